@@ -1,0 +1,32 @@
+import { Command, Option } from "commander";
+import { notBuilt } from "./errors.ts";
+
+export function collectCommand(): Command {
+  return new Command("collect")
+    .summary("collect candles with indicators into a training CSV")
+    .description(
+      "Collects candles from the Binance REST API, a C# JSON export or an OHLCV CSV, computes RSI(14),\n" +
+        "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV.",
+    )
+    .addOption(
+      new Option("--source <source>", "where candles come from").choices(["binance", "json", "csv"]).default(
+        "binance",
+      ),
+    )
+    .option("--symbols <symbols...>", "symbols to collect (spaces or commas)", ["BTCUSDT", "ETHUSDT"])
+    .option(
+      "--interval <interval>",
+      "Binance interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M",
+      "30m",
+    )
+    .option("--limit <n>", "the latest N closed candles per symbol", "1000")
+    .option("--start-date <date>", "first day to collect, YYYY-MM-DD (UTC)")
+    .option("--end-date <date>", "day to stop before, YYYY-MM-DD (UTC, exclusive)")
+    .option("--months <n>", "the last N months")
+    .option("--output <path>", "training CSV to write or merge into", "data/training_data.csv")
+    .option("--base-url <url>", "Binance REST base URL", "https://api.binance.com")
+    .option("--json-path <path>", "C# export to read with --source json", "candle_export.json")
+    .option("--csv-path <path>", "OHLCV CSV to read with --source csv", "raw.csv")
+    .option("--symbol <symbol>", "symbol of the candles in --csv-path", "BTCUSDT")
+    .action(() => notBuilt("collect", 3));
+}

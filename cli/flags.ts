@@ -1,0 +1,43 @@
+/**
+ * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
+ * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
+ */
+import { z } from "zod";
+import { UsageError } from "./errors.ts";
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+
+/** Lists accept spaces or commas: `--symbols A B`, `--symbols A,B`, or both. */
+export function splitList(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const parts = typeof value === "string" ? [value] : value;
+  return parts.flatMap((p) => p.split(",")).map((p) => p.trim()).filter((p) => p !== "");
+}
+
+export function parseFlags<T extends z.ZodType>(command: string, schema: T, raw: unknown): z.infer<T> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const flag = issue.path.length > 0 ? `--${kebab(String(issue.path[0]))}` : "flags";
+  throw new UsageError(
+    `${flag}: ${issue.message}`,
+    `run 'candlecast ${command} --help' for the flags and their defaults`,
+  );
+}
+
+/** Common value schemas, with messages that say what is expected. */
+export const flag = {
+  positiveInt: (what = "a positive integer") =>
+    z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`),
+  nonNegativeInt: (what = "an integer ≥ 0") =>
+    z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).nonnegative(`expected ${what}`),
+  positiveNumber: (what = "a positive number") =>
+    z.coerce.number({ error: `expected ${what}` }).positive(`expected ${what}`).finite(`expected ${what}`),
+  port: () =>
+    z.coerce.number({ error: "expected a port number" }).int().min(0).max(65535, "expected a port 0–65535"),
+  date: () =>
+    z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD").refine(
+      (s) => !Number.isNaN(Date.parse(s + "T00:00:00Z")),
+      "not a real calendar date",
+    ),
+};

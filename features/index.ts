@@ -1,0 +1,10 @@
+/** The shared feature module: sources → candles → indicators → features → windows. Pure, except the CSV readers. */
+export * from "./candles.ts";
+export * from "./indicators.ts";
+export * from "./engineer.ts";
+export * from "./labels.ts";
+export * from "./scaler.ts";
+export * from "./windows.ts";
+export * from "./training_csv.ts";
+export * from "./ohlcv_csv.ts";
+export { writeFileAtomic } from "./atomic_write.ts";

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parse } from "csv-parse/sync";
+import { ema, macd, rsi, stochastic } from "./indicators.ts";
+import { sharedAvailable, sharedPath } from "../test/shared.ts";
+
+const FIXTURES = "fixtures/indicators/";
+const haveFixtures = sharedAvailable(FIXTURES + "input.csv");
+
+function readColumns(file: string): Record<string, number[]> {
+  const rows: Record<string, string>[] = parse(readFileSync(sharedPath(FIXTURES + file), "utf8"), {
+    columns: true,
+  });
+  const columns: Record<string, number[]> = {};
+  for (const key of Object.keys(rows[0])) {
+    columns[key] = rows.map((r) => (r[key] === "" ? NaN : Number(r[key])));
+  }
+  return columns;
+}
+
+/**
+ * Every value of every column must match TA-Lib: same warm-up (NaN exactly where TA-Lib is empty) and
+ * values within the README's tolerance (absolute, or relative for the price-scaled EMA/MACD).
+ */
+function assertMatches(name: string, actual: Float64Array, expected: number[], abs: number, relTol = 0) {
+  assert.equal(actual.length, expected.length, `${name}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(expected[i])) {
+      assert.ok(Number.isNaN(actual[i]), `${name}[${i}]: TA-Lib has no value yet, we gave ${actual[i]}`);
+      continue;
+    }
+    const diff = Math.abs(actual[i] - expected[i]);
+    const ok = diff <= abs || (relTol > 0 && diff <= relTol * Math.abs(expected[i]));
+    assert.ok(ok, `${name}[${i}]: ${actual[i]} vs TA-Lib ${expected[i]} (diff ${diff})`);
+  }
+}
+
+function firstValid(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) return i;
+  return -1;
+}
+
+const input = haveFixtures ? readColumns("input.csv") : {};
+
+Deno.test({ name: "RSI(14) equals TA-Lib on every candle", ignore: !haveFixtures }, () => {
+  const expected = readColumns("talib_rsi14.csv");
+  const actual = rsi(input.close, 14);
+  assert.equal(firstValid(actual), 14);
+  assertMatches("rsi", actual, expected.rsi, 1e-9);
+});
+
+Deno.test({ name: "EMA(50) equals TA-Lib on every candle", ignore: !haveFixtures }, () => {
+  const expected = readColumns("talib_ema50.csv");
+  const actual = ema(input.close, 50);
+  assert.equal(firstValid(actual), 49);
+  assertMatches("ema", actual, expected.ema, 1e-8, 1e-12);
+});
+
+Deno.test({
+  name: "MACD(12,26,9) equals TA-Lib on every candle, including its seeding",
+  ignore: !haveFixtures,
+}, () => {
+  const expected = readColumns("talib_macd_12_26_9.csv");
+  const actual = macd(input.close, 12, 26, 9);
+  for (const col of [actual.macd, actual.signal, actual.hist]) assert.equal(firstValid(col), 33);
+  assertMatches("macd", actual.macd, expected.macd, 1e-8, 1e-12);
+  assertMatches("signal", actual.signal, expected.signal, 1e-8, 1e-12);
+  assertMatches("hist", actual.hist, expected.hist, 1e-8, 1e-12);
+});
+
+Deno.test({ name: "slow Stochastic(14,3,3) equals TA-Lib on every candle", ignore: !haveFixtures }, () => {
+  const expected = readColumns("talib_stoch_14_3_3.csv");
+  const actual = stochastic(input.high, input.low, input.close, 14, 3, 3);
+  assert.equal(firstValid(actual.k), 17);
+  assert.equal(firstValid(actual.d), 17);
+  assertMatches("slowk", actual.k, expected.slowk, 1e-9);
+  assertMatches("slowd", actual.d, expected.slowd, 1e-9);
+});
+
+Deno.test("indicators on a series shorter than their warm-up are all NaN, not errors", () => {
+  const close = [1, 2, 3, 4, 5];
+  for (const values of [rsi(close), ema(close), macd(close).macd, stochastic(close, close, close).k]) {
+    assert.equal(values.length, 5);
+    assert.ok(values.every(Number.isNaN));
+  }
+});
+
+Deno.test("RSI is 0 on a flat series (TA-Lib's convention when gain + loss = 0)", () => {
+  const values = rsi(new Array(30).fill(100));
+  assert.equal(values[14], 0);
+  assert.equal(values[29], 0);
+});
+
+Deno.test("Stochastic fastK is 0 when the 14-bar range is 0", () => {
+  const flat = new Array(30).fill(7);
+  const { k, d } = stochastic(flat, flat, flat);
+  assert.equal(k[20], 0);
+  assert.equal(d[20], 0);
+});

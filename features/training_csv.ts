@@ -1,0 +1,131 @@
+/**
+ * The training CSV of SPEC §2 (`collect` writes it, `train` reads it): one header, rows grouped by symbol,
+ * ascending in time, unique per (symbol, open_time), indicators empty during warm-up.
+ */
+import { createReadStream } from "node:fs";
+import { parse } from "csv-parse";
+import { stringify } from "csv-stringify/sync";
+import {
+  CandleError,
+  type CandleSeries,
+  emptySeries,
+  INDICATOR_COLUMNS,
+  ohlcvProblem,
+  PRICE_COLUMNS,
+} from "./candles.ts";
+import { writeFileAtomic } from "./atomic_write.ts";
+
+export const TRAINING_CSV_HEADER = [
+  "symbol",
+  "open_time",
+  "open",
+  "high",
+  "low",
+  "close",
+  "volume",
+  "rsi",
+  "macd",
+  "macd_signal",
+  "macd_hist",
+  "ema",
+  "stoch_k",
+  "stoch_d",
+] as const;
+
+/** Parses one CSV cell as a number; "" is allowed only where `optional`. */
+export function parseNumberCell(cell: string, optional: boolean, where: string): number {
+  if (cell === "") {
+    if (optional) return NaN;
+    throw new CandleError(`${where}: value is empty`);
+  }
+  const value = Number(cell);
+  if (!Number.isFinite(value)) throw new CandleError(`${where}: "${cell}" is not a finite number`);
+  return value;
+}
+
+/**
+ * Reads a training CSV into one series per symbol (in order of first appearance). Rows of a symbol may come
+ * in any order; they are sorted by open_time and duplicates are rejected, naming both lines.
+ */
+export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
+  const rowsBySymbol = new Map<string, { line: number; values: number[] }[]>();
+  const parser = createReadStream(path).pipe(parse({ relax_column_count: false, skip_empty_lines: true }));
+  let line = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      line++;
+      if (line === 1) {
+        if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) {
+          throw new CandleError(
+            `${path}: not a training CSV; the header must be\n  ${TRAINING_CSV_HEADER.join(",")}\n` +
+              `  (make one with 'candlecast collect')`,
+          );
+        }
+        continue;
+      }
+      const where = (col: string) => `${path} line ${line} (${col})`;
+      const symbol = record[0];
+      if (!symbol) throw new CandleError(`${where("symbol")}: symbol is empty`);
+      const values = record.slice(1).map((cell, i) => {
+        const col = TRAINING_CSV_HEADER[i + 1];
+        return parseNumberCell(cell, i === 0 || i >= 6, where(col));
+      });
+      let rows = rowsBySymbol.get(symbol);
+      if (!rows) rowsBySymbol.set(symbol, rows = []);
+      rows.push({ line, values });
+    }
+  } catch (error) {
+    if (error instanceof CandleError) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") {
+      throw new CandleError(`${path}: no such file (make one with 'candlecast collect')`);
+    }
+    throw new CandleError(`${path} line ${line + 1}: ${(error as Error).message}`);
+  }
+  if (line === 0) throw new CandleError(`${path}: the file is empty (make one with 'candlecast collect')`);
+  return [...rowsBySymbol].map(([symbol, rows]) => {
+    rows.sort((a, b) => a.values[0] - b.values[0]);
+    const s = emptySeries(symbol, rows.length);
+    rows.forEach((row, i) => {
+      const [openTime, ...rest] = row.values;
+      if (i > 0 && openTime === rows[i - 1].values[0] && !Number.isNaN(openTime)) {
+        throw new CandleError(
+          `${path}: ${symbol} open_time ${openTime} appears twice (lines ${
+            rows[i - 1].line
+          } and ${row.line})`,
+        );
+      }
+      s.openTime[i] = openTime;
+      [...PRICE_COLUMNS, ...INDICATOR_COLUMNS].forEach((col, k) => (s[col][i] = rest[k]));
+      const problem = ohlcvProblem(
+        { openTime, open: s.open[i], high: s.high[i], low: s.low[i], close: s.close[i], volume: s.volume[i] },
+        `${path} line ${row.line}`,
+      );
+      if (problem) throw new CandleError(problem);
+    });
+    return s;
+  });
+}
+
+const cell = (v: number) => (Number.isNaN(v) ? "" : String(v));
+
+/** Renders series as training-CSV text (numbers in their shortest exact form, so nothing is rounded). */
+export function trainingCsvText(series: readonly CandleSeries[]): string {
+  const rows: string[][] = [[...TRAINING_CSV_HEADER]];
+  for (const s of series) {
+    for (let i = 0; i < s.length; i++) {
+      rows.push([
+        s.symbol,
+        cell(s.openTime[i]),
+        ...PRICE_COLUMNS.map((col) => cell(s[col][i])),
+        ...INDICATOR_COLUMNS.map((col) => cell(s[col][i])),
+      ]);
+    }
+  }
+  return stringify(rows);
+}
+
+/** Writes series atomically: an interrupted write leaves the previous file as it was. */
+export async function writeTrainingCsv(path: string, series: readonly CandleSeries[]): Promise<void> {
+  await writeFileAtomic(path, trainingCsvText(series));
+}

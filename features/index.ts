@@ -8,3 +8,4 @@ export * from "./windows.ts";
 export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
 export { writeFileAtomic } from "./atomic_write.ts";
+export * from "./trend_score.ts";

@@ -1,0 +1,35 @@
+/**
+ * The contract between a loaded model and whoever asks it for predictions (`serve`, `predict`, `evaluate`).
+ * The ONNX Runtime engine implements it; server tests implement it with a fake.
+ */
+import type { Preprocessor } from "../preprocessor.ts";
+
+export interface ModelInfo {
+  /** "TransformerLSTMModel" or "LightweightLSTMModel". */
+  readonly modelClass: string;
+  readonly preprocessor: Preprocessor;
+  /** Checkpoint version, e.g. "v3_2026-11-24". */
+  readonly version: string;
+  /** ISO time the version was created. */
+  readonly trainedAt: string;
+  /** metrics.json's test metrics, when present. */
+  readonly metrics?: unknown;
+}
+
+export interface RawPrediction {
+  /** Softmax probabilities in class order DOWN, SIDEWAYS, UP; they sum to 1. */
+  readonly probabilities: readonly [number, number, number];
+  /** Predicted close[t+h]/close[t] − 1 as a fraction. */
+  readonly expectedReturn: number;
+  /** Final attention weights over the window's timesteps (index lookback−1 = most recent), or null. */
+  readonly attention: Float32Array | null;
+}
+
+export interface Predictor {
+  readonly info: ModelInfo;
+  /** Where inference runs, as /health reports it ("cpu"). */
+  readonly device: string;
+  /** Predicts `count` windows of UNscaled features, [count, lookback, 35] row-major. */
+  predict(x: Float32Array, count: number): Promise<RawPrediction[]>;
+  close(): Promise<void>;
+}

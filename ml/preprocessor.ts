@@ -1,0 +1,69 @@
+/**
+ * preprocessor.json (SPEC §7): everything needed to turn candles into the model's input and its outputs back
+ * into numbers a user reads. Written by `train`, read by the engine, the exporter (which bakes the scaler and
+ * the return de-standardisation into the ONNX graph) and `serve`.
+ */
+import { z } from "zod";
+import { CLASSES, FEATURE_NAMES, type LabelRule, type Scaler, ScalerSchema } from "../features/index.ts";
+
+export const MODEL_TYPES = ["transformer_lstm", "lightweight_lstm"] as const;
+export type ModelType = typeof MODEL_TYPES[number];
+/** The names /model/info reports (the seed's Python class names, which the C# bot may log). */
+export const MODEL_CLASS_NAMES: Record<ModelType, string> = {
+  transformer_lstm: "TransformerLSTMModel",
+  lightweight_lstm: "LightweightLSTMModel",
+};
+
+export interface Preprocessor {
+  readonly modelType: ModelType;
+  readonly featureNames: readonly string[];
+  readonly lookback: number;
+  readonly horizon: number;
+  readonly labelRule: LabelRule;
+  readonly classes: readonly string[];
+  /** Standardisation of the 35 features, fit on the training split only. */
+  readonly scaler: Scaler;
+  /** Standardised features are clipped to ±clip before the model sees them (outlier bars). */
+  readonly clip: number;
+  /** The regression head predicts (r − mean)/std; these map it back to a return fraction. */
+  readonly returnScale: { readonly mean: number; readonly std: number };
+  /** Softmax temperature applied to the logits (1 = none); calibration may set it. */
+  readonly temperature: number;
+}
+
+const LabelRuleSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("volatility"), multiplier: z.number().positive() }),
+  z.object({ kind: z.literal("fixed"), threshold: z.number().nonnegative() }),
+]);
+
+export const PreprocessorSchema = z.object({
+  modelType: z.enum(MODEL_TYPES),
+  featureNames: z.array(z.string()),
+  lookback: z.number().int().positive(),
+  horizon: z.number().int().positive(),
+  labelRule: LabelRuleSchema,
+  classes: z.array(z.string()),
+  scaler: ScalerSchema,
+  clip: z.number().positive(),
+  returnScale: z.object({ mean: z.number(), std: z.number().positive() }),
+  temperature: z.number().positive().default(1),
+});
+
+/** Parses preprocessor.json, refusing one whose feature list is not this build's (a silent mismatch is worse). */
+export function parsePreprocessor(value: unknown, source = "preprocessor.json"): Preprocessor {
+  const result = PreprocessorSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${source}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  const p = result.data;
+  if (p.featureNames.join(",") !== FEATURE_NAMES.join(",")) {
+    throw new Error(
+      `${source}: the model was trained on other features than this candlecast computes; retrain it`,
+    );
+  }
+  if (p.classes.join(",") !== CLASSES.join(",")) {
+    throw new Error(`${source}: classes must be ${CLASSES.join(",")}, found ${p.classes.join(",")}`);
+  }
+  return p;
+}

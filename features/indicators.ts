@@ -147,7 +147,7 @@ export function stochastic(
   return { k: slowK, d: slowD };
 }
 
-/** The candle count before every indicator is defined (MACD's warm-up is the longest). */
+/** Index of the first candle with every indicator defined (EMA(50)'s warm-up is the longest). */
 export const INDICATOR_WARMUP = 49;
 
 /** Every indicator column computed from the series' prices (SPEC §2 order). */

@@ -2,7 +2,7 @@
  * The training CSV of SPEC §2 (`collect` writes it, `train` reads it): one header, rows grouped by symbol,
  * ascending in time, unique per (symbol, open_time), indicators empty during warm-up.
  */
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import {
@@ -49,9 +49,15 @@ export function parseNumberCell(cell: string, optional: boolean, where: string):
  */
 export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
   const rowsBySymbol = new Map<string, { line: number; values: number[] }[]>();
-  const parser = createReadStream(path).pipe(parse({ relax_column_count: false, skip_empty_lines: true }));
   let line = 0;
   try {
+    // Open first so a missing file is reported plainly; stream errors are forwarded into the parser,
+    // which `pipe` alone would leave unhandled.
+    const handle = await open(path);
+    const parser = parse({ relax_column_count: false, skip_empty_lines: true });
+    const input = handle.createReadStream();
+    input.on("error", (error) => parser.destroy(error));
+    input.pipe(parser);
     for await (const record of parser as AsyncIterable<string[]>) {
       line++;
       if (line === 1) {

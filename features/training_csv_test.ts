@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { candleAt, CandleError, seriesFromCandles } from "./candles.ts";
+import { readTrainingCsv, TRAINING_CSV_HEADER, trainingCsvText, writeTrainingCsv } from "./training_csv.ts";
+import { parseOhlcvCsv } from "./ohlcv_csv.ts";
+
+const dir = await mkdtemp(join(tmpdir(), "candlecast-csv-"));
+
+const btc = seriesFromCandles("BTCUSDT", [
+  { openTime: 1502942400000, open: 4261.48, high: 4313.62, low: 4261.32, close: 4308.83, volume: 47.181009 },
+  {
+    openTime: 1502946000000,
+    open: 4308.83,
+    high: 4328.69,
+    low: 4291.37,
+    close: 4315.32,
+    volume: 23.234916,
+    rsi: 51.2345678901234,
+  },
+]);
+const eth = seriesFromCandles("ETHUSDT", [{
+  openTime: 5,
+  open: 1,
+  high: 2,
+  low: 0.5,
+  close: 1.5,
+  volume: 0,
+  ema: 1.1,
+}]);
+
+Deno.test("training CSV: header, empty warm-up cells, and an exact round trip", async () => {
+  const path = join(dir, "round.csv");
+  await writeTrainingCsv(path, [btc, eth]);
+  const text = await readFile(path, "utf8");
+  const lines = text.trim().split("\n");
+  assert.equal(lines[0], TRAINING_CSV_HEADER.join(","));
+  assert.equal(lines[1], "BTCUSDT,1502942400000,4261.48,4313.62,4261.32,4308.83,47.181009,,,,,,,");
+  const back = await readTrainingCsv(path);
+  assert.deepEqual(back.map((s) => s.symbol), ["BTCUSDT", "ETHUSDT"]);
+  assert.deepEqual(candleAt(back[0], 1), candleAt(btc, 1));
+  assert.deepEqual(candleAt(back[1], 0), candleAt(eth, 0));
+  assert.equal(trainingCsvText(back), text);
+});
+
+Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells are named", async () => {
+  const shuffled = join(dir, "shuffled.csv");
+  const header = TRAINING_CSV_HEADER.join(",");
+  await writeFile(shuffled, `${header}\nA,2,1,1,1,1,1,,,,,,,\nA,1,1,1,1,1,1,,,,,,,\n`);
+  assert.deepEqual([...(await readTrainingCsv(shuffled))[0].openTime], [1, 2]);
+
+  const dup = join(dir, "dup.csv");
+  await writeFile(dup, `${header}\nA,1,1,1,1,1,1,,,,,,,\nA,1,1,1,1,1,1,,,,,,,\n`);
+  await assert.rejects(readTrainingCsv(dup), /A open_time 1 appears twice \(lines 2 and 3\)/);
+
+  const bad = join(dir, "bad.csv");
+  await writeFile(bad, `${header}\nA,1,1,x,1,1,1,,,,,,,\n`);
+  await assert.rejects(readTrainingCsv(bad), /line 2 \(high\): "x" is not a finite number/);
+
+  const wrong = join(dir, "wrong.csv");
+  await writeFile(wrong, "a,b\n1,2\n");
+  await assert.rejects(readTrainingCsv(wrong), /not a training CSV/);
+  await assert.rejects(
+    readTrainingCsv(join(dir, "missing.csv")),
+    (e) => e instanceof CandleError && /no such file/.test(e.message),
+  );
+});
+
+Deno.test("OHLCV CSV: headered files and Binance dumps in ms or µs", () => {
+  const headered = parseOhlcvCsv("open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n", "X");
+  assert.equal(headered.openTime[0], 1000);
+  const dumpMs = "1704067200000,42283.58,42554.57,42261.02,42475.23,1271.68108,1704070799999,5.4e7,4,5,6,0\n";
+  assert.equal(parseOhlcvCsv(dumpMs, "BTCUSDT").openTime[0], 1704067200000);
+  assert.equal(parseOhlcvCsv(dumpMs, "BTCUSDT").close[0], 42475.23);
+  const dumpUs =
+    "1735689600000000,93576.00,94509.42,93489.03,94401.14,755.99,1735693199999999,7.1e7,4,5,6,0\n";
+  assert.equal(parseOhlcvCsv(dumpUs, "BTCUSDT").openTime[0], 1735689600000);
+  assert.throws(() => parseOhlcvCsv("time,o,h\n1,2,3\n", "X"), /unexpected header/);
+  assert.throws(
+    () => parseOhlcvCsv("open_time,open,high,low,close,volume\n1,2,1,3,2,1\n", "X"),
+    /line 2: high \(1\) is below low \(3\)/,
+  );
+});

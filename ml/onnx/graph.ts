@@ -1,0 +1,210 @@
+/**
+ * A small ONNX graph builder over the protobufjs classes of `onnx-proto`: values are plain names, nodes are
+ * named after the scope that made them, and every float initializer is stored as little-endian raw data
+ * (compact, and what ONNX Runtime reads without conversion). IR 8, opset 17: what ONNX Runtime 1.23 and
+ * Microsoft.ML.OnnxRuntime both run, and the first opset with LayerNormalization.
+ */
+import onnxProto from "onnx-proto";
+import type { onnx as Onnx } from "onnx-proto";
+
+// The package is CommonJS: its namespace arrives as the default export.
+const onnx = onnxProto.onnx;
+export type { Onnx };
+
+export const IR_VERSION = 8;
+export const OPSET = 17;
+
+/** A tensor dimension: a size, or a name for a dimension fixed only at run time ("batch"). */
+export type Dim = number | string;
+
+export type ElemType = "float32" | "int64";
+
+const DATA_TYPE: Record<ElemType, Onnx.TensorProto.DataType> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+};
+
+/** A typed attribute value; ONNX distinguishes int from float, so the caller says which. */
+export type Attr =
+  | { readonly int: number }
+  | { readonly float: number }
+  | { readonly ints: readonly number[] }
+  | { readonly floats: readonly number[] }
+  | { readonly string: string };
+
+export const attr = {
+  int: (value: number): Attr => ({ int: value }),
+  float: (value: number): Attr => ({ float: value }),
+  ints: (value: readonly number[]): Attr => ({ ints: value }),
+  floats: (value: readonly number[]): Attr => ({ floats: value }),
+  string: (value: string): Attr => ({ string: value }),
+};
+
+export interface NodeOptions {
+  readonly attrs?: Readonly<Record<string, Attr>>;
+  /** Node name; its outputs are named after it. Defaults to `<scope>/<opType>_<n>`. */
+  readonly name?: string;
+  /** How many outputs the node has (default 1), or their exact names. */
+  readonly outputs?: number | readonly string[];
+}
+
+export interface ModelOptions {
+  readonly docString: string;
+  readonly producerVersion: string;
+  /** metadata_props, read by consumers such as Microsoft.ML.OnnxRuntime's `ModelMetadata.CustomMetadataMap`. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+const textEncoder = new TextEncoder();
+
+function attributeProto(name: string, value: Attr): Onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if ("int" in value) return { name, type: T.INT, i: value.int };
+  if ("float" in value) return { name, type: T.FLOAT, f: value.float };
+  if ("ints" in value) return { name, type: T.INTS, ints: [...value.ints] };
+  if ("floats" in value) return { name, type: T.FLOATS, floats: [...value.floats] };
+  return { name, type: T.STRING, s: textEncoder.encode(value.string) };
+}
+
+function valueInfo(name: string, elemType: ElemType, dims: readonly Dim[]): Onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: DATA_TYPE[elemType],
+        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function rawBytes(data: Float32Array | BigInt64Array): Uint8Array {
+  // Typed arrays use the platform's byte order; ONNX raw_data is little-endian, as is every platform we ship.
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+}
+
+export class GraphBuilder {
+  readonly #nodes: Onnx.INodeProto[] = [];
+  readonly #initializers: Onnx.ITensorProto[] = [];
+  readonly #inputs: Onnx.IValueInfoProto[] = [];
+  readonly #outputs: Onnx.IValueInfoProto[] = [];
+  readonly #names = new Set<string>();
+  readonly #counters = new Map<string, number>();
+  #scope: string[] = [];
+
+  constructor(readonly name: string) {}
+
+  /** Runs `build` with node and initializer names prefixed by `prefix/` (nested scopes join with `/`). */
+  scoped<T>(prefix: string, build: () => T): T {
+    this.#scope.push(prefix);
+    try {
+      return build();
+    } finally {
+      this.#scope.pop();
+    }
+  }
+
+  /** A fresh name under the current scope: `scope/base`, or `scope/base_2` when taken. */
+  uniqueName(base: string): string {
+    const full = [...this.#scope, base].join("/");
+    if (!this.#names.has(full)) return this.#claim(full);
+    let n = this.#counters.get(full) ?? 1;
+    while (this.#names.has(`${full}_${++n}`));
+    this.#counters.set(full, n);
+    return this.#claim(`${full}_${n}`);
+  }
+
+  #claim(name: string): string {
+    if (this.#names.has(name)) throw new Error(`ONNX graph: the name '${name}' is used twice`);
+    this.#names.add(name);
+    return name;
+  }
+
+  input(name: string, elemType: ElemType, dims: readonly Dim[]): string {
+    this.#inputs.push(valueInfo(this.#claim(name), elemType, dims));
+    return name;
+  }
+
+  /** Declares an existing value as a graph output with its documented shape. */
+  output(name: string, elemType: ElemType, dims: readonly Dim[]): void {
+    if (!this.#names.has(name)) throw new Error(`ONNX graph: output '${name}' is not produced by any node`);
+    this.#outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  /** A float32 initializer (weights, constants); `dims` must multiply to `data.length`. */
+  floats(name: string, data: Float32Array | readonly number[], dims: readonly number[]): string {
+    const values = data instanceof Float32Array ? data : Float32Array.from(data);
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== values.length) {
+      throw new Error(`ONNX graph: initializer '${name}' has ${values.length} values for shape [${dims}]`);
+    }
+    const full = this.uniqueName(name);
+    this.#initializers.push({
+      name: full,
+      dims: [...dims],
+      dataType: DATA_TYPE.float32,
+      rawData: rawBytes(values),
+    });
+    return full;
+  }
+
+  /** A 1-D int64 initializer (shapes, axes, slice bounds). */
+  int64s(name: string, values: readonly number[]): string {
+    const full = this.uniqueName(name);
+    this.#initializers.push({
+      name: full,
+      dims: [values.length],
+      dataType: DATA_TYPE.int64,
+      rawData: rawBytes(BigInt64Array.from(values, (v) => BigInt(v))),
+    });
+    return full;
+  }
+
+  /** Appends a node and returns its output names (one per output). */
+  node(opType: string, inputs: readonly string[], options: NodeOptions = {}): string[] {
+    for (const input of inputs) {
+      if (input !== "" && !this.#names.has(input)) {
+        throw new Error(`ONNX graph: ${opType} reads '${input}', which nothing produces`);
+      }
+    }
+    const name = options.name !== undefined ? this.#claim(options.name) : this.uniqueName(opType);
+    const spec = options.outputs ?? 1;
+    const outputs = typeof spec === "number"
+      ? Array.from({ length: spec }, (_, i) => (i === 0 ? name : this.#claim(`${name}:${i}`)))
+      : spec.map((o) => (o === name ? o : this.#claim(o)));
+    this.#nodes.push({
+      name,
+      opType,
+      input: [...inputs],
+      output: outputs,
+      attribute: Object.entries(options.attrs ?? {}).map(([key, value]) => attributeProto(key, value)),
+    });
+    return outputs;
+  }
+
+  toModel(options: ModelOptions): Onnx.ModelProto {
+    return onnx.ModelProto.create({
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: "", version: OPSET }],
+      producerName: "candlecast",
+      producerVersion: options.producerVersion,
+      graph: {
+        name: this.name,
+        docString: options.docString,
+        node: this.#nodes,
+        initializer: this.#initializers,
+        input: this.#inputs,
+        output: this.#outputs,
+      },
+      metadataProps: Object.entries(options.metadata).map(([key, value]) => ({ key, value })),
+    });
+  }
+}
+
+export function encodeModel(model: Onnx.IModelProto): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
+}
+
+export function decodeModel(bytes: Uint8Array): Onnx.ModelProto {
+  return onnx.ModelProto.decode(bytes);
+}

@@ -3,6 +3,12 @@
  * ONNX checker (Debian's python3-onnx) when it is installed. Used by tests only.
  */
 import * as ort from "onnxruntime-node";
+import { applyScaler, CLASSES, FEATURE_NAMES } from "../../features/index.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+import { dense, type DenseWeights } from "./blocks.ts";
+import type { Body } from "./frame.ts";
+import { reduceMean, reshape, softmax } from "./ops.ts";
+import { denseReference } from "./reference.ts";
 
 export interface Feed {
   readonly data: Float32Array;
@@ -81,3 +87,90 @@ export async function onnxChecker(path: string): Promise<{ ok: boolean; message:
 
 export const CHECKER_MISSING =
   "skipping the ONNX checker: /usr/bin/python3 with the onnx module is missing (apt-get install python3-onnx)";
+
+/** A valid preprocessor with a non-trivial scaler, for tests that need one. */
+export function testPreprocessor(overrides: Partial<Preprocessor> = {}): Preprocessor {
+  const f = FEATURE_NAMES.length;
+  return {
+    modelType: "lightweight_lstm",
+    featureNames: [...FEATURE_NAMES],
+    lookback: 6,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    classes: [...CLASSES],
+    scaler: {
+      featureNames: [...FEATURE_NAMES],
+      mean: [...pseudoRandom(f, 101, 0.5)],
+      std: [...pseudoRandom(f, 102, 0.5)].map((v) => 1 + v),
+    },
+    clip: 3,
+    returnScale: { mean: 0.001, std: 0.02 },
+    temperature: 1.5,
+    ...overrides,
+  };
+}
+
+/**
+ * A tiny stand-in network for tests of the frame and the engine: logits and the standardised return are
+ * linear in the mean over time of the scaled input; attention is a softmax over a per-timestep score.
+ */
+export interface LinearBodyWeights {
+  readonly logits: DenseWeights;
+  readonly regression: DenseWeights;
+  readonly score: DenseWeights;
+}
+
+export function linearBodyWeights(seed: number): LinearBodyWeights {
+  const f = FEATURE_NAMES.length;
+  const dense = (out: number, s: number): DenseWeights => ({
+    kernel: pseudoRandom(f * out, s, 0.4),
+    bias: pseudoRandom(out, s + 1, 0.1),
+  });
+  return { logits: dense(3, seed), regression: dense(1, seed + 2), score: dense(1, seed + 4) };
+}
+
+export function linearBody(w: LinearBodyWeights, lookback: number, withAttention = true): Body {
+  const f = FEATURE_NAMES.length;
+  return (g, scaled) => {
+    const pooled = reduceMean(g, scaled, [1]);
+    const attention = withAttention
+      ? softmax(g, reshape(g, dense(g, scaled, w.score, f, 1), [0, lookback]), -1)
+      : null;
+    return {
+      logits: dense(g, pooled, w.logits, f, 3),
+      regression: dense(g, pooled, w.regression, f, 1),
+      attention,
+    };
+  };
+}
+
+/** The same network in plain TypeScript on UNscaled windows: scaler, clip, body, temperature, return scale. */
+export function linearReference(
+  w: LinearBodyWeights,
+  p: Preprocessor,
+  x: Float32Array,
+  count: number,
+): { logits: Float64Array; regression: Float64Array; attention: Float64Array } {
+  const f = FEATURE_NAMES.length, L = p.lookback;
+  const scaled = applyScaler(p.scaler, x.slice(0, count * L * f), p.clip);
+  const pooled = new Float64Array(count * f);
+  for (let b = 0; b < count; b++) {
+    for (let t = 0; t < L; t++) {
+      for (let k = 0; k < f; k++) pooled[b * f + k] += scaled[(b * L + t) * f + k] / L;
+    }
+  }
+  const logits = denseReference(pooled, count, f, w.logits.kernel, w.logits.bias, 3).map((v) =>
+    v / p.temperature
+  );
+  const regression = denseReference(pooled, count, f, w.regression.kernel, w.regression.bias, 1)
+    .map((v) => v * p.returnScale.std + p.returnScale.mean);
+  const score = denseReference(scaled, count * L, f, w.score.kernel, w.score.bias, 1);
+  const attention = new Float64Array(count * L);
+  for (let b = 0; b < count; b++) {
+    const row = score.subarray(b * L, (b + 1) * L);
+    const max = Math.max(...row);
+    const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+    for (let t = 0; t < L; t++) attention[b * L + t] = Math.exp(row[t] - max) / sum;
+  }
+  return { logits, regression, attention };
+}

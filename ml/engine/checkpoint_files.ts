@@ -1,0 +1,95 @@
+/**
+ * The part of a checkpoint version the engine reads (SPEC §7): model.onnx, preprocessor.json, and the
+ * manifest's version and creation time, plus metrics.json's test metrics when present. Each JSON file is
+ * parsed once here, at the edge, into typed values.
+ */
+import { z } from "zod";
+import { join } from "node:path";
+import { parsePreprocessor, type Preprocessor } from "../preprocessor.ts";
+
+/** What the engine needs from manifest.json; the checkpoint store writes more, which is ignored here. */
+const ManifestSchema = z.object({
+  version: z.string().min(1),
+  created_at: z.string().min(1),
+});
+
+const MetricsSchema = z.object({ test: z.unknown() }).loose();
+
+export interface CheckpointFiles {
+  readonly onnx: Uint8Array;
+  readonly preprocessor: Preprocessor;
+  readonly version: string;
+  readonly trainedAt: string;
+  readonly metrics?: unknown;
+}
+
+/** A checkpoint that cannot be served, with what to do about it. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+async function readBytes(path: string, what: string, hint?: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new CheckpointError(`${path}: ${what} is missing`, hint);
+    throw new CheckpointError(`${path}: cannot read ${what} (${(error as Error).message})`);
+  }
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  const text = new TextDecoder().decode(await readBytes(path, what));
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`${path}: ${what} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) throw new CheckpointError(`${dir} is not a checkpoint folder`);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError(
+      `no model at ${dir}`,
+      "train one with 'candlecast train', or point --checkpoint at a version folder",
+    );
+  }
+  const onnx = await readBytes(
+    join(dir, "model.onnx"),
+    "the ONNX model",
+    `write it with 'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`,
+  );
+  const preprocessorPath = join(dir, "preprocessor.json");
+  const preprocessorJson = await readJson(preprocessorPath, "preprocessor.json");
+  let preprocessor: Preprocessor;
+  try {
+    preprocessor = parsePreprocessor(preprocessorJson, preprocessorPath);
+  } catch (error) {
+    throw new CheckpointError((error as Error).message);
+  }
+  const manifestPath = join(dir, "manifest.json");
+  const manifest = ManifestSchema.safeParse(await readJson(manifestPath, "manifest.json"));
+  if (!manifest.success) {
+    const issue = manifest.error.issues[0];
+    throw new CheckpointError(`${manifestPath}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  let metrics: unknown;
+  try {
+    const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));
+    if (parsed.success) metrics = parsed.data.test;
+  } catch {
+    // metrics.json is informational (/model/info); a version without it still serves.
+  }
+  return {
+    onnx,
+    preprocessor,
+    version: manifest.data.version,
+    trainedAt: manifest.data.created_at,
+    metrics,
+  };
+}

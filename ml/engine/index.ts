@@ -1,0 +1,17 @@
+/** The inference engine: a checkpoint's model.onnx on ONNX Runtime, and the mapping to SPEC §4 responses. */
+export type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
+export {
+  INPUT_NAME,
+  loadPredictor,
+  OUTPUT_NAMES,
+  type PredictorOptions,
+  softmax3,
+} from "./onnx_predictor.ts";
+export { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
+export {
+  argmax,
+  ATTENTION_TOP,
+  attentionSummary,
+  type PredictResponse,
+  predictResponse,
+} from "./response.ts";

@@ -1,0 +1,89 @@
+/**
+ * What every exported candlecast model shares around its network body (SPEC §8): the input `input`
+ * [batch, lookback, 35] of UNscaled features, the scaler as the first nodes ((x − mean)/std, clipped to ±clip
+ * as in training), and the outputs: `class_logits` divided by the calibration temperature, `regression`
+ * mapped back to a return fraction (y·std + mean), and, for models that have it, `attention`.
+ */
+import { FEATURE_COUNT } from "../../features/index.ts";
+import { MODEL_CLASS_NAMES, type Preprocessor } from "../preprocessor.ts";
+import { GraphBuilder, type Onnx } from "./graph.ts";
+import { add, clip, div, identity, mul, sub } from "./ops.ts";
+
+/** The network's raw outputs as graph values: logits [batch, 3], standardised return [batch, 1], attention. */
+export interface BodyOutputs {
+  readonly logits: string;
+  readonly regression: string;
+  /** [batch, lookback], or null for a model without attention. */
+  readonly attention: string | null;
+}
+
+/** Builds the network from the scaled input [batch, lookback, 35]. */
+export type Body = (g: GraphBuilder, scaled: string) => BodyOutputs;
+
+export interface FrameOptions {
+  readonly preprocessor: Preprocessor;
+  /** Checkpoint version, e.g. "v3_2026-11-24" (metadata `version`). */
+  readonly version: string;
+  /** candlecast's version (the model's producer_version). */
+  readonly producerVersion: string;
+}
+
+export const BATCH = "batch";
+
+function docString(p: Preprocessor, version: string, attention: boolean): string {
+  const lines = [
+    `candlecast ${MODEL_CLASS_NAMES[p.modelType]} ${version}.`,
+    `input: float32 [batch, ${p.lookback}, ${FEATURE_COUNT}], UNscaled features in metadata feature_names order ` +
+    `(the scaler is inside the graph); the last row is the most recent candle.`,
+    `class_logits: float32 [batch, 3] in class order ${
+      p.classes.join(", ")
+    }; softmax gives the probabilities.`,
+    `regression: float32 [batch, 1], the predicted close[t+${p.horizon}]/close[t] - 1 as a fraction.`,
+  ];
+  if (attention) {
+    lines.push(
+      `attention: float32 [batch, ${p.lookback}], final attention over timesteps (mean over heads); ` +
+        `index ${p.lookback - 1} is the most recent candle.`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
+  const p = options.preprocessor;
+  if (p.scaler.mean.length !== FEATURE_COUNT) {
+    throw new Error(
+      `preprocessor: the scaler has ${p.scaler.mean.length} features, the model input ${FEATURE_COUNT}`,
+    );
+  }
+  const g = new GraphBuilder(MODEL_CLASS_NAMES[p.modelType]);
+  const input = g.input("input", "float32", [BATCH, p.lookback, FEATURE_COUNT]);
+  const scaled = g.scoped("scaler", () => {
+    // Multiplying by 1/std, as features/scaler.ts does, keeps the graph bit-compatible with training.
+    const centred = sub(g, input, g.floats("mean", p.scaler.mean, [FEATURE_COUNT]));
+    const standard = mul(g, centred, g.floats("inv_std", p.scaler.std.map((s) => 1 / s), [FEATURE_COUNT]));
+    return clip(g, standard, -p.clip, p.clip);
+  });
+  const out = g.scoped("model", () => body(g, scaled));
+  g.scoped("outputs", () => {
+    div(g, out.logits, g.floats("temperature", [p.temperature], []), "class_logits");
+    const std = mul(g, out.regression, g.floats("return_std", [p.returnScale.std], []));
+    add(g, std, g.floats("return_mean", [p.returnScale.mean], []), "regression");
+    if (out.attention !== null) identity(g, out.attention, "attention");
+  });
+  g.output("class_logits", "float32", [BATCH, 3]);
+  g.output("regression", "float32", [BATCH, 1]);
+  if (out.attention !== null) g.output("attention", "float32", [BATCH, p.lookback]);
+  return g.toModel({
+    docString: docString(p, options.version, out.attention !== null),
+    producerVersion: options.producerVersion,
+    metadata: {
+      feature_names: p.featureNames.join(","),
+      classes: p.classes.join(","),
+      lookback: String(p.lookback),
+      horizon: String(p.horizon),
+      version: options.version,
+      model_type: p.modelType,
+    },
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Class weights for the cross-entropy, from the training split only. Rarer classes weigh more so the model
+ * cannot settle on predicting the commonest class (the seed's model collapsed to a constant class).
+ * Weights are normalised so that the expected weight of a training window is 1: the loss keeps its scale.
+ */
+import { CLASSES } from "../../features/index.ts";
+
+export const CLASS_WEIGHTINGS = ["balanced", "sqrt", "none"] as const;
+export type ClassWeighting = typeof CLASS_WEIGHTINGS[number];
+export type ClassVector = [number, number, number];
+
+export function classCounts(labels: ArrayLike<number>): ClassVector {
+  const counts: ClassVector = [0, 0, 0];
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts;
+}
+
+/**
+ * `balanced`: n / (k · n_c), sklearn's rule (k = classes present); `sqrt`: a milder 1/√n_c; `none`: all 1.
+ * A class absent from the training split gets weight 0 (except with `none`).
+ */
+export function classWeights(counts: readonly number[], weighting: ClassWeighting): ClassVector {
+  const n = counts.reduce((a, b) => a + b, 0);
+  if (n === 0) throw new Error("cannot weigh classes of an empty training split");
+  if (weighting === "none") return [1, 1, 1];
+  const raw = counts.map((c) => c === 0 ? 0 : weighting === "balanced" ? 1 / c : 1 / Math.sqrt(c));
+  const expected = raw.reduce((sum, w, k) => sum + w * counts[k] / n, 0);
+  return raw.map((w) => w / expected) as ClassVector;
+}
+
+export function describeCounts(counts: readonly number[]): string {
+  const n = counts.reduce((a, b) => a + b, 0);
+  return CLASSES.map((c, k) => `${c} ${counts[k]} (${(100 * counts[k] / Math.max(n, 1)).toFixed(1)}%)`).join(
+    ", ",
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * From candle series to what the training loop needs: split windows with their labels, a scaler and a return
+ * scale fit on the training split only, and class weights. Only window positions and labels are kept;
+ * features are engineered again per batch.
+ */
+import { type CandleSeries, FEATURE_NAMES, type Scaler, ScalerFitter } from "../../features/index.ts";
+import { type SplitRule, splitSeries } from "./split.ts";
+import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
+import { classCounts, type ClassVector } from "./class_weights.ts";
+
+export interface ReturnScale {
+  readonly mean: number;
+  readonly std: number;
+}
+
+/** A window set with the label and forward return of each window. */
+export interface LabelledSet extends WindowSet {
+  readonly labels: Int8Array;
+  readonly returns: Float64Array;
+}
+
+export interface SymbolSummary {
+  readonly symbol: string;
+  readonly candles: number;
+  /** Open time (ms) of the first and last candle, NaN when the source had no times. */
+  readonly firstOpenTime: number;
+  readonly lastOpenTime: number;
+  readonly train: number;
+  readonly validation: number;
+  readonly test: number;
+  readonly skipped: number;
+  readonly purged: number;
+}
+
+export interface Dataset extends WindowShape {
+  readonly train: LabelledSet;
+  readonly validation: LabelledSet;
+  readonly test: LabelledSet;
+  readonly scaler: Scaler;
+  readonly returnScale: ReturnScale;
+  readonly trainClassCounts: ClassVector;
+  readonly symbols: readonly SymbolSummary[];
+  /** Windows left out because some candle in them has no indicators. */
+  readonly skipped: number;
+}
+
+export interface DatasetOptions extends WindowShape {
+  readonly split: SplitRule;
+  /** Per symbol: keep only windows labelled by a candle opening after this time (`--incremental`). */
+  readonly since?: (symbol: string) => number | undefined;
+  /** Reuse a scaler and return scale (fine-tuning keeps the parent's input contract) instead of fitting. */
+  readonly scaler?: Scaler;
+  readonly returnScale?: ReturnScale;
+}
+
+export class DatasetError extends Error {
+  override name = "DatasetError";
+}
+
+/** Labels every window of a set (one pass that engineers features) and feeds `visit` each chunk. */
+function labelSet(
+  set: WindowSet,
+  shape: WindowShape,
+  visit?: (x: Float32Array, rows: number) => void,
+): LabelledSet {
+  const labels = new Int8Array(set.size), returns = new Float64Array(set.size);
+  let at = 0;
+  for (const batch of scanSet(set, shape)) {
+    labels.set(batch.label, at);
+    returns.set(batch.forwardReturn, at);
+    visit?.(batch.x, batch.size * shape.lookback);
+    at += batch.size;
+  }
+  return { ...set, labels, returns };
+}
+
+function fitReturnScale(returns: Float64Array): ReturnScale {
+  let sum = 0;
+  for (const r of returns) sum += r;
+  const mean = sum / returns.length;
+  let m2 = 0;
+  for (const r of returns) m2 += (r - mean) ** 2;
+  const std = Math.sqrt(m2 / returns.length);
+  return { mean, std: std > 1e-12 ? std : 1 };
+}
+
+export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOptions): Dataset {
+  const shape: WindowShape = { lookback: opts.lookback, horizon: opts.horizon, labelRule: opts.labelRule };
+  const splits = series.map((s) =>
+    splitSeries(s, {
+      lookback: opts.lookback,
+      horizon: opts.horizon,
+      rule: opts.split,
+      since: opts.since?.(s.symbol),
+    })
+  );
+  const trainSet = windowSet(series, splits.map((p) => p.train));
+  const validationSet = windowSet(series, splits.map((p) => p.validation));
+  const testSet = windowSet(series, splits.map((p) => p.test));
+  for (
+    const [name, set] of [["training", trainSet], ["validation", validationSet], ["test", testSet]] as const
+  ) {
+    if (set.size === 0) {
+      throw new DatasetError(
+        `the ${name} split has no windows (${series.length} symbols, ` +
+          `${series.reduce((n, s) => n + s.length, 0)} candles); use more data or other split dates`,
+      );
+    }
+  }
+  const fitter = opts.scaler ? undefined : new ScalerFitter(FEATURE_NAMES);
+  const train = labelSet(trainSet, shape, fitter && ((x, rows) => fitter.add(x, rows)));
+  const scaler = opts.scaler ?? fitter!.finish();
+  return {
+    ...shape,
+    train,
+    validation: labelSet(validationSet, shape),
+    test: labelSet(testSet, shape),
+    scaler,
+    returnScale: opts.returnScale ?? fitReturnScale(train.returns),
+    trainClassCounts: classCounts(train.labels),
+    symbols: series.map((s, k) => ({
+      symbol: s.symbol,
+      candles: s.length,
+      firstOpenTime: s.openTime[0],
+      lastOpenTime: s.openTime[s.length - 1],
+      train: splits[k].train.length,
+      validation: splits[k].validation.length,
+      test: splits[k].test.length,
+      skipped: splits[k].skipped,
+      purged: splits[k].purged,
+    })),
+    skipped: splits.reduce((n, p) => n + p.skipped, 0),
+  };
+}

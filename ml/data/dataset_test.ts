@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import {
+  type CandleSeries,
+  emptySeries,
+  FEATURE_NAMES,
+  ScalerFitter,
+  SERIES_COLUMNS,
+  sliceSeries,
+  windowBatch,
+} from "../../features/index.ts";
+import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { prepareDataset } from "./dataset.ts";
+import { DEFAULT_SPLIT } from "./split.ts";
+import { classCounts } from "./class_weights.ts";
+import { epochOrder, evaluationOrder, modelBatches } from "./batches.ts";
+import { seededRng } from "./rng.ts";
+
+const real = haveRealData();
+const SHAPE = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
+
+/** A private copy, so a test may change candles without touching the cached series. */
+function copyOf(s: CandleSeries): CandleSeries {
+  const c = emptySeries(s.symbol, s.length);
+  c.openTime.set(s.openTime);
+  for (const col of SERIES_COLUMNS) c[col].set(s[col]);
+  return c;
+}
+
+async function twoSymbols(): Promise<CandleSeries[]> {
+  return [
+    copyOf(sliceSeries(await loadRealSeries("BTCUSDT"), 40_000, 40_400)),
+    copyOf(sliceSeries(await loadRealSeries("ETHUSDT"), 40_000, 40_300)),
+  ];
+}
+
+Deno.test({
+  name: "the scaler, return scale and class weights come from the training split only",
+  ignore: !real,
+  async fn() {
+    const series = await twoSymbols();
+    const d = prepareDataset(series, { ...SHAPE, split: DEFAULT_SPLIT });
+    // Refit by hand over the training windows only.
+    const fitter = new ScalerFitter(FEATURE_NAMES);
+    for (let i = 0; i < d.train.size; i++) {
+      const s = series[d.train.seriesIndex[i]];
+      fitter.add(windowBatch(s, [d.train.ends[i]], SHAPE.lookback, SHAPE.horizon, SHAPE.labelRule).x);
+    }
+    const expected = fitter.finish();
+    d.scaler.mean.forEach((m, k) => assert.ok(Math.abs(m - expected.mean[k]) < 1e-9 * (1 + Math.abs(m))));
+    assert.deepEqual(d.trainClassCounts, classCounts(d.train.labels));
+
+    // Wrecking every candle from the first validation window's last candle on (validation windows look back
+    // into training candles, which is fine) changes nothing the training split produced.
+    for (let k = 0; k < series.length; k++) {
+      const s = series[k];
+      const from = d.validation.ends[d.validation.seriesIndex.indexOf(k)];
+      for (let i = from; i < s.length; i++) {
+        for (const col of ["open", "high", "low", "close"] as const) s[col][i] *= 3;
+        s.volume[i] *= 7;
+        s.rsi[i] = 100 - s.rsi[i];
+      }
+    }
+    const wrecked = prepareDataset(series, { ...SHAPE, split: DEFAULT_SPLIT });
+    assert.deepEqual(wrecked.scaler, d.scaler);
+    assert.deepEqual(wrecked.returnScale, d.returnScale);
+    assert.deepEqual(wrecked.trainClassCounts, d.trainClassCounts);
+    assert.deepEqual(wrecked.train.labels, d.train.labels);
+  },
+});
+
+Deno.test({
+  name: "a given scaler and return scale are kept as they are (fine-tuning)",
+  ignore: !real,
+  async fn() {
+    const series = await twoSymbols();
+    const base = prepareDataset(series, { ...SHAPE, split: DEFAULT_SPLIT });
+    const scaler = { ...base.scaler, mean: base.scaler.mean.map((m) => m + 1) };
+    const returnScale = { mean: 0.5, std: 2 };
+    const d = prepareDataset(series, { ...SHAPE, split: DEFAULT_SPLIT, scaler, returnScale });
+    assert.equal(d.scaler, scaler);
+    assert.equal(d.returnScale, returnScale);
+  },
+});
+
+Deno.test({
+  name: "batches: seeded order, scaled and clipped inputs, standardised targets",
+  ignore: !real,
+  async fn() {
+    const series = await twoSymbols();
+    const d = prepareDataset(series, { ...SHAPE, split: DEFAULT_SPLIT });
+    const a = epochOrder(d.train.size, seededRng(7)), b = epochOrder(d.train.size, seededRng(7));
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, epochOrder(d.train.size, seededRng(8)));
+    assert.equal(epochOrder(d.train.size, seededRng(7), 50).length, 50);
+    assert.deepEqual([...evaluationOrder(10, seededRng(1))], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    const scaling = { scaler: d.scaler, clip: 3, returnScale: d.returnScale };
+    let seen = 0;
+    for (const batch of modelBatches(d.train, a, 64, SHAPE, scaling)) {
+      assert.ok(batch.x.every((v) => Math.abs(v) <= 3));
+      batch.picks.forEach((pick, j) => {
+        assert.equal(batch.labels[j], d.train.labels[pick]);
+        assert.equal(batch.returns[j], d.train.returns[pick]);
+        const z = (d.train.returns[pick] - d.returnScale.mean) / d.returnScale.std;
+        assert.ok(Math.abs(batch.target[j] - Math.max(-3, Math.min(3, z))) < 1e-6);
+      });
+      seen += batch.size;
+    }
+    assert.equal(seen, d.train.size);
+  },
+});
+
+Deno.test("an empty split is an error that says what to do", () => {
+  const s = emptySeries("X", 10);
+  assert.throws(() => prepareDataset([s], { ...SHAPE, split: DEFAULT_SPLIT }), /no windows.*more data/);
+});

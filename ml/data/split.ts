@@ -1,0 +1,93 @@
+/**
+ * Honest splits (DESIGN "Honest evaluation"): each symbol is cut by time into train, validation and test,
+ * and the `horizon` windows before each cut are dropped, so no training label looks at a candle that a later
+ * split evaluates on.
+ */
+import { type CandleSeries, windowEnds } from "../../features/index.ts";
+
+export type SplitRule =
+  /** The first `train` fraction of a symbol's windows, then `validation`, then the rest is test. */
+  | { readonly kind: "fractions"; readonly train: number; readonly validation: number }
+  /** Validation from `validationStart`, test from `testStart` (ms since the epoch, UTC). */
+  | { readonly kind: "dates"; readonly validationStart: number; readonly testStart: number };
+
+export const DEFAULT_SPLIT: SplitRule = { kind: "fractions", train: 0.7, validation: 0.15 };
+
+export interface SplitOptions {
+  readonly lookback: number;
+  readonly horizon: number;
+  readonly rule: SplitRule;
+  /** Keeps only windows whose label candle opens after this time (ms): `--incremental`'s new data. */
+  readonly since?: number;
+}
+
+/** Last-candle indices of each split's windows in one series. */
+export interface SeriesSplit {
+  readonly symbol: string;
+  readonly train: Int32Array;
+  readonly validation: Int32Array;
+  readonly test: Int32Array;
+  /** Windows left out because a candle in them has no indicators yet (warm-up). */
+  readonly skipped: number;
+  /** Windows dropped at the cuts so that labels do not cross into the next split. */
+  readonly purged: number;
+}
+
+export class SplitError extends Error {
+  override name = "SplitError";
+}
+
+/** Index of the first candle opening at or after `time` (the series length when none does). */
+function firstAtOrAfter(openTime: Float64Array, time: number): number {
+  let lo = 0, hi = openTime.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (openTime[mid] < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function requireOpenTimes(s: CandleSeries, why: string): void {
+  if (s.openTime.some(Number.isNaN)) {
+    throw new SplitError(`${s.symbol}: some candles have no open_time, which ${why} needs`);
+  }
+}
+
+export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
+  const { lookback, horizon, rule, since } = opts;
+  const usable = windowEnds(s, { lookback, horizon });
+  let ends = usable.ends;
+  if (since !== undefined) {
+    requireOpenTimes(s, "incremental training");
+    ends = ends.filter((t) => s.openTime[t + horizon] > since);
+  }
+  // b1, b2: the first candle that belongs to validation and to test.
+  let b1: number, b2: number;
+  if (rule.kind === "fractions") {
+    const n = ends.length;
+    const i1 = Math.floor(n * rule.train), i2 = Math.floor(n * (rule.train + rule.validation));
+    b1 = i1 < n ? ends[i1] : Infinity;
+    b2 = i2 < n ? ends[i2] : Infinity;
+  } else {
+    requireOpenTimes(s, "--split-dates");
+    b1 = firstAtOrAfter(s.openTime, rule.validationStart);
+    b2 = firstAtOrAfter(s.openTime, rule.testStart);
+  }
+  // A window ending at t is labelled by candle t + horizon: it must stay before the next split's first candle.
+  const train = ends.filter((t) => t + horizon < b1);
+  const validation = ends.filter((t) => t >= b1 && t + horizon < b2);
+  const test = ends.filter((t) => t >= b2);
+  const purged = ends.length - train.length - validation.length - test.length;
+  return { symbol: s.symbol, train, validation, test, skipped: usable.skipped, purged };
+}
+
+/** Checks a rule before any data is read, so a bad flag fails fast. */
+export function checkSplitRule(rule: SplitRule): void {
+  if (rule.kind === "fractions") {
+    const ok = rule.train > 0 && rule.validation > 0 && rule.train + rule.validation < 1;
+    if (!ok) throw new SplitError("split fractions must be positive and leave room for a test split");
+  } else if (!(rule.validationStart < rule.testStart)) {
+    throw new SplitError("the validation start date must come before the test start date");
+  }
+}

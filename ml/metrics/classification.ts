@@ -1,0 +1,130 @@
+/**
+ * Metrics of SPEC/issue #4 for three-class probabilistic predictions plus the return regression, accumulated
+ * batch by batch so evaluating 44k windows never holds them all.
+ */
+import { CLASSES } from "../../features/index.ts";
+
+export interface ClassScores {
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  /** Windows whose true class this is. */
+  readonly support: number;
+}
+
+export interface Metrics {
+  readonly windows: number;
+  readonly accuracy: number;
+  readonly macro_f1: number;
+  readonly per_class: Readonly<Record<string, ClassScores>>;
+  /** confusion[true][predicted], class order DOWN, SIDEWAYS, UP. */
+  readonly confusion_matrix: readonly (readonly number[])[];
+  /** Share of windows predicted as each class (a collapsed model predicts one class ~100 %). */
+  readonly predicted_share: Readonly<Record<string, number>>;
+  /** Mean −ln p(true class), probabilities floored at 1e-7. */
+  readonly log_loss: number;
+  /** Mean Σ_k (p_k − y_k)², 0 … 2. */
+  readonly brier: number;
+  /** Mean |predicted − true forward return|, as a fraction. */
+  readonly regression_mae: number;
+  /** Share of windows where the predicted return has the true return's sign (zero counts as its own sign). */
+  readonly sign_accuracy: number;
+}
+
+const K = CLASSES.length;
+const EPS = 1e-7;
+
+/** Argmax of one probability row; ties go to the lower class index. */
+export function argmax3(p: ArrayLike<number>, offset = 0): number {
+  let best = 0;
+  for (let k = 1; k < K; k++) if (p[offset + k] > p[offset + best]) best = k;
+  return best;
+}
+
+export class MetricsAccumulator {
+  readonly #confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  #n = 0;
+  #logLoss = 0;
+  #brier = 0;
+  #absError = 0;
+  #signHits = 0;
+
+  /**
+   * `probabilities` is [n, 3] row-major; `predictedReturns`/`trueReturns` are return fractions.
+   */
+  add(
+    labels: ArrayLike<number>,
+    probabilities: ArrayLike<number>,
+    trueReturns: ArrayLike<number>,
+    predictedReturns: ArrayLike<number>,
+  ): void {
+    for (let i = 0; i < labels.length; i++) {
+      const y = labels[i];
+      const o = i * K;
+      this.#confusion[y][argmax3(probabilities, o)]++;
+      this.#logLoss -= Math.log(Math.max(probabilities[o + y], EPS));
+      for (let k = 0; k < K; k++) this.#brier += (probabilities[o + k] - (k === y ? 1 : 0)) ** 2;
+      this.#absError += Math.abs(predictedReturns[i] - trueReturns[i]);
+      if (Math.sign(predictedReturns[i]) === Math.sign(trueReturns[i])) this.#signHits++;
+    }
+    this.#n += labels.length;
+  }
+
+  result(): Metrics {
+    const n = this.#n;
+    if (n === 0) throw new Error("no windows were evaluated");
+    const c = this.#confusion;
+    const perClass: Record<string, ClassScores> = {};
+    const predictedShare: Record<string, number> = {};
+    let correct = 0, f1Sum = 0;
+    for (let k = 0; k < K; k++) {
+      const tp = c[k][k];
+      const support = c[k].reduce((a, b) => a + b, 0);
+      const predicted = c.reduce((a, row) => a + row[k], 0);
+      const precision = predicted > 0 ? tp / predicted : 0;
+      const recall = support > 0 ? tp / support : 0;
+      const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+      perClass[CLASSES[k]] = { precision, recall, f1, support };
+      predictedShare[CLASSES[k]] = predicted / n;
+      correct += tp;
+      f1Sum += f1;
+    }
+    return {
+      windows: n,
+      accuracy: correct / n,
+      macro_f1: f1Sum / K,
+      per_class: perClass,
+      confusion_matrix: c.map((row) => [...row]),
+      predicted_share: predictedShare,
+      log_loss: this.#logLoss / n,
+      brier: this.#brier / n,
+      regression_mae: this.#absError / n,
+      sign_accuracy: this.#signHits / n,
+    };
+  }
+}
+
+/** Metrics of a whole set of predictions at once. */
+export function computeMetrics(
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  trueReturns: ArrayLike<number>,
+  predictedReturns: ArrayLike<number>,
+): Metrics {
+  const acc = new MetricsAccumulator();
+  acc.add(labels, probabilities, trueReturns, predictedReturns);
+  return acc.result();
+}
+
+/** Softmax of [n, 3] logits divided by `temperature`, row by row. */
+export function softmaxRows(logits: ArrayLike<number>, temperature = 1): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let o = 0; o < logits.length; o += K) {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, logits[o + k] / temperature);
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += out[o + k] = Math.exp(logits[o + k] / temperature - max);
+    for (let k = 0; k < K; k++) out[o + k] /= sum;
+  }
+  return out;
+}

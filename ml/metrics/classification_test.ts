@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { computeMetrics, MetricsAccumulator, softmaxRows } from "./classification.ts";
+
+const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} ≠ ${b}`);
+
+Deno.test("metrics of four hand-checked predictions", () => {
+  // true:      DOWN  DOWN  SIDEWAYS  UP
+  // predicted: DOWN  UP    SIDEWAYS  UP
+  const labels = [0, 0, 1, 2];
+  const p = [
+    [0.7, 0.2, 0.1],
+    [0.2, 0.3, 0.5],
+    [0.1, 0.8, 0.1],
+    [0.25, 0.25, 0.5],
+  ];
+  const m = computeMetrics(labels, p.flat(), [-0.02, -0.01, 0.001, 0.03], [-0.01, 0.01, 0.0, 0.01]);
+  assert.equal(m.windows, 4);
+  close(m.accuracy, 0.75);
+  assert.deepEqual(m.confusion_matrix, [[1, 0, 1], [0, 1, 0], [0, 0, 1]]);
+  // DOWN: P 1, R 0.5, F1 2/3; SIDEWAYS: 1, 1, 1; UP: P 0.5, R 1, F1 2/3.
+  close(m.per_class.DOWN.precision, 1);
+  close(m.per_class.DOWN.recall, 0.5);
+  close(m.per_class.UP.precision, 0.5);
+  close(m.macro_f1, (2 / 3 + 1 + 2 / 3) / 3);
+  assert.equal(m.per_class.DOWN.support, 2);
+  close(m.predicted_share.UP, 0.5);
+  close(m.log_loss, -(Math.log(0.7) + Math.log(0.2) + Math.log(0.8) + Math.log(0.5)) / 4);
+  const brier = [
+    0.3 ** 2 + 0.2 ** 2 + 0.1 ** 2,
+    0.8 ** 2 + 0.3 ** 2 + 0.5 ** 2,
+    0.1 ** 2 + 0.2 ** 2 + 0.1 ** 2,
+    0.25 ** 2 + 0.25 ** 2 + 0.5 ** 2,
+  ];
+  close(m.brier, brier.reduce((a, b) => a + b) / 4);
+  close(m.regression_mae, (0.01 + 0.02 + 0.001 + 0.02) / 4);
+  // Signs: −/−, −/+, +/0, +/+ → 2 of 4.
+  close(m.sign_accuracy, 0.5);
+});
+
+Deno.test("accumulating in batches equals computing at once", () => {
+  const labels = [2, 1, 0, 1, 2];
+  const p = softmaxRows([1, 2, 3, 0, 0, 0, 3, 1, 0, -1, 2, 0, 0.5, 0.2, 0.9]);
+  const r = [0.01, 0, -0.02, 0.003, 0.02], q = [0.005, 0.001, -0.01, -0.002, 0.01];
+  const acc = new MetricsAccumulator();
+  acc.add(labels.slice(0, 2), p.subarray(0, 6), r.slice(0, 2), q.slice(0, 2));
+  acc.add(labels.slice(2), p.subarray(6), r.slice(2), q.slice(2));
+  assert.deepEqual(acc.result(), computeMetrics(labels, p, r, q));
+});
+
+Deno.test("softmax rows sum to one and respect the temperature", () => {
+  const p = softmaxRows([0, Math.log(2), Math.log(4)]);
+  close(p[0], 1 / 7, 1e-6);
+  close(p[2], 4 / 7, 1e-6);
+  const flat = softmaxRows([0, Math.log(2), Math.log(4)], 1e9);
+  close(flat[0], 1 / 3, 1e-6);
+});

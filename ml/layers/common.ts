@@ -1,0 +1,30 @@
+/** Types and helpers the custom layers share. */
+import * as tf from "@tensorflow/tfjs";
+
+/** tfjs's own LayerArgs (name, trainable, inputShape, …), which it does not export by name. */
+export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+/** What `call` receives besides its inputs; `training: true` switches dropout on. */
+export type Kwargs = Record<string, unknown>;
+
+/** Deterministic per-weight seeds derived from a layer's seed, so one model seed fixes every initial weight. */
+export function weightSeed(seed: number | undefined, index: number): number | undefined {
+  return seed === undefined ? undefined : seed * 16 + index;
+}
+
+/** One tensor from a call's inputs, naming the layer when it got a list. */
+export function single(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tensor {
+  if (Array.isArray(inputs)) {
+    if (inputs.length !== 1) throw new Error(`${layer} takes one input, got ${inputs.length}`);
+    return inputs[0];
+  }
+  return inputs;
+}
+
+/** x [..., in] · kernel [in, out] + bias, as one 2-D matmul (the shape XNNPACK is fast on). */
+export function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+  const inner = x.shape[x.shape.length - 1];
+  const out = kernel.shape[1]!;
+  const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
+  const y = tf.fused.matMul({ a: flat, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
+  return tf.reshape(y, [...x.shape.slice(0, -1), out]);
+}

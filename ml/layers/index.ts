@@ -1,0 +1,31 @@
+/**
+ * The custom tfjs layers, registered for (de)serialisation on import: any code that loads a saved model must
+ * import this module first (`ml/model_io.ts` does).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { AttentionPooling, MultiHeadSelfAttention } from "./attention.ts";
+import { SeededDropout } from "./dropout.ts";
+import { LayerNorm } from "./layer_norm.ts";
+import { FastLSTM } from "./lstm.ts";
+import { PositionalEncoding } from "./positional_encoding.ts";
+
+export { AttentionPooling, FastLSTM, LayerNorm, MultiHeadSelfAttention, PositionalEncoding, SeededDropout };
+export type { AttentionArgs } from "./attention.ts";
+export type { FastLSTMArgs } from "./lstm.ts";
+export type { LayerNormArgs } from "./layer_norm.ts";
+export type { SeededDropoutArgs } from "./dropout.ts";
+export { lstmRecurrence } from "./lstm_recurrence.ts";
+export { sinusoidalTable } from "./positional_encoding.ts";
+
+for (
+  const cls of [
+    FastLSTM,
+    LayerNorm,
+    MultiHeadSelfAttention,
+    AttentionPooling,
+    PositionalEncoding,
+    SeededDropout,
+  ]
+) {
+  tf.serialization.registerClass(cls);
+}

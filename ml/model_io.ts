@@ -1,0 +1,83 @@
+/**
+ * Saves and loads tfjs models as `model.json` + `weights.bin` in a folder (SPEC §7), over node:fs: tfjs's own
+ * `file://` handler exists only in tfjs-node. Files are written atomically. Importing this module registers the
+ * custom layers, so `loadModel` can rebuild any model `buildModel` made.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../features/index.ts";
+import "./layers/index.ts";
+
+export const MODEL_JSON = "model.json";
+export const WEIGHTS_BIN = "weights.bin";
+
+/** The folder cannot be read as a model: says which file and why. */
+export class ModelFileError extends Error {
+  override name = "ModelFileError";
+}
+
+function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  return new Uint8Array(Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data);
+}
+
+/** An IOHandler over a folder: `model.save(fileSystemIO(dir))`, `tf.loadLayersModel(fileSystemIO(dir))`. */
+export function fileSystemIO(dir: string): tf.io.IOHandler {
+  const jsonPath = join(dir, MODEL_JSON);
+  const weightsPath = join(dir, WEIGHTS_BIN);
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) {
+        throw new ModelFileError("only layers models (JSON topology) can be saved");
+      }
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology!,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+        ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+      };
+      // Weights first: a model.json is only ever beside the weights it describes.
+      await writeFileAtomic(weightsPath, weightBytes(artifacts.weightData));
+      await writeFileAtomic(jsonPath, JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+
+    async load(): Promise<tf.io.ModelArtifacts> {
+      let modelJson: tf.io.ModelJSON;
+      try {
+        modelJson = JSON.parse(await readFile(jsonPath, "utf8"));
+      } catch (error) {
+        throw new ModelFileError(`cannot read ${jsonPath}: ${(error as Error).message}`);
+      }
+      if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+        throw new ModelFileError(`${jsonPath} is not a tfjs layers model (no modelTopology/weightsManifest)`);
+      }
+      return await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs = manifest.flatMap((group) => group.weights);
+        const buffers = await Promise.all(
+          manifest.flatMap((group) => group.paths).map(async (name) => {
+            const path = join(dir, name);
+            try {
+              const bytes = await readFile(path);
+              return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+            } catch (error) {
+              throw new ModelFileError(`cannot read ${path}: ${(error as Error).message}`);
+            }
+          }),
+        );
+        return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
+      });
+    },
+  };
+}
+
+export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await model.save(fileSystemIO(dir));
+}
+
+export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  return await tf.loadLayersModel(fileSystemIO(dir));
+}

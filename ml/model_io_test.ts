@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "./backend.ts";
+import { loadModel, ModelFileError, saveModel } from "./model_io.ts";
+import { buildModel, defaultModelConfig, type ModelConfig } from "./models/index.ts";
+
+await initBackend("wasm");
+
+function tiny(type: ModelConfig["type"]): ModelConfig {
+  return {
+    ...defaultModelConfig(type, 6),
+    dModel: 8,
+    heads: 2,
+    ffnDim: 16,
+    encoderLayers: 1,
+    lstmHidden: 4,
+    lstmLayers: 2,
+  };
+}
+
+async function outputs(model: tf.LayersModel, x: tf.Tensor): Promise<Float32Array[]> {
+  const ys = model.predict(x) as tf.Tensor[];
+  const values = await Promise.all(ys.map((y) => y.data() as Promise<Float32Array>));
+  tf.dispose(ys);
+  return values;
+}
+
+for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
+  Deno.test(`${type}: save/load round-trip gives identical outputs`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "candlecast-model-"));
+    try {
+      const config = tiny(type);
+      const model = buildModel(config, 7);
+      const x = tf.randomNormal([3, config.lookback, config.features], 0, 1, "float32", 1);
+      const before = await outputs(model, x);
+      await saveModel(model, dir);
+      assert.deepEqual((await readdir(dir)).sort(), ["model.json", "weights.bin"]);
+      const loaded = await loadModel(dir);
+      assert.deepEqual(loaded.outputNames, model.outputNames);
+      const after = await outputs(loaded, x);
+      assert.equal(after.length, before.length);
+      for (let i = 0; i < before.length; i++) assert.deepEqual(after[i], before[i]);
+      tf.dispose([x]);
+      model.dispose();
+      loaded.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+Deno.test("loadModel names the missing file", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-model-"));
+  try {
+    await assert.rejects(
+      loadModel(dir),
+      (e: Error) => e instanceof ModelFileError && e.message.includes("model.json"),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,63 @@
+/** The model's hyperparameters as one typed object (nanoGPT style); `train` fills it from flags. */
+import { FEATURE_COUNT } from "../../features/index.ts";
+import type { ModelType } from "../preprocessor.ts";
+
+export interface ModelConfig {
+  readonly type: ModelType;
+  /** Timesteps per window (candles). */
+  readonly lookback: number;
+  /** Inputs per timestep: the 35 engineered features, scaled. */
+  readonly features: number;
+  /** Transformer width (transformer_lstm only). */
+  readonly dModel: number;
+  /** Attention heads, for the encoder and for the final attention pooling. */
+  readonly heads: number;
+  /** Transformer feed-forward width. */
+  readonly ffnDim: number;
+  readonly encoderLayers: number;
+  /** LSTM hidden size per direction. */
+  readonly lstmHidden: number;
+  readonly lstmLayers: number;
+  readonly dropout: number;
+}
+
+export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {
+  return {
+    type,
+    lookback,
+    features: FEATURE_COUNT,
+    dModel: 64,
+    heads: 4,
+    ffnDim: 256,
+    encoderLayers: 2,
+    lstmHidden: 64,
+    lstmLayers: 2,
+    dropout: 0.1,
+  };
+}
+
+/** Why a config cannot be built, or null. The message names the flag-level field. */
+export function modelConfigProblem(c: ModelConfig): string | null {
+  const positive: (keyof ModelConfig)[] = [
+    "lookback",
+    "features",
+    "dModel",
+    "heads",
+    "ffnDim",
+    "encoderLayers",
+    "lstmHidden",
+    "lstmLayers",
+  ];
+  for (const key of positive) {
+    const v = c[key] as number;
+    if (!Number.isInteger(v) || v < 1) return `${key} must be a positive integer, got ${v}`;
+  }
+  if (!(c.dropout >= 0 && c.dropout < 1)) return `dropout must be in [0, 1), got ${c.dropout}`;
+  if (c.type === "transformer_lstm") {
+    if (c.dModel % c.heads !== 0) return `dModel (${c.dModel}) must be a multiple of heads (${c.heads})`;
+    if ((2 * c.lstmHidden) % c.heads !== 0) {
+      return `2·lstmHidden (${2 * c.lstmHidden}) must be a multiple of heads (${c.heads})`;
+    }
+  }
+  return null;
+}

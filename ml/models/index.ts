@@ -1,0 +1,23 @@
+/**
+ * The model module's public surface: build either model from one typed config. Outputs, in order:
+ * `class_logits` [b, 3] (raw logits, DOWN/SIDEWAYS/UP), `regression` [b, 1] (standardised return) and, for
+ * transformer_lstm, `attention` [b, lookback] (final attention over timesteps, mean over heads, sums to 1).
+ * Input: [b, lookback, 35] scaled features.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { type ModelConfig, modelConfigProblem } from "./config.ts";
+import { buildLightweightLstm } from "./lightweight_lstm.ts";
+import { buildTransformerLstm } from "./transformer_lstm.ts";
+
+export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
+export type { ModelType } from "../preprocessor.ts";
+
+export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const;
+
+export function buildModel(config: ModelConfig, seed = 42): tf.LayersModel {
+  const problem = modelConfigProblem(config);
+  if (problem) throw new Error(`model config: ${problem}`);
+  return config.type === "transformer_lstm"
+    ? buildTransformerLstm(config, seed)
+    : buildLightweightLstm(config, seed);
+}

@@ -1,0 +1,76 @@
+/**
+ * TransformerLSTMModel: input projection + LayerNorm → sinusoidal positions → post-LN Transformer encoder layers
+ * → bidirectional LSTM layers → multi-head attention pooling (weights exposed) → class and regression heads.
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  AttentionPooling,
+  FastLSTM,
+  LayerNorm,
+  MultiHeadSelfAttention,
+  PositionalEncoding,
+  SeededDropout,
+} from "../layers/index.ts";
+import type { ModelConfig } from "./config.ts";
+import { outputHeads } from "./heads.ts";
+import { Seeds } from "./seeds.ts";
+
+type Sym = tf.SymbolicTensor;
+
+function encoderLayer(x: Sym, c: ModelConfig, seeds: Seeds, n: number): Sym {
+  const dropout = (name: string) => new SeededDropout({ rate: c.dropout, seed: seeds.next(), name });
+  const attention = new MultiHeadSelfAttention({
+    heads: c.heads,
+    seed: seeds.next(),
+    name: `enc${n}_attention`,
+  })
+    .apply(x) as Sym;
+  const residual1 = tf.layers.add({ name: `enc${n}_residual1` })
+    .apply([x, dropout(`enc${n}_attention_dropout`).apply(attention) as Sym]) as Sym;
+  const norm1 = new LayerNorm({ name: `enc${n}_norm1` }).apply(residual1) as Sym;
+  const ffn1 = tf.layers.dense({
+    units: c.ffnDim,
+    activation: "relu",
+    name: `enc${n}_ffn1`,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
+  }).apply(norm1) as Sym;
+  const ffn2 = tf.layers.dense({
+    units: c.dModel,
+    name: `enc${n}_ffn2`,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
+  }).apply(dropout(`enc${n}_ffn_dropout`).apply(ffn1) as Sym) as Sym;
+  const residual2 = tf.layers.add({ name: `enc${n}_residual2` })
+    .apply([norm1, dropout(`enc${n}_output_dropout`).apply(ffn2) as Sym]) as Sym;
+  return new LayerNorm({ name: `enc${n}_norm2` }).apply(residual2) as Sym;
+}
+
+export function buildTransformerLstm(c: ModelConfig, seed: number): tf.LayersModel {
+  const seeds = new Seeds(seed);
+  const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
+  let x = tf.layers.dense({
+    units: c.dModel,
+    name: "input_projection",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
+  }).apply(input) as Sym;
+  x = new LayerNorm({ name: "input_norm" }).apply(x) as Sym;
+  x = new PositionalEncoding({ name: "positional_encoding" }).apply(x) as Sym;
+  x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: "input_dropout" }).apply(x) as Sym;
+  for (let n = 1; n <= c.encoderLayers; n++) x = encoderLayer(x, c, seeds, n);
+  for (let n = 1; n <= c.lstmLayers; n++) {
+    x = new FastLSTM({ units: c.lstmHidden, bidirectional: true, seed: seeds.next(), name: `bilstm${n}` })
+      .apply(x) as Sym;
+    x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: `bilstm${n}_dropout` }).apply(
+      x,
+    ) as Sym;
+  }
+  const [pooled, weights] = new AttentionPooling({
+    heads: c.heads,
+    seed: seeds.next(),
+    name: "attention_pool",
+  })
+    .apply(x) as Sym[];
+  // A named identity so the weights are the model output "attention".
+  const attention = tf.layers.activation({ activation: "linear", name: "attention" }).apply(weights) as Sym;
+  const [logits, regression] = outputHeads(pooled, c.dModel, c.dropout, seeds);
+  return tf.model({ inputs: input, outputs: [logits, regression, attention], name: "TransformerLSTMModel" });
+}

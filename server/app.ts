@@ -1,0 +1,177 @@
+/**
+ * The HTTP API of SPEC §4 as a plain Hono value: `createApp(models, options)` builds it, tests call
+ * `app.request()`, `candlecast serve` binds `app.fetch` to a port. Every failure is a JSON `{"detail": …}`
+ * with a 4xx status for the client's mistakes and 503 when there is no model; a 500 means a server bug
+ * and carries no internals.
+ */
+import { Hono } from "hono";
+import { FEATURE_COUNT } from "../features/index.ts";
+import { CLASSES } from "../features/index.ts";
+import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
+import { bearerAuth } from "./auth.ts";
+import { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
+import { HttpError } from "./errors.ts";
+import { type Logger, stdoutLogger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import type { ModelLease, ModelSource } from "./models/store.ts";
+import { predictBodies, symbolOf } from "./predict.ts";
+import { parseBatchEnvelope } from "./schemas.ts";
+
+export interface AppOptions {
+  /** Bearer key every route but `/` and `/health` requires; none when undefined or empty. */
+  readonly apiKey?: string;
+  /** Largest request body in bytes (SPEC §4: 1 MiB). */
+  readonly bodyLimit?: number;
+  /** Receives one record per request and one per server error. */
+  readonly log?: Logger;
+  /** Shared with whoever else wants to read them; a fresh registry by default. */
+  readonly metrics?: Metrics;
+}
+
+type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
+
+/** Routes and the methods they answer; anything else is 404, a known path with another method 405. */
+const ROUTES: Record<string, readonly string[]> = {
+  "/": ["GET", "HEAD"],
+  "/health": ["GET", "HEAD"],
+  "/predict": ["POST"],
+  "/predict/batch": ["POST"],
+  "/model/info": ["GET", "HEAD"],
+  "/metrics": ["GET", "HEAD"],
+};
+const OPEN_ROUTES = new Set(["/", "/health"]);
+
+export function createApp(models: ModelSource, options: AppOptions = {}): Hono<Env> {
+  const { apiKey, bodyLimit = DEFAULT_BODY_LIMIT, log = stdoutLogger, metrics = new Metrics() } = options;
+  const app = new Hono<Env>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = performance.now() - started;
+    const path = c.req.path;
+    metrics.observe(path in ROUTES ? path : "other", c.req.method, c.res.status, ms / 1000);
+    log({
+      method: c.req.method,
+      path,
+      status: c.res.status,
+      latency_ms: Math.round(ms * 1000) / 1000,
+      symbol: c.get("symbol"),
+      model_version: c.get("modelVersion"),
+    });
+  });
+  if (apiKey) app.use(bearerAuth(apiKey, OPEN_ROUTES));
+
+  /** The current model for this request, or 503; the caller releases it. */
+  const lease = (): ModelLease => {
+    const leased = models.acquire();
+    if (leased === null) {
+      throw new HttpError(503, `no model loaded: ${models.status().problem ?? "none installed"}`);
+    }
+    return leased;
+  };
+
+  const health = () => {
+    const { predictor, problem } = models.status();
+    return predictor
+      ? Response.json({
+        status: "healthy",
+        model: "loaded",
+        device: predictor.device,
+        input_features: FEATURE_COUNT,
+        version: predictor.info.version,
+      })
+      : Response.json({
+        status: "unhealthy",
+        model: "not_loaded",
+        device: null,
+        input_features: FEATURE_COUNT,
+        detail: problem,
+      }, { status: 503 });
+  };
+  app.get("/", health);
+  app.get("/health", health);
+
+  app.post("/predict", async (c) => {
+    const body = await readJsonBody(c.req.raw, bodyLimit);
+    c.set("symbol", symbolOf(body) ?? undefined);
+    const { predictor, release } = lease();
+    try {
+      c.set("modelVersion", predictor.info.version);
+      const [outcome] = await predictBodies(predictor, [body]);
+      if (!outcome.ok) throw new HttpError(422, outcome.failure.detail);
+      return c.json(outcome.response);
+    } finally {
+      release();
+    }
+  });
+
+  app.post("/predict/batch", async (c) => {
+    const body = await readJsonBody(c.req.raw, bodyLimit);
+    const envelope = parseBatchEnvelope(body);
+    if (!envelope.ok) throw new HttpError(422, envelope.detail);
+    const items = envelope.value;
+    c.set("symbol", items.map((item) => symbolOf(item) ?? "?"));
+    const { predictor, release } = lease();
+    try {
+      c.set("modelVersion", predictor.info.version);
+      const outcomes = await predictBodies(predictor, items, items.map((_, i) => `requests[${i}]`));
+      return c.json({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) });
+    } finally {
+      release();
+    }
+  });
+
+  app.get("/model/info", (c) => {
+    const { predictor, release } = lease();
+    try {
+      const { info } = predictor;
+      const p = info.preprocessor;
+      c.set("modelVersion", info.version);
+      return c.json({
+        model_type: MODEL_CLASS_NAMES[p.modelType] ?? info.modelClass,
+        input_features: p.featureNames.length,
+        feature_names: p.featureNames,
+        lookback: p.lookback,
+        version: info.version,
+        trained_at: info.trainedAt,
+        horizon: p.horizon,
+        classes: CLASSES,
+        metrics: info.metrics ?? null,
+        device: predictor.device,
+      });
+    } finally {
+      release();
+    }
+  });
+
+  app.get(
+    "/metrics",
+    (c) =>
+      c.text(metrics.render(models.status()), 200, {
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+  );
+
+  for (const [path, methods] of Object.entries(ROUTES)) {
+    app.all(path, () => {
+      throw new HttpError(405, `${path} accepts ${methods.filter((m) => m !== "HEAD").join(", ")}`, {
+        Allow: methods.join(", "),
+      });
+    });
+  }
+  app.notFound(() => Response.json({ detail: "Not Found" }, { status: 404 }));
+  app.onError((error) => {
+    if (error instanceof HttpError) {
+      return Response.json({ detail: error.detail }, { status: error.status, headers: error.headers });
+    }
+    log({
+      event: "server_error",
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    return Response.json({ detail: "internal server error; the server log has the details" }, {
+      status: 500,
+    });
+  });
+  return app;
+}

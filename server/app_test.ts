@@ -1,0 +1,393 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { FEATURE_NAMES } from "../features/index.ts";
+import { createApp } from "./app.ts";
+import type { LogRecord } from "./log.ts";
+import { ModelStore } from "./models/store.ts";
+import { FakePredictor, predictBody } from "./testing.ts";
+
+// SPEC §4 response shapes, field by field ("exactly": every documented field, this name, this JSON type;
+// extra fields allowed, so the objects are not strict).
+const Probability = z.number().min(0).max(1);
+const PredictResponseSchema = z.object({
+  symbol: z.string(),
+  prediction: z.enum(["UP", "DOWN", "SIDEWAYS"]),
+  confidence: Probability,
+  probabilities: z.object({ down: Probability, sideways: Probability, up: Probability }),
+  expected_return: z.number(),
+  trend_score: z.number().int().min(-5).max(5),
+  attention_summary: z.record(z.string().regex(/^t-([1-9]|[1-4]\d|50)$/), z.number()),
+});
+const HealthySchema = z.object({
+  status: z.literal("healthy"),
+  model: z.literal("loaded"),
+  device: z.literal("cpu"),
+  input_features: z.literal(35),
+});
+const UnhealthySchema = z.object({ status: z.literal("unhealthy"), model: z.literal("not_loaded") });
+const ModelInfoSchema = z.object({
+  model_type: z.enum(["TransformerLSTMModel", "LightweightLSTMModel"]),
+  input_features: z.literal(35),
+  feature_names: z.array(z.string()).length(35),
+  lookback: z.literal(50),
+  version: z.string(),
+  trained_at: z.string(),
+  horizon: z.number().int().positive(),
+  classes: z.tuple([z.literal("DOWN"), z.literal("SIDEWAYS"), z.literal("UP")]),
+});
+const ErrorSchema = z.object({ detail: z.string().min(1) });
+
+function setup(options: { apiKey?: string; bodyLimit?: number; model?: FakePredictor | null } = {}) {
+  const store = new ModelStore();
+  const model = options.model === undefined ? new FakePredictor() : options.model;
+  if (model) store.install(model);
+  const logs: LogRecord[] = [];
+  const app = createApp(store, {
+    apiKey: options.apiKey,
+    bodyLimit: options.bodyLimit,
+    log: (r) => logs.push(r),
+  });
+  return { app, store, model, logs };
+}
+
+const post = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: "POST",
+  headers: { "Content-Type": "application/json", ...headers },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+async function expectError(res: Response, status: number, detail?: RegExp | string): Promise<string> {
+  const text = await res.text();
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
+  assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+  const body = ErrorSchema.parse(JSON.parse(text));
+  assert.doesNotMatch(body.detail, /\n\s+at /, "no stack trace");
+  if (typeof detail === "string") assert.equal(body.detail, detail);
+  else if (detail) assert.match(body.detail, detail);
+  return body.detail;
+}
+
+Deno.test("GET / and /health report a loaded model exactly as SPEC §4", async () => {
+  const { app } = setup();
+  for (const path of ["/", "/health"]) {
+    const res = await app.request(path);
+    assert.equal(res.status, 200);
+    const body = HealthySchema.parse(await res.json());
+    assert.equal(body.input_features, 35);
+  }
+});
+
+Deno.test("with no model: /health is unhealthy (503), /predict and /model/info answer 503", async () => {
+  const { app } = setup({ model: null });
+  const health = await app.request("/health");
+  assert.equal(health.status, 503);
+  UnhealthySchema.parse(await health.json());
+  await expectError(await app.request("/predict", post(predictBody())), 503, /no model loaded/);
+  await expectError(await app.request("/predict/batch", post({ requests: [predictBody()] })), 503);
+  await expectError(await app.request("/model/info"), 503);
+});
+
+Deno.test("POST /predict answers the SPEC §4 body, its fields consistent with each other", async () => {
+  const { app, model } = setup();
+  const res = await app.request("/predict", post(predictBody("ETHUSDT", 80)));
+  assert.equal(res.status, 200);
+  const body = PredictResponseSchema.parse(await res.json());
+  assert.equal(body.symbol, "ETHUSDT");
+  const p = body.probabilities;
+  assert.ok(Math.abs(p.down + p.sideways + p.up - 1) < 1e-6);
+  const best = Math.max(p.down, p.sideways, p.up);
+  assert.equal(body.confidence, best);
+  assert.equal(body.prediction, ({ [p.down]: "DOWN", [p.sideways]: "SIDEWAYS", [p.up]: "UP" })[best]);
+  assert.equal(Object.keys(body.attention_summary).length, 3);
+  const weights = Object.values(body.attention_summary);
+  assert.deepEqual(weights, [...weights].sort((a, b) => b - a), "largest first");
+  assert.deepEqual(model?.calls, [1]);
+});
+
+Deno.test("attention_summary is {} for a model without attention", async () => {
+  const { app } = setup({ model: new FakePredictor({ attention: false }) });
+  const body = PredictResponseSchema.parse(await (await app.request("/predict", post(predictBody()))).json());
+  assert.deepEqual(body.attention_summary, {});
+});
+
+Deno.test("the seed README's curl example works unchanged (extra fields are ignored)", async () => {
+  const { app } = setup();
+  const candle = {
+    open: 50000,
+    high: 51000,
+    low: 49500,
+    close: 50500,
+    volume: 1000,
+    rsi: 55,
+    macd: 0.5,
+    macdSign: 0.3,
+    macdHist: 0.2,
+    ema: 50200,
+    stochSlowK: 60,
+    stochSlowD: 55,
+  };
+  const body = { symbol: "BTCUSDT", candles: Array.from({ length: 50 }, () => ({ ...candle, t: 1 })) };
+  const res = await app.request("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200);
+  const parsed = PredictResponseSchema.parse(await res.json());
+  // trend_score on the last candle: close>ema +1, ema flat −1, macdHist>0 +1, rsi>50 +1, K>D +1.
+  assert.equal(parsed.trend_score, 3);
+});
+
+Deno.test("GET /model/info carries SPEC §4's fields plus version, trained_at, horizon, classes, metrics", async () => {
+  const { app } = setup({ model: new FakePredictor({ version: "v7_2026-03-01" }) });
+  const res = await app.request("/model/info");
+  assert.equal(res.status, 200);
+  const raw = await res.json();
+  const body = ModelInfoSchema.parse(raw);
+  assert.deepEqual(body.feature_names, FEATURE_NAMES);
+  assert.equal(body.model_type, "TransformerLSTMModel");
+  assert.equal(body.version, "v7_2026-03-01");
+  assert.deepEqual(raw.metrics, { accuracy: 0.5 });
+});
+
+Deno.test("POST /predict/batch answers one entry per request, failures in place", async () => {
+  const { app, model } = setup();
+  const bad = predictBody("BADUSDT", 50, 3);
+  (bad.candles[7] as unknown as Record<string, unknown>).close = "NaN";
+  const res = await app.request(
+    "/predict/batch",
+    post({ requests: [predictBody("BTCUSDT"), bad, predictBody("SOLUSDT", 60, 2), { symbol: "X" }] }),
+  );
+  assert.equal(res.status, 200);
+  const { predictions } = await res.json();
+  assert.equal(predictions.length, 4);
+  assert.equal(PredictResponseSchema.parse(predictions[0]).symbol, "BTCUSDT");
+  assert.deepEqual(predictions[1], {
+    symbol: "BADUSDT",
+    status: 422,
+    detail: "requests[1].candles[7].close: expected a finite number",
+  });
+  assert.equal(PredictResponseSchema.parse(predictions[2]).symbol, "SOLUSDT");
+  assert.match(predictions[3].detail, /^requests\[3\]\.candles: is missing/);
+  assert.deepEqual(model?.calls, [2], "valid items go to the model in one call");
+});
+
+Deno.test("a batch item predicts exactly what /predict predicts for the same body", async () => {
+  const { app } = setup();
+  const body = predictBody("ADAUSDT", 64, 9);
+  const single = await (await app.request("/predict", post(body))).json();
+  const { predictions } = await (await app.request("/predict/batch", post({ requests: [body, body] })))
+    .json();
+  assert.deepEqual(predictions[0], single);
+  assert.deepEqual(predictions[1], single);
+});
+
+Deno.test("422 names the field for every kind of invalid candle", async () => {
+  const { app } = setup();
+  const cases: [(b: ReturnType<typeof predictBody>) => void, string | RegExp][] = [
+    [(b) => b.candles.splice(10), "candles: expected at least 50 candles (the model's lookback), got 10"],
+    [
+      (b) => (b.candles[12] as unknown as Record<string, unknown>).close = "NaN",
+      "candles[12].close: expected a finite number",
+    ],
+    [
+      (b) => delete (b.candles[3] as Partial<typeof b.candles[3]>).rsi,
+      "candles[3].rsi: is missing (expected a finite number)",
+    ],
+    [
+      (b) => (b.candles[4] as unknown as Record<string, unknown>).macd = null,
+      "candles[4].macd: expected a finite number",
+    ],
+    [(b) => b.candles[5].volume = -1, /^candles\[5\]\.volume: must not be negative, got -1/],
+    [(b) => b.candles[6].low = b.candles[6].high + 1, /^candles\[6\]\.high: .* is below low/],
+    [
+      (b) => b.candles[8].high = Math.max(b.candles[8].open, b.candles[8].close) - 1e-6,
+      /^candles\[8\]\.high: .*max\(open, close\)/,
+    ],
+    [
+      (b) => b.candles[9].low = Math.min(b.candles[9].open, b.candles[9].close) + 1e-6,
+      /^candles\[9\]\.low: .*min\(open, close\)/,
+    ],
+    [(b) => (b as unknown as Record<string, unknown>).symbol = 7, "symbol: expected a string"],
+    [
+      (b) => (b as unknown as Record<string, unknown>).candles = "many",
+      "candles: expected an array of candles",
+    ],
+    [(b) => (b.candles as unknown[])[2] = [1, 2], "candles[2]: expected a candle object"],
+  ];
+  for (const [mutate, detail] of cases) {
+    const body = predictBody();
+    mutate(body);
+    await expectError(await app.request("/predict", post(body)), 422, detail);
+  }
+  await expectError(await app.request("/predict", post([1, 2])), 422, /^body: expected a JSON object/);
+  await expectError(await app.request("/predict", post("null")), 422, /^body: /);
+  await expectError(await app.request("/predict/batch", post({ requests: "x" })), 422, /^requests: /);
+});
+
+Deno.test("finite values that overflow float32 features are a 422, not a NaN prediction", async () => {
+  const { app } = setup();
+  const body = predictBody();
+  body.candles[49].rsi = 1e300;
+  await expectError(await app.request("/predict", post(body)), 422, /^candles\[49\]: .*feature rsi overflow/);
+});
+
+Deno.test("400 for malformed JSON, empty bodies and bad UTF-8", async () => {
+  const { app } = setup();
+  await expectError(
+    await app.request("/predict", post('{"symbol": "BTC", "candles": [')),
+    400,
+    /^body: malformed JSON/,
+  );
+  await expectError(await app.request("/predict", post("")), 400, /^body: empty/);
+  await expectError(await app.request("/predict", { method: "POST" }), 400, /^body: empty/);
+  const bytes = new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]);
+  await expectError(
+    await app.request("/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: bytes,
+    }),
+    400,
+    "body: not valid UTF-8",
+  );
+});
+
+Deno.test("415 for a non-JSON content type; a missing content type is read as JSON", async () => {
+  const { app } = setup();
+  const text = JSON.stringify(predictBody());
+  await expectError(
+    await app.request("/predict", { method: "POST", headers: { "Content-Type": "text/plain" }, body: text }),
+    415,
+    /Content-Type must be application\/json/,
+  );
+  const res = await app.request("/predict", { method: "POST", body: new TextEncoder().encode(text) });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+});
+
+Deno.test("413 for a body over the limit, declared or streamed without a length", async () => {
+  const { app } = setup();
+  const big = JSON.stringify({
+    symbol: "BTCUSDT",
+    candles: Array.from({ length: 8000 }, () => predictBody().candles[0]),
+  });
+  assert.ok(big.length > 1024 * 1024);
+  await expectError(await app.request("/predict", post(big)), 413, /1048576-byte limit/);
+  // A chunked upload with no Content-Length: refused once the count passes the limit, without reading it all.
+  let pulled = 0;
+  const chunk = new TextEncoder().encode("[" + "1,".repeat(32 * 1024));
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled += chunk.byteLength;
+      if (pulled > 64 * 1024 * 1024) controller.close();
+      else controller.enqueue(chunk);
+    },
+  });
+  const res = await app.request("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: stream,
+    duplex: "half",
+  } as RequestInit);
+  await expectError(res, 413);
+  assert.ok(pulled < 2 * 1024 * 1024, `stopped reading early (read ${pulled} bytes)`);
+  // The limit is an option.
+  const small = setup({ bodyLimit: 100 });
+  await expectError(await small.app.request("/predict", post(predictBody())), 413, /100-byte limit/);
+});
+
+Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open", async () => {
+  const { app } = setup({ apiKey: "s3cret" });
+  const attempts: Record<string, string>[] = [
+    {},
+    { Authorization: "Bearer nope" },
+    { Authorization: "Basic czNjcmV0" },
+    { Authorization: "Bearer" },
+    { Authorization: "Bearer s3cret2" },
+  ];
+  for (const headers of attempts) {
+    const res = await app.request("/predict", post(predictBody(), headers));
+    await expectError(res, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer/);
+  }
+  await expectError(await app.request("/model/info"), 401);
+  await expectError(await app.request("/metrics"), 401);
+  assert.equal((await app.request("/health")).status, 200);
+  assert.equal((await app.request("/")).status, 200);
+  const ok = await app.request("/predict", post(predictBody(), { Authorization: "Bearer s3cret" }));
+  assert.equal(ok.status, 200);
+  PredictResponseSchema.parse(await ok.json());
+  const lower = await app.request("/model/info", { headers: { Authorization: "bearer s3cret" } });
+  assert.equal(lower.status, 200);
+  await lower.body?.cancel();
+});
+
+Deno.test("404 for unknown paths, 405 with Allow for a known path and the wrong method", async () => {
+  const { app } = setup();
+  await expectError(await app.request("/nope"), 404, "Not Found");
+  const res = await app.request("/predict");
+  await expectError(res, 405, /POST/);
+  assert.equal(res.headers.get("allow"), "POST");
+  await expectError(await app.request("/health", post({})), 405);
+});
+
+Deno.test("a failing model is a 500 without internals, and the error is logged", async () => {
+  const model = new FakePredictor();
+  model.predict = () => Promise.reject(new Error("onnx exploded"));
+  const { app, logs } = setup({ model });
+  const detail = await expectError(await app.request("/predict", post(predictBody())), 500);
+  assert.doesNotMatch(detail, /onnx exploded/);
+  assert.ok(logs.some((l) => l.event === "server_error" && String(l.error).includes("onnx exploded")));
+});
+
+Deno.test("one log line per request: method, path, status, latency, symbol, model version; no body", async () => {
+  const { app, logs } = setup({ model: new FakePredictor({ version: "v3_2026-02-02" }) });
+  await (await app.request("/predict", post(predictBody("SOLUSDT")))).json();
+  await (await app.request("/predict", post({ symbol: "XRPUSDT", candles: [] }))).json();
+  await (await app.request("/health")).json();
+  assert.equal(logs.length, 3);
+  const [ok, bad, health] = logs;
+  assert.deepEqual(
+    { ...ok, latency_ms: 0 },
+    {
+      method: "POST",
+      path: "/predict",
+      status: 200,
+      latency_ms: 0,
+      symbol: "SOLUSDT",
+      model_version: "v3_2026-02-02",
+    },
+  );
+  assert.equal(typeof ok.latency_ms, "number");
+  assert.equal(bad.status, 422);
+  assert.equal(bad.symbol, "XRPUSDT");
+  assert.equal(health.path, "/health");
+  assert.ok(!JSON.stringify(logs).includes("candles"), "no bodies in logs");
+});
+
+Deno.test("GET /metrics: Prometheus text with counts by route and status, latency histogram, model version", async () => {
+  const { app } = setup({ model: new FakePredictor({ version: "v2_2026-01-02" }) });
+  await (await app.request("/predict", post(predictBody()))).json();
+  await (await app.request("/predict", post("{"))).json();
+  await (await app.request("/random/path")).json();
+  const res = await app.request("/metrics");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  assert.match(text, /^candlecast_http_requests_total\{route="\/predict",method="POST",status="200"\} 1$/m);
+  assert.match(text, /^candlecast_http_requests_total\{route="\/predict",method="POST",status="400"\} 1$/m);
+  assert.match(text, /^candlecast_http_requests_total\{route="other",method="GET",status="404"\} 1$/m);
+  assert.match(text, /^# TYPE candlecast_http_request_duration_seconds histogram$/m);
+  assert.match(text, /^candlecast_http_request_duration_seconds_bucket\{route="\/predict",le="\+Inf"\} 2$/m);
+  assert.match(text, /^candlecast_http_request_duration_seconds_count\{route="\/predict"\} 2$/m);
+  assert.match(
+    text,
+    /^candlecast_model_info\{version="v2_2026-01-02",model_type="TransformerLSTMModel",.*\} 1$/m,
+  );
+  assert.match(text, /^candlecast_model_loaded 1$/m);
+  // Every sample line is `name{labels} value` or `name value`.
+  for (const line of text.trim().split("\n").filter((l) => !l.startsWith("#"))) {
+    assert.match(line, /^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/, line);
+  }
+});

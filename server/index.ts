@@ -1,0 +1,23 @@
+/** The server's public surface: the app factory, the model lifecycle, and the prediction pipeline. */
+export { type AppOptions, createApp } from "./app.ts";
+export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
+export { HttpError } from "./errors.ts";
+export { type Logger, type LogRecord, silentLogger, stdoutLogger } from "./log.ts";
+export { Metrics } from "./metrics.ts";
+export { type ModelLease, type ModelSource, type ModelStatus, ModelStore } from "./models/store.ts";
+export {
+  CheckpointWatcher,
+  type LoadModel,
+  type RefreshResult,
+  type WatcherOptions,
+} from "./models/watcher.ts";
+export { warmUp } from "./models/warm_up.ts";
+export { predictBodies, type PredictFailure, type PredictOutcome, symbolOf, windowOf } from "./predict.ts";
+export { type PredictResponse, predictResponse } from "./response.ts";
+export {
+  isBatchBody,
+  parseBatchEnvelope,
+  parsePredictRequest,
+  type PredictRequest,
+  type RequestCandle,
+} from "./schemas.ts";

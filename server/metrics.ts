@@ -1,0 +1,77 @@
+/**
+ * Request counters and a latency histogram in the Prometheus text format (version 0.0.4), plus the model
+ * the server answers with. Label values are bounded: routes are the known paths or "other", so a client
+ * probing random URLs cannot grow the series without limit.
+ */
+import type { ModelStatus } from "./models/store.ts";
+
+/** Seconds; spans a sub-millisecond /predict up to a stalled one. */
+export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
+
+interface Histogram {
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** `\`, `"` and newlines escaped as the exposition format requires. */
+const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+export class Metrics {
+  readonly #requests = new Map<string, number>();
+  readonly #latency = new Map<string, Histogram>();
+
+  observe(route: string, method: string, status: number, seconds: number): void {
+    const key = `route="${label(route)}",method="${label(method)}",status="${status}"`;
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    let h = this.#latency.get(route);
+    if (!h) this.#latency.set(route, h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 });
+    for (let b = 0; b < LATENCY_BUCKETS.length; b++) if (seconds <= LATENCY_BUCKETS[b]) h.counts[b]++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  render(model: ModelStatus): string {
+    const lines = [
+      "# HELP candlecast_http_requests_total HTTP requests by route, method and status.",
+      "# TYPE candlecast_http_requests_total counter",
+    ];
+    for (const [key, n] of this.#requests) lines.push(`candlecast_http_requests_total{${key}} ${n}`);
+    lines.push(
+      "# HELP candlecast_http_request_duration_seconds Time from request to response, by route.",
+      "# TYPE candlecast_http_request_duration_seconds histogram",
+    );
+    for (const [route, h] of this.#latency) {
+      const r = `route="${label(route)}"`;
+      LATENCY_BUCKETS.forEach((le, b) =>
+        lines.push(`candlecast_http_request_duration_seconds_bucket{${r},le="${le}"} ${h.counts[b]}`)
+      );
+      lines.push(
+        `candlecast_http_request_duration_seconds_bucket{${r},le="+Inf"} ${h.count}`,
+        `candlecast_http_request_duration_seconds_sum{${r}} ${h.sum}`,
+        `candlecast_http_request_duration_seconds_count{${r}} ${h.count}`,
+      );
+    }
+    const p = model.predictor;
+    lines.push(
+      "# HELP candlecast_model_loaded 1 when a model is answering /predict.",
+      "# TYPE candlecast_model_loaded gauge",
+      `candlecast_model_loaded ${p ? 1 : 0}`,
+      "# HELP candlecast_model_info The model answering /predict (value always 1).",
+      "# TYPE candlecast_model_info gauge",
+    );
+    if (p) {
+      lines.push(
+        `candlecast_model_info{version="${label(p.info.version)}",model_type="${label(p.info.modelClass)}",` +
+          `device="${label(p.device)}",trained_at="${label(p.info.trainedAt)}"} 1`,
+      );
+    }
+    lines.push(
+      "# HELP candlecast_model_reloads_total Model loads since start, by result.",
+      "# TYPE candlecast_model_reloads_total counter",
+      `candlecast_model_reloads_total{result="success"} ${model.reloads.succeeded}`,
+      `candlecast_model_reloads_total{result="failure"} ${model.reloads.failed}`,
+    );
+    return lines.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Follows the checkpoint pointer (`checkpoints/current`, a symlink that `train` and `models promote` switch
+ * atomically): when it points somewhere new, the new version is loaded and warmed up in the background and
+ * then installed in the store in one step. A version that fails to load is reported and not retried until
+ * the pointer moves again; the model already serving keeps serving.
+ */
+import type { Predictor } from "../../ml/engine/types.ts";
+import type { ModelStore } from "./store.ts";
+import { warmUp } from "./warm_up.ts";
+
+/** Loads the model of one resolved version folder (the ONNX engine in production, a fake in tests). */
+export type LoadModel = (versionDir: string) => Promise<Predictor>;
+
+export interface WatcherOptions {
+  /** The checkpoint path as the user gave it, usually `checkpoints/current`. */
+  readonly pointer: string;
+  readonly load: LoadModel;
+  /** How often the pointer is re-read; a promote is picked up within this time. */
+  readonly intervalMs?: number;
+  /** Receives one structured event per load, failure or missing pointer. */
+  readonly log?: (event: Record<string, unknown>) => void;
+}
+
+/** `#target` while the pointer resolves to nothing. */
+const MISSING = "\0missing";
+
+export type RefreshResult = "unchanged" | "loaded" | "failed" | "missing";
+
+export class CheckpointWatcher {
+  readonly #store: ModelStore;
+  readonly #options: WatcherOptions;
+  /** The resolved folder last loaded or tried, so a broken version is not reloaded every poll. */
+  #target: string | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #running: Promise<RefreshResult> | null = null;
+  #stopped = false;
+
+  constructor(store: ModelStore, options: WatcherOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Loads the current version (awaited, so a server starts with its model), then polls. */
+  async start(): Promise<RefreshResult> {
+    const result = await this.refresh();
+    this.#schedule();
+    return result;
+  }
+
+  /** Stops polling and waits for a load in progress, so nothing is installed after it returns. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** One look at the pointer; loads and installs its version when it changed. Never throws. */
+  refresh(): Promise<RefreshResult> {
+    // Polls never overlap: a slow load is awaited by the next look instead of being started twice.
+    this.#running ??= this.#refresh().finally(() => this.#running = null);
+    return this.#running;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(async () => {
+      await this.refresh();
+      this.#schedule();
+    }, this.#options.intervalMs ?? 2000);
+  }
+
+  async #refresh(): Promise<RefreshResult> {
+    const { pointer, load, log = () => {} } = this.#options;
+    let target: string;
+    try {
+      target = await Deno.realPath(pointer);
+    } catch {
+      if (this.#target !== MISSING) {
+        this.#target = MISSING;
+        log({ event: "model_missing", pointer });
+        // A vanished pointer does not stop a loaded model; it only explains why there is none.
+        if (this.#store.status().predictor === null) {
+          this.#store.explain(
+            `no model at ${pointer}: train one with 'candlecast train' or pass --checkpoint`,
+          );
+        }
+      }
+      return "missing";
+    }
+    if (target === this.#target) return "unchanged";
+    this.#target = target;
+    const started = performance.now();
+    let predictor: Predictor | null = null;
+    try {
+      predictor = await load(target);
+      await warmUp(predictor);
+    } catch (error) {
+      await predictor?.close().catch(() => {});
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#store.recordFailure(`could not load the model at ${target}: ${reason}`);
+      log({ event: "model_load_failed", path: target, error: reason });
+      return "failed";
+    }
+    if (this.#stopped) {
+      await predictor.close().catch(() => {});
+      return "unchanged";
+    }
+    this.#store.install(predictor);
+    log({
+      event: "model_loaded",
+      version: predictor.info.version,
+      path: target,
+      device: predictor.device,
+      load_ms: Math.round(performance.now() - started),
+    });
+    return "loaded";
+  }
+}

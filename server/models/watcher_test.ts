@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { basename, join } from "node:path";
+import { createApp } from "../app.ts";
+import { FakePredictor, predictBody } from "../testing.ts";
+import { ModelStore } from "./store.ts";
+import { CheckpointWatcher, type LoadModel } from "./watcher.ts";
+
+/** A checkpoints folder with version folders and a `current` symlink switched the way `train` does it. */
+async function checkpoints(versions: string[]) {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-watch-" });
+  for (const v of versions) await Deno.mkdir(join(dir, v));
+  const current = join(dir, "current");
+  const point = async (version: string) => {
+    const tmp = join(dir, `.current-${crypto.randomUUID()}`);
+    await Deno.symlink(version, tmp);
+    await Deno.rename(tmp, current); // atomic replace
+  };
+  return { dir, current, point, cleanup: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/** Loads a FakePredictor named after the version folder; records every predictor it made. */
+function fakeLoader(options: { delayMs?: number; broken?: Set<string> } = {}) {
+  const made: FakePredictor[] = [];
+  const load: LoadModel = async (versionDir) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const version = basename(versionDir);
+    if (options.broken?.has(version)) throw new Error(`${version}/model.onnx is corrupt`);
+    const p = new FakePredictor({ version, delayMs: options.delayMs });
+    made.push(p);
+    return p;
+  };
+  return { load, made };
+}
+
+const post = (body: unknown) => ({
+  method: "POST",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+Deno.test("a promote under concurrent load: no request fails, none mixes versions, the old model closes", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08"]);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const { load, made } = fakeLoader({ delayMs: 2 });
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load, intervalMs: 10 });
+  assert.equal(await watcher.start(), "loaded");
+  const app = createApp(store, { log: () => {} });
+
+  let installedAt = Infinity;
+  let stop = false;
+  const seen: { started: number; version: string }[] = [];
+  const failures: string[] = [];
+  const worker = async (w: number) => {
+    for (let i = 0; !stop; i++) {
+      const started = performance.now();
+      const batch = i % 3 === 0;
+      const res = batch
+        ? await app.request(
+          "/predict/batch",
+          post({ requests: [predictBody(`S${w}`), predictBody(`T${w}`)] }),
+        )
+        : await app.request("/predict", post(predictBody(`S${w}`)));
+      const text = await res.text();
+      if (res.status !== 200) {
+        failures.push(`${res.status} ${text}`);
+        continue;
+      }
+      const body = JSON.parse(text);
+      const versions: string[] = batch
+        ? body.predictions.map((p: { model_version: string }) => p.model_version)
+        : [body.model_version];
+      if (new Set(versions).size !== 1) failures.push(`one batch, several versions: ${versions}`);
+      seen.push({ started, version: versions[0] });
+    }
+  };
+  const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await cp.point("v2_2026-01-08");
+  while (store.status().predictor?.info.version !== "v2_2026-01-08") {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  installedAt = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  stop = true;
+  await Promise.all(workers);
+  await watcher.stop();
+
+  assert.deepEqual(failures, []);
+  assert.ok(seen.some((s) => s.version === "v1_2026-01-01"), "v1 answered before the switch");
+  assert.ok(seen.some((s) => s.version === "v2_2026-01-08"), "v2 answered after the switch");
+  const lateV1 = seen.filter((s) => s.started > installedAt + 1 && s.version !== "v2_2026-01-08");
+  assert.deepEqual(lateV1, [], "requests started after the switch are answered by v2");
+  assert.deepEqual(made.map((p) => [p.info.version, p.closed]), [["v1_2026-01-01", true], [
+    "v2_2026-01-08",
+    false,
+  ]]);
+  assert.deepEqual(store.status().reloads, { succeeded: 2, failed: 0 });
+  await store.close();
+  assert.ok(made[1].closed);
+  await cp.cleanup();
+});
+
+Deno.test("a version that fails to load is reported once; the serving model keeps serving", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08"]);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const logs: Record<string, unknown>[] = [];
+  const { load } = fakeLoader({ broken: new Set(["v2_2026-01-08"]) });
+  let loads = 0;
+  const counting: LoadModel = (dir) => {
+    loads++;
+    return load(dir);
+  };
+  const watcher = new CheckpointWatcher(store, {
+    pointer: cp.current,
+    load: counting,
+    log: (e) => logs.push(e),
+  });
+  assert.equal(await watcher.refresh(), "loaded");
+  await cp.point("v2_2026-01-08");
+  assert.equal(await watcher.refresh(), "failed");
+  assert.equal(await watcher.refresh(), "unchanged", "not retried until the pointer moves");
+  assert.equal(loads, 2);
+  assert.equal(store.status().predictor?.info.version, "v1_2026-01-01");
+  assert.match(store.status().problem ?? "", /v2_2026-01-08: v2_2026-01-08\/model\.onnx is corrupt/);
+  assert.deepEqual(store.status().reloads, { succeeded: 1, failed: 1 });
+  assert.deepEqual(logs.map((e) => e.event), ["model_loaded", "model_load_failed"]);
+  const app = createApp(store, { log: () => {} });
+  assert.equal((await app.request("/health")).status, 200);
+  await watcher.stop();
+  await store.close();
+  await cp.cleanup();
+});
+
+Deno.test("no model at start: 503 until `current` appears, then it is loaded", async () => {
+  const cp = await checkpoints(["v1_2026-01-01"]);
+  const store = new ModelStore();
+  const { load } = fakeLoader();
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load, intervalMs: 10 });
+  assert.equal(await watcher.start(), "missing");
+  const app = createApp(store, { log: () => {} });
+  const health = await app.request("/health");
+  assert.equal(health.status, 503);
+  assert.match((await health.json()).detail, /no model at .*current: train one/);
+  const res = await app.request("/predict", post(predictBody()));
+  assert.equal(res.status, 503);
+  assert.match((await res.json()).detail, /no model loaded: no model at/);
+  await cp.point("v1_2026-01-01");
+  for (let i = 0; i < 200 && store.status().predictor === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal((await app.request("/predict", post(predictBody()))).status, 200);
+  await watcher.stop();
+  await store.close();
+  await cp.cleanup();
+});
+
+Deno.test("a model whose warm-up output is not a distribution is refused and closed", async () => {
+  const cp = await checkpoints(["v1_2026-01-01"]);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const broken = new FakePredictor();
+  broken.predict = () =>
+    Promise.resolve([{ probabilities: [NaN, 0, 0], expectedReturn: 0, attention: null }]);
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load: () => Promise.resolve(broken) });
+  assert.equal(await watcher.refresh(), "failed");
+  assert.equal(store.status().predictor, null);
+  assert.match(store.status().problem ?? "", /unusable warm-up prediction/);
+  assert.ok(broken.closed);
+  await watcher.stop();
+  await cp.cleanup();
+});
+
+Deno.test("stop() waits for a load in progress and installs nothing after it", async () => {
+  const cp = await checkpoints(["v1_2026-01-01"]);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const slow = new FakePredictor();
+  const watcher = new CheckpointWatcher(store, {
+    pointer: cp.current,
+    load: () => new Promise((resolve) => setTimeout(() => resolve(slow), 30)),
+  });
+  const refreshing = watcher.refresh();
+  await watcher.stop();
+  await refreshing;
+  assert.equal(store.status().predictor, null);
+  assert.ok(slow.closed);
+  await cp.cleanup();
+});

@@ -1,0 +1,114 @@
+/**
+ * The prediction pipeline shared by POST /predict, POST /predict/batch and `candlecast predict`:
+ * JSON body → typed request → the last `lookback` candles → features (the same `features/` code as
+ * training) → one model call for every valid body → SPEC §4 response bodies.
+ */
+import {
+  type CandleSeries,
+  engineerWindow,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  seriesFromCandles,
+} from "../features/index.ts";
+import type { Predictor } from "../ml/engine/types.ts";
+import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
+import { type PredictResponse, predictResponse } from "./response.ts";
+
+/** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
+export interface PredictFailure {
+  readonly symbol: string | null;
+  readonly status: 422;
+  readonly detail: string;
+}
+
+export type PredictOutcome =
+  | { readonly ok: true; readonly response: PredictResponse }
+  | { readonly ok: false; readonly failure: PredictFailure };
+
+const toCandle = (c: RequestCandle) => ({
+  openTime: null,
+  open: c.open,
+  high: c.high,
+  low: c.low,
+  close: c.close,
+  volume: c.volume,
+  rsi: c.rsi,
+  macd: c.macd,
+  macdSignal: c.macdSign,
+  macdHist: c.macdHist,
+  ema: c.ema,
+  stochK: c.stochSlowK,
+  stochD: c.stochSlowD,
+});
+
+/** The `lookback` most recent candles of a request, as the series the feature code reads. */
+export function windowOf(request: PredictRequest, lookback: number): CandleSeries {
+  return seriesFromCandles(request.symbol, request.candles.slice(-lookback).map(toCandle));
+}
+
+/**
+ * Where the engineered window holds a value float32 cannot carry (finite doubles past ±3.4e38 overflow),
+ * naming the candle as the client indexed it; null when the window is usable.
+ */
+function nonFiniteFeature(x: Float32Array, offset: number, request: PredictRequest, lookback: number) {
+  const first = request.candles.length - lookback;
+  for (let i = 0; i < lookback * FEATURE_COUNT; i++) {
+    if (!Number.isFinite(x[offset + i])) {
+      const candle = first + Math.floor(i / FEATURE_COUNT);
+      const feature = FEATURE_NAMES[i % FEATURE_COUNT];
+      return `candles[${candle}]: its values make feature ${feature} overflow (not finite in float32); ` +
+        `check the candle's magnitudes`;
+    }
+  }
+  return null;
+}
+
+/** The symbol of a body that failed to parse, when it has a usable one (for logs and batch items). */
+export function symbolOf(body: unknown): string | null {
+  if (typeof body !== "object" || body === null) return null;
+  const symbol = (body as { symbol?: unknown }).symbol;
+  return typeof symbol === "string" && symbol.length <= 64 ? symbol : null;
+}
+
+/**
+ * Predicts every body with one model call. `prefixes[i]` is put before field names in body i's failure
+ * (`requests[3]` for a batch item), so a client finds the field in what it sent.
+ */
+export async function predictBodies(
+  predictor: Predictor,
+  bodies: readonly unknown[],
+  prefixes: readonly string[] = bodies.map(() => ""),
+): Promise<PredictOutcome[]> {
+  const { lookback } = predictor.info.preprocessor;
+  const size = lookback * FEATURE_COUNT;
+  const outcomes: (PredictOutcome | null)[] = new Array(bodies.length).fill(null);
+  const valid: { index: number; request: PredictRequest; window: CandleSeries }[] = [];
+  const x = new Float32Array(bodies.length * size);
+  bodies.forEach((body, index) => {
+    const fail = (detail: string) =>
+      outcomes[index] = { ok: false, failure: { symbol: symbolOf(body), status: 422, detail } };
+    const parsed = parsePredictRequest(body, lookback, prefixes[index]);
+    if (!parsed.ok) return fail(parsed.detail);
+    const window = windowOf(parsed.value, lookback);
+    const offset = valid.length * size;
+    engineerWindow(window, 0, lookback, x, offset);
+    const problem = nonFiniteFeature(x, offset, parsed.value, lookback);
+    if (problem !== null) return fail(prefixes[index] ? `${prefixes[index]}.${problem}` : problem);
+    valid.push({ index, request: parsed.value, window });
+  });
+  if (valid.length > 0) {
+    const raw = await predictor.predict(x.subarray(0, valid.length * size), valid.length);
+    valid.forEach(({ index, request, window }, k) => {
+      const { probabilities, expectedReturn } = raw[k];
+      if (![...probabilities, expectedReturn].every(Number.isFinite)) {
+        // Finite inputs are clipped inside the model, so this is a broken model, never the client's fault.
+        throw new Error(`model ${predictor.info.version} produced a non-finite prediction`);
+      }
+      outcomes[index] = {
+        ok: true,
+        response: predictResponse(request.symbol, raw[k], window, predictor.info.version),
+      };
+    });
+  }
+  return outcomes as PredictOutcome[];
+}

@@ -1,0 +1,161 @@
+/**
+ * Request bodies of SPEC §4, parsed once at the boundary: what passes is a typed `PredictRequest` the rest
+ * of the server trusts; what fails becomes one `detail` line that names the field as a client wrote it
+ * (`candles[12].close: expected a finite number`), the same for HTTP and `candlecast predict`.
+ */
+import { z } from "zod";
+
+/** One candle as the C# bot sends it (the seed README's field names). */
+export interface RequestCandle {
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+  readonly rsi: number;
+  readonly macd: number;
+  readonly macdSign: number;
+  readonly macdHist: number;
+  readonly ema: number;
+  readonly stochSlowK: number;
+  readonly stochSlowD: number;
+}
+
+export interface PredictRequest {
+  readonly symbol: string;
+  readonly candles: readonly RequestCandle[];
+}
+
+/** Symbols are echoed in responses and logs, so they are bounded; Binance's longest is far shorter. */
+export const MAX_SYMBOL_LENGTH = 64;
+
+const finite = () =>
+  z.number({
+    error: (issue) =>
+      issue.input === undefined ? "is missing (expected a finite number)" : "expected a finite number",
+  });
+
+const PRICE_FIELDS = ["open", "high", "low", "close", "volume"] as const;
+
+/**
+ * Prices and volume ≥ 0, and the bar's shape high ≥ max(open, close) ≥ min(open, close) ≥ low (features
+ * divide by its range). One refinement instead of per-field checks: zod's checks cost 3× the parse itself.
+ */
+function checkBar(c: RequestCandle, ctx: z.RefinementCtx): void {
+  for (const field of PRICE_FIELDS) {
+    if (c[field] < 0) {
+      ctx.addIssue({ code: "custom", path: [field], message: `must not be negative, got ${c[field]}` });
+    }
+  }
+  const top = Math.max(c.open, c.close), bottom = Math.min(c.open, c.close);
+  if (c.high < c.low) {
+    ctx.addIssue({ code: "custom", path: ["high"], message: `${c.high} is below low (${c.low})` });
+  } else if (c.high < top) {
+    ctx.addIssue({ code: "custom", path: ["high"], message: `${c.high} is below max(open, close) (${top})` });
+  } else if (c.low > bottom) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["low"],
+      message: `${c.low} is above min(open, close) (${bottom})`,
+    });
+  }
+}
+
+const CandleSchema = z.object({
+  open: finite(),
+  high: finite(),
+  low: finite(),
+  close: finite(),
+  volume: finite(),
+  rsi: finite(),
+  macd: finite(),
+  macdSign: finite(),
+  macdHist: finite(),
+  ema: finite(),
+  stochSlowK: finite(),
+  stochSlowD: finite(),
+}, { error: "expected a candle object" }).superRefine(checkBar);
+
+function predictSchema(lookback: number) {
+  return z.object({
+    symbol: z.string({
+      error: (issue) => issue.input === undefined ? "is missing (expected a string)" : "expected a string",
+    }).min(1, "must not be empty").max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`),
+    candles: z.array(CandleSchema, {
+      error: (issue) =>
+        issue.input === undefined
+          ? "is missing (expected an array of candles)"
+          : "expected an array of candles",
+    }).min(lookback, {
+      error: (issue) =>
+        `expected at least ${lookback} candles (the model's lookback), got ${
+          Array.isArray(issue.input) ? issue.input.length : 0
+        }`,
+    }),
+  }, { error: 'expected a JSON object like {"symbol": "BTCUSDT", "candles": [...]}' });
+}
+
+const BatchSchema = z.object({
+  requests: z.array(z.unknown(), {
+    error: (issue) =>
+      issue.input === undefined
+        ? "is missing (expected an array of /predict bodies)"
+        : "expected an array of /predict bodies",
+  }).min(1, "must hold at least one request"),
+}, { error: 'expected a JSON object like {"requests": [{"symbol": ..., "candles": [...]}, ...]}' });
+
+/** A parse result: the typed value, or the one-line `detail` a client reads. */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | {
+  readonly ok: false;
+  readonly detail: string;
+};
+
+/** `["candles", 12, "close"]` → `candles[12].close`, after an optional prefix such as `requests[3]`. */
+export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
+  let out = prefix;
+  for (const key of path) {
+    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "body" : out;
+}
+
+/**
+ * The first issue, naming its field, and how many other fields have problems so a client knows to look
+ * further. Later issues on the same field are dropped: zod can report a length check after a type error.
+ */
+export function describeIssues(error: z.ZodError, prefix = ""): string {
+  const [first] = error.issues;
+  const field = fieldPath(first.path, prefix);
+  const others = new Set(error.issues.map((issue) => fieldPath(issue.path, prefix)));
+  others.delete(field);
+  const more = others.size > 0
+    ? ` (and ${others.size} more field${others.size > 1 ? "s" : ""} with problems)`
+    : "";
+  return `${field}: ${first.message}${more}`;
+}
+
+// Schemas depend on the model's lookback; a server sees one or two lookbacks in its life.
+const schemaCache = new Map<number, ReturnType<typeof predictSchema>>();
+
+/** Parses one /predict body for a model that reads `lookback` candles. */
+export function parsePredictRequest(value: unknown, lookback: number, prefix = ""): Parsed<PredictRequest> {
+  let schema = schemaCache.get(lookback);
+  if (!schema) schemaCache.set(lookback, schema = predictSchema(lookback));
+  const result = schema.safeParse(value);
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, detail: describeIssues(result.error, prefix) };
+}
+
+/** Parses a /predict/batch body's envelope; each item is parsed on its own so one bad item fails alone. */
+export function parseBatchEnvelope(value: unknown): Parsed<readonly unknown[]> {
+  const result = BatchSchema.safeParse(value);
+  return result.success
+    ? { ok: true, value: result.data.requests }
+    : { ok: false, detail: describeIssues(result.error) };
+}
+
+/** True when a parsed JSON value is a batch body rather than a single /predict body (`candlecast predict`). */
+export function isBatchBody(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "requests" in value;
+}

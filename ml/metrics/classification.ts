@@ -50,18 +50,21 @@ export class MetricsAccumulator {
   #signHits = 0;
 
   /**
-   * `probabilities` is [n, 3] row-major; `predictedReturns`/`trueReturns` are return fractions.
+   * `probabilities` is [n, 3] row-major; `predictedReturns`/`trueReturns` are return fractions. The predicted
+   * class is the argmax unless `predictedClasses` says otherwise (a rule-based baseline whose probabilities
+   * are only its calibration).
    */
   add(
     labels: ArrayLike<number>,
     probabilities: ArrayLike<number>,
     trueReturns: ArrayLike<number>,
     predictedReturns: ArrayLike<number>,
+    predictedClasses?: ArrayLike<number>,
   ): void {
     for (let i = 0; i < labels.length; i++) {
       const y = labels[i];
       const o = i * K;
-      this.#confusion[y][argmax3(probabilities, o)]++;
+      this.#confusion[y][predictedClasses ? predictedClasses[i] : argmax3(probabilities, o)]++;
       this.#logLoss -= Math.log(Math.max(probabilities[o + y], EPS));
       for (let k = 0; k < K; k++) this.#brier += (probabilities[o + k] - (k === y ? 1 : 0)) ** 2;
       this.#absError += Math.abs(predictedReturns[i] - trueReturns[i]);
@@ -110,9 +113,10 @@ export function computeMetrics(
   probabilities: ArrayLike<number>,
   trueReturns: ArrayLike<number>,
   predictedReturns: ArrayLike<number>,
+  predictedClasses?: ArrayLike<number>,
 ): Metrics {
   const acc = new MetricsAccumulator();
-  acc.add(labels, probabilities, trueReturns, predictedReturns);
+  acc.add(labels, probabilities, trueReturns, predictedReturns, predictedClasses);
   return acc.result();
 }
 

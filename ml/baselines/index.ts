@@ -1,0 +1,49 @@
+/**
+ * The baselines every metric sits next to (DESIGN "Honest evaluation"): majority class, persistence of the
+ * last candle's direction, and logistic regression on the last candle's features, all fit on the training
+ * split and scored on the test split with the same metrics as the model.
+ */
+import { type Dataset, sampleIndices, type Scaling, seededRng } from "../data/index.ts";
+import { computeMetrics, type Metrics } from "../metrics/index.ts";
+import { lastCandles } from "./inputs.ts";
+import { fitMajority, predictMajority } from "./majority.ts";
+import { fitPersistence, predictPersistence } from "./persistence.ts";
+import { fitLogistic, predictLogistic } from "./logistic.ts";
+import type { Prediction } from "./prediction.ts";
+
+export * from "./majority.ts";
+export * from "./persistence.ts";
+export * from "./logistic.ts";
+export * from "./inputs.ts";
+export type { Prediction } from "./prediction.ts";
+
+export interface BaselineOptions {
+  readonly seed: number;
+  /** The logistic regression trains on at most this many training windows (a seeded sample). */
+  readonly maxTrainWindows?: number;
+}
+
+export type BaselineMetrics = Readonly<Record<"majority" | "persistence" | "logistic_regression", Metrics>>;
+
+export function evaluateBaselines(
+  dataset: Dataset,
+  scaling: Scaling,
+  opts: BaselineOptions,
+): BaselineMetrics {
+  const picks = sampleIndices(dataset.train.size, opts.maxTrainWindows ?? 50_000, seededRng(opts.seed));
+  const train = lastCandles(dataset.train, dataset, scaling, picks);
+  const test = lastCandles(dataset.test, dataset, scaling);
+  const score = (p: Prediction) =>
+    computeMetrics(test.labels, p.probabilities, test.returns, p.returns, p.classes);
+
+  const majority = fitMajority(dataset.train.labels, dataset.train.returns);
+  const persistence = fitPersistence(train.lastReturn, train.labels, train.returns);
+  const logistic = fitLogistic(train.features, train.labels, train.returns, scaling.returnScale, {
+    clip: scaling.clip,
+  });
+  return {
+    majority: score(predictMajority(majority, test.size)),
+    persistence: score(predictPersistence(persistence, test.lastReturn)),
+    logistic_regression: score(predictLogistic(logistic, test.features)),
+  };
+}

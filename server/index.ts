@@ -13,7 +13,7 @@ export {
 } from "./models/watcher.ts";
 export { warmUp } from "./models/warm_up.ts";
 export { predictBodies, type PredictFailure, type PredictOutcome, symbolOf, windowOf } from "./predict.ts";
-export { type PredictResponse, predictResponse } from "./response.ts";
+export { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
 export {
   isBatchBody,
   parseBatchEnvelope,

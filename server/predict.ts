@@ -12,7 +12,7 @@ import {
 } from "../features/index.ts";
 import type { Predictor } from "../ml/engine/types.ts";
 import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
-import { type PredictResponse, predictResponse } from "./response.ts";
+import { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
 export interface PredictFailure {

@@ -1,0 +1,66 @@
+/**
+ * Scores a model on a window set without training behaviour (no dropout): the unsmoothed loss the early
+ * stopping watches, and the full metrics with returns de-standardised to fractions.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { FEATURE_COUNT } from "../../features/index.ts";
+import {
+  type ClassVector,
+  type LabelledSet,
+  modelBatches,
+  type Scaling,
+  type WindowShape,
+} from "../data/index.ts";
+import { type Metrics, MetricsAccumulator, softmaxRows } from "../metrics/index.ts";
+import { forward } from "./forward.ts";
+import { lossSums } from "./loss.ts";
+
+export interface EvaluationOptions {
+  readonly classWeights: ClassVector;
+  readonly regressionWeight: number;
+  readonly batchSize: number;
+  /** Softmax temperature for the probabilities (the loss always uses the raw logits). */
+  readonly temperature?: number;
+}
+
+export interface Evaluation {
+  readonly loss: number;
+  readonly crossEntropy: number;
+  readonly mse: number;
+  readonly metrics: Metrics;
+}
+
+export async function evaluateModel(
+  model: tf.LayersModel,
+  set: LabelledSet,
+  order: Int32Array,
+  shape: WindowShape,
+  scaling: Scaling,
+  opts: EvaluationOptions,
+): Promise<Evaluation> {
+  const acc = new MetricsAccumulator();
+  let crossEntropy = 0, squaredError = 0, n = 0;
+  for (const batch of modelBatches(set, order, opts.batchSize, shape, scaling)) {
+    const [logits, regression] = tf.tidy(() => {
+      const x = tf.tensor3d(batch.x, [batch.size, shape.lookback, FEATURE_COUNT]);
+      const out = forward(model, x, false);
+      return [out.logits, out.regression];
+    });
+    const l = await logits.data() as Float32Array, r = await regression.data() as Float32Array;
+    tf.dispose([logits, regression]);
+    const sums = lossSums(l, r, batch.labels, batch.target, opts.classWeights);
+    crossEntropy += sums.crossEntropy;
+    squaredError += sums.squaredError;
+    n += batch.size;
+    const { mean, std } = scaling.returnScale;
+    const predictedReturns = Float64Array.from(r, (z) => z * std + mean);
+    acc.add(batch.labels, softmaxRows(l, opts.temperature ?? 1), batch.returns, predictedReturns);
+  }
+  const mse = squaredError / n;
+  return {
+    loss: crossEntropy / n + opts.regressionWeight * mse,
+    crossEntropy: crossEntropy / n,
+    mse,
+    metrics: acc.result(),
+  };
+}

@@ -1,0 +1,8 @@
+/** The training loop and what it needs: loss, Adam with warm-up and clipping, evaluation, progress output. */
+export * from "./config.ts";
+export * from "./loop.ts";
+export * from "./evaluate.ts";
+export * from "./loss.ts";
+export * from "./adam.ts";
+export * from "./forward.ts";
+export * from "./progress.ts";

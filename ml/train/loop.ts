@@ -1,0 +1,208 @@
+/**
+ * The training loop: seeded shuffles, Adam with warm-up and gradient clipping, validation after every epoch,
+ * early stopping on validation loss with the best weights restored. An abort signal (Ctrl-C) stops it after
+ * the current batch; the partial epoch is validated too, so the best weights so far are never lost.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { FEATURE_COUNT } from "../../features/index.ts";
+import {
+  type Dataset,
+  epochOrder,
+  evaluationOrder,
+  modelBatches,
+  type Scaling,
+  seededRng,
+} from "../data/index.ts";
+import { Adam, warmupRate } from "./adam.ts";
+import type { TrainConfig } from "./config.ts";
+import { evaluateModel } from "./evaluate.ts";
+import { forward } from "./forward.ts";
+import { lossTensors } from "./loss.ts";
+import { type BatchProgress, formatDuration } from "./progress.ts";
+
+export interface EpochRecord {
+  readonly epoch: number;
+  /** True for an epoch cut short by an interrupt. */
+  readonly partial: boolean;
+  readonly windows: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly val_loss: number;
+  readonly val_accuracy: number;
+  readonly val_macro_f1: number;
+  readonly val_log_loss: number;
+  readonly learning_rate: number;
+  readonly samples_per_second: number;
+  readonly seconds: number;
+}
+
+export type StopReason = "epochs" | "early_stopping" | "interrupted";
+
+export interface TrainResult {
+  readonly history: readonly EpochRecord[];
+  /** The epoch whose weights the model now holds (null when none completed). */
+  readonly bestEpoch: number | null;
+  readonly stopReason: StopReason;
+}
+
+export interface TrainHooks {
+  /** Receives the per-epoch line. */
+  readonly log?: (line: string) => void;
+  readonly progress?: BatchProgress;
+  /** Aborting stops training after the current batch. */
+  readonly signal?: AbortSignal;
+  /** Called after each batch (tests use it to interrupt at a known point). */
+  readonly afterBatch?: (epoch: number, batch: number) => void;
+  readonly afterEpoch?: (record: EpochRecord, model: tf.LayersModel) => void;
+}
+
+function snapshot(model: tf.LayersModel): tf.Tensor[] {
+  return model.weights.map((w) => tf.clone(w.read()));
+}
+
+export function formatEpoch(
+  r: EpochRecord,
+  epochs: number,
+  elapsed: number,
+  eta: number,
+  best: boolean,
+): string {
+  const f = (v: number) => v.toFixed(4);
+  return [
+    `epoch ${r.epoch}/${epochs}${r.partial ? " (interrupted)" : ""}`,
+    `loss ${f(r.loss)}`,
+    `accuracy ${f(r.accuracy)}`,
+    `val_loss ${f(r.val_loss)}`,
+    `val_accuracy ${f(r.val_accuracy)}`,
+    `val_macro_f1 ${f(r.val_macro_f1)}`,
+    `${r.samples_per_second.toFixed(1)} samples/s`,
+    `elapsed ${formatDuration(elapsed)}`,
+    `ETA ${formatDuration(eta)}${best ? "  *best" : ""}`,
+  ].join("  ");
+}
+
+/** Yields to the event loop so a SIGINT listener can run between batches. */
+const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+export async function trainModel(
+  model: tf.LayersModel,
+  data: Dataset,
+  scaling: Scaling,
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const adam = new Adam(variables);
+  const shuffleRng = seededRng(config.seed);
+  const validationOrder = evaluationOrder(
+    data.validation.size,
+    seededRng(config.seed ^ 0x5bd1e995),
+    config.maxValidationWindows,
+  );
+  const evalOptions = {
+    classWeights: config.classWeights,
+    regressionWeight: config.regressionWeight,
+    batchSize: config.evalBatchSize,
+  };
+  const lossOptions = {
+    classWeights: config.classWeights,
+    labelSmoothing: config.labelSmoothing,
+    regressionWeight: config.regressionWeight,
+  };
+  const history: EpochRecord[] = [];
+  let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = null;
+  let stopReason: StopReason = "epochs";
+  const started = performance.now();
+
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const order = epochOrder(data.train.size, shuffleRng, config.maxWindowsPerEpoch);
+    const batches = Math.ceil(order.length / config.batchSize);
+    const epochStart = performance.now();
+    let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
+    for (const batch of modelBatches(data.train, order, config.batchSize, data, scaling)) {
+      lr = warmupRate(config.learningRate, adam.steps, config.warmupSteps);
+      let hits: tf.Tensor | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const x = tf.tensor3d(batch.x, [batch.size, data.lookback, FEATURE_COUNT]);
+        const labels = tf.tensor1d(Int32Array.from(batch.labels), "int32");
+        const out = forward(model, x, true);
+        hits = tf.keep(tf.sum(tf.equal(tf.argMax(out.logits, 1), labels).toInt()));
+        return lossTensors(out.logits, out.regression, labels, tf.tensor1d(batch.target), lossOptions).total;
+      }, variables);
+      adam.step(variables.map((v) => grads[v.name]), lr, config.clipNorm);
+      const [lossValue] = await value.data();
+      correct += (await hits!.data())[0];
+      tf.dispose([value, hits!, ...Object.values(grads)]);
+      if (!Number.isFinite(lossValue)) {
+        throw new Error(
+          `the training loss became ${lossValue} at epoch ${epoch}; lower --learning-rate or keep --clip-norm`,
+        );
+      }
+      lossSum += lossValue * batch.size;
+      seen += batch.size;
+      batchIndex++;
+      const rate = seen / ((performance.now() - epochStart) / 1000);
+      hooks.progress?.update(
+        batchIndex,
+        batches,
+        `loss ${(lossSum / seen).toFixed(4)}  ${rate.toFixed(1)} samples/s`,
+      );
+      hooks.afterBatch?.(epoch, batchIndex);
+      await yieldToEvents();
+      if (hooks.signal?.aborted) break;
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const interrupted = hooks.signal?.aborted ?? false;
+    hooks.progress?.clear();
+    if (seen === 0) {
+      stopReason = "interrupted";
+      break;
+    }
+    const validation = await evaluateModel(
+      model,
+      data.validation,
+      validationOrder,
+      data,
+      scaling,
+      evalOptions,
+    );
+    const record: EpochRecord = {
+      epoch,
+      partial: interrupted && batchIndex < batches,
+      windows: seen,
+      loss: lossSum / seen,
+      accuracy: correct / seen,
+      val_loss: validation.loss,
+      val_accuracy: validation.metrics.accuracy,
+      val_macro_f1: validation.metrics.macro_f1,
+      val_log_loss: validation.metrics.log_loss,
+      learning_rate: lr,
+      samples_per_second: seen / trainSeconds,
+      seconds: (performance.now() - epochStart) / 1000,
+    };
+    history.push(record);
+    const improved = best === null || record.val_loss < best.loss - config.minDelta;
+    if (improved) {
+      if (best) tf.dispose(best.weights);
+      best = { epoch, loss: record.val_loss, weights: snapshot(model) };
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = (elapsed / epoch) * (config.epochs - epoch);
+    hooks.log?.(formatEpoch(record, config.epochs, elapsed, interrupted ? 0 : eta, improved));
+    hooks.afterEpoch?.(record, model);
+    if (interrupted) {
+      stopReason = "interrupted";
+      break;
+    }
+    if (epoch - best!.epoch >= config.patience) {
+      stopReason = "early_stopping";
+      break;
+    }
+  }
+  adam.dispose();
+  if (best) {
+    model.setWeights(best.weights);
+    tf.dispose(best.weights);
+  }
+  return { history, bestEpoch: best?.epoch ?? null, stopReason };
+}

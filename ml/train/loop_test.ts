@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend.ts";
+import { buildModel } from "../models/index.ts";
+import { haveRealData } from "../../test/real_data.ts";
+import { type EpochRecord, trainModel } from "./loop.ts";
+import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "./testing.ts";
+
+const real = haveRealData();
+if (real) await initBackend("wasm");
+
+const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+Deno.test({
+  name: "early stopping restores the weights of the best epoch",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig(), 1);
+    const atEpoch = new Map<number, number[][]>();
+    const lines: string[] = [];
+    // A huge minDelta means no later epoch counts as an improvement: epoch 1 stays the best.
+    const result = await trainModel(
+      model,
+      data,
+      scalingOf(data),
+      tinyTrainConfig(data, { epochs: 10, patience: 2, minDelta: 1e9 }),
+      { log: (l) => lines.push(l), afterEpoch: (r, m) => atEpoch.set(r.epoch, weightsOf(m)) },
+    );
+    assert.equal(result.stopReason, "early_stopping");
+    assert.equal(result.history.length, 3);
+    assert.equal(result.bestEpoch, 1);
+    assert.notDeepEqual(atEpoch.get(3), atEpoch.get(1));
+    assert.deepEqual(weightsOf(model), atEpoch.get(1));
+    assert.match(
+      lines[0],
+      /^epoch 1\/10 .*loss .*accuracy .*val_loss .*val_accuracy .*val_macro_f1 .*samples\/s .*elapsed .*ETA/,
+    );
+    model.dispose();
+  },
+});
+
+Deno.test({
+  name: "the best epoch is the one with the lowest validation loss",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig("lightweight_lstm"), 2);
+    let best: { epoch: number; loss: number; weights: number[][] } | null = null;
+    const result = await trainModel(
+      model,
+      data,
+      scalingOf(data),
+      tinyTrainConfig(data, { epochs: 4, learningRate: 0.05 }),
+      {
+        afterEpoch: (r: EpochRecord, m) => {
+          if (!best || r.val_loss < best.loss) {
+            best = { epoch: r.epoch, loss: r.val_loss, weights: weightsOf(m) };
+          }
+        },
+      },
+    );
+    assert.equal(result.stopReason, "epochs");
+    assert.equal(result.bestEpoch, best!.epoch);
+    assert.deepEqual(weightsOf(model), best!.weights);
+    model.dispose();
+  },
+});
+
+Deno.test({
+  name: "the same seed on the same backend gives identical training",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const run = async () => {
+      const model = buildModel(tinyModelConfig(), 5);
+      const result = await trainModel(
+        model,
+        data,
+        scalingOf(data),
+        tinyTrainConfig(data, { epochs: 2, seed: 11 }),
+      );
+      const weights = weightsOf(model);
+      model.dispose();
+      return {
+        history: result.history.map(({ seconds: _s, samples_per_second: _r, ...rest }) => rest),
+        weights,
+      };
+    };
+    const a = await run(), b = await run();
+    assert.deepEqual(a.history, b.history);
+    assert.deepEqual(a.weights, b.weights);
+  },
+});
+
+Deno.test({
+  name: "an abort stops after the current batch and keeps the best weights so far; no tensors leak",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig(), 3);
+    const before = tf.memory().numTensors;
+    const stop = new AbortController();
+    let batchesSeen = 0;
+    const result = await trainModel(model, data, scalingOf(data), tinyTrainConfig(data, { epochs: 5 }), {
+      signal: stop.signal,
+      afterBatch: (epoch, batch) => {
+        batchesSeen++;
+        if (epoch === 2 && batch === 2) stop.abort();
+      },
+    });
+    assert.equal(result.stopReason, "interrupted");
+    assert.equal(result.history.length, 2);
+    assert.equal(result.history[1].partial, true);
+    assert.equal(result.history[1].windows, 64);
+    assert.equal(batchesSeen, Math.ceil(data.train.size / 32) + 2);
+    assert.ok(result.bestEpoch === 1 || result.bestEpoch === 2);
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+  },
+});

@@ -1,0 +1,58 @@
+/**
+ * The training objective: class-weighted cross-entropy on the logits (optionally with label smoothing) plus
+ * `regressionWeight` × MSE on the standardised return. Also the same loss computed in plain JS from model
+ * outputs, for validation, where smoothing is left out so val_loss measures the real fit.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ClassVector } from "../data/index.ts";
+
+export interface LossOptions {
+  readonly classWeights: ClassVector;
+  readonly labelSmoothing: number;
+  readonly regressionWeight: number;
+}
+
+export interface LossTensors {
+  readonly total: tf.Scalar;
+  readonly crossEntropy: tf.Scalar;
+  readonly mse: tf.Scalar;
+}
+
+/** `labels` int32 [b]; `target` float32 [b]; `logits` [b, 3]; `regression` [b, 1]. */
+export function lossTensors(
+  logits: tf.Tensor,
+  regression: tf.Tensor,
+  labels: tf.Tensor1D,
+  target: tf.Tensor1D,
+  opts: LossOptions,
+): LossTensors {
+  const eps = opts.labelSmoothing;
+  const oneHot = tf.oneHot(labels, 3).toFloat();
+  const soft = eps > 0 ? tf.add(tf.mul(oneHot, 1 - eps), eps / 3) : oneHot;
+  const perWindow = tf.neg(tf.sum(tf.mul(soft, tf.logSoftmax(logits)), 1));
+  const weights = tf.gather(tf.tensor1d(opts.classWeights), labels);
+  const crossEntropy = tf.mean(tf.mul(perWindow, weights)) as tf.Scalar;
+  const mse = tf.mean(tf.square(tf.sub(tf.reshape(regression, [-1]), target))) as tf.Scalar;
+  const total = tf.add(crossEntropy, tf.mul(mse, opts.regressionWeight)) as tf.Scalar;
+  return { total, crossEntropy, mse };
+}
+
+/** Sums of the unsmoothed loss terms over a batch, from logits and regression outputs already in JS. */
+export function lossSums(
+  logits: Float32Array,
+  regression: Float32Array,
+  labels: Int8Array,
+  target: Float32Array,
+  classWeights: ClassVector,
+): { crossEntropy: number; squaredError: number } {
+  let crossEntropy = 0, squaredError = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const o = i * 3;
+    const max = Math.max(logits[o], logits[o + 1], logits[o + 2]);
+    const logSum = max +
+      Math.log(Math.exp(logits[o] - max) + Math.exp(logits[o + 1] - max) + Math.exp(logits[o + 2] - max));
+    crossEntropy += classWeights[labels[i]] * (logSum - logits[o + labels[i]]);
+    squaredError += (regression[i] - target[i]) ** 2;
+  }
+  return { crossEntropy, squaredError };
+}

@@ -5,7 +5,7 @@
  * goes to Wb and Rb is zero: ONNX adds both, so the sum is the same.
  */
 import type { GraphBuilder } from "./graph.ts";
-import { lstm, reshape, squeeze, transpose } from "./ops.ts";
+import { lstm, reshape, transpose } from "./ops.ts";
 
 /** One direction of a tfjs LSTM, as its weights are stored. */
 export interface LstmWeights {
@@ -79,31 +79,30 @@ export interface LstmLayerSpec {
   readonly directions: readonly LstmWeights[];
   readonly inputSize: number;
   readonly hidden: number;
+  /** Every timestep [batch, seq, dirs·H] (true) or only the final state [batch, dirs·H] (false). */
+  readonly returnSequences: boolean;
   readonly order?: readonly number[];
 }
 
 /**
- * A tfjs LSTM layer over a time-major sequence x [seq, batch, in]. Returns the full sequence, still time-major,
- * as [seq, batch, dirs·H] (bidirectional: [forward | backward], both aligned to input time, as tfjs concatenates
- * them), and the final hidden state(s) [dirs, batch, H].
+ * A tfjs LSTM layer on a batch-major sequence x [batch, seq, in], as tfjs lays it out. Bidirectional outputs
+ * are [forward | backward] per timestep, both aligned to input time; the final state of a bidirectional layer
+ * is [forward at seq−1 | backward at 0], which is what ONNX's Y_h holds.
  */
-export function lstmLayer(
-  g: GraphBuilder,
-  x: string,
-  spec: LstmLayerSpec,
-): { sequence: string; last: string } {
+export function lstmLayer(g: GraphBuilder, x: string, spec: LstmLayerSpec): string {
   const dirs = spec.directions.length;
+  const width = dirs * spec.hidden;
   const { w, r, b } = onnxLstmTensors(spec.directions, spec.inputSize, spec.hidden, spec.order);
   const wName = g.floats("W", w, [dirs, 4 * spec.hidden, spec.inputSize]);
   const rName = g.floats("R", r, [dirs, 4 * spec.hidden, spec.hidden]);
   const bName = g.floats("B", b, [dirs, 8 * spec.hidden]);
-  const { y, yH } = lstm(g, x, wName, rName, bName, {
+  // ONNX Runtime's LSTM takes time-major input only (layout = 0).
+  const { y, yH } = lstm(g, transpose(g, x, [1, 0, 2]), wName, rName, bName, {
     hiddenSize: spec.hidden,
     direction: dirs === 2 ? "bidirectional" : "forward",
   });
-  // Y is [seq, dirs, batch, H]; bring dirs next to H so a reshape concatenates them per timestep.
-  const sequence = dirs === 1
-    ? squeeze(g, y, [1])
-    : reshape(g, transpose(g, y, [0, 2, 1, 3]), [0, 0, dirs * spec.hidden]);
-  return { sequence, last: yH };
+  // Y is [seq, dirs, batch, H] and Y_h [dirs, batch, H]: bring batch first and dirs next to H, then merge them.
+  return spec.returnSequences
+    ? reshape(g, transpose(g, y, [2, 0, 1, 3]), [0, 0, width])
+    : reshape(g, transpose(g, yH, [1, 0, 2]), [0, width]);
 }

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GraphBuilder } from "./graph.ts";
 import { encodeModel } from "./graph.ts";
 import { lstmLayer, type LstmWeights, ONNX_FROM_TFJS, onnxLstmTensors } from "./lstm.ts";
-import { transpose } from "./ops.ts";
+import { identity } from "./ops.ts";
 import { lstmReference } from "./reference.ts";
 import { maxAbsDiff, pseudoRandom, runOnnx } from "./testing.ts";
 
@@ -21,17 +21,18 @@ function randomWeights(seed: number, inputSize = IN): LstmWeights {
 function lstmModel(layers: readonly LstmWeights[][], order = ONNX_FROM_TFJS): Uint8Array {
   const g = new GraphBuilder("lstm_test");
   const x = g.input("input", "float32", ["batch", SEQ, IN]);
-  let seq = transpose(g, x, [1, 0, 2]);
+  let seq = x;
   let width = IN;
   layers.forEach((directions, i) => {
-    seq = g.scoped(
-      `lstm${i}`,
-      () => lstmLayer(g, seq, { directions, inputSize: width, hidden: H, order }).sequence,
-    );
+    const spec = { directions, inputSize: width, hidden: H, order, returnSequences: true };
+    seq = g.scoped(`lstm${i}`, () => lstmLayer(g, seq, spec));
     width = directions.length * H;
   });
-  g.node("Transpose", [seq], { name: "output", attrs: { perm: { ints: [1, 0, 2] } } });
+  identity(g, seq, "output");
   g.output("output", "float32", ["batch", SEQ, width]);
+  const lastSpec = { directions: layers[0], inputSize: IN, hidden: H, order, returnSequences: false };
+  identity(g, g.scoped("last", () => lstmLayer(g, x, lastSpec)), "last");
+  g.output("last", "float32", ["batch", layers[0].length * H]);
   return encodeModel(g.toModel({ docString: "test", producerVersion: "test", metadata: {} }));
 }
 
@@ -76,13 +77,16 @@ Deno.test("ONNX bidirectional LSTM equals the plain-TS reference, [forward | bac
   const batch = 2;
   const x = pseudoRandom(batch * SEQ * IN, 3);
   const onnx = await runOnnx(lstmModel([[fwd, bwd]]), { input: { data: x, dims: [batch, SEQ, IN] } });
-  const expected = concatLast(
-    lstmReference(x, batch, SEQ, IN, H, fwd),
-    lstmReference(x, batch, SEQ, IN, H, bwd, true),
-    batch * SEQ,
-    H,
-  );
-  assert.ok(maxAbsDiff(onnx.output.data, expected) < 1e-5);
+  const f = lstmReference(x, batch, SEQ, IN, H, fwd), r = lstmReference(x, batch, SEQ, IN, H, bwd, true);
+  assert.ok(maxAbsDiff(onnx.output.data, concatLast(f, r, batch * SEQ, H)) < 1e-5);
+  // The final state: forward at the last step, backward at the first (where its run ends).
+  const last = new Float64Array(batch * 2 * H);
+  for (let b = 0; b < batch; b++) {
+    last.set(f.subarray(((b * SEQ) + SEQ - 1) * H, ((b * SEQ) + SEQ) * H), b * 2 * H);
+    last.set(r.subarray(b * SEQ * H, (b * SEQ + 1) * H), b * 2 * H + H);
+  }
+  assert.deepEqual(onnx.last.dims, [batch, 2 * H]);
+  assert.ok(maxAbsDiff(onnx.last.data, last) < 1e-5);
 });
 
 Deno.test("ONNX bidirectional LSTM equals stock tf.layers.bidirectional(lstm) with sigmoid gates", async () => {

@@ -102,6 +102,21 @@ export const reduceMean = (
     }),
   );
 
+/** ReduceSum (axes are an input since opset 13). */
+export const reduceSum = (
+  g: GraphBuilder,
+  x: string,
+  axes: readonly number[],
+  keepdims = false,
+  name?: string,
+) =>
+  one(
+    g.node("ReduceSum", [x, g.int64s("axes", axes)], {
+      name,
+      attrs: { keepdims: attr.int(keepdims ? 1 : 0) },
+    }),
+  );
+
 export const clip = (g: GraphBuilder, x: string, min: number, max: number, name?: string) =>
   one(g.node("Clip", [x, g.floats("min", [min], []), g.floats("max", [max], [])], { name }));
 

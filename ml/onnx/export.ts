@@ -1,0 +1,38 @@
+/**
+ * The exporter: a trained tfjs model + its preprocessor.json → model.onnx bytes (SPEC §8). The same function
+ * serves `train` (right after training) and `candlecast export` (from a checkpoint on disk).
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { VERSION } from "../../cli/version.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+import { frameModel } from "./frame.ts";
+import { encodeModel } from "./graph.ts";
+import type { ConvertContext } from "./tfjs_layers.ts";
+import { tfjsBody } from "./tfjs_model.ts";
+
+export interface ExportOptions extends ConvertContext {
+  /** Checkpoint version written to metadata `version`, e.g. "v3_2026-11-24". */
+  readonly version: string;
+}
+
+export function exportOnnx(
+  model: tf.LayersModel,
+  preprocessor: Preprocessor,
+  options: ExportOptions,
+): Uint8Array {
+  const hasAttention = model.outputs.length === 3;
+  if (hasAttention !== (preprocessor.modelType === "transformer_lstm")) {
+    throw new Error(
+      `ONNX export: preprocessor.json says ${preprocessor.modelType}, but the model has ` +
+        `${hasAttention ? "an" : "no"} attention output`,
+    );
+  }
+  const lookback = model.inputs[0].shape[1];
+  if (lookback !== preprocessor.lookback) {
+    throw new Error(
+      `ONNX export: the model takes ${lookback} timesteps, preprocessor.json says lookback ${preprocessor.lookback}`,
+    );
+  }
+  const body = tfjsBody(model, { lstmGateOrder: options.lstmGateOrder });
+  return encodeModel(frameModel(body, { preprocessor, version: options.version, producerVersion: VERSION }));
+}

@@ -1,0 +1,226 @@
+/**
+ * The exporter's contract (SPEC §8): ONNX Runtime on the exported file equals the tfjs model on real windows
+ * to 1e-4 — logits, regression and attention, at batch 1, 7 and 64 — for both architectures at their default
+ * size; a deliberately wrong LSTM gate order is caught; the file passes the ONNX checker; and a checkpoint
+ * loaded from disk exports the same model as the one in memory right after training.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import {
+  applyScaler,
+  CLASSES,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  fitScaler,
+  windowBatch,
+  windowEnds,
+} from "../../features/index.ts";
+import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { initBackend } from "../backend.ts";
+import { loadModel, saveModel } from "../model_io.ts";
+import { buildModel, defaultModelConfig } from "../models/index.ts";
+import type { ModelType, Preprocessor } from "../preprocessor.ts";
+import { exportOnnx } from "./export.ts";
+import { decodeModel } from "./graph.ts";
+import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "./testing.ts";
+
+const LOOKBACK = 50;
+const BATCHES = [1, 7, 64] as const;
+const TOLERANCE = 1e-4;
+
+await initBackend("wasm");
+
+/** 64 real windows spread over BTCUSDT's history (bull, bear and flat markets), UNscaled. */
+async function realWindows(): Promise<Float32Array> {
+  const series = await loadRealSeries("BTCUSDT");
+  const { ends } = windowEnds(series, { lookback: LOOKBACK, horizon: 0 });
+  const step = Math.floor(ends.length / 64);
+  const picked = Int32Array.from({ length: 64 }, (_, i) => ends[i * step]);
+  return windowBatch(series, picked, LOOKBACK, 0).x;
+}
+
+function preprocessorFor(type: ModelType, x: Float32Array): Preprocessor {
+  return {
+    modelType: type,
+    featureNames: [...FEATURE_NAMES],
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    classes: [...CLASSES],
+    // Fit on these windows' first half, so the other half has values outside the fit and the clip (±5) acts.
+    scaler: fitScaler(FEATURE_NAMES, x.subarray(0, x.length / 2)),
+    clip: 5,
+    returnScale: { mean: 0.0004, std: 0.013 },
+    temperature: 1.25,
+  };
+}
+
+/**
+ * A default-size model whose every weight (biases, LayerNorm γ/β included) is non-trivial, with attention
+ * sharpened well past its near-uniform initial weights so a mistake in the attention mapping shows.
+ */
+function perturbedModel(type: ModelType): tf.LayersModel {
+  const model = buildModel(defaultModelConfig(type, LOOKBACK), 11);
+  const scale = (name: string) =>
+    /attention_pool\/query$/.test(name) ? 40 : /attention.*\/(query|key)_kernel$/.test(name) ? 0.5 : 0.15;
+  model.setWeights(model.weights.map((v, i) => {
+    const w = v.read();
+    return tf.tidy(() =>
+      tf.add(w, tf.tensor(pseudoRandom(w.size, 1000 + i, scale(v.originalName)), w.shape))
+    );
+  }));
+  return model;
+}
+
+interface Outputs {
+  logits: Float32Array;
+  regression: Float32Array;
+  attention: Float32Array | null;
+}
+
+/** What candlecast's tfjs model predicts, mapped as the graph maps it: logits/T and y·std + mean. */
+function tfjsOutputs(model: tf.LayersModel, p: Preprocessor, x: Float32Array, count: number): Outputs {
+  const scaled = applyScaler(p.scaler, x.slice(0, count * LOOKBACK * FEATURE_COUNT), p.clip);
+  return tf.tidy(() => {
+    const ys = model.predict(tf.tensor3d(scaled, [count, LOOKBACK, FEATURE_COUNT]), {
+      batchSize: 64,
+    }) as tf.Tensor[];
+    const [logits, regression, attention] = ys.map((y) => y.dataSync() as Float32Array);
+    return {
+      logits: logits.map((v) => v / p.temperature),
+      regression: regression.map((v) => v * p.returnScale.std + p.returnScale.mean),
+      attention: attention ?? null,
+    };
+  });
+}
+
+async function onnxOutputs(bytes: Uint8Array, x: Float32Array, count: number): Promise<Outputs> {
+  const out = await runOnnx(bytes, {
+    input: { data: x.slice(0, count * LOOKBACK * FEATURE_COUNT), dims: [count, LOOKBACK, FEATURE_COUNT] },
+  });
+  assert.deepEqual(out.class_logits.dims, [count, 3]);
+  assert.deepEqual(out.regression.dims, [count, 1]);
+  if (out.attention) assert.deepEqual(out.attention.dims, [count, LOOKBACK]);
+  return {
+    logits: out.class_logits.data,
+    regression: out.regression.data,
+    attention: out.attention?.data ?? null,
+  };
+}
+
+/** The largest difference per output; regression also compared standardised, so 1e-4 is not diluted by std. */
+function differences(a: Outputs, b: Outputs, p: Preprocessor) {
+  const standard = (r: Float32Array) => r.map((v) => (v - p.returnScale.mean) / p.returnScale.std);
+  return {
+    logits: maxAbsDiff(a.logits, b.logits),
+    regression: maxAbsDiff(a.regression, b.regression),
+    standardisedRegression: maxAbsDiff(standard(a.regression), standard(b.regression)),
+    attention: a.attention && b.attention ? maxAbsDiff(a.attention, b.attention) : 0,
+  };
+}
+
+async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_" });
+  try {
+    return await run(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
+  Deno.test({
+    name:
+      `${type}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
+    ignore: !haveRealData(),
+    fn: async () => {
+      const x = await realWindows();
+      const p = preprocessorFor(type, x);
+      const model = perturbedModel(type);
+      const bytes = exportOnnx(model, p, { version: "v1_2024-01-01" });
+      for (const count of BATCHES) {
+        const expected = tfjsOutputs(model, p, x, count);
+        const actual = await onnxOutputs(bytes, x, count);
+        assert.equal(actual.attention !== null, type === "transformer_lstm");
+        const d = differences(actual, expected, p);
+        for (const [output, diff] of Object.entries(d)) {
+          assert.ok(diff <= TOLERANCE, `batch ${count}: ${output} differs by ${diff}`);
+        }
+        // Sanity: the outputs are not degenerate (a constant model would match anything constant).
+        assert.ok(Math.max(...expected.logits) - Math.min(...expected.logits) > 0.1 || count === 1);
+        if (expected.attention) {
+          assert.ok(Math.max(...expected.attention) > 5 / LOOKBACK, "attention is near-uniform");
+        }
+      }
+      // Negative control: keep tfjs's gate order i,f,c,o instead of ONNX's i,o,f,c.
+      const wrong = exportOnnx(model, p, { version: "wrong", lstmGateOrder: [0, 1, 2, 3] });
+      const d = differences(await onnxOutputs(wrong, x, 7), tfjsOutputs(model, p, x, 7), p);
+      assert.ok(
+        d.logits > 100 * TOLERANCE,
+        `a wrong gate order went unnoticed (logits differ by ${d.logits})`,
+      );
+
+      const path = await Deno.makeTempFile({ suffix: ".onnx" });
+      try {
+        await Deno.writeFile(path, bytes);
+        const verdict = await onnxChecker(path);
+        if (verdict === null) console.warn(CHECKER_MISSING);
+        else assert.ok(verdict.ok, verdict.message);
+      } finally {
+        await Deno.remove(path);
+      }
+      model.dispose();
+    },
+  });
+
+  Deno.test(`${type}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
+    const x = pseudoRandom(8 * LOOKBACK * FEATURE_COUNT, 5, 2);
+    const p = preprocessorFor(type, x);
+    const model = perturbedModel(type);
+    const fresh = exportOnnx(model, p, { version: "v2_2024-02-02" });
+    await withTempDir(async (dir) => {
+      await saveModel(model, dir);
+      const loaded = await loadModel(join(dir));
+      const fromDisk = exportOnnx(loaded, p, { version: "v2_2024-02-02" });
+      assert.deepEqual(fromDisk, fresh);
+      loaded.dispose();
+    });
+    model.dispose();
+  });
+}
+
+Deno.test("the exported file names its outputs and metadata per SPEC §8", () => {
+  const x = pseudoRandom(4 * LOOKBACK * FEATURE_COUNT, 6, 2);
+  const model = perturbedModel("transformer_lstm");
+  const m = decodeModel(
+    exportOnnx(model, preprocessorFor("transformer_lstm", x), { version: "v9_2024-09-09" }),
+  );
+  assert.deepEqual(m.graph!.input!.map((i) => i.name), ["input"]);
+  assert.deepEqual(m.graph!.output!.map((o) => o.name), ["class_logits", "regression", "attention"]);
+  const meta = Object.fromEntries(m.metadataProps.map((e) => [e.key, e.value]));
+  assert.deepEqual(
+    [meta.lookback, meta.horizon, meta.version, meta.classes],
+    ["50", "4", "v9_2024-09-09", "DOWN,SIDEWAYS,UP"],
+  );
+  // Every node is named after the tfjs layer (or frame part) it came from.
+  const scopes = new Set(m.graph!.node!.map((n) => n.name!.split("/")[0]));
+  for (const s of ["scaler", "model", "outputs", "class_logits", "regression", "attention"]) {
+    assert.ok(scopes.has(s), s);
+  }
+  model.dispose();
+});
+
+Deno.test("the exporter refuses a model that does not match its preprocessor", () => {
+  const x = pseudoRandom(4 * LOOKBACK * FEATURE_COUNT, 6, 2);
+  const model = perturbedModel("lightweight_lstm");
+  assert.throws(
+    () => exportOnnx(model, preprocessorFor("transformer_lstm", x), { version: "v1" }),
+    /no attention output/,
+  );
+  assert.throws(
+    () => exportOnnx(model, { ...preprocessorFor("lightweight_lstm", x), lookback: 30 }, { version: "v1" }),
+    /takes 50 timesteps/,
+  );
+  model.dispose();
+});

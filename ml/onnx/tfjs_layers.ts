@@ -1,0 +1,224 @@
+/**
+ * One ONNX conversion per tfjs layer class the candlecast models use (stock Dense/Activation/Add/Dropout and
+ * the custom layers of `ml/layers/`). Each reads the layer's weights by name, in tfjs layout, and emits the
+ * equivalent subgraph; the maths each one mirrors is documented on the layer itself.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { sinusoidalTable } from "../layers/positional_encoding.ts";
+import { dense, layerNormBlock, multiHeadAttention } from "./blocks.ts";
+import type { GraphBuilder } from "./graph.ts";
+import { lstmLayer, type LstmWeights } from "./lstm.ts";
+import {
+  add,
+  gelu,
+  identity,
+  matMul,
+  mul,
+  reduceMean,
+  reduceSum,
+  relu,
+  sigmoid,
+  softmax,
+  tanh,
+} from "./ops.ts";
+
+type Layer = tf.layers.Layer;
+
+export interface ConvertContext {
+  /** ONNX gate order for LSTMs; only a test overrides it (a deliberately wrong model must be caught). */
+  readonly lstmGateOrder?: readonly number[];
+}
+
+export interface LayerInput {
+  readonly value: string;
+  /** The tfjs symbolic shape, batch first (null). */
+  readonly shape: readonly (number | null)[];
+}
+
+export type LayerConverter = (
+  g: GraphBuilder,
+  layer: Layer,
+  inputs: readonly LayerInput[],
+  ctx: ConvertContext,
+) => string[];
+
+/** A weight by the name its layer gave it (`kernel`, `backward_bias`…), as float32 values. */
+function weight(layer: Layer, short: string): Float32Array {
+  const variable = layer.weights.find((w) => w.originalName.split("/").pop() === short);
+  if (!variable) {
+    const names = layer.weights.map((w) => w.originalName).join(", ");
+    throw new Error(
+      `ONNX export: layer '${layer.name}' has no weight '${short}' (it has: ${names || "none"})`,
+    );
+  }
+  return variable.read().dataSync() as Float32Array;
+}
+
+function optionalWeight(layer: Layer, short: string): Float32Array | null {
+  return layer.weights.some((w) => w.originalName.split("/").pop() === short) ? weight(layer, short) : null;
+}
+
+function config<T>(layer: Layer, key: string): T {
+  return (layer.getConfig() as Record<string, unknown>)[key] as T;
+}
+
+function lastDim(input: LayerInput, layer: Layer): number {
+  const dim = input.shape[input.shape.length - 1];
+  if (typeof dim !== "number") {
+    throw new Error(`ONNX export: layer '${layer.name}' has an unknown input width`);
+  }
+  return dim;
+}
+
+function steps(input: LayerInput, layer: Layer): number {
+  const dim = input.shape[1];
+  if (input.shape.length !== 3 || typeof dim !== "number") {
+    throw new Error(
+      `ONNX export: layer '${layer.name}' needs a [batch, steps, features] input with fixed steps`,
+    );
+  }
+  return dim;
+}
+
+function activation(g: GraphBuilder, x: string, name: string, layer: Layer): string {
+  switch (name) {
+    case "linear":
+      return x;
+    case "relu":
+      return relu(g, x);
+    case "tanh":
+      return tanh(g, x);
+    case "sigmoid":
+      return sigmoid(g, x);
+    case "gelu":
+      return gelu(g, x);
+    case "softmax":
+      return softmax(g, x, -1);
+    default:
+      throw new Error(
+        `ONNX export: layer '${layer.name}' uses activation '${name}', which the exporter lacks`,
+      );
+  }
+}
+
+const denseLayer: LayerConverter = (g, layer, [x]) => {
+  const units = config<number>(layer, "units");
+  const y = dense(
+    g,
+    x.value,
+    { kernel: weight(layer, "kernel"), bias: optionalWeight(layer, "bias") },
+    lastDim(x, layer),
+    units,
+  );
+  return [activation(g, y, config<string>(layer, "activation"), layer)];
+};
+
+const activationLayer: LayerConverter = (g, layer, [x]) => {
+  const y = activation(g, x.value, config<string>(layer, "activation"), layer);
+  // A linear activation is how a model names an output; keep a node so the value has a layer's name.
+  return [y === x.value ? identity(g, y) : y];
+};
+
+const addLayer: LayerConverter = (g, _layer, inputs) => [
+  inputs.slice(1).reduce((sum, x) => add(g, sum, x.value), inputs[0].value),
+];
+
+/** Dropout is off at inference: the value passes through, no node. */
+const passThrough: LayerConverter = (_g, _layer, [x]) => [x.value];
+
+const layerNormLayer: LayerConverter = (g, layer, [x]) => [
+  layerNormBlock(g, x.value, {
+    gamma: weight(layer, "gamma"),
+    beta: weight(layer, "beta"),
+    epsilon: config<number>(layer, "epsilon") ?? 1e-5,
+  }),
+];
+
+const positionalEncodingLayer: LayerConverter = (g, layer, [x]) => {
+  const t = steps(x, layer), d = lastDim(x, layer);
+  return [add(g, x.value, g.floats("table", sinusoidalTable(t, d), [t, d]))];
+};
+
+const projection = (layer: Layer, name: string) => ({
+  kernel: weight(layer, `${name}_kernel`),
+  bias: optionalWeight(layer, `${name}_bias`),
+});
+
+const selfAttentionLayer: LayerConverter = (g, layer, [x]) => {
+  const t = steps(x, layer), d = lastDim(x, layer);
+  const w = {
+    query: projection(layer, "query"),
+    key: projection(layer, "key"),
+    value: projection(layer, "value"),
+    output: projection(layer, "output"),
+  };
+  const heads = config<number>(layer, "heads");
+  return [
+    multiHeadAttention(g, x.value, x.value, w, {
+      heads,
+      dModel: d,
+      inputSize: d,
+      queryLength: t,
+      keyLength: t,
+    }).output,
+  ];
+};
+
+/**
+ * AttentionPooling (ml/layers/attention.ts): one learned query per head scores every timestep's key; the
+ * softmax over time weights the values. Returns [pooled·Wo + bo [batch, d], mean weights over heads [batch, T]].
+ */
+const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
+  const d = lastDim(x, layer);
+  const heads = config<number>(layer, "heads");
+  const dk = d / heads;
+  const query = weight(layer, "query");
+  // The block-diagonal query [d, heads] with 1/√dk folded in, and the head mask's transpose [heads, d].
+  const queryByHead = new Float32Array(d * heads);
+  const spread = new Float32Array(heads * d);
+  for (let j = 0; j < d; j++) {
+    const h = Math.floor(j / dk);
+    queryByHead[j * heads + h] = query[j] / Math.sqrt(dk);
+    spread[h * d + j] = 1;
+  }
+  const keys = g.scoped("key", () => dense(g, x.value, projection(layer, "key"), d, d));
+  const scores = matMul(g, keys, g.floats("query_by_head", queryByHead, [d, heads])); // [b, T, heads]
+  const weights = softmax(g, scores, 1); // over time
+  const values = g.scoped("value", () => dense(g, x.value, projection(layer, "value"), d, d));
+  const perFeature = matMul(g, weights, g.floats("head_spread", spread, [heads, d])); // [b, T, d]
+  const pooled = reduceSum(g, mul(g, perFeature, values), [1]); // [b, d]
+  const out = g.scoped("output", () => dense(g, pooled, projection(layer, "output"), d, d));
+  return [out, reduceMean(g, weights, [2])];
+};
+
+const fastLstmLayer: LayerConverter = (g, layer, [x], ctx) => {
+  const units = config<number>(layer, "units");
+  const bidirectional = config<boolean>(layer, "bidirectional") ?? false;
+  const direction = (prefix: string): LstmWeights => ({
+    kernel: weight(layer, `${prefix}kernel`),
+    recurrentKernel: weight(layer, `${prefix}recurrent_kernel`),
+    bias: optionalWeight(layer, `${prefix}bias`),
+  });
+  return [
+    lstmLayer(g, x.value, {
+      directions: bidirectional ? [direction(""), direction("backward_")] : [direction("")],
+      inputSize: lastDim(x, layer),
+      hidden: units,
+      returnSequences: config<boolean>(layer, "returnSequences") ?? true,
+      order: ctx.lstmGateOrder,
+    }),
+  ];
+};
+
+export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
+  Dense: denseLayer,
+  Activation: activationLayer,
+  Add: addLayer,
+  Dropout: passThrough,
+  SeededDropout: passThrough,
+  LayerNorm: layerNormLayer,
+  PositionalEncoding: positionalEncodingLayer,
+  MultiHeadSelfAttention: selfAttentionLayer,
+  AttentionPooling: attentionPoolingLayer,
+  FastLSTM: fastLstmLayer,
+};

@@ -49,7 +49,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
+/** Fails with a CheckpointError unless `dir` is an existing folder. */
+export async function assertCheckpointDir(dir: string): Promise<void> {
   try {
     if (!(await Deno.stat(dir)).isDirectory) throw new CheckpointError(`${dir} is not a checkpoint folder`);
   } catch (error) {
@@ -59,25 +60,38 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
       "train one with 'candlecast train', or point --checkpoint at a version folder",
     );
   }
+}
+
+export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
+  const path = join(dir, "preprocessor.json");
+  const json = await readJson(path, "preprocessor.json");
+  try {
+    return parsePreprocessor(json, path);
+  } catch (error) {
+    throw new CheckpointError((error as Error).message);
+  }
+}
+
+/** The manifest's version and creation time. */
+export async function readManifestInfo(dir: string): Promise<{ version: string; createdAt: string }> {
+  const path = join(dir, "manifest.json");
+  const manifest = ManifestSchema.safeParse(await readJson(path, "manifest.json"));
+  if (!manifest.success) {
+    const issue = manifest.error.issues[0];
+    throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  return { version: manifest.data.version, createdAt: manifest.data.created_at };
+}
+
+export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
+  await assertCheckpointDir(dir);
   const onnx = await readBytes(
     join(dir, "model.onnx"),
     "the ONNX model",
     `write it with 'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`,
   );
-  const preprocessorPath = join(dir, "preprocessor.json");
-  const preprocessorJson = await readJson(preprocessorPath, "preprocessor.json");
-  let preprocessor: Preprocessor;
-  try {
-    preprocessor = parsePreprocessor(preprocessorJson, preprocessorPath);
-  } catch (error) {
-    throw new CheckpointError((error as Error).message);
-  }
-  const manifestPath = join(dir, "manifest.json");
-  const manifest = ManifestSchema.safeParse(await readJson(manifestPath, "manifest.json"));
-  if (!manifest.success) {
-    const issue = manifest.error.issues[0];
-    throw new CheckpointError(`${manifestPath}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
-  }
+  const preprocessor = await readPreprocessorFile(dir);
+  const manifest = await readManifestInfo(dir);
   let metrics: unknown;
   try {
     const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));
@@ -85,11 +99,5 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   } catch {
     // metrics.json is informational (/model/info); a version without it still serves.
   }
-  return {
-    onnx,
-    preprocessor,
-    version: manifest.data.version,
-    trainedAt: manifest.data.created_at,
-    metrics,
-  };
+  return { onnx, preprocessor, version: manifest.version, trainedAt: manifest.createdAt, metrics };
 }

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
+import { initBackend } from "../ml/backend.ts";
+import { saveModel } from "../ml/model_io.ts";
+import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { decodeModel } from "../ml/onnx/graph.ts";
+import { runOnnx } from "../ml/onnx/testing.ts";
+import type { Preprocessor } from "../ml/preprocessor.ts";
+import { fromFileUrl } from "../test/paths.ts";
+
+const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+const LOOKBACK = 8;
+
+async function cli(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** A small trained-shaped checkpoint version: tfjs model, preprocessor.json and manifest.json. */
+async function writeVersion(dir: string): Promise<void> {
+  await initBackend("cpu");
+  const config = {
+    ...defaultModelConfig("transformer_lstm", LOOKBACK),
+    dModel: 8,
+    heads: 2,
+    ffnDim: 16,
+    lstmHidden: 4,
+  };
+  const model = buildModel(config, 3);
+  await saveModel(model, dir);
+  model.dispose();
+  const preprocessor: Preprocessor = {
+    modelType: "transformer_lstm",
+    featureNames: [...FEATURE_NAMES],
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    classes: [...CLASSES],
+    scaler: {
+      featureNames: [...FEATURE_NAMES],
+      mean: FEATURE_NAMES.map(() => 0.1),
+      std: FEATURE_NAMES.map(() => 2),
+    },
+    clip: 10,
+    returnScale: { mean: 0, std: 0.01 },
+    temperature: 1,
+  };
+  await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(preprocessor));
+  await Deno.writeTextFile(
+    join(dir, "manifest.json"),
+    JSON.stringify({ version: "v1_2024-05-05", created_at: "2024-05-05T00:00:00Z" }),
+  );
+}
+
+Deno.test("export writes a checked ONNX file ONNX Runtime runs with the documented names and shapes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_cli_" });
+  try {
+    await writeVersion(dir);
+    const output = join(dir, "out", "trading_model.onnx");
+    await Deno.mkdir(join(dir, "out"));
+    const result = await cli("export", "--checkpoint", dir, "--output", output);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /wrote .*trading_model\.onnx .*TransformerLSTMModel v1_2024-05-05, matches/);
+    const bytes = await Deno.readFile(output);
+    const meta = Object.fromEntries(decodeModel(bytes).metadataProps.map((e) => [e.key, e.value]));
+    assert.equal(meta.version, "v1_2024-05-05");
+    const out = await runOnnx(bytes, {
+      input: { data: new Float32Array(3 * LOOKBACK * FEATURE_COUNT), dims: [3, LOOKBACK, FEATURE_COUNT] },
+    });
+    assert.deepEqual(
+      Object.entries(out).map(([k, v]) => [k, v.dims]).sort(),
+      [["attention", [3, LOOKBACK]], ["class_logits", [3, 3]], ["regression", [3, 1]]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("export without a model fails with exit 1, the reason and what to do", async () => {
+  const result = await cli("export", "--checkpoint", "/nonexistent/candlecast/current", "--output", "x.onnx");
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /candlecast: no model at \/nonexistent\/candlecast\/current/);
+  assert.match(result.stderr, /hint: train one with 'candlecast train'/);
+});

@@ -1,0 +1,73 @@
+/**
+ * Proves an exported file before anyone relies on it: ONNX Runtime runs the bytes on a few windows and its
+ * outputs must equal the tfjs model's (through the same scaler, temperature and return scale) to 1e-4, the
+ * SPEC §8 promise. `export` and `train` call it, so an architecture the exporter mis-maps never ships.
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as ort from "onnxruntime-node";
+import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+
+export const EXPORT_TOLERANCE = 1e-4;
+
+export interface ExportCheck {
+  /** Largest absolute difference per output (attention absent for models without it). */
+  readonly maxDiff: Readonly<Record<string, number>>;
+  readonly ok: boolean;
+}
+
+/**
+ * Windows spread around the scaler's range: each feature at mean + std·u, u in [−3, 3], with every tenth
+ * value past the clip so the in-graph clip is exercised too.
+ */
+function probeWindows(p: Preprocessor, count: number): Float32Array {
+  const x = new Float32Array(count * p.lookback * FEATURE_COUNT);
+  let s = 12345;
+  for (let i = 0; i < x.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = (s / 2 ** 32) * 6 - 3;
+    const k = i % FEATURE_COUNT;
+    x[i] = p.scaler.mean[k] + p.scaler.std[k] * (i % 10 === 0 ? u * (p.clip + 1) : u);
+  }
+  return x;
+}
+
+export async function checkExport(
+  model: tf.LayersModel,
+  p: Preprocessor,
+  bytes: Uint8Array,
+  count = 4,
+): Promise<ExportCheck> {
+  const x = probeWindows(p, count);
+  const expected = tf.tidy(() => {
+    const scaled = applyScaler(p.scaler, x.slice(), p.clip);
+    const ys = model.predict(tf.tensor3d(scaled, [count, p.lookback, FEATURE_COUNT])) as tf.Tensor[];
+    return ys.map((y) => y.dataSync() as Float32Array);
+  });
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  let actual: ort.InferenceSession.OnnxValueMapType;
+  try {
+    actual = await session.run({ input: new ort.Tensor("float32", x, [count, p.lookback, FEATURE_COUNT]) });
+  } finally {
+    await session.release();
+  }
+  // Logits are compared as the graph outputs them (÷ temperature); the return standardised, so the 1e-4 bound
+  // is not loosened by a small return std.
+  const compare: [string, (tfjs: number) => number, (onnx: number) => number][] = [
+    ["class_logits", (v) => v / p.temperature, (v) => v],
+    ["regression", (v) => v, (v) => (v - p.returnScale.mean) / p.returnScale.std],
+    ["attention", (v) => v, (v) => v],
+  ];
+  const maxDiff: Record<string, number> = {};
+  expected.forEach((values, i) => {
+    const [name, fromTfjs, fromOnnx] = compare[i];
+    const onnx = actual[name]?.data as Float32Array | undefined;
+    let max = onnx && onnx.length === values.length ? 0 : Infinity;
+    for (let j = 0; onnx && j < values.length; j++) {
+      const d = Math.abs(fromOnnx(onnx[j]) - fromTfjs(values[j]));
+      if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
+    }
+    maxDiff[name] = max;
+  });
+  return { maxDiff, ok: Object.values(maxDiff).every((d) => d <= EXPORT_TOLERANCE) };
+}

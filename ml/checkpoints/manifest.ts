@@ -1,0 +1,89 @@
+/**
+ * manifest.json (SPEC §7): what a version is and where it came from. Written once by the checkpoint writer;
+ * read back (schema-checked) by `models list` and by `train --incremental`, which needs the parent's data end.
+ */
+import { z } from "zod";
+
+export interface SymbolSpan {
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly last_ms: number | null;
+  readonly candles: number;
+  readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly skipped_missing_indicators: number;
+  readonly purged: number;
+}
+
+export interface DataDescription {
+  readonly path: string;
+  readonly start: string | null;
+  readonly end: string | null;
+  readonly end_ms: number | null;
+  readonly interval: string | null;
+  readonly symbols: Readonly<Record<string, SymbolSpan>>;
+  readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly skipped_missing_indicators: number;
+  readonly split: unknown;
+  /** `--incremental`: only windows labelled after this time were used. */
+  readonly since: string | null;
+}
+
+export interface Manifest {
+  readonly version: string;
+  readonly parent: string | null;
+  readonly created_at: string;
+  readonly candlecast_version: string;
+  readonly model_type: string;
+  readonly model_class: string;
+  readonly data: DataDescription;
+  readonly symbols: readonly string[];
+  readonly interval: string | null;
+  readonly hyperparameters: unknown;
+  readonly backend: string;
+  readonly device: string;
+  readonly training: unknown;
+  /** sha256 (hex) of every other file in the version folder. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** The fields read back; everything else is informational. */
+export const ManifestSchema = z.object({
+  version: z.string(),
+  parent: z.string().nullable(),
+  created_at: z.string(),
+  model_type: z.string(),
+  data: z.object({
+    end_ms: z.number().nullable(),
+    symbols: z.record(z.string(), z.object({ last_ms: z.number().nullable() }).loose()),
+  }).loose(),
+  training: z.object({ stop_reason: z.string().optional() }).loose().optional(),
+  files: z.record(z.string(), z.string()),
+}).loose();
+
+export type ManifestView = z.infer<typeof ManifestSchema>;
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function isoOrNull(ms: number): string | null {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+const UNITS: [number, string][] = [[604_800_000, "w"], [86_400_000, "d"], [3_600_000, "h"], [60_000, "m"]];
+
+/** The candle interval as Binance names it ("1h"), from the commonest gap between open times; null if unknown. */
+export function intervalOf(openTimes: readonly Float64Array[]): string | null {
+  const gaps = new Map<number, number>();
+  for (const t of openTimes) {
+    for (let i = 1; i < Math.min(t.length, 2000); i++) {
+      const gap = t[i] - t[i - 1];
+      if (Number.isFinite(gap) && gap > 0) gaps.set(gap, (gaps.get(gap) ?? 0) + 1);
+    }
+  }
+  if (gaps.size === 0) return null;
+  const [gap] = [...gaps].sort((a, b) => b[1] - a[1])[0];
+  for (const [ms, unit] of UNITS) if (gap % ms === 0) return `${gap / ms}${unit}`;
+  return `${gap}ms`;
+}

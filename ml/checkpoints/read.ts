@@ -1,0 +1,76 @@
+/** Reads versions back: the manifest (schema-checked) and a one-line summary for `models list`. */
+import { join } from "node:path";
+import { ManifestSchema, type ManifestView } from "./manifest.ts";
+import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
+
+export async function readManifest(dir: string): Promise<ManifestView> {
+  const path = join(dir, "manifest.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new CheckpointStoreError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointStoreError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export interface VersionSummary {
+  readonly version: string;
+  readonly createdAt: string | null;
+  readonly modelType: string | null;
+  readonly testMacroF1: number | null;
+  readonly parent: string | null;
+  readonly current: boolean;
+  /** Why the version is unusual (unreadable manifest, training interrupted, no model.onnx), or null. */
+  readonly note: string | null;
+}
+
+async function testMacroF1(dir: string): Promise<number | null> {
+  try {
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "metrics.json")));
+    const f1 = metrics?.test?.macro_f1;
+    return typeof f1 === "number" ? f1 : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function summarizeVersions(root: string): Promise<VersionSummary[]> {
+  const current = await currentVersion(root);
+  const summaries: VersionSummary[] = [];
+  for (const version of await listVersionNames(root)) {
+    const dir = join(root, version);
+    try {
+      const m = await readManifest(dir);
+      const notes = [
+        m.training?.stop_reason === "interrupted" ? "interrupted" : null,
+        m.files["model.onnx"] ? null : "no model.onnx",
+      ].filter((n) => n !== null);
+      summaries.push({
+        version,
+        createdAt: m.created_at,
+        modelType: m.model_type,
+        testMacroF1: await testMacroF1(dir),
+        parent: m.parent,
+        current: version === current,
+        note: notes.length > 0 ? notes.join(", ") : null,
+      });
+    } catch (error) {
+      summaries.push({
+        version,
+        createdAt: null,
+        modelType: null,
+        testMacroF1: null,
+        parent: null,
+        current: version === current,
+        note: (error as Error).message,
+      });
+    }
+  }
+  return summaries;
+}

@@ -1,0 +1,143 @@
+/**
+ * The versioned store of SPEC §7: `v{N}_{YYYY-MM-DD}/` folders and a `current` symlink that `serve` follows.
+ * `current` only ever changes by an atomic rename of a fresh symlink over it, so a reader sees the old version
+ * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../../features/index.ts";
+
+export const CURRENT = "current";
+const HISTORY_FILE = ".current_history.json";
+const HISTORY_LIMIT = 20;
+const VERSION_PATTERN = /^v(\d+)_(\d{4}-\d{2}-\d{2})$/;
+
+export class CheckpointStoreError extends Error {
+  override name = "CheckpointStoreError";
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+export function isVersionName(name: string): boolean {
+  return VERSION_PATTERN.test(name);
+}
+
+function versionNumber(name: string): number {
+  return Number(VERSION_PATTERN.exec(name)![1]);
+}
+
+/** Version folders under `root`, oldest first (by N). A missing root has none. */
+export async function listVersionNames(root: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(root)) {
+      if (entry.isDirectory && isVersionName(entry.name)) names.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return names.sort((a, b) => versionNumber(a) - versionNumber(b));
+}
+
+/** The name the next version gets: N one above the highest so far, with `date` (YYYY-MM-DD, UTC). */
+export async function nextVersionName(root: string, date: string): Promise<string> {
+  const names = await listVersionNames(root);
+  const last = names.length > 0 ? versionNumber(names[names.length - 1]) : 0;
+  return `v${last + 1}_${date}`;
+}
+
+/** The version `current` points at, or null when there is none yet. */
+export async function currentVersion(root: string): Promise<string | null> {
+  const path = join(root, CURRENT);
+  let target: string;
+  try {
+    target = await Deno.readLink(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw new CheckpointStoreError(
+      `${path} is not a symlink to a version`,
+      `move it away; 'candlecast models promote VERSION' then recreates it`,
+    );
+  }
+  return target.replace(/\/+$/, "").split("/").pop()!;
+}
+
+async function readHistory(root: string): Promise<string[]> {
+  try {
+    const parsed = JSON.parse(await Deno.readTextFile(join(root, HISTORY_FILE)));
+    return Array.isArray(parsed.previous)
+      ? parsed.previous.filter((v: unknown) => typeof v === "string")
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+async function writeHistory(root: string, previous: string[]): Promise<void> {
+  await writeFileAtomic(
+    join(root, HISTORY_FILE),
+    JSON.stringify({ previous: previous.slice(-HISTORY_LIMIT) }, null, 2) + "\n",
+  );
+}
+
+/** Re-points `current` atomically: a new symlink under a temporary name, renamed over the old one. */
+async function pointCurrent(root: string, version: string): Promise<void> {
+  const tmp = join(root, `.${CURRENT}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  await Deno.symlink(version, tmp);
+  try {
+    await Deno.rename(tmp, join(root, CURRENT));
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+async function requireVersion(root: string, version: string): Promise<void> {
+  if (!isVersionName(version)) {
+    throw new CheckpointStoreError(
+      `"${version}" is not a version name (like v3_2026-11-24)`,
+      "see 'candlecast models list'",
+    );
+  }
+  try {
+    await Deno.stat(join(root, version, "manifest.json"));
+  } catch {
+    throw new CheckpointStoreError(
+      `there is no complete version ${version} in ${root}`,
+      "see 'candlecast models list'",
+    );
+  }
+}
+
+/** Points `current` at `version`, remembering the previous target for rollback. Returns that target. */
+export async function promote(root: string, version: string): Promise<string | null> {
+  await requireVersion(root, version);
+  const previous = await currentVersion(root);
+  if (previous === version) return previous;
+  if (previous !== null) await writeHistory(root, [...(await readHistory(root)), previous]);
+  await pointCurrent(root, version);
+  return previous;
+}
+
+/** Points `current` back at the version it pointed at before the last promotion. */
+export async function rollback(root: string): Promise<{ from: string | null; to: string }> {
+  const history = await readHistory(root);
+  const from = await currentVersion(root);
+  while (history.length > 0) {
+    const to = history.pop()!;
+    if (to === from) continue;
+    try {
+      await requireVersion(root, to);
+    } catch {
+      continue; // deleted since: skip to the one before it
+    }
+    await pointCurrent(root, to);
+    await writeHistory(root, history);
+    return { from, to };
+  }
+  throw new CheckpointStoreError(
+    "there is no earlier version to roll back to",
+    "promote one with 'candlecast models promote VERSION'",
+  );
+}

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  CheckpointStoreError,
+  currentVersion,
+  listVersionNames,
+  nextVersionName,
+  promote,
+  rollback,
+} from "./store.ts";
+
+async function storeWith(...versions: string[]): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-store-" });
+  for (const v of versions) {
+    await Deno.mkdir(join(root, v));
+    await Deno.writeTextFile(join(root, v, "manifest.json"), "{}");
+  }
+  return root;
+}
+
+Deno.test("versions are numbered one above the highest, whatever else is in the folder", async () => {
+  const root = await storeWith("v1_2026-01-01", "v10_2026-02-01", "v2_2026-01-05");
+  await Deno.mkdir(join(root, ".v11_2026-03-01.123.abc.tmp"));
+  await Deno.writeTextFile(join(root, "README.md"), "x");
+  assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v2_2026-01-05", "v10_2026-02-01"]);
+  assert.equal(await nextVersionName(root, "2026-03-01"), "v11_2026-03-01");
+  assert.equal(await nextVersionName(join(root, "missing"), "2026-03-01"), "v1_2026-03-01");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("promote points current at a version through a relative symlink; rollback walks back", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03");
+  assert.equal(await currentVersion(root), null);
+  assert.equal(await promote(root, "v1_2026-01-01"), null);
+  assert.equal(await promote(root, "v2_2026-01-02"), "v1_2026-01-01");
+  assert.equal(await promote(root, "v3_2026-01-03"), "v2_2026-01-02");
+  const link = await Deno.lstat(join(root, "current"));
+  assert.ok(link.isSymlink);
+  assert.equal(await Deno.readLink(join(root, "current")), "v3_2026-01-03");
+  assert.deepEqual(await rollback(root), { from: "v3_2026-01-03", to: "v2_2026-01-02" });
+  assert.deepEqual(await rollback(root), { from: "v2_2026-01-02", to: "v1_2026-01-01" });
+  assert.equal(await currentVersion(root), "v1_2026-01-01");
+  await assert.rejects(rollback(root), CheckpointStoreError);
+  // No temporary symlinks are left behind.
+  const names = [];
+  for await (const e of Deno.readDir(root)) names.push(e.name);
+  assert.ok(names.every((n) => !n.endsWith(".tmp")), names.join(","));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("rollback skips versions deleted since; promote refuses unknown or incomplete versions", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03");
+  await promote(root, "v1_2026-01-01");
+  await promote(root, "v2_2026-01-02");
+  await promote(root, "v3_2026-01-03");
+  await Deno.remove(join(root, "v2_2026-01-02"), { recursive: true });
+  assert.deepEqual(await rollback(root), { from: "v3_2026-01-03", to: "v1_2026-01-01" });
+  await assert.rejects(promote(root, "v9_2026-01-09"), /no complete version/);
+  await assert.rejects(promote(root, "latest"), /not a version name/);
+  await Deno.mkdir(join(root, "v4_2026-01-04")); // no manifest: not complete
+  await assert.rejects(promote(root, "v4_2026-01-04"), /no complete version/);
+  assert.equal(await currentVersion(root), "v1_2026-01-01");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a current that is not a symlink is reported, not overwritten", async () => {
+  const root = await storeWith("v1_2026-01-01");
+  await Deno.mkdir(join(root, "current"));
+  await assert.rejects(currentVersion(root), /not a symlink/);
+  await Deno.remove(root, { recursive: true });
+});

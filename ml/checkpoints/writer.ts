@@ -1,0 +1,104 @@
+/**
+ * Writes one complete version: everything goes into a hidden temporary folder first and is renamed to
+ * `v{N}_{date}` only once every file (and its sha256 in the manifest) is on disk, so a crash or Ctrl-C never
+ * leaves a half-written version, and `current` is not touched here at all.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../features/index.ts";
+import { saveModel } from "../model_io.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+import { type Manifest, sha256Hex } from "./manifest.ts";
+import { CheckpointStoreError, nextVersionName } from "./store.ts";
+
+/** Produces model.onnx's bytes for the version being written (the ONNX exporter, `ml/onnx`). */
+export type OnnxExport = (version: string) => Uint8Array | Promise<Uint8Array>;
+
+export interface VersionContents {
+  readonly model: tf.LayersModel;
+  readonly preprocessor: Preprocessor;
+  readonly history: unknown;
+  readonly metrics: unknown;
+  /** The manifest without what the writer fills in (version, creation time, file hashes). */
+  readonly manifest: Omit<Manifest, "version" | "created_at" | "files">;
+  readonly exportOnnx?: OnnxExport;
+  /** Creation time (default: now); the folder's date is its UTC day. */
+  readonly createdAt?: Date;
+}
+
+export interface WrittenVersion {
+  readonly version: string;
+  readonly dir: string;
+  /** Set when the ONNX export failed: the version is complete except model.onnx. */
+  readonly onnxError?: Error;
+}
+
+const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
+
+export async function writeVersion(root: string, contents: VersionContents): Promise<WrittenVersion> {
+  const createdAt = contents.createdAt ?? new Date();
+  const version = await nextVersionName(root, createdAt.toISOString().slice(0, 10));
+  const tmp = join(root, `.${version}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  await Deno.mkdir(tmp, { recursive: true });
+  try {
+    await saveModel(contents.model, tmp);
+    await writeFileAtomic(join(tmp, "preprocessor.json"), json(contents.preprocessor));
+    await writeFileAtomic(join(tmp, "history.json"), json(contents.history));
+    await writeFileAtomic(join(tmp, "metrics.json"), json(contents.metrics));
+    let onnxError: Error | undefined;
+    // The single call site of the ONNX exporter for trained versions.
+    if (contents.exportOnnx) {
+      try {
+        await writeFileAtomic(join(tmp, "model.onnx"), await contents.exportOnnx(version));
+      } catch (error) {
+        onnxError = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    const files: Record<string, string> = {};
+    for (const name of [...(await fileNames(tmp))].sort()) {
+      files[name] = await sha256Hex(await Deno.readFile(join(tmp, name)));
+    }
+    const manifest: Manifest = { version, created_at: createdAt.toISOString(), ...contents.manifest, files };
+    await writeFileAtomic(join(tmp, "manifest.json"), json(manifest));
+    const dir = join(root, version);
+    if (await exists(dir)) {
+      throw new CheckpointStoreError(
+        `${dir} appeared while this version was being written`,
+        "run train again",
+      );
+    }
+    await Deno.rename(tmp, dir);
+    return { version, dir, onnxError };
+  } catch (error) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+async function fileNames(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) if (entry.isFile) names.push(entry.name);
+  return names;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
+export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
+  const bad: string[] = [];
+  for (const [name, hash] of Object.entries(files)) {
+    try {
+      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
+    } catch {
+      bad.push(name);
+    }
+  }
+  return bad;
+}

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { FEATURE_NAMES } from "../../features/index.ts";
+import { initBackend } from "../backend.ts";
+import { buildModel, defaultModelConfig } from "../models/index.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+import { readManifest } from "./read.ts";
+import { currentVersion, promote } from "./store.ts";
+import { verifyVersion, type VersionContents, writeVersion } from "./writer.ts";
+
+await initBackend("cpu");
+
+const config = { ...defaultModelConfig("lightweight_lstm", 4), lstmHidden: 2, lstmLayers: 1 };
+const preprocessor: Preprocessor = {
+  modelType: "lightweight_lstm",
+  featureNames: FEATURE_NAMES,
+  lookback: 4,
+  horizon: 2,
+  labelRule: { kind: "volatility", multiplier: 0.5 },
+  classes: ["DOWN", "SIDEWAYS", "UP"],
+  scaler: { featureNames: FEATURE_NAMES, mean: FEATURE_NAMES.map(() => 0), std: FEATURE_NAMES.map(() => 1) },
+  clip: 10,
+  returnScale: { mean: 0, std: 0.01 },
+  temperature: 1,
+};
+
+function contents(overrides: Partial<VersionContents> = {}): VersionContents {
+  return {
+    model: buildModel(config, 1),
+    preprocessor,
+    history: [{ epoch: 1 }],
+    metrics: { test: { macro_f1: 0.4 } },
+    manifest: {
+      parent: null,
+      candlecast_version: "test",
+      model_type: "lightweight_lstm",
+      model_class: "LightweightLSTMModel",
+      data: {
+        path: "x.csv",
+        start: null,
+        end: null,
+        end_ms: null,
+        interval: null,
+        symbols: {},
+        windows: { train: 1, validation: 1, test: 1 },
+        skipped_missing_indicators: 0,
+        split: null,
+        since: null,
+      },
+      symbols: [],
+      interval: null,
+      hyperparameters: {},
+      backend: "cpu",
+      device: "cpu",
+      training: { stop_reason: "epochs" },
+    },
+    exportOnnx: () => new Uint8Array([1, 2, 3]),
+    createdAt: new Date("2026-11-24T10:00:00Z"),
+    ...overrides,
+  };
+}
+
+async function entries(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+Deno.test("a version holds every file of SPEC §7 with their sha256 in the manifest", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+  const written = await writeVersion(root, contents());
+  assert.equal(written.version, "v1_2026-11-24");
+  assert.equal(written.onnxError, undefined);
+  assert.deepEqual(await entries(written.dir), [
+    "history.json",
+    "manifest.json",
+    "metrics.json",
+    "model.json",
+    "model.onnx",
+    "preprocessor.json",
+    "weights.bin",
+  ]);
+  const manifest = await readManifest(written.dir);
+  assert.equal(manifest.version, "v1_2026-11-24");
+  assert.equal(manifest.created_at, "2026-11-24T10:00:00.000Z");
+  assert.deepEqual(Object.keys(manifest.files).sort(), [
+    "history.json",
+    "metrics.json",
+    "model.json",
+    "model.onnx",
+    "preprocessor.json",
+    "weights.bin",
+  ]);
+  assert.deepEqual(await verifyVersion(written.dir, manifest.files), []);
+  assert.equal((await writeVersion(root, contents())).version, "v2_2026-11-24");
+  assert.deepEqual(await entries(root), ["v1_2026-11-24", "v2_2026-11-24"]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a failed ONNX export still leaves a complete version, without model.onnx, and says why", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+  const written = await writeVersion(
+    root,
+    contents({ exportOnnx: () => Promise.reject(new Error("no LSTM")) }),
+  );
+  assert.match(written.onnxError!.message, /no LSTM/);
+  assert.ok(!(await entries(written.dir)).includes("model.onnx"));
+  assert.ok(!("model.onnx" in (await readManifest(written.dir)).files));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a write that fails part-way leaves no version, no temporary folder, and current as it was", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+  const first = await writeVersion(root, contents());
+  await promote(root, first.version);
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic; // JSON.stringify throws on it, after the model files are written
+  await assert.rejects(writeVersion(root, contents({ metrics: cyclic })), /circular/i);
+  assert.deepEqual(
+    await entries(root),
+    [".current_history.json", "current", "v1_2026-11-24"].filter((n) => n !== ".current_history.json"),
+  );
+  assert.equal(await currentVersion(root), first.version);
+  assert.deepEqual(await readManifest(join(root, "current")).then((m) => m.version), first.version);
+  await Deno.remove(root, { recursive: true });
+});

@@ -1,12 +1,14 @@
 import { Command, Option } from "commander";
-import { notBuilt } from "./errors.ts";
+import { lineProgress, parseCollectFlags, runCollect, systemClock, ttyProgress } from "./collect/index.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
     .summary("collect candles with indicators into a training CSV")
     .description(
       "Collects candles from the Binance REST API, a C# JSON export or an OHLCV CSV, computes RSI(14),\n" +
-        "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV.",
+        "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV.\n" +
+        "Only closed candles are collected. With --source binance choose one of --limit, --start-date or\n" +
+        "--months (--limit 1000 when none is given).",
     )
     .addOption(
       new Option("--source <source>", "where candles come from").choices(["binance", "json", "csv"]).default(
@@ -28,5 +30,20 @@ export function collectCommand(): Command {
     .option("--json-path <path>", "C# export to read with --source json", "candle_export.json")
     .option("--csv-path <path>", "OHLCV CSV to read with --source csv", "raw.csv")
     .option("--symbol <symbol>", "symbol of the candles in --csv-path", "BTCUSDT")
-    .action(() => notBuilt("collect", 3));
+    .action(async (_opts: unknown, command: Command) => {
+      const given = new Set(
+        command.options.map((o) => o.attributeName()).filter((name) =>
+          command.getOptionValueSource(name) === "cli"
+        ),
+      );
+      const options = parseCollectFlags(command.opts(), given);
+      const write = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
+      await runCollect(options, {
+        clock: systemClock,
+        progress: Deno.stderr.isTerminal()
+          ? ttyProgress(write, systemClock)
+          : lineProgress(write, systemClock),
+        print: (text) => console.log(text),
+      });
+    });
 }

@@ -1,0 +1,278 @@
+/**
+ * Binance's `GET /api/v3/klines`, spoken politely: it paces itself by the `X-MBX-USED-WEIGHT-1M` header the
+ * exchange returns (so it never earns a 429), waits `Retry-After` on 429/418, retries 5xx and network
+ * failures with capped exponential backoff, and turns Binance's error bodies into one-line messages naming
+ * the symbol and interval. Everything that waits goes through the injected Clock.
+ */
+import { z } from "zod";
+import type { Clock } from "./clock.ts";
+import type { Interval } from "./intervals.ts";
+
+/** Binance's cap on klines per request, and the request weight it charges for one. */
+export const MAX_KLINES_PER_REQUEST = 1000;
+export const KLINES_WEIGHT = 2;
+
+/** One kline as collect uses it; prices are Binance's decimal strings read as numbers, nothing rounded. */
+export interface Kline {
+  openTime: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  closeTime: number;
+}
+
+const decimal = z.string().regex(/^\d+(\.\d+)?$/, "expected a decimal string").transform(Number);
+const time = z.number().int().nonnegative();
+/** The 12-field kline array; fields after the 12th are tolerated in case Binance adds some. */
+const klineSchema = z.tuple([
+  time, // open time
+  decimal, // open
+  decimal, // high
+  decimal, // low
+  decimal, // close
+  decimal, // volume (base asset)
+  time, // close time
+  decimal, // quote asset volume
+  z.number().int().nonnegative(), // number of trades
+  decimal, // taker buy base volume
+  decimal, // taker buy quote volume
+  z.unknown(), // unused
+], z.unknown()).transform(([openTime, open, high, low, close, volume, closeTime]): Kline => ({
+  openTime,
+  open,
+  high,
+  low,
+  close,
+  volume,
+  closeTime,
+}));
+const klinesSchema = z.array(klineSchema);
+const binanceErrorSchema = z.object({ code: z.number(), msg: z.string() });
+
+export interface RetryPolicy {
+  /** Attempts per request before giving up (the first one included). */
+  maxTries: number;
+  /** Backoff before retry k is base·2^(k−1), at most maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this (an IP ban) ends the collection instead of waiting it out. */
+  maxRetryAfterMs: number;
+  timeoutMs: number;
+  /** Binance's request-weight budget per minute and IP. */
+  weightLimit: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxTries: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 5 * 60_000,
+  timeoutMs: 30_000,
+  weightLimit: 6_000,
+};
+
+/** Above this share of the weight budget, requests are spread over what is left of the minute. */
+const SOFT_WEIGHT_SHARE = 0.8;
+/** Weight left for other programs on the same IP: at or below it, wait for the next minute. */
+const WEIGHT_RESERVE = 5 * KLINES_WEIGHT;
+const MINUTE = 60_000;
+
+export type BinanceFailure = "rejected" | "gave-up" | "banned" | "unexpected";
+
+/** A request Binance will not answer: `message` is one line for the user, `hint` says what to do. */
+export class BinanceError extends Error {
+  override name = "BinanceError";
+  constructor(message: string, readonly kind: BinanceFailure, readonly hint: string) {
+    super(message);
+  }
+}
+
+export interface KlinesQuery {
+  symbol: string;
+  interval: Interval;
+  startTime?: number;
+  endTime?: number;
+  limit: number;
+}
+
+type Attempt =
+  | { ok: true; klines: Kline[] }
+  | { ok: false; problem: string; retryAfterMs?: number };
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+export class BinanceClient {
+  /** HTTP requests sent, retries included. */
+  requests = 0;
+  private usedWeight = 0;
+  private weightMinute = -1;
+  private readonly endpoint: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly clock: Clock,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    private readonly notice: (message: string) => void = () => {},
+  ) {
+    this.endpoint = baseUrl.replace(/\/+$/, "") + "/api/v3/klines";
+  }
+
+  /** One page of klines, retried as the policy allows; throws BinanceError when it cannot be had. */
+  async klines(query: KlinesQuery): Promise<Kline[]> {
+    const what = `${query.symbol} ${query.interval}`;
+    const url = this.urlFor(query);
+    let problem = "";
+    for (let attempt = 1; attempt <= this.policy.maxTries; attempt++) {
+      await this.pace();
+      const outcome = await this.attempt(url, what);
+      if (outcome.ok) return outcome.klines;
+      problem = outcome.problem;
+      if (attempt === this.policy.maxTries) break;
+      const wait = outcome.retryAfterMs ??
+        Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+      if (wait > this.policy.maxRetryAfterMs) {
+        throw new BinanceError(
+          `${what}: Binance asks to wait ${seconds(wait)} (${problem})`,
+          "banned",
+          "wait that long before collecting again; another program on this IP may be using the request weight",
+        );
+      }
+      this.notice(`${what}: ${problem}; retry ${attempt + 1}/${this.policy.maxTries} in ${seconds(wait)}`);
+      await this.clock.sleep(wait);
+    }
+    throw new BinanceError(
+      `${what}: gave up after ${this.policy.maxTries} tries (${problem})`,
+      "gave-up",
+      "the exchange or the network is failing; re-run the same command later to fetch the rest",
+    );
+  }
+
+  private urlFor(q: KlinesQuery): string {
+    const params = new URLSearchParams({ symbol: q.symbol, interval: q.interval, limit: String(q.limit) });
+    if (q.startTime !== undefined) params.set("startTime", String(q.startTime));
+    if (q.endTime !== undefined) params.set("endTime", String(q.endTime));
+    return `${this.endpoint}?${params}`;
+  }
+
+  private async attempt(url: string, what: string): Promise<Attempt> {
+    this.requests++;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { accept: "application/json" },
+        signal: AbortSignal.timeout(this.policy.timeoutMs),
+      });
+    } catch (error) {
+      return { ok: false, problem: `network error: ${describe(error)}` };
+    }
+    this.noteWeight(response.headers);
+    let body: string;
+    try {
+      body = await response.text();
+    } catch (error) {
+      return { ok: false, problem: `connection dropped while reading the response: ${describe(error)}` };
+    }
+    const status = response.status;
+    if (status === 429 || status === 418) {
+      return {
+        ok: false,
+        problem: status === 418 ? "HTTP 418: IP banned for too many requests" : "HTTP 429: rate limited",
+        retryAfterMs: this.retryAfterMs(response.headers.get("retry-after")),
+      };
+    }
+    if (status >= 500) {
+      const detail = binanceMessage(body);
+      return { ok: false, problem: `HTTP ${status}${detail ? `: ${detail}` : ""}` };
+    }
+    if (status !== 200) throw this.rejection(status, body, what);
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return { ok: false, problem: `the response is not complete JSON (${body.length} bytes; truncated?)` };
+    }
+    const parsed = klinesSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new BinanceError(
+        `${what}: unexpected klines from ${this.endpoint} at [${issue.path.join("][")}]: ${issue.message}`,
+        "unexpected",
+        "check that --base-url points at a Binance-compatible API",
+      );
+    }
+    return { ok: true, klines: parsed.data };
+  }
+
+  private rejection(status: number, body: string, what: string): BinanceError {
+    const error = parseBinanceError(body);
+    if (!error) {
+      return new BinanceError(
+        `${what}: HTTP ${status} from ${this.endpoint}`,
+        "unexpected",
+        "check that --base-url points at a Binance-compatible API (e.g. https://api.binance.com)",
+      );
+    }
+    const hint = error.code === -1121
+      ? "check the pair is listed on Binance spot, written like BTCUSDT"
+      : error.code === -1120
+      ? "use one of Binance's intervals: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M"
+      : "see https://developers.binance.com/docs/binance-spot-api-docs/errors";
+    return new BinanceError(`Binance rejected ${what}: ${error.msg} (code ${error.code})`, "rejected", hint);
+  }
+
+  private retryAfterMs(header: string | null): number | undefined {
+    if (header === null) return undefined;
+    const secs = Number(header);
+    if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+    const date = Date.parse(header);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - this.clock.now());
+  }
+
+  private noteWeight(headers: Headers): void {
+    const used = Number(headers.get("x-mbx-used-weight-1m") ?? NaN);
+    if (!Number.isFinite(used)) return;
+    this.usedWeight = used;
+    this.weightMinute = Math.floor(this.clock.now() / MINUTE);
+  }
+
+  /**
+   * Waits so the next request stays inside the minute's weight budget: nothing while under 80 %, then the
+   * remaining budget spread over the rest of the minute, and a wait for the next minute when only the
+   * reserve is left. Binance resets the counter each minute, so an old reading means no wait.
+   */
+  private async pace(): Promise<void> {
+    const now = this.clock.now();
+    const minute = Math.floor(now / MINUTE);
+    if (minute !== this.weightMinute) return;
+    const left = this.policy.weightLimit - this.usedWeight;
+    const untilNextMinute = (minute + 1) * MINUTE - now;
+    if (left - KLINES_WEIGHT < WEIGHT_RESERVE) {
+      const wait = untilNextMinute + 1_000; // a second of slack for clock skew with the exchange
+      this.notice(
+        `request weight ${this.usedWeight}/${this.policy.weightLimit} used this minute; ` +
+          `waiting ${seconds(wait)} for the next minute`,
+      );
+      await this.clock.sleep(wait);
+    } else if (this.usedWeight > SOFT_WEIGHT_SHARE * this.policy.weightLimit) {
+      const requestsLeft = Math.max(1, (left - WEIGHT_RESERVE) / KLINES_WEIGHT);
+      await this.clock.sleep(untilNextMinute / requestsLeft);
+    }
+  }
+}
+
+function parseBinanceError(body: string): z.infer<typeof binanceErrorSchema> | null {
+  try {
+    const parsed = binanceErrorSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function binanceMessage(body: string): string {
+  const error = parseBinanceError(body);
+  return error ? `${error.msg} (code ${error.code})` : "";
+}

@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { readTrainingCsv } from "../../features/index.ts";
+import { faultsAt, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
+import { CommandError } from "../errors.ts";
+import { BinanceClient, BinanceError } from "./binance_client.ts";
+import { ManualClock } from "./clock.ts";
+import { type CollectOptions, runCollect } from "./index.ts";
+import { assertSameCandles, type Rig, utcMs, withRig } from "./test_support.ts";
+
+// 2500 synthetic hours from 2022-01-01: three pages; the clock sits well after them.
+const ROWS = syntheticKlines("1h", utcMs("2022-01-01"), 2500, { seed: 11 });
+const OTHER = syntheticKlines("1h", utcMs("2022-01-01"), 2500, { seed: 12, price: 5 });
+const source = seriesSource({ AAAUSDT: { "1h": ROWS }, BBBUSDT: { "1h": OTHER } });
+const AFTER = "2023-01-01";
+
+function options(rig: Rig, symbols = ["AAAUSDT"]): CollectOptions {
+  return {
+    source: "binance",
+    symbols,
+    interval: "1h",
+    window: { kind: "dates", startDate: "2022-01-01" },
+    baseUrl: rig.server.url,
+    output: rig.output,
+  };
+}
+
+async function collectsEverything(rig: Rig): Promise<void> {
+  const report = await runCollect(options(rig), rig.env);
+  const [written] = await readTrainingCsv(rig.output);
+  assertSameCandles(written, ROWS);
+  assert.equal(report.collected, ROWS.length);
+}
+
+Deno.test("binance: 429 waits Retry-After, then carries on", () =>
+  withRig(
+    AFTER,
+    { source, fault: faultsAt({ 2: { kind: "status", status: 429, retryAfter: 7 } }) },
+    async (rig) => {
+      await collectsEverything(rig);
+      assert.deepEqual(rig.clock.sleeps, [7000]);
+      assert.deepEqual(rig.server.log.map((r) => r.status), [200, 429, 200, 200]);
+      assert.match(rig.env.notices[0], /AAAUSDT 1h: HTTP 429: rate limited; retry 2\/5 in 7\.0 s/);
+    },
+  ));
+
+Deno.test("binance: 418 waits Retry-After when short, ends the run when it is a long ban", async () => {
+  await withRig(
+    AFTER,
+    { source, fault: faultsAt({ 1: { kind: "status", status: 418, retryAfter: 3 } }) },
+    async (rig) => {
+      await collectsEverything(rig);
+      assert.deepEqual(rig.clock.sleeps, [3000]);
+    },
+  );
+  await withRig(
+    AFTER,
+    { source, fault: faultsAt({ 3: { kind: "status", status: 418, retryAfter: 7200 } }) },
+    async (rig) => {
+      await assert.rejects(runCollect(options(rig), rig.env), (error: CommandError) => {
+        assert.match(error.message, /^AAAUSDT 1h: Binance asks to wait 7200 s \(HTTP 418: IP banned/);
+        assert.match(error.hint!, /2000 candles fetched were written/);
+        return true;
+      });
+      const [written] = await readTrainingCsv(rig.output);
+      assertSameCandles(written, ROWS.slice(0, 2000));
+      assert.deepEqual(rig.clock.sleeps, []);
+    },
+  );
+});
+
+Deno.test("binance: 5xx are retried with capped exponential backoff", () =>
+  withRig(AFTER, {
+    source,
+    fault: faultsAt({
+      1: { kind: "status", status: 500 },
+      2: { kind: "status", status: 502, body: "<html>Bad Gateway</html>" },
+      3: { kind: "status", status: 503 },
+    }),
+  }, async (rig) => {
+    rig.env.retry = { baseDelayMs: 1000, maxDelayMs: 3000 };
+    await collectsEverything(rig);
+    assert.deepEqual(rig.clock.sleeps, [1000, 2000, 3000]);
+    assert.match(
+      rig.env.notices[0],
+      /HTTP 500: Internal error; unable to process your request\. Please try again\. \(code -1001\)/,
+    );
+  }));
+
+Deno.test("binance: a dropped connection (before or during the body) and a truncated body are retried", () =>
+  withRig(AFTER, {
+    source,
+    fault: faultsAt({ 1: { kind: "drop" }, 3: { kind: "drop", afterBytes: 5000 }, 5: { kind: "truncate" } }),
+  }, async (rig) => {
+    await collectsEverything(rig);
+    assert.deepEqual(rig.server.log.map((r) => r.status), ["dropped", 200, "dropped", 200, 200, 200]);
+    assert.equal(rig.clock.sleeps.length, 3);
+    assert.match(rig.env.notices[0], /network error/);
+    assert.match(rig.env.notices[1], /connection dropped while reading the response/);
+    assert.match(rig.env.notices[2], /not complete JSON .*truncated/);
+  }));
+
+Deno.test("binance: giving up after bounded tries keeps every candle fetched; a re-run completes the file", () =>
+  withRig(AFTER, {
+    source,
+    fault: (r) => (r.n >= 2 && r.n <= 6 ? { kind: "status", status: 503 } : undefined),
+  }, async (rig) => {
+    await assert.rejects(runCollect(options(rig), rig.env), (error: CommandError) => {
+      assert.ok(error instanceof CommandError);
+      assert.equal(
+        error.message,
+        "AAAUSDT 1h: gave up after 5 tries (HTTP 503: Internal error; unable to process your request. Please try again. (code -1001))",
+      );
+      assert.match(error.hint!, /re-run the same command later.*1000 candles fetched were written/);
+      return true;
+    });
+    assert.equal(rig.server.log.length, 6);
+    const [partial] = await readTrainingCsv(rig.output);
+    assertSameCandles(partial, ROWS.slice(0, 1000));
+    // Resume: the same command again merges the rest in, with nothing duplicated.
+    await collectsEverything(rig);
+  }));
+
+Deno.test("binance: an invalid symbol is a one-line error naming it; the other symbols are still collected", () =>
+  withRig(AFTER, { source }, async (rig) => {
+    await assert.rejects(
+      runCollect(options(rig, ["AAAUSDT", "NOPEUSDT", "BBBUSDT"]), rig.env),
+      (error: CommandError) => {
+        assert.equal(error.message, "Binance rejected NOPEUSDT 1h: Invalid symbol. (code -1121)");
+        assert.equal(error.exitCode, 1);
+        return true;
+      },
+    );
+    const written = await readTrainingCsv(rig.output);
+    assert.deepEqual(written.map((s) => s.symbol), ["AAAUSDT", "BBBUSDT"]);
+    assertSameCandles(written[1], OTHER);
+  }));
+
+Deno.test("binance: an invalid interval names symbol and interval; nothing is written when nothing was fetched", () =>
+  withRig(AFTER, { source }, async (rig) => {
+    const opts = { ...options(rig), interval: "4h" } as CollectOptions;
+    await assert.rejects(runCollect(opts, rig.env), (error: CommandError) => {
+      assert.match(error.message, /^Binance rejected AAAUSDT 4h: Invalid interval\./);
+      assert.match(error.hint!, /1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M/);
+      return true;
+    });
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
+  }));
+
+Deno.test("binance: the client slows down before the weight limit instead of earning a 429", () =>
+  // The server's minute starts with 5,990 of 6,000 weight used; its counter resets on the next minute.
+  withRig("2023-01-01T00:00:50", { source, startWeight: 5990 }, async (rig) => {
+    await collectsEverything(rig);
+    assert.ok(rig.server.log.every((r) => r.status === 200), "no 429");
+    assert.deepEqual(rig.clock.sleeps, [11_000], "after 5,992 used: wait for the next minute plus 1 s");
+    assert.match(rig.env.notices[0], /request weight 5992\/6000 used this minute; waiting 11 s/);
+  }));
+
+Deno.test("binance: past 80 % of the weight, requests are spread over the rest of the minute", () =>
+  withRig("2023-01-01T00:00:30", { source, startWeight: 5000 }, async (rig) => {
+    await collectsEverything(rig);
+    // 30 s left, (6000 − 5002 − 10) / 2 = 494 requests' worth of weight: ~61 ms between requests.
+    assert.equal(rig.clock.sleeps.length, 2);
+    assert.ok(rig.clock.sleeps.every((ms) => ms > 50 && ms < 70), String(rig.clock.sleeps));
+  }));
+
+Deno.test("binance: a server-side weight limit's 429 and Retry-After are honoured", () =>
+  withRig("2023-01-01T00:00:58", { source, weightLimit: 4 }, async (rig) => {
+    await collectsEverything(rig);
+    assert.deepEqual(rig.server.log.map((r) => r.status), [200, 200, 429, 200]);
+    assert.deepEqual(rig.clock.sleeps, [2000]);
+  }));
+
+Deno.test("binance client: HTTP errors without a Binance body and malformed klines are not retried", async () => {
+  const clock = new ManualClock(utcMs(AFTER));
+  await withRig(
+    AFTER,
+    { source, fault: faultsAt({ 1: { kind: "status", status: 404, body: "not here" } }) },
+    async (rig) => {
+      const client = new BinanceClient(rig.server.url, clock);
+      await assert.rejects(
+        client.klines({ symbol: "AAAUSDT", interval: "1h", limit: 5 }),
+        (error: BinanceError) => {
+          assert.equal(error.kind, "unexpected");
+          assert.match(error.message, /AAAUSDT 1h: HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/api\/v3\/klines/);
+          return true;
+        },
+      );
+      assert.equal(client.requests, 1);
+    },
+  );
+  await withRig(AFTER, {
+    source,
+    fault: faultsAt({ 1: { kind: "status", status: 200, body: '[[1,"x"]]' } }),
+  }, async (rig) => {
+    const client = new BinanceClient(rig.server.url + "/", clock);
+    await assert.rejects(
+      client.klines({ symbol: "AAAUSDT", interval: "1h", limit: 5 }),
+      /unexpected klines .* at \[0\]/,
+    );
+  });
+});

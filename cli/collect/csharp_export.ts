@@ -1,0 +1,187 @@
+/**
+ * The C# trading bot's candle export (SPEC §3): `[{"symbol", "candles": [{"o","h","l","c","v", "Rsi", "Macd",
+ * "MacdSign", "MacdHist", "Ema", "StochSlowK", "StochSlowD", "t"?}]}]`. Keys match case-insensitively (C#
+ * serializers differ in casing); the bot's own indicator values are kept, and a missing one (absent, null
+ * or "NaN") is left NaN for the caller to compute. Every problem names the symbol and the candle's index.
+ */
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import {
+  CandleError,
+  type CandleSeries,
+  type IndicatorColumn,
+  ohlcvProblem,
+  seriesFromCandles,
+} from "../../features/index.ts";
+
+const numeric = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A price or volume: a JSON number, or a numeric string (C# `JsonNumberHandling.WriteAsString`). */
+const price = z.union([
+  z.number(),
+  z.string().trim().regex(numeric, "expected a number").transform(Number),
+], { error: (issue) => `expected a number, got ${JSON.stringify(issue.input)}` });
+
+/** An indicator: a number, or absent/null/"NaN" during the bot's warm-up. */
+const indicator = z.union([
+  z.number(),
+  z.null().transform(() => NaN),
+  z.literal(["NaN", ""]).transform(() => NaN),
+  z.string().trim().regex(numeric).transform(Number),
+], { error: (issue) => `expected a number, null or "NaN", got ${JSON.stringify(issue.input)}` })
+  .optional().transform((v) => v ?? NaN);
+
+const candleSchema = z.object({
+  t: z.number({ error: (issue) => `expected open time in ms, got ${JSON.stringify(issue.input)}` })
+    .int("expected open time in whole ms").nonnegative("expected open time in ms ≥ 0").optional(),
+  o: price,
+  h: price,
+  l: price,
+  c: price,
+  v: price,
+  rsi: indicator,
+  macd: indicator,
+  macdsign: indicator,
+  macdhist: indicator,
+  ema: indicator,
+  stochslowk: indicator,
+  stochslowd: indicator,
+});
+
+const exportSchema = z.array(
+  z.object({
+    symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "symbol is empty"),
+    candles: z.array(candleSchema, { error: "expected an array of candles" }),
+  }),
+  { error: 'expected an array of {"symbol", "candles"} objects' },
+);
+
+/** Export key (lower-cased) → the series column it fills. */
+const INDICATOR_KEYS: Record<string, IndicatorColumn> = {
+  rsi: "rsi",
+  macd: "macd",
+  macdsign: "macdSignal",
+  macdhist: "macdHist",
+  ema: "ema",
+  stochslowk: "stochK",
+  stochslowd: "stochD",
+};
+
+/** Lower-cases object keys (two levels deep is all the format has), refusing keys that differ only in case. */
+function lowerKeys(value: unknown, where: () => string): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const lower = key.toLowerCase();
+    if (lower in out) throw new CandleError(`${where()}: the key "${key}" appears twice (keys ignore case)`);
+    out[lower] = v;
+  }
+  return out;
+}
+
+function normalize(json: unknown, source: string): unknown {
+  if (!Array.isArray(json)) return json;
+  return json.map((entry, e) => {
+    const lowered = lowerKeys(entry, () => `${source}: entry ${e}`);
+    if (typeof lowered !== "object" || lowered === null) return lowered;
+    const record = lowered as Record<string, unknown>;
+    const name = typeof record.symbol === "string" ? record.symbol : `entry ${e}`;
+    if (!Array.isArray(record.candles)) return record;
+    return {
+      ...record,
+      candles: record.candles.map((c, i) => lowerKeys(c, () => `${source}: ${name} candles[${i}]`)),
+    };
+  });
+}
+
+/** Where a zod issue sits, in the user's terms: "BTCUSDT candles[12].c". */
+function locate(json: unknown, path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "the top level";
+  const entry = Array.isArray(json) ? json[Number(path[0])] : undefined;
+  const symbol = typeof entry === "object" && entry !== null &&
+      typeof (entry as Record<string, unknown>).symbol === "string"
+    ? (entry as Record<string, unknown>).symbol as string
+    : `entry ${String(path[0])}`;
+  if (path.length === 1) return symbol;
+  if (path[1] !== "candles" || path.length === 2) return `${symbol} "${String(path[1])}"`;
+  return `${symbol} candles[${String(path[2])}]${path.length > 3 ? `.${String(path[3])}` : ""}`;
+}
+
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let value = json;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** Parses an export's text into one series per symbol, in file order, indicators as the bot sent them. */
+export function parseCsharpExport(text: string, source = "C# export"): CandleSeries[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CandleError(`${source}: not valid JSON (${(error as Error).message})`);
+  }
+  const normalized = normalize(json, source);
+  const parsed = exportSchema.safeParse(normalized);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const missing = issue.path.length > 0 && valueAt(normalized, issue.path) === undefined;
+    throw new CandleError(
+      `${source}: ${locate(normalized, issue.path)}: ${missing ? "missing" : issue.message}`,
+    );
+  }
+  const seen = new Set<string>();
+  return parsed.data.map(({ symbol, candles }) => {
+    if (seen.has(symbol)) throw new CandleError(`${source}: ${symbol} appears twice; list each symbol once`);
+    seen.add(symbol);
+    if (candles.length === 0) throw new CandleError(`${source}: ${symbol} has no candles`);
+    const timed = candles.filter((c) => c.t !== undefined).length;
+    if (timed !== 0 && timed !== candles.length) {
+      const i = candles.findIndex((c) => (c.t === undefined) === (candles[0].t !== undefined));
+      throw new CandleError(
+        `${source}: ${symbol} candles[${i}]: "t" must be on every candle or on none (${timed} of ${candles.length} have it)`,
+      );
+    }
+    const rows = candles.map((c, i) => {
+      const row = {
+        openTime: c.t ?? null,
+        open: c.o,
+        high: c.h,
+        low: c.l,
+        close: c.c,
+        volume: c.v,
+        ...Object.fromEntries(
+          Object.entries(INDICATOR_KEYS).map(([key, col]) => [col, c[key as keyof typeof c] as number]),
+        ),
+      };
+      const where = `${source}: ${symbol} candles[${i}]`;
+      const problem = ohlcvProblem(row, where);
+      if (problem) throw new CandleError(problem);
+      if (i > 0 && c.t !== undefined && c.t <= candles[i - 1].t!) {
+        throw new CandleError(
+          `${where}: t ${c.t} is not after the previous candle's ${
+            candles[i - 1].t
+          } (candles must be in time order)`,
+        );
+      }
+      return row;
+    });
+    return seriesFromCandles(symbol, rows);
+  });
+}
+
+export async function readCsharpExport(path: string): Promise<CandleSeries[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new CandleError(
+      code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
+    );
+  }
+  return parseCsharpExport(text, path);
+}

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { CandleError } from "../../features/index.ts";
+import { parseCsharpExport, readCsharpExport } from "./csharp_export.ts";
+
+const candle = (i: number, extra: Record<string, unknown> = {}) => ({
+  o: 100 + i,
+  h: 102 + i,
+  l: 99 + i,
+  c: 101 + i,
+  v: 10,
+  ...extra,
+});
+
+Deno.test("C# export: keys match in any case, t is optional, indicators are kept as sent", () => {
+  const [a, b] = parseCsharpExport(JSON.stringify([
+    {
+      Symbol: "BTCUSDT",
+      CANDLES: [
+        {
+          T: 1000,
+          O: 1,
+          H: 2,
+          L: 0.5,
+          C: 1.5,
+          V: 3,
+          rsi: 55.5,
+          MACD: 0.1,
+          macdSign: 0.2,
+          MacdHist: -0.1,
+          EMA: 1.4,
+          stochslowk: 80,
+          StochSlowD: 70,
+        },
+        { t: 2000, o: "1.5", h: "2.5", l: "1", c: "2", v: "4", Rsi: null, Macd: "NaN" },
+      ],
+    },
+    { symbol: "ETHUSDT", candles: [candle(0), candle(1)] },
+  ]));
+  assert.equal(a.symbol, "BTCUSDT");
+  assert.deepEqual(Array.from(a.openTime), [1000, 2000]);
+  assert.deepEqual(Array.from(a.close), [1.5, 2]);
+  assert.deepEqual(
+    [a.rsi[0], a.macd[0], a.macdSignal[0], a.macdHist[0], a.ema[0], a.stochK[0], a.stochD[0]],
+    [55.5, 0.1, 0.2, -0.1, 1.4, 80, 70],
+  );
+  assert.ok([a.rsi[1], a.macd[1], a.ema[1]].every(Number.isNaN), 'null, "NaN" and absent are missing');
+  assert.ok(Number.isNaN(b.openTime[0]), "no t: no open time");
+  assert.equal(b.length, 2);
+});
+
+Deno.test("C# export: malformed input names the symbol and the candle index", () => {
+  const cases: [unknown, RegExp][] = [
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0), candle(1, { c: "abc" })] }],
+      /BTCUSDT candles\[1\]\.c: expected a number, got "abc"/,
+    ],
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0), { o: 1, h: 2, l: 0.5, v: 1 }] }],
+      /BTCUSDT candles\[1\]\.c: missing/,
+    ],
+    [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { rsi: true })] }],
+      /ETHUSDT candles\[0\]\.rsi: expected a number, null or "NaN", got true/,
+    ],
+    [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { h: 50 })] }],
+      /ETHUSDT candles\[0\]: high \(50\) is below low \(99\)/,
+    ],
+    [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { v: -1 })] }],
+      /ETHUSDT candles\[0\]: volume must not be negative/,
+    ],
+    [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1, { t: 5 })] }],
+      /ETHUSDT candles\[1\]: t 5 is not after/,
+    ],
+    [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1)] }],
+      /ETHUSDT candles\[1\]: "t" must be on every candle or on none/,
+    ],
+    [
+      [{ symbol: "ETHUSDT", candles: [{ ...candle(0), C: 3 }] }],
+      /ETHUSDT candles\[0\]: the key "C" appears twice/,
+    ],
+    [[{ symbol: "ETHUSDT", candles: [] }], /ETHUSDT has no candles/],
+    [
+      [{ symbol: "ETHUSDT", candles: [candle(0)] }, { symbol: "ETHUSDT", candles: [candle(0)] }],
+      /ETHUSDT appears twice/,
+    ],
+    [[{ candles: [candle(0)] }], /entry 0 "symbol": missing/],
+    [{ symbol: "BTCUSDT" }, /export.json: the top level: expected an array/],
+  ];
+  for (const [json, message] of cases) {
+    assert.throws(() => parseCsharpExport(JSON.stringify(json), "export.json"), (error: Error) => {
+      assert.ok(error instanceof CandleError, error.message);
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes("\n"), "one line");
+      return true;
+    });
+  }
+  assert.throws(
+    () => parseCsharpExport('[{"symbol": "BTCUSDT", "candles": [', "export.json"),
+    /export\.json: not valid JSON/,
+  );
+});
+
+Deno.test("C# export: the sample in testdata parses, with the bot's warm-up left missing", async () => {
+  const series = await readCsharpExport(new URL("./testdata/candle_export.json", import.meta.url).pathname);
+  assert.deepEqual(series.map((s) => [s.symbol, s.length]), [["BTCUSDT", 80], ["ETHUSDT", 80]]);
+  assert.ok(Number.isNaN(series[0].rsi[0]));
+  assert.ok(Number.isFinite(series[0].stochD[79]));
+  await assert.rejects(
+    readCsharpExport("/nonexistent/export.json"),
+    /\/nonexistent\/export\.json: no such file/,
+  );
+});

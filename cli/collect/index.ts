@@ -1,0 +1,226 @@
+/**
+ * `candlecast collect`: candles from a source (Binance REST, the C# export, an OHLCV CSV) merged into the
+ * training CSV of SPEC §2 with indicators over each symbol's whole history, then a summary. A Binance
+ * failure still writes every candle fetched before it, then fails the command.
+ */
+import { stat } from "node:fs/promises";
+import {
+  assertValidSeries,
+  type CandleSeries,
+  computeIndicators,
+  fillMissingIndicators,
+  readOhlcvCsv,
+  readTrainingCsv,
+  writeTrainingCsv,
+} from "../../features/index.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import {
+  BinanceClient,
+  type BinanceError,
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+} from "./binance_client.ts";
+import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
+import type { Clock } from "./clock.ts";
+import { readCsharpExport } from "./csharp_export.ts";
+import { addMonths, type Grid, gridOf, inferGrid } from "./intervals.ts";
+import { MergeError, mergeSeries } from "./merge.ts";
+import type { CollectOptions, Window } from "./options.ts";
+import type { Progress } from "./progress.ts";
+import { formatSummary, summarize, type SymbolSummary } from "./summary.ts";
+
+export { parseCollectFlags } from "./options.ts";
+export type { CollectOptions, Window } from "./options.ts";
+export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
+export { type Clock, ManualClock, systemClock } from "./clock.ts";
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";
+
+export interface CollectEnv {
+  clock: Clock;
+  progress: Progress;
+  /** Where the summary goes (stdout in the CLI). */
+  print: (text: string) => void;
+  /** Overrides of the retry/rate-limit policy (tests shorten the waits). */
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface CollectReport {
+  summaries: SymbolSummary[];
+  /** HTTP requests made to Binance, retries included (0 for files). */
+  requests: number;
+  /** Candles read from the source in this run. */
+  collected: number;
+}
+
+/** Candles from the source, before merging. */
+interface Gathered {
+  series: CandleSeries[];
+  /** True when the source brings its own indicators (the C# export): keep them, compute only the gaps. */
+  ownIndicators: boolean;
+  grid: Grid | null;
+  requests: number;
+  failures: BinanceError[];
+}
+
+export async function runCollect(options: CollectOptions, env: CollectEnv): Promise<CollectReport> {
+  const gathered = await gather(options, env);
+  const collected = gathered.series.reduce((n, s) => n + s.length, 0);
+  if (collected === 0) {
+    if (gathered.failures.length > 0) throw failureError(gathered.failures, "");
+    throw new CommandError(
+      `no closed candles to collect for ${describeRequest(options)}`,
+      "check the dates: Binance has candles only from a symbol's listing until the last closed one",
+    );
+  }
+
+  const existing = await readExisting(options.output);
+  const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
+  const added = new Map<string, number>();
+  for (const incoming of gathered.series) {
+    if (incoming.length === 0) continue;
+    let merged;
+    try {
+      merged = mergeSeries(bySymbol.get(incoming.symbol), incoming);
+    } catch (error) {
+      if (!(error instanceof MergeError)) throw error;
+      throw new CommandError(
+        `${options.output}: ${error.message}`,
+        'write to another --output, or have the bot export each candle\'s open time as "t"',
+      );
+    }
+    if (gathered.ownIndicators) fillMissingIndicators(merged.series);
+    else computeIndicators(merged.series);
+    assertValidSeries(merged.series);
+    bySymbol.set(incoming.symbol, merged.series);
+    added.set(incoming.symbol, (added.get(incoming.symbol) ?? 0) + merged.added);
+  }
+  const all = [...bySymbol.values()];
+  await writeTrainingCsv(options.output, all);
+
+  const summaries = all.map((s) =>
+    summarize(
+      s,
+      added.get(s.symbol) ?? 0,
+      added.has(s.symbol) && gathered.grid ? gathered.grid : inferGrid(s.openTime),
+    )
+  );
+  for (const s of gathered.series) {
+    if (s.length === 0) env.print(`${s.symbol}: no closed candles for ${describeRequest(options)}`);
+  }
+  env.print(formatSummary(options.output, summaries));
+  if (gathered.failures.length > 0) {
+    throw failureError(
+      gathered.failures,
+      `; the ${collected} candles fetched were written to ${options.output}`,
+    );
+  }
+  return { summaries, requests: gathered.requests, collected };
+}
+
+async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathered> {
+  switch (options.source) {
+    case "binance":
+      return await gatherBinance(options, env);
+    case "json": {
+      const series = await readCsharpExport(options.jsonPath);
+      return { series, ownIndicators: true, grid: gridFor(options.interval), requests: 0, failures: [] };
+    }
+    case "csv": {
+      const series = await readOhlcvCsv(options.csvPath, options.symbol);
+      assertValidSeries(series, (i) => `${options.csvPath} data row ${i + 1}`);
+      return {
+        series: [series],
+        ownIndicators: false,
+        grid: gridFor(options.interval),
+        requests: 0,
+        failures: [],
+      };
+    }
+  }
+}
+
+const gridFor = (interval: CollectOptions["interval"] | undefined) => (interval ? gridOf(interval) : null);
+
+async function gatherBinance(
+  options: Extract<CollectOptions, { source: "binance" }>,
+  env: CollectEnv,
+): Promise<Gathered> {
+  const now = env.clock.now();
+  const request = klineRequest(options.window, now);
+  const policy = { ...DEFAULT_RETRY_POLICY, ...env.retry };
+  const client = new BinanceClient(options.baseUrl, env.clock, policy, (m) => env.progress.notice(m));
+  const series: CandleSeries[] = [];
+  const failures: BinanceError[] = [];
+  for (const symbol of options.symbols) {
+    env.progress.start(symbol, expectedCandles(request, options.interval, now));
+    const fetched = await fetchSymbol(
+      client,
+      symbol,
+      options.interval,
+      request,
+      now,
+      (n, requests) => env.progress.update(n, requests),
+    );
+    env.progress.done(fetched.series.length, fetched.requests);
+    series.push(fetched.series);
+    if (fetched.error) {
+      failures.push(fetched.error);
+      // A rejected symbol says nothing about the others; a failing exchange or network does.
+      if (fetched.error.kind !== "rejected") break;
+    }
+  }
+  return {
+    series,
+    ownIndicators: false,
+    grid: gridOf(options.interval),
+    requests: client.requests,
+    failures,
+  };
+}
+
+/** The window as open times, against `now` (which also decides which candles are closed). */
+export function klineRequest(window: Window, now: number): KlineRequest {
+  switch (window.kind) {
+    case "latest":
+      return { kind: "latest", count: window.count };
+    case "months":
+      return { kind: "range", start: addMonths(now, -window.months), end: Infinity };
+    case "dates": {
+      const start = Date.parse(window.startDate + "T00:00:00Z");
+      if (start > now) {
+        throw new UsageError(
+          `--start-date: ${window.startDate} is in the future`,
+          "give a day on or before today (UTC)",
+        );
+      }
+      const end = window.endDate ? Date.parse(window.endDate + "T00:00:00Z") : Infinity;
+      return { kind: "range", start, end };
+    }
+  }
+}
+
+function describeRequest(options: CollectOptions): string {
+  if (options.source === "json") return options.jsonPath;
+  if (options.source === "csv") return options.csvPath;
+  const w = options.window;
+  const what = w.kind === "latest"
+    ? `the latest ${w.count}`
+    : w.kind === "months"
+    ? `the last ${w.months} month${w.months === 1 ? "" : "s"}`
+    : `${w.startDate} → ${w.endDate ?? "now"}`;
+  return `${options.symbols.join(", ")} ${options.interval} (${what})`;
+}
+
+function failureError(failures: BinanceError[], written: string): CommandError {
+  return new CommandError(failures.map((f) => f.message).join("; "), failures[0].hint + written);
+}
+
+async function readExisting(path: string): Promise<CandleSeries[]> {
+  try {
+    await stat(path);
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return [];
+    throw error;
+  }
+  return await readTrainingCsv(path);
+}

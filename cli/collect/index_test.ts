@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { dirname } from "node:path";
+import {
+  type CandleSeries,
+  computeIndicators,
+  readTrainingCsv,
+  seriesFromCandles,
+  writeTrainingCsv,
+} from "../../features/index.ts";
+import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
+import { CommandError } from "../errors.ts";
+import { type CollectOptions, runCollect } from "./index.ts";
+import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "./test_support.ts";
+
+const START = utcMs("2022-01-01");
+const ROWS = syntheticKlines("1h", START, 2400, { seed: 5 }); // 2022-01-01 … 2022-04-11
+const source = seriesSource({ AAAUSDT: { "1h": ROWS } });
+
+const dates = (rig: Rig, startDate: string, endDate?: string, output = rig.output): CollectOptions => ({
+  source: "binance",
+  symbols: ["AAAUSDT"],
+  interval: "1h",
+  window: { kind: "dates", startDate, endDate },
+  baseUrl: rig.server.url,
+  output,
+});
+
+const numbers = (rows: readonly KlineRow[]) =>
+  rows.map((r) => ({
+    openTime: r.openTime,
+    open: Number(r.open),
+    high: Number(r.high),
+    low: Number(r.low),
+    close: Number(r.close),
+    volume: Number(r.volume),
+  }));
+
+Deno.test("collect: re-running changes nothing; later and overlapping ranges merge into one history", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    await runCollect(dates(rig, "2022-01-01", "2022-02-01"), rig.env);
+    const first = await readFile(rig.output, "utf8");
+    const again = await runCollect(dates(rig, "2022-01-01", "2022-02-01"), rig.env);
+    assert.equal(await readFile(rig.output, "utf8"), first, "a re-run leaves the file byte for byte");
+    assert.equal(again.summaries[0].added, 0);
+
+    const later = await runCollect(dates(rig, "2022-01-20", "2022-03-01"), rig.env);
+    assert.equal(
+      later.summaries[0].added,
+      rowsBetween(ROWS, utcMs("2022-02-01"), utcMs("2022-03-01")).length,
+    );
+    const [merged] = await readTrainingCsv(rig.output);
+    assertSameCandles(merged, rowsBetween(ROWS, START, utcMs("2022-03-01")));
+
+    // Indicators are recomputed over the merged history: the file equals a one-shot collection.
+    const oneShot = join(dirname(rig.output), "one_shot.csv");
+    await runCollect(dates(rig, "2022-01-01", "2022-03-01", oneShot), rig.env);
+    assert.equal(await readFile(rig.output, "utf8"), await readFile(oneShot, "utf8"));
+    assert.match(
+      rig.env.printed.at(-2)!,
+      /AAAUSDT {2}1,416 rows {2}\(\+672\) {2}2022-01-01 00:00 → 2022-02-28 23:00 UTC {2}no gaps/,
+    );
+  }));
+
+Deno.test("collect: other symbols already in the file are kept as they were", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const other = seriesFromCandles("ZZZUSDT", numbers(syntheticKlines("4h", START, 60, { seed: 9 })));
+    other.rsi.fill(42); // not what computeIndicators would give: proves it is left alone
+    await writeTrainingCsv(rig.output, [other]);
+    const report = await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
+    const [zzz, aaa] = await readTrainingCsv(rig.output);
+    assert.equal(zzz.symbol, "ZZZUSDT");
+    assert.deepEqual(Array.from(zzz.rsi), Array.from(other.rsi));
+    assertSameCandles(aaa, rowsBetween(ROWS, START, utcMs("2022-01-03")));
+    assert.deepEqual(report.summaries.map((s) => [s.symbol, s.rows, s.added, s.grid]), [
+      ["ZZZUSDT", 60, 0, "4h"],
+      ["AAAUSDT", 48, 48, "1h"],
+    ]);
+  }));
+
+Deno.test("collect: an output that is not a training CSV is refused, not overwritten", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    await writeFile(rig.output, "name,age\nbob,3\n");
+    await assert.rejects(runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env), /not a training CSV/);
+    assert.equal(await readFile(rig.output, "utf8"), "name,age\nbob,3\n");
+  }));
+
+Deno.test("collect: a window without closed candles is an error, and writes nothing", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    await assert.rejects(
+      runCollect(dates(rig, "2020-01-01", "2020-02-01"), rig.env),
+      (error: CommandError) => {
+        assert.ok(error instanceof CommandError);
+        assert.equal(error.message, "no closed candles to collect for AAAUSDT 1h (2020-01-01 → 2020-02-01)");
+        return true;
+      },
+    );
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
+  }));
+
+Deno.test("collect --source csv: headered OHLCV and Binance dumps in ms or µs give the same training rows", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = ROWS.slice(0, 200);
+    const dir = dirname(rig.output);
+    const headered = [
+      "open_time,open,high,low,close,volume",
+      ...rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
+    ].join("\n");
+    const dump = (scale: number) =>
+      rows.map((r) =>
+        [
+          r.openTime * scale,
+          r.open,
+          r.high,
+          r.low,
+          r.close,
+          r.volume,
+          r.openTime * scale + HOUR * scale - 1,
+          "1",
+          5,
+          "1",
+          "1",
+          "0",
+        ]
+          .join(",")
+      ).join("\n");
+    const files = { "headered.csv": headered, "dump_ms.csv": dump(1), "dump_us.csv": dump(1000) };
+    const texts: string[] = [];
+    for (const [name, text] of Object.entries(files)) {
+      await writeFile(join(dir, name), text);
+      const output = join(dir, `out_${name}`);
+      const report = await runCollect(
+        { source: "csv", csvPath: join(dir, name), symbol: "AAAUSDT", output },
+        rig.env,
+      );
+      assert.equal(report.summaries[0].grid, "1h", "interval inferred for the gap count");
+      const [written] = await readTrainingCsv(output);
+      assertSameCandles(written, rows, name);
+      const expected = seriesFromCandles("AAAUSDT", numbers(rows));
+      computeIndicators(expected);
+      assert.deepEqual(
+        Array.from(written.macdHist),
+        Array.from(expected.macdHist),
+        `${name}: indicators computed`,
+      );
+      texts.push(await readFile(output, "utf8"));
+    }
+    assert.equal(texts[1], texts[0]);
+    assert.equal(texts[2], texts[0]);
+  }));
+
+Deno.test("collect --source json: the bot's indicators are kept, missing ones computed, merged by t", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = numbers(ROWS.slice(0, 120));
+    const computed = seriesFromCandles("AAAUSDT", rows);
+    computeIndicators(computed);
+    // The bot sends RSI on even candles only (a value of its own), nothing else.
+    const exportJson = [{
+      Symbol: "AAAUSDT",
+      Candles: rows.map((r, i) => ({
+        T: r.openTime,
+        O: r.open,
+        H: r.high,
+        L: r.low,
+        C: r.close,
+        V: r.volume,
+        ...(i % 2 === 0 ? { RSI: 12.5 } : {}),
+      })),
+    }];
+    const jsonPath = join(dirname(rig.output), "export.json");
+    await writeFile(jsonPath, JSON.stringify(exportJson));
+    const options: CollectOptions = { source: "json", jsonPath, output: rig.output, interval: "1h" };
+    await runCollect(options, rig.env);
+    const [written] = await readTrainingCsv(rig.output);
+    for (let i = 0; i < 120; i++) {
+      assert.ok(Object.is(written.rsi[i], i % 2 === 0 ? 12.5 : computed.rsi[i]), `rsi[${i}]`);
+      assert.ok(Object.is(written.ema[i], computed.ema[i]), `ema[${i}]`);
+    }
+    const first = await readFile(rig.output, "utf8");
+    await runCollect(options, rig.env);
+    assert.equal(await readFile(rig.output, "utf8"), first, "re-running the export changes nothing");
+  }));
+
+Deno.test("collect --source json: candles without t only merge where they cannot collide", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const jsonPath = join(dirname(rig.output), "export.json");
+    const candles = numbers(ROWS.slice(0, 60)).map((r) => ({
+      o: r.open,
+      h: r.high,
+      l: r.low,
+      c: r.close,
+      v: r.volume,
+    }));
+    await writeFile(jsonPath, JSON.stringify([{ symbol: "AAAUSDT", candles }]));
+    const options: CollectOptions = { source: "json", jsonPath, output: rig.output };
+    await runCollect(options, rig.env);
+    let [written]: CandleSeries[] = await readTrainingCsv(rig.output);
+    assert.equal(written.length, 60);
+    assert.ok(Number.isNaN(written.openTime[0]), "open_time empty without t");
+    await runCollect(options, rig.env); // the same export again: nothing to merge, nothing lost
+    [written] = await readTrainingCsv(rig.output);
+    assert.equal(written.length, 60);
+    await writeFile(jsonPath, JSON.stringify([{ symbol: "AAAUSDT", candles: candles.slice(1) }]));
+    await assert.rejects(runCollect(options, rig.env), (error: CommandError) => {
+      assert.match(error.message, /AAAUSDT: candles without open times cannot be merged with the 60 rows/);
+      assert.match(error.hint!, /another --output/);
+      return true;
+    });
+  }));

@@ -1,0 +1,146 @@
+/**
+ * `collect`'s flags → one typed options value per source. Commander hands over strings with defaults filled
+ * in; `given` says which flags the user actually typed, so a flag meant for another source is refused and
+ * `--limit`'s default applies only when neither `--start-date` nor `--months` was chosen.
+ */
+import { z } from "zod";
+import { UsageError } from "../errors.ts";
+import { flag, parseFlags, splitList } from "../flags.ts";
+import { type Interval, INTERVALS } from "./intervals.ts";
+
+export type Source = "binance" | "json" | "csv";
+
+/** Which closed candles to fetch: the latest N, from a UTC day (to an exclusive one), or the last N months. */
+export type Window =
+  | { kind: "latest"; count: number }
+  | { kind: "dates"; startDate: string; endDate?: string }
+  | { kind: "months"; months: number };
+
+export type CollectOptions =
+  | {
+    source: "binance";
+    symbols: string[];
+    interval: Interval;
+    window: Window;
+    baseUrl: string;
+    output: string;
+  }
+  | { source: "json"; jsonPath: string; interval?: Interval; output: string }
+  | { source: "csv"; csvPath: string; symbol: string; interval?: Interval; output: string };
+
+export const DEFAULT_LIMIT = 1000;
+
+const SYMBOL = /^[A-Z0-9]{2,30}$/;
+
+const interval = z.enum(INTERVALS, {
+  error: `expected one of ${INTERVALS.join(" ")} (case-sensitive: 1m is a minute, 1M a month)`,
+});
+const output = z.string().trim().min(1, "expected a file path");
+const symbol = z.string().trim().transform((s) => s.toUpperCase()).pipe(
+  z.string().regex(SYMBOL, "expected a Binance symbol such as BTCUSDT"),
+);
+
+/** flag.date() lets V8's lenient Date.parse through ("2023-02-30" → March 2): check the day round-trips. */
+const day = flag.date().refine(
+  (s) => {
+    const t = Date.parse(s + "T00:00:00Z");
+    return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) === s;
+  },
+  "not a real calendar date",
+);
+
+const binanceFlags = z.object({
+  source: z.literal("binance"),
+  symbols: z.preprocess(
+    (v) => splitList(v as string[]),
+    z.array(symbol).min(1, "expected at least one symbol, e.g. --symbols BTCUSDT ETHUSDT"),
+  ),
+  interval,
+  limit: flag.positiveInt("a positive number of candles").optional(),
+  startDate: day.optional(),
+  endDate: day.optional(),
+  months: flag.positiveInt("a positive number of months").optional(),
+  baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://api.binance.com" }),
+  output,
+}).superRefine((o, ctx) => {
+  const chosen = (["limit", "startDate", "months"] as const).filter((k) => o[k] !== undefined);
+  if (chosen.length > 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: [chosen[1]],
+      message: "choose one of --limit, --start-date or --months",
+    });
+  }
+  if (o.endDate !== undefined && o.startDate === undefined) {
+    ctx.addIssue({ code: "custom", path: ["endDate"], message: "needs --start-date" });
+  }
+  if (o.endDate !== undefined && o.startDate !== undefined && o.endDate <= o.startDate) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["endDate"],
+      message: `must be after --start-date ${o.startDate} (the end date is exclusive)`,
+    });
+  }
+}).transform((o): CollectOptions => ({
+  source: "binance",
+  symbols: [...new Set(o.symbols)],
+  interval: o.interval,
+  window: o.startDate !== undefined
+    ? { kind: "dates", startDate: o.startDate, endDate: o.endDate }
+    : o.months !== undefined
+    ? { kind: "months", months: o.months }
+    : { kind: "latest", count: o.limit ?? DEFAULT_LIMIT },
+  baseUrl: o.baseUrl,
+  output: o.output,
+}));
+
+const jsonFlags = z.object({
+  source: z.literal("json"),
+  jsonPath: z.string().trim().min(1, "expected a file path"),
+  interval: interval.optional(),
+  output,
+});
+
+const csvFlags = z.object({
+  source: z.literal("csv"),
+  csvPath: z.string().trim().min(1, "expected a file path"),
+  symbol,
+  interval: interval.optional(),
+  output,
+});
+
+/** Flags that only make sense with one source, by their commander attribute name. */
+const ONLY_FOR: Record<string, Source> = {
+  symbols: "binance",
+  limit: "binance",
+  startDate: "binance",
+  endDate: "binance",
+  months: "binance",
+  baseUrl: "binance",
+  jsonPath: "json",
+  csvPath: "csv",
+  symbol: "csv",
+};
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+
+export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlySet<string>): CollectOptions {
+  const source = raw.source as Source;
+  for (const name of given) {
+    const only = ONLY_FOR[name];
+    if (only === undefined || only === source) continue;
+    const hint = name === "symbol" && source === "binance"
+      ? "with --source binance, name symbols with --symbols"
+      : `run 'candlecast collect --help' for which flags go with which source`;
+    throw new UsageError(`--${kebab(name)} applies only to --source ${only}, not ${source}`, hint);
+  }
+  const onlyGiven = (name: string) => (given.has(name) ? raw[name] : undefined);
+  switch (source) {
+    case "binance":
+      return parseFlags("collect", binanceFlags, { ...raw, limit: onlyGiven("limit") });
+    case "json":
+      return parseFlags("collect", jsonFlags, { ...raw, interval: onlyGiven("interval") });
+    case "csv":
+      return parseFlags("collect", csvFlags, { ...raw, interval: onlyGiven("interval") });
+  }
+}

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../errors.ts";
+import { type CollectOptions, parseCollectFlags } from "./options.ts";
+
+/** What commander hands over: every default filled in, plus the flags typed. */
+const DEFAULTS = {
+  source: "binance",
+  symbols: ["BTCUSDT", "ETHUSDT"],
+  interval: "30m",
+  limit: "1000",
+  output: "data/training_data.csv",
+  baseUrl: "https://api.binance.com",
+  jsonPath: "candle_export.json",
+  csvPath: "raw.csv",
+  symbol: "BTCUSDT",
+};
+
+function parse(typed: Record<string, unknown>): CollectOptions {
+  return parseCollectFlags({ ...DEFAULTS, ...typed }, new Set(Object.keys(typed)));
+}
+
+function refused(typed: Record<string, unknown>, message: RegExp): void {
+  assert.throws(() => parse(typed), (error: UsageError) => {
+    assert.ok(error instanceof UsageError, String(error));
+    assert.match(error.message, message);
+    assert.equal(error.exitCode, 2);
+    return true;
+  });
+}
+
+Deno.test("collect flags: SPEC defaults, --limit 1000 only when no other window is chosen", () => {
+  assert.deepEqual(parse({}), {
+    source: "binance",
+    symbols: ["BTCUSDT", "ETHUSDT"],
+    interval: "30m",
+    window: { kind: "latest", count: 1000 },
+    baseUrl: "https://api.binance.com",
+    output: "data/training_data.csv",
+  });
+  const typed = (t: Record<string, unknown>) =>
+    (parse(t) as Extract<CollectOptions, { source: "binance" }>).window;
+  assert.deepEqual(typed({ limit: "2500" }), { kind: "latest", count: 2500 });
+  assert.deepEqual(typed({ months: "12" }), { kind: "months", months: 12 });
+  assert.deepEqual(typed({ startDate: "2023-01-01", endDate: "2023-02-01" }), {
+    kind: "dates",
+    startDate: "2023-01-01",
+    endDate: "2023-02-01",
+  });
+  const lists = parse({ symbols: ["btcusdt,ETHUSDT", "SOLUSDT", "BTCUSDT"], interval: "1M" });
+  assert.deepEqual((lists as { symbols: string[] }).symbols, ["BTCUSDT", "ETHUSDT", "SOLUSDT"]);
+});
+
+Deno.test("collect flags: bad values and combinations name the flag", () => {
+  refused({ limit: "5", months: "2" }, /^--months: choose one of --limit, --start-date or --months$/);
+  refused({ startDate: "2023-01-01", months: "2" }, /^--months: choose one of/);
+  refused({ endDate: "2023-01-01" }, /^--end-date: needs --start-date$/);
+  refused(
+    { startDate: "2023-02-01", endDate: "2023-02-01" },
+    /^--end-date: must be after --start-date 2023-02-01/,
+  );
+  refused({ startDate: "2023-02-30" }, /^--start-date: not a real calendar date$/);
+  refused({ startDate: "1/2/2023" }, /^--start-date: expected a date as YYYY-MM-DD$/);
+  refused({ limit: "0" }, /^--limit: expected a positive number of candles$/);
+  refused({ limit: "1.5" }, /^--limit: expected a positive number of candles$/);
+  refused({ months: "x" }, /^--months: expected a positive number of months$/);
+  refused({ interval: "1H" }, /^--interval: expected one of 1m 3m .* 1M \(case-sensitive/);
+  refused({ symbols: ["BTC/USDT"] }, /^--symbols: expected a Binance symbol such as BTCUSDT$/);
+  refused({ symbols: [","] }, /^--symbols: expected at least one symbol/);
+  refused({ baseUrl: "ftp://example.com" }, /^--base-url: expected an http\(s\) URL/);
+  refused({ jsonPath: "x.json" }, /^--json-path applies only to --source json, not binance$/);
+  refused({ symbol: "ETHUSDT" }, /^--symbol applies only to --source csv, not binance$/);
+  refused({ source: "csv", months: "3" }, /^--months applies only to --source binance, not csv$/);
+  refused({ source: "json", symbols: ["BTCUSDT"] }, /^--symbols applies only to --source binance, not json$/);
+});
+
+Deno.test("collect flags: the file sources", () => {
+  assert.deepEqual(parse({ source: "json" }), {
+    source: "json",
+    jsonPath: "candle_export.json",
+    output: "data/training_data.csv",
+    interval: undefined,
+  });
+  assert.deepEqual(parse({ source: "csv", csvPath: "x.csv", symbol: "solusdt", interval: "4h" }), {
+    source: "csv",
+    csvPath: "x.csv",
+    symbol: "SOLUSDT",
+    interval: "4h",
+    output: "data/training_data.csv",
+  });
+});

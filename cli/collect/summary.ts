@@ -1,0 +1,87 @@
+/**
+ * What a collection left in the training CSV, per symbol: rows, rows new in this run, first and last open
+ * time, and the candles missing on the interval grid (exchange outages show up here, not as errors).
+ */
+import type { CandleSeries } from "../../features/index.ts";
+import type { Grid } from "./intervals.ts";
+
+export interface Gap {
+  /** Open time of the last candle before the gap. */
+  after: number;
+  missing: number;
+}
+
+export interface SymbolSummary {
+  symbol: string;
+  rows: number;
+  added: number;
+  first: number | null;
+  last: number | null;
+  grid: string | null;
+  missing: number;
+  gaps: number;
+  largest: Gap | null;
+}
+
+export function summarize(s: CandleSeries, added: number, grid: Grid | null): SymbolSummary {
+  const first = s.length > 0 && !Number.isNaN(s.openTime[0]) ? s.openTime[0] : null;
+  const last = s.length > 0 && !Number.isNaN(s.openTime[s.length - 1]) ? s.openTime[s.length - 1] : null;
+  let [missing, gaps] = [0, 0];
+  let largest: Gap | null = null;
+  if (grid && first !== null) {
+    for (let i = 1; i < s.length; i++) {
+      const m = grid.missingBetween(s.openTime[i - 1], s.openTime[i]);
+      if (m === 0) continue;
+      missing += m;
+      gaps++;
+      if (!largest || m > largest.missing) largest = { after: s.openTime[i - 1], missing: m };
+    }
+  }
+  return {
+    symbol: s.symbol,
+    rows: s.length,
+    added,
+    first,
+    last,
+    grid: grid?.label ?? null,
+    missing,
+    gaps,
+    largest,
+  };
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+export const utc = (t: number) => new Date(t).toISOString().slice(0, 16).replace("T", " ");
+
+function gapText(s: SymbolSummary): string {
+  if (s.grid === null || s.first === null) return "";
+  if (s.missing === 0) return "no gaps";
+  const largest = s.largest!;
+  return `${count(s.missing)} missing ${s.grid} candle${s.missing === 1 ? "" : "s"} in ${count(s.gaps)} ` +
+    `gap${s.gaps === 1 ? "" : "s"} (largest ${count(largest.missing)} after ${utc(largest.after)})`;
+}
+
+/** The closing report: one line for the file, one per symbol, columns aligned. */
+export function formatSummary(output: string, summaries: readonly SymbolSummary[]): string {
+  const rows = summaries.reduce((n, s) => n + s.rows, 0);
+  const added = summaries.reduce((n, s) => n + s.added, 0);
+  const lines = [
+    `${output}: ${count(rows)} rows for ${summaries.length} symbol${summaries.length === 1 ? "" : "s"} ` +
+    `(${count(added)} new)`,
+  ];
+  const width = Math.max(...summaries.map((s) => s.symbol.length));
+  const rowWidth = Math.max(...summaries.map((s) => count(s.rows).length));
+  for (const s of summaries) {
+    const span = s.rows === 0
+      ? "no candles"
+      : s.first === null
+      ? "no open times"
+      : `${utc(s.first)} → ${utc(s.last!)} UTC`;
+    const gaps = gapText(s);
+    lines.push(
+      `  ${s.symbol.padEnd(width)}  ${count(s.rows).padStart(rowWidth)} rows  (+${count(s.added)})  ${span}` +
+        (gaps ? `  ${gaps}` : ""),
+    );
+  }
+  return lines.join("\n");
+}

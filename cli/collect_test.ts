@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readTrainingCsv } from "../features/index.ts";
+import { seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
+import { startKlinesServer } from "../test/binance_klines_server.ts";
+import { runCli } from "./program.ts";
+
+/** Runs the CLI with stdout/stderr captured. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const [log, error] = [console.log, console.error];
+  let [out, err] = ["", ""];
+  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
+  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
+  try {
+    return { code: await runCli(args), out, err };
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
+}
+
+Deno.test("candlecast collect: a Binance collection end to end, then exit codes for failures", async () => {
+  const rows = syntheticKlines("4h", Date.UTC(2022, 0, 1), 1500, { seed: 4 });
+  const server = await startKlinesServer({ source: seriesSource({ AAAUSDT: { "4h": rows } }) });
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-"));
+  const output = join(dir, "training.csv");
+  try {
+    const base = ["collect", "--interval", "4h", "--base-url", server.url, "--output", output];
+    const ok = await cli([...base, "--symbols", "aaausdt", "--limit", "1200"]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /training\.csv: 1,200 rows for 1 symbol \(1,200 new\)/);
+    const [written] = await readTrainingCsv(output);
+    assert.equal(written.length, 1200);
+    assert.equal(written.openTime[1199], rows[1499].openTime);
+
+    const bad = await cli([...base, "--symbols", "NOPEUSDT"]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.err,
+      /^candlecast: Binance rejected NOPEUSDT 4h: Invalid symbol\. \(code -1121\)\nhint: /m,
+    );
+
+    for (const args of [["--limit", "5", "--months", "1"], ["--interval", "1H"], ["--json-path", "x.json"]]) {
+      const usage = await cli([...base, "--symbols", "AAAUSDT", ...args]);
+      assert.equal(usage.code, 2, args.join(" "));
+      assert.match(usage.err, /^candlecast: --[a-z-]+:? .*\nhint: /, args.join(" "));
+    }
+    const json = await cli([
+      "collect",
+      "--source",
+      "json",
+      "--json-path",
+      join(dir, "none.json"),
+      "--output",
+      output,
+    ]);
+    assert.equal(json.code, 1);
+    assert.match(json.err, /none\.json: no such file/);
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

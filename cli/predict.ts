@@ -1,10 +1,89 @@
+/**
+ * `candlecast predict --input request.json`: the one-off form of POST /predict (or /predict/batch when the
+ * file holds {"requests": [...]}). Prints the response JSON; bad input exits 2 with the API's own message.
+ */
 import { Command } from "commander";
-import { notBuilt } from "./errors.ts";
+import { z } from "zod";
+import { CheckpointError, loadPredictor } from "../ml/engine/index.ts";
+import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
+import { CommandError, UsageError } from "./errors.ts";
+import { flag, parseFlags } from "./flags.ts";
+
+const PredictFlags = z.object({
+  input: z.string().min(1, "expected a JSON file"),
+  checkpoint: z.string().min(1, "expected a checkpoint folder"),
+  threads: flag.positiveInt(),
+});
+export type PredictOptions = z.infer<typeof PredictFlags>;
 
 export function predictCommand(): Command {
   return new Command("predict")
     .summary("predict once from a JSON file holding a POST /predict body")
+    .description(
+      'The file holds a POST /predict body ({"symbol": …, "candles": [≥ lookback candles]}) or a batch\n' +
+        '({"requests": [<body>, …]}); the response JSON is printed. Invalid input exits 2 with the message\n' +
+        "the HTTP API would return.",
+    )
     .option("--input <path>", "JSON file with a /predict request body", "request.json")
     .option("--checkpoint <dir>", "model version to use", "checkpoints/current")
-    .action(() => notBuilt("predict", 6));
+    .option("--threads <n>", "ONNX Runtime threads", "1")
+    .action((raw) => predict(parseFlags("predict", PredictFlags, raw)));
+}
+
+async function readBody(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(
+        `--input: ${path} does not exist`,
+        "write a POST /predict body to it (README, ## serve)",
+      );
+    }
+    throw new CommandError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`body: malformed JSON (${(error as Error).message})`, `fix ${path}`);
+  }
+}
+
+export async function predict(
+  options: PredictOptions,
+  print = (text: string) => console.log(text),
+): Promise<void> {
+  const body = await readBody(options.input);
+  const batch = isBatchBody(body);
+  const items = batch ? parseBatchEnvelope(body) : { ok: true as const, value: [body] };
+  if (!items.ok) throw new UsageError(items.detail, `fix ${options.input}`);
+
+  let predictor;
+  try {
+    predictor = await loadPredictor(options.checkpoint, { threads: options.threads });
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
+    throw error;
+  }
+  try {
+    const prefixes = items.value.map((_, i) => batch ? `requests[${i}]` : "");
+    const outcomes = await predictBodies(predictor, items.value, prefixes);
+    const failures = outcomes.flatMap((o) => o.ok ? [] : [o.failure.detail]);
+    if (!batch) {
+      const [outcome] = outcomes;
+      if (!outcome.ok) throw new UsageError(outcome.failure.detail, `fix ${options.input}`);
+      print(JSON.stringify(outcome.response, null, 2));
+      return;
+    }
+    print(JSON.stringify({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) }, null, 2));
+    if (failures.length > 0) {
+      throw new UsageError(
+        `${failures.length} of ${outcomes.length} requests failed; the first: ${failures[0]}`,
+        `fix ${options.input}; the other predictions were printed`,
+      );
+    }
+  } finally {
+    await predictor.close();
+  }
 }

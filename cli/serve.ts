@@ -1,14 +1,82 @@
+/**
+ * `candlecast serve`: the C# bot's backend. Loads `--checkpoint` (following it when it is re-pointed), serves
+ * SPEC §4 on --host/--port, and on SIGINT/SIGTERM finishes the requests in flight before exiting.
+ */
 import { Command } from "commander";
-import { notBuilt } from "./errors.ts";
+import { z } from "zod";
+import { loadPredictor } from "../ml/engine/index.ts";
+import { CheckpointWatcher, createApp, type Logger, ModelStore, stdoutLogger } from "../server/index.ts";
+import { listen, ListenError } from "../server/listen.ts";
+import { CommandError } from "./errors.ts";
+import { flag, parseFlags } from "./flags.ts";
+
+const ServeFlags = z.object({
+  host: z.string().min(1, "expected a host name or address"),
+  port: flag.port(),
+  checkpoint: z.string().min(1, "expected a checkpoint folder"),
+  threads: flag.positiveInt(),
+  reloadInterval: flag.positiveNumber("a number of seconds > 0"),
+});
+export type ServeOptions = z.infer<typeof ServeFlags>;
 
 export function serveCommand(): Command {
   return new Command("serve")
     .summary("serve predictions over HTTP (the C# bot's backend)")
     .description(
-      "Serves GET /, /health, /model/info and POST /predict. Set CANDLECAST_API_KEY to require a bearer key.",
+      "Serves GET /, /health, /model/info, /metrics and POST /predict, /predict/batch (SPEC §4).\n" +
+        "Follows --checkpoint: when 'current' is re-pointed (train, models promote) the new version is loaded\n" +
+        "in the background and switched in atomically. Set CANDLECAST_API_KEY to require\n" +
+        "'Authorization: Bearer <key>' on every route but / and /health. Logs one JSON line per request.",
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--port <port>", "port to listen on", "8000")
+    .option("--port <port>", "port to listen on (0 picks a free one)", "8000")
     .option("--checkpoint <dir>", "model version to serve", "checkpoints/current")
-    .action(() => notBuilt("serve", 6));
+    .option("--threads <n>", "ONNX Runtime threads per prediction", "1")
+    .option("--reload-interval <seconds>", "how often --checkpoint is checked for a new version", "2")
+    .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
+}
+
+/** Runs until SIGINT/SIGTERM, then drains in-flight requests and releases the model. */
+export async function serve(options: ServeOptions, log: Logger = stdoutLogger): Promise<void> {
+  const store = new ModelStore();
+  const watcher = new CheckpointWatcher(store, {
+    pointer: options.checkpoint,
+    load: (dir) => loadPredictor(dir, { threads: options.threads }),
+    intervalMs: options.reloadInterval * 1000,
+    log,
+  });
+  // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
+  await watcher.start();
+  const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
+  const app = createApp(store, { apiKey, log });
+
+  let server;
+  try {
+    server = await listen(app.fetch, { hostname: options.host, port: options.port, log });
+  } catch (error) {
+    await watcher.stop();
+    await store.close();
+    if (error instanceof ListenError) throw new CommandError(error.message, error.hint);
+    throw error;
+  }
+  log({ event: "listening", url: server.url, auth: apiKey !== undefined, checkpoint: options.checkpoint });
+
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  let stopping = false;
+  const stop = (signal: Deno.Signal) => () => {
+    if (stopping) return;
+    stopping = true;
+    log({ event: "shutting_down", signal });
+    server.shutdown();
+  };
+  const handlers = signals.map((signal) => [signal, stop(signal)] as const);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  try {
+    await server.finished;
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    await watcher.stop();
+    await store.close();
+    log({ event: "stopped" });
+  }
 }

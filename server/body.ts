@@ -25,7 +25,14 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
   let size = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        // The client went away (or the server is being torn down) mid-upload: not a server fault.
+        throw new HttpError(400, "body: the connection ended before the whole body arrived");
+      }
+      const { done, value } = chunk;
       if (done) break;
       size += value.byteLength;
       if (size > limit) {

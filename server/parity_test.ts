@@ -18,31 +18,13 @@ import {
   writeTrainingCsv,
 } from "../features/index.ts";
 import { loadPredictor, type Predictor, predictResponse } from "../ml/engine/index.ts";
-import { frameModel } from "../ml/onnx/frame.ts";
-import { encodeModel } from "../ml/onnx/graph.ts";
-import { linearBody, linearBodyWeights, testPreprocessor } from "../ml/onnx/testing.ts";
 import { realCandlesPath, sharedAvailable } from "../test/shared.ts";
 import { createApp } from "./app.ts";
 import { ModelStore } from "./models/store.ts";
+import { writeStandInCheckpoint } from "./stand_in_checkpoint.ts";
 
 const LOOKBACK = 50;
 const VERSION = "v4_2024-03-01";
-
-/** A servable checkpoint folder (model.onnx, preprocessor.json, manifest.json) holding the stand-in graph. */
-async function writeCheckpoint(dir: string): Promise<void> {
-  const p = testPreprocessor({ modelType: "transformer_lstm", lookback: LOOKBACK });
-  const model = frameModel(linearBody(linearBodyWeights(5), LOOKBACK, true), {
-    preprocessor: p,
-    version: VERSION,
-    producerVersion: "test",
-  });
-  await Deno.writeFile(join(dir, "model.onnx"), encodeModel(model));
-  await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(p));
-  await Deno.writeTextFile(
-    join(dir, "manifest.json"),
-    JSON.stringify({ version: VERSION, created_at: "2024-03-01T00:00:00.000Z", parent: null }),
-  );
-}
 
 /** Candles [from, to] of a series in the /predict wire format. */
 function wireCandles(s: CandleSeries, from: number, to: number) {
@@ -92,7 +74,7 @@ Deno.test({
       const { ends } = windowEnds(series, { lookback: LOOKBACK, horizon: 4 });
       const picked = [0, 1, 137, 1000, ends.length - 1].map((k) => ends[k]);
 
-      await writeCheckpoint(dir);
+      await writeStandInCheckpoint(dir, { version: VERSION, lookback: LOOKBACK });
       const predictor = await loadPredictor(dir);
       store.install(predictor);
       const app = createApp(store, { log: () => {} });

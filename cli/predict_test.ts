@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { writeStandInCheckpoint } from "../server/stand_in_checkpoint.ts";
+import { predictBody } from "../server/testing.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/**
+ * Runs `candlecast` as a separate process, as a user would. (Also necessary: onnxruntime-node releases its
+ * process-wide environment when the first isolate that loaded it ends, so only one test module per
+ * `deno test` process may run ONNX Runtime in-process.)
+ */
+async function cli(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+async function fixture() {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-predict-" });
+  const checkpoint = join(dir, "v3_2024-05-05");
+  await writeStandInCheckpoint(checkpoint, { version: "v3_2024-05-05" });
+  const write = async (name: string, body: unknown) => {
+    const path = join(dir, name);
+    await Deno.writeTextFile(path, typeof body === "string" ? body : JSON.stringify(body));
+    return path;
+  };
+  return { dir, checkpoint, write, cleanup: () => Deno.remove(dir, { recursive: true }) };
+}
+
+Deno.test("predict prints the /predict response for a single body", async () => {
+  const f = await fixture();
+  try {
+    const input = await f.write("request.json", predictBody("BNBUSDT", 70));
+    const { code, stdout, stderr } = await cli(["predict", "--input", input, "--checkpoint", f.checkpoint]);
+    assert.equal(code, 0, stderr);
+    const body = JSON.parse(stdout);
+    assert.equal(body.symbol, "BNBUSDT");
+    assert.ok(["UP", "DOWN", "SIDEWAYS"].includes(body.prediction));
+    assert.equal(body.model_version, "v3_2024-05-05");
+    assert.deepEqual(Object.keys(body.probabilities), ["down", "sideways", "up"]);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("predict answers a batch body with one entry per request; a bad item exits 2 naming it", async () => {
+  const f = await fixture();
+  try {
+    const bad = predictBody("BAD", 50);
+    (bad.candles[12] as unknown as Record<string, unknown>).close = "NaN";
+    const input = await f.write("batch.json", { requests: [predictBody("A"), bad] });
+    const { code, stdout, stderr } = await cli(["predict", "--input", input, "--checkpoint", f.checkpoint]);
+    assert.equal(code, 2);
+    const { predictions } = JSON.parse(stdout);
+    assert.equal(predictions[0].symbol, "A");
+    assert.deepEqual(predictions[1], {
+      symbol: "BAD",
+      status: 422,
+      detail: "requests[1].candles[12].close: expected a finite number",
+    });
+    assert.match(stderr, /1 of 2 requests failed; the first: requests\[1\]\.candles\[12\]\.close/);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("predict: bad input exits 2 with the API's message; a missing model exits 1", async () => {
+  const f = await fixture();
+  try {
+    const short = await f.write("short.json", predictBody("X", 10));
+    let r = await cli(["predict", "--input", short, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /candlecast: candles: expected at least 50 candles \(the model's lookback\), got 10/,
+    );
+
+    const broken = await f.write("broken.json", '{"symbol": "X", "candles": [');
+    r = await cli(["predict", "--input", broken, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /candlecast: body: malformed JSON/);
+
+    r = await cli(["predict", "--input", join(f.dir, "nope.json"), "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--input: .*nope\.json does not exist/);
+
+    const ok = await f.write("ok.json", predictBody());
+    r = await cli(["predict", "--input", ok, "--checkpoint", join(f.dir, "missing")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no model at .*missing/);
+    assert.match(r.stderr, /hint: /);
+  } finally {
+    await f.cleanup();
+  }
+});

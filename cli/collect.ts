@@ -5,10 +5,10 @@ export function collectCommand(): Command {
   return new Command("collect")
     .summary("collect candles with indicators into a training CSV")
     .description(
-      "Collects candles from the Binance REST API, a C# JSON export or an OHLCV CSV, computes RSI(14),\n" +
-        "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV.\n" +
-        "Only closed candles are collected. With --source binance choose one of --limit, --start-date or\n" +
-        "--months (--limit 1000 when none is given).",
+      "Collects candles from the Binance REST API, a C# JSON export or an OHLCV CSV, computes RSI(14), " +
+        "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV by " +
+        "(symbol, open_time): re-running never duplicates or loses rows. Only closed candles are collected. " +
+        "With --source binance choose one of --limit, --start-date or --months (--limit 1000 when none is given).",
     )
     .addOption(
       new Option("--source <source>", "where candles come from").choices(["binance", "json", "csv"]).default(

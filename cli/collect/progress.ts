@@ -17,7 +17,11 @@ export const silentProgress: Progress = { start() {}, update() {}, notice() {}, 
 
 const count = (n: number) => n.toLocaleString("en-US");
 const duration = (ms: number) =>
-  ms < 60_000 ? `${Math.ceil(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${Math.ceil((ms % 60_000) / 1000)}s`;
+  ms < 10_000
+    ? `${(ms / 1000).toFixed(1)}s`
+    : ms < 60_000
+    ? `${Math.round(ms / 1000)}s`
+    : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 
 interface State {
   symbol: string;
@@ -62,7 +66,8 @@ export function ttyProgress(write: (text: string) => void, clock: Clock, width =
     },
     done(fetched, requests) {
       if (!state) return;
-      Object.assign(state, { fetched, requests, expected: Math.max(state.expected, fetched) });
+      // The final count is the truth (exchange gaps make it smaller than expected): a full bar, no ETA.
+      Object.assign(state, { fetched, requests, expected: fetched });
       render();
       write(` in ${duration(clock.now() - state.startedAt)}\n`);
       state = null;

@@ -42,13 +42,13 @@ Deno.test("progress: a live bar on a terminal, throttled plain lines in a log", 
   clock.advance(2000);
   bar.update(1000, 1);
   assert.ok(
-    tty.endsWith("\r\x1b[2KBTCUSDT [###-------] 1,000/3,000 candles, 1 req ETA 4s"),
+    tty.endsWith("\r\x1b[2KBTCUSDT [###-------] 1,000/3,000 candles, 1 req ETA 4.0s"),
     JSON.stringify(tty),
   );
   bar.notice("BTCUSDT 1h: HTTP 500; retry 2/5 in 1.0 s");
   bar.done(3000, 4);
   assert.match(tty, /HTTP 500; retry 2\/5 in 1\.0 s\n/);
-  assert.match(tty, /\[##########\] 3,000\/3,000 candles, 4 req in 2s\n$/);
+  assert.match(tty, /\[##########\] 3,000\/3,000 candles, 4 req in 2\.0s\n$/);
 
   const lines: string[] = [];
   const log = lineProgress((t) => void lines.push(t), clock, 10_000);

@@ -24,7 +24,7 @@ import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { addMonths, type Grid, gridOf, inferGrid } from "./intervals.ts";
-import { MergeError, mergeSeries } from "./merge.ts";
+import { type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions, Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary } from "./summary.ts";
@@ -78,16 +78,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   const added = new Map<string, number>();
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
-    let merged;
-    try {
-      merged = mergeSeries(bySymbol.get(incoming.symbol), incoming);
-    } catch (error) {
-      if (!(error instanceof MergeError)) throw error;
-      throw new CommandError(
-        `${options.output}: ${error.message}`,
-        'write to another --output, or have the bot export each candle\'s open time as "t"',
-      );
-    }
+    const merged = mergeOrExplain(bySymbol.get(incoming.symbol), incoming, options.output);
     if (gathered.ownIndicators) fillMissingIndicators(merged.series);
     else computeIndicators(merged.series);
     assertValidSeries(merged.series);
@@ -115,6 +106,18 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   return { summaries, requests: gathered.requests, collected };
+}
+
+function mergeOrExplain(existing: CandleSeries | undefined, incoming: CandleSeries, output: string): Merged {
+  try {
+    return mergeSeries(existing, incoming);
+  } catch (error) {
+    if (!(error instanceof MergeError)) throw error;
+    throw new CommandError(
+      `${output}: ${error.message}`,
+      'write to another --output, or have the bot export each candle\'s open time as "t"',
+    );
+  }
 }
 
 async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathered> {

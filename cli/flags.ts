@@ -37,7 +37,11 @@ export const flag = {
     z.coerce.number({ error: "expected a port number" }).int().min(0).max(65535, "expected a port 0–65535"),
   date: () =>
     z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD").refine(
-      (s) => !Number.isNaN(Date.parse(s + "T00:00:00Z")),
+      // Date.parse rolls 2023-02-30 over to March 2; a real date survives the round trip unchanged.
+      (s) => {
+        const t = Date.parse(s + "T00:00:00Z");
+        return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
+      },
       "not a real calendar date",
     ),
 };

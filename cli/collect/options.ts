@@ -40,14 +40,7 @@ const symbol = z.string().trim().transform((s) => s.toUpperCase()).pipe(
   z.string().regex(SYMBOL, "expected a Binance symbol such as BTCUSDT"),
 );
 
-/** flag.date() lets V8's lenient Date.parse through ("2023-02-30" → March 2): check the day round-trips. */
-const day = flag.date().refine(
-  (s) => {
-    const t = Date.parse(s + "T00:00:00Z");
-    return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) === s;
-  },
-  "not a real calendar date",
-);
+const day = flag.date();
 
 const binanceFlags = z.object({
   source: z.literal("binance"),

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { flag, parseFlags, splitList } from "./flags.ts";
+import { UsageError } from "./errors.ts";
+
+Deno.test("lists accept spaces, commas or both", () => {
+  assert.deepEqual(splitList(["BTCUSDT", "ETHUSDT,SOLUSDT", " ,ADAUSDT"]), [
+    "BTCUSDT",
+    "ETHUSDT",
+    "SOLUSDT",
+    "ADAUSDT",
+  ]);
+  assert.deepEqual(splitList("A,B"), ["A", "B"]);
+  assert.deepEqual(splitList(undefined), []);
+});
+
+Deno.test("dates must be real calendar days", () => {
+  const date = flag.date();
+  assert.ok(date.safeParse("2024-02-29").success);
+  assert.ok(!date.safeParse("2023-02-29").success);
+  assert.ok(!date.safeParse("2023-02-30").success);
+  assert.ok(!date.safeParse("2023-2-3").success);
+});
+
+Deno.test("a bad value becomes a UsageError naming the flag as typed", () => {
+  const schema = z.object({ batchSize: flag.positiveInt() });
+  assert.deepEqual(parseFlags("train", schema, { batchSize: "32" }), { batchSize: 32 });
+  assert.throws(
+    () => parseFlags("train", schema, { batchSize: "0" }),
+    (e) =>
+      e instanceof UsageError && e.message === "--batch-size: expected a positive integer" &&
+      e.exitCode === 2,
+  );
+});

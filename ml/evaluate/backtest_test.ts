@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import {
+  backtest,
+  type BacktestOptions,
+  buyAndHold,
+  medianInterval,
+  type SymbolSignals,
+} from "./backtest.ts";
+
+const HOUR = 3_600_000;
+const close = [100, 110, 121, 110, 100, 100, 100];
+const signals = (pUp: number[], pDown = pUp.map(() => 0)): SymbolSignals => ({
+  symbol: "TEST",
+  openTime: close.map((_, i) => i * HOUR),
+  close,
+  ends: Int32Array.from(pUp.map((_, i) => i)),
+  pUp,
+  pDown,
+});
+const opts: BacktestOptions = { threshold: 0.5, horizon: 2, fee: 0.001, short: false, periodsPerYear: 8766 };
+const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
+
+Deno.test("longs hold `horizon` candles, pay the fee on both sides and never overlap", () => {
+  const f = 1 - opts.fee;
+  // Signals at t = 0, 1, 3: t = 1 falls inside the first position and is ignored.
+  const { summary, curve } = backtest([signals([0.6, 0.6, 0.1, 0.6, 0.1])], opts);
+  assert.equal(summary.trades, 2);
+  assert.equal(summary.win_rate, 0.5);
+  near(summary.total_return, 1.21 * f * f * (100 / 110) * f * f - 1);
+  // The trough comes after the second trade's exit fee: peak 1.21·f², trough 1.21·f⁴·100/110.
+  near(summary.max_drawdown, 1 - f * f * (100 / 110));
+  near(summary.exposure, 4 / 6);
+  assert.equal(curve.equity.length, 7);
+  near(curve.equity[2], 1.21 * f * f);
+  assert.equal(curve.times[6], 6 * HOUR);
+});
+
+Deno.test("shorts are taken only when enabled, valued at a fixed notional", () => {
+  const pDown = [0, 0, 0.7, 0, 0];
+  const longOnly = backtest([signals([0, 0, 0, 0, 0], pDown)], opts);
+  assert.equal(longOnly.summary.trades, 0);
+  assert.equal(longOnly.summary.total_return, 0);
+  assert.ok(Number.isNaN(longOnly.summary.sharpe));
+  const f = 1 - opts.fee;
+  const withShorts = backtest([signals([0, 0, 0, 0, 0], pDown)], { ...opts, short: true });
+  assert.equal(withShorts.summary.trades, 1);
+  near(withShorts.summary.total_return, (2 - 100 / 121) * f * f - 1);
+  assert.equal(withShorts.summary.win_rate, 1);
+});
+
+Deno.test("buy-and-hold spans the same candles with one round trip of fees", () => {
+  const f = 1 - opts.fee;
+  const { summary } = buyAndHold([signals([0, 0, 0, 0, 0])], opts);
+  assert.equal(summary.trades, 1);
+  near(summary.total_return, f * f - 1);
+  // Peak 1.21·f (entry fee paid), trough f² after the exit fee.
+  near(summary.max_drawdown, 1 - f / 1.21);
+});
+
+Deno.test("symbols are equal-weight sleeves of one portfolio", () => {
+  const a = signals([0.6, 0, 0, 0, 0]);
+  const b = { ...signals([0, 0, 0, 0, 0]), symbol: "FLAT" };
+  const one = backtest([a], opts).summary.total_return;
+  const both = backtest([a, b], opts).summary;
+  near(both.total_return, one / 2);
+  assert.deepEqual(both.per_symbol.map((s) => s.trades), [1, 0]);
+});
+
+Deno.test("medianInterval ignores gaps and missing times", () => {
+  assert.equal(medianInterval([0, HOUR, 2 * HOUR, 10 * HOUR, 11 * HOUR, NaN]), HOUR);
+  assert.ok(Number.isNaN(medianInterval([5])));
+});

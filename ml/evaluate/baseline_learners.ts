@@ -1,0 +1,115 @@
+/**
+ * The baselines of ml/baselines as walk-forward learners. They are cheap, so "fine-tuning" one means fitting
+ * it again on everything before the fold; each keeps the scaling it was fit with, so `--retrain none` really
+ * leaves it as it was.
+ */
+import { type LabelledSet, sampleIndices, type Scaling, seededRng } from "../data/index.ts";
+import {
+  fitLogistic,
+  fitMajority,
+  fitPersistence,
+  lastCandles,
+  type LogisticModel,
+  type MajorityModel,
+  type PersistenceModel,
+  predictLogistic,
+  predictMajority,
+  predictPersistence,
+} from "../baselines/index.ts";
+import type { FitReport, FoldData, Learner, LearnerOutput } from "./learner.ts";
+
+export interface BaselineLearnerOptions {
+  readonly seed: number;
+  /** Persistence and the logistic regression fit on at most this many training windows (a seeded sample). */
+  readonly maxTrainWindows?: number;
+}
+
+const notFitted = (name: string) => new Error(`${name}: predict was called before fit`);
+
+abstract class RefitLearner implements Learner {
+  readonly pretrained = false;
+  abstract readonly name: string;
+  abstract fit(fold: FoldData): Promise<FitReport>;
+  abstract predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput>;
+  update(fold: FoldData): Promise<FitReport> {
+    return this.fit(fold);
+  }
+  dispose(): void {}
+}
+
+class MajorityLearner extends RefitLearner {
+  readonly name = "majority";
+  #model: MajorityModel | null = null;
+
+  fit(fold: FoldData): Promise<FitReport> {
+    const t0 = performance.now();
+    const { labels, returns } = fold.dataset.train;
+    this.#model = fitMajority(labels, returns);
+    return Promise.resolve({ seconds: (performance.now() - t0) / 1000, trainWindows: labels.length });
+  }
+
+  predict(set: LabelledSet): Promise<LearnerOutput> {
+    if (!this.#model) throw notFitted(this.name);
+    return Promise.resolve(predictMajority(this.#model, set.size));
+  }
+}
+
+/** The training sample persistence and the logistic regression are fit on (as `evaluateBaselines` does). */
+function trainSample(fold: FoldData, opts: BaselineLearnerOptions) {
+  const { train } = fold.dataset;
+  const picks = sampleIndices(train.size, opts.maxTrainWindows ?? 50_000, seededRng(opts.seed));
+  return lastCandles(train, fold.dataset, fold.scaling, picks);
+}
+
+class PersistenceLearner extends RefitLearner {
+  readonly name = "persistence";
+  #model: PersistenceModel | null = null;
+  constructor(readonly opts: BaselineLearnerOptions) {
+    super();
+  }
+
+  fit(fold: FoldData): Promise<FitReport> {
+    const t0 = performance.now();
+    const sample = trainSample(fold, this.opts);
+    this.#model = fitPersistence(sample.lastReturn, sample.labels, sample.returns);
+    return Promise.resolve({ seconds: (performance.now() - t0) / 1000, trainWindows: sample.size });
+  }
+
+  predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
+    if (!this.#model) throw notFitted(this.name);
+    return Promise.resolve(
+      predictPersistence(this.#model, lastCandles(set, fold.dataset, fold.scaling).lastReturn),
+    );
+  }
+}
+
+class LogisticLearner extends RefitLearner {
+  readonly name = "logistic_regression";
+  #model: LogisticModel | null = null;
+  #scaling: Scaling | null = null;
+  constructor(readonly opts: BaselineLearnerOptions) {
+    super();
+  }
+
+  fit(fold: FoldData): Promise<FitReport> {
+    const t0 = performance.now();
+    const sample = trainSample(fold, this.opts);
+    this.#model = fitLogistic(sample.features, sample.labels, sample.returns, fold.scaling.returnScale, {
+      clip: fold.scaling.clip,
+    });
+    this.#scaling = fold.scaling;
+    return Promise.resolve({ seconds: (performance.now() - t0) / 1000, trainWindows: sample.size });
+  }
+
+  predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
+    if (!this.#model || !this.#scaling) throw notFitted(this.name);
+    return Promise.resolve(
+      predictLogistic(this.#model, lastCandles(set, fold.dataset, this.#scaling).features),
+    );
+  }
+}
+
+/** Majority class, persistence and logistic regression, in that order. */
+export function baselineLearners(opts: BaselineLearnerOptions): Learner[] {
+  return [new MajorityLearner(), new PersistenceLearner(opts), new LogisticLearner(opts)];
+}

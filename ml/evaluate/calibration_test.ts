@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { seededRng } from "../data/index.ts";
+import { softmaxRows } from "../metrics/index.ts";
+import {
+  expectedCalibrationError,
+  fitTemperature,
+  logProbabilities,
+  reliabilityTable,
+  temperatureNll,
+} from "./calibration.ts";
+
+/** Logits and labels drawn from softmax(logits / trueT): the NLL-optimal temperature is then ≈ trueT. */
+function sample(n: number, trueT: number, seed: number) {
+  const rng = seededRng(seed);
+  const logits = new Float32Array(n * 3).map(() => (rng() - 0.5) * 6);
+  const p = softmaxRows(logits, trueT);
+  const labels = new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rng();
+    labels[i] = u < p[i * 3] ? 0 : u < p[i * 3] + p[i * 3 + 1] ? 1 : 2;
+  }
+  return { logits, labels };
+}
+
+Deno.test("fitTemperature recovers the temperature the labels were drawn with", () => {
+  for (const trueT of [0.5, 1, 2.5]) {
+    const { logits, labels } = sample(20_000, trueT, 11);
+    const t = fitTemperature(logits, labels);
+    assert.ok(Math.abs(t / trueT - 1) < 0.06, `true ${trueT}, fitted ${t}`);
+  }
+});
+
+Deno.test("the fitted temperature is a minimum of the validation NLL", () => {
+  const { logits, labels } = sample(5_000, 1.7, 3);
+  const t = fitTemperature(logits, labels);
+  const best = temperatureNll(logits, labels, t);
+  for (const f of [0.9, 0.99, 1.01, 1.1]) assert.ok(best <= temperatureNll(logits, labels, t * f) + 1e-12);
+});
+
+Deno.test("uninformative logits and empty input give T = 1; mismatched input is refused", () => {
+  assert.equal(fitTemperature(new Float32Array(30).fill(0.3), new Int8Array(10).fill(1)), 1);
+  assert.equal(fitTemperature([], []), 1);
+  assert.throws(() => fitTemperature([1, 2, 3], [0, 1]), RangeError);
+});
+
+Deno.test("log-probabilities calibrate like logits (softmax ignores a per-row constant)", () => {
+  const { logits, labels } = sample(5_000, 2, 5);
+  const a = fitTemperature(logits, labels);
+  const b = fitTemperature(logProbabilities(softmaxRows(logits)), labels);
+  assert.ok(Math.abs(a - b) < 1e-3, `${a} vs ${b}`);
+});
+
+Deno.test("reliability table and ECE by hand", () => {
+  // Two windows at confidence 0.45 (one right), two at 0.85 (both right).
+  const p = [0.45, 0.3, 0.25, 0.25, 0.45, 0.3, 0.85, 0.1, 0.05, 0.05, 0.1, 0.85];
+  const table = reliabilityTable(p, [0, 0, 0, 2], 10);
+  assert.equal(table.length, 10);
+  assert.deepEqual([table[4].count, table[4].accuracy], [2, 0.5]);
+  assert.ok(Math.abs(table[4].confidence - 0.45) < 1e-12);
+  assert.deepEqual([table[8].count, table[8].accuracy], [2, 1]);
+  assert.ok(Number.isNaN(table[0].accuracy));
+  // ECE = ½·|0.5 − 0.45| + ½·|1 − 0.85| = 0.1
+  assert.ok(Math.abs(expectedCalibrationError(table) - 0.1) < 1e-12);
+  // A confidence of exactly 1 lands in the last bin.
+  assert.equal(reliabilityTable([1, 0, 0], [0], 10)[9].count, 1);
+});

@@ -1,0 +1,55 @@
+/**
+ * Which class a prediction names. Argmax of calibrated probabilities says SIDEWAYS almost always on real
+ * candles (it is the commonest class and the model is rarely sure of a move); the prior-corrected rule divides
+ * each probability by its class's training prior first, so a class is named when the model rates it above its
+ * base rate. Pure and dependency-free so `serve`/`predict` can import it as well as `evaluate`.
+ */
+
+export const DECISION_RULES = ["argmax", "prior"] as const;
+export type DecisionRule = typeof DECISION_RULES[number];
+
+const K = 3;
+
+/**
+ * The class index chosen for one probability row (`offset` into a flat [n, 3] array). `priors` (training class
+ * frequencies, summing to 1) is needed for `prior`; a class with prior 0 is never chosen by it. Ties go to the
+ * lower class index, as argmax everywhere else in candlecast.
+ */
+export function decideClass(
+  probabilities: ArrayLike<number>,
+  rule: DecisionRule,
+  priors?: ArrayLike<number>,
+  offset = 0,
+): number {
+  if (rule === "prior" && !priors) throw new Error("the prior decision rule needs the training class priors");
+  let best = -1, bestScore = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const p = probabilities[offset + k];
+    const score = rule === "argmax" ? p : priors![k] > 0 ? p / priors![k] : -Infinity;
+    if (score > bestScore) {
+      best = k;
+      bestScore = score;
+    }
+  }
+  return best < 0 ? 0 : best;
+}
+
+/** The chosen class of every row of [n, 3] probabilities. */
+export function decideClasses(
+  probabilities: ArrayLike<number>,
+  rule: DecisionRule,
+  priors?: ArrayLike<number>,
+): Int8Array {
+  const n = probabilities.length / K;
+  const out = new Int8Array(n);
+  for (let i = 0; i < n; i++) out[i] = decideClass(probabilities, rule, priors, i * K);
+  return out;
+}
+
+/** Class frequencies of a label set (the priors the `prior` rule divides by). */
+export function classPriors(labels: ArrayLike<number>): [number, number, number] {
+  const counts: [number, number, number] = [0, 0, 0];
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  const n = Math.max(labels.length, 1);
+  return [counts[0] / n, counts[1] / n, counts[2] / n];
+}

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { classPriors, decideClass, decideClasses } from "./decision.ts";
+
+Deno.test("argmax names the most probable class, ties to the lower index", () => {
+  assert.equal(decideClass([0.2, 0.5, 0.3], "argmax"), 1);
+  assert.equal(decideClass([0.4, 0.2, 0.4], "argmax"), 0);
+});
+
+Deno.test("the prior rule names the class rated furthest above its base rate", () => {
+  // SIDEWAYS is likeliest, but UP is rated 0.35/0.25 = 1.4× its prior, SIDEWAYS only 0.45/0.5 = 0.9×.
+  const p = [0.2, 0.45, 0.35], priors = [0.25, 0.5, 0.25];
+  assert.equal(decideClass(p, "argmax"), 1);
+  assert.equal(decideClass(p, "prior", priors), 2);
+  // Probabilities equal to the priors carry no information: the first class wins the tie, as in argmax.
+  assert.equal(decideClass(priors, "prior", priors), 0);
+});
+
+Deno.test("a class with prior 0 is never named by the prior rule", () => {
+  assert.equal(decideClass([0.1, 0.2, 0.7], "prior", [0.5, 0.5, 0]), 1);
+});
+
+Deno.test("the prior rule without priors is a programming error", () => {
+  assert.throws(() => decideClass([0.2, 0.5, 0.3], "prior"), /priors/);
+});
+
+Deno.test("decideClasses works row by row; classPriors counts labels", () => {
+  const p = Float32Array.from([0.6, 0.3, 0.1, 0.2, 0.45, 0.35]);
+  assert.deepEqual([...decideClasses(p, "argmax")], [0, 1]);
+  assert.deepEqual([...decideClasses(p, "prior", [0.25, 0.5, 0.25])], [0, 2]);
+  assert.deepEqual(classPriors([0, 1, 1, 2]), [0.25, 0.5, 0.25]);
+});

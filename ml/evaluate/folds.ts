@@ -1,0 +1,99 @@
+/**
+ * Walk-forward folds by calendar time: the last N complete weeks or months of the data are test blocks, each
+ * validated on the block before it and trained on everything earlier. The split module purges `horizon`
+ * windows at every cut, so no training or validation label looks into the block being tested, and no test
+ * label looks into the next block.
+ */
+import type { CandleSeries } from "../../features/index.ts";
+import { medianInterval } from "./backtest.ts";
+
+export const RETRAIN_MODES = ["weekly", "monthly", "none"] as const;
+/**
+ * `monthly`: month blocks, every model trained from scratch before each (issue #7's monthly retrain);
+ * `weekly`: week blocks, trained from scratch before the first and fine-tuned on the new week before each next
+ * one (issue #7's weekly `--incremental`); `none`: month blocks, trained once before the first and never again.
+ */
+export type RetrainMode = typeof RETRAIN_MODES[number];
+
+/** What happens to a model before a fold is tested. */
+export type FoldAction = "fit" | "update" | "keep";
+
+export interface FoldPlan {
+  readonly index: number;
+  /** The test block's name: "2023-11" (month) or "2023-W46" (ISO week). */
+  readonly label: string;
+  /** ms since the epoch, UTC: validation is [validationStart, testStart), test is [testStart, testEnd). */
+  readonly validationStart: number;
+  readonly testStart: number;
+  readonly testEnd: number;
+  readonly action: FoldAction;
+}
+
+export class FoldError extends Error {
+  override name = "FoldError";
+}
+
+const DAY = 24 * 3600 * 1000;
+
+function monthStart(t: number, add = 0): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
+}
+
+/** Monday 00:00 UTC of the ISO week containing t, moved by `add` weeks. */
+function weekStart(t: number, add = 0): number {
+  const day = Math.floor(t / DAY);
+  const weekday = (new Date(day * DAY).getUTCDay() + 6) % 7; // Monday = 0
+  return (day - weekday + 7 * add) * DAY;
+}
+
+function isoWeekLabel(start: number): string {
+  const thursday = new Date(start + 3 * DAY);
+  const year = thursday.getUTCFullYear();
+  const week = Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * DAY)) + 1;
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}
+
+function monthLabel(start: number): string {
+  const d = new Date(start);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}`;
+}
+
+/** The time just after the last candle of the data (its open time plus the usual candle spacing). */
+export function dataEnd(series: readonly CandleSeries[]): number {
+  let end = -Infinity;
+  for (const s of series) {
+    if (s.length === 0) continue;
+    if (s.openTime.some(Number.isNaN)) {
+      throw new FoldError(
+        `${s.symbol}: some candles have no open_time; walk-forward folds are calendar blocks and need it`,
+      );
+    }
+    end = Math.max(end, s.openTime[s.length - 1] + medianInterval(s.openTime));
+  }
+  if (!Number.isFinite(end)) throw new FoldError("the data has no candles with open times");
+  return end;
+}
+
+/** The last `folds` complete calendar blocks before `end`, oldest first. */
+export function planFolds(end: number, folds: number, retrain: RetrainMode): FoldPlan[] {
+  if (!Number.isInteger(folds) || folds < 1) throw new FoldError("the number of folds must be at least 1");
+  const weekly = retrain === "weekly";
+  const start = (t: number, add: number) => weekly ? weekStart(t, add) : monthStart(t, add);
+  // The block that starts at or before `end` is complete only when it also ends by `end`.
+  let lastStart = start(end, 0);
+  if (start(lastStart, 1) > end) lastStart = start(lastStart, -1);
+  const plans: FoldPlan[] = [];
+  for (let k = 0; k < folds; k++) {
+    const testStart = start(lastStart, k - folds + 1);
+    plans.push({
+      index: k,
+      label: weekly ? isoWeekLabel(testStart) : monthLabel(testStart),
+      validationStart: start(testStart, -1),
+      testStart,
+      testEnd: start(testStart, 1),
+      action: k === 0 ? "fit" : retrain === "monthly" ? "fit" : retrain === "weekly" ? "update" : "keep",
+    });
+  }
+  return plans;
+}

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { emptySeries } from "../../features/index.ts";
+import { dataEnd, FoldError, planFolds } from "./folds.ts";
+
+const at = (s: string) => Date.parse(s + "Z");
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+
+Deno.test("monthly folds are the last complete calendar months, each validated on the month before", () => {
+  const plans = planFolds(at("2024-01-01T00:00"), 3, "monthly");
+  assert.deepEqual(plans.map((p) => p.label), ["2023-10", "2023-11", "2023-12"]);
+  assert.deepEqual(plans.map((p) => p.action), ["fit", "fit", "fit"]);
+  assert.equal(day(plans[0].validationStart), "2023-09-01T00:00");
+  assert.equal(day(plans[2].testStart), "2023-12-01T00:00");
+  assert.equal(day(plans[2].testEnd), "2024-01-01T00:00");
+  // A month still running at the end of the data is not a fold.
+  assert.deepEqual(planFolds(at("2023-12-20T05:00"), 1, "monthly").map((p) => p.label), ["2023-11"]);
+});
+
+Deno.test("weekly folds are ISO weeks (Monday 00:00 UTC), fine-tuned after the first", () => {
+  // 2023-12-31 is a Sunday: the week of Monday 2023-12-25 ends at 2024-01-01 00:00.
+  const plans = planFolds(at("2024-01-01T00:00"), 2, "weekly");
+  assert.deepEqual(plans.map((p) => p.label), ["2023-W51", "2023-W52"]);
+  assert.deepEqual(plans.map((p) => p.action), ["fit", "update"]);
+  assert.equal(day(plans[1].testStart), "2023-12-25T00:00");
+  assert.equal(day(plans[1].validationStart), "2023-12-18T00:00");
+  assert.deepEqual(planFolds(at("2024-01-01T00:00"), 2, "none").map((p) => p.action), ["fit", "keep"]);
+});
+
+Deno.test("dataEnd is one candle after the last, and refuses series without open times", () => {
+  const s = emptySeries("X", 3);
+  s.openTime.set([0, 3_600_000, 7_200_000]);
+  assert.equal(dataEnd([s]), 3 * 3_600_000);
+  s.openTime[1] = NaN;
+  assert.throws(() => dataEnd([s]), FoldError);
+  assert.throws(() => planFolds(0, 0, "monthly"), FoldError);
+});

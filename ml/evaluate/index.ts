@@ -1,0 +1,17 @@
+/**
+ * Walk-forward evaluation: folds by time, the model and its baselines in the same folds, calibration
+ * (temperature scaling, reliability, ECE), the prior-corrected decision rule, a block bootstrap and a backtest.
+ */
+export * from "./decision.ts";
+export * from "./calibration.ts";
+export * from "./scores.ts";
+export * from "./bootstrap.ts";
+export * from "./backtest.ts";
+export * from "./folds.ts";
+export * from "./learner.ts";
+export * from "./baseline_learners.ts";
+export * from "./network_learner.ts";
+export * from "./onnx_learner.ts";
+export * from "./model_outputs.ts";
+export * from "./walk_forward.ts";
+export * from "./summary.ts";

@@ -1,0 +1,133 @@
+/**
+ * A tfjs model (transformer_lstm or lightweight_lstm) as a walk-forward learner: trained from scratch by the
+ * shared training loop, fine-tuned on the newest windows for weekly retraining, and calibrated after every
+ * training by a temperature fit on the fold's validation block.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import {
+  classCounts,
+  type ClassVector,
+  type ClassWeighting,
+  classWeights,
+  type Dataset,
+  type LabelledSet,
+  type Scaling,
+  subsetOf,
+} from "../data/index.ts";
+import { buildModel, type ModelConfig } from "../models/index.ts";
+import { softmaxRows } from "../metrics/index.ts";
+import { type BatchProgress, type TrainConfig, trainModel } from "../train/index.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+import { fitTemperature } from "./calibration.ts";
+import { modelOutputs } from "./model_outputs.ts";
+import { type FitReport, type FoldData, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";
+
+export interface NetworkLearnerOptions {
+  /** The learner's name in tables ("transformer_lstm", "lightweight_lstm"). */
+  readonly name: string;
+  /** Architecture for training from scratch (a pretrained learner without it cannot `fit`). */
+  readonly modelConfig?: ModelConfig;
+  readonly train: Omit<TrainConfig, "classWeights">;
+  readonly classWeighting: ClassWeighting;
+  /** Standardised inputs are clipped to ±clip (the checkpoint's own clip for a pretrained model). */
+  readonly clip: number;
+  readonly log?: (line: string) => void;
+  readonly progress?: BatchProgress;
+  readonly signal?: AbortSignal;
+}
+
+/** The training windows whose label candle opens at or after `since` (the data new since the last training). */
+export function windowsLabelledSince(set: LabelledSet, horizon: number, since: number): LabelledSet {
+  const picks: number[] = [];
+  for (let i = 0; i < set.size; i++) {
+    const s = set.series[set.seriesIndex[i]];
+    if (s.openTime[set.ends[i] + horizon] >= since) picks.push(i);
+  }
+  return {
+    ...subsetOf(set, picks),
+    labels: Int8Array.from(picks, (i) => set.labels[i]),
+    returns: Float64Array.from(picks, (i) => set.returns[i]),
+  };
+}
+
+export class NetworkLearner implements Learner {
+  readonly name: string;
+  readonly pretrained: boolean;
+  #model: tf.LayersModel | null;
+  #scaling: Scaling | null;
+  #temperature: number;
+  #classWeights: ClassVector | null = null;
+
+  constructor(
+    readonly opts: NetworkLearnerOptions,
+    pretrained?: { model: tf.LayersModel; preprocessor: Preprocessor },
+  ) {
+    this.name = opts.name;
+    this.pretrained = pretrained !== undefined;
+    this.#model = pretrained?.model ?? null;
+    const p = pretrained?.preprocessor;
+    this.#scaling = p ? { scaler: p.scaler, clip: p.clip, returnScale: p.returnScale } : null;
+    this.#temperature = p?.temperature ?? 1;
+  }
+
+  #log(fold: FoldData): ((line: string) => void) | undefined {
+    const log = this.opts.log;
+    return log && ((line) => log(`  [${fold.plan.label} ${this.name}] ${line}`));
+  }
+
+  async #train(data: Dataset, scaling: Scaling, fold: FoldData, started: number): Promise<FitReport> {
+    const config: TrainConfig = { ...this.opts.train, classWeights: this.#classWeights! };
+    const result = await trainModel(this.#model!, data, scaling, config, {
+      log: this.#log(fold),
+      progress: this.opts.progress,
+      signal: this.opts.signal,
+    });
+    if (result.bestEpoch === null) throw new LearnerError(`${this.name}: training stopped before it began`);
+    const validation = await modelOutputs(this.#model!, fold.dataset.validation, fold.dataset, scaling);
+    this.#temperature = fitTemperature(validation.logits, fold.dataset.validation.labels);
+    return {
+      seconds: (performance.now() - started) / 1000,
+      trainWindows: data.train.size,
+      temperature: this.#temperature,
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      stopReason: result.stopReason,
+    };
+  }
+
+  async fit(fold: FoldData): Promise<FitReport> {
+    if (!this.opts.modelConfig) {
+      throw new LearnerError(`${this.name}: training from scratch needs the model's architecture`);
+    }
+    const started = performance.now();
+    this.#model?.dispose();
+    this.#model = buildModel(this.opts.modelConfig, this.opts.train.seed);
+    this.#scaling = fold.scaling;
+    this.#classWeights = classWeights(fold.dataset.trainClassCounts, this.opts.classWeighting);
+    return await this.#train(fold.dataset, fold.scaling, fold, started);
+  }
+
+  async update(fold: FoldData): Promise<FitReport> {
+    if (!this.#model || !this.#scaling) throw new LearnerError(`${this.name}: update before fit`);
+    const started = performance.now();
+    const train = windowsLabelledSince(fold.dataset.train, fold.dataset.horizon, fold.newSince);
+    if (train.size === 0) {
+      return { seconds: 0, trainWindows: 0, temperature: this.#temperature };
+    }
+    // A checkpoint fine-tuned for the first time weighs classes by the fold's history, as `train` would have.
+    this.#classWeights ??= classWeights(fold.dataset.trainClassCounts, this.opts.classWeighting);
+    const data: Dataset = { ...fold.dataset, train, trainClassCounts: classCounts(train.labels) };
+    return await this.#train(data, this.#scaling, fold, started);
+  }
+
+  async predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
+    if (!this.#model || !this.#scaling) throw new LearnerError(`${this.name}: predict before fit`);
+    const out = await modelOutputs(this.#model, set, fold.dataset, this.#scaling);
+    return { probabilities: softmaxRows(out.logits, this.#temperature), returns: out.returns };
+  }
+
+  dispose(): void {
+    this.#model?.dispose();
+    this.#model = null;
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * From walk-forward outcomes to the numbers users read: scores per fold and pooled over all folds for the model
+ * and every baseline, the best baseline (lowest pooled log-loss), a block-bootstrap interval for the model's
+ * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
+ */
+import type { CandleSeries } from "../../features/index.ts";
+import { argmax3 } from "../metrics/index.ts";
+import type { EpochRecord, StopReason } from "../train/index.ts";
+import {
+  type Backtest,
+  backtest,
+  type BacktestOptions,
+  type BacktestSummary,
+  buyAndHold,
+  medianInterval,
+  type SymbolSignals,
+  YEAR_MS,
+} from "./backtest.ts";
+import { blockBootstrap, type BootstrapResult, timeBlocks } from "./bootstrap.ts";
+import type { FoldAction, RetrainMode } from "./folds.ts";
+import { CONFIDENCE_THRESHOLDS, type PredictionSet, scorePredictions, type Scores } from "./scores.ts";
+import type { FoldOutcome } from "./walk_forward.ts";
+
+/** Bootstrap blocks: this many candles of time (4 days of 1h candles), all symbols together. */
+export const BOOTSTRAP_BLOCK_CANDLES = 96;
+
+export interface SummaryOptions {
+  /** The learner under evaluation; every other learner is a baseline. */
+  readonly model: string;
+  readonly horizon: number;
+  /** Backtest: enter above this probability (the equity curves use it). */
+  readonly threshold: number;
+  readonly fee: number;
+  readonly short: boolean;
+  readonly seed: number;
+  readonly resamples?: number;
+}
+
+export interface FitSummary {
+  readonly seconds: number;
+  readonly train_windows: number;
+  readonly temperature?: number;
+  readonly best_epoch?: number | null;
+  readonly stop_reason?: StopReason;
+  readonly history?: readonly EpochRecord[];
+}
+
+export interface FoldResult {
+  readonly index: number;
+  readonly label: string;
+  readonly validation_start: string;
+  readonly test_start: string;
+  readonly test_end: string;
+  readonly action: FoldAction;
+  readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly scores: Readonly<Record<string, Scores>>;
+  readonly fits: Readonly<Record<string, FitSummary | null>>;
+  readonly priors: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface Curve {
+  readonly times: readonly number[];
+  readonly equity: readonly number[];
+}
+
+export interface BacktestRow {
+  readonly threshold: number;
+  readonly model: BacktestSummary;
+  readonly baseline: BacktestSummary;
+}
+
+export interface BacktestReport {
+  readonly fee: number;
+  readonly short: boolean;
+  readonly horizon: number;
+  /** The threshold of the equity curves. */
+  readonly threshold: number;
+  readonly rows: readonly BacktestRow[];
+  readonly buy_and_hold: BacktestSummary;
+  readonly curves: { readonly model: Curve; readonly baseline: Curve; readonly buy_and_hold: Curve };
+}
+
+export interface Verdict {
+  /** "better", "worse" or "no clear difference", from the bootstrap interval. */
+  readonly log_loss: string;
+  readonly macro_f1: string;
+  readonly lines: readonly string[];
+}
+
+export interface EvaluationSummary {
+  readonly model: string;
+  readonly baselines: readonly string[];
+  readonly best_baseline: string;
+  readonly symbols: readonly string[];
+  readonly windows: number;
+  readonly folds: readonly FoldResult[];
+  /** Every fold's test windows pooled. */
+  readonly overall: Readonly<Record<string, Scores>>;
+  readonly bootstrap: BootstrapResult & { readonly baseline: string; readonly block_candles: number };
+  readonly backtest: BacktestReport;
+  readonly verdict: Verdict;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function pool(outcomes: readonly FoldOutcome[], name: string): PredictionSet {
+  const parts = outcomes.map((o) => o.predictions[name]);
+  const n = parts.reduce((s, p) => s + p.returns.length, 0);
+  const probabilities = new Float32Array(n * 3),
+    returns = new Float64Array(n),
+    priorClasses = new Int8Array(n);
+  const ruled = parts.some((p) => p.classes !== undefined);
+  const classes = ruled ? new Int8Array(n) : undefined;
+  let at = 0;
+  for (const p of parts) {
+    const m = p.returns.length;
+    probabilities.set(p.probabilities, at * 3);
+    returns.set(p.returns, at);
+    priorClasses.set(p.priorClasses, at);
+    if (classes) {
+      for (let i = 0; i < m; i++) {
+        classes[at + i] = p.classes ? p.classes[i] : argmax3(p.probabilities, i * 3);
+      }
+    }
+    at += m;
+  }
+  return { probabilities, returns, priorClasses, classes };
+}
+
+function concat<T extends Int8Array | Int32Array | Float64Array>(
+  parts: readonly T[],
+  make: (n: number) => T,
+): T {
+  const out = make(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p as never, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function namedClasses(p: PredictionSet): Int8Array {
+  return p.classes ?? Int8Array.from({ length: p.returns.length }, (_, i) => argmax3(p.probabilities, i * 3));
+}
+
+/** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */
+function signalsOf(
+  series: readonly CandleSeries[],
+  seriesIndex: Int32Array,
+  ends: Int32Array,
+  p: PredictionSet,
+): SymbolSignals[] {
+  return series.map((s, k) => {
+    const rows = [];
+    for (let i = 0; i < ends.length; i++) if (seriesIndex[i] === k) rows.push(i);
+    rows.sort((a, b) => ends[a] - ends[b]);
+    return {
+      symbol: s.symbol,
+      openTime: s.openTime,
+      close: s.close,
+      ends: Int32Array.from(rows, (i) => ends[i]),
+      pUp: Float64Array.from(rows, (i) => p.probabilities[i * 3 + 2]),
+      pDown: Float64Array.from(rows, (i) => p.probabilities[i * 3]),
+    };
+  }).filter((s) => s.ends.length > 0);
+}
+
+/** At most `points` points of a curve (every k-th, always keeping the last), as plain arrays for JSON. */
+export function thinCurve(b: Backtest, points = 800): Curve {
+  const { times, equity } = b.curve;
+  const step = Math.max(1, Math.ceil(times.length / points));
+  const t: number[] = [], e: number[] = [];
+  for (let i = 0; i < times.length; i += step) {
+    t.push(times[i]);
+    e.push(equity[i]);
+  }
+  if (times.length > 0 && (times.length - 1) % step !== 0) {
+    t.push(times[times.length - 1]);
+    e.push(equity[equity.length - 1]);
+  }
+  return { times: t, equity: e };
+}
+
+function judge(low: number, high: number, betterBelow: boolean): string {
+  if (betterBelow ? high < 0 : low > 0) return "better";
+  if (betterBelow ? low > 0 : high < 0) return "worse";
+  return "no clear difference";
+}
+
+const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
+const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
+
+function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
+  const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
+  const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
+  const logLoss = judge(ll.low, ll.high, true), macroF1 = judge(f1.low, f1.high, false);
+  const level = `${Math.round(100 * s.bootstrap.level)} %`;
+  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
+  const lines = [
+    `${s.model} log-loss ${m.log_loss.toFixed(4)} vs ${s.best_baseline} ${b.log_loss.toFixed(4)}: ` +
+    `difference ${signed(ll.estimate)} (${level} interval ${signed(ll.low)} … ${
+      signed(ll.high)
+    }) — ${logLoss}.`,
+    `${s.model} macro-F1 ${m.macro_f1.toFixed(4)} vs ${s.best_baseline} ${b.macro_f1.toFixed(4)}: ` +
+    `difference ${signed(f1.estimate)} (${level} interval ${signed(f1.low)} … ${
+      signed(f1.high)
+    }) — ${macroF1}.`,
+    logLoss === "better" && macroF1 !== "worse"
+      ? `The model beats the best baseline on log-loss over these ${s.folds.length} folds.`
+      : `The model does not beat the best baseline (${s.best_baseline}) over these ${s.folds.length} folds.`,
+  ];
+  if (row) {
+    lines.push(
+      `Backtest (P > ${s.backtest.threshold}, ${100 * s.backtest.fee} % fee per side${
+        s.backtest.short ? ", shorts on" : ", long only"
+      }): model ${pct(row.model.total_return)} in ${row.model.trades} trades, ` +
+        `${s.best_baseline} ${pct(row.baseline.total_return)} in ${row.baseline.trades} trades, ` +
+        `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`,
+    );
+  }
+  return { log_loss: logLoss, macro_f1: macroF1, lines };
+}
+
+export function summarize(
+  series: readonly CandleSeries[],
+  outcomes: readonly FoldOutcome[],
+  opts: SummaryOptions,
+): EvaluationSummary {
+  if (outcomes.length === 0) throw new Error("no folds were evaluated");
+  const names = Object.keys(outcomes[0].predictions);
+  const baselines = names.filter((n) => n !== opts.model);
+  const folds: FoldResult[] = outcomes.map((o) => ({
+    index: o.plan.index,
+    label: o.plan.label,
+    validation_start: iso(o.plan.validationStart),
+    test_start: iso(o.plan.testStart),
+    test_end: iso(o.plan.testEnd),
+    action: o.plan.action,
+    windows: o.windows,
+    scores: Object.fromEntries(names.map((n) => [n, scorePredictions(o.test, o.predictions[n])])),
+    fits: Object.fromEntries(names.map((n) => {
+      const f = o.fits[n];
+      return [
+        n,
+        f && {
+          seconds: f.seconds,
+          train_windows: f.trainWindows,
+          temperature: f.temperature,
+          best_epoch: f.bestEpoch,
+          stop_reason: f.stopReason,
+          history: f.history,
+        },
+      ];
+    })),
+    priors: o.priors,
+  }));
+  const truth = {
+    labels: concat(outcomes.map((o) => o.test.labels), (n) => new Int8Array(n)),
+    returns: concat(outcomes.map((o) => o.test.returns), (n) => new Float64Array(n)),
+  };
+  const seriesIndex = concat(outcomes.map((o) => o.test.seriesIndex), (n) => new Int32Array(n));
+  const ends = concat(outcomes.map((o) => o.test.ends), (n) => new Int32Array(n));
+  const times = concat(outcomes.map((o) => o.test.times), (n) => new Float64Array(n));
+  const pooled = Object.fromEntries(names.map((n) => [n, pool(outcomes, n)]));
+  const overall = Object.fromEntries(names.map((n) => [n, scorePredictions(truth, pooled[n])]));
+  const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
+
+  const interval = Math.min(...series.map((s) => medianInterval(s.openTime)).filter(Number.isFinite));
+  const bootstrap = blockBootstrap(
+    truth.labels,
+    { probabilities: pooled[opts.model].probabilities, classes: namedClasses(pooled[opts.model]) },
+    { probabilities: pooled[best].probabilities, classes: namedClasses(pooled[best]) },
+    timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval),
+    { seed: opts.seed, resamples: opts.resamples },
+  );
+
+  const trade = (threshold: number): BacktestOptions => ({
+    threshold,
+    horizon: opts.horizon,
+    fee: opts.fee,
+    short: opts.short,
+    periodsPerYear: YEAR_MS / interval,
+  });
+  const modelSignals = signalsOf(series, seriesIndex, ends, pooled[opts.model]);
+  const baselineSignals = signalsOf(series, seriesIndex, ends, pooled[best]);
+  const thresholds = [...new Set([...CONFIDENCE_THRESHOLDS, opts.threshold])].sort((a, b) => a - b);
+  const rows = thresholds.map((threshold) => ({
+    threshold,
+    model: backtest(modelSignals, trade(threshold)),
+    baseline: backtest(baselineSignals, trade(threshold)),
+  }));
+  const hold = buyAndHold(modelSignals, trade(opts.threshold));
+  const chosen = rows.find((r) => r.threshold === opts.threshold)!;
+
+  const summary = {
+    model: opts.model,
+    baselines,
+    best_baseline: best,
+    symbols: series.map((s) => s.symbol),
+    windows: truth.labels.length,
+    folds,
+    overall,
+    bootstrap: { ...bootstrap, baseline: best, block_candles: BOOTSTRAP_BLOCK_CANDLES },
+    backtest: {
+      fee: opts.fee,
+      short: opts.short,
+      horizon: opts.horizon,
+      threshold: opts.threshold,
+      rows: rows.map((r) => ({
+        threshold: r.threshold,
+        model: r.model.summary,
+        baseline: r.baseline.summary,
+      })),
+      buy_and_hold: hold.summary,
+      curves: {
+        model: thinCurve(chosen.model),
+        baseline: thinCurve(chosen.baseline),
+        buy_and_hold: thinCurve(hold),
+      },
+    },
+  };
+  return { ...summary, verdict: verdictOf(summary) };
+}
+
+/** Settings that produced an evaluation, recorded beside it. */
+export interface EvaluationSettings {
+  readonly data: string;
+  readonly checkpoint: string | null;
+  readonly model: string;
+  readonly retrain: RetrainMode;
+  readonly folds: number;
+  readonly [key: string]: unknown;
+}

@@ -1,0 +1,153 @@
+/**
+ * The walk-forward loop: for each fold, cut every symbol at the fold's end, split it by the fold's dates (the
+ * data module purges `horizon` windows at each cut and fits the scaler on the training part only), bring each
+ * learner up to date as the retrain mode says, and keep every learner's test predictions next to the truth.
+ */
+import { type CandleSeries, sliceSeries } from "../../features/index.ts";
+import {
+  type ClassVector,
+  type Dataset,
+  DatasetError,
+  prepareDataset,
+  SplitError,
+  type WindowShape,
+} from "../data/index.ts";
+import { decideClasses } from "./decision.ts";
+import { FoldError, type FoldPlan } from "./folds.ts";
+import type { FitReport, FoldData, Learner } from "./learner.ts";
+import type { PredictionSet, Truth } from "./scores.ts";
+
+export interface WalkForwardOptions {
+  readonly shape: WindowShape;
+  /** Standardised inputs are clipped to ±clip. */
+  readonly clip: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface FoldTest extends Truth {
+  /** Per window: index into the series list, last-candle index, and that candle's open time. */
+  readonly seriesIndex: Int32Array;
+  readonly ends: Int32Array;
+  readonly times: Float64Array;
+}
+
+export interface FoldOutcome {
+  readonly plan: FoldPlan;
+  readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly test: FoldTest;
+  /** Per learner, in the learners' order. */
+  readonly predictions: Readonly<Record<string, PredictionSet>>;
+  /** What each learner did before this fold (null: kept as it was). */
+  readonly fits: Readonly<Record<string, FitReport | null>>;
+  /** The class priors each learner's prior-corrected rule divided by. */
+  readonly priors: Readonly<Record<string, ClassVector>>;
+}
+
+function firstAtOrAfter(openTime: Float64Array, time: number): number {
+  let lo = 0, hi = openTime.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (openTime[mid] < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function priorsOf(counts: ClassVector): ClassVector {
+  const n = Math.max(counts[0] + counts[1] + counts[2], 1);
+  return [counts[0] / n, counts[1] / n, counts[2] / n];
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function foldDataset(series: readonly CandleSeries[], plan: FoldPlan, opts: WalkForwardOptions): Dataset {
+  const cut = series.map((s) => sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd)));
+  try {
+    return prepareDataset(cut, {
+      ...opts.shape,
+      split: { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart },
+    });
+  } catch (error) {
+    if (error instanceof DatasetError || error instanceof SplitError) {
+      throw new FoldError(
+        `fold ${plan.label} (validation from ${day(plan.validationStart)}, test ${day(plan.testStart)} … ` +
+          `${day(plan.testEnd)}): ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}
+
+export async function walkForward(
+  series: readonly CandleSeries[],
+  plans: readonly FoldPlan[],
+  learners: readonly Learner[],
+  opts: WalkForwardOptions,
+): Promise<FoldOutcome[]> {
+  const outcomes: FoldOutcome[] = [];
+  const priors = new Map<string, ClassVector>();
+  let previousTrainingEnd = -Infinity;
+  for (const plan of plans) {
+    const dataset = foldDataset(series, plan, opts);
+    const fold: FoldData = {
+      plan,
+      dataset,
+      scaling: { scaler: dataset.scaler, clip: opts.clip, returnScale: dataset.returnScale },
+      newSince: previousTrainingEnd,
+    };
+    opts.log?.(
+      `fold ${plan.index + 1}/${plans.length} ${plan.label}: train ${
+        dataset.train.size.toLocaleString("en-US")
+      }, ` +
+        `validation ${dataset.validation.size.toLocaleString("en-US")}, test ${
+          dataset.test.size.toLocaleString("en-US")
+        } windows`,
+    );
+    const fits: Record<string, FitReport | null> = {};
+    const predictions: Record<string, PredictionSet> = {};
+    const foldPriors: Record<string, ClassVector> = {};
+    const trainPriors = priorsOf(dataset.trainClassCounts);
+    for (const learner of learners) {
+      const action = plan.index === 0 && learner.pretrained ? "keep" : plan.action;
+      fits[learner.name] = action === "fit"
+        ? await learner.fit(fold)
+        : action === "update"
+        ? await learner.update(fold)
+        : null;
+      if (action !== "keep" || !priors.has(learner.name)) priors.set(learner.name, trainPriors);
+      const out = await learner.predict(dataset.test, fold);
+      foldPriors[learner.name] = priors.get(learner.name)!;
+      predictions[learner.name] = {
+        ...out,
+        priorClasses: decideClasses(out.probabilities, "prior", foldPriors[learner.name]),
+      };
+      const fit = fits[learner.name];
+      if (fit) {
+        opts.log?.(
+          `  ${learner.name}: ${action === "fit" ? "trained" : "fine-tuned"} on ${
+            fit.trainWindows.toLocaleString("en-US")
+          } windows in ${fit.seconds.toFixed(1)} s` +
+            (fit.temperature !== undefined ? `, temperature ${fit.temperature.toFixed(3)}` : ""),
+        );
+      }
+    }
+    // Everything labelled before this fold's validation block was available for training by now.
+    previousTrainingEnd = plan.validationStart;
+    const test = dataset.test;
+    outcomes.push({
+      plan,
+      windows: { train: dataset.train.size, validation: dataset.validation.size, test: test.size },
+      test: {
+        labels: test.labels,
+        returns: test.returns,
+        seriesIndex: test.seriesIndex,
+        ends: test.ends,
+        times: Float64Array.from(test.ends, (t, i) => test.series[test.seriesIndex[i]].openTime[t]),
+      },
+      predictions,
+      fits,
+      priors: foldPriors,
+    });
+  }
+  return outcomes;
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { type CandleSeries, sliceSeries } from "../../features/index.ts";
+import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { initBackend } from "../backend.ts";
+import { defaultModelConfig } from "../models/index.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../train/index.ts";
+import { baselineLearners } from "./baseline_learners.ts";
+import { dataEnd, planFolds } from "./folds.ts";
+import { NetworkLearner } from "./network_learner.ts";
+import { summarize } from "./summary.ts";
+import { walkForward } from "./walk_forward.ts";
+
+const LOOKBACK = 12, HORIZON = 4;
+const shape = {
+  lookback: LOOKBACK,
+  horizon: HORIZON,
+  labelRule: { kind: "volatility", multiplier: 0.5 },
+} as const;
+
+/** ~10 weeks of two real symbols ending on a Sunday night, so the last weeks are complete. */
+async function smallSeries(): Promise<CandleSeries[]> {
+  const start = Date.parse("2023-06-05T00:00Z"), end = Date.parse("2023-08-14T00:00Z");
+  return await Promise.all(["BTCUSDT", "ETHUSDT"].map(async (symbol) => {
+    const s = await loadRealSeries(symbol);
+    const i0 = s.openTime.findIndex((t) => t >= start), i1 = s.openTime.findIndex((t) => t >= end);
+    return sliceSeries(s, i0, i1);
+  }));
+}
+
+function tinyNetwork(seed: number) {
+  return new NetworkLearner({
+    name: "lightweight_lstm",
+    modelConfig: { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 },
+    train: {
+      ...DEFAULT_TRAIN_CONFIG,
+      epochs: 1,
+      batchSize: 32,
+      learningRate: 0.01,
+      warmupSteps: 2,
+      maxWindowsPerEpoch: 128,
+      maxValidationWindows: 128,
+      seed,
+    },
+    classWeighting: "balanced",
+    clip: 10,
+  });
+}
+
+Deno.test({
+  name:
+    "walk-forward: weekly folds purge the horizon at every cut and score every learner on the same windows",
+  ignore: !haveRealData(),
+  async fn() {
+    await initBackend("wasm");
+    const series = await smallSeries();
+    const plans = planFolds(dataEnd(series), 2, "weekly");
+    assert.deepEqual(plans.map((p) => p.label), ["2023-W31", "2023-W32"]);
+    const network = tinyNetwork(3);
+    const learners = [network, ...baselineLearners({ seed: 1, maxTrainWindows: 2_000 })];
+    const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
+    network.dispose();
+
+    for (const o of outcomes) {
+      const { plan, test } = o;
+      assert.ok(test.labels.length > 0);
+      for (let i = 0; i < test.labels.length; i++) {
+        const s = series[test.seriesIndex[i]];
+        assert.ok(s.openTime[test.ends[i]] >= plan.testStart, "a test window starts before its block");
+        assert.ok(
+          s.openTime[test.ends[i] + HORIZON] < plan.testEnd,
+          "a test label looks into the next block",
+        );
+      }
+      for (const name of ["lightweight_lstm", "majority", "persistence", "logistic_regression"]) {
+        assert.equal(o.predictions[name].probabilities.length, test.labels.length * 3);
+        assert.equal(o.predictions[name].priorClasses.length, test.labels.length);
+        assert.ok(Math.abs(o.priors[name].reduce((a, b) => a + b, 0) - 1) < 1e-9);
+      }
+      // 7 days × 24 candles − the horizon purged at the block's end, per symbol.
+      assert.equal(test.labels.length, 2 * (7 * 24 - HORIZON));
+    }
+    // The second fold fine-tunes on the newly labelled week only; the baselines refit on everything.
+    const [first, second] = outcomes;
+    assert.equal(first.fits.lightweight_lstm!.trainWindows, first.windows.train);
+    assert.ok(second.fits.lightweight_lstm!.trainWindows < second.windows.train / 3);
+    assert.ok(second.fits.lightweight_lstm!.trainWindows > 0);
+    assert.ok(first.fits.lightweight_lstm!.temperature! > 0);
+
+    const summary = summarize(series, outcomes, {
+      model: "lightweight_lstm",
+      horizon: HORIZON,
+      threshold: 0.4,
+      fee: 0.001,
+      short: false,
+      seed: 1,
+      resamples: 100,
+    });
+    assert.deepEqual(summary.baselines, ["majority", "persistence", "logistic_regression"]);
+    assert.ok(summary.baselines.includes(summary.best_baseline));
+    assert.equal(summary.windows, first.test.labels.length + second.test.labels.length);
+    assert.equal(summary.overall.majority.metrics.windows, summary.windows);
+    assert.ok(Number.isFinite(summary.bootstrap.log_loss_diff.low));
+    assert.equal(summary.backtest.rows.length, 4);
+    assert.ok(summary.backtest.curves.buy_and_hold.equity.length > 100);
+    assert.equal(summary.verdict.lines.length, 4);
+    // JSON-safe: no typed arrays left inside.
+    assert.doesNotThrow(() => JSON.parse(JSON.stringify(summary)).backtest.curves.model.equity.at(-1));
+  },
+});
+
+Deno.test({
+  name: "walk-forward: a fold without training data fails with the fold named",
+  ignore: !haveRealData(),
+  async fn() {
+    const series = await smallSeries();
+    const plans = planFolds(dataEnd(series), 10, "weekly");
+    await assert.rejects(
+      () => walkForward(series, plans, baselineLearners({ seed: 1 }), { shape, clip: 10 }),
+      /fold 2023-W23.*training split has no windows/,
+    );
+  },
+});

@@ -4,7 +4,7 @@
  * straight through. Every shape keeps the batch dimension dynamic: reshapes copy it with 0.
  */
 import type { GraphBuilder } from "./graph.ts";
-import { add, layerNorm, matMul, mul, reshape, softmax, transpose } from "./ops.ts";
+import { add, layerNorm, matMul, reshape, softmax, transpose } from "./ops.ts";
 
 export interface DenseWeights {
   /** [in, out] */
@@ -50,46 +50,50 @@ export interface AttentionShape {
   readonly heads: number;
   /** Model width d (split into heads of d/heads). */
   readonly dModel: number;
-  /** Width of the query/key/value inputs (d unless the caller projects from another width). */
+  /** Width of the input x. */
   readonly inputSize: number;
-  readonly queryLength: number;
-  readonly keyLength: number;
+  /** Timesteps T (fixed: the graph's lookback). */
+  readonly steps: number;
+}
+
+/** Keras-layout kernels side by side: [in, d] × 3 → [in, 3d] (bias likewise), the first scaled by `scale`. */
+function packQkv(w: AttentionWeights, inputSize: number, d: number, scale: number): DenseWeights {
+  const kernel = new Float32Array(inputSize * 3 * d);
+  const bias = new Float32Array(3 * d);
+  [w.query, w.key, w.value].forEach((p, n) => {
+    const f = n === 0 ? scale : 1;
+    for (let i = 0; i < inputSize; i++) {
+      for (let j = 0; j < d; j++) kernel[i * 3 * d + n * d + j] = p.kernel[i * d + j] * f;
+    }
+    for (let j = 0; p.bias && j < d; j++) bias[n * d + j] = p.bias[j] * f;
+  });
+  return { kernel, bias };
 }
 
 /**
- * Multi-head attention: q, k, v projections, split into heads, softmax(q·kᵀ/√dk)·v, merge, output projection.
- * `query` is [batch, lq, in], `memory` [batch, lk, in]. Returns the projected context [batch, lq, d] and the
- * attention weights [batch, heads, lq, lk].
+ * Multi-head self-attention: softmax(q·kᵀ/√dk)·v per head, heads merged, output projection. q, k and v come
+ * from one [in, 3d] projection (the 1/√dk folded into q's weights, where tfjs applies it too) and one
+ * transpose to [3, batch, heads, T, dk]: a third of the nodes of three separate projections, which matters
+ * at batch 1 where ONNX Runtime's per-node cost rivals the arithmetic.
+ * x is [batch, T, in]. Returns the projected context [batch, T, d] and the weights [1, batch, heads, T, T].
  */
-export function multiHeadAttention(
+export function selfAttention(
   g: GraphBuilder,
-  query: string,
-  memory: string,
+  x: string,
   w: AttentionWeights,
   s: AttentionShape,
 ): { output: string; weights: string } {
-  const dk = s.dModel / s.heads;
-  if (!Number.isInteger(dk)) {
-    throw new Error(`attention: d_model ${s.dModel} is not divisible by ${s.heads} heads`);
-  }
-  const heads = (x: string, length: number, perm: readonly number[]) =>
-    transpose(g, reshape(g, x, [0, length, s.heads, dk]), perm);
-  const q = g.scoped(
-    "query",
-    () => heads(dense(g, query, w.query, s.inputSize, s.dModel), s.queryLength, [0, 2, 1, 3]),
+  const d = s.dModel;
+  const dk = d / s.heads;
+  if (!Number.isInteger(dk)) throw new Error(`attention: d_model ${d} is not divisible by ${s.heads} heads`);
+  const qkv = g.scoped(
+    "qkv",
+    () => dense(g, x, packQkv(w, s.inputSize, d, 1 / Math.sqrt(dk)), s.inputSize, 3 * d),
   );
-  // Keys go straight to [batch, heads, dk, lk], so the score product needs no separate transpose.
-  const k = g.scoped(
-    "key",
-    () => heads(dense(g, memory, w.key, s.inputSize, s.dModel), s.keyLength, [0, 2, 3, 1]),
-  );
-  const v = g.scoped(
-    "value",
-    () => heads(dense(g, memory, w.value, s.inputSize, s.dModel), s.keyLength, [0, 2, 1, 3]),
-  );
-  const scores = mul(g, matMul(g, q, k), g.floats("scale", [1 / Math.sqrt(dk)], []));
-  const weights = softmax(g, scores, -1);
-  const context = reshape(g, transpose(g, matMul(g, weights, v), [0, 2, 1, 3]), [0, s.queryLength, s.dModel]);
-  const output = g.scoped("output", () => dense(g, context, w.output, s.dModel, s.dModel));
+  const heads = transpose(g, reshape(g, qkv, [0, s.steps, 3, s.heads, dk]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = g.node("Split", [heads], { outputs: 3, attrs: { axis: { int: 0 } } });
+  const weights = softmax(g, matMul(g, q, transpose(g, k, [0, 1, 2, 4, 3])), -1);
+  const context = reshape(g, transpose(g, matMul(g, weights, v), [0, 1, 3, 2, 4]), [-1, s.steps, d]);
+  const output = g.scoped("output", () => dense(g, context, w.output, d, d));
   return { output, weights };
 }

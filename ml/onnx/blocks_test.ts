@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import {
-  type AttentionWeights,
-  dense,
-  type DenseWeights,
-  layerNormBlock,
-  multiHeadAttention,
-} from "./blocks.ts";
+import { type AttentionWeights, dense, type DenseWeights, layerNormBlock, selfAttention } from "./blocks.ts";
 import { encodeModel, GraphBuilder } from "./graph.ts";
 import { identity } from "./ops.ts";
 import { attentionReference, denseReference, layerNormReference } from "./reference.ts";
@@ -63,16 +57,10 @@ Deno.test("multi-head self-attention keeps the batch dynamic and equals the plai
   };
   const g = new GraphBuilder("mha");
   const x = g.input("input", "float32", ["batch", L, D]);
-  const mha = multiHeadAttention(g, x, x, w, {
-    heads,
-    dModel: D,
-    inputSize: D,
-    queryLength: L,
-    keyLength: L,
-  });
+  const mha = selfAttention(g, x, w, { heads, dModel: D, inputSize: D, steps: L });
   const bytes = model(g, {
     out: { value: mha.output, dims: ["batch", L, D] },
-    weights: { value: mha.weights, dims: ["batch", heads, L, L] },
+    weights: { value: mha.weights, dims: [1, "batch", heads, L, L] },
   });
   for (const batch of [1, 5]) {
     const input = pseudoRandom(batch * L * D, batch, 1.5);

@@ -1,15 +1,76 @@
+/**
+ * `candlecast train`: flags → TrainOptions (parsed once) → `runTraining`. Ctrl-C stops after the current
+ * batch and keeps the best weights so far as a new, unpromoted version; a second Ctrl-C quits at once.
+ */
 import { Command, Option } from "commander";
-import { notBuilt } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
+import { parseFlags } from "./flags.ts";
+import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
+import { runTraining } from "./train/run.ts";
+import { terminalProgress } from "../ml/train/index.ts";
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+
+async function train(command: Command): Promise<void> {
+  const opts = parseFlags("train", TrainFlagsSchema, command.opts());
+  if (opts.incremental) {
+    const given = SHAPE_FLAGS.filter((key) => command.getOptionValueSource(key) === "cli");
+    if (given.length > 0) {
+      throw new UsageError(
+        `--${kebab(given[0])} cannot be combined with --incremental`,
+        "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
+      );
+    }
+  }
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) {
+      console.error("\ncandlecast: stopped without saving; checkpoints/current is untouched");
+      Deno.exit(130);
+    }
+    stop.abort();
+    console.error(
+      "\nstopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
+    );
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    const outcome = await runTraining(opts, {
+      out: (line) => console.log(line),
+      progress: terminalProgress(),
+      signal: stop.signal,
+    });
+    if (outcome.onnxError) {
+      throw new CommandError(
+        `the ONNX export failed (${outcome.onnxError.message}); ${outcome.version} was saved without ` +
+          "model.onnx and not promoted",
+        `retry with 'candlecast export --checkpoint ${outcome.dir} --output ${outcome.dir}/model.onnx'`,
+      );
+    }
+    if (outcome.interrupted) {
+      throw new CommandError(
+        `training was interrupted; the best weights so far are saved as ${outcome.version} (not promoted)`,
+        `serve it with 'candlecast models promote ${outcome.version}'`,
+      );
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
 
 export function trainCommand(): Command {
-  return new Command("train")
+  const command = new Command("train")
     .summary("train a model on a training CSV into a new checkpoint version")
+    .description(
+      "Trains on a training CSV (from 'candlecast collect'): each symbol is split by time into train,\n" +
+        "validation and test (70/15/15, or --split-dates), with `horizon` candles dropped at each cut. The\n" +
+        "scaler and class weights come from the training split only. The result is a new version\n" +
+        "checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current' moves to it unless --no-promote.",
+    )
     .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
     .addOption(
       new Option("--model <type>", "model architecture").choices(["transformer_lstm", "lightweight_lstm"])
-        .default(
-          "transformer_lstm",
-        ),
+        .default("transformer_lstm"),
     )
     .option("--batch-size <n>", "samples per gradient step", "32")
     .option("--epochs <n>", "maximum epochs", "100")
@@ -18,12 +79,38 @@ export function trainCommand(): Command {
     .option("--lookback <n>", "candles per window", "50")
     .option("--horizon <n>", "candles ahead the label looks", "4")
     .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
-    .option("--seed <n>", "random seed", "42")
-    .option("--incremental", "fine-tune the current model on the newest data")
+    .option("--seed <n>", "random seed: the same seed on the same backend trains identically", "42")
+    .option("--incremental", "fine-tune the current model on the data since its data end")
     .addOption(
       new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
         "auto",
       ),
     )
-    .action(() => notBuilt("train", 4));
+    .option("--split-dates <dates...>", "validation and test start dates, e.g. 2022-01-01,2023-01-01")
+    .option("--max-windows-per-epoch <n>", "train each epoch on a fresh random subset of this many windows")
+    .option("--max-validation-windows <n>", "validate on a fixed random subset of this many windows")
+    .option("--no-promote", "keep 'current' where it is")
+    .option(
+      "--threshold <r>",
+      "fixed label threshold τ (a return fraction) instead of 0.5·volatility_20·√horizon",
+    )
+    .option("--d-model <n>", "transformer width (default 64)")
+    .option("--heads <n>", "attention heads (default 4)")
+    .option("--ffn <n>", "transformer feed-forward width (default 256)")
+    .option("--encoder-layers <n>", "transformer encoder layers (default 2)")
+    .option("--lstm-hidden <n>", "LSTM hidden size per direction (default 64)")
+    .option("--layers <n>", "LSTM layers (default 2)")
+    .option("--dropout <p>", "dropout rate (default 0.1)")
+    .option(
+      "--class-weights <rule>",
+      "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
+        "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",
+      "sqrt",
+    )
+    .option("--label-smoothing <eps>", "label smoothing ε", "0")
+    .option("--warmup-steps <n>", "linear learning-rate warm-up over this many steps", "200")
+    .option("--clip-norm <n>", "clip gradients to this global norm", "1")
+    .option("--regression-weight <w>", "weight of the return MSE beside the cross-entropy", "1")
+    .option("--clip <n>", "clip standardised inputs (and return targets) to ±n", "10");
+  return command.action(() => train(command));
 }

@@ -6,7 +6,10 @@
 import { CLASSES } from "../../features/index.ts";
 
 export const CLASS_WEIGHTINGS = ["balanced", "sqrt", "none"] as const;
-export type ClassWeighting = typeof CLASS_WEIGHTINGS[number];
+/** A named rule, or the power α of w_c ∝ n_c^−α (balanced = 1, sqrt = 0.5, none = 0). */
+export type ClassWeighting = typeof CLASS_WEIGHTINGS[number] | number;
+
+const POWERS: Record<typeof CLASS_WEIGHTINGS[number], number> = { balanced: 1, sqrt: 0.5, none: 0 };
 export type ClassVector = [number, number, number];
 
 export function classCounts(labels: ArrayLike<number>): ClassVector {
@@ -17,13 +20,15 @@ export function classCounts(labels: ArrayLike<number>): ClassVector {
 
 /**
  * `balanced`: n / (k · n_c), sklearn's rule (k = classes present); `sqrt`: a milder 1/√n_c; `none`: all 1.
- * A class absent from the training split gets weight 0 (except with `none`).
+ * Weighting distorts the probabilities (a weighted model over-predicts rare classes, which costs log-loss);
+ * α trades that against collapsing onto the commonest class. A class absent from training gets weight 0.
  */
 export function classWeights(counts: readonly number[], weighting: ClassWeighting): ClassVector {
   const n = counts.reduce((a, b) => a + b, 0);
   if (n === 0) throw new Error("cannot weigh classes of an empty training split");
-  if (weighting === "none") return [1, 1, 1];
-  const raw = counts.map((c) => c === 0 ? 0 : weighting === "balanced" ? 1 / c : 1 / Math.sqrt(c));
+  const power = typeof weighting === "number" ? weighting : POWERS[weighting];
+  if (power === 0) return [1, 1, 1];
+  const raw = counts.map((c) => c === 0 ? 0 : c ** -power);
   const expected = raw.reduce((sum, w, k) => sum + w * counts[k] / n, 0);
   return raw.map((w) => w / expected) as ClassVector;
 }

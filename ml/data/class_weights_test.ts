@@ -28,4 +28,8 @@ Deno.test("sqrt weights are milder; none is all ones; an absent class weighs 0",
   assert.equal(missing[0], 0);
   close(missing[1] * 30, missing[2] * 10);
   assert.throws(() => classWeights([0, 0, 0], "balanced"));
+  // A numeric power: balanced is 1, sqrt is 0.5.
+  assert.deepEqual(classWeights(counts, 0.5), s);
+  const quarter = classWeights(counts, 0.25);
+  close(quarter[0] / quarter[1], Math.SQRT2);
 });

@@ -145,6 +145,7 @@ export async function trainModel(
       hooks.progress?.update(
         batchIndex,
         batches,
+        `epoch ${epoch}/${config.epochs}`,
         `loss ${(lossSum / seen).toFixed(4)}  ${rate.toFixed(1)} samples/s`,
       );
       hooks.afterBatch?.(epoch, batchIndex);

@@ -9,7 +9,7 @@ export function formatDuration(seconds: number): string {
 }
 
 export interface BatchProgress {
-  update(done: number, total: number, text: string): void;
+  update(done: number, total: number, label: string, text: string): void;
   /** Removes the bar so the next line prints cleanly. */
   clear(): void;
 }
@@ -17,18 +17,18 @@ export interface BatchProgress {
 const encoder = new TextEncoder();
 
 /** A bar redrawn in place on stderr at most every 200 ms; nothing at all when stderr is not a terminal. */
-export function terminalProgress(label: () => string): BatchProgress {
+export function terminalProgress(): BatchProgress {
   if (!Deno.stderr.isTerminal()) return { update() {}, clear() {} };
   let last = 0, drawn = false;
   const write = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
   return {
-    update(done, total, text) {
+    update(done, total, label, text) {
       const now = performance.now();
       if (now - last < 200 && done < total) return;
       last = now;
       const width = 24, filled = Math.round((width * done) / Math.max(total, 1));
       write(
-        `\r\x1b[2K${label()} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${text}`,
+        `\r\x1b[2K${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${text}`,
       );
       drawn = true;
     },

@@ -1,0 +1,53 @@
+/** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
+import { CLASSES } from "../../features/index.ts";
+import { type Dataset, describeCounts } from "../../ml/data/index.ts";
+import type { Metrics } from "../../ml/metrics/index.ts";
+import { classCounts } from "../../ml/data/index.ts";
+
+const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : "?");
+const n = (v: number) => v.toLocaleString("en-US");
+
+export function dataLines(d: Dataset): string[] {
+  const lines = d.symbols.map((s) =>
+    `  ${s.symbol.padEnd(10)} ${n(s.candles).padStart(7)} candles ${day(s.firstOpenTime)} … ${
+      day(s.lastOpenTime)
+    }` +
+    `  windows train ${n(s.train)}, validation ${n(s.validation)}, test ${n(s.test)}`
+  );
+  return [
+    `data: ${d.symbols.length} symbols, lookback ${d.lookback}, horizon ${d.horizon}`,
+    ...lines,
+    `  windows: train ${n(d.train.size)}, validation ${n(d.validation.size)}, test ${n(d.test.size)}; ` +
+    `${n(d.skipped)} skipped for missing indicators, ` +
+    `${n(d.symbols.reduce((sum, s) => sum + s.purged, 0))} dropped at split boundaries`,
+    `  train classes: ${describeCounts(d.trainClassCounts)}`,
+    `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
+  ];
+}
+
+export function metricsTable(rows: readonly (readonly [string, Metrics])[]): string[] {
+  const header = [
+    "",
+    "accuracy",
+    "macro_f1",
+    "log_loss",
+    "brier",
+    "ret_mae",
+    "sign_acc",
+    "predicted D/S/U %",
+  ];
+  const body = rows.map(([name, m]) => [
+    name,
+    m.accuracy.toFixed(4),
+    m.macro_f1.toFixed(4),
+    m.log_loss.toFixed(4),
+    m.brier.toFixed(4),
+    m.regression_mae.toFixed(5),
+    m.sign_accuracy.toFixed(4),
+    CLASSES.map((c) => (100 * m.predicted_share[c]).toFixed(1)).join(" / "),
+  ]);
+  const widths = header.map((_, k) => Math.max(...[header, ...body].map((r) => r[k].length)));
+  return [header, ...body].map((r) =>
+    r.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]) : cell.padStart(widths[k]))).join("  ")
+  );
+}

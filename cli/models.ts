@@ -1,22 +1,84 @@
+/**
+ * `candlecast models list|promote VERSION|rollback`: the versioned store seen from the command line. Every
+ * change of `current` is the store's atomic symlink switch; `serve` follows it.
+ */
 import { Command } from "commander";
-import { notBuilt } from "./errors.ts";
+import { join } from "node:path";
+import { z } from "zod";
+import { CommandError } from "./errors.ts";
+import { parseFlags } from "./flags.ts";
+import {
+  CheckpointStoreError,
+  promote,
+  rollback,
+  summarizeVersions,
+  type VersionSummary,
+} from "../ml/checkpoints/index.ts";
+
+const FlagsSchema = z.object({ checkpoints: z.string().min(1) });
+
+/** Store failures are runtime failures with a hint (exit 1). */
+async function store<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof CheckpointStoreError) throw new CommandError(error.message, error.hint);
+    throw error;
+  }
+}
+
+export function versionTable(versions: readonly VersionSummary[]): string[] {
+  const header = ["", "version", "date", "model", "test macro-F1", "parent", "note"];
+  const rows = versions.map((v) => [
+    v.current ? "*" : "",
+    v.version,
+    v.createdAt?.slice(0, 10) ?? "?",
+    v.modelType ?? "?",
+    v.testMacroF1 === null ? "—" : v.testMacroF1.toFixed(4),
+    v.parent ?? "",
+    [v.current ? "current" : "", v.note ?? ""].filter((s) => s).join("; "),
+  ]);
+  const widths = header.map((_, k) => Math.max(...[header, ...rows].map((r) => r[k].length)));
+  return [header, ...rows].map((r) => r.map((cell, k) => cell.padEnd(widths[k])).join("  ").trimEnd());
+}
+
+function checkpointsOption(command: Command): Command {
+  return command.option("--checkpoints <dir>", "where versions are stored", "checkpoints");
+}
 
 export function modelsCommand(): Command {
   const models = new Command("models").summary("list model versions, promote one, or roll back");
-  models.command("list").description("list versions with their test metrics").option(
-    "--checkpoints <dir>",
-    "where versions are stored",
-    "checkpoints",
-  ).action(() => notBuilt("models list", 4));
-  models.command("promote").argument("<version>", "version to serve, e.g. v3_2026-11-24").description(
-    "point 'current' at VERSION",
-  ).option("--checkpoints <dir>", "where versions are stored", "checkpoints").action(() =>
-    notBuilt("models promote", 4)
+
+  const list = checkpointsOption(models.command("list").description("list versions with their test metrics"));
+  list.action(async () => {
+    const { checkpoints } = parseFlags("models list", FlagsSchema, list.opts());
+    const versions = await store(() => summarizeVersions(checkpoints));
+    if (versions.length === 0) {
+      console.log(`no versions in ${checkpoints} yet; train one with 'candlecast train'`);
+      return;
+    }
+    versionTable(versions).forEach((line) => console.log(line));
+  });
+
+  const promoteCommand = checkpointsOption(
+    models.command("promote").argument("<version>", "version to serve, e.g. v3_2026-11-24").description(
+      "point 'current' at VERSION",
+    ),
   );
-  models.command("rollback").description("point 'current' back at the previously served version").option(
-    "--checkpoints <dir>",
-    "where versions are stored",
-    "checkpoints",
-  ).action(() => notBuilt("models rollback", 4));
+  promoteCommand.action(async (version: string) => {
+    const { checkpoints } = parseFlags("models promote", FlagsSchema, promoteCommand.opts());
+    const previous = await store(() => promote(checkpoints, version));
+    const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
+    console.log(`${join(checkpoints, "current")} → ${version}${was}`);
+  });
+
+  const rollbackCommand = checkpointsOption(
+    models.command("rollback").description("point 'current' back at the previously served version"),
+  );
+  rollbackCommand.action(async () => {
+    const { checkpoints } = parseFlags("models rollback", FlagsSchema, rollbackCommand.opts());
+    const { from, to } = await store(() => rollback(checkpoints));
+    console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
+  });
   return models;
 }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { CLASSES, FEATURE_NAMES, type LabelRule, readTrainingCsv } from "../../features/index.ts";
-import { CommandError } from "../errors.ts";
+import { CommandError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { BackendError, initBackend } from "../../ml/backend.ts";
 import {
@@ -124,7 +124,7 @@ export function modelConfigOf(opts: TrainOptions): ModelConfig {
       /\b(dModel|heads|ffnDim|encoderLayers|lstmHidden|lstmLayers|dropout|lookback)\b/g,
       (k) => MODEL_FLAGS[k],
     );
-    throw new CommandError(
+    throw new UsageError(
       `model size: ${flagged}`,
       "run 'candlecast train --help' for the model size flags",
     );
@@ -191,6 +191,8 @@ function historyOf(result: TrainResult) {
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
+  // A bad model size is a usage error: say so before reading any data.
+  const newModelConfig = opts.incremental ? null : modelConfigOf(opts);
   const series = await readTrainingCsv(opts.data);
   let backend;
   try {
@@ -254,9 +256,8 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     model = parent.model;
     modelConfig = parent.modelConfig;
   } else {
-    const config = modelConfigOf(opts);
-    model = buildModel(config, opts.seed);
-    modelConfig = config;
+    model = buildModel(newModelConfig!, opts.seed);
+    modelConfig = newModelConfig;
   }
   const scaling: Scaling = {
     scaler: data.scaler,

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runCli } from "./program.ts";
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const [log, error] = [console.log, console.error];
+  let [out, err] = ["", ""];
+  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
+  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
+  try {
+    return { code: await runCli(args), out, err };
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
+}
+
+/** A store with versions that carry just what `models` reads: manifest.json and metrics.json. */
+async function store(): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-" });
+  const versions = [
+    ["v1_2026-11-01", "transformer_lstm", 0.41, null, "epochs"],
+    ["v2_2026-11-08", "lightweight_lstm", 0.385, null, "epochs"],
+    ["v3_2026-11-15", "transformer_lstm", 0.43, "v1_2026-11-01", "interrupted"],
+  ] as const;
+  for (const [version, type, f1, parent, stop] of versions) {
+    await Deno.mkdir(join(root, version));
+    const manifest = {
+      version,
+      parent,
+      created_at: `${version.slice(3)}T12:00:00.000Z`,
+      model_type: type,
+      data: { end_ms: 0, symbols: {} },
+      training: { stop_reason: stop },
+      files: { "model.onnx": "00" },
+    };
+    await Deno.writeTextFile(join(root, version, "manifest.json"), JSON.stringify(manifest));
+    await Deno.writeTextFile(join(root, version, "metrics.json"), JSON.stringify({ test: { macro_f1: f1 } }));
+  }
+  return root;
+}
+
+Deno.test("models list shows version, date, model type, test macro-F1 and the current marker", async () => {
+  const root = await store();
+  assert.equal((await cli(["models", "promote", "v2_2026-11-08", "--checkpoints", root])).code, 0);
+  const { code, out } = await cli(["models", "list", "--checkpoints", root]);
+  assert.equal(code, 0);
+  const lines = out.trimEnd().split("\n");
+  assert.match(lines[0], /version\s+date\s+model\s+test macro-F1/);
+  assert.match(lines[1], /^\s+v1_2026-11-01\s+2026-11-01\s+transformer_lstm\s+0\.4100/);
+  assert.match(lines[2], /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+0\.3850\s+current$/);
+  assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+interrupted$/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("models promote and rollback move current and say where it points; failures exit 1", async () => {
+  const root = await store();
+  const at = ["--checkpoints", root];
+  assert.match((await cli(["models", "promote", "v1_2026-11-01", ...at])).out, /current → v1_2026-11-01\n/);
+  assert.match(
+    (await cli(["models", "promote", "v3_2026-11-15", ...at])).out,
+    /→ v3_2026-11-15 \(was v1_2026-11-01\)/,
+  );
+  const back = await cli(["models", "rollback", ...at]);
+  assert.equal(back.code, 0);
+  assert.match(back.out, /→ v1_2026-11-01 \(was v3_2026-11-15\)/);
+  assert.equal(await Deno.readLink(join(root, "current")), "v1_2026-11-01");
+
+  const none = await cli(["models", "rollback", ...at]);
+  assert.equal(none.code, 1);
+  assert.match(none.err, /no earlier version/);
+  const unknown = await cli(["models", "promote", "v9_2026-01-01", ...at]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /no complete version v9_2026-01-01/);
+  assert.match((await cli(["models", "list", "--checkpoints", join(root, "empty")])).out, /no versions/);
+  await Deno.remove(root, { recursive: true });
+});

@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CandleSeries, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { loadModel } from "../../ml/model_io.ts";
+import { parsePreprocessor } from "../../ml/preprocessor.ts";
+import {
+  currentVersion,
+  listVersionNames,
+  type Manifest,
+  readManifest,
+  verifyVersion,
+} from "../../ml/checkpoints/index.ts";
+import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
+import { runTraining, type TrainIo } from "./run.ts";
+
+const real = haveRealData();
+
+/** Two real symbols, `count` candles each from the same start: enough for a tiny model in seconds. */
+async function csvOf(dir: string, name: string, count: number): Promise<string> {
+  const series: CandleSeries[] = [];
+  for (const symbol of ["BTCUSDT", "ETHUSDT"]) {
+    series.push(sliceSeries(await loadRealSeries(symbol), 50_000, 50_000 + count));
+  }
+  const path = join(dir, name);
+  await writeTrainingCsv(path, series);
+  return path;
+}
+
+function options(data: string, checkpoints: string, overrides: Record<string, unknown> = {}): TrainOptions {
+  return TrainFlagsSchema.parse({
+    data,
+    model: "transformer_lstm",
+    batchSize: "32",
+    epochs: "2",
+    learningRate: "0.005",
+    patience: "5",
+    lookback: "12",
+    horizon: "4",
+    checkpoints,
+    seed: "3",
+    backend: "wasm",
+    dModel: "8",
+    heads: "2",
+    ffn: "16",
+    encoderLayers: "1",
+    lstmHidden: "4",
+    layers: "1",
+    classWeights: "sqrt",
+    labelSmoothing: "0",
+    warmupSteps: "5",
+    clipNorm: "1",
+    regressionWeight: "1",
+    clip: "10",
+    ...overrides,
+  });
+}
+
+const quiet: TrainIo = { out: () => {} };
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "candlecast-train-" });
+}
+
+Deno.test({
+  name: "train writes a complete, loadable version with test metrics beside baselines, and promotes it",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const lines: string[] = [];
+    const outcome = await runTraining(options(await csvOf(dir, "a.csv", 400), checkpoints), {
+      out: (l) => lines.push(l),
+    });
+    assert.equal(outcome.promoted, true);
+    assert.equal(outcome.onnxError, undefined);
+    assert.equal(await currentVersion(checkpoints), outcome.version);
+    assert.match(outcome.version, /^v1_\d{4}-\d{2}-\d{2}$/);
+
+    const manifest = await readManifest(outcome.dir);
+    assert.equal(manifest.parent, null);
+    assert.deepEqual(manifest.symbols, ["BTCUSDT", "ETHUSDT"]);
+    assert.equal(manifest.interval, "1h");
+    assert.equal(manifest.backend, "wasm");
+    assert.deepEqual(
+      Object.keys(manifest.files).sort(),
+      ["history.json", "metrics.json", "model.json", "model.onnx", "preprocessor.json", "weights.bin"],
+    );
+    assert.deepEqual(await verifyVersion(outcome.dir, manifest.files), []);
+
+    const metrics = JSON.parse(await Deno.readTextFile(join(outcome.dir, "metrics.json")));
+    for (const m of [metrics.test, ...Object.values(metrics.baselines) as typeof metrics.test[]]) {
+      for (const key of ["accuracy", "macro_f1", "log_loss", "brier", "regression_mae", "sign_accuracy"]) {
+        assert.equal(typeof m[key], "number", key);
+      }
+      assert.equal(m.confusion_matrix.length, 3);
+      assert.deepEqual(Object.keys(m.per_class), ["DOWN", "SIDEWAYS", "UP"]);
+    }
+    assert.deepEqual(Object.keys(metrics.baselines), ["majority", "persistence", "logistic_regression"]);
+    const history = JSON.parse(await Deno.readTextFile(join(outcome.dir, "history.json")));
+    assert.equal(history.epochs.length, 2);
+
+    const preprocessor = parsePreprocessor(
+      JSON.parse(await Deno.readTextFile(join(outcome.dir, "preprocessor.json"))),
+    );
+    assert.equal(preprocessor.lookback, 12);
+    assert.equal(preprocessor.clip, 10);
+    const model = await loadModel(join(checkpoints, "current"));
+    assert.deepEqual(model.outputNames, ["class_logits", "regression", "attention"]);
+    model.dispose();
+    assert.ok(lines.some((l) => l.startsWith("epoch 2/2")));
+    assert.ok(lines.some((l) => l.startsWith("logistic_regression")));
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "incremental fine-tunes current on the newer data only, keeps its scaler and records the parent",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const first = await runTraining(options(await csvOf(dir, "a.csv", 400), checkpoints), quiet);
+    const grown = await csvOf(dir, "b.csv", 700); // the same candles plus 300 newer ones
+    const second = await runTraining(options(grown, checkpoints, { incremental: true, epochs: "1" }), quiet);
+    assert.equal(await currentVersion(checkpoints), second.version);
+
+    const parentManifest = await readManifest(first.dir);
+    const manifest = await readManifest(second.dir);
+    assert.equal(manifest.parent, first.version);
+    const full: Manifest = JSON.parse(await Deno.readTextFile(join(second.dir, "manifest.json")));
+    assert.equal(Date.parse(full.data.since!), parentManifest.data.end_ms);
+    // Only windows labelled after the parent's last candle: 300 new candles per symbol, minus the purged cuts.
+    const windows = full.data.windows;
+    const total = windows.train + windows.validation + windows.test;
+    assert.ok(total <= 2 * 300 && total >= 2 * (300 - 2 * 4 - 4), `${total} windows`);
+
+    const read = async (d: string) =>
+      parsePreprocessor(JSON.parse(await Deno.readTextFile(join(d, "preprocessor.json"))));
+    const [parent, child] = [await read(first.dir), await read(second.dir)];
+    assert.deepEqual(child.scaler, parent.scaler);
+    assert.deepEqual(child.returnScale, parent.returnScale);
+    assert.equal(child.lookback, parent.lookback);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "an interrupted run saves the best so far unpromoted; a failed run saves nothing; current is untouched",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const data = await csvOf(dir, "a.csv", 400);
+    const first = await runTraining(options(data, checkpoints), quiet);
+
+    const stop = new AbortController();
+    const interrupted = await runTraining(options(data, checkpoints, { epochs: "5" }), {
+      out: () => {},
+      signal: stop.signal,
+      afterBatch: (epoch, batch) => {
+        if (epoch === 2 && batch === 3) stop.abort();
+      },
+    });
+    assert.equal(interrupted.interrupted, true);
+    assert.equal(interrupted.promoted, false);
+    assert.equal(await currentVersion(checkpoints), first.version);
+    const manifest = await readManifest(interrupted.dir);
+    assert.equal(manifest.training?.stop_reason, "interrupted");
+
+    await assert.rejects(
+      runTraining(options(data, checkpoints), {
+        out: () => {},
+        afterBatch: () => {
+          throw new Error("disk on fire");
+        },
+      }),
+      /disk on fire/,
+    );
+    assert.equal(await currentVersion(checkpoints), first.version);
+    assert.deepEqual(await listVersionNames(checkpoints), [first.version, interrupted.version]);
+    const leftovers: string[] = [];
+    for await (const e of Deno.readDir(checkpoints)) if (e.name.endsWith(".tmp")) leftovers.push(e.name);
+    assert.deepEqual(leftovers, []);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "the same seed trains the same weights; --no-promote leaves current alone",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const data = await csvOf(dir, "a.csv", 300);
+    const a = await runTraining(options(data, checkpoints, { promote: false }), quiet);
+    const b = await runTraining(options(data, checkpoints, { promote: false }), quiet);
+    assert.equal(await currentVersion(checkpoints), null);
+    const [ma, mb] = [await readManifest(a.dir), await readManifest(b.dir)];
+    assert.equal(ma.files["weights.bin"], mb.files["weights.bin"]);
+    assert.equal(ma.files["metrics.json"], mb.files["metrics.json"]);
+    const c = await runTraining(options(data, checkpoints, { promote: false, seed: "4" }), quiet);
+    assert.notEqual((await readManifest(c.dir)).files["weights.bin"], ma.files["weights.bin"]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});

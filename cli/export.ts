@@ -13,8 +13,7 @@ import {
   readPreprocessorFile,
 } from "../ml/engine/checkpoint_files.ts";
 import { loadModel } from "../ml/model_io.ts";
-import { exportOnnx } from "../ml/onnx/index.ts";
-import { checkExport, EXPORT_TOLERANCE } from "../ml/onnx/verify.ts";
+import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
@@ -58,22 +57,24 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     );
   }
   try {
-    const bytes = exportOnnx(model, preprocessor, { version: manifest.version });
-    const check = await checkExport(model, preprocessor, bytes);
-    if (!check.ok) {
-      const diffs = Object.entries(check.maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ");
-      throw new CommandError(
-        `the exported model does not match the trained one (max differences: ${diffs}; allowed ${EXPORT_TOLERANCE})`,
-        "this is an exporter bug for this architecture; please report it with the model's model.json",
-      );
+    let checked;
+    try {
+      checked = await exportCheckedOnnx(model, preprocessor, { version: manifest.version });
+    } catch (error) {
+      // Either way the model has a layer or a shape the exporter maps wrongly or not at all: a bug to report.
+      const message = error instanceof ExportMismatchError
+        ? error.message
+        : `cannot export ${dir}: ${(error as Error).message}`;
+      throw new CommandError(message, "please report it with the version's model.json; nothing was written");
     }
+    const { bytes, maxDiff } = checked;
     await writeFileAtomic(options.output, bytes);
     return {
       output: options.output,
       bytes: bytes.length,
       version: manifest.version,
       modelClass: MODEL_CLASS_NAMES[preprocessor.modelType],
-      maxDiff: check.maxDiff,
+      maxDiff,
     };
   } finally {
     model.dispose();

@@ -4,3 +4,4 @@
  */
 export { exportOnnx, type ExportOptions } from "./export.ts";
 export { decodeModel, encodeModel, GraphBuilder, IR_VERSION, OPSET } from "./graph.ts";
+export { checkExport, EXPORT_TOLERANCE, exportCheckedOnnx, ExportMismatchError } from "./verify.ts";

@@ -230,7 +230,96 @@ const fastLstmLayer: LayerConverter = (g, layer, [x], ctx) => {
   ];
 };
 
+/** A stock tfjs LSTM direction's weights, from its own variables (a Bidirectional holds two sets). */
+function stockDirection(layer: Layer, vars: readonly tf.LayerVariable[]): LstmWeights {
+  const find = (short: string) => vars.find((v) => v.originalName.split("/").pop() === short);
+  const kernel = find("kernel"), recurrent = find("recurrent_kernel"), bias = find("bias");
+  if (!kernel || !recurrent) throw new Error(`ONNX export: layer '${layer.name}' lacks LSTM kernels`);
+  const values = (v: tf.LayerVariable) => v.read().dataSync() as Float32Array;
+  return { kernel: values(kernel), recurrentKernel: values(recurrent), bias: bias ? values(bias) : null };
+}
+
+/** ONNX's LSTM is Keras's with sigmoid gates and tanh: refuse anything else rather than export wrong maths. */
+function checkStockLstm(layer: Layer, cfg: Record<string, unknown>): void {
+  const problems = [
+    cfg.recurrentActivation !== "sigmoid" &&
+    `recurrentActivation '${cfg.recurrentActivation}' (must be sigmoid)`,
+    cfg.activation !== "tanh" && `activation '${cfg.activation}' (must be tanh)`,
+    cfg.goBackwards === true && "goBackwards",
+    cfg.stateful === true && "stateful",
+  ].filter(Boolean);
+  if (problems.length > 0) {
+    throw new Error(`ONNX export: LSTM layer '${layer.name}' cannot be exported: ${problems.join(", ")}`);
+  }
+}
+
+/** tf.layers.lstm (stock, as `STOCK_LAYERS` builds it). */
+const stockLstmLayer: LayerConverter = (g, layer, [x], ctx) => {
+  const cfg = layer.getConfig() as Record<string, unknown>;
+  checkStockLstm(layer, cfg);
+  return [
+    lstmLayer(g, x.value, {
+      directions: [stockDirection(layer, layer.weights)],
+      inputSize: lastDim(x, layer),
+      hidden: cfg.units as number,
+      returnSequences: cfg.returnSequences === true,
+      order: ctx.lstmGateOrder,
+    }),
+  ];
+};
+
+/** tf.layers.bidirectional over a stock LSTM, outputs concatenated [forward | backward]. */
+const bidirectionalLayer: LayerConverter = (g, layer, [x], ctx) => {
+  const cfg = layer.getConfig() as {
+    layer: { className: string; config: Record<string, unknown> };
+    mergeMode?: string;
+  };
+  if (cfg.layer.className !== "LSTM" || (cfg.mergeMode ?? "concat") !== "concat") {
+    throw new Error(
+      `ONNX export: Bidirectional layer '${layer.name}' wraps ${cfg.layer.className} with mergeMode ` +
+        `${cfg.mergeMode}; only LSTM with concat is supported`,
+    );
+  }
+  checkStockLstm(layer, cfg.layer.config);
+  // Bidirectional lists the forward layer's weights, then the backward layer's.
+  const half = layer.weights.length / 2;
+  return [
+    lstmLayer(g, x.value, {
+      directions: [
+        stockDirection(layer, layer.weights.slice(0, half)),
+        stockDirection(layer, layer.weights.slice(half)),
+      ],
+      inputSize: lastDim(x, layer),
+      hidden: cfg.layer.config.units as number,
+      returnSequences: cfg.layer.config.returnSequences === true,
+      order: ctx.lstmGateOrder,
+    }),
+  ];
+};
+
+/** tf.layers.layerNormalization over the last axis. */
+const stockLayerNormLayer: LayerConverter = (g, layer, [x]) => {
+  const cfg = layer.getConfig() as { axis: number | number[]; epsilon: number };
+  const axes = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis];
+  if (axes.length !== 1 || (axes[0] !== -1 && axes[0] !== x.shape.length - 1)) {
+    throw new Error(
+      `ONNX export: layer '${layer.name}' normalises axes [${axes}]; only the last axis is supported`,
+    );
+  }
+  const width = lastDim(x, layer);
+  return [
+    layerNormBlock(g, x.value, {
+      gamma: optionalWeight(layer, "gamma") ?? new Float32Array(width).fill(1),
+      beta: optionalWeight(layer, "beta") ?? new Float32Array(width),
+      epsilon: cfg.epsilon,
+    }),
+  ];
+};
+
 export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
+  LSTM: stockLstmLayer,
+  Bidirectional: bidirectionalLayer,
+  LayerNormalization: stockLayerNormLayer,
   Dense: denseLayer,
   Activation: activationLayer,
   Add: addLayer,

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
 import type { Preprocessor } from "../preprocessor.ts";
+import { exportOnnx, type ExportOptions } from "./export.ts";
 
 export const EXPORT_TOLERANCE = 1e-4;
 
@@ -70,4 +71,28 @@ export async function checkExport(
     maxDiff[name] = max;
   });
   return { maxDiff, ok: Object.values(maxDiff).every((d) => d <= EXPORT_TOLERANCE) };
+}
+
+/** The exported file does not compute what the tfjs model computes (an exporter bug for this architecture). */
+export class ExportMismatchError extends Error {
+  override name = "ExportMismatchError";
+  constructor(readonly maxDiff: Readonly<Record<string, number>>) {
+    super(
+      `the exported model does not match the trained one (max differences: ${
+        Object.entries(maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ")
+      }; allowed ${EXPORT_TOLERANCE})`,
+    );
+  }
+}
+
+/** `exportOnnx`, then `checkExport`: the bytes of a file proven to match the model, or an ExportMismatchError. */
+export async function exportCheckedOnnx(
+  model: tf.LayersModel,
+  p: Preprocessor,
+  options: ExportOptions,
+): Promise<{ bytes: Uint8Array; maxDiff: Readonly<Record<string, number>> }> {
+  const bytes = exportOnnx(model, p, options);
+  const check = await checkExport(model, p, bytes);
+  if (!check.ok) throw new ExportMismatchError(check.maxDiff);
+  return { bytes, maxDiff: check.maxDiff };
 }

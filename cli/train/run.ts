@@ -28,6 +28,7 @@ import {
 } from "../../ml/models/index.ts";
 import { loadModel } from "../../ml/model_io.ts";
 import { exportOnnx } from "../../ml/onnx/index.ts";
+import { checkExport } from "../../ml/onnx/verify.ts";
 import { MODEL_CLASS_NAMES, parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import {
@@ -352,7 +353,17 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
         seconds: Math.round((performance.now() - started) / 1000),
       },
     },
-    exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+    exportOnnx: async (version) => {
+      const bytes = exportOnnx(model, preprocessor, { version });
+      const check = await checkExport(model, preprocessor, bytes);
+      if (!check.ok) {
+        const diffs = Object.entries(check.maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ");
+        throw new Error(
+          `model.onnx does not match the trained model on ONNX Runtime (max differences: ${diffs})`,
+        );
+      }
+      return bytes;
+    },
   });
   model.dispose();
 

@@ -85,6 +85,23 @@ Deno.test("predict reads windows from a view into a larger buffer (the server pa
   }
 });
 
+Deno.test("concurrent predict calls on one predictor each get their own answer (the server overlaps requests)", async () => {
+  const p = testPreprocessor();
+  const dir = await writeCheckpoint(p);
+  const predictor = await loadPredictor(dir, { threads: 2 });
+  try {
+    const size = p.lookback * FEATURE_COUNT;
+    const windows = Array.from({ length: 16 }, (_, i) => pseudoRandom(size, 100 + i, 3));
+    const sequential = [];
+    for (const w of windows) sequential.push((await predictor.predict(w, 1))[0]);
+    const concurrent = await Promise.all(windows.map(async (w) => (await predictor.predict(w, 1))[0]));
+    assert.deepEqual(concurrent, sequential);
+  } finally {
+    await predictor.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a model without attention gives attention null", async () => {
   const dir = await writeCheckpoint(testPreprocessor(), { attention: false });
   const predictor = await loadPredictor(dir);

@@ -1,6 +1,6 @@
 /**
- * One ONNX conversion per tfjs layer class the candlecast models use (stock Dense/Activation/Add/Dropout and
- * the custom layers of `ml/layers/`). Each reads the layer's weights by name, in tfjs layout, and emits the
+ * One ONNX conversion per tfjs layer class the candlecast models use: stock Dense/Activation/Add/Dropout, the
+ * custom layers of `ml/layers/`, and stock LSTM/Bidirectional/LayerNormalization (the `STOCK_LAYERS` build). Each reads the layer's weights by name, in tfjs layout, and emits the
  * equivalent subgraph; the maths each one mirrors is documented on the layer itself.
  */
 import type * as tf from "@tensorflow/tfjs";

@@ -38,8 +38,10 @@ function stockModel(recurrentActivation: "sigmoid" | "hardSigmoid" = "sigmoid"):
   let x = lstm(true).apply(input) as tf.SymbolicTensor;
   x = tf.layers.layerNormalization({ axis: -1, epsilon: 1e-5 }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.bidirectional({ layer: lstm(false), mergeMode: "concat" }).apply(x) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor;
-  const regression = tf.layers.dense({ units: 1 }).apply(x) as tf.SymbolicTensor;
+  // Every activation the exporter maps, on the way to the two outputs.
+  const hidden = tf.layers.dense({ units: 6, activation: "gelu" }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: 3, activation: "tanh" }).apply(hidden) as tf.SymbolicTensor;
+  const regression = tf.layers.dense({ units: 1, activation: "sigmoid" }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: [logits, regression] });
   // Non-trivial biases and LayerNorm γ/β, so a mis-mapped one shows.
   model.setWeights(
@@ -48,7 +50,7 @@ function stockModel(recurrentActivation: "sigmoid" | "hardSigmoid" = "sigmoid"):
   return model;
 }
 
-Deno.test("stock tfjs LSTM, Bidirectional and LayerNormalization export and match on ONNX Runtime", async () => {
+Deno.test("stock tfjs LSTM, Bidirectional, LayerNormalization and dense activations match on ONNX Runtime", async () => {
   const model = stockModel();
   const p = preprocessor();
   const check = await checkExport(model, p, exportOnnx(model, p, { version: "stock" }), 5);

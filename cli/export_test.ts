@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
 import { initBackend } from "../ml/backend.ts";
+import { writeVersion } from "../ml/checkpoints/index.ts";
 import { saveModel } from "../ml/model_io.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";
 import { runOnnx } from "../ml/onnx/testing.ts";
 import type { Preprocessor } from "../ml/preprocessor.ts";
 import { fromFileUrl } from "../test/paths.ts";
+import { runExport } from "./export.ts";
 
 const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 const LOOKBACK = 8;
@@ -23,36 +26,38 @@ async function cli(...args: string[]) {
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
+const TINY = {
+  ...defaultModelConfig("transformer_lstm", LOOKBACK),
+  dModel: 8,
+  heads: 2,
+  ffnDim: 16,
+  lstmHidden: 4,
+};
+
+const PREPROCESSOR: Preprocessor = {
+  modelType: "transformer_lstm",
+  featureNames: [...FEATURE_NAMES],
+  lookback: LOOKBACK,
+  horizon: 4,
+  labelRule: { kind: "volatility", multiplier: 0.5 },
+  classes: [...CLASSES],
+  scaler: {
+    featureNames: [...FEATURE_NAMES],
+    mean: FEATURE_NAMES.map(() => 0.1),
+    std: FEATURE_NAMES.map(() => 2),
+  },
+  clip: 10,
+  returnScale: { mean: 0, std: 0.01 },
+  temperature: 1,
+};
+
 /** A small trained-shaped checkpoint version: tfjs model, preprocessor.json and manifest.json. */
-async function writeVersion(dir: string): Promise<void> {
+async function writeTinyVersion(dir: string): Promise<void> {
   await initBackend("cpu");
-  const config = {
-    ...defaultModelConfig("transformer_lstm", LOOKBACK),
-    dModel: 8,
-    heads: 2,
-    ffnDim: 16,
-    lstmHidden: 4,
-  };
-  const model = buildModel(config, 3);
+  const model = buildModel(TINY, 3);
   await saveModel(model, dir);
   model.dispose();
-  const preprocessor: Preprocessor = {
-    modelType: "transformer_lstm",
-    featureNames: [...FEATURE_NAMES],
-    lookback: LOOKBACK,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    classes: [...CLASSES],
-    scaler: {
-      featureNames: [...FEATURE_NAMES],
-      mean: FEATURE_NAMES.map(() => 0.1),
-      std: FEATURE_NAMES.map(() => 2),
-    },
-    clip: 10,
-    returnScale: { mean: 0, std: 0.01 },
-    temperature: 1,
-  };
-  await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(preprocessor));
+  await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(PREPROCESSOR));
   await Deno.writeTextFile(
     join(dir, "manifest.json"),
     JSON.stringify({ version: "v1_2024-05-05", created_at: "2024-05-05T00:00:00Z" }),
@@ -62,7 +67,7 @@ async function writeVersion(dir: string): Promise<void> {
 Deno.test("export writes a checked ONNX file ONNX Runtime runs with the documented names and shapes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast_export_cli_" });
   try {
-    await writeVersion(dir);
+    await writeTinyVersion(dir);
     const output = join(dir, "out", "trading_model.onnx");
     await Deno.mkdir(join(dir, "out"));
     const result = await cli("export", "--checkpoint", dir, "--output", output);
@@ -88,4 +93,50 @@ Deno.test("export without a model fails with exit 1, the reason and what to do",
   assert.equal(result.code, 1);
   assert.match(result.stderr, /candlecast: no model at \/nonexistent\/candlecast\/current/);
   assert.match(result.stderr, /hint: train one with 'candlecast train'/);
+});
+
+Deno.test("a version's model.onnx written at training equals the export of that version loaded from disk", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_export_roundtrip_" });
+  try {
+    await initBackend("cpu");
+    const model = buildModel(TINY, 5);
+    const written = await writeVersion(root, {
+      model,
+      preprocessor: PREPROCESSOR,
+      history: [],
+      metrics: {},
+      manifest: {
+        parent: null,
+        candlecast_version: "test",
+        model_type: "transformer_lstm",
+        model_class: "TransformerLSTMModel",
+        data: {
+          path: "test.csv",
+          start: null,
+          end: null,
+          end_ms: null,
+          interval: null,
+          symbols: {},
+          windows: { train: 0, validation: 0, test: 0 },
+          skipped_missing_indicators: 0,
+          split: null,
+          since: null,
+        },
+        symbols: [],
+        interval: null,
+        hyperparameters: {},
+        backend: "cpu",
+        device: "cpu",
+        training: {},
+      },
+      exportOnnx: (version) => exportOnnx(model, PREPROCESSOR, { version }),
+    });
+    model.dispose();
+    assert.equal(written.onnxError, undefined);
+    const output = join(root, "exported.onnx");
+    await runExport({ checkpoint: written.dir, output });
+    assert.deepEqual(await Deno.readFile(output), await Deno.readFile(join(written.dir, "model.onnx")));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

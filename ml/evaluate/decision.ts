@@ -13,7 +13,9 @@ const K = 3;
 /**
  * The class index chosen for one probability row (`offset` into a flat [n, 3] array). `priors` (training class
  * frequencies, summing to 1) is needed for `prior`; a class with prior 0 is never chosen by it. Ties go to the
- * lower class index, as argmax everywhere else in candlecast.
+ * lower class index for argmax; for `prior`, classes rated equally far above their priors (to 1e-6, e.g. a model
+ * that outputs the priors themselves) fall back to the most probable of them, so no-information predictions
+ * are not decided by float rounding.
  */
 export function decideClass(
   probabilities: ArrayLike<number>,
@@ -22,16 +24,19 @@ export function decideClass(
   offset = 0,
 ): number {
   if (rule === "prior" && !priors) throw new Error("the prior decision rule needs the training class priors");
-  let best = -1, bestScore = -Infinity;
-  for (let k = 0; k < K; k++) {
+  const score = (k: number) => {
     const p = probabilities[offset + k];
-    const score = rule === "argmax" ? p : priors![k] > 0 ? p / priors![k] : -Infinity;
-    if (score > bestScore) {
-      best = k;
-      bestScore = score;
-    }
+    return rule === "argmax" ? p : priors![k] > 0 ? p / priors![k] : -Infinity;
+  };
+  let best = 0;
+  for (let k = 1; k < K; k++) if (score(k) > score(best)) best = k;
+  if (rule === "argmax") return best;
+  const top = score(best);
+  for (let k = 0; k < K; k++) {
+    const tied = Math.abs(score(k) - top) <= 1e-6 * Math.abs(top);
+    if (tied && probabilities[offset + k] > probabilities[offset + best]) best = k;
   }
-  return best < 0 ? 0 : best;
+  return best;
 }
 
 /** The chosen class of every row of [n, 3] probabilities. */

@@ -27,6 +27,7 @@ export interface FoldPlan {
   readonly testStart: number;
   readonly testEnd: number;
   readonly action: FoldAction;
+  readonly retrain: RetrainMode;
 }
 
 export class FoldError extends Error {
@@ -93,6 +94,7 @@ export function planFolds(end: number, folds: number, retrain: RetrainMode): Fol
       testStart,
       testEnd: start(testStart, 1),
       action: k === 0 ? "fit" : retrain === "monthly" ? "fit" : retrain === "weekly" ? "update" : "keep",
+      retrain,
     });
   }
   return plans;

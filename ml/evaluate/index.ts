@@ -15,3 +15,4 @@ export * from "./onnx_learner.ts";
 export * from "./model_outputs.ts";
 export * from "./walk_forward.ts";
 export * from "./summary.ts";
+export * from "./format.ts";

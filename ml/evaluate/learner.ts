@@ -20,6 +20,8 @@ export interface FoldData {
 export interface FitReport {
   readonly seconds: number;
   readonly trainWindows: number;
+  /** Continued from the previous weights (an `update` that really fine-tuned) rather than fit afresh. */
+  readonly fineTuned?: boolean;
   /** Softmax temperature fit on the validation block (neural models). */
   readonly temperature?: number;
   readonly history?: readonly EpochRecord[];

@@ -112,12 +112,12 @@ export class NetworkLearner implements Learner {
     const started = performance.now();
     const train = windowsLabelledSince(fold.dataset.train, fold.dataset.horizon, fold.newSince);
     if (train.size === 0) {
-      return { seconds: 0, trainWindows: 0, temperature: this.#temperature };
+      return { seconds: 0, trainWindows: 0, temperature: this.#temperature, fineTuned: true };
     }
     // A checkpoint fine-tuned for the first time weighs classes by the fold's history, as `train` would have.
     this.#classWeights ??= classWeights(fold.dataset.trainClassCounts, this.opts.classWeighting);
     const data: Dataset = { ...fold.dataset, train, trainClassCounts: classCounts(train.labels) };
-    return await this.#train(data, this.#scaling, fold, started);
+    return { ...await this.#train(data, this.#scaling, fold, started), fineTuned: true };
   }
 
   async predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {

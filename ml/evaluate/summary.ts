@@ -38,6 +38,7 @@ export interface SummaryOptions {
 
 export interface FitSummary {
   readonly seconds: number;
+  readonly fine_tuned: boolean;
   readonly train_windows: number;
   readonly temperature?: number;
   readonly best_epoch?: number | null;
@@ -102,6 +103,11 @@ export interface EvaluationSummary {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What happened to a learner before a fold, in words: "trained", "fine-tuned" or "as is". */
+export function fitAction(fit: FitSummary | null): string {
+  return fit === null ? "as is" : fit.fine_tuned ? "fine-tuned" : "trained";
+}
 
 function pool(outcomes: readonly FoldOutcome[], name: string): PredictionSet {
   const parts = outcomes.map((o) => o.predictions[name]);
@@ -245,6 +251,7 @@ export function summarize(
         n,
         f && {
           seconds: f.seconds,
+          fine_tuned: f.fineTuned ?? false,
           train_windows: f.trainWindows,
           temperature: f.temperature,
           best_epoch: f.bestEpoch,

@@ -108,7 +108,9 @@ export async function walkForward(
     const foldPriors: Record<string, ClassVector> = {};
     const trainPriors = priorsOf(dataset.trainClassCounts);
     for (const learner of learners) {
-      const action = plan.index === 0 && learner.pretrained ? "keep" : plan.action;
+      // A checkpoint starts as it is, unless monthly retraining rebuilds every model from scratch anyway.
+      const asIs = plan.index === 0 && learner.pretrained && plan.retrain !== "monthly";
+      const action = asIs ? "keep" : plan.action;
       fits[learner.name] = action === "fit"
         ? await learner.fit(fold)
         : action === "update"
@@ -124,7 +126,7 @@ export async function walkForward(
       const fit = fits[learner.name];
       if (fit) {
         opts.log?.(
-          `  ${learner.name}: ${action === "fit" ? "trained" : "fine-tuned"} on ${
+          `  ${learner.name}: ${fit.fineTuned ? "fine-tuned" : "trained"} on ${
             fit.trainWindows.toLocaleString("en-US")
           } windows in ${fit.seconds.toFixed(1)} s` +
             (fit.temperature !== undefined ? `, temperature ${fit.temperature.toFixed(3)}` : ""),

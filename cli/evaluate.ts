@@ -1,0 +1,100 @@
+/**
+ * `candlecast evaluate`: is the model worth trading on? Walk-forward folds by time, the model beside its
+ * baselines in the same folds, calibration, both decision rules, a bootstrap interval and a cost-aware backtest,
+ * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
+ */
+import { Command, Option } from "commander";
+import { parseFlags } from "./flags.ts";
+import { EvaluateFlagsSchema } from "./evaluate/options.ts";
+import { runEvaluation } from "./evaluate/run.ts";
+import { terminalProgress } from "../ml/train/index.ts";
+import { CommandError } from "./errors.ts";
+
+async function evaluate(command: Command): Promise<void> {
+  const opts = parseFlags("evaluate", EvaluateFlagsSchema, command.opts());
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) Deno.exit(130);
+    stop.abort();
+    console.error("\nstopping after this batch (Ctrl-C again to quit now); nothing will be written");
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    await runEvaluation(opts, {
+      out: (line) => console.log(line),
+      warn: (line) => console.error(line),
+      progress: terminalProgress(),
+      signal: stop.signal,
+    });
+  } catch (error) {
+    if (stop.signal.aborted) throw new CommandError("evaluation interrupted; nothing was written");
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
+
+export function evaluateCommand(): Command {
+  const command = new Command("evaluate")
+    .summary("walk-forward evaluation beside baselines, with calibration, a backtest and report.html")
+    .description(
+      [
+        "Walk-forward by calendar time: the last --folds weeks or months are test blocks, each validated on " +
+        "the block before it and trained on everything earlier, with `horizon` candles purged at every cut.",
+        "The model and its baselines (majority, persistence, logistic regression, lightweight_lstm) are " +
+        "scored on the same windows: accuracy, macro-F1, per-class precision/recall, log-loss, Brier, " +
+        "calibration error, confident-call precision, argmax vs the prior-corrected rule, a block-bootstrap " +
+        "interval against the best baseline, and a backtest with fees vs buy-and-hold. Prints the tables and " +
+        "writes evaluation.json and report.html.",
+        "--retrain monthly: month blocks, models trained from scratch before each; weekly: week blocks, " +
+        "trained before the first and fine-tuned on each new week; none: month blocks, trained once.",
+        "Training inside the folds is bounded by --epochs and --max-windows-per-epoch; raise them to come " +
+        "closer to 'candlecast train' (a training costs about epochs × windows ÷ samples/s).",
+      ].join("\n\n"),
+    )
+    .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
+    .option("--checkpoint <dir>", "evaluate this version (e.g. checkpoints/current) instead of fresh models")
+    .addOption(
+      new Option("--model <type>", "architecture trained in the folds (without --checkpoint)")
+        .choices(["transformer_lstm", "lightweight_lstm"]).default("transformer_lstm"),
+    )
+    .option("--folds <n>", "number of test blocks, the most recent complete ones", "3")
+    .addOption(
+      new Option("--retrain <mode>", "retraining between folds (default: monthly; none with --checkpoint)")
+        .choices(["weekly", "monthly", "none"]),
+    )
+    .option("--output-dir <dir>", "where evaluation.json and report.html are written", "evaluation")
+    .option("--lookback <n>", "candles per window (without --checkpoint)", "50")
+    .option("--horizon <n>", "candles ahead the label looks (without --checkpoint)", "4")
+    .option("--epochs <n>", "maximum epochs per training in a fold", "4")
+    .option("--batch-size <n>", "samples per gradient step", "32")
+    .option("--learning-rate <lr>", "Adam learning rate", "0.001")
+    .option("--patience <n>", "epochs without validation improvement before stopping", "2")
+    .option(
+      "--max-windows-per-epoch <n>",
+      "each epoch trains on a fresh random subset of this many windows",
+      "6000",
+    )
+    .option(
+      "--max-validation-windows <n>",
+      "early stopping watches a fixed subset of this many windows",
+      "2000",
+    )
+    .addOption(
+      new Option("--class-weights <rule>", "cross-entropy class weights from the training split")
+        .choices(["balanced", "sqrt", "none"]).default("balanced"),
+    )
+    .option("--clip <n>", "clip standardised inputs to ±n (without --checkpoint)", "10")
+    .option("--no-lightweight-baseline", "skip training lightweight_lstm as a baseline (saves time)")
+    .option("--trade-threshold <p>", "backtest: enter when P(UP) (or P(DOWN) with --short) is above p", "0.4")
+    .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
+    .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
+    .option("--bootstrap <n>", "bootstrap resamples for the intervals", "1000")
+    .option("--seed <n>", "random seed", "42")
+    .addOption(
+      new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
+        "auto",
+      ),
+    );
+  return command.action(() => evaluate(command));
+}

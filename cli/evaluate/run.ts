@@ -1,0 +1,341 @@
+/**
+ * `candlecast evaluate` end to end: CSV → calendar folds → the model and its baselines brought up to date
+ * before each fold as `--retrain` says → scores, bootstrap, backtest → terminal tables, evaluation.json and a
+ * self-contained report.html.
+ */
+import { join } from "node:path";
+import type * as tf from "@tensorflow/tfjs";
+import {
+  type CandleSeries,
+  describeLabelRule,
+  readTrainingCsv,
+  writeFileAtomic,
+} from "../../features/index.ts";
+import { CommandError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { BackendError, initBackend } from "../../ml/backend.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
+import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
+import { loadModel } from "../../ml/model_io.ts";
+import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
+import { loadPredictor, type Predictor } from "../../ml/engine/index.ts";
+import { readManifest } from "../../ml/checkpoints/index.ts";
+import {
+  baselineLearners,
+  dataEnd,
+  type EvaluationSummary,
+  FoldError,
+  formatSummary,
+  type Learner,
+  NetworkLearner,
+  OnnxLearner,
+  planFolds,
+  type RetrainMode,
+  summarize,
+  walkForward,
+} from "../../ml/evaluate/index.ts";
+import { evaluationReport, writeReport } from "../../ml/report/index.ts";
+import type { WindowShape } from "../../ml/data/index.ts";
+import type { BatchProgress } from "../../ml/train/index.ts";
+import type { EvaluateOptions } from "./options.ts";
+
+export interface EvaluateIo {
+  readonly out: (line: string) => void;
+  readonly warn?: (line: string) => void;
+  readonly progress?: BatchProgress;
+  readonly signal?: AbortSignal;
+}
+
+export interface EvaluateOutcome {
+  readonly summary: EvaluationSummary;
+  readonly jsonPath: string;
+  readonly reportPath: string;
+}
+
+/** The model under evaluation, its input shape, and what to release afterwards. */
+interface Subject {
+  readonly learner: Learner;
+  readonly shape: WindowShape;
+  readonly clip: number;
+  readonly retrain: RetrainMode;
+  readonly facts: [string, string][];
+  /** Data end of the checkpoint's own training data (ms), when known. */
+  readonly seenUntil?: number;
+  readonly close: () => Promise<void>;
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function trainConfig(opts: EvaluateOptions): Omit<TrainConfig, "classWeights"> {
+  return {
+    ...DEFAULT_TRAIN_CONFIG,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    learningRate: opts.learningRate,
+    patience: opts.patience,
+    maxWindowsPerEpoch: opts.maxWindowsPerEpoch,
+    maxValidationWindows: opts.maxValidationWindows,
+    seed: opts.seed,
+  };
+}
+
+function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, clip: number) {
+  return {
+    name,
+    train: trainConfig(opts),
+    classWeighting: opts.classWeights,
+    clip,
+    log: io.out,
+    progress: io.progress,
+    signal: io.signal,
+  };
+}
+
+function freshSubject(opts: EvaluateOptions, io: EvaluateIo): Subject {
+  const config = defaultModelConfig(opts.model, opts.lookback);
+  return {
+    learner: new NetworkLearner({ ...networkOptions(opts, io, opts.model, opts.clip), modelConfig: config }),
+    shape: {
+      lookback: opts.lookback,
+      horizon: opts.horizon,
+      labelRule: { kind: "volatility", multiplier: 0.5 },
+    },
+    clip: opts.clip,
+    retrain: opts.retrain ?? "monthly",
+    facts: [["model", `${opts.model}, trained from scratch in the folds (default architecture)`]],
+    close: () => Promise.resolve(),
+  };
+}
+
+async function readPreprocessor(dir: string): Promise<Preprocessor> {
+  const path = join(dir, "preprocessor.json");
+  try {
+    return parsePreprocessor(JSON.parse(await Deno.readTextFile(path)), path);
+  } catch (error) {
+    throw new CommandError(
+      `${dir} is not a usable checkpoint: ${(error as Error).message}`,
+      "point --checkpoint at a version folder written by 'candlecast train' (or checkpoints/current)",
+    );
+  }
+}
+
+async function checkpointSubject(dir: string, opts: EvaluateOptions, io: EvaluateIo): Promise<Subject> {
+  const preprocessor = await readPreprocessor(dir);
+  let manifest;
+  try {
+    manifest = await readManifest(dir);
+  } catch (error) {
+    throw new CommandError(
+      (error as Error).message,
+      "evaluate a complete version written by 'candlecast train'",
+    );
+  }
+  const name = `${preprocessor.modelType}@${manifest.version}`;
+  const retrain = opts.retrain ?? "none";
+  const shape = {
+    lookback: preprocessor.lookback,
+    horizon: preprocessor.horizon,
+    labelRule: preprocessor.labelRule,
+  };
+  const seenUntil = manifest.data.end_ms ?? undefined;
+  const facts: [string, string][] = [["model", `${name} (${dir})`]];
+  if (retrain === "none") {
+    let predictor: Predictor;
+    try {
+      predictor = await loadPredictor(dir);
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      throw new CommandError((error as Error).message, hint);
+    }
+    facts.push([
+      "inference",
+      "the checkpoint's model.onnx on ONNX Runtime, exactly as served; never retrained",
+    ]);
+    return {
+      learner: new OnnxLearner(name, predictor),
+      shape,
+      clip: preprocessor.clip,
+      retrain,
+      facts,
+      seenUntil,
+      close: () => predictor.close(),
+    };
+  }
+  let modelConfig: ModelConfig | undefined;
+  if (retrain === "monthly") {
+    const stored = (manifest as { hyperparameters?: { model?: ModelConfig } }).hyperparameters?.model;
+    const problem = stored ? modelConfigProblem(stored) : "no hyperparameters.model in manifest.json";
+    if (!stored || problem) {
+      throw new CommandError(
+        `--retrain monthly rebuilds ${name} from scratch, but its architecture cannot be read (${problem})`,
+        "use --retrain weekly (fine-tunes the checkpoint) or --model without --checkpoint",
+      );
+    }
+    modelConfig = stored;
+  }
+  let model: tf.LayersModel;
+  try {
+    model = await loadModel(dir);
+  } catch (error) {
+    throw new CommandError(`cannot load the tfjs model in ${dir}: ${(error as Error).message}`);
+  }
+  facts.push([
+    "retraining",
+    retrain === "weekly"
+      ? "the checkpoint as it is for the first fold, fine-tuned on each new week after"
+      : "rebuilt from scratch with the checkpoint's architecture before every month",
+  ]);
+  return {
+    learner: new NetworkLearner(
+      { ...networkOptions(opts, io, name, preprocessor.clip), modelConfig },
+      { model, preprocessor },
+    ),
+    shape,
+    clip: preprocessor.clip,
+    retrain,
+    facts,
+    seenUntil,
+    close: () => Promise.resolve(),
+  };
+}
+
+function describeData(series: readonly CandleSeries[]): string {
+  const first = Math.min(...series.map((s) => s.openTime[0]));
+  const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+  const candles = series.reduce((n, s) => n + s.length, 0);
+  return `${series.length} symbols, ${candles.toLocaleString("en-US")} candles, ${day(first)} … ${day(last)}`;
+}
+
+export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Promise<EvaluateOutcome> {
+  const started = performance.now();
+  try {
+    const backend = await initBackend(opts.backend);
+    io.out(`backend: ${backend.backend} (${backend.device})`);
+  } catch (error) {
+    if (error instanceof BackendError) throw new CommandError(error.message);
+    throw error;
+  }
+  const series = await readTrainingCsv(opts.data);
+  const subject = opts.checkpoint
+    ? await checkpointSubject(opts.checkpoint, opts, io)
+    : freshSubject(opts, io);
+  const learners: Learner[] = [subject.learner];
+  try {
+    let plans;
+    try {
+      plans = planFolds(dataEnd(series), opts.folds, subject.retrain);
+    } catch (error) {
+      if (error instanceof FoldError) throw new CommandError(error.message);
+      throw error;
+    }
+    if (subject.seenUntil !== undefined && subject.seenUntil >= plans[0].validationStart) {
+      io.warn?.(
+        `warning: ${subject.learner.name} was trained on data up to ${
+          day(subject.seenUntil)
+        }, after the first ` +
+          `fold begins (${
+            day(plans[0].validationStart)
+          }): folds before that date are not out-of-sample for it`,
+      );
+    }
+    const lightweight = opts.lightweightBaseline && !(subject.learner.name === "lightweight_lstm");
+    learners.push(...baselineLearners({ seed: opts.seed }));
+    if (lightweight) {
+      learners.push(
+        new NetworkLearner({
+          ...networkOptions(opts, io, "lightweight_lstm", subject.clip),
+          modelConfig: defaultModelConfig("lightweight_lstm", subject.shape.lookback),
+        }),
+      );
+    }
+    io.out(
+      `data: ${describeData(series)}; ${plans.length} ${
+        subject.retrain === "weekly" ? "weekly" : "monthly"
+      } ` +
+        `folds ${plans[0].label} … ${plans.at(-1)!.label}, retrain ${subject.retrain}; learners: ` +
+        learners.map((l) => l.name).join(", "),
+    );
+    let outcomes;
+    try {
+      outcomes = await walkForward(series, plans, learners, {
+        shape: subject.shape,
+        clip: subject.clip,
+        log: (line) => {
+          if (io.signal?.aborted) throw new CommandError("evaluation interrupted; nothing was written");
+          io.out(line);
+        },
+      });
+    } catch (error) {
+      if (error instanceof FoldError) {
+        throw new CommandError(
+          error.message,
+          "use fewer --folds, --retrain weekly, or a CSV with more history",
+        );
+      }
+      throw error;
+    }
+    if (io.signal?.aborted) throw new CommandError("evaluation interrupted; nothing was written");
+    const summary = summarize(series, outcomes, {
+      model: subject.learner.name,
+      horizon: subject.shape.horizon,
+      threshold: opts.tradeThreshold,
+      fee: opts.fee,
+      short: opts.short,
+      seed: opts.seed,
+      resamples: opts.bootstrap,
+    });
+    formatSummary(summary).forEach((line) => io.out(line));
+
+    const settings = {
+      ...opts,
+      retrain: subject.retrain,
+      lookback: subject.shape.lookback,
+      horizon: subject.shape.horizon,
+      label_rule: subject.shape.labelRule,
+      clip: subject.clip,
+      learners: learners.map((l) => l.name),
+    };
+    const seconds = (performance.now() - started) / 1000;
+    const facts: [string, string][] = [
+      ["data", `${opts.data}: ${describeData(series)}`],
+      ...subject.facts,
+      [
+        "folds",
+        `${plans.length} × ${subject.retrain === "weekly" ? "week" : "month"} (${plans[0].label} … ${
+          plans.at(-1)!.label
+        }), retrain ${subject.retrain}; each validated on the block before, horizon purged at every cut`,
+      ],
+      [
+        "windows",
+        `lookback ${subject.shape.lookback}, horizon ${subject.shape.horizon}, labels ${
+          describeLabelRule(subject.shape.labelRule)
+        }`,
+      ],
+      [
+        "training budget",
+        `${opts.epochs} epochs × ≤ ${opts.maxWindowsPerEpoch.toLocaleString("en-US")} windows, patience ` +
+        `${opts.patience}, batch ${opts.batchSize}, lr ${opts.learningRate}, class weights ${opts.classWeights}, ` +
+        `seed ${opts.seed}`,
+      ],
+      ["run time", `${(seconds / 60).toFixed(1)} min, candlecast ${VERSION}`],
+    ];
+    await Deno.mkdir(opts.outputDir, { recursive: true });
+    const jsonPath = join(opts.outputDir, "evaluation.json");
+    const reportPath = join(opts.outputDir, "report.html");
+    await writeFileAtomic(
+      jsonPath,
+      JSON.stringify(
+        { created_at: new Date().toISOString(), candlecast_version: VERSION, settings, ...summary },
+        null,
+        1,
+      ),
+    );
+    await writeReport(reportPath, evaluationReport(summary, facts));
+    io.out("");
+    io.out(`wrote ${jsonPath} and ${reportPath} (${(seconds / 60).toFixed(1)} min)`);
+    return { summary, jsonPath, reportPath };
+  } finally {
+    for (const l of learners) l.dispose();
+    await subject.close();
+  }
+}

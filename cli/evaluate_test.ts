@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CLASSES, FEATURE_NAMES, writeTrainingCsv } from "../features/index.ts";
+import { initBackend } from "../ml/backend.ts";
+import { prepareDataset } from "../ml/data/index.ts";
+import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { exportOnnx } from "../ml/onnx/index.ts";
+import type { Preprocessor } from "../ml/preprocessor.ts";
+import { writeVersion } from "../ml/checkpoints/index.ts";
+import { syntheticSeries } from "../ml/evaluate/testing.ts";
+import { fromFileUrl } from "../test/paths.ts";
+import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
+import { runEvaluation } from "./evaluate/run.ts";
+
+const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+const LOOKBACK = 12;
+
+async function cli(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "candlecast-evaluate-" });
+const csv = join(dir, "synthetic.csv");
+const series = syntheticSeries();
+await writeTrainingCsv(csv, series);
+
+/** Defaults as commander would hand them over, shrunk to seconds. */
+function options(overrides: Record<string, unknown>): EvaluateOptions {
+  return EvaluateFlagsSchema.parse({
+    data: csv,
+    model: "lightweight_lstm",
+    folds: "2",
+    retrain: "weekly",
+    outputDir: join(dir, "out"),
+    lookback: String(LOOKBACK),
+    horizon: "4",
+    epochs: "1",
+    batchSize: "32",
+    learningRate: "0.01",
+    patience: "1",
+    maxWindowsPerEpoch: "64",
+    maxValidationWindows: "64",
+    classWeights: "balanced",
+    clip: "10",
+    lightweightBaseline: false,
+    tradeThreshold: "0.4",
+    fee: "0.001",
+    bootstrap: "100",
+    seed: "1",
+    backend: "wasm",
+    ...overrides,
+  });
+}
+
+const quiet = { out: () => {} };
+
+Deno.test("bad flags exit 2 naming the flag; a missing CSV exits 1", async () => {
+  for (
+    const [args, flag] of [
+      [["--folds", "0"], "--folds"],
+      [["--trade-threshold", "1.5"], "--trade-threshold"],
+      [["--fee", "-1"], "--fee"],
+      [["--retrain", "yearly"], "--retrain"],
+    ] as const
+  ) {
+    const r = await cli("evaluate", ...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(flag.replace(/-/g, "\\-")));
+  }
+  const missing = await cli("evaluate", "--data", join(dir, "nope.csv"), "--backend", "cpu");
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.doesNotMatch(missing.stderr, /at .*\.ts:\d+/);
+});
+
+Deno.test("evaluate trains in the folds and writes evaluation.json and report.html", async () => {
+  const lines: string[] = [];
+  const outputDir = join(dir, "fresh");
+  const { summary, jsonPath, reportPath } = await runEvaluation(options({ outputDir }), {
+    out: (l) => lines.push(l),
+  });
+  assert.equal(summary.model, "lightweight_lstm");
+  assert.deepEqual(summary.baselines, ["majority", "persistence", "logistic_regression"]);
+  assert.equal(summary.folds.length, 2);
+  assert.equal(summary.folds[1].action, "update");
+  const json = JSON.parse(await Deno.readTextFile(jsonPath));
+  assert.equal(json.settings.retrain, "weekly");
+  assert.equal(json.overall.lightweight_lstm.metrics.windows, summary.windows);
+  assert.ok(json.folds[0].fits.lightweight_lstm.history.length >= 1);
+  const html = await Deno.readTextFile(reportPath);
+  assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
+  const text = lines.join("\n");
+  for (
+    const heading of ["all 2 folds pooled", "decision rule", "confident calls", "block bootstrap", "backtest"]
+  ) {
+    assert.ok(text.includes(heading), `output lacks ${heading}`);
+  }
+});
+
+Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it weekly, rebuilds it monthly", async () => {
+  await initBackend("wasm");
+  // 100 days from Monday 2023-06-05: one complete month (August) with a month of validation before it.
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long.csv");
+  await writeTrainingCsv(longCsv, long);
+  // An untrained but complete version whose data ended before any fold.
+  const early = long.map((s) => ({ ...s, length: 24 * 20 }));
+  const d = prepareDataset(early, {
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    split: { kind: "fractions", train: 0.7, validation: 0.15 },
+  });
+  const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
+  const model = buildModel(config, 3);
+  const preprocessor: Preprocessor = {
+    modelType: "lightweight_lstm",
+    featureNames: [...FEATURE_NAMES],
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    classes: [...CLASSES],
+    scaler: d.scaler,
+    clip: 10,
+    returnScale: d.returnScale,
+    temperature: 1,
+  };
+  const written = await writeVersion(join(dir, "checkpoints"), {
+    model,
+    preprocessor,
+    history: {},
+    metrics: {},
+    manifest: {
+      parent: null,
+      candlecast_version: "test",
+      model_type: "lightweight_lstm",
+      model_class: "LightweightLSTMModel",
+      data: {
+        path: longCsv,
+        start: null,
+        end: null,
+        end_ms: long[0].openTime[24 * 20 - 1],
+        interval: "1h",
+        symbols: {},
+        windows: { train: 0, validation: 0, test: 0 },
+        skipped_missing_indicators: 0,
+        split: null,
+        since: null,
+      },
+      symbols: long.map((s) => s.symbol),
+      interval: "1h",
+      hyperparameters: { model: config },
+      backend: "wasm",
+      device: "cpu",
+      training: {},
+    },
+    exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+  });
+  model.dispose();
+  assert.equal(written.onnxError, undefined);
+  const name = `lightweight_lstm@${written.version}`;
+  const run = (overrides: Record<string, unknown>, io: Parameters<typeof runEvaluation>[1] = quiet) =>
+    runEvaluation(options({ data: longCsv, checkpoint: written.dir, ...overrides }), io);
+
+  // Default with a checkpoint: --retrain none, the ONNX model exactly as served, never trained.
+  const warnings: string[] = [];
+  const served = await run({ retrain: undefined, folds: "1", outputDir: join(dir, "c1") }, {
+    ...quiet,
+    warn: (l) => warnings.push(l),
+  });
+  assert.equal(served.summary.model, name);
+  assert.deepEqual(served.summary.folds.map((f) => [f.label, f.action, f.fits[name]]), [[
+    "2023-08",
+    "fit",
+    null,
+  ]]);
+  assert.deepEqual(warnings, []);
+
+  // Weekly: the first week uses the checkpoint as saved (on tfjs), the next is fine-tuned on the new week.
+  const weekly = await run({ retrain: "weekly", outputDir: join(dir, "c2") });
+  const fits = weekly.summary.folds.map((f) => f.fits[name]);
+  assert.equal(fits[0], null);
+  assert.ok(fits[1]!.train_windows > 0 && fits[1]!.train_windows <= 2 * 24 * 7); // one new week per symbol
+
+  // Monthly: rebuilt from the architecture in the manifest and trained before the month.
+  const monthly = await run({ retrain: "monthly", folds: "1", outputDir: join(dir, "c3") });
+  assert.ok(monthly.summary.folds[0].fits[name]!.train_windows > 24 * 30);
+});

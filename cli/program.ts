@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { CommandError, UsageError } from "./errors.ts";
 import { collectCommand } from "./collect.ts";
 import { trainCommand } from "./train.ts";
+import { evaluateCommand } from "./evaluate.ts";
 import { serveCommand } from "./serve.ts";
 import { predictCommand } from "./predict.ts";
 import { exportCommand } from "./export.ts";
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     .helpCommand(true)
     .addCommand(collectCommand())
     .addCommand(trainCommand())
+    .addCommand(evaluateCommand())
     .addCommand(serveCommand())
     .addCommand(predictCommand())
     .addCommand(exportCommand())

@@ -76,14 +76,18 @@ export function dataEnd(series: readonly CandleSeries[]): number {
   return end;
 }
 
+/** A block counts as complete when the data covers all but this share of it (a few missing final candles). */
+export const COMPLETE_SHARE = 0.95;
+
 /** The last `folds` complete calendar blocks before `end`, oldest first. */
 export function planFolds(end: number, folds: number, retrain: RetrainMode): FoldPlan[] {
   if (!Number.isInteger(folds) || folds < 1) throw new FoldError("the number of folds must be at least 1");
   const weekly = retrain === "weekly";
   const start = (t: number, add: number) => weekly ? weekStart(t, add) : monthStart(t, add);
-  // The block that starts at or before `end` is complete only when it also ends by `end`.
-  let lastStart = start(end, 0);
-  if (start(lastStart, 1) > end) lastStart = start(lastStart, -1);
+  // The block running at `end` is a fold only when the data covers (nearly) all of it.
+  let lastStart = start(end - 1, 0);
+  const lastEnd = start(lastStart, 1);
+  if (end < lastStart + COMPLETE_SHARE * (lastEnd - lastStart)) lastStart = start(lastStart, -1);
   const plans: FoldPlan[] = [];
   for (let k = 0; k < folds; k++) {
     const testStart = start(lastStart, k - folds + 1);

@@ -12,8 +12,10 @@ Deno.test("monthly folds are the last complete calendar months, each validated o
   assert.equal(day(plans[0].validationStart), "2023-09-01T00:00");
   assert.equal(day(plans[2].testStart), "2023-12-01T00:00");
   assert.equal(day(plans[2].testEnd), "2024-01-01T00:00");
-  // A month still running at the end of the data is not a fold.
+  // A month still running at the end of the data is not a fold, unless only its last hours are missing.
   assert.deepEqual(planFolds(at("2023-12-20T05:00"), 1, "monthly").map((p) => p.label), ["2023-11"]);
+  assert.deepEqual(planFolds(at("2023-12-30T20:00"), 1, "monthly").map((p) => p.label), ["2023-12"]);
+  assert.deepEqual(planFolds(at("2023-12-01T00:00"), 1, "monthly").map((p) => p.label), ["2023-11"]);
 });
 
 Deno.test("weekly folds are ISO weeks (Monday 00:00 UTC), fine-tuned after the first", () => {

@@ -82,6 +82,8 @@ async function useCpu(): Promise<BackendInfo> {
  * explicitly fails (BackendError) when it cannot start instead of quietly falling back.
  */
 export async function initBackend(name: BackendName = "auto"): Promise<BackendInfo> {
+  // Production mode only silences tfjs's console chatter (e.g. the "install tfjs-node" banner on cpu).
+  tf.enableProdMode();
   switch (name) {
     case "auto":
       return (await tryNative()) ?? (await tryWasm()) ?? (await useCpu());

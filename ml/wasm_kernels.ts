@@ -2,6 +2,8 @@
  * Two tfjs-wasm kernels replaced by faster equivalents (measured in DESIGN.md; same results, bit for bit):
  * - BatchMatMul: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop 4–16×
  *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain.
+ * - Reverse: the stock kernel computes an index per element (~80 ms for a [50, 32, 512] sequence); reversing
+ *   leading axes is a handful of block copies.
  * - Slice: the stock kernel copies the WHOLE input to JS before taking its piece (`readSync`), so taking one
  *   timestep per step of a recurrence is quadratic. Read the input through a view of the wasm heap instead.
  */
@@ -39,19 +41,88 @@ function transposeLastTwo(x: tf.TensorInfo, backend: BackendWasm, transpose: Was
   return transpose({ inputs: { x }, backend, attrs: { perm } });
 }
 
+/** The parts of BackendWasm's internals the batched matmul needs (stable across tfjs 4.x). */
+interface WasmInternals {
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } };
+  wasm: {
+    cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+  };
+}
+
+/**
+ * One XNNPACK matmul per batch element, on views of the operands' memory (no copies): the stock kernel runs
+ * batched matmuls (attention, stacked LSTM directions) as a scalar loop, 5–10× slower.
+ */
+function perBatchMatMul(backend: BackendWasm): (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo {
+  const internals = backend as unknown as WasmInternals;
+  const matMul = internals.wasm.cwrap("BatchMatMul", null, [
+    "number",
+    "array",
+    "number",
+    "number",
+    "array",
+    "number",
+    "number",
+    "number",
+    "number",
+  ]);
+  const view = (base: number, offset: number, size: number): number => {
+    const id = internals.dataIdNextNumber++;
+    internals.wasm.tfjs.registerTensor(id, size, base + offset * 4);
+    return id;
+  };
+  return (a, b) => {
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const batch = Math.max(aBatch, bBatch);
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    const aBase = internals.dataIdMap.get(a.dataId).memoryOffset;
+    const bBase = internals.dataIdMap.get(b.dataId).memoryOffset;
+    const oBase = internals.dataIdMap.get(out.dataId).memoryOffset;
+    const aShape = new Uint8Array(new Int32Array([1, m, k]).buffer);
+    const bShape = new Uint8Array(new Int32Array([1, k, n]).buffer);
+    for (let i = 0; i < batch; i++) {
+      const aId = view(aBase, aBatch === 1 ? 0 : i * m * k, m * k);
+      const bId = view(bBase, bBatch === 1 ? 0 : i * k * n, k * n);
+      const oId = view(oBase, i * m * n, m * n);
+      matMul(aId, aShape, 3, bId, bShape, 3, false, false, oId);
+      internals.wasm.tfjs.disposeData(aId);
+      internals.wasm.tfjs.disposeData(bId);
+      internals.wasm.tfjs.disposeData(oId);
+    }
+    return out;
+  };
+}
+
 function fastBatchMatMul(original: WasmKernel): WasmKernel {
   const transpose = tf.getKernel("Transpose", "wasm")!.kernelFunc as unknown as WasmKernel;
+  let batched: ((a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo) | null = null;
   return ({ inputs, backend, attrs }) => {
     const a = inputs.a as tf.TensorInfo;
     const b = inputs.b as tf.TensorInfo;
-    if (!attrs.transposeA && !attrs.transposeB) return original({ inputs, backend, attrs });
     const a2 = attrs.transposeA ? transposeLastTwo(a, backend, transpose) : a;
     const b2 = attrs.transposeB ? transposeLastTwo(b, backend, transpose) : b;
-    const out = original({
-      inputs: { a: a2, b: b2 },
-      backend,
-      attrs: { ...attrs, transposeA: false, transposeB: false },
-    });
+    const aBatch = tf.util.sizeFromShape(a2.shape.slice(0, -2));
+    const bBatch = tf.util.sizeFromShape(b2.shape.slice(0, -2));
+    // Per-batch calls pay a few microseconds each: worth it unless the matrices are tiny.
+    const perBatch = Math.max(aBatch, bBatch) > 1 && (aBatch === bBatch || aBatch === 1 || bBatch === 1) &&
+      a2.dtype === "float32" && a2.shape[a2.shape.length - 2] * a2.shape[a2.shape.length - 1] >= 64;
+    let out: tf.TensorInfo;
+    if (perBatch) {
+      batched ??= perBatchMatMul(backend);
+      out = batched(a2, b2);
+    } else {
+      out = original({
+        inputs: { a: a2, b: b2 },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
+    }
     if (a2 !== a) backend.disposeData(a2.dataId);
     if (b2 !== b) backend.disposeData(b2.dataId);
     return out;
@@ -79,7 +150,12 @@ function copyBox(
   for (;;) {
     let offset = begin[inner] * strides[inner];
     for (let d = 0; d < inner; d++) offset += (begin[d] + index[d]) * strides[d];
-    dst.set(src.subarray(offset, offset + run), out);
+    if (run >= 64) {
+      dst.set(src.subarray(offset, offset + run), out);
+    } else {
+      // A subarray per short run costs more than copying it.
+      for (let j = 0; j < run; j++) dst[out + j] = src[offset + j];
+    }
     out += run;
     let d = inner - 1;
     while (d >= 0 && ++index[d] === size[d]) index[d--] = 0;
@@ -103,10 +179,38 @@ function fastSlice(original: WasmKernel): WasmKernel {
   };
 }
 
+function fastReverse(original: WasmKernel): WasmKernel {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x as tf.TensorInfo;
+    if (x.dtype === "string" || x.shape.length === 0) return original({ inputs, backend, attrs });
+    const axes = new Set(tf.util.parseAxisParam(attrs.dims as number | number[], x.shape));
+    const shape = x.shape;
+    const last = Math.max(...axes);
+    // Copy whole runs of the trailing axes that are not reversed.
+    const run = tf.util.sizeFromShape(shape.slice(last + 1));
+    const out = backend.makeOutput(shape, x.dtype);
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    const outer = shape.slice(0, last + 1);
+    const index = new Array<number>(outer.length).fill(0);
+    const count = tf.util.sizeFromShape(outer);
+    for (let k = 0; k < count; k++) {
+      let from = 0;
+      for (let d = 0; d < outer.length; d++) {
+        from = from * outer[d] + (axes.has(d) ? outer[d] - 1 - index[d] : index[d]);
+      }
+      dst.set(src.subarray(from * run, (from + 1) * run), k * run);
+      for (let d = outer.length - 1; d >= 0 && ++index[d] === outer[d]; d--) index[d] = 0;
+    }
+    return out;
+  };
+}
+
 /** Idempotent; call before `tf.setBackend("wasm")` so the replacements' setup runs with the backend's. */
 export function installWasmKernelFixes(): void {
   if (installed) return;
   installed = true;
   replaceKernel("BatchMatMul", fastBatchMatMul);
   replaceKernel("Slice", fastSlice);
+  replaceKernel("Reverse", fastReverse);
 }

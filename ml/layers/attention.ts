@@ -149,25 +149,24 @@ export class AttentionPooling extends AttentionBase {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
     return tf.tidy(() => {
       const x = single(inputs, this.name) as tf.Tensor3D;
-      const [batch, steps, dim] = x.shape;
-      const dk = dim / this.heads;
+      const dim = x.shape[2];
       const mask = this.headMask!;
-      const keys = tf.reshape(this.apply2(x, this.k!), [batch * steps, dim]) as tf.Tensor2D;
-      // Block-diagonal query matrix [d, heads]: one 2-D matmul scores every head.
-      const queryByHead = tf.mul(tf.reshape(this.query!.read(), [dim, 1]), mask) as tf.Tensor2D;
-      const scores = tf.mul(tf.matMul(keys, queryByHead), 1 / Math.sqrt(dk)); // [b·T, heads]
-      const weights = tf.softmax(tf.transpose(tf.reshape(scores, [batch, steps, this.heads]), [0, 2, 1])); // [b, h, T]
-      // Spread each head's weight over its features: [b·T, heads]·[heads, d] → [b, T, d].
-      const perFeature = tf.reshape(
-        tf.matMul(
-          tf.reshape(tf.transpose(weights, [0, 2, 1]), [batch * steps, this.heads]),
-          mask,
-          false,
-          true,
-        ),
-        [batch, steps, dim],
+      // Same maths as the class comment, in an order that never projects every timestep (which would cost
+      // 2·T·d² per window): a query-key product folded into one [d, heads] matrix, and the value projection
+      // applied after pooling (the weights sum to 1, so the bias passes through unchanged).
+      const queryByHead = tf.mul(tf.reshape(this.query!.read(), [dim, 1]), mask); // block-diagonal [d, heads]
+      const scale = 1 / Math.sqrt(dim / this.heads);
+      const keyQuery = tf.mul(tf.matMul(this.k!.kernel.read() as tf.Tensor2D, queryByHead), scale); // [d, heads]
+      // (A sum, not a reshaped matmul: tfjs-wasm's fused-bias check reads the shape the data was created with.)
+      const biasQuery = tf.mul(
+        tf.sum(tf.mul(tf.reshape(this.k!.bias.read(), [dim, 1]), queryByHead), 0),
+        scale,
       );
-      const pooled = tf.sum(tf.mul(perFeature, this.apply2(x, this.v!)), 1); // [b, d]
+      const scores = dense(x, keyQuery, biasQuery); // [b, T, heads]
+      const weights = tf.softmax(tf.transpose(scores, [0, 2, 1])) as tf.Tensor3D; // [b, heads, T]
+      const context = tf.matMul(weights, x); // [b, heads, d]: each head's weighted mean of the inputs
+      const values = this.apply2(context, this.v!); // [b, heads, d]; head h keeps its own features
+      const pooled = tf.sum(tf.mul(values, tf.transpose(mask)), 1); // [b, d]
       return [this.apply2(pooled, this.o!), tf.mean(weights, 1)];
     });
   }

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BaseLayerArgs, dense, type Kwargs, single, weightSeed } from "./common.ts";
-import { lstmRecurrence } from "./lstm_recurrence.ts";
+import { candidateScale, lstmRecurrence } from "./lstm_recurrence.ts";
 
 export interface FastLSTMArgs extends BaseLayerArgs {
   /** Hidden size per direction (H). */
@@ -23,6 +23,15 @@ interface DirectionWeights {
   kernel: tf.LayerVariable;
   recurrentKernel: tf.LayerVariable;
   bias: tf.LayerVariable;
+}
+
+/**
+ * A [rows, cols] matrix with orthonormal rows (rows ≤ cols), as Keras's orthogonal initializer makes for
+ * recurrent kernels; written here because tfjs's warns on every matrix over 2,000 elements.
+ */
+function orthogonalRows(rows: number, cols: number, seed: number | undefined): tf.Tensor2D {
+  const [q] = tf.linalg.qr(tf.randomNormal([cols, rows], 0, 1, "float32", seed) as tf.Tensor2D);
+  return tf.transpose(q) as tf.Tensor2D;
 }
 
 export class FastLSTM extends tf.layers.Layer {
@@ -56,13 +65,18 @@ export class FastLSTM extends tf.layers.Layer {
         `${prefix}recurrent_kernel`,
         [this.units, 4 * this.units],
         "float32",
-        tf.initializers.orthogonal({ seed: weightSeed(this.seed, 3 * d + 1) }),
+        tf.initializers.zeros(),
       ),
       bias: this.addWeight(`${prefix}bias`, [4 * this.units], "float32", tf.initializers.zeros()),
     }));
     // Keras's unit_forget_bias: the forget gate starts open (bias 1), which keeps early gradients flowing.
     const forgetOpen = new Float32Array(4 * this.units).fill(1, this.units, 2 * this.units);
-    tf.tidy(() => this.directions.forEach((w) => w.bias.write(tf.tensor1d(forgetOpen))));
+    tf.tidy(() =>
+      this.directions.forEach((w, d) => {
+        w.bias.write(tf.tensor1d(forgetOpen));
+        w.recurrentKernel.write(orthogonalRows(this.units, 4 * this.units, weightSeed(this.seed, 3 * d + 1)));
+      })
+    );
     this.built = true;
   }
 
@@ -76,19 +90,28 @@ export class FastLSTM extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs, this.name) as tf.Tensor3D;
       const [batch, steps] = x.shape;
-      const outputs = this.directions.map((w, d) => {
-        const xw = dense(x, w.kernel.read(), w.bias.read()); // [b, T, 4H]
-        const xwT = tf.transpose(xw, [1, 2, 0]) as tf.Tensor3D; // [T, 4H, b]
-        const ut = tf.transpose(w.recurrentKernel.read()) as tf.Tensor2D; // [4H, H]
-        const h = lstmRecurrence(xwT, ut, d === 1); // [T, H, b]
-        if (this.returnSequences) return tf.transpose(h, [2, 0, 1]); // [b, T, H]
-        // The final state: the forward run ends at T−1, the backward run at 0.
-        const last = d === 1 ? 0 : steps - 1;
-        return tf.transpose(
-          tf.reshape(tf.slice(h, [last, 0, 0], [1, this.units, batch]), [this.units, batch]),
-        );
-      });
-      return outputs.length === 1 ? outputs[0] : tf.concat(outputs, -1);
+      const dirs = this.directions.length;
+      const gates = 4 * this.units;
+      // Every direction's input projection for every timestep in one matmul, [b, T, D·4H], with the candidate's
+      // columns doubled (the recurrence derives tanh from a sigmoid).
+      const scale = candidateScale(this.units, dirs);
+      const kernel = tf.mul(tf.concat(this.directions.map((w) => w.kernel.read()), 1), scale);
+      const bias = tf.mul(tf.concat(this.directions.map((w) => w.bias.read()), 0), scale);
+      const xs = tf.transpose(tf.reshape(dense(x, kernel, bias), [batch, steps, dirs, gates]), [1, 2, 3, 0]);
+      const us = tf.mul(
+        tf.stack(this.directions.map((w) => w.recurrentKernel.read())),
+        candidateScale(this.units),
+      );
+      const h = lstmRecurrence(xs as tf.Tensor4D, us as tf.Tensor3D); // [T, D, H, b], time order
+      if (this.returnSequences) {
+        return tf.reshape(tf.transpose(h, [3, 0, 1, 2]), [batch, steps, dirs * this.units]);
+      }
+      // Each direction's final state: forward at T−1, backward at 0.
+      const last = this.directions.map((_, d) =>
+        tf.slice(h, [d === 0 ? steps - 1 : 0, d, 0, 0], [1, 1, this.units, batch])
+      );
+      const finals = last.length === 1 ? last[0] : tf.concat(last, 1); // [1, D, H, b]
+      return tf.reshape(tf.transpose(finals, [0, 3, 1, 2]), [batch, dirs * this.units]);
     });
   }
 

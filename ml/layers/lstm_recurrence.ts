@@ -2,118 +2,168 @@
  * The LSTM recurrence as one differentiable op with a hand-written backward pass. Autodiff through a per-step
  * loop of tfjs ops records ~20 tape nodes a step and pads every timestep slice's gradient back to the full
  * sequence (quadratic); here the input projection is done by the caller in one matmul, each step costs one small
- * matmul plus a dozen elementwise kernels, and backward-through-time is one pass whose products over all
- * timesteps (gate derivatives, dU) are computed once, vectorised.
+ * matmul per direction plus a dozen elementwise kernels, and backward-through-time is one pass whose products
+ * over all timesteps (gate derivatives, dU) are computed once, vectorised.
  *
- * Layout is feature-major ([features, batch] per step) so that every per-step slice is a contiguous block.
+ * Choices that matter on tfjs-wasm, where per-kernel overhead and not arithmetic dominates at these sizes:
+ * - D directions (2 for a bidirectional layer) run in the same loop, stacked on a leading axis, so every
+ *   elementwise kernel serves both; the backward direction reads its input at T−1−k on step k.
+ * - Layout is feature-major ([D, features, batch] per step): every gate and timestep is a contiguous block.
+ * - No tanh kernel (12 ns/element on wasm, 10× sigmoid): the candidate is 2·σ(2z) − 1 from the same sigmoid
+ *   as the gates (the caller doubles its weights, see `candidateScale`), and tanh(c) = 2·σ(2c) − 1 with the
+ *   cell kept as ĉ = 2c.
  * Gate order along the 4H axis is tfjs/Keras's: i, f, c (the candidate, "g" below), o.
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Column [4H, 1]: 1 for the sigmoid gates, `g` for the candidate rows, so tanh(z) = 2·σ(2z) − 1 shares σ. */
-function gateColumn(units: number, candidate: number): tf.Tensor2D {
-  const values = new Float32Array(4 * units).fill(1);
-  values.fill(candidate, 2 * units, 3 * units);
+/** [4H] row: 1 for the i, f, o gates, 2 for the candidate's block — scales its weights so σ(2z) can give tanh. */
+export function candidateScale(units: number, directions = 1): tf.Tensor1D {
+  const values = new Float32Array(4 * units * directions).fill(1);
+  for (let d = 0; d < directions; d++) values.fill(2, (4 * d + 2) * units, (4 * d + 3) * units);
+  return tf.tensor1d(values);
+}
+
+/** Column [4H, 1] with one value per gate block. */
+function gateColumn(units: number, perGate: [number, number, number, number]): tf.Tensor2D {
+  const values = new Float32Array(4 * units);
+  perGate.forEach((v, k) => values.fill(v, k * units, (k + 1) * units));
   return tf.tensor2d(values, [4 * units, 1]);
 }
 
-/** Shifts a [T, H, B] sequence one step later in processing order, with zeros entering at the first step. */
-function previous(seq: tf.Tensor3D, reverse: boolean): tf.Tensor3D {
-  const [steps, units, batch] = seq.shape;
-  const zero = tf.zeros([1, units, batch]) as tf.Tensor3D;
-  if (steps === 1) return zero;
-  return reverse
-    ? tf.concat([tf.slice(seq, [1, 0, 0], [steps - 1, units, batch]), zero], 0)
-    : tf.concat([zero, tf.slice(seq, [0, 0, 0], [steps - 1, units, batch])], 0);
+/** Step t of a [T, ...] sequence. */
+function step(seq: tf.Tensor, t: number): tf.Tensor {
+  const [, ...rest] = seq.shape;
+  return tf.reshape(tf.slice(seq, [t, ...rest.map(() => 0)], [1, ...rest]), rest);
 }
 
-function step(seq: tf.Tensor3D, t: number): tf.Tensor2D {
-  const [, rows, batch] = seq.shape;
-  return tf.reshape(tf.slice(seq, [t, 0, 0], [1, rows, batch]), [rows, batch]);
+/** The sequence shifted one step later, zeros entering at step 0: x_{t−1}. */
+function previous(seq: tf.Tensor): tf.Tensor {
+  const [steps, ...rest] = seq.shape;
+  const zero = tf.zeros([1, ...rest]);
+  if (steps === 1) return zero;
+  return tf.concat([zero, tf.slice(seq, [0, ...rest.map(() => 0)], [steps - 1, ...rest])], 0);
+}
+
+/** Gate `k` (of 4): rows [k·H, (k+1)·H) of the second-to-last axis. */
+function gate(x: tf.Tensor, k: number, units: number): tf.Tensor {
+  const axis = x.rank - 2;
+  const begin = x.shape.map(() => 0);
+  begin[axis] = k * units;
+  const size = x.shape.slice();
+  size[axis] = units;
+  return tf.slice(x, begin, size);
 }
 
 /**
- * Runs an LSTM over `xw` ([T, 4H, B]: x·W + b for every timestep, already computed) with recurrent weights
- * `ut` ([4H, H], the transpose of tfjs's recurrent kernel), from zero state. Returns h for every timestep,
- * [T, H, B], indexed by time (a reverse run still writes step t at index t).
+ * Between time order and processing order of a [T, D, ...] sequence: direction 1 runs backwards in time, so
+ * its half is reversed (the mapping is its own inverse).
  */
-export function lstmRecurrence(xw: tf.Tensor3D, ut: tf.Tensor2D, reverse: boolean): tf.Tensor3D {
-  const [steps, gates, batch] = xw.shape;
-  const units = gates / 4;
-  if (ut.shape[0] !== gates || ut.shape[1] !== units) {
-    throw new Error(`lstmRecurrence: recurrent weights ${ut.shape} do not match 4H=${gates}`);
-  }
-  const order = Array.from({ length: steps }, (_, k) => (reverse ? steps - 1 - k : k));
+function swapOrder(seq: tf.Tensor): tf.Tensor {
+  const [steps, dirs, ...rest] = seq.shape;
+  if (dirs === 1) return seq;
+  const zeros = rest.map(() => 0);
+  const forward = tf.slice(seq, [0, 0, ...zeros], [steps, 1, ...rest]);
+  const backward = tf.reverse(tf.slice(seq, [0, 1, ...zeros], [steps, 1, ...rest]), 0);
+  return tf.concat([forward, backward], 1);
+}
 
-  const op = tf.customGrad((xwIn, utIn, save) => {
-    const x = xwIn as tf.Tensor3D;
-    const u = utIn as tf.Tensor2D;
+/** Input of processing step k: [D, 4H, B]; direction 1 takes timestep T−1−k. */
+function input(xs: tf.Tensor, k: number): tf.Tensor {
+  const [steps, dirs, gates, batch] = xs.shape;
+  if (dirs === 1) return tf.reshape(tf.slice(xs, [k, 0, 0, 0], [1, 1, gates, batch]), [1, gates, batch]);
+  const forward = tf.slice(xs, [k, 0, 0, 0], [1, 1, gates, batch]);
+  const backward = tf.slice(xs, [steps - 1 - k, 1, 0, 0], [1, 1, gates, batch]);
+  return tf.reshape(tf.concat([forward, backward], 1), [dirs, gates, batch]);
+}
+
+/**
+ * ws[d] ([N, K]) · x[d] ([K, B]) for each direction → [D, N, B], as separate 2-D matmuls (XNNPACK, which also
+ * keeps each weight matrix packed across steps; the wasm batched matmul is a scalar loop).
+ */
+function perDirection(ws: tf.Tensor2D[], x: tf.Tensor): tf.Tensor {
+  const [dirs, inner, batch] = x.shape;
+  if (dirs === 1) {
+    return tf.reshape(tf.matMul(ws[0], tf.reshape(x, [inner, batch]) as tf.Tensor2D), [1, -1, batch]);
+  }
+  return tf.stack(ws.map((w, d) => tf.matMul(w, step(x, d) as tf.Tensor2D)));
+}
+
+/**
+ * Runs D LSTMs from zero state. `xs` [T, D, 4H, B] is x·W + b for every timestep in time order, and `us`
+ * [D, H, 4H] the recurrent kernels, both with the candidate's block scaled by 2 (`candidateScale`).
+ * Direction 0 runs forward in time, direction 1 (if any) backward. Returns h [T, D, H, B] in time order.
+ */
+export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
+  const [steps, dirs, gates, batch] = xs.shape;
+  const units = gates / 4;
+  if (us.shape[0] !== dirs || us.shape[1] !== units || us.shape[2] !== gates) {
+    throw new Error(
+      `lstmRecurrence: recurrent weights [${us.shape}] do not match [${dirs}, ${units}, ${gates}]`,
+    );
+  }
+
+  const op = tf.customGrad((xsIn, usIn, save) => {
     const saveFn = save as tf.GradSaveFunc;
+    const x = xsIn as tf.Tensor;
     const value = tf.tidy(() => {
-      const scale = gateColumn(units, 2);
-      const xs = tf.mul(x, scale) as tf.Tensor3D;
-      const us = tf.mul(u, scale) as tf.Tensor2D;
-      let h = tf.zeros([units, batch]) as tf.Tensor2D;
-      let c = tf.zeros([units, batch]) as tf.Tensor2D;
-      const sigs: tf.Tensor2D[] = new Array(steps);
-      const cs: tf.Tensor2D[] = new Array(steps);
-      const hs: tf.Tensor2D[] = new Array(steps);
-      for (const t of order) {
-        const sig = tf.sigmoid(tf.add(tf.matMul(us, h), step(xs, t))) as tf.Tensor2D;
-        const i = tf.slice(sig, [0, 0], [units, batch]);
-        const f = tf.slice(sig, [units, 0], [units, batch]);
-        const g = tf.sub(tf.mul(tf.slice(sig, [2 * units, 0], [units, batch]), 2), 1);
-        const o = tf.slice(sig, [3 * units, 0], [units, batch]);
-        c = tf.add(tf.mul(f, c), tf.mul(i, g));
-        h = tf.mul(o, tf.tanh(c));
-        sigs[t] = sig;
-        cs[t] = c;
-        hs[t] = h;
+      const [one, two, four] = [tf.scalar(1), tf.scalar(2), tf.scalar(4)];
+      const ut = tf.unstack(tf.transpose(usIn as tf.Tensor, [0, 2, 1])) as tf.Tensor2D[]; // D × [4H, H]
+      let h: tf.Tensor | null = null;
+      let c2: tf.Tensor | null = null; // ĉ = 2c
+      const sigs: tf.Tensor[] = [], c2s: tf.Tensor[] = [], ths: tf.Tensor[] = [], hs: tf.Tensor[] = [];
+      for (let k = 0; k < steps; k++) {
+        const sig: tf.Tensor = tf.sigmoid(h ? tf.add(perDirection(ut, h), input(x, k)) : input(x, k));
+        const ig2 = tf.mul(gate(sig, 0, units), tf.sub(tf.mul(gate(sig, 2, units), four), two)); // 2·i·g
+        c2 = c2 ? tf.add(tf.mul(gate(sig, 1, units), c2), ig2) : ig2;
+        const th = tf.sub(tf.mul(tf.sigmoid(c2), two), one); // tanh(c)
+        h = tf.mul(gate(sig, 3, units), th);
+        sigs.push(sig);
+        c2s.push(c2);
+        ths.push(th);
+        hs.push(h);
       }
-      const hSeq = tf.stack(hs) as tf.Tensor3D;
+      const hSeq = tf.stack(hs); // processing order
       // The op's inputs are not kept for the backward pass (the caller's tidy frees them): save what it needs.
-      saveFn([tf.stack(sigs), tf.stack(cs), hSeq, u]);
-      return hSeq;
+      saveFn([tf.stack(sigs), tf.stack(c2s), tf.stack(ths), hSeq, usIn as tf.Tensor]);
+      return swapOrder(hSeq);
     });
 
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
-        const [sigS, cS, hS] = saved as tf.Tensor3D[];
-        const uSaved = saved[3] as tf.Tensor2D;
-        const gate = (k: number) => tf.slice(sigS, [0, k * units, 0], [steps, units, batch]);
-        const i = gate(0);
-        const f = gate(1);
-        const g = tf.sub(tf.mul(gate(2), 2), 1);
-        const o = gate(3);
-        const tc = tf.tanh(cS);
-        // d(activation)/dz for every gate at once: σ' = σ(1−σ); for the candidate, tanh' = 4·σ(2z)(1−σ(2z)).
-        const dAct = tf.mul(tf.mul(sigS, tf.sub(1, sigS)), gateColumn(units, 4));
-        // dz = [dc, dc, dc, dh] ⊙ [g, c_prev, i, tanh c] ⊙ act'  →  precompute the last two factors as R.
-        const r = tf.mul(tf.concat([g, previous(cS, reverse), i, tc], 1), dAct) as tf.Tensor3D;
-        const p = tf.mul(o, tf.sub(1, tf.square(tc))) as tf.Tensor3D;
-        const fS = f as tf.Tensor3D;
-        const dyS = dy as tf.Tensor3D;
-        const uMat = tf.transpose(uSaved) as tf.Tensor2D;
-        const dzs: tf.Tensor2D[] = new Array(steps);
-        let dhNext: tf.Tensor2D | null = null;
-        let dcNext: tf.Tensor2D | null = null;
+        const [sigS, c2S, thS, hS, uSaved] = saved;
+        const g = tf.sub(tf.mul(gate(sigS, 2, units), 2), 1);
+        // dz = [dc, dc, dc, dh] ⊙ [g, c_prev, i, tanh c] ⊙ da/dz  →  the last two factors, every step at once:
+        // da/dz = σ(1−σ)·[1, 1, 2, 1] (the candidate is 2σ−1), and c_prev = ĉ_prev/2.
+        const dAct = tf.mul(tf.mul(sigS, tf.sub(1, sigS)), gateColumn(units, [1, 0.5, 2, 1]));
+        const r = tf.mul(tf.concat([g, previous(c2S), gate(sigS, 0, units), thS], 2), dAct);
+        const p = tf.mul(gate(sigS, 3, units), tf.sub(1, tf.square(thS))); // dh → dc through tanh(c)
+        const f = gate(sigS, 1, units);
+        const dyP = swapOrder(dy);
+        const u = tf.unstack(uSaved) as tf.Tensor2D[]; // D × [H, 4H]
+        const dzs: tf.Tensor[] = new Array(steps);
+        let dhNext: tf.Tensor | null = null;
+        let dcNext: tf.Tensor | null = null;
         for (let k = steps - 1; k >= 0; k--) {
-          const t = order[k];
-          const dh: tf.Tensor2D = dhNext ? tf.add(step(dyS, t), dhNext) : step(dyS, t);
-          const dcHere = tf.mul(dh, step(p, t)) as tf.Tensor2D;
-          const dc: tf.Tensor2D = dcNext ? tf.add(dcNext, dcHere) : dcHere;
-          const dz = tf.mul(tf.concat([dc, dc, dc, dh], 0), step(r, t)) as tf.Tensor2D;
-          dzs[t] = dz;
-          dcNext = tf.mul(dc, step(fS, t));
-          dhNext = tf.matMul(uMat, dz);
+          const dh: tf.Tensor = dhNext ? tf.add(step(dyP, k), dhNext) : step(dyP, k);
+          const dcHere = tf.mul(dh, step(p, k));
+          const dc: tf.Tensor = dcNext ? tf.add(dcNext, dcHere) : dcHere;
+          const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), step(r, k));
+          dzs[k] = dz;
+          if (k > 0) {
+            dcNext = tf.mul(dc, step(f, k));
+            dhNext = perDirection(u, dz);
+          }
         }
-        const dZ = tf.stack(dzs) as tf.Tensor3D;
-        const dzFlat = tf.reshape(tf.transpose(dZ, [1, 0, 2]), [gates, steps * batch]);
-        const hPrev = tf.reshape(tf.transpose(previous(hS, reverse), [1, 0, 2]), [units, steps * batch]);
-        return [dZ, tf.matMul(dzFlat, hPrev, false, true)];
+        const dZ = tf.stack(dzs); // [T, D, 4H, B], processing order
+        // dU[d] = Σ_k h_{k−1}·dz_kᵀ: one matmul per direction over all steps and batch columns, computed as
+        // dUᵀ = dZ·H_prev so that XNNPACK packs the smaller operand ([T·B, H]) as its weights.
+        const dZFlat = tf.reshape(tf.transpose(dZ, [1, 2, 0, 3]), [dirs, gates, steps * batch]);
+        const hFlat = tf.reshape(tf.transpose(previous(hS), [1, 0, 3, 2]), [dirs, steps * batch, units]);
+        const dU = tf.transpose(tf.matMul(dZFlat, hFlat), [0, 2, 1]);
+        return [swapOrder(dZ), dU];
       });
 
     return { value, gradFunc };
   });
-  return op(xw, ut) as tf.Tensor3D;
+  return op(xs, us) as tf.Tensor4D;
 }

@@ -44,13 +44,16 @@ export function modelConfigProblem(c: ModelConfig): string | null {
     "dModel",
     "heads",
     "ffnDim",
-    "encoderLayers",
     "lstmHidden",
     "lstmLayers",
   ];
   for (const key of positive) {
     const v = c[key] as number;
     if (!Number.isInteger(v) || v < 1) return `${key} must be a positive integer, got ${v}`;
+  }
+  // No encoder layers is a valid ablation: projection → LSTM → attention pooling.
+  if (!Number.isInteger(c.encoderLayers) || c.encoderLayers < 0) {
+    return `encoderLayers must be a non-negative integer, got ${c.encoderLayers}`;
   }
   if (!(c.dropout >= 0 && c.dropout < 1)) return `dropout must be in [0, 1), got ${c.dropout}`;
   if (c.type === "transformer_lstm") {

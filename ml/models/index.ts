@@ -6,18 +6,21 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { type ModelConfig, modelConfigProblem } from "./config.ts";
+import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { buildLightweightLstm } from "./lightweight_lstm.ts";
 import { buildTransformerLstm } from "./transformer_lstm.ts";
 
 export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
 export type { ModelType } from "../preprocessor.ts";
+export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 
 export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const;
 
-export function buildModel(config: ModelConfig, seed = 42): tf.LayersModel {
+/** Builds the model `config` describes; `seed` fixes every initial weight and dropout mask. */
+export function buildModel(config: ModelConfig, seed = 42, kit: LayerKit = FAST_LAYERS): tf.LayersModel {
   const problem = modelConfigProblem(config);
   if (problem) throw new Error(`model config: ${problem}`);
   return config.type === "transformer_lstm"
-    ? buildTransformerLstm(config, seed)
-    : buildLightweightLstm(config, seed);
+    ? buildTransformerLstm(config, seed, kit)
+    : buildLightweightLstm(config, seed, kit);
 }

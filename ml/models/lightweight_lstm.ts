@@ -1,19 +1,30 @@
 /** LightweightLSTMModel: stacked unidirectional LSTM → the last timestep's state → class and regression heads. */
 import * as tf from "@tensorflow/tfjs";
-import { FastLSTM, SeededDropout } from "../layers/index.ts";
+import { SeededDropout } from "../layers/index.ts";
 import type { ModelConfig } from "./config.ts";
 import { outputHeads } from "./heads.ts";
+import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { Seeds } from "./seeds.ts";
 
 type Sym = tf.SymbolicTensor;
 
-export function buildLightweightLstm(c: ModelConfig, seed: number): tf.LayersModel {
+export function buildLightweightLstm(
+  c: ModelConfig,
+  seed: number,
+  kit: LayerKit = FAST_LAYERS,
+): tf.LayersModel {
   const seeds = new Seeds(seed);
   const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
   let x: Sym = input;
   for (let n = 1; n <= c.lstmLayers; n++) {
     const last = n === c.lstmLayers;
-    x = new FastLSTM({ units: c.lstmHidden, returnSequences: !last, seed: seeds.next(), name: `lstm${n}` })
+    x = kit.lstm({
+      units: c.lstmHidden,
+      bidirectional: false,
+      returnSequences: !last,
+      seed: seeds.next(),
+      name: `lstm${n}`,
+    })
       .apply(x) as Sym;
     x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: `lstm${n}_dropout` }).apply(x) as Sym;
   }

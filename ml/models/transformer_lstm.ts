@@ -5,19 +5,18 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   AttentionPooling,
-  FastLSTM,
-  LayerNorm,
   MultiHeadSelfAttention,
   PositionalEncoding,
   SeededDropout,
 } from "../layers/index.ts";
 import type { ModelConfig } from "./config.ts";
 import { outputHeads } from "./heads.ts";
+import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { Seeds } from "./seeds.ts";
 
 type Sym = tf.SymbolicTensor;
 
-function encoderLayer(x: Sym, c: ModelConfig, seeds: Seeds, n: number): Sym {
+function encoderLayer(x: Sym, c: ModelConfig, seeds: Seeds, n: number, kit: LayerKit): Sym {
   const dropout = (name: string) => new SeededDropout({ rate: c.dropout, seed: seeds.next(), name });
   const attention = new MultiHeadSelfAttention({
     heads: c.heads,
@@ -27,7 +26,7 @@ function encoderLayer(x: Sym, c: ModelConfig, seeds: Seeds, n: number): Sym {
     .apply(x) as Sym;
   const residual1 = tf.layers.add({ name: `enc${n}_residual1` })
     .apply([x, dropout(`enc${n}_attention_dropout`).apply(attention) as Sym]) as Sym;
-  const norm1 = new LayerNorm({ name: `enc${n}_norm1` }).apply(residual1) as Sym;
+  const norm1 = kit.layerNorm(`enc${n}_norm1`).apply(residual1) as Sym;
   const ffn1 = tf.layers.dense({
     units: c.ffnDim,
     activation: "relu",
@@ -41,10 +40,14 @@ function encoderLayer(x: Sym, c: ModelConfig, seeds: Seeds, n: number): Sym {
   }).apply(dropout(`enc${n}_ffn_dropout`).apply(ffn1) as Sym) as Sym;
   const residual2 = tf.layers.add({ name: `enc${n}_residual2` })
     .apply([norm1, dropout(`enc${n}_output_dropout`).apply(ffn2) as Sym]) as Sym;
-  return new LayerNorm({ name: `enc${n}_norm2` }).apply(residual2) as Sym;
+  return kit.layerNorm(`enc${n}_norm2`).apply(residual2) as Sym;
 }
 
-export function buildTransformerLstm(c: ModelConfig, seed: number): tf.LayersModel {
+export function buildTransformerLstm(
+  c: ModelConfig,
+  seed: number,
+  kit: LayerKit = FAST_LAYERS,
+): tf.LayersModel {
   const seeds = new Seeds(seed);
   const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
   let x = tf.layers.dense({
@@ -52,13 +55,18 @@ export function buildTransformerLstm(c: ModelConfig, seed: number): tf.LayersMod
     name: "input_projection",
     kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
   }).apply(input) as Sym;
-  x = new LayerNorm({ name: "input_norm" }).apply(x) as Sym;
+  x = kit.layerNorm("input_norm").apply(x) as Sym;
   x = new PositionalEncoding({ name: "positional_encoding" }).apply(x) as Sym;
   x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: "input_dropout" }).apply(x) as Sym;
-  for (let n = 1; n <= c.encoderLayers; n++) x = encoderLayer(x, c, seeds, n);
+  for (let n = 1; n <= c.encoderLayers; n++) x = encoderLayer(x, c, seeds, n, kit);
   for (let n = 1; n <= c.lstmLayers; n++) {
-    x = new FastLSTM({ units: c.lstmHidden, bidirectional: true, seed: seeds.next(), name: `bilstm${n}` })
-      .apply(x) as Sym;
+    x = kit.lstm({
+      units: c.lstmHidden,
+      bidirectional: true,
+      returnSequences: true,
+      seed: seeds.next(),
+      name: `bilstm${n}`,
+    }).apply(x) as Sym;
     x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: `bilstm${n}_dropout` }).apply(
       x,
     ) as Sym;

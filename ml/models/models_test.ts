@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend.ts";
+import { buildModel, defaultModelConfig, type ModelConfig, modelConfigProblem } from "./index.ts";
+
+await initBackend("wasm");
+
+const tiny = (type: ModelConfig["type"]): ModelConfig => ({
+  ...defaultModelConfig(type, 5),
+  dModel: 8,
+  heads: 2,
+  ffnDim: 16,
+  encoderLayers: 1,
+  lstmHidden: 4,
+});
+
+Deno.test("transformer_lstm: outputs class_logits [b,3], regression [b,1], attention [b,T] summing to 1", () => {
+  const model = buildModel(tiny("transformer_lstm"), 1);
+  assert.equal(model.name, "TransformerLSTMModel");
+  assert.deepEqual(model.outputNames, ["class_logits", "regression", "attention"]);
+  const [logits, regression, attention] = model.predict(tf.randomNormal([2, 5, 35])) as tf.Tensor[];
+  assert.deepEqual([logits.shape, regression.shape, attention.shape], [[2, 3], [2, 1], [2, 5]]);
+  for (const row of attention.arraySync() as number[][]) {
+    assert.ok(Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-5);
+    assert.ok(row.every((w) => w >= 0));
+  }
+  model.dispose();
+});
+
+Deno.test("lightweight_lstm: outputs class_logits and regression only", () => {
+  const model = buildModel(tiny("lightweight_lstm"), 1);
+  assert.equal(model.name, "LightweightLSTMModel");
+  assert.deepEqual(model.outputNames, ["class_logits", "regression"]);
+  const outputs = model.predict(tf.randomNormal([2, 5, 35])) as tf.Tensor[];
+  assert.deepEqual(outputs.map((o) => o.shape), [[2, 3], [2, 1]]);
+  model.dispose();
+});
+
+Deno.test("buildModel: the seed fixes every initial weight", () => {
+  for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
+    const weights = (seed: number) =>
+      buildModel(tiny(type), seed).getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(weights(3), weights(3));
+    assert.notDeepEqual(weights(3), weights(4));
+  }
+});
+
+Deno.test("modelConfigProblem names the bad field", () => {
+  assert.equal(modelConfigProblem(defaultModelConfig("transformer_lstm", 50)), null);
+  assert.match(modelConfigProblem({ ...tiny("transformer_lstm"), heads: 3 })!, /dModel \(8\).*heads \(3\)/);
+  assert.match(modelConfigProblem({ ...tiny("lightweight_lstm"), lstmHidden: 0 })!, /lstmHidden/);
+  assert.match(modelConfigProblem({ ...tiny("lightweight_lstm"), dropout: 1 })!, /dropout/);
+  assert.throws(() => buildModel({ ...tiny("transformer_lstm"), heads: 3 }), /model config/);
+});

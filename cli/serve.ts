@@ -5,7 +5,14 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { loadPredictor } from "../ml/engine/index.ts";
-import { CheckpointWatcher, createApp, type Logger, ModelStore, stdoutLogger } from "../server/index.ts";
+import {
+  CheckpointWatcher,
+  coalesce,
+  createApp,
+  type Logger,
+  ModelStore,
+  stdoutLogger,
+} from "../server/index.ts";
 import { listen, ListenError } from "../server/listen.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
@@ -16,6 +23,7 @@ const ServeFlags = z.object({
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
   threads: flag.positiveInt(),
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
+  maxBatch: flag.positiveInt(),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -33,6 +41,11 @@ export function serveCommand(): Command {
     .option("--checkpoint <dir>", "model version to serve", "checkpoints/current")
     .option("--threads <n>", "ONNX Runtime threads per prediction", "1")
     .option("--reload-interval <seconds>", "how often --checkpoint is checked for a new version", "2")
+    .option(
+      "--max-batch <n>",
+      "windows of concurrent requests that share one model call (1: no batching, bit-exact answers)",
+      "16",
+    )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
 
@@ -41,7 +54,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const store = new ModelStore();
   const watcher = new CheckpointWatcher(store, {
     pointer: options.checkpoint,
-    load: (dir) => loadPredictor(dir, { threads: options.threads }),
+    load: async (dir) => coalesce(await loadPredictor(dir, { threads: options.threads }), options.maxBatch),
     intervalMs: options.reloadInterval * 1000,
     log,
   });

@@ -225,6 +225,20 @@ Deno.test("422 names the field for every kind of invalid candle", async () => {
   await expectError(await app.request("/predict/batch", post({ requests: "x" })), 422, /^requests: /);
 });
 
+Deno.test("oversized arrays are refused before validation: candles and batch items are bounded", async () => {
+  const { app } = setup();
+  await expectError(
+    await app.request("/predict", post({ symbol: "X", candles: new Array(10_001).fill(0) })),
+    422,
+    "candles: must hold at most 10000 candles (only the last 50 are used), got 10001",
+  );
+  await expectError(
+    await app.request("/predict/batch", post({ requests: new Array(1_001).fill(0) })),
+    422,
+    "requests: must hold at most 1000 requests",
+  );
+});
+
 Deno.test("finite values that overflow float32 features are a 422, not a NaN prediction", async () => {
   const { app } = setup();
   const body = predictBody();

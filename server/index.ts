@@ -12,6 +12,7 @@ export {
   type WatcherOptions,
 } from "./models/watcher.ts";
 export { warmUp } from "./models/warm_up.ts";
+export { coalesce } from "./models/coalesce.ts";
 export { predictBodies, type PredictFailure, type PredictOutcome, symbolOf, windowOf } from "./predict.ts";
 export { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
 export {

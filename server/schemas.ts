@@ -28,6 +28,13 @@ export interface PredictRequest {
 
 /** Symbols are echoed in responses and logs, so they are bounded; Binance's longest is far shorter. */
 export const MAX_SYMBOL_LENGTH = 64;
+/**
+ * Bounds that no honest body under the 1 MiB limit reaches (a candle is ≥ 100 bytes), checked before the
+ * schema runs: a megabyte of `[0,0,0,…]` would otherwise make zod report half a million issues, and a batch
+ * of half a million empty items would be answered with tens of megabytes of per-item errors.
+ */
+export const MAX_CANDLES = 10_000;
+export const MAX_BATCH = 1_000;
 
 const finite = () =>
   z.number({
@@ -101,7 +108,7 @@ const BatchSchema = z.object({
       issue.input === undefined
         ? "is missing (expected an array of /predict bodies)"
         : "expected an array of /predict bodies",
-  }).min(1, "must hold at least one request"),
+  }).min(1, "must hold at least one request").max(MAX_BATCH, `must hold at most ${MAX_BATCH} requests`),
 }, { error: 'expected a JSON object like {"requests": [{"symbol": ..., "candles": [...]}, ...]}' });
 
 /** A parse result: the typed value, or the one-line `detail` a client reads. */
@@ -141,6 +148,14 @@ const schemaCache = new Map<number, ReturnType<typeof predictSchema>>();
 export function parsePredictRequest(value: unknown, lookback: number, prefix = ""): Parsed<PredictRequest> {
   let schema = schemaCache.get(lookback);
   if (!schema) schemaCache.set(lookback, schema = predictSchema(lookback));
+  const candles = typeof value === "object" && value !== null
+    ? (value as { candles?: unknown }).candles
+    : null;
+  if (Array.isArray(candles) && candles.length > MAX_CANDLES) {
+    const detail =
+      `must hold at most ${MAX_CANDLES} candles (only the last ${lookback} are used), got ${candles.length}`;
+    return { ok: false, detail: `${fieldPath(["candles"], prefix)}: ${detail}` };
+  }
   const result = schema.safeParse(value);
   return result.success
     ? { ok: true, value: result.data }

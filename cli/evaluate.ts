@@ -8,10 +8,22 @@ import { parseFlags } from "./flags.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
+
+/** Flags that shape a fresh model; a checkpoint brings its own. */
+const SHAPE_FLAGS = ["model", "lookback", "horizon", "clip"] as const;
 
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, command.opts());
+  if (opts.checkpoint) {
+    const given = SHAPE_FLAGS.find((key) => command.getOptionValueSource(key) === "cli");
+    if (given) {
+      throw new UsageError(
+        `--${given} cannot be combined with --checkpoint`,
+        "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
+      );
+    }
+  }
   const stop = new AbortController();
   const onSigint = () => {
     if (stop.signal.aborted) Deno.exit(130);

@@ -67,6 +67,7 @@ Deno.test("bad flags exit 2 naming the flag; a missing CSV exits 1", async () =>
       [["--trade-threshold", "1.5"], "--trade-threshold"],
       [["--fee", "-1"], "--fee"],
       [["--retrain", "yearly"], "--retrain"],
+      [["--checkpoint", "checkpoints/current", "--lookback", "30"], "--lookback"],
     ] as const
   ) {
     const r = await cli("evaluate", ...args);

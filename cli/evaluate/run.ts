@@ -238,7 +238,7 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
           }): folds before that date are not out-of-sample for it`,
       );
     }
-    const lightweight = opts.lightweightBaseline && !(subject.learner.name === "lightweight_lstm");
+    const lightweight = opts.lightweightBaseline && subject.learner.name !== "lightweight_lstm";
     learners.push(...baselineLearners({ seed: opts.seed }));
     if (lightweight) {
       learners.push(

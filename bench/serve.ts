@@ -11,7 +11,7 @@
  * The model is the default-size hybrid (transformer_lstm) with untrained weights unless `--checkpoint` names a
  * trained version; request bodies are real candles when ../shared is present.
  *
- *   deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR] [--max-batch 16]
+ *   deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR] [--max-batch 1]
  */
 import { join } from "node:path";
 import { type CandleSeries, FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
@@ -34,7 +34,7 @@ function argument(name: string, fallback: string): string {
 const SECONDS = Number(argument("seconds", "10"));
 const MALFORMED = Number(argument("malformed", "5000"));
 const CHECKPOINT = argument("checkpoint", "");
-const MAX_BATCH = argument("max-batch", "16");
+const MAX_BATCH = argument("max-batch", "1");
 if (!(SECONDS > 0) || !Number.isInteger(MALFORMED) || MALFORMED < 0) {
   console.error("usage: deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR]");
   Deno.exit(2);
@@ -91,6 +91,13 @@ const quantile = (sorted: number[], q: number) =>
 function rssMiB(pid: number): number {
   const out = new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).outputSync();
   return Number(new TextDecoder().decode(out.stdout).trim()) / 1024;
+}
+
+/** CPU seconds a process has used (user + system), from /proc via cat (a direct read needs --allow-all). */
+function cpuSeconds(pid: number): number {
+  const out = new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).outputSync();
+  const fields = new TextDecoder().decode(out.stdout).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** The server as a user runs it; resolves once it prints its URL, then counts its request log lines. */
@@ -251,11 +258,13 @@ const health = rawRequest("GET", "/health");
 const predictRequest = (i: number) => encoded[i % encoded.length];
 await load(server.port, 4, 2, predictRequest); // warm-up: JIT, allocator, connection setup
 
-const rows: { c: number; predict: LoadResult; health: LoadResult }[] = [];
+const rows: { c: number; predict: LoadResult; health: LoadResult; cpuMs: number }[] = [];
 for (const c of [1, 16]) {
   const healthRun = await load(server.port, c, Math.min(5, SECONDS), () => health);
+  const cpu0 = cpuSeconds(server.child.pid);
   const predictRun = await load(server.port, c, SECONDS, predictRequest);
-  rows.push({ c, predict: predictRun, health: healthRun });
+  const cpuMs = (cpuSeconds(server.child.pid) - cpu0) * 1000 / predictRun.latencies.length;
+  rows.push({ c, predict: predictRun, health: healthRun, cpuMs });
 }
 await new Promise((resolve) => setTimeout(resolve, 200));
 const loadRequests = server.counts.requests;
@@ -312,7 +321,11 @@ console.log(
 const [c1, c16] = rows;
 const p50c1 = quantile(c1.predict.latencies, 0.5);
 console.log(
-  `\nratios: /predict p50 at c=1 = ${(p50c1 / quantile(c1.health.latencies, 0.5)).toFixed(1)}× /health, ` +
+  `\nserver CPU per /predict: ${rows.map((r) => `${r.cpuMs.toFixed(2)} ms at c=${r.c}`).join(", ")} ` +
+    `(the server process's user+system time over the phase / requests answered)`,
+);
+console.log(
+  `ratios: /predict p50 at c=1 = ${(p50c1 / quantile(c1.health.latencies, 0.5)).toFixed(1)}× /health, ` +
     `${(p50c1 / engineP50).toFixed(1)}× the engine alone; /predict req/s at c=16 = ` +
     `${(c16.predict.perSecond / c16.health.perSecond * 100).toFixed(0)} % of /health's`,
 );

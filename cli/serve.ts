@@ -43,8 +43,8 @@ export function serveCommand(): Command {
     .option("--reload-interval <seconds>", "how often --checkpoint is checked for a new version", "2")
     .option(
       "--max-batch <n>",
-      "windows of concurrent requests that share one model call (1: no batching, bit-exact answers)",
-      "16",
+      "let concurrent requests share one model call of up to n windows (1: off, answers bit-exact)",
+      "1",
     )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }

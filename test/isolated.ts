@@ -80,6 +80,7 @@ const start = performance.now();
 // Type-check once for all files, as `deno test` does, then run each without re-checking.
 const check = await new Deno.Command(Deno.execPath(), { args: ["check", ...files], cwd: ROOT }).output();
 if (!check.success) {
+  await Deno.stderr.write(check.stderr);
   console.log("FAILED | 0 passed | 1 failed (type check)");
   Deno.exit(1);
 }

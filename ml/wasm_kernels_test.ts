@@ -58,6 +58,7 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     [[3, 9, 4], [3, 9, 5], true, false],
     [[2, 8, 16], [1, 16, 8], false, false],
     [[1, 8, 16], [3, 16, 8], false, false],
+    [[300, 6], [300, 10], true, false], // a weight gradient: computed as (bᵀ·a)ᵀ
   ];
   for (const [sa, sb, ta, tb] of cases) {
     const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));

@@ -15,6 +15,7 @@
  * Gate order along the 4H axis is tfjs/Keras's: i, f, c (the candidate, "g" below), o.
  */
 import * as tf from "@tensorflow/tfjs";
+import { type StepOps, stepOps, type Value } from "./step_ops.ts";
 
 /** [4H] row: 1 for the i, f, o gates, 2 for the candidate's block — scales its weights so σ(2z) can give tanh. */
 export function candidateScale(units: number, directions = 1): tf.Tensor1D {
@@ -28,12 +29,6 @@ function gateColumn(units: number, perGate: [number, number, number, number]): t
   const values = new Float32Array(4 * units);
   perGate.forEach((v, k) => values.fill(v, k * units, (k + 1) * units));
   return tf.tensor2d(values, [4 * units, 1]);
-}
-
-/** Step t of a [T, ...] sequence. */
-function step(seq: tf.Tensor, t: number): tf.Tensor {
-  const [, ...rest] = seq.shape;
-  return tf.reshape(tf.slice(seq, [t, ...rest.map(() => 0)], [1, ...rest]), rest);
 }
 
 /** The sequence shifted one step later, zeros entering at step 0: x_{t−1}. */
@@ -67,25 +62,50 @@ function swapOrder(seq: tf.Tensor): tf.Tensor {
   return tf.concat([forward, backward], 1);
 }
 
+/** Step t of a [T, ...rest] sequence, as [...rest]. */
+function stepOf(o: StepOps, seq: Value, t: number): Value {
+  const [, ...rest] = seq.shape;
+  const sliced = o.slice(seq, [t, ...rest.map(() => 0)], [1, ...rest]);
+  const out = o.reshape(sliced, rest);
+  o.free(sliced);
+  return out;
+}
+
 /** Input of processing step k: [D, 4H, B]; direction 1 takes timestep T−1−k. */
-function input(xs: tf.Tensor, k: number): tf.Tensor {
+function inputAt(o: StepOps, xs: Value, k: number): Value {
   const [steps, dirs, gates, batch] = xs.shape;
-  if (dirs === 1) return tf.reshape(tf.slice(xs, [k, 0, 0, 0], [1, 1, gates, batch]), [1, gates, batch]);
-  const forward = tf.slice(xs, [k, 0, 0, 0], [1, 1, gates, batch]);
-  const backward = tf.slice(xs, [steps - 1 - k, 1, 0, 0], [1, 1, gates, batch]);
-  return tf.reshape(tf.concat([forward, backward], 1), [dirs, gates, batch]);
+  if (dirs === 1) return stepOf(o, xs, k);
+  const forward = o.slice(xs, [k, 0, 0, 0], [1, 1, gates, batch]);
+  const backward = o.slice(xs, [steps - 1 - k, 1, 0, 0], [1, 1, gates, batch]);
+  const both = o.concat([forward, backward], 1);
+  const out = o.reshape(both, [dirs, gates, batch]);
+  o.free(forward, backward, both);
+  return out;
+}
+
+/** Gate `g` (of 4) of a [D, 4H, B] step: rows [g·H, (g+1)·H). */
+function gateOf(o: StepOps, x: Value, g: number, units: number): Value {
+  const [dirs, , batch] = x.shape;
+  return o.slice(x, [0, g * units, 0], [dirs, units, batch]);
 }
 
 /**
  * ws[d] ([N, K]) · x[d] ([K, B]) for each direction → [D, N, B], as separate 2-D matmuls (XNNPACK, which also
  * keeps each weight matrix packed across steps; the wasm batched matmul is a scalar loop).
  */
-function perDirection(ws: tf.Tensor2D[], x: tf.Tensor): tf.Tensor {
+function perDirection(o: StepOps, ws: tf.Tensor2D[], x: Value): Value {
   const [dirs, inner, batch] = x.shape;
-  if (dirs === 1) {
-    return tf.reshape(tf.matMul(ws[0], tf.reshape(x, [inner, batch]) as tf.Tensor2D), [1, -1, batch]);
-  }
-  return tf.stack(ws.map((w, d) => tf.matMul(w, step(x, d) as tf.Tensor2D)));
+  const parts = ws.map((w, d) => {
+    const xd = dirs === 1 ? o.reshape(x, [inner, batch]) : stepOf(o, x, d);
+    const product = o.matMul(w, xd);
+    const out = o.reshape(product, [1, w.shape[0], batch]);
+    o.free(xd, product);
+    return out;
+  });
+  if (parts.length === 1) return parts[0];
+  const out = o.concat(parts, 0);
+  o.free(...parts);
+  return out;
 }
 
 /**
@@ -108,23 +128,44 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
     const value = tf.tidy(() => {
       const [one, two, four] = [tf.scalar(1), tf.scalar(2), tf.scalar(4)];
       const ut = tf.unstack(tf.transpose(usIn as tf.Tensor, [0, 2, 1])) as tf.Tensor2D[]; // D × [4H, H]
-      let h: tf.Tensor | null = null;
-      let c2: tf.Tensor | null = null; // ĉ = 2c
-      const sigs: tf.Tensor[] = [], c2s: tf.Tensor[] = [], ths: tf.Tensor[] = [], hs: tf.Tensor[] = [];
+      const o = stepOps();
+      let h: Value | null = null;
+      let c2: Value | null = null; // ĉ = 2c
+      const sigs: Value[] = [], c2s: Value[] = [], ths: Value[] = [], hs: Value[] = [];
       for (let k = 0; k < steps; k++) {
-        const sig: tf.Tensor = tf.sigmoid(h ? tf.add(perDirection(ut, h), input(x, k)) : input(x, k));
-        const ig2 = tf.mul(gate(sig, 0, units), tf.sub(tf.mul(gate(sig, 2, units), four), two)); // 2·i·g
-        c2 = c2 ? tf.add(tf.mul(gate(sig, 1, units), c2), ig2) : ig2;
-        const th = tf.sub(tf.mul(tf.sigmoid(c2), two), one); // tanh(c)
-        h = tf.mul(gate(sig, 3, units), th);
+        let pre = inputAt(o, x, k);
+        if (h) {
+          const recurrent = perDirection(o, ut, h);
+          const sum = o.add(recurrent, pre);
+          o.free(recurrent, pre);
+          pre = sum;
+        }
+        const sig = o.sigmoid(pre);
+        const [i, f, gs, og] = [0, 1, 2, 3].map((g) => gateOf(o, sig, g, units));
+        const g4 = o.mul(gs, four);
+        const g2 = o.sub(g4, two); // 2·g = 4·σ(2z) − 2
+        const ig2 = o.mul(i, g2);
+        let c2Next = ig2;
+        if (c2) {
+          const fc = o.mul(f, c2);
+          c2Next = o.add(fc, ig2);
+          o.free(fc, ig2);
+        }
+        const s = o.sigmoid(c2Next);
+        const s2 = o.mul(s, two);
+        const th = o.sub(s2, one); // tanh(c) = 2·σ(ĉ) − 1
+        h = o.mul(og, th);
+        c2 = c2Next;
+        o.free(pre, i, f, gs, og, g4, g2, s, s2);
         sigs.push(sig);
         c2s.push(c2);
         ths.push(th);
         hs.push(h);
       }
-      const hSeq = tf.stack(hs); // processing order
+      const stackAll = (values: Value[]) => tf.stack(values.map((v) => o.adopt(v)));
+      const hSeq = stackAll(hs); // processing order
       // The op's inputs are not kept for the backward pass (the caller's tidy frees them): save what it needs.
-      saveFn([tf.stack(sigs), tf.stack(c2s), tf.stack(ths), hSeq, usIn as tf.Tensor]);
+      saveFn([stackAll(sigs), stackAll(c2s), stackAll(ths), hSeq, usIn as tf.Tensor]);
       return swapOrder(hSeq);
     });
 
@@ -140,21 +181,37 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
         const f = gate(sigS, 1, units);
         const dyP = swapOrder(dy);
         const u = tf.unstack(uSaved) as tf.Tensor2D[]; // D × [H, 4H]
-        const dzs: tf.Tensor[] = new Array(steps);
-        let dhNext: tf.Tensor | null = null;
-        let dcNext: tf.Tensor | null = null;
+        const o = stepOps();
+        const dzs: Value[] = new Array(steps);
+        let dhNext: Value | null = null;
+        let dcNext: Value | null = null;
         for (let k = steps - 1; k >= 0; k--) {
-          const dh: tf.Tensor = dhNext ? tf.add(step(dyP, k), dhNext) : step(dyP, k);
-          const dcHere = tf.mul(dh, step(p, k));
-          const dc: tf.Tensor = dcNext ? tf.add(dcNext, dcHere) : dcHere;
-          const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), step(r, k));
-          dzs[k] = dz;
-          if (k > 0) {
-            dcNext = tf.mul(dc, step(f, k));
-            dhNext = perDirection(u, dz);
+          let dh = stepOf(o, dyP, k);
+          if (dhNext) {
+            const sum = o.add(dh, dhNext);
+            o.free(dh, dhNext);
+            dh = sum;
           }
+          const pk = stepOf(o, p, k);
+          let dc = o.mul(dh, pk);
+          if (dcNext) {
+            const sum = o.add(dcNext, dc);
+            o.free(dcNext, dc);
+            dc = sum;
+          }
+          const stacked = o.concat([dc, dc, dc, dh], 1);
+          const rk = stepOf(o, r, k);
+          dzs[k] = o.mul(stacked, rk);
+          o.free(pk, stacked, rk);
+          if (k > 0) {
+            const fk = stepOf(o, f, k);
+            dcNext = o.mul(dc, fk);
+            dhNext = perDirection(o, u, dzs[k]);
+            o.free(fk);
+          }
+          o.free(dc, dh);
         }
-        const dZ = tf.stack(dzs); // [T, D, 4H, B], processing order
+        const dZ = tf.stack(dzs.map((v) => o.adopt(v))); // [T, D, 4H, B], processing order
         // dU[d] = Σ_k h_{k−1}·dz_kᵀ: one matmul per direction over all steps and batch columns, computed as
         // dUᵀ = dZ·H_prev so that XNNPACK packs the smaller operand ([T·B, H]) as its weights.
         const dZFlat = tf.reshape(tf.transpose(dZ, [1, 2, 0, 3]), [dirs, gates, steps * batch]);

@@ -53,3 +53,17 @@ Deno.test("FastLSTM: the same seed gives the same weights, with the forget-gate 
   assert.ok(maxDiff(a[0], c[0]) > 0);
   assert.deepEqual(Array.from(a[2].dataSync()), [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
 });
+
+Deno.test("FastLSTM: training steps leave no tensors or wasm buffers behind", () => {
+  const layer = new FastLSTM({ units: 4, bidirectional: true, seed: 1 });
+  const x = tf.randomNormal([2, 6, 3]);
+  layer.apply(x);
+  const step = () =>
+    tf.tidy(() => tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar).value);
+  step().dispose();
+  const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const [tensors, before] = [tf.memory().numTensors, buffers()];
+  for (let i = 0; i < 3; i++) step().dispose();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(buffers(), before);
+});

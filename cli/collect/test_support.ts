@@ -8,6 +8,7 @@ import {
   type KlineRow,
   type KlinesServer,
   type KlinesServerOptions,
+  sharedSource,
   startKlinesServer,
 } from "../../test/binance_klines_server.ts";
 import { ManualClock } from "./clock.ts";
@@ -29,11 +30,15 @@ export interface Rig {
 /** Runs `fn` with a klines server and a collect env sharing one fake clock, and a temp output path. */
 export async function withRig(
   start: string,
-  options: Omit<KlinesServerOptions, "now">,
+  options: Omit<KlinesServerOptions, "now" | "source"> & { source?: KlinesServerOptions["source"] },
   fn: (rig: Rig) => Promise<void>,
 ): Promise<void> {
   const clock = new ManualClock(utcMs(start));
-  const server = await startKlinesServer({ ...options, now: () => clock.now() });
+  const server = await startKlinesServer({
+    ...options,
+    source: options.source ?? sharedSource(),
+    now: () => clock.now(),
+  });
   const dir = await mkdtemp(join(tmpdir(), "collect-test-"));
   const printed: string[] = [];
   const notices: string[] = [];

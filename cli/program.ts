@@ -12,6 +12,7 @@ import { serveCommand } from "./serve.ts";
 import { predictCommand } from "./predict.ts";
 import { exportCommand } from "./export.ts";
 import { modelsCommand } from "./models.ts";
+import { demoCommand } from "./demo.ts";
 import { VERSION } from "./version.ts";
 
 const DESCRIPTION = `Turns cryptocurrency candles into trading predictions for a trading bot.
@@ -46,7 +47,8 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(predictCommand())
     .addCommand(exportCommand())
-    .addCommand(modelsCommand());
+    .addCommand(modelsCommand())
+    .addCommand(demoCommand());
   return harden(program);
 }
 

@@ -70,16 +70,18 @@ export function simulateMarket(opts: SimulatorOptions): Ohlcv[] {
   for (let i = 0; i < opts.count; i++) {
     if (random() < SWITCH_PROBABILITY) regime = Math.floor(random() * REGIMES.length);
     const r = REGIMES[regime];
-    // Capped so one extreme draw cannot feed back through GARCH into an explosion (real hourly σ stays < 5 %).
-    variance = Math.min(omega + alpha * shock ** 2 + beta * variance, 0.05 ** 2);
+    // GARCH runs on the un-multiplied shock: feeding the regime's multiplier back would make turbulent
+    // regimes explosive. Capped so one extreme draw cannot blow up the variance either.
+    variance = Math.min(omega + alpha * shock ** 2 + beta * variance, 0.03 ** 2);
+    shock = Math.sqrt(variance) * Math.max(-8, Math.min(8, studentT(normal, 4)));
     const sigma = Math.sqrt(variance) * r.volatility;
-    shock = sigma * Math.max(-8, Math.min(8, studentT(normal, 4)));
+    const move = shock * r.volatility;
     const open = price;
-    const close = open * Math.exp(r.drift + shock);
+    const close = open * Math.exp(r.drift + move);
     // Wicks: excursions beyond the body, proportional to the candle's volatility.
     const high = Math.max(open, close) * Math.exp(Math.abs(normal()) * sigma * 0.6);
     const low = Math.min(open, close) * Math.exp(-Math.abs(normal()) * sigma * 0.6);
-    const activity = 1 + 40 * Math.abs(shock) + 0.3 * normal();
+    const activity = 1 + 40 * Math.abs(move) + 0.3 * normal();
     const volume = opts.baseVolume * Math.max(0.05, activity) * Math.exp(0.25 * normal());
     candles.push({
       openTime: opts.start + i * opts.intervalMs,

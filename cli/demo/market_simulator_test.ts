@@ -29,6 +29,11 @@ Deno.test("simulated returns have fat tails and volatility clustering, like real
   const m2 = r.reduce((s, v) => s + (v - mean) ** 2, 0) / r.length;
   const m4 = r.reduce((s, v) => s + (v - mean) ** 4, 0) / r.length;
   assert.ok(m4 / m2 ** 2 > 4, `kurtosis ${m4 / m2 ** 2} should exceed a normal's 3`);
+  // Hourly volatility of major crypto pairs is ~0.5–1.5 %; a feedback bug once pinned it at the 5 % cap.
+  assert.ok(
+    Math.sqrt(m2) > 0.004 && Math.sqrt(m2) < 0.02,
+    `hourly volatility ${Math.sqrt(m2)} is unrealistic`,
+  );
   const abs = r.map(Math.abs);
   const am = abs.reduce((s, v) => s + v, 0) / abs.length;
   let num = 0, den = 0;

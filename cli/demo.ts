@@ -124,6 +124,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     threads: 1,
     reloadInterval: 2,
     maxBatch: 1,
+    predictionsLog: join(dir, "predictions.jsonl"),
   }, log);
   const url = await Promise.race([listening.promise, serving.then(() => "")]);
   if (!url) throw new CommandError("the demo server stopped before it listened");

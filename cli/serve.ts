@@ -11,6 +11,7 @@ import {
   createApp,
   type Logger,
   ModelStore,
+  PredictionLog,
   stdoutLogger,
 } from "../server/index.ts";
 import { listen, ListenError } from "../server/listen.ts";
@@ -24,6 +25,7 @@ const ServeFlags = z.object({
   threads: flag.positiveInt(),
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
   maxBatch: flag.positiveInt(),
+  predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -46,6 +48,12 @@ export function serveCommand(): Command {
       "let concurrent requests share one model call of up to n windows (1: off, answers bit-exact)",
       "1",
     )
+    .option(
+      "--predictions-log <path>",
+      "append each prediction here for 'candlecast monitor'",
+      "data/predictions.jsonl",
+    )
+    .option("--no-predictions-log", "do not record predictions")
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
 
@@ -61,7 +69,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
   await watcher.start();
   const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
-  const app = createApp(store, { apiKey, log });
+  const predictionLog = options.predictionsLog
+    ? new PredictionLog(options.predictionsLog, { log })
+    : undefined;
+  const app = createApp(store, { apiKey, log, predictionLog });
 
   let server;
   try {
@@ -90,6 +101,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
     await watcher.stop();
     await store.close();
+    await predictionLog?.flush();
     log({ event: "stopped" });
   }
 }

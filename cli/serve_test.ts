@@ -10,8 +10,22 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** Starts `serve --port 0` and waits for its "listening" log line. */
 async function startServe(args: string[], env: Record<string, string> = {}) {
+  // Never the default data/predictions.jsonl: tests must not write into the working tree.
+  const predictionsLog = join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "serve", "--host", "127.0.0.1", "--port", "0", ...args],
+    args: [
+      "run",
+      "--allow-all",
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--predictions-log",
+      predictionsLog,
+      ...args,
+    ],
     env,
     stdout: "piped",
     stderr: "piped",
@@ -50,7 +64,7 @@ async function startServe(args: string[], env: Record<string, string> = {}) {
     const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text(), draining]);
     return { code: status.code, stderr };
   };
-  return { url, lines, child, stop };
+  return { url, lines, child, stop, predictionsLog };
 }
 
 async function checkpoints() {
@@ -109,6 +123,15 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
     assert.equal(code, 0);
     const events = server.lines.map((l) => l.event ?? `${l.method} ${l.path} ${l.status}`);
     assert.deepEqual(events.slice(-3), ["shutting_down", "POST /predict 200", "stopped"]);
+    // Both served predictions were recorded for `monitor`, the in-flight one flushed at shutdown.
+    const recorded = (await Deno.readTextFile(server.predictionsLog)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.deepEqual(recorded.map((r) => [r.symbol, r.version]), [["ETHUSDT", "v1_2024-01-01"], [
+      "SOLUSDT",
+      "v1_2024-01-01",
+    ]]);
+    assert.equal(typeof recorded[0].last_close, "number");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

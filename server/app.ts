@@ -14,7 +14,8 @@ import { HttpError } from "./errors.ts";
 import { type Logger, stdoutLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import type { ModelLease, ModelSource } from "./models/store.ts";
-import { predictBodies, symbolOf } from "./predict.ts";
+import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
+import type { PredictionLog } from "./prediction_log.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
 
 export interface AppOptions {
@@ -26,6 +27,8 @@ export interface AppOptions {
   readonly log?: Logger;
   /** Shared with whoever else wants to read them; a fresh registry by default. */
   readonly metrics?: Metrics;
+  /** Where served predictions are recorded for `candlecast monitor`; none by default. */
+  readonly predictionLog?: PredictionLog;
 }
 
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
@@ -42,7 +45,31 @@ const ROUTES: Record<string, readonly string[]> = {
 const OPEN_ROUTES = new Set(["/", "/health"]);
 
 export function createApp(models: ModelSource, options: AppOptions = {}): Hono<Env> {
-  const { apiKey, bodyLimit = DEFAULT_BODY_LIMIT, log = stdoutLogger, metrics = new Metrics() } = options;
+  const {
+    apiKey,
+    bodyLimit = DEFAULT_BODY_LIMIT,
+    log = stdoutLogger,
+    metrics = new Metrics(),
+    predictionLog,
+  } = options;
+  const record = (outcomes: readonly PredictOutcome[], version: string) => {
+    if (!predictionLog) return;
+    const time = new Date().toISOString();
+    for (const o of outcomes) {
+      if (!o.ok) continue;
+      const r = o.response;
+      predictionLog.record({
+        time,
+        symbol: r.symbol,
+        last_candle_time: o.lastCandle.openTime,
+        last_close: o.lastCandle.close,
+        version,
+        prediction: r.prediction,
+        probabilities: r.probabilities,
+        expected_return: r.expected_return,
+      });
+    }
+  };
   const app = new Hono<Env>();
 
   app.use(async (c, next) => {
@@ -100,6 +127,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       c.set("modelVersion", predictor.info.version);
       const [outcome] = await predictBodies(predictor, [body]);
       if (!outcome.ok) throw new HttpError(422, outcome.failure.detail);
+      record([outcome], predictor.info.version);
       return c.json(outcome.response);
     } finally {
       release();
@@ -116,6 +144,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     try {
       c.set("modelVersion", predictor.info.version);
       const outcomes = await predictBodies(predictor, items, items.map((_, i) => `requests[${i}]`));
+      record(outcomes, predictor.info.version);
       return c.json({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) });
     } finally {
       release();

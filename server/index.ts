@@ -22,3 +22,4 @@ export {
   type PredictRequest,
   type RequestCandle,
 } from "./schemas.ts";
+export { PredictionLog, type PredictionRecord, PredictionRecordSchema } from "./prediction_log.ts";

@@ -21,12 +21,18 @@ export interface PredictFailure {
   readonly detail: string;
 }
 
+/** The candle a prediction was made at, as `candlecast monitor` needs it to find the realised outcome. */
+export interface LastCandle {
+  readonly openTime: number | null;
+  readonly close: number;
+}
+
 export type PredictOutcome =
-  | { readonly ok: true; readonly response: PredictResponse }
+  | { readonly ok: true; readonly response: PredictResponse; readonly lastCandle: LastCandle }
   | { readonly ok: false; readonly failure: PredictFailure };
 
 const toCandle = (c: RequestCandle) => ({
-  openTime: null,
+  openTime: c.openTime ?? null,
   open: c.open,
   high: c.high,
   low: c.low,
@@ -104,9 +110,11 @@ export async function predictBodies(
         // Finite inputs are clipped inside the model, so this is a broken model, never the client's fault.
         throw new Error(`model ${predictor.info.version} produced a non-finite prediction`);
       }
+      const last = request.candles[request.candles.length - 1];
       outcomes[index] = {
         ok: true,
         response: predictResponse(request.symbol, raw[k], window, predictor.info.version),
+        lastCandle: { openTime: last.openTime ?? null, close: last.close },
       };
     });
   }

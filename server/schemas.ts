@@ -19,6 +19,8 @@ export interface RequestCandle {
   readonly ema: number;
   readonly stochSlowK: number;
   readonly stochSlowD: number;
+  /** Optional candle open time (ms since the epoch): lets `candlecast monitor` join outcomes by time. */
+  readonly openTime?: number;
 }
 
 export interface PredictRequest {
@@ -81,6 +83,8 @@ const CandleSchema = z.object({
   ema: finite(),
   stochSlowK: finite(),
   stochSlowD: finite(),
+  openTime: z.number({ error: "expected a time in ms since the epoch" }).int("expected whole milliseconds")
+    .nonnegative("expected a time in ms since the epoch").optional(),
 }, { error: "expected a candle object" }).superRefine(checkBar);
 
 function predictSchema(lookback: number) {

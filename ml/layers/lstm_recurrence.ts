@@ -49,37 +49,12 @@ function gate(x: tf.Tensor, k: number, units: number): tf.Tensor {
   return tf.slice(x, begin, size);
 }
 
-/**
- * Between time order and processing order of a [T, D, ...] sequence: direction 1 runs backwards in time, so
- * its half is reversed (the mapping is its own inverse).
- */
-function swapOrder(seq: tf.Tensor): tf.Tensor {
-  const [steps, dirs, ...rest] = seq.shape;
-  if (dirs === 1) return seq;
-  const zeros = rest.map(() => 0);
-  const forward = tf.slice(seq, [0, 0, ...zeros], [steps, 1, ...rest]);
-  const backward = tf.reverse(tf.slice(seq, [0, 1, ...zeros], [steps, 1, ...rest]), 0);
-  return tf.concat([forward, backward], 1);
-}
-
 /** Step t of a [T, ...rest] sequence, as [...rest]. */
 function stepOf(o: StepOps, seq: Value, t: number): Value {
   const [, ...rest] = seq.shape;
   const sliced = o.slice(seq, [t, ...rest.map(() => 0)], [1, ...rest]);
   const out = o.reshape(sliced, rest);
   o.free(sliced);
-  return out;
-}
-
-/** Input of processing step k: [D, 4H, B]; direction 1 takes timestep T−1−k. */
-function inputAt(o: StepOps, xs: Value, k: number): Value {
-  const [steps, dirs, gates, batch] = xs.shape;
-  if (dirs === 1) return stepOf(o, xs, k);
-  const forward = o.slice(xs, [k, 0, 0, 0], [1, 1, gates, batch]);
-  const backward = o.slice(xs, [steps - 1 - k, 1, 0, 0], [1, 1, gates, batch]);
-  const both = o.concat([forward, backward], 1);
-  const out = o.reshape(both, [dirs, gates, batch]);
-  o.free(forward, backward, both);
   return out;
 }
 
@@ -133,7 +108,7 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
       let c2: Value | null = null; // ĉ = 2c
       const sigs: Value[] = [], c2s: Value[] = [], ths: Value[] = [], hs: Value[] = [];
       for (let k = 0; k < steps; k++) {
-        let pre = inputAt(o, x, k);
+        let pre = o.pick(x, k);
         if (h) {
           const recurrent = perDirection(o, ut, h);
           const sum = o.add(recurrent, pre);
@@ -162,11 +137,12 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
         ths.push(th);
         hs.push(h);
       }
-      const stackAll = (values: Value[]) => tf.stack(values.map((v) => o.adopt(v)));
-      const hSeq = stackAll(hs); // processing order
+      const stack = (values: Value[], timeOrder = false) => o.adopt(o.stackSteps(values, timeOrder));
+      const output = stack(hs, true);
       // The op's inputs are not kept for the backward pass (the caller's tidy frees them): save what it needs.
-      saveFn([stackAll(sigs), stackAll(c2s), stackAll(ths), hSeq, usIn as tf.Tensor]);
-      return swapOrder(hSeq);
+      saveFn([stack(sigs), stack(c2s), stack(ths), stack(hs), usIn as tf.Tensor]);
+      o.free(...sigs, ...c2s, ...ths, ...hs);
+      return output;
     });
 
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
@@ -179,14 +155,13 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
         const r = tf.mul(tf.concat([g, previous(c2S), gate(sigS, 0, units), thS], 2), dAct);
         const p = tf.mul(gate(sigS, 3, units), tf.sub(1, tf.square(thS))); // dh → dc through tanh(c)
         const f = gate(sigS, 1, units);
-        const dyP = swapOrder(dy);
         const u = tf.unstack(uSaved) as tf.Tensor2D[]; // D × [H, 4H]
         const o = stepOps();
         const dzs: Value[] = new Array(steps);
         let dhNext: Value | null = null;
         let dcNext: Value | null = null;
         for (let k = steps - 1; k >= 0; k--) {
-          let dh = stepOf(o, dyP, k);
+          let dh = o.pick(dy, k);
           if (dhNext) {
             const sum = o.add(dh, dhNext);
             o.free(dh, dhNext);
@@ -211,13 +186,15 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
           }
           o.free(dc, dh);
         }
-        const dZ = tf.stack(dzs.map((v) => o.adopt(v))); // [T, D, 4H, B], processing order
+        const dZ = o.adopt(o.stackSteps(dzs, false)); // [T, D, 4H, B], processing order
+        const dXs = o.adopt(o.stackSteps(dzs, true));
+        o.free(...dzs);
         // dU[d] = Σ_k h_{k−1}·dz_kᵀ: one matmul per direction over all steps and batch columns, computed as
         // dUᵀ = dZ·H_prev so that XNNPACK packs the smaller operand ([T·B, H]) as its weights.
         const dZFlat = tf.reshape(tf.transpose(dZ, [1, 2, 0, 3]), [dirs, gates, steps * batch]);
         const hFlat = tf.reshape(tf.transpose(previous(hS), [1, 0, 3, 2]), [dirs, steps * batch, units]);
         const dU = tf.transpose(tf.matMul(dZFlat, hFlat), [0, 2, 1]);
-        return [swapOrder(dZ), dU];
+        return [dXs, dU];
       });
 
     return { value, gradFunc };

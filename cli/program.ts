@@ -13,6 +13,7 @@ import { predictCommand } from "./predict.ts";
 import { exportCommand } from "./export.ts";
 import { modelsCommand } from "./models.ts";
 import { demoCommand } from "./demo.ts";
+import { monitorCommand } from "./monitor.ts";
 import { VERSION } from "./version.ts";
 
 const DESCRIPTION = `Turns cryptocurrency candles into trading predictions for a trading bot.
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     .addCommand(predictCommand())
     .addCommand(exportCommand())
     .addCommand(modelsCommand())
+    .addCommand(monitorCommand())
     .addCommand(demoCommand());
   return harden(program);
 }

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import {
+  CLASSES,
+  computeIndicators,
+  DEFAULT_LABEL_RULE,
+  FEATURE_NAMES,
+  seriesFromCandles,
+  windowBatch,
+} from "../../features/index.ts";
+import { simulateMarket } from "../../cli/demo/market_simulator.ts";
+import type { Preprocessor } from "../preprocessor.ts";
+import type { PredictionRecord } from "../../server/prediction_log.ts";
+import { candleOfPrediction, joinOutcomes } from "./join.ts";
+import { monitorReport } from "./report.ts";
+
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 0, 1);
+const series = seriesFromCandles(
+  "SIMUSDT",
+  simulateMarket({ seed: 3, start: START, intervalMs: HOUR, count: 400, startPrice: 100, baseVolume: 10 }),
+);
+computeIndicators(series);
+
+const preprocessor: Preprocessor = {
+  modelType: "lightweight_lstm",
+  featureNames: FEATURE_NAMES,
+  lookback: 50,
+  horizon: 4,
+  labelRule: DEFAULT_LABEL_RULE,
+  classes: CLASSES,
+  scaler: { featureNames: FEATURE_NAMES, mean: FEATURE_NAMES.map(() => 0), std: FEATURE_NAMES.map(() => 1) },
+  clip: 10,
+  returnScale: { mean: 0, std: 1 },
+  temperature: 1,
+};
+
+/** A prediction made just after candle t closed, saying `prediction` with probability 0.6. */
+function madeAt(t: number, prediction: PredictionRecord["prediction"], withTime: boolean): PredictionRecord {
+  const p = { down: 0.2, sideways: 0.2, up: 0.2, [prediction.toLowerCase()]: 0.6 };
+  return {
+    time: new Date(series.openTime[t] + HOUR + 5_000).toISOString(),
+    symbol: "SIMUSDT",
+    last_candle_time: withTime ? series.openTime[t] : null,
+    last_close: series.close[t],
+    version: "v1",
+    prediction,
+    probabilities: { down: p.down, sideways: p.sideways, up: p.up },
+    expected_return: 0.001,
+  };
+}
+
+Deno.test("a prediction is placed on its candle by open time, or by the close it was sent", () => {
+  for (const t of [60, 200, 390]) {
+    assert.equal(candleOfPrediction(series, madeAt(t, "UP", true)), t);
+    assert.equal(candleOfPrediction(series, madeAt(t, "UP", false)), t);
+  }
+  assert.equal(candleOfPrediction(series, { ...madeAt(200, "UP", false), last_close: -1 }), -1);
+});
+
+Deno.test("outcomes use the version's own label rule; recent, unknown and unmatched ones are counted", () => {
+  const truth = (t: number) => CLASSES[windowBatch(series, [t], 50, 4, DEFAULT_LABEL_RULE).label[0]];
+  const records = [
+    madeAt(100, truth(100), true), // right
+    madeAt(150, truth(150), false), // right
+    madeAt(250, truth(250) === "UP" ? "DOWN" : "UP", true), // wrong
+    madeAt(397, "UP", true), // label candle 401 not in the data yet
+    { ...madeAt(120, "UP", true), version: "v0" }, // checkpoint gone
+    { ...madeAt(120, "UP", true), symbol: "NOPEUSDT" },
+  ];
+  const result = joinOutcomes(records, [series], new Map([["v1", preprocessor]]));
+  assert.equal(result.joined.length, 3);
+  assert.equal(result.pending, 1);
+  assert.equal(result.unmatched, 1);
+  assert.deepEqual([...result.unknownVersions], [["v0", 1]]);
+  assert.deepEqual(result.joined.map((j) => CLASSES[j.label]), [truth(100), truth(150), truth(250)]);
+  assert.equal(result.joined[0].realisedReturn, series.close[104] / series.close[100] - 1);
+
+  const report = monitorReport(
+    result.joined,
+    new Map([["v1", { accuracy: 0.9, macro_f1: 0.9, log_loss: 0.3 }]]),
+  );
+  const v1 = report.byVersion[0];
+  assert.equal(v1.scores.predictions, 3);
+  assert.ok(Math.abs(v1.scores.accuracy - 2 / 3) < 1e-12);
+  assert.ok(Math.abs(v1.scores.mean_confidence - 0.6) < 1e-12);
+  assert.ok(Math.abs(v1.scores.log_loss - -(2 * Math.log(0.6) + Math.log(0.2)) / 3) < 1e-9);
+  assert.equal(report.warnings.length, 1);
+  assert.match(
+    report.warnings[0],
+    /^v1: the last week \(3 predictions\) is worse than its test split: macro-F1/,
+  );
+  assert.deepEqual(report.byDay.map((d) => d.version), ["v1", "v1", "v1"].slice(0, report.byDay.length));
+});

@@ -22,5 +22,5 @@ VOLUME ["/app/checkpoints", "/app/data"]
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8000/health'); Deno.exit(r.ok ? 0 : 1)"]
 
-ENTRYPOINT ["deno", "run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-ffi", "--allow-sys", "main.ts"]
+ENTRYPOINT ["deno", "run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-ffi", "--allow-sys", "--allow-run", "main.ts"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -14,6 +14,7 @@ import { exportCommand } from "./export.ts";
 import { modelsCommand } from "./models.ts";
 import { demoCommand } from "./demo.ts";
 import { monitorCommand } from "./monitor.ts";
+import { retrainCommand } from "./retrain.ts";
 import { VERSION } from "./version.ts";
 
 const DESCRIPTION = `Turns cryptocurrency candles into trading predictions for a trading bot.
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     .addCommand(predictCommand())
     .addCommand(exportCommand())
     .addCommand(modelsCommand())
+    .addCommand(retrainCommand())
     .addCommand(monitorCommand())
     .addCommand(demoCommand());
   return harden(program);

@@ -33,7 +33,7 @@ done
 
 mkdir -p dist
 deno compile --self-extracting --output dist/candlecast \
-  --allow-read --allow-write --allow-net --allow-env --allow-ffi --allow-sys \
+  --allow-read --allow-write --allow-net --allow-env --allow-ffi --allow-sys --allow-run \
   --include node_modules/@tensorflow/tfjs-backend-wasm/dist \
   "${excludes[@]}" main.ts
 

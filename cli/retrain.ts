@@ -1,0 +1,58 @@
+/**
+ * `candlecast retrain --mode weekly|monthly`: the cron job. Prints one summary line on success (promoted or
+ * kept) and exits 0; on failure prints what went wrong and where the log is, exits 1, and leaves `current`
+ * as it was.
+ */
+import { Command, Option } from "commander";
+import { z } from "zod";
+import { flag, parseFlags } from "./flags.ts";
+import { runRetrain } from "./retrain/run.ts";
+
+const RetrainFlags = z.object({
+  mode: z.enum(["weekly", "monthly"]),
+  data: z.string().min(1),
+  checkpoints: z.string().min(1),
+  collect: z.boolean().default(true),
+  baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
+  interval: z.string().optional(),
+  holdoutDays: flag.positiveNumber("a positive number of days"),
+  f1Tolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
+  loglossTolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
+  keep: flag.positiveInt(),
+  log: z.string().min(1),
+  trainArgs: z.string().optional().transform((v) => (v ?? "").split(/\s+/).filter(Boolean)),
+});
+
+export function retrainCommand(): Command {
+  return new Command("retrain")
+    .summary("scheduled retraining: collect, train a candidate, promote it only if it is not worse")
+    .description(
+      "Collects the newest candles into --data, trains a candidate on everything before the newest\n" +
+        "--holdout-days (weekly: fine-tunes current; monthly: trains from scratch), scores candidate and current\n" +
+        "on those held-out days, and promotes the candidate only if its macro-F1 is not lower and its log-loss\n" +
+        "not higher (see the tolerances). Keeps the newest --keep versions. One run at a time (a lock file);\n" +
+        "step output goes to --log; one summary line is printed for cron mail.",
+    )
+    .addOption(
+      new Option("--mode <mode>", "weekly: fine-tune current; monthly: from scratch").choices([
+        "weekly",
+        "monthly",
+      ]).makeOptionMandatory(),
+    )
+    .option("--data <path>", "training CSV to extend and train on", "data/training_data.csv")
+    .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
+    .option("--no-collect", "do not fetch new candles first")
+    .option("--base-url <url>", "Binance REST base URL for collect", "https://api.binance.com")
+    .option("--interval <interval>", "candle interval to collect (default: the current model's)")
+    .option("--holdout-days <days>", "newest days held out to decide the promotion", "14")
+    .option("--f1-tolerance <x>", "promote even if macro-F1 is lower by up to x", "0")
+    .option("--logloss-tolerance <x>", "promote even if log-loss is higher by up to x", "0")
+    .option("--keep <n>", "versions to keep (current and the rollback target are always kept)", "8")
+    .option("--log <path>", "where the steps' output is appended", "data/retrain.log")
+    .option("--train-args <flags>", "extra flags for train, e.g. --train-args='--epochs 20 --patience 3'")
+    .action(async (raw) => {
+      const opts = parseFlags("retrain", RetrainFlags, raw);
+      const outcome = await runRetrain(opts);
+      console.log(outcome.summary);
+    });
+}

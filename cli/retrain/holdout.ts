@@ -1,0 +1,42 @@
+/**
+ * The held-out period that decides a promotion: the newest `days` of every symbol, which the candidate is not
+ * trained on and the current model (trained earlier) has not seen. Both are scored there on ONNX Runtime,
+ * exactly as `serve` would answer, with the candidate's labels.
+ */
+import { type CandleSeries, windowEnds } from "../../features/index.ts";
+import { gatherBatch, type LabelledSet, windowSet, type WindowShape } from "../../ml/data/index.ts";
+import { loadPredictor } from "../../ml/engine/index.ts";
+import { OnnxLearner } from "../../ml/evaluate/onnx_learner.ts";
+import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
+
+const DAY = 86_400_000;
+
+/** Start of the held-out period: `days` before the newest candle of any symbol. */
+export function holdoutStart(series: readonly CandleSeries[], days: number): number {
+  const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+  return newest - days * DAY;
+}
+
+/** Every labelled window whose last candle opens at or after `start`. */
+export function holdoutSet(series: readonly CandleSeries[], start: number, shape: WindowShape): LabelledSet {
+  const ends = series.map((s) => {
+    let from = s.length;
+    while (from > 0 && s.openTime[from - 1] >= start) from--;
+    return windowEnds(s, { lookback: shape.lookback, horizon: shape.horizon, from }).ends;
+  });
+  const set = windowSet(series, ends);
+  const picks = Int32Array.from({ length: set.size }, (_, i) => i);
+  const batch = gatherBatch(set, picks, shape);
+  return { ...set, labels: batch.label, returns: batch.forwardReturn };
+}
+
+/** A checkpoint's metrics on the set, from its model.onnx. */
+export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<Metrics> {
+  const predictor = await loadPredictor(dir, { threads: 1 });
+  try {
+    const out = await new OnnxLearner(dir, predictor).predict(set);
+    return computeMetrics(set.labels, out.probabilities, set.returns, out.returns);
+  } finally {
+    await predictor.close();
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Scheduled retraining (cron): collect the newest candles into the training CSV, train a candidate on
+ * everything before a held-out period (weekly: fine-tune `current`; monthly: from scratch), score candidate
+ * and `current` on that period, promote only if the candidate is not worse, keep the newest K versions.
+ *
+ * Each step runs as its own candlecast process with its output appended to a log file: a crash or an
+ * out-of-memory kill in training cannot take the orchestrator (or its lock) down with it, and cron mail gets
+ * one summary line instead of a training transcript.
+ */
+import { join, resolve } from "node:path";
+import { rm } from "node:fs/promises";
+import { readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
+import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
+import type { Metrics } from "../../ml/metrics/index.ts";
+import { CommandError } from "../errors.ts";
+import { acquireLock } from "./lock.ts";
+import { holdoutSet, holdoutStart, scoreCheckpoint } from "./holdout.ts";
+
+export interface RetrainOptions {
+  readonly mode: "weekly" | "monthly";
+  readonly data: string;
+  readonly checkpoints: string;
+  readonly collect: boolean;
+  readonly baseUrl: string;
+  readonly interval?: string;
+  readonly holdoutDays: number;
+  /** The candidate may be this much worse in macro-F1 / log-loss and still be promoted. */
+  readonly f1Tolerance: number;
+  readonly loglossTolerance: number;
+  readonly keep: number;
+  readonly log: string;
+  /** Passed through to `train` (epochs, model, budget flags). */
+  readonly trainArgs: readonly string[];
+}
+
+export interface RetrainOutcome {
+  readonly summary: string;
+  readonly promoted: boolean;
+  readonly candidate: string | null;
+}
+
+/** How to start this same program again: the compiled binary, or deno running main.ts. */
+function selfCommand(args: readonly string[]): [string, string[]] {
+  const exe = Deno.execPath();
+  if (!/(^|\/)deno(\.exe)?$/.test(exe)) return [exe, [...args]];
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const perms = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-ffi", "--allow-sys"];
+  return [exe, ["run", ...perms, main, ...args]];
+}
+
+async function step(log: string, args: readonly string[]): Promise<void> {
+  const file = await Deno.open(log, { append: true, create: true });
+  try {
+    await file.write(
+      new TextEncoder().encode(`\n[${new Date().toISOString()}] $ candlecast ${args.join(" ")}\n`),
+    );
+    const [cmd, cmdArgs] = selfCommand(args);
+    const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "piped", stderr: "piped", stdin: "null" })
+      .spawn();
+    let tail = "";
+    const copy = async (stream: ReadableStream<Uint8Array>, keepTail: boolean) => {
+      for await (const chunk of stream) {
+        await file.write(chunk);
+        if (keepTail) tail = (tail + new TextDecoder().decode(chunk)).slice(-4000);
+      }
+    };
+    const [status] = await Promise.all([child.status, copy(child.stdout, false), copy(child.stderr, true)]);
+    if (!status.success) {
+      const how = status.signal ? `was killed by ${status.signal}` : `exited ${status.code}`;
+      // The step's own one-line reason and hint (SPEC §1 errors) say more than "see the log".
+      const reason = tail.split("\n").filter((l) => /^(candlecast|hint): /.test(l)).join("; ");
+      throw new CommandError(
+        `'candlecast ${args[0]}' ${how}${reason ? `: ${reason}` : ""}`,
+        `${log} has its output`,
+      );
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function readPreprocessor(dir: string): Promise<Preprocessor> {
+  return parsePreprocessor(JSON.parse(await Deno.readTextFile(join(dir, "preprocessor.json"))), dir);
+}
+
+const f3 = (x: number) => x.toFixed(3);
+
+/** The promotion rule: the candidate's macro-F1 is not lower and its log-loss not higher, within tolerances. */
+export function notWorse(
+  candidate: Pick<Metrics, "macro_f1" | "log_loss">,
+  current: Pick<Metrics, "macro_f1" | "log_loss">,
+  tolerance: { readonly f1Tolerance: number; readonly loglossTolerance: number },
+): boolean {
+  return candidate.macro_f1 >= current.macro_f1 - tolerance.f1Tolerance &&
+    candidate.log_loss <= current.log_loss + tolerance.loglossTolerance;
+}
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Removes the oldest versions beyond `keep`, never `current` nor the version a rollback would return to. */
+async function prune(root: string, keep: number): Promise<string[]> {
+  const names = await listVersionNames(root);
+  const current = await currentVersion(root);
+  const history = await Deno.readTextFile(join(root, ".current_history.json"))
+    .then((t) => (JSON.parse(t).previous ?? []) as string[]).catch(() => [] as string[]);
+  const protect = new Set([current, history[history.length - 1]].filter((v): v is string => !!v));
+  const removable = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
+  for (const v of removable) await rm(join(root, v), { recursive: true, force: true });
+  return removable;
+}
+
+export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
+  const root = resolve(opts.checkpoints);
+  const lock = await acquireLock(join(root, ".retrain.lock"));
+  const tmpDir = await Deno.makeTempDir({ prefix: "candlecast-retrain-" });
+  try {
+    const current = await currentVersion(root);
+    const currentDir = current ? join(root, current) : null;
+    const manifest = currentDir ? await readManifest(currentDir) : null;
+
+    if (opts.collect) {
+      const existing = await readTrainingCsv(opts.data).catch(() => {
+        throw new CommandError(
+          `${opts.data}: no training CSV to extend`,
+          "run 'candlecast collect' once first",
+        );
+      });
+      const recorded = manifest?.interval;
+      const interval = opts.interval ?? (typeof recorded === "string" ? recorded : "1h");
+      const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
+      await step(opts.log, [
+        "collect",
+        "--base-url",
+        opts.baseUrl,
+        "--symbols",
+        existing.map((s) => s.symbol).join(","),
+        "--interval",
+        interval,
+        "--start-date",
+        day(newest),
+        "--output",
+        opts.data,
+      ]);
+    }
+
+    // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
+    const series = await readTrainingCsv(opts.data);
+    const start = holdoutStart(series, opts.holdoutDays);
+    const before = series.map((s) => {
+      let end = 0;
+      while (end < s.length && s.openTime[end] < start) end++;
+      return sliceSeries(s, 0, end);
+    }).filter((s) => s.length > 0);
+    const trainCsv = join(tmpDir, "training_data.csv");
+    await writeTrainingCsv(trainCsv, before);
+
+    const incremental = opts.mode === "weekly" && current !== null;
+    const existingVersions = new Set(await listVersionNames(root));
+    await step(opts.log, [
+      "train",
+      "--data",
+      trainCsv,
+      "--checkpoints",
+      root,
+      "--no-promote",
+      ...(incremental ? ["--incremental"] : []),
+      ...opts.trainArgs,
+    ]);
+    const candidate = (await listVersionNames(root)).find((v) => !existingVersions.has(v)) ?? null;
+    if (!candidate) throw new CommandError(`train finished but wrote no new version into ${root}`);
+    const candidateDir = join(root, candidate);
+    const mode = opts.mode === "weekly" && !incremental
+      ? "weekly (no current model: trained from scratch)"
+      : opts.mode;
+
+    const candidatePre = await readPreprocessor(candidateDir);
+    const currentPre = currentDir ? await readPreprocessor(currentDir) : null;
+    const shape = {
+      lookback: Math.max(candidatePre.lookback, currentPre?.lookback ?? 0),
+      horizon: candidatePre.horizon,
+      labelRule: candidatePre.labelRule,
+    };
+    const set = holdoutSet(series, start, shape);
+    if (set.size === 0) {
+      throw new CommandError(
+        `no labelled windows in the held-out ${opts.holdoutDays} days; ${candidate} was kept but not promoted`,
+        "collect more recent candles or raise --holdout-days",
+      );
+    }
+    const period = `holdout ${day(start)}…${
+      day(Math.max(...series.map((s) => s.openTime[s.length - 1])))
+    }, ` +
+      `${set.size.toLocaleString("en")} windows`;
+    const cand = await scoreCheckpoint(candidateDir, set);
+    let promoted: boolean, verdict: string;
+    if (!current || !currentPre) {
+      promoted = true;
+      verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${f3(cand.macro_f1)}, ` +
+        `log-loss ${f3(cand.log_loss)})`;
+    } else if (
+      currentPre.horizon !== candidatePre.horizon ||
+      JSON.stringify(currentPre.labelRule) !== JSON.stringify(candidatePre.labelRule)
+    ) {
+      promoted = false;
+      verdict =
+        `kept ${current}: ${candidate} predicts another horizon or label rule, so the two cannot be ` +
+        `compared; promote it by hand with 'candlecast models promote ${candidate}'`;
+    } else {
+      const cur: Metrics = await scoreCheckpoint(currentDir!, set);
+      promoted = notWorse(cand, cur, opts);
+      const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)}, ` +
+        `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}`;
+      verdict = promoted
+        ? `promoted ${candidate} over ${current} (${numbers})`
+        : `kept ${current}; ${candidate} is worse (${numbers})`;
+    }
+    if (promoted) await promote(root, candidate);
+    const removed = await prune(root, opts.keep);
+    const kept = removed.length > 0 ? `; removed ${removed.length} old version(s)` : "";
+    return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+    await lock.release();
+  }
+}

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { computeIndicators, seriesFromCandles, sliceSeries, writeTrainingCsv } from "../features/index.ts";
+import { simulateMarket } from "./demo/market_simulator.ts";
+import { currentVersion, listVersionNames } from "../ml/checkpoints/index.ts";
+import { notWorse } from "./retrain/run.ts";
+import { acquireLock } from "./retrain/lock.ts";
+import { fromFileUrl } from "../test/paths.ts";
+
+const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+const HOUR = 3_600_000;
+const TINY = "--epochs 1 --max-windows-per-epoch 256 --max-validation-windows 128 --batch-size 32";
+
+const series = ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
+  const s = seriesFromCandles(
+    symbol,
+    simulateMarket({
+      seed: 10 + k,
+      start: Date.UTC(2026, 0, 1),
+      intervalMs: HOUR,
+      count: 1400,
+      startPrice: 100,
+      baseVolume: 50,
+    }),
+  );
+  computeIndicators(s);
+  return s;
+});
+
+function cli(args: string[]) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
+async function retrain(dir: string, mode: string, extra: string[] = []) {
+  const out = await cli([
+    "retrain",
+    "--mode",
+    mode,
+    "--no-collect",
+    "--data",
+    join(dir, "data.csv"),
+    "--checkpoints",
+    join(dir, "checkpoints"),
+    "--log",
+    join(dir, "retrain.log"),
+    "--holdout-days",
+    "3",
+    ...extra,
+  ]).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout).trim(), stderr: text(out.stderr) };
+}
+
+Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolerances", () => {
+  const cur = { macro_f1: 0.40, log_loss: 1.05 };
+  const none = { f1Tolerance: 0, loglossTolerance: 0 };
+  assert.ok(notWorse({ macro_f1: 0.40, log_loss: 1.05 }, cur, none));
+  assert.ok(notWorse({ macro_f1: 0.45, log_loss: 1.00 }, cur, none));
+  assert.ok(!notWorse({ macro_f1: 0.39, log_loss: 1.00 }, cur, none));
+  assert.ok(!notWorse({ macro_f1: 0.45, log_loss: 1.06 }, cur, none));
+  assert.ok(notWorse({ macro_f1: 0.39, log_loss: 1.06 }, cur, { f1Tolerance: 0.02, loglossTolerance: 0.02 }));
+});
+
+Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week later and reports its verdict", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-" });
+  try {
+    // A week before the full history ends: the first run.
+    await writeTrainingCsv(join(dir, "data.csv"), series.map((s) => sliceSeries(s, 0, s.length - 168)));
+    const first = await retrain(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      /^retrain monthly: promoted v1_\d{4}-\d\d-\d\d \(no current model; holdout .*windows/,
+    );
+    const root = join(dir, "checkpoints");
+    assert.equal(await currentVersion(root), (await listVersionNames(root))[0]);
+
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    const second = await retrain(dir, "weekly", [`--train-args=${TINY}`]);
+    assert.equal(second.code, 0, second.stderr);
+    const lines = second.stdout.split("\n");
+    assert.equal(lines.length, 1, "one summary line for cron mail");
+    const m = lines[0].match(
+      /^retrain weekly: (promoted (v2\S+) over (v1\S+)|kept (v1\S+); (v2\S+) is worse) \(holdout/,
+    );
+    assert.ok(m, lines[0]);
+    assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");
+    assert.ok(!existsSync(join(root, ".retrain.lock")), "the lock is released");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain: one run at a time; a dead owner's lock is taken over", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".retrain.lock");
+  try {
+    const held = await acquireLock(path);
+    await assert.rejects(acquireLock(path), /another retrain is running \(pid \d+/);
+    await held.release();
+    await Deno.writeTextFile(path, JSON.stringify({ pid: 2 ** 22 + 12345, started: "earlier" }));
+    const again = await acquireLock(path);
+    assert.equal(again.tookOverFrom, 2 ** 22 + 12345);
+    await again.release();
+    assert.ok(!existsSync(path));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Pids of processes whose command line contains every one of `parts`. */
+async function pidsOf(...parts: string[]): Promise<number[]> {
+  const out = await new Deno.Command("ps", { args: ["-eo", "pid=,args="], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((line) => parts.every((p) => line.includes(p)))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+Deno.test({
+  name: "retrain: training killed mid-run fails the retrain, leaves current untouched and frees the lock",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-crash-" });
+    const root = join(dir, "checkpoints");
+    try {
+      await writeTrainingCsv(join(dir, "data.csv"), series.map((s) => sliceSeries(s, 0, s.length - 168)));
+      assert.equal(
+        (await retrain(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`])).code,
+        0,
+      );
+      const before = await currentVersion(root);
+      const versionsBefore = await listVersionNames(root);
+
+      await writeTrainingCsv(join(dir, "data.csv"), series);
+      const running = retrain(dir, "monthly", ["--train-args=--epochs 200 --model lightweight_lstm"]);
+      let killed = false;
+      for (let i = 0; i < 600 && !killed; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const log = await Deno.readTextFile(join(dir, "retrain.log")).catch(() => "");
+        if (!/epoch 1\/200/.test(log)) continue; // an epoch finished: training is under way
+        for (const pid of await pidsOf(" train --data ", root)) {
+          Deno.kill(pid, "SIGKILL");
+          killed = true;
+        }
+      }
+      assert.ok(killed, "found the training process");
+      const result = await running;
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /'candlecast train' was killed by SIGKILL/);
+      assert.equal(await currentVersion(root), before, "current is untouched");
+      assert.deepEqual(await listVersionNames(root), versionsBefore, "no half-written version appears");
+      assert.ok(!existsSync(join(root, ".retrain.lock")), "the lock is released");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

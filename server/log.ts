@@ -9,7 +9,14 @@ const encoder = new TextEncoder();
 
 /** Writes each record as one JSON line to stdout (the default for `candlecast serve`). */
 export const stdoutLogger: Logger = (record) => {
-  Deno.stdout.writeSync(encoder.encode(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n"));
+  try {
+    Deno.stdout.writeSync(
+      encoder.encode(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n"),
+    );
+  } catch (error) {
+    // A closed stdout (the reader of a pipe went away) must not turn requests into errors or stop shutdown.
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
 };
 
 export const silentLogger: Logger = () => {};

@@ -13,6 +13,7 @@ import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
 import { serve } from "./serve.ts";
 import { type Logger, type LogRecord, stdoutLogger } from "../server/index.ts";
+import { toRequestCandle } from "../server/predict.ts";
 
 const DemoFlags = z.object({
   dir: z.string().min(1, "expected a folder"),
@@ -145,23 +146,7 @@ async function lastWindowRequest(csv: string, symbol: string) {
   const series = (await readTrainingCsv(csv)).find((s) => s.symbol === symbol);
   if (!series) throw new CommandError(`${csv} has no ${symbol} rows`);
   const candles = [];
-  for (let i = series.length - 50; i < series.length; i++) {
-    const c = candleAt(series, i);
-    candles.push({
-      open: c.open,
-      high: c.high,
-      low: c.low,
-      close: c.close,
-      volume: c.volume,
-      rsi: c.rsi,
-      macd: c.macd,
-      macdSign: c.macdSignal,
-      macdHist: c.macdHist,
-      ema: c.ema,
-      stochSlowK: c.stochK,
-      stochSlowD: c.stochD,
-    });
-  }
+  for (let i = series.length - 50; i < series.length; i++) candles.push(toRequestCandle(candleAt(series, i)));
   return { symbol, candles };
 }
 

@@ -4,6 +4,7 @@
  * training) → one model call for every valid body → SPEC §4 response bodies.
  */
 import {
+  type Candle,
   type CandleSeries,
   engineerWindow,
   FEATURE_COUNT,
@@ -30,6 +31,23 @@ export interface LastCandle {
 export type PredictOutcome =
   | { readonly ok: true; readonly response: PredictResponse; readonly lastCandle: LastCandle }
   | { readonly ok: false; readonly failure: PredictFailure };
+
+/** A candle as the C# bot sends it (SPEC §4 field names), e.g. to build a request from a training CSV. */
+export const toRequestCandle = (c: Candle): RequestCandle => ({
+  open: c.open,
+  high: c.high,
+  low: c.low,
+  close: c.close,
+  volume: c.volume,
+  rsi: c.rsi,
+  macd: c.macd,
+  macdSign: c.macdSignal,
+  macdHist: c.macdHist,
+  ema: c.ema,
+  stochSlowK: c.stochK,
+  stochSlowD: c.stochD,
+  ...(c.openTime !== null ? { openTime: c.openTime } : {}),
+});
 
 const toCandle = (c: RequestCandle) => ({
   openTime: c.openTime ?? null,

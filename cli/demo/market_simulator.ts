@@ -5,6 +5,7 @@
  * the whole pipeline with no exchange access; it is never evidence of how a model does on real markets.
  */
 import type { Ohlcv } from "../../features/index.ts";
+import { seededRng } from "../../ml/data/rng.ts";
 
 export interface SimulatorOptions {
   readonly seed: number;
@@ -33,18 +34,6 @@ const REGIMES: readonly Regime[] = [
 /** Chance per candle of leaving the current regime (mean regime length ~1 week of 1h candles). */
 const SWITCH_PROBABILITY = 1 / 150;
 
-/** mulberry32: tiny, fast and seedable; statistical quality is ample for a demo market. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normalFrom(random: () => number): () => number {
   return () => {
     const u = Math.max(random(), 1e-12), v = random();
@@ -60,7 +49,7 @@ function studentT(normal: () => number, nu: number): number {
 }
 
 export function simulateMarket(opts: SimulatorOptions): Ohlcv[] {
-  const random = seededRandom(opts.seed);
+  const random = seededRng(opts.seed);
   const normal = normalFrom(random);
   // GARCH(1,1) around a long-run hourly volatility of 0.7 %: persistence α+β = 0.97.
   const longRun = 0.007 ** 2, alpha = 0.07, beta = 0.9, omega = longRun * (1 - alpha - beta);

@@ -317,6 +317,11 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
         `${opts.patience}, batch ${opts.batchSize}, lr ${opts.learningRate}, class weights ${opts.classWeights}, ` +
         `seed ${opts.seed}`,
       ],
+      [
+        "calibration",
+        "neural models: logits − ln(class weight), then ÷ a temperature fit on each fold's validation block " +
+        "(a checkpoint kept as it is uses its own temperature)",
+      ],
       ["run time", `${(seconds / 60).toFixed(1)} min, candlecast ${VERSION}`],
     ];
     await Deno.mkdir(opts.outputDir, { recursive: true });

@@ -74,6 +74,16 @@ export function fitTemperature(
   return Math.exp((a + b) / 2);
 }
 
+/**
+ * Undoes class-weighted training. Cross-entropy with class weights w is minimised by p̃_k ∝ w_k·p_k, so a model
+ * trained that way overstates rare classes by exactly w_k; subtracting ln w_k from its logits gives scores whose
+ * softmax estimates the real class probabilities (before temperature scaling, which cannot fix a per-class bias).
+ */
+export function unweightLogits(logits: ArrayLike<number>, weights: readonly number[]): Float32Array {
+  const offsets = weights.map((w) => (w > 0 ? Math.log(w) : 0));
+  return Float32Array.from(logits as ArrayLike<number>, (z, i) => z - offsets[i % K]);
+}
+
 /** Logits → log-probabilities (what a model that only reports probabilities can hand to `fitTemperature`). */
 export function logProbabilities(probabilities: ArrayLike<number>): Float32Array {
   return Float32Array.from(probabilities as ArrayLike<number>, (p) => Math.log(Math.max(p, EPS)));

@@ -7,6 +7,7 @@ import {
   logProbabilities,
   reliabilityTable,
   temperatureNll,
+  unweightLogits,
 } from "./calibration.ts";
 
 /** Logits and labels drawn from softmax(logits / trueT): the NLL-optimal temperature is then ≈ trueT. */
@@ -63,4 +64,15 @@ Deno.test("reliability table and ECE by hand", () => {
   assert.ok(Math.abs(expectedCalibrationError(table) - 0.1) < 1e-12);
   // A confidence of exactly 1 lands in the last bin.
   assert.equal(reliabilityTable([1, 0, 0], [0], 10)[9].count, 1);
+});
+
+Deno.test("unweightLogits divides out class weights: softmax(z − ln w) ∝ softmax(z) / w", () => {
+  const logits = [0.2, 1.1, -0.4, 2, 0, 1];
+  const weights = [2, 0.5, 1.25];
+  const p = softmaxRows(logits), q = softmaxRows(unweightLogits(logits, weights));
+  for (let i = 0; i < 2; i++) {
+    const raw = [0, 1, 2].map((k) => p[i * 3 + k] / weights[k]);
+    const sum = raw.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < 3; k++) assert.ok(Math.abs(q[i * 3 + k] - raw[k] / sum) < 1e-6);
+  }
 });

@@ -1,7 +1,9 @@
 /**
  * A tfjs model (transformer_lstm or lightweight_lstm) as a walk-forward learner: trained from scratch by the
  * shared training loop, fine-tuned on the newest windows for weekly retraining, and calibrated after every
- * training by a temperature fit on the fold's validation block.
+ * training: the class weights' bias is taken out of the logits (ln w_k subtracted) and a temperature is fit
+ * on the fold's validation block. Without the first step, temperature scaling alone leaves a class-weighted
+ * model's probabilities skewed towards the rare classes (measured on 2023-12: log-loss 1.086 vs 1.074).
  */
 import type * as tf from "@tensorflow/tfjs";
 import {
@@ -18,7 +20,7 @@ import { buildModel, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type TrainConfig, trainModel } from "../train/index.ts";
 import type { Preprocessor } from "../preprocessor.ts";
-import { fitTemperature } from "./calibration.ts";
+import { fitTemperature, unweightLogits } from "./calibration.ts";
 import { modelOutputs } from "./model_outputs.ts";
 import { type FitReport, type FoldData, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";
 
@@ -31,6 +33,11 @@ export interface NetworkLearnerOptions {
   readonly classWeighting: ClassWeighting;
   /** Standardised inputs are clipped to ±clip (the checkpoint's own clip for a pretrained model). */
   readonly clip: number;
+  /**
+   * Subtract ln(class weight) from the logits before temperature scaling, so the probabilities of a model
+   * trained with class weights estimate real frequencies (default true).
+   */
+  readonly undoClassWeights?: boolean;
   readonly log?: (line: string) => void;
   readonly progress?: BatchProgress;
   readonly signal?: AbortSignal;
@@ -84,7 +91,10 @@ export class NetworkLearner implements Learner {
     });
     if (result.bestEpoch === null) throw new LearnerError(`${this.name}: training stopped before it began`);
     const validation = await modelOutputs(this.#model!, fold.dataset.validation, fold.dataset, scaling);
-    this.#temperature = fitTemperature(validation.logits, fold.dataset.validation.labels);
+    this.#temperature = fitTemperature(
+      this.#calibrationLogits(validation.logits),
+      fold.dataset.validation.labels,
+    );
     return {
       seconds: (performance.now() - started) / 1000,
       trainWindows: data.train.size,
@@ -123,7 +133,15 @@ export class NetworkLearner implements Learner {
   async predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
     if (!this.#model || !this.#scaling) throw new LearnerError(`${this.name}: predict before fit`);
     const out = await modelOutputs(this.#model, set, fold.dataset, this.#scaling);
-    return { probabilities: softmaxRows(out.logits, this.#temperature), returns: out.returns };
+    return {
+      probabilities: softmaxRows(this.#calibrationLogits(out.logits), this.#temperature),
+      returns: out.returns,
+    };
+  }
+
+  #calibrationLogits(logits: Float32Array): Float32Array {
+    const weights = this.#classWeights;
+    return this.opts.undoClassWeights !== false && weights ? unweightLogits(logits, weights) : logits;
   }
 
   dispose(): void {

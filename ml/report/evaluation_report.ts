@@ -186,16 +186,17 @@ export function evaluationReport(
     {
       kind: "table",
       title: "Per fold",
+      note: `Accuracy, macro-F1, log-loss and temperature of ${s.model}; the last two columns are ${best}'s.`,
       columns: [
         "fold",
-        "model update",
+        "model before the fold",
         "test windows",
-        `${s.model} accuracy`,
-        `${s.model} macro-F1`,
-        `${s.model} log-loss`,
+        "accuracy",
+        "macro-F1",
+        "log-loss",
         "temperature",
-        `${best} macro-F1`,
-        `${best} log-loss`,
+        "baseline macro-F1",
+        "baseline log-loss",
       ],
       rows: s.folds.map((f) => [
         f.label,

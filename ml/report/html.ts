@@ -54,11 +54,12 @@ dl.facts dt{color:#555}dl.facts dd{margin:0}
 .verdict{background:#fff7e6;border:1px solid #f0c36d;border-radius:6px;padding:10px 14px;margin:12px 0}
 .verdict p{margin:4px 0}
 table{border-collapse:collapse;background:#fff;margin:6px 0 4px;font-variant-numeric:tabular-nums}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
+th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
 th{background:#f1f5f9;font-weight:600}
 td:first-child,th:first-child{text-align:left}
 tr.hl td{background:#eef4ff;font-weight:600}
 .note{color:#555;font-size:13px;margin:2px 0 8px}
+.scroll{overflow-x:auto;max-width:100%}
 .figs{display:flex;flex-wrap:wrap;gap:18px}
 .fig{background:#fff;border:1px solid #e5e5e5;border-radius:6px;padding:8px}
 .fig h3{font-size:14px;margin:0 0 4px}
@@ -95,7 +96,7 @@ function renderSection(s: Section): string {
       row.map((c) => `<td>${formatCell(c)}</td>`).join("")
     }</tr>`
   ).join("");
-  return `${title}${note}<table><thead>${head}</thead><tbody>${body}</tbody></table>`;
+  return `${title}${note}<div class="scroll"><table><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
 
 export function renderReport(r: ReportData): string {

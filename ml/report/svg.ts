@@ -141,7 +141,9 @@ export function lineChart(series: readonly LineSeries[], opts: LineChartOptions 
     }</span>`
   ).join("");
   return `<figure><svg viewBox="0 0 ${width} ${height}" width="${width}" ` +
-    `height="${height}" role="img">${parts.join("")}</svg><figcaption>${legend}</figcaption></figure>`;
+    `height="${height}" role="img">${
+      parts.join("")
+    }</svg><figcaption style="max-width:${width}px">${legend}</figcaption></figure>`;
 }
 
 /** A heatmap of confusion[true][predicted] with counts and each row's share. */
@@ -249,6 +251,8 @@ export function reliabilityDiagram(
     `<span class="key"><i style="background:${PALETTE[k % PALETTE.length]}"></i>${escapeXml(s.name)}</span>`
   ).join("");
   return `<figure><svg viewBox="0 0 ${width} ${height}" width="${width}" ` +
-    `height="${height}" role="img">${parts.join("")}</svg><figcaption>${legend} — dot area ∝ windows; ` +
+    `height="${height}" role="img">${
+      parts.join("")
+    }</svg><figcaption style="max-width:${width}px">${legend} — dot area ∝ windows; ` +
     `the dashed diagonal is perfect calibration</figcaption></figure>`;
 }

@@ -1,0 +1,45 @@
+/**
+ * `--incremental`'s starting point: the version `current` points at, with its weights, preprocessor (scaler,
+ * lookback, horizon, label rule) and the end of the data it was trained on.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { CommandError } from "../errors.ts";
+import { loadModel } from "../../ml/model_io.ts";
+import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
+import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
+
+export interface Parent {
+  readonly version: string;
+  readonly manifest: ManifestView;
+  readonly preprocessor: Preprocessor;
+  readonly model: tf.LayersModel;
+  /** The parent's model hyperparameters as its manifest recorded them. */
+  readonly modelConfig: unknown;
+}
+
+export async function loadParent(root: string): Promise<Parent> {
+  const version = await currentVersion(root);
+  if (!version) {
+    throw new CommandError(
+      `--incremental fine-tunes ${join(root, "current")}, and there is none`,
+      "train a first model without --incremental",
+    );
+  }
+  const dir = join(root, version);
+  const manifest = await readManifest(dir);
+  const path = join(dir, "preprocessor.json");
+  let preprocessor: Preprocessor;
+  try {
+    preprocessor = parsePreprocessor(JSON.parse(await Deno.readTextFile(path)), path);
+  } catch (error) {
+    throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
+  }
+  const hyper = manifest.hyperparameters as { model?: unknown } | undefined;
+  return { version, manifest, preprocessor, model: await loadModel(dir), modelConfig: hyper?.model ?? null };
+}
+
+/** Per symbol: the open time of the parent's last candle (new windows are labelled after it). */
+export function parentDataEnd(parent: Parent, symbol: string): number | undefined {
+  return parent.manifest.data.symbols[symbol]?.last_ms ?? parent.manifest.data.end_ms ?? undefined;
+}

@@ -1,0 +1,69 @@
+/** What a trained version records about itself: manifest fields, history, and the checked ONNX export. */
+import type * as tf from "@tensorflow/tfjs";
+import type { Dataset, SplitRule } from "../../ml/data/index.ts";
+import type { DataDescription, OnnxExport } from "../../ml/checkpoints/index.ts";
+import { intervalOf, isoOrNull } from "../../ml/checkpoints/index.ts";
+import { exportOnnx } from "../../ml/onnx/index.ts";
+import { checkExport } from "../../ml/onnx/verify.ts";
+import type { Preprocessor } from "../../ml/preprocessor.ts";
+import type { TrainResult } from "../../ml/train/index.ts";
+
+/** JSON has no Infinity: "no limit" is written as null. */
+export function finiteOrNull(config: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v === Infinity ? null : v]));
+}
+
+export function historyOf(result: TrainResult) {
+  return { best_epoch: result.bestEpoch, stop_reason: result.stopReason, epochs: result.history };
+}
+
+export function describeData(
+  path: string,
+  data: Dataset,
+  split: SplitRule,
+  since: number | null,
+): DataDescription {
+  const first = Math.min(...data.symbols.map((s) => s.firstOpenTime));
+  const last = Math.max(...data.symbols.map((s) => s.lastOpenTime));
+  return {
+    path,
+    start: isoOrNull(first),
+    end: isoOrNull(last),
+    end_ms: Number.isFinite(last) ? last : null,
+    interval: intervalOf(data.train.series.map((s) => s.openTime)),
+    symbols: Object.fromEntries(data.symbols.map((s) => [s.symbol, {
+      first: isoOrNull(s.firstOpenTime),
+      last: isoOrNull(s.lastOpenTime),
+      last_ms: Number.isFinite(s.lastOpenTime) ? s.lastOpenTime : null,
+      candles: s.candles,
+      windows: { train: s.train, validation: s.validation, test: s.test },
+      skipped_missing_indicators: s.skipped,
+      purged: s.purged,
+    }])),
+    windows: { train: data.train.size, validation: data.validation.size, test: data.test.size },
+    skipped_missing_indicators: data.skipped,
+    split: split.kind === "dates"
+      ? {
+        kind: "dates",
+        validation_start: isoOrNull(split.validationStart),
+        test_start: isoOrNull(split.testStart),
+      }
+      : { kind: "fractions", train: split.train, validation: split.validation },
+    since: since === null ? null : isoOrNull(since),
+  };
+}
+
+/** model.onnx for a version, refused unless ONNX Runtime reproduces the tfjs model (SPEC §8, 1e-4). */
+export function checkedOnnxExport(model: tf.LayersModel, preprocessor: Preprocessor): OnnxExport {
+  return async (version) => {
+    const bytes = exportOnnx(model, preprocessor, { version });
+    const check = await checkExport(model, preprocessor, bytes);
+    if (!check.ok) {
+      const diffs = Object.entries(check.maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ");
+      throw new Error(
+        `model.onnx does not match the trained model on ONNX Runtime (max differences: ${diffs})`,
+      );
+    }
+    return bytes;
+  };
+}

@@ -2,9 +2,10 @@
  * `candlecast predict --input request.json`: the one-off form of POST /predict (or /predict/batch when the
  * file holds {"requests": [...]}). Prints the response JSON; bad input exits 2 with the API's own message.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { z } from "zod";
-import { CheckpointError, loadPredictor } from "../ml/engine/index.ts";
+import { CheckpointError, loadPredictor, type Predictor } from "../ml/engine/index.ts";
+import { DECISION_RULES, type DecisionRule } from "../ml/evaluate/decision.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
@@ -13,6 +14,7 @@ const PredictFlags = z.object({
   input: z.string().min(1, "expected a JSON file"),
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
   threads: flag.positiveInt(),
+  decision: z.enum(DECISION_RULES).default("argmax"),
 });
 export type PredictOptions = z.infer<typeof PredictFlags>;
 
@@ -27,7 +29,26 @@ export function predictCommand(): Command {
     .option("--input <path>", "JSON file with a /predict request body", "request.json")
     .option("--checkpoint <dir>", "model version to use", "checkpoints/current")
     .option("--threads <n>", "ONNX Runtime threads", "1")
+    .addOption(
+      new Option(
+        "--decision <rule>",
+        "how `prediction` is chosen: argmax, or argmax of probability ÷ training prior",
+      )
+        .choices([...DECISION_RULES]).default("argmax"),
+    )
     .action((raw) => predict(parseFlags("predict", PredictFlags, raw)));
+}
+
+/** The `prior` rule needs the class priors `train` stores; an older version without them is refused at load. */
+export function requireDecision(predictor: Predictor, rule: DecisionRule): Predictor {
+  if (rule === "prior" && !predictor.info.preprocessor.classPriors) {
+    void predictor.close();
+    throw new CheckpointError(
+      `${predictor.info.version} has no class priors, which --decision prior needs`,
+      "retrain it with this candlecast, or serve it with --decision argmax",
+    );
+  }
+  return predictor;
 }
 
 async function readBody(path: string): Promise<unknown> {
@@ -61,14 +82,17 @@ export async function predict(
 
   let predictor;
   try {
-    predictor = await loadPredictor(options.checkpoint, { threads: options.threads });
+    predictor = requireDecision(
+      await loadPredictor(options.checkpoint, { threads: options.threads }),
+      options.decision,
+    );
   } catch (error) {
     if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
     throw error;
   }
   try {
     const prefixes = items.value.map((_, i) => batch ? `requests[${i}]` : "");
-    const outcomes = await predictBodies(predictor, items.value, prefixes);
+    const outcomes = await predictBodies(predictor, items.value, prefixes, options.decision);
     const failures = outcomes.flatMap((o) => o.ok ? [] : [o.failure.detail]);
     if (!batch) {
       const [outcome] = outcomes;

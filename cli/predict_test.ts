@@ -98,3 +98,56 @@ Deno.test("predict: bad input exits 2 with the API's message; a missing model ex
     await f.cleanup();
   }
 });
+
+Deno.test("--decision prior divides by the version's class priors, and refuses a version without them", async () => {
+  const f = await fixture();
+  try {
+    const input = await f.write("request.json", predictBody("BTCUSDT", 60));
+    const refused = await cli([
+      "predict",
+      "--input",
+      input,
+      "--checkpoint",
+      f.checkpoint,
+      "--decision",
+      "prior",
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /v3_2024-05-05 has no class priors, which --decision prior needs/);
+
+    const argmax = JSON.parse(
+      (await cli(["predict", "--input", input, "--checkpoint", f.checkpoint])).stdout,
+    );
+    const p = argmax.probabilities;
+    const probs: number[] = [p.down, p.sideways, p.up];
+    const preprocessorPath = join(f.checkpoint, "preprocessor.json");
+    const pre = JSON.parse(await Deno.readTextFile(preprocessorPath));
+    const ranked = [0, 1, 2].sort((a, b) => probs[b] - probs[a]);
+    const skewed = [0, 0, 0];
+    skewed[ranked[0]] = 0.9; // the most probable class is also the commonest …
+    skewed[ranked[1]] = 0.05; // … so a less probable, rarer class wins once divided by its prior
+    skewed[ranked[2]] = 0.05;
+    await Deno.writeTextFile(preprocessorPath, JSON.stringify({ ...pre, classPriors: skewed }));
+    const prior = await cli([
+      "predict",
+      "--input",
+      input,
+      "--checkpoint",
+      f.checkpoint,
+      "--decision",
+      "prior",
+    ]);
+    assert.equal(prior.code, 0, prior.stderr);
+    const body = JSON.parse(prior.stdout);
+    const classes = ["DOWN", "SIDEWAYS", "UP"];
+    const expected = [0, 1, 2].reduce(
+      (best, k) => priors[k] / skewed[k] > priors[best] / skewed[best] ? k : best,
+      0,
+    );
+    assert.equal(body.prediction, classes[expected]);
+    assert.notEqual(body.prediction, argmax.prediction);
+    assert.equal(body.confidence, probs[expected], "confidence stays the class's own probability");
+  } finally {
+    await f.cleanup();
+  }
+});

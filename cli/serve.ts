@@ -2,9 +2,11 @@
  * `candlecast serve`: the C# bot's backend. Loads `--checkpoint` (following it when it is re-pointed), serves
  * SPEC §4 on --host/--port, and on SIGINT/SIGTERM finishes the requests in flight before exiting.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { z } from "zod";
 import { loadPredictor } from "../ml/engine/index.ts";
+import { DECISION_RULES } from "../ml/evaluate/decision.ts";
+import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,
   coalesce,
@@ -26,6 +28,7 @@ const ServeFlags = z.object({
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
+  decision: z.enum(DECISION_RULES).default("argmax"),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -54,6 +57,13 @@ export function serveCommand(): Command {
       "data/predictions.jsonl",
     )
     .option("--no-predictions-log", "do not record predictions")
+    .addOption(
+      new Option(
+        "--decision <rule>",
+        "how `prediction` is chosen: argmax, or argmax of probability ÷ training prior",
+      )
+        .choices([...DECISION_RULES]).default("argmax"),
+    )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
 
@@ -62,7 +72,11 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const store = new ModelStore();
   const watcher = new CheckpointWatcher(store, {
     pointer: options.checkpoint,
-    load: async (dir) => coalesce(await loadPredictor(dir, { threads: options.threads }), options.maxBatch),
+    load: async (dir) =>
+      coalesce(
+        requireDecision(await loadPredictor(dir, { threads: options.threads }), options.decision),
+        options.maxBatch,
+      ),
     intervalMs: options.reloadInterval * 1000,
     log,
   });
@@ -72,7 +86,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const predictionLog = options.predictionsLog
     ? new PredictionLog(options.predictionsLog, { log })
     : undefined;
-  const app = createApp(store, { apiKey, log, predictionLog });
+  const app = createApp(store, { apiKey, log, predictionLog, decision: options.decision });
 
   let server;
   try {

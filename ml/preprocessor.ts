@@ -29,6 +29,8 @@ export interface Preprocessor {
   readonly returnScale: { readonly mean: number; readonly std: number };
   /** Softmax temperature applied to the logits (1 = none); calibration may set it. */
   readonly temperature: number;
+  /** Class frequencies of the training split (DOWN, SIDEWAYS, UP), for the `prior` decision rule. */
+  readonly classPriors?: readonly [number, number, number];
 }
 
 const LabelRuleSchema = z.discriminatedUnion("kind", [
@@ -47,6 +49,7 @@ export const PreprocessorSchema = z.object({
   clip: z.number().positive(),
   returnScale: z.object({ mean: z.number(), std: z.number().positive() }),
   temperature: z.number().positive().default(1),
+  classPriors: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).optional(),
 });
 
 /** Parses preprocessor.json, refusing one whose feature list is not this build's (a silent mismatch is worse). */

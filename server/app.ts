@@ -16,6 +16,7 @@ import { Metrics } from "./metrics.ts";
 import type { ModelLease, ModelSource } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
 import type { PredictionLog } from "./prediction_log.ts";
+import type { DecisionRule } from "../ml/evaluate/decision.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
 
 export interface AppOptions {
@@ -29,6 +30,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** Where served predictions are recorded for `candlecast monitor`; none by default. */
   readonly predictionLog?: PredictionLog;
+  /** How `prediction` is chosen from the probabilities (default argmax, SPEC §4). */
+  readonly decision?: DecisionRule;
 }
 
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
@@ -51,6 +54,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     log = stdoutLogger,
     metrics = new Metrics(),
     predictionLog,
+    decision = "argmax",
   } = options;
   const record = (outcomes: readonly PredictOutcome[], version: string) => {
     if (!predictionLog) return;
@@ -125,7 +129,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     const { predictor, release } = lease();
     try {
       c.set("modelVersion", predictor.info.version);
-      const [outcome] = await predictBodies(predictor, [body]);
+      const [outcome] = await predictBodies(predictor, [body], [""], decision);
       if (!outcome.ok) throw new HttpError(422, outcome.failure.detail);
       record([outcome], predictor.info.version);
       return c.json(outcome.response);
@@ -143,7 +147,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     const { predictor, release } = lease();
     try {
       c.set("modelVersion", predictor.info.version);
-      const outcomes = await predictBodies(predictor, items, items.map((_, i) => `requests[${i}]`));
+      const outcomes = await predictBodies(predictor, items, items.map((_, i) => `requests[${i}]`), decision);
       record(outcomes, predictor.info.version);
       return c.json({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) });
     } finally {
@@ -168,6 +172,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         classes: CLASSES,
         metrics: info.metrics ?? null,
         device: predictor.device,
+        decision,
+        class_priors: p.classPriors ?? null,
       });
     } finally {
       release();

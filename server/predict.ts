@@ -14,6 +14,7 @@ import {
 import type { Predictor } from "../ml/engine/types.ts";
 import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
 import { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
+import type { DecisionRule } from "../ml/evaluate/decision.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
 export interface PredictFailure {
@@ -102,7 +103,9 @@ export async function predictBodies(
   predictor: Predictor,
   bodies: readonly unknown[],
   prefixes: readonly string[] = bodies.map(() => ""),
+  rule: DecisionRule = "argmax",
 ): Promise<PredictOutcome[]> {
+  const decision = { rule, priors: predictor.info.preprocessor.classPriors };
   const { lookback } = predictor.info.preprocessor;
   const size = lookback * FEATURE_COUNT;
   const outcomes: (PredictOutcome | null)[] = new Array(bodies.length).fill(null);
@@ -131,7 +134,7 @@ export async function predictBodies(
       const last = request.candles[request.candles.length - 1];
       outcomes[index] = {
         ok: true,
-        response: predictResponse(request.symbol, raw[k], window, predictor.info.version),
+        response: predictResponse(request.symbol, raw[k], window, predictor.info.version, decision),
         lastCandle: { openTime: last.openTime ?? null, close: last.close },
       };
     });

@@ -9,9 +9,10 @@ export {
 } from "./onnx_predictor.ts";
 export { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
 export {
-  argmax,
+  ARGMAX,
   ATTENTION_TOP,
   attentionSummary,
+  type Decision,
   type PredictResponse,
   predictResponse,
 } from "./response.ts";

@@ -4,6 +4,7 @@
  */
 import { type CandleSeries, CLASSES, type ClassName, trendScore } from "../../features/index.ts";
 import type { RawPrediction } from "./types.ts";
+import { decideClass, type DecisionRule } from "../evaluate/decision.ts";
 
 export interface PredictResponse {
   readonly symbol: string;
@@ -34,22 +35,26 @@ export function attentionSummary(attention: Float32Array | null): Record<string,
   return summary;
 }
 
-/** The class with the largest probability; the first one on a tie (class order DOWN, SIDEWAYS, UP). */
-export function argmax(probabilities: readonly number[]): number {
-  let best = 0;
-  for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
-  return best;
+/** How `prediction` is chosen: argmax, or argmax of probabilities ÷ training class priors (`evaluate`). */
+export interface Decision {
+  readonly rule: DecisionRule;
+  readonly priors?: readonly number[];
 }
+export const ARGMAX: Decision = { rule: "argmax" };
 
-/** `window` is the candles the model saw (its last is the prediction time); trend_score reads its last candle. */
+/**
+ * `window` is the candles the model saw (its last is the prediction time); trend_score reads its last candle.
+ * `confidence` is always the calibrated probability of the chosen class, whichever rule chose it.
+ */
 export function predictResponse(
   symbol: string,
   raw: RawPrediction,
   window: CandleSeries,
   modelVersion: string,
+  decision: Decision = ARGMAX,
 ): PredictResponse {
   const [down, sideways, up] = raw.probabilities;
-  const best = argmax(raw.probabilities);
+  const best = decideClass(raw.probabilities, decision.rule, decision.priors);
   return {
     symbol,
     prediction: CLASSES[best],

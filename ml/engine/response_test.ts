@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { seriesFromCandles } from "../../features/index.ts";
-import { argmax, attentionSummary, predictResponse } from "./response.ts";
+import { attentionSummary, predictResponse } from "./response.ts";
 
 const candle = (close: number, ema: number) => ({
   openTime: null,
@@ -26,9 +26,18 @@ Deno.test("attention_summary keeps the 3 largest weights keyed t-1 = most recent
   assert.deepEqual(attentionSummary(null), {});
 });
 
-Deno.test("argmax takes the first class on a tie", () => {
-  assert.equal(argmax([0.2, 0.5, 0.3]), 1);
-  assert.equal(argmax([0.4, 0.2, 0.4]), 0);
+Deno.test("argmax takes the first class on a tie; the prior rule divides by the training priors", () => {
+  const window = seriesFromCandles("BTCUSDT", [candle(100, 99), candle(101, 100)]);
+  const raw = (p: [number, number, number]) => ({ probabilities: p, expectedReturn: 0, attention: null });
+  assert.equal(predictResponse("X", raw([0.2, 0.5, 0.3]), window, "v1").prediction, "SIDEWAYS");
+  assert.equal(predictResponse("X", raw([0.4, 0.2, 0.4]), window, "v1").prediction, "DOWN");
+  // 0.30/0.25 = 1.2 beats 0.45/0.50 = 0.9 and 0.25/0.25 = 1.0; confidence stays the class's own probability.
+  const prior = predictResponse("X", raw([0.3, 0.45, 0.25]), window, "v1", {
+    rule: "prior",
+    priors: [0.25, 0.5, 0.25],
+  });
+  assert.equal(prior.prediction, "DOWN");
+  assert.equal(prior.confidence, 0.3);
 });
 
 Deno.test("predictResponse maps a raw prediction and the window to SPEC §4's body", () => {

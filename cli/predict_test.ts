@@ -141,7 +141,7 @@ Deno.test("--decision prior divides by the version's class priors, and refuses a
     const body = JSON.parse(prior.stdout);
     const classes = ["DOWN", "SIDEWAYS", "UP"];
     const expected = [0, 1, 2].reduce(
-      (best, k) => priors[k] / skewed[k] > priors[best] / skewed[best] ? k : best,
+      (best, k) => probs[k] / skewed[k] > probs[best] / skewed[best] ? k : best,
       0,
     );
     assert.equal(body.prediction, classes[expected]);

@@ -3,7 +3,7 @@
  * a new checkpoint version → `current` (unless --no-promote, an interrupt, or a failed ONNX check).
  */
 import { join } from "node:path";
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -28,6 +28,10 @@ import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./config
 import { loadParent, type Parent, parentDataEnd } from "./parent.ts";
 import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./record.ts";
 import { dataLines, metricsTable } from "./report.ts";
+import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
+import { fitTemperature } from "../../ml/evaluate/calibration.ts";
+import { classPriors } from "../../ml/evaluate/decision.ts";
+import { renderReport, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
   /** One line of normal output (stdout). */
@@ -89,7 +93,12 @@ function prepare(
   }
 }
 
-function preprocessorOf(modelType: ModelType, data: Dataset, scaling: Scaling): Preprocessor {
+function preprocessorOf(
+  modelType: ModelType,
+  data: Dataset,
+  scaling: Scaling,
+  temperature: number,
+): Preprocessor {
   return {
     modelType,
     featureNames: [...FEATURE_NAMES],
@@ -100,16 +109,34 @@ function preprocessorOf(modelType: ModelType, data: Dataset, scaling: Scaling): 
     scaler: data.scaler,
     clip: scaling.clip,
     returnScale: data.returnScale,
-    temperature: 1,
+    temperature,
+    classPriors: classPriors(data.train.labels),
   };
 }
 
-/** The model and the baselines on the whole test split, printed side by side. */
+/**
+ * Calibration (what `evaluate` measured on real candles): class-weighted cross-entropy is minimised by
+ * probabilities inflated by each class's weight, so ln(weight) is taken out of the class head's bias — in the
+ * weights themselves, so model.json, ONNX and the engine agree — and then one temperature is fit on the
+ * validation split. Redone after every training, incremental ones included.
+ */
+async function calibrate(model: tf.LayersModel, data: Dataset, scaling: Scaling, weights: readonly number[]) {
+  const head = model.getLayer("class_logits");
+  const [kernel, bias] = head.getWeights();
+  const unbiased = tf.tidy(() => tf.sub(bias, tf.tensor1d(weights.map((w) => (w > 0 ? Math.log(w) : 0)))));
+  head.setWeights([kernel, unbiased]);
+  unbiased.dispose();
+  const validation = await modelOutputs(model, data.validation, data, scaling);
+  return fitTemperature(validation.logits, data.validation.labels);
+}
+
+/** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */
 async function scoreOnTest(
   model: tf.LayersModel,
   data: Dataset,
   scaling: Scaling,
   config: TrainConfig,
+  temperature: number,
   io: TrainIo,
 ) {
   io.out(
@@ -125,6 +152,7 @@ async function scoreOnTest(
       classWeights: config.classWeights,
       regressionWeight: config.regressionWeight,
       batchSize: config.evalBatchSize,
+      temperature,
     },
   );
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
@@ -189,8 +217,10 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     `${how} after ${result.history.length} epochs; best epoch ${result.bestEpoch} (its weights are kept)`,
   );
 
-  const metrics = await scoreOnTest(model, data, scaling, config, io);
-  const preprocessor = preprocessorOf(modelType, data, scaling);
+  const temperature = await calibrate(model, data, scaling, config.classWeights);
+  io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
+  const metrics = await scoreOnTest(model, data, scaling, config, temperature, io);
+  const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
   const written = await writeVersion(opts.checkpoints, {
     model,
     preprocessor,
@@ -223,6 +253,17 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),
+    extraFiles: (version) => ({
+      "report.html": renderReport(trainingReport({
+        version,
+        modelType,
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        test: metrics.test,
+        baselines: metrics.baselines,
+        temperature,
+      })),
+    }),
   });
   model.dispose();
 

@@ -84,7 +84,15 @@ Deno.test({
     assert.equal(manifest.backend, "wasm");
     assert.deepEqual(
       Object.keys(manifest.files).sort(),
-      ["history.json", "metrics.json", "model.json", "model.onnx", "preprocessor.json", "weights.bin"],
+      [
+        "history.json",
+        "metrics.json",
+        "model.json",
+        "model.onnx",
+        "preprocessor.json",
+        "report.html",
+        "weights.bin",
+      ],
     );
     assert.deepEqual(await verifyVersion(outcome.dir, manifest.files), []);
 
@@ -105,6 +113,13 @@ Deno.test({
     );
     assert.equal(preprocessor.lookback, 12);
     assert.equal(preprocessor.clip, 10);
+    // Calibrated at the end of training: a fitted temperature and the training split's class priors.
+    assert.ok(Number.isFinite(preprocessor.temperature) && preprocessor.temperature > 0);
+    const priors = preprocessor.classPriors!;
+    assert.ok(Math.abs(priors[0] + priors[1] + priors[2] - 1) < 1e-9);
+    const report = await Deno.readTextFile(join(outcome.dir, "report.html"));
+    assert.match(report, new RegExp(outcome.version));
+    assert.doesNotMatch(report, /<script|https?:\/\//, "self-contained: no scripts, nothing fetched");
     const model = await loadModel(join(checkpoints, "current"));
     assert.deepEqual(model.outputNames, ["class_logits", "regression", "attention"]);
     model.dispose();

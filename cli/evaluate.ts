@@ -4,11 +4,12 @@
  * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
  */
 import { Command, Option } from "commander";
-import { parseFlags } from "./flags.ts";
+import { parseFlags, typedFlag } from "./flags.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
+import { withInterrupt } from "./interrupt.ts";
 
 /** Flags that shape a fresh model; a checkpoint brings its own. */
 const SHAPE_FLAGS = ["model", "lookback", "horizon", "clip"] as const;
@@ -16,34 +17,30 @@ const SHAPE_FLAGS = ["model", "lookback", "horizon", "clip"] as const;
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, command.opts());
   if (opts.checkpoint) {
-    const given = SHAPE_FLAGS.find((key) => command.getOptionValueSource(key) === "cli");
+    const given = typedFlag(command, SHAPE_FLAGS);
     if (given) {
       throw new UsageError(
-        `--${given} cannot be combined with --checkpoint`,
+        `${given} cannot be combined with --checkpoint`,
         "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
       );
     }
   }
-  const stop = new AbortController();
-  const onSigint = () => {
-    if (stop.signal.aborted) Deno.exit(130);
-    stop.abort();
-    console.error("\nstopping after this batch (Ctrl-C again to quit now); nothing will be written");
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
-  try {
-    await runEvaluation(opts, {
-      out: (line) => console.log(line),
-      warn: (line) => console.error(line),
-      progress: terminalProgress(),
-      signal: stop.signal,
-    });
-  } catch (error) {
-    if (stop.signal.aborted) throw new CommandError("evaluation interrupted; nothing was written");
-    throw error;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-  }
+  await withInterrupt(
+    { first: "stopping after this batch (Ctrl-C again to quit now); nothing will be written" },
+    async (signal) => {
+      try {
+        await runEvaluation(opts, {
+          out: (line) => console.log(line),
+          warn: (line) => console.error(line),
+          progress: terminalProgress(),
+          signal,
+        });
+      } catch (error) {
+        if (signal.aborted) throw new CommandError("evaluation interrupted; nothing was written");
+        throw error;
+      }
+    },
+  );
 }
 
 export function evaluateCommand(): Command {

@@ -2,10 +2,17 @@
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
  */
+import type { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+
+/** The first of `keys` (option names in camelCase) the user typed, not left at its default, as `--kebab-case`. */
+export function typedFlag(command: Command, keys: readonly string[]): string | null {
+  const key = keys.find((k) => command.getOptionValueSource(k) === "cli");
+  return key === undefined ? null : `--${kebab(key)}`;
+}
 
 /** Lists accept spaces or commas: `--symbols A B`, `--symbols A,B`, or both. */
 export function splitList(value: string | readonly string[] | undefined): string[] {

@@ -4,58 +4,49 @@
  */
 import { Command, Option } from "commander";
 import { CommandError, UsageError } from "./errors.ts";
-import { parseFlags } from "./flags.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { parseFlags, typedFlag } from "./flags.ts";
 import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
 import { runTraining } from "./train/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-
 async function train(command: Command): Promise<void> {
   const opts = parseFlags("train", TrainFlagsSchema, command.opts());
   if (opts.incremental) {
-    const given = SHAPE_FLAGS.filter((key) => command.getOptionValueSource(key) === "cli");
-    if (given.length > 0) {
+    const given = typedFlag(command, SHAPE_FLAGS);
+    if (given) {
       throw new UsageError(
-        `--${kebab(given[0])} cannot be combined with --incremental`,
+        `${given} cannot be combined with --incremental`,
         "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
       );
     }
   }
-  const stop = new AbortController();
-  const onSigint = () => {
-    if (stop.signal.aborted) {
-      console.error("\ncandlecast: stopped without saving; checkpoints/current is untouched");
-      Deno.exit(130);
-    }
-    stop.abort();
-    console.error(
-      "\nstopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
-    );
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
-  try {
-    const outcome = await runTraining(opts, {
-      out: (line) => console.log(line),
-      progress: terminalProgress(),
-      signal: stop.signal,
-    });
-    if (outcome.onnxError) {
-      throw new CommandError(
-        `the ONNX export failed (${outcome.onnxError.message}); ${outcome.version} was saved without ` +
-          "model.onnx and not promoted",
-        `retry with 'candlecast export --checkpoint ${outcome.dir} --output ${outcome.dir}/model.onnx'`,
-      );
-    }
-    if (outcome.interrupted) {
-      throw new CommandError(
-        `training was interrupted; the best weights so far are saved as ${outcome.version} (not promoted)`,
-        `serve it with 'candlecast models promote ${outcome.version}'`,
-      );
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-  }
+  await withInterrupt(
+    {
+      first: "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
+      second: "candlecast: stopped without saving; checkpoints/current is untouched",
+    },
+    async (signal) => {
+      const outcome = await runTraining(opts, {
+        out: (line) => console.log(line),
+        progress: terminalProgress(),
+        signal,
+      });
+      if (outcome.onnxError) {
+        throw new CommandError(
+          `the ONNX export failed (${outcome.onnxError.message}); ${outcome.version} was saved without ` +
+            "model.onnx and not promoted",
+          `retry with 'candlecast export --checkpoint ${outcome.dir} --output ${outcome.dir}/model.onnx'`,
+        );
+      }
+      if (outcome.interrupted) {
+        throw new CommandError(
+          `training was interrupted; the best weights so far are saved as ${outcome.version} (not promoted)`,
+          `serve it with 'candlecast models promote ${outcome.version}'`,
+        );
+      }
+    },
+  );
 }
 
 export function trainCommand(): Command {

@@ -68,23 +68,13 @@ export function fitLogistic(
     gV.fill(0);
     for (let i = 0; i < n; i++) {
       const o = i * FEATURE_COUNT;
-      let max = -Infinity;
+      softmaxOf(W, features, o, logits);
       for (let k = 0; k < K; k++) {
-        let s = W[k * D + FEATURE_COUNT];
-        for (let f = 0; f < FEATURE_COUNT; f++) s += W[k * D + f] * features[o + f];
-        logits[k] = s;
-        if (s > max) max = s;
-      }
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += logits[k] = Math.exp(logits[k] - max);
-      for (let k = 0; k < K; k++) {
-        const err = logits[k] / sum - (labels[i] === k ? 1 : 0);
+        const err = logits[k] - (labels[i] === k ? 1 : 0);
         for (let f = 0; f < FEATURE_COUNT; f++) gW[k * D + f] += err * features[o + f];
         gW[k * D + FEATURE_COUNT] += err;
       }
-      let pred = V[FEATURE_COUNT];
-      for (let f = 0; f < FEATURE_COUNT; f++) pred += V[f] * features[o + f];
-      const err = 2 * (pred - z[i]);
+      const err = 2 * (linearOf(V, features, o) - z[i]);
       for (let f = 0; f < FEATURE_COUNT; f++) gV[f] += err * features[o + f];
       gV[FEATURE_COUNT] += err;
     }
@@ -96,6 +86,27 @@ export function fitLogistic(
   return { classWeights: W, returnWeights: V, returnScale };
 }
 
+/** Softmax of the K class scores W·x + b of row `o` of `features`, written into `out`. */
+function softmaxOf(W: Float64Array, features: Float32Array, o: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) {
+    let s = W[k * D + FEATURE_COUNT];
+    for (let f = 0; f < FEATURE_COUNT; f++) s += W[k * D + f] * features[o + f];
+    out[k] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let k = 0; k < K; k++) sum += out[k] = Math.exp(out[k] - max);
+  for (let k = 0; k < K; k++) out[k] /= sum;
+}
+
+/** The linear return prediction V·x + b for row `o` of `features`. */
+function linearOf(V: Float64Array, features: Float32Array, o: number): number {
+  let pred = V[FEATURE_COUNT];
+  for (let f = 0; f < FEATURE_COUNT; f++) pred += V[f] * features[o + f];
+  return pred;
+}
+
 export function predictLogistic(m: LogisticModel, features: Float32Array): Prediction {
   const n = features.length / FEATURE_COUNT;
   const probabilities = new Float32Array(n * K), returns = new Float64Array(n);
@@ -103,19 +114,9 @@ export function predictLogistic(m: LogisticModel, features: Float32Array): Predi
   const logits = new Float64Array(K);
   for (let i = 0; i < n; i++) {
     const o = i * FEATURE_COUNT;
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) {
-      let s = W[k * D + FEATURE_COUNT];
-      for (let f = 0; f < FEATURE_COUNT; f++) s += W[k * D + f] * features[o + f];
-      logits[k] = s;
-      if (s > max) max = s;
-    }
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += logits[k] = Math.exp(logits[k] - max);
-    for (let k = 0; k < K; k++) probabilities[i * K + k] = logits[k] / sum;
-    let pred = V[FEATURE_COUNT];
-    for (let f = 0; f < FEATURE_COUNT; f++) pred += V[f] * features[o + f];
-    returns[i] = pred * m.returnScale.std + m.returnScale.mean;
+    softmaxOf(W, features, o, logits);
+    probabilities.set(logits, i * K);
+    returns[i] = linearOf(V, features, o) * m.returnScale.std + m.returnScale.mean;
   }
   return { probabilities, returns };
 }

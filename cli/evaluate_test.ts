@@ -8,22 +8,13 @@ import { exportOnnx } from "../ml/onnx/index.ts";
 import type { Preprocessor } from "../ml/preprocessor.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
 import { syntheticSeries } from "../ml/evaluate/testing.ts";
-import { fromFileUrl } from "../test/paths.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
+import { runCandlecast } from "../test/cli.ts";
 
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 const LOOKBACK = 12;
 
-async function cli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const cli = (...args: string[]) => runCandlecast(args);
 
 const dir = await Deno.makeTempDir({ prefix: "candlecast-evaluate-" });
 const csv = join(dir, "synthetic.csv");

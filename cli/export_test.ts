@@ -9,22 +9,12 @@ import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";
 import { runOnnx } from "../ml/onnx/testing.ts";
 import type { Preprocessor } from "../ml/preprocessor.ts";
-import { fromFileUrl } from "../test/paths.ts";
 import { runExport } from "./export.ts";
+import { runCandlecast } from "../test/cli.ts";
 
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 const LOOKBACK = 8;
 
-async function cli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const cli = (...args: string[]) => runCandlecast(args);
 
 const TINY = {
   ...defaultModelConfig("transformer_lstm", LOOKBACK),

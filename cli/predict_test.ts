@@ -2,23 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../server/stand_in_checkpoint.ts";
 import { predictBody } from "../server/testing.ts";
+import { runCandlecast } from "../test/cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/**
- * Runs `candlecast` as a separate process, as a user would. (Also necessary: onnxruntime-node releases its
- * process-wide environment when the first isolate that loaded it ends, so only one test module per
- * `deno test` process may run ONNX Runtime in-process.)
- */
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const cli = runCandlecast;
 
 async function fixture() {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-predict-" });

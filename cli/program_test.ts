@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
-import { fromFileUrl } from "../test/paths.ts";
+import { runCandlecast } from "../test/cli.ts";
 
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
-
-/** Runs the real executable entry point, as a user would. */
-async function cli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const cli = (...args: string[]) => runCandlecast(args);
 
 Deno.test("--help works for the program and every command, exit 0", async () => {
   const top = await cli("--help");

@@ -6,9 +6,8 @@ import { simulateMarket } from "./demo/market_simulator.ts";
 import { currentVersion, listVersionNames } from "../ml/checkpoints/index.ts";
 import { notWorse } from "./retrain/run.ts";
 import { acquireLock } from "./retrain/lock.ts";
-import { fromFileUrl } from "../test/paths.ts";
+import { candlecastCommand } from "../test/cli.ts";
 
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 const HOUR = 3_600_000;
 const TINY = "--epochs 1 --max-windows-per-epoch 256 --max-validation-windows 128 --batch-size 32";
 
@@ -28,17 +27,8 @@ const series = ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
   return s;
 });
 
-function cli(args: string[]) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
-}
-
 async function retrain(dir: string, mode: string, extra: string[] = []) {
-  const out = await cli([
+  const out = await candlecastCommand([
     "retrain",
     "--mode",
     mode,

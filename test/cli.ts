@@ -1,0 +1,25 @@
+/**
+ * Runs candlecast's real entry point in a separate process, as a user would. Tests that touch ONNX Runtime
+ * need this anyway: onnxruntime-node's environment lives once per process.
+ */
+import { fromFileUrl } from "./paths.ts";
+
+export const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+
+export function candlecastCommand(args: readonly string[], options: Omit<Deno.CommandOptions, "args"> = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    stdout: "piped",
+    stderr: "piped",
+    ...options,
+    args: ["run", "--allow-all", MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+  });
+}
+
+export async function runCandlecast(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await candlecastCommand(args).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}

@@ -10,6 +10,7 @@ import { OnnxLearner } from "../../ml/evaluate/onnx_learner.ts";
 import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
 
 const DAY = 86_400_000;
+const CHUNK = 1024;
 
 /** Start of the held-out period: `days` before the newest candle of any symbol. */
 export function holdoutStart(series: readonly CandleSeries[], days: number): number {
@@ -25,9 +26,16 @@ export function holdoutSet(series: readonly CandleSeries[], start: number, shape
     return windowEnds(s, { lookback: shape.lookback, horizon: shape.horizon, from }).ends;
   });
   const set = windowSet(series, ends);
-  const picks = Int32Array.from({ length: set.size }, (_, i) => i);
-  const batch = gatherBatch(set, picks, shape);
-  return { ...set, labels: batch.label, returns: batch.forwardReturn };
+  // Labels need each window's features (volatility_20); engineer them a chunk at a time, as the models will,
+  // so a held-out fortnight of 1m candles does not materialise gigabytes of features.
+  const labels = new Int8Array(set.size), returns = new Float64Array(set.size);
+  for (let i = 0; i < set.size; i += CHUNK) {
+    const picks = Int32Array.from({ length: Math.min(CHUNK, set.size - i) }, (_, j) => i + j);
+    const batch = gatherBatch(set, picks, shape);
+    labels.set(batch.label, i);
+    returns.set(batch.forwardReturn, i);
+  }
+  return { ...set, labels, returns };
 }
 
 /** A checkpoint's metrics on the set, from its model.onnx. */

@@ -14,7 +14,8 @@
  *   deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR] [--max-batch 1]
  */
 import { join } from "node:path";
-import { type CandleSeries, FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
+import { candleAt, type CandleSeries, FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
+import { toRequestCandle } from "../server/predict.ts";
 import { loadPredictor } from "../ml/engine/index.ts";
 import { predictBody } from "../server/testing.ts";
 import { haveRealData, loadRealSeries } from "../test/real_data.ts";
@@ -60,22 +61,7 @@ async function requestBodies(): Promise<{ bodies: WireBody[]; windows: Float32Ar
     windows.push(windowBatch(s, picked, LOOKBACK, 0).x);
     for (const end of picked) {
       const candles = [];
-      for (let i = end - LOOKBACK + 1; i <= end; i++) {
-        candles.push({
-          open: s.open[i],
-          high: s.high[i],
-          low: s.low[i],
-          close: s.close[i],
-          volume: s.volume[i],
-          rsi: s.rsi[i],
-          macd: s.macd[i],
-          macdSign: s.macdSignal[i],
-          macdHist: s.macdHist[i],
-          ema: s.ema[i],
-          stochSlowK: s.stochK[i],
-          stochSlowD: s.stochD[i],
-        });
-      }
+      for (let i = end - LOOKBACK + 1; i <= end; i++) candles.push({ ...toRequestCandle(candleAt(s, i)) });
       bodies.push({ symbol, candles });
     }
   }

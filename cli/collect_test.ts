@@ -5,20 +5,9 @@ import { join } from "node:path";
 import { readTrainingCsv } from "../features/index.ts";
 import { seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
 import { startKlinesServer } from "../test/binance_klines_server.ts";
-import { runCli } from "./program.ts";
+import { runCliCaptured } from "../test/cli.ts";
 
-/** Runs the CLI with stdout/stderr captured. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [log, error] = [console.log, console.error];
-  let [out, err] = ["", ""];
-  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
+const cli = runCliCaptured;
 
 Deno.test("candlecast collect: a Binance collection end to end, then exit codes for failures", async () => {
   const rows = syntheticKlines("4h", Date.UTC(2022, 0, 1), 1500, { seed: 4 });

@@ -1,18 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli } from "./program.ts";
+import { runCliCaptured } from "../test/cli.ts";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [log, error] = [console.log, console.error];
-  let [out, err] = ["", ""];
-  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
+const cli = runCliCaptured;
 
 /** A store with versions that carry just what `models` reads: manifest.json and metrics.json. */
 async function store(): Promise<string> {

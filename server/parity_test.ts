@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  candleAt,
   type CandleSeries,
   computeIndicators,
   engineerWindow,
@@ -20,6 +21,7 @@ import {
 import { loadPredictor, type Predictor, predictResponse } from "../ml/engine/index.ts";
 import { realCandlesPath, sharedAvailable } from "../test/shared.ts";
 import { createApp } from "./app.ts";
+import { toRequestCandle } from "./predict.ts";
 import { ModelStore } from "./models/store.ts";
 import { writeStandInCheckpoint } from "./stand_in_checkpoint.ts";
 
@@ -29,22 +31,7 @@ const VERSION = "v4_2024-03-01";
 /** Candles [from, to] of a series in the /predict wire format. */
 function wireCandles(s: CandleSeries, from: number, to: number) {
   const out = [];
-  for (let i = from; i <= to; i++) {
-    out.push({
-      open: s.open[i],
-      high: s.high[i],
-      low: s.low[i],
-      close: s.close[i],
-      volume: s.volume[i],
-      rsi: s.rsi[i],
-      macd: s.macd[i],
-      macdSign: s.macdSignal[i],
-      macdHist: s.macdHist[i],
-      ema: s.ema[i],
-      stochSlowK: s.stochK[i],
-      stochSlowD: s.stochD[i],
-    });
-  }
+  for (let i = from; i <= to; i++) out.push(toRequestCandle(candleAt(s, i)));
   return out;
 }
 

@@ -3,6 +3,7 @@
  * need this anyway: onnxruntime-node's environment lives once per process.
  */
 import { fromFileUrl } from "./paths.ts";
+import { runCli } from "../cli/program.ts";
 
 export const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 
@@ -22,4 +23,17 @@ export async function runCandlecast(
   const out = await candlecastCommand(args).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** Runs the CLI in this process with console output captured (for commands that need no ONNX Runtime). */
+export async function runCliCaptured(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const [log, error] = [console.log, console.error];
+  let [out, err] = ["", ""];
+  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
+  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
+  try {
+    return { code: await runCli(args), out, err };
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
 }

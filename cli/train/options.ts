@@ -7,6 +7,7 @@ import { flag, splitList } from "../flags.ts";
 import { MODEL_TYPES } from "../../ml/preprocessor.ts";
 import { BACKEND_NAMES } from "../../ml/backend.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
+import { LR_SCHEDULES } from "../../ml/train/index.ts";
 
 const optionalPositiveInt = (what?: string) => flag.positiveInt(what).optional();
 const fraction = (what: string) =>
@@ -39,6 +40,9 @@ export const TrainFlagsSchema = z.object({
   batchSize: flag.positiveInt(),
   epochs: flag.positiveInt(),
   learningRate: flag.positiveNumber(),
+  schedule: z.enum(LR_SCHEDULES),
+  weightDecay: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0"),
+  auxiliaryWeight: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0"),
   patience: flag.positiveInt(),
   lookback: flag.positiveInt().refine((n) => n >= 2, "expected at least 2 candles"),
   horizon: flag.positiveInt(),
@@ -47,8 +51,8 @@ export const TrainFlagsSchema = z.object({
   incremental: z.boolean().default(false),
   backend: z.enum(BACKEND_NAMES),
   splitDates,
-  maxWindowsPerEpoch: optionalPositiveInt(),
-  maxValidationWindows: optionalPositiveInt(),
+  maxWindowsPerEpoch: flag.positiveInt(),
+  maxValidationWindows: flag.positiveInt(),
   promote: z.boolean().default(true),
   threshold: flag.positiveNumber("a positive return fraction, e.g. 0.005").optional(),
   dModel: optionalPositiveInt(),

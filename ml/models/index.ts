@@ -24,3 +24,4 @@ export function buildModel(config: ModelConfig, seed = 42, kit: LayerKit = FAST_
     ? buildTransformerLstm(config, seed, kit)
     : buildLightweightLstm(config, seed, kit);
 }
+export { AUXILIARY_OUTPUT, withAuxiliaryHead } from "./auxiliary_head.ts";

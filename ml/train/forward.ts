@@ -4,6 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 export interface ModelOutputs {
   readonly logits: tf.Tensor;
   readonly regression: tf.Tensor;
+  /** The auxiliary targets' predictions, when the model is a training model with that head. */
+  readonly auxiliary?: tf.Tensor;
 }
 
 export function outputIndex(model: tf.LayersModel, name: string): number {
@@ -15,8 +17,10 @@ export function outputIndex(model: tf.LayersModel, name: string): number {
 export function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): ModelOutputs {
   const out = model.apply(x, { training });
   const list = Array.isArray(out) ? out : [out];
+  const aux = model.outputNames.indexOf("auxiliary");
   return {
     logits: list[outputIndex(model, "class_logits")] as tf.Tensor,
     regression: list[outputIndex(model, "regression")] as tf.Tensor,
+    auxiliary: aux >= 0 ? list[aux] as tf.Tensor : undefined,
   };
 }

@@ -118,6 +118,10 @@ export function trainCommand(): Command {
     .option("--layers <n>", "LSTM layers (default 2)")
     .option("--dropout <p>", "dropout rate (default 0.1)")
     .option(
+      "--members <n>",
+      "independently trained copies whose probabilities are averaged into one model (default 1)",
+    )
+    .option(
       "--class-weights <rule>",
       "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
         "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",

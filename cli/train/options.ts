@@ -62,6 +62,7 @@ export const TrainFlagsSchema = z.object({
   lstmHidden: optionalPositiveInt(),
   layers: optionalPositiveInt(),
   dropout: fraction("a dropout rate in [0, 1)").optional(),
+  members: optionalPositiveInt(),
   classWeights: z.union([
     z.enum(CLASS_WEIGHTINGS),
     z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
@@ -88,5 +89,6 @@ export const SHAPE_FLAGS = [
   "lstmHidden",
   "layers",
   "dropout",
+  "members",
   "clip",
 ] as const;

@@ -15,19 +15,19 @@ export const AUXILIARY_OUTPUT = "auxiliary";
  * A model sharing every layer of `model` with one more output, `auxiliary` [b, AUX_TARGETS]. Works on a model
  * loaded from disk too (fine-tuning): the head is new each time, only the trunk's weights carry over.
  */
-export function withAuxiliaryHead(model: tf.LayersModel, seed: number): tf.LayersModel {
-  const pooled = model.getLayer("head_dropout").output as tf.SymbolicTensor;
-  const units = (model.getLayer("class_hidden").getConfig() as { units: number }).units;
+export function withAuxiliaryHead(model: tf.LayersModel, seed: number, prefix = ""): tf.LayersModel {
+  const pooled = model.getLayer(`${prefix}head_dropout`).output as tf.SymbolicTensor;
+  const units = (model.getLayer(`${prefix}class_hidden`).getConfig() as { units: number }).units;
   const seeds = new Seeds(seed ^ 0x2545f491);
   const hidden = tf.layers.dense({
     units,
     activation: "relu",
-    name: "auxiliary_hidden",
+    name: `${prefix}auxiliary_hidden`,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
   }).apply(pooled) as tf.SymbolicTensor;
   const aux = tf.layers.dense({
     units: AUX_TARGETS,
-    name: AUXILIARY_OUTPUT,
+    name: prefix + AUXILIARY_OUTPUT,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
   }).apply(hidden) as tf.SymbolicTensor;
   return tf.model({ inputs: model.inputs, outputs: [...model.outputs, aux], name: `${model.name}_training` });

@@ -8,8 +8,12 @@ export interface ModelOutputs {
   readonly auxiliary?: tf.Tensor;
 }
 
+/** The output called `name`, or an ensemble member's `m{k}_name` when the model is a member's view. */
 export function outputIndex(model: tf.LayersModel, name: string): number {
-  const i = model.outputNames.indexOf(name);
+  const exact = model.outputNames.indexOf(name);
+  const i = exact >= 0
+    ? exact
+    : model.outputNames.findIndex((n) => /^m\d+_/.test(n) && n.endsWith(`_${name}`));
   if (i < 0) throw new Error(`the model has no output "${name}" (it has ${model.outputNames.join(", ")})`);
   return i;
 }
@@ -17,7 +21,7 @@ export function outputIndex(model: tf.LayersModel, name: string): number {
 export function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): ModelOutputs {
   const out = model.apply(x, { training });
   const list = Array.isArray(out) ? out : [out];
-  const aux = model.outputNames.indexOf("auxiliary");
+  const aux = model.outputNames.findIndex((n) => n === "auxiliary" || /^m\d+_auxiliary$/.test(n));
   return {
     logits: list[outputIndex(model, "class_logits")] as tf.Tensor,
     regression: list[outputIndex(model, "regression")] as tf.Tensor,

@@ -7,3 +7,4 @@ export * from "./adam.ts";
 export * from "./forward.ts";
 export * from "./progress.ts";
 export * from "./schedule.ts";
+export * from "./members.ts";

@@ -15,7 +15,7 @@ import {
   type Scaling,
   seededRng,
 } from "../data/index.ts";
-import { withAuxiliaryHead } from "../models/index.ts";
+import { prefixOf, withAuxiliaryHead } from "../models/index.ts";
 import { fitTemperature, temperatureNll, unweightLogits } from "../evaluate/calibration.ts";
 import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
@@ -27,6 +27,8 @@ import { type BatchProgress, formatDuration } from "./progress.ts";
 
 export interface EpochRecord {
   readonly epoch: number;
+  /** The ensemble member (1-based) this epoch trained; absent for a single model. */
+  readonly member?: number;
   /** True for an epoch cut short by an interrupt. */
   readonly partial: boolean;
   readonly windows: number;
@@ -115,7 +117,7 @@ export async function trainModel(
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   // The auxiliary head shares the trunk and exists only here: the saved model keeps the served outputs.
-  const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed) : model;
+  const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed, prefixOf(model)) : model;
   const variables = trainer.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = new Adam(variables);
   const shuffleRng = seededRng(config.seed);

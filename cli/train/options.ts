@@ -7,7 +7,7 @@ import { flag, splitList } from "../flags.ts";
 import { MODEL_TYPES } from "../../ml/preprocessor.ts";
 import { BACKEND_NAMES } from "../../ml/backend.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
-import { LR_SCHEDULES } from "../../ml/train/index.ts";
+import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES } from "../../ml/train/index.ts";
 
 const optionalPositiveInt = (what?: string) => flag.positiveInt(what).optional();
 const fraction = (what: string) =>
@@ -40,9 +40,11 @@ export const TrainFlagsSchema = z.object({
   batchSize: flag.positiveInt(),
   epochs: flag.positiveInt(),
   learningRate: flag.positiveNumber(),
-  schedule: z.enum(LR_SCHEDULES),
-  weightDecay: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0"),
-  auxiliaryWeight: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0"),
+  schedule: z.enum(LR_SCHEDULES).default(D.schedule),
+  weightDecay: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0")
+    .default(D.weightDecay),
+  auxiliaryWeight: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0")
+    .default(D.auxiliaryWeight),
   patience: flag.positiveInt(),
   lookback: flag.positiveInt().refine((n) => n >= 2, "expected at least 2 candles"),
   horizon: flag.positiveInt(),
@@ -51,8 +53,8 @@ export const TrainFlagsSchema = z.object({
   incremental: z.boolean().default(false),
   backend: z.enum(BACKEND_NAMES),
   splitDates,
-  maxWindowsPerEpoch: flag.positiveInt(),
-  maxValidationWindows: flag.positiveInt(),
+  maxWindowsPerEpoch: flag.positiveInt().default(D.maxWindowsPerEpoch),
+  maxValidationWindows: flag.positiveInt().default(D.maxValidationWindows),
   promote: z.boolean().default(true),
   threshold: flag.positiveNumber("a positive return fraction, e.g. 0.005").optional(),
   dModel: optionalPositiveInt(),

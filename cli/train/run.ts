@@ -111,6 +111,9 @@ function preprocessorOf(
     returnScale: data.returnScale,
     temperature,
     classPriors: classPriors(data.train.labels),
+    // Calibrated probabilities rarely make UP or DOWN the most likely class, so argmax would name SIDEWAYS
+    // nearly always; the prior rule names the class the model rates furthest above its base rate.
+    decisionRule: "prior",
   };
 }
 

@@ -32,3 +32,11 @@ export function withAuxiliaryHead(model: tf.LayersModel, seed: number, prefix = 
   }).apply(hidden) as tf.SymbolicTensor;
   return tf.model({ inputs: model.inputs, outputs: [...model.outputs, aux], name: `${model.name}_training` });
 }
+
+/** Frees the auxiliary head's weights once training is over (the trunk's layers belong to the model). */
+export function disposeAuxiliaryHead(trainer: tf.LayersModel, prefix = ""): void {
+  for (const name of [`${prefix}auxiliary_hidden`, prefix + AUXILIARY_OUTPUT]) {
+    const layer = trainer.layers.find((l) => l.name === name);
+    if (layer) layer.dispose();
+  }
+}

@@ -26,7 +26,7 @@ export function buildModel(config: ModelConfig, seed = 42, kit: LayerKit = FAST_
     ? buildTransformerLstm(config, seed, kit)
     : buildLightweightLstm(config, seed, kit);
 }
-export { AUXILIARY_OUTPUT, withAuxiliaryHead } from "./auxiliary_head.ts";
+export { AUXILIARY_OUTPUT, disposeAuxiliaryHead, withAuxiliaryHead } from "./auxiliary_head.ts";
 export {
   buildEnsemble,
   firstMembers,

@@ -15,7 +15,7 @@ import {
   type Scaling,
   seededRng,
 } from "../data/index.ts";
-import { prefixOf, withAuxiliaryHead } from "../models/index.ts";
+import { disposeAuxiliaryHead, prefixOf, withAuxiliaryHead } from "../models/index.ts";
 import { fitTemperature, temperatureNll, unweightLogits } from "../evaluate/calibration.ts";
 import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
@@ -117,7 +117,8 @@ export async function trainModel(
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   // The auxiliary head shares the trunk and exists only here: the saved model keeps the served outputs.
-  const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed, prefixOf(model)) : model;
+  const prefix = prefixOf(model);
+  const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed, prefix) : model;
   const variables = trainer.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = new Adam(variables);
   const shuffleRng = seededRng(config.seed);
@@ -246,6 +247,7 @@ export async function trainModel(
     }
   }
   adam.dispose();
+  if (trainer !== model) disposeAuxiliaryHead(trainer, prefix);
   if (best) {
     model.setWeights(best.weights);
     tf.dispose(best.weights);

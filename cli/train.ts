@@ -89,6 +89,11 @@ export function trainCommand(): Command {
     .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
     .option("--seed <n>", "random seed: the same seed on the same backend trains identically", "42")
     .option("--incremental", "fine-tune the current model on the data since its data end")
+    .option(
+      "--workers <n>",
+      "train ensemble members in this many worker threads at once, one core each (default: the number of " +
+        "cores, at most --members); the result is the same as with 1",
+    )
     .addOption(
       new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
         "auto",

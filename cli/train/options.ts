@@ -51,6 +51,7 @@ export const TrainFlagsSchema = z.object({
   checkpoints: z.string().min(1),
   seed: flag.nonNegativeInt(),
   incremental: z.boolean().default(false),
+  workers: optionalPositiveInt(),
   backend: z.enum(BACKEND_NAMES),
   splitDates,
   maxWindowsPerEpoch: flag.positiveInt().default(D.maxWindowsPerEpoch),

@@ -205,12 +205,13 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 
+  const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
   const result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,
     signal: io.signal,
     afterBatch: io.afterBatch,
-  });
+  }, { workers, backend: opts.backend });
   if (result.bestEpoch === null) {
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }

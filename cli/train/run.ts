@@ -30,7 +30,9 @@ import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./reco
 import { dataLines, metricsTable } from "./report.ts";
 import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
 import { fitTemperature } from "../../ml/evaluate/calibration.ts";
-import { classPriors } from "../../ml/evaluate/decision.ts";
+import { classPriors, type DecisionRule } from "../../ml/evaluate/decision.ts";
+import { expectedCalibrationError, reliabilityTable } from "../../ml/evaluate/calibration.ts";
+import { softmaxRows } from "../../ml/metrics/index.ts";
 import { renderReport, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -144,6 +146,7 @@ async function scoreOnTest(
   scaling: Scaling,
   config: TrainConfig,
   temperature: number,
+  decision: { rule: DecisionRule; priors: readonly number[] },
   io: TrainIo,
 ) {
   io.out(
@@ -160,8 +163,12 @@ async function scoreOnTest(
       regressionWeight: config.regressionWeight,
       batchSize: config.evalBatchSize,
       temperature,
+      decision,
+      keepLogits: true,
     },
   );
+  const probabilities = softmaxRows(test.logits!, temperature);
+  const ece = expectedCalibrationError(reliabilityTable(probabilities, test.labels!));
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
   metricsTable([
     ["model", test.metrics],
@@ -169,7 +176,23 @@ async function scoreOnTest(
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
   ]).forEach((line) => io.out(line));
-  return { split: "test", test: test.metrics, test_loss: test.loss, baselines };
+  const served = test.served!;
+  const base = classPriors(data.test.labels);
+  io.out(
+    `served rule '${decision.rule}': names ` +
+      CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +
+      `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
+      `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
+        ece.toFixed(4)
+      }`,
+  );
+  return {
+    split: "test",
+    test: test.metrics,
+    test_loss: test.loss,
+    served: { rule: decision.rule, metrics: served, ece, test_class_shares: base },
+    baselines,
+  };
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -237,8 +260,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
   io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
-  const metrics = await scoreOnTest(model, data, scaling, config, temperature, io);
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
+  const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
+    rule: preprocessor.decisionRule ?? "argmax",
+    priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
+  }, io);
   const written = await writeVersion(opts.checkpoints, {
     model,
     preprocessor,

@@ -18,10 +18,10 @@ import {
   windowEnds,
 } from "../features/index.ts";
 import { initBackend } from "../ml/backend.ts";
-import { loadPredictor } from "../ml/engine/index.ts";
+import { loadPredictor } from "../engine/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
-import type { ModelType, Preprocessor } from "../ml/preprocessor.ts";
+import type { ModelType, Preprocessor } from "../engine/preprocessor.ts";
 import { haveRealData, loadRealSeries } from "../test/real_data.ts";
 
 const LOOKBACK = 50;

@@ -5,7 +5,7 @@ import { initBackend } from "../ml/backend.ts";
 import { prepareDataset } from "../ml/data/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
-import type { Preprocessor } from "../ml/preprocessor.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
 import { syntheticSeries } from "../ml/evaluate/testing.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";

@@ -11,10 +11,10 @@ import {
   CheckpointError,
   readManifestInfo,
   readPreprocessorFile,
-} from "../ml/engine/checkpoint_files.ts";
+} from "../engine/checkpoint_files.ts";
 import { loadModel } from "../ml/model_io.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
-import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
+import { MODEL_CLASS_NAMES } from "../engine/preprocessor.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 

@@ -8,7 +8,7 @@ import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";
 import { runOnnx } from "../ml/onnx/testing.ts";
-import type { Preprocessor } from "../ml/preprocessor.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
 import { runExport } from "./export.ts";
 import { runCandlecast } from "../test/cli.ts";
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
 import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
-import { parsePreprocessor, type Preprocessor } from "../ml/preprocessor.ts";
+import { parsePreprocessor, type Preprocessor } from "../engine/preprocessor.ts";
 import { type PredictionRecord, PredictionRecordSchema } from "../server/prediction_log.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";

@@ -4,8 +4,8 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { loadPredictor } from "../ml/engine/index.ts";
-import { DECISION_RULES } from "../ml/evaluate/decision.ts";
+import { loadPredictor } from "../engine/index.ts";
+import { DECISION_RULES } from "../engine/decision.ts";
 import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,

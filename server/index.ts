@@ -14,7 +14,7 @@ export {
 export { warmUp } from "./models/warm_up.ts";
 export { coalesce } from "./models/coalesce.ts";
 export { predictBodies, type PredictFailure, type PredictOutcome, symbolOf, windowOf } from "./predict.ts";
-export { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
+export { type PredictResponse, predictResponse } from "../engine/response.ts";
 export {
   isBatchBody,
   parseBatchEnvelope,

@@ -18,7 +18,7 @@ import {
   windowEnds,
   writeTrainingCsv,
 } from "../features/index.ts";
-import { loadPredictor, type Predictor, predictResponse } from "../ml/engine/index.ts";
+import { loadPredictor, type Predictor, predictResponse } from "../engine/index.ts";
 import { realCandlesPath, sharedAvailable } from "../test/shared.ts";
 import { createApp } from "./app.ts";
 import { toRequestCandle } from "./predict.ts";

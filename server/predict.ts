@@ -11,10 +11,10 @@ import {
   FEATURE_NAMES,
   seriesFromCandles,
 } from "../features/index.ts";
-import type { Predictor } from "../ml/engine/types.ts";
+import type { Predictor } from "../engine/types.ts";
 import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
-import { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
-import type { DecisionRule } from "../ml/evaluate/decision.ts";
+import { type PredictResponse, predictResponse } from "../engine/response.ts";
+import type { DecisionRule } from "../engine/decision.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
 export interface PredictFailure {

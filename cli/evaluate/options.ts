@@ -1,7 +1,7 @@
 /** `evaluate`'s flags as one typed object, parsed once at the edge. */
 import { z } from "zod";
 import { flag } from "../flags.ts";
-import { MODEL_TYPES } from "../../ml/preprocessor.ts";
+import { MODEL_TYPES } from "../../engine/preprocessor.ts";
 import { BACKEND_NAMES } from "../../ml/backend.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";

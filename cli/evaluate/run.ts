@@ -12,13 +12,13 @@ import {
   writeFileAtomic,
 } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../../engine/version.ts";
 import { BackendError, initBackend } from "../../ml/backend.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
 import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
 import { loadModel } from "../../ml/model_io.ts";
-import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
-import { loadPredictor, type Predictor } from "../../ml/engine/index.ts";
+import { parsePreprocessor, type Preprocessor } from "../../engine/preprocessor.ts";
+import { loadPredictor, type Predictor } from "../../engine/index.ts";
 import { readManifest } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
-import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
+import { parsePreprocessor, type Preprocessor } from "../../engine/preprocessor.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { flag, splitList } from "../flags.ts";
-import { MODEL_TYPES } from "../../ml/preprocessor.ts";
+import { MODEL_TYPES } from "../../engine/preprocessor.ts";
 import { BACKEND_NAMES } from "../../ml/backend.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
 

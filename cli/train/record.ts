@@ -5,7 +5,7 @@ import type { DataDescription, OnnxExport } from "../../ml/checkpoints/index.ts"
 import { intervalOf, isoOrNull } from "../../ml/checkpoints/index.ts";
 import { exportOnnx } from "../../ml/onnx/index.ts";
 import { checkExport } from "../../ml/onnx/verify.ts";
-import type { Preprocessor } from "../../ml/preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { TrainResult } from "../../ml/train/index.ts";
 
 /** JSON has no Infinity: "no limit" is written as null. */

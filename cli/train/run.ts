@@ -6,7 +6,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../../engine/version.ts";
 import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
 import {
   type Dataset,
@@ -19,7 +19,7 @@ import {
   type SplitRule,
 } from "../../ml/data/index.ts";
 import { buildModel } from "../../ml/models/index.ts";
-import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../ml/preprocessor.ts";
+import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../engine/preprocessor.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import { type BatchProgress, evaluateModel, type TrainConfig, trainModel } from "../../ml/train/index.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
@@ -30,7 +30,7 @@ import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./reco
 import { dataLines, metricsTable } from "./report.ts";
 import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
 import { fitTemperature } from "../../ml/evaluate/calibration.ts";
-import { classPriors } from "../../ml/evaluate/decision.ts";
+import { classPriors } from "../../engine/decision.ts";
 import { renderReport, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { FEATURE_NAMES } from "../../features/index.ts";
 import { initBackend } from "../backend.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
 import { currentVersion, promote } from "./store.ts";
 import { verifyVersion, type VersionContents, writeVersion } from "./writer.ts";

@@ -5,7 +5,7 @@
  * its model version's own horizon and label rule, exactly as training labelled windows.
  */
 import { type CandleSeries, type ClassIndex, windowBatch } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { PredictionRecord } from "../../server/prediction_log.ts";
 
 export interface JoinedPrediction {

@@ -8,7 +8,7 @@ import {
   windowBatch,
 } from "../../features/index.ts";
 import { simulateMarket } from "../../cli/demo/market_simulator.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { PredictionRecord } from "../../server/prediction_log.ts";
 import { candleOfPrediction, joinOutcomes } from "./join.ts";
 import { monitorReport } from "./report.ts";

@@ -20,7 +20,7 @@ import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { initBackend } from "../backend.ts";
 import { loadModel, saveModel } from "../model_io.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
-import type { ModelType, Preprocessor } from "../preprocessor.ts";
+import type { ModelType, Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
 import { decodeModel } from "./graph.ts";
 import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "./testing.ts";

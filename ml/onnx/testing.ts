@@ -4,7 +4,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { applyScaler, CLASSES, FEATURE_NAMES } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { dense, type DenseWeights } from "./blocks.ts";
 import type { Body } from "./frame.ts";
 import { reduceMean, reshape, softmax } from "./ops.ts";

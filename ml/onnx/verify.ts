@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
 export const EXPORT_TOLERANCE = 1e-4;

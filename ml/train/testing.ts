@@ -3,7 +3,7 @@ import { sliceSeries } from "../../features/index.ts";
 import { loadRealSeries } from "../../test/real_data.ts";
 import { classWeights, type Dataset, DEFAULT_SPLIT, prepareDataset, type Scaling } from "../data/index.ts";
 import { defaultModelConfig, type ModelConfig } from "../models/index.ts";
-import type { ModelType } from "../preprocessor.ts";
+import type { ModelType } from "../../engine/preprocessor.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./config.ts";
 
 export const TINY_LOOKBACK = 12;

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { join } from "node:path";
-import { parsePreprocessor, type Preprocessor } from "../preprocessor.ts";
+import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 
 /** What the engine needs from manifest.json; the checkpoint store writes more, which is ignored here. */
 const ManifestSchema = z.object({

@@ -7,7 +7,7 @@ import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
-import { syntheticSeries } from "../ml/evaluate/testing.ts";
+import { syntheticSeries } from "../test/evaluation.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { runCandlecast } from "../test/cli.ts";

@@ -7,7 +7,7 @@ import { saveModel } from "../ml/model_io.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";
-import { runOnnx } from "../ml/onnx/testing.ts";
+import { runOnnx } from "../test/onnx.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { runExport } from "./export.ts";
 import { runCandlecast } from "../test/cli.ts";

@@ -11,7 +11,7 @@ import {
   maxAbsDiff,
   pseudoRandom,
   testPreprocessor,
-} from "../ml/onnx/testing.ts";
+} from "../test/onnx.ts";
 import { CheckpointError } from "./checkpoint_files.ts";
 import { loadPredictor, softmax3 } from "./onnx_predictor.ts";
 

@@ -7,7 +7,7 @@ import {
   seriesFromCandles,
   windowBatch,
 } from "../../features/index.ts";
-import { simulateMarket } from "../../cli/demo/market_simulator.ts";
+import { simulateMarket } from "../../features/market_simulator.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { PredictionRecord } from "../../server/prediction_log.ts";
 import { candleOfPrediction, joinOutcomes } from "./join.ts";

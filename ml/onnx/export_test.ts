@@ -23,7 +23,7 @@ import { buildModel, defaultModelConfig } from "../models/index.ts";
 import type { ModelType, Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
 import { decodeModel } from "./graph.ts";
-import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "./testing.ts";
+import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "../../test/onnx.ts";
 
 const LOOKBACK = 50;
 const BATCHES = [1, 7, 64] as const;

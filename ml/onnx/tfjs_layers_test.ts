@@ -4,7 +4,7 @@ import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../../features/index.ts";
 import { initBackend } from "../backend.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
-import { pseudoRandom } from "./testing.ts";
+import { pseudoRandom } from "../../test/onnx.ts";
 import { checkExport } from "./verify.ts";
 
 const L = 6;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { ModelType } from "../engine/preprocessor.ts";
 import { frameModel } from "../ml/onnx/frame.ts";
 import { encodeModel } from "../ml/onnx/graph.ts";
-import { linearBody, linearBodyWeights, testPreprocessor } from "../ml/onnx/testing.ts";
+import { linearBody, linearBodyWeights, testPreprocessor } from "./onnx.ts";
 
 export interface StandInOptions {
   readonly version?: string;

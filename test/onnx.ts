@@ -3,12 +3,12 @@
  * ONNX checker (Debian's python3-onnx) when it is installed. Used by tests only.
  */
 import * as ort from "onnxruntime-node";
-import { applyScaler, CLASSES, FEATURE_NAMES } from "../../features/index.ts";
-import type { Preprocessor } from "../../engine/preprocessor.ts";
-import { dense, type DenseWeights } from "./blocks.ts";
-import type { Body } from "./frame.ts";
-import { reduceMean, reshape, softmax } from "./ops.ts";
-import { denseReference } from "./reference.ts";
+import { applyScaler, CLASSES, FEATURE_NAMES } from "../features/index.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
+import { dense, type DenseWeights } from "../ml/onnx/blocks.ts";
+import type { Body } from "../ml/onnx/frame.ts";
+import { reduceMean, reshape, softmax } from "../ml/onnx/ops.ts";
+import { denseReference } from "../ml/onnx/reference.ts";
 
 export interface Feed {
   readonly data: Float32Array;

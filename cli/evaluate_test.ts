@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_NAMES, writeTrainingCsv } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
 import { prepareDataset } from "../ml/data/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";

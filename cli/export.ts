@@ -5,14 +5,14 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { writeFileAtomic } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
   readManifestInfo,
   readPreprocessorFile,
 } from "../engine/checkpoint_files.ts";
-import { loadModel } from "../ml/model_io.ts";
+import { loadModel } from "../ml/runtime/model_io.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { MODEL_CLASS_NAMES } from "../engine/preprocessor.ts";
 import { CommandError } from "./errors.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
-import { saveModel } from "../ml/model_io.ts";
+import { saveModel } from "../ml/runtime/model_io.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { flag } from "../flags.ts";
 import { MODEL_TYPES } from "../../engine/preprocessor.ts";
-import { BACKEND_NAMES } from "../../ml/backend.ts";
+import { BACKEND_NAMES } from "../../ml/runtime/backend.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
 

@@ -13,10 +13,10 @@ import {
 } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
 import { VERSION } from "../../engine/version.ts";
-import { BackendError, initBackend } from "../../ml/backend.ts";
+import { BackendError, initBackend } from "../../ml/runtime/backend.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
 import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
-import { loadModel } from "../../ml/model_io.ts";
+import { loadModel } from "../../ml/runtime/model_io.ts";
 import { parsePreprocessor, type Preprocessor } from "../../engine/preprocessor.ts";
 import { loadPredictor, type Predictor } from "../../engine/index.ts";
 import { readManifest } from "../../ml/checkpoints/index.ts";

@@ -5,7 +5,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { CommandError } from "../errors.ts";
-import { loadModel } from "../../ml/model_io.ts";
+import { loadModel } from "../../ml/runtime/model_io.ts";
 import { parsePreprocessor, type Preprocessor } from "../../engine/preprocessor.ts";
 import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
 

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
 import { VERSION } from "../../engine/version.ts";
-import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
+import { BackendError, type BackendInfo, initBackend } from "../../ml/runtime/backend.ts";
 import {
   type Dataset,
   DatasetError,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FEATURE_NAMES } from "../../features/index.ts";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";

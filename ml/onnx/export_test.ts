@@ -17,8 +17,8 @@ import {
   windowEnds,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { initBackend } from "../backend.ts";
-import { loadModel, saveModel } from "../model_io.ts";
+import { initBackend } from "../runtime/backend.ts";
+import { loadModel, saveModel } from "../runtime/model_io.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
 import type { ModelType, Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../../features/index.ts";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
 import { pseudoRandom } from "../../test/onnx.ts";

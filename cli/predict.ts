@@ -4,8 +4,13 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { CheckpointError, loadPredictor, type Predictor } from "../engine/index.ts";
-import { DECISION_RULES, type DecisionRule } from "../engine/decision.ts";
+import {
+  CheckpointError,
+  DECISION_RULES,
+  type DecisionRule,
+  loadPredictor,
+  type Predictor,
+} from "../engine/index.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";

@@ -1,4 +1,7 @@
-/** The inference engine: a checkpoint's model.onnx on ONNX Runtime, and the mapping to SPEC §4 responses. */
+/**
+ * The serving engine: a checkpoint version read and checked (preprocessor.json, manifest.json, model.onnx), run
+ * on ONNX Runtime, and its output mapped to SPEC §4 responses; plus the prediction record and the version.
+ */
 export type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
 export {
   INPUT_NAME,
@@ -7,7 +10,18 @@ export {
   type PredictorOptions,
   softmax3,
 } from "./onnx_predictor.ts";
-export { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
+export {
+  assertCheckpointDir,
+  CheckpointError,
+  type CheckpointFiles,
+  readCheckpointFiles,
+  readManifest,
+  readManifestInfo,
+  readPreprocessorFile,
+} from "./checkpoint_files.ts";
+export { type ManifestBase, ManifestBaseSchema, sha256Hex, verifyVersion } from "./manifest.ts";
+export { MODEL_CLASS_NAMES, MODEL_TYPES, type ModelType, type Preprocessor } from "./preprocessor.ts";
+export { classPriors, decideClass, decideClasses, DECISION_RULES, type DecisionRule } from "./decision.ts";
 export {
   ARGMAX,
   ATTENTION_TOP,
@@ -16,3 +30,6 @@ export {
   type PredictResponse,
   predictResponse,
 } from "./response.ts";
+export { type PredictionRecord, PredictionRecordSchema } from "./prediction_record.ts";
+export { VERSION } from "./version.ts";
+export { type Feed, runOnnx } from "./run_once.ts";

@@ -11,10 +11,8 @@ import {
   FEATURE_NAMES,
   seriesFromCandles,
 } from "../features/index.ts";
-import type { Predictor } from "../engine/types.ts";
+import { type DecisionRule, type Predictor, type PredictResponse, predictResponse } from "../engine/index.ts";
 import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
-import { type PredictResponse, predictResponse } from "../engine/response.ts";
-import type { DecisionRule } from "../engine/decision.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
 export interface PredictFailure {

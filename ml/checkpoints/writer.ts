@@ -94,16 +94,3 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-
-/** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
-export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
-  const bad: string[] = [];
-  for (const [name, hash] of Object.entries(files)) {
-    try {
-      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
-    } catch {
-      bad.push(name);
-    }
-  }
-  return bad;
-}

@@ -6,7 +6,8 @@ import { buildModel, defaultModelConfig } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
 import { currentVersion, promote } from "./store.ts";
-import { verifyVersion, type VersionContents, writeVersion } from "./writer.ts";
+import { verifyVersion } from "./manifest.ts";
+import { type VersionContents, writeVersion } from "./writer.ts";
 
 await initBackend("cpu");
 

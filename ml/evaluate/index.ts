@@ -2,7 +2,13 @@
  * Walk-forward evaluation: folds by time, the model and its baselines in the same folds, calibration
  * (temperature scaling, reliability, ECE), the prior-corrected decision rule, a block bootstrap and a backtest.
  */
-export * from "../../engine/decision.ts";
+export {
+  classPriors,
+  decideClass,
+  decideClasses,
+  DECISION_RULES,
+  type DecisionRule,
+} from "../../engine/index.ts";
 export * from "./calibration.ts";
 export * from "./scores.ts";
 export * from "./bootstrap.ts";

@@ -19,7 +19,7 @@ import {
 import { buildModel, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type TrainConfig, trainModel } from "../train/index.ts";
-import type { Preprocessor } from "../../engine/preprocessor.ts";
+import type { Preprocessor } from "../../engine/index.ts";
 import { fitTemperature, unweightLogits } from "./calibration.ts";
 import { modelOutputs } from "./model_outputs.ts";
 import { type FitReport, type FoldData, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";

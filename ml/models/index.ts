@@ -11,7 +11,7 @@ import { buildLightweightLstm } from "./lightweight_lstm.ts";
 import { buildTransformerLstm } from "./transformer_lstm.ts";
 
 export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
-export type { ModelType } from "../../engine/preprocessor.ts";
+export type { ModelType } from "../../engine/index.ts";
 export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 
 export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const;

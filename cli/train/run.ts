@@ -6,8 +6,15 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
-import { VERSION } from "../version.ts";
-import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
+import {
+  classPriors,
+  type DecisionRule,
+  MODEL_CLASS_NAMES,
+  type ModelType,
+  type Preprocessor,
+  VERSION,
+} from "../../engine/index.ts";
+import { BackendError, type BackendInfo, initBackend } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
   DatasetError,
@@ -19,7 +26,6 @@ import {
   type SplitRule,
 } from "../../ml/data/index.ts";
 import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
-import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../ml/preprocessor.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import { type BatchProgress, evaluateModel, type TrainConfig, trainMembers } from "../../ml/train/index.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
@@ -28,11 +34,8 @@ import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./config
 import { loadParent, type Parent, parentDataEnd } from "./parent.ts";
 import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./record.ts";
 import { dataLines, metricsTable } from "./report.ts";
-import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
-import { fitTemperature } from "../../ml/evaluate/calibration.ts";
-import { classPriors, type DecisionRule } from "../../ml/evaluate/decision.ts";
-import { expectedCalibrationError, reliabilityTable } from "../../ml/evaluate/calibration.ts";
-import { softmaxRows } from "../../ml/metrics/index.ts";
+import { fitTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
 import { renderReport, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {

@@ -14,7 +14,7 @@ import {
 import { type Metrics, MetricsAccumulator, softmaxRows } from "../metrics/index.ts";
 import { forward } from "./forward.ts";
 import { lossSums } from "./loss.ts";
-import { decideClasses, type DecisionRule } from "../evaluate/decision.ts";
+import { decideClasses, type DecisionRule } from "../../engine/index.ts";
 
 export interface EvaluationOptions {
   readonly classWeights: ClassVector;

@@ -161,6 +161,7 @@ async function scoreOnTest(
     ["majority", baselines.majority],
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
+    ["gradient_boosting", baselines.gradient_boosting],
   ]).forEach((line) => io.out(line));
   return { split: "test", test: test.metrics, test_loss: test.loss, baselines };
 }

@@ -1,11 +1,13 @@
 /**
  * The baselines on a date split, built exactly as `train` builds its Dataset (issue 11's reference: five 1h
  * series, train < 2022, validate 2022, test 2023, lookback 50, horizon 4, volatility labels): test log-loss of
- * majority, logistic regression and gradient boosting, the boosting's iterations and seconds, and the load.
+ * majority, logistic regression and gradient boosting, the boosting's iterations, its fit time (wall-clock and
+ * CPU: on a shared machine the CPU seconds are what one free core would take) and the load average.
  *
  *   deno task bench:baselines --data data/training_data.csv [--split-dates 2022-01-01,2023-01-01]
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { readTrainingCsv } from "../features/index.ts";
 import { prepareDataset } from "../ml/data/index.ts";
 import {
@@ -74,20 +76,27 @@ console.log(
 );
 
 t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const gb = fitGradientBoosting(data, {
   seed,
   onIteration: (it, loss) => {
-    if (it % 10 === 0) console.log(`  iteration ${it}: validation log-loss ${loss.toFixed(5)}`);
+    if (it % 10 === 0) {
+      console.log(
+        `  iteration ${it}: validation log-loss ${loss.toFixed(5)} (${
+          ((performance.now() - t0) / 1000).toFixed(0)
+        } s)`,
+      );
+    }
   },
 });
 const fit = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 const gp = predictGradientBoosting(gb, data.test, data);
 const gm = computeMetrics(data.test.labels, gp.probabilities, test.returns, gp.returns);
 console.log(
   `gradient_boosting    test log-loss ${gm.log_loss.toFixed(4)}  ` +
     `(${gb.gbdt.iterations} iterations of ${gb.gbdt.validationLoss.length - 1} run, validation ` +
-    `${gb.gbdt.validationLoss[gb.gbdt.iterations].toFixed(4)}; fit ${
-      fit.toFixed(1)
-    } s on ${gb.trainWindows} ` +
+    `${gb.gbdt.validationLoss[gb.gbdt.iterations].toFixed(4)}; fit ${fit.toFixed(1)} s wall, ` +
+    `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU on ${gb.trainWindows} ` +
     `windows, predict ${((performance.now() - t0) / 1000 - fit).toFixed(1)} s; ${await load()})`,
 );

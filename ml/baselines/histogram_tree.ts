@@ -27,29 +27,46 @@ export interface Tree {
   readonly value: Float64Array;
 }
 
+/** Per feature and bin ([columns × 256]): Σgradient, Σhessian and the row count. */
+interface Histogram {
+  readonly g: Float64Array;
+  readonly h: Float64Array;
+  readonly count: Int32Array;
+}
+
 /** The binned training matrix and per-tree scratch, allocated once per fit. */
 export interface TreeWorkspace {
-  /** [rows, columns] bin indices. */
-  readonly bins: Uint8Array;
+  /** Bin indices column by column ([columns, rows]): a histogram pass reads one column at a time. */
+  readonly columnBins: Uint8Array;
   readonly rows: number;
   readonly columns: number;
   readonly binCounts: Uint16Array;
   /** A permutation of the rows; partitioned in place while growing. */
   readonly order: Uint32Array;
   readonly scratch: Uint32Array;
-  /** Spare histograms ([columns × 256 × 3] each), reused across nodes and trees. */
-  readonly pool: Float64Array[];
+  /** A node's gradients and hessians gathered in `order`, so the per-feature loops read them sequentially. */
+  readonly orderedG: Float32Array;
+  readonly orderedH: Float32Array;
+  /** Spare histograms, reused across nodes and trees. */
+  readonly pool: Histogram[];
 }
 
+/** A workspace for `bins` ([rows, columns] row-major, as applyQuantileBins gives them). */
 export function treeWorkspace(bins: Uint8Array, columns: number, binCounts: Uint16Array): TreeWorkspace {
   const rows = bins.length / columns;
+  const columnBins = new Uint8Array(bins.length);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let f = 0; f < columns; f++, o++) columnBins[f * rows + r] = bins[o];
+  }
   return {
-    bins,
+    columnBins,
     rows,
     columns,
     binCounts,
     order: new Uint32Array(rows),
     scratch: new Uint32Array(rows),
+    orderedG: new Float32Array(rows),
+    orderedH: new Float32Array(rows),
     pool: [],
   };
 }
@@ -75,46 +92,69 @@ interface Node {
   readonly end: number;
   readonly sumG: number;
   readonly sumH: number;
-  hist: Float64Array | null;
+  hist: Histogram | null;
   split: Split | null;
 }
 
-const STRIDE = 256 * 3;
+const STRIDE = 256;
 
-function takeHistogram(ws: TreeWorkspace): Float64Array {
+function takeHistogram(ws: TreeWorkspace): Histogram {
   const h = ws.pool.pop();
   if (h) {
-    h.fill(0);
+    h.g.fill(0);
+    h.h.fill(0);
+    h.count.fill(0);
     return h;
   }
-  return new Float64Array(ws.columns * STRIDE);
+  const size = ws.columns * STRIDE;
+  return { g: new Float64Array(size), h: new Float64Array(size), count: new Int32Array(size) };
 }
 
+/** Fills `hist` from the rows order[start, end); the root (all rows, in order) reads everything sequentially. */
 function buildHistogram(
   ws: TreeWorkspace,
-  hist: Float64Array,
+  hist: Histogram,
   start: number,
   end: number,
   grad: Float32Array,
   hess: Float32Array,
 ): void {
-  const { bins, columns, order } = ws;
-  for (let i = start; i < end; i++) {
-    const r = order[i];
-    const g = grad[r], h = hess[r];
-    const o = r * columns;
-    for (let f = 0, base = 0; f < columns; f++, base += STRIDE) {
-      const j = base + bins[o + f] * 3;
-      hist[j] += g;
-      hist[j + 1] += h;
-      hist[j + 2] += 1;
+  const { columnBins, rows, columns, order } = ws;
+  const hg = hist.g, hh = hist.h, hc = hist.count;
+  const m = end - start;
+  if (m === rows) {
+    // The root: `order` is still the identity, so rows are read in place.
+    for (let f = 0; f < columns; f++) {
+      const base = f * STRIDE, col = f * rows;
+      for (let r = 0; r < rows; r++) {
+        const j = base + columnBins[col + r];
+        hg[j] += grad[r];
+        hh[j] += hess[r];
+        hc[j]++;
+      }
+    }
+    return;
+  }
+  const og = ws.orderedG, oh = ws.orderedH;
+  for (let k = 0; k < m; k++) {
+    const r = order[start + k];
+    og[k] = grad[r];
+    oh[k] = hess[r];
+  }
+  for (let f = 0; f < columns; f++) {
+    const base = f * STRIDE, col = f * rows;
+    for (let k = 0; k < m; k++) {
+      const j = base + columnBins[col + order[start + k]];
+      hg[j] += og[k];
+      hh[j] += oh[k];
+      hc[j]++;
     }
   }
 }
 
 /** The best split of a node by G²/(H+λ) gain, or null when no split leaves both children big enough. */
 function bestSplit(ws: TreeWorkspace, node: Node, p: TreeParams): Split | null {
-  const hist = node.hist!;
+  const { g: hg, h: hh, count: hc } = node.hist!;
   const count = node.end - node.start;
   if (count < 2 * p.minSamplesLeaf) return null;
   const { sumG, sumH } = node;
@@ -125,10 +165,10 @@ function bestSplit(ws: TreeWorkspace, node: Node, p: TreeParams): Split | null {
     let gl = 0, hl = 0, cl = 0;
     const base = f * STRIDE;
     for (let b = 0; b < ws.binCounts[f] - 1; b++) {
-      const j = base + b * 3;
-      gl += hist[j];
-      hl += hist[j + 1];
-      cl += hist[j + 2];
+      const j = base + b;
+      gl += hg[j];
+      hl += hh[j];
+      cl += hc[j];
       if (cl < p.minSamplesLeaf) continue;
       if (count - cl < p.minSamplesLeaf) break;
       const hr = sumH - hl;
@@ -147,11 +187,12 @@ function bestSplit(ws: TreeWorkspace, node: Node, p: TreeParams): Split | null {
 
 /** Stable in-place partition of order[start, end) by the split; returns where the right child starts. */
 function partition(ws: TreeWorkspace, node: Node, split: Split): number {
-  const { bins, columns, order, scratch } = ws;
+  const { columnBins, rows, order, scratch } = ws;
+  const col = split.feature * rows;
   let l = node.start, k = 0;
   for (let i = node.start; i < node.end; i++) {
     const r = order[i];
-    if (bins[r * columns + split.feature] <= split.bin) order[l++] = r;
+    if (columnBins[col + r] <= split.bin) order[l++] = r;
     else scratch[k++] = r;
   }
   order.set(scratch.subarray(0, k), l);
@@ -215,7 +256,11 @@ export function growTree(
       large.hist = pick.hist!;
       pick.hist = null;
       const lh = large.hist, sh = small.hist;
-      for (let j = 0; j < lh.length; j++) lh[j] -= sh[j];
+      for (let j = 0; j < lh.g.length; j++) {
+        lh.g[j] -= sh.g[j];
+        lh.h[j] -= sh.h[j];
+        lh.count[j] -= sh.count[j];
+      }
       for (const c of [small, large]) {
         c.split = bestSplit(ws, c, p);
         if (c.split) open.push(c);

@@ -7,13 +7,13 @@ function workspace(rows: number, columns: number, seed: number) {
   const bins = new Uint8Array(rows * columns).map(() => Math.floor(rng() * 40));
   const grad = new Float32Array(rows).map((_, i) => (bins[i * columns] < 20 ? -1 : 1) + (rng() - 0.5));
   const hess = new Float32Array(rows).fill(0.25);
-  return { ws: treeWorkspace(bins, columns, new Uint16Array(columns).fill(40)), grad, hess };
+  return { ws: treeWorkspace(bins, columns, new Uint16Array(columns).fill(40)), bins, grad, hess };
 }
 
 const params = { maxLeaves: 7, minSamplesLeaf: 50, l2: 1, shrinkage: 0.1, minHessian: 1e-3 };
 
 Deno.test("a grown tree's leaves partition the rows, hold ≥ minSamplesLeaf each, ≤ maxLeaves", () => {
-  const { ws, grad, hess } = workspace(2000, 6, 1);
+  const { ws, bins, grad, hess } = workspace(2000, 6, 1);
   const { tree, leaves } = growTree(ws, grad, hess, params);
   assert.ok(leaves.length > 1 && leaves.length <= params.maxLeaves, `${leaves.length} leaves`);
   const seen = new Uint8Array(ws.rows);
@@ -24,7 +24,7 @@ Deno.test("a grown tree's leaves partition the rows, hold ≥ minSamplesLeaf eac
       const r = ws.order[j];
       seen[r]++;
       // The tree routes every row of a leaf's range to that leaf.
-      assert.equal(treeValue(tree, ws.bins, ws.columns, r), tree.value[leaf.node]);
+      assert.equal(treeValue(tree, bins, ws.columns, r), tree.value[leaf.node]);
       g += grad[r];
       h += hess[r];
     }

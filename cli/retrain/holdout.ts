@@ -14,8 +14,8 @@ import {
   type WindowShape,
 } from "../../ml/data/index.ts";
 import { fitGradientBoosting, predictGradientBoosting } from "../../ml/baselines/index.ts";
-import { loadPredictor } from "../../ml/engine/index.ts";
-import { OnnxLearner } from "../../ml/evaluate/onnx_learner.ts";
+import { loadPredictor } from "../../engine/index.ts";
+import { OnnxLearner } from "../../ml/evaluate/index.ts";
 import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
 
 const DAY = 86_400_000;

@@ -104,7 +104,12 @@ Deno.test({
       assert.equal(m.confusion_matrix.length, 3);
       assert.deepEqual(Object.keys(m.per_class), ["DOWN", "SIDEWAYS", "UP"]);
     }
-    assert.deepEqual(Object.keys(metrics.baselines), ["majority", "persistence", "logistic_regression"]);
+    assert.deepEqual(Object.keys(metrics.baselines), [
+      "majority",
+      "persistence",
+      "logistic_regression",
+      "gradient_boosting",
+    ]);
     const history = JSON.parse(await Deno.readTextFile(join(outcome.dir, "history.json")));
     assert.equal(history.epochs.length, 2);
 
@@ -125,6 +130,7 @@ Deno.test({
     model.dispose();
     assert.ok(lines.some((l) => l.startsWith("epoch 2/2")));
     assert.ok(lines.some((l) => l.startsWith("logistic_regression")));
+    assert.ok(lines.some((l) => l.startsWith("gradient_boosting")));
     await Deno.remove(dir, { recursive: true });
   },
 });

@@ -56,7 +56,8 @@ export const ManifestSchema = ManifestBaseSchema.extend({
     end_ms: z.number().nullable(),
     symbols: z.record(z.string(), z.object({ last_ms: z.number().nullable() }).loose()),
     // A date split's test start: no candle from then on was trained on or used for choosing and calibrating.
-    split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().optional(),
+    split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().nullable()
+      .optional(),
   }).loose(),
   training: z.object({ stop_reason: z.string().optional() }).loose().optional(),
   files: z.record(z.string(), z.string()),

@@ -21,7 +21,16 @@ export {
 } from "./checkpoint_files.ts";
 export { type ManifestBase, ManifestBaseSchema, sha256Hex, verifyVersion } from "./manifest.ts";
 export { MODEL_CLASS_NAMES, MODEL_TYPES, type ModelType, type Preprocessor } from "./preprocessor.ts";
-export { classPriors, decideClass, decideClasses, DECISION_RULES, type DecisionRule } from "./decision.ts";
+export {
+  classPriors,
+  decideClass,
+  decideClasses,
+  DECISION_CHOICES,
+  DECISION_RULES,
+  type DecisionChoice,
+  type DecisionRule,
+  effectiveRule,
+} from "./decision.ts";
 export {
   ARGMAX,
   ATTENTION_TOP,

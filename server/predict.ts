@@ -12,7 +12,13 @@ import {
   SERIES_COLUMNS,
   seriesFromCandles,
 } from "../features/index.ts";
-import { type DecisionRule, type Predictor, type PredictResponse, predictResponse } from "../engine/index.ts";
+import {
+  type DecisionChoice,
+  effectiveRule,
+  type Predictor,
+  type PredictResponse,
+  predictResponse,
+} from "../engine/index.ts";
 import { parsePredictRequest, type PredictRequest, REQUEST_FIELDS, type RequestCandle } from "./schemas.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
@@ -96,9 +102,10 @@ export async function predictBodies(
   predictor: Predictor,
   bodies: readonly unknown[],
   prefixes: readonly string[] = bodies.map(() => ""),
-  rule: DecisionRule = "argmax",
+  choice: DecisionChoice = "version",
 ): Promise<PredictOutcome[]> {
-  const decision = { rule, priors: predictor.info.preprocessor.classPriors };
+  const p = predictor.info.preprocessor;
+  const decision = { rule: effectiveRule(choice, p.decisionRule), priors: p.classPriors };
   const { lookback } = predictor.info.preprocessor;
   const size = lookback * FEATURE_COUNT;
   const outcomes: (PredictOutcome | null)[] = new Array(bodies.length).fill(null);

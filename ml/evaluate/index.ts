@@ -9,7 +9,16 @@ export {
   DECISION_RULES,
   type DecisionRule,
 } from "../../engine/index.ts";
-export * from "./calibration.ts";
+export {
+  expectedCalibrationError,
+  fitTemperature,
+  logProbabilities,
+  type ReliabilityBin,
+  reliabilityTable,
+  temperatureNll,
+  type TemperatureOptions,
+  unweightLogits,
+} from "../metrics/index.ts";
 export * from "./scores.ts";
 export * from "./bootstrap.ts";
 export * from "./backtest.ts";

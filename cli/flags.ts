@@ -9,9 +9,23 @@ import { UsageError } from "./errors.ts";
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /** The first of `keys` (option names in camelCase) the user typed, not left at its default, as `--kebab-case`. */
-export function typedFlag(command: Command, keys: readonly string[]): string | null {
+function typedFlag(command: Command, keys: readonly string[]): string | null {
   const key = keys.find((k) => command.getOptionValueSource(k) === "cli");
   return key === undefined ? null : `--${kebab(key)}`;
+}
+
+/**
+ * Refuses the flags in `keys` the user typed alongside `mode` (`--checkpoint`, `--incremental`), which brings its
+ * own values for them; `hint` says what it keeps.
+ */
+export function refuseTypedFlags(
+  command: Command,
+  keys: readonly string[],
+  mode: string,
+  hint: string,
+): void {
+  const given = typedFlag(command, keys);
+  if (given) throw new UsageError(`${given} cannot be combined with ${mode}`, hint);
 }
 
 /** Lists accept spaces or commas: `--symbols A B`, `--symbols A,B`, or both. */

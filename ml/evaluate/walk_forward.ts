@@ -8,6 +8,7 @@ import {
   type ClassVector,
   type Dataset,
   DatasetError,
+  firstAtOrAfter,
   prepareDataset,
   SplitError,
   type WindowShape,
@@ -41,16 +42,6 @@ export interface FoldOutcome {
   readonly fits: Readonly<Record<string, FitReport | null>>;
   /** The class priors each learner's prior-corrected rule divided by. */
   readonly priors: Readonly<Record<string, ClassVector>>;
-}
-
-function firstAtOrAfter(openTime: Float64Array, time: number): number {
-  let lo = 0, hi = openTime.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (openTime[mid] < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function priorsOf(counts: ClassVector): ClassVector {

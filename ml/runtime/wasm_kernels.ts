@@ -1,5 +1,5 @@
 /**
- * Two tfjs-wasm kernels replaced by faster equivalents (measured in DESIGN.md; same results, bit for bit):
+ * tfjs-wasm kernels replaced by faster equivalents (measured in DESIGN.md; same results, bit for bit):
  * - BatchMatMul: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop 4–16×
  *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain.
  * - Reverse: the stock kernel computes an index per element (~80 ms for a [50, 32, 512] sequence); reversing

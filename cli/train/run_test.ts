@@ -46,6 +46,7 @@ function options(data: string, checkpoints: string, overrides: Record<string, un
     encoderLayers: "1",
     lstmHidden: "4",
     layers: "1",
+    members: "1",
     classWeights: "sqrt",
     labelSmoothing: "0",
     warmupSteps: "5",
@@ -177,7 +178,8 @@ Deno.test({
     const first = await runTraining(options(data, checkpoints), quiet);
 
     const stop = new AbortController();
-    const interrupted = await runTraining(options(data, checkpoints, { epochs: "5" }), {
+    // Two members: the interrupt comes during the first, so the version keeps that one only.
+    const interrupted = await runTraining(options(data, checkpoints, { epochs: "5", members: "2" }), {
       out: () => {},
       signal: stop.signal,
       afterBatch: (epoch, batch) => {
@@ -189,6 +191,8 @@ Deno.test({
     assert.equal(await currentVersion(checkpoints), first.version);
     const manifest = await readManifest(interrupted.dir);
     assert.equal(manifest.training?.stop_reason, "interrupted");
+    const hyper = manifest.hyperparameters as { model: { members: number } };
+    assert.equal(hyper.model.members, 1);
 
     await assert.rejects(
       runTraining(options(data, checkpoints), {

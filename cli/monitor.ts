@@ -12,6 +12,7 @@ import { readTrainingCsv } from "../features/index.ts";
 import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
 import { parsePreprocessor, type Preprocessor } from "../ml/preprocessor.ts";
 import { type PredictionRecord, PredictionRecordSchema } from "../server/prediction_log.ts";
+import { readManifest } from "../ml/checkpoints/index.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 
@@ -61,7 +62,9 @@ async function readPredictions(path: string): Promise<{ records: PredictionRecor
   return { records, skipped };
 }
 
-async function readVersion(dir: string): Promise<{ preprocessor: Preprocessor; test?: TestScores } | null> {
+async function readVersion(
+  dir: string,
+): Promise<{ preprocessor: Preprocessor; test?: TestScores; trainedUntil: number | null } | null> {
   try {
     const preprocessor = parsePreprocessor(
       JSON.parse(await readFile(join(dir, "preprocessor.json"), "utf8")),
@@ -69,7 +72,8 @@ async function readVersion(dir: string): Promise<{ preprocessor: Preprocessor; t
     const metrics = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8").catch(() => "{}"));
     const test = metrics?.test;
     const ok = test && [test.macro_f1, test.log_loss, test.accuracy].every((v) => typeof v === "number");
-    return { preprocessor, test: ok ? test : undefined };
+    const manifest = await readManifest(dir).catch(() => null);
+    return { preprocessor, test: ok ? test : undefined, trainedUntil: manifest?.data.end_ms ?? null };
   } catch {
     return null;
   }
@@ -86,17 +90,26 @@ async function monitor(opts: MonitorOptions): Promise<void> {
   if (records.length === 0) throw new CommandError(`${opts.predictions}: no predictions logged yet`);
   const preprocessors = new Map<string, Preprocessor>();
   const tests = new Map<string, TestScores>();
+  const trainedUntil = new Map<string, number>();
   for (const version of new Set(records.map((r) => r.version))) {
     const v = await readVersion(join(opts.checkpoints, version));
     if (!v) continue;
     preprocessors.set(version, v.preprocessor);
     if (v.test) tests.set(version, v.test);
+    if (v.trainedUntil !== null) trainedUntil.set(version, v.trainedUntil);
   }
   const series = await readTrainingCsv(opts.data);
-  const { joined, pending, unmatched, unknownVersions } = joinOutcomes(records, series, preprocessors);
+  const { joined, pending, unmatched, inSample, unknownVersions } = joinOutcomes(
+    records,
+    series,
+    preprocessors,
+    trainedUntil,
+  );
   console.log(
     `${records.length} predictions logged: ${joined.length} with outcomes, ${pending} awaiting their horizon, ` +
-      `${unmatched} not found in ${opts.data}` + (skipped ? `, ${skipped} unreadable lines skipped` : ""),
+      `${unmatched} not found in ${opts.data}` +
+      (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
+      (skipped ? `, ${skipped} unreadable lines skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {
     console.log(`${n} predictions of ${version} skipped: no such version in ${opts.checkpoints}`);

@@ -26,6 +26,7 @@ import {
   type EvaluationSummary,
   FoldError,
   formatSummary,
+  inSampleFolds,
   type Learner,
   NetworkLearner,
   OnnxLearner,
@@ -228,16 +229,18 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
       if (error instanceof FoldError) throw new CommandError(error.message);
       throw error;
     }
-    if (subject.seenUntil !== undefined && subject.seenUntil >= plans[0].validationStart) {
-      io.warn?.(
-        `warning: ${subject.learner.name} was trained on data up to ${
-          day(subject.seenUntil)
-        }, after the first ` +
-          `fold begins (${
-            day(plans[0].validationStart)
-          }): folds before that date are not out-of-sample for it`,
-      );
-    }
+    // A checkpoint rebuilt from scratch in every fold (--retrain monthly) keeps only its architecture; kept
+    // as it is or fine-tuned, it carries what it learnt from its own training data into the folds.
+    const trainedUntil = subject.retrain === "monthly" ? undefined : subject.seenUntil;
+    const early = inSampleFolds(
+      subject.learner.name,
+      plans.map((p) => ({
+        label: p.label,
+        validation_start: new Date(p.validationStart).toISOString(),
+      })),
+      trainedUntil,
+    );
+    if (early) io.warn?.(`warning: ${early.message}`);
     const lightweight = opts.lightweightBaseline && subject.learner.name !== "lightweight_lstm";
     learners.push(...baselineLearners({ seed: opts.seed }));
     if (lightweight) {
@@ -283,6 +286,7 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
       short: opts.short,
       seed: opts.seed,
       resamples: opts.bootstrap,
+      trainedUntil,
     });
     formatSummary(summary).forEach((line) => io.out(line));
 

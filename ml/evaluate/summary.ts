@@ -34,7 +34,24 @@ export interface SummaryOptions {
   readonly short: boolean;
   readonly seed: number;
   readonly resamples?: number;
+  /**
+   * The newest candle (ms) the evaluated model was trained on, for a checkpoint evaluated as it is. When it
+   * reaches into the folds, their scores are in-sample: reported, flagged, and given no verdict.
+   */
+  readonly trainedUntil?: number;
 }
+
+/** Folds a checkpoint has already seen: their scores are in-sample and not evidence. */
+export interface InSample {
+  /** ISO time of the newest candle the model was trained on. */
+  readonly trained_until: string;
+  /** Labels of the folds whose validation or test block starts at or before that candle. */
+  readonly folds: readonly string[];
+  readonly message: string;
+}
+
+/** The verdict's word when the folds are in-sample. */
+export const IN_SAMPLE_VERDICT = "in-sample: not evidence";
 
 export interface FitSummary {
   readonly seconds: number;
@@ -99,6 +116,8 @@ export interface EvaluationSummary {
   readonly overall: Readonly<Record<string, Scores>>;
   readonly bootstrap: BootstrapResult & { readonly baseline: string; readonly block_candles: number };
   readonly backtest: BacktestReport;
+  /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
+  readonly in_sample: InSample | null;
   readonly verdict: Verdict;
 }
 
@@ -197,10 +216,34 @@ function judge(low: number, high: number, betterBelow: boolean): string {
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
 
+/** Which folds a model trained up to `trainedUntil` has seen, or null when none. */
+export function inSampleFolds(
+  model: string,
+  folds: readonly Pick<FoldResult, "label" | "validation_start">[],
+  trainedUntil: number | undefined,
+): InSample | null {
+  if (trainedUntil === undefined) return null;
+  const seen = folds.filter((f) => Date.parse(f.validation_start) <= trainedUntil).map((f) => f.label);
+  if (seen.length === 0) return null;
+  const until = iso(trainedUntil);
+  return {
+    trained_until: until,
+    folds: seen,
+    message: `${model} was trained on data up to ${until.slice(0, 10)}, after fold ${seen[0]} begins ` +
+      `(${folds[0].validation_start.slice(0, 10)}): its scores on ${
+        seen.length === folds.length ? "every fold" : `folds ${seen.join(", ")}`
+      } ` +
+      "are in-sample and say nothing about new data. Evaluate on folds after that date (a CSV with newer " +
+      "candles), or without --checkpoint to train fresh models in the folds.",
+  };
+}
+
 function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
   const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
   const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
-  const logLoss = judge(ll.low, ll.high, true), macroF1 = judge(f1.low, f1.high, false);
+  const inSample = s.in_sample !== null;
+  const logLoss = inSample ? IN_SAMPLE_VERDICT : judge(ll.low, ll.high, true);
+  const macroF1 = inSample ? IN_SAMPLE_VERDICT : judge(f1.low, f1.high, false);
   const level = `${Math.round(100 * s.bootstrap.level)} %`;
   const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
   const lines = [
@@ -212,15 +255,19 @@ function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
     `difference ${signed(f1.estimate)} (${level} interval ${signed(f1.low)} … ${
       signed(f1.high)
     }) — ${macroF1}.`,
-    logLoss === "better" && macroF1 !== "worse"
+    s.in_sample
+      ? `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`
+      : logLoss === "better" && macroF1 !== "worse"
       ? `The model beats the best baseline on log-loss over these ${s.folds.length} folds.`
       : `The model does not beat the best baseline (${s.best_baseline}) over these ${s.folds.length} folds.`,
   ];
   if (row) {
     lines.push(
-      `Backtest (P > ${s.backtest.threshold}, ${100 * s.backtest.fee} % fee per side${
-        s.backtest.short ? ", shorts on" : ", long only"
-      }): model ${pct(row.model.total_return)} in ${row.model.trades} trades, ` +
+      `${inSample ? "In-sample backtest" : "Backtest"} (P > ${s.backtest.threshold}, ${
+        100 * s.backtest.fee
+      } % fee per side${s.backtest.short ? ", shorts on" : ", long only"}): model ${
+        pct(row.model.total_return)
+      } in ${row.model.trades} trades, ` +
         `${s.best_baseline} ${pct(row.baseline.total_return)} in ${row.baseline.trades} trades, ` +
         `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`,
     );
@@ -309,6 +356,7 @@ export function summarize(
     folds,
     overall,
     bootstrap: { ...bootstrap, baseline: best, block_candles: BOOTSTRAP_BLOCK_CANDLES },
+    in_sample: inSampleFolds(opts.model, folds, opts.trainedUntil),
     backtest: {
       fee: opts.fee,
       short: opts.short,

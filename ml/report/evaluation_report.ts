@@ -322,6 +322,7 @@ export function evaluationReport(
     subtitle: `Walk-forward over ${s.folds.length} folds (${s.folds[0].label} … ${s.folds.at(-1)!.label}), ` +
       `${s.symbols.join(", ")}`,
     facts,
+    warning: s.in_sample ? `in-sample: not evidence. ${s.in_sample.message}` : undefined,
     verdict: s.verdict.lines,
     sections,
   };

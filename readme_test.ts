@@ -10,10 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import type { Command } from "commander";
-import { buildProgram } from "./cli/program.ts";
 import { ROUTES } from "./server/app.ts";
-import { runCandlecast } from "./test/cli.ts";
+import { dryParse, runCandlecast } from "./test/cli.ts";
 import { realCandlesPath, sharedAvailable } from "./test/shared.ts";
 
 const ROOT = new URL("./", import.meta.url).pathname;
@@ -102,30 +100,6 @@ function splitBlock(text: string, firstLine: number): ReadmeCommand[] {
 function candlecastArgs(words: readonly string[]): string[] | null {
   const at = words.findIndex((w, i) => w === "task" && words[i + 1] === "cli");
   return at >= 0 && /(^|\/)deno$/.test(words[0]) ? words.slice(at + 2) : null;
-}
-
-/**
- * Parses `args` with the real command tree but no action runs: commander rejects unknown flags, bad
- * choices and missing arguments exactly as for a user. Returns commander's message, or null when it parses.
- */
-function dryParse(args: readonly string[]): string | null {
-  const program = buildProgram();
-  let message = "";
-  const quiet = (c: Command) => {
-    c.configureOutput({ writeOut: () => {}, writeErr: (s) => void (message += s) });
-    if (c.commands.length === 0) c.action(() => {});
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  try {
-    program.parse([...args], { from: "user" });
-    return null;
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "";
-    return ["commander.helpDisplayed", "commander.help", "commander.version"].includes(code)
-      ? null
-      : message.trim() || String(error);
-  }
 }
 
 /** A command's stdout with runs of spaces collapsed, one string per line. */

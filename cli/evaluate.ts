@@ -4,7 +4,7 @@
  * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
  */
 import { Command, Option } from "commander";
-import { parseFlags, typedFlag } from "./flags.ts";
+import { parseFlags, requireInput, typedFlag } from "./flags.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
@@ -24,6 +24,10 @@ async function evaluate(command: Command): Promise<void> {
         "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
       );
     }
+  }
+  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
+  if (opts.checkpoint) {
+    requireInput("--checkpoint", opts.checkpoint, "see 'candlecast models list' for the versions");
   }
   await withInterrupt(
     { first: "stopping after this batch (Ctrl-C again to quit now); nothing will be written" },

@@ -51,7 +51,7 @@ function options(overrides: Record<string, unknown>): EvaluateOptions {
 
 const quiet = { out: () => {} };
 
-Deno.test("bad flags exit 2 naming the flag; a missing CSV exits 1", async () => {
+Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
   for (
     const [args, flag] of [
       [["--folds", "0"], "--folds"],
@@ -66,7 +66,8 @@ Deno.test("bad flags exit 2 naming the flag; a missing CSV exits 1", async () =>
     assert.match(r.stderr, new RegExp(flag.replace(/-/g, "\\-")));
   }
   const missing = await cli("evaluate", "--data", join(dir, "nope.csv"), "--backend", "cpu");
-  assert.equal(missing.code, 1, missing.stderr);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /^candlecast: --data: /);
   assert.doesNotMatch(missing.stderr, /at .*\.ts:\d+/);
 });
 

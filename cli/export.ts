@@ -16,7 +16,7 @@ import { loadModel } from "../ml/model_io.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
 import { CommandError } from "./errors.ts";
-import { parseFlags } from "./flags.ts";
+import { parseFlags, requireInput } from "./flags.ts";
 
 const ExportFlags = z.object({
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
@@ -93,7 +93,13 @@ export function exportCommand(): Command {
     .option("--checkpoint <dir>", "model version to export", "checkpoints/current")
     .option("--output <path>", "ONNX file to write", "trading_model.onnx")
     .action(async (raw: unknown) => {
-      const summary = await runExport(parseFlags("export", ExportFlags, raw));
+      const options = parseFlags("export", ExportFlags, raw);
+      requireInput(
+        "--checkpoint",
+        options.checkpoint,
+        "train a model first, or see 'candlecast models list'",
+      );
+      const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(
         `wrote ${summary.output} (${(summary.bytes / 1024).toFixed(0)} KiB): ${summary.modelClass} ` +

@@ -14,7 +14,7 @@ import { parsePreprocessor, type Preprocessor } from "../ml/preprocessor.ts";
 import { type PredictionRecord, PredictionRecordSchema } from "../server/prediction_log.ts";
 import { readManifest } from "../ml/checkpoints/index.ts";
 import { CommandError } from "./errors.ts";
-import { parseFlags } from "./flags.ts";
+import { parseFlags, requireInput } from "./flags.ts";
 
 const MonitorFlags = z.object({
   data: z.string().min(1, "expected a training CSV"),
@@ -36,7 +36,16 @@ export function monitorCommand(): Command {
     .option("--predictions <path>", "the prediction log written by serve", "data/predictions.jsonl")
     .option("--checkpoints <dir>", "where the model versions are stored", "checkpoints")
     .option("--fail-on-warning", "exit 1 when a warning is printed (for cron mail)")
-    .action((raw) => monitor(parseFlags("monitor", MonitorFlags, raw)));
+    .action((raw) => {
+      const opts = parseFlags("monitor", MonitorFlags, raw);
+      requireInput(
+        "--predictions",
+        opts.predictions,
+        "serve writes it (--predictions-log); point --predictions at it",
+      );
+      requireInput("--data", opts.data, "collect candles newer than the predictions first");
+      return monitor(opts);
+    });
 }
 
 async function readPredictions(path: string): Promise<{ records: PredictionRecord[]; skipped: number }> {

@@ -9,3 +9,4 @@ export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
 export { writeFileAtomic } from "./atomic_write.ts";
 export * from "./trend_score.ts";
+export { plural } from "./plural.ts";

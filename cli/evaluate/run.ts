@@ -8,6 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import {
   type CandleSeries,
   describeLabelRule,
+  plural,
   readTrainingCsv,
   writeFileAtomic,
 } from "../../features/index.ts";
@@ -204,7 +205,7 @@ function describeData(series: readonly CandleSeries[]): string {
   const first = Math.min(...series.map((s) => s.openTime[0]));
   const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
   const candles = series.reduce((n, s) => n + s.length, 0);
-  return `${series.length} symbols, ${candles.toLocaleString("en-US")} candles, ${day(first)} … ${day(last)}`;
+  return `${plural(series.length, "symbol")}, ${plural(candles, "candle")}, ${day(first)} … ${day(last)}`;
 }
 
 export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Promise<EvaluateOutcome> {

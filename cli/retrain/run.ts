@@ -9,7 +9,7 @@
  */
 import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
-import { readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import { plural, readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
 import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
@@ -210,7 +210,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const period = `holdout ${day(scoredFrom)}…${
       day(Math.max(...series.map((s) => s.openTime[s.length - 1])))
     }, ` +
-      `${set.size.toLocaleString("en")} windows${trimmed}`;
+      `${plural(set.size, "window")}${trimmed}`;
     const cand = await scoreCheckpoint(candidateDir, set);
     let promoted: boolean, verdict: string;
     if (!current || !currentPre) {

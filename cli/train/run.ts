@@ -4,8 +4,9 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
+import { type CandleSeries, CLASSES, FEATURE_NAMES, plural, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
+import { requireInput } from "../flags.ts";
 import { VERSION } from "../version.ts";
 import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
 import {
@@ -169,6 +170,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
   const newModelConfig = opts.incremental ? null : modelConfigOf(opts);
+  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${backend.backend} (${backend.device})`);
@@ -214,7 +216,9 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     ? "early stopping"
     : "done";
   io.out(
-    `${how} after ${result.history.length} epochs; best epoch ${result.bestEpoch} (its weights are kept)`,
+    `${how} after ${
+      plural(result.history.length, "epoch")
+    }; best epoch ${result.bestEpoch} (its weights are kept)`,
   );
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);

@@ -1,5 +1,5 @@
 /** The evaluation as terminal text: aligned tables with the same numbers report.html shows. */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import { type EvaluationSummary, fitAction } from "./summary.ts";
 
 type Row = readonly string[];
@@ -23,7 +23,9 @@ export function formatSummary(s: EvaluationSummary): string[] {
   const section = (title: string, lines: string[]) => out.push("", title, ...lines.map((l) => "  " + l));
 
   section(
-    `all ${s.folds.length} folds pooled (${s.windows.toLocaleString("en-US")} test windows; argmax):`,
+    `all ${plural(s.folds.length, "fold")} pooled (${
+      s.windows.toLocaleString("en-US")
+    } test windows; argmax):`,
     textTable(
       ["", "accuracy", "macro-F1", "log-loss", "Brier", "ECE", ...CLASSES.map((c) => `→${c}`)],
       names.map((n) => {

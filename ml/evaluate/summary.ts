@@ -3,7 +3,7 @@
  * and every baseline, the best baseline (lowest pooled log-loss), a block-bootstrap interval for the model's
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
-import type { CandleSeries } from "../../features/index.ts";
+import { type CandleSeries, plural } from "../../features/index.ts";
 import { argmax3 } from "../metrics/index.ts";
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import {
@@ -258,8 +258,10 @@ function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
     s.in_sample
       ? `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`
       : logLoss === "better" && macroF1 !== "worse"
-      ? `The model beats the best baseline on log-loss over these ${s.folds.length} folds.`
-      : `The model does not beat the best baseline (${s.best_baseline}) over these ${s.folds.length} folds.`,
+      ? `The model beats the best baseline on log-loss over these ${plural(s.folds.length, "fold")}.`
+      : `The model does not beat the best baseline (${s.best_baseline}) over these ${
+        plural(s.folds.length, "fold")
+      }.`,
   ];
   if (row) {
     lines.push(
@@ -267,8 +269,8 @@ function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
         100 * s.backtest.fee
       } % fee per side${s.backtest.short ? ", shorts on" : ", long only"}): model ${
         pct(row.model.total_return)
-      } in ${row.model.trades} trades, ` +
-        `${s.best_baseline} ${pct(row.baseline.total_return)} in ${row.baseline.trades} trades, ` +
+      } in ${plural(row.model.trades, "trade")}, ` +
+        `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +
         `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`,
     );
   }

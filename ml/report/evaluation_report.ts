@@ -1,5 +1,5 @@
 /** `candlecast evaluate`'s summary as report sections: the same numbers the terminal shows, plus the charts. */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import { type EvaluationSummary, fitAction } from "../evaluate/index.ts";
 import type { Cell, ReportData, Section } from "./html.ts";
@@ -319,7 +319,10 @@ export function evaluationReport(
   );
   return {
     title: `candlecast evaluate — ${s.model}`,
-    subtitle: `Walk-forward over ${s.folds.length} folds (${s.folds[0].label} … ${s.folds.at(-1)!.label}), ` +
+    subtitle:
+      `Walk-forward over ${plural(s.folds.length, "fold")} (${s.folds[0].label} … ${
+        s.folds.at(-1)!.label
+      }), ` +
       `${s.symbols.join(", ")}`,
     facts,
     warning: s.in_sample ? `in-sample: not evidence. ${s.in_sample.message}` : undefined,

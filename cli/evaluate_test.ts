@@ -88,6 +88,9 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
   const text = lines.join("\n");
+  // Overall progress across folds: one line per learner's turn, 2 folds × 4 learners.
+  assert.match(text, /^step 1\/8: fold 1\/2 \S+, lightweight_lstm \(\d+s so far\)$/m);
+  assert.match(text, /^step 8\/8: fold 2\/2 \S+, logistic_regression \(\S+ so far, ~\S+ left\)$/m);
   for (
     const heading of ["all 2 folds pooled", "decision rule", "confident calls", "block bootstrap", "backtest"]
   ) {

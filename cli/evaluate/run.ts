@@ -38,7 +38,7 @@ import {
 } from "../../ml/evaluate/index.ts";
 import { evaluationReport, writeReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
-import type { BatchProgress } from "../../ml/train/index.ts";
+import { type BatchProgress, formatDuration } from "../../ml/train/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 
 export interface EvaluateIo {
@@ -208,8 +208,19 @@ function describeData(series: readonly CandleSeries[]): string {
   return `${plural(series.length, "symbol")}, ${plural(candles, "candle")}, ${day(first)} … ${day(last)}`;
 }
 
-export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Promise<EvaluateOutcome> {
+export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): Promise<EvaluateOutcome> {
   const started = performance.now();
+  // Overall progress across folds: the batch bar (or log line) is prefixed with the step, fold and learner,
+  // and each learner's turn gets a line with the time so far and a rough time left.
+  const overall = { where: "" };
+  const batches = given.progress;
+  const io: EvaluateIo = {
+    ...given,
+    progress: batches && {
+      update: (done, total, label, text) => batches.update(done, total, `${overall.where} ${label}`, text),
+      clear: () => batches.clear(),
+    },
+  };
   try {
     const backend = await initBackend(opts.backend);
     io.out(`backend: ${backend.backend} (${backend.device})`);
@@ -264,6 +275,18 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
       outcomes = await walkForward(series, plans, learners, {
         shape: subject.shape,
         clip: subject.clip,
+        stage: (s) => {
+          overall.where = `[${s.step}/${s.steps} fold ${s.fold.index + 1}/${s.folds} ${s.learner}]`;
+          const elapsed = (performance.now() - started) / 1000;
+          const left = s.step > 1
+            ? `, ~${formatDuration((elapsed / (s.step - 1)) * (s.steps - s.step + 1))} left`
+            : "";
+          io.progress?.clear();
+          io.out(
+            `step ${s.step}/${s.steps}: fold ${s.fold.index + 1}/${s.folds} ${s.fold.label}, ${s.learner} ` +
+              `(${formatDuration(elapsed)} so far${left})`,
+          );
+        },
         log: (line) => {
           if (io.signal?.aborted) throw new CommandError("evaluation interrupted; nothing was written");
           io.out(line);

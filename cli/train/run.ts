@@ -32,7 +32,7 @@ import { dataLines, metricsTable } from "./report.ts";
 import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
 import { fitTemperature } from "../../ml/evaluate/calibration.ts";
 import { classPriors } from "../../ml/evaluate/decision.ts";
-import { renderReport, trainingReport } from "../../ml/report/index.ts";
+import { renderReport, testDecisions, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
   /** One line of normal output (stdout). */
@@ -161,6 +161,7 @@ async function scoreOnTest(
       regressionWeight: config.regressionWeight,
       batchSize: config.evalBatchSize,
       temperature,
+      keepLogits: true,
     },
   );
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
@@ -170,7 +171,9 @@ async function scoreOnTest(
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
   ]).forEach((line) => io.out(line));
-  return { split: "test", test: test.metrics, test_loss: test.loss, baselines };
+  // The raw test logits feed report.html's decision-rule and calibration figures, not metrics.json.
+  const scores = { split: "test", test: test.metrics, test_loss: test.loss, baselines };
+  return { scores, logits: test.logits!, labels: test.labels! };
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -240,7 +243,14 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
   io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
-  const metrics = await scoreOnTest(model, data, scaling, config, temperature, io);
+  const { scores: metrics, logits, labels } = await scoreOnTest(
+    model,
+    data,
+    scaling,
+    config,
+    temperature,
+    io,
+  );
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
   const written = await writeVersion(opts.checkpoints, {
     model,
@@ -274,8 +284,12 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),
-    extraFiles: (version) => ({
+    extraFiles: (version, manifest) => ({
       "report.html": renderReport(trainingReport({
+        facts: trainingFacts(manifest),
+        decisions: testDecisions(logits, labels, temperature, preprocessor.decisionRule ?? "argmax", [
+          ...(preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3]),
+        ]),
         version,
         modelType,
         history: result.history,

@@ -135,8 +135,8 @@ export function formatSummary(s: EvaluationSummary): string[] {
       `(Sharpe ${f2(bt.buy_and_hold.sharpe)}, max drawdown ${pct(bt.buy_and_hold.max_drawdown)}):`,
     textTable(
       ["threshold", "return", "Sharpe", "max DD", "trades", "win", `${s.best_baseline} return`, "trades"],
-      bt.rows.map((r) => [
-        `> ${r.threshold}`,
+      [...bt.rows, { threshold: NaN, ...bt.prior_rule }].map((r) => [
+        Number.isNaN(r.threshold) ? "prior rule" : `> ${r.threshold}`,
         pct(r.model.total_return, 2),
         f2(r.model.sharpe),
         pct(r.model.max_drawdown),

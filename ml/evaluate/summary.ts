@@ -4,7 +4,7 @@
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
 import { type CandleSeries, plural } from "../../features/index.ts";
-import { argmax3 } from "../metrics/index.ts";
+import { argmax3, computeMetrics } from "../metrics/index.ts";
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import {
   type Backtest,
@@ -91,11 +91,32 @@ export interface BacktestReport {
   readonly fee: number;
   readonly short: boolean;
   readonly horizon: number;
-  /** The threshold of the equity curves. */
+  /** The --trade-threshold. */
   readonly threshold: number;
   readonly rows: readonly BacktestRow[];
+  /**
+   * Trading the prior-corrected decision instead of a fixed probability: long when it names UP (short when
+   * DOWN, with `short`). Calibrated 3-class probabilities seldom pass 0.4, so a fixed threshold often trades
+   * nothing; the prior rule is relative to each class's base rate.
+   */
+  readonly prior_rule: { readonly model: BacktestSummary; readonly baseline: BacktestSummary };
+  /** Every learner's trades at the threshold and under the prior rule. */
+  readonly learners: Readonly<
+    Record<string, { readonly threshold: BacktestSummary; readonly prior_rule: BacktestSummary }>
+  >;
   readonly buy_and_hold: BacktestSummary;
+  /** What the equity curves trade: the threshold, or the prior rule when the model never passes it. */
+  readonly curves_rule: "threshold" | "prior_rule";
   readonly curves: { readonly model: Curve; readonly baseline: Curve; readonly buy_and_hold: Curve };
+}
+
+/** Scores of the model and the best baseline on one symbol's test windows. */
+export interface SymbolScores {
+  readonly symbol: string;
+  readonly windows: number;
+  readonly scores: Readonly<
+    Record<string, { readonly accuracy: number; readonly macro_f1: number; readonly log_loss: number }>
+  >;
 }
 
 export interface Verdict {
@@ -114,6 +135,8 @@ export interface EvaluationSummary {
   readonly folds: readonly FoldResult[];
   /** Every fold's test windows pooled. */
   readonly overall: Readonly<Record<string, Scores>>;
+  /** Pooled scores per symbol, for every learner. */
+  readonly per_symbol: readonly SymbolScores[];
   readonly bootstrap: BootstrapResult & { readonly baseline: string; readonly block_candles: number };
   readonly backtest: BacktestReport;
   /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
@@ -170,6 +193,37 @@ function namedClasses(p: PredictionSet): Int8Array {
 }
 
 /** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */
+/** The prior rule's decisions as 0/1 "probabilities": above any threshold in (0, 1) exactly when named. */
+function ruleAsProbabilities(p: PredictionSet): PredictionSet {
+  const probabilities = new Float32Array(p.priorClasses.length * 3);
+  p.priorClasses.forEach((c, i) => void (probabilities[i * 3 + c] = 1));
+  return { ...p, probabilities };
+}
+
+function perSymbol(
+  series: readonly CandleSeries[],
+  seriesIndex: Int32Array,
+  truth: { labels: Int8Array; returns: Float64Array },
+  pooled: Readonly<Record<string, PredictionSet>>,
+): SymbolScores[] {
+  return series.map((s, k) => {
+    const rows: number[] = [];
+    for (let i = 0; i < seriesIndex.length; i++) if (seriesIndex[i] === k) rows.push(i);
+    const labels = Int8Array.from(rows, (i) => truth.labels[i]);
+    const zeros = new Float64Array(rows.length);
+    const scores = Object.fromEntries(
+      Object.entries(pooled).map(([name, p]) => {
+        const probabilities = new Float32Array(rows.length * 3);
+        rows.forEach((i, j) => probabilities.set(p.probabilities.subarray(i * 3, i * 3 + 3), j * 3));
+        const classes = p.classes && Int8Array.from(rows, (i) => p.classes![i]);
+        const m = computeMetrics(labels, probabilities, zeros, zeros, classes);
+        return [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, log_loss: m.log_loss }];
+      }),
+    );
+    return { symbol: s.symbol, windows: rows.length, scores };
+  }).filter((s) => s.windows > 0);
+}
+
 function signalsOf(
   series: readonly CandleSeries[],
   seriesIndex: Int32Array,
@@ -348,6 +402,27 @@ export function summarize(
   }));
   const hold = buyAndHold(modelSignals, trade(opts.threshold));
   const chosen = rows.find((r) => r.threshold === opts.threshold)!;
+  const ruled = (name: string) =>
+    backtest(signalsOf(series, seriesIndex, ends, ruleAsProbabilities(pooled[name])), trade(0.5));
+  const priorRule = { model: ruled(opts.model), baseline: ruled(best) };
+  const learnerTrades = Object.fromEntries(names.map((n) => [n, {
+    threshold: n === opts.model
+      ? chosen.model.summary
+      : n === best
+      ? chosen.baseline.summary
+      : backtest(signalsOf(series, seriesIndex, ends, pooled[n]), trade(opts.threshold)).summary,
+    prior_rule: n === opts.model
+      ? priorRule.model.summary
+      : n === best
+      ? priorRule.baseline.summary
+      : ruled(n).summary,
+  }]));
+  // A threshold the model never passes draws flat lines; show what trading its decisions would have done.
+  const curvesRule: BacktestReport["curves_rule"] = chosen.model.summary.trades === 0 &&
+      priorRule.model.summary.trades > 0
+    ? "prior_rule"
+    : "threshold";
+  const drawn = curvesRule === "prior_rule" ? priorRule : chosen;
 
   const summary = {
     model: opts.model,
@@ -357,6 +432,7 @@ export function summarize(
     windows: truth.labels.length,
     folds,
     overall,
+    per_symbol: perSymbol(series, seriesIndex, truth, pooled),
     bootstrap: { ...bootstrap, baseline: best, block_candles: BOOTSTRAP_BLOCK_CANDLES },
     in_sample: inSampleFolds(opts.model, folds, opts.trainedUntil),
     backtest: {
@@ -369,10 +445,13 @@ export function summarize(
         model: r.model.summary,
         baseline: r.baseline.summary,
       })),
+      prior_rule: { model: priorRule.model.summary, baseline: priorRule.baseline.summary },
+      learners: learnerTrades,
       buy_and_hold: hold.summary,
+      curves_rule: curvesRule,
       curves: {
-        model: thinCurve(chosen.model),
-        baseline: thinCurve(chosen.baseline),
+        model: thinCurve(drawn.model),
+        baseline: thinCurve(drawn.baseline),
         buy_and_hold: thinCurve(hold),
       },
     },

@@ -41,7 +41,7 @@ Deno.test("on a terminal: the bar carries an ETA and is cleared before the epoch
   advance(1000);
   progress.update(2, 4, "epoch 1/1", "loss 1.1");
   progress.clear();
-  assert.match(out[1], /^\r\x1b\[2Kepoch 1\/1 \[#{12}\.{12}\] 2\/4 loss 1\.1  ETA 2s$/);
+  assert.equal(out[1], `\r\x1b[2Kepoch 1/1 [${"#".repeat(12)}${".".repeat(12)}] 2/4 loss 1.1  ETA 2s`);
   assert.equal(out.at(-1), "\r\x1b[2K");
 });
 

@@ -212,6 +212,14 @@ Deno.test({
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        // Without these Chromium keeps trying the network at start-up, which on a closed machine can stall
+        // past the screenshot; a fresh profile keeps runs independent.
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${join(dir, "profile")}`,
         "--hide-scrollbars",
         "--window-size=1280,4400",
         `--screenshot=${shot}`,

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { dryParse } from "../test/cli.ts";
 import { fromFileUrl } from "../test/paths.ts";
 import { healthy, portOf } from "./healthcheck.ts";
-import { VERSION } from "../cli/version.ts";
+import { VERSION } from "../engine/index.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const read = (path: string) => Deno.readTextFileSync(ROOT + path);

@@ -7,8 +7,15 @@ import * as tf from "@tensorflow/tfjs";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, plural, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
 import { requireInput } from "../flags.ts";
-import { VERSION } from "../version.ts";
-import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
+import {
+  classPriors,
+  type DecisionRule,
+  MODEL_CLASS_NAMES,
+  type ModelType,
+  type Preprocessor,
+  VERSION,
+} from "../../engine/index.ts";
+import { BackendError, type BackendInfo, initBackend } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
   DatasetError,
@@ -20,7 +27,6 @@ import {
   type SplitRule,
 } from "../../ml/data/index.ts";
 import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
-import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../ml/preprocessor.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import { type BatchProgress, evaluateModel, type TrainConfig, trainMembers } from "../../ml/train/index.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
@@ -29,10 +35,9 @@ import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./config
 import { loadParent, type Parent, parentDataEnd } from "./parent.ts";
 import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./record.ts";
 import { dataLines, metricsTable } from "./report.ts";
-import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
-import { fitTemperature } from "../../ml/evaluate/calibration.ts";
-import { classPriors } from "../../ml/evaluate/decision.ts";
-import { renderReport, testDecisions, trainingFacts, trainingReport } from "../../ml/report/index.ts";
+import { fitTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
+import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
   /** One line of normal output (stdout). */
@@ -145,6 +150,7 @@ async function scoreOnTest(
   scaling: Scaling,
   config: TrainConfig,
   temperature: number,
+  decision: { rule: DecisionRule; priors: readonly number[] },
   io: TrainIo,
 ) {
   io.out(
@@ -161,19 +167,38 @@ async function scoreOnTest(
       regressionWeight: config.regressionWeight,
       batchSize: config.evalBatchSize,
       temperature,
+      decision,
       keepLogits: true,
     },
   );
+  const probabilities = softmaxRows(test.logits!, temperature);
+  const reliability = reliabilityTable(probabilities, test.labels!);
+  const ece = expectedCalibrationError(reliability);
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
   metricsTable([
     ["model", test.metrics],
     ["majority", baselines.majority],
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
+    ["gradient_boosting", baselines.gradient_boosting],
   ]).forEach((line) => io.out(line));
-  // The raw test logits feed report.html's decision-rule and calibration figures, not metrics.json.
-  const scores = { split: "test", test: test.metrics, test_loss: test.loss, baselines };
-  return { scores, logits: test.logits!, labels: test.labels! };
+  const served = test.served!;
+  const base = classPriors(data.test.labels);
+  io.out(
+    `served rule '${decision.rule}': names ` +
+      CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +
+      `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
+      `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
+        ece.toFixed(4)
+      }`,
+  );
+  return {
+    split: "test",
+    test: test.metrics,
+    test_loss: test.loss,
+    served: { rule: decision.rule, metrics: served, ece, reliability, test_class_shares: base },
+    baselines,
+  };
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -210,12 +235,13 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 
+  const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
   const result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,
     signal: io.signal,
     afterBatch: io.afterBatch,
-  });
+  }, { workers, backend: opts.backend });
   if (result.bestEpoch === null) {
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
@@ -243,15 +269,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
   io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
-  const { scores: metrics, logits, labels } = await scoreOnTest(
-    model,
-    data,
-    scaling,
-    config,
-    temperature,
-    io,
-  );
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
+  const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
+    rule: preprocessor.decisionRule ?? "argmax",
+    priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
+  }, io);
   const written = await writeVersion(opts.checkpoints, {
     model,
     preprocessor,
@@ -287,9 +309,13 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     extraFiles: (version, manifest) => ({
       "report.html": renderReport(trainingReport({
         facts: trainingFacts(manifest),
-        decisions: testDecisions(logits, labels, temperature, preprocessor.decisionRule ?? "argmax", [
-          ...(preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3]),
-        ]),
+        decisions: {
+          rule: metrics.served.rule,
+          argmax: metrics.test,
+          served: metrics.served.metrics,
+          reliability: metrics.served.reliability,
+          ece: metrics.served.ece,
+        },
         version,
         modelType,
         history: result.history,

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { writeStandInCheckpoint } from "../../server/stand_in_checkpoint.ts";
+import { writeStandInCheckpoint } from "../../test/stand_in_checkpoint.ts";
 import { candlecastCommand } from "../../test/cli.ts";
 import { fromFileUrl } from "../../test/paths.ts";
 

@@ -1,8 +1,10 @@
 /**
  * manifest.json (SPEC §7): what a version is and where it came from. Written once by the checkpoint writer;
- * read back (schema-checked) by `models list` and by `train --incremental`, which needs the parent's data end.
+ * read back (schema-checked, through the engine's reader) by `models list` and by `train --incremental`, which
+ * needs the parent's data end.
  */
 import { z } from "zod";
+import { ManifestBaseSchema } from "../../engine/index.ts";
 
 export interface SymbolSpan {
   readonly first: string | null;
@@ -46,15 +48,16 @@ export interface Manifest {
   readonly files: Readonly<Record<string, string>>;
 }
 
-/** The fields read back; everything else is informational. */
-export const ManifestSchema = z.object({
-  version: z.string(),
+/** The fields read back (the engine's, plus what `models` and `--incremental` use); the rest is informational. */
+export const ManifestSchema = ManifestBaseSchema.extend({
   parent: z.string().nullable(),
-  created_at: z.string(),
   model_type: z.string(),
   data: z.object({
     end_ms: z.number().nullable(),
     symbols: z.record(z.string(), z.object({ last_ms: z.number().nullable() }).loose()),
+    // A date split's test start: no candle from then on was trained on or used for choosing and calibrating.
+    split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().nullable()
+      .optional(),
   }).loose(),
   training: z.object({ stop_reason: z.string().optional() }).loose().optional(),
   files: z.record(z.string(), z.string()),
@@ -62,10 +65,8 @@ export const ManifestSchema = z.object({
 
 export type ManifestView = z.infer<typeof ManifestSchema>;
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+// Hashing lives in engine/ so serving can check a version without ml/.
+export { sha256Hex, verifyVersion } from "../../engine/index.ts";
 
 export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
@@ -86,4 +87,14 @@ export function intervalOf(openTimes: readonly Float64Array[]): string | null {
   const [gap] = [...gaps].sort((a, b) => b[1] - a[1])[0];
   for (const [ms, unit] of UNITS) if (gap % ms === 0) return `${gap / ms}${unit}`;
   return `${gap}ms`;
+}
+
+/**
+ * The last time a version's training (fit, early stopping, calibration) may have seen: a date split's test start,
+ * or else the end of its data (a fraction split holds out a different date per symbol).
+ */
+export function seenUntilOf(manifest: ManifestView): number | undefined {
+  const split = manifest.data.split;
+  const testStart = split?.kind === "dates" && split.test_start ? Date.parse(split.test_start) : NaN;
+  return Number.isFinite(testStart) ? testStart : manifest.data.end_ms ?? undefined;
 }

@@ -7,9 +7,14 @@
 import { CLASSES, plural } from "../../features/index.ts";
 import { computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import { decideClasses, type DecisionRule } from "../evaluate/decision.ts";
-import { expectedCalibrationError, type ReliabilityBin, reliabilityTable } from "../evaluate/calibration.ts";
-import type { Manifest } from "../checkpoints/manifest.ts";
+import {
+  decideClasses,
+  type DecisionRule,
+  expectedCalibrationError,
+  type ReliabilityBin,
+  reliabilityTable,
+} from "../evaluate/index.ts";
+import type { Manifest } from "../checkpoints/index.ts";
 import type { ReportData, Section } from "./html.ts";
 import { confusionMatrix, lineChart, PALETTE, reliabilityDiagram } from "./svg.ts";
 

@@ -93,9 +93,19 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
   const text = lines.join("\n");
-  // Overall progress across folds: one line per learner's turn, 2 folds × 4 learners.
-  assert.match(text, /^step 1\/8: fold 1\/2 \S+, lightweight_lstm \(\d+s so far\)$/m);
-  assert.match(text, /^step 8\/8: fold 2\/2 \S+, logistic_regression \(\S+ so far, ~\S+ left\)$/m);
+  // Overall progress across folds: one line per learner's turn, 2 folds × every learner.
+  const steps = 2 * (1 + summary.baselines.length);
+  assert.match(
+    text,
+    new RegExp(`^step 1/${steps}: fold 1/2 \\S+, lightweight_lstm \\(\\d+s so far\\)$`, "m"),
+  );
+  assert.match(
+    text,
+    new RegExp(
+      `^step ${steps}/${steps}: fold 2/2 \\S+, ${summary.baselines.at(-1)} \\(\\S+ so far, ~\\S+ left\\)$`,
+      "m",
+    ),
+  );
   for (
     const heading of ["all 2 folds pooled", "decision rule", "confident calls", "block bootstrap", "backtest"]
   ) {

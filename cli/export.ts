@@ -96,7 +96,7 @@ export function exportCommand(): Command {
       requireInput(
         "--checkpoint",
         options.checkpoint,
-        "train a model first, or see 'candlecast models list'",
+        "train one with 'candlecast train', or see 'candlecast models list'",
       );
       const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));

@@ -58,7 +58,14 @@ public static class ClientCheck
     public static int Main(string[] args)
     {
         Action<string> warn = m => Console.WriteLine("WARN " + m.Replace('\n', ' '));
-        var options = new MLServiceOptions { ApiUrl = args[0], ApiKey = args[1], RetryDelay = TimeSpan.FromMilliseconds(20) };
+        // Generous timeouts: the test machine may be loaded, and the first request also pays Mono's JIT.
+        var options = new MLServiceOptions
+        {
+            ApiUrl = args[0],
+            ApiKey = args[1],
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
         using (var service = new LSTMPredictionService(options, warn))
         {
             IMLService ml = service;
@@ -73,7 +80,13 @@ public static class ClientCheck
             Print("single", ml.MLPredList(new Dictionary<string, IList<MLCandle>> { { "SOLUSDT", Candles(50, 4) } }).Result);
             Print("short", ml.MLPredList(new Dictionary<string, IList<MLCandle>> { { "ADAUSDT", Candles(10, 5) } }).Result);
         }
-        var wrongKey = new MLServiceOptions { ApiUrl = args[0], ApiKey = "wrong", RetryDelay = TimeSpan.FromMilliseconds(20) };
+        var wrongKey = new MLServiceOptions
+        {
+            ApiUrl = args[0],
+            ApiKey = "wrong",
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
         using (var service = new LSTMPredictionService(wrongKey, warn))
         {
             Print("wrongkey", service.MLPredList(new Dictionary<string, IList<MLCandle>> { { "BTCUSDT", Candles(60, 1) } }).Result);

@@ -96,6 +96,7 @@ function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, cli
     log: io.out,
     progress: io.progress,
     signal: io.signal,
+    parallel: { workers: navigator.hardwareConcurrency ?? 1, backend: opts.backend },
   };
 }
 

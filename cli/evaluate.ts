@@ -4,7 +4,7 @@
  * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
  */
 import { Command, Option } from "commander";
-import { parseFlags, refuseTypedFlags } from "./flags.ts";
+import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { SHAPE_FLAGS } from "./train/options.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
@@ -22,6 +22,10 @@ async function evaluate(command: Command): Promise<void> {
       "--checkpoint",
       "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
     );
+  }
+  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
+  if (opts.checkpoint) {
+    requireInput("--checkpoint", opts.checkpoint, "see 'candlecast models list' for the versions");
   }
   await withInterrupt(
     { first: "stopping after this batch (Ctrl-C again to quit now); nothing will be written" },

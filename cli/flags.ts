@@ -66,3 +66,16 @@ export const flag = {
       "not a real calendar date",
     ),
 };
+
+/**
+ * An input path the user named (or left at its default) must exist: a missing one is a usage error (exit 2)
+ * naming the flag, not a runtime failure deep inside the command.
+ */
+export function requireInput(flag: string, path: string, hint: string): void {
+  try {
+    Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(`${flag}: ${path} does not exist`, hint);
+    throw error;
+  }
+}

@@ -82,6 +82,14 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     assert.ok(m, lines[0]);
     assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");
     assert.ok(!existsSync(join(root, ".retrain.lock")), "the lock is released");
+
+    // A wider held-out period (12 days) reaches back into days current was trained on: scored only after them.
+    const third = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--holdout-days", "12"]);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(
+      third.stdout,
+      /\(from \d{4}-\d\d-\d\d: v\d\S+ was trained on data up to .*would be in-sample\)/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

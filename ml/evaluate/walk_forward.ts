@@ -23,6 +23,19 @@ export interface WalkForwardOptions {
   /** Standardised inputs are clipped to ±clip. */
   readonly clip: number;
   readonly log?: (line: string) => void;
+  /**
+   * Called before each learner's turn in each fold: overall progress across folds (`step` of `steps`,
+   * counting from 1), for a progress line or a bar's prefix.
+   */
+  readonly stage?: (stage: Stage) => void;
+}
+
+export interface Stage {
+  readonly step: number;
+  readonly steps: number;
+  readonly fold: FoldPlan;
+  readonly folds: number;
+  readonly learner: string;
 }
 
 export interface FoldTest extends Truth {
@@ -78,6 +91,7 @@ export async function walkForward(
   const outcomes: FoldOutcome[] = [];
   const priors = new Map<string, ClassVector>();
   let previousTrainingEnd = -Infinity;
+  let step = 0;
   for (const plan of plans) {
     const dataset = foldDataset(series, plan, opts);
     const fold: FoldData = {
@@ -99,6 +113,13 @@ export async function walkForward(
     const foldPriors: Record<string, ClassVector> = {};
     const trainPriors = priorsOf(dataset.trainClassCounts);
     for (const learner of learners) {
+      opts.stage?.({
+        step: ++step,
+        steps: plans.length * learners.length,
+        fold: plan,
+        folds: plans.length,
+        learner: learner.name,
+      });
       // A checkpoint starts as it is, unless monthly retraining rebuilds every model from scratch anyway.
       const asIs = plan.index === 0 && learner.pretrained && plan.retrain !== "monthly";
       const action = asIs ? "keep" : plan.action;

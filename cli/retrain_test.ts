@@ -136,9 +136,12 @@ Deno.test({
       const versionsBefore = await listVersionNames(root);
 
       await writeTrainingCsv(join(dir, "data.csv"), series);
-      const running = retrain(dir, "monthly", ["--train-args=--epochs 200 --model lightweight_lstm"]);
+      // One member keeps the first epoch line quick on a loaded machine; the wait allows two minutes for it.
+      const running = retrain(dir, "monthly", [
+        "--train-args=--epochs 200 --model lightweight_lstm --members 1",
+      ]);
       let killed = false;
-      for (let i = 0; i < 600 && !killed; i++) {
+      for (let i = 0; i < 1200 && !killed; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const log = await Deno.readTextFile(join(dir, "retrain.log")).catch(() => "");
         if (!/epoch 1\/200/.test(log)) continue; // an epoch finished: training is under way

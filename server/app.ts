@@ -11,7 +11,7 @@ import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
 import { bearerAuth } from "./auth.ts";
 import { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
-import { type Logger, stdoutLogger } from "./log.ts";
+import { type Logger, stdoutLogger, truncate } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import type { ModelLease, ModelSource } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
@@ -81,13 +81,17 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     await next();
     const ms = performance.now() - started;
     const path = c.req.path;
-    metrics.observe(path in ROUTES ? path : "other", c.req.method, c.res.status, ms / 1000);
+    metrics.observe(Object.hasOwn(ROUTES, path) ? path : "other", c.req.method, c.res.status, ms / 1000);
+    // Method, path and symbol come from the client before any check: cut so a line stays small.
+    const symbol = c.get("symbol");
     log({
-      method: c.req.method,
-      path,
+      method: truncate(c.req.method, 20),
+      path: truncate(path),
       status: c.res.status,
       latency_ms: Math.round(ms * 1000) / 1000,
-      symbol: c.get("symbol"),
+      symbol: typeof symbol === "string"
+        ? truncate(symbol, 40)
+        : symbol?.slice(0, 20).map((s) => truncate(s, 40)),
       model_version: c.get("modelVersion"),
     });
   });

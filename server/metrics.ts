@@ -1,9 +1,36 @@
 /**
  * Request counters and a latency histogram in the Prometheus text format (version 0.0.4), plus the model
- * the server answers with. Label values are bounded: routes are the known paths or "other", so a client
- * probing random URLs cannot grow the series without limit.
+ * the server answers with and the counters of faults survived. Label values are bounded: routes are the
+ * known paths or "other" and methods the standard ones or "other" (the request line is read before auth, so
+ * a client sending random URLs or 1,000-character methods cannot grow the series without limit).
  */
 import type { ModelStatus } from "./models/store.ts";
+
+/** Methods that get their own label value; anything else is counted as "other". */
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+]);
+
+/** The method as a label value: itself when standard, else "other". */
+export const methodLabel = (method: string): string => KNOWN_METHODS.has(method) ? method : "other";
+
+/** A named number shown on /metrics next to the request series (connections dropped, log lines lost…). */
+export interface Sample {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "gauge";
+  readonly value: number;
+  /** At most a few fixed label values, never anything a client sent. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
 
 /** Seconds; spans a sub-millisecond /predict up to a stalled one. */
 export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
@@ -20,9 +47,16 @@ const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"
 export class Metrics {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
+  readonly #collectors: (() => readonly Sample[])[] = [];
 
+  /** Adds samples computed at each scrape (the listener's and the logger's counters). */
+  collect(samples: () => readonly Sample[]): void {
+    this.#collectors.push(samples);
+  }
+
+  /** Counts one request; `route` must already be a known path or "other". */
   observe(route: string, method: string, status: number, seconds: number): void {
-    const key = `route="${label(route)}",method="${label(method)}",status="${status}"`;
+    const key = `route="${label(route)}",method="${methodLabel(method)}",status="${Math.trunc(status)}"`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
     let h = this.#latency.get(route);
     if (!h) this.#latency.set(route, h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 });
@@ -72,6 +106,18 @@ export class Metrics {
       `candlecast_model_reloads_total{result="success"} ${model.reloads.succeeded}`,
       `candlecast_model_reloads_total{result="failure"} ${model.reloads.failed}`,
     );
+    // The exposition format wants every sample of a metric together, under one HELP/TYPE.
+    const byName = new Map<string, Sample[]>();
+    for (const s of this.#collectors.flatMap((collector) => collector())) {
+      byName.set(s.name, [...byName.get(s.name) ?? [], s]);
+    }
+    for (const [name, samples] of byName) {
+      lines.push(`# HELP ${name} ${samples[0].help}`, `# TYPE ${name} ${samples[0].type}`);
+      for (const s of samples) {
+        const labels = Object.entries(s.labels ?? {}).map(([k, v]) => `${k}="${label(v)}"`).join(",");
+        lines.push(`${name}${labels ? `{${labels}}` : ""} ${s.value}`);
+      }
+    }
     return lines.join("\n") + "\n";
   }
 }

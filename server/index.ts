@@ -2,8 +2,8 @@
 export { type AppOptions, createApp } from "./app.ts";
 export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
-export { type Logger, type LogRecord, silentLogger, stdoutLogger } from "./log.ts";
-export { Metrics } from "./metrics.ts";
+export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";
+export { Metrics, type Sample } from "./metrics.ts";
 export { type ModelLease, type ModelSource, type ModelStatus, ModelStore } from "./models/store.ts";
 export {
   CheckpointWatcher,

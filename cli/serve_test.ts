@@ -391,3 +391,21 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serve and predict never load TensorFlow.js (only training needs it)", async () => {
+  for (const entry of ["serve.ts", "predict.ts"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", new URL(entry, import.meta.url).pathname],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: unknown[] };
+    assert.ok(graph.modules.length > 10, "deno info listed the module graph");
+    const tf = graph.modules.filter((m) => JSON.stringify(m).includes("@tensorflow/"));
+    assert.deepEqual(tf, [], `${entry} reaches TensorFlow.js`);
+  }
+  // The program loads only the command it runs: `serve` does not bring train's modules along.
+  const program = await import("./program.ts");
+  const serveOnly = await program.buildProgram(["serve"]);
+  assert.deepEqual(serveOnly.commands.map((c) => c.name()), ["serve"]);
+});

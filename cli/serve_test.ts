@@ -102,6 +102,7 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
     const health = await fetch(`${server.url}/health`);
     assert.deepEqual(await health.json(), {
       status: "healthy",
+      ready: true,
       model: "loaded",
       device: "cpu",
       input_features: 35,

@@ -106,11 +106,13 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     return leased;
   };
 
+  // Open to anyone: says ready or not and why in general terms, never paths or load errors (the log has them).
   const health = () => {
-    const { predictor, problem } = models.status();
+    const { predictor, publicProblem } = models.status();
     return predictor
       ? Response.json({
         status: "healthy",
+        ready: true,
         model: "loaded",
         device: predictor.device,
         input_features: FEATURE_COUNT,
@@ -118,10 +120,11 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       })
       : Response.json({
         status: "unhealthy",
+        ready: false,
         model: "not_loaded",
         device: null,
         input_features: FEATURE_COUNT,
-        detail: problem,
+        detail: publicProblem ?? "no model loaded",
       }, { status: 503 });
   };
   app.get("/", health);

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
 import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
 import { parsePreprocessor, type Preprocessor } from "../ml/preprocessor.ts";
-import { type PredictionRecord, PredictionRecordSchema } from "../server/prediction_log.ts";
+import { predictionLogFiles, type PredictionRecord, readPredictionLog } from "../server/prediction_log.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 
@@ -32,33 +32,28 @@ export function monitorCommand(): Command {
         "when a version's last week is worse than its test metrics.",
     )
     .option("--data <path>", "a recently collected training CSV", "data/training_data.csv")
-    .option("--predictions <path>", "the prediction log written by serve", "data/predictions.jsonl")
+    .option(
+      "--predictions <path>",
+      "the prediction log written by serve (its rotated files <path>.1, .2, … are read too)",
+      "data/predictions.jsonl",
+    )
     .option("--checkpoints <dir>", "where the model versions are stored", "checkpoints")
     .option("--fail-on-warning", "exit 1 when a warning is printed (for cron mail)")
     .action((raw) => monitor(parseFlags("monitor", MonitorFlags, raw)));
 }
 
+/** Every record of the log and its rotated files (`path.1` …), streamed line by line. */
 async function readPredictions(path: string): Promise<{ records: PredictionRecord[]; skipped: number }> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
+  if ((await predictionLogFiles(path)).length === 0) {
     throw new CommandError(
       `${path}: no prediction log`,
       "serve writes it (--predictions-log); point --predictions at it",
     );
   }
+  const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
   const records: PredictionRecord[] = [];
-  let skipped = 0;
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      records.push(PredictionRecordSchema.parse(JSON.parse(line)));
-    } catch {
-      skipped++; // e.g. a line cut short by a crash mid-write
-    }
-  }
-  return { records, skipped };
+  for await (const record of readPredictionLog(path, counts)) records.push(record);
+  return { records, skipped: counts.skipped };
 }
 
 async function readVersion(dir: string): Promise<{ preprocessor: Preprocessor; test?: TestScores } | null> {

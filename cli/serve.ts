@@ -17,13 +17,14 @@ import {
   Metrics,
   ModelStore,
   PredictionLog,
+  SharedMetrics,
   stdoutLog,
   stdoutLogger,
 } from "../server/index.ts";
 import { listen, LISTEN_DEFAULTS, ListenError } from "../server/listen.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
-import { startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
+import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
 
@@ -183,6 +184,12 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     value: stdoutLog.stats.dropped,
   }]);
   if (predictionLog) metrics.collect(() => predictionLog.samples());
+  // Several workers: each shares its counters through a folder, so /metrics sums the whole service.
+  const metricsDir = worker === null
+    ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
+    : Deno.env.get(METRICS_DIR_ENV) ?? null;
+  const shared = metricsDir === null ? null : new SharedMetrics(metricsDir, worker ?? 0, metrics);
+  shared?.start();
   if (worker === null) {
     logAs({
       event: "listening",
@@ -199,6 +206,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     ? startWorkers(workers - 1, { ...options, port: server.port, workers: 1 }, {
       log: logAs,
       shutdownTimeoutMs,
+      metricsDir: metricsDir!,
     })
     : null;
 
@@ -225,7 +233,11 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     // A predictor stuck in a call must not hold the exit: past the shutdown timeout it is abandoned.
     await withTimeout(store.close(), shutdownTimeoutMs);
     await predictionLog?.close();
+    await shared?.stop();
     await others?.finished;
+    if (worker === null && metricsDir !== null) {
+      await Deno.remove(metricsDir, { recursive: true }).catch(() => {});
+    }
     logAs({ event: "stopped" });
     await stdoutLog.flush(1000);
   }

@@ -377,7 +377,9 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
   try {
     const deadline = Date.now() + 20_000;
     const seen = new Set<unknown>();
+    let sent = 0;
     while (seen.size < 2 && Date.now() < deadline) {
+      sent++;
       const res = await fetch(`${server.url}/health`, { headers: { Connection: "close" } });
       await res.body?.cancel();
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -385,6 +387,15 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
       for (const line of server.lines) if (line.path === "/health") seen.add(line.worker);
     }
     assert.deepEqual([...seen].sort(), [0, 1]);
+    // /metrics sums both workers, whichever one answers (the other's counters are ≤ 1 s old).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: { Connection: "close" } })).text();
+      assert.equal(
+        metric(text, 'candlecast_http_requests_total\\{route="/health",method="GET",status="200"\\}'),
+        sent,
+      );
+    }
     const { code } = await server.stop("SIGTERM");
     assert.equal(code, 0);
     assert.equal(server.lines.filter((l) => l.event === "stopped").length, 2);

@@ -189,8 +189,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
 
   app.get(
     "/metrics",
-    (c) =>
-      c.text(metrics.render(models.status()), 200, {
+    async (c) =>
+      c.text(await metrics.renderAll(models.status()), 200, {
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
       }),
   );

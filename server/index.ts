@@ -3,7 +3,7 @@ export { type AppOptions, createApp } from "./app.ts";
 export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
 export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";
-export { Metrics, type Sample } from "./metrics.ts";
+export { Metrics, type MetricsSnapshot, type Sample } from "./metrics.ts";
 export { type ModelLease, type ModelSource, type ModelStatus, ModelStore } from "./models/store.ts";
 export {
   CheckpointWatcher,
@@ -23,3 +23,4 @@ export {
   type RequestCandle,
 } from "./schemas.ts";
 export { PredictionLog, type PredictionRecord, PredictionRecordSchema } from "./prediction_log.ts";
+export { SharedMetrics } from "./metrics_share.ts";

@@ -16,6 +16,9 @@ import type { ServeOptions } from "../serve.ts";
 /** Set in a worker's environment to its index (1 … N−1); the first process has none. */
 export const WORKER_ENV = "CANDLECAST_WORKER";
 
+/** Set in a worker's environment to the folder where the workers share their /metrics counters. */
+export const METRICS_DIR_ENV = "CANDLECAST_METRICS_DIR";
+
 export function workerIndex(): number | null {
   const value = Deno.env.get(WORKER_ENV);
   const n = Number(value);
@@ -79,7 +82,7 @@ export interface Workers {
 export function startWorkers(
   count: number,
   options: ServeOptions,
-  { log, shutdownTimeoutMs }: { log: Logger; shutdownTimeoutMs: number },
+  { log, shutdownTimeoutMs, metricsDir }: { log: Logger; shutdownTimeoutMs: number; metricsDir: string },
 ): Workers {
   let stopping = false;
   const children = new Map<number, Deno.ChildProcess>();
@@ -92,7 +95,7 @@ export function startWorkers(
       try {
         child = new Deno.Command(command, {
           args,
-          env: { [WORKER_ENV]: String(index) },
+          env: { [WORKER_ENV]: String(index), [METRICS_DIR_ENV]: metricsDir },
           stdin: "piped", // never written: its end-of-file tells the child the parent is gone
           stdout: "inherit",
           stderr: "inherit",

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { CommandError, UsageError } from "./errors.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../engine/index.ts";
 
 /**
  * Every command, loaded on demand: `serve` and `predict` must not pay for TensorFlow.js (tens of MB of

@@ -6,13 +6,15 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { loadPredictor } from "../ml/engine/index.ts";
-import { DECISION_RULES } from "../ml/evaluate/decision.ts";
+import { DECISION_CHOICES, loadPredictor } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,
   coalesce,
   createApp,
+  listen,
+  LISTEN_DEFAULTS,
+  ListenError,
   type Logger,
   Metrics,
   ModelStore,
@@ -21,7 +23,6 @@ import {
   stdoutLog,
   stdoutLogger,
 } from "../server/index.ts";
-import { listen, LISTEN_DEFAULTS, ListenError } from "../server/listen.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
@@ -36,7 +37,7 @@ const ServeFlags = z.object({
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
-  decision: z.enum(DECISION_RULES).default("argmax"),
+  decision: z.enum(DECISION_CHOICES).default("version"),
   // Optional so that callers building options in code (demo) get the defaults below.
   shutdownTimeout: seconds("a number of seconds > 0").optional(),
   headerTimeout: seconds("a number of seconds > 0").optional(),
@@ -82,9 +83,10 @@ export function serveCommand(): Command {
     .addOption(
       new Option(
         "--decision <rule>",
-        "how `prediction` is chosen: argmax, or argmax of probability ÷ training prior",
+        "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
+          "(the class whose probability most exceeds its training frequency)",
       )
-        .choices([...DECISION_RULES]).default("argmax"),
+        .choices([...DECISION_CHOICES]).default("version"),
     )
     .option(
       "--workers <n>",

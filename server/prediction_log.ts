@@ -7,26 +7,13 @@
  * disk resumes logging without a restart; only past `maxPending` lines are dropped, and both are counted on
  * /metrics. The file is rotated by size (`name` → `name.1` → … → `name.<keep>`, the oldest deleted), and
  * several `serve` workers share it safely: every append and rotation holds an exclusive lock on `name.lock`.
+ * The line format (PredictionRecord) lives in engine/, which monitor reads too.
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { z } from "zod";
+import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
-
-export const PredictionRecordSchema = z.object({
-  /** When the prediction was served (ISO 8601, UTC). */
-  time: z.string(),
-  symbol: z.string(),
-  /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */
-  last_candle_time: z.number().nullable(),
-  last_close: z.number(),
-  version: z.string(),
-  prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
-  probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
-  expected_return: z.number(),
-});
-export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
 export interface PredictionLogOptions {
   readonly flushMs?: number;

@@ -10,7 +10,7 @@
  */
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../../server/log.ts";
+import type { Logger } from "../../server/index.ts";
 import type { ServeOptions } from "../serve.ts";
 
 /** Set in a worker's environment to its index (1 … N−1); the first process has none. */

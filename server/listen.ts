@@ -150,7 +150,6 @@ export async function listen(
   const sockets = new Set<Socket>();
   let inFlight = 0;
   let draining = false;
-  const idle = Promise.withResolvers<void>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const method = req.method ?? "GET";
@@ -191,6 +190,7 @@ export async function listen(
       const out: Record<string, string> = {};
       response.headers.forEach((value, key) => out[key] = value);
       if (body !== null) out["content-length"] = String(body.byteLength);
+      if (draining) out["connection"] = "close"; // the client reconnects elsewhere (another worker, or later)
       if (!res.destroyed) {
         res.writeHead(response.status, out);
         res.end(body ?? undefined);
@@ -201,7 +201,7 @@ export async function listen(
         json(res, 500, { detail: "internal server error" });
       }
     } finally {
-      if (!open && --inFlight === 0 && draining) idle.resolve();
+      if (!open) inFlight--;
     }
   };
 
@@ -282,16 +282,16 @@ export async function listen(
   let stopping: Promise<void> | null = null;
   const shutdown = async () => {
     draining = true;
-    if (inFlight > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((resolve) =>
-        timer = setTimeout(() => resolve("timeout"), o.shutdownTimeoutMs)
-      );
-      if (await Promise.race([idle.promise, timeout]) === "timeout") {
-        log({ event: "shutdown_timeout", in_flight: inFlight, connections: sockets.size });
-      }
-      clearTimeout(timer);
+    const started = performance.now();
+    const elapsed = () => performance.now() - started;
+    // Requests being handled (even ones still uploading) are waited for. A connection opened just before the
+    // signal gets a moment (200 ms) to send its request; after that idle keep-alive connections are closed.
+    while (elapsed() < o.shutdownTimeoutMs) {
+      if (inFlight === 0 && (sockets.size === 0 || elapsed() >= 200)) break;
+      if (elapsed() >= 200) server.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    if (inFlight > 0) log({ event: "shutdown_timeout", in_flight: inFlight, connections: sockets.size });
     server.close();
     // Idle keep-alive connections and clients still sending (or stalled) are cut now: nothing waits on them.
     server.closeAllConnections();

@@ -327,7 +327,8 @@ Deno.test("serve: a stdout pipe nobody reads never stalls requests, and SIGTERM 
   );
   try {
     for (let i = 0; i < 1000; i++) {
-      const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(2000) });
+      // A hang would never answer; 10 s only allows for a heavily loaded CI machine.
+      const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
       assert.equal(res.status, 200);
       await res.body?.cancel();
     }
@@ -375,7 +376,12 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
   const dir = await checkpoints();
   const server = await startServe(["--checkpoint", join(dir, "current"), "--workers", "2"]);
   try {
-    const deadline = Date.now() + 20_000;
+    // The second worker starts once the first listens, and loads its own model: wait for it to say so.
+    const ready = Date.now() + 120_000;
+    while (!server.lines.some((l) => l.event === "worker_listening") && Date.now() < ready) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const deadline = Date.now() + 30_000;
     const seen = new Set<unknown>();
     let sent = 0;
     while (seen.size < 2 && Date.now() < deadline) {

@@ -222,14 +222,15 @@ async function startServeInShell(
     stderr: "piped",
   }).spawn();
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: on a loaded CI machine starting Deno and loading the model can take many seconds.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
     if (res) {
       await res.body?.cancel();
       break;
     }
-    if (Date.now() > deadline) throw new Error("serve did not start within 20 s");
+    if (Date.now() > deadline) throw new Error("serve did not start within 120 s");
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   let exited = false;

@@ -4,14 +4,17 @@
  * 1. Speed: POST /predict for `--seconds` at concurrency 1 and 16 (p50/p99 latency, requests/s), each next to
  *    its baseline measured in the same run: GET /health at the same concurrency (the HTTP floor of this
  *    server) and the engine alone in-process (ONNX Runtime, batch 1), so the ratios show where time goes.
- * 2. Robustness: `--malformed` bad requests (truncated JSON, wrong types, NaN strings, huge arrays, deep
+ * 2. With `wrk` installed (Debian `apt-get install wrk`): POST /predict at c=1 and c=16 driven by wrk, one
+ *    worker and one per core (`serve --workers N`), and every process's RSS before and after `--requests`
+ *    (default 100,000) requests.
+ * 3. Robustness: `--malformed` bad requests (truncated JSON, wrong types, NaN strings, huge arrays, deep
  *    nesting, wrong content types, bad encodings/methods/paths/framing): no 5xx, /health still answers, RSS
  *    within 10 % of before, one log line per request.
  *
  * The model is the default-size hybrid (transformer_lstm) with untrained weights unless `--checkpoint` names a
  * trained version; request bodies are real candles when ../shared is present.
  *
- *   deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR] [--max-batch 1]
+ *   deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR] [--max-batch 1] [--requests N]
  */
 import { join } from "node:path";
 import { candleAt, type CandleSeries, FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
@@ -23,6 +26,7 @@ import { REAL_SYMBOLS } from "../test/shared.ts";
 import { HttpConnection, rawRequest } from "./serve/http_client.ts";
 import { writeHybridCheckpoint } from "./serve/hybrid_checkpoint.ts";
 import { malformedRequests } from "./serve/malformed.ts";
+import { haveWrk, runWrk, type WrkResult } from "./serve/wrk.ts";
 
 const LOOKBACK = 50;
 /** Idle time before each RSS reading, so memory freed by the last requests is returned. */
@@ -36,6 +40,7 @@ const SECONDS = Number(argument("seconds", "10"));
 const MALFORMED = Number(argument("malformed", "5000"));
 const CHECKPOINT = argument("checkpoint", "");
 const MAX_BATCH = argument("max-batch", "1");
+const REQUESTS = Number(argument("requests", "100000"));
 if (!(SECONDS > 0) || !Number.isInteger(MALFORMED) || MALFORMED < 0) {
   console.error("usage: deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR]");
   Deno.exit(2);
@@ -86,8 +91,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
-/** The server as a user runs it; resolves once it prints its URL, then counts its request log lines. */
-async function startServer(checkpoint: string, maxBatch: string) {
+/** The server as a user runs it; resolves once every worker listens, then counts its request log lines. */
+async function startServer(checkpoint: string, maxBatch: string, workers = 1) {
   const main = new URL("../main.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -101,16 +106,20 @@ async function startServer(checkpoint: string, maxBatch: string) {
       checkpoint,
       "--max-batch",
       maxBatch,
+      "--workers",
+      String(workers),
+      "--no-predictions-log",
     ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "", port = 0;
+  let buffered = "", port = 0, workersListening = 0;
   const counts = { requests: 0, serverErrors: 0 };
   const consume = (line: string) => {
     const record = JSON.parse(line);
     if (record.event === "listening") port = Number(new URL(record.url).port);
+    else if (record.event === "worker_listening") workersListening++;
     else if (record.method) counts.requests++;
     else if (record.event === "server_error") counts.serverErrors++;
   };
@@ -126,7 +135,9 @@ async function startServer(checkpoint: string, maxBatch: string) {
       }
     }
   })();
-  while (port === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (port === 0 || workersListening < workers - 1) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return { child, port, counts, pump };
 }
 
@@ -277,6 +288,40 @@ const loggedDuringAbuse = server.counts.requests - loadRequests - warmUp.sent - 
 server.child.kill("SIGTERM");
 const exit = await server.child.status;
 await server.pump;
+
+/** The server's process and its worker children (`serve --workers N`). */
+function processTree(pid: number): number[] {
+  const out = new Deno.Command("pgrep", { args: ["-P", String(pid)] }).outputSync();
+  const children = new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean).map(Number);
+  return [pid, ...children];
+}
+
+// ---- wrk: one worker and one per core, and memory over many requests ----
+const WORKERS = navigator.hardwareConcurrency || 1;
+const wrkRows: { workers: number; c: number; r: WrkResult }[] = [];
+let memory: { before: number[]; after: number[]; requests: number; bad: number } | null = null;
+if (haveWrk()) {
+  const body = JSON.stringify(bodies[0]);
+  for (const workers of [...new Set([1, WORKERS])]) {
+    const s = await startServer(checkpoint, MAX_BATCH, workers);
+    const url = `http://127.0.0.1:${s.port}/predict`;
+    await runWrk({ url, connections: 4, seconds: 2, body }); // warm-up
+    for (const c of [1, 16]) {
+      wrkRows.push({ workers, c, r: await runWrk({ url, connections: c, seconds: SECONDS, body }) });
+    }
+    if (workers === 1 && REQUESTS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const pids = processTree(s.child.pid);
+      const before = pids.map(rssMiB);
+      const r = await runWrk({ url, connections: 16, seconds: 3600, body, maxRequests: REQUESTS });
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      memory = { before, after: pids.map(rssMiB), requests: r.requests, bad: r.bad };
+    }
+    s.child.kill("SIGTERM");
+    await s.child.status;
+    await s.pump;
+  }
+}
 await cleanup();
 
 // ---- report ----
@@ -348,3 +393,38 @@ console.log(
   `request log lines during the malformed phase: ${fmt(loggedDuringAbuse)} for ${fmt(fuzz.sent)} requests`,
 );
 console.log(`server exit after SIGTERM: ${exit.code}`);
+
+if (wrkRows.length === 0) {
+  console.log("\nwrk not installed (Debian: apt-get install wrk): the wrk phase was skipped");
+} else {
+  console.log(
+    `\nwrk, POST /predict, ${SECONDS} s per row (1-min load average now ${Deno.loadavg()[0].toFixed(2)})`,
+  );
+  console.log("| workers | connections | p50 | p99 | requests/s | non-2xx or errors |");
+  console.log("|---|---|---|---|---|---|");
+  for (const { workers, c, r } of wrkRows) {
+    console.log(`| ${workers} | ${c} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${fmt(r.perSecond)} | ${r.bad} |`);
+  }
+  const one = wrkRows.find((w) => w.workers === 1 && w.c === 16)?.r.perSecond ?? NaN;
+  const many = wrkRows.find((w) => w.workers === WORKERS && w.c === 16)?.r.perSecond ?? NaN;
+  if (WORKERS > 1) {
+    console.log(
+      `c=16 with ${WORKERS} workers ÷ 1 worker: ${(many / one).toFixed(2)}× (target ≥ 1.8×: ${
+        many / one >= 1.8 ? "met" : "NOT met"
+      })`,
+    );
+  }
+  const p50 = wrkRows.find((w) => w.workers === 1 && w.c === 1)?.r.p50Ms ?? NaN;
+  console.log(`c=1 p50 with 1 worker: ${ms(p50)} (target ≤ 0.5 ms: ${p50 <= 0.5 ? "met" : "NOT met"})`);
+  if (memory) {
+    const growth = memory.after.map((a, i) => (a - memory!.before[i]) / memory!.before[i] * 100);
+    console.log(
+      `RSS of serve --workers 1 over ${fmt(memory.requests)} requests (${memory.bad} bad): ` +
+        `${memory.before.map((b) => b.toFixed(1)).join(" + ")} MiB before, ` +
+        `${memory.after.map((a) => a.toFixed(1)).join(" + ")} MiB after ` +
+        `(growth ${growth.map((g) => g.toFixed(1)).join(", ")} %; ≤ 200 MiB: ${
+          Math.max(...memory.after) <= 200 ? "met" : "NOT met"
+        }; growth ≤ 10 %: ${Math.max(...growth) <= 10 ? "met" : "NOT met"})`,
+    );
+  }
+}

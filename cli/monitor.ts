@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
 import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
-import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
-import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
+import { type PredictionRecord, type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import { readManifest } from "../ml/checkpoints/index.ts";
+import { predictionLogFiles, readPredictionLog } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags, requireInput } from "./flags.ts";
 
@@ -33,7 +33,11 @@ export function monitorCommand(): Command {
         "when a version's last week is worse than its test metrics.",
     )
     .option("--data <path>", "a recently collected training CSV", "data/training_data.csv")
-    .option("--predictions <path>", "the prediction log written by serve", "data/predictions.jsonl")
+    .option(
+      "--predictions <path>",
+      "the prediction log written by serve (its rotated files <path>.1, .2, … are read too)",
+      "data/predictions.jsonl",
+    )
     .option("--checkpoints <dir>", "where the model versions are stored", "checkpoints")
     .option("--fail-on-warning", "exit 1 when a warning is printed (for cron mail)")
     .action((raw) => {
@@ -48,27 +52,18 @@ export function monitorCommand(): Command {
     });
 }
 
+/** Every record of the log and its rotated files (`path.1` …), streamed line by line. */
 async function readPredictions(path: string): Promise<{ records: PredictionRecord[]; skipped: number }> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
+  if ((await predictionLogFiles(path)).length === 0) {
     throw new CommandError(
       `${path}: no prediction log`,
       "serve writes it (--predictions-log); point --predictions at it",
     );
   }
+  const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
   const records: PredictionRecord[] = [];
-  let skipped = 0;
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      records.push(PredictionRecordSchema.parse(JSON.parse(line)));
-    } catch {
-      skipped++; // e.g. a line cut short by a crash mid-write
-    }
-  }
-  return { records, skipped };
+  for await (const record of readPredictionLog(path, counts)) records.push(record);
+  return { records, skipped: counts.skipped };
 }
 
 async function readVersion(

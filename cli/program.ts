@@ -5,18 +5,26 @@
  */
 import { Command, CommanderError } from "commander";
 import { CommandError, UsageError } from "./errors.ts";
-import { collectCommand } from "./collect.ts";
-import { trainCommand } from "./train.ts";
-import { evaluateCommand } from "./evaluate.ts";
-import { serveCommand } from "./serve.ts";
-import { predictCommand } from "./predict.ts";
-import { exportCommand } from "./export.ts";
-import { modelsCommand } from "./models.ts";
-import { demoCommand } from "./demo.ts";
-import { monitorCommand } from "./monitor.ts";
-import { retrainCommand } from "./retrain.ts";
 import { VERSION } from "../engine/index.ts";
 import { configureHelp } from "./help.ts";
+
+/**
+ * Every command, loaded on demand: `serve` and `predict` must not pay for TensorFlow.js (tens of MB of
+ * memory per process) that only training, evaluation and export use, so a run loads just the command it
+ * names; help and unknown names load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  collect: () => import("./collect.ts").then((m) => m.collectCommand()),
+  train: () => import("./train.ts").then((m) => m.trainCommand()),
+  evaluate: () => import("./evaluate.ts").then((m) => m.evaluateCommand()),
+  serve: () => import("./serve.ts").then((m) => m.serveCommand()),
+  predict: () => import("./predict.ts").then((m) => m.predictCommand()),
+  export: () => import("./export.ts").then((m) => m.exportCommand()),
+  models: () => import("./models.ts").then((m) => m.modelsCommand()),
+  retrain: () => import("./retrain.ts").then((m) => m.retrainCommand()),
+  monitor: () => import("./monitor.ts").then((m) => m.monitorCommand()),
+  demo: () => import("./demo.ts").then((m) => m.demoCommand()),
+};
 
 const DESCRIPTION = "Turns cryptocurrency candles into trading predictions for a trading bot: collect " +
   "candles, train a model, evaluate it, and serve predictions over HTTP.";
@@ -51,21 +59,20 @@ function fullName(command: Command): string {
   return names.join(" ");
 }
 
-export function buildProgram(): Command {
+/** The command tree for `args`: only the command `args[0]` names when it names one, else all of them. */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
+  const first = args[0];
+  const names = first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  return assembleProgram(await Promise.all(names.map((name) => COMMANDS[name]())));
+}
+
+/** The program holding `commands`, with candlecast's error and help behaviour on every one of them. */
+export function assembleProgram(commands: readonly Command[]): Command {
   const program = new Command("candlecast")
     .description(DESCRIPTION)
     .version(VERSION, "-V, --version")
-    .helpCommand(true)
-    .addCommand(collectCommand())
-    .addCommand(trainCommand())
-    .addCommand(evaluateCommand())
-    .addCommand(serveCommand())
-    .addCommand(predictCommand())
-    .addCommand(exportCommand())
-    .addCommand(modelsCommand())
-    .addCommand(retrainCommand())
-    .addCommand(monitorCommand())
-    .addCommand(demoCommand());
+    .helpCommand(true);
+  for (const command of commands) program.addCommand(command);
   return harden(program);
 }
 
@@ -76,7 +83,7 @@ function report(message: string, hint?: string): void {
 
 /** Runs the CLI on `args` and returns the process exit code. */
 export async function runCli(args: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(args);
   if (args.length === 0) {
     program.outputHelp();
     return 0;

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { dryParse, runCandlecast } from "../test/cli.ts";
-import { buildProgram } from "./program.ts";
+import { dryParse, fullProgram, runCandlecast } from "../test/cli.ts";
 import { commandPath, EXAMPLES, reflow } from "./help.ts";
 import type { Command } from "commander";
 
@@ -13,7 +12,7 @@ function commandPaths(): string[] {
     if (c.parent && c.name() !== "help") paths.push(commandPath(c));
     c.commands.forEach(walk);
   };
-  walk(buildProgram());
+  walk(fullProgram());
   return paths;
 }
 
@@ -39,7 +38,7 @@ Deno.test("every command's help: examples that parse, defaults shown one way, 80
       const args = words.slice(1).join(" ").match(/(?:[^\s']+|'[^']*')+/g)!.map((w) => w.replace(/'/g, ""));
       assert.equal(dryParse(args), null, `${path} example does not parse: ${example}`);
     }
-    const program = buildProgram();
+    const program = fullProgram();
     const command = path === "candlecast"
       ? program
       : path.split(" ").reduce((c, name) => c.commands.find((s) => s.name() === name)!, program);

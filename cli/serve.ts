@@ -1,6 +1,8 @@
 /**
  * `candlecast serve`: the C# bot's backend. Loads `--checkpoint` (following it when it is re-pointed), serves
- * SPEC §4 on --host/--port, and on SIGINT/SIGTERM finishes the requests in flight before exiting.
+ * SPEC §4 on --host/--port, and on SIGINT/SIGTERM finishes the requests in flight (for at most
+ * --shutdown-timeout) before exiting 0. With `--workers N` (default: one per core) N processes share the port
+ * (SO_REUSEPORT), each with its own model, so inference uses every core; see `serve/workers.ts`.
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
@@ -11,14 +13,21 @@ import {
   coalesce,
   createApp,
   listen,
+  LISTEN_DEFAULTS,
   ListenError,
   type Logger,
+  Metrics,
   ModelStore,
   PredictionLog,
+  SharedMetrics,
+  stdoutLog,
   stdoutLogger,
 } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
+import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
+
+const seconds = (what: string) => flag.positiveNumber(what);
 
 const ServeFlags = z.object({
   host: z.string().min(1, "expected a host name or address"),
@@ -29,8 +38,20 @@ const ServeFlags = z.object({
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
   decision: z.enum(DECISION_CHOICES).default("version"),
+  // Optional so that callers building options in code (demo) get the defaults below.
+  shutdownTimeout: seconds("a number of seconds > 0").optional(),
+  headerTimeout: seconds("a number of seconds > 0").optional(),
+  requestTimeout: seconds("a number of seconds > 0").optional(),
+  keepAliveTimeout: seconds("a number of seconds > 0").optional(),
+  maxConnections: flag.positiveInt().optional(),
+  maxInFlight: flag.positiveInt().optional(),
+  workers: flag.positiveInt().optional(),
+  predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
+  predictionsLogKeep: flag.nonNegativeInt().optional(),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
+
+const s = (ms: number) => String(ms / 1000);
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -57,6 +78,8 @@ export function serveCommand(): Command {
       "data/predictions.jsonl",
     )
     .option("--no-predictions-log", "do not record predictions")
+    .option("--predictions-log-max-mb <mb>", "rotate the predictions log when it reaches this size", "100")
+    .option("--predictions-log-keep <n>", "rotated predictions logs kept (name.1 … name.n)", "10")
     .addOption(
       new Option(
         "--decision <rule>",
@@ -65,11 +88,52 @@ export function serveCommand(): Command {
       )
         .choices([...DECISION_CHOICES]).default("version"),
     )
+    .option(
+      "--workers <n>",
+      "processes sharing the port, each with its own model (default: one per core)",
+      String(navigator.hardwareConcurrency || 1),
+    )
+    .option(
+      "--shutdown-timeout <seconds>",
+      "on SIGTERM, longest wait for requests in flight before connections are cut",
+      s(LISTEN_DEFAULTS.shutdownTimeoutMs),
+    )
+    .option(
+      "--header-timeout <seconds>",
+      "longest time a client may take to send its headers",
+      s(LISTEN_DEFAULTS.headersTimeoutMs),
+    )
+    .option(
+      "--request-timeout <seconds>",
+      "longest time a client may take to send a whole request",
+      s(LISTEN_DEFAULTS.requestTimeoutMs),
+    )
+    .option(
+      "--keep-alive-timeout <seconds>",
+      "how long an idle keep-alive connection stays open",
+      s(LISTEN_DEFAULTS.keepAliveTimeoutMs),
+    )
+    .option(
+      "--max-connections <n>",
+      "open connections per worker; more are closed at once (kept below the open-file limit)",
+      String(LISTEN_DEFAULTS.maxConnections),
+    )
+    .option(
+      "--max-in-flight <n>",
+      "requests handled at once per worker; more get 503 + Retry-After (/health always answers)",
+      String(LISTEN_DEFAULTS.maxInFlight),
+    )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
 
 /** Runs until SIGINT/SIGTERM, then drains in-flight requests and releases the model. */
 export async function serve(options: ServeOptions, log: Logger = stdoutLogger): Promise<void> {
+  const worker = workerIndex();
+  const workers = worker === null ? (options.workers ?? 1) : 1;
+  // Every line says which process wrote it once there are several.
+  const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
+  const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
+
   const store = new ModelStore();
   const watcher = new CheckpointWatcher(store, {
     pointer: options.checkpoint,
@@ -79,44 +143,112 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
         options.maxBatch,
       ),
     intervalMs: options.reloadInterval * 1000,
-    log,
+    log: logAs,
   });
   // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
   await watcher.start();
   const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
   const predictionLog = options.predictionsLog
-    ? new PredictionLog(options.predictionsLog, { log })
+    ? new PredictionLog(options.predictionsLog, {
+      log: logAs,
+      maxBytes: (options.predictionsLogMaxMb ?? 100) * 1024 * 1024,
+      keep: options.predictionsLogKeep ?? 10,
+    })
     : undefined;
-  const app = createApp(store, { apiKey, log, predictionLog, decision: options.decision });
+  const metrics = new Metrics();
+  const app = createApp(store, { apiKey, log: logAs, predictionLog, decision: options.decision, metrics });
 
   let server;
   try {
-    server = await listen(app.fetch, { hostname: options.host, port: options.port, log });
+    server = await listen(app.fetch, {
+      hostname: options.host,
+      port: options.port,
+      log: logAs,
+      shutdownTimeoutMs,
+      headersTimeoutMs: options.headerTimeout && options.headerTimeout * 1000,
+      requestTimeoutMs: options.requestTimeout && options.requestTimeout * 1000,
+      keepAliveTimeoutMs: options.keepAliveTimeout && options.keepAliveTimeout * 1000,
+      maxConnections: options.maxConnections,
+      maxInFlight: options.maxInFlight,
+      reusePort: workers > 1 || worker !== null,
+    });
   } catch (error) {
     await watcher.stop();
     await store.close();
     if (error instanceof ListenError) throw new CommandError(error.message, error.hint);
     throw error;
   }
-  log({ event: "listening", url: server.url, auth: apiKey !== undefined, checkpoint: options.checkpoint });
+  metrics.collect(server.samples);
+  metrics.collect(() => [{
+    name: "candlecast_log_lines_dropped_total",
+    help: "Log lines dropped because stdout could not take them (full disk, closed or stalled pipe).",
+    type: "counter",
+    value: stdoutLog.stats.dropped,
+  }]);
+  if (predictionLog) metrics.collect(() => predictionLog.samples());
+  // Several workers: each shares its counters through a folder, so /metrics sums the whole service.
+  const metricsDir = worker === null
+    ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
+    : Deno.env.get(METRICS_DIR_ENV) ?? null;
+  const shared = metricsDir === null ? null : new SharedMetrics(metricsDir, worker ?? 0, metrics);
+  shared?.start();
+  if (worker === null) {
+    logAs({
+      event: "listening",
+      url: server.url,
+      auth: apiKey !== undefined,
+      checkpoint: options.checkpoint,
+      workers,
+    });
+  } else {
+    logAs({ event: "worker_listening", url: server.url });
+  }
+  // The other workers bind the port this one got (so --port 0 works too) once it is listening.
+  const others = workers > 1
+    ? startWorkers(workers - 1, { ...options, port: server.port, workers: 1 }, {
+      log: logAs,
+      shutdownTimeoutMs,
+      metricsDir: metricsDir!,
+    })
+    : null;
 
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   let stopping = false;
-  const stop = (signal: Deno.Signal) => () => {
+  const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log({ event: "shutting_down", signal });
+    logAs({ event: "shutting_down", signal: reason });
+    others?.stop();
     server.shutdown();
   };
-  const handlers = signals.map((signal) => [signal, stop(signal)] as const);
+  const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
   for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
+  if (worker !== null) {
+    Deno.stdin.readable.pipeTo(new WritableStream()).catch(() => {}).finally(() => stop("parent_exited"));
+  }
   try {
     await server.finished;
   } finally {
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
     await watcher.stop();
-    await store.close();
-    await predictionLog?.flush();
-    log({ event: "stopped" });
+    // A predictor stuck in a call must not hold the exit: past the shutdown timeout it is abandoned.
+    await withTimeout(store.close(), shutdownTimeoutMs);
+    await predictionLog?.close();
+    await shared?.stop();
+    await others?.finished;
+    if (worker === null && metricsDir !== null) {
+      await Deno.remove(metricsDir, { recursive: true }).catch(() => {});
+    }
+    logAs({ event: "stopped" });
+    await stdoutLog.flush(1000);
   }
 }
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
+}
+
+export { WORKER_ENV };

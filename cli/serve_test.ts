@@ -24,6 +24,9 @@ async function startServe(args: string[], env: Record<string, string> = {}) {
       "0",
       "--predictions-log",
       predictionsLog,
+      // One process unless a test asks for more, so the log lines come in one order.
+      "--workers",
+      "1",
       ...args,
     ],
     env,
@@ -55,12 +58,12 @@ async function startServe(args: string[], env: Record<string, string> = {}) {
     }
   }
   assert.ok(url, "serve printed its URL");
-  const drain = async () => {
+  // Later lines are collected in the background, so a test can look at them while serve runs.
+  const draining = (async () => {
     while (await readLine());
-  };
+  })();
   const stop = async (signal: Deno.Signal | null = "SIGTERM") => {
     if (signal) child.kill(signal);
-    const draining = drain();
     const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text(), draining]);
     return { code: status.code, stderr };
   };
@@ -99,6 +102,7 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
     const health = await fetch(`${server.url}/health`);
     assert.deepEqual(await health.json(), {
       status: "healthy",
+      ready: true,
       model: "loaded",
       device: "cpu",
       input_features: 35,
@@ -180,4 +184,247 @@ Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
   } finally {
     listener.close();
   }
+});
+
+/** A port that was free a moment ago (for a server started through a shell, which cannot report it). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** `serve` started by bash, so a test can set `ulimit` or point stdout somewhere hostile. */
+async function startServeInShell(
+  shell: string,
+  args: string[],
+  stdout: "piped" | "null" = "null",
+) {
+  const port = freePort();
+  const child = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `${shell} "$@"`,
+      "serve",
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--no-predictions-log",
+      ...args,
+    ],
+    stdout,
+    stderr: "piped",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  // Generous: on a loaded CI machine starting Deno and loading the model can take many seconds.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+    if (res) {
+      await res.body?.cancel();
+      break;
+    }
+    if (Date.now() > deadline) throw new Error("serve did not start within 120 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  return { url, port, child, status, exited: () => exited, stderr: new Response(child.stderr).text() };
+}
+
+const metric = (text: string, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+
+Deno.test("serve: 400 stalled sockets under ulimit -n 256 do not kill it; /health answers after", async () => {
+  const server = await startServeInShell("ulimit -n 256 && exec", [
+    "--checkpoint",
+    "/nonexistent",
+    "--workers",
+    "1",
+    "--header-timeout",
+    "0.5",
+    "--request-timeout",
+    "1",
+  ]);
+  const conns: Deno.Conn[] = [];
+  try {
+    const head = new TextEncoder().encode("GET /health HTTP/1.1\r\nHost: a\r\n");
+    for (let i = 0; i < 400; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      conns.push(conn);
+      conn.write(head).catch(() => {});
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(server.exited(), false, "serve is still running");
+    for (const conn of conns.splice(0)) conn.close();
+    const started = performance.now();
+    const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(1000) });
+    assert.equal(res.status, 503); // no model, but alive and answering
+    await res.body?.cancel();
+    assert.ok(performance.now() - started < 1000);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    assert.ok(
+      metric(text, "candlecast_http_connections_dropped_total") > 0,
+      "connections over the cap dropped",
+    );
+    assert.ok(metric(text, "candlecast_http_read_timeouts_total") > 0, "stalled sockets timed out");
+    server.child.kill("SIGTERM");
+    assert.equal((await server.status).code, 0);
+  } finally {
+    for (const conn of conns) conn.close();
+    if (!server.exited()) server.child.kill("SIGKILL");
+    await server.status;
+    await server.stderr;
+  }
+});
+
+Deno.test("serve: stdout on /dev/full starts, answers, counts the dropped lines and exits 0", async () => {
+  const dir = await checkpoints();
+  const server = await startServeInShell("exec >/dev/full", [
+    "--checkpoint",
+    join(dir, "current"),
+    "--workers",
+    "1",
+  ]);
+  try {
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${server.url}/predict`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(predictBody()),
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    assert.ok(metric(text, "candlecast_log_lines_dropped_total") >= 20);
+    server.child.kill("SIGTERM");
+    assert.equal((await server.status).code, 0);
+  } finally {
+    if (!server.exited()) server.child.kill("SIGKILL");
+    await server.status;
+    await server.stderr;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: a stdout pipe nobody reads never stalls requests, and SIGTERM still stops it", async () => {
+  const dir = await checkpoints();
+  // stdout is piped and never read: the pipe buffer (64 KiB) fills after a few hundred lines.
+  const server = await startServeInShell(
+    "exec",
+    ["--checkpoint", join(dir, "current"), "--workers", "1"],
+    "piped",
+  );
+  try {
+    for (let i = 0; i < 1000; i++) {
+      // A hang would never answer; 10 s only allows for a heavily loaded CI machine.
+      const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const started = performance.now();
+    server.child.kill("SIGTERM");
+    assert.equal((await server.status).code, 0);
+    assert.ok(performance.now() - started < 5000);
+  } finally {
+    if (!server.exited()) server.child.kill("SIGKILL");
+    await server.status;
+    await server.stderr;
+    await server.child.stdout.cancel();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: --shutdown-timeout cuts a client that never finishes, flushes the predictions log, exits 0", async () => {
+  const dir = await checkpoints();
+  const server = await startServe(["--checkpoint", join(dir, "current"), "--shutdown-timeout", "1"]);
+  try {
+    const res = await fetch(`${server.url}/predict`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(predictBody("ETHUSDT")),
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    await slowRequest(server.url, JSON.stringify(predictBody("SOLUSDT"))); // never finished
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    const { code } = await server.stop("SIGTERM");
+    const ms = performance.now() - started;
+    assert.equal(code, 0);
+    assert.ok(ms > 800 && ms < 4000, `stopped after ${Math.round(ms)} ms`);
+    assert.ok(server.lines.some((l) => l.event === "shutdown_timeout"));
+    const recorded = (await Deno.readTextFile(server.predictionsLog)).trim().split("\n");
+    assert.equal(recorded.length, 1);
+    assert.match(recorded[0], /"symbol":"ETHUSDT"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stops both", async () => {
+  const dir = await checkpoints();
+  const server = await startServe(["--checkpoint", join(dir, "current"), "--workers", "2"]);
+  try {
+    // The second worker starts once the first listens, and loads its own model: wait for it to say so.
+    const ready = Date.now() + 120_000;
+    while (!server.lines.some((l) => l.event === "worker_listening") && Date.now() < ready) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const deadline = Date.now() + 30_000;
+    const seen = new Set<unknown>();
+    let sent = 0;
+    while (seen.size < 2 && Date.now() < deadline) {
+      sent++;
+      const res = await fetch(`${server.url}/health`, { headers: { Connection: "close" } });
+      await res.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Each process tags its lines with its worker number; the log is read as it comes.
+      for (const line of server.lines) if (line.path === "/health") seen.add(line.worker);
+    }
+    assert.deepEqual([...seen].sort(), [0, 1]);
+    // /metrics sums both workers, whichever one answers (the other's counters are ≤ 1 s old).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: { Connection: "close" } })).text();
+      assert.equal(
+        metric(text, 'candlecast_http_requests_total\\{route="/health",method="GET",status="200"\\}'),
+        sent,
+      );
+    }
+    const { code } = await server.stop("SIGTERM");
+    assert.equal(code, 0);
+    assert.equal(server.lines.filter((l) => l.event === "stopped").length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve and predict never load TensorFlow.js (only training needs it)", async () => {
+  for (const entry of ["serve.ts", "predict.ts"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", new URL(entry, import.meta.url).pathname],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: unknown[] };
+    assert.ok(graph.modules.length > 10, "deno info listed the module graph");
+    const tf = graph.modules.filter((m) => JSON.stringify(m).includes("@tensorflow/"));
+    assert.deepEqual(tf, [], `${entry} reaches TensorFlow.js`);
+  }
+  // The program loads only the command it runs: `serve` does not bring train's modules along.
+  const program = await import("./program.ts");
+  const serveOnly = await program.buildProgram(["serve"]);
+  assert.deepEqual(serveOnly.commands.map((c) => c.name()), ["serve"]);
 });

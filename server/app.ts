@@ -10,7 +10,7 @@ import { type DecisionChoice, effectiveRule, MODEL_CLASS_NAMES } from "../engine
 import { bearerAuth } from "./auth.ts";
 import { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
-import { type Logger, stdoutLogger } from "./log.ts";
+import { type Logger, stdoutLogger, truncate } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import type { ModelLease, ModelSource } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
@@ -79,13 +79,17 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     await next();
     const ms = performance.now() - started;
     const path = c.req.path;
-    metrics.observe(path in ROUTES ? path : "other", c.req.method, c.res.status, ms / 1000);
+    metrics.observe(Object.hasOwn(ROUTES, path) ? path : "other", c.req.method, c.res.status, ms / 1000);
+    // Method, path and symbol come from the client before any check: cut so a line stays small.
+    const symbol = c.get("symbol");
     log({
-      method: c.req.method,
-      path,
+      method: truncate(c.req.method, 20),
+      path: truncate(path),
       status: c.res.status,
       latency_ms: Math.round(ms * 1000) / 1000,
-      symbol: c.get("symbol"),
+      symbol: typeof symbol === "string"
+        ? truncate(symbol, 40)
+        : symbol?.slice(0, 20).map((s) => truncate(s, 40)),
       model_version: c.get("modelVersion"),
     });
   });
@@ -100,11 +104,13 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     return leased;
   };
 
+  // Open to anyone: says ready or not and why in general terms, never paths or load errors (the log has them).
   const health = () => {
-    const { predictor, problem } = models.status();
+    const { predictor, publicProblem } = models.status();
     return predictor
       ? Response.json({
         status: "healthy",
+        ready: true,
         model: "loaded",
         device: predictor.device,
         input_features: FEATURE_COUNT,
@@ -112,10 +118,11 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       })
       : Response.json({
         status: "unhealthy",
+        ready: false,
         model: "not_loaded",
         device: null,
         input_features: FEATURE_COUNT,
-        detail: problem,
+        detail: publicProblem ?? "no model loaded",
       }, { status: 503 });
   };
   app.get("/", health);
@@ -180,8 +187,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
 
   app.get(
     "/metrics",
-    (c) =>
-      c.text(metrics.render(models.status()), 200, {
+    async (c) =>
+      c.text(await metrics.renderAll(models.status()), 200, {
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
       }),
   );

@@ -405,3 +405,18 @@ Deno.test("GET /metrics: Prometheus text with counts by route and status, latenc
     assert.match(line, /^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/, line);
   }
 });
+
+Deno.test("metrics and log fields stay bounded: 1,000-character methods and paths become 'other', logs are cut", async () => {
+  const { app, logs } = setup({ apiKey: "k3y" });
+  for (let i = 0; i < 200; i++) {
+    const method = `X${i}${"M".repeat(1000)}`;
+    const res = await app.request(`/${"p".repeat(1000)}${i}`, { method });
+    await res.body?.cancel();
+  }
+  const text = await (await app.request("/metrics", { headers: { Authorization: "Bearer k3y" } })).text();
+  assert.ok(text.length < 20_000, `/metrics is ${text.length} bytes`);
+  assert.doesNotMatch(text, /MMMM|pppp/);
+  assert.match(text, /^candlecast_http_requests_total\{route="other",method="other",status="401"\} 200$/m);
+  const longest = Math.max(...logs.map((r) => JSON.stringify(r).length));
+  assert.ok(longest < 400, `longest log record ${longest} characters`);
+});

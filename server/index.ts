@@ -2,8 +2,8 @@
 export { type AppOptions, createApp } from "./app.ts";
 export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
-export { type Logger, type LogRecord, silentLogger, stdoutLogger } from "./log.ts";
-export { Metrics } from "./metrics.ts";
+export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";
+export { Metrics, type MetricsSnapshot, type Sample } from "./metrics.ts";
 export { type ModelLease, type ModelSource, type ModelStatus, ModelStore } from "./models/store.ts";
 export {
   CheckpointWatcher,
@@ -21,7 +21,7 @@ export {
   toRequestCandle,
   windowOf,
 } from "./predict.ts";
-export { listen, ListenError } from "./listen.ts";
+export { listen, LISTEN_DEFAULTS, ListenError } from "./listen.ts";
 export { type PredictResponse, predictResponse } from "../engine/index.ts";
 export {
   isBatchBody,
@@ -31,4 +31,5 @@ export {
   REQUEST_FIELDS,
   type RequestCandle,
 } from "./schemas.ts";
-export { PredictionLog } from "./prediction_log.ts";
+export { PredictionLog, predictionLogFiles, readPredictionLog } from "./prediction_log.ts";
+export { SharedMetrics } from "./metrics_share.ts";

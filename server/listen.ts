@@ -1,18 +1,62 @@
 /**
- * Binds an app to a TCP port with graceful shutdown. `shutdown()` first drains: requests already being
- * handled (even ones still uploading their body) run to the end, while new ones get a quick 503 with
- * `Connection: close`; then the listener closes. Deno's own `shutdown()` alone is not enough: it cuts the
- * body stream of a request still uploading. `candlecast serve` calls it on SIGINT/SIGTERM.
+ * Binds an app to a TCP port so that hostile or broken clients cannot take the process down.
+ *
+ * Built on `node:http` rather than `Deno.serve`: in Deno 2.9 `Deno.serve` has no read timeouts and no cap on
+ * open connections, and an `accept()` failing with EMFILE (1,100 stalled sockets under `ulimit -n 1024`) is
+ * thrown out of it and ends the process. `node:http` gives header and request read timeouts, an idle
+ * keep-alive timeout and `maxConnections` (a connection over the cap is accepted and closed at once, so the
+ * descriptors never run out; the cap is kept below the process's open-file limit).
+ *
+ * On top of that: a cap on requests being handled (over it, /predict and friends get 503 + `Retry-After`,
+ * while `/` and `/health` are always answered, so a health check never waits behind inference); routing by the
+ * request target alone (the `Host` header never changes the path); and a bounded graceful shutdown: requests
+ * in flight run to the end while newcomers get 503 `Connection: close`, and after `shutdownTimeoutMs` every
+ * connection still open is cut.
  */
+import http from "node:http";
+import type { Socket } from "node:net";
+import { Readable } from "node:stream";
 import type { Logger } from "./log.ts";
+import { truncate } from "./log.ts";
+import type { Sample } from "./metrics.ts";
 
 export interface ListenOptions {
   readonly hostname: string;
   /** 0 picks a free port (tests, benches); the bound one is in `port`. */
   readonly port: number;
   readonly log?: Logger;
-  /** Longest wait for requests in flight at shutdown before the listener closes anyway. */
-  readonly drainMs?: number;
+  /** Longest wait for requests in flight at shutdown before every connection is cut (default 10 s). */
+  readonly shutdownTimeoutMs?: number;
+  /** Longest time a client may take to send a request's headers (default 10 s). */
+  readonly headersTimeoutMs?: number;
+  /** Longest time a client may take to send a whole request, body included (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection is kept open (default 5 s). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Most open connections; more are closed on accept (default 512, and always below the open-file limit). */
+  readonly maxConnections?: number;
+  /** Most requests handled at once; more get 503 except on `alwaysOpen` paths (default 64). */
+  readonly maxInFlight?: number;
+  /** Paths answered even over `maxInFlight` and without waiting: cheap ones like /health. */
+  readonly alwaysOpen?: ReadonlySet<string>;
+  /** Share the port with other processes (SO_REUSEPORT): how `serve --workers N` spreads connections. */
+  readonly reusePort?: boolean;
+}
+
+/** What the listener survived since it started, for /metrics and the bench. */
+export interface ListenStats {
+  readonly openConnections: number;
+  readonly inFlight: number;
+  /** Connections closed on accept because `maxConnections` were open. */
+  readonly connectionsDropped: number;
+  /** Requests answered 503 because `maxInFlight` were being handled. */
+  readonly requestsShed: number;
+  /** Connections cut for a read timeout (headers or body too slow). */
+  readonly timeouts: number;
+  /** Connections cut for a malformed request, or a socket error. */
+  readonly clientErrors: number;
+  /** Errors of the listening socket itself (accept), logged and survived. */
+  readonly acceptErrors: number;
 }
 
 export interface Listening {
@@ -21,7 +65,11 @@ export interface Listening {
   readonly url: string;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
+  /** Drains (at most `shutdownTimeoutMs`), then closes every connection; resolves when stopped. */
   shutdown(): Promise<void>;
+  stats(): ListenStats;
+  /** The stats as /metrics samples. */
+  samples(): Sample[];
 }
 
 /** Why a bind failed, in words a user can act on. */
@@ -32,78 +80,270 @@ export class ListenError extends Error {
   }
 }
 
+export const LISTEN_DEFAULTS = {
+  shutdownTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
+  maxInFlight: 64,
+} as const;
+
+/** Descriptors kept free for everything but client sockets: model files, logs, the watcher, ONNX Runtime. */
+const RESERVED_FDS = 128;
+
+/** The soft open-file limit (`ulimit -n`), or null where it cannot be read (not Linux). */
+export function openFileLimit(): number | null {
+  try {
+    const line = Deno.readTextFileSync("/proc/self/limits").split("\n").find((l) =>
+      l.startsWith("Max open files")
+    );
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === "unlimited" ? null : Number(soft);
+  } catch {
+    return null;
+  }
+}
+
+/** The connection cap that holds under this process's open-file limit. */
+export function connectionCap(wanted: number, limit = openFileLimit()): number {
+  return limit === null ? wanted : Math.max(1, Math.min(wanted, limit - RESERVED_FDS));
+}
+
+/** The path of a request target; only origin-form (`/path?query`) and absolute-form are accepted. */
+export function targetPath(target: string): string | null {
+  if (target.startsWith("/")) {
+    const end = target.search(/[?#]/);
+    return end < 0 ? target : target.slice(0, end);
+  }
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      return new URL(target).pathname;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+const BODYLESS = new Set(["GET", "HEAD"]);
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
 export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   options: ListenOptions,
 ): Promise<Listening> {
-  const where = `${options.hostname}:${options.port}`;
-  let active = 0;
+  const o = { ...LISTEN_DEFAULTS, ...options };
+  const log = options.log ?? (() => {});
+  const alwaysOpen = options.alwaysOpen ?? new Set(["/", "/health"]);
+  const where = `${o.hostname}:${o.port}`;
+  const counts = { connectionsDropped: 0, requestsShed: 0, timeouts: 0, clientErrors: 0, acceptErrors: 0 };
+  const sockets = new Set<Socket>();
+  let inFlight = 0;
   let draining = false;
-  const idle = Promise.withResolvers<void>();
-  const handle = async (request: Request): Promise<Response> => {
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const method = req.method ?? "GET";
+    const target = req.url ?? "/";
+    const path = targetPath(target);
+    const quick = (status: number, detail: string, headers: Record<string, string> = {}) => {
+      log({ method: truncate(method, 20), path: truncate(path ?? target), status, latency_ms: 0 });
+      json(res, status, { detail }, headers);
+    };
+    if (path === null) return quick(400, "the request target must be a path like /predict");
     if (draining) {
-      options.log?.({
-        method: request.method,
-        path: new URL(request.url).pathname,
-        status: 503,
-        latency_ms: 0,
-      });
-      return Response.json({ detail: "the server is shutting down; retry in a moment" }, {
-        status: 503,
-        headers: { Connection: "close", "Retry-After": "1" },
+      return quick(503, "the server is shutting down; retry in a moment", {
+        Connection: "close",
+        "Retry-After": "1",
       });
     }
-    active++;
+    const open = alwaysOpen.has(path);
+    if (!open && inFlight >= o.maxInFlight) {
+      counts.requestsShed++;
+      return quick(503, "the server is busy; retry in a moment", { "Retry-After": "1" });
+    }
+    if (!open) inFlight++;
     try {
-      return await fetch(request);
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      }
+      // The URL is built from the request target alone: a Host header like `x/metrics?` must not reroute.
+      const request = new Request(`http://candlecast.invalid${target.startsWith("/") ? target : path}`, {
+        method,
+        headers,
+        body: BODYLESS.has(method) ? null : Readable.toWeb(req) as ReadableStream<Uint8Array>,
+        // @ts-ignore: `duplex` is required by fetch for a streamed body, missing from Deno's RequestInit type.
+        duplex: "half",
+      });
+      const response = await fetch(request);
+      const body = method === "HEAD" ? null : new Uint8Array(await response.arrayBuffer());
+      const out: Record<string, string> = {};
+      response.headers.forEach((value, key) => out[key] = value);
+      if (body !== null) out["content-length"] = String(body.byteLength);
+      if (draining) out["connection"] = "close"; // the client reconnects elsewhere (another worker, or later)
+      if (!res.destroyed) {
+        res.writeHead(response.status, out);
+        res.end(body ?? undefined);
+      }
+    } catch (error) {
+      if (!res.headersSent && !res.destroyed) {
+        log({ event: "server_error", error: error instanceof Error ? error.stack : String(error) });
+        json(res, 500, { detail: "internal server error" });
+      }
     } finally {
-      if (--active === 0 && draining) idle.resolve();
+      if (!open) inFlight--;
     }
   };
-  const bound = Promise.withResolvers<{ hostname: string; port: number }>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+
+  const server = http.createServer({
+    headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs), // node:http refuses a longer one
+    requestTimeout: o.requestTimeoutMs,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    // How often the read timeouts are checked; node's default (30 s) would let a stalled socket live that long.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeoutMs / 4)),
+  }, (req, res) => void handle(req, res));
+  // The cap is applied here rather than with `server.maxConnections`, whose drops Deno's node:http does not
+  // report: a connection over it is accepted and closed at once, so descriptors never run out.
+  const cap = connectionCap(o.maxConnections);
+  server.on("connection", (socket: Socket) => {
+    if (sockets.size >= cap) {
+      counts.connectionsDropped++;
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
+      counts.timeouts++;
+    } else counts.clientErrors++;
+    if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    } else if (socket.writable && !socket.destroyed && error.code === "HPE_HEADER_OVERFLOW") {
+      socket.end(
+        "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      );
+    } else if (socket.writable && !socket.destroyed && error.code?.startsWith("HPE_")) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    }
+    socket.destroy();
+  });
+
+  const bound = Promise.withResolvers<void>();
+  const finished = Promise.withResolvers<void>();
+  const onStartupError = (error: NodeJS.ErrnoException) => bound.reject(error);
+  server.once("error", onStartupError);
+  server.listen(
+    { host: o.hostname, port: o.port, reusePort: options.reusePort ?? false },
+    () => bound.resolve(),
+  );
   try {
-    server = Deno.serve({
-      hostname: options.hostname,
-      port: options.port,
-      onListen: (addr) => bound.resolve(addr),
-      // Errors escaping the app are bugs; the app already answers them, this is the last line of defence.
-      onError: (error) => {
-        options.log?.({ event: "server_error", error: error instanceof Error ? error.stack : String(error) });
-        return Response.json({ detail: "internal server error" }, { status: 500 });
-      },
-    }, handle);
+    await bound.promise;
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || error instanceof Deno.errors.AddrInUse) {
       throw new ListenError(`cannot listen on ${where}: the address is in use`, "pass another --port");
     }
-    if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    if (
+      code === "EACCES" || error instanceof Deno.errors.PermissionDenied ||
+      error instanceof Deno.errors.NotCapable
+    ) {
       throw new ListenError(`cannot listen on ${where}: permission denied`, "use a port above 1023");
     }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || error instanceof Deno.errors.AddrNotAvailable) {
       throw new ListenError(`cannot listen on ${where}: no such local address`, "check --host");
     }
     throw error;
   }
-  return await bound.promise.then(({ hostname, port }) => {
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    return {
-      hostname,
-      port,
-      url: `http://${host}:${port}`,
-      finished: server.finished,
-      shutdown: async () => {
-        draining = true;
-        if (active > 0) {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const timeout = new Promise<void>((resolve) =>
-            timer = setTimeout(resolve, options.drainMs ?? 10_000)
-          );
-          await Promise.race([idle.promise, timeout]);
-          clearTimeout(timer);
-        }
-        await server.shutdown();
-      },
-    };
+  server.off("error", onStartupError);
+  // After the bind, an error of the listening socket (EMFILE on accept) is logged; the server keeps going.
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    counts.acceptErrors++;
+    log({ event: "accept_error", error: error.message });
   });
+  server.on("close", () => finished.resolve());
+
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the server has no TCP address");
+  const host = address.address.includes(":") ? `[${address.address}]` : address.address;
+
+  const stats = (): ListenStats => ({ openConnections: sockets.size, inFlight, ...counts });
+  let stopping: Promise<void> | null = null;
+  const shutdown = async () => {
+    draining = true;
+    const started = performance.now();
+    const elapsed = () => performance.now() - started;
+    // Requests being handled (even ones still uploading) are waited for. A connection opened just before the
+    // signal gets a moment (200 ms) to send its request; after that idle keep-alive connections are closed.
+    while (elapsed() < o.shutdownTimeoutMs) {
+      if (inFlight === 0 && (sockets.size === 0 || elapsed() >= 200)) break;
+      if (elapsed() >= 200) server.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (inFlight > 0) log({ event: "shutdown_timeout", in_flight: inFlight, connections: sockets.size });
+    server.close();
+    // Idle keep-alive connections and clients still sending (or stalled) are cut now: nothing waits on them.
+    server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
+    await finished.promise;
+  };
+  return {
+    hostname: address.address,
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    finished: finished.promise,
+    shutdown: () => stopping ??= shutdown(),
+    stats,
+    samples: () => {
+      const s = stats();
+      return [
+        gauge("candlecast_http_open_connections", "Client connections open now.", s.openConnections),
+        gauge(
+          "candlecast_http_in_flight_requests",
+          "Requests being handled now (/health not counted).",
+          s.inFlight,
+        ),
+        counter(
+          "candlecast_http_connections_dropped_total",
+          "Connections closed on accept because --max-connections were open.",
+          s.connectionsDropped,
+        ),
+        counter(
+          "candlecast_http_requests_shed_total",
+          "Requests answered 503 because --max-in-flight were being handled.",
+          s.requestsShed,
+        ),
+        counter("candlecast_http_read_timeouts_total", "Connections cut for sending too slowly.", s.timeouts),
+        counter(
+          "candlecast_http_client_errors_total",
+          "Connections cut for a malformed request.",
+          s.clientErrors,
+        ),
+        counter(
+          "candlecast_http_accept_errors_total",
+          "Errors accepting connections, survived.",
+          s.acceptErrors,
+        ),
+      ];
+    },
+  };
 }
+
+const gauge = (name: string, help: string, value: number): Sample => ({ name, help, type: "gauge", value });
+const counter = (name: string, help: string, value: number): Sample => ({
+  name,
+  help,
+  type: "counter",
+  value,
+});

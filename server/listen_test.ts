@@ -41,3 +41,153 @@ Deno.test("a port in use is a ListenError that says so", async () => {
     await first.shutdown();
   }
 });
+
+/** Sends raw bytes on a fresh connection and returns everything the server sends back until it closes. */
+async function raw(port: number, text: string, timeoutMs = 3000): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    await conn.write(new TextEncoder().encode(text));
+    return await new Response(conn.readable).text();
+  } catch {
+    return "";
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("routing uses the request target alone: a Host header cannot reach another route", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const logged: Record<string, unknown>[] = [];
+  const app = createApp(store, { log: (r) => logged.push(r) });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const health = await raw(
+      server.port,
+      "GET /health HTTP/1.1\r\nHost: x/metrics?\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(health, /^HTTP\/1\.1 200 /);
+    assert.match(health, /"status":"healthy"/);
+    assert.doesNotMatch(health, /candlecast_http_requests_total/);
+    const post = await raw(
+      server.port,
+      "POST /health HTTP/1.1\r\nHost: x/predict?\r\nContent-Type: application/json\r\nContent-Length: 2\r\n" +
+        "Connection: close\r\n\r\n{}",
+    );
+    assert.match(post, /^HTTP\/1\.1 405 /);
+    assert.deepEqual(logged.map((r) => r.path), ["/health", "/health"]);
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("stalled sockets over the connection cap are dropped; timeouts cut them; /health answers after", async () => {
+  const app = createApp(new ModelStore(), { log: () => {} });
+  const server = await listen(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 40,
+    headersTimeoutMs: 400,
+    requestTimeoutMs: 800,
+  });
+  const conns: Deno.Conn[] = [];
+  try {
+    const head = new TextEncoder().encode("GET /health HTTP/1.1\r\nHost: a\r\n");
+    for (let i = 0; i < 150; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      conns.push(conn);
+      await conn.write(head).catch(() => {});
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const held = server.stats();
+    assert.ok(held.openConnections <= 40, `open ${held.openConnections} ≤ the cap of 40`);
+    assert.ok(held.connectionsDropped >= 100, `dropped ${held.connectionsDropped} of 150`);
+    // The header read timeout (400 ms, checked every 100 ms) cuts every stalled socket.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    assert.equal(server.stats().openConnections, 0);
+    assert.ok(server.stats().timeouts >= 40 - 1);
+    for (const conn of conns.splice(0)) conn.close();
+    const started = performance.now();
+    const res = await fetch(`${server.url}/health`);
+    assert.equal(res.status, 503); // no model: unhealthy, but answered
+    await res.body?.cancel();
+    assert.ok(performance.now() - started < 1000);
+  } finally {
+    for (const conn of conns) conn.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("a slow body upload is cut at the request read timeout", async () => {
+  const app = createApp(new ModelStore(), { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 500 });
+  try {
+    const started = performance.now();
+    const answer = await raw(
+      server.port,
+      'POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"sym',
+      5000,
+    );
+    const ms = performance.now() - started;
+    assert.ok(ms >= 400 && ms < 2500, `cut after ${Math.round(ms)} ms`);
+    assert.match(answer, /^$|^HTTP\/1\.1 (408|400) /);
+    assert.ok(server.stats().timeouts >= 1 || /^HTTP\/1\.1 400 /.test(answer));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("over --max-in-flight, /predict is shed with 503 + Retry-After while /health answers at once", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 400 }));
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, maxInFlight: 2 });
+  try {
+    const post = () =>
+      fetch(`${server.url}/predict`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(predictBody()),
+      });
+    const busy = [post(), post()];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const shed = await post();
+    assert.equal(shed.status, 503);
+    assert.equal(shed.headers.get("retry-after"), "1");
+    assert.match((await shed.json()).detail, /busy/);
+    const started = performance.now();
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    assert.ok(performance.now() - started < 150, "/health did not wait for inference");
+    for (const res of await Promise.all(busy)) {
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    assert.equal(server.stats().requestsShed, 1);
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("shutdown is bounded: a stalled request is cut after shutdownTimeoutMs", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 1_500 }));
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, shutdownTimeoutMs: 300 });
+  const stuck = fetch(`${server.url}/predict`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody()),
+  }).then((res) => res.status, () => "cut");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
+  await server.shutdown();
+  const ms = performance.now() - started;
+  assert.ok(ms >= 250 && ms < 1500, `stopped after ${Math.round(ms)} ms`);
+  assert.equal(await stuck, "cut");
+  await store.close();
+});

@@ -1,14 +1,41 @@
 /**
  * Request counters and a latency histogram in the Prometheus text format (version 0.0.4), plus the model
- * the server answers with. Label values are bounded: routes are the known paths or "other", so a client
- * probing random URLs cannot grow the series without limit.
+ * the server answers with and the counters of faults survived. Label values are bounded: routes are the
+ * known paths or "other" and methods the standard ones or "other" (the request line is read before auth, so
+ * a client sending random URLs or 1,000-character methods cannot grow the series without limit).
  */
 import type { ModelStatus } from "./models/store.ts";
+
+/** Methods that get their own label value; anything else is counted as "other". */
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+]);
+
+/** The method as a label value: itself when standard, else "other". */
+export const methodLabel = (method: string): string => KNOWN_METHODS.has(method) ? method : "other";
+
+/** A named number shown on /metrics next to the request series (connections dropped, log lines lost…). */
+export interface Sample {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "gauge";
+  readonly value: number;
+  /** At most a few fixed label values, never anything a client sent. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
 
 /** Seconds; spans a sub-millisecond /predict up to a stalled one. */
 export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 
-interface Histogram {
+export interface Histogram {
   readonly counts: number[];
   sum: number;
   count: number;
@@ -17,12 +44,45 @@ interface Histogram {
 /** `\`, `"` and newlines escaped as the exposition format requires. */
 const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
+/** One process's counters as plain data: what a `serve` worker shares with the others (see `share.ts`). */
+export interface MetricsSnapshot {
+  readonly requests: [string, number][];
+  readonly latency: [string, Histogram][];
+  readonly samples: Sample[];
+}
+
 export class Metrics {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
+  readonly #collectors: (() => readonly Sample[])[] = [];
+  #peers: () => Promise<MetricsSnapshot[]> = () => Promise.resolve([]);
 
+  /** The other workers' latest snapshots, summed into every render (`serve --workers N`). */
+  addPeers(peers: () => Promise<MetricsSnapshot[]>): void {
+    this.#peers = peers;
+  }
+
+  snapshot(): MetricsSnapshot {
+    return {
+      requests: [...this.#requests],
+      latency: [...this.#latency].map(([route, h]) => [route, { ...h, counts: [...h.counts] }]),
+      samples: this.#collectors.flatMap((collector) => collector()),
+    };
+  }
+
+  /** `render` with the peers' counters added: the whole service, whichever worker is asked. */
+  async renderAll(model: ModelStatus): Promise<string> {
+    return this.render(model, await this.#peers().catch(() => []));
+  }
+
+  /** Adds samples computed at each scrape (the listener's and the logger's counters). */
+  collect(samples: () => readonly Sample[]): void {
+    this.#collectors.push(samples);
+  }
+
+  /** Counts one request; `route` must already be a known path or "other". */
   observe(route: string, method: string, status: number, seconds: number): void {
-    const key = `route="${label(route)}",method="${label(method)}",status="${status}"`;
+    const key = `route="${label(route)}",method="${methodLabel(method)}",status="${Math.trunc(status)}"`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
     let h = this.#latency.get(route);
     if (!h) this.#latency.set(route, h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 });
@@ -31,17 +91,30 @@ export class Metrics {
     h.count++;
   }
 
-  render(model: ModelStatus): string {
+  render(model: ModelStatus, peers: readonly MetricsSnapshot[] = []): string {
+    const all = [this.snapshot(), ...peers];
+    const requests = new Map<string, number>();
+    const latency = new Map<string, Histogram>();
+    for (const snap of all) {
+      for (const [key, n] of snap.requests) requests.set(key, (requests.get(key) ?? 0) + n);
+      for (const [route, h] of snap.latency) {
+        const sum = latency.get(route) ?? { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+        h.counts.forEach((n, b) => sum.counts[b] += n);
+        sum.sum += h.sum;
+        sum.count += h.count;
+        latency.set(route, sum);
+      }
+    }
     const lines = [
       "# HELP candlecast_http_requests_total HTTP requests by route, method and status.",
       "# TYPE candlecast_http_requests_total counter",
     ];
-    for (const [key, n] of this.#requests) lines.push(`candlecast_http_requests_total{${key}} ${n}`);
+    for (const [key, n] of requests) lines.push(`candlecast_http_requests_total{${key}} ${n}`);
     lines.push(
       "# HELP candlecast_http_request_duration_seconds Time from request to response, by route.",
       "# TYPE candlecast_http_request_duration_seconds histogram",
     );
-    for (const [route, h] of this.#latency) {
+    for (const [route, h] of latency) {
       const r = `route="${label(route)}"`;
       LATENCY_BUCKETS.forEach((le, b) =>
         lines.push(`candlecast_http_request_duration_seconds_bucket{${r},le="${le}"} ${h.counts[b]}`)
@@ -72,6 +145,19 @@ export class Metrics {
       `candlecast_model_reloads_total{result="success"} ${model.reloads.succeeded}`,
       `candlecast_model_reloads_total{result="failure"} ${model.reloads.failed}`,
     );
+    // The exposition format wants every sample of a metric together, under one HELP/TYPE; workers' values of
+    // the same series are summed (open connections, drops and errors of the whole service).
+    const byName = new Map<string, { help: string; type: string; series: Map<string, number> }>();
+    for (const s of all.flatMap((snap) => snap.samples)) {
+      const metric = byName.get(s.name) ?? { help: s.help, type: s.type, series: new Map() };
+      const labels = Object.entries(s.labels ?? {}).map(([k, v]) => `${k}="${label(v)}"`).join(",");
+      metric.series.set(labels, (metric.series.get(labels) ?? 0) + s.value);
+      byName.set(s.name, metric);
+    }
+    for (const [name, { help, type, series }] of byName) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of series) lines.push(`${name}${labels ? `{${labels}}` : ""} ${value}`);
+    }
     return lines.join("\n") + "\n";
   }
 }

@@ -1,34 +1,61 @@
 /**
  * Every served prediction, appended as one JSON line to `data/predictions.jsonl`, so `candlecast monitor` can
  * later join it with what the market did. Writes are buffered and flushed in the background: the log must
- * never add latency to /predict or fail a request, so a write error is reported once and the lines dropped.
+ * never add latency to /predict or fail a request.
+ *
+ * A failed write (full disk, a folder made read-only) keeps its lines and is retried with backoff, so a fixed
+ * disk resumes logging without a restart; only past `maxPending` lines are dropped, and both are counted on
+ * /metrics. The file is rotated by size (`name` → `name.1` → … → `name.<keep>`, the oldest deleted), and
+ * several `serve` workers share it safely: every append and rotation holds an exclusive lock on `name.lock`.
  * The line format (PredictionRecord) lives in engine/, which monitor reads too.
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { PredictionRecord } from "../engine/index.ts";
+import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
 import type { Logger } from "./log.ts";
+import type { Sample } from "./metrics.ts";
 
 export interface PredictionLogOptions {
   readonly flushMs?: number;
   readonly maxBuffered?: number;
+  /** Lines kept in memory while writes fail; more are dropped and counted (default 100,000). */
+  readonly maxPending?: number;
+  /** Rotate when the file would grow past this many bytes (default 100 MiB). */
+  readonly maxBytes?: number;
+  /** Rotated files kept (default 10); 0 deletes the full file. */
+  readonly keep?: number;
   readonly log?: Logger;
 }
+
+/** The rotated files of `path`, newest first: `path.1`, `path.2`, … (only names, whether or not they exist). */
+export function rotatedNames(path: string, keep: number): string[] {
+  return Array.from({ length: keep }, (_, i) => `${path}.${i + 1}`);
+}
+
+const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
 export class PredictionLog {
   readonly #path: string;
   readonly #flushMs: number;
   readonly #maxBuffered: number;
+  readonly #maxPending: number;
+  readonly #maxBytes: number;
+  readonly #keep: number;
   readonly #log: Logger;
   #lines: string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
-  #failed = false;
+  #failures = 0;
+  #counts = { written: 0, writeErrors: 0, dropped: 0, rotations: 0 };
+  #closed = false;
 
   constructor(path: string, options: PredictionLogOptions = {}) {
     this.#path = path;
     this.#flushMs = options.flushMs ?? 500;
     this.#maxBuffered = options.maxBuffered ?? 1000;
+    this.#maxPending = options.maxPending ?? 100_000;
+    this.#maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
+    this.#keep = options.keep ?? 10;
     this.#log = options.log ?? (() => {});
   }
 
@@ -36,35 +63,186 @@ export class PredictionLog {
     return this.#path;
   }
 
+  /** Lines written, failed writes, lines dropped, rotations since start; `failing` while writes fail. */
+  get stats() {
+    return { ...this.#counts, failing: this.#failures > 0 };
+  }
+
+  samples(): Sample[] {
+    const c = this.#counts;
+    const counter = (name: string, help: string, value: number): Sample => ({
+      name,
+      help,
+      type: "counter",
+      value,
+    });
+    return [
+      counter("candlecast_predictions_log_lines_total", "Prediction lines written to the log.", c.written),
+      counter(
+        "candlecast_predictions_log_write_errors_total",
+        "Failed writes (retried with backoff).",
+        c.writeErrors,
+      ),
+      counter(
+        "candlecast_predictions_log_lines_dropped_total",
+        "Prediction lines dropped because writes kept failing.",
+        c.dropped,
+      ),
+      counter("candlecast_predictions_log_rotations_total", "Size-based rotations.", c.rotations),
+      {
+        name: "candlecast_predictions_log_failing",
+        help: "1 while writes fail.",
+        type: "gauge",
+        value: this.#failures > 0 ? 1 : 0,
+      },
+    ];
+  }
+
   record(entry: PredictionRecord): void {
-    if (this.#failed) return;
+    if (this.#closed) return;
+    if (this.#lines.length >= this.#maxPending) {
+      this.#counts.dropped++;
+      return;
+    }
     this.#lines.push(JSON.stringify(entry) + "\n");
+    if (this.#failures > 0) return; // the retry timer is already set
     if (this.#lines.length >= this.#maxBuffered) this.flush();
     else if (this.#timer === undefined) this.#timer = setTimeout(() => this.flush(), this.#flushMs);
   }
 
-  /** Writes what is buffered; resolves when every earlier write has landed. */
+  /** Writes what is buffered; resolves when every earlier write has landed or failed. */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const text = this.#lines.join("");
-    this.#lines = [];
-    if (text) this.#writing = this.#writing.then(() => this.#append(text));
+    if (this.#lines.length > 0) {
+      const lines = this.#lines;
+      this.#lines = [];
+      this.#writing = this.#writing.then(() => this.#append(lines));
+    }
     return this.#writing;
   }
 
-  async #append(text: string): Promise<void> {
+  /** A last flush (one try); pending lines that still cannot be written are counted as dropped. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#counts.dropped += this.#lines.length;
+    this.#lines = [];
+  }
+
+  async #append(lines: string[]): Promise<void> {
+    const text = lines.join("");
     try {
       await mkdir(dirname(this.#path), { recursive: true });
-      await Deno.writeTextFile(this.#path, text, { append: true });
+      const lock = await Deno.open(`${this.#path}.lock`, { create: true, write: true });
+      try {
+        await lock.lock(true);
+        await this.#rotateIfFull(new TextEncoder().encode(text).length);
+        await Deno.writeTextFile(this.#path, text, { append: true });
+      } finally {
+        lock.close(); // closing releases the lock
+      }
+      this.#counts.written += lines.length;
+      if (this.#failures > 0) {
+        this.#log({ event: "prediction_log_recovered", failed_writes: this.#failures });
+        this.#failures = 0;
+      }
     } catch (error) {
-      this.#failed = true;
-      this.#log({
-        event: "prediction_log_failed",
-        path: this.#path,
-        error: error instanceof Error ? error.message : String(error),
-        hint: "predictions are still served but no longer logged; fix the path and restart serve",
+      this.#counts.writeErrors++;
+      if (this.#failures++ === 0) {
+        this.#log({
+          event: "prediction_log_failed",
+          error: error instanceof Error ? error.message : String(error),
+          hint: "predictions are still served and kept in memory while the write is retried; check the disk",
+        });
+      }
+      // Back in front of newer lines, within the memory bound; then try again later.
+      const room = Math.max(0, this.#maxPending - this.#lines.length);
+      this.#counts.dropped += Math.max(0, lines.length - room);
+      this.#lines = [...lines.slice(0, room), ...this.#lines];
+      if (!this.#closed) {
+        const delay = RETRY_MS[Math.min(this.#failures - 1, RETRY_MS.length - 1)];
+        this.#timer = setTimeout(() => this.flush(), delay);
+      }
+    }
+  }
+
+  async #rotateIfFull(adding: number): Promise<void> {
+    let size: number;
+    try {
+      size = (await Deno.stat(this.#path)).size;
+    } catch {
+      return; // no file yet
+    }
+    if (size === 0 || size + adding <= this.#maxBytes) return;
+    const names = [this.#path, ...rotatedNames(this.#path, this.#keep)];
+    await Deno.remove(names[names.length - 1]).catch(() => {});
+    for (let i = names.length - 2; i >= 0; i--) {
+      await Deno.rename(names[i], names[i + 1]).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
     }
+    this.#counts.rotations++;
+  }
+}
+
+/** The log's files oldest first: the rotated ones that exist (`name.N` … `name.1`), then `name` itself. */
+export async function predictionLogFiles(path: string): Promise<string[]> {
+  const rotated: string[] = [];
+  // Rotation keeps names contiguous from .1 up; the first gap ends the list.
+  for (let n = 1; n <= 10_000; n++) {
+    const name = `${path}.${n}`;
+    if (!(await Deno.stat(name).then((info) => info.isFile, () => false))) break;
+    rotated.push(name);
+  }
+  const files = rotated.reverse();
+  if (await Deno.stat(path).then((info) => info.isFile, () => false)) files.push(path);
+  return files;
+}
+
+/** Longest line read; a longer one (not something serve wrote) is skipped without buffering it whole. */
+const MAX_LINE = 64 * 1024;
+
+/**
+ * Every record of the log and its rotated files, oldest first, read line by line in bounded memory (a log of
+ * any size; `readFile` of a 589 MB log failed with "Cannot create a string longer than …"). Lines that do not
+ * parse (one cut short by a crash mid-write) are counted in `skipped`.
+ */
+export async function* readPredictionLog(
+  path: string,
+  counts: { skipped: number } = { skipped: 0 },
+): AsyncGenerator<PredictionRecord> {
+  for (const file of await predictionLogFiles(path)) {
+    const decoder = new TextDecoder();
+    let partial = "";
+    let overlong = false;
+    const parse = function* (line: string) {
+      if (line.trim() === "") return;
+      try {
+        yield PredictionRecordSchema.parse(JSON.parse(line));
+      } catch {
+        counts.skipped++;
+      }
+    };
+    // The stream closes the file when read to the end or when the consumer stops early.
+    for await (const chunk of (await Deno.open(file)).readable) {
+      const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+      partial = lines.pop() ?? "";
+      for (const [i, line] of lines.entries()) {
+        if (i === 0 && overlong) {
+          overlong = false; // the tail of a line already skipped
+          continue;
+        }
+        yield* parse(line);
+      }
+      if (partial.length > MAX_LINE) {
+        if (!overlong) counts.skipped++;
+        overlong = true;
+        partial = "";
+      }
+    }
+    if (!overlong) yield* parse(partial + decoder.decode());
   }
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
-import { PredictionLog } from "./prediction_log.ts";
+import { PredictionLog, predictionLogFiles, readPredictionLog } from "./prediction_log.ts";
 import type { LogRecord } from "./log.ts";
 
 const entry = (i: number): PredictionRecord => ({
@@ -45,4 +45,67 @@ Deno.test("a log that cannot be written is reported once and never throws into a
   await log.flush();
   assert.equal(events.length, 1);
   assert.equal(events[0].event, "prediction_log_failed");
+});
+
+Deno.test("the log rotates by size, keeps N files, and the reader returns every kept record oldest first", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "predictions.jsonl");
+  const line = JSON.stringify(entry(0)).length + 1;
+  // Room for 10 lines per file, 2 rotated files kept: 100 records leave the last 30.
+  const log = new PredictionLog(path, { flushMs: 10_000, maxBytes: line * 10, keep: 2 });
+  for (let i = 0; i < 100; i++) {
+    log.record(entry(i));
+    if (i % 5 === 4) await log.flush();
+  }
+  await log.close();
+  assert.deepEqual((await predictionLogFiles(path)).map((f) => f.slice(dir.length + 1)), [
+    "predictions.jsonl.2",
+    "predictions.jsonl.1",
+    "predictions.jsonl",
+  ]);
+  await assert.rejects(() => Deno.stat(`${path}.3`));
+  const read: number[] = [];
+  for await (const r of readPredictionLog(path)) read.push(r.last_close - 100);
+  assert.deepEqual(read, Array.from({ length: 30 }, (_, i) => 70 + i));
+  assert.ok(log.stats.rotations >= 7);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("after a write error the log retries with backoff, loses nothing, and counts the errors", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  await Deno.writeTextFile(join(dir, "blocked"), "a file where the log's folder should be");
+  const path = join(dir, "blocked", "predictions.jsonl");
+  const events: LogRecord[] = [];
+  const log = new PredictionLog(path, { flushMs: 10, log: (e) => events.push(e) });
+  log.record(entry(0));
+  await log.flush();
+  assert.equal(log.stats.writeErrors, 1);
+  assert.equal(log.stats.failing, true);
+  assert.match(log.samples().map((s) => `${s.name} ${s.value}`).join("\n"), /write_errors_total 1/);
+  log.record(entry(1));
+  await Deno.remove(join(dir, "blocked")); // the disk is fixed: the next retry (≤ 500 ms) writes both
+  for (let i = 0; i < 40 && log.stats.written < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(log.stats.written, 2);
+  assert.equal(log.stats.failing, false);
+  assert.deepEqual(events.map((e) => e.event), ["prediction_log_failed", "prediction_log_recovered"]);
+  const lines = (await readFile(path, "utf8")).trim().split("\n");
+  assert.deepEqual(lines.map((l) => JSON.parse(l).last_close), [100, 101]);
+  await log.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the reader streams: lines split across chunks, a cut last line, and an overlong line are handled", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "p.jsonl");
+  const good = (i: number) => JSON.stringify(entry(i)) + "\n";
+  // Over 64 KiB per chunk boundary, a 200 KB garbage line, then a line cut short by a crash.
+  const text = Array.from({ length: 2000 }, (_, i) => good(i)).join("") + "x".repeat(200_000) + "\n" +
+    good(2000) + good(2001).slice(0, 40);
+  await Deno.writeTextFile(path, text);
+  const counts = { skipped: 0 };
+  let n = 0;
+  for await (const _ of readPredictionLog(path, counts)) n++;
+  assert.equal(n, 2001);
+  assert.equal(counts.skipped, 2);
+  await Deno.remove(dir, { recursive: true });
 });

@@ -4,7 +4,33 @@
  */
 import { fromFileUrl } from "./paths.ts";
 import type { Command } from "commander";
-import { buildProgram, runCli } from "../cli/program.ts";
+import { assembleProgram, runCli } from "../cli/program.ts";
+import { collectCommand } from "../cli/collect.ts";
+import { trainCommand } from "../cli/train.ts";
+import { evaluateCommand } from "../cli/evaluate.ts";
+import { serveCommand } from "../cli/serve.ts";
+import { predictCommand } from "../cli/predict.ts";
+import { exportCommand } from "../cli/export.ts";
+import { modelsCommand } from "../cli/models.ts";
+import { retrainCommand } from "../cli/retrain.ts";
+import { monitorCommand } from "../cli/monitor.ts";
+import { demoCommand } from "../cli/demo.ts";
+
+/** Every command at once, loaded eagerly (the CLI itself loads only the one it runs). */
+export function fullProgram(): Command {
+  return assembleProgram([
+    collectCommand(),
+    trainCommand(),
+    evaluateCommand(),
+    serveCommand(),
+    predictCommand(),
+    exportCommand(),
+    modelsCommand(),
+    retrainCommand(),
+    monitorCommand(),
+    demoCommand(),
+  ]);
+}
 
 export const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 
@@ -44,7 +70,7 @@ export async function runCliCaptured(args: string[]): Promise<{ code: number; ou
  * choices and missing arguments exactly as for a user. Returns commander's message, or null when it parses.
  */
 export function dryParse(args: readonly string[]): string | null {
-  const program = buildProgram();
+  const program = fullProgram();
   const quiet = (c: Command) => {
     c.configureOutput({ writeOut: () => {}, writeErr: () => {} });
     if (c.commands.length === 0) c.action(() => {});

@@ -11,10 +11,21 @@ export interface ModelLease {
   release(): void;
 }
 
+/** Why there is no model, in words safe to show anyone (no paths, no load errors): what /health says. */
+export const PUBLIC_PROBLEMS = {
+  starting: "no model loaded yet",
+  missing: "no model installed: train one ('candlecast train') or point --checkpoint at one",
+  failed: "the model failed to load and is being retried; the server log says why",
+  stopping: "the server is shutting down",
+} as const;
+export type ProblemKind = keyof typeof PUBLIC_PROBLEMS;
+
 export interface ModelStatus {
   readonly predictor: Predictor | null;
-  /** Why there is no model (or why the last reload failed), for /health and the logs. */
+  /** Why there is no model (or why the last reload failed), with paths and errors: for logs and auth'd routes. */
   readonly problem: string | null;
+  /** The same without details, for the unauthenticated /health; null when nothing is wrong. */
+  readonly publicProblem: string | null;
   readonly reloads: { readonly succeeded: number; readonly failed: number };
 }
 
@@ -49,9 +60,10 @@ export class ModelStore implements ModelSource {
   #slot: Slot | null = null;
   #retiring = new Set<Slot>();
   #problem: string | null;
+  #kind: ProblemKind | null = "starting";
   #reloads = { succeeded: 0, failed: 0 };
 
-  constructor(problem = "no model loaded yet") {
+  constructor(problem: string = PUBLIC_PROBLEMS.starting) {
     this.#problem = problem;
   }
 
@@ -75,6 +87,7 @@ export class ModelStore implements ModelSource {
     return {
       predictor: this.#slot?.predictor ?? null,
       problem: this.#problem,
+      publicProblem: this.#kind === null ? null : PUBLIC_PROBLEMS[this.#kind],
       reloads: { ...this.#reloads },
     };
   }
@@ -84,6 +97,7 @@ export class ModelStore implements ModelSource {
     const previous = this.#slot;
     this.#slot = new Slot(predictor);
     this.#problem = null;
+    this.#kind = null;
     this.#reloads.succeeded++;
     if (previous) this.#retire(previous);
   }
@@ -91,19 +105,22 @@ export class ModelStore implements ModelSource {
   /** Records a failed load; the model already installed (if any) keeps answering. */
   recordFailure(problem: string): void {
     this.#problem = problem;
+    this.#kind = "failed";
     this.#reloads.failed++;
   }
 
   /** Says why there is no model (nothing to load yet) without counting a failed load. */
   explain(problem: string): void {
     this.#problem = problem;
+    this.#kind = "missing";
   }
 
   /** Stops handing out the model and closes every predictor once its leases end. */
   async close(): Promise<void> {
     if (this.#slot) this.#retire(this.#slot);
     this.#slot = null;
-    this.#problem = "the server is shutting down";
+    this.#problem = PUBLIC_PROBLEMS.stopping;
+    this.#kind = "stopping";
     await Promise.all([...this.#retiring].map((slot) => slot.closed));
   }
 

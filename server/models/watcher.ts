@@ -1,8 +1,9 @@
 /**
  * Follows the checkpoint pointer (`checkpoints/current`, a symlink that `train` and `models promote` switch
  * atomically): when it points somewhere new, the new version is loaded and warmed up in the background and
- * then installed in the store in one step. A version that fails to load is reported and not retried until
- * the pointer moves again; the model already serving keeps serving.
+ * then installed in the store in one step. A version that fails to load is reported and retried: at once
+ * when one of its files changes (someone fixed it), else with backoff (5 s doubling to 5 min); the model
+ * already serving keeps serving meanwhile.
  */
 import type { Predictor } from "../../engine/index.ts";
 import type { ModelStore } from "./store.ts";
@@ -19,6 +20,24 @@ export interface WatcherOptions {
   readonly intervalMs?: number;
   /** Receives one structured event per load, failure or missing pointer. */
   readonly log?: (event: Record<string, unknown>) => void;
+  /** First wait before a failed version is tried again (default 5 s); doubles per failure. */
+  readonly retryBaseMs?: number;
+  /** Longest wait between tries of a failed version (default 5 min). */
+  readonly retryMaxMs?: number;
+}
+
+/** Names, sizes and modification times of a version folder's files: changes when anyone rewrites one. */
+async function fingerprint(dir: string): Promise<string> {
+  const parts: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const info = await Deno.stat(`${dir}/${entry.name}`).catch(() => null);
+      parts.push(`${entry.name}:${info?.size}:${info?.mtime?.getTime()}`);
+    }
+  } catch {
+    return "unreadable";
+  }
+  return parts.sort().join("|");
 }
 
 /** `#target` while the pointer resolves to nothing. */
@@ -31,6 +50,8 @@ export class CheckpointWatcher {
   readonly #options: WatcherOptions;
   /** The resolved folder last loaded or tried, so a broken version is not reloaded every poll. */
   #target: string | null = null;
+  /** While `#target` is a version that failed: when to try again, how often it failed, its files then. */
+  #failed: { at: number; failures: number; fingerprint: string } | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<RefreshResult> | null = null;
   #stopped = false;
@@ -88,7 +109,13 @@ export class CheckpointWatcher {
       }
       return "missing";
     }
-    if (target === this.#target) return "unchanged";
+    if (target === this.#target) {
+      if (this.#failed === null) return "unchanged";
+      const changed = await fingerprint(target) !== this.#failed.fingerprint;
+      if (!changed && performance.now() < this.#failed.at) return "unchanged";
+    } else {
+      this.#failed = null;
+    }
     this.#target = target;
     const started = performance.now();
     let predictor: Predictor | null = null;
@@ -99,13 +126,18 @@ export class CheckpointWatcher {
       await predictor?.close().catch(() => {});
       const reason = error instanceof Error ? error.message : String(error);
       this.#store.recordFailure(`could not load the model at ${target}: ${reason}`);
-      log({ event: "model_load_failed", path: target, error: reason });
+      const failures = (this.#failed?.failures ?? 0) + 1;
+      const { retryBaseMs = 5000, retryMaxMs = 300_000 } = this.#options;
+      const retryMs = Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1));
+      this.#failed = { at: performance.now() + retryMs, failures, fingerprint: await fingerprint(target) };
+      log({ event: "model_load_failed", path: target, error: reason, failures, retry_in_ms: retryMs });
       return "failed";
     }
     if (this.#stopped) {
       await predictor.close().catch(() => {});
       return "unchanged";
     }
+    this.#failed = null;
     this.#store.install(predictor);
     log({
       event: "model_loaded",

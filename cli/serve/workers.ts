@@ -1,0 +1,146 @@
+/**
+ * `serve --workers N`: N processes share one port with SO_REUSEPORT, so the kernel spreads connections over
+ * them and inference (ONNX Runtime on each process's JavaScript thread) uses every core. The first process
+ * binds, then starts the other N − 1 as children on the port it got, each a plain `serve` with its own model
+ * load, hot reload and graceful drain. Processes rather than threads: a crash or a stuck native call takes
+ * down one worker, not the service, and each keeps its memory small.
+ *
+ * The first process supervises: a child that exits unasked is restarted with backoff; SIGTERM is passed on
+ * and waited for; a child whose stdin closes (the parent died, even by SIGKILL) shuts itself down.
+ */
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../../server/index.ts";
+import type { ServeOptions } from "../serve.ts";
+
+/** Set in a worker's environment to its index (1 … N−1); the first process has none. */
+export const WORKER_ENV = "CANDLECAST_WORKER";
+
+/** Set in a worker's environment to the folder where the workers share their /metrics counters. */
+export const METRICS_DIR_ENV = "CANDLECAST_METRICS_DIR";
+
+export function workerIndex(): number | null {
+  const value = Deno.env.get(WORKER_ENV);
+  const n = Number(value);
+  return value && Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/** The flags that make a child serve exactly like the parent, one process, on `options.port`. */
+export function workerArgs(options: ServeOptions): string[] {
+  const args = [
+    "serve",
+    "--host",
+    options.host,
+    "--port",
+    String(options.port),
+    "--checkpoint",
+    options.checkpoint,
+    "--threads",
+    String(options.threads),
+    "--reload-interval",
+    String(options.reloadInterval),
+    "--max-batch",
+    String(options.maxBatch),
+    "--decision",
+    options.decision,
+    "--workers",
+    "1",
+  ];
+  args.push(
+    ...options.predictionsLog ? ["--predictions-log", options.predictionsLog] : ["--no-predictions-log"],
+  );
+  const optional: [string, number | undefined][] = [
+    ["--shutdown-timeout", options.shutdownTimeout],
+    ["--header-timeout", options.headerTimeout],
+    ["--request-timeout", options.requestTimeout],
+    ["--keep-alive-timeout", options.keepAliveTimeout],
+    ["--max-connections", options.maxConnections],
+    ["--max-in-flight", options.maxInFlight],
+    ["--predictions-log-max-mb", options.predictionsLogMaxMb],
+    ["--predictions-log-keep", options.predictionsLogKeep],
+  ];
+  for (const [name, value] of optional) if (value !== undefined) args.push(name, String(value));
+  return args;
+}
+
+/** How to start this program again: the compiled binary itself, or `deno run` on main.ts. */
+function self(args: string[]): { command: string; args: string[] } {
+  const exe = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(basename(exe))) return { command: exe, args };
+  const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
+  const allow = ["read", "write", "net", "env", "ffi", "sys"].map((p) => `--allow-${p}`);
+  return { command: exe, args: ["run", ...allow, main, ...args] };
+}
+
+export interface Workers {
+  /** Passes SIGTERM on and stops restarting. */
+  stop(): void;
+  /** Resolves when every child has exited. */
+  readonly finished: Promise<void>;
+}
+
+export function startWorkers(
+  count: number,
+  options: ServeOptions,
+  { log, shutdownTimeoutMs, metricsDir }: { log: Logger; shutdownTimeoutMs: number; metricsDir: string },
+): Workers {
+  let stopping = false;
+  const children = new Map<number, Deno.ChildProcess>();
+  const run = async (index: number): Promise<void> => {
+    let failures = 0;
+    while (!stopping) {
+      const { command, args } = self(workerArgs(options));
+      const started = performance.now();
+      let child: Deno.ChildProcess;
+      try {
+        child = new Deno.Command(command, {
+          args,
+          env: { [WORKER_ENV]: String(index), [METRICS_DIR_ENV]: metricsDir },
+          stdin: "piped", // never written: its end-of-file tells the child the parent is gone
+          stdout: "inherit",
+          stderr: "inherit",
+        }).spawn();
+      } catch (error) {
+        log({ event: "worker_start_failed", worker: index, error: (error as Error).message });
+        return;
+      }
+      children.set(index, child);
+      const status = await child.status;
+      children.delete(index);
+      if (stopping) return;
+      // A worker that ran for a while and then died is restarted at once; one that keeps dying, slower.
+      failures = performance.now() - started > 60_000 ? 0 : failures + 1;
+      const delayMs = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+      log({
+        event: "worker_exited",
+        worker: index,
+        code: status.code,
+        signal: status.signal,
+        restart_in_ms: delayMs,
+      });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  };
+  const finished = Promise.all(Array.from({ length: count }, (_, i) => run(i + 1))).then(() => {});
+  return {
+    stop: () => {
+      if (stopping) return;
+      stopping = true;
+      for (const child of children.values()) {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* already gone */ }
+      }
+      // A child that does not stop within its own shutdown timeout (plus a margin) is killed.
+      const killer = setTimeout(() => {
+        for (const child of children.values()) {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already gone */ }
+        }
+      }, shutdownTimeoutMs + 5000);
+      finished.finally(() => clearTimeout(killer));
+    },
+    finished,
+  };
+}

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { AsyncLogger, type LineSink, truncate } from "./log.ts";
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("a failing sink drops and counts lines, never throws, and later lines are tried again", async () => {
+  let broken = true;
+  const written: string[] = [];
+  const sink: LineSink = {
+    write: (bytes) => {
+      if (broken) return Promise.reject(new Error("No space left on device (os error 28)"));
+      written.push(new TextDecoder().decode(bytes));
+      return Promise.resolve(bytes.length);
+    },
+  };
+  const logger = new AsyncLogger(sink);
+  for (let i = 0; i < 10; i++) logger.log({ i });
+  await logger.flush();
+  assert.equal(logger.stats.dropped, 10);
+  assert.match(logger.stats.lastError ?? "", /No space/);
+  broken = false;
+  logger.log({ event: "after" });
+  await logger.flush();
+  assert.equal(logger.stats.written, 1);
+  assert.match(written.join(""), /"event":"after"/);
+});
+
+Deno.test("a sink that never drains (a pipe nobody reads) costs bounded memory and no waiting", async () => {
+  const sink: LineSink = { write: () => new Promise<number>(() => {}) };
+  const logger = new AsyncLogger(sink, { maxQueuedBytes: 10_000 });
+  const started = performance.now();
+  for (let i = 0; i < 20_000; i++) logger.log({ event: "request", i });
+  // Generous for a loaded CI machine: the point is that a stuck sink never makes log() wait.
+  assert.ok(performance.now() - started < 10_000);
+  await tick();
+  assert.ok(logger.stats.dropped > 19_000, `dropped ${logger.stats.dropped}`);
+  const flushing = performance.now();
+  await logger.flush(100);
+  assert.ok(performance.now() - flushing < 1_000, "flush gives up after its timeout");
+});
+
+Deno.test("/dev/full as stdout: lines are dropped and counted", async () => {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open("/dev/full", { write: true });
+  } catch {
+    return; // not Linux
+  }
+  const logger = new AsyncLogger(file);
+  logger.log({ event: "listening" });
+  logger.log({ event: "request" });
+  await logger.flush();
+  file.close();
+  assert.equal(logger.stats.dropped, 2);
+  assert.equal(logger.stats.writeErrors >= 1, true);
+});
+
+Deno.test("truncate cuts long client-sent strings and says how much", () => {
+  assert.equal(truncate("GET"), "GET");
+  assert.equal(truncate("x".repeat(250)), `${"x".repeat(200)}…(50 more)`);
+});

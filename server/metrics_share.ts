@@ -1,0 +1,75 @@
+/**
+ * `/metrics` for the whole service when `serve --workers N` runs N processes: a scrape lands on one of them,
+ * so each writes its counters to `<dir>/worker-<k>.json` every second (temp file, then rename) and adds the
+ * others' latest files to what it renders. The sum is at most a second stale for the other workers.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import type { Metrics, MetricsSnapshot } from "./metrics.ts";
+
+const Count = z.number().finite().nonnegative();
+const SnapshotSchema = z.object({
+  requests: z.array(z.tuple([z.string(), Count])),
+  latency: z.array(z.tuple([z.string(), z.object({ counts: z.array(Count), sum: Count, count: Count })])),
+  samples: z.array(z.object({
+    name: z.string().regex(/^[a-z_]+$/),
+    help: z.string(),
+    type: z.enum(["counter", "gauge"]),
+    value: z.number().finite(),
+    labels: z.record(z.string(), z.string()).optional(),
+  })),
+});
+
+export class SharedMetrics {
+  readonly #dir: string;
+  readonly #worker: number;
+  readonly #metrics: Metrics;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(dir: string, worker: number, metrics: Metrics) {
+    this.#dir = dir;
+    this.#worker = worker;
+    this.#metrics = metrics;
+    metrics.addPeers(() => this.peers());
+  }
+
+  /** Writes this worker's counters now and then every `everyMs`. */
+  start(everyMs = 1000): void {
+    void this.write();
+    this.#timer = setInterval(() => void this.write(), everyMs);
+  }
+
+  /** Stops writing and leaves a last snapshot, so the service's counters keep this worker's requests. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.write();
+  }
+
+  async write(): Promise<void> {
+    const path = join(this.#dir, `worker-${this.#worker}.json`);
+    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+    try {
+      await Deno.writeTextFile(tmp, JSON.stringify(this.#metrics.snapshot()));
+      await Deno.rename(tmp, path);
+    } catch {
+      // A full /tmp costs the other workers' view of this one's counters, never a request.
+      await Deno.remove(tmp).catch(() => {});
+    }
+  }
+
+  async peers(): Promise<MetricsSnapshot[]> {
+    const own = `worker-${this.#worker}.json`;
+    const snapshots: MetricsSnapshot[] = [];
+    for await (const entry of Deno.readDir(this.#dir)) {
+      if (!/^worker-\d+\.json$/.test(entry.name) || entry.name === own) continue;
+      try {
+        snapshots.push(
+          SnapshotSchema.parse(JSON.parse(await Deno.readTextFile(join(this.#dir, entry.name)))),
+        );
+      } catch {
+        // Being replaced right now, or unreadable: left out of this scrape.
+      }
+    }
+    return snapshots;
+  }
+}

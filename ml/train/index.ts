@@ -6,3 +6,4 @@ export * from "./loss.ts";
 export * from "./adam.ts";
 export * from "./forward.ts";
 export * from "./progress.ts";
+export * from "./throughput.ts";

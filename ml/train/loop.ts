@@ -19,6 +19,7 @@ import { evaluateModel } from "./evaluate.ts";
 import { forward } from "./forward.ts";
 import { lossTensors } from "./loss.ts";
 import { type BatchProgress, formatDuration } from "./progress.ts";
+import { samplesPerSecond } from "./throughput.ts";
 
 export interface EpochRecord {
   readonly epoch: number;
@@ -141,7 +142,7 @@ export async function trainModel(
       lossSum += lossValue * batch.size;
       seen += batch.size;
       batchIndex++;
-      const rate = seen / ((performance.now() - epochStart) / 1000);
+      const rate = samplesPerSecond(seen, (performance.now() - epochStart) / 1000);
       hooks.progress?.update(
         batchIndex,
         batches,
@@ -178,7 +179,7 @@ export async function trainModel(
       val_macro_f1: validation.metrics.macro_f1,
       val_log_loss: validation.metrics.log_loss,
       learning_rate: lr,
-      samples_per_second: seen / trainSeconds,
+      samples_per_second: samplesPerSecond(seen, trainSeconds),
       seconds: (performance.now() - epochStart) / 1000,
     };
     history.push(record);

@@ -221,15 +221,16 @@ for (const c of candidates) {
     await c.run(0);
     continue;
   }
-  let best = 0;
+  let [best, fastest] = [0, TORCH_THREADS[0]];
   for (const threads of TORCH_THREADS) {
     c.threads = threads;
     await c.run(0);
     const r = await c.run(ROUND_SECONDS);
     const rate = samplesPerSecond(r.steps * c.batch, r.seconds);
     probes.push(`${c.type} batch ${c.batch}: ${threads} thread(s) ${rate.toFixed(0)}/s`);
-    if (rate > best) [best, c.threads] = [rate, threads];
+    if (rate > best) [best, fastest] = [rate, threads];
   }
+  c.threads = fastest;
 }
 
 while (candidates.some((c) => c.seconds < SECONDS)) {

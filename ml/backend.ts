@@ -1,6 +1,6 @@
 /**
  * Chooses where tfjs runs: native TensorFlow when `@tensorflow/tfjs-node(-gpu)` is installed (never required),
- * else WebAssembly, else tfjs's pure-JS `cpu`. On wasm it also swaps in the two kernel fixes that make training
+ * else WebAssembly, else tfjs's pure-JS `cpu`. On wasm it also swaps in the kernel fixes that make training
  * fast there (see `ml/wasm_kernels.ts`).
  */
 import * as tf from "@tensorflow/tfjs";

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
 import { buildModel, defaultModelConfig, type ModelType } from "../ml/models/index.ts";
 import { Adam, forward, lossTensors } from "../ml/train/index.ts";
 

@@ -5,16 +5,15 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { writeFileAtomic } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend, loadModel } from "../ml/runtime/index.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
+  MODEL_CLASS_NAMES,
   readManifestInfo,
   readPreprocessorFile,
-} from "../ml/engine/checkpoint_files.ts";
-import { loadModel } from "../ml/model_io.ts";
+} from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
-import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { computeIndicators, seriesFromCandles, sliceSeries, writeTrainingCsv } from "../features/index.ts";
-import { simulateMarket } from "./demo/market_simulator.ts";
+import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames } from "../ml/checkpoints/index.ts";
 import { notWorse } from "./retrain/run.ts";
 import { acquireLock } from "./retrain/lock.ts";

@@ -4,19 +4,19 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { loadPredictor } from "../ml/engine/index.ts";
-import { DECISION_RULES } from "../ml/evaluate/decision.ts";
+import { DECISION_CHOICES, loadPredictor } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,
   coalesce,
   createApp,
+  listen,
+  ListenError,
   type Logger,
   ModelStore,
   PredictionLog,
   stdoutLogger,
 } from "../server/index.ts";
-import { listen, ListenError } from "../server/listen.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
 
@@ -28,7 +28,7 @@ const ServeFlags = z.object({
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
-  decision: z.enum(DECISION_RULES).default("argmax"),
+  decision: z.enum(DECISION_CHOICES).default("version"),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -60,9 +60,10 @@ export function serveCommand(): Command {
     .addOption(
       new Option(
         "--decision <rule>",
-        "how `prediction` is chosen: argmax, or argmax of probability ÷ training prior",
+        "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
+          "(the class whose probability most exceeds its training frequency)",
       )
-        .choices([...DECISION_RULES]).default("argmax"),
+        .choices([...DECISION_CHOICES]).default("version"),
     )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }

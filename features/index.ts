@@ -9,3 +9,5 @@ export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
 export { writeFileAtomic } from "./atomic_write.ts";
 export * from "./trend_score.ts";
+export * from "./rng.ts";
+export * from "./market_simulator.ts";

@@ -2,18 +2,17 @@
  * `--incremental`'s starting point: the version `current` points at, with its weights, preprocessor (scaler,
  * lookback, horizon, label rule) and the end of the data it was trained on.
  */
-import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { CommandError } from "../errors.ts";
-import { loadModel } from "../../ml/model_io.ts";
-import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
+import { type LayersModel, loadModel } from "../../ml/runtime/index.ts";
+import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
 
 export interface Parent {
   readonly version: string;
   readonly manifest: ManifestView;
   readonly preprocessor: Preprocessor;
-  readonly model: tf.LayersModel;
+  readonly model: LayersModel;
   /** The parent's model hyperparameters as its manifest recorded them. */
   readonly modelConfig: unknown;
 }
@@ -28,10 +27,9 @@ export async function loadParent(root: string): Promise<Parent> {
   }
   const dir = join(root, version);
   const manifest = await readManifest(dir);
-  const path = join(dir, "preprocessor.json");
   let preprocessor: Preprocessor;
   try {
-    preprocessor = parsePreprocessor(JSON.parse(await Deno.readTextFile(path)), path);
+    preprocessor = await readPreprocessorFile(dir);
   } catch (error) {
     throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
   }

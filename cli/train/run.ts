@@ -6,8 +6,15 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
-import { VERSION } from "../version.ts";
-import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
+import {
+  classPriors,
+  type DecisionRule,
+  MODEL_CLASS_NAMES,
+  type ModelType,
+  type Preprocessor,
+  VERSION,
+} from "../../engine/index.ts";
+import { BackendError, type BackendInfo, initBackend } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
   DatasetError,
@@ -18,19 +25,17 @@ import {
   SplitError,
   type SplitRule,
 } from "../../ml/data/index.ts";
-import { buildModel } from "../../ml/models/index.ts";
-import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../ml/preprocessor.ts";
+import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
-import { type BatchProgress, evaluateModel, type TrainConfig, trainModel } from "../../ml/train/index.ts";
+import { type BatchProgress, evaluateModel, type TrainConfig, trainMembers } from "../../ml/train/index.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./configs.ts";
 import { loadParent, type Parent, parentDataEnd } from "./parent.ts";
 import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./record.ts";
 import { dataLines, metricsTable } from "./report.ts";
-import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
-import { fitTemperature } from "../../ml/evaluate/calibration.ts";
-import { classPriors } from "../../ml/evaluate/decision.ts";
+import { fitTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
 import { renderReport, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -111,6 +116,9 @@ function preprocessorOf(
     returnScale: data.returnScale,
     temperature,
     classPriors: classPriors(data.train.labels),
+    // Calibrated probabilities rarely make UP or DOWN the most likely class, so argmax would name SIDEWAYS
+    // nearly always; the prior rule names the class the model rates furthest above its base rate.
+    decisionRule: "prior",
   };
 }
 
@@ -121,11 +129,15 @@ function preprocessorOf(
  * validation split. Redone after every training, incremental ones included.
  */
 async function calibrate(model: tf.LayersModel, data: Dataset, scaling: Scaling, weights: readonly number[]) {
-  const head = model.getLayer("class_logits");
-  const [kernel, bias] = head.getWeights();
-  const unbiased = tf.tidy(() => tf.sub(bias, tf.tensor1d(weights.map((w) => (w > 0 ? Math.log(w) : 0)))));
-  head.setWeights([kernel, unbiased]);
-  unbiased.dispose();
+  const offsets = weights.map((w) => (w > 0 ? Math.log(w) : 0));
+  // Each member's head: an ensemble averages probabilities, so every member must be unbiased itself.
+  for (const { prefix } of offsets.some((o) => o !== 0) ? memberViews(model) : []) {
+    const head = model.getLayer(`${prefix}class_logits`);
+    const [kernel, bias] = head.getWeights();
+    const unbiased = tf.tidy(() => tf.sub(bias, tf.tensor1d(offsets)));
+    head.setWeights([kernel, unbiased]);
+    unbiased.dispose();
+  }
   const validation = await modelOutputs(model, data.validation, data, scaling);
   return fitTemperature(validation.logits, data.validation.labels);
 }
@@ -137,6 +149,7 @@ async function scoreOnTest(
   scaling: Scaling,
   config: TrainConfig,
   temperature: number,
+  decision: { rule: DecisionRule; priors: readonly number[] },
   io: TrainIo,
 ) {
   io.out(
@@ -153,8 +166,12 @@ async function scoreOnTest(
       regressionWeight: config.regressionWeight,
       batchSize: config.evalBatchSize,
       temperature,
+      decision,
+      keepLogits: true,
     },
   );
+  const probabilities = softmaxRows(test.logits!, temperature);
+  const ece = expectedCalibrationError(reliabilityTable(probabilities, test.labels!));
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
   metricsTable([
     ["model", test.metrics],
@@ -162,7 +179,23 @@ async function scoreOnTest(
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
   ]).forEach((line) => io.out(line));
-  return { split: "test", test: test.metrics, test_loss: test.loss, baselines };
+  const served = test.served!;
+  const base = classPriors(data.test.labels);
+  io.out(
+    `served rule '${decision.rule}': names ` +
+      CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +
+      `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
+      `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
+        ece.toFixed(4)
+      }`,
+  );
+  return {
+    split: "test",
+    test: test.metrics,
+    test_loss: test.loss,
+    served: { rule: decision.rule, metrics: served, ece, test_class_shares: base },
+    baselines,
+  };
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -186,7 +219,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   dataLines(data).forEach((line) => io.out(line));
 
   const modelType = parent ? parent.preprocessor.modelType : opts.model;
-  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
+  let model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
   const scaling: Scaling = {
     scaler: data.scaler,
     clip: parent?.preprocessor.clip ?? opts.clip,
@@ -198,16 +231,27 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 
-  const result = await trainModel(model, data, scaling, config, {
+  const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
+  const result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,
     signal: io.signal,
     afterBatch: io.afterBatch,
-  });
+  }, { workers, backend: opts.backend });
   if (result.bestEpoch === null) {
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
   const interrupted = result.stopReason === "interrupted";
+  let modelConfig = parent ? parent.modelConfig : newModelConfig;
+  if (newModelConfig && result.trainedMembers < result.members) {
+    // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
+    // parent's members not reached yet keep the parent's trained weights, so they stay.)
+    io.out(`keeping the ${result.trainedMembers} trained of ${result.members} members`);
+    const kept = firstMembers(model, newModelConfig, opts.seed, result.trainedMembers);
+    model.dispose();
+    model = kept;
+    modelConfig = { ...newModelConfig, members: result.trainedMembers };
+  }
   const how = interrupted
     ? "interrupted"
     : result.stopReason === "early_stopping"
@@ -219,8 +263,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
   io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
-  const metrics = await scoreOnTest(model, data, scaling, config, temperature, io);
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
+  const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
+    rule: preprocessor.decisionRule ?? "argmax",
+    priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
+  }, io);
   const written = await writeVersion(opts.checkpoints, {
     model,
     preprocessor,
@@ -235,7 +282,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       symbols: data.symbols.map((s) => s.symbol),
       interval: intervalOf(series.map((s) => s.openTime)),
       hyperparameters: {
-        model: parent ? parent.modelConfig : newModelConfig,
+        model: modelConfig,
         training: finiteOrNull(config),
         class_weighting: opts.classWeights,
         lookback: data.lookback,

@@ -6,8 +6,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../features/index.ts";
-import { saveModel } from "../model_io.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import { saveModel } from "../runtime/model_io.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
 
@@ -93,17 +93,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
-export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
-  const bad: string[] = [];
-  for (const [name, hash] of Object.entries(files)) {
-    try {
-      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
-    } catch {
-      bad.push(name);
-    }
-  }
-  return bad;
 }

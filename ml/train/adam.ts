@@ -37,9 +37,9 @@ export class Adam {
 
   /**
    * One update with learning rate `lr`; `grads[i]` belongs to `variables[i]`. Returns the gradients' global
-   * norm before clipping to `clipNorm` (Infinity: no clipping).
+   * norm before clipping to `clipNorm` (Infinity: no clipping). `weightDecay` > 0 makes it AdamW.
    */
-  step(grads: readonly tf.Tensor[], lr: number, clipNorm = Infinity): number {
+  step(grads: readonly tf.Tensor[], lr: number, clipNorm = Infinity, weightDecay = 0): number {
     if (grads.length !== this.variables.length) {
       throw new Error(`Adam.step: ${grads.length} gradients for ${this.variables.length} variables`);
     }
@@ -51,6 +51,8 @@ export class Adam {
     for (const g of values) for (let j = 0; j < g.length; j++) squares += g[j] * g[j];
     const globalNorm = Math.sqrt(squares);
     const scale = Number.isFinite(clipNorm) && globalNorm > clipNorm ? clipNorm / globalNorm : 1;
+    // AdamW: the decay is decoupled from the gradient statistics (Loshchilov & Hutter).
+    const keep = weightDecay > 0 ? 1 - lr * weightDecay : 1;
     this.variables.forEach((variable, i) => {
       const g = values[i], m = this.#m[i], v = this.#v[i];
       const w = Float32Array.from(variable.dataSync() as Float32Array);
@@ -58,7 +60,7 @@ export class Adam {
         const gj = g[j] * scale;
         const mj = (m[j] = b1 * m[j] + (1 - b1) * gj);
         const vj = (v[j] = b2 * v[j] + (1 - b2) * gj * gj);
-        w[j] -= (mj * stepSize) / (Math.sqrt(vj) + eps);
+        w[j] = w[j] * keep - (mj * stepSize) / (Math.sqrt(vj) + eps);
       }
       const next = tf.tensor(w, variable.shape, "float32");
       variable.assign(next);
@@ -70,9 +72,4 @@ export class Adam {
   dispose(): void {
     // The moments are plain arrays; nothing is held on the backend.
   }
-}
-
-/** Linear warm-up over `warmupSteps` updates, then the base rate. */
-export function warmupRate(base: number, step: number, warmupSteps: number): number {
-  return warmupSteps > 0 ? base * Math.min(1, (step + 1) / warmupSteps) : base;
 }

@@ -1,7 +1,7 @@
 /** The fused Adam (one loop over all weights) gives the update tfjs ops give, step after step. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/index.ts";
 import { Adam } from "./adam.ts";
 
 await initBackend("wasm");
@@ -14,6 +14,7 @@ function referenceStep(
   t: number,
   lr: number,
   clipNorm: number,
+  weightDecay: number,
 ): number {
   const [b1, b2, eps] = [0.9, 0.999, 1e-7];
   const stepSize = lr * Math.sqrt(1 - b2 ** t) / (1 - b1 ** t);
@@ -26,14 +27,15 @@ function referenceStep(
       const v = tf.add(tf.mul(moments.v[i], b2), tf.mul(tf.square(g), 1 - b2));
       moments.m[i].assign(m);
       moments.v[i].assign(v);
-      variables[i].assign(tf.sub(variables[i], tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), eps))));
+      const decayed = weightDecay > 0 ? tf.mul(variables[i], 1 - lr * weightDecay) : variables[i];
+      variables[i].assign(tf.sub(decayed, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), eps))));
     })
   );
   return norm;
 }
 
-for (const clipNorm of [Infinity, 1]) {
-  Deno.test(`Adam = the same update in tfjs ops over 6 steps (clip norm ${clipNorm})`, () => {
+for (const [clipNorm, weightDecay] of [[Infinity, 0], [1, 0], [1, 0.01]]) {
+  Deno.test(`Adam = the same update in tfjs ops over 6 steps (clip norm ${clipNorm}, weight decay ${weightDecay})`, () => {
     const shapes = [[7, 5], [5], [3, 4, 2]];
     const init = shapes.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 1 + i));
     const fused = init.map((t) => tf.variable(t.clone()));
@@ -47,8 +49,8 @@ for (const clipNorm of [Infinity, 1]) {
       // Gradients of very different sizes, so clipping and the per-weight scaling both matter.
       const grads = shapes.map((s, i) => tf.randomNormal(s, 0, 10 ** (i - 1), "float32", 100 * t + i));
       const lr = 0.05 * t;
-      const norm = adam.step(grads, lr, clipNorm);
-      const expected = referenceStep(reference, moments, grads, t, lr, clipNorm);
+      const norm = adam.step(grads, lr, clipNorm, weightDecay);
+      const expected = referenceStep(reference, moments, grads, t, lr, clipNorm, weightDecay);
       assert.ok(
         Math.abs(norm - expected) <= 1e-5 * expected,
         `global norm at step ${t}: ${norm} vs ${expected}`,

@@ -1,4 +1,4 @@
-/** The replaced wasm kernels (ml/wasm_kernels.ts) give the cpu backend's results. */
+/** The replaced wasm kernels (ml/runtime/wasm_kernels.ts) give the cpu backend's results. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";
@@ -95,8 +95,8 @@ Deno.test("wasm Identity: a clone shares the buffer, and outlives the original",
 
 Deno.test("a training step of both models: same loss and gradients with the replaced kernels as without", async () => {
   await initBackend("wasm");
-  const { buildModel, defaultModelConfig } = await import("./models/index.ts");
-  const { forward, lossTensors } = await import("./train/index.ts");
+  const { buildModel, defaultModelConfig } = await import("../models/index.ts");
+  const { forward, lossTensors } = await import("../train/index.ts");
   const [batch, lookback] = [24, 12]; // batch·time ≥ 256: the weight-gradient matmul path too
   for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
     const config = {

@@ -1,17 +1,13 @@
 /**
  * The part of a checkpoint version the engine reads (SPEC §7): model.onnx, preprocessor.json, and the
  * manifest's version and creation time, plus metrics.json's test metrics when present. Each JSON file is
- * parsed once here, at the edge, into typed values.
+ * parsed here and nowhere else, at the edge, into typed values: `train --incremental`, `evaluate`, `retrain`
+ * and `models` read preprocessor.json and manifest.json through these functions too.
  */
 import { z } from "zod";
 import { join } from "node:path";
-import { parsePreprocessor, type Preprocessor } from "../preprocessor.ts";
-
-/** What the engine needs from manifest.json; the checkpoint store writes more, which is ignored here. */
-const ManifestSchema = z.object({
-  version: z.string().min(1),
-  created_at: z.string().min(1),
-});
+import { type ManifestBase, ManifestBaseSchema } from "./manifest.ts";
+import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 
 const MetricsSchema = z.object({ test: z.unknown() }).loose();
 
@@ -72,15 +68,24 @@ export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
   }
 }
 
-/** The manifest's version and creation time. */
-export async function readManifestInfo(dir: string): Promise<{ version: string; createdAt: string }> {
+/**
+ * manifest.json checked against `schema`: the engine's own (version, creation time, file hashes) or one that
+ * extends it with what the checkpoint writer records (ml/checkpoints' ManifestSchema).
+ */
+export async function readManifest<T extends ManifestBase>(dir: string, schema: z.ZodType<T>): Promise<T> {
   const path = join(dir, "manifest.json");
-  const manifest = ManifestSchema.safeParse(await readJson(path, "manifest.json"));
+  const manifest = schema.safeParse(await readJson(path, "manifest.json"));
   if (!manifest.success) {
     const issue = manifest.error.issues[0];
     throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
-  return { version: manifest.data.version, createdAt: manifest.data.created_at };
+  return manifest.data;
+}
+
+/** The manifest's version and creation time. */
+export async function readManifestInfo(dir: string): Promise<{ version: string; createdAt: string }> {
+  const manifest = await readManifest(dir, ManifestBaseSchema);
+  return { version: manifest.version, createdAt: manifest.created_at };
 }
 
 export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {

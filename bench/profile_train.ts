@@ -21,6 +21,23 @@ const { values } = parseArgs({
 const BATCH = Number(values.batch), LOOKBACK = 50;
 await initBackend("wasm");
 
+/**
+ * The sizes bench/train_reference.py builds in PyTorch (issue 12's table; train's defaults before the
+ * round-2 recipe): d_model 64, 4 heads, FFN 256, 2 encoder layers, 2 LSTM layers of 64, one model.
+ */
+function referenceConfig(type: ModelType) {
+  return {
+    ...defaultModelConfig(type, LOOKBACK),
+    dModel: 64,
+    heads: 4,
+    ffnDim: 256,
+    encoderLayers: 2,
+    lstmHidden: 64,
+    lstmLayers: 2,
+    members: 1,
+  };
+}
+
 // Thread CPU time (CLOCK_THREAD_CPUTIME_ID): the machine is shared, and wall time counts other processes' turns.
 const libc = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
 const timespec = new BigInt64Array(2);
@@ -67,7 +84,7 @@ for (const config of tf.getKernelsForBackend("wasm")) {
   });
 }
 
-const model = buildModel(defaultModelConfig(values.model as ModelType, LOOKBACK), 42);
+const model = buildModel(referenceConfig(values.model as ModelType), 42);
 const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
 const adam = new Adam(variables);
 const x = tf.randomNormal([BATCH, LOOKBACK, 35], 0, 1, "float32", 1);

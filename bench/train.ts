@@ -1,6 +1,6 @@
 /**
  * Training speed against PyTorch on the same machine, in the same run: the step `train` runs (forward,
- * class-weighted CE + MSE, gradients, Adam with clipping) for both models at their default sizes, lookback 50,
+ * class-weighted CE + MSE, gradients, Adam with clipping) for both models at issue 12's sizes, lookback 50,
  * at batch 32 and 256, on candlecast's wasm backend and in PyTorch (`bench/train_reference.py`: the same models,
  * loss and optimiser). Inputs are random: speed does not depend on the values.
  *
@@ -51,6 +51,23 @@ const LOOKBACK = 50;
 const PYTHON = "/usr/bin/python3";
 const ROUND_SECONDS = 1;
 
+/**
+ * The sizes bench/train_reference.py builds in PyTorch (issue 12's table; train's defaults before the
+ * round-2 recipe): d_model 64, 4 heads, FFN 256, 2 encoder layers, 2 LSTM layers of 64, one model.
+ */
+function referenceConfig(type: ModelType) {
+  return {
+    ...defaultModelConfig(type, LOOKBACK),
+    dModel: 64,
+    heads: 4,
+    ffnDim: 256,
+    encoderLayers: 2,
+    lstmHidden: 64,
+    lstmLayers: 2,
+    members: 1,
+  };
+}
+
 interface Candidate {
   readonly engine: "candlecast" | "candlecast, stock tfjs layers" | "PyTorch";
   readonly type: ModelType;
@@ -82,7 +99,7 @@ function randomBatch(batch: number, seed: number) {
 }
 
 function candlecast(type: ModelType, batch: number, kit: LayerKit): Candidate {
-  const model = buildModel(defaultModelConfig(type, LOOKBACK), 42, kit);
+  const model = buildModel(referenceConfig(type), 42, kit);
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const adam = new Adam(variables);
   const data = randomBatch(batch, 1);
@@ -246,7 +263,7 @@ await torch?.close();
 const wall = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.seconds);
 const onCpu = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.cpuSeconds);
 console.log(
-  `candlecast on ${backend.backend} (${backend.device}), lookback ${LOOKBACK}, default model sizes; ` +
+  `candlecast on ${backend.backend} (${backend.device}), lookback ${LOOKBACK}, issue 12 sizes (d64, 2 × LSTM 64); ` +
     `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
     `load average before ${loadBefore}, after ${load()}`,
 );

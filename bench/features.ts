@@ -5,7 +5,7 @@
  *
  *   deno task bench:features
  */
-import { FEATURE_COUNT, windowEnds } from "../features/index.ts";
+import { FEATURE_COUNT, SERIES_COLUMNS, windowEnds } from "../features/index.ts";
 import { engineerWindow } from "../features/engineer.ts";
 import { haveRealData, loadAllRealSeries } from "../test/real_data.ts";
 
@@ -35,20 +35,7 @@ function timeRun(perWindow: (s: typeof all[number], start: number, slot: number)
 }
 
 const copyColumns = (s: typeof all[number], start: number, slot: number) => {
-  const cols = [
-    s.open,
-    s.high,
-    s.low,
-    s.close,
-    s.volume,
-    s.rsi,
-    s.macd,
-    s.macdSignal,
-    s.macdHist,
-    s.ema,
-    s.stochK,
-    s.stochD,
-  ];
+  const cols = SERIES_COLUMNS.map((name) => s[name]);
   for (let c = 0; c < cols.length; c++) {
     raw.set(cols[c].subarray(start, start + LOOKBACK), (slot * 12 + c) * LOOKBACK);
   }

@@ -7,21 +7,11 @@
  *
  *   deno task bench:inference
  */
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import {
-  CLASSES,
-  FEATURE_COUNT,
-  FEATURE_NAMES,
-  fitScaler,
-  windowBatch,
-  windowEnds,
-} from "../features/index.ts";
-import { initBackend } from "../ml/runtime/backend.ts";
-import { loadPredictor } from "../engine/index.ts";
-import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
-import { exportOnnx } from "../ml/onnx/index.ts";
-import type { ModelType, Preprocessor } from "../engine/preprocessor.ts";
+import { FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
+import { initBackend } from "../ml/runtime/index.ts";
+import { loadPredictor, type ModelType } from "../engine/index.ts";
+import { writeUntrainedCheckpoint } from "./untrained_checkpoint.ts";
 import { haveRealData, loadRealSeries } from "../test/real_data.ts";
 
 const LOOKBACK = 50;
@@ -77,29 +67,11 @@ const row = (engine: string, single: number[], big: number[]): Row => ({
 });
 
 async function benchModel(type: ModelType, x: Float32Array): Promise<Row[]> {
-  const model = buildModel(defaultModelConfig(type, LOOKBACK), 42);
-  const preprocessor: Preprocessor = {
-    modelType: type,
-    featureNames: [...FEATURE_NAMES],
-    lookback: LOOKBACK,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    classes: [...CLASSES],
-    scaler: fitScaler(FEATURE_NAMES, x),
-    clip: 10,
-    returnScale: { mean: 0, std: 0.01 },
-    temperature: 1,
-  };
   const dir = await Deno.makeTempDir({ prefix: "candlecast_bench_" });
+  const model = await writeUntrainedCheckpoint(dir, type, LOOKBACK, x, "bench");
   const size = LOOKBACK * FEATURE_COUNT;
   const rows: Row[] = [];
   try {
-    await Deno.writeFile(join(dir, "model.onnx"), exportOnnx(model, preprocessor, { version: "bench" }));
-    await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(preprocessor));
-    await Deno.writeTextFile(
-      join(dir, "manifest.json"),
-      JSON.stringify({ version: "bench", created_at: "now" }),
-    );
     for (const threads of THREADS) {
       const predictor = await loadPredictor(dir, { threads });
       let k = 0;

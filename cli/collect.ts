@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { lineProgress, parseCollectFlags, runCollect, systemClock, ttyProgress } from "./collect/index.ts";
+import { requireInput } from "./flags.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -37,6 +38,12 @@ export function collectCommand(): Command {
         ),
       );
       const options = parseCollectFlags(command.opts(), given);
+      if (options.source === "json") {
+        requireInput("--json-path", options.jsonPath, "point --json-path at the C# bot's candle export");
+      }
+      if (options.source === "csv") {
+        requireInput("--csv-path", options.csvPath, "point --csv-path at an OHLCV CSV");
+      }
       const write = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
       await runCollect(options, {
         clock: systemClock,

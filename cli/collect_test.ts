@@ -44,8 +44,9 @@ Deno.test("candlecast collect: a Binance collection end to end, then exit codes 
       "--output",
       output,
     ]);
-    assert.equal(json.code, 1);
-    assert.match(json.err, /none\.json: no such file/);
+    // A missing input file is a usage error (exit 2) naming the flag.
+    assert.equal(json.code, 2);
+    assert.match(json.err, /--json-path: .*none\.json does not exist/);
   } finally {
     await server.close();
     await rm(dir, { recursive: true, force: true });

@@ -4,26 +4,28 @@
  * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
  */
 import { Command, Option } from "commander";
-import { parseFlags, typedFlag } from "./flags.ts";
+import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
+import { SHAPE_FLAGS } from "./train/options.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { DEFAULT_TRAIN_CONFIG as D, terminalProgress } from "../ml/train/index.ts";
-import { CommandError, UsageError } from "./errors.ts";
+import { CommandError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-
-/** Flags that shape a fresh model; a checkpoint brings its own. */
-const SHAPE_FLAGS = ["model", "lookback", "horizon", "clip"] as const;
 
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, command.opts());
   if (opts.checkpoint) {
-    const given = typedFlag(command, SHAPE_FLAGS);
-    if (given) {
-      throw new UsageError(
-        `${given} cannot be combined with --checkpoint`,
-        "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
-      );
-    }
+    // Of the shape flags, evaluate has --model, --lookback, --horizon and --clip.
+    refuseTypedFlags(
+      command,
+      SHAPE_FLAGS,
+      "--checkpoint",
+      "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
+    );
+  }
+  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
+  if (opts.checkpoint) {
+    requireInput("--checkpoint", opts.checkpoint, "see 'candlecast models list' for the versions");
   }
   await withInterrupt(
     { first: "stopping after this batch (Ctrl-C again to quit now); nothing will be written" },

@@ -51,7 +51,7 @@ function options(overrides: Record<string, unknown>): EvaluateOptions {
 
 const quiet = { out: () => {} };
 
-Deno.test("bad flags exit 2 naming the flag; a missing CSV exits 1", async () => {
+Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
   for (
     const [args, flag] of [
       [["--folds", "0"], "--folds"],
@@ -66,7 +66,8 @@ Deno.test("bad flags exit 2 naming the flag; a missing CSV exits 1", async () =>
     assert.match(r.stderr, new RegExp(flag.replace(/-/g, "\\-")));
   }
   const missing = await cli("evaluate", "--data", join(dir, "nope.csv"), "--backend", "cpu");
-  assert.equal(missing.code, 1, missing.stderr);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /^candlecast: --data: /);
   assert.doesNotMatch(missing.stderr, /at .*\.ts:\d+/);
 });
 
@@ -92,6 +93,19 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
   const text = lines.join("\n");
+  // Overall progress across folds: one line per learner's turn, 2 folds × every learner.
+  const steps = 2 * (1 + summary.baselines.length);
+  assert.match(
+    text,
+    new RegExp(`^step 1/${steps}: fold 1/2 \\S+, lightweight_lstm \\(\\d+s so far\\)$`, "m"),
+  );
+  assert.match(
+    text,
+    new RegExp(
+      `^step ${steps}/${steps}: fold 2/2 \\S+, ${summary.baselines.at(-1)} \\(\\S+ so far, ~\\S+ left\\)$`,
+      "m",
+    ),
+  );
   for (
     const heading of ["all 2 folds pooled", "decision rule", "confident calls", "block bootstrap", "backtest"]
   ) {
@@ -127,37 +141,39 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
     returnScale: d.returnScale,
     temperature: 1,
   };
-  const written = await writeVersion(join(dir, "checkpoints"), {
-    model,
-    preprocessor,
-    history: {},
-    metrics: {},
-    manifest: {
-      parent: null,
-      candlecast_version: "test",
-      model_type: "lightweight_lstm",
-      model_class: "LightweightLSTMModel",
-      data: {
-        path: longCsv,
-        start: null,
-        end: null,
-        end_ms: long[0].openTime[24 * 20 - 1],
+  const save = (endMs: number) =>
+    writeVersion(join(dir, "checkpoints"), {
+      model,
+      preprocessor,
+      history: {},
+      metrics: {},
+      manifest: {
+        parent: null,
+        candlecast_version: "test",
+        model_type: "lightweight_lstm",
+        model_class: "LightweightLSTMModel",
+        data: {
+          path: longCsv,
+          start: null,
+          end: null,
+          end_ms: endMs,
+          interval: "1h",
+          symbols: {},
+          windows: { train: 0, validation: 0, test: 0 },
+          skipped_missing_indicators: 0,
+          split: null,
+          since: null,
+        },
+        symbols: long.map((s) => s.symbol),
         interval: "1h",
-        symbols: {},
-        windows: { train: 0, validation: 0, test: 0 },
-        skipped_missing_indicators: 0,
-        split: null,
-        since: null,
+        hyperparameters: { model: config },
+        backend: "wasm",
+        device: "cpu",
+        training: {},
       },
-      symbols: long.map((s) => s.symbol),
-      interval: "1h",
-      hyperparameters: { model: config },
-      backend: "wasm",
-      device: "cpu",
-      training: {},
-    },
-    exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
-  });
+      exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+    });
+  const written = await save(long[0].openTime[24 * 20 - 1]);
   model.dispose();
   assert.equal(written.onnxError, undefined);
   const name = `lightweight_lstm@${written.version}`;
@@ -187,4 +203,80 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
   // Monthly: rebuilt from the architecture in the manifest and trained before the month.
   const monthly = await run({ retrain: "monthly", folds: "1", outputDir: join(dir, "c3") });
   assert.ok(monthly.summary.folds[0].fits[name]!.train_windows > 24 * 30);
+});
+
+Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-sample, no verdict", async () => {
+  await initBackend("wasm");
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long_in_sample.csv");
+  await writeTrainingCsv(longCsv, long);
+  const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
+  const d = prepareDataset(long, {
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    split: { kind: "fractions", train: 0.7, validation: 0.15 },
+  });
+  const model = buildModel(config, 3);
+  const preprocessor: Preprocessor = {
+    modelType: "lightweight_lstm",
+    featureNames: [...FEATURE_NAMES],
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    classes: [...CLASSES],
+    scaler: d.scaler,
+    clip: 10,
+    returnScale: d.returnScale,
+    temperature: 1,
+  };
+  const written = await writeVersion(join(dir, "checkpoints_in_sample"), {
+    model,
+    preprocessor,
+    history: {},
+    metrics: {},
+    manifest: {
+      parent: null,
+      candlecast_version: "test",
+      model_type: "lightweight_lstm",
+      model_class: "LightweightLSTMModel",
+      data: {
+        path: longCsv,
+        start: null,
+        end: null,
+        end_ms: long[0].openTime[long[0].length - 1],
+        interval: "1h",
+        symbols: {},
+        windows: { train: 0, validation: 0, test: 0 },
+        skipped_missing_indicators: 0,
+        split: null,
+        since: null,
+      },
+      symbols: long.map((s) => s.symbol),
+      interval: "1h",
+      hyperparameters: { model: config },
+      backend: "wasm",
+      device: "cpu",
+      training: {},
+    },
+    exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+  });
+  model.dispose();
+  const warnings: string[] = [];
+  const outputDir = join(dir, "in_sample");
+  const { summary, jsonPath, reportPath } = await runEvaluation(
+    options({ data: longCsv, checkpoint: written.dir, retrain: undefined, folds: "1", outputDir }),
+    { out: () => {}, warn: (l) => warnings.push(l) },
+  );
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /in-sample/);
+  assert.deepEqual(summary.in_sample?.folds, ["2023-08"]);
+  assert.equal(summary.verdict.log_loss, "in-sample: not evidence");
+  assert.equal(summary.verdict.macro_f1, "in-sample: not evidence");
+  assert.ok(!summary.verdict.lines.some((l) => /beats the best baseline/.test(l)));
+  const json = JSON.parse(await Deno.readTextFile(jsonPath));
+  assert.equal(json.in_sample.trained_until, new Date(long[0].openTime[long[0].length - 1]).toISOString());
+  const html = await Deno.readTextFile(reportPath);
+  assert.match(html, /class="warning"><strong>Warning:<\/strong> in-sample: not evidence/);
+  assert.doesNotMatch(html, /beats the best baseline/);
 });

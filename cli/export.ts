@@ -15,7 +15,7 @@ import {
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { CommandError } from "./errors.ts";
-import { parseFlags } from "./flags.ts";
+import { parseFlags, requireInput } from "./flags.ts";
 
 const ExportFlags = z.object({
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
@@ -92,7 +92,13 @@ export function exportCommand(): Command {
     .option("--checkpoint <dir>", "model version to export", "checkpoints/current")
     .option("--output <path>", "ONNX file to write", "trading_model.onnx")
     .action(async (raw: unknown) => {
-      const summary = await runExport(parseFlags("export", ExportFlags, raw));
+      const options = parseFlags("export", ExportFlags, raw);
+      requireInput(
+        "--checkpoint",
+        options.checkpoint,
+        "train one with 'candlecast train', or see 'candlecast models list'",
+      );
+      const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(
         `wrote ${summary.output} (${(summary.bytes / 1024).toFixed(0)} KiB): ${summary.modelClass} ` +

@@ -78,10 +78,10 @@ Deno.test("export writes a checked ONNX file ONNX Runtime runs with the document
   }
 });
 
-Deno.test("export without a model fails with exit 1, the reason and what to do", async () => {
+Deno.test("export without a model is a usage error (exit 2) with the reason and what to do", async () => {
   const result = await cli("export", "--checkpoint", "/nonexistent/candlecast/current", "--output", "x.onnx");
-  assert.equal(result.code, 1);
-  assert.match(result.stderr, /candlecast: no model at \/nonexistent\/candlecast\/current/);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /candlecast: --checkpoint: \/nonexistent\/candlecast\/current does not exist/);
   assert.match(result.stderr, /hint: train one with 'candlecast train'/);
 });
 

@@ -9,9 +9,23 @@ import { UsageError } from "./errors.ts";
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /** The first of `keys` (option names in camelCase) the user typed, not left at its default, as `--kebab-case`. */
-export function typedFlag(command: Command, keys: readonly string[]): string | null {
+function typedFlag(command: Command, keys: readonly string[]): string | null {
   const key = keys.find((k) => command.getOptionValueSource(k) === "cli");
   return key === undefined ? null : `--${kebab(key)}`;
+}
+
+/**
+ * Refuses the flags in `keys` the user typed alongside `mode` (`--checkpoint`, `--incremental`), which brings its
+ * own values for them; `hint` says what it keeps.
+ */
+export function refuseTypedFlags(
+  command: Command,
+  keys: readonly string[],
+  mode: string,
+  hint: string,
+): void {
+  const given = typedFlag(command, keys);
+  if (given) throw new UsageError(`${given} cannot be combined with ${mode}`, hint);
 }
 
 /** Lists accept spaces or commas: `--symbols A B`, `--symbols A,B`, or both. */
@@ -52,3 +66,16 @@ export const flag = {
       "not a real calendar date",
     ),
 };
+
+/**
+ * An input path the user named (or left at its default) must exist: a missing one is a usage error (exit 2)
+ * naming the flag, not a runtime failure deep inside the command.
+ */
+export function requireInput(flag: string, path: string, hint: string): void {
+  try {
+    Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(`${flag}: ${path} does not exist`, hint);
+    throw error;
+  }
+}

@@ -5,10 +5,11 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { z } from "zod";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 import {
   CheckpointStoreError,
+  isVersionName,
   promote,
   rollback,
   summarizeVersions,
@@ -67,6 +68,12 @@ export function modelsCommand(): Command {
   );
   promoteCommand.action(async (version: string) => {
     const { checkpoints } = parseFlags("models promote", FlagsSchema, promoteCommand.opts());
+    if (!isVersionName(version)) {
+      throw new UsageError(
+        `"${version}" is not a version name (like v3_2026-11-24)`,
+        "see 'candlecast models list'",
+      );
+    }
     const previous = await store(() => promote(checkpoints, version));
     const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
     console.log(`${join(checkpoints, "current")} → ${version}${was}`);

@@ -12,8 +12,9 @@ import { readTrainingCsv } from "../features/index.ts";
 import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
+import { readManifest } from "../ml/checkpoints/index.ts";
 import { CommandError } from "./errors.ts";
-import { parseFlags } from "./flags.ts";
+import { parseFlags, requireInput } from "./flags.ts";
 
 const MonitorFlags = z.object({
   data: z.string().min(1, "expected a training CSV"),
@@ -35,7 +36,16 @@ export function monitorCommand(): Command {
     .option("--predictions <path>", "the prediction log written by serve", "data/predictions.jsonl")
     .option("--checkpoints <dir>", "where the model versions are stored", "checkpoints")
     .option("--fail-on-warning", "exit 1 when a warning is printed (for cron mail)")
-    .action((raw) => monitor(parseFlags("monitor", MonitorFlags, raw)));
+    .action((raw) => {
+      const opts = parseFlags("monitor", MonitorFlags, raw);
+      requireInput(
+        "--predictions",
+        opts.predictions,
+        "serve writes it (--predictions-log); point --predictions at it",
+      );
+      requireInput("--data", opts.data, "collect candles newer than the predictions first");
+      return monitor(opts);
+    });
 }
 
 async function readPredictions(path: string): Promise<{ records: PredictionRecord[]; skipped: number }> {
@@ -61,13 +71,16 @@ async function readPredictions(path: string): Promise<{ records: PredictionRecor
   return { records, skipped };
 }
 
-async function readVersion(dir: string): Promise<{ preprocessor: Preprocessor; test?: TestScores } | null> {
+async function readVersion(
+  dir: string,
+): Promise<{ preprocessor: Preprocessor; test?: TestScores; trainedUntil: number | null } | null> {
   try {
     const preprocessor = await readPreprocessorFile(dir);
     const metrics = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8").catch(() => "{}"));
     const test = metrics?.test;
     const ok = test && [test.macro_f1, test.log_loss, test.accuracy].every((v) => typeof v === "number");
-    return { preprocessor, test: ok ? test : undefined };
+    const manifest = await readManifest(dir).catch(() => null);
+    return { preprocessor, test: ok ? test : undefined, trainedUntil: manifest?.data.end_ms ?? null };
   } catch {
     return null;
   }
@@ -84,17 +97,26 @@ async function monitor(opts: MonitorOptions): Promise<void> {
   if (records.length === 0) throw new CommandError(`${opts.predictions}: no predictions logged yet`);
   const preprocessors = new Map<string, Preprocessor>();
   const tests = new Map<string, TestScores>();
+  const trainedUntil = new Map<string, number>();
   for (const version of new Set(records.map((r) => r.version))) {
     const v = await readVersion(join(opts.checkpoints, version));
     if (!v) continue;
     preprocessors.set(version, v.preprocessor);
     if (v.test) tests.set(version, v.test);
+    if (v.trainedUntil !== null) trainedUntil.set(version, v.trainedUntil);
   }
   const series = await readTrainingCsv(opts.data);
-  const { joined, pending, unmatched, unknownVersions } = joinOutcomes(records, series, preprocessors);
+  const { joined, pending, unmatched, inSample, unknownVersions } = joinOutcomes(
+    records,
+    series,
+    preprocessors,
+    trainedUntil,
+  );
   console.log(
     `${records.length} predictions logged: ${joined.length} with outcomes, ${pending} awaiting their horizon, ` +
-      `${unmatched} not found in ${opts.data}` + (skipped ? `, ${skipped} unreadable lines skipped` : ""),
+      `${unmatched} not found in ${opts.data}` +
+      (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
+      (skipped ? `, ${skipped} unreadable lines skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {
     console.log(`${n} predictions of ${version} skipped: no such version in ${opts.checkpoints}`);

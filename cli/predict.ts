@@ -67,7 +67,7 @@ async function readBody(path: string): Promise<unknown> {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(
         `--input: ${path} does not exist`,
-        "write a POST /predict body to it (README, ## serve)",
+        'write a POST /predict body to it: {"symbol": …, "candles": [ at least lookback candles ]}',
       );
     }
     throw new CommandError(`cannot read ${path}: ${(error as Error).message}`);

@@ -16,20 +16,33 @@ import { demoCommand } from "./demo.ts";
 import { monitorCommand } from "./monitor.ts";
 import { retrainCommand } from "./retrain.ts";
 import { VERSION } from "../engine/index.ts";
+import { configureHelp } from "./help.ts";
 
-const DESCRIPTION = `Turns cryptocurrency candles into trading predictions for a trading bot.
+const DESCRIPTION = "Turns cryptocurrency candles into trading predictions for a trading bot: collect " +
+  "candles, train a model, evaluate it, and serve predictions over HTTP.";
 
-Typical flow:
-  candlecast collect --source binance --symbols BTCUSDT ETHUSDT --interval 1h --months 12
-  candlecast train --data data/training_data.csv
-  candlecast serve            # http://127.0.0.1:8000, the C# bot's backend`;
+/** The command whose parsing failed last, for the hint under commander's own errors. */
+let failed: Command | null = null;
 
 /** Applies the error and help behaviour to a command and all its subcommands. */
 function harden(command: Command): Command {
-  command.exitOverride().showHelpAfterError(`(run '${fullName(command)} --help' for usage)`);
-  command.configureHelp({ sortSubcommands: false, showGlobalOptions: false });
+  // commander's messages are printed by runCli in candlecast's own "candlecast: … / hint: …" form.
+  command.exitOverride().configureOutput({ outputError: () => void (failed = command) });
+  configureHelp(command);
   for (const sub of command.commands) harden(sub);
   return command;
+}
+
+/**
+ * commander's "error: unknown option '--x'\n(Did you mean --y?)" as a reason and a hint. Its own wording
+ * of the reason is kept: it names the flag or argument exactly.
+ */
+export function commanderMessage(error: CommanderError, command: string): { message: string; hint: string } {
+  const [first, ...rest] = error.message.split("\n");
+  const message = first.replace(/^error: /, "");
+  const guess = rest.join(" ").match(/\(Did you mean (.+)\?\)/);
+  const usage = `run '${command} --help' for ${command === "candlecast" ? "the commands" : "the flags"}`;
+  return { message, hint: guess ? `did you mean ${guess[1]}? (${usage})` : usage };
 }
 
 function fullName(command: Command): string {
@@ -73,9 +86,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // commander has already printed its message and the help hint.
-      const ok = ["commander.helpDisplayed", "commander.help", "commander.version"].includes(error.code);
-      return ok ? 0 : 2;
+      if (["commander.helpDisplayed", "commander.help", "commander.version"].includes(error.code)) return 0;
+      const { message, hint } = commanderMessage(error, fullName(failed ?? program));
+      report(message, hint);
+      return 2;
     }
     if (error instanceof UsageError || error instanceof CommandError) {
       report(error.message, error.hint);

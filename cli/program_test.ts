@@ -1,7 +1,21 @@
 import assert from "node:assert/strict";
-import { runCandlecast } from "../test/cli.ts";
+import { dryParse, runCandlecast } from "../test/cli.ts";
+import { buildProgram } from "./program.ts";
+import { commandPath, EXAMPLES, reflow } from "./help.ts";
+import type { Command } from "commander";
 
 const cli = (...args: string[]) => runCandlecast(args);
+
+/** Every command path with an action: "collect", "models promote", … */
+function commandPaths(): string[] {
+  const paths: string[] = [];
+  const walk = (c: Command) => {
+    if (c.parent && c.name() !== "help") paths.push(commandPath(c));
+    c.commands.forEach(walk);
+  };
+  walk(buildProgram());
+  return paths;
+}
 
 Deno.test("--help works for the program and every command, exit 0", async () => {
   const top = await cli("--help");
@@ -14,11 +28,82 @@ Deno.test("--help works for the program and every command, exit 0", async () => 
   }
 });
 
-Deno.test("usage errors exit 2 with a one-line reason and a hint; no stack trace", async () => {
-  for (const args of [["frobnicate"], ["train", "--no-such-flag"], ["serve", "--port"]]) {
+Deno.test("every command's help: examples that parse, defaults shown one way, 80 columns, no outside files", () => {
+  for (const path of ["candlecast", ...commandPaths()]) {
+    const examples = EXAMPLES[path];
+    assert.ok(examples && examples.length >= 1, `${path} has no examples`);
+    for (const example of examples) {
+      const words = example.replace(/#.*/, "").trim().split(/\s+/).filter((w) => !/^[A-Z_]+=/.test(w));
+      assert.equal(words[0], "candlecast", example);
+      // --train-args='…' is one shell word; the examples quote nothing else.
+      const args = words.slice(1).join(" ").match(/(?:[^\s']+|'[^']*')+/g)!.map((w) => w.replace(/'/g, ""));
+      assert.equal(dryParse(args), null, `${path} example does not parse: ${example}`);
+    }
+    const program = buildProgram();
+    const command = path === "candlecast"
+      ? program
+      : path.split(" ").reduce((c, name) => c.commands.find((s) => s.name() === name)!, program);
+    command.configureOutput({ getOutHelpWidth: () => 80 });
+    const help = command.helpInformation();
+    for (const line of help.split("\n")) assert.ok(line.length <= 80, `${path} help line over 80:\n${line}`);
+    assert.doesNotMatch(help, /SPEC|DESIGN\.md|README/, `${path} help cites a file users do not have`);
+    assert.doesNotMatch(help, /\(default: "/, `${path} help shows a quoted default`);
+    assert.doesNotMatch(help, /\(default \d/, `${path} help shows a default without a colon`);
+  }
+});
+
+Deno.test("reflow joins hard line breaks but keeps paragraphs and lists", () => {
+  assert.equal(reflow("one\ntwo\n\nthree\n  - item\n- next"), "one two\n\nthree\n  - item\n- next");
+});
+
+Deno.test("commander's usage errors read like candlecast's: reason, hint, did-you-mean; exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["frobnicate"],
+      /^candlecast: unknown command 'frobnicate'\nhint: run 'candlecast --help' for the commands\n$/,
+    ],
+    [["trian"], /^candlecast: unknown command 'trian'\nhint: did you mean train\? /],
+    [
+      ["train", "--epoch", "3"],
+      /^candlecast: unknown option '--epoch'\nhint: did you mean --epochs\? \(run 'candlecast train --help'/,
+    ],
+    [
+      ["serve", "--port"],
+      /^candlecast: option '--port <port>' argument missing\nhint: run 'candlecast serve --help'/,
+    ],
+    [
+      ["models", "promote"],
+      /^candlecast: missing required argument 'version'\nhint: run 'candlecast models promote --help'/,
+    ],
+  ];
+  for (const [args, expected] of cases) {
     const r = await cli(...args);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-    assert.match(r.stderr, /error: .+\n\(run 'candlecast.*--help' for usage\)/);
-    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.match(r.stderr, expected);
+    assert.doesNotMatch(r.stderr, /\n\s+at |^error:/m);
+  }
+});
+
+Deno.test("usage errors exit 2: a missing input path, a malformed version name", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-usage-" });
+  try {
+    const nope = `${dir}/nope`;
+    const cases: [string[], string][] = [
+      [["train", "--data", nope], "--data"],
+      [["evaluate", "--data", nope], "--data"],
+      [["collect", "--source", "csv", "--csv-path", nope, "--output", `${dir}/o.csv`], "--csv-path"],
+      [["collect", "--source", "json", "--json-path", nope, "--output", `${dir}/o.csv`], "--json-path"],
+      [["export", "--checkpoint", nope], "--checkpoint"],
+      [["predict", "--input", nope], "--input"],
+      [["monitor", "--predictions", nope], "--predictions"],
+      [["models", "promote", "v99"], "not a version name"],
+    ];
+    for (const [args, names] of cases) {
+      const r = await cli(...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^candlecast: .*${names}.*\nhint: `));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -82,6 +82,14 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     assert.ok(m, lines[0]);
     assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");
     assert.ok(!existsSync(join(root, ".retrain.lock")), "the lock is released");
+
+    // A wider held-out period (12 days) reaches back into days current was trained on: scored only after them.
+    const third = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--holdout-days", "12"]);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(
+      third.stdout,
+      /\(from \d{4}-\d\d-\d\d: v\d\S+ was trained on data up to .*would be in-sample\)/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -128,9 +136,12 @@ Deno.test({
       const versionsBefore = await listVersionNames(root);
 
       await writeTrainingCsv(join(dir, "data.csv"), series);
-      const running = retrain(dir, "monthly", ["--train-args=--epochs 200 --model lightweight_lstm"]);
+      // One member keeps the first epoch line quick on a loaded machine; the wait allows two minutes for it.
+      const running = retrain(dir, "monthly", [
+        "--train-args=--epochs 200 --model lightweight_lstm --members 1",
+      ]);
       let killed = false;
-      for (let i = 0; i < 600 && !killed; i++) {
+      for (let i = 0; i < 1200 && !killed; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const log = await Deno.readTextFile(join(dir, "retrain.log")).catch(() => "");
         if (!/epoch 1\/200/.test(log)) continue; // an epoch finished: training is under way

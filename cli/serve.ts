@@ -36,7 +36,7 @@ export function serveCommand(): Command {
   return new Command("serve")
     .summary("serve predictions over HTTP (the C# bot's backend)")
     .description(
-      "Serves GET /, /health, /model/info, /metrics and POST /predict, /predict/batch (SPEC §4).\n" +
+      "Serves GET /, /health, /model/info, /metrics and POST /predict, /predict/batch.\n" +
         "Follows --checkpoint: when 'current' is re-pointed (train, models promote) the new version is loaded\n" +
         "in the background and switched in atomically. Set CANDLECAST_API_KEY to require\n" +
         "'Authorization: Bearer <key>' on every route but / and /health. Logs one JSON line per request.",

@@ -3,9 +3,9 @@
  * batch and keeps the best weights so far as a new, unpromoted version; a second Ctrl-C quits at once.
  */
 import { Command, Option } from "commander";
-import { CommandError, UsageError } from "./errors.ts";
+import { CommandError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { parseFlags, typedFlag } from "./flags.ts";
+import { parseFlags, refuseTypedFlags } from "./flags.ts";
 import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
 import { runTraining } from "./train/run.ts";
 import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES, terminalProgress } from "../ml/train/index.ts";
@@ -17,13 +17,12 @@ const M = defaultModelConfig("transformer_lstm", 50);
 async function train(command: Command): Promise<void> {
   const opts = parseFlags("train", TrainFlagsSchema, command.opts());
   if (opts.incremental) {
-    const given = typedFlag(command, SHAPE_FLAGS);
-    if (given) {
-      throw new UsageError(
-        `${given} cannot be combined with --incremental`,
-        "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
-      );
-    }
+    refuseTypedFlags(
+      command,
+      SHAPE_FLAGS,
+      "--incremental",
+      "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
+    );
   }
   await withInterrupt(
     {

@@ -30,10 +30,10 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
   }
 });
 
-Deno.test("train: a missing CSV is a runtime failure with a hint (exit 1)", async () => {
+Deno.test("train: a missing CSV is a usage error naming --data, with a hint (exit 2)", async () => {
   const missing = await cli(["train", "--data", "/nonexistent/training.csv"]);
-  assert.equal(missing.code, 1);
-  assert.match(missing.err, /no such file.*candlecast collect/);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /--data: \/nonexistent\/training.csv does not exist\nhint: .*candlecast collect/);
 });
 
 Deno.test("train: --incremental with no current model says to train one first", async () => {

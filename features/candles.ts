@@ -3,6 +3,7 @@
  * Columns (not row objects) because features, windows and indicators scan millions of values and
  * typed arrays keep that allocation-free; `Candle` rows exist only at the edges (JSON, HTTP, CSV rows).
  */
+import { readFile } from "node:fs/promises";
 
 /** The indicator columns, in the training CSV's order (SPEC §2). NaN marks a warm-up value. */
 export const INDICATOR_COLUMNS = [
@@ -39,26 +40,23 @@ export type CandleSeries =
   & { readonly symbol: string; readonly length: number; readonly openTime: Float64Array }
   & { readonly [K in SeriesColumn]: Float64Array };
 
+/** A series whose every column (open times included) is `column(name)`: the one place the columns are listed. */
+function seriesOf(
+  symbol: string,
+  length: number,
+  column: (name: SeriesColumn | "openTime") => Float64Array,
+): CandleSeries {
+  // Assigned in one fixed order, so every series shares one object shape (the feature loops stay monomorphic).
+  const columns = { openTime: column("openTime") } as {
+    -readonly [K in SeriesColumn | "openTime"]: Float64Array;
+  };
+  for (const name of SERIES_COLUMNS) columns[name] = column(name);
+  return { symbol, length, ...columns };
+}
+
 /** Allocates a series of `length` candles, every value NaN. */
 export function emptySeries(symbol: string, length: number): CandleSeries {
-  const nan = () => new Float64Array(length).fill(NaN);
-  return {
-    symbol,
-    length,
-    openTime: nan(),
-    open: nan(),
-    high: nan(),
-    low: nan(),
-    close: nan(),
-    volume: nan(),
-    rsi: nan(),
-    macd: nan(),
-    macdSignal: nan(),
-    macdHist: nan(),
-    ema: nan(),
-    stochK: nan(),
-    stochD: nan(),
-  };
+  return seriesOf(symbol, length, () => new Float64Array(length).fill(NaN));
 }
 
 /** Builds a series from rows; missing indicator fields become NaN. */
@@ -77,43 +75,14 @@ export function seriesFromCandles(
 
 export function candleAt(s: CandleSeries, i: number): Candle {
   const t = s.openTime[i];
-  return {
-    openTime: Number.isNaN(t) ? null : t,
-    open: s.open[i],
-    high: s.high[i],
-    low: s.low[i],
-    close: s.close[i],
-    volume: s.volume[i],
-    rsi: s.rsi[i],
-    macd: s.macd[i],
-    macdSignal: s.macdSignal[i],
-    macdHist: s.macdHist[i],
-    ema: s.ema[i],
-    stochK: s.stochK[i],
-    stochD: s.stochD[i],
-  };
+  const candle = { openTime: Number.isNaN(t) ? null : t } as Candle;
+  for (const name of SERIES_COLUMNS) candle[name] = s[name][i];
+  return candle;
 }
 
 /** A view of candles [start, end) sharing memory with `s` (no copy). */
 export function sliceSeries(s: CandleSeries, start: number, end: number): CandleSeries {
-  const view = (a: Float64Array) => a.subarray(start, end);
-  return {
-    symbol: s.symbol,
-    length: end - start,
-    openTime: view(s.openTime),
-    open: view(s.open),
-    high: view(s.high),
-    low: view(s.low),
-    close: view(s.close),
-    volume: view(s.volume),
-    rsi: view(s.rsi),
-    macd: view(s.macd),
-    macdSignal: view(s.macdSignal),
-    macdHist: view(s.macdHist),
-    ema: view(s.ema),
-    stochK: view(s.stochK),
-    stochD: view(s.stochD),
-  };
+  return seriesOf(s.symbol, end - start, (name) => s[name].subarray(start, end));
 }
 
 /** True when every indicator of candle i is known (i.e. past every warm-up). */
@@ -145,13 +114,34 @@ export class CandleError extends Error {
   override name = "CandleError";
 }
 
+/** A candle file's text, or a CandleError naming the file ("no such file" rather than an OS error code). */
+export async function readCandleFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new CandleError(
+      code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
+    );
+  }
+}
+
 /** Throws a CandleError naming the first bad candle of the series. */
 export function assertValidSeries(
   s: CandleSeries,
   describe = (i: number) => `${s.symbol} candle ${i}`,
 ): void {
   for (let i = 0; i < s.length; i++) {
-    const problem = ohlcvProblem(candleAt(s, i), describe(i));
+    // Only the OHLCV fields, written out: a full Candle per row costs seconds on a million-candle collect.
+    const row = {
+      openTime: null,
+      open: s.open[i],
+      high: s.high[i],
+      low: s.low[i],
+      close: s.close[i],
+      volume: s.volume[i],
+    };
+    const problem = ohlcvProblem(row, describe(i));
     if (problem) throw new CandleError(problem);
   }
   for (let i = 1; i < s.length; i++) {

@@ -11,3 +11,4 @@ export { writeFileAtomic } from "./atomic_write.ts";
 export * from "./trend_score.ts";
 export * from "./rng.ts";
 export * from "./market_simulator.ts";
+export { plural } from "./plural.ts";

@@ -3,9 +3,8 @@
  * the shared real data) or Binance's public kline dumps (no header, 12 columns, open time in ms — or in µs,
  * as in spot files from 2025 on). Indicators are left NaN for the caller to compute.
  */
-import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
-import { CandleError, type CandleSeries, emptySeries, ohlcvProblem } from "./candles.ts";
+import { CandleError, type CandleSeries, emptySeries, ohlcvProblem, readCandleFile } from "./candles.ts";
 import { parseNumberCell } from "./training_csv.ts";
 
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
@@ -53,14 +52,6 @@ export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): Can
 }
 
 export async function readOhlcvCsv(path: string, symbol: string): Promise<CandleSeries> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new CandleError(
-      code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
-    );
-  }
+  const text = await readCandleFile(path);
   return parseOhlcvCsv(text, symbol, path);
 }

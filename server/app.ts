@@ -35,7 +35,7 @@ export interface AppOptions {
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
 
 /** Routes and the methods they answer; anything else is 404, a known path with another method 405. */
-const ROUTES: Record<string, readonly string[]> = {
+export const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/": ["GET", "HEAD"],
   "/health": ["GET", "HEAD"],
   "/predict": ["POST"],

@@ -28,6 +28,7 @@ export {
   parseBatchEnvelope,
   parsePredictRequest,
   type PredictRequest,
+  REQUEST_FIELDS,
   type RequestCandle,
 } from "./schemas.ts";
 export { PredictionLog } from "./prediction_log.ts";

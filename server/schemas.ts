@@ -4,6 +4,7 @@
  * (`candles[12].close: expected a finite number`), the same for HTTP and `candlecast predict`.
  */
 import { z } from "zod";
+import type { SeriesColumn } from "../features/index.ts";
 
 /** One candle as the C# bot sends it (the seed README's field names). */
 export interface RequestCandle {
@@ -22,6 +23,22 @@ export interface RequestCandle {
   /** Optional candle open time (ms since the epoch): lets `candlecast monitor` join outcomes by time. */
   readonly openTime?: number;
 }
+
+/** Each series column's name in a request candle (SPEC §4), in the series' column order. */
+export const REQUEST_FIELDS = {
+  open: "open",
+  high: "high",
+  low: "low",
+  close: "close",
+  volume: "volume",
+  rsi: "rsi",
+  macd: "macd",
+  macdSignal: "macdSign",
+  macdHist: "macdHist",
+  ema: "ema",
+  stochK: "stochSlowK",
+  stochD: "stochSlowD",
+} as const satisfies Record<SeriesColumn, keyof RequestCandle>;
 
 export interface PredictRequest {
   readonly symbol: string;

@@ -1,11 +1,20 @@
 /**
  * The demo's Binance-compatible klines server (cli/demo/binance_server.ts) plus a source of the shared real
- * candles, for tests and benches that must see exchange data exactly as stored.
+ * candles, for tests and benches that must see exchange data exactly as stored. Run on its own it serves
+ * the shared real 1h candles (or, with --synthetic, the demo's simulated ones) until stopped:
+ *
+ *   deno run --allow-read --allow-net test/binance_klines_server.ts [--port 8080] [--synthetic]
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
-import type { KlineRow, KlineSource } from "../cli/demo/binance_server.ts";
-import { REAL_SYMBOLS, realCandlesPath } from "./shared.ts";
+import {
+  type KlineRow,
+  type KlineSource,
+  serverPort,
+  startKlinesServer,
+  syntheticSource,
+} from "../cli/demo/binance_server.ts";
+import { REAL_SYMBOLS, realCandlesPath, SHARED_DIR } from "./shared.ts";
 
 export * from "../cli/demo/binance_server.ts";
 
@@ -30,4 +39,21 @@ export function sharedSource(symbols: readonly string[] = REAL_SYMBOLS): KlineSo
     if (!rows) cache.set(symbol, rows = parseKlineRows(readFileSync(realCandlesPath(symbol), "utf8")));
     return { "1h": rows };
   };
+}
+
+if (import.meta.main) {
+  const usage = "deno run --allow-read --allow-net test/binance_klines_server.ts [--port 8080] [--synthetic]";
+  const port = serverPort(Deno.args, usage);
+  const synthetic = Deno.args.includes("--synthetic");
+  if (!synthetic && !existsSync(realCandlesPath("BTCUSDT"))) {
+    console.error(
+      `no real candles at ${SHARED_DIR}data/binance-spot-1h/\nhint: add --synthetic to serve simulated ones`,
+    );
+    Deno.exit(1);
+  }
+  const server = await startKlinesServer({ port, source: synthetic ? syntheticSource() : sharedSource() });
+  const what = synthetic
+    ? "SIMULATED BTCUSDT, ETHUSDT at 1h, 4h, 1d"
+    : `${REAL_SYMBOLS.join(", ")} at 1h (real)`;
+  console.log(`Binance-compatible klines at ${server.url}/api/v3/klines: ${what} (Ctrl-C to stop)`);
 }

@@ -3,7 +3,8 @@
  * need this anyway: onnxruntime-node's environment lives once per process.
  */
 import { fromFileUrl } from "./paths.ts";
-import { runCli } from "../cli/program.ts";
+import type { Command } from "commander";
+import { buildProgram, runCli } from "../cli/program.ts";
 
 export const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 
@@ -35,5 +36,28 @@ export async function runCliCaptured(args: string[]): Promise<{ code: number; ou
     return { code: await runCli(args), out, err };
   } finally {
     [console.log, console.error] = [log, error];
+  }
+}
+
+/**
+ * Parses `args` with the real command tree but no action runs: commander rejects unknown flags, bad
+ * choices and missing arguments exactly as for a user. Returns commander's message, or null when it parses.
+ */
+export function dryParse(args: readonly string[]): string | null {
+  const program = buildProgram();
+  const quiet = (c: Command) => {
+    c.configureOutput({ writeOut: () => {}, writeErr: () => {} });
+    if (c.commands.length === 0) c.action(() => {});
+    c.commands.forEach(quiet);
+  };
+  quiet(program);
+  try {
+    program.parse([...args], { from: "user" });
+    return null;
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    return ["commander.helpDisplayed", "commander.help", "commander.version"].includes(code)
+      ? null
+      : (error as Error).message;
   }
 }

@@ -31,6 +31,7 @@ export function tinyModelConfig(type: ModelType = "transformer_lstm"): ModelConf
     encoderLayers: 1,
     lstmHidden: 4,
     lstmLayers: 1,
+    members: 1,
   };
 }
 

@@ -4,6 +4,7 @@
  * arrays, deep nesting, wrong content types, plus bad encodings, methods, paths and framing. None of them may
  * get a 5xx.
  */
+import { REQUEST_FIELDS } from "../../server/index.ts";
 import { rawRequest } from "./http_client.ts";
 
 export interface Malformed {
@@ -30,20 +31,7 @@ export function rng(seed: number): () => number {
 }
 
 type Body = { symbol: string; candles: Record<string, unknown>[] };
-const FIELDS = [
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "rsi",
-  "macd",
-  "macdSign",
-  "macdHist",
-  "ema",
-  "stochSlowK",
-  "stochSlowD",
-];
+const FIELDS = Object.values(REQUEST_FIELDS);
 const WRONG_VALUES: unknown[] = ["x", "", null, true, false, {}, [], [1], { value: 1 }, "1e5", "-1", 1e309];
 const NAN_STRINGS = ["NaN", "nan", "Infinity", "-Infinity", "inf", "1/0"];
 

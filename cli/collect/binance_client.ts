@@ -144,7 +144,7 @@ export class BinanceClient {
       await this.clock.sleep(wait);
     }
     throw new BinanceError(
-      `${what}: gave up after ${this.policy.maxTries} tries (${problem})`,
+      `${what}: gave up after ${this.policy.maxTries} tries at ${this.endpoint} (${problem})`,
       "gave-up",
       "the exchange or the network is failing; re-run the same command later to fetch the rest",
     );

@@ -108,7 +108,7 @@ Deno.test("binance: giving up after bounded tries keeps every candle fetched; a 
       assert.ok(error instanceof CommandError);
       assert.equal(
         error.message,
-        "AAAUSDT 1h: gave up after 5 tries (HTTP 503: Internal error; unable to process your request. Please try again. (code -1001))",
+        `AAAUSDT 1h: gave up after 5 tries at ${rig.server.url}/api/v3/klines (HTTP 503: Internal error; unable to process your request. Please try again. (code -1001))`,
       );
       assert.match(error.hint!, /re-run the same command later.*1000 candles fetched were written/);
       return true;

@@ -4,13 +4,13 @@
  * serializers differ in casing); the bot's own indicator values are kept, and a missing one (absent, null
  * or "NaN") is left NaN for the caller to compute. Every problem names the symbol and the candle's index.
  */
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import {
   CandleError,
   type CandleSeries,
   type IndicatorColumn,
   ohlcvProblem,
+  readCandleFile,
   seriesFromCandles,
 } from "../../features/index.ts";
 
@@ -174,14 +174,6 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
 }
 
 export async function readCsharpExport(path: string): Promise<CandleSeries[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new CandleError(
-      code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
-    );
-  }
+  const text = await readCandleFile(path);
   return parseCsharpExport(text, path);
 }

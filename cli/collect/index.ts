@@ -68,10 +68,17 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   const collected = gathered.series.reduce((n, s) => n + s.length, 0);
   if (collected === 0) {
     if (gathered.failures.length > 0) throw failureError(gathered.failures, "");
-    throw new CommandError(
-      `no closed candles to collect for ${describeRequest(options)}`,
-      "check the dates: Binance has candles only from a symbol's listing until the last closed one",
-    );
+    throw options.source === "binance"
+      ? new CommandError(
+        `no closed candles to collect for ${describeRequest(options)}`,
+        "check the dates: Binance has candles only from a symbol's listing until the last closed one",
+      )
+      : new CommandError(
+        `${describeRequest(options)} holds no candles`,
+        `it has no data rows; fill it with candles first (${
+          options.source === "csv" ? "open_time,open,high,low,close,volume" : "the C# bot's candle export"
+        })`,
+      );
   }
 
   const existing = await readExisting(options.output);
@@ -97,7 +104,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     )
   );
   for (const s of gathered.series) {
-    if (s.length === 0) env.print(`${s.symbol}: no closed candles for ${describeRequest(options)}`);
+    if (s.length === 0) {
+      env.print(`${s.symbol}: no closed candles for ${describeRequest(options, [s.symbol])}`);
+    }
   }
   env.print(formatSummary(options.output, summaries));
   if (gathered.failures.length > 0) {
@@ -203,7 +212,7 @@ export function klineRequest(window: Window, now: number): KlineRequest {
   }
 }
 
-function describeRequest(options: CollectOptions): string {
+function describeRequest(options: CollectOptions, symbols?: readonly string[]): string {
   if (options.source === "json") return options.jsonPath;
   if (options.source === "csv") return options.csvPath;
   const w = options.window;
@@ -212,7 +221,7 @@ function describeRequest(options: CollectOptions): string {
     : w.kind === "months"
     ? `the last ${w.months} month${w.months === 1 ? "" : "s"}`
     : `${w.startDate} → ${w.endDate ?? "now"}`;
-  return `${options.symbols.join(", ")} ${options.interval} (${what})`;
+  return `${(symbols ?? options.symbols).join(", ")} ${options.interval} (${what})`;
 }
 
 function failureError(failures: BinanceError[], written: string): CommandError {

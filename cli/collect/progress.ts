@@ -66,6 +66,15 @@ export function ttyProgress(write: (text: string) => void, clock: Clock, width =
     },
     done(fetched, requests) {
       if (!state) return;
+      if (fetched === 0) {
+        // Nothing came: an empty result is not a finished bar.
+        write(
+          `\r\x1b[2K${state.symbol}: no candles, ${requests} request${requests === 1 ? "" : "s"} in ` +
+            `${duration(clock.now() - state.startedAt)}\n`,
+        );
+        state = null;
+        return;
+      }
       // The final count is the truth (exchange gaps make it smaller than expected): a full bar, no ETA.
       Object.assign(state, { fetched, requests, expected: fetched });
       render();

@@ -288,23 +288,42 @@ export function faultsAt(faults: Record<number, Fault>): (request: KlinesRequest
   return (request) => faults[request.n];
 }
 
-if (import.meta.main) {
-  const args = Deno.args;
-  const port = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : 8080;
-  // Two years of simulated candles up to now at a few intervals.
+/**
+ * Two years of simulated BTCUSDT and ETHUSDT candles up to `now` at 1h, 4h and 1d: what the stand-alone
+ * server serves, for demos without real data.
+ */
+export function syntheticSource(now = Date.now()): KlineSource {
   const span = 2 * 365 * 24 * 3600_000;
   const series: Record<string, Partial<Record<Interval, KlineRow[]>>> = {};
   ["BTCUSDT", "ETHUSDT"].forEach((symbol, k) => {
     series[symbol] = {};
     for (const interval of ["1h", "4h", "1d"] as const) {
       const step = closeTimeOf(0, interval) + 1;
-      const start = Math.floor((Date.now() - span) / step) * step;
+      const start = Math.floor((now - span) / step) * step;
       series[symbol][interval] = syntheticKlines(interval, start, Math.ceil(span / step) + 1, {
         seed: k + 1,
         price: k === 0 ? 40_000 : 2_000,
       });
     }
   });
-  const server = await startKlinesServer({ port, source: seriesSource(series) });
+  return seriesSource(series);
+}
+
+/** `--port N` from a stand-alone server's arguments (8080 when absent); exits 2 on anything else. */
+export function serverPort(args: readonly string[], usage: string): number {
+  const known = new Set(["--port", "--synthetic"]);
+  const bad = args.find((a, i) => a.startsWith("-") && !known.has(a) && args[i - 1] !== "--port");
+  const at = args.indexOf("--port");
+  const port = at < 0 ? 8080 : Number(args[at + 1]);
+  if (bad || !Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`${bad ? `unknown option ${bad}` : "--port: expected a port 0–65535"}\nusage: ${usage}`);
+    Deno.exit(2);
+  }
+  return port;
+}
+
+if (import.meta.main) {
+  const port = serverPort(Deno.args, "deno run --allow-net cli/demo/binance_server.ts [--port 8080]");
+  const server = await startKlinesServer({ port, source: syntheticSource() });
   console.log(`SIMULATED market (not real prices): Binance-compatible klines at ${server.url}/api/v3/klines`);
 }

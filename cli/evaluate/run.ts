@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   type CandleSeries,
   describeLabelRule,
+  plural,
   readTrainingCsv,
   writeFileAtomic,
 } from "../../features/index.ts";
@@ -19,7 +20,12 @@ import {
   VERSION,
 } from "../../engine/index.ts";
 import { BackendError, initBackend, type LayersModel, loadModel } from "../../ml/runtime/index.ts";
-import { type BatchProgress, DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
+import {
+  type BatchProgress,
+  DEFAULT_TRAIN_CONFIG,
+  formatDuration,
+  type TrainConfig,
+} from "../../ml/train/index.ts";
 import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
 import { readManifest, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {
@@ -28,6 +34,7 @@ import {
   type EvaluationSummary,
   FoldError,
   formatSummary,
+  inSampleFolds,
   type Learner,
   NetworkLearner,
   OnnxLearner,
@@ -89,6 +96,7 @@ function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, cli
     log: io.out,
     progress: io.progress,
     signal: io.signal,
+    parallel: { workers: navigator.hardwareConcurrency ?? 1, backend: opts.backend },
   };
 }
 
@@ -203,11 +211,22 @@ function describeData(series: readonly CandleSeries[]): string {
   const first = Math.min(...series.map((s) => s.openTime[0]));
   const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
   const candles = series.reduce((n, s) => n + s.length, 0);
-  return `${series.length} symbols, ${candles.toLocaleString("en-US")} candles, ${day(first)} … ${day(last)}`;
+  return `${plural(series.length, "symbol")}, ${plural(candles, "candle")}, ${day(first)} … ${day(last)}`;
 }
 
-export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Promise<EvaluateOutcome> {
+export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): Promise<EvaluateOutcome> {
   const started = performance.now();
+  // Overall progress across folds: the batch bar (or log line) is prefixed with the step, fold and learner,
+  // and each learner's turn gets a line with the time so far and a rough time left.
+  const overall = { where: "" };
+  const batches = given.progress;
+  const io: EvaluateIo = {
+    ...given,
+    progress: batches && {
+      update: (done, total, label, text) => batches.update(done, total, `${overall.where} ${label}`, text),
+      clear: () => batches.clear(),
+    },
+  };
   try {
     const backend = await initBackend(opts.backend);
     io.out(`backend: ${backend.backend} (${backend.device})`);
@@ -228,16 +247,18 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
       if (error instanceof FoldError) throw new CommandError(error.message);
       throw error;
     }
-    if (subject.seenUntil !== undefined && subject.seenUntil >= plans[0].validationStart) {
-      io.warn?.(
-        `warning: ${subject.learner.name} was trained on data up to ${
-          day(subject.seenUntil)
-        }, after the first ` +
-          `fold begins (${
-            day(plans[0].validationStart)
-          }): folds before that date are not out-of-sample for it`,
-      );
-    }
+    // A checkpoint rebuilt from scratch in every fold (--retrain monthly) keeps only its architecture; kept
+    // as it is or fine-tuned, it carries what it learnt from its own training data into the folds.
+    const trainedUntil = subject.retrain === "monthly" ? undefined : subject.seenUntil;
+    const early = inSampleFolds(
+      subject.learner.name,
+      plans.map((p) => ({
+        label: p.label,
+        validation_start: new Date(p.validationStart).toISOString(),
+      })),
+      trainedUntil,
+    );
+    if (early) io.warn?.(`warning: ${early.message}`);
     const lightweight = opts.lightweightBaseline && subject.learner.name !== "lightweight_lstm";
     learners.push(...baselineLearners({ seed: opts.seed }));
     if (lightweight) {
@@ -260,6 +281,18 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
       outcomes = await walkForward(series, plans, learners, {
         shape: subject.shape,
         clip: subject.clip,
+        stage: (s) => {
+          overall.where = `[${s.step}/${s.steps} fold ${s.fold.index + 1}/${s.folds} ${s.learner}]`;
+          const elapsed = (performance.now() - started) / 1000;
+          const left = s.step > 1
+            ? `, ~${formatDuration((elapsed / (s.step - 1)) * (s.steps - s.step + 1))} left`
+            : "";
+          io.progress?.clear();
+          io.out(
+            `step ${s.step}/${s.steps}: fold ${s.fold.index + 1}/${s.folds} ${s.fold.label}, ${s.learner} ` +
+              `(${formatDuration(elapsed)} so far${left})`,
+          );
+        },
         log: (line) => {
           if (io.signal?.aborted) throw new CommandError("evaluation interrupted; nothing was written");
           io.out(line);
@@ -283,6 +316,7 @@ export async function runEvaluation(opts: EvaluateOptions, io: EvaluateIo): Prom
       short: opts.short,
       seed: opts.seed,
       resamples: opts.bootstrap,
+      trainedUntil,
     });
     formatSummary(summary).forEach((line) => io.out(line));
 

@@ -9,7 +9,7 @@
  */
 import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
-import { readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import { plural, readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
@@ -180,17 +180,37 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       horizon: candidatePre.horizon,
       labelRule: candidatePre.labelRule,
     };
-    const set = holdoutSet(series, start, shape);
+    // A current model trained on part of the held-out days (retrain run twice within --holdout-days, or a
+    // version trained by hand on everything) would be scored in-sample there, and the candidate of a weekly
+    // run inherits its weights: compare only on windows after the newest candle current was trained on.
+    const seenUntil = current ? manifest?.data.end_ms ?? null : null;
+    const scoredFrom = seenUntil !== null && seenUntil >= start ? seenUntil + 1 : start;
+    const trimmed = scoredFrom > start
+      ? ` (from ${day(scoredFrom)}: ${current} was trained on data up to ${day(seenUntil!)}, earlier days ` +
+        "would be in-sample)"
+      : "";
+    const set = holdoutSet(series, scoredFrom, shape);
+    if (set.size === 0 && trimmed) {
+      return {
+        summary:
+          `retrain ${mode}: kept ${current}; it was trained on all of the held-out ${opts.holdoutDays} ` +
+          `days (data up to ${day(seenUntil!)}), so scores there are in-sample, not evidence; ${candidate} ` +
+          `was kept but not promoted (promote it by hand with 'candlecast models promote ${candidate}', or ` +
+          "run retrain after more new candles)",
+        promoted: false,
+        candidate,
+      };
+    }
     if (set.size === 0) {
       throw new CommandError(
         `no labelled windows in the held-out ${opts.holdoutDays} days; ${candidate} was kept but not promoted`,
         "collect more recent candles or raise --holdout-days",
       );
     }
-    const period = `holdout ${day(start)}…${
+    const period = `holdout ${day(scoredFrom)}…${
       day(Math.max(...series.map((s) => s.openTime[s.length - 1])))
     }, ` +
-      `${set.size.toLocaleString("en")} windows`;
+      `${plural(set.size, "window")}${trimmed}`;
     const cand = await scoreCheckpoint(candidateDir, set);
     // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.
     const boosting = scoreGradientBoosting(series, start, shape, set);

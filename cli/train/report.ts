@@ -1,5 +1,5 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import { type Dataset, describeCounts } from "../../ml/data/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { classCounts } from "../../ml/data/index.ts";
@@ -15,7 +15,7 @@ export function dataLines(d: Dataset): string[] {
     `  windows train ${n(s.train)}, validation ${n(s.validation)}, test ${n(s.test)}`
   );
   return [
-    `data: ${d.symbols.length} symbols, lookback ${d.lookback}, horizon ${d.horizon}`,
+    `data: ${plural(d.symbols.length, "symbol")}, lookback ${d.lookback}, horizon ${d.horizon}`,
     ...lines,
     `  windows: train ${n(d.train.size)}, validation ${n(d.validation.size)}, test ${n(d.test.size)}; ` +
     `${n(d.skipped)} skipped for missing indicators, ` +

@@ -4,8 +4,9 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { type CandleSeries, CLASSES, FEATURE_NAMES, readTrainingCsv } from "../../features/index.ts";
+import { type CandleSeries, CLASSES, FEATURE_NAMES, plural, readTrainingCsv } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
+import { requireInput } from "../flags.ts";
 import {
   classPriors,
   type DecisionRule,
@@ -36,7 +37,7 @@ import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./reco
 import { dataLines, metricsTable } from "./report.ts";
 import { fitTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
 import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
-import { renderReport, trainingReport } from "../../ml/report/index.ts";
+import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
   /** One line of normal output (stdout). */
@@ -171,7 +172,8 @@ async function scoreOnTest(
     },
   );
   const probabilities = softmaxRows(test.logits!, temperature);
-  const ece = expectedCalibrationError(reliabilityTable(probabilities, test.labels!));
+  const reliability = reliabilityTable(probabilities, test.labels!);
+  const ece = expectedCalibrationError(reliability);
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
   metricsTable([
     ["model", test.metrics],
@@ -194,7 +196,7 @@ async function scoreOnTest(
     split: "test",
     test: test.metrics,
     test_loss: test.loss,
-    served: { rule: decision.rule, metrics: served, ece, test_class_shares: base },
+    served: { rule: decision.rule, metrics: served, ece, reliability, test_class_shares: base },
     baselines,
   };
 }
@@ -203,6 +205,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
   const newModelConfig = opts.incremental ? null : modelConfigOf(opts);
+  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${backend.backend} (${backend.device})`);
@@ -259,7 +262,9 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     ? "early stopping"
     : "done";
   io.out(
-    `${how} after ${result.history.length} epochs; best epoch ${result.bestEpoch} (its weights are kept)`,
+    `${how} after ${
+      plural(result.history.length, "epoch")
+    }; best epoch ${result.bestEpoch} (its weights are kept)`,
   );
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
@@ -301,8 +306,16 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),
-    extraFiles: (version) => ({
+    extraFiles: (version, manifest) => ({
       "report.html": renderReport(trainingReport({
+        facts: trainingFacts(manifest),
+        decisions: {
+          rule: metrics.served.rule,
+          argmax: metrics.test,
+          served: metrics.served.metrics,
+          reliability: metrics.served.reliability,
+          ece: metrics.served.ece,
+        },
         version,
         modelType,
         history: result.history,

@@ -8,7 +8,13 @@ import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { engineerWindow, FEATURE_COUNT, FEATURE_NAMES, windowEnds } from "../../features/index.ts";
+import {
+  engineerWindow,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  SERIES_COLUMNS,
+  windowEnds,
+} from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { fromFileUrl } from "../../test/paths.ts";
 
@@ -57,23 +63,7 @@ Deno.test({
         const start = t - 49;
         const lines = [];
         for (let i = start; i <= t; i++) {
-          lines.push(
-            [
-              s.open,
-              s.high,
-              s.low,
-              s.close,
-              s.volume,
-              s.rsi,
-              s.macd,
-              s.macdSignal,
-              s.macdHist,
-              s.ema,
-              s.stochK,
-              s.stochD,
-            ]
-              .map((col) => String(col[i])).join(","),
-          );
+          lines.push(SERIES_COLUMNS.map((name) => String(s[name][i])).join(","));
         }
         const csharp = (await run("/usr/bin/mono", [exe, "50"], lines.join("\n") + "\n")).trim().split("\n")
           .flatMap((row) => row.split(",").map(Number));

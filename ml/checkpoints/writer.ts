@@ -22,8 +22,14 @@ export interface VersionContents {
   /** The manifest without what the writer fills in (version, creation time, file hashes). */
   readonly manifest: Omit<Manifest, "version" | "created_at" | "files">;
   readonly exportOnnx?: OnnxExport;
-  /** Further files written into the version (hashed in the manifest), e.g. report.html; given the version name. */
-  readonly extraFiles?: (version: string) => Readonly<Record<string, string | Uint8Array>>;
+  /**
+   * Further files written into the version (hashed in the manifest), e.g. report.html; given the version name
+   * and the manifest's contents (data span, hyperparameters, backend) so a report can state them.
+   */
+  readonly extraFiles?: (
+    version: string,
+    manifest: VersionContents["manifest"],
+  ) => Readonly<Record<string, string | Uint8Array>>;
   /** Creation time (default: now); the folder's date is its UTC day. */
   readonly createdAt?: Date;
 }
@@ -47,7 +53,7 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
     await writeFileAtomic(join(tmp, "preprocessor.json"), json(contents.preprocessor));
     await writeFileAtomic(join(tmp, "history.json"), json(contents.history));
     await writeFileAtomic(join(tmp, "metrics.json"), json(contents.metrics));
-    for (const [name, data] of Object.entries(contents.extraFiles?.(version) ?? {})) {
+    for (const [name, data] of Object.entries(contents.extraFiles?.(version, contents.manifest) ?? {})) {
       await writeFileAtomic(join(tmp, name), data);
     }
     let onnxError: Error | undefined;

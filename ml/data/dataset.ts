@@ -3,7 +3,7 @@
  * scale fit on the training split only, and class weights. Only window positions and labels are kept;
  * features are engineered again per batch.
  */
-import { type CandleSeries, FEATURE_NAMES, type Scaler, ScalerFitter } from "../../features/index.ts";
+import { type CandleSeries, FEATURE_NAMES, plural, type Scaler, ScalerFitter } from "../../features/index.ts";
 import { type SplitRule, splitSeries } from "./split.ts";
 import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
 import { classCounts, type ClassVector } from "./class_weights.ts";
@@ -101,9 +101,18 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
     const [name, set] of [["training", trainSet], ["validation", validationSet], ["test", testSet]] as const
   ) {
     if (set.size === 0) {
+      const longest = Math.max(0, ...series.map((s) => s.length));
+      const need = opts.lookback + opts.horizon;
+      // Windows longer than every series: no split date helps, the window is the problem.
+      const remedy = longest < need
+        ? `a window needs lookback ${opts.lookback} + horizon ${opts.horizon} = ${need} candles but the longest ` +
+          `symbol has ${longest}; use a smaller --lookback or more data`
+        : opts.split.kind === "dates"
+        ? "use more data or other split dates"
+        : "use more data";
       throw new DatasetError(
-        `the ${name} split has no windows (${series.length} symbols, ` +
-          `${series.reduce((n, s) => n + s.length, 0)} candles); use more data or other split dates`,
+        `the ${name} split has no windows (${plural(series.length, "symbol")}, ` +
+          `${plural(series.reduce((n, s) => n + s.length, 0), "candle")}); ${remedy}`,
       );
     }
   }

@@ -38,7 +38,7 @@ export class SplitError extends Error {
 }
 
 /** Index of the first candle opening at or after `time` (the series length when none does). */
-function firstAtOrAfter(openTime: Float64Array, time: number): number {
+export function firstAtOrAfter(openTime: Float64Array, time: number): number {
   let lo = 0, hi = openTime.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

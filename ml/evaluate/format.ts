@@ -1,5 +1,5 @@
 /** The evaluation as terminal text: aligned tables with the same numbers report.html shows. */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import { type EvaluationSummary, fitAction } from "./summary.ts";
 
 type Row = readonly string[];
@@ -23,7 +23,9 @@ export function formatSummary(s: EvaluationSummary): string[] {
   const section = (title: string, lines: string[]) => out.push("", title, ...lines.map((l) => "  " + l));
 
   section(
-    `all ${s.folds.length} folds pooled (${s.windows.toLocaleString("en-US")} test windows; argmax):`,
+    `all ${plural(s.folds.length, "fold")} pooled (${
+      s.windows.toLocaleString("en-US")
+    } test windows; argmax):`,
     textTable(
       ["", "accuracy", "macro-F1", "log-loss", "Brier", "ECE", ...CLASSES.map((c) => `→${c}`)],
       names.map((n) => {
@@ -133,8 +135,8 @@ export function formatSummary(s: EvaluationSummary): string[] {
       `(Sharpe ${f2(bt.buy_and_hold.sharpe)}, max drawdown ${pct(bt.buy_and_hold.max_drawdown)}):`,
     textTable(
       ["threshold", "return", "Sharpe", "max DD", "trades", "win", `${s.best_baseline} return`, "trades"],
-      bt.rows.map((r) => [
-        `> ${r.threshold}`,
+      [...bt.rows, { threshold: NaN, ...bt.prior_rule }].map((r) => [
+        Number.isNaN(r.threshold) ? "prior rule" : `> ${r.threshold}`,
         pct(r.model.total_return, 2),
         f2(r.model.sharpe),
         pct(r.model.max_drawdown),

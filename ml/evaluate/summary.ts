@@ -3,8 +3,8 @@
  * and every baseline, the best baseline (lowest pooled log-loss), a block-bootstrap interval for the model's
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
-import type { CandleSeries } from "../../features/index.ts";
-import { argmax3 } from "../metrics/index.ts";
+import { type CandleSeries, plural } from "../../features/index.ts";
+import { argmax3, computeMetrics } from "../metrics/index.ts";
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import {
   type Backtest,
@@ -34,7 +34,24 @@ export interface SummaryOptions {
   readonly short: boolean;
   readonly seed: number;
   readonly resamples?: number;
+  /**
+   * The newest candle (ms) the evaluated model was trained on, for a checkpoint evaluated as it is. When it
+   * reaches into the folds, their scores are in-sample: reported, flagged, and given no verdict.
+   */
+  readonly trainedUntil?: number;
 }
+
+/** Folds a checkpoint has already seen: their scores are in-sample and not evidence. */
+export interface InSample {
+  /** ISO time of the newest candle the model was trained on. */
+  readonly trained_until: string;
+  /** Labels of the folds whose validation or test block starts at or before that candle. */
+  readonly folds: readonly string[];
+  readonly message: string;
+}
+
+/** The verdict's word when the folds are in-sample. */
+export const IN_SAMPLE_VERDICT = "in-sample: not evidence";
 
 export interface FitSummary {
   readonly seconds: number;
@@ -74,11 +91,32 @@ export interface BacktestReport {
   readonly fee: number;
   readonly short: boolean;
   readonly horizon: number;
-  /** The threshold of the equity curves. */
+  /** The --trade-threshold. */
   readonly threshold: number;
   readonly rows: readonly BacktestRow[];
+  /**
+   * Trading the prior-corrected decision instead of a fixed probability: long when it names UP (short when
+   * DOWN, with `short`). Calibrated 3-class probabilities seldom pass 0.4, so a fixed threshold often trades
+   * nothing; the prior rule is relative to each class's base rate.
+   */
+  readonly prior_rule: { readonly model: BacktestSummary; readonly baseline: BacktestSummary };
+  /** Every learner's trades at the threshold and under the prior rule. */
+  readonly learners: Readonly<
+    Record<string, { readonly threshold: BacktestSummary; readonly prior_rule: BacktestSummary }>
+  >;
   readonly buy_and_hold: BacktestSummary;
+  /** What the equity curves trade: the threshold, or the prior rule when the model never passes it. */
+  readonly curves_rule: "threshold" | "prior_rule";
   readonly curves: { readonly model: Curve; readonly baseline: Curve; readonly buy_and_hold: Curve };
+}
+
+/** Scores of the model and the best baseline on one symbol's test windows. */
+export interface SymbolScores {
+  readonly symbol: string;
+  readonly windows: number;
+  readonly scores: Readonly<
+    Record<string, { readonly accuracy: number; readonly macro_f1: number; readonly log_loss: number }>
+  >;
 }
 
 export interface Verdict {
@@ -97,8 +135,12 @@ export interface EvaluationSummary {
   readonly folds: readonly FoldResult[];
   /** Every fold's test windows pooled. */
   readonly overall: Readonly<Record<string, Scores>>;
+  /** Pooled scores per symbol, for every learner. */
+  readonly per_symbol: readonly SymbolScores[];
   readonly bootstrap: BootstrapResult & { readonly baseline: string; readonly block_candles: number };
   readonly backtest: BacktestReport;
+  /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
+  readonly in_sample: InSample | null;
   readonly verdict: Verdict;
 }
 
@@ -151,6 +193,37 @@ function namedClasses(p: PredictionSet): Int8Array {
 }
 
 /** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */
+/** The prior rule's decisions as 0/1 "probabilities": above any threshold in (0, 1) exactly when named. */
+function ruleAsProbabilities(p: PredictionSet): PredictionSet {
+  const probabilities = new Float32Array(p.priorClasses.length * 3);
+  p.priorClasses.forEach((c, i) => void (probabilities[i * 3 + c] = 1));
+  return { ...p, probabilities };
+}
+
+function perSymbol(
+  series: readonly CandleSeries[],
+  seriesIndex: Int32Array,
+  truth: { labels: Int8Array; returns: Float64Array },
+  pooled: Readonly<Record<string, PredictionSet>>,
+): SymbolScores[] {
+  return series.map((s, k) => {
+    const rows: number[] = [];
+    for (let i = 0; i < seriesIndex.length; i++) if (seriesIndex[i] === k) rows.push(i);
+    const labels = Int8Array.from(rows, (i) => truth.labels[i]);
+    const zeros = new Float64Array(rows.length);
+    const scores = Object.fromEntries(
+      Object.entries(pooled).map(([name, p]) => {
+        const probabilities = new Float32Array(rows.length * 3);
+        rows.forEach((i, j) => probabilities.set(p.probabilities.subarray(i * 3, i * 3 + 3), j * 3));
+        const classes = p.classes && Int8Array.from(rows, (i) => p.classes![i]);
+        const m = computeMetrics(labels, probabilities, zeros, zeros, classes);
+        return [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, log_loss: m.log_loss }];
+      }),
+    );
+    return { symbol: s.symbol, windows: rows.length, scores };
+  }).filter((s) => s.windows > 0);
+}
+
 function signalsOf(
   series: readonly CandleSeries[],
   seriesIndex: Int32Array,
@@ -197,10 +270,34 @@ function judge(low: number, high: number, betterBelow: boolean): string {
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
 
+/** Which folds a model trained up to `trainedUntil` has seen, or null when none. */
+export function inSampleFolds(
+  model: string,
+  folds: readonly Pick<FoldResult, "label" | "validation_start">[],
+  trainedUntil: number | undefined,
+): InSample | null {
+  if (trainedUntil === undefined) return null;
+  const seen = folds.filter((f) => Date.parse(f.validation_start) <= trainedUntil).map((f) => f.label);
+  if (seen.length === 0) return null;
+  const until = iso(trainedUntil);
+  return {
+    trained_until: until,
+    folds: seen,
+    message: `${model} was trained on data up to ${until.slice(0, 10)}, after fold ${seen[0]} begins ` +
+      `(${folds[0].validation_start.slice(0, 10)}): its scores on ${
+        seen.length === folds.length ? "every fold" : `folds ${seen.join(", ")}`
+      } ` +
+      "are in-sample and say nothing about new data. Evaluate on folds after that date (a CSV with newer " +
+      "candles), or without --checkpoint to train fresh models in the folds.",
+  };
+}
+
 function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
   const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
   const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
-  const logLoss = judge(ll.low, ll.high, true), macroF1 = judge(f1.low, f1.high, false);
+  const inSample = s.in_sample !== null;
+  const logLoss = inSample ? IN_SAMPLE_VERDICT : judge(ll.low, ll.high, true);
+  const macroF1 = inSample ? IN_SAMPLE_VERDICT : judge(f1.low, f1.high, false);
   const level = `${Math.round(100 * s.bootstrap.level)} %`;
   const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
   const lines = [
@@ -212,16 +309,22 @@ function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
     `difference ${signed(f1.estimate)} (${level} interval ${signed(f1.low)} … ${
       signed(f1.high)
     }) — ${macroF1}.`,
-    logLoss === "better" && macroF1 !== "worse"
-      ? `The model beats the best baseline on log-loss over these ${s.folds.length} folds.`
-      : `The model does not beat the best baseline (${s.best_baseline}) over these ${s.folds.length} folds.`,
+    s.in_sample
+      ? `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`
+      : logLoss === "better" && macroF1 !== "worse"
+      ? `The model beats the best baseline on log-loss over these ${plural(s.folds.length, "fold")}.`
+      : `The model does not beat the best baseline (${s.best_baseline}) over these ${
+        plural(s.folds.length, "fold")
+      }.`,
   ];
   if (row) {
     lines.push(
-      `Backtest (P > ${s.backtest.threshold}, ${100 * s.backtest.fee} % fee per side${
-        s.backtest.short ? ", shorts on" : ", long only"
-      }): model ${pct(row.model.total_return)} in ${row.model.trades} trades, ` +
-        `${s.best_baseline} ${pct(row.baseline.total_return)} in ${row.baseline.trades} trades, ` +
+      `${inSample ? "In-sample backtest" : "Backtest"} (P > ${s.backtest.threshold}, ${
+        100 * s.backtest.fee
+      } % fee per side${s.backtest.short ? ", shorts on" : ", long only"}): model ${
+        pct(row.model.total_return)
+      } in ${plural(row.model.trades, "trade")}, ` +
+        `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +
         `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`,
     );
   }
@@ -299,6 +402,27 @@ export function summarize(
   }));
   const hold = buyAndHold(modelSignals, trade(opts.threshold));
   const chosen = rows.find((r) => r.threshold === opts.threshold)!;
+  const ruled = (name: string) =>
+    backtest(signalsOf(series, seriesIndex, ends, ruleAsProbabilities(pooled[name])), trade(0.5));
+  const priorRule = { model: ruled(opts.model), baseline: ruled(best) };
+  const learnerTrades = Object.fromEntries(names.map((n) => [n, {
+    threshold: n === opts.model
+      ? chosen.model.summary
+      : n === best
+      ? chosen.baseline.summary
+      : backtest(signalsOf(series, seriesIndex, ends, pooled[n]), trade(opts.threshold)).summary,
+    prior_rule: n === opts.model
+      ? priorRule.model.summary
+      : n === best
+      ? priorRule.baseline.summary
+      : ruled(n).summary,
+  }]));
+  // A threshold the model never passes draws flat lines; show what trading its decisions would have done.
+  const curvesRule: BacktestReport["curves_rule"] = chosen.model.summary.trades === 0 &&
+      priorRule.model.summary.trades > 0
+    ? "prior_rule"
+    : "threshold";
+  const drawn = curvesRule === "prior_rule" ? priorRule : chosen;
 
   const summary = {
     model: opts.model,
@@ -308,7 +432,9 @@ export function summarize(
     windows: truth.labels.length,
     folds,
     overall,
+    per_symbol: perSymbol(series, seriesIndex, truth, pooled),
     bootstrap: { ...bootstrap, baseline: best, block_candles: BOOTSTRAP_BLOCK_CANDLES },
+    in_sample: inSampleFolds(opts.model, folds, opts.trainedUntil),
     backtest: {
       fee: opts.fee,
       short: opts.short,
@@ -319,10 +445,13 @@ export function summarize(
         model: r.model.summary,
         baseline: r.baseline.summary,
       })),
+      prior_rule: { model: priorRule.model.summary, baseline: priorRule.baseline.summary },
+      learners: learnerTrades,
       buy_and_hold: hold.summary,
+      curves_rule: curvesRule,
       curves: {
-        model: thinCurve(chosen.model),
-        baseline: thinCurve(chosen.baseline),
+        model: thinCurve(drawn.model),
+        baseline: thinCurve(drawn.baseline),
         buy_and_hold: thinCurve(hold),
       },
     },

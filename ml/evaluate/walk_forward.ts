@@ -8,6 +8,7 @@ import {
   type ClassVector,
   type Dataset,
   DatasetError,
+  firstAtOrAfter,
   prepareDataset,
   SplitError,
   type WindowShape,
@@ -22,6 +23,19 @@ export interface WalkForwardOptions {
   /** Standardised inputs are clipped to ±clip. */
   readonly clip: number;
   readonly log?: (line: string) => void;
+  /**
+   * Called before each learner's turn in each fold: overall progress across folds (`step` of `steps`,
+   * counting from 1), for a progress line or a bar's prefix.
+   */
+  readonly stage?: (stage: Stage) => void;
+}
+
+export interface Stage {
+  readonly step: number;
+  readonly steps: number;
+  readonly fold: FoldPlan;
+  readonly folds: number;
+  readonly learner: string;
 }
 
 export interface FoldTest extends Truth {
@@ -41,16 +55,6 @@ export interface FoldOutcome {
   readonly fits: Readonly<Record<string, FitReport | null>>;
   /** The class priors each learner's prior-corrected rule divided by. */
   readonly priors: Readonly<Record<string, ClassVector>>;
-}
-
-function firstAtOrAfter(openTime: Float64Array, time: number): number {
-  let lo = 0, hi = openTime.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (openTime[mid] < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function priorsOf(counts: ClassVector): ClassVector {
@@ -87,6 +91,7 @@ export async function walkForward(
   const outcomes: FoldOutcome[] = [];
   const priors = new Map<string, ClassVector>();
   let previousTrainingEnd = -Infinity;
+  let step = 0;
   for (const plan of plans) {
     const dataset = foldDataset(series, plan, opts);
     const fold: FoldData = {
@@ -108,6 +113,13 @@ export async function walkForward(
     const foldPriors: Record<string, ClassVector> = {};
     const trainPriors = priorsOf(dataset.trainClassCounts);
     for (const learner of learners) {
+      opts.stage?.({
+        step: ++step,
+        steps: plans.length * learners.length,
+        fold: plan,
+        folds: plans.length,
+        learner: learner.name,
+      });
       // A checkpoint starts as it is, unless monthly retraining rebuilds every model from scratch anyway.
       const asIs = plan.index === 0 && learner.pretrained && plan.retrain !== "monthly";
       const action = asIs ? "keep" : plan.action;

@@ -90,3 +90,8 @@ export function prefixOf(model: tf.LayersModel): string {
   }
   return "";
 }
+
+/** True for a whole ensemble (its combined outputs), false for a plain model or one member's view. */
+export function isEnsemble(model: tf.LayersModel): boolean {
+  return model.outputNames.includes("class_logits") && hasLayer(model, `${memberPrefix(1)}class_logits`);
+}

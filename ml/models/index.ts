@@ -30,6 +30,7 @@ export { AUXILIARY_OUTPUT, disposeAuxiliaryHead, withAuxiliaryHead } from "./aux
 export {
   buildEnsemble,
   firstMembers,
+  isEnsemble,
   type Member,
   memberPrefix,
   memberSeed,

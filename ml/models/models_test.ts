@@ -12,6 +12,7 @@ const tiny = (type: ModelConfig["type"]): ModelConfig => ({
   ffnDim: 16,
   encoderLayers: 1,
   lstmHidden: 4,
+  members: 1,
 });
 
 Deno.test("transformer_lstm: outputs class_logits [b,3], regression [b,1], attention [b,T] summing to 1", () => {

@@ -22,6 +22,11 @@ export interface JoinResult {
   readonly pending: number;
   /** No candle of the data matches (symbol absent, or no close equal to the one sent). */
   readonly unmatched: number;
+  /**
+   * The version was trained on this window's outcome (its label candle is not after the newest candle in its
+   * training data, e.g. a bot asking about old candles): in-sample, so not scored.
+   */
+  readonly inSample: number;
   /** Versions named by predictions whose checkpoint is gone, with their prediction counts. */
   readonly unknownVersions: ReadonlyMap<string, number>;
 }
@@ -69,11 +74,13 @@ export function joinOutcomes(
   records: readonly PredictionRecord[],
   series: readonly CandleSeries[],
   preprocessors: ReadonlyMap<string, Preprocessor>,
+  /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
+  trainedUntil: ReadonlyMap<string, number> = new Map(),
 ): JoinResult {
   const bySymbol = new Map(series.map((s) => [s.symbol, { s, interval: intervalOf(s) }]));
   const joined: JoinedPrediction[] = [];
   const unknownVersions = new Map<string, number>();
-  let pending = 0, unmatched = 0;
+  let pending = 0, unmatched = 0, inSample = 0;
   for (const record of records) {
     const p = preprocessors.get(record.version);
     if (!p) {
@@ -90,8 +97,12 @@ export function joinOutcomes(
       pending++;
       continue;
     }
+    if (entry.s.openTime[t + p.horizon] <= (trainedUntil.get(record.version) ?? -Infinity)) {
+      inSample++;
+      continue;
+    }
     const b = windowBatch(entry.s, [t], p.lookback, p.horizon, p.labelRule);
     joined.push({ record, t, realisedReturn: b.forwardReturn[0], label: b.label[0] as ClassIndex });
   }
-  return { joined, pending, unmatched, unknownVersions };
+  return { joined, pending, unmatched, inSample, unknownVersions };
 }

@@ -74,6 +74,18 @@ Deno.test("outcomes use the version's own label rule; recent, unknown and unmatc
   assert.deepEqual([...result.unknownVersions], [["v0", 1]]);
   assert.deepEqual(result.joined.map((j) => CLASSES[j.label]), [truth(100), truth(150), truth(250)]);
   assert.equal(result.joined[0].realisedReturn, series.close[104] / series.close[100] - 1);
+  assert.equal(result.inSample, 0);
+
+  // A version trained on candles up to 160 has seen the outcomes of the windows at 100 and 150 (labels at
+  // 104 and 154): those are in-sample, counted and not scored.
+  const seen = joinOutcomes(
+    records,
+    [series],
+    new Map([["v1", preprocessor]]),
+    new Map([["v1", series.openTime[160]]]),
+  );
+  assert.equal(seen.inSample, 2);
+  assert.deepEqual(seen.joined.map((j) => j.t), [250]);
 
   const report = monitorReport(
     result.joined,

@@ -1,5 +1,5 @@
 /** `candlecast evaluate`'s summary as report sections: the same numbers the terminal shows, plus the charts. */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import { type EvaluationSummary, fitAction } from "../evaluate/index.ts";
 import type { Cell, ReportData, Section } from "./html.ts";
@@ -24,7 +24,10 @@ export function metricRows(s: EvaluationSummary): Cell[][] {
   });
 }
 
-/** Training curves of one network learner: a line per fold for training and (dashed) validation. */
+/**
+ * Training curves of each network learner: per fold a dashed training line and a solid validation line, every
+ * line in its own colour (a shared colour made training and validation indistinguishable in print).
+ */
 function curveFigures(s: EvaluationSummary): { caption: string; html: string }[] {
   const figures: { caption: string; html: string }[] = [];
   for (const name of [s.model, ...s.baselines]) {
@@ -39,14 +42,14 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
           name: `${r.label} train`,
           x: r.history.map((e) => e.epoch),
           y: r.history.map((e) => e[train] as number),
-          color: PALETTE[k % PALETTE.length],
+          color: PALETTE[(2 * k + 1) % PALETTE.length],
           dashed: true,
         },
         {
           name: `${r.label} validation`,
           x: r.history.map((e) => e.epoch),
           y: r.history.map((e) => e[val] as number),
-          color: PALETTE[k % PALETTE.length],
+          color: PALETTE[(2 * k) % PALETTE.length],
         },
       ]);
     figures.push(
@@ -265,20 +268,49 @@ export function evaluationReport(
   }
   const bt = s.backtest;
   const c = bt.curves;
+  const byRule = bt.curves_rule === "prior_rule";
   sections.push(
+    {
+      kind: "table",
+      title: "Per symbol",
+      note:
+        "Every learner's pooled scores on each symbol's test windows (argmax, or the rule a baseline names).",
+      columns: ["symbol", "learner", "windows", "accuracy", "macro-F1", "log-loss"],
+      rows: s.per_symbol.flatMap((p) =>
+        learners.map((
+          n,
+        ) => [p.symbol, n, p.windows, p.scores[n].accuracy, p.scores[n].macro_f1, p.scores[n].log_loss])
+      ),
+      highlight: s.per_symbol.map((_, k) => k * learners.length),
+    },
     {
       kind: "figures",
       title: "Backtest",
       note:
-        `Long${bt.short ? " or short" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} > ${bt.threshold}, ` +
-        `held ${bt.horizon} candles, ${100 * bt.fee} % fee per side, no overlapping positions; symbols are ` +
-        "equal-weight sleeves, marked to market every candle.",
+        (byRule
+          ? `${s.model} never has P(UP) above ${bt.threshold}, so the curves trade the prior-corrected ` +
+            `decision instead: long${bt.short ? " (short)" : ""} when it names UP${bt.short ? " (DOWN)" : ""}`
+          : `Long${bt.short ? " or short" : ""} when P(UP)${
+            bt.short ? " (P(DOWN))" : ""
+          } > ${bt.threshold}`) +
+        `, held ${bt.horizon} candles, ${
+          100 * bt.fee
+        } % fee per side, no overlapping positions; symbols are ` +
+        "equal-weight sleeves, marked to market every candle. Trades: " +
+        `${s.model} ${
+          (byRule ? bt.prior_rule.model : bt.rows.find((r) => r.threshold === bt.threshold)!.model).trades
+        }, ` +
+        `${best} ${
+          (byRule ? bt.prior_rule.baseline : bt.rows.find((r) => r.threshold === bt.threshold)!.baseline)
+            .trades
+        }.`,
       figures: [{
         caption: "Equity (start = 1)",
         html: lineChart([
-          { name: s.model, x: c.model.times, y: c.model.equity },
-          { name: best, x: c.baseline.times, y: c.baseline.equity },
-          { name: "buy-and-hold", x: c.buy_and_hold.times, y: c.buy_and_hold.equity, color: "#64748b" },
+          { name: "buy-and-hold", x: c.buy_and_hold.times, y: c.buy_and_hold.equity, color: "#94a3b8" },
+          { name: best, x: c.baseline.times, y: c.baseline.equity, color: PALETTE[1], dashed: true },
+          // Drawn last so a flat model line is on top, not hidden under the others.
+          { name: s.model, x: c.model.times, y: c.model.equity, color: PALETTE[0] },
         ], { width: 900, height: 320, xDates: true, yRule: 1, yFormat: (v) => v.toFixed(2) }),
       }],
     },
@@ -302,26 +334,56 @@ export function evaluationReport(
         "max drawdown",
         "trades",
       ],
-      rows: bt.rows.map((r) => [
-        `> ${r.threshold}`,
-        pctFormat2(r.model.total_return),
-        fixed2(r.model.sharpe),
-        pctFormat2(r.model.max_drawdown),
-        r.model.trades,
-        pctFormat2(r.model.win_rate),
-        pctFormat2(r.baseline.total_return),
-        fixed2(r.baseline.sharpe),
-        pctFormat2(r.baseline.max_drawdown),
-        r.baseline.trades,
-      ]),
-      highlight: [bt.rows.findIndex((r) => r.threshold === bt.threshold)],
+      rows: [...bt.rows, { threshold: NaN, model: bt.prior_rule.model, baseline: bt.prior_rule.baseline }]
+        .map((r) => [
+          Number.isNaN(r.threshold) ? "prior rule" : `> ${r.threshold}`,
+          pctFormat2(r.model.total_return),
+          fixed2(r.model.sharpe),
+          pctFormat2(r.model.max_drawdown),
+          r.model.trades,
+          pctFormat2(r.model.win_rate),
+          pctFormat2(r.baseline.total_return),
+          fixed2(r.baseline.sharpe),
+          pctFormat2(r.baseline.max_drawdown),
+          r.baseline.trades,
+        ]),
+      highlight: [byRule ? bt.rows.length : bt.rows.findIndex((r) => r.threshold === bt.threshold)],
+    },
+    {
+      kind: "table",
+      title: "Trades per learner",
+      note:
+        `Trades each learner would make at P > ${bt.threshold} and under the prior rule, with the prior ` +
+        "rule's return. Baselines that name a class without probabilities (persistence) trade on that class.",
+      columns: [
+        "",
+        `trades at > ${bt.threshold}`,
+        `return at > ${bt.threshold}`,
+        "prior-rule trades",
+        "prior-rule return",
+      ],
+      rows: learners.map((n) => {
+        const t = bt.learners[n];
+        return [
+          n,
+          t.threshold.trades,
+          pctFormat2(t.threshold.total_return),
+          t.prior_rule.trades,
+          pctFormat2(t.prior_rule.total_return),
+        ];
+      }),
+      highlight: [0],
     },
   );
   return {
     title: `candlecast evaluate — ${s.model}`,
-    subtitle: `Walk-forward over ${s.folds.length} folds (${s.folds[0].label} … ${s.folds.at(-1)!.label}), ` +
+    subtitle:
+      `Walk-forward over ${plural(s.folds.length, "fold")} (${s.folds[0].label} … ${
+        s.folds.at(-1)!.label
+      }), ` +
       `${s.symbols.join(", ")}`,
     facts,
+    warning: s.in_sample ? `in-sample: not evidence. ${s.in_sample.message}` : undefined,
     verdict: s.verdict.lines,
     sections,
   };

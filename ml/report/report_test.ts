@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { syntheticSummary } from "../../test/evaluation.ts";
-import { evaluationReport, renderReport, trainingReport, writeReport } from "./index.ts";
+import {
+  escapeXml,
+  evaluationReport,
+  reliabilityRange,
+  renderReport,
+  testDecisions,
+  trainingFacts,
+  trainingReport,
+  writeReport,
+} from "./index.ts";
 
 const summary = await syntheticSummary();
 const facts = [["data", "synthetic market (demo simulator)"], ["folds", "3 weekly"]] as const;
@@ -32,10 +41,13 @@ Deno.test("the evaluation report has every section, self-contained", () => {
       "Training curves",
       "Equity (start = 1)",
       "Backtest by threshold",
+      "Per symbol",
+      "Trades per learner",
+      "prior rule",
     ]
   ) assert.ok(html.includes(title), `missing section ${title}`);
   // 3 confusion matrices, a reliability diagram, 2 training-curve charts, the equity chart.
-  assert.equal(html.match(/<svg /g)?.length, 7);
+  assert.equal(html.match(/<svg [^>]*role="img"/g)?.length, 7);
   assert.ok(html.includes(summary.verdict.lines[0]));
 });
 
@@ -45,25 +57,122 @@ Deno.test("text is escaped, never interpreted", () => {
   assert.ok(html.includes("&lt;script&gt;") && html.includes("a&amp;b"));
 });
 
-Deno.test("the training report shows curves, metrics beside baselines and the confusion matrix", () => {
+/** Test logits for n windows: `bias` added to every row (e.g. a model that always says SIDEWAYS). */
+function logitsFor(labels: Int8Array, bias: readonly number[], signal: number): Float32Array {
+  const out = new Float32Array(labels.length * 3);
+  labels.forEach((y, i) => {
+    for (let k = 0; k < 3; k++) {
+      out[i * 3 + k] = bias[k] + (k === y ? signal : 0) + 0.3 * Math.sin(i * (k + 1));
+    }
+  });
+  return out;
+}
+
+const LABELS = Int8Array.from({ length: 600 }, (_, i) => [1, 1, 0, 2, 1][i % 5]);
+
+function trainingHtml(decisions: ReturnType<typeof testDecisions>, baselineLogLoss = 1.2): string {
   const fold = summary.folds[0];
-  const html = renderReport(trainingReport({
+  const test = summary.overall.model.metrics;
+  return renderReport(trainingReport({
     version: "v1_2026-11-24",
     modelType: "transformer_lstm",
     history: fold.fits.model!.history!,
     bestEpoch: 3,
-    test: summary.overall.model.metrics,
-    baselines: { majority: summary.overall.majority.metrics },
-    reliability: summary.overall.model.reliability,
+    test,
+    baselines: {
+      majority: { ...summary.overall.majority.metrics, log_loss: baselineLogLoss },
+      logistic_regression: {
+        ...summary.overall.majority.metrics,
+        macro_f1: 0.3,
+        log_loss: baselineLogLoss + 0.01,
+      },
+    },
+    decisions,
     temperature: 1.25,
+    facts: trainingFacts(MANIFEST),
   }));
+}
+
+const MANIFEST = {
+  parent: null,
+  candlecast_version: "test",
+  model_type: "transformer_lstm",
+  model_class: "TransformerLSTMModel",
+  data: {
+    path: "data/training_data.csv",
+    start: "2020-01-01T00:00:00.000Z",
+    end: "2023-12-31T23:00:00.000Z",
+    end_ms: 0,
+    interval: "1h",
+    symbols: {},
+    windows: { train: 1000, validation: 200, test: 200 },
+    skipped_missing_indicators: 0,
+    split: null,
+    since: null,
+  },
+  symbols: ["BTCUSDT", "ETHUSDT"],
+  interval: "1h",
+  hyperparameters: { model: { dModel: 64, heads: 4 }, lookback: 50, horizon: 4 },
+  backend: "wasm",
+  device: "cpu",
+  training: { epochs_run: 7, best_epoch: 3, stop_reason: "early_stopping", seconds: 754 },
+};
+
+Deno.test("the training report: facts, both decision rules, labelled curves, zoomed reliability", () => {
+  const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const html = trainingHtml(d);
   assertSelfContained(html);
   for (
-    const title of ["Test split", "Per class", "loss per epoch", "Confusion matrix", "Reliability diagram"]
-  ) {
-    assert.ok(html.includes(title), `missing ${title}`);
-  }
-  assert.ok(html.includes("the model is ahead") || html.includes("the model does not beat it"));
+    const text of [
+      "Test split",
+      "Decision rules side by side",
+      "prior (served)",
+      "training objective per epoch",
+      "weighted CE + MSE terms",
+      "validation log-loss per epoch",
+      "Confusion matrix, prior rule (served)",
+      "Reliability diagram",
+      "BTCUSDT, ETHUSDT (2 symbols)",
+      "2020-01-01T00:00 … 2023-12-31T23:00 UTC",
+      "12.6 min, 7 epochs (early stopping)",
+      "wasm (cpu)",
+      "dModel 64, heads 4",
+      "axes zoomed to",
+    ]
+  ) assert.ok(html.includes(escapeXml(text)), `missing ${text}`);
+});
+
+Deno.test("the training verdict: a model that names one class is not ahead, whatever its log-loss", () => {
+  // Always SIDEWAYS under argmax: the better log-loss alone must not make it "ahead".
+  const sideways = testDecisions(logitsFor(LABELS, [-3, 3, -3], 0.2), LABELS, 1, "argmax", [0.2, 0.6, 0.2]);
+  assert.equal(sideways.served.predicted_share.SIDEWAYS, 1);
+  const html = trainingHtml(sideways, 5);
+  assert.match(html, /Not ahead on this split: its decision is nearly always one class \(100 %\)/);
+  assert.doesNotMatch(html, /ahead of every baseline/);
+  // A model that spreads its calls, classifies well and has the lower log-loss is ahead.
+  const good = testDecisions(logitsFor(LABELS, [0, 0, 0], 3), LABELS, 1, "argmax", [0.2, 0.6, 0.2]);
+  const fine = renderReport(trainingReport({
+    version: "v2",
+    modelType: "m",
+    history: [],
+    bestEpoch: 1,
+    test: { ...summary.overall.model.metrics, log_loss: 0.5 },
+    baselines: { majority: { ...summary.overall.majority.metrics, log_loss: 1, macro_f1: 0.2 } },
+    decisions: good,
+  }));
+  assert.match(fine, /ahead of every baseline on both counts/);
+});
+
+Deno.test("reliability axes zoom to where the windows are, ignoring near-empty bins", () => {
+  const bin = (c: number, a: number, count: number) => ({
+    lower: c - 0.05,
+    upper: c + 0.05,
+    count,
+    confidence: c,
+    accuracy: a,
+  });
+  assert.deepEqual(reliabilityRange([bin(0.4, 0.42, 500), bin(0.5, 0.48, 400), bin(0.85, 0, 1)]), [0.3, 0.6]);
+  assert.deepEqual(reliabilityRange([]), [0, 1]);
 });
 
 function findChromium(): string | null {
@@ -91,6 +200,11 @@ Deno.test({
     // REPORT_SCREENSHOT_DIR keeps the page and its screenshot for a person to look at.
     const dir = Deno.env.get("REPORT_SCREENSHOT_DIR") ??
       await Deno.makeTempDir({ prefix: "candlecast-report-" });
+    // The training report too (REPORT_SCREENSHOT_DIR keeps it as training_report.html for a person).
+    await Deno.writeTextFile(
+      join(dir, "training_report.html"),
+      trainingHtml(testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2])),
+    );
     const page = join(dir, "report.html"), shot = join(dir, "report.png");
     await writeReport(page, evaluationReport(summary, facts));
     const run = await new Deno.Command(chromium!, {
@@ -98,6 +212,14 @@ Deno.test({
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        // Without these Chromium keeps trying the network at start-up, which on a closed machine can stall
+        // past the screenshot; a fresh profile keeps runs independent.
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${join(dir, "profile")}`,
         "--hide-scrollbars",
         "--window-size=1280,4400",
         `--screenshot=${shot}`,

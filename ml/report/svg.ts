@@ -3,7 +3,27 @@
  * reliability diagram. Plain strings, no library, no script: the report must open offline from one file.
  */
 
-export const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#64748b"];
+/** Distinct hues (no two blues or greens), so every series in a chart has its own colour. */
+export const PALETTE = [
+  "#2563eb",
+  "#dc2626",
+  "#16a34a",
+  "#9333ea",
+  "#ea580c",
+  "#0891b2",
+  "#ca8a04",
+  "#db2777",
+  "#4d7c0f",
+  "#64748b",
+];
+
+/** A legend entry: a short line in the series' colour, dashed like the series when it is. */
+function legendKey(name: string, color: string, dashed = false): string {
+  return `<span class="key"><svg width="22" height="8" style="vertical-align:middle;margin-right:4px">` +
+    `<line x1="0" x2="22" y1="4" y2="4" stroke="${color}" stroke-width="2.5"${
+      dashed ? ' stroke-dasharray="5 3"' : ""
+    }/></svg>${escapeXml(name)}</span>`;
+}
 
 export function escapeXml(text: string): string {
   return text.replace(
@@ -135,11 +155,8 @@ export function lineChart(series: readonly LineSeries[], opts: LineChartOptions 
       }) rotate(-90)" text-anchor="middle" class="label">${escapeXml(opts.yLabel)}</text>`,
     );
   }
-  const legend = series.map((s, k) =>
-    `<span class="key"><i style="background:${s.color ?? PALETTE[k % PALETTE.length]}"></i>${
-      escapeXml(s.name)
-    }</span>`
-  ).join("");
+  const legend = series.map((s, k) => legendKey(s.name, s.color ?? PALETTE[k % PALETTE.length], s.dashed))
+    .join("");
   return `<figure><svg viewBox="0 0 ${width} ${height}" width="${width}" ` +
     `height="${height}" role="img">${
       parts.join("")
@@ -197,15 +214,37 @@ export interface ReliabilityPoint {
   readonly accuracy: number;
 }
 
-/** Accuracy against stated confidence per bin; the diagonal is perfect calibration. */
+/**
+ * The square [lo, hi]² a reliability diagram shows: where its points are (confidence and accuracy), padded and
+ * rounded to 0.05, at least 0.2 wide, inside [0, 1]. Calibrated 3-class models state 0.35–0.6; on 0–1 those
+ * points would crowd one corner.
+ */
+export function reliabilityRange(points: readonly ReliabilityPoint[]): [number, number] {
+  // Bins with a handful of windows (a 2-window bin at accuracy 0) would stretch the axes back to 0–1; they
+  // are drawn clamped to the edge instead.
+  const total = points.reduce((n, b) => n + b.count, 0);
+  const used = points.filter((b) => b.count > 0 && b.count >= 0.005 * total);
+  if (used.length === 0) return [0, 1];
+  const values = used.flatMap((b) => [b.confidence, b.accuracy, b.lower, b.upper]).filter(Number.isFinite);
+  let lo = Math.max(0, Math.floor((Math.min(...values) - 0.02) * 20) / 20);
+  let hi = Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20);
+  if (hi - lo < 0.2) {
+    const mid = (lo + hi) / 2;
+    [lo, hi] = [Math.max(0, mid - 0.1), Math.min(1, mid + 0.1)];
+  }
+  return [Number(lo.toFixed(2)), Number(hi.toFixed(2))];
+}
+
+/** Accuracy against stated confidence per bin, zoomed to the data; the diagonal is perfect calibration. */
 export function reliabilityDiagram(
   series: readonly { name: string; bins: readonly ReliabilityPoint[] }[],
 ): string {
   const size = 300, left = 56, top = 16, bottom = 44, right = 16;
   const width = left + size + right, height = top + size + bottom;
-  const p = (v: number) => fmt(v * size);
+  const [lo, hi] = reliabilityRange(series.flatMap((s) => s.bins));
+  const p = (v: number) => fmt(((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * size);
   const parts: string[] = [];
-  for (const t of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
+  for (const t of niceTicks(lo, hi, 5)) {
     parts.push(
       `<line x1="${left}" x2="${left + size}" y1="${top + size - p(t)}" y2="${
         top + size - p(t)
@@ -247,12 +286,11 @@ export function reliabilityDiagram(
       top + size / 2
     }) rotate(-90)" text-anchor="middle" class="label">observed accuracy</text>`,
   );
-  const legend = series.map((s, k) =>
-    `<span class="key"><i style="background:${PALETTE[k % PALETTE.length]}"></i>${escapeXml(s.name)}</span>`
-  ).join("");
+  const legend = series.map((s, k) => legendKey(s.name, PALETTE[k % PALETTE.length])).join("");
+  const zoom = lo > 0 || hi < 1 ? `; axes zoomed to ${lo}–${hi}, where the predictions are` : "";
   return `<figure><svg viewBox="0 0 ${width} ${height}" width="${width}" ` +
     `height="${height}" role="img">${
       parts.join("")
     }</svg><figcaption style="max-width:${width}px">${legend} — dot area ∝ windows; ` +
-    `the dashed diagonal is perfect calibration</figcaption></figure>`;
+    `the dashed diagonal is perfect calibration${zoom}</figcaption></figure>`;
 }

@@ -1,13 +1,34 @@
 /**
- * The report `train` writes into each version: learning curves, the test metrics beside the baselines, the
- * confusion matrix and, when the caller has the test probabilities, the reliability diagram.
+ * The report `train` writes into each version: what it was trained on (facts from the manifest), a verdict that
+ * weighs log-loss against the baselines *and* whether the decision actually served spreads over the classes,
+ * argmax beside the served rule, learning curves with what their y axis is, the confusion matrices and a
+ * reliability diagram zoomed to where the predictions are.
  */
-import { CLASSES } from "../../features/index.ts";
-import type { Metrics } from "../metrics/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
+import { computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import type { ReliabilityBin } from "../evaluate/index.ts";
+import {
+  decideClasses,
+  type DecisionRule,
+  expectedCalibrationError,
+  type ReliabilityBin,
+  reliabilityTable,
+} from "../evaluate/index.ts";
+import type { Manifest } from "../checkpoints/index.ts";
 import type { ReportData, Section } from "./html.ts";
-import { confusionMatrix, lineChart, reliabilityDiagram } from "./svg.ts";
+import { confusionMatrix, lineChart, PALETTE, reliabilityDiagram } from "./svg.ts";
+
+/** Classification scores of one decision rule on the test split. */
+export type RuleScores = Pick<Metrics, "accuracy" | "macro_f1" | "predicted_share" | "confusion_matrix">;
+
+export interface TestDecisions {
+  /** The rule `serve` applies for this version. */
+  readonly rule: DecisionRule;
+  readonly argmax: RuleScores;
+  readonly served: RuleScores;
+  readonly reliability: readonly ReliabilityBin[];
+  readonly ece: number;
+}
 
 export interface TrainingReportInput {
   /** e.g. "v3_2026-11-24". */
@@ -18,32 +39,136 @@ export interface TrainingReportInput {
   /** Test-split metrics of the model and of each baseline (as in metrics.json). */
   readonly test: Metrics;
   readonly baselines: Readonly<Record<string, Metrics>>;
-  /** Reliability of the test predictions (ml/evaluate `reliabilityTable`), when available. */
-  readonly reliability?: readonly ReliabilityBin[];
+  /** The test split under both decision rules, with calibration (`testDecisions`), when available. */
+  readonly decisions?: TestDecisions;
   readonly temperature?: number;
   readonly facts?: readonly (readonly [string, string])[];
 }
 
+/** Argmax and the served rule on test logits (any row order, labels in the same order). */
+export function testDecisions(
+  logits: Float32Array,
+  labels: Int8Array,
+  temperature: number,
+  rule: DecisionRule,
+  priors: readonly number[],
+): TestDecisions {
+  const probabilities = softmaxRows(logits, temperature);
+  const zeros = new Float64Array(labels.length);
+  const pick = (m: Metrics): RuleScores => ({
+    accuracy: m.accuracy,
+    macro_f1: m.macro_f1,
+    predicted_share: m.predicted_share,
+    confusion_matrix: m.confusion_matrix,
+  });
+  const argmax = pick(computeMetrics(labels, probabilities, zeros, zeros));
+  const served = rule === "argmax"
+    ? argmax
+    : pick(computeMetrics(labels, probabilities, zeros, zeros, decideClasses(probabilities, rule, priors)));
+  const reliability = reliabilityTable(probabilities, labels);
+  return { rule, argmax, served, reliability, ece: expectedCalibrationError(reliability) };
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
+const spread = (s: RuleScores) => CLASSES.map((c) => `${c} ${pct(s.predicted_share[c])}`).join(", ");
+
+/** One class named for almost every window: the decision carries no information whatever the log-loss. */
+const DEGENERATE_SHARE = 0.95;
+
+function verdictOf(r: TrainingReportInput): string[] {
+  const entries = Object.entries(r.baselines);
+  if (entries.length === 0) return [];
+  const byLogLoss = entries.reduce((a, b) => (b[1].log_loss < a[1].log_loss ? b : a));
+  const byF1 = entries.reduce((a, b) => (b[1].macro_f1 > a[1].macro_f1 ? b : a));
+  const llAhead = r.test.log_loss < byLogLoss[1].log_loss;
+  const lines = [
+    `Log-loss ${r.test.log_loss.toFixed(4)} vs the best baseline's (${byLogLoss[0]}) ${
+      byLogLoss[1].log_loss.toFixed(4)
+    }: ${llAhead ? "lower (better)" : "not lower"}.`,
+  ];
+  const served = r.decisions?.served ?? r.test;
+  const rule = r.decisions?.rule ?? "argmax";
+  const top = Math.max(...CLASSES.map((c) => served.predicted_share[c]));
+  const degenerate = top >= DEGENERATE_SHARE;
+  const f1Ahead = served.macro_f1 >= byF1[1].macro_f1;
+  lines.push(
+    `The served decision (${rule} rule) names ${spread(served)} of the test windows; its macro-F1 ` +
+      `${served.macro_f1.toFixed(4)} vs the best baseline's (${byF1[0]}) ${byF1[1].macro_f1.toFixed(4)}.`,
+  );
+  const problems = [
+    ...(llAhead ? [] : ["its probabilities are no better than a baseline's"]),
+    ...(degenerate ? [`its decision is nearly always one class (${pct(top)}), so it carries no signal`] : []),
+    ...(f1Ahead ? [] : [`${byF1[0]} classifies better`]),
+  ];
+  lines.push(
+    problems.length === 0
+      ? "On this split the model is ahead of every baseline on both counts."
+      : `Not ahead on this split: ${problems.join("; ")}.`,
+  );
+  lines.push("One split only: run 'candlecast evaluate' for walk-forward folds and an interval.");
+  return lines;
+}
+
+/** The facts block: data span, symbols, interval, hyperparameters, duration, backend. */
+export function trainingFacts(
+  manifest: Omit<Manifest, "version" | "created_at" | "files">,
+): [string, string][] {
+  const d = manifest.data;
+  const training = (manifest.training ?? {}) as {
+    seconds?: number;
+    epochs_run?: number;
+    stop_reason?: string;
+  };
+  const h = (manifest.hyperparameters ?? {}) as Record<string, unknown>;
+  const w = d.windows;
+  const minutes = training.seconds !== undefined ? `${(training.seconds / 60).toFixed(1)} min` : "?";
+  const facts: [string, string][] = [
+    ["data", `${d.path}: ${d.start?.slice(0, 16) ?? "?"} … ${d.end?.slice(0, 16) ?? "?"} UTC`],
+    ["symbols", `${manifest.symbols.join(", ")} (${plural(manifest.symbols.length, "symbol")})`],
+    ["interval", manifest.interval ?? "?"],
+    [
+      "windows",
+      `train ${w.train.toLocaleString("en-US")}, validation ${w.validation.toLocaleString("en-US")}, ` +
+      `test ${w.test.toLocaleString("en-US")}` + (d.since ? `; only labelled after ${d.since}` : ""),
+    ],
+    ["model", `${manifest.model_type}${manifest.parent ? `, fine-tuned from ${manifest.parent}` : ""}`],
+  ];
+  for (const [key, value] of Object.entries(h)) {
+    if (value === undefined || value === null) continue;
+    const name = key === "model" ? "architecture" : key.replace(/_/g, " ");
+    facts.push([name, typeof value === "object" ? compact(value) : String(value)]);
+  }
+  facts.push(
+    [
+      "duration",
+      `${minutes}, ${plural(training.epochs_run ?? 0, "epoch")}` +
+      (training.stop_reason ? ` (${training.stop_reason.replace(/_/g, " ")})` : ""),
+    ],
+    ["backend", `${manifest.backend} (${manifest.device}), candlecast ${manifest.candlecast_version}`],
+  );
+  return facts;
+}
+
+/** `{"a":1,"b":{"c":2}}` → "a 1, b.c 2": hyperparameters on one readable line. */
+function compact(value: object, prefix = ""): string {
+  return Object.entries(value).flatMap(([k, v]) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? [compact(v, `${prefix}${k}.`)]
+      : [`${prefix}${k} ${Array.isArray(v) ? v.join("/") : String(v)}`]
+  ).join(", ");
+}
+
 export function trainingReport(r: TrainingReportInput): ReportData {
   const rows: [string, Metrics][] = [[r.modelType, r.test], ...Object.entries(r.baselines)];
-  const best = Object.entries(r.baselines).reduce<[string, Metrics] | null>(
-    (a, b) => (a === null || b[1].log_loss < a[1].log_loss ? b : a),
-    null,
-  );
-  const verdict = best
-    ? [
-      `Test log-loss ${r.test.log_loss.toFixed(4)} vs the best baseline (${best[0]}) ${
-        best[1].log_loss.toFixed(4)
-      }: ` +
-      (r.test.log_loss < best[1].log_loss ? "the model is ahead" : "the model does not beat it") +
-      ` on this split (one split: run 'candlecast evaluate' for walk-forward folds and an interval).`,
-    ]
-    : [];
   const epochs = r.history.map((e) => e.epoch);
+  const d = r.decisions;
   const sections: Section[] = [
     {
       kind: "table",
       title: "Test split",
+      note: `Accuracy and macro-F1 here are argmax of the calibrated probabilities${
+        d && d.rule !== "argmax" ? `; serve uses the ${d.rule} rule (next table)` : ""
+      }. MAE: predicted return's mean absolute error.`,
       columns: ["", "windows", "accuracy", "macro-F1", "log-loss", "Brier", "MAE", "sign accuracy"],
       rows: rows.map(([name, m]) => [
         name,
@@ -57,9 +182,31 @@ export function trainingReport(r: TrainingReportInput): ReportData {
       ]),
       highlight: [0],
     },
+  ];
+  if (d) {
+    const ruleRow = (name: string, s: RuleScores) => [
+      name,
+      s.accuracy,
+      s.macro_f1,
+      ...CLASSES.map((c) => pct(s.predicted_share[c])),
+    ];
+    sections.push({
+      kind: "table",
+      title: "Decision rules side by side",
+      note: "argmax: the most probable class. prior: the class whose probability most exceeds its " +
+        "training-split frequency. The shares are how often each class is named on the test windows.",
+      columns: ["rule", "accuracy", "macro-F1", ...CLASSES.map((c) => `names ${c}`)],
+      rows: [
+        ruleRow(`argmax${d.rule === "argmax" ? " (served)" : ""}`, d.argmax),
+        ...(d.rule === "argmax" ? [] : [ruleRow(`${d.rule} (served)`, d.served)]),
+      ],
+      highlight: [d.rule === "argmax" ? 0 : 1],
+    });
+  }
+  sections.push(
     {
       kind: "table",
-      title: "Per class",
+      title: "Per class (argmax)",
       columns: ["", ...CLASSES.flatMap((c) => [`${c} precision`, `${c} recall`, `${c} F1`])],
       rows: rows.map(([name, m]) => [
         name,
@@ -70,21 +217,51 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     {
       kind: "figures",
       title: "Training curves",
-      note: r.bestEpoch !== null ? `The version keeps the weights of epoch ${r.bestEpoch}.` : undefined,
+      note: (r.bestEpoch !== null ? `The version keeps the weights of epoch ${r.bestEpoch}. ` : "") +
+        "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
+        "weighted return (and auxiliary) MSE terms, so it is not a log-loss; the calibrated validation " +
+        "log-loss beside it is comparable with the test table.",
       figures: [
         {
-          caption: "loss per epoch",
+          caption: "training objective per epoch",
           html: lineChart([
-            { name: "train", x: epochs, y: r.history.map((e) => e.loss), dashed: true },
-            { name: "validation", x: epochs, y: r.history.map((e) => e.val_loss) },
-          ], { width: 460, height: 260, xLabel: "epoch", yLabel: "loss" }),
+            {
+              name: "train (running mean, dropout on)",
+              x: epochs,
+              y: r.history.map((e) => e.loss),
+              dashed: true,
+            },
+            { name: "validation", x: epochs, y: r.history.map((e) => e.val_loss), color: PALETTE[1] },
+          ], { width: 460, height: 260, xLabel: "epoch", yLabel: "weighted CE + MSE terms" }),
         },
         {
-          caption: "accuracy per epoch",
+          caption: "validation log-loss per epoch",
           html: lineChart([
-            { name: "train", x: epochs, y: r.history.map((e) => e.accuracy), dashed: true },
-            { name: "validation", x: epochs, y: r.history.map((e) => e.val_accuracy) },
-            { name: "validation macro-F1", x: epochs, y: r.history.map((e) => e.val_macro_f1) },
+            { name: "raw", x: epochs, y: r.history.map((e) => e.val_log_loss), color: PALETTE[2] },
+            {
+              name: "calibrated (early stopping watches this)",
+              x: epochs,
+              y: r.history.map((e) => e.val_calibrated_log_loss),
+              color: PALETTE[3],
+            },
+          ], { width: 460, height: 260, xLabel: "epoch", yLabel: "log-loss" }),
+        },
+        {
+          caption: "accuracy and macro-F1 per epoch",
+          html: lineChart([
+            { name: "train accuracy", x: epochs, y: r.history.map((e) => e.accuracy), dashed: true },
+            {
+              name: "validation accuracy",
+              x: epochs,
+              y: r.history.map((e) => e.val_accuracy),
+              color: PALETTE[1],
+            },
+            {
+              name: "validation macro-F1",
+              x: epochs,
+              y: r.history.map((e) => e.val_macro_f1),
+              color: PALETTE[4],
+            },
           ], { width: 460, height: 260, xLabel: "epoch", yLabel: "score" }),
         },
       ],
@@ -92,24 +269,33 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     {
       kind: "figures",
       title: "Test predictions",
+      note: d
+        ? `Expected calibration error ${d.ece.toFixed(4)} (10 bins of the top class's probability).`
+        : undefined,
       figures: [
-        { caption: "Confusion matrix", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },
-        ...(r.reliability
+        { caption: "Confusion matrix, argmax", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },
+        ...(d && d.rule !== "argmax"
+          ? [{
+            caption: `Confusion matrix, ${d.rule} rule (served)`,
+            html: confusionMatrix(d.served.confusion_matrix, CLASSES),
+          }]
+          : []),
+        ...(d
           ? [{
             caption: "Reliability diagram",
-            html: reliabilityDiagram([{ name: r.modelType, bins: r.reliability }]),
+            html: reliabilityDiagram([{ name: r.modelType, bins: d.reliability }]),
           }]
           : []),
       ],
     },
-  ];
+  );
   return {
     title: `candlecast train — ${r.version}`,
     subtitle: `${r.modelType}${
       r.temperature !== undefined ? `, temperature ${r.temperature.toFixed(3)}` : ""
     }`,
     facts: r.facts,
-    verdict,
+    verdict: verdictOf(r),
     sections,
   };
 }

@@ -8,4 +8,5 @@ export * from "./forward.ts";
 export * from "./progress.ts";
 export * from "./schedule.ts";
 export * from "./members.ts";
+export * from "./parallel_members.ts";
 export * from "./throughput.ts";

@@ -15,7 +15,7 @@ import {
   type Scaling,
   seededRng,
 } from "../data/index.ts";
-import { disposeAuxiliaryHead, prefixOf, withAuxiliaryHead } from "../models/index.ts";
+import { disposeAuxiliaryHead, isEnsemble, prefixOf, withAuxiliaryHead } from "../models/index.ts";
 import { fitTemperature, temperatureNll, unweightLogits } from "../metrics/index.ts";
 import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
@@ -118,6 +118,9 @@ export async function trainModel(
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   // The auxiliary head shares the trunk and exists only here: the saved model keeps the served outputs.
+  if (isEnsemble(model)) {
+    throw new Error(`trainModel trains one model; ${model.name} is an ensemble: train it with trainMembers`);
+  }
   const prefix = prefixOf(model);
   const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed, prefix) : model;
   const variables = trainer.trainableWeights.map((w) => w.read() as tf.Variable);

@@ -1,4 +1,8 @@
-/** What a person watching training sees: one line per epoch on stdout, a batch progress bar on a TTY. */
+/**
+ * What a person watching training sees: one line per epoch on stdout, and between them a batch progress bar
+ * with an ETA on a terminal or, in a log (cron, systemd, a pipe), a plain line every ~30 s — so a long epoch
+ * never looks like a hang.
+ */
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
@@ -9,28 +13,76 @@ export function formatDuration(seconds: number): string {
 }
 
 export interface BatchProgress {
+  /** `done` of `total` batches of the run named `label` (e.g. "epoch 3/100"); `text` is loss, speed, … */
   update(done: number, total: number, label: string, text: string): void;
   /** Removes the bar so the next line prints cleanly. */
   clear(): void;
 }
 
+export interface ProgressOptions {
+  /** Where the output goes (stderr by default). */
+  readonly write?: (text: string) => void;
+  /** Draw a bar in place (a terminal) or print plain lines (a log); by default whether stderr is a TTY. */
+  readonly terminal?: boolean;
+  /** Milliseconds (performance.now() by default). */
+  readonly now?: () => number;
+  /** Plain lines in a log come at most this often (ms). */
+  readonly logEvery?: number;
+  /** Context before the label, e.g. evaluate's "step 3/8 fold 2/3 lightweight_lstm". */
+  readonly prefix?: () => string;
+}
+
 const encoder = new TextEncoder();
 
-/** A bar redrawn in place on stderr at most every 200 ms; nothing at all when stderr is not a terminal. */
-export function terminalProgress(): BatchProgress {
-  if (!Deno.stderr.isTerminal()) return { update() {}, clear() {} };
-  let last = 0, drawn = false;
-  const write = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
+/** Time left for a run from its pace so far; "" until there is a pace to go by. */
+export function etaText(done: number, total: number, elapsedMs: number): string {
+  if (done <= 0 || done >= total || elapsedMs <= 0) return "";
+  return `ETA ${formatDuration((elapsedMs / 1000 / done) * (total - done))}`;
+}
+
+/**
+ * A bar redrawn in place at most every 200 ms on a terminal; elsewhere a plain line at most every `logEvery`
+ * (30 s): "epoch 3/100 batch 1,200/5,000 (24 %)  loss 1.0832  128.5 samples/s  ETA 4m10s".
+ */
+export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
+  const write = options.write ?? ((s: string) => void Deno.stderr.writeSync(encoder.encode(s)));
+  const terminal = options.terminal ?? Deno.stderr.isTerminal();
+  const now = options.now ?? (() => performance.now());
+  const logEvery = options.logEvery ?? 30_000;
+  let last = -Infinity, drawn = false;
+  // The run being timed: a new label, or a count that went back, starts a new one.
+  let runLabel = "", runStart = 0, firstDone = 0, lastDone = 0;
   return {
     update(done, total, label, text) {
-      const now = performance.now();
-      if (now - last < 200 && done < total) return;
-      last = now;
-      const width = 24, filled = Math.round((width * done) / Math.max(total, 1));
+      const t = now();
+      if (label !== runLabel || done < lastDone) {
+        [runLabel, runStart, firstDone] = [label, t, done];
+        last = terminal ? -Infinity : t; // a log line only once a run has lasted logEvery
+      }
+      lastDone = done;
+      const prefix = options.prefix ? `${options.prefix()} ` : "";
+      // Paced from the first update seen (the batches before it have no start time).
+      const eta = etaText(done - firstDone, total - firstDone, t - runStart);
+      if (terminal) {
+        if (t - last < 200 && done < total) return;
+        last = t;
+        const width = 24, filled = Math.round((width * done) / Math.max(total, 1));
+        write(
+          `\r\x1b[2K${prefix}${label} [${"#".repeat(filled)}${
+            ".".repeat(width - filled)
+          }] ${done}/${total} ` +
+            `${text}${eta ? `  ${eta}` : ""}`,
+        );
+        drawn = true;
+        return;
+      }
+      if (t - last < logEvery || done >= total) return;
+      last = t;
+      const share = Math.floor((100 * done) / Math.max(total, 1));
       write(
-        `\r\x1b[2K${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${text}`,
+        `${prefix}${label} batch ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} ` +
+          `(${share} %)  ${text}${eta ? `  ${eta}` : ""}\n`,
       );
-      drawn = true;
     },
     clear() {
       if (drawn) write("\r\x1b[2K");

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# candlecast without the compiled binary: install this as /opt/candlecast/dist/candlecast and the systemd units,
+# the crontab and `retrain` (which starts its steps the same way) work unchanged on Deno from scripts/setup.sh.
+#   install -m 755 deploy/candlecast-deno.sh dist/candlecast
+set -euo pipefail
+home="${CANDLECAST_HOME:-$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)}"
+export NO_COLOR="${NO_COLOR:-1}"
+exec "$home/.tools/node_modules/.bin/deno" run --allow-read --allow-write --allow-net --allow-env --allow-ffi \
+  --allow-sys --allow-run "$home/main.ts" "$@"

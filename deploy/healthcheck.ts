@@ -1,0 +1,43 @@
+/**
+ * The container's health check: GET /health on the port `serve` was started with. The port comes from the
+ * main process's own command line (/proc/1/cmdline), so `docker run … candlecast serve --port 9000` is checked
+ * on 9000 without a second setting to keep in step; 8000 when none was given. Exit 0 healthy, 1 not.
+ *
+ *   deno run --allow-read=/proc/1/cmdline --allow-net=127.0.0.1 deploy/healthcheck.ts
+ */
+
+/** The value of `--port N` / `--port=N` in a command line, or 8000 (serve's default). */
+export function portOf(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i] === "--port"
+      ? args[i + 1]
+      : args[i].startsWith("--port=")
+      ? args[i].slice(7)
+      : null;
+    if (value !== null && /^\d+$/.test(value ?? "")) return Number(value);
+  }
+  return 8000;
+}
+
+/** True when the server answers GET /health with 200 (a model is loaded) within `timeoutMs`. */
+export async function healthy(port: number, timeoutMs = 2500): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  let args: string[] = [];
+  try {
+    args = Deno.readTextFileSync("/proc/1/cmdline").split("\0");
+  } catch {
+    // not in a container (or /proc hidden): the default port
+  }
+  Deno.exit((await healthy(portOf(args))) ? 0 : 1);
+}

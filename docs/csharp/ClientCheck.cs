@@ -1,0 +1,112 @@
+// Drives LSTMPredictionService against a running `candlecast serve` for client_test.ts:
+//   mono check.exe URL KEY   → prints HEALTHY/PRED/WARN/DONE lines the test reads.
+// Not part of the bot; it exercises every path the bot relies on, including the failing ones.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Candlecast.Client;
+
+public static class ClientCheck
+{
+    const long Start = 1700000000000L; // 2023-11-14T22:13:20Z, on the hour grid below
+    const long Hour = 3600000L;
+
+    static IList<MLCandle> Candles(int n, int seed, bool broken = false)
+    {
+        var random = new Random(seed);
+        var candles = new List<MLCandle>();
+        double close = 40000 + seed * 1000, ema = close;
+        for (int i = 0; i < n; i++)
+        {
+            double open = close;
+            close = open * (1 + (random.NextDouble() - 0.5) * 0.02);
+            double macd = (random.NextDouble() - 0.5) * 200, k = random.NextDouble() * 100;
+            ema += (close - ema) * (2.0 / 51);
+            candles.Add(new MLCandle
+            {
+                OpenTime = Start - Start % Hour + i * Hour,
+                Open = open,
+                High = Math.Max(open, close) * (1 + random.NextDouble() * 0.005),
+                Low = Math.Min(open, close) * (1 - random.NextDouble() * 0.005),
+                Close = close,
+                Volume = 500 + random.NextDouble() * 1000,
+                Rsi = 20 + random.NextDouble() * 60,
+                Macd = macd,
+                MacdSign = macd * 0.8,
+                MacdHist = macd * 0.2,
+                Ema = ema,
+                StochSlowK = k,
+                StochSlowD = Math.Min(100, Math.Max(0, k + (random.NextDouble() - 0.5) * 10)),
+            });
+        }
+        if (broken) candles[7].High = candles[7].Low / 2; // high below low: the server answers 422 for it
+        return candles;
+    }
+
+    static void Print(string tag, List<MLPrediction> predictions)
+    {
+        foreach (var p in predictions)
+        {
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "PRED {0} {1} {2} {3} {4:R} {5:R} {6} {7}", tag,
+                p.Symbol, p.PredictedLabel, p.ModelVersion, p.Confidence, p.ExpectedReturn, p.TrendScore,
+                p.Probabilities.Count));
+        }
+        Console.WriteLine("COUNT " + tag + " " + predictions.Count);
+    }
+
+    public static int Main(string[] args)
+    {
+        Action<string> warn = m => Console.WriteLine("WARN " + m.Replace('\n', ' '));
+        // Generous timeouts: the test machine may be loaded, and the first request also pays Mono's JIT.
+        var options = new MLServiceOptions
+        {
+            ApiUrl = args[0],
+            ApiKey = args[1],
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        using (var service = new LSTMPredictionService(options, warn))
+        {
+            IMLService ml = service;
+            Console.WriteLine("HEALTHY " + ml.IsHealthyAsync().Result);
+            var many = new Dictionary<string, IList<MLCandle>>
+            {
+                { "BTCUSDT", Candles(60, 1) },
+                { "ETHUSDT", Candles(60, 2) },
+                { "BADUSDT", Candles(60, 3, broken: true) },
+            };
+            Print("batch", ml.MLPredList(many).Result);
+            Print("single", ml.MLPredList(new Dictionary<string, IList<MLCandle>> { { "SOLUSDT", Candles(50, 4) } }).Result);
+            Print("short", ml.MLPredList(new Dictionary<string, IList<MLCandle>> { { "ADAUSDT", Candles(10, 5) } }).Result);
+        }
+        var wrongKey = new MLServiceOptions
+        {
+            ApiUrl = args[0],
+            ApiKey = "wrong",
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        using (var service = new LSTMPredictionService(wrongKey, warn))
+        {
+            Print("wrongkey", service.MLPredList(new Dictionary<string, IList<MLCandle>> { { "BTCUSDT", Candles(60, 1) } }).Result);
+        }
+        var down = new MLServiceOptions
+        {
+            ApiUrl = "http://127.0.0.1:1",
+            MaxAttempts = 2,
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            Timeout = TimeSpan.FromSeconds(2),
+        };
+        using (var service = new LSTMPredictionService(down, warn))
+        {
+            Console.WriteLine("DOWNHEALTHY " + service.IsHealthyAsync().Result);
+            Print("down", service.MLPredList(new Dictionary<string, IList<MLCandle>> { { "BTCUSDT", Candles(60, 1) } }).Result);
+        }
+        // Settings: the environment wins over configuration.
+        var fromConfig = MLServiceOptions.FromConfiguration(key => key == "MLService:ApiUrl" ? "http://config:1" : null);
+        Console.WriteLine("CONFIGURL " + fromConfig.ApiUrl);
+        Console.WriteLine("DONE");
+        return 0;
+    }
+}

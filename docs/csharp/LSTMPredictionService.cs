@@ -1,0 +1,341 @@
+// candlecast's HTTP API as the bot's IMLService: settings from ML_API_URL / MLService:ApiUrl, a bearer key,
+// timeouts, bounded retries, POST /predict/batch for many symbols, each candle's openTime sent (so `candlecast
+// monitor` joins outcomes exactly). Failures are logged and leave a symbol out; nothing is thrown into the
+// bot's trading loop. Plain C# 7 on System.Net.Http and DataContractJsonSerializer, which Mono and .NET 8 both
+// have; candlecast's tests compile this file with mcs and run it against a real `candlecast serve`.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Runtime.Serialization;
+using System.Runtime.Serialization.Json;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+#if NETCOREAPP
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+#endif
+
+namespace Candlecast.Client
+{
+    public sealed class MLServiceOptions
+    {
+        public string ApiUrl { get; set; } = "http://localhost:8000";
+        /// <summary>The server's CANDLECAST_API_KEY, sent as a bearer token; none when empty.</summary>
+        public string ApiKey { get; set; }
+        /// <summary>Per HTTP attempt.</summary>
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+        /// <summary>Tries per request for network errors, timeouts, 429 and 5xx (never for 4xx).</summary>
+        public int MaxAttempts { get; set; } = 3;
+        /// <summary>Wait before the second try; doubled before each later one.</summary>
+        public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+        /// <summary>Symbols per POST /predict/batch (the server takes at most 1,000, and 1 MiB a body).</summary>
+        public int BatchSize { get; set; } = 16;
+
+        /// <summary>
+        /// The environment wins (ML_API_URL, ML_API_KEY), then configuration (MLService:ApiUrl, MLService:ApiKey,
+        /// MLService:TimeoutSeconds, MLService:MaxAttempts), then the defaults. `config` is e.g.
+        /// <c>key =&gt; configuration[key]</c> with Microsoft.Extensions.Configuration; null for none.
+        /// </summary>
+        public static MLServiceOptions FromConfiguration(Func<string, string> config)
+        {
+            Func<string, string> get = name => config == null ? null : config(name);
+            var options = new MLServiceOptions();
+            var url = Environment.GetEnvironmentVariable("ML_API_URL");
+            if (string.IsNullOrWhiteSpace(url)) url = get("MLService:ApiUrl");
+            if (!string.IsNullOrWhiteSpace(url)) options.ApiUrl = url.Trim();
+            var key = Environment.GetEnvironmentVariable("ML_API_KEY");
+            options.ApiKey = string.IsNullOrEmpty(key) ? get("MLService:ApiKey") : key;
+            double seconds;
+            if (double.TryParse(get("MLService:TimeoutSeconds"), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out seconds) && seconds > 0)
+            {
+                options.Timeout = TimeSpan.FromSeconds(seconds);
+            }
+            int attempts;
+            if (int.TryParse(get("MLService:MaxAttempts"), out attempts) && attempts > 0) options.MaxAttempts = attempts;
+            return options;
+        }
+    }
+
+    public class LSTMPredictionService : IMLService, IDisposable
+    {
+        private readonly MLServiceOptions _options;
+        private readonly Action<string> _warn;
+        private readonly HttpClient _http;
+
+        /// <param name="warn">Where failures are logged (ILogger.LogWarning in the bot); stderr when null.</param>
+        public LSTMPredictionService(MLServiceOptions options, Action<string> warn = null)
+        {
+            _options = options ?? new MLServiceOptions();
+            _warn = warn ?? (message => Console.Error.WriteLine("candlecast: " + message));
+            _http = new HttpClient { BaseAddress = new Uri(_options.ApiUrl.TrimEnd('/') + "/"), Timeout = _options.Timeout };
+            if (!string.IsNullOrEmpty(_options.ApiKey))
+            {
+                _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
+            }
+        }
+
+#if NETCOREAPP
+        /// <summary>For `services.AddSingleton&lt;IMLService, LSTMPredictionService&gt;()` in the .NET 8 bot.</summary>
+        public LSTMPredictionService(IConfiguration configuration, ILogger<LSTMPredictionService> logger)
+            : this(MLServiceOptions.FromConfiguration(key => configuration[key]), m => logger.LogWarning("{Message}", m))
+        {
+        }
+#endif
+
+        public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            var answer = await SendAsync(HttpMethod.Get, "health", null, cancellationToken, 1).ConfigureAwait(false);
+            return answer != null && answer.Item1 == HttpStatusCode.OK;
+        }
+
+        public async Task<List<MLPrediction>> MLPredList(
+            IDictionary<string, IList<MLCandle>> candlesBySymbol,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            var predictions = new List<MLPrediction>();
+            if (candlesBySymbol == null || candlesBySymbol.Count == 0) return predictions;
+            var requests = candlesBySymbol.Select(kv => ToWire(kv.Key, kv.Value)).ToList();
+            if (requests.Count == 1)
+            {
+                var one = await PostAsync<WireResponse>("predict", requests[0], requests[0].Symbol, cancellationToken)
+                    .ConfigureAwait(false);
+                if (one != null) predictions.Add(ToPrediction(one));
+                return predictions;
+            }
+            for (int at = 0; at < requests.Count; at += Math.Max(1, _options.BatchSize))
+            {
+                var chunk = requests.Skip(at).Take(Math.Max(1, _options.BatchSize)).ToList();
+                var what = chunk.Count + " symbols (" + string.Join(", ", chunk.Select(r => r.Symbol)) + ")";
+                var batch = await PostAsync<WireBatchResponse>("predict/batch", new WireBatch { Requests = chunk }, what,
+                    cancellationToken).ConfigureAwait(false);
+                if (batch == null || batch.Predictions == null) continue;
+                foreach (var p in batch.Predictions)
+                {
+                    // A failed entry of a batch: {"symbol", "status", "detail"} in place of a prediction.
+                    if (p.Status.HasValue || p.Prediction == null)
+                    {
+                        _warn(string.Format("{0}: HTTP {1}: {2}", p.Symbol, p.Status, p.Detail));
+                        continue;
+                    }
+                    predictions.Add(ToPrediction(p));
+                }
+            }
+            return predictions;
+        }
+
+        public void Dispose()
+        {
+            _http.Dispose();
+        }
+
+        private async Task<T> PostAsync<T>(string path, object body, string what, CancellationToken cancellationToken)
+            where T : class
+        {
+            var answer = await SendAsync(HttpMethod.Post, path, Serialize(body), cancellationToken, _options.MaxAttempts)
+                .ConfigureAwait(false);
+            if (answer == null) return null;
+            if (answer.Item1 != HttpStatusCode.OK)
+            {
+                _warn(string.Format("{0}: HTTP {1}: {2}", what, (int)answer.Item1, DetailOf(answer.Item2)));
+                return null;
+            }
+            try
+            {
+                return Deserialize<T>(answer.Item2);
+            }
+            catch (Exception e) when (e is SerializationException || e is InvalidCastException || e is ArgumentException)
+            {
+                _warn(string.Format("{0}: unreadable response ({1})", what, e.Message));
+                return null;
+            }
+        }
+
+        /// <summary>Status and body, or null when every try failed on the network (each failure logged).</summary>
+        private async Task<Tuple<HttpStatusCode, string>> SendAsync(
+            HttpMethod method, string path, string json, CancellationToken cancellationToken, int attempts)
+        {
+            var delay = _options.RetryDelay;
+            for (int attempt = 1; ; attempt++)
+            {
+                string problem;
+                try
+                {
+                    using (var request = new HttpRequestMessage(method, path))
+                    {
+                        if (json != null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+                        using (var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false))
+                        {
+                            var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                            var status = (int)response.StatusCode;
+                            if ((status < 500 && status != 429) || attempt >= attempts)
+                            {
+                                return Tuple.Create(response.StatusCode, text);
+                            }
+                            problem = "HTTP " + status + ": " + DetailOf(text);
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return null; // the bot is shutting down: nothing to log
+                }
+                catch (Exception e) when (e is HttpRequestException || e is TaskCanceledException || e is IOException)
+                {
+                    problem = e is TaskCanceledException
+                        ? "no answer within " + _options.Timeout.TotalSeconds + " s"
+                        : e.GetBaseException().Message;
+                }
+                if (attempt >= attempts)
+                {
+                    _warn(string.Format("{0} {1}{2} failed after {3} tries: {4}", method, _http.BaseAddress, path,
+                        attempts, problem));
+                    return null;
+                }
+                try
+                {
+                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+                delay = TimeSpan.FromTicks(delay.Ticks * 2);
+            }
+        }
+
+        private static string DetailOf(string body)
+        {
+            try
+            {
+                var error = Deserialize<WireError>(body);
+                if (error != null && !string.IsNullOrEmpty(error.Detail)) return error.Detail;
+            }
+            catch (Exception e) when (e is SerializationException || e is ArgumentException)
+            {
+                // not JSON: show the start of the body instead
+            }
+            return body == null ? "" : body.Length > 200 ? body.Substring(0, 200) : body;
+        }
+
+        private static WireRequest ToWire(string symbol, IList<MLCandle> candles)
+        {
+            return new WireRequest
+            {
+                Symbol = symbol,
+                Candles = (candles ?? new List<MLCandle>()).Select(c => new WireCandle
+                {
+                    OpenTime = c.OpenTime > 0 ? (long?)c.OpenTime : null,
+                    Open = c.Open,
+                    High = c.High,
+                    Low = c.Low,
+                    Close = c.Close,
+                    Volume = c.Volume,
+                    Rsi = c.Rsi,
+                    Macd = c.Macd,
+                    MacdSign = c.MacdSign,
+                    MacdHist = c.MacdHist,
+                    Ema = c.Ema,
+                    StochSlowK = c.StochSlowK,
+                    StochSlowD = c.StochSlowD,
+                }).ToList(),
+            };
+        }
+
+        private static MLPrediction ToPrediction(WireResponse r)
+        {
+            return new MLPrediction
+            {
+                Symbol = r.Symbol,
+                PredictedLabel = r.Prediction,
+                Confidence = r.Confidence,
+                ExpectedReturn = r.ExpectedReturn,
+                TrendScore = r.TrendScore,
+                Probabilities = r.Probabilities ?? new Dictionary<string, double>(),
+                ModelVersion = r.ModelVersion,
+            };
+        }
+
+        private static readonly DataContractJsonSerializerSettings JsonSettings =
+            new DataContractJsonSerializerSettings { UseSimpleDictionaryFormat = true };
+
+        private static string Serialize(object value)
+        {
+            using (var stream = new MemoryStream())
+            {
+                new DataContractJsonSerializer(value.GetType(), JsonSettings).WriteObject(stream, value);
+                return Encoding.UTF8.GetString(stream.ToArray());
+            }
+        }
+
+        private static T Deserialize<T>(string json) where T : class
+        {
+            using (var stream = new MemoryStream(Encoding.UTF8.GetBytes(json ?? "")))
+            {
+                return new DataContractJsonSerializer(typeof(T), JsonSettings).ReadObject(stream) as T;
+            }
+        }
+
+        [DataContract]
+        private sealed class WireCandle
+        {
+            [DataMember(Name = "openTime", EmitDefaultValue = false, Order = 0)] public long? OpenTime;
+            [DataMember(Name = "open", Order = 1)] public double Open;
+            [DataMember(Name = "high", Order = 2)] public double High;
+            [DataMember(Name = "low", Order = 3)] public double Low;
+            [DataMember(Name = "close", Order = 4)] public double Close;
+            [DataMember(Name = "volume", Order = 5)] public double Volume;
+            [DataMember(Name = "rsi", Order = 6)] public double Rsi;
+            [DataMember(Name = "macd", Order = 7)] public double Macd;
+            [DataMember(Name = "macdSign", Order = 8)] public double MacdSign;
+            [DataMember(Name = "macdHist", Order = 9)] public double MacdHist;
+            [DataMember(Name = "ema", Order = 10)] public double Ema;
+            [DataMember(Name = "stochSlowK", Order = 11)] public double StochSlowK;
+            [DataMember(Name = "stochSlowD", Order = 12)] public double StochSlowD;
+        }
+
+        [DataContract]
+        private sealed class WireRequest
+        {
+            [DataMember(Name = "symbol", Order = 0)] public string Symbol;
+            [DataMember(Name = "candles", Order = 1)] public List<WireCandle> Candles;
+        }
+
+        [DataContract]
+        private sealed class WireBatch
+        {
+            [DataMember(Name = "requests")] public List<WireRequest> Requests;
+        }
+
+        [DataContract]
+        private sealed class WireResponse
+        {
+            [DataMember(Name = "symbol")] public string Symbol;
+            [DataMember(Name = "prediction")] public string Prediction;
+            [DataMember(Name = "confidence")] public double Confidence;
+            [DataMember(Name = "probabilities")] public Dictionary<string, double> Probabilities;
+            [DataMember(Name = "expected_return")] public double ExpectedReturn;
+            [DataMember(Name = "trend_score")] public int TrendScore;
+            [DataMember(Name = "model_version")] public string ModelVersion;
+            [DataMember(Name = "status")] public int? Status;
+            [DataMember(Name = "detail")] public string Detail;
+        }
+
+        [DataContract]
+        private sealed class WireBatchResponse
+        {
+            [DataMember(Name = "predictions")] public List<WireResponse> Predictions;
+        }
+
+        [DataContract]
+        private sealed class WireError
+        {
+            [DataMember(Name = "detail")] public string Detail;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { etaText, terminalProgress } from "./progress.ts";
+
+function rig(terminal: boolean) {
+  let t = 0;
+  const out: string[] = [];
+  const progress = terminalProgress({ terminal, write: (s) => void out.push(s), now: () => t });
+  return { progress, out, advance: (ms: number) => void (t += ms) };
+}
+
+Deno.test("in a log: a plain line about every 30 s with batch, samples/s and ETA; silent before", () => {
+  const { progress, out, advance } = rig(false);
+  for (let batch = 1; batch <= 100; batch++) {
+    advance(1000); // one batch a second: 100 s for the epoch
+    progress.update(batch, 100, "epoch 1/5", "loss 1.0500  32.0 samples/s");
+  }
+  progress.clear();
+  assert.deepEqual(out, [
+    "epoch 1/5 batch 31/100 (31 %)  loss 1.0500  32.0 samples/s  ETA 1m09s\n",
+    "epoch 1/5 batch 61/100 (61 %)  loss 1.0500  32.0 samples/s  ETA 39s\n",
+    "epoch 1/5 batch 91/100 (91 %)  loss 1.0500  32.0 samples/s  ETA 9s\n",
+  ]);
+  assert.ok(out.every((line) => !line.includes("\x1b")), "no terminal escapes in a log");
+});
+
+Deno.test("in a log: a short epoch prints nothing, each epoch is timed from its own start", () => {
+  const { progress, out, advance } = rig(false);
+  for (let epoch = 1; epoch <= 3; epoch++) {
+    for (let batch = 1; batch <= 10; batch++) {
+      advance(2000);
+      progress.update(batch, 10, `epoch ${epoch}/3`, "");
+    }
+  }
+  assert.deepEqual(out, [], "20 s epochs need no progress lines");
+});
+
+Deno.test("on a terminal: the bar carries an ETA and is cleared before the epoch line", () => {
+  const { progress, out, advance } = rig(true);
+  advance(1000);
+  progress.update(1, 4, "epoch 1/1", "loss 1.1");
+  advance(1000);
+  progress.update(2, 4, "epoch 1/1", "loss 1.1");
+  progress.clear();
+  assert.equal(out[1], `\r\x1b[2Kepoch 1/1 [${"#".repeat(12)}${".".repeat(12)}] 2/4 loss 1.1  ETA 2s`);
+  assert.equal(out.at(-1), "\r\x1b[2K");
+});
+
+Deno.test("a prefix puts the run in context (evaluate: step and fold)", () => {
+  let t = 0;
+  const out: string[] = [];
+  const progress = terminalProgress({
+    terminal: false,
+    write: (s) => void out.push(s),
+    now: () => t,
+    prefix: () => "[step 2/6: fold 1/3 lightweight_lstm]",
+  });
+  t = 40_000;
+  progress.update(1, 10, "epoch 1/4", "");
+  t = 80_000;
+  progress.update(2, 10, "epoch 1/4", "");
+  assert.match(out[0], /^\[step 2\/6: fold 1\/3 lightweight_lstm\] epoch 1\/4 batch 2\/10 \(20 %\)/);
+});
+
+Deno.test("etaText needs a pace and a remainder", () => {
+  assert.equal(etaText(0, 10, 5000), "");
+  assert.equal(etaText(10, 10, 5000), "");
+  assert.equal(etaText(5, 10, 5000), "ETA 5s");
+});

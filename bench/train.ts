@@ -1,21 +1,27 @@
 /**
- * Training speed on the wasm backend, batch 32, lookback 50, the default model sizes: the step `train` runs
- * (forward, class-weighted CE + MSE, gradients, Adam with clipping) for both models built from candlecast's
- * layers, against the same models built from tfjs's stock `lstm`/`bidirectional`/`layerNormalization` in the
- * same run (`STOCK_LAYERS`), and the hybrid from stock layers on tfjs-wasm's own kernels too (ml/runtime/wasm_kernels.ts
- * switched off: where this started). Inputs are random: speed does not depend on the values.
+ * Training speed against PyTorch on the same machine, in the same run: the step `train` runs (forward,
+ * class-weighted CE + MSE, gradients, Adam with clipping) for both models at issue 12's sizes, lookback 50,
+ * at batch 32 and 256, on candlecast's wasm backend and in PyTorch (`bench/train_reference.py`: the same models,
+ * loss and optimiser). Inputs are random: speed does not depend on the values.
  *
- *   deno task bench:train [--seconds 30]
+ *   deno task bench:train [--seconds 15] [--batches 32,256] [--models transformer_lstm,lightweight_lstm]
+ *                         [--torch-threads 1,2] [--stock]
  *
- * The models take turns one training step at a time until each has run `seconds`, so load from other processes
- * on the shared machine falls on all of them alike. The table reports samples/s over wall-clock time, and over
- * the main thread's on-CPU time (clock_gettime(CLOCK_THREAD_CPUTIME_ID) through FFI; tfjs-wasm computes on that
- * one thread): the figure the same code reaches when it has a core to itself.
+ * PyTorch runs when `/usr/bin/python3 -c "import torch"` works (Debian: `apt-get install python3-torch
+ * libopenblas0-pthread`; not a CI dependency), with OPENBLAS_NUM_THREADS=1 and at whichever of
+ * `--torch-threads` is fastest in a short probe per model and batch. Without it the bench reports candlecast
+ * alone and says how to install it. `--stock` adds the same models built from tfjs's stock layers (the
+ * baseline the custom layers were first measured against).
+ *
+ * Every candidate runs ~1 s at a time, in turn, until each has run `seconds`, so load from other processes on
+ * a shared machine falls on all of them alike. Samples/s is `samplesPerSecond` (ml/train/throughput.ts), the
+ * figure `train` prints per epoch, over wall-clock time; the on-CPU column divides by the CPU time of the
+ * thread (candlecast: tfjs-wasm computes on the main thread) or process (PyTorch) instead: what the same code
+ * reaches with a core to itself.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../ml/runtime/backend.ts";
-import { useWasmKernelFixes } from "../ml/runtime/wasm_kernels.ts";
 import {
   buildModel,
   defaultModelConfig,
@@ -24,65 +30,54 @@ import {
   type ModelType,
   STOCK_LAYERS,
 } from "../ml/models/index.ts";
-import { Adam, forward, lossTensors } from "../ml/train/index.ts";
+import { Adam, forward, lossTensors, samplesPerSecond } from "../ml/train/index.ts";
+import { FEATURE_COUNT } from "../features/index.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { seconds: { type: "string", default: "30" } },
+  options: {
+    seconds: { type: "string", default: "15" },
+    batches: { type: "string", default: "32,256" },
+    models: { type: "string", default: "transformer_lstm,lightweight_lstm" },
+    "torch-threads": { type: "string", default: "1,2" },
+    stock: { type: "boolean", default: false },
+  },
 });
 const SECONDS = Number(values.seconds);
-const BATCH = 32;
+const BATCHES = values.batches.split(",").map(Number);
+const MODELS = values.models.split(",") as ModelType[];
+const TORCH_THREADS = values["torch-threads"].split(",").map(Number);
 const LOOKBACK = 50;
-const TARGETS: Record<ModelType, number> = { transformer_lstm: 100, lightweight_lstm: 400 };
+const PYTHON = "/usr/bin/python3";
+const ROUND_SECONDS = 1;
+
+/**
+ * The sizes bench/train_reference.py builds in PyTorch (issue 12's table; train's defaults before the
+ * round-2 recipe): d_model 64, 4 heads, FFN 256, 2 encoder layers, 2 LSTM layers of 64, one model.
+ */
+function referenceConfig(type: ModelType) {
+  return {
+    ...defaultModelConfig(type, LOOKBACK),
+    dModel: 64,
+    heads: 4,
+    ffnDim: 256,
+    encoderLayers: 2,
+    lstmHidden: 64,
+    lstmLayers: 2,
+    members: 1,
+  };
+}
 
 interface Candidate {
-  name: string;
-  type: ModelType;
-  kit: LayerKit;
-  /** Whether ml/runtime/wasm_kernels.ts's replacements are in place while this candidate steps. */
-  kernelFixes: boolean;
-  step: () => Promise<void>;
+  readonly engine: "candlecast" | "candlecast, stock tfjs layers" | "PyTorch";
+  readonly type: ModelType;
+  readonly batch: number;
+  threads?: number;
+  /** Runs whole steps for at least `seconds`; returns steps, wall and CPU seconds. */
+  run(seconds: number): Promise<{ steps: number; seconds: number; cpuSeconds: number }>;
   steps: number;
   seconds: number;
   cpuSeconds: number;
-  dispose: () => void;
-}
-
-function candidate(name: string, type: ModelType, kit: LayerKit, kernelFixes = true): Candidate {
-  const model = buildModel(defaultModelConfig(type, LOOKBACK), 42, kit);
-  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const adam = new Adam(variables);
-  const x = tf.randomNormal([BATCH, LOOKBACK, 35], 0, 1, "float32", 1);
-  const labels = tf.randomUniform([BATCH], 0, 3, "int32", 2) as tf.Tensor1D;
-  const target = tf.randomNormal([BATCH], 0, 1, "float32", 3) as tf.Tensor1D;
-  const options = {
-    classWeights: [1, 1, 1] as [number, number, number],
-    labelSmoothing: 0,
-    regressionWeight: 1,
-  };
-  return {
-    name,
-    type,
-    kit,
-    kernelFixes,
-    steps: 0,
-    seconds: 0,
-    cpuSeconds: 0,
-    step: async () => {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = forward(model, x, true);
-        return lossTensors(out.logits, out.regression, labels, target, options).total;
-      });
-      adam.step(variables.map((v) => grads[v.name]), 1e-3, 1);
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
-    },
-    dispose: () => {
-      adam.dispose();
-      model.dispose();
-      tf.dispose([x, labels, target]);
-    },
-  };
 }
 
 const libc = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
@@ -92,64 +87,200 @@ function threadCpuSeconds(): number {
   return Number(timespec[0]) + Number(timespec[1]) / 1e9;
 }
 
-const backend = await initBackend("wasm");
-const load = () => Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
-const loadBefore = load();
-const candidates = [
-  candidate("transformer_lstm", "transformer_lstm", FAST_LAYERS),
-  candidate("lightweight_lstm", "lightweight_lstm", FAST_LAYERS),
-  candidate("transformer_lstm, stock tfjs layers", "transformer_lstm", STOCK_LAYERS),
-  candidate("lightweight_lstm, stock tfjs layers", "lightweight_lstm", STOCK_LAYERS),
-  candidate("transformer_lstm, stock layers and stock wasm kernels", "transformer_lstm", STOCK_LAYERS, false),
-];
-async function timedStep(c: Candidate): Promise<void> {
-  useWasmKernelFixes(c.kernelFixes);
-  const [wall, cpu] = [performance.now(), threadCpuSeconds()];
-  await c.step();
-  c.steps++;
-  c.seconds += (performance.now() - wall) / 1000;
-  c.cpuSeconds += threadCpuSeconds() - cpu;
+/** A seeded stand-in for a batch of windows, as plain arrays (`train` builds its tensors from these too). */
+function randomBatch(batch: number, seed: number) {
+  let s = seed;
+  const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return {
+    x: Float32Array.from({ length: batch * LOOKBACK * FEATURE_COUNT }, () => 2 * next() - 1),
+    labels: Int32Array.from({ length: batch }, () => Math.floor(3 * next())),
+    target: Float32Array.from({ length: batch }, () => 2 * next() - 1),
+  };
 }
 
+function candlecast(type: ModelType, batch: number, kit: LayerKit): Candidate {
+  const model = buildModel(referenceConfig(type), 42, kit);
+  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const adam = new Adam(variables);
+  const data = randomBatch(batch, 1);
+  const options = {
+    classWeights: [1, 1, 1] as [number, number, number],
+    labelSmoothing: 0,
+    regressionWeight: 1,
+  };
+  // The step `train` runs (ml/train/loop.ts), tensors built from the batch's arrays included.
+  const step = async () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const x = tf.tensor3d(data.x, [batch, LOOKBACK, FEATURE_COUNT]);
+      const labels = tf.tensor1d(data.labels, "int32");
+      const out = forward(model, x, true);
+      return lossTensors(out.logits, out.regression, labels, tf.tensor1d(data.target), options).total;
+    }, variables);
+    adam.step(variables.map((v) => grads[v.name]), 1e-3, 1);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  return {
+    engine: kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers",
+    type,
+    batch,
+    steps: 0,
+    seconds: 0,
+    cpuSeconds: 0,
+    run: async (seconds) => {
+      const [wall, cpu] = [performance.now(), threadCpuSeconds()];
+      let steps = 0;
+      while (steps === 0 || performance.now() - wall < seconds * 1000) {
+        await step();
+        steps++;
+      }
+      return { steps, seconds: (performance.now() - wall) / 1000, cpuSeconds: threadCpuSeconds() - cpu };
+    },
+  };
+}
+
+/** bench/train_reference.py in a child process, answering one JSON line per request. */
+class Torch {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncIterator<string>;
+
+  constructor() {
+    this.#child = new Deno.Command(PYTHON, {
+      args: [new URL("./train_reference.py", import.meta.url).pathname],
+      env: { OPENBLAS_NUM_THREADS: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())[
+      Symbol.asyncIterator
+    ]();
+  }
+
+  async run(type: ModelType, batch: number, threads: number, seconds: number) {
+    const request = JSON.stringify({ model: type, batch, threads, seconds });
+    await this.#writer.write(new TextEncoder().encode(request + "\n"));
+    const { value, done } = await this.#lines.next();
+    if (done) throw new Error("bench/train_reference.py exited early (its error is above)");
+    const answer = JSON.parse(value) as { steps: number; seconds: number; cpu_seconds: number };
+    return { steps: answer.steps, seconds: answer.seconds, cpuSeconds: answer.cpu_seconds };
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#child.status;
+  }
+}
+
+function lineSplitter(): TransformStream<string, string> {
+  let rest = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const p of parts) if (p.trim()) controller.enqueue(p);
+    },
+  });
+}
+
+async function torchAvailable(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(PYTHON, {
+      args: ["-c", "import torch"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+function torchCandidate(torch: Torch, type: ModelType, batch: number): Candidate {
+  const c: Candidate = {
+    engine: "PyTorch",
+    type,
+    batch,
+    threads: TORCH_THREADS[0],
+    steps: 0,
+    seconds: 0,
+    cpuSeconds: 0,
+    run: (seconds) => torch.run(type, batch, c.threads!, seconds),
+  };
+  return c;
+}
+
+const load = () => Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+const backend = await initBackend("wasm");
+const torch = (await torchAvailable()) ? new Torch() : null;
+if (!torch) {
+  console.log(
+    `PyTorch not found (${PYTHON} -c "import torch" failed): reporting candlecast alone. To compare, install ` +
+      "it (Debian/Ubuntu: `apt-get install python3-torch libopenblas0-pthread`) and run again.\n",
+  );
+}
+const loadBefore = load();
+const candidates: Candidate[] = [];
+for (const batch of BATCHES) {
+  for (const type of MODELS) {
+    candidates.push(candlecast(type, batch, FAST_LAYERS));
+    if (values.stock) candidates.push(candlecast(type, batch, STOCK_LAYERS));
+    if (torch) candidates.push(torchCandidate(torch, type, batch));
+  }
+}
+
+// Warm-up (kernels, XNNPACK and OpenBLAS buffers), then PyTorch's thread count: the fastest in a short probe.
+const probes: string[] = [];
 for (const c of candidates) {
-  useWasmKernelFixes(c.kernelFixes);
-  for (let i = 0; i < 2; i++) await c.step(); // warm-up: kernels, XNNPACK caches
+  if (c.engine !== "PyTorch") {
+    await c.run(0);
+    continue;
+  }
+  let [best, fastest] = [0, TORCH_THREADS[0]];
+  for (const threads of TORCH_THREADS) {
+    c.threads = threads;
+    await c.run(0);
+    const r = await c.run(ROUND_SECONDS);
+    const rate = samplesPerSecond(r.steps * c.batch, r.seconds);
+    probes.push(`${c.type} batch ${c.batch}: ${threads} thread(s) ${rate.toFixed(0)}/s`);
+    if (rate > best) [best, fastest] = [rate, threads];
+  }
+  c.threads = fastest;
 }
 
 while (candidates.some((c) => c.seconds < SECONDS)) {
-  for (const c of candidates.filter((c) => c.seconds < SECONDS)) await timedStep(c);
+  for (const c of candidates.filter((c) => c.seconds < SECONDS)) {
+    const r = await c.run(ROUND_SECONDS);
+    c.steps += r.steps;
+    c.seconds += r.seconds;
+    c.cpuSeconds += r.cpuSeconds;
+  }
 }
+await torch?.close();
 
-const rate = (c: Candidate) => c.steps * BATCH / c.seconds;
-const cpuRate = (c: Candidate) => c.steps * BATCH / c.cpuSeconds;
-const stockOf = (c: Candidate) =>
-  candidates.find((s) => s.type === c.type && s.kit === STOCK_LAYERS && s.kernelFixes)!;
+const wall = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.seconds);
+const onCpu = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.cpuSeconds);
 console.log(
-  `backend ${backend.backend} (${backend.device}), batch ${BATCH}, lookback ${LOOKBACK}, ` +
-    `~${SECONDS} s of steps per model, interleaved; load average before ${loadBefore}, after ${load()}\n`,
+  `candlecast on ${backend.backend} (${backend.device}), lookback ${LOOKBACK}, issue 12 sizes (d64, 2 × LSTM 64); ` +
+    `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
+    `load average before ${loadBefore}, after ${load()}`,
 );
+if (probes.length) console.log(`PyTorch thread probe (OPENBLAS_NUM_THREADS=1): ${probes.join("; ")}`);
 console.log(
-  "| model | steps | samples/s (wall) | vs stock | samples/s (on-CPU) | vs stock | target (wall) |",
+  "\n| model | batch | engine | steps | samples/s (wall) | samples/s (on-CPU) | ÷ PyTorch wall | on-CPU |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+console.log("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
 for (const c of candidates) {
-  const fast = c.kit === FAST_LAYERS;
-  const ratio = (r: (c: Candidate) => number) =>
-    fast ? `${(r(c) / r(stockOf(c))).toFixed(1)}×` : c.kernelFixes ? "1× (baseline)" : "(see below)";
-  const target = c.kit === FAST_LAYERS
-    ? `≥ ${TARGETS[c.type]} — ${rate(c) >= TARGETS[c.type] ? "met" : "not met"}`
-    : "";
+  const reference = candidates.find((r) =>
+    r.engine === "PyTorch" && r.type === c.type && r.batch === c.batch
+  );
+  const engine = c.engine === "PyTorch" ? `PyTorch, ${c.threads} thread(s)` : c.engine;
+  const ratio = (f: (c: Candidate) => number) =>
+    reference && c !== reference ? `**${(f(c) / f(reference)).toFixed(2)}×**` : "";
   console.log(
-    `| ${c.name} | ${c.steps} | ${rate(c).toFixed(1)} | ${ratio(rate)} | ${cpuRate(c).toFixed(1)} | ` +
-      `${ratio(cpuRate)} | ${target} |`,
+    `| ${c.type} | ${c.batch} | ${engine} | ${c.steps} | ${wall(c).toFixed(1)} | ${onCpu(c).toFixed(1)} | ` +
+      `${ratio(wall)} | ${ratio(onCpu)} |`,
   );
 }
-const start = candidates.find((c) => !c.kernelFixes)!;
-const hybrid = candidates[0];
-console.log(
-  `\ntransformer_lstm vs where it started (stock layers on tfjs-wasm's own kernels): ` +
-    `${(rate(hybrid) / rate(start)).toFixed(1)}× wall, ${
-      (cpuRate(hybrid) / cpuRate(start)).toFixed(1)
-    }× on-CPU`,
-);
-for (const c of candidates) c.dispose();

@@ -1,11 +1,14 @@
 /**
- * tfjs-wasm kernels replaced by faster equivalents (measured in DESIGN.md; same results, bit for bit):
+ * tfjs-wasm kernels replaced by faster equivalents (measured in DESIGN.md and bench/RESULTS.md; the same
+ * results, bit for bit, except Sum, which adds in float64 and rounds once; `wasm_kernels_test.ts` checks each
+ * against the cpu backend and a whole training step against tfjs-wasm's own kernels):
  * - BatchMatMul: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop 4–16×
  *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain.
  * - Reverse: the stock kernel computes an index per element (~80 ms for a [50, 32, 512] sequence); reversing
  *   leading axes is a handful of block copies.
  * - Slice: the stock kernel copies the WHOLE input to JS before taking its piece (`readSync`), so taking one
  *   timestep per step of a recurrence is quadratic. Read the input through a view of the wasm heap instead.
+ * - Sum over leading axes (bias gradients) and Identity: see `fastSum` and `fastIdentity`.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -222,10 +225,59 @@ function fastReverse(original: WasmKernel): WasmKernel {
   };
 }
 
+/**
+ * Sum over leading axes (bias gradients: [batch·time, features] → [features]): tfjs-wasm transposes the reduced
+ * axes innermost first, a full copy (~40 ms for [12,800, 512]). Adding row after row into a float64
+ * accumulator reads the input once, in order (and rounds once, at the end).
+ */
+function fastSum(original: WasmKernel): WasmKernel {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x as tf.TensorInfo;
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+    const leading = axes.every((axis, i) => axis === i);
+    if (x.dtype !== "float32" || !leading || axes.length === 0 || axes.length === x.shape.length) {
+      return original({ inputs, backend, attrs });
+    }
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const kept = x.shape.slice(axes.length);
+    const cols = tf.util.sizeFromShape(kept);
+    const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const out = backend.makeOutput(outShape, "float32");
+    const src = backend.typedArrayFromHeap(x) as Float32Array;
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) acc[c] += src[base + c];
+    }
+    (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
+    return out;
+  };
+}
+
+/**
+ * Identity (`clone`, and what tfjs's gradients of add/addN/casts hand back): tfjs-wasm copies the buffer
+ * (~0.5 ms for a [256, 50, 64] activation, 77 of them a hybrid step at batch 256). Tensors are immutable, so the
+ * result can share the input's buffer under a reference count, as tfjs's cpu backend and `Reshape` do.
+ */
+function fastIdentity(original: WasmKernel): WasmKernel {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x as tf.TensorInfo;
+    if (x.dtype === "string") return original({ inputs, backend, attrs });
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  };
+}
+
 /** Idempotent; call before `tf.setBackend("wasm")` so the replacements' setup runs with the backend's. */
 export function installWasmKernelFixes(): void {
   if (swaps) return;
-  swaps = [swap("BatchMatMul", fastBatchMatMul), swap("Slice", fastSlice), swap("Reverse", fastReverse)];
+  swaps = [
+    swap("BatchMatMul", fastBatchMatMul),
+    swap("Slice", fastSlice),
+    swap("Reverse", fastReverse),
+    swap("Sum", fastSum),
+    swap("Identity", fastIdentity),
+  ];
   for (const s of swaps) register(s.fast);
 }
 

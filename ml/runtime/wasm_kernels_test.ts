@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";
+import { useWasmKernelFixes } from "./wasm_kernels.ts";
 
 type Op = (xs: tf.Tensor[]) => tf.Tensor;
 
@@ -63,5 +64,81 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
   for (const [sa, sb, ta, tb] of cases) {
     const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));
     assert.ok(diff < 1e-4, `matMul ${sa} ${sb} ${ta} ${tb}: ${diff}`);
+  }
+});
+
+Deno.test("wasm Sum: leading axes (bias gradients), with and without keepDims; other axes unchanged", async () => {
+  const cases: [number[], number[], boolean][] = [
+    [[1, 300, 12], [0, 1], false],
+    [[300, 7], [0], false],
+    [[6, 50, 4], [0, 1], true],
+    [[6, 5, 4], [1], false], // not leading: tfjs-wasm's own kernel
+    [[6, 5, 4], [0, 1, 2], false],
+  ];
+  for (const [shape, axes, keepDims] of cases) {
+    const diff = await wasmVsCpu([shape], ([x]) => tf.sum(x, axes, keepDims));
+    assert.ok(diff < 1e-4, `sum ${shape} over ${axes}: ${diff}`);
+  }
+});
+
+Deno.test("wasm Identity: a clone shares the buffer, and outlives the original", async () => {
+  assert.equal(await wasmVsCpu([[4, 3]], ([x]) => tf.clone(x)), 0);
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1, 2, 3, 4]);
+  const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const before = buffers();
+  y.dispose();
+  assert.equal(buffers(), before - 1);
+});
+
+Deno.test("a training step of both models: same loss and gradients with the replaced kernels as without", async () => {
+  await initBackend("wasm");
+  const { buildModel, defaultModelConfig } = await import("../models/index.ts");
+  const { forward, lossTensors } = await import("../train/index.ts");
+  const [batch, lookback] = [24, 12]; // batch·time ≥ 256: the weight-gradient matmul path too
+  for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
+    const config = {
+      ...defaultModelConfig(type, lookback),
+      dModel: 16,
+      heads: 2,
+      ffnDim: 32,
+      encoderLayers: 1,
+      lstmHidden: 8,
+    };
+    const model = buildModel(config, 7);
+    const x = tf.randomNormal([batch, lookback, config.features], 0, 1, "float32", 3);
+    const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 3), "int32");
+    const target = tf.randomNormal([batch], 0, 1, "float32", 4) as tf.Tensor1D;
+    const options = {
+      classWeights: [1, 2, 0.5] as [number, number, number],
+      labelSmoothing: 0,
+      regressionWeight: 1,
+    };
+    const step = (fixes: boolean) => {
+      useWasmKernelFixes(fixes);
+      const { value, grads } = tf.variableGrads(() => {
+        const out = forward(model, x, false); // no dropout: both runs must see the same network
+        return lossTensors(out.logits, out.regression, labels, target, options).total;
+      });
+      return { loss: value.dataSync()[0], grads: Object.values(grads).map((g) => g.dataSync()) };
+    };
+    const [fast, stock] = [step(true), step(false)];
+    useWasmKernelFixes(true);
+    assert.ok(Math.abs(fast.loss - stock.loss) < 1e-6, `${type} loss ${fast.loss} vs ${stock.loss}`);
+    fast.grads.forEach((g, i) => {
+      let diff = 0, scale = 0;
+      for (let j = 0; j < g.length; j++) {
+        diff = Math.max(diff, Math.abs(g[j] - stock.grads[i][j]));
+        scale = Math.max(scale, Math.abs(stock.grads[i][j]));
+      }
+      assert.ok(
+        diff <= 1e-5 * Math.max(scale, 1),
+        `${type} gradient ${i}: differs by ${diff} (scale ${scale})`,
+      );
+    });
+    model.dispose();
+    tf.dispose([x, labels, target]);
   }
 });

@@ -9,3 +9,4 @@ export * from "./progress.ts";
 export * from "./schedule.ts";
 export * from "./members.ts";
 export * from "./parallel_members.ts";
+export * from "./throughput.ts";

@@ -24,6 +24,7 @@ import { evaluateModel } from "./evaluate.ts";
 import { forward } from "./forward.ts";
 import { lossTensors } from "./loss.ts";
 import { type BatchProgress, formatDuration } from "./progress.ts";
+import { samplesPerSecond } from "./throughput.ts";
 
 export interface EpochRecord {
   readonly epoch: number;
@@ -186,7 +187,7 @@ export async function trainModel(
       lossSum += lossValue * batch.size;
       seen += batch.size;
       batchIndex++;
-      const rate = seen / ((performance.now() - epochStart) / 1000);
+      const rate = samplesPerSecond(seen, (performance.now() - epochStart) / 1000);
       hooks.progress?.update(
         batchIndex,
         batches,
@@ -226,7 +227,7 @@ export async function trainModel(
       val_calibrated_log_loss: calibrated.logLoss,
       val_temperature: calibrated.temperature,
       learning_rate: lr,
-      samples_per_second: seen / trainSeconds,
+      samples_per_second: samplesPerSecond(seen, trainSeconds),
       seconds: (performance.now() - epochStart) / 1000,
     };
     history.push(record);

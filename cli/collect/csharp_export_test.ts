@@ -114,3 +114,17 @@ Deno.test("C# export: the sample in testdata parses, with the bot's warm-up left
     /\/nonexistent\/export\.json: no such file/,
   );
 });
+
+Deno.test('C# export: "constructor", "__proto__" and "toString" keys are plain extra keys, not duplicates', () => {
+  // JSON.parse makes "__proto__" an own key; an `in` check on a plain object saw the inherited ones as taken.
+  const text = `[{"symbol": "BTCUSDT", "constructor": 1, "__proto__": {"x": 1}, "candles": [` +
+    `{"o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 3, "constructor": "x", "__proto__": null, "toString": 0}]}]`;
+  const [s] = parseCsharpExport(text, "export.json");
+  assert.equal(s.symbol, "BTCUSDT");
+  assert.deepEqual(Array.from(s.close), [1.5]);
+  // A real duplicate among such keys is still caught.
+  assert.throws(
+    () => parseCsharpExport(`[{"symbol": "A1", "Constructor": 1, "constructor": 2, "candles": []}]`, "e.json"),
+    /the key "constructor" appears twice/,
+  );
+});

@@ -78,7 +78,9 @@ function lowerKeys(value: unknown, where: () => string): unknown {
   const out = new Map<string, unknown>();
   for (const [key, v] of Object.entries(value)) {
     const lower = key.toLowerCase();
-    if (out.has(lower)) throw new CandleError(`${where()}: the key "${key}" appears twice (keys ignore case)`);
+    if (out.has(lower)) {
+      throw new CandleError(`${where()}: the key "${key}" appears twice (keys ignore case)`);
+    }
     out.set(lower, v);
   }
   return Object.fromEntries(out);

@@ -124,7 +124,8 @@ Deno.test('C# export: "constructor", "__proto__" and "toString" keys are plain e
   assert.deepEqual(Array.from(s.close), [1.5]);
   // A real duplicate among such keys is still caught.
   assert.throws(
-    () => parseCsharpExport(`[{"symbol": "A1", "Constructor": 1, "constructor": 2, "candles": []}]`, "e.json"),
+    () =>
+      parseCsharpExport(`[{"symbol": "A1", "Constructor": 1, "constructor": 2, "candles": []}]`, "e.json"),
     /the key "constructor" appears twice/,
   );
 });

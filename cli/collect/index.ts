@@ -24,10 +24,10 @@ import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { addMonths, type Grid, gridOf, inferGrid } from "./intervals.ts";
-import { type Merged, MergeError, mergeSeries } from "./merge.ts";
+import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions, Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
-import { formatSummary, summarize, type SymbolSummary } from "./summary.ts";
+import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
 export { parseCollectFlags } from "./options.ts";
 export type { CollectOptions, Window } from "./options.ts";
@@ -73,9 +73,17 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
 
+  if (options.source === "csv" && options.symbolFromFileName) {
+    env.print(
+      `${options.csvPath}: symbol ${options.symbol} taken from the file name (--symbol overrides it)`,
+    );
+  }
+
   const existing = await readExisting(options.output);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
+  const replaced = new Map<string, number>();
+  const conflicts: Conflict[] = [];
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
     const merged = mergeOrExplain(bySymbol.get(incoming.symbol), incoming, options.output);
@@ -84,7 +92,11 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     assertValidSeries(merged.series);
     bySymbol.set(incoming.symbol, merged.series);
     added.set(incoming.symbol, (added.get(incoming.symbol) ?? 0) + merged.added);
+    replaced.set(incoming.symbol, (replaced.get(incoming.symbol) ?? 0) + merged.conflicts.length);
+    conflicts.push(...merged.conflicts);
   }
+  // Checked before anything is written: a refused run leaves the file byte for byte as it was.
+  if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts);
   const all = [...bySymbol.values()];
   await writeTrainingCsv(options.output, all);
 
@@ -93,6 +105,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       s,
       added.get(s.symbol) ?? 0,
       added.has(s.symbol) && gathered.grid ? gathered.grid : inferGrid(s.openTime),
+      replaced.get(s.symbol) ?? 0,
     )
   );
   for (const s of gathered.series) {
@@ -106,6 +119,23 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   return { summaries, requests: gathered.requests, collected };
+}
+
+/** How many conflicts an error names; the rest are counted. */
+const CONFLICTS_SHOWN = 3;
+
+function conflictError(output: string, conflicts: readonly Conflict[]): CommandError {
+  const shown = conflicts.slice(0, CONFLICTS_SHOWN).map((c) =>
+    `${c.symbol} ${utc(c.openTime)} ${c.column} ${c.existing} → ${c.incoming}`
+  );
+  const more = conflicts.length > CONFLICTS_SHOWN ? ` and ${conflicts.length - CONFLICTS_SHOWN} more` : "";
+  const symbols = [...new Set(conflicts.map((c) => c.symbol))].join(", ");
+  return new CommandError(
+    `${output}: ${conflicts.length} candle${conflicts.length === 1 ? "" : "s"} already there differ from ` +
+      `the source (${shown.join("; ")}${more}); nothing was written`,
+    `check that the source holds ${symbols} (with --source csv, --symbol names it); ` +
+      "give --replace to overwrite the rows in the file",
+  );
 }
 
 function mergeOrExplain(existing: CandleSeries | undefined, incoming: CandleSeries, output: string): Merged {

@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import {
+  boundedIndicatorProblem,
   CandleError,
   type CandleSeries,
   type IndicatorColumn,
@@ -167,6 +168,12 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       const where = `${source}: ${symbol} candles[${i}]`;
       const problem = ohlcvProblem(row, where);
       if (problem) throw new CandleError(problem);
+      for (
+        const [key, value] of [["Rsi", c.rsi], ["StochSlowK", c.stochslowk], ["StochSlowD", c.stochslowd]]
+      ) {
+        const bounded = boundedIndicatorProblem(value as number);
+        if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
+      }
       if (i > 0 && c.t !== undefined && c.t <= candles[i - 1].t!) {
         throw new CandleError(
           `${where}: t ${c.t} is not after the previous candle's ${

@@ -71,6 +71,10 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
       /ETHUSDT candles\[0\]: volume must not be negative/,
     ],
     [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { StochSlowK: 0.8 }), candle(1, { rsi: 4200 })] }],
+      /ETHUSDT candles\[1\]: Rsi must be within 0–100, got 4200/,
+    ],
+    [
       [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1, { t: 5 })] }],
       /ETHUSDT candles\[1\]: t 5 is not after/,
     ],

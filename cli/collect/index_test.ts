@@ -270,3 +270,28 @@ Deno.test("collect --source csv: another symbol's file never silently rewrites a
     assert.match(summary, /warning: BTCUSDT has 1 close-to-close jump beyond ×3 .* holds BTCUSDT/);
     assert.notEqual(before, await readFile(rig.output, "utf8"));
   }));
+
+Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused naming the row (issue 13.10)", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = ROWS.slice(0, 40).map((r) =>
+      [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")
+    );
+    const csvPath = join(dirname(rig.output), "AAAUSDT-1h.csv");
+    const broken: [string, RegExp][] = [
+      [`${ROWS[7].openTime},0,0,0,0,0`, /AAAUSDT-1h\.csv line 9: open must be positive, got 0/],
+      [
+        `${ROWS[7].openTime},${ROWS[7].open},1e308,${ROWS[7].low},${ROWS[7].close},1`,
+        /AAAUSDT-1h\.csv line 9: high must be at most 1000000000000 .*, got 1e\+308/,
+      ],
+    ];
+    for (const [row, message] of broken) {
+      const lines = [...rows];
+      lines[7] = row;
+      await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...lines].join("\n"));
+      await assert.rejects(
+        runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+        message,
+      );
+      await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
+    }
+  }));

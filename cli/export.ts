@@ -11,8 +11,9 @@ import {
   CheckpointError,
   readManifestInfo,
   readPreprocessorFile,
+  verifyCheckpointFiles,
 } from "../ml/engine/checkpoint_files.ts";
-import { loadModel } from "../ml/model_io.ts";
+import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/model_io.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
 import { CommandError } from "./errors.ts";
@@ -40,6 +41,8 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   let preprocessor, manifest;
   try {
     await assertCheckpointDir(dir);
+    // The files exported are the ones trained: refuse weights changed or truncated since (named).
+    await verifyCheckpointFiles(dir, ["preprocessor.json", MODEL_JSON, WEIGHTS_BIN]);
     preprocessor = await readPreprocessorFile(dir);
     manifest = await readManifestInfo(dir);
   } catch (error) {

@@ -5,9 +5,17 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { CommandError } from "../errors.ts";
-import { loadModel } from "../../ml/model_io.ts";
+import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/model_io.ts";
 import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
-import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
+import {
+  currentVersion,
+  type ManifestView,
+  readManifest,
+  verifyVersion,
+} from "../../ml/checkpoints/index.ts";
+
+const pick = (files: Readonly<Record<string, string>>, names: readonly string[]) =>
+  Object.fromEntries(names.filter((n) => files[n] !== undefined).map((n) => [n, files[n]]));
 
 export interface Parent {
   readonly version: string;
@@ -35,8 +43,28 @@ export async function loadParent(root: string): Promise<Parent> {
   } catch (error) {
     throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
   }
+  const bad = await verifyVersion(dir, pick(manifest.files, [MODEL_JSON, WEIGHTS_BIN, "preprocessor.json"]));
+  if (bad.length > 0) {
+    throw new CommandError(
+      `cannot fine-tune ${version}: ${bad.map((name) => join(dir, name)).join(", ")} ` +
+        `${
+          bad.length === 1 ? "does" : "do"
+        } not match the sha256 in its manifest.json (changed or truncated)`,
+      "restore the version's files, or promote an intact version first ('candlecast models list' checks them)",
+    );
+  }
+  let model: tf.LayersModel;
+  try {
+    model = await loadModel(dir);
+  } catch (error) {
+    // A version written before hashes, or by hand: its weights may still be short or garbled.
+    throw new CommandError(
+      `cannot fine-tune ${version}: its weights do not load (${(error as Error).message})`,
+      "restore the version's files, or train without --incremental",
+    );
+  }
   const hyper = manifest.hyperparameters as { model?: unknown } | undefined;
-  return { version, manifest, preprocessor, model: await loadModel(dir), modelConfig: hyper?.model ?? null };
+  return { version, manifest, preprocessor, model, modelConfig: hyper?.model ?? null };
 }
 
 /** Per symbol: the open time of the parent's last candle (new windows are labelled after it). */

@@ -62,10 +62,8 @@ export const ManifestSchema = z.object({
 
 export type ManifestView = z.infer<typeof ManifestSchema>;
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** One sha256 for writing and checking versions: the engine's, which checks what it loads. */
+export { sha256Hex } from "../engine/checkpoint_files.ts";
 
 export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;

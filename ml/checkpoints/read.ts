@@ -1,7 +1,11 @@
-/** Reads versions back: the manifest (schema-checked) and a one-line summary for `models list`. */
+/**
+ * Reads versions back: the manifest (schema-checked) and a one-line summary for `models list`, with every
+ * file re-hashed against the manifest.
+ */
 import { join } from "node:path";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
+import { verifyVersion } from "./writer.ts";
 
 export async function readManifest(dir: string): Promise<ManifestView> {
   const path = join(dir, "manifest.json");
@@ -28,6 +32,8 @@ export interface VersionSummary {
   readonly current: boolean;
   /** Why the version is unusual (unreadable manifest, training interrupted, no model.onnx), or null. */
   readonly note: string | null;
+  /** Files that no longer match their sha256 in the manifest (empty: intact); null when not checked. */
+  readonly mismatched: readonly string[] | null;
 }
 
 async function testMacroF1(dir: string): Promise<number | null> {
@@ -47,7 +53,9 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
     const dir = join(root, version);
     try {
       const m = await readManifest(dir);
+      const mismatched = await verifyVersion(dir, m.files);
       const notes = [
+        mismatched.length > 0 ? `sha256 mismatch: ${mismatched.join(", ")}` : null,
         m.training?.stop_reason === "interrupted" ? "interrupted" : null,
         m.files["model.onnx"] ? null : "no model.onnx",
       ].filter((n) => n !== null);
@@ -59,6 +67,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         parent: m.parent,
         current: version === current,
         note: notes.length > 0 ? notes.join(", ") : null,
+        mismatched,
       });
     } catch (error) {
       summaries.push({
@@ -69,6 +78,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         parent: null,
         current: version === current,
         note: (error as Error).message,
+        mismatched: null,
       });
     }
   }

@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../../features/index.ts";
+import { z } from "zod";
+import { mismatchedFiles } from "../engine/checkpoint_files.ts";
 
 export const CURRENT = "current";
 const HISTORY_FILE = ".current_history.json";
@@ -110,9 +112,39 @@ async function requireVersion(root: string, version: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses a version whose files no longer hash as its manifest says (a truncated model.onnx would otherwise
+ * be promoted, then fail or — swapped — answer under the wrong name in serve).
+ */
+async function requireIntact(root: string, version: string): Promise<void> {
+  const dir = join(root, version);
+  const path = join(dir, "manifest.json");
+  let files: Readonly<Record<string, string>>;
+  try {
+    files = HashesSchema.parse(JSON.parse(await Deno.readTextFile(path))).files ?? {};
+  } catch (error) {
+    throw new CheckpointStoreError(
+      `${path} cannot be read as a manifest (${(error as Error).message.split("\n")[0]})`,
+      "restore the version's files from a backup, or promote another version",
+    );
+  }
+  const bad = await mismatchedFiles(dir, files);
+  if (bad.length > 0) {
+    throw new CheckpointStoreError(
+      `${version}: ${bad.join(", ")} ${bad.length === 1 ? "does" : "do"} not match the sha256 in its ` +
+        `manifest.json (changed, swapped or truncated after training); current is unchanged`,
+      "restore the files from a backup, or promote another version ('candlecast models list' checks them)",
+    );
+  }
+}
+
+/** Only the hashes matter here; a version without them (written by hand) has nothing to check. */
+const HashesSchema = z.object({ files: z.record(z.string(), z.string()).optional() }).loose();
+
 /** Points `current` at `version`, remembering the previous target for rollback. Returns that target. */
 export async function promote(root: string, version: string): Promise<string | null> {
   await requireVersion(root, version);
+  await requireIntact(root, version);
   const previous = await currentVersion(root);
   if (previous === version) return previous;
   if (previous !== null) await writeHistory(root, [...(await readHistory(root)), previous]);
@@ -132,6 +164,7 @@ export async function rollback(root: string): Promise<{ from: string | null; to:
     } catch {
       continue; // deleted since: skip to the one before it
     }
+    await requireIntact(root, to); // damaged: say so rather than silently serve an older one
     await pointCurrent(root, to);
     await writeHistory(root, history);
     return { from, to };

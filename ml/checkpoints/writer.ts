@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../../features/index.ts";
 import { saveModel } from "../model_io.ts";
 import type { Preprocessor } from "../preprocessor.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
+import { mismatchedFiles } from "../engine/checkpoint_files.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
 
 /** Produces model.onnx's bytes for the version being written (the ONNX exporter, `ml/onnx`). */
@@ -97,13 +98,5 @@ async function exists(path: string): Promise<boolean> {
 
 /** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
 export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
-  const bad: string[] = [];
-  for (const [name, hash] of Object.entries(files)) {
-    try {
-      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
-    } catch {
-      bad.push(name);
-    }
-  }
-  return bad;
+  return await mismatchedFiles(dir, files);
 }

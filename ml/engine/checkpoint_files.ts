@@ -1,17 +1,73 @@
 /**
  * The part of a checkpoint version the engine reads (SPEC §7): model.onnx, preprocessor.json, and the
- * manifest's version and creation time, plus metrics.json's test metrics when present. Each JSON file is
- * parsed once here, at the edge, into typed values.
+ * manifest's version, creation time and file hashes, plus metrics.json's test metrics when present. Each JSON
+ * file is parsed once here, at the edge, into typed values; every file read is checked against its sha256.
  */
 import { z } from "zod";
 import { join } from "node:path";
 import { parsePreprocessor, type Preprocessor } from "../preprocessor.ts";
 
-/** What the engine needs from manifest.json; the checkpoint store writes more, which is ignored here. */
+/**
+ * What the engine needs from manifest.json; the checkpoint store writes more, which is ignored here. `files`
+ * (name → sha256) is optional: a hand-made folder has none, and then there is nothing to check against.
+ */
 const ManifestSchema = z.object({
   version: z.string().min(1),
   created_at: z.string().min(1),
+  files: z.record(z.string(), z.string()).optional(),
 });
+
+export type FileHashes = Readonly<Record<string, string>>;
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The files (of `names`, default all the manifest lists) whose bytes no longer hash to the manifest's
+ * sha256, or that are gone: a truncated copy, a model.onnx swapped in by hand. Files the manifest does not
+ * list are not checked.
+ */
+export async function mismatchedFiles(
+  dir: string,
+  files: FileHashes,
+  names: readonly string[] = Object.keys(files),
+): Promise<string[]> {
+  const bad: string[] = [];
+  for (const name of names) {
+    const hash = files[name];
+    if (hash === undefined) continue;
+    try {
+      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
+    } catch {
+      bad.push(name);
+    }
+  }
+  return bad;
+}
+
+/** The error every loader gives for a version whose files disagree with its manifest. */
+export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
+  const listed = bad.map((name) => join(dir, name)).join(", ");
+  return new CheckpointError(
+    `${listed}: ${bad.length === 1 ? "does" : "do"} not match the sha256 in ${join(dir, "manifest.json")} ` +
+      "(changed, swapped or truncated after training); refusing to use it",
+    "restore the version's files from a backup, or use another version ('candlecast models list' checks them)",
+  );
+}
+
+/** Throws mismatchError unless `names` (default: every file the manifest lists) hash as recorded. */
+export async function verifyCheckpointFiles(dir: string, names?: readonly string[]): Promise<void> {
+  const { files } = await readManifestInfo(dir);
+  const bad = await mismatchedFiles(dir, files ?? {}, names);
+  if (bad.length > 0) throw mismatchError(dir, bad);
+}
+
+async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: FileHashes): Promise<void> {
+  const hash = files?.[name];
+  if (hash !== undefined && (await sha256Hex(bytes)) !== hash) throw mismatchError(dir, [name]);
+}
 
 const MetricsSchema = z.object({ test: z.unknown() }).loose();
 
@@ -72,26 +128,37 @@ export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
   }
 }
 
-/** The manifest's version and creation time. */
-export async function readManifestInfo(dir: string): Promise<{ version: string; createdAt: string }> {
+/** The manifest's version, creation time and file hashes. */
+export async function readManifestInfo(
+  dir: string,
+): Promise<{ version: string; createdAt: string; files?: FileHashes }> {
   const path = join(dir, "manifest.json");
   const manifest = ManifestSchema.safeParse(await readJson(path, "manifest.json"));
   if (!manifest.success) {
     const issue = manifest.error.issues[0];
     throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
-  return { version: manifest.data.version, createdAt: manifest.data.created_at };
+  return { version: manifest.data.version, createdAt: manifest.data.created_at, files: manifest.data.files };
 }
 
 export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
   await assertCheckpointDir(dir);
+  const manifest = await readManifestInfo(dir);
   const onnx = await readBytes(
     join(dir, "model.onnx"),
     "the ONNX model",
     `write it with 'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`,
   );
+  // The bytes served are the bytes hashed: a model.onnx swapped after training must not answer under the
+  // manifest's version (its /model/info would contradict its predictions).
+  await checkBytes(dir, "model.onnx", onnx, manifest.files);
+  await checkBytes(
+    dir,
+    "preprocessor.json",
+    await readBytes(join(dir, "preprocessor.json"), "preprocessor.json"),
+    manifest.files,
+  );
   const preprocessor = await readPreprocessorFile(dir);
-  const manifest = await readManifestInfo(dir);
   let metrics: unknown;
   try {
     const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));

@@ -7,7 +7,13 @@ export {
   type PredictorOptions,
   softmax3,
 } from "./onnx_predictor.ts";
-export { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
+export {
+  CheckpointError,
+  mismatchedFiles,
+  readCheckpointFiles,
+  sha256Hex,
+  verifyCheckpointFiles,
+} from "./checkpoint_files.ts";
 export {
   ARGMAX,
   ATTENTION_TOP,

@@ -8,4 +8,5 @@ export * from "./windows.ts";
 export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
 export { writeFileAtomic } from "./atomic_write.ts";
+export * from "./file_lock.ts";
 export * from "./trend_score.ts";

@@ -8,7 +8,12 @@ import {
   assertValidSeries,
   type CandleSeries,
   computeIndicators,
+  describeOwner,
   fillMissingIndicators,
+  type HeldLock,
+  LockBusyError,
+  lockFile,
+  lockPathFor,
   readOhlcvCsv,
   readTrainingCsv,
   writeTrainingCsv,
@@ -42,6 +47,8 @@ export interface CollectEnv {
   print: (text: string) => void;
   /** Overrides of the retry/rate-limit policy (tests shorten the waits). */
   retry?: Partial<RetryPolicy>;
+  /** How long to wait for another collect holding the output (default OUTPUT_LOCK_WAIT_MS). */
+  lockWaitMs?: number;
 }
 
 export interface CollectReport {
@@ -79,6 +86,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
 
+  // Read, merge and write under the output's lock: two collects into one file (cron overlapping a manual
+  // run) would otherwise both read the old rows and the second rename would drop the first one's symbols.
+  using _lock = await lockOutput(options.output, env);
   const existing = await readExisting(options.output);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
@@ -119,6 +129,28 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   return { summaries, requests: gathered.requests, collected };
+}
+
+/** Long enough for any honest collect holding the file to finish merging; then fail rather than hang. */
+export const OUTPUT_LOCK_WAIT_MS = 10 * 60_000;
+
+async function lockOutput(output: string, env: CollectEnv): Promise<HeldLock> {
+  const path = lockPathFor(output);
+  try {
+    return await lockFile(path, `collect into ${output}`, {
+      waitMs: env.lockWaitMs ?? OUTPUT_LOCK_WAIT_MS,
+      onWait: (owner) =>
+        env.progress.notice(`${output} is in use by ${describeOwner(owner)}; waiting for it`),
+    });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) throw error;
+    throw new CommandError(
+      `${output} is still in use by ${describeOwner(error.owner)} after ${
+        Math.round(error.waitedMs / 1000)
+      } s`,
+      `let that run finish, or collect into another --output; ${path} is the lock`,
+    );
+  }
 }
 
 /** How many conflicts an error names; the rest are counted. */

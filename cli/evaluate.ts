@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import { parseFlags, typedFlag } from "./flags.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
-import { terminalProgress } from "../ml/train/index.ts";
+import { DEFAULT_TRAIN_CONFIG as D, terminalProgress } from "../ml/train/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 
@@ -57,8 +57,8 @@ export function evaluateCommand(): Command {
         "writes evaluation.json and report.html.",
         "--retrain monthly: month blocks, models trained from scratch before each; weekly: week blocks, " +
         "trained before the first and fine-tuned on each new week; none: month blocks, trained once.",
-        "Training inside the folds is bounded by --epochs and --max-windows-per-epoch; raise them to come " +
-        "closer to 'candlecast train' (a training costs about epochs × windows ÷ samples/s).",
+        "Training inside the folds uses 'candlecast train''s recipe and defaults (the same flags); a training " +
+        "costs about members × epochs × windows ÷ samples/s.",
       ].join("\n\n"),
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
@@ -75,25 +75,29 @@ export function evaluateCommand(): Command {
     .option("--output-dir <dir>", "where evaluation.json and report.html are written", "evaluation")
     .option("--lookback <n>", "candles per window (without --checkpoint)", "50")
     .option("--horizon <n>", "candles ahead the label looks (without --checkpoint)", "4")
-    .option("--epochs <n>", "maximum epochs per training in a fold", "4")
-    .option("--batch-size <n>", "samples per gradient step", "32")
-    .option("--learning-rate <lr>", "Adam learning rate", "0.001")
-    .option("--patience <n>", "epochs without validation improvement before stopping", "2")
+    .option(
+      "--epochs <n>",
+      "epochs per training in a fold (the one-cycle schedule's length)",
+      String(D.epochs),
+    )
+    .option("--batch-size <n>", "samples per gradient step", String(D.batchSize))
+    .option("--learning-rate <lr>", "peak AdamW learning rate", String(D.learningRate))
+    .option("--patience <n>", "epochs without validation improvement before stopping", String(D.patience))
     .option(
       "--max-windows-per-epoch <n>",
       "each epoch trains on a fresh random subset of this many windows",
-      "6000",
+      String(D.maxWindowsPerEpoch),
     )
     .option(
       "--max-validation-windows <n>",
       "early stopping watches a fixed subset of this many windows",
-      "2000",
+      String(D.maxValidationWindows),
     )
     .addOption(
       new Option("--class-weights <rule>", "cross-entropy class weights from the training split")
-        .choices(["balanced", "sqrt", "none"]).default("balanced"),
+        .choices(["balanced", "sqrt", "none"]).default("none"),
     )
-    .option("--clip <n>", "clip standardised inputs to ±n (without --checkpoint)", "10")
+    .option("--clip <n>", "clip standardised inputs to ±n (without --checkpoint)", "5")
     .option("--no-lightweight-baseline", "skip training lightweight_lstm as a baseline (saves time)")
     .option("--trade-threshold <p>", "backtest: enter when P(UP) (or P(DOWN) with --short) is above p", "0.4")
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")

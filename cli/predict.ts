@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { CheckpointError, loadPredictor, type Predictor } from "../ml/engine/index.ts";
-import { DECISION_RULES, type DecisionRule } from "../ml/evaluate/decision.ts";
+import { DECISION_CHOICES, type DecisionChoice, effectiveRule } from "../ml/evaluate/decision.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
@@ -14,7 +14,7 @@ const PredictFlags = z.object({
   input: z.string().min(1, "expected a JSON file"),
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
   threads: flag.positiveInt(),
-  decision: z.enum(DECISION_RULES).default("argmax"),
+  decision: z.enum(DECISION_CHOICES).default("version"),
 });
 export type PredictOptions = z.infer<typeof PredictFlags>;
 
@@ -32,16 +32,18 @@ export function predictCommand(): Command {
     .addOption(
       new Option(
         "--decision <rule>",
-        "how `prediction` is chosen: argmax, or argmax of probability ÷ training prior",
+        "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
+          "(the class whose probability most exceeds its training frequency)",
       )
-        .choices([...DECISION_RULES]).default("argmax"),
+        .choices([...DECISION_CHOICES]).default("version"),
     )
     .action((raw) => predict(parseFlags("predict", PredictFlags, raw)));
 }
 
 /** The `prior` rule needs the class priors `train` stores; an older version without them is refused at load. */
-export function requireDecision(predictor: Predictor, rule: DecisionRule): Predictor {
-  if (rule === "prior" && !predictor.info.preprocessor.classPriors) {
+export function requireDecision(predictor: Predictor, choice: DecisionChoice): Predictor {
+  const p = predictor.info.preprocessor;
+  if (effectiveRule(choice, p.decisionRule) === "prior" && !p.classPriors) {
     void predictor.close();
     throw new CheckpointError(
       `${predictor.info.version} has no class priors, which --decision prior needs`,

@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { loadPredictor } from "../ml/engine/index.ts";
-import { DECISION_RULES } from "../ml/evaluate/decision.ts";
+import { DECISION_CHOICES } from "../ml/evaluate/decision.ts";
 import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,
@@ -28,7 +28,7 @@ const ServeFlags = z.object({
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
-  decision: z.enum(DECISION_RULES).default("argmax"),
+  decision: z.enum(DECISION_CHOICES).default("version"),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -60,9 +60,10 @@ export function serveCommand(): Command {
     .addOption(
       new Option(
         "--decision <rule>",
-        "how `prediction` is chosen: argmax, or argmax of probability ÷ training prior",
+        "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
+          "(the class whose probability most exceeds its training frequency)",
       )
-        .choices([...DECISION_RULES]).default("argmax"),
+        .choices([...DECISION_CHOICES]).default("version"),
     )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }

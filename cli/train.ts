@@ -8,7 +8,7 @@ import { withInterrupt } from "./interrupt.ts";
 import { parseFlags, typedFlag } from "./flags.ts";
 import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
 import { runTraining } from "./train/run.ts";
-import { terminalProgress } from "../ml/train/index.ts";
+import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES, terminalProgress } from "../ml/train/index.ts";
 
 async function train(command: Command): Promise<void> {
   const opts = parseFlags("train", TrainFlagsSchema, command.opts());
@@ -63,23 +63,53 @@ export function trainCommand(): Command {
       new Option("--model <type>", "model architecture").choices(["transformer_lstm", "lightweight_lstm"])
         .default("transformer_lstm"),
     )
-    .option("--batch-size <n>", "samples per gradient step", "32")
-    .option("--epochs <n>", "maximum epochs", "100")
-    .option("--learning-rate <lr>", "Adam learning rate", "0.001")
-    .option("--patience <n>", "epochs without validation improvement before stopping", "10")
+    .option("--batch-size <n>", "samples per gradient step", String(D.batchSize))
+    .option(
+      "--epochs <n>",
+      "epochs (each of --max-windows-per-epoch windows); with one_cycle this is the schedule's length",
+      String(D.epochs),
+    )
+    .option(
+      "--learning-rate <lr>",
+      "peak (one_cycle) or base (warmup) AdamW learning rate",
+      String(D.learningRate),
+    )
+    .addOption(
+      new Option("--schedule <name>", "learning-rate schedule: one_cycle (rise 30 %, cosine fall) or warmup")
+        .choices([...LR_SCHEDULES]).default(D.schedule),
+    )
+    .option("--weight-decay <w>", "decoupled (AdamW) weight decay; 0 for plain Adam", String(D.weightDecay))
+    .option(
+      "--patience <n>",
+      "epochs without improvement of the calibrated validation log-loss before stopping",
+      String(D.patience),
+    )
     .option("--lookback <n>", "candles per window", "50")
     .option("--horizon <n>", "candles ahead the label looks", "4")
     .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
     .option("--seed <n>", "random seed: the same seed on the same backend trains identically", "42")
     .option("--incremental", "fine-tune the current model on the data since its data end")
+    .option(
+      "--workers <n>",
+      "train ensemble members in this many worker threads at once, one core each (default: the number of " +
+        "cores, at most --members); the result is the same as with 1",
+    )
     .addOption(
       new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
         "auto",
       ),
     )
     .option("--split-dates <dates...>", "validation and test start dates, e.g. 2022-01-01,2023-01-01")
-    .option("--max-windows-per-epoch <n>", "train each epoch on a fresh random subset of this many windows")
-    .option("--max-validation-windows <n>", "validate on a fixed random subset of this many windows")
+    .option(
+      "--max-windows-per-epoch <n>",
+      "train each epoch on a fresh random subset of this many windows",
+      String(D.maxWindowsPerEpoch),
+    )
+    .option(
+      "--max-validation-windows <n>",
+      "validate on a fixed random subset of this many windows",
+      String(D.maxValidationWindows),
+    )
     .option("--no-promote", "keep 'current' where it is")
     .option(
       "--threshold <r>",
@@ -93,15 +123,32 @@ export function trainCommand(): Command {
     .option("--layers <n>", "LSTM layers (default 2)")
     .option("--dropout <p>", "dropout rate (default 0.1)")
     .option(
+      "--members <n>",
+      "independently trained copies whose probabilities are averaged into one model (default 1)",
+    )
+    .option(
       "--class-weights <rule>",
       "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
         "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",
-      "sqrt",
+      "none",
     )
     .option("--label-smoothing <eps>", "label smoothing ε", "0")
-    .option("--warmup-steps <n>", "linear learning-rate warm-up over this many steps", "200")
-    .option("--clip-norm <n>", "clip gradients to this global norm", "1")
-    .option("--regression-weight <w>", "weight of the return MSE beside the cross-entropy", "1")
-    .option("--clip <n>", "clip standardised inputs (and return targets) to ±n", "10");
+    .option(
+      "--warmup-steps <n>",
+      "warmup schedule only: linear warm-up over this many steps",
+      String(D.warmupSteps),
+    )
+    .option("--clip-norm <n>", "clip gradients to this global norm", String(D.clipNorm))
+    .option(
+      "--regression-weight <w>",
+      "weight of the return MSE beside the cross-entropy",
+      String(D.regressionWeight),
+    )
+    .option(
+      "--auxiliary-weight <w>",
+      "weight of each auxiliary target (next candles' volatility-scaled return and volatility ratio); 0: none",
+      String(D.auxiliaryWeight),
+    )
+    .option("--clip <n>", "clip standardised inputs (and return targets) to ±n", "5");
   return command.action(() => train(command));
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CLASSES, FEATURE_NAMES, type LabelRule, type Scaler, ScalerSchema } from "../features/index.ts";
+import { DECISION_RULES, type DecisionRule } from "./evaluate/decision.ts";
 
 export const MODEL_TYPES = ["transformer_lstm", "lightweight_lstm"] as const;
 export type ModelType = typeof MODEL_TYPES[number];
@@ -31,6 +32,11 @@ export interface Preprocessor {
   readonly temperature: number;
   /** Class frequencies of the training split (DOWN, SIDEWAYS, UP), for the `prior` decision rule. */
   readonly classPriors?: readonly [number, number, number];
+  /**
+   * How `prediction` is chosen from the calibrated probabilities (SPEC §4); absent in versions from before it
+   * was stored, which were served with `argmax`.
+   */
+  readonly decisionRule?: DecisionRule;
 }
 
 const LabelRuleSchema = z.discriminatedUnion("kind", [
@@ -50,6 +56,7 @@ export const PreprocessorSchema = z.object({
   returnScale: z.object({ mean: z.number(), std: z.number().positive() }),
   temperature: z.number().positive().default(1),
   classPriors: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).optional(),
+  decisionRule: z.enum(DECISION_RULES).optional(),
 });
 
 /** Parses preprocessor.json, refusing one whose feature list is not this build's (a silent mismatch is worse). */

@@ -16,7 +16,7 @@ import { Metrics } from "./metrics.ts";
 import type { ModelLease, ModelSource } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
 import type { PredictionLog } from "./prediction_log.ts";
-import type { DecisionRule } from "../ml/evaluate/decision.ts";
+import { type DecisionChoice, effectiveRule } from "../ml/evaluate/decision.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
 
 export interface AppOptions {
@@ -30,8 +30,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** Where served predictions are recorded for `candlecast monitor`; none by default. */
   readonly predictionLog?: PredictionLog;
-  /** How `prediction` is chosen from the probabilities (default argmax, SPEC §4). */
-  readonly decision?: DecisionRule;
+  /** How `prediction` is chosen from the probabilities (default: the version's own rule, SPEC §4). */
+  readonly decision?: DecisionChoice;
 }
 
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
@@ -54,7 +54,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     log = stdoutLogger,
     metrics = new Metrics(),
     predictionLog,
-    decision = "argmax",
+    decision = "version",
   } = options;
   const record = (outcomes: readonly PredictOutcome[], version: string) => {
     if (!predictionLog) return;
@@ -172,7 +172,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         classes: CLASSES,
         metrics: info.metrics ?? null,
         device: predictor.device,
-        decision,
+        decision: effectiveRule(decision, p.decisionRule),
         class_priors: p.classPriors ?? null,
       });
     } finally {

@@ -14,7 +14,7 @@ import {
 import type { Predictor } from "../ml/engine/types.ts";
 import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
 import { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
-import type { DecisionRule } from "../ml/evaluate/decision.ts";
+import { type DecisionChoice, effectiveRule } from "../ml/evaluate/decision.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
 export interface PredictFailure {
@@ -103,9 +103,10 @@ export async function predictBodies(
   predictor: Predictor,
   bodies: readonly unknown[],
   prefixes: readonly string[] = bodies.map(() => ""),
-  rule: DecisionRule = "argmax",
+  choice: DecisionChoice = "version",
 ): Promise<PredictOutcome[]> {
-  const decision = { rule, priors: predictor.info.preprocessor.classPriors };
+  const p = predictor.info.preprocessor;
+  const decision = { rule: effectiveRule(choice, p.decisionRule), priors: p.classPriors };
   const { lookback } = predictor.info.preprocessor;
   const size = lookback * FEATURE_COUNT;
   const outcomes: (PredictOutcome | null)[] = new Array(bodies.length).fill(null);

@@ -14,6 +14,7 @@ const MODEL_FLAGS: Record<string, string> = {
   lstmHidden: "--lstm-hidden",
   lstmLayers: "--layers",
   dropout: "--dropout",
+  members: "--members",
   lookback: "--lookback",
 };
 
@@ -29,11 +30,12 @@ export function modelConfigOf(opts: TrainOptions): ModelConfig {
     lstmHidden: opts.lstmHidden ?? base.lstmHidden,
     lstmLayers: opts.layers ?? base.lstmLayers,
     dropout: opts.dropout ?? base.dropout,
+    members: opts.members ?? base.members,
   };
   const problem = modelConfigProblem(config);
   if (problem) {
     const flagged = problem.replace(
-      /\b(dModel|heads|ffnDim|encoderLayers|lstmHidden|lstmLayers|dropout|lookback)\b/g,
+      /\b(dModel|heads|ffnDim|encoderLayers|lstmHidden|lstmLayers|dropout|members|lookback)\b/g,
       (k) => MODEL_FLAGS[k],
     );
     throw new UsageError(`model size: ${flagged}`, "run 'candlecast train --help' for the model size flags");
@@ -47,14 +49,17 @@ export function trainConfigOf(opts: TrainOptions, data: Dataset): TrainConfig {
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     learningRate: opts.learningRate,
+    schedule: opts.schedule,
     warmupSteps: opts.warmupSteps,
+    weightDecay: opts.weightDecay,
     clipNorm: opts.clipNorm,
     patience: opts.patience,
     classWeights: classWeights(data.trainClassCounts, opts.classWeights),
     labelSmoothing: opts.labelSmoothing,
     regressionWeight: opts.regressionWeight,
-    maxWindowsPerEpoch: opts.maxWindowsPerEpoch ?? Infinity,
-    maxValidationWindows: opts.maxValidationWindows ?? Infinity,
+    auxiliaryWeight: opts.auxiliaryWeight,
+    maxWindowsPerEpoch: opts.maxWindowsPerEpoch,
+    maxValidationWindows: opts.maxValidationWindows,
     seed: opts.seed,
   };
 }

@@ -7,6 +7,7 @@ import { flag, splitList } from "../flags.ts";
 import { MODEL_TYPES } from "../../ml/preprocessor.ts";
 import { BACKEND_NAMES } from "../../ml/backend.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
+import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES } from "../../ml/train/index.ts";
 
 const optionalPositiveInt = (what?: string) => flag.positiveInt(what).optional();
 const fraction = (what: string) =>
@@ -39,16 +40,22 @@ export const TrainFlagsSchema = z.object({
   batchSize: flag.positiveInt(),
   epochs: flag.positiveInt(),
   learningRate: flag.positiveNumber(),
+  schedule: z.enum(LR_SCHEDULES).default(D.schedule),
+  weightDecay: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0")
+    .default(D.weightDecay),
+  auxiliaryWeight: z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0")
+    .default(D.auxiliaryWeight),
   patience: flag.positiveInt(),
   lookback: flag.positiveInt().refine((n) => n >= 2, "expected at least 2 candles"),
   horizon: flag.positiveInt(),
   checkpoints: z.string().min(1),
   seed: flag.nonNegativeInt(),
   incremental: z.boolean().default(false),
+  workers: optionalPositiveInt(),
   backend: z.enum(BACKEND_NAMES),
   splitDates,
-  maxWindowsPerEpoch: optionalPositiveInt(),
-  maxValidationWindows: optionalPositiveInt(),
+  maxWindowsPerEpoch: flag.positiveInt().default(D.maxWindowsPerEpoch),
+  maxValidationWindows: flag.positiveInt().default(D.maxValidationWindows),
   promote: z.boolean().default(true),
   threshold: flag.positiveNumber("a positive return fraction, e.g. 0.005").optional(),
   dModel: optionalPositiveInt(),
@@ -58,6 +65,7 @@ export const TrainFlagsSchema = z.object({
   lstmHidden: optionalPositiveInt(),
   layers: optionalPositiveInt(),
   dropout: fraction("a dropout rate in [0, 1)").optional(),
+  members: optionalPositiveInt(),
   classWeights: z.union([
     z.enum(CLASS_WEIGHTINGS),
     z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
@@ -84,5 +92,6 @@ export const SHAPE_FLAGS = [
   "lstmHidden",
   "layers",
   "dropout",
+  "members",
   "clip",
 ] as const;

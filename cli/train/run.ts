@@ -18,10 +18,10 @@ import {
   SplitError,
   type SplitRule,
 } from "../../ml/data/index.ts";
-import { buildModel } from "../../ml/models/index.ts";
+import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../ml/preprocessor.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
-import { type BatchProgress, evaluateModel, type TrainConfig, trainModel } from "../../ml/train/index.ts";
+import { type BatchProgress, evaluateModel, type TrainConfig, trainMembers } from "../../ml/train/index.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./configs.ts";
@@ -111,6 +111,9 @@ function preprocessorOf(
     returnScale: data.returnScale,
     temperature,
     classPriors: classPriors(data.train.labels),
+    // Calibrated probabilities rarely make UP or DOWN the most likely class, so argmax would name SIDEWAYS
+    // nearly always; the prior rule names the class the model rates furthest above its base rate.
+    decisionRule: "prior",
   };
 }
 
@@ -121,11 +124,15 @@ function preprocessorOf(
  * validation split. Redone after every training, incremental ones included.
  */
 async function calibrate(model: tf.LayersModel, data: Dataset, scaling: Scaling, weights: readonly number[]) {
-  const head = model.getLayer("class_logits");
-  const [kernel, bias] = head.getWeights();
-  const unbiased = tf.tidy(() => tf.sub(bias, tf.tensor1d(weights.map((w) => (w > 0 ? Math.log(w) : 0)))));
-  head.setWeights([kernel, unbiased]);
-  unbiased.dispose();
+  const offsets = weights.map((w) => (w > 0 ? Math.log(w) : 0));
+  // Each member's head: an ensemble averages probabilities, so every member must be unbiased itself.
+  for (const { prefix } of offsets.some((o) => o !== 0) ? memberViews(model) : []) {
+    const head = model.getLayer(`${prefix}class_logits`);
+    const [kernel, bias] = head.getWeights();
+    const unbiased = tf.tidy(() => tf.sub(bias, tf.tensor1d(offsets)));
+    head.setWeights([kernel, unbiased]);
+    unbiased.dispose();
+  }
   const validation = await modelOutputs(model, data.validation, data, scaling);
   return fitTemperature(validation.logits, data.validation.labels);
 }
@@ -186,7 +193,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   dataLines(data).forEach((line) => io.out(line));
 
   const modelType = parent ? parent.preprocessor.modelType : opts.model;
-  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
+  let model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
   const scaling: Scaling = {
     scaler: data.scaler,
     clip: parent?.preprocessor.clip ?? opts.clip,
@@ -198,16 +205,27 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 
-  const result = await trainModel(model, data, scaling, config, {
+  const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
+  const result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,
     signal: io.signal,
     afterBatch: io.afterBatch,
-  });
+  }, { workers, backend: opts.backend });
   if (result.bestEpoch === null) {
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
   const interrupted = result.stopReason === "interrupted";
+  let modelConfig = parent ? parent.modelConfig : newModelConfig;
+  if (newModelConfig && result.trainedMembers < result.members) {
+    // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
+    // parent's members not reached yet keep the parent's trained weights, so they stay.)
+    io.out(`keeping the ${result.trainedMembers} trained of ${result.members} members`);
+    const kept = firstMembers(model, newModelConfig, opts.seed, result.trainedMembers);
+    model.dispose();
+    model = kept;
+    modelConfig = { ...newModelConfig, members: result.trainedMembers };
+  }
   const how = interrupted
     ? "interrupted"
     : result.stopReason === "early_stopping"
@@ -235,7 +253,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       symbols: data.symbols.map((s) => s.symbol),
       interval: intervalOf(series.map((s) => s.openTime)),
       hyperparameters: {
-        model: parent ? parent.modelConfig : newModelConfig,
+        model: modelConfig,
         training: finiteOrNull(config),
         class_weighting: opts.classWeights,
         lookback: data.lookback,

@@ -5,3 +5,4 @@ export * from "./window_set.ts";
 export * from "./dataset.ts";
 export * from "./batches.ts";
 export * from "./class_weights.ts";
+export * from "./auxiliary.ts";

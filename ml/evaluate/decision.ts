@@ -8,6 +8,15 @@
 export const DECISION_RULES = ["argmax", "prior"] as const;
 export type DecisionRule = typeof DECISION_RULES[number];
 
+/** What serve/predict accept: a rule, or `version` — the rule the model version was trained to be served with. */
+export const DECISION_CHOICES = ["version", ...DECISION_RULES] as const;
+export type DecisionChoice = typeof DECISION_CHOICES[number];
+
+/** The rule a choice means for a version that stores `stored` (versions from before it was stored: argmax). */
+export function effectiveRule(choice: DecisionChoice, stored: DecisionRule | undefined): DecisionRule {
+  return choice === "version" ? stored ?? "argmax" : choice;
+}
+
 const K = 3;
 
 /**

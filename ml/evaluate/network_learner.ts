@@ -18,7 +18,7 @@ import {
 } from "../data/index.ts";
 import { buildModel, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
-import { type BatchProgress, type TrainConfig, trainModel } from "../train/index.ts";
+import { type BatchProgress, type TrainConfig, trainMembers } from "../train/index.ts";
 import type { Preprocessor } from "../preprocessor.ts";
 import { fitTemperature, unweightLogits } from "./calibration.ts";
 import { modelOutputs } from "./model_outputs.ts";
@@ -84,7 +84,7 @@ export class NetworkLearner implements Learner {
 
   async #train(data: Dataset, scaling: Scaling, fold: FoldData, started: number): Promise<FitReport> {
     const config: TrainConfig = { ...this.opts.train, classWeights: this.#classWeights! };
-    const result = await trainModel(this.#model!, data, scaling, config, {
+    const result = await trainMembers(this.#model!, data, scaling, config, {
       log: this.#log(fold),
       progress: this.opts.progress,
       signal: this.opts.signal,

@@ -50,6 +50,8 @@ export class ScriptedLearner implements Learner {
       val_loss: 1.09 - 0.01 * epoch + (epoch === 4 ? 0.02 : 0),
       val_accuracy: 0.4 + 0.01 * epoch,
       val_macro_f1: 0.3 + 0.01 * epoch,
+      val_calibrated_log_loss: 1.07 - 0.005 * epoch + (epoch === 4 ? 0.02 : 0),
+      val_temperature: 1,
       val_log_loss: 1.08,
       learning_rate: 0.001,
       samples_per_second: 100,

@@ -5,11 +5,21 @@
 import * as tf from "@tensorflow/tfjs";
 import { AttentionPooling, MultiHeadSelfAttention } from "./attention.ts";
 import { SeededDropout } from "./dropout.ts";
+import { EnsembleMean } from "./ensemble_mean.ts";
 import { LayerNorm } from "./layer_norm.ts";
 import { FastLSTM } from "./lstm.ts";
 import { PositionalEncoding } from "./positional_encoding.ts";
 
-export { AttentionPooling, FastLSTM, LayerNorm, MultiHeadSelfAttention, PositionalEncoding, SeededDropout };
+export {
+  AttentionPooling,
+  EnsembleMean,
+  FastLSTM,
+  LayerNorm,
+  MultiHeadSelfAttention,
+  PositionalEncoding,
+  SeededDropout,
+};
+export type { EnsembleMeanArgs, EnsembleMode } from "./ensemble_mean.ts";
 export type { AttentionArgs } from "./attention.ts";
 export type { FastLSTMArgs } from "./lstm.ts";
 export type { LayerNormArgs } from "./layer_norm.ts";
@@ -26,6 +36,7 @@ for (
     AttentionPooling,
     PositionalEncoding,
     SeededDropout,
+    EnsembleMean,
   ]
 ) {
   tf.serialization.registerClass(cls);

@@ -19,6 +19,11 @@ export interface ModelConfig {
   readonly lstmHidden: number;
   readonly lstmLayers: number;
   readonly dropout: number;
+  /**
+   * Independently trained copies averaged into one model (`ensemble.ts`); 1: a single model. Averaging members'
+   * probabilities cuts the variance that dominates a net trained for about one pass over noisy labels.
+   */
+  readonly members: number;
 }
 
 export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {
@@ -33,6 +38,7 @@ export function defaultModelConfig(type: ModelType, lookback: number): ModelConf
     lstmHidden: 64,
     lstmLayers: 2,
     dropout: 0.1,
+    members: 1,
   };
 }
 
@@ -46,6 +52,7 @@ export function modelConfigProblem(c: ModelConfig): string | null {
     "ffnDim",
     "lstmHidden",
     "lstmLayers",
+    "members",
   ];
   for (const key of positive) {
     const v = c[key] as number;

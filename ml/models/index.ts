@@ -9,6 +9,7 @@ import { type ModelConfig, modelConfigProblem } from "./config.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { buildLightweightLstm } from "./lightweight_lstm.ts";
 import { buildTransformerLstm } from "./transformer_lstm.ts";
+import { buildEnsemble } from "./ensemble.ts";
 
 export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
 export type { ModelType } from "../preprocessor.ts";
@@ -20,7 +21,19 @@ export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const
 export function buildModel(config: ModelConfig, seed = 42, kit: LayerKit = FAST_LAYERS): tf.LayersModel {
   const problem = modelConfigProblem(config);
   if (problem) throw new Error(`model config: ${problem}`);
+  if (config.members > 1) return buildEnsemble(config, seed, kit);
   return config.type === "transformer_lstm"
     ? buildTransformerLstm(config, seed, kit)
     : buildLightweightLstm(config, seed, kit);
 }
+export { AUXILIARY_OUTPUT, disposeAuxiliaryHead, withAuxiliaryHead } from "./auxiliary_head.ts";
+export {
+  buildEnsemble,
+  firstMembers,
+  type Member,
+  memberPrefix,
+  memberSeed,
+  memberViews,
+  prefixOf,
+} from "./ensemble.ts";
+export type { MemberOutputs } from "./heads.ts";

@@ -2,19 +2,21 @@
 import * as tf from "@tensorflow/tfjs";
 import { SeededDropout } from "../layers/index.ts";
 import type { ModelConfig } from "./config.ts";
-import { outputHeads } from "./heads.ts";
+import { type MemberOutputs, outputHeads } from "./heads.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { Seeds } from "./seeds.ts";
 
 type Sym = tf.SymbolicTensor;
 
-export function buildLightweightLstm(
+/** The LSTM's layers applied to `input`, every layer name starting with `prefix` (ensemble members). */
+export function lightweightLstmGraph(
+  input: Sym,
   c: ModelConfig,
   seed: number,
   kit: LayerKit = FAST_LAYERS,
-): tf.LayersModel {
+  prefix = "",
+): MemberOutputs {
   const seeds = new Seeds(seed);
-  const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
   let x: Sym = input;
   for (let n = 1; n <= c.lstmLayers; n++) {
     const last = n === c.lstmLayers;
@@ -23,11 +25,22 @@ export function buildLightweightLstm(
       bidirectional: false,
       returnSequences: !last,
       seed: seeds.next(),
-      name: `lstm${n}`,
+      name: `${prefix}lstm${n}`,
     })
       .apply(x) as Sym;
-    x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: `lstm${n}_dropout` }).apply(x) as Sym;
+    x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: `${prefix}lstm${n}_dropout` })
+      .apply(x) as Sym;
   }
-  const [logits, regression] = outputHeads(x, c.lstmHidden, c.dropout, seeds);
+  const [logits, regression] = outputHeads(x, c.lstmHidden, c.dropout, seeds, prefix);
+  return { logits, regression };
+}
+
+export function buildLightweightLstm(
+  c: ModelConfig,
+  seed: number,
+  kit: LayerKit = FAST_LAYERS,
+): tf.LayersModel {
+  const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
+  const { logits, regression } = lightweightLstmGraph(input, c, seed, kit);
   return tf.model({ inputs: input, outputs: [logits, regression], name: "LightweightLSTMModel" });
 }

@@ -60,8 +60,8 @@ function preprocessorFor(type: ModelType, x: Float32Array): Preprocessor {
  * A default-size model whose every weight (biases, LayerNorm γ/β included) is non-trivial, with attention
  * sharpened well past its near-uniform initial weights so a mistake in the attention mapping shows.
  */
-function perturbedModel(type: ModelType): tf.LayersModel {
-  const model = buildModel(defaultModelConfig(type, LOOKBACK), 11);
+function perturbedModel(type: ModelType, members = 1): tf.LayersModel {
+  const model = buildModel({ ...defaultModelConfig(type, LOOKBACK), members }, 11);
   const scale = (name: string) =>
     /attention_pool\/query$/.test(name) ? 40 : /attention.*\/(query|key)_kernel$/.test(name) ? 0.5 : 0.15;
   model.setWeights(model.weights.map((v, i) => {
@@ -129,15 +129,24 @@ async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
+const VARIANTS = [
+  ["transformer_lstm", 1],
+  ["lightweight_lstm", 1],
+  // Ensembles: the members' probabilities averaged in the graph (ml/layers/ensemble_mean.ts).
+  ["transformer_lstm", 3],
+  ["lightweight_lstm", 2],
+] as const;
+
+for (const [type, members] of VARIANTS) {
+  const what = members > 1 ? `${type} × ${members} members` : type;
   Deno.test({
     name:
-      `${type}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
+      `${what}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
     ignore: !haveRealData(),
     fn: async () => {
       const x = await realWindows();
       const p = preprocessorFor(type, x);
-      const model = perturbedModel(type);
+      const model = perturbedModel(type, members);
       const bytes = exportOnnx(model, p, { version: "v1_2024-01-01" });
       for (const count of BATCHES) {
         const expected = tfjsOutputs(model, p, x, count);
@@ -174,10 +183,10 @@ for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
     },
   });
 
-  Deno.test(`${type}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
+  Deno.test(`${what}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
     const x = pseudoRandom(8 * LOOKBACK * FEATURE_COUNT, 5, 2);
     const p = preprocessorFor(type, x);
-    const model = perturbedModel(type);
+    const model = perturbedModel(type, members);
     const fresh = exportOnnx(model, p, { version: "v2_2024-02-02" });
     await withTempDir(async (dir) => {
       await saveModel(model, dir);

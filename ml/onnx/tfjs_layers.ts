@@ -13,6 +13,7 @@ import {
   gelu,
   identity,
   matMul,
+  mul,
   reduceMean,
   relu,
   reshape,
@@ -122,6 +123,15 @@ const activationLayer: LayerConverter = (g, layer, [x]) => {
 const addLayer: LayerConverter = (g, _layer, inputs) => [
   inputs.slice(1).reduce((sum, x) => add(g, sum, x.value), inputs[0].value),
 ];
+
+/** EnsembleMean (ml/layers/ensemble_mean.ts): Sum of the members, ×1/n; for class logits Softmax first, Log after. */
+const ensembleMeanLayer: LayerConverter = (g, layer, inputs) => {
+  const mode = config<string>(layer, "mode");
+  const parts = inputs.map((x) => (mode === "probabilities" ? softmax(g, x.value, -1) : x.value));
+  const sum = parts.length === 1 ? parts[0] : g.node("Sum", parts)[0];
+  const mean = mul(g, sum, g.floats("inv_members", [1 / parts.length], []));
+  return [mode === "probabilities" ? g.node("Log", [mean])[0] : mean];
+};
 
 /** Dropout is off at inference: the value passes through, no node. */
 const passThrough: LayerConverter = (_g, _layer, [x]) => [x.value];
@@ -330,4 +340,5 @@ export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   MultiHeadSelfAttention: selfAttentionLayer,
   AttentionPooling: attentionPoolingLayer,
   FastLSTM: fastLstmLayer,
+  EnsembleMean: ensembleMeanLayer,
 };

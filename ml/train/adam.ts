@@ -35,9 +35,9 @@ export class Adam {
 
   /**
    * One update with learning rate `lr`; `grads[i]` belongs to `variables[i]`. Returns the gradients' global
-   * norm before clipping to `clipNorm` (Infinity: no clipping).
+   * norm before clipping to `clipNorm` (Infinity: no clipping). `weightDecay` > 0 makes it AdamW.
    */
-  step(grads: readonly tf.Tensor[], lr: number, clipNorm = Infinity): number {
+  step(grads: readonly tf.Tensor[], lr: number, clipNorm = Infinity, weightDecay = 0): number {
     this.#t++;
     const b1 = this.#beta1, b2 = this.#beta2;
     const stepSize = lr * Math.sqrt(1 - b2 ** this.#t) / (1 - b1 ** this.#t);
@@ -52,8 +52,10 @@ export class Adam {
         const v = tf.add(tf.mul(this.#v[i], b2), tf.mul(tf.square(g), 1 - b2));
         this.#m[i].assign(m);
         this.#v[i].assign(v);
+        // AdamW: the decay is decoupled from the gradient statistics (Loshchilov & Hutter).
+        const decayed = weightDecay > 0 ? tf.mul(this.variables[i], 1 - lr * weightDecay) : this.variables[i];
         this.variables[i].assign(
-          tf.sub(this.variables[i], tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), this.#epsilon))),
+          tf.sub(decayed, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), this.#epsilon))),
         );
       });
     });
@@ -63,9 +65,4 @@ export class Adam {
   dispose(): void {
     tf.dispose([...this.#m, ...this.#v]);
   }
-}
-
-/** Linear warm-up over `warmupSteps` updates, then the base rate. */
-export function warmupRate(base: number, step: number, warmupSteps: number): number {
-  return warmupSteps > 0 ? base * Math.min(1, (step + 1) / warmupSteps) : base;
 }

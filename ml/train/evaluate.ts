@@ -21,6 +21,8 @@ export interface EvaluationOptions {
   readonly batchSize: number;
   /** Softmax temperature for the probabilities (the loss always uses the raw logits). */
   readonly temperature?: number;
+  /** Also return the raw logits [n × 3] in `order`'s order (calibration during training needs them). */
+  readonly keepLogits?: boolean;
 }
 
 export interface Evaluation {
@@ -28,6 +30,8 @@ export interface Evaluation {
   readonly crossEntropy: number;
   readonly mse: number;
   readonly metrics: Metrics;
+  readonly logits?: Float32Array;
+  readonly labels?: Int8Array;
 }
 
 export async function evaluateModel(
@@ -40,6 +44,8 @@ export async function evaluateModel(
 ): Promise<Evaluation> {
   const acc = new MetricsAccumulator();
   let crossEntropy = 0, squaredError = 0, n = 0;
+  const keptLogits = opts.keepLogits ? new Float32Array(order.length * 3) : undefined;
+  const keptLabels = opts.keepLogits ? new Int8Array(order.length) : undefined;
   for (const batch of modelBatches(set, order, opts.batchSize, shape, scaling)) {
     const [logits, regression] = tf.tidy(() => {
       const x = tf.tensor3d(batch.x, [batch.size, shape.lookback, FEATURE_COUNT]);
@@ -48,6 +54,8 @@ export async function evaluateModel(
     });
     const l = await logits.data() as Float32Array, r = await regression.data() as Float32Array;
     tf.dispose([logits, regression]);
+    keptLogits?.set(l, n * 3);
+    keptLabels?.set(batch.labels, n);
     const sums = lossSums(l, r, batch.labels, batch.target, opts.classWeights);
     crossEntropy += sums.crossEntropy;
     squaredError += sums.squaredError;
@@ -62,5 +70,7 @@ export async function evaluateModel(
     crossEntropy: crossEntropy / n,
     mse,
     metrics: acc.result(),
+    logits: keptLogits,
+    labels: keptLabels,
   };
 }

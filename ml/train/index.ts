@@ -6,3 +6,5 @@ export * from "./loss.ts";
 export * from "./adam.ts";
 export * from "./forward.ts";
 export * from "./progress.ts";
+export * from "./schedule.ts";
+export * from "./members.ts";

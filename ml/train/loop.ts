@@ -1,7 +1,9 @@
 /**
- * The training loop: seeded shuffles, Adam with warm-up and gradient clipping, validation after every epoch,
- * early stopping on validation loss with the best weights restored. An abort signal (Ctrl-C) stops it after
- * the current batch; the partial epoch is validated too, so the best weights so far are never lost.
+ * The training loop: seeded shuffles, AdamW under a one-cycle (or warm-up) learning rate with gradient
+ * clipping, an auxiliary volatility head trained beside the served heads, validation after every epoch, and
+ * early stopping on the validation log-loss of *calibrated* probabilities (what serve states), the best
+ * weights restored. An abort signal (Ctrl-C) stops it after the current batch; the partial epoch is validated
+ * too, so the best weights so far are never lost.
  */
 import * as tf from "@tensorflow/tfjs";
 import { FEATURE_COUNT } from "../../features/index.ts";
@@ -13,7 +15,10 @@ import {
   type Scaling,
   seededRng,
 } from "../data/index.ts";
-import { Adam, warmupRate } from "./adam.ts";
+import { disposeAuxiliaryHead, prefixOf, withAuxiliaryHead } from "../models/index.ts";
+import { fitTemperature, temperatureNll, unweightLogits } from "../evaluate/calibration.ts";
+import { Adam } from "./adam.ts";
+import { learningRateAt } from "./schedule.ts";
 import type { TrainConfig } from "./config.ts";
 import { evaluateModel } from "./evaluate.ts";
 import { forward } from "./forward.ts";
@@ -22,6 +27,8 @@ import { type BatchProgress, formatDuration } from "./progress.ts";
 
 export interface EpochRecord {
   readonly epoch: number;
+  /** The ensemble member (1-based) this epoch trained; absent for a single model. */
+  readonly member?: number;
   /** True for an epoch cut short by an interrupt. */
   readonly partial: boolean;
   readonly windows: number;
@@ -31,6 +38,9 @@ export interface EpochRecord {
   readonly val_accuracy: number;
   readonly val_macro_f1: number;
   readonly val_log_loss: number;
+  /** Validation log-loss after removing class-weight bias and fitting a temperature: what early stopping watches. */
+  readonly val_calibrated_log_loss: number;
+  readonly val_temperature: number;
   readonly learning_rate: number;
   readonly samples_per_second: number;
   readonly seconds: number;
@@ -73,12 +83,27 @@ export function formatEpoch(
     `loss ${f(r.loss)}`,
     `accuracy ${f(r.accuracy)}`,
     `val_loss ${f(r.val_loss)}`,
+    `val_log_loss ${f(r.val_calibrated_log_loss)} (T ${r.val_temperature.toFixed(2)})`,
     `val_accuracy ${f(r.val_accuracy)}`,
     `val_macro_f1 ${f(r.val_macro_f1)}`,
     `${r.samples_per_second.toFixed(1)} samples/s`,
     `elapsed ${formatDuration(elapsed)}`,
     `ETA ${formatDuration(eta)}${best ? "  *best" : ""}`,
   ].join("  ");
+}
+
+/**
+ * The validation log-loss of the probabilities serve would state: class-weight bias taken out of the logits,
+ * then the best temperature for this epoch (the final model gets the same treatment in `train`).
+ */
+export function calibratedLogLoss(
+  logits: Float32Array,
+  labels: Int8Array,
+  classWeights: readonly number[],
+): { logLoss: number; temperature: number } {
+  const unweighted = unweightLogits(logits, classWeights);
+  const temperature = fitTemperature(unweighted, labels);
+  return { logLoss: temperatureNll(unweighted, labels, temperature), temperature };
 }
 
 /** Yields to the event loop so a SIGINT listener can run between batches. */
@@ -91,7 +116,10 @@ export async function trainModel(
   config: TrainConfig,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  // The auxiliary head shares the trunk and exists only here: the saved model keeps the served outputs.
+  const prefix = prefixOf(model);
+  const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed, prefix) : model;
+  const variables = trainer.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = new Adam(variables);
   const shuffleRng = seededRng(config.seed);
   const validationOrder = evaluationOrder(
@@ -103,12 +131,16 @@ export async function trainModel(
     classWeights: config.classWeights,
     regressionWeight: config.regressionWeight,
     batchSize: config.evalBatchSize,
+    keepLogits: true,
   };
   const lossOptions = {
     classWeights: config.classWeights,
     labelSmoothing: config.labelSmoothing,
     regressionWeight: config.regressionWeight,
+    auxiliaryWeight: config.auxiliaryWeight,
   };
+  const batchesPerEpoch = Math.ceil(Math.min(data.train.size, config.maxWindowsPerEpoch) / config.batchSize);
+  const totalSteps = batchesPerEpoch * config.epochs;
   const history: EpochRecord[] = [];
   let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = null;
   let stopReason: StopReason = "epochs";
@@ -120,16 +152,26 @@ export async function trainModel(
     const epochStart = performance.now();
     let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
     for (const batch of modelBatches(data.train, order, config.batchSize, data, scaling)) {
-      lr = warmupRate(config.learningRate, adam.steps, config.warmupSteps);
+      lr = learningRateAt(config, adam.steps, totalSteps);
       let hits: tf.Tensor | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const x = tf.tensor3d(batch.x, [batch.size, data.lookback, FEATURE_COUNT]);
         const labels = tf.tensor1d(Int32Array.from(batch.labels), "int32");
-        const out = forward(model, x, true);
+        const out = forward(trainer, x, true);
         hits = tf.keep(tf.sum(tf.equal(tf.argMax(out.logits, 1), labels).toInt()));
-        return lossTensors(out.logits, out.regression, labels, tf.tensor1d(batch.target), lossOptions).total;
+        const auxiliary = out.auxiliary
+          ? { output: out.auxiliary, target: tf.tensor2d(batch.aux, [batch.size, out.auxiliary.shape[1]!]) }
+          : undefined;
+        return lossTensors(
+          out.logits,
+          out.regression,
+          labels,
+          tf.tensor1d(batch.target),
+          lossOptions,
+          auxiliary,
+        ).total;
       }, variables);
-      adam.step(variables.map((v) => grads[v.name]), lr, config.clipNorm);
+      adam.step(variables.map((v) => grads[v.name]), lr, config.clipNorm, config.weightDecay);
       const [lossValue] = await value.data();
       correct += (await hits!.data())[0];
       tf.dispose([value, hits!, ...Object.values(grads)]);
@@ -167,6 +209,7 @@ export async function trainModel(
       scaling,
       evalOptions,
     );
+    const calibrated = calibratedLogLoss(validation.logits!, validation.labels!, config.classWeights);
     const record: EpochRecord = {
       epoch,
       partial: interrupted && batchIndex < batches,
@@ -177,15 +220,18 @@ export async function trainModel(
       val_accuracy: validation.metrics.accuracy,
       val_macro_f1: validation.metrics.macro_f1,
       val_log_loss: validation.metrics.log_loss,
+      val_calibrated_log_loss: calibrated.logLoss,
+      val_temperature: calibrated.temperature,
       learning_rate: lr,
       samples_per_second: seen / trainSeconds,
       seconds: (performance.now() - epochStart) / 1000,
     };
     history.push(record);
-    const improved = best === null || record.val_loss < best.loss - config.minDelta;
+    const score = record.val_calibrated_log_loss;
+    const improved = best === null || score < best.loss - config.minDelta;
     if (improved) {
       if (best) tf.dispose(best.weights);
-      best = { epoch, loss: record.val_loss, weights: snapshot(model) };
+      best = { epoch, loss: score, weights: snapshot(model) };
     }
     const elapsed = (performance.now() - started) / 1000;
     const eta = (elapsed / epoch) * (config.epochs - epoch);
@@ -201,6 +247,7 @@ export async function trainModel(
     }
   }
   adam.dispose();
+  if (trainer !== model) disposeAuxiliaryHead(trainer, prefix);
   if (best) {
     model.setWeights(best.weights);
     tf.dispose(best.weights);

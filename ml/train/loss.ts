@@ -1,6 +1,7 @@
 /**
  * The training objective: class-weighted cross-entropy on the logits (optionally with label smoothing) plus
- * `regressionWeight` × MSE on the standardised return. Also the same loss computed in plain JS from model
+ * `regressionWeight` × MSE on the standardised return, plus `auxiliaryWeight` × the MSE of each auxiliary
+ * target (volatility-scaled return, log volatility ratio) when the model has the auxiliary head. Also the same loss computed in plain JS from model
  * outputs, for validation, where smoothing is left out so val_loss measures the real fit.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -10,12 +11,20 @@ export interface LossOptions {
   readonly classWeights: ClassVector;
   readonly labelSmoothing: number;
   readonly regressionWeight: number;
+  /** Weight of each auxiliary target's MSE (0: the auxiliary head is not trained). */
+  readonly auxiliaryWeight?: number;
 }
 
 export interface LossTensors {
   readonly total: tf.Scalar;
   readonly crossEntropy: tf.Scalar;
   readonly mse: tf.Scalar;
+}
+
+/** The auxiliary head's output and its targets, both [b, AUX_TARGETS]. */
+export interface AuxiliaryTerm {
+  readonly output: tf.Tensor;
+  readonly target: tf.Tensor;
 }
 
 /** `labels` int32 [b]; `target` float32 [b]; `logits` [b, 3]; `regression` [b, 1]. */
@@ -25,6 +34,7 @@ export function lossTensors(
   labels: tf.Tensor1D,
   target: tf.Tensor1D,
   opts: LossOptions,
+  auxiliary?: AuxiliaryTerm,
 ): LossTensors {
   const eps = opts.labelSmoothing;
   const oneHot = tf.oneHot(labels, 3).toFloat();
@@ -33,7 +43,13 @@ export function lossTensors(
   const weights = tf.gather(tf.tensor1d(opts.classWeights), labels);
   const crossEntropy = tf.mean(tf.mul(perWindow, weights)) as tf.Scalar;
   const mse = tf.mean(tf.square(tf.sub(tf.reshape(regression, [-1]), target))) as tf.Scalar;
-  const total = tf.add(crossEntropy, tf.mul(mse, opts.regressionWeight)) as tf.Scalar;
+  let total = tf.add(crossEntropy, tf.mul(mse, opts.regressionWeight)) as tf.Scalar;
+  const auxWeight = opts.auxiliaryWeight ?? 0;
+  if (auxiliary && auxWeight > 0) {
+    // Sum over targets, mean over windows: each target carries `auxiliaryWeight`.
+    const auxSquares = tf.sum(tf.square(tf.sub(auxiliary.output, auxiliary.target)), 1);
+    total = tf.add(total, tf.mul(tf.mean(auxSquares), auxWeight)) as tf.Scalar;
+  }
   return { total, crossEntropy, mse };
 }
 

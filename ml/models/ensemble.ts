@@ -1,0 +1,92 @@
+/**
+ * An ensemble of independently initialised and trained members as ONE tfjs model: each member's layers carry
+ * the prefix `m{k}_`, and `EnsembleMean` layers combine them into the usual outputs (`class_logits` = log of
+ * the averaged probabilities, `regression` and `attention` averaged). model.json, the ONNX graph, serve and
+ * evaluate therefore see one model; training sees the members through `memberViews`, models sharing the
+ * ensemble's layers, so a member is trained exactly as a single model would be and its weights land in place.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { EnsembleMean } from "../layers/index.ts";
+import type { ModelConfig } from "./config.ts";
+import type { MemberOutputs } from "./heads.ts";
+import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
+import { lightweightLstmGraph } from "./lightweight_lstm.ts";
+import { transformerLstmGraph } from "./transformer_lstm.ts";
+
+type Sym = tf.SymbolicTensor;
+
+/** Layer-name prefix of member k (1-based). */
+export const memberPrefix = (k: number) => `m${k}_`;
+
+/** Member k's seed: member 1 starts from the model seed itself. */
+export const memberSeed = (seed: number, k: number) => seed + 7919 * (k - 1);
+
+/** One member of a model: its layer-name prefix and a model over its layers alone (shared, not copied). */
+export interface Member {
+  readonly prefix: string;
+  readonly model: tf.LayersModel;
+}
+
+export function buildEnsemble(c: ModelConfig, seed: number, kit: LayerKit = FAST_LAYERS): tf.LayersModel {
+  const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
+  const graph = c.type === "transformer_lstm" ? transformerLstmGraph : lightweightLstmGraph;
+  const members: MemberOutputs[] = [];
+  for (let k = 1; k <= c.members; k++) {
+    members.push(graph(input, c, memberSeed(seed, k), kit, memberPrefix(k)));
+  }
+  const combine = (name: string, mode: "probabilities" | "values", parts: Sym[]) =>
+    new EnsembleMean({ name, mode }).apply(parts) as Sym;
+  const outputs = [
+    combine("class_logits", "probabilities", members.map((m) => m.logits)),
+    combine("regression", "values", members.map((m) => m.regression)),
+  ];
+  if (members[0].attention) outputs.push(combine("attention", "values", members.map((m) => m.attention!)));
+  const name = c.type === "transformer_lstm" ? "TransformerLSTMEnsemble" : "LightweightLSTMEnsemble";
+  return tf.model({ inputs: input, outputs, name });
+}
+
+const hasLayer = (model: tf.LayersModel, name: string) => model.layers.some((l) => l.name === name);
+
+/** The members of `model`: its ensemble members, or the model itself as the only one. */
+export function memberViews(model: tf.LayersModel): Member[] {
+  if (!hasLayer(model, `${memberPrefix(1)}class_logits`)) return [{ prefix: "", model }];
+  const members: Member[] = [];
+  for (let k = 1; hasLayer(model, `${memberPrefix(k)}class_logits`); k++) {
+    const p = memberPrefix(k);
+    const outputs = ["class_logits", "regression", "attention"]
+      .filter((n) => hasLayer(model, p + n))
+      .map((n) => model.getLayer(p + n).output as Sym);
+    members.push({
+      prefix: p,
+      model: tf.model({ inputs: model.inputs, outputs, name: `${model.name}_m${k}` }),
+    });
+  }
+  return members;
+}
+
+/**
+ * A new ensemble of the first `count` members of `model`, weights copied by layer name: what an interrupted
+ * run keeps, so members that never trained are not averaged in.
+ */
+export function firstMembers(
+  model: tf.LayersModel,
+  c: ModelConfig,
+  seed: number,
+  count: number,
+  kit: LayerKit = FAST_LAYERS,
+): tf.LayersModel {
+  const kept = buildEnsemble({ ...c, members: count }, seed, kit);
+  for (const layer of kept.layers) {
+    if (layer.weights.length > 0) layer.setWeights(model.getLayer(layer.name).getWeights());
+  }
+  return kept;
+}
+
+/** The member prefix of a member's view (`m2_` for outputs `m2_class_logits`, …), "" for a plain model. */
+export function prefixOf(model: tf.LayersModel): string {
+  for (const name of model.outputNames) {
+    const match = /^(m\d+_)class_logits$/.exec(name);
+    if (match) return match[1];
+  }
+  return "";
+}

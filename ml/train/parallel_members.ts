@@ -1,0 +1,83 @@
+/**
+ * Trains an ensemble's members on several cores: a pool of `member_worker.ts` workers, each training one member
+ * at a time from the member's topology and current weights, its trained weights written back into the
+ * ensemble by layer name. Members are independent (own seed, shuffles, masks, early stopping), so the result
+ * equals training them one after another on the same backend — only sooner.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { BackendName } from "../backend.ts";
+import type { Dataset, Scaling } from "../data/index.ts";
+import type { Member } from "../models/index.ts";
+import type { TrainConfig } from "./config.ts";
+import type { TrainHooks, TrainResult } from "./loop.ts";
+import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_worker.ts";
+
+export interface ParallelOptions {
+  /** Workers to start (each costs one model's memory and one core while it trains). */
+  readonly workers: number;
+  /** The backend every worker starts; the main thread's own. */
+  readonly backend: BackendName;
+}
+
+/** Trains `members` (views of one ensemble) in workers; results in member order. */
+export async function trainMembersInWorkers(
+  members: readonly Member[],
+  data: Dataset,
+  scaling: Scaling,
+  memberConfig: (k: number) => TrainConfig,
+  hooks: TrainHooks,
+  options: ParallelOptions,
+): Promise<TrainResult[]> {
+  const results: (TrainResult | undefined)[] = new Array(members.length);
+  const count = Math.max(1, Math.min(options.workers, members.length));
+  const workers = Array.from(
+    { length: count },
+    () => new Worker(new URL("./member_worker.ts", import.meta.url), { type: "module" }),
+  );
+  const stopAll = () => workers.forEach((w) => w.postMessage({ type: "stop" } satisfies ToWorker));
+  hooks.signal?.addEventListener("abort", stopAll, { once: true });
+  let next = 0;
+  let stopped = false;
+  try {
+    await Promise.all(workers.map((worker) =>
+      new Promise<void>((resolve, reject) => {
+        const send = (m: ToWorker) => worker.postMessage(m);
+        const startNext = () => {
+          if (stopped || hooks.signal?.aborted || next >= members.length) return resolve();
+          const k = next++;
+          const view: tf.LayersModel = members[k].model;
+          send({
+            type: "train",
+            member: k + 1,
+            topology: view.toJSON(null, false) as unknown as tf.io.ModelJSON["modelTopology"],
+            weights: layerWeights(view),
+            data,
+            scaling,
+            config: memberConfig(k + 1),
+          });
+        };
+        worker.onmessage = (event: MessageEvent<FromWorker>) => {
+          const m = event.data;
+          if (m.type === "ready") startNext();
+          else if (m.type === "log") hooks.log?.(`member ${m.member}/${members.length}: ${m.line}`);
+          else if (m.type === "error") reject(new Error(m.message));
+          else if (m.type === "done") {
+            setLayerWeights(members[m.member - 1].model, m.weights);
+            results[m.member - 1] = m.result;
+            if (m.result.stopReason === "interrupted") stopped = true;
+            startNext();
+          }
+        };
+        worker.onerror = (event) => {
+          event.preventDefault();
+          reject(new Error(`a training worker failed: ${event.message}`));
+        };
+        send({ type: "init", backend: options.backend });
+      })
+    ));
+  } finally {
+    hooks.signal?.removeEventListener("abort", stopAll);
+    workers.forEach((w) => w.terminate());
+  }
+  return results.filter((r): r is TrainResult => r !== undefined);
+}

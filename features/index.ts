@@ -7,6 +7,6 @@ export * from "./scaler.ts";
 export * from "./windows.ts";
 export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
-export { writeFileAtomic } from "./atomic_write.ts";
+export { removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
 export * from "./file_lock.ts";
 export * from "./trend_score.ts";

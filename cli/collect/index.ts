@@ -4,6 +4,7 @@
  * failure still writes every candle fetched before it, then fails the command.
  */
 import { stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import {
   assertValidSeries,
   type CandleSeries,
@@ -16,6 +17,7 @@ import {
   lockPathFor,
   readOhlcvCsv,
   readTrainingCsv,
+  removeStaleTemps,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
@@ -89,6 +91,10 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   // Read, merge and write under the output's lock: two collects into one file (cron overlapping a manual
   // run) would otherwise both read the old rows and the second rename would drop the first one's symbols.
   using _lock = await lockOutput(options.output, env);
+  const stale = await removeStaleTemps(dirname(options.output) || ".", basename(options.output) + ".");
+  if (stale.length > 0) {
+    env.progress.notice(`removed ${stale.length} temp file(s) left by a killed run: ${stale.join(", ")}`);
+  }
   const existing = await readExisting(options.output);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();

@@ -295,3 +295,15 @@ Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused nam
       await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
     }
   }));
+
+Deno.test("collect: temp files a killed collect left beside the output are removed at start (issue 13.11)", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dead = 2 ** 22 + 99; // above pid_max: a writer that is gone
+    const orphan = `${rig.output}.${dead}.abcdef01.tmp`;
+    await writeFile(orphan, "symbol,open_time\nhalf a fi");
+    await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
+    if (Deno.build.os === "linux") {
+      await assert.rejects(Deno.stat(orphan), Deno.errors.NotFound);
+      assert.ok(rig.env.notices.some((n) => n.includes("removed 1 temp file(s) left by a killed run")));
+    }
+  }));

@@ -26,8 +26,9 @@ export interface Parent {
   readonly modelConfig: unknown;
 }
 
-export async function loadParent(root: string): Promise<Parent> {
-  const version = await currentVersion(root);
+/** `current`'s version, or `named` (a resumed --incremental run fine-tunes the version it started from). */
+export async function loadParent(root: string, named?: string): Promise<Parent> {
+  const version = named ?? await currentVersion(root);
   if (!version) {
     throw new CommandError(
       `--incremental fine-tunes ${join(root, "current")}, and there is none`,

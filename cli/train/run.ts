@@ -220,7 +220,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   dataLines(data).forEach((line) => io.out(line));
 
   const modelType = parent ? parent.preprocessor.modelType : opts.model;
-  let model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
+  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
   const scaling: Scaling = {
     scaler: data.scaler,
     clip: parent?.preprocessor.clip ?? opts.clip,

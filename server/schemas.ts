@@ -48,7 +48,7 @@ const finite = () =>
 /**
  * The candle rule collect also applies (features' `candleProblem`: positive finite prices, volume ≥ 0, the
  * bar's shape high ≥ max(open, close) ≥ min(open, close) ≥ low, as features divide by its range), plus RSI
- * and the stochastics within 0–100: a client sending 0–1 fractions or raw %K would get confident nonsense.
+ * and the stochastics within 0–100: a value outside is a broken client, and would get a confident answer.
  * One refinement instead of per-field checks: zod's checks cost 3× the parse itself.
  */
 function checkBar(c: RequestCandle, ctx: z.RefinementCtx): void {

@@ -17,11 +17,11 @@ import {
   windowBatch,
   windowEnds,
 } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
-import { loadPredictor } from "../ml/engine/index.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
+import { loadPredictor } from "../engine/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
-import type { ModelType, Preprocessor } from "../ml/preprocessor.ts";
+import type { ModelType, Preprocessor } from "../engine/preprocessor.ts";
 import { haveRealData, loadRealSeries } from "../test/real_data.ts";
 
 const LOOKBACK = 50;

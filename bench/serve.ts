@@ -16,8 +16,8 @@
 import { join } from "node:path";
 import { candleAt, type CandleSeries, FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
 import { toRequestCandle } from "../server/predict.ts";
-import { loadPredictor } from "../ml/engine/index.ts";
-import { predictBody } from "../server/testing.ts";
+import { loadPredictor } from "../engine/index.ts";
+import { predictBody } from "../test/fake_predictor.ts";
 import { haveRealData, loadRealSeries } from "../test/real_data.ts";
 import { REAL_SYMBOLS } from "../test/shared.ts";
 import { HttpConnection, rawRequest } from "./serve/http_client.ts";

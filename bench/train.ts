@@ -2,7 +2,7 @@
  * Training speed on the wasm backend, batch 32, lookback 50, the default model sizes: the step `train` runs
  * (forward, class-weighted CE + MSE, gradients, Adam with clipping) for both models built from candlecast's
  * layers, against the same models built from tfjs's stock `lstm`/`bidirectional`/`layerNormalization` in the
- * same run (`STOCK_LAYERS`), and the hybrid from stock layers on tfjs-wasm's own kernels too (ml/wasm_kernels.ts
+ * same run (`STOCK_LAYERS`), and the hybrid from stock layers on tfjs-wasm's own kernels too (ml/runtime/wasm_kernels.ts
  * switched off: where this started). Inputs are random: speed does not depend on the values.
  *
  *   deno task bench:train [--seconds 30]
@@ -14,8 +14,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { initBackend } from "../ml/backend.ts";
-import { useWasmKernelFixes } from "../ml/wasm_kernels.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
+import { useWasmKernelFixes } from "../ml/runtime/wasm_kernels.ts";
 import {
   buildModel,
   defaultModelConfig,
@@ -39,7 +39,7 @@ interface Candidate {
   name: string;
   type: ModelType;
   kit: LayerKit;
-  /** Whether ml/wasm_kernels.ts's replacements are in place while this candidate steps. */
+  /** Whether ml/runtime/wasm_kernels.ts's replacements are in place while this candidate steps. */
   kernelFixes: boolean;
   step: () => Promise<void>;
   steps: number;

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { writeStandInCheckpoint } from "../server/stand_in_checkpoint.ts";
-import { predictBody } from "../server/testing.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { predictBody } from "../test/fake_predictor.ts";
 import { fromFileUrl } from "../test/paths.ts";
 
 const BINARY = fromFileUrl(new URL("../dist/candlecast", import.meta.url));

@@ -12,8 +12,7 @@ import { startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
 import { serve } from "./serve.ts";
-import { type Logger, type LogRecord, stdoutLogger } from "../server/index.ts";
-import { toRequestCandle } from "../server/predict.ts";
+import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
 
 const DemoFlags = z.object({
   dir: z.string().min(1, "expected a folder"),

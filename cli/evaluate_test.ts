@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_NAMES, writeTrainingCsv } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
 import { prepareDataset } from "../ml/data/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
-import type { Preprocessor } from "../ml/preprocessor.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
-import { syntheticSeries } from "../ml/evaluate/testing.ts";
+import { syntheticSeries } from "../test/evaluation.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { runCandlecast } from "../test/cli.ts";

@@ -5,17 +5,16 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { writeFileAtomic } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
+  MODEL_CLASS_NAMES,
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
-} from "../ml/engine/checkpoint_files.ts";
-import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/model_io.ts";
+} from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
-import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
-import { initBackend } from "../ml/backend.ts";
+import { initBackend } from "../ml/runtime/backend.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
-import { saveModel } from "../ml/model_io.ts";
+import { saveModel } from "../ml/runtime/model_io.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";
-import { runOnnx } from "../ml/onnx/testing.ts";
-import type { Preprocessor } from "../ml/preprocessor.ts";
+import { runOnnx } from "../test/onnx.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
 import { runExport } from "./export.ts";
 import { runCandlecast } from "../test/cli.ts";
 

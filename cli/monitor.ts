@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
 import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
-import { parsePreprocessor, type Preprocessor } from "../ml/preprocessor.ts";
-import { type PredictionRecord, PredictionRecordSchema } from "../server/prediction_log.ts";
+import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
+import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 
@@ -63,9 +63,7 @@ async function readPredictions(path: string): Promise<{ records: PredictionRecor
 
 async function readVersion(dir: string): Promise<{ preprocessor: Preprocessor; test?: TestScores } | null> {
   try {
-    const preprocessor = parsePreprocessor(
-      JSON.parse(await readFile(join(dir, "preprocessor.json"), "utf8")),
-    );
+    const preprocessor = await readPreprocessorFile(dir);
     const metrics = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8").catch(() => "{}"));
     const test = metrics?.test;
     const ok = test && [test.macro_f1, test.log_loss, test.accuracy].every((v) => typeof v === "number");

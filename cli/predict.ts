@@ -4,8 +4,14 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { CheckpointError, loadPredictor, type Predictor } from "../ml/engine/index.ts";
-import { DECISION_CHOICES, type DecisionChoice, effectiveRule } from "../ml/evaluate/decision.ts";
+import {
+  CheckpointError,
+  DECISION_CHOICES,
+  type DecisionChoice,
+  effectiveRule,
+  loadPredictor,
+  type Predictor,
+} from "../engine/index.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";

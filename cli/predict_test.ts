@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeStandInCheckpoint } from "../server/stand_in_checkpoint.ts";
-import { predictBody } from "../server/testing.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { predictBody } from "../test/fake_predictor.ts";
 import { runCandlecast } from "../test/cli.ts";
 
 const cli = runCandlecast;

@@ -15,7 +15,7 @@ import { modelsCommand } from "./models.ts";
 import { demoCommand } from "./demo.ts";
 import { monitorCommand } from "./monitor.ts";
 import { retrainCommand } from "./retrain.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../engine/index.ts";
 
 const DESCRIPTION = `Turns cryptocurrency candles into trading predictions for a trading bot.
 

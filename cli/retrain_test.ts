@@ -7,7 +7,7 @@ import {
   tryLockFile,
   writeTrainingCsv,
 } from "../features/index.ts";
-import { simulateMarket } from "./demo/market_simulator.ts";
+import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames } from "../ml/checkpoints/index.ts";
 import { notWorse } from "./retrain/run.ts";
 import { acquireLock } from "./retrain/lock.ts";

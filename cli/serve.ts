@@ -4,19 +4,19 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { loadPredictor } from "../ml/engine/index.ts";
-import { DECISION_CHOICES } from "../ml/evaluate/decision.ts";
+import { DECISION_CHOICES, loadPredictor } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,
   coalesce,
   createApp,
+  listen,
+  ListenError,
   type Logger,
   ModelStore,
   PredictionLog,
   stdoutLogger,
 } from "../server/index.ts";
-import { listen, ListenError } from "../server/listen.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
 

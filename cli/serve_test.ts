@@ -3,8 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeStandInCheckpoint } from "../server/stand_in_checkpoint.ts";
-import { predictBody } from "../server/testing.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { predictBody } from "../test/fake_predictor.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 

@@ -10,3 +10,5 @@ export * from "./ohlcv_csv.ts";
 export { removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
 export * from "./file_lock.ts";
 export * from "./trend_score.ts";
+export * from "./rng.ts";
+export * from "./market_simulator.ts";

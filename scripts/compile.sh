@@ -38,7 +38,7 @@ deno compile --self-extracting --output dist/candlecast \
   "${excludes[@]}" main.ts
 
 # A runtime that is not denort (e.g. the full deno CLI) produces a file that ignores the embedded program.
-if ! dist/candlecast --version 2>/dev/null | grep -qx "$(deno eval 'import { VERSION } from "./cli/version.ts"; console.log(VERSION)')"; then
+if ! dist/candlecast --version 2>/dev/null | grep -qx "$(deno eval 'import { VERSION } from "./engine/version.ts"; console.log(VERSION)')"; then
   rm -f dist/candlecast
   echo "deno task compile: the runtime in DENORT_BIN=${DENORT_BIN:-} is not denort ${DENO_VERSION}; the binary did not run" >&2
   exit 3

@@ -5,9 +5,8 @@
  * and carries no internals.
  */
 import { Hono } from "hono";
-import { FEATURE_COUNT } from "../features/index.ts";
-import { CLASSES } from "../features/index.ts";
-import { MODEL_CLASS_NAMES } from "../ml/preprocessor.ts";
+import { CLASSES, FEATURE_COUNT } from "../features/index.ts";
+import { type DecisionChoice, effectiveRule, MODEL_CLASS_NAMES } from "../engine/index.ts";
 import { bearerAuth } from "./auth.ts";
 import { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
@@ -16,7 +15,6 @@ import { Metrics } from "./metrics.ts";
 import type { ModelLease, ModelSource } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
 import type { PredictionLog } from "./prediction_log.ts";
-import { type DecisionChoice, effectiveRule } from "../ml/evaluate/decision.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
 
 export interface AppOptions {

@@ -4,7 +4,7 @@ import { FEATURE_NAMES } from "../features/index.ts";
 import { createApp } from "./app.ts";
 import type { LogRecord } from "./log.ts";
 import { ModelStore } from "./models/store.ts";
-import { FakePredictor, predictBody } from "./testing.ts";
+import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 // SPEC §4 response shapes, field by field ("exactly": every documented field, this name, this JSON type;
 // extra fields allowed, so the objects are not strict).

@@ -13,8 +13,16 @@ export {
 } from "./models/watcher.ts";
 export { warmUp } from "./models/warm_up.ts";
 export { coalesce } from "./models/coalesce.ts";
-export { predictBodies, type PredictFailure, type PredictOutcome, symbolOf, windowOf } from "./predict.ts";
-export { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
+export {
+  predictBodies,
+  type PredictFailure,
+  type PredictOutcome,
+  symbolOf,
+  toRequestCandle,
+  windowOf,
+} from "./predict.ts";
+export { listen, ListenError } from "./listen.ts";
+export { type PredictResponse, predictResponse } from "../engine/index.ts";
 export {
   isBatchBody,
   parseBatchEnvelope,
@@ -22,4 +30,4 @@ export {
   type PredictRequest,
   type RequestCandle,
 } from "./schemas.ts";
-export { PredictionLog, type PredictionRecord, PredictionRecordSchema } from "./prediction_log.ts";
+export { PredictionLog } from "./prediction_log.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
 import { listen, ListenError } from "./listen.ts";
 import { ModelStore } from "./models/store.ts";
-import { FakePredictor, predictBody } from "./testing.ts";
+import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 Deno.test("shutdown() lets requests in flight finish, answers newcomers 503, then closes", async () => {
   const store = new ModelStore();

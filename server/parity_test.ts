@@ -1,7 +1,7 @@
 /**
  * Train/serve parity (DESIGN.md): a window cut from a training CSV, sent through POST /predict as the C# bot
  * would send it, gets exactly the prediction computed offline from the same CSV with the training code's
- * windows, on the real ONNX Runtime engine. The model is a small stand-in graph (ml/onnx/testing.ts) in the
+ * windows, on the real ONNX Runtime engine. The model is a small stand-in graph (test/onnx.ts) in the
  * real SPEC §8 frame: parity is about the features and the plumbing, which do not depend on the network.
  */
 import assert from "node:assert/strict";
@@ -18,12 +18,12 @@ import {
   windowEnds,
   writeTrainingCsv,
 } from "../features/index.ts";
-import { loadPredictor, type Predictor, predictResponse } from "../ml/engine/index.ts";
+import { loadPredictor, type Predictor, predictResponse } from "../engine/index.ts";
 import { realCandlesPath, sharedAvailable } from "../test/shared.ts";
 import { createApp } from "./app.ts";
 import { toRequestCandle } from "./predict.ts";
 import { ModelStore } from "./models/store.ts";
-import { writeStandInCheckpoint } from "./stand_in_checkpoint.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
 const LOOKBACK = 50;
 const VERSION = "v4_2024-03-01";

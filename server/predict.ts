@@ -11,10 +11,14 @@ import {
   FEATURE_NAMES,
   seriesFromCandles,
 } from "../features/index.ts";
-import type { Predictor } from "../ml/engine/types.ts";
+import {
+  type DecisionChoice,
+  effectiveRule,
+  type Predictor,
+  type PredictResponse,
+  predictResponse,
+} from "../engine/index.ts";
 import { parsePredictRequest, type PredictRequest, type RequestCandle } from "./schemas.ts";
-import { type PredictResponse, predictResponse } from "../ml/engine/response.ts";
-import { type DecisionChoice, effectiveRule } from "../ml/evaluate/decision.ts";
 
 /** A body the pipeline refused, as /predict/batch reports it in place of a prediction. */
 export interface PredictFailure {

@@ -2,25 +2,12 @@
  * Every served prediction, appended as one JSON line to `data/predictions.jsonl`, so `candlecast monitor` can
  * later join it with what the market did. Writes are buffered and flushed in the background: the log must
  * never add latency to /predict or fail a request, so a write error is reported once and the lines dropped.
+ * The line format (PredictionRecord) lives in engine/, which monitor reads too.
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { z } from "zod";
+import type { PredictionRecord } from "../engine/index.ts";
 import type { Logger } from "./log.ts";
-
-export const PredictionRecordSchema = z.object({
-  /** When the prediction was served (ISO 8601, UTC). */
-  time: z.string(),
-  symbol: z.string(),
-  /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */
-  last_candle_time: z.number().nullable(),
-  last_close: z.number(),
-  version: z.string(),
-  prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
-  probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
-  expected_return: z.number(),
-});
-export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
 export interface PredictionLogOptions {
   readonly flushMs?: number;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PredictionLog, type PredictionRecord, PredictionRecordSchema } from "./prediction_log.ts";
+import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
+import { PredictionLog } from "./prediction_log.ts";
 import type { LogRecord } from "./log.ts";
 
 const entry = (i: number): PredictionRecord => ({

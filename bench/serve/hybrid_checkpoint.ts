@@ -5,10 +5,10 @@
  */
 import { join } from "node:path";
 import { CLASSES, FEATURE_NAMES, fitScaler } from "../../features/index.ts";
-import { initBackend } from "../../ml/backend.ts";
+import { initBackend } from "../../ml/runtime/backend.ts";
 import { buildModel, defaultModelConfig } from "../../ml/models/index.ts";
 import { exportOnnx } from "../../ml/onnx/index.ts";
-import type { Preprocessor } from "../../ml/preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 
 export async function writeHybridCheckpoint(
   dir: string,

@@ -5,7 +5,7 @@ import { CommandError } from "../errors.ts";
 import { BinanceClient, BinanceError } from "./binance_client.ts";
 import { ManualClock } from "./clock.ts";
 import { type CollectOptions, runCollect } from "./index.ts";
-import { assertSameCandles, type Rig, utcMs, withRig } from "./test_support.ts";
+import { assertSameCandles, type Rig, utcMs, withRig } from "../../test/collect_rig.ts";
 
 // 2500 synthetic hours from 2022-01-01: three pages; the clock sits well after them.
 const ROWS = syntheticKlines("1h", utcMs("2022-01-01"), 2500, { seed: 11 });

@@ -3,7 +3,7 @@ import { computeIndicators, readTrainingCsv, seriesFromCandles } from "../../fea
 import { seriesSource, sharedSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { REAL_SYMBOLS, sharedAvailable } from "../../test/shared.ts";
 import { runCollect } from "./index.ts";
-import { assertSameCandles, HOUR, rowsBetween, utcMs, withRig } from "./test_support.ts";
+import { assertSameCandles, HOUR, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
 
 const haveShared = sharedAvailable("data/binance-spot-1h/BTCUSDT-1h.csv");
 const shared = sharedSource();

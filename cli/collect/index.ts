@@ -41,6 +41,7 @@ export type { CollectOptions, Window } from "./options.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";
+export { closeTimeOf, type Interval, INTERVALS, isInterval } from "./intervals.ts";
 
 export interface CollectEnv {
   clock: Clock;

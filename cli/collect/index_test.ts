@@ -12,7 +12,7 @@ import {
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError } from "../errors.ts";
 import { type CollectOptions, parseCollectFlags, runCollect } from "./index.ts";
-import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "./test_support.ts";
+import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
 
 const START = utcMs("2022-01-01");
 const ROWS = syntheticKlines("1h", START, 2400, { seed: 5 }); // 2022-01-01 … 2022-04-11

@@ -8,7 +8,7 @@ import {
   inferGrid,
   nextOpenTime,
 } from "./intervals.ts";
-import { utcMs } from "./test_support.ts";
+import { utcMs } from "../../test/collect_rig.ts";
 
 Deno.test("intervals: the newest closed candle at a time, fixed and monthly", () => {
   const now = utcMs("2024-03-15T10:30");

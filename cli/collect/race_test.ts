@@ -12,7 +12,7 @@ import { candlecastCommand } from "../../test/cli.ts";
 import { runCollect } from "./index.ts";
 import { silentProgress } from "./progress.ts";
 import { systemClock } from "./clock.ts";
-import { utcMs } from "./test_support.ts";
+import { utcMs } from "../../test/collect_rig.ts";
 
 const ROWS = 1000;
 const SYMBOLS = ["AAAUSDT", "BBBUSDT", "CCCUSDT"];

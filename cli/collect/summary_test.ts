@@ -4,7 +4,7 @@ import { ManualClock } from "./clock.ts";
 import { gridOf } from "./intervals.ts";
 import { lineProgress, ttyProgress } from "./progress.ts";
 import { formatSummary, summarize } from "./summary.ts";
-import { HOUR, utcMs } from "./test_support.ts";
+import { HOUR, utcMs } from "../../test/collect_rig.ts";
 
 const at = (times: number[]) =>
   seriesFromCandles(

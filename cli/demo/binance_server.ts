@@ -12,8 +12,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Buffer } from "node:buffer";
-import { closeTimeOf, type Interval, INTERVALS, isInterval } from "../collect/intervals.ts";
-import { simulateMarket } from "./market_simulator.ts";
+import { closeTimeOf, type Interval, INTERVALS, isInterval } from "../collect/index.ts";
+import { simulateMarket } from "../../features/index.ts";
 
 /** One stored candle; prices stay strings so the wire carries them exactly as stored. */
 export interface KlineRow {
@@ -82,7 +82,7 @@ export function seriesSource(
 }
 
 /**
- * Simulated candles (cli/demo/market_simulator.ts: regime switches, clustered volatility, fat tails) on the
+ * Simulated candles (features/market_simulator.ts: regime switches, clustered volatility, fat tails) on the
  * interval's grid: `count` candles opening at `start`. For the demo and tests; never for accuracy claims.
  */
 export function syntheticKlines(

@@ -1,8 +1,8 @@
 /** `evaluate`'s flags as one typed object, parsed once at the edge. */
 import { z } from "zod";
 import { flag } from "../flags.ts";
-import { MODEL_TYPES } from "../../ml/preprocessor.ts";
-import { BACKEND_NAMES } from "../../ml/backend.ts";
+import { MODEL_TYPES } from "../../engine/index.ts";
+import { BACKEND_NAMES } from "../../ml/runtime/index.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
 

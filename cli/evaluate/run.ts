@@ -4,7 +4,6 @@
  * self-contained report.html.
  */
 import { join } from "node:path";
-import type * as tf from "@tensorflow/tfjs";
 import {
   type CandleSeries,
   describeLabelRule,
@@ -12,13 +11,16 @@ import {
   writeFileAtomic,
 } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
-import { VERSION } from "../version.ts";
-import { BackendError, initBackend } from "../../ml/backend.ts";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
+import {
+  loadPredictor,
+  type Predictor,
+  type Preprocessor,
+  readPreprocessorFile,
+  VERSION,
+} from "../../engine/index.ts";
+import { BackendError, initBackend, type LayersModel, loadModel } from "../../ml/runtime/index.ts";
+import { type BatchProgress, DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
 import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
-import { loadModel } from "../../ml/model_io.ts";
-import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
-import { loadPredictor, type Predictor } from "../../ml/engine/index.ts";
 import { readManifest } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,
@@ -36,7 +38,6 @@ import {
 } from "../../ml/evaluate/index.ts";
 import { evaluationReport, writeReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
-import type { BatchProgress } from "../../ml/train/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 
 export interface EvaluateIo {
@@ -108,9 +109,8 @@ function freshSubject(opts: EvaluateOptions, io: EvaluateIo): Subject {
 }
 
 async function readPreprocessor(dir: string): Promise<Preprocessor> {
-  const path = join(dir, "preprocessor.json");
   try {
-    return parsePreprocessor(JSON.parse(await Deno.readTextFile(path)), path);
+    return await readPreprocessorFile(dir);
   } catch (error) {
     throw new CommandError(
       `${dir} is not a usable checkpoint: ${(error as Error).message}`,
@@ -173,7 +173,7 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
     }
     modelConfig = stored;
   }
-  let model: tf.LayersModel;
+  let model: LayersModel;
   try {
     model = await loadModel(dir);
   } catch (error) {

@@ -5,8 +5,8 @@
  */
 import { type CandleSeries, windowEnds } from "../../features/index.ts";
 import { gatherBatch, type LabelledSet, windowSet, type WindowShape } from "../../ml/data/index.ts";
-import { loadPredictor } from "../../ml/engine/index.ts";
-import { OnnxLearner } from "../../ml/evaluate/onnx_learner.ts";
+import { loadPredictor } from "../../engine/index.ts";
+import { OnnxLearner } from "../../ml/evaluate/index.ts";
 import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
 
 const DAY = 86_400_000;

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { computeIndicators, seriesFromCandles, tryLockFile, writeTrainingCsv } from "../../features/index.ts";
-import { simulateMarket } from "../demo/market_simulator.ts";
+import { simulateMarket } from "../../features/market_simulator.ts";
 import { candlecastCommand } from "../../test/cli.ts";
 
 const TRIALS = 3;

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
-import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
+import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
@@ -87,7 +87,7 @@ async function step(log: string, args: readonly string[]): Promise<void> {
 }
 
 async function readPreprocessor(dir: string): Promise<Preprocessor> {
-  return parsePreprocessor(JSON.parse(await Deno.readTextFile(join(dir, "preprocessor.json"))), dir);
+  return await readPreprocessorFile(dir);
 }
 
 const f3 = (x: number) => x.toFixed(3);

@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { flag, splitList } from "../flags.ts";
-import { MODEL_TYPES } from "../../ml/preprocessor.ts";
-import { BACKEND_NAMES } from "../../ml/backend.ts";
+import { MODEL_TYPES } from "../../engine/index.ts";
+import { BACKEND_NAMES } from "../../ml/runtime/index.ts";
 import { CLASS_WEIGHTINGS } from "../../ml/data/index.ts";
 import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES } from "../../ml/train/index.ts";
 

@@ -2,26 +2,17 @@
  * `--incremental`'s starting point: the version `current` points at, with its weights, preprocessor (scaler,
  * lookback, horizon, label rule) and the end of the data it was trained on.
  */
-import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { CommandError } from "../errors.ts";
-import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/model_io.ts";
-import { parsePreprocessor, type Preprocessor } from "../../ml/preprocessor.ts";
-import {
-  currentVersion,
-  type ManifestView,
-  readManifest,
-  verifyVersion,
-} from "../../ml/checkpoints/index.ts";
-
-const pick = (files: Readonly<Record<string, string>>, names: readonly string[]) =>
-  Object.fromEntries(names.filter((n) => files[n] !== undefined).map((n) => [n, files[n]]));
+import { type LayersModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/runtime/index.ts";
+import { mismatchedFiles, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
+import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
 
 export interface Parent {
   readonly version: string;
   readonly manifest: ManifestView;
   readonly preprocessor: Preprocessor;
-  readonly model: tf.LayersModel;
+  readonly model: LayersModel;
   /** The parent's model hyperparameters as its manifest recorded them. */
   readonly modelConfig: unknown;
 }
@@ -37,14 +28,17 @@ export async function loadParent(root: string, named?: string): Promise<Parent> 
   }
   const dir = join(root, version);
   const manifest = await readManifest(dir);
-  const path = join(dir, "preprocessor.json");
   let preprocessor: Preprocessor;
   try {
-    preprocessor = parsePreprocessor(JSON.parse(await Deno.readTextFile(path)), path);
+    preprocessor = await readPreprocessorFile(dir);
   } catch (error) {
     throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
   }
-  const bad = await verifyVersion(dir, pick(manifest.files, [MODEL_JSON, WEIGHTS_BIN, "preprocessor.json"]));
+  const bad = await mismatchedFiles(dir, manifest.files ?? {}, [
+    MODEL_JSON,
+    WEIGHTS_BIN,
+    "preprocessor.json",
+  ]);
   if (bad.length > 0) {
     throw new CommandError(
       `cannot fine-tune ${version}: ${bad.map((name) => join(dir, name)).join(", ")} ` +
@@ -54,7 +48,7 @@ export async function loadParent(root: string, named?: string): Promise<Parent> 
       "restore the version's files, or promote an intact version first ('candlecast models list' checks them)",
     );
   }
-  let model: tf.LayersModel;
+  let model: LayersModel;
   try {
     model = await loadModel(dir);
   } catch (error) {

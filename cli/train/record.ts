@@ -1,12 +1,10 @@
 /** What a trained version records about itself: manifest fields, history, and the checked ONNX export. */
-import type * as tf from "@tensorflow/tfjs";
 import type { Dataset, SplitRule } from "../../ml/data/index.ts";
-import type { DataDescription, OnnxExport } from "../../ml/checkpoints/index.ts";
-import { intervalOf, isoOrNull } from "../../ml/checkpoints/index.ts";
-import { exportOnnx } from "../../ml/onnx/index.ts";
-import { checkExport } from "../../ml/onnx/verify.ts";
-import type { Preprocessor } from "../../ml/preprocessor.ts";
+import { type DataDescription, intervalOf, isoOrNull, type OnnxExport } from "../../ml/checkpoints/index.ts";
+import { checkExport, exportOnnx } from "../../ml/onnx/index.ts";
+import type { Preprocessor } from "../../engine/index.ts";
 import type { TrainResult } from "../../ml/train/index.ts";
+import type { LayersModel } from "../../ml/runtime/index.ts";
 
 /** JSON has no Infinity: "no limit" is written as null. */
 export function finiteOrNull(config: object): Record<string, unknown> {
@@ -54,7 +52,7 @@ export function describeData(
 }
 
 /** model.onnx for a version, refused unless ONNX Runtime reproduces the tfjs model (SPEC §8, 1e-4). */
-export function checkedOnnxExport(model: tf.LayersModel, preprocessor: Preprocessor): OnnxExport {
+export function checkedOnnxExport(model: LayersModel, preprocessor: Preprocessor): OnnxExport {
   return async (version) => {
     const bytes = exportOnnx(model, preprocessor, { version });
     const check = await checkExport(model, preprocessor, bytes);

@@ -12,8 +12,15 @@ import {
   removeStaleTemps,
 } from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
-import { VERSION } from "../version.ts";
-import { BackendError, type BackendInfo, initBackend } from "../../ml/backend.ts";
+import {
+  classPriors,
+  type DecisionRule,
+  MODEL_CLASS_NAMES,
+  type ModelType,
+  type Preprocessor,
+  VERSION,
+} from "../../engine/index.ts";
+import { BackendError, type BackendInfo, initBackend } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
   DatasetError,
@@ -25,7 +32,6 @@ import {
   type SplitRule,
 } from "../../ml/data/index.ts";
 import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
-import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor } from "../../ml/preprocessor.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import {
   type BatchProgress,
@@ -41,9 +47,8 @@ import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./config
 import { loadParent, type Parent, parentDataEnd } from "./parent.ts";
 import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./record.ts";
 import { dataLines, metricsTable } from "./report.ts";
-import { modelOutputs } from "../../ml/evaluate/model_outputs.ts";
-import { fitTemperature } from "../../ml/evaluate/calibration.ts";
-import { classPriors } from "../../ml/evaluate/decision.ts";
+import { fitTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
 import { renderReport, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -164,6 +169,7 @@ async function scoreOnTest(
   scaling: Scaling,
   config: TrainConfig,
   temperature: number,
+  decision: { rule: DecisionRule; priors: readonly number[] },
   io: TrainIo,
 ) {
   io.out(
@@ -180,8 +186,12 @@ async function scoreOnTest(
       regressionWeight: config.regressionWeight,
       batchSize: config.evalBatchSize,
       temperature,
+      decision,
+      keepLogits: true,
     },
   );
+  const probabilities = softmaxRows(test.logits!, temperature);
+  const ece = expectedCalibrationError(reliabilityTable(probabilities, test.labels!));
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
   metricsTable([
     ["model", test.metrics],
@@ -189,7 +199,23 @@ async function scoreOnTest(
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
   ]).forEach((line) => io.out(line));
-  return { split: "test", test: test.metrics, test_loss: test.loss, baselines };
+  const served = test.served!;
+  const base = classPriors(data.test.labels);
+  io.out(
+    `served rule '${decision.rule}': names ` +
+      CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +
+      `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
+      `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
+        ece.toFixed(4)
+      }`,
+  );
+  return {
+    split: "test",
+    test: test.metrics,
+    test_loss: test.loss,
+    served: { rule: decision.rule, metrics: served, ece, test_class_shares: base },
+    baselines,
+  };
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -379,8 +405,11 @@ async function trainAndSave(
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
   io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
-  const metrics = await scoreOnTest(model, data, scaling, config, temperature, io);
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
+  const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
+    rule: preprocessor.decisionRule ?? "argmax",
+    priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
+  }, io);
   const written = await writeVersion(opts.checkpoints, {
     model,
     preprocessor,

@@ -9,7 +9,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
 import { type HeldLock, tryLockFile, writeFileAtomic } from "../../features/index.ts";
-import { loadModel, MODEL_JSON, saveModel } from "../../ml/model_io.ts";
+import { loadModel, MODEL_JSON, saveModel } from "../../ml/runtime/index.ts";
 import type { EpochRecord } from "../../ml/train/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;

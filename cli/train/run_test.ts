@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CandleSeries, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { loadModel } from "../../ml/model_io.ts";
-import { parsePreprocessor } from "../../ml/preprocessor.ts";
+import { loadModel } from "../../ml/runtime/model_io.ts";
+import { parsePreprocessor } from "../../engine/preprocessor.ts";
 import {
   currentVersion,
   listVersionNames,

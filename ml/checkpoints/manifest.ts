@@ -1,8 +1,10 @@
 /**
  * manifest.json (SPEC §7): what a version is and where it came from. Written once by the checkpoint writer;
- * read back (schema-checked) by `models list` and by `train --incremental`, which needs the parent's data end.
+ * read back (schema-checked, through the engine's reader) by `models list` and by `train --incremental`, which
+ * needs the parent's data end.
  */
 import { z } from "zod";
+import { ManifestBaseSchema } from "../../engine/index.ts";
 
 export interface SymbolSpan {
   readonly first: string | null;
@@ -46,11 +48,9 @@ export interface Manifest {
   readonly files: Readonly<Record<string, string>>;
 }
 
-/** The fields read back; everything else is informational. */
-export const ManifestSchema = z.object({
-  version: z.string(),
+/** The fields read back (the engine's, plus what `models` and `--incremental` use); the rest is informational. */
+export const ManifestSchema = ManifestBaseSchema.extend({
   parent: z.string().nullable(),
-  created_at: z.string(),
   model_type: z.string(),
   data: z.object({
     end_ms: z.number().nullable(),
@@ -62,8 +62,8 @@ export const ManifestSchema = z.object({
 
 export type ManifestView = z.infer<typeof ManifestSchema>;
 
-/** One sha256 for writing and checking versions: the engine's, which checks what it loads. */
-export { sha256Hex } from "../engine/checkpoint_files.ts";
+// Hashing lives in engine/ so serving can check a version without ml/.
+export { sha256Hex, verifyVersion } from "../../engine/index.ts";
 
 export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;

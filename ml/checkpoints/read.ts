@@ -3,24 +3,18 @@
  * file re-hashed against the manifest.
  */
 import { join } from "node:path";
+import { CheckpointError, readManifest as readManifestFile } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
-import { verifyVersion } from "./writer.ts";
+import { verifyVersion } from "./manifest.ts";
 
 export async function readManifest(dir: string): Promise<ManifestView> {
-  const path = join(dir, "manifest.json");
-  let raw: unknown;
   try {
-    raw = JSON.parse(await Deno.readTextFile(path));
+    return await readManifestFile(dir, ManifestSchema);
   } catch (error) {
-    throw new CheckpointStoreError(`cannot read ${path}: ${(error as Error).message}`);
+    if (error instanceof CheckpointError) throw new CheckpointStoreError(error.message, error.hint);
+    throw error;
   }
-  const parsed = ManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CheckpointStoreError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 export interface VersionSummary {

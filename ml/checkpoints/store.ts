@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { describeOwner, LockBusyError, lockFile, writeFileAtomic } from "../../features/index.ts";
 import { z } from "zod";
-import { mismatchedFiles } from "../engine/checkpoint_files.ts";
+import { mismatchedFiles } from "../../engine/index.ts";
 
 export const CURRENT = "current";
 const HISTORY_FILE = ".current_history.json";

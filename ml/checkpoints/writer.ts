@@ -6,10 +6,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../features/index.ts";
-import { saveModel } from "../model_io.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import { saveModel } from "../runtime/model_io.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
-import { mismatchedFiles } from "../engine/checkpoint_files.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
 
 /** Produces model.onnx's bytes for the version being written (the ONNX exporter, `ml/onnx`). */
@@ -94,9 +93,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
-export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
-  return await mismatchedFiles(dir, files);
 }

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FEATURE_NAMES } from "../../features/index.ts";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
 import { currentVersion, promote } from "./store.ts";
-import { verifyVersion, type VersionContents, writeVersion } from "./writer.ts";
+import { verifyVersion } from "./manifest.ts";
+import { type VersionContents, writeVersion } from "./writer.ts";
 
 await initBackend("cpu");
 

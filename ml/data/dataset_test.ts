@@ -13,7 +13,7 @@ import { prepareDataset } from "./dataset.ts";
 import { DEFAULT_SPLIT } from "./split.ts";
 import { classCounts } from "./class_weights.ts";
 import { epochOrder, evaluationOrder, modelBatches } from "./batches.ts";
-import { seededRng } from "./rng.ts";
+import { seededRng } from "../../features/rng.ts";
 
 const real = haveRealData();
 const SHAPE = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;

@@ -1,5 +1,5 @@
 /** Training data: honest time splits, lazily engineered and scaled batches, class weights, seeded shuffling. */
-export * from "./rng.ts";
+export { permutation, type Rng, sampleIndices, seededRng, shuffleInPlace } from "../../features/index.ts";
 export * from "./split.ts";
 export * from "./window_set.ts";
 export * from "./dataset.ts";

@@ -2,8 +2,23 @@
  * Walk-forward evaluation: folds by time, the model and its baselines in the same folds, calibration
  * (temperature scaling, reliability, ECE), the prior-corrected decision rule, a block bootstrap and a backtest.
  */
-export * from "./decision.ts";
-export * from "./calibration.ts";
+export {
+  classPriors,
+  decideClass,
+  decideClasses,
+  DECISION_RULES,
+  type DecisionRule,
+} from "../../engine/index.ts";
+export {
+  expectedCalibrationError,
+  fitTemperature,
+  logProbabilities,
+  type ReliabilityBin,
+  reliabilityTable,
+  temperatureNll,
+  type TemperatureOptions,
+  unweightLogits,
+} from "../metrics/index.ts";
 export * from "./scores.ts";
 export * from "./bootstrap.ts";
 export * from "./backtest.ts";

@@ -19,8 +19,8 @@ import {
 import { buildModel, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type TrainConfig, trainMembers } from "../train/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
-import { fitTemperature, unweightLogits } from "./calibration.ts";
+import type { Preprocessor } from "../../engine/index.ts";
+import { fitTemperature, unweightLogits } from "../metrics/index.ts";
 import { modelOutputs } from "./model_outputs.ts";
 import { type FitReport, type FoldData, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";
 

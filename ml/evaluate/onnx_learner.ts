@@ -3,7 +3,7 @@
  * Predictor (scaler, temperature and return scale inside the graph). It never trains.
  */
 import { gatherBatch, type LabelledSet } from "../data/index.ts";
-import type { Predictor } from "../engine/index.ts";
+import type { Predictor } from "../../engine/index.ts";
 import { type FitReport, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";
 
 const CHUNK = 256;

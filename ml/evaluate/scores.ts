@@ -5,7 +5,7 @@
  */
 import { DOWN, UP } from "../../features/index.ts";
 import { computeMetrics, type Metrics } from "../metrics/index.ts";
-import { expectedCalibrationError, type ReliabilityBin, reliabilityTable } from "./calibration.ts";
+import { expectedCalibrationError, type ReliabilityBin, reliabilityTable } from "../metrics/index.ts";
 
 export const CONFIDENCE_THRESHOLDS = [0.4, 0.5, 0.6, 0.7] as const;
 

@@ -12,7 +12,7 @@ import {
   SplitError,
   type WindowShape,
 } from "../data/index.ts";
-import { decideClasses } from "./decision.ts";
+import { decideClasses } from "../../engine/index.ts";
 import { FoldError, type FoldPlan } from "./folds.ts";
 import type { FitReport, FoldData, Learner } from "./learner.ts";
 import type { PredictionSet, Truth } from "./scores.ts";

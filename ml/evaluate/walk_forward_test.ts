@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type CandleSeries, sliceSeries } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { defaultModelConfig } from "../models/index.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/index.ts";
 import { baselineLearners } from "./baseline_learners.ts";

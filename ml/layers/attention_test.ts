@@ -1,7 +1,7 @@
 /** The attention layers against the formulas in ml/layers/README.md, written out in plain loops. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { AttentionPooling, MultiHeadSelfAttention } from "./index.ts";
 
 await initBackend("wasm");

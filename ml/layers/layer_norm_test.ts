@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { LayerNorm } from "./index.ts";
 
 await initBackend("wasm");

@@ -1,7 +1,7 @@
 /** FastLSTM computes exactly what tfjs's own LSTM (sigmoid gates) computes, forwards and backwards. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { FastLSTM } from "./index.ts";
 
 await initBackend("wasm");

@@ -1,6 +1,6 @@
 /** The model's hyperparameters as one typed object (nanoGPT style); `train` fills it from flags. */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import type { ModelType } from "../preprocessor.ts";
+import type { ModelType } from "../../engine/index.ts";
 
 export interface ModelConfig {
   readonly type: ModelType;

@@ -12,7 +12,7 @@ import { buildTransformerLstm } from "./transformer_lstm.ts";
 import { buildEnsemble } from "./ensemble.ts";
 
 export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
-export type { ModelType } from "../preprocessor.ts";
+export type { ModelType } from "../../engine/index.ts";
 export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 
 export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig, type ModelConfig, modelConfigProblem } from "./index.ts";
 
 await initBackend("wasm");

@@ -5,8 +5,8 @@
  * its model version's own horizon and label rule, exactly as training labelled windows.
  */
 import { type CandleSeries, type ClassIndex, windowBatch } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
-import type { PredictionRecord } from "../../server/prediction_log.ts";
+import type { Preprocessor } from "../../engine/index.ts";
+import type { PredictionRecord } from "../../engine/index.ts";
 
 export interface JoinedPrediction {
   readonly record: PredictionRecord;

@@ -7,9 +7,9 @@ import {
   seriesFromCandles,
   windowBatch,
 } from "../../features/index.ts";
-import { simulateMarket } from "../../cli/demo/market_simulator.ts";
-import type { Preprocessor } from "../preprocessor.ts";
-import type { PredictionRecord } from "../../server/prediction_log.ts";
+import { simulateMarket } from "../../features/market_simulator.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
+import type { PredictionRecord } from "../../engine/index.ts";
 import { candleOfPrediction, joinOutcomes } from "./join.ts";
 import { monitorReport } from "./report.ts";
 

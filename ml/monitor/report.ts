@@ -4,7 +4,7 @@
  */
 import { CLASSES } from "../../features/index.ts";
 import { MetricsAccumulator } from "../metrics/index.ts";
-import { expectedCalibrationError, reliabilityTable } from "../evaluate/calibration.ts";
+import { expectedCalibrationError, reliabilityTable } from "../evaluate/index.ts";
 import type { JoinedPrediction } from "./join.ts";
 
 export interface LiveScores {

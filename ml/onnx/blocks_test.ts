@@ -4,7 +4,7 @@ import { type AttentionWeights, dense, type DenseWeights, layerNormBlock, selfAt
 import { encodeModel, GraphBuilder } from "./graph.ts";
 import { identity } from "./ops.ts";
 import { attentionReference, denseReference, layerNormReference } from "./reference.ts";
-import { maxAbsDiff, pseudoRandom, runOnnx } from "./testing.ts";
+import { maxAbsDiff, pseudoRandom, runOnnx } from "../../test/onnx.ts";
 
 const L = 7, D = 8;
 

@@ -3,8 +3,7 @@
  * serves `train` (right after training) and `candlecast export` (from a checkpoint on disk).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { VERSION } from "../../cli/version.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import { type Preprocessor, VERSION } from "../../engine/index.ts";
 import { frameModel } from "./frame.ts";
 import { encodeModel } from "./graph.ts";
 import type { ConvertContext } from "./tfjs_layers.ts";

@@ -17,13 +17,13 @@ import {
   windowEnds,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { initBackend } from "../backend.ts";
-import { loadModel, saveModel } from "../model_io.ts";
+import { initBackend } from "../runtime/backend.ts";
+import { loadModel, saveModel } from "../runtime/model_io.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
-import type { ModelType, Preprocessor } from "../preprocessor.ts";
+import type { ModelType, Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
 import { decodeModel } from "./graph.ts";
-import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "./testing.ts";
+import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "../../test/onnx.ts";
 
 const LOOKBACK = 50;
 const BATCHES = [1, 7, 64] as const;

@@ -5,7 +5,7 @@
  * mapped back to a return fraction (y·std + mean), and, for models that have it, `attention`.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { MODEL_CLASS_NAMES, type Preprocessor } from "../preprocessor.ts";
+import { MODEL_CLASS_NAMES, type Preprocessor } from "../../engine/index.ts";
 import { GraphBuilder, type Onnx } from "./graph.ts";
 import { add, clip, div, identity, mul, sub } from "./ops.ts";
 

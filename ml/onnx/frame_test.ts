@@ -12,7 +12,7 @@ import {
   pseudoRandom,
   runOnnx,
   testPreprocessor,
-} from "./testing.ts";
+} from "../../test/onnx.ts";
 
 const p = testPreprocessor();
 const w = linearBodyWeights(7);

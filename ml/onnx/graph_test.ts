@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeModel, encodeModel, GraphBuilder, IR_VERSION, OPSET } from "./graph.ts";
 import { add, clip, matMul, softmax } from "./ops.ts";
-import { CHECKER_MISSING, maxAbsDiff, onnxChecker, runOnnx } from "./testing.ts";
+import { CHECKER_MISSING, maxAbsDiff, onnxChecker, runOnnx } from "../../test/onnx.ts";
 
 function tinyModel(): Uint8Array {
   const g = new GraphBuilder("tiny");

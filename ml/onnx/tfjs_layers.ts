@@ -4,7 +4,7 @@
  * equivalent subgraph; the maths each one mirrors is documented on the layer itself.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { sinusoidalTable } from "../layers/positional_encoding.ts";
+import { sinusoidalTable } from "../layers/index.ts";
 import { dense, layerNormBlock, selfAttention } from "./blocks.ts";
 import type { GraphBuilder } from "./graph.ts";
 import { lstmLayer, type LstmWeights } from "./lstm.ts";

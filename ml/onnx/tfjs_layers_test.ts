@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../../features/index.ts";
-import { initBackend } from "../backend.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import { initBackend } from "../runtime/backend.ts";
+import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
-import { pseudoRandom } from "./testing.ts";
+import { pseudoRandom } from "../../test/onnx.ts";
 import { checkExport } from "./verify.ts";
 
 const L = 6;

@@ -4,9 +4,8 @@
  * SPEC §8 promise. `export` and `train` call it, so an architecture the exporter mis-maps never ships.
  */
 import * as tf from "@tensorflow/tfjs";
-import * as ort from "onnxruntime-node";
 import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
+import { type Preprocessor, runOnnx } from "../../engine/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
 export const EXPORT_TOLERANCE = 1e-4;
@@ -45,13 +44,7 @@ export async function checkExport(
     const ys = model.predict(tf.tensor3d(scaled, [count, p.lookback, FEATURE_COUNT])) as tf.Tensor[];
     return ys.map((y) => y.dataSync() as Float32Array);
   });
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-  let actual: ort.InferenceSession.OnnxValueMapType;
-  try {
-    actual = await session.run({ input: new ort.Tensor("float32", x, [count, p.lookback, FEATURE_COUNT]) });
-  } finally {
-    await session.release();
-  }
+  const actual = await runOnnx(bytes, { input: { data: x, dims: [count, p.lookback, FEATURE_COUNT] } });
   // Logits are compared as the graph outputs them (÷ temperature); the return standardised, so the 1e-4 bound
   // is not loosened by a small return std.
   const compare: [string, (tfjs: number) => number, (onnx: number) => number][] = [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { syntheticSummary } from "../evaluate/testing.ts";
+import { syntheticSummary } from "../../test/evaluation.ts";
 import { evaluationReport, renderReport, trainingReport, writeReport } from "./index.ts";
 
 const summary = await syntheticSummary();

@@ -14,6 +14,7 @@ import {
 import { type Metrics, MetricsAccumulator, softmaxRows } from "../metrics/index.ts";
 import { forward } from "./forward.ts";
 import { lossSums } from "./loss.ts";
+import { decideClasses, type DecisionRule } from "../../engine/index.ts";
 
 export interface EvaluationOptions {
   readonly classWeights: ClassVector;
@@ -23,6 +24,8 @@ export interface EvaluationOptions {
   readonly temperature?: number;
   /** Also return the raw logits [n × 3] in `order`'s order (calibration during training needs them). */
   readonly keepLogits?: boolean;
+  /** Also score the classes this rule names (what serve answers), beside argmax's. */
+  readonly decision?: { readonly rule: DecisionRule; readonly priors: readonly number[] };
 }
 
 export interface Evaluation {
@@ -30,6 +33,8 @@ export interface Evaluation {
   readonly crossEntropy: number;
   readonly mse: number;
   readonly metrics: Metrics;
+  /** The metrics with `decision`'s classes instead of argmax's (log-loss and the rest are the same). */
+  readonly served?: Metrics;
   readonly logits?: Float32Array;
   readonly labels?: Int8Array;
 }
@@ -43,6 +48,7 @@ export async function evaluateModel(
   opts: EvaluationOptions,
 ): Promise<Evaluation> {
   const acc = new MetricsAccumulator();
+  const served = opts.decision ? new MetricsAccumulator() : undefined;
   let crossEntropy = 0, squaredError = 0, n = 0;
   const keptLogits = opts.keepLogits ? new Float32Array(order.length * 3) : undefined;
   const keptLabels = opts.keepLogits ? new Int8Array(order.length) : undefined;
@@ -62,7 +68,12 @@ export async function evaluateModel(
     n += batch.size;
     const { mean, std } = scaling.returnScale;
     const predictedReturns = Float64Array.from(r, (z) => z * std + mean);
-    acc.add(batch.labels, softmaxRows(l, opts.temperature ?? 1), batch.returns, predictedReturns);
+    const probabilities = softmaxRows(l, opts.temperature ?? 1);
+    acc.add(batch.labels, probabilities, batch.returns, predictedReturns);
+    if (served && opts.decision) {
+      const classes = decideClasses(probabilities, opts.decision.rule, opts.decision.priors);
+      served.add(batch.labels, probabilities, batch.returns, predictedReturns, classes);
+    }
   }
   const mse = squaredError / n;
   return {
@@ -70,6 +81,7 @@ export async function evaluateModel(
     crossEntropy: crossEntropy / n,
     mse,
     metrics: acc.result(),
+    served: served?.result(),
     logits: keptLogits,
     labels: keptLabels,
   };

@@ -16,7 +16,7 @@ import {
   seededRng,
 } from "../data/index.ts";
 import { disposeAuxiliaryHead, prefixOf, withAuxiliaryHead } from "../models/index.ts";
-import { fitTemperature, temperatureNll, unweightLogits } from "../evaluate/calibration.ts";
+import { fitTemperature, temperatureNll, unweightLogits } from "../metrics/index.ts";
 import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
 import type { TrainConfig } from "./config.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
 import { type EpochRecord, trainModel } from "./loop.ts";
-import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "./testing.ts";
+import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
 
 const real = haveRealData();
 if (real) await initBackend("wasm");

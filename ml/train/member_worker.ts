@@ -7,7 +7,7 @@
 /// <reference lib="deno.worker" />
 import * as tf from "@tensorflow/tfjs";
 import "../layers/index.ts";
-import { type BackendName, initBackend } from "../backend.ts";
+import { type BackendName, initBackend } from "../runtime/index.ts";
 import type { Dataset, Scaling } from "../data/index.ts";
 import type { TrainConfig } from "./config.ts";
 import { trainModel, type TrainResult } from "./loop.ts";

@@ -5,7 +5,7 @@
  * equals training them one after another on the same backend — only sooner.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { BackendName } from "../backend.ts";
+import type { BackendName } from "../runtime/index.ts";
 import type { Dataset, Scaling } from "../data/index.ts";
 import type { Member } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";

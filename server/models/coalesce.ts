@@ -8,7 +8,7 @@
  * so a batch never mixes model versions.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import type { Predictor, RawPrediction } from "../../ml/engine/types.ts";
+import type { Predictor, RawPrediction } from "../../engine/index.ts";
 
 interface Job {
   readonly x: Float32Array;

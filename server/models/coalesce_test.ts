@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { fakeOutput, FakePredictor } from "../testing.ts";
+import { fakeOutput, FakePredictor } from "../../test/fake_predictor.ts";
 import { coalesce } from "./coalesce.ts";
 
 const SIZE = 50 * FEATURE_COUNT;

@@ -3,7 +3,7 @@
  * uses it to the end, so it never mixes versions; a replaced predictor is closed only when its last lease
  * is released, so a switch never fails a request in flight.
  */
-import type { Predictor } from "../../ml/engine/types.ts";
+import type { Predictor } from "../../engine/index.ts";
 
 export interface ModelLease {
   readonly predictor: Predictor;

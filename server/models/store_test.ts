@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakePredictor } from "../testing.ts";
+import { FakePredictor } from "../../test/fake_predictor.ts";
 import { ModelStore } from "./store.ts";
 
 Deno.test("a replaced model closes only when its last lease is released", async () => {

@@ -4,7 +4,7 @@
  * here instead of answering the bot with NaN.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import type { Predictor } from "../../ml/engine/types.ts";
+import type { Predictor } from "../../engine/index.ts";
 
 export async function warmUp(predictor: Predictor, rounds = 3): Promise<void> {
   const { lookback } = predictor.info.preprocessor;

@@ -4,7 +4,7 @@
  * then installed in the store in one step. A version that fails to load is reported and not retried until
  * the pointer moves again; the model already serving keeps serving.
  */
-import type { Predictor } from "../../ml/engine/types.ts";
+import type { Predictor } from "../../engine/index.ts";
 import type { ModelStore } from "./store.ts";
 import { warmUp } from "./warm_up.ts";
 

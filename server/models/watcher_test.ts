@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { createApp } from "../app.ts";
-import { FakePredictor, predictBody } from "../testing.ts";
+import { FakePredictor, predictBody } from "../../test/fake_predictor.ts";
 import { ModelStore } from "./store.ts";
 import { CheckpointWatcher, type LoadModel } from "./watcher.ts";
 

@@ -1,4 +1,4 @@
-/** The replaced wasm kernels (ml/wasm_kernels.ts) give the cpu backend's results. */
+/** The replaced wasm kernels (ml/runtime/wasm_kernels.ts) give the cpu backend's results. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seriesFromCandles } from "../../features/index.ts";
+import { seriesFromCandles } from "../features/index.ts";
 import { attentionSummary, predictResponse } from "./response.ts";
 
 const candle = (close: number, ema: number) => ({

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { CLASSES, FEATURE_NAMES, type LabelRule, type Scaler, ScalerSchema } from "../features/index.ts";
-import { DECISION_RULES, type DecisionRule } from "./evaluate/decision.ts";
+import { DECISION_RULES, type DecisionRule } from "./decision.ts";
 
 export const MODEL_TYPES = ["transformer_lstm", "lightweight_lstm"] as const;
 export type ModelType = typeof MODEL_TYPES[number];

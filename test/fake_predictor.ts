@@ -5,8 +5,8 @@
  * The bench measures the fake only when no trained model is available, and says so.
  */
 import { CLASSES, DEFAULT_LABEL_RULE, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
-import type { Predictor, RawPrediction } from "../ml/engine/types.ts";
-import type { Preprocessor } from "../ml/preprocessor.ts";
+import type { Predictor, RawPrediction } from "../engine/types.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
 
 export interface FakePredictorOptions {
   readonly version?: string;

@@ -2,7 +2,7 @@
  * The contract between a loaded model and whoever asks it for predictions (`serve`, `predict`, `evaluate`).
  * The ONNX Runtime engine implements it; server tests implement it with a fake.
  */
-import type { Preprocessor } from "../preprocessor.ts";
+import type { Preprocessor } from "./preprocessor.ts";
 
 export interface ModelInfo {
   /** "TransformerLSTMModel" or "LightweightLSTMModel". */

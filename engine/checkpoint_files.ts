@@ -1,73 +1,14 @@
 /**
  * The part of a checkpoint version the engine reads (SPEC §7): model.onnx, preprocessor.json, and the
- * manifest's version, creation time and file hashes, plus metrics.json's test metrics when present. Each JSON
- * file is parsed once here, at the edge, into typed values; every file read is checked against its sha256.
+ * manifest's version and creation time, plus metrics.json's test metrics when present. Each JSON file is
+ * parsed here and nowhere else, at the edge, into typed values: `train --incremental`, `evaluate`, `retrain`
+ * and `models` read preprocessor.json and manifest.json through these functions too. Every file served is
+ * checked against its sha256 in the manifest.
  */
 import { z } from "zod";
 import { join } from "node:path";
-import { parsePreprocessor, type Preprocessor } from "../preprocessor.ts";
-
-/**
- * What the engine needs from manifest.json; the checkpoint store writes more, which is ignored here. `files`
- * (name → sha256) is optional: a hand-made folder has none, and then there is nothing to check against.
- */
-const ManifestSchema = z.object({
-  version: z.string().min(1),
-  created_at: z.string().min(1),
-  files: z.record(z.string(), z.string()).optional(),
-});
-
-export type FileHashes = Readonly<Record<string, string>>;
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * The files (of `names`, default all the manifest lists) whose bytes no longer hash to the manifest's
- * sha256, or that are gone: a truncated copy, a model.onnx swapped in by hand. Files the manifest does not
- * list are not checked.
- */
-export async function mismatchedFiles(
-  dir: string,
-  files: FileHashes,
-  names: readonly string[] = Object.keys(files),
-): Promise<string[]> {
-  const bad: string[] = [];
-  for (const name of names) {
-    const hash = files[name];
-    if (hash === undefined) continue;
-    try {
-      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
-    } catch {
-      bad.push(name);
-    }
-  }
-  return bad;
-}
-
-/** The error every loader gives for a version whose files disagree with its manifest. */
-export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
-  const listed = bad.map((name) => join(dir, name)).join(", ");
-  return new CheckpointError(
-    `${listed}: ${bad.length === 1 ? "does" : "do"} not match the sha256 in ${join(dir, "manifest.json")} ` +
-      "(changed, swapped or truncated after training); refusing to use it",
-    "restore the version's files from a backup, or use another version ('candlecast models list' checks them)",
-  );
-}
-
-/** Throws mismatchError unless `names` (default: every file the manifest lists) hash as recorded. */
-export async function verifyCheckpointFiles(dir: string, names?: readonly string[]): Promise<void> {
-  const { files } = await readManifestInfo(dir);
-  const bad = await mismatchedFiles(dir, files ?? {}, names);
-  if (bad.length > 0) throw mismatchError(dir, bad);
-}
-
-async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: FileHashes): Promise<void> {
-  const hash = files?.[name];
-  if (hash !== undefined && (await sha256Hex(bytes)) !== hash) throw mismatchError(dir, [name]);
-}
+import { type ManifestBase, ManifestBaseSchema, mismatchedFiles, sha256Hex } from "./manifest.ts";
+import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 
 const MetricsSchema = z.object({ test: z.unknown() }).loose();
 
@@ -128,17 +69,50 @@ export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
   }
 }
 
-/** The manifest's version, creation time and file hashes. */
-export async function readManifestInfo(
-  dir: string,
-): Promise<{ version: string; createdAt: string; files?: FileHashes }> {
+/**
+ * manifest.json checked against `schema`: the engine's own (version, creation time, file hashes) or one that
+ * extends it with what the checkpoint writer records (ml/checkpoints' ManifestSchema).
+ */
+export async function readManifest<T extends ManifestBase>(dir: string, schema: z.ZodType<T>): Promise<T> {
   const path = join(dir, "manifest.json");
-  const manifest = ManifestSchema.safeParse(await readJson(path, "manifest.json"));
+  const manifest = schema.safeParse(await readJson(path, "manifest.json"));
   if (!manifest.success) {
     const issue = manifest.error.issues[0];
     throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
-  return { version: manifest.data.version, createdAt: manifest.data.created_at, files: manifest.data.files };
+  return manifest.data;
+}
+
+export type FileHashes = Readonly<Record<string, string>>;
+
+/** The manifest's version, creation time and file hashes (none in a hand-made folder: nothing to check). */
+export async function readManifestInfo(
+  dir: string,
+): Promise<{ version: string; createdAt: string; files?: FileHashes }> {
+  const manifest = await readManifest(dir, ManifestBaseSchema);
+  return { version: manifest.version, createdAt: manifest.created_at, files: manifest.files };
+}
+
+/** The error every loader gives for a version whose files disagree with its manifest. */
+export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
+  const listed = bad.map((name) => join(dir, name)).join(", ");
+  return new CheckpointError(
+    `${listed}: ${bad.length === 1 ? "does" : "do"} not match the sha256 in ${join(dir, "manifest.json")} ` +
+      "(changed, swapped or truncated after training); refusing to use it",
+    "restore the version's files from a backup, or use another version ('candlecast models list' checks them)",
+  );
+}
+
+/** Throws mismatchError unless `names` (default: every file the manifest lists) hash as recorded. */
+export async function verifyCheckpointFiles(dir: string, names?: readonly string[]): Promise<void> {
+  const { files } = await readManifestInfo(dir);
+  const bad = await mismatchedFiles(dir, files ?? {}, names);
+  if (bad.length > 0) throw mismatchError(dir, bad);
+}
+
+async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: FileHashes): Promise<void> {
+  const hash = files?.[name];
+  if (hash !== undefined && (await sha256Hex(bytes)) !== hash) throw mismatchError(dir, [name]);
 }
 
 export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
@@ -152,12 +126,8 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   // The bytes served are the bytes hashed: a model.onnx swapped after training must not answer under the
   // manifest's version (its /model/info would contradict its predictions).
   await checkBytes(dir, "model.onnx", onnx, manifest.files);
-  await checkBytes(
-    dir,
-    "preprocessor.json",
-    await readBytes(join(dir, "preprocessor.json"), "preprocessor.json"),
-    manifest.files,
-  );
+  const preprocessorBytes = await readBytes(join(dir, "preprocessor.json"), "preprocessor.json");
+  await checkBytes(dir, "preprocessor.json", preprocessorBytes, manifest.files);
   const preprocessor = await readPreprocessorFile(dir);
   let metrics: unknown;
   try {

@@ -4,10 +4,10 @@
  * before a trained model exists. Its predictions mean nothing; its plumbing is the real one.
  */
 import { join } from "node:path";
-import type { ModelType } from "../ml/preprocessor.ts";
+import type { ModelType } from "../engine/preprocessor.ts";
 import { frameModel } from "../ml/onnx/frame.ts";
 import { encodeModel } from "../ml/onnx/graph.ts";
-import { linearBody, linearBodyWeights, testPreprocessor } from "../ml/onnx/testing.ts";
+import { linearBody, linearBodyWeights, testPreprocessor } from "./onnx.ts";
 
 export interface StandInOptions {
   readonly version?: string;

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../features/index.ts";
-import "./layers/index.ts";
+import { writeFileAtomic } from "../../features/index.ts";
+import "../layers/index.ts";
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FEATURE_COUNT } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
-import { frameModel } from "../onnx/frame.ts";
-import { encodeModel } from "../onnx/graph.ts";
+import { FEATURE_COUNT } from "../features/index.ts";
+import type { Preprocessor } from "./preprocessor.ts";
+import { frameModel } from "../ml/onnx/frame.ts";
+import { encodeModel } from "../ml/onnx/graph.ts";
 import {
   linearBody,
   linearBodyWeights,
@@ -11,7 +11,7 @@ import {
   maxAbsDiff,
   pseudoRandom,
   testPreprocessor,
-} from "../onnx/testing.ts";
+} from "../test/onnx.ts";
 import { CheckpointError } from "./checkpoint_files.ts";
 import { loadPredictor, softmax3 } from "./onnx_predictor.ts";
 

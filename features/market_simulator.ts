@@ -4,8 +4,8 @@
  * Student-t(4) shocks for fat tails, volume that rises with the size of moves. It exists so a newcomer can run
  * the whole pipeline with no exchange access; it is never evidence of how a model does on real markets.
  */
-import type { Ohlcv } from "../../features/index.ts";
-import { seededRng } from "../../ml/data/rng.ts";
+import type { Ohlcv } from "./candles.ts";
+import { seededRng } from "./rng.ts";
 
 export interface SimulatorOptions {
   readonly seed: number;

@@ -3,17 +3,17 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CandleSeries } from "../../features/index.ts";
+import type { CandleSeries } from "../features/index.ts";
 import {
   type KlineRow,
   type KlinesServer,
   type KlinesServerOptions,
   sharedSource,
   startKlinesServer,
-} from "../../test/binance_klines_server.ts";
-import { ManualClock } from "./clock.ts";
-import type { CollectEnv } from "./index.ts";
-import { silentProgress } from "./progress.ts";
+} from "./binance_klines_server.ts";
+import { ManualClock } from "../cli/collect/clock.ts";
+import type { CollectEnv } from "../cli/collect/index.ts";
+import { silentProgress } from "../cli/collect/progress.ts";
 
 export const HOUR = 3_600_000;
 

@@ -2,16 +2,16 @@
  * Test fixtures for evaluate and report: a synthetic two-symbol market (the demo simulator, never evidence of
  * real performance) and a scripted learner that needs no training, so a full evaluation runs in a second.
  */
-import { type CandleSeries, computeIndicators, seriesFromCandles } from "../../features/index.ts";
-import { simulateMarket } from "../../cli/demo/market_simulator.ts";
-import { seededRng } from "../data/index.ts";
-import type { EpochRecord } from "../train/index.ts";
-import { baselineLearners } from "./baseline_learners.ts";
-import { dataEnd, planFolds, type RetrainMode } from "./folds.ts";
-import type { FitReport, FoldData, Learner, LearnerOutput } from "./learner.ts";
-import { type EvaluationSummary, summarize } from "./summary.ts";
-import { walkForward } from "./walk_forward.ts";
-import type { LabelledSet } from "../data/index.ts";
+import { type CandleSeries, computeIndicators, seriesFromCandles } from "../features/index.ts";
+import { simulateMarket } from "../features/market_simulator.ts";
+import { seededRng } from "../ml/data/index.ts";
+import type { EpochRecord } from "../ml/train/index.ts";
+import { baselineLearners } from "../ml/evaluate/baseline_learners.ts";
+import { dataEnd, planFolds, type RetrainMode } from "../ml/evaluate/folds.ts";
+import type { FitReport, FoldData, Learner, LearnerOutput } from "../ml/evaluate/learner.ts";
+import { type EvaluationSummary, summarize } from "../ml/evaluate/summary.ts";
+import { walkForward } from "../ml/evaluate/walk_forward.ts";
+import type { LabelledSet } from "../ml/data/index.ts";
 
 /** Monday 2023-06-05 00:00 UTC. */
 export const SYNTHETIC_START = Date.parse("2023-06-05T00:00Z");

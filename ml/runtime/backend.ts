@@ -1,7 +1,7 @@
 /**
  * Chooses where tfjs runs: native TensorFlow when `@tensorflow/tfjs-node(-gpu)` is installed (never required),
  * else WebAssembly, else tfjs's pure-JS `cpu`. On wasm it also swaps in the two kernel fixes that make training
- * fast there (see `ml/wasm_kernels.ts`).
+ * fast there (see `ml/runtime/wasm_kernels.ts`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -29,7 +29,7 @@ export class BackendError extends Error {
  * or an http one is silently not found, and `setBackend` then returns false).
  */
 export function wasmDistDir(): string {
-  return fileURLToPath(new URL("../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url));
+  return fileURLToPath(new URL("../../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url));
 }
 
 // Bare specifiers on purpose: they resolve only when the user has added the package to deno.json's imports,

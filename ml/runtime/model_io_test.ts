@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";
 import { loadModel, ModelFileError, saveModel } from "./model_io.ts";
-import { buildModel, defaultModelConfig, type ModelConfig } from "./models/index.ts";
+import { buildModel, defaultModelConfig, type ModelConfig } from "../models/index.ts";
 
 await initBackend("wasm");
 

@@ -1,32 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { frameModel } from "../onnx/frame.ts";
-import { encodeModel } from "../onnx/graph.ts";
-import { linearBody, linearBodyWeights, testPreprocessor } from "../onnx/testing.ts";
-import {
-  CheckpointError,
-  readCheckpointFiles,
-  sha256Hex,
-  verifyCheckpointFiles,
-} from "./checkpoint_files.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { sha256Hex } from "./manifest.ts";
+import { CheckpointError, readCheckpointFiles, verifyCheckpointFiles } from "./checkpoint_files.ts";
 import { loadPredictor } from "./onnx_predictor.ts";
-
-/** A servable folder holding a small linear network (its predictions mean nothing; its files are real). */
-async function writeStandInCheckpoint(dir: string, { version = "v1_2024-01-01", lookback = 50 } = {}) {
-  const p = testPreprocessor({ lookback });
-  const model = frameModel(linearBody(linearBodyWeights(5), lookback, true), {
-    preprocessor: p,
-    version,
-    producerVersion: "test",
-  });
-  await Deno.writeFile(join(dir, "model.onnx"), encodeModel(model));
-  await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(p));
-  await Deno.writeTextFile(
-    join(dir, "manifest.json"),
-    JSON.stringify({ version, created_at: "2024-01-01T00:00:00.000Z", parent: null }),
-  );
-  await Deno.writeTextFile(join(dir, "metrics.json"), JSON.stringify({ test: { accuracy: 0.5 } }));
-}
 
 /** A stand-in version whose manifest lists its files' sha256, as `train` writes them. */
 async function hashedCheckpoint(): Promise<string> {

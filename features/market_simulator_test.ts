@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ohlcvProblem } from "../../features/index.ts";
+import { ohlcvProblem } from "./index.ts";
 import { simulateMarket } from "./market_simulator.ts";
 
 const opts = {

@@ -4,8 +4,8 @@
  * temperature and the return de-standardisation; this module only batches windows in and applies softmax.
  */
 import * as ort from "onnxruntime-node";
-import { FEATURE_COUNT } from "../../features/index.ts";
-import { MODEL_CLASS_NAMES } from "../preprocessor.ts";
+import { FEATURE_COUNT } from "../features/index.ts";
+import { MODEL_CLASS_NAMES } from "./preprocessor.ts";
 import { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
 import type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
 

@@ -2,40 +2,16 @@
  * Test helpers for the ONNX writer: run an encoded model on ONNX Runtime, compare arrays, and run the official
  * ONNX checker (Debian's python3-onnx) when it is installed. Used by tests only.
  */
-import * as ort from "onnxruntime-node";
-import { applyScaler, CLASSES, FEATURE_NAMES } from "../../features/index.ts";
-import type { Preprocessor } from "../preprocessor.ts";
-import { dense, type DenseWeights } from "./blocks.ts";
-import type { Body } from "./frame.ts";
-import { reduceMean, reshape, softmax } from "./ops.ts";
-import { denseReference } from "./reference.ts";
+import { applyScaler, CLASSES, FEATURE_NAMES } from "../features/index.ts";
+import type { Preprocessor } from "../engine/preprocessor.ts";
+import { dense, type DenseWeights } from "../ml/onnx/blocks.ts";
+import type { Body } from "../ml/onnx/frame.ts";
+import { reduceMean, reshape, softmax } from "../ml/onnx/ops.ts";
+import { denseReference } from "../ml/onnx/reference.ts";
 
-export interface Feed {
-  readonly data: Float32Array;
-  readonly dims: readonly number[];
-}
-
-/** Runs `bytes` once on ONNX Runtime (one thread, so results are repeatable) and returns every output. */
-export async function runOnnx(
-  bytes: Uint8Array,
-  feeds: Readonly<Record<string, Feed>>,
-): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  try {
-    const inputs: Record<string, ort.Tensor> = {};
-    for (const [name, feed] of Object.entries(feeds)) {
-      inputs[name] = new ort.Tensor("float32", feed.data, [...feed.dims]);
-    }
-    const results = await session.run(inputs);
-    const out: Record<string, { data: Float32Array; dims: readonly number[] }> = {};
-    for (const [name, tensor] of Object.entries(results)) {
-      out[name] = { data: tensor.data as Float32Array, dims: tensor.dims };
-    }
-    return out;
-  } finally {
-    await session.release();
-  }
-}
+// Tests run encoded models through the engine's one-shot runner, the only place outside the predictor that
+// touches ONNX Runtime.
+export { type Feed, runOnnx } from "../engine/index.ts";
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);

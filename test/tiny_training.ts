@@ -1,10 +1,10 @@
 /** Small real datasets and tiny models for the training tests (a few hundred candles, seconds per test). */
-import { sliceSeries } from "../../features/index.ts";
-import { loadRealSeries } from "../../test/real_data.ts";
-import { classWeights, type Dataset, DEFAULT_SPLIT, prepareDataset, type Scaling } from "../data/index.ts";
-import { defaultModelConfig, type ModelConfig } from "../models/index.ts";
-import type { ModelType } from "../preprocessor.ts";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./config.ts";
+import { sliceSeries } from "../features/index.ts";
+import { loadRealSeries } from "./real_data.ts";
+import { classWeights, type Dataset, DEFAULT_SPLIT, prepareDataset, type Scaling } from "../ml/data/index.ts";
+import { defaultModelConfig, type ModelConfig } from "../ml/models/index.ts";
+import type { ModelType } from "../engine/preprocessor.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../ml/train/config.ts";
 
 export const TINY_LOOKBACK = 12;
 

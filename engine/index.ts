@@ -1,0 +1,51 @@
+/**
+ * The serving engine: a checkpoint version read and checked (preprocessor.json, manifest.json, model.onnx), run
+ * on ONNX Runtime, and its output mapped to SPEC §4 responses; plus the prediction record and the version.
+ */
+export type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
+export {
+  INPUT_NAME,
+  loadPredictor,
+  OUTPUT_NAMES,
+  type PredictorOptions,
+  softmax3,
+} from "./onnx_predictor.ts";
+export {
+  assertCheckpointDir,
+  CheckpointError,
+  type CheckpointFiles,
+  readCheckpointFiles,
+  readManifest,
+  readManifestInfo,
+  readPreprocessorFile,
+  verifyCheckpointFiles,
+} from "./checkpoint_files.ts";
+export {
+  type ManifestBase,
+  ManifestBaseSchema,
+  mismatchedFiles,
+  sha256Hex,
+  verifyVersion,
+} from "./manifest.ts";
+export { MODEL_CLASS_NAMES, MODEL_TYPES, type ModelType, type Preprocessor } from "./preprocessor.ts";
+export {
+  classPriors,
+  decideClass,
+  decideClasses,
+  DECISION_CHOICES,
+  DECISION_RULES,
+  type DecisionChoice,
+  type DecisionRule,
+  effectiveRule,
+} from "./decision.ts";
+export {
+  ARGMAX,
+  ATTENTION_TOP,
+  attentionSummary,
+  type Decision,
+  type PredictResponse,
+  predictResponse,
+} from "./response.ts";
+export { type PredictionRecord, PredictionRecordSchema } from "./prediction_record.ts";
+export { VERSION } from "./version.ts";
+export { type Feed, runOnnx } from "./run_once.ts";

@@ -1,0 +1,49 @@
+/**
+ * manifest.json (SPEC §7) as serving reads it: the version's name, when it was made, and the sha256 of every
+ * other file in the folder (what a hash check compares). The checkpoint writer in ml/ records more; its
+ * read-back schema extends this one, so the file has one schema and one reader (`readManifest`).
+ */
+import { join } from "node:path";
+import { z } from "zod";
+
+export const ManifestBaseSchema = z.object({
+  version: z.string().min(1),
+  created_at: z.string().min(1),
+  /** sha256 (hex) of every other file in the version folder. */
+  files: z.record(z.string(), z.string()).optional(),
+}).loose();
+
+export type ManifestBase = z.infer<typeof ManifestBaseSchema>;
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
+export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
+  return await mismatchedFiles(dir, files);
+}
+
+/**
+ * The files (of `names`, default all the manifest lists) whose bytes no longer hash to the manifest's
+ * sha256, or that are gone: a truncated copy, a model.onnx swapped in by hand. Names the manifest does not
+ * list are not checked.
+ */
+export async function mismatchedFiles(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+  names: readonly string[] = Object.keys(files),
+): Promise<string[]> {
+  const bad: string[] = [];
+  for (const name of names) {
+    const hash = files[name];
+    if (hash === undefined) continue;
+    try {
+      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
+    } catch {
+      bad.push(name);
+    }
+  }
+  return bad;
+}

@@ -1,0 +1,20 @@
+/**
+ * One line of `data/predictions.jsonl`: what `serve` answered, written by server/'s prediction log and read
+ * back by `candlecast monitor` to join with what the market did. Defined here, below both, so neither has to
+ * import the other.
+ */
+import { z } from "zod";
+
+export const PredictionRecordSchema = z.object({
+  /** When the prediction was served (ISO 8601, UTC). */
+  time: z.string(),
+  symbol: z.string(),
+  /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */
+  last_candle_time: z.number().nullable(),
+  last_close: z.number(),
+  version: z.string(),
+  prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
+  probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
+  expected_return: z.number(),
+});
+export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;

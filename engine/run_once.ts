@@ -1,0 +1,33 @@
+/**
+ * One run of an encoded ONNX model on ONNX Runtime, outside the serving predictor: the export check
+ * (ml/onnx/verify.ts) and the ONNX writer's tests compare its outputs with what they expect, so ONNX Runtime
+ * is imported only in engine/.
+ */
+import * as ort from "onnxruntime-node";
+
+export interface Feed {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** Runs `bytes` once on ONNX Runtime (one thread, so results are repeatable) and returns every output. */
+export async function runOnnx(
+  bytes: Uint8Array,
+  feeds: Readonly<Record<string, Feed>>,
+): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  try {
+    const inputs: Record<string, ort.Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) {
+      inputs[name] = new ort.Tensor("float32", feed.data, [...feed.dims]);
+    }
+    const results = await session.run(inputs);
+    const out: Record<string, { data: Float32Array; dims: readonly number[] }> = {};
+    for (const [name, tensor] of Object.entries(results)) {
+      out[name] = { data: tensor.data as Float32Array, dims: tensor.dims };
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}

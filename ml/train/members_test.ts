@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import type * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../runtime/backend.ts";
+import { buildModel } from "../models/index.ts";
+import { haveRealData } from "../../test/real_data.ts";
+import { trainMembers } from "./members.ts";
+import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
+
+const real = haveRealData();
+if (real) await initBackend("wasm");
+
+const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+Deno.test({
+  name: "ensemble members trained in two worker threads get exactly the weights trained one after another",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const config = tinyTrainConfig(data, { epochs: 2 });
+    const trained = async (workers: number) => {
+      const model = buildModel({ ...tinyModelConfig(), members: 3 }, 5);
+      const result = await trainMembers(model, data, scalingOf(data), config, {}, {
+        workers,
+        backend: "wasm",
+      });
+      const weights = weightsOf(model);
+      model.dispose();
+      return { result, weights };
+    };
+    const sequential = await trained(1);
+    const parallel = await trained(2);
+    assert.equal(sequential.result.trainedMembers, 3);
+    assert.equal(parallel.result.trainedMembers, 3);
+    assert.deepEqual(
+      parallel.result.perMember.map((r) => r.history.map((e) => e.val_calibrated_log_loss)),
+      sequential.result.perMember.map((r) => r.history.map((e) => e.val_calibrated_log_loss)),
+    );
+    assert.deepEqual(parallel.weights, sequential.weights);
+    // Members start from different seeds and so end up different.
+    assert.notDeepEqual(sequential.result.perMember[0].history, sequential.result.perMember[1].history);
+  },
+});

@@ -1,0 +1,170 @@
+/**
+ * `deno task check:layers`: fails (exit 1, one line per offending import) when an import breaks the layering
+ * of DESIGN.md, `features ← engine ← {ml, server} ← cli ← main.ts`, so the structure stays as designed:
+ *
+ * - a production file imports only its own layer and the layers below it (nothing imports cli/);
+ * - `@tensorflow/*` only in ml/ (and bench/, which times tfjs itself);
+ * - `onnxruntime-node` only in engine/ (ml/onnx's export check runs the model through the engine);
+ * - production code never imports test support (test/, `*_test.ts`, `*_test_support.ts`);
+ * - an import into another folder that has an index.ts goes through that index.ts (from outside that folder).
+ *
+ * Known exceptions (KNOWN below) are printed on every run with the work that removes them.
+ *
+ * Tests (`*_test.ts`, `*_test_support.ts`, test/) and bench/, docs/, scripts/ stand above the layers: they may
+ * import any layer and reach into a folder's files, but the package rules hold for them too. It reads import statements as text (static,
+ * `export … from` and literal dynamic imports); it runs nothing.
+ */
+import { dirname, join, normalize, relative } from "node:path";
+
+/** What each production layer may import (its own folder included). */
+export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  features: ["features"],
+  engine: ["features", "engine"],
+  ml: ["features", "engine", "ml"],
+  server: ["features", "engine", "server"],
+  cli: ["features", "engine", "ml", "server", "cli"],
+  "main.ts": ["cli"],
+};
+
+/** Packages only some top folders may import (a folder is named by its first path segment). */
+export const PACKAGE_HOMES: readonly { readonly prefix: string; readonly homes: readonly string[] }[] = [
+  { prefix: "@tensorflow/", homes: ["ml", "bench"] },
+  { prefix: "npm:@tensorflow/", homes: ["ml", "bench"] },
+  { prefix: "onnxruntime-node", homes: ["engine"] },
+  { prefix: "npm:onnxruntime-node", homes: ["engine"] },
+];
+
+/**
+ * Imports known to break a rule, each with the work that removes it; listed on every run so they stay in
+ * sight. An entry that no longer matches anything fails the check, so the list cannot go stale.
+ */
+export const KNOWN: readonly { readonly file: string; readonly specifier: string; readonly why: string }[] = [
+  {
+    file: "cli/train/run.ts",
+    specifier: "@tensorflow/tfjs",
+    why:
+      "calibrate() edits the class head with tfjs; it moves into ml/ with the one training configuration " +
+      "(issue 15 item 3)",
+  },
+];
+
+/** Top folders outside the layers, and the folders never read. */
+const HARNESS = new Set(["test", "bench", "docs", "scripts"]);
+const SKIP = new Set(["node_modules", "dist", "data", "checkpoints"]);
+
+export interface Violation {
+  readonly file: string;
+  readonly specifier: string;
+  readonly rule: string;
+}
+
+/** Import specifiers of a module: `import … from "x"`, `import "x"`, `export … from "x"`, `import("x")`. */
+export function importsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const found: string[] = [];
+  const statement =
+    /(?:^|[;}\n])\s*(?:import|export)\s+(?:type\s+)?(?:[\w*${},\s]+?\s+from\s+)?["']([^"']+)["']/g;
+  const dynamic = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
+  for (const match of code.matchAll(statement)) found.push(match[1]);
+  for (const match of code.matchAll(dynamic)) found.push(match[1]);
+  return found;
+}
+
+const topOf = (path: string) => path.includes("/") ? path.slice(0, path.indexOf("/")) : path;
+
+export function isTestSupport(path: string): boolean {
+  return topOf(path) === "test" || path.endsWith("_test.ts") || path.endsWith("_test_support.ts");
+}
+
+/**
+ * Every broken rule in `files` (repo-relative path → source). `folders` are the repo's folders that hold an
+ * index.ts (repo-relative); imports into them must name that index.ts.
+ */
+export function violations(files: ReadonlyMap<string, string>, indexed: ReadonlySet<string>): Violation[] {
+  const out: Violation[] = [];
+  for (const [file, source] of files) {
+    const top = topOf(file);
+    const testSide = isTestSupport(file) || HARNESS.has(top);
+    for (const specifier of importsOf(source)) {
+      const add = (rule: string) => out.push({ file, specifier, rule });
+      if (!specifier.startsWith(".")) {
+        const limited = PACKAGE_HOMES.find((p) => specifier.startsWith(p.prefix));
+        if (limited && !limited.homes.includes(top)) {
+          add(`${limited.prefix.replace(/^npm:/, "")} may be imported only in ${limited.homes.join("/, ")}/`);
+        }
+        continue;
+      }
+      const target = normalize(join(dirname(file), specifier));
+      if (target.startsWith("..")) {
+        add("imports a file outside the repository");
+        continue;
+      }
+      const targetTop = topOf(target);
+      if (!testSide) {
+        if (isTestSupport(target)) add("production code imports test support");
+        else if (top in ALLOWED && targetTop in ALLOWED && !ALLOWED[top].includes(targetTop)) {
+          add(
+            `${top}/ may import only ${ALLOWED[top].map((l) => l.endsWith(".ts") ? l : `${l}/`).join(", ")}`,
+          );
+        } else if (top in ALLOWED && HARNESS.has(targetTop)) add(`production code imports ${targetTop}/`);
+      }
+      const targetDir = dirname(target);
+      const inside = dirname(file) === targetDir || dirname(file).startsWith(`${targetDir}/`);
+      if (!testSide && !inside && indexed.has(targetDir) && target !== `${targetDir}/index.ts`) {
+        add(`imports into ${targetDir}/ go through ${targetDir}/index.ts`);
+      }
+    }
+  }
+  return out;
+}
+
+async function walk(
+  root: string,
+  dir: string,
+  files: Map<string, string>,
+  indexed: Set<string>,
+): Promise<void> {
+  for await (const entry of Deno.readDir(join(root, dir))) {
+    if (entry.name.startsWith(".") || SKIP.has(entry.name)) continue;
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory) await walk(root, path, files, indexed);
+    else if (entry.isFile && path.endsWith(".ts")) {
+      files.set(path, await Deno.readTextFile(join(root, path)));
+      if (entry.name === "index.ts" && dir) indexed.add(dir);
+    }
+  }
+}
+
+/** Reads every .ts file under `root` (skipping dependencies, build and runtime folders) and checks it. */
+export async function checkTree(root: string): Promise<{ files: number; violations: Violation[] }> {
+  const files = new Map<string, string>();
+  const indexed = new Set<string>();
+  await walk(root, "", files, indexed);
+  return { files: files.size, violations: violations(files, indexed) };
+}
+
+/** Splits `found` into the known exceptions and the rest; a known entry that matched nothing is an error too. */
+export function applyKnown(found: readonly Violation[]): { known: Violation[]; errors: Violation[] } {
+  const isKnown = (v: Violation) => KNOWN.some((k) => k.file === v.file && k.specifier === v.specifier);
+  const stale = KNOWN.filter((k) => !found.some((v) => k.file === v.file && k.specifier === v.specifier))
+    .map((k) => ({ file: k.file, specifier: k.specifier, rule: "a known exception that no longer occurs" }));
+  return { known: found.filter(isKnown), errors: [...found.filter((v) => !isKnown(v)), ...stale] };
+}
+
+if (import.meta.main) {
+  const root = relative(Deno.cwd(), new URL("..", import.meta.url).pathname) || ".";
+  const { files, violations: all } = await checkTree(root);
+  const { known, errors: found } = applyKnown(all);
+  for (const v of known) {
+    console.log(`known: ${v.file}: "${v.specifier}": ${KNOWN.find((k) => k.file === v.file)?.why}`);
+  }
+  for (const v of found) console.log(`${v.file}: "${v.specifier}": ${v.rule}`);
+  if (found.length > 0) {
+    console.log(
+      `candlecast: ${found.length} import(s) break the layering (${files} files read)\n` +
+        "hint: move the code to the lowest layer that needs it, or import the folder's index.ts; see DESIGN.md",
+    );
+    Deno.exit(1);
+  }
+  console.log(`layers ok: ${files} files, features ← engine ← {ml, server} ← cli ← main.ts`);
+}

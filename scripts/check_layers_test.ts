@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { applyKnown, checkTree, importsOf, violations } from "./check_layers.ts";
+
+const rulesOf = (files: Record<string, string>, indexed: string[] = []) =>
+  violations(new Map(Object.entries(files)), new Set(indexed)).map((v) =>
+    `${v.file} ${v.specifier}: ${v.rule}`
+  );
+
+Deno.test("the repository keeps the layering (what `deno task check:layers` checks in CI)", async () => {
+  const { files, violations: found } = await checkTree(new URL("..", import.meta.url).pathname);
+  assert.ok(files > 100, `read only ${files} files`);
+  assert.deepEqual(applyKnown(found).errors, []);
+});
+
+Deno.test("importsOf reads static, type, re-export, side-effect and literal dynamic imports, not comments", () => {
+  const source = [
+    `import assert from "node:assert/strict";`,
+    `import {\n  a,\n  type B,\n} from "./a.ts";`,
+    `import type { C } from "../c.ts";`,
+    `export { d } from "./d.ts";`,
+    `export * from "./e.ts";`,
+    `import "./layers/index.ts";`,
+    `const m = await import("./f.ts");`,
+    `// import { x } from "../cli/commented.ts";`,
+    `/* import { y } from "../cli/block.ts"; */`,
+    `const s = "from here";`,
+  ].join("\n");
+  assert.deepEqual(importsOf(source), [
+    "node:assert/strict",
+    "./a.ts",
+    "../c.ts",
+    "./d.ts",
+    "./e.ts",
+    "./layers/index.ts",
+    "./f.ts",
+  ]);
+});
+
+Deno.test("an upward import fails: nothing imports cli/, server/ and ml/ do not import each other", () => {
+  assert.deepEqual(
+    rulesOf({
+      "ml/onnx/export.ts": `import { VERSION } from "../../cli/version.ts";`,
+      "server/app.ts": `import { decideClass } from "../ml/evaluate/decision.ts";`,
+      "engine/response.ts": `import { x } from "../server/log.ts";`,
+      "features/a.ts": `import { y } from "../engine/index.ts";`,
+      "cli/predict.ts": `import { z } from "../ml/onnx/index.ts";\nimport { w } from "../engine/index.ts";`,
+      "main.ts": `import { runCli } from "./cli/program.ts";`,
+    }),
+    [
+      "ml/onnx/export.ts ../../cli/version.ts: ml/ may import only features/, engine/, ml/",
+      "server/app.ts ../ml/evaluate/decision.ts: server/ may import only features/, engine/, server/",
+      "engine/response.ts ../server/log.ts: engine/ may import only features/, engine/",
+      "features/a.ts ../engine/index.ts: features/ may import only features/",
+    ],
+  );
+});
+
+Deno.test("tfjs only in ml/ (and bench/), onnxruntime only in engine/ — tests included", () => {
+  assert.deepEqual(
+    rulesOf({
+      "cli/train/run.ts": `import * as tf from "@tensorflow/tfjs";`,
+      "server/app_test.ts": `import type * as tf from "@tensorflow/tfjs";`,
+      "ml/onnx/verify.ts": `import * as ort from "onnxruntime-node";`,
+      "test/onnx.ts": `import * as ort from "onnxruntime-node";`,
+      "ml/models/a.ts": `import * as tf from "@tensorflow/tfjs";`,
+      "bench/train.ts": `import * as tf from "@tensorflow/tfjs";`,
+      "engine/onnx_predictor.ts": `import * as ort from "onnxruntime-node";`,
+    }),
+    [
+      "cli/train/run.ts @tensorflow/tfjs: @tensorflow/ may be imported only in ml/, bench/",
+      "server/app_test.ts @tensorflow/tfjs: @tensorflow/ may be imported only in ml/, bench/",
+      "ml/onnx/verify.ts onnxruntime-node: onnxruntime-node may be imported only in engine/",
+      "test/onnx.ts onnxruntime-node: onnxruntime-node may be imported only in engine/",
+    ],
+  );
+});
+
+Deno.test("production never imports test support; tests may reach anywhere", () => {
+  assert.deepEqual(
+    rulesOf({
+      "server/app.ts": `import { FakePredictor } from "../test/fake_predictor.ts";`,
+      "ml/train/loop.ts": `import { tiny } from "./loop_test_support.ts";`,
+      "cli/serve.ts": `import { x } from "./serve_test.ts";`,
+      "server/app_test.ts": `import { FakePredictor } from "../test/fake_predictor.ts";`,
+      "test/stand_in_checkpoint.ts": `import { frameModel } from "../ml/onnx/frame.ts";`,
+      "test/cli.ts": `import { runCli } from "../cli/program.ts";`,
+    }, ["ml/onnx"]),
+    [
+      "server/app.ts ../test/fake_predictor.ts: production code imports test support",
+      "ml/train/loop.ts ./loop_test_support.ts: production code imports test support",
+      "cli/serve.ts ./serve_test.ts: production code imports test support",
+    ],
+  );
+});
+
+Deno.test("imports into a folder with an index.ts name it, except from inside that folder", () => {
+  assert.deepEqual(
+    rulesOf({
+      "cli/export.ts": `import { readPreprocessorFile } from "../engine/checkpoint_files.ts";`,
+      "ml/onnx/tfjs_layers.ts": `import { sinusoidalTable } from "../layers/positional_encoding.ts";`,
+      "cli/predict.ts": `import { loadPredictor } from "../engine/index.ts";`,
+      "engine/response.ts": `import { decideClass } from "./decision.ts";`,
+      "server/models/watcher.ts": `import { createApp } from "../app.ts";`,
+    }, ["engine", "ml/layers", "server"]),
+    [
+      "cli/export.ts ../engine/checkpoint_files.ts: imports into engine/ go through engine/index.ts",
+      "ml/onnx/tfjs_layers.ts ../layers/positional_encoding.ts: imports into ml/layers/ go through " +
+      "ml/layers/index.ts",
+    ],
+  );
+});
+
+Deno.test("a known exception is listed, not failed; one that no longer occurs fails", () => {
+  const known = { file: "cli/train/run.ts", specifier: "@tensorflow/tfjs", rule: "…" };
+  assert.deepEqual(applyKnown([known]), { known: [known], errors: [] });
+  assert.equal(applyKnown([]).errors.length, 1);
+});

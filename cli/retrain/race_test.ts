@@ -68,6 +68,7 @@ Deno.test({
       await Deno.mkdir(root);
       const lockPath = join(root, ".retrain.lock");
       const winners: number[] = [];
+      let asked = 0;
       for (let trial = 0; trial < TRIALS; trial++) {
         // What a crashed run of the old lock left: a note naming a live process that is not a retrain.
         await Deno.writeTextFile(lockPath, JSON.stringify({ pid: 1, started: "2026-01-01T00:00:00Z" }));
@@ -86,11 +87,11 @@ Deno.test({
             `http://127.0.0.1:${server.addr.port}`,
           ], { stdin: "null" }).spawn()
         );
-        // The losers end at once with a clear message; the winner sits in its collect step.
+        // The losers end at once with a clear message; the winner sits in its collect step. (Two winners would
+        // both sit there, and this wait would time out.)
         const ended = runs.map(() => false);
         const outputs = runs.map((run, k) => run.output().then((out) => (ended[k] = true, out)));
-        await until("two retrains to give up", () => ended.filter(Boolean).length >= 2);
-        await new Promise((r) => setTimeout(r, 300)); // a third that also won would have ended by now too
+        await until("two retrains to give up", () => ended.filter(Boolean).length >= 2, 120_000);
         const running = runs.filter((_, k) => !ended[k]);
         winners.push(running.length);
         assert.equal(running.length, 1, `trial ${trial}: exactly one retrain holds the lock`);
@@ -102,12 +103,16 @@ Deno.test({
           );
         }
         const winner = running[0];
-        await until("the winner's collect step", async () => (await childrenOf(winner.pid)).length > 0);
+        // Its collect step is running candlecast's code (not still starting up) once it asks for klines.
+        await until("the winner's collect step to ask for klines", () => stalled.length > asked, 120_000);
+        asked = stalled.length;
         const [child] = await childrenOf(winner.pid);
+        assert.ok(child, "the collect step is the winner's child");
         assert.equal(await tryLockFile(lockPath, "test"), null, "the lock is held while it runs");
 
         winner.kill("SIGKILL");
-        await until("the orphaned collect step to stop", () => !alive(child), 5_000);
+        // It polls its parent pid every 0.5 s; the bound leaves room for a machine under load.
+        await until("the orphaned collect step to stop", () => !alive(child), 30_000);
         await outputs[runs.indexOf(winner)];
         const free = await tryLockFile(lockPath, "test");
         assert.ok(free, "the kernel lock died with the killed retrain");

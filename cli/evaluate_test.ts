@@ -77,7 +77,12 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
     out: (l) => lines.push(l),
   });
   assert.equal(summary.model, "lightweight_lstm");
-  assert.deepEqual(summary.baselines, ["majority", "persistence", "logistic_regression"]);
+  assert.deepEqual(summary.baselines, [
+    "majority",
+    "persistence",
+    "logistic_regression",
+    "gradient_boosting",
+  ]);
   assert.equal(summary.folds.length, 2);
   assert.equal(summary.folds[1].action, "update");
   const json = JSON.parse(await Deno.readTextFile(jsonPath));

@@ -11,6 +11,10 @@ import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
 import { runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES, terminalProgress } from "../ml/train/index.ts";
+import { defaultModelConfig } from "../ml/models/index.ts";
+
+/** The model size defaults, shown in --help (the size flags have no commander default: see --incremental). */
+const M = defaultModelConfig("transformer_lstm", 50);
 
 /** Flags that may go with --resume: where the run is, and how to run it; the rest are the run's own. */
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers"]);
@@ -154,16 +158,16 @@ export function trainCommand(): Command {
       "--threshold <r>",
       "fixed label threshold τ (a return fraction) instead of 0.5·volatility_20·√horizon",
     )
-    .option("--d-model <n>", "transformer width (default 64)")
-    .option("--heads <n>", "attention heads (default 4)")
-    .option("--ffn <n>", "transformer feed-forward width (default 256)")
-    .option("--encoder-layers <n>", "transformer encoder layers (default 2)")
-    .option("--lstm-hidden <n>", "LSTM hidden size per direction (default 64)")
-    .option("--layers <n>", "LSTM layers (default 2)")
-    .option("--dropout <p>", "dropout rate (default 0.1)")
+    .option("--d-model <n>", `transformer width (default ${M.dModel})`)
+    .option("--heads <n>", `attention heads (default ${M.heads})`)
+    .option("--ffn <n>", `transformer feed-forward width (default ${M.ffnDim})`)
+    .option("--encoder-layers <n>", `transformer encoder layers (default ${M.encoderLayers})`)
+    .option("--lstm-hidden <n>", `LSTM hidden size per direction (default ${M.lstmHidden})`)
+    .option("--layers <n>", `LSTM layers (default ${M.lstmLayers})`)
+    .option("--dropout <p>", `dropout rate (default ${M.dropout})`)
     .option(
       "--members <n>",
-      "independently trained copies whose probabilities are averaged into one model (default 1)",
+      `independently trained copies whose probabilities are averaged into one model (default ${M.members})`,
     )
     .option(
       "--class-weights <rule>",

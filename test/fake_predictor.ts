@@ -15,6 +15,8 @@ export interface FakePredictorOptions {
   readonly delayMs?: number;
   /** Without attention, like a lightweight_lstm. */
   readonly attention?: boolean;
+  /** Fields of preprocessor.json to set (e.g. a stored decision rule and class priors). */
+  readonly preprocessor?: Partial<Preprocessor>;
 }
 
 export class FakePredictor implements Predictor {
@@ -45,6 +47,7 @@ export class FakePredictor implements Predictor {
       clip: 10,
       returnScale: { mean: 0, std: 1 },
       temperature: 1,
+      ...options.preprocessor,
     };
     this.info = {
       modelClass: options.attention === false ? "LightweightLSTMModel" : "TransformerLSTMModel",

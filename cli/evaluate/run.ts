@@ -21,7 +21,7 @@ import {
 import { BackendError, initBackend, type LayersModel, loadModel } from "../../ml/runtime/index.ts";
 import { type BatchProgress, DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../ml/train/index.ts";
 import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
-import { readManifest } from "../../ml/checkpoints/index.ts";
+import { readManifest, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,
   dataEnd,
@@ -89,6 +89,7 @@ function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, cli
     log: io.out,
     progress: io.progress,
     signal: io.signal,
+    parallel: { workers: navigator.hardwareConcurrency ?? 1, backend: opts.backend },
   };
 }
 
@@ -137,7 +138,7 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
     horizon: preprocessor.horizon,
     labelRule: preprocessor.labelRule,
   };
-  const seenUntil = manifest.data.end_ms ?? undefined;
+  const seenUntil = seenUntilOf(manifest);
   const facts: [string, string][] = [["model", `${name} (${dir})`]];
   if (retrain === "none") {
     let predictor: Predictor;

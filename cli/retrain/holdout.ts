@@ -1,10 +1,19 @@
 /**
  * The held-out period that decides a promotion: the newest `days` of every symbol, which the candidate is not
  * trained on and the current model (trained earlier) has not seen. Both are scored there on ONNX Runtime,
- * exactly as `serve` would answer, with the candidate's labels.
+ * exactly as `serve` would answer, with the candidate's labels, beside the gradient-boosting baseline.
  */
 import { type CandleSeries, windowEnds } from "../../features/index.ts";
-import { gatherBatch, type LabelledSet, windowSet, type WindowShape } from "../../ml/data/index.ts";
+import {
+  DatasetError,
+  gatherBatch,
+  type LabelledSet,
+  prepareDataset,
+  SplitError,
+  windowSet,
+  type WindowShape,
+} from "../../ml/data/index.ts";
+import { fitGradientBoosting, predictGradientBoosting } from "../../ml/baselines/index.ts";
 import { loadPredictor } from "../../engine/index.ts";
 import { OnnxLearner } from "../../ml/evaluate/index.ts";
 import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
@@ -47,4 +56,28 @@ export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<Me
   } finally {
     await predictor.close();
   }
+}
+
+/**
+ * The gradient-boosting baseline's metrics on the held-out set: fit on every window before `start` (the
+ * newest 15 % of that time validates its iterations), so it sees what the candidate sees. Null when there is
+ * too little data before the held-out period to split.
+ */
+export function scoreGradientBoosting(
+  series: readonly CandleSeries[],
+  start: number,
+  shape: WindowShape,
+  set: LabelledSet,
+): Metrics | null {
+  const earliest = Math.min(...series.map((s) => s.openTime[0]));
+  const validationStart = start - Math.round(0.15 * (start - earliest));
+  let data;
+  try {
+    data = prepareDataset(series, { ...shape, split: { kind: "dates", validationStart, testStart: start } });
+  } catch (error) {
+    if (error instanceof DatasetError || error instanceof SplitError) return null;
+    throw error;
+  }
+  const out = predictGradientBoosting(fitGradientBoosting(data), set, shape);
+  return computeMetrics(set.labels, out.probabilities, set.returns, out.returns);
 }

@@ -16,7 +16,7 @@ import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
 import { childEnv } from "../exit_with_parent.ts";
-import { holdoutSet, holdoutStart, scoreCheckpoint } from "./holdout.ts";
+import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 
 export interface RetrainOptions {
   readonly mode: "weekly" | "monthly";
@@ -198,11 +198,14 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     }, ` +
       `${set.size.toLocaleString("en")} windows`;
     const cand = await scoreCheckpoint(candidateDir, set);
+    // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.
+    const boosting = scoreGradientBoosting(series, start, shape, set);
+    const reference = boosting ? `; gradient_boosting log-loss ${f3(boosting.log_loss)}` : "";
     let promoted: boolean, verdict: string;
     if (!current || !currentPre) {
       promoted = true;
       verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${f3(cand.macro_f1)}, ` +
-        `log-loss ${f3(cand.log_loss)})`;
+        `log-loss ${f3(cand.log_loss)}${reference})`;
     } else if (
       currentPre.horizon !== candidatePre.horizon ||
       JSON.stringify(currentPre.labelRule) !== JSON.stringify(candidatePre.labelRule)
@@ -215,7 +218,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       const cur: Metrics = await scoreCheckpoint(currentDir!, set);
       promoted = notWorse(cand, cur, opts);
       const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)}, ` +
-        `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}`;
+        `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}${reference}`;
       verdict = promoted
         ? `promoted ${candidate} over ${current} (${numbers})`
         : `kept ${current}; ${candidate} is worse (${numbers})`;

@@ -198,6 +198,7 @@ async function scoreOnTest(
     ["majority", baselines.majority],
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
+    ["gradient_boosting", baselines.gradient_boosting],
   ]).forEach((line) => io.out(line));
   const served = test.served!;
   const base = classPriors(data.test.labels);

@@ -46,6 +46,7 @@ function options(data: string, checkpoints: string, overrides: Record<string, un
     encoderLayers: "1",
     lstmHidden: "4",
     layers: "1",
+    members: "1",
     classWeights: "sqrt",
     labelSmoothing: "0",
     warmupSteps: "5",
@@ -104,7 +105,12 @@ Deno.test({
       assert.equal(m.confusion_matrix.length, 3);
       assert.deepEqual(Object.keys(m.per_class), ["DOWN", "SIDEWAYS", "UP"]);
     }
-    assert.deepEqual(Object.keys(metrics.baselines), ["majority", "persistence", "logistic_regression"]);
+    assert.deepEqual(Object.keys(metrics.baselines), [
+      "majority",
+      "persistence",
+      "logistic_regression",
+      "gradient_boosting",
+    ]);
     const history = JSON.parse(await Deno.readTextFile(join(outcome.dir, "history.json")));
     assert.equal(history.epochs.length, 2);
 
@@ -125,6 +131,7 @@ Deno.test({
     model.dispose();
     assert.ok(lines.some((l) => l.startsWith("epoch 2/2")));
     assert.ok(lines.some((l) => l.startsWith("logistic_regression")));
+    assert.ok(lines.some((l) => l.startsWith("gradient_boosting")));
     await Deno.remove(dir, { recursive: true });
   },
 });
@@ -171,7 +178,8 @@ Deno.test({
     const first = await runTraining(options(data, checkpoints), quiet);
 
     const stop = new AbortController();
-    const interrupted = await runTraining(options(data, checkpoints, { epochs: "5" }), {
+    // Two members: the interrupt comes during the first, so the version keeps that one only.
+    const interrupted = await runTraining(options(data, checkpoints, { epochs: "5", members: "2" }), {
       out: () => {},
       signal: stop.signal,
       afterBatch: (epoch, batch) => {
@@ -183,6 +191,8 @@ Deno.test({
     assert.equal(await currentVersion(checkpoints), first.version);
     const manifest = await readManifest(interrupted.dir);
     assert.equal(manifest.training?.stop_reason, "interrupted");
+    const hyper = manifest.hyperparameters as { model: { members: number } };
+    assert.equal(hyper.model.members, 1);
 
     await assert.rejects(
       runTraining(options(data, checkpoints), {

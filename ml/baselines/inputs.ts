@@ -40,3 +40,48 @@ export function lastCandles(
   applyScaler(scaling.scaler, features, scaling.clip);
   return { size: n, features, lastReturn, labels, returns };
 }
+
+/** Candles before the last whose features the gradient boosting sees beside the last candle's (t−1, t−4). */
+export const GBDT_LAGS: readonly number[] = [0, 1, 4];
+
+export interface LaggedCandles {
+  readonly size: number;
+  /** 35 × lags.length. */
+  readonly columns: number;
+  /** [size, columns], unscaled (trees split on ranks): lag 0's 35 features, then lag 1's, … */
+  readonly features: Float32Array;
+  readonly labels: Int8Array;
+  readonly returns: Float64Array;
+}
+
+/**
+ * The features of the last candle of each window at `picks` and of the candles `lags` before it, as the model
+ * sees them in that window (lags beyond the window's first candle take the first candle).
+ */
+export function laggedCandles(
+  set: LabelledSet,
+  shape: WindowShape,
+  lags: readonly number[] = GBDT_LAGS,
+  picks: Int32Array = Int32Array.from({ length: set.size }, (_, i) => i),
+): LaggedCandles {
+  const n = picks.length, columns = FEATURE_COUNT * lags.length;
+  const features = new Float32Array(n * columns);
+  const labels = new Int8Array(n), returns = new Float64Array(n);
+  const stride = shape.lookback * FEATURE_COUNT;
+  const rowsOf = lags.map((lag) => (shape.lookback - 1 - Math.min(lag, shape.lookback - 1)) * FEATURE_COUNT);
+  const CHUNK = 512;
+  for (let i = 0; i < n; i += CHUNK) {
+    const part = picks.subarray(i, i + CHUNK);
+    const batch = gatherBatch(set, part, shape);
+    for (let b = 0; b < batch.size; b++) {
+      const out = (i + b) * columns;
+      rowsOf.forEach((row, l) => {
+        const from = b * stride + row;
+        features.set(batch.x.subarray(from, from + FEATURE_COUNT), out + l * FEATURE_COUNT);
+      });
+      labels[i + b] = set.labels[part[b]];
+      returns[i + b] = set.returns[part[b]];
+    }
+  }
+  return { size: n, columns, features, labels, returns };
+}

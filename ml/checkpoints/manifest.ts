@@ -55,6 +55,9 @@ export const ManifestSchema = ManifestBaseSchema.extend({
   data: z.object({
     end_ms: z.number().nullable(),
     symbols: z.record(z.string(), z.object({ last_ms: z.number().nullable() }).loose()),
+    // A date split's test start: no candle from then on was trained on or used for choosing and calibrating.
+    split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().nullable()
+      .optional(),
   }).loose(),
   training: z.object({ stop_reason: z.string().optional() }).loose().optional(),
   files: z.record(z.string(), z.string()),
@@ -84,4 +87,14 @@ export function intervalOf(openTimes: readonly Float64Array[]): string | null {
   const [gap] = [...gaps].sort((a, b) => b[1] - a[1])[0];
   for (const [ms, unit] of UNITS) if (gap % ms === 0) return `${gap / ms}${unit}`;
   return `${gap}ms`;
+}
+
+/**
+ * The last time a version's training (fit, early stopping, calibration) may have seen: a date split's test start,
+ * or else the end of its data (a fraction split holds out a different date per symbol).
+ */
+export function seenUntilOf(manifest: ManifestView): number | undefined {
+  const split = manifest.data.split;
+  const testStart = split?.kind === "dates" && split.test_start ? Date.parse(split.test_start) : NaN;
+  return Number.isFinite(testStart) ? testStart : manifest.data.end_ms ?? undefined;
 }

@@ -5,13 +5,17 @@
  */
 import { type LabelledSet, sampleIndices, type Scaling, seededRng } from "../data/index.ts";
 import {
+  fitGradientBoosting,
   fitLogistic,
   fitMajority,
   fitPersistence,
+  type GradientBoostingModel,
+  type GradientBoostingOptions,
   lastCandles,
   type LogisticModel,
   type MajorityModel,
   type PersistenceModel,
+  predictGradientBoosting,
   predictLogistic,
   predictMajority,
   predictPersistence,
@@ -22,6 +26,7 @@ export interface BaselineLearnerOptions {
   readonly seed: number;
   /** Persistence and the logistic regression fit on at most this many training windows (a seeded sample). */
   readonly maxTrainWindows?: number;
+  readonly gradientBoosting?: GradientBoostingOptions;
 }
 
 const notFitted = (name: string) => new Error(`${name}: predict was called before fit`);
@@ -109,7 +114,31 @@ class LogisticLearner extends RefitLearner {
   }
 }
 
-/** Majority class, persistence and logistic regression, in that order. */
+/** Gradient boosting on the fold's training windows, its iterations chosen on the fold's validation block. */
+class GradientBoostingLearner extends RefitLearner {
+  readonly name = "gradient_boosting";
+  #model: GradientBoostingModel | null = null;
+  constructor(readonly opts: BaselineLearnerOptions) {
+    super();
+  }
+
+  fit(fold: FoldData): Promise<FitReport> {
+    this.#model = fitGradientBoosting(fold.dataset, { seed: this.opts.seed, ...this.opts.gradientBoosting });
+    return Promise.resolve({ seconds: this.#model.seconds, trainWindows: this.#model.trainWindows });
+  }
+
+  predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
+    if (!this.#model) throw notFitted(this.name);
+    return Promise.resolve(predictGradientBoosting(this.#model, set, fold.dataset));
+  }
+}
+
+/** Majority class, persistence, logistic regression and gradient boosting, in that order. */
 export function baselineLearners(opts: BaselineLearnerOptions): Learner[] {
-  return [new MajorityLearner(), new PersistenceLearner(opts), new LogisticLearner(opts)];
+  return [
+    new MajorityLearner(),
+    new PersistenceLearner(opts),
+    new LogisticLearner(opts),
+    new GradientBoostingLearner(opts),
+  ];
 }

@@ -18,7 +18,7 @@ import {
 } from "../data/index.ts";
 import { buildModel, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
-import { type BatchProgress, type TrainConfig, trainMembers } from "../train/index.ts";
+import { type BatchProgress, type ParallelOptions, type TrainConfig, trainMembers } from "../train/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { fitTemperature, unweightLogits } from "../metrics/index.ts";
 import { modelOutputs } from "./model_outputs.ts";
@@ -41,6 +41,8 @@ export interface NetworkLearnerOptions {
   readonly log?: (line: string) => void;
   readonly progress?: BatchProgress;
   readonly signal?: AbortSignal;
+  /** Train an ensemble's members in worker threads (one core each); same result as one after another. */
+  readonly parallel?: ParallelOptions;
 }
 
 /** The training windows whose label candle opens at or after `since` (the data new since the last training). */
@@ -88,7 +90,7 @@ export class NetworkLearner implements Learner {
       log: this.#log(fold),
       progress: this.opts.progress,
       signal: this.opts.signal,
-    });
+    }, this.opts.parallel);
     if (result.bestEpoch === null) throw new LearnerError(`${this.name}: training stopped before it began`);
     const validation = await modelOutputs(this.#model!, fold.dataset.validation, fold.dataset, scaling);
     this.#temperature = fitTemperature(

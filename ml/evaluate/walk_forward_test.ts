@@ -71,7 +71,15 @@ Deno.test({
           "a test label looks into the next block",
         );
       }
-      for (const name of ["lightweight_lstm", "majority", "persistence", "logistic_regression"]) {
+      for (
+        const name of [
+          "lightweight_lstm",
+          "majority",
+          "persistence",
+          "logistic_regression",
+          "gradient_boosting",
+        ]
+      ) {
         assert.equal(o.predictions[name].probabilities.length, test.labels.length * 3);
         assert.equal(o.predictions[name].priorClasses.length, test.labels.length);
         assert.ok(Math.abs(o.priors[name].reduce((a, b) => a + b, 0) - 1) < 1e-9);
@@ -95,7 +103,12 @@ Deno.test({
       seed: 1,
       resamples: 100,
     });
-    assert.deepEqual(summary.baselines, ["majority", "persistence", "logistic_regression"]);
+    assert.deepEqual(summary.baselines, [
+      "majority",
+      "persistence",
+      "logistic_regression",
+      "gradient_boosting",
+    ]);
     assert.ok(summary.baselines.includes(summary.best_baseline));
     assert.equal(summary.windows, first.test.labels.length + second.test.labels.length);
     assert.equal(summary.overall.majority.metrics.windows, summary.windows);

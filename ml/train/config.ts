@@ -36,7 +36,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "classWeights"> = {
-  epochs: 8,
+  epochs: 6,
   batchSize: 256,
   learningRate: 0.002,
   schedule: "one_cycle",
@@ -48,7 +48,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "classWeights"> = {
   labelSmoothing: 0,
   regressionWeight: 0.3,
   auxiliaryWeight: 0.3,
-  maxWindowsPerEpoch: 40_000,
+  maxWindowsPerEpoch: 30_000,
   maxValidationWindows: 20_000,
   evalBatchSize: 256,
   seed: 42,

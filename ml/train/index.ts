@@ -8,3 +8,4 @@ export * from "./forward.ts";
 export * from "./progress.ts";
 export * from "./schedule.ts";
 export * from "./members.ts";
+export * from "./parallel_members.ts";

@@ -31,7 +31,9 @@ export async function trainMembers(
   const members = memberViews(model);
   const memberConfig = (k: number): TrainConfig => ({ ...config, seed: config.seed + k - 1 });
   let perMember: TrainResult[] = [];
-  if (parallel && parallel.workers > 1 && members.length > 1) {
+  // Per-batch and per-epoch hooks run in this thread, so a caller that sets them trains here.
+  const inProcess = hooks.afterBatch !== undefined || hooks.afterEpoch !== undefined;
+  if (parallel && parallel.workers > 1 && members.length > 1 && !inProcess) {
     perMember = await trainMembersInWorkers(members, data, scaling, memberConfig, hooks, parallel);
   } else {
     for (let k = 1; k <= members.length; k++) {

@@ -10,7 +10,7 @@ import type { Dataset, Scaling } from "../data/index.ts";
 import type { Member } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
 import type { TrainHooks, TrainResult } from "./loop.ts";
-import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_worker.ts";
+import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
 
 export interface ParallelOptions {
   /** Workers to start (each costs one model's memory and one core while it trains). */

@@ -1,0 +1,50 @@
+/**
+ * What the main thread and a member worker (`member_worker.ts`) say to each other, and how a model's weights
+ * travel between them: as plain arrays by layer name (names are the same in the ensemble and the member's model).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendName } from "../runtime/index.ts";
+import type { Dataset, Scaling } from "../data/index.ts";
+import type { TrainConfig } from "./config.ts";
+import type { TrainResult } from "./loop.ts";
+
+/** A layer's weights as plain arrays, by layer name (the same in the ensemble and the member's model). */
+export type LayerWeights = Record<string, { shape: number[]; values: Float32Array }[]>;
+
+export type ToWorker =
+  | { type: "init"; backend: BackendName }
+  | {
+    type: "train";
+    member: number;
+    topology: tf.io.ModelJSON["modelTopology"];
+    weights: LayerWeights;
+    data: Dataset;
+    scaling: Scaling;
+    config: TrainConfig;
+  }
+  | { type: "stop" };
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "log"; member: number; line: string }
+  | { type: "done"; member: number; result: TrainResult; weights: LayerWeights }
+  | { type: "error"; message: string };
+
+export function layerWeights(model: tf.LayersModel): LayerWeights {
+  const out: LayerWeights = {};
+  for (const layer of model.layers) {
+    const ws = layer.getWeights();
+    if (ws.length > 0) {
+      out[layer.name] = ws.map((w) => ({ shape: [...w.shape], values: w.dataSync() as Float32Array }));
+    }
+  }
+  return out;
+}
+
+export function setLayerWeights(model: tf.LayersModel, weights: LayerWeights): void {
+  for (const [name, ws] of Object.entries(weights)) {
+    const tensors = ws.map((w) => tf.tensor(w.values, w.shape));
+    model.getLayer(name).setWeights(tensors);
+    tf.dispose(tensors);
+  }
+}

@@ -5,11 +5,10 @@
  * and saved, or failed — removes it; one that is killed (kill -9, power loss) leaves it for `train --resume`.
  * The running process holds a kernel lock on `.lock` inside, so a folder whose lock is free is abandoned.
  */
-import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
 import { type HeldLock, tryLockFile, writeFileAtomic } from "../../features/index.ts";
-import { loadModel, MODEL_JSON, saveModel } from "../../ml/runtime/index.ts";
+import { type LayersModel, loadModel, MODEL_JSON, saveModel } from "../../ml/runtime/index.ts";
 import type { EpochRecord } from "../../ml/train/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
@@ -76,7 +75,7 @@ export class RunFolder {
    */
   async afterEpoch(
     record: EpochRecord,
-    model: tf.LayersModel,
+    model: LayersModel,
     minDelta: number,
     offset: number,
   ): Promise<void> {
@@ -95,7 +94,7 @@ export class RunFolder {
   }
 
   /** The saved best weights copied into `model` (same architecture). */
-  async restoreBest(model: tf.LayersModel): Promise<void> {
+  async restoreBest(model: LayersModel): Promise<void> {
     const saved = await loadModel(this.dir);
     try {
       model.setWeights(saved.getWeights());

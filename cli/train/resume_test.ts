@@ -55,6 +55,8 @@ const tiny = (data: string, checkpoints: string, epochs: number) => [
   "wasm",
   "--seed",
   "3",
+  "--members", // the run folder covers a single model; ensembles (the default since main's recipe) are not
+  "1",
 ];
 
 /** Epochs the running train's run folder has saved (its run.json), 0 before there is one. */

@@ -8,7 +8,8 @@ export function collectCommand(): Command {
     .description(
       "Collects candles from the Binance REST API, a C# JSON export or an OHLCV CSV, computes RSI(14), " +
         "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV by " +
-        "(symbol, open_time): re-running never duplicates or loses rows. Only closed candles are collected. " +
+        "(symbol, open_time): re-running never duplicates or loses rows, and a candle that contradicts one " +
+        "already there fails the run unless --replace is given. Only closed candles are collected. " +
         "With --source binance choose one of --limit, --start-date or --months (--limit 1000 when none is given).",
     )
     .addOption(
@@ -30,7 +31,15 @@ export function collectCommand(): Command {
     .option("--base-url <url>", "Binance REST base URL", "https://api.binance.com")
     .option("--json-path <path>", "C# export to read with --source json", "candle_export.json")
     .option("--csv-path <path>", "OHLCV CSV to read with --source csv", "raw.csv")
-    .option("--symbol <symbol>", "symbol of the candles in --csv-path", "BTCUSDT")
+    .option(
+      "--symbol <symbol>",
+      "symbol of the candles in --csv-path (required unless the file is named like ETHUSDT-1h.csv)",
+    )
+    .option(
+      "--replace",
+      "let candles that differ from rows already in --output (same symbol and open_time) replace them; " +
+        "without it such a run fails and writes nothing",
+    )
     .action(async (_opts: unknown, command: Command) => {
       const given = new Set(
         command.options.map((o) => o.attributeName()).filter((name) =>

@@ -5,13 +5,14 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { writeFileAtomic } from "../features/index.ts";
-import { initBackend, loadModel } from "../ml/runtime/index.ts";
+import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
   MODEL_CLASS_NAMES,
   readManifestInfo,
   readPreprocessorFile,
+  verifyCheckpointFiles,
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { CommandError } from "./errors.ts";
@@ -39,6 +40,8 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   let preprocessor, manifest;
   try {
     await assertCheckpointDir(dir);
+    // The files exported are the ones trained: refuse weights changed or truncated since (named).
+    await verifyCheckpointFiles(dir, ["preprocessor.json", MODEL_JSON, WEIGHTS_BIN]);
     preprocessor = await readPreprocessorFile(dir);
     manifest = await readManifestInfo(dir);
   } catch (error) {

@@ -85,47 +85,69 @@ Deno.test("export without a model is a usage error (exit 2) with the reason and 
   assert.match(result.stderr, /hint: train one with 'candlecast train'/);
 });
 
+/** A version as `train` writes it (manifest with every file's sha256, model.onnx exported at writing). */
+async function writeTinyStoredVersion(root: string) {
+  await initBackend("cpu");
+  const model = buildModel(TINY, 5);
+  const written = await writeVersion(root, {
+    model,
+    preprocessor: PREPROCESSOR,
+    history: [],
+    metrics: {},
+    manifest: {
+      parent: null,
+      candlecast_version: "test",
+      model_type: "transformer_lstm",
+      model_class: "TransformerLSTMModel",
+      data: {
+        path: "test.csv",
+        start: null,
+        end: null,
+        end_ms: null,
+        interval: null,
+        symbols: {},
+        windows: { train: 0, validation: 0, test: 0 },
+        skipped_missing_indicators: 0,
+        split: null,
+        since: null,
+      },
+      symbols: [],
+      interval: null,
+      hyperparameters: {},
+      backend: "cpu",
+      device: "cpu",
+      training: {},
+    },
+    exportOnnx: (version) => exportOnnx(model, PREPROCESSOR, { version }),
+  });
+  model.dispose();
+  return written;
+}
+
 Deno.test("a version's model.onnx written at training equals the export of that version loaded from disk", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast_export_roundtrip_" });
   try {
-    await initBackend("cpu");
-    const model = buildModel(TINY, 5);
-    const written = await writeVersion(root, {
-      model,
-      preprocessor: PREPROCESSOR,
-      history: [],
-      metrics: {},
-      manifest: {
-        parent: null,
-        candlecast_version: "test",
-        model_type: "transformer_lstm",
-        model_class: "TransformerLSTMModel",
-        data: {
-          path: "test.csv",
-          start: null,
-          end: null,
-          end_ms: null,
-          interval: null,
-          symbols: {},
-          windows: { train: 0, validation: 0, test: 0 },
-          skipped_missing_indicators: 0,
-          split: null,
-          since: null,
-        },
-        symbols: [],
-        interval: null,
-        hyperparameters: {},
-        backend: "cpu",
-        device: "cpu",
-        training: {},
-      },
-      exportOnnx: (version) => exportOnnx(model, PREPROCESSOR, { version }),
-    });
-    model.dispose();
+    const written = await writeTinyStoredVersion(root);
     assert.equal(written.onnxError, undefined);
     const output = join(root, "exported.onnx");
     await runExport({ checkpoint: written.dir, output });
     assert.deepEqual(await Deno.readFile(output), await Deno.readFile(join(written.dir, "model.onnx")));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("export refuses weights that no longer match the manifest, naming the file (issue 13.8)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_export_hash_" });
+  try {
+    const written = await writeTinyStoredVersion(root);
+    const weights = join(written.dir, "weights.bin");
+    await Deno.truncate(weights, (await Deno.stat(weights)).size - 4);
+    const output = join(root, "exported.onnx");
+    const result = await cli("export", "--checkpoint", written.dir, "--output", output);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /candlecast: .*weights\.bin: does not match the sha256 in .*manifest\.json/);
+    await assert.rejects(Deno.stat(output), Deno.errors.NotFound, "nothing written");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -1,6 +1,7 @@
 /**
  * Ctrl-C for long work (train, evaluate): the first press asks the work to stop after its current batch (it
- * sees `signal` aborted and saves what it can); a second press quits at once with exit code 130.
+ * sees `signal` aborted and saves what it can); a second press quits at once with exit code 130. SIGTERM (a
+ * systemd stop, `kill`) counts as a press too: the first one saves like Ctrl-C instead of losing the run.
  */
 export async function withInterrupt<T>(
   messages: { readonly first: string; readonly second?: string },
@@ -15,10 +16,11 @@ export async function withInterrupt<T>(
     stop.abort();
     console.error(`\n${messages.first}`);
   };
-  Deno.addSignalListener("SIGINT", onSigint);
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSigint);
   try {
     return await work(stop.signal);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
+    for (const s of signals) Deno.removeSignalListener(s, onSigint);
   }
 }

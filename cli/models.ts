@@ -29,7 +29,7 @@ async function store<T>(action: () => Promise<T>): Promise<T> {
 }
 
 export function versionTable(versions: readonly VersionSummary[]): string[] {
-  const header = ["", "version", "date", "model", "test macro-F1", "parent", "note"];
+  const header = ["", "version", "date", "model", "test macro-F1", "parent", "files", "note"];
   const rows = versions.map((v) => [
     v.current ? "*" : "",
     v.version,
@@ -37,6 +37,7 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
     v.modelType ?? "?",
     v.testMacroF1 === null ? "—" : v.testMacroF1.toFixed(4),
     v.parent ?? "",
+    v.mismatched === null ? "?" : v.mismatched.length === 0 ? "ok" : "CHANGED",
     [v.current ? "current" : "", v.note ?? ""].filter((s) => s).join("; "),
   ]);
   const widths = header.map((_, k) => Math.max(...[header, ...rows].map((r) => r[k].length)));

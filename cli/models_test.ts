@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCliCaptured } from "../test/cli.ts";
+import { sha256Hex } from "../ml/checkpoints/index.ts";
 
 const cli = runCliCaptured;
 
-/** A store with versions that carry just what `models` reads: manifest.json and metrics.json. */
+/** A store with versions that carry just what `models` reads: manifest.json, metrics.json, a hashed model.onnx. */
 async function store(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-" });
   const versions = [
@@ -14,6 +15,8 @@ async function store(): Promise<string> {
   ] as const;
   for (const [version, type, f1, parent, stop] of versions) {
     await Deno.mkdir(join(root, version));
+    const onnx = new TextEncoder().encode(`model of ${version}`);
+    await Deno.writeFile(join(root, version, "model.onnx"), onnx);
     const manifest = {
       version,
       parent,
@@ -21,7 +24,7 @@ async function store(): Promise<string> {
       model_type: type,
       data: { end_ms: 0, symbols: {} },
       training: { stop_reason: stop },
-      files: { "model.onnx": "00" },
+      files: { "model.onnx": await sha256Hex(onnx) },
     };
     await Deno.writeTextFile(join(root, version, "manifest.json"), JSON.stringify(manifest));
     await Deno.writeTextFile(join(root, version, "metrics.json"), JSON.stringify({ test: { macro_f1: f1 } }));
@@ -37,8 +40,8 @@ Deno.test("models list shows version, date, model type, test macro-F1 and the cu
   const lines = out.trimEnd().split("\n");
   assert.match(lines[0], /version\s+date\s+model\s+test macro-F1/);
   assert.match(lines[1], /^\s+v1_2026-11-01\s+2026-11-01\s+transformer_lstm\s+0\.4100/);
-  assert.match(lines[2], /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+0\.3850\s+current$/);
-  assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+interrupted$/);
+  assert.match(lines[2], /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+0\.3850\s+ok\s+current$/);
+  assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+ok\s+interrupted$/);
   await Deno.remove(root, { recursive: true });
 });
 
@@ -62,5 +65,33 @@ Deno.test("models promote and rollback move current and say where it points; fai
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /no complete version v9_2026-01-01/);
   assert.match((await cli(["models", "list", "--checkpoints", join(root, "empty")])).out, /no versions/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("models: a version whose model.onnx no longer matches its manifest is shown and never promoted", async () => {
+  const root = await store();
+  const at = ["--checkpoints", root];
+  assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).code, 0);
+  assert.equal((await cli(["models", "promote", "v2_2026-11-08", ...at])).code, 0);
+  // Truncated in place (a half copy), and another swapped for a different model.
+  await Deno.truncate(join(root, "v3_2026-11-15", "model.onnx"), 5);
+  await Deno.writeTextFile(join(root, "v1_2026-11-01", "model.onnx"), "another model");
+
+  const list = await cli(["models", "list", ...at]);
+  assert.equal(list.code, 0);
+  const lines = list.out.trimEnd().split("\n");
+  assert.match(lines[0], /parent\s+files\s+note/);
+  assert.match(lines[1], /v1_2026-11-01 .*CHANGED\s+sha256 mismatch: model\.onnx$/);
+  assert.match(lines[2], /v2_2026-11-08 .*\sok\s+current$/);
+  assert.match(lines[3], /v3_2026-11-15 .*CHANGED\s+sha256 mismatch: model\.onnx, interrupted$/);
+
+  const promoted = await cli(["models", "promote", "v3_2026-11-15", ...at]);
+  assert.equal(promoted.code, 1);
+  assert.match(promoted.err, /v3_2026-11-15: model\.onnx does not match the sha256 in its manifest\.json/);
+  assert.equal(await Deno.readLink(join(root, "current")), "v2_2026-11-08", "current is unchanged");
+  const back = await cli(["models", "rollback", ...at]);
+  assert.equal(back.code, 1, "rolling back onto the swapped v1 is refused too");
+  assert.match(back.err, /v1_2026-11-01: model\.onnx does not match/);
+  assert.equal(await Deno.readLink(join(root, "current")), "v2_2026-11-08");
   await Deno.remove(root, { recursive: true });
 });

@@ -1,22 +1,53 @@
 /**
- * `candlecast train`: flags → TrainOptions (parsed once) → `runTraining`. Ctrl-C stops after the current
- * batch and keeps the best weights so far as a new, unpromoted version; a second Ctrl-C quits at once.
+ * `candlecast train`: flags → TrainOptions (parsed once) → `runTraining`. Ctrl-C (or SIGTERM) stops after the
+ * current batch and keeps the best weights so far as a new, unpromoted version; a second one quits at once.
+ * A run killed outright leaves its best weights in a run folder; `--resume` continues it.
  */
 import { Command, Option } from "commander";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { parseFlags, refuseTypedFlags } from "./flags.ts";
 import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
 import { runTraining } from "./train/run.ts";
+import { abandonedRuns } from "./train/run_folder.ts";
 import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES, terminalProgress } from "../ml/train/index.ts";
 import { defaultModelConfig } from "../ml/models/index.ts";
 
 /** The model size defaults, shown in --help (the size flags have no commander default: see --incremental). */
 const M = defaultModelConfig("transformer_lstm", 50);
 
+/** Flags that may go with --resume: where the run is, and how to run it; the rest are the run's own. */
+const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers"]);
+
+/** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
+async function resumable(command: Command) {
+  const typed = command.options.map((o) => o.attributeName())
+    .find((k) => !RESUME_FLAGS.has(k) && command.getOptionValueSource(k) === "cli");
+  if (typed) {
+    throw new UsageError(
+      `--${typed.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} cannot be combined with --resume`,
+      "a resumed run keeps the flags it was started with; start a new run to change them",
+    );
+  }
+  const root = String(command.opts().checkpoints);
+  const run = (await abandonedRuns(root)).find((r) => r.state !== null);
+  if (!run?.state) {
+    throw new CommandError(
+      `no interrupted training run to resume in ${root}`,
+      "a run killed after its first epoch leaves one; otherwise start a new run without --resume",
+    );
+  }
+  return { dir: run.dir, state: run.state };
+}
+
 async function train(command: Command): Promise<void> {
-  const opts = parseFlags("train", TrainFlagsSchema, command.opts());
-  if (opts.incremental) {
+  const resume = command.opts().resume ? await resumable(command) : undefined;
+  const flags: Record<string, unknown> = resume
+    ? { ...resume.state.flags, checkpoints: command.opts().checkpoints }
+    : { ...command.opts() };
+  delete flags.resume;
+  const opts = parseFlags("train", TrainFlagsSchema, flags);
+  if (opts.incremental && !resume) {
     refuseTypedFlags(
       command,
       SHAPE_FLAGS,
@@ -27,13 +58,16 @@ async function train(command: Command): Promise<void> {
   await withInterrupt(
     {
       first: "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
-      second: "candlecast: stopped without saving; checkpoints/current is untouched",
+      second: "candlecast: stopped without saving; checkpoints/current is untouched; " +
+        "'candlecast train --resume' continues from the last finished epoch",
     },
     async (signal) => {
       const outcome = await runTraining(opts, {
         out: (line) => console.log(line),
         progress: terminalProgress(),
         signal,
+        flags,
+        resume,
       });
       if (outcome.onnxError) {
         throw new CommandError(
@@ -114,6 +148,11 @@ export function trainCommand(): Command {
       String(D.maxValidationWindows),
     )
     .option("--no-promote", "keep 'current' where it is")
+    .option(
+      "--resume",
+      "continue the newest run in --checkpoints that was killed (kill -9, power loss) from its best weights " +
+        "and epoch count, with the flags it was started with",
+    )
     .option(
       "--threshold <r>",
       "fixed label threshold τ (a return fraction) instead of 0.5·volatility_20·√horizon",

@@ -2,11 +2,12 @@
  * The part of a checkpoint version the engine reads (SPEC §7): model.onnx, preprocessor.json, and the
  * manifest's version and creation time, plus metrics.json's test metrics when present. Each JSON file is
  * parsed here and nowhere else, at the edge, into typed values: `train --incremental`, `evaluate`, `retrain`
- * and `models` read preprocessor.json and manifest.json through these functions too.
+ * and `models` read preprocessor.json and manifest.json through these functions too. Every file served is
+ * checked against its sha256 in the manifest.
  */
 import { z } from "zod";
 import { join } from "node:path";
-import { type ManifestBase, ManifestBaseSchema } from "./manifest.ts";
+import { type ManifestBase, ManifestBaseSchema, mismatchedFiles, sha256Hex } from "./manifest.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 
 const MetricsSchema = z.object({ test: z.unknown() }).loose();
@@ -82,21 +83,52 @@ export async function readManifest<T extends ManifestBase>(dir: string, schema: 
   return manifest.data;
 }
 
-/** The manifest's version and creation time. */
-export async function readManifestInfo(dir: string): Promise<{ version: string; createdAt: string }> {
+export type FileHashes = Readonly<Record<string, string>>;
+
+/** The manifest's version, creation time and file hashes (none in a hand-made folder: nothing to check). */
+export async function readManifestInfo(
+  dir: string,
+): Promise<{ version: string; createdAt: string; files?: FileHashes }> {
   const manifest = await readManifest(dir, ManifestBaseSchema);
-  return { version: manifest.version, createdAt: manifest.created_at };
+  return { version: manifest.version, createdAt: manifest.created_at, files: manifest.files };
+}
+
+/** The error every loader gives for a version whose files disagree with its manifest. */
+export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
+  const listed = bad.map((name) => join(dir, name)).join(", ");
+  return new CheckpointError(
+    `${listed}: ${bad.length === 1 ? "does" : "do"} not match the sha256 in ${join(dir, "manifest.json")} ` +
+      "(changed, swapped or truncated after training); refusing to use it",
+    "restore the version's files from a backup, or use another version ('candlecast models list' checks them)",
+  );
+}
+
+/** Throws mismatchError unless `names` (default: every file the manifest lists) hash as recorded. */
+export async function verifyCheckpointFiles(dir: string, names?: readonly string[]): Promise<void> {
+  const { files } = await readManifestInfo(dir);
+  const bad = await mismatchedFiles(dir, files ?? {}, names);
+  if (bad.length > 0) throw mismatchError(dir, bad);
+}
+
+async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: FileHashes): Promise<void> {
+  const hash = files?.[name];
+  if (hash !== undefined && (await sha256Hex(bytes)) !== hash) throw mismatchError(dir, [name]);
 }
 
 export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
   await assertCheckpointDir(dir);
+  const manifest = await readManifestInfo(dir);
   const onnx = await readBytes(
     join(dir, "model.onnx"),
     "the ONNX model",
     `write it with 'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`,
   );
+  // The bytes served are the bytes hashed: a model.onnx swapped after training must not answer under the
+  // manifest's version (its /model/info would contradict its predictions).
+  await checkBytes(dir, "model.onnx", onnx, manifest.files);
+  const preprocessorBytes = await readBytes(join(dir, "preprocessor.json"), "preprocessor.json");
+  await checkBytes(dir, "preprocessor.json", preprocessorBytes, manifest.files);
   const preprocessor = await readPreprocessorFile(dir);
-  const manifest = await readManifestInfo(dir);
   let metrics: unknown;
   try {
     const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));

@@ -18,8 +18,15 @@ export {
   readManifest,
   readManifestInfo,
   readPreprocessorFile,
+  verifyCheckpointFiles,
 } from "./checkpoint_files.ts";
-export { type ManifestBase, ManifestBaseSchema, sha256Hex, verifyVersion } from "./manifest.ts";
+export {
+  type ManifestBase,
+  ManifestBaseSchema,
+  mismatchedFiles,
+  sha256Hex,
+  verifyVersion,
+} from "./manifest.ts";
 export { MODEL_CLASS_NAMES, MODEL_TYPES, type ModelType, type Preprocessor } from "./preprocessor.ts";
 export {
   classPriors,

@@ -22,8 +22,23 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 /** Re-hashes a version's files against its manifest; returns the names that differ or are missing. */
 export async function verifyVersion(dir: string, files: Readonly<Record<string, string>>): Promise<string[]> {
+  return await mismatchedFiles(dir, files);
+}
+
+/**
+ * The files (of `names`, default all the manifest lists) whose bytes no longer hash to the manifest's
+ * sha256, or that are gone: a truncated copy, a model.onnx swapped in by hand. Names the manifest does not
+ * list are not checked.
+ */
+export async function mismatchedFiles(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+  names: readonly string[] = Object.keys(files),
+): Promise<string[]> {
   const bad: string[] = [];
-  for (const [name, hash] of Object.entries(files)) {
+  for (const name of names) {
+    const hash = files[name];
+    if (hash === undefined) continue;
     try {
       if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
     } catch {

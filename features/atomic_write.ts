@@ -22,3 +22,42 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw error;
   }
 }
+
+/** `NAME.<pid>.<8 hex>.tmp`: what writeFileAtomic, the version writer and the `current` switch leave mid-write. */
+const TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * True unless the process is known to be gone. Only Linux's /proc answers without sending a signal; elsewhere
+ * every pid counts as alive, so nothing is removed that might still be written.
+ */
+function mayBeAlive(pid: number): boolean {
+  if (pid === Deno.pid) return true;
+  if (Deno.build.os !== "linux") return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the temporary files and folders in `dir` whose writer died mid-write (kill -9, power loss): they
+ * carry their writer's pid, and a live writer's are left alone. `prefix` limits it to one target's temps
+ * (`training.csv.` for a CSV). Returns the names removed. A missing `dir` has none.
+ */
+export async function removeStaleTemps(dir: string, prefix = ""): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const match = TEMP_NAME.exec(entry.name);
+      if (!match || !entry.name.startsWith(prefix) || mayBeAlive(Number(match[2]))) continue;
+      await rm(`${dir}/${entry.name}`, { recursive: true, force: true });
+      removed.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return removed;
+    throw error;
+  }
+  return removed.sort();
+}

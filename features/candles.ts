@@ -92,20 +92,82 @@ export function hasIndicators(s: CandleSeries, i: number): boolean {
 }
 
 /**
+ * No market quotes a price above this (BTC in IDR is ~1e9) or trades a volume above MAX_VOLUME in one candle.
+ * A value past them is a broken row (`high=1e308`), and it would overflow the float32 features downstream
+ * (high/close − 1 becomes Infinity) so that training fails with NaN loss far from the cause.
+ */
+export const MAX_PRICE = 1e12;
+export const MAX_VOLUME = 1e18;
+
+/**
+ * What is wrong with a candle's OHLCV, by field. `value` problems concern one number (not finite, not
+ * positive, too large); `shape` problems the bar: high ≥ max(open, close) ≥ min(open, close) ≥ low. The
+ * features divide by prices and by the bar's range, so zero prices and inverted bars are refused.
+ */
+export interface CandleProblem {
+  readonly field: PriceColumn;
+  readonly kind: "value" | "shape";
+  readonly value: number;
+  /** "must be positive", "is below low (9)": reads after the field (and, for a shape, its value). */
+  readonly rule: string;
+}
+
+/**
+ * The one OHLCV rule candlecast applies wherever candles come in: collect (CSV, the C# export, Binance), the
+ * training CSV reader, and serve's request schema. Null when the candle is fine.
+ */
+export function candleProblem(c: Omit<Ohlcv, "openTime">): CandleProblem | null {
+  for (const field of PRICE_COLUMNS) {
+    const value = c[field];
+    const problem = (rule: string): CandleProblem => ({ field, kind: "value", value, rule });
+    if (!Number.isFinite(value)) return problem("must be a finite number");
+    if (field === "volume") {
+      if (value < 0) return problem("must not be negative");
+      if (value > MAX_VOLUME) return problem(`must be at most ${MAX_VOLUME} (no market trades that much)`);
+    } else {
+      if (value <= 0) return problem("must be positive");
+      if (value > MAX_PRICE) return problem(`must be at most ${MAX_PRICE} (no market quotes that price)`);
+    }
+  }
+  const top = Math.max(c.open, c.close), bottom = Math.min(c.open, c.close);
+  const shape = (field: PriceColumn, rule: string): CandleProblem => ({
+    field,
+    kind: "shape",
+    value: c[field],
+    rule,
+  });
+  if (c.high < c.low) return shape("high", `is below low (${c.low})`);
+  if (c.high < top) return shape("high", `is below max(open, close) (${top})`);
+  if (c.low > bottom) return shape("low", `is above min(open, close) (${bottom})`);
+  return null;
+}
+
+/** The problem as a message after the field's name: "must be positive, got 0" or "8 is below low (9)". */
+export function describeCandleProblem(p: CandleProblem): string {
+  return p.kind === "value" ? `${p.rule}, got ${p.value}` : `${p.value} ${p.rule}`;
+}
+
+/**
  * Why an OHLCV candle is unusable, or null when it is fine. `where` names the candle in the message
  * ("BTCUSDT row 12") so a user can find it in their file.
  */
 export function ohlcvProblem(c: Ohlcv, where: string): string | null {
-  for (const col of PRICE_COLUMNS) {
-    if (!Number.isFinite(c[col])) return `${where}: ${col} must be a finite number, got ${c[col]}`;
-    if (c[col] < 0) return `${where}: ${col} must not be negative, got ${c[col]}`;
-  }
-  if (c.high < c.low) return `${where}: high (${c.high}) is below low (${c.low})`;
-  if (c.high < Math.max(c.open, c.close)) {
-    return `${where}: high (${c.high}) is below max(open, close) (${Math.max(c.open, c.close)})`;
-  }
-  if (c.low > Math.min(c.open, c.close)) {
-    return `${where}: low (${c.low}) is above min(open, close) (${Math.min(c.open, c.close)})`;
+  const p = candleProblem(c);
+  if (!p) return null;
+  return p.kind === "value"
+    ? `${where}: ${p.field} ${p.rule}, got ${p.value}`
+    : `${where}: ${p.field} (${p.value}) ${p.rule}`;
+}
+
+/** Indicators bounded to 0–100 by construction (RSI, the stochastics), by their request field names too. */
+export const BOUNDED_INDICATORS = ["rsi", "stochK", "stochD"] as const;
+/** Slack for rounding in the client's own indicator code (float32 TA libraries land a hair outside). */
+export const BOUNDED_TOLERANCE = 1e-3;
+
+/** Why a 0–100 indicator value is out of range, or null (NaN, a warm-up value, is not this check's concern). */
+export function boundedIndicatorProblem(value: number): string | null {
+  if (value < -BOUNDED_TOLERANCE || value > 100 + BOUNDED_TOLERANCE) {
+    return `must be within 0–100, got ${value}`;
   }
   return null;
 }

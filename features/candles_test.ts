@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
   assertValidSeries,
+  boundedIndicatorProblem,
   candleAt,
   CandleError,
+  candleProblem,
   ohlcvProblem,
   seriesFromCandles,
   sliceSeries,
@@ -19,7 +21,12 @@ Deno.test("validation names the row and the field", () => {
   const cases: [Partial<typeof ok>, RegExp][] = [
     [{ close: NaN }, /^BTCUSDT row 7: close must be a finite number/],
     [{ volume: Infinity }, /^BTCUSDT row 7: volume must be a finite number/],
-    [{ low: -1 }, /^BTCUSDT row 7: low must not be negative/],
+    [{ low: -1 }, /^BTCUSDT row 7: low must be positive, got -1/],
+    [{ volume: -1 }, /^BTCUSDT row 7: volume must not be negative, got -1/],
+    // An all-zero candle and one absurd high passed before and made training fail with NaN (issue 13.10).
+    [{ open: 0, high: 0, low: 0, close: 0, volume: 0 }, /^BTCUSDT row 7: open must be positive, got 0/],
+    [{ high: 1e308 }, /^BTCUSDT row 7: high must be at most 1000000000000 .*, got 1e\+308/],
+    [{ volume: 1e300 }, /^BTCUSDT row 7: volume must be at most/],
     [{ high: 8 }, /^BTCUSDT row 7: high \(8\) is below low \(9\)/],
     [{ high: 10.5 }, /^BTCUSDT row 7: high \(10.5\) is below max\(open, close\) \(11\)/],
     [{ low: 10.5 }, /^BTCUSDT row 7: low \(10.5\) is above min\(open, close\) \(10\)/],
@@ -48,4 +55,27 @@ Deno.test("rows round-trip through the columnar series; missing indicators are N
   assert.equal(view.length, 1);
   view.close[0] = 99; // a view shares memory with its series
   assert.equal(s.close[1], 99);
+});
+
+Deno.test("one rule for collect and serve: the problem names the field, its value and the rule", () => {
+  assert.deepEqual(candleProblem({ ...ok, close: 0 }), {
+    field: "close",
+    kind: "value",
+    value: 0,
+    rule: "must be positive",
+  });
+  assert.deepEqual(candleProblem({ ...ok, high: 10.5 }), {
+    field: "high",
+    kind: "shape",
+    value: 10.5,
+    rule: "is below max(open, close) (11)",
+  });
+});
+
+Deno.test("RSI and the stochastics: 0–100 with a little slack for the client's rounding", () => {
+  for (const v of [0, 50, 100, -1e-4, 100.0001, NaN]) {
+    assert.equal(boundedIndicatorProblem(v), null, String(v));
+  }
+  assert.equal(boundedIndicatorProblem(-0.5), "must be within 0–100, got -0.5");
+  assert.equal(boundedIndicatorProblem(1e6), "must be within 0–100, got 1000000");
 });

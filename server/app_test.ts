@@ -242,8 +242,13 @@ Deno.test("oversized arrays are refused before validation: candles and batch ite
 Deno.test("finite values that overflow float32 features are a 422, not a NaN prediction", async () => {
   const { app } = setup();
   const body = predictBody();
-  body.candles[49].rsi = 1e300;
-  await expectError(await app.request("/predict", post(body)), 422, /^candles\[49\]: .*feature rsi overflow/);
+  // macd: unbounded (RSI is range-checked at the schema now), and macd/close overflows float32.
+  body.candles[49].macd = 1e300;
+  await expectError(
+    await app.request("/predict", post(body)),
+    422,
+    /^candles\[49\]: .*feature macd\w* overflow/,
+  );
 });
 
 Deno.test("400 for malformed JSON, empty bodies and bad UTF-8", async () => {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { SeriesColumn } from "../features/index.ts";
+import { boundedIndicatorProblem, candleProblem, describeCandleProblem } from "../features/index.ts";
 
 /** One candle as the C# bot sends it (the seed README's field names). */
 export interface RequestCandle {
@@ -61,31 +62,25 @@ const finite = () =>
       issue.input === undefined ? "is missing (expected a finite number)" : "expected a finite number",
   });
 
-const PRICE_FIELDS = ["open", "high", "low", "close", "volume"] as const;
-
 /**
- * Prices and volume ≥ 0, and the bar's shape high ≥ max(open, close) ≥ min(open, close) ≥ low (features
- * divide by its range). One refinement instead of per-field checks: zod's checks cost 3× the parse itself.
+ * The candle rule collect also applies (features' `candleProblem`: positive finite prices, volume ≥ 0, the
+ * bar's shape high ≥ max(open, close) ≥ min(open, close) ≥ low, as features divide by its range), plus RSI
+ * and the stochastics within 0–100: a value outside is a broken client, and would get a confident answer.
+ * One refinement instead of per-field checks: zod's checks cost 3× the parse itself.
  */
 function checkBar(c: RequestCandle, ctx: z.RefinementCtx): void {
-  for (const field of PRICE_FIELDS) {
-    if (c[field] < 0) {
-      ctx.addIssue({ code: "custom", path: [field], message: `must not be negative, got ${c[field]}` });
-    }
+  const problem = candleProblem(c);
+  if (problem) {
+    ctx.addIssue({ code: "custom", path: [problem.field], message: describeCandleProblem(problem) });
   }
-  const top = Math.max(c.open, c.close), bottom = Math.min(c.open, c.close);
-  if (c.high < c.low) {
-    ctx.addIssue({ code: "custom", path: ["high"], message: `${c.high} is below low (${c.low})` });
-  } else if (c.high < top) {
-    ctx.addIssue({ code: "custom", path: ["high"], message: `${c.high} is below max(open, close) (${top})` });
-  } else if (c.low > bottom) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["low"],
-      message: `${c.low} is above min(open, close) (${bottom})`,
-    });
+  for (const field of BOUNDED_FIELDS) {
+    const message = boundedIndicatorProblem(c[field]);
+    if (message) ctx.addIssue({ code: "custom", path: [field], message });
   }
 }
+
+/** The request's names for features' BOUNDED_INDICATORS (RSI, slow %K, slow %D). */
+const BOUNDED_FIELDS = ["rsi", "stochSlowK", "stochSlowD"] as const;
 
 const CandleSchema = z.object({
   open: finite(),

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import {
+  boundedIndicatorProblem,
   CandleError,
   type CandleSeries,
   type IndicatorColumn,
@@ -67,16 +68,23 @@ const INDICATOR_KEYS: Record<string, IndicatorColumn> = {
   stochslowd: "stochD",
 };
 
-/** Lower-cases object keys (two levels deep is all the format has), refusing keys that differ only in case. */
+/**
+ * Lower-cases object keys (two levels deep is all the format has), refusing keys that differ only in case.
+ * A Map, not a plain object: `"constructor" in {}` is true and assigning `"__proto__"` would swap the
+ * prototype, so such keys were reported as "appears twice" (or vanished). `Object.fromEntries` defines
+ * own properties, so even `__proto__` stays an ordinary key for the schema to ignore.
+ */
 function lowerKeys(value: unknown, where: () => string): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-  const out: Record<string, unknown> = {};
+  const out = new Map<string, unknown>();
   for (const [key, v] of Object.entries(value)) {
     const lower = key.toLowerCase();
-    if (lower in out) throw new CandleError(`${where()}: the key "${key}" appears twice (keys ignore case)`);
-    out[lower] = v;
+    if (out.has(lower)) {
+      throw new CandleError(`${where()}: the key "${key}" appears twice (keys ignore case)`);
+    }
+    out.set(lower, v);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function normalize(json: unknown, source: string): unknown {
@@ -160,6 +168,12 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       const where = `${source}: ${symbol} candles[${i}]`;
       const problem = ohlcvProblem(row, where);
       if (problem) throw new CandleError(problem);
+      for (
+        const [key, value] of [["Rsi", c.rsi], ["StochSlowK", c.stochslowk], ["StochSlowD", c.stochslowd]]
+      ) {
+        const bounded = boundedIndicatorProblem(value as number);
+        if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
+      }
       if (i > 0 && c.t !== undefined && c.t <= candles[i - 1].t!) {
         throw new CandleError(
           `${where}: t ${c.t} is not after the previous candle's ${

@@ -71,6 +71,10 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
       /ETHUSDT candles\[0\]: volume must not be negative/,
     ],
     [
+      [{ symbol: "ETHUSDT", candles: [candle(0, { StochSlowK: 0.8 }), candle(1, { rsi: 4200 })] }],
+      /ETHUSDT candles\[1\]: Rsi must be within 0–100, got 4200/,
+    ],
+    [
       [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1, { t: 5 })] }],
       /ETHUSDT candles\[1\]: t 5 is not after/,
     ],
@@ -112,5 +116,20 @@ Deno.test("C# export: the sample in testdata parses, with the bot's warm-up left
   await assert.rejects(
     readCsharpExport("/nonexistent/export.json"),
     /\/nonexistent\/export\.json: no such file/,
+  );
+});
+
+Deno.test('C# export: "constructor", "__proto__" and "toString" keys are plain extra keys, not duplicates', () => {
+  // JSON.parse makes "__proto__" an own key; an `in` check on a plain object saw the inherited ones as taken.
+  const text = `[{"symbol": "BTCUSDT", "constructor": 1, "__proto__": {"x": 1}, "candles": [` +
+    `{"o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 3, "constructor": "x", "__proto__": null, "toString": 0}]}]`;
+  const [s] = parseCsharpExport(text, "export.json");
+  assert.equal(s.symbol, "BTCUSDT");
+  assert.deepEqual(Array.from(s.close), [1.5]);
+  // A real duplicate among such keys is still caught.
+  assert.throws(
+    () =>
+      parseCsharpExport(`[{"symbol": "A1", "Constructor": 1, "constructor": 2, "candles": []}]`, "e.json"),
+    /the key "constructor" appears twice/,
   );
 });

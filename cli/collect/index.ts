@@ -4,13 +4,20 @@
  * failure still writes every candle fetched before it, then fails the command.
  */
 import { stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import {
   assertValidSeries,
   type CandleSeries,
   computeIndicators,
+  describeOwner,
   fillMissingIndicators,
+  type HeldLock,
+  LockBusyError,
+  lockFile,
+  lockPathFor,
   readOhlcvCsv,
   readTrainingCsv,
+  removeStaleTemps,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
@@ -24,10 +31,10 @@ import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { addMonths, type Grid, gridOf, inferGrid } from "./intervals.ts";
-import { type Merged, MergeError, mergeSeries } from "./merge.ts";
+import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions, Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
-import { formatSummary, summarize, type SymbolSummary } from "./summary.ts";
+import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
 export { parseCollectFlags } from "./options.ts";
 export type { CollectOptions, Window } from "./options.ts";
@@ -43,6 +50,8 @@ export interface CollectEnv {
   print: (text: string) => void;
   /** Overrides of the retry/rate-limit policy (tests shorten the waits). */
   retry?: Partial<RetryPolicy>;
+  /** How long to wait for another collect holding the output (default OUTPUT_LOCK_WAIT_MS). */
+  lockWaitMs?: number;
 }
 
 export interface CollectReport {
@@ -81,9 +90,24 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       );
   }
 
+  if (options.source === "csv" && options.symbolFromFileName) {
+    env.print(
+      `${options.csvPath}: symbol ${options.symbol} taken from the file name (--symbol overrides it)`,
+    );
+  }
+
+  // Read, merge and write under the output's lock: two collects into one file (cron overlapping a manual
+  // run) would otherwise both read the old rows and the second rename would drop the first one's symbols.
+  using _lock = await lockOutput(options.output, env);
+  const stale = await removeStaleTemps(dirname(options.output) || ".", basename(options.output) + ".");
+  if (stale.length > 0) {
+    env.progress.notice(`removed ${stale.length} temp file(s) left by a killed run: ${stale.join(", ")}`);
+  }
   const existing = await readExisting(options.output);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
+  const replaced = new Map<string, number>();
+  const conflicts: Conflict[] = [];
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
     const merged = mergeOrExplain(bySymbol.get(incoming.symbol), incoming, options.output);
@@ -92,7 +116,11 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     assertValidSeries(merged.series);
     bySymbol.set(incoming.symbol, merged.series);
     added.set(incoming.symbol, (added.get(incoming.symbol) ?? 0) + merged.added);
+    replaced.set(incoming.symbol, (replaced.get(incoming.symbol) ?? 0) + merged.conflicts.length);
+    conflicts.push(...merged.conflicts);
   }
+  // Checked before anything is written: a refused run leaves the file byte for byte as it was.
+  if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts);
   const all = [...bySymbol.values()];
   await writeTrainingCsv(options.output, all);
 
@@ -101,6 +129,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       s,
       added.get(s.symbol) ?? 0,
       added.has(s.symbol) && gathered.grid ? gathered.grid : inferGrid(s.openTime),
+      replaced.get(s.symbol) ?? 0,
     )
   );
   for (const s of gathered.series) {
@@ -116,6 +145,45 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   return { summaries, requests: gathered.requests, collected };
+}
+
+/** Long enough for any honest collect holding the file to finish merging; then fail rather than hang. */
+export const OUTPUT_LOCK_WAIT_MS = 10 * 60_000;
+
+async function lockOutput(output: string, env: CollectEnv): Promise<HeldLock> {
+  const path = lockPathFor(output);
+  try {
+    return await lockFile(path, `collect into ${output}`, {
+      waitMs: env.lockWaitMs ?? OUTPUT_LOCK_WAIT_MS,
+      onWait: (owner) =>
+        env.progress.notice(`${output} is in use by ${describeOwner(owner)}; waiting for it`),
+    });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) throw error;
+    throw new CommandError(
+      `${output} is still in use by ${describeOwner(error.owner)} after ${
+        Math.round(error.waitedMs / 1000)
+      } s`,
+      `let that run finish, or collect into another --output; ${path} is the lock`,
+    );
+  }
+}
+
+/** How many conflicts an error names; the rest are counted. */
+const CONFLICTS_SHOWN = 3;
+
+function conflictError(output: string, conflicts: readonly Conflict[]): CommandError {
+  const shown = conflicts.slice(0, CONFLICTS_SHOWN).map((c) =>
+    `${c.symbol} ${utc(c.openTime)} ${c.column} ${c.existing} → ${c.incoming}`
+  );
+  const more = conflicts.length > CONFLICTS_SHOWN ? ` and ${conflicts.length - CONFLICTS_SHOWN} more` : "";
+  const symbols = [...new Set(conflicts.map((c) => c.symbol))].join(", ");
+  return new CommandError(
+    `${output}: ${conflicts.length} candle${conflicts.length === 1 ? "" : "s"} already there differ from ` +
+      `the source (${shown.join("; ")}${more}); nothing was written`,
+    `check that the source holds ${symbols} (with --source csv, --symbol names it); ` +
+      "give --replace to overwrite the rows in the file",
+  );
 }
 
 function mergeOrExplain(existing: CandleSeries | undefined, incoming: CandleSeries, output: string): Merged {

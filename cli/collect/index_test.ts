@@ -11,7 +11,7 @@ import {
 } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError } from "../errors.ts";
-import { type CollectOptions, runCollect } from "./index.ts";
+import { type CollectOptions, parseCollectFlags, runCollect } from "./index.ts";
 import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
 
 const START = utcMs("2022-01-01");
@@ -207,4 +207,103 @@ Deno.test("collect --source json: candles without t only merge where they cannot
       assert.match(error.hint!, /another --output/);
       return true;
     });
+  }));
+
+Deno.test("collect --source csv: another symbol's file never silently rewrites a history (issue 14.1)", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const btc = syntheticKlines("1h", START, 300, { seed: 3, price: 42_000 });
+    await writeTrainingCsv(rig.output, [seriesFromCandles("BTCUSDT", numbers(btc))]);
+    const before = await readFile(rig.output, "utf8");
+    // ETH candles over BTC's last 100 hours and 20 beyond, in a file named as Binance's dumps are.
+    const eth = syntheticKlines("1h", btc[200].openTime, 120, { seed: 4, price: 2_200 });
+    const csvPath = join(dirname(rig.output), "ETHUSDT-1h.csv");
+    await writeFile(
+      csvPath,
+      [
+        "open_time,open,high,low,close,volume",
+        ...eth.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume]),
+      ]
+        .join("\n"),
+    );
+    const flags = (typed: Record<string, unknown>) =>
+      parseCollectFlags(
+        { source: "csv", csvPath, output: rig.output, interval: "30m", ...typed },
+        new Set(["source", "csvPath", "output", ...Object.keys(typed)]),
+      );
+
+    // Without --symbol the file name says ETHUSDT, and the run says so: BTC's rows stay as they were.
+    const named = await runCollect(flags({}), rig.env);
+    assert.ok(rig.env.printed.some((line) => /symbol ETHUSDT taken from the file name/.test(line)));
+    assert.deepEqual(named.summaries.map((s) => [s.symbol, s.rows, s.added, s.replaced]), [
+      ["BTCUSDT", 300, 0, 0],
+      ["ETHUSDT", 120, 120, 0],
+    ]);
+    const [btcAfter] = await readTrainingCsv(rig.output);
+    assertSameCandles(btcAfter, btc);
+    const withEth = await readFile(rig.output, "utf8");
+
+    // Told it is BTCUSDT, the 100 overlapping candles contradict the file: exit 1, nothing written.
+    await assert.rejects(runCollect(flags({ symbol: "BTCUSDT" }), rig.env), (error: CommandError) => {
+      assert.ok(error instanceof CommandError);
+      assert.equal(error.exitCode, 1);
+      assert.match(
+        error.message,
+        new RegExp(
+          `: 100 candles already there differ from the source \\(BTCUSDT ${
+            new Date(btc[200].openTime).toISOString().slice(0, 16).replace("T", " ")
+          } open ${btc[200].open} → ${eth[0].open}; .* and 97 more\\); nothing was written$`,
+        ),
+      );
+      assert.match(error.hint!, /--symbol names it.*--replace/);
+      return true;
+    });
+    assert.equal(await readFile(rig.output, "utf8"), withEth, "the file is byte for byte as before");
+
+    // --replace overwrites them, and the summary says how many and flags the jump into ETH's prices.
+    rig.env.printed.length = 0;
+    const replaced = await runCollect(flags({ symbol: "BTCUSDT", replace: true }), rig.env);
+    const [b] = replaced.summaries;
+    assert.deepEqual([b.symbol, b.rows, b.added, b.replaced], ["BTCUSDT", 320, 20, 100]);
+    assert.equal(b.jumps, 1);
+    const summary = rig.env.printed.at(-1)!;
+    assert.match(summary, /BTCUSDT {2}320 rows {2}\(\+20, 100 replaced\)/);
+    assert.match(summary, /warning: BTCUSDT has 1 close-to-close jump beyond ×3 .* holds BTCUSDT/);
+    assert.notEqual(before, await readFile(rig.output, "utf8"));
+  }));
+
+Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused naming the row (issue 13.10)", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = ROWS.slice(0, 40).map((r) =>
+      [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")
+    );
+    const csvPath = join(dirname(rig.output), "AAAUSDT-1h.csv");
+    const broken: [string, RegExp][] = [
+      [`${ROWS[7].openTime},0,0,0,0,0`, /AAAUSDT-1h\.csv line 9: open must be positive, got 0/],
+      [
+        `${ROWS[7].openTime},${ROWS[7].open},1e308,${ROWS[7].low},${ROWS[7].close},1`,
+        /AAAUSDT-1h\.csv line 9: high must be at most 1000000000000 .*, got 1e\+308/,
+      ],
+    ];
+    for (const [row, message] of broken) {
+      const lines = [...rows];
+      lines[7] = row;
+      await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...lines].join("\n"));
+      await assert.rejects(
+        runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+        message,
+      );
+      await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
+    }
+  }));
+
+Deno.test("collect: temp files a killed collect left beside the output are removed at start (issue 13.11)", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dead = 2 ** 22 + 99; // above pid_max: a writer that is gone
+    const orphan = `${rig.output}.${dead}.abcdef01.tmp`;
+    await writeFile(orphan, "symbol,open_time\nhalf a fi");
+    await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
+    if (Deno.build.os === "linux") {
+      await assert.rejects(Deno.stat(orphan), Deno.errors.NotFound);
+      assert.ok(rig.env.notices.some((n) => n.includes("removed 1 temp file(s) left by a killed run")));
+    }
   }));

@@ -1,15 +1,57 @@
 /**
  * New candles into the training CSV's existing rows, keyed by (symbol, open_time): a candle already there is
  * replaced by the new one, everything else is kept, so re-running a collection or collecting a later range
- * never duplicates or loses rows. Candles without an open time (a C# export without `t`) have no key: they
+ * never duplicates or loses rows. A candle that is already there with *different* OHLCV is a conflict (the
+ * wrong symbol's file, a re-based export): it is reported so the caller can refuse it unless told to
+ * replace — history must not be rewritten silently. Candles without an open time (a C# export without `t`) have no key: they
  * can only land where the symbol has no rows yet, or repeat rows that are already there.
  */
-import { type CandleSeries, emptySeries, PRICE_COLUMNS, SERIES_COLUMNS } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  emptySeries,
+  PRICE_COLUMNS,
+  type PriceColumn,
+  SERIES_COLUMNS,
+} from "../../features/index.ts";
 
 export interface Merged {
   series: CandleSeries;
   /** Rows whose open_time was not in the existing series. */
   added: number;
+  /** Rows whose open_time was there with different OHLCV (the incoming candle is the one in `series`). */
+  conflicts: Conflict[];
+}
+
+/** One candle present on both sides with different prices or volume. */
+export interface Conflict {
+  symbol: string;
+  openTime: number;
+  /** The first column that differs, and its values before and after. */
+  column: PriceColumn;
+  existing: number;
+  incoming: number;
+}
+
+/**
+ * Values equal up to float formatting noise (a bot's export may print 0.1 + 0.2 differently than Binance).
+ * Real conflicts (another symbol, a corrected candle) differ far more than one part in a billion.
+ */
+const same = (a: number, b: number) =>
+  a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+
+function conflictOf(existing: CandleSeries, i: number, incoming: CandleSeries, j: number): Conflict | null {
+  for (const column of PRICE_COLUMNS) {
+    if (!same(existing[column][i], incoming[column][j])) {
+      return {
+        symbol: incoming.symbol,
+        openTime: incoming.openTime[j],
+        column,
+        existing: existing[column][i],
+        incoming: incoming[column][j],
+      };
+    }
+  }
+  return null;
 }
 
 export class MergeError extends Error {
@@ -20,10 +62,11 @@ const untimed = (s: CandleSeries) => s.openTime.some(Number.isNaN);
 
 /** Merges two ascending series of one symbol; `incoming` wins where both have a candle. */
 export function mergeSeries(existing: CandleSeries | undefined, incoming: CandleSeries): Merged {
-  if (!existing || existing.length === 0) return { series: incoming, added: incoming.length };
+  if (!existing || existing.length === 0) return { series: incoming, added: incoming.length, conflicts: [] };
   if (untimed(existing) || untimed(incoming)) return mergeUntimed(existing, incoming);
   const out = emptySeries(incoming.symbol, existing.length + incoming.length);
   let [i, j, n, added] = [0, 0, 0, 0];
+  const conflicts: Conflict[] = [];
   const copy = (from: CandleSeries, k: number) => {
     out.openTime[n] = from.openTime[k];
     for (const col of SERIES_COLUMNS) out[col][n] = from[col][k];
@@ -34,18 +77,21 @@ export function mergeSeries(existing: CandleSeries | undefined, incoming: Candle
     const ti = j < incoming.length ? incoming.openTime[j] : Infinity;
     if (te < ti) copy(existing, i++);
     else {
-      if (te === ti) i++;
-      else added++;
+      if (te === ti) {
+        const conflict = conflictOf(existing, i, incoming, j);
+        if (conflict) conflicts.push(conflict);
+        i++;
+      } else added++;
       copy(incoming, j++);
     }
   }
-  return { series: trim(out, n), added };
+  return { series: trim(out, n), added, conflicts };
 }
 
 function mergeUntimed(existing: CandleSeries, incoming: CandleSeries): Merged {
-  const same = existing.length === incoming.length && untimed(existing) && untimed(incoming) &&
+  const identical = existing.length === incoming.length && untimed(existing) && untimed(incoming) &&
     PRICE_COLUMNS.every((col) => existing[col].every((v, k) => v === incoming[col][k]));
-  if (same) return { series: incoming, added: 0 };
+  if (identical) return { series: incoming, added: 0, conflicts: [] };
   throw new MergeError(
     `${incoming.symbol}: candles without open times cannot be merged with the ${existing.length} rows ` +
       `already in the output (there is no open_time to match them by)`,

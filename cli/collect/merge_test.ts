@@ -13,6 +13,12 @@ Deno.test("merge: union by open_time, the new candle wins, nothing duplicated or
   assert.deepEqual(Array.from(series.openTime), [1, 2, 3, 4, 5, 7, 8]);
   assert.deepEqual(Array.from(series.close), [1, 1, 2, 2, 2, 1, 2]);
   assert.equal(added, 3);
+  assert.deepEqual(
+    mergeSeries(candles([1, 2, 3, 7]), candles([3, 4, 5, 8], 2)).conflicts,
+    [{ symbol: "AAAUSDT", openTime: 3, column: "open", existing: 1, incoming: 2 }],
+    "the overlapping candle differs: reported for the caller to refuse or count",
+  );
+  assert.deepEqual(mergeSeries(candles([1, 2]), candles([2, 3])).conflicts, [], "equal candles agree");
   assert.equal(mergeSeries(undefined, candles([1, 2])).added, 2);
   assert.equal(mergeSeries(candles([1, 2]), candles([1, 2])).added, 0);
 });

@@ -16,17 +16,30 @@ export type Window =
   | { kind: "dates"; startDate: string; endDate?: string }
   | { kind: "months"; months: number };
 
+/** What every source shares: where to merge, and whether rows that differ from the file may replace it. */
+interface Destination {
+  output: string;
+  /** Overwrite rows whose (symbol, open_time) exist with different OHLCV; otherwise such a run fails. */
+  replace?: boolean;
+}
+
 export type CollectOptions =
-  | {
+  | Destination & {
     source: "binance";
     symbols: string[];
     interval: Interval;
     window: Window;
     baseUrl: string;
-    output: string;
   }
-  | { source: "json"; jsonPath: string; interval?: Interval; output: string }
-  | { source: "csv"; csvPath: string; symbol: string; interval?: Interval; output: string };
+  | Destination & { source: "json"; jsonPath: string; interval?: Interval }
+  | Destination & {
+    source: "csv";
+    csvPath: string;
+    symbol: string;
+    /** Set when the symbol was read from the file's name (`ETHUSDT-1h.csv`), so the run can say so. */
+    symbolFromFileName?: boolean;
+    interval?: Interval;
+  };
 
 export const DEFAULT_LIMIT = 1000;
 
@@ -41,6 +54,7 @@ const symbol = z.string().trim().transform((s) => s.toUpperCase()).pipe(
 );
 
 const day = flag.date();
+const replace = z.boolean().optional().transform((v) => v === true);
 
 const binanceFlags = z.object({
   source: z.literal("binance"),
@@ -55,6 +69,7 @@ const binanceFlags = z.object({
   months: flag.positiveInt("a positive number of months").optional(),
   baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://api.binance.com" }),
   output,
+  replace,
 }).superRefine((o, ctx) => {
   const chosen = (["limit", "startDate", "months"] as const).filter((k) => o[k] !== undefined);
   if (chosen.length > 1) {
@@ -85,6 +100,7 @@ const binanceFlags = z.object({
     : { kind: "latest", count: o.limit ?? DEFAULT_LIMIT },
   baseUrl: o.baseUrl,
   output: o.output,
+  replace: o.replace,
 }));
 
 const jsonFlags = z.object({
@@ -92,15 +108,42 @@ const jsonFlags = z.object({
   jsonPath: z.string().trim().min(1, "expected a file path"),
   interval: interval.optional(),
   output,
+  replace,
 });
 
 const csvFlags = z.object({
   source: z.literal("csv"),
   csvPath: z.string().trim().min(1, "expected a file path"),
   symbol,
+  symbolFromFileName: z.boolean(),
   interval: interval.optional(),
   output,
+  replace,
 });
+
+/**
+ * The symbol a Binance-style file name carries: `ETHUSDT-1h.csv`, `BTCUSDT-1h-2024-01.csv` (the public kline
+ * dumps' naming). Null for names that do not look like that, e.g. `raw.csv`.
+ */
+export function symbolFromFileName(path: string): string | null {
+  const name = path.split(/[\\/]/).at(-1) ?? "";
+  const match = /^([A-Za-z0-9]{2,30})-(\d+[smhdwM])([-_.]|$)/.exec(name);
+  return match ? match[1].toUpperCase() : null;
+}
+
+/** `--symbol`, else the file's name; a CSV carries no symbol, and a wrong one silently rewrites history. */
+function csvSymbol(raw: Record<string, unknown>, given: ReadonlySet<string>) {
+  if (given.has("symbol")) return { symbol: raw.symbol, symbolFromFileName: false };
+  const csvPath = typeof raw.csvPath === "string" ? raw.csvPath : "";
+  const fromName = symbolFromFileName(csvPath);
+  if (fromName === null) {
+    throw new UsageError(
+      `--symbol is required with --source csv (${csvPath || "the file"} does not say which symbol it holds)`,
+      "name it, e.g. --symbol ETHUSDT, or name the file like ETHUSDT-1h.csv",
+    );
+  }
+  return { symbol: fromName, symbolFromFileName: true };
+}
 
 /** Flags that only make sense with one source, by their commander attribute name. */
 const ONLY_FOR: Record<string, Source> = {
@@ -134,6 +177,10 @@ export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlyS
     case "json":
       return parseFlags("collect", jsonFlags, { ...raw, interval: onlyGiven("interval") });
     case "csv":
-      return parseFlags("collect", csvFlags, { ...raw, interval: onlyGiven("interval") });
+      return parseFlags("collect", csvFlags, {
+        ...raw,
+        ...csvSymbol(raw, given),
+        interval: onlyGiven("interval"),
+      });
   }
 }

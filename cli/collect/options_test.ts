@@ -12,7 +12,6 @@ const DEFAULTS = {
   baseUrl: "https://api.binance.com",
   jsonPath: "candle_export.json",
   csvPath: "raw.csv",
-  symbol: "BTCUSDT",
 };
 
 function parse(typed: Record<string, unknown>): CollectOptions {
@@ -36,6 +35,7 @@ Deno.test("collect flags: SPEC defaults, --limit 1000 only when no other window 
     window: { kind: "latest", count: 1000 },
     baseUrl: "https://api.binance.com",
     output: "data/training_data.csv",
+    replace: false,
   });
   const typed = (t: Record<string, unknown>) =>
     (parse(t) as Extract<CollectOptions, { source: "binance" }>).window;
@@ -79,12 +79,38 @@ Deno.test("collect flags: the file sources", () => {
     jsonPath: "candle_export.json",
     output: "data/training_data.csv",
     interval: undefined,
+    replace: false,
   });
   assert.deepEqual(parse({ source: "csv", csvPath: "x.csv", symbol: "solusdt", interval: "4h" }), {
     source: "csv",
     csvPath: "x.csv",
     symbol: "SOLUSDT",
+    symbolFromFileName: false,
     interval: "4h",
     output: "data/training_data.csv",
+    replace: false,
   });
+  assert.equal((parse({ source: "json", replace: true }) as { replace: boolean }).replace, true);
+});
+
+Deno.test("collect flags: --source csv needs --symbol unless the file name carries it", () => {
+  // A CSV holds no symbol: defaulting to BTCUSDT wrote ETH prices into BTC's history (issue 14.1).
+  refused({ source: "csv", csvPath: "raw.csv" }, /^--symbol is required with --source csv/);
+  refused({ source: "csv", csvPath: "data/prices.csv" }, /^--symbol is required/);
+  const named = (csvPath: string) =>
+    parse({ source: "csv", csvPath }) as Extract<CollectOptions, { source: "csv" }>;
+  assert.deepEqual(
+    [named("dl/ETHUSDT-1h.csv").symbol, named("dl/ETHUSDT-1h.csv").symbolFromFileName],
+    ["ETHUSDT", true],
+  );
+  assert.equal(named("BTCUSDT-1h-2024-01.csv").symbol, "BTCUSDT");
+  assert.equal(named("solusdt-4h.csv").symbol, "SOLUSDT");
+  const typed = parse({ source: "csv", csvPath: "ETHUSDT-1h.csv", symbol: "ethbtc" });
+  assert.deepEqual([
+    (typed as { symbol: string }).symbol,
+    (typed as { symbolFromFileName: boolean }).symbolFromFileName,
+  ], [
+    "ETHBTC",
+    false,
+  ]);
 });

@@ -1,6 +1,7 @@
 /**
- * What a collection left in the training CSV, per symbol: rows, rows new in this run, first and last open
- * time, and the candles missing on the interval grid (exchange outages show up here, not as errors).
+ * What a collection left in the training CSV, per symbol: rows, rows new in this run, rows replaced, first
+ * and last open time, the candles missing on the interval grid (exchange outages show up here, not as
+ * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
 import type { CandleSeries } from "../../features/index.ts";
 import type { Grid } from "./intervals.ts";
@@ -11,10 +12,28 @@ export interface Gap {
   missing: number;
 }
 
+/** A close-to-close move between neighbouring candles beyond JUMP_FACTOR either way. */
+export interface Jump {
+  /** Open time of the candle that jumped. */
+  at: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Beyond ×3 (or ÷3) from one close to the next is implausible for one market even in a crash, and ordinary
+ * when ETH's candles (≈2,000) land in BTC's history (≈40,000), so it is flagged, not refused.
+ */
+export const JUMP_FACTOR = 3;
+
 export interface SymbolSummary {
   symbol: string;
   rows: number;
   added: number;
+  /** Rows whose candle changed in this run (only with --replace). */
+  replaced: number;
+  jumps: number;
+  largestJump: Jump | null;
   first: number | null;
   last: number | null;
   grid: string | null;
@@ -23,7 +42,7 @@ export interface SymbolSummary {
   largest: Gap | null;
 }
 
-export function summarize(s: CandleSeries, added: number, grid: Grid | null): SymbolSummary {
+export function summarize(s: CandleSeries, added: number, grid: Grid | null, replaced = 0): SymbolSummary {
   const first = s.length > 0 && !Number.isNaN(s.openTime[0]) ? s.openTime[0] : null;
   const last = s.length > 0 && !Number.isNaN(s.openTime[s.length - 1]) ? s.openTime[s.length - 1] : null;
   let [missing, gaps] = [0, 0];
@@ -37,10 +56,22 @@ export function summarize(s: CandleSeries, added: number, grid: Grid | null): Sy
       if (!largest || m > largest.missing) largest = { after: s.openTime[i - 1], missing: m };
     }
   }
+  let jumps = 0;
+  let largestJump: Jump | null = null;
+  const size = (j: Jump) => Math.abs(Math.log(j.to / j.from));
+  for (let i = 1; i < s.length; i++) {
+    const jump = { at: s.openTime[i], from: s.close[i - 1], to: s.close[i] };
+    if (!(size(jump) > Math.log(JUMP_FACTOR))) continue;
+    jumps++;
+    if (!largestJump || size(jump) > size(largestJump)) largestJump = jump;
+  }
   return {
     symbol: s.symbol,
     rows: s.length,
     added,
+    replaced,
+    jumps,
+    largestJump,
     first,
     last,
     grid: grid?.label ?? null,
@@ -61,6 +92,17 @@ function gapText(s: SymbolSummary): string {
     `gap${s.gaps === 1 ? "" : "s"} (largest ${count(largest.missing)} after ${utc(largest.after)})`;
 }
 
+const price = (v: number) => v.toLocaleString("en-US", { maximumSignificantDigits: 8 });
+
+function jumpWarning(s: SymbolSummary, j: Jump): string {
+  const where = Number.isNaN(j.at) ? "" : ` at ${utc(j.at)}`;
+  return `  warning: ${s.symbol} has ${count(s.jumps)} close-to-close jump${
+    s.jumps === 1 ? "" : "s"
+  } beyond ` +
+    `×${JUMP_FACTOR} (largest${where}: ${price(j.from)} → ${price(j.to)}); check that every source ` +
+    `collected into it holds ${s.symbol}`;
+}
+
 /** The closing report: one line for the file, one per symbol, columns aligned. */
 export function formatSummary(output: string, summaries: readonly SymbolSummary[]): string {
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
@@ -78,10 +120,14 @@ export function formatSummary(output: string, summaries: readonly SymbolSummary[
       ? "no open times"
       : `${utc(s.first)} → ${utc(s.last!)} UTC`;
     const gaps = gapText(s);
+    const replaced = s.replaced > 0 ? `, ${count(s.replaced)} replaced` : "";
     lines.push(
-      `  ${s.symbol.padEnd(width)}  ${count(s.rows).padStart(rowWidth)} rows  (+${count(s.added)})  ${span}` +
-        (gaps ? `  ${gaps}` : ""),
+      `  ${s.symbol.padEnd(width)}  ${count(s.rows).padStart(rowWidth)} rows  (+${
+        count(s.added)
+      }${replaced})  ` +
+        span + (gaps ? `  ${gaps}` : ""),
     );
   }
+  for (const s of summaries) if (s.largestJump) lines.push(jumpWarning(s, s.largestJump));
   return lines.join("\n");
 }

@@ -19,6 +19,9 @@ Deno.test("summary: rows, span and gaps on the interval grid", () => {
     symbol: "BTCUSDT",
     rows: 5,
     added: 2,
+    replaced: 0,
+    jumps: 0,
+    largestJump: null,
     first: t0,
     last: t0 + 7 * HOUR,
     grid: "1h",
@@ -31,6 +34,30 @@ Deno.test("summary: rows, span and gaps on the interval grid", () => {
     "out.csv: 5 rows for 1 symbol (2 new)\n" +
       "  BTCUSDT  5 rows  (+2)  2024-01-01 00:00 → 2024-01-01 07:00 UTC  " +
       "3 missing 1h candles in 2 gaps (largest 2 after 2024-01-01 01:00)",
+  );
+});
+
+Deno.test("summary: replaced rows are counted and jumps beyond ×3 between closes are flagged", () => {
+  const t0 = utcMs("2024-01-05");
+  const closes = [42_391.5, 42_400, 2_222.71, 2_230, 2_900, 45_000];
+  const s = summarize(
+    seriesFromCandles(
+      "BTCUSDT",
+      closes.map((c, i) => ({ openTime: t0 + i * HOUR, open: c, high: c, low: c, close: c, volume: 1 })),
+    ),
+    0,
+    gridOf("1h"),
+    3,
+  );
+  assert.equal(s.replaced, 3);
+  assert.equal(s.jumps, 2, "42,400 → 2,222.71 and 2,900 → 45,000; 2,230 → 2,900 is a plausible move");
+  assert.deepEqual(s.largestJump, { at: t0 + 2 * HOUR, from: 42_400, to: 2_222.71 });
+  assert.equal(
+    formatSummary("train.csv", [s]),
+    "train.csv: 6 rows for 1 symbol (0 new)\n" +
+      "  BTCUSDT  6 rows  (+0, 3 replaced)  2024-01-05 00:00 → 2024-01-05 05:00 UTC  no gaps\n" +
+      "  warning: BTCUSDT has 2 close-to-close jumps beyond ×3 (largest at 2024-01-05 02:00: 42,400 → " +
+      "2,222.71); check that every source collected into it holds BTCUSDT",
   );
 });
 

@@ -15,6 +15,7 @@ import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
+import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 
 export interface RetrainOptions {
@@ -56,8 +57,13 @@ async function step(log: string, args: readonly string[]): Promise<void> {
       new TextEncoder().encode(`\n[${new Date().toISOString()}] $ candlecast ${args.join(" ")}\n`),
     );
     const [cmd, cmdArgs] = selfCommand(args);
-    const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "piped", stderr: "piped", stdin: "null" })
-      .spawn();
+    const child = new Deno.Command(cmd, {
+      args: cmdArgs,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+      env: childEnv(), // the step dies with this process, however it ends
+    }).spawn();
     let tail = "";
     const copy = async (stream: ReadableStream<Uint8Array>, keepTail: boolean) => {
       for await (const chunk of stream) {
@@ -243,6 +249,6 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
-    await lock.release();
+    lock.release();
   }
 }

@@ -4,8 +4,8 @@
  */
 import { join } from "node:path";
 import { CommandError } from "../errors.ts";
-import { type LayersModel, loadModel } from "../../ml/runtime/index.ts";
-import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
+import { type LayersModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/runtime/index.ts";
+import { mismatchedFiles, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
 
 export interface Parent {
@@ -17,8 +17,9 @@ export interface Parent {
   readonly modelConfig: unknown;
 }
 
-export async function loadParent(root: string): Promise<Parent> {
-  const version = await currentVersion(root);
+/** `current`'s version, or `named` (a resumed --incremental run fine-tunes the version it started from). */
+export async function loadParent(root: string, named?: string): Promise<Parent> {
+  const version = named ?? await currentVersion(root);
   if (!version) {
     throw new CommandError(
       `--incremental fine-tunes ${join(root, "current")}, and there is none`,
@@ -33,8 +34,32 @@ export async function loadParent(root: string): Promise<Parent> {
   } catch (error) {
     throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
   }
+  const bad = await mismatchedFiles(dir, manifest.files ?? {}, [
+    MODEL_JSON,
+    WEIGHTS_BIN,
+    "preprocessor.json",
+  ]);
+  if (bad.length > 0) {
+    throw new CommandError(
+      `cannot fine-tune ${version}: ${bad.map((name) => join(dir, name)).join(", ")} ` +
+        `${
+          bad.length === 1 ? "does" : "do"
+        } not match the sha256 in its manifest.json (changed or truncated)`,
+      "restore the version's files, or promote an intact version first ('candlecast models list' checks them)",
+    );
+  }
+  let model: LayersModel;
+  try {
+    model = await loadModel(dir);
+  } catch (error) {
+    // A version written before hashes, or by hand: its weights may still be short or garbled.
+    throw new CommandError(
+      `cannot fine-tune ${version}: its weights do not load (${(error as Error).message})`,
+      "restore the version's files, or train without --incremental",
+    );
+  }
   const hyper = manifest.hyperparameters as { model?: unknown } | undefined;
-  return { version, manifest, preprocessor, model: await loadModel(dir), modelConfig: hyper?.model ?? null };
+  return { version, manifest, preprocessor, model, modelConfig: hyper?.model ?? null };
 }
 
 /** Per symbol: the open time of the parent's last candle (new windows are labelled after it). */

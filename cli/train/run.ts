@@ -4,7 +4,14 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { type CandleSeries, CLASSES, FEATURE_NAMES, plural, readTrainingCsv } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  CLASSES,
+  FEATURE_NAMES,
+  plural,
+  readTrainingCsv,
+  removeStaleTemps,
+} from "../../features/index.ts";
 import { CommandError } from "../errors.ts";
 import { requireInput } from "../flags.ts";
 import {
@@ -28,7 +35,14 @@ import {
 } from "../../ml/data/index.ts";
 import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
-import { type BatchProgress, evaluateModel, type TrainConfig, trainMembers } from "../../ml/train/index.ts";
+import {
+  type BatchProgress,
+  type EpochRecord,
+  evaluateModel,
+  type TrainConfig,
+  trainMembers,
+} from "../../ml/train/index.ts";
+import { type Abandoned, pruneAbandonedRuns, RunFolder, type RunState } from "./run_folder.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./configs.ts";
@@ -47,6 +61,13 @@ export interface TrainIo {
   readonly signal?: AbortSignal;
   /** Test hook: called after every training batch. */
   readonly afterBatch?: (epoch: number, batch: number) => void;
+  /**
+   * The raw train flags. Given (the CLI gives them), a single model's best weights so far are saved after
+   * every epoch in a run folder (`run_folder.ts`) that `train --resume` continues from after a kill.
+   */
+  readonly flags?: Record<string, unknown>;
+  /** An abandoned run to continue (`train --resume`): its folder and state. */
+  readonly resume?: Abandoned & { readonly state: RunState };
 }
 
 export interface TrainOutcome {
@@ -209,7 +230,14 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const series = await readTrainingCsv(opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${backend.backend} (${backend.device})`);
-  const parent = opts.incremental ? await loadParent(opts.checkpoints) : null;
+  const cleaned = await removeStaleTemps(opts.checkpoints);
+  if (cleaned.length > 0) {
+    io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);
+  }
+  const resume = io.resume ?? null;
+  const parent = opts.incremental
+    ? await loadParent(opts.checkpoints, resume?.state.parent ?? undefined)
+    : null;
   const parentEnd = parent?.manifest.data.end_ms ?? null;
   if (parent) {
     io.out(
@@ -223,25 +251,140 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   dataLines(data).forEach((line) => io.out(line));
 
   const modelType = parent ? parent.preprocessor.modelType : opts.model;
-  let model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
+  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
   const scaling: Scaling = {
     scaler: data.scaler,
     clip: parent?.preprocessor.clip ?? opts.clip,
     returnScale: data.returnScale,
   };
-  const config = trainConfigOf(opts, data);
+  const done = resume?.state.epochsDone ?? 0;
+  let config = trainConfigOf(opts, data);
+  if (resume) {
+    // The remaining epochs, with fresh shuffles, and the patience the run had left. (The optimizer's moments
+    // and the learning-rate schedule start again: they are not part of the saved state.)
+    config = {
+      ...config,
+      epochs: Math.max(0, config.epochs - done),
+      seed: config.seed + done,
+      patience: Math.max(1, config.patience - (done - (resume.state.bestEpoch ?? done))),
+    };
+  }
+  const run = await startRun(opts, io, parent, memberViews(model).length);
+  try {
+    return await trainAndSave(
+      opts,
+      io,
+      {
+        series,
+        backend,
+        parent,
+        parentEnd,
+        split,
+        data,
+        modelType,
+        scaling,
+        config,
+        newModelConfig,
+        started,
+      },
+      model,
+      run,
+      done,
+    );
+  } catch (error) {
+    await run?.remove(); // a failed run has nothing worth resuming
+    throw error;
+  }
+}
+
+/** The run folder of a single model trained from the CLI (resumed or new); null otherwise. */
+async function startRun(
+  opts: TrainOptions,
+  io: TrainIo,
+  parent: Parent | null,
+  members: number,
+): Promise<RunFolder | null> {
+  let run: RunFolder | null = null;
+  if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state);
+  else if (io.flags && members === 1) {
+    run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null);
+  }
+  const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
+  if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
+  if (kept?.state) {
+    io.out(
+      `an earlier run killed after ${kept.state.epochsDone} epochs is kept in ${kept.dir}; ` +
+        "'candlecast train --resume' continues it",
+    );
+  }
+  return run;
+}
+
+interface Prepared {
+  readonly series: CandleSeries[];
+  readonly backend: BackendInfo;
+  readonly parent: Parent | null;
+  readonly parentEnd: number | null;
+  readonly split: SplitRule;
+  readonly data: Dataset;
+  readonly modelType: ModelType;
+  readonly scaling: Scaling;
+  readonly config: TrainConfig;
+  readonly newModelConfig: ReturnType<typeof modelConfigOf> | null;
+  readonly started: number;
+}
+
+async function trainAndSave(
+  opts: TrainOptions,
+  io: TrainIo,
+  prepared: Prepared,
+  initial: tf.LayersModel,
+  run: RunFolder | null,
+  done: number,
+): Promise<TrainOutcome> {
+  const {
+    series,
+    backend,
+    parent,
+    parentEnd,
+    split,
+    data,
+    modelType,
+    scaling,
+    config,
+    newModelConfig,
+    started,
+  } = prepared;
+  let model = initial;
+  if (run && done > 0) {
+    await run.restoreBest(model);
+    io.out(`resuming from ${run.dir}: ${done} epochs done, best epoch ${run.current.bestEpoch}`);
+  }
   io.out(
     `model: ${modelType}, ${model.countParams().toLocaleString("en-US")} parameters; class weights ` +
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 
   const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
-  const result = await trainMembers(model, data, scaling, config, {
+  let result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,
     signal: io.signal,
     afterBatch: io.afterBatch,
+    afterEpoch: run ? (record, m) => run.afterEpoch(record, m, config.minDelta, done) : undefined,
   }, { workers, backend: opts.backend });
+  if (run && done > 0) {
+    // The loop knows only the resumed epochs; the run folder knows the whole run and holds its best weights.
+    const state = run.current;
+    if (state.bestEpoch !== null && state.bestEpoch <= done) await run.restoreBest(model);
+    result = {
+      ...result,
+      history: state.history as unknown as EpochRecord[],
+      bestEpoch: state.bestEpoch,
+      stopReason: config.epochs === 0 ? "epochs" : result.stopReason,
+      trainedMembers: 1,
+    };
+  }
   if (result.bestEpoch === null) {
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
@@ -327,6 +470,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     }),
   });
   model.dispose();
+  await run?.remove(); // the version holds it all now
 
   const promoted = opts.promote && !interrupted && !written.onnxError;
   if (promoted) await promote(opts.checkpoints, written.version);

@@ -1,8 +1,12 @@
-/** Reads versions back: the manifest (schema-checked) and a one-line summary for `models list`. */
+/**
+ * Reads versions back: the manifest (schema-checked) and a one-line summary for `models list`, with every
+ * file re-hashed against the manifest.
+ */
 import { join } from "node:path";
 import { CheckpointError, readManifest as readManifestFile } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
+import { verifyVersion } from "./manifest.ts";
 
 export async function readManifest(dir: string): Promise<ManifestView> {
   try {
@@ -22,6 +26,8 @@ export interface VersionSummary {
   readonly current: boolean;
   /** Why the version is unusual (unreadable manifest, training interrupted, no model.onnx), or null. */
   readonly note: string | null;
+  /** Files that no longer match their sha256 in the manifest (empty: intact); null when not checked. */
+  readonly mismatched: readonly string[] | null;
 }
 
 async function testMacroF1(dir: string): Promise<number | null> {
@@ -41,7 +47,9 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
     const dir = join(root, version);
     try {
       const m = await readManifest(dir);
+      const mismatched = await verifyVersion(dir, m.files);
       const notes = [
+        mismatched.length > 0 ? `sha256 mismatch: ${mismatched.join(", ")}` : null,
         m.training?.stop_reason === "interrupted" ? "interrupted" : null,
         m.files["model.onnx"] ? null : "no model.onnx",
       ].filter((n) => n !== null);
@@ -53,6 +61,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         parent: m.parent,
         current: version === current,
         note: notes.length > 0 ? notes.join(", ") : null,
+        mismatched,
       });
     } catch (error) {
       summaries.push({
@@ -63,6 +72,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         parent: null,
         current: version === current,
         note: (error as Error).message,
+        mismatched: null,
       });
     }
   }

@@ -4,7 +4,9 @@
  * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
  */
 import { join } from "node:path";
-import { writeFileAtomic } from "../../features/index.ts";
+import { describeOwner, LockBusyError, lockFile, writeFileAtomic } from "../../features/index.ts";
+import { z } from "zod";
+import { mismatchedFiles } from "../../engine/index.ts";
 
 export const CURRENT = "current";
 const HISTORY_FILE = ".current_history.json";
@@ -110,9 +112,71 @@ async function requireVersion(root: string, version: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses a version whose files no longer hash as its manifest says (a truncated model.onnx would otherwise
+ * be promoted, then fail or — swapped — answer under the wrong name in serve).
+ */
+async function requireIntact(root: string, version: string): Promise<void> {
+  const dir = join(root, version);
+  const path = join(dir, "manifest.json");
+  let files: Readonly<Record<string, string>>;
+  try {
+    files = HashesSchema.parse(JSON.parse(await Deno.readTextFile(path))).files ?? {};
+  } catch (error) {
+    throw new CheckpointStoreError(
+      `${path} cannot be read as a manifest (${(error as Error).message.split("\n")[0]})`,
+      "restore the version's files from a backup, or promote another version",
+    );
+  }
+  const bad = await mismatchedFiles(dir, files);
+  if (bad.length > 0) {
+    throw new CheckpointStoreError(
+      `${version}: ${bad.join(", ")} ${bad.length === 1 ? "does" : "do"} not match the sha256 in its ` +
+        `manifest.json (changed, swapped or truncated after training); current is unchanged`,
+      "restore the files from a backup, or promote another version ('candlecast models list' checks them)",
+    );
+  }
+}
+
+/** Only the hashes matter here; a version without them (written by hand) has nothing to check. */
+const HashesSchema = z.object({ files: z.record(z.string(), z.string()).optional() }).loose();
+
+/** A promotion waits this long for another one (they take milliseconds), then fails saying who holds it. */
+export const CURRENT_LOCK_WAIT_MS = 30_000;
+
+/**
+ * Promotions and rollbacks read `current` and the history, then rewrite both: two at once could each
+ * record the other's target as "previous" and report a switch that did not stick. A kernel lock on
+ * `.current.lock` (features' `lockFile`) serializes them across processes — serve only reads and never waits.
+ */
+async function withCurrentLock<T>(root: string, what: string, work: () => Promise<T>): Promise<T> {
+  const path = join(root, ".current.lock");
+  let lock;
+  try {
+    lock = await lockFile(path, what, { waitMs: CURRENT_LOCK_WAIT_MS });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) throw error;
+    throw new CheckpointStoreError(
+      `${join(root, CURRENT)} is being changed by ${describeOwner(error.owner)}; gave up after ` +
+        `${Math.round(error.waitedMs / 1000)} s`,
+      `try again when it has finished; ${path} is the lock`,
+    );
+  }
+  try {
+    return await work();
+  } finally {
+    lock.release();
+  }
+}
+
 /** Points `current` at `version`, remembering the previous target for rollback. Returns that target. */
-export async function promote(root: string, version: string): Promise<string | null> {
+export function promote(root: string, version: string): Promise<string | null> {
+  return withCurrentLock(root, `models promote ${version}`, () => promoteLocked(root, version));
+}
+
+async function promoteLocked(root: string, version: string): Promise<string | null> {
   await requireVersion(root, version);
+  await requireIntact(root, version);
   const previous = await currentVersion(root);
   if (previous === version) return previous;
   if (previous !== null) await writeHistory(root, [...(await readHistory(root)), previous]);
@@ -121,7 +185,11 @@ export async function promote(root: string, version: string): Promise<string | n
 }
 
 /** Points `current` back at the version it pointed at before the last promotion. */
-export async function rollback(root: string): Promise<{ from: string | null; to: string }> {
+export function rollback(root: string): Promise<{ from: string | null; to: string }> {
+  return withCurrentLock(root, "models rollback", () => rollbackLocked(root));
+}
+
+async function rollbackLocked(root: string): Promise<{ from: string | null; to: string }> {
   const history = await readHistory(root);
   const from = await currentVersion(root);
   while (history.length > 0) {
@@ -132,6 +200,7 @@ export async function rollback(root: string): Promise<{ from: string | null; to:
     } catch {
       continue; // deleted since: skip to the one before it
     }
+    await requireIntact(root, to); // damaged: say so rather than silently serve an older one
     await pointCurrent(root, to);
     await writeHistory(root, history);
     return { from, to };

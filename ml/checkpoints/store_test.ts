@@ -69,3 +69,20 @@ Deno.test("a current that is not a symlink is reported, not overwritten", async 
   await assert.rejects(currentVersion(root), /not a symlink/);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("concurrent promotions run one after another: each reports the target it really replaced", async () => {
+  const versions = Array.from({ length: 8 }, (_, i) => `v${i + 1}_2026-02-0${i + 1}`);
+  const root = await storeWith(...versions);
+  try {
+    const previous = await Promise.all(versions.map((v) => promote(root, v)));
+    // Serialized, the switches form one chain: null → a → b → …, every version replaced exactly once but
+    // the last. Unserialized, two promotions read the same `current` and both reported replacing it.
+    const replaced = previous.filter((p) => p !== null);
+    assert.equal(previous.filter((p) => p === null).length, 1, JSON.stringify(previous));
+    assert.equal(new Set(replaced).size, versions.length - 1, JSON.stringify(previous));
+    const last = versions.find((v) => !replaced.includes(v))!;
+    assert.equal(await currentVersion(root), last);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -64,7 +64,8 @@ export interface TrainHooks {
   readonly signal?: AbortSignal;
   /** Called after each batch (tests use it to interrupt at a known point). */
   readonly afterBatch?: (epoch: number, batch: number) => void;
-  readonly afterEpoch?: (record: EpochRecord, model: tf.LayersModel) => void;
+  /** Called after each epoch's validation, awaited (train saves the best weights so far from here). */
+  readonly afterEpoch?: (record: EpochRecord, model: tf.LayersModel) => unknown; // a promise is awaited
 }
 
 function snapshot(model: tf.LayersModel): tf.Tensor[] {
@@ -240,7 +241,7 @@ export async function trainModel(
     const elapsed = (performance.now() - started) / 1000;
     const eta = (elapsed / epoch) * (config.epochs - epoch);
     hooks.log?.(formatEpoch(record, config.epochs, elapsed, interrupted ? 0 : eta, improved));
-    hooks.afterEpoch?.(record, model);
+    await hooks.afterEpoch?.(record, model);
     if (interrupted) {
       stopReason = "interrupted";
       break;

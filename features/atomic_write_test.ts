@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
+
+Deno.test("stale temps: a dead writer's files and folders go, a live writer's and other files stay", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-temps-" });
+  try {
+    const dead = 2 ** 22 + 77; // above Linux's pid_max: never a live process
+    await Deno.writeTextFile(join(dir, `train.csv.${dead}.0a1b2c3d.tmp`), "half a CSV");
+    await Deno.mkdir(join(dir, `.v3_2026-01-01.${dead}.deadbeef.tmp`));
+    await Deno.writeTextFile(join(dir, `.v3_2026-01-01.${dead}.deadbeef.tmp`, "weights.bin"), "x");
+    await Deno.writeTextFile(join(dir, `other.csv.${dead}.00000000.tmp`), "x");
+    await Deno.writeTextFile(join(dir, `train.csv.${Deno.pid}.11111111.tmp`), "being written by us");
+    await writeFileAtomic(join(dir, "train.csv"), "kept");
+    await Deno.writeTextFile(join(dir, "notes.tmp"), "not ours");
+
+    assert.deepEqual(await removeStaleTemps(dir, "train.csv."), [`train.csv.${dead}.0a1b2c3d.tmp`]);
+    const expected = Deno.build.os === "linux"
+      ? [`.v3_2026-01-01.${dead}.deadbeef.tmp`, `other.csv.${dead}.00000000.tmp`]
+      : [];
+    assert.deepEqual(await removeStaleTemps(dir), expected);
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left.sort(), ["notes.tmp", "train.csv", `train.csv.${Deno.pid}.11111111.tmp`]);
+    assert.deepEqual(await removeStaleTemps(join(dir, "missing")), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,114 @@
+/**
+ * Locks for shared files, held by the kernel (`flock` through `Deno.FsFile.lock`): the lock dies with its
+ * process however it ends (kill -9, OOM), so there is no stale lock to detect and no PID to trust — a lock
+ * file naming a dead or an unrelated live PID blocks nobody. The file's content (owner pid, start, what) is
+ * only for messages. Lock files are never deleted: removing one while another process waits on it would let
+ * that process lock an unlinked file while a third creates a fresh one, and both would "hold" the lock.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/** Who holds a lock, as its holder wrote it (for messages only; never trusted for ownership). */
+export interface LockOwner {
+  readonly pid: number | null;
+  readonly since: string | null;
+  readonly what: string | null;
+}
+
+export interface HeldLock {
+  readonly path: string;
+  release(): void;
+  [Symbol.dispose](): void;
+}
+
+/** The lock stayed taken for as long as the caller would wait (0: not at all). */
+export class LockBusyError extends Error {
+  override name = "LockBusyError";
+  constructor(readonly path: string, readonly owner: LockOwner, readonly waitedMs: number) {
+    super(`${path} is locked by ${describeOwner(owner)}`);
+  }
+}
+
+export function describeOwner(owner: LockOwner): string {
+  const who = owner.pid !== null ? `pid ${owner.pid}` : "another process";
+  return `${owner.what ?? "another candlecast"} (${who}${owner.since ? `, since ${owner.since}` : ""})`;
+}
+
+async function readOwner(path: string): Promise<LockOwner> {
+  try {
+    const raw = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+    return {
+      pid: typeof raw.pid === "number" ? raw.pid : null,
+      since: typeof raw.since === "string" ? raw.since : typeof raw.started === "string" ? raw.started : null,
+      what: typeof raw.what === "string" ? raw.what : null,
+    };
+  } catch {
+    return { pid: null, since: null, what: null }; // being written, or not ours: the message says less
+  }
+}
+
+/** Takes the lock if it is free right now; null when another open file holds it. */
+export async function tryLockFile(path: string, what: string): Promise<HeldLock | null> {
+  await mkdir(dirname(path), { recursive: true });
+  // Never truncate before holding the lock: the current holder's note must survive a failed attempt.
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  let locked = false;
+  try {
+    locked = await file.tryLock(true);
+  } finally {
+    if (!locked) file.close();
+  }
+  if (!locked) return null;
+  try {
+    await file.truncate(0);
+    const note = { pid: Deno.pid, since: new Date().toISOString(), what };
+    await file.write(new TextEncoder().encode(JSON.stringify(note) + "\n"));
+  } catch {
+    // The note is informational; the kernel lock is what counts.
+  }
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    file.close(); // closing the last descriptor drops the flock
+  };
+  return { path, release, [Symbol.dispose]: release };
+}
+
+export interface WaitOptions {
+  /** How long to wait for the lock (ms); 0 fails at once. */
+  readonly waitMs: number;
+  /** Called once if the lock is busy and the caller is going to wait, with who holds it. */
+  readonly onWait?: (owner: LockOwner) => void;
+  /** Poll period; tests shorten it. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Takes the lock, waiting up to `waitMs` for its holder to finish. Polls `tryLock` rather than blocking in
+ * `lock()`: a blocking lock cannot be given up on, and a wait must end with a clear message, not a hang.
+ */
+export async function lockFile(path: string, what: string, options: WaitOptions): Promise<HeldLock> {
+  const start = Date.now();
+  let told = false;
+  for (;;) {
+    const held = await tryLockFile(path, what);
+    if (held) return held;
+    const owner = await readOwner(path);
+    const waited = Date.now() - start;
+    if (waited >= options.waitMs) throw new LockBusyError(path, owner, waited);
+    if (!told) {
+      told = true;
+      options.onWait?.(owner);
+    }
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(options.pollMs ?? 100, options.waitMs - waited))
+    );
+  }
+}
+
+/** The lock file beside `path`: `dir/.name.lock` (hidden, so listings of data and checkpoints stay clean). */
+export function lockPathFor(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.lock`;
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { LockBusyError, lockFile, lockPathFor, tryLockFile } from "./file_lock.ts";
+
+Deno.test("file lock: one holder at a time; released, it is free again; the file stays", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".x.lock");
+  try {
+    const a = await tryLockFile(path, "collect into x");
+    assert.ok(a);
+    assert.equal(await tryLockFile(path, "another"), null, "a second open file cannot take it");
+    const note = JSON.parse(await Deno.readTextFile(path));
+    assert.deepEqual([note.pid, note.what], [Deno.pid, "collect into x"]);
+    await assert.rejects(lockFile(path, "another", { waitMs: 0 }), (error: LockBusyError) => {
+      assert.ok(error instanceof LockBusyError);
+      assert.match(error.message, /is locked by collect into x \(pid \d+, since 20/);
+      return true;
+    });
+    a.release();
+    const b = await tryLockFile(path, "again");
+    assert.ok(b, "free after release");
+    b.release();
+    await Deno.stat(path); // kept on purpose: deleting a lock file races with its waiters
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file lock: a note naming a dead or an unrelated live pid blocks nobody (issue 13.9)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".retrain.lock");
+  try {
+    for (const pid of [1, Deno.pid, 2 ** 22 + 12345]) {
+      await Deno.writeTextFile(path, JSON.stringify({ pid, started: "earlier" }));
+      const held = await tryLockFile(path, "retrain");
+      assert.ok(held, `pid ${pid} in the file`);
+      held.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file lock: a waiter is told who holds it once, and gets the lock when it is released", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".y.lock");
+  try {
+    const first = (await tryLockFile(path, "first"))!;
+    const told: string[] = [];
+    const waiting = lockFile(path, "second", {
+      waitMs: 5_000,
+      pollMs: 10,
+      onWait: (owner) => told.push(`${owner.what} ${owner.pid}`),
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    first.release();
+    const second = await waiting;
+    assert.deepEqual(told, [`first ${Deno.pid}`]);
+    second.release();
+    assert.equal(lockPathFor("data/training.csv"), "data/.training.csv.lock");
+    assert.equal(lockPathFor("training.csv"), ".training.csv.lock");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

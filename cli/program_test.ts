@@ -90,7 +90,10 @@ Deno.test("usage errors exit 2: a missing input path, a malformed version name",
     const cases: [string[], string][] = [
       [["train", "--data", nope], "--data"],
       [["evaluate", "--data", nope], "--data"],
-      [["collect", "--source", "csv", "--csv-path", nope, "--output", `${dir}/o.csv`], "--csv-path"],
+      [
+        ["collect", "--source", "csv", "--csv-path", nope, "--symbol", "BTCUSDT", "--output", `${dir}/o.csv`],
+        "--csv-path",
+      ],
       [["collect", "--source", "json", "--json-path", nope, "--output", `${dir}/o.csv`], "--json-path"],
       [["export", "--checkpoint", nope], "--checkpoint"],
       [["predict", "--input", nope], "--input"],

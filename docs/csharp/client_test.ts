@@ -112,13 +112,14 @@ Deno.test({
       assert.ok(lines.includes("CONFIGURL http://config:1"), out);
       assert.equal(lines.at(-1), "DONE");
 
-      // openTime was sent: serve logged each prediction's last candle time (what monitor joins on).
+      // openTime was sent: serve logged each prediction's last candle time (what monitor joins on). The
+      // predictions log is written in the background and flushed at shutdown, so stop serve first.
+      server.kill("SIGTERM");
+      await server.status;
       const logged = (await Deno.readTextFile(predictions)).trim().split("\n").map((l) => JSON.parse(l));
       const hour = 3_600_000, start = 1_700_000_000_000 - (1_700_000_000_000 % hour);
       const btc = logged.find((r) => r.symbol === "BTCUSDT");
       assert.equal(btc.last_candle_time, start + 59 * hour);
-      server.kill("SIGTERM");
-      await server.status;
       await drain.catch(() => {});
     } finally {
       try {

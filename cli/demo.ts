@@ -125,7 +125,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     reloadInterval: 2,
     maxBatch: 1,
     predictionsLog: join(dir, "predictions.jsonl"),
-    decision: "argmax",
+    decision: "version",
   }, log);
   const url = await Promise.race([listening.promise, serving.then(() => "")]);
   if (!url) throw new CommandError("the demo server stopped before it listened");

@@ -142,7 +142,9 @@ export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   options: ListenOptions,
 ): Promise<Listening> {
-  const o = { ...LISTEN_DEFAULTS, ...options };
+  // A caller's `undefined` means "the default", not "none": leave such keys out before merging.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...LISTEN_DEFAULTS, ...given } as typeof LISTEN_DEFAULTS & typeof options;
   const log = options.log ?? (() => {});
   const alwaysOpen = options.alwaysOpen ?? new Set(["/", "/health"]);
   const where = `${o.hostname}:${o.port}`;

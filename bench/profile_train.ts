@@ -7,8 +7,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../ml/runtime/backend.ts";
-import { buildModel, defaultModelConfig, type ModelType } from "../ml/models/index.ts";
+import { buildModel, type ModelType } from "../ml/models/index.ts";
 import { Adam, forward, lossTensors } from "../ml/train/index.ts";
+import { referenceConfig } from "./reference_config.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -20,23 +21,6 @@ const { values } = parseArgs({
 });
 const BATCH = Number(values.batch), LOOKBACK = 50;
 await initBackend("wasm");
-
-/**
- * The sizes bench/train_reference.py builds in PyTorch (issue 12's table; train's defaults before the
- * round-2 recipe): d_model 64, 4 heads, FFN 256, 2 encoder layers, 2 LSTM layers of 64, one model.
- */
-function referenceConfig(type: ModelType) {
-  return {
-    ...defaultModelConfig(type, LOOKBACK),
-    dModel: 64,
-    heads: 4,
-    ffnDim: 256,
-    encoderLayers: 2,
-    lstmHidden: 64,
-    lstmLayers: 2,
-    members: 1,
-  };
-}
 
 // Thread CPU time (CLOCK_THREAD_CPUTIME_ID): the machine is shared, and wall time counts other processes' turns.
 const libc = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
@@ -84,7 +68,7 @@ for (const config of tf.getKernelsForBackend("wasm")) {
   });
 }
 
-const model = buildModel(referenceConfig(values.model as ModelType), 42);
+const model = buildModel(referenceConfig(values.model as ModelType, LOOKBACK), 42);
 const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
 const adam = new Adam(variables);
 const x = tf.randomNormal([BATCH, LOOKBACK, 35], 0, 1, "float32", 1);

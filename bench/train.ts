@@ -22,16 +22,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../ml/runtime/backend.ts";
-import {
-  buildModel,
-  defaultModelConfig,
-  FAST_LAYERS,
-  type LayerKit,
-  type ModelType,
-  STOCK_LAYERS,
-} from "../ml/models/index.ts";
+import { buildModel, FAST_LAYERS, type LayerKit, type ModelType, STOCK_LAYERS } from "../ml/models/index.ts";
 import { Adam, forward, lossTensors, samplesPerSecond } from "../ml/train/index.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
+import { referenceConfig } from "./reference_config.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -50,23 +44,6 @@ const TORCH_THREADS = values["torch-threads"].split(",").map(Number);
 const LOOKBACK = 50;
 const PYTHON = "/usr/bin/python3";
 const ROUND_SECONDS = 1;
-
-/**
- * The sizes bench/train_reference.py builds in PyTorch (issue 12's table; train's defaults before the
- * round-2 recipe): d_model 64, 4 heads, FFN 256, 2 encoder layers, 2 LSTM layers of 64, one model.
- */
-function referenceConfig(type: ModelType) {
-  return {
-    ...defaultModelConfig(type, LOOKBACK),
-    dModel: 64,
-    heads: 4,
-    ffnDim: 256,
-    encoderLayers: 2,
-    lstmHidden: 64,
-    lstmLayers: 2,
-    members: 1,
-  };
-}
 
 interface Candidate {
   readonly engine: "candlecast" | "candlecast, stock tfjs layers" | "PyTorch";
@@ -99,7 +76,7 @@ function randomBatch(batch: number, seed: number) {
 }
 
 function candlecast(type: ModelType, batch: number, kit: LayerKit): Candidate {
-  const model = buildModel(referenceConfig(type), 42, kit);
+  const model = buildModel(referenceConfig(type, LOOKBACK), 42, kit);
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const adam = new Adam(variables);
   const data = randomBatch(batch, 1);

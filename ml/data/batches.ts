@@ -7,7 +7,6 @@ import { applyScaler, type Scaler } from "../../features/index.ts";
 import { permutation, type Rng } from "../../features/rng.ts";
 import { gatherBatch, type WindowSet, type WindowShape } from "./window_set.ts";
 import type { ReturnScale } from "./dataset.ts";
-import { auxiliaryTargets } from "./auxiliary.ts";
 
 export interface ModelBatch {
   readonly size: number;
@@ -16,8 +15,6 @@ export interface ModelBatch {
   readonly labels: Int8Array;
   /** (r − mean) / std, clipped to ±clip. */
   readonly target: Float32Array;
-  /** [size, AUX_TARGETS] auxiliary targets (volatility-scaled return, log volatility ratio). */
-  readonly aux: Float32Array;
   /** The raw forward return r. */
   readonly returns: Float64Array;
   /** Position of each window in its set. */
@@ -52,7 +49,6 @@ export function* modelBatches(
       x: applyScaler(scaler, batch.x, clip),
       labels: batch.label,
       target,
-      aux: auxiliaryTargets(set, picks, shape.horizon),
       returns: batch.forwardReturn,
       picks,
     };

@@ -8,6 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { FEATURE_COUNT } from "../../features/index.ts";
 import {
+  AUX_TARGETS,
+  auxiliaryTargets,
   type Dataset,
   epochOrder,
   evaluationOrder,
@@ -165,7 +167,14 @@ export async function trainModel(
         const out = forward(trainer, x, true);
         hits = tf.keep(tf.sum(tf.equal(tf.argMax(out.logits, 1), labels).toInt()));
         const auxiliary = out.auxiliary
-          ? { output: out.auxiliary, target: tf.tensor2d(batch.aux, [batch.size, out.auxiliary.shape[1]!]) }
+          ? {
+            output: out.auxiliary,
+            // Only training reads these, so they are computed here rather than for every batch.
+            target: tf.tensor2d(auxiliaryTargets(data.train, batch.picks, data.horizon), [
+              batch.size,
+              AUX_TARGETS,
+            ]),
+          }
           : undefined;
         return lossTensors(
           out.logits,

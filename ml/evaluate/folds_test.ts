@@ -44,7 +44,10 @@ Deno.test("the validation block is the given number of calendar months before ea
     "2023-05-01T00:00",
     "2023-06-01T00:00",
   ]);
-  assert.equal(day(planFolds(at("2024-01-01T00:00"), 1, "monthly", 12)[0].validationStart), "2022-12-01T00:00");
+  assert.equal(
+    day(planFolds(at("2024-01-01T00:00"), 1, "monthly", 12)[0].validationStart),
+    "2022-12-01T00:00",
+  );
   // Weekly test blocks keep their Monday; a 31st moves to the shorter month's last day.
   assert.equal(day(planFolds(at("2024-01-01T00:00"), 1, "weekly", 1)[0].validationStart), "2023-11-25T00:00");
   assert.equal(day(planFolds(at("2023-08-07T00:00"), 1, "weekly", 1)[0].validationStart), "2023-06-30T00:00");

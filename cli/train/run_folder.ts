@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { type HeldLock, tryLockFile, writeFileAtomic } from "../../features/index.ts";
-import type * as tf from "@tensorflow/tfjs";
+import type { LayersModel } from "../../ml/runtime/index.ts";
 import {
   type EpochRecord,
   type LayerWeights,
@@ -141,7 +141,7 @@ export class RunFolder {
   }
 
   /** Every saved member's best weights copied into `model` (same architecture), by layer name. */
-  async restore(model: tf.LayersModel): Promise<void> {
+  async restore(model: LayersModel): Promise<void> {
     await this.pending;
     for (const [i, m] of this.state.members.entries()) {
       if (m.bestEpoch === null) continue;

@@ -27,6 +27,7 @@ function options(overrides: Record<string, unknown>): EvaluateOptions {
     data: csv,
     model: "lightweight_lstm",
     folds: "2",
+    validationMonths: "1",
     retrain: "weekly",
     outputDir: join(dir, "out"),
     lookback: String(LOOKBACK),

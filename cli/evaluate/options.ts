@@ -14,6 +14,7 @@ export const EvaluateFlagsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
   model: z.enum(MODEL_TYPES),
   folds: flag.positiveInt(),
+  validationMonths: flag.positiveInt(),
   /** Unset: `monthly` when training fresh models, `none` for a checkpoint. */
   retrain: z.enum(RETRAIN_MODES).optional(),
   outputDir: z.string().min(1),

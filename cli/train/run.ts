@@ -306,6 +306,14 @@ async function startRun(
   members: number,
 ): Promise<RunFolder | null> {
   let run: RunFolder | null = null;
+  if (io.resume && io.resume.state.members.length !== members) {
+    // Its flags rebuilt a model of another size (a default changed since): its weights would not fit.
+    throw new CommandError(
+      `${io.resume.dir} holds ${plural(io.resume.state.members.length, "member")} but its flags now build ` +
+        `${plural(members, "member")}`,
+      "start a new run instead of --resume",
+    );
+  }
   if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state);
   else if (io.flags) {
     run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null, members);

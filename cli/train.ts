@@ -172,6 +172,12 @@ export function trainCommand(): Command {
       `independently trained copies whose probabilities are averaged into one model (default ${M.members})`,
     )
     .option(
+      "--volatility-channels",
+      "append volatility-relative input channels inside the model (each return-like feature ÷ its candle's " +
+        `volatility_20, and ln(volatility_5/volatility_20)) (default ${M.volatilityChannels ? "on" : "off"})`,
+    )
+    .option("--no-volatility-channels", "without those channels")
+    .option(
       "--class-weights <rule>",
       "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
         "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",

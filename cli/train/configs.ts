@@ -31,6 +31,7 @@ export function modelConfigOf(opts: TrainOptions): ModelConfig {
     lstmLayers: opts.layers ?? base.lstmLayers,
     dropout: opts.dropout ?? base.dropout,
     members: opts.members ?? base.members,
+    volatilityChannels: opts.volatilityChannels ?? base.volatilityChannels,
   };
   const problem = modelConfigProblem(config);
   if (problem) {

@@ -66,6 +66,7 @@ export const TrainFlagsSchema = z.object({
   layers: optionalPositiveInt(),
   dropout: fraction("a dropout rate in [0, 1)").optional(),
   members: optionalPositiveInt(),
+  volatilityChannels: z.boolean().optional(),
   classWeights: z.union([
     z.enum(CLASS_WEIGHTINGS),
     z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
@@ -93,5 +94,6 @@ export const SHAPE_FLAGS = [
   "layers",
   "dropout",
   "members",
+  "volatilityChannels",
   "clip",
 ] as const;

@@ -33,7 +33,7 @@ import {
   SplitError,
   type SplitRule,
 } from "../../ml/data/index.ts";
-import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
+import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import {
   type BatchProgress,
@@ -264,12 +264,13 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   dataLines(data).forEach((line) => io.out(line));
 
   const modelType = parent ? parent.preprocessor.modelType : opts.model;
-  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed);
   const scaling: Scaling = {
     scaler: data.scaler,
     clip: parent?.preprocessor.clip ?? opts.clip,
     returnScale: data.returnScale,
   };
+  // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own).
+  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed, FAST_LAYERS, scaling);
   const config = trainConfigOf(opts, data);
   const run = await startRun(opts, io, parent, memberViews(model).length);
   try {

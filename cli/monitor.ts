@@ -3,16 +3,20 @@
  * log that `serve` writes, joins it with a fresh training CSV (run `collect` first), and prints accuracy,
  * macro-F1, log-loss and calibration per day and per model version, warning when the last week is worse
  * than the version's own test metrics.
+ *
+ * In bounded memory for a log of any size: the log is read twice from one snapshot of its files, first to
+ * join and count (and find each version's latest scored prediction, where its "last week" ends), then to sum
+ * the scores per day and version. No record is kept; only the candles, the versions and the counters are.
  */
 import { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
-import { joinOutcomes, type LiveScores, monitorReport, type TestScores } from "../ml/monitor/index.ts";
-import { type PredictionRecord, type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
+import { type LiveScores, MonitorTally, OutcomeJoiner, type TestScores } from "../ml/monitor/index.ts";
+import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import { readManifest } from "../ml/checkpoints/index.ts";
-import { predictionLogFiles, readPredictionLog } from "../server/index.ts";
+import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags, requireInput } from "./flags.ts";
 
@@ -52,18 +56,22 @@ export function monitorCommand(): Command {
     });
 }
 
-/** Every record of the log and its rotated files (`path.1` …), streamed line by line. */
-async function readPredictions(path: string): Promise<{ records: PredictionRecord[]; skipped: number }> {
-  if ((await predictionLogFiles(path)).length === 0) {
+/** The log and its rotated files (`path.1` …) as they are now. */
+async function openPredictions(path: string): Promise<PredictionLogSnapshot> {
+  const log = await snapshotPredictionLog(path);
+  if (log.files === 0) {
+    log.close();
     throw new CommandError(
       `${path}: no prediction log`,
       "serve writes it (--predictions-log); point --predictions at it",
     );
   }
-  const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
-  const records: PredictionRecord[] = [];
-  for await (const record of readPredictionLog(path, counts)) records.push(record);
-  return { records, skipped: counts.skipped };
+  return log;
+}
+
+async function hasRecords(log: PredictionLogSnapshot): Promise<boolean> {
+  for await (const _ of log.batches()) return true;
+  return false;
 }
 
 async function readVersion(
@@ -88,39 +96,69 @@ const row = (label: string, s: LiveScores) =>
   }`;
 
 async function monitor(opts: MonitorOptions): Promise<void> {
-  const { records, skipped } = await readPredictions(opts.predictions);
-  if (records.length === 0) throw new CommandError(`${opts.predictions}: no predictions logged yet`);
+  const log = await openPredictions(opts.predictions);
+  try {
+    await monitorLog(opts, log);
+  } finally {
+    log.close();
+  }
+}
+
+async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Promise<void> {
+  if (!(await hasRecords(log))) throw new CommandError(`${opts.predictions}: no predictions logged yet`);
+  const series = await readTrainingCsv(opts.data);
+  // Versions are read as the log names them (a handful), filling the maps the joiner reads.
   const preprocessors = new Map<string, Preprocessor>();
   const tests = new Map<string, TestScores>();
   const trainedUntil = new Map<string, number>();
-  for (const version of new Set(records.map((r) => r.version))) {
-    const v = await readVersion(join(opts.checkpoints, version));
-    if (!v) continue;
-    preprocessors.set(version, v.preprocessor);
-    if (v.test) tests.set(version, v.test);
-    if (v.trainedUntil !== null) trainedUntil.set(version, v.trainedUntil);
+  const tried = new Set<string>();
+  const joiner = new OutcomeJoiner(series, preprocessors, trainedUntil);
+  const latest = new Map<string, number>();
+  const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
+  let records = 0;
+  for await (const batch of log.batches(counts)) {
+    for (const record of batch) {
+      records++;
+      if (!tried.has(record.version)) {
+        tried.add(record.version);
+        const v = await readVersion(join(opts.checkpoints, record.version));
+        if (v) {
+          preprocessors.set(record.version, v.preprocessor);
+          if (v.test) tests.set(record.version, v.test);
+          if (v.trainedUntil !== null) trainedUntil.set(record.version, v.trainedUntil);
+        }
+      }
+      const row = joiner.join(record);
+      if (row) {
+        const t = Date.parse(row.record.time);
+        latest.set(record.version, Math.max(latest.get(record.version) ?? -Infinity, t));
+      }
+    }
   }
-  const series = await readTrainingCsv(opts.data);
-  const { joined, pending, unmatched, inSample, unknownVersions } = joinOutcomes(
-    records,
-    series,
-    preprocessors,
-    trainedUntil,
-  );
+  const { joined, pending, unmatched, inSample, unknownVersions } = joiner.counts;
   console.log(
-    `${records.length} predictions logged: ${joined.length} with outcomes, ${pending} awaiting their horizon, ` +
+    `${records} predictions logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
       `${unmatched} not found in ${opts.data}` +
       (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
-      (skipped ? `, ${skipped} unreadable lines skipped` : ""),
+      (counts.skipped ? `, ${counts.skipped} unreadable lines skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {
     console.log(`${n} predictions of ${version} skipped: no such version in ${opts.checkpoints}`);
   }
-  if (joined.length === 0) {
+  if (joined === 0) {
     console.log("nothing to score yet: collect newer candles, or wait until the horizon has passed");
     return;
   }
-  const report = monitorReport(joined, tests);
+  // The second read: the same records (the snapshot's lengths), joined the same way, summed.
+  const tally = new MonitorTally(latest);
+  const again = new OutcomeJoiner(series, preprocessors, trainedUntil);
+  for await (const batch of log.batches()) {
+    for (const record of batch) {
+      const row = again.join(record);
+      if (row) tally.add(row);
+    }
+  }
+  const report = tally.report(tests);
   const header = (first: string) => `${first}  predictions  accuracy  macro_f1  log_loss  confidence  ECE`;
   const width = Math.max(...report.byDay.map((d) => d.version.length));
   console.log(`\nper day\n${header("day        " + "version".padEnd(width))}`);

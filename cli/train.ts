@@ -1,7 +1,8 @@
 /**
  * `candlecast train`: flags → TrainOptions (parsed once) → `runTraining`. Ctrl-C (or SIGTERM) stops after the
- * current batch and keeps the best weights so far as a new, unpromoted version; a second one quits at once.
- * A run killed outright leaves its best weights in a run folder; `--resume` continues it.
+ * current batch (in worker threads too) and keeps the best weights so far as a new, unpromoted version; a
+ * second one quits at once. Every member's best weights are saved in a run folder as it trains and as it
+ * finishes, so a run interrupted or killed outright can be continued with `--resume`.
  */
 import { Command, Option } from "commander";
 import { CommandError, UsageError } from "./errors.ts";
@@ -79,7 +80,8 @@ async function train(command: Command): Promise<void> {
       if (outcome.interrupted) {
         throw new CommandError(
           `training was interrupted; the best weights so far are saved as ${outcome.version} (not promoted)`,
-          `serve it with 'candlecast models promote ${outcome.version}'`,
+          `serve it with 'candlecast models promote ${outcome.version}'` +
+            (outcome.resumable ? ", or finish the run with 'candlecast train --resume'" : ""),
         );
       }
     },
@@ -150,8 +152,9 @@ export function trainCommand(): Command {
     .option("--no-promote", "keep 'current' where it is")
     .option(
       "--resume",
-      "continue the newest run in --checkpoints that was killed (kill -9, power loss) from its best weights " +
-        "and epoch count, with the flags it was started with",
+      "continue the newest run in --checkpoints that was killed (kill -9, power loss) or interrupted " +
+        "(Ctrl-C, SIGTERM), with the flags it was started with: finished ensemble members are kept, an " +
+        "interrupted one continues from its best weights and epoch count, the rest train as they would have",
     )
     .option(
       "--threshold <r>",

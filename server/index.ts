@@ -31,5 +31,10 @@ export {
   REQUEST_FIELDS,
   type RequestCandle,
 } from "./schemas.ts";
-export { PredictionLog, predictionLogFiles, readPredictionLog } from "./prediction_log.ts";
+export { PredictionLog, predictionLogFiles } from "./prediction_log.ts";
+export {
+  type PredictionLogSnapshot,
+  readPredictionLog,
+  snapshotPredictionLog,
+} from "./prediction_log_reader.ts";
 export { SharedMetrics } from "./metrics_share.ts";

@@ -11,7 +11,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
+import type { PredictionRecord } from "../engine/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
 
@@ -200,49 +200,4 @@ export async function predictionLogFiles(path: string): Promise<string[]> {
   const files = rotated.reverse();
   if (await Deno.stat(path).then((info) => info.isFile, () => false)) files.push(path);
   return files;
-}
-
-/** Longest line read; a longer one (not something serve wrote) is skipped without buffering it whole. */
-const MAX_LINE = 64 * 1024;
-
-/**
- * Every record of the log and its rotated files, oldest first, read line by line in bounded memory (a log of
- * any size; `readFile` of a 589 MB log failed with "Cannot create a string longer than …"). Lines that do not
- * parse (one cut short by a crash mid-write) are counted in `skipped`.
- */
-export async function* readPredictionLog(
-  path: string,
-  counts: { skipped: number } = { skipped: 0 },
-): AsyncGenerator<PredictionRecord> {
-  for (const file of await predictionLogFiles(path)) {
-    const decoder = new TextDecoder();
-    let partial = "";
-    let overlong = false;
-    const parse = function* (line: string) {
-      if (line.trim() === "") return;
-      try {
-        yield PredictionRecordSchema.parse(JSON.parse(line));
-      } catch {
-        counts.skipped++;
-      }
-    };
-    // The stream closes the file when read to the end or when the consumer stops early.
-    for await (const chunk of (await Deno.open(file)).readable) {
-      const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-      partial = lines.pop() ?? "";
-      for (const [i, line] of lines.entries()) {
-        if (i === 0 && overlong) {
-          overlong = false; // the tail of a line already skipped
-          continue;
-        }
-        yield* parse(line);
-      }
-      if (partial.length > MAX_LINE) {
-        if (!overlong) counts.skipped++;
-        overlong = true;
-        partial = "";
-      }
-    }
-    if (!overlong) yield* parse(partial + decoder.decode());
-  }
 }

@@ -3,7 +3,8 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
-import { PredictionLog, predictionLogFiles, readPredictionLog } from "./prediction_log.ts";
+import { PredictionLog, predictionLogFiles } from "./prediction_log.ts";
+import { readPredictionLog } from "./prediction_log_reader.ts";
 import type { LogRecord } from "./log.ts";
 
 const entry = (i: number): PredictionRecord => ({

@@ -1,16 +1,19 @@
 /**
  * Issue 13.11, as a user meets it, through the real entry point: a `train` killed with SIGKILL after some
- * epochs leaves its best weights and epoch count in a run folder and `train --resume` finishes the run; a
- * SIGTERM saves like the first Ctrl-C; what a killed run left is cleaned at the next start; and
- * `--incremental` on a truncated weights.bin says what is wrong instead of "this is a bug".
+ * epochs leaves its best weights and epoch count in a run folder and `train --resume` finishes the run; an
+ * ensemble killed after its first member finished resumes without retraining it and ends exactly as an
+ * uninterrupted run; in worker threads too, and after SIGTERM; a SIGTERM saves like the first Ctrl-C; what
+ * a killed run left is cleaned at the next start; and `--incremental` on a truncated weights.bin says what
+ * is wrong instead of "this is a bug".
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CandleSeries, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { currentVersion, listVersionNames, readManifest } from "../../ml/checkpoints/index.ts";
+import { initBackend, loadModel } from "../../ml/runtime/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { candlecastCommand } from "../../test/cli.ts";
-import { abandonedRuns } from "./run_folder.ts";
+import { abandonedRuns, epochsDone, type RunState } from "./run_folder.ts";
 
 const real = haveRealData();
 
@@ -24,8 +27,8 @@ async function csvOf(dir: string, count: number): Promise<string> {
   return path;
 }
 
-/** A tiny model that trains an epoch in about a second. */
-const tiny = (data: string, checkpoints: string, epochs: number) => [
+/** A tiny model that trains an epoch in about a second (a single model unless `more` says otherwise). */
+const tiny = (data: string, checkpoints: string, epochs: number, more: string[] = ["--members", "1"]) => [
   "train",
   "--data",
   data,
@@ -55,21 +58,26 @@ const tiny = (data: string, checkpoints: string, epochs: number) => [
   "wasm",
   "--seed",
   "3",
-  "--members", // the run folder covers a single model; ensembles (the default since main's recipe) are not
-  "1",
+  ...more,
 ];
 
-/** Epochs the running train's run folder has saved (its run.json), 0 before there is one. */
-async function epochsSaved(checkpoints: string): Promise<number> {
+/** The running train's run folder state (its run.json), null before there is one. */
+async function runSaved(checkpoints: string): Promise<RunState | null> {
   try {
     for await (const e of Deno.readDir(checkpoints)) {
       if (!e.name.startsWith(".train_")) continue;
-      return JSON.parse(await Deno.readTextFile(join(checkpoints, e.name, "run.json"))).epochsDone;
+      return JSON.parse(await Deno.readTextFile(join(checkpoints, e.name, "run.json")));
     }
   } catch {
     // not there yet, or being renamed into place
   }
-  return 0;
+  return null;
+}
+
+/** Epochs the running train's run folder has saved, 0 before there is one. */
+async function epochsSaved(checkpoints: string): Promise<number> {
+  const state = await runSaved(checkpoints);
+  return state ? epochsDone(state) : 0;
 }
 
 /**
@@ -115,12 +123,15 @@ Deno.test({
       assert.deepEqual(await listVersionNames(checkpoints), [], "nothing was written as a version");
       const [left] = await abandonedRuns(checkpoints);
       assert.ok(left?.state, "the run folder holds the best weights and the epoch count");
-      assert.equal(left.state.epochsDone, 2);
+      assert.equal(epochsDone(left.state), 2);
 
       const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
       const out = new TextDecoder().decode(resumed.stdout);
       assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
-      assert.match(out, new RegExp(`resuming from .*: ${left.state.epochsDone} epochs done, best epoch \\d`));
+      assert.match(
+        out,
+        new RegExp(`resuming from .*: ${epochsDone(left.state)} epochs done, best epoch \\d`),
+      );
       assert.match(out, /^epoch 1\/2 /m, "only the remaining two epochs are trained");
       const [version] = await listVersionNames(checkpoints);
       assert.equal(await currentVersion(checkpoints), version);
@@ -140,6 +151,195 @@ Deno.test({
       const mixed = await candlecastCommand(["train", "--resume", "--epochs", "9"]).output();
       assert.equal(mixed.code, 2);
       assert.match(new TextDecoder().decode(mixed.stderr), /--epochs cannot be combined with --resume/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** The tiny model as a 3-member ensemble on small epochs: an epoch in about a second on a shared core. */
+const ensemble = (workers: number) => [
+  "--members",
+  "3",
+  "--workers",
+  String(workers),
+  "--max-windows-per-epoch",
+  "160",
+  "--max-validation-windows",
+  "64",
+];
+
+/** Starts train and sends `signal` as soon as its run folder's saved state satisfies `when`. */
+async function trainUntilSaved(args: string[], when: (state: RunState) => boolean, signal: Deno.Signal) {
+  const child = candlecastCommand(args, { stdin: "null" }).spawn();
+  const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  const checkpoints = args[args.indexOf("--checkpoints") + 1];
+  let exited = false;
+  child.status.then(() => (exited = true));
+  let sent = false;
+  while (!exited && !sent) {
+    const state = await runSaved(checkpoints);
+    if (state && when(state)) {
+      child.kill(signal);
+      sent = true;
+    } else await new Promise((r) => setTimeout(r, 10));
+  }
+  const started = performance.now();
+  const status = await child.status;
+  const [stdout, stderr] = await output;
+  return { status, stdout, stderr, sent, exitSeconds: (performance.now() - started) / 1000 };
+}
+
+/** The one uninterrupted ensemble run the resumed ones are compared with (trained once per file). */
+let reference: Promise<string> | null = null;
+function referenceVersion(): Promise<string> {
+  reference ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-resume-reference-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+    const checkpoints = join(dir, "checkpoints");
+    const run = await candlecastCommand(tiny(await csvOf(dir, 500), checkpoints, 2, ensemble(1))).output();
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    return join(checkpoints, (await listVersionNames(checkpoints))[0]);
+  })();
+  return reference;
+}
+
+/** Every weight of the layers named `prefix…` in a saved version, by layer name. */
+async function layerValues(version: string, prefix = ""): Promise<Record<string, number[][]>> {
+  await initBackend("cpu"); // only to hold the weights read back
+  const model = await loadModel(version);
+  const out: Record<string, number[][]> = {};
+  for (const layer of model.layers) {
+    if (layer.name.startsWith(prefix) && layer.weights.length > 0) {
+      out[layer.name] = layer.getWeights().map((w) => Array.from(w.dataSync()));
+    }
+  }
+  model.dispose();
+  return out;
+}
+
+const memberEpochs = (history: { epochs: { member: number; epoch: number }[] }) =>
+  history.epochs.map((e) => `${e.member}:${e.epoch}`);
+
+Deno.test({
+  name:
+    "train: an ensemble killed (SIGKILL) after member 1 finished → --resume skips it and ends exactly as " +
+    "an uninterrupted run",
+  ignore: !real,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-resume-members-" });
+    const checkpoints = join(dir, "checkpoints");
+    try {
+      const data = await csvOf(dir, 500);
+      const expected = await referenceVersion();
+      const killed = await trainUntilSaved(
+        tiny(data, checkpoints, 2, ensemble(1)),
+        (s) => s.members[0].stopReason !== null,
+        "SIGKILL",
+      );
+      assert.ok(killed.sent, killed.stdout + killed.stderr);
+      assert.equal(killed.status.signal, "SIGKILL");
+      const [left] = await abandonedRuns(checkpoints);
+      assert.ok(left?.state, "the run folder holds member 1");
+      assert.equal(left.state.members[0].stopReason, "epochs");
+      assert.equal(left.state.members[0].epochsDone, 2);
+      // An epoch takes about a second, the kill comes within ~10 ms of member 1's save.
+      assert.equal(left.state.members[1].epochsDone, 0, "killed before member 2 finished an epoch");
+
+      const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      const out = new TextDecoder().decode(resumed.stdout);
+      assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+      assert.match(
+        out,
+        /resuming from .*: member 1\/3 finished after 2 epochs; member 2\/3 not started; member 3\/3 not started/,
+      );
+      assert.doesNotMatch(out, /^member 1\/3: epoch/m, "member 1 is not trained again");
+      assert.match(out, /^member 3\/3: epoch 2\/2 /m);
+      const [version] = await listVersionNames(checkpoints);
+      const got = join(checkpoints, version);
+      assert.equal(await currentVersion(checkpoints), version);
+      assert.deepEqual(
+        await Deno.readFile(join(got, "weights.bin")),
+        await Deno.readFile(join(expected, "weights.bin")),
+        "the same weights, bit for bit, as the uninterrupted run",
+      );
+      const metrics = async (v: string) => JSON.parse(await Deno.readTextFile(join(v, "metrics.json"))).test;
+      assert.deepEqual(await metrics(got), await metrics(expected));
+      const history = async (v: string) => JSON.parse(await Deno.readTextFile(join(v, "history.json")));
+      assert.deepEqual(memberEpochs(await history(got)), memberEpochs(await history(expected)));
+      assert.deepEqual(
+        await abandonedRuns(checkpoints),
+        [],
+        "the run folder is gone once the version exists",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "train --workers 2: SIGTERM stops the workers and keeps what is saved → --resume keeps the finished " +
+    "member as it was and trains the rest",
+  ignore: !real || Deno.build.os === "windows",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-resume-workers-" });
+    const checkpoints = join(dir, "checkpoints");
+    try {
+      const data = await csvOf(dir, 500);
+      const expected = await referenceVersion();
+      const stopped = await trainUntilSaved(
+        tiny(data, checkpoints, 2, ensemble(2)),
+        (s) => s.members.some((m) => m.stopReason === "epochs"),
+        "SIGTERM",
+      );
+      assert.ok(stopped.sent, stopped.stdout + stopped.stderr);
+      assert.equal(stopped.status.code, 1, stopped.stderr);
+      assert.ok(stopped.exitSeconds < 60, `exited ${stopped.exitSeconds.toFixed(1)} s after SIGTERM`);
+      assert.match(stopped.stderr, /the best weights so far are saved as v1_.*\n.*train --resume/);
+      assert.equal(await currentVersion(checkpoints), null, "the interrupted version is not promoted");
+      const [left] = await abandonedRuns(checkpoints);
+      assert.ok(left?.state, "the run folder stays for --resume");
+      const finished = left.state.members.flatMap((m, i) => m.stopReason === "epochs" ? [i + 1] : []);
+      assert.ok(finished.length >= 1 && finished.length < 3, JSON.stringify(left.state.members));
+      assert.ok(left.state.members.some((m) => m.stopReason === "interrupted"), "workers stopped mid-member");
+
+      const resumed = await candlecastCommand([
+        "train",
+        "--resume",
+        "--checkpoints",
+        checkpoints,
+        "--workers",
+        "2",
+      ]).output();
+      const out = new TextDecoder().decode(resumed.stdout);
+      assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+      for (const k of finished) {
+        assert.match(out, new RegExp(`member ${k}/3 finished after 2 epochs`));
+        assert.doesNotMatch(
+          out,
+          new RegExp(`^member ${k}/3: epoch`, "m"),
+          `member ${k} is not trained again`,
+        );
+      }
+      const versions = await listVersionNames(checkpoints);
+      assert.equal(versions.length, 2, "the interrupted version and the finished one");
+      const got = join(checkpoints, versions[1]);
+      assert.equal(await currentVersion(checkpoints), versions[1]);
+      const history = JSON.parse(await Deno.readTextFile(join(got, "history.json")));
+      for (const k of [1, 2, 3]) {
+        const epochs = history.epochs.filter((e: { member: number }) => e.member === k);
+        assert.ok(epochs.length >= 2, `member ${k} trained its 2 epochs (a partial one counts too)`);
+      }
+      for (const k of finished) {
+        assert.deepEqual(
+          await layerValues(got, `m${k}_`),
+          await layerValues(expected, `m${k}_`),
+          `member ${k} as in the uninterrupted run`,
+        );
+      }
+      assert.deepEqual(await abandonedRuns(checkpoints), []);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

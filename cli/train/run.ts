@@ -37,12 +37,22 @@ import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/mod
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import {
   type BatchProgress,
-  type EpochRecord,
   evaluateModel,
+  membersResult,
+  type MemberStart,
+  memberTrainConfig,
   type TrainConfig,
   trainMembers,
 } from "../../ml/train/index.ts";
-import { type Abandoned, pruneAbandonedRuns, RunFolder, type RunState } from "./run_folder.ts";
+import {
+  type Abandoned,
+  describeRun,
+  epochsDone,
+  isFinished,
+  pruneAbandonedRuns,
+  RunFolder,
+  type RunState,
+} from "./run_folder.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./configs.ts";
@@ -62,8 +72,9 @@ export interface TrainIo {
   /** Test hook: called after every training batch. */
   readonly afterBatch?: (epoch: number, batch: number) => void;
   /**
-   * The raw train flags. Given (the CLI gives them), a single model's best weights so far are saved after
-   * every epoch in a run folder (`run_folder.ts`) that `train --resume` continues from after a kill.
+   * The raw train flags. Given (the CLI gives them), every member's best weights so far are saved after
+   * every epoch, and each member as it finishes, in a run folder (`run_folder.ts`) that `train --resume`
+   * continues from after a kill or an interrupt.
    */
   readonly flags?: Record<string, unknown>;
   /** An abandoned run to continue (`train --resume`): its folder and state. */
@@ -75,6 +86,8 @@ export interface TrainOutcome {
   readonly dir: string;
   readonly promoted: boolean;
   readonly interrupted: boolean;
+  /** An interrupted run whose run folder was kept: `train --resume` continues it. */
+  readonly resumable: boolean;
   readonly onnxError?: Error;
 }
 
@@ -258,18 +271,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   };
   // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own).
   const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed, FAST_LAYERS, scaling);
-  const done = resume?.state.epochsDone ?? 0;
-  let config = trainConfigOf(opts, data);
-  if (resume) {
-    // The remaining epochs, with fresh shuffles, and the patience the run had left. (The optimizer's moments
-    // and the learning-rate schedule start again: they are not part of the saved state.)
-    config = {
-      ...config,
-      epochs: Math.max(0, config.epochs - done),
-      seed: config.seed + done,
-      patience: Math.max(1, config.patience - (done - (resume.state.bestEpoch ?? done))),
-    };
-  }
+  const config = trainConfigOf(opts, data);
   const run = await startRun(opts, io, parent, memberViews(model).length);
   try {
     return await trainAndSave(
@@ -290,7 +292,6 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       },
       model,
       run,
-      done,
     );
   } catch (error) {
     await run?.remove(); // a failed run has nothing worth resuming
@@ -298,7 +299,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   }
 }
 
-/** The run folder of a single model trained from the CLI (resumed or new); null otherwise. */
+/** The run folder of a model trained from the CLI (resumed or new); null otherwise. */
 async function startRun(
   opts: TrainOptions,
   io: TrainIo,
@@ -306,15 +307,23 @@ async function startRun(
   members: number,
 ): Promise<RunFolder | null> {
   let run: RunFolder | null = null;
+  if (io.resume && io.resume.state.members.length !== members) {
+    // Its flags rebuilt a model of another size (a default changed since): its weights would not fit.
+    throw new CommandError(
+      `${io.resume.dir} holds ${plural(io.resume.state.members.length, "member")} but its flags now build ` +
+        `${plural(members, "member")}`,
+      "start a new run instead of --resume",
+    );
+  }
   if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state);
-  else if (io.flags && members === 1) {
-    run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null);
+  else if (io.flags) {
+    run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null, members);
   }
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
   if (kept?.state) {
     io.out(
-      `an earlier run killed after ${kept.state.epochsDone} epochs is kept in ${kept.dir}; ` +
+      `an earlier run stopped after ${epochsDone(kept.state)} epochs is kept in ${kept.dir}; ` +
         "'candlecast train --resume' continues it",
     );
   }
@@ -341,7 +350,6 @@ async function trainAndSave(
   prepared: Prepared,
   initial: tf.LayersModel,
   run: RunFolder | null,
-  done: number,
 ): Promise<TrainOutcome> {
   const {
     series,
@@ -357,9 +365,10 @@ async function trainAndSave(
     started,
   } = prepared;
   let model = initial;
-  if (run && done > 0) {
-    await run.restoreBest(model);
-    io.out(`resuming from ${run.dir}: ${done} epochs done, best epoch ${run.current.bestEpoch}`);
+  const resumed = run !== null && epochsDone(run.current) > 0;
+  if (resumed) {
+    await run.restore(model);
+    io.out(`resuming from ${run.dir}: ${describeRun(run.current)}`);
   }
   io.out(
     `model: ${modelType}, ${model.countParams().toLocaleString("en-US")} parameters; class weights ` +
@@ -372,19 +381,17 @@ async function trainAndSave(
     progress: io.progress,
     signal: io.signal,
     afterBatch: io.afterBatch,
-    afterEpoch: run ? (record, m) => run.afterEpoch(record, m, config.minDelta, done) : undefined,
+    afterMemberEpoch: run
+      ? (k, record, weights) => run.afterEpoch(k, record, weights, config.minDelta)
+      : undefined,
+    afterMember: run ? (k, memberResult) => run.memberEnded(k, memberResult) : undefined,
+    start: run && resumed ? (k) => memberStart(run.current, config, k) : undefined,
   }, { workers, backend: opts.backend });
-  if (run && done > 0) {
-    // The loop knows only the resumed epochs; the run folder knows the whole run and holds its best weights.
-    const state = run.current;
-    if (state.bestEpoch !== null && state.bestEpoch <= done) await run.restoreBest(model);
-    result = {
-      ...result,
-      history: state.history as unknown as EpochRecord[],
-      bestEpoch: state.bestEpoch,
-      stopReason: config.epochs === 0 ? "epochs" : result.stopReason,
-      trainedMembers: 1,
-    };
+  if (run && resumed) {
+    // The loop knows only this process's epochs; the run folder knows the whole run and holds every
+    // member's best weights (an interrupted member's best may predate the resume).
+    await run.restore(model);
+    result = membersResult(run.results(), io.signal?.aborted ?? false);
   }
   if (result.bestEpoch === null) {
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
@@ -471,11 +478,46 @@ async function trainAndSave(
     }),
   });
   model.dispose();
-  await run?.remove(); // the version holds it all now
+  // The version holds it all now — unless interrupted: then the folder stays for `train --resume`.
+  const resumable = interrupted && run !== null;
+  if (resumable) await run.keep();
+  else await run?.remove();
 
   const promoted = opts.promote && !interrupted && !written.onnxError;
   if (promoted) await promote(opts.checkpoints, written.version);
   const where = promoted ? `; ${join(opts.checkpoints, "current")} → ${written.version}` : " (not promoted)";
   io.out(`saved ${written.dir}${where}`);
-  return { version: written.version, dir: written.dir, promoted, interrupted, onnxError: written.onnxError };
+  return {
+    version: written.version,
+    dir: written.dir,
+    promoted,
+    interrupted,
+    resumable,
+    onnxError: written.onnxError,
+  };
+}
+
+/**
+ * How member k of a resumed run starts: a finished member is not trained again; an interrupted one trains its
+ * remaining epochs, with fresh shuffles, and the patience it had left. (Its optimizer moments and learning-
+ * rate schedule start again: they are not part of the saved state, so an interrupted member does not end
+ * exactly as it would have uninterrupted; finished and not-started members do.)
+ */
+function memberStart(state: RunState, config: TrainConfig, k: number): MemberStart | undefined {
+  const m = state.members[k - 1];
+  const own = memberTrainConfig(config, k);
+  if (isFinished(m)) {
+    return {
+      finished: { history: [], bestEpoch: m.bestEpoch, stopReason: m.stopReason ?? "epochs" },
+    };
+  }
+  if (m.epochsDone === 0) return undefined;
+  return {
+    config: {
+      ...own,
+      epochs: Math.max(0, own.epochs - m.epochsDone),
+      seed: own.seed + m.epochsDone,
+      patience: Math.max(1, own.patience - (m.epochsDone - (m.bestEpoch ?? m.epochsDone))),
+    },
+  };
 }

@@ -1,18 +1,40 @@
 /**
- * A training run's own folder, `checkpoints/.train_<start>_<id>/`, written while it trains: the best weights
- * so far (model.json + weights.bin, each written atomically, after every epoch that improved) and `run.json`
- * (the flags, epochs done, the best epoch and its score, the history). A run that ends — saved, interrupted
- * and saved, or failed — removes it; one that is killed (kill -9, power loss) leaves it for `train --resume`.
+ * A training run's own folder, `checkpoints/.train_<start>_<id>/`, written while it trains: for every member
+ * of the model (a plain model is one member) its best weights so far (`member_<k>.weights`, one file written
+ * atomically after every epoch that improved it) and, in `run.json`, its epochs done, best epoch and score,
+ * history, and how it ended (null while it trains) — plus the run's flags. A member's file and its entry are
+ * saved as soon as it finishes, so `train --resume` skips finished members and continues an interrupted one.
+ * A run that saves a complete version, or fails, removes the folder; one that is interrupted (Ctrl-C,
+ * SIGTERM) keeps it beside its unpromoted version, and one that is killed (kill -9, power loss) leaves it.
  * The running process holds a kernel lock on `.lock` inside, so a folder whose lock is free is abandoned.
  */
 import { join } from "node:path";
 import { z } from "zod";
 import { type HeldLock, tryLockFile, writeFileAtomic } from "../../features/index.ts";
-import { type LayersModel, loadModel, MODEL_JSON, saveModel } from "../../ml/runtime/index.ts";
-import type { EpochRecord } from "../../ml/train/index.ts";
+import type { LayersModel } from "../../ml/runtime/index.ts";
+import {
+  type EpochRecord,
+  type LayerWeights,
+  setLayerWeights,
+  type TrainResult,
+} from "../../ml/train/index.ts";
+import { decodeWeights, encodeWeights } from "./weights_file.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
 const STATE = "run.json";
+const weightsFile = (k: number) => `member_${k}.weights`;
+
+const MemberStateSchema = z.object({
+  /** Over the member's whole training, resumed parts included. */
+  epochsDone: z.number().int().nonnegative(),
+  /** 1-based, over the whole training; null before the member's first epoch. */
+  bestEpoch: z.number().int().positive().nullable(),
+  bestScore: z.number().nullable(),
+  history: z.array(z.record(z.string(), z.unknown())),
+  /** How the member's training ended: null while it trains (or when killed); "interrupted" is resumed too. */
+  stopReason: z.enum(["epochs", "early_stopping", "interrupted"]).nullable(),
+});
+export type MemberState = z.infer<typeof MemberStateSchema>;
 
 /** run.json: parsed at the edge like every file candlecast reads back. */
 const RunStateSchema = z.object({
@@ -20,40 +42,55 @@ const RunStateSchema = z.object({
   flags: z.record(z.string(), z.unknown()),
   /** The version an --incremental run fine-tunes. */
   parent: z.string().nullable(),
-  epochsDone: z.number().int().nonnegative(),
-  /** Over the whole run, resumed parts included (1-based); null before the first epoch. */
-  bestEpoch: z.number().int().positive().nullable(),
-  bestScore: z.number().nullable(),
-  history: z.array(z.record(z.string(), z.unknown())),
+  /** One entry per member, in member order. */
+  members: z.array(MemberStateSchema).min(1),
   startedAt: z.string(),
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 
+/** A member that stopped on its own (all epochs, or early stopping): a resumed run does not train it again. */
+export const isFinished = (m: MemberState) => m.stopReason === "epochs" || m.stopReason === "early_stopping";
+
+/** Epochs done over all members. */
+export const epochsDone = (state: RunState) => state.members.reduce((n, m) => n + m.epochsDone, 0);
+
 export class RunFolder {
-  private constructor(readonly dir: string, private state: RunState, private readonly lock: HeldLock) {}
+  /** Epochs each member had done when this process took the run over (its epochs are numbered after them). */
+  private readonly offsets: readonly number[];
+  /** Saves run one after another, in the order they were asked for (workers report while others save). */
+  private pending: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly dir: string, private state: RunState, private readonly lock: HeldLock) {
+    this.offsets = state.members.map((m) => m.epochsDone);
+  }
 
   get current(): RunState {
     return this.state;
   }
 
-  /** Starts the folder of a new run. */
+  /** Starts the folder of a new run of a model with `members` members. */
   static async create(
     root: string,
     flags: Record<string, unknown>,
     parent: string | null,
+    members: number,
   ): Promise<RunFolder> {
     const started = new Date();
     const stamp = started.toISOString().slice(0, 19).replace(/[-:]/g, "");
     const dir = join(root, `.train_${stamp}_${crypto.randomUUID().slice(0, 8)}`);
     await Deno.mkdir(dir, { recursive: true });
     const lock = (await tryLockFile(join(dir, ".lock"), "train"))!;
-    const run = new RunFolder(dir, {
-      flags,
-      parent,
+    const fresh: MemberState = {
       epochsDone: 0,
       bestEpoch: null,
       bestScore: null,
       history: [],
+      stopReason: null,
+    };
+    const run = new RunFolder(dir, {
+      flags,
+      parent,
+      members: Array.from({ length: members }, () => fresh),
       startedAt: started.toISOString(),
     }, lock);
     await run.writeState();
@@ -68,50 +105,102 @@ export class RunFolder {
   }
 
   /**
-   * After every epoch: the epoch is counted, and if it beat the run's best score (the loop's own rule:
-   * lower by more than `minDelta`) its weights become the saved best. `offset` numbers a resumed run's epochs
-   * after the ones done before. Weights are written before run.json, so run.json never names weights that
-   * are not on disk.
+   * After every epoch of member k (1-based): the epoch is counted, and if it beat the member's best score
+   * (the loop's own rule: lower by more than `minDelta`) its weights become the member's saved best. The
+   * weights file is written before run.json, so run.json never names weights that are not on disk.
    */
-  async afterEpoch(
-    record: EpochRecord,
-    model: LayersModel,
-    minDelta: number,
-    offset: number,
-  ): Promise<void> {
-    const epoch = record.epoch + offset;
-    const score = record.val_calibrated_log_loss;
-    const improved = this.state.bestScore === null || score < this.state.bestScore - minDelta;
-    if (improved) await saveModel(model, this.dir);
-    this.state = {
-      ...this.state,
-      epochsDone: epoch,
-      bestEpoch: improved ? epoch : this.state.bestEpoch,
-      bestScore: improved ? score : this.state.bestScore,
-      history: [...this.state.history, { ...record, epoch }],
-    };
-    await this.writeState();
+  afterEpoch(k: number, record: EpochRecord, weights: () => LayerWeights, minDelta: number): Promise<void> {
+    // Decided in turn, after the saves before it; `weights` stay valid until the returned promise settles
+    // (in-process training awaits it; a worker's weights are a copy).
+    return this.serially(async () => {
+      const epoch = record.epoch + this.offsets[k - 1];
+      const m = this.state.members[k - 1];
+      const score = record.val_calibrated_log_loss;
+      const improved = m.bestScore === null || score < m.bestScore - minDelta;
+      if (improved) await writeFileAtomic(join(this.dir, weightsFile(k)), encodeWeights(weights()));
+      // The member is the entry's place in `members`; records keep the shape of a single model's.
+      const entry: Record<string, unknown> = { ...record, epoch };
+      delete entry.member;
+      this.setMember(k, {
+        ...m,
+        epochsDone: epoch,
+        bestEpoch: improved ? epoch : m.bestEpoch,
+        bestScore: improved ? score : m.bestScore,
+        history: [...m.history, entry],
+      });
+      await this.writeState();
+    });
   }
 
-  /** The saved best weights copied into `model` (same architecture). */
-  async restoreBest(model: LayersModel): Promise<void> {
-    const saved = await loadModel(this.dir);
-    try {
-      model.setWeights(saved.getWeights());
-    } finally {
-      saved.dispose();
+  /** Member k stopped: how is recorded (its best weights are on disk from its best epoch). */
+  memberEnded(k: number, result: TrainResult): Promise<void> {
+    return this.serially(async () => {
+      this.setMember(k, { ...this.state.members[k - 1], stopReason: result.stopReason });
+      await this.writeState();
+    });
+  }
+
+  /** Every saved member's best weights copied into `model` (same architecture), by layer name. */
+  async restore(model: LayersModel): Promise<void> {
+    await this.pending;
+    for (const [i, m] of this.state.members.entries()) {
+      if (m.bestEpoch === null) continue;
+      const path = join(this.dir, weightsFile(i + 1));
+      setLayerWeights(model, decodeWeights(await Deno.readFile(path), path));
     }
+  }
+
+  /** Each member's result over the whole run, resumed parts included; undefined for one never trained. */
+  results(): (TrainResult | undefined)[] {
+    return this.state.members.map((m) =>
+      m.epochsDone === 0 && m.stopReason === null ? undefined : {
+        history: m.history as unknown as EpochRecord[],
+        bestEpoch: m.bestEpoch,
+        stopReason: m.stopReason ?? "interrupted",
+      }
+    );
+  }
+
+  /** The run stopped early but may be continued: the folder stays for `train --resume`. */
+  async keep(): Promise<void> {
+    await this.pending.catch(() => {});
+    this.lock.release();
   }
 
   /** The run ended (a version was written, or it failed): nothing to resume. */
   async remove(): Promise<void> {
+    await this.pending.catch(() => {});
     this.lock.release();
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+
+  private setMember(k: number, m: MemberState): void {
+    const members = [...this.state.members];
+    members[k - 1] = m;
+    this.state = { ...this.state, members };
+  }
+
+  private serially(work: () => Promise<void>): Promise<void> {
+    const run = this.pending.then(work);
+    this.pending = run.catch(() => {});
+    return run;
   }
 
   private async writeState(): Promise<void> {
     await writeFileAtomic(join(this.dir, STATE), JSON.stringify(this.state, null, 2) + "\n");
   }
+}
+
+/** What a resumed run starts from, in words: "2 epochs done, best epoch 2" or per member. */
+export function describeRun(state: RunState): string {
+  const one = (m: MemberState) =>
+    isFinished(m)
+      ? `finished after ${m.epochsDone} epochs`
+      : m.epochsDone === 0
+      ? "not started"
+      : `${m.epochsDone} epochs done, best epoch ${m.bestEpoch}`;
+  if (state.members.length === 1) return one(state.members[0]);
+  return state.members.map((m, i) => `member ${i + 1}/${state.members.length} ${one(m)}`).join("; ");
 }
 
 export interface Abandoned {
@@ -145,8 +234,10 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
 async function readState(dir: string): Promise<RunState | null> {
   try {
     const state = RunStateSchema.parse(JSON.parse(await Deno.readTextFile(join(dir, STATE))));
-    if (state.epochsDone === 0 || state.bestEpoch === null) return null;
-    await Deno.stat(join(dir, MODEL_JSON));
+    if (state.members.every((m) => m.bestEpoch === null)) return null;
+    for (const [i, m] of state.members.entries()) {
+      if (m.bestEpoch !== null) await Deno.stat(join(dir, weightsFile(i + 1)));
+    }
     return state;
   } catch {
     return null;

@@ -111,26 +111,43 @@ export function reliabilityTable(
   labels: ArrayLike<number>,
   bins = 10,
 ): ReliabilityBin[] {
-  const count = new Array<number>(bins).fill(0);
-  const confidence = new Array<number>(bins).fill(0);
-  const hits = new Array<number>(bins).fill(0);
-  for (let i = 0; i < labels.length; i++) {
-    const o = i * K;
-    let top = 0;
-    for (let k = 1; k < K; k++) if (probabilities[o + k] > probabilities[o + top]) top = k;
-    const p = probabilities[o + top];
-    const b = Math.min(bins - 1, Math.max(0, Math.floor(p * bins)));
-    count[b]++;
-    confidence[b] += p;
-    if (top === labels[i]) hits[b]++;
+  const acc = new ReliabilityAccumulator(bins);
+  for (let i = 0; i < labels.length; i++) acc.add(probabilities, i * K, labels[i]);
+  return acc.table();
+}
+
+/** `reliabilityTable` one window at a time (monitor streams predictions through it); the same sums. */
+export class ReliabilityAccumulator {
+  readonly #count: number[];
+  readonly #confidence: number[];
+  readonly #hits: number[];
+
+  constructor(private readonly bins = 10) {
+    this.#count = new Array<number>(bins).fill(0);
+    this.#confidence = new Array<number>(bins).fill(0);
+    this.#hits = new Array<number>(bins).fill(0);
   }
-  return count.map((c, b) => ({
-    lower: b / bins,
-    upper: (b + 1) / bins,
-    count: c,
-    confidence: c > 0 ? confidence[b] / c : NaN,
-    accuracy: c > 0 ? hits[b] / c : NaN,
-  }));
+
+  /** The window whose three probabilities start at `probabilities[offset]`. */
+  add(probabilities: ArrayLike<number>, offset: number, label: number): void {
+    let top = 0;
+    for (let k = 1; k < K; k++) if (probabilities[offset + k] > probabilities[offset + top]) top = k;
+    const p = probabilities[offset + top];
+    const b = Math.min(this.bins - 1, Math.max(0, Math.floor(p * this.bins)));
+    this.#count[b]++;
+    this.#confidence[b] += p;
+    if (top === label) this.#hits[b]++;
+  }
+
+  table(): ReliabilityBin[] {
+    return this.#count.map((c, b) => ({
+      lower: b / this.bins,
+      upper: (b + 1) / this.bins,
+      count: c,
+      confidence: c > 0 ? this.#confidence[b] / c : NaN,
+      accuracy: c > 0 ? this.#hits[b] / c : NaN,
+    }));
+  }
 }
 
 /** Expected calibration error: Σ (n_b / n) · |accuracy_b − confidence_b| over the reliability bins. */

@@ -70,6 +70,79 @@ export function candleOfPrediction(
   return -1;
 }
 
+/**
+ * Joins predictions one at a time (monitor streams a log of any size through it) and counts those it cannot
+ * score. `preprocessors` and `trainedUntil` are read at each call, so a caller may fill them as versions
+ * appear.
+ */
+export class OutcomeJoiner {
+  readonly #bySymbol: Map<string, { s: CandleSeries; interval: number }>;
+  readonly #unknownVersions = new Map<string, number>();
+  /**
+   * Outcomes by version, symbol and candle: a busy log holds hundreds of predictions per candle, and the
+   * window behind a label is costly. At most versions × candles entries, however long the log.
+   */
+  readonly #outcomes = new Map<string, Map<number, { realisedReturn: number; label: ClassIndex }>>();
+  #joined = 0;
+  #pending = 0;
+  #unmatched = 0;
+  #inSample = 0;
+
+  constructor(
+    series: readonly CandleSeries[],
+    private readonly preprocessors: ReadonlyMap<string, Preprocessor>,
+    /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
+    private readonly trainedUntil: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.#bySymbol = new Map(series.map((s) => [s.symbol, { s, interval: intervalOf(s) }]));
+  }
+
+  /** The prediction with its outcome, or null (counted) when it cannot be scored. */
+  join(record: PredictionRecord): JoinedPrediction | null {
+    const p = this.preprocessors.get(record.version);
+    if (!p) {
+      this.#unknownVersions.set(record.version, (this.#unknownVersions.get(record.version) ?? 0) + 1);
+      return null;
+    }
+    const entry = this.#bySymbol.get(record.symbol);
+    const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
+    if (!entry || t < p.lookback - 1) {
+      this.#unmatched++;
+      return null;
+    }
+    if (t + p.horizon >= entry.s.length) {
+      this.#pending++;
+      return null;
+    }
+    if (entry.s.openTime[t + p.horizon] <= (this.trainedUntil.get(record.version) ?? -Infinity)) {
+      this.#inSample++;
+      return null;
+    }
+    const key = `${record.version}\u0000${record.symbol}`;
+    let outcomes = this.#outcomes.get(key);
+    if (!outcomes) this.#outcomes.set(key, outcomes = new Map());
+    let outcome = outcomes.get(t);
+    if (!outcome) {
+      const b = windowBatch(entry.s, [t], p.lookback, p.horizon, p.labelRule);
+      outcome = { realisedReturn: b.forwardReturn[0], label: b.label[0] as ClassIndex };
+      outcomes.set(t, outcome);
+    }
+    this.#joined++;
+    return { record, t, ...outcome };
+  }
+
+  /** What `joinOutcomes` reports besides the joined predictions themselves. */
+  get counts(): Omit<JoinResult, "joined"> & { readonly joined: number } {
+    return {
+      joined: this.#joined,
+      pending: this.#pending,
+      unmatched: this.#unmatched,
+      inSample: this.#inSample,
+      unknownVersions: this.#unknownVersions,
+    };
+  }
+}
+
 export function joinOutcomes(
   records: readonly PredictionRecord[],
   series: readonly CandleSeries[],
@@ -77,32 +150,11 @@ export function joinOutcomes(
   /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
   trainedUntil: ReadonlyMap<string, number> = new Map(),
 ): JoinResult {
-  const bySymbol = new Map(series.map((s) => [s.symbol, { s, interval: intervalOf(s) }]));
+  const joiner = new OutcomeJoiner(series, preprocessors, trainedUntil);
   const joined: JoinedPrediction[] = [];
-  const unknownVersions = new Map<string, number>();
-  let pending = 0, unmatched = 0, inSample = 0;
   for (const record of records) {
-    const p = preprocessors.get(record.version);
-    if (!p) {
-      unknownVersions.set(record.version, (unknownVersions.get(record.version) ?? 0) + 1);
-      continue;
-    }
-    const entry = bySymbol.get(record.symbol);
-    const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
-    if (!entry || t < p.lookback - 1) {
-      unmatched++;
-      continue;
-    }
-    if (t + p.horizon >= entry.s.length) {
-      pending++;
-      continue;
-    }
-    if (entry.s.openTime[t + p.horizon] <= (trainedUntil.get(record.version) ?? -Infinity)) {
-      inSample++;
-      continue;
-    }
-    const b = windowBatch(entry.s, [t], p.lookback, p.horizon, p.labelRule);
-    joined.push({ record, t, realisedReturn: b.forwardReturn[0], label: b.label[0] as ClassIndex });
+    const row = joiner.join(record);
+    if (row) joined.push(row);
   }
-  return { joined, pending, unmatched, inSample, unknownVersions };
+  return { ...joiner.counts, joined };
 }

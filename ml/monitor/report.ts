@@ -1,10 +1,11 @@
 /**
  * Live quality of served predictions: accuracy, macro-F1, log-loss and calibration per day and per model
- * version, and a warning when a version's last week is worse than its own test metrics.
+ * version, and a warning when a version's last week is worse than its own test metrics. Everything is summed
+ * one prediction at a time (`MonitorTally`), so monitor keeps counters per day and version, never the
+ * predictions themselves; `monitorReport` of an array gives the same figures.
  */
 import { CLASSES } from "../../features/index.ts";
-import { MetricsAccumulator } from "../metrics/index.ts";
-import { expectedCalibrationError, reliabilityTable } from "../evaluate/index.ts";
+import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
 
 export interface LiveScores {
@@ -36,46 +37,109 @@ export interface MonitorReport {
 
 const DAY = 86_400_000;
 
-export function liveScores(rows: readonly JoinedPrediction[]): LiveScores {
-  const n = rows.length;
-  const probabilities = new Float64Array(n * 3);
-  rows.forEach((r, i) => {
+/** LiveScores summed one prediction at a time, in the order given (the same sums as over an array). */
+export class ScoresTally {
+  readonly #metrics = new MetricsAccumulator();
+  readonly #reliability = new ReliabilityAccumulator();
+  readonly #row = new Float64Array(3);
+  #n = 0;
+  #confidence = 0;
+
+  add(r: JoinedPrediction): void {
     const p = r.record.probabilities;
-    probabilities.set([p.down, p.sideways, p.up], i * 3);
-  });
-  const labels = rows.map((r) => r.label);
-  const acc = new MetricsAccumulator();
-  acc.add(
-    labels,
-    probabilities,
-    rows.map((r) => r.realisedReturn),
-    rows.map((r) => r.record.expected_return),
-    rows.map((r) => CLASSES.indexOf(r.record.prediction)),
-  );
-  const m = acc.result();
-  const confidence = rows.reduce(
-    (s, r, i) => s + probabilities[i * 3 + CLASSES.indexOf(r.record.prediction)],
-    0,
-  );
-  return {
-    predictions: n,
-    accuracy: m.accuracy,
-    macro_f1: m.macro_f1,
-    log_loss: m.log_loss,
-    mean_confidence: confidence / n,
-    ece: expectedCalibrationError(reliabilityTable(probabilities, labels)),
-  };
+    this.#row.set([p.down, p.sideways, p.up]);
+    const predicted = CLASSES.indexOf(r.record.prediction);
+    this.#metrics.add([r.label], this.#row, [r.realisedReturn], [r.record.expected_return], [predicted]);
+    this.#reliability.add(this.#row, 0, r.label);
+    this.#confidence += this.#row[predicted];
+    this.#n++;
+  }
+
+  result(): LiveScores {
+    const m = this.#metrics.result();
+    return {
+      predictions: this.#n,
+      accuracy: m.accuracy,
+      macro_f1: m.macro_f1,
+      log_loss: m.log_loss,
+      mean_confidence: this.#confidence / this.#n,
+      ece: expectedCalibrationError(this.#reliability.table()),
+    };
+  }
 }
 
-function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    let g = groups.get(k);
-    if (!g) groups.set(k, g = []);
-    g.push(row);
+export function liveScores(rows: readonly JoinedPrediction[]): LiveScores {
+  const tally = new ScoresTally();
+  for (const r of rows) tally.add(r);
+  return tally.result();
+}
+
+/**
+ * The monitor report summed as predictions stream by: per day and version, per version, and per version over
+ * its last week — the week before its latest scored prediction, so `latest` (per version, ms) must be known
+ * beforehand (monitor reads the log twice: once to join and find it, once to sum).
+ */
+export class MonitorTally {
+  readonly #byDay = new Map<string, ScoresTally>();
+  readonly #byVersion = new Map<string, { all: ScoresTally; week: ScoresTally; weekRows: number }>();
+
+  constructor(private readonly latest: ReadonlyMap<string, number>) {}
+
+  add(r: JoinedPrediction): void {
+    const { time, version } = r.record;
+    const day = `${time.slice(0, 10)} ${version}`;
+    let d = this.#byDay.get(day);
+    if (!d) this.#byDay.set(day, d = new ScoresTally());
+    d.add(r);
+    let v = this.#byVersion.get(version);
+    if (!v) {
+      this.#byVersion.set(version, v = { all: new ScoresTally(), week: new ScoresTally(), weekRows: 0 });
+    }
+    v.all.add(r);
+    if (Date.parse(time) > (this.latest.get(version) ?? Infinity) - 7 * DAY) {
+      v.week.add(r);
+      v.weekRows++;
+    }
   }
-  return groups;
+
+  /** `testScores` holds each version's metrics.json test figures, when its checkpoint still has them. */
+  report(testScores: ReadonlyMap<string, TestScores>): MonitorReport {
+    const byDay = [...this.#byDay]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: tally.result() }));
+    const warnings: string[] = [];
+    const byVersion = [...this.#byVersion].map(([version, v]) => {
+      const lastWeek = v.weekRows > 0 ? v.week.result() : null;
+      const test = testScores.get(version);
+      if (lastWeek && test) {
+        const worse: string[] = [];
+        if (lastWeek.macro_f1 < test.macro_f1) {
+          worse.push(`macro-F1 ${lastWeek.macro_f1.toFixed(3)} < test ${test.macro_f1.toFixed(3)}`);
+        }
+        if (lastWeek.log_loss > test.log_loss) {
+          worse.push(`log-loss ${lastWeek.log_loss.toFixed(3)} > test ${test.log_loss.toFixed(3)}`);
+        }
+        if (worse.length > 0) {
+          warnings.push(
+            `${version}: the last week (${lastWeek.predictions} predictions) is worse than its test split: ` +
+              `${worse.join(", ")}` + (lastWeek.predictions < 100 ? " (few predictions: noisy)" : ""),
+          );
+        }
+      }
+      return { version, scores: v.all.result(), lastWeek };
+    });
+    return { byDay, byVersion, warnings };
+  }
+}
+
+/** Per version, the time (ms) of its latest prediction among `joined`. */
+export function latestByVersion(joined: Iterable<JoinedPrediction>): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const r of joined) {
+    const t = Date.parse(r.record.time);
+    latest.set(r.record.version, Math.max(latest.get(r.record.version) ?? -Infinity, t));
+  }
+  return latest;
 }
 
 /** `testScores` holds each version's metrics.json test figures, when its checkpoint still has them. */
@@ -83,31 +147,7 @@ export function monitorReport(
   joined: readonly JoinedPrediction[],
   testScores: ReadonlyMap<string, TestScores>,
 ): MonitorReport {
-  const byDay = [...groupBy(joined, (r) => `${r.record.time.slice(0, 10)} ${r.record.version}`)]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, rows]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: liveScores(rows) }));
-  const warnings: string[] = [];
-  const byVersion = [...groupBy(joined, (r) => r.record.version)].map(([version, rows]) => {
-    const latest = Math.max(...rows.map((r) => Date.parse(r.record.time)));
-    const week = rows.filter((r) => Date.parse(r.record.time) > latest - 7 * DAY);
-    const lastWeek = week.length > 0 ? liveScores(week) : null;
-    const test = testScores.get(version);
-    if (lastWeek && test) {
-      const worse: string[] = [];
-      if (lastWeek.macro_f1 < test.macro_f1) {
-        worse.push(`macro-F1 ${lastWeek.macro_f1.toFixed(3)} < test ${test.macro_f1.toFixed(3)}`);
-      }
-      if (lastWeek.log_loss > test.log_loss) {
-        worse.push(`log-loss ${lastWeek.log_loss.toFixed(3)} > test ${test.log_loss.toFixed(3)}`);
-      }
-      if (worse.length > 0) {
-        warnings.push(
-          `${version}: the last week (${lastWeek.predictions} predictions) is worse than its test split: ` +
-            `${worse.join(", ")}` + (lastWeek.predictions < 100 ? " (few predictions: noisy)" : ""),
-        );
-      }
-    }
-    return { version, scores: liveScores(rows), lastWeek };
-  });
-  return { byDay, byVersion, warnings };
+  const tally = new MonitorTally(latestByVersion(joined));
+  for (const r of joined) tally.add(r);
+  return tally.report(testScores);
 }

@@ -9,4 +9,5 @@ export * from "./progress.ts";
 export * from "./schedule.ts";
 export * from "./members.ts";
 export * from "./parallel_members.ts";
+export { type LayerWeights, layerWeights, setLayerWeights } from "./member_protocol.ts";
 export * from "./throughput.ts";

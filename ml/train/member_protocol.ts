@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../runtime/index.ts";
 import type { Dataset, Scaling } from "../data/index.ts";
 import type { TrainConfig } from "./config.ts";
-import type { TrainResult } from "./loop.ts";
+import type { EpochRecord, TrainResult } from "./loop.ts";
 
 /** A layer's weights as plain arrays, by layer name (the same in the ensemble and the member's model). */
 export type LayerWeights = Record<string, { shape: number[]; values: Float32Array }[]>;
@@ -21,12 +21,15 @@ export type ToWorker =
     data: Dataset;
     scaling: Scaling;
     config: TrainConfig;
+    /** Send each epoch's record and weights (`epoch` messages) so the main thread can save them. */
+    reportEpochs: boolean;
   }
   | { type: "stop" };
 
 export type FromWorker =
   | { type: "ready" }
   | { type: "log"; member: number; line: string }
+  | { type: "epoch"; member: number; record: EpochRecord; weights: LayerWeights }
   | { type: "done"; member: number; result: TrainResult; weights: LayerWeights }
   | { type: "error"; message: string };
 

@@ -2,7 +2,8 @@
  * A Web Worker that trains one ensemble member at a time with the one training loop, so members train on
  * several cores at once (`parallel_members.ts`). It rebuilds the member from its topology and weights, trains
  * it with the member's own seed, and sends the trained weights back; the arithmetic is the same as in the
- * main thread on the same backend, so the result does not depend on where a member trained.
+ * main thread on the same backend, so the result does not depend on where a member trained. Asked to, it also
+ * sends every epoch's record and weights, which train's run folder saves while the member goes on training.
  */
 /// <reference lib="deno.worker" />
 import * as tf from "@tensorflow/tfjs";
@@ -22,6 +23,11 @@ async function train(message: Extract<ToWorker, { type: "train" }>): Promise<voi
   const result = await trainModel(model, message.data, message.scaling, message.config, {
     log: (line) => post({ type: "log", member: message.member, line }),
     signal: stop.signal,
+    afterEpoch: message.reportEpochs
+      // Copied, not transferred: on some backends dataSync hands out the live tensor's own storage.
+      ? (record, trained) =>
+        post({ type: "epoch", member: message.member, record, weights: layerWeights(trained) })
+      : undefined,
   });
   const weights = layerWeights(model);
   model.dispose();

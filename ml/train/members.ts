@@ -4,12 +4,17 @@
  * is a single member. With `parallel` and more than one member, members train in worker threads, one core
  * each (same result). An interrupt stops the members in training (their best weights so far kept) and skips
  * the rest; `trainedMembers` says how many hold trained weights.
+ *
+ * `MemberHooks` let a caller save each member as it goes (train's run folder): every epoch's record and
+ * weights, and each member's result when it ends, in either mode. `start` lets a resumed run skip members an
+ * earlier process finished and continue an interrupted one with its own remaining config.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Dataset, Scaling } from "../data/index.ts";
 import { memberViews } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
 import { type EpochRecord, type TrainHooks, trainModel, type TrainResult } from "./loop.ts";
+import { type LayerWeights, layerWeights } from "./member_protocol.ts";
 import { type ParallelOptions, trainMembersInWorkers } from "./parallel_members.ts";
 
 export interface MembersResult extends TrainResult {
@@ -20,44 +25,109 @@ export interface MembersResult extends TrainResult {
   readonly perMember: readonly TrainResult[];
 }
 
+/** How member k (1-based) starts: by default from scratch with `memberTrainConfig(config, k)`. */
+export type MemberStart =
+  /** Already trained by an earlier run: not trained again; its weights are already in the model. */
+  | { readonly finished: TrainResult }
+  /** Trained with this config instead (a resumed member's remaining epochs, from its weights in the model). */
+  | { readonly config: TrainConfig };
+
+export interface MemberHooks {
+  /**
+   * After each epoch of member k (1-based): its record (epochs counted within this call) and its weights
+   * after that epoch. Awaited in order; in worker mode the workers go on training meanwhile.
+   */
+  readonly afterMemberEpoch?: (
+    member: number,
+    record: EpochRecord,
+    weights: () => LayerWeights,
+  ) => unknown;
+  /** After member k stopped (epochs done, early stopping or interrupt), its best weights restored. */
+  readonly afterMember?: (member: number, result: TrainResult) => unknown;
+  readonly start?: (member: number) => MemberStart | undefined;
+}
+
+/** Member k's training config: the model's, with the member's own seed. */
+export const memberTrainConfig = (config: TrainConfig, k: number): TrainConfig => ({
+  ...config,
+  seed: config.seed + k - 1,
+});
+
 export async function trainMembers(
   model: tf.LayersModel,
   data: Dataset,
   scaling: Scaling,
   config: TrainConfig,
-  hooks: TrainHooks = {},
+  hooks: TrainHooks & MemberHooks = {},
   parallel?: ParallelOptions,
 ): Promise<MembersResult> {
   const members = memberViews(model);
-  const memberConfig = (k: number): TrainConfig => ({ ...config, seed: config.seed + k - 1 });
-  let perMember: TrainResult[] = [];
-  // Per-batch and per-epoch hooks run in this thread, so a caller that sets them trains here.
+  const starts = members.map((_, i) => hooks.start?.(i + 1));
+  const memberConfig = (k: number): TrainConfig => {
+    const start = starts[k - 1];
+    return start && "config" in start ? start.config : memberTrainConfig(config, k);
+  };
+  const toTrain = members.map((_, i) => i + 1).filter((k) => {
+    const start = starts[k - 1];
+    return !(start && "finished" in start);
+  });
+  const perMember: (TrainResult | undefined)[] = starts.map((s) =>
+    s && "finished" in s ? s.finished : undefined
+  );
+  // Per-batch and per-epoch model hooks run in this thread, so a caller that sets them trains here.
   const inProcess = hooks.afterBatch !== undefined || hooks.afterEpoch !== undefined;
-  if (parallel && parallel.workers > 1 && members.length > 1 && !inProcess) {
-    perMember = await trainMembersInWorkers(members, data, scaling, memberConfig, hooks, parallel);
+  if (parallel && parallel.workers > 1 && toTrain.length > 1 && !inProcess) {
+    const results = await trainMembersInWorkers(
+      members,
+      toTrain,
+      data,
+      scaling,
+      memberConfig,
+      hooks,
+      parallel,
+    );
+    results.forEach((r, k) => (perMember[k] = r ?? perMember[k]));
   } else {
-    for (let k = 1; k <= members.length; k++) {
+    for (const k of toTrain) {
       const tag = members.length > 1 ? `member ${k}/${members.length}: ` : "";
       const result = await trainModel(members[k - 1].model, data, scaling, memberConfig(k), {
         ...hooks,
         log: hooks.log && ((line) => hooks.log!(tag + line)),
+        afterEpoch: async (record, view) => {
+          await hooks.afterEpoch?.(record, view);
+          await hooks.afterMemberEpoch?.(k, record, () => layerWeights(view));
+        },
       });
-      perMember.push(result);
+      perMember[k - 1] = result;
+      await hooks.afterMember?.(k, result);
       if (result.stopReason === "interrupted") break;
     }
   }
-  const trained = perMember.filter((r) => r.bestEpoch !== null).length;
+  return membersResult(perMember, hooks.signal?.aborted ?? false);
+}
+
+/**
+ * The whole model's result from its members' (in member order; undefined: never trained). Also how a resumed
+ * run puts together members trained by different processes.
+ */
+export function membersResult(
+  perMember: readonly (TrainResult | undefined)[],
+  aborted: boolean,
+): MembersResult {
+  const members = perMember.length;
+  const ran = perMember.filter((r): r is TrainResult => r !== undefined);
+  const trainedResults = ran.filter((r) => r.bestEpoch !== null);
   const history: EpochRecord[] = perMember.flatMap((r, i) =>
-    r.history.map((e) => (members.length > 1 ? { ...e, member: i + 1 } : e))
+    (r?.history ?? []).map((e) => (members > 1 ? { ...e, member: i + 1 } : e))
   );
-  const interrupted = perMember.some((r) => r.stopReason === "interrupted") || hooks.signal?.aborted;
-  const last = perMember[perMember.length - 1];
+  const interrupted = aborted || ran.length < members || ran.some((r) => r.stopReason === "interrupted");
+  const last = ran[ran.length - 1];
   return {
     history,
-    bestEpoch: trained > 0 ? perMember[trained - 1].bestEpoch : null,
+    bestEpoch: trainedResults.length > 0 ? trainedResults[trainedResults.length - 1].bestEpoch : null,
     stopReason: interrupted ? "interrupted" : last?.stopReason ?? "interrupted",
-    trainedMembers: trained,
-    members: members.length,
-    perMember,
+    trainedMembers: trainedResults.length,
+    members,
+    perMember: ran,
   };
 }

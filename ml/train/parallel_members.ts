@@ -2,7 +2,9 @@
  * Trains an ensemble's members on several cores: a pool of `member_worker.ts` workers, each training one member
  * at a time from the member's topology and current weights, its trained weights written back into the
  * ensemble by layer name. Members are independent (own seed, shuffles, masks, early stopping), so the result
- * equals training them one after another on the same backend — only sooner.
+ * equals training them one after another on the same backend — only sooner. The member hooks (saving each
+ * epoch and each finished member) run here in the main thread, one at a time in arrival order, while the
+ * workers go on; every one of them has finished before this returns.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../runtime/index.ts";
@@ -10,6 +12,7 @@ import type { Dataset, Scaling } from "../data/index.ts";
 import type { Member } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
 import type { TrainHooks, TrainResult } from "./loop.ts";
+import type { MemberHooks } from "./members.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
 
 export interface ParallelOptions {
@@ -19,52 +22,71 @@ export interface ParallelOptions {
   readonly backend: BackendName;
 }
 
-/** Trains `members` (views of one ensemble) in workers; results in member order. */
+/**
+ * Trains `toTrain` (1-based member numbers) of `members` (views of one ensemble) in workers; results by
+ * member index, undefined for members not trained (not in `toTrain`, or skipped after an interrupt).
+ */
 export async function trainMembersInWorkers(
   members: readonly Member[],
+  toTrain: readonly number[],
   data: Dataset,
   scaling: Scaling,
   memberConfig: (k: number) => TrainConfig,
-  hooks: TrainHooks,
+  hooks: TrainHooks & MemberHooks,
   options: ParallelOptions,
-): Promise<TrainResult[]> {
+): Promise<(TrainResult | undefined)[]> {
   const results: (TrainResult | undefined)[] = new Array(members.length);
-  const count = Math.max(1, Math.min(options.workers, members.length));
+  const count = Math.max(1, Math.min(options.workers, toTrain.length));
   const workers = Array.from(
     { length: count },
     () => new Worker(new URL("./member_worker.ts", import.meta.url), { type: "module" }),
   );
   const stopAll = () => workers.forEach((w) => w.postMessage({ type: "stop" } satisfies ToWorker));
   hooks.signal?.addEventListener("abort", stopAll, { once: true });
+  const reportEpochs = hooks.afterMemberEpoch !== undefined;
+  // The hooks' work (saving), chained so it runs in arrival order; a failure stops everything.
+  let saving: Promise<unknown> = Promise.resolve();
   let next = 0;
   let stopped = false;
   try {
     await Promise.all(workers.map((worker) =>
       new Promise<void>((resolve, reject) => {
         const send = (m: ToWorker) => worker.postMessage(m);
+        const later = (work: () => unknown) => {
+          saving = saving.then(work);
+          saving.catch((error) => {
+            stopped = true;
+            stopAll();
+            reject(error);
+          });
+        };
         const startNext = () => {
-          if (stopped || hooks.signal?.aborted || next >= members.length) return resolve();
-          const k = next++;
-          const view: tf.LayersModel = members[k].model;
+          if (stopped || hooks.signal?.aborted || next >= toTrain.length) return resolve();
+          const k = toTrain[next++];
+          const view: tf.LayersModel = members[k - 1].model;
           send({
             type: "train",
-            member: k + 1,
+            member: k,
             topology: view.toJSON(null, false) as unknown as tf.io.ModelJSON["modelTopology"],
             weights: layerWeights(view),
             data,
             scaling,
-            config: memberConfig(k + 1),
+            config: memberConfig(k),
+            reportEpochs,
           });
         };
         worker.onmessage = (event: MessageEvent<FromWorker>) => {
           const m = event.data;
           if (m.type === "ready") startNext();
           else if (m.type === "log") hooks.log?.(`member ${m.member}/${members.length}: ${m.line}`);
-          else if (m.type === "error") reject(new Error(m.message));
+          else if (m.type === "epoch") {
+            later(() => hooks.afterMemberEpoch?.(m.member, m.record, () => m.weights));
+          } else if (m.type === "error") reject(new Error(m.message));
           else if (m.type === "done") {
             setLayerWeights(members[m.member - 1].model, m.weights);
             results[m.member - 1] = m.result;
             if (m.result.stopReason === "interrupted") stopped = true;
+            later(() => hooks.afterMember?.(m.member, m.result));
             startNext();
           }
         };
@@ -75,9 +97,10 @@ export async function trainMembersInWorkers(
         send({ type: "init", backend: options.backend });
       })
     ));
+    await saving;
   } finally {
     hooks.signal?.removeEventListener("abort", stopAll);
     workers.forEach((w) => w.terminate());
   }
-  return results.filter((r): r is TrainResult => r !== undefined);
+  return results;
 }

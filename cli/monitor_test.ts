@@ -1,0 +1,89 @@
+/**
+ * `candlecast monitor` through the real entry point: its output on a fixed synthetic setup is what it printed
+ * before it streamed (test/monitor_expected.txt, written by the version that kept every record), and a log
+ * far larger than its heap is scored — issue 13.7: monitor must not hold the log in memory.
+ */
+import assert from "node:assert/strict";
+import { MAIN } from "../test/cli.ts";
+import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixture.ts";
+
+const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
+
+function monitor(f: MonitorFixture, v8Flags: string[] = []) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      ...(v8Flags.length > 0 ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+      MAIN,
+      "monitor",
+      "--data",
+      f.data,
+      "--predictions",
+      f.predictions,
+      "--checkpoints",
+      f.checkpoints,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
+/** Peak resident memory of a running child (Linux's VmHWM), polled until it exits; null elsewhere. */
+async function peakRss(child: Deno.ChildProcess): Promise<number | null> {
+  let exited = false;
+  child.status.then(() => (exited = true));
+  let peak: number | null = null;
+  while (!exited) {
+    try {
+      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+      if (Number.isFinite(kb)) peak = Math.max(peak ?? 0, kb * 1024);
+    } catch {
+      // gone, or not Linux
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return peak;
+}
+
+Deno.test("monitor prints per day, per version and the warnings exactly as before it streamed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    const out = await monitor(f).output();
+    const text = (b: Uint8Array) => new TextDecoder().decode(b).replaceAll(dir, "<dir>");
+    assert.equal(out.code, 0, text(out.stderr));
+    assert.equal(
+      `${text(out.stdout)}--- stderr ---\n${text(out.stderr)}`,
+      await Deno.readTextFile(EXPECTED),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "monitor scores a 60 MB log of 200,000 predictions within a 48 MB heap (records are not kept)",
+  // The version that kept every record died of "heap limit" here; the streamed one needs the candles,
+  // versions and counters only.
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-big-" });
+    try {
+      const f = await writeMonitorFixture(dir, 200_000);
+      const bytes = (await Deno.stat(f.predictions)).size;
+      assert.ok(bytes > 55e6, `${bytes} bytes`);
+      const child = monitor(f, ["--max-old-space-size=48"]).spawn();
+      const [peak, out] = await Promise.all([peakRss(child), child.output()]);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr.slice(0, 2000));
+      assert.match(new TextDecoder().decode(out.stdout), /^200000 predictions logged: 190906 with outcomes/);
+      if (peak !== null) {
+        console.log(`peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB for a ${bytes / 1e6} MB log`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,115 @@
+/**
+ * Reading the prediction log back (for `candlecast monitor`): line by line in bounded memory, whatever its size
+ * (`readFile` of a 589 MB log failed with "Cannot create a string longer than …"). `snapshotPredictionLog`
+ * opens the log and its rotated files once and fixes their lengths, so a reader can go over exactly the same
+ * records twice while serve goes on appending and rotating (open files survive a rename).
+ */
+import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
+import { predictionLogFiles } from "./prediction_log.ts";
+
+/** Longest line read; a longer one (not something serve wrote) is skipped without buffering it whole. */
+const MAX_LINE = 64 * 1024;
+
+/**
+ * The records in a stream of one file's bytes, a chunk's worth at a time (one await per chunk rather than per
+ * record: a 1 GB log has millions). Lines that do not parse (one cut short by a crash mid-write) are counted
+ * in `skipped`.
+ */
+export async function* recordBatches(
+  chunks: AsyncIterable<Uint8Array>,
+  counts: { skipped: number },
+): AsyncGenerator<PredictionRecord[]> {
+  const decoder = new TextDecoder();
+  let partial = "";
+  let overlong = false;
+  const parse = (line: string, into: PredictionRecord[]) => {
+    if (line.trim() === "") return;
+    try {
+      into.push(PredictionRecordSchema.parse(JSON.parse(line)));
+    } catch {
+      counts.skipped++;
+    }
+  };
+  for await (const chunk of chunks) {
+    const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+    partial = lines.pop() ?? "";
+    const batch: PredictionRecord[] = [];
+    for (const [i, line] of lines.entries()) {
+      if (i === 0 && overlong) {
+        overlong = false; // the tail of a line already skipped
+        continue;
+      }
+      parse(line, batch);
+    }
+    if (partial.length > MAX_LINE) {
+      if (!overlong) counts.skipped++;
+      overlong = true;
+      partial = "";
+    }
+    if (batch.length > 0) yield batch;
+  }
+  const last: PredictionRecord[] = [];
+  if (!overlong) parse(partial + decoder.decode(), last);
+  if (last.length > 0) yield last;
+}
+
+/**
+ * Every record of the log and its rotated files, oldest first, read line by line in bounded memory. Lines that
+ * do not parse are counted in `skipped`.
+ */
+export async function* readPredictionLog(
+  path: string,
+  counts: { skipped: number } = { skipped: 0 },
+): AsyncGenerator<PredictionRecord> {
+  for (const file of await predictionLogFiles(path)) {
+    // The stream closes the file when read to the end or when the consumer stops early.
+    for await (const batch of recordBatches((await Deno.open(file)).readable, counts)) yield* batch;
+  }
+}
+
+/** The log's files opened at one moment, each read up to the length it had then. */
+export interface PredictionLogSnapshot {
+  /** How many files (the log and its rotated ones); 0 when there is no log. */
+  readonly files: number;
+  /** The records, oldest first, a chunk's worth at a time; each call reads the same ones from the start. */
+  batches(counts?: { skipped: number }): AsyncGenerator<PredictionRecord[]>;
+  close(): void;
+}
+
+const CHUNK = 256 * 1024;
+
+async function* bytesOf(file: Deno.FsFile, length: number): AsyncGenerator<Uint8Array> {
+  await file.seek(0, Deno.SeekMode.Start);
+  let left = length;
+  while (left > 0) {
+    const buffer = new Uint8Array(Math.min(CHUNK, left));
+    const n = await file.read(buffer);
+    if (n === null || n === 0) return; // truncated meanwhile: what is there is what there is
+    left -= n;
+    yield buffer.subarray(0, n);
+  }
+}
+
+export async function snapshotPredictionLog(path: string): Promise<PredictionLogSnapshot> {
+  // A rotation between listing and opening renames a file away; list again then (rotations are rare).
+  for (let attempt = 1;; attempt++) {
+    const opened: { file: Deno.FsFile; length: number }[] = [];
+    try {
+      for (const name of await predictionLogFiles(path)) {
+        const file = await Deno.open(name);
+        opened.push({ file, length: (await file.stat()).size });
+      }
+    } catch (error) {
+      opened.forEach(({ file }) => file.close());
+      if (error instanceof Deno.errors.NotFound && attempt < 5) continue;
+      throw error;
+    }
+    return {
+      files: opened.length,
+      async *batches(counts = { skipped: 0 }) {
+        for (const { file, length } of opened) yield* recordBatches(bytesOf(file, length), counts);
+      },
+      close: () => opened.forEach(({ file }) => file.close()),
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { PredictionRecord } from "../engine/index.ts";
+import { snapshotPredictionLog } from "./prediction_log_reader.ts";
+
+const entry = (i: number): PredictionRecord => ({
+  time: new Date(Date.UTC(2026, 0, 1, i)).toISOString(),
+  symbol: "BTCUSDT",
+  last_candle_time: null,
+  last_close: 100 + i,
+  version: "v1_2026-01-01",
+  prediction: "UP",
+  probabilities: { down: 0.2, sideways: 0.3, up: 0.5 },
+  expected_return: 0.01,
+});
+const lines = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => JSON.stringify(entry(from + i)) + "\n").join("");
+
+async function closes(batches: AsyncIterable<PredictionRecord[]>): Promise<number[]> {
+  const out: number[] = [];
+  for await (const batch of batches) out.push(...batch.map((r) => r.last_close - 100));
+  return out;
+}
+
+Deno.test("a snapshot reads the same records twice while serve appends and rotates meanwhile", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "predictions.jsonl");
+  try {
+    await Deno.writeTextFile(`${path}.1`, lines(0, 3));
+    await Deno.writeTextFile(path, lines(3, 5) + '{"cut short');
+    const log = await snapshotPredictionLog(path);
+    try {
+      assert.equal(log.files, 2);
+      const counts = { skipped: 0 };
+      assert.deepEqual(await closes(log.batches(counts)), [0, 1, 2, 3, 4]);
+      assert.equal(counts.skipped, 1, "the line cut short");
+      // serve finishes the line, appends, and rotates: path → path.1 → path.2, a new path
+      await Deno.writeTextFile(path, lines(5, 7), { append: true });
+      await Deno.rename(`${path}.1`, `${path}.2`);
+      await Deno.rename(path, `${path}.1`);
+      await Deno.writeTextFile(path, lines(7, 9));
+      assert.deepEqual(await closes(log.batches()), [0, 1, 2, 3, 4], "the same records as the first read");
+    } finally {
+      log.close();
+    }
+    const none = await snapshotPredictionLog(join(dir, "nothing.jsonl"));
+    assert.equal(none.files, 0);
+    none.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

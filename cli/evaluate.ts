@@ -11,6 +11,7 @@ import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 import { CommandError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { DEFAULT_VALIDATION_MONTHS } from "../ml/evaluate/index.ts";
 
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, typedRunConfigFlags(command));
@@ -51,7 +52,8 @@ export function evaluateCommand(): Command {
     .description(
       [
         "Walk-forward by calendar time: the last --folds weeks or months are test blocks, each validated on " +
-        "the block before it and trained on everything earlier, with `horizon` candles purged at every cut.",
+        "the --validation-months months before it and trained on everything earlier, with `horizon` candles " +
+        "purged at every cut.",
         "The model and its baselines (majority, persistence, logistic regression, lightweight_lstm) are " +
         "scored on the same windows: accuracy, macro-F1, per-class precision/recall, log-loss, Brier, " +
         "calibration error, confident-call precision, argmax vs the prior-corrected rule, a block-bootstrap " +
@@ -67,6 +69,11 @@ export function evaluateCommand(): Command {
     .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
     .option("--checkpoint <dir>", "evaluate this version (e.g. checkpoints/current) instead of fresh models")
     .option("--folds <n>", "number of test blocks, the most recent complete ones", "3")
+    .option(
+      "--validation-months <n>",
+      "calendar months before each test block that validate it (early stopping, temperature, boosting iterations)",
+      String(DEFAULT_VALIDATION_MONTHS),
+    )
     .addOption(
       new Option("--retrain <mode>", "retraining between folds (default: monthly; none with --checkpoint)")
         .choices(["weekly", "monthly", "none"]),

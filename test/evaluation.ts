@@ -92,7 +92,7 @@ export async function syntheticSummary(
   retrain: RetrainMode = "weekly",
 ): Promise<EvaluationSummary> {
   const series = syntheticSeries();
-  const plans = planFolds(dataEnd(series), folds, retrain);
+  const plans = planFolds(dataEnd(series), folds, retrain, 1);
   const shape = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
   const learners = [new ScriptedLearner(), ...baselineLearners({ seed: 1, maxTrainWindows: 3_000 })];
   const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });

@@ -15,6 +15,7 @@ export const EvaluateFlagsSchema = z.object({
   data: z.string().min(1),
   checkpoint: z.string().min(1).optional(),
   folds: flag.positiveInt(),
+  validationMonths: flag.positiveInt(),
   /** Unset: `monthly` when training fresh models, `none` for a checkpoint. */
   retrain: z.enum(RETRAIN_MODES).optional(),
   outputDir: z.string().min(1),

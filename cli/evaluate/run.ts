@@ -244,7 +244,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   try {
     let plans;
     try {
-      plans = planFolds(dataEnd(series), opts.folds, subject.retrain);
+      plans = planFolds(dataEnd(series), opts.folds, subject.retrain, opts.validationMonths);
     } catch (error) {
       if (error instanceof FoldError) throw new CommandError(error.message);
       throw error;
@@ -343,7 +343,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         "folds",
         `${plans.length} × ${subject.retrain === "weekly" ? "week" : "month"} (${plans[0].label} … ${
           plans.at(-1)!.label
-        }), retrain ${subject.retrain}; each validated on the block before, horizon purged at every cut`,
+        }), retrain ${subject.retrain}; each validated on the ${opts.validationMonths} month(s) before, horizon purged at every cut`,
       ],
       [
         "windows",

@@ -5,11 +5,11 @@ import { dataEnd, FoldError, planFolds } from "./folds.ts";
 const at = (s: string) => Date.parse(s + "Z");
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 
-Deno.test("monthly folds are the last complete calendar months, each validated on the month before", () => {
+Deno.test("monthly folds are the last complete calendar months, each validated on the months before", () => {
   const plans = planFolds(at("2024-01-01T00:00"), 3, "monthly");
   assert.deepEqual(plans.map((p) => p.label), ["2023-10", "2023-11", "2023-12"]);
   assert.deepEqual(plans.map((p) => p.action), ["fit", "fit", "fit"]);
-  assert.equal(day(plans[0].validationStart), "2023-09-01T00:00");
+  assert.equal(day(plans[0].validationStart), "2023-04-01T00:00");
   assert.equal(day(plans[2].testStart), "2023-12-01T00:00");
   assert.equal(day(plans[2].testEnd), "2024-01-01T00:00");
   // A month still running at the end of the data is not a fold, unless only its last hours are missing.
@@ -24,7 +24,7 @@ Deno.test("weekly folds are ISO weeks (Monday 00:00 UTC), fine-tuned after the f
   assert.deepEqual(plans.map((p) => p.label), ["2023-W51", "2023-W52"]);
   assert.deepEqual(plans.map((p) => p.action), ["fit", "update"]);
   assert.equal(day(plans[1].testStart), "2023-12-25T00:00");
-  assert.equal(day(plans[1].validationStart), "2023-12-18T00:00");
+  assert.equal(day(plans[1].validationStart), "2023-06-25T00:00");
   assert.deepEqual(planFolds(at("2024-01-01T00:00"), 2, "none").map((p) => p.action), ["fit", "keep"]);
 });
 
@@ -35,4 +35,21 @@ Deno.test("dataEnd is one candle after the last, and refuses series without open
   s.openTime[1] = NaN;
   assert.throws(() => dataEnd([s]), FoldError);
   assert.throws(() => planFolds(0, 0, "monthly"), FoldError);
+});
+
+Deno.test("the validation block is the given number of calendar months before each test block", () => {
+  const monthly = planFolds(at("2024-01-01T00:00"), 3, "monthly");
+  assert.deepEqual(monthly.map((p) => day(p.validationStart)), [
+    "2023-04-01T00:00",
+    "2023-05-01T00:00",
+    "2023-06-01T00:00",
+  ]);
+  assert.equal(
+    day(planFolds(at("2024-01-01T00:00"), 1, "monthly", 12)[0].validationStart),
+    "2022-12-01T00:00",
+  );
+  // Weekly test blocks keep their Monday; a 31st moves to the shorter month's last day.
+  assert.equal(day(planFolds(at("2024-01-01T00:00"), 1, "weekly", 1)[0].validationStart), "2023-11-25T00:00");
+  assert.equal(day(planFolds(at("2023-08-07T00:00"), 1, "weekly", 1)[0].validationStart), "2023-06-30T00:00");
+  assert.throws(() => planFolds(at("2024-01-01T00:00"), 1, "monthly", 0), FoldError);
 });

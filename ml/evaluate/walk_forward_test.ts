@@ -53,7 +53,7 @@ Deno.test({
   async fn() {
     await initBackend("wasm");
     const series = await smallSeries();
-    const plans = planFolds(dataEnd(series), 2, "weekly");
+    const plans = planFolds(dataEnd(series), 2, "weekly", 1);
     assert.deepEqual(plans.map((p) => p.label), ["2023-W31", "2023-W32"]);
     const network = tinyNetwork(3);
     const learners = [network, ...baselineLearners({ seed: 1, maxTrainWindows: 2_000 })];
@@ -126,7 +126,7 @@ Deno.test({
   ignore: !haveRealData(),
   async fn() {
     const series = await smallSeries();
-    const plans = planFolds(dataEnd(series), 10, "weekly");
+    const plans = planFolds(dataEnd(series), 10, "weekly", 1);
     await assert.rejects(
       () => walkForward(series, plans, baselineLearners({ seed: 1 }), { shape, clip: 10 }),
       /fold 2023-W23.*training split has no windows/,

@@ -67,6 +67,7 @@ export const RunConfigFlagsSchema = z.object({
   layers: flag.positiveInt().optional(),
   dropout: fraction("a dropout rate in [0, 1)").optional(),
   members: flag.positiveInt().optional(),
+  volatilityChannels: z.boolean().optional(),
   batchSize: flag.positiveInt().optional(),
   epochs: flag.positiveInt().optional(),
   learningRate: flag.positiveNumber().optional(),
@@ -108,6 +109,7 @@ export const SHAPE_FLAGS = [
   "layers",
   "dropout",
   "members",
+  "volatilityChannels",
   "clip",
 ] as const;
 
@@ -135,6 +137,13 @@ function runConfigOptions(): Option[] {
       "--members <n>",
       "independently trained copies whose probabilities are averaged into one model",
     ).default(String(M.members)),
+    // A switch without a commander default: absent means "not typed", so a recorded config keeps its own.
+    new Option(
+      "--volatility-channels",
+      "append volatility-relative input channels inside the model (each return-like feature ÷ its candle's " +
+        `volatility_20, and ln(volatility_5/volatility_20)) (default ${M.volatilityChannels ? "on" : "off"})`,
+    ),
+    new Option("--no-volatility-channels", "without those channels"),
     new Option("--batch-size <n>", "samples per gradient step").default(String(D.batchSize)),
     new Option(
       "--epochs <n>",
@@ -281,6 +290,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       lstmLayers: f.layers,
       dropout: f.dropout,
       members: f.members,
+      volatilityChannels: f.volatilityChannels,
     }),
   }, command);
   const data = b?.data ?? DEFAULT_DATA_CONFIG;

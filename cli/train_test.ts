@@ -21,6 +21,10 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
     [["--class-weights", "2"], /--class-weights: expected balanced, sqrt, none or a power/],
     [["--dropout", "1"], /--dropout: expected a dropout rate/],
     [["--incremental", "--lookback", "30"], /--lookback cannot be combined with --incremental/],
+    [
+      ["--incremental", "--volatility-channels"],
+      /--volatility-channels cannot be combined with --incremental/,
+    ],
     [["--d-model", "64", "--heads", "3"], /model size: --d-model \(64\) must be a multiple of --heads \(3\)/],
   ];
   for (const [args, message] of cases) {

@@ -31,7 +31,7 @@ import {
   seededRng,
   SplitError,
 } from "../../ml/data/index.ts";
-import { buildModel, firstMembers, memberViews } from "../../ml/models/index.ts";
+import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
 import {
   type BatchProgress,
@@ -223,8 +223,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   dataLines(data).forEach((line) => io.out(line));
 
   const modelType = runConfig.model.type;
-  const model = parent ? parent.model : buildModel(runConfig.model, runConfig.training.seed);
   const scaling: Scaling = { scaler: data.scaler, clip: runConfig.data.clip, returnScale: data.returnScale };
+  // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own).
+  const model = parent
+    ? parent.model
+    : buildModel(runConfig.model, runConfig.training.seed, FAST_LAYERS, scaling);
   const done = resume?.state.epochsDone ?? 0;
   let config = trainConfigOf(runConfig.training, data.trainClassCounts);
   if (resume) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type CandleSeries, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { loadModel } from "../../ml/runtime/model_io.ts";
+import { inputScalingOf, VOLATILITY_LAYER } from "../../ml/models/index.ts";
 import { parsePreprocessor } from "../../engine/preprocessor.ts";
 import {
   currentVersion,
@@ -197,6 +198,7 @@ Deno.test({
       lstmLayers: 1,
       dropout: 0.1,
       members: 1,
+      volatilityChannels: false,
     });
     assert.deepEqual(recorded.data, {
       horizon: 4,
@@ -314,6 +316,45 @@ Deno.test({
     assert.equal(ma.files["metrics.json"], mb.files["metrics.json"]);
     const c = await runTraining(options(data, checkpoints, { promote: false, seed: "4" }), quiet);
     assert.notEqual((await readManifest(c.dir)).files["weights.bin"], ma.files["weights.bin"]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "train --volatility-channels: the channels use the training scaler, ONNX matches, --incremental keeps them",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const flags = { volatilityChannels: true, members: "2", epochs: "1" };
+    const first = await runTraining(options(await csvOf(dir, "a.csv", 300), checkpoints, flags), quiet);
+    // Promoted only after ONNX Runtime matched the trained model (checkedOnnxExport).
+    assert.equal(first.onnxError, undefined);
+    assert.equal(first.promoted, true);
+    const hyper = (await readManifest(first.dir)).hyperparameters as {
+      model: { volatilityChannels: boolean };
+    };
+    assert.equal(hyper.model.volatilityChannels, true);
+    const read = async (d: string) =>
+      parsePreprocessor(JSON.parse(await Deno.readTextFile(join(d, "preprocessor.json"))));
+    const preprocessor = await read(first.dir);
+    const model = await loadModel(first.dir);
+    assert.ok(model.layers.some((l) => l.name === VOLATILITY_LAYER));
+    assert.deepEqual(inputScalingOf(model), {
+      scaler: { mean: preprocessor.scaler.mean, std: preprocessor.scaler.std },
+      clip: preprocessor.clip,
+    });
+    model.dispose();
+
+    // Fine-tuning keeps the parent's scaler, and so the statistics its channels were built with.
+    const grown = await csvOf(dir, "b.csv", 500);
+    const second = await runTraining(options(grown, checkpoints, { incremental: true, epochs: "1" }), quiet);
+    assert.equal(second.onnxError, undefined);
+    const child = await loadModel(second.dir);
+    assert.deepEqual(inputScalingOf(child)!.scaler.mean, preprocessor.scaler.mean);
+    assert.deepEqual((await read(second.dir)).scaler, preprocessor.scaler);
+    child.dispose();
     await Deno.remove(dir, { recursive: true });
   },
 });

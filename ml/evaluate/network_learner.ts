@@ -16,7 +16,7 @@ import {
   type Scaling,
   subsetOf,
 } from "../data/index.ts";
-import { buildModel, type ModelConfig } from "../models/index.ts";
+import { buildModel, FAST_LAYERS, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type ParallelOptions, type TrainConfig, trainMembers } from "../train/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
@@ -113,7 +113,7 @@ export class NetworkLearner implements Learner {
     }
     const started = performance.now();
     this.#model?.dispose();
-    this.#model = buildModel(this.opts.modelConfig, this.opts.train.seed);
+    this.#model = buildModel(this.opts.modelConfig, this.opts.train.seed, FAST_LAYERS, fold.scaling);
     this.#scaling = fold.scaling;
     this.#classWeights = classWeights(fold.dataset.trainClassCounts, this.opts.classWeighting);
     return await this.#train(fold.dataset, fold.scaling, fold, started);

@@ -9,6 +9,7 @@ import { EnsembleMean } from "./ensemble_mean.ts";
 import { LayerNorm } from "./layer_norm.ts";
 import { FastLSTM } from "./lstm.ts";
 import { PositionalEncoding } from "./positional_encoding.ts";
+import { VolatilityChannels } from "./volatility_channels.ts";
 
 export {
   AttentionPooling,
@@ -18,6 +19,7 @@ export {
   MultiHeadSelfAttention,
   PositionalEncoding,
   SeededDropout,
+  VolatilityChannels,
 };
 export type { EnsembleMeanArgs, EnsembleMode } from "./ensemble_mean.ts";
 export type { AttentionArgs } from "./attention.ts";
@@ -27,6 +29,18 @@ export type { SeededDropoutArgs } from "./dropout.ts";
 export { lstmRecurrence } from "./lstm_recurrence.ts";
 export { sinusoidalTable } from "./positional_encoding.ts";
 export { dropoutMask } from "./dropout.ts";
+export {
+  LONG_VOLATILITY,
+  SHORT_VOLATILITY,
+  VOLATILITY_CHANNEL_COUNT,
+  VOLATILITY_CHANNEL_NAMES,
+  VOLATILITY_FLOOR,
+  VOLATILITY_RATIOS,
+  type VolatilityChannelsArgs,
+  type VolatilityConstants,
+  volatilityConstants,
+  type VolatilityRatio,
+} from "./volatility_channels.ts";
 
 for (
   const cls of [
@@ -37,6 +51,7 @@ for (
     PositionalEncoding,
     SeededDropout,
     EnsembleMean,
+    VolatilityChannels,
   ]
 ) {
   tf.serialization.registerClass(cls);

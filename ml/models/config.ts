@@ -24,6 +24,11 @@ export interface ModelConfig {
    * probabilities cuts the variance that dominates a net trained for about one pass over noisy labels.
    */
   readonly members: number;
+  /**
+   * Append volatility-relative channels to the inputs (`input_channels.ts`): each return-like feature divided
+   * by its candle's volatility_20, the scale the labels use. Absent in configs written before it: false.
+   */
+  readonly volatilityChannels: boolean;
 }
 
 export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {
@@ -42,6 +47,7 @@ export function defaultModelConfig(type: ModelType, lookback: number): ModelConf
     lstmLayers: 1,
     dropout: 0.1,
     members: 3,
+    volatilityChannels: false,
   };
 }
 

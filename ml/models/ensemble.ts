@@ -10,6 +10,7 @@ import { EnsembleMean } from "../layers/index.ts";
 import type { ModelConfig } from "./config.ts";
 import type { MemberOutputs } from "./heads.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
+import { type InputScaling, inputScalingOf, modelInput } from "./input_channels.ts";
 import { lightweightLstmGraph } from "./lightweight_lstm.ts";
 import { transformerLstmGraph } from "./transformer_lstm.ts";
 
@@ -27,12 +28,19 @@ export interface Member {
   readonly model: tf.LayersModel;
 }
 
-export function buildEnsemble(c: ModelConfig, seed: number, kit: LayerKit = FAST_LAYERS): tf.LayersModel {
+export function buildEnsemble(
+  c: ModelConfig,
+  seed: number,
+  kit: LayerKit = FAST_LAYERS,
+  scaling?: InputScaling,
+): tf.LayersModel {
   const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
+  // One channels layer (no weights) feeds every member: each member sees exactly what a single model would.
+  const features = modelInput(input, c, scaling);
   const graph = c.type === "transformer_lstm" ? transformerLstmGraph : lightweightLstmGraph;
   const members: MemberOutputs[] = [];
   for (let k = 1; k <= c.members; k++) {
-    members.push(graph(input, c, memberSeed(seed, k), kit, memberPrefix(k)));
+    members.push(graph(features, c, memberSeed(seed, k), kit, memberPrefix(k)));
   }
   const combine = (name: string, mode: "probabilities" | "values", parts: Sym[]) =>
     new EnsembleMean({ name, mode }).apply(parts) as Sym;
@@ -75,7 +83,7 @@ export function firstMembers(
   count: number,
   kit: LayerKit = FAST_LAYERS,
 ): tf.LayersModel {
-  const kept = buildEnsemble({ ...c, members: count }, seed, kit);
+  const kept = buildEnsemble({ ...c, members: count }, seed, kit, inputScalingOf(model));
   for (const layer of kept.layers) {
     if (layer.weights.length > 0) layer.setWeights(model.getLayer(layer.name).getWeights());
   }

@@ -2,7 +2,7 @@
  * The model module's public surface: build either model from one typed config. Outputs, in order:
  * `class_logits` [b, 3] (raw logits, DOWN/SIDEWAYS/UP), `regression` [b, 1] (standardised return) and, for
  * transformer_lstm, `attention` [b, lookback] (final attention over timesteps, mean over heads, sums to 1).
- * Input: [b, lookback, 35] scaled features.
+ * Input: [b, lookback, 35] scaled features (with `volatilityChannels`, the model appends its own channels).
  */
 import type * as tf from "@tensorflow/tfjs";
 import { type ModelConfig, modelConfigProblem } from "./config.ts";
@@ -10,6 +10,7 @@ import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { buildLightweightLstm } from "./lightweight_lstm.ts";
 import { buildTransformerLstm } from "./transformer_lstm.ts";
 import { buildEnsemble } from "./ensemble.ts";
+import type { InputScaling } from "./input_channels.ts";
 
 export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
 export type { ModelType } from "../../engine/index.ts";
@@ -17,14 +18,22 @@ export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 
 export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const;
 
-/** Builds the model `config` describes; `seed` fixes every initial weight and dropout mask. */
-export function buildModel(config: ModelConfig, seed = 42, kit: LayerKit = FAST_LAYERS): tf.LayersModel {
+/**
+ * Builds the model `config` describes; `seed` fixes every initial weight and dropout mask. `scaling` (the
+ * training scaler and input clip) is needed only by a config with `volatilityChannels`.
+ */
+export function buildModel(
+  config: ModelConfig,
+  seed = 42,
+  kit: LayerKit = FAST_LAYERS,
+  scaling?: InputScaling,
+): tf.LayersModel {
   const problem = modelConfigProblem(config);
   if (problem) throw new Error(`model config: ${problem}`);
-  if (config.members > 1) return buildEnsemble(config, seed, kit);
+  if (config.members > 1) return buildEnsemble(config, seed, kit, scaling);
   return config.type === "transformer_lstm"
-    ? buildTransformerLstm(config, seed, kit)
-    : buildLightweightLstm(config, seed, kit);
+    ? buildTransformerLstm(config, seed, kit, scaling)
+    : buildLightweightLstm(config, seed, kit, scaling);
 }
 export { AUXILIARY_OUTPUT, disposeAuxiliaryHead, withAuxiliaryHead } from "./auxiliary_head.ts";
 export {
@@ -38,3 +47,10 @@ export {
   prefixOf,
 } from "./ensemble.ts";
 export type { MemberOutputs } from "./heads.ts";
+export {
+  hasVolatilityChannels,
+  type InputScaling,
+  inputScalingOf,
+  inputWidth,
+  VOLATILITY_LAYER,
+} from "./input_channels.ts";

@@ -4,6 +4,7 @@ import { SeededDropout } from "../layers/index.ts";
 import type { ModelConfig } from "./config.ts";
 import { type MemberOutputs, outputHeads } from "./heads.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
+import { type InputScaling, modelInput } from "./input_channels.ts";
 import { Seeds } from "./seeds.ts";
 
 type Sym = tf.SymbolicTensor;
@@ -39,8 +40,9 @@ export function buildLightweightLstm(
   c: ModelConfig,
   seed: number,
   kit: LayerKit = FAST_LAYERS,
+  scaling?: InputScaling,
 ): tf.LayersModel {
   const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
-  const { logits, regression } = lightweightLstmGraph(input, c, seed, kit);
+  const { logits, regression } = lightweightLstmGraph(modelInput(input, c, scaling), c, seed, kit);
   return tf.model({ inputs: input, outputs: [logits, regression], name: "LightweightLSTMModel" });
 }

@@ -12,6 +12,7 @@ import {
 import type { ModelConfig } from "./config.ts";
 import { type MemberOutputs, outputHeads } from "./heads.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
+import { type InputScaling, modelInput } from "./input_channels.ts";
 import { Seeds } from "./seeds.ts";
 
 type Sym = tf.SymbolicTensor;
@@ -92,8 +93,9 @@ export function buildTransformerLstm(
   c: ModelConfig,
   seed: number,
   kit: LayerKit = FAST_LAYERS,
+  scaling?: InputScaling,
 ): tf.LayersModel {
   const input = tf.input({ shape: [c.lookback, c.features], name: "input" });
-  const { logits, regression, attention } = transformerLstmGraph(input, c, seed, kit);
+  const { logits, regression, attention } = transformerLstmGraph(modelInput(input, c, scaling), c, seed, kit);
   return tf.model({ inputs: input, outputs: [logits, regression, attention!], name: "TransformerLSTMModel" });
 }

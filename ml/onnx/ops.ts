@@ -23,6 +23,14 @@ export const mul = (g: GraphBuilder, a: string, b: string, name?: string) =>
 export const div = (g: GraphBuilder, a: string, b: string, name?: string) =>
   one(g.node("Div", [a, b], { name }));
 
+export const max = (g: GraphBuilder, a: string, b: string, name?: string) =>
+  one(g.node("Max", [a, b], { name }));
+export const log = (g: GraphBuilder, x: string, name?: string) => one(g.node("Log", [x], { name }));
+
+/** Gather `indices` (int64 constants) along `axis`: picks feature columns when axis is the last. */
+export const gather = (g: GraphBuilder, x: string, indices: readonly number[], axis: number, name?: string) =>
+  one(g.node("Gather", [x, g.int64s("indices", indices)], { name, attrs: { axis: attr.int(axis) } }));
+
 export const relu = (g: GraphBuilder, x: string) => one(g.node("Relu", [x]));
 export const tanh = (g: GraphBuilder, x: string) => one(g.node("Tanh", [x]));
 export const sigmoid = (g: GraphBuilder, x: string) => one(g.node("Sigmoid", [x]));

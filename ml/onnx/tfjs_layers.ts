@@ -4,20 +4,27 @@
  * equivalent subgraph; the maths each one mirrors is documented on the layer itself.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { sinusoidalTable } from "../layers/index.ts";
+import { sinusoidalTable, VOLATILITY_FLOOR, volatilityConstants } from "../layers/index.ts";
 import { dense, layerNormBlock, selfAttention } from "./blocks.ts";
 import type { GraphBuilder } from "./graph.ts";
 import { lstmLayer, type LstmWeights } from "./lstm.ts";
 import {
   add,
+  clip,
+  concat,
+  div,
+  gather,
   gelu,
   identity,
+  log,
   matMul,
+  max,
   mul,
   reduceMean,
   relu,
   reshape,
   sigmoid,
+  slice,
   softmax,
   tanh,
   transpose,
@@ -221,6 +228,35 @@ const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
   return [out, reduceMean(g, weights, [2])];
 };
 
+/**
+ * VolatilityChannels (ml/layers/volatility_channels.ts), op for op: Gather the columns, ×std + mean, Max with
+ * the floor for the two volatilities, ratios r/(vol20·√k), Log(vol5/vol20), Clip, Concat after the input.
+ */
+const volatilityChannelsLayer: LayerConverter = (g, layer, [x]) => {
+  const c = volatilityConstants(config<number[]>(layer, "mean"), config<number[]>(layer, "std"));
+  const bound = config<number>(layer, "clip");
+  const k = c.ratioIndex.length;
+  const raw = (name: string, index: readonly number[], mean: readonly number[], std: readonly number[]) =>
+    g.scoped(name, () =>
+      add(
+        g,
+        mul(g, gather(g, x.value, index, 2), g.floats("std", std, [index.length])),
+        g.floats("mean", mean, [index.length]),
+      ));
+  const numerators = raw("returns", c.ratioIndex, c.ratioMean, c.ratioStd);
+  const volatility = max(
+    g,
+    raw("volatility", c.volatilityIndex, c.volatilityMean, c.volatilityStd),
+    g.floats("floor", [VOLATILITY_FLOOR], []),
+  );
+  const long = slice(g, volatility, [0], [1], [2]);
+  const short = slice(g, volatility, [1], [2], [2]);
+  const ratios = div(g, numerators, mul(g, long, g.floats("sqrt_candles", c.ratioSqrt, [k])));
+  const regime = log(g, div(g, short, long));
+  const channels = clip(g, concat(g, [ratios, regime], 2), -bound, bound);
+  return [concat(g, [x.value, channels], 2)];
+};
+
 const fastLstmLayer: LayerConverter = (g, layer, [x], ctx) => {
   const units = config<number>(layer, "units");
   const bidirectional = config<boolean>(layer, "bidirectional") ?? false;
@@ -341,4 +377,5 @@ export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   AttentionPooling: attentionPoolingLayer,
   FastLSTM: fastLstmLayer,
   EnsembleMean: ensembleMeanLayer,
+  VolatilityChannels: volatilityChannelsLayer,
 };

@@ -94,6 +94,8 @@ export const ModelConfigSchema = z.object({
   lstmLayers: positiveInt,
   dropout: nonNegative.lt(1),
   members: positiveInt,
+  // Absent in configs written before the channels existed: off.
+  volatilityChannels: z.boolean().default(false),
 });
 
 export const TrainingRecipeSchema = z.object({

@@ -1,0 +1,129 @@
+/**
+ * VolatilityChannels against the formula computed in float64 from the UNscaled features of simulated candles
+ * (what the channels mean, independent of the layer's tensor code), its save/load round trip, and its refusals.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import {
+  applyScaler,
+  computeIndicators,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  featureIndex,
+  fitScaler,
+  seriesFromCandles,
+  simulateMarket,
+  windowBatch,
+  windowEnds,
+} from "../../features/index.ts";
+import { initBackend } from "../runtime/backend.ts";
+import {
+  VOLATILITY_CHANNEL_COUNT,
+  VOLATILITY_CHANNEL_NAMES,
+  VOLATILITY_FLOOR,
+  VOLATILITY_RATIOS,
+  VolatilityChannels,
+} from "./index.ts";
+
+await initBackend("wasm");
+
+const LOOKBACK = 30;
+const CLIP = 5;
+
+/** 32 windows of simulated candles (calm and turbulent regimes), unscaled, and a scaler fit on them. */
+function windows() {
+  const candles = simulateMarket({
+    seed: 3,
+    start: Date.UTC(2024, 0, 1),
+    intervalMs: 3_600_000,
+    count: 1500,
+    startPrice: 100,
+    baseVolume: 1000,
+  });
+  const series = seriesFromCandles("SIM", candles);
+  computeIndicators(series);
+  const { ends } = windowEnds(series, { lookback: LOOKBACK, horizon: 0 });
+  const step = Math.floor(ends.length / 32);
+  const raw = windowBatch(series, Int32Array.from({ length: 32 }, (_, i) => ends[i * step]), LOOKBACK, 0).x;
+  return { raw, scaler: fitScaler(FEATURE_NAMES, raw.subarray(0, raw.length / 2)) };
+}
+
+/** The channels from a row of unscaled features (as the model sees them: after the input clip). */
+function reference(row: Float64Array): number[] {
+  const clamp = (v: number) => Math.max(-CLIP, Math.min(CLIP, v));
+  const s = Math.max(row[featureIndex("volatility_20")], VOLATILITY_FLOOR);
+  const ratios = VOLATILITY_RATIOS.map((r) =>
+    clamp(row[featureIndex(r.feature)] / (s * Math.sqrt(r.candles)))
+  );
+  const short = Math.max(row[featureIndex("volatility_5")], VOLATILITY_FLOOR);
+  return [...ratios, clamp(Math.log(short / s))];
+}
+
+Deno.test("VolatilityChannels appends r/(vol20·√k) and ln(vol5/vol20), clipped, to the unchanged input", () => {
+  const { raw, scaler } = windows();
+  const scaled = applyScaler(scaler, raw.slice(), CLIP);
+  const layer = new VolatilityChannels({ mean: scaler.mean, std: scaler.std, clip: CLIP });
+  const rows = scaled.length / FEATURE_COUNT;
+  const out = tf.tidy(() =>
+    (layer.apply(tf.tensor3d(scaled, [rows / LOOKBACK, LOOKBACK, FEATURE_COUNT])) as tf.Tensor).dataSync()
+  );
+  const width = FEATURE_COUNT + VOLATILITY_CHANNEL_COUNT;
+  assert.equal(out.length, rows * width);
+  assert.equal(VOLATILITY_CHANNEL_NAMES.length, VOLATILITY_CHANNEL_COUNT);
+  let maxDiff = 0, clipped = 0, spread = 0;
+  for (let r = 0; r < rows; r++) {
+    const at = r * width;
+    for (let f = 0; f < FEATURE_COUNT; f++) assert.equal(out[at + f], scaled[r * FEATURE_COUNT + f]);
+    // The row the model can see: each feature after the scaler's clip, back in raw units (float64).
+    const seen = Float64Array.from(
+      { length: FEATURE_COUNT },
+      (_, f) => scaled[r * FEATURE_COUNT + f] * scaler.std[f] + scaler.mean[f],
+    );
+    reference(seen).forEach((want, c) => {
+      const got = out[at + FEATURE_COUNT + c];
+      maxDiff = Math.max(maxDiff, Math.abs(got - want) / Math.max(1, Math.abs(want)));
+      // volatility_20 is in-window: from timestep 19 on it spans 20 candles (earlier, fewer and noisier).
+      if (r % LOOKBACK >= 20) {
+        if (Math.abs(got) === CLIP) clipped++;
+        spread = Math.max(spread, Math.abs(got));
+      }
+    });
+  }
+  assert.ok(maxDiff < 1e-4, `channels differ from the formula by ${maxDiff}`);
+  // Not degenerate: O(1) values, few of them at the clip once volatility_20 spans its 20 candles.
+  const late = (rows / LOOKBACK) * (LOOKBACK - 20) * VOLATILITY_CHANNEL_COUNT;
+  assert.ok(spread > 1, `largest channel ${spread}`);
+  assert.ok(clipped < 0.02 * late, `${clipped} of ${late} channel values clipped`);
+});
+
+Deno.test("VolatilityChannels keeps the scaler and clip through model.json", async () => {
+  const { scaler } = windows();
+  const input = tf.input({ shape: [LOOKBACK, FEATURE_COUNT] });
+  const layer = new VolatilityChannels({
+    name: "volatility_channels",
+    mean: scaler.mean,
+    std: scaler.std,
+    clip: 3,
+  });
+  const model = tf.model({ inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor });
+  const loaded = await tf.models.modelFromJSON({
+    modelTopology: model.toJSON(null, false) as unknown as tf.io.ModelJSON["modelTopology"],
+  });
+  const copy = loaded.getLayer("volatility_channels") as VolatilityChannels;
+  assert.ok(copy instanceof VolatilityChannels);
+  assert.deepEqual([copy.mean, copy.std, copy.clip], [scaler.mean, scaler.std, 3]);
+  const x = tf.randomNormal([2, LOOKBACK, FEATURE_COUNT], 0, 2, "float32", 1);
+  const a = model.predict(x) as tf.Tensor, b = loaded.predict(x) as tf.Tensor;
+  assert.deepEqual(a.shape, [2, LOOKBACK, FEATURE_COUNT + VOLATILITY_CHANNEL_COUNT]);
+  assert.deepEqual(a.dataSync(), b.dataSync());
+});
+
+Deno.test("VolatilityChannels refuses a scaler of the wrong width, a zero std and a bad clip", () => {
+  const ones = new Array(FEATURE_COUNT).fill(1);
+  assert.throws(() => new VolatilityChannels({ mean: [0], std: ones, clip: 5 }), /mean and positive std/);
+  assert.throws(
+    () => new VolatilityChannels({ mean: ones, std: ones.map((v, i) => (i === 3 ? 0 : v)), clip: 5 }),
+    /positive std/,
+  );
+  assert.throws(() => new VolatilityChannels({ mean: ones, std: ones, clip: 0 }), /clip/);
+});

@@ -14,7 +14,12 @@
  * The model is the default-size hybrid (transformer_lstm) with untrained weights unless `--checkpoint` names a
  * trained version; request bodies are real candles when ../shared is present.
  *
+ * Every phase is bounded in time (a request that gets no answer in 10 s counts as "no response"; the
+ * many-requests phase stops after `--memory-seconds`), progress goes to stderr, and a server that dies is
+ * reported with its exit status and last log lines rather than as the next connection's "connection refused".
+ *
  *   deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR] [--max-batch 1] [--requests N]
+ *                         [--memory-seconds 180]
  */
 import { join } from "node:path";
 import { candleAt, type CandleSeries, FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
@@ -25,6 +30,7 @@ import { haveRealData, loadRealSeries } from "../test/real_data.ts";
 import { REAL_SYMBOLS } from "../test/shared.ts";
 import { HttpConnection, rawRequest } from "./serve/http_client.ts";
 import { writeHybridCheckpoint } from "./serve/hybrid_checkpoint.ts";
+import { defaultModelConfig } from "../ml/models/index.ts";
 import { malformedRequests } from "./serve/malformed.ts";
 import { haveWrk, runWrk, type WrkResult } from "./serve/wrk.ts";
 
@@ -41,7 +47,12 @@ const MALFORMED = Number(argument("malformed", "5000"));
 const CHECKPOINT = argument("checkpoint", "");
 const MAX_BATCH = argument("max-batch", "1");
 const REQUESTS = Number(argument("requests", "100000"));
-if (!(SECONDS > 0) || !Number.isInteger(MALFORMED) || MALFORMED < 0) {
+const MEMORY_SECONDS = Number(argument("memory-seconds", "180"));
+/** Longest wait for one response before it counts as none. */
+const RESPONSE_TIMEOUT_MS = 10_000;
+/** Longest wait for `serve` to load its model and listen. */
+const START_TIMEOUT_MS = 180_000;
+if (!(SECONDS > 0) || !Number.isInteger(MALFORMED) || MALFORMED < 0 || !(MEMORY_SECONDS > 0)) {
   console.error("usage: deno task bench:serve [--seconds 10] [--malformed 5000] [--checkpoint DIR]");
   Deno.exit(2);
 }
@@ -91,6 +102,18 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
+const benchStarted = performance.now();
+/** Progress on stderr, so a long run shows where it is. */
+function progress(message: string): void {
+  const s = ((performance.now() - benchStarted) / 1000).toFixed(0).padStart(4);
+  console.error(`[bench:serve ${s} s, load ${Deno.loadavg()[0].toFixed(2)}] ${message}`);
+}
+
+/** The server died (or never listened): says how, with its last log lines, instead of a later ECONNREFUSED. */
+class ServerGone extends Error {
+  override name = "ServerGone";
+}
+
 /** The server as a user runs it; resolves once every worker listens, then counts its request log lines. */
 async function startServer(checkpoint: string, maxBatch: string, workers = 1) {
   const main = new URL("../main.ts", import.meta.url).pathname;
@@ -116,8 +139,16 @@ async function startServer(checkpoint: string, maxBatch: string, workers = 1) {
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "", port = 0, workersListening = 0;
   const counts = { requests: 0, serverErrors: 0 };
+  /** The last lines that were not request logs: model loads, errors, shutdown. */
+  const events: string[] = [];
   const consume = (line: string) => {
-    const record = JSON.parse(line);
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      record = { event: "not_json", line: line.slice(0, 200) };
+    }
+    if (!record.method) events.push(line.slice(0, 300)), events.length > 12 && events.shift();
     if (record.event === "listening") port = Number(new URL(record.url).port);
     else if (record.event === "worker_listening") workersListening++;
     else if (record.method) counts.requests++;
@@ -135,37 +166,99 @@ async function startServer(checkpoint: string, maxBatch: string, workers = 1) {
       }
     }
   })();
+  let status: Deno.CommandStatus | null = null;
+  const exited = child.status.then((s) => status = s);
+  const gone = (phase: string) =>
+    new ServerGone(
+      `serve (pid ${child.pid}) ${
+        status
+          ? `exited with code ${status.code}${status.signal ? `, signal ${status.signal}` : ""}`
+          : "is gone"
+      } during ${phase}; its last events:\n  ${events.join("\n  ") || "(none)"}`,
+    );
+  /** `work`, or a ServerGone error as soon as the server exits while it runs. */
+  const guard = async <T>(phase: string, work: Promise<T>): Promise<T> => {
+    progress(phase);
+    const outcome = await Promise.race([work.then((value) => ({ value })), exited.then(() => null)]);
+    if (outcome === null) {
+      work.catch(() => {}); // what it failed with is a consequence; the exit is the news
+      throw gone(phase);
+    }
+    return outcome.value;
+  };
+  const deadline = performance.now() + START_TIMEOUT_MS;
   while (port === 0 || workersListening < workers - 1) {
+    if (status !== null) throw gone("start-up");
+    if (performance.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new ServerGone(
+        `serve did not listen within ${START_TIMEOUT_MS / 1000} s; its last events:\n  ${
+          events.join("\n  ") || "(none)"
+        }`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { child, port, counts, pump };
+  /** SIGTERM, then the exit status (SIGKILL after 30 s: a stuck drain must not hold the bench). */
+  const stop = async (): Promise<Deno.CommandStatus> => {
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const s = await child.status;
+    clearTimeout(timer);
+    await pump.catch(() => {});
+    return s;
+  };
+  return { child, port, counts, pump, guard, stop };
+}
+
+/** `work`, or `fallback` once `ms` pass. */
+async function within<T>(work: Promise<T>, ms: number, fallback: () => T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback()), ms));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface LoadResult {
   readonly latencies: number[];
   readonly perSecond: number;
-  readonly statuses: Map<number, number>;
+  /** By status; "no response" for a refused connection, a closed one, or none within the timeout. */
+  readonly statuses: Map<number | string, number>;
 }
 
 /** `concurrency` keep-alive connections, each with one request outstanding, for `seconds`. */
 async function load(port: number, concurrency: number, seconds: number, next: (i: number) => Uint8Array) {
   const latencies: number[] = [];
-  const statuses = new Map<number, number>();
+  const statuses = new Map<number | string, number>();
   const started = performance.now(), deadline = started + seconds * 1000;
   let sent = 0;
+  const note = (status: number | string) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    const conn = await HttpConnection.open("127.0.0.1", port);
-    try {
-      while (performance.now() < deadline) {
+    let conn: HttpConnection | null = null;
+    while (performance.now() < deadline) {
+      try {
+        conn ??= await within(HttpConnection.open("127.0.0.1", port), RESPONSE_TIMEOUT_MS, () => {
+          throw new Error("connect timeout");
+        });
         const request = next(sent++);
         const t0 = performance.now();
-        const { status } = await conn.send(request);
+        const { status } = await within(conn.send(request), RESPONSE_TIMEOUT_MS, () => {
+          throw new Error("response timeout");
+        });
         latencies.push(performance.now() - t0);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        note(status);
+      } catch {
+        // Counted and retried on a new connection (after a pause, so a dead server does not spin this loop).
+        note("no response");
+        conn?.close();
+        conn = null;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
-    } finally {
-      conn.close();
     }
+    conn?.close();
   }));
   const elapsed = (performance.now() - started) / 1000;
   return { latencies: latencies.sort((a, b) => a - b), perSecond: latencies.length / elapsed, statuses };
@@ -188,14 +281,15 @@ async function abuse(port: number, bodies: WireBody[], count: number, seed = 7) 
     for (let r = requests.next(); !r.done; r = requests.next()) {
       const { kind, bytes, ownConnection } = r.value;
       sent++;
-      const conn = ownConnection
-        ? await HttpConnection.open("127.0.0.1", port)
-        : (shared ??= await HttpConnection.open("127.0.0.1", port));
+      let conn: HttpConnection | null = null;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const timeout = new Promise<never>((_, reject) =>
-          timer = setTimeout(() => reject(new Error("timeout")), 10_000)
+          timer = setTimeout(() => reject(new Error("timeout")), RESPONSE_TIMEOUT_MS)
         );
+        conn = ownConnection
+          ? await Promise.race([HttpConnection.open("127.0.0.1", port), timeout])
+          : (shared ??= await Promise.race([HttpConnection.open("127.0.0.1", port), timeout]));
         const res = await Promise.race([conn.send(bytes), timeout]);
         note(kind, res.status);
         if (res.closed && !ownConnection) {
@@ -205,11 +299,11 @@ async function abuse(port: number, bodies: WireBody[], count: number, seed = 7) 
       } catch {
         noResponse++;
         note(kind, "no response");
-        conn.close();
+        conn?.close();
         if (!ownConnection) shared = null;
       } finally {
         clearTimeout(timer);
-        if (ownConnection) conn.close();
+        if (ownConnection) conn?.close();
       }
     }
     shared?.close();
@@ -227,12 +321,14 @@ if (!checkpoint) {
     checkpoint,
     windows.length > 0 ? windows : new Float32Array(FEATURE_COUNT * 2).fill(1),
   );
-  model =
-    "transformer_lstm, default size (d_model 64, 4 heads, 2 encoder layers, BiLSTM 2×64), untrained weights";
+  const c = defaultModelConfig("transformer_lstm", LOOKBACK);
+  model = `transformer_lstm, default size (${c.members} members of d_model ${c.dModel}, ${c.heads} heads, ` +
+    `${c.encoderLayers} encoder layer(s), BiLSTM ${c.lstmLayers}×${c.lstmHidden}), untrained weights`;
   cleanup = () => Deno.remove(dir, { recursive: true });
 }
 
 // Baseline 1: the engine alone, in this process, before the server starts (no CPU contention).
+progress("engine alone, in-process");
 const predictor = await loadPredictor(checkpoint, { threads: 1 });
 const x = new Float32Array(LOOKBACK * FEATURE_COUNT).map((_, i) => Math.sin(i) * 0.5);
 const engineTimes: number[] = [];
@@ -245,6 +341,7 @@ for (const until = performance.now() + 3000; performance.now() < until;) {
 await predictor.close();
 engineTimes.sort((a, b) => a - b);
 
+progress("starting serve --workers 1");
 const server = await startServer(checkpoint, MAX_BATCH);
 const encoded = bodies.map((b) =>
   rawRequest("POST", "/predict", new TextEncoder().encode(JSON.stringify(b)), {
@@ -253,13 +350,19 @@ const encoded = bodies.map((b) =>
 );
 const health = rawRequest("GET", "/health");
 const predictRequest = (i: number) => encoded[i % encoded.length];
-await load(server.port, 4, 2, predictRequest); // warm-up: JIT, allocator, connection setup
+await server.guard("warm-up", load(server.port, 4, 2, predictRequest)); // JIT, allocator, connections
 
 const rows: { c: number; predict: LoadResult; health: LoadResult; cpuMs: number }[] = [];
 for (const c of [1, 16]) {
-  const healthRun = await load(server.port, c, Math.min(5, SECONDS), () => health);
+  const healthRun = await server.guard(
+    `GET /health at c=${c}`,
+    load(server.port, c, Math.min(5, SECONDS), () => health),
+  );
   const cpu0 = cpuSeconds(server.child.pid);
-  const predictRun = await load(server.port, c, SECONDS, predictRequest);
+  const predictRun = await server.guard(
+    `POST /predict at c=${c}`,
+    load(server.port, c, SECONDS, predictRequest),
+  );
   const cpuMs = (cpuSeconds(server.child.pid) - cpu0) * 1000 / predictRun.latencies.length;
   rows.push({ c, predict: predictRun, health: healthRun, cpuMs });
 }
@@ -268,26 +371,30 @@ const loadRequests = server.counts.requests;
 
 // "Before" is taken after a short round of every malformed kind, so the heap's high-water mark for
 // megabyte bodies is already in it: what the check then catches is growth with the number of requests (a leak).
-const warmUp = await abuse(server.port, bodies, Math.min(350, MALFORMED), 99);
+const warmUp = await server.guard(
+  "malformed warm-up round",
+  abuse(server.port, bodies, Math.min(350, MALFORMED), 99),
+);
 await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 const rssBefore = rssMiB(server.child.pid);
-const fuzz = await abuse(server.port, bodies, MALFORMED);
+const fuzz = await server.guard(`${MALFORMED} malformed requests`, abuse(server.port, bodies, MALFORMED));
 await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 const rssAfter = rssMiB(server.child.pid);
-const healthAfter = await (async () => {
-  const conn = await HttpConnection.open("127.0.0.1", server.port);
-  try {
-    return (await conn.send(health)).status;
-  } finally {
-    conn.close();
-  }
-})();
+const healthAfter = await server.guard(
+  "GET /health after the malformed requests",
+  (async () => {
+    const conn = await HttpConnection.open("127.0.0.1", server.port);
+    try {
+      return (await within(conn.send(health), RESPONSE_TIMEOUT_MS, () => ({ status: 0 }))).status;
+    } finally {
+      conn.close();
+    }
+  })(),
+);
 await new Promise((resolve) => setTimeout(resolve, 200));
 const loggedDuringAbuse = server.counts.requests - loadRequests - warmUp.sent - 1;
 
-server.child.kill("SIGTERM");
-const exit = await server.child.status;
-await server.pump;
+const exit = await server.stop();
 
 /** The server's process and its worker children (`serve --workers N`). */
 function processTree(pid: number): number[] {
@@ -303,26 +410,40 @@ let memory: { before: number[]; after: number[]; requests: number; bad: number }
 if (haveWrk()) {
   const body = JSON.stringify(bodies[0]);
   for (const workers of [...new Set([1, WORKERS])]) {
+    progress(`starting serve --workers ${workers}`);
     const s = await startServer(checkpoint, MAX_BATCH, workers);
     const url = `http://127.0.0.1:${s.port}/predict`;
-    await runWrk({ url, connections: 4, seconds: 2, body }); // warm-up
+    await s.guard(`wrk warm-up, ${workers} worker(s)`, runWrk({ url, connections: 4, seconds: 2, body }));
     for (const c of [1, 16]) {
-      wrkRows.push({ workers, c, r: await runWrk({ url, connections: c, seconds: SECONDS, body }) });
+      const r = await s.guard(
+        `wrk c=${c}, ${workers} worker(s)`,
+        runWrk({ url, connections: c, seconds: SECONDS, body }),
+      );
+      wrkRows.push({ workers, c, r });
     }
     if (workers === 1 && REQUESTS > 0) {
+      // "Before" follows a tenth as many requests first, so the heap has grown to its working size (JIT code,
+      // V8's young generation) and what the check catches is growth with the number of requests: a leak.
+      await s.guard(
+        `${REQUESTS / 10} requests before the memory reading`,
+        runWrk({ url, connections: 16, seconds: MEMORY_SECONDS / 4, body, maxRequests: REQUESTS / 10 }),
+      );
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const pids = processTree(s.child.pid);
       const before = pids.map(rssMiB);
-      const r = await runWrk({ url, connections: 16, seconds: 3600, body, maxRequests: REQUESTS });
+      // Bounded in time: on a busy machine 100,000 requests can take far longer than anyone waits.
+      const r = await s.guard(
+        `${REQUESTS} requests for memory (at most ${MEMORY_SECONDS} s)`,
+        runWrk({ url, connections: 16, seconds: MEMORY_SECONDS, body, maxRequests: REQUESTS }),
+      );
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       memory = { before, after: pids.map(rssMiB), requests: r.requests, bad: r.bad };
     }
-    s.child.kill("SIGTERM");
-    await s.child.status;
-    await s.pump;
+    await s.stop();
   }
 }
 await cleanup();
+progress("done");
 
 // ---- report ----
 const ms = (v: number) => `${v.toFixed(3)} ms`;
@@ -422,6 +543,7 @@ if (wrkRows.length === 0) {
       `RSS of serve --workers 1 over ${fmt(memory.requests)} requests (${memory.bad} bad): ` +
         `${memory.before.map((b) => b.toFixed(1)).join(" + ")} MiB before, ` +
         `${memory.after.map((a) => a.toFixed(1)).join(" + ")} MiB after ` +
+        (memory.requests < REQUESTS ? `(only ${fmt(memory.requests)} within ${MEMORY_SECONDS} s) ` : "") +
         `(growth ${growth.map((g) => g.toFixed(1)).join(", ")} %; ≤ 200 MiB: ${
           Math.max(...memory.after) <= 200 ? "met" : "NOT met"
         }; growth ≤ 10 %: ${Math.max(...growth) <= 10 ? "met" : "NOT met"})`,

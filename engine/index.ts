@@ -8,6 +8,7 @@ export {
   loadPredictor,
   OUTPUT_NAMES,
   type PredictorOptions,
+  type SessionTuning,
   softmax3,
 } from "./onnx_predictor.ts";
 export {

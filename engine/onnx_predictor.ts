@@ -14,6 +14,22 @@ export interface PredictorOptions {
   readonly threads?: number;
   /** Throwaway runs before the predictor is handed out (default 2). */
   readonly warmUpRuns?: number;
+  /** ONNX Runtime settings other than serve's (bench/serve_stages.ts compares them); serve uses the defaults. */
+  readonly tuning?: SessionTuning;
+}
+
+/**
+ * The defaults are sequential, one thread, every graph optimisation: measured fastest for one window on a busy
+ * 2-core machine (bench/RESULTS.md). Running the ensemble's independent members in parallel was 30× slower
+ * there, and would take the core a second `serve` worker needs.
+ */
+export interface SessionTuning {
+  /** Run independent branches (ensemble members) on `interOpThreads` threads (default false). */
+  readonly parallel?: boolean;
+  readonly interOpThreads?: number;
+  readonly optimization?: "disabled" | "basic" | "extended" | "all";
+  /** Whether idle pool threads spin rather than sleep (ONNX Runtime's default: true). */
+  readonly spinning?: boolean;
 }
 
 export const INPUT_NAME = "input";
@@ -90,11 +106,16 @@ export async function loadPredictor(
   const files = await readCheckpointFiles(checkpointDir);
   let session: ort.InferenceSession;
   try {
+    const t = options.tuning ?? {};
+    const spin = t.spinning === false ? "0" : "1";
     session = await ort.InferenceSession.create(files.onnx, {
       intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
+      interOpNumThreads: t.interOpThreads ?? 1,
+      executionMode: t.parallel ? "parallel" : "sequential",
+      graphOptimizationLevel: t.optimization ?? "all",
+      ...(t.spinning === undefined
+        ? {}
+        : { extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } } }),
     });
   } catch (error) {
     throw new CheckpointError(

@@ -191,3 +191,71 @@ Deno.test("shutdown is bounded: a stalled request is cut after shutdownTimeoutMs
   assert.equal(await stuck, "cut");
   await store.close();
 });
+
+Deno.test("request bodies reach the app whole: small ones in pieces, large ones streamed, chunked ones", async () => {
+  const server = await listen(async (request) => {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return new Response(`${bytes.byteLength} ${bytes.reduce((sum, b) => (sum + b) % 65521, 0)}`);
+  }, { hostname: "127.0.0.1", port: 0 });
+  const expect = (bytes: Uint8Array) =>
+    `${bytes.byteLength} ${bytes.reduce((sum, b) => (sum + b) % 65521, 0)}`;
+  try {
+    // A small declared body sent in three pieces with pauses: collected whole before the app sees it.
+    const small = new TextEncoder().encode(JSON.stringify(predictBody()));
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const head =
+      `POST /predict HTTP/1.1\r\nHost: a\r\nContent-Length: ${small.byteLength}\r\nConnection: close\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(head));
+    for (const [from, to] of [[0, 100], [100, 5000], [5000, small.byteLength]]) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await conn.write(small.subarray(from, to));
+    }
+    const answer = await new Response(conn.readable).text();
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.ok(answer.endsWith(`\r\n\r\n${expect(small)}`), answer);
+    // Over the small-body size: streamed to the app as before.
+    const large = new Uint8Array(200_000).map((_, i) => i % 251);
+    const res = await fetch(`${server.url}/x`, { method: "POST", body: large });
+    assert.equal(await res.text(), expect(large));
+    // Chunked (no Content-Length): streamed.
+    const chunked = await fetch(`${server.url}/x`, {
+      method: "POST",
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(small.subarray(0, 10));
+          c.enqueue(small.subarray(10));
+          c.close();
+        },
+      }),
+    });
+    assert.equal(await chunked.text(), expect(small));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a small body that breaks off is the client's problem: no server error, the server serves on", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const lines: Record<string, unknown>[] = [];
+  const app = createApp(store, { log: (r) => lines.push(r) });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, log: (r) => lines.push(r) });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await conn.write(
+      new TextEncoder().encode(
+        'POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n{"sym',
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    conn.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    assert.deepEqual(lines.filter((l) => l.event === "server_error" || Number(l.status) >= 500), []);
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});

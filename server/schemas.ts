@@ -160,8 +160,21 @@ export function describeIssues(error: z.ZodError, prefix = ""): string {
 // Schemas depend on the model's lookback; a server sees one or two lookbacks in its life.
 const schemaCache = new Map<number, ReturnType<typeof predictSchema>>();
 
-/** Parses one /predict body for a model that reads `lookback` candles. */
+/**
+ * Parses one /predict body for a model that reads `lookback` candles. A body that is plainly valid takes a
+ * hand-written check (`validRequest`, ~15× cheaper than zod, which was the largest cost of a /predict after
+ * the model itself); anything else goes through the schema, which decides and words the error.
+ */
 export function parsePredictRequest(value: unknown, lookback: number, prefix = ""): Parsed<PredictRequest> {
+  return validRequest(value, lookback) ?? schemaParsePredictRequest(value, lookback, prefix);
+}
+
+/** `parsePredictRequest` by the zod schema alone: the reference the fast check is tested against. */
+export function schemaParsePredictRequest(
+  value: unknown,
+  lookback: number,
+  prefix = "",
+): Parsed<PredictRequest> {
   let schema = schemaCache.get(lookback);
   if (!schema) schemaCache.set(lookback, schema = predictSchema(lookback));
   const candles = typeof value === "object" && value !== null
@@ -176,6 +189,65 @@ export function parsePredictRequest(value: unknown, lookback: number, prefix = "
   return result.success
     ? { ok: true, value: result.data }
     : { ok: false, detail: describeIssues(result.error, prefix) };
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/**
+ * The schema's result for a body that passes every rule of `predictSchema` as checked by hand, or null when
+ * any check fails or is in doubt (the schema then decides). It accepts only what the schema accepts, and
+ * returns the same value: new candle objects with the known fields only.
+ */
+function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const { symbol, candles } = value as { symbol?: unknown; candles?: unknown };
+  if (typeof symbol !== "string" || symbol.length < 1 || symbol.length > MAX_SYMBOL_LENGTH) return null;
+  if (!Array.isArray(candles) || candles.length < lookback || candles.length > MAX_CANDLES) return null;
+  const out: RequestCandle[] = new Array(candles.length);
+  for (let i = 0; i < candles.length; i++) {
+    const c = candles[i] as Record<string, unknown> | null;
+    if (typeof c !== "object" || c === null || Array.isArray(c)) return null;
+    const { open, high, low, close, volume, rsi, macd, macdSign, macdHist, ema, stochSlowK, stochSlowD } = c;
+    if (
+      !isFiniteNumber(open) || !isFiniteNumber(high) || !isFiniteNumber(low) || !isFiniteNumber(close) ||
+      !isFiniteNumber(volume) || !isFiniteNumber(rsi) || !isFiniteNumber(macd) ||
+      !isFiniteNumber(macdSign) || !isFiniteNumber(macdHist) || !isFiniteNumber(ema) ||
+      !isFiniteNumber(stochSlowK) || !isFiniteNumber(stochSlowD)
+    ) return null;
+    const openTime = c.openTime;
+    if (
+      openTime === undefined
+        ? "openTime" in c
+        : !(Number.isSafeInteger(openTime) && (openTime as number) >= 0)
+    ) {
+      return null; // an explicit `openTime: undefined` (JS callers only) is kept as a key by the schema
+    }
+    // Written out as a literal (like the schema's output): keyed writes cost ~25× more per candle.
+    const candle: RequestCandle = openTime === undefined
+      ? { open, high, low, close, volume, rsi, macd, macdSign, macdHist, ema, stochSlowK, stochSlowD }
+      : {
+        open,
+        high,
+        low,
+        close,
+        volume,
+        rsi,
+        macd,
+        macdSign,
+        macdHist,
+        ema,
+        stochSlowK,
+        stochSlowD,
+        openTime: openTime as number,
+      };
+    if (candleProblem(candle) !== null) return null;
+    if (
+      boundedIndicatorProblem(rsi) !== null || boundedIndicatorProblem(stochSlowK) !== null ||
+      boundedIndicatorProblem(stochSlowD) !== null
+    ) return null;
+    out[i] = candle;
+  }
+  return { ok: true, value: { symbol, candles: out } };
 }
 
 /** Parses a /predict/batch body's envelope; each item is parsed on its own so one bad item fails alone. */

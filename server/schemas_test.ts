@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parsePredictRequest, type RequestCandle } from "./schemas.ts";
+import { parsePredictRequest, type RequestCandle, schemaParsePredictRequest } from "./schemas.ts";
 
 const LOOKBACK = 3;
 
@@ -50,4 +50,83 @@ Deno.test("requests: RSI and the stochastics within 0–100, a hair of rounding 
     detail({ stochSlowD: 120, rsi: -1 }),
     "candles[1].rsi: must be within 0–100, got -1 (and 1 more field with problems)",
   );
+});
+
+Deno.test("requests: the fast check returns exactly what the schema returns, for valid and broken bodies", () => {
+  // A seeded xorshift, so a failure names a reproducible case.
+  let state = 12345;
+  const random = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+  const fields = [
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "rsi",
+    "macd",
+    "macdSign",
+    "macdHist",
+    "ema",
+    "stochSlowK",
+    "stochSlowD",
+    "openTime",
+  ];
+  const odd: unknown[] = [
+    undefined,
+    null,
+    "1",
+    "",
+    true,
+    NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    0,
+    -0,
+    0.5,
+    1e308,
+    2 ** 53,
+    2 ** 53 - 1,
+    101,
+    100.0005,
+    -0.0005,
+    {},
+    [],
+    [1],
+    1_700_000_000_000,
+  ];
+  const mutate = (b: Record<string, unknown>) => {
+    if (!Array.isArray(b.candles) || b.candles.length === 0) return;
+    const candles = b.candles as Record<string, unknown>[];
+    const candle = candles[Math.floor(random() * candles.length)] ?? {};
+    const r = random();
+    if (typeof candle !== "object" || candle === null) return;
+    if (r < 0.6) candle[pick(fields)] = pick(odd);
+    else if (r < 0.65) delete candle[pick(fields)];
+    else if (r < 0.7) candle.extra = pick(odd);
+    else if (r < 0.75) b.symbol = pick([...odd, "X".repeat(64), "X".repeat(65), "ÉTH"]);
+    else if (r < 0.8) b.candles = pick(odd);
+    else if (r < 0.85) candles.length = Math.floor(random() * 3);
+    else if (r < 0.9) candles[Math.floor(random() * candles.length)] = pick(odd) as Record<string, unknown>;
+    else if (r < 0.95) b.extra = 1;
+    // else: left valid
+  };
+  let valid = 0;
+  for (let i = 0; i < 800; i++) {
+    const b = structuredClone(body()) as unknown as Record<string, unknown>;
+    if (random() < 0.5) {
+      (b.candles as Record<string, unknown>[]).forEach((c, k) => c.openTime = 3_600_000 * k);
+    }
+    for (let m = Math.floor(random() * 3); m > 0; m--) mutate(b);
+    const fast = parsePredictRequest(b, LOOKBACK, "requests[2]");
+    assert.deepEqual(fast, schemaParsePredictRequest(b, LOOKBACK, "requests[2]"), JSON.stringify(b));
+    if (fast.ok) valid++;
+  }
+  assert.ok(valid > 80, `only ${valid} valid bodies: the fast path was barely tested`);
 });

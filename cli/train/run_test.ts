@@ -198,7 +198,7 @@ Deno.test({
       lstmLayers: 1,
       dropout: 0.1,
       members: 1,
-      volatilityChannels: false,
+      volatilityChannels: true, // transformer_lstm's default
     });
     assert.deepEqual(recorded.data, {
       horizon: 4,

@@ -5,23 +5,23 @@
  */
 import { Command, Option } from "commander";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
-import { SHAPE_FLAGS } from "./train/options.ts";
+import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
-import { DEFAULT_TRAIN_CONFIG as D, terminalProgress } from "../ml/train/index.ts";
+import { terminalProgress } from "../ml/train/index.ts";
 import { CommandError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { DEFAULT_VALIDATION_MONTHS } from "../ml/evaluate/index.ts";
 
 async function evaluate(command: Command): Promise<void> {
-  const opts = parseFlags("evaluate", EvaluateFlagsSchema, command.opts());
+  const opts = parseFlags("evaluate", EvaluateFlagsSchema, typedRunConfigFlags(command));
   if (opts.checkpoint) {
-    // Of the shape flags, evaluate has --model, --lookback, --horizon and --clip.
     refuseTypedFlags(
       command,
       SHAPE_FLAGS,
       "--checkpoint",
-      "a checkpoint keeps its own architecture, lookback, horizon and input clipping",
+      "a checkpoint keeps its own architecture, lookback, horizon, label rule and input clipping; its " +
+        "recorded training recipe is used unless training flags override it",
     );
   }
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
@@ -61,16 +61,13 @@ export function evaluateCommand(): Command {
         "writes evaluation.json and report.html.",
         "--retrain monthly: month blocks, models trained from scratch before each; weekly: week blocks, " +
         "trained before the first and fine-tuned on each new week; none: month blocks, trained once.",
-        "Training inside the folds uses 'candlecast train''s recipe and defaults (the same flags); a training " +
-        "costs about members × epochs × windows ÷ samples/s.",
+        "Training inside the folds uses 'candlecast train''s recipe and defaults (the same flags); with " +
+        "--checkpoint, the checkpoint's recorded configuration, training flags given overriding its recipe. " +
+        "A training costs about members × epochs × windows ÷ samples/s.",
       ].join("\n\n"),
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
     .option("--checkpoint <dir>", "evaluate this version (e.g. checkpoints/current) instead of fresh models")
-    .addOption(
-      new Option("--model <type>", "architecture trained in the folds (without --checkpoint)")
-        .choices(["transformer_lstm", "lightweight_lstm"]).default("transformer_lstm"),
-    )
     .option("--folds <n>", "number of test blocks, the most recent complete ones", "3")
     .option(
       "--validation-months <n>",
@@ -82,41 +79,17 @@ export function evaluateCommand(): Command {
         .choices(["weekly", "monthly", "none"]),
     )
     .option("--output-dir <dir>", "where evaluation.json and report.html are written", "evaluation")
-    .option("--lookback <n>", "candles per window (without --checkpoint)", "50")
-    .option("--horizon <n>", "candles ahead the label looks (without --checkpoint)", "4")
-    .option(
-      "--epochs <n>",
-      "epochs per training in a fold (the one-cycle schedule's length)",
-      String(D.epochs),
-    )
-    .option("--batch-size <n>", "samples per gradient step", String(D.batchSize))
-    .option("--learning-rate <lr>", "peak AdamW learning rate", String(D.learningRate))
-    .option("--patience <n>", "epochs without validation improvement before stopping", String(D.patience))
-    .option(
-      "--max-windows-per-epoch <n>",
-      "each epoch trains on a fresh random subset of this many windows",
-      String(D.maxWindowsPerEpoch),
-    )
-    .option(
-      "--max-validation-windows <n>",
-      "early stopping watches a fixed subset of this many windows",
-      String(D.maxValidationWindows),
-    )
-    .addOption(
-      new Option("--class-weights <rule>", "cross-entropy class weights from the training split")
-        .choices(["balanced", "sqrt", "none"]).default("none"),
-    )
-    .option("--clip <n>", "clip standardised inputs to ±n (without --checkpoint)", "5")
     .option("--no-lightweight-baseline", "skip training lightweight_lstm as a baseline (saves time)")
     .option("--trade-threshold <p>", "backtest: enter when P(UP) (or P(DOWN) with --short) is above p", "0.4")
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
     .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
     .option("--bootstrap <n>", "bootstrap resamples for the intervals", "1000")
-    .option("--seed <n>", "random seed", "42")
     .addOption(
       new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
         "auto",
       ),
     );
+  // Evaluate cuts its own folds, so train's --split-dates has no use here.
+  addRunConfigFlags(command, ["splitDates"]);
   return command.action(() => evaluate(command));
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_NAMES, writeTrainingCsv } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
-import { prepareDataset } from "../ml/data/index.ts";
+import { DEFAULT_SPLIT, prepareDataset } from "../ml/data/index.ts";
+import { DEFAULT_TRAINING_RECIPE, type RunConfig, runConfigJson } from "../ml/train/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
@@ -204,6 +205,108 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
   // Monthly: rebuilt from the architecture in the manifest and trained before the month.
   const monthly = await run({ retrain: "monthly", folds: "1", outputDir: join(dir, "c3") });
   assert.ok(monthly.summary.folds[0].fits[name]!.train_windows > 24 * 30);
+});
+
+Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded configuration, typed flags over it", async () => {
+  await initBackend("wasm");
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long_config.csv");
+  await writeTrainingCsv(longCsv, long);
+  const early = long.map((s) => ({ ...s, length: 24 * 20 }));
+  const d = prepareDataset(early, {
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    split: { kind: "fractions", train: 0.7, validation: 0.15 },
+  });
+  const config: RunConfig = {
+    model: { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1, members: 1 },
+    training: {
+      ...DEFAULT_TRAINING_RECIPE,
+      epochs: 1,
+      batchSize: 32,
+      maxWindowsPerEpoch: 64,
+      maxValidationWindows: 64,
+      labelSmoothing: 0.05,
+      classWeighting: "sqrt",
+      seed: 9,
+    },
+    data: { horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 }, clip: 10, split: DEFAULT_SPLIT },
+  };
+  const model = buildModel(config.model, 3);
+  const preprocessor: Preprocessor = {
+    modelType: "lightweight_lstm",
+    featureNames: [...FEATURE_NAMES],
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    classes: [...CLASSES],
+    scaler: d.scaler,
+    clip: 10,
+    returnScale: d.returnScale,
+    temperature: 1,
+  };
+  const written = await writeVersion(join(dir, "checkpoints_config"), {
+    model,
+    preprocessor,
+    history: {},
+    metrics: {},
+    manifest: {
+      parent: null,
+      candlecast_version: "test",
+      model_type: "lightweight_lstm",
+      model_class: "LightweightLSTMModel",
+      data: {
+        path: longCsv,
+        start: null,
+        end: null,
+        end_ms: long[0].openTime[24 * 20 - 1],
+        interval: "1h",
+        symbols: {},
+        windows: { train: 0, validation: 0, test: 0 },
+        skipped_missing_indicators: 0,
+        split: null,
+        since: null,
+      },
+      symbols: long.map((s) => s.symbol),
+      interval: "1h",
+      hyperparameters: runConfigJson(config),
+      backend: "wasm",
+      device: "cpu",
+      training: {},
+    },
+    exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+  });
+  model.dispose();
+  // Only what a user typed: no training flags, so the checkpoint's recipe throughout.
+  const typed = (more: Record<string, unknown>) =>
+    EvaluateFlagsSchema.parse({
+      data: longCsv,
+      checkpoint: written.dir,
+      folds: "1",
+      validationMonths: "1",
+      outputDir: join(dir, "config_out"),
+      lightweightBaseline: false,
+      tradeThreshold: "0.4",
+      fee: "0.001",
+      bootstrap: "50",
+      backend: "wasm",
+      ...more,
+    });
+  const expected = JSON.parse(JSON.stringify(runConfigJson(config)));
+  // Monthly rebuilds it (one typed training flag over the recorded recipe); weekly fine-tunes it as recorded.
+  for (
+    const [retrain, folds, more, training] of [
+      ["monthly", "1", { patience: "1" }, { ...expected.training, patience: 1 }],
+      ["weekly", "2", {}, expected.training],
+    ] as const
+  ) {
+    const { summary, jsonPath } = await runEvaluation(typed({ retrain, folds, ...more }), quiet);
+    const json = JSON.parse(await Deno.readTextFile(jsonPath));
+    assert.deepEqual(json.settings.config, { ...expected, training }, retrain);
+    const fit = summary.folds.at(-1)!.fits[summary.model]!;
+    assert.equal(fit.history!.length, 1, `${retrain}: the recorded 1 epoch`);
+  }
 });
 
 Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-sample, no verdict", async () => {

@@ -49,7 +49,10 @@ export function retrainCommand(): Command {
     .option("--logloss-tolerance <x>", "promote even if log-loss is higher by up to x", "0")
     .option("--keep <n>", "versions to keep (current and the rollback target are always kept)", "8")
     .option("--log <path>", "where the steps' output is appended", "data/retrain.log")
-    .option("--train-args <flags>", "extra flags for train, e.g. --train-args='--epochs 20 --patience 3'")
+    .option(
+      "--train-args <flags>",
+      "extra flags for train over current's recorded configuration, e.g. --train-args='--epochs 20 --patience 3'",
+    )
     .action(async (raw) => {
       const opts = parseFlags("retrain", RetrainFlags, raw);
       const outcome = await runRetrain(opts);

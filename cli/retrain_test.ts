@@ -8,7 +8,7 @@ import {
   writeTrainingCsv,
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { currentVersion, listVersionNames } from "../ml/checkpoints/index.ts";
+import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
 import { notWorse } from "./retrain/run.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { candlecastCommand } from "../test/cli.ts";
@@ -95,6 +95,13 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
       third.stdout,
       /\(from \d{4}-\d\d-\d\d: v\d\S+ was trained on data up to .*would be in-sample\)/,
     );
+    // Every candidate kept the first version's configuration: --model lightweight_lstm was given once.
+    for (const version of await listVersionNames(root)) {
+      const manifest = await readManifest(join(root, version));
+      const config = manifest.hyperparameters as { model: { type: string }; training: { epochs: number } };
+      assert.equal(config.model.type, "lightweight_lstm", version);
+      assert.equal(config.training.epochs, 1, version);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

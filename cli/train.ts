@@ -7,15 +7,12 @@
 import { Command, Option } from "commander";
 import { CommandError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { parseFlags, refuseTypedFlags } from "./flags.ts";
-import { SHAPE_FLAGS, TrainFlagsSchema } from "./train/options.ts";
+import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
+import { TrainFlagsSchema } from "./train/options.ts";
+import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
 import { runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
-import { DEFAULT_TRAIN_CONFIG as D, LR_SCHEDULES, terminalProgress } from "../ml/train/index.ts";
-import { defaultModelConfig } from "../ml/models/index.ts";
-
-/** The model size defaults, shown in --help (the size flags have no commander default: see --incremental). */
-const M = defaultModelConfig("transformer_lstm", 50);
+import { terminalProgress } from "../ml/train/index.ts";
 
 /** Flags that may go with --resume: where the run is, and how to run it; the rest are the run's own. */
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers"]);
@@ -45,9 +42,12 @@ async function train(command: Command): Promise<void> {
   const resume = command.opts().resume ? await resumable(command) : undefined;
   const flags: Record<string, unknown> = resume
     ? { ...resume.state.flags, checkpoints: command.opts().checkpoints }
-    : { ...command.opts() };
+    : typedRunConfigFlags(command);
   delete flags.resume;
   const opts = parseFlags("train", TrainFlagsSchema, flags);
+  if (opts.configFrom) {
+    requireInput("--config-from", opts.configFrom, "see 'candlecast models list' for the versions");
+  }
   if (opts.incremental && !resume) {
     refuseTypedFlags(
       command,
@@ -55,6 +55,12 @@ async function train(command: Command): Promise<void> {
       "--incremental",
       "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
     );
+    if (opts.configFrom) {
+      throw new UsageError(
+        "--config-from cannot be combined with --incremental",
+        "--incremental continues with the current model's own configuration; typed flags override it",
+      );
+    }
   }
   await withInterrupt(
     {
@@ -98,36 +104,16 @@ export function trainCommand(): Command {
         "checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current' moves to it unless --no-promote.",
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
-    .addOption(
-      new Option("--model <type>", "model architecture").choices(["transformer_lstm", "lightweight_lstm"])
-        .default("transformer_lstm"),
-    )
-    .option("--batch-size <n>", "samples per gradient step", String(D.batchSize))
-    .option(
-      "--epochs <n>",
-      "epochs (each of --max-windows-per-epoch windows); with one_cycle this is the schedule's length",
-      String(D.epochs),
-    )
-    .option(
-      "--learning-rate <lr>",
-      "peak (one_cycle) or base (warmup) AdamW learning rate",
-      String(D.learningRate),
-    )
-    .addOption(
-      new Option("--schedule <name>", "learning-rate schedule: one_cycle (rise 30 %, cosine fall) or warmup")
-        .choices([...LR_SCHEDULES]).default(D.schedule),
-    )
-    .option("--weight-decay <w>", "decoupled (AdamW) weight decay; 0 for plain Adam", String(D.weightDecay))
-    .option(
-      "--patience <n>",
-      "epochs without improvement of the calibrated validation log-loss before stopping",
-      String(D.patience),
-    )
-    .option("--lookback <n>", "candles per window", "50")
-    .option("--horizon <n>", "candles ahead the label looks", "4")
     .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
-    .option("--seed <n>", "random seed: the same seed on the same backend trains identically", "42")
-    .option("--incremental", "fine-tune the current model on the data since its data end")
+    .option(
+      "--incremental",
+      "fine-tune the current model on the data since its data end, with its configuration",
+    )
+    .option(
+      "--config-from <version-dir>",
+      "start from the run configuration recorded in this version's manifest.json (e.g. checkpoints/current); " +
+        "flags given override it",
+    )
     .option(
       "--workers <n>",
       "train ensemble members in this many worker threads at once, one core each (default: the number of " +
@@ -138,68 +124,13 @@ export function trainCommand(): Command {
         "auto",
       ),
     )
-    .option("--split-dates <dates...>", "validation and test start dates, e.g. 2022-01-01,2023-01-01")
-    .option(
-      "--max-windows-per-epoch <n>",
-      "train each epoch on a fresh random subset of this many windows",
-      String(D.maxWindowsPerEpoch),
-    )
-    .option(
-      "--max-validation-windows <n>",
-      "validate on a fixed random subset of this many windows",
-      String(D.maxValidationWindows),
-    )
     .option("--no-promote", "keep 'current' where it is")
     .option(
       "--resume",
       "continue the newest run in --checkpoints that was killed (kill -9, power loss) or interrupted " +
         "(Ctrl-C, SIGTERM), with the flags it was started with: finished ensemble members are kept, an " +
         "interrupted one continues from its best weights and epoch count, the rest train as they would have",
-    )
-    .option(
-      "--threshold <r>",
-      "fixed label threshold τ (a return fraction) instead of 0.5·volatility_20·√horizon",
-    )
-    .option("--d-model <n>", `transformer width (default ${M.dModel})`)
-    .option("--heads <n>", `attention heads (default ${M.heads})`)
-    .option("--ffn <n>", `transformer feed-forward width (default ${M.ffnDim})`)
-    .option("--encoder-layers <n>", `transformer encoder layers (default ${M.encoderLayers})`)
-    .option("--lstm-hidden <n>", `LSTM hidden size per direction (default ${M.lstmHidden})`)
-    .option("--layers <n>", `LSTM layers (default ${M.lstmLayers})`)
-    .option("--dropout <p>", `dropout rate (default ${M.dropout})`)
-    .option(
-      "--members <n>",
-      `independently trained copies whose probabilities are averaged into one model (default ${M.members})`,
-    )
-    .option(
-      "--volatility-channels",
-      "append volatility-relative input channels inside the model (each return-like feature ÷ its candle's " +
-        `volatility_20, and ln(volatility_5/volatility_20)) (default ${M.volatilityChannels ? "on" : "off"})`,
-    )
-    .option("--no-volatility-channels", "without those channels")
-    .option(
-      "--class-weights <rule>",
-      "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
-        "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",
-      "none",
-    )
-    .option("--label-smoothing <eps>", "label smoothing ε", "0")
-    .option(
-      "--warmup-steps <n>",
-      "warmup schedule only: linear warm-up over this many steps",
-      String(D.warmupSteps),
-    )
-    .option("--clip-norm <n>", "clip gradients to this global norm", String(D.clipNorm))
-    .option(
-      "--regression-weight <w>",
-      "weight of the return MSE beside the cross-entropy",
-      String(D.regressionWeight),
-    )
-    .option(
-      "--auxiliary-weight <w>",
-      "weight of each auxiliary target (next candles' volatility-scaled return and volatility ratio); 0: none",
-      String(D.auxiliaryWeight),
-    )
-    .option("--clip <n>", "clip standardised inputs (and return targets) to ±n", "5");
+    );
+  addRunConfigFlags(command);
   return command.action(() => train(command));
 }

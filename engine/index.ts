@@ -28,7 +28,13 @@ export {
   sha256Hex,
   verifyVersion,
 } from "./manifest.ts";
-export { MODEL_CLASS_NAMES, MODEL_TYPES, type ModelType, type Preprocessor } from "./preprocessor.ts";
+export {
+  LabelRuleSchema,
+  MODEL_CLASS_NAMES,
+  MODEL_TYPES,
+  type ModelType,
+  type Preprocessor,
+} from "./preprocessor.ts";
 export {
   classPriors,
   decideClass,

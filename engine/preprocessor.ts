@@ -39,7 +39,7 @@ export interface Preprocessor {
   readonly decisionRule?: DecisionRule;
 }
 
-const LabelRuleSchema = z.discriminatedUnion("kind", [
+export const LabelRuleSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("volatility"), multiplier: z.number().positive() }),
   z.object({ kind: z.literal("fixed"), threshold: z.number().nonnegative() }),
 ]);

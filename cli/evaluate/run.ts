@@ -22,12 +22,13 @@ import {
 import { BackendError, initBackend, type LayersModel, loadModel } from "../../ml/runtime/index.ts";
 import {
   type BatchProgress,
-  DEFAULT_TRAIN_CONFIG,
   formatDuration,
-  type TrainConfig,
+  type RunConfig,
+  runConfigJson,
+  windowShapeOf,
 } from "../../ml/train/index.ts";
-import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../../ml/models/index.ts";
-import { readManifest, seenUntilOf } from "../../ml/checkpoints/index.ts";
+import { defaultModelConfig, type ModelConfig } from "../../ml/models/index.ts";
+import { readManifest, recordedRunConfig, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,
   dataEnd,
@@ -46,6 +47,7 @@ import {
 import { evaluationReport, writeReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
+import { runConfigOf } from "../run_config.ts";
 
 export interface EvaluateIo {
   readonly out: (line: string) => void;
@@ -60,9 +62,11 @@ export interface EvaluateOutcome {
   readonly reportPath: string;
 }
 
-/** The model under evaluation, its input shape, and what to release afterwards. */
+/** The model under evaluation, its configuration and input shape, and what to release afterwards. */
 interface Subject {
   readonly learner: Learner;
+  /** How it is (re)trained in the folds: the flags', or a checkpoint's recorded one with typed flags over it. */
+  readonly config: RunConfig;
   readonly shape: WindowShape;
   readonly clip: number;
   readonly retrain: RetrainMode;
@@ -74,25 +78,14 @@ interface Subject {
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function trainConfig(opts: EvaluateOptions): Omit<TrainConfig, "classWeights"> {
-  return {
-    ...DEFAULT_TRAIN_CONFIG,
-    epochs: opts.epochs,
-    batchSize: opts.batchSize,
-    learningRate: opts.learningRate,
-    patience: opts.patience,
-    maxWindowsPerEpoch: opts.maxWindowsPerEpoch,
-    maxValidationWindows: opts.maxValidationWindows,
-    seed: opts.seed,
-  };
-}
-
-function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, clip: number) {
+/** A network learner's options: the run configuration's recipe and clipping, and where it reports. */
+function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, config: RunConfig) {
+  const { classWeighting, ...train } = config.training;
   return {
     name,
-    train: trainConfig(opts),
-    classWeighting: opts.classWeights,
-    clip,
+    train,
+    classWeighting,
+    clip: config.data.clip,
     log: io.out,
     progress: io.progress,
     signal: io.signal,
@@ -100,18 +93,25 @@ function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, cli
   };
 }
 
+/** The model's size in a few words, for the report's facts. */
+function describeModel(m: ModelConfig): string {
+  const lstm = `LSTM ${m.lstmLayers} × ${m.lstmHidden}`;
+  const size = m.type === "transformer_lstm"
+    ? `d_model ${m.dModel}, ${m.heads} heads, ffn ${m.ffnDim}, ${m.encoderLayers} encoder layer(s), ${lstm}`
+    : lstm;
+  return `${size}, dropout ${m.dropout}, ${plural(m.members, "member")}`;
+}
+
 function freshSubject(opts: EvaluateOptions, io: EvaluateIo): Subject {
-  const config = defaultModelConfig(opts.model, opts.lookback);
+  const config = runConfigOf(opts, undefined, "evaluate");
+  const type = config.model.type;
   return {
-    learner: new NetworkLearner({ ...networkOptions(opts, io, opts.model, opts.clip), modelConfig: config }),
-    shape: {
-      lookback: opts.lookback,
-      horizon: opts.horizon,
-      labelRule: { kind: "volatility", multiplier: 0.5 },
-    },
-    clip: opts.clip,
+    learner: new NetworkLearner({ ...networkOptions(opts, io, type, config), modelConfig: config.model }),
+    config,
+    shape: windowShapeOf(config),
+    clip: config.data.clip,
     retrain: opts.retrain ?? "monthly",
-    facts: [["model", `${opts.model}, trained from scratch in the folds (default architecture)`]],
+    facts: [["model", `${type}, trained from scratch in the folds (${describeModel(config.model)})`]],
     close: () => Promise.resolve(),
   };
 }
@@ -140,11 +140,10 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
   }
   const name = `${preprocessor.modelType}@${manifest.version}`;
   const retrain = opts.retrain ?? "none";
-  const shape = {
-    lookback: preprocessor.lookback,
-    horizon: preprocessor.horizon,
-    labelRule: preprocessor.labelRule,
-  };
+  // The checkpoint's whole configuration: its shape always, its training recipe unless flags override it.
+  const recorded = recordedRunConfig(manifest, preprocessor);
+  const config = runConfigOf(opts, { config: recorded.config, keepShape: true }, "evaluate");
+  const shape = windowShapeOf(config);
   const seenUntil = seenUntilOf(manifest);
   const facts: [string, string][] = [["model", `${name} (${dir})`]];
   if (retrain === "none") {
@@ -161,6 +160,7 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
     ]);
     return {
       learner: new OnnxLearner(name, predictor),
+      config,
       shape,
       clip: preprocessor.clip,
       retrain,
@@ -171,15 +171,14 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
   }
   let modelConfig: ModelConfig | undefined;
   if (retrain === "monthly") {
-    const stored = (manifest as { hyperparameters?: { model?: ModelConfig } }).hyperparameters?.model;
-    const problem = stored ? modelConfigProblem(stored) : "no hyperparameters.model in manifest.json";
-    if (!stored || problem) {
+    if (recorded.derived.includes("model")) {
       throw new CommandError(
-        `--retrain monthly rebuilds ${name} from scratch, but its architecture cannot be read (${problem})`,
+        `--retrain monthly rebuilds ${name} from scratch, but its architecture cannot be read ` +
+          "(no valid hyperparameters.model in manifest.json)",
         "use --retrain weekly (fine-tunes the checkpoint) or --model without --checkpoint",
       );
     }
-    modelConfig = stored;
+    modelConfig = config.model;
   }
   let model: LayersModel;
   try {
@@ -191,13 +190,16 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
     "retraining",
     retrain === "weekly"
       ? "the checkpoint as it is for the first fold, fine-tuned on each new week after"
-      : "rebuilt from scratch with the checkpoint's architecture before every month",
+      : `rebuilt from scratch with the checkpoint's configuration before every month (${
+        describeModel(config.model)
+      })`,
   ]);
   return {
     learner: new NetworkLearner(
-      { ...networkOptions(opts, io, name, preprocessor.clip), modelConfig },
+      { ...networkOptions(opts, io, name, config), modelConfig },
       { model, preprocessor },
     ),
+    config,
     shape,
     clip: preprocessor.clip,
     retrain,
@@ -260,11 +262,13 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     );
     if (early) io.warn?.(`warning: ${early.message}`);
     const lightweight = opts.lightweightBaseline && subject.learner.name !== "lightweight_lstm";
-    learners.push(...baselineLearners({ seed: opts.seed }));
+    const seed = subject.config.training.seed;
+    learners.push(...baselineLearners({ seed }));
     if (lightweight) {
+      // The baseline network gets the model's recipe and window, at lightweight_lstm's default size.
       learners.push(
         new NetworkLearner({
-          ...networkOptions(opts, io, "lightweight_lstm", subject.clip),
+          ...networkOptions(opts, io, "lightweight_lstm", subject.config),
           modelConfig: defaultModelConfig("lightweight_lstm", subject.shape.lookback),
         }),
       );
@@ -314,7 +318,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       threshold: opts.tradeThreshold,
       fee: opts.fee,
       short: opts.short,
-      seed: opts.seed,
+      seed,
       resamples: opts.bootstrap,
       trainedUntil,
     });
@@ -322,6 +326,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
 
     const settings = {
       ...opts,
+      config: runConfigJson(subject.config),
       retrain: subject.retrain,
       lookback: subject.shape.lookback,
       horizon: subject.shape.horizon,
@@ -330,6 +335,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       learners: learners.map((l) => l.name),
     };
     const seconds = (performance.now() - started) / 1000;
+    const t = subject.config.training;
     const facts: [string, string][] = [
       ["data", `${opts.data}: ${describeData(series)}`],
       ...subject.facts,
@@ -347,9 +353,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ],
       [
         "training budget",
-        `${opts.epochs} epochs × ≤ ${opts.maxWindowsPerEpoch.toLocaleString("en-US")} windows, patience ` +
-        `${opts.patience}, batch ${opts.batchSize}, lr ${opts.learningRate}, class weights ${opts.classWeights}, ` +
-        `seed ${opts.seed}`,
+        `${t.epochs} epochs × ≤ ${t.maxWindowsPerEpoch.toLocaleString("en-US")} windows, patience ` +
+        `${t.patience}, batch ${t.batchSize}, lr ${t.learningRate}, class weights ${t.classWeighting}, ` +
+        `seed ${t.seed}`,
       ],
       [
         "calibration",

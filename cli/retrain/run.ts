@@ -31,7 +31,7 @@ export interface RetrainOptions {
   readonly loglossTolerance: number;
   readonly keep: number;
   readonly log: string;
-  /** Passed through to `train` (epochs, model, budget flags). */
+  /** Passed through to `train` (epochs, model, budget flags), over current's recorded configuration. */
   readonly trainArgs: readonly string[];
 }
 
@@ -169,7 +169,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       "--checkpoints",
       root,
       "--no-promote",
-      ...(incremental ? ["--incremental"] : []),
+      // The candidate keeps current's run configuration (fine-tuned: all of it; from scratch: as the start,
+      // which --train-args override), so a version trained with other flags is not silently reset to defaults.
+      ...(incremental ? ["--incremental"] : currentDir ? ["--config-from", currentDir] : []),
       ...opts.trainArgs,
     ]);
     const candidate = (await listVersionNames(root)).find((v) => !existingVersions.has(v)) ?? null;

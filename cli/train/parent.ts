@@ -1,20 +1,26 @@
 /**
  * `--incremental`'s starting point: the version `current` points at, with its weights, preprocessor (scaler,
- * lookback, horizon, label rule) and the end of the data it was trained on.
+ * lookback, horizon, label rule), run configuration, and the end of the data it was trained on.
  */
 import { join } from "node:path";
 import { CommandError } from "../errors.ts";
 import { type LayersModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/runtime/index.ts";
 import { mismatchedFiles, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
-import { currentVersion, type ManifestView, readManifest } from "../../ml/checkpoints/index.ts";
+import {
+  currentVersion,
+  type ManifestView,
+  readManifest,
+  recordedRunConfig,
+} from "../../ml/checkpoints/index.ts";
+import type { RunConfig } from "../../ml/train/index.ts";
 
 export interface Parent {
   readonly version: string;
   readonly manifest: ManifestView;
   readonly preprocessor: Preprocessor;
   readonly model: LayersModel;
-  /** The parent's model hyperparameters as its manifest recorded them. */
-  readonly modelConfig: unknown;
+  /** The parent's run configuration (older manifests: what they recorded, the rest derived). */
+  readonly config: RunConfig;
 }
 
 /** `current`'s version, or `named` (a resumed --incremental run fine-tunes the version it started from). */
@@ -58,11 +64,25 @@ export async function loadParent(root: string, named?: string): Promise<Parent> 
       "restore the version's files, or train without --incremental",
     );
   }
-  const hyper = manifest.hyperparameters as { model?: unknown } | undefined;
-  return { version, manifest, preprocessor, model, modelConfig: hyper?.model ?? null };
+  const { config } = recordedRunConfig(manifest, preprocessor);
+  return { version, manifest, preprocessor, model, config };
 }
 
 /** Per symbol: the open time of the parent's last candle (new windows are labelled after it). */
 export function parentDataEnd(parent: Parent, symbol: string): number | undefined {
   return parent.manifest.data.symbols[symbol]?.last_ms ?? parent.manifest.data.end_ms ?? undefined;
+}
+
+/** `--config-from`: the run configuration a version recorded (older manifests: recorded pieces, rest derived). */
+export async function configFromVersion(dir: string): Promise<RunConfig> {
+  try {
+    const manifest = await readManifest(dir);
+    const preprocessor = await readPreprocessorFile(dir);
+    return recordedRunConfig(manifest, preprocessor).config;
+  } catch (error) {
+    throw new CommandError(
+      `--config-from: cannot read the configuration of ${dir}: ${(error as Error).message}`,
+      "point --config-from at a version folder written by 'candlecast train' (e.g. checkpoints/current)",
+    );
+  }
 }

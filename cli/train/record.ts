@@ -6,11 +6,6 @@ import type { Preprocessor } from "../../engine/index.ts";
 import type { TrainResult } from "../../ml/train/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 
-/** JSON has no Infinity: "no limit" is written as null. */
-export function finiteOrNull(config: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v === Infinity ? null : v]));
-}
-
 export function historyOf(result: TrainResult) {
   return { best_epoch: result.bestEpoch, stop_reason: result.stopReason, epochs: result.history };
 }

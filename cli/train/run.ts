@@ -3,7 +3,6 @@
  * a new checkpoint version → `current` (unless --no-promote, an interrupt, or a failed ONNX check).
  */
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import {
   type CandleSeries,
   CLASSES,
@@ -22,7 +21,7 @@ import {
   type Preprocessor,
   VERSION,
 } from "../../engine/index.ts";
-import { BackendError, type BackendInfo, initBackend } from "../../ml/runtime/index.ts";
+import { BackendError, type BackendInfo, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
   DatasetError,
@@ -31,7 +30,6 @@ import {
   type Scaling,
   seededRng,
   SplitError,
-  type SplitRule,
 } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { evaluateBaselines } from "../../ml/baselines/index.ts";
@@ -41,8 +39,12 @@ import {
   membersResult,
   type MemberStart,
   memberTrainConfig,
+  type RunConfig,
+  runConfigJson,
   type TrainConfig,
+  trainConfigOf,
   trainMembers,
+  windowShapeOf,
 } from "../../ml/train/index.ts";
 import {
   type Abandoned,
@@ -55,11 +57,11 @@ import {
 } from "./run_folder.ts";
 import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
-import { labelRuleOf, modelConfigOf, splitRuleOf, trainConfigOf } from "./configs.ts";
-import { loadParent, type Parent, parentDataEnd } from "./parent.ts";
-import { checkedOnnxExport, describeData, finiteOrNull, historyOf } from "./record.ts";
+import { runConfigOf } from "../run_config.ts";
+import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./parent.ts";
+import { checkedOnnxExport, describeData, historyOf } from "./record.ts";
 import { dataLines, metricsTable } from "./report.ts";
-import { fitTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import { calibrate } from "../../ml/evaluate/index.ts";
 import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
@@ -101,23 +103,11 @@ async function startBackend(opts: TrainOptions): Promise<BackendInfo> {
 }
 
 /** Splits and labels the data; fine-tuning keeps the parent's window shape and scaler and takes newer data. */
-function prepare(
-  series: CandleSeries[],
-  opts: TrainOptions,
-  split: SplitRule,
-  parent: Parent | null,
-): Dataset {
-  const shape = parent
-    ? {
-      lookback: parent.preprocessor.lookback,
-      horizon: parent.preprocessor.horizon,
-      labelRule: parent.preprocessor.labelRule,
-    }
-    : { lookback: opts.lookback, horizon: opts.horizon, labelRule: labelRuleOf(opts) };
+function prepare(series: CandleSeries[], config: RunConfig, parent: Parent | null): Dataset {
   try {
     return prepareDataset(series, {
-      ...shape,
-      split,
+      ...windowShapeOf(config),
+      split: config.data.split,
       since: parent ? (symbol) => parentDataEnd(parent, symbol) : undefined,
       scaler: parent?.preprocessor.scaler,
       returnScale: parent?.preprocessor.returnScale,
@@ -157,29 +147,9 @@ function preprocessorOf(
   };
 }
 
-/**
- * Calibration (what `evaluate` measured on real candles): class-weighted cross-entropy is minimised by
- * probabilities inflated by each class's weight, so ln(weight) is taken out of the class head's bias — in the
- * weights themselves, so model.json, ONNX and the engine agree — and then one temperature is fit on the
- * validation split. Redone after every training, incremental ones included.
- */
-async function calibrate(model: tf.LayersModel, data: Dataset, scaling: Scaling, weights: readonly number[]) {
-  const offsets = weights.map((w) => (w > 0 ? Math.log(w) : 0));
-  // Each member's head: an ensemble averages probabilities, so every member must be unbiased itself.
-  for (const { prefix } of offsets.some((o) => o !== 0) ? memberViews(model) : []) {
-    const head = model.getLayer(`${prefix}class_logits`);
-    const [kernel, bias] = head.getWeights();
-    const unbiased = tf.tidy(() => tf.sub(bias, tf.tensor1d(offsets)));
-    head.setWeights([kernel, unbiased]);
-    unbiased.dispose();
-  }
-  const validation = await modelOutputs(model, data.validation, data, scaling);
-  return fitTemperature(validation.logits, data.validation.labels);
-}
-
 /** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */
 async function scoreOnTest(
-  model: tf.LayersModel,
+  model: LayersModel,
   data: Dataset,
   scaling: Scaling,
   config: TrainConfig,
@@ -238,7 +208,8 @@ async function scoreOnTest(
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
-  const newModelConfig = opts.incremental ? null : modelConfigOf(opts);
+  const base = opts.configFrom ? await configFromVersion(opts.configFrom) : undefined;
+  const fresh = opts.incremental ? null : runConfigOf(opts, base && { config: base, keepShape: false });
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
   const backend = await startBackend(opts);
@@ -259,19 +230,19 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       }`,
     );
   }
-  const split = splitRuleOf(opts);
-  const data = prepare(series, opts, split, parent);
+  // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.
+  const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
+  const data = prepare(series, runConfig, parent);
   dataLines(data).forEach((line) => io.out(line));
 
-  const modelType = parent ? parent.preprocessor.modelType : opts.model;
-  const scaling: Scaling = {
-    scaler: data.scaler,
-    clip: parent?.preprocessor.clip ?? opts.clip,
-    returnScale: data.returnScale,
-  };
+  const modelType = runConfig.model.type;
+  const scaling: Scaling = { scaler: data.scaler, clip: runConfig.data.clip, returnScale: data.returnScale };
   // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own).
-  const model = parent ? parent.model : buildModel(newModelConfig!, opts.seed, FAST_LAYERS, scaling);
-  const config = trainConfigOf(opts, data);
+  const model = parent
+    ? parent.model
+    : buildModel(runConfig.model, runConfig.training.seed, FAST_LAYERS, scaling);
+  // A resumed run's members pick up where they stopped (memberStart below), each with its own config.
+  const config = trainConfigOf(runConfig.training, data.trainClassCounts);
   const run = await startRun(opts, io, parent, memberViews(model).length);
   try {
     return await trainAndSave(
@@ -282,12 +253,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
         backend,
         parent,
         parentEnd,
-        split,
+        runConfig,
         data,
         modelType,
         scaling,
         config,
-        newModelConfig,
         started,
       },
       model,
@@ -335,12 +305,12 @@ interface Prepared {
   readonly backend: BackendInfo;
   readonly parent: Parent | null;
   readonly parentEnd: number | null;
-  readonly split: SplitRule;
+  /** The whole run configuration (recorded in manifest.json); `config` is its loop part for this data. */
+  readonly runConfig: RunConfig;
   readonly data: Dataset;
   readonly modelType: ModelType;
   readonly scaling: Scaling;
   readonly config: TrainConfig;
-  readonly newModelConfig: ReturnType<typeof modelConfigOf> | null;
   readonly started: number;
 }
 
@@ -348,7 +318,7 @@ async function trainAndSave(
   opts: TrainOptions,
   io: TrainIo,
   prepared: Prepared,
-  initial: tf.LayersModel,
+  initial: LayersModel,
   run: RunFolder | null,
 ): Promise<TrainOutcome> {
   const {
@@ -356,12 +326,11 @@ async function trainAndSave(
     backend,
     parent,
     parentEnd,
-    split,
+    runConfig,
     data,
     modelType,
     scaling,
     config,
-    newModelConfig,
     started,
   } = prepared;
   let model = initial;
@@ -397,15 +366,15 @@ async function trainAndSave(
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
   const interrupted = result.stopReason === "interrupted";
-  let modelConfig = parent ? parent.modelConfig : newModelConfig;
-  if (newModelConfig && result.trainedMembers < result.members) {
+  let recorded = runConfig;
+  if (!parent && result.trainedMembers < result.members) {
     // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
     // parent's members not reached yet keep the parent's trained weights, so they stay.)
     io.out(`keeping the ${result.trainedMembers} trained of ${result.members} members`);
-    const kept = firstMembers(model, newModelConfig, opts.seed, result.trainedMembers);
+    const kept = firstMembers(model, runConfig.model, runConfig.training.seed, result.trainedMembers);
     model.dispose();
     model = kept;
-    modelConfig = { ...newModelConfig, members: result.trainedMembers };
+    recorded = { ...runConfig, model: { ...runConfig.model, members: result.trainedMembers } };
   }
   const how = interrupted
     ? "interrupted"
@@ -435,18 +404,11 @@ async function trainAndSave(
       candlecast_version: VERSION,
       model_type: modelType,
       model_class: MODEL_CLASS_NAMES[modelType],
-      data: describeData(opts.data, data, split, parentEnd),
+      data: describeData(opts.data, data, runConfig.data.split, parentEnd),
       symbols: data.symbols.map((s) => s.symbol),
       interval: intervalOf(series.map((s) => s.openTime)),
-      hyperparameters: {
-        model: modelConfig,
-        training: finiteOrNull(config),
-        class_weighting: opts.classWeights,
-        lookback: data.lookback,
-        horizon: data.horizon,
-        label_rule: data.labelRule,
-        clip: scaling.clip,
-      },
+      // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
+      hyperparameters: runConfigJson(recorded),
       backend: backend.backend,
       device: backend.device,
       training: {
@@ -454,6 +416,8 @@ async function trainAndSave(
         best_epoch: result.bestEpoch,
         stop_reason: result.stopReason,
         seconds: Math.round((performance.now() - started) / 1000),
+        // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
+        class_weights: config.classWeights,
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),

@@ -17,6 +17,13 @@ import { runTraining, type TrainIo } from "./run.ts";
 
 const real = haveRealData();
 
+/** manifest.json's `hyperparameters`: the run configuration as JSON. */
+interface RunConfigJson {
+  model: Record<string, unknown>;
+  training: Record<string, unknown>;
+  data: Record<string, unknown>;
+}
+
 /** Two real symbols, `count` candles each from the same start: enough for a tiny model in seconds. */
 async function csvOf(dir: string, name: string, count: number): Promise<string> {
   const series: CandleSeries[] = [];
@@ -164,6 +171,87 @@ Deno.test({
     assert.deepEqual(child.scaler, parent.scaler);
     assert.deepEqual(child.returnScale, parent.returnScale);
     assert.equal(child.lookback, parent.lookback);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "the whole run configuration is recorded and read back: --incremental continues with the parent's " +
+    "(typed flags override), --config-from starts from a version's, an older manifest's pieces are derived",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const data = await csvOf(dir, "a.csv", 400);
+    const recipe = { labelSmoothing: "0.1", weightDecay: "0.001", maxWindowsPerEpoch: "200", epochs: "1" };
+    const first = await runTraining(options(data, checkpoints, recipe), quiet);
+    const recorded = (await readManifest(first.dir)).hyperparameters as RunConfigJson;
+    assert.deepEqual(recorded.model, {
+      type: "transformer_lstm",
+      lookback: 12,
+      features: 35,
+      dModel: 8,
+      heads: 2,
+      ffnDim: 16,
+      encoderLayers: 1,
+      lstmHidden: 4,
+      lstmLayers: 1,
+      dropout: 0.1,
+      members: 1,
+      volatilityChannels: true, // transformer_lstm's default
+    });
+    assert.deepEqual(recorded.data, {
+      horizon: 4,
+      labelRule: { kind: "volatility", multiplier: 0.5 },
+      clip: 10,
+      split: { kind: "fractions", train: 0.7, validation: 0.15 },
+    });
+    assert.equal(recorded.training.labelSmoothing, 0.1);
+    assert.equal(recorded.training.classWeighting, "sqrt");
+    assert.equal(recorded.training.maxValidationWindows, 20_000);
+
+    // Only the flags a user typed: the rest is the parent's, not train's defaults.
+    const typed = (more: Record<string, unknown>) =>
+      TrainFlagsSchema.parse({ data: grown, checkpoints, backend: "wasm", ...more });
+    const grown = await csvOf(dir, "b.csv", 700);
+    const child = await runTraining(typed({ incremental: true, patience: "2" }), quiet);
+    const childConfig = (await readManifest(child.dir)).hyperparameters as RunConfigJson;
+    assert.deepEqual(childConfig, { ...recorded, training: { ...recorded.training, patience: 2 } });
+
+    // --config-from: a new model from scratch with a version's configuration, typed flags over it.
+    const fresh = await runTraining(typed({ configFrom: first.dir, seed: "8", promote: false }), quiet);
+    const freshManifest = await readManifest(fresh.dir);
+    assert.equal(freshManifest.parent, null);
+    assert.deepEqual(freshManifest.hyperparameters, {
+      ...recorded,
+      training: { ...recorded.training, seed: 8 },
+    });
+
+    // A parent written before the whole configuration was recorded: its pieces are read, the rest derived.
+    const manifestPath = join(checkpoints, "current", "manifest.json");
+    const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+    manifest.hyperparameters = {
+      model: recorded.model,
+      training: {
+        ...recorded.training,
+        classWeighting: undefined,
+        classWeights: [1, 1, 1],
+        labelSmoothing: 0.2,
+      },
+      class_weighting: "balanced",
+      lookback: 12,
+      horizon: 4,
+      label_rule: recorded.data.labelRule,
+      clip: 10,
+    };
+    await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
+    const newer = await csvOf(dir, "c.csv", 1000); // 300 candles newer than the child's
+    const fromOlder = await runTraining(typed({ data: newer, incremental: true }), quiet);
+    const olderConfig = (await readManifest(fromOlder.dir)).hyperparameters as RunConfigJson;
+    assert.deepEqual(olderConfig, {
+      ...recorded,
+      training: { ...recorded.training, labelSmoothing: 0.2, classWeighting: "balanced" },
+    });
     await Deno.remove(dir, { recursive: true });
   },
 });

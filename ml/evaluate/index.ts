@@ -28,6 +28,7 @@ export * from "./baseline_learners.ts";
 export * from "./network_learner.ts";
 export * from "./onnx_learner.ts";
 export * from "./model_outputs.ts";
+export * from "./calibrate.ts";
 export * from "./walk_forward.ts";
 export * from "./summary.ts";
 export * from "./format.ts";

@@ -1,5 +1,6 @@
 /** The training loop and what it needs: loss, Adam with warm-up and clipping, evaluation, progress output. */
 export * from "./config.ts";
+export * from "./run_config.ts";
 export * from "./loop.ts";
 export * from "./evaluate.ts";
 export * from "./loss.ts";

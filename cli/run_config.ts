@@ -1,0 +1,312 @@
+/**
+ * The run configuration's flags (model shape, training, data), defined once for `train` and `evaluate` so both
+ * take the same names and show the same defaults, and `runConfigOf`, the one place flags become a `RunConfig`.
+ *
+ * A flag the user did not type is absent (`typedRunConfigFlags`), not its default: a config read back from a
+ * version (`--incremental`, `--config-from`, `evaluate --checkpoint`) keeps its own values, and only flags
+ * typed explicitly override them. Without such a base the defaults are `ml/train/run_config.ts`'s, which is
+ * also where --help's defaults come from.
+ */
+import { type Command, Option } from "commander";
+import { z } from "zod";
+import { flag, splitList } from "./flags.ts";
+import { UsageError } from "./errors.ts";
+import { MODEL_TYPES } from "../engine/index.ts";
+import { CLASS_WEIGHTINGS } from "../ml/data/index.ts";
+import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
+import {
+  DEFAULT_DATA_CONFIG,
+  DEFAULT_LOOKBACK,
+  DEFAULT_MODEL_TYPE,
+  DEFAULT_TRAINING_RECIPE as D,
+  LR_SCHEDULES,
+  type RunConfig,
+  type TrainingRecipe,
+} from "../ml/train/index.ts";
+
+const M = defaultModelConfig(DEFAULT_MODEL_TYPE, DEFAULT_LOOKBACK);
+
+const fraction = (what: string) =>
+  z.coerce.number({ error: `expected ${what}` }).min(0, `expected ${what}`).lt(1, `expected ${what}`);
+const nonNegative = () => z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0");
+
+const splitDates = z.union([z.string(), z.array(z.string())]).optional().transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const parts = splitList(value);
+  const dates = parts.map((p) => flag.date().safeParse(p));
+  if (parts.length !== 2 || dates.some((d) => !d.success)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "expected two dates YYYY-MM-DD,YYYY-MM-DD (validation start, test start)",
+    });
+    return z.NEVER;
+  }
+  const [validationStart, testStart] = parts.map((p) => Date.parse(p + "T00:00:00Z"));
+  if (!(validationStart < testStart)) {
+    ctx.addIssue({ code: "custom", message: "the validation start must come before the test start" });
+    return z.NEVER;
+  }
+  return { validationStart, testStart, text: parts as [string, string] };
+});
+
+const WEIGHTING_MESSAGE = `expected ${CLASS_WEIGHTINGS.join(", ")} or a power between 0 and 1`;
+
+/** The run configuration's flags, every one optional: absent means "not typed". */
+export const RunConfigFlagsSchema = z.object({
+  model: z.enum(MODEL_TYPES).optional(),
+  lookback: flag.positiveInt().refine((n) => n >= 2, "expected at least 2 candles").optional(),
+  horizon: flag.positiveInt().optional(),
+  threshold: flag.positiveNumber("a positive return fraction, e.g. 0.005").optional(),
+  clip: flag.positiveNumber().optional(),
+  splitDates,
+  dModel: flag.positiveInt().optional(),
+  heads: flag.positiveInt().optional(),
+  ffn: flag.positiveInt().optional(),
+  encoderLayers: flag.positiveInt().optional(),
+  lstmHidden: flag.positiveInt().optional(),
+  layers: flag.positiveInt().optional(),
+  dropout: fraction("a dropout rate in [0, 1)").optional(),
+  members: flag.positiveInt().optional(),
+  volatilityChannels: z.boolean().optional(),
+  batchSize: flag.positiveInt().optional(),
+  epochs: flag.positiveInt().optional(),
+  learningRate: flag.positiveNumber().optional(),
+  schedule: z.enum(LR_SCHEDULES).optional(),
+  weightDecay: nonNegative().optional(),
+  patience: flag.positiveInt().optional(),
+  warmupSteps: flag.nonNegativeInt().optional(),
+  clipNorm: flag.positiveNumber().optional(),
+  regressionWeight: nonNegative().optional(),
+  auxiliaryWeight: nonNegative().optional(),
+  classWeights: z.union([
+    z.enum(CLASS_WEIGHTINGS),
+    z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
+  ], { error: WEIGHTING_MESSAGE }).optional(),
+  labelSmoothing: fraction("a label smoothing ε in [0, 1)").optional(),
+  maxWindowsPerEpoch: flag.positiveInt().optional(),
+  maxValidationWindows: flag.positiveInt().optional(),
+  seed: flag.nonNegativeInt().optional(),
+});
+
+export type RunConfigFlags = z.infer<typeof RunConfigFlagsSchema>;
+
+export const RUN_CONFIG_KEYS = Object.keys(RunConfigFlagsSchema.shape) as (keyof RunConfigFlags)[];
+
+/**
+ * Flags that shape the model or its input: a version read back keeps its own (`--incremental` and
+ * `evaluate --checkpoint` refuse them typed; `runConfigOf` with `keepShape` ignores them).
+ */
+export const SHAPE_FLAGS = [
+  "model",
+  "lookback",
+  "horizon",
+  "threshold",
+  "dModel",
+  "heads",
+  "ffn",
+  "encoderLayers",
+  "lstmHidden",
+  "layers",
+  "dropout",
+  "members",
+  "volatilityChannels",
+  "clip",
+] as const;
+
+/** The flags, in --help order; defaults shown are the ones `runConfigOf` fills in. */
+function runConfigOptions(): Option[] {
+  return [
+    new Option("--model <type>", "model architecture").choices([...MODEL_TYPES]).default(DEFAULT_MODEL_TYPE),
+    new Option("--lookback <n>", "candles per window").default(String(DEFAULT_LOOKBACK)),
+    new Option("--horizon <n>", "candles ahead the label looks").default(String(DEFAULT_DATA_CONFIG.horizon)),
+    new Option(
+      "--threshold <r>",
+      "fixed label threshold τ (a return fraction) instead of 0.5·volatility_20·√horizon",
+    ),
+    new Option("--clip <n>", "clip standardised inputs (and return targets) to ±n")
+      .default(String(DEFAULT_DATA_CONFIG.clip)),
+    new Option("--split-dates <dates...>", "validation and test start dates, e.g. 2022-01-01,2023-01-01"),
+    new Option("--d-model <n>", "transformer width").default(String(M.dModel)),
+    new Option("--heads <n>", "attention heads").default(String(M.heads)),
+    new Option("--ffn <n>", "transformer feed-forward width").default(String(M.ffnDim)),
+    new Option("--encoder-layers <n>", "transformer encoder layers").default(String(M.encoderLayers)),
+    new Option("--lstm-hidden <n>", "LSTM hidden size per direction").default(String(M.lstmHidden)),
+    new Option("--layers <n>", "LSTM layers").default(String(M.lstmLayers)),
+    new Option("--dropout <p>", "dropout rate").default(String(M.dropout)),
+    new Option(
+      "--members <n>",
+      "independently trained copies whose probabilities are averaged into one model",
+    ).default(String(M.members)),
+    // A switch without a commander default: absent means "not typed", so a recorded config keeps its own.
+    new Option(
+      "--volatility-channels",
+      "append volatility-relative input channels inside the model (each return-like feature ÷ its candle's " +
+        `volatility_20, and ln(volatility_5/volatility_20)) (default ${M.volatilityChannels ? "on" : "off"})`,
+    ),
+    new Option("--no-volatility-channels", "without those channels"),
+    new Option("--batch-size <n>", "samples per gradient step").default(String(D.batchSize)),
+    new Option(
+      "--epochs <n>",
+      "epochs (each of --max-windows-per-epoch windows); with one_cycle this is the schedule's length",
+    ).default(String(D.epochs)),
+    new Option("--learning-rate <lr>", "peak (one_cycle) or base (warmup) AdamW learning rate")
+      .default(String(D.learningRate)),
+    new Option("--schedule <name>", "learning-rate schedule: one_cycle (rise 30 %, cosine fall) or warmup")
+      .choices([...LR_SCHEDULES]).default(D.schedule),
+    new Option("--warmup-steps <n>", "warmup schedule only: linear warm-up over this many steps")
+      .default(String(D.warmupSteps)),
+    new Option("--weight-decay <w>", "decoupled (AdamW) weight decay; 0 for plain Adam")
+      .default(String(D.weightDecay)),
+    new Option("--clip-norm <n>", "clip gradients to this global norm").default(String(D.clipNorm)),
+    new Option(
+      "--patience <n>",
+      "epochs without improvement of the calibrated validation log-loss before stopping",
+    ).default(String(D.patience)),
+    new Option(
+      "--class-weights <rule>",
+      "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
+        "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",
+    ).default(String(D.classWeighting)),
+    new Option("--label-smoothing <eps>", "label smoothing ε").default(String(D.labelSmoothing)),
+    new Option("--regression-weight <w>", "weight of the return MSE beside the cross-entropy")
+      .default(String(D.regressionWeight)),
+    new Option(
+      "--auxiliary-weight <w>",
+      "weight of each auxiliary target (next candles' volatility-scaled return and volatility ratio); 0: none",
+    ).default(String(D.auxiliaryWeight)),
+    new Option(
+      "--max-windows-per-epoch <n>",
+      "train each epoch on a fresh random subset of this many windows",
+    ).default(String(D.maxWindowsPerEpoch)),
+    new Option(
+      "--max-validation-windows <n>",
+      "validate (and stop early) on a fixed random subset of this many windows",
+    ).default(String(D.maxValidationWindows)),
+    new Option("--seed <n>", "random seed: the same seed on the same backend trains identically")
+      .default(String(D.seed)),
+  ];
+}
+
+/**
+ * Adds the run configuration's flags to `command`. `skip`: flags the command has no use for (evaluate cuts its
+ * own folds, so it has no --split-dates).
+ */
+export function addRunConfigFlags(command: Command, skip: readonly string[] = []): Command {
+  for (const option of runConfigOptions()) {
+    if (!skip.includes(option.attributeName())) command.addOption(option);
+  }
+  return command;
+}
+
+/** The command's options with the run configuration's flags the user did not type left out. */
+export function typedRunConfigFlags(command: Command): Record<string, unknown> {
+  const opts: Record<string, unknown> = { ...command.opts() };
+  for (const key of RUN_CONFIG_KEYS) {
+    if (command.getOptionValueSource(key) === "default") delete opts[key];
+  }
+  return opts;
+}
+
+const MODEL_FLAGS: Record<string, string> = {
+  dModel: "--d-model",
+  heads: "--heads",
+  ffnDim: "--ffn",
+  encoderLayers: "--encoder-layers",
+  lstmHidden: "--lstm-hidden",
+  lstmLayers: "--layers",
+  dropout: "--dropout",
+  members: "--members",
+  lookback: "--lookback",
+};
+
+function checkedModel(config: ModelConfig, command: string): ModelConfig {
+  const problem = modelConfigProblem(config);
+  if (problem) {
+    const flagged = problem.replace(
+      /\b(dModel|heads|ffnDim|encoderLayers|lstmHidden|lstmLayers|dropout|members|lookback)\b/g,
+      (k) => MODEL_FLAGS[k],
+    );
+    throw new UsageError(
+      `model size: ${flagged}`,
+      `run 'candlecast ${command} --help' for the model size flags`,
+    );
+  }
+  return config;
+}
+
+export interface RunConfigBase {
+  /** A version's recorded config that typed flags override. */
+  readonly config: RunConfig;
+  /** Keep the version's model and window shape whatever the flags say (fine-tuning its weights). */
+  readonly keepShape: boolean;
+}
+
+/**
+ * The one place flags become a run configuration: typed flags over `base` (a version's recorded config) over
+ * the defaults. The split is never inherited: a date split belongs to the data it was cut from.
+ */
+export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, command = "train"): RunConfig {
+  const b = base?.config;
+  const training: TrainingRecipe = {
+    ...(b?.training ?? D),
+    ...defined({
+      epochs: f.epochs,
+      batchSize: f.batchSize,
+      learningRate: f.learningRate,
+      schedule: f.schedule,
+      warmupSteps: f.warmupSteps,
+      weightDecay: f.weightDecay,
+      clipNorm: f.clipNorm,
+      patience: f.patience,
+      classWeighting: f.classWeights,
+      labelSmoothing: f.labelSmoothing,
+      regressionWeight: f.regressionWeight,
+      auxiliaryWeight: f.auxiliaryWeight,
+      maxWindowsPerEpoch: f.maxWindowsPerEpoch,
+      maxValidationWindows: f.maxValidationWindows,
+      seed: f.seed,
+    }),
+  };
+  const split = f.splitDates
+    ? {
+      kind: "dates" as const,
+      validationStart: f.splitDates.validationStart,
+      testStart: f.splitDates.testStart,
+    }
+    : DEFAULT_DATA_CONFIG.split;
+  if (b && base.keepShape) return { model: b.model, training, data: { ...b.data, split } };
+
+  const type = f.model ?? b?.model.type ?? DEFAULT_MODEL_TYPE;
+  const lookback = f.lookback ?? b?.model.lookback ?? DEFAULT_LOOKBACK;
+  const sizes = b && b.model.type === type ? { ...b.model, lookback } : defaultModelConfig(type, lookback);
+  const model = checkedModel({
+    ...sizes,
+    ...defined({
+      dModel: f.dModel,
+      heads: f.heads,
+      ffnDim: f.ffn,
+      encoderLayers: f.encoderLayers,
+      lstmHidden: f.lstmHidden,
+      lstmLayers: f.layers,
+      dropout: f.dropout,
+      members: f.members,
+      volatilityChannels: f.volatilityChannels,
+    }),
+  }, command);
+  const data = b?.data ?? DEFAULT_DATA_CONFIG;
+  return {
+    model,
+    training,
+    data: {
+      horizon: f.horizon ?? data.horizon,
+      labelRule: f.threshold !== undefined ? { kind: "fixed", threshold: f.threshold } : data.labelRule,
+      clip: f.clip ?? data.clip,
+      split,
+    },
+  };
+}
+
+/** `o` without its undefined fields (so spreading it keeps what it overrides). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

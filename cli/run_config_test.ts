@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import type { Command, Option } from "commander";
+import { defaultModelConfig } from "../ml/models/index.ts";
+import { DEFAULT_SPLIT } from "../ml/data/index.ts";
+import { DEFAULT_TRAIN_CONFIG, defaultRunConfig, type RunConfig } from "../ml/train/index.ts";
+import { UsageError } from "./errors.ts";
+import { RUN_CONFIG_KEYS, RunConfigFlagsSchema, runConfigOf, typedRunConfigFlags } from "./run_config.ts";
+import { trainCommand } from "./train.ts";
+import { evaluateCommand } from "./evaluate.ts";
+
+const parse = (raw: Record<string, unknown>) => RunConfigFlagsSchema.parse(raw);
+
+/** A version's recorded configuration, different from the defaults everywhere. */
+const recorded: RunConfig = {
+  model: { ...defaultModelConfig("transformer_lstm", 24), dModel: 16, heads: 2, lstmHidden: 8, members: 2 },
+  training: {
+    ...defaultRunConfig().training,
+    epochs: 9,
+    labelSmoothing: 0.1,
+    classWeighting: "sqrt",
+    seed: 5,
+  },
+  data: {
+    horizon: 6,
+    labelRule: { kind: "fixed", threshold: 0.004 },
+    clip: 7,
+    split: { kind: "dates", validationStart: 1, testStart: 2 },
+  },
+};
+
+Deno.test("no flags: the default recipe, the one ml/ defines (default training unchanged)", () => {
+  const config = runConfigOf(parse({}));
+  assert.deepEqual(config, defaultRunConfig());
+  assert.deepEqual(config.model, defaultModelConfig("transformer_lstm", 50));
+  assert.deepEqual(config.training, { ...DEFAULT_TRAIN_CONFIG, classWeighting: "none" });
+  assert.deepEqual(config.data, {
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    clip: 5,
+    split: DEFAULT_SPLIT,
+  });
+});
+
+Deno.test("commander's defaults, parsed, build the same config as no flags at all", () => {
+  const command = trainCommand();
+  command.parseOptions([]);
+  const defaults = Object.fromEntries(RUN_CONFIG_KEYS.map((k) => [k, command.getOptionValue(k)]));
+  assert.deepEqual(runConfigOf(parse(defaults)), runConfigOf(parse({})));
+});
+
+Deno.test("typed flags override a recorded config; untyped ones keep it; the split is never inherited", () => {
+  const config = runConfigOf(parse({ epochs: "2", members: "1" }), { config: recorded, keepShape: false });
+  assert.deepEqual(config.model, { ...recorded.model, members: 1 });
+  assert.deepEqual(config.training, { ...recorded.training, epochs: 2 });
+  assert.deepEqual(config.data, { ...recorded.data, split: DEFAULT_SPLIT });
+  // Another model type starts from that type's default size, at the recorded window length.
+  const other = runConfigOf(parse({ model: "lightweight_lstm" }), { config: recorded, keepShape: false });
+  assert.deepEqual(other.model, defaultModelConfig("lightweight_lstm", 24));
+  assert.deepEqual(other.training, recorded.training);
+});
+
+Deno.test("keepShape (fine-tuning, a checkpoint): shape flags are ignored, training flags still override", () => {
+  const config = runConfigOf(
+    parse({
+      lookback: "30",
+      dModel: "64",
+      clip: "3",
+      threshold: "0.01",
+      patience: "1",
+      splitDates: "2023-01-01,2023-06-01",
+    }),
+    { config: recorded, keepShape: true },
+  );
+  assert.deepEqual(config.model, recorded.model);
+  assert.deepEqual(config.training, { ...recorded.training, patience: 1 });
+  assert.deepEqual(config.data, {
+    ...recorded.data,
+    split: { kind: "dates", validationStart: Date.UTC(2023, 0, 1), testStart: Date.UTC(2023, 5, 1) },
+  });
+});
+
+Deno.test("a model size the builder refuses is a usage error naming the flags and the command", () => {
+  assert.throws(
+    () => runConfigOf(parse({ dModel: "30", heads: "4" }), undefined, "evaluate"),
+    (e: unknown) =>
+      e instanceof UsageError && /--d-model \(30\) must be a multiple of --heads \(4\)/.test(e.message) &&
+      /candlecast evaluate --help/.test(e.hint ?? ""),
+  );
+});
+
+Deno.test("typedRunConfigFlags keeps what was typed and the command's own defaults, drops config defaults", () => {
+  const command = trainCommand();
+  command.parseOptions(["--epochs", "3", "--seed", "42"]);
+  const flags = typedRunConfigFlags(command);
+  assert.equal(flags.epochs, "3");
+  assert.equal(flags.seed, "42", "typed, even if equal to the default");
+  assert.equal(flags.data, "data/training_data.csv");
+  assert.ok(!("batchSize" in flags) && !("model" in flags));
+});
+
+Deno.test("train and evaluate share every configuration flag: same names, descriptions and --help defaults", () => {
+  const options = (c: Command) =>
+    new Map((c as unknown as { options: Option[] }).options.map((o) => [o.attributeName(), o]));
+  const [train, evaluate] = [options(trainCommand()), options(evaluateCommand())];
+  for (const key of RUN_CONFIG_KEYS) {
+    const t = train.get(key)!;
+    assert.ok(t, `train --${key}`);
+    if (key === "splitDates") {
+      assert.ok(!evaluate.has(key), "evaluate cuts its own folds");
+      continue;
+    }
+    const e = evaluate.get(key)!;
+    assert.ok(e, `evaluate --${key}`);
+    assert.deepEqual([e.flags, e.description, e.defaultValue], [t.flags, t.description, t.defaultValue]);
+  }
+  const help = evaluateCommand().helpInformation();
+  for (const line of ["--lookback <n>", '(default: "50")', "--d-model <n>", "--members <n>"]) {
+    assert.ok(help.includes(line), line);
+  }
+});

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { CLASSES, FEATURE_NAMES } from "../../features/index.ts";
+import type { Preprocessor } from "../../engine/index.ts";
+import { defaultModelConfig } from "../models/index.ts";
+import {
+  DEFAULT_TRAIN_CONFIG,
+  DEFAULT_TRAINING_RECIPE,
+  defaultRunConfig,
+  type RunConfig,
+  runConfigJson,
+} from "../train/index.ts";
+import { ManifestSchema } from "./manifest.ts";
+import { recordedRunConfig } from "./run_config.ts";
+
+const preprocessor: Preprocessor = {
+  modelType: "lightweight_lstm",
+  featureNames: [...FEATURE_NAMES],
+  lookback: 24,
+  horizon: 6,
+  labelRule: { kind: "fixed", threshold: 0.004 },
+  classes: [...CLASSES],
+  scaler: { featureNames: [], mean: [], std: [] },
+  clip: 7,
+  returnScale: { mean: 0, std: 1 },
+  temperature: 1,
+};
+
+/** A manifest.json as `train` writes it, with `hyperparameters` and the data split given. */
+function manifest(hyperparameters: unknown, split: unknown = null) {
+  return ManifestSchema.parse({
+    version: "v1_2024-01-01",
+    created_at: "2024-01-01T00:00:00Z",
+    parent: null,
+    model_type: "lightweight_lstm",
+    data: { end_ms: 0, symbols: {}, split },
+    files: {},
+    hyperparameters,
+  });
+}
+
+Deno.test("a run configuration written whole reads back whole, Infinity included", () => {
+  const config: RunConfig = {
+    model: { ...defaultModelConfig("lightweight_lstm", 24), lstmHidden: 16, members: 2 },
+    training: {
+      ...DEFAULT_TRAINING_RECIPE,
+      epochs: 9,
+      maxWindowsPerEpoch: Infinity,
+      clipNorm: Infinity,
+      classWeighting: 0.25,
+      seed: 11,
+    },
+    data: {
+      horizon: 6,
+      labelRule: { kind: "fixed", threshold: 0.004 },
+      clip: 7,
+      split: { kind: "dates", validationStart: Date.UTC(2023, 0, 1), testStart: Date.UTC(2023, 6, 1) },
+    },
+  };
+  const json = JSON.parse(JSON.stringify(runConfigJson(config)));
+  assert.equal(json.training.maxWindowsPerEpoch, null, "JSON has no Infinity");
+  const read = recordedRunConfig(manifest(json), preprocessor);
+  assert.deepEqual(read, { config, derived: [] });
+});
+
+Deno.test("an older manifest's pieces are read back; the window shape comes from preprocessor.json", () => {
+  // hyperparameters as versions before the one configuration wrote them.
+  const model = { ...defaultModelConfig("lightweight_lstm", 24), lstmHidden: 8, members: 1 };
+  const older = {
+    model,
+    training: {
+      ...DEFAULT_TRAIN_CONFIG,
+      epochs: 4,
+      labelSmoothing: 0.1,
+      maxValidationWindows: null,
+      classWeights: [1.2, 0.7, 1.1],
+    },
+    class_weighting: "sqrt",
+    lookback: 24,
+    horizon: 6,
+    label_rule: { kind: "fixed", threshold: 0.004 },
+    clip: 7,
+  };
+  const split = {
+    kind: "dates",
+    validation_start: "2023-01-01T00:00:00.000Z",
+    test_start: "2023-07-01T00:00:00.000Z",
+  };
+  const { config, derived } = recordedRunConfig(manifest(older, split), preprocessor);
+  assert.deepEqual(derived, []);
+  assert.deepEqual(config.model, model);
+  assert.deepEqual(config.training, {
+    ...DEFAULT_TRAINING_RECIPE,
+    epochs: 4,
+    labelSmoothing: 0.1,
+    maxValidationWindows: Infinity,
+    classWeighting: "sqrt",
+  });
+  assert.deepEqual(config.data, {
+    horizon: 6,
+    labelRule: { kind: "fixed", threshold: 0.004 },
+    clip: 7,
+    split: { kind: "dates", validationStart: Date.UTC(2023, 0, 1), testStart: Date.UTC(2023, 6, 1) },
+  });
+});
+
+Deno.test("a manifest with nothing recorded: the default recipe for the preprocessor's model, marked derived", () => {
+  for (const hyper of [undefined, {}, { model: { dModel: "wide" } }]) {
+    const { config, derived } = recordedRunConfig(manifest(hyper), preprocessor);
+    assert.deepEqual(derived, ["model", "training"]);
+    const defaults = defaultRunConfig("lightweight_lstm", 24);
+    assert.deepEqual(config.model, defaults.model);
+    assert.deepEqual(config.training, defaults.training);
+    assert.equal(config.data.horizon, 6);
+    assert.equal(config.data.clip, 7);
+    assert.deepEqual(config.data.split, defaults.data.split);
+  }
+});

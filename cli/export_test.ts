@@ -18,6 +18,8 @@ const cli = (...args: string[]) => runCandlecast(args);
 
 const TINY = {
   ...defaultModelConfig("transformer_lstm", LOOKBACK),
+  // Built without a training scaler: the channels (tested in input_channels_test.ts) need one.
+  volatilityChannels: false,
   dModel: 8,
   heads: 2,
   ffnDim: 16,

@@ -25,6 +25,8 @@ export function scalingOf(d: Dataset): Scaling {
 export function tinyModelConfig(type: ModelType = "transformer_lstm"): ModelConfig {
   return {
     ...defaultModelConfig(type, TINY_LOOKBACK),
+    // Built without a training scaler: the channels (tested in input_channels_test.ts) need one.
+    volatilityChannels: false,
     dModel: 8,
     heads: 2,
     ffnDim: 16,

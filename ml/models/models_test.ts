@@ -7,6 +7,8 @@ await initBackend("wasm");
 
 const tiny = (type: ModelConfig["type"]): ModelConfig => ({
   ...defaultModelConfig(type, 5),
+  // Built without a training scaler: the channels (tested in input_channels_test.ts) need one.
+  volatilityChannels: false,
   dModel: 8,
   heads: 2,
   ffnDim: 16,

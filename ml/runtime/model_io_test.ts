@@ -12,6 +12,8 @@ await initBackend("wasm");
 function tiny(type: ModelConfig["type"]): ModelConfig {
   return {
     ...defaultModelConfig(type, 6),
+    // Built without a training scaler: the channels (tested in input_channels_test.ts) need one.
+    volatilityChannels: false,
     dModel: 8,
     heads: 2,
     ffnDim: 16,

@@ -101,6 +101,8 @@ Deno.test("a training step of both models: same loss and gradients with the repl
   for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
     const config = {
       ...defaultModelConfig(type, lookback),
+      // Built without a training scaler: the channels (tested in input_channels_test.ts) need one.
+      volatilityChannels: false,
       dModel: 16,
       heads: 2,
       ffnDim: 32,

@@ -13,6 +13,7 @@ import { flag, splitList } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { MODEL_TYPES } from "../engine/index.ts";
 import { CLASS_WEIGHTINGS } from "../ml/data/index.ts";
+import { VOLATILITY_REFERENCES } from "../ml/layers/index.ts";
 import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
 import {
   DEFAULT_DATA_CONFIG,
@@ -68,6 +69,7 @@ export const RunConfigFlagsSchema = z.object({
   dropout: fraction("a dropout rate in [0, 1)").optional(),
   members: flag.positiveInt().optional(),
   volatilityChannels: z.boolean().optional(),
+  volatilityReference: z.enum(VOLATILITY_REFERENCES).optional(),
   batchSize: flag.positiveInt().optional(),
   epochs: flag.positiveInt().optional(),
   learningRate: flag.positiveNumber().optional(),
@@ -110,6 +112,7 @@ export const SHAPE_FLAGS = [
   "dropout",
   "members",
   "volatilityChannels",
+  "volatilityReference",
   "clip",
 ] as const;
 
@@ -144,6 +147,11 @@ function runConfigOptions(): Option[] {
         `volatility_20, and ln(volatility_5/volatility_20)) (default ${M.volatilityChannels ? "on" : "off"})`,
     ),
     new Option("--no-volatility-channels", "without those channels"),
+    new Option(
+      "--volatility-reference <which>",
+      "what the channels divide by: each candle's own volatility_20, or the window's last candle's (the " +
+        "labels' scale) for every timestep",
+    ).choices([...VOLATILITY_REFERENCES]).default(M.volatilityReference ?? "candle"),
     new Option("--batch-size <n>", "samples per gradient step").default(String(D.batchSize)),
     new Option(
       "--epochs <n>",
@@ -291,6 +299,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       dropout: f.dropout,
       members: f.members,
       volatilityChannels: f.volatilityChannels,
+      volatilityReference: f.volatilityReference,
     }),
   }, command);
   const data = b?.data ?? DEFAULT_DATA_CONFIG;

@@ -36,10 +36,14 @@ export {
   VOLATILITY_CHANNEL_NAMES,
   VOLATILITY_FLOOR,
   VOLATILITY_RATIOS,
+  VOLATILITY_REFERENCES,
+  volatilityChannelCount,
+  volatilityChannelNames,
   type VolatilityChannelsArgs,
   type VolatilityConstants,
   volatilityConstants,
   type VolatilityRatio,
+  type VolatilityReference,
 } from "./volatility_channels.ts";
 
 for (

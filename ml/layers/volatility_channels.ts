@@ -11,7 +11,12 @@
  * - r_t / (s_t·√k) for each return-like feature r over k candles (`VOLATILITY_RATIOS`);
  * - ln(max(volatility_5_t, ε) / s_t), the short-over-long volatility regime;
  * each clipped to ±clip (the input clip). They are O(1) by construction, so they need no scaler.
- * Output: [b, T, 35 + VOLATILITY_CHANNEL_COUNT], the input followed by the channels. No weights.
+ * With `reference: "last"` every timestep is measured against the window's LAST candle instead (s = its
+ * volatility_20, the label's own scale; the Alpha360 idea of stating a window relative to its latest candle):
+ * r_t / (s_T·√k), ln(volatility_5_t / s_T) and ln(volatility_20_t / s_T). A window's first candles have an
+ * in-window volatility_20 of a few values (SPEC §5), so their own-candle ratios are mostly noise at the clip;
+ * the last candle's is always over a full 20.
+ * Output: [b, T, 35 + volatilityChannelCount(reference)], the input followed by the channels. No weights.
  */
 import * as tf from "@tensorflow/tfjs";
 import { FEATURE_COUNT, featureIndex } from "../../features/index.ts";
@@ -56,14 +61,29 @@ export const LONG_VOLATILITY = "volatility_20";
 export const SHORT_VOLATILITY = "volatility_5";
 export const VOLATILITY_FLOOR = 1e-6;
 
-/** Channels appended: one per ratio, then ln(volatility_5/volatility_20). */
-export const VOLATILITY_CHANNEL_COUNT = VOLATILITY_RATIOS.length + 1;
+/** What each timestep's ratios divide by: its own candle's volatility_20, or the window's last candle's. */
+export const VOLATILITY_REFERENCES = ["candle", "last"] as const;
+export type VolatilityReference = typeof VOLATILITY_REFERENCES[number];
+
+/** Channels appended: one per ratio, then the volatility regime (one channel, or two against the last candle). */
+export const volatilityChannelCount = (reference: VolatilityReference): number =>
+  VOLATILITY_RATIOS.length + (reference === "last" ? 2 : 1);
+
+/** Channels appended with the default reference ("candle"), the layout saved models before "last" had. */
+export const VOLATILITY_CHANNEL_COUNT = volatilityChannelCount("candle");
 
 /** Names of the appended channels, in order (for reports and tests). */
-export const VOLATILITY_CHANNEL_NAMES: readonly string[] = [
-  ...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_vol`),
-  "log_vol5_per_vol20",
-];
+export function volatilityChannelNames(reference: VolatilityReference): string[] {
+  return reference === "last"
+    ? [
+      ...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_last_vol`),
+      "log_vol5_per_last_vol20",
+      "log_vol20_per_last_vol20",
+    ]
+    : [...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_vol`), "log_vol5_per_vol20"];
+}
+
+export const VOLATILITY_CHANNEL_NAMES: readonly string[] = volatilityChannelNames("candle");
 
 /** The constants both the layer and its ONNX conversion use, from the scaler's full mean and std. */
 export interface VolatilityConstants {
@@ -99,6 +119,8 @@ export interface VolatilityChannelsArgs extends BaseLayerArgs {
   readonly std: readonly number[];
   /** The channels are clipped to ±clip, the input clip. */
   readonly clip: number;
+  /** Divide by each candle's own volatility_20 (default: what models saved before the option had) or the last's. */
+  readonly reference?: VolatilityReference;
 }
 
 export class VolatilityChannels extends tf.layers.Layer {
@@ -106,6 +128,7 @@ export class VolatilityChannels extends tf.layers.Layer {
   readonly mean: readonly number[];
   readonly std: readonly number[];
   readonly clip: number;
+  readonly reference: VolatilityReference;
   readonly #constants: VolatilityConstants;
 
   constructor(args: VolatilityChannelsArgs) {
@@ -122,6 +145,11 @@ export class VolatilityChannels extends tf.layers.Layer {
     this.mean = [...args.mean];
     this.std = [...args.std];
     this.clip = args.clip;
+    const reference = args.reference ?? "candle";
+    if (!VOLATILITY_REFERENCES.includes(reference)) {
+      throw new Error(`VolatilityChannels: reference must be one of ${VOLATILITY_REFERENCES.join(", ")}`);
+    }
+    this.reference = reference;
     this.#constants = volatilityConstants(this.mean, this.std);
   }
 
@@ -131,7 +159,7 @@ export class VolatilityChannels extends tf.layers.Layer {
     if (width !== FEATURE_COUNT) {
       throw new Error(`${this.name}: expects ${FEATURE_COUNT} features per timestep, got ${width}`);
     }
-    return [...shape.slice(0, -1), width + VOLATILITY_CHANNEL_COUNT];
+    return [...shape.slice(0, -1), width + volatilityChannelCount(this.reference)];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
@@ -147,14 +175,25 @@ export class VolatilityChannels extends tf.layers.Layer {
         VOLATILITY_FLOOR,
       );
       const [long, short] = tf.split(volatility, 2, 2);
-      const ratios = tf.div(numerators, tf.mul(long, vector(c.ratioSqrt)));
-      const regime = tf.log(tf.div(short, long));
-      const channels = tf.clipByValue(tf.concat([ratios, regime], 2), -this.clip, this.clip);
+      // "last": every timestep against the final candle's volatility_20, [b, 1, 1], broadcast over time.
+      const steps = x.shape[1]!;
+      const reference = this.reference === "last" ? tf.slice(long, [0, steps - 1, 0], [-1, 1, -1]) : long;
+      const ratios = tf.div(numerators, tf.mul(reference, vector(c.ratioSqrt)));
+      const regime = this.reference === "last"
+        ? [tf.log(tf.div(short, reference)), tf.log(tf.div(long, reference))]
+        : [tf.log(tf.div(short, long))];
+      const channels = tf.clipByValue(tf.concat([ratios, ...regime], 2), -this.clip, this.clip);
       return tf.concat([x, channels], 2);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), mean: [...this.mean], std: [...this.std], clip: this.clip };
+    return {
+      ...super.getConfig(),
+      mean: [...this.mean],
+      std: [...this.std],
+      clip: this.clip,
+      reference: this.reference,
+    };
   }
 }

@@ -22,6 +22,8 @@ import {
   VOLATILITY_CHANNEL_NAMES,
   VOLATILITY_FLOOR,
   VOLATILITY_RATIOS,
+  volatilityChannelCount,
+  volatilityChannelNames,
   VolatilityChannels,
 } from "./index.ts";
 
@@ -96,6 +98,58 @@ Deno.test("VolatilityChannels appends r/(vol20·√k) and ln(vol5/vol20), clippe
   assert.ok(clipped < 0.02 * late, `${clipped} of ${late} channel values clipped`);
 });
 
+/** The "last" channels of a whole window of unscaled rows [T][35]: every timestep against the last candle's. */
+function referenceLast(rows: Float64Array[]): number[][] {
+  const clamp = (v: number) => Math.max(-CLIP, Math.min(CLIP, v));
+  const floor = (v: number) => Math.max(v, VOLATILITY_FLOOR);
+  const s = floor(rows[rows.length - 1][featureIndex("volatility_20")]);
+  return rows.map((row) => [
+    ...VOLATILITY_RATIOS.map((r) => clamp(row[featureIndex(r.feature)] / (s * Math.sqrt(r.candles)))),
+    clamp(Math.log(floor(row[featureIndex("volatility_5")]) / s)),
+    clamp(Math.log(floor(row[featureIndex("volatility_20")]) / s)),
+  ]);
+}
+
+Deno.test("VolatilityChannels with reference 'last' divides every timestep by the last candle's volatility_20", () => {
+  const { raw, scaler } = windows();
+  const scaled = applyScaler(scaler, raw.slice(), CLIP);
+  const layer = new VolatilityChannels({ mean: scaler.mean, std: scaler.std, clip: CLIP, reference: "last" });
+  const count = volatilityChannelCount("last");
+  assert.equal(count, VOLATILITY_CHANNEL_COUNT + 1);
+  assert.equal(volatilityChannelNames("last").length, count);
+  const windowsCount = scaled.length / FEATURE_COUNT / LOOKBACK;
+  const out = tf.tidy(() =>
+    (layer.apply(tf.tensor3d(scaled, [windowsCount, LOOKBACK, FEATURE_COUNT])) as tf.Tensor).dataSync()
+  );
+  const width = FEATURE_COUNT + count;
+  assert.equal(out.length, windowsCount * LOOKBACK * width);
+  let maxDiff = 0, clipped = 0;
+  for (let w = 0; w < windowsCount; w++) {
+    const rows = Array.from({ length: LOOKBACK }, (_, t) => {
+      const r = (w * LOOKBACK + t) * FEATURE_COUNT;
+      return Float64Array.from(
+        { length: FEATURE_COUNT },
+        (_, f) => scaled[r + f] * scaler.std[f] + scaler.mean[f],
+      );
+    });
+    referenceLast(rows).forEach((want, t) => {
+      const at = (w * LOOKBACK + t) * width;
+      for (let f = 0; f < FEATURE_COUNT; f++) {
+        assert.equal(out[at + f], scaled[(w * LOOKBACK + t) * FEATURE_COUNT + f]);
+      }
+      want.forEach((v, c) => {
+        const got = out[at + FEATURE_COUNT + c];
+        maxDiff = Math.max(maxDiff, Math.abs(got - v) / Math.max(1, Math.abs(v)));
+        if (Math.abs(got) === CLIP && c < VOLATILITY_RATIOS.length) clipped++;
+      });
+    });
+  }
+  assert.ok(maxDiff < 1e-4, `channels differ from the formula by ${maxDiff}`);
+  // Unlike the own-candle ratios, the early timesteps are not pinned to the clip: the divisor is a full 20.
+  const ratios = windowsCount * LOOKBACK * VOLATILITY_RATIOS.length;
+  assert.ok(clipped < 0.02 * ratios, `${clipped} of ${ratios} ratio values clipped`);
+});
+
 Deno.test("VolatilityChannels keeps the scaler and clip through model.json", async () => {
   const { scaler } = windows();
   const input = tf.input({ shape: [LOOKBACK, FEATURE_COUNT] });
@@ -111,7 +165,12 @@ Deno.test("VolatilityChannels keeps the scaler and clip through model.json", asy
   });
   const copy = loaded.getLayer("volatility_channels") as VolatilityChannels;
   assert.ok(copy instanceof VolatilityChannels);
-  assert.deepEqual([copy.mean, copy.std, copy.clip], [scaler.mean, scaler.std, 3]);
+  assert.deepEqual([copy.mean, copy.std, copy.clip, copy.reference], [scaler.mean, scaler.std, 3, "candle"]);
+  // A model.json written before the option has no `reference`: it reads back as "candle".
+  const old = new VolatilityChannels({ mean: scaler.mean, std: scaler.std, clip: 3 });
+  assert.equal(old.reference, "candle");
+  const last = new VolatilityChannels({ mean: scaler.mean, std: scaler.std, clip: 3, reference: "last" });
+  assert.equal(last.getConfig().reference, "last");
   const x = tf.randomNormal([2, LOOKBACK, FEATURE_COUNT], 0, 2, "float32", 1);
   const a = model.predict(x) as tf.Tensor, b = loaded.predict(x) as tf.Tensor;
   assert.deepEqual(a.shape, [2, LOOKBACK, FEATURE_COUNT + VOLATILITY_CHANNEL_COUNT]);

@@ -1,6 +1,7 @@
 /** The model's hyperparameters as one typed object (nanoGPT style); `train` fills it from flags. */
 import { FEATURE_COUNT } from "../../features/index.ts";
 import type { ModelType } from "../../engine/index.ts";
+import type { VolatilityReference } from "../layers/index.ts";
 
 export interface ModelConfig {
   readonly type: ModelType;
@@ -29,6 +30,11 @@ export interface ModelConfig {
    * by its candle's volatility_20, the scale the labels use. Absent in configs written before it: false.
    */
   readonly volatilityChannels: boolean;
+  /**
+   * What the channels divide by: each candle's own volatility_20 ("candle") or the window's last candle's
+   * ("last", the labels' scale for every timestep). Absent in configs written before it: "candle".
+   */
+  readonly volatilityReference?: VolatilityReference;
 }
 
 export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {
@@ -51,6 +57,7 @@ export function defaultModelConfig(type: ModelType, lookback: number): ModelConf
     // channels 1.0318 against 1.0335 without, on the same split, at the same cost. lightweight_lstm keeps its
     // round-1 inputs until measured.
     volatilityChannels: type === "transformer_lstm",
+    volatilityReference: "candle",
   };
 }
 

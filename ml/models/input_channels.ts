@@ -5,7 +5,7 @@
  * its statistics in its config, so a saved model (and each ensemble member's view) carries them.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { VOLATILITY_CHANNEL_COUNT, VolatilityChannels } from "../layers/index.ts";
+import { volatilityChannelCount, VolatilityChannels } from "../layers/index.ts";
 import type { ModelConfig } from "./config.ts";
 
 type Sym = tf.SymbolicTensor;
@@ -24,7 +24,10 @@ export const hasVolatilityChannels = (c: ModelConfig): boolean => c.volatilityCh
 
 /** Values per timestep the model's first layer receives. */
 export const inputWidth = (c: ModelConfig): number =>
-  c.features + (hasVolatilityChannels(c) ? VOLATILITY_CHANNEL_COUNT : 0);
+  c.features + (hasVolatilityChannels(c) ? volatilityChannelCount(volatilityReferenceOf(c)) : 0);
+
+/** Configs written before the option divided by each candle's own volatility_20. */
+export const volatilityReferenceOf = (c: ModelConfig) => c.volatilityReference ?? "candle";
 
 /** `input` itself, or `input` with the channels appended when the config asks for them. */
 export function modelInput(input: Sym, c: ModelConfig, scaling: InputScaling | undefined): Sym {
@@ -39,6 +42,7 @@ export function modelInput(input: Sym, c: ModelConfig, scaling: InputScaling | u
     mean: scaling.scaler.mean,
     std: scaling.scaler.std,
     clip: scaling.clip,
+    reference: volatilityReferenceOf(c),
   }).apply(input) as Sym;
 }
 

@@ -20,6 +20,7 @@ import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { initBackend } from "../runtime/backend.ts";
 import { loadModel, saveModel } from "../runtime/model_io.ts";
 import { buildModel, defaultModelConfig, FAST_LAYERS, VOLATILITY_LAYER } from "../models/index.ts";
+import type { VolatilityReference } from "../layers/index.ts";
 import type { ModelType, Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
 import { decodeModel } from "./graph.ts";
@@ -60,8 +61,18 @@ function preprocessorFor(type: ModelType, x: Float32Array): Preprocessor {
  * A default-size model whose every weight (biases, LayerNorm γ/β included) is non-trivial, with attention
  * sharpened well past its near-uniform initial weights so a mistake in the attention mapping shows.
  */
-function perturbedModel(type: ModelType, members = 1, channelsFor?: Preprocessor): tf.LayersModel {
-  const config = { ...defaultModelConfig(type, LOOKBACK), members, volatilityChannels: !!channelsFor };
+function perturbedModel(
+  type: ModelType,
+  members = 1,
+  channelsFor?: Preprocessor,
+  volatilityReference: VolatilityReference = "candle",
+): tf.LayersModel {
+  const config = {
+    ...defaultModelConfig(type, LOOKBACK),
+    members,
+    volatilityChannels: !!channelsFor,
+    volatilityReference,
+  };
   const model = buildModel(config, 11, FAST_LAYERS, channelsFor);
   const scale = (name: string) =>
     /attention_pool\/query$/.test(name) ? 40 : /attention.*\/(query|key)_kernel$/.test(name) ? 0.5 : 0.15;
@@ -130,21 +141,22 @@ async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-const VARIANTS = [
+const VARIANTS: readonly (readonly [ModelType, number, VolatilityReference | false])[] = [
   ["transformer_lstm", 1, false],
   ["lightweight_lstm", 1, false],
   // Ensembles: the members' probabilities averaged in the graph (ml/layers/ensemble_mean.ts).
   ["transformer_lstm", 3, false],
   ["lightweight_lstm", 2, false],
   // Volatility channels (ml/layers/volatility_channels.ts) computed in the graph from the scaled input.
-  ["transformer_lstm", 1, true],
-  ["transformer_lstm", 2, true],
-  ["lightweight_lstm", 2, true],
-] as const;
+  ["transformer_lstm", 1, "candle"],
+  ["transformer_lstm", 2, "candle"],
+  ["lightweight_lstm", 2, "candle"],
+  ["transformer_lstm", 2, "last"],
+];
 
 for (const [type, members, channels] of VARIANTS) {
   const what = (members > 1 ? `${type} × ${members} members` : type) +
-    (channels ? " with volatility channels" : "");
+    (channels ? ` with volatility channels (${channels})` : "");
   Deno.test({
     name:
       `${what}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
@@ -152,8 +164,8 @@ for (const [type, members, channels] of VARIANTS) {
     fn: async () => {
       const x = await realWindows();
       const p = preprocessorFor(type, x);
-      const model = perturbedModel(type, members, channels ? p : undefined);
-      assert.equal(model.layers.some((l) => l.name === VOLATILITY_LAYER), channels);
+      const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined);
+      assert.equal(model.layers.some((l) => l.name === VOLATILITY_LAYER), !!channels);
       const bytes = exportOnnx(model, p, { version: "v1_2024-01-01" });
       for (const count of BATCHES) {
         const expected = tfjsOutputs(model, p, x, count);
@@ -193,7 +205,7 @@ for (const [type, members, channels] of VARIANTS) {
   Deno.test(`${what}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
     const x = pseudoRandom(8 * LOOKBACK * FEATURE_COUNT, 5, 2);
     const p = preprocessorFor(type, x);
-    const model = perturbedModel(type, members, channels ? p : undefined);
+    const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined);
     const fresh = exportOnnx(model, p, { version: "v2_2024-02-02" });
     await withTempDir(async (dir) => {
       await saveModel(model, dir);

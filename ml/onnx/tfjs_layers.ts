@@ -230,7 +230,8 @@ const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
 
 /**
  * VolatilityChannels (ml/layers/volatility_channels.ts), op for op: Gather the columns, ×std + mean, Max with
- * the floor for the two volatilities, ratios r/(vol20·√k), Log(vol5/vol20), Clip, Concat after the input.
+ * the floor for the two volatilities, ratios r/(vol20·√k), Log(vol5/vol20), Clip, Concat after the input; with
+ * reference "last", vol20 is the last timestep's and the regime is Log(vol5/it), Log(vol20/it).
  */
 const volatilityChannelsLayer: LayerConverter = (g, layer, [x]) => {
   const c = volatilityConstants(config<number[]>(layer, "mean"), config<number[]>(layer, "std"));
@@ -251,9 +252,15 @@ const volatilityChannelsLayer: LayerConverter = (g, layer, [x]) => {
   );
   const long = slice(g, volatility, [0], [1], [2]);
   const short = slice(g, volatility, [1], [2], [2]);
-  const ratios = div(g, numerators, mul(g, long, g.floats("sqrt_candles", c.ratioSqrt, [k])));
-  const regime = log(g, div(g, short, long));
-  const channels = clip(g, concat(g, [ratios, regime], 2), -bound, bound);
+  // "last": the final timestep's volatility_20 [b, 1, 1] for every timestep (configs without the key: "candle").
+  const last = config<string | undefined>(layer, "reference") === "last";
+  const t = steps(x, layer);
+  const reference = last ? slice(g, long, [t - 1], [t], [1]) : long;
+  const ratios = div(g, numerators, mul(g, reference, g.floats("sqrt_candles", c.ratioSqrt, [k])));
+  const regime = last
+    ? [log(g, div(g, short, reference)), log(g, div(g, long, reference))]
+    : [log(g, div(g, short, long))];
+  const channels = clip(g, concat(g, [ratios, ...regime], 2), -bound, bound);
   return [concat(g, [x.value, channels], 2)];
 };
 

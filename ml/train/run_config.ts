@@ -18,6 +18,7 @@ import {
   type SplitRule,
   type WindowShape,
 } from "../data/index.ts";
+import { VOLATILITY_REFERENCES } from "../layers/index.ts";
 import { defaultModelConfig, type ModelConfig } from "../models/index.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./config.ts";
 import { LR_SCHEDULES } from "./schedule.ts";
@@ -96,6 +97,8 @@ export const ModelConfigSchema = z.object({
   members: positiveInt,
   // Absent in configs written before the channels existed: off.
   volatilityChannels: z.boolean().default(false),
+  // Absent in configs written before the option: each candle's own volatility.
+  volatilityReference: z.enum(VOLATILITY_REFERENCES).default("candle"),
 });
 
 export const TrainingRecipeSchema = z.object({

@@ -4,9 +4,12 @@
  * baseline, tfjs-wasm's `model.predict` on the same windows, in the same run. Batch 1 latency (p50/p99) and
  * batch 256 throughput. Windows are real BTCUSDT windows when ../shared is present, else synthetic (speed does
  * not depend on the values). Weights are the seeded initial ones: speed does not depend on them either.
+ * Ensembles (the default 3 members) are also timed exported one branch per member, the exporter's general
+ * path, against the default fused export (ml/onnx/fused_ensemble.ts).
  *
  *   deno task bench:inference
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { FEATURE_COUNT, windowBatch, windowEnds } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/index.ts";
@@ -69,17 +72,22 @@ const row = (engine: string, single: number[], big: number[]): Row => ({
 async function benchModel(type: ModelType, x: Float32Array): Promise<Row[]> {
   const dir = await Deno.makeTempDir({ prefix: "candlecast_bench_" });
   const model = await writeUntrainedCheckpoint(dir, type, LOOKBACK, x, "bench");
+  // The same ensemble exported one branch per member (the exporter before fused_ensemble.ts), same weights.
+  const branches = join(dir, "branches");
+  (await writeUntrainedCheckpoint(branches, type, LOOKBACK, x, "bench", { fuseMembers: false })).dispose();
   const size = LOOKBACK * FEATURE_COUNT;
   const rows: Row[] = [];
+  const onnxRow = async (path: string, threads: number, what: string) => {
+    const predictor = await loadPredictor(path, { threads });
+    let k = 0;
+    const one = await time(() => predictor.predict(x.subarray((k++ % BIG) * size), 1), 200, 4000, 5000);
+    const big = await time(() => predictor.predict(x, BIG), 3, 30, 8000);
+    await predictor.close();
+    rows.push(row(`ONNX Runtime, ${threads} thread${threads > 1 ? "s" : ""}${what}`, one, big));
+  };
   try {
-    for (const threads of THREADS) {
-      const predictor = await loadPredictor(dir, { threads });
-      let k = 0;
-      const one = await time(() => predictor.predict(x.subarray((k++ % BIG) * size), 1), 200, 4000, 5000);
-      const big = await time(() => predictor.predict(x, BIG), 3, 30, 8000);
-      await predictor.close();
-      rows.push(row(`ONNX Runtime, ${threads} thread${threads > 1 ? "s" : ""}`, one, big));
-    }
+    for (const threads of THREADS) await onnxRow(dir, threads, "");
+    await onnxRow(branches, 1, ", members as separate branches");
     // The tfjs model takes scaled input; scaling is left untimed (ONNX does it in-graph), which favours tfjs.
     const xOne = tf.tensor3d(x.slice(0, size), [1, LOOKBACK, FEATURE_COUNT]);
     const xBig = tf.tensor3d(x, [BIG, LOOKBACK, FEATURE_COUNT]);
@@ -120,6 +128,7 @@ for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
   const rows = await benchModel(type, x);
   const base = rows[rows.length - 1];
   if (type === "transformer_lstm") hybrid.push(...rows.slice(0, -1));
+  const fused = rows[0], split = rows.find((r) => r.engine.includes("branches"));
   for (const r of rows) {
     const ratio = r === base
       ? "1×"
@@ -128,6 +137,13 @@ for (const type of ["transformer_lstm", "lightweight_lstm"] as const) {
       `| ${type} | ${r.engine} | ${ms(r.p50)} | ${ms(r.p99)} | ${
         Math.round(r.throughput).toLocaleString("en")
       } | ${ratio} |`,
+    );
+  }
+  if (split) {
+    console.log(
+      `| ${type} | fused ensemble vs separate branches (1 thread) | ${
+        (split.p50 / fused.p50).toFixed(2)
+      }× faster | | ${(fused.throughput / split.throughput).toFixed(2)}× | |`,
     );
   }
 }

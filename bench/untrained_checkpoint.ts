@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CLASSES, FEATURE_NAMES, fitScaler } from "../features/index.ts";
 import type { ModelType, Preprocessor } from "../engine/index.ts";
 import { type LayersModel } from "../ml/runtime/index.ts";
-import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { buildModel, defaultModelConfig, FAST_LAYERS } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 
 /** The preprocessor.json a bench model is served with; the scaler is fit on `windows` (unscaled features). */
@@ -36,12 +36,17 @@ export async function writeUntrainedCheckpoint(
   lookback: number,
   windows: Float32Array,
   version: string,
+  options: { readonly fuseMembers?: boolean } = {},
 ): Promise<LayersModel> {
-  const model = buildModel(defaultModelConfig(type, lookback), 42);
+  const preprocessor = benchPreprocessor(type, lookback, windows);
+  // The default config's volatility channels (transformer_lstm) are built from the scaler.
+  const model = buildModel(defaultModelConfig(type, lookback), 42, FAST_LAYERS, preprocessor);
   try {
-    const preprocessor = benchPreprocessor(type, lookback, windows);
     await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeFile(join(dir, "model.onnx"), exportOnnx(model, preprocessor, { version }));
+    await Deno.writeFile(
+      join(dir, "model.onnx"),
+      exportOnnx(model, preprocessor, { version, fuseMembers: options.fuseMembers }),
+    );
     await Deno.writeTextFile(join(dir, "preprocessor.json"), JSON.stringify(preprocessor));
     await Deno.writeTextFile(
       join(dir, "manifest.json"),

@@ -57,7 +57,7 @@ export interface AttentionShape {
 }
 
 /** Keras-layout kernels side by side: [in, d] × 3 → [in, 3d] (bias likewise), the first scaled by `scale`. */
-function packQkv(w: AttentionWeights, inputSize: number, d: number, scale: number): DenseWeights {
+export function packQkv(w: AttentionWeights, inputSize: number, d: number, scale: number): DenseWeights {
   const kernel = new Float32Array(inputSize * 3 * d);
   const bias = new Float32Array(3 * d);
   [w.query, w.key, w.value].forEach((p, n) => {

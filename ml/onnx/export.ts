@@ -5,6 +5,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { type Preprocessor, VERSION } from "../../engine/index.ts";
 import { frameModel } from "./frame.ts";
+import { fusableMembers, fusedEnsembleBody } from "./fused_ensemble.ts";
 import { encodeModel } from "./graph.ts";
 import type { ConvertContext } from "./tfjs_layers.ts";
 import { tfjsBody } from "./tfjs_model.ts";
@@ -12,6 +13,11 @@ import { tfjsBody } from "./tfjs_model.ts";
 export interface ExportOptions extends ConvertContext {
   /** Checkpoint version written to metadata `version`, e.g. "v3_2026-11-24". */
   readonly version: string;
+  /**
+   * Export an ensemble as one wide network (default) rather than one branch per member: the same function with
+   * a third of the nodes. Benches set false to measure the difference.
+   */
+  readonly fuseMembers?: boolean;
 }
 
 export function exportOnnx(
@@ -32,6 +38,9 @@ export function exportOnnx(
       `ONNX export: the model takes ${lookback} timesteps, preprocessor.json says lookback ${preprocessor.lookback}`,
     );
   }
-  const body = tfjsBody(model, { lstmGateOrder: options.lstmGateOrder });
+  const ctx = { lstmGateOrder: options.lstmGateOrder };
+  // An ensemble runs as one wide network (fused_ensemble.ts): a third of the nodes, the same function.
+  const fuse = options.fuseMembers !== false && fusableMembers(model) >= 2;
+  const body = fuse ? fusedEnsembleBody(model, ctx) : tfjsBody(model, ctx);
   return encodeModel(frameModel(body, { preprocessor, version: options.version, producerVersion: VERSION }));
 }

@@ -51,7 +51,7 @@ export type LayerConverter = (
 ) => string[];
 
 /** A weight by the name its layer gave it (`kernel`, `backward_bias`…), as float32 values. */
-function weight(layer: Layer, short: string): Float32Array {
+export function weight(layer: Layer, short: string): Float32Array {
   const variable = layer.weights.find((w) => w.originalName.split("/").pop() === short);
   if (!variable) {
     const names = layer.weights.map((w) => w.originalName).join(", ");
@@ -62,11 +62,11 @@ function weight(layer: Layer, short: string): Float32Array {
   return variable.read().dataSync() as Float32Array;
 }
 
-function optionalWeight(layer: Layer, short: string): Float32Array | null {
+export function optionalWeight(layer: Layer, short: string): Float32Array | null {
   return layer.weights.some((w) => w.originalName.split("/").pop() === short) ? weight(layer, short) : null;
 }
 
-function config<T>(layer: Layer, key: string): T {
+export function config<T>(layer: Layer, key: string): T {
   return (layer.getConfig() as Record<string, unknown>)[key] as T;
 }
 
@@ -88,7 +88,7 @@ function steps(input: LayerInput, layer: Layer): number {
   return dim;
 }
 
-function activation(g: GraphBuilder, x: string, name: string, layer: Layer): string {
+export function activation(g: GraphBuilder, x: string, name: string, layer: Layer): string {
   switch (name) {
     case "linear":
       return x;
@@ -184,8 +184,11 @@ const selfAttentionLayer: LayerConverter = (g, layer, [x]) => {
  *   flattened [heads·d] context.
  * Returns [out [batch, d], mean weights over heads [batch, T]].
  */
-const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
-  const d = lastDim(x, layer);
+/** AttentionPooling's projections folded as described above: Sk [d, heads], Wv·Wo per head [heads·d, d], bias [d]. */
+export function foldedPooling(
+  layer: Layer,
+  d: number,
+): { sk: Float32Array; m: Float32Array; bias: Float32Array } {
   const heads = config<number>(layer, "heads");
   const dk = d / heads;
   const query = weight(layer, "query");
@@ -216,6 +219,13 @@ const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
     for (let j = 0; bv && j < d; j++) s += bv[j] * wo[j * d + o];
     bias[o] = s;
   }
+  return { sk, m, bias };
+}
+
+const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
+  const d = lastDim(x, layer);
+  const heads = config<number>(layer, "heads");
+  const { sk, m, bias } = foldedPooling(layer, d);
   const scores = matMul(g, x.value, g.floats("key_query", sk, [d, heads])); // [b, T, heads]
   const weights = softmax(g, scores, 1); // over time
   const context = matMul(g, transpose(g, weights, [0, 2, 1]), x.value); // [b, heads, d]

@@ -14,7 +14,7 @@ import { UsageError } from "./errors.ts";
 import { MODEL_TYPES } from "../engine/index.ts";
 import { CLASS_WEIGHTINGS } from "../ml/data/index.ts";
 import { VOLATILITY_REFERENCES } from "../ml/layers/index.ts";
-import { defaultModelConfig, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
+import { defaultModelConfig, HEAD_INPUTS, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
 import {
   DEFAULT_DATA_CONFIG,
   DEFAULT_LOOKBACK,
@@ -70,6 +70,7 @@ export const RunConfigFlagsSchema = z.object({
   members: flag.positiveInt().optional(),
   volatilityChannels: z.boolean().optional(),
   volatilityReference: z.enum(VOLATILITY_REFERENCES).optional(),
+  headInput: z.enum(HEAD_INPUTS).optional(),
   batchSize: flag.positiveInt().optional(),
   epochs: flag.positiveInt().optional(),
   learningRate: flag.positiveNumber().optional(),
@@ -113,6 +114,7 @@ export const SHAPE_FLAGS = [
   "members",
   "volatilityChannels",
   "volatilityReference",
+  "headInput",
   "clip",
 ] as const;
 
@@ -152,6 +154,11 @@ function runConfigOptions(): Option[] {
       "what the channels divide by: each candle's own volatility_20, or the window's last candle's (the " +
         "labels' scale) for every timestep",
     ).choices([...VOLATILITY_REFERENCES]).default(M.volatilityReference ?? "candle"),
+    new Option(
+      "--head-input <what>",
+      "transformer_lstm: what the class and return heads read: the attention-pooled summary, or that and the " +
+        "last timestep's BiLSTM output",
+    ).choices([...HEAD_INPUTS]).default(M.headInput ?? "pooled"),
     new Option("--batch-size <n>", "samples per gradient step").default(String(D.batchSize)),
     new Option(
       "--epochs <n>",
@@ -300,6 +307,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       members: f.members,
       volatilityChannels: f.volatilityChannels,
       volatilityReference: f.volatilityReference,
+      headInput: f.headInput,
     }),
   }, command);
   const data = b?.data ?? DEFAULT_DATA_CONFIG;

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { AttentionPooling, MultiHeadSelfAttention } from "./attention.ts";
 import { SeededDropout } from "./dropout.ts";
 import { EnsembleMean } from "./ensemble_mean.ts";
+import { LastTimestep } from "./last_timestep.ts";
 import { LayerNorm } from "./layer_norm.ts";
 import { FastLSTM } from "./lstm.ts";
 import { PositionalEncoding } from "./positional_encoding.ts";
@@ -15,6 +16,7 @@ export {
   AttentionPooling,
   EnsembleMean,
   FastLSTM,
+  LastTimestep,
   LayerNorm,
   MultiHeadSelfAttention,
   PositionalEncoding,
@@ -56,6 +58,7 @@ for (
     SeededDropout,
     EnsembleMean,
     VolatilityChannels,
+    LastTimestep,
   ]
 ) {
   tf.serialization.registerClass(cls);

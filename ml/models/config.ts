@@ -35,7 +35,15 @@ export interface ModelConfig {
    * ("last", the labels' scale for every timestep). Absent in configs written before it: "candle".
    */
   readonly volatilityReference?: VolatilityReference;
+  /**
+   * What the hybrid's heads read: the attention-pooled summary alone ("pooled"), or beside it the last
+   * timestep's BiLSTM output ("pooled_last"). Absent in configs written before it: "pooled".
+   */
+  readonly headInput?: HeadInput;
 }
+
+export const HEAD_INPUTS = ["pooled", "pooled_last"] as const;
+export type HeadInput = typeof HEAD_INPUTS[number];
 
 export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {
   return {
@@ -58,6 +66,7 @@ export function defaultModelConfig(type: ModelType, lookback: number): ModelConf
     // round-1 inputs until measured.
     volatilityChannels: type === "transformer_lstm",
     volatilityReference: "candle",
+    headInput: "pooled",
   };
 }
 

@@ -12,7 +12,13 @@ import { buildTransformerLstm } from "./transformer_lstm.ts";
 import { buildEnsemble } from "./ensemble.ts";
 import type { InputScaling } from "./input_channels.ts";
 
-export { defaultModelConfig, type ModelConfig, modelConfigProblem } from "./config.ts";
+export {
+  defaultModelConfig,
+  HEAD_INPUTS,
+  type HeadInput,
+  type ModelConfig,
+  modelConfigProblem,
+} from "./config.ts";
 export type { ModelType } from "../../engine/index.ts";
 export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   AttentionPooling,
+  LastTimestep,
   MultiHeadSelfAttention,
   PositionalEncoding,
   SeededDropout,
@@ -85,7 +86,14 @@ export function transformerLstmGraph(
   const attention = tf.layers.activation({ activation: "linear", name: `${p}attention` }).apply(
     weights,
   ) as Sym;
-  const [logits, regression] = outputHeads(pooled, c.dModel, c.dropout, seeds, p);
+  // "pooled_last": the heads also read the last timestep itself (no weights, so the seeds stay in step).
+  const headInput = (c.headInput ?? "pooled") === "pooled_last"
+    ? tf.layers.concatenate({ name: `${p}head_input` }).apply([
+      pooled,
+      new LastTimestep({ name: `${p}last_step` }).apply(x) as Sym,
+    ]) as Sym
+    : pooled;
+  const [logits, regression] = outputHeads(headInput, c.dModel, c.dropout, seeds, p);
   return { logits, regression, attention };
 }
 

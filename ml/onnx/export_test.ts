@@ -19,7 +19,13 @@ import {
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { initBackend } from "../runtime/backend.ts";
 import { loadModel, saveModel } from "../runtime/model_io.ts";
-import { buildModel, defaultModelConfig, FAST_LAYERS, VOLATILITY_LAYER } from "../models/index.ts";
+import {
+  buildModel,
+  defaultModelConfig,
+  FAST_LAYERS,
+  type HeadInput,
+  VOLATILITY_LAYER,
+} from "../models/index.ts";
 import type { VolatilityReference } from "../layers/index.ts";
 import type { ModelType, Preprocessor } from "../../engine/preprocessor.ts";
 import { exportOnnx } from "./export.ts";
@@ -66,12 +72,14 @@ function perturbedModel(
   members = 1,
   channelsFor?: Preprocessor,
   volatilityReference: VolatilityReference = "candle",
+  headInput: HeadInput = "pooled",
 ): tf.LayersModel {
   const config = {
     ...defaultModelConfig(type, LOOKBACK),
     members,
     volatilityChannels: !!channelsFor,
     volatilityReference,
+    headInput,
   };
   const model = buildModel(config, 11, FAST_LAYERS, channelsFor);
   const scale = (name: string) =>
@@ -141,7 +149,7 @@ async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-const VARIANTS: readonly (readonly [ModelType, number, VolatilityReference | false])[] = [
+const VARIANTS: readonly (readonly [ModelType, number, VolatilityReference | false, HeadInput?])[] = [
   ["transformer_lstm", 1, false],
   ["lightweight_lstm", 1, false],
   // Ensembles: the members' probabilities averaged in the graph (ml/layers/ensemble_mean.ts).
@@ -152,11 +160,15 @@ const VARIANTS: readonly (readonly [ModelType, number, VolatilityReference | fal
   ["transformer_lstm", 2, "candle"],
   ["lightweight_lstm", 2, "candle"],
   ["transformer_lstm", 2, "last"],
+  // The heads reading the last timestep beside the pooled summary (ml/layers/last_timestep.ts).
+  ["transformer_lstm", 1, "last", "pooled_last"],
+  ["transformer_lstm", 3, "last", "pooled_last"],
 ];
 
-for (const [type, members, channels] of VARIANTS) {
+for (const [type, members, channels, headInput] of VARIANTS) {
   const what = (members > 1 ? `${type} × ${members} members` : type) +
-    (channels ? ` with volatility channels (${channels})` : "");
+    (channels ? ` with volatility channels (${channels})` : "") +
+    (headInput === "pooled_last" ? ", heads on pooled + last step" : "");
   Deno.test({
     name:
       `${what}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
@@ -164,7 +176,7 @@ for (const [type, members, channels] of VARIANTS) {
     fn: async () => {
       const x = await realWindows();
       const p = preprocessorFor(type, x);
-      const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined);
+      const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined, headInput);
       assert.equal(model.layers.some((l) => l.name === VOLATILITY_LAYER), !!channels);
       const bytes = exportOnnx(model, p, { version: "v1_2024-01-01" });
       for (const count of BATCHES) {
@@ -205,7 +217,7 @@ for (const [type, members, channels] of VARIANTS) {
   Deno.test(`${what}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
     const x = pseudoRandom(8 * LOOKBACK * FEATURE_COUNT, 5, 2);
     const p = preprocessorFor(type, x);
-    const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined);
+    const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined, headInput);
     const fresh = exportOnnx(model, p, { version: "v2_2024-02-02" });
     await withTempDir(async (dir) => {
       await saveModel(model, dir);

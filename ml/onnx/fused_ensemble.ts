@@ -31,6 +31,7 @@ import {
   mul,
   reduceMean,
   reshape,
+  slice,
   softmax,
   transpose,
 } from "./ops.ts";
@@ -133,6 +134,21 @@ const addGroup: GroupConverter = (g, _layers, inputs) => [
 ];
 
 const passThroughGroup: GroupConverter = (_g, _layers, [x]) => [x.value];
+
+/** The last timestep of [M, b, T, d] → [M, b, d]. */
+const lastTimestepGroup: GroupConverter = (g, layers, [x]) => {
+  const t = steps(x);
+  return [reshape(g, slice(g, x.value, [t - 1], [t], [2]), [layers.length, -1, lastDim(x)])];
+};
+
+/** Concatenate on the last axis (a member's last axis is the wide value's last axis too). */
+const concatenateGroup: GroupConverter = (g, layers, inputs) => {
+  const axis = config<number | undefined>(layers[0], "axis") ?? -1;
+  if (axis !== -1 && axis !== inputs[0].shape.length - 1) {
+    throw new Error(`fused ensemble: layer '${layers[0].name}' concatenates on axis ${axis}, not the last`);
+  }
+  return [concat(g, inputs.map((x) => x.value), -1)];
+};
 
 /** LayerNorm over the last axis, then each member's γ and β. */
 const layerNormGroup: GroupConverter = (g, layers, [x]) => {
@@ -263,6 +279,8 @@ const GROUP_CONVERTERS: Readonly<Record<string, GroupConverter>> = {
   MultiHeadSelfAttention: selfAttentionGroup,
   FastLSTM: lstmGroup,
   AttentionPooling: poolingGroup,
+  LastTimestep: lastTimestepGroup,
+  Concatenate: concatenateGroup,
 };
 
 const MEMBER = /^m(\d+)_(.+)$/;

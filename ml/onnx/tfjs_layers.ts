@@ -140,6 +140,18 @@ const ensembleMeanLayer: LayerConverter = (g, layer, inputs) => {
   return [mode === "probabilities" ? g.node("Log", [mean])[0] : mean];
 };
 
+/** LastTimestep (ml/layers/last_timestep.ts): Slice the last step of [b, T, d], Reshape to [b, d]. */
+const lastTimestepLayer: LayerConverter = (g, layer, [x]) => {
+  const t = steps(x, layer);
+  return [reshape(g, slice(g, x.value, [t - 1], [t], [1]), [0, lastDim(x, layer)])];
+};
+
+/** tf.layers.concatenate along its axis (the last, as the models use it). */
+const concatenateLayer: LayerConverter = (g, layer, inputs) => {
+  const axis = config<number | undefined>(layer, "axis") ?? -1;
+  return [concat(g, inputs.map((x) => x.value), axis)];
+};
+
 /** Dropout is off at inference: the value passes through, no node. */
 const passThrough: LayerConverter = (_g, _layer, [x]) => [x.value];
 
@@ -395,4 +407,6 @@ export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   FastLSTM: fastLstmLayer,
   EnsembleMean: ensembleMeanLayer,
   VolatilityChannels: volatilityChannelsLayer,
+  LastTimestep: lastTimestepLayer,
+  Concatenate: concatenateLayer,
 };

@@ -19,7 +19,7 @@ import {
   type WindowShape,
 } from "../data/index.ts";
 import { VOLATILITY_REFERENCES } from "../layers/index.ts";
-import { defaultModelConfig, type ModelConfig } from "../models/index.ts";
+import { defaultModelConfig, HEAD_INPUTS, type ModelConfig } from "../models/index.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./config.ts";
 import { LR_SCHEDULES } from "./schedule.ts";
 
@@ -99,6 +99,8 @@ export const ModelConfigSchema = z.object({
   volatilityChannels: z.boolean().default(false),
   // Absent in configs written before the option: each candle's own volatility.
   volatilityReference: z.enum(VOLATILITY_REFERENCES).default("candle"),
+  // Absent in configs written before the option: the pooled summary alone.
+  headInput: z.enum(HEAD_INPUTS).default("pooled"),
 });
 
 export const TrainingRecipeSchema = z.object({

@@ -1,5 +1,5 @@
 /**
- * `volatilityChannels` in the model builders: the first layer of each architecture sees 35 + 16 values, a
+ * `volatilityChannels` in the model builders: the first layer of each architecture sees 35 + 16 (or 17) values, a
  * config without the field (an old manifest) builds exactly what `false` builds, the channels change every
  * member's input, an ensemble shares one channels layer, and firstMembers keeps its statistics.
  */
@@ -46,13 +46,21 @@ const SCALING: InputScaling = {
 
 const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
-Deno.test("volatilityChannels: the first layer of either architecture sees 35 + 16 values per timestep", () => {
+Deno.test("volatilityChannels: the first layer of either architecture sees 35 + 16 (candle) or 35 + 17 (last) values", () => {
   const width = FEATURE_COUNT + VOLATILITY_CHANNEL_COUNT;
-  assert.equal(inputWidth(tiny("transformer_lstm", 1, true)), width);
+  const candle = (type: ModelConfig["type"]) => ({
+    ...tiny(type, 1, true),
+    volatilityReference: "candle" as const,
+  });
+  assert.equal(inputWidth(candle("transformer_lstm")), width);
   assert.equal(inputWidth(tiny("transformer_lstm")), FEATURE_COUNT);
-  const hybrid = buildModel(tiny("transformer_lstm", 1, true), 1, FAST_LAYERS, SCALING);
+  // A config from before the option (no volatilityReference) had the own-candle channels.
+  const { volatilityReference: _, ...old } = tiny("transformer_lstm", 1, true);
+  assert.equal(inputWidth(old as ModelConfig), width);
+  assert.equal(inputWidth({ ...tiny("transformer_lstm", 1, true), volatilityReference: "last" }), width + 1);
+  const hybrid = buildModel(candle("transformer_lstm"), 1, FAST_LAYERS, SCALING);
   assert.deepEqual(hybrid.getLayer("input_projection").getWeights()[0].shape, [width, 8]);
-  const lstm = buildModel(tiny("lightweight_lstm", 1, true), 1, FAST_LAYERS, SCALING);
+  const lstm = buildModel(candle("lightweight_lstm"), 1, FAST_LAYERS, SCALING);
   assert.deepEqual(lstm.getLayer("lstm1").getWeights()[0].shape, [width, 16]);
   // The model's input stays the 35 scaled features.
   assert.deepEqual(hybrid.inputs[0].shape, [null, 5, FEATURE_COUNT]);

@@ -55,3 +55,22 @@ Deno.test("modelConfigProblem names the bad field", () => {
   assert.match(modelConfigProblem({ ...tiny("lightweight_lstm"), dropout: 1 })!, /dropout/);
   assert.throws(() => buildModel({ ...tiny("transformer_lstm"), heads: 3 }), /model config/);
 });
+
+Deno.test("headInput pooled_last: the heads read [pooled | last timestep]; no field (an old config) is pooled alone", () => {
+  const pooled = buildModel({ ...tiny("transformer_lstm"), headInput: "pooled" }, 1);
+  const { headInput: _, ...oldConfig } = tiny("transformer_lstm");
+  const old = buildModel(oldConfig as ModelConfig, 1);
+  assert.deepEqual(old.layers.map((l) => l.name), pooled.layers.map((l) => l.name));
+  assert.ok(!pooled.layers.some((l) => l.name === "last_step"));
+  const skip = buildModel({ ...tiny("transformer_lstm"), headInput: "pooled_last" }, 1);
+  const d = tiny("transformer_lstm").dModel, lstmOut = 2 * tiny("transformer_lstm").lstmHidden;
+  // The pooled summary is d wide (the pooling's output projection), the last BiLSTM step 2·hidden.
+  assert.deepEqual(skip.getLayer("class_hidden").getWeights()[0].shape, [d + lstmOut, d]);
+  assert.deepEqual(pooled.getLayer("class_hidden").getWeights()[0].shape, [d, d]);
+  // No new weights: the same seed gives every shared layer the same initial values.
+  assert.deepEqual(
+    skip.getLayer("input_projection").getWeights()[0].dataSync(),
+    pooled.getLayer("input_projection").getWeights()[0].dataSync(),
+  );
+  [pooled, old, skip].forEach((m) => m.dispose());
+});

@@ -198,7 +198,10 @@ Deno.test({
       lstmLayers: 1,
       dropout: 0.1,
       members: 1,
-      volatilityChannels: true, // transformer_lstm's default
+      // transformer_lstm's defaults
+      volatilityChannels: true,
+      volatilityReference: "last",
+      headInput: "pooled_last",
     });
     assert.deepEqual(recorded.data, {
       horizon: 4,

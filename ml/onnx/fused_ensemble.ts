@@ -7,8 +7,10 @@
  * and a block-diagonal one of M·H units costs M times the recurrent multiply-adds). Every member computes what
  * it computes alone, up to float summation order.
  *
- * Why: at batch 1 ONNX Runtime's cost is mostly per node (bench/RESULTS.md § serve speed): three members as three
- * branches ran ~150 small nodes; one member axis needs the node count of one member plus a few reshapes.
+ * Why: at batch 1 much of ONNX Runtime's cost is per node: three members as three branches are 154 nodes, one
+ * member axis 90. Measured (bench/RESULTS.md § Session 4, `bench:inference`): batch-1 p50 1.09× faster, batch
+ * 256 0.82× (the per-member bias and γ/β adds broadcast, and MatMul+Add no longer fuse into one Gemm). Serve
+ * runs batch 1, so this is the default; `exportOnnx(…, { fuseMembers: false })` writes the branches.
  *
  * Layers outside the members (the volatility channels) convert as usual into "shared" values [b, …] that every
  * member reads; `EnsembleMean` averages over the member axis.

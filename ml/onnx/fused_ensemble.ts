@@ -25,7 +25,6 @@ import { type LstmWeights, onnxLstmTensors } from "./lstm.ts";
 import {
   add,
   concat,
-  identity,
   layerNorm,
   log,
   lstm,
@@ -39,11 +38,17 @@ import {
 } from "./ops.ts";
 import {
   activation,
+  activationLayer,
+  addLayer,
   config,
   type ConvertContext,
   foldedPooling,
+  lastDim,
   LAYER_CONVERTERS,
+  type LayerConverter,
   optionalWeight,
+  passThrough,
+  steps,
   weight,
 } from "./tfjs_layers.ts";
 
@@ -65,22 +70,6 @@ type GroupConverter = (
   inputs: readonly Value[],
   ctx: ConvertContext,
 ) => string[];
-
-const lastDim = (v: Value) => {
-  const d = v.shape[v.shape.length - 1];
-  if (typeof d !== "number") throw new Error("ONNX export (fused ensemble): a value has an unknown width");
-  return d;
-};
-
-const steps = (v: Value) => {
-  const t = v.shape[1];
-  if (v.shape.length !== 3 || typeof t !== "number") {
-    throw new Error(
-      "ONNX export (fused ensemble): expected a [batch, steps, features] value with fixed steps",
-    );
-  }
-  return t;
-};
 
 /** The members' arrays stacked, in member order. */
 function stacked(parts: readonly Float32Array[]): Float32Array {
@@ -116,7 +105,7 @@ function memberVector(g: GraphBuilder, name: string, parts: readonly Float32Arra
 const denseGroup: GroupConverter = (g, layers, [x]) => {
   const units = config<number>(layers[0], "units"), rank = x.shape.length;
   const kernels = layers.map((l) => weight(l, "kernel"));
-  let y = matMul(g, x.value, memberMatrix(g, "kernel", kernels, lastDim(x), units, rank));
+  let y = matMul(g, x.value, memberMatrix(g, "kernel", kernels, lastDim(x, layers[0]), units, rank));
   const biases = layers.map((l) => optionalWeight(l, "bias"));
   if (biases.every((b) => b !== null)) {
     y = add(g, y, memberVector(g, "bias", biases as Float32Array[], rank));
@@ -126,21 +115,14 @@ const denseGroup: GroupConverter = (g, layers, [x]) => {
   return [activation(g, y, config<string>(layers[0], "activation"), layers[0])];
 };
 
-const activationGroup: GroupConverter = (g, layers, [x]) => {
-  const y = activation(g, x.value, config<string>(layers[0], "activation"), layers[0]);
-  return [y === x.value ? identity(g, y) : y];
-};
-
-const addGroup: GroupConverter = (g, _layers, inputs) => [
-  inputs.slice(1).reduce((sum, x) => add(g, sum, x.value), inputs[0].value),
-];
-
-const passThroughGroup: GroupConverter = (_g, _layers, [x]) => [x.value];
+/** Elementwise layers act on the member axis as on any other: member 1's single-layer converter serves. */
+const elementwise = (convert: LayerConverter): GroupConverter => (g, layers, inputs, ctx) =>
+  convert(g, layers[0], inputs, ctx);
 
 /** The last timestep of [M, b, T, d] → [M, b, d]. */
 const lastTimestepGroup: GroupConverter = (g, layers, [x]) => {
-  const t = steps(x);
-  return [reshape(g, slice(g, x.value, [t - 1], [t], [2]), [layers.length, -1, lastDim(x)])];
+  const t = steps(x, layers[0]);
+  return [reshape(g, slice(g, x.value, [t - 1], [t], [2]), [layers.length, -1, lastDim(x, layers[0])])];
 };
 
 /** Concatenate on the last axis (a member's last axis is the wide value's last axis too). */
@@ -154,7 +136,7 @@ const concatenateGroup: GroupConverter = (g, layers, inputs) => {
 
 /** LayerNorm over the last axis, then each member's γ and β. */
 const layerNormGroup: GroupConverter = (g, layers, [x]) => {
-  const d = lastDim(x), rank = x.shape.length;
+  const d = lastDim(x, layers[0]), rank = x.shape.length;
   const epsilon = config<number>(layers[0], "epsilon") ?? 1e-5;
   const ones = g.floats("ones", new Float32Array(d).fill(1), [d]);
   const normed = layerNorm(g, x.value, ones, g.floats("zeros", new Float32Array(d), [d]), epsilon);
@@ -162,8 +144,8 @@ const layerNormGroup: GroupConverter = (g, layers, [x]) => {
   return [add(g, mul(g, normed, gamma), memberVector(g, "beta", layers.map((l) => weight(l, "beta")), rank))];
 };
 
-const positionalGroup: GroupConverter = (g, _layers, [x]) => {
-  const t = steps(x), d = lastDim(x);
+const positionalGroup: GroupConverter = (g, layers, [x]) => {
+  const t = steps(x, layers[0]), d = lastDim(x, layers[0]);
   return [add(g, x.value, g.floats("table", sinusoidalTable(t, d), [t, d]))];
 };
 
@@ -172,7 +154,7 @@ const positionalGroup: GroupConverter = (g, _layers, [x]) => {
  * one q|k|v projection per member, heads split to [3, M, b, heads, T, dk], softmax(q·kᵀ)·v, output projection.
  */
 const selfAttentionGroup: GroupConverter = (g, layers, [x]) => {
-  const d = lastDim(x), t = steps(x), m = layers.length;
+  const d = lastDim(x, layers[0]), t = steps(x, layers[0]), m = layers.length;
   const heads = config<number>(layers[0], "heads"), dk = d / heads;
   if (!Number.isInteger(dk)) throw new Error(`attention: d_model ${d} is not divisible by ${heads} heads`);
   const projection = (l: Layer, name: string): DenseWeights => ({
@@ -210,7 +192,10 @@ const selfAttentionGroup: GroupConverter = (g, layers, [x]) => {
  * outputs gathered back onto the member axis: [M, b, T, dirs·H] with each member's [forward | backward].
  */
 const lstmGroup: GroupConverter = (g, layers, [x], ctx) => {
-  const units = config<number>(layers[0], "units"), m = layers.length, inSize = lastDim(x), t = steps(x);
+  const units = config<number>(layers[0], "units"),
+    m = layers.length,
+    inSize = lastDim(x, layers[0]),
+    t = steps(x, layers[0]);
   const bidirectional = config<boolean>(layers[0], "bidirectional") ?? false;
   const sequences = config<boolean>(layers[0], "returnSequences") ?? true;
   const dirs = bidirectional ? 2 : 1;
@@ -256,7 +241,7 @@ const lstmGroup: GroupConverter = (g, layers, [x], ctx) => {
  * the pooled context through each member's value-output map. Outputs [M, b, d] and head-mean weights [M, b, T].
  */
 const poolingGroup: GroupConverter = (g, layers, [x]) => {
-  const d = lastDim(x), m = layers.length;
+  const d = lastDim(x, layers[0]), m = layers.length;
   const heads = config<number>(layers[0], "heads");
   const folded = layers.map((l) => foldedPooling(l, d));
   const scores = matMul(g, x.value, memberMatrix(g, "key_query", folded.map((f) => f.sk), d, heads, 3));
@@ -272,10 +257,10 @@ const poolingGroup: GroupConverter = (g, layers, [x]) => {
 
 const GROUP_CONVERTERS: Readonly<Record<string, GroupConverter>> = {
   Dense: denseGroup,
-  Activation: activationGroup,
-  Add: addGroup,
-  Dropout: passThroughGroup,
-  SeededDropout: passThroughGroup,
+  Activation: elementwise(activationLayer),
+  Add: elementwise(addLayer),
+  Dropout: elementwise(passThrough),
+  SeededDropout: elementwise(passThrough),
   LayerNorm: layerNormGroup,
   PositionalEncoding: positionalGroup,
   MultiHeadSelfAttention: selfAttentionGroup,

@@ -70,7 +70,7 @@ export function config<T>(layer: Layer, key: string): T {
   return (layer.getConfig() as Record<string, unknown>)[key] as T;
 }
 
-function lastDim(input: LayerInput, layer: Layer): number {
+export function lastDim(input: LayerInput, layer: Layer): number {
   const dim = input.shape[input.shape.length - 1];
   if (typeof dim !== "number") {
     throw new Error(`ONNX export: layer '${layer.name}' has an unknown input width`);
@@ -78,7 +78,7 @@ function lastDim(input: LayerInput, layer: Layer): number {
   return dim;
 }
 
-function steps(input: LayerInput, layer: Layer): number {
+export function steps(input: LayerInput, layer: Layer): number {
   const dim = input.shape[1];
   if (input.shape.length !== 3 || typeof dim !== "number") {
     throw new Error(
@@ -121,13 +121,13 @@ const denseLayer: LayerConverter = (g, layer, [x]) => {
   return [activation(g, y, config<string>(layer, "activation"), layer)];
 };
 
-const activationLayer: LayerConverter = (g, layer, [x]) => {
+export const activationLayer: LayerConverter = (g, layer, [x]) => {
   const y = activation(g, x.value, config<string>(layer, "activation"), layer);
   // A linear activation is how a model names an output; keep a node so the value has a layer's name.
   return [y === x.value ? identity(g, y) : y];
 };
 
-const addLayer: LayerConverter = (g, _layer, inputs) => [
+export const addLayer: LayerConverter = (g, _layer, inputs) => [
   inputs.slice(1).reduce((sum, x) => add(g, sum, x.value), inputs[0].value),
 ];
 
@@ -153,7 +153,7 @@ const concatenateLayer: LayerConverter = (g, layer, inputs) => {
 };
 
 /** Dropout is off at inference: the value passes through, no node. */
-const passThrough: LayerConverter = (_g, _layer, [x]) => [x.value];
+export const passThrough: LayerConverter = (_g, _layer, [x]) => [x.value];
 
 const layerNormLayer: LayerConverter = (g, layer, [x]) => [
   layerNormBlock(g, x.value, {

@@ -55,6 +55,23 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
 }
 
 /**
+ * A body whose Content-Length is declared (and within the limit): the HTTP framing stops the read at that
+ * length, so it is read in one go. Deno collects a socket-backed body without a JavaScript read loop, which
+ * saves ~0.1 ms a /predict against `readLimited` (bench:serve-stages, "body read"). The size is checked again
+ * because an in-process Request (tests, `app.request`) is not held to its header.
+ */
+async function readDeclared(request: Request, limit: number): Promise<Uint8Array> {
+  let buffer: ArrayBuffer;
+  try {
+    buffer = await request.arrayBuffer();
+  } catch {
+    throw new HttpError(400, "body: the connection ended before the whole body arrived");
+  }
+  if (buffer.byteLength > limit) throw tooLarge(limit);
+  return new Uint8Array(buffer);
+}
+
+/**
  * The parsed JSON value of a request body. 415 for a non-JSON Content-Type (a missing one is read as JSON, as
  * the seed's server did), 413 over `limit` bytes, 400 for an empty body, bad UTF-8 or malformed JSON.
  */
@@ -66,7 +83,9 @@ export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT)
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
   if (request.body === null) throw new HttpError(400, "body: empty; expected a JSON object");
-  const bytes = await readLimited(request.body, limit);
+  const bytes = Number.isSafeInteger(declared) && declared >= 0
+    ? await readDeclared(request, limit)
+    : await readLimited(request.body, limit);
   if (bytes.byteLength === 0) throw new HttpError(400, "body: empty; expected a JSON object");
   let text: string;
   try {

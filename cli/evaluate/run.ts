@@ -47,6 +47,7 @@ import {
 import { evaluationReport, writeReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
+import { TimeLeft } from "./time_left.ts";
 import { runConfigOf } from "../run_config.ts";
 
 export interface EvaluateIo {
@@ -280,6 +281,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         `folds ${plans[0].label} … ${plans.at(-1)!.label}, retrain ${subject.retrain}; learners: ` +
         learners.map((l) => l.name).join(", "),
     );
+    const clock = new TimeLeft(learners.map((l) => l.name));
     let outcomes;
     try {
       outcomes = await walkForward(series, plans, learners, {
@@ -288,9 +290,12 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         stage: (s) => {
           overall.where = `[${s.step}/${s.steps} fold ${s.fold.index + 1}/${s.folds} ${s.learner}]`;
           const elapsed = (performance.now() - started) / 1000;
-          const left = s.step > 1
-            ? `, ~${formatDuration((elapsed / (s.step - 1)) * (s.steps - s.step + 1))} left`
-            : "";
+          const { seconds, untimed } = clock.start(s.step, s.steps);
+          const left = untimed === s.steps - s.step + 1
+            ? ""
+            : `, ~${formatDuration(seconds)} left${
+              untimed > 0 ? ` + ${plural(untimed, "turn")} of learners not yet timed` : ""
+            }`;
           io.progress?.clear();
           io.out(
             `step ${s.step}/${s.steps}: fold ${s.fold.index + 1}/${s.folds} ${s.fold.label}, ${s.learner} ` +

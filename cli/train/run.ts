@@ -381,10 +381,15 @@ async function trainAndSave(
     : result.stopReason === "early_stopping"
     ? "early stopping"
     : "done";
+  // An ensemble's members stop on their own: one summed epoch count and the last member's best epoch
+  // ("early stopping after 15 epochs; best epoch 1") would describe no member.
   io.out(
-    `${how} after ${
-      plural(result.history.length, "epoch")
-    }; best epoch ${result.bestEpoch} (its weights are kept)`,
+    result.perMember.length > 1
+      ? `${how}: members trained ${result.perMember.map((r) => r.history.length).join(" / ")} epochs, ` +
+        `best epochs ${result.perMember.map((r) => r.bestEpoch ?? "none").join(" / ")} ` +
+        `(each member keeps its best epoch's weights)`
+      : `${how} after ${plural(result.history.length, "epoch")}; best epoch ${result.bestEpoch} ` +
+        `(its weights are kept)`,
   );
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);

@@ -331,7 +331,15 @@ Deno.test({
     const dir = await tempDir();
     const checkpoints = join(dir, "checkpoints");
     const flags = { volatilityChannels: true, members: "2", epochs: "1" };
-    const first = await runTraining(options(await csvOf(dir, "a.csv", 300), checkpoints, flags), quiet);
+    const lines: string[] = [];
+    const first = await runTraining(options(await csvOf(dir, "a.csv", 300), checkpoints, flags), {
+      out: (line) => lines.push(line),
+    });
+    // An ensemble's summary speaks per member, not of a summed epoch count.
+    assert.ok(
+      lines.some((l) => /^done: members trained 1 \/ 1 epochs, best epochs 1 \/ 1 /.test(l)),
+      lines.join("\n"),
+    );
     // Promoted only after ONNX Runtime matched the trained model (checkedOnnxExport).
     assert.equal(first.onnxError, undefined);
     assert.equal(first.promoted, true);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { seriesFromCandles } from "../features/index.ts";
+import { SERIES_COLUMNS, type SeriesColumn, seriesFromCandles } from "../features/index.ts";
 import { predictBody } from "../test/fake_predictor.ts";
 import { windowOf } from "./predict.ts";
-import { parsePredictRequest } from "./schemas.ts";
+import { parsePredictRequest, REQUEST_FIELDS } from "./schemas.ts";
 
 // windowOf writes the series field by field for speed; it must equal the general candle → series path.
 Deno.test("windowOf: the last lookback candles, as seriesFromCandles builds them", () => {
@@ -14,22 +14,15 @@ Deno.test("windowOf: the last lookback candles, as seriesFromCandles builds them
   const parsed = parsePredictRequest({ ...body, candles }, 50);
   assert.ok(parsed.ok);
   const fast = windowOf(parsed.value, 50);
+  // The reference reads fields through the schema's name table, not a second hand-written mapping.
   const slow = seriesFromCandles(
     "ETHUSDT",
     parsed.value.candles.slice(-50).map((c) => ({
       openTime: c.openTime ?? null,
-      open: c.open,
-      high: c.high,
-      low: c.low,
-      close: c.close,
-      volume: c.volume,
-      rsi: c.rsi,
-      macd: c.macd,
-      macdSignal: c.macdSign,
-      macdHist: c.macdHist,
-      ema: c.ema,
-      stochK: c.stochSlowK,
-      stochD: c.stochSlowD,
+      ...Object.fromEntries(SERIES_COLUMNS.map((name) => [name, c[REQUEST_FIELDS[name]]])) as Record<
+        SeriesColumn,
+        number
+      >,
     })),
   );
   assert.deepEqual(fast, slow);

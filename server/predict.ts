@@ -50,8 +50,8 @@ export function toRequestCandle(c: Candle): RequestCandle {
 /**
  * The `lookback` most recent candles of a request, as the series the feature code reads. The columns are
  * written field by field rather than through a candle object and keyed loops: this runs for every /predict,
- * and building candle objects first for `seriesFromCandles` (keyed writes per column) took ~2.5× as long
- * (62 against 23 µs for 50 candles; bench/RESULTS.md, session 5).
+ * and building candle objects first for `seriesFromCandles` (keyed writes per column) took ~3.5× as long
+ * (99 against 28 µs for 50 candles, measured side by side; bench/RESULTS.md, session 5).
  */
 export function windowOf(request: PredictRequest, lookback: number): CandleSeries {
   const candles = request.candles;

@@ -42,6 +42,7 @@ import {
   planFolds,
   type RetrainMode,
   summarize,
+  turnAction,
   walkForward,
 } from "../../ml/evaluate/index.ts";
 import { evaluationReport, writeReport } from "../../ml/report/index.ts";
@@ -281,7 +282,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         `folds ${plans[0].label} … ${plans.at(-1)!.label}, retrain ${subject.retrain}; learners: ` +
         learners.map((l) => l.name).join(", "),
     );
-    const clock = new TimeLeft(learners.map((l) => l.name));
+    const clock = new TimeLeft(
+      plans.flatMap((plan) => learners.map((l) => `${l.name} ${turnAction(plan, l)}`)),
+    );
     let outcomes;
     try {
       outcomes = await walkForward(series, plans, learners, {
@@ -290,7 +293,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         stage: (s) => {
           overall.where = `[${s.step}/${s.steps} fold ${s.fold.index + 1}/${s.folds} ${s.learner}]`;
           const elapsed = (performance.now() - started) / 1000;
-          const { seconds, untimed } = clock.start(s.step, s.steps);
+          const { seconds, untimed } = clock.start(s.step);
           const left = untimed === s.steps - s.step + 1
             ? ""
             : `, ~${formatDuration(seconds)} left${
@@ -358,7 +361,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ],
       [
         "training budget",
-        `${t.epochs} epochs × ≤ ${t.maxWindowsPerEpoch.toLocaleString("en-US")} windows, patience ` +
+        `${t.epochs} epochs × ≤ ${t.maxWindowsPerEpoch.toLocaleString("en-US")} windows ` +
+        `(≤ ${Math.round(t.epochFraction * 100)} % of the training set), patience ` +
         `${t.patience}, batch ${t.batchSize}, lr ${t.learningRate}, class weights ${t.classWeighting}, ` +
         `seed ${t.seed}`,
       ],

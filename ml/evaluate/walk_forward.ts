@@ -14,7 +14,7 @@ import {
   type WindowShape,
 } from "../data/index.ts";
 import { decideClasses } from "../../engine/index.ts";
-import { FoldError, type FoldPlan } from "./folds.ts";
+import { type FoldAction, FoldError, type FoldPlan } from "./folds.ts";
 import type { FitReport, FoldData, Learner } from "./learner.ts";
 import type { PredictionSet, Truth } from "./scores.ts";
 
@@ -82,6 +82,14 @@ function foldDataset(series: readonly CandleSeries[], plan: FoldPlan, opts: Walk
   }
 }
 
+/**
+ * What a learner does in a fold before it predicts: train from scratch, fine-tune, or nothing. A checkpoint
+ * starts as it is, unless monthly retraining rebuilds every model from scratch anyway.
+ */
+export function turnAction(plan: FoldPlan, learner: Pick<Learner, "pretrained">): FoldAction {
+  return plan.index === 0 && learner.pretrained && plan.retrain !== "monthly" ? "keep" : plan.action;
+}
+
 export async function walkForward(
   series: readonly CandleSeries[],
   plans: readonly FoldPlan[],
@@ -120,9 +128,7 @@ export async function walkForward(
         folds: plans.length,
         learner: learner.name,
       });
-      // A checkpoint starts as it is, unless monthly retraining rebuilds every model from scratch anyway.
-      const asIs = plan.index === 0 && learner.pretrained && plan.retrain !== "monthly";
-      const action = asIs ? "keep" : plan.action;
+      const action = turnAction(plan, learner);
       fits[learner.name] = action === "fit"
         ? await learner.fit(fold)
         : action === "update"

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { flag, splitList } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { MODEL_TYPES } from "../engine/index.ts";
-import { CLASS_WEIGHTINGS } from "../ml/data/index.ts";
+import { AUXILIARY_HORIZONS, CLASS_WEIGHTINGS } from "../ml/data/index.ts";
 import { VOLATILITY_REFERENCES } from "../ml/layers/index.ts";
 import { defaultModelConfig, HEAD_INPUTS, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
 import {
@@ -81,12 +81,15 @@ export const RunConfigFlagsSchema = z.object({
   clipNorm: flag.positiveNumber().optional(),
   regressionWeight: nonNegative().optional(),
   auxiliaryWeight: nonNegative().optional(),
+  auxiliaryHorizons: z.enum(AUXILIARY_HORIZONS).optional(),
   classWeights: z.union([
     z.enum(CLASS_WEIGHTINGS),
     z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
   ], { error: WEIGHTING_MESSAGE }).optional(),
   labelSmoothing: fraction("a label smoothing ε in [0, 1)").optional(),
   maxWindowsPerEpoch: flag.positiveInt().optional(),
+  epochFraction: z.coerce.number({ error: "expected a fraction in (0, 1]" })
+    .gt(0, "expected a fraction in (0, 1]").max(1, "expected a fraction in (0, 1]").optional(),
   maxValidationWindows: flag.positiveInt().optional(),
   seed: flag.nonNegativeInt().optional(),
 });
@@ -187,12 +190,23 @@ function runConfigOptions(): Option[] {
       .default(String(D.regressionWeight)),
     new Option(
       "--auxiliary-weight <w>",
-      "weight of each auxiliary target (next candles' volatility-scaled return and volatility ratio); 0: none",
+      "weight of each kind of auxiliary target (next candles' volatility-scaled return, volatility ratio), " +
+        "shared among --auxiliary-horizons; 0: none",
     ).default(String(D.auxiliaryWeight)),
+    new Option(
+      "--auxiliary-horizons <which>",
+      "the auxiliary targets' horizons: the label's --horizon only, or every one from 1 to it (the weight " +
+        "is shared among them)",
+    ).choices([...AUXILIARY_HORIZONS]).default(D.auxiliaryHorizons),
     new Option(
       "--max-windows-per-epoch <n>",
       "train each epoch on a fresh random subset of this many windows",
     ).default(String(D.maxWindowsPerEpoch)),
+    new Option(
+      "--epoch-fraction <f>",
+      "and on at most this fraction of the training windows, so --epochs spans about epochs × f passes " +
+        "over the data whatever its size (1: no limit)",
+    ).default(String(D.epochFraction)),
     new Option(
       "--max-validation-windows <n>",
       "validate (and stop early) on a fixed random subset of this many windows",
@@ -277,7 +291,9 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       labelSmoothing: f.labelSmoothing,
       regressionWeight: f.regressionWeight,
       auxiliaryWeight: f.auxiliaryWeight,
+      auxiliaryHorizons: f.auxiliaryHorizons,
       maxWindowsPerEpoch: f.maxWindowsPerEpoch,
+      epochFraction: f.epochFraction,
       maxValidationWindows: f.maxValidationWindows,
       seed: f.seed,
     }),

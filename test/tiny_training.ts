@@ -45,6 +45,8 @@ export function tinyTrainConfig(d: Dataset, overrides: Partial<TrainConfig> = {}
     learningRate: 0.01,
     warmupSteps: 5,
     patience: 5,
+    // Whole passes: the loop tests count an epoch's batches against the training set's size.
+    epochFraction: 1,
     classWeights: classWeights(d.trainClassCounts, "balanced"),
     seed: 7,
     ...overrides,

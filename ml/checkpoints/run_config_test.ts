@@ -115,3 +115,13 @@ Deno.test("a manifest with nothing recorded: the default recipe for the preproce
     assert.deepEqual(config.data.split, defaults.data.split);
   }
 });
+
+Deno.test("a whole configuration written before epochFraction and auxiliaryHorizons reads back as it trained", () => {
+  const json = JSON.parse(JSON.stringify(runConfigJson(defaultRunConfig("lightweight_lstm", 24))));
+  delete json.training.epochFraction;
+  delete json.training.auxiliaryHorizons;
+  const read = recordedRunConfig(manifest(json), preprocessor);
+  assert.equal(read.config.training.epochFraction, 1, "no fraction limit, as before the option");
+  assert.equal(read.config.training.auxiliaryHorizons, "label");
+  assert.deepEqual(read.derived, []);
+});

@@ -4,17 +4,27 @@
  * every simple baseline on 2023), and multi-horizon/volatility side tasks lift recurrent nets on such data
  * (Qlib's TCTS), so the trunk is asked to predict both; the heads that serve stay the class and return heads.
  *
- * Per window ending at candle e, with σ = sample std of the last 20 log returns (volatility_20 of SPEC §5):
- *  - `scaledReturn` = ln(close[e+h] / close[e]) / (σ·√h), clipped to ±AUX_CLIP;
- *  - `volatilityRatio` = ln(realised σ of the next h log returns / σ), clipped to ±AUX_CLIP.
+ * Per window ending at candle e, with σ = sample std of the last 20 log returns (volatility_20 of SPEC §5),
+ * for each auxiliary horizon k (the label's h alone, or every k = 1…h with `"all"`):
+ *  - `scaledReturn` = ln(close[e+k] / close[e]) / (σ·√k), clipped to ±AUX_CLIP;
+ *  - `volatilityRatio` = ln(realised σ of the next k log returns / σ), clipped to ±AUX_CLIP.
+ * Horizons stop at h: the splits drop h candles at each cut, so a longer look ahead would read past it.
  */
 import type { CandleSeries } from "../../features/index.ts";
 import type { WindowSet } from "./window_set.ts";
 
 /** Targets beyond ±5 are rare outliers that would dominate a squared loss. */
 export const AUX_CLIP = 5;
-/** Number of auxiliary targets per window. */
-export const AUX_TARGETS = 2;
+/** Targets per auxiliary horizon: the scaled return and the volatility ratio. */
+export const AUX_TARGETS_PER_HORIZON = 2;
+/** Which horizons the auxiliary targets look at: the label's horizon only, or every one from 1 to it. */
+export const AUXILIARY_HORIZONS = ["label", "all"] as const;
+export type AuxiliaryHorizons = typeof AUXILIARY_HORIZONS[number];
+
+/** The horizons (in candles) of `which` for labels `horizon` candles ahead. */
+export function auxiliaryHorizonList(which: AuxiliaryHorizons, horizon: number): number[] {
+  return which === "label" ? [horizon] : Array.from({ length: horizon }, (_, i) => i + 1);
+}
 const TINY = 1e-8;
 
 const clipped = (v: number) => Math.max(-AUX_CLIP, Math.min(AUX_CLIP, v));
@@ -47,14 +57,25 @@ export function windowAuxiliary(series: CandleSeries, e: number, horizon: number
   return [clipped(scaledReturn), clipped(volatilityRatio)];
 }
 
-/** [picks.length × AUX_TARGETS] targets of the windows at `picks` of `set`. */
-export function auxiliaryTargets(set: WindowSet, picks: ArrayLike<number>, horizon: number): Float32Array {
-  const out = new Float32Array(picks.length * AUX_TARGETS);
+/**
+ * [picks.length × 2·horizons.length] targets of the windows at `picks` of `set`: per window, for each horizon
+ * in order, its scaled return then its volatility ratio.
+ */
+export function auxiliaryTargets(
+  set: WindowSet,
+  picks: ArrayLike<number>,
+  horizons: readonly number[],
+): Float32Array {
+  const width = AUX_TARGETS_PER_HORIZON * horizons.length;
+  const out = new Float32Array(picks.length * width);
   for (let b = 0; b < picks.length; b++) {
     const pick = picks[b];
-    const [ret, vol] = windowAuxiliary(set.series[set.seriesIndex[pick]], set.ends[pick], horizon);
-    out[b * AUX_TARGETS] = ret;
-    out[b * AUX_TARGETS + 1] = vol;
+    const series = set.series[set.seriesIndex[pick]];
+    horizons.forEach((k, i) => {
+      const [ret, vol] = windowAuxiliary(series, set.ends[pick], k);
+      out[b * width + 2 * i] = ret;
+      out[b * width + 2 * i + 1] = vol;
+    });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { CandleSeries } from "../../features/index.ts";
-import { AUX_CLIP, auxiliaryTargets, windowAuxiliary } from "./auxiliary.ts";
+import { AUX_CLIP, auxiliaryHorizonList, auxiliaryTargets, windowAuxiliary } from "./auxiliary.ts";
 import { windowSet } from "./window_set.ts";
 
 /** A series whose closes are given; the other columns are not read by the auxiliary targets. */
@@ -31,5 +31,21 @@ Deno.test("auxiliary targets are clipped, and a window without history or future
   assert.deepEqual(windowAuxiliary(series(flat), 5, 4), [0, 0]);
   assert.deepEqual(windowAuxiliary(series(flat), 28, 4), [0, 0]);
   const set = windowSet([series(flat)], [Int32Array.of(22, 5)]);
-  assert.deepEqual(Array.from(auxiliaryTargets(set, [1, 0], 4)), [0, 0, AUX_CLIP, AUX_CLIP]);
+  assert.deepEqual(Array.from(auxiliaryTargets(set, [1, 0], [4])), [0, 0, AUX_CLIP, AUX_CLIP]);
+});
+
+Deno.test("auxiliary horizons: the label's alone or 1…h, each window's targets laid out horizon by horizon", () => {
+  assert.deepEqual(auxiliaryHorizonList("label", 4), [4]);
+  assert.deepEqual(auxiliaryHorizonList("all", 4), [1, 2, 3, 4]);
+  const close = Array.from({ length: 40 }, (_, i) => 100 * Math.exp(0.01 * Math.sin(i * 1.7) + 0.002 * i));
+  const set = windowSet([series(close)], [Int32Array.of(25, 30)]);
+  const out = auxiliaryTargets(set, [1, 0], [1, 2, 4]);
+  assert.equal(out.length, 2 * 6);
+  for (const [b, e] of [[0, 30], [1, 25]]) {
+    [1, 2, 4].forEach((k, i) => {
+      const [ret, vol] = windowAuxiliary(series(close), e, k);
+      assert.ok(Math.abs(out[b * 6 + 2 * i] - ret) < 1e-6);
+      assert.ok(Math.abs(out[b * 6 + 2 * i + 1] - vol) < 1e-6);
+    });
+  }
 });

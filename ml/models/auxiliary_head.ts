@@ -5,17 +5,21 @@
  * the SPEC outputs (class_logits, regression[, attention]) only.
  */
 import * as tf from "@tensorflow/tfjs";
-import { AUX_TARGETS } from "../data/auxiliary.ts";
 import { Seeds } from "./seeds.ts";
 
 /** Name of the auxiliary output of a training model. */
 export const AUXILIARY_OUTPUT = "auxiliary";
 
 /**
- * A model sharing every layer of `model` with one more output, `auxiliary` [b, AUX_TARGETS]. Works on a model
+ * A model sharing every layer of `model` with one more output, `auxiliary` [b, targets]. Works on a model
  * loaded from disk too (fine-tuning): the head is new each time, only the trunk's weights carry over.
  */
-export function withAuxiliaryHead(model: tf.LayersModel, seed: number, prefix = ""): tf.LayersModel {
+export function withAuxiliaryHead(
+  model: tf.LayersModel,
+  seed: number,
+  targets: number,
+  prefix = "",
+): tf.LayersModel {
   const pooled = model.getLayer(`${prefix}head_dropout`).output as tf.SymbolicTensor;
   const units = (model.getLayer(`${prefix}class_hidden`).getConfig() as { units: number }).units;
   const seeds = new Seeds(seed ^ 0x2545f491);
@@ -26,7 +30,7 @@ export function withAuxiliaryHead(model: tf.LayersModel, seed: number, prefix = 
     kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
   }).apply(pooled) as tf.SymbolicTensor;
   const aux = tf.layers.dense({
-    units: AUX_TARGETS,
+    units: targets,
     name: prefix + AUXILIARY_OUTPUT,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }),
   }).apply(hidden) as tf.SymbolicTensor;

@@ -80,7 +80,7 @@ Deno.test("a member's view trains the ensemble's own layers; firstMembers keeps 
 Deno.test("the auxiliary head is a training-only output; disposing it frees exactly its weights", () => {
   const model = buildModel(tiny("transformer_lstm", 1), 4);
   const before = tf.memory().numTensors;
-  const trainer = withAuxiliaryHead(model, 4);
+  const trainer = withAuxiliaryHead(model, 4, 2);
   assert.deepEqual(trainer.outputNames, ["class_logits", "regression", "attention", "auxiliary"]);
   const x = tf.zeros([2, 5, 35]);
   const out = trainer.predict(x) as tf.Tensor[];

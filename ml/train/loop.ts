@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { FEATURE_COUNT } from "../../features/index.ts";
 import {
-  AUX_TARGETS,
+  AUX_TARGETS_PER_HORIZON,
+  auxiliaryHorizonList,
   auxiliaryTargets,
   type Dataset,
   epochOrder,
@@ -21,7 +22,7 @@ import { disposeAuxiliaryHead, isEnsemble, prefixOf, withAuxiliaryHead } from ".
 import { fitTemperature, temperatureNll, unweightLogits } from "../metrics/index.ts";
 import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
-import type { TrainConfig } from "./config.ts";
+import { type TrainConfig, windowsPerEpoch } from "./config.ts";
 import { evaluateModel } from "./evaluate.ts";
 import { forward } from "./forward.ts";
 import { lossTensors } from "./loss.ts";
@@ -125,7 +126,11 @@ export async function trainModel(
     throw new Error(`trainModel trains one model; ${model.name} is an ensemble: train it with trainMembers`);
   }
   const prefix = prefixOf(model);
-  const trainer = config.auxiliaryWeight > 0 ? withAuxiliaryHead(model, config.seed, prefix) : model;
+  const auxiliaryHorizons = auxiliaryHorizonList(config.auxiliaryHorizons, data.horizon);
+  const auxiliaryWidth = AUX_TARGETS_PER_HORIZON * auxiliaryHorizons.length;
+  const trainer = config.auxiliaryWeight > 0
+    ? withAuxiliaryHead(model, config.seed, auxiliaryWidth, prefix)
+    : model;
   const variables = trainer.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = new Adam(variables);
   const shuffleRng = seededRng(config.seed);
@@ -144,9 +149,11 @@ export async function trainModel(
     classWeights: config.classWeights,
     labelSmoothing: config.labelSmoothing,
     regressionWeight: config.regressionWeight,
-    auxiliaryWeight: config.auxiliaryWeight,
+    // The weight is shared by the horizons, so asking for more of them does not outweigh the class loss.
+    auxiliaryWeight: config.auxiliaryWeight / auxiliaryHorizons.length,
   };
-  const batchesPerEpoch = Math.ceil(Math.min(data.train.size, config.maxWindowsPerEpoch) / config.batchSize);
+  const epochWindows = windowsPerEpoch(config, data.train.size);
+  const batchesPerEpoch = Math.ceil(epochWindows / config.batchSize);
   const totalSteps = batchesPerEpoch * config.epochs;
   const history: EpochRecord[] = [];
   let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = null;
@@ -154,7 +161,7 @@ export async function trainModel(
   const started = performance.now();
 
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    const order = epochOrder(data.train.size, shuffleRng, config.maxWindowsPerEpoch);
+    const order = epochOrder(data.train.size, shuffleRng, epochWindows);
     const batches = Math.ceil(order.length / config.batchSize);
     const epochStart = performance.now();
     let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
@@ -170,9 +177,9 @@ export async function trainModel(
           ? {
             output: out.auxiliary,
             // Only training reads these, so they are computed here rather than for every batch.
-            target: tf.tensor2d(auxiliaryTargets(data.train, batch.picks, data.horizon), [
+            target: tf.tensor2d(auxiliaryTargets(data.train, batch.picks, auxiliaryHorizons), [
               batch.size,
-              AUX_TARGETS,
+              auxiliaryWidth,
             ]),
           }
           : undefined;

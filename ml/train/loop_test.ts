@@ -4,6 +4,7 @@ import { initBackend } from "../runtime/backend.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
 import { type EpochRecord, trainModel } from "./loop.ts";
+import { windowsPerEpoch } from "./config.ts";
 import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
 
 const real = haveRealData();
@@ -41,7 +42,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the best epoch is the one with the lowest validation loss",
+  name: "the best epoch is the one with the lowest calibrated validation log-loss (what is served)",
   ignore: !real,
   async fn() {
     const data = await tinyDataset();
@@ -54,8 +55,8 @@ Deno.test({
       tinyTrainConfig(data, { epochs: 4, learningRate: 0.05 }),
       {
         afterEpoch: (r: EpochRecord, m) => {
-          if (!best || r.val_loss < best.loss) {
-            best = { epoch: r.epoch, loss: r.val_loss, weights: weightsOf(m) };
+          if (!best || r.val_calibrated_log_loss < best.loss) {
+            best = { epoch: r.epoch, loss: r.val_calibrated_log_loss, weights: weightsOf(m) };
           }
         },
       },
@@ -116,6 +117,22 @@ Deno.test({
     assert.equal(batchesSeen, Math.ceil(data.train.size / 32) + 2);
     assert.ok(result.bestEpoch === 1 || result.bestEpoch === 2);
     assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+  },
+});
+
+Deno.test({
+  name: "an epoch visits --epoch-fraction of the training windows (one batch at least)",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig("lightweight_lstm"), 4);
+    const config = tinyTrainConfig(data, { epochs: 2, epochFraction: 0.3 });
+    const result = await trainModel(model, data, scalingOf(data), config);
+    const expected = Math.max(32, Math.ceil(0.3 * data.train.size));
+    assert.ok(expected < data.train.size, "the tiny set must be larger than the fraction for this test");
+    assert.equal(windowsPerEpoch(config, data.train.size), expected);
+    assert.deepEqual(result.history.map((r) => r.windows), [expected, expected]);
     model.dispose();
   },
 });

@@ -11,7 +11,7 @@ export interface LossOptions {
   readonly classWeights: ClassVector;
   readonly labelSmoothing: number;
   readonly regressionWeight: number;
-  /** Weight of each auxiliary target's MSE (0: the auxiliary head is not trained). */
+  /** Weight of each auxiliary target's MSE (0: the auxiliary head is not trained); the loop shares it by horizon. */
   readonly auxiliaryWeight?: number;
 }
 

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { DEFAULT_LABEL_RULE, type LabelRule } from "../../features/index.ts";
 import { LabelRuleSchema, MODEL_TYPES, type ModelType } from "../../engine/index.ts";
 import {
+  AUXILIARY_HORIZONS,
   CLASS_WEIGHTINGS,
   type ClassWeighting,
   classWeights,
@@ -116,7 +117,11 @@ export const TrainingRecipeSchema = z.object({
   labelSmoothing: nonNegative.lt(1),
   regressionWeight: nonNegative,
   auxiliaryWeight: nonNegative,
+  // Absent in configs written before the option: the label's horizon only.
+  auxiliaryHorizons: z.enum(AUXILIARY_HORIZONS).default("label"),
   maxWindowsPerEpoch: unlimited,
+  // Absent in configs written before the option: no fraction limit, as they trained.
+  epochFraction: z.number().positive().max(1).default(1),
   maxValidationWindows: unlimited,
   evalBatchSize: positiveInt,
   seed: z.number().int().min(0),

@@ -15,5 +15,9 @@ export function referenceConfig(type: ModelType, lookback: number): ModelConfig 
     lstmHidden: 64,
     lstmLayers: 2,
     members: 1,
+    // bench/train_reference.py builds the seed's network: no in-model volatility channels (they would also
+    // need a fitted scaler, which a speed bench on random inputs has not got), heads on the pooled summary.
+    volatilityChannels: false,
+    headInput: "pooled",
   };
 }

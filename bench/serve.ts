@@ -406,6 +406,9 @@ function processTree(pid: number): number[] {
 // ---- wrk: one worker and one per core, and memory over many requests ----
 const WORKERS = navigator.hardwareConcurrency || 1;
 const wrkRows: { workers: number; c: number; r: WrkResult }[] = [];
+// GET /health at c=16 per worker count: what the machine, wrk and loopback allow a route that does no work, so
+// /predict's 2-worker ratio can be read against a ceiling measured in the same run.
+const wrkHealth: { workers: number; r: WrkResult }[] = [];
 let memory: { before: number[]; after: number[]; requests: number; bad: number } | null = null;
 if (haveWrk()) {
   const body = JSON.stringify(bodies[0]);
@@ -421,6 +424,14 @@ if (haveWrk()) {
       );
       wrkRows.push({ workers, c, r });
     }
+    const healthUrl = `http://127.0.0.1:${s.port}/health`;
+    wrkHealth.push({
+      workers,
+      r: await s.guard(
+        `wrk GET /health c=16, ${workers} worker(s)`,
+        runWrk({ url: healthUrl, connections: 16, seconds: SECONDS, body: null }),
+      ),
+    });
     if (workers === 1 && REQUESTS > 0) {
       // "Before" follows a tenth as many requests first, so the heap has grown to its working size (JIT code,
       // V8's young generation) and what the check catches is growth with the number of requests: a leak.
@@ -533,6 +544,14 @@ if (wrkRows.length === 0) {
       `c=16 with ${WORKERS} workers ÷ 1 worker: ${(many / one).toFixed(2)}× (target ≥ 1.8×: ${
         many / one >= 1.8 ? "met" : "NOT met"
       })`,
+    );
+    const h1 = wrkHealth.find((h) => h.workers === 1)?.r.perSecond ?? NaN;
+    const hMany = wrkHealth.find((h) => h.workers === WORKERS)?.r.perSecond ?? NaN;
+    console.log(
+      `GET /health c=16 (no work; the ceiling wrk and loopback leave on this machine): 1 worker ${
+        fmt(h1)
+      }/s, ` +
+        `${WORKERS} workers ${fmt(hMany)}/s, ${(hMany / h1).toFixed(2)}×`,
     );
   }
   const p50 = wrkRows.find((w) => w.workers === 1 && w.c === 1)?.r.p50Ms ?? NaN;

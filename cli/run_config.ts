@@ -204,8 +204,8 @@ function runConfigOptions(): Option[] {
     ).default(String(D.maxWindowsPerEpoch)),
     new Option(
       "--epoch-fraction <f>",
-      "and on at most this fraction of the training windows, so --epochs spans about epochs × f passes " +
-        "over the data whatever its size (1: no limit)",
+      "train each epoch on at most this fraction of the training windows too (the smaller limit wins), so " +
+        "--epochs spans about epochs × f passes over the data whatever its size (1: no limit)",
     ).default(String(D.epochFraction)),
     new Option(
       "--max-validation-windows <n>",

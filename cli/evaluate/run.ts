@@ -282,8 +282,11 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         `folds ${plans[0].label} … ${plans.at(-1)!.label}, retrain ${subject.retrain}; learners: ` +
         learners.map((l) => l.name).join(", "),
     );
+    // A turn that trains (from scratch or fine-tuning) is timed apart from one that only predicts.
     const clock = new TimeLeft(
-      plans.flatMap((plan) => learners.map((l) => `${l.name} ${turnAction(plan, l)}`)),
+      plans.flatMap((plan) =>
+        learners.map((l) => `${l.name} ${turnAction(plan, l) === "keep" ? "predicts" : "trains"}`)
+      ),
     );
     let outcomes;
     try {

@@ -3,12 +3,12 @@
  * trains for half an hour, the majority baseline takes milliseconds, and a network kept as it is only
  * predicts), so "elapsed ÷ steps done × steps left" said 6 h 43 min after the first training of a 1.5 h run.
  * Each remaining turn is instead estimated by the latest measured turn of the same kind: the same learner
- * doing the same thing (training, fine-tuning or only predicting). Turns of a kind not yet timed are counted,
- * not guessed.
+ * training (from scratch or fine-tuning: the first fold's training bounds a fine-tuning from above) or only
+ * predicting. Turns of a kind not yet timed are counted, not guessed.
  *
  * @example
  * ```ts
- * const clock = new TimeLeft(["transformer_lstm fit", "majority fit", "transformer_lstm keep", "majority keep"]);
+ * const clock = new TimeLeft(["network trains", "majority trains", "network predicts", "majority predicts"]);
  * clock.start(1); // nothing timed yet: { seconds: 0, untimed: 4 }
  * clock.start(2); // the network trained: { seconds: 0, untimed: 3 } (its later turns only predict)
  * ```
@@ -18,7 +18,7 @@ export class TimeLeft {
   #current: { kind: string; started: number } | null = null;
 
   /**
-   * `turns`: the kind of every step in order, fold after fold (e.g. "transformer_lstm fit"); `now` in seconds
+   * `turns`: the kind of every step in order, fold after fold (e.g. "transformer_lstm trains"); `now` in seconds
    * (a fake clock in tests).
    */
   constructor(

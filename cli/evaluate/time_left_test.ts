@@ -5,7 +5,7 @@ const fold = (action: string) => ["network", "majority", "boosting"].map((l) => 
 
 Deno.test("time left: each remaining turn costs its learner's latest turn; untimed learners are counted", () => {
   let now = 0;
-  const clock = new TimeLeft([...fold("fit"), ...fold("fit")], () => now);
+  const clock = new TimeLeft([...fold("trains"), ...fold("trains")], () => now);
   // Fold 1 of 2 (6 steps): nothing is known before the first turn ends.
   assert.deepEqual(clock.start(1), { seconds: 0, untimed: 6 });
   now = 1800; // the network trained for 30 min
@@ -27,7 +27,7 @@ Deno.test("time left: a turn that only predicts is not estimated by that learner
   // --retrain none: fold 1 trains, folds 2 and 3 only predict. Before, the estimate said ~50 min left after a
   // 24-minute training whose later turns took seconds.
   let now = 0;
-  const clock = new TimeLeft([...fold("fit"), ...fold("keep"), ...fold("keep")], () => now);
+  const clock = new TimeLeft([...fold("trains"), ...fold("predicts"), ...fold("predicts")], () => now);
   clock.start(1);
   now = 1440; // the network trained for 24 min
   assert.deepEqual(clock.start(2), { seconds: 0, untimed: 8 });

@@ -50,6 +50,7 @@ const splitDates = z.union([z.string(), z.array(z.string())]).optional().transfo
   return { validationStart, testStart, text: parts as [string, string] };
 });
 
+const SHARE_MESSAGE = "expected a fraction in (0, 1]";
 const WEIGHTING_MESSAGE = `expected ${CLASS_WEIGHTINGS.join(", ")} or a power between 0 and 1`;
 
 /** The run configuration's flags, every one optional: absent means "not typed". */
@@ -88,8 +89,8 @@ export const RunConfigFlagsSchema = z.object({
   ], { error: WEIGHTING_MESSAGE }).optional(),
   labelSmoothing: fraction("a label smoothing ε in [0, 1)").optional(),
   maxWindowsPerEpoch: flag.positiveInt().optional(),
-  epochFraction: z.coerce.number({ error: "expected a fraction in (0, 1]" })
-    .gt(0, "expected a fraction in (0, 1]").max(1, "expected a fraction in (0, 1]").optional(),
+  epochFraction: z.coerce.number({ error: SHARE_MESSAGE }).gt(0, SHARE_MESSAGE).max(1, SHARE_MESSAGE)
+    .optional(),
   maxValidationWindows: flag.positiveInt().optional(),
   seed: flag.nonNegativeInt().optional(),
 });

@@ -44,8 +44,12 @@ function volatility20(close: Float64Array, e: number): number {
 
 /** The two targets of one window ending at `e` of `series` (see the module comment). */
 export function windowAuxiliary(series: CandleSeries, e: number, horizon: number): [number, number] {
+  return targetsAt(series, e, horizon, Math.max(volatility20(series.close, e), TINY));
+}
+
+/** `windowAuxiliary` with the window's σ (NaN without history) computed once by the caller. */
+function targetsAt(series: CandleSeries, e: number, horizon: number, sigma: number): [number, number] {
   const close = series.close;
-  const sigma = Math.max(volatility20(close, e), TINY);
   if (!Number.isFinite(sigma) || e + horizon >= series.length) return [0, 0];
   let sq = 0;
   for (let j = e + 1; j <= e + horizon; j++) sq += Math.log(close[j] / close[j - 1]) ** 2;
@@ -70,9 +74,11 @@ export function auxiliaryTargets(
   const out = new Float32Array(picks.length * width);
   for (let b = 0; b < picks.length; b++) {
     const pick = picks[b];
-    const series = set.series[set.seriesIndex[pick]];
+    const series = set.series[set.seriesIndex[pick]], e = set.ends[pick];
+    // σ is the window's, whatever the horizon: computed once, not once per horizon.
+    const sigma = Math.max(volatility20(series.close, e), TINY);
     horizons.forEach((k, i) => {
-      const [ret, vol] = windowAuxiliary(series, set.ends[pick], k);
+      const [ret, vol] = targetsAt(series, e, k, sigma);
       out[b * width + 2 * i] = ret;
       out[b * width + 2 * i + 1] = vol;
     });

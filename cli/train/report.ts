@@ -3,6 +3,7 @@ import { CLASSES, plural } from "../../features/index.ts";
 import { type Dataset, describeCounts } from "../../ml/data/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { classCounts } from "../../ml/data/index.ts";
+import type { MembersResult } from "../../ml/train/index.ts";
 
 const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : "?");
 const n = (v: number) => v.toLocaleString("en-US");
@@ -50,4 +51,31 @@ export function metricsTable(rows: readonly (readonly [string, Metrics])[]): str
   return [header, ...body].map((r) =>
     r.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]) : cell.padStart(widths[k]))).join("  ")
   );
+}
+
+/**
+ * How training ended, in one line. An ensemble's members stop on their own: one summed epoch count, the last
+ * member's best epoch or the last member's stop reason ("early stopping after 15 epochs; best epoch 1") would
+ * describe no member, so each member's count says whether it stopped early.
+ */
+export function stopLine(
+  result: Pick<MembersResult, "perMember" | "history" | "bestEpoch" | "stopReason">,
+): string {
+  const interrupted = result.stopReason === "interrupted";
+  if (result.perMember.length > 1) {
+    const epochs = result.perMember.map((r) =>
+      `${r.history.length}${r.stopReason === "early_stopping" ? " (stopped early)" : ""}`
+    );
+    return `${interrupted ? "interrupted" : "done"}: members trained ${epochs.join(" / ")} epochs, ` +
+      `best epochs ${result.perMember.map((r) => r.bestEpoch ?? "none").join(" / ")} ` +
+      `(each member keeps its best epoch's weights)`;
+  }
+  const how = interrupted
+    ? "interrupted"
+    : result.stopReason === "early_stopping"
+    ? "early stopping"
+    : "done";
+  return `${how} after ${
+    plural(result.history.length, "epoch")
+  }; best epoch ${result.bestEpoch} (its weights are kept)`;
 }

@@ -60,7 +60,7 @@ import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./parent.ts";
 import { checkedOnnxExport, describeData, historyOf } from "./record.ts";
-import { dataLines, metricsTable } from "./report.ts";
+import { dataLines, metricsTable, stopLine } from "./report.ts";
 import { calibrate } from "../../ml/evaluate/index.ts";
 import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
@@ -376,21 +376,7 @@ async function trainAndSave(
     model = kept;
     recorded = { ...runConfig, model: { ...runConfig.model, members: result.trainedMembers } };
   }
-  const how = interrupted
-    ? "interrupted"
-    : result.stopReason === "early_stopping"
-    ? "early stopping"
-    : "done";
-  // An ensemble's members stop on their own: one summed epoch count and the last member's best epoch
-  // ("early stopping after 15 epochs; best epoch 1") would describe no member.
-  io.out(
-    result.perMember.length > 1
-      ? `${how}: members trained ${result.perMember.map((r) => r.history.length).join(" / ")} epochs, ` +
-        `best epochs ${result.perMember.map((r) => r.bestEpoch ?? "none").join(" / ")} ` +
-        `(each member keeps its best epoch's weights)`
-      : `${how} after ${plural(result.history.length, "epoch")}; best epoch ${result.bestEpoch} ` +
-        `(its weights are kept)`,
-  );
+  io.out(stopLine(result));
 
   const temperature = await calibrate(model, data, scaling, config.classWeights);
   io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import type { TrainResult } from "../../ml/train/index.ts";
+import { stopLine } from "./report.ts";
+
+const member = (epochs: number, best: number, stop: TrainResult["stopReason"]): TrainResult => ({
+  history: Array.from({ length: epochs }, (_, i) => ({ epoch: i + 1 }) as TrainResult["history"][number]),
+  bestEpoch: best,
+  stopReason: stop,
+});
+
+Deno.test("an ensemble's stop line says which members stopped early, not the last member's reason", () => {
+  const perMember = [member(4, 1, "early_stopping"), member(6, 5, "epochs"), member(6, 6, "epochs")];
+  // membersResult takes the last member's reason: "epochs" here, although member 1 stopped early.
+  const line = stopLine({
+    perMember,
+    history: perMember.flatMap((m) => m.history),
+    bestEpoch: 6,
+    stopReason: "epochs",
+  });
+  assert.equal(
+    line,
+    "done: members trained 4 (stopped early) / 6 / 6 epochs, best epochs 1 / 5 / 6 " +
+      "(each member keeps its best epoch's weights)",
+  );
+  const lastStopped = [member(6, 6, "epochs"), member(3, 1, "early_stopping")];
+  assert.equal(
+    stopLine({ perMember: lastStopped, history: [], bestEpoch: 1, stopReason: "early_stopping" }).split(
+      ",",
+    )[0],
+    "done: members trained 6 / 3 (stopped early) epochs",
+  );
+  assert.equal(
+    stopLine({ perMember: lastStopped, history: [], bestEpoch: 1, stopReason: "interrupted" }).split(":")[0],
+    "interrupted",
+  );
+});
+
+Deno.test("a single model's stop line names its stop reason and best epoch", () => {
+  const one = member(5, 2, "early_stopping");
+  assert.equal(
+    stopLine({ perMember: [one], ...one }),
+    "early stopping after 5 epochs; best epoch 2 (its weights are kept)",
+  );
+  const done = member(6, 6, "epochs");
+  assert.equal(
+    stopLine({ perMember: [done], ...done }),
+    "done after 6 epochs; best epoch 6 (its weights are kept)",
+  );
+});

@@ -2,11 +2,10 @@
  * `candlecast predict --input request.json`: the one-off form of POST /predict (or /predict/batch when the
  * file holds {"requests": [...]}). Prints the response JSON; bad input exits 2 with the API's own message.
  */
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { z } from "zod";
 import {
   CheckpointError,
-  DECISION_CHOICES,
   type DecisionChoice,
   effectiveRule,
   loadPredictor,
@@ -14,13 +13,13 @@ import {
 } from "../engine/index.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { flag, parseFlags } from "./flags.ts";
+import { decisionFlag, decisionOption, flag, parseFlags } from "./flags.ts";
 
 const PredictFlags = z.object({
   input: z.string().min(1, "expected a JSON file"),
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
   threads: flag.positiveInt(),
-  decision: z.enum(DECISION_CHOICES).default("version"),
+  decision: decisionFlag(),
 });
 export type PredictOptions = z.infer<typeof PredictFlags>;
 
@@ -35,14 +34,7 @@ export function predictCommand(): Command {
     .option("--input <path>", "JSON file with a /predict request body", "request.json")
     .option("--checkpoint <dir>", "model version to use", "checkpoints/current")
     .option("--threads <n>", "ONNX Runtime threads", "1")
-    .addOption(
-      new Option(
-        "--decision <rule>",
-        "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
-          "(the class whose probability most exceeds its training frequency)",
-      )
-        .choices([...DECISION_CHOICES]).default("version"),
-    )
+    .addOption(decisionOption())
     .action((raw) => predict(parseFlags("predict", PredictFlags, raw)));
 }
 

@@ -4,9 +4,9 @@
  * --shutdown-timeout) before exiting 0. With `--workers N` (default: one per core) N processes share the port
  * (SO_REUSEPORT), each with its own model, so inference uses every core; see `serve/workers.ts`.
  */
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { z } from "zod";
-import { DECISION_CHOICES, loadPredictor } from "../engine/index.ts";
+import { loadPredictor } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
 import {
   CheckpointWatcher,
@@ -24,7 +24,7 @@ import {
   stdoutLogger,
 } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
-import { flag, parseFlags } from "./flags.ts";
+import { decisionFlag, decisionOption, flag, parseFlags } from "./flags.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
@@ -37,7 +37,7 @@ const ServeFlags = z.object({
   reloadInterval: flag.positiveNumber("a number of seconds > 0"),
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
-  decision: z.enum(DECISION_CHOICES).default("version"),
+  decision: decisionFlag(),
   // Optional so that callers building options in code (demo) get the defaults below.
   shutdownTimeout: seconds("a number of seconds > 0").optional(),
   headerTimeout: seconds("a number of seconds > 0").optional(),
@@ -80,14 +80,7 @@ export function serveCommand(): Command {
     .option("--no-predictions-log", "do not record predictions")
     .option("--predictions-log-max-mb <mb>", "rotate the predictions log when it reaches this size", "100")
     .option("--predictions-log-keep <n>", "rotated predictions logs kept (name.1 … name.n)", "10")
-    .addOption(
-      new Option(
-        "--decision <rule>",
-        "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
-          "(the class whose probability most exceeds its training frequency)",
-      )
-        .choices([...DECISION_CHOICES]).default("version"),
-    )
+    .addOption(decisionOption())
     .option(
       "--workers <n>",
       "processes sharing the port, each with its own model (default: one per core)",

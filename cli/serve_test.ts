@@ -64,7 +64,16 @@ async function startServe(args: string[], env: Record<string, string> = {}) {
   })();
   const stop = async (signal: Deno.Signal | null = "SIGTERM") => {
     if (signal) child.kill(signal);
+    // A serve that does not exit fails the test (and is killed) instead of hanging the suite.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      child.status.then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 60_000)),
+    ]);
+    clearTimeout(timer);
+    if (!exited) child.kill("SIGKILL");
     const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text(), draining]);
+    assert.ok(exited, `serve did not exit within 60 s of ${signal ?? "its own end"}; stderr: ${stderr}`);
     return { code: status.code, stderr };
   };
   return { url, lines, child, stop, predictionsLog };
@@ -387,7 +396,11 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
     let sent = 0;
     while (seen.size < 2 && Date.now() < deadline) {
       sent++;
-      const res = await fetch(`${server.url}/health`, { headers: { Connection: "close" } });
+      // Bounded, so a worker that stops answering fails the test instead of hanging the suite.
+      const res = await fetch(`${server.url}/health`, {
+        headers: { Connection: "close" },
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.body?.cancel();
       await new Promise((resolve) => setTimeout(resolve, 20));
       // Each process tags its lines with its worker number; the log is read as it comes.
@@ -397,7 +410,10 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
     // /metrics sums both workers, whichever one answers (the other's counters are ≤ 1 s old).
     await new Promise((resolve) => setTimeout(resolve, 1500));
     for (let i = 0; i < 4; i++) {
-      const text = await (await fetch(`${server.url}/metrics`, { headers: { Connection: "close" } })).text();
+      const text = await (await fetch(`${server.url}/metrics`, {
+        headers: { Connection: "close" },
+        signal: AbortSignal.timeout(10_000),
+      })).text();
       assert.equal(
         metric(text, 'candlecast_http_requests_total\\{route="/health",method="GET",status="200"\\}'),
         sent,

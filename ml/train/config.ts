@@ -71,7 +71,8 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "classWeights"> = {
  * less than one batch. The fraction (default 1: off) makes `epochs` a number of passes on any data size. It was
  * measured and not made the default (bench/RESULTS.md, session 6): at 0.2, 4h candles trained 2.75× faster at
  * the same test log-loss, but daily candles (6,066 training windows, 30 steps in all) ended undertrained
- * (1.0561 against 1.0505 with whole 30,000-window epochs, ECE 0.068 against 0.028).
+ * (1.0561 against 1.0505 with whole 30,000-window epochs, ECE 0.068 against 0.028), and out of time on 4h
+ * candles (`evaluate --retrain none`, 2023-Q4) whole epochs scored 1.0365 against 1.0453 (session 7).
  */
 export function windowsPerEpoch(
   config: Pick<TrainConfig, "maxWindowsPerEpoch" | "epochFraction" | "batchSize">,

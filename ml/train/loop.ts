@@ -262,7 +262,8 @@ export async function trainModel(
       stopReason = "interrupted";
       break;
     }
-    if (epoch - best!.epoch >= config.patience) {
+    // Patience running out on the schedule's last epoch is not an early stop: every epoch ran.
+    if (epoch - best!.epoch >= config.patience && epoch < config.epochs) {
       stopReason = "early_stopping";
       break;
     }

@@ -13,6 +13,26 @@ if (real) await initBackend("wasm");
 const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
 Deno.test({
+  name: "patience running out on the last epoch is no early stop: the schedule ran to its end",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig(), 1);
+    // Epoch 1 stays the best, so epoch 3 is both the last and the one where patience (2) runs out.
+    const result = await trainModel(
+      model,
+      data,
+      scalingOf(data),
+      tinyTrainConfig(data, { epochs: 3, patience: 2, minDelta: 1e9 }),
+    );
+    assert.equal(result.stopReason, "epochs");
+    assert.equal(result.history.length, 3);
+    assert.equal(result.bestEpoch, 1);
+    model.dispose();
+  },
+});
+
+Deno.test({
   name: "early stopping restores the weights of the best epoch",
   ignore: !real,
   async fn() {

@@ -2,9 +2,8 @@
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
  */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { z } from "zod";
-import { DECISION_CHOICES } from "../engine/index.ts";
 import { UsageError } from "./errors.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
@@ -67,18 +66,6 @@ export const flag = {
       "not a real calendar date",
     ),
 };
-
-/** `--decision` of `predict` and `serve`: the rule a stated `prediction` follows, worded once for both. */
-export function decisionOption(): Option {
-  return new Option(
-    "--decision <rule>",
-    "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
-      "(the class whose probability most exceeds its training frequency)",
-  ).choices([...DECISION_CHOICES]).default("version");
-}
-
-/** The parsed `--decision` (see `decisionOption`). */
-export const decisionFlag = () => z.enum(DECISION_CHOICES).default("version");
 
 /**
  * An input path the user named (or left at its default) must exist: a missing one is a usage error (exit 2)

@@ -13,7 +13,8 @@ import {
 } from "../engine/index.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { decisionFlag, decisionOption, flag, parseFlags } from "./flags.ts";
+import { decisionFlag, decisionOption } from "./decision_flag.ts";
+import { flag, parseFlags } from "./flags.ts";
 
 const PredictFlags = z.object({
   input: z.string().min(1, "expected a JSON file"),

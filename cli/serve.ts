@@ -24,7 +24,8 @@ import {
   stdoutLogger,
 } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
-import { decisionFlag, decisionOption, flag, parseFlags } from "./flags.ts";
+import { decisionFlag, decisionOption } from "./decision_flag.ts";
+import { flag, parseFlags } from "./flags.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);

@@ -29,7 +29,10 @@ const TINY = 1e-8;
 
 const clipped = (v: number) => Math.max(-AUX_CLIP, Math.min(AUX_CLIP, v));
 
-/** σ of SPEC §5: the sample std of the 20 log returns ending at candle `e` (NaN without 21 closes). */
+/**
+ * σ of SPEC §5: the sample std of the 20 log returns ending at candle `e`, floored at TINY so a flat window
+ * divides safely (NaN without 21 closes).
+ */
 function volatility20(close: Float64Array, e: number): number {
   if (e < 20) return NaN;
   let sum = 0, sq = 0;
@@ -39,12 +42,12 @@ function volatility20(close: Float64Array, e: number): number {
     sq += r * r;
   }
   const mean = sum / 20;
-  return Math.sqrt(Math.max(0, (sq - 20 * mean * mean) / 19));
+  return Math.max(Math.sqrt(Math.max(0, (sq - 20 * mean * mean) / 19)), TINY);
 }
 
 /** The two targets of one window ending at `e` of `series` (see the module comment). */
 export function windowAuxiliary(series: CandleSeries, e: number, horizon: number): [number, number] {
-  return targetsAt(series, e, horizon, Math.max(volatility20(series.close, e), TINY));
+  return targetsAt(series, e, horizon, volatility20(series.close, e));
 }
 
 /** `windowAuxiliary` with the window's σ (NaN without history) computed once by the caller. */
@@ -76,7 +79,7 @@ export function auxiliaryTargets(
     const pick = picks[b];
     const series = set.series[set.seriesIndex[pick]], e = set.ends[pick];
     // σ is the window's, whatever the horizon: computed once, not once per horizon.
-    const sigma = Math.max(volatility20(series.close, e), TINY);
+    const sigma = volatility20(series.close, e);
     horizons.forEach((k, i) => {
       const [ret, vol] = targetsAt(series, e, k, sigma);
       out[b * width + 2 * i] = ret;

@@ -5,25 +5,27 @@
  * loss and optimiser). Inputs are random: speed does not depend on the values.
  *
  *   deno task bench:train [--seconds 15] [--batches 32,256] [--models transformer_lstm,lightweight_lstm]
- *                         [--torch-threads 1,2] [--stock]
+ *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock]
  *
  * PyTorch runs when `/usr/bin/python3 -c "import torch"` works (Debian: `apt-get install python3-torch
  * libopenblas0-pthread`; not a CI dependency), with OPENBLAS_NUM_THREADS=1 and at whichever of
  * `--torch-threads` is fastest in a short probe per model and batch. Without it the bench reports candlecast
  * alone and says how to install it. `--stock` adds the same models built from tfjs's stock layers (the
- * baseline the custom layers were first measured against).
+ * baseline the custom layers were first measured against). `--data-parallel` lists the part counts candlecast
+ * is measured at: each batch cut into that many row parts, each on its own core (`ml/train/data_parallel.ts`,
+ * what `train --members 1` does on a multi-core machine), each row with its own ratio.
  *
  * Every candidate runs ~1 s at a time, in turn, until each has run `seconds`, so load from other processes on
  * a shared machine falls on all of them alike. Samples/s is `samplesPerSecond` (ml/train/throughput.ts), the
  * figure `train` prints per epoch, over wall-clock time; the on-CPU column divides by the CPU time of the
  * thread (candlecast: tfjs-wasm computes on the main thread) or process (PyTorch) instead: what the same code
- * reaches with a core to itself.
+ * reaches with a core to itself (data-parallel candidates: the process's CPU time, every part's thread).
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../ml/runtime/backend.ts";
 import { buildModel, FAST_LAYERS, type LayerKit, type ModelType, STOCK_LAYERS } from "../ml/models/index.ts";
-import { Adam, forward, lossTensors, samplesPerSecond } from "../ml/train/index.ts";
+import { Adam, batchGradients, type BatchPart, Replicas, samplesPerSecond } from "../ml/train/index.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
 import { referenceConfig } from "./reference_config.ts";
 
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     batches: { type: "string", default: "32,256" },
     models: { type: "string", default: "transformer_lstm,lightweight_lstm" },
     "torch-threads": { type: "string", default: "1,2" },
+    "data-parallel": { type: "string", default: "1,2" },
     stock: { type: "boolean", default: false },
   },
 });
@@ -41,12 +44,15 @@ const SECONDS = Number(values.seconds);
 const BATCHES = values.batches.split(",").map(Number);
 const MODELS = values.models.split(",") as ModelType[];
 const TORCH_THREADS = values["torch-threads"].split(",").map(Number);
+const DATA_PARALLEL = values["data-parallel"].split(",").map(Number);
 const LOOKBACK = 50;
 const PYTHON = "/usr/bin/python3";
 const ROUND_SECONDS = 1;
 
 interface Candidate {
-  readonly engine: "candlecast" | "candlecast, stock tfjs layers" | "PyTorch";
+  readonly engine: string;
+  /** Candlecast's data-parallel parts (1: one core). */
+  readonly parts?: number;
   readonly type: ModelType;
   readonly batch: number;
   threads?: number;
@@ -59,23 +65,26 @@ interface Candidate {
 
 const libc = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
 const timespec = new BigInt64Array(2);
-function threadCpuSeconds(): number {
-  libc.symbols.clock_gettime(3, new Uint8Array(timespec.buffer)); // 3 = CLOCK_THREAD_CPUTIME_ID
+/** CPU seconds of this thread, or of the whole process (every data-parallel part's thread). */
+function cpuSeconds(whole: boolean): number {
+  // 2 = CLOCK_PROCESS_CPUTIME_ID, 3 = CLOCK_THREAD_CPUTIME_ID
+  libc.symbols.clock_gettime(whole ? 2 : 3, new Uint8Array(timespec.buffer));
   return Number(timespec[0]) + Number(timespec[1]) / 1e9;
 }
 
 /** A seeded stand-in for a batch of windows, as plain arrays (`train` builds its tensors from these too). */
-function randomBatch(batch: number, seed: number) {
+function randomBatch(batch: number, seed: number): BatchPart {
   let s = seed;
   const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
   return {
+    size: batch,
     x: Float32Array.from({ length: batch * LOOKBACK * FEATURE_COUNT }, () => 2 * next() - 1),
     labels: Int32Array.from({ length: batch }, () => Math.floor(3 * next())),
     target: Float32Array.from({ length: batch }, () => 2 * next() - 1),
   };
 }
 
-function candlecast(type: ModelType, batch: number, kit: LayerKit): Candidate {
+async function candlecast(type: ModelType, batch: number, kit: LayerKit, parts = 1): Promise<Candidate> {
   const model = buildModel(referenceConfig(type, LOOKBACK), 42, kit);
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const adam = new Adam(variables);
@@ -85,33 +94,31 @@ function candlecast(type: ModelType, batch: number, kit: LayerKit): Candidate {
     labelSmoothing: 0,
     regressionWeight: 1,
   };
+  const replicas = parts > 1 ? await Replicas.start(parts - 1, "wasm", model) : null;
   // The step `train` runs (ml/train/loop.ts), tensors built from the batch's arrays included.
   const step = async () => {
-    const { value, grads } = tf.variableGrads(() => {
-      const x = tf.tensor3d(data.x, [batch, LOOKBACK, FEATURE_COUNT]);
-      const labels = tf.tensor1d(data.labels, "int32");
-      const out = forward(model, x, true);
-      return lossTensors(out.logits, out.regression, labels, tf.tensor1d(data.target), options).total;
-    }, variables);
-    adam.step(variables.map((v) => grads[v.name]), 1e-3, 1);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
+    const g = replicas
+      ? await replicas.gradients(model, variables, data, LOOKBACK, options)
+      : batchGradients(model, variables, data, LOOKBACK, options);
+    adam.stepValues(g.grads, 1e-3, 1);
   };
+  const engine = kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers";
   return {
-    engine: kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers",
+    engine: parts > 1 ? `${engine}, ${parts} cores (data parallel)` : engine,
+    parts,
     type,
     batch,
     steps: 0,
     seconds: 0,
     cpuSeconds: 0,
     run: async (seconds) => {
-      const [wall, cpu] = [performance.now(), threadCpuSeconds()];
+      const [wall, cpu] = [performance.now(), cpuSeconds(parts > 1)];
       let steps = 0;
       while (steps === 0 || performance.now() - wall < seconds * 1000) {
         await step();
         steps++;
       }
-      return { steps, seconds: (performance.now() - wall) / 1000, cpuSeconds: threadCpuSeconds() - cpu };
+      return { steps, seconds: (performance.now() - wall) / 1000, cpuSeconds: cpuSeconds(parts > 1) - cpu };
     },
   };
 }
@@ -202,8 +209,8 @@ const loadBefore = load();
 const candidates: Candidate[] = [];
 for (const batch of BATCHES) {
   for (const type of MODELS) {
-    candidates.push(candlecast(type, batch, FAST_LAYERS));
-    if (values.stock) candidates.push(candlecast(type, batch, STOCK_LAYERS));
+    for (const parts of DATA_PARALLEL) candidates.push(await candlecast(type, batch, FAST_LAYERS, parts));
+    if (values.stock) candidates.push(await candlecast(type, batch, STOCK_LAYERS));
     if (torch) candidates.push(torchCandidate(torch, type, batch));
   }
 }

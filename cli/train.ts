@@ -116,8 +116,9 @@ export function trainCommand(): Command {
     )
     .option(
       "--workers <n>",
-      "train ensemble members in this many worker threads at once, one core each (default: the number of " +
-        "cores, at most --members); the result is the same as with 1",
+      "cores to train on (default: the number of cores). Ensemble members train in this many worker threads " +
+        "at once, one core each (the same result as with 1); a single model (--members 1) splits each batch " +
+        "across them instead (data parallel: the same result up to float rounding)",
     )
     .addOption(
       new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(

@@ -345,6 +345,8 @@ async function trainAndSave(
   );
 
   const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
+  // Members train on `workers` cores at once; a model training alone (one member, or one member left by a
+  // resume) splits its batches across them instead.
   let result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,
@@ -355,7 +357,7 @@ async function trainAndSave(
       : undefined,
     afterMember: run ? (k, memberResult) => run.memberEnded(k, memberResult) : undefined,
     start: run && resumed ? (k) => memberStart(run.current, config, k) : undefined,
-  }, { workers, backend: opts.backend });
+  }, { workers, backend: opts.backend, dataParallel: workers });
   if (run && resumed) {
     // The loop knows only this process's epochs; the run folder knows the whole run and holds every
     // member's best weights (an interrupted member's best may predate the resume).

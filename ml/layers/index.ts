@@ -30,7 +30,7 @@ export type { LayerNormArgs } from "./layer_norm.ts";
 export type { SeededDropoutArgs } from "./dropout.ts";
 export { lstmRecurrence } from "./lstm_recurrence.ts";
 export { sinusoidalTable } from "./positional_encoding.ts";
-export { dropoutMask } from "./dropout.ts";
+export { dropoutMask, withBatchRowOffset } from "./dropout.ts";
 export {
   LONG_VOLATILITY,
   SHORT_VOLATILITY,

@@ -40,13 +40,17 @@ export class Adam {
    * norm before clipping to `clipNorm` (Infinity: no clipping). `weightDecay` > 0 makes it AdamW.
    */
   step(grads: readonly tf.Tensor[], lr: number, clipNorm = Infinity, weightDecay = 0): number {
-    if (grads.length !== this.variables.length) {
-      throw new Error(`Adam.step: ${grads.length} gradients for ${this.variables.length} variables`);
+    return this.stepValues(grads.map((g) => g.dataSync() as Float32Array), lr, clipNorm, weightDecay);
+  }
+
+  /** `step` with the gradients already read back as arrays (a data-parallel step sums them in JS). */
+  stepValues(values: readonly Float32Array[], lr: number, clipNorm = Infinity, weightDecay = 0): number {
+    if (values.length !== this.variables.length) {
+      throw new Error(`Adam.step: ${values.length} gradients for ${this.variables.length} variables`);
     }
     this.#t++;
     const b1 = this.#beta1, b2 = this.#beta2, eps = this.#epsilon;
     const stepSize = lr * Math.sqrt(1 - b2 ** this.#t) / (1 - b1 ** this.#t);
-    const values = grads.map((g) => g.dataSync() as Float32Array);
     let squares = 0;
     for (const g of values) for (let j = 0; j < g.length; j++) squares += g[j] * g[j];
     const globalNorm = Math.sqrt(squares);

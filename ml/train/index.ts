@@ -12,3 +12,5 @@ export * from "./members.ts";
 export * from "./parallel_members.ts";
 export { type LayerWeights, layerWeights, setLayerWeights } from "./member_protocol.ts";
 export * from "./throughput.ts";
+export * from "./gradients.ts";
+export { combineParts, Replicas, rowParts } from "./data_parallel.ts";

@@ -6,7 +6,6 @@
  * too, so the best weights so far are never lost.
  */
 import * as tf from "@tensorflow/tfjs";
-import { FEATURE_COUNT } from "../../features/index.ts";
 import {
   AUX_TARGETS_PER_HORIZON,
   auxiliaryHorizonList,
@@ -24,8 +23,8 @@ import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
 import { type TrainConfig, windowsPerEpoch } from "./config.ts";
 import { evaluateModel } from "./evaluate.ts";
-import { forward } from "./forward.ts";
-import { lossTensors } from "./loss.ts";
+import { batchGradients, type BatchPart } from "./gradients.ts";
+import { Replicas } from "./data_parallel.ts";
 import { type BatchProgress, formatDuration } from "./progress.ts";
 import { samplesPerSecond } from "./throughput.ts";
 
@@ -114,12 +113,22 @@ export function calibratedLogLoss(
 /** Yields to the event loop so a SIGINT listener can run between batches. */
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** How (not what) to train: the result is the same up to float rounding. */
+export interface TrainExecution {
+  /**
+   * Parts each batch is cut into, the first computed here and each other by a replica worker on its own core
+   * (`data_parallel.ts`); 1: none. Only on the wasm and cpu backends (native TensorFlow uses the cores itself).
+   */
+  readonly dataParallel?: number;
+}
+
 export async function trainModel(
   model: tf.LayersModel,
   data: Dataset,
   scaling: Scaling,
   config: TrainConfig,
   hooks: TrainHooks = {},
+  execution: TrainExecution = {},
 ): Promise<TrainResult> {
   // The auxiliary head shares the trunk and exists only here: the saved model keeps the served outputs.
   if (isEnsemble(model)) {
@@ -133,6 +142,31 @@ export async function trainModel(
     : model;
   const variables = trainer.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = new Adam(variables);
+  const backend = tf.getBackend();
+  const replicas = (execution.dataParallel ?? 1) > 1 && (backend === "wasm" || backend === "cpu")
+    ? await Replicas.start(execution.dataParallel! - 1, backend, trainer)
+    : null;
+  try {
+    return await trainWith(model, trainer, variables, adam, replicas, data, scaling, config, hooks);
+  } finally {
+    replicas?.dispose();
+    adam.dispose();
+    if (trainer !== model) disposeAuxiliaryHead(trainer, prefix);
+  }
+}
+
+async function trainWith(
+  model: tf.LayersModel,
+  trainer: tf.LayersModel,
+  variables: tf.Variable[],
+  adam: Adam,
+  replicas: Replicas | null,
+  data: Dataset,
+  scaling: Scaling,
+  config: TrainConfig,
+  hooks: TrainHooks,
+): Promise<TrainResult> {
+  const auxiliaryHorizons = auxiliaryHorizonList(config.auxiliaryHorizons, data.horizon);
   const shuffleRng = seededRng(config.seed);
   const validationOrder = evaluationOrder(
     data.validation.size,
@@ -167,35 +201,22 @@ export async function trainModel(
     let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
     for (const batch of modelBatches(data.train, order, config.batchSize, data, scaling)) {
       lr = learningRateAt(config, adam.steps, totalSteps);
-      let hits: tf.Tensor | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const x = tf.tensor3d(batch.x, [batch.size, data.lookback, FEATURE_COUNT]);
-        const labels = tf.tensor1d(Int32Array.from(batch.labels), "int32");
-        const out = forward(trainer, x, true);
-        hits = tf.keep(tf.sum(tf.equal(tf.argMax(out.logits, 1), labels).toInt()));
-        const auxiliary = out.auxiliary
-          ? {
-            output: out.auxiliary,
-            // Only training reads these, so they are computed here rather than for every batch.
-            target: tf.tensor2d(auxiliaryTargets(data.train, batch.picks, auxiliaryHorizons), [
-              batch.size,
-              auxiliaryWidth,
-            ]),
-          }
-          : undefined;
-        return lossTensors(
-          out.logits,
-          out.regression,
-          labels,
-          tf.tensor1d(batch.target),
-          lossOptions,
-          auxiliary,
-        ).total;
-      }, variables);
-      adam.step(variables.map((v) => grads[v.name]), lr, config.clipNorm, config.weightDecay);
-      const [lossValue] = await value.data();
-      correct += (await hits!.data())[0];
-      tf.dispose([value, hits!, ...Object.values(grads)]);
+      const part: BatchPart = {
+        size: batch.size,
+        x: batch.x,
+        labels: batch.labels,
+        target: batch.target,
+        // Only training reads these, so they are computed here rather than for every batch.
+        auxiliary: trainer === model
+          ? undefined
+          : auxiliaryTargets(data.train, batch.picks, auxiliaryHorizons),
+      };
+      const step = replicas
+        ? await replicas.gradients(trainer, variables, part, data.lookback, lossOptions)
+        : batchGradients(trainer, variables, part, data.lookback, lossOptions);
+      adam.stepValues(step.grads, lr, config.clipNorm, config.weightDecay);
+      const lossValue = step.loss;
+      correct += step.hits;
       if (!Number.isFinite(lossValue)) {
         throw new Error(
           `the training loss became ${lossValue} at epoch ${epoch}; lower --learning-rate or keep --clip-norm`,
@@ -268,8 +289,6 @@ export async function trainModel(
       break;
     }
   }
-  adam.dispose();
-  if (trainer !== model) disposeAuxiliaryHead(trainer, prefix);
   if (best) {
     model.setWeights(best.weights);
     tf.dispose(best.weights);

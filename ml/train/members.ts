@@ -97,7 +97,7 @@ export async function trainMembers(
           await hooks.afterEpoch?.(record, view);
           await hooks.afterMemberEpoch?.(k, record, () => layerWeights(view));
         },
-      });
+      }, { dataParallel: parallel?.dataParallel });
       perMember[k - 1] = result;
       await hooks.afterMember?.(k, result);
       if (result.stopReason === "interrupted") break;

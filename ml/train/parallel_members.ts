@@ -20,6 +20,11 @@ export interface ParallelOptions {
   readonly workers: number;
   /** The backend every worker starts; the main thread's own. */
   readonly backend: BackendName;
+  /**
+   * When members train one at a time (one member, or one worker), the parts each batch is cut into, each on
+   * its own core (`TrainExecution.dataParallel`); default 1.
+   */
+  readonly dataParallel?: number;
 }
 
 /**

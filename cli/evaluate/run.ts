@@ -83,6 +83,7 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** A network learner's options: the run configuration's recipe and clipping, and where it reports. */
 function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, config: RunConfig) {
   const { classWeighting, ...train } = config.training;
+  const cores = navigator.hardwareConcurrency ?? 1;
   return {
     name,
     train,
@@ -91,7 +92,8 @@ function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, con
     log: io.out,
     progress: io.progress,
     signal: io.signal,
-    parallel: { workers: navigator.hardwareConcurrency ?? 1, backend: opts.backend },
+    // As in train: members on the cores at once, a model training alone splits its batches across them.
+    parallel: { workers: cores, backend: opts.backend, dataParallel: cores },
   };
 }
 

@@ -116,9 +116,10 @@ export function trainCommand(): Command {
     )
     .option(
       "--workers <n>",
-      "cores to train on (default: the number of cores). Ensemble members train in this many worker threads " +
-        "at once, one core each (the same result as with 1); a single model (--members 1) splits each batch " +
-        "across them instead (data parallel: the same result up to float rounding)",
+      "cores to train on (default: the number of cores). Ensemble members train on them at once, one " +
+        "core each; a model training alone (--members 1, or a member left over when the members do not " +
+        "divide among the cores, trained last) splits each batch across them. The result is the same as " +
+        "with 1 up to float rounding",
     )
     .addOption(
       new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(

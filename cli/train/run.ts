@@ -345,8 +345,8 @@ async function trainAndSave(
   );
 
   const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
-  // Members train on `workers` cores at once; a model training alone (one member, or one member left by a
-  // resume) splits its batches across them instead.
+  // Members train on `workers` cores at once; a model training alone (one member, the member left over when
+  // they do not divide among the workers, or one left by a resume) splits its batches across them instead.
   let result = await trainMembers(model, data, scaling, config, {
     log: io.out,
     progress: io.progress,

@@ -2,7 +2,9 @@
  * Trains every member of a model (`ml/models/ensemble.ts`) with the one training loop, one after another, each
  * from its own seed (its own shuffles and dropout masks too), each with its own early stopping. A plain model
  * is a single member. With `parallel` and more than one member, members train in worker threads, one core
- * each (same result). An interrupt stops the members in training (their best weights so far kept) and skips
+ * each (same result). With `parallel.dataParallel`, a member training alone (a single model, or the one left
+ * over when the members do not divide among the workers) splits its batches across that many cores (the
+ * same result up to float rounding). An interrupt stops the members in training (their best weights so far kept) and skips
  * the rest; `trainedMembers` says how many hold trained weights.
  *
  * `MemberHooks` let a caller save each member as it goes (train's run folder): every epoch's record and
@@ -76,10 +78,17 @@ export async function trainMembers(
   );
   // Per-batch and per-epoch model hooks run in this thread, so a caller that sets them trains here.
   const inProcess = hooks.afterBatch !== undefined || hooks.afterEpoch !== undefined;
-  if (parallel && parallel.workers > 1 && toTrain.length > 1 && !inProcess) {
+  const workers = Math.min(parallel?.workers ?? 1, toTrain.length);
+  const dataParallel = parallel?.dataParallel ?? 1;
+  let alone = toTrain;
+  if (parallel && workers > 1 && !inProcess) {
+    // With data parallelism, a member that would train while the other cores idle (the third of three on two
+    // cores) trains after the others, here, on all of them.
+    const leftover = dataParallel > 1 && toTrain.length % workers === 1 ? 1 : 0;
+    const together = toTrain.slice(0, toTrain.length - leftover);
     const results = await trainMembersInWorkers(
       members,
-      toTrain,
+      together,
       data,
       scaling,
       memberConfig,
@@ -87,21 +96,22 @@ export async function trainMembers(
       parallel,
     );
     results.forEach((r, k) => (perMember[k] = r ?? perMember[k]));
-  } else {
-    for (const k of toTrain) {
-      const tag = members.length > 1 ? `member ${k}/${members.length}: ` : "";
-      const result = await trainModel(members[k - 1].model, data, scaling, memberConfig(k), {
-        ...hooks,
-        log: hooks.log && ((line) => hooks.log!(tag + line)),
-        afterEpoch: async (record, view) => {
-          await hooks.afterEpoch?.(record, view);
-          await hooks.afterMemberEpoch?.(k, record, () => layerWeights(view));
-        },
-      }, { dataParallel: parallel?.dataParallel });
-      perMember[k - 1] = result;
-      await hooks.afterMember?.(k, result);
-      if (result.stopReason === "interrupted") break;
-    }
+    const stopped = hooks.signal?.aborted || results.some((r) => r?.stopReason === "interrupted");
+    alone = stopped ? [] : toTrain.slice(together.length);
+  }
+  for (const k of alone) {
+    const tag = members.length > 1 ? `member ${k}/${members.length}: ` : "";
+    const result = await trainModel(members[k - 1].model, data, scaling, memberConfig(k), {
+      ...hooks,
+      log: hooks.log && ((line) => hooks.log!(tag + line)),
+      afterEpoch: async (record, view) => {
+        await hooks.afterEpoch?.(record, view);
+        await hooks.afterMemberEpoch?.(k, record, () => layerWeights(view));
+      },
+    }, { dataParallel });
+    perMember[k - 1] = result;
+    await hooks.afterMember?.(k, result);
+    if (result.stopReason === "interrupted") break;
   }
   return membersResult(perMember, hooks.signal?.aborted ?? false);
 }

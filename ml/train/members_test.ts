@@ -40,3 +40,33 @@ Deno.test({
     assert.notDeepEqual(sequential.result.perMember[0].history, sequential.result.perMember[1].history);
   },
 });
+
+Deno.test({
+  name:
+    "with data parallelism the member left over (3 on 2 workers) trains last on both cores: same result up to rounding",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const config = tinyTrainConfig(data, { epochs: 2 });
+    const trained = async (workers: number, dataParallel: number) => {
+      const model = buildModel({ ...tinyModelConfig(), members: 3 }, 5);
+      const order: number[] = [];
+      const result = await trainMembers(model, data, scalingOf(data), config, {
+        afterMember: (k) => order.push(k),
+      }, { workers, backend: "wasm", dataParallel });
+      model.dispose();
+      return {
+        result,
+        order,
+        losses: result.perMember.map((r) => r.history.map((e) => e.val_calibrated_log_loss)),
+      };
+    };
+    const sequential = await trained(1, 1);
+    const split = await trained(2, 2);
+    assert.equal(split.result.trainedMembers, 3);
+    assert.equal(split.order[2], 3, "member 3 ends last");
+    // Members 1 and 2 trained in the workers exactly as one after another; member 3 up to float rounding.
+    assert.deepEqual(split.losses.slice(0, 2), sequential.losses.slice(0, 2));
+    split.losses[2].forEach((v, i) => assert.ok(Math.abs(v - sequential.losses[2][i]) < 1e-3));
+  },
+});

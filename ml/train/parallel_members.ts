@@ -21,8 +21,9 @@ export interface ParallelOptions {
   /** The backend every worker starts; the main thread's own. */
   readonly backend: BackendName;
   /**
-   * When members train one at a time (one member, or one worker), the parts each batch is cut into, each on
-   * its own core (`TrainExecution.dataParallel`); default 1.
+   * The parts a member training alone cuts each batch into, each on its own core (`TrainExecution.dataParallel`;
+   * default 1): a single model, and with more than 1 the member left over when the members do not divide among
+   * the workers, which then trains after the others instead of beside idle cores.
    */
   readonly dataParallel?: number;
 }

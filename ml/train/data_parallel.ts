@@ -148,7 +148,8 @@ export class Replicas {
     loss: LossOptions,
   ): Promise<PartGradients> {
     const ranges = rowParts(batch.size, this.parts);
-    const weights = variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+    // postMessage copies them as it is called, so the backend's own arrays can be handed over.
+    const weights = variables.map((v) => v.dataSync() as Float32Array);
     const dropoutCalls: Record<string, number> = {};
     for (const layer of trainer.layers) {
       if (layer instanceof SeededDropout) dropoutCalls[layer.name] = layer.calls;

@@ -55,6 +55,52 @@ export const memberTrainConfig = (config: TrainConfig, k: number): TrainConfig =
   seed: config.seed + k - 1,
 });
 
+/** How members share the cores: some side by side in workers, then the rest one at a time, data parallel. */
+export interface MemberSchedule {
+  /** Members (1-based) trained in worker threads at once, one core each. */
+  readonly together: readonly number[];
+  /** Members trained after them, one at a time in this thread, each batch split into `dataParallel` parts. */
+  readonly alone: readonly number[];
+  readonly dataParallel: number;
+}
+
+/**
+ * The schedule of `toTrain` on `parallel` (none: one after another on one core). With data parallelism, a
+ * member that would train while other cores idle (the third of three on two cores) trains after the others,
+ * on all of them.
+ */
+export function memberSchedule(toTrain: readonly number[], parallel?: ParallelOptions): MemberSchedule {
+  const workers = Math.min(parallel?.workers ?? 1, toTrain.length);
+  const dataParallel = parallel?.dataParallel ?? 1;
+  if (workers <= 1) return { together: [], alone: toTrain, dataParallel };
+  const leftover = dataParallel > 1 && toTrain.length % workers === 1 ? 1 : 0;
+  return {
+    together: toTrain.slice(0, toTrain.length - leftover),
+    alone: toTrain.slice(toTrain.length - leftover),
+    dataParallel,
+  };
+}
+
+/** The schedule in words, for train's log: "members 1–2 side by side, then member 3 on 2 cores (data parallel)". */
+export function describeSchedule(schedule: MemberSchedule, members: number): string {
+  const list = (ks: readonly number[]) =>
+    ks.length === 1
+      ? `member ${ks[0]}`
+      : ks.every((k, i) => i === 0 || k === ks[i - 1] + 1)
+      ? `members ${ks[0]}–${ks[ks.length - 1]}`
+      : `members ${ks.join(", ")}`;
+  const alone = (ks: readonly number[]) =>
+    schedule.dataParallel > 1
+      ? `${
+        members === 1 ? "one model" : list(ks)
+      } on ${schedule.dataParallel} cores (each batch split, data parallel)`
+      : `${members === 1 ? "one model" : list(ks) + " one after another"} on one core`;
+  const parts = [];
+  if (schedule.together.length > 0) parts.push(`${list(schedule.together)} side by side, one core each`);
+  if (schedule.alone.length > 0) parts.push(alone(schedule.alone));
+  return parts.join(", then ");
+}
+
 export async function trainMembers(
   model: tf.LayersModel,
   data: Dataset,
@@ -78,27 +124,24 @@ export async function trainMembers(
   );
   // Per-batch and per-epoch model hooks run in this thread, so a caller that sets them trains here.
   const inProcess = hooks.afterBatch !== undefined || hooks.afterEpoch !== undefined;
-  const workers = Math.min(parallel?.workers ?? 1, toTrain.length);
-  const dataParallel = parallel?.dataParallel ?? 1;
-  let alone = toTrain;
-  if (parallel && workers > 1 && !inProcess) {
-    // With data parallelism, a member that would train while the other cores idle (the third of three on two
-    // cores) trains after the others, here, on all of them.
-    const leftover = dataParallel > 1 && toTrain.length % workers === 1 ? 1 : 0;
-    const together = toTrain.slice(0, toTrain.length - leftover);
+  const schedule = memberSchedule(toTrain, parallel && inProcess ? { ...parallel, workers: 1 } : parallel);
+  if (parallel && toTrain.length > 0) hooks.log?.(`cores: ${describeSchedule(schedule, members.length)}`);
+  let alone = schedule.alone;
+  if (schedule.together.length > 0) {
     const results = await trainMembersInWorkers(
       members,
-      together,
+      schedule.together,
       data,
       scaling,
       memberConfig,
       hooks,
-      parallel,
+      parallel!,
     );
     results.forEach((r, k) => (perMember[k] = r ?? perMember[k]));
     const stopped = hooks.signal?.aborted || results.some((r) => r?.stopReason === "interrupted");
-    alone = stopped ? [] : toTrain.slice(together.length);
+    if (stopped) alone = [];
   }
+  const dataParallel = schedule.dataParallel;
   for (const k of alone) {
     const tag = members.length > 1 ? `member ${k}/${members.length}: ` : "";
     const result = await trainModel(members[k - 1].model, data, scaling, memberConfig(k), {

@@ -3,7 +3,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
-import { trainMembers } from "./members.ts";
+import { describeSchedule, memberSchedule, trainMembers } from "./members.ts";
 import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
 
 const real = haveRealData();
@@ -69,4 +69,32 @@ Deno.test({
     assert.deepEqual(split.losses.slice(0, 2), sequential.losses.slice(0, 2));
     split.losses[2].forEach((v, i) => assert.ok(Math.abs(v - sequential.losses[2][i]) < 1e-3));
   },
+});
+
+Deno.test("memberSchedule: members side by side on the workers, the one left over last on every core", () => {
+  const on = (workers: number, dataParallel = workers) => ({
+    workers,
+    backend: "wasm" as const,
+    dataParallel,
+  });
+  const words = (toTrain: number[], parallel?: ReturnType<typeof on>) =>
+    describeSchedule(memberSchedule(toTrain, parallel), 3);
+  assert.deepEqual(memberSchedule([1, 2, 3], on(2)), { together: [1, 2], alone: [3], dataParallel: 2 });
+  assert.deepEqual(memberSchedule([1, 2, 3], on(2, 1)), { together: [1, 2, 3], alone: [], dataParallel: 1 });
+  assert.deepEqual(memberSchedule([1, 2, 3, 4], on(2)), {
+    together: [1, 2, 3, 4],
+    alone: [],
+    dataParallel: 2,
+  });
+  assert.deepEqual(memberSchedule([3], on(2)), { together: [], alone: [3], dataParallel: 2 });
+  assert.equal(
+    words([1, 2, 3], on(2)),
+    "members 1–2 side by side, one core each, then member 3 on 2 cores (each batch split, data parallel)",
+  );
+  assert.equal(words([1, 2, 3], undefined), "members 1–3 one after another on one core");
+  assert.equal(words([1, 3], on(2)), "members 1, 3 side by side, one core each");
+  assert.equal(
+    describeSchedule(memberSchedule([1], on(2)), 1),
+    "one model on 2 cores (each batch split, data parallel)",
+  );
 });

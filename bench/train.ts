@@ -56,6 +56,8 @@ interface Candidate {
   readonly type: ModelType;
   readonly batch: number;
   threads?: number;
+  /** Stops what the candidate started (data-parallel replica workers would keep the process alive). */
+  close?(): void;
   /** Runs whole steps for at least `seconds`; returns steps, wall and CPU seconds. */
   run(seconds: number): Promise<{ steps: number; seconds: number; cpuSeconds: number }>;
   steps: number;
@@ -111,6 +113,7 @@ async function candlecast(type: ModelType, batch: number, kit: LayerKit, parts =
     steps: 0,
     seconds: 0,
     cpuSeconds: 0,
+    close: () => replicas?.dispose(),
     run: async (seconds) => {
       const [wall, cpu] = [performance.now(), cpuSeconds(parts > 1)];
       let steps = 0;
@@ -243,6 +246,7 @@ while (candidates.some((c) => c.seconds < SECONDS)) {
   }
 }
 await torch?.close();
+candidates.forEach((c) => c.close?.());
 
 const wall = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.seconds);
 const onCpu = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.cpuSeconds);

@@ -8,7 +8,9 @@
  * Choices that matter on tfjs-wasm, where per-kernel overhead and not arithmetic dominates at these sizes:
  * - D directions (2 for a bidirectional layer) run in the same loop, stacked on a leading axis, so every
  *   elementwise kernel serves both; the backward direction reads its input at T−1−k on step k.
- * - Layout is feature-major ([D, features, batch] per step): every gate and timestep is a contiguous block.
+ * - Layout is feature-major ([D, features, batch] per step): every gate and timestep is a contiguous block,
+ *   and each step's recurrent product is one aᵀ·b call for both directions (the SIMD kernel on wasm, which
+ *   XNNPACK beats only when it can keep one operand packed; here both change every step).
  * - No tanh kernel (12 ns/element on wasm, 10× sigmoid): the candidate is 2·σ(2z) − 1 from the same sigmoid
  *   as the gates (the caller doubles its weights, see `candidateScale`), and tanh(c) = 2·σ(2c) − 1 with the
  *   cell kept as ĉ = 2c.
@@ -65,25 +67,6 @@ function gateOf(o: StepOps, x: Value, g: number, units: number): Value {
 }
 
 /**
- * ws[d] ([N, K]) · x[d] ([K, B]) for each direction → [D, N, B], as separate 2-D matmuls (XNNPACK, which also
- * keeps each weight matrix packed across steps; the wasm batched matmul is a scalar loop).
- */
-function perDirection(o: StepOps, ws: tf.Tensor2D[], x: Value): Value {
-  const [dirs, inner, batch] = x.shape;
-  const parts = ws.map((w, d) => {
-    const xd = dirs === 1 ? o.reshape(x, [inner, batch]) : stepOf(o, x, d);
-    const product = o.matMul(w, xd);
-    const out = o.reshape(product, [1, w.shape[0], batch]);
-    o.free(xd, product);
-    return out;
-  });
-  if (parts.length === 1) return parts[0];
-  const out = o.concat(parts, 0);
-  o.free(...parts);
-  return out;
-}
-
-/**
  * Runs D LSTMs from zero state. `xs` [T, D, 4H, B] is x·W + b for every timestep in time order, and `us`
  * [D, H, 4H] the recurrent kernels, both with the candidate's block scaled by 2 (`candidateScale`).
  * Direction 0 runs forward in time, direction 1 (if any) backward. Returns h [T, D, H, B] in time order.
@@ -102,7 +85,7 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
     const x = xsIn as tf.Tensor;
     const value = tf.tidy(() => {
       const [one, two, four] = [tf.scalar(1), tf.scalar(2), tf.scalar(4)];
-      const ut = tf.unstack(tf.transpose(usIn as tf.Tensor, [0, 2, 1])) as tf.Tensor2D[]; // D × [4H, H]
+      const u = usIn as tf.Tensor; // [D, H, 4H]: as aᵀ of the step's product, no transpose needed
       const o = stepOps();
       let h: Value | null = null;
       let c2: Value | null = null; // ĉ = 2c
@@ -110,7 +93,7 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
       for (let k = 0; k < steps; k++) {
         let pre = o.pick(x, k);
         if (h) {
-          const recurrent = perDirection(o, ut, h);
+          const recurrent = o.tnMatMul(u, h); // [D, 4H, B] = Uᵀ·h for both directions in one call
           const sum = o.add(recurrent, pre);
           o.free(recurrent, pre);
           pre = sum;
@@ -155,7 +138,7 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
         const r = tf.mul(tf.concat([g, previous(c2S), gate(sigS, 0, units), thS], 2), dAct);
         const p = tf.mul(gate(sigS, 3, units), tf.sub(1, tf.square(thS))); // dh → dc through tanh(c)
         const f = gate(sigS, 1, units);
-        const u = tf.unstack(uSaved) as tf.Tensor2D[]; // D × [H, 4H]
+        const ut = tf.transpose(uSaved, [0, 2, 1]); // [D, 4H, H]
         const o = stepOps();
         const dzs: Value[] = new Array(steps);
         let dhNext: Value | null = null;
@@ -181,7 +164,7 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
           if (k > 0) {
             const fk = stepOf(o, f, k);
             dcNext = o.mul(dc, fk);
-            dhNext = perDirection(o, u, dzs[k]);
+            dhNext = o.tnMatMul(ut, dzs[k]); // [D, H, B] = U·dz
             o.free(fk);
           }
           o.free(dc, dh);

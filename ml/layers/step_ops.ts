@@ -5,6 +5,8 @@
  * Values are TensorInfos each owned by the caller: every result must be `free`d or handed to `adopt`.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { tnMatMul } from "../runtime/simd/index.ts";
 
 export type Value = tf.TensorInfo;
 
@@ -13,6 +15,8 @@ export interface StepOps {
   reshape(x: Value, shape: number[]): Value;
   /** 2-D a·b. */
   matMul(a: Value, b: Value): Value;
+  /** aᵀ·b for each leading index: a [D, K, M], b [D, K, N] → [D, M, N]. */
+  tnMatMul(a: Value, b: Value): Value;
   add(a: Value, b: Value): Value;
   sub(a: Value, b: Value): Value;
   mul(a: Value, b: Value): Value;
@@ -39,6 +43,7 @@ const tensorOps: StepOps = {
   slice: (x, begin, size) => tf.slice(x as tf.Tensor, begin, size),
   reshape: (x, shape) => tf.reshape(x as tf.Tensor, shape),
   matMul: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+  tnMatMul: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, true, false),
   add: (a, b) => tf.add(a as tf.Tensor, b as tf.Tensor),
   sub: (a, b) => tf.sub(a as tf.Tensor, b as tf.Tensor),
   mul: (a, b) => tf.mul(a as tf.Tensor, b as tf.Tensor),
@@ -69,10 +74,7 @@ type KernelFn = (
   args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap },
 ) => Value;
 
-interface WasmBackend extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): Value;
-  typedArrayFromHeap(x: Value): Float32Array;
-}
+type WasmBackend = BackendWasm;
 
 function wasmOps(backend: WasmBackend): StepOps {
   const kernel = (name: string) => tf.getKernel(name, "wasm")!.kernelFunc as unknown as KernelFn;
@@ -91,6 +93,7 @@ function wasmOps(backend: WasmBackend): StepOps {
     slice: (x, begin, size) => slice({ inputs: { x }, backend, attrs: { begin, size } }),
     reshape: (x, shape) => reshape({ inputs: { x }, backend, attrs: { shape } }),
     matMul: (a, b) => matMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }),
+    tnMatMul: (a, b) => tnMatMul(backend)(a, b),
     add: (a, b) => add({ inputs: { a, b }, backend, attrs: none }),
     sub: (a, b) => sub({ inputs: { a, b }, backend, attrs: none }),
     mul: (a, b) => mul({ inputs: { a, b }, backend, attrs: none }),

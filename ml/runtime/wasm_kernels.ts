@@ -3,15 +3,18 @@
  * results, bit for bit, except Sum, which adds in float64 and rounds once; `wasm_kernels_test.ts` checks each
  * against the cpu backend and a whole training step against tfjs-wasm's own kernels):
  * - BatchMatMul: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop 4–16×
- *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain.
+ *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain;
+ *   weight gradients aᵀ·b go to a SIMD kernel of our own (`simd/gemm_tn.wat`) instead.
  * - Reverse: the stock kernel computes an index per element (~80 ms for a [50, 32, 512] sequence); reversing
  *   leading axes is a handful of block copies.
  * - Slice: the stock kernel copies the WHOLE input to JS before taking its piece (`readSync`), so taking one
  *   timestep per step of a recurrence is quadratic. Read the input through a view of the wasm heap instead.
- * - Sum over leading axes (bias gradients) and Identity: see `fastSum` and `fastIdentity`.
+ * - Sum over leading axes (bias gradients), Identity and Transpose: see `fastSum`, `fastIdentity` and
+ *   `fastTranspose`.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { simdTranspose, tnMatMul } from "./simd/index.ts";
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -107,26 +110,32 @@ function perBatchMatMul(backend: BackendWasm): (a: tf.TensorInfo, b: tf.TensorIn
   };
 }
 
+/**
+ * aᵀ·b goes to the SIMD kernel when float32, with equal or broadcast batches and a reduction worth it: from
+ * [1024, 50, 50]ᵀ·[1024, 50, 16] (attention's gradients, 13 ms against 24 by transpose + per-batch XNNPACK)
+ * to [12,800, 64]ᵀ·[12,800, 256] (a dense layer's weight gradient at batch 256).
+ */
+function tnEligible(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+  const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const sameBatches = aBatch === bBatch || aBatch === 1 || bBatch === 1;
+  return a.dtype === "float32" && b.dtype === "float32" && sameBatches && a.shape[a.shape.length - 2] >= 16;
+}
+
 function fastBatchMatMul(original: WasmKernel): WasmKernel {
-  const transpose = tf.getKernel("Transpose", "wasm")!.kernelFunc as unknown as WasmKernel;
+  // Looked up per call: the registered Transpose is the fast one or tfjs's own (`useWasmKernelFixes`).
+  const transpose: WasmKernel = (args) =>
+    (tf.getKernel("Transpose", "wasm")!.kernelFunc as unknown as WasmKernel)(args);
   let batched: ((a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo) | null = null;
   const plain = (a: tf.TensorInfo, b: tf.TensorInfo, backend: BackendWasm, attrs: tf.NamedAttrMap) =>
     original({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
   return ({ inputs, backend, attrs }) => {
     const a = inputs.a as tf.TensorInfo;
     const b = inputs.b as tf.TensorInfo;
-    // A weight gradient aᵀ·b (a [K, M], b [K, N], K = batch·time) packs b, the larger operand, as XNNPACK's
-    // weights (~3 ns a float, more than the multiply here). (bᵀ·a)ᵀ packs a instead; the transposes are cheaper.
-    if (
-      attrs.transposeA && !attrs.transposeB && a.shape.length === 2 && b.shape.length === 2 &&
-      b.shape[1] > a.shape[1] && a.shape[0] >= 256
-    ) {
-      const bT = transposeLastTwo(b, backend, transpose);
-      const outT = plain(bT, a, backend, attrs);
-      const out = transposeLastTwo(outT, backend, transpose);
-      backend.disposeData(bT.dataId);
-      backend.disposeData(outT.dataId);
-      return out;
+    // A weight gradient aᵀ·b (a [K, M], b [K, N], K = batch·time): the SIMD kernel reads both operands in
+    // place, where XNNPACK would need a transposed copy and runs the long reduction at a third of its speed.
+    if (attrs.transposeA && !attrs.transposeB && tnEligible(a, b)) {
+      return tnMatMul(backend)(a, b);
     }
     const a2 = attrs.transposeA ? transposeLastTwo(a, backend, transpose) : a;
     const b2 = attrs.transposeB ? transposeLastTwo(b, backend, transpose) : b;
@@ -268,6 +277,18 @@ function fastIdentity(original: WasmKernel): WasmKernel {
   };
 }
 
+/**
+ * Transpose: tfjs-wasm computes an index per element; the LSTM's layout changes ([B, T, D·4H] ↔ [T, D, 4H, B],
+ * 6.5 M floats each at batch 256) and the matmul operand transposes are 2-D at heart, which the SIMD kernel
+ * moves 4 × 4 blocks at a time.
+ */
+function fastTranspose(original: WasmKernel): WasmKernel {
+  return ({ inputs, backend, attrs }) => {
+    const out = simdTranspose(backend)(inputs.x as tf.TensorInfo, attrs.perm as number[]);
+    return out ?? original({ inputs, backend, attrs });
+  };
+}
+
 /** Idempotent; call before `tf.setBackend("wasm")` so the replacements' setup runs with the backend's. */
 export function installWasmKernelFixes(): void {
   if (swaps) return;
@@ -277,6 +298,7 @@ export function installWasmKernelFixes(): void {
     swap("Reverse", fastReverse),
     swap("Sum", fastSum),
     swap("Identity", fastIdentity),
+    swap("Transpose", fastTranspose),
   ];
   for (const s of swaps) register(s.fast);
 }

@@ -59,7 +59,14 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     [[3, 9, 4], [3, 9, 5], true, false],
     [[2, 8, 16], [1, 16, 8], false, false],
     [[1, 8, 16], [3, 16, 8], false, false],
-    [[300, 6], [300, 10], true, false], // a weight gradient: computed as (bᵀ·a)ᵀ
+    // Weight gradients aᵀ·b (the SIMD kernel): widths on and off its 4 × 8 tile, one and many 128-row
+    // chunks, batches equal and broadcast.
+    [[300, 6], [300, 10], true, false],
+    [[64, 4], [64, 8], true, false],
+    [[1000, 35], [1000, 64], true, false],
+    [[257, 64], [257, 3], true, false],
+    [[2, 130, 32], [2, 130, 128], true, false],
+    [[130, 32], [3, 130, 9], true, false],
   ];
   for (const [sa, sb, ta, tb] of cases) {
     const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));
@@ -142,5 +149,19 @@ Deno.test("a training step of both models: same loss and gradients with the repl
     });
     model.dispose();
     tf.dispose([x, labels, target]);
+  }
+});
+
+Deno.test("wasm Transpose: 2-D-at-heart permutations by the SIMD kernel, the rest by tfjs's own", async () => {
+  const cases: [number[], number[]][] = [
+    [[64, 5, 2, 16], [1, 2, 3, 0]], // [B, T, D, 4H] → [T, D, 4H, B]
+    [[5, 2, 16, 64], [3, 0, 1, 2]], // and back
+    [[3, 40, 36], [0, 2, 1]], // batched last-two
+    [[100, 68], [1, 0]], // 2-D, rows in blocks of 16 with a remainder
+    [[6, 50, 4, 16], [0, 2, 1, 3]], // not 2-D at heart: stock kernel
+    [[30, 34], [1, 0]], // widths off the 4 × 4 block: stock kernel
+  ];
+  for (const [shape, perm] of cases) {
+    assert.equal(await wasmVsCpu([shape], ([x]) => tf.transpose(x, perm)), 0, `transpose ${shape} ${perm}`);
   }
 });

@@ -1,0 +1,92 @@
+/**
+ * Weight-gradient products aᵀ·b on tfjs-wasm through the hand-written SIMD kernel `gemm_tn.wat`, which reads
+ * and writes tfjs's own heap: the kernel module imports the memory tfjs-wasm's module exports.
+ *
+ * @example
+ * ```ts
+ * const product = tnMatMul(backend);   // once per backend
+ * const out = product(a, b);           // a [..., K, M], b [..., K, N] → [..., M, N]
+ * ```
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
+import { heapOffset, instantiateKernel, perBackend } from "./heap.ts";
+
+type Gemm = (a: number, b: number, c: number, k: number, m: number, n: number, scratch: number) => void;
+
+/** Rows per chunk in gemm_tn.wat: its scratch holds one chunk of A and of B. */
+const CHUNK = 128;
+
+const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
+
+/**
+ * The product function for this backend (made once per backend): a [..., K, M] and b [..., K, N] (float32, equal leading shapes or one
+ * of them without any) → aᵀ·b [..., M, N]. Widths that are not multiples of 4 (M) and 8 (N) are padded with
+ * zeros in scratch tensors (one copy; the kernel reads each operand many times over).
+ */
+export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend) => {
+  const gemm = instantiateKernel(GEMM_TN_WASM, backend).gemm_tn as Gemm;
+  const offset = (x: tf.TensorInfo) => heapOffset(backend, x);
+
+  /** x [batch, K, width] → [batch, K, padded] with zero columns added (x itself when nothing to add). */
+  const padColumns = (x: tf.TensorInfo, batch: number, k: number, padded: number): tf.TensorInfo => {
+    const width = x.shape[x.shape.length - 1];
+    if (width === padded) return x;
+    const out = backend.makeOutput([batch, k, padded], "float32");
+    const src = backend.typedArrayFromHeap(x) as Float32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array;
+    dst.fill(0);
+    for (let r = 0; r < batch * k; r++) dst.set(src.subarray(r * width, (r + 1) * width), r * padded);
+    return out;
+  };
+
+  return (a, b) => {
+    const [k, m] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const batch = Math.max(aBatch, bBatch);
+    const outer = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    if (k === 0 || m === 0 || n === 0) {
+      (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+      return out;
+    }
+    const [mp, np] = [roundUp(m, 4), roundUp(n, 8)];
+    const ap = padColumns(a, aBatch, k, mp);
+    const bp = padColumns(b, bBatch, k, np);
+    const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
+    const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
+    // Offsets are read after every allocation: makeOutput may grow (and move the views of) the heap.
+    const [aBase, bBase, cBase] = [offset(ap), offset(bp), offset(cp)];
+    for (let i = 0; i < batch; i++) {
+      gemm(
+        aBase + (aBatch === 1 ? 0 : i * k * mp * 4),
+        bBase + (bBatch === 1 ? 0 : i * k * np * 4),
+        cBase + i * mp * np * 4,
+        k,
+        mp,
+        np,
+        offset(scratch),
+      );
+    }
+    backend.disposeData(scratch.dataId);
+    if (cp !== out) {
+      const src = backend.typedArrayFromHeap(cp) as Float32Array;
+      const dst = backend.typedArrayFromHeap(out) as Float32Array;
+      for (let r = 0; r < batch * m; r++) {
+        const [i, row] = [Math.floor(r / m), r % m];
+        const from = (i * mp + row) * np;
+        dst.set(src.subarray(from, from + n), r * n);
+      }
+      backend.disposeData(cp.dataId);
+    }
+    if (ap !== a) backend.disposeData(ap.dataId);
+    if (bp !== b) backend.disposeData(bp.dataId);
+    return out;
+  };
+});
+
+/** aᵀ·b on the wasm heap. */
+export type TnProduct = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;

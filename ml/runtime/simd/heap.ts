@@ -1,0 +1,38 @@
+/**
+ * What the hand-written kernels need from tfjs-wasm: its heap (the WebAssembly.Memory its module exports, which
+ * each kernel module imports, so operands are read where tfjs keeps them) and a tensor's byte offset in it.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** The parts of BackendWasm's internals used here (stable across tfjs 4.x). */
+interface WasmHeap {
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
+  wasm: { asm: { memory: WebAssembly.Memory } };
+}
+
+/** Instantiates a kernel module (base64, as scripts/build_wasm.ts writes it) on the backend's heap. */
+export function instantiateKernel(base64: string, backend: BackendWasm): WebAssembly.Exports {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const memory = (backend as unknown as WasmHeap).wasm.asm.memory;
+  // Synchronous: the modules are under 1 kB, and kernels are called synchronously.
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+}
+
+/**
+ * The byte offset of a tensor's data in the heap. Read it after the last allocation of a kernel call:
+ * `makeOutput` may grow the heap (the offsets stay, the typed views of the old buffer do not).
+ */
+export function heapOffset(backend: BackendWasm, x: tf.TensorInfo): number {
+  return (backend as unknown as WasmHeap).dataIdMap.get(x.dataId).memoryOffset;
+}
+
+/** One value per backend, made on first use. */
+export function perBackend<T>(make: (backend: BackendWasm) => T): (backend: BackendWasm) => T {
+  const made = new WeakMap<BackendWasm, T>();
+  return (backend) => {
+    let value = made.get(backend);
+    if (value === undefined) made.set(backend, value = make(backend));
+    return value;
+  };
+}

@@ -278,15 +278,46 @@ function fastIdentity(original: WasmKernel): WasmKernel {
 }
 
 /**
- * Transpose: tfjs-wasm computes an index per element; the LSTM's layout changes ([B, T, D·4H] ↔ [T, D, 4H, B],
- * 6.5 M floats each at batch 256) and the matmul operand transposes are 2-D at heart, which the SIMD kernel
- * moves 4 × 4 blocks at a time.
+ * Transpose: tfjs-wasm computes an index per element. Two shapes of permutation are common in training and
+ * cheap to do otherwise:
+ * - 2-D at heart (the LSTM's layout changes [B, T, D·4H] ↔ [T, D, 4H, B], 6.5 M floats each at batch 256;
+ *   matmul operands): the SIMD kernel moves 4 × 4 blocks at a time;
+ * - trailing axes kept (e.g. [T, D, 4H, B] → [D, T, 4H, B]): whole blocks of them move with one copy each.
  */
 function fastTranspose(original: WasmKernel): WasmKernel {
   return ({ inputs, backend, attrs }) => {
-    const out = simdTranspose(backend)(inputs.x as tf.TensorInfo, attrs.perm as number[]);
+    const x = inputs.x as tf.TensorInfo;
+    const perm = attrs.perm as number[];
+    const out = simdTranspose(backend)(x, perm) ?? blockTranspose(backend, x, perm);
     return out ?? original({ inputs, backend, attrs });
   };
+}
+
+/** Moves blocks of the trailing axes that `perm` keeps in place (≥ 64 elements a block), or null. */
+function blockTranspose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.TensorInfo | null {
+  const n = perm.length;
+  let kept = n;
+  while (kept > 0 && perm[kept - 1] === kept - 1) kept--;
+  const block = tf.util.sizeFromShape(x.shape.slice(kept));
+  if (x.dtype === "string" || kept === n || kept < 2 || block < 64) return null;
+  const outer = x.shape.slice(0, kept);
+  const outShape = perm.map((axis) => x.shape[axis]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const strides = new Array<number>(kept);
+  strides[kept - 1] = 1;
+  for (let d = kept - 2; d >= 0; d--) strides[d] = strides[d + 1] * outer[d + 1];
+  // Walk the output's outer index in order; its source block is at Σ index[i]·strides[perm[i]].
+  const index = new Array<number>(kept).fill(0);
+  const count = tf.util.sizeFromShape(outer);
+  for (let k = 0; k < count; k++) {
+    let from = 0;
+    for (let i = 0; i < kept; i++) from += index[i] * strides[perm[i]];
+    dst.set(src.subarray(from * block, (from + 1) * block), k * block);
+    for (let i = kept - 1; i >= 0 && ++index[i] === outShape[i]; i--) index[i] = 0;
+  }
+  return out;
 }
 
 /** Idempotent; call before `tf.setBackend("wasm")` so the replacements' setup runs with the backend's. */

@@ -152,13 +152,15 @@ Deno.test("a training step of both models: same loss and gradients with the repl
   }
 });
 
-Deno.test("wasm Transpose: 2-D-at-heart permutations by the SIMD kernel, the rest by tfjs's own", async () => {
+Deno.test("wasm Transpose: 2-D-at-heart permutations by the SIMD kernel, kept trailing axes as blocks, the rest by tfjs's own", async () => {
   const cases: [number[], number[]][] = [
     [[64, 5, 2, 16], [1, 2, 3, 0]], // [B, T, D, 4H] → [T, D, 4H, B]
     [[5, 2, 16, 64], [3, 0, 1, 2]], // and back
     [[3, 40, 36], [0, 2, 1]], // batched last-two
     [[100, 68], [1, 0]], // 2-D, rows in blocks of 16 with a remainder
-    [[6, 50, 4, 16], [0, 2, 1, 3]], // not 2-D at heart: stock kernel
+    [[50, 2, 8, 16], [1, 0, 2, 3]], // trailing axes kept: block copies
+    [[3, 4, 5, 64], [2, 0, 1, 3]],
+    [[6, 50, 4, 16], [0, 2, 1, 3]], // neither (blocks of 16): stock kernel
     [[30, 34], [1, 0]], // widths off the 4 × 4 block: stock kernel
   ];
   for (const [shape, perm] of cases) {

@@ -67,6 +67,8 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     [[257, 64], [257, 3], true, false],
     [[2, 130, 32], [2, 130, 128], true, false],
     [[130, 32], [3, 130, 9], true, false],
+    [[1, 130, 32], [3, 130, 9], true, false],
+    [[3, 130, 32], [1, 130, 9], true, false],
   ];
   for (const [sa, sb, ta, tb] of cases) {
     const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));

@@ -47,7 +47,7 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
     const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
     const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
     const batch = Math.max(aBatch, bBatch);
-    const outer = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = backend.makeOutput([...outer, m, n], "float32");
     if (k === 0 || m === 0 || n === 0) {
       (backend.typedArrayFromHeap(out) as Float32Array).fill(0);

@@ -47,6 +47,20 @@ async function readOwner(path: string): Promise<LockOwner> {
   }
 }
 
+/**
+ * The holder's note, given a moment to appear: a holder writes it right after taking the lock, and a busy
+ * caller that reads in between would otherwise report "pid unknown" (seen under load in the retrain race
+ * test). A note that never appears (a foreign or crashed writer's file) costs ~200 ms once.
+ */
+async function settledOwner(path: string): Promise<LockOwner> {
+  let owner = await readOwner(path);
+  for (let attempt = 0; attempt < 10 && owner.pid === null; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    owner = await readOwner(path);
+  }
+  return owner;
+}
+
 /** Takes the lock if it is free right now; null when another open file holds it. */
 export async function tryLockFile(path: string, what: string): Promise<HeldLock | null> {
   await mkdir(dirname(path), { recursive: true });
@@ -94,7 +108,7 @@ export async function lockFile(path: string, what: string, options: WaitOptions)
   for (;;) {
     const held = await tryLockFile(path, what);
     if (held) return held;
-    const owner = await readOwner(path);
+    const owner = await settledOwner(path);
     const waited = Date.now() - start;
     if (waited >= options.waitMs) throw new LockBusyError(path, owner, waited);
     if (!told) {

@@ -63,3 +63,25 @@ Deno.test("file lock: a waiter is told who holds it once, and gets the lock when
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("file lock: a busy caller waits a moment for the holder's note (taken, not yet written)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".retrain.lock");
+  const holder = await Deno.open(path, { read: true, write: true, create: true });
+  try {
+    assert.ok(await holder.tryLock(true)); // locked, note still empty
+    const busy = lockFile(path, "retrain", { waitMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await holder.write(
+      new TextEncoder().encode(JSON.stringify({ pid: 4242, since: "2026-12-01T02:00:00Z" })),
+    );
+    await assert.rejects(busy, (error: LockBusyError) => {
+      assert.ok(error instanceof LockBusyError);
+      assert.equal(error.owner.pid, 4242);
+      return true;
+    });
+  } finally {
+    holder.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

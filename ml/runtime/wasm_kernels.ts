@@ -1,7 +1,8 @@
 /**
  * tfjs-wasm kernels replaced by faster equivalents (measured in DESIGN.md and bench/RESULTS.md; the same
- * results, bit for bit, except Sum, which adds in float64 and rounds once; `wasm_kernels_test.ts` checks each
- * against the cpu backend and a whole training step against tfjs-wasm's own kernels):
+ * results, bit for bit, except Sum, which adds in float64 and rounds once, and aᵀ·b, which sums in its own
+ * order; `wasm_kernels_test.ts` checks each against the cpu backend and a whole training step against
+ * tfjs-wasm's own kernels):
  * - BatchMatMul: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop 4–16×
  *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain;
  *   weight gradients aᵀ·b go to a SIMD kernel of our own (`simd/gemm_tn.wat`) instead.
@@ -14,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { simdTranspose, tnMatMul } from "./simd/index.ts";
+import { matMulBatches, simdTranspose, tnMatMul } from "./simd/index.ts";
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -87,10 +88,7 @@ function perBatchMatMul(backend: BackendWasm): (a: tf.TensorInfo, b: tf.TensorIn
   return (a, b) => {
     const [m, k] = a.shape.slice(-2);
     const n = b.shape[b.shape.length - 1];
-    const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
-    const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    const batch = Math.max(aBatch, bBatch);
-    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const { aBatch, bBatch, batch, outer } = matMulBatches(a, b);
     const out = backend.makeOutput([...outer, m, n], "float32");
     const aBase = internals.dataIdMap.get(a.dataId).memoryOffset;
     const bBase = internals.dataIdMap.get(b.dataId).memoryOffset;
@@ -116,8 +114,7 @@ function perBatchMatMul(backend: BackendWasm): (a: tf.TensorInfo, b: tf.TensorIn
  * to [12,800, 64]ᵀ·[12,800, 256] (a dense layer's weight gradient at batch 256).
  */
 function tnEligible(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
-  const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
-  const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const { aBatch, bBatch } = matMulBatches(a, b);
   const sameBatches = aBatch === bBatch || aBatch === 1 || bBatch === 1;
   return a.dtype === "float32" && b.dtype === "float32" && sameBatches && a.shape[a.shape.length - 2] >= 16;
 }

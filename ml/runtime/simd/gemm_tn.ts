@@ -1,6 +1,7 @@
 /**
- * Weight-gradient products aᵀ·b on tfjs-wasm through the hand-written SIMD kernel `gemm_tn.wat`, which reads
- * and writes tfjs's own heap: the kernel module imports the memory tfjs-wasm's module exports.
+ * Products aᵀ·b (weight gradients, the LSTM's per-step products) on tfjs-wasm through the hand-written SIMD
+ * kernel `gemm_tn.wat`, which reads and writes tfjs's own heap: its module imports the memory tfjs-wasm's
+ * module exports.
  *
  * @example
  * ```ts
@@ -21,9 +22,23 @@ const CHUNK = 128;
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 
 /**
- * The product function for this backend (made once per backend): a [..., K, M] and b [..., K, N] (float32, equal leading shapes or one
- * of them without any) → aᵀ·b [..., M, N]. Widths that are not multiples of 4 (M) and 8 (N) are padded with
- * zeros in scratch tensors (one copy; the kernel reads each operand many times over).
+ * The batch layout of a batched matmul a [..., ·, ·] by b [..., ·, ·]: each operand's number of matrices, the
+ * product's (`batch`), and the product's leading shape (the broadcast of both).
+ */
+export function matMulBatches(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+): { aBatch: number; bBatch: number; batch: number; outer: number[] } {
+  const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return { aBatch, bBatch, batch: Math.max(aBatch, bBatch), outer };
+}
+
+/**
+ * The product function for this backend (made once per backend): a [..., K, M] and b [..., K, N] (float32,
+ * equal leading shapes or one of them without any) → aᵀ·b [..., M, N]. Widths that are not multiples of 4 (M)
+ * and 8 (N) are padded with zeros in scratch tensors (one copy; the kernel reads each operand many times over).
  */
 export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend) => {
   const gemm = instantiateKernel(GEMM_TN_WASM, backend).gemm_tn as Gemm;
@@ -44,10 +59,7 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
   return (a, b) => {
     const [k, m] = a.shape.slice(-2);
     const n = b.shape[b.shape.length - 1];
-    const aBatch = tf.util.sizeFromShape(a.shape.slice(0, -2));
-    const bBatch = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    const batch = Math.max(aBatch, bBatch);
-    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const { aBatch, bBatch, batch, outer } = matMulBatches(a, b);
     const out = backend.makeOutput([...outer, m, n], "float32");
     if (k === 0 || m === 0 || n === 0) {
       (backend.typedArrayFromHeap(out) as Float32Array).fill(0);

@@ -108,12 +108,12 @@ export async function lockFile(path: string, what: string, options: WaitOptions)
   for (;;) {
     const held = await tryLockFile(path, what);
     if (held) return held;
-    const owner = await settledOwner(path);
     const waited = Date.now() - start;
-    if (waited >= options.waitMs) throw new LockBusyError(path, owner, waited);
+    // Who holds it is read only when it is said: a poll does not wait for a note that may never come.
+    if (waited >= options.waitMs) throw new LockBusyError(path, await settledOwner(path), waited);
     if (!told) {
       told = true;
-      options.onWait?.(owner);
+      options.onWait?.(await settledOwner(path));
     }
     await new Promise((resolve) =>
       setTimeout(resolve, Math.min(options.pollMs ?? 100, options.waitMs - waited))

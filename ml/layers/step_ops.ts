@@ -74,9 +74,7 @@ type KernelFn = (
   args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap },
 ) => Value;
 
-type WasmBackend = BackendWasm;
-
-function wasmOps(backend: WasmBackend): StepOps {
+function wasmOps(backend: BackendWasm): StepOps {
   const kernel = (name: string) => tf.getKernel(name, "wasm")!.kernelFunc as unknown as KernelFn;
   const [slice, reshape, matMul, add, sub, mul, sigmoid, concat] = [
     "Slice",
@@ -136,5 +134,5 @@ function wasmOps(backend: WasmBackend): StepOps {
 
 /** The ops for the active backend. */
 export function stepOps(): StepOps {
-  return tf.getBackend() === "wasm" ? wasmOps(tf.backend() as WasmBackend) : tensorOps;
+  return tf.getBackend() === "wasm" ? wasmOps(tf.backend() as BackendWasm) : tensorOps;
 }

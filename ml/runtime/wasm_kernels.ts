@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { matMulBatches, simdTranspose, tnMatMul } from "./simd/index.ts";
+import { heapOffset, matMulBatches, simdTranspose, tnMatMul } from "./simd/index.ts";
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -56,7 +56,6 @@ function transposeLastTwo(x: tf.TensorInfo, backend: BackendWasm, transpose: Was
 /** The parts of BackendWasm's internals the batched matmul needs (stable across tfjs 4.x). */
 interface WasmInternals {
   dataIdNextNumber: number;
-  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } };
   wasm: {
     cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
     tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
@@ -90,9 +89,7 @@ function perBatchMatMul(backend: BackendWasm): (a: tf.TensorInfo, b: tf.TensorIn
     const n = b.shape[b.shape.length - 1];
     const { aBatch, bBatch, batch, outer } = matMulBatches(a, b);
     const out = backend.makeOutput([...outer, m, n], "float32");
-    const aBase = internals.dataIdMap.get(a.dataId).memoryOffset;
-    const bBase = internals.dataIdMap.get(b.dataId).memoryOffset;
-    const oBase = internals.dataIdMap.get(out.dataId).memoryOffset;
+    const [aBase, bBase, oBase] = [a, b, out].map((x) => heapOffset(backend, x));
     const aShape = new Uint8Array(new Int32Array([1, m, k]).buffer);
     const bShape = new Uint8Array(new Int32Array([1, k, n]).buffer);
     for (let i = 0; i < batch; i++) {

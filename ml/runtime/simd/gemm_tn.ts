@@ -71,7 +71,7 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
     const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
     // Offsets are read after every allocation: makeOutput may grow (and move the views of) the heap.
-    const [aBase, bBase, cBase] = [offset(ap), offset(bp), offset(cp)];
+    const [aBase, bBase, cBase, scratchBase] = [offset(ap), offset(bp), offset(cp), offset(scratch)];
     for (let i = 0; i < batch; i++) {
       gemm(
         aBase + (aBatch === 1 ? 0 : i * k * mp * 4),
@@ -80,7 +80,7 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
         k,
         mp,
         np,
-        offset(scratch),
+        scratchBase,
       );
     }
     backend.disposeData(scratch.dataId);

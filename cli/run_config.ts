@@ -50,6 +50,17 @@ const splitDates = z.union([z.string(), z.array(z.string())]).optional().transfo
   return { validationStart, testStart, text: parts as [string, string] };
 });
 
+const WINDOWS_MESSAGE = "expected window lengths of at least 2 candles, e.g. 50,25";
+const memberLookbacks = z.union([z.string(), z.array(z.string())]).optional().transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const parts = splitList(value).map(Number);
+  if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 2)) {
+    ctx.addIssue({ code: "custom", message: WINDOWS_MESSAGE });
+    return z.NEVER;
+  }
+  return parts;
+});
+
 const SHARE_MESSAGE = "expected a fraction in (0, 1]";
 const WEIGHTING_MESSAGE = `expected ${CLASS_WEIGHTINGS.join(", ")} or a power between 0 and 1`;
 
@@ -72,6 +83,7 @@ export const RunConfigFlagsSchema = z.object({
   volatilityChannels: z.boolean().optional(),
   volatilityReference: z.enum(VOLATILITY_REFERENCES).optional(),
   headInput: z.enum(HEAD_INPUTS).optional(),
+  memberLookbacks,
   batchSize: flag.positiveInt().optional(),
   epochs: flag.positiveInt().optional(),
   learningRate: flag.positiveNumber().optional(),
@@ -119,6 +131,7 @@ export const SHAPE_FLAGS = [
   "volatilityChannels",
   "volatilityReference",
   "headInput",
+  "memberLookbacks",
   "clip",
 ] as const;
 
@@ -163,6 +176,12 @@ function runConfigOptions(): Option[] {
       "transformer_lstm: what the class and return heads read: the attention-pooled summary, or that and the " +
         "last timestep's BiLSTM output",
     ).choices([...HEAD_INPUTS]).default(M.headInput ?? "pooled"),
+    new Option(
+      "--member-lookbacks <list>",
+      "the members' own window lengths, cycled over the members, each at most --lookback (50,25: odd " +
+        "members read all 50 candles, even ones the last 25); members that see different spans disagree " +
+        "more, and their average gains",
+    ).default(memberLookbacksDefault(M), memberLookbacksHelp(M)),
     new Option("--batch-size <n>", "samples per gradient step").default(String(D.batchSize)),
     new Option(
       "--epochs <n>",
@@ -217,6 +236,15 @@ function runConfigOptions(): Option[] {
   ];
 }
 
+/** The default --member-lookbacks as the flag's value (absent: every member reads --lookback). */
+function memberLookbacksDefault(m: ModelConfig): string | undefined {
+  return m.memberLookbacks?.join(",");
+}
+
+function memberLookbacksHelp(m: ModelConfig): string {
+  return m.memberLookbacks ? m.memberLookbacks.join(",") : "every member reads --lookback";
+}
+
 /**
  * Adds the run configuration's flags to `command`. `skip`: flags the command has no use for (evaluate cuts its
  * own folds, so it has no --split-dates).
@@ -247,13 +275,14 @@ const MODEL_FLAGS: Record<string, string> = {
   dropout: "--dropout",
   members: "--members",
   lookback: "--lookback",
+  memberLookbacks: "--member-lookbacks",
 };
 
 function checkedModel(config: ModelConfig, command: string): ModelConfig {
   const problem = modelConfigProblem(config);
   if (problem) {
     const flagged = problem.replace(
-      /\b(dModel|heads|ffnDim|encoderLayers|lstmHidden|lstmLayers|dropout|members|lookback)\b/g,
+      /\b(dModel|heads|ffnDim|encoderLayers|lstmHidden|lstmLayers|dropout|memberLookbacks|members|lookback)\b/g,
       (k) => MODEL_FLAGS[k],
     );
     throw new UsageError(
@@ -325,6 +354,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       volatilityChannels: f.volatilityChannels,
       volatilityReference: f.volatilityReference,
       headInput: f.headInput,
+      memberLookbacks: f.memberLookbacks,
     }),
   }, command);
   const data = b?.data ?? DEFAULT_DATA_CONFIG;

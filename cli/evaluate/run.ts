@@ -103,7 +103,8 @@ function describeModel(m: ModelConfig): string {
   const size = m.type === "transformer_lstm"
     ? `d_model ${m.dModel}, ${m.heads} heads, ffn ${m.ffnDim}, ${m.encoderLayers} encoder layer(s), ${lstm}`
     : lstm;
-  return `${size}, dropout ${m.dropout}, ${plural(m.members, "member")}`;
+  const windows = m.memberLookbacks ? ` (windows ${m.memberLookbacks.join(", ")}, cycled)` : "";
+  return `${size}, dropout ${m.dropout}, ${plural(m.members, "member")}${windows}`;
 }
 
 function freshSubject(opts: EvaluateOptions, io: EvaluateIo): Subject {

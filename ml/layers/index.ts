@@ -10,6 +10,7 @@ import { LastTimestep } from "./last_timestep.ts";
 import { LayerNorm } from "./layer_norm.ts";
 import { FastLSTM } from "./lstm.ts";
 import { PositionalEncoding } from "./positional_encoding.ts";
+import { RecentSteps } from "./recent_steps.ts";
 import { VolatilityChannels } from "./volatility_channels.ts";
 
 export {
@@ -20,13 +21,16 @@ export {
   LayerNorm,
   MultiHeadSelfAttention,
   PositionalEncoding,
+  RecentSteps,
   SeededDropout,
   VolatilityChannels,
 };
 export type { EnsembleMeanArgs, EnsembleMode } from "./ensemble_mean.ts";
+export { alignedLength } from "./ensemble_mean.ts";
 export type { AttentionArgs } from "./attention.ts";
 export type { FastLSTMArgs } from "./lstm.ts";
 export type { LayerNormArgs } from "./layer_norm.ts";
+export type { RecentStepsArgs } from "./recent_steps.ts";
 export type { SeededDropoutArgs } from "./dropout.ts";
 export { lstmRecurrence } from "./lstm_recurrence.ts";
 export { sinusoidalTable } from "./positional_encoding.ts";
@@ -59,6 +63,7 @@ for (
     EnsembleMean,
     VolatilityChannels,
     LastTimestep,
+    RecentSteps,
   ]
 ) {
   tf.serialization.registerClass(cls);

@@ -40,6 +40,19 @@ export interface ModelConfig {
    * timestep's BiLSTM output ("pooled_last"). Absent in configs written before it: "pooled".
    */
   readonly headInput?: HeadInput;
+  /**
+   * The members' own window lengths, cycled over the members (`[50, 24]`: members 1, 3, 5… read all 50 candles,
+   * members 2, 4, 6… the last 24 of them, through `RecentSteps`); each at most `lookback`. Members that see
+   * different spans of the past disagree more than members that differ by seed alone, and averaging
+   * disagreeing members is what an ensemble is for. Absent: every member reads the whole window.
+   */
+  readonly memberLookbacks?: readonly number[];
+}
+
+/** Member k's (1-based) window length: its entry of `memberLookbacks`, cycled, or the model's lookback. */
+export function memberLookback(c: ModelConfig, k: number): number {
+  const list = c.memberLookbacks;
+  return list && list.length > 0 ? list[(k - 1) % list.length] : c.lookback;
 }
 
 export const HEAD_INPUTS = ["pooled", "pooled_last"] as const;
@@ -92,6 +105,11 @@ export function modelConfigProblem(c: ModelConfig): string | null {
   // No encoder layers is a valid ablation: projection → LSTM → attention pooling.
   if (!Number.isInteger(c.encoderLayers) || c.encoderLayers < 0) {
     return `encoderLayers must be a non-negative integer, got ${c.encoderLayers}`;
+  }
+  for (const steps of c.memberLookbacks ?? []) {
+    if (!Number.isInteger(steps) || steps < 2 || steps > c.lookback) {
+      return `memberLookbacks must be whole numbers from 2 to lookback (${c.lookback}), got ${steps}`;
+    }
   }
   if (!(c.dropout >= 0 && c.dropout < 1)) return `dropout must be in [0, 1), got ${c.dropout}`;
   if (c.type === "transformer_lstm") {

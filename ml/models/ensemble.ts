@@ -6,8 +6,8 @@
  * ensemble's layers, so a member is trained exactly as a single model would be and its weights land in place.
  */
 import * as tf from "@tensorflow/tfjs";
-import { EnsembleMean } from "../layers/index.ts";
-import type { ModelConfig } from "./config.ts";
+import { EnsembleMean, RecentSteps } from "../layers/index.ts";
+import { memberLookback, type ModelConfig } from "./config.ts";
 import type { MemberOutputs } from "./heads.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { type InputScaling, inputScalingOf, modelInput } from "./input_channels.ts";
@@ -40,15 +40,26 @@ export function buildEnsemble(
   const graph = c.type === "transformer_lstm" ? transformerLstmGraph : lightweightLstmGraph;
   const members: MemberOutputs[] = [];
   for (let k = 1; k <= c.members; k++) {
-    members.push(graph(features, c, memberSeed(seed, k), kit, memberPrefix(k)));
+    // A member with a shorter window reads the last candles of the same channels (no weights, so the seeds
+    // and the other members stay as they are).
+    const steps = memberLookback(c, k);
+    const own = steps < c.lookback
+      ? new RecentSteps({ steps, name: `${memberPrefix(k)}window` }).apply(features) as Sym
+      : features;
+    members.push(graph(own, c, memberSeed(seed, k), kit, memberPrefix(k)));
   }
-  const combine = (name: string, mode: "probabilities" | "values", parts: Sym[]) =>
-    new EnsembleMean({ name, mode }).apply(parts) as Sym;
+  const combine = (name: string, mode: "probabilities" | "values", parts: Sym[], steps?: number) =>
+    new EnsembleMean({ name, mode, steps }).apply(parts) as Sym;
   const outputs = [
     combine("class_logits", "probabilities", members.map((m) => m.logits)),
     combine("regression", "values", members.map((m) => m.regression)),
   ];
-  if (members[0].attention) outputs.push(combine("attention", "values", members.map((m) => m.attention!)));
+  if (members[0].attention) {
+    // Attention over the model's whole window, whatever the members' own windows (steps a member does not see: 0).
+    const shorter = members.some((_, i) => memberLookback(c, i + 1) < c.lookback);
+    const steps = shorter ? c.lookback : undefined;
+    outputs.push(combine("attention", "values", members.map((m) => m.attention!), steps));
+  }
   const name = c.type === "transformer_lstm" ? "TransformerLSTMEnsemble" : "LightweightLSTMEnsemble";
   return tf.model({ inputs: input, outputs, name });
 }

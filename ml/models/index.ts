@@ -5,7 +5,7 @@
  * Input: [b, lookback, 35] scaled features (with `volatilityChannels`, the model appends its own channels).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { type ModelConfig, modelConfigProblem } from "./config.ts";
+import { memberLookback, type ModelConfig, modelConfigProblem } from "./config.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 import { buildLightweightLstm } from "./lightweight_lstm.ts";
 import { buildTransformerLstm } from "./transformer_lstm.ts";
@@ -16,6 +16,7 @@ export {
   defaultModelConfig,
   HEAD_INPUTS,
   type HeadInput,
+  memberLookback,
   type ModelConfig,
   modelConfigProblem,
 } from "./config.ts";
@@ -36,7 +37,10 @@ export function buildModel(
 ): tf.LayersModel {
   const problem = modelConfigProblem(config);
   if (problem) throw new Error(`model config: ${problem}`);
-  if (config.members > 1) return buildEnsemble(config, seed, kit, scaling);
+  // A single member with its own shorter window is built as an ensemble of one (its RecentSteps layer).
+  if (config.members > 1 || memberLookback(config, 1) < config.lookback) {
+    return buildEnsemble(config, seed, kit, scaling);
+  }
   return config.type === "transformer_lstm"
     ? buildTransformerLstm(config, seed, kit, scaling)
     : buildLightweightLstm(config, seed, kit, scaling);

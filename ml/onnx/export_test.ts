@@ -73,6 +73,7 @@ function perturbedModel(
   channelsFor?: Preprocessor,
   volatilityReference: VolatilityReference = "candle",
   headInput: HeadInput = "pooled",
+  memberLookbacks?: readonly number[],
 ): tf.LayersModel {
   const config = {
     ...defaultModelConfig(type, LOOKBACK),
@@ -80,6 +81,7 @@ function perturbedModel(
     volatilityChannels: !!channelsFor,
     volatilityReference,
     headInput,
+    memberLookbacks,
   };
   const model = buildModel(config, 11, FAST_LAYERS, channelsFor);
   const scale = (name: string) =>
@@ -149,7 +151,9 @@ async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-const VARIANTS: readonly (readonly [ModelType, number, VolatilityReference | false, HeadInput?])[] = [
+const VARIANTS: readonly (
+  readonly [ModelType, number, VolatilityReference | false, HeadInput?, (readonly number[])?]
+)[] = [
   ["transformer_lstm", 1, false],
   ["lightweight_lstm", 1, false],
   // Ensembles: the members' probabilities averaged in the graph (ml/layers/ensemble_mean.ts).
@@ -163,12 +167,18 @@ const VARIANTS: readonly (readonly [ModelType, number, VolatilityReference | fal
   // The heads reading the last timestep beside the pooled summary (ml/layers/last_timestep.ts).
   ["transformer_lstm", 1, "last", "pooled_last"],
   ["transformer_lstm", 3, "last", "pooled_last"],
+  // Members with their own, shorter windows (ml/layers/recent_steps.ts): a Slice per member, and attention
+  // weights padded in front before the mean; a single member of a shorter window too.
+  ["transformer_lstm", 3, "last", "pooled_last", [50, 25]],
+  ["lightweight_lstm", 2, false, undefined, [50, 20]],
+  ["transformer_lstm", 1, "last", "pooled_last", [25]],
 ];
 
-for (const [type, members, channels, headInput] of VARIANTS) {
+for (const [type, members, channels, headInput, memberLookbacks] of VARIANTS) {
   const what = (members > 1 ? `${type} × ${members} members` : type) +
     (channels ? ` with volatility channels (${channels})` : "") +
-    (headInput === "pooled_last" ? ", heads on pooled + last step" : "");
+    (headInput === "pooled_last" ? ", heads on pooled + last step" : "") +
+    (memberLookbacks ? `, member windows ${memberLookbacks.join("/")}` : "");
   Deno.test({
     name:
       `${what}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
@@ -176,7 +186,14 @@ for (const [type, members, channels, headInput] of VARIANTS) {
     fn: async () => {
       const x = await realWindows();
       const p = preprocessorFor(type, x);
-      const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined, headInput);
+      const model = perturbedModel(
+        type,
+        members,
+        channels ? p : undefined,
+        channels || undefined,
+        headInput,
+        memberLookbacks,
+      );
       assert.equal(model.layers.some((l) => l.name === VOLATILITY_LAYER), !!channels);
       const bytes = exportOnnx(model, p, { version: "v1_2024-01-01" });
       for (const count of BATCHES) {
@@ -217,7 +234,14 @@ for (const [type, members, channels, headInput] of VARIANTS) {
   Deno.test(`${what}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
     const x = pseudoRandom(8 * LOOKBACK * FEATURE_COUNT, 5, 2);
     const p = preprocessorFor(type, x);
-    const model = perturbedModel(type, members, channels ? p : undefined, channels || undefined, headInput);
+    const model = perturbedModel(
+      type,
+      members,
+      channels ? p : undefined,
+      channels || undefined,
+      headInput,
+      memberLookbacks,
+    );
     const fresh = exportOnnx(model, p, { version: "v2_2024-02-02" });
     await withTempDir(async (dir) => {
       await saveModel(model, dir);

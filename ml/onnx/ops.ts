@@ -89,6 +89,10 @@ export const slice = (
     }),
   );
 
+/** Pad with zeros: `pads` is ONNX's [begin of each axis…, end of each axis…]. */
+export const pad = (g: GraphBuilder, x: string, pads: readonly number[], name?: string) =>
+  one(g.node("Pad", [x, g.int64s("pads", pads)], { name }));
+
 export const squeeze = (g: GraphBuilder, x: string, axes: readonly number[], name?: string) =>
   one(g.node("Squeeze", [x, g.int64s("axes", axes)], { name }));
 

@@ -4,7 +4,7 @@
  * equivalent subgraph; the maths each one mirrors is documented on the layer itself.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { sinusoidalTable, VOLATILITY_FLOOR, volatilityConstants } from "../layers/index.ts";
+import { alignedLength, sinusoidalTable, VOLATILITY_FLOOR, volatilityConstants } from "../layers/index.ts";
 import { dense, layerNormBlock, selfAttention } from "./blocks.ts";
 import type { GraphBuilder } from "./graph.ts";
 import { lstmLayer, type LstmWeights } from "./lstm.ts";
@@ -20,6 +20,7 @@ import {
   matMul,
   max,
   mul,
+  pad,
   reduceMean,
   relu,
   reshape,
@@ -131,10 +132,24 @@ export const addLayer: LayerConverter = (g, _layer, inputs) => [
   inputs.slice(1).reduce((sum, x) => add(g, sum, x.value), inputs[0].value),
 ];
 
-/** EnsembleMean (ml/layers/ensemble_mean.ts): Sum of the members, ×1/n; for class logits Softmax first, Log after. */
+/**
+ * EnsembleMean (ml/layers/ensemble_mean.ts): Sum of the members, ×1/n; for class logits Softmax first, Log
+ * after; shorter attention weights (members with shorter windows) padded with zeros in front first.
+ */
 const ensembleMeanLayer: LayerConverter = (g, layer, inputs) => {
   const mode = config<string>(layer, "mode");
-  const parts = inputs.map((x) => (mode === "probabilities" ? softmax(g, x.value, -1) : x.value));
+  const longest = alignedLength(
+    inputs.map((x) => (typeof x.shape[1] === "number" ? x.shape[1] : 0)),
+    config<number | undefined>(layer, "steps"),
+  );
+  const aligned = (x: LayerInput): string => {
+    const steps = x.shape[1];
+    if (mode !== "values" || typeof steps !== "number" || steps === longest) return x.value;
+    const pads = new Array(2 * x.shape.length).fill(0);
+    pads[1] = longest - steps;
+    return pad(g, x.value, pads);
+  };
+  const parts = inputs.map((x) => (mode === "probabilities" ? softmax(g, x.value, -1) : aligned(x)));
   const sum = parts.length === 1 ? parts[0] : g.node("Sum", parts)[0];
   const mean = mul(g, sum, g.floats("inv_members", [1 / parts.length], []));
   return [mode === "probabilities" ? g.node("Log", [mean])[0] : mean];
@@ -144,6 +159,12 @@ const ensembleMeanLayer: LayerConverter = (g, layer, inputs) => {
 const lastTimestepLayer: LayerConverter = (g, layer, [x]) => {
   const t = steps(x, layer);
   return [reshape(g, slice(g, x.value, [t - 1], [t], [1]), [0, lastDim(x, layer)])];
+};
+
+/** RecentSteps (ml/layers/recent_steps.ts): Slice the last `steps` timesteps of [b, T, d]. */
+const recentStepsLayer: LayerConverter = (g, layer, [x]) => {
+  const t = steps(x, layer), keep = config<number>(layer, "steps");
+  return [slice(g, x.value, [t - keep], [t], [1])];
 };
 
 /** tf.layers.concatenate along its axis (the last, as the models use it). */
@@ -408,5 +429,6 @@ export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   EnsembleMean: ensembleMeanLayer,
   VolatilityChannels: volatilityChannelsLayer,
   LastTimestep: lastTimestepLayer,
+  RecentSteps: recentStepsLayer,
   Concatenate: concatenateLayer,
 };

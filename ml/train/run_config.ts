@@ -102,6 +102,8 @@ export const ModelConfigSchema = z.object({
   volatilityReference: z.enum(VOLATILITY_REFERENCES).default("candle"),
   // Absent in configs written before the option: the pooled summary alone.
   headInput: z.enum(HEAD_INPUTS).default("pooled"),
+  // Absent in configs written before the option (and when every member reads the whole window).
+  memberLookbacks: z.array(z.number().int().min(2)).min(1).optional(),
 });
 
 export const TrainingRecipeSchema = z.object({

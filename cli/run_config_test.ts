@@ -118,3 +118,33 @@ Deno.test("train and evaluate share every configuration flag: same names, descri
     assert.ok(help.includes(line), line);
   }
 });
+
+Deno.test("--member-lookbacks: a list cycled over the members, each within --lookback, kept by fine-tuning", () => {
+  const config = runConfigOf(parse({ memberLookbacks: "50,25", members: "4" }));
+  assert.deepEqual(config.model.memberLookbacks, [50, 25]);
+  assert.deepEqual(parse({ memberLookbacks: ["40", "20,30"] }).memberLookbacks, [40, 20, 30]);
+  for (const bad of ["", "50,x", "50,1", "2.5"]) {
+    assert.ok(!RunConfigFlagsSchema.safeParse({ memberLookbacks: bad }).success, bad);
+  }
+  assert.throws(
+    () => runConfigOf(parse({ lookback: "24", memberLookbacks: "50,25" })),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /--member-lookbacks must be whole numbers from 2 to --lookback \(24\), got 50/.test(e.message),
+  );
+  // A recorded config keeps its windows when fine-tuned, and typed windows override an untyped base.
+  const base = { config: { ...recorded, model: { ...recorded.model, memberLookbacks: [24, 12] } } };
+  assert.deepEqual(
+    runConfigOf(parse({ memberLookbacks: "24" }), { ...base, keepShape: true }).model.memberLookbacks,
+    [
+      24,
+      12,
+    ],
+  );
+  assert.deepEqual(
+    runConfigOf(parse({ memberLookbacks: "20" }), { ...base, keepShape: false }).model.memberLookbacks,
+    [
+      20,
+    ],
+  );
+});

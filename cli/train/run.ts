@@ -339,8 +339,10 @@ async function trainAndSave(
     await run.restore(model);
     io.out(`resuming from ${run.dir}: ${describeRun(run.current)}`);
   }
+  const windows = runConfig.model.memberLookbacks;
   io.out(
-    `model: ${modelType}, ${model.countParams().toLocaleString("en-US")} parameters; class weights ` +
+    `model: ${modelType}, ${model.countParams().toLocaleString("en-US")} parameters` +
+      (windows ? `, member windows ${windows.join(" / ")} (cycled)` : "") + "; class weights " +
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 

@@ -91,3 +91,46 @@ Deno.test("the auxiliary head is a training-only output; disposing it frees exac
   assert.deepEqual(model.outputNames, ["class_logits", "regression", "attention"]);
   model.dispose();
 });
+
+Deno.test("members with shorter windows read only the last candles; attention stays over the whole window", () => {
+  const config: ModelConfig = { ...tiny("transformer_lstm", 3), memberLookbacks: [5, 3] };
+  const model = buildModel(config, 4);
+  assert.deepEqual(model.layers.filter((l) => /window$/.test(l.name)).map((l) => l.name), ["m2_window"]);
+  const x = tf.randomNormal([4, 5, 35], 0, 1, "float32", 8);
+  // The same windows with their two oldest candles changed.
+  const older = tf.concat([
+    tf.randomNormal([4, 2, 35], 0, 1, "float32", 9),
+    tf.slice(x, [0, 2, 0], [4, 3, 35]),
+  ], 1);
+  const [a, b] = [x, older].map((input) =>
+    memberViews(model).map((m) => m.model.predict(input) as tf.Tensor[])
+  );
+  const same = (s: tf.Tensor, t: tf.Tensor) => tf.max(tf.abs(tf.sub(s, t))).dataSync()[0] < 1e-6;
+  assert.ok(same(a[1][0], b[1][0]), "member 2 (3 candles) saw the older candles");
+  assert.ok(!same(a[0][0], b[0][0]) && !same(a[2][0], b[2][0]), "members 1 and 3 read all 5 candles");
+  assert.deepEqual(a[1][2].shape, [4, 3]);
+  const [, , attention] = model.predict(x) as tf.Tensor[];
+  assert.deepEqual(attention.shape, [4, 5]);
+  const rows = attention.arraySync() as number[][];
+  const m1 = a[0][2].arraySync() as number[][], m3 = a[2][2].arraySync() as number[][];
+  rows.forEach((row, i) => {
+    assert.ok(Math.abs(row.reduce((s, v) => s + v) - 1) < 1e-5);
+    // The two oldest candles' weight comes from the 5-candle members alone.
+    for (const t of [0, 1]) assert.ok(Math.abs(row[t] - (m1[i][t] + m3[i][t]) / 3) < 1e-6);
+  });
+  // An interrupted run keeps the first members with their windows.
+  const kept = firstMembers(model, config, 4, 2);
+  assert.deepEqual(kept.layers.filter((l) => /window$/.test(l.name)).map((l) => l.name), ["m2_window"]);
+  tf.dispose([x, older, attention, ...a.flat(), ...b.flat()]);
+  kept.dispose();
+  model.dispose();
+});
+
+Deno.test("member windows longer than the model's, or shorter than 2 candles, are refused", () => {
+  for (const memberLookbacks of [[6], [5, 1]]) {
+    assert.throws(
+      () => buildModel({ ...tiny("lightweight_lstm", 2), memberLookbacks }, 1),
+      /memberLookbacks must be whole numbers from 2 to lookback \(5\)/,
+    );
+  }
+});

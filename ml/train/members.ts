@@ -62,6 +62,8 @@ export interface MemberSchedule {
   /** Members trained after them, one at a time in this thread, each batch split into `dataParallel` parts. */
   readonly alone: readonly number[];
   readonly dataParallel: number;
+  /** Worker threads for `together` (a pool: each takes the next member when its own ends). */
+  readonly workers?: number;
 }
 
 /**
@@ -74,10 +76,12 @@ export function memberSchedule(toTrain: readonly number[], parallel?: ParallelOp
   const dataParallel = parallel?.dataParallel ?? 1;
   if (workers <= 1) return { together: [], alone: toTrain, dataParallel };
   const leftover = dataParallel > 1 && toTrain.length % workers === 1 ? 1 : 0;
+  const together = toTrain.slice(0, toTrain.length - leftover);
   return {
-    together: toTrain.slice(0, toTrain.length - leftover),
+    together,
     alone: toTrain.slice(toTrain.length - leftover),
     dataParallel,
+    ...(together.length > workers ? { workers } : {}),
   };
 }
 
@@ -96,7 +100,13 @@ export function describeSchedule(schedule: MemberSchedule, members: number): str
       } on ${schedule.dataParallel} cores (each batch split, data parallel)`
       : `${members === 1 ? "one model" : list(ks) + " one after another"} on one core`;
   const parts = [];
-  if (schedule.together.length > 0) parts.push(`${list(schedule.together)} side by side, one core each`);
+  if (schedule.together.length > 0) {
+    parts.push(
+      schedule.workers
+        ? `${list(schedule.together)} on ${schedule.workers} cores, one member a core at a time`
+        : `${list(schedule.together)} side by side, one core each`,
+    );
+  }
   if (schedule.alone.length > 0) parts.push(alone(schedule.alone));
   return parts.join(", then ");
 }

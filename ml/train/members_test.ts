@@ -80,12 +80,20 @@ Deno.test("memberSchedule: members side by side on the workers, the one left ove
   const words = (toTrain: number[], parallel?: ReturnType<typeof on>) =>
     describeSchedule(memberSchedule(toTrain, parallel), 3);
   assert.deepEqual(memberSchedule([1, 2, 3], on(2)), { together: [1, 2], alone: [3], dataParallel: 2 });
-  assert.deepEqual(memberSchedule([1, 2, 3], on(2, 1)), { together: [1, 2, 3], alone: [], dataParallel: 1 });
+  assert.deepEqual(memberSchedule([1, 2, 3], on(2, 1)), {
+    together: [1, 2, 3],
+    alone: [],
+    dataParallel: 1,
+    workers: 2,
+  });
   assert.deepEqual(memberSchedule([1, 2, 3, 4], on(2)), {
     together: [1, 2, 3, 4],
     alone: [],
     dataParallel: 2,
+    workers: 2,
   });
+  // More members than cores: a pool, and the log says so (six members are not six at once).
+  assert.equal(words([1, 2, 3, 4, 5, 6], on(2)), "members 1–6 on 2 cores, one member a core at a time");
   assert.deepEqual(memberSchedule([3], on(2)), { together: [], alone: [3], dataParallel: 2 });
   assert.equal(
     words([1, 2, 3], on(2)),

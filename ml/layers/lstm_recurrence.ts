@@ -14,10 +14,13 @@
  * - No tanh kernel (12 ns/element on wasm, 10× sigmoid): the candidate is 2·σ(2z) − 1 from the same sigmoid
  *   as the gates (the caller doubles its weights, see `candidateScale`), and tanh(c) = 2·σ(2c) − 1 with the
  *   cell kept as ĉ = 2c.
+ * - On wasm each step's elementwise work is one fused kernel call (`ml/runtime/simd/lstm_cell.ts`, forward and
+ *   backward), writing straight into the saved sequences; the per-op loops below are the other backends' path
+ *   (and the reference the fused one is tested against).
  * Gate order along the 4H axis is tfjs/Keras's: i, f, c (the candidate, "g" below), o.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type StepOps, stepOps, type Value } from "./step_ops.ts";
+import { fusedLstm, type StepOps, stepOps, type Value } from "./step_ops.ts";
 
 /** [4H] row: 1 for the i, f, o gates, 2 for the candidate's block — scales its weights so σ(2z) can give tanh. */
 export function candidateScale(units: number, directions = 1): tf.Tensor1D {
@@ -71,7 +74,12 @@ function gateOf(o: StepOps, x: Value, g: number, units: number): Value {
  * [D, H, 4H] the recurrent kernels, both with the candidate's block scaled by 2 (`candidateScale`).
  * Direction 0 runs forward in time, direction 1 (if any) backward. Returns h [T, D, H, B] in time order.
  */
-export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
+export function lstmRecurrence(
+  xs: tf.Tensor4D,
+  us: tf.Tensor3D,
+  options: { fused?: boolean } = {},
+): tf.Tensor4D {
+  const fused = options.fused === false ? null : fusedLstm();
   const [steps, dirs, gates, batch] = xs.shape;
   const units = gates / 4;
   if (us.shape[0] !== dirs || us.shape[1] !== units || us.shape[2] !== gates) {
@@ -87,6 +95,12 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
       const [one, two, four] = [tf.scalar(1), tf.scalar(2), tf.scalar(4)];
       const u = usIn as tf.Tensor; // [D, H, 4H]: as aᵀ of the step's product, no transpose needed
       const o = stepOps();
+      const run = fused?.forward(x, u);
+      if (run) {
+        const [output, ...kept] = [run.output, run.sig, run.c2, run.th, run.hs].map((v) => o.adopt(v));
+        saveFn([...kept, usIn as tf.Tensor]);
+        return output;
+      }
       let h: Value | null = null;
       let c2: Value | null = null; // ĉ = 2c
       const sigs: Value[] = [], c2s: Value[] = [], ths: Value[] = [], hs: Value[] = [];
@@ -131,6 +145,13 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
         const [sigS, c2S, thS, hS, uSaved] = saved;
+        const ut = tf.transpose(uSaved, [0, 2, 1]); // [D, 4H, H]
+        const grads = fused?.backward(dy, sigS, c2S, thS, ut);
+        if (grads) {
+          const o = stepOps();
+          const [dZ, dXs] = [grads.dZ, grads.dXs].map((v) => o.adopt(v));
+          return [dXs, recurrentGradient(dZ, hS)];
+        }
         const g = tf.sub(tf.mul(gate(sigS, 2, units), 2), 1);
         // dz = [dc, dc, dc, dh] ⊙ [g, c_prev, i, tanh c] ⊙ da/dz  →  the last two factors, every step at once:
         // da/dz = σ(1−σ)·[1, 1, 2, 1] (the candidate is 2σ−1), and c_prev = ĉ_prev/2.
@@ -138,7 +159,6 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
         const r = tf.mul(tf.concat([g, previous(c2S), gate(sigS, 0, units), thS], 2), dAct);
         const p = tf.mul(gate(sigS, 3, units), tf.sub(1, tf.square(thS))); // dh → dc through tanh(c)
         const f = gate(sigS, 1, units);
-        const ut = tf.transpose(uSaved, [0, 2, 1]); // [D, 4H, H]
         const o = stepOps();
         const dzs: Value[] = new Array(steps);
         let dhNext: Value | null = null;
@@ -172,15 +192,22 @@ export function lstmRecurrence(xs: tf.Tensor4D, us: tf.Tensor3D): tf.Tensor4D {
         const dZ = o.adopt(o.stackSteps(dzs, false)); // [T, D, 4H, B], processing order
         const dXs = o.adopt(o.stackSteps(dzs, true));
         o.free(...dzs);
-        // dU[d] = Σ_k h_{k−1}·dz_kᵀ: one matmul per direction over all steps and batch columns, computed as
-        // dUᵀ = dZ·H_prev so that XNNPACK packs the smaller operand ([T·B, H]) as its weights.
-        const dZFlat = tf.reshape(tf.transpose(dZ, [1, 2, 0, 3]), [dirs, gates, steps * batch]);
-        const hFlat = tf.reshape(tf.transpose(previous(hS), [1, 0, 3, 2]), [dirs, steps * batch, units]);
-        const dU = tf.transpose(tf.matMul(dZFlat, hFlat), [0, 2, 1]);
-        return [dXs, dU];
+        return [dXs, recurrentGradient(dZ, hS)];
       });
 
     return { value, gradFunc };
   });
   return op(xs, us) as tf.Tensor4D;
+}
+
+/**
+ * dU[d] = Σ_k h_{k−1}·dz_kᵀ from dZ [T, D, 4H, B] and h [T, D, H, B] (both in processing order): one matmul per
+ * direction over all steps and batch columns, computed as dUᵀ = dZ·H_prev so that XNNPACK packs the smaller
+ * operand ([T·B, H]) as its weights.
+ */
+function recurrentGradient(dZ: tf.Tensor, hS: tf.Tensor): tf.Tensor {
+  const [steps, dirs, gates, batch] = dZ.shape;
+  const dZFlat = tf.reshape(tf.transpose(dZ, [1, 2, 0, 3]), [dirs, gates, steps * batch]);
+  const hFlat = tf.reshape(tf.transpose(previous(hS), [1, 0, 3, 2]), [dirs, steps * batch, gates / 4]);
+  return tf.transpose(tf.matMul(dZFlat, hFlat), [0, 2, 1]);
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { tnMatMul } from "../runtime/simd/index.ts";
+import { lstmBackward, lstmForward, tnMatMul } from "../runtime/simd/index.ts";
 
 export type Value = tf.TensorInfo;
 
@@ -135,4 +135,17 @@ function wasmOps(backend: BackendWasm): StepOps {
 /** The ops for the active backend. */
 export function stepOps(): StepOps {
   return tf.getBackend() === "wasm" ? wasmOps(tf.backend() as BackendWasm) : tensorOps;
+}
+
+/** The fused LSTM step loops (wasm only: they run on its heap); each returns null where it does not apply. */
+export interface FusedLstm {
+  forward: ReturnType<typeof lstmForward>;
+  backward: ReturnType<typeof lstmBackward>;
+}
+
+/** The fused loops for the active backend, or null off wasm. */
+export function fusedLstm(): FusedLstm | null {
+  if (tf.getBackend() !== "wasm") return null;
+  const backend = tf.backend() as BackendWasm;
+  return { forward: lstmForward(backend), backward: lstmBackward(backend) };
 }

@@ -80,7 +80,7 @@ export function lstmRecurrence(
   options: { fused?: boolean } = {},
 ): tf.Tensor4D {
   const fused = options.fused === false ? null : fusedLstm();
-  const [steps, dirs, gates, batch] = xs.shape;
+  const [steps, dirs, gates] = xs.shape;
   const units = gates / 4;
   if (us.shape[0] !== dirs || us.shape[1] !== units || us.shape[2] !== gates) {
     throw new Error(

@@ -179,6 +179,16 @@ for (const [type, members, channels, headInput, memberLookbacks] of VARIANTS) {
     (channels ? ` with volatility channels (${channels})` : "") +
     (headInput === "pooled_last" ? ", heads on pooled + last step" : "") +
     (memberLookbacks ? `, member windows ${memberLookbacks.join("/")}` : "");
+  /** This variant's model, built for preprocessor `p` (its scaler feeds the volatility channels). */
+  const variant = (p: Preprocessor) =>
+    perturbedModel(
+      type,
+      members,
+      channels ? p : undefined,
+      channels || undefined,
+      headInput,
+      memberLookbacks,
+    );
   Deno.test({
     name:
       `${what}: ONNX Runtime equals tfjs on real windows to 1e-4 at batch 1, 7, 64; wrong gates are caught`,
@@ -186,14 +196,7 @@ for (const [type, members, channels, headInput, memberLookbacks] of VARIANTS) {
     fn: async () => {
       const x = await realWindows();
       const p = preprocessorFor(type, x);
-      const model = perturbedModel(
-        type,
-        members,
-        channels ? p : undefined,
-        channels || undefined,
-        headInput,
-        memberLookbacks,
-      );
+      const model = variant(p);
       assert.equal(model.layers.some((l) => l.name === VOLATILITY_LAYER), !!channels);
       const bytes = exportOnnx(model, p, { version: "v1_2024-01-01" });
       for (const count of BATCHES) {
@@ -234,14 +237,7 @@ for (const [type, members, channels, headInput, memberLookbacks] of VARIANTS) {
   Deno.test(`${what}: a model loaded from disk exports the same ONNX file as the one in memory`, async () => {
     const x = pseudoRandom(8 * LOOKBACK * FEATURE_COUNT, 5, 2);
     const p = preprocessorFor(type, x);
-    const model = perturbedModel(
-      type,
-      members,
-      channels ? p : undefined,
-      channels || undefined,
-      headInput,
-      memberLookbacks,
-    );
+    const model = variant(p);
     const fresh = exportOnnx(model, p, { version: "v2_2024-02-02" });
     await withTempDir(async (dir) => {
       await saveModel(model, dir);

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";
 import { useWasmKernelFixes } from "./wasm_kernels.ts";
+import { fmaInUse, fmaSupported, useFmaKernels } from "./simd/index.ts";
 
 type Op = (xs: tf.Tensor[]) => tf.Tensor;
 
@@ -70,10 +71,21 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     [[1, 130, 32], [3, 130, 9], true, false],
     [[3, 130, 32], [1, 130, 9], true, false],
   ];
-  for (const [sa, sb, ta, tb] of cases) {
-    const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));
-    assert.ok(diff < 1e-4, `matMul ${sa} ${sb} ${ta} ${tb}: ${diff}`);
+  // Both builds of the aᵀ·b kernel: the FMA twin (the default where the engine has relaxed SIMD) and the plain.
+  for (const fma of [true, false]) {
+    useFmaKernels(fma);
+    for (const [sa, sb, ta, tb] of cases) {
+      const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));
+      assert.ok(diff < 1e-4, `matMul ${sa} ${sb} ${ta} ${tb} (fma ${fma}): ${diff}`);
+    }
   }
+  useFmaKernels(true);
+});
+
+Deno.test("the pinned Deno runs the FMA twin of the aᵀ·b kernel (relaxed SIMD), so training uses it", async () => {
+  await initBackend("wasm");
+  assert.ok(fmaSupported, "relaxed SIMD refused: the products fall back to the plain kernel (slower)");
+  assert.ok(fmaInUse());
 });
 
 Deno.test("wasm Sum: leading axes (bias gradients), with and without keepDims; other axes unchanged", async () => {

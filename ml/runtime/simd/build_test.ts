@@ -1,13 +1,24 @@
 /** The committed kernel modules match their WAT sources (a .wat edit without `scripts/build_wasm.ts` fails). */
 import assert from "node:assert/strict";
-import { assemble, kernelSources, moduleText } from "../../../scripts/build_wasm.ts";
+import { buildModule, fmaTwin, kernelSources } from "../../../scripts/build_wasm.ts";
 
 Deno.test("each ml/runtime/simd/*_wasm.ts is scripts/build_wasm.ts's output for its .wat", async () => {
   const kernels = await kernelSources();
   assert.ok(kernels.length > 0);
   for (const { wat, source, output } of kernels) {
-    const expected = moduleText(wat, await assemble(wat, source));
+    const expected = await buildModule(wat, source);
     const committed = await Deno.readTextFile(output).catch(() => "");
     assert.equal(committed, expected, `${output.pathname} is stale: run scripts/build_wasm.ts`);
   }
+});
+
+Deno.test("the FMA twin fuses exactly the accumulations", () => {
+  const source = "(local.set $c (f32x4.add (local.get $c) (f32x4.mul (local.get $x) (local.get $b0))))\n" +
+    "(local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $q)))";
+  assert.equal(
+    fmaTwin(source),
+    "(local.set $c (f32x4.relaxed_madd (local.get $x) (local.get $b0) (local.get $c)))\n" +
+      "(local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $q)))",
+  );
+  assert.equal(fmaTwin("(f32x4.mul (local.get $a) (local.get $b))"), null);
 });

@@ -11,9 +11,16 @@ interface WasmHeap {
   wasm: { asm: { memory: WebAssembly.Memory } };
 }
 
+const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
+/** Whether this engine accepts a kernel module (an FMA twin needs relaxed SIMD, newer than SIMD). */
+export function kernelRuns(base64: string): boolean {
+  return WebAssembly.validate(decode(base64));
+}
+
 /** Instantiates a kernel module (base64, as scripts/build_wasm.ts writes it) on the backend's heap. */
 export function instantiateKernel(base64: string, backend: BackendWasm): WebAssembly.Exports {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const bytes = decode(base64);
   const memory = (backend as unknown as WasmHeap).wasm.asm.memory;
   // Synchronous: the modules are under 1 kB, and kernels are called synchronously.
   return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;

@@ -5,7 +5,7 @@
  * loss and optimiser). Inputs are random: speed does not depend on the values.
  *
  *   deno task bench:train [--seconds 15] [--batches 32,256] [--models transformer_lstm,lightweight_lstm]
- *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock]
+ *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock] [--plain-gemm]
  *
  * PyTorch runs when `/usr/bin/python3 -c "import torch"` works (Debian: `apt-get install python3-torch
  * libopenblas0-pthread`; not a CI dependency), with OPENBLAS_NUM_THREADS=1 and at whichever of
@@ -20,6 +20,8 @@
  * figure `train` prints per epoch, over wall-clock time; the on-CPU column divides by the CPU time of the
  * thread (candlecast: tfjs-wasm computes on the main thread) or process (PyTorch) instead: what the same code
  * reaches with a core to itself (data-parallel candidates: the process's CPU time, every part's thread).
+ * `--plain-gemm` adds each one-core candidate again with the aᵀ·b kernel's plain build instead of its FMA
+ * twin (`useFmaKernels`), the same-run baseline for what the FMA twin buys.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -27,6 +29,7 @@ import { initBackend } from "../ml/runtime/backend.ts";
 import { buildModel, FAST_LAYERS, type LayerKit, type ModelType, STOCK_LAYERS } from "../ml/models/index.ts";
 import { Adam, batchGradients, type BatchPart, Replicas, samplesPerSecond } from "../ml/train/index.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
+import { fmaInUse, useFmaKernels } from "../ml/runtime/simd/index.ts";
 import { referenceConfig } from "./reference_config.ts";
 
 const { values } = parseArgs({
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     "torch-threads": { type: "string", default: "1,2" },
     "data-parallel": { type: "string", default: "1,2" },
     stock: { type: "boolean", default: false },
+    "plain-gemm": { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -86,7 +90,13 @@ function randomBatch(batch: number, seed: number): BatchPart {
   };
 }
 
-async function candlecast(type: ModelType, batch: number, kit: LayerKit, parts = 1): Promise<Candidate> {
+async function candlecast(
+  type: ModelType,
+  batch: number,
+  kit: LayerKit,
+  parts = 1,
+  fma = true,
+): Promise<Candidate> {
   const model = buildModel(referenceConfig(type, LOOKBACK), 42, kit);
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const adam = new Adam(variables);
@@ -104,7 +114,8 @@ async function candlecast(type: ModelType, batch: number, kit: LayerKit, parts =
       : batchGradients(model, variables, data, LOOKBACK, options);
     adam.stepValues(g.grads, 1e-3, 1);
   };
-  const engine = kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers";
+  const engine = (kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers") +
+    (fma ? "" : ", plain gemm");
   return {
     engine: parts > 1 ? `${engine}, ${parts} cores (data parallel)` : engine,
     parts,
@@ -115,13 +126,20 @@ async function candlecast(type: ModelType, batch: number, kit: LayerKit, parts =
     cpuSeconds: 0,
     close: () => replicas?.dispose(),
     run: async (seconds) => {
+      useFmaKernels(fma); // the main thread's products; replica workers keep the default (the FMA twin)
       const [wall, cpu] = [performance.now(), cpuSeconds(parts > 1)];
       let steps = 0;
       while (steps === 0 || performance.now() - wall < seconds * 1000) {
         await step();
         steps++;
       }
-      return { steps, seconds: (performance.now() - wall) / 1000, cpuSeconds: cpuSeconds(parts > 1) - cpu };
+      const done = {
+        steps,
+        seconds: (performance.now() - wall) / 1000,
+        cpuSeconds: cpuSeconds(parts > 1) - cpu,
+      };
+      useFmaKernels(true);
+      return done;
     },
   };
 }
@@ -213,6 +231,7 @@ const candidates: Candidate[] = [];
 for (const batch of BATCHES) {
   for (const type of MODELS) {
     for (const parts of DATA_PARALLEL) candidates.push(await candlecast(type, batch, FAST_LAYERS, parts));
+    if (values["plain-gemm"]) candidates.push(await candlecast(type, batch, FAST_LAYERS, 1, false));
     if (values.stock) candidates.push(await candlecast(type, batch, STOCK_LAYERS));
     if (torch) candidates.push(torchCandidate(torch, type, batch));
   }
@@ -253,6 +272,7 @@ const onCpu = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.cpuSeconds
 console.log(
   `candlecast on ${backend.backend} (${backend.device}), lookback ${LOOKBACK}, issue 12 sizes (d64, 2 × LSTM 64); ` +
     `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
+    `aᵀ·b kernel: ${fmaInUse() ? "FMA twin (relaxed SIMD)" : "plain (this engine refuses relaxed SIMD)"}; ` +
     `load average before ${loadBefore}, after ${load()}`,
 );
 if (probes.length) console.log(`PyTorch thread probe (OPENBLAS_NUM_THREADS=1): ${probes.join("; ")}`);

@@ -201,13 +201,14 @@ export function lstmRecurrence(
 }
 
 /**
- * dU[d] = Σ_k h_{k−1}·dz_kᵀ from dZ [T, D, 4H, B] and h [T, D, H, B] (both in processing order): one matmul per
- * direction over all steps and batch columns, computed as dUᵀ = dZ·H_prev so that XNNPACK packs the smaller
- * operand ([T·B, H]) as its weights.
+ * dU[d] = Σ_k h_{k−1}·dz_kᵀ from dZ [T, D, 4H, B] and h [T, D, H, B] (both in processing order): one product
+ * per direction over all steps and batch columns, as Hᵀ·dZ with the step·batch rows as the reduction axis, the
+ * form the wasm backend's aᵀ·b kernel (`gemm_tn`) runs in place. Both operands' per-step blocks are transposed
+ * once ([4H, B] → [B, 4H]), 2-D transposes the SIMD kernel does; on other backends tfjs runs the same ops.
  */
 function recurrentGradient(dZ: tf.Tensor, hS: tf.Tensor): tf.Tensor {
   const [steps, dirs, gates, batch] = dZ.shape;
-  const dZFlat = tf.reshape(tf.transpose(dZ, [1, 2, 0, 3]), [dirs, gates, steps * batch]);
-  const hFlat = tf.reshape(tf.transpose(previous(hS), [1, 0, 3, 2]), [dirs, steps * batch, gates / 4]);
-  return tf.transpose(tf.matMul(dZFlat, hFlat), [0, 2, 1]);
+  const dZRows = tf.reshape(tf.transpose(dZ, [1, 0, 3, 2]), [dirs, steps * batch, gates]);
+  const hRows = tf.reshape(tf.transpose(previous(hS), [1, 0, 3, 2]), [dirs, steps * batch, gates / 4]);
+  return tf.matMul(hRows, dZRows, true, false); // [D, H, 4H]
 }

@@ -3,9 +3,11 @@
  * results, bit for bit, except Sum, which adds in float64 and rounds once, and aᵀ·b, which sums in its own
  * order; `wasm_kernels_test.ts` checks each against the cpu backend and a whole training step against
  * tfjs-wasm's own kernels):
- * - BatchMatMul: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop 4–16×
- *   slower. Every gradient matmul transposes, so transpose the operand first (a cheap copy) and multiply plain;
- *   weight gradients aᵀ·b go to a SIMD kernel of our own (`simd/gemm_tn.wat`) instead.
+ * - BatchMatMul and _FusedMatMul (a dense layer's x·W + b): products go to a SIMD kernel of our own
+ *   (`simd/gemm_tn.wat`, FMA where the engine has relaxed SIMD) wherever its tile fits: weight gradients aᵀ·b
+ *   always (widths padded), plain a·b and a·bᵀ with M % 4 = 0 and N % 8 = 0, 1.1–2× XNNPACK at training
+ *   shapes. The rest: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop
+ *   4–16× slower, so transpose the operand first (a cheap copy) and multiply plain.
  * - Reverse: the stock kernel computes an index per element (~80 ms for a [50, 32, 512] sequence); reversing
  *   leading axes is a handful of block copies.
  * - Slice: the stock kernel copies the WHOLE input to JS before taking its piece (`readSync`), so taking one
@@ -15,7 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { heapOffset, matMulBatches, simdTranspose, tnMatMul } from "./simd/index.ts";
+import { heapOffset, matMulBatches, simdMatMul, simdTranspose, tnMatMul } from "./simd/index.ts";
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -111,9 +113,35 @@ function perBatchMatMul(backend: BackendWasm): (a: tf.TensorInfo, b: tf.TensorIn
  * to [12,800, 64]ᵀ·[12,800, 256] (a dense layer's weight gradient at batch 256).
  */
 function tnEligible(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+  return simdOperands(a, b) && a.shape[a.shape.length - 2] >= 16;
+}
+
+/** Float32 operands with equal or broadcast batches: what the SIMD kernel takes in any layout. */
+function simdOperands(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
   const { aBatch, bBatch } = matMulBatches(a, b);
-  const sameBatches = aBatch === bBatch || aBatch === 1 || bBatch === 1;
-  return a.dtype === "float32" && b.dtype === "float32" && sameBatches && a.shape[a.shape.length - 2] >= 16;
+  return a.dtype === "float32" && b.dtype === "float32" &&
+    (aBatch === bBatch || aBatch === 1 || bBatch === 1);
+}
+
+/**
+ * x·W + b of a dense layer (`ml/layers/common.ts`: no activation, bias [N] or none) on the SIMD kernel, which
+ * starts each row's sums from the bias; anything else (activations, transposed a) to tfjs's own.
+ */
+function fastFusedMatMul(original: WasmKernel): WasmKernel {
+  return (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const { transposeA, transposeB, activation } = args.attrs;
+    const n = b!.shape[transposeB ? b!.shape.length - 2 : b!.shape.length - 1];
+    const plainBias = !bias || (bias.dtype === "float32" && tf.util.sizeFromShape(bias.shape) === n);
+    if (
+      !transposeA && (activation === undefined || activation === "linear") && !preluActivationWeights &&
+      plainBias && simdOperands(a!, b!)
+    ) {
+      const out = simdMatMul(args.backend)(a!, b!, false, Boolean(transposeB), bias);
+      if (out) return out;
+    }
+    return original(args);
+  };
 }
 
 function fastBatchMatMul(original: WasmKernel): WasmKernel {
@@ -130,6 +158,11 @@ function fastBatchMatMul(original: WasmKernel): WasmKernel {
     // place, where XNNPACK would need a transposed copy and runs the long reduction at a third of its speed.
     if (attrs.transposeA && !attrs.transposeB && tnEligible(a, b)) {
       return tnMatMul(backend)(a, b);
+    }
+    // a·b and a·bᵀ (forward products, input gradients): the same kernel where its 4 × 8 tile fits.
+    if (!attrs.transposeA && simdOperands(a, b)) {
+      const out = simdMatMul(backend)(a, b, false, Boolean(attrs.transposeB));
+      if (out) return out;
     }
     const a2 = attrs.transposeA ? transposeLastTwo(a, backend, transpose) : a;
     const b2 = attrs.transposeB ? transposeLastTwo(b, backend, transpose) : b;
@@ -319,6 +352,7 @@ export function installWasmKernelFixes(): void {
   if (swaps) return;
   swaps = [
     swap("BatchMatMul", fastBatchMatMul),
+    swap("_FusedMatMul", fastFusedMatMul),
     swap("Slice", fastSlice),
     swap("Reverse", fastReverse),
     swap("Sum", fastSum),

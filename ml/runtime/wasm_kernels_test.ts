@@ -70,6 +70,16 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     [[130, 32], [3, 130, 9], true, false],
     [[1, 130, 32], [3, 130, 9], true, false],
     [[3, 130, 32], [1, 130, 9], true, false],
+    // Plain a·b and a·bᵀ on the same kernel (M % 4 = 0, N % 8 = 0): one and several 128-column chunks, K not a
+    // multiple of 4 (the packing's scalar tail), batches equal and broadcast.
+    [[8, 5], [5, 16], false, false],
+    [[300, 35], [35, 64], false, false],
+    [[12, 258], [258, 8], false, false],
+    [[12, 70], [16, 70], false, true],
+    [[20, 257], [24, 257], false, true],
+    [[2, 8, 130], [2, 130, 8], false, false],
+    [[3, 8, 16], [16, 8], false, false],
+    [[8, 16], [3, 16, 8], false, false],
   ];
   // Both builds of the aᵀ·b kernel: the FMA twin (the default where the engine has relaxed SIMD) and the plain.
   for (const fma of [true, false]) {
@@ -77,6 +87,27 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     for (const [sa, sb, ta, tb] of cases) {
       const diff = await wasmVsCpu([sa, sb], ([a, b]) => tf.matMul(a, b, ta, tb));
       assert.ok(diff < 1e-4, `matMul ${sa} ${sb} ${ta} ${tb} (fma ${fma}): ${diff}`);
+    }
+  }
+  useFmaKernels(true);
+});
+
+Deno.test("wasm _FusedMatMul: a dense layer's x·W + b on the SIMD kernel, other forms on tfjs's own", async () => {
+  const cases: [number[], number[], number[] | null, "linear" | "relu"][] = [
+    [[300, 35], [35, 64], [64], "linear"], // kernel, bias
+    [[12, 258], [258, 16], null, "linear"], // kernel, no bias, several chunks
+    [[12, 70], [70, 16], [16], "relu"], // activation: tfjs's own
+    [[10, 7], [7, 5], [5], "linear"], // widths off the tile: tfjs's own
+  ];
+  for (const fma of [true, false]) {
+    useFmaKernels(fma);
+    for (const [sa, sb, sbias, activation] of cases) {
+      const shapes = sbias ? [sa, sb, sbias] : [sa, sb];
+      const diff = await wasmVsCpu(
+        shapes,
+        ([a, b, bias]) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation }),
+      );
+      assert.ok(diff < 1e-4, `fused matMul ${sa} ${sb} ${sbias} ${activation} (fma ${fma}): ${diff}`);
     }
   }
   useFmaKernels(true);

@@ -1,12 +1,14 @@
 /**
- * Products aᵀ·b (weight gradients, the LSTM's per-step products) on tfjs-wasm through the hand-written SIMD
- * kernel `gemm_tn.wat`, which reads and writes tfjs's own heap: its module imports the memory tfjs-wasm's
- * module exports.
+ * Matrix products on tfjs-wasm through the hand-written SIMD kernel `gemm_tn.wat`, which reads and writes
+ * tfjs's own heap (its module imports the memory tfjs-wasm's module exports): aᵀ·b (weight gradients, the
+ * LSTM's per-step products) named for the layout it was first written for, and a·b, a·bᵀ and x·W + b (forward
+ * products, input gradients) where the kernel's 4 × 8 tile fits.
  *
  * @example
  * ```ts
  * const product = tnMatMul(backend);   // once per backend
  * const out = product(a, b);           // a [..., K, M], b [..., K, N] → [..., M, N]
+ * const y = simdMatMul(backend)(x, w, false, false, bias);   // x·w + bias, or null where the tile does not fit
  * ```
  */
 import * as tf from "@tensorflow/tfjs";
@@ -14,7 +16,17 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
 import { heapOffset, instantiateKernel, kernelRuns, perBackend } from "./heap.ts";
 
-type Gemm = (a: number, b: number, c: number, k: number, m: number, n: number, scratch: number) => void;
+type Gemm = (
+  a: number,
+  b: number,
+  c: number,
+  k: number,
+  m: number,
+  n: number,
+  scratch: number,
+  layout: number,
+  bias: number,
+) => void;
 
 /** Rows per chunk in gemm_tn.wat: its scratch holds one chunk of A and of B. */
 const CHUNK = 128;
@@ -56,11 +68,13 @@ export function matMulBatches(
 }
 
 /**
- * The product function for this backend (made once per backend): a [..., K, M] and b [..., K, N] (float32,
- * equal leading shapes or one of them without any) → aᵀ·b [..., M, N]. Widths that are not multiples of 4 (M)
- * and 8 (N) are padded with zeros in scratch tensors (one copy; the kernel reads each operand many times over).
+ * The product function for this backend (made once per backend): op(a)·op(b) + bias as `tf.matMul(a, b,
+ * transposeA, transposeB)` computes it, float32, equal leading shapes or one operand without any, `bias` an
+ * optional [N] vector added to every row. Returns null where the kernel does not apply: a layout other than
+ * aᵀ·b needs M % 4 = 0 and N % 8 = 0, a bias N % 8 = 0 (aᵀ·b pads other widths with zeros in scratch tensors:
+ * one copy, where the kernel reads each operand many times over).
  */
-export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend) => {
+export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((backend) => {
   const plain = instantiateKernel(GEMM_TN_WASM, backend).gemm_tn as Gemm;
   const fused = fmaSupported ? instantiateKernel(GEMM_TN_FMA_WASM, backend).gemm_tn as Gemm : plain;
   const offset = (x: tf.TensorInfo) => heapOffset(backend, x);
@@ -77,23 +91,33 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
     return out;
   };
 
-  return (a, b) => {
-    const [k, m] = a.shape.slice(-2);
-    const n = b.shape[b.shape.length - 1];
+  return (a, b, transposeA, transposeB, bias) => {
+    const [aRows, aCols] = a.shape.slice(-2);
+    const [k, m] = transposeA ? [aRows, aCols] : [aCols, aRows];
+    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const tn = transposeA && !transposeB;
+    if ((!tn && (m % 4 !== 0 || n % 8 !== 0)) || (bias && n % 8 !== 0)) return null;
     const { aBatch, bBatch, batch, outer } = matMulBatches(a, b);
     const out = backend.makeOutput([...outer, m, n], "float32");
     if (k === 0 || m === 0 || n === 0) {
-      (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+      const values = backend.typedArrayFromHeap(out) as Float32Array;
+      values.fill(0);
+      if (bias && k === 0) {
+        const b0 = backend.typedArrayFromHeap(bias) as Float32Array;
+        for (let r = 0; r < batch * m; r++) values.set(b0, r * n);
+      }
       return out;
     }
     const [mp, np] = [roundUp(m, 4), roundUp(n, 8)];
-    const ap = padColumns(a, aBatch, k, mp);
-    const bp = padColumns(b, bBatch, k, np);
+    const ap = tn ? padColumns(a, aBatch, k, mp) : a;
+    const bp = tn ? padColumns(b, bBatch, k, np) : b;
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
     const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
     const gemm = fmaInUse() ? fused : plain;
+    const layout = (transposeA ? 0 : 1) | (transposeB ? 2 : 0);
     // Offsets are read after every allocation: makeOutput may grow (and move the views of) the heap.
     const [aBase, bBase, cBase, scratchBase] = [offset(ap), offset(bp), offset(cp), offset(scratch)];
+    const biasBase = bias ? offset(bias) : 0;
     for (let i = 0; i < batch; i++) {
       gemm(
         aBase + (aBatch === 1 ? 0 : i * k * mp * 4),
@@ -103,6 +127,8 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
         mp,
         np,
         scratchBase,
+        layout,
+        biasBase,
       );
     }
     backend.disposeData(scratch.dataId);
@@ -122,5 +148,22 @@ export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend
   };
 });
 
+/**
+ * The aᵀ·b product for this backend: a [..., K, M], b [..., K, N] → [..., M, N], any widths (padded inside).
+ */
+export const tnMatMul: (backend: BackendWasm) => TnProduct = perBackend((backend) => {
+  const product = simdMatMul(backend);
+  return (a, b) => product(a, b, true, false)!;
+});
+
 /** aᵀ·b on the wasm heap. */
 export type TnProduct = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
+
+/** op(a)·op(b) (+ bias) on the wasm heap, or null where the kernel does not apply. */
+export type SimdProduct = (
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias?: tf.TensorInfo,
+) => tf.TensorInfo | null;

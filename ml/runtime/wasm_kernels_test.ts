@@ -207,6 +207,8 @@ Deno.test("wasm Transpose: 2-D-at-heart permutations by the SIMD kernel, kept tr
     [[3, 4, 5, 64], [2, 0, 1, 3]],
     [[6, 50, 4, 16], [0, 2, 1, 3]], // neither (blocks of 16): stock kernel
     [[30, 34], [1, 0]], // widths off the 4 × 4 block: stock kernel
+    [[50, 1, 64, 32], [1, 0, 3, 2]], // [T, 1, 4H, B] → [1, T, B, 4H]: unit axis dropped, one batched call
+    [[10, 2, 16, 16], [1, 0, 3, 2]], // [T, D, 4H, B] → [D, T, B, 4H]: one 2-D transpose per block
   ];
   for (const [shape, perm] of cases) {
     assert.equal(await wasmVsCpu([shape], ([x]) => tf.transpose(x, perm)), 0, `transpose ${shape} ${perm}`);

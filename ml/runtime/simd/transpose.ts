@@ -32,6 +32,43 @@ export function asMatrixTranspose(
   return { batch: size(0, p), rows: size(p, p + k), cols: size(p + k, n) };
 }
 
+/** `shape` and `perm` without the axes of size 1: moving those changes no element's place. */
+export function withoutUnitAxes(
+  shape: readonly number[],
+  perm: readonly number[],
+): { shape: number[]; perm: number[] } {
+  const kept = shape.flatMap((size, axis) => size === 1 ? [] : [axis]);
+  return {
+    shape: kept.map((axis) => shape[axis]),
+    perm: perm.filter((a) => shape[a] !== 1).map((a) => kept.indexOf(a)),
+  };
+}
+
+/**
+ * A permutation that swaps the last two axes and reorders the leading ones (e.g. [1, 0, 3, 2]: the LSTM's
+ * [T, D, 4H, B] → [D, T, B, 4H]) as one 2-D transpose per [rows, cols] block: for each output block in order,
+ * the index of its source block. Null for any other permutation.
+ */
+export function asBlockTransposes(
+  shape: readonly number[],
+  perm: readonly number[],
+): { sources: number[]; rows: number; cols: number } | null {
+  const n = perm.length;
+  if (n < 3 || perm[n - 2] !== n - 1 || perm[n - 1] !== n - 2) return null;
+  const lead = perm.slice(0, n - 2);
+  const strides = new Array<number>(n - 2);
+  strides[n - 3] = 1;
+  for (let d = n - 4; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
+  const outShape = lead.map((axis) => shape[axis]);
+  const index = new Array<number>(n - 2).fill(0);
+  const sources: number[] = [];
+  for (let k = 0; k < tf.util.sizeFromShape(outShape); k++) {
+    sources.push(index.reduce((sum, i, d) => sum + i * strides[lead[d]], 0));
+    for (let d = n - 3; d >= 0 && ++index[d] === outShape[d]; d--) index[d] = 0;
+  }
+  return { sources, rows: shape[n - 2], cols: shape[n - 1] };
+}
+
 /** x transposed by `perm` with the SIMD kernel, or null where it does not apply (the caller falls back). */
 export const simdTranspose: (
   backend: BackendWasm,
@@ -39,10 +76,18 @@ export const simdTranspose: (
   const kernel = instantiateKernel(TRANSPOSE_WASM, backend).transpose as Kernel;
   return (x, perm) => {
     if (x.dtype !== "float32" || tf.util.sizeFromShape(x.shape) < MIN_SIZE) return null;
-    const m = asMatrixTranspose(x.shape, perm);
-    if (!m || m.rows % 4 !== 0 || m.cols % 4 !== 0) return null;
+    const squeezed = withoutUnitAxes(x.shape, perm);
+    const m = asMatrixTranspose(squeezed.shape, squeezed.perm);
+    const blocks = m ? null : asBlockTransposes(squeezed.shape, squeezed.perm);
+    const [rows, cols] = m ? [m.rows, m.cols] : blocks ? [blocks.rows, blocks.cols] : [0, 0];
+    if (rows === 0 || rows % 4 !== 0 || cols % 4 !== 0) return null;
     const out = backend.makeOutput(perm.map((axis) => x.shape[axis]), "float32");
-    kernel(heapOffset(backend, x), heapOffset(backend, out), m.batch, m.rows, m.cols);
+    const [src, dst] = [heapOffset(backend, x), heapOffset(backend, out)];
+    if (m) kernel(src, dst, m.batch, rows, cols);
+    else {
+      const bytes = rows * cols * 4;
+      blocks!.sources.forEach((from, k) => kernel(src + from * bytes, dst + k * bytes, 1, rows, cols));
+    }
     return out;
   };
 });

@@ -12,12 +12,12 @@
  *   leading axes is a handful of block copies.
  * - Slice: the stock kernel copies the WHOLE input to JS before taking its piece (`readSync`), so taking one
  *   timestep per step of a recurrence is quadratic. Read the input through a view of the wasm heap instead.
- * - Sum over leading axes (bias gradients), Identity and Transpose: see `fastSum`, `fastIdentity` and
- *   `fastTranspose`.
+ * - Sum over leading axes (bias gradients; a SIMD kernel, `simd/column_sum.wat`, where the kept width is a
+ *   multiple of 4), Identity and Transpose: see `fastSum`, `fastIdentity` and `fastTranspose`.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { heapOffset, matMulBatches, simdMatMul, simdTranspose, tnMatMul } from "./simd/index.ts";
+import { columnSum, heapOffset, matMulBatches, simdMatMul, simdTranspose, tnMatMul } from "./simd/index.ts";
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -278,6 +278,8 @@ function fastSum(original: WasmKernel): WasmKernel {
     const kept = x.shape.slice(axes.length);
     const cols = tf.util.sizeFromShape(kept);
     const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const simd = columnSum(backend)(x, rows, cols, outShape);
+    if (simd) return simd;
     const out = backend.makeOutput(outShape, "float32");
     const src = backend.typedArrayFromHeap(x) as Float32Array;
     const acc = new Float64Array(cols);

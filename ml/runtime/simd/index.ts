@@ -1,4 +1,7 @@
-/** Hand-written WebAssembly SIMD kernels on tfjs-wasm's heap: aᵀ·b products, 2-D transposes, LSTM steps. */
+/**
+ * Hand-written WebAssembly SIMD kernels on tfjs-wasm's heap: matrix products, 2-D transposes, LSTM steps,
+ * column sums.
+ */
 export {
   fmaInUse,
   fmaSupported,
@@ -11,4 +14,5 @@ export {
 } from "./gemm_tn.ts";
 export { asMatrixTranspose, simdTranspose } from "./transpose.ts";
 export { heapOffset } from "./heap.ts";
+export { columnSum } from "./column_sum.ts";
 export { lstmBackward, type LstmBackwardResult, lstmForward, type LstmForwardResult } from "./lstm_cell.ts";

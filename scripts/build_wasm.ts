@@ -30,18 +30,24 @@ export function constantName(watFile: string, twin = ""): string {
   return `${watFile.replace(/\.wat$/, "").toUpperCase()}${twin}_WASM`;
 }
 
+/** An FMA operand: a local or a splatted constant. */
+const ATOM = String.raw`\(local\.get \$\w+\)|\(f32x4\.splat \(f32\.const [-+0-9.eE]+\)\)`;
+
 /**
- * A source's fused-multiply-add twin, or null when it has no accumulation to fuse. Every
- * `(f32x4.add (local.get $acc) (f32x4.mul (local.get $x) (local.get $y)))` becomes
- * `(f32x4.relaxed_madd (local.get $x) (local.get $y) (local.get $acc))`: one instruction and one rounding where
- * the CPU has FMA. Relaxed SIMD is newer than SIMD, so an engine may refuse the twin; the plain module stays
- * the fallback (`ml/runtime/simd/heap.ts` picks).
+ * A source's fused-multiply-add twin, or null when it has nothing to fuse. Every
+ * `(f32x4.add ACC (f32x4.mul X Y))` and `(f32x4.add (f32x4.mul X Y) ACC)`, X, Y and ACC locals or splatted
+ * constants, becomes `(f32x4.relaxed_madd X Y ACC)`: one instruction and one rounding where the CPU has FMA.
+ * Relaxed SIMD is newer than SIMD, so an engine may refuse the twin; the plain module stays the fallback
+ * (`fmaSupported` in `ml/runtime/simd/gemm_tn.ts`).
  */
 export function fmaTwin(source: string): string | null {
-  const accumulate =
-    /\(f32x4\.add \(local\.get (\$\w+)\) \(f32x4\.mul \(local\.get (\$\w+)\) \(local\.get (\$\w+)\)\)\)/g;
-  if (!accumulate.test(source)) return null;
-  return source.replace(accumulate, "(f32x4.relaxed_madd (local.get $2) (local.get $3) (local.get $1))");
+  const product = String.raw`\(f32x4\.mul\s+(${ATOM})\s+(${ATOM})\)`;
+  const accFirst = new RegExp(String.raw`\(f32x4\.add\s+(${ATOM})\s+${product}\)`, "g");
+  const productFirst = new RegExp(String.raw`\(f32x4\.add\s+${product}\s+(${ATOM})\)`, "g");
+  const fused = source
+    .replace(accFirst, "(f32x4.relaxed_madd $2 $3 $1)")
+    .replace(productFirst, "(f32x4.relaxed_madd $1 $2 $3)");
+  return fused === source ? null : fused;
 }
 
 const base64Lines = (binary: Uint8Array) => btoa(String.fromCharCode(...binary)).match(/.{1,100}/g) ?? [];

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
+import { useFmaKernels } from "../runtime/simd/index.ts";
 import { FastLSTM, lstmRecurrence } from "./index.ts";
 
 await initBackend("wasm");
@@ -68,7 +69,7 @@ Deno.test("FastLSTM: training steps leave no tensors or wasm buffers behind", ()
   assert.equal(buffers(), before);
 });
 
-Deno.test("the fused wasm step kernels compute what the per-op loops compute, at training sizes and saturated", () => {
+Deno.test("the fused wasm step kernels (FMA twin and plain) compute what the per-op loops compute, at training sizes and saturated", () => {
   const cases: [number, number, number, number, number][] = [
     // [steps, directions, units, batch, input scale]
     [50, 2, 32, 32, 1],
@@ -77,7 +78,10 @@ Deno.test("the fused wasm step kernels compute what the per-op loops compute, at
     [7, 2, 8, 4, 40], // pre-activations far past where σ saturates (the exp's clamps)
     [5, 1, 3, 3, 1], // H·B = 9, not whole SIMD vectors: the per-op path runs either way
   ];
-  for (const [steps, dirs, units, batch, scale] of cases) {
+  for (
+    const [[steps, dirs, units, batch, scale], fma] of cases.flatMap((c) => [[c, true], [c, false]] as const)
+  ) {
+    useFmaKernels(fma);
     const xs = tf.mul(
       tf.randomNormal([steps, dirs, 4 * units, batch], 0, 1, "float32", 11),
       scale,
@@ -89,7 +93,7 @@ Deno.test("the fused wasm step kernels compute what the per-op loops compute, at
         tf.sum(tf.mul(lstmRecurrence(x as tf.Tensor4D, u as tf.Tensor3D, { fused }), probe))
       )([xs, us]);
     const outputs = [true, false].map((fused) => lstmRecurrence(xs, us, { fused }));
-    const what = `[${steps}, ${dirs}, ${units}, ${batch}] ×${scale}`;
+    const what = `[${steps}, ${dirs}, ${units}, ${batch}] ×${scale} (fma ${fma})`;
     // Measured: outputs differ by at most 3.3e-7 (the kernel's own exp against tfjs's sigmoid).
     assert.ok(maxDiff(outputs[0], outputs[1]) < 1e-6, `outputs ${what}: ${maxDiff(outputs[0], outputs[1])}`);
     const [fast, plain] = [run(true), run(false)];
@@ -98,4 +102,5 @@ Deno.test("the fused wasm step kernels compute what the per-op loops compute, at
     assert.ok(relative < 1e-5, `recurrent gradient ${what}: ${relative}`);
     tf.dispose([xs, us, probe, ...outputs, ...fast, ...plain]);
   }
+  useFmaKernels(true);
 });

@@ -136,12 +136,19 @@ Deno.test("wasm Sum: leading axes (bias gradients), with and without keepDims; o
 Deno.test("wasm Sum over leading axes: float64 sums rounded once, exactly (the SIMD kernel and the loop)", async () => {
   await initBackend("wasm");
   for (const [rows, cols] of [[1000, 256], [3, 4], [129, 36], [50, 7]]) {
-    const values = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 12.9898) * 1e3 ** (i % 3));
+    const values = Float32Array.from(
+      { length: rows * cols },
+      (_, i) => Math.sin(i * 12.9898) * 1e3 ** (i % 3),
+    );
     const expected = new Float64Array(cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expected[c] += values[r * cols + c];
     const x = tf.tensor2d(values, [rows, cols]);
     const sum = tf.sum(x, 0);
-    assert.deepEqual(Array.from(await sum.data()), Array.from(Float32Array.from(expected)), `${rows} × ${cols}`);
+    assert.deepEqual(
+      Array.from(await sum.data()),
+      Array.from(Float32Array.from(expected)),
+      `${rows} × ${cols}`,
+    );
     tf.dispose([x, sum]);
   }
 });

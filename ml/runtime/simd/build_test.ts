@@ -12,13 +12,15 @@ Deno.test("each ml/runtime/simd/*_wasm.ts is scripts/build_wasm.ts's output for 
   }
 });
 
-Deno.test("the FMA twin fuses exactly the accumulations", () => {
+Deno.test("the FMA twin fuses a·b + c of locals and constants, in either order, and nothing else", () => {
   const source = "(local.set $c (f32x4.add (local.get $c) (f32x4.mul (local.get $x) (local.get $b0))))\n" +
-    "(local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $q)))";
+    "(local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.5e-3))))\n" +
+    "(local.set $q (f32x4.add (f32x4.mul (local.get $p) (v128.load (local.get $a))) (local.get $q)))";
   assert.equal(
     fmaTwin(source),
     "(local.set $c (f32x4.relaxed_madd (local.get $x) (local.get $b0) (local.get $c)))\n" +
-      "(local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $q)))",
+      "(local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (f32x4.splat (f32.const 1.5e-3))))\n" +
+      "(local.set $q (f32x4.add (f32x4.mul (local.get $p) (v128.load (local.get $a))) (local.get $q)))",
   );
   assert.equal(fmaTwin("(f32x4.mul (local.get $a) (local.get $b))"), null);
 });

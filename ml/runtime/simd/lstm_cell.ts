@@ -13,9 +13,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { tnMatMul } from "./gemm_tn.ts";
-import { heapOffset, instantiateKernel, perBackend } from "./heap.ts";
-import { LSTM_CELL_WASM } from "./lstm_cell_wasm.ts";
+import { fmaInUse, fmaSupported, tnMatMul } from "./gemm_tn.ts";
+import { heapOffset, instantiateKernel, kernelRuns, perBackend } from "./heap.ts";
+import { LSTM_CELL_FMA_WASM, LSTM_CELL_WASM } from "./lstm_cell_wasm.ts";
 
 type Info = tf.TensorInfo;
 type Kernel = (...args: number[]) => void;
@@ -40,6 +40,15 @@ export interface LstmBackwardResult {
   readonly dXs: Info;
 }
 
+/** The step kernels, plain and FMA twin (the sigmoid's polynomial as fused multiply-adds), made per backend. */
+const stepKernels = perBackend((backend: BackendWasm) => {
+  const plain = instantiateKernel(LSTM_CELL_WASM, backend);
+  const fused = fmaSupported && kernelRuns(LSTM_CELL_FMA_WASM)
+    ? instantiateKernel(LSTM_CELL_FMA_WASM, backend)
+    : plain;
+  return (name: "forward" | "backward") => (fmaInUse() ? fused : plain)[name] as Kernel;
+});
+
 /** The kernels need whole SIMD vectors: H·B a multiple of 4. */
 const fits = (units: number, batch: number) => (units * batch) % 4 === 0;
 
@@ -49,10 +58,11 @@ const fits = (units: number, batch: number) => (units * batch) % 4 === 0;
  */
 export const lstmForward: (backend: BackendWasm) => (xs: Info, us: Info) => LstmForwardResult | null =
   perBackend((backend) => {
-    const kernel = instantiateKernel(LSTM_CELL_WASM, backend).forward as Kernel;
+    const kernels = stepKernels(backend);
     const product = tnMatMul(backend);
     const off = (x: Info) => heapOffset(backend, x);
     return (xs, us) => {
+      const kernel = kernels("forward");
       const [steps, dirs, gates, batch] = xs.shape;
       const units = gates / 4;
       if (!fits(units, batch)) return null;
@@ -100,10 +110,11 @@ export const lstmBackward: (
   backend: BackendWasm,
 ) => (dy: Info, sig: Info, c2: Info, th: Info, ut: Info) => LstmBackwardResult | null = perBackend(
   (backend) => {
-    const kernel = instantiateKernel(LSTM_CELL_WASM, backend).backward as Kernel;
+    const kernels = stepKernels(backend);
     const product = tnMatMul(backend);
     const off = (x: Info) => heapOffset(backend, x);
     return (dy, sig, c2, th, ut) => {
+      const kernel = kernels("backward");
       const [steps, dirs, gates, batch] = sig.shape;
       const units = gates / 4;
       if (!fits(units, batch)) return null;

@@ -5,7 +5,7 @@
  * loss and optimiser). Inputs are random: speed does not depend on the values.
  *
  *   deno task bench:train [--seconds 15] [--batches 32,256] [--models transformer_lstm,lightweight_lstm]
- *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock] [--plain-gemm]
+ *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock] [--no-fma]
  *
  * PyTorch runs when `/usr/bin/python3 -c "import torch"` works (Debian: `apt-get install python3-torch
  * libopenblas0-pthread`; not a CI dependency), with OPENBLAS_NUM_THREADS=1 and at whichever of
@@ -20,8 +20,8 @@
  * figure `train` prints per epoch, over wall-clock time; the on-CPU column divides by the CPU time of the
  * thread (candlecast: tfjs-wasm computes on the main thread) or process (PyTorch) instead: what the same code
  * reaches with a core to itself (data-parallel candidates: the process's CPU time, every part's thread).
- * `--plain-gemm` adds each one-core candidate again with the aᵀ·b kernel's plain build instead of its FMA
- * twin (`useFmaKernels`), the same-run baseline for what the FMA twin buys.
+ * `--no-fma` adds each one-core candidate again with the SIMD kernels' plain builds instead of their FMA
+ * twins (`useFmaKernels`: the products and the LSTM step), the same-run baseline for what the twins buy.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     "torch-threads": { type: "string", default: "1,2" },
     "data-parallel": { type: "string", default: "1,2" },
     stock: { type: "boolean", default: false },
-    "plain-gemm": { type: "boolean", default: false },
+    "no-fma": { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -115,7 +115,7 @@ async function candlecast(
     adam.stepValues(g.grads, 1e-3, 1);
   };
   const engine = (kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers") +
-    (fma ? "" : ", plain gemm");
+    (fma ? "" : ", no FMA");
   return {
     engine: parts > 1 ? `${engine}, ${parts} cores (data parallel)` : engine,
     parts,
@@ -231,7 +231,7 @@ const candidates: Candidate[] = [];
 for (const batch of BATCHES) {
   for (const type of MODELS) {
     for (const parts of DATA_PARALLEL) candidates.push(await candlecast(type, batch, FAST_LAYERS, parts));
-    if (values["plain-gemm"]) candidates.push(await candlecast(type, batch, FAST_LAYERS, 1, false));
+    if (values["no-fma"]) candidates.push(await candlecast(type, batch, FAST_LAYERS, 1, false));
     if (values.stock) candidates.push(await candlecast(type, batch, STOCK_LAYERS));
     if (torch) candidates.push(torchCandidate(torch, type, batch));
   }
@@ -272,7 +272,9 @@ const onCpu = (c: Candidate) => samplesPerSecond(c.steps * c.batch, c.cpuSeconds
 console.log(
   `candlecast on ${backend.backend} (${backend.device}), lookback ${LOOKBACK}, issue 12 sizes (d64, 2 × LSTM 64); ` +
     `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
-    `aᵀ·b kernel: ${fmaInUse() ? "FMA twin (relaxed SIMD)" : "plain (this engine refuses relaxed SIMD)"}; ` +
+    `SIMD kernels: ${
+      fmaInUse() ? "FMA twins (relaxed SIMD)" : "plain (this engine refuses relaxed SIMD)"
+    }; ` +
     `load average before ${loadBefore}, after ${load()}`,
 );
 if (probes.length) console.log(`PyTorch thread probe (OPENBLAS_NUM_THREADS=1): ${probes.join("; ")}`);

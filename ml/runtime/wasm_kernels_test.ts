@@ -80,6 +80,12 @@ Deno.test("wasm BatchMatMul: transposes, batches and broadcast batches", async (
     [[2, 8, 130], [2, 130, 8], false, false],
     [[3, 8, 16], [16, 8], false, false],
     [[8, 16], [3, 16, 8], false, false],
+    // Widths off the tile, padded within a quarter (attention's batched 50 × 16 products), and one not.
+    [[2, 50, 16], [2, 50, 16], false, true],
+    [[2, 50, 50], [2, 50, 16], false, false],
+    [[60, 35], [35, 36], false, false],
+    [[60, 35], [36, 35], false, true],
+    [[2, 50, 16], [2, 16, 3], false, false],
   ];
   // Both builds of the aᵀ·b kernel: the FMA twin (the default where the engine has relaxed SIMD) and the plain.
   for (const fma of [true, false]) {
@@ -97,7 +103,8 @@ Deno.test("wasm _FusedMatMul: a dense layer's x·W + b on the SIMD kernel, other
     [[300, 35], [35, 64], [64], "linear"], // kernel, bias
     [[12, 258], [258, 16], null, "linear"], // kernel, no bias, several chunks
     [[12, 70], [70, 16], [16], "relu"], // activation: tfjs's own
-    [[10, 7], [7, 5], [5], "linear"], // widths off the tile: tfjs's own
+    [[60, 35], [35, 36], [36], "linear"], // width 36 padded to 40, the bias too
+    [[10, 7], [7, 5], [5], "linear"], // padding would waste more than a quarter: tfjs's own
   ];
   for (const fma of [true, false]) {
     useFmaKernels(fma);

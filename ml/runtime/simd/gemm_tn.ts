@@ -2,17 +2,18 @@
  * Matrix products on tfjs-wasm through the hand-written SIMD kernel `gemm_tn.wat`, which reads and writes
  * tfjs's own heap (its module imports the memory tfjs-wasm's module exports): aᵀ·b (weight gradients, the
  * LSTM's per-step products) named for the layout it was first written for, and a·b, a·bᵀ and x·W + b (forward
- * products, input gradients) where the kernel's 4 × 8 tile fits.
+ * products, input gradients, attention's batched products).
  *
  * @example
  * ```ts
  * const product = tnMatMul(backend);   // once per backend
  * const out = product(a, b);           // a [..., K, M], b [..., K, N] → [..., M, N]
- * const y = simdMatMul(backend)(x, w, false, false, bias);   // x·w + bias, or null where the tile does not fit
+ * const y = simdMatMul(backend)(x, w, false, false, bias);   // x·w + bias, or null where padding would waste
  * ```
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { COPY_ROWS_WASM } from "./copy_rows_wasm.ts";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
 import { heapOffset, instantiateKernel, kernelRuns, perBackend } from "./heap.ts";
 
@@ -51,6 +52,16 @@ export function useFmaKernels(on: boolean): void {
 /** Whether the products run on the FMA twin now. */
 export const fmaInUse = (): boolean => fmaSupported && fmaWanted;
 
+type CopyRows = (
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  rows: number,
+  width: number,
+  padded: number,
+) => void;
+
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 
 /**
@@ -70,24 +81,21 @@ export function matMulBatches(
 /**
  * The product function for this backend (made once per backend): op(a)·op(b) + bias as `tf.matMul(a, b,
  * transposeA, transposeB)` computes it, float32, equal leading shapes or one operand without any, `bias` an
- * optional [N] vector added to every row. Returns null where the kernel does not apply: a layout other than
- * aᵀ·b needs M % 4 = 0 and N % 8 = 0, a bias N % 8 = 0 (aᵀ·b pads other widths with zeros in scratch tensors:
- * one copy, where the kernel reads each operand many times over).
+ * optional [N] vector added to every row. Widths off the kernel's 4 × 8 tile are padded with zeros in scratch
+ * tensors (`copy_rows.wat`: one call per operand, or per matrix). Returns null where padding would waste more
+ * than a quarter of the work outside aᵀ·b (a layer of 3 or 4 outputs, a single window): XNNPACK does better.
  */
 export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((backend) => {
   const plain = instantiateKernel(GEMM_TN_WASM, backend).gemm_tn as Gemm;
   const fused = fmaSupported ? instantiateKernel(GEMM_TN_FMA_WASM, backend).gemm_tn as Gemm : plain;
+  const copyRows = instantiateKernel(COPY_ROWS_WASM, backend).copy_rows as CopyRows;
   const offset = (x: tf.TensorInfo) => heapOffset(backend, x);
 
-  /** x [batch, K, width] → [batch, K, padded] with zero columns added (x itself when nothing to add). */
-  const padColumns = (x: tf.TensorInfo, batch: number, k: number, padded: number): tf.TensorInfo => {
-    const width = x.shape[x.shape.length - 1];
+  /** x viewed as [rows, width] → [rows, padded] with zero columns added (x itself when nothing to add). */
+  const padRows = (x: tf.TensorInfo, rows: number, width: number, padded: number): tf.TensorInfo => {
     if (width === padded) return x;
-    const out = backend.makeOutput([batch, k, padded], "float32");
-    const src = backend.typedArrayFromHeap(x) as Float32Array;
-    const dst = backend.typedArrayFromHeap(out) as Float32Array;
-    dst.fill(0);
-    for (let r = 0; r < batch * k; r++) dst.set(src.subarray(r * width, (r + 1) * width), r * padded);
+    const out = backend.makeOutput([rows, padded], "float32");
+    copyRows(offset(x), width * 4, offset(out), padded * 4, rows, width, padded);
     return out;
   };
 
@@ -95,8 +103,9 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
     const [aRows, aCols] = a.shape.slice(-2);
     const [k, m] = transposeA ? [aRows, aCols] : [aCols, aRows];
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const [mp, np] = [roundUp(m, 4), roundUp(n, 8)];
     const tn = transposeA && !transposeB;
-    if ((!tn && (m % 4 !== 0 || n % 8 !== 0)) || (bias && n % 8 !== 0)) return null;
+    if (!tn && (mp > 1.25 * m || np > 1.25 * n)) return null;
     const { aBatch, bBatch, batch, outer } = matMulBatches(a, b);
     const out = backend.makeOutput([...outer, m, n], "float32");
     if (k === 0 || m === 0 || n === 0) {
@@ -108,16 +117,18 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
       }
       return out;
     }
-    const [mp, np] = [roundUp(m, 4), roundUp(n, 8)];
-    const ap = tn ? padColumns(a, aBatch, k, mp) : a;
-    const bp = tn ? padColumns(b, bBatch, k, np) : b;
+    // Stored [K, width] (aᵀ's a, plain b): zero columns; stored [width, K] (plain a, bᵀ's b): zero rows, i.e.
+    // each matrix one row of width·K floats padded to padded·K.
+    const ap = transposeA ? padRows(a, aBatch * k, m, mp) : padRows(a, aBatch, m * k, mp * k);
+    const bp = transposeB ? padRows(b, bBatch, n * k, np * k) : padRows(b, bBatch * k, n, np);
+    const biasP = bias ? padRows(bias, 1, n, np) : undefined;
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
     const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
     const gemm = fmaInUse() ? fused : plain;
     const layout = (transposeA ? 0 : 1) | (transposeB ? 2 : 0);
     // Offsets are read after every allocation: makeOutput may grow (and move the views of) the heap.
     const [aBase, bBase, cBase, scratchBase] = [offset(ap), offset(bp), offset(cp), offset(scratch)];
-    const biasBase = bias ? offset(bias) : 0;
+    const biasBase = biasP ? offset(biasP) : 0;
     for (let i = 0; i < batch; i++) {
       gemm(
         aBase + (aBatch === 1 ? 0 : i * k * mp * 4),
@@ -133,17 +144,17 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
     }
     backend.disposeData(scratch.dataId);
     if (cp !== out) {
-      const src = backend.typedArrayFromHeap(cp) as Float32Array;
-      const dst = backend.typedArrayFromHeap(out) as Float32Array;
-      for (let r = 0; r < batch * m; r++) {
-        const [i, row] = [Math.floor(r / m), r % m];
-        const from = (i * mp + row) * np;
-        dst.set(src.subarray(from, from + n), r * n);
+      // The first m rows and n columns of each padded product.
+      const [cpBase, outBase] = [offset(cp), offset(out)];
+      for (let i = 0; i < (mp === m ? 1 : batch); i++) {
+        const rows = mp === m ? batch * m : m;
+        copyRows(cpBase + i * mp * np * 4, np * 4, outBase + i * m * n * 4, n * 4, rows, n, n);
       }
       backend.disposeData(cp.dataId);
     }
-    if (ap !== a) backend.disposeData(ap.dataId);
-    if (bp !== b) backend.disposeData(bp.dataId);
+    for (const [padded, original] of [[ap, a], [bp, b], [biasP, bias]]) {
+      if (padded && padded !== original) backend.disposeData(padded.dataId);
+    }
     return out;
   };
 });

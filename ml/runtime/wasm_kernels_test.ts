@@ -172,6 +172,21 @@ Deno.test("wasm Identity: a clone shares the buffer, and outlives the original",
   assert.equal(buffers(), before - 1);
 });
 
+Deno.test("wasm Cast: to the same dtype shares the buffer; real conversions still convert", async () => {
+  await initBackend("wasm");
+  const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const x = tf.tensor2d([[1.5, -2.5], [3.25, 4]]);
+  const before = buffers();
+  const same = tf.cast(x, "float32");
+  assert.equal(buffers(), before, "a same-dtype cast allocates nothing");
+  x.dispose();
+  assert.deepEqual(Array.from(await same.data()), [1.5, -2.5, 3.25, 4]);
+  const ints = tf.cast(same, "int32");
+  assert.equal(ints.dtype, "int32");
+  assert.deepEqual(Array.from(await ints.data()), [1, -2, 3, 4]);
+  tf.dispose([same, ints]);
+});
+
 Deno.test("a training step of both models: same loss and gradients with the replaced kernels as without", async () => {
   await initBackend("wasm");
   const { buildModel, defaultModelConfig } = await import("../models/index.ts");

@@ -15,7 +15,6 @@
  */
 import http from "node:http";
 import type { Socket } from "node:net";
-import { Readable } from "node:stream";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
@@ -130,7 +129,7 @@ const BODYLESS = new Set(["GET", "HEAD"]);
 
 /**
  * Bodies up to this size with a Content-Length (a /predict is ~16 kB) are collected here and handed to the app
- * as bytes: converting the request to a web stream (`Readable.toWeb`) costs more than the rest of reading it
+ * as bytes: converting the request to a web stream (`bodyStream`) costs more than the rest of reading it
  * (measured in bench/RESULTS.md). Node reads no more than the declared length, so memory stays bounded; larger
  * and chunked bodies are streamed, and the app's limit applies while it reads them.
  */
@@ -151,6 +150,42 @@ function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8
   });
 }
 
+/**
+ * A large or chunked body as a web stream, with backpressure. Written here rather than with `Readable.toWeb`:
+ * Deno's adapter enqueues every later chunk into a stream the app has already cancelled (server/body.ts
+ * stops reading past its limit), which throws out of an event handler and ends the process (bench:serve's
+ * malformed phase ended the server that way in 2 of 3 runs, 2026-12-01). Here chunks after the end, an error
+ * or a cancel are dropped, and a cancelled body is read on to its end and discarded, so the answer (413) still
+ * goes out on a connection in a known state.
+ */
+function bodyStream(req: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let open = true;
+  const finish = (end: () => void) => {
+    if (!open) return;
+    open = false;
+    end();
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Buffer) => {
+        if (!open) return;
+        controller.enqueue(new Uint8Array(chunk)); // a copy: the chunk's buffer is not ours to keep
+        if ((controller.desiredSize ?? 1) <= 0) req.pause();
+      });
+      req.once("end", () => finish(() => controller.close()));
+      req.once("error", (error) => finish(() => controller.error(error)));
+      req.once("close", () => finish(() => controller.error(new Error("the connection closed mid-body"))));
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      open = false;
+      req.resume();
+    },
+  }, { highWaterMark: 4 });
+}
+
 /** The request body as the app reads it: bytes when small and declared, else a stream. */
 async function requestBody(req: http.IncomingMessage, method: string): Promise<BodyInit | null> {
   if (BODYLESS.has(method)) return null;
@@ -166,7 +201,7 @@ async function requestBody(req: http.IncomingMessage, method: string): Promise<B
       return new ReadableStream<Uint8Array>({ start: (controller) => controller.error(error) });
     }
   }
-  return Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  return bodyStream(req);
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {

@@ -259,3 +259,57 @@ Deno.test("a small body that breaks off is the client's problem: no server error
     await store.close();
   }
 });
+
+Deno.test("a body the app stops reading (over its limit) while more keeps arriving: answered, the server serves on", async () => {
+  // The app reads 100 kB, then cancels the stream, as server/body.ts does past its limit; the client keeps
+  // sending. Deno's `Readable.toWeb` threw on the next chunk ("cannot close or enqueue"), out of an event
+  // handler, which ended the process (bench:serve's malformed phase, 2026-12-01).
+  const server = await listen(async (request) => {
+    if (request.method === "GET") return new Response("alive");
+    const reader = request.body!.getReader();
+    let size = 0;
+    while (size <= 100_000) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+    }
+    await reader.cancel().catch(() => {});
+    return new Response("too large", { status: 413 });
+  }, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const encoder = new TextEncoder();
+    const body = new Uint8Array(2_000_000).fill(49);
+    for (const chunked of [false, true]) {
+      for (const pieces of [1, 4, 64]) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+        const framing = chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${body.byteLength}`;
+        await conn.write(
+          encoder.encode(`POST /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n${framing}\r\n\r\n`),
+        );
+        const answer = new Response(conn.readable).text().catch(() => "");
+        const size = body.byteLength / pieces;
+        for (let i = 0; i < pieces; i++) {
+          const part = body.subarray(i * size, (i + 1) * size);
+          const bytes = chunked
+            ? new Uint8Array([...encoder.encode(`${part.byteLength.toString(16)}\r\n`), ...part, 13, 10])
+            : part;
+          const sent = await conn.write(bytes).then(() => true, () => false);
+          if (!sent) break; // the server may close the connection after answering
+        }
+        if (chunked) await conn.write(encoder.encode("0\r\n\r\n")).catch(() => 0);
+        assert.match(
+          await answer,
+          /^HTTP\/1\.1 413 /,
+          `${chunked ? "chunked" : "declared"}, ${pieces} writes`,
+        );
+        try {
+          conn.close();
+        } catch { /* closed by the server */ }
+      }
+    }
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(await health.text(), "alive");
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -4,8 +4,8 @@
  * order; `wasm_kernels_test.ts` checks each against the cpu backend and a whole training step against
  * tfjs-wasm's own kernels):
  * - BatchMatMul and _FusedMatMul (a dense layer's x·W + b): products go to a SIMD kernel of our own
- *   (`simd/gemm_tn.wat`, FMA where the engine has relaxed SIMD) wherever its tile fits: weight gradients aᵀ·b
- *   always (widths padded), plain a·b and a·bᵀ with M % 4 = 0 and N % 8 = 0, 1.1–2× XNNPACK at training
+ *   (`simd/gemm_tn.wat`, FMA where the engine has relaxed SIMD): weight gradients aᵀ·b always, plain a·b and
+ *   a·bᵀ where padding the widths to its 4 × 8 tile adds at most a quarter, 1.1–2× XNNPACK at training
  *   shapes. The rest: the wasm kernel reaches XNNPACK only without transposes, else it runs a scalar loop
  *   4–16× slower, so transpose the operand first (a cheap copy) and multiply plain.
  * - Reverse: the stock kernel computes an index per element (~80 ms for a [50, 32, 512] sequence); reversing
@@ -160,7 +160,7 @@ function fastBatchMatMul(original: WasmKernel): WasmKernel {
     if (attrs.transposeA && !attrs.transposeB && tnEligible(a, b)) {
       return tnMatMul(backend)(a, b);
     }
-    // a·b and a·bᵀ (forward products, input gradients): the same kernel where its 4 × 8 tile fits.
+    // a·b and a·bᵀ (forward products, input gradients, attention): the same kernel unless padding would waste.
     if (!attrs.transposeA && simdOperands(a, b)) {
       const out = simdMatMul(backend)(a, b, false, Boolean(attrs.transposeB));
       if (out) return out;

@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { COPY_ROWS_WASM } from "./copy_rows_wasm.ts";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
-import { heapOffset, instantiateKernel, kernelRuns, perBackend } from "./heap.ts";
+import { heapOffset, instantiateKernel, kernelRuns, perBackend, twinKernels } from "./heap.ts";
 
 type Gemm = (
   a: number,
@@ -86,8 +86,7 @@ export function matMulBatches(
  * than a quarter of the work outside aᵀ·b (a layer of 3 or 4 outputs, a single window): XNNPACK does better.
  */
 export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((backend) => {
-  const plain = instantiateKernel(GEMM_TN_WASM, backend).gemm_tn as Gemm;
-  const fused = fmaSupported ? instantiateKernel(GEMM_TN_FMA_WASM, backend).gemm_tn as Gemm : plain;
+  const kernels = twinKernels(GEMM_TN_WASM, GEMM_TN_FMA_WASM, backend, fmaInUse);
   const copyRows = instantiateKernel(COPY_ROWS_WASM, backend).copy_rows as CopyRows;
   const offset = (x: tf.TensorInfo) => heapOffset(backend, x);
 
@@ -124,7 +123,7 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
     const biasP = bias ? padRows(bias, 1, n, np) : undefined;
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
     const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
-    const gemm = fmaInUse() ? fused : plain;
+    const gemm = kernels().gemm_tn as Gemm;
     const layout = (transposeA ? 0 : 1) | (transposeB ? 2 : 0);
     // Offsets are read after every allocation: makeOutput may grow (and move the views of) the heap.
     const [aBase, bBase, cBase, scratchBase] = [offset(ap), offset(bp), offset(cp), offset(scratch)];

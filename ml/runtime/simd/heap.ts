@@ -27,6 +27,21 @@ export function instantiateKernel(base64: string, backend: BackendWasm): WebAsse
 }
 
 /**
+ * A kernel and its FMA twin instantiated on the backend's heap (the twin only where the engine validates it):
+ * returns the exports to call now, the twin's while `useTwin()` says so and it exists.
+ */
+export function twinKernels(
+  plain: string,
+  fma: string,
+  backend: BackendWasm,
+  useTwin: () => boolean,
+): () => WebAssembly.Exports {
+  const plainExports = instantiateKernel(plain, backend);
+  const fmaExports = kernelRuns(fma) ? instantiateKernel(fma, backend) : plainExports;
+  return () => (useTwin() ? fmaExports : plainExports);
+}
+
+/**
  * The byte offset of a tensor's data in the heap. Read it after the last allocation of a kernel call:
  * `makeOutput` may grow the heap (the offsets stay, the typed views of the old buffer do not).
  */

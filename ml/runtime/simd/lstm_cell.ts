@@ -13,8 +13,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { fmaInUse, fmaSupported, tnMatMul } from "./gemm_tn.ts";
-import { heapOffset, instantiateKernel, kernelRuns, perBackend } from "./heap.ts";
+import { fmaInUse, tnMatMul } from "./gemm_tn.ts";
+import { heapOffset, perBackend, twinKernels } from "./heap.ts";
 import { LSTM_CELL_FMA_WASM, LSTM_CELL_WASM } from "./lstm_cell_wasm.ts";
 
 type Info = tf.TensorInfo;
@@ -42,11 +42,8 @@ export interface LstmBackwardResult {
 
 /** The step kernels, plain and FMA twin (the sigmoid's polynomial as fused multiply-adds), made per backend. */
 const stepKernels = perBackend((backend: BackendWasm) => {
-  const plain = instantiateKernel(LSTM_CELL_WASM, backend);
-  const fused = fmaSupported && kernelRuns(LSTM_CELL_FMA_WASM)
-    ? instantiateKernel(LSTM_CELL_FMA_WASM, backend)
-    : plain;
-  return (name: "forward" | "backward") => (fmaInUse() ? fused : plain)[name] as Kernel;
+  const kernels = twinKernels(LSTM_CELL_WASM, LSTM_CELL_FMA_WASM, backend, fmaInUse);
+  return (name: "forward" | "backward") => kernels()[name] as Kernel;
 });
 
 /** The kernels need whole SIMD vectors: H·B a multiple of 4. */

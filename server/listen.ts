@@ -158,14 +158,14 @@ function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8
  * or a cancel are dropped, and a cancelled body is read on to its end and discarded, so the answer (413) still
  * goes out on a connection in a known state.
  */
-function bodyStream(req: http.IncomingMessage): ReadableStream<Uint8Array> {
+function bodyStream(req: http.IncomingMessage): StreamedBody {
   let open = true;
   const finish = (end: () => void) => {
     if (!open) return;
     open = false;
     end();
   };
-  return new ReadableStream<Uint8Array>({
+  const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       req.on("data", (chunk: Buffer) => {
         if (!open) return;
@@ -184,24 +184,48 @@ function bodyStream(req: http.IncomingMessage): ReadableStream<Uint8Array> {
       req.resume();
     },
   }, { highWaterMark: 4 });
+  const abandon = () => {
+    open = false;
+    req.resume();
+  };
+  return { stream, abandon };
 }
 
-/** The request body as the app reads it: bytes when small and declared, else a stream. */
-async function requestBody(req: http.IncomingMessage, method: string): Promise<BodyInit | null> {
-  if (BODYLESS.has(method)) return null;
+/**
+ * A streamed body and how to let go of it: when the app answers without reading the body to its end (a 413
+ * on a declared Content-Length, a 415, a 401), the rest must still be read and dropped. Left paused, such a
+ * connection kept its socket and buffers until the read timeout: 150 refused 1.9 MB uploads grew the process
+ * by ~45 MiB, and after ~450 of them new connections went unanswered (2026-12-01, a probe of bench:serve's
+ * "huge arrays" kind).
+ */
+interface StreamedBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly abandon: () => void;
+}
+
+/**
+ * The request body as the app reads it: bytes when small and declared, else a stream with `abandon` for when
+ * the app answers without reading it to the end.
+ */
+async function requestBody(
+  req: http.IncomingMessage,
+  method: string,
+): Promise<{ readonly init: BodyInit | null; readonly abandon?: () => void }> {
+  if (BODYLESS.has(method)) return { init: null };
   const declared = Number(req.headers["content-length"]);
   if (
     req.headers["transfer-encoding"] === undefined && Number.isSafeInteger(declared) &&
     declared <= SMALL_BODY_BYTES
   ) {
     try {
-      return await readSmallBody(req, declared);
+      return { init: await readSmallBody(req, declared) };
     } catch (error) {
       // The app answers as for any body that broke off while it read it (400), if the socket still takes it.
-      return new ReadableStream<Uint8Array>({ start: (controller) => controller.error(error) });
+      return { init: new ReadableStream<Uint8Array>({ start: (controller) => controller.error(error) }) };
     }
   }
-  return bodyStream(req);
+  const { stream, abandon } = bodyStream(req);
+  return { init: stream, abandon };
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -250,28 +274,36 @@ export async function listen(
       return quick(503, "the server is busy; retry in a moment", { "Retry-After": "1" });
     }
     if (!open) inFlight++;
+    let abandon: (() => void) | undefined;
     try {
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
       }
+      const body = await requestBody(req, method);
+      abandon = body.abandon;
       // The URL is built from the request target alone: a Host header like `x/metrics?` must not reroute.
       const request = new Request(`http://candlecast.invalid${target.startsWith("/") ? target : path}`, {
         method,
         headers,
-        body: await requestBody(req, method),
+        body: body.init,
         // @ts-ignore: `duplex` is required by fetch for a streamed body, missing from Deno's RequestInit type.
         duplex: "half",
       });
       const response = await fetch(request);
-      const body = method === "HEAD" ? null : new Uint8Array(await response.arrayBuffer());
+      const answer = method === "HEAD" ? null : new Uint8Array(await response.arrayBuffer());
       const out: Record<string, string> = {};
       response.headers.forEach((value, key) => out[key] = value);
-      if (body !== null) out["content-length"] = String(body.byteLength);
+      if (answer !== null) out["content-length"] = String(answer.byteLength);
       if (draining) out["connection"] = "close"; // the client reconnects elsewhere (another worker, or later)
+      if (!req.complete) {
+        // The app answered before the body ended: drop the rest as it arrives, and end the connection
+        // rather than wait for a body the client may still be sending.
+        out["connection"] = "close";
+      }
       if (!res.destroyed) {
         res.writeHead(response.status, out);
-        res.end(body ?? undefined);
+        res.end(answer ?? undefined);
       }
     } catch (error) {
       if (!res.headersSent && !res.destroyed) {
@@ -280,6 +312,7 @@ export async function listen(
       }
     } finally {
       if (!open) inFlight--;
+      if (!req.complete) abandon?.();
     }
   };
 

@@ -313,3 +313,44 @@ Deno.test("a body the app stops reading (over its limit) while more keeps arrivi
     await server.shutdown();
   }
 });
+
+Deno.test("a body the app never reads (413 on its declared length): the rest is dropped and the connection ends", async () => {
+  // server/body.ts answers 413 from Content-Length alone. The unread body used to stay paused on its socket
+  // until the read timeout: 150 refused 1.9 MB uploads kept ~45 MiB, and after ~450 the server stopped
+  // answering new connections (a bench:serve "huge arrays" probe, 2026-12-01).
+  const server = await listen((request) => {
+    if (request.method === "GET") return new Response("alive");
+    return new Response("too large", { status: 413 });
+  }, { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 20_000 });
+  try {
+    const encoder = new TextEncoder();
+    const body = new Uint8Array(2_000_000).fill(49);
+    for (let round = 0; round < 3; round++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      // Keep-alive: only the server can decide to end this connection.
+      await conn.write(
+        encoder.encode(`POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.byteLength}\r\n\r\n`),
+      );
+      const answer = new Response(conn.readable).text().catch(() => "");
+      await conn.write(body).catch(() => 0);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const text = await Promise.race([
+        answer,
+        new Promise<string>((resolve) => timer = setTimeout(() => resolve("still open after 5 s"), 5_000)),
+      ]);
+      clearTimeout(timer);
+      assert.match(text, /^HTTP\/1\.1 413 /);
+      assert.match(text, /connection: close/i);
+      try {
+        conn.close();
+      } catch { /* closed by the server */ }
+    }
+    for (let i = 0; i < 50 && server.stats().openConnections > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(server.stats().openConnections, 0);
+    assert.equal(await (await fetch(`${server.url}/health`)).text(), "alive");
+  } finally {
+    await server.shutdown();
+  }
+});

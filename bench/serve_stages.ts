@@ -2,8 +2,10 @@
  * Where one POST /predict spends its time inside `serve`, stage by stage, in one process (no sockets): body
  * → JSON.parse → schema → features → ONNX Runtime → response JSON, then the whole Hono app, so the HTTP
  * listener's share is what `wrk` measures beyond the app. ONNX Runtime session settings are compared
- * interleaved (A, B, A, B …) so that a busy machine shifts them alike. Each figure is the process's CPU time
- * per call, not wall time: on a shared machine a call's wall time is mostly waiting for a core.
+ * interleaved (A, B, A, B …) so that a busy machine shifts them alike. Each stage shows the process's CPU time
+ * per call (on a shared machine a call's wall time is mostly waiting for a core) and, beside it, the wall time:
+ * on a quiet machine that is what a client waits, and where a variant runs members on several threads it is
+ * below the CPU time.
  *
  *   deno task bench:serve-stages --checkpoint DIR [--rounds 6] [--ms 400] [--variants parallel,intra,basic,extended]
  */
@@ -31,15 +33,17 @@ if (!CHECKPOINT) {
 }
 
 /**
- * Runs `f` repeatedly for `ms` and returns the process's CPU time per call (ms): on a busy machine the wall
- * time of a call includes waiting for a core, its CPU time does not.
+ * Runs `f` repeatedly for `ms` and returns the process's CPU time and the wall time per call (ms): on a busy
+ * machine the wall time of a call includes waiting for a core, its CPU time does not.
  */
-async function time(f: () => unknown, ms: number): Promise<number> {
+async function time(f: () => unknown, ms: number): Promise<{ cpu: number; wall: number }> {
   let calls = 0;
   const before = process.cpuUsage();
-  for (const until = performance.now() + ms; performance.now() < until; calls++) await f();
+  const start = performance.now();
+  for (const until = start + ms; performance.now() < until; calls++) await f();
+  const wall = (performance.now() - start) / calls;
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000 / calls;
+  return { cpu: (used.user + used.system) / 1000 / calls, wall };
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -108,7 +112,7 @@ for (const [name, p] of Object.entries(tuned)) stages[`model: ${name}`] = () => 
 if (intra2) stages["model: sequential, 2 intra-op threads"] = () => intra2.predict(x, 1);
 
 for (const f of Object.values(stages)) await time(f, 100); // warm-up
-const results = new Map<string, number[]>();
+const results = new Map<string, { cpu: number; wall: number }[]>();
 for (let r = 0; r < ROUNDS; r++) {
   for (const [name, f] of Object.entries(stages)) {
     results.set(name, [...(results.get(name) ?? []), await time(f, MS)]);
@@ -117,15 +121,16 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log(
   `1-min load average ${
     Deno.loadavg()[0].toFixed(2)
-  } (shared machine); CPU time per call, median of ${ROUNDS} interleaved rounds`,
+  } (shared machine); per call, median of ${ROUNDS} interleaved rounds`,
 );
-console.log("| stage | CPU per call | range over rounds |");
-console.log("|---|---|---|");
-for (const [name, medians] of results) {
-  const sorted = [...medians].sort((a, b) => a - b);
+console.log("| stage | CPU per call | range over rounds | wall per call |");
+console.log("|---|---|---|---|");
+const us = (ms: number) => (ms * 1000).toFixed(0);
+for (const [name, rounds] of results) {
+  const cpu = rounds.map((t) => t.cpu).sort((a, b) => a - b);
   console.log(
-    `| ${name} | ${(median(medians) * 1000).toFixed(0)} µs | ${(sorted[0] * 1000).toFixed(0)}–${
-      (sorted.at(-1)! * 1000).toFixed(0)
+    `| ${name} | ${us(median(cpu))} µs | ${us(cpu[0])}–${us(cpu.at(-1)!)} µs | ${
+      us(median(rounds.map((t) => t.wall)))
     } µs |`,
   );
 }

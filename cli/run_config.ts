@@ -62,6 +62,12 @@ const memberLookbacks = z.union([z.string(), z.array(z.string())]).optional().tr
 });
 
 const SHARE_MESSAGE = "expected a fraction in (0, 1]";
+const HALF_LIFE_MESSAGE = "expected a number of days > 0, or off";
+// "off" (the default) draws windows uniformly; a number of days weights them by recency.
+const halfLife = z.union([
+  z.literal("off").transform(() => Infinity),
+  z.coerce.number({ error: HALF_LIFE_MESSAGE }).gt(0, HALF_LIFE_MESSAGE),
+], { error: HALF_LIFE_MESSAGE });
 const WEIGHTING_MESSAGE = `expected ${CLASS_WEIGHTINGS.join(", ")} or a power between 0 and 1`;
 
 /** The run configuration's flags, every one optional: absent means "not typed". */
@@ -103,6 +109,7 @@ export const RunConfigFlagsSchema = z.object({
   maxWindowsPerEpoch: flag.positiveInt().optional(),
   epochFraction: z.coerce.number({ error: SHARE_MESSAGE }).gt(0, SHARE_MESSAGE).max(1, SHARE_MESSAGE)
     .optional(),
+  recencyHalfLife: halfLife.optional(),
   maxValidationWindows: flag.positiveInt().optional(),
   seed: flag.nonNegativeInt().optional(),
 });
@@ -228,6 +235,11 @@ function runConfigOptions(): Option[] {
         "--epochs spans about epochs × f passes over the data whatever its size (1: no limit)",
     ).default(String(D.epochFraction)),
     new Option(
+      "--recency-half-life <days>",
+      "draw training windows with a probability that halves every <days> of age before the newest one " +
+        "(with replacement; recent regimes weigh more), or off: every window alike",
+    ).default(Number.isFinite(D.recencyHalfLife) ? String(D.recencyHalfLife) : "off"),
+    new Option(
       "--max-validation-windows <n>",
       "validate (and stop early) on a fixed random subset of this many windows",
     ).default(String(D.maxValidationWindows)),
@@ -324,6 +336,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       auxiliaryHorizons: f.auxiliaryHorizons,
       maxWindowsPerEpoch: f.maxWindowsPerEpoch,
       epochFraction: f.epochFraction,
+      recencyHalfLife: f.recencyHalfLife,
       maxValidationWindows: f.maxValidationWindows,
       seed: f.seed,
     }),

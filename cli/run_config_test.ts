@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import type { Command, Option } from "commander";
 import { defaultModelConfig } from "../ml/models/index.ts";
 import { DEFAULT_SPLIT } from "../ml/data/index.ts";
-import { DEFAULT_TRAIN_CONFIG, defaultRunConfig, type RunConfig } from "../ml/train/index.ts";
+import {
+  DEFAULT_TRAIN_CONFIG,
+  defaultRunConfig,
+  type RunConfig,
+  runConfigJson,
+  RunConfigSchema,
+} from "../ml/train/index.ts";
 import { UsageError } from "./errors.ts";
 import { RUN_CONFIG_KEYS, RunConfigFlagsSchema, runConfigOf, typedRunConfigFlags } from "./run_config.ts";
 import { trainCommand } from "./train.ts";
@@ -147,4 +153,21 @@ Deno.test("--member-lookbacks: a list cycled over the members, each within --loo
       20,
     ],
   );
+});
+
+Deno.test("--recency-half-life: off (the default) or days > 0; recorded in JSON as null when off", () => {
+  assert.equal(runConfigOf(parse({ recencyHalfLife: "off" })).training.recencyHalfLife, Infinity);
+  assert.equal(runConfigOf(parse({ recencyHalfLife: "365" })).training.recencyHalfLife, 365);
+  for (const bad of ["0", "-3", "soon"]) {
+    assert.equal(RunConfigFlagsSchema.safeParse({ recencyHalfLife: bad }).success, false, bad);
+  }
+  const on = runConfigOf(parse({ recencyHalfLife: "180" }));
+  assert.deepEqual(RunConfigSchema.parse(JSON.parse(JSON.stringify(runConfigJson(on)))), on);
+  const off = runConfigOf(parse({}));
+  assert.equal((runConfigJson(off).training as Record<string, unknown>).recencyHalfLife, null);
+  assert.deepEqual(RunConfigSchema.parse(JSON.parse(JSON.stringify(runConfigJson(off)))), off);
+  // A manifest written before the option trained with uniform draws.
+  const { recencyHalfLife: _, ...older } = runConfigJson(off).training as Record<string, unknown>;
+  const read = RunConfigSchema.parse({ ...JSON.parse(JSON.stringify(runConfigJson(off))), training: older });
+  assert.equal(read.training.recencyHalfLife, Infinity);
 });

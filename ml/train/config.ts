@@ -39,6 +39,11 @@ export interface TrainConfig {
    * passes whatever the data's size (see `windowsPerEpoch`).
    */
   readonly epochFraction: number;
+  /**
+   * Windows are drawn with probability halving every this many days of age before the newest training window
+   * (`recencyWeights`); Infinity: uniformly, without replacement.
+   */
+  readonly recencyHalfLife: number;
   /** Validation scores a fixed random subset of this many windows (Infinity: all). */
   readonly maxValidationWindows: number;
   readonly evalBatchSize: number;
@@ -61,6 +66,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "classWeights"> = {
   auxiliaryHorizons: "all",
   maxWindowsPerEpoch: 30_000,
   epochFraction: 1,
+  recencyHalfLife: Infinity,
   maxValidationWindows: 20_000,
   evalBatchSize: 256,
   seed: 42,

@@ -14,6 +14,7 @@ import {
   epochOrder,
   evaluationOrder,
   modelBatches,
+  recencyWeights,
   type Scaling,
   seededRng,
 } from "../data/index.ts";
@@ -187,6 +188,7 @@ async function trainWith(
     auxiliaryWeight: config.auxiliaryWeight / auxiliaryHorizons.length,
   };
   const epochWindows = windowsPerEpoch(config, data.train.size);
+  const drawWeights = recencyWeights(data.train, config.recencyHalfLife) ?? undefined;
   const batchesPerEpoch = Math.ceil(epochWindows / config.batchSize);
   const totalSteps = batchesPerEpoch * config.epochs;
   const history: EpochRecord[] = [];
@@ -195,7 +197,7 @@ async function trainWith(
   const started = performance.now();
 
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    const order = epochOrder(data.train.size, shuffleRng, epochWindows);
+    const order = epochOrder(data.train.size, shuffleRng, epochWindows, drawWeights);
     const batches = Math.ceil(order.length / config.batchSize);
     const epochStart = performance.now();
     let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;

@@ -37,7 +37,8 @@ export interface ModelConfig {
   readonly volatilityReference?: VolatilityReference;
   /**
    * What the hybrid's heads read: the attention-pooled summary alone ("pooled"), or beside it the last
-   * timestep's BiLSTM output ("pooled_last"). Absent in configs written before it: "pooled".
+   * timestep's BiLSTM output ("pooled_last"), or both and the last candle's input channels
+   * ("pooled_last_input"). Absent in configs written before it: "pooled".
    */
   readonly headInput?: HeadInput;
   /**
@@ -55,7 +56,7 @@ export function memberLookback(c: ModelConfig, k: number): number {
   return list && list.length > 0 ? list[(k - 1) % list.length] : c.lookback;
 }
 
-export const HEAD_INPUTS = ["pooled", "pooled_last"] as const;
+export const HEAD_INPUTS = ["pooled", "pooled_last", "pooled_last_input"] as const;
 export type HeadInput = typeof HEAD_INPUTS[number];
 
 export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {

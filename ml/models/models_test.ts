@@ -74,3 +74,24 @@ Deno.test("headInput pooled_last: the heads read [pooled | last timestep]; no fi
   );
   [pooled, old, skip].forEach((m) => m.dispose());
 });
+
+Deno.test("headInput pooled_last_input: the heads also read the last candle's input channels", () => {
+  const c = tiny("transformer_lstm");
+  const wide = buildModel({ ...c, headInput: "pooled_last_input" }, 1);
+  assert.deepEqual(wide.getLayer("class_hidden").getWeights()[0].shape, [
+    c.dModel + 2 * c.lstmHidden + c.features,
+    c.dModel,
+  ]);
+  const x = tf.randomNormal([2, c.lookback, c.features], 0, 1, "float32", 3);
+  // The head input's tail is exactly the input's last timestep (no channels in this config).
+  const headInput = tf.model({
+    inputs: wide.inputs,
+    outputs: wide.getLayer("head_input").output as tf.SymbolicTensor,
+  });
+  const h = headInput.predict(x) as tf.Tensor;
+  const tail = h.slice([0, c.dModel + 2 * c.lstmHidden], [2, c.features]);
+  const last = x.slice([0, c.lookback - 1, 0], [2, 1, c.features]).reshape([2, c.features]);
+  assert.deepEqual(tail.arraySync(), last.arraySync());
+  [x, h, tail, last].forEach((t) => t.dispose());
+  wide.dispose();
+});

@@ -86,13 +86,17 @@ export function transformerLstmGraph(
   const attention = tf.layers.activation({ activation: "linear", name: `${p}attention` }).apply(
     weights,
   ) as Sym;
-  // "pooled_last": the heads also read the last timestep itself (no weights, so the seeds stay in step).
-  const headInput = (c.headInput ?? "pooled") === "pooled_last"
-    ? tf.layers.concatenate({ name: `${p}head_input` }).apply([
-      pooled,
-      new LastTimestep({ name: `${p}last_step` }).apply(x) as Sym,
-    ]) as Sym
-    : pooled;
+  // "pooled_last": the heads also read the last timestep itself (no weights, so the seeds stay in step);
+  // "pooled_last_input": and the last candle's input channels too, a linear path from what gradient boosting
+  // reads (the last candle's features) to the heads, beside what the sequence layers make of them.
+  const mode = c.headInput ?? "pooled";
+  const headInput = mode === "pooled" ? pooled : tf.layers.concatenate({ name: `${p}head_input` }).apply([
+    pooled,
+    new LastTimestep({ name: `${p}last_step` }).apply(x) as Sym,
+    ...(mode === "pooled_last_input"
+      ? [new LastTimestep({ name: `${p}last_input` }).apply(input) as Sym]
+      : []),
+  ]) as Sym;
   const [logits, regression] = outputHeads(headInput, c.dModel, c.dropout, seeds, p);
   return { logits, regression, attention };
 }

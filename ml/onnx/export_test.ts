@@ -167,6 +167,10 @@ const VARIANTS: readonly (
   // The heads reading the last timestep beside the pooled summary (ml/layers/last_timestep.ts).
   ["transformer_lstm", 1, "last", "pooled_last"],
   ["transformer_lstm", 3, "last", "pooled_last"],
+  // …and the last candle's input channels, which every member reads (a shared value in the fused graph).
+  ["transformer_lstm", 1, "last", "pooled_last_input"],
+  ["transformer_lstm", 3, "last", "pooled_last_input"],
+  ["transformer_lstm", 2, "last", "pooled_last_input", [50, 25]],
   // Members with their own, shorter windows (ml/layers/recent_steps.ts): a Slice per member, and attention
   // weights padded in front before the mean; a single member of a shorter window too.
   ["transformer_lstm", 3, "last", "pooled_last", [50, 25]],
@@ -178,6 +182,7 @@ for (const [type, members, channels, headInput, memberLookbacks] of VARIANTS) {
   const what = (members > 1 ? `${type} × ${members} members` : type) +
     (channels ? ` with volatility channels (${channels})` : "") +
     (headInput === "pooled_last" ? ", heads on pooled + last step" : "") +
+    (headInput === "pooled_last_input" ? ", heads on pooled + last step + last input" : "") +
     (memberLookbacks ? `, member windows ${memberLookbacks.join("/")}` : "");
   /** This variant's model, built for preprocessor `p` (its scaler feeds the volatility channels). */
   const variant = (p: Preprocessor) =>

@@ -119,10 +119,17 @@ const denseGroup: GroupConverter = (g, layers, [x]) => {
 const elementwise = (convert: LayerConverter): GroupConverter => (g, layers, inputs, ctx) =>
   convert(g, layers[0], inputs, ctx);
 
-/** The last timestep of [M, b, T, d] → [M, b, d]. */
+/**
+ * The last timestep of [M, b, T, d] → [M, b, d]. Of a shared value [b, T, d] (the input channels every member
+ * reads), the same step broadcast to every member, so what follows (a Concatenate with wide values) sees [M, b, d].
+ */
 const lastTimestepGroup: GroupConverter = (g, layers, [x]) => {
-  const t = steps(x, layers[0]);
-  return [reshape(g, slice(g, x.value, [t - 1], [t], [2]), [layers.length, -1, lastDim(x, layers[0])])];
+  const t = steps(x, layers[0]), d = lastDim(x, layers[0]), m = layers.length;
+  if (!x.wide) {
+    const last = reshape(g, slice(g, x.value, [t - 1], [t], [1]), [1, -1, d]);
+    return [add(g, last, g.floats("member_zeros", new Float32Array(m), [m, 1, 1]))];
+  }
+  return [reshape(g, slice(g, x.value, [t - 1], [t], [2]), [m, -1, d])];
 };
 
 /** Concatenate on the last axis (a member's last axis is the wide value's last axis too). */

@@ -180,8 +180,9 @@ function runConfigOptions(): Option[] {
     ).choices([...VOLATILITY_REFERENCES]).default(M.volatilityReference ?? "candle"),
     new Option(
       "--head-input <what>",
-      "transformer_lstm: what the class and return heads read: the attention-pooled summary, or that and the " +
-        "last timestep's BiLSTM output",
+      "transformer_lstm: what the class and return heads read, in the order of the choices: the " +
+        "attention-pooled summary; that and the last timestep's BiLSTM output; or both and the last " +
+        "candle's input channels",
     ).choices([...HEAD_INPUTS]).default(M.headInput ?? "pooled"),
     new Option(
       "--member-lookbacks <list>",

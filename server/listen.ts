@@ -160,6 +160,11 @@ function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8
  */
 function bodyStream(req: http.IncomingMessage): StreamedBody {
   let open = true;
+  // A cancelled or unread body: later chunks are dropped, and the request flows on to its end.
+  const abandon = () => {
+    open = false;
+    req.resume();
+  };
   const finish = (end: () => void) => {
     if (!open) return;
     open = false;
@@ -179,15 +184,8 @@ function bodyStream(req: http.IncomingMessage): StreamedBody {
     pull() {
       req.resume();
     },
-    cancel() {
-      open = false;
-      req.resume();
-    },
+    cancel: abandon,
   }, { highWaterMark: 4 });
-  const abandon = () => {
-    open = false;
-    req.resume();
-  };
   return { stream, abandon };
 }
 
@@ -297,8 +295,8 @@ export async function listen(
       if (answer !== null) out["content-length"] = String(answer.byteLength);
       if (draining) out["connection"] = "close"; // the client reconnects elsewhere (another worker, or later)
       if (!req.complete) {
-        // The app answered before the body ended: drop the rest as it arrives, and end the connection
-        // rather than wait for a body the client may still be sending.
+        // The app answered before the body ended: the rest is dropped as it arrives (`abandon`, below), and
+        // the connection ends rather than wait for a body the client may still be sending.
         out["connection"] = "close";
       }
       if (!res.destroyed) {

@@ -125,7 +125,7 @@ export const TrainingRecipeSchema = z.object({
   // Absent in configs written before the option: no fraction limit, as they trained.
   epochFraction: z.number().positive().max(1).default(1),
   // Absent in configs written before the option: uniform draws (null in JSON: off).
-  recencyHalfLife: z.number().positive().nullable().optional().transform((v) => v ?? Infinity),
+  recencyHalfLife: unlimited.default(Infinity),
   maxValidationWindows: unlimited,
   evalBatchSize: positiveInt,
   seed: z.number().int().min(0),

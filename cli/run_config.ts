@@ -106,6 +106,7 @@ export const RunConfigFlagsSchema = z.object({
     z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
   ], { error: WEIGHTING_MESSAGE }).optional(),
   labelSmoothing: fraction("a label smoothing ε in [0, 1)").optional(),
+  distillWeight: fraction("a distillation weight α in [0, 1)").optional(),
   maxWindowsPerEpoch: flag.positiveInt().optional(),
   epochFraction: z.coerce.number({ error: SHARE_MESSAGE }).gt(0, SHARE_MESSAGE).max(1, SHARE_MESSAGE)
     .optional(),
@@ -214,6 +215,11 @@ function runConfigOptions(): Option[] {
         "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",
     ).default(String(D.classWeighting)),
     new Option("--label-smoothing <eps>", "label smoothing ε").default(String(D.labelSmoothing)),
+    new Option(
+      "--distill-weight <alpha>",
+      "distillation: class targets become (1 − α)·label + α·gradient boosting's probabilities, each window's " +
+        "predicted out of fold (4 time blocks; boosting is fit 5 times first, ~1 min each on the 1h series); 0: off",
+    ).default(String(D.distillWeight)),
     new Option("--regression-weight <w>", "weight of the return MSE beside the cross-entropy")
       .default(String(D.regressionWeight)),
     new Option(
@@ -332,6 +338,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       patience: f.patience,
       classWeighting: f.classWeights,
       labelSmoothing: f.labelSmoothing,
+      distillWeight: f.distillWeight,
       regressionWeight: f.regressionWeight,
       auxiliaryWeight: f.auxiliaryWeight,
       auxiliaryHorizons: f.auxiliaryHorizons,

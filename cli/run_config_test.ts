@@ -171,3 +171,16 @@ Deno.test("--recency-half-life: off (the default) or days > 0; recorded in JSON 
   const read = RunConfigSchema.parse({ ...JSON.parse(JSON.stringify(runConfigJson(off))), training: older });
   assert.equal(read.training.recencyHalfLife, Infinity);
 });
+
+Deno.test("--distill-weight: α in [0, 1), 0 (off) by default and for manifests written before it", () => {
+  assert.equal(runConfigOf(parse({})).training.distillWeight, 0);
+  assert.equal(runConfigOf(parse({ distillWeight: "0.3" })).training.distillWeight, 0.3);
+  for (const bad of ["1", "-0.1", "half"]) {
+    assert.equal(RunConfigFlagsSchema.safeParse({ distillWeight: bad }).success, false, bad);
+  }
+  const on = runConfigOf(parse({ distillWeight: "0.3" }));
+  assert.deepEqual(RunConfigSchema.parse(JSON.parse(JSON.stringify(runConfigJson(on)))), on);
+  const { distillWeight: _, ...older } = runConfigJson(on).training as Record<string, unknown>;
+  const read = RunConfigSchema.parse({ ...JSON.parse(JSON.stringify(runConfigJson(on))), training: older });
+  assert.equal(read.training.distillWeight, 0);
+});

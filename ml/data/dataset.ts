@@ -17,6 +17,11 @@ export interface ReturnScale {
 export interface LabelledSet extends WindowSet {
   readonly labels: Int8Array;
   readonly returns: Float64Array;
+  /**
+   * [size, 3] a teacher's class probabilities per window, which distillation mixes into the training targets
+   * (`TrainConfig.distillWeight`; set by `trainMembers`, absent otherwise).
+   */
+  readonly teacher?: Float32Array;
 }
 
 export interface SymbolSummary {

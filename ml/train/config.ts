@@ -23,6 +23,11 @@ export interface TrainConfig {
   readonly classWeights: ClassVector;
   /** ε of label smoothing: targets become (1 − ε)·one-hot + ε/3. */
   readonly labelSmoothing: number;
+  /**
+   * α of distillation: class targets become (1 − α)·label + α·the gradient-boosting teacher's out-of-fold
+   * probabilities (`outOfFoldBoosting`); 0: the labels alone.
+   */
+  readonly distillWeight: number;
   /** Weight of the regression MSE next to the cross-entropy. */
   readonly regressionWeight: number;
   /**
@@ -61,6 +66,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "classWeights"> = {
   patience: 3,
   minDelta: 0,
   labelSmoothing: 0,
+  distillWeight: 0,
   regressionWeight: 0.3,
   auxiliaryWeight: 0.3,
   auxiliaryHorizons: "all",

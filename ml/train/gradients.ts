@@ -19,6 +19,8 @@ export interface BatchPart {
   readonly target: Float32Array;
   /** [size, auxiliaryWidth] auxiliary targets, when the model trains an auxiliary head. */
   readonly auxiliary?: Float32Array;
+  /** [size, 3] the teacher's class probabilities, when training distils (`LossOptions.distillWeight`). */
+  readonly teacher?: Float32Array;
 }
 
 export interface PartGradients {
@@ -40,6 +42,7 @@ export function batchRows(batch: BatchPart, start: number, end: number, lookback
     labels: Array.prototype.slice.call(batch.labels, start, end) as number[],
     target: batch.target.slice(start, end),
     auxiliary: batch.auxiliary?.slice(start * width, end * width),
+    teacher: batch.teacher?.slice(start * 3, end * 3),
   };
 }
 
@@ -68,7 +71,9 @@ export function batchGradients(
           target: tf.tensor2d(part.auxiliary, out.auxiliary.shape as [number, number]),
         }
         : undefined;
-      return lossTensors(out.logits, out.regression, labels, tf.tensor1d(part.target), loss, auxiliary).total;
+      const target = tf.tensor1d(part.target);
+      const teacher = part.teacher ? tf.tensor2d(part.teacher, [part.size, 3]) : undefined;
+      return lossTensors(out.logits, out.regression, labels, target, loss, auxiliary, teacher).total;
     }, variables as tf.Variable[]));
   const result = {
     loss: value.dataSync()[0],

@@ -111,6 +111,14 @@ export function calibratedLogLoss(
   return { logLoss: temperatureNll(unweighted, labels, temperature), temperature };
 }
 
+/** The teacher's probabilities of the windows at `picks` ([picks, 3]); a distilling run must have them. */
+function teacherRows(teacher: Float32Array | undefined, picks: Int32Array): Float32Array {
+  if (!teacher) throw new Error("distillation needs the teacher's probabilities: train with trainMembers");
+  const out = new Float32Array(picks.length * 3);
+  for (let b = 0; b < picks.length; b++) out.set(teacher.subarray(picks[b] * 3, picks[b] * 3 + 3), b * 3);
+  return out;
+}
+
 /** Yields to the event loop so a SIGINT listener can run between batches. */
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -183,6 +191,7 @@ async function trainWith(
   const lossOptions = {
     classWeights: config.classWeights,
     labelSmoothing: config.labelSmoothing,
+    distillWeight: config.distillWeight,
     regressionWeight: config.regressionWeight,
     // The weight is shared by the horizons, so asking for more of them does not outweigh the class loss.
     auxiliaryWeight: config.auxiliaryWeight / auxiliaryHorizons.length,
@@ -212,6 +221,7 @@ async function trainWith(
         auxiliary: trainer === model
           ? undefined
           : auxiliaryTargets(data.train, batch.picks, auxiliaryHorizons),
+        teacher: config.distillWeight > 0 ? teacherRows(data.train.teacher, batch.picks) : undefined,
       };
       const step = replicas
         ? await replicas.gradients(trainer, variables, part, data.lookback, lossOptions)

@@ -1,8 +1,10 @@
 /**
  * The training objective: class-weighted cross-entropy on the logits (optionally with label smoothing) plus
  * `regressionWeight` × MSE on the standardised return, plus `auxiliaryWeight` × the MSE of each auxiliary
- * target (volatility-scaled return, log volatility ratio) when the model has the auxiliary head. Also the same loss computed in plain JS from model
- * outputs, for validation, where smoothing is left out so val_loss measures the real fit.
+ * target (volatility-scaled return, log volatility ratio) when the model has the auxiliary head. With a teacher
+ * (distillation), the class target mixes its probabilities into the label. Also the same loss computed in plain
+ * JS from model outputs, for validation, where smoothing and teacher are left out so val_loss measures the real
+ * fit.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ClassVector } from "../data/index.ts";
@@ -10,6 +12,8 @@ import type { ClassVector } from "../data/index.ts";
 export interface LossOptions {
   readonly classWeights: ClassVector;
   readonly labelSmoothing: number;
+  /** α of distillation: the class target is (1 − α)·(smoothed) label + α·teacher, where a teacher is given. */
+  readonly distillWeight?: number;
   readonly regressionWeight: number;
   /** Weight of each auxiliary target's MSE (0: the auxiliary head is not trained); the loop shares it by horizon. */
   readonly auxiliaryWeight?: number;
@@ -35,10 +39,12 @@ export function lossTensors(
   target: tf.Tensor1D,
   opts: LossOptions,
   auxiliary?: AuxiliaryTerm,
+  teacher?: tf.Tensor,
 ): LossTensors {
-  const eps = opts.labelSmoothing;
+  const eps = opts.labelSmoothing, alpha = opts.distillWeight ?? 0;
   const oneHot = tf.oneHot(labels, 3).toFloat();
-  const soft = eps > 0 ? tf.add(tf.mul(oneHot, 1 - eps), eps / 3) : oneHot;
+  const smoothed = eps > 0 ? tf.add(tf.mul(oneHot, 1 - eps), eps / 3) : oneHot;
+  const soft = teacher && alpha > 0 ? tf.add(tf.mul(smoothed, 1 - alpha), tf.mul(teacher, alpha)) : smoothed;
   const perWindow = tf.neg(tf.sum(tf.mul(soft, tf.logSoftmax(logits)), 1));
   const weights = tf.gather(tf.tensor1d(opts.classWeights), labels);
   const crossEntropy = tf.mean(tf.mul(perWindow, weights)) as tf.Scalar;

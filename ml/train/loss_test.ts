@@ -60,6 +60,36 @@ Deno.test("label smoothing mixes ε/3 into every class", () => {
   close(value, (ce(logits.slice(0, 3), 0, 0.1) + ce(logits.slice(3), 2, 0.1)) / 2);
 });
 
+Deno.test("distillation mixes the teacher's probabilities into the class target by α", () => {
+  const teacher = [0.2, 0.5, 0.3, 0.1, 0.6, 0.3];
+  const total = (alpha: number, withTeacher = true) =>
+    tf.tidy(() =>
+      lossTensors(
+        tf.tensor2d(logits, [2, 3]),
+        tf.tensor2d(regression, [2, 1]),
+        tf.tensor1d(labels, "int32"),
+        tf.tensor1d(target),
+        { classWeights: weights, labelSmoothing: 0, distillWeight: alpha, regressionWeight: 0 },
+        undefined,
+        withTeacher ? tf.tensor2d(teacher, [2, 3]) : undefined,
+      ).total.dataSync()[0]
+    );
+  const softCe = (row: number[], q: number[]) => {
+    const max = Math.max(...row);
+    const logZ = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+    return -row.reduce((s, v, k) => s + q[k] * (v - logZ), 0);
+  };
+  const mixed = (y: number, t: number[], alpha: number) =>
+    t.map((p, k) => (k === y ? 1 - alpha : 0) + alpha * p);
+  const expected = (alpha: number) =>
+    (2 * softCe(logits.slice(0, 3), mixed(0, teacher.slice(0, 3), alpha)) +
+      0.5 * softCe(logits.slice(3), mixed(2, teacher.slice(3), alpha))) / 2;
+  close(total(0.4), expected(0.4));
+  close(total(0), expected(0));
+  // Without a teacher the labels alone count, whatever α says.
+  close(total(0.4, false), expected(0));
+});
+
 Deno.test("Adam clips by global norm and warms up linearly", () => {
   const w = tf.variable(tf.tensor1d([0, 0]));
   const adam = new Adam([w]);

@@ -12,6 +12,7 @@
  * earlier process finished and continue an interrupted one with its own remaining config.
  */
 import type * as tf from "@tensorflow/tfjs";
+import { outOfFoldBoosting } from "../baselines/index.ts";
 import type { Dataset, Scaling } from "../data/index.ts";
 import { memberViews } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
@@ -111,14 +112,36 @@ export function describeSchedule(schedule: MemberSchedule, members: number): str
   return parts.join(", then ");
 }
 
+/**
+ * `data` with its training windows' teacher probabilities when `config` distils (`distillWeight` > 0) and they
+ * are not there yet: gradient boosting's, out of fold (`outOfFoldBoosting`), computed once for all members.
+ */
+export function withTeacher(data: Dataset, config: TrainConfig, log?: (line: string) => void): Dataset {
+  if (config.distillWeight <= 0 || data.train.teacher) return data;
+  log?.(
+    `distillation: fitting gradient boosting out of fold on ${
+      data.train.size.toLocaleString("en-US")
+    } windows`,
+  );
+  const teacher = outOfFoldBoosting(data, { seed: config.seed });
+  log?.(
+    `distillation: teacher ready in ${teacher.seconds.toFixed(0)} s (${teacher.iterations} iterations, ` +
+      `${teacher.folds} time blocks, out-of-fold log-loss ${
+        teacher.logLoss.toFixed(4)
+      }), α ${config.distillWeight}`,
+  );
+  return { ...data, train: { ...data.train, teacher: teacher.probabilities } };
+}
+
 export async function trainMembers(
   model: tf.LayersModel,
-  data: Dataset,
+  dataset: Dataset,
   scaling: Scaling,
   config: TrainConfig,
   hooks: TrainHooks & MemberHooks = {},
   parallel?: ParallelOptions,
 ): Promise<MembersResult> {
+  const data = withTeacher(dataset, config, hooks.log);
   const members = memberViews(model);
   const starts = members.map((_, i) => hooks.start?.(i + 1));
   const memberConfig = (k: number): TrainConfig => {

@@ -3,7 +3,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
-import { describeSchedule, memberSchedule, trainMembers } from "./members.ts";
+import { describeSchedule, memberSchedule, trainMembers, withTeacher } from "./members.ts";
 import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
 
 const real = haveRealData();
@@ -105,4 +105,28 @@ Deno.test("memberSchedule: members side by side on the workers, the one left ove
     describeSchedule(memberSchedule([1], on(2)), 1),
     "one model on 2 cores (each batch split, data parallel)",
   );
+});
+
+Deno.test({
+  name: "distillation: the teacher is fit once, travels to worker threads, and changes what members learn",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const plain = tinyTrainConfig(data, { epochs: 1 });
+    const distil = { ...plain, distillWeight: 0.5 };
+    assert.equal(withTeacher(data, plain), data, "no teacher without distillation");
+    const taught = withTeacher(data, distil);
+    assert.equal(taught.train.teacher?.length, data.train.size * 3);
+    assert.equal(withTeacher(taught, distil), taught, "a teacher already there is kept");
+    const trained = async (config: typeof plain, workers: number) => {
+      const model = buildModel({ ...tinyModelConfig(), members: 2 }, 5);
+      await trainMembers(model, data, scalingOf(data), config, {}, { workers, backend: "wasm" });
+      const weights = weightsOf(model);
+      model.dispose();
+      return weights;
+    };
+    const inWorkers = await trained(distil, 2);
+    assert.deepEqual(inWorkers, await trained(distil, 1));
+    assert.notDeepEqual(inWorkers, await trained(plain, 2));
+  },
 });

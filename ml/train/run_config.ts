@@ -117,6 +117,8 @@ export const TrainingRecipeSchema = z.object({
   patience: positiveInt,
   minDelta: nonNegative,
   labelSmoothing: nonNegative.lt(1),
+  // Absent in configs written before the option: no distillation, as they trained.
+  distillWeight: nonNegative.lt(1).default(0),
   regressionWeight: nonNegative,
   auxiliaryWeight: nonNegative,
   // Absent in configs written before the option: the label's horizon only.

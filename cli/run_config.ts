@@ -218,7 +218,8 @@ function runConfigOptions(): Option[] {
     new Option(
       "--distill-weight <alpha>",
       "distillation: class targets become (1 − α)·label + α·gradient boosting's probabilities, each window's " +
-        "predicted out of fold (4 time blocks; boosting is fit 5 times first, ~1 min each on the 1h series); 0: off",
+        "predicted out of fold (4 calendar-time blocks; 5 boosting fits first, about a minute on the five 1h " +
+        "series; needs ≥ 20,000 training windows); 0: off",
     ).default(String(D.distillWeight)),
     new Option("--regression-weight <w>", "weight of the return MSE beside the cross-entropy")
       .default(String(D.regressionWeight)),

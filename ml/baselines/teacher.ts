@@ -3,29 +3,34 @@
  * probabilities for every training window, each predicted by a model that did not see that window.
  *
  * Why out of fold: boosting's in-sample probabilities carry its fit to the labels' noise, which a student
- * trained on them would copy. The training windows are cut, per symbol and in time order, into `folds`
- * blocks; each block is predicted by boosting fit on the other blocks, with the number of iterations that
- * early stopping chose on the validation split for boosting fit on all of them (so no block picks its own).
- * Training windows whose label window reaches into the predicted block (within `horizon` candles of it) are
- * left out of that fit, so no label the block is scored against leaks into its teacher.
+ * trained on them would copy. The training windows are cut by calendar time (all symbols together, since
+ * crypto labels move together) into `folds` blocks of equal size; each block is predicted by boosting fit on
+ * the others, with the number of iterations that early stopping chose on the validation split for boosting fit
+ * on all of them (so no block picks its own). Windows whose label reaches into a predicted block's span, or
+ * starts within its last `horizon` candles, are left out of that fit (a purge, as at the splits' cuts), so no
+ * label a block is taught against overlaps a label its teacher learnt. Sources without open times fall back
+ * to blocks of each symbol's windows in order.
  *
  * @example
  * ```ts
- * const teacher = outOfFoldBoosting(dataset, { folds: 4, seed: 42 });
- * teacher.probabilities; // [train.size, 3], rows sum to 1
+ * const teacher = await outOfFoldBoosting(dataset, { folds: 4, seed: 42 });
+ * teacher?.probabilities; // [train.size, 3], rows sum to 1 (null: aborted)
  * ```
  */
+import type { LabelledSet } from "../data/index.ts";
 import { sampleIndices, seededRng } from "../data/index.ts";
 import { fitGbdt, type GbdtData, predictGbdt } from "./gbdt.ts";
 import type { GradientBoostingData } from "./gradient_boosting.ts";
 import { GBDT_LAGS, laggedCandles } from "./inputs.ts";
 
 export interface TeacherOptions {
-  /** Time blocks of the training windows (per symbol); each is predicted by a fit on the others. */
+  /** Time blocks of the training windows; each is predicted by a fit on the others. */
   readonly folds?: number;
   readonly seed?: number;
   /** Early stopping looks at most at this many validation windows (a seeded sample), as the baseline does. */
   readonly maxValidationWindows?: number;
+  /** Checked between fits (each yields to the event loop first, so a SIGINT listener can run). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Teacher {
@@ -41,18 +46,49 @@ export interface Teacher {
 
 const CLASSES = 3;
 
-/** Each training window's block: its rank among its symbol's windows, cut into `folds` equal runs. */
-export function timeBlocks(seriesIndex: Int32Array, folds: number): Int32Array {
+/** Each window's last-candle open time (NaN where the source had none). */
+export function windowTimes(set: LabelledSet): Float64Array {
+  return Float64Array.from(
+    { length: set.size },
+    (_, i) => set.series[set.seriesIndex[i]].openTime[set.ends[i]],
+  );
+}
+
+/** The most common gap between consecutive candles of the set's first series (ms): one candle's length. */
+function candleLength(set: LabelledSet): number {
+  const t = set.series[0]?.openTime ?? new Float64Array();
+  const gaps = new Map<number, number>();
+  for (let i = 1; i < Math.min(t.length, 2_000); i++) {
+    gaps.set(t[i] - t[i - 1], (gaps.get(t[i] - t[i - 1]) ?? 0) + 1);
+  }
+  let best = NaN, count = 0;
+  for (const [gap, n] of gaps) if (n > count && gap > 0) [best, count] = [gap, n];
+  return best;
+}
+
+/**
+ * Each window's block: which of `folds` equal-count spans of calendar time its last candle falls in (ties go
+ * to the later block), so a block holds every symbol's windows of the same months.
+ */
+export function timeBlocks(times: Float64Array, folds: number): Int32Array {
+  const sorted = Float64Array.from(times).sort();
+  const cuts = Array.from(
+    { length: folds - 1 },
+    (_, k) => sorted[Math.floor(((k + 1) * sorted.length) / folds)],
+  );
+  return Int32Array.from(times, (t) => cuts.filter((c) => t >= c).length);
+}
+
+/** Blocks of each symbol's windows in order: for sources without open times. */
+export function rankBlocks(seriesIndex: Int32Array, folds: number): Int32Array {
   const counts = new Map<number, number>();
   for (const k of seriesIndex) counts.set(k, (counts.get(k) ?? 0) + 1);
   const seen = new Map<number, number>();
-  const block = new Int32Array(seriesIndex.length);
-  for (let i = 0; i < seriesIndex.length; i++) {
-    const k = seriesIndex[i], rank = seen.get(k) ?? 0;
+  return Int32Array.from(seriesIndex, (k) => {
+    const rank = seen.get(k) ?? 0;
     seen.set(k, rank + 1);
-    block[i] = Math.min(folds - 1, Math.floor((rank * folds) / counts.get(k)!));
-  }
-  return block;
+    return Math.min(folds - 1, Math.floor((rank * folds) / counts.get(k)!));
+  });
 }
 
 /** Rows `picks` of a row-major [rows, columns] matrix with its labels. */
@@ -65,9 +101,51 @@ function rowsOf(x: Float32Array, labels: Int8Array, columns: number, picks: read
   return { x: out, labels: outLabels };
 }
 
-export function outOfFoldBoosting(data: GradientBoostingData, opts: TeacherOptions = {}): Teacher {
+/**
+ * Which windows fit the teacher of block `f`: those outside it whose label (the `horizon` candles after the
+ * window) does not overlap the label of a window in it. By time: outside the block's span widened by
+ * `horizon` candles less one on each side; without times: at least `horizon` windows away from it in the same
+ * symbol.
+ */
+export function fitRows(
+  set: Pick<LabelledSet, "size" | "seriesIndex">,
+  block: Int32Array,
+  f: number,
+  times: Float64Array | null,
+  gap: number,
+): number[] {
+  const fit: number[] = [];
+  if (times) {
+    let lo = Infinity, hi = -Infinity;
+    block.forEach((b, i) => {
+      if (b === f) [lo, hi] = [Math.min(lo, times[i]), Math.max(hi, times[i])];
+    });
+    for (let i = 0; i < set.size; i++) {
+      if (block[i] !== f && (times[i] <= lo - gap || times[i] >= hi + gap)) fit.push(i);
+    }
+    return fit;
+  }
+  for (let i = 0; i < set.size; i++) {
+    if (block[i] === f) continue;
+    let near = false;
+    for (let j = Math.max(0, i - gap + 1); j <= Math.min(set.size - 1, i + gap - 1) && !near; j++) {
+      near = block[j] === f && set.seriesIndex[j] === set.seriesIndex[i];
+    }
+    if (!near) fit.push(i);
+  }
+  return fit;
+}
+
+const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** The teacher of `data`'s training windows; null when `signal` aborted it. */
+export async function outOfFoldBoosting(
+  data: GradientBoostingData,
+  opts: TeacherOptions = {},
+): Promise<Teacher | null> {
   const t0 = performance.now();
   const folds = Math.max(2, opts.folds ?? 4), seed = opts.seed ?? 0;
+  const stopped = async () => (await yieldToEvents(), opts.signal?.aborted ?? false);
   const train = laggedCandles(data.train, data, GBDT_LAGS);
   const validPicks = sampleIndices(
     data.validation.size,
@@ -75,36 +153,40 @@ export function outOfFoldBoosting(data: GradientBoostingData, opts: TeacherOptio
     seededRng(seed + 1),
   );
   const validation = laggedCandles(data.validation, data, GBDT_LAGS, validPicks);
-  const columns = train.columns;
-  const all: GbdtData = { x: train.features, labels: train.labels };
-  const { iterations } = fitGbdt(all, { x: validation.features, labels: validation.labels }, CLASSES, {
-    seed,
-  });
+  if (await stopped()) return null;
+  const { iterations } = fitGbdt(
+    { x: train.features, labels: train.labels },
+    { x: validation.features, labels: validation.labels },
+    CLASSES,
+    { seed },
+  );
 
-  const block = timeBlocks(data.train.seriesIndex, folds);
+  const times = windowTimes(data.train);
+  const timed = times.every(Number.isFinite) && Number.isFinite(candleLength(data.train));
+  const block = timed ? timeBlocks(times, folds) : rankBlocks(data.train.seriesIndex, folds);
+  const gap = timed ? data.horizon * candleLength(data.train) : data.horizon;
   const probabilities = new Float32Array(train.size * CLASSES);
   let logLoss = 0;
   for (let f = 0; f < folds; f++) {
-    const fit: number[] = [], held: number[] = [];
-    for (let i = 0; i < train.size; i++) {
-      if (block[i] === f) held.push(i);
-      else if (!nearBlock(data.train.seriesIndex, data.train.ends, block, i, f, data.horizon)) fit.push(i);
-    }
+    if (await stopped()) return null;
+    const held: number[] = [];
+    block.forEach((b, i) => b === f && held.push(i));
     if (held.length === 0) continue;
-    const heldRows = rowsOf(train.features, train.labels, columns, held);
+    const fit = fitRows(data.train, block, f, timed ? times : null, gap);
+    const heldRows = rowsOf(train.features, train.labels, train.columns, held);
+    let p: Float32Array;
     if (fit.length === 0) {
-      // A set too small to leave anything out (a few windows of fine-tuning): a uniform teacher, i.e. smoothing.
-      held.forEach((row) => probabilities.fill(1 / CLASSES, row * CLASSES, (row + 1) * CLASSES));
-      logLoss += held.length * Math.log(CLASSES);
-      continue;
+      // Nothing left to fit on (a handful of windows): a uniform teacher, i.e. label smoothing.
+      p = new Float32Array(held.length * CLASSES).fill(1 / CLASSES);
+    } else {
+      // A fixed number of iterations: `tolerance: −∞` keeps every one, so the held block chooses nothing.
+      const model = fitGbdt(rowsOf(train.features, train.labels, train.columns, fit), heldRows, CLASSES, {
+        seed,
+        maxIterations: iterations,
+        tolerance: -Infinity,
+      });
+      p = predictGbdt(model, heldRows.x);
     }
-    // A fixed number of iterations: `tolerance: −∞` keeps every one, so the held block chooses nothing.
-    const model = fitGbdt(rowsOf(train.features, train.labels, columns, fit), heldRows, CLASSES, {
-      seed,
-      maxIterations: iterations,
-      tolerance: -Infinity,
-    });
-    const p = predictGbdt(model, heldRows.x);
     held.forEach((row, j) => {
       probabilities.set(p.subarray(j * CLASSES, (j + 1) * CLASSES), row * CLASSES);
       logLoss -= Math.log(Math.max(p[j * CLASSES + train.labels[row]], 1e-12));
@@ -117,27 +199,4 @@ export function outOfFoldBoosting(data: GradientBoostingData, opts: TeacherOptio
     folds,
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-/**
- * Whether window `i` (outside block `f`) ends within `horizon` candles of one of block f's windows of the same
- * symbol: its label would overlap theirs. Windows of a symbol are in time order, so only the block's two edges
- * matter, and the neighbours at distance ≤ horizon in the set are the only candidates.
- */
-function nearBlock(
-  seriesIndex: Int32Array,
-  ends: Int32Array,
-  block: Int32Array,
-  i: number,
-  f: number,
-  horizon: number,
-): boolean {
-  for (let d = -horizon; d <= horizon; d++) {
-    const j = i + d;
-    if (d === 0 || j < 0 || j >= block.length || block[j] !== f || seriesIndex[j] !== seriesIndex[i]) {
-      continue;
-    }
-    if (Math.abs(ends[j] - ends[i]) <= horizon) return true;
-  }
-  return false;
 }

@@ -2,12 +2,36 @@ import assert from "node:assert/strict";
 import { sliceSeries } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../data/index.ts";
-import { outOfFoldBoosting, timeBlocks } from "./teacher.ts";
+import { fitRows, outOfFoldBoosting, rankBlocks, timeBlocks } from "./teacher.ts";
 
-Deno.test("time blocks cut each symbol's windows, in order, into equal runs", () => {
-  // Two symbols of 6 and 3 windows, three blocks.
-  const blocks = timeBlocks(Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1]), 3);
-  assert.deepEqual([...blocks], [0, 0, 1, 1, 2, 2, 0, 1, 2]);
+Deno.test("time blocks cut calendar time into equal-count spans shared by every symbol", () => {
+  // Two symbols: one from t = 0 to 5, one from t = 3 to 5. The cuts fall at the 3rd and 6th of the 9 sorted
+  // times (3 and 4); a time equal to a cut opens the later block, so both symbols' t = 4 go together.
+  const times = Float64Array.from([0, 1, 2, 3, 4, 5, 3, 4, 5]);
+  assert.deepEqual([...timeBlocks(times, 3)], [0, 0, 0, 1, 2, 2, 1, 2, 2]);
+  // Without times: each symbol's windows in order.
+  assert.deepEqual([...rankBlocks(Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1]), 3)], [
+    0,
+    0,
+    1,
+    1,
+    2,
+    2,
+    0,
+    1,
+    2,
+  ]);
+});
+
+Deno.test("a block's teacher fits on no window whose label overlaps one of the block's labels", () => {
+  // Ten hourly windows of one symbol, labels 2 candles long; block 1 holds t = 4 and 5.
+  const times = Float64Array.from({ length: 10 }, (_, t) => t);
+  const block = Int32Array.from(times, (t) => (t < 4 ? 0 : t < 6 ? 1 : 2));
+  const set = { size: 10, seriesIndex: new Int32Array(10) };
+  // t = 3's label (candles 4, 5) and t = 6's (7, 8) against t = 5's (6, 7) overlap; t = 2 and 7 do not.
+  assert.deepEqual(fitRows(set, block, 1, times, 2), [0, 1, 2, 7, 8, 9]);
+  // Without times, by position within the symbol: the same here.
+  assert.deepEqual(fitRows(set, block, 1, null, 2), [0, 1, 2, 7, 8, 9]);
 });
 
 Deno.test({
@@ -20,7 +44,7 @@ Deno.test({
       labelRule: { kind: "volatility", multiplier: 0.5 },
       split: DEFAULT_SPLIT,
     });
-    const t = outOfFoldBoosting(d, { folds: 3, seed: 1 });
+    const t = (await outOfFoldBoosting(d, { folds: 3, seed: 1 }))!;
     assert.equal(t.probabilities.length, d.train.size * 3);
     for (let i = 0; i < d.train.size; i++) {
       const row = t.probabilities.subarray(i * 3, i * 3 + 3);
@@ -38,5 +62,21 @@ Deno.test({
       Number.isFinite(t.logLoss) && t.logLoss < priorLoss + 0.02,
       `${t.logLoss} vs priors ${priorLoss}`,
     );
+  },
+});
+
+Deno.test({
+  name: "an aborted teacher stops between fits",
+  ignore: !haveRealData(),
+  async fn() {
+    const d = prepareDataset([sliceSeries(await loadRealSeries("BTCUSDT"), 30_000, 33_000)], {
+      lookback: 20,
+      horizon: 4,
+      labelRule: { kind: "volatility", multiplier: 0.5 },
+      split: DEFAULT_SPLIT,
+    });
+    const stop = new AbortController();
+    stop.abort();
+    assert.equal(await outOfFoldBoosting(d, { signal: stop.signal }), null);
   },
 });

@@ -24,7 +24,7 @@ export interface TrainConfig {
   /** ε of label smoothing: targets become (1 − ε)·one-hot + ε/3. */
   readonly labelSmoothing: number;
   /**
-   * α of distillation: class targets become (1 − α)·label + α·the gradient-boosting teacher's out-of-fold
+   * α of distillation: class targets become (1 − α)·(smoothed) label + α·the gradient-boosting teacher's out-of-fold
    * probabilities (`outOfFoldBoosting`); 0: the labels alone.
    */
   readonly distillWeight: number;

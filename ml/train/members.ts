@@ -112,25 +112,45 @@ export function describeSchedule(schedule: MemberSchedule, members: number): str
   return parts.join(", then ");
 }
 
+/** Below this many training windows an out-of-fold teacher is little more than the class frequencies. */
+export const MIN_TEACHER_WINDOWS = 20_000;
+
 /**
- * `data` with its training windows' teacher probabilities when `config` distils (`distillWeight` > 0) and they
- * are not there yet: gradient boosting's, out of fold (`outOfFoldBoosting`), computed once for all members.
+ * `data` with its training windows' teacher probabilities and the config to train with: when `config` distils
+ * (`distillWeight` > 0) and they are not there yet, gradient boosting's, out of fold (`outOfFoldBoosting`),
+ * computed once for every member this call trains. A set too small for a teacher (a fine-tuning run's new
+ * windows) trains on its labels alone, said in the log. Null when `signal` aborted the teacher's fits.
  */
-export function withTeacher(data: Dataset, config: TrainConfig, log?: (line: string) => void): Dataset {
-  if (config.distillWeight <= 0 || data.train.teacher) return data;
+export async function withTeacher(
+  data: Dataset,
+  config: TrainConfig,
+  log?: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<{ data: Dataset; config: TrainConfig } | null> {
+  const size = data.train.size;
+  if (config.distillWeight <= 0) return { data, config };
+  if (data.train.teacher) {
+    if (data.train.teacher.length !== size * 3) {
+      throw new Error(`a teacher of ${data.train.teacher.length / 3} windows for ${size} training windows`);
+    }
+    return { data, config };
+  }
+  if (size < MIN_TEACHER_WINDOWS) {
+    log?.(
+      `distillation: off for this run (${size.toLocaleString("en-US")} training windows, a teacher needs ` +
+        `${MIN_TEACHER_WINDOWS.toLocaleString("en-US")})`,
+    );
+    return { data, config: { ...config, distillWeight: 0 } };
+  }
+  log?.(`distillation: fitting gradient boosting out of fold on ${size.toLocaleString("en-US")} windows`);
+  const teacher = await outOfFoldBoosting(data, { seed: config.seed, signal });
+  if (!teacher) return null;
+  const { seconds, iterations, folds, logLoss } = teacher;
   log?.(
-    `distillation: fitting gradient boosting out of fold on ${
-      data.train.size.toLocaleString("en-US")
-    } windows`,
+    `distillation: teacher ready in ${seconds.toFixed(0)} s (${iterations} iterations, ${folds} time ` +
+      `blocks, out-of-fold log-loss ${logLoss.toFixed(4)}), α ${config.distillWeight}`,
   );
-  const teacher = outOfFoldBoosting(data, { seed: config.seed });
-  log?.(
-    `distillation: teacher ready in ${teacher.seconds.toFixed(0)} s (${teacher.iterations} iterations, ` +
-      `${teacher.folds} time blocks, out-of-fold log-loss ${
-        teacher.logLoss.toFixed(4)
-      }), α ${config.distillWeight}`,
-  );
-  return { ...data, train: { ...data.train, teacher: teacher.probabilities } };
+  return { data: { ...data, train: { ...data.train, teacher: teacher.probabilities } }, config };
 }
 
 export async function trainMembers(
@@ -141,13 +161,8 @@ export async function trainMembers(
   hooks: TrainHooks & MemberHooks = {},
   parallel?: ParallelOptions,
 ): Promise<MembersResult> {
-  const data = withTeacher(dataset, config, hooks.log);
   const members = memberViews(model);
   const starts = members.map((_, i) => hooks.start?.(i + 1));
-  const memberConfig = (k: number): TrainConfig => {
-    const start = starts[k - 1];
-    return start && "config" in start ? start.config : memberTrainConfig(config, k);
-  };
   const toTrain = members.map((_, i) => i + 1).filter((k) => {
     const start = starts[k - 1];
     return !(start && "finished" in start);
@@ -155,6 +170,15 @@ export async function trainMembers(
   const perMember: (TrainResult | undefined)[] = starts.map((s) =>
     s && "finished" in s ? s.finished : undefined
   );
+  const taught = toTrain.length > 0 ? await withTeacher(dataset, config, hooks.log, hooks.signal) : null;
+  if (!taught) return membersResult(perMember, hooks.signal?.aborted ?? false);
+  const { data, config: trainConfig } = taught;
+  const memberConfig = (k: number): TrainConfig => {
+    const start = starts[k - 1];
+    return start && "config" in start
+      ? { ...start.config, distillWeight: trainConfig.distillWeight }
+      : memberTrainConfig(trainConfig, k);
+  };
   // Per-batch and per-epoch model hooks run in this thread, so a caller that sets them trains here.
   const inProcess = hooks.afterBatch !== undefined || hooks.afterEpoch !== undefined;
   const schedule = memberSchedule(toTrain, parallel && inProcess ? { ...parallel, workers: 1 } : parallel);

@@ -108,19 +108,35 @@ Deno.test("memberSchedule: members side by side on the workers, the one left ove
 });
 
 Deno.test({
-  name: "distillation: the teacher is fit once, travels to worker threads, and changes what members learn",
+  name:
+    "distillation: a teacher travels to worker threads and changes what members learn; tiny sets go without",
   ignore: !real,
   async fn() {
     const data = await tinyDataset();
     const plain = tinyTrainConfig(data, { epochs: 1 });
     const distil = { ...plain, distillWeight: 0.5 };
-    assert.equal(withTeacher(data, plain), data, "no teacher without distillation");
-    const taught = withTeacher(data, distil);
-    assert.equal(taught.train.teacher?.length, data.train.size * 3);
-    assert.equal(withTeacher(taught, distil), taught, "a teacher already there is kept");
+    assert.deepEqual(
+      await withTeacher(data, plain),
+      { data, config: plain },
+      "no teacher without distillation",
+    );
+    // Too few windows for an out-of-fold teacher: the labels alone, and the log says so.
+    const lines: string[] = [];
+    const small = await withTeacher(data, distil, (line) => lines.push(line));
+    assert.equal(small?.config.distillWeight, 0);
+    assert.match(lines.join("\n"), /distillation: off for this run/);
+    // A teacher already attached is used as it is (and must match the set).
+    const teacher = Float32Array.from(
+      { length: data.train.size * 3 },
+      (_, i) => (i % 3 === data.train.labels[Math.floor(i / 3)] ? 0.6 : 0.2),
+    );
+    const taught = { ...data, train: { ...data.train, teacher } };
+    assert.equal((await withTeacher(taught, distil))?.data, taught);
+    const wrong = { ...data, train: { ...data.train, teacher: teacher.subarray(3) } };
+    await assert.rejects(() => withTeacher(wrong, distil), /a teacher of/);
     const trained = async (config: typeof plain, workers: number) => {
       const model = buildModel({ ...tinyModelConfig(), members: 2 }, 5);
-      await trainMembers(model, data, scalingOf(data), config, {}, { workers, backend: "wasm" });
+      await trainMembers(model, taught, scalingOf(data), config, {}, { workers, backend: "wasm" });
       const weights = weightsOf(model);
       model.dispose();
       return weights;

@@ -4,6 +4,15 @@ import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../data/index.ts";
 import { fitRows, outOfFoldBoosting, rankBlocks, timeBlocks } from "./teacher.ts";
 
+/** Real BTCUSDT 1h candles from index 30,000 to `end`, as the default split would cut them. */
+const btcDataset = async (end: number) =>
+  prepareDataset([sliceSeries(await loadRealSeries("BTCUSDT"), 30_000, end)], {
+    lookback: 20,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    split: DEFAULT_SPLIT,
+  });
+
 Deno.test("time blocks cut calendar time into equal-count spans shared by every symbol", () => {
   // Two symbols: one from t = 0 to 5, one from t = 3 to 5. The cuts fall at the 3rd and 6th of the 9 sorted
   // times (3 and 4); a time equal to a cut opens the later block, so both symbols' t = 4 go together.
@@ -38,12 +47,7 @@ Deno.test({
   name: "the teacher predicts every training window out of fold, as probabilities better than the priors",
   ignore: !haveRealData(),
   async fn() {
-    const d = prepareDataset([sliceSeries(await loadRealSeries("BTCUSDT"), 30_000, 36_000)], {
-      lookback: 20,
-      horizon: 4,
-      labelRule: { kind: "volatility", multiplier: 0.5 },
-      split: DEFAULT_SPLIT,
-    });
+    const d = await btcDataset(36_000);
     const t = (await outOfFoldBoosting(d, { folds: 3, seed: 1 }))!;
     assert.equal(t.probabilities.length, d.train.size * 3);
     for (let i = 0; i < d.train.size; i++) {
@@ -69,12 +73,7 @@ Deno.test({
   name: "an aborted teacher stops between fits",
   ignore: !haveRealData(),
   async fn() {
-    const d = prepareDataset([sliceSeries(await loadRealSeries("BTCUSDT"), 30_000, 33_000)], {
-      lookback: 20,
-      horizon: 4,
-      labelRule: { kind: "volatility", multiplier: 0.5 },
-      split: DEFAULT_SPLIT,
-    });
+    const d = await btcDataset(33_000);
     const stop = new AbortController();
     stop.abort();
     assert.equal(await outOfFoldBoosting(d, { signal: stop.signal }), null);

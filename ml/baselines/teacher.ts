@@ -18,7 +18,7 @@
  * ```
  */
 import type { LabelledSet } from "../data/index.ts";
-import { sampleIndices, seededRng } from "../data/index.ts";
+import { gatherRows, sampleIndices, seededRng } from "../data/index.ts";
 import { fitGbdt, type GbdtData, predictGbdt } from "./gbdt.ts";
 import type { GradientBoostingData } from "./gradient_boosting.ts";
 import { GBDT_LAGS, laggedCandles } from "./inputs.ts";
@@ -93,12 +93,7 @@ export function rankBlocks(seriesIndex: Int32Array, folds: number): Int32Array {
 
 /** Rows `picks` of a row-major [rows, columns] matrix with its labels. */
 function rowsOf(x: Float32Array, labels: Int8Array, columns: number, picks: readonly number[]): GbdtData {
-  const out = new Float32Array(picks.length * columns), outLabels = new Int8Array(picks.length);
-  picks.forEach((p, i) => {
-    out.set(x.subarray(p * columns, (p + 1) * columns), i * columns);
-    outLabels[i] = labels[p];
-  });
-  return { x: out, labels: outLabels };
+  return { x: gatherRows(x, columns, picks), labels: Int8Array.from(picks, (p) => labels[p]) };
 }
 
 /**
@@ -162,9 +157,10 @@ export async function outOfFoldBoosting(
   );
 
   const times = windowTimes(data.train);
-  const timed = times.every(Number.isFinite) && Number.isFinite(candleLength(data.train));
+  const candle = candleLength(data.train);
+  const timed = times.every(Number.isFinite) && Number.isFinite(candle);
   const block = timed ? timeBlocks(times, folds) : rankBlocks(data.train.seriesIndex, folds);
-  const gap = timed ? data.horizon * candleLength(data.train) : data.horizon;
+  const gap = timed ? data.horizon * candle : data.horizon;
   const probabilities = new Float32Array(train.size * CLASSES);
   let logLoss = 0;
   for (let f = 0; f < folds; f++) {

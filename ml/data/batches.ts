@@ -122,3 +122,12 @@ export function evaluationOrder(size: number, rng: Rng, maxWindows = Infinity): 
   if (maxWindows >= size) return Int32Array.from({ length: size }, (_, i) => i);
   return permutation(size, rng).subarray(0, maxWindows).sort();
 }
+
+/** Rows `picks` of a row-major matrix of `width` columns, in that order (a batch's teacher rows, a fold's rows). */
+export function gatherRows(matrix: Float32Array, width: number, picks: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(picks.length * width);
+  for (let i = 0; i < picks.length; i++) {
+    out.set(matrix.subarray(picks[i] * width, (picks[i] + 1) * width), i * width);
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import {
   type Dataset,
   epochOrder,
   evaluationOrder,
+  gatherRows,
   modelBatches,
   recencyWeights,
   type Scaling,
@@ -114,9 +115,7 @@ export function calibratedLogLoss(
 /** The teacher's probabilities of the windows at `picks` ([picks, 3]); a distilling run must have them. */
 function teacherRows(teacher: Float32Array | undefined, picks: Int32Array): Float32Array {
   if (!teacher) throw new Error("distillation needs the teacher's probabilities: train with trainMembers");
-  const out = new Float32Array(picks.length * 3);
-  for (let b = 0; b < picks.length; b++) out.set(teacher.subarray(picks[b] * 3, picks[b] * 3 + 3), b * 3);
-  return out;
+  return gatherRows(teacher, 3, picks);
 }
 
 /** Yields to the event loop so a SIGINT listener can run between batches. */

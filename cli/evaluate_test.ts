@@ -92,8 +92,12 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
   assert.equal(json.settings.retrain, "weekly");
   assert.equal(json.overall.lightweight_lstm.metrics.windows, summary.windows);
   assert.ok(json.folds[0].fits.lightweight_lstm.history.length >= 1);
+  // Beside each ECE, what sampling alone would give a calibrated model on as many windows.
+  const { ece, ece_floor } = json.overall.lightweight_lstm;
+  assert.ok(ece_floor > 0 && ece_floor < 1 && Number.isFinite(ece), `${ece} / ${ece_floor}`);
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
+  assert.ok(html.includes("ECE floor"));
   const text = lines.join("\n");
   // Overall progress across folds: one line per learner's turn, 2 folds × every learner.
   const steps = 2 * (1 + summary.baselines.length);
@@ -109,7 +113,14 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
     ),
   );
   for (
-    const heading of ["all 2 folds pooled", "decision rule", "confident calls", "block bootstrap", "backtest"]
+    const heading of [
+      "all 2 folds pooled",
+      "ECE floor",
+      "decision rule",
+      "confident calls",
+      "block bootstrap",
+      "backtest",
+    ]
   ) {
     assert.ok(text.includes(heading), `output lacks ${heading}`);
   }

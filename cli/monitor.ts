@@ -93,7 +93,7 @@ const row = (label: string, s: LiveScores) =>
   `${label}  ${String(s.predictions).padStart(6)}  ${s.accuracy.toFixed(3)}  ${s.macro_f1.toFixed(3)}  ` +
   `${s.log_loss.toFixed(3)}  ${s.mean_confidence.toFixed(3)}  ${
     Number.isNaN(s.ece) ? "  –  " : s.ece.toFixed(3)
-  }`;
+  }  ${Number.isNaN(s.ece_floor) ? "  –  " : s.ece_floor.toFixed(3)}`;
 
 async function monitor(opts: MonitorOptions): Promise<void> {
   const log = await openPredictions(opts.predictions);
@@ -159,7 +159,8 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     }
   }
   const report = tally.report(tests);
-  const header = (first: string) => `${first}  predictions  accuracy  macro_f1  log_loss  confidence  ECE`;
+  const header = (first: string) =>
+    `${first}  predictions  accuracy  macro_f1  log_loss  confidence  ECE    ECE floor`;
   const width = Math.max(...report.byDay.map((d) => d.version.length));
   console.log(`\nper day\n${header("day        " + "version".padEnd(width))}`);
   for (const d of report.byDay) console.log(row(`${d.day} ${d.version.padEnd(width)}`, d.scores));

@@ -1,7 +1,8 @@
 /**
  * `candlecast monitor` through the real entry point: its output on a fixed synthetic setup is what it printed
- * before it streamed (test/monitor_expected.txt, written by the version that kept every record), and a log
- * far larger than its heap is scored — issue 13.7: monitor must not hold the log in memory.
+ * before it streamed (test/monitor_expected.txt, written by the version that kept every record; the "ECE floor"
+ * column was added later, and without it the file is byte for byte the old one), and a log far larger than its
+ * heap is scored — issue 13.7: monitor must not hold the log in memory.
  */
 import assert from "node:assert/strict";
 import { MAIN } from "../test/cli.ts";

@@ -62,7 +62,12 @@ import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./par
 import { checkedOnnxExport, describeData, historyOf } from "./record.ts";
 import { dataLines, metricsTable, stopLine } from "./report.ts";
 import { calibrate } from "../../ml/evaluate/index.ts";
-import { expectedCalibrationError, reliabilityTable, softmaxRows } from "../../ml/metrics/index.ts";
+import {
+  calibrationFloor,
+  expectedCalibrationError,
+  reliabilityTable,
+  softmaxRows,
+} from "../../ml/metrics/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -178,6 +183,7 @@ async function scoreOnTest(
   const probabilities = softmaxRows(test.logits!, temperature);
   const reliability = reliabilityTable(probabilities, test.labels!);
   const ece = expectedCalibrationError(reliability);
+  const eceFloor = calibrationFloor(probabilities);
   const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
   metricsTable([
     ["model", test.metrics],
@@ -194,13 +200,20 @@ async function scoreOnTest(
       `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
       `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
         ece.toFixed(4)
-      }`,
+      } (a perfectly calibrated model would show about ${eceFloor.toFixed(4)} on this many windows)`,
   );
   return {
     split: "test",
     test: test.metrics,
     test_loss: test.loss,
-    served: { rule: decision.rule, metrics: served, ece, reliability, test_class_shares: base },
+    served: {
+      rule: decision.rule,
+      metrics: served,
+      ece,
+      ece_floor: eceFloor,
+      reliability,
+      test_class_shares: base,
+    },
     baselines,
   };
 }
@@ -425,6 +438,7 @@ async function trainAndSave(
           served: metrics.served.metrics,
           reliability: metrics.served.reliability,
           ece: metrics.served.ece,
+          eceFloor: metrics.served.ece_floor,
         },
         version,
         modelType,

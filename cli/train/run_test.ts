@@ -119,6 +119,8 @@ Deno.test({
       "logistic_regression",
       "gradient_boosting",
     ]);
+    // The served rule's calibration, beside what sampling alone would give a calibrated model.
+    assert.ok(metrics.served.ece_floor > 0 && metrics.served.ece_floor < 1, String(metrics.served.ece_floor));
     const history = JSON.parse(await Deno.readTextFile(join(outcome.dir, "history.json")));
     assert.equal(history.epochs.length, 2);
 

@@ -15,6 +15,9 @@ export function textTable(header: Row, rows: readonly Row[]): string[] {
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : "–");
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "–");
 const pct = (v: number, digits = 1) => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : "–");
+/** What the "ECE floor" column means, under the table that shows it. */
+const ECE_FLOOR_NOTE =
+  "ECE floor: what a perfectly calibrated model would still show on these windows by chance; an ECE near it is noise.";
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
 
 export function formatSummary(s: EvaluationSummary): string[] {
@@ -27,7 +30,7 @@ export function formatSummary(s: EvaluationSummary): string[] {
       s.windows.toLocaleString("en-US")
     } test windows; argmax):`,
     textTable(
-      ["", "accuracy", "macro-F1", "log-loss", "Brier", "ECE", ...CLASSES.map((c) => `→${c}`)],
+      ["", "accuracy", "macro-F1", "log-loss", "Brier", "ECE", "ECE floor", ...CLASSES.map((c) => `→${c}`)],
       names.map((n) => {
         const m = s.overall[n].metrics;
         return [
@@ -37,10 +40,11 @@ export function formatSummary(s: EvaluationSummary): string[] {
           f4(m.log_loss),
           f4(m.brier),
           f4(s.overall[n].ece),
+          f4(s.overall[n].ece_floor),
           ...CLASSES.map((c) => pct(m.predicted_share[c])),
         ];
       }),
-    ),
+    ).concat(ECE_FLOOR_NOTE),
   );
   section(
     "decision rule: argmax vs prior-corrected (probabilities ÷ training priors):",

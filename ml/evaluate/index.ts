@@ -10,6 +10,7 @@ export {
   type DecisionRule,
 } from "../../engine/index.ts";
 export {
+  calibrationFloor,
   expectedCalibrationError,
   fitTemperature,
   logProbabilities,

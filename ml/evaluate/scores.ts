@@ -5,7 +5,12 @@
  */
 import { DOWN, UP } from "../../features/index.ts";
 import { computeMetrics, type Metrics } from "../metrics/index.ts";
-import { expectedCalibrationError, type ReliabilityBin, reliabilityTable } from "../metrics/index.ts";
+import {
+  calibrationFloor,
+  expectedCalibrationError,
+  type ReliabilityBin,
+  reliabilityTable,
+} from "../metrics/index.ts";
 
 export const CONFIDENCE_THRESHOLDS = [0.4, 0.5, 0.6, 0.7] as const;
 
@@ -51,6 +56,8 @@ export interface Scores {
   /** The prior-corrected decision rule's classification scores. */
   readonly prior_rule: DecisionMetrics;
   readonly ece: number;
+  /** The ECE a perfectly calibrated model would show on these windows from sampling alone (`calibrationFloor`). */
+  readonly ece_floor: number;
   readonly reliability: readonly ReliabilityBin[];
   readonly confident_calls: readonly ConfidentCalls[];
   /** Share of windows truly UP / DOWN: what a confident call's precision must beat. */
@@ -102,6 +109,7 @@ export function scorePredictions(
       confusion_matrix: prior.confusion_matrix,
     },
     ece: expectedCalibrationError(reliability),
+    ece_floor: calibrationFloor(p.probabilities),
     reliability,
     confident_calls: confidentCalls(p.probabilities, truth.labels, thresholds),
     base_rate: { up: up / n, down: down / n },

@@ -37,4 +37,5 @@ Deno.test("scores put the argmax and the prior-corrected rule side by side", () 
   assert.deepEqual(s.base_rate, { up: 2 / 3, down: 0 });
   assert.equal(s.confident_calls.length, 4);
   assert.ok(s.ece >= 0 && s.ece <= 1);
+  assert.ok(s.ece_floor > 0 && s.ece_floor < 1);
 });

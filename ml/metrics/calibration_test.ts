@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { seededRng } from "../data/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import {
+  calibrationFloor,
   expectedCalibrationError,
   fitTemperature,
   logProbabilities,
+  ReliabilityAccumulator,
   reliabilityTable,
   temperatureNll,
   unweightLogits,
@@ -75,4 +77,44 @@ Deno.test("unweightLogits divides out class weights: softmax(z − ln w) ∝ sof
     const sum = raw.reduce((a, b) => a + b, 0);
     for (let k = 0; k < 3; k++) assert.ok(Math.abs(q[i * 3 + k] - raw[k] / sum) < 1e-6);
   }
+});
+
+Deno.test("calibrationFloor by hand: two windows at 0.5 and one at 0.9", () => {
+  // Bin 5: Σ p(1 − p) = 0.5; bin 9: 0.09. Floor = √(2/π)·(√0.5 + √0.09) / 3.
+  const p = [0.5, 0.3, 0.2, 0.2, 0.5, 0.3, 0.05, 0.05, 0.9];
+  const expected = Math.sqrt(2 / Math.PI) * (Math.sqrt(0.5) + Math.sqrt(0.09)) / 3;
+  assert.ok(Math.abs(calibrationFloor(p) - expected) < 1e-12);
+  // The streaming accumulator gives the same figure, whatever the labels.
+  const acc = new ReliabilityAccumulator();
+  for (let i = 0; i < 3; i++) acc.add(p, i * 3, i % 3);
+  assert.ok(Math.abs(acc.floor() - expected) < 1e-12);
+  assert.ok(Number.isNaN(calibrationFloor([])));
+});
+
+Deno.test("calibrationFloor is the ECE a calibrated model shows by chance, shrinking like 1/√n", () => {
+  // Labels drawn from the probabilities themselves: calibrated by construction, so any ECE is sampling noise.
+  for (const n of [500, 5_000]) {
+    const { logits } = sample(n, 1, 7);
+    const p = softmaxRows(logits);
+    const floor = calibrationFloor(p);
+    const rng = seededRng(n);
+    let sum = 0;
+    const draws = 200;
+    for (let d = 0; d < draws; d++) {
+      const labels = new Int8Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = rng();
+        labels[i] = u < p[i * 3] ? 0 : u < p[i * 3] + p[i * 3 + 1] ? 1 : 2;
+      }
+      sum += expectedCalibrationError(reliabilityTable(p, labels));
+    }
+    const mean = sum / draws;
+    assert.ok(
+      Math.abs(mean / floor - 1) < 0.1,
+      `n ${n}: mean ECE of calibrated draws ${mean}, floor ${floor}`,
+    );
+  }
+  const small = calibrationFloor(softmaxRows(sample(500, 1, 7).logits));
+  const large = calibrationFloor(softmaxRows(sample(50_000, 1, 7).logits));
+  assert.ok(Math.abs(small / large - 10) < 1, `${small} vs ${large}`);
 });

@@ -17,6 +17,8 @@ export interface LiveScores {
   readonly mean_confidence: number;
   /** Expected calibration error over 10 bins (0 = confidence means what it says). */
   readonly ece: number;
+  /** The ECE a perfectly calibrated model would show on these predictions from sampling alone (`calibrationFloor`). */
+  readonly ece_floor: number;
 }
 
 export interface TestScores {
@@ -64,6 +66,7 @@ export class ScoresTally {
       log_loss: m.log_loss,
       mean_confidence: this.#confidence / this.#n,
       ece: expectedCalibrationError(this.#reliability.table()),
+      ece_floor: this.#reliability.floor(),
     };
   }
 }

@@ -19,6 +19,7 @@ export function metricRows(s: EvaluationSummary): Cell[][] {
       m.log_loss,
       m.brier,
       sc.ece,
+      sc.ece_floor,
       ...CLASSES.map((c) => pctFormat(m.predicted_share[c])),
     ];
   });
@@ -87,7 +88,8 @@ export function evaluationReport(
       kind: "table",
       title: "All folds pooled",
       note: `${s.windows.toLocaleString("en-US")} test windows; argmax of the calibrated probabilities ` +
-        `(persistence names the last candle's direction). ECE: expected calibration error over 10 bins. ` +
+        `(persistence names the last candle's direction). ECE: expected calibration error over 10 bins; ` +
+        `ECE floor: what a perfectly calibrated model would still show on these windows by chance. ` +
         `Best baseline (lowest log-loss): ${best}.`,
       columns: [
         "",
@@ -97,6 +99,7 @@ export function evaluationReport(
         "log-loss",
         "Brier",
         "ECE",
+        "ECE floor",
         ...CLASSES.map((c) => `predicts ${c}`),
       ],
       rows: metricRows(s),

@@ -8,6 +8,7 @@ import { CLASSES, plural } from "../../features/index.ts";
 import { computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import {
+  calibrationFloor,
   decideClasses,
   type DecisionRule,
   expectedCalibrationError,
@@ -28,6 +29,8 @@ export interface TestDecisions {
   readonly served: RuleScores;
   readonly reliability: readonly ReliabilityBin[];
   readonly ece: number;
+  /** The ECE a perfectly calibrated model would show on these windows by chance (`calibrationFloor`). */
+  readonly eceFloor: number;
 }
 
 export interface TrainingReportInput {
@@ -66,7 +69,14 @@ export function testDecisions(
     ? argmax
     : pick(computeMetrics(labels, probabilities, zeros, zeros, decideClasses(probabilities, rule, priors)));
   const reliability = reliabilityTable(probabilities, labels);
-  return { rule, argmax, served, reliability, ece: expectedCalibrationError(reliability) };
+  return {
+    rule,
+    argmax,
+    served,
+    reliability,
+    ece: expectedCalibrationError(reliability),
+    eceFloor: calibrationFloor(probabilities),
+  };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
@@ -270,7 +280,10 @@ export function trainingReport(r: TrainingReportInput): ReportData {
       kind: "figures",
       title: "Test predictions",
       note: d
-        ? `Expected calibration error ${d.ece.toFixed(4)} (10 bins of the top class's probability).`
+        ? `Expected calibration error ${
+          d.ece.toFixed(4)
+        } (10 bins of the top class's probability); a perfectly ` +
+          `calibrated model would show about ${d.eceFloor.toFixed(4)} on these windows by chance.`
         : undefined,
       figures: [
         { caption: "Confusion matrix, argmax", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },

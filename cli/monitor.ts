@@ -89,11 +89,12 @@ async function readVersion(
   }
 }
 
+/** Three decimals, or a dash where no bin had a prediction. */
+const f3 = (v: number) => (Number.isNaN(v) ? "  –  " : v.toFixed(3));
+
 const row = (label: string, s: LiveScores) =>
   `${label}  ${String(s.predictions).padStart(6)}  ${s.accuracy.toFixed(3)}  ${s.macro_f1.toFixed(3)}  ` +
-  `${s.log_loss.toFixed(3)}  ${s.mean_confidence.toFixed(3)}  ${
-    Number.isNaN(s.ece) ? "  –  " : s.ece.toFixed(3)
-  }  ${Number.isNaN(s.ece_floor) ? "  –  " : s.ece_floor.toFixed(3)}`;
+  `${s.log_loss.toFixed(3)}  ${s.mean_confidence.toFixed(3)}  ${f3(s.ece)}  ${f3(s.ece_floor)}`;
 
 async function monitor(opts: MonitorOptions): Promise<void> {
   const log = await openPredictions(opts.predictions);

@@ -28,3 +28,32 @@ export function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): 
   const y = tf.fused.matMul({ a: flat, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
   return tf.reshape(y, [...x.shape.slice(0, -1), out]);
 }
+
+/**
+ * `dense` for an input that no trainable weight precedes (a model's own input channels), with the gradient
+ * taken for the kernel and bias only. The same forward kernel; but tfjs's fused matMul computes the gradient of
+ * every operand at once (it is a `customGrad`), so the input's, [rows, out]·[in, out]ᵀ, was computed and thrown
+ * away: ~4 % of a lightweight_lstm training step (bench/RESULTS.md). Only for inputs that are data: an earlier
+ * layer's weights would get no gradient through this product.
+ *
+ * @example
+ * ```ts
+ * const xs = denseOnData(input, kernel, bias); // tf.variableGrads reaches kernel and bias, never input
+ * ```
+ */
+export function denseOnData(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  const inner = x.shape[x.shape.length - 1];
+  const out = kernel.shape[1]!;
+  const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
+  const product = tf.customGrad((k, b, save) => {
+    (save as tf.GradSaveFunc)([flat]);
+    return {
+      value: tf.fused.matMul({ a: flat, b: k as tf.Tensor2D, bias: b as tf.Tensor }),
+      gradFunc: (dy: tf.Tensor, [a]: tf.Tensor[]) => [
+        tf.matMul(a as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+        tf.sum(dy, 0),
+      ],
+    };
+  });
+  return tf.reshape(product(kernel, bias), [...x.shape.slice(0, -1), out]);
+}

@@ -5,7 +5,7 @@
  * = tanh, zero initial state. Weights and gate order are listed in `README.md` (for the ONNX exporter).
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BaseLayerArgs, dense, type Kwargs, single, weightSeed } from "./common.ts";
+import { type BaseLayerArgs, dense, denseOnData, type Kwargs, single, weightSeed } from "./common.ts";
 import { candidateScale, lstmRecurrence } from "./lstm_recurrence.ts";
 
 export interface FastLSTMArgs extends BaseLayerArgs {
@@ -17,6 +17,11 @@ export interface FastLSTMArgs extends BaseLayerArgs {
   returnSequences?: boolean;
   /** Seeds the initial weights. */
   seed?: number;
+  /**
+   * The input is data (no trainable weight before this layer): its gradient is not computed (`denseOnData`).
+   * Set only on a model's first layer; a layer after trainable ones would cut their gradients off.
+   */
+  inputIsData?: boolean;
 }
 
 interface DirectionWeights {
@@ -40,6 +45,7 @@ export class FastLSTM extends tf.layers.Layer {
   readonly bidirectional: boolean;
   readonly returnSequences: boolean;
   readonly seed: number | undefined;
+  readonly inputIsData: boolean;
   private directions: DirectionWeights[] = [];
 
   constructor(args: FastLSTMArgs) {
@@ -48,6 +54,7 @@ export class FastLSTM extends tf.layers.Layer {
     this.bidirectional = args.bidirectional ?? false;
     this.returnSequences = args.returnSequences ?? true;
     this.seed = args.seed;
+    this.inputIsData = args.inputIsData ?? false;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -97,7 +104,8 @@ export class FastLSTM extends tf.layers.Layer {
       const scale = candidateScale(this.units, dirs);
       const kernel = tf.mul(tf.concat(this.directions.map((w) => w.kernel.read()), 1), scale);
       const bias = tf.mul(tf.concat(this.directions.map((w) => w.bias.read()), 0), scale);
-      const xs = tf.transpose(tf.reshape(dense(x, kernel, bias), [batch, steps, dirs, gates]), [1, 2, 3, 0]);
+      const projected = this.inputIsData ? denseOnData(x, kernel, bias) : dense(x, kernel, bias);
+      const xs = tf.transpose(tf.reshape(projected, [batch, steps, dirs, gates]), [1, 2, 3, 0]);
       const us = tf.mul(
         tf.stack(this.directions.map((w) => w.recurrentKernel.read())),
         candidateScale(this.units),
@@ -122,6 +130,7 @@ export class FastLSTM extends tf.layers.Layer {
       bidirectional: this.bidirectional,
       returnSequences: this.returnSequences,
       ...(this.seed === undefined ? {} : { seed: this.seed }),
+      ...(this.inputIsData ? { inputIsData: true } : {}),
     };
   }
 }

@@ -104,3 +104,39 @@ Deno.test("the fused wasm step kernels (FMA twin and plain) compute what the per
   }
   useFmaKernels(true);
 });
+
+Deno.test("FastLSTM inputIsData: the same output and weight gradients, without the input-gradient product", async () => {
+  const [batch, steps, features, units] = [4, 6, 5, 4];
+  const x = tf.randomNormal([batch, steps, features], 0, 1, "float32", 21);
+  const layers = [false, true].map((inputIsData) => new FastLSTM({ units, seed: 3, inputIsData }));
+  layers.forEach((layer) => layer.apply(x));
+  const probe = tf.randomNormal([batch, steps, units], 0, 1, "float32", 22);
+  const loss = (layer: tf.layers.Layer) => () =>
+    tf.sum(tf.mul(layer.apply(x) as tf.Tensor, probe)) as tf.Scalar;
+  const [plain, onData] = layers;
+  assert.equal(maxDiff(plain.apply(x) as tf.Tensor, onData.apply(x) as tf.Tensor), 0, "outputs");
+  const grads = layers.map((layer) => tf.variableGrads(loss(layer), variables(layer)).grads);
+  variables(plain).forEach((v, i) => {
+    const diff = maxDiff(grads[0][v.name], grads[1][variables(onData)[i].name]);
+    // The same kernels in the same order: the kernel's gradient [in, 4H] and the bias's [4H] are bit for bit.
+    assert.equal(diff, 0, `gradient of ${plain.weights[i].originalName}`);
+  });
+  // What the option saves: a product whose output has the input's shape, [(1,) b·T, features].
+  const inputShaped = async (layer: tf.layers.Layer) => {
+    const { kernels } = await tf.profile(() => tf.variableGrads(loss(layer), variables(layer)).value);
+    const shape = (s: number[] | null) => s?.filter((n) => n !== 1).join();
+    return kernels.filter((k) =>
+      /MatMul/.test(k.name) && k.outputShapes.some((s) => shape(s) === [batch * steps, features].join())
+    ).length;
+  };
+  // One profile at a time: tfjs's profiler is global.
+  assert.equal(await inputShaped(plain), 1);
+  assert.equal(await inputShaped(onData), 0);
+});
+
+Deno.test("FastLSTM inputIsData survives the layer's config (a saved model reloads with it)", () => {
+  const layer = new FastLSTM({ units: 2, inputIsData: true });
+  assert.equal(layer.getConfig().inputIsData, true);
+  assert.equal(new FastLSTM(layer.getConfig() as never).inputIsData, true);
+  assert.equal("inputIsData" in new FastLSTM({ units: 2 }).getConfig(), false);
+});

@@ -12,6 +12,8 @@ export interface RecurrentArgs {
   returnSequences: boolean;
   seed: number;
   name: string;
+  /** The layer reads the model's input channels (no trainable weight before it): see `FastLSTM`. */
+  inputIsData?: boolean;
 }
 
 export interface LayerKit {

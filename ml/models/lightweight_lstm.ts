@@ -27,6 +27,8 @@ export function lightweightLstmGraph(
       returnSequences: !last,
       seed: seeds.next(),
       name: `${prefix}lstm${n}`,
+      // The first layer reads the input channels, which have no weights: skip their gradient.
+      inputIsData: n === 1,
     })
       .apply(x) as Sym;
     x = new SeededDropout({ rate: c.dropout, seed: seeds.next(), name: `${prefix}lstm${n}_dropout` })

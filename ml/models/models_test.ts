@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
+import { FastLSTM } from "../layers/index.ts";
 import { buildModel, defaultModelConfig, type ModelConfig, modelConfigProblem } from "./index.ts";
+import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 
 await initBackend("wasm");
 
@@ -94,4 +96,27 @@ Deno.test("headInput pooled_last_input: the heads also read the last candle's in
   assert.deepEqual(tail.arraySync(), last.arraySync());
   [x, h, tail, last].forEach((t) => t.dispose());
   wide.dispose();
+});
+
+Deno.test("lightweight_lstm: skipping the input channels' gradient changes no weight's gradient", () => {
+  const config = { ...tiny("lightweight_lstm"), lstmLayers: 2 };
+  const everyGradient: LayerKit = {
+    ...FAST_LAYERS,
+    lstm: (args) => new FastLSTM({ ...args, inputIsData: false }),
+  };
+  const models = [buildModel(config, 4), buildModel(config, 4, everyGradient)];
+  const x = tf.randomNormal([3, 5, 35], 0, 1, "float32", 6);
+  const grads = models.map((model) => {
+    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const { grads } = tf.variableGrads(() => {
+      const [logits, regression] = model.apply(x, { training: false }) as tf.Tensor[];
+      return tf.add(tf.sum(tf.square(logits)), tf.sum(regression)) as tf.Scalar;
+    }, vars);
+    return vars.map((v) => grads[v.name]);
+  });
+  assert.equal(grads[0].length, grads[1].length);
+  grads[0].forEach((g, i) =>
+    assert.equal(tf.max(tf.abs(tf.sub(g, grads[1][i]))).dataSync()[0], 0, `weight ${i}`)
+  );
+  models.forEach((m) => m.dispose());
 });

@@ -19,6 +19,34 @@ export interface WrkResult {
   readonly requests: number;
   /** Responses with a status outside 2xx/3xx, plus socket errors. */
   readonly bad: number;
+  /** Cores wrk itself kept busy on average (its user + system time from bash's `times`); NaN without it. */
+  readonly wrkCores: number;
+  /**
+   * Cores the whole machine kept busy during the run, on average (/proc/stat; NaN elsewhere): on a quiet
+   * machine the server, wrk, and the kernel's loopback work.
+   */
+  readonly busyCores: number;
+}
+
+/** Busy and total CPU time of the machine so far (/proc/stat's first line, in ticks); null off Linux. */
+function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const fields = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1).map(
+      Number,
+    );
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = fields[3] + (fields[4] ?? 0); // idle and iowait
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** The children's user and system seconds from bash's `times` (its second line: "0m1.250s 0m0.310s"). */
+function childSeconds(timesOutput: string): number {
+  const line = timesOutput.trim().split("\n").at(-1) ?? "";
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return parts.length === 2 ? parts[0] + parts[1] : NaN;
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -59,8 +87,15 @@ export async function runWrk(options: {
   }
   await Deno.writeTextFile(script, lua.join("\n") + "\n");
   try {
-    const out = await new Deno.Command("wrk", {
+    // Through bash, whose `times` then prints wrk's CPU time on stderr: how much of the machine the load
+    // generator itself took, which bounds what the server's workers can have.
+    const before = machineTicks();
+    const start = performance.now();
+    const out = await new Deno.Command("bash", {
       args: [
+        "-c",
+        'wrk "$@"; status=$?; times >&2; exit $status',
+        "wrk",
         `-t${threads}`,
         `-c${options.connections}`,
         `-d${options.seconds}s`,
@@ -72,7 +107,12 @@ export async function runWrk(options: {
       stdout: "piped",
       stderr: "piped",
     }).output();
+    const after = machineTicks();
+    const wallSeconds = (performance.now() - start) / 1000;
     const text = new TextDecoder().decode(out.stdout);
+    const busyCores = before && after
+      ? (after.busy - before.busy) / (after.total - before.total) * navigator.hardwareConcurrency
+      : NaN;
     const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
     const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
@@ -83,6 +123,8 @@ export async function runWrk(options: {
       perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN),
       requests,
       bad: non2xx + errors,
+      wrkCores: childSeconds(new TextDecoder().decode(out.stderr)) / wallSeconds,
+      busyCores,
     };
   } finally {
     await Deno.remove(script);

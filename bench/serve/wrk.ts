@@ -3,6 +3,8 @@
  * generator, so the figures do not include a JavaScript client's own cost. Optional; the serve bench falls
  * back to its own client without it.
  */
+import os from "node:os";
+
 export function haveWrk(): boolean {
   try {
     return new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync() !==
@@ -28,15 +30,21 @@ export interface WrkResult {
   readonly busyCores: number;
 }
 
-/** Busy and total CPU time of the machine so far (/proc/stat's first line, in ticks); null off Linux. */
+/**
+ * Busy and total CPU time of the machine so far, summed over its cores (node:os's `cpus()`, which reads
+ * /proc/stat: Deno grants that file itself only to --allow-all); null where it is unavailable.
+ */
 function machineTicks(): { busy: number; total: number } | null {
   try {
-    const fields = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1).map(
-      Number,
-    );
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0); // idle and iowait
-    return { busy: total - idle, total };
+    const cores = os.cpus();
+    if (cores.length === 0) return null;
+    let busy = 0, total = 0;
+    for (const { times } of cores) {
+      const all = times.user + times.nice + times.sys + times.idle + times.irq;
+      busy += all - times.idle;
+      total += all;
+    }
+    return { busy, total };
   } catch {
     return null;
   }
@@ -111,7 +119,7 @@ export async function runWrk(options: {
     const wallSeconds = (performance.now() - start) / 1000;
     const text = new TextDecoder().decode(out.stdout);
     const busyCores = before && after
-      ? (after.busy - before.busy) / (after.total - before.total) * navigator.hardwareConcurrency
+      ? (after.busy - before.busy) / (after.total - before.total) * os.cpus().length
       : NaN;
     const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
     const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);

@@ -24,8 +24,8 @@ export interface WrkResult {
   /** Cores wrk itself kept busy on average (its user + system time from bash's `times`); NaN without it. */
   readonly wrkCores: number;
   /**
-   * Cores the whole machine kept busy during the run, on average (/proc/stat; NaN elsewhere): on a quiet
-   * machine the server, wrk, and the kernel's loopback work.
+   * Cores the whole machine kept busy during the run, on average (node:os's CPU counters; NaN where there are
+   * none): on a quiet machine the server, wrk, and the kernel's loopback work.
    */
   readonly busyCores: number;
 }
@@ -96,7 +96,7 @@ export async function runWrk(options: {
   await Deno.writeTextFile(script, lua.join("\n") + "\n");
   try {
     // Through bash, whose `times` then prints wrk's CPU time on stderr: how much of the machine the load
-    // generator itself took, which bounds what the server's workers can have.
+    // generator itself took, and so how much was left for the server's workers.
     const before = machineTicks();
     const start = performance.now();
     const out = await new Deno.Command("bash", {

@@ -20,13 +20,23 @@ export function single(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tenso
   return inputs;
 }
 
+/** `product` of x's rows [rows, in] and a kernel [in, out], reshaped back to x's leading axes: [..., out]. */
+function onRows(
+  x: tf.Tensor,
+  kernel: tf.Tensor,
+  product: (rows: tf.Tensor2D) => tf.Tensor,
+): tf.Tensor {
+  const rows = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
+  return tf.reshape(product(rows), [...x.shape.slice(0, -1), kernel.shape[1]!]);
+}
+
 /** x [..., in] · kernel [in, out] + bias, as one 2-D matmul (the shape XNNPACK is fast on). */
 export function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
-  const inner = x.shape[x.shape.length - 1];
-  const out = kernel.shape[1]!;
-  const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
-  const y = tf.fused.matMul({ a: flat, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
-  return tf.reshape(y, [...x.shape.slice(0, -1), out]);
+  return onRows(
+    x,
+    kernel,
+    (rows) => tf.fused.matMul({ a: rows, b: kernel as tf.Tensor2D, bias: bias ?? undefined }),
+  );
 }
 
 /**
@@ -42,18 +52,17 @@ export function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null): 
  * ```
  */
 export function denseOnData(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  const inner = x.shape[x.shape.length - 1];
-  const out = kernel.shape[1]!;
-  const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
-  const product = tf.customGrad((k, b, save) => {
-    (save as tf.GradSaveFunc)([flat]);
-    return {
-      value: tf.fused.matMul({ a: flat, b: k as tf.Tensor2D, bias: b as tf.Tensor }),
-      gradFunc: (dy: tf.Tensor, [a]: tf.Tensor[]) => [
-        tf.matMul(a as tf.Tensor2D, dy as tf.Tensor2D, true, false),
-        tf.sum(dy, 0),
-      ],
-    };
+  return onRows(x, kernel, (rows) => {
+    const product = tf.customGrad((k, b, save) => {
+      (save as tf.GradSaveFunc)([rows]);
+      return {
+        value: tf.fused.matMul({ a: rows, b: k as tf.Tensor2D, bias: b as tf.Tensor }),
+        gradFunc: (dy: tf.Tensor, [a]: tf.Tensor[]) => [
+          tf.matMul(a as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+          tf.sum(dy, 0),
+        ],
+      };
+    });
+    return product(kernel, bias);
   });
-  return tf.reshape(product(kernel, bias), [...x.shape.slice(0, -1), out]);
 }

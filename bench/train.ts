@@ -5,7 +5,7 @@
  * loss and optimiser). Inputs are random: speed does not depend on the values.
  *
  *   deno task bench:train [--seconds 15] [--batches 32,256] [--models transformer_lstm,lightweight_lstm]
- *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock] [--no-fma]
+ *                         [--torch-threads 1,2] [--data-parallel 1,2] [--stock] [--no-fma] [--no-native]
  *
  * PyTorch runs when `/usr/bin/python3 -c "import torch"` works (Debian: `apt-get install python3-torch
  * libopenblas0-pthread`; not a CI dependency), with OPENBLAS_NUM_THREADS=1 and at whichever of
@@ -22,6 +22,8 @@
  * reaches with a core to itself (data-parallel candidates: the process's CPU time, every part's thread).
  * `--no-fma` adds each one-core candidate again with the SIMD kernels' plain builds instead of their FMA
  * twins (`useFmaKernels`: the products and the LSTM step), the same-run baseline for what the twins buy.
+ * `--no-native` adds each one-core candidate again with the products on the WebAssembly FMA kernel instead of
+ * its native twin (`ml/runtime/native`, used where `scripts/setup.sh` built it): what the native kernel buys.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -29,7 +31,8 @@ import { initBackend } from "../ml/runtime/backend.ts";
 import { buildModel, FAST_LAYERS, type LayerKit, type ModelType, STOCK_LAYERS } from "../ml/models/index.ts";
 import { Adam, batchGradients, type BatchPart, Replicas, samplesPerSecond } from "../ml/train/index.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
-import { fmaInUse, useFmaKernels } from "../ml/runtime/simd/index.ts";
+import { fmaInUse, nativeInUse, useFmaKernels, useNativeKernels } from "../ml/runtime/simd/index.ts";
+import { nativeUnavailable } from "../ml/runtime/native/gemm.ts";
 import { referenceConfig } from "./reference_config.ts";
 
 const { values } = parseArgs({
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     "data-parallel": { type: "string", default: "1,2" },
     stock: { type: "boolean", default: false },
     "no-fma": { type: "boolean", default: false },
+    "no-native": { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -96,6 +100,7 @@ async function candlecast(
   kit: LayerKit,
   parts = 1,
   fma = true,
+  native = true,
 ): Promise<Candidate> {
   const model = buildModel(referenceConfig(type, LOOKBACK), 42, kit);
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -115,7 +120,7 @@ async function candlecast(
     adam.stepValues(g.grads, 1e-3, 1);
   };
   const engine = (kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers") +
-    (fma ? "" : ", no FMA");
+    (fma ? "" : ", no FMA") + (native ? "" : ", WebAssembly products");
   return {
     engine: parts > 1 ? `${engine}, ${parts} cores (data parallel)` : engine,
     parts,
@@ -126,7 +131,9 @@ async function candlecast(
     cpuSeconds: 0,
     close: () => replicas?.dispose(),
     run: async (seconds) => {
-      useFmaKernels(fma); // the main thread's products; replica workers keep the default (the FMA twin)
+      // The main thread's products; replica workers keep the defaults (native where built, else the FMA twin).
+      useFmaKernels(fma);
+      useNativeKernels(native);
       const [wall, cpu] = [performance.now(), cpuSeconds(parts > 1)];
       let steps = 0;
       while (steps === 0 || performance.now() - wall < seconds * 1000) {
@@ -139,6 +146,7 @@ async function candlecast(
         cpuSeconds: cpuSeconds(parts > 1) - cpu,
       };
       useFmaKernels(true);
+      useNativeKernels(true);
       return done;
     },
   };
@@ -232,6 +240,9 @@ for (const batch of BATCHES) {
   for (const type of MODELS) {
     for (const parts of DATA_PARALLEL) candidates.push(await candlecast(type, batch, FAST_LAYERS, parts));
     if (values["no-fma"]) candidates.push(await candlecast(type, batch, FAST_LAYERS, 1, false));
+    if (values["no-native"] && nativeInUse()) {
+      candidates.push(await candlecast(type, batch, FAST_LAYERS, 1, true, false));
+    }
     if (values.stock) candidates.push(await candlecast(type, batch, STOCK_LAYERS));
     if (torch) candidates.push(torchCandidate(torch, type, batch));
   }
@@ -274,6 +285,8 @@ console.log(
     `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
     `SIMD kernels: ${
       fmaInUse() ? "FMA twins (relaxed SIMD)" : "plain (this engine refuses relaxed SIMD)"
+    }; products: ${
+      nativeInUse() ? "native (AVX2 + FMA)" : `WebAssembly (native kernel: ${nativeUnavailable ?? "off"})`
     }; ` +
     `load average before ${loadBefore}, after ${load()}`,
 );

@@ -21,7 +21,13 @@ import {
   type Preprocessor,
   VERSION,
 } from "../../engine/index.ts";
-import { BackendError, type BackendInfo, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
+import {
+  BackendError,
+  type BackendInfo,
+  initBackend,
+  type LayersModel,
+  productKernel,
+} from "../../ml/runtime/index.ts";
 import {
   type Dataset,
   DatasetError,
@@ -226,7 +232,10 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
   const backend = await startBackend(opts);
-  io.out(`backend: ${backend.backend} (${backend.device})`);
+  io.out(
+    `backend: ${backend.backend} (${backend.device})` +
+      (backend.backend === "wasm" ? `; matrix products: ${productKernel()}` : ""),
+  );
   const cleaned = await removeStaleTemps(opts.checkpoints);
   if (cleaned.length > 0) {
     io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);

@@ -15,7 +15,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { COPY_ROWS_WASM } from "./copy_rows_wasm.ts";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
-import { heapOffset, instantiateKernel, kernelRuns, perBackend, twinKernels } from "./heap.ts";
+import { heapBytes, heapOffset, instantiateKernel, kernelRuns, perBackend, twinKernels } from "./heap.ts";
+import { nativeGemm, nativeUnavailable } from "../native/gemm.ts";
 
 type Gemm = (
   a: number,
@@ -51,6 +52,26 @@ export function useFmaKernels(on: boolean): void {
 
 /** Whether the products run on the FMA twin now. */
 export const fmaInUse = (): boolean => fmaSupported && fmaWanted;
+
+let nativeWanted = true;
+
+/**
+ * Chooses the native twin of the FMA kernel (`../native/gemm.c`, the default where it was built and runs) or
+ * the WebAssembly one. Both give the same bits (a test checks it); only the speed differs.
+ */
+export function useNativeKernels(on: boolean): void {
+  nativeWanted = on;
+}
+
+/** Whether the products run on the native kernel now (it stands in for the FMA twin, so only with FMA). */
+export const nativeInUse = (): boolean => nativeWanted && fmaInUse() && nativeGemm() !== null;
+
+/** What runs the matrix products now, in words for `train`'s log and the bench. */
+export function productKernel(): string {
+  if (nativeInUse()) return "native kernel (AVX2 + FMA)";
+  if (!fmaInUse()) return "WebAssembly SIMD kernel (plain)";
+  return `WebAssembly SIMD kernel (FMA; native: ${nativeWanted ? nativeUnavailable : "switched off"})`;
+}
 
 type CopyRows = (
   src: number,
@@ -123,9 +144,13 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
     const biasP = bias ? padRows(bias, 1, n, np) : undefined;
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
     const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
-    const gemm = kernels().gemm_tn as Gemm;
+    const native = nativeInUse() ? nativeGemm() : null;
+    const heap = native ? heapBytes(backend) : null;
+    const gemm: Gemm = native
+      ? (a, b, c, k, m, n, scratch, layout, bias) => native(heap!, a, b, c, k, m, n, scratch, layout, bias)
+      : kernels().gemm_tn as Gemm;
     const layout = (transposeA ? 0 : 1) | (transposeB ? 2 : 0);
-    // Offsets are read after every allocation: makeOutput may grow (and move the views of) the heap.
+    // Offsets (and the heap's bytes) are read after every allocation: makeOutput may grow the heap.
     const [aBase, bBase, cBase, scratchBase] = [offset(ap), offset(bp), offset(cp), offset(scratch)];
     const biasBase = biasP ? offset(biasP) : 0;
     for (let i = 0; i < batch; i++) {

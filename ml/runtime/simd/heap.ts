@@ -49,6 +49,19 @@ export function heapOffset(backend: BackendWasm, x: tf.TensorInfo): number {
   return (backend as unknown as WasmHeap).dataIdMap.get(x.dataId).memoryOffset;
 }
 
+const heapViews = new WeakMap<ArrayBuffer, Uint8Array<ArrayBuffer>>();
+
+/**
+ * The backend's whole heap as bytes, for native code that takes byte offsets into it (`../native/gemm.ts`).
+ * Read it after the last allocation of a kernel call, as the offsets: growing the heap replaces its buffer.
+ */
+export function heapBytes(backend: BackendWasm): Uint8Array<ArrayBuffer> {
+  const buffer = (backend as unknown as WasmHeap).wasm.asm.memory.buffer as ArrayBuffer;
+  let view = heapViews.get(buffer);
+  if (view === undefined) heapViews.set(buffer, view = new Uint8Array(buffer));
+  return view;
+}
+
 /** One value per backend, made on first use. */
 export function perBackend<T>(make: (backend: BackendWasm) => T): (backend: BackendWasm) => T {
   const made = new WeakMap<BackendWasm, T>();

@@ -6,11 +6,14 @@ export {
   fmaInUse,
   fmaSupported,
   matMulBatches,
+  nativeInUse,
+  productKernel,
   simdMatMul,
   type SimdProduct,
   tnMatMul,
   type TnProduct,
   useFmaKernels,
+  useNativeKernels,
 } from "./gemm_tn.ts";
 export { asMatrixTranspose, simdTranspose } from "./transpose.ts";
 export { heapOffset } from "./heap.ts";

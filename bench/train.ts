@@ -22,8 +22,9 @@
  * reaches with a core to itself (data-parallel candidates: the process's CPU time, every part's thread).
  * `--no-fma` adds each one-core candidate again with the SIMD kernels' plain builds instead of their FMA
  * twins (`useFmaKernels`: the products and the LSTM step), the same-run baseline for what the twins buy.
- * `--no-native` adds each one-core candidate again with the products on the WebAssembly FMA kernel instead of
- * its native twin (`ml/runtime/native`, used where `scripts/setup.sh` built it): what the native kernel buys.
+ * `--no-native` adds each one-core candidate again on the WebAssembly FMA kernels instead of their native twins
+ * (`ml/runtime/native`: the products and the LSTM loops, used where `scripts/setup.sh` built them): what the
+ * native kernels buy.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -32,7 +33,7 @@ import { buildModel, FAST_LAYERS, type LayerKit, type ModelType, STOCK_LAYERS } 
 import { Adam, batchGradients, type BatchPart, Replicas, samplesPerSecond } from "../ml/train/index.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
 import { fmaInUse, nativeInUse, useFmaKernels, useNativeKernels } from "../ml/runtime/simd/index.ts";
-import { nativeUnavailable } from "../ml/runtime/native/gemm.ts";
+import { nativeUnavailable } from "../ml/runtime/native/library.ts";
 import { referenceConfig } from "./reference_config.ts";
 
 const { values } = parseArgs({
@@ -120,7 +121,7 @@ async function candlecast(
     adam.stepValues(g.grads, 1e-3, 1);
   };
   const engine = (kit === FAST_LAYERS ? "candlecast" : "candlecast, stock tfjs layers") +
-    (fma ? "" : ", no FMA") + (native ? "" : ", WebAssembly products");
+    (fma ? "" : ", no FMA") + (native ? "" : ", WebAssembly kernels");
   return {
     engine: parts > 1 ? `${engine}, ${parts} cores (data parallel)` : engine,
     parts,
@@ -285,9 +286,7 @@ console.log(
     `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
     `SIMD kernels: ${
       fmaInUse() ? "FMA twins (relaxed SIMD)" : "plain (this engine refuses relaxed SIMD)"
-    }; products: ${
-      nativeInUse() ? "native (AVX2 + FMA)" : `WebAssembly (native kernel: ${nativeUnavailable ?? "off"})`
-    }; ` +
+    }; native kernels: ${nativeInUse() ? "yes (AVX2 + FMA)" : `no (${nativeUnavailable ?? "off"})`}; ` +
     `load average before ${loadBefore}, after ${load()}`,
 );
 if (probes.length) console.log(`PyTorch thread probe (OPENBLAS_NUM_THREADS=1): ${probes.join("; ")}`);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels.h"
+
 #define CHUNK 128
 
 // Built without -mavx2 so that this check runs on any x86-64; only the code below it uses AVX2 and FMA.
@@ -49,13 +51,8 @@ TILE(1)
 TILE(2)
 TILE(3)
 
-void candlecast_gemm(uint8_t* heap, uint32_t aAt, uint32_t bAt, uint32_t cAt, int32_t K, int32_t M,
-                     int32_t N, uint32_t scratchAt, int32_t layout, uint32_t biasAt) {
-  const float* a = (const float*)(heap + aAt);
-  const float* b = (const float*)(heap + bAt);
-  float* c = (float*)(heap + cAt);
-  float* packA = (float*)(heap + scratchAt);
-  const float* bias = biasAt ? (const float*)(heap + biasAt) : NULL;
+void kernel_gemm(const float* a, const float* b, float* c, int K, int M, int N, float* packA, int layout,
+          const float* bias) {
   for (int k0 = 0; k0 < K; k0 += CHUNK) {
     const int rows = K - k0 < CHUNK ? K - k0 : CHUNK;
     float* packB = packA + (size_t)rows * M;
@@ -98,4 +95,10 @@ void candlecast_gemm(uint8_t* heap, uint32_t aAt, uint32_t bAt, uint32_t cAt, in
                k0 == 0);
     }
   }
+}
+
+void candlecast_gemm(uint8_t* heap, uint32_t aAt, uint32_t bAt, uint32_t cAt, int32_t K, int32_t M,
+                     int32_t N, uint32_t scratchAt, int32_t layout, uint32_t biasAt) {
+  kernel_gemm((const float*)(heap + aAt), (const float*)(heap + bAt), (float*)(heap + cAt), K, M, N,
+       (float*)(heap + scratchAt), layout, biasAt ? (const float*)(heap + biasAt) : NULL);
 }

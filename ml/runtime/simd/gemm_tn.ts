@@ -16,7 +16,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { COPY_ROWS_WASM } from "./copy_rows_wasm.ts";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
 import { heapBytes, heapOffset, instantiateKernel, kernelRuns, perBackend, twinKernels } from "./heap.ts";
-import { nativeGemm, nativeUnavailable } from "../native/gemm.ts";
+import { nativeKernels, nativeUnavailable } from "../native/library.ts";
 
 type Gemm = (
   a: number,
@@ -56,19 +56,20 @@ export const fmaInUse = (): boolean => fmaSupported && fmaWanted;
 let nativeWanted = true;
 
 /**
- * Chooses the native twin of the FMA kernel (`../native/gemm.c`, the default where it was built and runs) or
- * the WebAssembly one. Both give the same bits (a test checks it); only the speed differs.
+ * Chooses the native twins of the FMA kernels (`../native/`: the products and the LSTM loops; the default
+ * where they were built and run) or the WebAssembly ones. Both give the same bits (tests check it); only the
+ * speed differs.
  */
 export function useNativeKernels(on: boolean): void {
   nativeWanted = on;
 }
 
-/** Whether the products run on the native kernel now (it stands in for the FMA twin, so only with FMA). */
-export const nativeInUse = (): boolean => nativeWanted && fmaInUse() && nativeGemm() !== null;
+/** Whether the native kernels run now (they stand in for the FMA twins, so only with FMA). */
+export const nativeInUse = (): boolean => nativeWanted && fmaInUse() && nativeKernels() !== null;
 
 /** What runs the matrix products now, in words for `train`'s log and the bench. */
 export function productKernel(): string {
-  if (nativeInUse()) return "native kernel (AVX2 + FMA)";
+  if (nativeInUse()) return "native kernels (AVX2 + FMA)";
   if (!fmaInUse()) return "WebAssembly SIMD kernel (plain)";
   return `WebAssembly SIMD kernel (FMA; native: ${nativeWanted ? nativeUnavailable : "switched off"})`;
 }
@@ -144,10 +145,11 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
     const biasP = bias ? padRows(bias, 1, n, np) : undefined;
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
     const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
-    const native = nativeInUse() ? nativeGemm() : null;
+    const native = nativeInUse() ? nativeKernels() : null;
     const heap = native ? heapBytes(backend) : null;
     const gemm: Gemm = native
-      ? (a, b, c, k, m, n, scratch, layout, bias) => native(heap!, a, b, c, k, m, n, scratch, layout, bias)
+      ? (a, b, c, k, m, n, scratch, layout, bias) =>
+        native.gemm(heap!, a, b, c, k, m, n, scratch, layout, bias)
       : kernels().gemm_tn as Gemm;
     const layout = (transposeA ? 0 : 1) | (transposeB ? 2 : 0);
     // Offsets (and the heap's bytes) are read after every allocation: makeOutput may grow the heap.

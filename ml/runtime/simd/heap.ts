@@ -52,7 +52,7 @@ export function heapOffset(backend: BackendWasm, x: tf.TensorInfo): number {
 const heapViews = new WeakMap<ArrayBuffer, Uint8Array<ArrayBuffer>>();
 
 /**
- * The backend's whole heap as bytes, for native code that takes byte offsets into it (`../native/gemm.ts`).
+ * The backend's whole heap as bytes, for native code that takes byte offsets into it (`../native/library.ts`).
  * Read it after the last allocation of a kernel call, as the offsets: growing the heap replaces its buffer.
  */
 export function heapBytes(backend: BackendWasm): Uint8Array<ArrayBuffer> {

@@ -13,8 +13,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { fmaInUse, tnMatMul } from "./gemm_tn.ts";
-import { heapOffset, perBackend, twinKernels } from "./heap.ts";
+import { fmaInUse, nativeInUse, tnMatMul } from "./gemm_tn.ts";
+import { heapBytes, heapOffset, perBackend, twinKernels } from "./heap.ts";
+import { nativeKernels } from "../native/library.ts";
 import { LSTM_CELL_FMA_WASM, LSTM_CELL_WASM } from "./lstm_cell_wasm.ts";
 
 type Info = tf.TensorInfo;
@@ -50,6 +51,16 @@ const stepKernels = perBackend((backend: BackendWasm) => {
 const fits = (units: number, batch: number) => (units * batch) % 4 === 0;
 
 /**
+ * The native loops (`../native/lstm.c`, a whole sequence in one call, the same bits) where they run and the
+ * shapes suit them: B a multiple of 8 (whole AVX vectors, the product's 8-column tiles), H of 4.
+ */
+const nativeLoops = (units: number, batch: number) =>
+  batch % 8 === 0 && units % 4 === 0 && nativeInUse() ? nativeKernels() : null;
+
+/** Floats of the product's packing scratch in gemm_tn (128 rows of each operand), for m × n products. */
+const gemmScratch = (m: number, n: number) => 128 * (m + n);
+
+/**
  * Runs D LSTMs from zero state: `xs` [T, D, 4H, B] (x·W + b in time order, the candidate's block doubled) and
  * `us` [D, H, 4H]. Null when H·B is not a multiple of 4.
  */
@@ -67,6 +78,27 @@ export const lstmForward: (backend: BackendWasm) => (xs: Info, us: Info) => Lstm
       const [output, sig, c2, th, hs] = [cells, xs.shape, cells, cells, cells].map((shape) =>
         backend.makeOutput(shape, "float32")
       );
+      const native = nativeLoops(units, batch);
+      if (native) {
+        const work = backend.makeOutput([dirs * gates * batch + gemmScratch(gates, batch)], "float32");
+        native.lstmForward(
+          heapBytes(backend), // read after the last allocation, as the offsets
+          off(xs),
+          off(us),
+          off(output),
+          off(sig),
+          off(c2),
+          off(th),
+          off(hs),
+          off(work),
+          steps,
+          dirs,
+          units,
+          batch,
+        );
+        backend.disposeData(work.dataId);
+        return { output, sig, c2, th, hs };
+      }
       const cell = units * batch * 4, block = 4 * cell; // bytes of one direction's [H, B] and [4H, B]
       let h: Info | null = null;
       for (let k = 0; k < steps; k++) {
@@ -116,6 +148,27 @@ export const lstmBackward: (
       const units = gates / 4;
       if (!fits(units, batch)) return null;
       const [dZ, dXs] = [0, 1].map(() => backend.makeOutput(sig.shape, "float32"));
+      const native = nativeLoops(units, batch);
+      if (native) {
+        const work = backend.makeOutput([2 * dirs * units * batch + gemmScratch(units, batch)], "float32");
+        native.lstmBackward(
+          heapBytes(backend),
+          off(dy),
+          off(sig),
+          off(c2),
+          off(th),
+          off(ut),
+          off(dZ),
+          off(dXs),
+          off(work),
+          steps,
+          dirs,
+          units,
+          batch,
+        );
+        backend.disposeData(work.dataId);
+        return { dZ, dXs };
+      }
       const carried = backend.makeOutput([dirs, units, batch], "float32");
       (backend.typedArrayFromHeap(carried) as Float32Array).fill(0);
       const cell = units * batch * 4, block = 4 * cell;

@@ -1,9 +1,10 @@
-/** The native product gives the WebAssembly FMA kernel's bits, and is used wherever it was built. */
+/** The native kernels give the WebAssembly FMA kernels' bits, and are used wherever they were built. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
-import { fmaSupported, nativeInUse, useNativeKernels } from "../simd/index.ts";
-import { NATIVE_LIBRARY, nativeGemm, nativeUnavailable } from "./gemm.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { fmaSupported, lstmBackward, lstmForward, nativeInUse, useNativeKernels } from "../simd/index.ts";
+import { NATIVE_LIBRARY, nativeKernels, nativeUnavailable } from "./library.ts";
 
 const built = (() => {
   try {
@@ -64,23 +65,67 @@ Deno.test({
       const onNative = await product(true, shapes, op);
       const onWasm = await product(false, shapes, op);
       assert.equal(onNative.length, onWasm.length, name);
-      let differing = 0;
-      for (let i = 0; i < onWasm.length; i++) if (!Object.is(onNative[i], onWasm[i])) differing++;
-      assert.equal(differing, 0, `${name}: ${differing} of ${onWasm.length} values differ`);
+      const n = differing(onNative, onWasm);
+      assert.equal(n, 0, `${name}: ${n} of ${onWasm.length} values differ`);
     }
   },
 });
 
-Deno.test("native product: off when asked, and says why", () => {
+/** How many values of two same-length arrays differ in their bits. */
+function differing(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) n++;
+  return n;
+}
+
+Deno.test({
+  name:
+    "native LSTM loops: bit for bit the step-by-step WebAssembly path, forward and backward, 1 and 2 directions",
+  ignore: !built,
+  fn: async () => {
+    await initBackend("wasm");
+    const backend = tf.backend() as BackendWasm;
+    const read = (x: tf.TensorInfo) => (backend.typedArrayFromHeap(x) as Float32Array).slice();
+    for (
+      const [steps, dirs, units, batch] of [[7, 1, 64, 32], [5, 2, 32, 16], [9, 2, 16, 8], [3, 1, 4, 24]]
+    ) {
+      const shape = `T ${steps}, D ${dirs}, H ${units}, B ${batch}`;
+      const xs = tf.randomNormal([steps, dirs, 4 * units, batch], 0, 1, "float32", 1);
+      const us = tf.randomNormal([dirs, units, 4 * units], 0, 0.3, "float32", 2);
+      const ut = tf.transpose(us, [0, 2, 1]);
+      const dy = tf.randomNormal([steps, dirs, units, batch], 0, 1, "float32", 3);
+      const runs = [true, false].map((native) => {
+        useNativeKernels(native);
+        try {
+          const f = lstmForward(backend)(xs, us)!;
+          const b = lstmBackward(backend)(dy, f.sig, f.c2, f.th, ut)!;
+          const values = [f.output, f.sig, f.c2, f.th, f.hs, b.dZ, b.dXs].map(read);
+          for (const x of [f.output, f.sig, f.c2, f.th, f.hs, b.dZ, b.dXs]) backend.disposeData(x.dataId);
+          return values;
+        } finally {
+          useNativeKernels(true);
+        }
+      });
+      const names = ["output", "sig", "c2", "th", "hs", "dZ", "dXs"];
+      names.forEach((name, i) => assert.equal(differing(runs[0][i], runs[1][i]), 0, `${shape}: ${name}`));
+      // Not trivially equal: the values move, and the gradients are not all zero.
+      assert.ok(runs[0][6].some((v) => v !== 0), `${shape}: dXs all zero`);
+      tf.dispose([xs, us, ut, dy]);
+    }
+  },
+});
+
+Deno.test("native kernels: off when asked, and say why", () => {
   // Runs in its own process (test/isolated.ts), so the setting cannot leak into the test above.
   if (!built) {
-    assert.equal(nativeGemm(), null);
+    assert.equal(nativeKernels(), null);
     assert.match(nativeUnavailable ?? "", /not built/);
     console.log(
       `native kernels not built (${NATIVE_LIBRARY}): bash scripts/setup.sh builds them where cc exists`,
     );
     return;
   }
-  assert.notEqual(nativeGemm(), null);
+  assert.notEqual(nativeKernels(), null);
   assert.equal(nativeUnavailable, null);
 });

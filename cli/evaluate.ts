@@ -85,7 +85,11 @@ export function evaluateCommand(): Command {
     .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
     .option("--bootstrap <n>", "bootstrap resamples for the intervals", "1000")
     .addOption(
-      new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
+      new Option(
+        "--backend <name>",
+        "tfjs backend (auto: TensorFlow where @tensorflow/tfjs-node is installed, else WebAssembly, with " +
+          "the native kernels where scripts/setup.sh could build them; the log's backend line says which)",
+      ).choices(["auto", "tensorflow", "wasm", "cpu"]).default(
         "auto",
       ),
     );

@@ -122,7 +122,11 @@ export function trainCommand(): Command {
         "with 1 up to float rounding",
     )
     .addOption(
-      new Option("--backend <name>", "tfjs backend").choices(["auto", "tensorflow", "wasm", "cpu"]).default(
+      new Option(
+        "--backend <name>",
+        "tfjs backend (auto: TensorFlow where @tensorflow/tfjs-node is installed, else WebAssembly, with " +
+          "the native kernels where scripts/setup.sh could build them; the log's backend line says which)",
+      ).choices(["auto", "tensorflow", "wasm", "cpu"]).default(
         "auto",
       ),
     )

@@ -116,16 +116,34 @@ Deno.test({
   },
 });
 
-Deno.test("native kernels: off when asked, and say why", () => {
-  // Runs in its own process (test/isolated.ts), so the setting cannot leak into the test above.
+Deno.test("native kernels: used where built, never where not, and the log says why", async () => {
   if (!built) {
     assert.equal(nativeKernels(), null);
     assert.match(nativeUnavailable ?? "", /not built/);
     console.log(
       `native kernels not built (${NATIVE_LIBRARY}): bash scripts/setup.sh builds them where cc exists`,
     );
-    return;
+  } else {
+    assert.notEqual(nativeKernels(), null);
+    assert.equal(nativeUnavailable, null);
   }
-  assert.notEqual(nativeKernels(), null);
-  assert.equal(nativeUnavailable, null);
+  // Switched off from the environment (a fresh process: the library is loaded once per process), training
+  // runs on the WebAssembly kernels and says so.
+  const probe = `
+    import { initBackend, productKernel } from ${
+    JSON.stringify(new URL("../index.ts", import.meta.url).href)
+  };
+    await initBackend("wasm");
+    console.log(productKernel());`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", probe],
+    env: { CANDLECAST_NATIVE_KERNELS: "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+  assert.equal(
+    new TextDecoder().decode(out.stdout).trim(),
+    "WebAssembly SIMD kernel (FMA; native: CANDLECAST_NATIVE_KERNELS=0)",
+  );
 });

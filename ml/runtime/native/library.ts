@@ -25,52 +25,56 @@ const SOURCES = ["gemm.c", "lstm.c", "kernels.h"].map(here);
 
 type Heap = Uint8Array<ArrayBuffer>;
 
+/** gemm_tn.wat's arguments: byte offsets of A, B and C, the sizes K, M, N, the scratch's offset, the layout bits
+ * and the bias's offset (0: none). */
+export type GemmArguments = [
+  a: number,
+  b: number,
+  c: number,
+  k: number,
+  m: number,
+  n: number,
+  scratch: number,
+  layout: number,
+  bias: number,
+];
+
+/** The LSTM loops' sizes: timesteps, directions, units H, batch B. */
+type SequenceSizes = [steps: number, dirs: number, units: number, batch: number];
+
 /** The kernels; every offset is a byte offset into `heap`, a view of tfjs-wasm's whole memory. */
 export interface NativeKernels {
-  /** op(A)·op(B) (+ bias): gemm_tn.wat's arguments. */
-  gemm(
-    heap: Heap,
-    a: number,
-    b: number,
-    c: number,
-    k: number,
-    m: number,
-    n: number,
-    scratch: number,
-    layout: number,
-    bias: number,
-  ): void;
+  /** op(A)·op(B) (+ bias), as gemm_tn.wat computes it. */
+  gemm(heap: Heap, ...args: GemmArguments): void;
   /** `lstmForward` of ../simd/lstm_cell.ts in one call; `work` holds D·4H·B + 128·(4H + B) floats. */
   lstmForward(
     heap: Heap,
-    xs: number,
-    us: number,
-    output: number,
-    sig: number,
-    c2: number,
-    th: number,
-    hs: number,
-    work: number,
-    steps: number,
-    dirs: number,
-    units: number,
-    batch: number,
+    ...args: [
+      xs: number,
+      us: number,
+      output: number,
+      sig: number,
+      c2: number,
+      th: number,
+      hs: number,
+      work: number,
+      ...SequenceSizes,
+    ]
   ): void;
   /** `lstmBackward` of ../simd/lstm_cell.ts in one call; `work` holds 2·D·H·B + 128·(H + B) floats. */
   lstmBackward(
     heap: Heap,
-    dy: number,
-    sig: number,
-    c2: number,
-    th: number,
-    ut: number,
-    dZ: number,
-    dXs: number,
-    work: number,
-    steps: number,
-    dirs: number,
-    units: number,
-    batch: number,
+    ...args: [
+      dy: number,
+      sig: number,
+      c2: number,
+      th: number,
+      ut: number,
+      dZ: number,
+      dXs: number,
+      work: number,
+      ...SequenceSizes,
+    ]
   ): void;
 }
 

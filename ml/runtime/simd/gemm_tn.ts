@@ -16,19 +16,10 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { COPY_ROWS_WASM } from "./copy_rows_wasm.ts";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
 import { heapBytes, heapOffset, instantiateKernel, kernelRuns, perBackend, twinKernels } from "./heap.ts";
-import { nativeKernels, nativeUnavailable } from "../native/library.ts";
+import { type GemmArguments, nativeKernels, nativeUnavailable } from "../native/library.ts";
 
-type Gemm = (
-  a: number,
-  b: number,
-  c: number,
-  k: number,
-  m: number,
-  n: number,
-  scratch: number,
-  layout: number,
-  bias: number,
-) => void;
+/** gemm_tn.wat's export (and its native twin's, less the heap). */
+type Gemm = (...args: GemmArguments) => void;
 
 /** Rows per chunk in gemm_tn.wat: its scratch holds one chunk of A and of B. */
 const CHUNK = 128;

@@ -61,6 +61,20 @@ const nativeLoops = (units: number, batch: number) =>
 const gemmScratch = (m: number, n: number) => 128 * (m + n);
 
 /**
+ * Runs a native loop with a work tensor of `floats` floats (freed after). The heap's bytes and the work's offset
+ * are read after the allocation, which may grow the heap; so must the caller's offsets be, inside `run`.
+ */
+function withWork(
+  backend: BackendWasm,
+  floats: number,
+  run: (heap: Uint8Array<ArrayBuffer>, work: number) => void,
+) {
+  const work = backend.makeOutput([floats], "float32");
+  run(heapBytes(backend), heapOffset(backend, work));
+  backend.disposeData(work.dataId);
+}
+
+/**
  * Runs D LSTMs from zero state: `xs` [T, D, 4H, B] (x·W + b in time order, the candidate's block doubled) and
  * `us` [D, H, 4H]. Null when H·B is not a multiple of 4.
  */
@@ -80,23 +94,26 @@ export const lstmForward: (backend: BackendWasm) => (xs: Info, us: Info) => Lstm
       );
       const native = nativeLoops(units, batch);
       if (native) {
-        const work = backend.makeOutput([dirs * gates * batch + gemmScratch(gates, batch)], "float32");
-        native.lstmForward(
-          heapBytes(backend), // read after the last allocation, as the offsets
-          off(xs),
-          off(us),
-          off(output),
-          off(sig),
-          off(c2),
-          off(th),
-          off(hs),
-          off(work),
-          steps,
-          dirs,
-          units,
-          batch,
+        withWork(
+          backend,
+          dirs * gates * batch + gemmScratch(gates, batch),
+          (heap, work) =>
+            native.lstmForward(
+              heap,
+              off(xs),
+              off(us),
+              off(output),
+              off(sig),
+              off(c2),
+              off(th),
+              off(hs),
+              work,
+              steps,
+              dirs,
+              units,
+              batch,
+            ),
         );
-        backend.disposeData(work.dataId);
         return { output, sig, c2, th, hs };
       }
       const cell = units * batch * 4, block = 4 * cell; // bytes of one direction's [H, B] and [4H, B]
@@ -150,23 +167,26 @@ export const lstmBackward: (
       const [dZ, dXs] = [0, 1].map(() => backend.makeOutput(sig.shape, "float32"));
       const native = nativeLoops(units, batch);
       if (native) {
-        const work = backend.makeOutput([2 * dirs * units * batch + gemmScratch(units, batch)], "float32");
-        native.lstmBackward(
-          heapBytes(backend),
-          off(dy),
-          off(sig),
-          off(c2),
-          off(th),
-          off(ut),
-          off(dZ),
-          off(dXs),
-          off(work),
-          steps,
-          dirs,
-          units,
-          batch,
+        withWork(
+          backend,
+          2 * dirs * units * batch + gemmScratch(units, batch),
+          (heap, work) =>
+            native.lstmBackward(
+              heap,
+              off(dy),
+              off(sig),
+              off(c2),
+              off(th),
+              off(ut),
+              off(dZ),
+              off(dXs),
+              work,
+              steps,
+              dirs,
+              units,
+              batch,
+            ),
         );
-        backend.disposeData(work.dataId);
         return { dZ, dXs };
       }
       const carried = backend.makeOutput([dirs, units, batch], "float32");

@@ -4,7 +4,7 @@
  * --shutdown-timeout) before exiting 0. With `--workers N` (default: one per core) N processes share the port
  * (SO_REUSEPORT), each with its own model, so inference uses every core; see `serve/workers.ts`.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { z } from "zod";
 import { loadPredictor } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
@@ -82,10 +82,12 @@ export function serveCommand(): Command {
     .option("--predictions-log-max-mb <mb>", "rotate the predictions log when it reaches this size", "100")
     .option("--predictions-log-keep <n>", "rotated predictions logs kept (name.1 … name.n)", "10")
     .addOption(decisionOption())
-    .option(
-      "--workers <n>",
-      "processes sharing the port, each with its own model (default: one per core)",
-      String(navigator.hardwareConcurrency || 1),
+    .addOption(
+      // Commander prints a plain default as "default: 2"; this says where the number comes from.
+      new Option("--workers <n>", "processes sharing the port, each with its own model").default(
+        String(navigator.hardwareConcurrency || 1),
+        `one per core, ${navigator.hardwareConcurrency || 1} here`,
+      ),
     )
     .option(
       "--shutdown-timeout <seconds>",

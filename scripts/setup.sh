@@ -17,7 +17,7 @@ if [ "$(uname -sm)" != "Linux x86_64" ]; then
   echo "native kernels: skipped (x86-64 Linux only); training uses the WebAssembly kernels"
 elif ! command -v cc >/dev/null; then
   echo "native kernels: skipped (no C compiler: apt-get install gcc); training uses the WebAssembly kernels"
-elif cc -O3 -ffp-contract=off -shared -fPIC -o "$native/libcandlecast_kernels.so.tmp" "$native/gemm.c" "$native/lstm.c"; then
+elif cc -O3 -ffp-contract=off -shared -fPIC -o "$native/libcandlecast_kernels.so.tmp" "$native/gemm.c" "$native/lstm.c" "$native/transpose.c"; then
   mv "$native/libcandlecast_kernels.so.tmp" "$native/libcandlecast_kernels.so"
 else
   rm -f "$native/libcandlecast_kernels.so.tmp"

@@ -80,6 +80,27 @@ function differing(a: Float32Array, b: Float32Array): number {
 }
 
 Deno.test({
+  name: "native transpose: the WebAssembly kernel's result, 2-D, batched, block-wise and off the 8 × 8 grid",
+  ignore: !built,
+  fn: async () => {
+    await initBackend("wasm");
+    const cases: [number[], number[]][] = [
+      [[256, 50, 1, 64], [1, 2, 3, 0]], // [B, T, D·4H] → [T, D, 4H, B]: rows 256, cols 3,200
+      [[50, 2, 256, 32], [3, 0, 1, 2]], // and back: rows 25,600, cols 32 (many sweeps of 128 rows)
+      [[50, 2, 256, 32], [1, 0, 3, 2]], // block transposes: each [256, 32] block to its place
+      [[3, 136, 40], [0, 2, 1]], // a batch of matrices, rows not a multiple of 128
+      [[60, 36], [1, 0]], // 36 columns: not a multiple of 8, the WebAssembly kernel does it
+    ];
+    for (const [shape, perm] of cases) {
+      const onNative = await product(true, [shape], ([x]) => tf.transpose(x, perm));
+      const onWasm = await product(false, [shape], ([x]) => tf.transpose(x, perm));
+      const n = differing(onNative, onWasm);
+      assert.equal(n, 0, `transpose ${shape} by ${perm}: ${n} values differ`);
+    }
+  },
+});
+
+Deno.test({
   name:
     "native LSTM loops: bit for bit the step-by-step WebAssembly path, forward and backward, 1 and 2 directions",
   ignore: !built,

@@ -21,7 +21,7 @@ const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.ur
 export const NATIVE_LIBRARY = here("libcandlecast_kernels.so");
 
 /** The sources it is built from: a library older than any of them is not used. */
-const SOURCES = ["gemm.c", "lstm.c", "kernels.h"].map(here);
+const SOURCES = ["gemm.c", "lstm.c", "transpose.c", "kernels.h"].map(here);
 
 type Heap = Uint8Array<ArrayBuffer>;
 
@@ -61,6 +61,9 @@ export interface NativeKernels {
       ...SequenceSizes,
     ]
   ): void;
+  /** transpose.wat's transposes: `batch` row-major [rows, cols] matrices at `src` → [batch, cols, rows] at `dst`
+   * (rows and cols multiples of 8). */
+  transpose(heap: Heap, src: number, dst: number, batch: number, rows: number, cols: number): void;
   /** `lstmBackward` of ../simd/lstm_cell.ts in one call; `work` holds 2·D·H·B + 128·(H + B) floats. */
   lstmBackward(
     heap: Heap,
@@ -98,6 +101,7 @@ const SYMBOLS = {
     parameters: ["buffer", "u32", "u32", "u32", "i32", "i32", "i32", "u32", "i32", "u32"],
     result: "void",
   },
+  candlecast_transpose: { parameters: ["buffer", "u32", "u32", "i32", "i32", "i32"], result: "void" },
   candlecast_lstm_forward: { parameters: ["buffer", ...OFFSETS_AND_SIZES], result: "void" },
   candlecast_lstm_backward: { parameters: ["buffer", ...OFFSETS_AND_SIZES], result: "void" },
 } as const;
@@ -136,6 +140,7 @@ function load(): NativeKernels | null {
       gemm: symbols.candlecast_gemm,
       lstmForward: symbols.candlecast_lstm_forward,
       lstmBackward: symbols.candlecast_lstm_backward,
+      transpose: symbols.candlecast_transpose,
     };
   } catch (error) {
     return no(`could not load it (${(error as Error).message})`);

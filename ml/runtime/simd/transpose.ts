@@ -9,7 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { heapOffset, instantiateKernel, perBackend } from "./heap.ts";
+import { heapBytes, heapOffset, instantiateKernel, perBackend } from "./heap.ts";
+import { nativeInUse } from "./gemm_tn.ts";
+import { nativeKernels } from "../native/library.ts";
 import { TRANSPOSE_WASM } from "./transpose_wasm.ts";
 
 type Kernel = (src: number, dst: number, batch: number, rows: number, cols: number) => void;
@@ -83,10 +85,15 @@ export const simdTranspose: (
     if (rows === 0 || rows % 4 !== 0 || cols % 4 !== 0) return null;
     const out = backend.makeOutput(perm.map((axis) => x.shape[axis]), "float32");
     const [src, dst] = [heapOffset(backend, x), heapOffset(backend, out)];
-    if (m) kernel(src, dst, m.batch, rows, cols);
+    // The native twin (../native/transpose.c, 8 × 8 blocks: whole multiples of 8) where it runs: a copy either
+    // way, so the same result.
+    const native = rows % 8 === 0 && cols % 8 === 0 && nativeInUse() ? nativeKernels() : null;
+    const heap = native ? heapBytes(backend) : null;
+    const move: Kernel = native ? (...args) => native.transpose(heap!, ...args) : kernel;
+    if (m) move(src, dst, m.batch, rows, cols);
     else {
       const bytes = rows * cols * 4;
-      blocks!.sources.forEach((from, k) => kernel(src + from * bytes, dst + k * bytes, 1, rows, cols));
+      blocks!.sources.forEach((from, k) => move(src + from * bytes, dst + k * bytes, 1, rows, cols));
     }
     return out;
   };

@@ -2,18 +2,14 @@
 // native twin of ../simd/transpose.wat (the LSTM's layout changes [B, T, D·4H] ↔ [T, D, 4H, B] and the like).
 // A pure copy, so its result is the WebAssembly kernel's exactly.
 //
-// 8 × 8 blocks move through AVX registers (eight loads, 24 shuffles, eight stores), 128 source rows at a time:
-// each destination row then gets 512 contiguous bytes per sweep instead of the 64 of the WebAssembly kernel's
-// 16-row sweeps, which on a [25600, 32] matrix (the hybrid's BiLSTM at batch 32) took ~0.9 ms against ~0.1
-// here. Requires rows % 8 = 0 and cols % 8 = 0 (the caller checks); offsets are bytes into the heap.
+// 8 × 8 blocks move through AVX registers (eight loads, 24 shuffles, eight stores), in the WebAssembly
+// kernel's sweeps of source rows. Requires rows % 8 = 0 and cols % 8 = 0 (the caller checks); offsets are bytes into the heap.
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #pragma GCC target("avx2,fma")
 
-/** Rows of the source per sweep over its columns. */
-#define SWEEP 128
 
 static inline void transpose8(const float* s, size_t ss, float* d, size_t ds) {
   const __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ss), r2 = _mm256_loadu_ps(s + 2 * ss),
@@ -42,9 +38,12 @@ void candlecast_transpose(uint8_t* heap, uint32_t srcAt, uint32_t dstAt, int32_t
   const float* src = (const float*)(heap + srcAt);
   float* dst = (float*)(heap + dstAt);
   const size_t size = (size_t)rows * cols;
+  // Source rows per sweep over the columns, as transpose.wat chooses them: 128 for narrow rows, 16 for wide
+  // ones (128 rows a page or more apart would miss the TLB).
+  const int sweep = cols <= 1024 ? 128 : 16;
   for (int i = 0; i < batch; i++, src += size, dst += size) {
-    for (int r0 = 0; r0 < rows; r0 += SWEEP) {
-      const int end = r0 + SWEEP < rows ? r0 + SWEEP : rows;
+    for (int r0 = 0; r0 < rows; r0 += sweep) {
+      const int end = r0 + sweep < rows ? r0 + sweep : rows;
       for (int c = 0; c < cols; c += 8)
         for (int r = r0; r < end; r += 8) transpose8(src + (size_t)r * cols + c, cols, dst + (size_t)c * rows + r, rows);
     }

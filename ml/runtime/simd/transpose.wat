@@ -3,9 +3,9 @@
 ;; LSTM's layout changes [B, T, D·4H] ↔ [T, D, 4H, B] (6.5 M floats each at batch 256).
 ;;
 ;; Why a kernel of our own: tfjs-wasm's Transpose computes an index per element (~5–10 ns an element). Here
-;; 4 × 4 blocks move through registers (four loads, eight lane shuffles, four stores), and the rows are taken 16
-;; at a time so that each 64-byte line of dst is written whole before moving on: a column sweep over a wide
-;; matrix would otherwise evict half-written lines.
+;; 4 × 4 blocks move through registers (four loads, eight lane shuffles, four stores), and the rows are taken
+;; many at a time (`$sweep` below) so that each line of dst is written whole before moving on: a column sweep
+;; over a wide matrix would otherwise evict half-written lines.
 ;;
 ;; Requires rows % 4 = 0 and cols % 4 = 0 (the caller checks); pointers are byte offsets into the memory that
 ;; tfjs-wasm's module exports. A pure copy: the result is exact.
@@ -16,13 +16,17 @@
     (local $rowBytes i32) (local $colBytes i32) (local $r0 i32) (local $rEnd i32) (local $r i32) (local $c i32)
     (local $ps i32) (local $pd i32) (local $i i32)
     (local $a v128) (local $b v128) (local $x v128) (local $d v128)
-    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $sweep i32)
+    ;; Source rows per sweep over the columns: 128 where rows are narrow (≤ 1,024 columns: the sweep's rows
+    ;; share a few pages, and each dst row gets 512 contiguous bytes), 16 where they are wide (128 rows would
+    ;; be 128 pages apart and miss the TLB). bench/RESULTS.md § Session 16.
+    (local.set $sweep (select (i32.const 128) (i32.const 16) (i32.le_u (local.get $cols) (i32.const 1024))))
     (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2))) ;; one src row
     (local.set $colBytes (i32.shl (local.get $rows) (i32.const 2))) ;; one dst row
     (loop $matrices
       (local.set $r0 (i32.const 0))
       (loop $blocks
-        (local.set $rEnd (i32.add (local.get $r0) (i32.const 16)))
+        (local.set $rEnd (i32.add (local.get $r0) (local.get $sweep)))
         (if (i32.gt_u (local.get $rEnd) (local.get $rows)) (then (local.set $rEnd (local.get $rows))))
         (local.set $c (i32.const 0))
         (loop $columns

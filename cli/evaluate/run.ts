@@ -19,7 +19,13 @@ import {
   readPreprocessorFile,
   VERSION,
 } from "../../engine/index.ts";
-import { BackendError, initBackend, type LayersModel, loadModel } from "../../ml/runtime/index.ts";
+import {
+  BackendError,
+  describeBackend,
+  initBackend,
+  type LayersModel,
+  loadModel,
+} from "../../ml/runtime/index.ts";
 import {
   type BatchProgress,
   formatDuration,
@@ -236,7 +242,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   };
   try {
     const backend = await initBackend(opts.backend);
-    io.out(`backend: ${backend.backend} (${backend.device})`);
+    io.out(`backend: ${describeBackend(backend)}`);
   } catch (error) {
     if (error instanceof BackendError) throw new CommandError(error.message);
     throw error;

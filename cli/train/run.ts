@@ -24,9 +24,9 @@ import {
 import {
   BackendError,
   type BackendInfo,
+  describeBackend,
   initBackend,
   type LayersModel,
-  productKernel,
 } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
@@ -232,10 +232,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
   const backend = await startBackend(opts);
-  io.out(
-    `backend: ${backend.backend} (${backend.device})` +
-      (backend.backend === "wasm" ? `; matrix products: ${productKernel()}` : ""),
-  );
+  io.out(`backend: ${describeBackend(backend)}`);
   const cleaned = await removeStaleTemps(opts.checkpoints);
   if (cleaned.length > 0) {
     io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);

@@ -8,6 +8,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { installWasmKernelFixes } from "./wasm_kernels.ts";
+import { productKernel } from "./simd/index.ts";
 
 export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = typeof BACKEND_NAMES[number];
@@ -17,6 +18,15 @@ export interface BackendInfo {
   readonly backend: string;
   /** Where the arithmetic runs, as /health and the manifest report it: "gpu" or "cpu". */
   readonly device: string;
+}
+
+/**
+ * The backend for a log line: `wasm (cpu); matrix products: native kernels (AVX2 + FMA)`. On wasm it names the
+ * kernels the products run on (native where `scripts/setup.sh` built them, else WebAssembly, and why).
+ */
+export function describeBackend(info: BackendInfo): string {
+  return `${info.backend} (${info.device})` +
+    (info.backend === "wasm" ? `; matrix products: ${productKernel()}` : "");
 }
 
 /** Why the backend asked for cannot run here, with what to do instead. */

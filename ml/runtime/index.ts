@@ -2,7 +2,5 @@
 export * from "./backend.ts";
 export * from "./wasm_kernels.ts";
 export * from "./model_io.ts";
-/** What runs the wasm backend's matrix products (native or WebAssembly), for logs. */
-export { productKernel } from "./simd/index.ts";
 /** The trained-model type, for code outside ml/ that holds a model without importing tfjs itself. */
 export type { LayersModel } from "@tensorflow/tfjs";

@@ -149,13 +149,12 @@ Deno.test("native kernels: used where built, never where not, and the log says w
     assert.equal(nativeUnavailable, null);
   }
   // Switched off from the environment (a fresh process: the library is loaded once per process), training
-  // runs on the WebAssembly kernels and says so.
+  // runs on the WebAssembly kernels and its backend line says so.
   const probe = `
-    import { initBackend, productKernel } from ${
+    import { describeBackend, initBackend } from ${
     JSON.stringify(new URL("../index.ts", import.meta.url).href)
   };
-    await initBackend("wasm");
-    console.log(productKernel());`;
+    console.log(describeBackend(await initBackend("wasm")));`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--quiet", probe],
     env: { CANDLECAST_NATIVE_KERNELS: "0", NO_COLOR: "1" },
@@ -165,6 +164,6 @@ Deno.test("native kernels: used where built, never where not, and the log says w
   assert.equal(out.code, 0);
   assert.equal(
     new TextDecoder().decode(out.stdout).trim(),
-    "WebAssembly SIMD kernel (FMA; native: CANDLECAST_NATIVE_KERNELS=0)",
+    "wasm (cpu); matrix products: WebAssembly SIMD kernel (FMA; native: CANDLECAST_NATIVE_KERNELS=0)",
   );
 });

@@ -32,8 +32,13 @@ import { initBackend } from "../ml/runtime/backend.ts";
 import { buildModel, FAST_LAYERS, type LayerKit, type ModelType, STOCK_LAYERS } from "../ml/models/index.ts";
 import { Adam, batchGradients, type BatchPart, Replicas, samplesPerSecond } from "../ml/train/index.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
-import { fmaInUse, nativeInUse, useFmaKernels, useNativeKernels } from "../ml/runtime/simd/index.ts";
-import { nativeUnavailable } from "../ml/runtime/native/library.ts";
+import {
+  fmaInUse,
+  nativeInUse,
+  productKernel,
+  useFmaKernels,
+  useNativeKernels,
+} from "../ml/runtime/simd/index.ts";
 import { referenceConfig } from "./reference_config.ts";
 
 const { values } = parseArgs({
@@ -286,7 +291,7 @@ console.log(
     `~${SECONDS} s of steps per candidate, interleaved ~${ROUND_SECONDS} s at a time; ` +
     `SIMD kernels: ${
       fmaInUse() ? "FMA twins (relaxed SIMD)" : "plain (this engine refuses relaxed SIMD)"
-    }; native kernels: ${nativeInUse() ? "yes (AVX2 + FMA)" : `no (${nativeUnavailable ?? "off"})`}; ` +
+    }; products: ${productKernel()}; ` +
     `load average before ${loadBefore}, after ${load()}`,
 );
 if (probes.length) console.log(`PyTorch thread probe (OPENBLAS_NUM_THREADS=1): ${probes.join("; ")}`);

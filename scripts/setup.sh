@@ -9,15 +9,15 @@ if [ "$(.tools/node_modules/.bin/deno --version 2>/dev/null | head -1 | cut -d' 
 fi
 # onnxruntime-node's installer would download CUDA libraries; the CPU binaries ship inside the package.
 ONNXRUNTIME_NODE_INSTALL=skip .tools/node_modules/.bin/deno install --frozen
-# The optional native kernels (ml/runtime/native: the matrix products and the LSTM loops in C with AVX2 + FMA;
-# the same bits as the WebAssembly kernels, training ~1.3-1.6x faster). Without a C compiler or on another
-# platform training uses the WebAssembly kernels, so this never fails the setup.
+# The optional native kernels (ml/runtime/native/*.c: the matrix products, the LSTM loops and the transposes in
+# C with AVX2 + FMA; the same bits as the WebAssembly kernels, training ~1.5-2x faster). Without a C compiler or
+# on another platform training uses the WebAssembly kernels, so this never fails the setup.
 native=ml/runtime/native
 if [ "$(uname -sm)" != "Linux x86_64" ]; then
   echo "native kernels: skipped (x86-64 Linux only); training uses the WebAssembly kernels"
 elif ! command -v cc >/dev/null; then
   echo "native kernels: skipped (no C compiler: apt-get install gcc); training uses the WebAssembly kernels"
-elif cc -O3 -ffp-contract=off -shared -fPIC -o "$native/libcandlecast_kernels.so.tmp" "$native/gemm.c" "$native/lstm.c" "$native/transpose.c"; then
+elif cc -O3 -ffp-contract=off -shared -fPIC -o "$native/libcandlecast_kernels.so.tmp" "$native"/*.c; then
   mv "$native/libcandlecast_kernels.so.tmp" "$native/libcandlecast_kernels.so"
 else
   rm -f "$native/libcandlecast_kernels.so.tmp"

@@ -16,13 +16,21 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { COPY_ROWS_WASM } from "./copy_rows_wasm.ts";
 import { GEMM_TN_FMA_WASM, GEMM_TN_WASM } from "./gemm_tn_wasm.ts";
 import { heapBytes, heapOffset, instantiateKernel, kernelRuns, perBackend, twinKernels } from "./heap.ts";
-import { type GemmArguments, nativeKernels, nativeUnavailable } from "../native/library.ts";
+import {
+  type GemmArguments,
+  type NativeKernels,
+  nativeKernels,
+  nativeUnavailable,
+} from "../native/library.ts";
 
 /** gemm_tn.wat's export (and its native twin's, less the heap). */
 type Gemm = (...args: GemmArguments) => void;
 
 /** Rows per chunk in gemm_tn.wat: its scratch holds one chunk of A and of B. */
 const CHUNK = 128;
+
+/** Floats of scratch a padded mp × np product needs: one packed chunk of each operand (as gemm.c's too). */
+export const gemmScratchFloats = (mp: number, np: number): number => CHUNK * (mp + np);
 
 /**
  * Whether this engine runs the kernel's FMA twin (`f32x4.relaxed_madd`: relaxed SIMD, V8 ≥ 11.4). It does the
@@ -57,6 +65,9 @@ export function useNativeKernels(on: boolean): void {
 
 /** Whether the native kernels run now (they stand in for the FMA twins, so only with FMA). */
 export const nativeInUse = (): boolean => nativeWanted && fmaInUse() && nativeKernels() !== null;
+
+/** The native kernels when they run now, else null (the WebAssembly ones run). */
+export const nativeKernelsInUse = (): NativeKernels | null => nativeInUse() ? nativeKernels() : null;
 
 /** What runs the matrix products now, in words for `train`'s log and the bench. */
 export function productKernel(): string {
@@ -135,13 +146,10 @@ export const simdMatMul: (backend: BackendWasm) => SimdProduct = perBackend((bac
     const bp = transposeB ? padRows(b, bBatch, n * k, np * k) : padRows(b, bBatch * k, n, np);
     const biasP = bias ? padRows(bias, 1, n, np) : undefined;
     const cp = mp === m && np === n ? out : backend.makeOutput([batch, mp, np], "float32");
-    const scratch = backend.makeOutput([CHUNK * (mp + np)], "float32");
-    const native = nativeInUse() ? nativeKernels() : null;
+    const scratch = backend.makeOutput([gemmScratchFloats(mp, np)], "float32");
+    const native = nativeKernelsInUse();
     const heap = native ? heapBytes(backend) : null;
-    const gemm: Gemm = native
-      ? (a, b, c, k, m, n, scratch, layout, bias) =>
-        native.gemm(heap!, a, b, c, k, m, n, scratch, layout, bias)
-      : kernels().gemm_tn as Gemm;
+    const gemm: Gemm = native ? (...args) => native.gemm(heap!, ...args) : kernels().gemm_tn as Gemm;
     const layout = (transposeA ? 0 : 1) | (transposeB ? 2 : 0);
     // Offsets (and the heap's bytes) are read after every allocation: makeOutput may grow the heap.
     const [aBase, bBase, cBase, scratchBase] = [offset(ap), offset(bp), offset(cp), offset(scratch)];

@@ -13,9 +13,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { fmaInUse, nativeInUse, tnMatMul } from "./gemm_tn.ts";
+import { fmaInUse, gemmScratchFloats, nativeKernelsInUse, tnMatMul } from "./gemm_tn.ts";
 import { heapBytes, heapOffset, perBackend, twinKernels } from "./heap.ts";
-import { nativeKernels } from "../native/library.ts";
 import { LSTM_CELL_FMA_WASM, LSTM_CELL_WASM } from "./lstm_cell_wasm.ts";
 
 type Info = tf.TensorInfo;
@@ -55,10 +54,7 @@ const fits = (units: number, batch: number) => (units * batch) % 4 === 0;
  * shapes suit them: B a multiple of 8 (whole AVX vectors, the product's 8-column tiles), H of 4.
  */
 const nativeLoops = (units: number, batch: number) =>
-  batch % 8 === 0 && units % 4 === 0 && nativeInUse() ? nativeKernels() : null;
-
-/** Floats of the product's packing scratch in gemm_tn (128 rows of each operand), for m × n products. */
-const gemmScratch = (m: number, n: number) => 128 * (m + n);
+  batch % 8 === 0 && units % 4 === 0 ? nativeKernelsInUse() : null;
 
 /**
  * Runs a native loop with a work tensor of `floats` floats (freed after). The heap's bytes and the work's offset
@@ -96,7 +92,7 @@ export const lstmForward: (backend: BackendWasm) => (xs: Info, us: Info) => Lstm
       if (native) {
         withWork(
           backend,
-          dirs * gates * batch + gemmScratch(gates, batch),
+          dirs * gates * batch + gemmScratchFloats(gates, batch),
           (heap, work) =>
             native.lstmForward(
               heap,
@@ -169,7 +165,7 @@ export const lstmBackward: (
       if (native) {
         withWork(
           backend,
-          2 * dirs * units * batch + gemmScratch(units, batch),
+          2 * dirs * units * batch + gemmScratchFloats(units, batch),
           (heap, work) =>
             native.lstmBackward(
               heap,

@@ -10,8 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapBytes, heapOffset, instantiateKernel, perBackend } from "./heap.ts";
-import { nativeInUse } from "./gemm_tn.ts";
-import { nativeKernels } from "../native/library.ts";
+import { nativeKernelsInUse } from "./gemm_tn.ts";
 import { TRANSPOSE_WASM } from "./transpose_wasm.ts";
 
 type Kernel = (src: number, dst: number, batch: number, rows: number, cols: number) => void;
@@ -87,7 +86,7 @@ export const simdTranspose: (
     const [src, dst] = [heapOffset(backend, x), heapOffset(backend, out)];
     // The native twin (../native/transpose.c, 8 × 8 blocks: whole multiples of 8) where it runs: a copy either
     // way, so the same result.
-    const native = rows % 8 === 0 && cols % 8 === 0 && nativeInUse() ? nativeKernels() : null;
+    const native = rows % 8 === 0 && cols % 8 === 0 ? nativeKernelsInUse() : null;
     const heap = native ? heapBytes(backend) : null;
     const move: Kernel = native ? (...args) => native.transpose(heap!, ...args) : kernel;
     if (m) move(src, dst, m.batch, rows, cols);

@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { candleAt, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
-import { startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
+import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError } from "./errors.ts";
 import { flag, parseFlags } from "./flags.ts";
 import { serve } from "./serve.ts";
@@ -27,6 +27,12 @@ const SYMBOLS = [
   { symbol: "SIMETHUSDT", seed: 2, price: 2_000 },
 ] as const;
 const HOUR = 3_600_000;
+/**
+ * Where the simulated market begins. Its candles are a function of their open time alone (one seeded walk from
+ * here to now), like a real exchange's: a second demo an hour or a month later finds the rows it collected
+ * before unchanged, so collect merges instead of refusing, and the short and full runs agree where they meet.
+ */
+const MARKET_START = Date.UTC(2024, 0, 1);
 
 export function demoCommand(): Command {
   return new Command("demo")
@@ -62,12 +68,10 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     "candlecast demo: a SIMULATED market (synthetic candles, not real prices) through the real pipeline",
   );
 
-  const now = Date.now();
-  const start = Math.floor(now / HOUR) * HOUR - candles * HOUR;
-  const source = Object.fromEntries(SYMBOLS.map((s) => [
-    s.symbol,
-    { "1h": syntheticKlines("1h", start, candles + 1, { seed: s.seed, price: s.price }) },
-  ]));
+  // The port first: finding it taken after minutes of training would waste them.
+  if (port !== 0) requireFreePort(port);
+
+  const source = Object.fromEntries(SYMBOLS.map((s) => [s.symbol, { "1h": demoKlines(s, candles) }]));
   const exchange = await startKlinesServer({ source: (symbol) => source[symbol] });
   console.log(`simulated exchange: ${exchange.url}/api/v3/klines`);
   try {
@@ -139,6 +143,36 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     Deno.kill(Deno.pid, "SIGINT"); // serve's own graceful shutdown
   }
   await serving;
+}
+
+/**
+ * A demo pair's hourly candles from MARKET_START to the one open now (or `candles` + 1 of them if the clock is
+ * earlier): the same rows whenever the demo runs.
+ */
+export function demoKlines(
+  pair: { seed: number; price: number },
+  candles: number,
+  now = Date.now(),
+): KlineRow[] {
+  const current = Math.floor(now / HOUR) * HOUR;
+  const start = Math.min(MARKET_START, current - candles * HOUR);
+  return syntheticKlines("1h", start, (current - start) / HOUR + 1, { seed: pair.seed, price: pair.price });
+}
+
+/** Fails before any work when the port the demo will serve on is taken. */
+function requireFreePort(port: number): void {
+  try {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port });
+    probe.close();
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new CommandError(
+        `port ${port} on 127.0.0.1 is in use, and the demo serves its model there`,
+        "stop what listens there, or pass another --port",
+      );
+    }
+    throw error;
+  }
 }
 
 /** A POST /predict body from the last 50 candles of a symbol in the training CSV. */

@@ -1,0 +1,72 @@
+/**
+ * The demo can be run again: its simulated candles depend on their open time only, and a taken port stops it
+ * before any work.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { demoKlines } from "./demo.ts";
+import type { KlineRow } from "./demo/binance_server.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const HOUR = 3_600_000;
+const PAIR = { seed: 1, price: 40_000 };
+
+/** The rows two runs share, keyed by open time (the first field of a kline row). */
+function byOpenTime(rows: readonly KlineRow[]): Map<number, string> {
+  return new Map(rows.map((r) => [r.openTime, JSON.stringify(r)]));
+}
+
+Deno.test("demo: a later run serves the same candles where the runs overlap (collect merges, no conflict)", () => {
+  const now = Date.UTC(2026, 10, 30, 20, 57);
+  const first = byOpenTime(demoKlines(PAIR, 1_500, now));
+  const later = demoKlines(PAIR, 1_500, now + 5 * HOUR + 17 * 60_000);
+  let shared = 0;
+  for (const row of later) {
+    const before = first.get(row.openTime);
+    // The candle open at the first run's time was still moving then; every closed one must match.
+    if (before === undefined || row.openTime === Math.floor(now / HOUR) * HOUR) continue;
+    assert.equal(JSON.stringify(row), before, `the candle opened at ${row.openTime} changed between runs`);
+    shared++;
+  }
+  assert.ok(shared > 1_000, `only ${shared} candles overlapped`);
+});
+
+Deno.test("demo: the short and the full run agree where they meet", () => {
+  const now = Date.UTC(2026, 11, 1, 9);
+  const full = byOpenTime(demoKlines(PAIR, 6_000, now));
+  const short = demoKlines(PAIR, 1_500, now);
+  assert.ok(short.length >= 1_501);
+  for (const row of short.slice(-1_501)) assert.equal(JSON.stringify(row), full.get(row.openTime));
+});
+
+Deno.test("demo: a taken port stops it before collect, with a reason and a hint", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const started = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        MAIN,
+        "demo",
+        "--short",
+        "--dir",
+        dir,
+        "--port",
+        String(listener.addr.port),
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(stderr, /is in use/);
+    assert.match(stderr, /hint: .*another --port/);
+    assert.ok(performance.now() - started < 60_000);
+    await assert.rejects(Deno.stat(join(dir, "training_data.csv")), Deno.errors.NotFound);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

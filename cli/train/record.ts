@@ -3,11 +3,30 @@ import type { Dataset, SplitRule } from "../../ml/data/index.ts";
 import { type DataDescription, intervalOf, isoOrNull, type OnnxExport } from "../../ml/checkpoints/index.ts";
 import { checkExport, exportOnnx } from "../../ml/onnx/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
-import type { TrainResult } from "../../ml/train/index.ts";
+import type { MembersResult } from "../../ml/train/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 
-export function historyOf(result: TrainResult) {
-  return { best_epoch: result.bestEpoch, stop_reason: result.stopReason, epochs: result.history };
+/**
+ * history.json: every epoch record (an ensemble's tagged with its member). For an ensemble `best_epoch` is the
+ * last member's, kept for readers of single models; `best_epochs` and `member_epochs` hold each member's.
+ */
+export function historyOf(result: MembersResult) {
+  return {
+    best_epoch: result.bestEpoch,
+    ...ensembleEpochs(result),
+    stop_reason: result.stopReason,
+    epochs: result.history,
+  };
+}
+
+/** Each member's best epoch and epochs trained, for an ensemble (nothing for a single model). */
+export function ensembleEpochs(result: Pick<MembersResult, "perMember">) {
+  return result.perMember.length > 1
+    ? {
+      best_epochs: result.perMember.map((r) => r.bestEpoch),
+      member_epochs: result.perMember.map((r) => r.history.length),
+    }
+    : {};
 }
 
 export function describeData(

@@ -15,6 +15,7 @@ import { CommandError } from "../errors.ts";
 import { requireInput } from "../flags.ts";
 import {
   classPriors,
+  decideClasses,
   type DecisionRule,
   MODEL_CLASS_NAMES,
   type ModelType,
@@ -38,7 +39,7 @@ import {
   SplitError,
 } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
-import { evaluateBaselines } from "../../ml/baselines/index.ts";
+import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
 import {
   type BatchProgress,
   evaluateModel,
@@ -65,7 +66,7 @@ import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoin
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./parent.ts";
-import { checkedOnnxExport, describeData, historyOf } from "./record.ts";
+import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, metricsTable, stopLine } from "./report.ts";
 import { calibrate } from "../../ml/evaluate/index.ts";
 import {
@@ -127,7 +128,11 @@ function prepare(series: CandleSeries[], config: RunConfig, parent: Parent | nul
     if (error instanceof DatasetError || error instanceof SplitError) {
       throw new CommandError(
         error.message,
-        parent ? `there may be too little data since ${parent.version}; collect more first` : undefined,
+        parent
+          ? `there may be too little data since ${parent.version}; collect more first`
+          : error instanceof DatasetError
+          ? error.hint
+          : undefined,
       );
     }
     throw error;
@@ -190,7 +195,12 @@ async function scoreOnTest(
   const reliability = reliabilityTable(probabilities, test.labels!);
   const ece = expectedCalibrationError(reliability);
   const eceFloor = calibrationFloor(probabilities);
-  const baselines = evaluateBaselines(data, scaling, { seed: config.seed });
+  const predicted = predictBaselines(data, scaling, { seed: config.seed });
+  const baselines = scoreBaselines(predicted);
+  // The served rule applied to each baseline's probabilities too: the report compares decisions like with like.
+  const baselinesServed = decision.rule === "argmax"
+    ? baselines
+    : scoreBaselines(predicted, (p) => decideClasses(p, decision.rule, decision.priors));
   metricsTable([
     ["model", test.metrics],
     ["majority", baselines.majority],
@@ -219,6 +229,12 @@ async function scoreOnTest(
       ece_floor: eceFloor,
       reliability,
       test_class_shares: base,
+      // The same rule applied to each baseline's probabilities (accuracy, macro-F1 and the shares it names).
+      baselines: Object.fromEntries(
+        Object.entries(baselinesServed).map((
+          [name, m],
+        ) => [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, predicted_share: m.predicted_share }]),
+      ),
     },
     baselines,
   };
@@ -428,6 +444,7 @@ async function trainAndSave(
       training: {
         epochs_run: result.history.length,
         best_epoch: result.bestEpoch,
+        ...ensembleEpochs(result),
         stop_reason: result.stopReason,
         seconds: Math.round((performance.now() - started) / 1000),
         // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
@@ -450,8 +467,10 @@ async function trainAndSave(
         modelType,
         history: result.history,
         bestEpoch: result.bestEpoch,
+        bestEpochs: result.perMember.length > 1 ? result.perMember.map((r) => r.bestEpoch) : undefined,
         test: metrics.test,
         baselines: metrics.baselines,
+        baselinesServed: metrics.served.baselines,
         temperature,
       })),
     }),

@@ -121,6 +121,9 @@ Deno.test({
     ]);
     // The served rule's calibration, beside what sampling alone would give a calibrated model.
     assert.ok(metrics.served.ece_floor > 0 && metrics.served.ece_floor < 1, String(metrics.served.ece_floor));
+    // The baselines under the served rule too, so decisions are compared like with like.
+    assert.deepEqual(Object.keys(metrics.served.baselines), Object.keys(metrics.baselines));
+    assert.equal(typeof metrics.served.baselines.gradient_boosting.macro_f1, "number");
     const history = JSON.parse(await Deno.readTextFile(join(outcome.dir, "history.json")));
     assert.equal(history.epochs.length, 2);
 
@@ -342,6 +345,11 @@ Deno.test({
       lines.some((l) => /^done: members trained 1 \/ 1 epochs, best epochs 1 \/ 1 /.test(l)),
       lines.join("\n"),
     );
+    // …and so do history.json and the manifest: each member's best epoch and epochs, not only the last one's.
+    const history = JSON.parse(await Deno.readTextFile(join(first.dir, "history.json")));
+    assert.deepEqual([history.best_epochs, history.member_epochs], [[1, 1], [1, 1]]);
+    const training = (await readManifest(first.dir)).training as Record<string, unknown>;
+    assert.deepEqual([training.best_epochs, training.member_epochs], [[1, 1], [1, 1]]);
     // Promoted only after ONNX Runtime matched the trained model (checkedOnnxExport).
     assert.equal(first.onnxError, undefined);
     assert.equal(first.promoted, true);

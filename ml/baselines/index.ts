@@ -38,17 +38,22 @@ export interface BaselineOptions {
 export type BaselineName = "majority" | "persistence" | "logistic_regression" | "gradient_boosting";
 export type BaselineMetrics = Readonly<Record<BaselineName, Metrics>>;
 
-export function evaluateBaselines(
+/** Each baseline's test-split output, with the truth it is scored against. */
+export interface BaselinePredictions {
+  readonly labels: Int8Array;
+  readonly returns: Float64Array;
+  readonly predictions: Readonly<Record<BaselineName, Prediction>>;
+}
+
+/** Fits every baseline on the training split (boosting's iterations on validation) and predicts the test split. */
+export function predictBaselines(
   dataset: Dataset,
   scaling: Scaling,
   opts: BaselineOptions,
-): BaselineMetrics {
+): BaselinePredictions {
   const picks = sampleIndices(dataset.train.size, opts.maxTrainWindows ?? 50_000, seededRng(opts.seed));
   const train = lastCandles(dataset.train, dataset, scaling, picks);
   const test = lastCandles(dataset.test, dataset, scaling);
-  const score = (p: Prediction) =>
-    computeMetrics(test.labels, p.probabilities, test.returns, p.returns, p.classes);
-
   const majority = fitMajority(dataset.train.labels, dataset.train.returns);
   const persistence = fitPersistence(train.lastReturn, train.labels, train.returns);
   const logistic = fitLogistic(train.features, train.labels, train.returns, scaling.returnScale, {
@@ -56,9 +61,45 @@ export function evaluateBaselines(
   });
   const boosting = fitGradientBoosting(dataset, { seed: opts.seed, ...opts.gradientBoosting });
   return {
-    majority: score(predictMajority(majority, test.size)),
-    persistence: score(predictPersistence(persistence, test.lastReturn)),
-    logistic_regression: score(predictLogistic(logistic, test.features)),
-    gradient_boosting: score(predictGradientBoosting(boosting, dataset.test, dataset)),
+    labels: test.labels,
+    returns: test.returns,
+    predictions: {
+      majority: predictMajority(majority, test.size),
+      persistence: predictPersistence(persistence, test.lastReturn),
+      logistic_regression: predictLogistic(logistic, test.features),
+      gradient_boosting: predictGradientBoosting(boosting, dataset.test, dataset),
+    },
   };
+}
+
+/**
+ * The baselines' test metrics. With `decide`, the classes are the ones that rule names from each baseline's
+ * probabilities (e.g. the served prior rule), so a model's served decisions are compared like with like.
+ */
+export function scoreBaselines(
+  p: BaselinePredictions,
+  decide?: (probabilities: Float32Array) => Int8Array,
+): BaselineMetrics {
+  const score = (q: Prediction) =>
+    computeMetrics(
+      p.labels,
+      q.probabilities,
+      p.returns,
+      q.returns,
+      decide ? decide(q.probabilities) : q.classes,
+    );
+  return {
+    majority: score(p.predictions.majority),
+    persistence: score(p.predictions.persistence),
+    logistic_regression: score(p.predictions.logistic_regression),
+    gradient_boosting: score(p.predictions.gradient_boosting),
+  };
+}
+
+export function evaluateBaselines(
+  dataset: Dataset,
+  scaling: Scaling,
+  opts: BaselineOptions,
+): BaselineMetrics {
+  return scoreBaselines(predictBaselines(dataset, scaling, opts));
 }

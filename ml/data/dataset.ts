@@ -60,6 +60,12 @@ export interface DatasetOptions extends WindowShape {
 
 export class DatasetError extends Error {
   override name = "DatasetError";
+  /** What to do about it, for the command to print as its hint. */
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.hint = hint;
+  }
 }
 
 /** Labels every window of a set (one pass that engineers features) and feeds `visit` each chunk. */
@@ -117,7 +123,8 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
         : "use more data";
       throw new DatasetError(
         `the ${name} split has no windows (${plural(series.length, "symbol")}, ` +
-          `${plural(series.reduce((n, s) => n + s.length, 0), "candle")}); ${remedy}`,
+          `${plural(series.reduce((n, s) => n + s.length, 0), "candle")})`,
+        remedy,
       );
     }
   }

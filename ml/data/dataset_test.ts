@@ -9,7 +9,7 @@ import {
   windowBatch,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { prepareDataset } from "./dataset.ts";
+import { DatasetError, prepareDataset } from "./dataset.ts";
 import { DEFAULT_SPLIT } from "./split.ts";
 import { classCounts } from "./class_weights.ts";
 import { epochOrder, evaluationOrder, modelBatches } from "./batches.ts";
@@ -112,5 +112,9 @@ Deno.test({
 
 Deno.test("an empty split is an error that says what to do", () => {
   const s = emptySeries("X", 10);
-  assert.throws(() => prepareDataset([s], { ...SHAPE, split: DEFAULT_SPLIT }), /no windows.*more data/);
+  // The reason in the message, what to do in the hint the command prints.
+  assert.throws(
+    () => prepareDataset([s], { ...SHAPE, split: DEFAULT_SPLIT }),
+    (e: DatasetError) => /no windows/.test(e.message) && /more data/.test(e.hint ?? ""),
+  );
 });

@@ -163,6 +163,67 @@ Deno.test("the training verdict: a model that names one class is not ahead, what
   assert.match(fine, /ahead of every baseline on both counts/);
 });
 
+Deno.test("an ensemble's report: each member's epochs and best epoch, one curve per member", () => {
+  const one = fold0History();
+  const history = [1, 2].flatMap((member) => one.map((e) => ({ ...e, member })));
+  const html = renderReport(trainingReport({
+    version: "v3",
+    modelType: "transformer_lstm",
+    history,
+    bestEpoch: 2,
+    bestEpochs: [3, 2],
+    test: summary.overall.model.metrics,
+    baselines: { majority: summary.overall.majority.metrics },
+    facts: trainingFacts({
+      ...MANIFEST,
+      training: { epochs_run: 2 * one.length, member_epochs: [one.length, one.length], seconds: 60 },
+    }),
+  }));
+  assert.ok(html.includes(`2 members trained ${one.length} / ${one.length} epochs`));
+  assert.ok(!html.includes(`${2 * one.length} epochs`), "the members' epochs are not added up");
+  assert.ok(html.includes("Each member keeps the weights of its own best epoch (3 / 2)"));
+  assert.ok(html.includes("validation macro-F1, member 2"));
+});
+
+function fold0History() {
+  return summary.folds[0].fits.model!.history!;
+}
+
+Deno.test("the training verdict compares decisions under one rule, never the served rule with argmax", () => {
+  // Served under the prior rule: it spreads calls and lifts macro-F1 for any learner, so the model's prior-rule
+  // F1 must face the baselines' prior-rule F1 (or argmax face argmax), not their argmax F1.
+  const d = testDecisions(logitsFor(LABELS, [0, 0.9, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const between = (d.argmax.macro_f1 + d.served.macro_f1) / 2;
+  assert.ok(d.served.macro_f1 > d.argmax.macro_f1 + 0.01, "the fixture must lift F1 under the prior rule");
+  const base = { ...summary.overall.majority.metrics, log_loss: 1, macro_f1: between };
+  const input = {
+    version: "v2",
+    modelType: "m",
+    history: [],
+    bestEpoch: 1,
+    test: { ...summary.overall.model.metrics, log_loss: 0.5, macro_f1: d.argmax.macro_f1 },
+    baselines: { logistic_regression: base },
+    decisions: d,
+  };
+  // Without the baselines' served scores: argmax against argmax, and the baseline classifies better.
+  assert.match(
+    renderReport(trainingReport(input)),
+    /Not ahead on this split: logistic_regression classifies/,
+  );
+  // The baselines under the prior rule too: the model's lifted F1 against theirs, lifted as well.
+  const lifted = renderReport(trainingReport({
+    ...input,
+    baselinesServed: { logistic_regression: { accuracy: 0.5, macro_f1: d.served.macro_f1 + 0.01 } },
+  }));
+  assert.match(lifted, /Under the prior rule for every learner/);
+  assert.match(lifted, /logistic_regression classifies better/);
+  const behind = renderReport(trainingReport({
+    ...input,
+    baselinesServed: { logistic_regression: { accuracy: 0.5, macro_f1: d.served.macro_f1 - 0.01 } },
+  }));
+  assert.match(behind, /ahead of every baseline on both counts/);
+});
+
 Deno.test("reliability axes zoom to where the windows are, ignoring near-empty bins", () => {
   const bin = (c: number, a: number, count: number) => ({
     lower: c - 0.05,

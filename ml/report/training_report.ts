@@ -17,7 +17,7 @@ import {
 } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
 import type { ReportData, Section } from "./html.ts";
-import { confusionMatrix, lineChart, PALETTE, reliabilityDiagram } from "./svg.ts";
+import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
 /** Classification scores of one decision rule on the test split. */
 export type RuleScores = Pick<Metrics, "accuracy" | "macro_f1" | "predicted_share" | "confusion_matrix">;
@@ -39,9 +39,16 @@ export interface TrainingReportInput {
   readonly modelType: string;
   readonly history: readonly EpochRecord[];
   readonly bestEpoch: number | null;
+  /** An ensemble's best epoch per member (each member keeps its own best weights). */
+  readonly bestEpochs?: readonly (number | null)[];
   /** Test-split metrics of the model and of each baseline (as in metrics.json). */
   readonly test: Metrics;
   readonly baselines: Readonly<Record<string, Metrics>>;
+  /**
+   * Each baseline's classification scores under the served rule (its probabilities through the same rule), so
+   * the verdict compares the served decision like with like; absent: the verdict compares argmax with argmax.
+   */
+  readonly baselinesServed?: Readonly<Record<string, Pick<RuleScores, "accuracy" | "macro_f1">>>;
   /** The test split under both decision rules, with calibration (`testDecisions`), when available. */
   readonly decisions?: TestDecisions;
   readonly temperature?: number;
@@ -89,21 +96,28 @@ function verdictOf(r: TrainingReportInput): string[] {
   const entries = Object.entries(r.baselines);
   if (entries.length === 0) return [];
   const byLogLoss = entries.reduce((a, b) => (b[1].log_loss < a[1].log_loss ? b : a));
-  const byF1 = entries.reduce((a, b) => (b[1].macro_f1 > a[1].macro_f1 ? b : a));
   const llAhead = r.test.log_loss < byLogLoss[1].log_loss;
   const lines = [
     `Log-loss ${r.test.log_loss.toFixed(4)} vs the best baseline's (${byLogLoss[0]}) ${
       byLogLoss[1].log_loss.toFixed(4)
     }: ${llAhead ? "lower (better)" : "not lower"}.`,
   ];
-  const served = r.decisions?.served ?? r.test;
-  const rule = r.decisions?.rule ?? "argmax";
-  const top = Math.max(...CLASSES.map((c) => served.predicted_share[c]));
+  // Decisions are compared under one rule: the served rule on both sides when the baselines were scored under
+  // it, else argmax on both (a rule that spreads calls over the classes lifts any learner's macro-F1).
+  const rule = r.decisions && r.baselinesServed ? r.decisions.rule : "argmax";
+  const served = rule === "argmax" ? (r.decisions?.argmax ?? r.test) : r.decisions!.served;
+  const theirs = Object.entries(rule === "argmax" ? r.baselines : r.baselinesServed!);
+  const byF1 = theirs.reduce((a, b) => (b[1].macro_f1 > a[1].macro_f1 ? b : a));
+  const shown = r.decisions?.served ?? r.test;
+  const top = Math.max(...CLASSES.map((c) => shown.predicted_share[c]));
   const degenerate = top >= DEGENERATE_SHARE;
   const f1Ahead = served.macro_f1 >= byF1[1].macro_f1;
   lines.push(
-    `The served decision (${rule} rule) names ${spread(served)} of the test windows; its macro-F1 ` +
-      `${served.macro_f1.toFixed(4)} vs the best baseline's (${byF1[0]}) ${byF1[1].macro_f1.toFixed(4)}.`,
+    `The served decision (${r.decisions?.rule ?? "argmax"} rule) names ${
+      spread(shown)
+    } of the test windows. ` +
+      `Under the ${rule} rule for every learner, its macro-F1 is ${served.macro_f1.toFixed(4)} vs the best ` +
+      `baseline's (${byF1[0]}) ${byF1[1].macro_f1.toFixed(4)}.`,
   );
   const problems = [
     ...(llAhead ? [] : ["its probabilities are no better than a baseline's"]),
@@ -119,6 +133,39 @@ function verdictOf(r: TrainingReportInput): string[] {
   return lines;
 }
 
+/**
+ * One line of a metric per member (an ensemble's epochs restart at 1 for each member, so one line through all
+ * of them would zigzag): a single model's line in `style`; an ensemble's in its member's colour, named by it.
+ */
+function curves(
+  history: readonly EpochRecord[],
+  name: string,
+  pick: (e: EpochRecord) => number,
+  style: { color?: string; dashed?: boolean },
+): LineSeries[] {
+  const members = [...new Set(history.map((e) => e.member ?? 1))].sort((a, b) => a - b);
+  return members.map((k) => {
+    const own = history.filter((e) => (e.member ?? 1) === k);
+    return {
+      name: members.length > 1 ? `${name}, member ${k}` : name,
+      x: own.map((e) => e.epoch),
+      y: own.map(pick),
+      ...(members.length > 1 ? { color: PALETTE[(k - 1) % PALETTE.length], dashed: style.dashed } : style),
+    };
+  });
+}
+
+/** Which epoch's weights the version holds: one for a single model, each member's own for an ensemble. */
+function keptWeights(r: TrainingReportInput): string {
+  if (r.bestEpochs && r.bestEpochs.length > 1) {
+    return `Each member keeps the weights of its own best epoch (${
+      r.bestEpochs.map((e) => e ?? "none").join(" / ")
+    }); ` +
+      "the curves draw one line per member. ";
+  }
+  return r.bestEpoch !== null ? `The version keeps the weights of epoch ${r.bestEpoch}. ` : "";
+}
+
 /** The facts block: data span, symbols, interval, hyperparameters, duration, backend. */
 export function trainingFacts(
   manifest: Omit<Manifest, "version" | "created_at" | "files">,
@@ -127,6 +174,7 @@ export function trainingFacts(
   const training = (manifest.training ?? {}) as {
     seconds?: number;
     epochs_run?: number;
+    member_epochs?: number[];
     stop_reason?: string;
   };
   const h = (manifest.hyperparameters ?? {}) as Record<string, unknown>;
@@ -151,7 +199,10 @@ export function trainingFacts(
   facts.push(
     [
       "duration",
-      `${minutes}, ${plural(training.epochs_run ?? 0, "epoch")}` +
+      `${minutes}, ` +
+      (training.member_epochs && training.member_epochs.length > 1
+        ? `${training.member_epochs.length} members trained ${training.member_epochs.join(" / ")} epochs`
+        : plural(training.epochs_run ?? 0, "epoch")) +
       (training.stop_reason ? ` (${training.stop_reason.replace(/_/g, " ")})` : ""),
     ],
     ["backend", `${manifest.backend} (${manifest.device}), candlecast ${manifest.candlecast_version}`],
@@ -170,7 +221,7 @@ function compact(value: object, prefix = ""): string {
 
 export function trainingReport(r: TrainingReportInput): ReportData {
   const rows: [string, Metrics][] = [[r.modelType, r.test], ...Object.entries(r.baselines)];
-  const epochs = r.history.map((e) => e.epoch);
+  const ensemble = new Set(r.history.map((e) => e.member ?? 1)).size > 1;
   const d = r.decisions;
   const sections: Section[] = [
     {
@@ -227,7 +278,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     {
       kind: "figures",
       title: "Training curves",
-      note: (r.bestEpoch !== null ? `The version keeps the weights of epoch ${r.bestEpoch}. ` : "") +
+      note: keptWeights(r) +
         "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
         "weighted return (and auxiliary) MSE terms, so it is not a log-loss; the calibrated validation " +
         "log-loss beside it is comparable with the test table.",
@@ -235,43 +286,32 @@ export function trainingReport(r: TrainingReportInput): ReportData {
         {
           caption: "training objective per epoch",
           html: lineChart([
-            {
-              name: "train (running mean, dropout on)",
-              x: epochs,
-              y: r.history.map((e) => e.loss),
-              dashed: true,
-            },
-            { name: "validation", x: epochs, y: r.history.map((e) => e.val_loss), color: PALETTE[1] },
+            ...curves(r.history, "train (running mean, dropout on)", (e) => e.loss, { dashed: true }),
+            ...curves(r.history, "validation", (e) => e.val_loss, { color: PALETTE[1] }),
           ], { width: 460, height: 260, xLabel: "epoch", yLabel: "weighted CE + MSE terms" }),
         },
         {
           caption: "validation log-loss per epoch",
           html: lineChart([
-            { name: "raw", x: epochs, y: r.history.map((e) => e.val_log_loss), color: PALETTE[2] },
-            {
-              name: "calibrated (early stopping watches this)",
-              x: epochs,
-              y: r.history.map((e) => e.val_calibrated_log_loss),
-              color: PALETTE[3],
-            },
+            ...curves(r.history, "raw", (e) => e.val_log_loss, { color: PALETTE[2], dashed: ensemble }),
+            ...curves(
+              r.history,
+              "calibrated (early stopping watches this)",
+              (e) => e.val_calibrated_log_loss,
+              { color: PALETTE[3] },
+            ),
           ], { width: 460, height: 260, xLabel: "epoch", yLabel: "log-loss" }),
         },
         {
           caption: "accuracy and macro-F1 per epoch",
           html: lineChart([
-            { name: "train accuracy", x: epochs, y: r.history.map((e) => e.accuracy), dashed: true },
-            {
-              name: "validation accuracy",
-              x: epochs,
-              y: r.history.map((e) => e.val_accuracy),
+            // An ensemble's chart keeps the two validation scores: nine lines would hide them.
+            ...(ensemble ? [] : curves(r.history, "train accuracy", (e) => e.accuracy, { dashed: true })),
+            ...curves(r.history, "validation accuracy", (e) => e.val_accuracy, {
               color: PALETTE[1],
-            },
-            {
-              name: "validation macro-F1",
-              x: epochs,
-              y: r.history.map((e) => e.val_macro_f1),
-              color: PALETTE[4],
-            },
+              dashed: ensemble,
+            }),
+            ...curves(r.history, "validation macro-F1", (e) => e.val_macro_f1, { color: PALETTE[4] }),
           ], { width: 460, height: 260, xLabel: "epoch", yLabel: "score" }),
         },
       ],

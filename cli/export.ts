@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { z } from "zod";
-import { writeFileAtomic } from "../features/index.ts";
+import { PathKindError, writeFileAtomic } from "../features/index.ts";
 import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
 import {
   assertCheckpointDir,
@@ -16,7 +16,8 @@ import {
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { CommandError } from "./errors.ts";
-import { parseFlags, requireInput } from "./flags.ts";
+import { parseFlags, requireOutputFile } from "./flags.ts";
+import { requireCheckpoint } from "./checkpoint_flag.ts";
 
 const ExportFlags = z.object({
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
@@ -70,7 +71,16 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       throw new CommandError(message, "please report it with the version's model.json; nothing was written");
     }
     const { bytes, maxDiff } = checked;
-    await writeFileAtomic(options.output, bytes);
+    try {
+      await writeFileAtomic(options.output, bytes);
+    } catch (error) {
+      // A folder or a file in the way is the user's path (PathKindError, exit 2); this is the filesystem's no.
+      if (error instanceof PathKindError) throw error;
+      throw new CommandError(
+        `cannot write ${options.output}: ${(error as Error).message}`,
+        "choose an --output in a folder you can write to",
+      );
+    }
     return {
       output: options.output,
       bytes: bytes.length,
@@ -96,11 +106,8 @@ export function exportCommand(): Command {
     .option("--output <path>", "ONNX file to write", "trading_model.onnx")
     .action(async (raw: unknown) => {
       const options = parseFlags("export", ExportFlags, raw);
-      requireInput(
-        "--checkpoint",
-        options.checkpoint,
-        "train one with 'candlecast train', or see 'candlecast models list'",
-      );
+      await requireCheckpoint("--checkpoint", options.checkpoint);
+      requireOutputFile("--output", options.output, "trading_model.onnx");
       const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(

@@ -87,6 +87,48 @@ Deno.test("export without a model is a usage error (exit 2) with the reason and 
   assert.match(result.stderr, /hint: train one with 'candlecast train'/);
 });
 
+Deno.test("export: an --output or --checkpoint of the wrong kind is a usage error (2) naming it, not a bug", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-export-kind-" });
+  try {
+    // Only manifest.json: the paths are checked before anything is loaded or exported.
+    const version = join(dir, "v1_2024-05-05");
+    await Deno.mkdir(version);
+    await Deno.writeTextFile(join(version, "manifest.json"), "{}");
+    await Deno.symlink("v1_2024-05-05", join(dir, "current"));
+    const file = join(dir, "file.onnx");
+    await Deno.writeTextFile(file, "not a folder");
+    const cases: [string[], string][] = [
+      // Before: "unexpected failure: EISDIR: illegal operation on a directory, rename …" / "this is a bug".
+      [
+        ["--checkpoint", version, "--output", dir],
+        `candlecast: --output: ${dir} is a folder, not a file\n` +
+        `hint: name a file, e.g. ${join(dir, "trading_model.onnx")}\n`,
+      ],
+      // Before: "unexpected failure: EEXIST: file already exists, mkdir …".
+      [
+        ["--checkpoint", version, "--output", join(file, "x.onnx")],
+        `candlecast: --output: ${join(file, "x.onnx")} cannot be written: ${file} is a file, not a folder\n` +
+        "hint: choose a path under a folder, or move that file away\n",
+      ],
+      // Before: "…/manifest.json: manifest.json is missing", exit 1, no hint.
+      [
+        ["--checkpoint", dir, "--output", join(dir, "m.onnx")],
+        `candlecast: --checkpoint: ${dir} holds model versions but is not one itself\n` +
+        `hint: use --checkpoint ${join(dir, "current")} (the version served); ` +
+        `'candlecast models list --checkpoints ${dir}' shows them all\n`,
+      ],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await cli("export", ...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, expected);
+    }
+    assert.equal(await Deno.readTextFile(file), "not a folder");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** A version as `train` writes it (manifest with every file's sha256, model.onnx exported at writing). */
 async function writeTinyStoredVersion(root: string) {
   await initBackend("cpu");

@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
+import { outputFileProblem } from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
@@ -68,14 +69,27 @@ export const flag = {
 };
 
 /**
- * An input path the user named (or left at its default) must exist: a missing one is a usage error (exit 2)
- * naming the flag, not a runtime failure deep inside the command.
+ * An input path the user named (or left at its default) must exist, and be a `kind` of thing when one is
+ * given: a missing path, or a folder where a file is read, is a usage error (exit 2) naming the flag, not a
+ * runtime failure deep inside the command.
  */
-export function requireInput(flag: string, path: string, hint: string): void {
+export function requireInput(flag: string, path: string, hint: string, kind?: "file" | "folder"): void {
+  let isFolder: boolean;
   try {
-    Deno.statSync(path);
+    isFolder = Deno.statSync(path).isDirectory;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new UsageError(`${flag}: ${path} does not exist`, hint);
     throw error;
   }
+  if (kind === "file" && isFolder) throw new UsageError(`${flag}: ${path} is a folder, not a file`, hint);
+  if (kind === "folder" && !isFolder) throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
+}
+
+/**
+ * A path the command will write a file to: not a folder, and not under a file (missing folders are created).
+ * `example` names a file for the hint when `path` is a folder.
+ */
+export function requireOutputFile(flag: string, path: string, example?: string): void {
+  const problem = outputFileProblem(path, example);
+  if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
 }

@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
+import { pathKind } from "../features/index.ts";
 import {
   CheckpointStoreError,
+  hasVersion,
   isVersionName,
   promote,
   rollback,
@@ -48,12 +50,24 @@ function checkpointsOption(command: Command): Command {
   return command.option("--checkpoints <dir>", "where versions are stored", "checkpoints");
 }
 
+/** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
+function checkpointsOf(name: string, command: Command): string {
+  const { checkpoints } = parseFlags(name, FlagsSchema, command.opts());
+  if (pathKind(checkpoints) === "file") {
+    throw new UsageError(
+      `--checkpoints: ${checkpoints} is a file, not a folder`,
+      "point --checkpoints at the folder that holds the versions (default: checkpoints)",
+    );
+  }
+  return checkpoints;
+}
+
 export function modelsCommand(): Command {
   const models = new Command("models").summary("list model versions, promote one, or roll back");
 
   const list = checkpointsOption(models.command("list").description("list versions with their test metrics"));
   list.action(async () => {
-    const { checkpoints } = parseFlags("models list", FlagsSchema, list.opts());
+    const checkpoints = checkpointsOf("models list", list);
     const versions = await store(() => summarizeVersions(checkpoints));
     if (versions.length === 0) {
       console.log(`no versions in ${checkpoints} yet; train one with 'candlecast train'`);
@@ -68,11 +82,20 @@ export function modelsCommand(): Command {
     ),
   );
   promoteCommand.action(async (version: string) => {
-    const { checkpoints } = parseFlags("models promote", FlagsSchema, promoteCommand.opts());
+    const checkpoints = checkpointsOf("models promote", promoteCommand);
     if (!isVersionName(version)) {
       throw new UsageError(
         `"${version}" is not a version name (like v3_2026-11-24)`,
         "see 'candlecast models list'",
+      );
+    }
+    // A version that is not there is a wrong argument (2), like a malformed one; a damaged one is not (1).
+    if (!(await hasVersion(checkpoints, version))) {
+      throw new UsageError(
+        `there is no complete version ${version} in ${checkpoints}`,
+        `see 'candlecast models list${
+          checkpoints === "checkpoints" ? "" : ` --checkpoints ${checkpoints}`
+        }' for the versions`,
       );
     }
     const previous = await store(() => promote(checkpoints, version));
@@ -84,7 +107,7 @@ export function modelsCommand(): Command {
     models.command("rollback").description("point 'current' back at the previously served version"),
   );
   rollbackCommand.action(async () => {
-    const { checkpoints } = parseFlags("models rollback", FlagsSchema, rollbackCommand.opts());
+    const checkpoints = checkpointsOf("models rollback", rollbackCommand);
     const { from, to } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
   });

@@ -45,7 +45,7 @@ Deno.test("models list shows version, date, model type, test macro-F1 and the cu
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("models promote and rollback move current and say where it points; failures exit 1", async () => {
+Deno.test("models promote and rollback move current and say where it points; a missing version exits 2", async () => {
   const root = await store();
   const at = ["--checkpoints", root];
   assert.match((await cli(["models", "promote", "v1_2026-11-01", ...at])).out, /current → v1_2026-11-01\n/);
@@ -61,10 +61,29 @@ Deno.test("models promote and rollback move current and say where it points; fai
   const none = await cli(["models", "rollback", ...at]);
   assert.equal(none.code, 1);
   assert.match(none.err, /no earlier version/);
+  // Well-formed but not there: a wrong argument, like a malformed name (2), not a failed promotion (1).
   const unknown = await cli(["models", "promote", "v9_2026-01-01", ...at]);
-  assert.equal(unknown.code, 1);
-  assert.match(unknown.err, /no complete version v9_2026-01-01/);
+  assert.equal(unknown.code, 2);
+  assert.match(
+    unknown.err,
+    /^candlecast: there is no complete version v9_2026-01-01 in .*\nhint: .*models list/,
+  );
   assert.match((await cli(["models", "list", "--checkpoints", join(root, "empty")])).out, /no versions/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("models: --checkpoints naming a file is a usage error saying so (not 'current is not a symlink')", async () => {
+  const root = await store();
+  const file = join(root, "v1_2026-11-01", "manifest.json");
+  for (const args of [["list"], ["promote", "v1_2026-11-01"], ["rollback"]]) {
+    const r = await cli(["models", ...args, "--checkpoints", file]);
+    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
+    assert.equal(
+      r.err,
+      `candlecast: --checkpoints: ${file} is a file, not a folder\n` +
+        "hint: point --checkpoints at the folder that holds the versions (default: checkpoints)\n",
+    );
+  }
   await Deno.remove(root, { recursive: true });
 });
 

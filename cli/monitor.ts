@@ -13,7 +13,13 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
-import { type LiveScores, MonitorTally, OutcomeJoiner, type TestScores } from "../ml/monitor/index.ts";
+import {
+  type JoinResult,
+  type LiveScores,
+  MonitorTally,
+  OutcomeJoiner,
+  type TestScores,
+} from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import { readManifest } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
@@ -50,8 +56,14 @@ export function monitorCommand(): Command {
         "--predictions",
         opts.predictions,
         "serve writes it (--predictions-log); point --predictions at it",
+        "file",
       );
-      requireInput("--data", opts.data, "collect candles newer than the predictions first");
+      requireInput(
+        "--data",
+        opts.data,
+        "point --data at a training CSV with candles newer than the predictions ('candlecast collect' writes one)",
+        "file",
+      );
       return monitor(opts);
     });
 }
@@ -89,6 +101,31 @@ async function readVersion(
   }
 }
 
+/**
+ * "1 prediction", "3000 predictions": digits ungrouped, unlike features' `plural`, as monitor has always printed
+ * them (cron mail and test/monitor_expected.txt read them).
+ */
+const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`;
+
+/** What to do when no prediction could be scored, one piece of advice per reason some were not. */
+function nothingScoredAdvice(
+  opts: MonitorOptions,
+  { pending, unmatched, inSample, unknownVersions }: Omit<JoinResult, "joined">,
+): string[] {
+  const advice: string[] = [];
+  if (unknownVersions.size > 0) {
+    advice.push(`point --checkpoints at the folder holding ${[...unknownVersions.keys()].join(", ")}`);
+  }
+  if (unmatched > 0) advice.push(`collect the predicted symbols' candles into ${opts.data}`);
+  if (pending > 0) advice.push("collect newer candles once the predictions' horizon has passed");
+  if (inSample > 0) {
+    advice.push(
+      "in-sample predictions are never scored; wait for predictions on candles newer than the version's training data",
+    );
+  }
+  return advice;
+}
+
 /** Three decimals, or a dash where no bin had a prediction. */
 const f3 = (v: number) => (Number.isNaN(v) ? "  –  " : v.toFixed(3));
 
@@ -106,7 +143,12 @@ async function monitor(opts: MonitorOptions): Promise<void> {
 }
 
 async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Promise<void> {
-  if (!(await hasRecords(log))) throw new CommandError(`${opts.predictions}: no predictions logged yet`);
+  if (!(await hasRecords(log))) {
+    throw new CommandError(
+      `${opts.predictions}: no predictions logged yet`,
+      "serve logs each prediction it answers; run monitor once the bot has asked for some",
+    );
+  }
   const series = await readTrainingCsv(opts.data);
   // Versions are read as the log names them (a handful), filling the maps the joiner reads.
   const preprocessors = new Map<string, Preprocessor>();
@@ -138,16 +180,16 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   }
   const { joined, pending, unmatched, inSample, unknownVersions } = joiner.counts;
   console.log(
-    `${records} predictions logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
+    `${count(records, "prediction")} logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
       `${unmatched} not found in ${opts.data}` +
       (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
-      (counts.skipped ? `, ${counts.skipped} unreadable lines skipped` : ""),
+      (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {
-    console.log(`${n} predictions of ${version} skipped: no such version in ${opts.checkpoints}`);
+    console.log(`${count(n, "prediction")} of ${version} skipped: no such version in ${opts.checkpoints}`);
   }
   if (joined === 0) {
-    console.log("nothing to score yet: collect newer candles, or wait until the horizon has passed");
+    console.log(`nothing to score yet: ${nothingScoredAdvice(opts, joiner.counts).join("; ")}`);
     return;
   }
   // The second read: the same records (the snapshot's lengths), joined the same way, summed.
@@ -180,7 +222,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   for (const w of report.warnings) console.error(`warning: ${w}`);
   if (opts.failOnWarning && report.warnings.length > 0) {
     throw new CommandError(
-      `${report.warnings.length} monitoring warning(s)`,
+      count(report.warnings.length, "monitoring warning"),
       "consider 'candlecast retrain --mode monthly'",
     );
   }

@@ -5,6 +5,7 @@
  * heap is scored — issue 13.7: monitor must not hold the log in memory.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { MAIN } from "../test/cli.ts";
 import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixture.ts";
 
@@ -87,4 +88,37 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("monitor with nothing to score advises by cause, and counts of one are singular", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-none-" });
+  try {
+    // Two predictions: one of a version that is gone, one of v1, whose training data reaches past every candle
+    // (so it is in-sample); plus one line cut short. Neither cause is fixed by collecting newer candles.
+    const f = await writeMonitorFixture(dir, 2);
+    await Deno.writeTextFile(
+      join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-03-01T00:00:00Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        data: { end_ms: Date.UTC(2030, 0, 1), symbols: {} },
+        files: {},
+      }),
+    );
+    const out = await monitor(f).output();
+    const stdout = new TextDecoder().decode(out.stdout).replaceAll(dir, "<dir>");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(
+      stdout,
+      "2 predictions logged: 0 with outcomes, 0 awaiting their horizon, 0 not found in <dir>/data.csv, " +
+        "1 in-sample (on candles their version was trained on; not scored), 1 unreadable line skipped\n" +
+        "1 prediction of v9_gone skipped: no such version in <dir>/checkpoints\n" +
+        "nothing to score yet: point --checkpoints at the folder holding v9_gone; in-sample predictions are " +
+        "never scored; wait for predictions on candles newer than the version's training data\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -11,10 +11,12 @@ import {
   loadPredictor,
   type Predictor,
 } from "../engine/index.ts";
+import { plural } from "../features/index.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
-import { flag, parseFlags } from "./flags.ts";
+import { flag, parseFlags, requireInput } from "./flags.ts";
+import { requireCheckpoint } from "./checkpoint_flag.ts";
 
 const PredictFlags = z.object({
   input: z.string().min(1, "expected a JSON file"),
@@ -23,6 +25,9 @@ const PredictFlags = z.object({
   decision: decisionFlag(),
 });
 export type PredictOptions = z.infer<typeof PredictFlags>;
+
+const INPUT_HINT =
+  'name a JSON file holding a POST /predict body: {"symbol": …, "candles": [ at least lookback candles ]}';
 
 export function predictCommand(): Command {
   return new Command("predict")
@@ -36,7 +41,12 @@ export function predictCommand(): Command {
     .option("--checkpoint <dir>", "model version to use", "checkpoints/current")
     .option("--threads <n>", "ONNX Runtime threads", "1")
     .addOption(decisionOption())
-    .action((raw) => predict(parseFlags("predict", PredictFlags, raw)));
+    .action(async (raw) => {
+      const options = parseFlags("predict", PredictFlags, raw);
+      requireInput("--input", options.input, INPUT_HINT, "file");
+      await requireCheckpoint("--checkpoint", options.checkpoint);
+      await predict(options);
+    });
 }
 
 /** The `prior` rule needs the class priors `train` stores; an older version without them is refused at load. */
@@ -58,12 +68,15 @@ async function readBody(path: string): Promise<unknown> {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(
-        `--input: ${path} does not exist`,
-        'write a POST /predict body to it: {"symbol": …, "candles": [ at least lookback candles ]}',
-      );
+      throw new UsageError(`--input: ${path} does not exist`, INPUT_HINT);
     }
-    throw new CommandError(`cannot read ${path}: ${(error as Error).message}`);
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new UsageError(`--input: ${path} is a folder, not a file`, INPUT_HINT);
+    }
+    throw new CommandError(
+      `cannot read ${path}: ${(error as Error).message}`,
+      "check that the file is readable",
+    );
   }
   try {
     return JSON.parse(text);
@@ -103,9 +116,13 @@ export async function predict(
     }
     print(JSON.stringify({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) }, null, 2));
     if (failures.length > 0) {
+      const printed = outcomes.length - failures.length;
       throw new UsageError(
-        `${failures.length} of ${outcomes.length} requests failed; the first: ${failures[0]}`,
-        `fix ${options.input}; the other predictions were printed`,
+        `${failures.length} of ${plural(outcomes.length, "request")} failed; the first: ${failures[0]}`,
+        `fix ${options.input}` +
+          (printed === 0
+            ? ""
+            : `; the ${printed === 1 ? "other prediction was" : "other predictions were"} printed`),
       );
     }
   } finally {

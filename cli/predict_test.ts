@@ -50,12 +50,20 @@ Deno.test("predict answers a batch body with one entry per request; a bad item e
       detail: "requests[1].candles[12].close: expected a finite number",
     });
     assert.match(stderr, /1 of 2 requests failed; the first: requests\[1\]\.candles\[12\]\.close/);
+    assert.match(stderr, /\nhint: fix .*batch\.json; the other prediction was printed\n/);
+
+    // None printed: the hint says nothing of "the other predictions", and "1 of 1 request" is singular.
+    const one = await f.write("one.json", { requests: [bad] });
+    const r = await cli(["predict", "--input", one, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^candlecast: 1 of 1 request failed; the first: requests\[0\]/);
+    assert.match(r.stderr, /\nhint: fix \S*one\.json\n$/);
   } finally {
     await f.cleanup();
   }
 });
 
-Deno.test("predict: bad input exits 2 with the API's message; a missing model exits 1", async () => {
+Deno.test("predict: bad input and a wrong --input or --checkpoint path exit 2 with the reason and a hint", async () => {
   const f = await fixture();
   try {
     const short = await f.write("short.json", predictBody("X", 10));
@@ -75,11 +83,24 @@ Deno.test("predict: bad input exits 2 with the API's message; a missing model ex
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--input: .*nope\.json does not exist/);
 
+    // A folder for --input is the wrong kind of path (2), not an OS error (1).
+    r = await cli(["predict", "--input", f.dir, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^candlecast: --input: \S+ is a folder, not a file\nhint: name a JSON file/);
+
+    // A missing --checkpoint exits 2, as for export and evaluate.
     const ok = await f.write("ok.json", predictBody());
     r = await cli(["predict", "--input", ok, "--checkpoint", join(f.dir, "missing")]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /no model at .*missing/);
-    assert.match(r.stderr, /hint: /);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^candlecast: --checkpoint: .*missing does not exist\nhint: /);
+
+    // The folder holding the versions, not a version: names the version to use instead.
+    r = await cli(["predict", "--input", ok, "--checkpoint", f.dir]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /^candlecast: --checkpoint: \S+ holds model versions but is not one itself\nhint: use --checkpoint \S+\/v3_2024-05-05 /,
+    );
   } finally {
     await f.cleanup();
   }

@@ -4,7 +4,7 @@
  * failure, 2 usage error). Users never see a stack trace unless they ask for one with CANDLECAST_DEBUG=1.
  */
 import { Command, CommanderError } from "commander";
-import { CommandError, UsageError } from "./errors.ts";
+import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
 import { configureHelp } from "./help.ts";
 
@@ -53,6 +53,17 @@ export function commanderMessage(error: CommanderError, command: string): { mess
   return { message, hint: guess ? `did you mean ${guess[1]}? (${usage})` : usage };
 }
 
+/** The deepest command `args` names: `models` for `models --checkpoints x`. */
+function commandOf(program: Command, args: readonly string[]): Command {
+  let command = program;
+  for (const arg of args) {
+    const sub = command.commands.find((c) => c.name() === arg);
+    if (!sub) break;
+    command = sub;
+  }
+  return command;
+}
+
 function fullName(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
@@ -88,22 +99,48 @@ export async function runCli(args: readonly string[]): Promise<number> {
     program.outputHelp();
     return 0;
   }
+  // commander answers `help NAME` for an unknown NAME with the whole help, as if nothing were wrong.
+  const named = args[0] === "help" ? args[1] : undefined;
+  if (named !== undefined && !named.startsWith("-") && !Object.hasOwn(COMMANDS, named)) {
+    report(`unknown command '${named}'`, "run 'candlecast --help' for the commands");
+    return 2;
+  }
   try {
     await program.parseAsync([...args], { from: "user" });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (["commander.helpDisplayed", "commander.help", "commander.version"].includes(error.code)) return 0;
+      if (["commander.helpDisplayed", "commander.version"].includes(error.code)) return 0;
+      if (error.code === "commander.help") {
+        // Help asked for exits 0; help shown (on stderr) because a command needs a subcommand is a usage error.
+        if (error.exitCode === 0) return 0;
+        const command = commandOf(program, args);
+        const subcommands = command.commands.map((c) => c.name()).filter((name) => name !== "help");
+        report(
+          `'${fullName(command)}' needs a command: ${subcommands.join(", ")}`,
+          `e.g. '${fullName(command)} ${subcommands[0]}'`,
+        );
+        return 2;
+      }
       const { message, hint } = commanderMessage(error, fullName(failed ?? program));
       report(message, hint);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof CommandError) {
+    if (error instanceof UsageError || error instanceof CommandError || error instanceof InterruptedError) {
       report(error.message, error.hint);
       return error.exitCode;
     }
+    // features' errors, which cannot import these classes: a path of the wrong kind (a folder for a file) is
+    // the user's to fix (2); bad candles are the data's (1).
+    if (error instanceof Error && error.name === "PathKindError") {
+      report(error.message, (error as Error & { hint?: string }).hint);
+      return 2;
+    }
     if (error instanceof Error && error.name === "CandleError") {
-      report(error.message);
+      report(
+        error.message,
+        (error as Error & { hint?: string }).hint ?? "fix the data named, or collect it again",
+      );
       return 1;
     }
     if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { dryParse, fullProgram, runCandlecast } from "../test/cli.ts";
+import { fromFileUrl } from "../test/paths.ts";
 import { commandPath, EXAMPLES, reflow } from "./help.ts";
 import type { Command } from "commander";
 
@@ -104,6 +105,55 @@ Deno.test("usage errors exit 2: a missing input path, a malformed version name",
       const r = await cli(...args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`^candlecast: .*${names}.*\nhint: `));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a command that needs a subcommand, and help for an unknown one, are usage errors on stderr (2)", async () => {
+  // Before: both printed the help and exited 0, as if asked for it.
+  const models = await cli("models");
+  assert.equal(models.code, 2);
+  assert.equal(models.stdout, "");
+  assert.match(models.stderr, /Usage: candlecast models/);
+  assert.match(
+    models.stderr,
+    /\ncandlecast: 'candlecast models' needs a command: list, promote, rollback\nhint: e\.g\. 'candlecast models list'\n$/,
+  );
+  const bogus = await cli("help", "bogus");
+  assert.equal(bogus.code, 2);
+  assert.equal(bogus.stdout, "");
+  assert.equal(
+    bogus.stderr,
+    "candlecast: unknown command 'bogus'\nhint: run 'candlecast --help' for the commands\n",
+  );
+  const asked = await cli("help", "models");
+  assert.equal(asked.code, 0);
+  assert.match(asked.stdout, /Usage: candlecast models/);
+});
+
+Deno.test("a folder where a file is read is a usage error (2) saying so, not an OS error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-kind-" });
+  try {
+    const json = fromFileUrl(new URL("./collect/testdata/candle_export.json", import.meta.url));
+    // Before: "<dir> line 1: EISDIR: illegal operation on a directory, read", exit 1, no hint.
+    const cases: [string[], string][] = [
+      [["train", "--data", dir], `candlecast: ${dir} is a folder, not a file\n`],
+      [
+        ["collect", "--source", "json", "--json-path", json, "--output", dir],
+        `candlecast: --output: ${dir} is a folder, not a file\n`,
+      ],
+      [
+        ["monitor", "--data", dir, "--predictions", json],
+        `candlecast: --data: ${dir} is a folder, not a file\n`,
+      ],
+    ];
+    for (const [args, reason] of cases) {
+      const r = await cli(...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^${reason}hint: \\S`));
+      assert.equal(r.stderr.split("\n").length, 3, r.stderr);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

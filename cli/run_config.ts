@@ -171,7 +171,8 @@ function runConfigOptions(): Option[] {
     new Option(
       "--volatility-channels",
       "append volatility-relative input channels inside the model (each return-like feature ÷ its candle's " +
-        `volatility_20, and ln(volatility_5/volatility_20)) (default ${M.volatilityChannels ? "on" : "off"})`,
+        `volatility_20, and ln(volatility_5/volatility_20)) (default: on for transformer_lstm, off for ` +
+        "lightweight_lstm)",
     ),
     new Option("--no-volatility-channels", "without those channels"),
     new Option(

@@ -28,12 +28,15 @@ export class CheckpointError extends Error {
   }
 }
 
-async function readBytes(path: string, what: string, hint?: string): Promise<Uint8Array> {
+/** What to do about a version whose files are missing or unreadable. */
+const INCOMPLETE = "the version is incomplete or damaged; use another ('candlecast models list') or retrain";
+
+async function readBytes(path: string, what: string, hint = INCOMPLETE): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new CheckpointError(`${path}: ${what} is missing`, hint);
-    throw new CheckpointError(`${path}: cannot read ${what} (${(error as Error).message})`);
+    throw new CheckpointError(`${path}: cannot read ${what} (${(error as Error).message})`, INCOMPLETE);
   }
 }
 
@@ -42,20 +45,66 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CheckpointError(`${path}: ${what} is not valid JSON (${(error as Error).message})`);
+    throw new CheckpointError(`${path}: ${what} is not valid JSON (${(error as Error).message})`, INCOMPLETE);
   }
 }
 
-/** Fails with a CheckpointError unless `dir` is an existing folder. */
-export async function assertCheckpointDir(dir: string): Promise<void> {
+/** SPEC §7's version folder name, v{N}_{YYYY-MM-DD}. */
+const VERSION_NAME = /^v(\d+)_\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The error for a folder without manifest.json. The usual slip is naming the folder that holds the versions
+ * (`--checkpoint checkpoints`): the hint then names its `current`, or its newest version.
+ */
+async function notAVersion(dir: string): Promise<CheckpointError> {
+  let current = false;
+  const versions: string[] = [];
   try {
-    if (!(await Deno.stat(dir)).isDirectory) throw new CheckpointError(`${dir} is not a checkpoint folder`);
-  } catch (error) {
-    if (error instanceof CheckpointError) throw error;
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name === "current") current = true;
+      else if (entry.isDirectory && VERSION_NAME.test(entry.name)) versions.push(entry.name);
+    }
+  } catch {
+    // Unreadable: say what is wrong without a suggestion.
+  }
+  if (!current && versions.length === 0) {
+    return new CheckpointError(
+      `${dir} is not a model version (it has no manifest.json)`,
+      "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
+    );
+  }
+  const number = (name: string) => Number(VERSION_NAME.exec(name)![1]);
+  const newest = versions.sort((a, b) => number(a) - number(b)).at(-1);
+  return new CheckpointError(
+    `${dir} holds model versions but is not one itself`,
+    `use --checkpoint ${join(dir, current ? "current" : newest!)}` +
+      (current ? " (the version served)" : " (the newest)") +
+      `; 'candlecast models list --checkpoints ${dir}' shows them all`,
+  );
+}
+
+/** Fails with a CheckpointError, saying what to do, unless `dir` is a version folder (it has manifest.json). */
+export async function assertCheckpointDir(dir: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await Deno.stat(dir)).isDirectory;
+  } catch {
     throw new CheckpointError(
       `no model at ${dir}`,
       "train one with 'candlecast train', or point --checkpoint at a version folder",
     );
+  }
+  if (!isDirectory) {
+    throw new CheckpointError(
+      `${dir} is a file, not a checkpoint folder`,
+      "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
+    );
+  }
+  try {
+    await Deno.stat(join(dir, "manifest.json"));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw await notAVersion(dir);
+    // Unreadable: reading it says so, naming the file.
   }
 }
 
@@ -65,7 +114,7 @@ export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
   try {
     return parsePreprocessor(json, path);
   } catch (error) {
-    throw new CheckpointError((error as Error).message);
+    throw new CheckpointError((error as Error).message, INCOMPLETE);
   }
 }
 
@@ -74,11 +123,12 @@ export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
  * extends it with what the checkpoint writer records (ml/checkpoints' ManifestSchema).
  */
 export async function readManifest<T extends ManifestBase>(dir: string, schema: z.ZodType<T>): Promise<T> {
+  await assertCheckpointDir(dir);
   const path = join(dir, "manifest.json");
   const manifest = schema.safeParse(await readJson(path, "manifest.json"));
   if (!manifest.success) {
     const issue = manifest.error.issues[0];
-    throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`, INCOMPLETE);
   }
   return manifest.data;
 }

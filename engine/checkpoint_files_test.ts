@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { sha256Hex } from "./manifest.ts";
-import { CheckpointError, readCheckpointFiles, verifyCheckpointFiles } from "./checkpoint_files.ts";
+import {
+  assertCheckpointDir,
+  CheckpointError,
+  readCheckpointFiles,
+  readManifestInfo,
+  readPreprocessorFile,
+  verifyCheckpointFiles,
+} from "./checkpoint_files.ts";
 import { loadPredictor } from "./onnx_predictor.ts";
 
 /** A stand-in version whose manifest lists its files' sha256, as `train` writes them. */
@@ -60,4 +67,69 @@ Deno.test("engine: a hand-made folder without hashes still loads (nothing to che
   const files = await readCheckpointFiles(dir);
   assert.equal(files.version, "v1_2024-01-01");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("engine: the folder holding the versions is not one; the hint names its current, else its newest", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_store_" });
+  try {
+    for (const v of ["v2_2024-02-02", "v10_2024-10-10"]) {
+      await writeStandInCheckpoint(join(root, v), { version: v });
+    }
+    const refused = (message: RegExp, hint: RegExp) => (error: Error) => {
+      assert.ok(error instanceof CheckpointError, String(error));
+      assert.match(error.message, message);
+      assert.match(error.hint ?? "", hint);
+      return true;
+    };
+    const notOne = new RegExp(`^${root} holds model versions but is not one itself$`);
+    // Before, readManifestInfo said "<root>/manifest.json: manifest.json is missing" with no hint.
+    await assert.rejects(
+      readManifestInfo(root),
+      refused(notOne, new RegExp(`^use --checkpoint ${root}/v10_2024-10-10 \\(the newest\\); .*models list`)),
+    );
+    await Deno.symlink("v2_2024-02-02", join(root, "current"));
+    for (const read of [assertCheckpointDir, readCheckpointFiles, readManifestInfo]) {
+      await assert.rejects(
+        read(root),
+        refused(notOne, new RegExp(`^use --checkpoint ${root}/current \\(the version served\\)`)),
+      );
+    }
+    const plain = join(root, "v2_2024-02-02", "notes");
+    await Deno.mkdir(plain);
+    await assert.rejects(
+      assertCheckpointDir(plain),
+      refused(
+        /is not a model version \(it has no manifest\.json\)$/,
+        /point --checkpoint at a version folder/,
+      ),
+    );
+    await assert.rejects(
+      assertCheckpointDir(join(root, "v2_2024-02-02", "manifest.json")),
+      refused(/manifest\.json is a file, not a checkpoint folder$/, /point --checkpoint at a version folder/),
+    );
+    await assertCheckpointDir(join(root, "current"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("engine: a version's missing or broken file says what to do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_broken_" });
+  try {
+    await writeStandInCheckpoint(dir);
+    await Deno.remove(join(dir, "preprocessor.json"));
+    await assert.rejects(readPreprocessorFile(dir), (e: Error) => {
+      assert.ok(e instanceof CheckpointError);
+      assert.match(e.message, /preprocessor\.json: preprocessor\.json is missing$/);
+      assert.match(e.hint ?? "", /incomplete or damaged; use another .*models list.* or retrain/);
+      return true;
+    });
+    await Deno.writeTextFile(join(dir, "manifest.json"), "{");
+    await assert.rejects(
+      readManifestInfo(dir),
+      (e: Error) => /not valid JSON/.test(e.message) && !!(e as CheckpointError).hint,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

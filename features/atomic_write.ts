@@ -4,9 +4,15 @@
  */
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { outputFileProblem } from "./path_kind.ts";
 
+/** Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    throw outputFileProblem(path) ?? error;
+  }
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     const handle = await open(tmp, "w");
@@ -19,7 +25,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw outputFileProblem(path) ?? error;
   }
 }
 

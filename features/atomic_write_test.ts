@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
+import { PathKindError } from "./path_kind.ts";
 
 Deno.test("stale temps: a dead writer's files and folders go, a live writer's and other files stay", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-temps-" });
@@ -23,6 +24,41 @@ Deno.test("stale temps: a dead writer's files and folders go, a live writer's an
     for await (const e of Deno.readDir(dir)) left.push(e.name);
     assert.deepEqual(left.sort(), ["notes.tmp", "train.csv", `train.csv.${Deno.pid}.11111111.tmp`]);
     assert.deepEqual(await removeStaleTemps(join(dir, "missing")), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeFileAtomic to a folder, or under a file, fails with a PathKindError naming the path; nothing is left", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-kind-" });
+  try {
+    const folder = join(dir, "out");
+    await Deno.mkdir(folder);
+    const file = join(dir, "model.onnx");
+    await Deno.writeTextFile(file, "old");
+    const cases: [string, RegExp][] = [
+      [folder, new RegExp(`^${folder} is a folder, not a file$`)],
+      [
+        join(file, "x.onnx"),
+        new RegExp(`^${file}/x\\.onnx cannot be written: ${file} is a file, not a folder$`),
+      ],
+      [join(file, "a", "b", "x.onnx"), new RegExp(`: ${file} is a file, not a folder$`)],
+    ];
+    for (const [path, message] of cases) {
+      await assert.rejects(writeFileAtomic(path, "data"), (e: Error) => {
+        assert.ok(e instanceof PathKindError, `${path}: ${e.name}: ${e.message}`);
+        assert.match(e.message, message);
+        assert.ok(e.hint.length > 0);
+        return true;
+      });
+    }
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left.sort(), ["model.onnx", "out"]);
+    assert.equal(await Deno.readTextFile(file), "old");
+    // Missing folders above the file are still created.
+    await writeFileAtomic(join(dir, "new", "deeper", "x.onnx"), "data");
+    assert.equal(await Deno.readTextFile(join(dir, "new", "deeper", "x.onnx")), "data");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,6 +4,7 @@
  * typed arrays keep that allocation-free; `Candle` rows exist only at the edges (JSON, HTTP, CSV rows).
  */
 import { readFile } from "node:fs/promises";
+import { folderNotFileError } from "./path_kind.ts";
 
 /** The indicator columns, in the training CSV's order (SPEC §2). NaN marks a warm-up value. */
 export const INDICATOR_COLUMNS = [
@@ -174,6 +175,9 @@ export function boundedIndicatorProblem(value: number): string | null {
 
 export class CandleError extends Error {
   override name = "CandleError";
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
 }
 
 /** A candle file's text, or a CandleError naming the file ("no such file" rather than an OS error code). */
@@ -182,6 +186,7 @@ export async function readCandleFile(path: string): Promise<string> {
     return await readFile(path, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (code === "EISDIR") throw folderNotFileError(path);
     throw new CandleError(
       code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
     );

@@ -13,3 +13,4 @@ export * from "./trend_score.ts";
 export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
+export { folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";

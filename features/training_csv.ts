@@ -3,7 +3,7 @@
  * ascending in time, unique per (symbol, open_time), indicators empty during warm-up.
  */
 import { open } from "node:fs/promises";
-import { parse } from "csv-parse";
+import { CsvError, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import {
   CandleError,
@@ -14,6 +14,7 @@ import {
   PRICE_COLUMNS,
 } from "./candles.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
+import { folderNotFileError } from "./path_kind.ts";
 
 export const TRAINING_CSV_HEADER = [
   "symbol",
@@ -43,6 +44,15 @@ export function parseNumberCell(cell: string, optional: boolean, where: string):
   return value;
 }
 
+const MAKE_ONE = "make one with 'candlecast collect'";
+
+function notTrainingCsv(path: string): CandleError {
+  return new CandleError(
+    `${path} is not a training CSV (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
+    MAKE_ONE,
+  );
+}
+
 /**
  * Reads a training CSV into one series per symbol (in order of first appearance). Rows of a symbol may come
  * in any order; they are sorted by open_time and duplicates are rejected, naming both lines.
@@ -61,12 +71,7 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
     for await (const record of parser as AsyncIterable<string[]>) {
       line++;
       if (line === 1) {
-        if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) {
-          throw new CandleError(
-            `${path}: not a training CSV; the header must be\n  ${TRAINING_CSV_HEADER.join(",")}\n` +
-              `  (make one with 'candlecast collect')`,
-          );
-        }
+        if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) throw notTrainingCsv(path);
         continue;
       }
       const where = (col: string) => `${path} line ${line} (${col})`;
@@ -83,12 +88,14 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
   } catch (error) {
     if (error instanceof CandleError) throw error;
     const code = (error as { code?: string }).code;
-    if (code === "ENOENT") {
-      throw new CandleError(`${path}: no such file (make one with 'candlecast collect')`);
-    }
+    if (code === "ENOENT") throw new CandleError(`${path}: no such file`, MAKE_ONE);
+    if (code === "EISDIR") throw folderNotFileError(path, "training_data.csv");
+    // csv-parse fails on the first line of a file that is not CSV at all (JSON, binary) before any header
+    // is seen to compare.
+    if (line === 0 && error instanceof CsvError) throw notTrainingCsv(path);
     throw new CandleError(`${path} line ${line + 1}: ${(error as Error).message}`);
   }
-  if (line === 0) throw new CandleError(`${path}: the file is empty (make one with 'candlecast collect')`);
+  if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
   return [...rowsBySymbol].map(([symbol, rows]) => {
     rows.sort((a, b) => a.values[0] - b.values[0]);
     const s = emptySeries(symbol, rows.length);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { candleAt, CandleError, seriesFromCandles } from "./candles.ts";
 import { readTrainingCsv, TRAINING_CSV_HEADER, trainingCsvText, writeTrainingCsv } from "./training_csv.ts";
 import { parseOhlcvCsv } from "./ohlcv_csv.ts";
+import { PathKindError } from "./path_kind.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "candlecast-csv-"));
 
@@ -63,7 +64,39 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
   await assert.rejects(readTrainingCsv(wrong), /not a training CSV/);
   await assert.rejects(
     readTrainingCsv(join(dir, "missing.csv")),
-    (e) => e instanceof CandleError && /no such file/.test(e.message),
+    (e) => e instanceof CandleError && /no such file/.test(e.message) && /candlecast collect/.test(e.hint!),
+  );
+});
+
+Deno.test("training CSV: a JSON file, a folder or an empty file is named plainly with what to do", async () => {
+  // A JSON file fails csv-parse on its first line, before the header is compared: it is still "not a
+  // training CSV", not the parser's "Invalid Opening Quote".
+  for (const [name, text] of [["some.json", '{"a": 1}\n'], ["list.json", '[{"symbol": "BTCUSDT"}]\n']]) {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    await assert.rejects(readTrainingCsv(path), (e: Error) => {
+      assert.ok(e instanceof CandleError);
+      assert.match(
+        e.message,
+        new RegExp(`^${path} is not a training CSV \\(its first line must be the header symbol,open_time,`),
+      );
+      assert.equal(e.hint, "make one with 'candlecast collect'");
+      return true;
+    });
+  }
+  const folder = join(dir, "a-folder");
+  await mkdir(folder);
+  await assert.rejects(readTrainingCsv(folder), (e: Error) => {
+    assert.ok(e instanceof PathKindError, e.message);
+    assert.equal(e.message, `${folder} is a folder, not a file`);
+    assert.equal(e.hint, `name a file, e.g. ${join(folder, "training_data.csv")}`);
+    return true;
+  });
+  const empty = join(dir, "empty.csv");
+  await writeFile(empty, "");
+  await assert.rejects(
+    readTrainingCsv(empty),
+    (e) => e instanceof CandleError && /the file is empty$/.test(e.message) && e.hint !== undefined,
   );
 });
 

@@ -12,7 +12,7 @@ import { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { type Logger, stdoutLogger, truncate } from "./log.ts";
 import { Metrics } from "./metrics.ts";
-import type { ModelLease, ModelSource } from "./models/store.ts";
+import { type ModelLease, type ModelSource, PUBLIC_PROBLEMS } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
 import type { PredictionLog } from "./prediction_log.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
@@ -44,6 +44,24 @@ export const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/metrics": ["GET", "HEAD"],
 };
 const OPEN_ROUTES = new Set(["/", "/health"]);
+
+/**
+ * A 503's detail: "no model loaded" and what to do, in the general terms /health uses. The paths and load errors
+ * behind it are the operator's, in the server log, never a client's (a bearer key is often shared by bots).
+ */
+export function noModelDetail(publicProblem: string | null): string {
+  switch (publicProblem) {
+    case null:
+    case PUBLIC_PROBLEMS.starting:
+      return "no model loaded yet; retry shortly";
+    case PUBLIC_PROBLEMS.missing:
+      return "no model loaded: none is installed on the server; train one ('candlecast train') and promote it";
+    case PUBLIC_PROBLEMS.failed:
+      return "no model loaded: it failed to load and is being retried; the server log says why";
+    default:
+      return `no model loaded: ${publicProblem}`;
+  }
+}
 
 export function createApp(models: ModelSource, options: AppOptions = {}): Hono<Env> {
   const {
@@ -98,9 +116,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   /** The current model for this request, or 503; the caller releases it. */
   const lease = (): ModelLease => {
     const leased = models.acquire();
-    if (leased === null) {
-      throw new HttpError(503, `no model loaded: ${models.status().problem ?? "none installed"}`);
-    }
+    if (leased === null) throw new HttpError(503, noModelDetail(models.status().publicProblem));
     return leased;
   };
 

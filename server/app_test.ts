@@ -87,6 +87,31 @@ Deno.test("with no model: /health is unhealthy (503), /predict and /model/info a
   await expectError(await app.request("/model/info"), 503);
 });
 
+Deno.test("a 503 says 'no model loaded' and what to do, never the server's paths or load errors", async () => {
+  const secret = "/srv/secret/checkpoints/current";
+  const { app, store } = setup({ model: null });
+  const cases: [() => void, RegExp][] = [
+    [() => {}, /^no model loaded yet; retry shortly$/],
+    [
+      () => store.explain(`no model at ${secret}: train one`),
+      /^no model loaded: none is installed on the server; /,
+    ],
+    [
+      () => store.recordFailure(`${secret}/model.onnx: the ONNX model is missing`),
+      /^no model loaded: it failed to load and is being retried; the server log says why$/,
+    ],
+  ];
+  for (const [happen, expected] of cases) {
+    happen();
+    for (
+      const res of [await app.request("/predict", post(predictBody())), await app.request("/model/info")]
+    ) {
+      const detail = await expectError(res, 503, expected);
+      assert.doesNotMatch(detail, /secret|\//);
+    }
+  }
+});
+
 Deno.test("POST /predict answers the SPEC §4 body, its fields consistent with each other", async () => {
   const { app, model } = setup();
   const res = await app.request("/predict", post(predictBody("ETHUSDT", 80)));

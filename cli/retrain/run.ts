@@ -247,7 +247,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     }
     if (promoted) await promote(root, candidate);
     const removed = await prune(root, opts.keep);
-    const kept = removed.length > 0 ? `; removed ${removed.length} old version(s)` : "";
+    const kept = removed.length > 0 ? `; removed ${plural(removed.length, "old version")}` : "";
     return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
   } finally {
     await rm(tmpDir, { recursive: true, force: true });

@@ -57,6 +57,12 @@ export async function currentVersion(root: string): Promise<string | null> {
     target = await Deno.readLink(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new CheckpointStoreError(
+        `${root} is a file, not a folder of versions`,
+        "point --checkpoints at the folder that holds the versions",
+      );
+    }
     throw new CheckpointStoreError(
       `${path} is not a symlink to a version`,
       `move it away; 'candlecast models promote VERSION' then recreates it`,
@@ -102,13 +108,21 @@ async function requireVersion(root: string, version: string): Promise<void> {
       "see 'candlecast models list'",
     );
   }
-  try {
-    await Deno.stat(join(root, version, "manifest.json"));
-  } catch {
+  if (!(await hasVersion(root, version))) {
     throw new CheckpointStoreError(
       `there is no complete version ${version} in ${root}`,
       "see 'candlecast models list'",
     );
+  }
+}
+
+/** True when `root` holds `version` complete: its manifest.json is written last. */
+export async function hasVersion(root: string, version: string): Promise<boolean> {
+  try {
+    await Deno.stat(join(root, version, "manifest.json"));
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -86,3 +86,19 @@ Deno.test("concurrent promotions run one after another: each reports the target 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a file given as the store is named as such, not as a 'current' that is not a symlink", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-store-file-" });
+  try {
+    const file = join(root, "not-a-folder");
+    await Deno.writeTextFile(file, "x");
+    await assert.rejects(currentVersion(file), (e: Error) => {
+      assert.ok(e instanceof CheckpointStoreError);
+      assert.equal(e.message, `${file} is a file, not a folder of versions`);
+      assert.match(e.hint ?? "", /point --checkpoints at the folder that holds the versions/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,49 @@
+/**
+ * A path that exists but is the wrong kind of thing: a folder where a file is read or written, or a file
+ * standing where a folder must be. The CLI reports it as a usage error (exit 2): the path named is wrong,
+ * not the run.
+ */
+import { statSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+export class PathKindError extends Error {
+  override name = "PathKindError";
+  constructor(message: string, readonly hint: string) {
+    super(message);
+  }
+}
+
+/** "file", "folder" (symlinks followed), or null when nothing is there. */
+export function pathKind(path: string): "file" | "folder" | null {
+  try {
+    return statSync(path).isDirectory() ? "folder" : "file";
+  } catch {
+    return null;
+  }
+}
+
+/** The error for reading or writing `path` as a file when it is a folder; `example` names a file for the hint. */
+export function folderNotFileError(path: string, example?: string): PathKindError {
+  return new PathKindError(
+    `${path} is a folder, not a file`,
+    example ? `name a file, e.g. ${join(path, example)}` : "name a file, not a folder",
+  );
+}
+
+/**
+ * Why `path` cannot be written as a file, or null when it can be (missing folders above it are created on
+ * write): it is a folder, or a file stands where one of the folders above it must be.
+ */
+export function outputFileProblem(path: string, example?: string): PathKindError | null {
+  if (pathKind(path) === "folder") return folderNotFileError(path, example);
+  for (let dir = dirname(path);; dir = dirname(dir)) {
+    const kind = pathKind(dir);
+    if (kind === "file") {
+      return new PathKindError(
+        `${path} cannot be written: ${dir} is a file, not a folder`,
+        "choose a path under a folder, or move that file away",
+      );
+    }
+    if (kind === "folder" || dirname(dir) === dir) return null;
+  }
+}

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { lineProgress, parseCollectFlags, runCollect, systemClock, ttyProgress } from "./collect/index.ts";
-import { requireInput } from "./flags.ts";
+import { requireInput, requireOutputFile } from "./flags.ts";
+import { withInterrupt } from "./interrupt.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -53,13 +54,25 @@ export function collectCommand(): Command {
       if (options.source === "csv") {
         requireInput("--csv-path", options.csvPath, "point --csv-path at an OHLCV CSV");
       }
+      // Before any download: a folder named as the output would otherwise fail only after every candle came.
+      requireOutputFile("--output", options.output, "training_data.csv");
       const write = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
-      await runCollect(options, {
-        clock: systemClock,
-        progress: Deno.stderr.isTerminal()
-          ? ttyProgress(write, systemClock)
-          : lineProgress(write, systemClock),
-        print: (text) => console.log(text),
-      });
+      await withInterrupt(
+        {
+          first: `stopping; the candles fetched so far will be merged into ${options.output} ` +
+            "(Ctrl-C again to quit now without writing)",
+          second:
+            `candlecast: stopped at once; nothing more was written (${options.output} is replaced whole or not at all)`,
+        },
+        (signal) =>
+          runCollect(options, {
+            clock: systemClock,
+            progress: Deno.stderr.isTerminal()
+              ? ttyProgress(write, systemClock)
+              : lineProgress(write, systemClock),
+            print: (text) => console.log(text),
+            signal,
+          }),
+      );
     });
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { readTrainingCsv } from "../features/index.ts";
 import { seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
 import { startKlinesServer } from "../test/binance_klines_server.ts";
-import { runCliCaptured } from "../test/cli.ts";
+import { candlecastCommand, runCliCaptured } from "../test/cli.ts";
 
 const cli = runCliCaptured;
 
@@ -51,4 +51,40 @@ Deno.test("candlecast collect: a Binance collection end to end, then exit codes 
     await server.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+Deno.test({
+  name: "candlecast collect: Ctrl-C writes the candles fetched so far, says so, and exits 130",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const rows = syntheticKlines("1h", Date.UTC(2022, 0, 1), 2400, { seed: 4 });
+    let child: Deno.ChildProcess | undefined;
+    // The press comes while the second page is on its way.
+    const server = await startKlinesServer({
+      source: seriesSource({ AAAUSDT: { "1h": rows } }),
+      fault: (r) => void (r.n === 2 && child?.kill("SIGINT")),
+    });
+    const dir = await mkdtemp(join(tmpdir(), "collect-cli-"));
+    const output = join(dir, "training.csv");
+    try {
+      child = candlecastCommand([
+        ...["collect", "--symbols", "AAAUSDT", "--interval", "1h", "--start-date", "2022-01-01"],
+        ...["--end-date", "2022-04-01", "--base-url", server.url, "--output", output],
+      ]).spawn();
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 130, stderr);
+      assert.match(stderr, /the candles fetched so far will be merged into/);
+      assert.match(
+        stderr,
+        /^candlecast: collect interrupted; the 1,000 candles fetched were written to .*training\.csv\nhint: /m,
+      );
+      assert.match(new TextDecoder().decode(out.stdout), /training\.csv: 1,000 rows for 1 symbol/);
+      const [written] = await readTrainingCsv(output);
+      assert.equal(written.length, 1000);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
 });

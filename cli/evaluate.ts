@@ -9,7 +9,7 @@ import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_confi
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, InterruptedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { DEFAULT_VALIDATION_MONTHS } from "../ml/evaluate/index.ts";
 
@@ -29,7 +29,11 @@ async function evaluate(command: Command): Promise<void> {
     requireInput("--checkpoint", opts.checkpoint, "see 'candlecast models list' for the versions");
   }
   await withInterrupt(
-    { first: "stopping after this batch (Ctrl-C again to quit now); nothing will be written" },
+    {
+      first: "stopping after this batch; the folds finished so far will be written, marked partial " +
+        "(Ctrl-C again to quit now)",
+      second: "candlecast: stopped at once; nothing was written (any earlier evaluation there is untouched)",
+    },
     async (signal) => {
       try {
         await runEvaluation(opts, {
@@ -39,7 +43,10 @@ async function evaluate(command: Command): Promise<void> {
           signal,
         });
       } catch (error) {
-        if (signal.aborted) throw new CommandError("evaluation interrupted; nothing was written");
+        // A failure the interrupt caused (not one the run explained) still exits 130.
+        if (signal.aborted && !(error instanceof CommandError || error instanceof InterruptedError)) {
+          throw new InterruptedError("evaluation interrupted; nothing was written");
+        }
         throw error;
       }
     },
@@ -54,7 +61,8 @@ export function evaluateCommand(): Command {
         "Walk-forward by calendar time: the last --folds weeks or months are test blocks, each validated on " +
         "the --validation-months months before it and trained on everything earlier, with `horizon` candles " +
         "purged at every cut.",
-        "The model and its baselines (majority, persistence, logistic regression, lightweight_lstm) are " +
+        "The model and its baselines (majority, persistence, logistic regression, gradient boosting, " +
+        "lightweight_lstm) are " +
         "scored on the same windows: accuracy, macro-F1, per-class precision/recall, log-loss, Brier, " +
         "calibration error, confident-call precision, argmax vs the prior-corrected rule, a block-bootstrap " +
         "interval against the best baseline, and a backtest with fees vs buy-and-hold. Prints the tables and " +

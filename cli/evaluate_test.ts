@@ -395,3 +395,70 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
   assert.match(html, /class="warning"><strong>Warning:<\/strong> in-sample: not evidence/);
   assert.doesNotMatch(html, /beats the best baseline/);
 });
+
+Deno.test("evaluate --help names every baseline; too many --validation-months is named as the cause", async () => {
+  const help = await cli("evaluate", "--help");
+  assert.equal(help.code, 0);
+  assert.match(
+    help.stdout.replace(/\s+/g, " "),
+    /majority, persistence, logistic regression, gradient boosting, lightweight_lstm/,
+  );
+  // 100 days from 2023-06-05: August is the one fold; 3 months of validation start before the data does.
+  const long = join(dir, "long_validation.csv");
+  await writeTrainingCsv(long, syntheticSeries(100));
+  const r = await cli(
+    "evaluate",
+    ...["--data", long, "--folds", "1", "--validation-months", "3", "--lookback", "12", "--backend", "wasm"],
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^candlecast: nothing to train on before the first fold: fold 2023-08 .*--validation-months 3/m,
+  );
+  assert.match(r.stderr, /^hint: use --validation-months 1 /m);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+});
+
+Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and exits 130", async () => {
+  const stop = new AbortController();
+  const outputDir = join(dir, "interrupted");
+  const lines: string[] = [];
+  const error = await runEvaluation(options({ outputDir, folds: "3", retrain: "weekly" }), {
+    out: (l) => {
+      lines.push(l);
+      // The first press comes while the model trains for the second fold.
+      if (/^step \d+\/\d+: fold 2\/3 \S+, lightweight_lstm/.test(l)) stop.abort();
+    },
+    signal: stop.signal,
+  }).then(() => assert.fail("an interrupted evaluation must not report success"), (e) => e);
+  assert.equal(error.exitCode, 130, String(error));
+  assert.match(
+    error.message,
+    /^evaluation interrupted; the 1 fold of 3 that finished \(\S+\) were written to /,
+  );
+  assert.match(error.message, /marked partial$/);
+  assert.match(error.hint, / did not run; run the same command again/);
+  const json = JSON.parse(await Deno.readTextFile(join(outputDir, "evaluation.json")));
+  assert.equal(json.folds.length, 1);
+  assert.equal(json.partial.reason, "interrupted");
+  assert.deepEqual(json.partial.folds_done, [json.folds[0].label]);
+  assert.equal(json.partial.folds_missing.length, 2);
+  assert.match(json.verdict.lines[0], /^Interrupted: only fold \S+ finished/);
+  assert.ok(
+    !json.verdict.lines.some((l: string) => /over these \d+ folds/.test(l)),
+    "no claim over all folds",
+  );
+  const html = await Deno.readTextFile(join(outputDir, "report.html"));
+  assert.match(html, /interrupted/);
+  assert.match(lines.join("\n"), /the 1 finished fold \(folds \S+, \S+ did not run\)/);
+  // Pressed before any fold finished: nothing is written.
+  const early = new AbortController();
+  early.abort();
+  const none = await runEvaluation(options({ outputDir: join(dir, "interrupted_early") }), {
+    ...quiet,
+    signal: early.signal,
+  }).then(() => assert.fail("must fail"), (e) => e);
+  assert.equal(none.exitCode, 130);
+  assert.match(none.message, /before its first fold finished; nothing was written/);
+  await assert.rejects(Deno.stat(join(dir, "interrupted_early", "evaluation.json")));
+});

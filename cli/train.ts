@@ -5,7 +5,8 @@
  * finishes, so a run interrupted or killed outright can be continued with `--resume`.
  */
 import { Command, Option } from "commander";
-import { CommandError, UsageError } from "./errors.ts";
+import { join } from "node:path";
+import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { TrainFlagsSchema } from "./train/options.ts";
@@ -15,6 +16,7 @@ import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 
 /** Flags that may go with --resume: where the run is, and how to run it; the rest are the run's own. */
+const DEFAULT_CHECKPOINTS = "checkpoints";
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers"]);
 
 /** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
@@ -62,11 +64,13 @@ async function train(command: Command): Promise<void> {
       );
     }
   }
+  // The hints name --checkpoints when it is not the default, so they work as printed.
+  const where = opts.checkpoints === DEFAULT_CHECKPOINTS ? "" : ` --checkpoints ${opts.checkpoints}`;
   await withInterrupt(
     {
       first: "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
-      second: "candlecast: stopped without saving; checkpoints/current is untouched; " +
-        "'candlecast train --resume' continues from the last finished epoch",
+      second: `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +
+        `'candlecast train --resume${where}' continues from the last finished epoch`,
     },
     async (signal) => {
       const outcome = await runTraining(opts, {
@@ -84,10 +88,10 @@ async function train(command: Command): Promise<void> {
         );
       }
       if (outcome.interrupted) {
-        throw new CommandError(
+        throw new InterruptedError(
           `training was interrupted; the best weights so far are saved as ${outcome.version} (not promoted)`,
-          `serve it with 'candlecast models promote ${outcome.version}'` +
-            (outcome.resumable ? ", or finish the run with 'candlecast train --resume'" : ""),
+          `serve it with 'candlecast models promote ${outcome.version}${where}'` +
+            (outcome.resumable ? `, or finish the run with 'candlecast train --resume${where}'` : ""),
         );
       }
     },
@@ -104,7 +108,7 @@ export function trainCommand(): Command {
         "checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current' moves to it unless --no-promote.",
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
-    .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
+    .option("--checkpoints <dir>", "where versions are stored", DEFAULT_CHECKPOINTS)
     .option(
       "--incremental",
       "fine-tune the current model on the data since its data end, with its configuration",

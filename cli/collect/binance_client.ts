@@ -79,7 +79,7 @@ const SOFT_WEIGHT_SHARE = 0.8;
 const WEIGHT_RESERVE = 5 * KLINES_WEIGHT;
 const MINUTE = 60_000;
 
-export type BinanceFailure = "rejected" | "gave-up" | "banned" | "unexpected";
+export type BinanceFailure = "rejected" | "gave-up" | "banned" | "unexpected" | "interrupted";
 
 /** A request Binance will not answer: `message` is one line for the user, `hint` says what to do. */
 export class BinanceError extends Error {
@@ -116,6 +116,8 @@ export class BinanceClient {
     private readonly clock: Clock,
     private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     private readonly notice: (message: string) => void = () => {},
+    /** Ctrl-C: no request starts after it, a request or wait in progress ends (a BinanceError "interrupted"). */
+    private readonly signal?: AbortSignal,
   ) {
     this.endpoint = baseUrl.replace(/\/+$/, "") + "/api/v3/klines";
   }
@@ -127,6 +129,7 @@ export class BinanceClient {
     let problem = "";
     for (let attempt = 1; attempt <= this.policy.maxTries; attempt++) {
       await this.pace();
+      this.checkInterrupt(what);
       const outcome = await this.attempt(url, what);
       if (outcome.ok) return outcome.klines;
       problem = outcome.problem;
@@ -141,13 +144,39 @@ export class BinanceClient {
         );
       }
       this.notice(`${what}: ${problem}; retry ${attempt + 1}/${this.policy.maxTries} in ${seconds(wait)}`);
-      await this.clock.sleep(wait);
+      await this.sleep(wait);
     }
     throw new BinanceError(
       `${what}: gave up after ${this.policy.maxTries} tries at ${this.endpoint} (${problem})`,
       "gave-up",
       "the exchange or the network is failing; re-run the same command later to fetch the rest",
     );
+  }
+
+  private checkInterrupt(what: string): void {
+    if (this.signal?.aborted) {
+      throw new BinanceError(
+        `${what}: interrupted`,
+        "interrupted",
+        "the same command again fetches the rest",
+      );
+    }
+  }
+
+  /** The clock's sleep, cut short by the interrupt. */
+  private async sleep(ms: number): Promise<void> {
+    const signal = this.signal;
+    if (!signal) return await this.clock.sleep(ms);
+    let onAbort = () => {};
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => resolve();
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.clock.sleep(ms), aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   private urlFor(q: KlinesQuery): string {
@@ -161,11 +190,13 @@ export class BinanceClient {
     this.requests++;
     let response: Response;
     try {
+      const timeout = AbortSignal.timeout(this.policy.timeoutMs);
       response = await fetch(url, {
         headers: { accept: "application/json" },
-        signal: AbortSignal.timeout(this.policy.timeoutMs),
+        signal: this.signal ? AbortSignal.any([timeout, this.signal]) : timeout,
       });
     } catch (error) {
+      this.checkInterrupt(what);
       return { ok: false, problem: `network error: ${describe(error)}` };
     }
     this.noteWeight(response.headers);
@@ -173,6 +204,7 @@ export class BinanceClient {
     try {
       body = await response.text();
     } catch (error) {
+      this.checkInterrupt(what);
       return { ok: false, problem: `connection dropped while reading the response: ${describe(error)}` };
     }
     const status = response.status;
@@ -255,10 +287,10 @@ export class BinanceClient {
         `request weight ${this.usedWeight}/${this.policy.weightLimit} used this minute; ` +
           `waiting ${seconds(wait)} for the next minute`,
       );
-      await this.clock.sleep(wait);
+      await this.sleep(wait);
     } else if (this.usedWeight > SOFT_WEIGHT_SHARE * this.policy.weightLimit) {
       const requestsLeft = Math.max(1, (left - WEIGHT_RESERVE) / KLINES_WEIGHT);
-      await this.clock.sleep(untilNextMinute / requestsLeft);
+      await this.sleep(untilNextMinute / requestsLeft);
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `candlecast collect`: candles from a source (Binance REST, the C# export, an OHLCV CSV) merged into the
  * training CSV of SPEC §2 with indicators over each symbol's whole history, then a summary. A Binance
- * failure still writes every candle fetched before it, then fails the command.
+ * failure or a Ctrl-C still writes every candle fetched before it, then fails the command.
  */
 import { stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
@@ -15,12 +15,13 @@ import {
   LockBusyError,
   lockFile,
   lockPathFor,
+  plural,
   readOhlcvCsv,
   readTrainingCsv,
   removeStaleTemps,
   writeTrainingCsv,
 } from "../../features/index.ts";
-import { CommandError, UsageError } from "../errors.ts";
+import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import {
   BinanceClient,
   type BinanceError,
@@ -52,6 +53,11 @@ export interface CollectEnv {
   retry?: Partial<RetryPolicy>;
   /** How long to wait for another collect holding the output (default OUTPUT_LOCK_WAIT_MS). */
   lockWaitMs?: number;
+  /**
+   * Ctrl-C: fetching stops (a request in flight is dropped), every candle fetched before is merged and written
+   * as a finished run would, and the run then fails with an InterruptedError (exit 130) saying so.
+   */
+  signal?: AbortSignal;
 }
 
 export interface CollectReport {
@@ -75,6 +81,13 @@ interface Gathered {
 export async function runCollect(options: CollectOptions, env: CollectEnv): Promise<CollectReport> {
   const gathered = await gather(options, env);
   const collected = gathered.series.reduce((n, s) => n + s.length, 0);
+  const interrupted = env.signal?.aborted ?? false;
+  if (collected === 0 && interrupted) {
+    throw new InterruptedError(
+      `collect interrupted before any candle was ${fetchedWord(options)}; nothing was written`,
+      "run the same command again",
+    );
+  }
   if (collected === 0) {
     if (gathered.failures.length > 0) throw failureError(gathered.failures, "");
     throw options.source === "binance"
@@ -101,7 +114,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   using _lock = await lockOutput(options.output, env);
   const stale = await removeStaleTemps(dirname(options.output) || ".", basename(options.output) + ".");
   if (stale.length > 0) {
-    env.progress.notice(`removed ${stale.length} temp file(s) left by a killed run: ${stale.join(", ")}`);
+    env.progress.notice(
+      `removed ${plural(stale.length, "temp file")} left by a killed run: ${stale.join(", ")}`,
+    );
   }
   const existing = await readExisting(options.output);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
@@ -138,6 +153,16 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     }
   }
   env.print(formatSummary(options.output, summaries));
+  if (interrupted) {
+    // Symbols are fetched in turn: those after the one interrupted were not asked for.
+    const untouched = options.source === "binance" ? options.symbols.slice(gathered.series.length) : [];
+    const missing = untouched.length > 0 ? ` (nothing yet for ${untouched.join(", ")})` : "";
+    throw new InterruptedError(
+      `collect interrupted; the ${plural(collected, "candle")} ${fetchedWord(options)} were written to ` +
+        `${options.output}${missing}`,
+      options.source === "binance" ? "the same command again fetches the rest" : undefined,
+    );
+  }
   if (gathered.failures.length > 0) {
     throw failureError(
       gathered.failures,
@@ -229,10 +254,17 @@ async function gatherBinance(
   const now = env.clock.now();
   const request = klineRequest(options.window, now);
   const policy = { ...DEFAULT_RETRY_POLICY, ...env.retry };
-  const client = new BinanceClient(options.baseUrl, env.clock, policy, (m) => env.progress.notice(m));
+  const client = new BinanceClient(
+    options.baseUrl,
+    env.clock,
+    policy,
+    (m) => env.progress.notice(m),
+    env.signal,
+  );
   const series: CandleSeries[] = [];
   const failures: BinanceError[] = [];
   for (const symbol of options.symbols) {
+    if (env.signal?.aborted) break;
     env.progress.start(symbol, expectedCandles(request, options.interval, now));
     const fetched = await fetchSymbol(
       client,
@@ -244,6 +276,7 @@ async function gatherBinance(
     );
     env.progress.done(fetched.series.length, fetched.requests);
     series.push(fetched.series);
+    if (fetched.error?.kind === "interrupted") break;
     if (fetched.error) {
       failures.push(fetched.error);
       // A rejected symbol says nothing about the others; a failing exchange or network does.
@@ -291,6 +324,8 @@ function describeRequest(options: CollectOptions, symbols?: readonly string[]): 
     : `${w.startDate} → ${w.endDate ?? "now"}`;
   return `${(symbols ?? options.symbols).join(", ")} ${options.interval} (${what})`;
 }
+
+const fetchedWord = (options: CollectOptions) => (options.source === "binance" ? "fetched" : "read");
 
 function failureError(failures: BinanceError[], written: string): CommandError {
   return new CommandError(failures.map((f) => f.message).join("; "), failures[0].hint + written);

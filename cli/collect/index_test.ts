@@ -10,7 +10,7 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
-import { CommandError } from "../errors.ts";
+import { CommandError, InterruptedError } from "../errors.ts";
 import { type CollectOptions, parseCollectFlags, runCollect } from "./index.ts";
 import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
 
@@ -304,6 +304,61 @@ Deno.test("collect: temp files a killed collect left beside the output are remov
     await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
     if (Deno.build.os === "linux") {
       await assert.rejects(Deno.stat(orphan), Deno.errors.NotFound);
-      assert.ok(rig.env.notices.some((n) => n.includes("removed 1 temp file(s) left by a killed run")));
+      assert.ok(rig.env.notices.some((n) => n.includes("removed 1 temp file left by a killed run")));
     }
   }));
+
+Deno.test("collect: Ctrl-C writes every candle fetched so far, checked and merged, then fails with exit 130", async () => {
+  const two = seriesSource({
+    AAAUSDT: { "1h": ROWS },
+    BBBUSDT: { "1h": syntheticKlines("1h", START, 2400, { seed: 6 }) },
+  });
+  const stop = new AbortController();
+  // The press comes while the third page (AAAUSDT's last) is on its way.
+  await withRig(
+    "2023-01-01",
+    { source: two, fault: (r) => void (r.n === 3 && stop.abort()) },
+    async (rig) => {
+      const options = { ...dates(rig, "2022-01-01", "2022-04-01"), symbols: ["AAAUSDT", "BBBUSDT"] };
+      await assert.rejects(
+        runCollect(options, { ...rig.env, signal: stop.signal }),
+        (error: InterruptedError) => {
+          assert.ok(error instanceof InterruptedError);
+          assert.equal(error.exitCode, 130);
+          assert.match(
+            error.message,
+            /^collect interrupted; the 2,000 candles fetched were written to .*training\.csv \(nothing yet for BBBUSDT\)$/,
+          );
+          assert.equal(error.hint, "the same command again fetches the rest");
+          return true;
+        },
+      );
+      const [written, ...others] = await readTrainingCsv(rig.output);
+      assert.equal(others.length, 0);
+      assertSameCandles(written, ROWS.slice(0, 2000));
+      assert.match(rig.env.printed.join("\n"), /AAAUSDT {2}2,000 rows/);
+      // The same command again fetches the rest.
+      await runCollect(options, rig.env);
+      const [a, b] = await readTrainingCsv(rig.output);
+      assertSameCandles(a, rowsBetween(ROWS, START, utcMs("2022-04-01")));
+      assert.equal(b.symbol, "BBBUSDT");
+    },
+  );
+  // Pressed before the first candle came: nothing is written.
+  await withRig("2023-01-01", { source }, async (rig) => {
+    const early = new AbortController();
+    early.abort();
+    await assert.rejects(
+      runCollect(dates(rig, "2022-01-01", "2022-02-01"), { ...rig.env, signal: early.signal }),
+      (error: InterruptedError) => {
+        assert.equal(error.exitCode, 130);
+        assert.match(
+          error.message,
+          /^collect interrupted before any candle was fetched; nothing was written$/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
+  });
+});

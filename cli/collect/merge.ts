@@ -9,6 +9,7 @@
 import {
   type CandleSeries,
   emptySeries,
+  plural,
   PRICE_COLUMNS,
   type PriceColumn,
   SERIES_COLUMNS,
@@ -93,7 +94,9 @@ function mergeUntimed(existing: CandleSeries, incoming: CandleSeries): Merged {
     PRICE_COLUMNS.every((col) => existing[col].every((v, k) => v === incoming[col][k]));
   if (identical) return { series: incoming, added: 0, conflicts: [] };
   throw new MergeError(
-    `${incoming.symbol}: candles without open times cannot be merged with the ${existing.length} rows ` +
+    `${incoming.symbol}: candles without open times cannot be merged with the ${
+      plural(existing.length, "row")
+    } ` +
       `already in the output (there is no open_time to match them by)`,
   );
 }

@@ -11,7 +11,7 @@ import {
   readTrainingCsv,
   writeFileAtomic,
 } from "../../features/index.ts";
-import { CommandError } from "../errors.ts";
+import { CommandError, InterruptedError } from "../errors.ts";
 import {
   loadPredictor,
   type Predictor,
@@ -40,6 +40,7 @@ import {
   dataEnd,
   type EvaluationSummary,
   FoldError,
+  type FoldPlan,
   formatSummary,
   inSampleFolds,
   type Learner,
@@ -48,6 +49,7 @@ import {
   planFolds,
   type RetrainMode,
   summarize,
+  trainingWindows,
   turnAction,
   walkForward,
 } from "../../ml/evaluate/index.ts";
@@ -85,6 +87,9 @@ interface Subject {
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** "2023-08" for one fold, "2023-07 … 2023-09" for several. */
+const foldSpan = (plans: readonly FoldPlan[]) =>
+  plans.length === 1 ? plans[0].label : `${plans[0].label} … ${plans.at(-1)!.label}`;
 
 /** A network learner's options: the run configuration's recipe and clipping, and where it reports. */
 function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, config: RunConfig) {
@@ -111,6 +116,17 @@ function describeModel(m: ModelConfig): string {
     : lstm;
   const windows = m.memberLookbacks ? ` (windows ${m.memberLookbacks.join(", ")}, cycled)` : "";
   return `${size}, dropout ${m.dropout}, ${plural(m.members, "member")}${windows}`;
+}
+
+/**
+ * The open time of the newest candle a version may have learnt from: its data end, or just before its date
+ * split's test start (nothing from that candle on was seen, so a fold starting there is out-of-sample).
+ */
+function newestSeen(manifest: Parameters<typeof seenUntilOf>[0]): number | undefined {
+  const seen = seenUntilOf(manifest);
+  const split = manifest.data.split;
+  const testStart = split?.kind === "dates" && split.test_start ? Date.parse(split.test_start) : NaN;
+  return seen !== undefined && seen === testStart ? seen - 1 : seen;
 }
 
 function freshSubject(opts: EvaluateOptions, io: EvaluateIo): Subject {
@@ -155,7 +171,7 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
   const recorded = recordedRunConfig(manifest, preprocessor);
   const config = runConfigOf(opts, { config: recorded.config, keepShape: true }, "evaluate");
   const shape = windowShapeOf(config);
-  const seenUntil = seenUntilOf(manifest);
+  const seenUntil = newestSeen(manifest);
   const facts: [string, string][] = [["model", `${name} (${dir})`]];
   if (retrain === "none") {
     let predictor: Predictor;
@@ -220,6 +236,42 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
   };
 }
 
+/**
+ * The first fold trains on what comes before its validation block, which starts `--validation-months` months
+ * before its test block, `--folds` blocks from the end: when that leaves nothing, the error names both flags
+ * and the values that would fit, before any training starts.
+ */
+function checkRoomToTrain(
+  series: readonly CandleSeries[],
+  plans: readonly FoldPlan[],
+  subject: Subject,
+  opts: EvaluateOptions,
+): void {
+  const first = plans[0];
+  if (trainingWindows(series, first, subject.shape) > 0) return;
+  const end = dataEnd(series);
+  const fits = (folds: number, months: number) =>
+    trainingWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape) > 0;
+  const dataStart = Math.min(...series.map((s) => s.openTime[0]));
+  let months = opts.validationMonths - 1;
+  while (months >= 1 && !fits(opts.folds, months)) months--;
+  let folds = opts.folds - 1;
+  while (folds >= 1 && !fits(folds, opts.validationMonths)) folds--;
+  const options = [
+    months >= 1 ? `--validation-months ${months}` : "",
+    folds >= 1 ? `--folds ${folds}` : "",
+  ].filter(Boolean);
+  throw new CommandError(
+    `nothing to train on before the first fold: fold ${first.label} (test from ${day(first.testStart)}) is ` +
+      `validated on the ${plural(opts.validationMonths, "month")} before it (--validation-months ` +
+      `${opts.validationMonths}), from ${day(first.validationStart)}, and the data begins ${day(dataStart)}` +
+      `, too late for a training window of lookback ${subject.shape.lookback} + horizon ${subject.shape.horizon}`,
+    options.length > 0
+      ? `use ${options.join(" or ")} (the most that leave training data), or a CSV with more history`
+      : "use a CSV with more history: even one fold with one month of validation leaves nothing to train on",
+  );
+}
+
 function describeData(series: readonly CandleSeries[]): string {
   const first = Math.min(...series.map((s) => s.openTime[0]));
   const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
@@ -260,15 +312,13 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       if (error instanceof FoldError) throw new CommandError(error.message);
       throw error;
     }
+    checkRoomToTrain(series, plans, subject, opts);
     // A checkpoint rebuilt from scratch in every fold (--retrain monthly) keeps only its architecture; kept
     // as it is or fine-tuned, it carries what it learnt from its own training data into the folds.
     const trainedUntil = subject.retrain === "monthly" ? undefined : subject.seenUntil;
     const early = inSampleFolds(
       subject.learner.name,
-      plans.map((p) => ({
-        label: p.label,
-        validation_start: new Date(p.validationStart).toISOString(),
-      })),
+      plans.map((p) => ({ label: p.label, test_start: new Date(p.testStart).toISOString() })),
       trainedUntil,
     );
     if (early) io.warn?.(`warning: ${early.message}`);
@@ -285,10 +335,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       );
     }
     io.out(
-      `data: ${describeData(series)}; ${plans.length} ${
-        subject.retrain === "weekly" ? "weekly" : "monthly"
-      } ` +
-        `folds ${plans[0].label} … ${plans.at(-1)!.label}, retrain ${subject.retrain}; learners: ` +
+      `data: ${describeData(series)}; ${
+        plural(plans.length, `${subject.retrain === "weekly" ? "weekly" : "monthly"} fold`)
+      } ${foldSpan(plans)}, retrain ${subject.retrain}; learners: ` +
         learners.map((l) => l.name).join(", "),
     );
     // A turn that trains (from scratch or fine-tuning) is timed apart from one that only predicts.
@@ -317,10 +366,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
               `(${formatDuration(elapsed)} so far${left})`,
           );
         },
-        log: (line) => {
-          if (io.signal?.aborted) throw new CommandError("evaluation interrupted; nothing was written");
-          io.out(line);
-        },
+        log: io.out,
+        signal: io.signal,
       });
     } catch (error) {
       if (error instanceof FoldError) {
@@ -331,7 +378,15 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       }
       throw error;
     }
-    if (io.signal?.aborted) throw new CommandError("evaluation interrupted; nothing was written");
+    // Ctrl-C: the folds that finished are kept (written below, marked partial); the one running was dropped.
+    const interrupted = io.signal?.aborted ?? false;
+    const missing = plans.slice(outcomes.length).map((p) => p.label);
+    if (outcomes.length === 0) {
+      throw new InterruptedError(
+        "evaluation interrupted before its first fold finished; nothing was written",
+        "run the same command again; a finished fold is kept when a later one is interrupted",
+      );
+    }
     const summary = summarize(series, outcomes, {
       model: subject.learner.name,
       horizon: subject.shape.horizon,
@@ -341,6 +396,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       seed,
       resamples: opts.bootstrap,
       trainedUntil,
+      missingFolds: missing,
     });
     formatSummary(summary).forEach((line) => io.out(line));
 
@@ -361,9 +417,11 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ...subject.facts,
       [
         "folds",
-        `${plans.length} × ${subject.retrain === "weekly" ? "week" : "month"} (${plans[0].label} … ${
-          plans.at(-1)!.label
-        }), retrain ${subject.retrain}; each validated on the ${opts.validationMonths} month(s) before, horizon purged at every cut`,
+        `${plans.length} × ${subject.retrain === "weekly" ? "week" : "month"} (${
+          foldSpan(plans)
+        }), retrain ${subject.retrain}; each validated on the ${
+          plural(opts.validationMonths, "month")
+        } before, horizon purged at every cut`,
       ],
       [
         "windows",
@@ -385,6 +443,15 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ],
       ["run time", `${(seconds / 60).toFixed(1)} min, candlecast ${VERSION}`],
     ];
+    if (summary.partial) {
+      facts.unshift([
+        "interrupted",
+        `only ${plural(outcomes.length, "fold")} of ${plans.length} finished (${
+          summary.partial.folds_done.join(", ")
+        }); ${summary.partial.folds_missing.join(", ")} did not run. Every number covers the finished ` +
+        "folds only.",
+      ]);
+    }
     await Deno.mkdir(opts.outputDir, { recursive: true });
     const jsonPath = join(opts.outputDir, "evaluation.json");
     const reportPath = join(opts.outputDir, "report.html");
@@ -397,6 +464,22 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ),
     );
     await writeReport(reportPath, evaluationReport(summary, facts));
+    if (interrupted) {
+      const done = `${plural(outcomes.length, "fold")} of ${plans.length}`;
+      throw new InterruptedError(
+        summary.partial
+          ? `evaluation interrupted; the ${done} that finished (${
+            summary.partial.folds_done.join(", ")
+          }) were written to ${jsonPath} and ${reportPath}, marked partial`
+          : `evaluation interrupted after its last fold; the complete evaluation was written to ${jsonPath} ` +
+            `and ${reportPath}`,
+        summary.partial
+          ? `${
+            summary.partial.folds_missing.join(", ")
+          } did not run; run the same command again for every fold`
+          : undefined,
+      );
+    }
     io.out("");
     io.out(`wrote ${jsonPath} and ${reportPath} (${(seconds / 60).toFixed(1)} min)`);
     return { summary, jsonPath, reportPath };

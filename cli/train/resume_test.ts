@@ -298,7 +298,9 @@ Deno.test({
         "SIGTERM",
       );
       assert.ok(stopped.sent, stopped.stdout + stopped.stderr);
-      assert.equal(stopped.status.code, 1, stopped.stderr);
+      // Stopped on request: 130, as for a SIGINT; the hints name the --checkpoints it ran with.
+      assert.equal(stopped.status.code, 130, stopped.stderr);
+      assert.ok(stopped.stderr.includes(`train --resume --checkpoints ${checkpoints}'`), stopped.stderr);
       assert.ok(stopped.exitSeconds < 60, `exited ${stopped.exitSeconds.toFixed(1)} s after SIGTERM`);
       assert.match(stopped.stderr, /the best weights so far are saved as v1_.*\n.*train --resume/);
       assert.equal(await currentVersion(checkpoints), null, "the interrupted version is not promoted");
@@ -358,7 +360,7 @@ Deno.test({
     try {
       const data = await csvOf(dir, 500);
       const stopped = await trainUntil(tiny(data, checkpoints, 50), 1, "SIGTERM");
-      assert.equal(stopped.status.code, 1, stopped.stderr);
+      assert.equal(stopped.status.code, 130, stopped.stderr);
       assert.match(stopped.stderr, /training was interrupted; the best weights so far are saved as v1_/);
       const [version] = await listVersionNames(checkpoints);
       assert.equal(await currentVersion(checkpoints), null, "not promoted");

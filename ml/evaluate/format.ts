@@ -20,15 +20,25 @@ const ECE_FLOOR_NOTE =
   "ECE floor: what a perfectly calibrated model would still show on these windows by chance; an ECE near it is noise.";
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
 
+/** "the 1 fold", "all 3 folds pooled", "the 2 finished folds pooled (2023-12 did not run)". */
+function pooledFolds(s: EvaluationSummary): string {
+  const n = s.folds.length;
+  if (s.partial) {
+    const missing = s.partial.folds_missing;
+    return `the ${n === 1 ? "1 finished fold" : `${plural(n, "finished fold")} pooled`} (${
+      missing.length === 1 ? "fold" : "folds"
+    } ${missing.join(", ")} did not run)`;
+  }
+  return n === 1 ? `the 1 fold, ${s.folds[0].label}` : `all ${plural(n, "fold")} pooled`;
+}
+
 export function formatSummary(s: EvaluationSummary): string[] {
   const names = [s.model, ...s.baselines];
   const out: string[] = [];
   const section = (title: string, lines: string[]) => out.push("", title, ...lines.map((l) => "  " + l));
 
   section(
-    `all ${plural(s.folds.length, "fold")} pooled (${
-      s.windows.toLocaleString("en-US")
-    } test windows; argmax):`,
+    `${pooledFolds(s)} (${plural(s.windows, "test window")}; argmax):`,
     textTable(
       ["", "accuracy", "macro-F1", "log-loss", "Brier", "ECE", "ECE floor", ...CLASSES.map((c) => `→${c}`)],
       names.map((n) => {
@@ -120,7 +130,7 @@ export function formatSummary(s: EvaluationSummary): string[] {
         const m = f.scores[s.model].metrics;
         const t = f.fits[s.model]?.temperature;
         return [
-          f.label,
+          s.in_sample?.folds.includes(f.label) ? `${f.label} (in-sample)` : f.label,
           fitAction(f.fits[s.model]),
           String(f.windows.test),
           f4(m.accuracy),

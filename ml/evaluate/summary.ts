@@ -39,13 +39,18 @@ export interface SummaryOptions {
    * reaches into the folds, their scores are in-sample: reported, flagged, and given no verdict.
    */
   readonly trainedUntil?: number;
+  /**
+   * Labels of planned folds that are not among `outcomes` (an interrupted run): the summary is marked partial
+   * and its verdict says it covers the finished folds only.
+   */
+  readonly missingFolds?: readonly string[];
 }
 
 /** Folds a checkpoint has already seen: their scores are in-sample and not evidence. */
 export interface InSample {
   /** ISO time of the newest candle the model was trained on. */
   readonly trained_until: string;
-  /** Labels of the folds whose validation or test block starts at or before that candle. */
+  /** Labels of the folds whose test block starts at or before that candle. */
   readonly folds: readonly string[];
   readonly message: string;
 }
@@ -120,9 +125,19 @@ export interface SymbolScores {
 }
 
 export interface Verdict {
-  /** "better", "worse" or "no clear difference", from the bootstrap interval. */
+  /**
+   * "better", "worse" or "no clear difference", from the bootstrap interval over every fold (the one the
+   * tables show); IN_SAMPLE_VERDICT when any fold is in-sample.
+   */
   readonly log_loss: string;
   readonly macro_f1: string;
+  /**
+   * The same words over the out-of-sample folds alone, when a checkpoint had seen only some folds: the verdict
+   * the lines give, from a bootstrap over those folds.
+   */
+  readonly out_of_sample?: { readonly log_loss: string; readonly macro_f1: string };
+  /** Labels of the folds the verdict judges: every fold, the out-of-sample ones, or none (all in-sample). */
+  readonly folds: readonly string[];
   readonly lines: readonly string[];
 }
 
@@ -141,6 +156,8 @@ export interface EvaluationSummary {
   readonly backtest: BacktestReport;
   /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
   readonly in_sample: InSample | null;
+  /** Set when some planned folds did not run (an interrupted evaluation; null otherwise). */
+  readonly partial: PartialRun | null;
   readonly verdict: Verdict;
 }
 
@@ -270,37 +287,70 @@ function judge(low: number, high: number, betterBelow: boolean): string {
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
 
-/** Which folds a model trained up to `trainedUntil` has seen, or null when none. */
+/** "fold 2023-11", "folds 2023-11, 2023-12". */
+const foldList = (labels: readonly string[]) =>
+  `${labels.length === 1 ? "fold" : "folds"} ${labels.join(", ")}`;
+
+/**
+ * Which folds a model trained up to `trainedUntil` has seen, or null when none. A fold is in-sample when that
+ * data end reaches into its test block (`trainedUntil` ≥ the block's start): the model was then fit on candles
+ * the fold scores it on. The horizon moves nothing: a version's labels look `horizon` candles ahead but never
+ * past its own data end (its last `horizon` candles have no label), and the validation block before a test
+ * block is not what a kept checkpoint is scored on.
+ */
 export function inSampleFolds(
   model: string,
-  folds: readonly Pick<FoldResult, "label" | "validation_start">[],
+  folds: readonly Pick<FoldResult, "label" | "test_start">[],
   trainedUntil: number | undefined,
 ): InSample | null {
   if (trainedUntil === undefined) return null;
-  const seen = folds.filter((f) => Date.parse(f.validation_start) <= trainedUntil).map((f) => f.label);
+  const seen = folds.filter((f) => Date.parse(f.test_start) <= trainedUntil);
   if (seen.length === 0) return null;
   const until = iso(trainedUntil);
+  const fresh = folds.filter((f) => Date.parse(f.test_start) > trainedUntil).map((f) => f.label);
+  const labels = seen.map((f) => f.label);
   return {
     trained_until: until,
-    folds: seen,
-    message: `${model} was trained on data up to ${until.slice(0, 10)}, after fold ${seen[0]} begins ` +
-      `(${folds[0].validation_start.slice(0, 10)}): its scores on ${
-        seen.length === folds.length ? "every fold" : `folds ${seen.join(", ")}`
-      } ` +
-      "are in-sample and say nothing about new data. Evaluate on folds after that date (a CSV with newer " +
-      "candles), or without --checkpoint to train fresh models in the folds.",
+    folds: labels,
+    message: `${model} was trained on data up to ${until.slice(0, 10)}, after fold ${seen[0].label} begins ` +
+      `(${seen[0].test_start.slice(0, 10)}): its scores on ${
+        fresh.length === 0 ? (folds.length === 1 ? "that fold" : "every fold") : foldList(labels)
+      } are in-sample and say nothing about new data. ` +
+      (fresh.length === 0
+        ? "Evaluate on folds after that date (a CSV with newer candles), or without --checkpoint to train " +
+          "fresh models in the folds."
+        : `The verdict is judged on ${foldList(fresh)} only.`),
   };
 }
 
-function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
+/** Why some planned folds are missing from a summary: the run was interrupted before they ran. */
+export interface PartialRun {
+  readonly reason: "interrupted";
+  /** Labels of the folds that finished and are scored here. */
+  readonly folds_done: readonly string[];
+  /** Labels of the planned folds that did not run (or did not finish) and are not in any number here. */
+  readonly folds_missing: readonly string[];
+}
+
+/** "these 3 folds", "this fold", "the 2 finished folds (2023-12 did not run)". */
+function scopeOf(s: Omit<EvaluationSummary, "verdict">): string {
+  const n = s.folds.length;
+  const what = s.partial
+    ? `the ${n === 1 ? "finished fold" : `${plural(n, "finished fold")}`} (${
+      foldList(s.partial.folds_missing)
+    } did not run)`
+    : n === 1
+    ? "this fold"
+    : `these ${plural(n, "fold")}`;
+  return what;
+}
+
+/** The model against the best baseline on log-loss and macro-F1, with the bootstrap interval and a word each. */
+function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string, macroF1: string): string[] {
   const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
   const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
-  const inSample = s.in_sample !== null;
-  const logLoss = inSample ? IN_SAMPLE_VERDICT : judge(ll.low, ll.high, true);
-  const macroF1 = inSample ? IN_SAMPLE_VERDICT : judge(f1.low, f1.high, false);
   const level = `${Math.round(100 * s.bootstrap.level)} %`;
-  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
-  const lines = [
+  return [
     `${s.model} log-loss ${m.log_loss.toFixed(4)} vs ${s.best_baseline} ${b.log_loss.toFixed(4)}: ` +
     `difference ${signed(ll.estimate)} (${level} interval ${signed(ll.low)} … ${
       signed(ll.high)
@@ -309,26 +359,82 @@ function verdictOf(s: Omit<EvaluationSummary, "verdict">): Verdict {
     `difference ${signed(f1.estimate)} (${level} interval ${signed(f1.low)} … ${
       signed(f1.high)
     }) — ${macroF1}.`,
-    s.in_sample
-      ? `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`
-      : logLoss === "better" && macroF1 !== "worse"
-      ? `The model beats the best baseline on log-loss over these ${plural(s.folds.length, "fold")}.`
-      : `The model does not beat the best baseline (${s.best_baseline}) over these ${
-        plural(s.folds.length, "fold")
-      }.`,
   ];
-  if (row) {
-    lines.push(
-      `${inSample ? "In-sample backtest" : "Backtest"} (P > ${s.backtest.threshold}, ${
-        100 * s.backtest.fee
-      } % fee per side${s.backtest.short ? ", shorts on" : ", long only"}): model ${
-        pct(row.model.total_return)
-      } in ${plural(row.model.trades, "trade")}, ` +
-        `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +
-        `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`,
-    );
-  }
+}
+
+function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "folds"> {
+  const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
+  const logLoss = judge(ll.low, ll.high, true);
+  const macroF1 = judge(f1.low, f1.high, false);
+  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
+  const scope = scopeOf(s);
+  const lines = [
+    ...differenceLines(s, logLoss, macroF1),
+    logLoss === "better" && macroF1 !== "worse"
+      ? `The model beats the best baseline on log-loss over ${scope}.`
+      : `The model does not beat the best baseline (${s.best_baseline}) over ${scope}.`,
+  ];
+  if (row) lines.push(backtestLine("Backtest", s, row));
   return { log_loss: logLoss, macro_f1: macroF1, lines };
+}
+
+function backtestLine(title: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {
+  return `${title} (P > ${s.backtest.threshold}, ${100 * s.backtest.fee} % fee per side${
+    s.backtest.short ? ", shorts on" : ", long only"
+  }): model ${pct(row.model.total_return)} in ${plural(row.model.trades, "trade")}, ` +
+    `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +
+    `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`;
+}
+
+/**
+ * The verdict: over every fold; over the out-of-sample folds alone (`outOfSample`, their own summary) when a
+ * checkpoint had seen some; none when it had seen them all.
+ */
+function verdictOf(
+  s: Omit<EvaluationSummary, "verdict">,
+  outOfSample?: Omit<EvaluationSummary, "verdict">,
+): Verdict {
+  const partialLine = s.partial
+    ? [
+      `Interrupted: only ${foldList(s.partial.folds_done)} finished; ${
+        foldList(s.partial.folds_missing)
+      } did not run. Every number here covers the finished folds only.`,
+    ]
+    : [];
+  if (!s.in_sample) {
+    const v = judgedVerdict(s);
+    return { ...v, lines: [...partialLine, ...v.lines], folds: s.folds.map((f) => f.label) };
+  }
+  // Pooled over every fold (the bootstrap table), the in-sample folds make any difference meaningless.
+  const inSample = { log_loss: IN_SAMPLE_VERDICT, macro_f1: IN_SAMPLE_VERDICT };
+  if (outOfSample) {
+    const v = judgedVerdict(outOfSample);
+    const labels = outOfSample.folds.map((f) => f.label);
+    return {
+      ...inSample,
+      out_of_sample: { log_loss: v.log_loss, macro_f1: v.macro_f1 },
+      folds: labels,
+      lines: [
+        ...partialLine,
+        `Judged on the out-of-sample ${foldList(labels)} only (${
+          plural(outOfSample.windows, "test window")
+        }); ${foldList(s.in_sample.folds)} in-sample, left out.`,
+        ...v.lines,
+        s.in_sample.message,
+      ],
+    };
+  }
+  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
+  return {
+    ...inSample,
+    folds: [],
+    lines: [
+      ...partialLine,
+      ...differenceLines(s, IN_SAMPLE_VERDICT, IN_SAMPLE_VERDICT),
+      `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`,
+      ...(row ? [backtestLine("In-sample backtest", s, row)] : []),
+    ],
+  };
 }
 
 export function summarize(
@@ -376,6 +482,7 @@ export function summarize(
   const overall = Object.fromEntries(names.map((n) => [n, scorePredictions(truth, pooled[n])]));
   const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
 
+  const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);
   const interval = Math.min(...series.map((s) => medianInterval(s.openTime)).filter(Number.isFinite));
   const bootstrap = blockBootstrap(
     truth.labels,
@@ -434,7 +541,14 @@ export function summarize(
     overall,
     per_symbol: perSymbol(series, seriesIndex, truth, pooled),
     bootstrap: { ...bootstrap, baseline: best, block_candles: BOOTSTRAP_BLOCK_CANDLES },
-    in_sample: inSampleFolds(opts.model, folds, opts.trainedUntil),
+    in_sample: inSample,
+    partial: opts.missingFolds && opts.missingFolds.length > 0
+      ? {
+        reason: "interrupted" as const,
+        folds_done: folds.map((f) => f.label),
+        folds_missing: [...opts.missingFolds],
+      }
+      : null,
     backtest: {
       fee: opts.fee,
       short: opts.short,
@@ -456,7 +570,13 @@ export function summarize(
       },
     },
   };
-  return { ...summary, verdict: verdictOf(summary) };
+  // Some folds in-sample, some not: the verdict is judged on the out-of-sample ones alone.
+  const seen = new Set(inSample?.folds ?? []);
+  const fresh = outcomes.filter((o) => !seen.has(o.plan.label));
+  const outOfSample = inSample && fresh.length > 0
+    ? summarize(series, fresh, { ...opts, trainedUntil: undefined })
+    : undefined;
+  return { ...summary, verdict: verdictOf(summary, outOfSample) };
 }
 
 /** Settings that produced an evaluation, recorded beside it. */

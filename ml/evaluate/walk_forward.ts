@@ -11,6 +11,7 @@ import {
   firstAtOrAfter,
   prepareDataset,
   SplitError,
+  splitSeries,
   type WindowShape,
 } from "../data/index.ts";
 import { decideClasses } from "../../engine/index.ts";
@@ -28,6 +29,11 @@ export interface WalkForwardOptions {
    * counting from 1), for a progress line or a bar's prefix.
    */
   readonly stage?: (stage: Stage) => void;
+  /**
+   * Stops the walk: no fold starts after it is aborted, and the fold running then is dropped (a training cut
+   * short would score a half-trained model). The folds finished before are returned.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface Stage {
@@ -64,6 +70,22 @@ function priorsOf(counts: ClassVector): ClassVector {
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/**
+ * How many training windows a fold has: those of every symbol (cut at the fold's end) whose label lands before
+ * its validation block. 0 when the validation block starts too close to the data's beginning to train.
+ */
+export function trainingWindows(
+  series: readonly CandleSeries[],
+  plan: FoldPlan,
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+): number {
+  const rule = { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart } as const;
+  return series.reduce((n, s) => {
+    const cut = sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd));
+    return n + splitSeries(cut, { lookback: shape.lookback, horizon: shape.horizon, rule }).train.length;
+  }, 0);
+}
+
 function foldDataset(series: readonly CandleSeries[], plan: FoldPlan, opts: WalkForwardOptions): Dataset {
   const cut = series.map((s) => sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd)));
   try {
@@ -90,6 +112,10 @@ export function turnAction(plan: FoldPlan, learner: Pick<Learner, "pretrained">)
   return plan.index === 0 && learner.pretrained && plan.retrain !== "monthly" ? "keep" : plan.action;
 }
 
+/**
+ * Every fold in turn, oldest first; the outcomes of the folds that finished (all of them unless `signal` was
+ * aborted).
+ */
 export async function walkForward(
   series: readonly CandleSeries[],
   plans: readonly FoldPlan[],
@@ -100,7 +126,9 @@ export async function walkForward(
   const priors = new Map<string, ClassVector>();
   let previousTrainingEnd = -Infinity;
   let step = 0;
-  for (const plan of plans) {
+  const stopped = () => opts.signal?.aborted ?? false;
+  folds: for (const plan of plans) {
+    if (stopped()) break;
     const dataset = foldDataset(series, plan, opts);
     const fold: FoldData = {
       plan,
@@ -129,11 +157,18 @@ export async function walkForward(
         learner: learner.name,
       });
       const action = turnAction(plan, learner);
-      fits[learner.name] = action === "fit"
-        ? await learner.fit(fold)
-        : action === "update"
-        ? await learner.update(fold)
-        : null;
+      try {
+        fits[learner.name] = action === "fit"
+          ? await learner.fit(fold)
+          : action === "update"
+          ? await learner.update(fold)
+          : null;
+      } catch (error) {
+        // A training stopped before its first batch has nothing to report; the fold is dropped either way.
+        if (stopped()) break folds;
+        throw error;
+      }
+      if (stopped()) break folds;
       if (action !== "keep" || !priors.has(learner.name)) priors.set(learner.name, trainPriors);
       const out = await learner.predict(dataset.test, fold);
       foldPriors[learner.name] = priors.get(learner.name)!;

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+import { baselineLearners } from "./baseline_learners.ts";
+import { dataEnd, planFolds } from "./folds.ts";
+import type { FitReport, FoldData } from "./learner.ts";
+import { IN_SAMPLE_VERDICT, inSampleFolds, summarize } from "./summary.ts";
+import { walkForward } from "./walk_forward.ts";
+
+const shape = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
+const at = (s: string) => Date.parse(s + "Z");
+
+Deno.test("a fold is in-sample when the data end reaches into its test block, not its validation block", () => {
+  const folds = [
+    { label: "2023-11", test_start: "2023-11-01T00:00:00.000Z" },
+    { label: "2023-12", test_start: "2023-12-01T00:00:00.000Z" },
+  ];
+  // Trained up to mid-November: November's test block is seen, December's lies wholly after.
+  const mid = inSampleFolds("m", folds, at("2023-11-14T23:00"))!;
+  assert.deepEqual(mid.folds, ["2023-11"]);
+  assert.match(
+    mid.message,
+    /after fold 2023-11 begins \(2023-11-01\): its scores on fold 2023-11 are in-sample/,
+  );
+  assert.match(mid.message, /judged on fold 2023-12 only/);
+  // Up into October (the validation block of 2023-11, not its test block): nothing is in-sample.
+  assert.equal(inSampleFolds("m", folds, at("2023-10-20T00:00")), null);
+  // The candle opening at December's start seen: both folds.
+  const both = inSampleFolds("m", folds, at("2023-12-01T00:00"))!;
+  assert.deepEqual(both.folds, ["2023-11", "2023-12"]);
+  assert.match(both.message, /its scores on every fold are in-sample/);
+  assert.match(inSampleFolds("m", folds.slice(1), at("2023-12-05T00:00"))!.message, /on that fold are/);
+});
+
+async function outcomesOf(folds: number, learner = new ScriptedLearner(), signal?: AbortSignal) {
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), folds, "weekly", 1);
+  const learners = [learner, ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 })];
+  return { series, plans, outcomes: await walkForward(series, plans, learners, { shape, clip: 10, signal }) };
+}
+
+const summaryOptions = { model: "model", horizon: 4, threshold: 0.4, fee: 0.001, short: false, seed: 1 };
+
+Deno.test("with some folds in-sample, the verdict is judged on the out-of-sample folds and says which", async () => {
+  const { series, plans, outcomes } = await outcomesOf(3);
+  const labels = plans.map((p) => p.label);
+  // The checkpoint's data ends inside the first fold's test week.
+  const s = summarize(series, outcomes, {
+    ...summaryOptions,
+    resamples: 100,
+    trainedUntil: plans[0].testStart + 24 * 3_600_000,
+  });
+  assert.deepEqual(s.in_sample?.folds, [labels[0]]);
+  assert.deepEqual(s.verdict.folds, labels.slice(1));
+  assert.equal(s.verdict.log_loss, IN_SAMPLE_VERDICT, "the all-fold table includes an in-sample fold");
+  assert.ok(s.verdict.out_of_sample && s.verdict.out_of_sample.log_loss !== IN_SAMPLE_VERDICT);
+  const text = s.verdict.lines.join("\n");
+  assert.match(text, new RegExp(`Judged on the out-of-sample folds ${labels[1]}, ${labels[2]} only`));
+  assert.match(text, /over these 2 folds\./);
+  assert.doesNotMatch(text, /No verdict/);
+  // Every fold seen: no verdict at all.
+  const all = summarize(series, outcomes, {
+    ...summaryOptions,
+    resamples: 100,
+    trainedUntil: plans[2].testEnd,
+  });
+  assert.deepEqual(all.verdict.folds, []);
+  assert.match(all.verdict.lines.join("\n"), /No verdict/);
+  // None seen: the plain verdict over every fold.
+  const none = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  assert.deepEqual(none.verdict.folds, labels);
+  assert.equal(none.in_sample, null);
+  assert.equal(none.partial, null);
+});
+
+Deno.test("an aborted walk keeps the folds that finished and drops the one running; the summary says so", async () => {
+  const stop = new AbortController();
+  // Ctrl-C arrives while the model trains for the second fold.
+  class Interrupted extends ScriptedLearner {
+    override fit(fold: FoldData): Promise<FitReport> {
+      if (fold.plan.index === 1) stop.abort();
+      return super.fit(fold);
+    }
+  }
+  const { series, plans, outcomes } = await outcomesOf(3, new Interrupted(), stop.signal);
+  assert.deepEqual(outcomes.map((o) => o.plan.label), [plans[0].label]);
+  const missing = plans.slice(outcomes.length).map((p) => p.label);
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 50, missingFolds: missing });
+  assert.deepEqual(s.partial, {
+    reason: "interrupted",
+    folds_done: [plans[0].label],
+    folds_missing: missing,
+  });
+  assert.match(s.verdict.lines[0], new RegExp(`^Interrupted: only fold ${plans[0].label} finished; folds `));
+  assert.ok(s.verdict.lines.some((l) => /over the finished fold \(folds .* did not run\)/.test(l)));
+});

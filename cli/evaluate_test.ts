@@ -434,7 +434,7 @@ Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and
   assert.equal(error.exitCode, 130, String(error));
   assert.match(
     error.message,
-    /^evaluation interrupted; the 1 fold of 3 that finished \(\S+\) were written to /,
+    /^evaluation interrupted; the 1 fold of 3 that finished \(\S+\) was written to /,
   );
   assert.match(error.message, /marked partial$/);
   assert.match(error.hint, / did not run; run the same command again/);
@@ -450,6 +450,11 @@ Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and
   );
   const html = await Deno.readTextFile(join(outputDir, "report.html"));
   assert.match(html, /interrupted/);
+  assert.match(
+    html,
+    /<strong>Warning:<\/strong> interrupted: only 1 fold \(\S+\) finished/,
+    "a banner, as for in-sample",
+  );
   assert.match(lines.join("\n"), /the 1 finished fold \(folds \S+, \S+ did not run\)/);
   // Pressed before any fold finished: nothing is written.
   const early = new AbortController();

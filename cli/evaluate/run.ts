@@ -468,9 +468,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       const done = `${plural(outcomes.length, "fold")} of ${plans.length}`;
       throw new InterruptedError(
         summary.partial
-          ? `evaluation interrupted; the ${done} that finished (${
-            summary.partial.folds_done.join(", ")
-          }) were written to ${jsonPath} and ${reportPath}, marked partial`
+          ? `evaluation interrupted; the ${done} that finished (${summary.partial.folds_done.join(", ")}) ${
+            outcomes.length === 1 ? "was" : "were"
+          } written to ${jsonPath} and ${reportPath}, marked partial`
           : `evaluation interrupted after its last fold; the complete evaluation was written to ${jsonPath} ` +
             `and ${reportPath}`,
         summary.partial

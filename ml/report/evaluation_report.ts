@@ -386,7 +386,15 @@ export function evaluationReport(
       }), ` +
       `${s.symbols.join(", ")}`,
     facts,
-    warning: s.in_sample ? `in-sample: not evidence. ${s.in_sample.message}` : undefined,
+    warning: [
+      s.partial &&
+      `interrupted: only ${plural(s.partial.folds_done.length, "fold")} (${
+          s.partial.folds_done.join(", ")
+        }) ` +
+        `finished; ${s.partial.folds_missing.join(", ")} did not run, and every number covers the finished ` +
+        "folds only.",
+      s.in_sample && `in-sample: not evidence. ${s.in_sample.message}`,
+    ].filter(Boolean).join(" ") || undefined,
     verdict: s.verdict.lines,
     sections,
   };

@@ -176,10 +176,15 @@ Deno.test("an ensemble's report: each member's epochs and best epoch, one curve 
     baselines: { majority: summary.overall.majority.metrics },
     facts: trainingFacts({
       ...MANIFEST,
-      training: { epochs_run: 2 * one.length, member_epochs: [one.length, one.length], seconds: 60 },
+      training: {
+        epochs_run: 2 * one.length,
+        member_epochs: [one.length, one.length],
+        seconds: 60,
+        stop_reason: "epochs",
+      },
     }),
   }));
-  assert.ok(html.includes(`2 members trained ${one.length} / ${one.length} epochs`));
+  assert.ok(html.includes(`2 members trained ${one.length} / ${one.length} epochs (every epoch run)`));
   assert.ok(!html.includes(`${2 * one.length} epochs`), "the members' epochs are not added up");
   assert.ok(html.includes("Each member keeps the weights of its own best epoch (3 / 2)"));
   assert.ok(html.includes("validation macro-F1, member 2"));

@@ -166,6 +166,13 @@ function keptWeights(r: TrainingReportInput): string {
   return r.bestEpoch !== null ? `The version keeps the weights of epoch ${r.bestEpoch}. ` : "";
 }
 
+/** How a run ended, in words (manifest `training.stop_reason`). */
+const STOP_REASONS: Record<string, string> = {
+  epochs: "every epoch run",
+  early_stopping: "early stopping",
+  interrupted: "interrupted",
+};
+
 /** The facts block: data span, symbols, interval, hyperparameters, duration, backend. */
 export function trainingFacts(
   manifest: Omit<Manifest, "version" | "created_at" | "files">,
@@ -203,7 +210,7 @@ export function trainingFacts(
       (training.member_epochs && training.member_epochs.length > 1
         ? `${training.member_epochs.length} members trained ${training.member_epochs.join(" / ")} epochs`
         : plural(training.epochs_run ?? 0, "epoch")) +
-      (training.stop_reason ? ` (${training.stop_reason.replace(/_/g, " ")})` : ""),
+      (training.stop_reason ? ` (${STOP_REASONS[training.stop_reason] ?? training.stop_reason})` : ""),
     ],
     ["backend", `${manifest.backend} (${manifest.device}), candlecast ${manifest.candlecast_version}`],
   );

@@ -25,7 +25,7 @@ interface ReadmeCommand {
   readonly line: number;
 }
 
-/** A small shell-word splitter: quotes, backslash-newline, `#` comments, `&&` and a trailing `&`. */
+/** A small shell-word splitter: quotes, backslash-newline, `#` comments, `&&`, a trailing `&`, `< file`. */
 export function readmeCommands(markdown: string): ReadmeCommand[] {
   const commands: ReadmeCommand[] = [];
   const lines = markdown.split("\n");
@@ -57,6 +57,9 @@ function splitBlock(text: string, firstLine: number): ReadmeCommand[] {
   const endCommand = () => {
     endWord();
     while (words.length > 0 && /^[A-Z_]+=/.test(words[0])) words.shift();
+    // `< file`: standard input for the command, not one of its arguments.
+    const redirect = words.indexOf("<");
+    if (redirect >= 0) words.splice(redirect, 2);
     if (words.length > 0) out.push({ words, background, output: [], line: startLine });
     [words, background] = [[], false];
   };

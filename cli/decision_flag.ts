@@ -13,7 +13,7 @@ export function decisionOption(): Option {
   return new Option(
     "--decision <rule>",
     "how `prediction` is chosen: the version's own rule (train stores prior), argmax, or prior " +
-      "(the class whose probability most exceeds its training frequency)",
+      "(the class with the largest probability ÷ its training frequency)",
   ).choices([...DECISION_CHOICES]).default("version");
 }
 

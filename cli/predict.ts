@@ -37,13 +37,17 @@ export function predictCommand(): Command {
         '({"requests": [<body>, …]}); the response JSON is printed. Invalid input exits 2 with the message\n' +
         "the HTTP API would return.",
     )
-    .option("--input <path>", "JSON file with a /predict request body", "request.json")
+    .option(
+      "--input <path>",
+      "JSON file with a /predict request body, or - for standard input",
+      "request.json",
+    )
     .option("--checkpoint <dir>", "model version to use", "checkpoints/current")
     .option("--threads <n>", "ONNX Runtime threads", "1")
     .addOption(decisionOption())
     .action(async (raw) => {
       const options = parseFlags("predict", PredictFlags, raw);
-      requireInput("--input", options.input, INPUT_HINT, "file");
+      if (options.input !== STDIN) requireInput("--input", options.input, INPUT_HINT, "file");
       await requireCheckpoint("--checkpoint", options.checkpoint);
       await predict(options);
     });
@@ -62,10 +66,13 @@ export function requireDecision(predictor: Predictor, choice: DecisionChoice): P
   return predictor;
 }
 
+/** `--input -`: the body comes on standard input (a pipe from the bot's tooling, a here-document). */
+const STDIN = "-";
+
 async function readBody(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = path === STDIN ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(`--input: ${path} does not exist`, INPUT_HINT);
@@ -81,7 +88,10 @@ async function readBody(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`body: malformed JSON (${(error as Error).message})`, `fix ${path}`);
+    throw new UsageError(
+      `body: malformed JSON (${(error as Error).message})`,
+      `fix ${path === STDIN ? "the JSON on standard input" : path}`,
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { predictBody } from "../test/fake_predictor.ts";
-import { runCandlecast } from "../test/cli.ts";
+import { candlecastCommand, runCandlecast } from "../test/cli.ts";
 
 const cli = runCandlecast;
 
@@ -29,6 +29,25 @@ Deno.test("predict prints the /predict response for a single body", async () => 
     assert.ok(["UP", "DOWN", "SIDEWAYS"].includes(body.prediction));
     assert.equal(body.model_version, "v3_2024-05-05");
     assert.deepEqual(Object.keys(body.probabilities), ["down", "sideways", "up"]);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("predict --input - reads the body from standard input", async () => {
+  const f = await fixture();
+  try {
+    const child = candlecastCommand(["predict", "--input", "-", "--checkpoint", f.checkpoint], {
+      stdin: "piped",
+    })
+      .spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(predictBody("BNBUSDT", 70))));
+    await writer.close();
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)).symbol, "BNBUSDT");
   } finally {
     await f.cleanup();
   }

@@ -84,6 +84,10 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
       horizon: String(p.horizon),
       version: options.version,
       model_type: p.modelType,
+      // How serve names the class from these probabilities, so an in-process client can name the same one:
+      // "prior" is the class with the largest p / prior, the priors being the training split's frequencies.
+      decision_rule: p.decisionRule ?? "argmax",
+      ...(p.classPriors ? { class_priors: p.classPriors.join(",") } : {}),
     },
   });
 }

@@ -53,6 +53,17 @@ Deno.test("the frame declares SPEC §8's input, outputs, metadata and a doc stri
   assert.equal(meta.lookback, String(p.lookback));
   assert.equal(meta.horizon, String(p.horizon));
   assert.equal(meta.version, "v1_2024-01-01");
+  // serve's decision rule and priors travel with the file, so an in-process client names the same class.
+  assert.equal(meta.decision_rule, "argmax");
+  assert.equal(meta.class_priors, undefined);
+  const prior = testPreprocessor({ decisionRule: "prior", classPriors: [0.25, 0.5, 0.25] });
+  const withRule = decodeModel(
+    encodeModel(
+      frameModel(linearBody(w, prior.lookback), { preprocessor: prior, version: "v2", producerVersion: "t" }),
+    ),
+  );
+  const ruleMeta = Object.fromEntries(withRule.metadataProps.map((e) => [e.key, e.value]));
+  assert.deepEqual([ruleMeta.decision_rule, ruleMeta.class_priors], ["prior", "0.25,0.5,0.25"]);
   assert.match(graph.docString!, /UNscaled/);
   // The scaler comes first: the input feeds only the scaler's subtraction.
   const readers = graph.node!.filter((n) => n.input!.includes("input"));

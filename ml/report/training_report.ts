@@ -261,7 +261,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     sections.push({
       kind: "table",
       title: "Decision rules side by side",
-      note: "argmax: the most probable class. prior: the class whose probability most exceeds its " +
+      note: "argmax: the most probable class. prior: the class with the largest probability ÷ its " +
         "training-split frequency. The shares are how often each class is named on the test windows.",
       columns: ["rule", "accuracy", "macro-F1", ...CLASSES.map((c) => `names ${c}`)],
       rows: [

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { loadPredictor } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
 import {
+  apiKeyProblem,
   CheckpointWatcher,
   coalesce,
   createApp,
@@ -19,11 +20,12 @@ import {
   Metrics,
   ModelStore,
   PredictionLog,
+  probePort,
   SharedMetrics,
   stdoutLog,
   stdoutLogger,
 } from "../server/index.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
 import { flag, parseFlags } from "./flags.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
@@ -130,6 +132,16 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
   const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
 
+  // Checked before anything starts: a key no client can send would refuse every request behind auth.
+  const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
+  const keyProblem = apiKey === undefined ? null : apiKeyProblem(apiKey);
+  if (keyProblem !== null) {
+    throw new UsageError(
+      keyProblem,
+      "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
+    );
+  }
+
   const store = new ModelStore();
   const watcher = new CheckpointWatcher(store, {
     pointer: options.checkpoint,
@@ -143,7 +155,6 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   });
   // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
   await watcher.start();
-  const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
   const predictionLog = options.predictionsLog
     ? new PredictionLog(options.predictionsLog, {
       log: logAs,
@@ -152,10 +163,22 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     })
     : undefined;
   const metrics = new Metrics();
-  const app = createApp(store, { apiKey, log: logAs, predictionLog, decision: options.decision, metrics });
+  let stopping = false;
+  const app = createApp(store, {
+    apiKey,
+    log: logAs,
+    predictionLog,
+    decision: options.decision,
+    metrics,
+    shuttingDown: () => stopping,
+  });
 
   let server;
   try {
+    // SO_REUSEPORT lets any process of this user join a port: a second `serve` on a port already served by
+    // workers would bind too, and traffic would be split between two models. The parent checks the port is
+    // free with a plain bind first; its own workers then join it.
+    if (worker === null && workers > 1) await probePort(options.host, options.port);
     server = await listen(app.fetch, {
       hostname: options.host,
       port: options.port,
@@ -167,6 +190,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       maxConnections: options.maxConnections,
       maxInFlight: options.maxInFlight,
       reusePort: workers > 1 || worker !== null,
+      openWhileDraining: true, // /health says "shutting down" in its SPEC body (the app knows `stopping`)
     });
   } catch (error) {
     await watcher.stop();
@@ -209,7 +233,6 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     : null;
 
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  let stopping = false;
   const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;

@@ -198,6 +198,58 @@ Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
   }
 });
 
+Deno.test("serve --workers 2: a second serve on a port that workers already share exits 1", async () => {
+  // The first binds with SO_REUSEPORT, which would let a second SO_REUSEPORT bind join it and split traffic.
+  const first = await startServe(["--checkpoint", "/nonexistent", "--workers", "2"]);
+  try {
+    const second = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        MAIN,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        new URL(first.url).port,
+        "--checkpoint",
+        "/nonexistent",
+        "--no-predictions-log",
+        "--workers",
+        "2",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // One that binds runs until stopped: kill it rather than hang the suite.
+    const timer = setTimeout(() => second.kill("SIGKILL"), 30_000);
+    const out = await second.output();
+    clearTimeout(timer);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, `the second serve bound the port too; stderr: ${stderr}`);
+    assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
+    assert.match(stderr, /hint: pass another --port/);
+  } finally {
+    assert.equal((await first.stop("SIGTERM")).code, 0);
+  }
+});
+
+Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it) is refused, exit 2", async () => {
+  for (const [key, what] of [["two words", "a space or tab"], ["k3y\n", "a line break"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"],
+      env: { CANDLECAST_API_KEY: key },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, new RegExp(`CANDLECAST_API_KEY contains ${what}`));
+    assert.match(stderr, /hint: set CANDLECAST_API_KEY to a key without white space/);
+    assert.doesNotMatch(stderr, new RegExp(key.trim()), "the key itself is not printed");
+  }
+});
+
 /** A port that was free a moment ago (for a server started through a shell, which cannot report it). */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -30,6 +30,8 @@ export interface AppOptions {
   readonly predictionLog?: PredictionLog;
   /** How `prediction` is chosen from the probabilities (default: the version's own rule, SPEC §4). */
   readonly decision?: DecisionChoice;
+  /** True once the server is draining for shutdown: /health then answers 503 "unhealthy", shutting down. */
+  readonly shuttingDown?: () => boolean;
 }
 
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
@@ -71,6 +73,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     metrics = new Metrics(),
     predictionLog,
     decision = "version",
+    shuttingDown = () => false,
   } = options;
   const record = (outcomes: readonly PredictOutcome[], version: string) => {
     if (!predictionLog) return;
@@ -123,6 +126,18 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   // Open to anyone: says ready or not and why in general terms, never paths or load errors (the log has them).
   const health = () => {
     const { predictor, publicProblem } = models.status();
+    // Draining: new requests are refused, so a load balancer should stop sending (SPEC §4's 503 body).
+    if (shuttingDown()) {
+      return Response.json({
+        status: "unhealthy",
+        ready: false,
+        model: "not_loaded",
+        device: null,
+        input_features: FEATURE_COUNT,
+        shutting_down: true,
+        detail: "the server is shutting down; retry in a moment",
+      }, { status: 503, headers: { "Retry-After": "1" } });
+    }
     return predictor
       ? Response.json({
         status: "healthy",

@@ -239,7 +239,17 @@ Deno.test("422 names the field for every kind of invalid candle", async () => {
       "candles: expected an array of candles",
     ],
     [(b) => (b.candles as unknown[])[2] = [1, 2], "candles[2]: expected a candle object"],
+    [
+      // Newest first: the open times give it away.
+      (b) => b.candles.reverse().forEach((c, i) => timed(c).openTime = (60 - i) * 3_600_000),
+      /^candles\[1\]\.openTime: 212400000 is before candles\[0\]\.openTime \(216000000\): candles go oldest first/,
+    ],
+    [
+      (b) => b.candles.forEach((c, i) => timed(c).openTime = Math.min(i, 30) * 3_600_000),
+      /^candles\[31\]\.openTime: 108000000 repeats candles\[30\]\.openTime/,
+    ],
   ];
+  const timed = (c: unknown) => c as { openTime?: number };
   for (const [mutate, detail] of cases) {
     const body = predictBody();
     mutate(body);

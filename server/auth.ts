@@ -9,6 +9,19 @@ import { HttpError } from "./errors.ts";
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="candlecast"' };
 
+/**
+ * Why a key can never be sent as a bearer token (`Authorization: Bearer <key>` carries one run of non-space
+ * characters), or null when it can. A key with a space, tab or newline in it, even at an end (a stray newline
+ * from a secrets file), would switch auth on and then refuse every client.
+ */
+export function apiKeyProblem(apiKey: string): string | null {
+  const at = apiKey.search(/\s/);
+  if (at < 0) return null;
+  const what = /^[ \t]$/.test(apiKey[at]) ? "a space or tab" : "a line break or other white space";
+  return `CANDLECAST_API_KEY contains ${what} (at character ${at + 1} of ${apiKey.length}), so no ` +
+    "'Authorization: Bearer <key>' header can match it";
+}
+
 /** Requires `Authorization: Bearer <apiKey>` on every path except `open` ones. */
 export function bearerAuth(apiKey: string, open: ReadonlySet<string>): MiddlewareHandler {
   const expected = digest(apiKey);

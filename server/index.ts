@@ -1,5 +1,6 @@
 /** The server's public surface: the app factory, the model lifecycle, and the prediction pipeline. */
 export { type AppOptions, createApp } from "./app.ts";
+export { apiKeyProblem } from "./auth.ts";
 export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
 export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";
@@ -21,7 +22,7 @@ export {
   toRequestCandle,
   windowOf,
 } from "./predict.ts";
-export { listen, LISTEN_DEFAULTS, ListenError } from "./listen.ts";
+export { listen, LISTEN_DEFAULTS, ListenError, probePort } from "./listen.ts";
 export { type PredictResponse, predictResponse } from "../engine/index.ts";
 export {
   isBatchBody,

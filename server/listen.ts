@@ -38,6 +38,11 @@ export interface ListenOptions {
   readonly maxInFlight?: number;
   /** Paths answered even over `maxInFlight` and without waiting: cheap ones like /health. */
   readonly alwaysOpen?: ReadonlySet<string>;
+  /**
+   * While draining, hand `alwaysOpen` paths to the app rather than answering them 503 here, so that /health
+   * can say "shutting down" in its own body (the app must then know it is stopping). Off by default.
+   */
+  readonly openWhileDraining?: boolean;
   /** Share the port with other processes (SO_REUSEPORT): how `serve --workers N` spreads connections. */
   readonly reusePort?: boolean;
 }
@@ -77,6 +82,45 @@ export class ListenError extends Error {
   constructor(message: string, readonly hint: string) {
     super(message);
   }
+}
+
+/** A bind failure in words a user can act on (a `ListenError`), or the error itself when it is not one we know. */
+function bindError(error: unknown, where: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE" || error instanceof Deno.errors.AddrInUse) {
+    return new ListenError(`cannot listen on ${where}: the address is in use`, "pass another --port");
+  }
+  if (
+    code === "EACCES" || error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotCapable
+  ) {
+    return new ListenError(`cannot listen on ${where}: permission denied`, "use a port above 1023");
+  }
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || error instanceof Deno.errors.AddrNotAvailable) {
+    return new ListenError(`cannot listen on ${where}: no such local address`, "check --host");
+  }
+  return error;
+}
+
+/**
+ * Checks that nobody holds `hostname:port` by binding it once without SO_REUSEPORT and letting it go; throws
+ * the `ListenError` `listen` would. `serve --workers N` calls it before binding with `reusePort`: otherwise a
+ * second `serve` on a port already served by workers would bind too (the kernel lets any SO_REUSEPORT socket of
+ * the same user join), and connections would be split at random between two servers. On Linux a plain bind
+ * fails while any socket, SO_REUSEPORT or not, listens there. Port 0 needs no check.
+ */
+export async function probePort(hostname: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = http.createServer();
+  const bound = Promise.withResolvers<void>();
+  probe.once("error", (error) => bound.reject(error));
+  probe.listen({ host: hostname, port, reusePort: false }, () => bound.resolve());
+  try {
+    await bound.promise;
+  } catch (error) {
+    throw bindError(error, `${hostname}:${port}`);
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 export const LISTEN_DEFAULTS = {
@@ -260,13 +304,13 @@ export async function listen(
       json(res, status, { detail }, headers);
     };
     if (path === null) return quick(400, "the request target must be a path like /predict");
-    if (draining) {
+    const open = alwaysOpen.has(path);
+    if (draining && !(open && options.openWhileDraining)) {
       return quick(503, "the server is shutting down; retry in a moment", {
         Connection: "close",
         "Retry-After": "1",
       });
     }
-    const open = alwaysOpen.has(path);
     if (!open && inFlight >= o.maxInFlight) {
       counts.requestsShed++;
       return quick(503, "the server is busy; retry in a moment", { "Retry-After": "1" });
@@ -360,20 +404,7 @@ export async function listen(
   try {
     await bound.promise;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || error instanceof Deno.errors.AddrInUse) {
-      throw new ListenError(`cannot listen on ${where}: the address is in use`, "pass another --port");
-    }
-    if (
-      code === "EACCES" || error instanceof Deno.errors.PermissionDenied ||
-      error instanceof Deno.errors.NotCapable
-    ) {
-      throw new ListenError(`cannot listen on ${where}: permission denied`, "use a port above 1023");
-    }
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || error instanceof Deno.errors.AddrNotAvailable) {
-      throw new ListenError(`cannot listen on ${where}: no such local address`, "check --host");
-    }
-    throw error;
+    throw bindError(error, where);
   }
   server.off("error", onStartupError);
   // After the bind, an error of the listening socket (EMFILE on accept) is logged; the server keeps going.

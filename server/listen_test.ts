@@ -29,6 +29,44 @@ Deno.test("shutdown() lets requests in flight finish, answers newcomers 503, the
   await store.close();
 });
 
+Deno.test("draining with openWhileDraining: /health answers SPEC's 503 body, saying it is shutting down", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 200 }));
+  let stopping = false;
+  const app = createApp(store, { log: () => {}, shuttingDown: () => stopping });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, openWhileDraining: true });
+  const before = await fetch(`${server.url}/health`);
+  assert.equal(before.status, 200);
+  assert.equal((await before.json()).status, "healthy");
+  const inFlight = fetch(`${server.url}/predict`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody()),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  stopping = true; // as serve sets it on SIGTERM, before shutdown()
+  const stopped = server.shutdown();
+  const health = await fetch(`${server.url}/health`);
+  assert.equal(health.status, 503);
+  assert.equal(health.headers.get("connection"), "close");
+  assert.deepEqual(await health.json(), {
+    status: "unhealthy",
+    ready: false,
+    model: "not_loaded",
+    device: null,
+    input_features: 35,
+    shutting_down: true,
+    detail: "the server is shutting down; retry in a moment",
+  });
+  const late = await fetch(`${server.url}/model/info`);
+  assert.equal(late.status, 503, "other routes are still refused by the listener");
+  assert.match((await late.json()).detail, /shutting down/);
+  assert.equal((await inFlight).status, 200);
+  await stopped;
+  await server.finished;
+  await store.close();
+});
+
 Deno.test("a port in use is a ListenError that says so", async () => {
   const app = createApp(new ModelStore(), { log: () => {} });
   const first = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });

@@ -99,6 +99,32 @@ const CandleSchema = z.object({
     .nonnegative("expected a time in ms since the epoch").optional(),
 }, { error: "expected a candle object" }).superRefine(checkBar);
 
+/**
+ * Candles go oldest first, one per open time (SPEC §4). Only open times can show the order, so a body whose
+ * candles carry them must have them strictly ascending (a candle without one is skipped): newest-first or a
+ * repeated candle would otherwise be answered as if it were a real series. The first offending index is named.
+ */
+function checkOrder(candles: readonly RequestCandle[], ctx: z.RefinementCtx): void {
+  let last = -1;
+  let lastIndex = -1;
+  for (let i = 0; i < candles.length; i++) {
+    const t = candles[i].openTime;
+    if (t === undefined) continue;
+    if (lastIndex >= 0 && t <= last) {
+      const how = t === last ? "repeats" : "is before";
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "openTime"],
+        message: `${t} ${how} candles[${lastIndex}].openTime (${last}): candles go oldest first, ` +
+          "one per open time",
+      });
+      return;
+    }
+    last = t;
+    lastIndex = i;
+  }
+}
+
 function predictSchema(lookback: number) {
   return z.object({
     symbol: z.string({
@@ -114,7 +140,7 @@ function predictSchema(lookback: number) {
         `expected at least ${lookback} candles (the model's lookback), got ${
           Array.isArray(issue.input) ? issue.input.length : 0
         }`,
-    }),
+    }).superRefine(checkOrder),
   }, { error: 'expected a JSON object like {"symbol": "BTCUSDT", "candles": [...]}' });
 }
 
@@ -204,6 +230,7 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
   if (typeof symbol !== "string" || symbol.length < 1 || symbol.length > MAX_SYMBOL_LENGTH) return null;
   if (!Array.isArray(candles) || candles.length < lookback || candles.length > MAX_CANDLES) return null;
   const out: RequestCandle[] = new Array(candles.length);
+  let lastTime = -1; // open times are ≥ 0: the first one always passes
   for (let i = 0; i < candles.length; i++) {
     const c = candles[i] as Record<string, unknown> | null;
     if (typeof c !== "object" || c === null || Array.isArray(c)) return null;
@@ -221,6 +248,10 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
         : !(Number.isSafeInteger(openTime) && (openTime as number) >= 0)
     ) {
       return null; // an explicit `openTime: undefined` (JS callers only) is kept as a key by the schema
+    }
+    if (openTime !== undefined) {
+      if ((openTime as number) <= lastTime) return null; // out of order: the schema words it
+      lastTime = openTime as number;
     }
     // Written out as a literal (like the schema's output): keyed writes cost ~25× more per candle.
     const candle: RequestCandle = openTime === undefined

@@ -121,7 +121,10 @@ Deno.test("requests: the fast check returns exactly what the schema returns, for
   for (let i = 0; i < 800; i++) {
     const b = structuredClone(body()) as unknown as Record<string, unknown>;
     if (random() < 0.5) {
-      (b.candles as Record<string, unknown>[]).forEach((c, k) => c.openTime = 3_600_000 * k);
+      const candles = b.candles as Record<string, unknown>[];
+      candles.forEach((c, k) => c.openTime = 3_600_000 * k);
+      // Sometimes out of order: a repeated or an earlier open time (the schema's order check).
+      if (random() < 0.2) candles[pick([1, 2])].openTime = pick([0, 3_600_000]);
     }
     for (let m = Math.floor(random() * 3); m > 0; m--) mutate(b);
     const fast = parsePredictRequest(b, LOOKBACK, "requests[2]");
@@ -129,4 +132,42 @@ Deno.test("requests: the fast check returns exactly what the schema returns, for
     if (fast.ok) valid++;
   }
   assert.ok(valid > 80, `only ${valid} valid bodies: the fast path was barely tested`);
+});
+
+Deno.test("requests: candles with open times go oldest first, each time once; the first offender is named", () => {
+  const timed = (times: (number | undefined)[]) => {
+    const b = body();
+    return {
+      ...b,
+      candles: b.candles.map((c, i) => times[i] === undefined ? c : { ...c, openTime: times[i] }),
+    };
+  };
+  const parse = (times: (number | undefined)[], prefix = "") => {
+    const parsed = parsePredictRequest(timed(times), LOOKBACK, prefix);
+    assert.deepEqual(parsed, schemaParsePredictRequest(timed(times), LOOKBACK, prefix));
+    return parsed.ok ? null : parsed.detail;
+  };
+  const H = 3_600_000;
+  assert.equal(parse([0, H, 2 * H]), null);
+  assert.equal(
+    parse([undefined, undefined, undefined]),
+    null,
+    "without open times the order is the client's",
+  );
+  assert.equal(parse([H, undefined, 2 * H]), null, "a candle without a time is skipped");
+  assert.equal(
+    parse([2 * H, H, 0]),
+    `candles[1].openTime: ${H} is before candles[0].openTime (${2 * H}): candles go oldest first, ` +
+      "one per open time",
+  );
+  assert.equal(
+    parse([0, H, H], "requests[4]"),
+    `requests[4].candles[2].openTime: ${H} repeats candles[1].openTime (${H}): candles go oldest first, ` +
+      "one per open time",
+  );
+  assert.equal(
+    parse([2 * H, undefined, H]),
+    `candles[2].openTime: ${H} is before candles[0].openTime (${2 * H}): candles go oldest first, ` +
+      "one per open time",
+  );
 });

@@ -24,6 +24,7 @@ import {
   SharedMetrics,
   stdoutLog,
   stdoutLogger,
+  workerModelSamples,
 } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
@@ -211,7 +212,8 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
     : Deno.env.get(METRICS_DIR_ENV) ?? null;
   const shared = metricsDir === null ? null : new SharedMetrics(metricsDir, worker ?? 0, metrics);
-  shared?.start();
+  if (shared) metrics.collect(() => workerModelSamples(worker ?? 0, store.status()));
+  await shared?.start();
   if (worker === null) {
     logAs({
       event: "listening",

@@ -473,6 +473,10 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
         metric(text, 'candlecast_http_requests_total\\{route="/health",method="GET",status="200"\\}'),
         sent,
       );
+      // Each worker's model, labelled, whichever worker answers the scrape.
+      for (const w of ["0", "1"]) {
+        assert.equal(metric(text, `candlecast_worker_model_loaded\\{worker="${w}"\\}`), 1);
+      }
     }
     const { code } = await server.stop("SIGTERM");
     assert.equal(code, 0);

@@ -4,7 +4,7 @@ export { apiKeyProblem } from "./auth.ts";
 export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
 export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";
-export { Metrics, type MetricsSnapshot, type Sample } from "./metrics.ts";
+export { Metrics, type MetricsSnapshot, type Sample, workerModelSamples } from "./metrics.ts";
 export { type ModelLease, type ModelSource, type ModelStatus, ModelStore } from "./models/store.ts";
 export {
   CheckpointWatcher,

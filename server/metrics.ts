@@ -51,6 +51,41 @@ export interface MetricsSnapshot {
   readonly samples: Sample[];
 }
 
+/**
+ * The model one `serve --workers N` worker answers with, labelled by worker: the unlabelled model series
+ * describe only the worker a scrape landed on, so these show every worker (one stuck on an old version, or
+ * with none loaded, is visible whichever answers). Shared through each worker's snapshot like any sample.
+ */
+export function workerModelSamples(worker: number, model: ModelStatus): Sample[] {
+  const w = String(worker);
+  const p = model.predictor;
+  return [
+    {
+      name: "candlecast_worker_model_loaded",
+      help: "1 when this worker has a model answering /predict, by worker.",
+      type: "gauge",
+      value: p ? 1 : 0,
+      labels: { worker: w },
+    },
+    ...(p
+      ? [{
+        name: "candlecast_worker_model_info",
+        help: "The model each worker answers with (value always 1).",
+        type: "gauge" as const,
+        value: 1,
+        labels: { worker: w, version: p.info.version },
+      }]
+      : []),
+    ...(["success", "failure"] as const).map((result) => ({
+      name: "candlecast_worker_model_reloads_total",
+      help: "Model loads since start, by worker and result.",
+      type: "counter" as const,
+      value: result === "success" ? model.reloads.succeeded : model.reloads.failed,
+      labels: { worker: w, result },
+    })),
+  ];
+}
+
 export class Metrics {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();

@@ -1,7 +1,10 @@
 /**
  * `/metrics` for the whole service when `serve --workers N` runs N processes: a scrape lands on one of them,
  * so each writes its counters to `<dir>/worker-<k>.json` every second (temp file, then rename) and adds the
- * others' latest files to what it renders. The sum is at most a second stale for the other workers.
+ * others' latest files to what it renders. The sum is at most a second stale for the other workers. A worker
+ * that replaces a dead one (the parent restarts it) first retires the dead one's file to
+ * `retired-<k>-<id>.json`, whose counters stay in the sum, so the service's counters never go down; a retired
+ * file's gauges (open connections, the model it had) are left out, since that process is gone.
  */
 import { join } from "node:path";
 import { z } from "zod";
@@ -33,9 +36,12 @@ export class SharedMetrics {
     metrics.addPeers(() => this.peers());
   }
 
-  /** Writes this worker's counters now and then every `everyMs`. */
-  start(everyMs = 1000): void {
-    void this.write();
+  /** Retires a dead predecessor's file, then writes this worker's counters now and every `everyMs`. */
+  async start(everyMs = 1000): Promise<void> {
+    const own = join(this.#dir, `worker-${this.#worker}.json`);
+    await Deno.rename(own, join(this.#dir, `retired-${this.#worker}-${crypto.randomUUID()}.json`))
+      .catch(() => {}); // none: this worker is the first with its index
+    await this.write();
     this.#timer = setInterval(() => void this.write(), everyMs);
   }
 
@@ -61,10 +67,14 @@ export class SharedMetrics {
     const own = `worker-${this.#worker}.json`;
     const snapshots: MetricsSnapshot[] = [];
     for await (const entry of Deno.readDir(this.#dir)) {
-      if (!/^worker-\d+\.json$/.test(entry.name) || entry.name === own) continue;
+      const retired = /^retired-\d+-[\w-]+\.json$/.test(entry.name);
+      if (!(retired || /^worker-\d+\.json$/.test(entry.name)) || entry.name === own) continue;
       try {
+        const snapshot = SnapshotSchema.parse(
+          JSON.parse(await Deno.readTextFile(join(this.#dir, entry.name))),
+        );
         snapshots.push(
-          SnapshotSchema.parse(JSON.parse(await Deno.readTextFile(join(this.#dir, entry.name)))),
+          retired ? { ...snapshot, samples: snapshot.samples.filter((x) => x.type === "counter") } : snapshot,
         );
       } catch {
         // Being replaced right now, or unreadable: left out of this scrape.

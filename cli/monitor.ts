@@ -92,13 +92,35 @@ async function readVersion(
   try {
     const preprocessor = await readPreprocessorFile(dir);
     const metrics = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8").catch(() => "{}"));
-    const test = metrics?.test;
-    const ok = test && [test.macro_f1, test.log_loss, test.accuracy].every((v) => typeof v === "number");
     const manifest = await readManifest(dir).catch(() => null);
-    return { preprocessor, test: ok ? test : undefined, trainedUntil: manifest?.data.end_ms ?? null };
+    return { preprocessor, test: testScores(metrics), trainedUntil: manifest?.data.end_ms ?? null };
   } catch {
     return null;
   }
+}
+
+const scored = (m: unknown): m is TestScores =>
+  typeof m === "object" && m !== null &&
+  ["macro_f1", "log_loss", "accuracy"].every((k) => typeof (m as Record<string, unknown>)[k] === "number");
+
+/**
+ * The yardstick for a version's live scores. Live predictions are scored by the class `serve` named (the
+ * logged `prediction`, under the version's decision rule), so they are compared with the test split scored
+ * under that same rule (`served.metrics`); a version written before `served` existed has argmax `test`
+ * figures only, and argmax was then what serve answered.
+ */
+export function testScores(metrics: unknown): TestScores | undefined {
+  const m = (typeof metrics === "object" && metrics !== null ? metrics : {}) as Record<string, unknown>;
+  const served = m.served as { rule?: unknown; metrics?: unknown } | undefined;
+  if (served && typeof served.rule === "string" && scored(served.metrics)) {
+    const { macro_f1, log_loss, accuracy } = served.metrics;
+    return { macro_f1, log_loss, accuracy, rule: served.rule };
+  }
+  if (scored(m.test)) {
+    const { macro_f1, log_loss, accuracy } = m.test;
+    return { macro_f1, log_loss, accuracy };
+  }
+  return undefined;
 }
 
 /**
@@ -213,9 +235,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     console.log(
       row(v.version.padEnd(width), v.scores) +
         (t
-          ? `   [test accuracy ${t.accuracy.toFixed(3)} macro_f1 ${t.macro_f1.toFixed(3)} log_loss ${
-            t.log_loss.toFixed(3)
-          }]`
+          ? `   [test${t.rule ? ` (${t.rule} rule)` : ""} accuracy ${t.accuracy.toFixed(3)} macro_f1 ${
+            t.macro_f1.toFixed(3)
+          } log_loss ${t.log_loss.toFixed(3)}]`
           : ""),
     );
   }

@@ -122,3 +122,59 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("monitor compares live scores with the test split under the version's served rule", async () => {
+  // Live predictions are scored by the class serve named (the version's rule), so the yardstick is
+  // metrics.json `served.metrics`, not the argmax `test` figures. Here argmax `test` is far better than the
+  // live week and `served` is not: no warning; then `served` better than the live week: a warning naming it.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-served-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    const metrics = join(f.checkpoints, "v1_2026-01-01", "metrics.json");
+    const write = (served: { accuracy: number; macro_f1: number; log_loss: number }) =>
+      Deno.writeTextFile(
+        metrics,
+        JSON.stringify({
+          test: { accuracy: 0.9, macro_f1: 0.9, log_loss: 0.5 },
+          served: { rule: "prior", metrics: served, baselines: {} },
+        }),
+      );
+    const run = async () => {
+      const out = await monitor(f).output();
+      const text = (b: Uint8Array) => new TextDecoder().decode(b);
+      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+    };
+    await write({ accuracy: 0.3, macro_f1: 0.3, log_loss: 1.4 });
+    let out = await run();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stderr, "");
+    assert.match(out.stdout, /\[test \(prior rule\) accuracy 0\.300 macro_f1 0\.300 log_loss 1\.400\]/);
+
+    await write({ accuracy: 0.45, macro_f1: 0.45, log_loss: 1.0 });
+    out = await run();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(
+      out.stderr,
+      "warning: v1_2026-01-01: the last week (338 predictions) is worse than its test split under its served " +
+        "'prior' rule: macro-F1 0.348 < test 0.450, log-loss 1.285 > test 1.000\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("monitor's yardstick: served metrics when stored, argmax test figures for an old version", async () => {
+  const { testScores } = await import("./monitor.ts");
+  const test = { accuracy: 0.4, macro_f1: 0.38, log_loss: 1.05 };
+  const served = { accuracy: 0.36, macro_f1: 0.37, log_loss: 1.05, predicted_share: {} };
+  assert.deepEqual(testScores({ test, served: { rule: "prior", metrics: served } }), {
+    accuracy: 0.36,
+    macro_f1: 0.37,
+    log_loss: 1.05,
+    rule: "prior",
+  });
+  assert.deepEqual(testScores({ test }), test);
+  assert.deepEqual(testScores({ test, served: { rule: "prior" } }), test);
+  assert.equal(testScores({}), undefined);
+  assert.equal(testScores(null), undefined);
+});

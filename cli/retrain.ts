@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { flag, parseFlags } from "./flags.ts";
+import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
 
 const RetrainFlags = z.object({
@@ -55,7 +56,16 @@ export function retrainCommand(): Command {
     )
     .action(async (raw) => {
       const opts = parseFlags("retrain", RetrainFlags, raw);
-      const outcome = await runRetrain(opts);
+      // Ctrl-C / SIGTERM (a systemd stop, kill): the running step is stopped, its temporary files removed and
+      // the run ends with exit 130 saying what was kept; a second press quits at once.
+      const outcome = await withInterrupt(
+        {
+          first:
+            "stopping retrain: the running step is being stopped; current stays as it is (again to quit now)",
+          second: "quitting at once",
+        },
+        (signal) => runRetrain({ ...opts, signal }),
+      );
       console.log(outcome.summary);
     });
 }

@@ -9,7 +9,8 @@ import {
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
-import { notWorse } from "./retrain/run.ts";
+import { coveredUntil, notWorse } from "./retrain/run.ts";
+import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { candlecastCommand } from "../test/cli.ts";
 
@@ -178,6 +179,114 @@ Deno.test({
       assert.equal(await currentVersion(root), before, "current is untouched");
       assert.deepEqual(await listVersionNames(root), versionsBefore, "no half-written version appears");
       assert.ok(await lockIsFree(join(root, ".retrain.lock")), "the lock is released");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("the holdout is scored as serve answers: each version's own decision rule and priors", () => {
+  // Four windows; argmax says SIDEWAYS every time, the prior rule names the class most above its prior.
+  const labels = Int8Array.from([0, 2, 1, 2]);
+  const set = { labels, returns: new Float64Array(4) };
+  const p = Float64Array.from([0.3, 0.5, 0.2, 0.2, 0.5, 0.3, 0.2, 0.6, 0.2, 0.25, 0.45, 0.3]);
+  const priors: [number, number, number] = [0.2, 0.6, 0.2];
+  const argmax = scoreServed(set, p, new Float64Array(4), {});
+  assert.equal(argmax.rule, "argmax");
+  assert.equal(argmax.accuracy, 0.25); // SIDEWAYS ×4: right once
+  const prior = scoreServed(set, p, new Float64Array(4), { decisionRule: "prior", classPriors: priors });
+  assert.equal(prior.rule, "prior");
+  assert.equal(prior.accuracy, 1); // DOWN, UP, SIDEWAYS, UP
+  assert.equal(prior.macro_f1, 1);
+  assert.equal(prior.log_loss, argmax.log_loss, "log-loss does not depend on the rule");
+  assert.throws(() => scoreServed(set, p, new Float64Array(4), { decisionRule: "prior" }), /classPriors/);
+});
+
+Deno.test("weekly has nothing to fine-tune when current's data reaches every candle before the holdout", () => {
+  const until = (s: typeof series[number], n: number) => sliceSeries(s, 0, n);
+  const end = (n: number) => series[0].openTime[n - 1];
+  const data = {
+    end_ms: end(1000),
+    symbols: { SIMAUSDT: { last_ms: end(1000) }, SIMBUSDT: { last_ms: end(1000) } },
+  };
+  assert.equal(coveredUntil(series.map((s) => until(s, 1000)), data), end(1000));
+  assert.equal(coveredUntil(series.map((s) => until(s, 900)), data), end(1000));
+  assert.equal(coveredUntil(series.map((s) => until(s, 1001)), data), null, "one newer candle: fine-tune");
+  assert.equal(coveredUntil(series.map((s) => until(s, 900)), { end_ms: null, symbols: {} }), null);
+  // A symbol current never saw is judged by its overall data end.
+  assert.equal(coveredUntil([until(series[0], 1001)], { end_ms: end(1000), symbols: {} }), null);
+});
+
+Deno.test({
+  name: "retrain: weekly with nothing new keeps current (exit 0); SIGTERM stops a run with 130 and cleans up",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-stop-" });
+    const root = join(dir, "checkpoints");
+    try {
+      await writeTrainingCsv(join(dir, "data.csv"), series.map((s) => sliceSeries(s, 0, s.length - 168)));
+      const first = await retrain(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`]);
+      assert.equal(first.code, 0, first.stderr);
+      const current = await currentVersion(root);
+      const versions = await listVersionNames(root);
+
+      // The same data again: current was trained on everything before the held-out days. This used to fail
+      // with train's "the training split has no windows".
+      const weekly = await retrain(dir, "weekly", [`--train-args=${TINY}`]);
+      assert.equal(weekly.code, 0, weekly.stderr);
+      assert.match(
+        weekly.stdout,
+        new RegExp(
+          `^retrain weekly: nothing to fine-tune: ${current} already covers the data before the held-out 3 days .*kept it`,
+        ),
+      );
+      assert.deepEqual(await listVersionNames(root), versions);
+
+      // SIGTERM (a systemd stop) while train runs: exit 130 with what was kept; no run folder, no CSV copy.
+      const tmp = join(dir, "tmp");
+      await Deno.mkdir(tmp);
+      const child = candlecastCommand([
+        "retrain",
+        "--mode",
+        "monthly",
+        "--no-collect",
+        "--data",
+        join(dir, "data.csv"),
+        "--checkpoints",
+        root,
+        "--log",
+        join(dir, "retrain.log"),
+        "--holdout-days",
+        "3",
+        "--train-args=--epochs 200 --model lightweight_lstm --members 1",
+      ], { env: { TMPDIR: tmp } }).spawn();
+      let sent = false;
+      for (let i = 0; i < 1800 && !sent; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const log = await Deno.readTextFile(join(dir, "retrain.log")).catch(() => "");
+        if (/epoch 1\/200/.test(log)) {
+          child.kill("SIGTERM");
+          sent = true;
+        }
+      }
+      assert.ok(sent, "training got under way");
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 130, stderr);
+      assert.match(
+        stderr,
+        new RegExp(`candlecast: retrain stopped on request during 'train'; ${current} stays current`),
+      );
+      assert.match(stderr, /hint: /);
+      assert.equal(await currentVersion(root), current);
+      // train saves what it trained so far when stopped: such a version stays, unpromoted, and is named.
+      const written = (await listVersionNames(root)).filter((v) => !versions.includes(v));
+      assert.ok(written.length <= 1, `${written}`);
+      if (written.length > 0) assert.match(stderr, new RegExp(`${written[0]} was written but not promoted`));
+      const left = [...Deno.readDirSync(root)].map((e) => e.name).filter((n) => n.startsWith(".train_"));
+      assert.deepEqual(left, [], "no run folder left");
+      assert.deepEqual([...Deno.readDirSync(tmp)], [], "the temporary CSV copy is removed");
+      assert.ok(await lockIsFree(join(root, ".retrain.lock")));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

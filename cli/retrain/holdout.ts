@@ -1,7 +1,8 @@
 /**
  * The held-out period that decides a promotion: the newest `days` of every symbol, which the candidate is not
  * trained on and the current model (trained earlier) has not seen. Both are scored there on ONNX Runtime,
- * exactly as `serve` would answer, with the candidate's labels, beside the gradient-boosting baseline.
+ * exactly as `serve` would answer (each version's classes named by its own decision rule and priors), with the
+ * candidate's labels, beside the gradient-boosting baseline.
  */
 import { type CandleSeries, windowEnds } from "../../features/index.ts";
 import {
@@ -14,7 +15,13 @@ import {
   type WindowShape,
 } from "../../ml/data/index.ts";
 import { fitGradientBoosting, predictGradientBoosting } from "../../ml/baselines/index.ts";
-import { loadPredictor } from "../../engine/index.ts";
+import {
+  decideClasses,
+  type DecisionRule,
+  effectiveRule,
+  loadPredictor,
+  type Preprocessor,
+} from "../../engine/index.ts";
 import { OnnxLearner } from "../../ml/evaluate/index.ts";
 import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
 
@@ -47,12 +54,34 @@ export function holdoutSet(series: readonly CandleSeries[], start: number, shape
   return { ...set, labels, returns };
 }
 
-/** A checkpoint's metrics on the set, from its model.onnx. */
-export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<Metrics> {
+/** Holdout metrics of one version, with the decision rule its classification scores were taken under. */
+export type ServedMetrics = Metrics & { readonly rule: DecisionRule };
+
+/**
+ * Scores a version's calibrated probabilities on the set as `serve` answers with its default
+ * `--decision version`: the classes its stored rule names (`prior` divides by its own training priors; a
+ * version from before the rule was stored: argmax). Log-loss and the return metrics do not depend on the rule.
+ */
+export function scoreServed(
+  set: Pick<LabelledSet, "labels" | "returns">,
+  probabilities: ArrayLike<number>,
+  returns: ArrayLike<number>,
+  preprocessor: Pick<Preprocessor, "decisionRule" | "classPriors">,
+): ServedMetrics {
+  const rule = effectiveRule("version", preprocessor.decisionRule);
+  if (rule === "prior" && !preprocessor.classPriors) {
+    throw new Error("preprocessor.json names the 'prior' decision rule but stores no classPriors");
+  }
+  const predicted = decideClasses(probabilities, rule, preprocessor.classPriors);
+  return { ...computeMetrics(set.labels, probabilities, set.returns, returns, predicted), rule };
+}
+
+/** A checkpoint's metrics on the set, from its model.onnx, under its own served rule (`scoreServed`). */
+export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<ServedMetrics> {
   const predictor = await loadPredictor(dir, { threads: 1 });
   try {
     const out = await new OnnxLearner(dir, predictor).predict(set);
-    return computeMetrics(set.labels, out.probabilities, set.returns, out.returns);
+    return scoreServed(set, out.probabilities, out.returns, predictor.info.preprocessor);
   } finally {
     await predictor.close();
   }

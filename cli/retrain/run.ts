@@ -9,11 +9,17 @@
  */
 import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
-import { plural, readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  plural,
+  readTrainingCsv,
+  sliceSeries,
+  writeTrainingCsv,
+} from "../../features/index.ts";
 import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
-import { CommandError } from "../errors.ts";
+import { CommandError, InterruptedError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
@@ -33,6 +39,8 @@ export interface RetrainOptions {
   readonly log: string;
   /** Passed through to `train` (epochs, model, budget flags), over current's recorded configuration. */
   readonly trainArgs: readonly string[];
+  /** Aborted on Ctrl-C / SIGTERM: the running step is stopped, nothing is promoted, the run ends with exit 130. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RetrainOutcome {
@@ -50,7 +58,65 @@ function selfCommand(args: readonly string[]): [string, string[]] {
   return [exe, ["run", ...perms, main, ...args]];
 }
 
-async function step(log: string, args: readonly string[]): Promise<void> {
+/** A step that failed: its one-line reason (and hint) as the CLI prints it. */
+class StepError extends CommandError {
+  /** The step was `train --incremental` finding too few windows after its parent's data (its hint says so). */
+  readonly tooLittleNewData: boolean;
+  constructor(message: string, hint: string, reason: string) {
+    super(message, hint);
+    this.tooLittleNewData = /hint: there may be too little data since /.test(reason);
+  }
+}
+
+interface DataRecord {
+  readonly end_ms: number | null;
+  readonly symbols: Readonly<Record<string, { readonly last_ms?: number | null } | undefined>>;
+}
+
+/** Where a version's training data ends for `symbol` (train --incremental's `parentDataEnd`). */
+const symbolEnd = (data: DataRecord, symbol: string): number | undefined =>
+  data.symbols[symbol]?.last_ms ?? data.end_ms ?? undefined;
+
+/** The newest candle a version was trained on among the given symbols, or null when unrecorded. */
+function dataEnd(data: DataRecord, series: readonly CandleSeries[]): number | null {
+  const ends = series.map((s) => symbolEnd(data, s.symbol)).filter((t): t is number => t !== undefined);
+  return ends.length > 0 ? Math.max(...ends) : data.end_ms;
+}
+
+/**
+ * When a version's training data already reaches every candle of `series` (so `train --incremental` would find
+ * no window labelled after it), where that data ends; null when some symbol has newer candles or the version
+ * does not record where its data ends.
+ */
+export function coveredUntil(series: readonly CandleSeries[], data: DataRecord): number | null {
+  for (const s of series) {
+    const end = symbolEnd(data, s.symbol);
+    if (end === undefined || (s.length > 0 && s.openTime[s.length - 1] > end)) return null;
+  }
+  return dataEnd(data, series);
+}
+
+/** The summary of a weekly run with nothing to fine-tune on (current already covers the data before the holdout). */
+export function nothingToFineTune(
+  current: string,
+  covered: number,
+  start: number,
+  holdoutDays: number,
+): string {
+  const dates = `its data reaches ${day(covered)}, they start ${day(start)}`;
+  return `retrain weekly: nothing to fine-tune: ${current} already covers the data before the held-out ` +
+    `${holdoutDays} days (${dates}); kept it (weekly runs fine-tune once newer candles fall before the ` +
+    "held-out days; 'retrain --mode monthly' trains from scratch)";
+}
+
+/** Thrown (as InterruptedError) when the run was asked to stop; checked between steps. */
+function stopIfAsked(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new InterruptedError(`retrain stopped on request ${what}`, STOPPED_HINT);
+}
+const STOPPED_HINT = "current is untouched; the next scheduled run starts afresh";
+
+async function step(log: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
+  stopIfAsked(signal, `before '${args[0]}'`);
   const file = await Deno.open(log, { append: true, create: true });
   try {
     await file.write(
@@ -64,6 +130,16 @@ async function step(log: string, args: readonly string[]): Promise<void> {
       stdin: "null",
       env: childEnv(), // the step dies with this process, however it ends
     }).spawn();
+    // Stop the step as Ctrl-C would (train saves nothing it would be asked to resume: see runRetrain).
+    const stop = () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+    child.status.finally(() => signal?.removeEventListener("abort", stop));
     let tail = "";
     const copy = async (stream: ReadableStream<Uint8Array>, keepTail: boolean) => {
       for await (const chunk of stream) {
@@ -72,13 +148,17 @@ async function step(log: string, args: readonly string[]): Promise<void> {
       }
     };
     const [status] = await Promise.all([child.status, copy(child.stdout, false), copy(child.stderr, true)]);
+    if (!status.success && signal?.aborted) {
+      throw new InterruptedError(`retrain stopped on request during '${args[0]}'`, STOPPED_HINT);
+    }
     if (!status.success) {
       const how = status.signal ? `was killed by ${status.signal}` : `exited ${status.code}`;
       // The step's own one-line reason and hint (SPEC §1 errors) say more than "see the log".
       const reason = tail.split("\n").filter((l) => /^(candlecast|hint): /.test(l)).join("; ");
-      throw new CommandError(
+      throw new StepError(
         `'candlecast ${args[0]}' ${how}${reason ? `: ${reason}` : ""}`,
         `${log} has its output`,
+        reason,
       );
     }
   } finally {
@@ -115,6 +195,19 @@ async function prune(root: string, keep: number): Promise<string[]> {
   return removable;
 }
 
+/** The `.train_*` run folders in the checkpoints folder (train's own; see cli/train/run_folder.ts). */
+async function runFolders(root: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(root)) {
+      if (e.isDirectory && e.name.startsWith(".train_")) names.push(e.name);
+    }
+  } catch {
+    // no checkpoints folder yet
+  }
+  return names;
+}
+
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
   const lock = await acquireLock(join(root, ".retrain.lock"));
@@ -146,7 +239,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         day(newest),
         "--output",
         opts.data,
-      ]);
+      ], opts.signal);
     }
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
@@ -161,19 +254,65 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     await writeTrainingCsv(trainCsv, before);
 
     const incremental = opts.mode === "weekly" && current !== null;
+    // A weekly run fine-tunes on windows labelled after current's data; when current already covers every
+    // candle before the held-out days (a version trained by hand on everything, the documented deployment's
+    // first weeks, or a run repeated within --holdout-days) there is nothing to fine-tune on: keep current.
+    const covered = incremental && manifest ? coveredUntil(before, manifest.data) : null;
+    if (covered !== null) {
+      return {
+        summary: nothingToFineTune(current!, covered, start, opts.holdoutDays),
+        promoted: false,
+        candidate: null,
+      };
+    }
     const existingVersions = new Set(await listVersionNames(root));
-    await step(opts.log, [
-      "train",
-      "--data",
-      trainCsv,
-      "--checkpoints",
-      root,
-      "--no-promote",
-      // The candidate keeps current's run configuration (fine-tuned: all of it; from scratch: as the start,
-      // which --train-args override), so a version trained with other flags is not silently reset to defaults.
-      ...(incremental ? ["--incremental"] : currentDir ? ["--config-from", currentDir] : []),
-      ...opts.trainArgs,
-    ]);
+    const existingRuns = new Set(await runFolders(root));
+    try {
+      await step(opts.log, [
+        "train",
+        "--data",
+        trainCsv,
+        "--checkpoints",
+        root,
+        "--no-promote",
+        // The candidate keeps current's run configuration (fine-tuned: all of it; from scratch: as the start,
+        // which --train-args override), so a version trained with other flags is not silently reset to defaults.
+        ...(incremental ? ["--incremental"] : currentDir ? ["--config-from", currentDir] : []),
+        ...opts.trainArgs,
+      ], opts.signal);
+    } catch (error) {
+      if (error instanceof InterruptedError) {
+        // The stopped run cannot be resumed (its --data is this run's temporary copy, removed below), so its
+        // run folder goes; a version train finished writing before it stopped stays, unpromoted.
+        const left = (await runFolders(root)).filter((r) => !existingRuns.has(r));
+        for (const r of left) await rm(join(root, r), { recursive: true, force: true });
+        const written = (await listVersionNames(root)).filter((v) => !existingVersions.has(v));
+        throw new InterruptedError(
+          `retrain stopped on request during 'train'; ${current ?? "no model"} stays current` +
+            (written.length > 0 ? `; ${written.join(", ")} was written but not promoted` : "") +
+            (left.length > 0 ? `; removed its unfinished training run` : ""),
+          written.length > 0
+            ? `promote it by hand with 'candlecast models promote ${written[0]}', or let the next run decide`
+            : STOPPED_HINT,
+        );
+      }
+      // Some new candles, but too few to split into training, validation and test windows: as above, nothing
+      // to fine-tune on yet (train stops before it writes anything; its own reason is in the log).
+      if (incremental && error instanceof StepError && error.tooLittleNewData) {
+        const since = manifest ? dataEnd(manifest.data, before) : null;
+        return {
+          summary: `retrain ${opts.mode}: nothing to fine-tune: kept ${current}: too little new data` +
+            (since !== null
+              ? ` between its data end ${day(since)} and the held-out ${opts.holdoutDays} days ` +
+                `from ${day(start)}`
+              : ` before the held-out ${opts.holdoutDays} days`) +
+            ` (see ${opts.log}); the next weekly run tries again, or run 'retrain --mode monthly'`,
+          promoted: false,
+          candidate: null,
+        };
+      }
+      throw error;
+    }
     const candidate = (await listVersionNames(root)).find((v) => !existingVersions.has(v)) ?? null;
     if (!candidate) throw new CommandError(`train finished but wrote no new version into ${root}`);
     const candidateDir = join(root, candidate);
@@ -226,7 +365,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     let promoted: boolean, verdict: string;
     if (!current || !currentPre) {
       promoted = true;
-      verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${f3(cand.macro_f1)}, ` +
+      verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${f3(cand.macro_f1)} ` +
+        `(${cand.rule} rule), ` +
         `log-loss ${f3(cand.log_loss)}${reference})`;
     } else if (
       currentPre.horizon !== candidatePre.horizon ||
@@ -237,13 +377,21 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         `kept ${current}: ${candidate} predicts another horizon or label rule, so the two cannot be ` +
         `compared; promote it by hand with 'candlecast models promote ${candidate}'`;
     } else {
-      const cur: Metrics = await scoreCheckpoint(currentDir!, set);
+      const cur = await scoreCheckpoint(currentDir!, set);
       promoted = notWorse(cand, cur, opts);
-      const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)}, ` +
+      const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
+      const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)} (${rules}), ` +
         `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}${reference}`;
       verdict = promoted
         ? `promoted ${candidate} over ${current} (${numbers})`
         : `kept ${current}; ${candidate} is worse (${numbers})`;
+    }
+    if (opts.signal?.aborted) {
+      throw new InterruptedError(
+        `retrain stopped on request while scoring; ${current ?? "no model"} stays current and ${candidate} ` +
+          "was kept but not promoted",
+        `promote it by hand with 'candlecast models promote ${candidate}', or let the next run decide`,
+      );
     }
     if (promoted) await promote(root, candidate);
     const removed = await prune(root, opts.keep);

@@ -25,6 +25,12 @@ export interface TestScores {
   readonly macro_f1: number;
   readonly log_loss: number;
   readonly accuracy: number;
+  /**
+   * The decision rule these classification scores were taken under: the version's served rule (metrics.json
+   * `served.metrics`, the same rule that named the logged `prediction`), or absent for an old version that
+   * stored argmax `test` figures only.
+   */
+  readonly rule?: string;
 }
 
 export interface MonitorReport {
@@ -105,7 +111,10 @@ export class MonitorTally {
     }
   }
 
-  /** `testScores` holds each version's metrics.json test figures, when its checkpoint still has them. */
+  /**
+   * `testScores` holds each version's metrics.json test figures, when its checkpoint still has them: those of
+   * its served rule (`served.metrics`) where stored, as live predictions are scored by the class served named.
+   */
   report(testScores: ReadonlyMap<string, TestScores>): MonitorReport {
     const byDay = [...this.#byDay]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -123,8 +132,9 @@ export class MonitorTally {
           worse.push(`log-loss ${lastWeek.log_loss.toFixed(3)} > test ${test.log_loss.toFixed(3)}`);
         }
         if (worse.length > 0) {
+          const split = test.rule ? `its test split under its served '${test.rule}' rule` : "its test split";
           warnings.push(
-            `${version}: the last week (${lastWeek.predictions} predictions) is worse than its test split: ` +
+            `${version}: the last week (${lastWeek.predictions} predictions) is worse than ${split}: ` +
               `${worse.join(", ")}` + (lastWeek.predictions < 100 ? " (few predictions: noisy)" : ""),
           );
         }

@@ -467,3 +467,15 @@ Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and
   assert.match(none.message, /before its first fold finished; nothing was written/);
   await assert.rejects(Deno.stat(join(dir, "interrupted_early", "evaluation.json")));
 });
+
+Deno.test("evaluate --output-dir naming a file fails before any fold, as a usage error (exit 2)", async () => {
+  const file = new URL(import.meta.url).pathname;
+  const started = performance.now();
+  const { code, stderr } = await runCandlecast(["evaluate", "--data", file, "--output-dir", file]);
+  assert.equal(code, 2, stderr);
+  assert.match(
+    stderr,
+    /--output-dir: .*evaluation\.json cannot be written: .* is a file, not a folder\nhint: /,
+  );
+  assert.ok(performance.now() - started < 30_000, "refused before any work");
+});

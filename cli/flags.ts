@@ -1,3 +1,4 @@
+import { join } from "node:path";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
@@ -92,4 +93,9 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
 export function requireOutputFile(flag: string, path: string, example?: string): void {
   const problem = outputFileProblem(path, example);
   if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
+}
+
+/** A folder the command will write `file` into: the same checks, before any work rather than at the end. */
+export function requireOutputFolder(flag: string, path: string, file: string): void {
+  requireOutputFile(flag, join(path, file));
 }

@@ -34,13 +34,19 @@ const nonNegative = () => z.coerce.number({ error: "expected a number ≥ 0" }).
 const splitDates = z.union([z.string(), z.array(z.string())]).optional().transform((value, ctx) => {
   if (value === undefined) return undefined;
   const parts = splitList(value);
-  const dates = parts.map((p) => flag.date().safeParse(p));
-  if (parts.length !== 2 || dates.some((d) => !d.success)) {
+  if (parts.length !== 2) {
     ctx.addIssue({
       code: "custom",
       message: "expected two dates YYYY-MM-DD,YYYY-MM-DD (validation start, test start)",
     });
     return z.NEVER;
+  }
+  for (const part of parts) {
+    const date = flag.date().safeParse(part);
+    if (!date.success) {
+      ctx.addIssue({ code: "custom", message: `${part}: ${date.error.issues[0]?.message ?? "not a date"}` });
+      return z.NEVER;
+    }
   }
   const [validationStart, testStart] = parts.map((p) => Date.parse(p + "T00:00:00Z"));
   if (!(validationStart < testStart)) {
@@ -50,6 +56,7 @@ const splitDates = z.union([z.string(), z.array(z.string())]).optional().transfo
   return { validationStart, testStart, text: parts as [string, string] };
 });
 
+const MAX_EPOCHS = 10_000;
 const WINDOWS_MESSAGE = "expected window lengths of at least 2 candles, e.g. 50,25";
 const memberLookbacks = z.union([z.string(), z.array(z.string())]).optional().transform((value, ctx) => {
   if (value === undefined) return undefined;
@@ -91,7 +98,9 @@ export const RunConfigFlagsSchema = z.object({
   headInput: z.enum(HEAD_INPUTS).optional(),
   memberLookbacks,
   batchSize: flag.positiveInt().optional(),
-  epochs: flag.positiveInt().optional(),
+  // One-cycle spreads its schedule over --epochs: a typo like 1e9 would hold the rate at its start for good.
+  epochs: flag.positiveInt().refine((n) => n <= MAX_EPOCHS, `expected at most ${MAX_EPOCHS} epochs`)
+    .optional(),
   learningRate: flag.positiveNumber().optional(),
   schedule: z.enum(LR_SCHEDULES).optional(),
   weightDecay: nonNegative().optional(),
@@ -187,7 +196,7 @@ function runConfigOptions(): Option[] {
         "candle's input channels",
     ).choices([...HEAD_INPUTS]).default(M.headInput ?? "pooled"),
     new Option(
-      "--member-lookbacks <list>",
+      "--member-lookbacks <list...>",
       "the members' own window lengths, cycled over the members, each at most --lookback (50,25: odd " +
         "members read all 50 candles, even ones the last 25); members that see different spans disagree " +
         "more, and their average gains",

@@ -17,7 +17,8 @@ import { terminalProgress } from "../ml/train/index.ts";
 
 /** Flags that may go with --resume: where the run is, and how to run it; the rest are the run's own. */
 const DEFAULT_CHECKPOINTS = "checkpoints";
-const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers"]);
+// Flags a resumed run may be given: where and how it runs, and whether it is promoted — not what it trains.
+const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "promote"]);
 
 /** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
 async function resumable(command: Command) {
@@ -43,7 +44,11 @@ async function resumable(command: Command) {
 async function train(command: Command): Promise<void> {
   const resume = command.opts().resume ? await resumable(command) : undefined;
   const flags: Record<string, unknown> = resume
-    ? { ...resume.state.flags, checkpoints: command.opts().checkpoints }
+    ? {
+      ...resume.state.flags,
+      checkpoints: command.opts().checkpoints,
+      ...(command.getOptionValueSource("promote") === "cli" ? { promote: command.opts().promote } : {}),
+    }
     : typedRunConfigFlags(command);
   delete flags.resume;
   const opts = parseFlags("train", TrainFlagsSchema, flags);

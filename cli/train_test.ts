@@ -26,6 +26,16 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
       /--volatility-channels cannot be combined with --incremental/,
     ],
     [["--d-model", "64", "--heads", "3"], /model size: --d-model \(64\) must be a multiple of --heads \(3\)/],
+    // A real date is checked as such, not reported as the wrong format.
+    [["--split-dates", "2017-13-45,2018-01-01"], /--split-dates: 2017-13-45: not a real calendar date/],
+    // One-cycle spreads its schedule over --epochs: 1e9 would hold the rate at its start.
+    [["--epochs", "1e9"], /--epochs: expected at most 10000 epochs/],
+    // Cycled over the members: lengths beyond the members' count would never be used.
+    [["--members", "1", "--member-lookbacks", "50,25"], /--member-lookbacks has 2 window lengths, more than/],
+    [
+      ["--config-from", new URL(import.meta.url).pathname],
+      /--config-from: .* is a file, not a version folder/,
+    ],
   ];
   for (const [args, message] of cases) {
     const { code, err } = await cli(["train", ...args]);
@@ -60,4 +70,31 @@ Deno.test("train: --incremental with no current model says to train one first", 
   assert.equal(code, 1);
   assert.match(err, /--incremental fine-tunes .*current, and there is none/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train: --member-lookbacks takes a space-separated list too (SPEC: lists accept spaces or commas)", async () => {
+  // Parsed, then stopped by the missing CSV: the list itself was accepted.
+  const { code, err } = await cli([
+    "train",
+    "--members",
+    "2",
+    "--member-lookbacks",
+    "50",
+    "25",
+    "--data",
+    "/nonexistent/training.csv",
+  ]);
+  assert.equal(code, 2);
+  assert.match(err, /--data: \/nonexistent\/training.csv does not exist/);
+});
+
+Deno.test("train --resume --no-promote: promotion is not part of what a run trains, so it may be given", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, err } = await cli(["train", "--resume", "--no-promote", "--checkpoints", dir]);
+    assert.equal(code, 1);
+    assert.match(err, /no interrupted training run to resume in/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

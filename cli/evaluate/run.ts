@@ -7,11 +7,13 @@ import { join } from "node:path";
 import {
   type CandleSeries,
   describeLabelRule,
+  pathKind,
   plural,
   readTrainingCsv,
   writeFileAtomic,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
+import { requireOutputFolder } from "../flags.ts";
 import {
   loadPredictor,
   type Predictor,
@@ -281,6 +283,11 @@ function describeData(series: readonly CandleSeries[]): string {
 
 export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): Promise<EvaluateOutcome> {
   const started = performance.now();
+  // Where the results go is checked first: a file named as --output-dir would otherwise fail after every fold.
+  requireOutputFolder("--output-dir", opts.outputDir, "evaluation.json");
+  if (pathKind(join(opts.outputDir, "evaluation.json")) === "file") {
+    given.out(`${opts.outputDir} holds an earlier evaluation: this run replaces it when it finishes`);
+  }
   // Overall progress across folds: the batch bar (or log line) is prefixed with the step, fold and learner,
   // and each learner's turn gets a line with the time so far and a rough time left.
   const overall = { where: "" };

@@ -3,7 +3,8 @@
  * lookback, horizon, label rule), run configuration, and the end of the data it was trained on.
  */
 import { join } from "node:path";
-import { CommandError } from "../errors.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import { pathKind } from "../../features/index.ts";
 import { type LayersModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/runtime/index.ts";
 import { mismatchedFiles, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import {
@@ -75,6 +76,13 @@ export function parentDataEnd(parent: Parent, symbol: string): number | undefine
 
 /** `--config-from`: the run configuration a version recorded (older manifests: recorded pieces, rest derived). */
 export async function configFromVersion(dir: string): Promise<RunConfig> {
+  // The wrong kind of path is the user's to fix (exit 2), like a missing one.
+  if (pathKind(dir) === "file") {
+    throw new UsageError(
+      `--config-from: ${dir} is a file, not a version folder`,
+      "point --config-from at a version folder written by 'candlecast train' (e.g. checkpoints/current)",
+    );
+  }
   try {
     const manifest = await readManifest(dir);
     const preprocessor = await readPreprocessorFile(dir);

@@ -112,6 +112,11 @@ export function modelConfigProblem(c: ModelConfig): string | null {
       return `memberLookbacks must be whole numbers from 2 to lookback (${c.lookback}), got ${steps}`;
     }
   }
+  // Cycled over the members: one beyond the members' count would never be used, so it is a mistake.
+  if ((c.memberLookbacks?.length ?? 0) > c.members) {
+    return `memberLookbacks has ${c.memberLookbacks!.length} window lengths, more than the ensemble's ` +
+      `${c.members} (the extra ones would never be used)`;
+  }
   if (!(c.dropout >= 0 && c.dropout < 1)) return `dropout must be in [0, 1), got ${c.dropout}`;
   if (c.type === "transformer_lstm") {
     if (c.dModel % c.heads !== 0) return `dModel (${c.dModel}) must be a multiple of heads (${c.heads})`;

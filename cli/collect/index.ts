@@ -119,6 +119,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   const existing = await readExisting(options.output);
+  refuseMixedIntervals(existing, gathered.series, gathered.grid, options.output);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
   const replaced = new Map<string, number>();
@@ -242,6 +243,28 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
         failures: [],
       };
     }
+  }
+}
+
+/**
+ * One interval per training CSV: features, labels (`--horizon` candles ahead) and the model's lookback all
+ * count candles, so 4h rows beside 1h rows would train one model on two time scales, and merged into one
+ * symbol's 1h rows they would pass for gaps. Compared by each side's most common step.
+ */
+function refuseMixedIntervals(
+  existing: readonly CandleSeries[],
+  incoming: readonly CandleSeries[],
+  grid: Grid | null,
+  output: string,
+): void {
+  const fileGrid = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
+  const newGrid = grid ?? incoming.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
+  if (fileGrid && newGrid && fileGrid.label !== newGrid.label) {
+    throw new CommandError(
+      `${output} holds ${fileGrid.label} candles and these are ${newGrid.label}: one training CSV holds one ` +
+        "interval; nothing was written",
+      `collect ${newGrid.label} candles into another --output`,
+    );
   }
 }
 

@@ -65,7 +65,8 @@ Deno.test("collect: re-running changes nothing; later and overlapping ranges mer
 
 Deno.test("collect: other symbols already in the file are kept as they were", () =>
   withRig("2023-01-01", { source }, async (rig) => {
-    const other = seriesFromCandles("ZZZUSDT", numbers(syntheticKlines("4h", START, 60, { seed: 9 })));
+    // The same interval: one training CSV holds one (a 4h symbol beside 1h ones is refused, tested below).
+    const other = seriesFromCandles("ZZZUSDT", numbers(syntheticKlines("1h", START, 60, { seed: 9 })));
     other.rsi.fill(42); // not what computeIndicators would give: proves it is left alone
     await writeTrainingCsv(rig.output, [other]);
     const report = await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
@@ -74,7 +75,7 @@ Deno.test("collect: other symbols already in the file are kept as they were", ()
     assert.deepEqual(Array.from(zzz.rsi), Array.from(other.rsi));
     assertSameCandles(aaa, rowsBetween(ROWS, START, utcMs("2022-01-03")));
     assert.deepEqual(report.summaries.map((s) => [s.symbol, s.rows, s.added, s.grid]), [
-      ["ZZZUSDT", 60, 0, "4h"],
+      ["ZZZUSDT", 60, 0, "1h"],
       ["AAAUSDT", 48, 48, "1h"],
     ]);
   }));
@@ -294,6 +295,31 @@ Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused nam
       );
       await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
     }
+  }));
+
+Deno.test("collect: one interval per training CSV; 4h candles into a file of 1h ones are refused, nothing written", () =>
+  withRig("2023-01-01", {
+    source: seriesSource({
+      AAAUSDT: { "1h": ROWS },
+      BBBUSDT: { "4h": syntheticKlines("4h", START, 300, { seed: 7 }) },
+    }),
+  }, async (rig) => {
+    await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
+    const before = await Deno.readTextFile(rig.output);
+    const fourHours: CollectOptions = {
+      source: "binance",
+      symbols: ["BBBUSDT"],
+      interval: "4h",
+      window: { kind: "dates", startDate: "2022-01-01", endDate: "2022-01-10" },
+      baseUrl: rig.server.url,
+      output: rig.output,
+    };
+    await assert.rejects(runCollect(fourHours, rig.env), (error: CommandError) => {
+      assert.match(error.message, /holds 1h candles and these are 4h: one training CSV holds one interval/);
+      assert.match(error.hint ?? "", /another --output/);
+      return true;
+    });
+    assert.equal(await Deno.readTextFile(rig.output), before, "the file is as it was");
   }));
 
 Deno.test("collect: temp files a killed collect left beside the output are removed at start (issue 13.11)", () =>

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
+import { CandleError, PathKindError } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
 
 /**
@@ -130,17 +131,14 @@ export async function runCli(args: readonly string[]): Promise<number> {
       report(error.message, error.hint);
       return error.exitCode;
     }
-    // features' errors, which cannot import these classes: a path of the wrong kind (a folder for a file) is
-    // the user's to fix (2); bad candles are the data's (1).
-    if (error instanceof Error && error.name === "PathKindError") {
-      report(error.message, (error as Error & { hint?: string }).hint);
+    // features' errors (that layer cannot import these classes): a path of the wrong kind (a folder for a
+    // file) is the user's to fix (2); bad candles are the data's (1).
+    if (error instanceof PathKindError) {
+      report(error.message, error.hint);
       return 2;
     }
-    if (error instanceof Error && error.name === "CandleError") {
-      report(
-        error.message,
-        (error as Error & { hint?: string }).hint ?? "fix the data named, or collect it again",
-      );
+    if (error instanceof CandleError) {
+      report(error.message, error.hint ?? "fix the data named, or collect it again");
       return 1;
     }
     if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);

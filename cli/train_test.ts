@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { runCli } from "./program.ts";
+import { writeTrainingCsv } from "../features/index.ts";
+import { SYNTHETIC_START, syntheticSeries } from "../test/evaluation.ts";
 
 async function cli(args: string[]): Promise<{ code: number; err: string }> {
   const [log, error] = [console.log, console.error];
@@ -94,6 +96,38 @@ Deno.test("train --resume --no-promote: promotion is not part of what a run trai
     const { code, err } = await cli(["train", "--resume", "--no-promote", "--checkpoints", dir]);
     assert.equal(code, 1);
     assert.match(err, /no interrupted training run to resume in/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train --split-dates outside the data: a usage error before the backend loads", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    const first = new Date(SYNTHETIC_START).toISOString().slice(0, 10);
+    for (
+      const [dates, message] of [
+        ["2030-01-01,2031-01-01", /--split-dates: the test start 2031-01-01 is after the data's last candle/],
+        [`${first},2030-01-01`, /--split-dates: the test start 2030-01-01 is after/],
+      ] as const
+    ) {
+      const { code, err } = await cli(["train", "--data", csv, "--split-dates", dates, "--backend", "cpu"]);
+      assert.equal(code, 2, err);
+      assert.match(err, message);
+    }
+    const early = await cli([
+      "train",
+      "--data",
+      csv,
+      "--split-dates",
+      `2000-01-01,${first}`,
+      "--backend",
+      "cpu",
+    ]);
+    assert.equal(early.code, 2, early.err);
+    assert.match(early.err, /--split-dates: the validation start 2000-01-01 leaves nothing to train on/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -11,7 +11,7 @@ import {
   readTrainingCsv,
   removeStaleTemps,
 } from "../../features/index.ts";
-import { CommandError } from "../errors.ts";
+import { CommandError, UsageError } from "../errors.ts";
 import { requireInput } from "../flags.ts";
 import {
   classPriors,
@@ -37,6 +37,7 @@ import {
   type Scaling,
   seededRng,
   SplitError,
+  type SplitRule,
 } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
 import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
@@ -240,6 +241,34 @@ async function scoreOnTest(
   };
 }
 
+/**
+ * Split dates outside the data are a usage error, said before the backend loads: a validation start at or
+ * before the first candle leaves nothing to train on, a test start after the last leaves nothing to test.
+ */
+function requireSplitInData(split: SplitRule, series: readonly CandleSeries[], data: string): void {
+  if (split.kind !== "dates") return;
+  const times = series.flatMap((s) => s.length > 0 ? [s.openTime[0], s.openTime[s.length - 1]] : [])
+    .filter(Number.isFinite);
+  if (times.length === 0) return;
+  const [first, last] = [Math.min(...times), Math.max(...times)];
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  const span = `${data} spans ${day(first)} … ${day(last)}`;
+  if (split.testStart > last) {
+    throw new UsageError(
+      `--split-dates: the test start ${day(split.testStart)} is after the data's last candle (${span})`,
+      "choose dates inside the data, or collect newer candles",
+    );
+  }
+  if (split.validationStart <= first) {
+    throw new UsageError(
+      `--split-dates: the validation start ${
+        day(split.validationStart)
+      } leaves nothing to train on (${span})`,
+      "choose a validation start after the data's first candles",
+    );
+  }
+}
+
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
@@ -247,6 +276,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const fresh = opts.incremental ? null : runConfigOf(opts, base && { config: base, keepShape: false });
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
+  if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
   const cleaned = await removeStaleTemps(opts.checkpoints);

@@ -83,7 +83,7 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     const lines = second.stdout.split("\n");
     assert.equal(lines.length, 1, "one summary line for cron mail");
     const m = lines[0].match(
-      /^retrain weekly: (promoted (v2\S+) over (v1\S+)|kept (v1\S+); (v2\S+) is worse) \(holdout/,
+      /^retrain weekly: (promoted (v2\S+) over (v1\S+)|kept (v1\S+); (v2\S+) scored (?:lower macro-F1|higher log-loss|lower macro-F1 and higher log-loss) on the held-out windows) \(holdout/,
     );
     assert.ok(m, lines[0]);
     assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");

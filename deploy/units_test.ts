@@ -43,8 +43,18 @@ Deno.test("candlecast-serve.service: hardened, enough descriptors, stop timeout 
   );
 });
 
-Deno.test("candlecast-retrain@.service: a bounded oneshot, hardened", async () => {
+Deno.test("candlecast-retrain@.service: a bounded oneshot, hardened; a stop on request is not a failure", async () => {
   const unit = await service("candlecast-retrain@.service");
+  hardened(unit);
+  assert.deepEqual(unit.get("Type"), ["oneshot"]);
+  const start = unit.get("TimeoutStartSec")?.[0];
+  assert.ok(start && start !== "infinity" && seconds(start) > 0, "TimeoutStartSec bounds the run");
+  // retrain exits 130 when stopped (systemctl stop): nothing promoted, and not a failed unit.
+  assert.deepEqual(unit.get("SuccessExitStatus"), ["130"]);
+});
+
+Deno.test("candlecast-monitor.service: a bounded oneshot, hardened like the others", async () => {
+  const unit = await service("candlecast-monitor.service");
   hardened(unit);
   assert.deepEqual(unit.get("Type"), ["oneshot"]);
   const start = unit.get("TimeoutStartSec")?.[0];

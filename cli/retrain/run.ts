@@ -382,9 +382,15 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
       const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)} (${rules}), ` +
         `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}${reference}`;
+      // Which criterion failed, as a point comparison on these windows (no interval: the tolerances are the
+      // margin), never a general "worse".
+      const lower = [
+        ...(cand.macro_f1 < cur.macro_f1 - opts.f1Tolerance ? ["lower macro-F1"] : []),
+        ...(cand.log_loss > cur.log_loss + opts.loglossTolerance ? ["higher log-loss"] : []),
+      ].join(" and ");
       verdict = promoted
         ? `promoted ${candidate} over ${current} (${numbers})`
-        : `kept ${current}; ${candidate} is worse (${numbers})`;
+        : `kept ${current}; ${candidate} scored ${lower} on the held-out windows (${numbers})`;
     }
     if (opts.signal?.aborted) {
       throw new InterruptedError(

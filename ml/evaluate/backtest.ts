@@ -200,6 +200,11 @@ export function buyAndHold(signals: readonly SymbolSignals[], opts: BacktestOpti
 }
 
 /** The usual spacing of open times (ms), robust to gaps; NaN without two times. */
+/** A fee fraction as a percentage for reports: 0.0007 → "0.07" (not 0.06999999999999999). */
+export function feePercent(fee: number): string {
+  return String(Number((100 * fee).toFixed(6)));
+}
+
 export function medianInterval(openTime: ArrayLike<number>): number {
   const gaps: number[] = [];
   for (let i = 1; i < openTime.length; i++) {

@@ -3,6 +3,7 @@ import {
   backtest,
   type BacktestOptions,
   buyAndHold,
+  feePercent,
   medianInterval,
   type SymbolSignals,
 } from "./backtest.ts";
@@ -69,4 +70,8 @@ Deno.test("symbols are equal-weight sleeves of one portfolio", () => {
 Deno.test("medianInterval ignores gaps and missing times", () => {
   assert.equal(medianInterval([0, HOUR, 2 * HOUR, 10 * HOUR, 11 * HOUR, NaN]), HOUR);
   assert.ok(Number.isNaN(medianInterval([5])));
+});
+
+Deno.test("a fee is printed as a percentage without float noise", () => {
+  assert.deepEqual([0.0007, 0.001, 0.00075, 0].map(feePercent), ["0.07", "0.1", "0.075", "0"]);
 });

@@ -1,6 +1,7 @@
 /** The evaluation as terminal text: aligned tables with the same numbers report.html shows. */
 import { CLASSES, plural } from "../../features/index.ts";
 import { type EvaluationSummary, fitAction } from "./summary.ts";
+import { feePercent } from "./backtest.ts";
 
 type Row = readonly string[];
 
@@ -145,10 +146,19 @@ export function formatSummary(s: EvaluationSummary): string[] {
   const bt = s.backtest;
   section(
     `backtest: long${bt.short ? "/short" : ""} above the threshold, hold ${bt.horizon} candles, ` +
-      `${100 * bt.fee}% fee per side; buy-and-hold ${pct(bt.buy_and_hold.total_return, 2)} ` +
-      `(Sharpe ${f2(bt.buy_and_hold.sharpe)}, max drawdown ${pct(bt.buy_and_hold.max_drawdown)}):`,
+      `${feePercent(bt.fee)}% fee per side; buy-and-hold ${pct(bt.buy_and_hold.total_return, 2)} ` +
+      `(annualised Sharpe ${f2(bt.buy_and_hold.sharpe)}, max drawdown ${pct(bt.buy_and_hold.max_drawdown)}):`,
     textTable(
-      ["threshold", "return", "Sharpe", "max DD", "trades", "win", `${s.best_baseline} return`, "trades"],
+      [
+        "threshold",
+        "return",
+        "Sharpe (ann.)",
+        "max DD",
+        "trades",
+        "win",
+        `${s.best_baseline} return`,
+        "trades",
+      ],
       [...bt.rows, { threshold: NaN, ...bt.prior_rule }].map((r) => [
         Number.isNaN(r.threshold) ? "prior rule" : `> ${r.threshold}`,
         pct(r.model.total_return, 2),

@@ -12,6 +12,7 @@ import {
   type BacktestOptions,
   type BacktestSummary,
   buyAndHold,
+  feePercent,
   medianInterval,
   type SymbolSignals,
   YEAR_MS,
@@ -379,7 +380,7 @@ function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "fo
 }
 
 function backtestLine(title: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {
-  return `${title} (P > ${s.backtest.threshold}, ${100 * s.backtest.fee} % fee per side${
+  return `${title} (P > ${s.backtest.threshold}, ${feePercent(s.backtest.fee)} % fee per side${
     s.backtest.short ? ", shorts on" : ", long only"
   }): model ${pct(row.model.total_return)} in ${plural(row.model.trades, "trade")}, ` +
     `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +

@@ -1,7 +1,7 @@
 /** `candlecast evaluate`'s summary as report sections: the same numbers the terminal shows, plus the charts. */
 import { CLASSES, plural } from "../../features/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import { type EvaluationSummary, fitAction } from "../evaluate/index.ts";
+import { type EvaluationSummary, feePercent, fitAction } from "../evaluate/index.ts";
 import type { Cell, ReportData, Section } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
@@ -296,9 +296,8 @@ export function evaluationReport(
           : `Long${bt.short ? " or short" : ""} when P(UP)${
             bt.short ? " (P(DOWN))" : ""
           } > ${bt.threshold}`) +
-        `, held ${bt.horizon} candles, ${
-          100 * bt.fee
-        } % fee per side, no overlapping positions; symbols are ` +
+        `, held ${bt.horizon} candles, ${feePercent(bt.fee)} % fee per side, no overlapping positions; ` +
+        "symbols are " +
         "equal-weight sleeves, marked to market every candle. Trades: " +
         `${s.model} ${
           (byRule ? bt.prior_rule.model : bt.rows.find((r) => r.threshold === bt.threshold)!.model).trades
@@ -322,9 +321,10 @@ export function evaluationReport(
       title: "Backtest by threshold",
       note:
         `Buy-and-hold over the same candles: return ${(100 * bt.buy_and_hold.total_return).toFixed(2)} %, ` +
-        `Sharpe ${bt.buy_and_hold.sharpe.toFixed(2)}, max drawdown ${
-          (100 * bt.buy_and_hold.max_drawdown).toFixed(1)
-        } %.`,
+        `annualised Sharpe ${
+          bt.buy_and_hold.sharpe.toFixed(2)
+        } (a point estimate over the test folds; so are ` +
+        `the table's), max drawdown ${(100 * bt.buy_and_hold.max_drawdown).toFixed(1)} %.`,
       columns: [
         "threshold",
         `${s.model} return`,

@@ -111,7 +111,8 @@ function verdictOf(r: TrainingReportInput): string[] {
   const shown = r.decisions?.served ?? r.test;
   const top = Math.max(...CLASSES.map((c) => shown.predicted_share[c]));
   const degenerate = top >= DEGENERATE_SHARE;
-  const f1Ahead = served.macro_f1 >= byF1[1].macro_f1;
+  // A tie is not "ahead".
+  const f1Ahead = served.macro_f1 > byF1[1].macro_f1;
   lines.push(
     `The served decision (${r.decisions?.rule ?? "argmax"} rule) names ${
       spread(shown)

@@ -156,7 +156,8 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(
       out.stderr,
       "warning: v1_2026-01-01: the last week (338 predictions) is worse than its test split under its served " +
-        "'prior' rule: macro-F1 0.348 < test 0.450, log-loss 1.285 > test 1.000\n",
+        "'prior' rule: macro-F1 0.348 (95 % interval 0.297 … 0.410) < test 0.450, log-loss 1.285 " +
+        "(95 % interval 1.184 … 1.348) > test 1.000\n",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

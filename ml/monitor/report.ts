@@ -2,7 +2,7 @@
  * Live quality of served predictions: accuracy, macro-F1, log-loss and calibration per day and per model
  * version, and a warning when a version's last week is worse than its own test metrics beyond what chance
  * explains (`week_interval.ts`). Everything is summed one prediction at a time (`MonitorTally`), so monitor
- * keeps counters per day and version, and of the predictions themselves only each version's last week, in 10
+ * keeps counters per day and version, and of the predictions themselves only each version's last week, in about 20
  * bytes each; `monitorReport` of an array gives the same figures.
  */
 import { CLASSES } from "../../features/index.ts";

@@ -2,7 +2,7 @@
  * How far a version's last week of live scores can be trusted: a week's macro-F1 or log-loss lands below or
  * above the test split's about half the time by chance alone, so monitor warns only when the week's 95 %
  * interval lies wholly on the worse side. The week's predictions are kept compactly (the class realised, the
- * class named, −log of the realised class's probability: 10 bytes each) and resampled in blocks of
+ * class named, −log of the realised class's probability: about 20 bytes each) and resampled in blocks of
  * consecutive predictions, since neighbouring predictions share candles and move together.
  */
 import { seededRng } from "../../features/index.ts";

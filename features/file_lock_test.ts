@@ -70,16 +70,18 @@ Deno.test("file lock: a busy caller waits a moment for the holder's note (taken,
   const holder = await Deno.open(path, { read: true, write: true, create: true });
   try {
     assert.ok(await holder.tryLock(true)); // locked, note still empty
-    const busy = lockFile(path, "retrain", { waitMs: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    await holder.write(
-      new TextEncoder().encode(JSON.stringify({ pid: 4242, since: "2026-12-01T02:00:00Z" })),
-    );
-    await assert.rejects(busy, (error: LockBusyError) => {
+    // The check is attached at once: the refusal may come while the note is still being written below, and a
+    // rejection with no handler yet would fail the test file as an uncaught error (it did, once in CI).
+    const refused = assert.rejects(lockFile(path, "retrain", { waitMs: 0 }), (error: LockBusyError) => {
       assert.ok(error instanceof LockBusyError);
       assert.equal(error.owner.pid, 4242);
       return true;
     });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await holder.write(
+      new TextEncoder().encode(JSON.stringify({ pid: 4242, since: "2026-12-01T02:00:00Z" })),
+    );
+    await refused;
   } finally {
     holder.close();
     await Deno.remove(dir, { recursive: true });

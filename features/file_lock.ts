@@ -29,6 +29,14 @@ export class LockBusyError extends Error {
   }
 }
 
+/** The wait for a busy lock was given up on request (Ctrl-C): the lock was never taken. */
+export class LockWaitInterrupted extends Error {
+  override name = "LockWaitInterrupted";
+  constructor(readonly path: string, readonly owner: LockOwner) {
+    super(`stopped waiting for ${path}, locked by ${describeOwner(owner)}`);
+  }
+}
+
 export function describeOwner(owner: LockOwner): string {
   const who = owner.pid !== null ? `pid ${owner.pid}` : "another process";
   return `${owner.what ?? "another candlecast"} (${who}${owner.since ? `, since ${owner.since}` : ""})`;
@@ -96,6 +104,8 @@ export interface WaitOptions {
   readonly onWait?: (owner: LockOwner) => void;
   /** Poll period; tests shorten it. */
   readonly pollMs?: number;
+  /** Gives up the wait at once when aborted (Ctrl-C), with a LockWaitInterrupted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -111,14 +121,26 @@ export async function lockFile(path: string, what: string, options: WaitOptions)
     const waited = Date.now() - start;
     // Who holds it is read only when it is said: a poll does not wait for a note that may never come.
     if (waited >= options.waitMs) throw new LockBusyError(path, await settledOwner(path), waited);
+    if (options.signal?.aborted) throw new LockWaitInterrupted(path, await settledOwner(path));
     if (!told) {
       told = true;
       options.onWait?.(await settledOwner(path));
     }
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(options.pollMs ?? 100, options.waitMs - waited))
-    );
+    await pause(Math.min(options.pollMs ?? 100, options.waitMs - waited), options.signal);
   }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** The lock file beside `path`: `dir/.name.lock` (hidden, so listings of data and checkpoints stay clean). */

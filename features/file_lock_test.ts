@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { LockBusyError, lockFile, lockPathFor, tryLockFile } from "./file_lock.ts";
+import { LockBusyError, lockFile, lockPathFor, LockWaitInterrupted, tryLockFile } from "./file_lock.ts";
 
 Deno.test("file lock: one holder at a time; released, it is free again; the file stays", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
@@ -84,6 +84,29 @@ Deno.test("file lock: a busy caller waits a moment for the holder's note (taken,
     await refused;
   } finally {
     holder.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file lock: a wait is given up at once when its signal aborts (Ctrl-C), naming the holder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".x.lock");
+  const holder = await tryLockFile(path, "collect into x");
+  try {
+    const stop = new AbortController();
+    const started = Date.now();
+    const waiting = assert.rejects(
+      lockFile(path, "collect into x", { waitMs: 60_000, signal: stop.signal, onWait: () => stop.abort() }),
+      (error: LockWaitInterrupted) => {
+        assert.ok(error instanceof LockWaitInterrupted);
+        assert.equal(error.owner.pid, Deno.pid);
+        return true;
+      },
+    );
+    await waiting;
+    assert.ok(Date.now() - started < 5_000, "not the minute it was allowed to wait");
+  } finally {
+    holder?.release();
     await Deno.remove(dir, { recursive: true });
   }
 });

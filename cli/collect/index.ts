@@ -15,6 +15,7 @@ import {
   LockBusyError,
   lockFile,
   lockPathFor,
+  LockWaitInterrupted,
   plural,
   readOhlcvCsv,
   readTrainingCsv,
@@ -183,8 +184,16 @@ async function lockOutput(output: string, env: CollectEnv): Promise<HeldLock> {
       waitMs: env.lockWaitMs ?? OUTPUT_LOCK_WAIT_MS,
       onWait: (owner) =>
         env.progress.notice(`${output} is in use by ${describeOwner(owner)}; waiting for it`),
+      signal: env.signal,
     });
   } catch (error) {
+    if (error instanceof LockWaitInterrupted) {
+      throw new InterruptedError(
+        `collect interrupted while waiting for ${output}, in use by ${describeOwner(error.owner)}; ` +
+          "nothing was written (the candles fetched were not merged)",
+        "run the same command again once the other run has finished",
+      );
+    }
     if (!(error instanceof LockBusyError)) throw error;
     throw new CommandError(
       `${output} is still in use by ${describeOwner(error.owner)} after ${

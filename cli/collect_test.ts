@@ -59,10 +59,16 @@ Deno.test({
   async fn() {
     const rows = syntheticKlines("1h", Date.UTC(2022, 0, 1), 2400, { seed: 4 });
     let child: Deno.ChildProcess | undefined;
-    // The press comes while the second page is on its way.
+    // The press comes with the second page's request, which is answered 503 with Retry-After 1 s: the client
+    // is then waiting to retry when the signal lands, so exactly the first page is in hand. (Answered at once,
+    // the page could arrive before the signal was handled: a race that failed this test once in CI.)
     const server = await startKlinesServer({
       source: seriesSource({ AAAUSDT: { "1h": rows } }),
-      fault: (r) => void (r.n === 2 && child?.kill("SIGINT")),
+      fault: (r) => {
+        if (r.n !== 2) return undefined;
+        child?.kill("SIGINT");
+        return { kind: "status", status: 503, retryAfter: 1 };
+      },
     });
     const dir = await mkdtemp(join(tmpdir(), "collect-cli-"));
     const output = join(dir, "training.csv");

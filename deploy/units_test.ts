@@ -43,20 +43,21 @@ Deno.test("candlecast-serve.service: hardened, enough descriptors, stop timeout 
   );
 });
 
-Deno.test("candlecast-retrain@.service: a bounded oneshot, hardened; a stop on request is not a failure", async () => {
-  const unit = await service("candlecast-retrain@.service");
+/** A oneshot with a bound on its run: without one a hung download or training would hold it forever. */
+function boundedOneshot(unit: Map<string, string[]>) {
   hardened(unit);
   assert.deepEqual(unit.get("Type"), ["oneshot"]);
   const start = unit.get("TimeoutStartSec")?.[0];
   assert.ok(start && start !== "infinity" && seconds(start) > 0, "TimeoutStartSec bounds the run");
+}
+
+Deno.test("candlecast-retrain@.service: a bounded oneshot, hardened; a stop on request is not a failure", async () => {
+  const unit = await service("candlecast-retrain@.service");
+  boundedOneshot(unit);
   // retrain exits 130 when stopped (systemctl stop): nothing promoted, and not a failed unit.
   assert.deepEqual(unit.get("SuccessExitStatus"), ["130"]);
 });
 
 Deno.test("candlecast-monitor.service: a bounded oneshot, hardened like the others", async () => {
-  const unit = await service("candlecast-monitor.service");
-  hardened(unit);
-  assert.deepEqual(unit.get("Type"), ["oneshot"]);
-  const start = unit.get("TimeoutStartSec")?.[0];
-  assert.ok(start && start !== "infinity" && seconds(start) > 0, "TimeoutStartSec bounds the run");
+  boundedOneshot(await service("candlecast-monitor.service"));
 });

@@ -16,11 +16,19 @@ import {
   sliceSeries,
   writeTrainingCsv,
 } from "../../features/index.ts";
-import { currentVersion, listVersionNames, promote, readManifest } from "../../ml/checkpoints/index.ts";
+import {
+  currentVersion,
+  type DataEnds,
+  listVersionNames,
+  promote,
+  readManifest,
+  symbolDataEnd,
+} from "../../ml/checkpoints/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
+import { runFolderNames } from "../train/run_folder.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 
@@ -68,18 +76,9 @@ class StepError extends CommandError {
   }
 }
 
-interface DataRecord {
-  readonly end_ms: number | null;
-  readonly symbols: Readonly<Record<string, { readonly last_ms?: number | null } | undefined>>;
-}
-
-/** Where a version's training data ends for `symbol` (train --incremental's `parentDataEnd`). */
-const symbolEnd = (data: DataRecord, symbol: string): number | undefined =>
-  data.symbols[symbol]?.last_ms ?? data.end_ms ?? undefined;
-
 /** The newest candle a version was trained on among the given symbols, or null when unrecorded. */
-function dataEnd(data: DataRecord, series: readonly CandleSeries[]): number | null {
-  const ends = series.map((s) => symbolEnd(data, s.symbol)).filter((t): t is number => t !== undefined);
+function dataEnd(data: DataEnds, series: readonly CandleSeries[]): number | null {
+  const ends = series.map((s) => symbolDataEnd(data, s.symbol)).filter((t): t is number => t !== undefined);
   return ends.length > 0 ? Math.max(...ends) : data.end_ms;
 }
 
@@ -88,9 +87,9 @@ function dataEnd(data: DataRecord, series: readonly CandleSeries[]): number | nu
  * no window labelled after it), where that data ends; null when some symbol has newer candles or the version
  * does not record where its data ends.
  */
-export function coveredUntil(series: readonly CandleSeries[], data: DataRecord): number | null {
+export function coveredUntil(series: readonly CandleSeries[], data: DataEnds): number | null {
   for (const s of series) {
-    const end = symbolEnd(data, s.symbol);
+    const end = symbolDataEnd(data, s.symbol);
     if (end === undefined || (s.length > 0 && s.openTime[s.length - 1] > end)) return null;
   }
   return dataEnd(data, series);
@@ -172,14 +171,20 @@ async function readPreprocessor(dir: string): Promise<Preprocessor> {
 
 const f3 = (x: number) => x.toFixed(3);
 
+type Scores = Pick<Metrics, "macro_f1" | "log_loss">;
+type Tolerance = { readonly f1Tolerance: number; readonly loglossTolerance: number };
+
+/** Which criteria of the promotion rule the candidate fails, as the summary words them (none: promote). */
+export function failedCriteria(candidate: Scores, current: Scores, tolerance: Tolerance): string[] {
+  return [
+    ...(candidate.macro_f1 < current.macro_f1 - tolerance.f1Tolerance ? ["lower macro-F1"] : []),
+    ...(candidate.log_loss > current.log_loss + tolerance.loglossTolerance ? ["higher log-loss"] : []),
+  ];
+}
+
 /** The promotion rule: the candidate's macro-F1 is not lower and its log-loss not higher, within tolerances. */
-export function notWorse(
-  candidate: Pick<Metrics, "macro_f1" | "log_loss">,
-  current: Pick<Metrics, "macro_f1" | "log_loss">,
-  tolerance: { readonly f1Tolerance: number; readonly loglossTolerance: number },
-): boolean {
-  return candidate.macro_f1 >= current.macro_f1 - tolerance.f1Tolerance &&
-    candidate.log_loss <= current.log_loss + tolerance.loglossTolerance;
+export function notWorse(candidate: Scores, current: Scores, tolerance: Tolerance): boolean {
+  return failedCriteria(candidate, current, tolerance).length === 0;
 }
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -193,19 +198,6 @@ async function prune(root: string, keep: number): Promise<string[]> {
   const removable = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
   for (const v of removable) await rm(join(root, v), { recursive: true, force: true });
   return removable;
-}
-
-/** The `.train_*` run folders in the checkpoints folder (train's own; see cli/train/run_folder.ts). */
-async function runFolders(root: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(root)) {
-      if (e.isDirectory && e.name.startsWith(".train_")) names.push(e.name);
-    }
-  } catch {
-    // no checkpoints folder yet
-  }
-  return names;
 }
 
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
@@ -266,7 +258,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       };
     }
     const existingVersions = new Set(await listVersionNames(root));
-    const existingRuns = new Set(await runFolders(root));
+    const existingRuns = new Set(await runFolderNames(root));
     try {
       await step(opts.log, [
         "train",
@@ -284,7 +276,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       if (error instanceof InterruptedError) {
         // The stopped run cannot be resumed (its --data is this run's temporary copy, removed below), so its
         // run folder goes; a version train finished writing before it stopped stays, unpromoted.
-        const left = (await runFolders(root)).filter((r) => !existingRuns.has(r));
+        const left = (await runFolderNames(root)).filter((r) => !existingRuns.has(r));
         for (const r of left) await rm(join(root, r), { recursive: true, force: true });
         const written = (await listVersionNames(root)).filter((v) => !existingVersions.has(v));
         throw new InterruptedError(
@@ -378,19 +370,16 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         `compared; promote it by hand with 'candlecast models promote ${candidate}'`;
     } else {
       const cur = await scoreCheckpoint(currentDir!, set);
-      promoted = notWorse(cand, cur, opts);
+      const failed = failedCriteria(cand, cur, opts);
+      promoted = failed.length === 0;
       const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
       const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)} (${rules}), ` +
         `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}${reference}`;
       // Which criterion failed, as a point comparison on these windows (no interval: the tolerances are the
       // margin), never a general "worse".
-      const lower = [
-        ...(cand.macro_f1 < cur.macro_f1 - opts.f1Tolerance ? ["lower macro-F1"] : []),
-        ...(cand.log_loss > cur.log_loss + opts.loglossTolerance ? ["higher log-loss"] : []),
-      ].join(" and ");
       verdict = promoted
         ? `promoted ${candidate} over ${current} (${numbers})`
-        : `kept ${current}; ${candidate} scored ${lower} on the held-out windows (${numbers})`;
+        : `kept ${current}; ${candidate} scored ${failed.join(" and ")} on the held-out windows (${numbers})`;
     }
     if (opts.signal?.aborted) {
       throw new InterruptedError(

@@ -12,6 +12,7 @@ import {
   type ManifestView,
   readManifest,
   recordedRunConfig,
+  symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
 import type { RunConfig } from "../../ml/train/index.ts";
 
@@ -71,7 +72,7 @@ export async function loadParent(root: string, named?: string): Promise<Parent> 
 
 /** Per symbol: the open time of the parent's last candle (new windows are labelled after it). */
 export function parentDataEnd(parent: Parent, symbol: string): number | undefined {
-  return parent.manifest.data.symbols[symbol]?.last_ms ?? parent.manifest.data.end_ms ?? undefined;
+  return symbolDataEnd(parent.manifest.data, symbol);
 }
 
 /** `--config-from`: the run configuration a version recorded (older manifests: recorded pieces, rest derived). */

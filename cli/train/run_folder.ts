@@ -209,8 +209,8 @@ export interface Abandoned {
   readonly state: RunState | null;
 }
 
-/** Run folders in `root` whose process is gone (their lock is free), newest first. */
-export async function abandonedRuns(root: string): Promise<Abandoned[]> {
+/** The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist. */
+export async function runFolderNames(root: string): Promise<string[]> {
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(root)) {
@@ -220,6 +220,12 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
+  return names;
+}
+
+/** Run folders in `root` whose process is gone (their lock is free), newest first. */
+export async function abandonedRuns(root: string): Promise<Abandoned[]> {
+  const names = await runFolderNames(root);
   const runs: Abandoned[] = [];
   for (const name of names.sort().reverse()) {
     const dir = join(root, name);

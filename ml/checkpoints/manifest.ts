@@ -89,6 +89,21 @@ export function intervalOf(openTimes: readonly Float64Array[]): string | null {
   return `${gap}ms`;
 }
 
+/** The parts of a manifest's `data` that say where its candles end. */
+export interface DataEnds {
+  readonly end_ms: number | null;
+  readonly symbols: Readonly<Record<string, { readonly last_ms?: number | null } | undefined>>;
+}
+
+/**
+ * Where a version's training data ends for `symbol` (the open time of its last candle), else where its whole
+ * data ends; undefined when unrecorded. `train --incremental` labels only windows after it; `retrain` reads it
+ * to see whether there is anything to fine-tune on.
+ */
+export function symbolDataEnd(data: DataEnds, symbol: string): number | undefined {
+  return data.symbols[symbol]?.last_ms ?? data.end_ms ?? undefined;
+}
+
 /**
  * The last time a version's training (fit, early stopping, calibration) may have seen: a date split's test start,
  * or else the end of its data (a fraction split holds out a different date per symbol).

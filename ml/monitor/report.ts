@@ -117,7 +117,8 @@ export class MonitorTally {
       v.week.add(r);
       v.weekRows++;
       const p = r.record.probabilities;
-      v.sample.add(r.label, CLASSES.indexOf(r.record.prediction), [p.down, p.sideways, p.up][r.label]);
+      const realised = r.label === 0 ? p.down : r.label === 1 ? p.sideways : p.up;
+      v.sample.add(r.label, CLASSES.indexOf(r.record.prediction), realised);
     }
   }
 

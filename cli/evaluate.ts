@@ -4,6 +4,7 @@
  * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
  */
 import { Command, Option } from "commander";
+import { backendOption } from "./backend_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
@@ -92,15 +93,7 @@ export function evaluateCommand(): Command {
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
     .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
     .option("--bootstrap <n>", "bootstrap resamples for the intervals", "1000")
-    .addOption(
-      new Option(
-        "--backend <name>",
-        "tfjs backend (auto: TensorFlow where @tensorflow/tfjs-node is installed, else WebAssembly, with " +
-          "the native kernels where scripts/setup.sh could build them; the log's backend line says which)",
-      ).choices(["auto", "tensorflow", "wasm", "cpu"]).default(
-        "auto",
-      ),
-    );
+    .addOption(backendOption());
   // Evaluate cuts its own folds, so train's --split-dates has no use here.
   addRunConfigFlags(command, ["splitDates"]);
   return command.action(() => evaluate(command));

@@ -4,10 +4,11 @@
  * second one quits at once. Every member's best weights are saved in a run folder as it trains and as it
  * finishes, so a run interrupted or killed outright can be continued with `--resume`.
  */
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { join } from "node:path";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { backendOption } from "./backend_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { TrainFlagsSchema } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
@@ -130,15 +131,7 @@ export function trainCommand(): Command {
         "divide among the cores, trained last) splits each batch across them. The result is the same as " +
         "with 1 up to float rounding",
     )
-    .addOption(
-      new Option(
-        "--backend <name>",
-        "tfjs backend (auto: TensorFlow where @tensorflow/tfjs-node is installed, else WebAssembly, with " +
-          "the native kernels where scripts/setup.sh could build them; the log's backend line says which)",
-      ).choices(["auto", "tensorflow", "wasm", "cpu"]).default(
-        "auto",
-      ),
-    )
+    .addOption(backendOption())
     .option("--no-promote", "keep 'current' where it is")
     .option(
       "--resume",

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { flag } from "../flags.ts";
-import { BACKEND_NAMES } from "../../ml/runtime/index.ts";
+import { backendFlag } from "../backend_flag.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
 import { RunConfigFlagsSchema } from "../run_config.ts";
 
@@ -27,7 +27,7 @@ export const EvaluateFlagsSchema = z.object({
   ),
   short: z.boolean().default(false),
   bootstrap: flag.positiveInt("a number of resamples ≥ 1"),
-  backend: z.enum(BACKEND_NAMES),
+  backend: backendFlag(),
 }).extend(RunConfigFlagsSchema.omit({ splitDates: true }).shape);
 
 export type EvaluateOptions = z.infer<typeof EvaluateFlagsSchema>;

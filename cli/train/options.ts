@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { flag } from "../flags.ts";
-import { BACKEND_NAMES } from "../../ml/runtime/index.ts";
+import { backendFlag } from "../backend_flag.ts";
 import { RunConfigFlagsSchema } from "../run_config.ts";
 
 export const TrainFlagsSchema = z.object({
@@ -15,7 +15,7 @@ export const TrainFlagsSchema = z.object({
   /** A version folder whose recorded run configuration a new run starts from (typed flags override it). */
   configFrom: z.string().min(1).optional(),
   workers: flag.positiveInt().optional(),
-  backend: z.enum(BACKEND_NAMES),
+  backend: backendFlag(),
   promote: z.boolean().default(true),
 }).extend(RunConfigFlagsSchema.shape);
 

@@ -187,7 +187,8 @@ function runConfigOptions(): Option[] {
     new Option(
       "--volatility-reference <which>",
       "what the channels divide by: each candle's own volatility_20, or the window's last candle's (the " +
-        "labels' scale) for every timestep",
+        "labels' scale) for every timestep; last-path: the last candle's, plus the window's log close path " +
+        "(in its units) and log volume path to that candle",
     ).choices([...VOLATILITY_REFERENCES]).default(M.volatilityReference ?? "candle"),
     new Option(
       "--head-input <what>",

@@ -37,6 +37,8 @@ export { sinusoidalTable } from "./positional_encoding.ts";
 export { dropoutMask, withBatchRowOffset } from "./dropout.ts";
 export {
   LONG_VOLATILITY,
+  PATH_FEATURES,
+  pathScales,
   SHORT_VOLATILITY,
   VOLATILITY_CHANNEL_COUNT,
   VOLATILITY_CHANNEL_NAMES,

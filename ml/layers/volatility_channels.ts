@@ -16,6 +16,10 @@
  * r_t / (s_T·√k), ln(volatility_5_t / s_T) and ln(volatility_20_t / s_T). A window's first candles have an
  * in-window volatility_20 of a few values (SPEC §5), so their own-candle ratios are mostly noise at the clip;
  * the last candle's is always over a full 20.
+ * With `reference: "last-path"`, "last" plus the window's paths relative to its last candle (Qlib's Alpha360
+ * states a window's prices ÷ the latest close and volumes ÷ the latest volume): the log close path
+ * ln(close_t / close_T) = −Σ_{s>t} log_ret_s in units of s_T·√(T − t) (a random walk's spread after T − t
+ * candles; 0 at t = T), and the log volume path ln(v_t / v_T) = −Σ_{s>t} volume_log_change_s.
  * Output: [b, T, 35 + volatilityChannelCount(reference)], the input followed by the channels. No weights.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -62,25 +66,37 @@ export const SHORT_VOLATILITY = "volatility_5";
 export const VOLATILITY_FLOOR = 1e-6;
 
 /** What each timestep's ratios divide by: its own candle's volatility_20, or the window's last candle's. */
-export const VOLATILITY_REFERENCES = ["candle", "last"] as const;
+export const VOLATILITY_REFERENCES = ["candle", "last", "last-path"] as const;
 export type VolatilityReference = typeof VOLATILITY_REFERENCES[number];
 
-/** Channels appended: one per ratio, then the volatility regime (one channel, or two against the last candle). */
+/** Whether the ratios divide by the window's last candle's volatility_20 (else each candle's own). */
+const againstLast = (reference: VolatilityReference): boolean => reference !== "candle";
+
+/** The log-change features whose reversed running sums are the "last-path" channels, close then volume. */
+export const PATH_FEATURES = ["log_ret", "volume_log_change"] as const;
+
+/**
+ * Channels appended: one per ratio, then the volatility regime (one channel, or two against the last candle),
+ * then the two paths with "last-path".
+ */
 export const volatilityChannelCount = (reference: VolatilityReference): number =>
-  VOLATILITY_RATIOS.length + (reference === "last" ? 2 : 1);
+  VOLATILITY_RATIOS.length + (againstLast(reference) ? 2 : 1) +
+  (reference === "last-path" ? PATH_FEATURES.length : 0);
 
 /** Channels appended with the default reference ("candle"), the layout saved models before "last" had. */
 export const VOLATILITY_CHANNEL_COUNT = volatilityChannelCount("candle");
 
 /** Names of the appended channels, in order (for reports and tests). */
 export function volatilityChannelNames(reference: VolatilityReference): string[] {
-  return reference === "last"
-    ? [
-      ...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_last_vol`),
-      "log_vol5_per_last_vol20",
-      "log_vol20_per_last_vol20",
-    ]
-    : [...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_vol`), "log_vol5_per_vol20"];
+  if (!againstLast(reference)) {
+    return [...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_vol`), "log_vol5_per_vol20"];
+  }
+  return [
+    ...VOLATILITY_RATIOS.map((r) => `${r.feature}_per_last_vol`),
+    "log_vol5_per_last_vol20",
+    "log_vol20_per_last_vol20",
+    ...(reference === "last-path" ? ["log_close_path_per_last_vol", "log_volume_path"] : []),
+  ];
 }
 
 export const VOLATILITY_CHANNEL_NAMES: readonly string[] = volatilityChannelNames("candle");
@@ -97,11 +113,24 @@ export interface VolatilityConstants {
   readonly volatilityIndex: readonly number[];
   readonly volatilityMean: readonly number[];
   readonly volatilityStd: readonly number[];
+  /** Columns of PATH_FEATURES and their mean and std. */
+  readonly pathIndex: readonly number[];
+  readonly pathMean: readonly number[];
+  readonly pathStd: readonly number[];
+}
+
+/**
+ * 1/√max(T − 1 − t, 1) for t = 0 … T − 1: the close path's scale per timestep (how many candles lie between
+ * it and the last; the last's own path is 0, so its factor only has to be finite).
+ */
+export function pathScales(steps: number): number[] {
+  return Array.from({ length: steps }, (_, t) => 1 / Math.sqrt(Math.max(steps - 1 - t, 1)));
 }
 
 export function volatilityConstants(mean: readonly number[], std: readonly number[]): VolatilityConstants {
   const ratioIndex = VOLATILITY_RATIOS.map((r) => featureIndex(r.feature));
   const volatilityIndex = [featureIndex(LONG_VOLATILITY), featureIndex(SHORT_VOLATILITY)];
+  const pathIndex = PATH_FEATURES.map((f) => featureIndex(f));
   return {
     ratioIndex,
     ratioMean: ratioIndex.map((i) => mean[i]),
@@ -110,6 +139,9 @@ export function volatilityConstants(mean: readonly number[], std: readonly numbe
     volatilityIndex,
     volatilityMean: volatilityIndex.map((i) => mean[i]),
     volatilityStd: volatilityIndex.map((i) => std[i]),
+    pathIndex,
+    pathMean: pathIndex.map((i) => mean[i]),
+    pathStd: pathIndex.map((i) => std[i]),
   };
 }
 
@@ -177,12 +209,21 @@ export class VolatilityChannels extends tf.layers.Layer {
       const [long, short] = tf.split(volatility, 2, 2);
       // "last": every timestep against the final candle's volatility_20, [b, 1, 1], broadcast over time.
       const steps = x.shape[1]!;
-      const reference = this.reference === "last" ? tf.slice(long, [0, steps - 1, 0], [-1, 1, -1]) : long;
+      const last = againstLast(this.reference);
+      const reference = last ? tf.slice(long, [0, steps - 1, 0], [-1, 1, -1]) : long;
       const ratios = tf.div(numerators, tf.mul(reference, vector(c.ratioSqrt)));
-      const regime = this.reference === "last"
+      const regime = last
         ? [tf.log(tf.div(short, reference)), tf.log(tf.div(long, reference))]
         : [tf.log(tf.div(short, long))];
-      const channels = tf.clipByValue(tf.concat([ratios, ...regime], 2), -this.clip, this.clip);
+      const paths: tf.Tensor[] = [];
+      if (this.reference === "last-path") {
+        // −Σ_{s>t}: a reversed, exclusive running sum over time, negated.
+        const logPaths = tf.neg(tf.cumsum(raw(c.pathIndex, c.pathMean, c.pathStd), 1, true, true));
+        const [close, volume] = tf.split(logPaths, 2, 2);
+        const scales = tf.tensor3d(Float32Array.from(pathScales(steps)), [1, steps, 1]);
+        paths.push(tf.mul(tf.div(close, reference), scales), volume);
+      }
+      const channels = tf.clipByValue(tf.concat([ratios, ...regime, ...paths], 2), -this.clip, this.clip);
       return tf.concat([x, channels], 2);
     });
   }

@@ -150,6 +150,58 @@ Deno.test("VolatilityChannels with reference 'last' divides every timestep by th
   assert.ok(clipped < 0.02 * ratios, `${clipped} of ${ratios} ratio values clipped`);
 });
 
+Deno.test("VolatilityChannels with reference 'last-path' adds the close and volume paths to the last candle", () => {
+  const { raw, scaler } = windows();
+  const scaled = applyScaler(scaler, raw.slice(), CLIP);
+  const layer = new VolatilityChannels({
+    mean: scaler.mean,
+    std: scaler.std,
+    clip: CLIP,
+    reference: "last-path",
+  });
+  const count = volatilityChannelCount("last-path");
+  assert.equal(count, volatilityChannelCount("last") + 2);
+  assert.deepEqual(volatilityChannelNames("last-path").slice(-2), [
+    "log_close_path_per_last_vol",
+    "log_volume_path",
+  ]);
+  const windowsCount = scaled.length / FEATURE_COUNT / LOOKBACK;
+  const out = tf.tidy(() =>
+    (layer.apply(tf.tensor3d(scaled, [windowsCount, LOOKBACK, FEATURE_COUNT])) as tf.Tensor).dataSync()
+  );
+  const width = FEATURE_COUNT + count;
+  const clamp = (v: number) => Math.max(-CLIP, Math.min(CLIP, v));
+  let maxDiff = 0, inside = 0;
+  for (let w = 0; w < windowsCount; w++) {
+    const rows = Array.from({ length: LOOKBACK }, (_, t) => {
+      const r = (w * LOOKBACK + t) * FEATURE_COUNT;
+      return Float64Array.from(
+        { length: FEATURE_COUNT },
+        (_, f) => scaled[r + f] * scaler.std[f] + scaler.mean[f],
+      );
+    });
+    const s = Math.max(rows[LOOKBACK - 1][featureIndex("volatility_20")], VOLATILITY_FLOOR);
+    let close = 0, volume = 0; // −Σ_{s>t}, built from the last timestep backwards
+    for (let t = LOOKBACK - 1; t >= 0; t--) {
+      const want = [
+        ...referenceLast(rows)[t],
+        clamp(close / (s * Math.sqrt(Math.max(LOOKBACK - 1 - t, 1)))),
+        clamp(volume),
+      ];
+      const at = (w * LOOKBACK + t) * width;
+      want.forEach((v, c) => {
+        maxDiff = Math.max(maxDiff, Math.abs(out[at + FEATURE_COUNT + c] - v) / Math.max(1, Math.abs(v)));
+      });
+      if (Math.abs(want[want.length - 2]) < CLIP) inside++;
+      close -= rows[t][featureIndex("log_ret")];
+      volume -= rows[t][featureIndex("volume_log_change")];
+    }
+  }
+  assert.ok(maxDiff < 1e-4, `channels differ from the formula by ${maxDiff}`);
+  // O(1) by construction: a random walk's path over k candles spreads as √k, so few reach the clip.
+  assert.ok(inside > 0.95 * windowsCount * LOOKBACK, `${inside} close-path values inside the clip`);
+});
+
 Deno.test("VolatilityChannels keeps the scaler and clip through model.json", async () => {
   const { scaler } = windows();
   const input = tf.input({ shape: [LOOKBACK, FEATURE_COUNT] });

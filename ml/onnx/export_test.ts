@@ -174,6 +174,8 @@ const VARIANTS: readonly (
   // Members with their own, shorter windows (ml/layers/recent_steps.ts): a Slice per member, and attention
   // weights padded in front before the mean; a single member of a shorter window too.
   ["transformer_lstm", 3, "last", "pooled_last", [50, 25]],
+  // The close and volume paths to the last candle (reversed running sums: CumSum in the graph).
+  ["transformer_lstm", 3, "last-path", "pooled_last", [25]],
   ["lightweight_lstm", 2, false, undefined, [50, 20]],
   ["transformer_lstm", 1, "last", "pooled_last", [25]],
 ];

@@ -23,6 +23,13 @@ export const mul = (g: GraphBuilder, a: string, b: string, name?: string) =>
 export const div = (g: GraphBuilder, a: string, b: string, name?: string) =>
   one(g.node("Div", [a, b], { name }));
 
+/** Running sum along `axis`; `exclusive` leaves each element out of its own sum, `reverse` sums from the end. */
+export const cumSum = (g: GraphBuilder, x: string, axis: number, exclusive: boolean, reverse: boolean) =>
+  one(g.node("CumSum", [x, g.int64s("axis", [axis])], {
+    attrs: { exclusive: attr.int(exclusive ? 1 : 0), reverse: attr.int(reverse ? 1 : 0) },
+  }));
+export const neg = (g: GraphBuilder, x: string) => one(g.node("Neg", [x]));
+
 export const max = (g: GraphBuilder, a: string, b: string, name?: string) =>
   one(g.node("Max", [a, b], { name }));
 export const log = (g: GraphBuilder, x: string, name?: string) => one(g.node("Log", [x], { name }));

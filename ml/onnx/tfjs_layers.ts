@@ -4,7 +4,13 @@
  * equivalent subgraph; the maths each one mirrors is documented on the layer itself.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { alignedLength, sinusoidalTable, VOLATILITY_FLOOR, volatilityConstants } from "../layers/index.ts";
+import {
+  alignedLength,
+  pathScales,
+  sinusoidalTable,
+  VOLATILITY_FLOOR,
+  volatilityConstants,
+} from "../layers/index.ts";
 import { dense, layerNormBlock, selfAttention } from "./blocks.ts";
 import type { GraphBuilder } from "./graph.ts";
 import { lstmLayer, type LstmWeights } from "./lstm.ts";
@@ -12,6 +18,7 @@ import {
   add,
   clip,
   concat,
+  cumSum,
   div,
   gather,
   gelu,
@@ -20,6 +27,7 @@ import {
   matMul,
   max,
   mul,
+  neg,
   pad,
   reduceMean,
   relu,
@@ -274,7 +282,9 @@ const attentionPoolingLayer: LayerConverter = (g, layer, [x]) => {
 /**
  * VolatilityChannels (ml/layers/volatility_channels.ts), op for op: Gather the columns, ×std + mean, Max with
  * the floor for the two volatilities, ratios r/(vol20·√k), Log(vol5/vol20), Clip, Concat after the input; with
- * reference "last", vol20 is the last timestep's and the regime is Log(vol5/it), Log(vol20/it).
+ * reference "last", vol20 is the last timestep's and the regime is Log(vol5/it), Log(vol20/it); "last-path"
+ * adds the two paths, −CumSum(exclusive, reverse) of log_ret (÷ that vol20 and ×1/√(T − t)) and of
+ * volume_log_change.
  */
 const volatilityChannelsLayer: LayerConverter = (g, layer, [x]) => {
   const c = volatilityConstants(config<number[]>(layer, "mean"), config<number[]>(layer, "std"));
@@ -296,14 +306,25 @@ const volatilityChannelsLayer: LayerConverter = (g, layer, [x]) => {
   const long = slice(g, volatility, [0], [1], [2]);
   const short = slice(g, volatility, [1], [2], [2]);
   // "last": the final timestep's volatility_20 [b, 1, 1] for every timestep (configs without the key: "candle").
-  const last = config<string | undefined>(layer, "reference") === "last";
+  const which = config<string | undefined>(layer, "reference") ?? "candle";
+  const last = which !== "candle";
   const t = steps(x, layer);
   const reference = last ? slice(g, long, [t - 1], [t], [1]) : long;
   const ratios = div(g, numerators, mul(g, reference, g.floats("sqrt_candles", c.ratioSqrt, [k])));
   const regime = last
     ? [log(g, div(g, short, reference)), log(g, div(g, long, reference))]
     : [log(g, div(g, short, long))];
-  const channels = clip(g, concat(g, [ratios, ...regime], 2), -bound, bound);
+  const paths: string[] = [];
+  if (which === "last-path") {
+    const logPaths = g.scoped(
+      "paths",
+      () => neg(g, cumSum(g, raw("changes", c.pathIndex, c.pathMean, c.pathStd), 1, true, true)),
+    );
+    const close = slice(g, logPaths, [0], [1], [2]);
+    const volume = slice(g, logPaths, [1], [2], [2]);
+    paths.push(mul(g, div(g, close, reference), g.floats("path_scales", pathScales(t), [1, t, 1])), volume);
+  }
+  const channels = clip(g, concat(g, [ratios, ...regime, ...paths], 2), -bound, bound);
   return [concat(g, [x.value, channels], 2)];
 };
 

@@ -1,8 +1,6 @@
 /**
- * `--decision` of `predict` and `serve`, worded once for both. Not in flags.ts, which every command imports:
- * naming the engine's choices loads the engine and with it ONNX Runtime's native binding, which the other
- * commands do not need (and the README's klines server, run with only --allow-read --allow-net, reaches
- * flags.ts through cli/collect and then fails for want of --allow-ffi).
+ * `--decision` of `predict` and `serve`, worded once for both, beside the engine's rules it names (flags.ts
+ * holds only value schemas that know nothing of the engine).
  */
 import { Option } from "commander";
 import { z } from "zod";

@@ -159,3 +159,16 @@ Deno.test("a folder where a file is read is a usage error (2) saying so, not an 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--version and collect --help run without --allow-ffi: ONNX Runtime loads only where a model runs", async () => {
+  const main = fromFileUrl(new URL("../main.ts", import.meta.url));
+  for (const args of [["--version"], ["collect", "--help"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", main, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `candlecast ${args.join(" ")} without --allow-ffi: ${stderr}`);
+  }
+});

@@ -3,7 +3,8 @@
  * engine the C# bot embeds, so served numbers equal the bot's). The graph already holds the scaler, the
  * temperature and the return de-standardisation; this module only batches windows in and applies softmax.
  */
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
+import { type OnnxRuntime, onnxRuntime } from "./ort.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
 import { MODEL_CLASS_NAMES } from "./preprocessor.ts";
 import { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
@@ -53,7 +54,11 @@ class OnnxPredictor implements Predictor {
   readonly #windowSize: number;
   readonly #hasAttention: boolean;
 
-  constructor(readonly info: ModelInfo, readonly session: ort.InferenceSession) {
+  constructor(
+    readonly info: ModelInfo,
+    readonly session: ort.InferenceSession,
+    private readonly runtime: OnnxRuntime,
+  ) {
     this.#windowSize = info.preprocessor.lookback * FEATURE_COUNT;
     this.#hasAttention = session.outputNames.includes(OUTPUT_NAMES.attention);
   }
@@ -69,7 +74,7 @@ class OnnxPredictor implements Predictor {
     }
     if (count === 0) return [];
     const lookback = this.info.preprocessor.lookback;
-    const input = new ort.Tensor("float32", x.subarray(0, count * this.#windowSize), [
+    const input = new this.runtime.Tensor("float32", x.subarray(0, count * this.#windowSize), [
       count,
       lookback,
       FEATURE_COUNT,
@@ -104,11 +109,12 @@ export async function loadPredictor(
   options: PredictorOptions = {},
 ): Promise<Predictor> {
   const files = await readCheckpointFiles(checkpointDir);
+  const runtime = await onnxRuntime();
   let session: ort.InferenceSession;
   try {
     const t = options.tuning ?? {};
     const spin = t.spinning === false ? "0" : "1";
-    session = await ort.InferenceSession.create(files.onnx, {
+    session = await runtime.InferenceSession.create(files.onnx, {
       intraOpNumThreads: options.threads ?? 1,
       interOpNumThreads: t.interOpThreads ?? 1,
       executionMode: t.parallel ? "parallel" : "sequential",
@@ -138,7 +144,7 @@ export async function loadPredictor(
     version: files.version,
     trainedAt: files.trainedAt,
     metrics: files.metrics,
-  }, session);
+  }, session, runtime);
   try {
     const zeros = new Float32Array(files.preprocessor.lookback * FEATURE_COUNT);
     for (let i = 0; i < (options.warmUpRuns ?? 2); i++) await predictor.predict(zeros, 1);

@@ -3,7 +3,8 @@
  * (ml/onnx/verify.ts) and the ONNX writer's tests compare its outputs with what they expect, so ONNX Runtime
  * is imported only in engine/.
  */
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
+import { onnxRuntime } from "./ort.ts";
 
 export interface Feed {
   readonly data: Float32Array;
@@ -15,11 +16,12 @@ export async function runOnnx(
   bytes: Uint8Array,
   feeds: Readonly<Record<string, Feed>>,
 ): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const runtime = await onnxRuntime();
+  const session = await runtime.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const inputs: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) {
-      inputs[name] = new ort.Tensor("float32", feed.data, [...feed.dims]);
+      inputs[name] = new runtime.Tensor("float32", feed.data, [...feed.dims]);
     }
     const results = await session.run(inputs);
     const out: Record<string, { data: Float32Array; dims: readonly number[] }> = {};

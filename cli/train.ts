@@ -44,11 +44,16 @@ async function resumable(command: Command) {
 
 async function train(command: Command): Promise<void> {
   const resume = command.opts().resume ? await resumable(command) : undefined;
+  // Resumed: the run's own flags, then where and how it runs now (--backend, --workers, --promote) where typed.
+  const typedNow = (keys: readonly string[]) =>
+    Object.fromEntries(
+      keys.filter((k) => command.getOptionValueSource(k) === "cli").map((k) => [k, command.opts()[k]]),
+    );
   const flags: Record<string, unknown> = resume
     ? {
       ...resume.state.flags,
       checkpoints: command.opts().checkpoints,
-      ...(command.getOptionValueSource("promote") === "cli" ? { promote: command.opts().promote } : {}),
+      ...typedNow(["promote", "backend", "workers"]),
     }
     : typedRunConfigFlags(command);
   delete flags.resume;

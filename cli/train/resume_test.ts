@@ -125,9 +125,13 @@ Deno.test({
       assert.ok(left?.state, "the run folder holds the best weights and the epoch count");
       assert.equal(epochsDone(left.state), 2);
 
-      const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      // Where and how the run continues may change (here the backend it was started on, wasm): not what it trains.
+      const resumed = await candlecastCommand(
+        ["train", "--resume", "--checkpoints", checkpoints, "--backend", "cpu", "--workers", "1"],
+      ).output();
       const out = new TextDecoder().decode(resumed.stdout);
       assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+      assert.match(out, /^backend: cpu/m, "--backend typed with --resume is used");
       assert.match(
         out,
         new RegExp(`resuming from .*: ${epochsDone(left.state)} epochs done, best epoch \\d`),

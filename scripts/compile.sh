@@ -36,6 +36,7 @@ deno compile --self-extracting --output dist/candlecast \
   --allow-read --allow-write --allow-net --allow-env --allow-ffi --allow-sys --allow-run \
   --include node_modules/@tensorflow/tfjs-backend-wasm/dist \
   --include ml/train/member_worker.ts \
+  --include ml/train/replica_worker.ts \
   "${excludes[@]}" main.ts
 
 # A runtime that is not denort (e.g. the full deno CLI) produces a file that ignores the embedded program.

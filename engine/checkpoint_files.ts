@@ -41,7 +41,11 @@ async function readBytes(path: string, what: string, hint = INCOMPLETE): Promise
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
-  const text = new TextDecoder().decode(await readBytes(path, what));
+  return parseJsonBytes(path, what, await readBytes(path, what));
+}
+
+function parseJsonBytes(path: string, what: string, bytes: Uint8Array): unknown {
+  const text = new TextDecoder().decode(bytes);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -110,7 +114,10 @@ export async function assertCheckpointDir(dir: string): Promise<void> {
 
 export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
   const path = join(dir, "preprocessor.json");
-  const json = await readJson(path, "preprocessor.json");
+  return preprocessorOf(path, await readJson(path, "preprocessor.json"));
+}
+
+function preprocessorOf(path: string, json: unknown): Preprocessor {
   try {
     return parsePreprocessor(json, path);
   } catch (error) {
@@ -176,9 +183,14 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   // The bytes served are the bytes hashed: a model.onnx swapped after training must not answer under the
   // manifest's version (its /model/info would contradict its predictions).
   await checkBytes(dir, "model.onnx", onnx, manifest.files);
-  const preprocessorBytes = await readBytes(join(dir, "preprocessor.json"), "preprocessor.json");
+  const preprocessorPath = join(dir, "preprocessor.json");
+  const preprocessorBytes = await readBytes(preprocessorPath, "preprocessor.json");
   await checkBytes(dir, "preprocessor.json", preprocessorBytes, manifest.files);
-  const preprocessor = await readPreprocessorFile(dir);
+  // Parsed from the bytes just hashed, not read again: a file swapped in between must not be served.
+  const preprocessor = preprocessorOf(
+    preprocessorPath,
+    parseJsonBytes(preprocessorPath, "preprocessor.json", preprocessorBytes),
+  );
   let metrics: unknown;
   try {
     const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));

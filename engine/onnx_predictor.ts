@@ -138,13 +138,17 @@ export async function loadPredictor(
       "re-export it with 'candlecast export'",
     );
   }
-  const predictor = new OnnxPredictor({
-    modelClass: MODEL_CLASS_NAMES[files.preprocessor.modelType],
-    preprocessor: files.preprocessor,
-    version: files.version,
-    trainedAt: files.trainedAt,
-    metrics: files.metrics,
-  }, session, runtime);
+  const predictor = new OnnxPredictor(
+    {
+      modelClass: MODEL_CLASS_NAMES[files.preprocessor.modelType],
+      preprocessor: files.preprocessor,
+      version: files.version,
+      trainedAt: files.trainedAt,
+      metrics: files.metrics,
+    },
+    session,
+    runtime,
+  );
   try {
     const zeros = new Float32Array(files.preprocessor.lookback * FEATURE_COUNT);
     for (let i = 0; i < (options.warmUpRuns ?? 2); i++) await predictor.predict(zeros, 1);

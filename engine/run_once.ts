@@ -17,7 +17,10 @@ export async function runOnnx(
   feeds: Readonly<Record<string, Feed>>,
 ): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
   const runtime = await onnxRuntime();
-  const session = await runtime.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await runtime.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   try {
     const inputs: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) {

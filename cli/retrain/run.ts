@@ -31,6 +31,7 @@ import { acquireLock } from "./lock.ts";
 import { runFolderNames } from "../train/run_folder.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
+import { selfCommand } from "../self_command.ts";
 
 export interface RetrainOptions {
   readonly mode: "weekly" | "monthly";
@@ -55,15 +56,6 @@ export interface RetrainOutcome {
   readonly summary: string;
   readonly promoted: boolean;
   readonly candidate: string | null;
-}
-
-/** How to start this same program again: the compiled binary, or deno running main.ts. */
-function selfCommand(args: readonly string[]): [string, string[]] {
-  const exe = Deno.execPath();
-  if (!/(^|\/)deno(\.exe)?$/.test(exe)) return [exe, [...args]];
-  const main = new URL("../../main.ts", import.meta.url).pathname;
-  const perms = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-ffi", "--allow-sys"];
-  return [exe, ["run", ...perms, main, ...args]];
 }
 
 /** A step that failed: its one-line reason (and hint) as the CLI prints it. */
@@ -121,7 +113,7 @@ async function step(log: string, args: readonly string[], signal?: AbortSignal):
     await file.write(
       new TextEncoder().encode(`\n[${new Date().toISOString()}] $ candlecast ${args.join(" ")}\n`),
     );
-    const [cmd, cmdArgs] = selfCommand(args);
+    const { command: cmd, args: cmdArgs } = selfCommand(args);
     const child = new Deno.Command(cmd, {
       args: cmdArgs,
       stdout: "piped",

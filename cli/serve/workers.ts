@@ -8,10 +8,9 @@
  * The first process supervises: a child that exits unasked is restarted with backoff; SIGTERM is passed on
  * and waited for; a child whose stdin closes (the parent died, even by SIGKILL) shuts itself down.
  */
-import { basename } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "../../server/index.ts";
 import type { ServeOptions } from "../serve.ts";
+import { selfCommand } from "../self_command.ts";
 
 /** Set in a worker's environment to its index (1 … N−1); the first process has none. */
 export const WORKER_ENV = "CANDLECAST_WORKER";
@@ -63,15 +62,6 @@ export function workerArgs(options: ServeOptions): string[] {
   return args;
 }
 
-/** How to start this program again: the compiled binary itself, or `deno run` on main.ts. */
-function self(args: string[]): { command: string; args: string[] } {
-  const exe = Deno.execPath();
-  if (!/^deno(\.exe)?$/.test(basename(exe))) return { command: exe, args };
-  const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
-  const allow = ["read", "write", "net", "env", "ffi", "sys"].map((p) => `--allow-${p}`);
-  return { command: exe, args: ["run", ...allow, main, ...args] };
-}
-
 export interface Workers {
   /** Passes SIGTERM on and stops restarting. */
   stop(): void;
@@ -89,7 +79,7 @@ export function startWorkers(
   const run = async (index: number): Promise<void> => {
     let failures = 0;
     while (!stopping) {
-      const { command, args } = self(workerArgs(options));
+      const { command, args } = selfCommand(workerArgs(options));
       const started = performance.now();
       let child: Deno.ChildProcess;
       try {

@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
 const cli = runCliCaptured;
 
-/** A store with versions that carry just what `models` reads: manifest.json, metrics.json, a hashed model.onnx. */
+/**
+ * A store of servable stand-in versions (promote checks them with serve's reader) whose manifest.json and
+ * metrics.json carry what `models` shows, with model.onnx hashed.
+ */
 async function store(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-" });
   const versions = [
@@ -14,9 +18,8 @@ async function store(): Promise<string> {
     ["v3_2026-11-15", "transformer_lstm", 0.43, "v1_2026-11-01", "interrupted"],
   ] as const;
   for (const [version, type, f1, parent, stop] of versions) {
-    await Deno.mkdir(join(root, version));
-    const onnx = new TextEncoder().encode(`model of ${version}`);
-    await Deno.writeFile(join(root, version, "model.onnx"), onnx);
+    await writeStandInCheckpoint(join(root, version), { version, modelType: type });
+    const onnx = await Deno.readFile(join(root, version, "model.onnx"));
     const manifest = {
       version,
       parent,

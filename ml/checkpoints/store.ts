@@ -5,8 +5,12 @@
  */
 import { join } from "node:path";
 import { describeOwner, LockBusyError, lockFile, writeFileAtomic } from "../../features/index.ts";
-import { z } from "zod";
-import { mismatchedFiles } from "../../engine/index.ts";
+import {
+  CheckpointError,
+  mismatchedFiles,
+  readCheckpointFiles,
+  readManifestInfo,
+} from "../../engine/index.ts";
 
 export const CURRENT = "current";
 const HISTORY_FILE = ".current_history.json";
@@ -127,20 +131,26 @@ export async function hasVersion(root: string, version: string): Promise<boolean
 }
 
 /**
- * Refuses a version whose files no longer hash as its manifest says (a truncated model.onnx would otherwise
- * be promoted, then fail or — swapped — answer under the wrong name in serve).
+ * Refuses a version `serve` could not load: files that no longer hash as its manifest says (a truncated
+ * model.onnx would fail, a swapped one answer under the wrong name), or a manifest or preprocessor.json serve
+ * cannot read (a version promoted anyway would serve until the next restart, then answer 503). The same reader
+ * serve uses decides.
  */
 async function requireIntact(root: string, version: string): Promise<void> {
   const dir = join(root, version);
-  const path = join(dir, "manifest.json");
+  const unservable = (error: unknown) => {
+    if (!(error instanceof CheckpointError)) return error;
+    return new CheckpointStoreError(
+      `${version} cannot be served (${error.message}); current is unchanged`,
+      "restore the version's files from a backup, or promote another version ('candlecast models list' " +
+        "checks them)",
+    );
+  };
   let files: Readonly<Record<string, string>>;
   try {
-    files = HashesSchema.parse(JSON.parse(await Deno.readTextFile(path))).files ?? {};
+    files = (await readManifestInfo(dir)).files ?? {};
   } catch (error) {
-    throw new CheckpointStoreError(
-      `${path} cannot be read as a manifest (${(error as Error).message.split("\n")[0]})`,
-      "restore the version's files from a backup, or promote another version",
-    );
+    throw unservable(error);
   }
   const bad = await mismatchedFiles(dir, files);
   if (bad.length > 0) {
@@ -150,10 +160,12 @@ async function requireIntact(root: string, version: string): Promise<void> {
       "restore the files from a backup, or promote another version ('candlecast models list' checks them)",
     );
   }
+  try {
+    await readCheckpointFiles(dir);
+  } catch (error) {
+    throw unservable(error);
+  }
 }
-
-/** Only the hashes matter here; a version without them (written by hand) has nothing to check. */
-const HashesSchema = z.object({ files: z.record(z.string(), z.string()).optional() }).loose();
 
 /** A promotion waits this long for another one (they take milliseconds), then fails saying who holds it. */
 export const CURRENT_LOCK_WAIT_MS = 30_000;

@@ -8,13 +8,12 @@ import {
   promote,
   rollback,
 } from "./store.ts";
+import { writeStandInCheckpoint } from "../../test/stand_in_checkpoint.ts";
 
+/** A store of servable versions (promote checks each with serve's own reader). */
 async function storeWith(...versions: string[]): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "candlecast-store-" });
-  for (const v of versions) {
-    await Deno.mkdir(join(root, v));
-    await Deno.writeTextFile(join(root, v, "manifest.json"), "{}");
-  }
+  for (const v of versions) await writeStandInCheckpoint(join(root, v), { version: v });
   return root;
 }
 
@@ -59,6 +58,21 @@ Deno.test("rollback skips versions deleted since; promote refuses unknown or inc
   await assert.rejects(promote(root, "latest"), /not a version name/);
   await Deno.mkdir(join(root, "v4_2026-01-04")); // no manifest: not complete
   await assert.rejects(promote(root, "v4_2026-01-04"), /no complete version/);
+  assert.equal(await currentVersion(root), "v1_2026-01-01");
+  // A manifest serve cannot read (here without its version): serve would refuse it at the next restart.
+  await writeStandInCheckpoint(join(root, "v5_2026-01-05"), { version: "v5_2026-01-05" });
+  await Deno.writeTextFile(join(root, "v5_2026-01-05", "manifest.json"), "{}");
+  await assert.rejects(
+    promote(root, "v5_2026-01-05"),
+    /v5_2026-01-05 cannot be served \(.*manifest\.json.*\); current is unchanged/,
+  );
+  // …nor one whose preprocessor.json is not one.
+  await writeStandInCheckpoint(join(root, "v6_2026-01-06"), { version: "v6_2026-01-06" });
+  await Deno.writeTextFile(join(root, "v6_2026-01-06", "preprocessor.json"), "{}");
+  await assert.rejects(
+    promote(root, "v6_2026-01-06"),
+    /v6_2026-01-06 cannot be served \(.*preprocessor\.json/,
+  );
   assert.equal(await currentVersion(root), "v1_2026-01-01");
   await Deno.remove(root, { recursive: true });
 });

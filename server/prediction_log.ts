@@ -4,9 +4,11 @@
  * never add latency to /predict or fail a request.
  *
  * A failed write (full disk, a folder made read-only) keeps its lines and is retried with backoff, so a fixed
- * disk resumes logging without a restart; only past `maxPending` lines are dropped, and both are counted on
- * /metrics. The file is rotated by size (`name` → `name.1` → … → `name.<keep>`, the oldest deleted), and
- * several `serve` workers share it safely: every append and rotation holds an exclusive lock on `name.lock`.
+ * disk resumes logging without a restart; what a failed write did store is cut off again first, so a record
+ * is never in the file twice nor glued to a cut line. Only past `maxPending` lines are dropped, and both are
+ * counted on /metrics. The file is rotated by size (`name` → `name.1` → … → `name.<keep>`, the oldest
+ * deleted), and several `serve` workers share it safely: every append and rotation holds an exclusive lock on
+ * `name.lock`.
  * The line format (PredictionRecord) lives in engine/, which monitor reads too.
  */
 import { mkdir } from "node:fs/promises";
@@ -25,7 +27,12 @@ export interface PredictionLogOptions {
   /** Rotated files kept (default 10); 0 deletes the full file. */
   readonly keep?: number;
   readonly log?: Logger;
+  /** Opens the log for an append (read too, for its last byte); a seam for tests that fill the disk. */
+  readonly openFile?: (path: string) => Promise<LogFile>;
 }
+
+/** What an append does with the log's file; a `Deno.FsFile` opened read + append. */
+export type LogFile = Pick<Deno.FsFile, "write" | "read" | "seek" | "stat" | "truncate" | "close">;
 
 /** The rotated files of `path`, newest first: `path.1`, `path.2`, … (only names, whether or not they exist). */
 export function rotatedNames(path: string, keep: number): string[] {
@@ -42,6 +49,7 @@ export class PredictionLog {
   readonly #maxBytes: number;
   readonly #keep: number;
   readonly #log: Logger;
+  readonly #openFile: (path: string) => Promise<LogFile>;
   #lines: string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
@@ -57,6 +65,8 @@ export class PredictionLog {
     this.#maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
     this.#keep = options.keep ?? 10;
     this.#log = options.log ?? (() => {});
+    this.#openFile = options.openFile ??
+      ((path) => Deno.open(path, { read: true, append: true, create: true }));
   }
 
   get path(): string {
@@ -133,14 +143,21 @@ export class PredictionLog {
   }
 
   async #append(lines: string[]): Promise<void> {
-    const text = lines.join("");
+    const progress = { kept: 0 };
     try {
       await mkdir(dirname(this.#path), { recursive: true });
       const lock = await Deno.open(`${this.#path}.lock`, { create: true, write: true });
       try {
         await lock.lock(true);
-        await this.#rotateIfFull(new TextEncoder().encode(text).length);
-        await Deno.writeTextFile(this.#path, text, { append: true });
+        const bytes = encoder.encode(lines.join(""));
+        await this.#rotateIfFull(bytes.byteLength);
+        // Opened for each append (not kept open): a file rotated or replaced since the last one is followed.
+        const file = await this.#openFile(this.#path);
+        try {
+          await writeWholeOrUndo(file, bytes, progress);
+        } finally {
+          file.close();
+        }
       } finally {
         lock.close(); // closing releases the lock
       }
@@ -158,6 +175,9 @@ export class PredictionLog {
           hint: "predictions are still served and kept in memory while the write is retried; check the disk",
         });
       }
+      // Lines a cut write left whole in the file (only when it could not be undone) are written: not again.
+      this.#counts.written += progress.kept;
+      lines = lines.slice(progress.kept);
       // Back in front of newer lines, within the memory bound; then try again later.
       const room = Math.max(0, this.#maxPending - this.#lines.length);
       this.#counts.dropped += Math.max(0, lines.length - room);
@@ -186,6 +206,55 @@ export class PredictionLog {
     }
     this.#counts.rotations++;
   }
+}
+
+const encoder = new TextEncoder();
+const NEWLINE = 0x0a;
+
+/**
+ * Appends `bytes` (whole lines) to the open log so that each line lands once and whole, or not at all. On a
+ * nearly full disk a write stores what fits, ending mid-line, and then fails with ENOSPC; the batch is
+ * retried later, so what did land is cut off first: left there, the retry's first record was glued onto the
+ * cut line (both lost to `monitor`) and the records before it were in the file twice.
+ *
+ * When even that fails, `progress.kept` says how many of the lines are in the file whole (the caller does not
+ * write them again), and the cut line is ended by the next append (below): one line the reader skips.
+ */
+async function writeWholeOrUndo(file: LogFile, bytes: Uint8Array, progress: { kept: number }): Promise<void> {
+  const size = (await file.stat()).size;
+  // A last line without its newline (a process killed mid-write, a cut write that could not be undone) is
+  // ended first, so that it stays a line of its own rather than swallow this batch's first record.
+  let whole = bytes;
+  if (size > 0 && !(await endsWithNewline(file, size))) {
+    whole = new Uint8Array(bytes.byteLength + 1);
+    whole[0] = NEWLINE;
+    whole.set(bytes, 1);
+  }
+  let done = 0;
+  try {
+    while (done < whole.byteLength) done += await file.write(whole.subarray(done));
+  } catch (error) {
+    if (done > 0) {
+      try {
+        // Cut through the descriptor written to, so it is that file even if it was renamed meanwhile, and
+        // back by what this write added to its end: `size` is stale if someone truncated the file
+        // (copytruncate) since. Other appenders hold the lock, so the last `done` bytes are this write's.
+        const end = (await file.stat()).size;
+        await file.truncate(Math.max(0, end - done));
+      } catch {
+        const prefix = whole.byteLength - bytes.byteLength;
+        progress.kept = whole.subarray(prefix, done).filter((b) => b === NEWLINE).length;
+      }
+    }
+    throw error;
+  }
+}
+
+async function endsWithNewline(file: LogFile, size: number): Promise<boolean> {
+  const last = new Uint8Array(1);
+  // Moves reads only: a write in append mode still goes to the end.
+  await file.seek(size - 1, Deno.SeekMode.Start);
+  return (await file.read(last)) === 1 && last[0] === NEWLINE;
 }
 
 /** The log's files oldest first: the rotated ones that exist (`name.N` … `name.1`), then `name` itself. */

@@ -95,6 +95,79 @@ Deno.test("after a write error the log retries with backoff, loses nothing, and 
   await Deno.remove(dir, { recursive: true });
 });
 
+/**
+ * Opens the log like the real thing, on a disk with `room.bytes` left: a write takes what fits (a short
+ * write, as the kernel does on a filling disk), then fails with ENOSPC. `room.truncate` false: undoing fails
+ * too.
+ */
+function fillingDisk(room: { bytes: number; truncate: boolean }) {
+  return async (name: string) => {
+    const file = await Deno.open(name, { read: true, append: true, create: true });
+    return {
+      stat: () => file.stat(),
+      seek: (offset: number, whence: Deno.SeekMode) => file.seek(offset, whence),
+      read: (into: Uint8Array) => file.read(into),
+      close: () => file.close(),
+      truncate: (length?: number) => {
+        if (!room.truncate) throw new Error("Input/output error (os error 5)");
+        return file.truncate(length);
+      },
+      write: async (bytes: Uint8Array) => {
+        if (room.bytes < 1) throw new Error("No space left on device (os error 28)");
+        const n = await file.write(bytes.subarray(0, Math.min(bytes.byteLength, room.bytes)));
+        room.bytes -= n;
+        return n;
+      },
+    };
+  };
+}
+
+Deno.test("a write cut short by a full disk is undone before the retry: every record once, every line whole", async () => {
+  // A nearly full filesystem: an append writes part of a batch, ending mid-line, then fails with ENOSPC. The
+  // retry used to append the whole batch again after the cut line: a line glued to the next record
+  // (`…"last_candle_time":null,{"time":…`), the batch's first records twice, `written` short of the lines.
+  const line = JSON.stringify(entry(0)).length + 1;
+  for (const undoable of [true, false]) {
+    const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+    const path = join(dir, "predictions.jsonl");
+    const room = { bytes: Infinity, truncate: undoable };
+    const events: LogRecord[] = [];
+    const log = new PredictionLog(path, {
+      flushMs: 10_000,
+      openFile: fillingDisk(room),
+      log: (e) => events.push(e),
+    });
+    log.record(entry(0));
+    log.record(entry(1));
+    await log.flush(); // written before the disk filled
+    room.bytes = Math.floor(line * 2.5);
+    for (let i = 2; i < 7; i++) log.record(entry(i));
+    await log.flush();
+    assert.equal(log.stats.writeErrors, 1);
+    room.bytes = Infinity; // space freed: the retry (≤ 500 ms) writes what is left
+    for (let i = 0; i < 40 && log.stats.failing; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(log.stats.failing, false);
+    await log.close();
+    assert.deepEqual(events.map((e) => e.event), ["prediction_log_failed", "prediction_log_recovered"]);
+    const lines = (await readFile(path, "utf8")).split("\n");
+    assert.equal(lines.pop(), "", "the file ends with a whole line");
+    const parsed = lines.flatMap((l) => {
+      try {
+        return [PredictionRecordSchema.parse(JSON.parse(l)).last_close - 100];
+      } catch {
+        return [];
+      }
+    });
+    assert.deepEqual(parsed, [0, 1, 2, 3, 4, 5, 6], `undoable: ${undoable}`);
+    assert.equal(log.stats.written, 7);
+    // Undone, the file is as if the disk had never filled. Where it cannot be undone, the records the cut
+    // write left whole are kept (not written twice) and the cut one stays a line of its own, which the reader
+    // skips.
+    assert.equal(lines.length, undoable ? 7 : 8);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the reader streams: lines split across chunks, a cut last line, and an overlong line are handled", async () => {
   const dir = await mkdtemp(join(tmpdir(), "predlog-"));
   const path = join(dir, "p.jsonl");

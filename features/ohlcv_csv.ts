@@ -1,16 +1,15 @@
 /**
  * Raw OHLCV candles from CSV: either with the header `open_time,open,high,low,close,volume` (the layout of
  * the shared real data) or Binance's public kline dumps (no header, 12 columns, open time in ms — or in µs,
- * as in spot files from 2025 on). Indicators are left NaN for the caller to compute.
+ * as in spot files from 2025 on). Open times in s, µs or ns are converted to ms (`open_time.ts`).
+ * Indicators are left NaN for the caller to compute.
  */
 import { parse } from "csv-parse/sync";
 import { CandleError, type CandleSeries, emptySeries, ohlcvProblem, readCandleFile } from "./candles.ts";
+import { openTimesToMs } from "./open_time.ts";
 import { parseNumberCell } from "./training_csv.ts";
 
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
-
-/** Open times above this are microseconds (ms values pass it only in the year 5138). */
-const MICROSECOND_THRESHOLD = 1e14;
 
 export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): CandleSeries {
   let records: string[][];
@@ -29,25 +28,26 @@ export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): Can
   }
   const body = hasHeader ? records.slice(1) : records;
   const firstLine = hasHeader ? 2 : 1;
+  const lineOf = (i: number) => `${source} line ${firstLine + i}`;
   const s = emptySeries(symbol, body.length);
   body.forEach((record, i) => {
-    const where = `${source} line ${firstLine + i}`;
+    const where = lineOf(i);
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }
     const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
       parseNumberCell(cell, k === 0 && hasHeader, `${where} (${OHLCV_HEADER[k]})`)
     );
-    const openTime = t > MICROSECOND_THRESHOLD ? Math.floor(t / 1000) : t;
-    const problem = ohlcvProblem({ openTime, open, high, low, close, volume }, where);
+    const problem = ohlcvProblem({ openTime: t, open, high, low, close, volume }, where);
     if (problem) throw new CandleError(problem);
-    s.openTime[i] = openTime;
+    s.openTime[i] = t;
     s.open[i] = open;
     s.high[i] = high;
     s.low[i] = low;
     s.close[i] = close;
     s.volume[i] = volume;
   });
+  openTimesToMs(s.openTime, lineOf);
   return s;
 }
 

@@ -115,3 +115,41 @@ Deno.test("OHLCV CSV: headered files and Binance dumps in ms or µs", () => {
     /line 2: high \(1\) is below low \(3\)/,
   );
 });
+
+Deno.test("OHLCV CSV: open times in seconds or nanoseconds become ms; a file mixing units is refused", () => {
+  const header = "open_time,open,high,low,close,volume\n";
+  const rows = (times: readonly (number | string)[]) =>
+    header + times.map((t) => `${t},42283.58,42554.57,42261.02,42475.23,1271.68`).join("\n");
+  const ms = [1704067200000, 1704070800000, 1704074400000];
+  for (
+    const [unit, times] of [
+      ["s", ms.map((t) => t / 1000)],
+      ["ns", ms.map((t) => `${t}000000`)],
+      ["µs", ms.map((t) => t * 1000)],
+    ] as const
+  ) {
+    assert.deepEqual(Array.from(parseOhlcvCsv(rows(times), "BTCUSDT").openTime), ms, unit);
+  }
+  // Binance's dumps switched from ms to µs on 2025-01-01: a file joined across the switch is one history.
+  const joined = parseOhlcvCsv(rows([1735686000000, 1735689600000000]), "BTCUSDT");
+  assert.deepEqual(Array.from(joined.openTime), [1735686000000, 1735689600000]);
+  // Small synthetic times are a date in no unit: kept as written.
+  assert.deepEqual(Array.from(parseOhlcvCsv(rows([1, 2, 3]), "X").openTime), [1, 2, 3]);
+
+  const refused: [readonly (number | string)[], RegExp][] = [
+    [
+      [1704067200, 1704070800, 1704074400000],
+      /^raw\.csv line 4: open_time 1704074400000 is in milliseconds while most of the file's open times are in seconds \(raw\.csv line 2: 1704067200\); a file holds one unit$/,
+    ],
+    [[1704067200000, 5, 1704074400000], /^raw\.csv line 3: open_time 5 is below 1e8 .* are in milliseconds/],
+    [[1e21], /^raw\.csv line 2: open_time 1e\+21 is no time in ms, s, µs or ns/],
+  ];
+  for (const [times, message] of refused) {
+    assert.throws(() => parseOhlcvCsv(rows(times), "BTCUSDT", "raw.csv"), (e: Error) => {
+      assert.ok(e instanceof CandleError, e.message);
+      assert.match(e.message, message);
+      assert.match((e as CandleError).hint!, /one unit, best in ms since the epoch/);
+      return true;
+    });
+  }
+});

@@ -11,6 +11,7 @@ import {
   type CandleSeries,
   type IndicatorColumn,
   ohlcvProblem,
+  openTimesToMs,
   readCandleFile,
   seriesFromCandles,
 } from "../../features/index.ts";
@@ -32,9 +33,17 @@ const indicator = z.union([
 ], { error: (issue) => `expected a number, null or "NaN", got ${JSON.stringify(issue.input)}` })
   .optional().transform((v) => v ?? NaN);
 
+/**
+ * The open time: whole ms since the epoch (SPEC §3), or whole s, µs or ns, converted over the whole file.
+ * Not limited to safe integers: a time in ns (1.7e18) is past 2^53, and only its ms need to be exact.
+ */
+const openTime = z.number({
+  error: (issue) => `expected open time in ms, got ${JSON.stringify(issue.input)}`,
+})
+  .refine(Number.isInteger, "expected open time in whole ms").nonnegative("expected open time in ms ≥ 0");
+
 const candleSchema = z.object({
-  t: z.number({ error: (issue) => `expected open time in ms, got ${JSON.stringify(issue.input)}` })
-    .int("expected open time in whole ms").nonnegative("expected open time in ms ≥ 0").optional(),
+  t: openTime.optional(),
   o: price,
   h: price,
   l: price,
@@ -142,7 +151,7 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
     );
   }
   const seen = new Set<string>();
-  return parsed.data.map(({ symbol, candles }) => {
+  for (const { symbol, candles } of parsed.data) {
     if (seen.has(symbol)) throw new CandleError(`${source}: ${symbol} appears twice; list each symbol once`);
     seen.add(symbol);
     if (candles.length === 0) throw new CandleError(`${source}: ${symbol} has no candles`);
@@ -153,9 +162,13 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
         `${source}: ${symbol} candles[${i}]: "t" must be on every candle or on none (${timed} of ${candles.length} have it)`,
       );
     }
+  }
+  const times = openTimesInMs(parsed.data, source);
+  return parsed.data.map(({ symbol, candles }, e) => {
     const rows = candles.map((c, i) => {
+      const openTime = times[e][i];
       const row = {
-        openTime: c.t ?? null,
+        openTime,
         open: c.o,
         high: c.h,
         low: c.l,
@@ -174,17 +187,40 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
         const bounded = boundedIndicatorProblem(value as number);
         if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
       }
-      if (i > 0 && c.t !== undefined && c.t <= candles[i - 1].t!) {
+      const previous = times[e][i - 1];
+      if (i > 0 && openTime !== null && openTime <= previous!) {
         throw new CandleError(
-          `${where}: t ${c.t} is not after the previous candle's ${
-            candles[i - 1].t
-          } (candles must be in time order)`,
+          `${where}: t ${openTime} is not after the previous candle's ${previous} (candles must be in time order)`,
         );
       }
       return row;
     });
     return seriesFromCandles(symbol, rows);
   });
+}
+
+/**
+ * Every candle's open time in ms (null without "t"), the unit read over the whole export at once: a file in
+ * seconds is converted, a file mixing units refused (`openTimesToMs`).
+ */
+function openTimesInMs(
+  entries: readonly { symbol: string; candles: readonly { t?: number }[] }[],
+  source: string,
+): (number | null)[][] {
+  const flat = Float64Array.from(entries.flatMap(({ candles }) => candles.map((c) => c.t ?? NaN)));
+  // Candle k of the flat list, named as the other checks name it (built only for the one in a message).
+  const starts = entries.map((_, e) => entries.slice(0, e).reduce((n, { candles }) => n + candles.length, 0));
+  openTimesToMs(flat, (k) => {
+    const e = starts.findLastIndex((start) => start <= k);
+    return `${source}: ${entries[e].symbol} candles[${k - starts[e]}]`;
+  }, "t");
+  let k = 0;
+  return entries.map(({ candles }) =>
+    candles.map(() => {
+      const t = flat[k++];
+      return Number.isNaN(t) ? null : t;
+    })
+  );
 }
 
 export async function readCsharpExport(path: string): Promise<CandleSeries[]> {

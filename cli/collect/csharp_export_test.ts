@@ -133,3 +133,29 @@ Deno.test('C# export: "constructor", "__proto__" and "toString" keys are plain e
     /the key "constructor" appears twice/,
   );
 });
+
+Deno.test("C# export: t in seconds, µs or ns becomes ms, read over the whole file; mixed units are refused", () => {
+  const ms = [1502942400000, 1502946000000];
+  const exportOf = (a: readonly unknown[], b: readonly unknown[] = a) =>
+    JSON.stringify([
+      { symbol: "BTCUSDT", candles: a.map((t, i) => candle(i, { t })) },
+      { symbol: "ETHUSDT", candles: b.map((t, i) => candle(i, { t })) },
+    ]);
+  // In ns the times pass 2^53 (not safe integers), and still give exact ms.
+  for (const scale of [1e-3, 1e3, 1e6]) {
+    const series = parseCsharpExport(exportOf(ms.map((t) => t * scale)), "export.json");
+    assert.deepEqual(series.map((s) => Array.from(s.openTime)), [ms, ms], `×${scale}`);
+  }
+  assert.throws(
+    () => parseCsharpExport(exportOf(ms.map((t) => t / 1000), [ms[0] / 1000, ms[1]]), "export.json"),
+    (e: Error) => {
+      assert.ok(e instanceof CandleError, e.message);
+      assert.equal(
+        e.message,
+        "export.json: ETHUSDT candles[1]: t 1502946000000 is in milliseconds while most of the file's open " +
+          "times are in seconds (export.json: BTCUSDT candles[0]: 1502942400); a file holds one unit",
+      );
+      return true;
+    },
+  );
+});

@@ -388,3 +388,33 @@ Deno.test("collect: Ctrl-C writes every candle fetched so far, checked and merge
     await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
   });
 });
+
+Deno.test("collect --source csv: open times in seconds or ns give the rows of the same file in ms", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = ROWS.slice(0, 100);
+    const dir = dirname(rig.output);
+    const texts: string[] = [];
+    for (
+      const [name, time] of [
+        ["ms.csv", (t: number) => String(t)],
+        ["s.csv", (t: number) => String(t / 1000)],
+        ["ns.csv", (t: number) => `${t}000000`],
+      ] as const
+    ) {
+      const csvPath = join(dir, name);
+      await writeFile(
+        csvPath,
+        [
+          "open_time,open,high,low,close,volume",
+          ...rows.map((r) => [time(r.openTime), r.open, r.high, r.low, r.close, r.volume].join(",")),
+        ].join("\n"),
+      );
+      const output = join(dir, `out_${name}`);
+      const report = await runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output }, rig.env);
+      assert.equal(report.summaries[0].grid, "1h", name);
+      texts.push(await readFile(output, "utf8"));
+    }
+    assert.match(texts[0], /\nAAAUSDT,1640995200000,/);
+    assert.equal(texts[1], texts[0]);
+    assert.equal(texts[2], texts[0]);
+  }));

@@ -13,6 +13,7 @@ import { coveredUntil, notWorse } from "./retrain/run.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { candlecastCommand } from "../test/cli.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
 const HOUR = 3_600_000;
 const TINY = "--epochs 1 --max-windows-per-epoch 256 --max-validation-windows 128 --batch-size 32";
@@ -291,4 +292,47 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("retrain: a promote by hand while it trains is left in place; its candidate is kept, not promoted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-race-" });
+  const root = join(dir, "checkpoints");
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    const first = await retrain(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`]);
+    assert.equal(first.code, 0, first.stderr);
+    const [v1] = await listVersionNames(root);
+    // The operator's choice, to be promoted by hand once the next retrain is training.
+    const chosen = "v2_2026-01-01";
+    await writeStandInCheckpoint(join(root, chosen), { version: chosen });
+    const log = join(dir, "retrain.log");
+    const before = (await Deno.readTextFile(log)).length;
+    // Tolerances so wide that the candidate passes the rule: the promotion itself is what is tested.
+    const running = retrain(dir, "monthly", [
+      `--train-args=${TINY} --epochs 3 --model lightweight_lstm`,
+      "--f1-tolerance",
+      "1",
+      "--logloss-tolerance",
+      "100",
+    ]);
+    const end = Date.now() + 60_000;
+    while (!(await Deno.readTextFile(log)).slice(before).includes("$ candlecast train")) {
+      assert.ok(Date.now() < end, "retrain started its train step");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const promoted = await candlecastCommand(["models", "promote", chosen, "--checkpoints", root]).output();
+    assert.equal(promoted.code, 0, new TextDecoder().decode(promoted.stderr));
+    const second = await running;
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      new RegExp(
+        `^retrain monthly: kept ${chosen}: current changed from ${v1} to ${chosen} while retrain ran`,
+      ),
+    );
+    assert.equal(await currentVersion(root), chosen, "the promote by hand stays");
+    assert.equal((await listVersionNames(root)).length, 3, "the candidate is kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

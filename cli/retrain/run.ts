@@ -17,6 +17,7 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import {
+  CurrentChangedError,
   currentVersion,
   type DataEnds,
   listVersionNames,
@@ -380,7 +381,22 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         `promote it by hand with 'candlecast models promote ${candidate}', or let the next run decide`,
       );
     }
-    if (promoted) await promote(root, candidate);
+    if (promoted) {
+      try {
+        // Only over the current it was compared with: a promote or rollback made by hand meanwhile wins.
+        await promote(root, candidate, { ifCurrent: current });
+      } catch (error) {
+        if (!(error instanceof CurrentChangedError)) throw error;
+        promoted = false;
+        verdict = `kept ${error.now ?? "no model"}: current changed from ${current ?? "none"} to ` +
+          `${error.now ?? "none"} while retrain ran (a promote or rollback by hand is left in place); ` +
+          `${candidate} was compared with ${current ?? "no model"} and kept but not promoted (promote it ` +
+          `by hand with 'candlecast models promote ${candidate}' if it should serve)`;
+      }
+    } else if (current !== null && (await currentVersion(root)) !== current) {
+      verdict += `; current is ${await currentVersion(root) ?? "none"} now: it was changed by hand while ` +
+        "retrain ran";
+    }
     const removed = await prune(root, opts.keep);
     const kept = removed.length > 0 ? `; removed ${plural(removed.length, "old version")}` : "";
     return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };

@@ -24,6 +24,17 @@ export class CheckpointStoreError extends Error {
   }
 }
 
+/**
+ * `current` no longer points where the caller last saw it: someone promoted or rolled back in between, and a
+ * conditional promotion (retrain's) leaves their choice in place.
+ */
+export class CurrentChangedError extends CheckpointStoreError {
+  override name = "CurrentChangedError";
+  constructor(readonly expected: string | null, readonly now: string | null) {
+    super(`current changed from ${expected ?? "none"} to ${now ?? "none"} meanwhile`);
+  }
+}
+
 export function isVersionName(name: string): boolean {
   return VERSION_PATTERN.test(name);
 }
@@ -195,15 +206,27 @@ async function withCurrentLock<T>(root: string, what: string, work: () => Promis
   }
 }
 
-/** Points `current` at `version`, remembering the previous target for rollback. Returns that target. */
-export function promote(root: string, version: string): Promise<string | null> {
-  return withCurrentLock(root, `models promote ${version}`, () => promoteLocked(root, version));
+export interface PromoteOptions {
+  /**
+   * Promote only if `current` still points here (null: at nothing), checked under the lock; otherwise throw
+   * CurrentChangedError and leave it. `retrain` compares its candidate with the current it read at its start,
+   * and a promote or rollback made by hand while it trained must not be silently undone.
+   */
+  readonly ifCurrent?: string | null;
 }
 
-async function promoteLocked(root: string, version: string): Promise<string | null> {
+/** Points `current` at `version`, remembering the previous target for rollback. Returns that target. */
+export function promote(root: string, version: string, options: PromoteOptions = {}): Promise<string | null> {
+  return withCurrentLock(root, `models promote ${version}`, () => promoteLocked(root, version, options));
+}
+
+async function promoteLocked(root: string, version: string, options: PromoteOptions): Promise<string | null> {
   await requireVersion(root, version);
   await requireIntact(root, version);
   const previous = await currentVersion(root);
+  if (options.ifCurrent !== undefined && previous !== options.ifCurrent) {
+    throw new CurrentChangedError(options.ifCurrent, previous);
+  }
   if (previous === version) return previous;
   if (previous !== null) await writeHistory(root, [...(await readHistory(root)), previous]);
   await pointCurrent(root, version);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   CheckpointStoreError,
+  CurrentChangedError,
   currentVersion,
   listVersionNames,
   nextVersionName,
@@ -115,4 +116,17 @@ Deno.test("a file given as the store is named as such, not as a 'current' that i
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("a conditional promotion leaves a current that changed since it was read", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03");
+  await promote(root, "v1_2026-01-01");
+  assert.equal(await promote(root, "v2_2026-01-02", { ifCurrent: "v1_2026-01-01" }), "v1_2026-01-01");
+  // Read as v1, but v2 is current now (a promote by hand, say): v3 is not promoted over it.
+  await assert.rejects(
+    promote(root, "v3_2026-01-03", { ifCurrent: "v1_2026-01-01" }),
+    (e) => e instanceof CurrentChangedError && e.expected === "v1_2026-01-01" && e.now === "v2_2026-01-02",
+  );
+  assert.equal(await currentVersion(root), "v2_2026-01-02");
+  await Deno.remove(root, { recursive: true });
 });

@@ -47,8 +47,23 @@ export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): Can
     s.close[i] = close;
     s.volume[i] = volume;
   });
+  refusePartlyTimed(s.openTime, lineOf);
   openTimesToMs(s.openTime, lineOf);
   return s;
+}
+
+/**
+ * Open times on every row or on none (as the C# export's "t"): one row without its time in a timed file
+ * would be merged and ordered as a candle of no time, and its gap counted as NaN candles.
+ */
+function refusePartlyTimed(times: Float64Array, lineOf: (i: number) => string): void {
+  const missing = times.findIndex(Number.isNaN);
+  if (missing < 0 || times.every(Number.isNaN)) return;
+  const timed = times.filter((t) => !Number.isNaN(t)).length;
+  throw new CandleError(
+    `${lineOf(missing)}: open_time is empty while ${timed} of ${times.length} rows have one`,
+    "give every row its open time (ms since the epoch), or leave the column empty on every row",
+  );
 }
 
 export async function readOhlcvCsv(path: string, symbol: string): Promise<CandleSeries> {

@@ -97,7 +97,18 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
   }
   if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
   return [...rowsBySymbol].map(([symbol, rows]) => {
-    rows.sort((a, b) => a.values[0] - b.values[0]);
+    // A symbol's rows have open times on every row or on none (the C# export without "t"): a NaN among
+    // times cannot be sorted, and would leave the series out of order.
+    const timed = rows.filter((row) => !Number.isNaN(row.values[0])).length;
+    if (timed > 0 && timed < rows.length) {
+      const row = rows.find((row) => Number.isNaN(row.values[0]))!;
+      throw new CandleError(
+        `${path} line ${row.line} (open_time): ${symbol} open_time is empty while ${timed} of its ` +
+          `${rows.length} rows have one`,
+        `give the row its open time (ms since the epoch) or delete it, or collect ${symbol} again`,
+      );
+    }
+    if (timed > 0) rows.sort((a, b) => a.values[0] - b.values[0]);
     const s = emptySeries(symbol, rows.length);
     rows.forEach((row, i) => {
       const [openTime, ...rest] = row.values;

@@ -153,3 +153,39 @@ Deno.test("OHLCV CSV: open times in seconds or nanoseconds become ms; a file mix
     });
   }
 });
+
+Deno.test("open times on every row or on none: a row without one in a timed file is refused, naming it", async () => {
+  const header = TRAINING_CSV_HEADER.join(",");
+  // Shuffled, with one time missing: sorting NaN among the times would train on a misordered series.
+  const partly = join(dir, "partly_timed.csv");
+  await writeFile(
+    partly,
+    `${header}\nB,1,1,1,1,1,1,,,,,,,\nA,3,1,1,1,1,1,,,,,,,\nA,,1,1,1,1,1,,,,,,,\nA,1,1,1,1,1,1,,,,,,,\n`,
+  );
+  await assert.rejects(readTrainingCsv(partly), (e: Error) => {
+    assert.ok(e instanceof CandleError, e.message);
+    assert.equal(
+      e.message,
+      `${partly} line 4 (open_time): A open_time is empty while 2 of its 3 rows have one`,
+    );
+    assert.match(e.hint!, /give the row its open time/);
+    return true;
+  });
+  // A symbol without any times (the C# export without "t") keeps its file order; another may have times.
+  const untimed = join(dir, "untimed.csv");
+  await writeFile(untimed, `${header}\nA,,3,3,3,3,1,,,,,,,\nA,,1,1,1,1,1,,,,,,,\nB,2,1,1,1,1,1,,,,,,,\n`);
+  const [a, b] = await readTrainingCsv(untimed);
+  assert.deepEqual(Array.from(a.close), [3, 1]);
+  assert.equal(b.openTime[0], 2);
+
+  const ohlcv = "open_time,open,high,low,close,volume\n" +
+    "1704067200000,1,2,0.5,1.5,10\n,1,2,0.5,1.5,10\n1704074400000,1,2,0.5,1.5,10\n";
+  assert.throws(() => parseOhlcvCsv(ohlcv, "X", "raw.csv"), (e: Error) => {
+    assert.ok(e instanceof CandleError, e.message);
+    assert.equal(e.message, "raw.csv line 3: open_time is empty while 2 of 3 rows have one");
+    assert.match(e.hint!, /give every row its open time/);
+    return true;
+  });
+  const none = parseOhlcvCsv("open_time,open,high,low,close,volume\n,1,2,0.5,1.5,10\n,1,2,0.5,1.5,10\n", "X");
+  assert.ok(Array.from(none.openTime).every(Number.isNaN));
+});

@@ -11,7 +11,7 @@ import {
   loadPredictor,
   type Predictor,
 } from "../engine/index.ts";
-import { plural } from "../features/index.ts";
+import { plural, withoutBom } from "../features/index.ts";
 import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
@@ -86,7 +86,8 @@ async function readBody(path: string): Promise<unknown> {
     );
   }
   try {
-    return JSON.parse(text);
+    // A byte order mark (.NET's Encoding.UTF8 writes one) is dropped, as serve's Request.json() drops it.
+    return JSON.parse(withoutBom(text));
   } catch (error) {
     throw new UsageError(
       `body: malformed JSON (${(error as Error).message})`,

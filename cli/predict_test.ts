@@ -53,6 +53,29 @@ Deno.test("predict --input - reads the body from standard input", async () => {
   }
 });
 
+Deno.test("predict reads a body with a byte order mark, from a file and from standard input, as serve does", async () => {
+  const f = await fixture();
+  try {
+    const text = "\uFEFF" + JSON.stringify(predictBody("BNBUSDT", 70));
+    const input = await f.write("request.json", text);
+    const { code, stdout, stderr } = await cli(["predict", "--input", input, "--checkpoint", f.checkpoint]);
+    assert.equal(code, 0, stderr);
+    assert.equal(JSON.parse(stdout).symbol, "BNBUSDT");
+
+    const child = candlecastCommand(["predict", "--input", "-", "--checkpoint", f.checkpoint], {
+      stdin: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(text));
+    await writer.close();
+    const out = await child.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)).symbol, "BNBUSDT");
+  } finally {
+    await f.cleanup();
+  }
+});
+
 Deno.test("predict answers a batch body with one entry per request; a bad item exits 2 naming it", async () => {
   const f = await fixture();
   try {

@@ -180,6 +180,16 @@ export class CandleError extends Error {
   }
 }
 
+/**
+ * `text` without a leading UTF-8 byte order mark, which Windows tools write (.NET's `Encoding.UTF8`, Excel's
+ * "CSV UTF-8"): kept, it is a character of the first header name or a token JSON.parse refuses. Every file
+ * reader strips it (the parsers of the OHLCV CSV and the C# export, `readTrainingCsv` through csv-parse's
+ * `bom` option, `predict --input`), as `serve`'s `Request.json()` does.
+ */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** A candle file's text, or a CandleError naming the file ("no such file" rather than an OS error code). */
 export async function readCandleFile(path: string): Promise<string> {
   try {

@@ -5,7 +5,14 @@
  * Indicators are left NaN for the caller to compute.
  */
 import { parse } from "csv-parse/sync";
-import { CandleError, type CandleSeries, emptySeries, ohlcvProblem, readCandleFile } from "./candles.ts";
+import {
+  CandleError,
+  type CandleSeries,
+  emptySeries,
+  ohlcvProblem,
+  readCandleFile,
+  withoutBom,
+} from "./candles.ts";
 import { openTimesToMs } from "./open_time.ts";
 import { parseNumberCell } from "./training_csv.ts";
 
@@ -14,7 +21,7 @@ export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volum
 export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): CandleSeries {
   let records: string[][];
   try {
-    records = parse(text, { skip_empty_lines: true, relax_column_count: true, trim: true });
+    records = parse(withoutBom(text), { skip_empty_lines: true, relax_column_count: true, trim: true });
   } catch (error) {
     throw new CandleError(`${source}: not valid CSV (${(error as Error).message})`);
   }

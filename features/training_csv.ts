@@ -64,7 +64,8 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
     // Open first so a missing file is reported plainly; stream errors are forwarded into the parser,
     // which `pipe` alone would leave unhandled.
     const handle = await open(path);
-    const parser = parse({ relax_column_count: false, skip_empty_lines: true });
+    // bom: a byte order mark before the header (`withoutBom` in candles.ts) is dropped, not part of "symbol".
+    const parser = parse({ bom: true, relax_column_count: false, skip_empty_lines: true });
     const input = handle.createReadStream();
     input.on("error", (error) => parser.destroy(error));
     input.pipe(parser);

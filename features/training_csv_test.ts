@@ -189,3 +189,12 @@ Deno.test("open times on every row or on none: a row without one in a timed file
   const none = parseOhlcvCsv("open_time,open,high,low,close,volume\n,1,2,0.5,1.5,10\n,1,2,0.5,1.5,10\n", "X");
   assert.ok(Array.from(none.openTime).every(Number.isNaN));
 });
+
+Deno.test("a UTF-8 byte order mark before the header is dropped (Excel's CSV UTF-8, .NET's Encoding.UTF8)", async () => {
+  const bom = join(dir, "bom.csv");
+  await writeFile(bom, "\uFEFF" + trainingCsvText([btc]));
+  const [back] = await readTrainingCsv(bom);
+  assert.deepEqual(candleAt(back, 1), candleAt(btc, 1));
+  const ohlcv = parseOhlcvCsv("\uFEFFopen_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n", "X");
+  assert.equal(ohlcv.openTime[0], 1000);
+});

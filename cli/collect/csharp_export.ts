@@ -14,6 +14,7 @@ import {
   openTimesToMs,
   readCandleFile,
   seriesFromCandles,
+  withoutBom,
 } from "../../features/index.ts";
 
 const numeric = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -137,7 +138,7 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 export function parseCsharpExport(text: string, source = "C# export"): CandleSeries[] {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(withoutBom(text));
   } catch (error) {
     throw new CandleError(`${source}: not valid JSON (${(error as Error).message})`);
   }

@@ -159,3 +159,14 @@ Deno.test("C# export: t in seconds, µs or ns becomes ms, read over the whole fi
     },
   );
 });
+
+Deno.test("C# export: a file with a byte order mark (.NET's Encoding.UTF8 writes one) is read", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(path, "\uFEFF" + JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0)] }]));
+    const [s] = await readCsharpExport(path);
+    assert.deepEqual([s.symbol, Array.from(s.close)], ["BTCUSDT", [101]]);
+  } finally {
+    await Deno.remove(path);
+  }
+});

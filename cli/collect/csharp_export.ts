@@ -35,13 +35,16 @@ const indicator = z.union([
   .optional().transform((v) => v ?? NaN);
 
 /**
- * The open time: whole ms since the epoch (SPEC §3), or whole s, µs or ns, converted over the whole file.
- * Not limited to safe integers: a time in ns (1.7e18) is past 2^53, and only its ms need to be exact.
+ * The open time: whole ms since the epoch (SPEC §3), or whole s, µs or ns, converted over the whole file;
+ * a JSON number or an integer string (`JsonNumberHandling.WriteAsString` writes a C# `long` as one too). Not
+ * limited to safe integers: a time in ns (1.7e18) is past 2^53, and only its ms need to be exact.
  */
-const openTime = z.number({
-  error: (issue) => `expected open time in ms, got ${JSON.stringify(issue.input)}`,
-})
-  .refine(Number.isInteger, "expected open time in whole ms").nonnegative("expected open time in ms ≥ 0");
+const openTime = z.union([
+  z.number().refine(Number.isInteger, "expected open time in whole ms").nonnegative(
+    "expected open time in ms ≥ 0",
+  ),
+  z.string().trim().regex(/^\d+$/).transform(Number),
+], { error: (issue) => `expected open time in ms, got ${JSON.stringify(issue.input)}` });
 
 const candleSchema = z.object({
   t: openTime.optional(),

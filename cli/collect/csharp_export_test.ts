@@ -170,3 +170,32 @@ Deno.test("C# export: a file with a byte order mark (.NET's Encoding.UTF8 writes
     await Deno.remove(path);
   }
 });
+
+Deno.test("C# export: t as an integer string (JsonNumberHandling.WriteAsString) is read like a number", () => {
+  const [s] = parseCsharpExport(
+    JSON.stringify([{
+      symbol: "BTCUSDT",
+      candles: [
+        candle(0, { t: "1502942400000" }),
+        candle(1, { t: 1502946000000 }),
+        candle(2, { t: " 1502949600000 " }),
+      ],
+    }]),
+    "export.json",
+  );
+  assert.deepEqual(Array.from(s.openTime), [1502942400000, 1502946000000, 1502949600000]);
+  // In seconds as strings too: the unit is read the same way.
+  const [secs] = parseCsharpExport(
+    JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { t: "1502942400" })] }]),
+    "export.json",
+  );
+  assert.equal(secs.openTime[0], 1502942400000);
+  for (const t of ["1.5e12", "-5", "soon"]) {
+    assert.throws(
+      () => parseCsharpExport(JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { t })] }]), "e.json"),
+      (e: Error) =>
+        e instanceof CandleError &&
+        e.message === `e.json: BTCUSDT candles[0].t: expected open time in ms, got "${t}"`,
+    );
+  }
+});

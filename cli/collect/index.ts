@@ -32,7 +32,7 @@ import {
 import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
-import { addMonths, type Grid, gridOf, inferGrid } from "./intervals.ts";
+import { addMonths, type Grid, gridOf, inferGrid, type Interval } from "./intervals.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions, Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
@@ -239,11 +239,13 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       return await gatherBinance(options, env);
     case "json": {
       const series = await readCsharpExport(options.jsonPath);
+      refuseOtherInterval(options.interval, series, options.jsonPath);
       return { series, ownIndicators: true, grid: gridFor(options.interval), requests: 0, failures: [] };
     }
     case "csv": {
       const series = await readOhlcvCsv(options.csvPath, options.symbol);
       assertValidSeries(series, (i) => `${options.csvPath} data row ${i + 1}`);
+      refuseOtherInterval(options.interval, [series], options.csvPath);
       return {
         series: [series],
         ownIndicators: false,
@@ -274,6 +276,31 @@ function refuseMixedIntervals(
         "interval; nothing was written",
       `collect ${newGrid.label} candles into another --output`,
     );
+  }
+}
+
+/**
+ * `--interval` on a file names the grid its gaps are counted on and the interval the one-per-file rule
+ * compares; it must be the step the file's open times show. Otherwise 4h candles collected with
+ * `--interval 1h` would pass for 1h ones with three gaps in four, beside a file of real 1h candles.
+ * A file without open times (or with one candle) shows no step, and the flag is taken as given.
+ */
+function refuseOtherInterval(
+  interval: Interval | undefined,
+  series: readonly CandleSeries[],
+  path: string,
+): void {
+  if (!interval) return;
+  for (const s of series) {
+    const step = inferGrid(s.openTime);
+    if (step && step.label !== gridOf(interval).label) {
+      throw new UsageError(
+        `--interval ${interval}: ${path} holds ${step.label} candles (${
+          series.length > 1 ? `${s.symbol}'s` : "its"
+        } most common step between open times); nothing was written`,
+        `give --interval ${step.label}, or leave --interval out: a file's interval is read from its open times`,
+      );
+    }
   }
 }
 

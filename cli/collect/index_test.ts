@@ -10,7 +10,7 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
-import { CommandError, InterruptedError } from "../errors.ts";
+import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { type CollectOptions, parseCollectFlags, runCollect } from "./index.ts";
 import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
 
@@ -417,4 +417,73 @@ Deno.test("collect --source csv: open times in seconds or ns give the rows of th
     assert.match(texts[0], /\nAAAUSDT,1640995200000,/);
     assert.equal(texts[1], texts[0]);
     assert.equal(texts[2], texts[0]);
+  }));
+
+Deno.test("collect: --interval on a file must be the step its open times show, or the one-interval rule is bypassed", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const csv = (name: string, rows: readonly KlineRow[]) => {
+      const path = join(dir, name);
+      return writeFile(
+        path,
+        [
+          "open_time,open,high,low,close,volume",
+          ...rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
+        ].join("\n"),
+      ).then(() => path);
+    };
+    const hourly = await csv("AAAUSDT-1h.csv", ROWS.slice(0, 200));
+    await runCollect({ source: "csv", csvPath: hourly, symbol: "AAAUSDT", output: rig.output }, rig.env);
+    const before = await readFile(rig.output, "utf8");
+    // 4h candles told they are 1h: they would pass the one-interval check and read as 3 gaps in every 4.
+    const fourHourly = await csv("BBBUSDT-4h.csv", syntheticKlines("4h", START, 100, { seed: 8 }));
+    const refused: [CollectOptions, string, string][] = [
+      [
+        { source: "csv", csvPath: fourHourly, symbol: "BBBUSDT", interval: "1h", output: rig.output },
+        `--interval 1h: ${fourHourly} holds 4h candles (its most common step between open times); nothing ` +
+        "was written",
+        "give --interval 4h",
+      ],
+      [
+        { source: "csv", csvPath: hourly, symbol: "AAAUSDT", interval: "4h", output: rig.output },
+        `--interval 4h: ${hourly} holds 1h candles (its most common step between open times); nothing was written`,
+        "give --interval 1h",
+      ],
+    ];
+    const jsonPath = join(dir, "export.json");
+    await writeFile(
+      jsonPath,
+      JSON.stringify(["AAAUSDT", "CCCUSDT"].map((symbol, k) => ({
+        symbol,
+        candles: numbers(syntheticKlines(k === 0 ? "4h" : "1h", START, 60, { seed: 9 })).map((r) => ({
+          t: r.openTime,
+          o: r.open,
+          h: r.high,
+          l: r.low,
+          c: r.close,
+          v: r.volume,
+        })),
+      }))),
+    );
+    refused.push([
+      { source: "json", jsonPath, interval: "4h", output: rig.output },
+      `--interval 4h: ${jsonPath} holds 1h candles (CCCUSDT's most common step between open times); nothing ` +
+      "was written",
+      "give --interval 1h",
+    ]);
+    for (const [options, message, hint] of refused) {
+      await assert.rejects(runCollect(options, rig.env), (error: Error) => {
+        assert.ok(error instanceof UsageError, error.message);
+        assert.equal(error.message, message);
+        assert.match(error.hint!, new RegExp(`^${hint}, or leave --interval out`));
+        return true;
+      });
+      assert.equal(await readFile(rig.output, "utf8"), before, "nothing written");
+    }
+    // The step it names is accepted.
+    const again = await runCollect(
+      { source: "csv", csvPath: hourly, symbol: "AAAUSDT", interval: "1h", output: rig.output },
+      rig.env,
+    );
+    assert.equal(again.summaries[0].grid, "1h");
   }));

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { CLASSES, FEATURE_COUNT } from "../features/index.ts";
 import { type DecisionChoice, effectiveRule, MODEL_CLASS_NAMES } from "../engine/index.ts";
 import { bearerAuth } from "./auth.ts";
-import { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
+import { bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { type Logger, stdoutLogger, truncate } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -97,16 +97,21 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
 
   app.use(async (c, next) => {
     const started = performance.now();
-    await next();
+    // A body that broke off before the app was called (server/body.ts) has no one to answer: nothing runs.
+    const brokeOff = bodyBrokenOff(c.req.raw);
+    if (brokeOff === undefined) await next();
+    else c.res = new Response(null, { status: brokeOff });
     const ms = performance.now() - started;
     const path = c.req.path;
-    metrics.observe(Object.hasOwn(ROUTES, path) ? path : "other", c.req.method, c.res.status, ms / 1000);
+    // What the client got: when the body broke off while a route read it, not the route's answer (a 400).
+    const status = bodyBrokenOff(c.req.raw) ?? c.res.status;
+    metrics.observe(Object.hasOwn(ROUTES, path) ? path : "other", c.req.method, status, ms / 1000);
     // Method, path and symbol come from the client before any check: cut so a line stays small.
     const symbol = c.get("symbol");
     log({
       method: truncate(c.req.method, 20),
       path: truncate(path),
-      status: c.res.status,
+      status,
       latency_ms: Math.round(ms * 1000) / 1000,
       symbol: typeof symbol === "string"
         ? truncate(symbol, 40)

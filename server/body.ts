@@ -4,6 +4,31 @@
  */
 import { HttpError } from "./errors.ts";
 
+/**
+ * Status of a request line whose body broke off and got no answer: the connection closed (the client went
+ * away, or shutdown cut it) before the whole body arrived, so nothing was sent. nginx's "client closed
+ * request"; never sent on the wire.
+ */
+export const CLOSED_MID_BODY = 499;
+
+/** Requests whose body broke off in the listener (`markBodyBrokenOff`), and the status the client really got. */
+const brokenOff = new WeakMap<Request, number>();
+
+/**
+ * Records that `request`'s body broke off before it arrived whole, and what the client got for it: 408 (the
+ * listener answered the read timeout itself) or `CLOSED_MID_BODY` (nothing). Whatever the app answers then
+ * goes nowhere, so the app logs and counts this status instead (`bodyBrokenOff`): its own answer, a 400 for a
+ * body that "ended early", was never sent.
+ */
+export function markBodyBrokenOff(request: Request, status: number): void {
+  brokenOff.set(request, status);
+}
+
+/** The status the client got when `request`'s body broke off, or undefined when it did not. */
+export function bodyBrokenOff(request: Request): number | undefined {
+  return brokenOff.get(request);
+}
+
 /** SPEC §4: bodies over 1 MiB are refused with 413. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 

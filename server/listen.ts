@@ -15,6 +15,7 @@
  */
 import http from "node:http";
 import type { Socket } from "node:net";
+import { CLOSED_MID_BODY, markBodyBrokenOff } from "./body.ts";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
@@ -57,7 +58,7 @@ export interface ListenStats {
   readonly requestsShed: number;
   /** Connections cut for a read timeout (headers or body too slow). */
   readonly timeouts: number;
-  /** Connections cut for a malformed request, or a socket error. */
+  /** Connections cut for a malformed request, a socket error, or a client closing mid-request. */
   readonly clientErrors: number;
   /** Errors of the listening socket itself (accept), logged and survived. */
   readonly acceptErrors: number;
@@ -179,18 +180,26 @@ const BODYLESS = new Set(["GET", "HEAD"]);
  */
 const SMALL_BODY_BYTES = 64 * 1024;
 
-/** A small declared body, whole; rejects when the connection ends (or is cut) before all of it arrived. */
+/**
+ * A small declared body, whole; rejects when the connection ends (or is cut) before all of it arrived. A
+ * connection that closes after the last byte (`req.complete`) but before the stream's "end" still delivers
+ * the body: it did arrive, and is answered if the socket takes it.
+ */
 function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8Array<ArrayBuffer>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.once("end", () => {
+    let settled = false;
+    const settle = (error: Error) => {
+      if (settled) return; // "close" follows "end"
+      settled = true;
       const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      if (whole.byteLength !== length) reject(new Error("the body ended early"));
+      if (whole.byteLength !== length || !req.complete) reject(error);
       else resolve(new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength));
-    });
-    req.once("error", reject);
-    req.once("close", () => reject(new Error("the connection closed mid-body"))); // no-op after "end"
+    };
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => settle(new Error("the body ended early"))); // rejects only when short
+    req.once("error", settle);
+    req.once("close", () => settle(new Error("the connection closed mid-body")));
   });
 }
 
@@ -202,7 +211,7 @@ function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8
  * or a cancel are dropped, and a cancelled body is read on to its end and discarded, so the answer (413) still
  * goes out on a connection in a known state.
  */
-function bodyStream(req: http.IncomingMessage): StreamedBody {
+function bodyStream(req: http.IncomingMessage, brokeOff: () => void): StreamedBody {
   let open = true;
   // A cancelled or unread body: later chunks are dropped, and the request flows on to its end.
   const abandon = () => {
@@ -222,8 +231,16 @@ function bodyStream(req: http.IncomingMessage): StreamedBody {
         if ((controller.desiredSize ?? 1) <= 0) req.pause();
       });
       req.once("end", () => finish(() => controller.close()));
-      req.once("error", (error) => finish(() => controller.error(error)));
-      req.once("close", () => finish(() => controller.error(new Error("the connection closed mid-body"))));
+      req.once("error", (error) =>
+        finish(() => {
+          brokeOff();
+          controller.error(error);
+        }));
+      req.once("close", () =>
+        finish(() => {
+          brokeOff();
+          controller.error(new Error("the connection closed mid-body"));
+        }));
     },
     pull() {
       req.resume();
@@ -247,11 +264,13 @@ interface StreamedBody {
 
 /**
  * The request body as the app reads it: bytes when small and declared, else a stream with `abandon` for when
- * the app answers without reading it to the end.
+ * the app answers without reading it to the end. `brokeOff` is called when the connection ends before the
+ * whole body arrived, before the app can see the failure.
  */
 async function requestBody(
   req: http.IncomingMessage,
   method: string,
+  brokeOff: () => void,
 ): Promise<{ readonly init: BodyInit | null; readonly abandon?: () => void }> {
   if (BODYLESS.has(method)) return { init: null };
   const declared = Number(req.headers["content-length"]);
@@ -262,11 +281,11 @@ async function requestBody(
     try {
       return { init: await readSmallBody(req, declared) };
     } catch (error) {
-      // The app answers as for any body that broke off while it read it (400), if the socket still takes it.
+      brokeOff(); // the app logs what the client got (a 408, or nothing) and answers nothing
       return { init: new ReadableStream<Uint8Array>({ start: (controller) => controller.error(error) }) };
     }
   }
-  const { stream, abandon } = bodyStream(req);
+  const { stream, abandon } = bodyStream(req, brokeOff);
   return { init: stream, abandon };
 }
 
@@ -292,6 +311,8 @@ export async function listen(
   const where = `${o.hostname}:${o.port}`;
   const counts = { connectionsDropped: 0, requestsShed: 0, timeouts: 0, clientErrors: 0, acceptErrors: 0 };
   const sockets = new Set<Socket>();
+  /** Sockets the read timeout cut after sending them a 408. */
+  const answeredTimeout = new WeakSet<Socket>();
   let inFlight = 0;
   let draining = false;
 
@@ -317,21 +338,40 @@ export async function listen(
     }
     if (!open) inFlight++;
     let abandon: (() => void) | undefined;
+    const socket = req.socket;
+    // Connections are half-open (below): a client's FIN no longer aborts its request. One whose body is still
+    // short then can never complete it, so its connection is cut at once, as before, not held to the timeout.
+    const onEnd = () => {
+      if (req.complete) return;
+      counts.clientErrors++;
+      socket.destroy();
+    };
+    if (socket.readableEnded) onEnd();
+    else socket.once("end", onEnd);
+    // The body broke off: what the client got is a 408 if the read timeout answered it, else nothing. The app
+    // logs and counts that (server/body.ts), not its own answer to the broken body, which goes nowhere.
+    let brokenOff: number | undefined;
+    let request: Request | undefined;
+    const brokeOff = () => {
+      brokenOff ??= answeredTimeout.has(socket) ? 408 : CLOSED_MID_BODY;
+      if (request) markBodyBrokenOff(request, brokenOff);
+    };
     try {
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
       }
-      const body = await requestBody(req, method);
+      const body = await requestBody(req, method, brokeOff);
       abandon = body.abandon;
       // The URL is built from the request target alone: a Host header like `x/metrics?` must not reroute.
-      const request = new Request(`http://candlecast.invalid${target.startsWith("/") ? target : path}`, {
+      request = new Request(`http://candlecast.invalid${target.startsWith("/") ? target : path}`, {
         method,
         headers,
         body: body.init,
         // @ts-ignore: `duplex` is required by fetch for a streamed body, missing from Deno's RequestInit type.
         duplex: "half",
       });
+      if (brokenOff !== undefined) markBodyBrokenOff(request, brokenOff);
       const response = await fetch(request);
       const answer = method === "HEAD" ? null : new Uint8Array(await response.arrayBuffer());
       const out: Record<string, string> = {};
@@ -343,7 +383,7 @@ export async function listen(
         // the connection ends rather than wait for a body the client may still be sending.
         out["connection"] = "close";
       }
-      if (!res.destroyed) {
+      if (!res.destroyed && brokenOff === undefined) {
         res.writeHead(response.status, out);
         res.end(answer ?? undefined);
       }
@@ -355,6 +395,7 @@ export async function listen(
     } finally {
       if (!open) inFlight--;
       if (!req.complete) abandon?.();
+      socket.off("end", onEnd);
     }
   };
 
@@ -365,6 +406,11 @@ export async function listen(
     // How often the read timeouts are checked; node's default (30 s) would let a stalled socket live that long.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeoutMs / 4)),
   }, (req, res) => void handle(req, res));
+  // A client may half-close (shutdown(SHUT_WR)) right after a whole request and wait for the answer. node:http
+  // by default aborts the request on that FIN, so such a request got no answer at all unless the client paused
+  // first; half-open, it is answered and the connection then ends. (`httpAllowHalfOpen` is the property
+  // node:http's server reads for this, without an option to set it; the listen tests cover it.)
+  (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // The cap is applied here rather than with `server.maxConnections`, whose drops Deno's node:http does not
   // report: a connection over it is accepted and closed at once, so descriptors never run out.
   const cap = connectionCap(o.maxConnections);
@@ -382,6 +428,7 @@ export async function listen(
       counts.timeouts++;
     } else counts.clientErrors++;
     if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      answeredTimeout.add(socket);
       socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     } else if (socket.writable && !socket.destroyed && error.code === "HPE_HEADER_OVERFLOW") {
       socket.end(
@@ -467,7 +514,7 @@ export async function listen(
         counter("candlecast_http_read_timeouts_total", "Connections cut for sending too slowly.", s.timeouts),
         counter(
           "candlecast_http_client_errors_total",
-          "Connections cut for a malformed request.",
+          "Connections cut for a malformed request, a socket error, or a client closing mid-request.",
           s.clientErrors,
         ),
         counter(

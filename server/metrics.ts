@@ -51,10 +51,13 @@ export interface MetricsSnapshot {
   readonly samples: Sample[];
 }
 
+const WORKER_RELOADS = "candlecast_worker_model_reloads_total";
+
 /**
- * The model one `serve --workers N` worker answers with, labelled by worker: the unlabelled model series
+ * The model one `serve --workers N` worker answers with, labelled by worker: the unlabelled model gauges
  * describe only the worker a scrape landed on, so these show every worker (one stuck on an old version, or
- * with none loaded, is visible whichever answers). Shared through each worker's snapshot like any sample.
+ * with none loaded, is visible whichever answers). Shared through each worker's snapshot like any sample; the
+ * reload counts are also what `render` sums into the unlabelled `candlecast_model_reloads_total`.
  */
 export function workerModelSamples(worker: number, model: ModelStatus): Sample[] {
   const w = String(worker);
@@ -77,7 +80,7 @@ export function workerModelSamples(worker: number, model: ModelStatus): Sample[]
       }]
       : []),
     ...(["success", "failure"] as const).map((result) => ({
-      name: "candlecast_worker_model_reloads_total",
+      name: WORKER_RELOADS,
       help: "Model loads since start, by worker and result.",
       type: "counter" as const,
       value: result === "success" ? model.reloads.succeeded : model.reloads.failed,
@@ -174,11 +177,22 @@ export class Metrics {
           `device="${label(p.device)}",trained_at="${label(p.info.trainedAt)}"} 1`,
       );
     }
+    // A counter must never go down, so this one is the whole service's, like the request counters: this
+    // worker's loads plus every other worker's and every retired predecessor's (their labelled series). As
+    // the answering worker's alone it read 13, 13, 2, 13 … after a worker restarted, whichever one a scrape
+    // landed on, and Prometheus took each drop for a reset.
+    const reloads = { success: model.reloads.succeeded, failure: model.reloads.failed };
+    for (const s of peers.flatMap((snap) => snap.samples)) {
+      const result = s.labels?.result;
+      if (s.name === WORKER_RELOADS && (result === "success" || result === "failure")) {
+        reloads[result] += s.value;
+      }
+    }
     lines.push(
-      "# HELP candlecast_model_reloads_total Model loads since start, by result.",
+      "# HELP candlecast_model_reloads_total Model loads since start, by result, summed over the workers.",
       "# TYPE candlecast_model_reloads_total counter",
-      `candlecast_model_reloads_total{result="success"} ${model.reloads.succeeded}`,
-      `candlecast_model_reloads_total{result="failure"} ${model.reloads.failed}`,
+      `candlecast_model_reloads_total{result="success"} ${reloads.success}`,
+      `candlecast_model_reloads_total{result="failure"} ${reloads.failure}`,
     );
     // The exposition format wants every sample of a metric together, under one HELP/TYPE; workers' values of
     // the same series are summed (open connections, drops and errors of the whole service).

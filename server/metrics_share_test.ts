@@ -36,3 +36,72 @@ Deno.test("a restarted worker's counters add to its predecessor's: the service's
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("candlecast_model_reloads_total is the service's, whichever worker answers: it never goes down", async () => {
+  // It used to be the answering worker's own count: after worker 1 restarted, scrapes alternating between the
+  // workers read 13, 13, 2, … and Prometheus took every drop for a counter reset.
+  const dir = await Deno.makeTempDir();
+  const status = (succeeded: number, failed = 0) =>
+    ({ predictor: null, reloads: { succeeded, failed } }) as unknown as ModelStatus;
+  /** A worker as serve runs it: its own model's series and some of the listener's, shared with the others. */
+  const worker = (k: number, model: ModelStatus, served: number) => {
+    const metrics = new Metrics();
+    const shared = new SharedMetrics(dir, k, metrics);
+    metrics.collect(() => workerModelSamples(k, model));
+    metrics.collect(() => [
+      { name: "candlecast_http_requests_shed_total", help: "h", type: "counter", value: served },
+      { name: "candlecast_http_open_connections", help: "h", type: "gauge", value: served },
+    ]);
+    for (let i = 0; i < served; i++) metrics.observe("/predict", "POST", 200, 0.001);
+    return { metrics, shared, scrape: () => metrics.renderAll(model) };
+  };
+  /** Every counter series of a scrape but the per-worker ones: name{labels} → value. */
+  const counters = (text: string) => {
+    const names = [...text.matchAll(/^# TYPE (\S+) (counter|histogram)$/gm)].map((m) => m[1]);
+    return new Map(
+      [...text.matchAll(/^(\w+)(\{[^}]*\})? (\S+)$/gm)]
+        .filter((m) => names.some((n) => m[1].startsWith(n)) && !/worker=/.test(m[2] ?? ""))
+        .map((m) => [m[1] + (m[2] ?? ""), Number(m[3])]),
+    );
+  };
+  try {
+    const zero = worker(0, status(13, 1), 5);
+    const first = worker(1, status(11, 2), 7);
+    await zero.shared.start(60_000);
+    await first.shared.start(60_000);
+    const seen = [await zero.scrape(), await first.scrape()];
+    // Worker 1 dies (its last snapshot stays); the parent starts a new one, which loads its model twice.
+    await first.shared.stop();
+    const second = worker(1, status(2), 1);
+    await second.shared.start(60_000);
+    await zero.shared.write();
+    for (let i = 0; i < 2; i++) seen.push(await zero.scrape(), await second.scrape());
+    const reloads = seen.map((text) => [
+      value(text, 'candlecast_model_reloads_total{result="success"}'),
+      value(text, 'candlecast_model_reloads_total{result="failure"}'),
+    ]);
+    assert.deepEqual(reloads, [[24, 3], [24, 3], [26, 3], [26, 3], [26, 3], [26, 3]]);
+    // Every other counter the same: the same whichever worker answers, and never lower than a scrape before.
+    for (let i = 1; i < seen.length; i++) {
+      const [before, after] = [counters(seen[i - 1]), counters(seen[i])];
+      assert.equal(before.size, 19, "requests, the latency histogram, reloads, sheds");
+      for (const [series, n] of before) {
+        assert.ok((after.get(series) ?? 0) >= n, `${series}: ${n} → ${after.get(series)}`);
+      }
+    }
+    assert.deepEqual(counters(seen[4]), counters(seen[5]));
+    assert.equal(value(seen[5], "candlecast_http_requests_shed_total"), 13);
+    // The labelled series stay per worker; a restarted worker's add to its predecessor's.
+    assert.equal(value(seen[5], 'candlecast_worker_model_reloads_total{worker="0",result="success"}'), 13);
+    assert.equal(value(seen[5], 'candlecast_worker_model_reloads_total{worker="1",result="success"}'), 13);
+    assert.equal(value(seen[5], 'candlecast_worker_model_reloads_total{worker="1",result="failure"}'), 2);
+    // One serve without workers: its own count, as before.
+    const alone = new Metrics().render(status(4, 1));
+    assert.equal(value(alone, 'candlecast_model_reloads_total{result="success"}'), 4);
+    assert.equal(value(alone, 'candlecast_model_reloads_total{result="failure"}'), 1);
+    await zero.shared.stop();
+    await second.shared.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

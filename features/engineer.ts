@@ -4,7 +4,7 @@
  * warm up inside the window; a lag before the first candle uses the first candle), so a window cut from a
  * long series and the same candles sent alone to /predict produce identical numbers.
  */
-import type { CandleSeries } from "./candles.ts";
+import { CandleError, type CandleSeries } from "./candles.ts";
 
 /** A window's columns plus statistics derived once per window, shared by the formulas. */
 export interface WindowView {
@@ -286,4 +286,61 @@ export function engineerWindow(
     for (let j = 0, o = offset + f; j < length; j++, o += FEATURE_COUNT) out[o] = at(w, j);
   }
   return out;
+}
+
+/**
+ * The first value float32 cannot carry among `candles` engineered candles in `x` (row-major, from `offset`):
+ * finite doubles past ±3.4e38 (`macd` 1e300 over a close, a close over `ema` 1e-300) become ±Infinity, and
+ * a model trained on them ends with NaN weights. NaN is not an overflow: it is a missing indicator (a warm-up
+ * value); finite candles give no NaN otherwise that an infinite feature beside it does not show first.
+ */
+export function overflowingFeature(
+  x: Float32Array,
+  offset: number,
+  candles: number,
+): { readonly candle: number; readonly feature: string } | null {
+  for (let i = 0; i < candles * FEATURE_COUNT; i++) {
+    const v = x[offset + i];
+    if (v === Infinity || v === -Infinity) {
+      return { candle: Math.floor(i / FEATURE_COUNT), feature: FEATURE_NAMES[i % FEATURE_COUNT] };
+    }
+  }
+  return null;
+}
+
+/** The overflow as serve's 422 words it, after the candle's name (`where`). */
+export function featureOverflowMessage(where: string, feature: string): string {
+  return `${where}: its values make feature ${feature} overflow (not finite in float32); ` +
+    "check the candle's magnitudes";
+}
+
+/** Candles engineered at once by `assertFeaturesFit`: its memory stays ~0.6 MB whatever the series' length. */
+const FIT_CHUNK = 4096;
+/** How far back a feature reaches (`position_50` spans 50 candles): each chunk starts that much earlier. */
+const FEATURE_REACH = 49;
+
+/**
+ * Throws a CandleError naming (`describe(i)`) the first candle whose features overflow float32, the check
+ * /predict applies to a request's window, applied to a whole series when it is read: collect and train
+ * refuse such a candle at once rather than train to the end on it and fail at the ONNX export. Every candle
+ * gets the features of the window that ends at it (`FEATURE_REACH` candles before).
+ */
+export function assertFeaturesFit(
+  s: CandleSeries,
+  describe = (i: number) => `${s.symbol} candle ${i}`,
+): void {
+  const x = new Float32Array((FIT_CHUNK + FEATURE_REACH) * FEATURE_COUNT);
+  for (let from = 0; from < s.length; from += FIT_CHUNK) {
+    const start = Math.max(0, from - FEATURE_REACH);
+    const end = Math.min(s.length, from + FIT_CHUNK);
+    engineerWindow(s, start, end - start, x);
+    const skip = from - start;
+    const found = overflowingFeature(x, skip * FEATURE_COUNT, end - from);
+    if (found) {
+      throw new CandleError(
+        featureOverflowMessage(describe(from + found.candle), found.feature),
+        "fix or remove that candle: no market's numbers come near float32's ±3.4e38, so it is a broken value",
+      );
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { type Candle, seriesFromCandles } from "./candles.ts";
-import { engineerWindow, FEATURE_COUNT, FEATURE_NAMES } from "./engineer.ts";
+import { type Candle, CandleError, seriesFromCandles } from "./candles.ts";
+import { assertFeaturesFit, engineerWindow, FEATURE_COUNT, FEATURE_NAMES } from "./engineer.ts";
+import { computeIndicators } from "./indicators.ts";
 
 /**
  * Four candles small enough to check by hand. Candle 2 is a flat, zero-volume bar (high = low), like the
@@ -252,4 +253,39 @@ Deno.test("features are written at the requested offset and nowhere else", () =>
   assert.ok(out.subarray(0, 10).every((v) => v === -7));
   assert.ok(out.subarray(10 + 2 * FEATURE_COUNT).every((v) => v === -7));
   assert.throws(() => engineerWindow(s, 3, 2), RangeError);
+});
+
+Deno.test("assertFeaturesFit names the first candle whose features overflow float32, in any chunk", () => {
+  const n = 9000; // past the first chunk of 4096, so a chunk boundary is crossed
+  const rows = Array.from({ length: n }, (_, i) => {
+    const close = 100 + 10 * Math.sin(i / 7);
+    return { openTime: i, open: close, high: close + 1, low: close - 1, close, volume: 10 + (i % 5) };
+  });
+  const s = seriesFromCandles("X", rows);
+  computeIndicators(s);
+  assertFeaturesFit(s); // finite everywhere
+  // Warm-up NaN indicators are missing values, not overflows.
+  assertFeaturesFit(seriesFromCandles("X", rows));
+
+  for (
+    const [column, i, value, feature] of [
+      ["macd", 6000, 1e300, "macd_n"],
+      ["ema", 4100, 1e-300, "ema_dist"], // the first candles of the second chunk
+      ["rsi", 50, 1e39, "rsi"],
+    ] as const
+  ) {
+    const broken = seriesFromCandles("X", rows);
+    computeIndicators(broken);
+    broken[column][i] = value;
+    assert.throws(() => assertFeaturesFit(broken, (k) => `x.csv line ${k + 2}`), (e: Error) => {
+      assert.ok(e instanceof CandleError, e.message);
+      assert.equal(
+        e.message,
+        `x.csv line ${i + 2}: its values make feature ${feature} overflow (not finite in float32); ` +
+          "check the candle's magnitudes",
+      );
+      assert.ok(e.hint);
+      return true;
+    });
+  }
 });

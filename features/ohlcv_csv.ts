@@ -13,6 +13,7 @@ import {
   readCandleFile,
   withoutBom,
 } from "./candles.ts";
+import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
 import { parseNumberCell } from "./training_csv.ts";
 
@@ -56,6 +57,7 @@ export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): Can
   });
   refusePartlyTimed(s.openTime, lineOf);
   openTimesToMs(s.openTime, lineOf);
+  assertFeaturesFit(s, lineOf);
   return s;
 }
 

@@ -14,6 +14,7 @@ import {
   PRICE_COLUMNS,
 } from "./candles.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
+import { assertFeaturesFit } from "./engineer.ts";
 import { folderNotFileError } from "./path_kind.ts";
 
 export const TRAINING_CSV_HEADER = [
@@ -128,6 +129,7 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
       );
       if (problem) throw new CandleError(problem);
     });
+    assertFeaturesFit(s, (i) => `${path} line ${rows[i].line}`);
     return s;
   });
 }

@@ -198,3 +198,36 @@ Deno.test("a UTF-8 byte order mark before the header is dropped (Excel's CSV UTF
   const ohlcv = parseOhlcvCsv("\uFEFFopen_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n", "X");
   assert.equal(ohlcv.openTime[0], 1000);
 });
+
+Deno.test("a value that overflows a float32 feature is refused when read, naming the line (as /predict does)", async () => {
+  const header = TRAINING_CSV_HEADER.join(",");
+  const row = (t: number, macd = "0.5", ema = "1.01") =>
+    `A,${t},1,1.1,0.9,1,5,50,${macd},0.4,0.1,${ema},50,50`;
+  const macd = join(dir, "macd_1e300.csv");
+  await writeFile(macd, [header, row(1), row(3), row(2, "1e300"), row(4)].join("\n") + "\n");
+  await assert.rejects(readTrainingCsv(macd), (e: Error) => {
+    assert.ok(e instanceof CandleError, e.message);
+    assert.equal(
+      e.message,
+      `${macd} line 4: its values make feature macd_n overflow (not finite in float32); check the candle's magnitudes`,
+    );
+    return true;
+  });
+  const ema = join(dir, "ema_1e-300.csv");
+  await writeFile(ema, [header, row(1), row(2), row(3, "0.5", "1e-300")].join("\n") + "\n");
+  await assert.rejects(
+    readTrainingCsv(ema),
+    new RegExp(`^CandleError: ${ema} line 4: .*feature ema_dist overflow`),
+  );
+
+  // No indicators in an OHLCV CSV: its prices alone (a low of 1e-300) can overflow high/low−1.
+  assert.throws(
+    () =>
+      parseOhlcvCsv(
+        "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1,2,1e-300,1.5,10\n",
+        "X",
+        "raw.csv",
+      ),
+    (e: Error) => e instanceof CandleError && /^raw\.csv line 3: .*feature hl_ratio overflow/.test(e.message),
+  );
+});

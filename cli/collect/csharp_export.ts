@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import {
+  assertFeaturesFit,
   boundedIndicatorProblem,
   CandleError,
   type CandleSeries,
@@ -199,7 +200,9 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       }
       return row;
     });
-    return seriesFromCandles(symbol, rows);
+    const series = seriesFromCandles(symbol, rows);
+    assertFeaturesFit(series, (i) => `${source}: ${symbol} candles[${i}]`);
+    return series;
   });
 }
 

@@ -199,3 +199,23 @@ Deno.test("C# export: t as an integer string (JsonNumberHandling.WriteAsString) 
     );
   }
 });
+
+Deno.test("C# export: Macd 1e300 or Ema 1e-300 is refused naming the candle, as /predict refuses it", () => {
+  for (
+    const [extra, feature] of [[{ Macd: 1e300 }, "macd_n"], [{ Ema: "1e-300" }, "ema_dist"]] as const
+  ) {
+    const candles = [candle(0), candle(1), candle(2, extra), candle(3)];
+    assert.throws(
+      () => parseCsharpExport(JSON.stringify([{ symbol: "BTCUSDT", candles }]), "export.json"),
+      (e: Error) => {
+        assert.ok(e instanceof CandleError, e.message);
+        assert.equal(
+          e.message,
+          `export.json: BTCUSDT candles[2]: its values make feature ${feature} overflow (not finite in ` +
+            "float32); check the candle's magnitudes",
+        );
+        return true;
+      },
+    );
+  }
+});

@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import {
+  assertFeaturesFit,
   assertValidSeries,
   type CandleSeries,
   computeIndicators,
@@ -131,6 +132,8 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     if (gathered.ownIndicators) fillMissingIndicators(merged.series);
     else computeIndicators(merged.series);
     assertValidSeries(merged.series);
+    // The indicators computed here can overflow too (a close of 1e-30 after ones near 1e11: macd/close).
+    assertFeaturesFit(merged.series, (i) => candleName(merged.series, i));
     bySymbol.set(incoming.symbol, merged.series);
     added.set(incoming.symbol, (added.get(incoming.symbol) ?? 0) + merged.added);
     replaced.set(incoming.symbol, (replaced.get(incoming.symbol) ?? 0) + merged.conflicts.length);
@@ -172,6 +175,12 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   return { summaries, requests: gathered.requests, collected };
+}
+
+/** "BTCUSDT candle 12 (2024-01-01 12:00 UTC)": where a problem is, in the series collect is about to write. */
+function candleName(s: CandleSeries, i: number): string {
+  const t = s.openTime[i];
+  return `${s.symbol} candle ${i}${Number.isNaN(t) ? "" : ` (${utc(t)} UTC)`}`;
 }
 
 /** Long enough for any honest collect holding the file to finish merging; then fail rather than hang. */

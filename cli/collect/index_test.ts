@@ -487,3 +487,26 @@ Deno.test("collect: --interval on a file must be the step its open times show, o
     );
     assert.equal(again.summaries[0].grid, "1h");
   }));
+
+Deno.test("collect: indicators it computes that overflow a float32 feature are refused before writing", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Closes near 1e11, then one of 1e-30: its own prices pass every check (and its features, without
+    // indicators), but the MACD computed over the history makes macd/close 1e39, past float32.
+    const rows = Array.from({ length: 80 }, (_, i) => {
+      const close = i === 79 ? 1e-30 : 1e11 * (1 + 0.05 * Math.sin(i / 3));
+      return [START + i * HOUR, close, close, close, close, 1].join(",");
+    });
+    const csvPath = join(dirname(rig.output), "AAAUSDT-1h.csv");
+    await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...rows].join("\n"));
+    await assert.rejects(
+      runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT candle 79 \(2022-01-04 07:00 UTC\): its values make feature macd\w* overflow \(not finite in float32\)/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
+  }));

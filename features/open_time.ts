@@ -86,10 +86,13 @@ export function openTimesToMs(
   const first = units.findIndex((u) => u !== null && !mixable(u, main));
   if (first >= 0) {
     const example = units.findIndex((u) => u === main);
+    // Small times beside larger ones: ms counted from 1970 (synthetic data) cannot be told from seconds.
+    const small = units[first] === AS_WRITTEN || main === AS_WRITTEN;
     throw new CandleError(
       `${where(first)}: ${field} ${times[first]} is ${units[first]!.phrase} while most of the file's ` +
-        `open times are ${main.phrase} (${where(example)}: ${times[example]}); a file holds one unit`,
-      ONE_UNIT_HINT,
+        `open times are ${main.phrase} (${where(example)}: ${times[example]}); a file holds one unit` +
+        (small ? ", and times this close to 1970 read as ms or as seconds alike" : ""),
+      small ? "give open times in ms since the epoch from 1973-03-03 (1e11) on" : ONE_UNIT_HINT,
     );
   }
   for (let i = 0; i < times.length; i++) if (units[i]) times[i] = toMs(times[i], units[i]!);

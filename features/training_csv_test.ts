@@ -136,19 +136,31 @@ Deno.test("OHLCV CSV: open times in seconds or nanoseconds become ms; a file mix
   // Small synthetic times are a date in no unit: kept as written.
   assert.deepEqual(Array.from(parseOhlcvCsv(rows([1, 2, 3]), "X").openTime), [1, 2, 3]);
 
-  const refused: [readonly (number | string)[], RegExp][] = [
+  const oneUnit = /one unit, best in ms since the epoch/;
+  const refused: [readonly (number | string)[], RegExp, RegExp][] = [
     [
       [1704067200, 1704070800, 1704074400000],
       /^raw\.csv line 4: open_time 1704074400000 is in milliseconds while most of the file's open times are in seconds \(raw\.csv line 2: 1704067200\); a file holds one unit$/,
+      oneUnit,
     ],
-    [[1704067200000, 5, 1704074400000], /^raw\.csv line 3: open_time 5 is below 1e8 .* are in milliseconds/],
-    [[1e21], /^raw\.csv line 2: open_time 1e\+21 is no time in ms, s, µs or ns/],
+    [
+      [1704067200000, 5, 1704074400000],
+      /^raw\.csv line 3: open_time 5 is below 1e8 .* are in milliseconds/,
+      /1973/,
+    ],
+    // Hourly ms from 1970 pass 1e8 after 28 hours: as seconds or as ms alike, so neither is guessed.
+    [
+      [0, 1e8 + 3600000, 1e8 + 7200000],
+      /^raw\.csv line 2: open_time 0 is below 1e8 .* are in seconds .* read as ms or as seconds alike$/,
+      /^give open times in ms since the epoch from 1973-03-03/,
+    ],
+    [[1e21], /^raw\.csv line 2: open_time 1e\+21 is no time in ms, s, µs or ns/, oneUnit],
   ];
-  for (const [times, message] of refused) {
+  for (const [times, message, hint] of refused) {
     assert.throws(() => parseOhlcvCsv(rows(times), "BTCUSDT", "raw.csv"), (e: Error) => {
       assert.ok(e instanceof CandleError, e.message);
       assert.match(e.message, message);
-      assert.match((e as CandleError).hint!, /one unit, best in ms since the epoch/);
+      assert.match((e as CandleError).hint!, hint);
       return true;
     });
   }

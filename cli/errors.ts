@@ -32,7 +32,26 @@ export class InterruptedError extends Error {
   }
 }
 
-/** A command whose implementation has not landed yet: it says so instead of pretending. */
-export function notBuilt(command: string, issue: number): never {
-  throw new CommandError(`'${command}' is not built yet`, `it is tracked as issue #${issue}`);
+/**
+ * What the operating system said when a file could not be written or read for a reason of the machine, not of
+ * candlecast: a full disk, a read-only file system, a quota, a failing device. Reported as such (exit 1, with
+ * what to do) rather than as "unexpected failure … this is a bug". Null for any other error.
+ */
+export function filesystemProblem(error: unknown): { message: string; hint: string } | null {
+  if (!(error instanceof Error)) return null;
+  const code = (error as { code?: unknown }).code;
+  const text = error.message;
+  const is = (name: string, errno: number) => code === name || text.includes(`(os error ${errno})`);
+  const kinds: [boolean, string, string][] = [
+    [
+      is("ENOSPC", 28),
+      "no space left on the device",
+      "free space there (df -h shows where) and run it again",
+    ],
+    [is("EDQUOT", 122), "the disk quota is exceeded", "free space or raise the quota, and run it again"],
+    [is("EROFS", 30), "the file system is read-only", "write somewhere writable, or remount it read-write"],
+    [is("EIO", 5), "the device reported an input/output error", "check the disk (dmesg), then run it again"],
+  ];
+  const kind = kinds.find(([matches]) => matches);
+  return kind ? { message: `${kind[1]} (${text})`, hint: kind[2] } : null;
 }

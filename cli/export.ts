@@ -15,7 +15,7 @@ import {
   verifyCheckpointFiles,
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, filesystemProblem } from "./errors.ts";
 import { parseFlags, requireOutputFile } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
 
@@ -76,9 +76,10 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     } catch (error) {
       // A folder or a file in the way is the user's path (PathKindError, exit 2); this is the filesystem's no.
       if (error instanceof PathKindError) throw error;
+      const machine = filesystemProblem(error);
       throw new CommandError(
-        `cannot write ${options.output}: ${(error as Error).message}`,
-        "choose an --output in a folder you can write to",
+        `cannot write ${options.output}: ${machine?.message ?? (error as Error).message}`,
+        machine?.hint ?? "choose an --output in a folder you can write to",
       );
     }
     return {

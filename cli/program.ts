@@ -4,7 +4,7 @@
  * failure, 2 usage error). Users never see a stack trace unless they ask for one with CANDLECAST_DEBUG=1.
  */
 import { Command, CommanderError } from "commander";
-import { CommandError, InterruptedError, UsageError } from "./errors.ts";
+import { CommandError, filesystemProblem, InterruptedError, UsageError } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
 import { CandleError, PathKindError } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
@@ -142,6 +142,11 @@ export async function runCli(args: readonly string[]): Promise<number> {
       return 1;
     }
     if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);
+    const machine = filesystemProblem(error);
+    if (machine) {
+      report(machine.message, machine.hint);
+      return 1;
+    }
     report(
       `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
       "this is a bug; set CANDLECAST_DEBUG=1 to print its stack trace and report it",

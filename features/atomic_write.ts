@@ -2,7 +2,7 @@
  * Writes that never leave a half-written file: data goes to a temporary file beside the target, is flushed,
  * then renamed over it (rename is atomic on one filesystem). A crash leaves the old file intact.
  */
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { outputFileProblem } from "./path_kind.ts";
 
@@ -12,6 +12,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {
     throw outputFileProblem(path) ?? error;
+  }
+  // A device or a pipe (`--output /dev/null`, /dev/stdout, a FIFO) is written into, not renamed over: a rename
+  // would replace the device node itself with a regular file (as root, /dev/null for every process).
+  const existing = await stat(path).catch(() => null);
+  if (existing && !existing.isFile() && !existing.isDirectory()) {
+    try {
+      const handle = await open(path, "w");
+      try {
+        await handle.writeFile(data);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw outputFileProblem(path) ?? error;
+    }
+    return;
   }
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {

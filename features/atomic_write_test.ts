@@ -63,3 +63,25 @@ Deno.test("writeFileAtomic to a folder, or under a file, fails with a PathKindEr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "writeFileAtomic into a pipe or device writes through it and leaves the node in place (no rename over it)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-fifo-" });
+    try {
+      // A FIFO stands in for /dev/null or /dev/stdout, which a rename would have replaced with a regular file.
+      const fifo = join(dir, "out.onnx");
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert.equal(made.code, 0, "mkfifo");
+      const reader = new Deno.Command("cat", { args: [fifo], stdout: "piped" }).output();
+      await writeFileAtomic(fifo, "through the pipe");
+      assert.equal(new TextDecoder().decode((await reader).stdout), "through the pipe");
+      assert.ok((await Deno.lstat(fifo)).isFifo, "still a FIFO");
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.onnx"], "no temp file left");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

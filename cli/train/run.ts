@@ -11,7 +11,7 @@ import {
   readTrainingCsv,
   removeStaleTemps,
 } from "../../features/index.ts";
-import { CommandError, UsageError } from "../errors.ts";
+import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
 import { requireInput } from "../flags.ts";
 import {
   classPriors,
@@ -329,7 +329,21 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       run,
     );
   } catch (error) {
-    await run?.remove(); // a failed run has nothing worth resuming
+    // A full or read-only disk is the machine's, not the run's: keep what was trained for `train --resume`
+    // once it is fixed (a month's retraining is not thrown away for want of space). Other failures would
+    // fail again: the folder goes.
+    const machine = filesystemProblem(error);
+    if (machine && run && epochsDone(run.current) > 0) {
+      await run.keep().catch(() => {});
+      throw new CommandError(
+        machine.message,
+        `${machine.hint}; the ${plural(epochsDone(run.current), "epoch")} trained are kept in ${run.dir}: ` +
+          `'candlecast train --resume${
+            opts.checkpoints === "checkpoints" ? "" : ` --checkpoints ${opts.checkpoints}`
+          }' finishes the run`,
+      );
+    }
+    await run?.remove();
     throw error;
   }
 }

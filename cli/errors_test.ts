@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { filesystemProblem } from "./errors.ts";
+
+Deno.test("filesystemProblem names a full disk, a read-only file system and I/O errors; others are not its", () => {
+  // ENOSPC as Deno words it (the message of a write to /dev/full).
+  const full = new Error("No space left on device (os error 28): writefile '/dev/full'");
+  assert.deepEqual(filesystemProblem(full), {
+    message: "no space left on the device (No space left on device (os error 28): writefile '/dev/full')",
+    hint: "free space there (df -h shows where) and run it again",
+  });
+  // node:fs words them with a code.
+  const nodeFull = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  assert.deepEqual(filesystemProblem(nodeFull), {
+    message: "no space left on the device (ENOSPC: no space left on device, write)",
+    hint: "free space there (df -h shows where) and run it again",
+  });
+  const readOnly = new Error("Read-only file system (os error 30): open '/tmp/ro/.current.lock'");
+  assert.match(
+    filesystemProblem(readOnly)!.message,
+    /^the file system is read-only \(.*\/tmp\/ro\/\.current\.lock/,
+  );
+  assert.equal(filesystemProblem(new Error("something else")), null);
+  assert.equal(filesystemProblem("not an error"), null);
+});

@@ -147,11 +147,18 @@ export function featureIndex(name: string): number {
 
 /** Mean over the last n values up to j (fewer near the window's start). */
 function expandingMean(x: Float64Array, n: number, out: Float64Array): void {
-  let sum = 0;
+  // Summed afresh over each window (≤ n values), not as a running sum: subtracting the values that leave
+  // drifts (to ±1e-13 after a busy hour followed by zero volume), and SPEC §5's "0 when std is 0" must see the
+  // 0. A window of equal values has exactly that value as its mean (k·v/k need not round back to v), so its
+  // std is exactly 0 too.
   for (let j = 0; j < x.length; j++) {
-    sum += x[j];
-    if (j >= n) sum -= x[j - n];
-    out[j] = sum / Math.min(j + 1, n);
+    const from = j >= n - 1 ? j - n + 1 : 0;
+    let sum = 0, equal = true;
+    for (let i = from; i <= j; i++) {
+      sum += x[i];
+      equal &&= x[i] === x[j];
+    }
+    out[j] = equal ? x[j] : sum / (j - from + 1);
   }
 }
 

@@ -289,3 +289,23 @@ Deno.test("assertFeaturesFit names the first candle whose features overflow floa
     });
   }
 });
+
+Deno.test("volume that stops (or stays constant) gives SPEC §5's zero rules: ratio 1, z-score 0, not sum drift", () => {
+  // A busy stretch, then 25 candles of zero volume (a halted market), or of one constant volume.
+  for (const tail of [0, 0.1, 1234.56789]) {
+    const candles: Candle[] = Array.from({ length: 50 }, (_, i) => ({
+      openTime: i,
+      open: 100,
+      high: 101,
+      low: 99,
+      close: 100 + (i % 3),
+      volume: i < 25 ? 1234.56789 * (1 + 0.37 * Math.sin(i)) : tail,
+      ...ind(50, 0.1, 0.1, 0, 100, 50, 50),
+    }));
+    const f = engineerWindow(seriesFromCandles("HALT", candles), 0, 50);
+    const last = (name: string) => f[49 * FEATURE_COUNT + FEATURE_NAMES.indexOf(name)];
+    assert.equal(last("volume_z_20"), 0, `tail ${tail}: volume_z_20 (std20 is 0)`);
+    assert.equal(last("volume_ratio_5_20"), 1, `tail ${tail}: volume_ratio_5_20 (SMA5 = SMA20)`);
+    assert.equal(last("volume_rel"), 0, `tail ${tail}: volume_rel (v = SMA20)`);
+  }
+});

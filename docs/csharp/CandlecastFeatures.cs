@@ -110,13 +110,20 @@ namespace Candlecast
 
         static double[] ExpandingMean(double[] x, int n)
         {
+            // Summed afresh per window, not as a running sum (which drifts to ±1e-13 once volume stops), and a
+            // window of equal values has exactly that value as its mean, so its std is exactly 0 (SPEC §5).
             var output = new double[x.Length];
-            double sum = 0;
             for (int j = 0; j < x.Length; j++)
             {
-                sum += x[j];
-                if (j >= n) sum -= x[j - n];
-                output[j] = sum / Math.Min(j + 1, n);
+                int from = j >= n - 1 ? j - n + 1 : 0;
+                double sum = 0;
+                bool equal = true;
+                for (int i = from; i <= j; i++)
+                {
+                    sum += x[i];
+                    equal = equal && x[i] == x[j];
+                }
+                output[j] = equal ? x[j] : sum / (j - from + 1);
             }
             return output;
         }

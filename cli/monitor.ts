@@ -21,7 +21,7 @@ import {
   type TestScores,
 } from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
-import { readManifest } from "../ml/checkpoints/index.ts";
+import { currentVersion, readManifest } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags, requireInput } from "./flags.ts";
@@ -49,7 +49,10 @@ export function monitorCommand(): Command {
       "data/predictions.jsonl",
     )
     .option("--checkpoints <dir>", "where the model versions are stored", "checkpoints")
-    .option("--fail-on-warning", "exit 1 when a warning is printed (for cron mail)")
+    .option(
+      "--fail-on-warning",
+      "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no longer served get a note",
+    )
     .action((raw) => {
       const opts = parseFlags("monitor", MonitorFlags, raw);
       requireInput(
@@ -241,10 +244,20 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
           : ""),
     );
   }
-  for (const w of report.warnings) console.error(`warning: ${w}`);
-  if (opts.failOnWarning && report.warnings.length > 0) {
+  // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
+  // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
+  const served = await currentVersion(opts.checkpoints).catch(() => null);
+  const live = report.warnings.filter((w) => served === null || w.version === served);
+  for (const w of report.warnings) {
+    console.error(
+      live.includes(w)
+        ? `warning: ${w.message}`
+        : `note: ${w.message} (not current: ${served} is served now)`,
+    );
+  }
+  if (opts.failOnWarning && live.length > 0) {
     throw new CommandError(
-      count(report.warnings.length, "monitoring warning"),
+      count(live.length, "monitoring warning"),
       "consider 'candlecast retrain --mode monthly'",
     );
   }

@@ -155,9 +155,36 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(out.code, 0, out.stderr);
     assert.equal(
       out.stderr,
-      "warning: v1_2026-01-01: the last week (338 predictions) is worse than its test split under its served " +
+      "warning: v1_2026-01-01: the last week to 2026-02-06 (338 predictions) is worse than its test split under its served " +
         "'prior' rule: macro-F1 0.348 (95 % interval 0.297 … 0.410) < test 0.450, log-loss 1.285 " +
         "(95 % interval 1.184 … 1.348) > test 1.000\n",
+    );
+
+    // Once another version is current, v1's week is history: a note, and --fail-on-warning passes.
+    await Deno.symlink("v9_2026-03-01", join(f.checkpoints, "current"));
+    const retired = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        MAIN,
+        "monitor",
+        "--data",
+        f.data,
+        "--predictions",
+        f.predictions,
+        "--checkpoints",
+        f.checkpoints,
+        "--fail-on-warning",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(retired.stderr);
+    assert.equal(retired.code, 0, stderr);
+    assert.match(
+      stderr,
+      /^note: v1_2026-01-01: the last week to 2026-02-06 .* \(not current: v9_2026-03-01 is served now\)\n$/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

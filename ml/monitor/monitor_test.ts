@@ -98,8 +98,8 @@ Deno.test("outcomes use the version's own label rule; recent, unknown and unmatc
   assert.ok(Math.abs(v1.scores.log_loss - -(2 * Math.log(0.6) + Math.log(0.2)) / 3) < 1e-9);
   assert.equal(report.warnings.length, 1);
   assert.match(
-    report.warnings[0],
-    /^v1: the last week \(3 predictions\) is worse than its test split: macro-F1/,
+    report.warnings[0].message,
+    /^v1: the last week to 2026-01-11 \(3 predictions\) is worse than its test split: macro-F1/,
   );
   assert.deepEqual(report.byDay.map((d) => d.version), ["v1", "v1", "v1"].slice(0, report.byDay.length));
 });

@@ -42,7 +42,8 @@ export interface MonitorReport {
     readonly scores: LiveScores;
     readonly lastWeek: LiveScores | null;
   }[];
-  readonly warnings: string[];
+  /** Versions whose last week is worse than their test split, each with the sentence that says so. */
+  readonly warnings: { readonly version: string; readonly message: string }[];
 }
 
 const DAY = 86_400_000;
@@ -130,7 +131,7 @@ export class MonitorTally {
     const byDay = [...this.#byDay]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: tally.result() }));
-    const warnings: string[] = [];
+    const warnings: { version: string; message: string }[] = [];
     const byVersion = [...this.#byVersion].map(([version, v]) => {
       const lastWeek = v.weekRows > 0 ? v.week.result() : null;
       const test = testScores.get(version);
@@ -157,10 +158,13 @@ export class MonitorTally {
         }
         if (worse.length > 0) {
           const split = test.rule ? `its test split under its served '${test.rule}' rule` : "its test split";
-          warnings.push(
-            `${version}: the last week (${lastWeek.predictions} predictions) is worse than ${split}: ` +
-              worse.join(", "),
-          );
+          const end = this.latest.get(version);
+          const to = end === undefined ? "" : ` to ${new Date(end).toISOString().slice(0, 10)}`;
+          warnings.push({
+            version,
+            message: `${version}: the last week${to} (${lastWeek.predictions} predictions) is worse than ` +
+              `${split}: ${worse.join(", ")}`,
+          });
         }
       }
       return { version, scores: v.all.result(), lastWeek };

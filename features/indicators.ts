@@ -147,9 +147,6 @@ export function stochastic(
   return { k: slowK, d: slowD };
 }
 
-/** Index of the first candle with every indicator defined (EMA(50)'s warm-up is the longest). */
-export const INDICATOR_WARMUP = 49;
-
 /** Every indicator column computed from the series' prices (SPEC §2 order). */
 export function indicatorsOf(s: CandleSeries): Record<IndicatorColumn, Float64Array> {
   const m = macd(s.close);

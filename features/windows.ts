@@ -7,7 +7,6 @@ import { type CandleSeries, hasIndicators } from "./candles.ts";
 import { engineerWindow, FEATURE_COUNT, featureIndex } from "./engineer.ts";
 import {
   classify,
-  type ClassIndex,
   DEFAULT_LABEL_RULE,
   forwardReturn,
   type LabelRule,
@@ -92,16 +91,4 @@ export function* windowBatches(
   for (let i = 0; i < ends.length; i += opts.batchSize) {
     yield windowBatch(s, ends.subarray(i, i + opts.batchSize), opts.lookback, opts.horizon, opts.labelRule);
   }
-}
-
-/** The label of one window (for tests and evaluation code that works window by window). */
-export function labelOfWindow(
-  x: Float32Array,
-  lookback: number,
-  r: number,
-  horizon: number,
-  rule: LabelRule,
-): ClassIndex {
-  const volatility20 = x[(lookback - 1) * FEATURE_COUNT + VOLATILITY_20];
-  return classify(r, labelThreshold(rule, volatility20, horizon));
 }

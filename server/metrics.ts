@@ -44,7 +44,7 @@ export interface Histogram {
 /** `\`, `"` and newlines escaped as the exposition format requires. */
 const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-/** One process's counters as plain data: what a `serve` worker shares with the others (see `share.ts`). */
+/** One process's counters as plain data: what a `serve` worker shares with the others (see `metrics_share.ts`). */
 export interface MetricsSnapshot {
   readonly requests: [string, number][];
   readonly latency: [string, Histogram][];

@@ -47,11 +47,6 @@ export function isInterval(value: string): value is Interval {
   return (INTERVALS as readonly string[]).includes(value);
 }
 
-/** The shortest a candle of this interval lasts (a month lasts at least 28 days). */
-export function minDurationMs(interval: Interval): number {
-  return interval === "1M" ? 28 * DAY : FIXED_MS[interval];
-}
-
 /** `t` moved by `months` calendar months (UTC), the day clamped to the target month's length. */
 export function addMonths(t: number, months: number): number {
   const d = new Date(t);

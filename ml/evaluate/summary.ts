@@ -18,7 +18,7 @@ import {
   YEAR_MS,
 } from "./backtest.ts";
 import { blockBootstrap, type BootstrapResult, timeBlocks } from "./bootstrap.ts";
-import type { FoldAction, RetrainMode } from "./folds.ts";
+import type { FoldAction } from "./folds.ts";
 import { CONFIDENCE_THRESHOLDS, type PredictionSet, scorePredictions, type Scores } from "./scores.ts";
 import type { FoldOutcome } from "./walk_forward.ts";
 
@@ -578,14 +578,4 @@ export function summarize(
     ? summarize(series, fresh, { ...opts, trainedUntil: undefined })
     : undefined;
   return { ...summary, verdict: verdictOf(summary, outOfSample) };
-}
-
-/** Settings that produced an evaluation, recorded beside it. */
-export interface EvaluationSettings {
-  readonly data: string;
-  readonly checkpoint: string | null;
-  readonly model: string;
-  readonly retrain: RetrainMode;
-  readonly folds: number;
-  readonly [key: string]: unknown;
 }

@@ -80,12 +80,6 @@ export class ScoresTally {
   }
 }
 
-export function liveScores(rows: readonly JoinedPrediction[]): LiveScores {
-  const tally = new ScoresTally();
-  for (const r of rows) tally.add(r);
-  return tally.result();
-}
-
 /**
  * The monitor report summed as predictions stream by: per day and version, per version, and per version over
  * its last week — the week before its latest scored prediction, so `latest` (per version, ms) must be known

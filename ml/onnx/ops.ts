@@ -100,12 +100,6 @@ export const slice = (
 export const pad = (g: GraphBuilder, x: string, pads: readonly number[], name?: string) =>
   one(g.node("Pad", [x, g.int64s("pads", pads)], { name }));
 
-export const squeeze = (g: GraphBuilder, x: string, axes: readonly number[], name?: string) =>
-  one(g.node("Squeeze", [x, g.int64s("axes", axes)], { name }));
-
-export const unsqueeze = (g: GraphBuilder, x: string, axes: readonly number[], name?: string) =>
-  one(g.node("Unsqueeze", [x, g.int64s("axes", axes)], { name }));
-
 /** ReduceMean (opset 17 takes axes as an attribute; opset 18 moved them to an input). */
 export const reduceMean = (
   g: GraphBuilder,
@@ -118,21 +112,6 @@ export const reduceMean = (
     g.node("ReduceMean", [x], {
       name,
       attrs: { axes: attr.ints(axes), keepdims: attr.int(keepdims ? 1 : 0) },
-    }),
-  );
-
-/** ReduceSum (axes are an input since opset 13). */
-export const reduceSum = (
-  g: GraphBuilder,
-  x: string,
-  axes: readonly number[],
-  keepdims = false,
-  name?: string,
-) =>
-  one(
-    g.node("ReduceSum", [x, g.int64s("axes", axes)], {
-      name,
-      attrs: { keepdims: attr.int(keepdims ? 1 : 0) },
     }),
   );
 

@@ -1,7 +1,7 @@
 /**
  * Chooses where tfjs runs: native TensorFlow when `@tensorflow/tfjs-node(-gpu)` is installed (never required),
  * else WebAssembly, else tfjs's pure-JS `cpu`. On wasm it also swaps in the kernel fixes that make training
- * fast there (BatchMatMul, Slice, Reverse, Sum, Identity: see `ml/runtime/wasm_kernels.ts`).
+ * fast there (eight of them, BatchMatMul and _FusedMatMul first: see `ml/runtime/wasm_kernels.ts`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";

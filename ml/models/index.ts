@@ -23,8 +23,6 @@ export {
 export type { ModelType } from "../../engine/index.ts";
 export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 
-export const OUTPUT_NAMES = ["class_logits", "regression", "attention"] as const;
-
 /**
  * Builds the model `config` describes; `seed` fixes every initial weight and dropout mask. `scaling` (the
  * training scaler and input clip) is needed only by a config with `volatilityChannels`.

@@ -5,7 +5,7 @@
  * mapped back to a return fraction (y·std + mean), and, for models that have it, `attention`.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { MODEL_CLASS_NAMES, type Preprocessor } from "../../engine/index.ts";
+import { INPUT_NAME, MODEL_CLASS_NAMES, OUTPUT_NAMES, type Preprocessor } from "../../engine/index.ts";
 import { GraphBuilder, type Onnx } from "./graph.ts";
 import { add, clip, div, identity, mul, sub } from "./ops.ts";
 
@@ -57,7 +57,7 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
     );
   }
   const g = new GraphBuilder(MODEL_CLASS_NAMES[p.modelType]);
-  const input = g.input("input", "float32", [BATCH, p.lookback, FEATURE_COUNT]);
+  const input = g.input(INPUT_NAME, "float32", [BATCH, p.lookback, FEATURE_COUNT]);
   const scaled = g.scoped("scaler", () => {
     // Multiplying by 1/std, as features/scaler.ts does, keeps the graph bit-compatible with training.
     const centred = sub(g, input, g.floats("mean", p.scaler.mean, [FEATURE_COUNT]));
@@ -66,14 +66,14 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
   });
   const out = g.scoped("model", () => body(g, scaled));
   g.scoped("outputs", () => {
-    div(g, out.logits, g.floats("temperature", [p.temperature], []), "class_logits");
+    div(g, out.logits, g.floats("temperature", [p.temperature], []), OUTPUT_NAMES.logits);
     const std = mul(g, out.regression, g.floats("return_std", [p.returnScale.std], []));
-    add(g, std, g.floats("return_mean", [p.returnScale.mean], []), "regression");
-    if (out.attention !== null) identity(g, out.attention, "attention");
+    add(g, std, g.floats("return_mean", [p.returnScale.mean], []), OUTPUT_NAMES.regression);
+    if (out.attention !== null) identity(g, out.attention, OUTPUT_NAMES.attention);
   });
-  g.output("class_logits", "float32", [BATCH, 3]);
-  g.output("regression", "float32", [BATCH, 1]);
-  if (out.attention !== null) g.output("attention", "float32", [BATCH, p.lookback]);
+  g.output(OUTPUT_NAMES.logits, "float32", [BATCH, 3]);
+  g.output(OUTPUT_NAMES.regression, "float32", [BATCH, 1]);
+  if (out.attention !== null) g.output(OUTPUT_NAMES.attention, "float32", [BATCH, p.lookback]);
   return g.toModel({
     docString: docString(p, options.version, out.attention !== null),
     producerVersion: options.producerVersion,

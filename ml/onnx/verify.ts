@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
-import { type Preprocessor, runOnnx } from "../../engine/index.ts";
+import { INPUT_NAME, OUTPUT_NAMES, type Preprocessor, runOnnx } from "../../engine/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
 export const EXPORT_TOLERANCE = 1e-4;
@@ -44,13 +44,15 @@ export async function checkExport(
     const ys = model.predict(tf.tensor3d(scaled, [count, p.lookback, FEATURE_COUNT])) as tf.Tensor[];
     return ys.map((y) => y.dataSync() as Float32Array);
   });
-  const actual = await runOnnx(bytes, { input: { data: x, dims: [count, p.lookback, FEATURE_COUNT] } });
+  const actual = await runOnnx(bytes, {
+    [INPUT_NAME]: { data: x, dims: [count, p.lookback, FEATURE_COUNT] },
+  });
   // Logits are compared as the graph outputs them (÷ temperature); the return standardised, so the 1e-4 bound
   // is not loosened by a small return std.
   const compare: [string, (tfjs: number) => number, (onnx: number) => number][] = [
-    ["class_logits", (v) => v / p.temperature, (v) => v],
-    ["regression", (v) => v, (v) => (v - p.returnScale.mean) / p.returnScale.std],
-    ["attention", (v) => v, (v) => v],
+    [OUTPUT_NAMES.logits, (v) => v / p.temperature, (v) => v],
+    [OUTPUT_NAMES.regression, (v) => v, (v) => (v - p.returnScale.mean) / p.returnScale.std],
+    [OUTPUT_NAMES.attention, (v) => v, (v) => v],
   ];
   const maxDiff: Record<string, number> = {};
   expected.forEach((values, i) => {

@@ -10,6 +10,7 @@ import {
   engineerWindow,
   FEATURE_COUNT,
   FEATURE_NAMES,
+  featureOverflowMessage,
   SERIES_COLUMNS,
 } from "../features/index.ts";
 import {
@@ -84,10 +85,10 @@ function nonFiniteFeature(x: Float32Array, offset: number, request: PredictReque
   const first = request.candles.length - lookback;
   for (let i = 0; i < lookback * FEATURE_COUNT; i++) {
     if (!Number.isFinite(x[offset + i])) {
+      // NaN too, unlike features' overflowingFeature (where NaN is a warm-up row's missing indicator): a
+      // request's window has every indicator, so any non-finite value is the candles' magnitudes.
       const candle = first + Math.floor(i / FEATURE_COUNT);
-      const feature = FEATURE_NAMES[i % FEATURE_COUNT];
-      return `candles[${candle}]: its values make feature ${feature} overflow (not finite in float32); ` +
-        `check the candle's magnitudes`;
+      return featureOverflowMessage(`candles[${candle}]`, FEATURE_NAMES[i % FEATURE_COUNT]);
     }
   }
   return null;

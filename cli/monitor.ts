@@ -9,7 +9,6 @@
  * the scores per day and version. No record is kept; only the candles, the versions and the counters are.
  */
 import { Command } from "commander";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { readTrainingCsv } from "../features/index.ts";
@@ -21,7 +20,13 @@ import {
   type TestScores,
 } from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
-import { currentVersion, readManifest } from "../ml/checkpoints/index.ts";
+import {
+  currentVersion,
+  type MetricsFile,
+  parseMetricsFile,
+  readManifest,
+  readMetricsFile,
+} from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError } from "./errors.ts";
 import { parseFlags, requireInput } from "./flags.ts";
@@ -94,7 +99,8 @@ async function readVersion(
 ): Promise<{ preprocessor: Preprocessor; test?: TestScores; trainedUntil: number | null } | null> {
   try {
     const preprocessor = await readPreprocessorFile(dir);
-    const metrics = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8").catch(() => "{}"));
+    // A missing or damaged metrics.json leaves the version without a yardstick, not its predictions unscored.
+    const metrics = await readMetricsFile(dir);
     const manifest = await readManifest(dir).catch(() => null);
     return { preprocessor, test: testScores(metrics), trainedUntil: manifest?.data.end_ms ?? null };
   } catch {
@@ -102,9 +108,12 @@ async function readVersion(
   }
 }
 
-const scored = (m: unknown): m is TestScores =>
-  typeof m === "object" && m !== null &&
-  ["macro_f1", "log_loss", "accuracy"].every((k) => typeof (m as Record<string, unknown>)[k] === "number");
+/** The three scores monitor compares, when a metrics.json part has them all. */
+function scored(m: MetricsFile["test"]): Omit<TestScores, "rule"> | undefined {
+  return m && m.macro_f1 !== undefined && m.log_loss !== undefined && m.accuracy !== undefined
+    ? { macro_f1: m.macro_f1, log_loss: m.log_loss, accuracy: m.accuracy }
+    : undefined;
+}
 
 /**
  * The yardstick for a version's live scores. Live predictions are scored by the class `serve` named (the
@@ -113,17 +122,10 @@ const scored = (m: unknown): m is TestScores =>
  * figures only, and argmax was then what serve answered.
  */
 export function testScores(metrics: unknown): TestScores | undefined {
-  const m = (typeof metrics === "object" && metrics !== null ? metrics : {}) as Record<string, unknown>;
-  const served = m.served as { rule?: unknown; metrics?: unknown } | undefined;
-  if (served && typeof served.rule === "string" && scored(served.metrics)) {
-    const { macro_f1, log_loss, accuracy } = served.metrics;
-    return { macro_f1, log_loss, accuracy, rule: served.rule };
-  }
-  if (scored(m.test)) {
-    const { macro_f1, log_loss, accuracy } = m.test;
-    return { macro_f1, log_loss, accuracy };
-  }
-  return undefined;
+  const m = parseMetricsFile(metrics);
+  const served = m?.served ? scored(m.served.metrics) : undefined;
+  if (m?.served && served) return { ...served, rule: m.served.rule };
+  return scored(m?.test);
 }
 
 /**

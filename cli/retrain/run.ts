@@ -22,6 +22,7 @@ import {
   type DataEnds,
   listVersionNames,
   promote,
+  readHistory,
   readManifest,
   symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
@@ -185,8 +186,7 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 async function prune(root: string, keep: number): Promise<string[]> {
   const names = await listVersionNames(root);
   const current = await currentVersion(root);
-  const history = await Deno.readTextFile(join(root, ".current_history.json"))
-    .then((t) => (JSON.parse(t).previous ?? []) as string[]).catch(() => [] as string[]);
+  const history = await readHistory(root);
   const protect = new Set([current, history[history.length - 1]].filter((v): v is string => !!v));
   const removable = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
   for (const v of removable) await rm(join(root, v), { recursive: true, force: true });

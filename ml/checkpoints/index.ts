@@ -4,3 +4,4 @@ export * from "./manifest.ts";
 export * from "./writer.ts";
 export * from "./read.ts";
 export * from "./run_config.ts";
+export * from "./metrics_file.ts";

@@ -7,6 +7,7 @@ import { CheckpointError, readManifest as readManifestFile } from "../../engine/
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
 import { verifyVersion } from "./manifest.ts";
+import { readMetricsFile } from "./metrics_file.ts";
 
 export async function readManifest(dir: string): Promise<ManifestView> {
   try {
@@ -31,13 +32,7 @@ export interface VersionSummary {
 }
 
 async function testMacroF1(dir: string): Promise<number | null> {
-  try {
-    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "metrics.json")));
-    const f1 = metrics?.test?.macro_f1;
-    return typeof f1 === "number" ? f1 : null;
-  } catch {
-    return null;
-  }
+  return (await readMetricsFile(dir))?.test?.macro_f1 ?? null;
 }
 
 export async function summarizeVersions(root: string): Promise<VersionSummary[]> {

@@ -4,6 +4,7 @@
  * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
  */
 import { join } from "node:path";
+import { z } from "zod";
 import { describeOwner, LockBusyError, lockFile, writeFileAtomic } from "../../features/index.ts";
 import {
   CheckpointError,
@@ -86,12 +87,17 @@ export async function currentVersion(root: string): Promise<string | null> {
   return target.replace(/\/+$/, "").split("/").pop()!;
 }
 
-async function readHistory(root: string): Promise<string[]> {
+/** `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back). */
+const HistorySchema = z.object({ previous: z.array(z.unknown()).catch([]) }).loose();
+
+/**
+ * The versions `current` pointed at before, oldest first: [] when there is no history or it cannot be read
+ * (a rollback then says there is nothing to return to, rather than failing on a damaged bookkeeping file).
+ */
+export async function readHistory(root: string): Promise<string[]> {
   try {
-    const parsed = JSON.parse(await Deno.readTextFile(join(root, HISTORY_FILE)));
-    return Array.isArray(parsed.previous)
-      ? parsed.previous.filter((v: unknown) => typeof v === "string")
-      : [];
+    const parsed = HistorySchema.parse(JSON.parse(await Deno.readTextFile(join(root, HISTORY_FILE))));
+    return parsed.previous.filter((v): v is string => typeof v === "string");
   } catch {
     return [];
   }

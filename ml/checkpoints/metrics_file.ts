@@ -1,0 +1,36 @@
+/**
+ * A version's metrics.json as its readers need it: the test split's scores under argmax (`test`) and under the
+ * version's served decision rule (`served`), parsed once with one schema. Scores a file lacks (older versions,
+ * hand-made ones) are absent rather than a failure: metrics.json informs, it never decides whether a version
+ * can serve.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+
+const ScoresSchema = z.object({
+  accuracy: z.number().optional(),
+  macro_f1: z.number().optional(),
+  log_loss: z.number().optional(),
+}).loose();
+
+export const MetricsFileSchema = z.object({
+  test: ScoresSchema.optional().catch(undefined),
+  served: z.object({ rule: z.string(), metrics: ScoresSchema }).loose().optional().catch(undefined),
+}).loose();
+
+export type MetricsFile = z.infer<typeof MetricsFileSchema>;
+
+/** The parsed metrics.json of version folder `dir`; null when it is missing or not JSON. */
+export async function readMetricsFile(dir: string): Promise<MetricsFile | null> {
+  try {
+    return parseMetricsFile(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));
+  } catch {
+    return null;
+  }
+}
+
+/** `json` (a metrics.json's content) through the schema; null when it is not an object. */
+export function parseMetricsFile(json: unknown): MetricsFile | null {
+  const parsed = MetricsFileSchema.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}

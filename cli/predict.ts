@@ -69,6 +69,9 @@ export function requireDecision(predictor: Predictor, choice: DecisionChoice): P
 /** `--input -`: the body comes on standard input (a pipe from the bot's tooling, a here-document). */
 const STDIN = "-";
 
+/** How a hint names the input: its path, or standard input for `--input -`. */
+const inputName = (path: string) => (path === STDIN ? "the JSON on standard input" : path);
+
 async function readBody(path: string): Promise<unknown> {
   let text: string;
   try {
@@ -91,7 +94,7 @@ async function readBody(path: string): Promise<unknown> {
   } catch (error) {
     throw new UsageError(
       `body: malformed JSON (${(error as Error).message})`,
-      `fix ${path === STDIN ? "the JSON on standard input" : path}`,
+      `fix ${inputName(path)}`,
     );
   }
 }
@@ -103,7 +106,7 @@ export async function predict(
   const body = await readBody(options.input);
   const batch = isBatchBody(body);
   const items = batch ? parseBatchEnvelope(body) : { ok: true as const, value: [body] };
-  if (!items.ok) throw new UsageError(items.detail, `fix ${options.input}`);
+  if (!items.ok) throw new UsageError(items.detail, `fix ${inputName(options.input)}`);
 
   let predictor;
   try {
@@ -121,7 +124,7 @@ export async function predict(
     const failures = outcomes.flatMap((o) => o.ok ? [] : [o.failure.detail]);
     if (!batch) {
       const [outcome] = outcomes;
-      if (!outcome.ok) throw new UsageError(outcome.failure.detail, `fix ${options.input}`);
+      if (!outcome.ok) throw new UsageError(outcome.failure.detail, `fix ${inputName(options.input)}`);
       print(JSON.stringify(outcome.response, null, 2));
       return;
     }
@@ -130,7 +133,7 @@ export async function predict(
       const printed = outcomes.length - failures.length;
       throw new UsageError(
         `${failures.length} of ${plural(outcomes.length, "request")} failed; the first: ${failures[0]}`,
-        `fix ${options.input}` +
+        `fix ${inputName(options.input)}` +
           (printed === 0
             ? ""
             : `; the ${printed === 1 ? "other prediction was" : "other predictions were"} printed`),

@@ -48,6 +48,18 @@ Deno.test("predict --input - reads the body from standard input", async () => {
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stderr);
     assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)).symbol, "BNBUSDT");
+
+    // A body it cannot use: the hint names standard input, not a file called "-".
+    const bad = candlecastCommand(["predict", "--input", "-", "--checkpoint", f.checkpoint], {
+      stdin: "piped",
+    })
+      .spawn();
+    const badWriter = bad.stdin.getWriter();
+    await badWriter.write(new TextEncoder().encode(JSON.stringify(predictBody("BNBUSDT", 10))));
+    await badWriter.close();
+    const refused = await bad.output();
+    assert.equal(refused.code, 2);
+    assert.match(new TextDecoder().decode(refused.stderr), /\nhint: fix the JSON on standard input\n$/);
   } finally {
     await f.cleanup();
   }

@@ -14,6 +14,7 @@ import { type HeldLock, tryLockFile, writeFileAtomic } from "../../features/inde
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import {
   type EpochRecord,
+  EpochRecordSchema,
   type LayerWeights,
   setLayerWeights,
   type TrainResult,
@@ -30,7 +31,7 @@ const MemberStateSchema = z.object({
   /** 1-based, over the whole training; null before the member's first epoch. */
   bestEpoch: z.number().int().positive().nullable(),
   bestScore: z.number().nullable(),
-  history: z.array(z.record(z.string(), z.unknown())),
+  history: z.array(EpochRecordSchema),
   /** How the member's training ended: null while it trains (or when killed); "interrupted" is resumed too. */
   stopReason: z.enum(["epochs", "early_stopping", "interrupted"]).nullable(),
 });
@@ -119,8 +120,8 @@ export class RunFolder {
       const improved = m.bestScore === null || score < m.bestScore - minDelta;
       if (improved) await writeFileAtomic(join(this.dir, weightsFile(k)), encodeWeights(weights()));
       // The member is the entry's place in `members`; records keep the shape of a single model's.
-      const entry: Record<string, unknown> = { ...record, epoch };
-      delete entry.member;
+      const { member: _member, ...rest } = record;
+      const entry: EpochRecord = { ...rest, epoch };
       this.setMember(k, {
         ...m,
         epochsDone: epoch,
@@ -154,7 +155,7 @@ export class RunFolder {
   results(): (TrainResult | undefined)[] {
     return this.state.members.map((m) =>
       m.epochsDone === 0 && m.stopReason === null ? undefined : {
-        history: m.history as unknown as EpochRecord[],
+        history: m.history,
         bestEpoch: m.bestEpoch,
         stopReason: m.stopReason ?? "interrupted",
       }

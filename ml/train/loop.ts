@@ -6,6 +6,7 @@
  * too, so the best weights so far are never lost.
  */
 import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
 import {
   AUX_TARGETS_PER_HORIZON,
   auxiliaryHorizonList,
@@ -30,26 +31,34 @@ import { Replicas } from "./data_parallel.ts";
 import { type BatchProgress, formatDuration } from "./progress.ts";
 import { samplesPerSecond } from "./throughput.ts";
 
-export interface EpochRecord {
-  readonly epoch: number;
+/** A number as JSON keeps it: JSON.stringify writes NaN and ±Infinity as null, read back as NaN. */
+const jsonNumber = z.number().or(z.null().transform(() => NaN));
+
+/**
+ * One epoch's line of history: the schema is what run.json (train --resume) and history.json are read back
+ * through, so a record written by this code reads back as the same record.
+ */
+export const EpochRecordSchema = z.object({
+  epoch: z.number().int().positive(),
   /** The ensemble member (1-based) this epoch trained; absent for a single model. */
-  readonly member?: number;
+  member: z.number().int().positive().optional(),
   /** True for an epoch cut short by an interrupt. */
-  readonly partial: boolean;
-  readonly windows: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly val_loss: number;
-  readonly val_accuracy: number;
-  readonly val_macro_f1: number;
-  readonly val_log_loss: number;
+  partial: z.boolean(),
+  windows: z.number().int().nonnegative(),
+  loss: jsonNumber,
+  accuracy: jsonNumber,
+  val_loss: jsonNumber,
+  val_accuracy: jsonNumber,
+  val_macro_f1: jsonNumber,
+  val_log_loss: jsonNumber,
   /** Validation log-loss after removing class-weight bias and fitting a temperature: what early stopping watches. */
-  readonly val_calibrated_log_loss: number;
-  readonly val_temperature: number;
-  readonly learning_rate: number;
-  readonly samples_per_second: number;
-  readonly seconds: number;
-}
+  val_calibrated_log_loss: jsonNumber,
+  val_temperature: jsonNumber,
+  learning_rate: jsonNumber,
+  samples_per_second: jsonNumber,
+  seconds: jsonNumber,
+});
+export type EpochRecord = Readonly<z.infer<typeof EpochRecordSchema>>;
 
 export type StopReason = "epochs" | "early_stopping" | "interrupted";
 

@@ -156,3 +156,27 @@ Deno.test({
     model.dispose();
   },
 });
+
+Deno.test("an epoch record reads back through its schema as written, NaN (JSON's null) included", async () => {
+  const { EpochRecordSchema } = await import("./loop.ts");
+  const record = {
+    epoch: 3,
+    partial: false,
+    windows: 30000,
+    loss: 1.9,
+    accuracy: 0.46,
+    val_loss: NaN, // a validation that could not be scored
+    val_accuracy: 0.45,
+    val_macro_f1: 0.27,
+    val_log_loss: 1.05,
+    val_calibrated_log_loss: 1.05,
+    val_temperature: 1.1,
+    learning_rate: 0.002,
+    samples_per_second: 900,
+    seconds: 33,
+  };
+  const back = EpochRecordSchema.parse(JSON.parse(JSON.stringify(record)));
+  assert.ok(Number.isNaN(back.val_loss));
+  assert.deepEqual({ ...back, val_loss: 0 }, { ...record, val_loss: 0 });
+  assert.equal(EpochRecordSchema.safeParse({ ...record, epoch: "3" }).success, false);
+});

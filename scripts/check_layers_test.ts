@@ -36,7 +36,7 @@ Deno.test("importsOf reads static, type, re-export, side-effect and literal dyna
   ]);
 });
 
-Deno.test("an upward import fails: nothing imports cli/, server/ and ml/ do not import each other", () => {
+Deno.test("an upward import fails: nothing imports cli/, server/ and ml/ do not import each other, deploy/ stands alone", () => {
   assert.deepEqual(
     rulesOf({
       "ml/onnx/export.ts": `import { VERSION } from "../../cli/version.ts";`,
@@ -45,12 +45,14 @@ Deno.test("an upward import fails: nothing imports cli/, server/ and ml/ do not 
       "features/a.ts": `import { y } from "../engine/index.ts";`,
       "cli/predict.ts": `import { z } from "../ml/onnx/index.ts";\nimport { w } from "../engine/index.ts";`,
       "main.ts": `import { runCli } from "./cli/program.ts";`,
+      "deploy/healthcheck.ts": `import { VERSION } from "../engine/index.ts";`,
     }),
     [
       "ml/onnx/export.ts ../../cli/version.ts: ml/ may import only features/, engine/, ml/",
       "server/app.ts ../ml/evaluate/decision.ts: server/ may import only features/, engine/, server/",
       "engine/response.ts ../server/log.ts: engine/ may import only features/, engine/",
       "features/a.ts ../engine/index.ts: features/ may import only features/",
+      "deploy/healthcheck.ts ../engine/index.ts: deploy/ may import only deploy/",
     ],
   );
 });

@@ -278,6 +278,21 @@ function refuseMixedIntervals(
   output: string,
 ): void {
   const fileGrid = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
+  // The incoming symbols among themselves first (a C# export may hold 1h BTC beside 4h ETH).
+  const steps = grid ? [] : incoming.flatMap((s) => {
+    const g = inferGrid(s.openTime);
+    return g ? [{ symbol: s.symbol, label: g.label }] : [];
+  });
+  const other = steps.find((x) => x.label !== steps[0].label);
+  if (other) {
+    throw new CommandError(
+      `${steps[0].symbol} is ${
+        steps[0].label
+      } and ${other.symbol} is ${other.label}: one training CSV holds ` +
+        "one interval; nothing was written",
+      "collect each interval into its own --output",
+    );
+  }
   const newGrid = grid ?? incoming.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
   if (fileGrid && newGrid && fileGrid.label !== newGrid.label) {
     throw new CommandError(

@@ -510,3 +510,35 @@ Deno.test("collect: indicators it computes that overflow a float32 feature are r
     );
     await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
   }));
+
+Deno.test("collect --source json: an export whose symbols have different intervals is refused, nothing written", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const jsonPath = join(dirname(rig.output), "mixed.json");
+    await writeFile(
+      jsonPath,
+      JSON.stringify(["AAAUSDT", "CCCUSDT"].map((symbol, k) => ({
+        symbol,
+        candles: numbers(syntheticKlines(k === 0 ? "1h" : "4h", START, 60, { seed: 9 })).map((r) => ({
+          t: r.openTime,
+          o: r.open,
+          h: r.high,
+          l: r.low,
+          c: r.close,
+          v: r.volume,
+        })),
+      }))),
+    );
+    await assert.rejects(
+      runCollect({ source: "json", jsonPath, output: rig.output }, rig.env),
+      (e: Error) => {
+        assert.ok(e instanceof CommandError, e.message);
+        assert.equal(
+          e.message,
+          "AAAUSDT is 1h and CCCUSDT is 4h: one training CSV holds one interval; nothing was written",
+        );
+        assert.match(e.hint!, /its own --output/);
+        return true;
+      },
+    );
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
+  }));

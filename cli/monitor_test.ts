@@ -11,7 +11,7 @@ import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixtur
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
-function monitor(f: MonitorFixture, v8Flags: string[] = []) {
+function monitor(f: MonitorFixture, v8Flags: string[] = [], more: string[] = []) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -25,6 +25,7 @@ function monitor(f: MonitorFixture, v8Flags: string[] = []) {
       f.predictions,
       "--checkpoints",
       f.checkpoints,
+      ...more,
     ],
     stdout: "piped",
     stderr: "piped",
@@ -162,24 +163,7 @@ Deno.test("monitor compares live scores with the test split under the version's 
 
     // Once another version is current, v1's week is history: a note, and --fail-on-warning passes.
     await Deno.symlink("v9_2026-03-01", join(f.checkpoints, "current"));
-    const retired = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        MAIN,
-        "monitor",
-        "--data",
-        f.data,
-        "--predictions",
-        f.predictions,
-        "--checkpoints",
-        f.checkpoints,
-        "--fail-on-warning",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const retired = await monitor(f, [], ["--fail-on-warning"]).output();
     const stderr = new TextDecoder().decode(retired.stderr);
     assert.equal(retired.code, 0, stderr);
     assert.match(

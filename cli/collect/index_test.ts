@@ -37,6 +37,22 @@ const numbers = (rows: readonly KlineRow[]) =>
     volume: Number(r.volume),
   }));
 
+/** A C# export (SPEC §3) of 60 synthetic candles per symbol, each at its own interval. */
+const mixedExport = (intervals: Record<string, "1h" | "4h">) =>
+  JSON.stringify(
+    Object.entries(intervals).map(([symbol, interval]) => ({
+      symbol,
+      candles: numbers(syntheticKlines(interval, START, 60, { seed: 9 })).map((r) => ({
+        t: r.openTime,
+        o: r.open,
+        h: r.high,
+        l: r.low,
+        c: r.close,
+        v: r.volume,
+      })),
+    })),
+  );
+
 Deno.test("collect: re-running changes nothing; later and overlapping ranges merge into one history", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     await runCollect(dates(rig, "2022-01-01", "2022-02-01"), rig.env);
@@ -453,17 +469,7 @@ Deno.test("collect: --interval on a file must be the step its open times show, o
     const jsonPath = join(dir, "export.json");
     await writeFile(
       jsonPath,
-      JSON.stringify(["AAAUSDT", "CCCUSDT"].map((symbol, k) => ({
-        symbol,
-        candles: numbers(syntheticKlines(k === 0 ? "4h" : "1h", START, 60, { seed: 9 })).map((r) => ({
-          t: r.openTime,
-          o: r.open,
-          h: r.high,
-          l: r.low,
-          c: r.close,
-          v: r.volume,
-        })),
-      }))),
+      mixedExport({ AAAUSDT: "4h", CCCUSDT: "1h" }),
     );
     refused.push([
       { source: "json", jsonPath, interval: "4h", output: rig.output },
@@ -516,17 +522,7 @@ Deno.test("collect --source json: an export whose symbols have different interva
     const jsonPath = join(dirname(rig.output), "mixed.json");
     await writeFile(
       jsonPath,
-      JSON.stringify(["AAAUSDT", "CCCUSDT"].map((symbol, k) => ({
-        symbol,
-        candles: numbers(syntheticKlines(k === 0 ? "1h" : "4h", START, 60, { seed: 9 })).map((r) => ({
-          t: r.openTime,
-          o: r.open,
-          h: r.high,
-          l: r.low,
-          c: r.close,
-          v: r.volume,
-        })),
-      }))),
+      mixedExport({ AAAUSDT: "1h", CCCUSDT: "4h" }),
     );
     await assert.rejects(
       runCollect({ source: "json", jsonPath, output: rig.output }, rig.env),

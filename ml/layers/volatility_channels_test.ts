@@ -98,6 +98,21 @@ Deno.test("VolatilityChannels appends r/(vol20·√k) and ln(vol5/vol20), clippe
   assert.ok(clipped < 0.02 * late, `${clipped} of ${late} channel values clipped`);
 });
 
+/** Window `w` of `scaled` back in the features' own units, a row per timestep. */
+function unscaledRows(
+  scaled: Float32Array,
+  scaler: { mean: readonly number[]; std: readonly number[] },
+  w: number,
+): Float64Array[] {
+  return Array.from({ length: LOOKBACK }, (_, t) => {
+    const r = (w * LOOKBACK + t) * FEATURE_COUNT;
+    return Float64Array.from(
+      { length: FEATURE_COUNT },
+      (_, f) => scaled[r + f] * scaler.std[f] + scaler.mean[f],
+    );
+  });
+}
+
 /** The "last" channels of a whole window of unscaled rows [T][35]: every timestep against the last candle's. */
 function referenceLast(rows: Float64Array[]): number[][] {
   const clamp = (v: number) => Math.max(-CLIP, Math.min(CLIP, v));
@@ -125,13 +140,7 @@ Deno.test("VolatilityChannels with reference 'last' divides every timestep by th
   assert.equal(out.length, windowsCount * LOOKBACK * width);
   let maxDiff = 0, clipped = 0;
   for (let w = 0; w < windowsCount; w++) {
-    const rows = Array.from({ length: LOOKBACK }, (_, t) => {
-      const r = (w * LOOKBACK + t) * FEATURE_COUNT;
-      return Float64Array.from(
-        { length: FEATURE_COUNT },
-        (_, f) => scaled[r + f] * scaler.std[f] + scaler.mean[f],
-      );
-    });
+    const rows = unscaledRows(scaled, scaler, w);
     referenceLast(rows).forEach((want, t) => {
       const at = (w * LOOKBACK + t) * width;
       for (let f = 0; f < FEATURE_COUNT; f++) {
@@ -173,13 +182,7 @@ Deno.test("VolatilityChannels with reference 'last-path' adds the close and volu
   const clamp = (v: number) => Math.max(-CLIP, Math.min(CLIP, v));
   let maxDiff = 0, inside = 0;
   for (let w = 0; w < windowsCount; w++) {
-    const rows = Array.from({ length: LOOKBACK }, (_, t) => {
-      const r = (w * LOOKBACK + t) * FEATURE_COUNT;
-      return Float64Array.from(
-        { length: FEATURE_COUNT },
-        (_, f) => scaled[r + f] * scaler.std[f] + scaler.mean[f],
-      );
-    });
+    const rows = unscaledRows(scaled, scaler, w);
     const s = Math.max(rows[LOOKBACK - 1][featureIndex("volatility_20")], VOLATILITY_FLOOR);
     let close = 0, volume = 0; // −Σ_{s>t}, built from the last timestep backwards
     for (let t = LOOKBACK - 1; t >= 0; t--) {

@@ -2,7 +2,7 @@
  * Writes that never leave a half-written file: data goes to a temporary file beside the target, is flushed,
  * then renamed over it (rename is atomic on one filesystem). A crash leaves the old file intact.
  */
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { outputFileProblem } from "./path_kind.ts";
 
@@ -13,22 +13,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (error) {
     throw outputFileProblem(path) ?? error;
   }
-  // A device or a pipe (`--output /dev/null`, /dev/stdout, a FIFO) is written into, not renamed over: a rename
-  // would replace the device node itself with a regular file (as root, /dev/null for every process).
-  const existing = await stat(path).catch(() => null);
-  if (existing && !existing.isFile() && !existing.isDirectory()) {
-    try {
-      const handle = await open(path, "w");
-      try {
-        await handle.writeFile(data);
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      throw outputFileProblem(path) ?? error;
-    }
-    return;
+  // A symlink is written through to what it names (data/x.csv → elsewhere keeps its link; /dev/stdout →
+  // /proc/self/fd/1 is not replaced by a regular file for every process). A device or a pipe at the end
+  // (`--output /dev/null`, a FIFO, a magic link to one) is written into, not renamed over: a rename would replace
+  // the device node itself.
+  const link = await lstat(path).catch(() => null);
+  if (link?.isSymbolicLink()) {
+    const target = await realpath(path).catch(() => null);
+    const kind = target === null ? null : await stat(target).catch(() => null);
+    if (target === null || kind === null || !kind.isFile()) return await writeThrough(path, data);
+    return await writeFileAtomic(target, data);
   }
+  if (link && !link.isFile() && !link.isDirectory()) return await writeThrough(path, data);
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     const handle = await open(tmp, "w");
@@ -82,4 +78,18 @@ export async function removeStaleTemps(dir: string, prefix = ""): Promise<string
     throw error;
   }
   return removed.sort();
+}
+
+/** Writes `data` into `path` as it is (no temporary file): for devices, pipes and links that lead to none. */
+async function writeThrough(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    const handle = await open(path, "w");
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw outputFileProblem(path) ?? error;
+  }
 }

@@ -85,3 +85,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "writeFileAtomic through a symlink: the link stays, its target is replaced whole (or written into, if a pipe)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-link-" });
+    try {
+      // data/x.csv → elsewhere (or /dev/stdout → /proc/self/fd/1 → a redirected file): the link is not replaced.
+      const target = join(dir, "real.csv");
+      await Deno.writeTextFile(target, "old");
+      await Deno.symlink(target, join(dir, "link.csv"));
+      await writeFileAtomic(join(dir, "link.csv"), "new");
+      assert.ok((await Deno.lstat(join(dir, "link.csv"))).isSymlink, "still a link");
+      assert.equal(await Deno.readTextFile(target), "new");
+      // A link to a pipe is written into.
+      const fifo = join(dir, "pipe");
+      assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0, "mkfifo");
+      await Deno.symlink(fifo, join(dir, "to_pipe"));
+      const reader = new Deno.Command("cat", { args: [fifo], stdout: "piped" }).output();
+      await writeFileAtomic(join(dir, "to_pipe"), "through the link");
+      assert.equal(new TextDecoder().decode((await reader).stdout), "through the link");
+      assert.ok((await Deno.lstat(join(dir, "to_pipe"))).isSymlink);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        "link.csv",
+        "pipe",
+        "real.csv",
+        "to_pipe",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -12,6 +12,7 @@ import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoint
 import { coveredUntil, notWorse } from "./retrain/run.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
+import { runFolderNames } from "./train/run_folder.ts";
 import { candlecastCommand } from "../test/cli.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
@@ -179,6 +180,9 @@ Deno.test({
       assert.match(result.stderr, /'candlecast train' was killed by SIGKILL/);
       assert.equal(await currentVersion(root), before, "current is untouched");
       assert.deepEqual(await listVersionNames(root), versionsBefore, "no half-written version appears");
+      // The killed training's run folder could never be resumed (its data was retrain's temporary copy).
+      assert.deepEqual(await runFolderNames(root), [], "no unresumable run folder is left");
+      assert.match(result.stderr, /retrain removed that training's run folder/);
       assert.ok(await lockIsFree(join(root, ".retrain.lock")), "the lock is released");
     } finally {
       await Deno.remove(dir, { recursive: true });

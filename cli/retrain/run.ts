@@ -266,11 +266,12 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         ...opts.trainArgs,
       ], opts.signal);
     } catch (error) {
+      // A stopped or failed step's run cannot be resumed (its --data is this run's temporary copy, removed
+      // below), so its run folder goes, however it ended (train keeps one on a full disk for --resume); a
+      // version train finished writing before it stopped stays, unpromoted.
+      const left = (await runFolderNames(root)).filter((r) => !existingRuns.has(r));
+      for (const r of left) await rm(join(root, r), { recursive: true, force: true });
       if (error instanceof InterruptedError) {
-        // The stopped run cannot be resumed (its --data is this run's temporary copy, removed below), so its
-        // run folder goes; a version train finished writing before it stopped stays, unpromoted.
-        const left = (await runFolderNames(root)).filter((r) => !existingRuns.has(r));
-        for (const r of left) await rm(join(root, r), { recursive: true, force: true });
         const written = (await listVersionNames(root)).filter((v) => !existingVersions.has(v));
         throw new InterruptedError(
           `retrain stopped on request during 'train'; ${current ?? "no model"} stays current` +
@@ -295,6 +296,13 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           promoted: false,
           candidate: null,
         };
+      }
+      if (left.length > 0 && error instanceof CommandError) {
+        throw new CommandError(
+          `${error.message}; retrain removed that training's run folder (its data was a temporary copy, so ` +
+            "'train --resume' could not finish it)",
+          error.hint,
+        );
       }
       throw error;
     }

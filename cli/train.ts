@@ -12,7 +12,7 @@ import { backendOption } from "./backend_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { TrainFlagsSchema } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
-import { runTraining } from "./train/run.ts";
+import { checkpointsFlag, runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 
@@ -76,7 +76,7 @@ async function train(command: Command): Promise<void> {
     }
   }
   // The hints name --checkpoints when it is not the default, so they work as printed.
-  const where = opts.checkpoints === DEFAULT_CHECKPOINTS ? "" : ` --checkpoints ${opts.checkpoints}`;
+  const where = checkpointsFlag(opts.checkpoints);
   await withInterrupt(
     {
       first: "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",

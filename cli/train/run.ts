@@ -333,14 +333,14 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     // once it is fixed (a month's retraining is not thrown away for want of space). Other failures would
     // fail again: the folder goes.
     const machine = filesystemProblem(error);
-    if (machine && run && epochsDone(run.current) > 0) {
+    // (A failure after the version was written finds the folder already gone: nothing to keep then.)
+    const folderLeft = run !== null && (await Deno.stat(run.dir).then(() => true, () => false));
+    if (machine && run && folderLeft && epochsDone(run.current) > 0) {
       await run.keep().catch(() => {});
       throw new CommandError(
         machine.message,
         `${machine.hint}; the ${plural(epochsDone(run.current), "epoch")} trained are kept in ${run.dir}: ` +
-          `'candlecast train --resume${
-            opts.checkpoints === "checkpoints" ? "" : ` --checkpoints ${opts.checkpoints}`
-          }' finishes the run`,
+          `'candlecast train --resume${checkpointsFlag(opts.checkpoints)}' finishes the run`,
       );
     }
     await run?.remove();
@@ -526,7 +526,23 @@ async function trainAndSave(
   else await run?.remove();
 
   const promoted = opts.promote && !interrupted && !written.onnxError;
-  if (promoted) await promote(opts.checkpoints, written.version);
+  if (promoted) {
+    try {
+      await promote(opts.checkpoints, written.version);
+    } catch (error) {
+      // The version is whole on disk; only `current` could not be re-pointed (a full disk, say): say which.
+      const machine = filesystemProblem(error);
+      if (!machine) throw error;
+      throw new CommandError(
+        `saved ${written.dir}, but could not point ${
+          join(opts.checkpoints, "current")
+        } at it: ${machine.message}`,
+        `${machine.hint}, then 'candlecast models promote ${written.version}${
+          checkpointsFlag(opts.checkpoints)
+        }'`,
+      );
+    }
+  }
   const where = promoted ? `; ${join(opts.checkpoints, "current")} → ${written.version}` : " (not promoted)";
   io.out(`saved ${written.dir}${where}`);
   return {
@@ -562,4 +578,10 @@ function memberStart(state: RunState, config: TrainConfig, k: number): MemberSta
       patience: Math.max(1, own.patience - (m.epochsDone - (m.bestEpoch ?? m.epochsDone))),
     },
   };
+}
+
+/** ` --checkpoints DIR` for a hint that must work as printed (quoted for the shell), or nothing for the default. */
+export function checkpointsFlag(dir: string): string {
+  if (dir === "checkpoints") return "";
+  return ` --checkpoints ${/^[\w./-]+$/.test(dir) ? dir : `'${dir.replaceAll("'", `'\\''`)}'`}`;
 }

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { dryParse, fullProgram, runCandlecast } from "../test/cli.ts";
 import { fromFileUrl } from "../test/paths.ts";
+import { join } from "node:path";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { predictBody } from "../test/fake_predictor.ts";
 import { commandPath, EXAMPLES, reflow } from "./help.ts";
 import type { Command } from "commander";
 
@@ -170,5 +173,29 @@ Deno.test("--version and collect --help run without --allow-ffi: ONNX Runtime lo
     }).output();
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, `candlecast ${args.join(" ")} without --allow-ffi: ${stderr}`);
+  }
+});
+
+Deno.test("predict and serve without --allow-ffi say ONNX Runtime needs it (exit 1), not 'this is a bug' or 503s", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-noffi-" });
+  try {
+    const version = join(dir, "v1_2024-01-01");
+    await writeStandInCheckpoint(version);
+    const input = join(dir, "body.json");
+    await Deno.writeTextFile(input, JSON.stringify(predictBody("BTCUSDT")));
+    const main = fromFileUrl(new URL("../main.ts", import.meta.url));
+    for (const args of [["predict", "--input", input], ["serve", "--port", "0"]]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "--allow-env", "--allow-net", main, ...args, "--checkpoint", version],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, `${args[0]}: ${stderr}`);
+      assert.match(stderr, /^candlecast: ONNX Runtime cannot be loaded: .*--allow-ffi/m, args[0]);
+      assert.match(stderr, /^hint: run it with --allow-ffi/m, args[0]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -6,7 +6,7 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { loadPredictor } from "../engine/index.ts";
+import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
 import { requireDecision } from "./predict.ts";
 import {
   apiKeyProblem,
@@ -142,6 +142,12 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
     );
   }
+
+  // The engine itself, before listening: without it no model could ever load, and a server that answers
+  // 503 while retrying forever hides what an exit with the reason says at once.
+  await onnxRuntime().catch((error) => {
+    throw error instanceof CheckpointError ? new CommandError(error.message, error.hint) : error;
+  });
 
   const store = new ModelStore();
   const watcher = new CheckpointWatcher(store, {

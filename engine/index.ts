@@ -56,3 +56,4 @@ export {
 export { type PredictionRecord, PredictionRecordSchema } from "./prediction_record.ts";
 export { VERSION } from "./version.ts";
 export { type Feed, runOnnx } from "./run_once.ts";
+export { onnxRuntime } from "./ort.ts";

@@ -21,7 +21,6 @@ import {
 } from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import {
-  currentVersion,
   type MetricsFile,
   parseMetricsFile,
   readManifest,
@@ -186,9 +185,14 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   const latest = new Map<string, number>();
   const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
   let records = 0;
+  // The version that answered the newest logged prediction: what serve serves now (`current`, or a version
+  // it was pinned to with --checkpoint).
+  let newest: { version: string; time: number } | null = null;
   for await (const batch of log.batches(counts)) {
     for (const record of batch) {
       records++;
+      const time = Date.parse(record.time);
+      if (newest === null || time >= newest.time) newest = { version: record.version, time };
       if (!tried.has(record.version)) {
         tried.add(record.version);
         const v = await readVersion(join(opts.checkpoints, record.version));
@@ -248,13 +252,13 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   }
   // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
   // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
-  const served = await currentVersion(opts.checkpoints).catch(() => null);
+  const served = newest?.version ?? null;
   const live = report.warnings.filter((w) => served === null || w.version === served);
   for (const w of report.warnings) {
     console.error(
       live.includes(w)
         ? `warning: ${w.message}`
-        : `note: ${w.message} (not current: ${served} is served now)`,
+        : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
     );
   }
   if (opts.failOnWarning && live.length > 0) {

@@ -156,20 +156,27 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(out.code, 0, out.stderr);
     assert.equal(
       out.stderr,
-      "warning: v1_2026-01-01: the last week to 2026-02-06 (338 predictions) is worse than its test split under its served " +
+      "note: v1_2026-01-01: the last week to 2026-02-06 (338 predictions) is worse than its test split under its served " +
         "'prior' rule: macro-F1 0.348 (95 % interval 0.297 … 0.410) < test 0.450, log-loss 1.285 " +
-        "(95 % interval 1.184 … 1.348) > test 1.000\n",
+        "(95 % interval 1.184 … 1.348) > test 1.000 (no longer served: v2_2026-02-01 answered the newest logged " +
+        "prediction)\n",
     );
 
-    // Once another version is current, v1's week is history: a note, and --fail-on-warning passes.
-    await Deno.symlink("v9_2026-03-01", join(f.checkpoints, "current"));
-    const retired = await monitor(f, [], ["--fail-on-warning"]).output();
-    const stderr = new TextDecoder().decode(retired.stderr);
-    assert.equal(retired.code, 0, stderr);
-    assert.match(
-      stderr,
-      /^note: v1_2026-01-01: the last week to 2026-02-06 .* \(not current: v9_2026-03-01 is served now\)\n$/,
+    // v2 answered the log's newest predictions (the fixture promotes it after 60 % of the days), so v1's week
+    // is history: the note above. Once v1 answers the newest prediction again (rolled back to, say), the same
+    // week is a warning, and --fail-on-warning exits 1.
+    const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
+    const last = JSON.parse(lines[lines.length - 1]);
+    await Deno.writeTextFile(
+      f.predictions,
+      JSON.stringify({ ...last, version: "v1_2026-01-01", time: "2030-01-01T00:00:00.000Z" }) + "\n",
+      { append: true },
     );
+    const serving = await monitor(f, [], ["--fail-on-warning"]).output();
+    const stderr = new TextDecoder().decode(serving.stderr);
+    assert.equal(serving.code, 1, stderr);
+    assert.match(stderr, /^warning: v1_2026-01-01: the last week to 2026-02-06 \(338 predictions\) is worse/);
+    assert.match(stderr, /^candlecast: 1 monitoring warning$/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

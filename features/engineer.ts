@@ -299,7 +299,9 @@ export function engineerWindow(
  * The first value float32 cannot carry among `candles` engineered candles in `x` (row-major, from `offset`):
  * finite doubles past ±3.4e38 (`macd` 1e300 over a close, a close over `ema` 1e-300) become ±Infinity, and
  * a model trained on them ends with NaN weights. NaN is not an overflow: it is a missing indicator (a warm-up
- * value); finite candles give no NaN otherwise that an infinite feature beside it does not show first.
+ * value). Candles that pass `candleProblem` (prices ≤ MAX_PRICE, volumes ≤ MAX_VOLUME) give no other NaN: the
+ * one way left, a 20-volume sum past float64's range (Infinity/Infinity in volume_z_20), needs volumes near
+ * 1e307, which every reader refuses first.
  */
 export function overflowingFeature(
   x: Float32Array,

@@ -19,7 +19,8 @@
  * With `reference: "last-path"`, "last" plus the window's paths relative to its last candle (Qlib's Alpha360
  * states a window's prices ÷ the latest close and volumes ÷ the latest volume): the log close path
  * ln(close_t / close_T) = −Σ_{s>t} log_ret_s in units of s_T·√(T − t) (a random walk's spread after T − t
- * candles; 0 at t = T), and the log volume path ln(v_t / v_T) = −Σ_{s>t} volume_log_change_s.
+ * candles; 0 at t = T), and the log volume path ln(v_t / v_T) = −Σ_{s>t} volume_log_change_s (each term as
+ * the model receives it, within the input clip, so a window's extreme candles count at the clip).
  * Output: [b, T, 35 + volatilityChannelCount(reference)], the input followed by the channels. No weights.
  */
 import * as tf from "@tensorflow/tfjs";

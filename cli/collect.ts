@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { lineProgress, parseCollectFlags, runCollect, systemClock, ttyProgress } from "./collect/index.ts";
 import { requireInput, requireOutputFile } from "./flags.ts";
+import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 
 export function collectCommand(): Command {
@@ -57,6 +58,16 @@ export function collectCommand(): Command {
       }
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
+      // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be
+      // read without end, the process growing until the machine runs out of memory.
+      const there = await Deno.stat(options.output).catch(() => null);
+      if (there && !there.isFile) {
+        throw new UsageError(
+          `--output: ${options.output} is not a regular file (a device or a pipe); collect merges new candles ` +
+            "into what --output holds, so it reads it back first",
+          "name a CSV file, e.g. data/training_data.csv",
+        );
+      }
       const write = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
       await withInterrupt(
         {

@@ -94,3 +94,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "collect --output at a pipe or device is refused before anything is read (it would read back without end)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-collect-fifo-" });
+    try {
+      const fifo = `${dir}/out.csv`;
+      assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0, "mkfifo");
+      const csv = `${dir}/BTCUSDT-1h.csv`;
+      await Deno.writeTextFile(csv, "open_time,open,high,low,close,volume\n0,1,1,1,1,1\n");
+      const { code, err } = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", fifo]);
+      assert.equal(code, 2, err);
+      assert.match(err, /--output: .*out\.csv is not a regular file \(a device or a pipe\)/);
+      assert.match(err, /hint: name a CSV file/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

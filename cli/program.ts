@@ -142,6 +142,14 @@ export async function runCli(args: readonly string[]): Promise<number> {
       return 1;
     }
     if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);
+    // Deno grants /dev and /proc only to --allow-all, which candlecast does not ask for: a path there is refused.
+    if (error instanceof Deno.errors.NotCapable) {
+      report(
+        error.message,
+        "candlecast runs with named permissions, not --allow-all: choose a path outside /dev and /proc",
+      );
+      return 2;
+    }
     const machine = filesystemProblem(error);
     if (machine) {
       report(machine.message, machine.hint);

@@ -5,13 +5,7 @@
  */
 import { type CandleSeries, hasIndicators } from "./candles.ts";
 import { engineerWindow, FEATURE_COUNT, featureIndex } from "./engineer.ts";
-import {
-  classify,
-  DEFAULT_LABEL_RULE,
-  forwardReturn,
-  type LabelRule,
-  labelThreshold,
-} from "./labels.ts";
+import { classify, DEFAULT_LABEL_RULE, forwardReturn, type LabelRule, labelThreshold } from "./labels.ts";
 
 export interface WindowOptions {
   readonly lookback: number;

@@ -2,8 +2,8 @@
  * Writes that never leave a half-written file: data goes to a temporary file beside the target, is flushed,
  * then renamed over it (rename is atomic on one filesystem). A crash leaves the old file intact.
  */
-import { lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { outputFileProblem } from "./path_kind.ts";
 
 /** Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. */
@@ -19,10 +19,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   // the device node itself.
   const link = await lstat(path).catch(() => null);
   if (link?.isSymbolicLink()) {
-    const target = await realpath(path).catch(() => null);
-    const kind = target === null ? null : await stat(target).catch(() => null);
-    if (target === null || kind === null || !kind.isFile()) return await writeThrough(path, data);
-    return await writeFileAtomic(target, data);
+    const kind = await stat(path).catch(() => null); // what the link leads to
+    // Nothing there yet (a link made ahead of its file): the file is created where the link points.
+    if (kind === null) return await writeFileAtomic(resolve(dirname(path), await readlink(path)), data);
+    if (!kind.isFile()) return await writeThrough(path, data);
+    return await writeFileAtomic(await realpath(path), data);
   }
   if (link && !link.isFile() && !link.isDirectory()) return await writeThrough(path, data);
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;

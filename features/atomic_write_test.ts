@@ -100,6 +100,11 @@ Deno.test({
       await writeFileAtomic(join(dir, "link.csv"), "new");
       assert.ok((await Deno.lstat(join(dir, "link.csv"))).isSymlink, "still a link");
       assert.equal(await Deno.readTextFile(target), "new");
+      // A link made ahead of its file (relative, into a folder not there yet): the file is created there.
+      await Deno.symlink("later/made.csv", join(dir, "ahead.csv"));
+      await writeFileAtomic(join(dir, "ahead.csv"), "created");
+      assert.equal(await Deno.readTextFile(join(dir, "later", "made.csv")), "created");
+      assert.ok((await Deno.lstat(join(dir, "ahead.csv"))).isSymlink);
       // A link to a pipe is written into.
       const fifo = join(dir, "pipe");
       assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0, "mkfifo");
@@ -109,6 +114,8 @@ Deno.test({
       assert.equal(new TextDecoder().decode((await reader).stdout), "through the link");
       assert.ok((await Deno.lstat(join(dir, "to_pipe"))).isSymlink);
       assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        "ahead.csv",
+        "later",
         "link.csv",
         "pipe",
         "real.csv",

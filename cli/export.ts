@@ -64,7 +64,11 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     try {
       checked = await exportCheckedOnnx(model, preprocessor, { version: manifest.version });
     } catch (error) {
-      // Either way the model has a layer or a shape the exporter maps wrongly or not at all: a bug to report.
+      // The engine could not run the check (ONNX Runtime refused: no --allow-ffi): its own reason and fix.
+      if (error instanceof CheckpointError) {
+        throw new CommandError(`cannot export ${dir}: ${error.message}`, error.hint);
+      }
+      // Otherwise the model has a layer or a shape the exporter maps wrongly or not at all: a bug to report.
       const message = error instanceof ExportMismatchError
         ? error.message
         : `cannot export ${dir}: ${(error as Error).message}`;

@@ -196,3 +196,34 @@ Deno.test("export refuses weights that no longer match the manifest, naming the 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("export without --allow-ffi says ONNX Runtime needs it, not 'please report it'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_noffi_" });
+  try {
+    await writeTinyVersion(dir);
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        main,
+        "export",
+        "--checkpoint",
+        dir,
+        "--output",
+        join(dir, "x.onnx"),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(stderr, /ONNX Runtime cannot be loaded: .*--allow-ffi/);
+    assert.match(stderr, /^hint: run it with --allow-ffi/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

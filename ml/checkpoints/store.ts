@@ -157,10 +157,12 @@ async function requireIntact(root: string, version: string): Promise<void> {
   const dir = join(root, version);
   const unservable = (error: unknown) => {
     if (!(error instanceof CheckpointError)) return error;
+    // The engine's own hint where it has one (a missing model.onnx: the export that writes it).
     return new CheckpointStoreError(
       `${version} cannot be served (${error.message}); current is unchanged`,
-      "restore the version's files from a backup, or promote another version ('candlecast models list' " +
-        "checks them)",
+      error.hint ||
+        "restore the version's files from a backup, or promote another version ('candlecast models list' " +
+          "checks them)",
     );
   };
   let files: Readonly<Record<string, string>>;

@@ -74,6 +74,15 @@ Deno.test("rollback skips versions deleted since; promote refuses unknown or inc
     promote(root, "v6_2026-01-06"),
     /v6_2026-01-06 cannot be served \(.*preprocessor\.json/,
   );
+  // …nor one without model.onnx: the hint is the engine's, the export that writes it.
+  await writeStandInCheckpoint(join(root, "v7_2026-01-07"), { version: "v7_2026-01-07" });
+  await Deno.remove(join(root, "v7_2026-01-07", "model.onnx"));
+  await assert.rejects(promote(root, "v7_2026-01-07"), (e) => {
+    assert.ok(e instanceof CheckpointStoreError);
+    assert.match(e.message, /v7_2026-01-07 cannot be served \(.*model\.onnx/);
+    assert.match(e.hint ?? "", /candlecast export --checkpoint .*v7_2026-01-07/);
+    return true;
+  });
   assert.equal(await currentVersion(root), "v1_2026-01-01");
   await Deno.remove(root, { recursive: true });
 });

@@ -23,8 +23,8 @@ export function collectCommand(): Command {
     .option(
       "--interval <interval>",
       "candle interval: what --source binance fetches (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M); for " +
-        "csv and json, the step their open times show (taken from them when not given, whatever the default " +
-        "below, which is binance's; refused if it differs)",
+        "csv and json, the step their open times show (taken from them when not given, whatever the default, " +
+        "which is binance's; refused if it differs)",
       "30m",
     )
     .option("--limit <n>", "the latest N closed candles per symbol", "1000")

@@ -4,6 +4,8 @@
  */
 import { Command } from "commander";
 import { z } from "zod";
+import { realpath } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { PathKindError, writeFileAtomic } from "../features/index.ts";
 import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
 import {
@@ -15,6 +17,7 @@ import {
   verifyCheckpointFiles,
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
+import { recordFileHash } from "../ml/checkpoints/index.ts";
 import { CommandError, filesystemProblem } from "./errors.ts";
 import { parseFlags, requireOutputFile } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
@@ -77,6 +80,12 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     const { bytes, maxDiff } = checked;
     try {
       await writeFileAtomic(options.output, bytes);
+      // Written into the version itself (the repair train's hint names when its export failed): its manifest
+      // records the hash, or the version would stay "no model.onnx" and be served unchecked.
+      const [into, version] = await Promise.all([realpath(dirname(options.output)), realpath(dir)]);
+      if (basename(options.output) === "model.onnx" && into === version) {
+        await recordFileHash(dir, "model.onnx", bytes);
+      }
     } catch (error) {
       // A folder or a file in the way is the user's path (PathKindError, exit 2); this is the filesystem's no.
       if (error instanceof PathKindError) throw error;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
-import { writeVersion } from "../ml/checkpoints/index.ts";
+import { sha256Hex, writeVersion } from "../ml/checkpoints/index.ts";
 import { saveModel } from "../ml/runtime/model_io.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
@@ -223,6 +223,33 @@ Deno.test("export without --allow-ffi says ONNX Runtime needs it, not 'please re
     assert.equal(out.code, 1, stderr);
     assert.match(stderr, /ONNX Runtime cannot be loaded: .*--allow-ffi/);
     assert.match(stderr, /^hint: run it with --allow-ffi/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("export into a version saved without model.onnx records its sha256 in the manifest (checked from then on)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_into_" });
+  try {
+    await writeTinyVersion(dir); // manifest.json without files: as a version whose export failed at training
+    const result = await cli("export", "--checkpoint", dir, "--output", join(dir, "model.onnx"));
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(manifest.files["model.onnx"], await sha256Hex(await Deno.readFile(join(dir, "model.onnx"))));
+    assert.equal(manifest.version, "v1_2024-05-05", "the rest of the manifest is kept");
+    // Exported elsewhere, the version's manifest is left alone.
+    const elsewhere = await Deno.makeTempDir({ prefix: "candlecast_export_elsewhere_" });
+    try {
+      assert.equal(
+        (await cli("export", "--checkpoint", dir, "--output", join(elsewhere, "model.onnx"))).code,
+        0,
+      );
+      assert.deepEqual(Object.keys(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))).files), [
+        "model.onnx",
+      ]);
+    } finally {
+      await Deno.remove(elsewhere, { recursive: true });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -100,3 +100,16 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Records `name`'s sha256 in version `dir`'s manifest.json after the file was written there afterwards (the
+ * model.onnx `export` writes into a version saved without one), so the hash is checked wherever the version is
+ * used, as for the files written with it. The manifest is read as JSON and rewritten whole, atomically.
+ */
+export async function recordFileHash(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  const path = join(dir, "manifest.json");
+  const manifest = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+  const files = typeof manifest.files === "object" && manifest.files !== null ? manifest.files : {};
+  manifest.files = { ...files, [name]: await sha256Hex(bytes) };
+  await writeFileAtomic(path, json(manifest));
+}

@@ -138,7 +138,10 @@ const cell = (v: number) => (Number.isNaN(v) ? "" : String(v));
 
 /** Renders series as training-CSV text (numbers in their shortest exact form, so nothing is rounded). */
 export function trainingCsvText(series: readonly CandleSeries[]): string {
-  const rows: string[][] = [[...TRAINING_CSV_HEADER]];
+  // Rendered a block of rows at a time: the cells of a million-row file held at once as string arrays took
+  // gigabytes, the text itself ~150 MB.
+  const parts: string[] = [stringify([[...TRAINING_CSV_HEADER]])];
+  let rows: string[][] = [];
   for (const s of series) {
     for (let i = 0; i < s.length; i++) {
       rows.push([
@@ -147,10 +150,18 @@ export function trainingCsvText(series: readonly CandleSeries[]): string {
         ...PRICE_COLUMNS.map((col) => cell(s[col][i])),
         ...INDICATOR_COLUMNS.map((col) => cell(s[col][i])),
       ]);
+      if (rows.length === CSV_BLOCK) {
+        parts.push(stringify(rows));
+        rows = [];
+      }
     }
   }
-  return stringify(rows);
+  if (rows.length > 0) parts.push(stringify(rows));
+  return parts.join("");
 }
+
+/** Rows rendered per csv-stringify call by `trainingCsvText`. */
+const CSV_BLOCK = 10_000;
 
 /** Writes series atomically: an interrupted write leaves the previous file as it was. */
 export async function writeTrainingCsv(path: string, series: readonly CandleSeries[]): Promise<void> {

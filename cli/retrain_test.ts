@@ -35,22 +35,25 @@ const series = ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
   return s;
 });
 
+/** `retrain --no-collect` over `dir`'s data.csv, checkpoints/ and retrain.log, holding out 3 days. */
+const retrainArgs = (dir: string, mode: string, extra: string[] = []) => [
+  "retrain",
+  "--mode",
+  mode,
+  "--no-collect",
+  "--data",
+  join(dir, "data.csv"),
+  "--checkpoints",
+  join(dir, "checkpoints"),
+  "--log",
+  join(dir, "retrain.log"),
+  "--holdout-days",
+  "3",
+  ...extra,
+];
+
 async function retrain(dir: string, mode: string, extra: string[] = []) {
-  const out = await candlecastCommand([
-    "retrain",
-    "--mode",
-    mode,
-    "--no-collect",
-    "--data",
-    join(dir, "data.csv"),
-    "--checkpoints",
-    join(dir, "checkpoints"),
-    "--log",
-    join(dir, "retrain.log"),
-    "--holdout-days",
-    "3",
-    ...extra,
-  ]).output();
+  const out = await candlecastCommand(retrainArgs(dir, mode, extra)).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout).trim(), stderr: text(out.stderr) };
 }
@@ -250,21 +253,10 @@ Deno.test({
       // SIGTERM (a systemd stop) while train runs: exit 130 with what was kept; no run folder, no CSV copy.
       const tmp = join(dir, "tmp");
       await Deno.mkdir(tmp);
-      const child = candlecastCommand([
-        "retrain",
-        "--mode",
-        "monthly",
-        "--no-collect",
-        "--data",
-        join(dir, "data.csv"),
-        "--checkpoints",
-        root,
-        "--log",
-        join(dir, "retrain.log"),
-        "--holdout-days",
-        "3",
-        "--train-args=--epochs 200 --model lightweight_lstm --members 1",
-      ], { env: { TMPDIR: tmp } }).spawn();
+      const child = candlecastCommand(
+        retrainArgs(dir, "monthly", ["--train-args=--epochs 200 --model lightweight_lstm --members 1"]),
+        { env: { TMPDIR: tmp } },
+      ).spawn();
       let sent = false;
       for (let i = 0; i < 1800 && !sent; i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -288,8 +280,7 @@ Deno.test({
       const written = (await listVersionNames(root)).filter((v) => !versions.includes(v));
       assert.ok(written.length <= 1, `${written}`);
       if (written.length > 0) assert.match(stderr, new RegExp(`${written[0]} was written but not promoted`));
-      const left = [...Deno.readDirSync(root)].map((e) => e.name).filter((n) => n.startsWith(".train_"));
-      assert.deepEqual(left, [], "no run folder left");
+      assert.deepEqual(await runFolderNames(root), [], "no run folder left");
       assert.deepEqual([...Deno.readDirSync(tmp)], [], "the temporary CSV copy is removed");
       assert.ok(await lockIsFree(join(root, ".retrain.lock")));
     } finally {

@@ -401,9 +401,11 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           `${candidate} was compared with ${current ?? "no model"} and kept but not promoted (promote it ` +
           `by hand with 'candlecast models promote ${candidate}' if it should serve)`;
       }
-    } else if (current !== null && (await currentVersion(root)) !== current) {
-      verdict += `; current is ${await currentVersion(root) ?? "none"} now: it was changed by hand while ` +
-        "retrain ran";
+    } else if (current !== null) {
+      const now = await currentVersion(root);
+      if (now !== current) {
+        verdict += `; current is ${now ?? "none"} now: it was changed by hand while retrain ran`;
+      }
     }
     const removed = await prune(root, opts.keep);
     const kept = removed.length > 0 ? `; removed ${plural(removed.length, "old version")}` : "";

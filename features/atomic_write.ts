@@ -28,13 +28,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   if (link && !link.isFile() && !link.isDirectory()) return await writeThrough(path, data);
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
-    const handle = await open(tmp, "w");
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeInto(tmp, data, true);
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
@@ -84,13 +78,19 @@ export async function removeStaleTemps(dir: string, prefix = ""): Promise<string
 /** Writes `data` into `path` as it is (no temporary file): for devices, pipes and links that lead to none. */
 async function writeThrough(path: string, data: string | Uint8Array): Promise<void> {
   try {
-    const handle = await open(path, "w");
-    try {
-      await handle.writeFile(data);
-    } finally {
-      await handle.close();
-    }
+    await writeInto(path, data, false);
   } catch (error) {
     throw outputFileProblem(path) ?? error;
+  }
+}
+
+/** Opens `path` for writing (truncating it), writes `data`, flushed to disk first when `sync`, and closes it. */
+async function writeInto(path: string, data: string | Uint8Array, sync: boolean): Promise<void> {
+  const handle = await open(path, "w");
+  try {
+    await handle.writeFile(data);
+    if (sync) await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

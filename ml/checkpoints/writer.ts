@@ -43,9 +43,13 @@ export interface WrittenVersion {
 
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
+/** How many times a version takes the next free name when another writer took the one it chose. */
+const NAME_ATTEMPTS = 5;
+
 export async function writeVersion(root: string, contents: VersionContents): Promise<WrittenVersion> {
   const createdAt = contents.createdAt ?? new Date();
-  const version = await nextVersionName(root, createdAt.toISOString().slice(0, 10));
+  const date = createdAt.toISOString().slice(0, 10);
+  let version = await nextVersionName(root, date);
   const tmp = join(root, `.${version}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   await Deno.mkdir(tmp, { recursive: true });
   try {
@@ -53,35 +57,75 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
     await writeFileAtomic(join(tmp, "preprocessor.json"), json(contents.preprocessor));
     await writeFileAtomic(join(tmp, "history.json"), json(contents.history));
     await writeFileAtomic(join(tmp, "metrics.json"), json(contents.metrics));
-    for (const [name, data] of Object.entries(contents.extraFiles?.(version, contents.manifest) ?? {})) {
-      await writeFileAtomic(join(tmp, name), data);
-    }
-    let onnxError: Error | undefined;
-    // The single call site of the ONNX exporter for trained versions.
-    if (contents.exportOnnx) {
-      try {
-        await writeFileAtomic(join(tmp, "model.onnx"), await contents.exportOnnx(version));
-      } catch (error) {
-        onnxError = error instanceof Error ? error : new Error(String(error));
+    // The files that name the version are written for the name it gets: another writer into the same store
+    // (two trains finishing together) may take the name chosen first, and this version then takes the next
+    // one rather than being thrown away with its training.
+    for (let attempt = 1;; attempt++) {
+      const onnxError = await writeNamedFiles(tmp, version, contents, createdAt);
+      const dir = join(root, version);
+      if (!(await exists(dir)) && await renameUnlessTaken(tmp, dir)) return { version, dir, onnxError };
+      if (attempt === NAME_ATTEMPTS) {
+        throw new CheckpointStoreError(
+          `${dir} was taken by another writer ${NAME_ATTEMPTS} times while this version was being written`,
+          "run train again when the other runs writing into this folder have finished",
+        );
       }
+      const next = await nextVersionName(root, date);
+      if (next === version) {
+        throw new CheckpointStoreError(
+          `${dir} is in the way: it is not a version folder, so the version cannot take its name`,
+          `move ${dir} away, then run train again`,
+        );
+      }
+      version = next;
     }
-    const files: Record<string, string> = {};
-    for (const name of [...(await fileNames(tmp))].sort()) {
-      files[name] = await sha256Hex(await Deno.readFile(join(tmp, name)));
-    }
-    const manifest: Manifest = { version, created_at: createdAt.toISOString(), ...contents.manifest, files };
-    await writeFileAtomic(join(tmp, "manifest.json"), json(manifest));
-    const dir = join(root, version);
-    if (await exists(dir)) {
-      throw new CheckpointStoreError(
-        `${dir} appeared while this version was being written`,
-        "run train again",
-      );
-    }
-    await Deno.rename(tmp, dir);
-    return { version, dir, onnxError };
   } catch (error) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** The extra files, model.onnx and manifest.json of `version` (replacing those of a name given up on). */
+async function writeNamedFiles(
+  tmp: string,
+  version: string,
+  contents: VersionContents,
+  createdAt: Date,
+): Promise<Error | undefined> {
+  await Deno.remove(join(tmp, "model.onnx")).catch(() => {});
+  await Deno.remove(join(tmp, "manifest.json")).catch(() => {});
+  for (const [name, data] of Object.entries(contents.extraFiles?.(version, contents.manifest) ?? {})) {
+    await writeFileAtomic(join(tmp, name), data);
+  }
+  let onnxError: Error | undefined;
+  // The single call site of the ONNX exporter for trained versions.
+  if (contents.exportOnnx) {
+    try {
+      await writeFileAtomic(join(tmp, "model.onnx"), await contents.exportOnnx(version));
+    } catch (error) {
+      onnxError = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+  const files: Record<string, string> = {};
+  for (const name of [...(await fileNames(tmp))].sort()) {
+    files[name] = await sha256Hex(await Deno.readFile(join(tmp, name)));
+  }
+  const manifest: Manifest = { version, created_at: createdAt.toISOString(), ...contents.manifest, files };
+  await writeFileAtomic(join(tmp, "manifest.json"), json(manifest));
+  return onnxError;
+}
+
+/**
+ * Renames the finished folder to `dir`; false when another writer's folder got there first (a rename over a
+ * folder that is not empty fails, so theirs is never replaced).
+ */
+async function renameUnlessTaken(tmp: string, dir: string): Promise<boolean> {
+  try {
+    await Deno.rename(tmp, dir);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof Deno.errors.AlreadyExists || code === "ENOTEMPTY" || code === "EEXIST") return false;
     throw error;
   }
 }

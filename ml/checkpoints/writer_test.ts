@@ -123,3 +123,19 @@ Deno.test("a write that fails part-way leaves no version, no temporary folder, a
   assert.equal((await readManifest(join(root, "current"))).version, first.version);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("two versions written at once into one store both land, each under its own name (none is lost)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+  // Two trains finishing together both read the highest version before either renamed its folder into place.
+  const both = await Promise.allSettled([writeVersion(root, contents()), writeVersion(root, contents())]);
+  assert.deepEqual(both.map((r) => r.status), ["fulfilled", "fulfilled"]);
+  const names = both.map((r) => r.status === "fulfilled" ? r.value.version : "").sort();
+  assert.deepEqual(names, ["v1_2026-11-24", "v2_2026-11-24"]);
+  assert.deepEqual(await entries(root), names);
+  for (const name of names) {
+    const manifest = await readManifest(join(root, name));
+    assert.equal(manifest.version, name);
+    assert.deepEqual(await verifyVersion(join(root, name), manifest.files), []);
+  }
+  await Deno.remove(root, { recursive: true });
+});

@@ -34,7 +34,7 @@ export class InterruptedError extends Error {
 
 /**
  * What the operating system said when a file could not be written or read for a reason of the machine, not of
- * candlecast: a full disk, a read-only file system, a quota, a failing device. Reported as such (exit 1, with
+ * candlecast: a full disk, a read-only file system, a quota, a failing device, permissions that refuse it. Reported as such (exit 1, with
  * what to do) rather than as "unexpected failure … this is a bug". Null for any other error.
  */
 export function filesystemProblem(error: unknown): { message: string; hint: string } | null {
@@ -51,6 +51,12 @@ export function filesystemProblem(error: unknown): { message: string; hint: stri
     [is("EDQUOT", 122), "the disk quota is exceeded", "free space or raise the quota, and run it again"],
     [is("EROFS", 30), "the file system is read-only", "write somewhere writable, or remount it read-write"],
     [is("EIO", 5), "the device reported an input/output error", "check the disk (dmesg), then run it again"],
+    // A folder or file this user may not write (or read): `chmod -w`, another user's checkpoints.
+    [
+      is("EACCES", 13) || is("EPERM", 1),
+      "permission denied",
+      "give this user access to the path named (ls -ld shows its owner and mode), or choose another path",
+    ],
   ];
   const kind = kinds.find(([matches]) => matches);
   return kind ? { message: `${kind[1]} (${text})`, hint: kind[2] } : null;

@@ -19,6 +19,19 @@ Deno.test("filesystemProblem names a full disk, a read-only file system and I/O 
     filesystemProblem(readOnly)!.message,
     /^the file system is read-only \(.*\/tmp\/ro\/\.current\.lock/,
   );
+  // A folder the user may not write (chmod 555 checkpoints): Deno's PermissionDenied, node:fs's EACCES.
+  const denied = new Error(
+    "Permission denied (os error 13): mkdir '/srv/ck/.train_20261202T020234_3e9a2cca'",
+  );
+  assert.deepEqual(filesystemProblem(denied), {
+    message:
+      "permission denied (Permission denied (os error 13): mkdir '/srv/ck/.train_20261202T020234_3e9a2cca')",
+    hint: "give this user access to the path named (ls -ld shows its owner and mode), or choose another path",
+  });
+  const nodeDenied = Object.assign(new Error("EACCES: permission denied, open '/srv/a.csv'"), {
+    code: "EACCES",
+  });
+  assert.match(filesystemProblem(nodeDenied)!.message, /^permission denied \(EACCES/);
   assert.equal(filesystemProblem(new Error("something else")), null);
   assert.equal(filesystemProblem("not an error"), null);
 });

@@ -12,7 +12,7 @@ import {
   type Predictor,
 } from "../engine/index.ts";
 import { plural, withoutBom } from "../features/index.ts";
-import { isBatchBody, parseBatchEnvelope, predictBodies } from "../server/index.ts";
+import { isBatchBody, parseBatchEnvelope, parseJsonText, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
 import { flag, parseFlags, requireInput } from "./flags.ts";
@@ -89,8 +89,9 @@ async function readBody(path: string): Promise<unknown> {
     );
   }
   try {
-    // A byte order mark (.NET's Encoding.UTF8 writes one) is dropped, as serve's Request.json() drops it.
-    return JSON.parse(withoutBom(text));
+    // A byte order mark (.NET's Encoding.UTF8 writes one) is dropped, as serve's Request.json() drops it; bare
+    // NaN/Infinity values are read as serve reads them (refused by field name below, not as malformed JSON).
+    return parseJsonText(withoutBom(text));
   } catch (error) {
     throw new UsageError(
       `body: malformed JSON (${(error as Error).message})`,

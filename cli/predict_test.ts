@@ -133,6 +133,15 @@ Deno.test("predict: bad input and a wrong --input or --checkpoint path exit 2 wi
     assert.equal(r.code, 2);
     assert.match(r.stderr, /candlecast: body: malformed JSON/);
 
+    // A bare NaN (Python's json.dumps) is refused by field name, as serve refuses it.
+    const nan = await f.write(
+      "nan.json",
+      JSON.stringify(predictBody()).replace(/"close":[^,}]+/, '"close":NaN'),
+    );
+    r = await cli(["predict", "--input", nan, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^candlecast: candles\[0\]\.close: expected a finite number\nhint: fix /);
+
     r = await cli(["predict", "--input", join(f.dir, "nope.json"), "--checkpoint", f.checkpoint]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--input: .*nope\.json does not exist/);

@@ -307,6 +307,32 @@ Deno.test("400 for malformed JSON, empty bodies and bad UTF-8", async () => {
   );
 });
 
+Deno.test("bare NaN and ±Infinity (Python's json.dumps) are a 422 naming the field, not malformed JSON", async () => {
+  const { app } = setup();
+  const text = JSON.stringify(predictBody());
+  for (const token of ["NaN", "Infinity", "-Infinity"]) {
+    let n = 0;
+    // The 13th candle's close (each candle has one "close" key).
+    const body = text.replace(/"close":[^,}]+/g, (m) => n++ === 12 ? `"close":${token}` : m);
+    await expectError(
+      await app.request("/predict", post(body)),
+      422,
+      "candles[12].close: expected a finite number",
+    );
+    const batch = `{"requests":[${body}]}`;
+    const { predictions } = await (await app.request("/predict/batch", post(batch))).json();
+    assert.equal(predictions[0].detail, "requests[0].candles[12].close: expected a finite number");
+  }
+  // Inside strings the words stay text; malformed besides them is still a 400.
+  const named = JSON.stringify({ ...predictBody(), symbol: 'NaN -Infinity "NaN"' });
+  assert.equal((await app.request("/predict", post(named))).status, 200);
+  await expectError(
+    await app.request("/predict", post('{"symbol": NaN, "candles": [')),
+    400,
+    /^body: malformed/,
+  );
+});
+
 Deno.test("415 for a non-JSON content type; a missing content type is read as JSON", async () => {
   const { app } = setup();
   const text = JSON.stringify(predictBody());

@@ -39,7 +39,13 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
     v.modelType ?? "?",
     v.testMacroF1 === null ? "—" : v.testMacroF1.toFixed(4),
     v.parent ?? "",
-    v.mismatched === null ? "?" : v.mismatched.length === 0 ? "ok" : "CHANGED",
+    v.mismatched === null || v.missing === null
+      ? "?"
+      : v.missing.length > 0
+      ? "MISSING"
+      : v.mismatched.length > 0
+      ? "CHANGED"
+      : "ok",
     [v.current ? "current" : "", v.note ?? ""].filter((s) => s).join("; "),
   ]);
   const widths = header.map((_, k) => Math.max(...[header, ...rows].map((r) => r[k].length)));

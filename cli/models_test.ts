@@ -90,6 +90,26 @@ Deno.test("models: --checkpoints naming a file is a usage error saying so (not '
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("models: a version missing a file its manifest lists is shown MISSING and never promoted", async () => {
+  const root = await store();
+  const at = ["--checkpoints", root];
+  assert.equal((await cli(["models", "promote", "v2_2026-11-08", ...at])).code, 0);
+  await Deno.remove(join(root, "v1_2026-11-01", "model.onnx"));
+
+  const list = await cli(["models", "list", ...at]);
+  assert.equal(list.code, 0);
+  const lines = list.out.trimEnd().split("\n");
+  assert.match(lines[1], /v1_2026-11-01 .*MISSING\s+missing: model\.onnx$/);
+  assert.match(lines[2], /v2_2026-11-08 .*\sok\s+current$/);
+
+  const promoted = await cli(["models", "promote", "v1_2026-11-01", ...at]);
+  assert.equal(promoted.code, 1);
+  assert.match(promoted.err, /v1_2026-11-01: model\.onnx is missing; current is unchanged/);
+  assert.doesNotMatch(promoted.err, /sha256/);
+  assert.equal(await Deno.readLink(join(root, "current")), "v2_2026-11-08", "current is unchanged");
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("models: a version whose model.onnx no longer matches its manifest is shown and never promoted", async () => {
   const root = await store();
   const at = ["--checkpoints", root];

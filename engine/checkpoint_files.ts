@@ -7,7 +7,15 @@
  */
 import { z } from "zod";
 import { join } from "node:path";
-import { type ManifestBase, ManifestBaseSchema, mismatchedFiles, sha256Hex } from "./manifest.ts";
+import {
+  describeFileProblems,
+  type FileProblems,
+  fileProblems,
+  hasFileProblems,
+  type ManifestBase,
+  ManifestBaseSchema,
+  sha256Hex,
+} from "./manifest.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 
 const MetricsSchema = z.object({ test: z.unknown() }).loose();
@@ -150,21 +158,25 @@ export async function readManifestInfo(
   return { version: manifest.version, createdAt: manifest.created_at, files: manifest.files };
 }
 
-/** The error every loader gives for a version whose files disagree with its manifest. */
-export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
-  const listed = bad.map((name) => join(dir, name)).join(", ");
+/** The error every loader gives for a version whose files are gone or disagree with its manifest. */
+export function filesError(dir: string, problems: FileProblems): CheckpointError {
+  const listed = describeFileProblems(problems, join(dir, "manifest.json"), (name) => join(dir, name), ": ");
   return new CheckpointError(
-    `${listed}: ${bad.length === 1 ? "does" : "do"} not match the sha256 in ${join(dir, "manifest.json")} ` +
-      "(changed, swapped or truncated after training); refusing to use it",
+    `${listed}; refusing to use it`,
     "restore the version's files from a backup, or use another version ('candlecast models list' checks them)",
   );
 }
 
-/** Throws mismatchError unless `names` (default: every file the manifest lists) hash as recorded. */
+/** The error for files read whole whose bytes disagree with the manifest. */
+export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
+  return filesError(dir, { missing: [], changed: bad });
+}
+
+/** Throws filesError unless `names` (default: every file the manifest lists) are there and hash as recorded. */
 export async function verifyCheckpointFiles(dir: string, names?: readonly string[]): Promise<void> {
   const { files } = await readManifestInfo(dir);
-  const bad = await mismatchedFiles(dir, files ?? {}, names);
-  if (bad.length > 0) throw mismatchError(dir, bad);
+  const problems = await fileProblems(dir, files ?? {}, names);
+  if (hasFileProblems(problems)) throw filesError(dir, problems);
 }
 
 async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: FileHashes): Promise<void> {

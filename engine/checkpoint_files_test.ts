@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
-import { sha256Hex } from "./manifest.ts";
+import { fileProblems, sha256Hex } from "./manifest.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
@@ -59,6 +59,33 @@ Deno.test("engine: a version loads only while its files hash as the manifest say
 
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(other, { recursive: true });
+});
+
+Deno.test("engine: a listed file that is gone is named missing, not 'does not match the sha256'", async () => {
+  const dir = await hashedCheckpoint();
+  try {
+    await Deno.remove(join(dir, "metrics.json"));
+    await assert.rejects(verifyCheckpointFiles(dir), (error: Error) => {
+      assert.ok(error instanceof CheckpointError, String(error));
+      assert.match(error.message, /\/metrics\.json: is missing; refusing to use it$/);
+      assert.match(error.hint!, /restore the version's files/);
+      return true;
+    });
+    await Deno.writeTextFile(join(dir, "preprocessor.json"), " ", { append: true });
+    await assert.rejects(verifyCheckpointFiles(dir), (error: Error) => {
+      assert.match(
+        error.message,
+        /\/metrics\.json: is missing; \S+\/preprocessor\.json: does not match the sha256 in \S+manifest\.json/,
+      );
+      return true;
+    });
+    assert.deepEqual(await fileProblems(dir, { "metrics.json": "0", "model.onnx": "0" }), {
+      missing: ["metrics.json"],
+      changed: ["model.onnx"],
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("engine: a hand-made folder without hashes still loads (nothing to check against)", async () => {

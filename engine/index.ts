@@ -22,6 +22,10 @@ export {
   verifyCheckpointFiles,
 } from "./checkpoint_files.ts";
 export {
+  describeFileProblems,
+  type FileProblems,
+  fileProblems,
+  hasFileProblems,
   type ManifestBase,
   ManifestBaseSchema,
   mismatchedFiles,

@@ -35,15 +35,64 @@ export async function mismatchedFiles(
   files: Readonly<Record<string, string>>,
   names: readonly string[] = Object.keys(files),
 ): Promise<string[]> {
-  const bad: string[] = [];
+  const { missing, changed } = await fileProblems(dir, files, names);
+  return names.filter((name) => missing.includes(name) || changed.includes(name));
+}
+
+/** A version's listed files that are gone, and those whose bytes no longer hash as its manifest says. */
+export interface FileProblems {
+  readonly missing: readonly string[];
+  readonly changed: readonly string[];
+}
+
+/**
+ * `mismatchedFiles` told apart: a file that is gone is `missing` (restore or re-copy it), one that reads but
+ * hashes differently is `changed` (an unreadable one counts as changed, its bytes unknown).
+ */
+export async function fileProblems(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+  names: readonly string[] = Object.keys(files),
+): Promise<FileProblems> {
+  const missing: string[] = [];
+  const changed: string[] = [];
   for (const name of names) {
     const hash = files[name];
     if (hash === undefined) continue;
     try {
-      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) bad.push(name);
-    } catch {
-      bad.push(name);
+      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) changed.push(name);
+    } catch (error) {
+      (error instanceof Deno.errors.NotFound ? missing : changed).push(name);
     }
   }
-  return bad;
+  return { missing, changed };
+}
+
+export function hasFileProblems(p: FileProblems): boolean {
+  return p.missing.length > 0 || p.changed.length > 0;
+}
+
+/**
+ * One clause per kind of problem, e.g. "weights.bin is missing; model.onnx does not match the sha256 in its
+ * manifest.json (changed, swapped or truncated after training)". `name` shows a file (its path, say);
+ * `separator` goes between the names and what is wrong (": " after paths).
+ */
+export function describeFileProblems(
+  p: FileProblems,
+  manifest: string,
+  name: (file: string) => string = (file) => file,
+  separator = " ",
+): string {
+  const clauses: string[] = [];
+  const one = (files: readonly string[]) => files.length === 1;
+  if (p.missing.length > 0) {
+    clauses.push(`${p.missing.map(name).join(", ")}${separator}${one(p.missing) ? "is" : "are"} missing`);
+  }
+  if (p.changed.length > 0) {
+    clauses.push(
+      `${p.changed.map(name).join(", ")}${separator}${one(p.changed) ? "does" : "do"} not match the sha256 ` +
+        `in ${manifest} (changed, swapped or truncated after training)`,
+    );
+  }
+  return clauses.join("; ");
 }

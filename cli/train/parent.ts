@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { CommandError, UsageError } from "../errors.ts";
 import { pathKind } from "../../features/index.ts";
 import { type LayersModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/runtime/index.ts";
-import { mismatchedFiles, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
+import {
+  describeFileProblems,
+  fileProblems,
+  hasFileProblems,
+  type Preprocessor,
+  readPreprocessorFile,
+} from "../../engine/index.ts";
 import {
   currentVersion,
   type ManifestView,
@@ -42,17 +48,15 @@ export async function loadParent(root: string, named?: string): Promise<Parent> 
   } catch (error) {
     throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
   }
-  const bad = await mismatchedFiles(dir, manifest.files ?? {}, [
+  const problems = await fileProblems(dir, manifest.files ?? {}, [
     MODEL_JSON,
     WEIGHTS_BIN,
     "preprocessor.json",
   ]);
-  if (bad.length > 0) {
+  if (hasFileProblems(problems)) {
     throw new CommandError(
-      `cannot fine-tune ${version}: ${bad.map((name) => join(dir, name)).join(", ")} ` +
-        `${
-          bad.length === 1 ? "does" : "do"
-        } not match the sha256 in its manifest.json (changed or truncated)`,
+      `cannot fine-tune ${version}: ` +
+        describeFileProblems(problems, "its manifest.json", (name) => join(dir, name)),
       "restore the version's files, or promote an intact version first ('candlecast models list' checks them)",
     );
   }

@@ -3,10 +3,9 @@
  * file re-hashed against the manifest.
  */
 import { join } from "node:path";
-import { CheckpointError, readManifest as readManifestFile } from "../../engine/index.ts";
+import { CheckpointError, fileProblems, readManifest as readManifestFile } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
-import { verifyVersion } from "./manifest.ts";
 import { readMetricsFile } from "./metrics_file.ts";
 
 export async function readManifest(dir: string): Promise<ManifestView> {
@@ -29,6 +28,8 @@ export interface VersionSummary {
   readonly note: string | null;
   /** Files that no longer match their sha256 in the manifest (empty: intact); null when not checked. */
   readonly mismatched: readonly string[] | null;
+  /** Files the manifest lists that are gone (empty: none); null when not checked. */
+  readonly missing: readonly string[] | null;
 }
 
 async function testMacroF1(dir: string): Promise<number | null> {
@@ -42,8 +43,9 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
     const dir = join(root, version);
     try {
       const m = await readManifest(dir);
-      const mismatched = await verifyVersion(dir, m.files);
+      const { missing, changed: mismatched } = await fileProblems(dir, m.files);
       const notes = [
+        missing.length > 0 ? `missing: ${missing.join(", ")}` : null,
         mismatched.length > 0 ? `sha256 mismatch: ${mismatched.join(", ")}` : null,
         m.training?.stop_reason === "interrupted" ? "interrupted" : null,
         m.files["model.onnx"] ? null : "no model.onnx",
@@ -57,6 +59,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         current: version === current,
         note: notes.length > 0 ? notes.join(", ") : null,
         mismatched,
+        missing,
       });
     } catch (error) {
       summaries.push({
@@ -68,6 +71,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         current: version === current,
         note: (error as Error).message,
         mismatched: null,
+        missing: null,
       });
     }
   }

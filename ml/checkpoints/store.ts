@@ -8,7 +8,9 @@ import { z } from "zod";
 import { describeOwner, LockBusyError, lockFile, writeFileAtomic } from "../../features/index.ts";
 import {
   CheckpointError,
-  mismatchedFiles,
+  describeFileProblems,
+  fileProblems,
+  hasFileProblems,
   readCheckpointFiles,
   readManifestInfo,
 } from "../../engine/index.ts";
@@ -171,11 +173,10 @@ async function requireIntact(root: string, version: string): Promise<void> {
   } catch (error) {
     throw unservable(error);
   }
-  const bad = await mismatchedFiles(dir, files);
-  if (bad.length > 0) {
+  const problems = await fileProblems(dir, files);
+  if (hasFileProblems(problems)) {
     throw new CheckpointStoreError(
-      `${version}: ${bad.join(", ")} ${bad.length === 1 ? "does" : "do"} not match the sha256 in its ` +
-        `manifest.json (changed, swapped or truncated after training); current is unchanged`,
+      `${version}: ${describeFileProblems(problems, "its manifest.json")}; current is unchanged`,
       "restore the files from a backup, or promote another version ('candlecast models list' checks them)",
     );
   }

@@ -6,8 +6,14 @@ import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:f
 import { dirname, resolve } from "node:path";
 import { outputFileProblem } from "./path_kind.ts";
 
+/**
+ * What `writeFileAtomic` writes: the bytes, the text, or the text in pieces written as they are produced (a
+ * large file rendered block by block is never held whole). Pieces are consumed once.
+ */
+export type FileData = string | Uint8Array | Iterable<string>;
+
 /** Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: FileData): Promise<void> {
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {
@@ -76,7 +82,7 @@ export async function removeStaleTemps(dir: string, prefix = ""): Promise<string
 }
 
 /** Writes `data` into `path` as it is (no temporary file): for devices, pipes and links that lead to none. */
-async function writeThrough(path: string, data: string | Uint8Array): Promise<void> {
+async function writeThrough(path: string, data: FileData): Promise<void> {
   try {
     await writeInto(path, data, false);
   } catch (error) {
@@ -85,7 +91,7 @@ async function writeThrough(path: string, data: string | Uint8Array): Promise<vo
 }
 
 /** Opens `path` for writing (truncating it), writes `data`, flushed to disk first when `sync`, and closes it. */
-async function writeInto(path: string, data: string | Uint8Array, sync: boolean): Promise<void> {
+async function writeInto(path: string, data: FileData, sync: boolean): Promise<void> {
   const handle = await open(path, "w");
   try {
     await handle.writeFile(data);

@@ -126,3 +126,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test("writeFileAtomic writes text given in pieces as it is produced; a piece that fails leaves the old file and no temp", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-pieces-" });
+  try {
+    const path = join(dir, "data.csv");
+    const written: string[] = [];
+    function* pieces(fail: boolean): Generator<string> {
+      for (const piece of ["a,b\n", "1,2\n", "3,4\n"]) {
+        if (fail && piece === "3,4\n") throw new Error("rendering failed");
+        written.push(piece);
+        yield piece;
+      }
+    }
+    await writeFileAtomic(path, pieces(false));
+    assert.equal(await Deno.readTextFile(path), "a,b\n1,2\n3,4\n");
+    assert.deepEqual(written, ["a,b\n", "1,2\n", "3,4\n"]);
+
+    await assert.rejects(writeFileAtomic(path, pieces(true)), /rendering failed/);
+    assert.equal(await Deno.readTextFile(path), "a,b\n1,2\n3,4\n");
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left, ["data.csv"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -136,11 +136,13 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
 
 const cell = (v: number) => (Number.isNaN(v) ? "" : String(v));
 
-/** Renders series as training-CSV text (numbers in their shortest exact form, so nothing is rounded). */
-export function trainingCsvText(series: readonly CandleSeries[]): string {
-  // Rendered a block of rows at a time: the cells of a million-row file held at once as string arrays took
-  // gigabytes, the text itself ~150 MB.
-  const parts: string[] = [stringify([[...TRAINING_CSV_HEADER]])];
+/**
+ * Renders series as training-CSV text (numbers in their shortest exact form, so nothing is rounded), a block
+ * of rows at a time: `writeTrainingCsv` writes each block as it comes, so a million-row file is never held
+ * as one string (rendering it whole took ~1 GB beside the ~150 MB of text).
+ */
+export function* trainingCsvChunks(series: readonly CandleSeries[]): Generator<string> {
+  yield stringify([[...TRAINING_CSV_HEADER]]);
   let rows: string[][] = [];
   for (const s of series) {
     for (let i = 0; i < s.length; i++) {
@@ -151,19 +153,23 @@ export function trainingCsvText(series: readonly CandleSeries[]): string {
         ...INDICATOR_COLUMNS.map((col) => cell(s[col][i])),
       ]);
       if (rows.length === CSV_BLOCK) {
-        parts.push(stringify(rows));
+        yield stringify(rows);
         rows = [];
       }
     }
   }
-  if (rows.length > 0) parts.push(stringify(rows));
-  return parts.join("");
+  if (rows.length > 0) yield stringify(rows);
 }
 
-/** Rows rendered per csv-stringify call by `trainingCsvText`. */
+/** The whole training-CSV text of `series` (`trainingCsvChunks` joined). */
+export function trainingCsvText(series: readonly CandleSeries[]): string {
+  return [...trainingCsvChunks(series)].join("");
+}
+
+/** Rows rendered per csv-stringify call by `trainingCsvChunks`. */
 const CSV_BLOCK = 10_000;
 
 /** Writes series atomically: an interrupted write leaves the previous file as it was. */
 export async function writeTrainingCsv(path: string, series: readonly CandleSeries[]): Promise<void> {
-  await writeFileAtomic(path, trainingCsvText(series));
+  await writeFileAtomic(path, trainingCsvChunks(series));
 }

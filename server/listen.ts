@@ -289,6 +289,16 @@ async function requestBody(
   return { init: stream, abandon };
 }
 
+/**
+ * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
+ * request): SPEC §4's `{"detail": …}` body like every other error, and the connection closes after it.
+ */
+function rawError(status: number, reason: string, detail: string): string {
+  const body = JSON.stringify({ detail });
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -430,13 +440,24 @@ export async function listen(
     } else counts.clientErrors++;
     if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
       answeredTimeout.add(socket);
-      socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      socket.end(rawError(
+        408,
+        "Request Timeout",
+        `the request did not arrive whole within ${o.requestTimeoutMs / 1000} s (the server's request ` +
+          "timeout); send it again, at once",
+      ));
     } else if (socket.writable && !socket.destroyed && error.code === "HPE_HEADER_OVERFLOW") {
-      socket.end(
-        "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-      );
+      socket.end(rawError(
+        431,
+        "Request Header Fields Too Large",
+        "the request headers are too large; send fewer or shorter headers",
+      ));
     } else if (socket.writable && !socket.destroyed && error.code?.startsWith("HPE_")) {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      socket.end(rawError(
+        400,
+        "Bad Request",
+        "malformed HTTP request: its request line or headers could not be parsed; check the client",
+      ));
     }
     socket.destroy();
   });

@@ -465,6 +465,10 @@ Deno.test("a body stalled past the read timeout: 408 sent, and 408 is what the r
       await conn.write(t.body.subarray(0, 100)); // then nothing more
     });
     assert.match(answer, /^HTTP\/1\.1 408 /);
+    // SPEC §4: every error is a JSON {"detail"}, this one too (it used to have an empty body).
+    assert.match(answer, /\r\nContent-Type: application\/json\r\n/i);
+    const detail = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).detail;
+    assert.match(detail, /^the request did not arrive whole within 0\.5 s .*; send it again/);
     // Over 64 kB the body is streamed to the app, which is reading it when the timeout cuts it: the same.
     const streamed = await t.send(async (conn) => {
       await conn.write(
@@ -479,6 +483,27 @@ Deno.test("a body stalled past the read timeout: 408 sent, and 408 is what the r
     assert.deepEqual(t.statuses(), [408, 408]);
     assert.deepEqual(await t.counted(), { "408": 2 });
     assert.equal(t.server.stats().timeouts, 2);
+  } finally {
+    await t.stop();
+  }
+});
+
+Deno.test("a request the HTTP parser refuses is a 400 with SPEC §4's JSON detail, not an empty body", async () => {
+  const t = await observed();
+  try {
+    for (const request of ["NONSENSE\r\n\r\n", "GET /health HTTP/1.1\r\nHost a\r\n\r\n"]) {
+      const answer = await raw(t.server.port, request);
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /\r\nContent-Type: application\/json\r\n/i);
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+      assert.match(body.detail, /^malformed HTTP request: .*; check the client$/);
+    }
+    const huge = await raw(
+      t.server.port,
+      `GET /health HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`,
+    );
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    assert.match(JSON.parse(huge.slice(huge.indexOf("\r\n\r\n") + 4)).detail, /headers are too large/);
   } finally {
     await t.stop();
   }

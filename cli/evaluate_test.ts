@@ -468,6 +468,36 @@ Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and
   await assert.rejects(Deno.stat(join(dir, "interrupted_early", "evaluation.json")));
 });
 
+Deno.test("Ctrl-C of a re-run keeps the complete evaluation already in --output-dir; the partial one goes beside it", async () => {
+  const outputDir = join(dir, "rerun");
+  const complete = await runEvaluation(options({ outputDir, folds: "2" }), quiet);
+  const before = await Deno.readTextFile(complete.jsonPath);
+  const reportBefore = await Deno.readTextFile(complete.reportPath);
+  const stop = new AbortController();
+  const lines: string[] = [];
+  const error = await runEvaluation(options({ outputDir, folds: "2" }), {
+    out: (l) => {
+      lines.push(l);
+      if (/^step \d+\/\d+: fold 2\/2 \S+, lightweight_lstm/.test(l)) stop.abort();
+    },
+    signal: stop.signal,
+  }).then(() => assert.fail("an interrupted evaluation must not report success"), (e) => e);
+  assert.equal(error.exitCode, 130, String(error));
+  assert.match(lines[0], /holds an earlier evaluation: this run replaces it when it finishes/);
+  // What the run promised: the earlier evaluation is replaced only by a finished one.
+  assert.equal(await Deno.readTextFile(join(outputDir, "evaluation.json")), before);
+  assert.equal(await Deno.readTextFile(join(outputDir, "report.html")), reportBefore);
+  const partial = JSON.parse(await Deno.readTextFile(join(outputDir, "evaluation.partial.json")));
+  assert.equal(partial.folds.length, 1);
+  assert.equal(partial.partial.reason, "interrupted");
+  assert.match(await Deno.readTextFile(join(outputDir, "report.partial.html")), /interrupted/);
+  assert.match(
+    error.message,
+    /written to \S+evaluation\.partial\.json and \S+report\.partial\.html, marked partial$/,
+  );
+  assert.match(error.hint, /the complete evaluation in \S+ is kept until it finishes/);
+});
+
 Deno.test("evaluate --output-dir naming a file fails before any fold, as a usage error (exit 2)", async () => {
   const file = new URL(import.meta.url).pathname;
   const started = performance.now();

@@ -460,8 +460,11 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ]);
     }
     await Deno.mkdir(opts.outputDir, { recursive: true });
-    const jsonPath = join(opts.outputDir, "evaluation.json");
-    const reportPath = join(opts.outputDir, "report.html");
+    // A partial evaluation never replaces a complete one already there (the run said it would replace it
+    // when it finishes): it is written beside it, as evaluation.partial.json and report.partial.html.
+    const beside = summary.partial !== null && await holdsCompleteEvaluation(opts.outputDir);
+    const jsonPath = join(opts.outputDir, beside ? "evaluation.partial.json" : "evaluation.json");
+    const reportPath = join(opts.outputDir, beside ? "report.partial.html" : "report.html");
     await writeFileAtomic(
       jsonPath,
       JSON.stringify(
@@ -483,7 +486,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         summary.partial
           ? `${
             summary.partial.folds_missing.join(", ")
-          } did not run; run the same command again for every fold`
+          } did not run; run the same command again for every fold` +
+            (beside ? ` (the complete evaluation in ${opts.outputDir} is kept until it finishes)` : "")
           : undefined,
       );
     }
@@ -493,5 +497,16 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   } finally {
     for (const l of learners) l.dispose();
     await subject.close();
+  }
+}
+
+/** True when `dir` holds an evaluation.json that is readable and not marked partial (`partial: null`). */
+async function holdsCompleteEvaluation(dir: string): Promise<boolean> {
+  try {
+    const earlier: unknown = JSON.parse(await Deno.readTextFile(join(dir, "evaluation.json")));
+    return typeof earlier === "object" && earlier !== null && "folds" in earlier &&
+      (!("partial" in earlier) || earlier.partial === null);
+  } catch {
+    return false;
   }
 }

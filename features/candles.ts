@@ -195,12 +195,17 @@ export async function readCandleFile(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "EISDIR") throw folderNotFileError(path);
-    throw new CandleError(
-      code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
-    );
+    throw candleFileError(path, error);
   }
+}
+
+/** What failing to open or read a candle file means for the user, as a CandleError (or a folder-not-file one). */
+export function candleFileError(path: string, error: unknown): Error {
+  const code = (error as { code?: string }).code;
+  if (code === "EISDIR") return folderNotFileError(path);
+  return new CandleError(
+    code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
+  );
 }
 
 /** Throws a CandleError naming the first bad candle of the series. */

@@ -4,13 +4,15 @@
  * as in spot files from 2025 on). Open times in s, µs or ns are converted to ms (`open_time.ts`).
  * Indicators are left NaN for the caller to compute.
  */
+import { type FileHandle, open } from "node:fs/promises";
+import { parse as streamParse } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import {
   CandleError,
+  candleFileError,
   type CandleSeries,
   emptySeries,
   ohlcvProblem,
-  readCandleFile,
   withoutBom,
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
@@ -19,59 +21,84 @@ import { parseNumberCell } from "./training_csv.ts";
 
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
 
+/** csv-parse settings shared by the text and the file reader. */
+const CSV_OPTIONS = { skip_empty_lines: true, relax_column_count: true, trim: true } as const;
+
+/**
+ * Records checked and put straight into number columns as the parser reads them: a million-row dump held as
+ * string arrays took ~2 GB, these columns take 48 MB.
+ */
+class OhlcvColumns {
+  readonly #columns: number[][] = OHLCV_HEADER.map(() => []);
+  #hasHeader: boolean | null = null;
+
+  constructor(readonly source: string) {}
+
+  readonly lineOf = (i: number): string => `${this.source} line ${(this.#hasHeader ? 2 : 1) + i}`;
+
+  add(record: string[]): void {
+    if (this.#hasHeader === null) {
+      this.#hasHeader = Number.isNaN(Number(record[0]));
+      if (this.#hasHeader) {
+        if (record.slice(0, 6).join(",").toLowerCase() !== OHLCV_HEADER.join(",")) {
+          throw new CandleError(
+            `${this.source}: unexpected header "${record.join(",")}"; expected ${OHLCV_HEADER.join(",")} ` +
+              `or a Binance kline dump without a header`,
+          );
+        }
+        return;
+      }
+    }
+    const where = this.lineOf(this.#columns[0].length);
+    if (record.length < 6) {
+      throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
+    }
+    const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
+      parseNumberCell(cell, k === 0 && this.#hasHeader === true, `${where} (${OHLCV_HEADER[k]})`)
+    );
+    const problem = ohlcvProblem({ openTime: t, open, high, low, close, volume }, where);
+    if (problem) throw new CandleError(problem);
+    [t, open, high, low, close, volume].forEach((v, k) => this.#columns[k].push(v));
+  }
+
+  /** The series read, once every record is in; refuses an empty file and open times that cannot be right. */
+  series(symbol: string): CandleSeries {
+    if (this.#hasHeader === null) throw new CandleError(`${this.source}: the file is empty`);
+    const columns = this.#columns;
+    const s = emptySeries(symbol, columns[0].length);
+    s.openTime.set(columns[0]);
+    s.open.set(columns[1]);
+    s.high.set(columns[2]);
+    s.low.set(columns[3]);
+    s.close.set(columns[4]);
+    s.volume.set(columns[5]);
+    refusePartlyTimed(s.openTime, this.lineOf);
+    openTimesToMs(s.openTime, this.lineOf);
+    assertFeaturesFit(s, this.lineOf);
+    return s;
+  }
+}
+
+/** A CandleError for what the parser threw (a CandleError of a record passes as it is). */
+function csvProblem(source: string, error: unknown): CandleError {
+  if (error instanceof CandleError) return error;
+  return new CandleError(`${source}: not valid CSV (${(error as Error).message})`);
+}
+
 export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): CandleSeries {
-  // Each record goes straight into number columns as csv-parse reads it (on_record returns nothing to keep):
-  // a million-row dump held as string arrays took ~2 GB, these columns take 48 MB.
-  const columns: number[][] = OHLCV_HEADER.map(() => []);
-  let hasHeader: boolean | null = null;
-  const lineOf = (i: number) => `${source} line ${(hasHeader ? 2 : 1) + i}`;
+  const records = new OhlcvColumns(source);
   try {
     parse(withoutBom(text), {
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
+      ...CSV_OPTIONS,
       on_record: (record: string[]) => {
-        if (hasHeader === null) {
-          hasHeader = Number.isNaN(Number(record[0]));
-          if (hasHeader) {
-            if (record.slice(0, 6).join(",").toLowerCase() !== OHLCV_HEADER.join(",")) {
-              throw new CandleError(
-                `${source}: unexpected header "${record.join(",")}"; expected ${OHLCV_HEADER.join(",")} ` +
-                  `or a Binance kline dump without a header`,
-              );
-            }
-            return null;
-          }
-        }
-        const where = lineOf(columns[0].length);
-        if (record.length < 6) {
-          throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
-        }
-        const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
-          parseNumberCell(cell, k === 0 && hasHeader === true, `${where} (${OHLCV_HEADER[k]})`)
-        );
-        const problem = ohlcvProblem({ openTime: t, open, high, low, close, volume }, where);
-        if (problem) throw new CandleError(problem);
-        [t, open, high, low, close, volume].forEach((v, k) => columns[k].push(v));
-        return null;
+        records.add(record);
+        return null; // nothing for the parser to keep
       },
     });
   } catch (error) {
-    if (error instanceof CandleError) throw error;
-    throw new CandleError(`${source}: not valid CSV (${(error as Error).message})`);
+    throw csvProblem(source, error);
   }
-  if (hasHeader === null) throw new CandleError(`${source}: the file is empty`);
-  const s = emptySeries(symbol, columns[0].length);
-  s.openTime.set(columns[0]);
-  s.open.set(columns[1]);
-  s.high.set(columns[2]);
-  s.low.set(columns[3]);
-  s.close.set(columns[4]);
-  s.volume.set(columns[5]);
-  refusePartlyTimed(s.openTime, lineOf);
-  openTimesToMs(s.openTime, lineOf);
-  assertFeaturesFit(s, lineOf);
-  return s;
+  return records.series(symbol);
 }
 
 /**
@@ -88,7 +115,31 @@ function refusePartlyTimed(times: Float64Array, lineOf: (i: number) => string): 
   );
 }
 
+/**
+ * Reads an OHLCV file as it streams in (a dump of millions of 1m candles is never held as one string). The
+ * errors are parseOhlcvCsv's, and "no such file" / "is a folder" for the path.
+ */
 export async function readOhlcvCsv(path: string, symbol: string): Promise<CandleSeries> {
-  const text = await readCandleFile(path);
-  return parseOhlcvCsv(text, symbol, path);
+  let handle: FileHandle;
+  try {
+    handle = await open(path);
+  } catch (error) {
+    throw candleFileError(path, error);
+  }
+  const records = new OhlcvColumns(path);
+  try {
+    // bom: a UTF-8 byte order mark before the first line is dropped (`withoutBom` for text).
+    const parser = streamParse({ ...CSV_OPTIONS, bom: true });
+    const input = handle.createReadStream();
+    input.on("error", (error) => parser.destroy(error));
+    input.pipe(parser);
+    for await (const record of parser as AsyncIterable<string[]>) records.add(record);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "EISDIR") throw candleFileError(path, error);
+    throw csvProblem(path, error);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+  return records.series(symbol);
 }

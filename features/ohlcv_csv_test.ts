@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseOhlcvCsv, readOhlcvCsv } from "./ohlcv_csv.ts";
+
+const TEXT = "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n";
+
+Deno.test("readOhlcvCsv streams a file to the series parseOhlcvCsv makes of its text, byte order mark dropped", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    const path = join(dir, "raw.csv");
+    await Deno.writeTextFile(path, "\uFEFF" + TEXT);
+    const read = await readOhlcvCsv(path, "X");
+    const parsed = parseOhlcvCsv(TEXT, "X", path);
+    assert.equal(read.length, 2);
+    for (const col of ["openTime", "open", "high", "low", "close", "volume"] as const) {
+      assert.deepEqual(Array.from(read[col]), Array.from(parsed[col]), col);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readOhlcvCsv names the file and line of a bad row, and says plainly when the path is missing, a folder or empty", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    const bad = join(dir, "bad.csv");
+    await Deno.writeTextFile(bad, TEXT + "3000,1,x,1,1,1\n");
+    await assert.rejects(readOhlcvCsv(bad, "X"), (e: Error) => {
+      assert.equal(e.message, `${bad} line 4 (high): "x" is not a finite number`);
+      return true;
+    });
+    const quote = join(dir, "quote.csv");
+    await Deno.writeTextFile(quote, TEXT + '3000,"1,1,1,1,1\n');
+    await assert.rejects(readOhlcvCsv(quote, "X"), new RegExp(`^CandleError: ${quote}: not valid CSV \\(`));
+    await assert.rejects(readOhlcvCsv(join(dir, "none.csv"), "X"), {
+      message: `${join(dir, "none.csv")}: no such file`,
+    });
+    await assert.rejects(readOhlcvCsv(dir, "X"), { message: `${dir} is a folder, not a file` });
+    const empty = join(dir, "empty.csv");
+    await Deno.writeTextFile(empty, "");
+    await assert.rejects(readOhlcvCsv(empty, "X"), { message: `${empty}: the file is empty` });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -132,6 +132,86 @@ Deno.test("retrain: one run at a time; a lock file naming a dead or a live unrel
   }
 });
 
+Deno.test("retrain with current gone, damaged or not a symlink: exit 1 saying so, nothing trained, current as it was", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-current-" });
+  const root = join(dir, "checkpoints");
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
+    await Deno.writeTextFile(join(root, "v1_2026-01-01", "manifest.json"), '{"version": "v1_20'); // cut short
+    const cases: [string, () => Promise<void>, RegExp, RegExp][] = [
+      [
+        "a version deleted by hand",
+        () => Deno.symlink("v9_2026-01-01", join(root, "current")),
+        /^candlecast: current points at v9_2026-01-01, which cannot be read \(no model at .*\); nothing was trained/,
+        /^hint: promote an intact version .*'candlecast models promote VERSION --checkpoints /m,
+      ],
+      [
+        "a cut manifest.json",
+        () => Deno.symlink("v1_2026-01-01", join(root, "current")),
+        /^candlecast: current points at v1_2026-01-01, which cannot be read \(.*manifest\.json is not valid JSON/,
+        /^hint: promote an intact version /m,
+      ],
+      [
+        "a file where the symlink should be",
+        () => Deno.writeTextFile(join(root, "current"), "v1_2026-01-01\n"),
+        /^candlecast: .*current is not a symlink to a version$/m,
+        /^hint: move it away; 'candlecast models promote VERSION' then recreates it$/m,
+      ],
+    ];
+    for (const [what, breakCurrent, message, hint] of cases) {
+      await Deno.remove(join(root, "current")).catch(() => {});
+      await breakCurrent();
+      const before = await Deno.lstat(join(root, "current"));
+      const r = await retrain(dir, "monthly", ["--train-args", TINY]);
+      assert.equal(r.code, 1, `${what}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /unexpected failure|this is a bug/, what);
+      assert.match(r.stderr, message, what);
+      assert.match(r.stderr, hint, what);
+      assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], `${what}: nothing trained`);
+      assert.equal((await Deno.lstat(join(root, "current"))).mtime?.getTime(), before.mtime?.getTime(), what);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain: --checkpoints or --log of the wrong kind, or --data missing, is a usage error (2), not a bug", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-paths-" });
+  try {
+    const data = join(dir, "data.csv");
+    await writeTrainingCsv(data, series);
+    const cases: [string, string[], RegExp][] = [
+      [
+        "--checkpoints a file",
+        ["--checkpoints", data],
+        /^candlecast: --checkpoints: .*data\.csv is a file, not a folder$/m,
+      ],
+      ["--log a folder", ["--log", dir], /^candlecast: --log: .* is a folder, not a file$/m],
+      [
+        "--log under a file",
+        ["--log", join(data, "retrain.log")],
+        /^candlecast: --log: .* is a file, not a folder$/m,
+      ],
+      [
+        "--data missing",
+        ["--data", join(dir, "nope.csv")],
+        /^candlecast: --data: .*nope\.csv does not exist$/m,
+      ],
+    ];
+    for (const [what, extra, message] of cases) {
+      const r = await retrain(dir, "monthly", extra);
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, message, what);
+      assert.match(r.stderr, /^hint: /m, what);
+      assert.doesNotMatch(r.stderr, /unexpected failure|this is a bug/, what);
+    }
+    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** True when nobody holds the kernel lock on `path` (the file itself stays, on purpose). */
 async function lockIsFree(path: string): Promise<boolean> {
   const held = await tryLockFile(path, "test");

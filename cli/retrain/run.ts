@@ -17,6 +17,7 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import {
+  CheckpointStoreError,
   CurrentChangedError,
   currentVersion,
   type DataEnds,
@@ -26,7 +27,7 @@ import {
   readManifest,
   symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
-import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
+import { CheckpointError, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
@@ -159,6 +160,44 @@ async function step(log: string, args: readonly string[], signal?: AbortSignal):
   }
 }
 
+/**
+ * The store's own failures (a `current` that is not a symlink, a version's file unreadable) as the runtime
+ * failures they are, with the store's hint (exit 1; not "unexpected failure … bug"). A conditional promotion
+ * that lost to a change by hand passes through: the caller reports it.
+ */
+async function storeStep<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CurrentChangedError) throw error;
+    if (error instanceof CheckpointStoreError || error instanceof CheckpointError) {
+      throw new CommandError(error.message, error.hint);
+    }
+    throw error;
+  }
+}
+
+/**
+ * current's manifest (what weekly fine-tunes and both modes compare with): a current whose version is gone or
+ * damaged stops the run before anything is collected or trained, saying what to promote instead.
+ */
+async function currentManifest(root: string, current: string) {
+  try {
+    return await readManifest(join(root, current));
+  } catch (error) {
+    if (!(error instanceof CheckpointStoreError)) throw error;
+    throw new CommandError(
+      `current points at ${current}, which cannot be read (${error.message}); nothing was trained and ` +
+        "current is unchanged",
+      `promote an intact version ('candlecast models list --checkpoints ${shellWord(root)}' shows them) ` +
+        `with 'candlecast models promote VERSION --checkpoints ${shellWord(root)}', then run retrain again`,
+    );
+  }
+}
+
+/** `path` as one shell word, so a hint works as printed. */
+const shellWord = (path: string) => /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+
 async function readPreprocessor(dir: string): Promise<Preprocessor> {
   return await readPreprocessorFile(dir);
 }
@@ -198,9 +237,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
   const lock = await acquireLock(join(root, ".retrain.lock"));
   const tmpDir = await Deno.makeTempDir({ prefix: "candlecast-retrain-" });
   try {
-    const current = await currentVersion(root);
+    const current = await storeStep(() => currentVersion(root));
     const currentDir = current ? join(root, current) : null;
-    const manifest = currentDir ? await readManifest(currentDir) : null;
+    const manifest = current ? await currentManifest(root, current) : null;
 
     if (opts.collect) {
       const existing = await readTrainingCsv(opts.data).catch(() => {
@@ -313,8 +352,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       ? "weekly (no current model: trained from scratch)"
       : opts.mode;
 
-    const candidatePre = await readPreprocessor(candidateDir);
-    const currentPre = currentDir ? await readPreprocessor(currentDir) : null;
+    const candidatePre = await storeStep(() => readPreprocessor(candidateDir));
+    const currentPre = currentDir ? await storeStep(() => readPreprocessor(currentDir)) : null;
     const shape = {
       lookback: Math.max(candidatePre.lookback, currentPre?.lookback ?? 0),
       horizon: candidatePre.horizon,
@@ -392,7 +431,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     if (promoted) {
       try {
         // Only over the current it was compared with: a promote or rollback made by hand meanwhile wins.
-        await promote(root, candidate, { ifCurrent: current });
+        await storeStep(() => promote(root, candidate, { ifCurrent: current }));
       } catch (error) {
         if (!(error instanceof CurrentChangedError)) throw error;
         promoted = false;

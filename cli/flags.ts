@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
-import { outputFileProblem } from "../features/index.ts";
+import { outputFileProblem, pathKind } from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
@@ -84,6 +84,18 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
   }
   if (kind === "file" && isFolder) throw new UsageError(`${flag}: ${path} is a folder, not a file`, hint);
   if (kind === "folder" && !isFolder) throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
+}
+
+/**
+ * A folder the command reads and writes, created when missing (`--checkpoints`): a file there is a usage error
+ * (exit 2) naming the flag, found before any work rather than as an OS error ("Not a directory") deep inside.
+ */
+export function requireFolderPath(
+  flag: string,
+  path: string,
+  hint = `point ${flag} at the folder that holds the versions (default: checkpoints)`,
+): void {
+  if (pathKind(path) === "file") throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
 }
 
 /**

@@ -6,8 +6,7 @@ import { Command } from "commander";
 import { join } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
-import { parseFlags } from "./flags.ts";
-import { pathKind } from "../features/index.ts";
+import { parseFlags, requireFolderPath } from "./flags.ts";
 import {
   CheckpointStoreError,
   hasVersion,
@@ -59,12 +58,7 @@ function checkpointsOption(command: Command): Command {
 /** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
 function checkpointsOf(name: string, command: Command): string {
   const { checkpoints } = parseFlags(name, FlagsSchema, command.opts());
-  if (pathKind(checkpoints) === "file") {
-    throw new UsageError(
-      `--checkpoints: ${checkpoints} is a file, not a folder`,
-      "point --checkpoints at the folder that holds the versions (default: checkpoints)",
-    );
-  }
+  requireFolderPath("--checkpoints", checkpoints);
   return checkpoints;
 }
 

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { flag, parseFlags } from "./flags.ts";
+import { flag, parseFlags, requireFolderPath, requireInput, requireOutputFile } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
 
@@ -56,6 +56,16 @@ export function retrainCommand(): Command {
     )
     .action(async (raw) => {
       const opts = parseFlags("retrain", RetrainFlags, raw);
+      // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
+      requireFolderPath("--checkpoints", opts.checkpoints);
+      requireOutputFile("--log", opts.log, "retrain.log");
+      requireInput(
+        "--data",
+        opts.data,
+        "retrain extends and trains on an existing training CSV: make one with 'candlecast collect', " +
+          "or point --data at it",
+        "file",
+      );
       // Ctrl-C / SIGTERM (a systemd stop, kill): the running step is stopped, its temporary files removed and
       // the run ends with exit 130 saying what was kept; a second press quits at once.
       const outcome = await withInterrupt(

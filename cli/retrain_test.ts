@@ -212,6 +212,29 @@ Deno.test("retrain: --checkpoints or --log of the wrong kind, or --data missing,
   }
 });
 
+Deno.test("retrain takes its own training as the candidate, not a version a train by hand writes meanwhile", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-beside-" });
+  const root = join(dir, "checkpoints");
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    const child = candlecastCommand(retrainArgs(dir, "monthly", [`--train-args=${TINY}`])).spawn();
+    const output = child.output();
+    // While retrain's train step trains (its run folder is there), a `train --no-promote` by hand into the
+    // same folder saves its version: the lower number, written first.
+    while ((await runFolderNames(root)).length === 0) await new Promise((r) => setTimeout(r, 50));
+    await writeStandInCheckpoint(join(root, "v1_2026-02-01"), { version: "v1_2026-02-01" });
+    const out = await output;
+    const stdout = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const own = (await listVersionNames(root)).filter((v) => v !== "v1_2026-02-01");
+    assert.equal(own.length, 1, String(own));
+    assert.match(stdout, new RegExp(`^retrain monthly: promoted ${own[0]} \\(no current model; `));
+    assert.equal(await currentVersion(root), own[0], "the hand-made version is neither scored nor promoted");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** True when nobody holds the kernel lock on `path` (the file itself stays, on purpose). */
 async function lockIsFree(path: string): Promise<boolean> {
   const held = await tryLockFile(path, "test");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
-import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
+import { parseFlags, refuseTypedFlags, requireFolderPath, requireInput } from "./flags.ts";
 import { TrainFlagsSchema } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
 import { checkpointsFlag, runTraining } from "./train/run.ts";
@@ -43,6 +43,7 @@ async function resumable(command: Command) {
 }
 
 async function train(command: Command): Promise<void> {
+  requireFolderPath("--checkpoints", String(command.opts().checkpoints));
   const resume = command.opts().resume ? await resumable(command) : undefined;
   // Resumed: the run's own flags, then where and how it runs now (--backend, --workers, --promote) where typed.
   const typedNow = (keys: readonly string[]) =>

@@ -132,3 +132,22 @@ Deno.test("train --split-dates outside the data: a usage error before the backen
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("train: --checkpoints naming a file is a usage error saying so, fresh or --resume (was 'this is a bug')", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    for (const args of [["--data", csv, "--checkpoints", csv], ["--resume", "--checkpoints", csv]]) {
+      const { code, err } = await cli(["train", ...args, "--backend", "cpu"]);
+      assert.equal(code, 2, err);
+      assert.match(
+        err,
+        new RegExp(`--checkpoints: ${csv} is a file, not a folder\\nhint: point --checkpoints at`),
+      );
+      assert.doesNotMatch(err, /bug/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -195,6 +195,21 @@ async function currentManifest(root: string, current: string) {
   }
 }
 
+/**
+ * The versions new since `before` that were trained on `data` (this run's temporary copy, recorded in their
+ * manifest): a `train` run by hand into the same folder meanwhile writes versions too, and one of them must not
+ * be scored and promoted as this run's candidate.
+ */
+async function versionsTrainedOn(root: string, before: ReadonlySet<string>, data: string): Promise<string[]> {
+  const own: string[] = [];
+  for (const version of await listVersionNames(root)) {
+    if (before.has(version)) continue;
+    const manifest = await readManifest(join(root, version)).catch(() => null);
+    if (manifest?.data.path === data) own.push(version);
+  }
+  return own;
+}
+
 /** `path` as one shell word, so a hint works as printed. */
 const shellWord = (path: string) => /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
@@ -311,7 +326,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       const left = (await runFolderNames(root)).filter((r) => !existingRuns.has(r));
       for (const r of left) await rm(join(root, r), { recursive: true, force: true });
       if (error instanceof InterruptedError) {
-        const written = (await listVersionNames(root)).filter((v) => !existingVersions.has(v));
+        const written = await versionsTrainedOn(root, existingVersions, trainCsv);
         throw new InterruptedError(
           `retrain stopped on request during 'train'; ${current ?? "no model"} stays current` +
             (written.length > 0 ? `; ${written.join(", ")} was written but not promoted` : "") +
@@ -345,7 +360,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       }
       throw error;
     }
-    const candidate = (await listVersionNames(root)).find((v) => !existingVersions.has(v)) ?? null;
+    const candidate = (await versionsTrainedOn(root, existingVersions, trainCsv))[0] ?? null;
     if (!candidate) throw new CommandError(`train finished but wrote no new version into ${root}`);
     const candidateDir = join(root, candidate);
     const mode = opts.mode === "weekly" && !incremental

@@ -5,8 +5,8 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { realpath } from "node:fs/promises";
-import { basename, dirname } from "node:path";
-import { PathKindError, writeFileAtomic } from "../features/index.ts";
+import { basename, dirname, join } from "node:path";
+import { pathKind, PathKindError, writeFileAtomic } from "../features/index.ts";
 import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
 import {
   assertCheckpointDir,
@@ -18,7 +18,7 @@ import {
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
 import { recordFileHash } from "../ml/checkpoints/index.ts";
-import { CommandError, filesystemProblem } from "./errors.ts";
+import { CommandError, filesystemProblem, UsageError } from "./errors.ts";
 import { parseFlags, requireOutputFile } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
 
@@ -107,6 +107,31 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   }
 }
 
+/**
+ * A version folder's files are its own, hashed in its manifest: --output may not replace one of them, nor put a
+ * model.onnx into another version (serve and predict would run it as that version's). The exported version's
+ * own model.onnx is allowed: the repair after a failed export at training, whose hash is then recorded.
+ */
+async function refuseVersionFileOutput(output: string, checkpoint: string): Promise<void> {
+  const into = dirname(output);
+  if (pathKind(join(into, "manifest.json")) !== "file") return;
+  const [intoReal, versionReal] = await Promise.all([realpath(into), realpath(checkpoint)]);
+  const own = intoReal === versionReal;
+  const name = basename(output);
+  if (name === "model.onnx" ? own : pathKind(output) === null) return;
+  const harm = name === "model.onnx"
+    ? "give that version another version's model"
+    : `replace ${
+      own ? "its" : "that version's"
+    } ${name} (its manifest's hashes would then refuse the version)`;
+  throw new UsageError(
+    `--output: ${into} is ${own ? "the version being exported" : `model version ${basename(intoReal)}`}; ` +
+      `writing ${name} there would ${harm}; nothing was written`,
+    "export to a file outside the checkpoints folder, e.g. --output trading_model.onnx" +
+      (own ? "" : `, or --checkpoint ${into} to re-export that version's own model.onnx`),
+  );
+}
+
 export function exportCommand(): Command {
   return new Command("export")
     .summary("export a model version to ONNX for Microsoft.ML.OnnxRuntime")
@@ -122,6 +147,7 @@ export function exportCommand(): Command {
       const options = parseFlags("export", ExportFlags, raw);
       await requireCheckpoint("--checkpoint", options.checkpoint);
       requireOutputFile("--output", options.output, "trading_model.onnx");
+      await refuseVersionFileOutput(options.output, options.checkpoint);
       const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(

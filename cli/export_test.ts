@@ -228,6 +228,40 @@ Deno.test("export without --allow-ffi says ONNX Runtime needs it, not 'please re
   }
 });
 
+Deno.test("export into another version's folder, or over a version's own model.json, is refused (exit 2), untouched", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_other_" });
+  try {
+    const [v1, v2] = [join(dir, "v1_2024-05-05"), join(dir, "v2_2024-05-06")];
+    await Deno.mkdir(v1);
+    await Deno.mkdir(v2);
+    await writeTinyVersion(v1);
+    await Deno.writeTextFile(join(v2, "manifest.json"), "{}");
+    await Deno.writeTextFile(join(v2, "model.onnx"), "v2's own model");
+    const before = await Deno.readTextFile(join(v1, "model.json"));
+    // Before: v1's model was written over v2's model.onnx, exit 0, and v2 was refused from then on as changed.
+    const other = await cli("export", "--checkpoint", v1, "--output", join(v2, "model.onnx"));
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(
+      other.stderr,
+      new RegExp(`^candlecast: --output: ${v2} is model version v2_2024-05-06; writing model\\.onnx`),
+    );
+    assert.match(
+      other.stderr,
+      /^hint: export to a file outside the checkpoints folder, e\.g\. --output trading_model\.onnx, or --checkpoint /m,
+    );
+    assert.equal(await Deno.readTextFile(join(v2, "model.onnx")), "v2's own model");
+    const own = await cli("export", "--checkpoint", v1, "--output", join(v1, "model.json"));
+    assert.equal(own.code, 2, own.stderr);
+    assert.match(
+      own.stderr,
+      /is the version being exported; writing model\.json there would replace its model\.json/,
+    );
+    assert.equal(await Deno.readTextFile(join(v1, "model.json")), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("export into a version saved without model.onnx records its sha256 in the manifest (checked from then on)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast_export_into_" });
   try {

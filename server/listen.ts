@@ -97,7 +97,11 @@ function bindError(error: unknown, where: string): unknown {
   ) {
     return new ListenError(`cannot listen on ${where}: permission denied`, "use a port above 1023");
   }
-  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || error instanceof Deno.errors.AddrNotAvailable) {
+  // An address no interface of this machine has (`--host 192.0.2.1`): Deno's node:http reports it as EINVAL.
+  if (
+    code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EINVAL" ||
+    error instanceof Deno.errors.AddrNotAvailable
+  ) {
     return new ListenError(`cannot listen on ${where}: no such local address`, "check --host");
   }
   return error;

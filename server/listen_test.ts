@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
-import { listen, ListenError } from "./listen.ts";
+import { listen, ListenError, probePort } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
@@ -79,6 +79,17 @@ Deno.test("a port in use is a ListenError that says so", async () => {
   } finally {
     await first.shutdown();
   }
+});
+
+Deno.test("an address this machine does not have is a ListenError that says so (was EINVAL, 'this is a bug')", async () => {
+  const app = createApp(new ModelStore(), { log: () => {} });
+  const notLocal = (e: unknown) =>
+    e instanceof ListenError && e.message === "cannot listen on 192.0.2.1:8141: no such local address" &&
+    e.hint === "check --host";
+  // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine. One worker binds with listen, several
+  // probe the port first.
+  await assert.rejects(() => listen(app.fetch, { hostname: "192.0.2.1", port: 8141 }), notLocal);
+  await assert.rejects(() => probePort("192.0.2.1", 8141), notLocal);
 });
 
 /** Sends raw bytes on a fresh connection and returns everything the server sends back until it closes. */

@@ -50,13 +50,20 @@ export function collectCommand(): Command {
           command.getOptionValueSource(name) === "cli"
         ),
       );
-      const options = parseCollectFlags(command.opts(), given);
-      if (options.source === "json") {
-        requireInput("--json-path", options.jsonPath, "point --json-path at the C# bot's candle export");
+      // The input file first: a missing one is what to fix, not the --symbol its name would have given.
+      const raw = command.opts();
+      if (raw.source === "json") {
+        requireInput(
+          "--json-path",
+          String(raw.jsonPath),
+          "point --json-path at the C# bot's candle export",
+          "file",
+        );
       }
-      if (options.source === "csv") {
-        requireInput("--csv-path", options.csvPath, "point --csv-path at an OHLCV CSV");
+      if (raw.source === "csv") {
+        requireInput("--csv-path", String(raw.csvPath), "point --csv-path at an OHLCV CSV", "file");
       }
+      const options = parseCollectFlags(raw, given);
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
       // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be

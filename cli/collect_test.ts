@@ -53,6 +53,27 @@ Deno.test("candlecast collect: a Binance collection end to end, then exit codes 
   }
 });
 
+Deno.test("collect --source csv: a missing or folder --csv-path is named as such, not as a missing --symbol", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-csv-"));
+  try {
+    const output = join(dir, "training.csv");
+    // Before: "--symbol is required with --source csv (…prices.csv does not say which symbol it holds)"; given
+    // the symbol, the next run only then said the file did not exist.
+    for (
+      const [path, problem] of [[join(dir, "prices.csv"), "does not exist"], [dir, "is a folder, not a file"]]
+    ) {
+      const r = await cli(["collect", "--source", "csv", "--csv-path", path, "--output", output]);
+      assert.equal(r.code, 2, r.err);
+      assert.equal(
+        r.err,
+        `candlecast: --csv-path: ${path} ${problem}\nhint: point --csv-path at an OHLCV CSV\n`,
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 Deno.test({
   name: "candlecast collect: Ctrl-C writes the candles fetched so far, says so, and exits 130",
   ignore: Deno.build.os === "windows",

@@ -235,6 +235,44 @@ Deno.test("retrain takes its own training as the candidate, not a version a trai
   }
 });
 
+Deno.test("retrain stopped while a train by hand runs beside it removes its own run folder, not the other's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-runs-" });
+  const root = join(dir, "checkpoints");
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    const child = candlecastCommand(
+      retrainArgs(dir, "monthly", ["--train-args=--epochs 200 --model lightweight_lstm --members 1"]),
+    ).spawn();
+    const output = child.output();
+    while ((await runFolderNames(root)).length === 0) await new Promise((r) => setTimeout(r, 50));
+    const [own] = await runFolderNames(root);
+    // A `train` by hand into the same folder: its run folder is live (locked), one epoch saved so far.
+    const hand = join(root, ".train_20260301T120000_0123abcd");
+    await Deno.mkdir(hand);
+    const live = (await tryLockFile(join(hand, ".lock"), "train"))!;
+    await Deno.writeTextFile(
+      join(hand, "run.json"),
+      JSON.stringify({ flags: { data: join(dir, "data.csv") } }),
+    );
+    await Deno.writeFile(join(hand, "member_1.weights"), new Uint8Array([1, 2, 3]));
+    try {
+      child.kill("SIGTERM");
+      const out = await output;
+      assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(
+        await runFolderNames(root),
+        [".train_20260301T120000_0123abcd"],
+        `${own} removed, only`,
+      );
+      assert.deepEqual(Deno.readFileSync(join(hand, "member_1.weights")), new Uint8Array([1, 2, 3]));
+    } finally {
+      live.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** True when nobody holds the kernel lock on `path` (the file itself stays, on purpose). */
 async function lockIsFree(path: string): Promise<boolean> {
   const held = await tryLockFile(path, "test");

@@ -14,6 +14,7 @@ import {
   plural,
   readTrainingCsv,
   sliceSeries,
+  tryLockFile,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import {
@@ -210,6 +211,27 @@ async function versionsTrainedOn(root: string, before: ReadonlySet<string>, data
   return own;
 }
 
+/**
+ * The run folders new since `before` that this run's train step left: trained on `data` (its run.json says so)
+ * and no longer locked. A `train` run by hand into the same folder meanwhile has its own, live or kept for its
+ * `--resume`: those are not this run's to remove.
+ */
+async function ownRunFolders(root: string, before: ReadonlySet<string>, data: string): Promise<string[]> {
+  const own: string[] = [];
+  for (const name of await runFolderNames(root)) {
+    if (before.has(name)) continue;
+    const probe = await tryLockFile(join(root, name, ".lock"), "retrain cleanup").catch(() => null);
+    if (!probe) continue; // a live train's
+    probe.release();
+    const flags = await Deno.readTextFile(join(root, name, "run.json"))
+      .then((text) => (JSON.parse(text) as { flags?: { data?: unknown } }).flags, () => undefined)
+      .catch(() => undefined);
+    // No run.json yet: a step stopped before its first save, which only this run's step can be (unlocked).
+    if (flags === undefined || flags.data === data) own.push(name);
+  }
+  return own;
+}
+
 /** `path` as one shell word, so a hint works as printed. */
 const shellWord = (path: string) => /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
@@ -323,7 +345,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       // A stopped or failed step's run cannot be resumed (its --data is this run's temporary copy, removed
       // below), so its run folder goes, however it ended (train keeps one on a full disk for --resume); a
       // version train finished writing before it stopped stays, unpromoted.
-      const left = (await runFolderNames(root)).filter((r) => !existingRuns.has(r));
+      const left = await ownRunFolders(root, existingRuns, trainCsv);
       for (const r of left) await rm(join(root, r), { recursive: true, force: true });
       if (error instanceof InterruptedError) {
         const written = await versionsTrainedOn(root, existingVersions, trainCsv);

@@ -88,9 +88,11 @@ async function openPredictions(path: string): Promise<PredictionLogSnapshot> {
   return log;
 }
 
-async function hasRecords(log: PredictionLogSnapshot): Promise<boolean> {
-  for await (const _ of log.batches()) return true;
-  return false;
+/** Whether the log holds a prediction; when not, how many of its lines were not one (0: it is empty). */
+async function hasRecords(log: PredictionLogSnapshot): Promise<{ records: boolean; skipped: number }> {
+  const counts = { skipped: 0 };
+  for await (const _ of log.batches(counts)) return { records: true, skipped: counts.skipped };
+  return { records: false, skipped: counts.skipped };
 }
 
 async function readVersion(
@@ -169,7 +171,16 @@ async function monitor(opts: MonitorOptions): Promise<void> {
 }
 
 async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Promise<void> {
-  if (!(await hasRecords(log))) {
+  const { records: logged, skipped } = await hasRecords(log);
+  // Lines, none a prediction: another file named (a training CSV), not a log still empty.
+  if (!logged && skipped > 0) {
+    throw new CommandError(
+      `${opts.predictions}: none of its ${count(skipped, "line")} is a prediction serve logged; ` +
+        "it is not a predictions log",
+      "point --predictions at the log serve writes (its --predictions-log, default data/predictions.jsonl)",
+    );
+  }
+  if (!logged) {
     throw new CommandError(
       `${opts.predictions}: no predictions logged yet`,
       "serve logs each prediction it answers; run monitor once the bot has asked for some",

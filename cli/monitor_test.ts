@@ -124,6 +124,28 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
   }
 });
 
+Deno.test("monitor --predictions naming a file with no prediction in it (a training CSV) says so, not 'none yet'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-notlog-" });
+  try {
+    const f = await writeMonitorFixture(dir, 2);
+    const out = await monitor({ ...f, predictions: f.data }).output();
+    const stderr = new TextDecoder().decode(out.stderr).replaceAll(dir, "<dir>");
+    assert.equal(out.code, 1, stderr);
+    // Before: "<dir>/data.csv: no predictions logged yet", hint: run monitor once the bot has asked for some.
+    assert.match(
+      stderr,
+      /^candlecast: <dir>\/data\.csv: none of its \d+ lines is a prediction serve logged; /,
+    );
+    assert.match(stderr, /^hint: point --predictions at the log serve writes /m);
+    // An empty log is still one that has no predictions yet.
+    await Deno.writeTextFile(f.predictions, "");
+    const empty = new TextDecoder().decode((await monitor(f).output()).stderr);
+    assert.match(empty, /: no predictions logged yet\nhint: serve logs each prediction it answers/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("monitor compares live scores with the test split under the version's served rule", async () => {
   // Live predictions are scored by the class serve named (the version's rule), so the yardstick is
   // metrics.json `served.metrics`, not the argmax `test` figures. Here argmax `test` is far better than the

@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { backendOption } from "./backend_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
+import { requireCheckpoint } from "./checkpoint_flag.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
@@ -26,9 +27,8 @@ async function evaluate(command: Command): Promise<void> {
     );
   }
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
-  if (opts.checkpoint) {
-    requireInput("--checkpoint", opts.checkpoint, "see 'candlecast models list' for the versions");
-  }
+  // As predict and export: a file, or the folder holding the versions, is a usage error saying what to name.
+  if (opts.checkpoint) await requireCheckpoint("--checkpoint", opts.checkpoint);
   await withInterrupt(
     {
       first: "stopping after this batch; the folds finished so far will be written, marked partial " +

@@ -73,6 +73,26 @@ Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
   assert.doesNotMatch(missing.stderr, /at .*\.ts:\d+/);
 });
 
+Deno.test("evaluate --checkpoint naming a file or the versions' folder exits 2 saying what to name, as predict does", async () => {
+  const data = join(dir, "kind.csv");
+  await writeTrainingCsv(data, syntheticSeries(20));
+  const versions = join(dir, "kind_checkpoints");
+  await Deno.mkdir(join(versions, "v1_2026-01-01"), { recursive: true });
+  await Deno.writeTextFile(join(versions, "v1_2026-01-01", "manifest.json"), "{}");
+  await Deno.symlink("v1_2026-01-01", join(versions, "current"));
+  const cases: [string, RegExp][] = [
+    // Before: exit 1, "… is not a usable checkpoint: …/preprocessor.json: cannot read preprocessor.json (Not a
+    // directory (os error 20))", after the backend had loaded.
+    [data, /^candlecast: --checkpoint: .*kind\.csv is a file, not a checkpoint folder\nhint: /],
+    [versions, /^candlecast: --checkpoint: .*kind_checkpoints holds model versions but is not one itself\n/],
+  ];
+  for (const [checkpoint, message] of cases) {
+    const r = await cli("evaluate", "--data", data, "--checkpoint", checkpoint, "--backend", "cpu");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+  }
+});
+
 Deno.test("evaluate trains in the folds and writes evaluation.json and report.html", async () => {
   const lines: string[] = [];
   const outputDir = join(dir, "fresh");

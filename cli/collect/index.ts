@@ -35,7 +35,7 @@ import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { addMonths, type Grid, gridOf, inferGrid, type Interval } from "./intervals.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
-import type { CollectOptions, Window } from "./options.ts";
+import { type CollectOptions, symbolFromFileName, type Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
@@ -108,6 +108,16 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   if (options.source === "csv" && options.symbolFromFileName) {
     env.print(
       `${options.csvPath}: symbol ${options.symbol} taken from the file name (--symbol overrides it)`,
+    );
+  }
+  // --symbol over a name that says another symbol: meant (a renamed pair) or a slip that files one pair's
+  // candles under another's name. Into an existing history the conflict check catches it; into a new one only
+  // this line does.
+  const named = options.source === "csv" ? symbolFromFileName(options.csvPath) : null;
+  if (options.source === "csv" && !options.symbolFromFileName && named !== null && named !== options.symbol) {
+    env.print(
+      `warning: ${options.csvPath} is named for ${named}, but its candles are collected as ${options.symbol} ` +
+        "(--symbol); check that --symbol names the pair the file holds",
     );
   }
 

@@ -260,6 +260,7 @@ Deno.test("collect --source csv: another symbol's file never silently rewrites a
     const withEth = await readFile(rig.output, "utf8");
 
     // Told it is BTCUSDT, the 100 overlapping candles contradict the file: exit 1, nothing written.
+    rig.env.printed.length = 0;
     await assert.rejects(runCollect(flags({ symbol: "BTCUSDT" }), rig.env), (error: CommandError) => {
       assert.ok(error instanceof CommandError);
       assert.equal(error.exitCode, 1);
@@ -275,6 +276,12 @@ Deno.test("collect --source csv: another symbol's file never silently rewrites a
       return true;
     });
     assert.equal(await readFile(rig.output, "utf8"), withEth, "the file is byte for byte as before");
+    // The name and --symbol disagree, and the run says so first: into a new history (a new symbol, a new
+    // file) no conflict would catch it. Before, nothing was said.
+    assert.match(
+      rig.env.printed[0],
+      /^warning: .*ETHUSDT-1h\.csv is named for ETHUSDT, but its candles are collected as BTCUSDT \(--symbol\); /,
+    );
 
     // --replace overwrites them, and the summary says how many and flags the jump into ETH's prices.
     rig.env.printed.length = 0;

@@ -4,7 +4,8 @@
  * systemd stop, `kill`) counts as a press too: the first one saves like Ctrl-C instead of losing the run.
  */
 export async function withInterrupt<T>(
-  messages: { readonly first: string; readonly second?: string },
+  /** `first` may be a function: what a first press does can depend on where the work is (train's saving). */
+  messages: { readonly first: string | (() => string); readonly second?: string },
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const stop = new AbortController();
@@ -14,7 +15,7 @@ export async function withInterrupt<T>(
       Deno.exit(130);
     }
     stop.abort();
-    console.error(`\n${messages.first}`);
+    console.error(`\n${typeof messages.first === "function" ? messages.first() : messages.first}`);
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSigint);

@@ -78,9 +78,13 @@ async function train(command: Command): Promise<void> {
   }
   // The hints name --checkpoints when it is not the default, so they work as printed.
   const where = checkpointsFlag(opts.checkpoints);
+  let saving = false;
   await withInterrupt(
     {
-      first: "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
+      first: () =>
+        saving
+          ? "training has ended: the model is being saved, and will not be promoted (Ctrl-C again to quit now)"
+          : "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
       second: `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +
         `'candlecast train --resume${where}' continues from the last finished epoch`,
     },
@@ -89,6 +93,7 @@ async function train(command: Command): Promise<void> {
         out: (line) => console.log(line),
         progress: terminalProgress(),
         signal,
+        onSaving: () => (saving = true),
         flags,
         resume,
       });
@@ -97,6 +102,12 @@ async function train(command: Command): Promise<void> {
           `the ONNX export failed (${outcome.onnxError.message}); ${outcome.version} was saved without ` +
             "model.onnx and not promoted",
           `retry with 'candlecast export --checkpoint ${outcome.dir} --output ${outcome.dir}/model.onnx'`,
+        );
+      }
+      if (outcome.stoppedBeforePromote) {
+        throw new InterruptedError(
+          `stopped after training ended; ${outcome.version} is saved whole but was not promoted`,
+          `serve it with 'candlecast models promote ${outcome.version}${where}'`,
         );
       }
       if (outcome.interrupted) {

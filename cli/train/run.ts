@@ -82,8 +82,13 @@ export interface TrainIo {
   /** One line of normal output (stdout). */
   readonly out: (line: string) => void;
   readonly progress?: BatchProgress;
-  /** Aborting stops training after the current batch (Ctrl-C). */
+  /**
+   * Aborting stops training after the current batch (Ctrl-C); aborted once training has ended, the version is
+   * still saved whole but not promoted (the user asked to stop, not to change what is served).
+   */
   readonly signal?: AbortSignal;
+  /** Called once training has ended and the model is being calibrated, scored and saved. */
+  readonly onSaving?: () => void;
   /** Test hook: called after every training batch. */
   readonly afterBatch?: (epoch: number, batch: number) => void;
   /**
@@ -103,6 +108,8 @@ export interface TrainOutcome {
   readonly interrupted: boolean;
   /** An interrupted run whose run folder was kept: `train --resume` continues it. */
   readonly resumable: boolean;
+  /** Training had ended when the stop came: the version is whole, and was not promoted because of the stop. */
+  readonly stoppedBeforePromote: boolean;
   readonly onnxError?: Error;
 }
 
@@ -449,6 +456,7 @@ async function trainAndSave(
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
   const interrupted = result.stopReason === "interrupted";
+  io.onSaving?.();
   let recorded = runConfig;
   if (!parent && result.trainedMembers < result.members) {
     // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
@@ -525,7 +533,9 @@ async function trainAndSave(
   if (resumable) await run.keep();
   else await run?.remove();
 
-  const promoted = opts.promote && !interrupted && !written.onnxError;
+  const stoppedBeforePromote = opts.promote && !interrupted && !written.onnxError &&
+    (io.signal?.aborted ?? false);
+  const promoted = opts.promote && !interrupted && !written.onnxError && !stoppedBeforePromote;
   if (promoted) {
     try {
       await promote(opts.checkpoints, written.version);
@@ -551,6 +561,7 @@ async function trainAndSave(
     promoted,
     interrupted,
     resumable,
+    stoppedBeforePromote,
     onnxError: written.onnxError,
   };
 }

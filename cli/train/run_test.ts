@@ -379,3 +379,30 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "a stop that comes after training has ended saves the version whole but does not promote it",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const data = await csvOf(dir, "a.csv", 400);
+    const first = await runTraining(options(data, checkpoints, { epochs: "1" }), quiet);
+    const stop = new AbortController();
+    // Ctrl-C while the trained model is calibrated, scored and saved (the "served rule" lines).
+    const second = await runTraining(options(data, checkpoints, { epochs: "1" }), {
+      ...quiet,
+      signal: stop.signal,
+      onSaving: () => stop.abort(),
+    });
+    assert.equal(second.interrupted, false);
+    assert.equal(second.stoppedBeforePromote, true);
+    assert.equal(second.promoted, false);
+    assert.equal(await currentVersion(checkpoints), first.version);
+    const manifest = await readManifest(second.dir);
+    assert.notEqual(manifest.training?.stop_reason, "interrupted");
+    assert.deepEqual(await verifyVersion(second.dir, manifest.files), []);
+    assert.deepEqual(await listVersionNames(checkpoints), [first.version, second.version]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});

@@ -16,6 +16,7 @@ import {
 import { writeFileAtomic } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { folderNotFileError } from "./path_kind.ts";
+import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 
 export const TRAINING_CSV_HEADER = [
   "symbol",
@@ -47,7 +48,24 @@ export function parseNumberCell(cell: string, optional: boolean, where: string):
 
 const MAKE_ONE = "make one with 'candlecast collect'";
 
-function notTrainingCsv(path: string): CandleError {
+/** `path` as one shell word, for a command a hint spells out. */
+const shellWord = (path: string) => /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+
+function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
+  // Raw candles (the OHLCV header, or a Binance dump's numeric first row): the file collect turns into one.
+  const ohlcv = first !== undefined && first.length >= OHLCV_HEADER.length &&
+    (first.slice(0, OHLCV_HEADER.length).join(",").toLowerCase() === OHLCV_HEADER.join(",") ||
+      first.slice(0, OHLCV_HEADER.length).every((cell) =>
+        cell.trim() !== "" && Number.isFinite(Number(cell))
+      ));
+  if (ohlcv) {
+    return new CandleError(
+      `${path} is not a training CSV: it holds raw OHLCV candles, without the symbol and indicators a training ` +
+        `CSV has (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
+      `make a training CSV of it first: 'candlecast collect --source csv --csv-path ${shellWord(path)} ` +
+        "--output data/training_data.csv' (with --symbol unless the file is named like ETHUSDT-1h.csv)",
+    );
+  }
   return new CandleError(
     `${path} is not a training CSV (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
     MAKE_ONE,
@@ -73,7 +91,7 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
     for await (const record of parser as AsyncIterable<string[]>) {
       line++;
       if (line === 1) {
-        if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) throw notTrainingCsv(path);
+        if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) throw notTrainingCsv(path, record);
         continue;
       }
       const where = (col: string) => `${path} line ${line} (${col})`;

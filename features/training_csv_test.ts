@@ -68,6 +68,36 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
   );
 });
 
+Deno.test("training CSV: raw OHLCV candles are named as such, with the collect command that turns them into one", async () => {
+  // Before: "… is not a training CSV (its first line must be the header …)", hint "make one with 'candlecast
+  // collect'": the first file a user has (../shared/data/binance-spot-1h) is one collect reads.
+  const files: [string, string][] = [
+    [
+      "BTCUSDT-1h.csv",
+      "open_time,open,high,low,close,volume\n1502942400000,4261.48,4313.62,4261.32,4308.83,47.18\n",
+    ],
+    [
+      "my candles.csv",
+      "1502942400000,4261.48,4313.62,4261.32,4308.83,47.18,1502945999999,1.0,10,1.0,1.0,0\n",
+    ],
+  ];
+  for (const [name, text] of files) {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    await assert.rejects(readTrainingCsv(path), (e: Error) => {
+      assert.ok(e instanceof CandleError);
+      assert.match(e.message, new RegExp(`^${path} is not a training CSV: it holds raw OHLCV candles, `));
+      const quoted = name.includes(" ") ? `'${path}'` : path;
+      assert.equal(
+        e.hint,
+        `make a training CSV of it first: 'candlecast collect --source csv --csv-path ${quoted} ` +
+          "--output data/training_data.csv' (with --symbol unless the file is named like ETHUSDT-1h.csv)",
+      );
+      return true;
+    });
+  }
+});
+
 Deno.test("training CSV: a JSON file, a folder or an empty file is named plainly with what to do", async () => {
   // A JSON file fails csv-parse on its first line, before the header is compared: it is still "not a
   // training CSV", not the parser's "Invalid Opening Quote".

@@ -346,7 +346,9 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
       await run.keep().catch(() => {});
       throw new CommandError(
         machine.message,
-        `${machine.hint}; the ${plural(epochsDone(run.current), "epoch")} trained are kept in ${run.dir}: ` +
+        `${machine.hint}; the ${plural(epochsDone(run.current), "epoch")} trained ${
+          epochsDone(run.current) === 1 ? "is" : "are"
+        } kept in ${run.dir}: ` +
           `'candlecast train --resume${checkpointsFlag(opts.checkpoints)}' finishes the run`,
       );
     }

@@ -3,7 +3,7 @@
  * change of `current` is the store's atomic symlink switch; `serve` follows it.
  */
 import { Command } from "commander";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, requireFolderPath } from "./flags.ts";
@@ -11,6 +11,7 @@ import {
   CheckpointStoreError,
   hasVersion,
   isVersionName,
+  listVersionNames,
   promote,
   rollback,
   summarizeVersions,
@@ -62,6 +63,31 @@ function checkpointsOf(name: string, command: Command): string {
   return checkpoints;
 }
 
+/** ` --checkpoints DIR` for a hint's command, or nothing for the default folder. */
+const checkpointsAt = (
+  dir: string,
+) => (resolve(dir) === resolve("checkpoints") ? "" : ` --checkpoints ${dir}`);
+
+/**
+ * What to type instead of `given`, which is not a version name: the name alone when it is a version's path (a
+ * shell's tab completion gives `checkpoints/v3_2026-11-24/`), the full name when it is its `v3` prefix.
+ */
+async function versionNameHint(given: string, checkpoints: string): Promise<string> {
+  const path = given.replace(/\/+$/, "");
+  if (isVersionName(basename(path)) && path !== basename(path)) {
+    return `give the version's name alone: 'candlecast models promote ${basename(path)}${
+      checkpointsAt(dirname(path))
+    }'`;
+  }
+  const named = /^v\d+$/.test(given)
+    ? (await listVersionNames(checkpoints).catch(() => [])).find((v) => v.startsWith(`${given}_`))
+    : undefined;
+  if (named) {
+    return `did you mean ${named}? 'candlecast models promote ${named}${checkpointsAt(checkpoints)}'`;
+  }
+  return `see 'candlecast models list${checkpointsAt(checkpoints)}' for the versions`;
+}
+
 export function modelsCommand(): Command {
   const models = new Command("models").summary("list model versions, promote one, or roll back");
 
@@ -86,7 +112,7 @@ export function modelsCommand(): Command {
     if (!isVersionName(version)) {
       throw new UsageError(
         `"${version}" is not a version name (like v3_2026-11-24)`,
-        "see 'candlecast models list'",
+        await versionNameHint(version, checkpoints),
       );
     }
     // A version that is not there is a wrong argument (2), like a malformed one; a damaged one is not (1).

@@ -75,6 +75,32 @@ Deno.test("models promote and rollback move current and say where it points; a m
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("models promote given a version's path or its v3 prefix says which name to type (it said only 'see models list')", async () => {
+  const root = await store();
+  try {
+    const cases: [string, string][] = [
+      // A shell's tab completion: the folder, with its slash.
+      [
+        `${root}/v3_2026-11-15/`,
+        `give the version's name alone: 'candlecast models promote v3_2026-11-15 --checkpoints ${root}'`,
+      ],
+      ["v2", `did you mean v2_2026-11-08? 'candlecast models promote v2_2026-11-08 --checkpoints ${root}'`],
+      ["v7", `see 'candlecast models list --checkpoints ${root}' for the versions`],
+    ];
+    for (const [given, hint] of cases) {
+      const r = await cli(["models", "promote", given, "--checkpoints", root]);
+      assert.equal(r.code, 2, r.err);
+      assert.equal(
+        r.err,
+        `candlecast: "${given}" is not a version name (like v3_2026-11-24)\nhint: ${hint}\n`,
+      );
+    }
+    assert.equal(await Deno.lstat(join(root, "current")).catch(() => null), null, "nothing promoted");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("models: --checkpoints naming a file is a usage error saying so (not 'current is not a symlink')", async () => {
   const root = await store();
   const file = join(root, "v1_2026-11-01", "manifest.json");

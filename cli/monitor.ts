@@ -21,13 +21,14 @@ import {
 } from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import {
+  intervalOf,
   type MetricsFile,
   parseMetricsFile,
   readManifest,
   readMetricsFile,
 } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, requireInput } from "./flags.ts";
 
 const MonitorFlags = z.object({
@@ -97,13 +98,21 @@ async function hasRecords(log: PredictionLogSnapshot): Promise<{ records: boolea
 
 async function readVersion(
   dir: string,
-): Promise<{ preprocessor: Preprocessor; test?: TestScores; trainedUntil: number | null } | null> {
+): Promise<
+  | { preprocessor: Preprocessor; test?: TestScores; trainedUntil: number | null; interval: string | null }
+  | null
+> {
   try {
     const preprocessor = await readPreprocessorFile(dir);
     // A missing or damaged metrics.json leaves the version without a yardstick, not its predictions unscored.
     const metrics = await readMetricsFile(dir);
     const manifest = await readManifest(dir).catch(() => null);
-    return { preprocessor, test: testScores(metrics), trainedUntil: manifest?.data.end_ms ?? null };
+    return {
+      preprocessor,
+      test: testScores(metrics),
+      trainedUntil: manifest?.data.end_ms ?? null,
+      interval: typeof manifest?.interval === "string" ? manifest.interval : null,
+    };
   } catch {
     return null;
   }
@@ -187,6 +196,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     );
   }
   const series = await readTrainingCsv(opts.data);
+  const dataInterval = intervalOf(series.map((s) => s.openTime));
   // Versions are read as the log names them (a handful), filling the maps the joiner reads.
   const preprocessors = new Map<string, Preprocessor>();
   const tests = new Map<string, TestScores>();
@@ -207,6 +217,17 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       if (!tried.has(record.version)) {
         tried.add(record.version);
         const v = await readVersion(join(opts.checkpoints, record.version));
+        // A version's horizon counts its own candles: on another interval's candles its outcomes (and so every
+        // score) would be read the wrong number of hours ahead, silently.
+        if (v?.interval && dataInterval && v.interval !== dataInterval) {
+          throw new UsageError(
+            `--data: ${opts.data} holds ${dataInterval} candles, but ${record.version} was trained on ` +
+              `${v.interval} candles: its predictions' outcomes (${v.preprocessor.horizon} candles ahead) cannot ` +
+              "be read on them",
+            `collect ${v.interval} candles into a CSV ('candlecast collect --interval ${v.interval} …') and ` +
+              "point --data at it",
+          );
+        }
         if (v) {
           preprocessors.set(record.version, v.preprocessor);
           if (v.test) tests.set(record.version, v.test);

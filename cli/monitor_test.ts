@@ -146,6 +146,39 @@ Deno.test("monitor --predictions naming a file with no prediction in it (a train
   }
 });
 
+Deno.test("monitor refuses candles of another interval than the version's (exit 2), rather than score them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-interval-" });
+  try {
+    // The fixture's candles are 1h; v1 says it was trained on 4h candles (as a model trained on `collect
+    // --interval 4h` would): its horizon of 4 candles is 16 hours, not the 4 the CSV's candles would give.
+    const f = await writeMonitorFixture(dir, 50);
+    await Deno.writeTextFile(
+      join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-01-01T00:00:00Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        interval: "4h",
+        data: { end_ms: 0, symbols: {} },
+        files: {},
+      }),
+    );
+    const out = await monitor(f).output();
+    const stderr = new TextDecoder().decode(out.stderr).replaceAll(dir, "<dir>");
+    // Before: exit 0, v1's predictions scored against the 1h candles' outcomes 4 hours ahead.
+    assert.equal(out.code, 2, stderr);
+    assert.equal(
+      stderr,
+      "candlecast: --data: <dir>/data.csv holds 1h candles, but v1_2026-01-01 was trained on 4h candles: its " +
+        "predictions' outcomes (4 candles ahead) cannot be read on them\n" +
+        "hint: collect 4h candles into a CSV ('candlecast collect --interval 4h …') and point --data at it\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("monitor compares live scores with the test split under the version's served rule", async () => {
   // Live predictions are scored by the class serve named (the version's rule), so the yardstick is
   // metrics.json `served.metrics`, not the argmax `test` figures. Here argmax `test` is far better than the

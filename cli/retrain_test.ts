@@ -12,7 +12,7 @@ import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoint
 import { coveredUntil, notWorse } from "./retrain/run.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
-import { runFolderNames } from "./train/run_folder.ts";
+import { runFolderNames } from "./train/run_names.ts";
 import { candlecastCommand } from "../test/cli.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 

@@ -32,7 +32,7 @@ import { CheckpointError, type Preprocessor, readPreprocessorFile } from "../../
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
-import { runFolderNames } from "../train/run_folder.ts";
+import { runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 import { selfCommand } from "../self_command.ts";

@@ -20,8 +20,7 @@ import {
   type TrainResult,
 } from "../../ml/train/index.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
-
-const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
+import { isLiveRun, runFolderNames } from "./run_names.ts";
 const STATE = "run.json";
 const weightsFile = (k: number) => `member_${k}.weights`;
 
@@ -210,29 +209,13 @@ export interface Abandoned {
   readonly state: RunState | null;
 }
 
-/** The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist. */
-export async function runFolderNames(root: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(root)) {
-      if (entry.isDirectory && RUN_NAME.test(entry.name)) names.push(entry.name);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-  return names;
-}
-
 /** Run folders in `root` whose process is gone (their lock is free), newest first. */
 export async function abandonedRuns(root: string): Promise<Abandoned[]> {
   const names = await runFolderNames(root);
   const runs: Abandoned[] = [];
   for (const name of names.sort().reverse()) {
     const dir = join(root, name);
-    const probe = await tryLockFile(join(dir, ".lock"), "probe");
-    if (!probe) continue; // a live run
-    probe.release();
+    if (await isLiveRun(dir)) continue;
     runs.push({ dir, state: await readState(dir) });
   }
   return runs;

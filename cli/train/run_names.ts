@@ -1,0 +1,31 @@
+/**
+ * Which training runs a checkpoints folder holds, read without loading any of training's code: the run folders'
+ * names (`.train_<start>_<id>`, `run_folder.ts`) and whether each one's process still holds its lock. `models
+ * list` reads this (it must stay light); `run_folder.ts` builds on it.
+ */
+import { join } from "node:path";
+import { tryLockFile } from "../../features/index.ts";
+
+const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
+
+/** The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist. */
+export async function runFolderNames(root: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(root)) {
+      if (entry.isDirectory && RUN_NAME.test(entry.name)) names.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return names;
+}
+
+/** Whether the run folder `dir` belongs to a process that is still training (it holds the folder's lock). */
+export async function isLiveRun(dir: string): Promise<boolean> {
+  const probe = await tryLockFile(join(dir, ".lock"), "probe");
+  if (!probe) return true;
+  probe.release();
+  return false;
+}

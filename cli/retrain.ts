@@ -8,6 +8,8 @@ import { z } from "zod";
 import { flag, parseFlags, requireFolderPath, requireInput, requireOutputFile } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
+import { interval } from "./collect/options.ts";
+import { UsageError } from "./errors.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
@@ -15,7 +17,7 @@ const RetrainFlags = z.object({
   checkpoints: z.string().min(1),
   collect: z.boolean().default(true),
   baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
-  interval: z.string().optional(),
+  interval: interval.optional(),
   holdoutDays: flag.positiveNumber("a positive number of days"),
   f1Tolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
   loglossTolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
@@ -56,6 +58,12 @@ export function retrainCommand(): Command {
     )
     .action(async (raw) => {
       const opts = parseFlags("retrain", RetrainFlags, raw);
+      if (!opts.collect && opts.interval !== undefined) {
+        throw new UsageError(
+          "--interval cannot be combined with --no-collect",
+          "--interval is the interval retrain collects; without collecting, the candles in --data are used as they are",
+        );
+      }
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
       requireOutputFile("--log", opts.log, "retrain.log");

@@ -472,3 +472,26 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("retrain --interval is checked as collect checks it, and refused with --no-collect (it said nothing)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-interval-" });
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    // Before: 1H reached the collect step, and retrain exited 1 with "'candlecast collect' exited 2: …"; 4h with
+    // --no-collect was dropped without a word.
+    const cases: [string, RegExp][] = [
+      [
+        "1H",
+        /^candlecast: --interval: expected one of 1m 3m .* \(case-sensitive: 1m is a minute, 1M a month\)$/m,
+      ],
+      ["4h", /^candlecast: --interval cannot be combined with --no-collect$/m],
+    ];
+    for (const [interval, message] of cases) {
+      const r = await retrain(dir, "weekly", ["--interval", interval]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -45,7 +45,8 @@ export const DEFAULT_LIMIT = 1000;
 
 const SYMBOL = /^[A-Z0-9]{2,30}$/;
 
-const interval = z.enum(INTERVALS, {
+/** A Binance interval, as collect takes it (retrain passes its --interval on to collect). */
+export const interval = z.enum(INTERVALS, {
   error: `expected one of ${INTERVALS.join(" ")} (case-sensitive: 1m is a minute, 1M a month)`,
 });
 const output = z.string().trim().min(1, "expected a file path");

@@ -7,6 +7,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, requireFolderPath } from "./flags.ts";
+import { isLiveRun, runFolderNames } from "./train/run_names.ts";
+import { plural } from "../features/index.ts";
 import {
   CheckpointStoreError,
   hasVersion,
@@ -88,6 +90,29 @@ async function versionNameHint(given: string, checkpoints: string): Promise<stri
   return `see 'candlecast models list${checkpointsAt(checkpoints)}' for the versions`;
 }
 
+/**
+ * Lines about the training runs in `checkpoints` that are not versions (yet): ones training now, and ones
+ * stopped or killed, whose trained epochs `train --resume` continues from (a killed run saves no version).
+ */
+async function trainingRuns(checkpoints: string): Promise<string[]> {
+  let live = 0, stopped = 0;
+  for (const name of await runFolderNames(checkpoints)) {
+    if (await isLiveRun(join(checkpoints, name))) live++;
+    else stopped++;
+  }
+  const lines: string[] = [];
+  if (live > 0) lines.push(`${plural(live, "training run")} in progress in ${checkpoints}`);
+  if (stopped > 0) {
+    lines.push(
+      `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: ` +
+        `'candlecast train --resume${
+          checkpointsAt(checkpoints)
+        }' continues the newest that finished an epoch`,
+    );
+  }
+  return lines;
+}
+
 export function modelsCommand(): Command {
   const models = new Command("models").summary("list model versions, promote one, or roll back");
 
@@ -95,11 +120,13 @@ export function modelsCommand(): Command {
   list.action(async () => {
     const checkpoints = checkpointsOf("models list", list);
     const versions = await store(() => summarizeVersions(checkpoints));
+    const runs = await trainingRuns(checkpoints);
     if (versions.length === 0) {
       console.log(`no versions in ${checkpoints} yet; train one with 'candlecast train'`);
-      return;
+    } else {
+      versionTable(versions).forEach((line) => console.log(line));
     }
-    versionTable(versions).forEach((line) => console.log(line));
+    runs.forEach((line) => console.log(line));
   });
 
   const promoteCommand = checkpointsOption(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { tryLockFile } from "../features/index.ts";
 
 const cli = runCliCaptured;
 
@@ -162,4 +163,28 @@ Deno.test("models: a version whose model.onnx no longer matches its manifest is 
   assert.match(back.err, /v1_2026-11-01: model\.onnx does not match/);
   assert.equal(await Deno.readLink(join(root, "current")), "v2_2026-11-08");
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("models list names the training runs that are not versions: one in progress, and stopped or killed ones train --resume continues (it said only 'no versions')", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-runs-" });
+  try {
+    const live = join(root, ".train_20260101T000000_0a0b0c0d");
+    const killed = join(root, ".train_20260102T000000_1a1b1c1d");
+    for (const dir of [live, killed]) await Deno.mkdir(dir);
+    const held = (await tryLockFile(join(live, ".lock"), "train"))!;
+    try {
+      const { code, out } = await cli(["models", "list", "--checkpoints", root]);
+      assert.equal(code, 0);
+      assert.deepEqual(out.trim().split("\n"), [
+        `no versions in ${root} yet; train one with 'candlecast train'`,
+        `1 training run in progress in ${root}`,
+        `1 stopped or killed training run in ${root}: 'candlecast train --resume --checkpoints ${root}' ` +
+        "continues the newest that finished an epoch",
+      ]);
+    } finally {
+      held.release();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

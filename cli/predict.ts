@@ -75,6 +75,10 @@ const inputName = (path: string) => (path === STDIN ? "the JSON on standard inpu
 async function readBody(path: string): Promise<unknown> {
   let text: string;
   try {
+    // Typed at a terminal rather than piped in, the body ends with Ctrl-D: say so rather than wait in silence.
+    if (path === STDIN && Deno.stdin.isTerminal()) {
+      console.error("reading the request body (JSON) from standard input; end it with Ctrl-D");
+    }
     text = path === STDIN ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
@@ -86,6 +90,14 @@ async function readBody(path: string): Promise<unknown> {
     throw new CommandError(
       `cannot read ${path}: ${(error as Error).message}`,
       "check that the file is readable",
+    );
+  }
+  if (withoutBom(text).trim() === "") {
+    throw new UsageError(
+      `--input: ${inputName(path)} is empty`,
+      path === STDIN
+        ? "pipe a /predict body into it, e.g. 'candlecast predict --input - < request.json'"
+        : `write a /predict body (JSON) into ${path}`,
     );
   }
   try {

@@ -60,6 +60,16 @@ Deno.test("predict --input - reads the body from standard input", async () => {
     const refused = await bad.output();
     assert.equal(refused.code, 2);
     assert.match(new TextDecoder().decode(refused.stderr), /\nhint: fix the JSON on standard input\n$/);
+
+    // Nothing piped in: said so, not "malformed JSON (Unexpected end of JSON input)".
+    const empty = await candlecastCommand(["predict", "--input", "-", "--checkpoint", f.checkpoint], {
+      stdin: "null",
+    }).output();
+    assert.equal(empty.code, 2);
+    assert.match(
+      new TextDecoder().decode(empty.stderr),
+      /^candlecast: --input: the JSON on standard input is empty\nhint: pipe a \/predict body into it/,
+    );
   } finally {
     await f.cleanup();
   }

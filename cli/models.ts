@@ -8,7 +8,7 @@ import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
-import { plural } from "../features/index.ts";
+import { pathKind, plural } from "../features/index.ts";
 import {
   CheckpointStoreError,
   hasVersion,
@@ -121,7 +121,12 @@ export function modelsCommand(): Command {
     const checkpoints = checkpointsOf("models list", list);
     const versions = await store(() => summarizeVersions(checkpoints));
     const runs = await trainingRuns(checkpoints);
-    if (versions.length === 0) {
+    if (versions.length === 0 && pathKind(checkpoints) === null) {
+      // A typo'd --checkpoints reads as an empty store: say the folder is not there.
+      console.log(
+        `no versions: ${checkpoints} does not exist (check --checkpoints; train creates it with its first version)`,
+      );
+    } else if (versions.length === 0) {
       console.log(`no versions in ${checkpoints} yet; train one with 'candlecast train'`);
     } else {
       versionTable(versions).forEach((line) => console.log(line));

@@ -188,3 +188,18 @@ Deno.test("models list names the training runs that are not versions: one in pro
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("models list --checkpoints naming a folder that is not there says so (it read as an empty store)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-typo-" });
+  try {
+    const typo = join(root, "chekpoints");
+    const { code, out } = await cli(["models", "list", "--checkpoints", typo]);
+    assert.equal(code, 0);
+    assert.equal(
+      out,
+      `no versions: ${typo} does not exist (check --checkpoints; train creates it with its first version)\n`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

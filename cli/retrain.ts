@@ -8,7 +8,7 @@ import { z } from "zod";
 import { flag, parseFlags, requireFolderPath, requireInput, requireOutputFile } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
-import { interval } from "./collect/options.ts";
+import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
 
 const RetrainFlags = z.object({
@@ -17,7 +17,7 @@ const RetrainFlags = z.object({
   checkpoints: z.string().min(1),
   collect: z.boolean().default(true),
   baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
-  interval: interval.optional(),
+  interval: IntervalSchema.optional(),
   holdoutDays: flag.positiveNumber("a positive number of days"),
   f1Tolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
   loglossTolerance: z.coerce.number().min(0, "expected a number ≥ 0"),

@@ -46,7 +46,7 @@ export const DEFAULT_LIMIT = 1000;
 const SYMBOL = /^[A-Z0-9]{2,30}$/;
 
 /** A Binance interval, as collect takes it (retrain passes its --interval on to collect). */
-export const interval = z.enum(INTERVALS, {
+export const IntervalSchema = z.enum(INTERVALS, {
   error: `expected one of ${INTERVALS.join(" ")} (case-sensitive: 1m is a minute, 1M a month)`,
 });
 const output = z.string().trim().min(1, "expected a file path");
@@ -63,7 +63,7 @@ const binanceFlags = z.object({
     (v) => splitList(v as string[]),
     z.array(symbol).min(1, "expected at least one symbol, e.g. --symbols BTCUSDT ETHUSDT"),
   ),
-  interval,
+  interval: IntervalSchema,
   limit: flag.positiveInt("a positive number of candles").optional(),
   startDate: day.optional(),
   endDate: day.optional(),
@@ -107,7 +107,7 @@ const binanceFlags = z.object({
 const jsonFlags = z.object({
   source: z.literal("json"),
   jsonPath: z.string().trim().min(1, "expected a file path"),
-  interval: interval.optional(),
+  interval: IntervalSchema.optional(),
   output,
   replace,
 });
@@ -117,7 +117,7 @@ const csvFlags = z.object({
   csvPath: z.string().trim().min(1, "expected a file path"),
   symbol,
   symbolFromFileName: z.boolean(),
-  interval: interval.optional(),
+  interval: IntervalSchema.optional(),
   output,
   replace,
 });

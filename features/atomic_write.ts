@@ -94,7 +94,17 @@ async function writeThrough(path: string, data: FileData): Promise<void> {
 async function writeInto(path: string, data: FileData, sync: boolean): Promise<void> {
   const handle = await open(path, "w");
   try {
-    await handle.writeFile(data);
+    if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);
+    else {
+      // Pieces are written one after another as they are produced, each in full (a write may take part).
+      const encoder = new TextEncoder();
+      for (const piece of data) {
+        const bytes = encoder.encode(piece);
+        for (let at = 0; at < bytes.length;) {
+          at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten;
+        }
+      }
+    }
     if (sync) await handle.sync();
   } finally {
     await handle.close();

@@ -132,13 +132,13 @@ Deno.test("writeFileAtomic writes text given in pieces as it is produced; a piec
   try {
     const path = join(dir, "data.csv");
     const written: string[] = [];
-    function* pieces(fail: boolean): Generator<string> {
+    const pieces = function* (fail: boolean): Generator<string> {
       for (const piece of ["a,b\n", "1,2\n", "3,4\n"]) {
         if (fail && piece === "3,4\n") throw new Error("rendering failed");
         written.push(piece);
         yield piece;
       }
-    }
+    };
     await writeFileAtomic(path, pieces(false));
     assert.equal(await Deno.readTextFile(path), "a,b\n1,2\n3,4\n");
     assert.deepEqual(written, ["a,b\n", "1,2\n", "3,4\n"]);

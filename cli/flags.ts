@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
-import { outputFileProblem, pathKind } from "../features/index.ts";
+import { outputFileProblem, pathKind, shellWord } from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
@@ -110,4 +110,12 @@ export function requireOutputFile(flag: string, path: string, example?: string):
 /** A folder the command will write `file` into: the same checks, before any work rather than at the end. */
 export function requireOutputFolder(flag: string, path: string, file: string): void {
   requireOutputFile(flag, join(path, file));
+}
+
+/**
+ * ` --checkpoints DIR` for a command a hint spells out (quoted for the shell, so it works as printed), or nothing
+ * for the default folder.
+ */
+export function checkpointsFlag(dir: string): string {
+  return resolve(dir) === resolve("checkpoints") ? "" : ` --checkpoints ${shellWord(dir)}`;
 }

@@ -3,10 +3,10 @@
  * change of `current` is the store's atomic symlink switch; `serve` follows it.
  */
 import { Command } from "commander";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
-import { parseFlags, requireFolderPath } from "./flags.ts";
+import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import { pathKind, plural } from "../features/index.ts";
 import {
@@ -65,11 +65,6 @@ function checkpointsOf(name: string, command: Command): string {
   return checkpoints;
 }
 
-/** ` --checkpoints DIR` for a hint's command, or nothing for the default folder. */
-const checkpointsAt = (
-  dir: string,
-) => (resolve(dir) === resolve("checkpoints") ? "" : ` --checkpoints ${dir}`);
-
 /**
  * What to type instead of `given`, which is not a version name: the name alone when it is a version's path (a
  * shell's tab completion gives `checkpoints/v3_2026-11-24/`), the full name when it is its `v3` prefix.
@@ -78,16 +73,16 @@ async function versionNameHint(given: string, checkpoints: string): Promise<stri
   const path = given.replace(/\/+$/, "");
   if (isVersionName(basename(path)) && path !== basename(path)) {
     return `give the version's name alone: 'candlecast models promote ${basename(path)}${
-      checkpointsAt(dirname(path))
+      checkpointsFlag(dirname(path))
     }'`;
   }
   const named = /^v\d+$/.test(given)
     ? (await listVersionNames(checkpoints).catch(() => [])).find((v) => v.startsWith(`${given}_`))
     : undefined;
   if (named) {
-    return `did you mean ${named}? 'candlecast models promote ${named}${checkpointsAt(checkpoints)}'`;
+    return `did you mean ${named}? 'candlecast models promote ${named}${checkpointsFlag(checkpoints)}'`;
   }
-  return `see 'candlecast models list${checkpointsAt(checkpoints)}' for the versions`;
+  return `see 'candlecast models list${checkpointsFlag(checkpoints)}' for the versions`;
 }
 
 /**
@@ -106,7 +101,7 @@ async function trainingRuns(checkpoints: string): Promise<string[]> {
     lines.push(
       `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: ` +
         `'candlecast train --resume${
-          checkpointsAt(checkpoints)
+          checkpointsFlag(checkpoints)
         }' continues the newest that finished an epoch`,
     );
   }

@@ -203,3 +203,25 @@ Deno.test("models list --checkpoints naming a folder that is not there says so (
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("models' hints quote a --checkpoints folder with a space, so the command works as printed", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "candlecast-models-quoted-" });
+  const root = join(parent, "my checkpoints");
+  try {
+    await Deno.rename(await store(), root);
+    await Deno.mkdir(join(root, ".train_20260102T000000_1a1b1c1d"));
+    const promote = await cli(["models", "promote", "v2", "--checkpoints", root]);
+    assert.equal(promote.code, 2, promote.err);
+    assert.ok(
+      promote.err.endsWith(
+        `hint: did you mean v2_2026-11-08? 'candlecast models promote v2_2026-11-08 --checkpoints '${root}''\n`,
+      ),
+      promote.err,
+    );
+    const list = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(list.code, 0, list.err);
+    assert.ok(list.out.includes(`'candlecast train --resume --checkpoints '${root}'' continues`), list.out);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
-import { parseFlags, refuseTypedFlags, requireFolderPath, requireInput } from "./flags.ts";
+import { checkpointsFlag, parseFlags, refuseTypedFlags, requireFolderPath, requireInput } from "./flags.ts";
 import { TrainFlagsSchema } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
-import { checkpointsFlag, runTraining } from "./train/run.ts";
+import { runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 

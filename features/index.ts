@@ -14,4 +14,5 @@ export * from "./trend_score.ts";
 export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
+export { shellWord } from "./shell_word.ts";
 export { folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";

@@ -17,6 +17,7 @@ import { writeFileAtomic } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { folderNotFileError } from "./path_kind.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
+import { shellWord } from "./shell_word.ts";
 
 export const TRAINING_CSV_HEADER = [
   "symbol",
@@ -47,9 +48,6 @@ export function parseNumberCell(cell: string, optional: boolean, where: string):
 }
 
 const MAKE_ONE = "make one with 'candlecast collect'";
-
-/** `path` as one shell word, for a command a hint spells out. */
-const shellWord = (path: string) => /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
 function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
   // Raw candles (the OHLCV header, or a Binance dump's numeric first row): the file collect turns into one.

@@ -13,6 +13,7 @@ import {
   type CandleSeries,
   plural,
   readTrainingCsv,
+  shellWord,
   sliceSeries,
   tryLockFile,
   writeTrainingCsv,
@@ -231,9 +232,6 @@ async function ownRunFolders(root: string, before: ReadonlySet<string>, data: st
   }
   return own;
 }
-
-/** `path` as one shell word, so a hint works as printed. */
-const shellWord = (path: string) => /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
 async function readPreprocessor(dir: string): Promise<Preprocessor> {
   return await readPreprocessorFile(dir);

@@ -12,7 +12,7 @@ import {
   removeStaleTemps,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
-import { requireInput } from "../flags.ts";
+import { checkpointsFlag, requireInput } from "../flags.ts";
 import {
   classPriors,
   decideClasses,
@@ -591,10 +591,4 @@ function memberStart(state: RunState, config: TrainConfig, k: number): MemberSta
       patience: Math.max(1, own.patience - (m.epochsDone - (m.bestEpoch ?? m.epochsDone))),
     },
   };
-}
-
-/** ` --checkpoints DIR` for a hint that must work as printed (quoted for the shell), or nothing for the default. */
-export function checkpointsFlag(dir: string): string {
-  if (dir === "checkpoints") return "";
-  return ` --checkpoints ${/^[\w./-]+$/.test(dir) ? dir : `'${dir.replaceAll("'", `'\\''`)}'`}`;
 }

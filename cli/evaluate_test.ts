@@ -516,6 +516,12 @@ Deno.test("Ctrl-C of a re-run keeps the complete evaluation already in --output-
     /written to \S+evaluation\.partial\.json and \S+report\.partial\.html, marked partial$/,
   );
   assert.match(error.hint, /the complete evaluation in \S+ is kept until it finishes/);
+  // The next complete run replaces evaluation.json and removes the partial one, now older than it.
+  await runEvaluation(options({ outputDir, folds: "2" }), quiet);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(outputDir))).map((e) => e.name).sort(), [
+    "evaluation.json",
+    "report.html",
+  ]);
 });
 
 Deno.test("evaluate --output-dir naming a file fails before any fold, as a usage error (exit 2)", async () => {

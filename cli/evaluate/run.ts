@@ -463,8 +463,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     // A partial evaluation never replaces a complete one already there (the run said it would replace it
     // when it finishes): it is written beside it, as evaluation.partial.json and report.partial.html.
     const beside = summary.partial !== null && await holdsCompleteEvaluation(opts.outputDir);
-    const jsonPath = join(opts.outputDir, beside ? "evaluation.partial.json" : "evaluation.json");
-    const reportPath = join(opts.outputDir, beside ? "report.partial.html" : "report.html");
+    const jsonPath = join(opts.outputDir, beside ? PARTIAL_FILES[0] : "evaluation.json");
+    const reportPath = join(opts.outputDir, beside ? PARTIAL_FILES[1] : "report.html");
     await writeFileAtomic(
       jsonPath,
       JSON.stringify(
@@ -474,6 +474,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       ),
     );
     await writeReport(reportPath, evaluationReport(summary, facts));
+    // Written as evaluation.json, this run supersedes the partial one an earlier interrupted re-run left beside
+    // it: kept, that one would read as a newer result than it is.
+    if (!beside) { for (const name of PARTIAL_FILES) await removeIfThere(join(opts.outputDir, name)); }
     if (interrupted) {
       const done = `${plural(outcomes.length, "fold")} of ${plans.length}`;
       throw new InterruptedError(
@@ -497,6 +500,17 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   } finally {
     for (const l of learners) l.dispose();
     await subject.close();
+  }
+}
+
+/** What an interrupted re-run writes beside a complete evaluation, rather than over it. */
+const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html"] as const;
+
+async function removeIfThere(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 

@@ -225,3 +225,26 @@ Deno.test("models' hints quote a --checkpoints folder with a space, so the comma
     await Deno.remove(parent, { recursive: true });
   }
 });
+
+Deno.test("models list asks whether a training run is live without writing into its folder", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-probe-" });
+  try {
+    // A killed run's lock note, and a run killed before it took its lock (no .lock at all).
+    const killed = join(root, ".train_20260102T000000_1a1b1c1d");
+    const early = join(root, ".train_20260103T000000_2a2b2c2d");
+    for (const dir of [killed, early]) await Deno.mkdir(dir);
+    const note = '{"pid":4242,"since":"2026-01-02T00:00:00.000Z","what":"train"}\n';
+    await Deno.writeTextFile(join(killed, ".lock"), note);
+    const { code, out } = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(code, 0);
+    assert.match(out, /^2 stopped or killed training runs in /m);
+    assert.equal(
+      await Deno.readTextFile(join(killed, ".lock")),
+      note,
+      "the killed run's note is as it left it",
+    );
+    assert.equal(await Deno.lstat(join(early, ".lock")).catch(() => null), null, "no lock file created");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -69,6 +69,26 @@ async function settledOwner(path: string): Promise<LockOwner> {
   return owner;
 }
 
+/**
+ * Whether a process holds the lock on `path` now, found without writing anything: the file is opened read-only
+ * (a read-only or another user's folder can be asked) and neither created nor given a note. No file: never
+ * locked. The probe's own lock lasts only while it looks.
+ */
+export async function isLockHeld(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  try {
+    return !(await file.tryLock(true));
+  } finally {
+    file.close(); // closing the descriptor drops the probe's lock
+  }
+}
+
 /** Takes the lock if it is free right now; null when another open file holds it. */
 export async function tryLockFile(path: string, what: string): Promise<HeldLock | null> {
   await mkdir(dirname(path), { recursive: true });

@@ -15,7 +15,6 @@ import {
   readTrainingCsv,
   shellWord,
   sliceSeries,
-  tryLockFile,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import {
@@ -33,7 +32,7 @@ import { CheckpointError, type Preprocessor, readPreprocessorFile } from "../../
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
-import { runFolderNames } from "../train/run_names.ts";
+import { isLiveRun, runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 import { selfCommand } from "../self_command.ts";
@@ -221,9 +220,7 @@ async function ownRunFolders(root: string, before: ReadonlySet<string>, data: st
   const own: string[] = [];
   for (const name of await runFolderNames(root)) {
     if (before.has(name)) continue;
-    const probe = await tryLockFile(join(root, name, ".lock"), "retrain cleanup").catch(() => null);
-    if (!probe) continue; // a live train's
-    probe.release();
+    if (await isLiveRun(join(root, name)).catch(() => true)) continue; // a live train's
     const flags = await Deno.readTextFile(join(root, name, "run.json"))
       .then((text) => (JSON.parse(text) as { flags?: { data?: unknown } }).flags, () => undefined)
       .catch(() => undefined);

@@ -4,7 +4,7 @@
  * list` reads this (it must stay light); `run_folder.ts` builds on it.
  */
 import { join } from "node:path";
-import { tryLockFile } from "../../features/index.ts";
+import { isLockHeld } from "../../features/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
 
@@ -22,10 +22,11 @@ export async function runFolderNames(root: string): Promise<string[]> {
   return names;
 }
 
-/** Whether the run folder `dir` belongs to a process that is still training (it holds the folder's lock). */
+/**
+ * Whether the run folder `dir` belongs to a process that is still training (it holds the folder's lock). Asked
+ * without writing into the folder: `models list` reads a store it may not write, and a killed run's lock note
+ * stays as its run left it.
+ */
 export async function isLiveRun(dir: string): Promise<boolean> {
-  const probe = await tryLockFile(join(dir, ".lock"), "probe");
-  if (!probe) return true;
-  probe.release();
-  return false;
+  return await isLockHeld(join(dir, ".lock"));
 }

@@ -132,7 +132,14 @@ export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT)
 const NON_FINITE_TOKENS = ["-Infinity", "Infinity", "NaN"] as const;
 
 /**
- * `text` with every bare NaN, Infinity and -Infinity outside strings written as a JSON string ("NaN"), or null
+ * What a bare token is quoted as, then revived from: a string no body holds (a random part per process), so a
+ * bare NaN becomes the number NaN again and is refused as such by every field, a string field included (a plain
+ * "NaN" would pass as a symbol).
+ */
+const NON_FINITE_MARK = `non-finite ${crypto.randomUUID()} `;
+
+/**
+ * `text` with every bare NaN, Infinity and -Infinity outside strings written as a marked JSON string, or null
  * when it has none. Outside strings, strict JSON has no other use for these letters.
  */
 function quoteNonFiniteTokens(text: string): string | null {
@@ -147,7 +154,7 @@ function quoteNonFiniteTokens(text: string): string | null {
     if (c !== "-" && c !== "I" && c !== "N") continue;
     const token = NON_FINITE_TOKENS.find((t) => text.startsWith(t, i));
     if (token === undefined) continue;
-    out += `${text.slice(from, i)}"${token}"`;
+    out += `${text.slice(from, i)}"${NON_FINITE_MARK}${token}"`;
     i += token.length - 1;
     from = i + 1;
   }
@@ -156,8 +163,8 @@ function quoteNonFiniteTokens(text: string): string | null {
 
 /**
  * JSON.parse, except that a body which is JSON but for bare NaN/Infinity values (SPEC §4 lists them among the
- * invalid fields, a 422 naming the field, not malformed JSON) parses with those values as strings, which the
- * request schema then refuses by name. Anything else malformed throws JSON.parse's own error.
+ * invalid fields, a 422 naming the field, not malformed JSON) parses with those values as the numbers they
+ * name, which the request schema then refuses by name. Anything else malformed throws JSON.parse's own error.
  */
 export function parseJsonText(text: string): unknown {
   try {
@@ -166,7 +173,13 @@ export function parseJsonText(text: string): unknown {
     const quoted = quoteNonFiniteTokens(text);
     if (quoted !== null) {
       try {
-        return JSON.parse(quoted);
+        return JSON.parse(
+          quoted,
+          (_key, value: unknown) =>
+            typeof value === "string" && value.startsWith(NON_FINITE_MARK)
+              ? Number(value.slice(NON_FINITE_MARK.length))
+              : value,
+        );
       } catch {
         // Malformed besides: the first error says where.
       }

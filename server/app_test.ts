@@ -334,6 +334,11 @@ Deno.test("bare NaN and ±Infinity (Python's json.dumps) are a 422 naming the fi
     400,
     /^body: malformed/,
   );
+  await expectError(
+    await app.request("/predict", post(`{NaN: 1, ${text.slice(1)}`)),
+    400,
+    /^body: malformed/,
+  );
 });
 
 Deno.test("415 for a non-JSON content type; a missing content type is read as JSON", async () => {

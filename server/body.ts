@@ -173,13 +173,13 @@ export function parseJsonText(text: string): unknown {
     const quoted = quoteNonFiniteTokens(text);
     if (quoted !== null) {
       try {
-        return JSON.parse(
-          quoted,
-          (_key, value: unknown) =>
-            typeof value === "string" && value.startsWith(NON_FINITE_MARK)
-              ? Number(value.slice(NON_FINITE_MARK.length))
-              : value,
-        );
+        return JSON.parse(quoted, (key, value: unknown) => {
+          // A bare token where a key goes ({NaN: 1}) is malformed JSON still: the first error says where.
+          if (key.startsWith(NON_FINITE_MARK)) throw error;
+          return typeof value === "string" && value.startsWith(NON_FINITE_MARK)
+            ? Number(value.slice(NON_FINITE_MARK.length))
+            : value;
+        });
       } catch {
         // Malformed besides: the first error says where.
       }

@@ -208,6 +208,17 @@ export function candleFileError(path: string, error: unknown): Error {
   );
 }
 
+/** Parses one CSV cell as a number (both CSV readers use it); "" is allowed only where `optional`. */
+export function parseNumberCell(cell: string, optional: boolean, where: string): number {
+  if (cell === "") {
+    if (optional) return NaN;
+    throw new CandleError(`${where}: value is empty`);
+  }
+  const value = Number(cell);
+  if (!Number.isFinite(value)) throw new CandleError(`${where}: "${cell}" is not a finite number`);
+  return value;
+}
+
 /** Throws a CandleError naming the first bad candle of the series. */
 export function assertValidSeries(
   s: CandleSeries,

@@ -13,11 +13,11 @@ import {
   type CandleSeries,
   emptySeries,
   ohlcvProblem,
+  parseNumberCell,
   withoutBom,
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
-import { parseNumberCell } from "./training_csv.ts";
 
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
 

@@ -11,6 +11,7 @@ import {
   emptySeries,
   INDICATOR_COLUMNS,
   ohlcvProblem,
+  parseNumberCell,
   PRICE_COLUMNS,
 } from "./candles.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
@@ -35,17 +36,6 @@ export const TRAINING_CSV_HEADER = [
   "stoch_k",
   "stoch_d",
 ] as const;
-
-/** Parses one CSV cell as a number; "" is allowed only where `optional`. */
-export function parseNumberCell(cell: string, optional: boolean, where: string): number {
-  if (cell === "") {
-    if (optional) return NaN;
-    throw new CandleError(`${where}: value is empty`);
-  }
-  const value = Number(cell);
-  if (!Number.isFinite(value)) throw new CandleError(`${where}: "${cell}" is not a finite number`);
-  return value;
-}
 
 const MAKE_ONE = "make one with 'candlecast collect'";
 

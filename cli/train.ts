@@ -78,13 +78,15 @@ async function train(command: Command): Promise<void> {
   }
   // The hints name --checkpoints when it is not the default, so they work as printed.
   const where = checkpointsFlag(opts.checkpoints);
-  let saving = false;
+  let phase: "training" | "saving" | "promoting" = "training";
   await withInterrupt(
     {
       first: () =>
-        saving
-          ? "training has ended: the model is being saved, and will not be promoted (Ctrl-C again to quit now)"
-          : "stopping after this batch; the best weights so far will be saved (Ctrl-C again to quit now)",
+        ({
+          training: "stopping after this batch; the best weights so far will be saved",
+          saving: "training has ended: the model is being saved, and will not be promoted",
+          promoting: "the model is saved and current is being switched to it; that finishes",
+        })[phase] + " (Ctrl-C again to quit now)",
       second: `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +
         `'candlecast train --resume${where}' continues from the last finished epoch`,
     },
@@ -93,7 +95,7 @@ async function train(command: Command): Promise<void> {
         out: (line) => console.log(line),
         progress: terminalProgress(),
         signal,
-        onSaving: () => (saving = true),
+        onPhase: (p) => (phase = p),
         flags,
         resume,
       });
@@ -104,9 +106,11 @@ async function train(command: Command): Promise<void> {
           `retry with 'candlecast export --checkpoint ${outcome.dir} --output ${outcome.dir}/model.onnx'`,
         );
       }
-      if (outcome.stoppedBeforePromote) {
+      if (outcome.stoppedAfterTraining) {
         throw new InterruptedError(
-          `stopped after training ended; ${outcome.version} is saved whole but was not promoted`,
+          `stopped after training ended; ${outcome.version} is saved whole${
+            opts.promote ? " but was not promoted" : ""
+          }`,
           `serve it with 'candlecast models promote ${outcome.version}${where}'`,
         );
       }

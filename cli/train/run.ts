@@ -87,8 +87,11 @@ export interface TrainIo {
    * still saved whole but not promoted (the user asked to stop, not to change what is served).
    */
   readonly signal?: AbortSignal;
-  /** Called once training has ended and the model is being calibrated, scored and saved. */
-  readonly onSaving?: () => void;
+  /**
+   * Where the run is once training has ended: "saving" while the model is calibrated, scored and saved (a stop
+   * now keeps it from being promoted), "promoting" once `current` is being switched to it (that finishes).
+   */
+  readonly onPhase?: (phase: "saving" | "promoting") => void;
   /** Test hook: called after every training batch. */
   readonly afterBatch?: (epoch: number, batch: number) => void;
   /**
@@ -109,7 +112,7 @@ export interface TrainOutcome {
   /** An interrupted run whose run folder was kept: `train --resume` continues it. */
   readonly resumable: boolean;
   /** Training had ended when the stop came: the version is whole, and was not promoted because of the stop. */
-  readonly stoppedBeforePromote: boolean;
+  readonly stoppedAfterTraining: boolean;
   readonly onnxError?: Error;
 }
 
@@ -458,7 +461,7 @@ async function trainAndSave(
     throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
   }
   const interrupted = result.stopReason === "interrupted";
-  io.onSaving?.();
+  io.onPhase?.("saving");
   let recorded = runConfig;
   if (!parent && result.trainedMembers < result.members) {
     // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
@@ -535,10 +538,11 @@ async function trainAndSave(
   if (resumable) await run.keep();
   else await run?.remove();
 
-  const stoppedBeforePromote = opts.promote && !interrupted && !written.onnxError &&
-    (io.signal?.aborted ?? false);
-  const promoted = opts.promote && !interrupted && !written.onnxError && !stoppedBeforePromote;
+  // Checked and announced in one synchronous step, so no stop can fall between the decision and its phase.
+  const stoppedAfterTraining = !interrupted && (io.signal?.aborted ?? false);
+  const promoted = opts.promote && !interrupted && !written.onnxError && !stoppedAfterTraining;
   if (promoted) {
+    io.onPhase?.("promoting");
     try {
       await promote(opts.checkpoints, written.version);
     } catch (error) {
@@ -563,7 +567,7 @@ async function trainAndSave(
     promoted,
     interrupted,
     resumable,
-    stoppedBeforePromote,
+    stoppedAfterTraining,
     onnxError: written.onnxError,
   };
 }

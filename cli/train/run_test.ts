@@ -381,28 +381,45 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a stop that comes after training has ended saves the version whole but does not promote it",
+  name:
+    "a stop that comes after training has ended saves the version whole but does not promote it; one during the promote lets it finish",
   ignore: !real,
   async fn() {
     const dir = await tempDir();
     const checkpoints = join(dir, "checkpoints");
     const data = await csvOf(dir, "a.csv", 400);
     const first = await runTraining(options(data, checkpoints, { epochs: "1" }), quiet);
-    const stop = new AbortController();
     // Ctrl-C while the trained model is calibrated, scored and saved (the "served rule" lines).
+    const stop = new AbortController();
+    const phases: string[] = [];
     const second = await runTraining(options(data, checkpoints, { epochs: "1" }), {
       ...quiet,
       signal: stop.signal,
-      onSaving: () => stop.abort(),
+      onPhase: (phase) => {
+        phases.push(phase);
+        if (phase === "saving") stop.abort();
+      },
     });
+    assert.deepEqual(phases, ["saving"]);
     assert.equal(second.interrupted, false);
-    assert.equal(second.stoppedBeforePromote, true);
+    assert.equal(second.stoppedAfterTraining, true);
     assert.equal(second.promoted, false);
     assert.equal(await currentVersion(checkpoints), first.version);
     const manifest = await readManifest(second.dir);
     assert.notEqual(manifest.training?.stop_reason, "interrupted");
     assert.deepEqual(await verifyVersion(second.dir, manifest.files), []);
     assert.deepEqual(await listVersionNames(checkpoints), [first.version, second.version]);
+
+    // Ctrl-C once current is being switched: the switch finishes, and the run is not reported as stopped.
+    const late = new AbortController();
+    const third = await runTraining(options(data, checkpoints, { epochs: "1" }), {
+      ...quiet,
+      signal: late.signal,
+      onPhase: (phase) => phase === "promoting" && late.abort(),
+    });
+    assert.equal(third.promoted, true);
+    assert.equal(third.stoppedAfterTraining, false);
+    assert.equal(await currentVersion(checkpoints), third.version);
     await Deno.remove(dir, { recursive: true });
   },
 });

@@ -3,6 +3,7 @@
  * before each fold as `--retrain` says → scores, bootstrap, backtest → terminal tables, evaluation.json and a
  * self-contained report.html.
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CandleSeries,
@@ -476,7 +477,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     await writeReport(reportPath, evaluationReport(summary, facts));
     // Written as evaluation.json, this run supersedes the partial one an earlier interrupted re-run left beside
     // it: kept, that one would read as a newer result than it is.
-    if (!beside) { for (const name of PARTIAL_FILES) await removeIfThere(join(opts.outputDir, name)); }
+    if (!beside) { for (const name of PARTIAL_FILES) await rm(join(opts.outputDir, name), { force: true }); }
     if (interrupted) {
       const done = `${plural(outcomes.length, "fold")} of ${plans.length}`;
       throw new InterruptedError(
@@ -505,14 +506,6 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
 
 /** What an interrupted re-run writes beside a complete evaluation, rather than over it. */
 const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html"] as const;
-
-async function removeIfThere(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
 
 /** True when `dir` holds an evaluation.json that is readable and not marked partial (`partial: null`). */
 async function holdsCompleteEvaluation(dir: string): Promise<boolean> {

@@ -222,8 +222,8 @@ async function ownRunFolders(root: string, before: ReadonlySet<string>, data: st
     if (before.has(name)) continue;
     if (await isLiveRun(join(root, name)).catch(() => true)) continue; // a live train's
     const flags = await Deno.readTextFile(join(root, name, "run.json"))
-      .then((text) => (JSON.parse(text) as { flags?: { data?: unknown } }).flags, () => undefined)
-      .catch(() => undefined);
+      .then((text) => (JSON.parse(text) as { flags?: { data?: unknown } }).flags)
+      .catch(() => undefined); // unreadable or not JSON: no run.json to go by
     // No run.json yet: a step stopped before its first save, which only this run's step can be (unlocked).
     if (flags === undefined || flags.data === data) own.push(name);
   }

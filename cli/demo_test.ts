@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { demoKlines } from "./demo.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
+import { DENO_RUN, MAIN } from "../test/cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const HOUR = 3_600_000;
 const PAIR = { seed: 1, price: 40_000 };
 
@@ -46,7 +46,7 @@ Deno.test("demo: a taken port stops it before collect, with a reason and a hint"
     const started = performance.now();
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
+        ...DENO_RUN,
         "--allow-all",
         MAIN,
         "demo",

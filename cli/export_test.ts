@@ -10,7 +10,7 @@ import { decodeModel } from "../ml/onnx/graph.ts";
 import { runOnnx } from "../test/onnx.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { runExport } from "./export.ts";
-import { runCandlecast } from "../test/cli.ts";
+import { DENO_RUN, runCandlecast } from "../test/cli.ts";
 
 const LOOKBACK = 8;
 
@@ -204,7 +204,7 @@ Deno.test("export without --allow-ffi says ONNX Runtime needs it, not 'please re
     const main = new URL("../main.ts", import.meta.url).pathname;
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
+        ...DENO_RUN,
         "--allow-read",
         "--allow-write",
         "--allow-env",

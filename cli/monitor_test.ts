@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MAIN } from "../test/cli.ts";
+import { DENO_RUN, MAIN } from "../test/cli.ts";
 import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixture.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
@@ -14,7 +14,7 @@ const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 function monitor(f: MonitorFixture, v8Flags: string[] = [], more: string[] = []) {
   return new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
+      ...DENO_RUN,
       "--allow-all",
       ...(v8Flags.length > 0 ? [`--v8-flags=${v8Flags.join(",")}`] : []),
       MAIN,

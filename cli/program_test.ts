@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dryParse, fullProgram, runCandlecast } from "../test/cli.ts";
+import { DENO_RUN, dryParse, fullProgram, runCandlecast } from "../test/cli.ts";
 import { fromFileUrl } from "../test/paths.ts";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
@@ -167,7 +167,7 @@ Deno.test("--version and collect --help run without --allow-ffi: ONNX Runtime lo
   const main = fromFileUrl(new URL("../main.ts", import.meta.url));
   for (const args of [["--version"], ["collect", "--help"]]) {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-env", main, ...args],
+      args: [...DENO_RUN, "--allow-read", "--allow-env", main, ...args],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -186,7 +186,16 @@ Deno.test("predict and serve without --allow-ffi say ONNX Runtime needs it (exit
     const main = fromFileUrl(new URL("../main.ts", import.meta.url));
     for (const args of [["predict", "--input", input], ["serve", "--port", "0"]]) {
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-read", "--allow-env", "--allow-net", main, ...args, "--checkpoint", version],
+        args: [
+          ...DENO_RUN,
+          "--allow-read",
+          "--allow-env",
+          "--allow-net",
+          main,
+          ...args,
+          "--checkpoint",
+          version,
+        ],
         stdout: "piped",
         stderr: "piped",
       }).output();

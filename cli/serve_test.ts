@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { DENO_RUN, MAIN } from "../test/cli.ts";
 import { predictBody } from "../test/fake_predictor.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** Starts `serve --port 0` and waits for its "listening" log line. */
 async function startServe(args: string[], env: Record<string, string> = {}) {
@@ -14,7 +13,7 @@ async function startServe(args: string[], env: Record<string, string> = {}) {
   const predictionsLog = join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
+      ...DENO_RUN,
       "--allow-all",
       MAIN,
       "serve",
@@ -177,7 +176,7 @@ Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
   try {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
+        ...DENO_RUN,
         "--allow-all",
         MAIN,
         "serve",
@@ -204,7 +203,7 @@ Deno.test("serve --workers 2: a second serve on a port that workers already shar
   try {
     const second = new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
+        ...DENO_RUN,
         "--allow-all",
         MAIN,
         "serve",
@@ -237,7 +236,7 @@ Deno.test("serve --workers 2: a second serve on a port that workers already shar
 Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it) is refused, exit 2", async () => {
   for (const [key, what] of [["two words", "a space or tab"], ["k3y\n", "a line break"]]) {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"],
+      args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"],
       env: { CANDLECAST_API_KEY: key },
       stdout: "null",
       stderr: "piped",
@@ -271,7 +270,7 @@ async function startServeInShell(
       `${shell} "$@"`,
       "serve",
       Deno.execPath(),
-      "run",
+      ...DENO_RUN,
       "--allow-all",
       MAIN,
       "serve",

@@ -34,12 +34,20 @@ export function fullProgram(): Command {
 
 export const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 
+/**
+ * `deno run` for a child process of a test. With deno.json's `"nodeModulesDir": "auto"` every `deno run`
+ * takes node_modules' lock at start; two tests starting a child at the same instant made one print Deno's own
+ * "Blocking waiting for file lock on node_modules directory" to stderr, ahead of candlecast's message (a CI
+ * failure). The test runner has already set node_modules up, so children use it as it is and take no lock.
+ */
+export const DENO_RUN = ["run", "--node-modules-dir=manual"] as const;
+
 export function candlecastCommand(args: readonly string[], options: Omit<Deno.CommandOptions, "args"> = {}) {
   return new Deno.Command(Deno.execPath(), {
     stdout: "piped",
     stderr: "piped",
     ...options,
-    args: ["run", "--allow-all", MAIN, ...args],
+    args: [...DENO_RUN, "--allow-all", MAIN, ...args],
     env: { NO_COLOR: "1", ...options.env },
   });
 }

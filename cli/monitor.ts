@@ -11,7 +11,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { z } from "zod";
-import { readTrainingCsv } from "../features/index.ts";
+import { intervalOf, readTrainingCsv } from "../features/index.ts";
 import {
   type JoinResult,
   type LiveScores,
@@ -21,7 +21,6 @@ import {
 } from "../ml/monitor/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import {
-  intervalOf,
   type MetricsFile,
   parseMetricsFile,
   readManifest,

@@ -3,9 +3,15 @@
  * time + 1), "the latest N" walks backward from the newest closed candle (`endTime` = first open time − 1),
  * so either takes ceil(candles / 1000) requests. A failure mid-way keeps every candle already fetched.
  */
-import { type CandleSeries, emptySeries } from "../../features/index.ts";
+import {
+  candlesBetween,
+  type CandleSeries,
+  closedOpenTimeBound,
+  emptySeries,
+  type Interval,
+  nextOpenTime,
+} from "../../features/index.ts";
 import { type BinanceClient, BinanceError, type Kline, MAX_KLINES_PER_REQUEST } from "./binance_client.ts";
-import { candlesBetween, closedOpenTimeBound, type Interval, nextOpenTime } from "./intervals.ts";
 
 /** What to fetch: the latest `count` closed candles, or those opening in [start, end). */
 export type KlineRequest =

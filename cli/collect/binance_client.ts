@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
-import type { Interval } from "./intervals.ts";
+import type { Interval } from "../../features/index.ts";
 
 /** Binance's cap on klines per request, and the request weight it charges for one. */
 export const MAX_KLINES_PER_REQUEST = 1000;

@@ -6,13 +6,18 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import {
+  addMonths,
   assertFeaturesFit,
   assertValidSeries,
   type CandleSeries,
   computeIndicators,
   describeOwner,
   fillMissingIndicators,
+  type Grid,
+  gridOf,
   type HeldLock,
+  inferGrid,
+  type Interval,
   LockBusyError,
   lockFile,
   lockPathFor,
@@ -33,7 +38,6 @@ import {
 import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
-import { addMonths, type Grid, gridOf, inferGrid, type Interval } from "./intervals.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import { type CollectOptions, symbolFromFileName, type Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
@@ -44,7 +48,7 @@ export type { CollectOptions, Window } from "./options.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";
-export { closeTimeOf, type Interval, INTERVALS, isInterval } from "./intervals.ts";
+export { closeTimeOf, type Interval, INTERVALS, isInterval } from "../../features/index.ts";
 
 export interface CollectEnv {
   clock: Clock;

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { flag, parseFlags, splitList } from "../flags.ts";
-import { type Interval, INTERVALS } from "./intervals.ts";
+import { type Interval, INTERVALS } from "../../features/index.ts";
 
 export type Source = "binance" | "json" | "csv";
 

@@ -3,8 +3,7 @@
  * and last open time, the candles missing on the interval grid (exchange outages show up here, not as
  * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
-import type { CandleSeries } from "../../features/index.ts";
-import type { Grid } from "./intervals.ts";
+import type { CandleSeries, Grid } from "../../features/index.ts";
 
 export interface Gap {
   /** Open time of the last candle before the gap. */

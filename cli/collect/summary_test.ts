@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { seriesFromCandles } from "../../features/index.ts";
+import { gridOf, seriesFromCandles } from "../../features/index.ts";
 import { ManualClock } from "./clock.ts";
-import { gridOf } from "./intervals.ts";
 import { lineProgress, ttyProgress } from "./progress.ts";
 import { formatSummary, summarize } from "./summary.ts";
 import { HOUR, utcMs } from "../../test/collect_rig.ts";

@@ -1,6 +1,7 @@
 /** What a trained version records about itself: manifest fields, history, and the checked ONNX export. */
 import type { Dataset, SplitRule } from "../../ml/data/index.ts";
-import { type DataDescription, intervalOf, isoOrNull, type OnnxExport } from "../../ml/checkpoints/index.ts";
+import { intervalOf } from "../../features/index.ts";
+import { type DataDescription, isoOrNull, type OnnxExport } from "../../ml/checkpoints/index.ts";
 import { checkExport, exportOnnx } from "../../ml/onnx/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";

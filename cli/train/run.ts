@@ -7,6 +7,7 @@ import {
   type CandleSeries,
   CLASSES,
   FEATURE_NAMES,
+  intervalOf,
   plural,
   readTrainingCsv,
   removeStaleTemps,
@@ -63,7 +64,7 @@ import {
   RunFolder,
   type RunState,
 } from "./run_folder.ts";
-import { intervalOf, isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
+import { isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./parent.ts";

@@ -72,40 +72,6 @@ export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-const UNITS: [number, string][] = [[604_800_000, "w"], [86_400_000, "d"], [3_600_000, "h"], [60_000, "m"]];
-
-const DAY_MS = 86_400_000;
-
-/** True when `ms` is the first instant of a calendar month, UTC (where Binance's 1M candles open). */
-function isMonthStart(ms: number): boolean {
-  const d = new Date(ms);
-  return d.getUTCDate() === 1 && ms % DAY_MS === 0;
-}
-
-/**
- * The candle interval as Binance names it ("1h", "1M"), from the commonest gap between open times; null if
- * unknown. Months have no fixed length: candles a month apart (28–31 days) that open on the 1st are `1M`, the
- * name `collect --interval` takes back (retrain passes it on), not the commonest month's "31d".
- */
-export function intervalOf(openTimes: readonly Float64Array[]): string | null {
-  const gaps = new Map<number, number>();
-  let monthly = true;
-  for (const t of openTimes) {
-    for (let i = 1; i < Math.min(t.length, 2000); i++) {
-      const gap = t[i] - t[i - 1];
-      if (Number.isFinite(gap) && gap > 0) {
-        gaps.set(gap, (gaps.get(gap) ?? 0) + 1);
-        monthly &&= gap >= 28 * DAY_MS && gap <= 31 * DAY_MS && isMonthStart(t[i]) && isMonthStart(t[i - 1]);
-      }
-    }
-  }
-  if (gaps.size === 0) return null;
-  if (monthly) return "1M";
-  const [gap] = [...gaps].sort((a, b) => b[1] - a[1])[0];
-  for (const [ms, unit] of UNITS) if (gap % ms === 0) return `${gap / ms}${unit}`;
-  return `${gap}ms`;
-}
-
 /** The parts of a manifest's `data` that say where its candles end. */
 export interface DataEnds {
   readonly end_ms: number | null;

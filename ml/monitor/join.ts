@@ -4,7 +4,7 @@
  * one, else the last candle closed before the prediction whose close equals the one sent — and labelled with
  * its model version's own horizon and label rule, exactly as training labelled windows.
  */
-import { type CandleSeries, type ClassIndex, windowBatch } from "../../features/index.ts";
+import { type CandleSeries, type ClassIndex, commonestStep, windowBatch } from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import type { PredictionRecord } from "../../engine/index.ts";
 
@@ -31,15 +31,8 @@ export interface JoinResult {
   readonly unknownVersions: ReadonlyMap<string, number>;
 }
 
-/** Most common spacing of open times: the series' interval, robust to outage gaps. */
-function intervalOf(s: CandleSeries): number {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < Math.min(s.length, 500); i++) {
-    const d = s.openTime[i] - s.openTime[i - 1];
-    counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? NaN;
-}
+/** The series' step in ms (the commonest spacing of open times, robust to outage gaps); NaN when unknown. */
+const stepOf = (s: CandleSeries): number => commonestStep([s.openTime]) ?? NaN;
 
 /** Last index with openTime ≤ time (−1 when none). */
 function lastAtOrBefore(s: CandleSeries, time: number): number {
@@ -55,7 +48,7 @@ function lastAtOrBefore(s: CandleSeries, time: number): number {
 export function candleOfPrediction(
   s: CandleSeries,
   record: PredictionRecord,
-  interval = intervalOf(s),
+  interval = stepOf(s),
 ): number {
   if (record.last_candle_time !== null) {
     const t = lastAtOrBefore(s, record.last_candle_time);
@@ -94,7 +87,7 @@ export class OutcomeJoiner {
     /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
     private readonly trainedUntil: ReadonlyMap<string, number> = new Map(),
   ) {
-    this.#bySymbol = new Map(series.map((s) => [s.symbol, { s, interval: intervalOf(s) }]));
+    this.#bySymbol = new Map(series.map((s) => [s.symbol, { s, interval: stepOf(s) }]));
   }
 
   /** The prediction with its outcome, or null (counted) when it cannot be scored. */

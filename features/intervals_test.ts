@@ -6,9 +6,14 @@ import {
   closeTimeOf,
   gridOf,
   inferGrid,
+  intervalOf,
   nextOpenTime,
 } from "./intervals.ts";
-import { utcMs } from "../../test/collect_rig.ts";
+import { utcMs } from "../test/collect_rig.ts";
+
+const HOUR = 3_600_000;
+const times = (first: number, step: number, n: number) =>
+  Float64Array.from({ length: n }, (_, i) => first + i * step);
 
 Deno.test("intervals: the newest closed candle at a time, fixed and monthly", () => {
   const now = utcMs("2024-03-15T10:30");
@@ -45,6 +50,27 @@ Deno.test("intervals: gaps on a grid, and grids inferred from data", () => {
   assert.equal(inferGrid([0, 4 * h, 8 * h, 16 * h])?.label, "4h");
   assert.equal(inferGrid([0, 90_000, 180_000])?.label, "90s");
   assert.equal(inferGrid([utcMs("2024-01-01"), utcMs("2024-02-01"), utcMs("2024-03-01")])?.label, "1M");
+  // Collect's grid and a checkpoint's recorded interval are one name (they were two rules until session 20).
+  const off = times(0, 31 * 24 * h, 5);
+  assert.equal(inferGrid(off)?.label, "31d");
+  assert.equal(inferGrid(off)?.missingBetween(0, 3 * 31 * 24 * h), 2);
+  assert.equal(inferGrid(times(0, 90 * 60_000, 5))?.label, intervalOf([times(0, 90 * 60_000, 5)]));
   assert.equal(inferGrid([5]), null);
   assert.equal(inferGrid([NaN, NaN]), null);
+});
+
+Deno.test("intervalOf names the interval as collect --interval takes it back (retrain passes it on)", () => {
+  const start = Date.UTC(2021, 0, 1);
+  assert.equal(intervalOf([times(start, HOUR, 100)]), "1h");
+  assert.equal(intervalOf([times(start, 30 * 60_000, 100)]), "30m");
+  assert.equal(intervalOf([times(start, 4 * HOUR, 100)]), "4h");
+  assert.equal(intervalOf([times(start, 24 * HOUR, 100)]), "1d");
+  assert.equal(intervalOf([times(start, 72 * HOUR, 100)]), "3d");
+  assert.equal(intervalOf([times(Date.UTC(2021, 0, 4), 168 * HOUR, 100)]), "1w");
+  // Binance's 1M candles open on the 1st of each month, 28 to 31 days apart (the commonest gap is 31 days).
+  const months = Float64Array.from({ length: 40 }, (_, i) => Date.UTC(2019, i, 1));
+  assert.equal(intervalOf([months, months.slice(5)]), "1M");
+  // A 31-day step that does not follow the calendar is not a month.
+  assert.equal(intervalOf([times(start, 31 * 24 * HOUR, 40)]), "31d");
+  assert.equal(intervalOf([new Float64Array([NaN, NaN])]), null);
 });

@@ -112,20 +112,77 @@ function stepGrid(label: string, stepMs: number): Grid {
 }
 
 /**
- * The grid of a series that came without an interval (CSV, C# export): the most common step between
- * consecutive open times, named after the Binance interval it equals. Null when there is no step to see.
+ * The commonest positive step between consecutive open times across `series`; null when there is none.
+ * Outage gaps are rarer than the candles' own step, so they do not move it. The one count every reader of
+ * candle data uses (collect's gap report, the interval a checkpoint records, monitor's join).
+ */
+export function commonestStep(series: readonly ArrayLike<number>[]): number | null {
+  const counts = new Map<number, number>();
+  for (const t of series) {
+    for (let i = 1; i < t.length; i++) {
+      const step = t[i] - t[i - 1];
+      if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1); // NaN > 0 is false
+    }
+  }
+  let [best, bestCount] = [0, 0];
+  for (const [step, count] of counts) if (count > bestCount) [best, bestCount] = [step, count];
+  return bestCount > 0 ? best : null;
+}
+
+/** True when `ms` is the first instant of a calendar month, UTC (where Binance's 1M candles open). */
+function isMonthStart(ms: number): boolean {
+  const d = new Date(ms);
+  return d.getUTCDate() === 1 && ms % DAY === 0;
+}
+
+/** Months are 28 to 31 days long. */
+const isMonthLong = (step: number) => step >= 28 * DAY && step <= 31 * DAY;
+
+/** True when every month-long step in `series` joins two month starts: candles on the calendar, not a fixed step. */
+function onMonthStarts(series: readonly ArrayLike<number>[]): boolean {
+  for (const t of series) {
+    for (let i = 1; i < t.length; i++) {
+      if (isMonthLong(t[i] - t[i - 1]) && !(isMonthStart(t[i]) && isMonthStart(t[i - 1]))) return false;
+    }
+  }
+  return true;
+}
+
+const UNITS: readonly [number, string][] = [[7 * DAY, "w"], [DAY, "d"], [HOUR, "h"], [MINUTE, "m"], [
+  1000,
+  "s",
+]];
+
+/** A fixed step in the largest unit it is a whole number of: Binance's names ("4h", "1w") where it has one. */
+function stepName(step: number): string {
+  for (const [ms, unit] of UNITS) if (step % ms === 0) return `${step / ms}${unit}`;
+  return `${step}ms`;
+}
+
+/**
+ * The candle interval of `series` as Binance names it ("1h", "1M"), from the commonest step between open
+ * times; null when there is no step to see. Candles that open on the 1st of months (28–31 days apart) are
+ * `1M`, the name `collect --interval` takes back (retrain passes a checkpoint's interval on), not "31d"; a
+ * fixed 31-day step off the calendar stays "31d". Steps Binance has no name for are named in the largest
+ * whole unit ("90m", "2d", "90s").
+ *
+ * @example
+ * ```ts
+ * intervalOf([[0, 3_600_000, 7_200_000, 14_400_000]]); // "1h": the one outage gap does not move it
+ * ```
+ */
+export function intervalOf(series: readonly ArrayLike<number>[]): string | null {
+  const step = commonestStep(series);
+  if (step === null) return null;
+  return isMonthLong(step) && onMonthStarts(series) ? "1M" : stepName(step);
+}
+
+/**
+ * The grid of a series that came without an interval (CSV, C# export), named as `intervalOf` names it. Null
+ * when there is no step to see.
  */
 export function inferGrid(openTimes: ArrayLike<number>): Grid | null {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < openTimes.length; i++) {
-    const step = openTimes[i] - openTimes[i - 1];
-    if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1);
-  }
-  let best = 0;
-  let bestCount = 0;
-  for (const [step, count] of counts) if (count > bestCount) [best, bestCount] = [step, count];
-  if (best === 0) return null;
-  if (best >= 28 * DAY && best <= 31 * DAY) return gridOf("1M");
-  const named = INTERVALS.find((i) => i !== "1M" && FIXED_MS[i] === best);
-  return stepGrid(named ?? `${best / 1000}s`, best);
+  const name = intervalOf([openTimes]);
+  if (name === null) return null;
+  return isInterval(name) ? gridOf(name) : stepGrid(name, commonestStep([openTimes])!);
 }

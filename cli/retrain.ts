@@ -46,7 +46,7 @@ export function retrainCommand(): Command {
     .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
     .option("--no-collect", "do not fetch new candles first")
     .option("--base-url <url>", "Binance REST base URL for collect", "https://api.binance.com")
-    .option("--interval <interval>", "candle interval to collect (default: the current model's)")
+    .option("--interval <interval>", "candle interval to collect (default: that of the candles in --data)")
     .option("--holdout-days <days>", "newest days held out to decide the promotion", "14")
     .option("--f1-tolerance <x>", "promote even if macro-F1 is lower by up to x", "0")
     .option("--logloss-tolerance <x>", "promote even if log-loss is higher by up to x", "0")

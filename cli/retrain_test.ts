@@ -9,7 +9,8 @@ import {
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
-import { coveredUntil, notWorse } from "./retrain/run.ts";
+import { collectInterval, coveredUntil, notWorse } from "./retrain/run.ts";
+import { CommandError } from "./errors.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { runFolderNames } from "./train/run_names.ts";
@@ -364,6 +365,40 @@ Deno.test("weekly has nothing to fine-tune when current's data reaches every can
   assert.equal(coveredUntil(series.map((s) => until(s, 900)), { end_ms: null, symbols: {} }), null);
   // A symbol current never saw is judged by its overall data end.
   assert.equal(coveredUntil([until(series[0], 1001)], { end_ms: end(1000), symbols: {} }), null);
+});
+
+Deno.test("retrain collects on the interval of the data it extends, not only the one a model recorded", () => {
+  const step = (
+    ms: number,
+  ) => [
+    seriesFromCandles(
+      "X",
+      simulateMarket({ seed: 1, start: 0, intervalMs: ms, count: 5, startPrice: 100, baseVolume: 50 }),
+    ),
+  ];
+  // 4h candles and no current version: it collected "1h" into them before.
+  assert.equal(collectInterval("d.csv", step(4 * HOUR), undefined), "4h");
+  // A version saved before a780cd7 recorded monthly candles as "31d"; the data says what they are.
+  const months = [
+    seriesFromCandles(
+      "X",
+      simulateMarket({ seed: 1, start: 0, intervalMs: HOUR, count: 3, startPrice: 100, baseVolume: 50 }),
+    ),
+  ];
+  months[0].openTime.set([Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 1), Date.UTC(2024, 2, 1)]);
+  assert.equal(collectInterval("d.csv", months, "31d"), "1M");
+  // One candle per symbol: the model's interval, else a message that asks for --interval.
+  assert.equal(collectInterval("d.csv", [sliceSeries(step(HOUR)[0], 0, 1)], "4h"), "4h");
+  const asksForInterval = (message: RegExp) => (e: unknown) =>
+    e instanceof CommandError && message.test(e.message) && /pass --interval/.test(e.hint ?? "");
+  assert.throws(
+    () => collectInterval("d.csv", [sliceSeries(step(HOUR)[0], 0, 1)], "31d"),
+    asksForInterval(/cannot tell which candle interval to collect/),
+  );
+  assert.throws(
+    () => collectInterval("d.csv", step(90 * 60_000), "1h"),
+    asksForInterval(/90m apart, which is no Binance interval/),
+  );
 });
 
 Deno.test({

@@ -11,6 +11,8 @@ import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import {
   type CandleSeries,
+  intervalOf,
+  isInterval,
   plural,
   readTrainingCsv,
   shellWord,
@@ -54,6 +56,25 @@ export interface RetrainOptions {
   readonly trainArgs: readonly string[];
   /** Aborted on Ctrl-C / SIGTERM: the running step is stopped, nothing is promoted, the run ends with exit 130. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * The interval retrain collects into `data` when no `--interval` is given: the one its candles are on (the
+ * file is what collect extends, and collect refuses candles off its grid), else the one current's manifest
+ * records. Before session 20 it took the manifest's alone and "1h" without one, so a retrain of 4h candles
+ * with no current version collected hourly candles into them, and versions that recorded monthly data as
+ * "31d" (before a780cd7) passed collect a name it refuses.
+ */
+export function collectInterval(data: string, existing: readonly CandleSeries[], recorded: unknown): string {
+  const fromData = intervalOf(existing.map((s) => s.openTime));
+  if (fromData !== null && isInterval(fromData)) return fromData;
+  if (fromData === null && typeof recorded === "string" && isInterval(recorded)) return recorded;
+  throw new CommandError(
+    fromData === null
+      ? `${data}: cannot tell which candle interval to collect (one candle per symbol, and no model records one)`
+      : `${data}: its candles are ${fromData} apart, which is no Binance interval retrain could collect`,
+    "pass --interval (1h, 4h, 1d, …), or --no-collect to train on the file as it is",
+  );
 }
 
 export interface RetrainOutcome {
@@ -280,8 +301,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           "run 'candlecast collect' once first",
         );
       });
-      const recorded = manifest?.interval;
-      const interval = opts.interval ?? (typeof recorded === "string" ? recorded : "1h");
+      const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
       const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
       await step(opts.log, [
         "collect",

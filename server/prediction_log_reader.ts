@@ -13,11 +13,13 @@ const MAX_LINE = 64 * 1024;
 /**
  * The records in a stream of one file's bytes, a chunk's worth at a time (one await per chunk rather than per
  * record: a 1 GB log has millions). Lines that do not parse (one cut short by a crash mid-write) are counted
- * in `skipped`.
+ * in `skipped`. With `live`, the file is one serve may be appending to: a last line with no newline that does
+ * not parse is a record being written when the file was read, neither a record nor an unreadable line.
  */
 export async function* recordBatches(
   chunks: AsyncIterable<Uint8Array>,
   counts: { skipped: number },
+  live = false,
 ): AsyncGenerator<PredictionRecord[]> {
   const decoder = new TextDecoder();
   let partial = "";
@@ -49,7 +51,12 @@ export async function* recordBatches(
     if (batch.length > 0) yield batch;
   }
   const last: PredictionRecord[] = [];
-  if (!overlong) parse(partial + decoder.decode(), last);
+  const tail = partial + decoder.decode();
+  if (!overlong) {
+    const skippedBefore = counts.skipped;
+    parse(tail, last);
+    if (live) counts.skipped = skippedBefore; // being appended: not unreadable
+  }
   if (last.length > 0) yield last;
 }
 
@@ -63,7 +70,8 @@ export async function* readPredictionLog(
 ): AsyncGenerator<PredictionRecord> {
   for (const file of await predictionLogFiles(path)) {
     // The stream closes the file when read to the end or when the consumer stops early.
-    for await (const batch of recordBatches((await Deno.open(file)).readable, counts)) yield* batch;
+    const batches = recordBatches((await Deno.open(file)).readable, counts, file === path);
+    for await (const batch of batches) yield* batch;
   }
 }
 
@@ -93,11 +101,11 @@ async function* bytesOf(file: Deno.FsFile, length: number): AsyncGenerator<Uint8
 export async function snapshotPredictionLog(path: string): Promise<PredictionLogSnapshot> {
   // A rotation between listing and opening renames a file away; list again then (rotations are rare).
   for (let attempt = 1;; attempt++) {
-    const opened: { file: Deno.FsFile; length: number }[] = [];
+    const opened: { file: Deno.FsFile; length: number; live: boolean }[] = [];
     try {
       for (const name of await predictionLogFiles(path)) {
         const file = await Deno.open(name);
-        opened.push({ file, length: (await file.stat()).size });
+        opened.push({ file, length: (await file.stat()).size, live: name === path });
       }
     } catch (error) {
       opened.forEach(({ file }) => file.close());
@@ -107,7 +115,9 @@ export async function snapshotPredictionLog(path: string): Promise<PredictionLog
     return {
       files: opened.length,
       async *batches(counts = { skipped: 0 }) {
-        for (const { file, length } of opened) yield* recordBatches(bytesOf(file, length), counts);
+        for (const { file, length, live } of opened) {
+          yield* recordBatches(bytesOf(file, length), counts, live);
+        }
       },
       close: () => opened.forEach(({ file }) => file.close()),
     };

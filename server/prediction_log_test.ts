@@ -175,11 +175,15 @@ Deno.test("the reader streams: lines split across chunks, a cut last line, and a
   // Over 64 KiB per chunk boundary, a 200 KB garbage line, then a line cut short by a crash.
   const text = Array.from({ length: 2000 }, (_, i) => good(i)).join("") + "x".repeat(200_000) + "\n" +
     good(2000) + good(2001).slice(0, 40);
-  await Deno.writeTextFile(path, text);
-  const counts = { skipped: 0 };
-  let n = 0;
-  for await (const _ of readPredictionLog(path, counts)) n++;
-  assert.equal(n, 2001);
-  assert.equal(counts.skipped, 2);
+  // In a rotated file the cut line is a crash's; at the end of the live file it may be one serve is writing.
+  for (const [file, skipped] of [[`${path}.1`, 2], [path, 1]] as const) {
+    await Deno.writeTextFile(file, text);
+    const counts = { skipped: 0 };
+    let n = 0;
+    for await (const _ of readPredictionLog(path, counts)) n++;
+    assert.equal(n, 2001);
+    assert.equal(counts.skipped, skipped, file);
+    await Deno.remove(file);
+  }
   await Deno.remove(dir, { recursive: true });
 });

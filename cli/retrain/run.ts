@@ -245,8 +245,9 @@ async function ownRunFolders(root: string, before: ReadonlySet<string>, data: st
     const flags = await Deno.readTextFile(join(root, name, "run.json"))
       .then((text) => (JSON.parse(text) as { flags?: { data?: unknown } }).flags)
       .catch(() => undefined); // unreadable or not JSON: no run.json to go by
-    // No run.json yet: a step stopped before its first save, which only this run's step can be (unlocked).
-    if (flags === undefined || flags.data === data) own.push(name);
+    // A listed run folder has its run.json from the start (`RunFolder.create`); one unreadable is nobody's to
+    // go by, so it is left to `train`'s own pruning of abandoned runs.
+    if (flags?.data === data) own.push(name);
   }
   return own;
 }

@@ -36,6 +36,8 @@ const MemberStateSchema = z.object({
 });
 export type MemberState = z.infer<typeof MemberStateSchema>;
 
+const stateText = (state: RunState) => JSON.stringify(state, null, 2) + "\n";
+
 /** run.json: parsed at the edge like every file candlecast reads back. */
 const RunStateSchema = z.object({
   /** The raw train flags of the run (re-parsed by train's own schema on resume). */
@@ -78,8 +80,6 @@ export class RunFolder {
     const started = new Date();
     const stamp = started.toISOString().slice(0, 19).replace(/[-:]/g, "");
     const dir = join(root, `.train_${stamp}_${crypto.randomUUID().slice(0, 8)}`);
-    await Deno.mkdir(dir, { recursive: true });
-    const lock = (await tryLockFile(join(dir, ".lock"), "train"))!;
     const fresh: MemberState = {
       epochsDone: 0,
       bestEpoch: null,
@@ -87,14 +87,29 @@ export class RunFolder {
       history: [],
       stopReason: null,
     };
-    const run = new RunFolder(dir, {
+    const state: RunState = {
       flags,
       parent,
       members: Array.from({ length: members }, () => fresh),
       startedAt: started.toISOString(),
-    }, lock);
-    await run.writeState();
-    return run;
+    };
+    // Made under a name no reader lists (`run_names.ts`), locked and given its run.json, then renamed into
+    // place: a listed run folder is never one whose lock is not taken yet, which retrain's cleanup (it removes
+    // the unlocked run folders its own train step left) could take for its own. The lock is on the open file,
+    // so it holds across the rename.
+    const staging = `${dir}.starting`;
+    await Deno.mkdir(staging, { recursive: true });
+    let lock: HeldLock | null = null;
+    try {
+      lock = (await tryLockFile(join(staging, ".lock"), "train"))!;
+      await writeFileAtomic(join(staging, STATE), stateText(state));
+      await Deno.rename(staging, dir);
+    } catch (error) {
+      lock?.release();
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      throw error;
+    }
+    return new RunFolder(dir, state, lock);
   }
 
   /** Takes over an abandoned run's folder (its lock must be free). */
@@ -187,7 +202,7 @@ export class RunFolder {
   }
 
   private async writeState(): Promise<void> {
-    await writeFileAtomic(join(this.dir, STATE), JSON.stringify(this.state, null, 2) + "\n");
+    await writeFileAtomic(join(this.dir, STATE), stateText(this.state));
   }
 }
 

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { RunFolder } from "./run_folder.ts";
+import { isLiveRun, runFolderNames } from "./run_names.ts";
+
+Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
+  try {
+    // A folder being set up is not a run: retrain's cleanup removes unlocked run folders it finds.
+    await Deno.mkdir(join(root, ".train_20260101T000000_0123abcd.starting"));
+    assert.deepEqual(await runFolderNames(root), []);
+
+    const run = await RunFolder.create(root, { data: "d.csv" }, null, 3);
+    const names = await runFolderNames(root);
+    assert.deepEqual(names, [run.dir.slice(root.length + 1)]);
+    assert.equal(await isLiveRun(run.dir), true);
+    const state = JSON.parse(await Deno.readTextFile(join(run.dir, "run.json")));
+    assert.equal(state.flags.data, "d.csv");
+    assert.equal(state.members.length, 3);
+    const entries = [];
+    for await (const e of Deno.readDir(root)) entries.push(e.name);
+    assert.equal(entries.filter((n) => n.endsWith(".starting")).length, 1, "only the one made by hand above");
+    await run.keep();
+    assert.equal(await isLiveRun(run.dir), false);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a run folder that cannot be set up leaves nothing behind", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
+  try {
+    const file = join(root, "not_a_folder");
+    await Deno.writeTextFile(file, "");
+    await assert.rejects(() => RunFolder.create(file, {}, null, 1));
+    const entries = [];
+    for await (const e of Deno.readDir(root)) entries.push(e.name);
+    assert.deepEqual(entries, ["not_a_folder"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -36,11 +36,17 @@ export async function writeUntrainedCheckpoint(
   lookback: number,
   windows: Float32Array,
   version: string,
-  options: { readonly fuseMembers?: boolean } = {},
+  options: { readonly fuseMembers?: boolean; readonly members?: number } = {},
 ): Promise<LayersModel> {
   const preprocessor = benchPreprocessor(type, lookback, windows);
+  const config = defaultModelConfig(type, lookback);
   // The default config's volatility channels (transformer_lstm) are built from the scaler.
-  const model = buildModel(defaultModelConfig(type, lookback), 42, FAST_LAYERS, preprocessor);
+  const model = buildModel(
+    { ...config, members: options.members ?? config.members },
+    42,
+    FAST_LAYERS,
+    preprocessor,
+  );
   try {
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeFile(

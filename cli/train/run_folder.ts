@@ -22,6 +22,11 @@ import {
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
 import { isLiveRun, runFolderNames } from "./run_names.ts";
 const STATE = "run.json";
+/** A run folder's name while `RunFolder.create` sets it up (`run_names.ts` lists no such name). */
+const STAGING_SUFFIX = ".starting";
+const STAGING_NAME = /^\.train_\d{8}T\d{6}_[0-9a-f]{8}\.starting$/;
+/** How old an unlocked folder being set up must be to count as left by a train killed then (it takes ms). */
+const STAGING_LEFTOVER_MS = 10 * 60_000;
 const weightsFile = (k: number) => `member_${k}.weights`;
 
 const MemberStateSchema = z.object({
@@ -96,8 +101,8 @@ export class RunFolder {
     // Made under a name no reader lists (`run_names.ts`), locked and given its run.json, then renamed into
     // place: a listed run folder is never one whose lock is not taken yet, which retrain's cleanup (it removes
     // the unlocked run folders its own train step left) could take for its own. The lock is on the open file,
-    // so it holds across the rename.
-    const staging = `${dir}.starting`;
+    // so it holds across the rename. One a kill -9 left here is removed by `pruneAbandonedRuns`.
+    const staging = `${dir}${STAGING_SUFFIX}`;
     await Deno.mkdir(staging, { recursive: true });
     let lock: HeldLock | null = null;
     try {
@@ -259,10 +264,40 @@ export async function pruneAbandonedRuns(
   const runs = await abandonedRuns(root);
   const kept = runs.find((r) => r.state !== null) ?? null;
   const removed: string[] = [];
+  for (const dir of await stagingLeftovers(root)) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    removed.push(dir);
+  }
   for (const run of runs) {
     if (run === kept) continue;
     await Deno.remove(run.dir, { recursive: true }).catch(() => {});
     removed.push(run.dir);
   }
   return { removed, kept };
+}
+
+/**
+ * The folders in `root` of runs killed while `RunFolder.create` set them up (between its mkdir and rename):
+ * unlocked and older than any setup takes. A younger unlocked one may be another train's between its mkdir and
+ * lock, so it is left for a later start.
+ */
+async function stagingLeftovers(root: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(root)) {
+      if (entry.isDirectory && STAGING_NAME.test(entry.name)) names.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  const left: string[] = [];
+  for (const name of names) {
+    const dir = join(root, name);
+    const mtime = await Deno.stat(dir).then((info) => info.mtime, () => null); // renamed into place meanwhile
+    if (mtime === null || Date.now() - mtime.getTime() < STAGING_LEFTOVER_MS) continue;
+    if (await isLiveRun(dir).catch(() => true)) continue;
+    left.push(dir);
+  }
+  return left;
 }

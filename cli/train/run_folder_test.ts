@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RunFolder } from "./run_folder.ts";
+import { tryLockFile } from "../../features/index.ts";
+import { pruneAbandonedRuns, RunFolder } from "./run_folder.ts";
 import { isLiveRun, runFolderNames } from "./run_names.ts";
 
 Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
@@ -36,6 +37,40 @@ Deno.test("a run folder that cannot be set up leaves nothing behind", async () =
     const entries = [];
     for await (const e of Deno.readDir(root)) entries.push(e.name);
     assert.deepEqual(entries, ["not_a_folder"]);
+    // Made and locked, then its run.json cannot be written (flags JSON cannot hold): the half-made folder goes.
+    await assert.rejects(() => RunFolder.create(root, { seed: 1n }, null, 1), TypeError);
+    entries.length = 0;
+    for await (const e of Deno.readDir(root)) entries.push(e.name);
+    assert.deepEqual(entries, ["not_a_folder"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a run folder a train killed while setting it up (.starting) is removed by the next start, once old and unlocked", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
+  try {
+    const staging = (id: string) => join(root, `.train_20260101T000000_${id}.starting`);
+    const old = new Date(Date.now() - 3600_000);
+    // Killed between mkdir and rename: its lock is free and it is no run anyone can resume or list.
+    await Deno.mkdir(staging("0123abcd"));
+    await Deno.writeTextFile(join(staging("0123abcd"), ".lock"), "");
+    await Deno.writeTextFile(join(staging("0123abcd"), "run.json"), "{}");
+    await Deno.utime(staging("0123abcd"), old, old);
+    // Another train's, being set up this instant (not locked yet), and an old one whose lock is held.
+    await Deno.mkdir(staging("89abcdef"));
+    await Deno.mkdir(staging("fedcba98"));
+    using _lock = (await tryLockFile(join(staging("fedcba98"), ".lock"), "train"))!;
+    await Deno.utime(staging("fedcba98"), old, old);
+
+    const { removed } = await pruneAbandonedRuns(root);
+    assert.deepEqual(removed, [staging("0123abcd")]);
+    const entries = [];
+    for await (const e of Deno.readDir(root)) entries.push(e.name);
+    assert.deepEqual(
+      entries.sort(),
+      [staging("89abcdef"), staging("fedcba98")].map((d) => d.slice(root.length + 1)),
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

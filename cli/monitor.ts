@@ -11,7 +11,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { z } from "zod";
-import { intervalOf, readTrainingCsv } from "../features/index.ts";
+import { intervalOf, isInterval, readTrainingCsv, sameInterval } from "../features/index.ts";
 import {
   type JoinResult,
   type LiveScores,
@@ -218,13 +218,15 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         const v = await readVersion(join(opts.checkpoints, record.version));
         // A version's horizon counts its own candles: on another interval's candles its outcomes (and so every
         // score) would be read the wrong number of hours ahead, silently.
-        if (v?.interval && dataInterval && v.interval !== dataInterval) {
+        if (v?.interval && dataInterval && !sameInterval(v.interval, dataInterval)) {
           throw new UsageError(
             `--data: ${opts.data} holds ${dataInterval} candles, but ${record.version} was trained on ` +
               `${v.interval} candles: its predictions' outcomes (${v.preprocessor.horizon} candles ahead) cannot ` +
               "be read on them",
-            `collect ${v.interval} candles into a CSV ('candlecast collect --interval ${v.interval} …') and ` +
-              "point --data at it",
+            isInterval(v.interval)
+              ? `collect ${v.interval} candles into a CSV ('candlecast collect --interval ${v.interval} …') and ` +
+                "point --data at it"
+              : `point --data at the ${v.interval} candles ${record.version} was trained on`,
           );
         }
         if (v) {

@@ -174,6 +174,12 @@ Deno.test("monitor refuses candles of another interval than the version's (exit 
         "predictions' outcomes (4 candles ahead) cannot be read on them\n" +
         "hint: collect 4h candles into a CSV ('candlecast collect --interval 4h …') and point --data at it\n",
     );
+    // The same candles named another way (older versions recorded "31d" for 1M, "90000ms" for 90s) are the
+    // same interval: scored, not refused.
+    const manifest = join(f.checkpoints, "v1_2026-01-01", "manifest.json");
+    await Deno.writeTextFile(manifest, (await Deno.readTextFile(manifest)).replace('"4h"', '"60m"'));
+    const same = await monitor(f).output();
+    assert.equal(same.code, 0, new TextDecoder().decode(same.stderr));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

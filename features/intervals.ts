@@ -177,6 +177,26 @@ export function intervalOf(series: readonly ArrayLike<number>[]): string | null 
   return isMonthLong(step) && onMonthStarts(series) ? "1M" : stepName(step);
 }
 
+/** The length in ms of a name `intervalOf` gives ("4h", "90s", "1500ms"); NaN for "1M" and anything else. */
+function fixedLength(name: string): number {
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(name);
+  if (m === null) return NaN;
+  const unit = m[2] === "ms" ? 1 : UNITS.find(([, u]) => u === m[2])![0];
+  return Number(m[1]) * unit;
+}
+
+/**
+ * Whether two interval names mean the same candles: the same name, the same fixed length written two ways
+ * (versions saved before session 20 named 90-second data "90000ms"), or months — "1M" against the 28–31 days
+ * versions saved before a780cd7 recorded monthly candles as.
+ */
+export function sameInterval(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [la, lb] = [fixedLength(a), fixedLength(b)];
+  if (a === "1M" || b === "1M") return isMonthLong(a === "1M" ? lb : la);
+  return Number.isFinite(la) && la === lb;
+}
+
 /**
  * The grid of a series that came without an interval (CSV, C# export), named as `intervalOf` names it. Null
  * when there is no step to see.

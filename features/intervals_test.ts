@@ -4,10 +4,12 @@ import {
   candlesBetween,
   closedOpenTimeBound,
   closeTimeOf,
+  commonestStep,
   gridOf,
   inferGrid,
   intervalOf,
   nextOpenTime,
+  sameInterval,
 } from "./intervals.ts";
 import { utcMs } from "../test/collect_rig.ts";
 
@@ -50,6 +52,13 @@ Deno.test("intervals: gaps on a grid, and grids inferred from data", () => {
   assert.equal(inferGrid([0, 4 * h, 8 * h, 16 * h])?.label, "4h");
   assert.equal(inferGrid([0, 90_000, 180_000])?.label, "90s");
   assert.equal(inferGrid([utcMs("2024-01-01"), utcMs("2024-02-01"), utcMs("2024-03-01")])?.label, "1M");
+  // Names recorded by older versions read as what they are.
+  assert.ok(sameInterval("1M", "31d") && sameInterval("28d", "1M") && sameInterval("90000ms", "90s"));
+  assert.ok(sameInterval("60m", "1h") && !sameInterval("1h", "4h") && !sameInterval("1M", "1w"));
+  assert.ok(!sameInterval("1M", "32d") && !sameInterval("x", "x1") && sameInterval("x", "x"));
+  // The commonest step, whatever the outages and missing times (evaluate's folds and backtest read it too).
+  assert.equal(commonestStep([[0, h, 2 * h, 10 * h, 11 * h, NaN]]), h);
+  assert.equal(commonestStep([[5]]), null);
   // Collect's grid and a checkpoint's recorded interval are one name (they were two rules until session 20).
   const off = times(0, 31 * 24 * h, 5);
   assert.equal(inferGrid(off)?.label, "31d");

@@ -48,7 +48,6 @@ export type { CollectOptions, Window } from "./options.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";
-export { closeTimeOf, type Interval, INTERVALS, isInterval } from "../../features/index.ts";
 
 export interface CollectEnv {
   clock: Clock;

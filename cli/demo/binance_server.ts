@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Buffer } from "node:buffer";
-import { closeTimeOf, type Interval, INTERVALS, isInterval } from "../collect/index.ts";
+import { closeTimeOf, type Interval, INTERVALS, isInterval } from "../../features/index.ts";
 import { simulateMarket } from "../../features/index.ts";
 
 /** One stored candle; prices stay strings so the wire carries them exactly as stored. */

@@ -199,21 +199,9 @@ export function buyAndHold(signals: readonly SymbolSignals[], opts: BacktestOpti
   return portfolio(runs, names, opts.periodsPerYear);
 }
 
-/** The usual spacing of open times (ms), robust to gaps; NaN without two times. */
 /** A fee fraction as a percentage for reports: 0.0007 → "0.07" (not 0.06999999999999999). */
 export function feePercent(fee: number): string {
   return String(Number((100 * fee).toFixed(6)));
-}
-
-export function medianInterval(openTime: ArrayLike<number>): number {
-  const gaps: number[] = [];
-  for (let i = 1; i < openTime.length; i++) {
-    const d = openTime[i] - openTime[i - 1];
-    if (Number.isFinite(d) && d > 0) gaps.push(d);
-  }
-  if (gaps.length === 0) return NaN;
-  gaps.sort((a, b) => a - b);
-  return gaps[Math.floor(gaps.length / 2)];
 }
 
 export const YEAR_MS = 365.25 * 24 * 3600 * 1000;

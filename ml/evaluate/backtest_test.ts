@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  backtest,
-  type BacktestOptions,
-  buyAndHold,
-  feePercent,
-  medianInterval,
-  type SymbolSignals,
-} from "./backtest.ts";
+import { backtest, type BacktestOptions, buyAndHold, feePercent, type SymbolSignals } from "./backtest.ts";
 
 const HOUR = 3_600_000;
 const close = [100, 110, 121, 110, 100, 100, 100];
@@ -65,11 +58,6 @@ Deno.test("symbols are equal-weight sleeves of one portfolio", () => {
   const both = backtest([a, b], opts).summary;
   near(both.total_return, one / 2);
   assert.deepEqual(both.per_symbol.map((s) => s.trades), [1, 0]);
-});
-
-Deno.test("medianInterval ignores gaps and missing times", () => {
-  assert.equal(medianInterval([0, HOUR, 2 * HOUR, 10 * HOUR, 11 * HOUR, NaN]), HOUR);
-  assert.ok(Number.isNaN(medianInterval([5])));
 });
 
 Deno.test("a fee is printed as a percentage without float noise", () => {

@@ -4,8 +4,7 @@
  * windows at every cut, so no training or validation label looks into the block being tested, and no test
  * label looks into the next block.
  */
-import type { CandleSeries } from "../../features/index.ts";
-import { medianInterval } from "./backtest.ts";
+import { type CandleSeries, commonestStep } from "../../features/index.ts";
 
 export const RETRAIN_MODES = ["weekly", "monthly", "none"] as const;
 /**
@@ -70,7 +69,7 @@ export function dataEnd(series: readonly CandleSeries[]): number {
         `${s.symbol}: some candles have no open_time; walk-forward folds are calendar blocks and need it`,
       );
     }
-    end = Math.max(end, s.openTime[s.length - 1] + medianInterval(s.openTime));
+    end = Math.max(end, s.openTime[s.length - 1] + (commonestStep([s.openTime]) ?? NaN));
   }
   if (!Number.isFinite(end)) throw new FoldError("the data has no candles with open times");
   return end;

@@ -3,7 +3,7 @@
  * and every baseline, the best baseline (lowest pooled log-loss), a block-bootstrap interval for the model's
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
-import { type CandleSeries, plural } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, plural } from "../../features/index.ts";
 import { argmax3, computeMetrics } from "../metrics/index.ts";
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import {
@@ -13,7 +13,6 @@ import {
   type BacktestSummary,
   buyAndHold,
   feePercent,
-  medianInterval,
   type SymbolSignals,
   YEAR_MS,
 } from "./backtest.ts";
@@ -484,7 +483,7 @@ export function summarize(
   const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
 
   const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);
-  const interval = Math.min(...series.map((s) => medianInterval(s.openTime)).filter(Number.isFinite));
+  const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
   const bootstrap = blockBootstrap(
     truth.labels,
     { probabilities: pooled[opts.model].probabilities, classes: namedClasses(pooled[opts.model]) },

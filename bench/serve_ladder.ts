@@ -6,8 +6,8 @@
  * 2. candlecast's listener (`server/listen.ts`: timeouts, caps, the Request it builds) with that handler;
  * 3. the listener with the whole app and a stand-in model that answers at once: the body parsed and checked,
  *    features engineered, the response built — the app's own work;
- * 4. the listener with the app and real ONNX models: by default the untrained lightweight_lstm and the
- *    transformer_lstm of the default size with 1 member and with the default's 3 (`--checkpoints DIR,…` for
+ * 4. the listener with the app and real ONNX models: by default untrained lightweight_lstm and transformer_lstm
+ *    models of the default size, each with 1 member and with the default's 3 (`--checkpoints DIR,…` for
  *    trained versions; latency depends on the graph's shapes, not its weights).
  *
  * Rounds interleave the servers so that drift on the machine shifts them alike; the median of the rounds is
@@ -95,7 +95,8 @@ async function checkpoints(): Promise<{ dirs: string[]; cleanup: () => Promise<v
   const dirs: string[] = [];
   for (
     const [name, type, members] of [
-      ["lightweight_lstm", "lightweight_lstm", 1],
+      ["lightweight_lstm_1_member", "lightweight_lstm", 1],
+      ["lightweight_lstm_3_members_default", "lightweight_lstm", 3],
       ["transformer_lstm_1_member", "transformer_lstm", 1],
       ["transformer_lstm_3_members_default", "transformer_lstm", 3],
     ] as const

@@ -14,7 +14,8 @@ const MAX_LINE = 64 * 1024;
  * The records in a stream of one file's bytes, a chunk's worth at a time (one await per chunk rather than per
  * record: a 1 GB log has millions). Lines that do not parse (one cut short by a crash mid-write) are counted
  * in `skipped`. With `live`, the file is one serve may be appending to: a last line with no newline that does
- * not parse is a record being written when the file was read, neither a record nor an unreadable line.
+ * not parse but starts as a record does is one being written when the file was read, neither a record nor an
+ * unreadable line.
  */
 export async function* recordBatches(
   chunks: AsyncIterable<Uint8Array>,
@@ -55,7 +56,9 @@ export async function* recordBatches(
   if (!overlong) {
     const skippedBefore = counts.skipped;
     parse(tail, last);
-    if (live) counts.skipped = skippedBefore; // being appended: not unreadable
+    // Being appended (serve writes a record as one line starting "{"): not unreadable. Anything else at the
+    // end of a file given as the log (a one-line CSV without its newline) stays counted, and monitor says so.
+    if (live && tail.trimStart().startsWith("{")) counts.skipped = skippedBefore;
   }
   if (last.length > 0) yield last;
 }

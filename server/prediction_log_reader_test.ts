@@ -22,6 +22,26 @@ async function closes(batches: AsyncIterable<PredictionRecord[]>): Promise<numbe
   return out;
 }
 
+Deno.test("a live log's unfinished record is not unreadable; a last line that is no record is", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "predictions.jsonl");
+  try {
+    for (const [tail, skipped] of [['{"time": "2026-01-0', 0], ["open_time,open,high", 1]] as const) {
+      await Deno.writeTextFile(path, lines(0, 2) + tail);
+      const counts = { skipped: 0 };
+      const log = await snapshotPredictionLog(path);
+      try {
+        assert.deepEqual(await closes(log.batches(counts)), [0, 1]);
+      } finally {
+        log.close();
+      }
+      assert.equal(counts.skipped, skipped, tail);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a snapshot reads the same records twice while serve appends and rotates meanwhile", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "predictions.jsonl");

@@ -282,17 +282,8 @@ export async function pruneAbandonedRuns(
  * lock, so it is left for a later start.
  */
 async function stagingLeftovers(root: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(root)) {
-      if (entry.isDirectory && STAGING_NAME.test(entry.name)) names.push(entry.name);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
   const left: string[] = [];
-  for (const name of names) {
+  for (const name of await runFolderNames(root, STAGING_NAME)) {
     const dir = join(root, name);
     const mtime = await Deno.stat(dir).then((info) => info.mtime, () => null); // renamed into place meanwhile
     if (mtime === null || Date.now() - mtime.getTime() < STAGING_LEFTOVER_MS) continue;

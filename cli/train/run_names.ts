@@ -8,12 +8,15 @@ import { isLockHeld } from "../../features/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
 
-/** The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist. */
-export async function runFolderNames(root: string): Promise<string[]> {
+/**
+ * The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist.
+ * `pattern` picks other folders of runs (`run_folder.ts`: those a killed setup left).
+ */
+export async function runFolderNames(root: string, pattern = RUN_NAME): Promise<string[]> {
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(root)) {
-      if (entry.isDirectory && RUN_NAME.test(entry.name)) names.push(entry.name);
+      if (entry.isDirectory && pattern.test(entry.name)) names.push(entry.name);
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];

@@ -148,10 +148,13 @@ function onMonthStarts(series: readonly ArrayLike<number>[]): boolean {
   return true;
 }
 
-const UNITS: readonly [number, string][] = [[7 * DAY, "w"], [DAY, "d"], [HOUR, "h"], [MINUTE, "m"], [
-  1000,
-  "s",
-]];
+const UNITS: readonly [number, string][] = [
+  [7 * DAY, "w"],
+  [DAY, "d"],
+  [HOUR, "h"],
+  [MINUTE, "m"],
+  [1000, "s"],
+];
 
 /** A fixed step in the largest unit it is a whole number of: Binance's names ("4h", "1w") where it has one. */
 function stepName(step: number): string {
@@ -173,7 +176,11 @@ function stepName(step: number): string {
  */
 export function intervalOf(series: readonly ArrayLike<number>[]): string | null {
   const step = commonestStep(series);
-  if (step === null) return null;
+  return step === null ? null : nameOf(series, step);
+}
+
+/** `intervalOf`'s name for `series` whose commonest step is `step`. */
+function nameOf(series: readonly ArrayLike<number>[], step: number): string {
   return isMonthLong(step) && onMonthStarts(series) ? "1M" : stepName(step);
 }
 
@@ -202,7 +209,8 @@ export function sameInterval(a: string, b: string): boolean {
  * when there is no step to see.
  */
 export function inferGrid(openTimes: ArrayLike<number>): Grid | null {
-  const name = intervalOf([openTimes]);
-  if (name === null) return null;
-  return isInterval(name) ? gridOf(name) : stepGrid(name, commonestStep([openTimes])!);
+  const step = commonestStep([openTimes]);
+  if (step === null) return null;
+  const name = nameOf([openTimes], step);
+  return isInterval(name) ? gridOf(name) : stepGrid(name, step);
 }

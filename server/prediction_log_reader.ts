@@ -25,12 +25,14 @@ export async function* recordBatches(
   const decoder = new TextDecoder();
   let partial = "";
   let overlong = false;
-  const parse = (line: string, into: PredictionRecord[]) => {
-    if (line.trim() === "") return;
+  /** False when `line` is not a record (a blank line is nothing, and true). */
+  const parse = (line: string, into: PredictionRecord[]): boolean => {
+    if (line.trim() === "") return true;
     try {
       into.push(PredictionRecordSchema.parse(JSON.parse(line)));
+      return true;
     } catch {
-      counts.skipped++;
+      return false;
     }
   };
   for await (const chunk of chunks) {
@@ -42,7 +44,7 @@ export async function* recordBatches(
         overlong = false; // the tail of a line already skipped
         continue;
       }
-      parse(line, batch);
+      if (!parse(line, batch)) counts.skipped++;
     }
     if (partial.length > MAX_LINE) {
       if (!overlong) counts.skipped++;
@@ -53,13 +55,10 @@ export async function* recordBatches(
   }
   const last: PredictionRecord[] = [];
   const tail = partial + decoder.decode();
-  if (!overlong) {
-    const skippedBefore = counts.skipped;
-    parse(tail, last);
-    // Being appended (serve writes a record as one line starting "{"): not unreadable. Anything else at the
-    // end of a file given as the log (a one-line CSV without its newline) stays counted, and monitor says so.
-    if (live && tail.trimStart().startsWith("{")) counts.skipped = skippedBefore;
-  }
+  // Being appended (serve writes a record as one line starting "{"): not unreadable. Anything else at the end
+  // of a file given as the log (a one-line CSV without its newline) is counted, and monitor says so.
+  const beingWritten = live && tail.trimStart().startsWith("{");
+  if (!overlong && !parse(tail, last) && !beingWritten) counts.skipped++;
   if (last.length > 0) yield last;
 }
 

@@ -20,11 +20,8 @@ import {
   type TrainResult,
 } from "../../ml/train/index.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
-import { isLiveRun, runFolderNames } from "./run_names.ts";
+import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "./run_names.ts";
 const STATE = "run.json";
-/** A run folder's name while `RunFolder.create` sets it up (`run_names.ts` lists no such name). */
-const STAGING_SUFFIX = ".starting";
-const STAGING_NAME = /^\.train_\d{8}T\d{6}_[0-9a-f]{8}\.starting$/;
 /** How old an unlocked folder being set up must be to count as left by a train killed then (it takes ms). */
 const STAGING_LEFTOVER_MS = 10 * 60_000;
 const weightsFile = (k: number) => `member_${k}.weights`;

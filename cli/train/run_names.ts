@@ -7,6 +7,10 @@ import { join } from "node:path";
 import { isLockHeld } from "../../features/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
+/** Added to a run folder's name while `RunFolder.create` sets it up: no reader takes such a folder for a run. */
+export const STAGING_SUFFIX = ".starting";
+/** The names of run folders being set up, or left half-made by a train killed then. */
+export const STAGING_NAME = new RegExp(`${RUN_NAME.source.slice(0, -1)}\\${STAGING_SUFFIX}$`);
 
 /**
  * The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist.

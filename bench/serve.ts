@@ -33,15 +33,12 @@ import { writeHybridCheckpoint } from "./serve/hybrid_checkpoint.ts";
 import { defaultModelConfig } from "../ml/models/index.ts";
 import { malformedRequests } from "./serve/malformed.ts";
 import { haveWrk, runWrk, type WrkResult } from "./serve/wrk.ts";
+import { argument } from "./serve/args.ts";
 
 const LOOKBACK = 50;
 /** Idle time before each RSS reading, so memory freed by the last requests is returned. */
 const SETTLE_MS = 5000;
 
-function argument(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
-}
 const SECONDS = Number(argument("seconds", "10"));
 const MALFORMED = Number(argument("malformed", "5000"));
 const CHECKPOINT = argument("checkpoint", "");

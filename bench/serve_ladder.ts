@@ -25,11 +25,8 @@ import { initBackend } from "../ml/runtime/index.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 import { writeUntrainedCheckpoint } from "./untrained_checkpoint.ts";
 import { haveWrk, runWrk } from "./serve/wrk.ts";
+import { argument } from "./serve/args.ts";
 
-function argument(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
-}
 const SECONDS = Number(argument("seconds", "4"));
 const ROUNDS = Number(argument("rounds", "3"));
 const CHECKPOINTS = argument("checkpoints", "");

@@ -17,11 +17,8 @@ import { createApp, ModelStore, readJsonBody, silentLogger } from "../server/ind
 import { parsePredictRequest, schemaParsePredictRequest } from "../server/schemas.ts";
 import { windowOf } from "../server/predict.ts";
 import { predictBody } from "../test/fake_predictor.ts";
+import { argument } from "./serve/args.ts";
 
-function argument(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
-}
 const CHECKPOINT = argument("checkpoint", "");
 const ROUNDS = Number(argument("rounds", "6"));
 const MS = Number(argument("ms", "400"));

@@ -12,6 +12,7 @@ import { syntheticSeries } from "../test/evaluation.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { runCandlecast } from "../test/cli.ts";
+import { UsageError } from "./errors.ts";
 
 const LOOKBACK = 12;
 
@@ -174,7 +175,7 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
     returnScale: d.returnScale,
     temperature: 1,
   };
-  const save = (endMs: number) =>
+  const save = (endMs: number, interval = "1h") =>
     writeVersion(join(dir, "checkpoints"), {
       model,
       preprocessor,
@@ -198,7 +199,7 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
           since: null,
         },
         symbols: long.map((s) => s.symbol),
-        interval: "1h",
+        interval,
         hyperparameters: { model: config },
         backend: "wasm",
         device: "cpu",
@@ -207,6 +208,7 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
       exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
     });
   const written = await save(long[0].openTime[24 * 20 - 1]);
+  const fourHourly = await save(long[0].openTime[24 * 20 - 1], "4h");
   model.dispose();
   assert.equal(written.onnxError, undefined);
   const name = `lightweight_lstm@${written.version}`;
@@ -236,6 +238,31 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
   // Monthly: rebuilt from the architecture in the manifest and trained before the month.
   const monthly = await run({ retrain: "monthly", folds: "1", outputDir: join(dir, "c3") });
   assert.ok(monthly.summary.folds[0].fits[name]!.train_windows > 24 * 30);
+
+  // A version trained on 4h candles, kept or fine-tuned, is not scored on 1h ones (before: it was, silently);
+  // rebuilt monthly it keeps only its architecture, which 1h candles can train.
+  for (const retrain of [undefined, "weekly"]) {
+    await assert.rejects(
+      runEvaluation(
+        options({ data: longCsv, checkpoint: fourHourly.dir, retrain, outputDir: join(dir, "c4") }),
+        quiet,
+      ),
+      (e: Error) =>
+        e instanceof UsageError &&
+        /long\.csv holds 1h candles, but .* was trained on 4h candles/.test(e.message),
+    );
+  }
+  const rebuilt = await runEvaluation(
+    options({
+      data: longCsv,
+      checkpoint: fourHourly.dir,
+      retrain: "monthly",
+      folds: "1",
+      outputDir: join(dir, "c5"),
+    }),
+    quiet,
+  );
+  assert.equal(rebuilt.summary.folds.length, 1);
 });
 
 Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded configuration, typed flags over it", async () => {

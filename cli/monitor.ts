@@ -110,7 +110,7 @@ async function readVersion(
       preprocessor,
       test: testScores(metrics),
       trainedUntil: manifest?.data.end_ms ?? null,
-      interval: typeof manifest?.interval === "string" ? manifest.interval : null,
+      interval: manifest?.interval ?? null,
     };
   } catch {
     return null;

@@ -8,12 +8,14 @@ import { join } from "node:path";
 import {
   type CandleSeries,
   describeLabelRule,
+  intervalOf,
   pathKind,
   plural,
   readTrainingCsv,
+  sameInterval,
   writeFileAtomic,
 } from "../../features/index.ts";
-import { CommandError, InterruptedError } from "../errors.ts";
+import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { requireOutputFolder } from "../flags.ts";
 import {
   loadPredictor,
@@ -157,7 +159,27 @@ async function readPreprocessor(dir: string): Promise<Preprocessor> {
   }
 }
 
-async function checkpointSubject(dir: string, opts: EvaluateOptions, io: EvaluateIo): Promise<Subject> {
+function requireOwnInterval(
+  recorded: string | null | undefined,
+  series: readonly CandleSeries[],
+  data: string,
+  name: string,
+): void {
+  const ours = intervalOf(series.map((s) => s.openTime));
+  if (!recorded || !ours || sameInterval(recorded, ours)) return;
+  throw new UsageError(
+    `--data: ${data} holds ${ours} candles, but ${name} was trained on ${recorded} candles: its ` +
+      "predictions would be scored against outcomes it was never asked about",
+    `point --data at ${recorded} candles, or add --retrain monthly to rebuild its architecture on these`,
+  );
+}
+
+async function checkpointSubject(
+  dir: string,
+  opts: EvaluateOptions,
+  io: EvaluateIo,
+  series: readonly CandleSeries[],
+): Promise<Subject> {
   const preprocessor = await readPreprocessor(dir);
   let manifest;
   try {
@@ -170,6 +192,9 @@ async function checkpointSubject(dir: string, opts: EvaluateOptions, io: Evaluat
   }
   const name = `${preprocessor.modelType}@${manifest.version}`;
   const retrain = opts.retrain ?? "none";
+  // Kept or fine-tuned, the version reads its horizon and lookback in its own candles; rebuilt monthly it keeps
+  // only its architecture, which any interval can be trained with.
+  if (retrain !== "monthly") requireOwnInterval(manifest.interval, series, opts.data, name);
   // The checkpoint's whole configuration: its shape always, its training recipe unless flags override it.
   const recorded = recordedRunConfig(manifest, preprocessor);
   const config = runConfigOf(opts, { config: recorded.config, keepShape: true }, "evaluate");
@@ -309,7 +334,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   }
   const series = await readTrainingCsv(opts.data);
   const subject = opts.checkpoint
-    ? await checkpointSubject(opts.checkpoint, opts, io)
+    ? await checkpointSubject(opts.checkpoint, opts, io, series)
     : freshSubject(opts, io);
   const learners: Learner[] = [subject.learner];
   try {

@@ -65,10 +65,14 @@ export interface RetrainOptions {
  * with no current version collected hourly candles into them, and versions that recorded monthly data as
  * "31d" (before a780cd7) passed collect a name it refuses.
  */
-export function collectInterval(data: string, existing: readonly CandleSeries[], recorded: unknown): string {
+export function collectInterval(
+  data: string,
+  existing: readonly CandleSeries[],
+  recorded?: string | null,
+): string {
   const fromData = intervalOf(existing.map((s) => s.openTime));
   if (fromData !== null && isInterval(fromData)) return fromData;
-  if (fromData === null && typeof recorded === "string" && isInterval(recorded)) return recorded;
+  if (fromData === null && recorded && isInterval(recorded)) return recorded;
   throw new CommandError(
     fromData === null
       ? `${data}: cannot tell which candle interval to collect (one candle per symbol, and no model records one)`

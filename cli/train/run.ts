@@ -11,6 +11,7 @@ import {
   plural,
   readTrainingCsv,
   removeStaleTemps,
+  sameInterval,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
 import { checkpointsFlag, requireInput } from "../flags.ts";
@@ -280,6 +281,22 @@ function requireSplitInData(split: SplitRule, series: readonly CandleSeries[], d
   }
 }
 
+/**
+ * Fine-tuning keeps the parent's horizon, lookback and scaler, all counted in its own candles: on another
+ * interval's candles the version would learn and then serve a different question, under the old interval's name.
+ */
+function requireParentInterval(parent: Parent, series: readonly CandleSeries[], data: string): void {
+  const theirs = parent.manifest.interval;
+  const ours = intervalOf(series.map((s) => s.openTime));
+  if (!theirs || !ours || sameInterval(theirs, ours)) return;
+  throw new UsageError(
+    `--incremental: ${data} holds ${ours} candles, but ${parent.version} was trained on ${theirs} candles; ` +
+      "fine-tuning it on them would serve a model half-trained on each; nothing was trained",
+    `point --data at ${theirs} candles, or train a new model on these without --incremental (its own --checkpoints ` +
+      "folder keeps the two apart)",
+  );
+}
+
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
@@ -299,6 +316,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     ? await loadParent(opts.checkpoints, resume?.state.parent ?? undefined)
     : null;
   const parentEnd = parent?.manifest.data.end_ms ?? null;
+  if (parent) requireParentInterval(parent, series, opts.data);
   if (parent) {
     io.out(
       `incremental: fine-tuning ${parent.version} on windows labelled after ${

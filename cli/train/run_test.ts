@@ -14,6 +14,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
+import { UsageError } from "../errors.ts";
 
 const real = haveRealData();
 
@@ -176,6 +177,23 @@ Deno.test({
     assert.deepEqual(child.scaler, parent.scaler);
     assert.deepEqual(child.returnScale, parent.returnScale);
     assert.equal(child.lookback, parent.lookback);
+
+    // The same candles 4 h apart: refused before training (exit 2), naming both intervals; current untouched.
+    // Before: fine-tuned the 1h version on them and promoted the child, recorded as "4h".
+    const btc = sliceSeries(await loadRealSeries("BTCUSDT"), 50_000, 50_700);
+    const start = btc.openTime[0];
+    const csv4h = join(dir, "c.csv");
+    await writeTrainingCsv(csv4h, [{
+      ...btc,
+      openTime: btc.openTime.map((_, i) => start + i * 4 * 3_600_000),
+    }]);
+    await assert.rejects(
+      runTraining(options(csv4h, checkpoints, { incremental: true, epochs: "1" }), quiet),
+      (e: Error) =>
+        e instanceof UsageError &&
+        /--incremental: .*c\.csv holds 4h candles, but .* was trained on 1h candles/.test(e.message),
+    );
+    assert.equal(await currentVersion(checkpoints), second.version);
     await Deno.remove(dir, { recursive: true });
   },
 });

@@ -96,8 +96,38 @@ const CandleSchema = z.object({
   stochSlowK: finite(),
   stochSlowD: finite(),
   openTime: z.number({ error: "expected a time in ms since the epoch" }).int("expected whole milliseconds")
-    .nonnegative("expected a time in ms since the epoch").optional(),
+    .nonnegative("expected a time in ms since the epoch").superRefine(checkTimeUnit).optional(),
 }, { error: "expected a candle object" }).superRefine(checkBar);
+
+/**
+ * Open times of real candles in seconds (C#'s `ToUnixTimeSeconds()`) or µs (Binance's dumps since 2025): ms
+ * since the epoch read that way are 1970 or after the year 5138. Accepted, they were logged as such and
+ * `monitor` could never find their outcomes, silently. Small times (synthetic series: 0, 1 h …) stay valid.
+ */
+const SECONDS_FROM = 1e9; // 2001-09-09 in seconds, 1970-01-12 in ms
+const MILLISECONDS_FROM = 1e11; // 1973-03-03 in ms
+const MICROSECONDS_FROM = 1e14; // 1973-03-03 in µs, the year 5138 in ms
+
+/** True when `t` reads as a date in seconds, or is past any date in ms (see `checkTimeUnit`). */
+function wrongTimeUnit(t: number): boolean {
+  return (t >= SECONDS_FROM && t < MILLISECONDS_FROM) || t >= MICROSECONDS_FROM;
+}
+
+function checkTimeUnit(t: number, ctx: z.RefinementCtx): void {
+  if (!wrongTimeUnit(t)) return;
+  const ms = t < MILLISECONDS_FROM ? t * 1000 : Math.floor(t / 1000);
+  const unit = t < MILLISECONDS_FROM ? "seconds" : "microseconds";
+  const date = new Date(ms);
+  ctx.addIssue({
+    code: "custom",
+    // Beyond µs (ns, or no time at all) there is no one reading to offer.
+    message: Number.isNaN(date.getTime()) || t >= 1e17
+      ? `${t} is after the year 5138 as ms since the epoch; send milliseconds`
+      : `${t} reads as ${unit} since the epoch (${
+        date.toISOString().slice(0, 16)
+      }Z); send milliseconds (${ms})`,
+  });
+}
 
 /**
  * Candles go oldest first, one per open time (SPEC §4). Only open times can show the order, so a body whose
@@ -245,7 +275,7 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
     if (
       openTime === undefined
         ? "openTime" in c
-        : !(Number.isSafeInteger(openTime) && (openTime as number) >= 0)
+        : !(Number.isSafeInteger(openTime) && (openTime as number) >= 0 && !wrongTimeUnit(openTime as number))
     ) {
       return null; // an explicit `openTime: undefined` (JS callers only) is kept as a key by the schema
     }

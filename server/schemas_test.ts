@@ -100,6 +100,8 @@ Deno.test("requests: the fast check returns exactly what the schema returns, for
     [],
     [1],
     1_700_000_000_000,
+    1_700_000_000, // seconds
+    1_700_000_000_000_000, // µs
   ];
   const mutate = (b: Record<string, unknown>) => {
     if (!Array.isArray(b.candles) || b.candles.length === 0) return;
@@ -170,4 +172,25 @@ Deno.test("requests: candles with open times go oldest first, each time once; th
     `candles[2].openTime: ${H} is before candles[0].openTime (${2 * H}): candles go oldest first, ` +
       "one per open time",
   );
+});
+
+Deno.test("requests: open times in seconds or µs are refused with the ms they stand for (monitor joins by ms)", () => {
+  const at = (t: number) => {
+    const b = body();
+    const candles = b.candles.map((c, i) => ({ ...c, openTime: t + i * (t < 1e11 ? 3_600 : 3_600_000_000) }));
+    const parsed = parsePredictRequest({ ...b, candles }, LOOKBACK, "");
+    assert.deepEqual(parsed, schemaParsePredictRequest({ ...b, candles }, LOOKBACK, ""));
+    return parsed.ok ? null : parsed.detail;
+  };
+  // Before: accepted and logged as 1970-01-20, which monitor never matched with an outcome.
+  assert.match(
+    at(1_700_000_000)!,
+    /^candles\[0\]\.openTime: 1700000000 reads as seconds since the epoch \(2023-11-14T22:13Z\); send milliseconds \(1700000000000\)/,
+  );
+  assert.match(
+    at(1_700_000_000_000_000)!,
+    /^candles\[0\]\.openTime: 1700000000000000 reads as microseconds since the epoch \(2023-11-14T22:13Z\); send milliseconds \(1700000000000\)/,
+  );
+  assert.equal(at(1_700_000_000_000), null, "ms");
+  assert.equal(at(0), null, "synthetic series' small times stay valid");
 });

@@ -33,13 +33,14 @@ async function store<T>(action: () => Promise<T>): Promise<T> {
 }
 
 export function versionTable(versions: readonly VersionSummary[]): string[] {
-  const header = ["", "version", "date", "model", "test macro-F1", "parent", "files", "note"];
+  // The macro-F1 of the classes serve names by default, so under the version's rule (named beside it).
+  const header = ["", "version", "date", "model", "test macro-F1 (rule)", "parent", "files", "note"];
   const rows = versions.map((v) => [
     v.current ? "*" : "",
     v.version,
     v.createdAt?.slice(0, 10) ?? "?",
     v.modelType ?? "?",
-    v.testMacroF1 === null ? "—" : v.testMacroF1.toFixed(4),
+    v.testMacroF1 === null ? "—" : `${v.testMacroF1.toFixed(4)} ${v.testRule}`,
     v.parent ?? "",
     v.mismatched === null || v.missing === null
       ? "?"

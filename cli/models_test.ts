@@ -31,7 +31,12 @@ async function store(): Promise<string> {
       files: { "model.onnx": await sha256Hex(onnx) },
     };
     await Deno.writeTextFile(join(root, version, "manifest.json"), JSON.stringify(manifest));
-    await Deno.writeTextFile(join(root, version, "metrics.json"), JSON.stringify({ test: { macro_f1: f1 } }));
+    // v1 recorded its served rule's scores too: those are the ones listed (argmax's 0.22 is not).
+    const served = version === "v1_2026-11-01"
+      ? { served: { rule: "prior", metrics: { macro_f1: f1 } } }
+      : {};
+    const metrics = { test: { macro_f1: served.served ? 0.22 : f1 }, ...served };
+    await Deno.writeTextFile(join(root, version, "metrics.json"), JSON.stringify(metrics));
   }
   return root;
 }
@@ -42,9 +47,12 @@ Deno.test("models list shows version, date, model type, test macro-F1 and the cu
   const { code, out } = await cli(["models", "list", "--checkpoints", root]);
   assert.equal(code, 0);
   const lines = out.trimEnd().split("\n");
-  assert.match(lines[0], /version\s+date\s+model\s+test macro-F1/);
-  assert.match(lines[1], /^\s+v1_2026-11-01\s+2026-11-01\s+transformer_lstm\s+0\.4100/);
-  assert.match(lines[2], /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+0\.3850\s+ok\s+current$/);
+  assert.match(lines[0], /version\s+date\s+model\s+test macro-F1 \(rule\)/);
+  assert.match(lines[1], /^\s+v1_2026-11-01\s+2026-11-01\s+transformer_lstm\s+0\.4100 prior/);
+  assert.match(
+    lines[2],
+    /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+0\.3850 argmax\s+ok\s+current$/,
+  );
   assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+ok\s+interrupted$/);
   await Deno.remove(root, { recursive: true });
 });

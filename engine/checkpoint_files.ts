@@ -18,7 +18,10 @@ import {
 } from "./manifest.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 
-const MetricsSchema = z.object({ test: z.unknown() }).loose();
+const MetricsSchema = z.object({
+  test: z.unknown(),
+  served: z.object({ rule: z.string(), metrics: z.unknown() }).loose().optional().catch(undefined),
+}).loose();
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;
@@ -26,6 +29,8 @@ export interface CheckpointFiles {
   readonly version: string;
   readonly trainedAt: string;
   readonly metrics?: unknown;
+  /** metrics.json's test metrics under the version's decision rule, when recorded. */
+  readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
 }
 
 /** A checkpoint that cannot be served, with what to do about it. */
@@ -204,11 +209,24 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
     parseJsonBytes(preprocessorPath, "preprocessor.json", preprocessorBytes),
   );
   let metrics: unknown;
+  let servedMetrics: CheckpointFiles["servedMetrics"];
   try {
     const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));
-    if (parsed.success) metrics = parsed.data.test;
+    if (parsed.success) {
+      metrics = parsed.data.test;
+      if (parsed.data.served) {
+        servedMetrics = { rule: parsed.data.served.rule, metrics: parsed.data.served.metrics };
+      }
+    }
   } catch {
     // metrics.json is informational (/model/info); a version without it still serves.
   }
-  return { onnx, preprocessor, version: manifest.version, trainedAt: manifest.createdAt, metrics };
+  return {
+    onnx,
+    preprocessor,
+    version: manifest.version,
+    trainedAt: manifest.createdAt,
+    metrics,
+    servedMetrics,
+  };
 }

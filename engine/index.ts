@@ -3,6 +3,7 @@
  * on ONNX Runtime, and its output mapped to SPEC §4 responses; plus the prediction record and the version.
  */
 export type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
+export { metricsUnder } from "./types.ts";
 export {
   INPUT_NAME,
   loadPredictor,

@@ -145,6 +145,7 @@ export async function loadPredictor(
       version: files.version,
       trainedAt: files.trainedAt,
       metrics: files.metrics,
+      servedMetrics: files.servedMetrics,
     },
     session,
     runtime,

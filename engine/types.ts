@@ -12,8 +12,21 @@ export interface ModelInfo {
   readonly version: string;
   /** ISO time the version was created. */
   readonly trainedAt: string;
-  /** metrics.json's test metrics, when present. */
+  /** metrics.json's test metrics (classes named by argmax), when present. */
   readonly metrics?: unknown;
+  /** The same test split scored under the version's decision rule (`rule`), when recorded. */
+  readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
+}
+
+/**
+ * The test metrics to show beside answers given under `rule`, and the rule they were scored under: the
+ * version's served scores when it was trained for that rule, else argmax's (the class-naming figures —
+ * accuracy, macro-F1, per class — differ by rule, so they are labelled: a version served with `prior` but shown
+ * argmax's figures looked like a model that names SIDEWAYS 99 % of the time); null when it recorded none.
+ */
+export function metricsUnder(info: ModelInfo, rule: string): { rule: string; metrics: unknown } | null {
+  if (info.servedMetrics?.rule === rule) return info.servedMetrics;
+  return info.metrics === undefined ? null : { rule: "argmax", metrics: info.metrics };
 }
 
 export interface RawPrediction {

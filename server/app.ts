@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { CLASSES, FEATURE_COUNT } from "../features/index.ts";
-import { type DecisionChoice, effectiveRule, MODEL_CLASS_NAMES } from "../engine/index.ts";
+import { type DecisionChoice, effectiveRule, metricsUnder, MODEL_CLASS_NAMES } from "../engine/index.ts";
 import { bearerAuth } from "./auth.ts";
 import { bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
@@ -202,6 +202,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       const { info } = predictor;
       const p = info.preprocessor;
       c.set("modelVersion", info.version);
+      const rule = effectiveRule(decision, p.decisionRule);
+      const scored = metricsUnder(info, rule);
       return c.json({
         model_type: MODEL_CLASS_NAMES[p.modelType] ?? info.modelClass,
         input_features: p.featureNames.length,
@@ -211,9 +213,11 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         trained_at: info.trainedAt,
         horizon: p.horizon,
         classes: CLASSES,
-        metrics: info.metrics ?? null,
+        metrics: scored?.metrics ?? null,
+        // The rule `metrics` was scored under: the served one, unless the version recorded only argmax's.
+        metrics_rule: scored?.rule ?? null,
         device: predictor.device,
-        decision: effectiveRule(decision, p.decisionRule),
+        decision: rule,
         class_priors: p.classPriors ?? null,
       });
     } finally {

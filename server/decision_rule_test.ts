@@ -12,9 +12,16 @@ import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 // Priors under which the prior rule and argmax disagree on the fake model's confident UP/DOWN outputs.
 const PRIORS: [number, number, number] = [0.45, 0.1, 0.45];
 
-function appWith(stored: "argmax" | "prior" | undefined, decision?: DecisionChoice) {
+function appWith(stored: "argmax" | "prior" | undefined, decision?: DecisionChoice, served?: unknown) {
   const store = new ModelStore();
-  store.install(new FakePredictor({ preprocessor: { decisionRule: stored, classPriors: PRIORS } }));
+  store.install(
+    new FakePredictor({
+      preprocessor: { decisionRule: stored, classPriors: PRIORS },
+      servedMetrics: served === undefined || stored === undefined
+        ? undefined
+        : { rule: stored, metrics: served },
+    }),
+  );
   return createApp(store, { decision, log: () => {} });
 }
 
@@ -48,4 +55,29 @@ Deno.test("a version without a stored rule is served with argmax; --decision ove
   assert.equal((await predictAndInfo(appWith(undefined), 1)).info.decision, "argmax");
   assert.equal((await predictAndInfo(appWith("prior", "argmax"), 1)).info.decision, "argmax");
   assert.equal((await predictAndInfo(appWith("argmax", "prior"), 1)).info.decision, "prior");
+});
+
+Deno.test("/model/info's test metrics are those of the rule it answers with, and say which", async () => {
+  const served = { accuracy: 0.43, macro_f1: 0.4 }; // the fake's argmax figures: { accuracy: 0.5 }
+  const info = async (app: ReturnType<typeof appWith>) => {
+    const { metrics, metrics_rule, decision } = await (await app.request("/model/info")).json();
+    return { metrics, metrics_rule, decision };
+  };
+  // Before: argmax's figures under "decision": "prior" (for the real v3: macro-F1 0.22, SIDEWAYS 99 %).
+  assert.deepEqual(await info(appWith("prior", undefined, served)), {
+    metrics: served,
+    metrics_rule: "prior",
+    decision: "prior",
+  });
+  assert.deepEqual(await info(appWith("prior", "argmax", served)), {
+    metrics: { accuracy: 0.5 },
+    metrics_rule: "argmax",
+    decision: "argmax",
+  });
+  // A version that recorded argmax's figures only: shown, labelled as what they are.
+  assert.deepEqual(await info(appWith("prior")), {
+    metrics: { accuracy: 0.5 },
+    metrics_rule: "argmax",
+    decision: "prior",
+  });
 });

@@ -17,6 +17,8 @@ export interface FakePredictorOptions {
   readonly attention?: boolean;
   /** Fields of preprocessor.json to set (e.g. a stored decision rule and class priors). */
   readonly preprocessor?: Partial<Preprocessor>;
+  /** metrics.json's `served` part: the test split under the version's decision rule. */
+  readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
 }
 
 export class FakePredictor implements Predictor {
@@ -55,6 +57,7 @@ export class FakePredictor implements Predictor {
       version: options.version ?? "v1_2026-01-01",
       trainedAt: "2026-01-01T00:00:00.000Z",
       metrics: { accuracy: 0.5 },
+      servedMetrics: options.servedMetrics,
     };
     this.#delayMs = options.delayMs ?? 0;
     this.#attention = options.attention ?? true;

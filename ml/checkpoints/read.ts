@@ -21,7 +21,10 @@ export interface VersionSummary {
   readonly version: string;
   readonly createdAt: string | null;
   readonly modelType: string | null;
+  /** Macro-F1 on the test split under the version's served decision rule (older versions: argmax). */
   readonly testMacroF1: number | null;
+  /** The rule `testMacroF1` was scored under ("prior", "argmax"), or null with no score. */
+  readonly testRule: string | null;
   readonly parent: string | null;
   readonly current: boolean;
   /** Why the version is unusual (unreadable manifest, training interrupted, no model.onnx), or null. */
@@ -32,8 +35,18 @@ export interface VersionSummary {
   readonly missing: readonly string[] | null;
 }
 
-async function testMacroF1(dir: string): Promise<number | null> {
-  return (await readMetricsFile(dir))?.test?.macro_f1 ?? null;
+/**
+ * The test macro-F1 of the answers serve gives by default: under the version's decision rule when recorded
+ * (argmax's alone made a `prior` version look like one that names SIDEWAYS 99 % of the time).
+ */
+async function testScore(dir: string): Promise<{ testMacroF1: number | null; testRule: string | null }> {
+  const m = await readMetricsFile(dir);
+  const served = m?.served?.metrics.macro_f1;
+  if (served !== undefined) return { testMacroF1: served, testRule: m!.served!.rule };
+  const argmax = m?.test?.macro_f1;
+  return argmax === undefined
+    ? { testMacroF1: null, testRule: null }
+    : { testMacroF1: argmax, testRule: "argmax" };
 }
 
 export async function summarizeVersions(root: string): Promise<VersionSummary[]> {
@@ -54,7 +67,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         version,
         createdAt: m.created_at,
         modelType: m.model_type,
-        testMacroF1: await testMacroF1(dir),
+        ...await testScore(dir),
         parent: m.parent,
         current: version === current,
         note: notes.length > 0 ? notes.join(", ") : null,
@@ -67,6 +80,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         createdAt: null,
         modelType: null,
         testMacroF1: null,
+        testRule: null,
         parent: null,
         current: version === current,
         note: (error as Error).message,

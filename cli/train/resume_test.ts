@@ -125,6 +125,19 @@ Deno.test({
       assert.ok(left?.state, "the run folder holds the best weights and the epoch count");
       assert.equal(epochsDone(left.state), 2);
 
+      // The data changed since (a cron collect appended to it): refused, the run folder kept for the real file.
+      // Before: resumed on the new candles, mixing two datasets' split and scaler in one version.
+      const original = await Deno.readFile(data);
+      await Deno.writeTextFile(data, "\n", { append: true });
+      const changed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      assert.equal(changed.code, 1);
+      assert.match(
+        new TextDecoder().decode(changed.stderr),
+        /--resume: .* has changed since the run in .* started/,
+      );
+      assert.equal((await abandonedRuns(checkpoints)).length, 1);
+      await Deno.writeFile(data, original);
+
       // Where and how the run continues may change (here the backend it was started on, wasm): not what it trains.
       const resumed = await candlecastCommand(
         ["train", "--resume", "--checkpoints", checkpoints, "--backend", "cpu", "--workers", "1"],

@@ -65,7 +65,7 @@ import {
   RunFolder,
   type RunState,
 } from "./run_folder.ts";
-import { isoOrNull, promote, writeVersion } from "../../ml/checkpoints/index.ts";
+import { isoOrNull, promote, sha256Hex, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./parent.ts";
@@ -297,6 +297,21 @@ function requireParentInterval(parent: Parent, series: readonly CandleSeries[], 
   );
 }
 
+/**
+ * A resumed run continues on the candles it started on: its finished members, split and scaler came from them,
+ * and the README promises the weights an uninterrupted run would have given. A cron `collect` that grew the
+ * file in between would otherwise mix two datasets in one version, silently.
+ */
+async function requireSameData(resume: NonNullable<TrainIo["resume"]>, data: string): Promise<void> {
+  const recorded = resume.state.dataSha256;
+  if (recorded === undefined || recorded === await sha256Hex(await Deno.readFile(data))) return;
+  throw new CommandError(
+    `--resume: ${data} has changed since the run in ${resume.dir} started on it (its sha256 differs); the ` +
+      "members it finished learnt from the old candles",
+    "restore the file the run started on, or start a new run on this one without --resume",
+  );
+}
+
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
@@ -304,6 +319,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const fresh = opts.incremental ? null : runConfigOf(opts, base && { config: base, keepShape: false });
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
+  if (io.resume) await requireSameData(io.resume, opts.data);
   if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
@@ -397,7 +413,8 @@ async function startRun(
   }
   if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state);
   else if (io.flags) {
-    run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null, members);
+    const dataSha256 = await sha256Hex(await Deno.readFile(opts.data));
+    run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null, members, dataSha256);
   }
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);

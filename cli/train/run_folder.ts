@@ -49,6 +49,11 @@ const RunStateSchema = z.object({
   /** One entry per member, in member order. */
   members: z.array(MemberStateSchema).min(1),
   startedAt: z.string(),
+  /**
+   * sha256 of the --data file the run started on: its split, scaler and finished members come from those
+   * candles, so a resumed run refuses a file changed since (runs saved before this was recorded: unchecked).
+   */
+  dataSha256: z.string().optional(),
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 
@@ -78,6 +83,7 @@ export class RunFolder {
     flags: Record<string, unknown>,
     parent: string | null,
     members: number,
+    dataSha256?: string,
   ): Promise<RunFolder> {
     const started = new Date();
     const stamp = started.toISOString().slice(0, 19).replace(/[-:]/g, "");
@@ -94,6 +100,7 @@ export class RunFolder {
       parent,
       members: Array.from({ length: members }, () => fresh),
       startedAt: started.toISOString(),
+      dataSha256,
     };
     // Made under a name no reader lists (`run_names.ts`), locked and given its run.json, then renamed into
     // place: a listed run folder is never one whose lock is not taken yet, which retrain's cleanup (it removes

@@ -14,10 +14,10 @@ const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const read = (path: string) => Deno.readTextFileSync(ROOT + path);
 const deployFiles = [...Deno.readDirSync(ROOT + "deploy")].map((e) => `deploy/${e.name}`).sort();
 
-/** The arguments after each `…/candlecast` in a file (units, crontab). */
+/** The arguments after each `…/candlecast` in a file (units, crontab), up to a shell operator or `)`. */
 function candlecastCalls(text: string): string[][] {
   return text.split("\n").filter((l) => !l.trim().startsWith("#")).flatMap((line) =>
-    [...line.matchAll(/(?:^|[\s=])\S*dist\/candlecast((?: (?![&|>])\S+)*)/g)].map((m) =>
+    [...line.matchAll(/(?:^|[\s=(])\S*dist\/candlecast((?: (?![&|>])[^\s;)]+)*)/g)].map((m) =>
       m[1].trim().split(/\s+/)
     )
   );

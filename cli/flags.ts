@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
@@ -96,6 +96,14 @@ export function requireFolderPath(
   hint = `point ${flag} at the folder that holds the versions (default: checkpoints)`,
 ): void {
   if (pathKind(path) === "file") throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
+  // A missing folder is made when needed, which a file on its way makes impossible ("Not a directory").
+  for (let dir = dirname(path); dirname(dir) !== dir; dir = dirname(dir)) {
+    const kind = pathKind(dir);
+    if (kind === "folder") return;
+    if (kind === "file") {
+      throw new UsageError(`${flag}: ${path} cannot be a folder: ${dir} is a file`, hint);
+    }
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { flag, parseFlags, splitList } from "./flags.ts";
+import { flag, parseFlags, requireFolderPath, splitList } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 
 Deno.test("lists accept spaces, commas or both", () => {
@@ -31,4 +31,25 @@ Deno.test("a bad value becomes a UsageError naming the flag as typed", () => {
       e instanceof UsageError && e.message === "--batch-size: expected a positive integer" &&
       e.exitCode === 2,
   );
+});
+
+Deno.test("requireFolderPath: a file at the path or on its way is a UsageError naming it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-flags-" });
+  try {
+    const file = `${dir}/raw.csv`;
+    await Deno.writeTextFile(file, "x\n");
+    assert.throws(
+      () => requireFolderPath("--checkpoints", file),
+      /--checkpoints: .*raw\.csv is a file, not a folder/,
+    );
+    // Before: "unexpected failure: Not a directory (os error 20) … this is a bug", exit 1, from train.
+    assert.throws(
+      () => requireFolderPath("--checkpoints", `${file}/ck/v1`),
+      (e: Error) =>
+        e instanceof UsageError && /ck\/v1 cannot be a folder: .*raw\.csv is a file/.test(e.message),
+    );
+    requireFolderPath("--checkpoints", `${dir}/not/yet/made`); // missing folders are made when needed
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

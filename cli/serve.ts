@@ -28,7 +28,7 @@ import {
 } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
-import { flag, parseFlags } from "./flags.ts";
+import { flag, parseFlags, requireOutputFile } from "./flags.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
@@ -142,6 +142,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
     );
   }
+
+  // A log path under a file or naming a folder can never be written: said now, not after the first prediction
+  // (and serve would otherwise run, dropping every record monitor needs).
+  if (options.predictionsLog) requireOutputFile("--predictions-log", options.predictionsLog);
 
   // The engine itself, before listening: without it no model could ever load, and a server that answers
   // 503 while retrying forever hides what an exit with the reason says at once.
@@ -267,7 +271,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     if (worker === null && metricsDir !== null) {
       await Deno.remove(metricsDir, { recursive: true }).catch(() => {});
     }
-    logAs({ event: "stopped" });
+    // Records that could not be written before the exit are gone: said where an operator looks.
+    const dropped = predictionLog?.stats.dropped ?? 0;
+    logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
   }
 }

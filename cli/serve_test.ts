@@ -249,6 +249,35 @@ Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it
   }
 });
 
+Deno.test("serve: a --predictions-log that can never be written is refused at start, exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-log-" });
+  try {
+    await Deno.writeTextFile(join(dir, "raw.csv"), "x\n");
+    // Before: serve started and dropped every record, saying so only after the first prediction.
+    for (
+      const [path, message] of [
+        [
+          join(dir, "raw.csv", "p.jsonl"),
+          /--predictions-log: .*p\.jsonl cannot be written: .*raw\.csv is a file/,
+        ],
+        [dir, /--predictions-log: .* is a folder, not a file/],
+      ] as const
+    ) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
+          .concat(["--predictions-log", path]),
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** A port that was free a moment ago (for a server started through a shell, which cannot report it). */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -530,3 +530,34 @@ Deno.test("retrain --interval is checked as collect checks it, and refused with 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("retrain: --interval against the data's candles and --train-args are checked before any collect (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-early-" });
+  let hits = 0;
+  const exchange = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    hits++;
+    return new Response("[]", { headers: { "Content-Type": "application/json" } });
+  });
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series); // 1h candles
+    const collecting = retrainArgs(dir, "weekly").filter((a) => a !== "--no-collect")
+      .concat(["--base-url", `http://127.0.0.1:${exchange.addr.port}`]);
+    // Before: the collect step fetched from the exchange, then failed: "'candlecast collect' exited 1 …", exit 1.
+    const cases: [string[], RegExp][] = [
+      [["--interval", "4h"], /^candlecast: --interval 4h: .*data\.csv holds 1h candles/m],
+      [["--train-args=--epochz 3"], /^candlecast: --train-args: unknown option '--epochz'/m],
+      [["--train-args=--epochs abc"], /^candlecast: --train-args: --epochs: expected a positive integer/m],
+    ];
+    for (const [extra, message] of cases) {
+      const out = await candlecastCommand([...collecting, ...extra]).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, message);
+    }
+    assert.equal(hits, 0, "nothing was fetched");
+    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+  } finally {
+    await exchange.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -15,6 +15,7 @@ import {
   isInterval,
   plural,
   readTrainingCsv,
+  sameInterval,
   shellWord,
   sliceSeries,
   writeTrainingCsv,
@@ -32,7 +33,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { CheckpointError, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
-import { CommandError, InterruptedError } from "../errors.ts";
+import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { acquireLock } from "./lock.ts";
 import { isLiveRun, runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
@@ -56,6 +57,19 @@ export interface RetrainOptions {
   readonly trainArgs: readonly string[];
   /** Aborted on Ctrl-C / SIGTERM: the running step is stopped, nothing is promoted, the run ends with exit 130. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * `--interval` against the candles already in `data`: collect would refuse to mix them, but only after fetching
+ * from the exchange, as a runtime failure of its step (exit 1); a flag that contradicts the file is the user's.
+ */
+function requireDataInterval(interval: string, data: string, existing: readonly CandleSeries[]): void {
+  const fromData = intervalOf(existing.map((s) => s.openTime));
+  if (fromData === null || sameInterval(interval, fromData)) return;
+  throw new UsageError(
+    `--interval ${interval}: ${data} holds ${fromData} candles, and one training CSV holds one interval`,
+    `leave --interval out (retrain collects the file's ${fromData}), or point --data at a ${interval} CSV`,
+  );
 }
 
 /**
@@ -306,6 +320,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           "run 'candlecast collect' once first",
         );
       });
+      if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
       const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
       const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
       await step(opts.log, [

@@ -29,6 +29,8 @@ export interface CheckpointFiles {
   readonly version: string;
   readonly trainedAt: string;
   readonly metrics?: unknown;
+  /** The interval of the candles the version was trained on ("1h"), when recorded. */
+  readonly interval: string | null;
   /** metrics.json's test metrics under the version's decision rule, when recorded. */
   readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
 }
@@ -158,9 +160,14 @@ export type FileHashes = Readonly<Record<string, string>>;
 /** The manifest's version, creation time and file hashes (none in a hand-made folder: nothing to check). */
 export async function readManifestInfo(
   dir: string,
-): Promise<{ version: string; createdAt: string; files?: FileHashes }> {
+): Promise<{ version: string; createdAt: string; files?: FileHashes; interval: string | null }> {
   const manifest = await readManifest(dir, ManifestBaseSchema);
-  return { version: manifest.version, createdAt: manifest.created_at, files: manifest.files };
+  return {
+    version: manifest.version,
+    createdAt: manifest.created_at,
+    files: manifest.files,
+    interval: manifest.interval ?? null,
+  };
 }
 
 /** The error every loader gives for a version whose files are gone or disagree with its manifest. */
@@ -223,6 +230,7 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   }
   return {
     onnx,
+    interval: manifest.interval,
     preprocessor,
     version: manifest.version,
     trainedAt: manifest.createdAt,

@@ -11,6 +11,8 @@ export const ManifestBaseSchema = z.object({
   created_at: z.string().min(1),
   /** sha256 (hex) of every other file in the version folder. */
   files: z.record(z.string(), z.string()).optional(),
+  // The candles' interval ("1h"); unknown (null) when absent or not a name, as in versions that saw one candle.
+  interval: z.string().nullable().optional().catch(null),
 }).loose();
 
 export type ManifestBase = z.infer<typeof ManifestBaseSchema>;

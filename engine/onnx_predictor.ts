@@ -144,6 +144,7 @@ export async function loadPredictor(
       preprocessor: files.preprocessor,
       version: files.version,
       trainedAt: files.trainedAt,
+      interval: files.interval,
       metrics: files.metrics,
       servedMetrics: files.servedMetrics,
     },

@@ -12,6 +12,8 @@ export interface ModelInfo {
   readonly version: string;
   /** ISO time the version was created. */
   readonly trainedAt: string;
+  /** The interval of the candles it was trained on ("1h"); null when not recorded. */
+  readonly interval?: string | null;
   /** metrics.json's test metrics (classes named by argmax), when present. */
   readonly metrics?: unknown;
   /** The same test split scored under the version's decision rule (`rule`), when recorded. */

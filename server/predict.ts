@@ -11,11 +11,14 @@ import {
   FEATURE_COUNT,
   FEATURE_NAMES,
   featureOverflowMessage,
+  intervalOf,
+  sameInterval,
   SERIES_COLUMNS,
 } from "../features/index.ts";
 import {
   type DecisionChoice,
   effectiveRule,
+  type ModelInfo,
   type Predictor,
   type PredictResponse,
   predictResponse,
@@ -94,6 +97,19 @@ function nonFiniteFeature(x: Float32Array, offset: number, request: PredictReque
   return null;
 }
 
+/**
+ * A window whose open times step by another interval than the candles the model was trained on (4h candles
+ * to a 1h model): its horizon and lookback would count other candles, and the answer would look as confident
+ * as any. Gaps (an exchange outage, a reconnect) leave the commonest step alone, as in training data.
+ */
+function otherInterval(window: CandleSeries, info: ModelInfo): string | null {
+  if (!info.interval) return null;
+  const ours = intervalOf([window.openTime]);
+  if (ours === null || sameInterval(ours, info.interval)) return null;
+  return `candles: their open times are ${ours} apart, but model ${info.version} was trained on ` +
+    `${info.interval} candles`;
+}
+
 /** The symbol of a body that failed to parse, when it has a usable one (for logs and batch items). */
 export function symbolOf(body: unknown): string | null {
   if (typeof body !== "object" || body === null) return null;
@@ -124,6 +140,8 @@ export async function predictBodies(
     const parsed = parsePredictRequest(body, lookback, prefixes[index]);
     if (!parsed.ok) return fail(parsed.detail);
     const window = windowOf(parsed.value, lookback);
+    const other = otherInterval(window, predictor.info);
+    if (other !== null) return fail(prefixes[index] ? `${prefixes[index]}.${other}` : other);
     const offset = valid.length * size;
     engineerWindow(window, 0, lookback, x, offset);
     const problem = nonFiniteFeature(x, offset, parsed.value, lookback);

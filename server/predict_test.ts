@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SERIES_COLUMNS, type SeriesColumn, seriesFromCandles } from "../features/index.ts";
-import { predictBody } from "../test/fake_predictor.ts";
-import { windowOf } from "./predict.ts";
+import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
+import { predictBodies, windowOf } from "./predict.ts";
 import { parsePredictRequest, REQUEST_FIELDS } from "./schemas.ts";
 
 // windowOf writes the series field by field for speed; it must equal the general candle → series path.
@@ -30,4 +30,31 @@ Deno.test("windowOf: the last lookback candles, as seriesFromCandles builds them
   assert.ok(Number.isNaN(fast.openTime[45]));
   assert.equal(fast.openTime[49], 1_700_000_000_000 + 59 * 3_600_000);
   assert.equal(fast.close[49], body.candles[59].close);
+});
+
+Deno.test("a window on another interval than the model's is a 422; gaps and missing times are not", async () => {
+  const model = new FakePredictor({ version: "v3_2026-12-01", interval: "1h" });
+  const body = predictBody("BTCUSDT", 50, 3);
+  const timed = (stepOf: (i: number) => number) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: 1_700_000_000_000 + stepOf(i) })),
+  });
+  const H = 3_600_000;
+  const [fourHourly, withGap, hourly, untimed] = await predictBodies(model, [
+    timed((i) => i * 4 * H),
+    timed((i) => (i < 30 ? i : i + 20) * H), // a 20-hour hole after a reconnect: still hourly candles
+    timed((i) => i * H),
+    body,
+  ], ["requests[0]", "", "", ""]);
+  // Before: answered, as confidently as a 1h window.
+  assert.deepEqual(fourHourly.ok ? null : fourHourly.failure, {
+    symbol: "BTCUSDT",
+    status: 422,
+    detail:
+      "requests[0].candles: their open times are 4h apart, but model v3_2026-12-01 was trained on 1h candles",
+  });
+  assert.ok(withGap.ok && hourly.ok && untimed.ok);
+  // A version that recorded no interval is not checked.
+  const [unrecorded] = await predictBodies(new FakePredictor(), [timed((i) => i * 4 * H)]);
+  assert.ok(unrecorded.ok);
 });

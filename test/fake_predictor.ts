@@ -17,6 +17,8 @@ export interface FakePredictorOptions {
   readonly attention?: boolean;
   /** Fields of preprocessor.json to set (e.g. a stored decision rule and class priors). */
   readonly preprocessor?: Partial<Preprocessor>;
+  /** The interval of the candles the fake version was "trained" on (default: not recorded). */
+  readonly interval?: string;
   /** metrics.json's `served` part: the test split under the version's decision rule. */
   readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
 }
@@ -56,6 +58,7 @@ export class FakePredictor implements Predictor {
       preprocessor,
       version: options.version ?? "v1_2026-01-01",
       trainedAt: "2026-01-01T00:00:00.000Z",
+      interval: options.interval ?? null,
       metrics: { accuracy: 0.5 },
       servedMetrics: options.servedMetrics,
     };

@@ -60,8 +60,6 @@ export const ManifestSchema = ManifestBaseSchema.extend({
       .optional(),
   }).loose(),
   training: z.object({ stop_reason: z.string().optional() }).loose().optional(),
-  // The candles' interval ("1h"); unknown (null) when absent or not a name, as in versions that saw one candle.
-  interval: z.string().nullable().optional().catch(null),
   files: z.record(z.string(), z.string()),
 }).loose();
 

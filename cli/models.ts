@@ -118,7 +118,14 @@ export function modelsCommand(): Command {
     const versions = await store(() => summarizeVersions(checkpoints));
     const runs = await trainingRuns(checkpoints);
     if (versions.length === 0 && pathKind(checkpoints) === null) {
-      // A typo'd --checkpoints reads as an empty store: say the folder is not there.
+      // A typo'd --checkpoints reads as an empty store: a folder typed that is not there is the user's to fix
+      // (exit 2: a script must not read it as "no versions yet"); the default one is simply not made yet.
+      if (list.getOptionValueSource("checkpoints") === "cli") {
+        throw new UsageError(
+          `--checkpoints: ${checkpoints} does not exist`,
+          "check the path ('candlecast train' creates the folder with its first version)",
+        );
+      }
       console.log(
         `no versions: ${checkpoints} does not exist (check --checkpoints; train creates it with its first version)`,
       );

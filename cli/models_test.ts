@@ -80,6 +80,7 @@ Deno.test("models promote and rollback move current and say where it points; a m
     unknown.err,
     /^candlecast: there is no complete version v9_2026-01-01 in .*\nhint: .*models list/,
   );
+  await Deno.mkdir(join(root, "empty"));
   assert.match((await cli(["models", "list", "--checkpoints", join(root, "empty")])).out, /no versions/);
   await Deno.remove(root, { recursive: true });
 });
@@ -197,17 +198,26 @@ Deno.test("models list names the training runs that are not versions: one in pro
   }
 });
 
-Deno.test("models list --checkpoints naming a folder that is not there says so (it read as an empty store)", async () => {
+Deno.test("models list --checkpoints naming a folder that is not there is a usage error (it read as an empty store)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-typo-" });
+  const cwd = Deno.cwd();
   try {
     const typo = join(root, "chekpoints");
-    const { code, out } = await cli(["models", "list", "--checkpoints", typo]);
-    assert.equal(code, 0);
+    // Exit 2, so a script does not read a typo as "no versions yet" (before: exit 0 with a line on stdout).
+    const { code, out, err } = await cli(["models", "list", "--checkpoints", typo]);
+    assert.equal(code, 2);
+    assert.equal(out, "");
+    assert.match(err, new RegExp(`--checkpoints: ${typo} does not exist`));
+    // The default folder not made yet (a fresh install): said, exit 0.
+    Deno.chdir(root);
+    const fresh = await cli(["models", "list"]);
+    assert.equal(fresh.code, 0);
     assert.equal(
-      out,
-      `no versions: ${typo} does not exist (check --checkpoints; train creates it with its first version)\n`,
+      fresh.out,
+      "no versions: checkpoints does not exist (check --checkpoints; train creates it with its first version)\n",
     );
   } finally {
+    Deno.chdir(cwd);
     await Deno.remove(root, { recursive: true });
   }
 });

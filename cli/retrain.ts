@@ -39,7 +39,7 @@ export function retrainCommand(): Command {
         "step output goes to --log; one summary line is printed for cron mail.",
     )
     .addOption(
-      new Option("--mode <mode>", "weekly: fine-tune current; monthly: from scratch").choices([
+      new Option("--mode <mode>", "required. weekly: fine-tune current; monthly: from scratch").choices([
         "weekly",
         "monthly",
       ]).makeOptionMandatory(),

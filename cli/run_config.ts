@@ -179,8 +179,8 @@ function runConfigOptions(): Option[] {
     // A switch without a commander default: absent means "not typed", so a recorded config keeps its own.
     new Option(
       "--volatility-channels",
-      "append volatility-relative input channels inside the model (each return-like feature ÷ its candle's " +
-        `volatility_20, and ln(volatility_5/volatility_20)) (default: on for transformer_lstm, off for ` +
+      "append volatility-relative input channels inside the model (each return-like feature ÷ a volatility_20 " +
+        `chosen by --volatility-reference, and ln(volatility_5/volatility_20)) (default: on for transformer_lstm, off for ` +
         "lightweight_lstm)",
     ),
     new Option("--no-volatility-channels", "without those channels"),

@@ -23,6 +23,11 @@ export interface JoinResult {
   /** No candle of the data matches (symbol absent, or no close equal to the one sent). */
   readonly unmatched: number;
   /**
+   * Of those, the ones whose last candle time reads as seconds since the epoch, not ms (a client's
+   * `ToUnixTimeSeconds()`, logged before serve refused such times): they can never be joined.
+   */
+  readonly unmatchedInSeconds: number;
+  /**
    * The version was trained on this window's outcome (its label candle is not after the newest candle in its
    * training data, e.g. a bot asking about old candles): in-sample, so not scored.
    */
@@ -79,6 +84,7 @@ export class OutcomeJoiner {
   #joined = 0;
   #pending = 0;
   #unmatched = 0;
+  #unmatchedInSeconds = 0;
   #inSample = 0;
 
   constructor(
@@ -101,6 +107,8 @@ export class OutcomeJoiner {
     const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
     if (!entry || t < p.lookback - 1) {
       this.#unmatched++;
+      const time = record.last_candle_time;
+      if (time !== null && time >= 1e9 && time < 1e11) this.#unmatchedInSeconds++; // 2001… in s; 1970 in ms
       return null;
     }
     if (t + p.horizon >= entry.s.length) {
@@ -130,6 +138,7 @@ export class OutcomeJoiner {
       joined: this.#joined,
       pending: this.#pending,
       unmatched: this.#unmatched,
+      unmatchedInSeconds: this.#unmatchedInSeconds,
       inSample: this.#inSample,
       unknownVersions: this.#unknownVersions,
     };

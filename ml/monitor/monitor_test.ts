@@ -66,11 +66,14 @@ Deno.test("outcomes use the version's own label rule; recent, unknown and unmatc
     madeAt(397, "UP", true), // label candle 401 not in the data yet
     { ...madeAt(120, "UP", true), version: "v0" }, // checkpoint gone
     { ...madeAt(120, "UP", true), symbol: "NOPEUSDT" },
+    // Sent with C#'s ToUnixTimeSeconds() before serve refused it: unmatched, and counted as such.
+    { ...madeAt(130, "UP", true), last_candle_time: Math.floor(series.openTime[130] / 1000) },
   ];
   const result = joinOutcomes(records, [series], new Map([["v1", preprocessor]]));
   assert.equal(result.joined.length, 3);
   assert.equal(result.pending, 1);
-  assert.equal(result.unmatched, 1);
+  assert.equal(result.unmatched, 2);
+  assert.equal(result.unmatchedInSeconds, 1);
   assert.deepEqual([...result.unknownVersions], [["v0", 1]]);
   assert.deepEqual(result.joined.map((j) => CLASSES[j.label]), [truth(100), truth(150), truth(250)]);
   assert.equal(result.joined[0].realisedReturn, series.close[104] / series.close[100] - 1);

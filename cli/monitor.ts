@@ -146,19 +146,19 @@ const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`
 /** What to do when no prediction could be scored, one piece of advice per reason some were not. */
 function nothingScoredAdvice(
   opts: MonitorOptions,
-  { pending, unmatched, unmatchedInSeconds, inSample, unknownVersions }: Omit<JoinResult, "joined">,
+  { pending, unmatched, unmatchedWrongUnit, inSample, unknownVersions }: Omit<JoinResult, "joined">,
 ): string[] {
   const advice: string[] = [];
   if (unknownVersions.size > 0) {
     advice.push(`point --checkpoints at the folder holding ${[...unknownVersions.keys()].join(", ")}`);
   }
-  if (unmatchedInSeconds > 0) {
+  if (unmatchedWrongUnit > 0) {
     advice.push(
       "have the bot send openTime in ms since the epoch (ToUnixTimeMilliseconds); predictions logged with times " +
-        "in seconds can never be matched with a candle",
+        "in another unit can never be matched with a candle",
     );
   }
-  if (unmatched > unmatchedInSeconds) advice.push(`collect the predicted symbols' candles into ${opts.data}`);
+  if (unmatched > unmatchedWrongUnit) advice.push(`collect the predicted symbols' candles into ${opts.data}`);
   if (pending > 0) advice.push("collect newer candles once the predictions' horizon has passed");
   if (inSample > 0) {
     advice.push(
@@ -248,12 +248,12 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       }
     }
   }
-  const { joined, pending, unmatched, unmatchedInSeconds, inSample, unknownVersions } = joiner.counts;
+  const { joined, pending, unmatched, unmatchedWrongUnit, inSample, unknownVersions } = joiner.counts;
   console.log(
     `${count(records, "prediction")} logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
       `${unmatched} not found in ${opts.data}` +
-      (unmatchedInSeconds
-        ? ` (${unmatchedInSeconds} of them logged with open times in seconds, not ms)`
+      (unmatchedWrongUnit
+        ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
         : "") +
       (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
       (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),

@@ -7,7 +7,7 @@ export * from "./scaler.ts";
 export * from "./windows.ts";
 export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
-export { openTimesToMs } from "./open_time.ts";
+export { misreadOpenTime, openTimesToMs } from "./open_time.ts";
 export * from "./intervals.ts";
 export { removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
 export * from "./file_lock.ts";

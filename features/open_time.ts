@@ -97,3 +97,25 @@ export function openTimesToMs(
   }
   for (let i = 0; i < times.length; i++) if (units[i]) times[i] = toMs(times[i], units[i]!);
 }
+
+/** A lone open time in seconds from here (2001-09-09); see `misreadOpenTime`. */
+const LONE_SECONDS_FROM = 1e9;
+
+/**
+ * One open time meant as ms that is in fact in another unit: the unit and the ms it stands for (`ms` null when
+ * it is no time in any unit, past the year 5138 even as ns); null when it reads as ms. Unlike a file's times,
+ * a lone value has no others to agree with, so seconds start at 2001 (1e9), not 1973: ms below that are the
+ * small times of synthetic series (1e9 ms is 1970-01-12), kept as ms.
+ *
+ * @example
+ * ```ts
+ * misreadOpenTime(1_700_000_000); // { phrase: "in seconds", ms: 1_700_000_000_000 } (C#'s ToUnixTimeSeconds)
+ * misreadOpenTime(1_700_000_000_000); // null: ms
+ * ```
+ */
+export function misreadOpenTime(t: number): { phrase: string; ms: number | null } | null {
+  if (t >= BEYOND_NANOSECONDS) return { phrase: "past the year 5138 in every unit", ms: null };
+  if (t < LONE_SECONDS_FROM) return null;
+  const unit = unitOf(t);
+  return unit === MILLISECONDS ? null : { phrase: unit.phrase, ms: toMs(t, unit) };
+}

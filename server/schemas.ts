@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 import type { SeriesColumn } from "../features/index.ts";
-import { boundedIndicatorProblem, candleProblem, describeCandleProblem } from "../features/index.ts";
+import {
+  boundedIndicatorProblem,
+  candleProblem,
+  describeCandleProblem,
+  misreadOpenTime,
+} from "../features/index.ts";
 
 /** One candle as the C# bot sends it (the seed README's field names). */
 export interface RequestCandle {
@@ -95,37 +100,27 @@ const CandleSchema = z.object({
   ema: finite(),
   stochSlowK: finite(),
   stochSlowD: finite(),
-  openTime: z.number({ error: "expected a time in ms since the epoch" }).int("expected whole milliseconds")
-    .nonnegative("expected a time in ms since the epoch").superRefine(checkTimeUnit).optional(),
+  openTime: z.number({ error: "expected a time in ms since the epoch" }).superRefine(checkTimeUnit)
+    .int("expected whole milliseconds").nonnegative("expected a time in ms since the epoch").optional(),
 }, { error: "expected a candle object" }).superRefine(checkBar);
 
 /**
- * Open times of real candles in seconds (C#'s `ToUnixTimeSeconds()`) or µs (Binance's dumps since 2025): ms
- * since the epoch read that way are 1970 or after the year 5138. Accepted, they were logged as such and
- * `monitor` could never find their outcomes, silently. Small times (synthetic series: 0, 1 h …) stay valid.
+ * Open times of real candles in seconds (C#'s `ToUnixTimeSeconds()`), µs (Binance's dumps since 2025) or ns
+ * (pandas): as ms they are 1970 or after the year 5138. Accepted, they were logged as such and `monitor` could
+ * never find their outcomes, silently. Checked before whole-ness, so 1.7e18 ns or 1700000000.5 s is named as
+ * such rather than "expected whole milliseconds". Small times (synthetic series: 0, 1 h …) stay valid.
  */
-const SECONDS_FROM = 1e9; // 2001-09-09 in seconds, 1970-01-12 in ms
-const MILLISECONDS_FROM = 1e11; // 1973-03-03 in ms
-const MICROSECONDS_FROM = 1e14; // 1973-03-03 in µs, the year 5138 in ms
-
-/** True when `t` reads as a date in seconds, or is past any date in ms (see `checkTimeUnit`). */
-function wrongTimeUnit(t: number): boolean {
-  return (t >= SECONDS_FROM && t < MILLISECONDS_FROM) || t >= MICROSECONDS_FROM;
-}
-
 function checkTimeUnit(t: number, ctx: z.RefinementCtx): void {
-  if (!wrongTimeUnit(t)) return;
-  const ms = t < MILLISECONDS_FROM ? t * 1000 : Math.floor(t / 1000);
-  const unit = t < MILLISECONDS_FROM ? "seconds" : "microseconds";
-  const date = new Date(ms);
+  const misread = misreadOpenTime(t);
+  if (misread === null) return;
   ctx.addIssue({
     code: "custom",
-    // Beyond µs (ns, or no time at all) there is no one reading to offer.
-    message: Number.isNaN(date.getTime()) || t >= 1e17
-      ? `${t} is after the year 5138 as ms since the epoch; send milliseconds`
-      : `${t} reads as ${unit} since the epoch (${
-        date.toISOString().slice(0, 16)
-      }Z); send milliseconds (${ms})`,
+    message: misread.ms === null
+      ? `${t} is no time (${misread.phrase}); send milliseconds since the epoch`
+      : `${t} reads as a time ${misread.phrase} (${
+        new Date(misread.ms).toISOString().slice(0, 16)
+      }Z); send milliseconds since the epoch (${misread.ms})`,
+    abort: true,
   });
 }
 
@@ -275,7 +270,8 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
     if (
       openTime === undefined
         ? "openTime" in c
-        : !(Number.isSafeInteger(openTime) && (openTime as number) >= 0 && !wrongTimeUnit(openTime as number))
+        : !(Number.isSafeInteger(openTime) && (openTime as number) >= 0 &&
+          misreadOpenTime(openTime as number) === null)
     ) {
       return null; // an explicit `openTime: undefined` (JS callers only) is kept as a key by the schema
     }

@@ -185,11 +185,20 @@ Deno.test("requests: open times in seconds or µs are refused with the ms they s
   // Before: accepted and logged as 1970-01-20, which monitor never matched with an outcome.
   assert.match(
     at(1_700_000_000)!,
-    /^candles\[0\]\.openTime: 1700000000 reads as seconds since the epoch \(2023-11-14T22:13Z\); send milliseconds \(1700000000000\)/,
+    /^candles\[0\]\.openTime: 1700000000 reads as a time in seconds \(2023-11-14T22:13Z\); send milliseconds since the epoch \(1700000000000\)/,
   );
   assert.match(
     at(1_700_000_000_000_000)!,
-    /^candles\[0\]\.openTime: 1700000000000000 reads as microseconds since the epoch \(2023-11-14T22:13Z\); send milliseconds \(1700000000000\)/,
+    /^candles\[0\]\.openTime: 1700000000000000 reads as a time in microseconds \(2023-11-14T22:13Z\); send milliseconds since the epoch \(1700000000000\)/,
+  );
+  // Named by their unit, not "expected whole milliseconds": pandas' ns, and a float of seconds.
+  assert.match(
+    at(1.7e18)!,
+    /^candles\[0\]\.openTime: 1700000000000000000 reads as a time in nanoseconds \(2023-11-14/,
+  );
+  assert.match(
+    at(1_700_000_000.5)!,
+    /^candles\[0\]\.openTime: 1700000000\.5 reads as a time in seconds .*\(1700000000500\)/,
   );
   assert.equal(at(1_700_000_000_000), null, "ms");
   assert.equal(at(0), null, "synthetic series' small times stay valid");

@@ -302,9 +302,9 @@ function requireParentInterval(parent: Parent, series: readonly CandleSeries[], 
  * and the README promises the weights an uninterrupted run would have given. A cron `collect` that grew the
  * file in between would otherwise mix two datasets in one version, silently.
  */
-async function requireSameData(resume: NonNullable<TrainIo["resume"]>, data: string): Promise<void> {
+function requireSameData(resume: NonNullable<TrainIo["resume"]>, data: string, sha256: string): void {
   const recorded = resume.state.dataSha256;
-  if (recorded === undefined || recorded === await sha256Hex(await Deno.readFile(data))) return;
+  if (recorded === undefined || recorded === sha256) return;
   throw new CommandError(
     `--resume: ${data} has changed since the run in ${resume.dir} started on it (its sha256 differs); the ` +
       "members it finished learnt from the old candles",
@@ -318,8 +318,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const base = opts.configFrom ? await configFromVersion(opts.configFrom) : undefined;
   const fresh = opts.incremental ? null : runConfigOf(opts, base && { config: base, keepShape: false });
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
+  // Hashed just before it is read (not when the run folder is made, after data preparation), so run.json
+  // records the candles the members train on; collect replaces the file atomically.
+  const dataSha256 = io.resume || io.flags ? await sha256Hex(await Deno.readFile(opts.data)) : undefined;
   const series = await readTrainingCsv(opts.data);
-  if (io.resume) await requireSameData(io.resume, opts.data);
+  if (io.resume) requireSameData(io.resume, opts.data, dataSha256!);
   if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
@@ -353,7 +356,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     : buildModel(runConfig.model, runConfig.training.seed, FAST_LAYERS, scaling);
   // A resumed run's members pick up where they stopped (memberStart below), each with its own config.
   const config = trainConfigOf(runConfig.training, data.trainClassCounts);
-  const run = await startRun(opts, io, parent, memberViews(model).length);
+  const run = await startRun(opts, io, parent, memberViews(model).length, dataSha256);
   try {
     return await trainAndSave(
       opts,
@@ -401,6 +404,8 @@ async function startRun(
   io: TrainIo,
   parent: Parent | null,
   members: number,
+  /** sha256 of --data as read, recorded in run.json. */
+  dataSha256: string | undefined,
 ): Promise<RunFolder | null> {
   let run: RunFolder | null = null;
   if (io.resume && io.resume.state.members.length !== members) {
@@ -413,7 +418,6 @@ async function startRun(
   }
   if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state);
   else if (io.flags) {
-    const dataSha256 = await sha256Hex(await Deno.readFile(opts.data));
     run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null, members, dataSha256);
   }
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);

@@ -4,7 +4,13 @@
  * one, else the last candle closed before the prediction whose close equals the one sent — and labelled with
  * its model version's own horizon and label rule, exactly as training labelled windows.
  */
-import { type CandleSeries, type ClassIndex, commonestStep, windowBatch } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  type ClassIndex,
+  commonestStep,
+  misreadOpenTime,
+  windowBatch,
+} from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import type { PredictionRecord } from "../../engine/index.ts";
 
@@ -23,10 +29,10 @@ export interface JoinResult {
   /** No candle of the data matches (symbol absent, or no close equal to the one sent). */
   readonly unmatched: number;
   /**
-   * Of those, the ones whose last candle time reads as seconds since the epoch, not ms (a client's
+   * Of those, the ones whose last candle time reads as seconds, µs or ns, not ms (a client's
    * `ToUnixTimeSeconds()`, logged before serve refused such times): they can never be joined.
    */
-  readonly unmatchedInSeconds: number;
+  readonly unmatchedWrongUnit: number;
   /**
    * The version was trained on this window's outcome (its label candle is not after the newest candle in its
    * training data, e.g. a bot asking about old candles): in-sample, so not scored.
@@ -84,7 +90,7 @@ export class OutcomeJoiner {
   #joined = 0;
   #pending = 0;
   #unmatched = 0;
-  #unmatchedInSeconds = 0;
+  #unmatchedWrongUnit = 0;
   #inSample = 0;
 
   constructor(
@@ -108,7 +114,7 @@ export class OutcomeJoiner {
     if (!entry || t < p.lookback - 1) {
       this.#unmatched++;
       const time = record.last_candle_time;
-      if (time !== null && time >= 1e9 && time < 1e11) this.#unmatchedInSeconds++; // 2001… in s; 1970 in ms
+      if (time !== null && misreadOpenTime(time) !== null) this.#unmatchedWrongUnit++;
       return null;
     }
     if (t + p.horizon >= entry.s.length) {
@@ -138,7 +144,7 @@ export class OutcomeJoiner {
       joined: this.#joined,
       pending: this.#pending,
       unmatched: this.#unmatched,
-      unmatchedInSeconds: this.#unmatchedInSeconds,
+      unmatchedWrongUnit: this.#unmatchedWrongUnit,
       inSample: this.#inSample,
       unknownVersions: this.#unknownVersions,
     };

@@ -73,7 +73,7 @@ Deno.test("outcomes use the version's own label rule; recent, unknown and unmatc
   assert.equal(result.joined.length, 3);
   assert.equal(result.pending, 1);
   assert.equal(result.unmatched, 2);
-  assert.equal(result.unmatchedInSeconds, 1);
+  assert.equal(result.unmatchedWrongUnit, 1);
   assert.deepEqual([...result.unknownVersions], [["v0", 1]]);
   assert.deepEqual(result.joined.map((j) => CLASSES[j.label]), [truth(100), truth(150), truth(250)]);
   assert.equal(result.joined[0].realisedReturn, series.close[104] / series.close[100] - 1);

@@ -10,8 +10,6 @@ import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
-import { trainCommand } from "./train.ts";
-import { TrainFlagsSchema } from "./train/options.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
@@ -66,7 +64,6 @@ export function retrainCommand(): Command {
           "--interval is the interval retrain collects; without collecting, the candles in --data are used as they are",
         );
       }
-      checkTrainArgs(opts.trainArgs);
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
       requireOutputFile("--log", opts.log, "retrain.log");
@@ -89,28 +86,4 @@ export function retrainCommand(): Command {
       );
       console.log(outcome.summary);
     });
-}
-
-/**
- * `--train-args` read by train's own flags and schema now, not when the train step starts after a collect
- * from the exchange: a typo (`--epochz 3`) or a bad value is a usage error (exit 2) before anything runs.
- */
-function checkTrainArgs(args: readonly string[]): void {
-  if (args.length === 0) return;
-  const command = trainCommand().exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} })
-    .action(() => {});
-  try {
-    command.parse(["--data", "-", ...args], { from: "user" });
-  } catch (error) {
-    throw new UsageError(
-      `--train-args: ${(error as Error).message.replace(/^error: /, "")}`,
-      "run 'candlecast train --help' for the flags --train-args may pass",
-    );
-  }
-  try {
-    parseFlags("train", TrainFlagsSchema, command.opts());
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(`--train-args: ${error.message}`, error.hint);
-  }
 }

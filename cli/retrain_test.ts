@@ -561,3 +561,56 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("retrain weekly: a shape flag in --train-args, or data on another interval than current's, is exit 2 before any collect", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-weekly-early-" });
+  const root = join(dir, "checkpoints");
+  let hits = 0;
+  const exchange = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    hits++;
+    return new Response("[]", { headers: { "Content-Type": "application/json" } });
+  });
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series); // 1h candles
+    const manifest = (interval: string) => ({
+      version: "v1_2026-01-01",
+      created_at: "2026-01-01T00:00:00.000Z",
+      parent: null,
+      model_type: "transformer_lstm",
+      data: { end_ms: 0, symbols: {} },
+      files: {},
+      interval,
+    });
+    await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
+    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    const collecting = retrainArgs(dir, "weekly").filter((a) => a !== "--no-collect")
+      .concat(["--base-url", `http://127.0.0.1:${exchange.addr.port}`]);
+    // Before: collect fetched from the exchange, then the train step refused, and retrain exited 1.
+    const cases: [string, string[], RegExp][] = [
+      [
+        "1h",
+        ["--train-args=--lookback 30"],
+        /^candlecast: --train-args: --lookback cannot be combined with --incremental/m,
+      ],
+      [
+        "4h",
+        [],
+        /^candlecast: --data: .*data\.csv holds 1h candles, but current \(v1_2026-01-01\) was trained on 4h/m,
+      ],
+    ];
+    for (const [interval, extra, message] of cases) {
+      await Deno.writeTextFile(
+        join(root, "v1_2026-01-01", "manifest.json"),
+        JSON.stringify(manifest(interval)),
+      );
+      const out = await candlecastCommand([...collecting, ...extra]).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, message);
+    }
+    assert.equal(hits, 0, "nothing was fetched");
+  } finally {
+    await exchange.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

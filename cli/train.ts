@@ -10,7 +10,7 @@ import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
 import { checkpointsFlag, parseFlags, refuseTypedFlags, requireFolderPath, requireInput } from "./flags.ts";
-import { TrainFlagsSchema } from "./train/options.ts";
+import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
 import { runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
@@ -42,6 +42,22 @@ async function resumable(command: Command) {
   return { dir: run.dir, state: run.state };
 }
 
+/** What `--incremental` cannot be typed with: a shape flag (the current model keeps its own) or --config-from. */
+export function refuseIncrementalConflicts(command: Command, opts: TrainOptions): void {
+  refuseTypedFlags(
+    command,
+    SHAPE_FLAGS,
+    "--incremental",
+    "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
+  );
+  if (opts.configFrom) {
+    throw new UsageError(
+      "--config-from cannot be combined with --incremental",
+      "--incremental continues with the current model's own configuration; typed flags override it",
+    );
+  }
+}
+
 async function train(command: Command): Promise<void> {
   requireFolderPath("--checkpoints", String(command.opts().checkpoints));
   const resume = command.opts().resume ? await resumable(command) : undefined;
@@ -62,20 +78,7 @@ async function train(command: Command): Promise<void> {
   if (opts.configFrom) {
     requireInput("--config-from", opts.configFrom, "see 'candlecast models list' for the versions");
   }
-  if (opts.incremental && !resume) {
-    refuseTypedFlags(
-      command,
-      SHAPE_FLAGS,
-      "--incremental",
-      "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
-    );
-    if (opts.configFrom) {
-      throw new UsageError(
-        "--config-from cannot be combined with --incremental",
-        "--incremental continues with the current model's own configuration; typed flags override it",
-      );
-    }
-  }
+  if (opts.incremental && !resume) refuseIncrementalConflicts(command, opts);
   // The hints name --checkpoints when it is not the default, so they work as printed.
   const where = checkpointsFlag(opts.checkpoints);
   let phase: "training" | "saving" | "promoting" = "training";

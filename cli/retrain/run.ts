@@ -34,6 +34,7 @@ import {
 import { CheckpointError, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
+import { checkTrainStep, trainStepArgs } from "./train_step.ts";
 import { acquireLock } from "./lock.ts";
 import { isLiveRun, runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
@@ -69,6 +70,25 @@ function requireDataInterval(interval: string, data: string, existing: readonly 
   throw new UsageError(
     `--interval ${interval}: ${data} holds ${fromData} candles, and one training CSV holds one interval`,
     `leave --interval out (retrain collects the file's ${fromData}), or point --data at a ${interval} CSV`,
+  );
+}
+
+/**
+ * Weekly fine-tunes current, whose horizon and lookback count its own candles: data on another interval would
+ * be refused by the train step, after the collect fetched from the exchange (exit 1); said first instead.
+ */
+function requireCurrentInterval(
+  current: string,
+  recorded: string | null | undefined,
+  data: string,
+  series: readonly CandleSeries[],
+): void {
+  const fromData = intervalOf(series.map((s) => s.openTime));
+  if (!recorded || fromData === null || sameInterval(recorded, fromData)) return;
+  throw new UsageError(
+    `--data: ${data} holds ${fromData} candles, but current (${current}) was trained on ${recorded} candles: ` +
+      "weekly fine-tunes it",
+    `point --data at its ${recorded} candles, or run --mode monthly to train a new model on these`,
   );
 }
 
@@ -312,6 +332,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const current = await storeStep(() => currentVersion(root));
     const currentDir = current ? join(root, current) : null;
     const manifest = current ? await currentManifest(root, current) : null;
+    // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
+    const incremental = opts.mode === "weekly" && current !== null;
+    checkTrainStep(trainStepArgs("-", root, incremental, currentDir, opts.trainArgs));
 
     if (opts.collect) {
       const existing = await readTrainingCsv(opts.data).catch(() => {
@@ -321,6 +344,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         );
       });
       if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
+      if (incremental) requireCurrentInterval(current!, manifest?.interval, opts.data, existing);
       const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
       const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
       await step(opts.log, [
@@ -340,6 +364,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
     const series = await readTrainingCsv(opts.data);
+    if (incremental) requireCurrentInterval(current!, manifest?.interval, opts.data, series);
     const start = holdoutStart(series, opts.holdoutDays);
     const before = series.map((s) => {
       let end = 0;
@@ -349,7 +374,6 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const trainCsv = join(tmpDir, "training_data.csv");
     await writeTrainingCsv(trainCsv, before);
 
-    const incremental = opts.mode === "weekly" && current !== null;
     // A weekly run fine-tunes on windows labelled after current's data; when current already covers every
     // candle before the held-out days (a version trained by hand on everything, the documented deployment's
     // first weeks, or a run repeated within --holdout-days) there is nothing to fine-tune on: keep current.
@@ -364,18 +388,11 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const existingVersions = new Set(await listVersionNames(root));
     const existingRuns = new Set(await runFolderNames(root));
     try {
-      await step(opts.log, [
-        "train",
-        "--data",
-        trainCsv,
-        "--checkpoints",
-        root,
-        "--no-promote",
-        // The candidate keeps current's run configuration (fine-tuned: all of it; from scratch: as the start,
-        // which --train-args override), so a version trained with other flags is not silently reset to defaults.
-        ...(incremental ? ["--incremental"] : currentDir ? ["--config-from", currentDir] : []),
-        ...opts.trainArgs,
-      ], opts.signal);
+      await step(
+        opts.log,
+        trainStepArgs(trainCsv, root, incremental, currentDir, opts.trainArgs),
+        opts.signal,
+      );
     } catch (error) {
       // A stopped or failed step's run cannot be resumed (its --data is this run's temporary copy, removed
       // below), so its run folder goes, however it ended (train keeps one on a full disk for --resume); a

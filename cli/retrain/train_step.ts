@@ -1,0 +1,55 @@
+/**
+ * The arguments of retrain's train step, and their check before anything runs (train's own parser, schema and
+ * combination rules), so a bad `--train-args` is found before a collect from the exchange.
+ */
+import { UsageError } from "../errors.ts";
+import { parseFlags } from "../flags.ts";
+import { typedRunConfigFlags } from "../run_config.ts";
+import { refuseIncrementalConflicts, trainCommand } from "../train.ts";
+import { TrainFlagsSchema } from "../train/options.ts";
+
+/**
+ * `train`'s arguments for a candidate trained on `data` into `root`, unpromoted: fine-tuning `current`
+ * (weekly, with a current version), or from scratch starting from `currentDir`'s recorded configuration, which
+ * `trainArgs` override, so a version trained with other flags is not silently reset to defaults.
+ */
+export function trainStepArgs(
+  data: string,
+  root: string,
+  incremental: boolean,
+  currentDir: string | null,
+  trainArgs: readonly string[],
+): string[] {
+  return [
+    "train",
+    "--data",
+    data,
+    "--checkpoints",
+    root,
+    "--no-promote",
+    ...(incremental ? ["--incremental"] : currentDir ? ["--config-from", currentDir] : []),
+    ...trainArgs,
+  ];
+}
+
+/**
+ * The train step's arguments (`--train-args` with what retrain adds: --incremental or --config-from) read by
+ * train's own flags, schema and combination rules now, not when the step starts after a collect from the
+ * exchange: a typo (`--epochz 3`), a bad value, or a shape flag a weekly fine-tune cannot take is a usage error
+ * (exit 2) before anything runs.
+ */
+export function checkTrainStep(args: readonly string[]): void {
+  const command = trainCommand().exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} })
+    .action(() => {});
+  try {
+    command.parse(args.slice(1), { from: "user" }); // after the command's name
+    const opts = parseFlags("train", TrainFlagsSchema, typedRunConfigFlags(command));
+    if (opts.incremental) refuseIncrementalConflicts(command, opts);
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`--train-args: ${error.message}`, error.hint);
+    throw new UsageError(
+      `--train-args: ${(error as Error).message.replace(/^error: /, "")}`,
+      "run 'candlecast train --help' for the flags --train-args may pass",
+    );
+  }
+}

@@ -3,7 +3,7 @@
  * change of `current` is the store's atomic symlink switch; `serve` follows it.
  */
 import { Command } from "commander";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
@@ -55,8 +55,10 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
   return [header, ...rows].map((r) => r.map((cell, k) => cell.padEnd(widths[k])).join("  ").trimEnd());
 }
 
+const DEFAULT_CHECKPOINTS = "checkpoints";
+
 function checkpointsOption(command: Command): Command {
-  return command.option("--checkpoints <dir>", "where versions are stored", "checkpoints");
+  return command.option("--checkpoints <dir>", "where versions are stored", DEFAULT_CHECKPOINTS);
 }
 
 /** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
@@ -118,9 +120,9 @@ export function modelsCommand(): Command {
     const versions = await store(() => summarizeVersions(checkpoints));
     const runs = await trainingRuns(checkpoints);
     if (versions.length === 0 && pathKind(checkpoints) === null) {
-      // A typo'd --checkpoints reads as an empty store: a folder typed that is not there is the user's to fix
+      // A typo'd --checkpoints reads as an empty store: a folder named that is not there is the user's to fix
       // (exit 2: a script must not read it as "no versions yet"); the default one is simply not made yet.
-      if (list.getOptionValueSource("checkpoints") === "cli") {
+      if (resolve(checkpoints) !== resolve(DEFAULT_CHECKPOINTS)) {
         throw new UsageError(
           `--checkpoints: ${checkpoints} does not exist`,
           "check the path ('candlecast train' creates the folder with its first version)",

@@ -54,6 +54,13 @@ Deno.test("a window on another interval than the model's is a 422; gaps and miss
       "requests[0].candles: their open times are 4h apart, but model v3_2026-12-01 was trained on 1h candles",
   });
   assert.ok(withGap.ok && hourly.ok && untimed.ok);
+  // Monthly candles (28–31 days apart, on the 1st of each month) are a "1M" model's own.
+  const monthly = {
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: Date.UTC(2019, i, 1) })),
+  };
+  const [months] = await predictBodies(new FakePredictor({ interval: "1M" }), [monthly]);
+  assert.ok(months.ok, months.ok ? "" : months.failure.detail);
   // A version that recorded no interval is not checked.
   const [unrecorded] = await predictBodies(new FakePredictor(), [timed((i) => i * 4 * H)]);
   assert.ok(unrecorded.ok);

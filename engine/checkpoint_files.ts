@@ -16,12 +16,8 @@ import {
   ManifestBaseSchema,
   sha256Hex,
 } from "./manifest.ts";
+import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
-
-const MetricsSchema = z.object({
-  test: z.unknown(),
-  served: z.object({ rule: z.string(), metrics: z.unknown() }).loose().optional().catch(undefined),
-}).loose();
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;
@@ -215,19 +211,12 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
     preprocessorPath,
     parseJsonBytes(preprocessorPath, "preprocessor.json", preprocessorBytes),
   );
-  let metrics: unknown;
-  let servedMetrics: CheckpointFiles["servedMetrics"];
-  try {
-    const parsed = MetricsSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));
-    if (parsed.success) {
-      metrics = parsed.data.test;
-      if (parsed.data.served) {
-        servedMetrics = { rule: parsed.data.served.rule, metrics: parsed.data.served.metrics };
-      }
-    }
-  } catch {
-    // metrics.json is informational (/model/info); a version without it still serves.
-  }
+  // metrics.json is informational (/model/info): a version without it, or with a damaged one, still serves.
+  const scores = await readMetricsFile(dir);
+  const metrics = scores?.test;
+  const servedMetrics = scores?.served
+    ? { rule: scores.served.rule, metrics: scores.served.metrics }
+    : undefined;
   return {
     onnx,
     interval: manifest.interval,

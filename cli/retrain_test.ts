@@ -531,17 +531,23 @@ Deno.test("retrain --interval is checked as collect checks it, and refused with 
   }
 });
 
-Deno.test("retrain: --interval against the data's candles and --train-args are checked before any collect (exit 2)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-early-" });
+/** A stand-in exchange on 127.0.0.1 that answers every request with no candles, counting them. */
+function countingExchange() {
   let hits = 0;
-  const exchange = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
     hits++;
     return new Response("[]", { headers: { "Content-Type": "application/json" } });
   });
+  return { server, url: `http://127.0.0.1:${server.addr.port}`, hits: () => hits };
+}
+
+Deno.test("retrain: --interval against the data's candles and --train-args are checked before any collect (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-early-" });
+  const exchange = countingExchange();
   try {
     await writeTrainingCsv(join(dir, "data.csv"), series); // 1h candles
     const collecting = retrainArgs(dir, "weekly").filter((a) => a !== "--no-collect")
-      .concat(["--base-url", `http://127.0.0.1:${exchange.addr.port}`]);
+      .concat(["--base-url", exchange.url]);
     // Before: the collect step fetched from the exchange, then failed: "'candlecast collect' exited 1 …", exit 1.
     const cases: [string[], RegExp][] = [
       [["--interval", "4h"], /^candlecast: --interval 4h: .*data\.csv holds 1h candles/m],
@@ -554,10 +560,10 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
       assert.equal(out.code, 2, stderr);
       assert.match(stderr, message);
     }
-    assert.equal(hits, 0, "nothing was fetched");
+    assert.equal(exchange.hits(), 0, "nothing was fetched");
     assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
   } finally {
-    await exchange.shutdown();
+    await exchange.server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -565,11 +571,7 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
 Deno.test("retrain weekly: a shape flag in --train-args, or data on another interval than current's, is exit 2 before any collect", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-weekly-early-" });
   const root = join(dir, "checkpoints");
-  let hits = 0;
-  const exchange = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
-    hits++;
-    return new Response("[]", { headers: { "Content-Type": "application/json" } });
-  });
+  const exchange = countingExchange();
   try {
     await writeTrainingCsv(join(dir, "data.csv"), series); // 1h candles
     const manifest = (interval: string) => ({
@@ -584,7 +586,7 @@ Deno.test("retrain weekly: a shape flag in --train-args, or data on another inte
     await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
     await Deno.symlink("v1_2026-01-01", join(root, "current"));
     const collecting = retrainArgs(dir, "weekly").filter((a) => a !== "--no-collect")
-      .concat(["--base-url", `http://127.0.0.1:${exchange.addr.port}`]);
+      .concat(["--base-url", exchange.url]);
     // Before: collect fetched from the exchange, then the train step refused, and retrain exited 1.
     const cases: [string, string[], RegExp][] = [
       [
@@ -608,9 +610,9 @@ Deno.test("retrain weekly: a shape flag in --train-args, or data on another inte
       assert.equal(out.code, 2, stderr);
       assert.match(stderr, message);
     }
-    assert.equal(hits, 0, "nothing was fetched");
+    assert.equal(exchange.hits(), 0, "nothing was fetched");
   } finally {
-    await exchange.shutdown();
+    await exchange.server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -318,10 +318,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const base = opts.configFrom ? await configFromVersion(opts.configFrom) : undefined;
   const fresh = opts.incremental ? null : runConfigOf(opts, base && { config: base, keepShape: false });
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
-  // Hashed just before it is read (not when the run folder is made, after data preparation), so run.json
-  // records the candles the members train on; collect replaces the file atomically.
-  const dataSha256 = io.resume || io.flags ? await sha256Hex(await Deno.readFile(opts.data)) : undefined;
   const series = await readTrainingCsv(opts.data);
+  // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json
+  // records the candles the members train on; collect replaces the file atomically. After the read, whose
+  // errors say what is wrong with the path (a folder, a missing file).
+  const dataSha256 = io.resume || io.flags ? await sha256Hex(await Deno.readFile(opts.data)) : undefined;
   if (io.resume) requireSameData(io.resume, opts.data, dataSha256!);
   if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   const backend = await startBackend(opts);

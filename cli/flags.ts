@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
-import { outputFileProblem, pathKind, shellWord } from "../features/index.ts";
+import { fileAbove, outputFileProblem, pathKind, shellWord } from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
@@ -97,13 +97,8 @@ export function requireFolderPath(
 ): void {
   if (pathKind(path) === "file") throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
   // A missing folder is made when needed, which a file on its way makes impossible ("Not a directory").
-  for (let dir = dirname(path); dirname(dir) !== dir; dir = dirname(dir)) {
-    const kind = pathKind(dir);
-    if (kind === "folder") return;
-    if (kind === "file") {
-      throw new UsageError(`${flag}: ${path} cannot be a folder: ${dir} is a file`, hint);
-    }
-  }
+  const file = fileAbove(path);
+  if (file !== null) throw new UsageError(`${flag}: ${path} cannot be a folder: ${file} is a file`, hint);
 }
 
 /**

@@ -214,9 +214,7 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   // metrics.json is informational (/model/info): a version without it, or with a damaged one, still serves.
   const scores = await readMetricsFile(dir);
   const metrics = scores?.test;
-  const servedMetrics = scores?.served
-    ? { rule: scores.served.rule, metrics: scores.served.metrics }
-    : undefined;
+  const servedMetrics = scores?.served;
   return {
     onnx,
     interval: manifest.interval,

@@ -16,4 +16,4 @@ export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
 export { shellWord } from "./shell_word.ts";
-export { folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";
+export { fileAbove, folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";

@@ -205,6 +205,25 @@ export function sameInterval(a: string, b: string): boolean {
 }
 
 /**
+ * The interval of `series` when it means other candles than `expected` (a version's recorded interval, a
+ * flag); null when they agree, or when either is unknown (no step to see, nothing recorded). The one check
+ * train --incremental, evaluate --checkpoint, retrain and serve make before mixing a model with candles.
+ *
+ * @example
+ * ```ts
+ * otherInterval([[0, 4 * 3_600_000, 8 * 3_600_000]], "1h"); // "4h"
+ * ```
+ */
+export function otherInterval(
+  series: readonly ArrayLike<number>[],
+  expected: string | null | undefined,
+): string | null {
+  if (!expected) return null;
+  const ours = intervalOf(series);
+  return ours === null || sameInterval(ours, expected) ? null : ours;
+}
+
+/**
  * The grid of a series that came without an interval (CSV, C# export), named as `intervalOf` names it. Null
  * when there is no step to see.
  */

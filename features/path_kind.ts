@@ -36,14 +36,18 @@ export function folderNotFileError(path: string, example?: string): PathKindErro
  */
 export function outputFileProblem(path: string, example?: string): PathKindError | null {
   if (pathKind(path) === "folder") return folderNotFileError(path, example);
+  const file = fileAbove(path);
+  return file === null ? null : new PathKindError(
+    `${path} cannot be written: ${file} is a file, not a folder`,
+    "choose a path under a folder, or move that file away",
+  );
+}
+
+/** The file standing where one of the folders above `path` must be (so none can be made), or null. */
+export function fileAbove(path: string): string | null {
   for (let dir = dirname(path);; dir = dirname(dir)) {
     const kind = pathKind(dir);
-    if (kind === "file") {
-      return new PathKindError(
-        `${path} cannot be written: ${dir} is a file, not a folder`,
-        "choose a path under a folder, or move that file away",
-      );
-    }
+    if (kind === "file") return dir;
     if (kind === "folder" || dirname(dir) === dir) return null;
   }
 }

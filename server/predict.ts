@@ -11,8 +11,7 @@ import {
   FEATURE_COUNT,
   FEATURE_NAMES,
   featureOverflowMessage,
-  intervalOf,
-  sameInterval,
+  otherInterval,
   SERIES_COLUMNS,
 } from "../features/index.ts";
 import {
@@ -102,10 +101,9 @@ function nonFiniteFeature(x: Float32Array, offset: number, request: PredictReque
  * to a 1h model): its horizon and lookback would count other candles, and the answer would look as confident
  * as any. Gaps (an exchange outage, a reconnect) leave the commonest step alone, as in training data.
  */
-function otherInterval(window: CandleSeries, info: ModelInfo): string | null {
-  if (!info.interval) return null;
-  const ours = intervalOf([window.openTime]);
-  if (ours === null || sameInterval(ours, info.interval)) return null;
+function intervalProblem(window: CandleSeries, info: ModelInfo): string | null {
+  const ours = otherInterval([window.openTime], info.interval);
+  if (ours === null) return null;
   return `candles: their open times are ${ours} apart, but model ${info.version} was trained on ` +
     `${info.interval} candles`;
 }
@@ -140,7 +138,7 @@ export async function predictBodies(
     const parsed = parsePredictRequest(body, lookback, prefixes[index]);
     if (!parsed.ok) return fail(parsed.detail);
     const window = windowOf(parsed.value, lookback);
-    const other = otherInterval(window, predictor.info);
+    const other = intervalProblem(window, predictor.info);
     if (other !== null) return fail(prefixes[index] ? `${prefixes[index]}.${other}` : other);
     const offset = valid.length * size;
     engineerWindow(window, 0, lookback, x, offset);

@@ -8,11 +8,10 @@ import { join } from "node:path";
 import {
   type CandleSeries,
   describeLabelRule,
-  intervalOf,
+  otherInterval,
   pathKind,
   plural,
   readTrainingCsv,
-  sameInterval,
   writeFileAtomic,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
@@ -165,8 +164,8 @@ function requireOwnInterval(
   data: string,
   name: string,
 ): void {
-  const ours = intervalOf(series.map((s) => s.openTime));
-  if (!recorded || !ours || sameInterval(recorded, ours)) return;
+  const ours = otherInterval(series.map((s) => s.openTime), recorded);
+  if (ours === null) return;
   throw new UsageError(
     `--data: ${data} holds ${ours} candles, but ${name} was trained on ${recorded} candles: its ` +
       "predictions would be scored against outcomes it was never asked about",

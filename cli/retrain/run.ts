@@ -13,9 +13,9 @@ import {
   type CandleSeries,
   intervalOf,
   isInterval,
+  otherInterval,
   plural,
   readTrainingCsv,
-  sameInterval,
   shellWord,
   sliceSeries,
   writeTrainingCsv,
@@ -65,8 +65,8 @@ export interface RetrainOptions {
  * from the exchange, as a runtime failure of its step (exit 1); a flag that contradicts the file is the user's.
  */
 function requireDataInterval(interval: string, data: string, existing: readonly CandleSeries[]): void {
-  const fromData = intervalOf(existing.map((s) => s.openTime));
-  if (fromData === null || sameInterval(interval, fromData)) return;
+  const fromData = otherInterval(existing.map((s) => s.openTime), interval);
+  if (fromData === null) return;
   throw new UsageError(
     `--interval ${interval}: ${data} holds ${fromData} candles, and one training CSV holds one interval`,
     `leave --interval out (retrain collects the file's ${fromData}), or point --data at a ${interval} CSV`,
@@ -83,8 +83,8 @@ function requireCurrentInterval(
   data: string,
   series: readonly CandleSeries[],
 ): void {
-  const fromData = intervalOf(series.map((s) => s.openTime));
-  if (!recorded || fromData === null || sameInterval(recorded, fromData)) return;
+  const fromData = otherInterval(series.map((s) => s.openTime), recorded);
+  if (fromData === null) return;
   throw new UsageError(
     `--data: ${data} holds ${fromData} candles, but current (${current}) was trained on ${recorded} candles: ` +
       "weekly fine-tunes it",

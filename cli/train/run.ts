@@ -8,10 +8,10 @@ import {
   CLASSES,
   FEATURE_NAMES,
   intervalOf,
+  otherInterval,
   plural,
   readTrainingCsv,
   removeStaleTemps,
-  sameInterval,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
 import { checkpointsFlag, requireInput } from "../flags.ts";
@@ -287,8 +287,8 @@ function requireSplitInData(split: SplitRule, series: readonly CandleSeries[], d
  */
 function requireParentInterval(parent: Parent, series: readonly CandleSeries[], data: string): void {
   const theirs = parent.manifest.interval;
-  const ours = intervalOf(series.map((s) => s.openTime));
-  if (!theirs || !ours || sameInterval(theirs, ours)) return;
+  const ours = otherInterval(series.map((s) => s.openTime), theirs);
+  if (ours === null) return;
   throw new UsageError(
     `--incremental: ${data} holds ${ours} candles, but ${parent.version} was trained on ${theirs} candles; ` +
       "fine-tuning it on them would serve a model half-trained on each; nothing was trained",

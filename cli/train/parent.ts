@@ -31,8 +31,15 @@ export interface Parent {
   readonly config: RunConfig;
 }
 
-/** `current`'s version, or `named` (a resumed --incremental run fine-tunes the version it started from). */
-export async function loadParent(root: string, named?: string): Promise<Parent> {
+/** A parent whose files are read and checked, its weights not loaded yet (that needs the backend). */
+export type ParentFiles = Omit<Parent, "model"> & { readonly dir: string };
+
+/**
+ * `current`'s version, or `named` (a resumed --incremental run fine-tunes the version it started from): its
+ * manifest, preprocessor and recorded configuration, with every file checked against the manifest's hashes.
+ * Needs no backend, so train refuses a parent that cannot serve before starting one.
+ */
+export async function readParent(root: string, named?: string): Promise<ParentFiles> {
   const version = named ?? await currentVersion(root);
   if (!version) {
     throw new CommandError(
@@ -60,18 +67,24 @@ export async function loadParent(root: string, named?: string): Promise<Parent> 
       "restore the version's files, or promote an intact version first ('candlecast models list' checks them)",
     );
   }
+  const { config } = recordedRunConfig(manifest, preprocessor);
+  return { version, dir, manifest, preprocessor, config };
+}
+
+/** The parent's weights, on the backend started since {@link readParent}. */
+export async function loadParent(files: ParentFiles): Promise<Parent> {
+  const { dir, ...parent } = files;
   let model: LayersModel;
   try {
     model = await loadModel(dir);
   } catch (error) {
     // A version written before hashes, or by hand: its weights may still be short or garbled.
     throw new CommandError(
-      `cannot fine-tune ${version}: its weights do not load (${(error as Error).message})`,
+      `cannot fine-tune ${parent.version}: its weights do not load (${(error as Error).message})`,
       "restore the version's files, or train without --incremental",
     );
   }
-  const { config } = recordedRunConfig(manifest, preprocessor);
-  return { version, manifest, preprocessor, model, config };
+  return { ...parent, model };
 }
 
 /** Per symbol: the open time of the parent's last candle (new windows are labelled after it). */

@@ -68,7 +68,14 @@ import {
 import { isoOrNull, promote, sha256Hex, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config.ts";
-import { configFromVersion, loadParent, type Parent, parentDataEnd } from "./parent.ts";
+import {
+  configFromVersion,
+  loadParent,
+  type Parent,
+  parentDataEnd,
+  type ParentFiles,
+  readParent,
+} from "./parent.ts";
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, metricsTable, stopLine } from "./report.ts";
 import { calibrate } from "../../ml/evaluate/index.ts";
@@ -285,7 +292,7 @@ function requireSplitInData(split: SplitRule, series: readonly CandleSeries[], d
  * Fine-tuning keeps the parent's horizon, lookback and scaler, all counted in its own candles: on another
  * interval's candles the version would learn and then serve a different question, under the old interval's name.
  */
-function requireParentInterval(parent: Parent, series: readonly CandleSeries[], data: string): void {
+function requireParentInterval(parent: ParentFiles, series: readonly CandleSeries[], data: string): void {
   const theirs = parent.manifest.interval;
   const ours = otherInterval(series.map((s) => s.openTime), theirs);
   if (ours === null) return;
@@ -325,18 +332,20 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const dataSha256 = io.resume || io.flags ? await sha256Hex(await Deno.readFile(opts.data)) : undefined;
   if (io.resume) requireSameData(io.resume, opts.data, dataSha256!);
   if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
+  const resume = io.resume ?? null;
+  // The parent's files and interval are checked before the backend starts: a refusal should not wait on it.
+  const parentFiles = opts.incremental
+    ? await readParent(opts.checkpoints, resume?.state.parent ?? undefined)
+    : null;
+  if (parentFiles) requireParentInterval(parentFiles, series, opts.data);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
   const cleaned = await removeStaleTemps(opts.checkpoints);
   if (cleaned.length > 0) {
     io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);
   }
-  const resume = io.resume ?? null;
-  const parent = opts.incremental
-    ? await loadParent(opts.checkpoints, resume?.state.parent ?? undefined)
-    : null;
+  const parent = parentFiles ? await loadParent(parentFiles) : null;
   const parentEnd = parent?.manifest.data.end_ms ?? null;
-  if (parent) requireParentInterval(parent, series, opts.data);
   if (parent) {
     io.out(
       `incremental: fine-tuning ${parent.version} on windows labelled after ${

@@ -187,12 +187,17 @@ Deno.test({
       ...btc,
       openTime: btc.openTime.map((_, i) => start + i * 4 * 3_600_000),
     }]);
+    const printed: string[] = [];
     await assert.rejects(
-      runTraining(options(csv4h, checkpoints, { incremental: true, epochs: "1" }), quiet),
+      runTraining(options(csv4h, checkpoints, { incremental: true, epochs: "1" }), {
+        out: (line) => printed.push(line),
+      }),
       (e: Error) =>
         e instanceof UsageError &&
         /--incremental: .*c\.csv holds 4h candles, but .* was trained on 1h candles/.test(e.message),
     );
+    // Refused from the version's manifest alone, before a backend is started for its weights.
+    assert.deepEqual(printed.filter((line) => line.startsWith("backend:")), []);
     assert.equal(await currentVersion(checkpoints), second.version);
     await Deno.remove(dir, { recursive: true });
   },

@@ -3,19 +3,18 @@
  * how to ask"; a CommandError (1) means "what you asked for could not be done, here is why"; an
  * InterruptedError (130) means "stopped on request, and this is what was kept".
  */
-export class UsageError extends Error {
+import { ReportedError } from "../features/index.ts";
+export class UsageError extends ReportedError {
   override name = "UsageError";
-  readonly exitCode = 2;
-  constructor(message: string, readonly hint?: string) {
-    super(message);
+  constructor(message: string, hint?: string) {
+    super(message, hint, 2);
   }
 }
 
-export class CommandError extends Error {
+export class CommandError extends ReportedError {
   override name = "CommandError";
-  readonly exitCode = 1;
-  constructor(message: string, readonly hint?: string) {
-    super(message);
+  constructor(message: string, hint?: string) {
+    super(message, hint, 1);
   }
 }
 
@@ -24,11 +23,10 @@ export class CommandError extends Error {
  * line saying what was kept, and a hint) with exit code 130, the shell's code for a SIGINT, so scripts can
  * tell "stopped on request" from "failed".
  */
-export class InterruptedError extends Error {
+export class InterruptedError extends ReportedError {
   override name = "InterruptedError";
-  readonly exitCode = 130;
-  constructor(message: string, readonly hint?: string) {
-    super(message);
+  constructor(message: string, hint?: string) {
+    super(message, hint, 130);
   }
 }
 

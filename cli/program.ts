@@ -4,9 +4,9 @@
  * failure, 2 usage error). Users never see a stack trace unless they ask for one with CANDLECAST_DEBUG=1.
  */
 import { Command, CommanderError } from "commander";
-import { CommandError, filesystemProblem, InterruptedError, UsageError } from "./errors.ts";
+import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
-import { CandleError, PathKindError } from "../features/index.ts";
+import { ReportedError } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
 
 /**
@@ -127,19 +127,11 @@ export async function runCli(args: readonly string[]): Promise<number> {
       report(message, hint);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof CommandError || error instanceof InterruptedError) {
+    // Every layer's errors written for the user (a usage error, bad candles, a damaged version, a busy lock …)
+    // say what happened and what to do themselves, with the exit code of whose fix it is.
+    if (error instanceof ReportedError) {
       report(error.message, error.hint);
       return error.exitCode;
-    }
-    // features' errors (that layer cannot import these classes): a path of the wrong kind (a folder for a
-    // file) is the user's to fix (2); bad candles are the data's (1).
-    if (error instanceof PathKindError) {
-      report(error.message, error.hint);
-      return 2;
-    }
-    if (error instanceof CandleError) {
-      report(error.message, error.hint ?? "fix the data named, or collect it again");
-      return 1;
     }
     if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);
     // Deno grants /dev and /proc only to --allow-all, which candlecast does not ask for: a path there is refused.

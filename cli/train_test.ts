@@ -151,3 +151,22 @@ Deno.test("train: --checkpoints naming a file is a usage error saying so, fresh 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("train --incremental on a version with a damaged manifest says so (exit 1), not 'this is a bug'", async () => {
+  // Before: ml/checkpoints' error reached the CLI unconverted and was reported as an unexpected failure.
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    const version = `${dir}/ck/v1_2026-01-01`;
+    await Deno.mkdir(version, { recursive: true });
+    await Deno.symlink("v1_2026-01-01", `${dir}/ck/current`);
+    await Deno.writeTextFile(`${version}/manifest.json`, "{bad");
+    const { code, err } = await cli(["train", "--data", csv, "--incremental", "--checkpoints", `${dir}/ck`]);
+    assert.equal(code, 1, err);
+    assert.match(err, /manifest\.json is not valid JSON.*\nhint: the version is incomplete or damaged/);
+    assert.doesNotMatch(err, /bug/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

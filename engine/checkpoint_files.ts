@@ -18,6 +18,7 @@ import {
 } from "./manifest.ts";
 import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
+import { ReportedError } from "../features/index.ts";
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;
@@ -32,11 +33,8 @@ export interface CheckpointFiles {
 }
 
 /** A checkpoint that cannot be served, with what to do about it. */
-export class CheckpointError extends Error {
+export class CheckpointError extends ReportedError {
   override name = "CheckpointError";
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-  }
 }
 
 /** What to do about a version whose files are missing or unreadable. */

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { folderNotFileError } from "./path_kind.ts";
+import { ReportedError } from "./reported_error.ts";
 
 /** The indicator columns, in the training CSV's order (SPEC §2). NaN marks a warm-up value. */
 export const INDICATOR_COLUMNS = [
@@ -173,10 +174,11 @@ export function boundedIndicatorProblem(value: number): string | null {
   return null;
 }
 
-export class CandleError extends Error {
+/** Candles that cannot be used as they are: the data's to fix (exit 1). */
+export class CandleError extends ReportedError {
   override name = "CandleError";
-  constructor(message: string, readonly hint?: string) {
-    super(message);
+  constructor(message: string, hint = "fix the data named, or collect it again") {
+    super(message, hint);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { ReportedError } from "./reported_error.ts";
 
 /** Who holds a lock, as its holder wrote it (for messages only; never trusted for ownership). */
 export interface LockOwner {
@@ -22,10 +23,13 @@ export interface HeldLock {
 }
 
 /** The lock stayed taken for as long as the caller would wait (0: not at all). */
-export class LockBusyError extends Error {
+export class LockBusyError extends ReportedError {
   override name = "LockBusyError";
   constructor(readonly path: string, readonly owner: LockOwner, readonly waitedMs: number) {
-    super(`${path} is locked by ${describeOwner(owner)}`);
+    super(
+      `${path} is locked by ${describeOwner(owner)}`,
+      "wait for that process to finish, then run this again",
+    );
   }
 }
 

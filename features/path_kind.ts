@@ -5,11 +5,13 @@
  */
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ReportedError } from "./reported_error.ts";
 
-export class PathKindError extends Error {
+/** A path of the wrong kind (a folder where a file goes, a file above a folder): the command line's to fix. */
+export class PathKindError extends ReportedError {
   override name = "PathKindError";
-  constructor(message: string, readonly hint: string) {
-    super(message);
+  constructor(message: string, override readonly hint: string) {
+    super(message, hint, 2);
   }
 }
 

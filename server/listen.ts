@@ -19,6 +19,7 @@ import { CLOSED_MID_BODY, markBodyBrokenOff } from "./body.ts";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
+import { ReportedError } from "../features/index.ts";
 
 export interface ListenOptions {
   readonly hostname: string;
@@ -78,10 +79,10 @@ export interface Listening {
 }
 
 /** Why a bind failed, in words a user can act on. */
-export class ListenError extends Error {
+export class ListenError extends ReportedError {
   override name = "ListenError";
-  constructor(message: string, readonly hint: string) {
-    super(message);
+  constructor(message: string, override readonly hint: string) {
+    super(message, hint);
   }
 }
 

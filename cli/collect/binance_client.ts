@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
 import type { Interval } from "../../features/index.ts";
+import { ReportedError } from "../../features/index.ts";
 
 /** Binance's cap on klines per request, and the request weight it charges for one. */
 export const MAX_KLINES_PER_REQUEST = 1000;
@@ -82,10 +83,10 @@ const MINUTE = 60_000;
 export type BinanceFailure = "rejected" | "gave-up" | "banned" | "unexpected" | "interrupted";
 
 /** A request Binance will not answer: `message` is one line for the user, `hint` says what to do. */
-export class BinanceError extends Error {
+export class BinanceError extends ReportedError {
   override name = "BinanceError";
-  constructor(message: string, readonly kind: BinanceFailure, readonly hint: string) {
-    super(message);
+  constructor(message: string, readonly kind: BinanceFailure, override readonly hint: string) {
+    super(message, hint);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   plural,
   PRICE_COLUMNS,
   type PriceColumn,
+  ReportedError,
   SERIES_COLUMNS,
 } from "../../features/index.ts";
 
@@ -55,7 +56,7 @@ function conflictOf(existing: CandleSeries, i: number, incoming: CandleSeries, j
   return null;
 }
 
-export class MergeError extends Error {
+export class MergeError extends ReportedError {
   override name = "MergeError";
 }
 

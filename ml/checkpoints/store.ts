@@ -5,7 +5,13 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { describeOwner, LockBusyError, lockFile, writeFileAtomic } from "../../features/index.ts";
+import {
+  describeOwner,
+  LockBusyError,
+  lockFile,
+  ReportedError,
+  writeFileAtomic,
+} from "../../features/index.ts";
 import {
   CheckpointError,
   describeFileProblems,
@@ -20,11 +26,8 @@ const HISTORY_FILE = ".current_history.json";
 const HISTORY_LIMIT = 20;
 const VERSION_PATTERN = /^v(\d+)_(\d{4}-\d{2}-\d{2})$/;
 
-export class CheckpointStoreError extends Error {
+export class CheckpointStoreError extends ReportedError {
   override name = "CheckpointStoreError";
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-  }
 }
 
 /**

@@ -3,7 +3,14 @@
  * scale fit on the training split only, and class weights. Only window positions and labels are kept;
  * features are engineered again per batch.
  */
-import { type CandleSeries, FEATURE_NAMES, plural, type Scaler, ScalerFitter } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  FEATURE_NAMES,
+  plural,
+  ReportedError,
+  type Scaler,
+  ScalerFitter,
+} from "../../features/index.ts";
 import { type SplitRule, splitSeries } from "./split.ts";
 import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
 import { classCounts, type ClassVector } from "./class_weights.ts";
@@ -58,14 +65,8 @@ export interface DatasetOptions extends WindowShape {
   readonly returnScale?: ReturnScale;
 }
 
-export class DatasetError extends Error {
+export class DatasetError extends ReportedError {
   override name = "DatasetError";
-  /** What to do about it, for the command to print as its hint. */
-  readonly hint?: string;
-  constructor(message: string, hint?: string) {
-    super(message);
-    this.hint = hint;
-  }
 }
 
 /** Labels every window of a set (one pass that engineers features) and feeds `visit` each chunk. */

@@ -3,7 +3,7 @@
  * and the `horizon` windows before each cut are dropped, so no training label looks at a candle that a later
  * split evaluates on.
  */
-import { type CandleSeries, windowEnds } from "../../features/index.ts";
+import { type CandleSeries, ReportedError, windowEnds } from "../../features/index.ts";
 
 export type SplitRule =
   /** The first `train` fraction of a symbol's windows, then `validation`, then the rest is test. */
@@ -33,7 +33,7 @@ export interface SeriesSplit {
   readonly purged: number;
 }
 
-export class SplitError extends Error {
+export class SplitError extends ReportedError {
   override name = "SplitError";
 }
 

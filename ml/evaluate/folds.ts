@@ -4,7 +4,7 @@
  * windows at every cut, so no training or validation label looks into the block being tested, and no test
  * label looks into the next block.
  */
-import { type CandleSeries, commonestStep } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, ReportedError } from "../../features/index.ts";
 
 export const RETRAIN_MODES = ["weekly", "monthly", "none"] as const;
 /**
@@ -29,7 +29,7 @@ export interface FoldPlan {
   readonly retrain: RetrainMode;
 }
 
-export class FoldError extends Error {
+export class FoldError extends ReportedError {
   override name = "FoldError";
 }
 

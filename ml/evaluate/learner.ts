@@ -6,6 +6,7 @@
 import type { Dataset, LabelledSet, Scaling } from "../data/index.ts";
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import type { FoldPlan } from "./folds.ts";
+import { ReportedError } from "../../features/index.ts";
 
 export interface FoldData {
   readonly plan: FoldPlan;
@@ -49,6 +50,6 @@ export interface Learner {
   dispose(): void;
 }
 
-export class LearnerError extends Error {
+export class LearnerError extends ReportedError {
   override name = "LearnerError";
 }

@@ -4,7 +4,7 @@
  * SPEC §8 promise. `export` and `train` call it, so an architecture the exporter mis-maps never ships.
  */
 import * as tf from "@tensorflow/tfjs";
-import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
+import { applyScaler, FEATURE_COUNT, ReportedError } from "../../features/index.ts";
 import { INPUT_NAME, OUTPUT_NAMES, type Preprocessor, runOnnx } from "../../engine/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
@@ -69,13 +69,14 @@ export async function checkExport(
 }
 
 /** The exported file does not compute what the tfjs model computes (an exporter bug for this architecture). */
-export class ExportMismatchError extends Error {
+export class ExportMismatchError extends ReportedError {
   override name = "ExportMismatchError";
   constructor(readonly maxDiff: Readonly<Record<string, number>>) {
     super(
       `the exported model does not match the trained one (max differences: ${
         Object.entries(maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ")
       }; allowed ${EXPORT_TOLERANCE})`,
+      "this is an exporter bug for this architecture; report it with the version's manifest.json",
     );
   }
 }

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { installWasmKernelFixes } from "./wasm_kernels.ts";
 import { productKernel } from "./simd/index.ts";
+import { ReportedError } from "../../features/index.ts";
 
 export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = typeof BACKEND_NAMES[number];
@@ -30,7 +31,7 @@ export function describeBackend(info: BackendInfo): string {
 }
 
 /** Why the backend asked for cannot run here, with what to do instead. */
-export class BackendError extends Error {
+export class BackendError extends ReportedError {
   override name = "BackendError";
 }
 

@@ -6,14 +6,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../features/index.ts";
+import { ReportedError, writeFileAtomic } from "../../features/index.ts";
 import "../layers/index.ts";
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";
 
 /** The folder cannot be read as a model: says which file and why. */
-export class ModelFileError extends Error {
+export class ModelFileError extends ReportedError {
   override name = "ModelFileError";
 }
 

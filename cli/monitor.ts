@@ -19,13 +19,14 @@ import {
   OutcomeJoiner,
   type TestScores,
 } from "../ml/monitor/index.ts";
-import { type Preprocessor, readPreprocessorFile } from "../engine/index.ts";
 import {
   type MetricsFile,
   parseMetricsFile,
-  readManifest,
+  type Preprocessor,
   readMetricsFile,
-} from "../ml/checkpoints/index.ts";
+  readPreprocessorFile,
+} from "../engine/index.ts";
+import { readManifest } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, requireInput } from "./flags.ts";

@@ -33,6 +33,7 @@ export {
   sha256Hex,
   verifyVersion,
 } from "./manifest.ts";
+export { type MetricsFile, MetricsFileSchema, parseMetricsFile, readMetricsFile } from "./metrics_file.ts";
 export {
   LabelRuleSchema,
   MODEL_CLASS_NAMES,

@@ -121,7 +121,8 @@ async function walk(
   indexed: Set<string>,
 ): Promise<void> {
   for await (const entry of Deno.readDir(join(root, dir))) {
-    if (entry.name.startsWith(".") || SKIP.has(entry.name)) continue;
+    // Runtime folders are skipped at the top only: ml/data/ and ml/checkpoints/ are code.
+    if (entry.name.startsWith(".") || (dir === "" && SKIP.has(entry.name))) continue;
     const path = dir ? `${dir}/${entry.name}` : entry.name;
     if (entry.isDirectory) await walk(root, path, files, indexed);
     else if (entry.isFile && path.endsWith(".ts")) {

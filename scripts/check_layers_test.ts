@@ -120,3 +120,24 @@ Deno.test("a known exception is listed, not failed; one that no longer occurs fa
   // None are left today: the same import is an error.
   assert.deepEqual(applyKnown([known]), { known: [], errors: [known] });
 });
+
+Deno.test("runtime folders are skipped at the top only: ml/data/ and ml/checkpoints/ are read", async () => {
+  // Before: `data` and `checkpoints` were skipped at any depth, so five imports in ml/ went unchecked.
+  const root = await Deno.makeTempDir();
+  try {
+    const write = async (path: string, text: string) => {
+      await Deno.mkdir(`${root}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+      await Deno.writeTextFile(`${root}/${path}`, text);
+    };
+    await write("data/x.ts", 'import "../cli/a.ts";\n');
+    await write("checkpoints/x.ts", 'import "../cli/a.ts";\n');
+    await write("cli/a.ts", "");
+    await write("ml/data/x.ts", 'import "../../cli/a.ts";\n');
+    await write("ml/checkpoints/x.ts", 'import "../../cli/a.ts";\n');
+    const { files, violations: found } = await checkTree(root);
+    assert.equal(files, 3);
+    assert.deepEqual(found.map((v) => v.file).sort(), ["ml/checkpoints/x.ts", "ml/data/x.ts"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -4,5 +4,3 @@ export * from "./manifest.ts";
 export * from "./writer.ts";
 export * from "./read.ts";
 export * from "./run_config.ts";
-// metrics.json has one schema, the engine's (serve reads it for /model/info).
-export * from "../../engine/metrics_file.ts";

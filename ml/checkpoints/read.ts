@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { CheckpointError, fileProblems, readManifest as readManifestFile } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
-import { readMetricsFile } from "../../engine/metrics_file.ts";
+import { readMetricsFile } from "../../engine/index.ts";
 
 export async function readManifest(dir: string): Promise<ManifestView> {
   try {

@@ -6,8 +6,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../features/index.ts";
-import { saveModel } from "../runtime/model_io.ts";
-import type { Preprocessor } from "../../engine/preprocessor.ts";
+import { saveModel } from "../runtime/index.ts";
+import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
 

@@ -4,7 +4,7 @@
  * standardised forward return, clipped the same way.
  */
 import { applyScaler, type Scaler } from "../../features/index.ts";
-import { permutation, type Rng } from "../../features/rng.ts";
+import { permutation, type Rng } from "../../features/index.ts";
 import { gatherBatch, type WindowSet, type WindowShape } from "./window_set.ts";
 import type { ReturnScale } from "./dataset.ts";
 

@@ -1,4 +1,8 @@
-/** The shared feature module: sources → candles → indicators → features → windows. Pure, except the CSV readers. */
+/**
+ * The shared feature module: sources → candles → indicators → features → windows; plus the small helpers every
+ * layer uses, some of which do I/O (atomic writes, file locks, path kinds; README § "Why file I/O lives here").
+ * The feature code itself is pure, but for the candle readers.
+ */
 export * from "./candles.ts";
 export * from "./indicators.ts";
 export * from "./engineer.ts";

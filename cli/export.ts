@@ -79,13 +79,15 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     }
     const { bytes, maxDiff } = checked;
     try {
-      await writeFileAtomic(options.output, bytes);
       // Written into the version itself (the repair train's hint names when its export failed): its manifest
-      // records the hash, or the version would stay "no model.onnx" and be served unchecked.
-      const [into, version] = await Promise.all([realpath(dirname(options.output)), realpath(dir)]);
-      if (basename(options.output) === "model.onnx" && into === version) {
+      // records the hash, or the version's model.onnx would be served unchecked. The hash goes first: a crash
+      // between the two writes then leaves a version refused as incomplete (export again), never one served
+      // without its check.
+      const into = await realpath(dirname(options.output)).catch(() => null);
+      if (basename(options.output) === "model.onnx" && into === await realpath(dir)) {
         await recordFileHash(dir, "model.onnx", bytes);
       }
+      await writeFileAtomic(options.output, bytes);
     } catch (error) {
       // A folder or a file in the way is the user's path (PathKindError, exit 2); this is the filesystem's no.
       if (error instanceof PathKindError) throw error;

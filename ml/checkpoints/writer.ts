@@ -5,6 +5,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
+import { z } from "zod";
 import { writeFileAtomic } from "../../features/index.ts";
 import { saveModel } from "../runtime/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
@@ -152,8 +153,22 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function recordFileHash(dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const path = join(dir, "manifest.json");
-  const manifest = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
-  const files = typeof manifest.files === "object" && manifest.files !== null ? manifest.files : {};
-  manifest.files = { ...files, [name]: await sha256Hex(bytes) };
-  await writeFileAtomic(path, json(manifest));
+  let manifest: z.infer<typeof HashedManifest>;
+  try {
+    manifest = HashedManifest.parse(JSON.parse(await Deno.readTextFile(path)));
+  } catch (error) {
+    throw new CheckpointStoreError(
+      `cannot record ${name}'s hash in ${path}: ${
+        error instanceof z.ZodError ? "not a manifest" : (error as Error).message
+      }`,
+      "the version is damaged; export from another one ('candlecast models list') or retrain",
+    );
+  }
+  await writeFileAtomic(
+    path,
+    json({ ...manifest, files: { ...manifest.files, [name]: await sha256Hex(bytes) } }),
+  );
 }
+
+/** What recordFileHash needs of a manifest: its file hashes; every other key is kept as it is. */
+const HashedManifest = z.object({ files: z.record(z.string(), z.string()).optional() }).loose();

@@ -5,9 +5,9 @@ import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
-import { currentVersion, promote } from "./store.ts";
+import { CheckpointStoreError, currentVersion, promote } from "./store.ts";
 import { verifyVersion } from "./manifest.ts";
-import { type VersionContents, writeVersion } from "./writer.ts";
+import { recordFileHash, type VersionContents, writeVersion } from "./writer.ts";
 
 await initBackend("cpu");
 
@@ -138,4 +138,25 @@ Deno.test("two versions written at once into one store both land, each under its
     assert.deepEqual(await verifyVersion(join(root, name), manifest.files), []);
   }
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("recordFileHash keeps the manifest's other keys, and refuses one that is not a manifest, naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "manifest.json");
+    await Deno.writeTextFile(path, JSON.stringify({ version: "v1_2024-05-05", files: { "a.bin": "00" } }));
+    await recordFileHash(dir, "model.onnx", new Uint8Array([1, 2, 3]));
+    const manifest = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(manifest.version, "v1_2024-05-05");
+    assert.deepEqual(Object.keys(manifest.files), ["a.bin", "model.onnx"]);
+    // Before: read through a cast, an array was rewritten as an object of its indices plus `files`.
+    await Deno.writeTextFile(path, "[1]");
+    await assert.rejects(
+      recordFileHash(dir, "model.onnx", new Uint8Array([1])),
+      (e: Error) => e instanceof CheckpointStoreError && /manifest\.json: not a manifest/.test(e.message),
+    );
+    assert.equal(await Deno.readTextFile(path), "[1]", "left as it was");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -31,12 +31,12 @@ import {
   readManifest,
   symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
-import { CheckpointError, type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
+import { CheckpointError, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { checkTrainStep, trainStepArgs } from "./train_step.ts";
 import { acquireLock } from "./lock.ts";
-import { isLiveRun, runFolderNames } from "../train/run_names.ts";
+import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 import { selfCommand } from "../self_command.ts";
@@ -280,18 +280,11 @@ async function ownRunFolders(root: string, before: ReadonlySet<string>, data: st
   for (const name of await runFolderNames(root)) {
     if (before.has(name)) continue;
     if (await isLiveRun(join(root, name)).catch(() => true)) continue; // a live train's
-    const flags = await Deno.readTextFile(join(root, name, "run.json"))
-      .then((text) => (JSON.parse(text) as { flags?: { data?: unknown } }).flags)
-      .catch(() => undefined); // unreadable or not JSON: no run.json to go by
     // A listed run folder has its run.json from the start (`RunFolder.create`); one unreadable is nobody's to
     // go by, so it is left to `train`'s own pruning of abandoned runs.
-    if (flags?.data === data) own.push(name);
+    if (await runData(join(root, name)) === data) own.push(name);
   }
   return own;
-}
-
-async function readPreprocessor(dir: string): Promise<Preprocessor> {
-  return await readPreprocessorFile(dir);
 }
 
 const f3 = (x: number) => x.toFixed(3);
@@ -441,8 +434,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       ? "weekly (no current model: trained from scratch)"
       : opts.mode;
 
-    const candidatePre = await storeStep(() => readPreprocessor(candidateDir));
-    const currentPre = currentDir ? await storeStep(() => readPreprocessor(currentDir)) : null;
+    const candidatePre = await storeStep(() => readPreprocessorFile(candidateDir));
+    const currentPre = currentDir ? await storeStep(() => readPreprocessorFile(currentDir)) : null;
     const shape = {
       lookback: Math.max(candidatePre.lookback, currentPre?.lookback ?? 0),
       horizon: candidatePre.horizon,

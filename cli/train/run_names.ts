@@ -4,6 +4,7 @@
  * list` reads this (it must stay light); `run_folder.ts` builds on it.
  */
 import { join } from "node:path";
+import { z } from "zod";
 import { isLockHeld } from "../../features/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
@@ -36,4 +37,20 @@ export async function runFolderNames(root: string, pattern = RUN_NAME): Promise<
  */
 export async function isLiveRun(dir: string): Promise<boolean> {
   return await isLockHeld(join(dir, ".lock"));
+}
+
+/** The part of run.json (`run_folder.ts`'s `RunStateSchema`) a reader outside training needs: the run's --data. */
+const RunDataSchema = z.object({ flags: z.object({ data: z.string().optional() }).loose() }).loose();
+
+/**
+ * The `--data` the run in `dir` was started with (its run.json), or null when run.json is missing, unreadable
+ * or does not say: `retrain` tells its own train step's runs from others' by it.
+ */
+export async function runData(dir: string): Promise<string | null> {
+  try {
+    const parsed = RunDataSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "run.json"))));
+    return parsed.success ? parsed.data.flags.data ?? null : null;
+  } catch {
+    return null;
+  }
 }

@@ -11,13 +11,13 @@ import { type Command, Option } from "commander";
 import { z } from "zod";
 import { flag, splitList } from "./flags.ts";
 import { UsageError } from "./errors.ts";
+import { DEFAULT_LOOKBACK } from "../features/index.ts";
 import { MODEL_TYPES } from "../engine/index.ts";
 import { AUXILIARY_HORIZONS, CLASS_WEIGHTINGS } from "../ml/data/index.ts";
 import { VOLATILITY_REFERENCES } from "../ml/layers/index.ts";
 import { defaultModelConfig, HEAD_INPUTS, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
 import {
   DEFAULT_DATA_CONFIG,
-  DEFAULT_LOOKBACK,
   DEFAULT_MODEL_TYPE,
   DEFAULT_TRAINING_RECIPE as D,
   LR_SCHEDULES,

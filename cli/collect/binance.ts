@@ -7,9 +7,9 @@ import {
   candlesBetween,
   type CandleSeries,
   closedOpenTimeBound,
-  emptySeries,
   type Interval,
   nextOpenTime,
+  seriesFromCandles,
 } from "../../features/index.ts";
 import { type BinanceClient, BinanceError, type Kline, MAX_KLINES_PER_REQUEST } from "./binance_client.ts";
 
@@ -58,7 +58,11 @@ export async function fetchSymbol(
     if (!(e instanceof BinanceError)) throw e;
     error = e;
   }
-  return { series: toSeries(symbol, pages.flat()), requests: client.requests - requestsBefore, error };
+  return {
+    series: seriesFromCandles(symbol, pages.flat()),
+    requests: client.requests - requestsBefore,
+    error,
+  };
 }
 
 type AddPage = (page: Kline[], atStart: boolean) => void;
@@ -133,17 +137,4 @@ function misordered(symbol: string, interval: Interval): BinanceError {
     "unexpected",
     "check that --base-url points at a Binance-compatible API",
   );
-}
-
-function toSeries(symbol: string, klines: Kline[]): CandleSeries {
-  const s = emptySeries(symbol, klines.length);
-  klines.forEach((k, i) => {
-    s.openTime[i] = k.openTime;
-    s.open[i] = k.open;
-    s.high[i] = k.high;
-    s.low[i] = k.low;
-    s.close[i] = k.close;
-    s.volume[i] = k.volume;
-  });
-  return s;
 }

@@ -8,7 +8,7 @@
  * (horizon, label rule, input clipping) and the split are `data`.
  */
 import { z } from "zod";
-import { DEFAULT_LABEL_RULE, type LabelRule } from "../../features/index.ts";
+import { DEFAULT_LABEL_RULE, DEFAULT_LOOKBACK, type LabelRule } from "../../features/index.ts";
 import { LabelRuleSchema, MODEL_TYPES, type ModelType } from "../../engine/index.ts";
 import {
   AUXILIARY_HORIZONS,
@@ -45,7 +45,6 @@ export interface RunConfig {
   readonly data: DataConfig;
 }
 
-export const DEFAULT_LOOKBACK = 50;
 export const DEFAULT_MODEL_TYPE: ModelType = "transformer_lstm";
 
 export const DEFAULT_DATA_CONFIG: DataConfig = {

@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import { backendOption } from "./backend_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
-import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
+import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";

@@ -11,7 +11,7 @@ import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
 import { checkpointsFlag, parseFlags, refuseTypedFlags, requireFolderPath, requireInput } from "./flags.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
-import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config.ts";
+import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
 import { runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";

@@ -1,12 +1,12 @@
 /**
  * `evaluate`'s flags as one typed object, parsed once at the edge. The model shape and training flags are
- * `train`'s own (`../run_config.ts`): the same names and defaults; absent means "not typed".
+ * `train`'s own (`../run_config_flags.ts`): the same names and defaults; absent means "not typed".
  */
 import { z } from "zod";
 import { flag } from "../flags.ts";
 import { backendFlag } from "../backend_flag.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
-import { RunConfigFlagsSchema } from "../run_config.ts";
+import { RunConfigFlagsSchema } from "../run_config_flags.ts";
 
 const probability = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).gt(0, `expected ${what}`).lt(1, `expected ${what}`);

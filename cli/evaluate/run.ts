@@ -61,7 +61,7 @@ import { evaluationReport, writeReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
-import { runConfigOf } from "../run_config.ts";
+import { runConfigOf } from "../run_config_flags.ts";
 
 export interface EvaluateIo {
   readonly out: (line: string) => void;

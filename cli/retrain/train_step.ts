@@ -4,7 +4,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "../flags.ts";
-import { typedRunConfigFlags } from "../run_config.ts";
+import { typedRunConfigFlags } from "../run_config_flags.ts";
 import { refuseIncrementalConflicts, trainCommand } from "../train.ts";
 import { TrainFlagsSchema } from "../train/options.ts";
 

@@ -1,12 +1,12 @@
 /**
  * `train`'s flags as one typed object: commander hands over strings, this schema turns them into numbers,
  * enums and dates once, and everything below works with `TrainOptions`. The run configuration's flags (model
- * shape, training, data) are `../run_config.ts`'s, shared with `evaluate`; absent means "not typed".
+ * shape, training, data) are `../run_config_flags.ts`'s, shared with `evaluate`; absent means "not typed".
  */
 import { z } from "zod";
 import { flag } from "../flags.ts";
 import { backendFlag } from "../backend_flag.ts";
-import { RunConfigFlagsSchema } from "../run_config.ts";
+import { RunConfigFlagsSchema } from "../run_config_flags.ts";
 
 export const TrainFlagsSchema = z.object({
   data: z.string().min(1),

@@ -67,7 +67,7 @@ import {
 } from "./run_folder.ts";
 import { isoOrNull, promote, sha256Hex, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
-import { runConfigOf } from "../run_config.ts";
+import { runConfigOf } from "../run_config_flags.ts";
 import {
   configFromVersion,
   loadParent,

@@ -3,4 +3,4 @@ export * from "./store.ts";
 export * from "./manifest.ts";
 export * from "./writer.ts";
 export * from "./read.ts";
-export * from "./run_config.ts";
+export * from "./recorded_run_config.ts";

@@ -10,7 +10,12 @@ import {
   RunConfigSchema,
 } from "../ml/train/index.ts";
 import { UsageError } from "./errors.ts";
-import { RUN_CONFIG_KEYS, RunConfigFlagsSchema, runConfigOf, typedRunConfigFlags } from "./run_config.ts";
+import {
+  RUN_CONFIG_KEYS,
+  RunConfigFlagsSchema,
+  runConfigOf,
+  typedRunConfigFlags,
+} from "./run_config_flags.ts";
 import { trainCommand } from "./train.ts";
 import { evaluateCommand } from "./evaluate.ts";
 

@@ -10,7 +10,7 @@ import {
   runConfigJson,
 } from "../train/index.ts";
 import { ManifestSchema } from "./manifest.ts";
-import { recordedRunConfig } from "./run_config.ts";
+import { recordedRunConfig } from "./recorded_run_config.ts";
 
 const preprocessor: Preprocessor = {
   modelType: "lightweight_lstm",

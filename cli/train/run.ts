@@ -8,17 +8,14 @@ import {
   CLASSES,
   FEATURE_NAMES,
   intervalOf,
-  otherInterval,
   plural,
   readTrainingCsv,
   removeStaleTemps,
 } from "../../features/index.ts";
-import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
+import { CommandError, filesystemProblem } from "../errors.ts";
 import { checkpointsFlag, requireInput } from "../flags.ts";
 import {
   classPriors,
-  decideClasses,
-  type DecisionRule,
   MODEL_CLASS_NAMES,
   type ModelType,
   type Preprocessor,
@@ -31,21 +28,10 @@ import {
   initBackend,
   type LayersModel,
 } from "../../ml/runtime/index.ts";
-import {
-  type Dataset,
-  DatasetError,
-  evaluationOrder,
-  prepareDataset,
-  type Scaling,
-  seededRng,
-  SplitError,
-  type SplitRule,
-} from "../../ml/data/index.ts";
+import { type Dataset, DatasetError, prepareDataset, type Scaling, SplitError } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
-import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
 import {
   type BatchProgress,
-  evaluateModel,
   membersResult,
   type MemberStart,
   memberTrainConfig,
@@ -68,23 +54,12 @@ import {
 import { isoOrNull, promote, sha256Hex, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
-import {
-  configFromVersion,
-  loadParent,
-  type Parent,
-  parentDataEnd,
-  type ParentFiles,
-  readParent,
-} from "./parent.ts";
+import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
-import { dataLines, metricsTable, stopLine } from "./report.ts";
+import { dataLines, stopLine } from "./report.ts";
+import { requireParentInterval, requireSameData, requireSplitInData } from "./preflight.ts";
+import { scoreOnTest } from "./test_split.ts";
 import { calibrate } from "../../ml/evaluate/index.ts";
-import {
-  calibrationFloor,
-  expectedCalibrationError,
-  reliabilityTable,
-  softmaxRows,
-} from "../../ml/metrics/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -181,142 +156,6 @@ function preprocessorOf(
     // nearly always; the prior rule names the class the model rates furthest above its base rate.
     decisionRule: "prior",
   };
-}
-
-/** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */
-async function scoreOnTest(
-  model: LayersModel,
-  data: Dataset,
-  scaling: Scaling,
-  config: TrainConfig,
-  temperature: number,
-  decision: { rule: DecisionRule; priors: readonly number[] },
-  io: TrainIo,
-) {
-  io.out(
-    `evaluating on the test split (${data.test.size.toLocaleString("en-US")} windows) and the baselines …`,
-  );
-  const test = await evaluateModel(
-    model,
-    data.test,
-    evaluationOrder(data.test.size, seededRng(0)),
-    data,
-    scaling,
-    {
-      classWeights: config.classWeights,
-      regressionWeight: config.regressionWeight,
-      batchSize: config.evalBatchSize,
-      temperature,
-      decision,
-      keepLogits: true,
-    },
-  );
-  const probabilities = softmaxRows(test.logits!, temperature);
-  const reliability = reliabilityTable(probabilities, test.labels!);
-  const ece = expectedCalibrationError(reliability);
-  const eceFloor = calibrationFloor(probabilities);
-  const predicted = predictBaselines(data, scaling, { seed: config.seed });
-  const baselines = scoreBaselines(predicted);
-  // The served rule applied to each baseline's probabilities too: the report compares decisions like with like.
-  const baselinesServed = decision.rule === "argmax"
-    ? baselines
-    : scoreBaselines(predicted, (p) => decideClasses(p, decision.rule, decision.priors));
-  metricsTable([
-    ["model", test.metrics],
-    ["majority", baselines.majority],
-    ["persistence", baselines.persistence],
-    ["logistic_regression", baselines.logistic_regression],
-    ["gradient_boosting", baselines.gradient_boosting],
-  ]).forEach((line) => io.out(line));
-  const served = test.served!;
-  const base = classPriors(data.test.labels);
-  io.out(
-    `served rule '${decision.rule}': names ` +
-      CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +
-      `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
-      `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
-        ece.toFixed(4)
-      } (a perfectly calibrated model would show about ${eceFloor.toFixed(4)} on this many windows)`,
-  );
-  return {
-    split: "test",
-    test: test.metrics,
-    test_loss: test.loss,
-    served: {
-      rule: decision.rule,
-      metrics: served,
-      ece,
-      ece_floor: eceFloor,
-      reliability,
-      test_class_shares: base,
-      // The same rule applied to each baseline's probabilities (accuracy, macro-F1 and the shares it names).
-      baselines: Object.fromEntries(
-        Object.entries(baselinesServed).map((
-          [name, m],
-        ) => [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, predicted_share: m.predicted_share }]),
-      ),
-    },
-    baselines,
-  };
-}
-
-/**
- * Split dates outside the data are a usage error, said before the backend loads: a validation start at or
- * before the first candle leaves nothing to train on, a test start after the last leaves nothing to test.
- */
-function requireSplitInData(split: SplitRule, series: readonly CandleSeries[], data: string): void {
-  if (split.kind !== "dates") return;
-  const times = series.flatMap((s) => s.length > 0 ? [s.openTime[0], s.openTime[s.length - 1]] : [])
-    .filter(Number.isFinite);
-  if (times.length === 0) return;
-  const [first, last] = [Math.min(...times), Math.max(...times)];
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-  const span = `${data} spans ${day(first)} … ${day(last)}`;
-  if (split.testStart > last) {
-    throw new UsageError(
-      `--split-dates: the test start ${day(split.testStart)} is after the data's last candle (${span})`,
-      "choose dates inside the data, or collect newer candles",
-    );
-  }
-  if (split.validationStart <= first) {
-    throw new UsageError(
-      `--split-dates: the validation start ${
-        day(split.validationStart)
-      } leaves nothing to train on (${span})`,
-      "choose a validation start after the data's first candles",
-    );
-  }
-}
-
-/**
- * Fine-tuning keeps the parent's horizon, lookback and scaler, all counted in its own candles: on another
- * interval's candles the version would learn and then serve a different question, under the old interval's name.
- */
-function requireParentInterval(parent: ParentFiles, series: readonly CandleSeries[], data: string): void {
-  const theirs = parent.manifest.interval;
-  const ours = otherInterval(series.map((s) => s.openTime), theirs);
-  if (ours === null) return;
-  throw new UsageError(
-    `--incremental: ${data} holds ${ours} candles, but ${parent.version} was trained on ${theirs} candles; ` +
-      "fine-tuning it on them would serve a model half-trained on each; nothing was trained",
-    `point --data at ${theirs} candles, or train a new model on these without --incremental (its own --checkpoints ` +
-      "folder keeps the two apart)",
-  );
-}
-
-/**
- * A resumed run continues on the candles it started on: its finished members, split and scaler came from them,
- * and the README promises the weights an uninterrupted run would have given. A cron `collect` that grew the
- * file in between would otherwise mix two datasets in one version, silently.
- */
-function requireSameData(resume: NonNullable<TrainIo["resume"]>, data: string, sha256: string): void {
-  const recorded = resume.state.dataSha256;
-  if (recorded === undefined || recorded === sha256) return;
-  throw new CommandError(
-    `--resume: ${data} has changed since the run in ${resume.dir} started on it (its sha256 differs); the ` +
-      "members it finished learnt from the old candles",
-    "restore the file the run started on, or start a new run on this one without --resume",
-  );
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {

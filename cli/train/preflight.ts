@@ -1,0 +1,76 @@
+/**
+ * What `train` refuses before it trains, each checked as early as its inputs allow (before the backend starts):
+ * split dates outside the data, a parent of another interval under `--incremental`, data changed under
+ * `--resume`.
+ */
+import { type CandleSeries, otherInterval } from "../../features/index.ts";
+import type { SplitRule } from "../../ml/data/index.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import type { ParentFiles } from "./parent.ts";
+
+/**
+ * Split dates outside the data are a usage error, said before the backend loads: a validation start at or
+ * before the first candle leaves nothing to train on, a test start after the last leaves nothing to test.
+ */
+export function requireSplitInData(split: SplitRule, series: readonly CandleSeries[], data: string): void {
+  if (split.kind !== "dates") return;
+  const times = series.flatMap((s) => s.length > 0 ? [s.openTime[0], s.openTime[s.length - 1]] : [])
+    .filter(Number.isFinite);
+  if (times.length === 0) return;
+  const [first, last] = [Math.min(...times), Math.max(...times)];
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  const span = `${data} spans ${day(first)} … ${day(last)}`;
+  if (split.testStart > last) {
+    throw new UsageError(
+      `--split-dates: the test start ${day(split.testStart)} is after the data's last candle (${span})`,
+      "choose dates inside the data, or collect newer candles",
+    );
+  }
+  if (split.validationStart <= first) {
+    throw new UsageError(
+      `--split-dates: the validation start ${
+        day(split.validationStart)
+      } leaves nothing to train on (${span})`,
+      "choose a validation start after the data's first candles",
+    );
+  }
+}
+
+/**
+ * Fine-tuning keeps the parent's horizon, lookback and scaler, all counted in its own candles: on another
+ * interval's candles the version would learn and then serve a different question, under the old interval's name.
+ */
+export function requireParentInterval(
+  parent: ParentFiles,
+  series: readonly CandleSeries[],
+  data: string,
+): void {
+  const theirs = parent.manifest.interval;
+  const ours = otherInterval(series.map((s) => s.openTime), theirs);
+  if (ours === null) return;
+  throw new UsageError(
+    `--incremental: ${data} holds ${ours} candles, but ${parent.version} was trained on ${theirs} candles; ` +
+      "fine-tuning it on them would serve a model half-trained on each; nothing was trained",
+    `point --data at ${theirs} candles, or train a new model on these without --incremental (its own --checkpoints ` +
+      "folder keeps the two apart)",
+  );
+}
+
+/**
+ * A resumed run continues on the candles it started on: its finished members, split and scaler came from them,
+ * and the README promises the weights an uninterrupted run would have given. A cron `collect` that grew the
+ * file in between would otherwise mix two datasets in one version, silently.
+ */
+export function requireSameData(
+  resume: { readonly dir: string; readonly state: { readonly dataSha256?: string } },
+  data: string,
+  sha256: string,
+): void {
+  const recorded = resume.state.dataSha256;
+  if (recorded === undefined || recorded === sha256) return;
+  throw new CommandError(
+    `--resume: ${data} has changed since the run in ${resume.dir} started on it (its sha256 differs); the ` +
+      "members it finished learnt from the old candles",
+    "restore the file the run started on, or start a new run on this one without --resume",
+  );
+}

@@ -89,6 +89,8 @@ export function candlesBetween(first: number, last: number, interval: Interval):
 /** A time grid gaps are counted on: a Binance interval, or a step inferred from data without one. */
 export interface Grid {
   readonly label: string;
+  /** The fixed length of a candle in ms; null for months (`1M`), which have none. */
+  readonly stepMs: number | null;
   /** Candles missing strictly between two consecutive open times. */
   missingBetween(a: number, b: number): number;
 }
@@ -97,6 +99,7 @@ export function gridOf(interval: Interval): Grid {
   if (interval === "1M") {
     return {
       label: interval,
+      stepMs: null,
       missingBetween(a, b) {
         const [da, db] = [new Date(a), new Date(b)];
         const months = (db.getUTCFullYear() - da.getUTCFullYear()) * 12 + db.getUTCMonth() - da.getUTCMonth();
@@ -108,7 +111,31 @@ export function gridOf(interval: Interval): Grid {
 }
 
 function stepGrid(label: string, stepMs: number): Grid {
-  return { label, missingBetween: (a, b) => Math.max(0, Math.round((b - a) / stepMs) - 1) };
+  return { label, stepMs, missingBetween: (a, b) => Math.max(0, Math.round((b - a) / stepMs) - 1) };
+}
+
+/**
+ * Where on a `stepMs` grid the candles of `series` open: the commonest open time modulo the step (0 for
+ * Binance's 1h candles, 3,599,999 for the same candles stamped with their close times); null when none has an
+ * open time. Candles of one interval but another phase interleave with a file's instead of extending it.
+ *
+ * @example
+ * ```ts
+ * gridPhase([[3_600_000, 7_200_000, 9_000_000]], 3_600_000); // 0: the candle at 2:30 is off the grid
+ * ```
+ */
+export function gridPhase(series: readonly ArrayLike<number>[], stepMs: number): number | null {
+  const counts = new Map<number, number>();
+  for (const t of series) {
+    for (let i = 0; i < t.length; i++) {
+      if (!Number.isFinite(t[i])) continue;
+      const phase = ((t[i] % stepMs) + stepMs) % stepMs;
+      counts.set(phase, (counts.get(phase) ?? 0) + 1);
+    }
+  }
+  let [best, bestCount] = [null as number | null, 0];
+  for (const [phase, count] of counts) if (count > bestCount) [best, bestCount] = [phase, count];
+  return best;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   fillMissingIndicators,
   type Grid,
   gridOf,
+  gridPhase,
   type HeldLock,
   inferGrid,
   type Interval,
@@ -314,6 +315,46 @@ function refuseMixedIntervals(
       `collect ${newGrid.label} candles into another --output`,
     );
   }
+  if (fileGrid?.stepMs) refuseOtherPhase(existing, incoming, fileGrid.stepMs, fileGrid.label, output);
+}
+
+/**
+ * Candles of the file's interval that open elsewhere on its grid (stamped with their close times, or in local
+ * time half an hour off) would not extend the file but interleave with it: each 1h candle beside a twin 1 ms
+ * or 30 minutes away, which the file's interval (the commonest step) and every window then read wrongly.
+ */
+function refuseOtherPhase(
+  existing: readonly CandleSeries[],
+  incoming: readonly CandleSeries[],
+  stepMs: number,
+  label: string,
+  output: string,
+): void {
+  const ours = gridPhase(existing.map((s) => s.openTime), stepMs);
+  const theirs = gridPhase(incoming.map((s) => s.openTime), stepMs);
+  if (ours === null || theirs === null || ours === theirs) return;
+  // One open time of each, in full: the difference is plain to see (…04:00:00.000Z against …04:59:59.999Z).
+  const example = (series: readonly CandleSeries[], phase: number) => {
+    for (const s of series) {
+      for (const t of s.openTime) {
+        if (Number.isFinite(t) && ((t % stepMs) + stepMs) % stepMs === phase) {
+          return new Date(t).toISOString();
+        }
+      }
+    }
+    return "?";
+  };
+  const off = ((theirs - ours) % stepMs + stepMs) % stepMs;
+  throw new CommandError(
+    `${output} holds ${label} candles opening like ${example(existing, ours)}, and these open like ${
+      example(incoming, theirs)
+    }, ${
+      off.toLocaleString("en-US")
+    } ms off that grid: merged, each would sit beside a near twin instead of ` +
+      "extending the file; nothing was written",
+    "give each candle's open time (not its close time; UTC, in ms), as the file's candles have, or collect " +
+      "these into another --output",
+  );
 }
 
 /**

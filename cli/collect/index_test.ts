@@ -345,6 +345,40 @@ Deno.test("collect: one interval per training CSV; 4h candles into a file of 1h 
     assert.equal(await Deno.readTextFile(rig.output), before, "the file is as it was");
   }));
 
+Deno.test("collect: candles of the file's interval but off its grid (close times, a half-hour shift) are refused", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Before: merged as new candles, each 1 ms (or 30 min) from a twin, and the file's interval became
+    // "3599999ms" (or 30m), so every model trained on it refused the bot's real 1h windows.
+    await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
+    const before = await Deno.readTextFile(rig.output);
+    const csvPath = join(dirname(rig.output), "AAAUSDT-1h.csv");
+    for (const [shift, seen] of [[HOUR - 1, /3,599,999 ms off/], [HOUR / 2, /1,800,000 ms off/]] as const) {
+      const rows = ROWS.slice(24, 96).map((r) =>
+        [r.openTime + shift, r.open, r.high, r.low, r.close, r.volume].join(",")
+      );
+      await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...rows].join("\n"));
+      await assert.rejects(
+        runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+        (error: CommandError) => {
+          assert.match(
+            error.message,
+            /holds 1h candles opening like 2022-01-01T00:00:00\.000Z, and these open/,
+          );
+          assert.match(error.message, seen);
+          assert.match(error.hint ?? "", /open time \(not its close time/);
+          return true;
+        },
+      );
+      assert.equal(await Deno.readTextFile(rig.output), before, "the file is as it was");
+    }
+    // On the grid, the same candles extend the file as before.
+    const rows = ROWS.slice(24, 96).map((r) =>
+      [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")
+    );
+    await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...rows].join("\n"));
+    await runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env);
+  }));
+
 Deno.test("collect: temp files a killed collect left beside the output are removed at start (issue 13.11)", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dead = 2 ** 22 + 99; // above pid_max: a writer that is gone

@@ -7,6 +7,7 @@ import { type CandleSeries, otherInterval } from "../../features/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
+import { symbolDataEnd } from "../../ml/checkpoints/index.ts";
 
 /**
  * Split dates outside the data are a usage error, said before the backend loads: a validation start at or
@@ -73,4 +74,34 @@ export function requireSameData(
       "members it finished learnt from the old candles",
     "restore the file the run started on, or start a new run on this one without --resume",
   );
+}
+
+/**
+ * Fine-tuning learns from the windows labelled after the parent's last candle, which takes open times on both
+ * sides: without them every window counts as new, and the version would be trained again on what it has seen,
+ * under --incremental's name.
+ */
+export function requireTimedIncrement(
+  parent: ParentFiles,
+  series: readonly CandleSeries[],
+  data: string,
+): void {
+  const timed = series.some((s) => s.openTime.some(Number.isFinite));
+  if (!timed) {
+    throw new UsageError(
+      `--incremental: ${data} has no open times, so there is no telling which candles are newer than ` +
+        `${parent.version}'s; nothing was trained`,
+      'collect the candles with their open times (the C# export\'s "t"), or train a new model without ' +
+        "--incremental",
+    );
+  }
+  const symbols = new Set(series.filter((s) => s.length > 0).map((s) => s.symbol));
+  const known = [...symbols].some((symbol) => symbolDataEnd(parent.manifest.data, symbol) !== undefined);
+  if (!known) {
+    throw new UsageError(
+      `--incremental: ${parent.version} does not record where its data ended (it was trained on candles ` +
+        "without open times), so there is no telling which candles are new; nothing was trained",
+      "train a new model on these candles without --incremental",
+    );
+  }
 }

@@ -57,7 +57,12 @@ import { runConfigOf } from "../run_config_flags.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, stopLine } from "./report.ts";
-import { requireParentInterval, requireSameData, requireSplitInData } from "./preflight.ts";
+import {
+  requireParentInterval,
+  requireSameData,
+  requireSplitInData,
+  requireTimedIncrement,
+} from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
 import { calibrate } from "../../ml/evaluate/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
@@ -176,7 +181,10 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const parentFiles = opts.incremental
     ? await readParent(opts.checkpoints, resume?.state.parent ?? undefined)
     : null;
-  if (parentFiles) requireParentInterval(parentFiles, series, opts.data);
+  if (parentFiles) {
+    requireTimedIncrement(parentFiles, series, opts.data);
+    requireParentInterval(parentFiles, series, opts.data);
+  }
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
   const cleaned = await removeStaleTemps(opts.checkpoints);

@@ -199,6 +199,16 @@ Deno.test({
     // Refused from the version's manifest alone, before a backend is started for its weights.
     assert.deepEqual(printed.filter((line) => line.startsWith("backend:")), []);
     assert.equal(await currentVersion(checkpoints), second.version);
+
+    // Candles without open times (a C# export without "t"): no telling which are new, so refused (exit 2).
+    // Before: every window counted as new, and the version was trained again on what it had seen.
+    const untimed = join(dir, "u.csv");
+    await writeTrainingCsv(untimed, [{ ...btc, openTime: btc.openTime.map(() => NaN) }]);
+    await assert.rejects(
+      runTraining(options(untimed, checkpoints, { incremental: true, epochs: "1" }), quiet),
+      (e: Error) => e instanceof UsageError && /--incremental: .*u\.csv has no open times/.test(e.message),
+    );
+    assert.equal(await currentVersion(checkpoints), second.version);
     await Deno.remove(dir, { recursive: true });
   },
 });

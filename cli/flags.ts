@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
@@ -99,6 +99,14 @@ export function requireFolderPath(
   // A missing folder is made when needed, which a file on its way makes impossible ("Not a directory").
   const file = fileAbove(path);
   if (file !== null) throw new UsageError(`${flag}: ${path} cannot be a folder: ${file} is a file`, hint);
+  // A version (checkpoints/current, say: serve, predict and export take one) is not a store: writing versions
+  // into it would nest a store inside the version being served, and `current` would never move.
+  if (pathKind(join(path, "manifest.json")) === "file") {
+    throw new UsageError(
+      `${flag}: ${path} is a model version, not the folder that holds the versions`,
+      `point ${flag} at the folder above it (${shellWord(dirname(resolve(path)))})`,
+    );
+  }
 }
 
 /**

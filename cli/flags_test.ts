@@ -49,6 +49,20 @@ Deno.test("requireFolderPath: a file at the path or on its way is a UsageError n
         e instanceof UsageError && /ck\/v1 cannot be a folder: .*raw\.csv is a file/.test(e.message),
     );
     requireFolderPath("--checkpoints", `${dir}/not/yet/made`); // missing folders are made when needed
+    // A version (what `current` points at) is not the store: train wrote a store inside the served version.
+    await Deno.mkdir(`${dir}/ck/v1_2026-01-01`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/ck/v1_2026-01-01/manifest.json`, "{}");
+    await Deno.symlink("v1_2026-01-01", `${dir}/ck/current`);
+    assert.throws(
+      () => requireFolderPath("--checkpoints", `${dir}/ck/current`),
+      (e: Error) =>
+        e instanceof UsageError &&
+        /--checkpoints: .*ck\/current is a model version, not the folder that holds the versions/.test(
+          e.message,
+        ) &&
+        (e as UsageError).hint === `point --checkpoints at the folder above it (${dir}/ck)`,
+    );
+    requireFolderPath("--checkpoints", `${dir}/ck`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

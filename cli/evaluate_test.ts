@@ -464,6 +464,17 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
   );
   assert.match(r.stderr, /^hint: use --validation-months 1 /m);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+  // Where neither flag alone leaves training data but both together do, the hint names both.
+  // Before: "even one fold with one month of validation leaves nothing to train on", which was untrue.
+  const both = await cli(
+    "evaluate",
+    ...["--data", long, "--folds", "3", "--validation-months", "3", "--lookback", "12", "--backend", "wasm"],
+  );
+  assert.equal(both.code, 1, both.stderr);
+  assert.match(
+    both.stderr,
+    /^hint: use --folds 1 --validation-months 1 \(the most that leave training data\)/m,
+  );
 });
 
 Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and exits 130", async () => {

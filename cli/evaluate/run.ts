@@ -288,6 +288,16 @@ function checkRoomToTrain(
     months >= 1 ? `--validation-months ${months}` : "",
     folds >= 1 ? `--folds ${folds}` : "",
   ].filter(Boolean);
+  // Neither alone may do where both together do (four months of candles: one fold, one month): the most folds
+  // first, then the longest validation.
+  for (let f = opts.folds - 1; options.length === 0 && f >= 1; f--) {
+    for (let m = opts.validationMonths - 1; m >= 1; m--) {
+      if (fits(f, m)) {
+        options.push(`--folds ${f} --validation-months ${m}`);
+        break;
+      }
+    }
+  }
   throw new CommandError(
     `nothing to train on before the first fold: fold ${first.label} (test from ${day(first.testStart)}) is ` +
       `validated on the ${plural(opts.validationMonths, "month")} before it (--validation-months ` +

@@ -121,6 +121,11 @@ export async function assertCheckpointDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * preprocessor.json of version `dir`, parsed and checked against this build's features; throws a
+ * CheckpointError when it is missing, unreadable or invalid. Not hashed against the manifest
+ * (`readCheckpointFiles` is).
+ */
 export async function readPreprocessorFile(dir: string): Promise<Preprocessor> {
   const path = join(dir, "preprocessor.json");
   return preprocessorOf(path, await readJson(path, "preprocessor.json"));
@@ -190,6 +195,11 @@ async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: 
   if (hash !== undefined && (await sha256Hex(bytes)) !== hash) throw mismatchError(dir, [name]);
 }
 
+/**
+ * What serving needs from version `dir`: model.onnx and preprocessor.json, each checked against the
+ * manifest's sha256 from the very bytes used, and metrics.json's scores when it reads. Throws a
+ * CheckpointError that says what to do.
+ */
 export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles> {
   await assertCheckpointDir(dir);
   const manifest = await readManifestInfo(dir);

@@ -6,6 +6,10 @@
 import { join } from "node:path";
 import { z } from "zod";
 
+/**
+ * The manifest fields the engine reads; extra fields (what ml/checkpoints records) are kept. An `interval`
+ * that is no string reads as null.
+ */
 export const ManifestBaseSchema = z.object({
   version: z.string().min(1),
   created_at: z.string().min(1),
@@ -17,6 +21,7 @@ export const ManifestBaseSchema = z.object({
 
 export type ManifestBase = z.infer<typeof ManifestBaseSchema>;
 
+/** The SHA-256 of `bytes` in lowercase hex, as manifests record file hashes. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -70,6 +75,7 @@ export async function fileProblems(
   return { missing, changed };
 }
 
+/** True when any file is missing or changed. */
 export function hasFileProblems(p: FileProblems): boolean {
   return p.missing.length > 0 || p.changed.length > 0;
 }

@@ -13,6 +13,7 @@ const ScoresSchema = z.object({
   log_loss: z.number().optional(),
 }).loose();
 
+/** metrics.json's scores; a `test` or `served` entry that does not parse reads as absent, not as an error. */
 export const MetricsFileSchema = z.object({
   test: ScoresSchema.optional().catch(undefined),
   served: z.object({ rule: z.string(), metrics: ScoresSchema }).loose().optional().catch(undefined),

@@ -33,7 +33,9 @@ export interface SessionTuning {
   readonly spinning?: boolean;
 }
 
+/** The ONNX graph's input (SPEC §8): [batch, lookback, 35] unscaled features (the graph scales them). */
 export const INPUT_NAME = "input";
+/** The ONNX graph's outputs: logits and regression are required, attention only transformer_lstm has. */
 export const OUTPUT_NAMES = {
   logits: "class_logits",
   regression: "regression",

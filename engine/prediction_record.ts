@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 
+/** One line of predictions.jsonl; the log's reader parses every line through it. */
 export const PredictionRecordSchema = z.object({
   /** When the prediction was served (ISO 8601, UTC). */
   time: z.string(),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { CLASSES, FEATURE_NAMES, type LabelRule, type Scaler, ScalerSchema } from "../features/index.ts";
 import { DECISION_RULES, type DecisionRule } from "./decision.ts";
 
+/** The two architectures, as `--model` and preprocessor.json's `modelType` name them. */
 export const MODEL_TYPES = ["transformer_lstm", "lightweight_lstm"] as const;
 export type ModelType = typeof MODEL_TYPES[number];
 /** The names /model/info reports (the seed's Python class names, which the C# bot may log). */
@@ -39,6 +40,7 @@ export interface Preprocessor {
   readonly decisionRule?: DecisionRule;
 }
 
+/** A label rule as preprocessor.json and run configs store it: a multiplier > 0 of volatility, or a τ ≥ 0. */
 export const LabelRuleSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("volatility"), multiplier: z.number().positive() }),
   z.object({ kind: z.literal("fixed"), threshold: z.number().nonnegative() }),

@@ -40,6 +40,7 @@ export interface Decision {
   readonly rule: DecisionRule;
   readonly priors?: readonly number[];
 }
+/** The decision of versions from before rules were stored: the most probable class, no priors. */
 export const ARGMAX: Decision = { rule: "argmax" };
 
 /**

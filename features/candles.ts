@@ -17,7 +17,9 @@ export const INDICATOR_COLUMNS = [
   "stochK",
   "stochD",
 ] as const;
+/** The OHLCV columns of a series, in the training CSV's order. */
 export const PRICE_COLUMNS = ["open", "high", "low", "close", "volume"] as const;
+/** Every number column of a series but the open time: prices, then indicators (the training CSV's order). */
 export const SERIES_COLUMNS = [...PRICE_COLUMNS, ...INDICATOR_COLUMNS] as const;
 
 export type IndicatorColumn = typeof INDICATOR_COLUMNS[number];
@@ -75,6 +77,7 @@ export function seriesFromCandles(
   return s;
 }
 
+/** Candle `i` of `s` as a row, for the edges that want one (HTTP, JSON); a NaN open time becomes null. */
 export function candleAt(s: CandleSeries, i: number): Candle {
   const t = s.openTime[i];
   const candle = { openTime: Number.isNaN(t) ? null : t } as Candle;
@@ -99,6 +102,7 @@ export function hasIndicators(s: CandleSeries, i: number): boolean {
  * (high/close − 1 becomes Infinity) so that training fails with NaN loss far from the cause.
  */
 export const MAX_PRICE = 1e12;
+/** The largest volume a candle may trade; see MAX_PRICE. */
 export const MAX_VOLUME = 1e18;
 
 /**

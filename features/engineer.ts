@@ -48,6 +48,11 @@ const div = (a: number, b: number) => (b !== 0 ? a / b : 0);
 /** Where the body/shadows are measured against: the bar's range (0 for a flat bar, then every part is 0). */
 const range = (w: WindowView, j: number) => w.high[j] - w.low[j];
 
+/**
+ * The features in the model's input order, each with its SPEC §5 formula and its value at candle `j` of a
+ * window. The order is part of the model contract: a version whose preprocessor.json lists other names is
+ * refused.
+ */
 export const FEATURES: readonly Feature[] = [
   { name: "open_rel", formula: "open/close−1", at: (w, j) => rel(w.open[j], w.close[j]) },
   { name: "high_rel", formula: "high/close−1", at: (w, j) => rel(w.high[j], w.close[j]) },
@@ -134,8 +139,11 @@ export const FEATURES: readonly Feature[] = [
   { name: "stoch_kd_diff", formula: "stoch_k−stoch_d", at: (w, j) => w.stochK[j] - w.stochD[j] },
 ];
 
+/** The features' names, in input order (what preprocessor.json records). */
 export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);
+/** Features per candle: the width of every engineered row. */
 export const FEATURE_COUNT = FEATURES.length;
+/** The usual window, 50 candles (train's default `--lookback` too); the scratch columns start this long. */
 export const DEFAULT_LOOKBACK = 50;
 
 /** Index of a feature by name; throws on a typo so a renamed feature cannot silently read column −1. */
@@ -276,6 +284,13 @@ function windowView(s: CandleSeries, start: number, length: number): WindowView 
 /**
  * Features of the `length` candles starting at `start`, written row-major ([candle][feature]) into `out` at
  * `offset` (a new Float32Array when omitted). Depends on nothing outside the window.
+ *
+ * @example
+ * ```ts
+ * const [s] = await readTrainingCsv("data/training_data.csv");
+ * const x = engineerWindow(s, s.length - DEFAULT_LOOKBACK, DEFAULT_LOOKBACK); // the latest window
+ * x.length === DEFAULT_LOOKBACK * FEATURE_COUNT; // row-major [candle][feature], not yet scaled
+ * ```
  */
 export function engineerWindow(
   s: CandleSeries,

@@ -41,6 +41,10 @@ export class LockWaitInterrupted extends Error {
   }
 }
 
+/**
+ * A lock's holder as messages name it, e.g. "collect into data.csv (pid 812, since …)"; "another candlecast"
+ * or "another process" where its note does not say.
+ */
 export function describeOwner(owner: LockOwner): string {
   const who = owner.pid !== null ? `pid ${owner.pid}` : "another process";
   return `${owner.what ?? "another candlecast"} (${who}${owner.since ? `, since ${owner.since}` : ""})`;

@@ -43,6 +43,7 @@ const FIXED_MS: Record<Exclude<Interval, "1M">, number> = {
   "1w": 7 * DAY,
 };
 
+/** True when `value` is one of Binance's interval names (case matters: `1m` is a minute, `1M` a month). */
 export function isInterval(value: string): value is Interval {
   return (INTERVALS as readonly string[]).includes(value);
 }
@@ -95,6 +96,7 @@ export interface Grid {
   missingBetween(a: number, b: number): number;
 }
 
+/** The grid gaps are counted on for `interval`: fixed steps, or calendar months for `1M`. */
 export function gridOf(interval: Interval): Grid {
   if (interval === "1M") {
     return {

@@ -48,6 +48,7 @@ function studentT(normal: () => number, nu: number): number {
   return (normal() / Math.sqrt(chi2 / nu)) * Math.sqrt((nu - 2) / nu);
 }
 
+/** `count` synthetic candles, `intervalMs` apart from `start`; the same options give the same candles. */
 export function simulateMarket(opts: SimulatorOptions): Ohlcv[] {
   const random = seededRng(opts.seed);
   const normal = normalFrom(random);

@@ -19,6 +19,10 @@ import {
 import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
 
+/**
+ * The header of an OHLCV CSV, matched case-insensitively against a file's first six columns (more are
+ * ignored).
+ */
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
 
 /** csv-parse settings shared by the text and the file reader. */
@@ -85,6 +89,18 @@ function csvProblem(source: string, error: unknown): CandleError {
   return new CandleError(`${source}: not valid CSV (${(error as Error).message})`);
 }
 
+/**
+ * OHLCV CSV text (with the header, or a headerless Binance kline dump) as one series named `symbol`, open
+ * times in ms and indicators NaN. Throws a CandleError naming `source` and the line of the first bad row; an
+ * empty text is refused.
+ *
+ * @example
+ * ```ts
+ * const s = parseOhlcvCsv("open_time,open,high,low,close,volume\n1700000000000,1,2,0.5,1.5,10\n", "BTCUSDT");
+ * s.length; // 1
+ * s.rsi[0]; // NaN: the indicators are the caller's to compute (`computeIndicators`)
+ * ```
+ */
 export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): CandleSeries {
   const records = new OhlcvColumns(source);
   try {

@@ -53,6 +53,7 @@ export class ScalerFitter {
   }
 }
 
+/** The scaler of the row-major rows `x` (`ScalerFitter` takes rows batch by batch). Throws on zero rows. */
 export function fitScaler(featureNames: readonly string[], x: Float32Array): Scaler {
   const fitter = new ScalerFitter(featureNames);
   fitter.add(x);
@@ -71,6 +72,7 @@ export function applyScaler(s: Scaler, x: Float32Array, clip = Infinity): Float3
   return x;
 }
 
+/** A scaler as preprocessor.json stores it: one mean and one positive std per feature name. */
 export const ScalerSchema = z.object({
   featureNames: z.array(z.string()).min(1),
   mean: z.array(z.number()),
@@ -79,6 +81,7 @@ export const ScalerSchema = z.object({
   message: "mean, std and featureNames must have the same length",
 });
 
+/** A scaler from parsed JSON; throws a ZodError when it is none (lengths that differ, a std ≤ 0). */
 export function scalerFromJson(value: unknown): Scaler {
   return ScalerSchema.parse(value);
 }

@@ -20,6 +20,7 @@ import { folderNotFileError } from "./path_kind.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 import { shellWord } from "./shell_word.ts";
 
+/** The training CSV's header (SPEC §2): a file whose first line is not exactly this is refused. */
 export const TRAINING_CSV_HEADER = [
   "symbol",
   "open_time",
@@ -63,6 +64,12 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
 /**
  * Reads a training CSV into one series per symbol (in order of first appearance). Rows of a symbol may come
  * in any order; they are sorted by open_time and duplicates are rejected, naming both lines.
+ *
+ * @example
+ * ```ts
+ * const series = await readTrainingCsv("data/training_data.csv");
+ * for (const s of series) console.log(s.symbol, s.length); // one series per symbol, ascending in time
+ * ```
  */
 export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
   const rowsBySymbol = new Map<string, { line: number; values: number[] }[]>();

@@ -4,6 +4,10 @@
  */
 import type { CandleSeries } from "./candles.ts";
 
+/**
+ * The SPEC §4 trend_score of the series' last candle, −5…5. A NaN indicator (still warming up) votes −1; an
+ * empty series throws a RangeError.
+ */
 export function trendScore(s: CandleSeries): number {
   const t = s.length - 1;
   if (t < 0) throw new RangeError("trend_score needs at least one candle");

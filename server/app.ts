@@ -65,6 +65,10 @@ export function noModelDetail(publicProblem: string | null): string {
   }
 }
 
+/**
+ * The SPEC §4 API over `models` as a Hono app; with `apiKey`, every route but / and /health needs the bearer
+ * key. Each request is counted in `metrics` and logged as one line.
+ */
 export function createApp(models: ModelSource, options: AppOptions = {}): Hono<Env> {
   const {
     apiKey,

@@ -129,6 +129,9 @@ export async function probePort(hostname: string, port: number): Promise<void> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
+/**
+ * The limits a `listen` option left out (or undefined) takes: timeouts in ms, connection and in-flight caps.
+ */
 export const LISTEN_DEFAULTS = {
   shutdownTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
@@ -314,6 +317,10 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
+/**
+ * Serves `fetch` over node:http with the limits of `options` and resolves once bound; a bind that fails for a
+ * reason a user can fix (port in use, permission, no such address) throws a ListenError.
+ */
 export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   options: ListenOptions,

@@ -122,4 +122,5 @@ export const stdoutLog = new AsyncLogger(Deno.stdout);
 /** Writes each record as one JSON line to stdout, in the background. */
 export const stdoutLogger: Logger = stdoutLog.log;
 
+/** A logger that drops every record (benches, tests). */
 export const silentLogger: Logger = () => {};

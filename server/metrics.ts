@@ -89,6 +89,10 @@ export function workerModelSamples(worker: number, model: ModelStatus): Sample[]
   ];
 }
 
+/**
+ * One server's request counts (by route, method and status) and latency histograms (by route), rendered as
+ * Prometheus text for /metrics, with the other workers' added once `addPeers` is set.
+ */
 export class Metrics {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();

@@ -23,6 +23,10 @@ const SnapshotSchema = z.object({
   })),
 });
 
+/**
+ * One `serve` worker's part in the service-wide /metrics: `start` writes its counters into `dir` (each
+ * second by default), and its Metrics adds the other workers' files to each render.
+ */
 export class SharedMetrics {
   readonly #dir: string;
   readonly #worker: number;

@@ -41,6 +41,10 @@ export function rotatedNames(path: string, keep: number): string[] {
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
+/**
+ * The predictions log: `record` queues a line and returns at once (ignored once closed); lines are written
+ * every `flushMs` or each `maxBuffered` lines, and `close` makes a last flush.
+ */
 export class PredictionLog {
   readonly #path: string;
   readonly #flushMs: number;

@@ -100,6 +100,10 @@ async function* bytesOf(file: Deno.FsFile, length: number): AsyncGenerator<Uint8
   }
 }
 
+/**
+ * The log and its rotated files opened now, oldest first, each read only up to its length now, so appends and
+ * rotations during a long read are not seen; the caller closes the snapshot.
+ */
 export async function snapshotPredictionLog(path: string): Promise<PredictionLogSnapshot> {
   // A rotation between listing and opening renames a file away; list again then (rotations are rare).
   for (let attempt = 1;; attempt++) {

@@ -65,6 +65,10 @@ export interface RetryPolicy {
   weightLimit: number;
 }
 
+/**
+ * Five tries per request with backoff from 1 s to 30 s, 30 s timeouts, and Binance's 6,000 weight a minute
+ * per IP.
+ */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxTries: 5,
   baseDelayMs: 1_000,

@@ -8,6 +8,7 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/** The real clock: `Date.now()` and timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),

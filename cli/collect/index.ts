@@ -84,6 +84,12 @@ interface Gathered {
   failures: BinanceError[];
 }
 
+/**
+ * One `collect`: the candles gathered, then, under the output's lock, merged into the training CSV with
+ * indicators over each symbol's whole history and written atomically. Conflicting rows without `replace`
+ * refuse the whole write; after an interrupt or a Binance failure, what was fetched is written, then the
+ * command fails.
+ */
 export async function runCollect(options: CollectOptions, env: CollectEnv): Promise<CollectReport> {
   const gathered = await gather(options, env);
   const collected = gathered.series.reduce((n, s) => n + s.length, 0);

@@ -161,6 +161,10 @@ const ONLY_FOR: Record<string, Source> = {
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
+/**
+ * The options of one `collect` from commander's values (`raw`) and the flags typed (`given`); a flag of
+ * another source or a bad value throws a UsageError.
+ */
 export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlySet<string>): CollectOptions {
   const source = raw.source as Source;
   for (const name of given) {

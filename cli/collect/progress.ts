@@ -13,6 +13,7 @@ export interface Progress {
   done(fetched: number, requests: number): void;
 }
 
+/** Progress that shows nothing, notices included (tests, benches). */
 export const silentProgress: Progress = { start() {}, update() {}, notice() {}, done() {} };
 
 const count = (n: number) => n.toLocaleString("en-US");
@@ -37,6 +38,7 @@ function eta(s: State, now: number): string {
   return ` ETA ${duration((elapsed / s.fetched) * (s.expected - s.fetched))}`;
 }
 
+/** One live bar per symbol for a terminal, redrawn in place with `\r`; each symbol ends on its own line. */
 export function ttyProgress(write: (text: string) => void, clock: Clock, width = 24): Progress {
   let state: State | null = null;
   const render = () => {
@@ -84,6 +86,9 @@ export function ttyProgress(write: (text: string) => void, clock: Clock, width =
   };
 }
 
+/**
+ * Plain progress lines for logs: one when a symbol starts and ends, and at most one per `everyMs` between.
+ */
 export function lineProgress(write: (text: string) => void, clock: Clock, everyMs = 10_000): Progress {
   let state: State | null = null;
   let lastLine = 0;

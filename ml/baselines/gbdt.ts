@@ -48,6 +48,7 @@ export interface GbdtData {
 
 const EPS = 1e-15;
 
+/** The settings a caller leaves out: at most 1000 iterations, stopping after 20 without improvement. */
 export const GBDT_DEFAULTS = {
   learningRate: 0.1,
   maxLeaves: 31,
@@ -78,6 +79,10 @@ function logLoss(raw: Float64Array, labels: Int8Array, k: number): number {
   return sum / labels.length;
 }
 
+/**
+ * Boosts on `train` until `validation`'s log-loss has not improved for `patience` iterations, keeping the
+ * trees up to the best one. Throws a RangeError on no training rows or features that do not match the labels.
+ */
 export function fitGbdt(
   train: GbdtData,
   validation: GbdtData,

@@ -30,6 +30,10 @@ const CLASSES = 3;
 /** The splits the baseline needs: training and validation windows of one shape. */
 export type GradientBoostingData = Pick<Dataset, "train" | "validation"> & WindowShape;
 
+/**
+ * Fits the GBDT on a seeded sample of the training windows (400k at most) with early stopping on a sample of
+ * the validation windows (100k), plus each class's mean training return.
+ */
 export function fitGradientBoosting(
   data: GradientBoostingData,
   opts: GradientBoostingOptions = {},

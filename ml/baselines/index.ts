@@ -96,6 +96,10 @@ export function scoreBaselines(
   };
 }
 
+/**
+ * `scoreBaselines` of `predictBaselines`: each baseline's test metrics with its own classes (argmax, or
+ * persistence's direction), no decision rule applied.
+ */
 export function evaluateBaselines(
   dataset: Dataset,
   scaling: Scaling,

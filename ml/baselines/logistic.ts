@@ -46,6 +46,10 @@ class Adam {
   }
 }
 
+/**
+ * Fits the softmax class weights and the linear return fit on rows of `features` ([n, 35]) by full-batch Adam
+ * (300 steps by default); return targets are standardised by `returnScale` and clipped to ±clip.
+ */
 export function fitLogistic(
   features: Float32Array,
   labels: Int8Array,
@@ -107,6 +111,7 @@ function linearOf(V: Float64Array, features: Float32Array, o: number): number {
   return pred;
 }
 
+/** Softmax probabilities and expected returns (back in return fractions) for rows of `features`. */
 export function predictLogistic(m: LogisticModel, features: Float32Array): Prediction {
   const n = features.length / FEATURE_COUNT;
   const probabilities = new Float32Array(n * K), returns = new Float64Array(n);

@@ -9,6 +9,7 @@ export interface MajorityModel {
   readonly meanReturn: number;
 }
 
+/** The training split's class frequencies and mean forward return: all the majority baseline knows. */
 export function fitMajority(labels: Int8Array, returns: Float64Array): MajorityModel {
   const counts = [0, 0, 0];
   let sum = 0;
@@ -19,6 +20,7 @@ export function fitMajority(labels: Int8Array, returns: Float64Array): MajorityM
   return { priors: counts.map((c) => c / labels.length), meanReturn: sum / labels.length };
 }
 
+/** `n` identical predictions: the training priors and mean return; their argmax is the commonest class. */
 export function predictMajority(m: MajorityModel, n: number): Prediction {
   const probabilities = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) probabilities.set(m.priors, i * 3);

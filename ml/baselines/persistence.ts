@@ -13,10 +13,15 @@ export interface PersistenceModel {
   readonly meanReturn: readonly number[];
 }
 
+/** The class the last candle's return points to: UP above 0, DOWN below, SIDEWAYS at exactly 0. */
 export function directionOf(lastReturn: number): number {
   return lastReturn > 0 ? UP : lastReturn < 0 ? DOWN : SIDEWAYS;
 }
 
+/**
+ * Per direction of the last candle, the training split's class frequencies (Laplace-smoothed, so none is 0)
+ * and mean return; a direction never seen takes the overall mean return.
+ */
 export function fitPersistence(
   lastReturn: Float64Array,
   labels: Int8Array,
@@ -38,6 +43,7 @@ export function fitPersistence(
   };
 }
 
+/** Each window gets its last candle's direction, with that direction's training frequencies and return. */
 export function predictPersistence(m: PersistenceModel, lastReturn: Float64Array): Prediction {
   const n = lastReturn.length;
   const probabilities = new Float32Array(n * 3), returns = new Float64Array(n), classes = new Int8Array(n);

@@ -20,6 +20,7 @@ export interface BinOptions {
   readonly seed?: number;
 }
 
+/** The most bins a column may have, so that a bin index fits in one byte. */
 export const MAX_BINS = 255;
 
 /** Fits thresholds on `x` ([rows, columns] row-major). NaN values are ignored here and fall in bin 0. */

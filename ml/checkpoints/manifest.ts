@@ -68,6 +68,7 @@ export type ManifestView = z.infer<typeof ManifestSchema>;
 // Hashing lives in engine/ so serving can check a version without ml/.
 export { sha256Hex, verifyVersion } from "../../engine/index.ts";
 
+/** `ms` as an ISO 8601 time, or null when it is not finite (an end never seen). */
 export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }

@@ -8,6 +8,10 @@ import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
 import { readMetricsFile } from "../../engine/index.ts";
 
+/**
+ * Version `dir`'s manifest.json checked against the writer's whole schema; a missing or invalid one throws a
+ * CheckpointStoreError that says what to do.
+ */
 export async function readManifest(dir: string): Promise<ManifestView> {
   try {
     return await readManifestFile(dir, ManifestSchema);
@@ -49,6 +53,10 @@ async function testScore(dir: string): Promise<{ testMacroF1: number | null; tes
     : { testMacroF1: argmax, testRule: "argmax" };
 }
 
+/**
+ * One summary per version under `root`, oldest first, with every file re-hashed; a version whose manifest
+ * cannot be read is listed with the reason as its note instead of failing the list.
+ */
 export async function summarizeVersions(root: string): Promise<VersionSummary[]> {
   const current = await currentVersion(root);
   const summaries: VersionSummary[] = [];

@@ -77,6 +77,11 @@ function olderTraining(
   };
 }
 
+/**
+ * The run configuration version `manifest` was trained with: as recorded, or, for older versions, pieced
+ * together from what they recorded and today's defaults (named in `derived`). preprocessor.json's window
+ * shape, label rule and clip win.
+ */
 export function recordedRunConfig(manifest: ManifestView, preprocessor: Preprocessor): RecordedRunConfig {
   const hyper = (manifest as { hyperparameters?: unknown }).hyperparameters;
   const fromPreprocessor = {

@@ -21,11 +21,16 @@ import {
   readManifestInfo,
 } from "../../engine/index.ts";
 
+/** The symlink under the store's root that `serve` follows: its target is the version in service. */
 export const CURRENT = "current";
 const HISTORY_FILE = ".current_history.json";
 const HISTORY_LIMIT = 20;
 const VERSION_PATTERN = /^v(\d+)_(\d{4}-\d{2}-\d{2})$/;
 
+/**
+ * A store operation refused, saying what to do: an unknown or damaged version, nothing to roll back to, a
+ * name or `current` held by another writer.
+ */
 export class CheckpointStoreError extends ReportedError {
   override name = "CheckpointStoreError";
 }
@@ -41,6 +46,7 @@ export class CurrentChangedError extends CheckpointStoreError {
   }
 }
 
+/** True for a version folder's name as SPEC §7 spells it, v{N}_{YYYY-MM-DD}. */
 export function isVersionName(name: string): boolean {
   return VERSION_PATTERN.test(name);
 }

@@ -47,6 +47,11 @@ const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 /** How many times a version takes the next free name when another writer took the one it chose. */
 const NAME_ATTEMPTS = 5;
 
+/**
+ * Writes `contents` as the store's next version, v{N} dated by `createdAt` (UTC), and returns its name and
+ * folder. A failed ONNX export still gives a complete version, without model.onnx, and comes back as
+ * `onnxError`; any other failure leaves nothing behind. `current` is not touched.
+ */
 export async function writeVersion(root: string, contents: VersionContents): Promise<WrittenVersion> {
   const createdAt = contents.createdAt ?? new Date();
   const date = createdAt.toISOString().slice(0, 10);

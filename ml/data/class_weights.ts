@@ -5,6 +5,7 @@
  */
 import { CLASSES } from "../../features/index.ts";
 
+/** The named class weightings (`--class-weights` also takes a power α); see `classWeights`. */
 export const CLASS_WEIGHTINGS = ["balanced", "sqrt", "none"] as const;
 /** A named rule, or the power α of w_c ∝ n_c^−α (balanced = 1, sqrt = 0.5, none = 0). */
 export type ClassWeighting = typeof CLASS_WEIGHTINGS[number] | number;
@@ -12,6 +13,7 @@ export type ClassWeighting = typeof CLASS_WEIGHTINGS[number] | number;
 const POWERS: Record<typeof CLASS_WEIGHTINGS[number], number> = { balanced: 1, sqrt: 0.5, none: 0 };
 export type ClassVector = [number, number, number];
 
+/** Windows per class, in class order DOWN, SIDEWAYS, UP. */
 export function classCounts(labels: ArrayLike<number>): ClassVector {
   const counts: ClassVector = [0, 0, 0];
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
@@ -33,6 +35,7 @@ export function classWeights(counts: readonly number[], weighting: ClassWeightin
   return raw.map((w) => w / expected) as ClassVector;
 }
 
+/** Class counts for the log: "DOWN 120 (30.0%), SIDEWAYS 160 (40.0%), UP 120 (30.0%)". */
 export function describeCounts(counts: readonly number[]): string {
   const n = counts.reduce((a, b) => a + b, 0);
   return CLASSES.map((c, k) => `${c} ${counts[k]} (${(100 * counts[k] / Math.max(n, 1)).toFixed(1)}%)`).join(

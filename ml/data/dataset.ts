@@ -65,6 +65,10 @@ export interface DatasetOptions extends WindowShape {
   readonly returnScale?: ReturnScale;
 }
 
+/**
+ * Data that yields no dataset: a split left without windows (the hint says whether the window or the data is
+ * too short).
+ */
 export class DatasetError extends ReportedError {
   override name = "DatasetError";
 }
@@ -96,6 +100,11 @@ function fitReturnScale(returns: Float64Array): ReturnScale {
   return { mean, std: std > 1e-12 ? std : 1 };
 }
 
+/**
+ * Every series split by `opts.split` and every window labelled, with the scaler and return scale fitted on
+ * the training split unless given. Throws a DatasetError when a split has no windows; features are engineered
+ * per batch, later.
+ */
 export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOptions): Dataset {
   const shape: WindowShape = { lookback: opts.lookback, horizon: opts.horizon, labelRule: opts.labelRule };
   const splits = series.map((s) =>

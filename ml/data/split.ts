@@ -11,6 +11,7 @@ export type SplitRule =
   /** Validation from `validationStart`, test from `testStart` (ms since the epoch, UTC). */
   | { readonly kind: "dates"; readonly validationStart: number; readonly testStart: number };
 
+/** Each symbol's windows in time order: the first 70 % train, the next 15 % validation, the rest test. */
 export const DEFAULT_SPLIT: SplitRule = { kind: "fractions", train: 0.7, validation: 0.15 };
 
 export interface SplitOptions {
@@ -33,6 +34,7 @@ export interface SeriesSplit {
   readonly purged: number;
 }
 
+/** A split that cannot be made: a bad rule, or candles without open times where dates must be read. */
 export class SplitError extends ReportedError {
   override name = "SplitError";
 }
@@ -54,6 +56,11 @@ function requireOpenTimes(s: CandleSeries, why: string): void {
   }
 }
 
+/**
+ * One series' usable windows (past every warm-up) cut by `rule` into train, validation and test, less those
+ * whose label would cross a cut (`purged`). Throws a SplitError when dates are needed and an open time is
+ * missing.
+ */
 export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
   const { lookback, horizon, rule, since } = opts;
   const usable = windowEnds(s, { lookback, horizon });

@@ -204,4 +204,5 @@ export function feePercent(fee: number): string {
   return String(Number((100 * fee).toFixed(6)));
 }
 
+/** A mean calendar year (365.25 days) in ms, to annualise the backtest's Sharpe ratio. */
 export const YEAR_MS = 365.25 * 24 * 3600 * 1000;

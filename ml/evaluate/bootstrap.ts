@@ -75,6 +75,11 @@ function percentile(sorted: Float64Array, q: number): number {
 /** Per block: confusion counts of a and b (9 each), their log-loss sums and the window count. */
 const STATS = 2 * K * K + 3;
 
+/**
+ * The `level` intervals of a − b in macro-F1 and in log-loss, from `resamples` draws of whole blocks
+ * (`blocks[i]`: window i's dense block id, as `timeBlocks` gives), seeded so a rerun agrees. Throws when
+ * there is no window.
+ */
 export function blockBootstrap(
   labels: ArrayLike<number>,
   a: Scored,

@@ -6,6 +6,7 @@
  */
 import { type CandleSeries, commonestStep, ReportedError } from "../../features/index.ts";
 
+/** The values of `--retrain`; see `RetrainMode`. */
 export const RETRAIN_MODES = ["weekly", "monthly", "none"] as const;
 /**
  * `monthly`: month blocks, every model trained from scratch before each (issue #7's monthly retrain);
@@ -29,6 +30,10 @@ export interface FoldPlan {
   readonly retrain: RetrainMode;
 }
 
+/**
+ * Walk-forward folds that cannot be planned or cut: a fold count below 1, candles without open times, a fold
+ * whose splits cannot be prepared.
+ */
 export class FoldError extends ReportedError {
   override name = "FoldError";
 }

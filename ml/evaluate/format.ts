@@ -33,6 +33,10 @@ function pooledFolds(s: EvaluationSummary): string {
   return n === 1 ? `the 1 fold, ${s.folds[0].label}` : `all ${plural(n, "fold")} pooled`;
 }
 
+/**
+ * The summary as the lines `evaluate` prints: a titled table per section (scores, decision rules, per class,
+ * confident calls, bootstrap, folds, backtest), then the verdict.
+ */
 export function formatSummary(s: EvaluationSummary): string[] {
   const names = [s.model, ...s.baselines];
   const out: string[] = [];

@@ -50,6 +50,10 @@ export interface Learner {
   dispose(): void;
 }
 
+/**
+ * A learner asked for what it cannot do: retrain a checkpoint on ONNX Runtime, predict before fitting, a
+ * training stopped before its first epoch.
+ */
 export class LearnerError extends ReportedError {
   override name = "LearnerError";
 }

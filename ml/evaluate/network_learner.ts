@@ -59,6 +59,10 @@ export function windowsLabelledSince(set: LabelledSet, horizon: number, since: n
   };
 }
 
+/**
+ * A tfjs model as a learner: built and trained per fold (or given pretrained), fine-tuned by `update`, and
+ * calibrated after each training; `dispose` frees the model.
+ */
 export class NetworkLearner implements Learner {
   readonly name: string;
   readonly pretrained: boolean;

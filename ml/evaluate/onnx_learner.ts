@@ -8,6 +8,10 @@ import { type FitReport, type Learner, LearnerError, type LearnerOutput } from "
 
 const CHUNK = 256;
 
+/**
+ * A checkpoint's model.onnx as a learner that only predicts: `fit` and `update` throw a LearnerError. The
+ * predictor is its owner's to close.
+ */
 export class OnnxLearner implements Learner {
   readonly pretrained = true;
   constructor(readonly name: string, readonly predictor: Predictor) {}

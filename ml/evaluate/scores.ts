@@ -12,6 +12,7 @@ import {
   reliabilityTable,
 } from "../metrics/index.ts";
 
+/** The probabilities above which a confident call is counted, and the backtest's entry thresholds. */
 export const CONFIDENCE_THRESHOLDS = [0.4, 0.5, 0.6, 0.7] as const;
 
 /** A model's output for n windows, in class order DOWN, SIDEWAYS, UP. */
@@ -85,6 +86,10 @@ export function confidentCalls(
   });
 }
 
+/**
+ * Every score of one predictor on one set of windows: the shared metrics (its own classes), the
+ * prior-corrected rule's, calibration, confident calls and the base rates they must beat.
+ */
 export function scorePredictions(
   truth: Truth,
   p: PredictionSet,

@@ -437,6 +437,11 @@ function verdictOf(
   };
 }
 
+/**
+ * The evaluation's summary from its folds: every learner's scores per fold and pooled, the model against the
+ * best baseline (lowest pooled log-loss) by bootstrap and backtest, and the verdict, judged on out-of-sample
+ * folds only. Throws when no fold ran.
+ */
 export function summarize(
   series: readonly CandleSeries[],
   outcomes: readonly FoldOutcome[],

@@ -41,6 +41,10 @@ export function argmax3(p: ArrayLike<number>, offset = 0): number {
   return best;
 }
 
+/**
+ * The metrics of predictions added batch by batch (`add`), read once all are in (`result`, which throws when
+ * none were added).
+ */
 export class MetricsAccumulator {
   readonly #confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   #n = 0;

@@ -56,9 +56,14 @@ export function memberLookback(c: ModelConfig, k: number): number {
   return list && list.length > 0 ? list[(k - 1) % list.length] : c.lookback;
 }
 
+/** What the heads read (`ModelConfig.headInput`): the pooled summary, + the last timestep, + its inputs. */
 export const HEAD_INPUTS = ["pooled", "pooled_last", "pooled_last_input"] as const;
 export type HeadInput = typeof HEAD_INPUTS[number];
 
+/**
+ * The default architecture for `type` and windows of `lookback` candles, as measured (bench/RESULTS.md):
+ * three small members; transformer_lstm adds the volatility channels, and its heads read the last timestep.
+ */
 export function defaultModelConfig(type: ModelType, lookback: number): ModelConfig {
   return {
     type,

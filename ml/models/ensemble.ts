@@ -28,6 +28,10 @@ export interface Member {
   readonly model: tf.LayersModel;
 }
 
+/**
+ * `c.members` members side by side as one model, each with its own seed, layer prefix and (`memberLookbacks`)
+ * window, their outputs averaged by `EnsembleMean`. The config is not checked here (`buildModel` checks it).
+ */
 export function buildEnsemble(
   c: ModelConfig,
   seed: number,

@@ -21,11 +21,13 @@ export interface LayerKit {
   layerNorm(name: string): tf.layers.Layer;
 }
 
+/** candlecast's own FastLSTM and LayerNorm: what it trains with. */
 export const FAST_LAYERS: LayerKit = {
   lstm: (args) => new FastLSTM(args),
   layerNorm: (name) => new LayerNorm({ name, epsilon: 1e-5 }),
 };
 
+/** tfjs's own lstm, bidirectional and layerNormalization: same maths, slower; bench/train.ts's baseline. */
 export const STOCK_LAYERS: LayerKit = {
   lstm: ({ units, bidirectional, returnSequences, seed, name }) => {
     const cell = (direction: number) =>

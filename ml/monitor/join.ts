@@ -56,6 +56,10 @@ function lastAtOrBefore(s: CandleSeries, time: number): number {
   return lo - 1;
 }
 
+/**
+ * Index in `s` of the candle a prediction was made at: the one opening at its `last_candle_time`, else one
+ * within two candles of the last closed by its time whose close is the one sent; −1 when none is.
+ */
 export function candleOfPrediction(
   s: CandleSeries,
   record: PredictionRecord,
@@ -151,6 +155,10 @@ export class OutcomeJoiner {
   }
 }
 
+/**
+ * Every record joined with its outcome at once (`OutcomeJoiner` streams them), with counts of those that
+ * cannot be scored and why.
+ */
 export function joinOutcomes(
   records: readonly PredictionRecord[],
   series: readonly CandleSeries[],

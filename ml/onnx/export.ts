@@ -20,6 +20,12 @@ export interface ExportOptions extends ConvertContext {
   readonly fuseMembers?: boolean;
 }
 
+/**
+ * model.onnx's bytes for `model` and its preprocessor.json (scaler, temperature and return scale inside the
+ * graph); an ensemble becomes one wide network unless `fuseMembers` is false. Throws when the model and the
+ * preprocessor disagree on the attention output or the lookback. Not verified here: `exportCheckedOnnx` also
+ * runs the bytes.
+ */
 export function exportOnnx(
   model: tf.LayersModel,
   preprocessor: Preprocessor,

@@ -11,7 +11,9 @@ import type { onnx as Onnx } from "onnx-proto";
 const onnx = onnxProto.onnx;
 export type { Onnx };
 
+/** The ONNX IR version written: 8, which ONNX Runtime 1.23 and Microsoft.ML.OnnxRuntime both read. */
 export const IR_VERSION = 8;
+/** The ONNX opset: 17, the first with LayerNormalization. */
 export const OPSET = 17;
 
 /** A tensor dimension: a size, or a name for a dimension fixed only at run time ("batch"). */
@@ -83,6 +85,10 @@ function rawBytes(data: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
 }
 
+/**
+ * One ONNX graph under construction: inputs, initializers and nodes under scoped unique names, outputs
+ * declared, and `toModel` for the finished ModelProto.
+ */
 export class GraphBuilder {
   readonly #nodes: Onnx.INodeProto[] = [];
   readonly #initializers: Onnx.ITensorProto[] = [];
@@ -201,10 +207,12 @@ export class GraphBuilder {
   }
 }
 
+/** The model's protobuf bytes (a model.onnx file's content). */
 export function encodeModel(model: Onnx.IModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** Parses model.onnx bytes back into a ModelProto (tests and tools inspect exported graphs with it). */
 export function decodeModel(bytes: Uint8Array): Onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
 }

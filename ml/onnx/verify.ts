@@ -8,6 +8,7 @@ import { applyScaler, FEATURE_COUNT, ReportedError } from "../../features/index.
 import { INPUT_NAME, OUTPUT_NAMES, type Preprocessor, runOnnx } from "../../engine/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
+/** The largest difference SPEC §8 allows between an export's outputs and the tfjs model's. */
 export const EXPORT_TOLERANCE = 1e-4;
 
 export interface ExportCheck {
@@ -32,6 +33,11 @@ function probeWindows(p: Preprocessor, count: number): Float32Array {
   return x;
 }
 
+/**
+ * Runs `bytes` on ONNX Runtime and `model` on tfjs over `count` probe windows and compares their outputs,
+ * logits after the temperature and the return standardised. `ok` is false, not an error, when a difference
+ * exceeds EXPORT_TOLERANCE.
+ */
 export async function checkExport(
   model: tf.LayersModel,
   p: Preprocessor,

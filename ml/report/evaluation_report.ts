@@ -77,6 +77,10 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
   return figures;
 }
 
+/**
+ * report.html's content for an evaluation: pooled and per-fold scores, calibration, bootstrap, backtest and
+ * curves, with the verdict; `facts` head the page.
+ */
 export function evaluationReport(
   s: EvaluationSummary,
   facts: readonly (readonly [string, string])[],

@@ -102,6 +102,10 @@ function renderSection(s: Section): string {
   return `${title}${note}<div class="scroll"><table><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
 
+/**
+ * The report as one self-contained HTML page (inline CSS, no scripts): text is escaped, figures go in as
+ * built.
+ */
 export function renderReport(r: ReportData): string {
   const facts = r.facts && r.facts.length > 0
     ? `<dl class="facts">${

@@ -25,6 +25,7 @@ function legendKey(name: string, color: string, dashed = false): string {
     }/></svg>${escapeXml(name)}</span>`;
 }
 
+/** `text` safe inside HTML or SVG text and attribute values: & < > " ' as entities. */
 export function escapeXml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -72,6 +73,10 @@ function dateTick(ms: number, span: number): string {
   return span > 400 * 86_400_000 ? iso.slice(0, 7) : iso.slice(0, 10);
 }
 
+/**
+ * An inline SVG line chart of `series` on shared axes (non-finite points are left out); "no data" when
+ * nothing is finite.
+ */
 export function lineChart(series: readonly LineSeries[], opts: LineChartOptions = {}): string {
   const width = opts.width ?? 640, height = opts.height ?? 300;
   const left = 64, right = 16, top = 16, bottom = 48;

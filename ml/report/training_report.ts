@@ -227,6 +227,10 @@ function compact(value: object, prefix = ""): string {
   ).join(", ");
 }
 
+/**
+ * report.html's content for a trained version: test-split scores beside the baselines', the decision rule's,
+ * training curves per member and the verdict.
+ */
 export function trainingReport(r: TrainingReportInput): ReportData {
   const rows: [string, Metrics][] = [[r.modelType, r.test], ...Object.entries(r.baselines)];
   const ensemble = new Set(r.history.map((e) => e.member ?? 1)).size > 1;

@@ -11,6 +11,7 @@ import { installWasmKernelFixes } from "./wasm_kernels.ts";
 import { productKernel } from "./simd/index.ts";
 import { ReportedError } from "../../features/index.ts";
 
+/** The `--backend` choices; `auto` takes native TensorFlow when installed, else wasm, else cpu. */
 export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = typeof BACKEND_NAMES[number];
 

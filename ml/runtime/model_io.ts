@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { ReportedError, writeFileAtomic } from "../../features/index.ts";
 import "../layers/index.ts";
 
+/** The model's topology and weight manifest, in a version folder. */
 export const MODEL_JSON = "model.json";
+/** The model's weights, one binary file beside model.json. */
 export const WEIGHTS_BIN = "weights.bin";
 
 /** The folder cannot be read as a model: says which file and why. */
@@ -74,10 +76,15 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
   };
 }
 
+/**
+ * Writes `model` into folder `dir` (made if missing) as model.json + weights.bin, each atomically, weights
+ * first.
+ */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
   await model.save(fileSystemIO(dir));
 }
 
+/** The model saved in `dir`, custom layers included; a file that cannot be read throws a ModelFileError. */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
   return await tf.loadLayersModel(fileSystemIO(dir));
 }

@@ -15,6 +15,10 @@ export interface AdamOptions {
   readonly epsilon?: number;
 }
 
+/**
+ * Adam over `variables`, the learning rate given at each step (for the schedule), with optional clipping by
+ * global norm and decoupled weight decay.
+ */
 export class Adam {
   readonly #m: Float32Array[];
   readonly #v: Float32Array[];

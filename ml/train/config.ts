@@ -55,6 +55,7 @@ export interface TrainConfig {
   readonly seed: number;
 }
 
+/** The loop's defaults but the class weights (which come from the training split's counts). */
 export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "classWeights"> = {
   epochs: 6,
   batchSize: 256,

@@ -115,6 +115,10 @@ class Replica {
   }
 }
 
+/**
+ * The replica workers of one training model: `gradients` computes a batch's gradients in parts, one here and
+ * one in each worker. Call `dispose` to end the workers.
+ */
 export class Replicas {
   private constructor(readonly workers: readonly Replica[]) {}
 

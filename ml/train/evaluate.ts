@@ -39,6 +39,10 @@ export interface Evaluation {
   readonly labels?: Int8Array;
 }
 
+/**
+ * Scores `model` (dropout off) on the windows of `set` that `order` picks: the loss of the raw logits, and
+ * the metrics of the probabilities at `opts.temperature` with returns back in fractions.
+ */
 export async function evaluateModel(
   model: tf.LayersModel,
   set: LabelledSet,

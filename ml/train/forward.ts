@@ -18,6 +18,10 @@ export function outputIndex(model: tf.LayersModel, name: string): number {
   return i;
 }
 
+/**
+ * The model's outputs on `x`, picked by name; `training` turns dropout on. `auxiliary` is there only when the
+ * model has that head.
+ */
 export function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): ModelOutputs {
   const out = model.apply(x, { training });
   const list = Array.isArray(out) ? out : [out];

@@ -85,6 +85,10 @@ function snapshot(model: tf.LayersModel): tf.Tensor[] {
   return model.weights.map((w) => tf.clone(w.read()));
 }
 
+/**
+ * The line train logs after each epoch: training and validation scores, throughput, elapsed time and ETA, and
+ * `*best` when the epoch improved.
+ */
 export function formatEpoch(
   r: EpochRecord,
   epochs: number,
@@ -139,6 +143,11 @@ export interface TrainExecution {
   readonly dataParallel?: number;
 }
 
+/**
+ * Trains one model (not an ensemble: `trainMembers`) on `data.train`, scoring each epoch on validation by
+ * calibrated log-loss and stopping early on `patience`; it ends holding the best epoch's weights. Throws when
+ * the loss stops being finite; an aborted `hooks.signal` stops after the current batch.
+ */
 export async function trainModel(
   model: tf.LayersModel,
   data: Dataset,

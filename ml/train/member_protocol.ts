@@ -33,6 +33,7 @@ export type FromWorker =
   | { type: "done"; member: number; result: TrainResult; weights: LayerWeights }
   | { type: "error"; message: string };
 
+/** Every layer's weights (of layers that have any), by name, as plain arrays a worker message can carry. */
 export function layerWeights(model: tf.LayersModel): LayerWeights {
   const out: LayerWeights = {};
   for (const layer of model.layers) {
@@ -44,6 +45,10 @@ export function layerWeights(model: tf.LayersModel): LayerWeights {
   return out;
 }
 
+/**
+ * Loads `weights` into the layers of `model` with the same names; throws when `model` has no layer of one of
+ * them.
+ */
 export function setLayerWeights(model: tf.LayersModel, weights: LayerWeights): void {
   for (const [name, ws] of Object.entries(weights)) {
     const tensors = ws.map((w) => tf.tensor(w.values, w.shape));

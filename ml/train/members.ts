@@ -153,6 +153,10 @@ export async function withTeacher(
   return { data: { ...data, train: { ...data.train, teacher: teacher.probabilities } }, config };
 }
 
+/**
+ * Trains each member of `model` that `hooks.start` does not report finished, in turn or in workers per
+ * `parallel`, after fitting the distillation teacher when one is needed; the result combines every member's.
+ */
 export async function trainMembers(
   model: tf.LayersModel,
   dataset: Dataset,

@@ -45,8 +45,10 @@ export interface RunConfig {
   readonly data: DataConfig;
 }
 
+/** The architecture when a run gives no `--model`. */
 export const DEFAULT_MODEL_TYPE: ModelType = "transformer_lstm";
 
+/** Labels 4 candles ahead by the default rule, features clipped to ±5 after scaling, the default split. */
 export const DEFAULT_DATA_CONFIG: DataConfig = {
   horizon: 4,
   labelRule: DEFAULT_LABEL_RULE,
@@ -54,6 +56,7 @@ export const DEFAULT_DATA_CONFIG: DataConfig = {
   split: DEFAULT_SPLIT,
 };
 
+/** The loop's defaults, with unweighted classes. */
 export const DEFAULT_TRAINING_RECIPE: TrainingRecipe = { ...DEFAULT_TRAIN_CONFIG, classWeighting: "none" };
 
 /** The default recipe for a model type and window length. */
@@ -74,6 +77,7 @@ export function trainConfigOf(recipe: TrainingRecipe, trainClassCounts: readonly
   return { ...rest, classWeights: classWeights(trainClassCounts, classWeighting) };
 }
 
+/** The lookback, horizon and label rule the config's windows are cut and labelled with. */
 export function windowShapeOf(config: RunConfig): WindowShape {
   return { lookback: config.model.lookback, horizon: config.data.horizon, labelRule: config.data.labelRule };
 }
@@ -83,6 +87,9 @@ const unlimited = z.number().positive().nullable().transform((v) => v ?? Infinit
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().min(0);
 
+/**
+ * The model config as manifest.json stores it; options added later default to how older versions were built.
+ */
 export const ModelConfigSchema = z.object({
   type: z.enum(MODEL_TYPES),
   lookback: z.number().int().min(2),
@@ -105,6 +112,10 @@ export const ModelConfigSchema = z.object({
   memberLookbacks: z.array(z.number().int().min(2)).min(1).optional(),
 });
 
+/**
+ * The training recipe as manifest.json stores it (null for "no limit"); options added later default to how
+ * older versions trained.
+ */
 export const TrainingRecipeSchema = z.object({
   epochs: positiveInt,
   batchSize: positiveInt,
@@ -138,6 +149,9 @@ const SplitRuleSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("dates"), validationStart: z.number(), testStart: z.number() }),
 ]);
 
+/**
+ * The data config as manifest.json stores it: horizon, label rule, clip and split (by fractions or by dates).
+ */
 export const DataConfigSchema = z.object({
   horizon: positiveInt,
   labelRule: LabelRuleSchema,

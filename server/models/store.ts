@@ -56,6 +56,10 @@ class Slot {
   }
 }
 
+/**
+ * The server's ModelSource: the installed predictor, leased per request and swapped by `install`, and why
+ * there is none (`explain`, `recordFailure`) for /health and the 503s.
+ */
 export class ModelStore implements ModelSource {
   #slot: Slot | null = null;
   #retiring = new Set<Slot>();

@@ -6,6 +6,10 @@
 import { FEATURE_COUNT } from "../../features/index.ts";
 import type { Predictor } from "../../engine/index.ts";
 
+/**
+ * Runs `rounds` all-zero windows through a freshly loaded `predictor`; throws when an answer is not finite or
+ * its probabilities do not sum to 1 (±1e-3), so such a model never serves.
+ */
 export async function warmUp(predictor: Predictor, rounds = 3): Promise<void> {
   const { lookback } = predictor.info.preprocessor;
   // All-zero features are valid input: the scaler inside the model maps them to finite values.

@@ -45,6 +45,10 @@ const MISSING = "\0missing";
 
 export type RefreshResult = "unchanged" | "loaded" | "failed" | "missing";
 
+/**
+ * Keeps `store` on the version `pointer` resolves to: `start` loads it (awaited), then polls every
+ * `intervalMs` (default 2 s) until `stop`.
+ */
 export class CheckpointWatcher {
   readonly #store: ModelStore;
   readonly #options: WatcherOptions;

@@ -170,3 +170,31 @@ Deno.test("train --incremental on a version with a damaged manifest says so (exi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("train refuses training windows that lack a class, saying what --threshold means (exit 1)", async () => {
+  // Before: `--threshold 0.5` (meant as 0.5 %) labelled every window SIDEWAYS, and the model was trained,
+  // calibrated, scored and promoted as if it had learnt something.
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    const args = [
+      "train",
+      "--data",
+      csv,
+      "--checkpoints",
+      `${dir}/ck`,
+      "--backend",
+      "cpu",
+      "--lookback",
+      "20",
+    ];
+    const { code, err } = await cli([...args, "--threshold", "0.5"]);
+    assert.equal(code, 1, err);
+    assert.match(err, /hold no DOWN and no UP label \(DOWN 0, SIDEWAYS \d+, UP 0\).*nothing was trained/);
+    assert.match(err, /hint: --threshold 0\.5 is a return fraction \(50 %, 0\.005 is 0\.5 %\)/);
+    await assert.rejects(Deno.stat(`${dir}/ck/current`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,9 +1,9 @@
 /**
- * What `train` refuses before it trains, each checked as early as its inputs allow (before the backend starts):
- * split dates outside the data, a parent of another interval under `--incremental`, data changed under
- * `--resume`.
+ * What `train` refuses before it trains, each checked as early as its inputs allow: split dates outside the
+ * data, candles without open times or of another interval under `--incremental`, data changed under `--resume`
+ * (all before the backend starts), and training windows that lack a class (once labelled).
  */
-import { type CandleSeries, otherInterval } from "../../features/index.ts";
+import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
@@ -104,4 +104,25 @@ export function requireTimedIncrement(
       "train a new model on these candles without --incremental",
     );
   }
+}
+
+/**
+ * A class no training window has cannot be learnt, and the model would still be calibrated, scored and promoted
+ * as if it could (a `--threshold 0.5` meant as 0.5 % labels every window SIDEWAYS; so do flat prices).
+ */
+export function requireEveryClass(counts: readonly number[], rule: LabelRule, data: string): void {
+  const missing = CLASSES.filter((_, k) => counts[k] === 0);
+  if (missing.length === 0) return;
+  const threshold = rule.kind === "fixed"
+    ? `--threshold ${rule.threshold} is a return fraction (${
+      (rule.threshold * 100).toLocaleString("en-US")
+    } %, ` +
+      "0.005 is 0.5 %): give a smaller one, or leave it out for the volatility-scaled default"
+    : "check that the candles move (a flat or stale price labels every window SIDEWAYS), or collect more data";
+  throw new CommandError(
+    `the training windows of ${data} hold no ${missing.join(" and no ")} label (${
+      CLASSES.map((c, k) => `${c} ${counts[k]}`).join(", ")
+    }): a model cannot learn a class it never sees; nothing was trained`,
+    threshold,
+  );
 }

@@ -58,6 +58,7 @@ import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent }
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, stopLine } from "./report.ts";
 import {
+  requireEveryClass,
   requireParentInterval,
   requireSameData,
   requireSplitInData,
@@ -204,6 +205,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
   const data = prepare(series, runConfig, parent);
   dataLines(data).forEach((line) => io.out(line));
+  requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);
 
   const modelType = runConfig.model.type;
   const scaling: Scaling = { scaler: data.scaler, clip: runConfig.data.clip, returnScale: data.returnScale };

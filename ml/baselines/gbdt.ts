@@ -89,7 +89,8 @@ export function fitGbdt(
   classes: number,
   opts: GbdtOptions = {},
 ): GbdtModel {
-  const o = { ...GBDT_DEFAULTS, ...opts };
+  // An option given as undefined keeps its default (spread, it would replace it: no iterations at all).
+  const o = { ...GBDT_DEFAULTS, ...definedOnly(opts) };
   const n = train.labels.length, k = classes;
   if (n === 0) throw new RangeError("gradient boosting needs at least one training row");
   const columns = train.x.length / n;
@@ -166,4 +167,9 @@ export function predictGbdt(m: GbdtModel, x: Float32Array): Float32Array {
     out.set(p, i * k);
   }
   return out;
+}
+
+/** `opts` without the keys whose value is undefined. */
+function definedOnly<T extends object>(opts: T): Partial<T> {
+  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -72,6 +72,15 @@ Deno.test("gradient boosting is deterministic for a seed", () => {
   assert.deepEqual(predictGbdt(a, test.x), predictGbdt(b, test.x));
 });
 
+Deno.test("an option given as undefined keeps its default", () => {
+  // Before: spread over the defaults, `maxIterations: undefined` meant no iterations at all.
+  const train = nonlinear(3000, 4), validation = nonlinear(1000, 5);
+  const a = fitGbdt(train, validation, 3, { ...small, seed: 7, maxIterations: 30 });
+  const b = fitGbdt(train, validation, 3, { ...small, seed: 7, maxIterations: 30, learningRate: undefined });
+  assert.deepEqual(a.validationLoss, b.validationLoss);
+  assert.ok(b.iterations > 0);
+});
+
 Deno.test("early stopping keeps the best iteration and stops `patience` rounds after it", () => {
   // Pure noise: validation log-loss stops improving almost at once.
   const rng = seededRng(8);

@@ -67,6 +67,9 @@ function monthLabel(start: number): string {
 /** The time just after the last candle of the data (its open time plus the usual candle spacing). */
 export function dataEnd(series: readonly CandleSeries[]): number {
   let end = -Infinity;
+  // A symbol of one candle (a pair listed yesterday) has no step of its own: it takes the data's. Before, its
+  // NaN spoilt the end of every symbol, and the whole data was refused as having no open times.
+  const shared = commonestStep(series.map((s) => s.openTime)) ?? NaN;
   for (const s of series) {
     if (s.length === 0) continue;
     if (s.openTime.some(Number.isNaN)) {
@@ -74,7 +77,7 @@ export function dataEnd(series: readonly CandleSeries[]): number {
         `${s.symbol}: some candles have no open_time; walk-forward folds are calendar blocks and need it`,
       );
     }
-    end = Math.max(end, s.openTime[s.length - 1] + (commonestStep([s.openTime]) ?? NaN));
+    end = Math.max(end, s.openTime[s.length - 1] + (commonestStep([s.openTime]) ?? shared));
   }
   if (!Number.isFinite(end)) throw new FoldError("the data has no candles with open times");
   return end;

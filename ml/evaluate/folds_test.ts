@@ -32,6 +32,11 @@ Deno.test("dataEnd is one candle after the last, and refuses series without open
   const s = emptySeries("X", 3);
   s.openTime.set([0, 3_600_000, 7_200_000]);
   assert.equal(dataEnd([s]), 3 * 3_600_000);
+  // A symbol of one candle (listed yesterday) takes the data's step. Before: NaN, and the data was refused.
+  const listed = emptySeries("NEW", 1);
+  listed.openTime.set([10 * 3_600_000]);
+  assert.equal(dataEnd([s, listed]), 11 * 3_600_000);
+  assert.throws(() => dataEnd([listed]), FoldError, "one candle alone has no step to go by");
   s.openTime[1] = NaN;
   assert.throws(() => dataEnd([s]), FoldError);
   assert.throws(() => planFolds(0, 0, "monthly"), FoldError);

@@ -485,6 +485,7 @@ export function summarize(
   const times = concat(outcomes.map((o) => o.test.times), (n) => new Float64Array(n));
   const pooled = Object.fromEntries(names.map((n) => [n, pool(outcomes, n)]));
   const overall = Object.fromEntries(names.map((n) => [n, scorePredictions(truth, pooled[n])]));
+  if (baselines.length === 0) throw new RangeError("summarize needs at least one baseline to compare with");
   const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
 
   const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);

@@ -18,8 +18,8 @@ export interface ExportCheck {
 }
 
 /**
- * Windows spread around the scaler's range: each feature at mean + std·u, u in [−3, 3], with every tenth
- * value past the clip so the in-graph clip is exercised too.
+ * Windows spread around the scaler's range: each feature at mean + std·u, u in [−3, 3], every tenth u stretched
+ * by clip + 1 so that most of those lie past the clip and the in-graph clip is exercised too.
  */
 function probeWindows(p: Preprocessor, count: number): Float32Array {
   const x = new Float32Array(count * p.lookback * FEATURE_COUNT);

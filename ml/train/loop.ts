@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
+import { ReportedError } from "../../features/index.ts";
 import {
   AUX_TARGETS_PER_HORIZON,
   auxiliaryHorizonList,
@@ -247,8 +248,12 @@ async function trainWith(
       const lossValue = step.loss;
       correct += step.hits;
       if (!Number.isFinite(lossValue)) {
-        throw new Error(
-          `the training loss became ${lossValue} at epoch ${epoch}; lower --learning-rate or keep --clip-norm`,
+        // Written for the user (it reached them as "unexpected failure … this is a bug"); the best epoch's
+        // snapshot is released, as an evaluation's next fold trains on in the same process.
+        if (best) tf.dispose(best.weights);
+        throw new ReportedError(
+          `the training loss became ${lossValue} at epoch ${epoch}`,
+          "lower --learning-rate, or keep --clip-norm",
         );
       }
       lossSum += lossValue * batch.size;

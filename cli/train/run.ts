@@ -492,6 +492,7 @@ function memberStart(state: RunState, config: TrainConfig, k: number): MemberSta
       epochs: Math.max(0, own.epochs - m.epochsDone),
       seed: own.seed + m.epochsDone,
       patience: Math.max(1, own.patience - (m.epochsDone - (m.bestEpoch ?? m.epochsDone))),
+      resumedFrom: m.bestScore === null ? undefined : { epochs: m.epochsDone, bestScore: m.bestScore },
     },
   };
 }

@@ -20,6 +20,12 @@ export interface TrainConfig {
    */
   readonly patience: number;
   readonly minDelta: number;
+  /**
+   * A member resumed by `train --resume`: the epochs it had done (its epochs are numbered after them in the
+   * log) and the best score it had reached, which the model's weights hold when training starts. An epoch is
+   * best, and patience counts, against that score; the weights it started from are kept unless one beats it.
+   */
+  readonly resumedFrom?: { readonly epochs: number; readonly bestScore: number };
   readonly classWeights: ClassVector;
   /** ε of label smoothing: targets become (1 − ε)·one-hot + ε/3. */
   readonly labelSmoothing: number;

@@ -65,7 +65,10 @@ export type StopReason = "epochs" | "early_stopping" | "interrupted";
 
 export interface TrainResult {
   readonly history: readonly EpochRecord[];
-  /** The epoch whose weights the model now holds (null when none completed). */
+  /**
+   * The epoch whose weights the model now holds (null when none completed); 0 for a resumed member that no
+   * epoch improved on (it holds the weights it started from).
+   */
   readonly bestEpoch: number | null;
   readonly stopReason: StopReason;
 }
@@ -219,7 +222,11 @@ async function trainWith(
   const batchesPerEpoch = Math.ceil(epochWindows / config.batchSize);
   const totalSteps = batchesPerEpoch * config.epochs;
   const history: EpochRecord[] = [];
-  let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = null;
+  // Epoch 0 is where a resumed member starts: its best weights so far, at the score they reached.
+  const resumed = config.resumedFrom;
+  let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = resumed
+    ? { epoch: 0, loss: resumed.bestScore, weights: snapshot(model) }
+    : null;
   let stopReason: StopReason = "epochs";
   const started = performance.now();
 
@@ -311,7 +318,17 @@ async function trainWith(
     }
     const elapsed = (performance.now() - started) / 1000;
     const eta = (elapsed / epoch) * (config.epochs - epoch);
-    hooks.log?.(formatEpoch(record, config.epochs, elapsed, interrupted ? 0 : eta, improved));
+    // Numbered over the member's whole training: a resumed member's epochs come after those it had done.
+    const before = resumed?.epochs ?? 0;
+    hooks.log?.(
+      formatEpoch(
+        { ...record, epoch: epoch + before },
+        config.epochs + before,
+        elapsed,
+        interrupted ? 0 : eta,
+        improved,
+      ),
+    );
     await hooks.afterEpoch?.(record, model);
     if (interrupted) {
       stopReason = "interrupted";

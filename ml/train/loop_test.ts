@@ -33,6 +33,36 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a resumed member numbers its epochs after those it had done, and is best only against its saved score",
+  ignore: !real,
+  async fn() {
+    // Before: its epochs printed as 1/2, 2/2 for what were epochs 3 and 4, the first marked *best though
+    // worse than the score saved before the stop, and patience counted from that epoch.
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig(), 1);
+    const start = weightsOf(model);
+    const lines: string[] = [];
+    const result = await trainModel(
+      model,
+      data,
+      scalingOf(data),
+      tinyTrainConfig(data, { epochs: 2, patience: 1, resumedFrom: { epochs: 2, bestScore: 1e-9 } }),
+      { log: (l) => lines.push(l) },
+    );
+    assert.match(lines[0], /^epoch 3\/4 /);
+    assert.doesNotMatch(lines[0], /\*best/, "not better than the saved score");
+    // Patience 1 runs out after the first epoch that does not beat the saved best: it is no longer
+    // counted from that epoch.
+    assert.equal(result.stopReason, "early_stopping");
+    assert.equal(result.history.length, 1);
+    assert.equal(result.bestEpoch, 0);
+    assert.deepEqual(weightsOf(model), start, "the weights it started from are kept");
+    model.dispose();
+  },
+});
+
+Deno.test({
   name: "early stopping restores the weights of the best epoch",
   ignore: !real,
   async fn() {

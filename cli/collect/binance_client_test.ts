@@ -133,6 +133,11 @@ Deno.test("binance: an invalid symbol is a one-line error naming it; the other s
     const written = await readTrainingCsv(rig.output);
     assert.deepEqual(written.map((s) => s.symbol), ["AAAUSDT", "BBBUSDT"]);
     assertSameCandles(written[1], OTHER);
+    // The summary does not contradict the error (it said "NOPEUSDT: no closed candles for NOPEUSDT 1h …").
+    assert.ok(
+      !rig.env.printed.some((line) => line.includes("no closed candles")),
+      rig.env.printed.join("\n"),
+    );
   }));
 
 Deno.test("binance: an invalid interval names symbol and interval; nothing is written when nothing was fetched", () =>

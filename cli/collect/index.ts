@@ -82,6 +82,8 @@ interface Gathered {
   grid: Grid | null;
   requests: number;
   failures: BinanceError[];
+  /** The symbols the exchange failed on: their summary is the failure, not "no closed candles". */
+  failedSymbols?: ReadonlySet<string>;
 }
 
 /**
@@ -173,7 +175,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     )
   );
   for (const s of gathered.series) {
-    if (s.length === 0) {
+    if (s.length === 0 && !gathered.failedSymbols?.has(s.symbol)) {
       env.print(`${s.symbol}: no closed candles for ${describeRequest(options, [s.symbol])}`);
     }
   }
@@ -406,6 +408,7 @@ async function gatherBinance(
   );
   const series: CandleSeries[] = [];
   const failures: BinanceError[] = [];
+  const failedSymbols = new Set<string>();
   for (const symbol of options.symbols) {
     if (env.signal?.aborted) break;
     env.progress.start(symbol, expectedCandles(request, options.interval, now));
@@ -422,6 +425,7 @@ async function gatherBinance(
     if (fetched.error?.kind === "interrupted") break;
     if (fetched.error) {
       failures.push(fetched.error);
+      failedSymbols.add(symbol);
       // A rejected symbol says nothing about the others; a failing exchange or network does.
       if (fetched.error.kind !== "rejected") break;
     }
@@ -432,6 +436,7 @@ async function gatherBinance(
     grid: gridOf(options.interval),
     requests: client.requests,
     failures,
+    failedSymbols,
   };
 }
 

@@ -29,6 +29,7 @@ import {
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
 import { flag, parseFlags, requireOutputFile } from "./flags.ts";
+import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
@@ -142,6 +143,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
     );
   }
+
+  // A missing or incomplete version is waited for (below), but the folder holding the versions never loads.
+  await refuseVersionStore("--checkpoint", options.checkpoint);
 
   // A log path under a file or naming a folder can never be written: said now, not after the first prediction
   // (and serve would otherwise run, dropping every record monitor needs).

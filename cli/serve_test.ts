@@ -269,6 +269,19 @@ async function refusedAtStart(args: string[], env: Record<string, string> = {}) 
   return { code: status.code, stderr };
 }
 
+Deno.test("serve: CANDLECAST_API_KEY set but empty is refused, exit 2, rather than serving without auth", async () => {
+  const { code, stderr } = await refusedAtStart(["serve", "--checkpoint", "/nonexistent"], {
+    CANDLECAST_API_KEY: "",
+  });
+  // Before: it started, logging "auth": false, every route open.
+  assert.equal(code, 2, stderr);
+  assert.equal(
+    stderr,
+    "candlecast: CANDLECAST_API_KEY is set but empty; serve will not guess whether auth was meant to be on\n" +
+      "hint: unset CANDLECAST_API_KEY to serve without auth, or set it to a key (e.g. openssl rand -hex 32)\n",
+  );
+});
+
 Deno.test("serve: --checkpoint naming the folder holding the versions is refused at start as predict refuses it, exit 2", async () => {
   const dir = await checkpoints();
   try {

@@ -163,6 +163,28 @@ export function nothingToFineTune(
     "held-out days; 'retrain --mode monthly' trains from scratch)";
 }
 
+/**
+ * `--holdout-days` reaching back to the oldest candle leaves nothing before the held-out days to train on.
+ * Unchecked, monthly's train step failed blaming its lookback and weekly kept current as "covering" data up to
+ * a date before the data began: the flag's value is what is wrong (exit 2), said against the data's span.
+ */
+export function holdoutOverAllData(
+  series: readonly CandleSeries[],
+  holdoutDays: number,
+  data: string,
+): UsageError {
+  const oldest = Math.min(...series.map((s) => s.openTime[0]));
+  const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+  const spanDays = (newest - oldest) / 86_400_000;
+  // The default when the data is long enough, else a fifth of the span (at least a day).
+  const smaller = Math.max(1, Math.min(14, Math.floor(spanDays / 5)));
+  return new UsageError(
+    `--holdout-days ${holdoutDays} covers all of the data: ${data} spans ${+spanDays.toFixed(1)} days ` +
+      `(${day(oldest)} → ${day(newest)}), so no candle is left before the held-out days to train on`,
+    `hold out fewer days than the data spans, e.g. --holdout-days ${smaller}, or collect a longer history`,
+  );
+}
+
 /** Thrown (as InterruptedError) when the run was asked to stop; checked between steps. */
 function stopIfAsked(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new InterruptedError(`retrain stopped on request ${what}`, STOPPED_HINT);
@@ -364,6 +386,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       while (end < s.length && s.openTime[end] < start) end++;
       return sliceSeries(s, 0, end);
     }).filter((s) => s.length > 0);
+    if (before.length === 0) throw holdoutOverAllData(series, opts.holdoutDays, opts.data);
     const trainCsv = join(tmpDir, "training_data.csv");
     await writeTrainingCsv(trainCsv, before);
 

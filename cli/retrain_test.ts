@@ -9,7 +9,7 @@ import {
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
-import { collectInterval, coveredUntil, notWorse } from "./retrain/run.ts";
+import { collectInterval, coveredUntil, notWorse, scorePair } from "./retrain/run.ts";
 import { CommandError } from "./errors.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
@@ -67,6 +67,16 @@ Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolera
   assert.ok(!notWorse({ macro_f1: 0.39, log_loss: 1.00 }, cur, none));
   assert.ok(!notWorse({ macro_f1: 0.45, log_loss: 1.06 }, cur, none));
   assert.ok(notWorse({ macro_f1: 0.39, log_loss: 1.06 }, cur, { f1Tolerance: 0.02, loglossTolerance: 0.02 }));
+});
+
+Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {
+  // Before: three decimals, so a rejection for "higher log-loss" read "log-loss 1.098 vs 1.098".
+  assert.equal(scorePair(1.09812, 1.09794), "1.0981 vs 1.0979");
+  assert.equal(scorePair(1.098123, 1.098141), "1.09812 vs 1.09814");
+  assert.equal(scorePair(0.4, 0.4), "0.4000 vs 0.4000");
+  const [a, b] = scorePair(1.0986, 1.0986 + Number.EPSILON).split(" vs ");
+  assert.notEqual(a, b, "one ulp apart");
+  assert.ok(Number(a) < Number(b));
 });
 
 Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week later and reports its verdict", async () => {

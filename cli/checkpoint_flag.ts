@@ -1,9 +1,10 @@
 /**
  * `--checkpoint DIR`, checked at the boundary for `predict` and `export`: a path that is not a version folder
  * (a file, or the folder holding the versions) is a usage error (exit 2) saying which folder to name instead.
- * A version whose files are damaged is still a runtime failure, found when they are read.
+ * A version whose files are damaged is still a runtime failure, found when they are read. `serve`, which may
+ * start before its version exists, refuses only the folder holding the versions (`refuseVersionStore`).
  */
-import { assertCheckpointDir, CheckpointError } from "../engine/index.ts";
+import { assertCheckpointDir, CheckpointError, versionStoreError } from "../engine/index.ts";
 import { UsageError } from "./errors.ts";
 import { requireInput } from "./flags.ts";
 
@@ -15,4 +16,15 @@ export async function requireCheckpoint(flag: string, dir: string): Promise<void
     if (error instanceof CheckpointError) throw new UsageError(`${flag}: ${error.message}`, error.hint);
     throw error;
   }
+}
+
+/**
+ * For `serve`: the folder holding the versions can never load (it is no version and never becomes one), so
+ * starting on it would answer 503 and log the same failure forever. Refused as `requireCheckpoint` refuses it,
+ * with the same hint (its `current`); a path that does not exist yet, or a version still incomplete, is left
+ * to serve's reloading.
+ */
+export async function refuseVersionStore(flag: string, dir: string): Promise<void> {
+  const error = await versionStoreError(dir);
+  if (error !== null) throw new UsageError(`${flag}: ${error.message}`, error.hint);
 }

@@ -5,8 +5,8 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { realpath } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { pathKind, PathKindError, writeFileAtomic } from "../features/index.ts";
+import { basename, dirname, extname, join } from "node:path";
+import { pathKind, PathKindError, shellWord, writeFileAtomic } from "../features/index.ts";
 import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
 import {
   assertCheckpointDir,
@@ -134,6 +134,25 @@ async function refuseVersionFileOutput(output: string, checkpoint: string): Prom
   );
 }
 
+/**
+ * An existing file is replaced only when its name says it is an ONNX model (a re-export over the last one):
+ * anything else there (`--output train.csv`, a typo for the data or a config file) is the user's other work,
+ * which export would silently turn into ONNX bytes. A new file may have any name.
+ */
+function refuseNonOnnxOverwrite(output: string): void {
+  if (pathKind(output) !== "file" || output.toLowerCase().endsWith(".onnx")) return;
+  const name = basename(output);
+  const stem = name.slice(0, name.length - extname(name).length) || name;
+  const suggestion = join(dirname(output), `${stem}.onnx`);
+  throw new UsageError(
+    `--output: ${output} already exists and its name does not end in .onnx; export replaces only an ONNX ` +
+      "file, so nothing was written",
+    `name an .onnx file, e.g. --output ${shellWord(suggestion)} (to replace ${
+      shellWord(output)
+    } anyway, delete it first)`,
+  );
+}
+
 export function exportCommand(): Command {
   return new Command("export")
     .summary("export a model version to ONNX for Microsoft.ML.OnnxRuntime")
@@ -150,6 +169,7 @@ export function exportCommand(): Command {
       await requireCheckpoint("--checkpoint", options.checkpoint);
       requireOutputFile("--output", options.output, "trading_model.onnx");
       await refuseVersionFileOutput(options.output, options.checkpoint);
+      refuseNonOnnxOverwrite(options.output);
       const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(

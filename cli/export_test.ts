@@ -288,3 +288,35 @@ Deno.test("export into a version saved without model.onnx records its sha256 in 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("export refuses to replace an existing file not named .onnx (exit 2, untouched); an .onnx is re-exported", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_replace_" });
+  try {
+    const version = join(dir, "v1_2024-05-05");
+    await Deno.mkdir(version);
+    await writeTinyVersion(version);
+    const data = join(dir, "train.csv");
+    await Deno.writeTextFile(data, "symbol,open_time\n");
+    // Before: exit 0, train.csv replaced by the ONNX model's bytes.
+    const refused = await cli("export", "--checkpoint", version, "--output", data);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(
+      refused.stderr,
+      `candlecast: --output: ${data} already exists and its name does not end in .onnx; export replaces only ` +
+        "an ONNX file, so nothing was written\n" +
+        `hint: name an .onnx file, e.g. --output ${join(dir, "train.onnx")} (to replace ${data} anyway, ` +
+        "delete it first)\n",
+    );
+    assert.equal(await Deno.readTextFile(data), "symbol,open_time\n");
+    // A new file of any name is written, and an existing .onnx is replaced (re-exports).
+    const fresh = join(dir, "model.bin");
+    assert.equal((await cli("export", "--checkpoint", version, "--output", fresh)).code, 0);
+    const onnx = join(dir, "trading_model.onnx");
+    await Deno.writeTextFile(onnx, "last export");
+    const again = await cli("export", "--checkpoint", version, "--output", onnx);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await Deno.readFile(onnx), await Deno.readFile(fresh));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

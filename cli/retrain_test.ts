@@ -9,7 +9,7 @@ import {
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
-import { collectInterval, coveredUntil, notWorse } from "./retrain/run.ts";
+import { collectInterval, coveredUntil, notWorse, scorePair } from "./retrain/run.ts";
 import { CommandError } from "./errors.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
@@ -67,6 +67,16 @@ Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolera
   assert.ok(!notWorse({ macro_f1: 0.39, log_loss: 1.00 }, cur, none));
   assert.ok(!notWorse({ macro_f1: 0.45, log_loss: 1.06 }, cur, none));
   assert.ok(notWorse({ macro_f1: 0.39, log_loss: 1.06 }, cur, { f1Tolerance: 0.02, loglossTolerance: 0.02 }));
+});
+
+Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {
+  // Before: three decimals, so a rejection for "higher log-loss" read "log-loss 1.098 vs 1.098".
+  assert.equal(scorePair(1.09812, 1.09794), "1.0981 vs 1.0979");
+  assert.equal(scorePair(1.098123, 1.098141), "1.09812 vs 1.09814");
+  assert.equal(scorePair(0.4, 0.4), "0.4000 vs 0.4000");
+  const [a, b] = scorePair(1.0986, 1.0986 + Number.EPSILON).split(" vs ");
+  assert.notEqual(a, b, "one ulp apart");
+  assert.ok(Number(a) < Number(b));
 });
 
 Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week later and reports its verdict", async () => {
@@ -613,6 +623,50 @@ Deno.test("retrain weekly: a shape flag in --train-args, or data on another inte
     assert.equal(exchange.hits(), 0, "nothing was fetched");
   } finally {
     await exchange.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the data's span, before any training", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-holdout-" });
+  const root = join(dir, "checkpoints");
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series); // 1400 1h candles from 2026-01-01 00:00
+    const holdingAll = (mode: string) =>
+      candlecastCommand(
+        retrainArgs(dir, mode).map((a) => a === "3" ? "1000" : a).concat([`--train-args=${TINY}`]),
+      ).output();
+    const expected =
+      `candlecast: --holdout-days 1000 covers all of the data: ${join(dir, "data.csv")} spans ` +
+      "58.3 days (2026-01-01 → 2026-02-28), so no candle is left before the held-out days to train on\n" +
+      "hint: hold out fewer days than the data spans, e.g. --holdout-days 11, or collect a longer history\n";
+    // Monthly without a model. Before: the train step failed on an empty training split blaming lookback, exit 1.
+    const monthly = await holdingAll("monthly");
+    assert.equal(new TextDecoder().decode(monthly.stderr), expected);
+    assert.equal(monthly.code, 2);
+    // Weekly with a current whose data reaches the end. Before: exit 0, "nothing to fine-tune … they start
+    // 2023-06-…", a date before the data begins.
+    const last = series[0].openTime[series[0].length - 1];
+    await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-03-01T00:00:00.000Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        data: { end_ms: last, symbols: { SIMAUSDT: { last_ms: last }, SIMBUSDT: { last_ms: last } } },
+        files: {},
+        interval: "1h",
+      }),
+    );
+    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    const weekly = await holdingAll("weekly");
+    assert.equal(new TextDecoder().decode(weekly.stderr), expected);
+    assert.equal(weekly.code, 2);
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], "nothing trained");
+    assert.deepEqual(await runFolderNames(root), [], "no training started");
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

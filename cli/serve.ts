@@ -29,6 +29,7 @@ import {
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption } from "./decision_flag.ts";
 import { flag, parseFlags, requireOutputFile } from "./flags.ts";
+import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
@@ -134,7 +135,15 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
 
   // Checked before anything starts: a key no client can send would refuse every request behind auth.
-  const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
+  const apiKey = Deno.env.get("CANDLECAST_API_KEY");
+  // Set but empty is how an unset shell variable or a bare `CANDLECAST_API_KEY=` line in a systemd
+  // EnvironmentFile arrives: running without auth then would be a silent surprise, so it is refused.
+  if (apiKey === "") {
+    throw new UsageError(
+      "CANDLECAST_API_KEY is set but empty; serve will not guess whether auth was meant to be on",
+      "unset CANDLECAST_API_KEY to serve without auth, or set it to a key (e.g. openssl rand -hex 32)",
+    );
+  }
   const keyProblem = apiKey === undefined ? null : apiKeyProblem(apiKey);
   if (keyProblem !== null) {
     throw new UsageError(
@@ -142,6 +151,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
     );
   }
+
+  // A missing or incomplete version is waited for (below), but the folder holding the versions never loads.
+  await refuseVersionStore("--checkpoint", options.checkpoint);
 
   // A log path under a file or naming a folder can never be written: said now, not after the first prediction
   // (and serve would otherwise run, dropping every record monitor needs).

@@ -249,6 +249,62 @@ Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it
   }
 });
 
+/**
+ * Runs a command meant to refuse at start (`serve` or `predict`): its exit code and stderr. One that starts
+ * serving instead (the failure tested for) is killed after 30 s rather than hanging the suite; one worker, no
+ * predictions log, so it writes nothing into the working tree meanwhile.
+ */
+async function refusedAtStart(args: string[], env: Record<string, string> = {}) {
+  const extra = args[0] === "serve" ? ["--port", "0", "--workers", "1", "--no-predictions-log"] : [];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...DENO_RUN, "--allow-all", MAIN, ...args, ...extra],
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  clearTimeout(timer);
+  return { code: status.code, stderr };
+}
+
+Deno.test("serve: CANDLECAST_API_KEY set but empty is refused, exit 2, rather than serving without auth", async () => {
+  const { code, stderr } = await refusedAtStart(["serve", "--checkpoint", "/nonexistent"], {
+    CANDLECAST_API_KEY: "",
+  });
+  // Before: it started, logging "auth": false, every route open.
+  assert.equal(code, 2, stderr);
+  assert.equal(
+    stderr,
+    "candlecast: CANDLECAST_API_KEY is set but empty; serve will not guess whether auth was meant to be on\n" +
+      "hint: unset CANDLECAST_API_KEY to serve without auth, or set it to a key (e.g. openssl rand -hex 32)\n",
+  );
+});
+
+Deno.test("serve: --checkpoint naming the folder holding the versions is refused at start as predict refuses it, exit 2", async () => {
+  const dir = await checkpoints();
+  try {
+    await Deno.writeTextFile(join(dir, "request.json"), "{}");
+    // Before: serve started, answered 503 and logged model_load_failed every reload interval.
+    const [served, predicted] = await Promise.all([
+      refusedAtStart(["serve", "--checkpoint", dir]),
+      refusedAtStart(["predict", "--checkpoint", dir, "--input", join(dir, "request.json")]),
+    ]);
+    assert.equal(served.code, 2, served.stderr);
+    assert.equal(
+      served.stderr,
+      `candlecast: --checkpoint: ${dir} holds model versions but is not one itself\n` +
+        `hint: use --checkpoint ${join(dir, "current")} (the version served); ` +
+        `'candlecast models list --checkpoints ${dir}' shows them all\n`,
+    );
+    assert.equal(predicted.code, 2, predicted.stderr);
+    assert.equal(predicted.stderr, served.stderr, "the same words as predict's");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serve: a --predictions-log that can never be written is refused at start, exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-log-" });
   try {

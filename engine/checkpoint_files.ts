@@ -70,6 +70,14 @@ const VERSION_NAME = /^v(\d+)_\d{4}-\d{2}-\d{2}$/;
  * (`--checkpoint checkpoints`): the hint then names its `current`, or its newest version.
  */
 async function notAVersion(dir: string): Promise<CheckpointError> {
+  return await holdsVersionsError(dir) ?? new CheckpointError(
+    `${dir} is not a model version (it has no manifest.json)`,
+    "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
+  );
+}
+
+/** The error for `dir`, a folder without manifest.json, when it holds versions (or `current`); else null. */
+async function holdsVersionsError(dir: string): Promise<CheckpointError | null> {
   let current = false;
   const versions: string[] = [];
   try {
@@ -80,12 +88,7 @@ async function notAVersion(dir: string): Promise<CheckpointError> {
   } catch {
     // Unreadable: say what is wrong without a suggestion.
   }
-  if (!current && versions.length === 0) {
-    return new CheckpointError(
-      `${dir} is not a model version (it has no manifest.json)`,
-      "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
-    );
-  }
+  if (!current && versions.length === 0) return null;
   const number = (name: string) => Number(VERSION_NAME.exec(name)![1]);
   const newest = versions.sort((a, b) => number(a) - number(b)).at(-1);
   return new CheckpointError(
@@ -94,6 +97,26 @@ async function notAVersion(dir: string): Promise<CheckpointError> {
       (current ? " (the version served)" : " (the newest)") +
       `; 'candlecast models list --checkpoints ${dir}' shows them all`,
   );
+}
+
+/**
+ * assertCheckpointDir's error when `dir` is the folder that holds the versions (no manifest.json, but
+ * `current` or v{N}_… folders in it), else null: nothing there, a file, or a folder that may still become a
+ * version. For `serve`, which starts without a model and waits for one, but never gets one at a store folder.
+ */
+export async function versionStoreError(dir: string): Promise<CheckpointError | null> {
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) return null;
+  } catch {
+    return null;
+  }
+  try {
+    await Deno.stat(join(dir, "manifest.json"));
+    return null;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return null;
+  }
+  return await holdsVersionsError(dir);
 }
 
 /** Fails with a CheckpointError, saying what to do, unless `dir` is a version folder (it has manifest.json). */

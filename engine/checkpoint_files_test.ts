@@ -9,6 +9,7 @@ import {
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
+  versionStoreError,
 } from "./checkpoint_files.ts";
 import { loadPredictor } from "./onnx_predictor.ts";
 
@@ -135,6 +136,30 @@ Deno.test("engine: the folder holding the versions is not one; the hint names it
       refused(/manifest\.json is a file, not a checkpoint folder$/, /point --checkpoint at a version folder/),
     );
     await assertCheckpointDir(join(root, "current"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("engine: versionStoreError names the folder holding the versions, and nothing that may yet be one", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_store_" });
+  try {
+    // Nothing there yet, an empty folder, an incomplete version (no manifest.json yet): serve waits for these.
+    assert.equal(await versionStoreError(join(root, "current")), null);
+    assert.equal(await versionStoreError(root), null);
+    const version = join(root, "v1_2024-01-01");
+    await Deno.mkdir(version);
+    assert.equal(await versionStoreError(version), null);
+    await writeStandInCheckpoint(version);
+    assert.equal(await versionStoreError(version), null);
+    assert.equal(await versionStoreError(join(version, "manifest.json")), null);
+    await Deno.symlink("v1_2024-01-01", join(root, "current"));
+    assert.equal(await versionStoreError(join(root, "current")), null);
+    // The store itself: the same error assertCheckpointDir gives.
+    const error = await versionStoreError(root);
+    assert.ok(error instanceof CheckpointError);
+    await assert.rejects(assertCheckpointDir(root), { message: error.message, hint: error.hint });
+    assert.equal(error.message, `${root} holds model versions but is not one itself`);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

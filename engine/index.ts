@@ -21,6 +21,7 @@ export {
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
+  versionStoreError,
 } from "./checkpoint_files.ts";
 export {
   describeFileProblems,

@@ -187,6 +187,15 @@ export class CandleError extends ReportedError {
 }
 
 /**
+ * The line endings the CSV readers (training CSV, OHLCV file and text) accept, in any mix within one file.
+ * Left to itself csv-parse takes the first line's ending for the whole file, so a CRLF file with one LF line
+ * (a row edited in another editor, files joined with `cat`) read two rows as one record and failed on a cell
+ * holding "\n". "\r\n" comes before "\r" so a Windows ending is one delimiter, not a record and an empty line;
+ * a lone "\r" (classic Mac) stays accepted as csv-parse's own detection accepted it.
+ */
+export const CSV_RECORD_DELIMITERS: readonly string[] = ["\r\n", "\n", "\r"];
+
+/**
  * `text` without a leading UTF-8 byte order mark, which Windows tools write (.NET's `Encoding.UTF8`, Excel's
  * "CSV UTF-8"): kept, it is a character of the first header name or a token JSON.parse refuses. Every file
  * reader strips it (the parsers of the OHLCV CSV and the C# export, `readTrainingCsv` through csv-parse's

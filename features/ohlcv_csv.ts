@@ -11,6 +11,7 @@ import {
   CandleError,
   candleFileError,
   type CandleSeries,
+  CSV_RECORD_DELIMITERS,
   emptySeries,
   ohlcvProblem,
   parseNumberCell,
@@ -25,8 +26,13 @@ import { openTimesToMs } from "./open_time.ts";
  */
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
 
-/** csv-parse settings shared by the text and the file reader. */
-const CSV_OPTIONS = { skip_empty_lines: true, relax_column_count: true, trim: true } as const;
+/** csv-parse settings shared by the text and the file reader; LF and CRLF lines may mix in one file. */
+const CSV_OPTIONS = {
+  skip_empty_lines: true,
+  relax_column_count: true,
+  trim: true,
+  record_delimiter: [...CSV_RECORD_DELIMITERS],
+};
 
 /**
  * Records checked and put straight into number columns as the parser reads them: a million-row dump held as

@@ -43,3 +43,32 @@ Deno.test("readOhlcvCsv names the file and line of a bad row, and says plainly w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LF and CRLF lines mixed in one file are each a row, in the streamed file and in text", async () => {
+  // Enough rows (~150 KB) that the stream's chunks end inside and between "\r\n" pairs somewhere.
+  const lines = ["open_time,open,high,low,close,volume"].concat(
+    Array.from({ length: 4000 }, (_, i) => `${1000 * (i + 1)},1,2,0.5,1.5,${i}`),
+  );
+  const expected = parseOhlcvCsv(lines.join("\n") + "\n", "X");
+  assert.equal(expected.length, 4000);
+  // Mostly CRLF with every third line LF, starting either way: csv-parse alone took the first line's ending
+  // for the whole file.
+  const mixes = [
+    lines.map((line, i) => line + (i % 3 === 1 ? "\n" : "\r\n")).join(""),
+    lines.map((line, i) => line + (i % 3 === 0 ? "\n" : "\r\n")).join(""),
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    for (const [m, mixed] of mixes.entries()) {
+      const path = join(dir, `mixed${m}.csv`);
+      await Deno.writeTextFile(path, mixed);
+      for (const got of [await readOhlcvCsv(path, "X"), parseOhlcvCsv(mixed, "X", path)]) {
+        for (const col of ["openTime", "open", "high", "low", "close", "volume"] as const) {
+          assert.deepEqual(Array.from(got[col]), Array.from(expected[col]), `${path} ${col}`);
+        }
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@ import { stringify } from "csv-stringify/sync";
 import {
   CandleError,
   type CandleSeries,
+  CSV_RECORD_DELIMITERS,
   emptySeries,
   INDICATOR_COLUMNS,
   ohlcvProblem,
@@ -79,7 +80,13 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
     // which `pipe` alone would leave unhandled.
     const handle = await open(path);
     // bom: a byte order mark before the header (`withoutBom` in candles.ts) is dropped, not part of "symbol".
-    const parser = parse({ bom: true, relax_column_count: false, skip_empty_lines: true });
+    // record_delimiter: LF and CRLF lines may mix in one file (a CSV edited by hand on Windows).
+    const parser = parse({
+      bom: true,
+      relax_column_count: false,
+      skip_empty_lines: true,
+      record_delimiter: [...CSV_RECORD_DELIMITERS],
+    });
     const input = handle.createReadStream();
     input.on("error", (error) => parser.destroy(error));
     input.pipe(parser);

@@ -241,6 +241,17 @@ Deno.test("a UTF-8 byte order mark before the header is dropped (Excel's CSV UTF
   assert.equal(ohlcv.openTime[0], 1000);
 });
 
+Deno.test("LF and CRLF lines mixed in one training CSV are each a row (a file edited on Windows)", async () => {
+  const mixed = join(dir, "mixed_endings.csv");
+  const lines = trainingCsvText([btc, eth]).trimEnd().split("\n");
+  await writeFile(mixed, lines.map((line, i) => line + (i === 1 ? "\n" : "\r\n")).join(""));
+  const back = await readTrainingCsv(mixed);
+  assert.deepEqual(back.map((s) => s.length), [2, 1]);
+  assert.deepEqual(candleAt(back[0], 0), candleAt(btc, 0));
+  assert.deepEqual(candleAt(back[0], 1), candleAt(btc, 1));
+  assert.deepEqual(candleAt(back[1], 0), candleAt(eth, 0));
+});
+
 Deno.test("a value that overflows a float32 feature is refused when read, naming the line (as /predict does)", async () => {
   const header = TRAINING_CSV_HEADER.join(",");
   const row = (t: number, macd = "0.5", ema = "1.01") =>

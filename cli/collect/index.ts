@@ -245,8 +245,9 @@ function conflictError(output: string, conflicts: readonly Conflict[]): CommandE
   const more = conflicts.length > CONFLICTS_SHOWN ? ` and ${conflicts.length - CONFLICTS_SHOWN} more` : "";
   const symbols = [...new Set(conflicts.map((c) => c.symbol))].join(", ");
   return new CommandError(
-    `${output}: ${conflicts.length} candle${conflicts.length === 1 ? "" : "s"} already there differ from ` +
-      `the source (${shown.join("; ")}${more}); nothing was written`,
+    `${output}: ${plural(conflicts.length, "candle")} already there ` +
+      `${conflicts.length === 1 ? "differs" : "differ"} from the source (${shown.join("; ")}${more}); ` +
+      "nothing was written",
     `check that the source holds ${symbols} (with --source csv, --symbol names it); ` +
       "give --replace to overwrite the rows in the file",
   );

@@ -295,6 +295,33 @@ Deno.test("collect --source csv: another symbol's file never silently rewrites a
     assert.notEqual(before, await readFile(rig.output, "utf8"));
   }));
 
+Deno.test("collect: one conflicting candle is named in the singular ('1 candle already there differs')", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = numbers(syntheticKlines("1h", START, 100, { seed: 3, price: 42_000 }));
+    await writeTrainingCsv(rig.output, [seriesFromCandles("BTCUSDT", rows)]);
+    const csvPath = join(dirname(rig.output), "edited.csv");
+    await writeFile(
+      csvPath,
+      [
+        "open_time,open,high,low,close,volume",
+        ...rows.map((
+          r,
+          i,
+        ) => [r.openTime, r.open, r.high, r.low, r.close, i === 50 ? r.volume + 1 : r.volume]),
+      ].join("\n"),
+    );
+    const options = parseCollectFlags(
+      { source: "csv", csvPath, output: rig.output, symbol: "BTCUSDT" },
+      new Set(["source", "csvPath", "output", "symbol"]),
+    );
+    // Before: "1 candle already there differ from the source".
+    await assert.rejects(runCollect(options, rig.env), (error: CommandError) => {
+      assert.ok(error instanceof CommandError);
+      assert.match(error.message, /: 1 candle already there differs from the source \(BTCUSDT .* volume /);
+      return true;
+    });
+  }));
+
 Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused naming the row (issue 13.10)", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const rows = ROWS.slice(0, 40).map((r) =>

@@ -163,6 +163,28 @@ export function nothingToFineTune(
     "held-out days; 'retrain --mode monthly' trains from scratch)";
 }
 
+/**
+ * `--holdout-days` reaching back to the oldest candle leaves nothing before the held-out days to train on.
+ * Unchecked, monthly's train step failed blaming its lookback and weekly kept current as "covering" data up to
+ * a date before the data began: the flag's value is what is wrong (exit 2), said against the data's span.
+ */
+export function holdoutOverAllData(
+  series: readonly CandleSeries[],
+  holdoutDays: number,
+  data: string,
+): UsageError {
+  const oldest = Math.min(...series.map((s) => s.openTime[0]));
+  const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+  const spanDays = (newest - oldest) / 86_400_000;
+  // The default when the data is long enough, else a fifth of the span (at least a day).
+  const smaller = Math.max(1, Math.min(14, Math.floor(spanDays / 5)));
+  return new UsageError(
+    `--holdout-days ${holdoutDays} covers all of the data: ${data} spans ${+spanDays.toFixed(1)} days ` +
+      `(${day(oldest)} → ${day(newest)}), so no candle is left before the held-out days to train on`,
+    `hold out fewer days than the data spans, e.g. --holdout-days ${smaller}, or collect a longer history`,
+  );
+}
+
 /** Thrown (as InterruptedError) when the run was asked to stop; checked between steps. */
 function stopIfAsked(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new InterruptedError(`retrain stopped on request ${what}`, STOPPED_HINT);
@@ -287,7 +309,21 @@ async function ownRunFolders(root: string, before: ReadonlySet<string>, data: st
   return own;
 }
 
-const f3 = (x: number) => x.toFixed(3);
+/** Scores in summaries: four decimals, enough to tell apart most candidates from current (`scorePair`). */
+const SCORE_DIGITS = 4;
+const score = (x: number) => x.toFixed(SCORE_DIGITS);
+
+/**
+ * Candidate's and current's score side by side, with four decimals or as many more as it takes to show them
+ * apart: at three, a rejection for "higher log-loss" printed "log-loss 1.098 vs 1.098", a reason the reader
+ * could not see. Equal numbers print equal.
+ */
+export function scorePair(a: number, b: number): string {
+  let digits = SCORE_DIGITS;
+  // Up to toFixed's limit of 100 decimals, which tells apart any two different doubles of a score's size.
+  while (digits < 100 && a !== b && a.toFixed(digits) === b.toFixed(digits)) digits++;
+  return `${a.toFixed(digits)} vs ${b.toFixed(digits)}`;
+}
 
 type Scores = Pick<Metrics, "macro_f1" | "log_loss">;
 type Tolerance = { readonly f1Tolerance: number; readonly loglossTolerance: number };
@@ -364,6 +400,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       while (end < s.length && s.openTime[end] < start) end++;
       return sliceSeries(s, 0, end);
     }).filter((s) => s.length > 0);
+    if (before.length === 0) throw holdoutOverAllData(series, opts.holdoutDays, opts.data);
     const trainCsv = join(tmpDir, "training_data.csv");
     await writeTrainingCsv(trainCsv, before);
 
@@ -475,13 +512,13 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const cand = await scoreCheckpoint(candidateDir, set);
     // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.
     const boosting = scoreGradientBoosting(series, start, shape, set);
-    const reference = boosting ? `; gradient_boosting log-loss ${f3(boosting.log_loss)}` : "";
+    const reference = boosting ? `; gradient_boosting log-loss ${score(boosting.log_loss)}` : "";
     let promoted: boolean, verdict: string;
     if (!current || !currentPre) {
       promoted = true;
-      verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${f3(cand.macro_f1)} ` +
+      verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${score(cand.macro_f1)} ` +
         `(${cand.rule} rule), ` +
-        `log-loss ${f3(cand.log_loss)}${reference})`;
+        `log-loss ${score(cand.log_loss)}${reference})`;
     } else if (
       currentPre.horizon !== candidatePre.horizon ||
       JSON.stringify(currentPre.labelRule) !== JSON.stringify(candidatePre.labelRule)
@@ -495,8 +532,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       const failed = failedCriteria(cand, cur, opts);
       promoted = failed.length === 0;
       const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
-      const numbers = `${period}: macro-F1 ${f3(cand.macro_f1)} vs ${f3(cur.macro_f1)} (${rules}), ` +
-        `log-loss ${f3(cand.log_loss)} vs ${f3(cur.log_loss)}${reference}`;
+      const numbers = `${period}: macro-F1 ${scorePair(cand.macro_f1, cur.macro_f1)} (${rules}), ` +
+        `log-loss ${scorePair(cand.log_loss, cur.log_loss)}${reference}`;
       // Which criterion failed, as a point comparison on these windows (no interval: the tolerances are the
       // margin), never a general "worse".
       verdict = promoted

@@ -185,7 +185,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     const untouched = options.source === "binance" ? options.symbols.slice(gathered.series.length) : [];
     const missing = untouched.length > 0 ? ` (nothing yet for ${untouched.join(", ")})` : "";
     throw new InterruptedError(
-      `collect interrupted; the ${plural(collected, "candle")} ${fetchedWord(options)} were written to ` +
+      `collect interrupted; the ${plural(collected, "candle")} ${fetchedWord(options)} ${
+        collected === 1 ? "was" : "were"
+      } written to ` +
         `${options.output}${missing}`,
       options.source === "binance" ? "the same command again fetches the rest" : undefined,
     );
@@ -193,7 +195,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   if (gathered.failures.length > 0) {
     throw failureError(
       gathered.failures,
-      `; the ${collected} candles fetched were written to ${options.output}`,
+      `; the ${collected} candle${collected === 1 ? "" : "s"} fetched ${
+        collected === 1 ? "was" : "were"
+      } written to ${options.output}`,
     );
   }
   return { summaries, requests: gathered.requests, collected };

@@ -205,7 +205,9 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
   const data = prepare(series, runConfig, parent);
   dataLines(data).forEach((line) => io.out(line));
-  requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);
+  // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
+  // weighs 0), and the parent's label rule is not the user's to change here.
+  if (!parent) requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);
 
   const modelType = runConfig.model.type;
   const scaling: Scaling = { scaler: data.scaler, clip: runConfig.data.clip, returnScale: data.returnScale };

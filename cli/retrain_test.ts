@@ -666,6 +666,19 @@ Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the
     assert.equal(weekly.code, 2);
     assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], "nothing trained");
     assert.deepEqual(await runFolderNames(root), [], "no training started");
+    // Candles without open times (a C# export without "t"): nothing to hold out by time, said as such.
+    // Before: "unexpected failure: Invalid time value … this is a bug" from formatting the NaN holdout start.
+    await writeTrainingCsv(
+      join(dir, "data.csv"),
+      series.map((s) => ({ ...s, openTime: s.openTime.map(() => NaN) })),
+    );
+    const untimed = await candlecastCommand(retrainArgs(dir, "monthly").concat([`--train-args=${TINY}`]))
+      .output();
+    assert.equal(untimed.code, 2, new TextDecoder().decode(untimed.stderr));
+    assert.match(
+      new TextDecoder().decode(untimed.stderr),
+      /has candles without open times, and retrain holds out/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -394,6 +394,15 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
     const series = await readTrainingCsv(opts.data);
     if (incremental) requireCurrentInterval(current!, manifest?.interval, opts.data, series);
+    // Days are held out by open time: without times there is nothing to hold out (or to fine-tune after).
+    if (!series.every((s) => s.openTime.every(Number.isFinite))) {
+      throw new UsageError(
+        `${opts.data} has candles without open times, and retrain holds out the newest --holdout-days by ` +
+          "open time",
+        'collect the candles with their open times (the C# export\'s "t"), or train by hand with ' +
+          "'candlecast train'",
+      );
+    }
     const start = holdoutStart(series, opts.holdoutDays);
     const before = series.map((s) => {
       let end = 0;

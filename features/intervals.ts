@@ -117,30 +117,6 @@ function stepGrid(label: string, stepMs: number): Grid {
 }
 
 /**
- * Where on a `stepMs` grid the candles of `series` open: the commonest open time modulo the step (0 for
- * Binance's 1h candles, 3,599,999 for the same candles stamped with their close times); null when none has an
- * open time. Candles of one interval but another phase interleave with a file's instead of extending it.
- *
- * @example
- * ```ts
- * gridPhase([[3_600_000, 7_200_000, 9_000_000]], 3_600_000); // 0: the candle at 2:30 is off the grid
- * ```
- */
-export function gridPhase(series: readonly ArrayLike<number>[], stepMs: number): number | null {
-  const counts = new Map<number, number>();
-  for (const t of series) {
-    for (let i = 0; i < t.length; i++) {
-      if (!Number.isFinite(t[i])) continue;
-      const phase = ((t[i] % stepMs) + stepMs) % stepMs;
-      counts.set(phase, (counts.get(phase) ?? 0) + 1);
-    }
-  }
-  let [best, bestCount] = [null as number | null, 0];
-  for (const [phase, count] of counts) if (count > bestCount) [best, bestCount] = [phase, count];
-  return best;
-}
-
-/**
  * The commonest positive step between consecutive open times across `series`; null when there is none.
  * Outage gaps are rarer than the candles' own step, so they do not move it. The one count every reader of
  * candle data uses (collect's gap report, the interval a checkpoint records, monitor's join).

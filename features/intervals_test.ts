@@ -6,7 +6,6 @@ import {
   closeTimeOf,
   commonestStep,
   gridOf,
-  gridPhase,
   inferGrid,
   intervalOf,
   nextOpenTime,
@@ -83,16 +82,4 @@ Deno.test("intervalOf names the interval as collect --interval takes it back (re
   // A 31-day step that does not follow the calendar is not a month.
   assert.equal(intervalOf([times(start, 31 * 24 * HOUR, 40)]), "31d");
   assert.equal(intervalOf([new Float64Array([NaN, NaN])]), null);
-});
-
-Deno.test("gridPhase: where on the step candles open, by the commonest phase; null without open times", () => {
-  const h = 3_600_000;
-  assert.equal(gridPhase([[0, h, 2 * h, 2.5 * h]], h), 0, "one candle off the grid does not move it");
-  assert.equal(
-    gridPhase([[h - 1, 2 * h - 1], [3 * h - 1]], h),
-    h - 1,
-    "close times: one ms before the next hour",
-  );
-  assert.equal(gridPhase([[NaN, NaN]], h), null);
-  assert.equal(gridPhase([[-h / 2]], h), h / 2, "before 1970 the phase is still in [0, step)");
 });

@@ -15,7 +15,6 @@ import {
   fillMissingIndicators,
   type Grid,
   gridOf,
-  gridPhase,
   type HeldLock,
   inferGrid,
   type Interval,
@@ -328,46 +327,57 @@ function refuseMixedIntervals(
       `collect ${newGrid.label} candles into another --output`,
     );
   }
-  if (fileGrid?.stepMs) refuseOtherPhase(existing, incoming, fileGrid.stepMs, fileGrid.label, output);
+  if (fileGrid?.stepMs) refuseNearTwins(existing, incoming, fileGrid.stepMs, fileGrid.label, output);
 }
 
 /**
  * Candles of the file's interval that open elsewhere on its grid (stamped with their close times, or in local
- * time half an hour off) would not extend the file but interleave with it: each 1h candle beside a twin 1 ms
- * or 30 minutes away, which the file's interval (the commonest step) and every window then read wrongly.
+ * time half an hour off) would not extend a symbol's rows but interleave with them: each 1h candle beside a
+ * twin 1 ms or 30 minutes away, which the file's interval (the commonest step) and every window then read
+ * wrongly. Refused where that would happen: an incoming candle less than one step from one of the same
+ * symbol's rows without being on it. Other symbols, and rows already there, are not compared.
  */
-function refuseOtherPhase(
+function refuseNearTwins(
   existing: readonly CandleSeries[],
   incoming: readonly CandleSeries[],
   stepMs: number,
   label: string,
   output: string,
 ): void {
-  const ours = gridPhase(existing.map((s) => s.openTime), stepMs);
-  const theirs = gridPhase(incoming.map((s) => s.openTime), stepMs);
-  if (ours === null || theirs === null || ours === theirs) return;
-  // One open time of each, in full: the difference is plain to see (…04:00:00.000Z against …04:59:59.999Z).
-  const example = (series: readonly CandleSeries[], phase: number) => {
-    for (const s of series) {
-      for (const t of s.openTime) {
-        if (Number.isFinite(t) && ((t % stepMs) + stepMs) % stepMs === phase) {
-          return new Date(t).toISOString();
-        }
-      }
+  for (const s of incoming) {
+    const own = existing.find((e) => e.symbol === s.symbol);
+    if (!own || own.length === 0) continue;
+    for (const t of s.openTime) {
+      if (!Number.isFinite(t)) continue;
+      const near = nearestOpenTime(own.openTime, t);
+      if (near === t || !(Math.abs(near - t) < stepMs)) continue;
+      throw new CommandError(
+        `${output} holds ${s.symbol} ${label} candles opening like ${iso(near)}, and this one opens at ${
+          iso(t)
+        }, ${Math.abs(t - near).toLocaleString("en-US")} ms away: merged, it would sit beside that candle ` +
+          "instead of extending the file; nothing was written",
+        "give each candle's open time (not its close time; UTC, in ms), as the file's candles have, or collect " +
+          "these into another --output",
+      );
     }
-    return "?";
-  };
-  const off = ((theirs - ours) % stepMs + stepMs) % stepMs;
-  throw new CommandError(
-    `${output} holds ${label} candles opening like ${example(existing, ours)}, and these open like ${
-      example(incoming, theirs)
-    }, ${
-      off.toLocaleString("en-US")
-    } ms off that grid: merged, each would sit beside a near twin instead of ` +
-      "extending the file; nothing was written",
-    "give each candle's open time (not its close time; UTC, in ms), as the file's candles have, or collect " +
-      "these into another --output",
-  );
+  }
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+/** The open time in ascending `times` nearest to `t` (NaN when there is none). */
+function nearestOpenTime(times: Float64Array, t: number): number {
+  let [lo, hi] = [0, times.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  const after = lo < times.length ? times[lo] : NaN;
+  const before = lo > 0 ? times[lo - 1] : NaN;
+  if (Number.isNaN(after)) return before;
+  if (Number.isNaN(before)) return after;
+  return t - before <= after - t ? before : after;
 }
 
 /**

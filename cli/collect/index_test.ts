@@ -379,18 +379,29 @@ Deno.test("collect: candles of the file's interval but off its grid (close times
     await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
     const before = await Deno.readTextFile(rig.output);
     const csvPath = join(dirname(rig.output), "AAAUSDT-1h.csv");
-    for (const [shift, seen] of [[HOUR - 1, /3,599,999 ms off/], [HOUR / 2, /1,800,000 ms off/]] as const) {
-      const rows = ROWS.slice(24, 96).map((r) =>
-        [r.openTime + shift, r.open, r.high, r.low, r.close, r.volume].join(",")
+    const write = (symbolRows: readonly KlineRow[], shift: number) =>
+      writeFile(
+        csvPath,
+        [
+          "open_time,open,high,low,close,volume",
+          ...symbolRows.map((r) => [r.openTime + shift, r.open, r.high, r.low, r.close, r.volume].join(",")),
+        ].join("\n"),
       );
-      await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...rows].join("\n"));
+    const cases = [
+      [
+        HOUR - 1,
+        /AAAUSDT 1h candles opening like 2022-01-02T01:00:00\.000Z, and this one opens at 2022-01-02T00:59:59\.999Z, 1 ms away/,
+      ],
+      [
+        HOUR / 2,
+        /opening like 2022-01-02T00:00:00\.000Z, and this one opens at 2022-01-02T00:30:00\.000Z, 1,800,000 ms away/,
+      ],
+    ] as const;
+    for (const [shift, seen] of cases) {
+      await write(ROWS.slice(24, 96), shift);
       await assert.rejects(
         runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
         (error: CommandError) => {
-          assert.match(
-            error.message,
-            /holds 1h candles opening like 2022-01-01T00:00:00\.000Z, and these open/,
-          );
           assert.match(error.message, seen);
           assert.match(error.hint ?? "", /open time \(not its close time/);
           return true;
@@ -398,11 +409,13 @@ Deno.test("collect: candles of the file's interval but off its grid (close times
       );
       assert.equal(await Deno.readTextFile(rig.output), before, "the file is as it was");
     }
-    // On the grid, the same candles extend the file as before.
-    const rows = ROWS.slice(24, 96).map((r) =>
-      [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")
-    );
-    await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...rows].join("\n"));
+    // Another symbol on its own grid (a UTC+8 exchange's days, say) sits beside no candle of its own: merged.
+    await write(ROWS.slice(24, 96), HOUR / 2);
+    await runCollect({ source: "csv", csvPath, symbol: "BBBUSDT", output: rig.output }, rig.env);
+    // Its rows again, as they are: nothing new, nothing refused.
+    await runCollect({ source: "csv", csvPath, symbol: "BBBUSDT", output: rig.output }, rig.env);
+    // On the grid, the first symbol's candles extend the file as before.
+    await write(ROWS.slice(24, 96), 0);
     await runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env);
   }));
 

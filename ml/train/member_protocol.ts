@@ -31,7 +31,8 @@ export type FromWorker =
   | { type: "log"; member: number; line: string }
   | { type: "epoch"; member: number; record: EpochRecord; weights: LayerWeights }
   | { type: "done"; member: number; result: TrainResult; weights: LayerWeights }
-  | { type: "error"; message: string };
+  /** A failure; `hint` and `exitCode` when it was written for the user (a ReportedError), to rebuild it. */
+  | { type: "error"; message: string; hint?: string; exitCode?: number };
 
 /** Every layer's weights (of layers that have any), by name, as plain arrays a worker message can carry. */
 export function layerWeights(model: tf.LayersModel): LayerWeights {

@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "../layers/index.ts";
 import { initBackend } from "../runtime/index.ts";
+import { ReportedError } from "../../features/index.ts";
 import { trainModel } from "./loop.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
 
@@ -39,8 +40,13 @@ async function train(message: Extract<ToWorker, { type: "train" }>): Promise<voi
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
+  // A ReportedError keeps its hint and exit code across the thread (structured clone keeps no class).
   const fail = (error: unknown) =>
-    post({ type: "error", message: error instanceof Error ? error.message : String(error) });
+    post(
+      error instanceof ReportedError
+        ? { type: "error", message: error.message, hint: error.hint, exitCode: error.exitCode }
+        : { type: "error", message: error instanceof Error ? error.message : String(error) },
+    );
   if (message.type === "stop") stop.abort();
   else if (message.type === "init") initBackend(message.backend).then(() => post({ type: "ready" }), fail);
   else train(message).catch(fail);

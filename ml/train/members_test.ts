@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
+import { ReportedError } from "../../features/index.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
 import { describeSchedule, memberSchedule, trainMembers, withTeacher } from "./members.ts";
@@ -10,6 +11,25 @@ const real = haveRealData();
 if (real) await initBackend("wasm");
 
 const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+Deno.test({
+  name:
+    "a failure written for the user in a worker thread reaches the caller as such, hint and exit code kept",
+  ignore: !real,
+  async fn() {
+    // Before: rebuilt as a plain Error, so a loss gone NaN in a worker read "unexpected failure … a bug".
+    const data = await tinyDataset();
+    const config = tinyTrainConfig(data, { epochs: 1, learningRate: 1e38, clipNorm: 1e38 });
+    const model = buildModel({ ...tinyModelConfig(), members: 2 }, 5);
+    await assert.rejects(
+      trainMembers(model, data, scalingOf(data), config, {}, { workers: 2, backend: "wasm" }),
+      (e: Error) =>
+        e instanceof ReportedError && /the training loss became (NaN|-?Infinity)/.test(e.message) &&
+        e.hint === "lower --learning-rate, or keep --clip-norm" && e.exitCode === 1,
+    );
+    model.dispose();
+  },
+});
 
 Deno.test({
   name: "ensemble members trained in two worker threads get exactly the weights trained one after another",

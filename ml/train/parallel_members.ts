@@ -14,6 +14,7 @@ import type { TrainConfig } from "./config.ts";
 import type { TrainHooks, TrainResult } from "./loop.ts";
 import type { MemberHooks } from "./members.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
+import { ReportedError } from "../../features/index.ts";
 
 export interface ParallelOptions {
   /** Workers to start (each costs one model's memory and one core while it trains). */
@@ -87,8 +88,14 @@ export async function trainMembersInWorkers(
           else if (m.type === "log") hooks.log?.(`member ${m.member}/${members.length}: ${m.line}`);
           else if (m.type === "epoch") {
             later(() => hooks.afterMemberEpoch?.(m.member, m.record, () => m.weights));
-          } else if (m.type === "error") reject(new Error(m.message));
-          else if (m.type === "done") {
+          } else if (m.type === "error") {
+            // Written for the user in the worker (a loss gone NaN, a backend that cannot start): still so here.
+            reject(
+              m.exitCode === undefined
+                ? new Error(m.message)
+                : new ReportedError(m.message, m.hint, m.exitCode),
+            );
+          } else if (m.type === "done") {
             setLayerWeights(members[m.member - 1].model, m.weights);
             results[m.member - 1] = m.result;
             if (m.result.stopReason === "interrupted") stopped = true;

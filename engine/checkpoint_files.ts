@@ -18,7 +18,7 @@ import {
 } from "./manifest.ts";
 import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
-import { ReportedError } from "../features/index.ts";
+import { pathKind, ReportedError } from "../features/index.ts";
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;
@@ -105,17 +105,7 @@ async function holdsVersionsError(dir: string): Promise<CheckpointError | null> 
  * version. For `serve`, which starts without a model and waits for one, but never gets one at a store folder.
  */
 export async function versionStoreError(dir: string): Promise<CheckpointError | null> {
-  try {
-    if (!(await Deno.stat(dir)).isDirectory) return null;
-  } catch {
-    return null;
-  }
-  try {
-    await Deno.stat(join(dir, "manifest.json"));
-    return null;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) return null;
-  }
+  if (pathKind(dir) !== "folder" || pathKind(join(dir, "manifest.json")) !== null) return null;
   return await holdsVersionsError(dir);
 }
 

@@ -29,6 +29,7 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
+import { firstAtOrAfter } from "../../ml/data/index.ts";
 import {
   BinanceClient,
   type BinanceError,
@@ -367,14 +368,9 @@ const iso = (t: number) => new Date(t).toISOString();
 
 /** The open time in ascending `times` nearest to `t` (NaN when there is none). */
 function nearestOpenTime(times: Float64Array, t: number): number {
-  let [lo, hi] = [0, times.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  const after = lo < times.length ? times[lo] : NaN;
-  const before = lo > 0 ? times[lo - 1] : NaN;
+  const i = firstAtOrAfter(times, t);
+  const after = i < times.length ? times[i] : NaN;
+  const before = i > 0 ? times[i - 1] : NaN;
   if (Number.isNaN(after)) return before;
   if (Number.isNaN(before)) return after;
   return t - before <= after - t ? before : after;

@@ -15,6 +15,7 @@ import type { LayersModel } from "../../ml/runtime/index.ts";
 import {
   type EpochRecord,
   EpochRecordSchema,
+  improves,
   type LayerWeights,
   setLayerWeights,
   type TrainResult,
@@ -130,7 +131,7 @@ export class RunFolder {
 
   /**
    * After every epoch of member k (1-based): the epoch is counted, and if it beat the member's best score
-   * (the loop's own rule: lower by more than `minDelta`) its weights become the member's saved best. The
+   * (the loop's own rule, `improves`) its weights become the member's saved best. The
    * weights file is written before run.json, so run.json never names weights that are not on disk.
    */
   afterEpoch(k: number, record: EpochRecord, weights: () => LayerWeights, minDelta: number): Promise<void> {
@@ -140,7 +141,7 @@ export class RunFolder {
       const epoch = record.epoch + this.offsets[k - 1];
       const m = this.state.members[k - 1];
       const score = record.val_calibrated_log_loss;
-      const improved = m.bestScore === null || score < m.bestScore - minDelta;
+      const improved = improves(score, m.bestScore ?? undefined, minDelta);
       if (improved) await writeFileAtomic(join(this.dir, weightsFile(k)), encodeWeights(weights()));
       // The member is the entry's place in `members`; records keep the shape of a single model's.
       const { member: _member, ...rest } = record;

@@ -100,3 +100,18 @@ export function windowsPerEpoch(
   const byFraction = Math.max(config.batchSize, Math.ceil(config.epochFraction * trainWindows));
   return Math.min(trainWindows, config.maxWindowsPerEpoch, byFraction);
 }
+
+/**
+ * Early stopping's rule, shared by the loop and `train --resume`'s run folder so both keep the same best epoch:
+ * an epoch's validation score improves on the best so far (`undefined`: none yet) when it is lower by more than
+ * `minDelta`. A score that is not a finite number (a model whose outputs overflowed on validation) never
+ * improves, so it cannot become the best and block every later epoch (`x < NaN` is always false).
+ *
+ * @example
+ * improves(1.05, undefined, 0); // true
+ * improves(NaN, undefined, 0); // false
+ * improves(1.05, 1.0501, 1e-3); // false: not lower by more than minDelta
+ */
+export function improves(score: number, best: number | undefined, minDelta: number): boolean {
+  return Number.isFinite(score) && (best === undefined || score < best - minDelta);
+}

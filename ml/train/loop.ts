@@ -25,7 +25,7 @@ import { disposeAuxiliaryHead, isEnsemble, prefixOf, withAuxiliaryHead } from ".
 import { fitTemperature, temperatureNll, unweightLogits } from "../metrics/index.ts";
 import { Adam } from "./adam.ts";
 import { learningRateAt } from "./schedule.ts";
-import { type TrainConfig, windowsPerEpoch } from "./config.ts";
+import { improves, type TrainConfig, windowsPerEpoch } from "./config.ts";
 import { evaluateModel } from "./evaluate.ts";
 import { batchGradients, type BatchPart } from "./gradients.ts";
 import { Replicas } from "./data_parallel.ts";
@@ -150,7 +150,8 @@ export interface TrainExecution {
 /**
  * Trains one model (not an ensemble: `trainMembers`) on `data.train`, scoring each epoch on validation by
  * calibrated log-loss and stopping early on `patience`; it ends holding the best epoch's weights. Throws when
- * the loss stops being finite; an aborted `hooks.signal` stops after the current batch.
+ * the loss stops being finite, or when no whole epoch scored a finite validation log-loss; an aborted
+ * `hooks.signal` stops after the current batch.
  */
 export async function trainModel(
   model: tf.LayersModel,
@@ -311,7 +312,7 @@ async function trainWith(
     };
     history.push(record);
     const score = record.val_calibrated_log_loss;
-    const improved = best === null || score < best.loss - config.minDelta;
+    const improved = improves(score, best?.loss, config.minDelta);
     if (improved) {
       if (best) tf.dispose(best.weights);
       best = { epoch, loss: score, weights: snapshot(model) };
@@ -334,8 +335,9 @@ async function trainWith(
       stopReason = "interrupted";
       break;
     }
-    // Patience running out on the schedule's last epoch is not an early stop: every epoch ran.
-    if (epoch - best!.epoch >= config.patience && epoch < config.epochs) {
+    // Patience running out on the schedule's last epoch is not an early stop: every epoch ran. Counted from
+    // epoch 0 while no epoch has had a finite score.
+    if (epoch - (best?.epoch ?? 0) >= config.patience && epoch < config.epochs) {
       stopReason = "early_stopping";
       break;
     }
@@ -343,6 +345,14 @@ async function trainWith(
   if (best) {
     model.setWeights(best.weights);
     tf.dispose(best.weights);
+  } else if (history.some((r) => !r.partial)) {
+    // Whole epochs ran and none could be scored: the model's outputs are not numbers on validation, so no
+    // epoch's weights are worth keeping (before: the first such epoch was kept as "best" and promoted).
+    throw new ReportedError(
+      `the validation log-loss was ${history.at(-1)!.val_calibrated_log_loss} after every epoch ` +
+        `(${history.length}): the model's outputs overflow on the validation windows`,
+      "lower --learning-rate, or keep --clip-norm",
+    );
   }
   return { history, bestEpoch: best?.epoch ?? null, stopReason };
 }

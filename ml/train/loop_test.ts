@@ -5,6 +5,7 @@ import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
 import { type EpochRecord, trainModel } from "./loop.ts";
 import { windowsPerEpoch } from "./config.ts";
+import { ReportedError } from "../../features/index.ts";
 import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
 
 const real = haveRealData();
@@ -183,6 +184,69 @@ Deno.test({
     assert.ok(expected < data.train.size, "the tiny set must be larger than the fraction for this test");
     assert.equal(windowsPerEpoch(config, data.train.size), expected);
     assert.deepEqual(result.history.map((r) => r.windows), [expected, expected]);
+    model.dispose();
+  },
+});
+
+/**
+ * Makes the model's validation outputs NaN in the given epochs: NaN weights after the epoch's last batch, the
+ * trained ones put back once the epoch is scored (so training itself never sees them).
+ */
+function nanValidationIn(epochs: readonly number[], model: tf.LayersModel, batches: number) {
+  let saved: tf.Tensor[] | null = null;
+  return {
+    afterBatch: (epoch: number, batch: number) => {
+      if (!epochs.includes(epoch) || batch !== batches) return;
+      saved = model.getWeights().map((w) => w.clone());
+      model.setWeights(saved.map((w) => tf.fill(w.shape, NaN)));
+    },
+    afterEpoch: () => {
+      if (!saved) return;
+      model.setWeights(saved);
+      tf.dispose(saved);
+      saved = null;
+    },
+  };
+}
+
+Deno.test({
+  name: "an epoch whose validation is not a number is never the best: later epochs still can be",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig("lightweight_lstm"), 6);
+    const lines: string[] = [];
+    const config = tinyTrainConfig(data, { epochs: 3, patience: 5 });
+    const batches = Math.ceil(windowsPerEpoch(config, data.train.size) / config.batchSize);
+    const result = await trainModel(model, data, scalingOf(data), config, {
+      log: (l) => lines.push(l),
+      ...nanValidationIn([1], model, batches),
+    });
+    assert.ok(Number.isNaN(result.history[0].val_calibrated_log_loss));
+    assert.doesNotMatch(lines[0], /\*best/);
+    // Before: epoch 1 (NaN) stayed the best, and its weights were the ones kept.
+    assert.match(lines[1], /\*best/, "the first epoch with a score is the best so far");
+    assert.notEqual(result.bestEpoch, 1);
+    model.dispose();
+  },
+});
+
+Deno.test({
+  name: "training that never scores a finite validation log-loss fails with a message, keeping no weights",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig("lightweight_lstm"), 6);
+    const config = tinyTrainConfig(data, { epochs: 2, patience: 5 });
+    const batches = Math.ceil(windowsPerEpoch(config, data.train.size) / config.batchSize);
+    await assert.rejects(
+      trainModel(model, data, scalingOf(data), config, nanValidationIn([1, 2], model, batches)),
+      (e: Error) => {
+        assert.ok(e instanceof ReportedError);
+        assert.match(e.message, /validation log-loss was NaN after every epoch \(2\)/);
+        return true;
+      },
+    );
     model.dispose();
   },
 });

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CandleSeries, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import {
+  candleAt,
+  type CandleSeries,
+  computeIndicators,
+  type Ohlcv,
+  seriesFromCandles,
+  sliceSeries,
+  writeTrainingCsv,
+} from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { loadModel } from "../../ml/runtime/model_io.ts";
 import { inputScalingOf, VOLATILITY_LAYER } from "../../ml/models/index.ts";
@@ -409,6 +417,51 @@ Deno.test({
     assert.deepEqual(inputScalingOf(child)!.scaler.mean, preprocessor.scaler.mean);
     assert.deepEqual((await read(second.dir)).scaler, preprocessor.scaler);
     child.dispose();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "--incremental fine-tunes on newer windows that lack a class; only fresh training refuses them",
+  ignore: !real,
+  async fn() {
+    // A fine-tune on a calm (here: steadily rising) stretch may see one class only; its parent has learnt the
+    // others and its label rule is not the user's to change, so the class refusal is for fresh training alone.
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const first = await runTraining(
+      options(await csvOf(dir, "a.csv", 400), checkpoints, { threshold: "0.005", epochs: "1" }),
+      quiet,
+    );
+    // The same 400 real candles per symbol, then 300 that rise 0.2 % an hour: every newer window is UP.
+    const rising = join(dir, "rising.csv");
+    const series: CandleSeries[] = [];
+    for (const symbol of ["BTCUSDT", "ETHUSDT"]) {
+      const real = sliceSeries(await loadRealSeries(symbol), 50_000, 50_400);
+      const candles: Ohlcv[] = Array.from({ length: real.length }, (_, i) => candleAt(real, i));
+      let { close, openTime, volume } = candles.at(-1)!;
+      for (let i = 0; i < 300; i++) {
+        const open = close;
+        close = open * 1.002;
+        openTime = openTime! + 3_600_000;
+        candles.push({ openTime, open, high: close * 1.001, low: open * 0.999, close, volume });
+      }
+      const s = seriesFromCandles(symbol, candles);
+      computeIndicators(s);
+      series.push(s);
+    }
+    await writeTrainingCsv(rising, series);
+    // Before the refusal was made fresh-only (985fd6f) this threw "hold no DOWN label".
+    const second = await runTraining(options(rising, checkpoints, { incremental: true, epochs: "1" }), quiet);
+    assert.equal((await readManifest(second.dir)).parent, first.version);
+    // The rising candles alone, trained fresh under the same rule: refused, nothing trained.
+    const risingOnly = join(dir, "rising_only.csv");
+    await writeTrainingCsv(risingOnly, series.map((s) => sliceSeries(s, 400, 700)));
+    await assert.rejects(
+      runTraining(options(risingOnly, checkpoints, { threshold: "0.005", epochs: "1" }), quiet),
+      (e: Error) => /hold no DOWN and no SIDEWAYS label \(DOWN 0, SIDEWAYS 0, UP \d+\)/.test(e.message),
+    );
+    assert.equal(await currentVersion(checkpoints), second.version);
     await Deno.remove(dir, { recursive: true });
   },
 });

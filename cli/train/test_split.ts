@@ -9,12 +9,7 @@ import type { LayersModel } from "../../ml/runtime/index.ts";
 import { type Dataset, evaluationOrder, type Scaling, seededRng } from "../../ml/data/index.ts";
 import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
 import { evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
-import {
-  calibrationFloor,
-  expectedCalibrationError,
-  reliabilityTable,
-  softmaxRows,
-} from "../../ml/metrics/index.ts";
+import { calibrationOf, softmaxRows } from "../../ml/metrics/index.ts";
 import { metricsTable } from "./report.ts";
 
 /** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */
@@ -45,10 +40,7 @@ export async function scoreOnTest(
       keepLogits: true,
     },
   );
-  const probabilities = softmaxRows(test.logits!, temperature);
-  const reliability = reliabilityTable(probabilities, test.labels!);
-  const ece = expectedCalibrationError(reliability);
-  const eceFloor = calibrationFloor(probabilities);
+  const { reliability, ece, eceFloor } = calibrationOf(softmaxRows(test.logits!, temperature), test.labels!);
   const predicted = predictBaselines(data, scaling, { seed: config.seed });
   const baselines = scoreBaselines(predicted);
   // The served rule applied to each baseline's probabilities too: the report compares decisions like with like.

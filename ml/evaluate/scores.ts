@@ -4,13 +4,7 @@
  * reliability table) and the precision of confident UP/DOWN calls.
  */
 import { DOWN, UP } from "../../features/index.ts";
-import { computeMetrics, type Metrics } from "../metrics/index.ts";
-import {
-  calibrationFloor,
-  expectedCalibrationError,
-  type ReliabilityBin,
-  reliabilityTable,
-} from "../metrics/index.ts";
+import { calibrationOf, computeMetrics, type Metrics, type ReliabilityBin } from "../metrics/index.ts";
 
 /** The probabilities above which a confident call is counted, and the backtest's entry thresholds. */
 export const CONFIDENCE_THRESHOLDS = [0.4, 0.5, 0.6, 0.7] as const;
@@ -97,7 +91,7 @@ export function scorePredictions(
 ): Scores {
   const metrics = computeMetrics(truth.labels, p.probabilities, truth.returns, p.returns, p.classes);
   const prior = computeMetrics(truth.labels, p.probabilities, truth.returns, p.returns, p.priorClasses);
-  const reliability = reliabilityTable(p.probabilities, truth.labels);
+  const { reliability, ece, eceFloor } = calibrationOf(p.probabilities, truth.labels);
   const n = Math.max(truth.labels.length, 1);
   let up = 0, down = 0;
   for (const y of truth.labels) {
@@ -113,8 +107,8 @@ export function scorePredictions(
       predicted_share: prior.predicted_share,
       confusion_matrix: prior.confusion_matrix,
     },
-    ece: expectedCalibrationError(reliability),
-    ece_floor: calibrationFloor(p.probabilities),
+    ece,
+    ece_floor: eceFloor,
     reliability,
     confident_calls: confidentCalls(p.probabilities, truth.labels, thresholds),
     base_rate: { up: up / n, down: down / n },

@@ -189,3 +189,29 @@ export function expectedCalibrationError(table: readonly ReliabilityBin[]): numb
     0,
   );
 }
+
+/** What every score of calibration reports: the reliability bins, the ECE over them and its sampling floor. */
+export interface Calibration {
+  readonly reliability: ReliabilityBin[];
+  readonly ece: number;
+  readonly eceFloor: number;
+}
+
+/**
+ * The reliability table, the ECE and its floor of one set of predictions, computed together so `train`'s
+ * metrics.json, its report and `evaluate` bin and compare the same way.
+ *
+ * @example
+ * ```ts
+ * const { ece, eceFloor } = calibrationOf(probabilities, labels);
+ * const withinNoise = ece <= eceFloor;
+ * ```
+ */
+export function calibrationOf(probabilities: ArrayLike<number>, labels: ArrayLike<number>): Calibration {
+  const reliability = reliabilityTable(probabilities, labels);
+  return {
+    reliability,
+    ece: expectedCalibrationError(reliability),
+    eceFloor: calibrationFloor(probabilities),
+  };
+}

@@ -3,6 +3,7 @@ import { seededRng } from "../data/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import {
   calibrationFloor,
+  calibrationOf,
   expectedCalibrationError,
   fitTemperature,
   logProbabilities,
@@ -117,4 +118,15 @@ Deno.test("calibrationFloor is the ECE a calibrated model shows by chance, shrin
   const small = calibrationFloor(softmaxRows(sample(500, 1, 7).logits));
   const large = calibrationFloor(softmaxRows(sample(50_000, 1, 7).logits));
   assert.ok(Math.abs(small / large - 10) < 1, `${small} vs ${large}`);
+});
+
+Deno.test("calibrationOf is the reliability table, its ECE and the floor, as train and evaluate report them", () => {
+  const probabilities = new Float32Array([0.6, 0.3, 0.1, 0.2, 0.2, 0.6, 0.5, 0.4, 0.1, 0.1, 0.8, 0.1]);
+  const labels = new Int8Array([0, 2, 1, 1]);
+  const table = reliabilityTable(probabilities, labels);
+  assert.deepEqual(calibrationOf(probabilities, labels), {
+    reliability: table,
+    ece: expectedCalibrationError(table),
+    eceFloor: calibrationFloor(probabilities),
+  });
 });

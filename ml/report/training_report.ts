@@ -5,16 +5,9 @@
  * reliability diagram zoomed to where the predictions are.
  */
 import { CLASSES, plural } from "../../features/index.ts";
-import { computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
+import { calibrationOf, computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import {
-  calibrationFloor,
-  decideClasses,
-  type DecisionRule,
-  expectedCalibrationError,
-  type ReliabilityBin,
-  reliabilityTable,
-} from "../evaluate/index.ts";
+import { decideClasses, type DecisionRule, type ReliabilityBin } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
 import type { ReportData, Section } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
@@ -75,15 +68,7 @@ export function testDecisions(
   const served = rule === "argmax"
     ? argmax
     : pick(computeMetrics(labels, probabilities, zeros, zeros, decideClasses(probabilities, rule, priors)));
-  const reliability = reliabilityTable(probabilities, labels);
-  return {
-    rule,
-    argmax,
-    served,
-    reliability,
-    ece: expectedCalibrationError(reliability),
-    eceFloor: calibrationFloor(probabilities),
-  };
+  return { rule, argmax, served, ...calibrationOf(probabilities, labels) };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;

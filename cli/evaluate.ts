@@ -67,7 +67,8 @@ export function evaluateCommand(): Command {
         "scored on the same windows: accuracy, macro-F1, per-class precision/recall, log-loss, Brier, " +
         "calibration error, confident-call precision, argmax vs the prior-corrected rule, a block-bootstrap " +
         "interval against the best baseline, and a backtest with fees vs buy-and-hold. Prints the tables and " +
-        "writes evaluation.json and report.html.",
+        "writes evaluation.json, report.html and predictions.csv (every test window: its outcome and each " +
+        "learner's probabilities).",
         "--retrain monthly: month blocks, models trained from scratch before each; weekly: week blocks, " +
         "trained before the first and fine-tuned on each new week; none: month blocks, trained once.",
         "Training inside the folds uses 'candlecast train''s recipe and defaults (the same flags); with " +
@@ -87,7 +88,11 @@ export function evaluateCommand(): Command {
       new Option("--retrain <mode>", "retraining between folds (default: monthly; none with --checkpoint)")
         .choices(["weekly", "monthly", "none"]),
     )
-    .option("--output-dir <dir>", "where evaluation.json and report.html are written", "evaluation")
+    .option(
+      "--output-dir <dir>",
+      "where evaluation.json, report.html and predictions.csv are written",
+      "evaluation",
+    )
     .option("--no-lightweight-baseline", "skip training lightweight_lstm as a baseline (saves time)")
     .option("--trade-threshold <p>", "backtest: enter when P(UP) (or P(DOWN) with --short) is above p", "0.4")
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")

@@ -501,6 +501,12 @@ Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and
   assert.equal(json.partial.reason, "interrupted");
   assert.deepEqual(json.partial.folds_done, [json.folds[0].label]);
   assert.equal(json.partial.folds_missing.length, 2);
+  const rows = (await Deno.readTextFile(join(outputDir, "predictions.csv"))).trimEnd().split("\n").slice(1);
+  assert.deepEqual(
+    [...new Set(rows.map((r) => r.split(",")[0]))],
+    [json.folds[0].label],
+    "the finished fold's",
+  );
   assert.match(json.verdict.lines[0], /^Interrupted: only fold \S+ finished/);
   assert.ok(
     !json.verdict.lines.some((l: string) => /over these \d+ folds/.test(l)),
@@ -531,6 +537,7 @@ Deno.test("Ctrl-C of a re-run keeps the complete evaluation already in --output-
   const complete = await runEvaluation(options({ outputDir, folds: "2" }), quiet);
   const before = await Deno.readTextFile(complete.jsonPath);
   const reportBefore = await Deno.readTextFile(complete.reportPath);
+  const predictionsBefore = await Deno.readTextFile(complete.predictionsPath);
   const stop = new AbortController();
   const lines: string[] = [];
   const error = await runEvaluation(options({ outputDir, folds: "2" }), {
@@ -545,19 +552,25 @@ Deno.test("Ctrl-C of a re-run keeps the complete evaluation already in --output-
   // What the run promised: the earlier evaluation is replaced only by a finished one.
   assert.equal(await Deno.readTextFile(join(outputDir, "evaluation.json")), before);
   assert.equal(await Deno.readTextFile(join(outputDir, "report.html")), reportBefore);
+  assert.equal(await Deno.readTextFile(join(outputDir, "predictions.csv")), predictionsBefore);
   const partial = JSON.parse(await Deno.readTextFile(join(outputDir, "evaluation.partial.json")));
   assert.equal(partial.folds.length, 1);
   assert.equal(partial.partial.reason, "interrupted");
   assert.match(await Deno.readTextFile(join(outputDir, "report.partial.html")), /interrupted/);
+  const partialRows = (await Deno.readTextFile(join(outputDir, "predictions.partial.csv"))).trimEnd().split(
+    "\n",
+  );
+  assert.deepEqual([...new Set(partialRows.slice(1).map((r) => r.split(",")[0]))], [partial.folds[0].label]);
   assert.match(
     error.message,
-    /written to \S+evaluation\.partial\.json and \S+report\.partial\.html, marked partial$/,
+    /written to \S+evaluation\.partial\.json, \S+report\.partial\.html and \S+predictions\.partial\.csv, marked partial$/,
   );
   assert.match(error.hint, /the complete evaluation in \S+ is kept until it finishes/);
   // The next complete run replaces evaluation.json and removes the partial one, now older than it.
   await runEvaluation(options({ outputDir, folds: "2" }), quiet);
   assert.deepEqual((await Array.fromAsync(Deno.readDir(outputDir))).map((e) => e.name).sort(), [
     "evaluation.json",
+    "predictions.csv",
     "report.html",
   ]);
 });

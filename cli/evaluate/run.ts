@@ -51,6 +51,7 @@ import {
   NetworkLearner,
   OnnxLearner,
   planFolds,
+  predictionsCsv,
   type RetrainMode,
   summarize,
   trainingWindows,
@@ -74,6 +75,8 @@ export interface EvaluateOutcome {
   readonly summary: EvaluationSummary;
   readonly jsonPath: string;
   readonly reportPath: string;
+  /** Every test window with each learner's probabilities (`predictionsCsv`). */
+  readonly predictionsPath: string;
 }
 
 /** The model under evaluation, its configuration and input shape, and what to release afterwards. */
@@ -496,10 +499,14 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     }
     await Deno.mkdir(opts.outputDir, { recursive: true });
     // A partial evaluation never replaces a complete one already there (the run said it would replace it
-    // when it finishes): it is written beside it, as evaluation.partial.json and report.partial.html.
+    // when it finishes): it is written beside it, as evaluation.partial.json, report.partial.html and
+    // predictions.partial.csv.
     const beside = summary.partial !== null && await holdsCompleteEvaluation(opts.outputDir);
     const jsonPath = join(opts.outputDir, beside ? PARTIAL_FILES[0] : "evaluation.json");
     const reportPath = join(opts.outputDir, beside ? PARTIAL_FILES[1] : "report.html");
+    const predictionsPath = join(opts.outputDir, beside ? PARTIAL_FILES[2] : "predictions.csv");
+    const written = `${jsonPath}, ${reportPath} and ${predictionsPath}`;
+    await writeFileAtomic(predictionsPath, predictionsCsv(series, outcomes, learners.map((l) => l.name)));
     await writeFileAtomic(
       jsonPath,
       JSON.stringify(
@@ -518,9 +525,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         summary.partial
           ? `evaluation interrupted; the ${done} that finished (${summary.partial.folds_done.join(", ")}) ${
             outcomes.length === 1 ? "was" : "were"
-          } written to ${jsonPath} and ${reportPath}, marked partial`
-          : `evaluation interrupted after its last fold; the complete evaluation was written to ${jsonPath} ` +
-            `and ${reportPath}`,
+          } written to ${written}, marked partial`
+          : `evaluation interrupted after its last fold; the complete evaluation was written to ${written}`,
         summary.partial
           ? `${
             summary.partial.folds_missing.join(", ")
@@ -530,8 +536,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       );
     }
     io.out("");
-    io.out(`wrote ${jsonPath} and ${reportPath} (${(seconds / 60).toFixed(1)} min)`);
-    return { summary, jsonPath, reportPath };
+    io.out(`wrote ${written} (${(seconds / 60).toFixed(1)} min)`);
+    return { summary, jsonPath, reportPath, predictionsPath };
   } finally {
     for (const l of learners) l.dispose();
     await subject.close();
@@ -539,7 +545,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
 }
 
 /** What an interrupted re-run writes beside a complete evaluation, rather than over it. */
-const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html"] as const;
+const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html", "predictions.partial.csv"] as const;
 
 /** True when `dir` holds an evaluation.json that is readable and not marked partial (`partial: null`). */
 async function holdsCompleteEvaluation(dir: string): Promise<boolean> {

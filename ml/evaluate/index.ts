@@ -33,3 +33,4 @@ export * from "./calibrate.ts";
 export * from "./walk_forward.ts";
 export * from "./summary.ts";
 export * from "./format.ts";
+export * from "./predictions_csv.ts";

@@ -1,0 +1,59 @@
+/**
+ * `evaluate`'s per-window record, predictions.csv: every test window of every fold with its outcome and each
+ * learner's calibrated probabilities and predicted return, so a user can study what the tables summarise (a
+ * calibration curve per symbol, a threshold of their own, another scoring rule) without re-running the folds.
+ */
+import { type CandleSeries, CLASSES } from "../../features/index.ts";
+import type { FoldOutcome } from "./walk_forward.ts";
+
+/** Enough digits that a probability or return read back scores the same to the 5th decimal of log-loss. */
+const DIGITS = 6;
+
+const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : "");
+const num = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(DIGITS)).toString() : "");
+
+/**
+ * The CSV text: one row per test window, in fold then window order. Columns: `fold` (its test month), `symbol`,
+ * `open_time` (the window's last candle, ISO 8601 UTC; empty without times), `label` (the class that came),
+ * `return` (the forward return the label was cut from), then per learner, in `learners`' order,
+ * `<learner>_p_down`, `<learner>_p_sideways`, `<learner>_p_up` and `<learner>_return`.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic("evaluation/predictions.csv", predictionsCsv(series, outcomes, ["transformer_lstm"]));
+ * ```
+ */
+export function predictionsCsv(
+  series: readonly CandleSeries[],
+  outcomes: readonly FoldOutcome[],
+  learners: readonly string[],
+): string {
+  const header = ["fold", "symbol", "open_time", "label", "return"];
+  for (const name of learners) {
+    header.push(...CLASSES.map((c) => `${name}_p_${c.toLowerCase()}`), `${name}_return`);
+  }
+  const lines = [header.join(",")];
+  for (const outcome of outcomes) {
+    const test = outcome.test;
+    const sets = learners.map((name) => {
+      const set = outcome.predictions[name];
+      if (!set) throw new Error(`predictionsCsv: fold ${outcome.plan.label} has no predictions of ${name}`);
+      return set;
+    });
+    for (let i = 0; i < test.labels.length; i++) {
+      const row = [
+        outcome.plan.label,
+        series[test.seriesIndex[i]].symbol,
+        iso(test.times[i]),
+        CLASSES[test.labels[i]],
+        num(test.returns[i]),
+      ];
+      for (const set of sets) {
+        const p = set.probabilities;
+        row.push(num(p[3 * i]), num(p[3 * i + 1]), num(p[3 * i + 2]), num(set.returns[i]));
+      }
+      lines.push(row.join(","));
+    }
+  }
+  return lines.join("\n") + "\n";
+}

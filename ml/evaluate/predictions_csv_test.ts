@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+import { CLASSES } from "../../features/index.ts";
+import { baselineLearners } from "./baseline_learners.ts";
+import { dataEnd, planFolds } from "./folds.ts";
+import { predictionsCsv } from "./predictions_csv.ts";
+import { summarize } from "./summary.ts";
+import { walkForward } from "./walk_forward.ts";
+
+const shape = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
+
+Deno.test("predictions.csv holds every test window once, and its probabilities score what the summary says", async () => {
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+  const learners = [new ScriptedLearner(), ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 })];
+  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
+  const names = learners.map((l) => l.name);
+  const [header, ...rows] = predictionsCsv(series, outcomes, names).trimEnd().split("\n").map((l) =>
+    l.split(",")
+  );
+
+  assert.deepEqual(header.slice(0, 5), ["fold", "symbol", "open_time", "label", "return"]);
+  assert.deepEqual(header.slice(5, 9), [
+    `${names[0]}_p_down`,
+    `${names[0]}_p_sideways`,
+    `${names[0]}_p_up`,
+    `${names[0]}_return`,
+  ]);
+  assert.equal(header.length, 5 + 4 * names.length);
+  const windows = outcomes.reduce((n, o) => n + o.test.labels.length, 0);
+  assert.equal(rows.length, windows);
+  assert.deepEqual([...new Set(rows.map((r) => r[0]))], plans.map((p) => p.label));
+  // Each window once: (symbol, time) never repeats within a fold.
+  assert.equal(new Set(rows.map((r) => `${r[0]} ${r[1]} ${r[2]}`)).size, windows);
+  assert.ok(
+    rows.every((r) => !Number.isNaN(Date.parse(r[2])) && CLASSES.includes(r[3] as typeof CLASSES[number])),
+  );
+
+  // The pooled log-loss recomputed from the file agrees with the summary's to the 5th decimal.
+  const summary = summarize(series, outcomes, {
+    model: names[0],
+    horizon: 4,
+    threshold: 0.4,
+    fee: 0.001,
+    short: false,
+    seed: 1,
+    resamples: 10,
+  });
+  names.forEach((name, j) => {
+    let sum = 0;
+    for (const r of rows) {
+      const p = r.slice(5 + 4 * j, 8 + 4 * j).map(Number);
+      assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-4, `${name}: ${p} sums to 1`);
+      sum -= Math.log(Math.max(p[CLASSES.indexOf(r[3] as typeof CLASSES[number])], 1e-7));
+    }
+    const expected = summary.overall[name].metrics.log_loss;
+    assert.ok(Math.abs(sum / rows.length - expected) < 1e-5, `${name}: ${sum / rows.length} vs ${expected}`);
+  });
+});

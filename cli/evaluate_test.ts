@@ -94,10 +94,10 @@ Deno.test("evaluate --checkpoint naming a file or the versions' folder exits 2 s
   }
 });
 
-Deno.test("evaluate trains in the folds and writes evaluation.json and report.html", async () => {
+Deno.test("evaluate trains in the folds and writes evaluation.json, report.html and predictions.csv", async () => {
   const lines: string[] = [];
   const outputDir = join(dir, "fresh");
-  const { summary, jsonPath, reportPath } = await runEvaluation(options({ outputDir }), {
+  const { summary, jsonPath, reportPath, predictionsPath } = await runEvaluation(options({ outputDir }), {
     out: (l) => lines.push(l),
   });
   assert.equal(summary.model, "lightweight_lstm");
@@ -119,6 +119,11 @@ Deno.test("evaluate trains in the folds and writes evaluation.json and report.ht
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
   assert.ok(html.includes("ECE floor"));
+  const [header, ...rows] = (await Deno.readTextFile(predictionsPath)).trimEnd().split("\n");
+  assert.equal(rows.length, summary.windows);
+  for (const name of [summary.model, ...summary.baselines]) {
+    assert.ok(header.includes(`,${name}_p_up,`), name);
+  }
   const text = lines.join("\n");
   // Overall progress across folds: one line per learner's turn, 2 folds × every learner.
   const steps = 2 * (1 + summary.baselines.length);

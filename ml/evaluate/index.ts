@@ -32,4 +32,5 @@ export * from "./model_outputs.ts";
 export * from "./calibrate.ts";
 export * from "./walk_forward.ts";
 export * from "./summary.ts";
+export * from "./tables.ts";
 export * from "./format.ts";

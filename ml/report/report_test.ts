@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { syntheticSummary } from "../../test/evaluation.ts";
+import { evaluationTables } from "../evaluate/index.ts";
 import {
   escapeXml,
   evaluationReport,
@@ -29,7 +30,7 @@ Deno.test("the evaluation report has every section, self-contained", () => {
   assertSelfContained(html);
   for (
     const title of [
-      "All folds pooled",
+      "Scores on all 3 folds pooled",
       "Decision rule: argmax vs prior-corrected",
       "Per class (argmax)",
       "Confident calls",
@@ -49,6 +50,20 @@ Deno.test("the evaluation report has every section, self-contained", () => {
   // 3 confusion matrices, a reliability diagram, 2 training-curve charts, the equity chart.
   assert.equal(html.match(/<svg [^>]*role="img"/g)?.length, 7);
   assert.ok(html.includes(summary.verdict.lines[0]));
+});
+
+Deno.test("the evaluation report shows every table the terminal shows, cell for cell", () => {
+  const html = renderReport(evaluationReport(summary, facts));
+  for (const t of evaluationTables(summary)) {
+    assert.ok(html.includes(`<h2>${escapeXml(t.title)}</h2>`), `missing table ${t.title}`);
+    const head = t.header.map((h) => `<th>${escapeXml(h)}</th>`).join("");
+    assert.ok(html.includes(head), `${t.id}: header differs`);
+    for (const row of t.rows) {
+      const cells = row.map((c) => `<td>${escapeXml(c)}</td>`).join("");
+      assert.ok(html.includes(cells), `${t.id}: row ${row.join(" | ")} differs`);
+    }
+    for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `${t.id}: missing note`);
+  }
 });
 
 Deno.test("text is escaped, never interpreted", () => {

@@ -29,7 +29,7 @@ export function wrap(text: string, width = NOTE_WIDTH): string[] {
 }
 
 /** One table as text: its title, the aligned table indented, its notes under it (a table reads first). */
-export function formatTable(t: Table): string[] {
+export function formatTable(t: Table<string>): string[] {
   return [
     t.title,
     ...[...textTable(t.header, t.rows, t.labelColumns), ...t.notes.flatMap((n) => wrap(n))].map((l) =>

@@ -20,9 +20,12 @@ export type TableId =
   | "backtest"
   | "learner_trades";
 
-/** One table with every cell already formatted: renderers lay it out and never format a number themselves. */
-export interface Table {
-  readonly id: TableId;
+/**
+ * One table with every cell already formatted: renderers lay it out and never format a number themselves.
+ * `Id` names the tables of one output (train's test split has its own).
+ */
+export interface Table<Id extends string = TableId> {
+  readonly id: Id;
   readonly title: string;
   readonly header: readonly string[];
   readonly rows: readonly (readonly string[])[];

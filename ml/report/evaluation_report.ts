@@ -4,14 +4,8 @@
  */
 import { CLASSES, plural } from "../../features/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import {
-  type EvaluationSummary,
-  evaluationTables,
-  feePercent,
-  type Table,
-  type TableId,
-} from "../evaluate/index.ts";
-import type { FigureSection, ReportData, Section, TableSection } from "./html.ts";
+import { type EvaluationSummary, evaluationTables, feePercent, type TableId } from "../evaluate/index.ts";
+import { type FigureSection, type ReportData, type Section, tableSection } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
 /**
@@ -64,18 +58,6 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
     );
   }
   return figures;
-}
-
-/** A table of `evaluationTables` as a report section: its notes become the paragraph above it. */
-function tableSection(t: Table): TableSection {
-  return {
-    kind: "table",
-    title: t.title,
-    note: t.notes.length > 0 ? t.notes.join(" ") : undefined,
-    columns: t.header,
-    rows: t.rows,
-    highlight: t.highlight,
-  };
 }
 
 /** The charts, each keyed by the table it goes before. */

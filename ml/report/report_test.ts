@@ -8,6 +8,7 @@ import {
   reliabilityRange,
   renderReport,
   testDecisions,
+  testSplitTable,
   trainingFacts,
   trainingReport,
   writeReport,
@@ -155,6 +156,15 @@ Deno.test("the training report: facts, both decision rules, labelled curves, zoo
       "axes zoomed to",
     ]
   ) assert.ok(html.includes(escapeXml(text)), `missing ${text}`);
+});
+
+Deno.test("the training report's test-split table is the one train prints, cell for cell", () => {
+  const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const html = trainingHtml(d);
+  const t = testSplitTable([["transformer_lstm", summary.overall.model.metrics]], "prior");
+  assert.ok(html.includes(t.header.map((h) => `<th>${escapeXml(h)}</th>`).join("")), "header differs");
+  assert.ok(html.includes(t.rows[0].map((c) => `<td>${escapeXml(c)}</td>`).join("")), "model row differs");
+  for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `missing note ${note}`);
 });
 
 Deno.test("the training verdict: a model that names one class is not ahead, whatever its log-loss", () => {

@@ -140,12 +140,13 @@ Deno.test("evaluate trains in the folds and writes evaluation.json, report.html 
   );
   for (
     const heading of [
-      "all 2 folds pooled",
+      "Scores on all 2 folds pooled",
       "ECE floor",
-      "decision rule",
-      "confident calls",
-      "block bootstrap",
-      "backtest",
+      "Decision rule: argmax vs prior-corrected",
+      "Confident calls",
+      "Block bootstrap",
+      "Per symbol",
+      "Backtest by threshold",
     ]
   ) {
     assert.ok(text.includes(heading), `output lacks ${heading}`);

@@ -1,5 +1,8 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
-import { CLASSES, plural } from "../../features/index.ts";
+import { plural } from "../../features/index.ts";
+import type { DecisionRule } from "../../engine/index.ts";
+import { formatTable } from "../../ml/evaluate/index.ts";
+import { testSplitTable } from "../../ml/report/index.ts";
 import { type Dataset, describeCounts } from "../../ml/data/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { classCounts } from "../../ml/data/index.ts";
@@ -26,31 +29,12 @@ export function dataLines(d: Dataset): string[] {
   ];
 }
 
-export function metricsTable(rows: readonly (readonly [string, Metrics])[]): string[] {
-  const header = [
-    "",
-    "accuracy",
-    "macro_f1",
-    "log_loss",
-    "brier",
-    "ret_mae",
-    "sign_acc",
-    "predicted D/S/U %",
-  ];
-  const body = rows.map(([name, m]) => [
-    name,
-    m.accuracy.toFixed(4),
-    m.macro_f1.toFixed(4),
-    m.log_loss.toFixed(4),
-    m.brier.toFixed(4),
-    m.regression_mae.toFixed(5),
-    m.sign_accuracy.toFixed(4),
-    CLASSES.map((c) => (100 * m.predicted_share[c]).toFixed(1)).join(" / "),
-  ]);
-  const widths = header.map((_, k) => Math.max(...[header, ...body].map((r) => r[k].length)));
-  return [header, ...body].map((r) =>
-    r.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]) : cell.padStart(widths[k]))).join("  ")
-  );
+/**
+ * The test-split table (model and baselines) as `train` prints it: the table its report.html shows, laid out
+ * as text; `rule` is the decision rule serve uses.
+ */
+export function metricsTable(rows: readonly (readonly [string, Metrics])[], rule: DecisionRule): string[] {
+  return formatTable(testSplitTable(rows, rule));
 }
 
 /**

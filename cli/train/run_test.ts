@@ -152,8 +152,11 @@ Deno.test({
     assert.deepEqual(model.outputNames, ["class_logits", "regression", "attention"]);
     model.dispose();
     assert.ok(lines.some((l) => l.startsWith("epoch 2/2")));
-    assert.ok(lines.some((l) => l.startsWith("logistic_regression")));
-    assert.ok(lines.some((l) => l.startsWith("gradient_boosting")));
+    // The test-split table, indented under its title as evaluate's tables are.
+    const table = lines.indexOf("Test split");
+    assert.ok(table >= 0, lines.join("\n"));
+    assert.ok(lines.slice(table).some((l) => /^ {2}logistic_regression /.test(l)));
+    assert.ok(lines.slice(table).some((l) => /^ {2}gradient_boosting /.test(l)));
     await Deno.remove(dir, { recursive: true });
   },
 });

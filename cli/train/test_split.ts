@@ -53,7 +53,7 @@ export async function scoreOnTest(
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
     ["gradient_boosting", baselines.gradient_boosting],
-  ]).forEach((line) => io.out(line));
+  ], decision.rule).forEach((line) => io.out(line));
   const served = test.served!;
   const base = classPriors(data.test.labels);
   io.out(

@@ -32,5 +32,6 @@ export * from "./model_outputs.ts";
 export * from "./calibrate.ts";
 export * from "./walk_forward.ts";
 export * from "./summary.ts";
+export * from "./tables.ts";
 export * from "./format.ts";
 export * from "./predictions_csv.ts";

@@ -4,6 +4,7 @@
  * be mailed or archived beside a checkpoint.
  */
 import { writeFileAtomic } from "../../features/index.ts";
+import type { Table } from "../evaluate/index.ts";
 import { escapeXml } from "./svg.ts";
 
 export type Cell = string | number | null;
@@ -82,6 +83,21 @@ export function formatCell(v: Cell): string {
   if (!Number.isFinite(v)) return "–";
   if (Number.isInteger(v)) return v.toLocaleString("en-US");
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
+}
+
+/**
+ * A table built once for the terminal and the page (`ml/evaluate/tables.ts`, train's test split) as a
+ * section: its cells go in as formatted there, its notes become the paragraph above it.
+ */
+export function tableSection(t: Table<string>): TableSection {
+  return {
+    kind: "table",
+    title: t.title,
+    note: t.notes.length > 0 ? t.notes.join(" ") : undefined,
+    columns: t.header,
+    rows: t.rows,
+    highlight: t.highlight,
+  };
 }
 
 function renderSection(s: Section): string {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { syntheticSummary } from "../../test/evaluation.ts";
+import { evaluationTables } from "../evaluate/index.ts";
 import {
   escapeXml,
   evaluationReport,
   reliabilityRange,
   renderReport,
   testDecisions,
+  testSplitTable,
   trainingFacts,
   trainingReport,
   writeReport,
@@ -29,7 +31,7 @@ Deno.test("the evaluation report has every section, self-contained", () => {
   assertSelfContained(html);
   for (
     const title of [
-      "All folds pooled",
+      "Scores on all 3 folds pooled",
       "Decision rule: argmax vs prior-corrected",
       "Per class (argmax)",
       "Confident calls",
@@ -49,6 +51,20 @@ Deno.test("the evaluation report has every section, self-contained", () => {
   // 3 confusion matrices, a reliability diagram, 2 training-curve charts, the equity chart.
   assert.equal(html.match(/<svg [^>]*role="img"/g)?.length, 7);
   assert.ok(html.includes(summary.verdict.lines[0]));
+});
+
+Deno.test("the evaluation report shows every table the terminal shows, cell for cell", () => {
+  const html = renderReport(evaluationReport(summary, facts));
+  for (const t of evaluationTables(summary)) {
+    assert.ok(html.includes(`<h2>${escapeXml(t.title)}</h2>`), `missing table ${t.title}`);
+    const head = t.header.map((h) => `<th>${escapeXml(h)}</th>`).join("");
+    assert.ok(html.includes(head), `${t.id}: header differs`);
+    for (const row of t.rows) {
+      const cells = row.map((c) => `<td>${escapeXml(c)}</td>`).join("");
+      assert.ok(html.includes(cells), `${t.id}: row ${row.join(" | ")} differs`);
+    }
+    for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `${t.id}: missing note`);
+  }
 });
 
 Deno.test("text is escaped, never interpreted", () => {
@@ -140,6 +156,15 @@ Deno.test("the training report: facts, both decision rules, labelled curves, zoo
       "axes zoomed to",
     ]
   ) assert.ok(html.includes(escapeXml(text)), `missing ${text}`);
+});
+
+Deno.test("the training report's test-split table is the one train prints, cell for cell", () => {
+  const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const html = trainingHtml(d);
+  const t = testSplitTable([["transformer_lstm", summary.overall.model.metrics]], "prior");
+  assert.ok(html.includes(t.header.map((h) => `<th>${escapeXml(h)}</th>`).join("")), "header differs");
+  assert.ok(html.includes(t.rows[0].map((c) => `<td>${escapeXml(c)}</td>`).join("")), "model row differs");
+  for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `missing note ${note}`);
 });
 
 Deno.test("the training verdict: a model that names one class is not ahead, whatever its log-loss", () => {

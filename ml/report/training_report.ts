@@ -7,9 +7,9 @@
 import { CLASSES, plural } from "../../features/index.ts";
 import { calibrationOf, computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import { decideClasses, type DecisionRule, type ReliabilityBin } from "../evaluate/index.ts";
+import { decideClasses, type DecisionRule, type ReliabilityBin, type Table } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
-import type { ReportData, Section } from "./html.ts";
+import { type ReportData, type Section, tableSection } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
 /** Classification scores of one decision rule on the test split. */
@@ -72,6 +72,53 @@ export function testDecisions(
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
+const fixed = (digits: number) => (v: number) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+const f4 = fixed(4);
+
+/**
+ * The test split, the model beside the baselines: the table `train` prints and its report.html shows, built
+ * once here so the two cannot disagree. `rule` is the one serve uses, named in the notes.
+ */
+export function testSplitTable(
+  rows: readonly (readonly [string, Metrics])[],
+  rule: DecisionRule = "argmax",
+): Table<"test_split"> {
+  const windows = plural(rows[0]?.[1].windows ?? 0, "test window");
+  const served = rule === "argmax" ? "" : `; serve uses the ${rule} rule`;
+  return {
+    id: "test_split",
+    title: "Test split",
+    header: [
+      "",
+      "accuracy",
+      "macro-F1",
+      "log-loss",
+      "Brier",
+      "return MAE",
+      "sign accuracy",
+      ...CLASSES.map((c) => `→${c}`),
+    ],
+    rows: rows.map(([name, m]) => [
+      name,
+      f4(m.accuracy),
+      f4(m.macro_f1),
+      f4(m.log_loss),
+      f4(m.brier),
+      // Returns are fractions of a percent: a fifth decimal still tells learners apart.
+      fixed(5)(m.regression_mae),
+      f4(m.sign_accuracy),
+      ...CLASSES.map((c) => `${(100 * m.predicted_share[c]).toFixed(1)} %`),
+    ]),
+    notes: [
+      `${windows}. Accuracy, macro-F1 and the shares are argmax of the calibrated probabilities${served}.`,
+      "Return MAE: the predicted return's mean absolute error; sign accuracy: how often its sign is right. " +
+      "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
+    ],
+    labelColumns: 1,
+    highlight: [0],
+  };
+}
+
 const spread = (s: RuleScores) => CLASSES.map((c) => `${c} ${pct(s.predicted_share[c])}`).join(", ");
 
 /** One class named for almost every window: the decision carries no information whatever the log-loss. */
@@ -221,25 +268,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
   const ensemble = new Set(r.history.map((e) => e.member ?? 1)).size > 1;
   const d = r.decisions;
   const sections: Section[] = [
-    {
-      kind: "table",
-      title: "Test split",
-      note: `Accuracy and macro-F1 here are argmax of the calibrated probabilities${
-        d && d.rule !== "argmax" ? `; serve uses the ${d.rule} rule (next table)` : ""
-      }. MAE: predicted return's mean absolute error.`,
-      columns: ["", "windows", "accuracy", "macro-F1", "log-loss", "Brier", "MAE", "sign accuracy"],
-      rows: rows.map(([name, m]) => [
-        name,
-        m.windows,
-        m.accuracy,
-        m.macro_f1,
-        m.log_loss,
-        m.brier,
-        m.regression_mae,
-        m.sign_accuracy,
-      ]),
-      highlight: [0],
-    },
+    tableSection(testSplitTable(rows, d?.rule)),
   ];
   if (d) {
     const ruleRow = (name: string, s: RuleScores) => [

@@ -1,0 +1,382 @@
+/**
+ * The evaluation's tables, built once: which tables, which columns, which numbers and how each is rounded.
+ * The terminal (`formatSummary`) and report.html (`evaluationReport`) both render these, so the two cannot
+ * drift apart; each only lays them out (and the report adds its charts between them).
+ */
+import { CLASSES, plural } from "../../features/index.ts";
+import { feePercent } from "./backtest.ts";
+import { type EvaluationSummary, fitAction } from "./summary.ts";
+
+/** Names of the tables, in the order `evaluationTables` returns them; a renderer places its extras by them. */
+export type TableId =
+  | "pooled"
+  | "decision_rule"
+  | "per_class"
+  | "confident_calls"
+  | "bootstrap"
+  | "per_fold"
+  | "reliability"
+  | "per_symbol"
+  | "backtest"
+  | "learner_trades";
+
+/**
+ * One table with every cell already formatted: renderers lay it out and never format a number themselves.
+ * `Id` names the tables of one output (train's test split has its own).
+ */
+export interface Table<Id extends string = TableId> {
+  readonly id: Id;
+  readonly title: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  /** How many leading columns are labels (left-aligned as text); the rest are numbers. */
+  readonly labelColumns: number;
+  /** Sentences needed to read the table (what a column means, what the numbers cover), in order. */
+  readonly notes: readonly string[];
+  /** Rows to emphasise (the model under evaluation, the backtest row the equity curves trade), by index. */
+  readonly highlight: readonly number[];
+}
+
+/** Probabilities, scores and their differences: four decimals everywhere, so columns compare by eye. */
+const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : "–");
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "–");
+const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "–");
+/** A share as a percentage, with the space before "%" that the verdict lines and the rest of candlecast use. */
+const pct = (v: number, digits = 1) => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : "–");
+/** A difference with its sign always written, so "+0.0100" and "-0.0100" never read alike. */
+const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(4)}` : "–");
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** "all 3 folds pooled", "the 1 fold, 2023-W30", "the 2 finished folds pooled (fold 2023-12 did not run)". */
+function pooledFolds(s: EvaluationSummary): string {
+  const n = s.folds.length;
+  if (s.partial) {
+    const missing = s.partial.folds_missing;
+    return `the ${n === 1 ? "1 finished fold" : `${plural(n, "finished fold")} pooled`} (${
+      missing.length === 1 ? "fold" : "folds"
+    } ${missing.join(", ")} did not run)`;
+  }
+  return n === 1 ? `the 1 fold, ${s.folds[0].label}` : `all ${plural(n, "fold")} pooled`;
+}
+
+function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
+  return {
+    id: "pooled",
+    labelColumns: 1,
+    title: `Scores on ${pooledFolds(s)}`,
+    header: [
+      "",
+      "accuracy",
+      "macro-F1",
+      "log-loss",
+      "Brier",
+      "ECE",
+      "ECE floor",
+      ...CLASSES.map((c) => `→${c}`),
+    ],
+    rows: learners.map((n) => {
+      const sc = s.overall[n], m = sc.metrics;
+      return [
+        n,
+        f4(m.accuracy),
+        f4(m.macro_f1),
+        f4(m.log_loss),
+        f4(m.brier),
+        f4(sc.ece),
+        f4(sc.ece_floor),
+        ...CLASSES.map((c) => pct(m.predicted_share[c])),
+      ];
+    }),
+    notes: [
+      `${plural(s.windows, "test window")}; argmax of the calibrated probabilities${
+        s.baselines.includes("persistence") ? " (persistence names the last candle's direction)" : ""
+      }. Best baseline (lowest log-loss): ${s.best_baseline}.`,
+      "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
+      "ECE: expected calibration error over 10 bins. ECE floor: what a perfectly calibrated model would still " +
+      "show on these windows by chance; an ECE near it is noise.",
+    ],
+    highlight: [0],
+  };
+}
+
+function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table {
+  return {
+    id: "decision_rule",
+    labelColumns: 1,
+    title: "Decision rule: argmax vs prior-corrected",
+    header: [
+      "",
+      "argmax accuracy",
+      "argmax macro-F1",
+      "prior accuracy",
+      "prior macro-F1",
+      ...CLASSES.map((c) => `prior→${c}`),
+    ],
+    rows: learners.map((n) => {
+      const sc = s.overall[n];
+      return [
+        n,
+        f4(sc.metrics.accuracy),
+        f4(sc.metrics.macro_f1),
+        f4(sc.prior_rule.accuracy),
+        f4(sc.prior_rule.macro_f1),
+        ...CLASSES.map((c) => pct(sc.prior_rule.predicted_share[c])),
+      ];
+    }),
+    notes: [
+      "Prior-corrected: probabilities ÷ the training class priors, then argmax; prior→: how often it names " +
+      "each class. Confidence stays the calibrated probability of the chosen class.",
+    ],
+    highlight: [0],
+  };
+}
+
+function perClass(s: EvaluationSummary, learners: readonly string[]): Table {
+  return {
+    id: "per_class",
+    labelColumns: 1,
+    title: "Per class (argmax)",
+    header: ["", ...CLASSES.flatMap((c) => [`${c} P`, `${c} R`, `${c} F1`])],
+    rows: learners.map((n) => {
+      const pc = s.overall[n].metrics.per_class;
+      return [n, ...CLASSES.flatMap((c) => [f4(pc[c].precision), f4(pc[c].recall), f4(pc[c].f1)])];
+    }),
+    notes: ["P: precision, R: recall, F1: their harmonic mean, for each class."],
+    highlight: [0],
+  };
+}
+
+function confidentCalls(s: EvaluationSummary, learners: readonly string[]): Table {
+  const base = s.overall[s.model].base_rate;
+  return {
+    id: "confident_calls",
+    labelColumns: 1,
+    title: "Confident calls: precision when P(class) is above a threshold",
+    header: ["", "call", ...s.overall[s.model].confident_calls.map((c) => `P > ${c.threshold}`)],
+    rows: learners.flatMap((n) =>
+      (["up", "down"] as const).map((side) => [
+        n,
+        side.toUpperCase(),
+        ...s.overall[n].confident_calls.map((c) =>
+          c[side].count === 0 ? "0" : `${count(c[side].count)} (${f3(c[side].precision)})`
+        ),
+      ])
+    ),
+    notes: [
+      `Each cell: calls (precision). Base rates on these windows: UP ${pct(base.up)}, DOWN ${
+        pct(base.down)
+      }; ` +
+      "a call is only useful above its base rate.",
+    ],
+    highlight: [0, 1],
+  };
+}
+
+function bootstrap(s: EvaluationSummary): Table {
+  const b = s.bootstrap;
+  const interval = (d: { low: number; high: number }) => `${signed(d.low)} … ${signed(d.high)}`;
+  return {
+    id: "bootstrap",
+    labelColumns: 1,
+    title: `Is the difference real? Block bootstrap, ${s.model} − ${s.best_baseline} (best baseline)`,
+    header: ["metric", "difference", `${Math.round(100 * b.level)} % interval`, "verdict"],
+    rows: [
+      [
+        "macro-F1 (higher is better)",
+        signed(b.macro_f1_diff.estimate),
+        interval(b.macro_f1_diff),
+        s.verdict.macro_f1,
+      ],
+      [
+        "log-loss (lower is better)",
+        signed(b.log_loss_diff.estimate),
+        interval(b.log_loss_diff),
+        s.verdict.log_loss,
+      ],
+    ],
+    notes: [
+      `${b.resamples} resamples of ${plural(b.blocks, "block")} of ${b.block_candles} consecutive candles ` +
+      "(all symbols together); percentile interval.",
+    ],
+    highlight: [],
+  };
+}
+
+function perFold(s: EvaluationSummary): Table {
+  return {
+    id: "per_fold",
+    labelColumns: 1,
+    title: "Per fold",
+    header: [
+      "fold",
+      "update",
+      "windows",
+      "accuracy",
+      "macro-F1",
+      "log-loss",
+      "temperature",
+      "baseline macro-F1",
+      "baseline log-loss",
+    ],
+    rows: s.folds.map((f) => {
+      const m = f.scores[s.model].metrics, b = f.scores[s.best_baseline].metrics;
+      const t = f.fits[s.model]?.temperature;
+      return [
+        s.in_sample?.folds.includes(f.label) ? `${f.label} (in-sample)` : f.label,
+        fitAction(f.fits[s.model]),
+        count(f.windows.test),
+        f4(m.accuracy),
+        f4(m.macro_f1),
+        f4(m.log_loss),
+        t === undefined ? "–" : f3(t),
+        f4(b.macro_f1),
+        f4(b.log_loss),
+      ];
+    }),
+    notes: [
+      `${s.model}'s scores and temperature on each fold's test windows; the last two columns are ` +
+      `${s.best_baseline}'s. Update: what was done to ${s.model} before the fold (trained, fine-tuned, as is).`,
+    ],
+    highlight: [],
+  };
+}
+
+function reliability(s: EvaluationSummary): Table {
+  return {
+    id: "reliability",
+    labelColumns: 1,
+    title: `Reliability table: ${s.model}`,
+    header: ["confidence bin", "windows", "mean confidence", "accuracy", "gap"],
+    rows: s.overall[s.model].reliability.filter((b) => b.count > 0).map((b) => [
+      `${b.lower.toFixed(1)} – ${b.upper.toFixed(1)}`,
+      count(b.count),
+      f4(b.confidence),
+      f4(b.accuracy),
+      signed(b.accuracy - b.confidence),
+    ]),
+    notes: ["Gap: accuracy − mean confidence; below zero the model is over-confident in that bin."],
+    highlight: [],
+  };
+}
+
+function perSymbol(s: EvaluationSummary, learners: readonly string[]): Table {
+  return {
+    id: "per_symbol",
+    labelColumns: 2,
+    title: "Per symbol",
+    header: ["symbol", "learner", "windows", "accuracy", "macro-F1", "log-loss"],
+    rows: s.per_symbol.flatMap((p) =>
+      learners.map((n) => [
+        p.symbol,
+        n,
+        count(p.windows),
+        f4(p.scores[n].accuracy),
+        f4(p.scores[n].macro_f1),
+        f4(p.scores[n].log_loss),
+      ])
+    ),
+    notes: [
+      "Every learner's pooled scores on each symbol's test windows (argmax, or the rule a baseline names).",
+    ],
+    highlight: s.per_symbol.map((_, k) => k * learners.length),
+  };
+}
+
+function backtestTable(s: EvaluationSummary): Table {
+  const bt = s.backtest, hold = bt.buy_and_hold;
+  const byRule = bt.curves_rule === "prior_rule";
+  return {
+    id: "backtest",
+    labelColumns: 1,
+    title: "Backtest by threshold",
+    header: [
+      "threshold",
+      `${s.model} return`,
+      "Sharpe",
+      "max drawdown",
+      "trades",
+      "win rate",
+      `${s.best_baseline} return`,
+      "Sharpe",
+      "max drawdown",
+      "trades",
+    ],
+    rows: [...bt.rows, { threshold: NaN, ...bt.prior_rule }].map((r) => [
+      Number.isNaN(r.threshold) ? "prior rule" : `> ${r.threshold}`,
+      pct(r.model.total_return, 2),
+      f2(r.model.sharpe),
+      pct(r.model.max_drawdown, 2),
+      count(r.model.trades),
+      pct(r.model.win_rate, 2),
+      pct(r.baseline.total_return, 2),
+      f2(r.baseline.sharpe),
+      pct(r.baseline.max_drawdown, 2),
+      count(r.baseline.trades),
+    ]),
+    notes: [
+      `Long${bt.short ? " (short)" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} is above the threshold, ` +
+      `or, on the prior rule's row, when the prior-corrected decision names UP${
+        bt.short ? " (DOWN)" : ""
+      }; ` +
+      `held ${bt.horizon} candles, ${feePercent(bt.fee)} % fee per side, no overlapping positions; symbols ` +
+      "are equal-weight sleeves.",
+      `Buy-and-hold over the same candles: return ${pct(hold.total_return, 2)}, annualised Sharpe ` +
+      `${f2(hold.sharpe)}, max drawdown ${pct(hold.max_drawdown)}. Sharpe ratios are annualised point ` +
+      "estimates over the test folds.",
+    ],
+    // The row the equity curves trade.
+    highlight: [byRule ? bt.rows.length : bt.rows.findIndex((r) => r.threshold === bt.threshold)],
+  };
+}
+
+function learnerTrades(s: EvaluationSummary, learners: readonly string[]): Table {
+  const bt = s.backtest;
+  return {
+    id: "learner_trades",
+    labelColumns: 1,
+    title: "Trades per learner",
+    header: [
+      "",
+      `trades at > ${bt.threshold}`,
+      `return at > ${bt.threshold}`,
+      "prior-rule trades",
+      "prior-rule return",
+    ],
+    rows: learners.map((n) => {
+      const t = bt.learners[n];
+      return [
+        n,
+        count(t.threshold.trades),
+        pct(t.threshold.total_return, 2),
+        count(t.prior_rule.trades),
+        pct(t.prior_rule.total_return, 2),
+      ];
+    }),
+    notes: [
+      `Trades each learner would make at P > ${bt.threshold} and under the prior rule, with their returns. ` +
+      "Baselines that name a class without probabilities (persistence) trade on that class.",
+    ],
+    highlight: [0],
+  };
+}
+
+/**
+ * Every table of an evaluation, in reading order: pooled scores, the two decision rules, per class, confident
+ * calls, the bootstrap against the best baseline, per fold, the model's reliability, per symbol, the backtest
+ * by threshold and each learner's trades. Learners are listed model first, then the baselines.
+ */
+export function evaluationTables(s: EvaluationSummary): Table[] {
+  const learners = [s.model, ...s.baselines];
+  return [
+    pooled(s, learners),
+    decisionRule(s, learners),
+    perClass(s, learners),
+    confidentCalls(s, learners),
+    bootstrap(s),
+    perFold(s),
+    reliability(s),
+    perSymbol(s, learners),
+    backtestTable(s),
+    learnerTrades(s, learners),
+  ];
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { syntheticSummary } from "../../test/evaluation.ts";
+import { formatSummary, formatTable, textTable, wrap } from "./format.ts";
+import { evaluationTables } from "./tables.ts";
+
+const summary = await syntheticSummary();
+
+Deno.test("every table is rectangular, its highlights are rows of it, and each comes once in a fixed order", () => {
+  const tables = evaluationTables(summary);
+  assert.deepEqual(tables.map((t) => t.id), [
+    "pooled",
+    "decision_rule",
+    "per_class",
+    "confident_calls",
+    "bootstrap",
+    "per_fold",
+    "reliability",
+    "per_symbol",
+    "backtest",
+    "learner_trades",
+  ]);
+  for (const t of tables) {
+    assert.ok(t.rows.length > 0, `${t.id} has no rows`);
+    for (const row of t.rows) assert.equal(row.length, t.header.length, `${t.id}: ${row.join(" | ")}`);
+    for (const k of t.highlight) assert.ok(k >= 0 && k < t.rows.length, `${t.id}: highlight ${k}`);
+    assert.ok(t.labelColumns >= 1 && t.labelColumns < t.header.length);
+  }
+});
+
+Deno.test("the terminal prints every table's title, cells and notes, then the verdict", () => {
+  const text = formatSummary(summary).join("\n");
+  const flat = text.replace(/\s+/g, " ");
+  for (const t of evaluationTables(summary)) {
+    assert.ok(text.includes(`\n${t.title}\n`), `missing title ${t.title}`);
+    for (const cell of t.rows.flat()) assert.ok(text.includes(cell), `${t.id}: missing ${cell}`);
+    for (const note of t.notes) assert.ok(flat.includes(note), `${t.id}: missing note ${note}`);
+  }
+  assert.ok(text.endsWith(summary.verdict.lines.join("\n")));
+});
+
+Deno.test("the scores the review found missing on one side are on both: per-class F1, the baseline per fold", () => {
+  const byId = Object.fromEntries(evaluationTables(summary).map((t) => [t.id, t]));
+  const f1 = summary.overall.model.metrics.per_class.UP.f1.toFixed(4);
+  assert.equal(byId.per_class.rows[0][byId.per_class.header.indexOf("UP F1")], f1);
+  const fold = byId.per_fold.rows[0];
+  const best = summary.folds[0].scores[summary.best_baseline].metrics;
+  assert.deepEqual(fold.slice(-2), [best.macro_f1.toFixed(4), best.log_loss.toFixed(4)]);
+  // Shares to a tenth of a percent, counts with thousands separators.
+  assert.match(byId.pooled.rows[0].at(-1)!, /^\d+\.\d %$/);
+  const calls = summary.overall.logistic_regression.confident_calls[0].up.count;
+  assert.ok(byId.confident_calls.rows.flat().some((c) => c.startsWith(`${calls.toLocaleString("en-US")} (`)));
+});
+
+Deno.test("in-sample folds and an interrupted run are named in the tables themselves", () => {
+  const seen = summary.folds[0].label;
+  const marked = evaluationTables({
+    ...summary,
+    in_sample: { trained_until: "2023-07-30T00:00:00.000Z", folds: [seen], message: "seen" },
+    partial: {
+      reason: "interrupted",
+      folds_done: summary.folds.map((f) => f.label),
+      folds_missing: ["2023-W33"],
+    },
+  });
+  assert.equal(marked[0].title, "Scores on the 3 finished folds pooled (fold 2023-W33 did not run)");
+  assert.equal(marked.find((t) => t.id === "per_fold")!.rows[0][0], `${seen} (in-sample)`);
+  assert.equal(evaluationTables(summary)[0].title, "Scores on all 3 folds pooled");
+});
+
+Deno.test("text tables align names left and numbers right; notes wrap at spaces", () => {
+  assert.deepEqual(textTable(["sym", "who", "n"], [["A", "model", "1"], ["BB", "x", "100"]], 2), [
+    "sym  who      n",
+    "A    model    1",
+    "BB   x      100",
+  ]);
+  assert.deepEqual(wrap("aaa bbb ccc dddddddd", 7), ["aaa bbb", "ccc", "dddddddd"]);
+  assert.deepEqual(
+    formatTable({
+      id: "pooled",
+      title: "T",
+      header: ["", "x"],
+      rows: [["m", "1"]],
+      notes: ["a note"],
+      labelColumns: 1,
+      highlight: [],
+    }),
+    ["T", "     x", "  m  1", "  a note"],
+  );
+});

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { type HeldLock, tryLockFile, writeFileAtomic } from "../../features/index.ts";
+import { type HeldLock, plural, tryLockFile, writeFileAtomic } from "../../features/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import {
   type EpochRecord,
@@ -220,10 +220,10 @@ export class RunFolder {
 export function describeRun(state: RunState): string {
   const one = (m: MemberState) =>
     isFinished(m)
-      ? `finished after ${m.epochsDone} epochs`
+      ? `finished after ${plural(m.epochsDone, "epoch")}`
       : m.epochsDone === 0
       ? "not started"
-      : `${m.epochsDone} epochs done, best epoch ${m.bestEpoch}`;
+      : `${plural(m.epochsDone, "epoch")} done, best epoch ${m.bestEpoch}`;
   if (state.members.length === 1) return one(state.members[0]);
   return state.members.map((m, i) => `member ${i + 1}/${state.members.length} ${one(m)}`).join("; ");
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tryLockFile } from "../../features/index.ts";
-import { pruneAbandonedRuns, RunFolder } from "./run_folder.ts";
+import { describeRun, type MemberState, pruneAbandonedRuns, RunFolder, type RunState } from "./run_folder.ts";
 import { isLiveRun, runFolderNames } from "./run_names.ts";
 
 Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
@@ -74,4 +74,20 @@ Deno.test("a run folder a train killed while setting it up (.starting) is remove
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("a resumed run is described in words, one epoch in the singular", () => {
+  const member = (epochsDone: number, stopReason: MemberState["stopReason"]): MemberState => ({
+    epochsDone,
+    bestEpoch: epochsDone || null,
+    bestScore: epochsDone ? 1.05 : null,
+    history: [],
+    stopReason,
+  });
+  const state = (members: MemberState[]): RunState => ({ flags: {}, parent: null, members, startedAt: "" });
+  assert.equal(describeRun(state([member(1, "interrupted")])), "1 epoch done, best epoch 1");
+  assert.equal(
+    describeRun(state([member(1, "epochs"), member(2, null), member(0, null)])),
+    "member 1/3 finished after 1 epoch; member 2/3 2 epochs done, best epoch 2; member 3/3 not started",
+  );
 });

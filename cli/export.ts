@@ -16,7 +16,7 @@ import {
   readPreprocessorFile,
   verifyCheckpointFiles,
 } from "../engine/index.ts";
-import { exportCheckedOnnx, ExportMismatchError } from "../ml/onnx/index.ts";
+import { exportCheckedOnnx, ExportMismatchError, isCandlecastModelHead } from "../ml/onnx/index.ts";
 import { recordFileHash } from "../ml/checkpoints/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "./errors.ts";
 import { parseFlags, requireOutputFile } from "./flags.ts";
@@ -135,22 +135,37 @@ async function refuseVersionFileOutput(output: string, checkpoint: string): Prom
 }
 
 /**
- * An existing file is replaced only when its name says it is an ONNX model (a re-export over the last one):
- * anything else there (`--output train.csv`, a typo for the data or a config file) is the user's other work,
- * which export would silently turn into ONNX bytes. A new file may have any name.
+ * An existing file is replaced only when it is an ONNX model by name (a re-export over the last one) or one
+ * candlecast wrote by content (`--output model.bin` again): anything else there (`--output train.csv`, a typo
+ * for the data or a config file) is the user's other work, which export would silently turn into ONNX bytes.
+ * A new file may have any name.
  */
-function refuseNonOnnxOverwrite(output: string): void {
+async function refuseNonOnnxOverwrite(output: string): Promise<void> {
   if (pathKind(output) !== "file" || output.toLowerCase().endsWith(".onnx")) return;
+  if (isCandlecastModelHead(await fileHead(output, 16))) return;
   const name = basename(output);
   const stem = name.slice(0, name.length - extname(name).length) || name;
   const suggestion = join(dirname(output), `${stem}.onnx`);
   throw new UsageError(
-    `--output: ${output} already exists and its name does not end in .onnx; export replaces only an ONNX ` +
-      "file, so nothing was written",
+    `--output: ${output} already exists, is not a model candlecast exported and its name does not end in ` +
+      ".onnx; export replaces only an ONNX file, so nothing was written",
     `name an .onnx file, e.g. --output ${shellWord(suggestion)} (to replace ${
       shellWord(output)
     } anyway, delete it first)`,
   );
+}
+
+/** Up to `count` bytes from the start of `path` (fewer when the file is shorter). */
+async function fileHead(path: string, count: number): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const head = new Uint8Array(count);
+  let filled = 0;
+  while (filled < count) {
+    const n = await file.read(head.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return head.subarray(0, filled);
 }
 
 export function exportCommand(): Command {
@@ -169,7 +184,7 @@ export function exportCommand(): Command {
       await requireCheckpoint("--checkpoint", options.checkpoint);
       requireOutputFile("--output", options.output, "trading_model.onnx");
       await refuseVersionFileOutput(options.output, options.checkpoint);
-      refuseNonOnnxOverwrite(options.output);
+      await refuseNonOnnxOverwrite(options.output);
       const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(

@@ -289,7 +289,7 @@ Deno.test("export into a version saved without model.onnx records its sha256 in 
   }
 });
 
-Deno.test("export refuses to replace an existing file not named .onnx (exit 2, untouched); an .onnx is re-exported", async () => {
+Deno.test("export refuses to replace an existing file not named .onnx (exit 2, untouched); an .onnx or its own output is re-exported", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast_export_replace_" });
   try {
     const version = join(dir, "v1_2024-05-05");
@@ -302,8 +302,8 @@ Deno.test("export refuses to replace an existing file not named .onnx (exit 2, u
     assert.equal(refused.code, 2, refused.stderr);
     assert.equal(
       refused.stderr,
-      `candlecast: --output: ${data} already exists and its name does not end in .onnx; export replaces only ` +
-        "an ONNX file, so nothing was written\n" +
+      `candlecast: --output: ${data} already exists, is not a model candlecast exported and its name does not ` +
+        "end in .onnx; export replaces only an ONNX file, so nothing was written\n" +
         `hint: name an .onnx file, e.g. --output ${join(dir, "train.onnx")} (to replace ${data} anyway, ` +
         "delete it first)\n",
     );
@@ -311,6 +311,11 @@ Deno.test("export refuses to replace an existing file not named .onnx (exit 2, u
     // A new file of any name is written, and an existing .onnx is replaced (re-exports).
     const fresh = join(dir, "model.bin");
     assert.equal((await cli("export", "--checkpoint", version, "--output", fresh)).code, 0);
+    // Its own earlier output is replaced whatever its name (before: refused as not named .onnx).
+    const before = await Deno.readFile(fresh);
+    const over = await cli("export", "--checkpoint", version, "--output", fresh);
+    assert.equal(over.code, 0, over.stderr);
+    assert.deepEqual(await Deno.readFile(fresh), before);
     const onnx = join(dir, "trading_model.onnx");
     await Deno.writeTextFile(onnx, "last export");
     const again = await cli("export", "--checkpoint", version, "--output", onnx);

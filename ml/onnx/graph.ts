@@ -216,3 +216,18 @@ export function encodeModel(model: Onnx.IModelProto): Uint8Array {
 export function decodeModel(bytes: Uint8Array): Onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
 }
+
+/**
+ * Whether `head` (a file's first bytes, 16 are enough) begins as every model candlecast writes: protobuf writes
+ * fields in number order, so ir_version then producer_name "candlecast" come first. Lets `export` tell its own
+ * earlier output, whatever its name, from a file it must not replace.
+ *
+ * @example
+ * ```ts
+ * isCandlecastModelHead(encodeModel(builder.toModel(options)).subarray(0, 16)); // true
+ * ```
+ */
+export function isCandlecastModelHead(head: Uint8Array): boolean {
+  const expected = encodeModel({ irVersion: IR_VERSION, producerName: "candlecast" });
+  return head.length >= expected.length && expected.every((b, i) => head[i] === b);
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeModel, encodeModel, GraphBuilder, IR_VERSION, OPSET } from "./graph.ts";
+import { decodeModel, encodeModel, GraphBuilder, IR_VERSION, isCandlecastModelHead, OPSET } from "./graph.ts";
 import { add, clip, matMul, softmax } from "./ops.ts";
 import { CHECKER_MISSING, maxAbsDiff, onnxChecker, runOnnx } from "../../test/onnx.ts";
 
@@ -63,4 +63,12 @@ Deno.test("the ONNX checker accepts the written model with full shape inference"
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("a model's first 16 bytes say candlecast wrote it; other files' do not", () => {
+  assert.ok(isCandlecastModelHead(tinyModel().subarray(0, 16)));
+  assert.ok(!isCandlecastModelHead(new TextEncoder().encode("symbol,open_time,open,high\n")));
+  assert.ok(!isCandlecastModelHead(tinyModel().subarray(0, 8)), "too short to tell");
+  const foreign = encodeModel({ irVersion: IR_VERSION, producerName: "pytorch" });
+  assert.ok(!isCandlecastModelHead(foreign));
 });

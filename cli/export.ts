@@ -27,6 +27,10 @@ const ExportFlags = z.object({
   output: z.string().min(1, "expected a file path").refine(
     (p) => !p.endsWith("/"),
     "expected a file, not a folder",
+  ).refine(
+    // predict reads '-' as standard input; here it wrote a file named '-' and printed "wrote -".
+    (p) => p !== "-",
+    "expected a file path; export does not write to standard output ('-'), name an .onnx file",
   ),
 });
 export type ExportOptions = z.infer<typeof ExportFlags>;

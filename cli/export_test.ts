@@ -123,6 +123,13 @@ Deno.test("export: an --output or --checkpoint of the wrong kind is a usage erro
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, expected);
     }
+    // Before: a file named '-' written, "wrote - (47 KiB)", where predict's --input - means standard input.
+    const dash = await cli("export", "--checkpoint", version, "--output", "-");
+    assert.equal(dash.code, 2, dash.stderr);
+    assert.match(
+      dash.stderr,
+      /^candlecast: --output: expected a file path; export does not write to standard output/,
+    );
     assert.equal(await Deno.readTextFile(file), "not a folder");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -11,6 +11,7 @@ import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import { pathKind, plural } from "../features/index.ts";
 import {
   CheckpointStoreError,
+  currentVersion,
   hasVersion,
   isVersionName,
   listVersionNames,
@@ -135,6 +136,15 @@ export function modelsCommand(): Command {
       console.log(`no versions in ${checkpoints} yet; train one with 'candlecast train'`);
     } else {
       versionTable(versions).forEach((line) => console.log(line));
+    }
+    // A `current` left pointing at a version that is gone (a folder removed by hand) shows no marker above:
+    // say so, since serve then has nothing to load.
+    const current = await store(() => currentVersion(checkpoints));
+    if (current !== null && pathKind(join(checkpoints, "current")) === null) {
+      console.log(
+        `current → ${current}, which is not there: serve and predict have no model to load; point it at a ` +
+          `version with 'candlecast models promote VERSION${checkpointsFlag(checkpoints)}'`,
+      );
     }
     runs.forEach((line) => console.log(line));
   });

@@ -57,6 +57,23 @@ Deno.test("models list shows version, date, model type, test macro-F1 and the cu
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("models list says when current points at a version that is gone (it showed no current at all)", async () => {
+  const root = await store();
+  try {
+    assert.equal((await cli(["models", "promote", "v3_2026-11-15", "--checkpoints", root])).code, 0);
+    await Deno.remove(join(root, "v3_2026-11-15"), { recursive: true });
+    const { code, out } = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(code, 0);
+    assert.doesNotMatch(out, /^\*/m);
+    assert.match(
+      out,
+      /^current → v3_2026-11-15, which is not there: serve and predict have no model to load; /m,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("models promote and rollback move current and say where it points; a missing version exits 2", async () => {
   const root = await store();
   const at = ["--checkpoints", root];

@@ -29,7 +29,7 @@ import {
 import { readManifest } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { parseFlags, requireInput } from "./flags.ts";
+import { parseFlags, requireFolderPath, requireInput } from "./flags.ts";
 
 const MonitorFlags = z.object({
   data: z.string().min(1, "expected a training CSV"),
@@ -72,6 +72,15 @@ export function monitorCommand(): Command {
         "point --data at a training CSV with candles newer than the predictions ('candlecast collect' writes one)",
         "file",
       );
+      // A mistyped folder would leave every prediction "of a version not found" and exit 0, so a cron
+      // 'monitor --fail-on-warning' would never warn; a version folder (checkpoints/current) likewise.
+      requireInput(
+        "--checkpoints",
+        opts.checkpoints,
+        "point --checkpoints at the folder holding the versions serve loaded (default: checkpoints)",
+        "folder",
+      );
+      requireFolderPath("--checkpoints", opts.checkpoints);
       return monitor(opts);
     });
 }

@@ -124,6 +124,31 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
   }
 });
 
+Deno.test("monitor --checkpoints naming no folder, or a version, is a usage error (exit 2), not 'nothing to score'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-store-" });
+  try {
+    const f = await writeMonitorFixture(dir, 2);
+    await Deno.writeTextFile(join(f.checkpoints, "v1_2026-01-01", "manifest.json"), "{}");
+    // Before: exit 0, "1 prediction of v1_2026-01-01 skipped: no such version in …", so a cron
+    // 'monitor --fail-on-warning' with a mistyped --checkpoints never warned.
+    const cases: [string, RegExp][] = [
+      [join(dir, "checkpointz"), /^candlecast: --checkpoints: <dir>\/checkpointz does not exist\n/],
+      [
+        join(f.checkpoints, "v1_2026-01-01"),
+        /^candlecast: --checkpoints: <dir>\/checkpoints\/v1_2026-01-01 is a model version, not the folder that holds/,
+      ],
+    ];
+    for (const [checkpoints, message] of cases) {
+      const out = await monitor({ ...f, checkpoints }, [], ["--fail-on-warning"]).output();
+      const stderr = new TextDecoder().decode(out.stderr).replaceAll(dir, "<dir>");
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("monitor --predictions naming a file with no prediction in it (a training CSV) says so, not 'none yet'", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-notlog-" });
   try {

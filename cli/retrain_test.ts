@@ -563,6 +563,17 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
       [["--interval", "4h"], /^candlecast: --interval 4h: .*data\.csv holds 1h candles/m],
       [["--train-args=--epochz 3"], /^candlecast: --train-args: unknown option '--epochz'/m],
       [["--train-args=--epochs abc"], /^candlecast: --train-args: --epochs: expected a positive integer/m],
+      // Before: trained a candidate on other.csv (held-out days included) or into other/, then exit 1
+      // "train finished but wrote no new version".
+      [
+        [`--train-args=--epochs 1 --data ${join(dir, "data.csv")}`],
+        /^candlecast: --train-args: --data is retrain's/m,
+      ],
+      [
+        [`--train-args=--checkpoints=${join(dir, "other")}`],
+        /^candlecast: --train-args: --checkpoints is retrain's/m,
+      ],
+      [["--train-args=--resume"], /^candlecast: --train-args: --resume is retrain's/m],
     ];
     for (const [extra, message] of cases) {
       const out = await candlecastCommand([...collecting, ...extra]).output();

@@ -46,6 +46,23 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
   }
 });
 
+Deno.test("train: --config-from naming the folder that holds the versions is a usage error (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-config-from-" });
+  try {
+    await Deno.mkdir(`${dir}/v1_2026-01-01`);
+    await Deno.symlink("v1_2026-01-01", `${dir}/current`);
+    // Before: exit 1, "cannot read the configuration of …", as if the version were damaged.
+    const { code, err } = await cli(["train", "--config-from", dir]);
+    assert.equal(code, 2, err);
+    assert.match(
+      err,
+      /--config-from: .* holds model versions but is not one itself\nhint: point --config-from at/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train: a missing CSV is a usage error naming --data, with a hint (exit 2)", async () => {
   const missing = await cli(["train", "--data", "/nonexistent/training.csv"]);
   assert.equal(missing.code, 2);

@@ -65,7 +65,10 @@ const candleSchema = z.object({
 
 const exportSchema = z.array(
   z.object({
-    symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "symbol is empty"),
+    // Upper-cased as --symbols is: Binance's spelling, so a later Binance collect or retrain (which collects
+    // the file's symbols) merges into the same rows rather than adding a second "BTCUSDT" beside "btcusdt".
+    symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "symbol is empty")
+      .transform((s) => s.toUpperCase()),
     candles: z.array(candleSchema, { error: "expected an array of candles" }),
   }),
   { error: 'expected an array of {"symbol", "candles"} objects' },

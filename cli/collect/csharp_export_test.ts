@@ -48,6 +48,23 @@ Deno.test("C# export: keys match in any case, t is optional, indicators are kept
   assert.equal(b.length, 2);
 });
 
+Deno.test("C# export: symbols are upper-cased as --symbols are, so 'btcusdt' merges with Binance's BTCUSDT", () => {
+  // Before: kept as "btcusdt", a second symbol beside the BTCUSDT rows a Binance collect (or retrain) adds.
+  const [s] = parseCsharpExport(JSON.stringify([{ symbol: " btcusdt", candles: [candle(0), candle(1)] }]));
+  assert.equal(s.symbol, "BTCUSDT");
+  assert.throws(
+    () =>
+      parseCsharpExport(
+        JSON.stringify([{ symbol: "btcusdt", candles: [candle(0)] }, {
+          symbol: "BTCUSDT",
+          candles: [candle(0)],
+        }]),
+        "e.json",
+      ),
+    /e\.json: BTCUSDT appears twice/,
+  );
+});
+
 Deno.test("C# export: malformed input names the symbol and the candle index", () => {
   const cases: [unknown, RegExp][] = [
     [

@@ -34,7 +34,7 @@ import {
 import { CheckpointError, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
-import { checkTrainStep, trainStepArgs } from "./train_step.ts";
+import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
 import { acquireLock } from "./lock.ts";
 import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
@@ -363,6 +363,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const manifest = current ? await currentManifest(root, current) : null;
     // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
     const incremental = opts.mode === "weekly" && current !== null;
+    refuseRetrainOwnedFlags(opts.trainArgs);
     checkTrainStep(trainStepArgs("-", root, incremental, currentDir, opts.trainArgs));
 
     if (opts.collect) {

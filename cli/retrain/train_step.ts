@@ -32,6 +32,30 @@ export function trainStepArgs(
   ];
 }
 
+/** train's flags retrain sets itself: typed in `--train-args` they would train elsewhere or on other data. */
+const RETRAIN_OWNED: Record<string, string> = {
+  "--data":
+    "retrain trains on a copy of its own --data cut before the held-out days; give the CSV as retrain's --data",
+  "--checkpoints":
+    "retrain writes the candidate into its own --checkpoints; give the folder as retrain's --checkpoints",
+  "--incremental": "--mode weekly fine-tunes current, --mode monthly trains from scratch",
+  "--resume":
+    "retrain starts a fresh candidate each run; to finish a stopped run use 'candlecast train --resume'",
+};
+
+/**
+ * Refuses in `--train-args` the flags retrain sets itself (usage error, exit 2, before anything runs). Before:
+ * `--train-args='--data x.csv'` trained a candidate on x.csv (held-out days included) and then failed with
+ * "train finished but wrote no new version"; `--checkpoints DIR` trained into DIR and failed the same way.
+ */
+export function refuseRetrainOwnedFlags(trainArgs: readonly string[]): void {
+  for (const arg of trainArgs) {
+    const name = arg.split("=")[0];
+    const hint = RETRAIN_OWNED[name];
+    if (hint !== undefined) throw new UsageError(`--train-args: ${name} is retrain's to set`, hint);
+  }
+}
+
 /**
  * The train step's arguments (`--train-args` with what retrain adds: --incremental or --config-from) read by
  * train's own flags, schema and combination rules now, not when the step starts after a collect from the

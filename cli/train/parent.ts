@@ -12,6 +12,7 @@ import {
   hasFileProblems,
   type Preprocessor,
   readPreprocessorFile,
+  versionStoreError,
 } from "../../engine/index.ts";
 import {
   currentVersion,
@@ -99,6 +100,15 @@ export async function configFromVersion(dir: string): Promise<RunConfig> {
     throw new UsageError(
       `--config-from: ${dir} is a file, not a version folder`,
       "point --config-from at a version folder written by 'candlecast train' (e.g. checkpoints/current)",
+    );
+  }
+  // The folder holding the versions (--config-from checkpoints) is the same slip: exit 2, naming a version.
+  const store = await versionStoreError(dir);
+  if (store !== null) {
+    throw new UsageError(
+      `--config-from: ${store.message}`,
+      `point --config-from at one of its versions, e.g. ${join(dir, "current")} ('candlecast models list ` +
+        `--checkpoints ${dir}' shows them)`,
     );
   }
   try {

@@ -113,7 +113,8 @@ export class OutcomeJoiner {
       this.#unknownVersions.set(record.version, (this.#unknownVersions.get(record.version) ?? 0) + 1);
       return null;
     }
-    const entry = this.#bySymbol.get(record.symbol);
+    // collect writes symbols upper-case (Binance's spelling); a bot may send "btcusdt" to serve, which takes it.
+    const entry = this.#bySymbol.get(record.symbol) ?? this.#bySymbol.get(record.symbol.toUpperCase());
     const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
     if (!entry || t < p.lookback - 1) {
       this.#unmatched++;

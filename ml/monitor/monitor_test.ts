@@ -57,6 +57,17 @@ Deno.test("a prediction is placed on its candle by open time, or by the close it
   assert.equal(candleOfPrediction(series, { ...madeAt(200, "UP", false), last_close: -1 }), -1);
 });
 
+Deno.test("a prediction for a symbol sent in lower case is joined with collect's upper-case candles", () => {
+  // Before: counted "not found", with the advice to collect candles the CSV already held.
+  const result = joinOutcomes(
+    [{ ...madeAt(100, "UP", true), symbol: "simusdt" }],
+    [series],
+    new Map([["v1", preprocessor]]),
+  );
+  assert.equal(result.unmatched, 0);
+  assert.deepEqual(result.joined.map((j) => j.t), [100]);
+});
+
 Deno.test("outcomes use the version's own label rule; recent, unknown and unmatched ones are counted", () => {
   const truth = (t: number) => CLASSES[windowBatch(series, [t], 50, 4, DEFAULT_LABEL_RULE).label[0]];
   const records = [

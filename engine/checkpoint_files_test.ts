@@ -89,6 +89,24 @@ Deno.test("engine: a listed file that is gone is named missing, not 'does not ma
   }
 });
 
+Deno.test("engine: a metrics.json changed since training is left out of what is served; the version still serves", async () => {
+  const dir = await hashedCheckpoint();
+  try {
+    assert.ok((await readCheckpointFiles(dir)).metrics, "the recorded scores, while they hash as recorded");
+    // Before: a hand-improved accuracy was reported by /model/info as the version's own.
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "metrics.json")));
+    metrics.test.accuracy = 0.9;
+    await Deno.writeTextFile(join(dir, "metrics.json"), JSON.stringify(metrics));
+    const files = await readCheckpointFiles(dir);
+    assert.equal(files.metrics, undefined);
+    assert.equal(files.servedMetrics, undefined);
+    const predictor = await loadPredictor(dir);
+    await predictor.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("engine: a hand-made folder without hashes still loads (nothing to check against)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast_nohash_" });
   await writeStandInCheckpoint(dir);

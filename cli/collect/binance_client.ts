@@ -154,7 +154,7 @@ export class BinanceClient {
     throw new BinanceError(
       `${what}: gave up after ${this.policy.maxTries} tries at ${this.endpoint} (${problem})`,
       "gave-up",
-      "the exchange or the network is failing; re-run the same command later to fetch the rest",
+      "the exchange or the network is failing; the same command later completes the file",
     );
   }
 
@@ -163,7 +163,8 @@ export class BinanceClient {
       throw new BinanceError(
         `${what}: interrupted`,
         "interrupted",
-        "the same command again fetches the rest",
+        "the same command again completes the file (it fetches the whole range again; rows already there are " +
+          "kept, not doubled)",
       );
     }
   }

@@ -189,7 +189,10 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
         collected === 1 ? "was" : "were"
       } written to ` +
         `${options.output}${missing}`,
-      options.source === "binance" ? "the same command again fetches the rest" : undefined,
+      options.source === "binance"
+        ? "the same command again completes the file (it fetches the whole range again; rows already there are " +
+          "kept, not doubled)"
+        : undefined,
     );
   }
   if (gathered.failures.length > 0) {

@@ -452,7 +452,11 @@ Deno.test("collect: Ctrl-C writes every candle fetched so far, checked and merge
             error.message,
             /^collect interrupted; the 2,000 candles fetched were written to .*training\.csv \(nothing yet for BBBUSDT\)$/,
           );
-          assert.equal(error.hint, "the same command again fetches the rest");
+          assert.equal(
+            error.hint,
+            "the same command again completes the file (it fetches the whole range again; rows already there are " +
+              "kept, not doubled)",
+          );
           return true;
         },
       );

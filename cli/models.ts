@@ -3,6 +3,7 @@
  * change of `current` is the store's atomic symlink switch; `serve` follows it.
  */
 import { Command } from "commander";
+import { realpath } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
@@ -76,8 +77,10 @@ function checkpointsOf(name: string, command: Command): string {
 async function versionNameHint(given: string, checkpoints: string): Promise<string> {
   const path = given.replace(/\/+$/, "");
   if (isVersionName(basename(path)) && path !== basename(path)) {
+    // The folder the path names, spelt as the user typed --checkpoints when both are the same folder.
+    const store = await sameFolder(dirname(path), checkpoints) ? checkpoints : dirname(path);
     return `give the version's name alone: 'candlecast models promote ${basename(path)}${
-      checkpointsFlag(dirname(path))
+      checkpointsFlag(store)
     }'`;
   }
   const named = /^v\d+$/.test(given)
@@ -87,6 +90,15 @@ async function versionNameHint(given: string, checkpoints: string): Promise<stri
     return `did you mean ${named}? 'candlecast models promote ${named}${checkpointsFlag(checkpoints)}'`;
   }
   return `see 'candlecast models list${checkpointsFlag(checkpoints)}' for the versions`;
+}
+
+/** Whether two paths name one folder (`../ck` and `/tmp/ck` seen from /tmp/x); false when either is missing. */
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  try {
+    return await realpath(a) === await realpath(b);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
@@ -109,6 +109,11 @@ Deno.test("models promote given a version's path or its v3 prefix says which nam
       // A shell's tab completion: the folder, with its slash.
       [
         `${root}/v3_2026-11-15/`,
+        `give the version's name alone: 'candlecast models promote v3_2026-11-15 --checkpoints ${root}'`,
+      ],
+      // The same folder spelt otherwise: the hint keeps the --checkpoints typed (it repeated the path's spelling).
+      [
+        `${dirname(root)}/./${basename(root)}/v3_2026-11-15`,
         `give the version's name alone: 'candlecast models promote v3_2026-11-15 --checkpoints ${root}'`,
       ],
       ["v2", `did you mean v2_2026-11-08? 'candlecast models promote v2_2026-11-08 --checkpoints ${root}'`],

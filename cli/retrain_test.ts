@@ -589,6 +589,28 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
   }
 });
 
+Deno.test("retrain refuses data whose symbols Binance does not name that way (exit 2), before any collect", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-symbols-" });
+  const exchange = countingExchange();
+  try {
+    // A C# export from another exchange: collect --source json keeps "BTC/USDT" (CSV-quoted).
+    await writeTrainingCsv(join(dir, "data.csv"), [{ ...series[0], symbol: "BTC/USDT" }, series[1]]);
+    const collecting = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect")
+      .concat(["--base-url", exchange.url]);
+    // Before: exit 1, "'candlecast collect' exited 2" with collect's own --symbols message.
+    const out = await candlecastCommand(collecting).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /^candlecast: \S+data\.csv holds BTC\/USDT, which Binance does not name that way/m);
+    assert.match(stderr, /^hint: .*--no-collect/m);
+    assert.equal(exchange.hits(), 0, "nothing was fetched");
+    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+  } finally {
+    await exchange.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("retrain weekly: a shape flag in --train-args, or data on another interval than current's, is exit 2 before any collect", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-weekly-early-" });
   const root = join(dir, "checkpoints");

@@ -44,7 +44,7 @@ import { type CollectOptions, symbolFromFileName, type Window } from "./options.
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
-export { IntervalSchema, parseCollectFlags } from "./options.ts";
+export { IntervalSchema, isBinanceSymbol, parseCollectFlags } from "./options.ts";
 export type { CollectOptions, Window } from "./options.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";

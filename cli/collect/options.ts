@@ -45,6 +45,9 @@ export const DEFAULT_LIMIT = 1000;
 
 const SYMBOL = /^[A-Z0-9]{2,30}$/;
 
+/** Whether Binance could know `symbol` (upper-case letters and digits: BTCUSDT, not BTC/USDT or btcusdt). */
+export const isBinanceSymbol = (symbol: string): boolean => SYMBOL.test(symbol);
+
 /** A Binance interval, as collect takes it (retrain passes its --interval on to collect). */
 export const IntervalSchema = z.enum(INTERVALS, {
   error: `expected one of ${INTERVALS.join(" ")} (case-sensitive: 1m is a minute, 1M a month)`,

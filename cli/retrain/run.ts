@@ -35,6 +35,7 @@ import { CheckpointError, readPreprocessorFile } from "../../engine/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
+import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
 import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
 import { childEnv } from "../exit_with_parent.ts";
@@ -375,6 +376,19 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       });
       if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
       if (incremental) requireCurrentInterval(current!, manifest?.interval, opts.data, existing);
+      // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
+      // after the lock and the checks with "'candlecast collect' exited 2", exit 1.
+      const foreign = existing.map((s) => s.symbol).filter((s) => !isBinanceSymbol(s));
+      if (foreign.length > 0) {
+        throw new UsageError(
+          `${opts.data} holds ${
+            foreign.join(", ")
+          }, which Binance does not name that way, and retrain collects ` +
+            "new candles from Binance by the data's symbols",
+          "add new candles with 'candlecast collect --source json' (or csv) before each run and give retrain " +
+            "--no-collect",
+        );
+      }
       const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
       const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
       await step(opts.log, [

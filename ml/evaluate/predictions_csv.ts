@@ -3,18 +3,20 @@
  * learner's calibrated probabilities and predicted return, so a user can study what the tables summarise (a
  * calibration curve per symbol, a threshold of their own, another scoring rule) without re-running the folds.
  */
+import { stringify } from "csv-stringify/sync";
 import { type CandleSeries, CLASSES } from "../../features/index.ts";
 import type { FoldOutcome } from "./walk_forward.ts";
 
 /** Enough digits that a probability or return read back scores the same to the 5th decimal of log-loss. */
 const DIGITS = 6;
 
-const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : "");
+const time = (ms: number) => (Number.isFinite(ms) ? String(ms) : "");
 const num = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(DIGITS)).toString() : "");
 
 /**
  * The CSV text: one row per test window, in fold then window order. Columns: `fold` (its test month), `symbol`,
- * `open_time` (the window's last candle, ISO 8601 UTC; empty without times), `label` (the class that came),
+ * `open_time` (the window's last candle, ms since the epoch as in the training CSV, so the two join; empty
+ * without times), `label` (the class that came),
  * `return` (the forward return the label was cut from), then per learner, in `learners`' order,
  * `<learner>_p_down`, `<learner>_p_sideways`, `<learner>_p_up` and `<learner>_return`.
  *
@@ -32,7 +34,8 @@ export function predictionsCsv(
   for (const name of learners) {
     header.push(...CLASSES.map((c) => `${name}_p_${c.toLowerCase()}`), `${name}_return`);
   }
-  const lines = [header.join(",")];
+  // Quoted where needed by the same writer as the training CSV: a C# export's symbol may hold a comma.
+  const rows: string[][] = [header];
   for (const outcome of outcomes) {
     const test = outcome.test;
     const sets = learners.map((name) => {
@@ -44,7 +47,7 @@ export function predictionsCsv(
       const row = [
         outcome.plan.label,
         series[test.seriesIndex[i]].symbol,
-        iso(test.times[i]),
+        time(test.times[i]),
         CLASSES[test.labels[i]],
         num(test.returns[i]),
       ];
@@ -52,8 +55,8 @@ export function predictionsCsv(
         const p = set.probabilities;
         row.push(num(p[3 * i]), num(p[3 * i + 1]), num(p[3 * i + 2]), num(set.returns[i]));
       }
-      lines.push(row.join(","));
+      rows.push(row);
     }
   }
-  return lines.join("\n") + "\n";
+  return stringify(rows);
 }

@@ -113,9 +113,10 @@ async function readVersion(
 > {
   try {
     const preprocessor = await readPreprocessorFile(dir);
-    // A missing or damaged metrics.json leaves the version without a yardstick, not its predictions unscored.
-    const metrics = await readMetricsFile(dir);
+    // A missing, damaged or changed metrics.json leaves the version without a yardstick, not its predictions
+    // unscored (a score edited since training would decide whether --fail-on-warning warns).
     const manifest = await readManifest(dir).catch(() => null);
+    const metrics = await readMetricsFile(dir, manifest?.files);
     return {
       preprocessor,
       test: testScores(metrics),

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
 import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixture.ts";
+import { sha256Hex } from "../engine/index.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
@@ -263,6 +264,41 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(serving.code, 1, stderr);
     assert.match(stderr, /^warning: v1_2026-01-01: the last week to 2026-02-06 \(338 predictions\) is worse/);
     assert.match(stderr, /^candlecast: 1 monitoring warning$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("monitor takes no yardstick from a metrics.json changed since training", async () => {
+  // Before: a hand-edited score decided whether --fail-on-warning warned; the manifest's hash now says it is
+  // not the version's.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-hash-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    const version = join(f.checkpoints, "v1_2026-01-01");
+    const text = JSON.stringify({
+      served: { rule: "prior", metrics: { accuracy: 0.3, macro_f1: 0.3, log_loss: 1.4 } },
+    });
+    await Deno.writeTextFile(join(version, "metrics.json"), text);
+    await Deno.writeTextFile(
+      join(version, "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-01-01T00:00:00Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        interval: "1h",
+        data: { end_ms: 0, symbols: {} },
+        files: { "metrics.json": await sha256Hex(new TextEncoder().encode(text)) },
+      }),
+    );
+    const run = async () => new TextDecoder().decode((await monitor(f).output()).stdout);
+    assert.match(await run(), /v1_2026-01-01.*\[test \(prior rule\) accuracy 0\.300/s);
+    await Deno.writeTextFile(
+      join(version, "metrics.json"),
+      text.replaceAll("0.3", "0.45").replace("1.4", "1.0"),
+    );
+    assert.doesNotMatch(await run(), /\[test \(prior rule\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,7 +16,7 @@ import {
   ManifestBaseSchema,
   sha256Hex,
 } from "./manifest.ts";
-import { type MetricsFile, parseMetricsFile } from "./metrics_file.ts";
+import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
 import { pathKind, ReportedError } from "../features/index.ts";
 
@@ -209,27 +209,6 @@ async function checkBytes(dir: string, name: string, bytes: Uint8Array, files?: 
 }
 
 /**
- * metrics.json's scores for /model/info, which only informs: a version without it, or with a damaged one, still
- * serves, without them. One changed since training (its sha256 no longer the manifest's) is left out the same
- * way, so /model/info never states scores the version did not reach.
- */
-async function readServedMetrics(dir: string, files?: FileHashes): Promise<MetricsFile | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(join(dir, "metrics.json"));
-  } catch {
-    return null;
-  }
-  const hash = files?.["metrics.json"];
-  if (hash !== undefined && (await sha256Hex(bytes)) !== hash) return null;
-  try {
-    return parseMetricsFile(JSON.parse(new TextDecoder().decode(bytes)));
-  } catch {
-    return null;
-  }
-}
-
-/**
  * What serving needs from version `dir`: model.onnx and preprocessor.json, each checked against the
  * manifest's sha256 from the very bytes used, and metrics.json's scores when it reads and still hashes as
  * recorded. Throws a
@@ -254,7 +233,9 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
     preprocessorPath,
     parseJsonBytes(preprocessorPath, "preprocessor.json", preprocessorBytes),
   );
-  const scores = await readServedMetrics(dir, manifest.files);
+  // metrics.json only informs (/model/info): a version without it, or with a damaged or changed one, serves
+  // without its scores.
+  const scores = await readMetricsFile(dir, manifest.files);
   const metrics = scores?.test;
   const servedMetrics = scores?.served;
   return {

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
+import { sha256Hex } from "./manifest.ts";
 
 const ScoresSchema = z.object({
   accuracy: z.number().optional(),
@@ -21,10 +22,25 @@ export const MetricsFileSchema = z.object({
 
 export type MetricsFile = z.infer<typeof MetricsFileSchema>;
 
-/** The parsed metrics.json of version folder `dir`; null when it is missing or not JSON. */
-export async function readMetricsFile(dir: string): Promise<MetricsFile | null> {
+/**
+ * The parsed metrics.json of version folder `dir`; null when it is missing or not JSON, or when `files` (the
+ * manifest's sha256 per file) lists it and it no longer hashes so: a score edited since training is not the
+ * version's, and what states or compares against it (`/model/info`, `monitor`) must not take it as such.
+ */
+export async function readMetricsFile(
+  dir: string,
+  files?: Readonly<Record<string, string>>,
+): Promise<MetricsFile | null> {
+  let bytes: Uint8Array;
   try {
-    return parseMetricsFile(JSON.parse(await Deno.readTextFile(join(dir, "metrics.json"))));
+    bytes = await Deno.readFile(join(dir, "metrics.json"));
+  } catch {
+    return null;
+  }
+  const hash = files?.["metrics.json"];
+  if (hash !== undefined && (await sha256Hex(bytes)) !== hash) return null;
+  try {
+    return parseMetricsFile(JSON.parse(new TextDecoder().decode(bytes)));
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseMetricsFile, readMetricsFile } from "./metrics_file.ts";
+import { sha256Hex } from "./manifest.ts";
 
 Deno.test("metrics.json is read with one schema: scores present are kept, missing or malformed ones absent", async () => {
   const full = parseMetricsFile({
@@ -23,6 +24,21 @@ Deno.test("metrics.json is read with one schema: scores present are kept, missin
     assert.equal(await readMetricsFile(dir), null, "not JSON");
     await Deno.writeTextFile(join(dir, "metrics.json"), JSON.stringify({ test: { macro_f1: 0.3 } }));
     assert.equal((await readMetricsFile(dir))?.test?.macro_f1, 0.3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a metrics.json changed since the manifest hashed it reads as absent", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-metrics-hash-" });
+  try {
+    const text = JSON.stringify({ test: { macro_f1: 0.3 } });
+    await Deno.writeTextFile(join(dir, "metrics.json"), text);
+    const files = { "metrics.json": await sha256Hex(new TextEncoder().encode(text)) };
+    assert.equal((await readMetricsFile(dir, files))?.test?.macro_f1, 0.3);
+    await Deno.writeTextFile(join(dir, "metrics.json"), JSON.stringify({ test: { macro_f1: 0.9 } }));
+    assert.equal(await readMetricsFile(dir, files), null, "edited since training");
+    assert.equal((await readMetricsFile(dir))?.test?.macro_f1, 0.9, "no hash recorded: nothing to check");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -150,7 +150,7 @@ export interface TrainExecution {
 /**
  * Trains one model (not an ensemble: `trainMembers`) on `data.train`, scoring each epoch on validation by
  * calibrated log-loss and stopping early on `patience`; it ends holding the best epoch's weights. Throws when
- * the loss stops being finite, or when no whole epoch scored a finite validation log-loss; an aborted
+ * the loss stops being finite, or when no epoch scored a finite validation log-loss; an aborted
  * `hooks.signal` stops after the current batch.
  */
 export async function trainModel(
@@ -345,9 +345,10 @@ async function trainWith(
   if (best) {
     model.setWeights(best.weights);
     tf.dispose(best.weights);
-  } else if (history.some((r) => !r.partial)) {
-    // Whole epochs ran and none could be scored: the model's outputs are not numbers on validation, so no
-    // epoch's weights are worth keeping (before: the first such epoch was kept as "best" and promoted).
+  } else if (history.length > 0) {
+    // Epochs ran (an interrupted one is scored too) and none could be scored: the model's outputs are not
+    // numbers on validation, so no epoch's weights are worth keeping (before: the first such epoch was kept as
+    // "best" and promoted; an interrupted one was reported as stopped before its first batch).
     throw new ReportedError(
       `the validation log-loss was ${history.at(-1)!.val_calibrated_log_loss} after every epoch ` +
         `(${history.length}): the model's outputs overflow on the validation windows`,

@@ -251,6 +251,31 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "an interrupted first epoch whose validation is not a number fails with that message, not 'no batch'",
+  ignore: !real,
+  async fn() {
+    const data = await tinyDataset();
+    const model = buildModel(tinyModelConfig("lightweight_lstm"), 6);
+    const stop = new AbortController();
+    // Ctrl-C during epoch 1, after its second batch, with the weights gone NaN: the partial epoch is scored.
+    const nan = nanValidationIn([1], model, 2);
+    await assert.rejects(
+      trainModel(model, data, scalingOf(data), tinyTrainConfig(data, { epochs: 3 }), {
+        signal: stop.signal,
+        afterBatch: (epoch, batch) => {
+          nan.afterBatch(epoch, batch);
+          if (epoch === 1 && batch === 2) stop.abort();
+        },
+        afterEpoch: nan.afterEpoch,
+      }),
+      (e: Error) =>
+        e instanceof ReportedError && /validation log-loss was NaN after every epoch \(1\)/.test(e.message),
+    );
+    model.dispose();
+  },
+});
+
 Deno.test("an epoch record reads back through its schema as written, NaN (JSON's null) included", async () => {
   const { EpochRecordSchema } = await import("./loop.ts");
   const record = {

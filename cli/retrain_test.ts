@@ -603,6 +603,13 @@ Deno.test("retrain refuses data whose symbols Binance does not name that way (ex
     assert.equal(out.code, 2, stderr);
     assert.match(stderr, /^candlecast: \S+data\.csv holds BTC\/USDT, which Binance does not name that way/m);
     assert.match(stderr, /^hint: .*--no-collect/m);
+    // Lower case, as collect --source json wrote it before it upper-cased symbols: the way out differs.
+    await writeTrainingCsv(join(dir, "data.csv"), [{ ...series[0], symbol: "simausdt" }, series[1]]);
+    const lower = await candlecastCommand(collecting).output();
+    const lowerErr = new TextDecoder().decode(lower.stderr);
+    assert.equal(lower.code, 2, lowerErr);
+    assert.match(lowerErr, /holds simausdt in lower case, which Binance names SIMAUSDT/);
+    assert.match(lowerErr, /^hint: collect the C# export again into a new file/m);
     assert.equal(exchange.hits(), 0, "nothing was fetched");
     assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
   } finally {

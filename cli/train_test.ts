@@ -56,8 +56,14 @@ Deno.test("train: --config-from naming the folder that holds the versions is a u
     assert.equal(code, 2, err);
     assert.match(
       err,
-      /--config-from: .* holds model versions but is not one itself\nhint: point --config-from at/,
+      /--config-from: .* holds model versions but is not one itself\nhint: use --config-from \S+\/current \(the version served\)/,
     );
+    // current gone (its version removed by hand): the newest version is named instead.
+    await Deno.remove(`${dir}/v1_2026-01-01`);
+    await Deno.mkdir(`${dir}/v2_2026-02-01`);
+    const dangling = await cli(["train", "--config-from", dir]);
+    assert.equal(dangling.code, 2, dangling.err);
+    assert.match(dangling.err, /\nhint: use --config-from \S+\/v2_2026-02-01 \(the newest\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

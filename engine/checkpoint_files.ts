@@ -18,7 +18,7 @@ import {
 } from "./manifest.ts";
 import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
-import { pathKind, ReportedError } from "../features/index.ts";
+import { pathKind, ReportedError, shellWord } from "../features/index.ts";
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;
@@ -77,7 +77,7 @@ async function notAVersion(dir: string): Promise<CheckpointError> {
 }
 
 /** The error for `dir`, a folder without manifest.json, when it holds versions (or `current`); else null. */
-async function holdsVersionsError(dir: string): Promise<CheckpointError | null> {
+async function holdsVersionsError(dir: string, flag = "--checkpoint"): Promise<CheckpointError | null> {
   let current = false;
   const versions: string[] = [];
   try {
@@ -91,11 +91,15 @@ async function holdsVersionsError(dir: string): Promise<CheckpointError | null> 
   if (!current && versions.length === 0) return null;
   const number = (name: string) => Number(VERSION_NAME.exec(name)![1]);
   const newest = versions.sort((a, b) => number(a) - number(b)).at(-1);
+  // `current` only while it leads to a folder: a dangling one (its version removed by hand) loads nothing.
+  const served = current && pathKind(join(dir, "current")) === "folder";
+  const list = `'candlecast models list --checkpoints ${shellWord(dir)}' shows them all`;
   return new CheckpointError(
     `${dir} holds model versions but is not one itself`,
-    `use --checkpoint ${join(dir, current ? "current" : newest!)}` +
-      (current ? " (the version served)" : " (the newest)") +
-      `; 'candlecast models list --checkpoints ${dir}' shows them all`,
+    served || newest
+      ? `use ${flag} ${shellWord(join(dir, served ? "current" : newest!))}` +
+        (served ? " (the version served)" : " (the newest)") + `; ${list}`
+      : list,
   );
 }
 
@@ -104,9 +108,9 @@ async function holdsVersionsError(dir: string): Promise<CheckpointError | null> 
  * `current` or v{N}_… folders in it), else null: nothing there, a file, or a folder that may still become a
  * version. For `serve`, which starts without a model and waits for one, but never gets one at a store folder.
  */
-export async function versionStoreError(dir: string): Promise<CheckpointError | null> {
+export async function versionStoreError(dir: string, flag = "--checkpoint"): Promise<CheckpointError | null> {
   if (pathKind(dir) !== "folder" || pathKind(join(dir, "manifest.json")) !== null) return null;
-  return await holdsVersionsError(dir);
+  return await holdsVersionsError(dir, flag);
 }
 
 /** Fails with a CheckpointError, saying what to do, unless `dir` is a version folder (it has manifest.json). */

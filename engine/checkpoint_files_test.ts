@@ -178,6 +178,21 @@ Deno.test("engine: versionStoreError names the folder holding the versions, and 
     assert.ok(error instanceof CheckpointError);
     await assert.rejects(assertCheckpointDir(root), { message: error.message, hint: error.hint });
     assert.equal(error.message, `${root} holds model versions but is not one itself`);
+    assert.match(error.hint!, /^use --checkpoint \S+\/current \(the version served\)/);
+    // A dangling current names nothing to load: the newest version instead; a path with a space is quoted.
+    await Deno.remove(join(root, "current"));
+    await Deno.symlink("v9_gone", join(root, "current"));
+    assert.match(
+      (await versionStoreError(root, "--config-from"))!.hint!,
+      /^use --config-from \S+\/v1_2024-01-01 \(the newest\)/,
+    );
+    const spaced = join(root, "sp ace");
+    await Deno.mkdir(join(spaced, "v2_2024-02-02"), { recursive: true });
+    assert.equal(
+      (await versionStoreError(spaced))!.hint,
+      `use --checkpoint '${spaced}/v2_2024-02-02' (the newest); 'candlecast models list --checkpoints '${spaced}'' ` +
+        "shows them all",
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -103,14 +103,8 @@ export async function configFromVersion(dir: string): Promise<RunConfig> {
     );
   }
   // The folder holding the versions (--config-from checkpoints) is the same slip: exit 2, naming a version.
-  const store = await versionStoreError(dir);
-  if (store !== null) {
-    throw new UsageError(
-      `--config-from: ${store.message}`,
-      `point --config-from at one of its versions, e.g. ${join(dir, "current")} ('candlecast models list ` +
-        `--checkpoints ${dir}' shows them)`,
-    );
-  }
+  const store = await versionStoreError(dir, "--config-from");
+  if (store !== null) throw new UsageError(`--config-from: ${store.message}`, store.hint);
   try {
     const manifest = await readManifest(dir);
     const preprocessor = await readPreprocessorFile(dir);

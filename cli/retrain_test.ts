@@ -10,7 +10,8 @@ import {
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
 import { collectInterval, coveredUntil, notWorse, scorePair } from "./retrain/run.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
+import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { runFolderNames } from "./train/run_names.ts";
@@ -721,5 +722,19 @@ Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--train-args may repeat --incremental where retrain fine-tunes anyway; elsewhere it is refused", () => {
+  // A weekly run with a current adds --incremental itself: cron lines written before the refusal carry it.
+  refuseRetrainOwnedFlags(["--epochs", "2", "--incremental"], true);
+  checkTrainStep(trainStepArgs("d.csv", "ck", true, "ck/current", ["--epochs", "2", "--incremental"]));
+  // Monthly (or weekly before any current) trains from scratch: --incremental would contradict it.
+  assert.throws(
+    () => refuseRetrainOwnedFlags(["--incremental"], false),
+    (e: Error) => e instanceof UsageError && /--incremental is retrain's to set/.test(e.message),
+  );
+  for (const flag of ["--data=x.csv", "--checkpoints", "--resume"]) {
+    assert.throws(() => refuseRetrainOwnedFlags([flag], true), UsageError, flag);
   }
 });

@@ -364,7 +364,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const manifest = current ? await currentManifest(root, current) : null;
     // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
     const incremental = opts.mode === "weekly" && current !== null;
-    refuseRetrainOwnedFlags(opts.trainArgs);
+    refuseRetrainOwnedFlags(opts.trainArgs, incremental);
     checkTrainStep(trainStepArgs("-", root, incremental, currentDir, opts.trainArgs));
 
     if (opts.collect) {

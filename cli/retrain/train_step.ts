@@ -47,10 +47,15 @@ const RETRAIN_OWNED: Record<string, string> = {
  * Refuses in `--train-args` the flags retrain sets itself (usage error, exit 2, before anything runs). Before:
  * `--train-args='--data x.csv'` trained a candidate on x.csv (held-out days included) and then failed with
  * "train finished but wrote no new version"; `--checkpoints DIR` trained into DIR and failed the same way.
+ * `--incremental` passes where the run fine-tunes anyway (`incremental`), and is refused where it trains from
+ * scratch (monthly, or weekly before there is a current).
  */
-export function refuseRetrainOwnedFlags(trainArgs: readonly string[]): void {
+export function refuseRetrainOwnedFlags(trainArgs: readonly string[], incremental: boolean): void {
   for (const arg of trainArgs) {
     const name = arg.split("=")[0];
+    // Said again where retrain fine-tunes anyway (a weekly run with a current): redundant, and cron lines
+    // written before the refusal carry it.
+    if (name === "--incremental" && incremental) continue;
     const hint = RETRAIN_OWNED[name];
     if (hint !== undefined) throw new UsageError(`--train-args: ${name} is retrain's to set`, hint);
   }

@@ -278,7 +278,24 @@ export function thinCurve(b: Backtest, points = 800): Curve {
   return { times: t, equity: e };
 }
 
-function judge(low: number, high: number, betterBelow: boolean): string {
+/**
+ * The fewest bootstrap blocks that can tell a difference at `level`. Blocks are the independent units of
+ * evidence: with B of them, the most lopsided outcome (every block favouring the same learner) has two-sided
+ * probability 2 · 2^−B under no difference, so below this count nothing seen could rule chance out. A
+ * percentile interval from fewer blocks is no guide either: from one block every resample is the data itself
+ * and the interval shrinks to the estimate.
+ */
+export function minimumBlocks(level: number): number {
+  return Math.ceil(Math.log2(2 / (1 - level)));
+}
+
+/** Whether the bootstrap drew on enough blocks to judge at its level (`minimumBlocks`). */
+export function enoughBlocks(b: Pick<BootstrapResult, "blocks" | "level">): boolean {
+  return b.blocks >= minimumBlocks(b.level);
+}
+
+function judge(low: number, high: number, betterBelow: boolean, enough = true): string {
+  if (!enough) return "no clear difference";
   if (betterBelow ? high < 0 : low > 0) return "better";
   if (betterBelow ? low > 0 : high < 0) return "worse";
   return "no clear difference";
@@ -364,18 +381,27 @@ function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string,
 
 function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "folds"> {
   const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
-  const logLoss = judge(ll.low, ll.high, true);
-  const macroF1 = judge(f1.low, f1.high, false);
+  const enough = enoughBlocks(s.bootstrap);
+  const logLoss = judge(ll.low, ll.high, true, enough);
+  const macroF1 = judge(f1.low, f1.high, false, enough);
   const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
   const scope = scopeOf(s);
   const lines = [
     ...differenceLines(s, logLoss, macroF1),
+    ...(enough ? [] : [tooFewBlocks(s.bootstrap)]),
     logLoss === "better" && macroF1 !== "worse"
       ? `The model beats the best baseline on log-loss over ${scope}.`
       : `The model does not beat the best baseline (${s.best_baseline}) over ${scope}.`,
   ];
   if (row) lines.push(backtestLine("Backtest", s, row));
   return { log_loss: logLoss, macro_f1: macroF1, lines };
+}
+
+/** Why a difference goes unjudged when the test windows span too few bootstrap blocks. */
+export function tooFewBlocks(b: Pick<BootstrapResult, "blocks" | "level">): string {
+  const blocks = plural(b.blocks, "block"), level = `${Math.round(100 * b.level)} %`;
+  return `Only ${blocks} of ${BOOTSTRAP_BLOCK_CANDLES} candles: too few to tell a difference at ${level} ` +
+    `(at least ${minimumBlocks(b.level)} are needed), whatever the interval shows; evaluate more folds.`;
 }
 
 function backtestLine(title: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {

@@ -3,7 +3,8 @@ import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
 import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
 import type { FitReport, FoldData } from "./learner.ts";
-import { IN_SAMPLE_VERDICT, inSampleFolds, summarize } from "./summary.ts";
+import { IN_SAMPLE_VERDICT, inSampleFolds, minimumBlocks, summarize } from "./summary.ts";
+import { evaluationTables } from "./tables.ts";
 import { walkForward } from "./walk_forward.ts";
 
 const shape = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
@@ -92,4 +93,28 @@ Deno.test("an aborted walk keeps the folds that finished and drops the one runni
   });
   assert.match(s.verdict.lines[0], new RegExp(`^Interrupted: only fold ${plans[0].label} finished; folds `));
   assert.ok(s.verdict.lines.some((l) => /over the finished fold \(folds .* did not run\)/.test(l)));
+});
+
+Deno.test("a difference is not judged from too few bootstrap blocks: one week of 1h candles is 2 blocks", async () => {
+  assert.equal(minimumBlocks(0.95), 6);
+  // A model that knows much of the truth: clearly ahead of every baseline, given enough evidence.
+  const skilled = () => new ScriptedLearner("model", 0.8);
+  const one = await outcomesOf(1, skilled());
+  const s = summarize(one.series, one.outcomes, { ...summaryOptions, resamples: 200 });
+  assert.equal(s.bootstrap.blocks, 2);
+  // Before: the interval from 2 blocks excluded zero and the verdict read "better" from one week.
+  assert.ok(s.bootstrap.log_loss_diff.high < 0, "the interval alone would have said better");
+  assert.equal(s.verdict.log_loss, "no clear difference");
+  assert.equal(s.verdict.macro_f1, "no clear difference");
+  const text = s.verdict.lines.join("\n");
+  assert.match(text, /Only 2 blocks of 96 candles: too few to tell a difference at 95 % \(at least 6/);
+  assert.match(text, /does not beat the best baseline/);
+  const table = evaluationTables(s).find((t) => t.id === "bootstrap")!;
+  assert.ok(table.notes.some((n) => n.startsWith("Only 2 blocks")));
+  // Three weeks are 6 blocks: judged.
+  const three = await outcomesOf(3, skilled());
+  const t = summarize(three.series, three.outcomes, { ...summaryOptions, resamples: 200 });
+  assert.equal(t.bootstrap.blocks, 6);
+  assert.equal(t.verdict.log_loss, "better");
+  assert.doesNotMatch(t.verdict.lines.join("\n"), /too few/);
 });

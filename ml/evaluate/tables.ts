@@ -5,7 +5,7 @@
  */
 import { CLASSES, plural } from "../../features/index.ts";
 import { feePercent } from "./backtest.ts";
-import { type EvaluationSummary, fitAction } from "./summary.ts";
+import { enoughBlocks, type EvaluationSummary, fitAction, tooFewBlocks } from "./summary.ts";
 
 /** Names of the tables, in the order `evaluationTables` returns them; a renderer places its extras by them. */
 export type TableId =
@@ -197,6 +197,7 @@ function bootstrap(s: EvaluationSummary): Table {
     notes: [
       `${b.resamples} resamples of ${plural(b.blocks, "block")} of ${b.block_candles} consecutive candles ` +
       "(all symbols together); percentile interval.",
+      ...(enoughBlocks(b) ? [] : [tooFewBlocks(b)]),
     ],
     highlight: [],
   };

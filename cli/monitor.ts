@@ -314,6 +314,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
     );
   }
+  for (const u of report.unjudged) console.error(`note: ${u.message}`);
   if (opts.failOnWarning && live.length > 0) {
     throw new CommandError(
       count(live.length, "monitoring warning"),

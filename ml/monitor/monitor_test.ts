@@ -11,7 +11,7 @@ import { simulateMarket } from "../../features/market_simulator.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { PredictionRecord } from "../../engine/index.ts";
 import { candleOfPrediction, joinOutcomes } from "./join.ts";
-import { monitorReport } from "./report.ts";
+import { MIN_WEEK_PREDICTIONS, monitorReport } from "./report.ts";
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 1);
@@ -110,10 +110,30 @@ Deno.test("outcomes use the version's own label rule; recent, unknown and unmatc
   assert.ok(Math.abs(v1.scores.accuracy - 2 / 3) < 1e-12);
   assert.ok(Math.abs(v1.scores.mean_confidence - 0.6) < 1e-12);
   assert.ok(Math.abs(v1.scores.log_loss - -(2 * Math.log(0.6) + Math.log(0.2)) / 3) < 1e-9);
-  assert.equal(report.warnings.length, 1);
-  assert.match(
-    report.warnings[0].message,
-    /^v1: the last week to 2026-01-11 \(3 predictions\) is worse than its test split: macro-F1/,
+  // Three predictions are too few to judge: before, one wrong call of three was a warning (and exit 1 with
+  // --fail-on-warning) from an interval of three resampled predictions.
+  assert.deepEqual(report.warnings, []);
+  assert.equal(
+    report.unjudged[0].message,
+    "v1: the last week to 2026-01-11 has only 3 scored predictions, too few to judge against its test split " +
+      `(monitor needs ${MIN_WEEK_PREDICTIONS})`,
   );
   assert.deepEqual(report.byDay.map((d) => d.version), ["v1", "v1", "v1"].slice(0, report.byDay.length));
+});
+
+Deno.test("a single wrong prediction is not a week worse than test; a full week that is gets the warning", () => {
+  const joined = (n: number, right: (i: number) => boolean) =>
+    Array.from({ length: n }, (_, i) => {
+      const record = madeAt(60 + (i % 300), "UP", true);
+      return { record, t: 60 + (i % 300), realisedReturn: 0, label: right(i) ? 2 : 0 } as const;
+    });
+  const test = new Map([["v1", { accuracy: 0.45, macro_f1: 0.3, log_loss: 1.05 }]]);
+  // Before: macro-F1 0.000 "(95 % interval 0.000 … 0.000)" and log-loss 1.609 beside a zero-width interval.
+  const one = monitorReport(joined(1, () => false), test);
+  assert.deepEqual(one.warnings, []);
+  assert.equal(one.unjudged.length, 1);
+  // A week of 96 predictions, four in five wrong, is judged and warned about.
+  const week = monitorReport(joined(MIN_WEEK_PREDICTIONS, (i) => i % 5 === 0), test);
+  assert.deepEqual(week.unjudged, []);
+  assert.match(week.warnings[0].message, /\(96 predictions\) is worse than its test split: macro-F1 /);
 });

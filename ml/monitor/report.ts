@@ -44,9 +44,22 @@ export interface MonitorReport {
   }[];
   /** Versions whose last week is worse than their test split, each with the sentence that says so. */
   readonly warnings: { readonly version: string; readonly message: string }[];
+  /** Versions with test figures whose last week holds too few predictions to judge (`MIN_WEEK_PREDICTIONS`). */
+  readonly unjudged: { readonly version: string; readonly message: string }[];
 }
 
 const DAY = 86_400_000;
+
+/**
+ * The fewest scored predictions in a week that monitor judges against the test split: four blocks of the 24
+ * consecutive predictions the week's interval resamples (`WeekSample.interval`). With fewer, the interval
+ * shortens its blocks and treats neighbouring predictions as independent, and from one to three predictions
+ * every resample is the week itself: a single wrong call gave macro-F1 0.000 "(95 % interval 0.000 … 0.000)"
+ * and a warning. On simulated weeks of a model exactly as good as its test split, weeks under 96 predictions
+ * drew a macro-F1 warning 14–100 % of the time (54 % at 4, 17 % at 20) where a one-sided 95 % bound implies
+ * 2.5 %; weeks of 100–170 still draw one about 10 % of the time, an open limit of the interval itself.
+ */
+export const MIN_WEEK_PREDICTIONS = 96;
 
 /** LiveScores summed one prediction at a time, in the order given (the same sums as over an array). */
 export class ScoresTally {
@@ -126,10 +139,18 @@ export class MonitorTally {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: tally.result() }));
     const warnings: { version: string; message: string }[] = [];
+    const unjudged: { version: string; message: string }[] = [];
     const byVersion = [...this.#byVersion].map(([version, v]) => {
       const lastWeek = v.weekRows > 0 ? v.week.result() : null;
       const test = testScores.get(version);
-      if (lastWeek && test) {
+      if (lastWeek && test && lastWeek.predictions < MIN_WEEK_PREDICTIONS) {
+        unjudged.push({
+          version,
+          message:
+            `${version}: the last week${this.#weekEnd(version)} has only ${lastWeek.predictions} scored ` +
+            `predictions, too few to judge against its test split (monitor needs ${MIN_WEEK_PREDICTIONS})`,
+        });
+      } else if (lastWeek && test) {
         // Worse only when the week's whole 95 % interval is on the worse side of the test figure: a week's point
         // estimate falls below it about half the time by chance, and --fail-on-warning would fail on noise.
         const ci = v.sample.interval();
@@ -152,18 +173,24 @@ export class MonitorTally {
         }
         if (worse.length > 0) {
           const split = test.rule ? `its test split under its served '${test.rule}' rule` : "its test split";
-          const end = this.latest.get(version);
-          const to = end === undefined ? "" : ` to ${new Date(end).toISOString().slice(0, 10)}`;
           warnings.push({
             version,
-            message: `${version}: the last week${to} (${lastWeek.predictions} predictions) is worse than ` +
+            message:
+              `${version}: the last week${this.#weekEnd(version)} (${lastWeek.predictions} predictions) ` +
+              "is worse than " +
               `${split}: ${worse.join(", ")}`,
           });
         }
       }
       return { version, scores: v.all.result(), lastWeek };
     });
-    return { byDay, byVersion, warnings };
+    return { byDay, byVersion, warnings, unjudged };
+  }
+
+  /** " to 2026-01-11": the last day of a version's last week, or nothing when unknown. */
+  #weekEnd(version: string): string {
+    const end = this.latest.get(version);
+    return end === undefined ? "" : ` to ${new Date(end).toISOString().slice(0, 10)}`;
   }
 }
 

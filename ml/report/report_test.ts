@@ -330,3 +330,28 @@ Deno.test({
     if (!Deno.env.get("REPORT_SCREENSHOT_DIR")) await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test("the training verdict: scores equal at the four decimals shown are level, neither side better", () => {
+  const good = testDecisions(logitsFor(LABELS, [0, 0, 0], 3), LABELS, 1, "argmax", [0.2, 0.6, 0.2]);
+  const test = { ...summary.overall.model.metrics, log_loss: 1.07631, macro_f1: good.argmax.macro_f1 };
+  const html = renderReport(trainingReport({
+    version: "v2",
+    modelType: "m",
+    history: [],
+    bestEpoch: 1,
+    test,
+    // Behind the model by 0.00002 in log-loss and ahead of it by 0.00001 in macro-F1: both print the same.
+    baselines: {
+      gradient_boosting: {
+        ...summary.overall.majority.metrics,
+        log_loss: 1.07633,
+        macro_f1: good.argmax.macro_f1 + 0.00001,
+      },
+    },
+    decisions: good,
+  }));
+  // Before: "1.0763 vs … 1.0763: lower (better)" and "gradient_boosting classifies better".
+  assert.match(html, /Log-loss 1\.0763 vs the best baseline&#39;s \(gradient_boosting\) 1\.0763: level/);
+  assert.doesNotMatch(html, /lower \(better\)|classifies better|ahead of every baseline/);
+  assert.match(html, /gradient_boosting classifies as well/);
+});

@@ -119,6 +119,9 @@ export function testSplitTable(
   };
 }
 
+/** Two scores that print the same at the verdict's four decimals. */
+const shownEqual = (a: number, b: number) => a.toFixed(4) === b.toFixed(4);
+
 const spread = (s: RuleScores) => CLASSES.map((c) => `${c} ${pct(s.predicted_share[c])}`).join(", ");
 
 /** One class named for almost every window: the decision carries no information whatever the log-loss. */
@@ -128,11 +131,13 @@ function verdictOf(r: TrainingReportInput): string[] {
   const entries = Object.entries(r.baselines);
   if (entries.length === 0) return [];
   const byLogLoss = entries.reduce((a, b) => (b[1].log_loss < a[1].log_loss ? b : a));
-  const llAhead = r.test.log_loss < byLogLoss[1].log_loss;
+  // Scores equal at the four decimals shown are level: a difference nobody can see is not "better".
+  const llLevel = shownEqual(r.test.log_loss, byLogLoss[1].log_loss);
+  const llAhead = r.test.log_loss < byLogLoss[1].log_loss && !llLevel;
   const lines = [
     `Log-loss ${r.test.log_loss.toFixed(4)} vs the best baseline's (${byLogLoss[0]}) ${
       byLogLoss[1].log_loss.toFixed(4)
-    }: ${llAhead ? "lower (better)" : "not lower"}.`,
+    }: ${llAhead ? "lower (better)" : llLevel ? "level (equal to four decimals)" : "not lower"}.`,
   ];
   // Decisions are compared under one rule: the served rule on both sides when the baselines were scored under
   // it, else argmax on both (a rule that spreads calls over the classes lifts any learner's macro-F1).
@@ -143,8 +148,9 @@ function verdictOf(r: TrainingReportInput): string[] {
   const shown = r.decisions?.served ?? r.test;
   const top = Math.max(...CLASSES.map((c) => shown.predicted_share[c]));
   const degenerate = top >= DEGENERATE_SHARE;
-  // A tie is not "ahead".
-  const f1Ahead = served.macro_f1 > byF1[1].macro_f1;
+  // A tie, or a lead too small to show at four decimals, is not "ahead" (nor the baseline "better").
+  const f1Level = shownEqual(served.macro_f1, byF1[1].macro_f1);
+  const f1Ahead = served.macro_f1 > byF1[1].macro_f1 && !f1Level;
   lines.push(
     `The served decision (${r.decisions?.rule ?? "argmax"} rule) names ${
       spread(shown)
@@ -155,7 +161,7 @@ function verdictOf(r: TrainingReportInput): string[] {
   const problems = [
     ...(llAhead ? [] : ["its probabilities are no better than a baseline's"]),
     ...(degenerate ? [`its decision is nearly always one class (${pct(top)}), so it carries no signal`] : []),
-    ...(f1Ahead ? [] : [`${byF1[0]} classifies better`]),
+    ...(f1Ahead ? [] : [`${byF1[0]} classifies ${f1Level ? "as well" : "better"}`]),
   ];
   lines.push(
     problems.length === 0

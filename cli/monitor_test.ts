@@ -244,8 +244,8 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(
       out.stderr,
       "note: v1_2026-01-01: the last week to 2026-02-06 (338 predictions) is worse than its test split under its served " +
-        "'prior' rule: macro-F1 0.348 (95 % interval 0.297 … 0.410) < test 0.450, log-loss 1.285 " +
-        "(95 % interval 1.184 … 1.348) > test 1.000 (no longer served: v2_2026-02-01 answered the newest logged " +
+        "'prior' rule: macro-F1 0.348 (95 % interval 0.286 … 0.411) < test 0.450, log-loss 1.285 " +
+        "(95 % interval 1.199 … 1.372) > test 1.000 (no longer served: v2_2026-02-01 answered the newest logged " +
         "prediction)\n",
     );
 

@@ -55,9 +55,7 @@ const DAY = 86_400_000;
  * consecutive predictions the week's interval resamples (`WeekSample.interval`). With fewer, the interval
  * shortens its blocks and treats neighbouring predictions as independent, and from one to three predictions
  * every resample is the week itself: a single wrong call gave macro-F1 0.000 "(95 % interval 0.000 … 0.000)"
- * and a warning. On simulated weeks of a model exactly as good as its test split, weeks under 96 predictions
- * drew a macro-F1 warning 14–100 % of the time (54 % at 4, 17 % at 20) where a one-sided 95 % bound implies
- * 2.5 %; weeks of 100–170 still draw one about 10 % of the time, an open limit of the interval itself.
+ * and a warning.
  */
 export const MIN_WEEK_PREDICTIONS = 96;
 

@@ -5,6 +5,7 @@
  * single windows would pretend there is far more independent evidence than there is.
  */
 import { seededRng } from "../data/index.ts";
+import { studentT975 } from "../metrics/index.ts";
 
 const K = 3;
 const EPS = 1e-7;
@@ -18,8 +19,6 @@ export interface Scored {
 
 export interface BootstrapOptions {
   readonly resamples?: number;
-  /** Two-sided level of the interval (default 0.95). */
-  readonly level?: number;
   readonly seed?: number;
 }
 
@@ -66,19 +65,25 @@ function macroF1(confusion: Float64Array): number {
   return sum / K;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+function standardDeviation(values: Float64Array): number {
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= values.length;
+  let squares = 0;
+  for (const v of values) squares += (v - mean) ** 2;
+  return Math.sqrt(squares / Math.max(1, values.length - 1));
 }
 
 /** Per block: confusion counts of a and b (9 each), their log-loss sums and the window count. */
 const STATS = 2 * K * K + 3;
 
 /**
- * The `level` intervals of a − b in macro-F1 and in log-loss, from `resamples` draws of whole blocks
- * (`blocks[i]`: window i's dense block id, as `timeBlocks` gives), seeded so a rerun agrees. Throws when
- * there is no window.
+ * 95 % intervals of a − b in macro-F1 and in log-loss: the observed difference ± Student's t on (blocks − 1)
+ * degrees of freedom times the standard error of `resamples` draws of whole blocks (`blocks[i]`: window i's
+ * dense block id, as `timeBlocks` gives), scaled by √(B/(B−1)) since resampling B blocks gives the plug-in
+ * variance; seeded so a rerun agrees. Throws when there is no window. The draws' own percentiles were too
+ * narrow for the few blocks a quarter holds: two equally good learners were told apart (either way) in 18 % of
+ * simulated 6-block evaluations (a 4h quarter), 8 % at 12 and 6 % at 23, where 5 % is nominal.
  */
 export function blockBootstrap(
   labels: ArrayLike<number>,
@@ -87,7 +92,7 @@ export function blockBootstrap(
   blocks: ArrayLike<number>,
   opts: BootstrapOptions = {},
 ): BootstrapResult {
-  const resamples = opts.resamples ?? 1000, level = opts.level ?? 0.95;
+  const resamples = opts.resamples ?? 1000, level = 0.95;
   let nBlocks = 0;
   for (let i = 0; i < blocks.length; i++) nBlocks = Math.max(nBlocks, blocks[i] + 1);
   if (labels.length === 0 || nBlocks === 0) throw new Error("the bootstrap needs at least one scored window");
@@ -119,12 +124,20 @@ export function blockBootstrap(
   for (let r = 0; r < resamples; r++) {
     [f1[r], ll[r]] = differences(() => Math.floor(rng() * nBlocks), nBlocks);
   }
-  f1.sort();
-  ll.sort();
-  const tail = (1 - level) / 2;
+  // With one block there is no spread to measure: the interval is unbounded (and evaluate judges nothing
+  // from fewer than six blocks anyway).
+  const half = (draws: Float64Array) =>
+    nBlocks < 2
+      ? Infinity
+      : studentT975(nBlocks - 1) * standardDeviation(draws) * Math.sqrt(nBlocks / (nBlocks - 1));
+  const interval = (estimate: number, draws: Float64Array) => ({
+    estimate,
+    low: estimate - half(draws),
+    high: estimate + half(draws),
+  });
   return {
-    macro_f1_diff: { estimate: f1Estimate, low: percentile(f1, tail), high: percentile(f1, 1 - tail) },
-    log_loss_diff: { estimate: llEstimate, low: percentile(ll, tail), high: percentile(ll, 1 - tail) },
+    macro_f1_diff: interval(f1Estimate, f1),
+    log_loss_diff: interval(llEstimate, ll),
     blocks: nBlocks,
     resamples,
     level,

@@ -282,8 +282,7 @@ export function thinCurve(b: Backtest, points = 800): Curve {
  * The fewest bootstrap blocks that can tell a difference at `level`. Blocks are the independent units of
  * evidence: with B of them, the most lopsided outcome (every block favouring the same learner) has two-sided
  * probability 2 · 2^−B under no difference, so below this count nothing seen could rule chance out. A
- * percentile interval from fewer blocks is no guide either: from one block every resample is the data itself
- * and the interval shrinks to the estimate.
+ * bootstrap from fewer blocks is no guide either: from one block every resample is the data itself.
  */
 export function minimumBlocks(level: number): number {
   return Math.ceil(Math.log2(2 / (1 - level)));

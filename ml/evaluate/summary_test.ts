@@ -102,8 +102,8 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   const one = await outcomesOf(1, skilled());
   const s = summarize(one.series, one.outcomes, { ...summaryOptions, resamples: 200 });
   assert.equal(s.bootstrap.blocks, 2);
-  // Before: the interval from 2 blocks excluded zero and the verdict read "better" from one week.
-  assert.ok(s.bootstrap.log_loss_diff.high < 0, "the interval alone would have said better");
+  // Before 28aac4d the percentile interval from 2 blocks excluded zero and the verdict read "better" from one
+  // week; the t interval (one degree of freedom) is wide by itself now, and the rule holds either way.
   assert.equal(s.verdict.log_loss, "no clear difference");
   assert.equal(s.verdict.macro_f1, "no clear difference");
   const text = s.verdict.lines.join("\n");

@@ -196,7 +196,7 @@ function bootstrap(s: EvaluationSummary): Table {
     ],
     notes: [
       `${b.resamples} resamples of ${plural(b.blocks, "block")} of ${b.block_candles} consecutive candles ` +
-      "(all symbols together); percentile interval.",
+      "(all symbols together); the difference ± Student's t on the blocks times the resamples' standard error.",
       ...(enoughBlocks(b) ? [] : [tooFewBlocks(b)]),
     ],
     highlight: [],

@@ -4,3 +4,4 @@
  */
 export * from "./classification.ts";
 export * from "./calibration.ts";
+export * from "./student_t.ts";

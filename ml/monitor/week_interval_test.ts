@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { seededRng } from "../../features/index.ts";
-import { studentT975, WeekSample } from "./week_interval.ts";
+import { WeekSample } from "./week_interval.ts";
 
 Deno.test("the week's interval covers its own estimate, narrows with more predictions, and is seeded", () => {
   const week = (n: number) => {
@@ -23,15 +23,6 @@ Deno.test("a few predictions still get an interval of some width, not their own 
   for (const [label, named, p] of [[0, 0, 0.6], [1, 2, 0.2], [2, 2, 0.6]] as const) s.add(label, named, p);
   const ci = s.interval();
   assert.ok(ci.log_loss[1] - ci.log_loss[0] > 0.5, JSON.stringify(ci));
-});
-
-Deno.test("Student's t 97.5 % quantiles: the table's, and the normal's in the limit", () => {
-  assert.equal(studentT975(3), 3.182);
-  assert.equal(studentT975(10), 2.228);
-  for (const [df, t] of [[12, 2.179], [20, 2.086], [34, 2.032], [120, 1.98]] as const) {
-    assert.ok(Math.abs(studentT975(df) - t) < 0.003 * t, `${df}: ${studentT975(df)} vs ${t}`);
-  }
-  assert.ok(Math.abs(studentT975(1e9) - 1.96) < 1e-3);
 });
 
 Deno.test("a week as good as the test split is seldom called worse: at most a few % of weeks, for either metric", () => {

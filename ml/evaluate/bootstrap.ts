@@ -82,8 +82,9 @@ const STATS = 2 * K * K + 3;
  * degrees of freedom times the standard error of `resamples` draws of whole blocks (`blocks[i]`: window i's
  * dense block id, as `timeBlocks` gives), scaled by √(B/(B−1)) since resampling B blocks gives the plug-in
  * variance; seeded so a rerun agrees. Throws when there is no window. The draws' own percentiles were too
- * narrow for the few blocks a quarter holds: two equally good learners were told apart (either way) in 18 % of
- * simulated 6-block evaluations (a 4h quarter), 8 % at 12 and 6 % at 23, where 5 % is nominal.
+ * narrow for the few blocks a quarter holds: two equally good learners were told apart on log-loss (either
+ * way) in 16 % of simulated 6-block evaluations (a 4h quarter), 10 % at 12 and 8 % at 23, where 5 % is
+ * nominal; with t, 5–6 % (`deno task bench:bootstrap-interval`).
  */
 export function blockBootstrap(
   labels: ArrayLike<number>,

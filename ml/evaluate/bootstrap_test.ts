@@ -60,3 +60,15 @@ Deno.test("a clearly better predictor gets an interval that excludes 0 on its si
   );
   assert.deepEqual(again, r);
 });
+
+Deno.test("one block gives no interval (unbounded); two give a wide one from Student's t on one degree", () => {
+  const good = labelsAndGuesses(400, 0.8, 3), bad = labelsAndGuesses(400, 0.4, 4);
+  const one = blockBootstrap(good.labels, good.scored, bad.scored, new Int32Array(400), { resamples: 100 });
+  assert.equal(one.blocks, 1);
+  assert.deepEqual([one.log_loss_diff.low, one.log_loss_diff.high], [-Infinity, Infinity]);
+  // Before: every resample of one block is the data itself, so the percentiles were the estimate twice.
+  const halves = Int32Array.from({ length: 400 }, (_, i) => (i < 200 ? 0 : 1));
+  const two = blockBootstrap(good.labels, good.scored, bad.scored, halves, { resamples: 200 });
+  const width = two.log_loss_diff.high - two.log_loss_diff.low;
+  assert.ok(Number.isFinite(width) && width > 0, `${width}`);
+});

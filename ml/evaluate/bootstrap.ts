@@ -5,7 +5,7 @@
  * single windows would pretend there is far more independent evidence than there is.
  */
 import { seededRng } from "../data/index.ts";
-import { studentT975 } from "../metrics/index.ts";
+import { standardDeviation, studentT975 } from "../metrics/index.ts";
 
 const K = 3;
 const EPS = 1e-7;
@@ -63,15 +63,6 @@ function macroF1(confusion: Float64Array): number {
     sum += precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   }
   return sum / K;
-}
-
-function standardDeviation(values: Float64Array): number {
-  let mean = 0;
-  for (const v of values) mean += v;
-  mean /= values.length;
-  let squares = 0;
-  for (const v of values) squares += (v - mean) ** 2;
-  return Math.sqrt(squares / Math.max(1, values.length - 1));
 }
 
 /** Per block: confusion counts of a and b (9 each), their log-loss sums and the window count. */

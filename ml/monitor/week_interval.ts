@@ -6,7 +6,7 @@
  * consecutive predictions, since neighbouring predictions share candles and move together.
  */
 import { seededRng } from "../../features/index.ts";
-import { studentT975 } from "../metrics/index.ts";
+import { standardDeviation, studentT975 } from "../metrics/index.ts";
 
 const K = 3;
 
@@ -88,13 +88,4 @@ export class WeekSample {
 
 function around(estimate: number, standardError: number, t: number): [number, number] {
   return [estimate - t * standardError, estimate + t * standardError];
-}
-
-function standardDeviation(values: Float64Array): number {
-  let mean = 0;
-  for (const v of values) mean += v;
-  mean /= values.length;
-  let squares = 0;
-  for (const v of values) squares += (v - mean) ** 2;
-  return Math.sqrt(squares / Math.max(1, values.length - 1));
 }

@@ -19,6 +19,7 @@ export * from "./trend_score.ts";
 export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
+export { formatDuration } from "./duration.ts";
 export { ReportedError } from "./reported_error.ts";
 export { shellWord } from "./shell_word.ts";
 export { fileAbove, folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";

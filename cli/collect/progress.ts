@@ -4,6 +4,7 @@
  * per symbol, so a long collection shows life without flooding the log.
  */
 import type { Clock } from "./clock.ts";
+import { formatDuration } from "../../features/index.ts";
 
 export interface Progress {
   start(symbol: string, expected: number): void;
@@ -17,12 +18,7 @@ export interface Progress {
 export const silentProgress: Progress = { start() {}, update() {}, notice() {}, done() {} };
 
 const count = (n: number) => n.toLocaleString("en-US");
-const duration = (ms: number) =>
-  ms < 10_000
-    ? `${(ms / 1000).toFixed(1)}s`
-    : ms < 60_000
-    ? `${Math.round(ms / 1000)}s`
-    : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+const duration = (ms: number) => formatDuration(ms / 1000, { tenths: true });
 
 interface State {
   symbol: string;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import {
   type CandleSeries,
   describeLabelRule,
+  formatDuration,
   otherInterval,
   pathKind,
   plural,
@@ -30,13 +31,7 @@ import {
   type LayersModel,
   loadModel,
 } from "../../ml/runtime/index.ts";
-import {
-  type BatchProgress,
-  formatDuration,
-  type RunConfig,
-  runConfigJson,
-  windowShapeOf,
-} from "../../ml/train/index.ts";
+import { type BatchProgress, type RunConfig, runConfigJson, windowShapeOf } from "../../ml/train/index.ts";
 import { defaultModelConfig, type ModelConfig } from "../../ml/models/index.ts";
 import { readManifest, recordedRunConfig, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {

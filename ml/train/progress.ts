@@ -3,14 +3,7 @@
  * with an ETA on a terminal or, in a log (cron, systemd, a pipe), a plain line every ~30 s — so a long epoch
  * never looks like a hang.
  */
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
+import { formatDuration } from "../../features/index.ts";
 
 export interface BatchProgress {
   /** `done` of `total` batches of the run named `label` (e.g. "epoch 3/100"); `text` is loss, speed, … */

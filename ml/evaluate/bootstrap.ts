@@ -5,10 +5,9 @@
  * single windows would pretend there is far more independent evidence than there is.
  */
 import { seededRng } from "../data/index.ts";
-import { standardDeviation, studentT975 } from "../metrics/index.ts";
+import { LOG_LOSS_FLOOR, macroF1, standardDeviation, studentT975 } from "../metrics/index.ts";
 
 const K = 3;
-const EPS = 1e-7;
 
 export interface Scored {
   /** [n, 3] probabilities (for log-loss). */
@@ -50,21 +49,6 @@ export function timeBlocks(times: ArrayLike<number>, blockMs: number): Int32Arra
   return raw.map((r) => ids.get(r)!);
 }
 
-function macroF1(confusion: Float64Array): number {
-  let sum = 0;
-  for (let k = 0; k < K; k++) {
-    let support = 0, predicted = 0;
-    for (let j = 0; j < K; j++) {
-      support += confusion[k * K + j];
-      predicted += confusion[j * K + k];
-    }
-    const tp = confusion[k * K + k];
-    const precision = predicted > 0 ? tp / predicted : 0, recall = support > 0 ? tp / support : 0;
-    sum += precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  }
-  return sum / K;
-}
-
 /** Per block: confusion counts of a and b (9 each), their log-loss sums and the window count. */
 const STATS = 2 * K * K + 3;
 
@@ -93,8 +77,8 @@ export function blockBootstrap(
     const o = blocks[i] * STATS, y = labels[i];
     stats[o + y * K + a.classes[i]]++;
     stats[o + K * K + y * K + b.classes[i]]++;
-    stats[o + 2 * K * K] -= Math.log(Math.max(a.probabilities[i * K + y], EPS));
-    stats[o + 2 * K * K + 1] -= Math.log(Math.max(b.probabilities[i * K + y], EPS));
+    stats[o + 2 * K * K] -= Math.log(Math.max(a.probabilities[i * K + y], LOG_LOSS_FLOOR));
+    stats[o + 2 * K * K + 1] -= Math.log(Math.max(b.probabilities[i * K + y], LOG_LOSS_FLOOR));
     stats[o + 2 * K * K + 2]++;
   }
   const total = new Float64Array(STATS);

@@ -32,7 +32,46 @@ export interface Metrics {
 }
 
 const K = CLASSES.length;
-const EPS = 1e-7;
+/**
+ * The probability every reported log-loss floors the realised class's at (train, evaluate and its bootstrap,
+ * monitor), so one confident miss costs −ln 1e-7 ≈ 16.1 rather than infinity, and the same predictions score
+ * the same wherever they are scored.
+ */
+export const LOG_LOSS_FLOOR = 1e-7;
+
+/** Precision, recall and F1 of one class from counts (each 0 where its denominator is). */
+export function classScores(
+  truePositives: number,
+  named: number,
+  realised: number,
+): { precision: number; recall: number; f1: number } {
+  const precision = named > 0 ? truePositives / named : 0;
+  const recall = realised > 0 ? truePositives / realised : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { precision, recall, f1 };
+}
+
+/**
+ * Macro-F1 of a 3 × 3 confusion held row-major, row = the realised class, column = the class named: the mean of
+ * the classes' F1, a class never named nor realised scoring 0.
+ *
+ * @example
+ * ```ts
+ * macroF1([5, 0, 0, 0, 5, 0, 0, 0, 5]); // 1
+ * ```
+ */
+export function macroF1(confusion: ArrayLike<number>): number {
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    let realised = 0, named = 0;
+    for (let j = 0; j < K; j++) {
+      realised += confusion[k * K + j];
+      named += confusion[j * K + k];
+    }
+    sum += classScores(confusion[k * K + k], named, realised).f1;
+  }
+  return sum / K;
+}
 
 /** Argmax of one probability row; ties go to the lower class index. */
 export function argmax3(p: ArrayLike<number>, offset = 0): number {
@@ -69,7 +108,7 @@ export class MetricsAccumulator {
       const y = labels[i];
       const o = i * K;
       this.#confusion[y][predictedClasses ? predictedClasses[i] : argmax3(probabilities, o)]++;
-      this.#logLoss -= Math.log(Math.max(probabilities[o + y], EPS));
+      this.#logLoss -= Math.log(Math.max(probabilities[o + y], LOG_LOSS_FLOOR));
       for (let k = 0; k < K; k++) this.#brier += (probabilities[o + k] - (k === y ? 1 : 0)) ** 2;
       this.#absError += Math.abs(predictedReturns[i] - trueReturns[i]);
       if (Math.sign(predictedReturns[i]) === Math.sign(trueReturns[i])) this.#signHits++;
@@ -88,9 +127,7 @@ export class MetricsAccumulator {
       const tp = c[k][k];
       const support = c[k].reduce((a, b) => a + b, 0);
       const predicted = c.reduce((a, row) => a + row[k], 0);
-      const precision = predicted > 0 ? tp / predicted : 0;
-      const recall = support > 0 ? tp / support : 0;
-      const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+      const { precision, recall, f1 } = classScores(tp, predicted, support);
       perClass[CLASSES[k]] = { precision, recall, f1, support };
       predictedShare[CLASSES[k]] = predicted / n;
       correct += tp;

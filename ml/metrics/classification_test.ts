@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { computeMetrics, MetricsAccumulator, softmaxRows } from "./classification.ts";
+import {
+  computeMetrics,
+  LOG_LOSS_FLOOR,
+  macroF1,
+  MetricsAccumulator,
+  softmaxRows,
+} from "./classification.ts";
+import { WeekSample } from "../monitor/week_interval.ts";
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} ≠ ${b}`);
 
@@ -53,4 +60,10 @@ Deno.test("softmax rows sum to one and respect the temperature", () => {
   close(p[2], 4 / 7, 1e-6);
   const flat = softmaxRows([0, Math.log(2), Math.log(4)], 1e9);
   close(flat[0], 1 / 3, 1e-6);
+});
+
+Deno.test("macroF1 of a confusion: every class named right is 1; a class never named scores 0", () => {
+  close(macroF1([5, 0, 0, 0, 5, 0, 0, 0, 5]), 1);
+  // DOWN: precision 2/6, recall 1, F1 0.5; SIDEWAYS 1; UP never named: 0.
+  close(macroF1([2, 0, 0, 0, 3, 0, 4, 0, 0]), (0.5 + 1 + 0) / 3);
 });

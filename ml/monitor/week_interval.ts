@@ -6,7 +6,7 @@
  * consecutive predictions, since neighbouring predictions share candles and move together.
  */
 import { seededRng } from "../../features/index.ts";
-import { standardDeviation, studentT975 } from "../metrics/index.ts";
+import { LOG_LOSS_FLOOR, macroF1, standardDeviation, studentT975 } from "../metrics/index.ts";
 
 const K = 3;
 
@@ -24,7 +24,7 @@ export class WeekSample {
   add(label: number, named: number, realisedProbability: number): void {
     this.#labels.push(label);
     this.#named.push(named);
-    this.#nll.push(-Math.log(Math.max(realisedProbability, 1e-15)));
+    this.#nll.push(-Math.log(Math.max(realisedProbability, LOG_LOSS_FLOOR)));
   }
 
   get size(): number {
@@ -70,19 +70,9 @@ export class WeekSample {
 
   /** Macro-F1 over the rows `index` (a class never named nor realised scores 0, as in computeMetrics). */
   #macroF1(index: Int32Array): number {
-    const tp = new Float64Array(K), named = new Float64Array(K), real = new Float64Array(K);
-    for (const i of index) {
-      named[this.#named[i]]++;
-      real[this.#labels[i]]++;
-      if (this.#named[i] === this.#labels[i]) tp[this.#labels[i]]++;
-    }
-    let sum = 0;
-    for (let c = 0; c < K; c++) {
-      const precision = named[c] > 0 ? tp[c] / named[c] : 0;
-      const recall = real[c] > 0 ? tp[c] / real[c] : 0;
-      sum += precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-    }
-    return sum / K;
+    const confusion = new Float64Array(K * K);
+    for (const i of index) confusion[this.#labels[i] * K + this.#named[i]]++;
+    return macroF1(confusion);
   }
 }
 

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { seededRng } from "../../features/index.ts";
 import { WeekSample } from "./week_interval.ts";
+import { computeMetrics, LOG_LOSS_FLOOR } from "../metrics/index.ts";
+
+const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} ≠ ${b}`);
 
 Deno.test("the week's interval covers its own estimate, narrows with more predictions, and is seeded", () => {
   const week = (n: number) => {
@@ -59,4 +62,29 @@ Deno.test("a week as good as the test split is seldom called worse: at most a fe
     if (ci.macro_f1[1] < f1 || ci.log_loss[0] > ll) worse++;
   }
   assert.ok(worse / weeks <= 0.08, `${worse} of ${weeks} weeks called worse`);
+});
+
+Deno.test("a week is scored as computeMetrics scores it: the same macro-F1 and the same log-loss floor", () => {
+  // Seeded predictions, one of them a confident miss below the floor.
+  let seed = 7;
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const n = 200;
+  const labels = Array.from({ length: n }, () => Math.floor(rand() * 3));
+  const p = Array.from({ length: n }, () => {
+    const r = [rand(), rand(), rand()];
+    const sum = r[0] + r[1] + r[2];
+    return r.map((v) => v / sum);
+  });
+  p[0] = [0, 0, 0];
+  p[0][(labels[0] + 1) % 3] = 1;
+  const m = computeMetrics(labels, p.flat(), new Array(n).fill(0), new Array(n).fill(0));
+  const week = new WeekSample();
+  for (let i = 0; i < n; i++) {
+    const named = p[i].indexOf(Math.max(...p[i]));
+    week.add(labels[i], named, p[i][labels[i]]);
+  }
+  const interval = week.interval(50);
+  close((interval.log_loss[0] + interval.log_loss[1]) / 2, m.log_loss);
+  close((interval.macro_f1[0] + interval.macro_f1[1]) / 2, m.macro_f1);
+  assert.ok(m.log_loss > -Math.log(LOG_LOSS_FLOOR) / n, "the confident miss is floored, not infinite");
 });

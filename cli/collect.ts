@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { lineProgress, parseCollectFlags, runCollect, systemClock, ttyProgress } from "./collect/index.ts";
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
@@ -31,8 +32,8 @@ export function collectCommand(): Command {
     .option("--start-date <date>", "first day to collect, YYYY-MM-DD (UTC)")
     .option("--end-date <date>", "day to stop before, YYYY-MM-DD (UTC, exclusive)")
     .option("--months <n>", "the last N months")
-    .option("--output <path>", "training CSV to write or merge into", "data/training_data.csv")
-    .option("--base-url <url>", "Binance REST base URL", "https://api.binance.com")
+    .option("--output <path>", "training CSV to write or merge into", DEFAULTS.trainingCsv)
+    .option("--base-url <url>", "Binance REST base URL", DEFAULTS.binanceUrl)
     .option("--json-path <path>", "C# export to read with --source json", "candle_export.json")
     .option("--csv-path <path>", "OHLCV CSV to read with --source csv", "raw.csv")
     .option(

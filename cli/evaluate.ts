@@ -4,6 +4,7 @@
  * printed and written as evaluation.json + report.html. Flags → EvaluateOptions (parsed once) → runEvaluation.
  */
 import { Command, Option } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { backendOption } from "./backend_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
@@ -76,7 +77,7 @@ export function evaluateCommand(): Command {
         "A training costs about members × epochs × windows ÷ samples/s.",
       ].join("\n\n"),
     )
-    .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
+    .option("--data <path>", "training CSV from 'candlecast collect'", DEFAULTS.trainingCsv)
     .option("--checkpoint <dir>", "evaluate this version (e.g. checkpoints/current) instead of fresh models")
     .option("--folds <n>", "number of test blocks, the most recent complete ones", "3")
     .option(

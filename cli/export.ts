@@ -3,6 +3,7 @@
  * checked against the tfjs model on ONNX Runtime before it is written, so a file on disk is always a right one.
  */
 import { Command } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
@@ -181,7 +182,7 @@ export function exportCommand(): Command {
         "`regression` [batch, 1] (the predicted return as a fraction) and, for transformer_lstm, `attention`\n" +
         "[batch, lookback]. The file is checked on ONNX Runtime against the trained model before it is written.",
     )
-    .option("--checkpoint <dir>", "model version to export", "checkpoints/current")
+    .option("--checkpoint <dir>", "model version to export", DEFAULTS.currentVersion)
     .option("--output <path>", "ONNX file to write", "trading_model.onnx")
     .action(async (raw: unknown) => {
       const options = parseFlags("export", ExportFlags, raw);

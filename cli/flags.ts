@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from "node:path";
+import { DEFAULTS } from "./defaults.ts";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
@@ -128,5 +129,5 @@ export function requireOutputFolder(flag: string, path: string, file: string): v
  * for the default folder.
  */
 export function checkpointsFlag(dir: string): string {
-  return resolve(dir) === resolve("checkpoints") ? "" : ` --checkpoints ${shellWord(dir)}`;
+  return resolve(dir) === resolve(DEFAULTS.checkpoints) ? "" : ` --checkpoints ${shellWord(dir)}`;
 }

@@ -3,6 +3,7 @@
  * change of `current` is the store's atomic symlink switch; `serve` follows it.
  */
 import { Command } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -57,10 +58,8 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
   return [header, ...rows].map((r) => r.map((cell, k) => cell.padEnd(widths[k])).join("  ").trimEnd());
 }
 
-const DEFAULT_CHECKPOINTS = "checkpoints";
-
 function checkpointsOption(command: Command): Command {
-  return command.option("--checkpoints <dir>", "where versions are stored", DEFAULT_CHECKPOINTS);
+  return command.option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints);
 }
 
 /** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
@@ -135,7 +134,7 @@ export function modelsCommand(): Command {
     if (versions.length === 0 && pathKind(checkpoints) === null) {
       // A typo'd --checkpoints reads as an empty store: a folder named that is not there is the user's to fix
       // (exit 2: a script must not read it as "no versions yet"); the default one is simply not made yet.
-      if (resolve(checkpoints) !== resolve(DEFAULT_CHECKPOINTS)) {
+      if (resolve(checkpoints) !== resolve(DEFAULTS.checkpoints)) {
         throw new UsageError(
           `--checkpoints: ${checkpoints} does not exist`,
           "check the path ('candlecast train' creates the folder with its first version)",
@@ -178,9 +177,7 @@ export function modelsCommand(): Command {
     if (!(await hasVersion(checkpoints, version))) {
       throw new UsageError(
         `there is no complete version ${version} in ${checkpoints}`,
-        `see 'candlecast models list${
-          checkpoints === "checkpoints" ? "" : ` --checkpoints ${checkpoints}`
-        }' for the versions`,
+        `see 'candlecast models list${checkpointsFlag(checkpoints)}' for the versions`,
       );
     }
     const previous = await store(() => promote(checkpoints, version));

@@ -9,6 +9,7 @@
  * the scores per day and version. No record is kept; only the candles, the versions and the counters are.
  */
 import { Command } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { intervalOf, isInterval, readTrainingCsv, sameInterval } from "../features/index.ts";
@@ -47,13 +48,13 @@ export function monitorCommand(): Command {
         "then prints accuracy, macro-F1, log-loss and calibration per day and per model version, and warns\n" +
         "when a version's last week is worse than its test metrics.",
     )
-    .option("--data <path>", "a recently collected training CSV", "data/training_data.csv")
+    .option("--data <path>", "a recently collected training CSV", DEFAULTS.trainingCsv)
     .option(
       "--predictions <path>",
       "the prediction log written by serve (its rotated files <path>.1, .2, … are read too)",
-      "data/predictions.jsonl",
+      DEFAULTS.predictionLog,
     )
-    .option("--checkpoints <dir>", "where the model versions are stored", "checkpoints")
+    .option("--checkpoints <dir>", "where the model versions are stored", DEFAULTS.checkpoints)
     .option(
       "--fail-on-warning",
       "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no longer served get a note",

@@ -3,18 +3,13 @@
  * file holds {"requests": [...]}). Prints the response JSON; bad input exits 2 with the API's own message.
  */
 import { Command } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
-import {
-  CheckpointError,
-  type DecisionChoice,
-  effectiveRule,
-  loadPredictor,
-  type Predictor,
-} from "../engine/index.ts";
+import { CheckpointError, loadPredictor } from "../engine/index.ts";
 import { plural, withoutBom } from "../features/index.ts";
 import { isBatchBody, parseBatchEnvelope, parseJsonText, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { decisionFlag, decisionOption } from "./decision_flag.ts";
+import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
 import { flag, parseFlags, requireInput } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
 
@@ -42,7 +37,7 @@ export function predictCommand(): Command {
       "JSON file with a /predict request body, or - for standard input",
       "request.json",
     )
-    .option("--checkpoint <dir>", "model version to use", "checkpoints/current")
+    .option("--checkpoint <dir>", "model version to use", DEFAULTS.currentVersion)
     .option("--threads <n>", "ONNX Runtime threads", "1")
     .addOption(decisionOption())
     .action(async (raw) => {
@@ -51,19 +46,6 @@ export function predictCommand(): Command {
       await requireCheckpoint("--checkpoint", options.checkpoint);
       await predict(options);
     });
-}
-
-/** The `prior` rule needs the class priors `train` stores; an older version without them is refused at load. */
-export function requireDecision(predictor: Predictor, choice: DecisionChoice): Predictor {
-  const p = predictor.info.preprocessor;
-  if (effectiveRule(choice, p.decisionRule) === "prior" && !p.classPriors) {
-    void predictor.close();
-    throw new CheckpointError(
-      `${predictor.info.version} has no class priors, which --decision prior needs`,
-      "retrain it with this candlecast, or serve it with --decision argmax",
-    );
-  }
-  return predictor;
 }
 
 /** `--input -`: the body comes on standard input (a pipe from the bot's tooling, a here-document). */

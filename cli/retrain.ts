@@ -4,6 +4,7 @@
  * as it was.
  */
 import { Command, Option } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { flag, parseFlags, requireFolderPath, requireInput, requireOutputFile } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -42,10 +43,10 @@ export function retrainCommand(): Command {
         "monthly",
       ]).makeOptionMandatory(),
     )
-    .option("--data <path>", "training CSV to extend and train on", "data/training_data.csv")
-    .option("--checkpoints <dir>", "where versions are stored", "checkpoints")
+    .option("--data <path>", "training CSV to extend and train on", DEFAULTS.trainingCsv)
+    .option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints)
     .option("--no-collect", "do not fetch new candles first")
-    .option("--base-url <url>", "Binance REST base URL for collect", "https://api.binance.com")
+    .option("--base-url <url>", "Binance REST base URL for collect", DEFAULTS.binanceUrl)
     .option("--interval <interval>", "candle interval to collect (default: that of the candles in --data)")
     .option("--holdout-days <days>", "newest days held out to decide the promotion", "14")
     .option("--f1-tolerance <x>", "promote even if macro-F1 is lower by up to x", "0")

@@ -5,9 +5,9 @@
  * (SO_REUSEPORT), each with its own model, so inference uses every core; see `serve/workers.ts`.
  */
 import { Command, Option } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
-import { requireDecision } from "./predict.ts";
 import {
   apiKeyProblem,
   CheckpointWatcher,
@@ -27,7 +27,7 @@ import {
   workerModelSamples,
 } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { decisionFlag, decisionOption } from "./decision_flag.ts";
+import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
 import { flag, parseFlags, requireOutputFile } from "./flags.ts";
 import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
@@ -69,7 +69,7 @@ export function serveCommand(): Command {
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 picks a free one)", "8000")
-    .option("--checkpoint <dir>", "model version to serve", "checkpoints/current")
+    .option("--checkpoint <dir>", "model version to serve", DEFAULTS.currentVersion)
     .option("--threads <n>", "ONNX Runtime threads per prediction", "1")
     .option("--reload-interval <seconds>", "how often --checkpoint is checked for a new version", "2")
     .option(
@@ -80,7 +80,7 @@ export function serveCommand(): Command {
     .option(
       "--predictions-log <path>",
       "append each prediction here for 'candlecast monitor'",
-      "data/predictions.jsonl",
+      DEFAULTS.predictionLog,
     )
     .option("--no-predictions-log", "do not record predictions")
     .option("--predictions-log-max-mb <mb>", "rotate the predictions log when it reaches this size", "100")

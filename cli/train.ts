@@ -5,6 +5,7 @@
  * finishes, so a run interrupted or killed outright can be continued with `--resume`.
  */
 import { Command } from "commander";
+import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -16,8 +17,6 @@ import { runTraining } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 
-/** Flags that may go with --resume: where the run is, and how to run it; the rest are the run's own. */
-const DEFAULT_CHECKPOINTS = "checkpoints";
 // Flags a resumed run may be given: where and how it runs, and whether it is promoted — not what it trains.
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "promote"]);
 
@@ -137,8 +136,8 @@ export function trainCommand(): Command {
         "scaler and class weights come from the training split only. The result is a new version\n" +
         "checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current' moves to it unless --no-promote.",
     )
-    .option("--data <path>", "training CSV from 'candlecast collect'", "data/training_data.csv")
-    .option("--checkpoints <dir>", "where versions are stored", DEFAULT_CHECKPOINTS)
+    .option("--data <path>", "training CSV from 'candlecast collect'", DEFAULTS.trainingCsv)
+    .option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints)
     .option(
       "--incremental",
       "fine-tune the current model on the data since its data end, with its configuration",

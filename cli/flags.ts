@@ -1,12 +1,12 @@
-import { dirname, join, resolve } from "node:path";
-import { DEFAULTS } from "./defaults.ts";
 /**
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
  */
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { UsageError } from "./errors.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { filesystemProblem, UsageError } from "./errors.ts";
 import { fileAbove, outputFileProblem, pathKind, shellWord } from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
@@ -115,8 +115,44 @@ export function requireFolderPath(
  * `example` names a file for the hint when `path` is a folder.
  */
 export function requireOutputFile(flag: string, path: string, example?: string): void {
-  const problem = outputFileProblem(path, example);
+  const problem = outputFileProblem(path, example) ?? writeProblem(path);
   if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
+}
+
+/** A folder the command writes into (train's and retrain's `--checkpoints`): refused now if it cannot be. */
+export function requireWritableFolder(flag: string, path: string): void {
+  const problem = writeProblem(path);
+  if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
+}
+
+/**
+ * Why this process cannot write `path` (a file, or a folder to write into), or null: a probe file is made and removed in the nearest folder that
+ * exists (where the atomic writers put their temporary file, and where missing folders would be made), and an
+ * existing file is opened for appending (the logs). Checked before the work: `evaluate` learned only at the end,
+ * after hours of training, that its --output-dir was read-only, and `serve` only at its first prediction that
+ * its log could not be written.
+ */
+function writeProblem(path: string): { message: string; hint: string } | null {
+  let dir = pathKind(path) === "folder" ? resolve(path) : dirname(resolve(path));
+  while (pathKind(dir) !== "folder" && dirname(dir) !== dir) dir = dirname(dir);
+  const refused = (error: unknown) => {
+    const known = filesystemProblem(error);
+    return {
+      message: `${path} cannot be written: ${known?.message ?? (error as Error).message}`,
+      hint: known?.hint ?? "choose a path this user can write to",
+    };
+  };
+  try {
+    const existing = pathKind(path) === "file" ? Deno.statSync(path) : null;
+    // A device or pipe (`--predictions-log /dev/stdout`) is written in place: only it must take writes.
+    if (existing === null || existing.isFile) {
+      Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
+    }
+    if (existing !== null) Deno.openSync(path, { append: true }).close();
+  } catch (error) {
+    return refused(error);
+  }
+  return null;
 }
 
 /** A folder the command will write `file` into: the same checks, before any work rather than at the end. */

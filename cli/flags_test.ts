@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { flag, parseFlags, requireFolderPath, splitList } from "./flags.ts";
+import {
+  flag,
+  parseFlags,
+  requireFolderPath,
+  requireOutputFile,
+  requireOutputFolder,
+  requireWritableFolder,
+  splitList,
+} from "./flags.ts";
 import { UsageError } from "./errors.ts";
 
 Deno.test("lists accept spaces, commas or both", () => {
@@ -63,6 +71,31 @@ Deno.test("requireFolderPath: a file at the path or on its way is a UsageError n
         (e as UsageError).hint === `point --checkpoints at the folder above it (${dir}/ck)`,
     );
     requireFolderPath("--checkpoints", `${dir}/ck`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an output path this process cannot write is refused before any work, naming the flag", async () => {
+  // /proc takes no new files, not even from root (who passes every permission bit a chmod test could set).
+  assert.throws(
+    () => requireOutputFolder("--output-dir", "/proc/candlecast-evaluation", "evaluation.json"),
+    (e) =>
+      e instanceof UsageError &&
+      e.message.startsWith("--output-dir: /proc/candlecast-evaluation/evaluation.json cannot be written"),
+  );
+  // A writable folder, missing folders below it, and an existing file all pass, and the check leaves nothing.
+  const dir = await Deno.makeTempDir();
+  try {
+    requireOutputFolder("--output-dir", `${dir}/a/b`, "evaluation.json");
+    await Deno.writeTextFile(`${dir}/log.jsonl`, "kept\n");
+    requireOutputFile("--predictions-log", `${dir}/log.jsonl`);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["log.jsonl"]);
+    assert.equal(await Deno.readTextFile(`${dir}/log.jsonl`), "kept\n");
+    requireWritableFolder("--checkpoints", dir);
+    assert.throws(() => requireWritableFolder("--checkpoints", "/proc"), UsageError);
+    // A device is written in place: its folder need not take new files.
+    requireOutputFile("--predictions-log", "/dev/null");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -6,7 +6,14 @@
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
-import { flag, parseFlags, requireFolderPath, requireInput, requireOutputFile } from "./flags.ts";
+import {
+  flag,
+  parseFlags,
+  requireFolderPath,
+  requireInput,
+  requireOutputFile,
+  requireWritableFolder,
+} from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
 import { IntervalSchema } from "./collect/index.ts";
@@ -67,6 +74,7 @@ export function retrainCommand(): Command {
       }
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
+      requireWritableFolder("--checkpoints", opts.checkpoints);
       requireOutputFile("--log", opts.log, "retrain.log");
       requireInput(
         "--data",

@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
-import { checkpointsFlag, parseFlags, refuseTypedFlags, requireFolderPath, requireInput } from "./flags.ts";
+import {
+  checkpointsFlag,
+  parseFlags,
+  refuseTypedFlags,
+  requireFolderPath,
+  requireInput,
+  requireWritableFolder,
+} from "./flags.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
 import { runTraining } from "./train/run.ts";
@@ -59,6 +66,7 @@ export function refuseIncrementalConflicts(command: Command, opts: TrainOptions)
 
 async function train(command: Command): Promise<void> {
   requireFolderPath("--checkpoints", String(command.opts().checkpoints));
+  requireWritableFolder("--checkpoints", String(command.opts().checkpoints));
   const resume = command.opts().resume ? await resumable(command) : undefined;
   // Resumed: the run's own flags, then where and how it runs now (--backend, --workers, --promote) where typed.
   const typedNow = (keys: readonly string[]) =>

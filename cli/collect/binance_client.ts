@@ -106,7 +106,20 @@ type Attempt =
   | { ok: true; klines: Kline[] }
   | { ok: false; problem: string; retryAfterMs?: number };
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+
+/**
+ * An error in words, with its cause: Deno's fetch says only "fetch failed" and keeps why in `cause` ("error
+ * sending request for url (…): client error (Connect): dns error: failed to lookup address information"), whose
+ * last clause is the part a user can act on (no DNS, connection refused, a certificate).
+ */
+export function describe(error: unknown): string {
+  const text = firstLine(error);
+  if (!(error instanceof Error) || error.cause === undefined) return text;
+  const cause = firstLine(error.cause);
+  const last = cause.lastIndexOf("): ");
+  return `${text}: ${last >= 0 ? cause.slice(last + 3) : cause}`;
+}
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
 export class BinanceClient {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readTrainingCsv } from "../../features/index.ts";
 import { faultsAt, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError } from "../errors.ts";
-import { BinanceClient, BinanceError } from "./binance_client.ts";
+import { BinanceClient, BinanceError, describe } from "./binance_client.ts";
 import { ManualClock } from "./clock.ts";
 import { type CollectOptions, runCollect } from "./index.ts";
 import { assertSameCandles, type Rig, utcMs, withRig } from "../../test/collect_rig.ts";
@@ -206,4 +206,19 @@ Deno.test("binance client: HTTP errors without a Binance body and malformed klin
       /unexpected klines .* at \[0\]/,
     );
   });
+});
+
+Deno.test("binance: a failed request says why, from the error's cause (Deno's fetch says only 'fetch failed')", () => {
+  const dns = new TypeError("fetch failed", {
+    cause: new Error(
+      "error sending request for url (https://api.binance.com/api/v3/klines): client error (Connect): dns error: " +
+        "failed to lookup address information: Name or service not known",
+    ),
+  });
+  assert.equal(
+    describe(dns),
+    "fetch failed: dns error: failed to lookup address information: Name or service not known",
+  );
+  assert.equal(describe(new Error("connection reset\nat …")), "connection reset");
+  assert.equal(describe(new TypeError("fetch failed", { cause: "refused" })), "fetch failed: refused");
 });

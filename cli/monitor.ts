@@ -155,10 +155,25 @@ export function testScores(metrics: unknown): TestScores | undefined {
  */
 const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`;
 
+/**
+ * `"simbtcusdt" ×3, "BTC/USDT" ×1`: the symbols most often logged first, at most five, quoted (a symbol logged
+ * before serve refused spaces and control characters would otherwise break the line).
+ */
+function symbolCounts(symbols: ReadonlyMap<string, number>, withCounts = true): string {
+  const sorted = [...symbols].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, 5).map(([symbol, n]) =>
+    JSON.stringify(symbol) + (withCounts ? ` ×${n}` : "")
+  );
+  return shown.join(", ") + (sorted.length > 5 ? ` and ${sorted.length - 5} more` : "");
+}
+
 /** What to do when no prediction could be scored, one piece of advice per reason some were not. */
 function nothingScoredAdvice(
   opts: MonitorOptions,
-  { pending, unmatched, unmatchedWrongUnit, inSample, unknownVersions }: Omit<JoinResult, "joined">,
+  { pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, unknownVersions }: Omit<
+    JoinResult,
+    "joined"
+  >,
 ): string[] {
   const advice: string[] = [];
   if (unknownVersions.size > 0) {
@@ -170,7 +185,18 @@ function nothingScoredAdvice(
         "in another unit can never be matched with a candle",
     );
   }
-  if (unmatched > unmatchedWrongUnit) advice.push(`collect the predicted symbols' candles into ${opts.data}`);
+  if (missingSymbols.size > 0) {
+    advice.push(
+      `collect ${symbolCounts(missingSymbols, false)} into ${opts.data}, or have the bot send the symbols ` +
+        "collect wrote (Binance's, like BTCUSDT)",
+    );
+  }
+  const missing = [...missingSymbols.values()].reduce((a, b) => a + b, 0);
+  if (unmatched - missing > unmatchedWrongUnit) {
+    advice.push(
+      `collect the candles the predictions were made on into ${opts.data} (their closes must match)`,
+    );
+  }
   if (pending > 0) advice.push("collect newer candles once the predictions' horizon has passed");
   if (inSample > 0) {
     advice.push(
@@ -260,10 +286,12 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       }
     }
   }
-  const { joined, pending, unmatched, unmatchedWrongUnit, inSample, unknownVersions } = joiner.counts;
+  const { joined, pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, unknownVersions } =
+    joiner.counts;
   console.log(
     `${count(records, "prediction")} logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
       `${unmatched} not found in ${opts.data}` +
+      (missingSymbols.size > 0 ? ` (${symbolCounts(missingSymbols)} not in it at all)` : "") +
       (unmatchedWrongUnit
         ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
         : "") +

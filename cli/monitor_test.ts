@@ -319,3 +319,35 @@ Deno.test("monitor's yardstick: served metrics when stored, argmax test figures 
   assert.equal(testScores({}), undefined);
   assert.equal(testScores(null), undefined);
 });
+
+Deno.test("monitor names the logged symbols its data does not hold, and says how to match them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-symbols-" });
+  try {
+    const f = await writeMonitorFixture(dir, 40);
+    // Every prediction under a name collect never writes: a typo'd symbol, another exchange's spelling.
+    const log = await Deno.readTextFile(f.predictions);
+    await Deno.writeTextFile(
+      f.predictions,
+      log.split("\n").map((line, i) =>
+        line.startsWith("{")
+          ? line.replace(/"symbol":"[^"]*"/, `"symbol":"${i % 2 ? "simbtcusdt" : "SIM/USDT"}"`)
+          : line
+      ).join("\n"),
+    );
+    const out = await monitor(f).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(
+      stdout,
+      /not found in .*data\.csv \("(simbtcusdt|SIM\/USDT)" ×\d+, "(simbtcusdt|SIM\/USDT)" ×\d+ not in it at all\)/,
+    );
+    assert.match(
+      stdout,
+      /collect "(simbtcusdt|SIM\/USDT)", "(simbtcusdt|SIM\/USDT)" into .*data\.csv, or have the bot send/,
+    );
+    // Before: "collect the predicted symbols' candles into …", which sent the user to collect what they had.
+    assert.ok(!stdout.includes("the predicted symbols' candles"), stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -326,8 +326,8 @@ Deno.test("bare NaN and ±Infinity (Python's json.dumps) are a 422 naming the fi
   // A bare NaN is a number, where a string goes too: not the symbol "NaN" (it was a 200 for "NaN").
   const bareSymbol = text.replace(/"symbol":"[^"]*"/, '"symbol":NaN');
   await expectError(await app.request("/predict", post(bareSymbol)), 422, /^symbol: /);
-  // Inside strings the words stay text; malformed besides them is still a 400.
-  const named = JSON.stringify({ ...predictBody(), symbol: 'NaN -Infinity "NaN"' });
+  // Inside strings the words stay text (a symbol is one word, so no spaces); malformed besides them is a 400.
+  const named = JSON.stringify({ ...predictBody(), symbol: 'NaN,-Infinity,"NaN"' });
   assert.equal((await app.request("/predict", post(named))).status, 200);
   await expectError(
     await app.request("/predict", post('{"symbol": NaN, "candles": [')),

@@ -54,6 +54,12 @@ export interface PredictRequest {
 /** Symbols are echoed in responses and logs, so they are bounded; Binance's longest is far shorter. */
 export const MAX_SYMBOL_LENGTH = 64;
 /**
+ * A symbol is one word: no spaces (" BTCUSDT ", padded by a fixed-width formatter) and no control characters
+ * ("BTC\nUSDT"). Served and logged as sent, such a symbol matches no candle that collect wrote, so monitor could
+ * never score it. Case is left alone: monitor joins "btcusdt" with collect's "BTCUSDT".
+ */
+export const SYMBOL_PATTERN = /^[^\s\p{Cc}]+$/u;
+/**
  * Bounds that no honest body under the 1 MiB limit reaches (a candle is ≥ 100 bytes), checked before the
  * schema runs: a megabyte of `[0,0,0,…]` would otherwise make zod report half a million issues, and a batch
  * of half a million empty items would be answered with tens of megabytes of per-item errors.
@@ -154,7 +160,8 @@ function predictSchema(lookback: number) {
   return z.object({
     symbol: z.string({
       error: (issue) => issue.input === undefined ? "is missing (expected a string)" : "expected a string",
-    }).min(1, "must not be empty").max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`),
+    }).min(1, "must not be empty").max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
+      .regex(SYMBOL_PATTERN, "must be one word, without spaces or control characters (like BTCUSDT)"),
     candles: z.array(CandleSchema, {
       error: (issue) =>
         issue.input === undefined
@@ -253,6 +260,7 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const { symbol, candles } = value as { symbol?: unknown; candles?: unknown };
   if (typeof symbol !== "string" || symbol.length < 1 || symbol.length > MAX_SYMBOL_LENGTH) return null;
+  if (!SYMBOL_PATTERN.test(symbol)) return null;
   if (!Array.isArray(candles) || candles.length < lookback || candles.length > MAX_CANDLES) return null;
   const out: RequestCandle[] = new Array(candles.length);
   let lastTime = -1; // open times are ≥ 0: the first one always passes

@@ -112,8 +112,9 @@ Deno.test("requests: the fast check returns exactly what the schema returns, for
     if (r < 0.6) candle[pick(fields)] = pick(odd);
     else if (r < 0.65) delete candle[pick(fields)];
     else if (r < 0.7) candle.extra = pick(odd);
-    else if (r < 0.75) b.symbol = pick([...odd, "X".repeat(64), "X".repeat(65), "ÉTH"]);
-    else if (r < 0.8) b.candles = pick(odd);
+    else if (r < 0.75) {
+      b.symbol = pick([...odd, "X".repeat(64), "X".repeat(65), "ÉTH", " BTCUSDT", "BTC\nUSDT", "btcusdt"]);
+    } else if (r < 0.8) b.candles = pick(odd);
     else if (r < 0.85) candles.length = Math.floor(random() * 3);
     else if (r < 0.9) candles[Math.floor(random() * candles.length)] = pick(odd) as Record<string, unknown>;
     else if (r < 0.95) b.extra = 1;
@@ -202,4 +203,15 @@ Deno.test("requests: open times in seconds or µs are refused with the ms they s
   );
   assert.equal(at(1_700_000_000_000), null, "ms");
   assert.equal(at(0), null, "synthetic series' small times stay valid");
+});
+
+Deno.test("requests: a symbol is one word, its case as sent; spaces and control characters are refused", () => {
+  for (const symbol of ["BTCUSDT", "btcusdt", "BTC-USDT", "BTC/USDT"]) {
+    const parsed = parsePredictRequest({ ...body(), symbol }, LOOKBACK);
+    assert.ok(parsed.ok && parsed.value.symbol === symbol, symbol);
+  }
+  for (const symbol of [" BTCUSDT", "BTCUSDT ", "BTC USDT", "BTC\nUSDT", "BTC\u0000USDT"]) {
+    const parsed = parsePredictRequest({ ...body(), symbol }, LOOKBACK);
+    assert.ok(!parsed.ok && parsed.detail.includes("symbol") && parsed.detail.includes("one word"), symbol);
+  }
 });

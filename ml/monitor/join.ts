@@ -33,6 +33,8 @@ export interface JoinResult {
    * `ToUnixTimeSeconds()`, logged before serve refused such times): they can never be joined.
    */
   readonly unmatchedWrongUnit: number;
+  /** Of the unmatched, how many of each symbol the data does not hold at all (a typo, another exchange's name). */
+  readonly missingSymbols: ReadonlyMap<string, number>;
   /**
    * The version was trained on this window's outcome (its label candle is not after the newest candle in its
    * training data, e.g. a bot asking about old candles): in-sample, so not scored.
@@ -95,6 +97,7 @@ export class OutcomeJoiner {
   #pending = 0;
   #unmatched = 0;
   #unmatchedWrongUnit = 0;
+  readonly #missingSymbols = new Map<string, number>();
   #inSample = 0;
 
   constructor(
@@ -118,6 +121,7 @@ export class OutcomeJoiner {
     const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
     if (!entry || t < p.lookback - 1) {
       this.#unmatched++;
+      if (!entry) this.#missingSymbols.set(record.symbol, (this.#missingSymbols.get(record.symbol) ?? 0) + 1);
       const time = record.last_candle_time;
       if (time !== null && misreadOpenTime(time) !== null) this.#unmatchedWrongUnit++;
       return null;
@@ -150,6 +154,7 @@ export class OutcomeJoiner {
       pending: this.#pending,
       unmatched: this.#unmatched,
       unmatchedWrongUnit: this.#unmatchedWrongUnit,
+      missingSymbols: this.#missingSymbols,
       inSample: this.#inSample,
       unknownVersions: this.#unknownVersions,
     };

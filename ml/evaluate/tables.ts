@@ -355,7 +355,8 @@ function learnerTrades(s: EvaluationSummary, learners: readonly string[]): Table
     }),
     notes: [
       `Trades each learner would make at P > ${bt.threshold} and under the prior rule, with their returns. ` +
-      "Baselines that name a class without probabilities (persistence) trade on that class.",
+      "Each trades on its own calibrated probabilities; persistence's are the training split's class shares " +
+      "after a rising or a falling candle, which seldom pass the threshold.",
     ],
     highlight: [0],
   };

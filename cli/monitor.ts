@@ -8,7 +8,7 @@
  * join and count (and find each version's latest scored prediction, where its "last week" ends), then to sum
  * the scores per day and version. No record is kept; only the candles, the versions and the counters are.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
 import { z } from "zod";
@@ -51,15 +51,27 @@ export function monitorCommand(): Command {
     .option("--data <path>", "a recently collected training CSV", DEFAULTS.trainingCsv)
     .option(
       "--predictions <path>",
-      "the prediction log written by serve (its rotated files <path>.1, .2, … are read too)",
+      "the prediction log written by serve's --predictions-log (its rotated files <path>.1, .2, … are read " +
+        "too); --predictions-log is taken here as well",
       DEFAULTS.predictionLog,
     )
+    // serve's name for the same file: a user who copies it from serve's command line is understood.
+    .addOption(new Option("--predictions-log <path>").hideHelp())
     .option("--checkpoints <dir>", "where the model versions are stored", DEFAULTS.checkpoints)
     .option(
       "--fail-on-warning",
       "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no longer served get a note",
     )
-    .action((raw) => {
+    .action((raw, command: Command) => {
+      if (raw.predictionsLog !== undefined) {
+        if (command.getOptionValueSource("predictions") === "cli") {
+          throw new UsageError(
+            "--predictions and --predictions-log name the same file",
+            "give one of them",
+          );
+        }
+        raw.predictions = raw.predictionsLog;
+      }
       const opts = parseFlags("monitor", MonitorFlags, raw);
       requireInput(
         "--predictions",

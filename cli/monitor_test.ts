@@ -351,3 +351,32 @@ Deno.test("monitor names the logged symbols its data does not hold, and says how
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("monitor takes serve's --predictions-log for --predictions, and refuses both at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-alias-" });
+  try {
+    const f = await writeMonitorFixture(dir, 200);
+    const plain = await monitor(f).output();
+    // The same run with the log named as serve names it (the helper's --predictions pointed elsewhere first).
+    const aliased = await monitor({ ...f, predictions: join(dir, "none.jsonl") }, [], [
+      "--predictions-log",
+      f.predictions,
+    ]).output();
+    assert.equal(aliased.code, 2, "both flags typed");
+    assert.match(
+      new TextDecoder().decode(aliased.stderr),
+      /--predictions and --predictions-log name the same file/,
+    );
+    const args = ["--data", f.data, "--checkpoints", f.checkpoints, "--predictions-log", f.predictions];
+    const alone = await new Deno.Command(Deno.execPath(), {
+      args: [...DENO_RUN, "--allow-all", MAIN, "monitor", ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(alone.code, plain.code, new TextDecoder().decode(alone.stderr));
+    assert.equal(new TextDecoder().decode(alone.stdout), new TextDecoder().decode(plain.stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -87,9 +87,14 @@ async function readBody(path: string): Promise<unknown> {
     // NaN/Infinity values are read as serve reads them (refused by field name below, not as malformed JSON).
     return parseJsonText(withoutBom(text));
   } catch (error) {
+    // A CSV of candles is the likeliest wrong file: say what predict reads, not only that it is broken.
+    const csv = /\.(csv|tsv|txt)$/i.test(path) || /^[\w ]+(,[\w ]+){3,}\r?$/m.test(text.split("\n", 1)[0]);
     throw new UsageError(
-      `body: malformed JSON (${(error as Error).message})`,
-      `fix ${inputName(path)}`,
+      `--input: ${inputName(path)} is not JSON (${(error as Error).message})`,
+      csv
+        ? 'predict reads a /predict body in JSON ({"symbol": …, "candles": [{"open": …}, …]}), not a CSV; ' +
+          "see README § API for the body"
+        : `fix ${inputName(path)}: predict reads a /predict (or /predict/batch) body in JSON`,
     );
   }
 }

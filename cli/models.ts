@@ -165,8 +165,10 @@ export function modelsCommand(): Command {
       "point 'current' at VERSION",
     ),
   );
-  promoteCommand.action(async (version: string) => {
+  promoteCommand.action(async (typed: string) => {
     const checkpoints = checkpointsOf("models promote", promoteCommand);
+    // A shell's completion of the folder's name adds a slash: "v3_2026-11-24/" names the same version.
+    const version = typed.replace(/\/+$/, "");
     if (!isVersionName(version)) {
       throw new UsageError(
         `"${version}" is not a version name (like v3_2026-11-24)`,

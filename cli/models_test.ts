@@ -77,7 +77,8 @@ Deno.test("models list says when current points at a version that is gone (it sh
 Deno.test("models promote and rollback move current and say where it points; a missing version exits 2", async () => {
   const root = await store();
   const at = ["--checkpoints", root];
-  assert.match((await cli(["models", "promote", "v1_2026-11-01", ...at])).out, /current → v1_2026-11-01\n/);
+  // Typed with the slash a shell's completion of the folder adds.
+  assert.match((await cli(["models", "promote", "v1_2026-11-01/", ...at])).out, /current → v1_2026-11-01\n/);
   assert.match(
     (await cli(["models", "promote", "v3_2026-11-15", ...at])).out,
     /→ v3_2026-11-15 \(was v1_2026-11-01\)/,

@@ -171,8 +171,8 @@ export function modelsCommand(): Command {
     const version = typed.replace(/\/+$/, "");
     if (!isVersionName(version)) {
       throw new UsageError(
-        `"${version}" is not a version name (like v3_2026-11-24)`,
-        await versionNameHint(version, checkpoints),
+        `"${typed}" is not a version name (like v3_2026-11-24)`,
+        await versionNameHint(typed, checkpoints),
       );
     }
     // A version that is not there is a wrong argument (2), like a malformed one; a damaged one is not (1).

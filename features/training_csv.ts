@@ -115,7 +115,9 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
     // csv-parse fails on the first line of a file that is not CSV at all (JSON, binary) before any header
     // is seen to compare.
     if (line === 0 && error instanceof CsvError) throw notTrainingCsv(path);
-    throw new CandleError(`${path} line ${line + 1}: ${(error as Error).message}`);
+    // csv-parse ends its message with " on line N", the line this one already names.
+    const message = (error as Error).message.replace(/ on line \d+\.?$/, "");
+    throw new CandleError(`${path} line ${line + 1}: ${message}`);
   }
   if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
   return [...rowsBySymbol].map(([symbol, rows]) => {

@@ -59,6 +59,14 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
   await writeFile(bad, `${header}\nA,1,1,x,1,1,1,,,,,,,\n`);
   await assert.rejects(readTrainingCsv(bad), /line 2 \(high\): "x" is not a finite number/);
 
+  // A row cut short: its line named once (csv-parse's own " on line 2" is dropped).
+  const short = join(dir, "short.csv");
+  await writeFile(short, `${header}\nA,1,1,1,1,1,1,,,,,,,\nA,2,1,1\n`);
+  await assert.rejects(
+    readTrainingCsv(short),
+    (e) => e instanceof CandleError && /short\.csv line 3: Invalid Record Length: .*got 4$/.test(e.message),
+  );
+
   const wrong = join(dir, "wrong.csv");
   await writeFile(wrong, "a,b\n1,2\n");
   await assert.rejects(readTrainingCsv(wrong), /not a training CSV/);

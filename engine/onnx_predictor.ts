@@ -20,9 +20,10 @@ export interface PredictorOptions {
 }
 
 /**
- * The defaults are sequential, one thread, every graph optimisation: measured fastest for one window on a busy
- * 2-core machine (bench/RESULTS.md). Running the ensemble's independent members in parallel was 30× slower
- * there, and would take the core a second `serve` worker needs.
+ * The defaults are sequential, one thread, every graph optimisation. Running the ensemble's independent members
+ * in parallel cut one window from 517 to 412–419 µs on a quiet machine but cost 40 % more CPU per request
+ * (bench/RESULTS.md § serve, session 12's `bench:serve-stages` run), which the c=16 throughput pays and a
+ * second `serve` worker's core would give; on a busy machine spinning pool threads made it 30× slower.
  */
 export interface SessionTuning {
   /** Run independent branches (ensemble members) on `interOpThreads` threads (default false). */

@@ -22,6 +22,8 @@ Deno.test("importsOf reads static, type, re-export, side-effect and literal dyna
     `import "./layers/index.ts";`,
     `const m = await import("./f.ts");`,
     `// import { x } from "../cli/commented.ts";`,
+    `import {\n  g, // from "../cli/inline.ts"\n} from "./g.ts";`,
+    `const url = "https://example.com/x"; // import("./h.ts")`,
     `/* import { y } from "../cli/block.ts"; */`,
     `const s = "from here";`,
   ].join("\n");
@@ -32,6 +34,7 @@ Deno.test("importsOf reads static, type, re-export, side-effect and literal dyna
     "./d.ts",
     "./e.ts",
     "./layers/index.ts",
+    "./g.ts",
     "./f.ts",
   ]);
 });
@@ -140,4 +143,27 @@ Deno.test("runtime folders are skipped at the top only: ml/data/ and ml/checkpoi
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("hono only in server/, commander only in cli/ and test/; a file in no layer is named", () => {
+  const files = new Map([
+    ["features/a.ts", `import { Hono } from "hono";`],
+    ["ml/b.ts", `import { Command } from "commander";`],
+    ["server/app.ts", `import { Hono } from "hono";`],
+    ["cli/c.ts", `import { Command } from "commander";`],
+    ["test/cli.ts", `import { Command } from "commander";`],
+    ["lib/d.ts", `export const d = 1;`],
+    ["helper.ts", `export const e = 1;`],
+    ["main.ts", `import "./cli/c.ts";`],
+    ["readme_test.ts", `import "./cli/c.ts";`],
+  ]);
+  assert.deepEqual(
+    violations(files, new Set()).map((v) => `${v.file}: ${v.rule}`),
+    [
+      "features/a.ts: hono may be imported only in server/",
+      "ml/b.ts: commander may be imported only in cli/, test/",
+      "lib/d.ts: lib is in no layer: add it to ALLOWED or move the file into one",
+      "helper.ts: helper.ts is in no layer: add it to ALLOWED or move the file into one",
+    ],
+  );
 });

@@ -4,9 +4,9 @@
  * last candle's features with lags t−1 and t−4 (issue 11), all fit on the training split (boosting's iterations
  * chosen on the validation split) and scored on the test split with the same metrics as the model.
  */
-import { type Dataset, sampleIndices, type Scaling, seededRng } from "../data/index.ts";
+import type { Dataset, Scaling } from "../data/index.ts";
 import { computeMetrics, type Metrics } from "../metrics/index.ts";
-import { lastCandles } from "./inputs.ts";
+import { baselineTrainSample, lastCandles } from "./inputs.ts";
 import { fitMajority, predictMajority } from "./majority.ts";
 import { fitPersistence, predictPersistence } from "./persistence.ts";
 import { fitLogistic, predictLogistic } from "./logistic.ts";
@@ -51,8 +51,7 @@ export function predictBaselines(
   scaling: Scaling,
   opts: BaselineOptions,
 ): BaselinePredictions {
-  const picks = sampleIndices(dataset.train.size, opts.maxTrainWindows ?? 50_000, seededRng(opts.seed));
-  const train = lastCandles(dataset.train, dataset, scaling, picks);
+  const train = baselineTrainSample(dataset.train, dataset, scaling, opts.seed, opts.maxTrainWindows);
   const test = lastCandles(dataset.test, dataset, scaling);
   const majority = fitMajority(dataset.train.labels, dataset.train.returns);
   const persistence = fitPersistence(train.lastReturn, train.labels, train.returns);

@@ -1,6 +1,13 @@
 /** What the baselines look at: the last candle of each window (its 35 features and its own return). */
 import { applyScaler, FEATURE_COUNT, featureIndex } from "../../features/index.ts";
-import { gatherBatch, type LabelledSet, type Scaling, type WindowShape } from "../data/index.ts";
+import {
+  gatherBatch,
+  type LabelledSet,
+  sampleIndices,
+  type Scaling,
+  seededRng,
+  type WindowShape,
+} from "../data/index.ts";
 
 export interface LastCandles {
   readonly size: number;
@@ -84,4 +91,22 @@ export function laggedCandles(
     }
   }
   return { size: n, columns, features, labels, returns };
+}
+
+/** How many training windows persistence and the logistic regression are fit on, drawn at random. */
+export const BASELINE_TRAIN_WINDOWS = 50_000;
+
+/**
+ * The training sample persistence and the logistic regression are fit on: the last candles of at most
+ * `maxWindows` training windows drawn with `seed`. One function for `train`'s baselines and `evaluate`'s, so
+ * the same split and seed fit the same baselines in both.
+ */
+export function baselineTrainSample(
+  train: LabelledSet,
+  shape: WindowShape,
+  scaling: Scaling,
+  seed: number,
+  maxWindows = BASELINE_TRAIN_WINDOWS,
+): LastCandles {
+  return lastCandles(train, shape, scaling, sampleIndices(train.size, maxWindows, seededRng(seed)));
 }

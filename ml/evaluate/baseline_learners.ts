@@ -3,8 +3,9 @@
  * it again on everything before the fold; each keeps the scaling it was fit with, so `--retrain none` really
  * leaves it as it was.
  */
-import { type LabelledSet, sampleIndices, type Scaling, seededRng } from "../data/index.ts";
+import type { LabelledSet, Scaling } from "../data/index.ts";
 import {
+  baselineTrainSample,
   fitGradientBoosting,
   fitLogistic,
   fitMajority,
@@ -59,11 +60,9 @@ class MajorityLearner extends RefitLearner {
   }
 }
 
-/** The training sample persistence and the logistic regression are fit on (as `evaluateBaselines` does). */
+/** The training sample persistence and the logistic regression are fit on (the one `train`'s baselines use). */
 function trainSample(fold: FoldData, opts: BaselineLearnerOptions) {
-  const { train } = fold.dataset;
-  const picks = sampleIndices(train.size, opts.maxTrainWindows ?? 50_000, seededRng(opts.seed));
-  return lastCandles(train, fold.dataset, fold.scaling, picks);
+  return baselineTrainSample(fold.dataset.train, fold.dataset, fold.scaling, opts.seed, opts.maxTrainWindows);
 }
 
 class PersistenceLearner extends RefitLearner {

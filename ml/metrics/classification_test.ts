@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  computeMetrics,
-  LOG_LOSS_FLOOR,
-  macroF1,
-  MetricsAccumulator,
-  softmaxRows,
-} from "./classification.ts";
-import { WeekSample } from "../monitor/week_interval.ts";
+import { computeMetrics, macroF1, MetricsAccumulator, softmaxRows } from "./classification.ts";
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} ≠ ${b}`);
 

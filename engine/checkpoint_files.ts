@@ -65,6 +65,16 @@ function parseJsonBytes(path: string, what: string, bytes: Uint8Array): unknown 
 /** SPEC §7's version folder name, v{N}_{YYYY-MM-DD}. */
 const VERSION_NAME = /^v(\d+)_\d{4}-\d{2}-\d{2}$/;
 
+/** True for a version folder's name as SPEC §7 spells it, v{N}_{YYYY-MM-DD}. */
+export function isVersionName(name: string): boolean {
+  return VERSION_NAME.test(name);
+}
+
+/** N of a version name v{N}_{date} (which `isVersionName` accepts). */
+export function versionNumber(name: string): number {
+  return Number(VERSION_NAME.exec(name)![1]);
+}
+
 /**
  * The error for a folder without manifest.json. The usual slip is naming the folder that holds the versions
  * (`--checkpoint checkpoints`): the hint then names its `current`, or its newest version.
@@ -83,14 +93,13 @@ async function holdsVersionsError(dir: string, flag = "--checkpoint"): Promise<C
   try {
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name === "current") current = true;
-      else if (entry.isDirectory && VERSION_NAME.test(entry.name)) versions.push(entry.name);
+      else if (entry.isDirectory && isVersionName(entry.name)) versions.push(entry.name);
     }
   } catch {
     // Unreadable: say what is wrong without a suggestion.
   }
   if (!current && versions.length === 0) return null;
-  const number = (name: string) => Number(VERSION_NAME.exec(name)![1]);
-  const newest = versions.sort((a, b) => number(a) - number(b)).at(-1);
+  const newest = versions.sort((a, b) => versionNumber(a) - versionNumber(b)).at(-1);
   // `current` only while it leads to a folder: a dangling one (its version removed by hand) loads nothing.
   const served = current && pathKind(join(dir, "current")) === "folder";
   const list = `'candlecast models list --checkpoints ${shellWord(dir)}' shows them all`;

@@ -16,11 +16,13 @@ export {
   assertCheckpointDir,
   CheckpointError,
   type CheckpointFiles,
+  isVersionName,
   readCheckpointFiles,
   readManifest,
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
+  versionNumber,
   versionStoreError,
 } from "./checkpoint_files.ts";
 export {

@@ -17,15 +17,16 @@ import {
   describeFileProblems,
   fileProblems,
   hasFileProblems,
+  isVersionName,
   readCheckpointFiles,
   readManifestInfo,
+  versionNumber,
 } from "../../engine/index.ts";
 
 /** The symlink under the store's root that `serve` follows: its target is the version in service. */
 export const CURRENT = "current";
 const HISTORY_FILE = ".current_history.json";
 const HISTORY_LIMIT = 20;
-const VERSION_PATTERN = /^v(\d+)_(\d{4}-\d{2}-\d{2})$/;
 
 /**
  * A store operation refused, saying what to do: an unknown or damaged version, nothing to roll back to, a
@@ -46,14 +47,8 @@ export class CurrentChangedError extends CheckpointStoreError {
   }
 }
 
-/** True for a version folder's name as SPEC §7 spells it, v{N}_{YYYY-MM-DD}. */
-export function isVersionName(name: string): boolean {
-  return VERSION_PATTERN.test(name);
-}
-
-function versionNumber(name: string): number {
-  return Number(VERSION_PATTERN.exec(name)![1]);
-}
+// The one spelling of a version's name is the engine's (serve finds a store's versions with it too).
+export { isVersionName };
 
 /** Version folders under `root`, oldest first (by N). A missing root has none. */
 export async function listVersionNames(root: string): Promise<string[]> {

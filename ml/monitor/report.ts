@@ -8,7 +8,7 @@
 import { CLASSES } from "../../features/index.ts";
 import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
-import { WeekSample } from "./week_interval.ts";
+import { MIN_WEEK_BLOCKS, WEEK_BLOCK, WeekSample } from "./week_interval.ts";
 
 export interface LiveScores {
   readonly predictions: number;
@@ -57,7 +57,7 @@ const DAY = 86_400_000;
  * every resample is the week itself: a single wrong call gave macro-F1 0.000 "(95 % interval 0.000 … 0.000)"
  * and a warning.
  */
-export const MIN_WEEK_PREDICTIONS = 96;
+export const MIN_WEEK_PREDICTIONS = MIN_WEEK_BLOCKS * WEEK_BLOCK;
 
 /** LiveScores summed one prediction at a time, in the order given (the same sums as over an array). */
 export class ScoresTally {

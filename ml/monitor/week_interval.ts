@@ -10,6 +10,11 @@ import { LOG_LOSS_FLOOR, macroF1, standardDeviation, studentT975 } from "../metr
 
 const K = 3;
 
+/** Consecutive predictions a resampled block holds (a day of 1h candles). */
+export const WEEK_BLOCK = 24;
+/** The fewest blocks a resample draws: with fewer, every resample would repeat the week. */
+export const MIN_WEEK_BLOCKS = 4;
+
 export interface WeekInterval {
   readonly macro_f1: readonly [number, number];
   readonly log_loss: readonly [number, number];
@@ -40,11 +45,11 @@ export class WeekSample {
    * time for one metric or the other (nominal ≤ 5 %); with t, 3.8–6.0 % (`deno task bench:monitor-interval`,
    * 2,000 weeks a size; macro-F1's own small-sample bias keeps it a little above nominal).
    */
-  interval(resamples = 400, block = 24, seed = 1): WeekInterval {
+  interval(resamples = 400, block = WEEK_BLOCK, seed = 1): WeekInterval {
     const n = this.size;
     // At least four blocks a resample: with fewer, every resample would repeat the week and the interval shrink
     // to nothing.
-    const len = Math.max(1, Math.min(block, Math.floor(n / 4)));
+    const len = Math.max(1, Math.min(block, Math.floor(n / MIN_WEEK_BLOCKS)));
     const rng = seededRng(seed);
     const f1s = new Float64Array(resamples), lls = new Float64Array(resamples);
     const index = new Int32Array(n);

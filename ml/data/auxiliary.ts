@@ -31,7 +31,11 @@ const clipped = (v: number) => Math.max(-AUX_CLIP, Math.min(AUX_CLIP, v));
 
 /**
  * σ of SPEC §5: the sample std of the 20 log returns ending at candle `e`, floored at TINY so a flat window
- * divides safely (NaN without 21 closes).
+ * divides safely (NaN without 21 closes). Computed here from the whole series rather than taken from the
+ * engineered window (`features/engineer.ts`, which warms up inside the window): a target is the series' own
+ * fact, not what a short lookback could see. With the default lookback of 50 the two agree to float rounding;
+ * below 21 candles the feature is a shorter std and this one is not. Changing it would change every trained
+ * model's bits, so it stays as measured.
  */
 function volatility20(close: Float64Array, e: number): number {
   if (e < 20) return NaN;

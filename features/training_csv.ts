@@ -41,6 +41,11 @@ export const TRAINING_CSV_HEADER = [
 
 const MAKE_ONE = "make one with 'candlecast collect'";
 
+/** A file that is not a training CSV at all (another CSV, JSON, raw candles), as opposed to one with a bad row. */
+export class NotTrainingCsvError extends CandleError {
+  override name = "NotTrainingCsvError";
+}
+
 function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
   // Raw candles (the OHLCV header, or a Binance dump's numeric first row): the file collect turns into one.
   const ohlcv = first !== undefined && first.length >= OHLCV_HEADER.length &&
@@ -49,14 +54,14 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
         cell.trim() !== "" && Number.isFinite(Number(cell))
       ));
   if (ohlcv) {
-    return new CandleError(
+    return new NotTrainingCsvError(
       `${path} is not a training CSV: it holds raw OHLCV candles, without the symbol and indicators a training ` +
         `CSV has (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
       `make a training CSV of it first: 'candlecast collect --source csv --csv-path ${shellWord(path)} ` +
         "--output data/training_data.csv' (with --symbol unless the file is named like ETHUSDT-1h.csv)",
     );
   }
-  return new CandleError(
+  return new NotTrainingCsvError(
     `${path} is not a training CSV (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
     MAKE_ONE,
   );

@@ -22,6 +22,7 @@ import {
   lockFile,
   lockPathFor,
   LockWaitInterrupted,
+  NotTrainingCsvError,
   plural,
   readOhlcvCsv,
   readTrainingCsv,
@@ -500,5 +501,16 @@ async function readExisting(path: string): Promise<CandleSeries[]> {
     if ((error as { code?: string }).code === "ENOENT") return [];
     throw error;
   }
-  return await readTrainingCsv(path);
+  try {
+    return await readTrainingCsv(path);
+  } catch (error) {
+    // Another file at --output (a raw CSV, a report) is the user's to move: collect merges only into its own.
+    if (error instanceof NotTrainingCsvError) {
+      throw new UsageError(
+        `--output: ${error.message}; collect merges new candles into a training CSV it wrote`,
+        "choose another --output, or move that file away (nothing was written)",
+      );
+    }
+    throw error;
+  }
 }

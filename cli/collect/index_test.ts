@@ -99,7 +99,13 @@ Deno.test("collect: other symbols already in the file are kept as they were", ()
 Deno.test("collect: an output that is not a training CSV is refused, not overwritten", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     await writeFile(rig.output, "name,age\nbob,3\n");
-    await assert.rejects(runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env), /not a training CSV/);
+    // A usage error (exit 2) naming --output, whose hint is to choose another or move the file, not "make one".
+    await assert.rejects(
+      runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env),
+      (e) =>
+        e instanceof UsageError && /^--output: .* is not a training CSV/.test(e.message) &&
+        /choose another --output/.test(e.hint ?? ""),
+    );
     assert.equal(await readFile(rig.output, "utf8"), "name,age\nbob,3\n");
   }));
 

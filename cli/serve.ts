@@ -13,6 +13,7 @@ import {
   CheckpointWatcher,
   coalesce,
   createApp,
+  exposedWithoutKey,
   listen,
   LISTEN_DEFAULTS,
   ListenError,
@@ -244,6 +245,16 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       checkpoint: options.checkpoint,
       workers,
     });
+    if (exposedWithoutKey(options.host, apiKey)) {
+      logAs({
+        event: "warning",
+        message:
+          `listening on ${options.host} without CANDLECAST_API_KEY: anyone who can reach this port can ` +
+          "ask for predictions and read /model/info",
+        hint:
+          "set CANDLECAST_API_KEY (e.g. openssl rand -hex 32) and send it from the bot, or serve on 127.0.0.1",
+      });
+    }
   } else {
     logAs({ event: "worker_listening", url: server.url });
   }

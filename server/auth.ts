@@ -22,6 +22,17 @@ export function apiKeyProblem(apiKey: string): string | null {
     "'Authorization: Bearer <key>' header can match it";
 }
 
+/**
+ * Whether serving on `host` without a key opens the API beyond this machine: any address but loopback
+ * (`0.0.0.0`, `::`, a LAN address, a host name that is not localhost). serve then warns at start, since the
+ * bot's host is often reachable from elsewhere and nothing else would say so but `"auth": false`.
+ */
+export function exposedWithoutKey(host: string, apiKey: string | undefined): boolean {
+  if (apiKey !== undefined) return false;
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return !(h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h));
+}
+
 /** Requires `Authorization: Bearer <apiKey>` on every path except `open` ones. */
 export function bearerAuth(apiKey: string, open: ReadonlySet<string>): MiddlewareHandler {
   const expected = digest(apiKey);

@@ -1,6 +1,6 @@
 /** The server's public surface: the app factory, the model lifecycle, and the prediction pipeline. */
 export { type AppOptions, createApp } from "./app.ts";
-export { apiKeyProblem } from "./auth.ts";
+export { apiKeyProblem, exposedWithoutKey } from "./auth.ts";
 export { DEFAULT_BODY_LIMIT, parseJsonText, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
 export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";

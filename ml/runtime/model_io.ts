@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import { ReportedError, writeFileAtomic } from "../../features/index.ts";
 import "../layers/index.ts";
 
@@ -13,6 +14,20 @@ import "../layers/index.ts";
 export const MODEL_JSON = "model.json";
 /** The model's weights, one binary file beside model.json. */
 export const WEIGHTS_BIN = "weights.bin";
+
+/**
+ * What `load` needs of model.json, checked before tfjs reads it: a topology, and weight files named as plain
+ * file names beside it (a name with a folder in it, `../x`, would be read from outside the version).
+ */
+const ModelJsonSchema = z.object({
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightsManifest: z.array(
+    z.object({
+      paths: z.array(z.string().regex(/^[^/\\]+$/, "must be a file name beside model.json")).min(1),
+      weights: z.array(z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).loose()),
+    }).loose(),
+  ),
+}).loose();
 
 /** The folder cannot be read as a model: says which file and why. */
 export class ModelFileError extends ReportedError {
@@ -48,15 +63,21 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      let modelJson: tf.io.ModelJSON;
+      let raw: unknown;
       try {
-        modelJson = JSON.parse(await readFile(jsonPath, "utf8"));
+        raw = JSON.parse(await readFile(jsonPath, "utf8"));
       } catch (error) {
         throw new ModelFileError(`cannot read ${jsonPath}: ${(error as Error).message}`);
       }
-      if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-        throw new ModelFileError(`${jsonPath} is not a tfjs layers model (no modelTopology/weightsManifest)`);
+      const parsed = ModelJsonSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ModelFileError(
+          `${jsonPath} is not a tfjs layers model (${issue.path.join(".") || "the file"}: ${issue.message})`,
+        );
       }
+      // The fields tfjs reads are checked above; the rest (format, versions) it reads as it likes.
+      const modelJson = parsed.data as unknown as tf.io.ModelJSON;
       return await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs = manifest.flatMap((group) => group.weights);
         const buffers = await Promise.all(

@@ -65,3 +65,23 @@ Deno.test("loadModel names the missing file", async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test("loadModel refuses a model.json without a topology, or naming weights outside its folder", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-model-"));
+  try {
+    const weights = [{ paths: ["../../secret.bin"], weights: [{ name: "w", shape: [1], dtype: "float32" }] }];
+    const cases: [unknown, RegExp][] = [
+      [{ weightsManifest: [] }, /not a tfjs layers model \(modelTopology: /],
+      [{ modelTopology: {}, weightsManifest: weights }, /weightsManifest\.0\.paths\.0: must be a file name/],
+    ];
+    for (const [json, message] of cases) {
+      await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(json));
+      await assert.rejects(
+        loadModel(dir),
+        (e: Error) => e instanceof ModelFileError && message.test(e.message),
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

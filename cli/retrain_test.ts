@@ -9,7 +9,9 @@ import {
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
-import { collectInterval, coveredUntil, notWorse, scorePair } from "./retrain/run.ts";
+import { collectInterval } from "./retrain/interval.ts";
+import { coveredUntil } from "./retrain/coverage.ts";
+import { notWorse, scorePair } from "./retrain/promotion.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { scoreServed } from "./retrain/holdout.ts";

@@ -1,0 +1,37 @@
+/**
+ * The promotion rule (the candidate is not worse than current in macro-F1 and log-loss, within
+ * tolerances) and how the summary prints the scores it compares.
+ */
+import type { Metrics } from "../../ml/metrics/index.ts";
+
+/** Scores in summaries: four decimals, enough to tell apart most candidates from current (`scorePair`). */
+const SCORE_DIGITS = 4;
+export const score = (x: number) => x.toFixed(SCORE_DIGITS);
+
+/**
+ * Candidate's and current's score side by side, with four decimals or as many more as it takes to show them
+ * apart: at three, a rejection for "higher log-loss" printed "log-loss 1.098 vs 1.098", a reason the reader
+ * could not see. Equal numbers print equal.
+ */
+export function scorePair(a: number, b: number): string {
+  let digits = SCORE_DIGITS;
+  // Up to toFixed's limit of 100 decimals, which tells apart any two different doubles of a score's size.
+  while (digits < 100 && a !== b && a.toFixed(digits) === b.toFixed(digits)) digits++;
+  return `${a.toFixed(digits)} vs ${b.toFixed(digits)}`;
+}
+
+type Scores = Pick<Metrics, "macro_f1" | "log_loss">;
+type Tolerance = { readonly f1Tolerance: number; readonly loglossTolerance: number };
+
+/** Which criteria of the promotion rule the candidate fails, as the summary words them (none: promote). */
+export function failedCriteria(candidate: Scores, current: Scores, tolerance: Tolerance): string[] {
+  return [
+    ...(candidate.macro_f1 < current.macro_f1 - tolerance.f1Tolerance ? ["lower macro-F1"] : []),
+    ...(candidate.log_loss > current.log_loss + tolerance.loglossTolerance ? ["higher log-loss"] : []),
+  ];
+}
+
+/** The promotion rule: the candidate's macro-F1 is not lower and its log-loss not higher, within tolerances. */
+export function notWorse(candidate: Scores, current: Scores, tolerance: Tolerance): boolean {
+  return failedCriteria(candidate, current, tolerance).length === 0;
+}

@@ -1,0 +1,77 @@
+/**
+ * Retrain's steps (collect, train), and stopping between them.
+ *
+ * Each step runs as its own candlecast process with its output appended to a log file: a crash or an
+ * out-of-memory kill in training cannot take the orchestrator (or its lock) down with it, and cron mail gets
+ * one summary line instead of a training transcript.
+ */
+import { CommandError, InterruptedError } from "../errors.ts";
+import { childEnv } from "../exit_with_parent.ts";
+import { selfCommand } from "../self_command.ts";
+
+/** A step that failed: its one-line reason (and hint) as the CLI prints it. */
+export class StepError extends CommandError {
+  /** The step was `train --incremental` finding too few windows after its parent's data (its hint says so). */
+  readonly tooLittleNewData: boolean;
+  constructor(message: string, hint: string, reason: string) {
+    super(message, hint);
+    this.tooLittleNewData = /hint: there may be too little data since /.test(reason);
+  }
+}
+
+/** Thrown (as InterruptedError) when the run was asked to stop; checked between steps. */
+function stopIfAsked(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new InterruptedError(`retrain stopped on request ${what}`, STOPPED_HINT);
+}
+export const STOPPED_HINT = "current is untouched; the next scheduled run starts afresh";
+
+export async function step(log: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
+  stopIfAsked(signal, `before '${args[0]}'`);
+  const file = await Deno.open(log, { append: true, create: true });
+  try {
+    await file.write(
+      new TextEncoder().encode(`\n[${new Date().toISOString()}] $ candlecast ${args.join(" ")}\n`),
+    );
+    const { command: cmd, args: cmdArgs } = selfCommand(args);
+    const child = new Deno.Command(cmd, {
+      args: cmdArgs,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+      env: childEnv(), // the step dies with this process, however it ends
+    }).spawn();
+    // Stop the step as Ctrl-C would (train saves nothing it would be asked to resume: see runRetrain).
+    const stop = () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+    child.status.finally(() => signal?.removeEventListener("abort", stop));
+    let tail = "";
+    const copy = async (stream: ReadableStream<Uint8Array>, keepTail: boolean) => {
+      for await (const chunk of stream) {
+        await file.write(chunk);
+        if (keepTail) tail = (tail + new TextDecoder().decode(chunk)).slice(-4000);
+      }
+    };
+    const [status] = await Promise.all([child.status, copy(child.stdout, false), copy(child.stderr, true)]);
+    if (!status.success && signal?.aborted) {
+      throw new InterruptedError(`retrain stopped on request during '${args[0]}'`, STOPPED_HINT);
+    }
+    if (!status.success) {
+      const how = status.signal ? `was killed by ${status.signal}` : `exited ${status.code}`;
+      // The step's own one-line reason and hint (SPEC §1 errors) say more than "see the log".
+      const reason = tail.split("\n").filter((l) => /^(candlecast|hint): /.test(l)).join("; ");
+      throw new StepError(
+        `'candlecast ${args[0]}' ${how}${reason ? `: ${reason}` : ""}`,
+        `${log} has its output`,
+        reason,
+      );
+    }
+  } finally {
+    file.close();
+  }
+}

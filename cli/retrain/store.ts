@@ -1,0 +1,105 @@
+/**
+ * What retrain reads from and removes in the checkpoint folder: current's manifest, the versions and run
+ * folders its own train step left (not those of a `train` run by hand meanwhile), the oldest versions beyond
+ * `--keep`; the store's own failures as the CLI's runtime errors.
+ */
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { shellWord } from "../../features/index.ts";
+import {
+  CheckpointStoreError,
+  CurrentChangedError,
+  currentVersion,
+  listVersionNames,
+  readHistory,
+  readManifest,
+} from "../../ml/checkpoints/index.ts";
+import { CheckpointError } from "../../engine/index.ts";
+import { CommandError } from "../errors.ts";
+import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
+
+/**
+ * The store's own failures (a `current` that is not a symlink, a version's file unreadable) as the runtime
+ * failures they are, with the store's hint (exit 1; not "unexpected failure … bug"). A conditional promotion
+ * that lost to a change by hand passes through: the caller reports it.
+ */
+export async function storeStep<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CurrentChangedError) throw error;
+    if (error instanceof CheckpointStoreError || error instanceof CheckpointError) {
+      throw new CommandError(error.message, error.hint);
+    }
+    throw error;
+  }
+}
+
+/**
+ * current's manifest (what weekly fine-tunes and both modes compare with): a current whose version is gone or
+ * damaged stops the run before anything is collected or trained, saying what to promote instead.
+ */
+export async function currentManifest(root: string, current: string) {
+  try {
+    return await readManifest(join(root, current));
+  } catch (error) {
+    if (!(error instanceof CheckpointStoreError)) throw error;
+    throw new CommandError(
+      `current points at ${current}, which cannot be read (${error.message}); nothing was trained and ` +
+        "current is unchanged",
+      `promote an intact version ('candlecast models list --checkpoints ${shellWord(root)}' shows them) ` +
+        `with 'candlecast models promote VERSION --checkpoints ${shellWord(root)}', then run retrain again`,
+    );
+  }
+}
+
+/**
+ * The versions new since `before` that were trained on `data` (this run's temporary copy, recorded in their
+ * manifest): a `train` run by hand into the same folder meanwhile writes versions too, and one of them must not
+ * be scored and promoted as this run's candidate.
+ */
+export async function versionsTrainedOn(
+  root: string,
+  before: ReadonlySet<string>,
+  data: string,
+): Promise<string[]> {
+  const own: string[] = [];
+  for (const version of await listVersionNames(root)) {
+    if (before.has(version)) continue;
+    const manifest = await readManifest(join(root, version)).catch(() => null);
+    if (manifest?.data.path === data) own.push(version);
+  }
+  return own;
+}
+
+/**
+ * The run folders new since `before` that this run's train step left: trained on `data` (its run.json says so)
+ * and no longer locked. A `train` run by hand into the same folder meanwhile has its own, live or kept for its
+ * `--resume`: those are not this run's to remove.
+ */
+export async function ownRunFolders(
+  root: string,
+  before: ReadonlySet<string>,
+  data: string,
+): Promise<string[]> {
+  const own: string[] = [];
+  for (const name of await runFolderNames(root)) {
+    if (before.has(name)) continue;
+    if (await isLiveRun(join(root, name)).catch(() => true)) continue; // a live train's
+    // A listed run folder has its run.json from the start (`RunFolder.create`); one unreadable is nobody's to
+    // go by, so it is left to `train`'s own pruning of abandoned runs.
+    if (await runData(join(root, name)) === data) own.push(name);
+  }
+  return own;
+}
+
+/** Removes the oldest versions beyond `keep`, never `current` nor the version a rollback would return to. */
+export async function prune(root: string, keep: number): Promise<string[]> {
+  const names = await listVersionNames(root);
+  const current = await currentVersion(root);
+  const history = await readHistory(root);
+  const protect = new Set([current, history[history.length - 1]].filter((v): v is string => !!v));
+  const removable = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
+  for (const v of removable) await rm(join(root, v), { recursive: true, force: true });
+  return removable;
+}

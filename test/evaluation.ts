@@ -9,7 +9,8 @@ import type { EpochRecord } from "../ml/train/index.ts";
 import { baselineLearners } from "../ml/evaluate/baseline_learners.ts";
 import { dataEnd, planFolds, type RetrainMode } from "../ml/evaluate/folds.ts";
 import type { FitReport, FoldData, Learner, LearnerOutput } from "../ml/evaluate/learner.ts";
-import { type EvaluationSummary, summarize } from "../ml/evaluate/summary.ts";
+import { summarize } from "../ml/evaluate/summary.ts";
+import type { EvaluationSummary } from "../ml/evaluate/summary_types.ts";
 import { walkForward } from "../ml/evaluate/walk_forward.ts";
 import type { LabelledSet } from "../ml/data/index.ts";
 

@@ -38,6 +38,9 @@ export interface BootstrapResult {
   readonly level: number;
 }
 
+/** Bootstrap blocks: this many candles of time (4 days of 1h candles), all symbols together. */
+export const BOOTSTRAP_BLOCK_CANDLES = 96;
+
 /** Block ids 0 … B−1 from each window's time: windows within the same `blockMs` span share a block. */
 export function timeBlocks(times: ArrayLike<number>, blockMs: number): Int32Array {
   let t0 = Infinity;

@@ -1,5 +1,5 @@
 /** The evaluation as terminal text: `evaluationTables` laid out as aligned text, then the verdict. */
-import type { EvaluationSummary } from "./summary.ts";
+import type { EvaluationSummary } from "./summary_types.ts";
 import { evaluationTables, type Table } from "./tables.ts";
 
 type Row = readonly string[];

@@ -3,7 +3,8 @@ import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
 import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
 import type { FitReport, FoldData } from "./learner.ts";
-import { IN_SAMPLE_VERDICT, inSampleFolds, minimumBlocks, summarize } from "./summary.ts";
+import { inSampleFolds, summarize } from "./summary.ts";
+import { IN_SAMPLE_VERDICT, minimumBlocks } from "./verdict.ts";
 import { evaluationTables } from "./tables.ts";
 import { walkForward } from "./walk_forward.ts";
 

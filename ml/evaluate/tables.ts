@@ -5,7 +5,9 @@
  */
 import { CLASSES, plural } from "../../features/index.ts";
 import { feePercent } from "./backtest.ts";
-import { enoughBlocks, type EvaluationSummary, fitAction, tooFewBlocks } from "./summary.ts";
+import { fitAction } from "./summary.ts";
+import type { EvaluationSummary } from "./summary_types.ts";
+import { enoughBlocks, tooFewBlocks } from "./verdict.ts";
 
 /** Names of the tables, in the order `evaluationTables` returns them; a renderer places its extras by them. */
 export type TableId =

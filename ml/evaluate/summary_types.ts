@@ -1,0 +1,152 @@
+/**
+ * The evaluation summary's types: what `summarize` is given and returns, read by the tables, the report and
+ * the CLI.
+ */
+import type { EpochRecord, StopReason } from "../train/index.ts";
+import type { BacktestSummary } from "./backtest.ts";
+import type { BootstrapResult } from "./bootstrap.ts";
+import type { FoldAction } from "./folds.ts";
+import type { Scores } from "./scores.ts";
+
+export interface SummaryOptions {
+  /** The learner under evaluation; every other learner is a baseline. */
+  readonly model: string;
+  readonly horizon: number;
+  /** Backtest: enter above this probability (the equity curves use it). */
+  readonly threshold: number;
+  readonly fee: number;
+  readonly short: boolean;
+  readonly seed: number;
+  readonly resamples?: number;
+  /**
+   * The newest candle (ms) the evaluated model was trained on, for a checkpoint evaluated as it is. When it
+   * reaches into the folds, their scores are in-sample: reported, flagged, and given no verdict.
+   */
+  readonly trainedUntil?: number;
+  /**
+   * Labels of planned folds that are not among `outcomes` (an interrupted run): the summary is marked partial
+   * and its verdict says it covers the finished folds only.
+   */
+  readonly missingFolds?: readonly string[];
+}
+
+/** Folds a checkpoint has already seen: their scores are in-sample and not evidence. */
+export interface InSample {
+  /** ISO time of the newest candle the model was trained on. */
+  readonly trained_until: string;
+  /** Labels of the folds whose test block starts at or before that candle. */
+  readonly folds: readonly string[];
+  readonly message: string;
+}
+
+export interface FitSummary {
+  readonly seconds: number;
+  readonly fine_tuned: boolean;
+  readonly train_windows: number;
+  readonly temperature?: number;
+  readonly best_epoch?: number | null;
+  readonly stop_reason?: StopReason;
+  readonly history?: readonly EpochRecord[];
+}
+
+export interface FoldResult {
+  readonly index: number;
+  readonly label: string;
+  readonly validation_start: string;
+  readonly test_start: string;
+  readonly test_end: string;
+  readonly action: FoldAction;
+  readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly scores: Readonly<Record<string, Scores>>;
+  readonly fits: Readonly<Record<string, FitSummary | null>>;
+  readonly priors: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface Curve {
+  readonly times: readonly number[];
+  readonly equity: readonly number[];
+}
+
+export interface BacktestRow {
+  readonly threshold: number;
+  readonly model: BacktestSummary;
+  readonly baseline: BacktestSummary;
+}
+
+export interface BacktestReport {
+  readonly fee: number;
+  readonly short: boolean;
+  readonly horizon: number;
+  /** The --trade-threshold. */
+  readonly threshold: number;
+  readonly rows: readonly BacktestRow[];
+  /**
+   * Trading the prior-corrected decision instead of a fixed probability: long when it names UP (short when
+   * DOWN, with `short`). Calibrated 3-class probabilities seldom pass 0.4, so a fixed threshold often trades
+   * nothing; the prior rule is relative to each class's base rate.
+   */
+  readonly prior_rule: { readonly model: BacktestSummary; readonly baseline: BacktestSummary };
+  /** Every learner's trades at the threshold and under the prior rule. */
+  readonly learners: Readonly<
+    Record<string, { readonly threshold: BacktestSummary; readonly prior_rule: BacktestSummary }>
+  >;
+  readonly buy_and_hold: BacktestSummary;
+  /** What the equity curves trade: the threshold, or the prior rule when the model never passes it. */
+  readonly curves_rule: "threshold" | "prior_rule";
+  readonly curves: { readonly model: Curve; readonly baseline: Curve; readonly buy_and_hold: Curve };
+}
+
+/** Scores of the model and the best baseline on one symbol's test windows. */
+export interface SymbolScores {
+  readonly symbol: string;
+  readonly windows: number;
+  readonly scores: Readonly<
+    Record<string, { readonly accuracy: number; readonly macro_f1: number; readonly log_loss: number }>
+  >;
+}
+
+export interface Verdict {
+  /**
+   * "better", "worse" or "no clear difference", from the bootstrap interval over every fold (the one the
+   * tables show); IN_SAMPLE_VERDICT when any fold is in-sample.
+   */
+  readonly log_loss: string;
+  readonly macro_f1: string;
+  /**
+   * The same words over the out-of-sample folds alone, when a checkpoint had seen only some folds: the verdict
+   * the lines give, from a bootstrap over those folds.
+   */
+  readonly out_of_sample?: { readonly log_loss: string; readonly macro_f1: string };
+  /** Labels of the folds the verdict judges: every fold, the out-of-sample ones, or none (all in-sample). */
+  readonly folds: readonly string[];
+  readonly lines: readonly string[];
+}
+
+export interface EvaluationSummary {
+  readonly model: string;
+  readonly baselines: readonly string[];
+  readonly best_baseline: string;
+  readonly symbols: readonly string[];
+  readonly windows: number;
+  readonly folds: readonly FoldResult[];
+  /** Every fold's test windows pooled. */
+  readonly overall: Readonly<Record<string, Scores>>;
+  /** Pooled scores per symbol, for every learner. */
+  readonly per_symbol: readonly SymbolScores[];
+  readonly bootstrap: BootstrapResult & { readonly baseline: string; readonly block_candles: number };
+  readonly backtest: BacktestReport;
+  /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
+  readonly in_sample: InSample | null;
+  /** Set when some planned folds did not run (an interrupted evaluation; null otherwise). */
+  readonly partial: PartialRun | null;
+  readonly verdict: Verdict;
+}
+
+/** Why some planned folds are missing from a summary: the run was interrupted before they ran. */
+export interface PartialRun {
+  readonly reason: "interrupted";
+  /** Labels of the folds that finished and are scored here. */
+  readonly folds_done: readonly string[];
+  /** Labels of the planned folds that did not run (or did not finish) and are not in any number here. */
+  readonly folds_missing: readonly string[];
+}

@@ -1,0 +1,155 @@
+/**
+ * The plain-words verdict on the model against the best baseline: a word per metric from the bootstrap
+ * interval ("no clear difference" when too few blocks stand behind it; no verdict on folds the model had
+ * seen), the lines that say so, and the backtest's line.
+ */
+import { plural } from "../../features/index.ts";
+import { feePercent } from "./backtest.ts";
+import { BOOTSTRAP_BLOCK_CANDLES, type BootstrapResult } from "./bootstrap.ts";
+import type { BacktestRow, EvaluationSummary, Verdict } from "./summary_types.ts";
+
+/** The verdict's word when the folds are in-sample. */
+export const IN_SAMPLE_VERDICT = "in-sample: not evidence";
+
+/**
+ * The fewest bootstrap blocks that can tell a difference at `level`. Blocks are the independent units of
+ * evidence: with B of them, the most lopsided outcome (every block favouring the same learner) has two-sided
+ * probability 2 · 2^−B under no difference, so below this count nothing seen could rule chance out. A
+ * bootstrap from fewer blocks is no guide either: from one block every resample is the data itself.
+ */
+export function minimumBlocks(level: number): number {
+  return Math.ceil(Math.log2(2 / (1 - level)));
+}
+
+/** Whether the bootstrap drew on enough blocks to judge at its level (`minimumBlocks`). */
+export function enoughBlocks(b: Pick<BootstrapResult, "blocks" | "level">): boolean {
+  return b.blocks >= minimumBlocks(b.level);
+}
+
+function judge(low: number, high: number, betterBelow: boolean, enough = true): string {
+  if (!enough) return "no clear difference";
+  if (betterBelow ? high < 0 : low > 0) return "better";
+  if (betterBelow ? low > 0 : high < 0) return "worse";
+  return "no clear difference";
+}
+
+const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
+const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
+
+/** "fold 2023-11", "folds 2023-11, 2023-12". */
+export const foldList = (labels: readonly string[]) =>
+  `${labels.length === 1 ? "fold" : "folds"} ${labels.join(", ")}`;
+
+/** "these 3 folds", "this fold", "the 2 finished folds (2023-12 did not run)". */
+function scopeOf(s: Omit<EvaluationSummary, "verdict">): string {
+  const n = s.folds.length;
+  const what = s.partial
+    ? `the ${n === 1 ? "finished fold" : `${plural(n, "finished fold")}`} (${
+      foldList(s.partial.folds_missing)
+    } did not run)`
+    : n === 1
+    ? "this fold"
+    : `these ${plural(n, "fold")}`;
+  return what;
+}
+
+/** The model against the best baseline on log-loss and macro-F1, with the bootstrap interval and a word each. */
+function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string, macroF1: string): string[] {
+  const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
+  const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
+  const level = `${Math.round(100 * s.bootstrap.level)} %`;
+  return [
+    `${s.model} log-loss ${m.log_loss.toFixed(4)} vs ${s.best_baseline} ${b.log_loss.toFixed(4)}: ` +
+    `difference ${signed(ll.estimate)} (${level} interval ${signed(ll.low)} … ${
+      signed(ll.high)
+    }) — ${logLoss}.`,
+    `${s.model} macro-F1 ${m.macro_f1.toFixed(4)} vs ${s.best_baseline} ${b.macro_f1.toFixed(4)}: ` +
+    `difference ${signed(f1.estimate)} (${level} interval ${signed(f1.low)} … ${
+      signed(f1.high)
+    }) — ${macroF1}.`,
+  ];
+}
+
+function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "folds"> {
+  const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
+  const enough = enoughBlocks(s.bootstrap);
+  const logLoss = judge(ll.low, ll.high, true, enough);
+  const macroF1 = judge(f1.low, f1.high, false, enough);
+  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
+  const scope = scopeOf(s);
+  const lines = [
+    ...differenceLines(s, logLoss, macroF1),
+    ...(enough ? [] : [tooFewBlocks(s.bootstrap)]),
+    logLoss === "better" && macroF1 !== "worse"
+      ? `The model beats the best baseline on log-loss over ${scope}.`
+      : `The model does not beat the best baseline (${s.best_baseline}) over ${scope}.`,
+  ];
+  if (row) lines.push(backtestLine("Backtest", s, row));
+  return { log_loss: logLoss, macro_f1: macroF1, lines };
+}
+
+/** Why a difference goes unjudged when the test windows span too few bootstrap blocks. */
+export function tooFewBlocks(b: Pick<BootstrapResult, "blocks" | "level">): string {
+  const blocks = plural(b.blocks, "block"), level = `${Math.round(100 * b.level)} %`;
+  return `Only ${blocks} of ${BOOTSTRAP_BLOCK_CANDLES} candles: too few to tell a difference at ${level} ` +
+    `(at least ${minimumBlocks(b.level)} are needed), whatever the interval shows; evaluate more folds.`;
+}
+
+function backtestLine(title: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {
+  return `${title} (P > ${s.backtest.threshold}, ${feePercent(s.backtest.fee)} % fee per side${
+    s.backtest.short ? ", shorts on" : ", long only"
+  }): model ${pct(row.model.total_return)} in ${plural(row.model.trades, "trade")}, ` +
+    `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +
+    `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}.`;
+}
+
+/**
+ * The verdict: over every fold; over the out-of-sample folds alone (`outOfSample`, their own summary) when a
+ * checkpoint had seen some; none when it had seen them all.
+ */
+export function verdictOf(
+  s: Omit<EvaluationSummary, "verdict">,
+  outOfSample?: Omit<EvaluationSummary, "verdict">,
+): Verdict {
+  const partialLine = s.partial
+    ? [
+      `Interrupted: only ${foldList(s.partial.folds_done)} finished; ${
+        foldList(s.partial.folds_missing)
+      } did not run. Every number here covers the finished folds only.`,
+    ]
+    : [];
+  if (!s.in_sample) {
+    const v = judgedVerdict(s);
+    return { ...v, lines: [...partialLine, ...v.lines], folds: s.folds.map((f) => f.label) };
+  }
+  // Pooled over every fold (the bootstrap table), the in-sample folds make any difference meaningless.
+  const inSample = { log_loss: IN_SAMPLE_VERDICT, macro_f1: IN_SAMPLE_VERDICT };
+  if (outOfSample) {
+    const v = judgedVerdict(outOfSample);
+    const labels = outOfSample.folds.map((f) => f.label);
+    return {
+      ...inSample,
+      out_of_sample: { log_loss: v.log_loss, macro_f1: v.macro_f1 },
+      folds: labels,
+      lines: [
+        ...partialLine,
+        `Judged on the out-of-sample ${foldList(labels)} only (${
+          plural(outOfSample.windows, "test window")
+        }); ${foldList(s.in_sample.folds)} in-sample, left out.`,
+        ...v.lines,
+        s.in_sample.message,
+      ],
+    };
+  }
+  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
+  return {
+    ...inSample,
+    folds: [],
+    lines: [
+      ...partialLine,
+      ...differenceLines(s, IN_SAMPLE_VERDICT, IN_SAMPLE_VERDICT),
+      `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`,
+      ...(row ? [backtestLine("In-sample backtest", s, row)] : []),
+    ],
+  };
+}

@@ -76,7 +76,6 @@ function namedClasses(p: PredictionSet): Int8Array {
   return p.classes ?? Int8Array.from({ length: p.returns.length }, (_, i) => argmax3(p.probabilities, i * 3));
 }
 
-/** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */
 /** The prior rule's decisions as 0/1 "probabilities": above any threshold in (0, 1) exactly when named. */
 function ruleAsProbabilities(p: PredictionSet): PredictionSet {
   const probabilities = new Float32Array(p.priorClasses.length * 3);
@@ -108,6 +107,7 @@ function perSymbol(
   }).filter((s) => s.windows > 0);
 }
 
+/** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */
 function signalsOf(
   series: readonly CandleSeries[],
   seriesIndex: Int32Array,

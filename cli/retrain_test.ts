@@ -11,7 +11,7 @@ import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil } from "./retrain/coverage.ts";
-import { notWorse, scorePair } from "./retrain/promotion.ts";
+import { failedCriteria, notWorse, scorePair } from "./retrain/promotion.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { scoreServed } from "./retrain/holdout.ts";
@@ -70,6 +70,11 @@ Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolera
   assert.ok(!notWorse({ macro_f1: 0.39, log_loss: 1.00 }, cur, none));
   assert.ok(!notWorse({ macro_f1: 0.45, log_loss: 1.06 }, cur, none));
   assert.ok(notWorse({ macro_f1: 0.39, log_loss: 1.06 }, cur, { f1Tolerance: 0.02, loglossTolerance: 0.02 }));
+  // A candidate scoring NaN passed both comparisons (each false against NaN) and was promoted.
+  assert.deepEqual(failedCriteria({ macro_f1: 0.45, log_loss: NaN }, cur, none), ["log-loss not a number"]);
+  assert.ok(!notWorse({ macro_f1: NaN, log_loss: NaN }, cur, none));
+  // A current version without finite scores blocks nothing.
+  assert.ok(notWorse({ macro_f1: 0.40, log_loss: 1.05 }, { macro_f1: NaN, log_loss: NaN }, none));
 });
 
 Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {

@@ -133,8 +133,7 @@ export function requireWritableFolder(flag: string, path: string): void {
  * its log could not be written.
  */
 function writeProblem(path: string): { message: string; hint: string } | null {
-  let dir = pathKind(path) === "folder" ? resolve(path) : dirname(resolve(path));
-  while (pathKind(dir) !== "folder" && dirname(dir) !== dir) dir = dirname(dir);
+  const dir = nearestFolder(resolve(path));
   const refused = (error: unknown) => {
     const known = filesystemProblem(error);
     return {
@@ -153,6 +152,21 @@ function writeProblem(path: string): { message: string; hint: string } | null {
     return refused(error);
   }
   return null;
+}
+
+/**
+ * `path` itself when it is a folder, else the nearest folder above it that exists; a path that cannot even be
+ * looked at (no permission) stops the climb there, so the probe fails on it rather than on a folder above.
+ */
+function nearestFolder(path: string): string {
+  for (let dir = path;; dir = dirname(dir)) {
+    try {
+      if (Deno.statSync(dir).isDirectory) return dir;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) return dir;
+    }
+    if (dirname(dir) === dir) return dir;
+  }
 }
 
 /** A folder the command will write `file` into: the same checks, before any work rather than at the end. */

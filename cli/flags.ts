@@ -136,9 +136,14 @@ function writeProblem(path: string): { message: string; hint: string } | null {
   const dir = nearestFolder(resolve(path));
   const refused = (error: unknown) => {
     const known = filesystemProblem(error);
+    // Deno's own refusal (run without --allow-write) is the command line's to fix, not the folder's.
+    const denied = error instanceof Deno.errors.NotCapable ||
+      (error instanceof Deno.errors.PermissionDenied && /--allow-/.test((error as Error).message));
     return {
       message: `${path} cannot be written: ${known?.message ?? (error as Error).message}`,
-      hint: known?.hint ?? "choose a path this user can write to",
+      hint: denied
+        ? "run it with --allow-write ('deno task cli' and the compiled binary grant it)"
+        : known?.hint ?? "choose a path this user can write to",
     };
   };
   try {

@@ -184,11 +184,14 @@ Deno.test("predict and serve without --allow-ffi say ONNX Runtime needs it (exit
     const input = join(dir, "body.json");
     await Deno.writeTextFile(input, JSON.stringify(predictBody("BTCUSDT")));
     const main = fromFileUrl(new URL("../main.ts", import.meta.url));
-    for (const args of [["predict", "--input", input], ["serve", "--port", "0"]]) {
+    const log = join(dir, "predictions.jsonl");
+    for (const args of [["predict", "--input", input], ["serve", "--port", "0", "--predictions-log", log]]) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
           ...DENO_RUN,
+          // Every permission the commands need but --allow-ffi (serve checks it may write its log at start).
           "--allow-read",
+          "--allow-write",
           "--allow-env",
           "--allow-net",
           main,

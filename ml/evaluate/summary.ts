@@ -89,9 +89,12 @@ function perSymbol(
   truth: { labels: Int8Array; returns: Float64Array },
   pooled: Readonly<Record<string, PredictionSet>>,
 ): SymbolScores[] {
-  return series.map((s, k) => {
+  return series.flatMap((s, k) => {
     const rows: number[] = [];
     for (let i = 0; i < seriesIndex.length; i++) if (seriesIndex[i] === k) rows.push(i);
+    // A symbol with no test window (delisted before the folds, listed during the last one) has no scores: it
+    // is left out here, before scoring, where scoring nothing ended the whole evaluation after every fold.
+    if (rows.length === 0) return [];
     const labels = Int8Array.from(rows, (i) => truth.labels[i]);
     const zeros = new Float64Array(rows.length);
     const scores = Object.fromEntries(
@@ -103,8 +106,8 @@ function perSymbol(
         return [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, log_loss: m.log_loss }];
       }),
     );
-    return { symbol: s.symbol, windows: rows.length, scores };
-  }).filter((s) => s.windows > 0);
+    return [{ symbol: s.symbol, windows: rows.length, scores }];
+  });
 }
 
 /** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+import { sliceSeries } from "../../features/index.ts";
 import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
 import type { FitReport, FoldData } from "./learner.ts";
@@ -118,4 +119,16 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.equal(t.bootstrap.blocks, 6);
   assert.equal(t.verdict.log_loss, "better");
   assert.doesNotMatch(t.verdict.lines.join("\n"), /too few/);
+});
+
+Deno.test("a symbol without a test window (delisted before the folds) is left out, not the end of the evaluation", async () => {
+  // SIMCUSDT's candles stop after 30 of 70 days: it trains in every fold and is tested in none.
+  const [a, b, c] = syntheticSeries(70, ["SIMAUSDT", "SIMBUSDT", "SIMCUSDT"]);
+  const series = [a, b, sliceSeries(c, 0, 30 * 24)];
+  const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+  const learners = [new ScriptedLearner(), ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 })];
+  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
+  // Before: computeMetrics threw "no windows were evaluated" for SIMCUSDT after every fold had trained.
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  assert.deepEqual(s.per_symbol.map((p) => p.symbol), ["SIMAUSDT", "SIMBUSDT"]);
 });

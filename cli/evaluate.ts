@@ -98,7 +98,7 @@ export function evaluateCommand(): Command {
     .option("--trade-threshold <p>", "backtest: enter when P(UP) (or P(DOWN) with --short) is above p", "0.4")
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
     .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
-    .option("--bootstrap <n>", "bootstrap resamples for the intervals", "1000")
+    .option("--bootstrap <n>", "bootstrap resamples for the intervals (at least 50)", "1000")
     .addOption(backendOption());
   // Evaluate cuts its own folds, so train's --split-dates has no use here.
   addRunConfigFlags(command, ["splitDates"]);

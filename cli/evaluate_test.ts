@@ -61,6 +61,8 @@ Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
       [["--trade-threshold", "1.5"], "--trade-threshold"],
       [["--fee", "-1"], "--fee"],
       [["--retrain", "yearly"], "--retrain"],
+      // One resample gave an interval of zero width and a confident verdict.
+      [["--bootstrap", "1"], "--bootstrap"],
       [["--checkpoint", "checkpoints/current", "--lookback", "30"], "--lookback"],
     ] as const
   ) {

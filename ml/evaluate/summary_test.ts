@@ -5,7 +5,7 @@ import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
 import type { FitReport, FoldData } from "./learner.ts";
 import { inSampleFolds, summarize } from "./summary.ts";
-import { IN_SAMPLE_VERDICT, minimumBlocks } from "./verdict.ts";
+import { IN_SAMPLE_VERDICT, minimumBlocks, verdictOf } from "./verdict.ts";
 import { evaluationTables } from "./tables.ts";
 import { walkForward } from "./walk_forward.ts";
 
@@ -131,4 +131,17 @@ Deno.test("a symbol without a test window (delisted before the folds) is left ou
   // Before: computeMetrics threw "no windows were evaluated" for SIMCUSDT after every fold had trained.
   const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
   assert.deepEqual(s.per_symbol.map((p) => p.symbol), ["SIMAUSDT", "SIMBUSDT"]);
+});
+
+Deno.test("an interval from one block is written '– … –, unbounded' in the verdict, never ±Infinity", async () => {
+  const { series, outcomes } = await outcomesOf(1);
+  const { verdict: _, ...s } = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const unbounded = { estimate: 0.01, low: -Infinity, high: Infinity };
+  const lines = verdictOf({
+    ...s,
+    bootstrap: { ...s.bootstrap, blocks: 1, log_loss_diff: unbounded, macro_f1_diff: unbounded },
+  }).lines.join("\n");
+  // Before: "95 % interval -Infinity … +Infinity" in the terminal, report.html and evaluation.json.
+  assert.doesNotMatch(lines, /Infinity/);
+  assert.match(lines, /interval – … –, unbounded\)/);
 });

@@ -35,6 +35,9 @@ function judge(low: number, high: number, betterBelow: boolean, enough = true): 
 
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
+/** An interval in words; one from a single block is unbounded, written as the tables write it. */
+const interval = (low: number, high: number) =>
+  Number.isFinite(low) && Number.isFinite(high) ? `${signed(low)} … ${signed(high)}` : "– … –, unbounded";
 
 /** "fold 2023-11", "folds 2023-11, 2023-12". */
 export const foldList = (labels: readonly string[]) =>
@@ -60,13 +63,9 @@ function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string,
   const level = `${Math.round(100 * s.bootstrap.level)} %`;
   return [
     `${s.model} log-loss ${m.log_loss.toFixed(4)} vs ${s.best_baseline} ${b.log_loss.toFixed(4)}: ` +
-    `difference ${signed(ll.estimate)} (${level} interval ${signed(ll.low)} … ${
-      signed(ll.high)
-    }) — ${logLoss}.`,
+    `difference ${signed(ll.estimate)} (${level} interval ${interval(ll.low, ll.high)}) — ${logLoss}.`,
     `${s.model} macro-F1 ${m.macro_f1.toFixed(4)} vs ${s.best_baseline} ${b.macro_f1.toFixed(4)}: ` +
-    `difference ${signed(f1.estimate)} (${level} interval ${signed(f1.low)} … ${
-      signed(f1.high)
-    }) — ${macroF1}.`,
+    `difference ${signed(f1.estimate)} (${level} interval ${interval(f1.low, f1.high)}) — ${macroF1}.`,
   ];
 }
 

@@ -113,11 +113,13 @@ export function requireTimedIncrement(
 export function requireEveryClass(counts: readonly number[], rule: LabelRule, data: string): void {
   const missing = CLASSES.filter((_, k) => counts[k] === 0);
   if (missing.length === 0) return;
+  // Too large a threshold leaves no UP or DOWN, too small no SIDEWAYS: the hint points the way that helps.
+  const way = missing.includes("SIDEWAYS") ? "a larger" : "a smaller";
   const threshold = rule.kind === "fixed"
     ? `--threshold ${rule.threshold} is a return fraction (${
       (rule.threshold * 100).toLocaleString("en-US")
     } %, ` +
-      "0.005 is 0.5 %): give a smaller one, or leave it out for the volatility-scaled default"
+      `0.005 is 0.5 %): give ${way} one, or leave it out for the volatility-scaled default`
     : "check that the candles move (a flat or stale price labels every window SIDEWAYS), or collect more data";
   throw new CommandError(
     `the training windows of ${data} hold no ${missing.join(" and no ")} label (${

@@ -71,7 +71,10 @@ export function evaluateCommand(): Command {
         "writes evaluation.json, report.html and predictions.csv (every test window: its outcome and each " +
         "learner's probabilities).",
         "--retrain monthly: month blocks, models trained from scratch before each; weekly: week blocks, " +
-        "trained before the first and fine-tuned on each new week; none: month blocks, trained once.",
+        "trained before the first and then fine-tuned on each week that enters the training data (which " +
+        "ends where the validation months begin, so that week is about --validation-months older than the " +
+        "week tested; retrain --mode weekly fine-tunes on the newest candles instead); none: month blocks, " +
+        "trained once.",
         "Training inside the folds uses 'candlecast train''s recipe and defaults (the same flags); with " +
         "--checkpoint, the checkpoint's recorded configuration, training flags given overriding its recipe. " +
         "A training costs about members × epochs × windows ÷ samples/s.",

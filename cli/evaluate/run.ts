@@ -241,7 +241,8 @@ async function checkpointSubject(
   facts.push([
     "retraining",
     retrain === "weekly"
-      ? "the checkpoint as it is for the first fold, fine-tuned on each new week after"
+      ? "the checkpoint as it is for the first fold, then fine-tuned on each week entering the training data " +
+        "(about --validation-months before the week tested)"
       : `rebuilt from scratch with the checkpoint's configuration before every month (${
         describeModel(config.model)
       })`,

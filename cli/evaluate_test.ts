@@ -483,6 +483,17 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
     both.stderr,
     /^hint: use --folds 1 --validation-months 1 \(the most that leave training data\)/m,
   );
+  // 20 days (2023-06-05 … 06-25): no complete month. Before: "fold 2023-05 (test from 2023-05-01) …", a month
+  // before the data began.
+  const short = join(dir, "twenty_days.csv");
+  await writeTrainingCsv(short, syntheticSeries(20));
+  const none = await cli("evaluate", ...["--data", short, "--lookback", "12", "--backend", "wasm"]);
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(
+    none.stderr,
+    /^candlecast: the data \(2023-06-05 … 2023-06-25\) holds no complete month to test on/m,
+  );
+  assert.doesNotMatch(none.stderr, /2023-05/);
 });
 
 Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and exits 130", async () => {

@@ -276,9 +276,26 @@ function checkRoomToTrain(
   const first = plans[0];
   if (trainingWindows(series, first, subject.shape) > 0) return;
   const end = dataEnd(series);
+  const begins = Math.min(...series.map((s) => s.openTime[0]));
+  // Folds are whole months (weeks), the last one the data nearly covers: data shorter than a block has none
+  // at all, and naming a fold before the data began would only confuse.
+  const last = plans[plans.length - 1];
+  if (last.testStart < begins) {
+    const block = subject.retrain === "weekly" ? "week" : "month";
+    throw new CommandError(
+      `the data (${day(begins)} … ${day(end)}) holds no complete ${block} to test on: evaluate tests on ` +
+        `whole ${block}s, each after ${
+          plural(opts.validationMonths, "month")
+        } of validation and some training`,
+      `use a CSV with more history (at least ${
+        opts.validationMonths + 2
+      } months for one fold), or 'candlecast ` +
+        "train' with --split-dates for a single split",
+    );
+  }
   const fits = (folds: number, months: number) =>
     trainingWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape) > 0;
-  const dataStart = Math.min(...series.map((s) => s.openTime[0]));
+  const dataStart = begins;
   let months = opts.validationMonths - 1;
   while (months >= 1 && !fits(opts.folds, months)) months--;
   let folds = opts.folds - 1;

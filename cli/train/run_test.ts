@@ -128,6 +128,15 @@ Deno.test({
       "logistic_regression",
       "gradient_boosting",
     ]);
+    // A class the served rule never names has no precision: "–", not "0.000" (a trial saw "precision DOWN 0.000").
+    const servedLine = lines.find((l) => l.startsWith("served rule"))!;
+    for (const c of ["DOWN", "UP"]) {
+      const named = metrics.served.metrics.predicted_share[c] > 0;
+      assert.match(
+        servedLine,
+        new RegExp(`${c} ${named ? "\\d\\.\\d{3}" : "– \\(never named\\)"} \\(base rate`),
+      );
+    }
     // The served rule's calibration, beside what sampling alone would give a calibrated model.
     assert.ok(metrics.served.ece_floor > 0 && metrics.served.ece_floor < 1, String(metrics.served.ece_floor));
     // The baselines under the served rule too, so decisions are compared like with like.

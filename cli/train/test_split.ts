@@ -56,11 +56,14 @@ export async function scoreOnTest(
   ], decision.rule).forEach((line) => io.out(line));
   const served = test.served!;
   const base = classPriors(data.test.labels);
+  // A class the rule never names has no precision (0 of 0), which "0.000" would state as a fact.
+  const precision = (c: "DOWN" | "UP") =>
+    served.predicted_share[c] > 0 ? served.per_class[c].precision.toFixed(3) : "– (never named)";
   io.out(
     `served rule '${decision.rule}': names ` +
       CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +
-      `; precision DOWN ${served.per_class.DOWN.precision.toFixed(3)} (base rate ${base[0].toFixed(3)}), ` +
-      `UP ${served.per_class.UP.precision.toFixed(3)} (base rate ${base[2].toFixed(3)}); ECE ${
+      `; precision DOWN ${precision("DOWN")} (base rate ${base[0].toFixed(3)}), ` +
+      `UP ${precision("UP")} (base rate ${base[2].toFixed(3)}); ECE ${
         ece.toFixed(4)
       } (a perfectly calibrated model would show about ${eceFloor.toFixed(4)} on this many windows)`,
   );

@@ -162,7 +162,8 @@ const UNITS: readonly [number, string][] = [
 ];
 
 /** A fixed step in the largest unit it is a whole number of: Binance's names ("4h", "1w") where it has one. */
-function stepName(step: number): string {
+/** A step between open times in the largest whole unit: 14,400,000 → "4h", 5,400,000 → "90m". */
+export function stepName(step: number): string {
   for (const [ms, unit] of UNITS) if (step % ms === 0) return `${step / ms}${unit}`;
   return `${step}ms`;
 }

@@ -3,7 +3,7 @@
  * and last open time, the candles missing on the interval grid (exchange outages show up here, not as
  * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
-import type { CandleSeries, Grid } from "../../features/index.ts";
+import { type CandleSeries, type Grid, stepName } from "../../features/index.ts";
 
 export interface Gap {
   /** Open time of the last candle before the gap. */
@@ -25,6 +25,21 @@ export interface Jump {
  */
 export const JUMP_FACTOR = 3;
 
+/**
+ * A run of this many candles or more, each the same step apart and that step off the file's grid, is read as
+ * another interval's candles (4h candles after 1h ones), not as outages, which come in odd lengths. A day of
+ * 1h candles missing every other hour would take 24 such steps.
+ */
+export const STEADY_OTHER_STEP = 24;
+
+/** The longest run of candles spaced by one step other than the grid's. */
+export interface OtherStep {
+  /** Open time of the run's first candle. */
+  from: number;
+  steps: number;
+  stepMs: number;
+}
+
 export interface SymbolSummary {
   symbol: string;
   rows: number;
@@ -39,6 +54,8 @@ export interface SymbolSummary {
   missing: number;
   gaps: number;
   largest: Gap | null;
+  /** The longest run of at least STEADY_OTHER_STEP off-grid steps of one size, or null. */
+  otherStep: OtherStep | null;
 }
 
 export function summarize(s: CandleSeries, added: number, grid: Grid | null, replaced = 0): SymbolSummary {
@@ -46,9 +63,17 @@ export function summarize(s: CandleSeries, added: number, grid: Grid | null, rep
   const last = s.length > 0 && !Number.isNaN(s.openTime[s.length - 1]) ? s.openTime[s.length - 1] : null;
   let [missing, gaps] = [0, 0];
   let largest: Gap | null = null;
+  let otherStep: OtherStep | null = null;
+  let run: OtherStep | null = null;
   if (grid && first !== null) {
     for (let i = 1; i < s.length; i++) {
       const m = grid.missingBetween(s.openTime[i - 1], s.openTime[i]);
+      const step = s.openTime[i] - s.openTime[i - 1];
+      if (m > 0 && run !== null && run.stepMs === step) run.steps++;
+      else run = m > 0 ? { from: s.openTime[i - 1], steps: 1, stepMs: step } : null;
+      if (run && run.steps >= STEADY_OTHER_STEP && (!otherStep || run.steps > otherStep.steps)) {
+        otherStep = { ...run };
+      }
       if (m === 0) continue;
       missing += m;
       gaps++;
@@ -77,6 +102,7 @@ export function summarize(s: CandleSeries, added: number, grid: Grid | null, rep
     missing,
     gaps,
     largest,
+    otherStep,
   };
 }
 
@@ -100,6 +126,14 @@ function jumpWarning(s: SymbolSummary, j: Jump): string {
   } beyond ` +
     `×${JUMP_FACTOR} (largest${where}: ${price(j.from)} → ${price(j.to)}); check that every source ` +
     `collected into it holds ${s.symbol}`;
+}
+
+function otherStepWarning(s: SymbolSummary, o: OtherStep): string {
+  return `  warning: ${s.symbol}'s candles are ${stepName(o.stepMs)} apart for ${
+    count(o.steps)
+  } steps from ` +
+    `${utc(o.from)}, not ${s.grid}: candles of another interval are mixed in; keep one interval per file ` +
+    "(train and serve assume one)";
 }
 
 /** The closing report: one line for the file, one per symbol, columns aligned. */
@@ -128,5 +162,6 @@ export function formatSummary(output: string, summaries: readonly SymbolSummary[
     );
   }
   for (const s of summaries) if (s.largestJump) lines.push(jumpWarning(s, s.largestJump));
+  for (const s of summaries) if (s.otherStep) lines.push(otherStepWarning(s, s.otherStep));
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gridOf, seriesFromCandles } from "../../features/index.ts";
 import { ManualClock } from "./clock.ts";
 import { lineProgress, ttyProgress } from "./progress.ts";
-import { formatSummary, summarize } from "./summary.ts";
+import { formatSummary, STEADY_OTHER_STEP, summarize } from "./summary.ts";
 import { HOUR, utcMs } from "../../test/collect_rig.ts";
 
 const at = (times: number[]) =>
@@ -27,6 +27,7 @@ Deno.test("summary: rows, span and gaps on the interval grid", () => {
     missing: 3,
     gaps: 2,
     largest: { after: t0 + HOUR, missing: 2 },
+    otherStep: null,
   });
   assert.equal(
     formatSummary("out.csv", [s]),
@@ -88,4 +89,23 @@ Deno.test("progress: a live bar on a terminal, throttled plain lines in a log", 
     "ETHUSDT: 2,000/5,000 candles, 2 requests ETA 15s\n",
     "ETHUSDT: 5,000 candles, 5 requests, 10s\n",
   ]);
+});
+
+Deno.test("summary: candles of another interval mixed in (1h, then 4h apart) are warned of, outages are not", () => {
+  const t0 = utcMs("2023-01-01");
+  const hourly = Array.from({ length: 100 }, (_, i) => t0 + i * HOUR);
+  const fourHourly = Array.from({ length: 60 }, (_, i) => t0 + 100 * HOUR + i * 4 * HOUR);
+  const mixed = summarize(at([...hourly, ...fourHourly]), 160, gridOf("1h"));
+  assert.deepEqual(mixed.otherStep, { from: t0 + 100 * HOUR, steps: 59, stepMs: 4 * HOUR });
+  // Before: only "180 missing 1h candles in 60 gaps", and train then labelled 4h candles as 1h ones.
+  assert.match(
+    formatSummary("out.csv", [mixed]),
+    /warning: BTCUSDT's candles are 4h apart for 59 steps from 2023-01-05 04:00, not 1h: candles of another interval/,
+  );
+  // Outages of odd lengths, however many, are gaps and no more.
+  const outages = hourly.filter((_, i) => i % 7 !== 3 && i % 11 !== 5);
+  assert.equal(summarize(at(outages), outages.length, gridOf("1h")).otherStep, null);
+  // Fewer than STEADY_OTHER_STEP steps of one size are not enough to call it another interval.
+  const brief = [...hourly, ...fourHourly.slice(0, STEADY_OTHER_STEP - 1)];
+  assert.equal(summarize(at(brief), brief.length, gridOf("1h")).otherStep, null);
 });

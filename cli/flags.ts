@@ -148,10 +148,10 @@ function writeProblem(path: string): { message: string; hint: string } | null {
   };
   try {
     const existing = pathKind(path) === "file" ? Deno.statSync(path) : null;
-    // A device or pipe (`--predictions-log /dev/stdout`) is written in place: only it must take writes.
-    if (existing === null || existing.isFile) {
-      Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
-    }
+    // A device or a pipe (`--predictions-log /dev/stdout`) is written in place, and is not opened here: opening
+    // a pipe no one reads waits for a reader (collect's refusal of a pipe as --output hung on it).
+    if (existing !== null && !existing.isFile) return null;
+    Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
     if (existing !== null) Deno.openSync(path, { append: true }).close();
   } catch (error) {
     return refused(error);

@@ -114,8 +114,13 @@ export function requireFolderPath(
  * A path the command will write a file to: not a folder, and not under a file (missing folders are created).
  * `example` names a file for the hint when `path` is a folder.
  */
-export function requireOutputFile(flag: string, path: string, example?: string): void {
-  const problem = outputFileProblem(path, example) ?? writeProblem(path);
+export function requireOutputFile(
+  flag: string,
+  path: string,
+  example?: string,
+  { appends = false }: { readonly appends?: boolean } = {},
+): void {
+  const problem = outputFileProblem(path, example) ?? writeProblem(path, appends);
   if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
 }
 
@@ -126,13 +131,13 @@ export function requireWritableFolder(flag: string, path: string): void {
 }
 
 /**
- * Why this process cannot write `path` (a file, or a folder to write into), or null: a probe file is made and removed in the nearest folder that
- * exists (where the atomic writers put their temporary file, and where missing folders would be made), and an
- * existing file is opened for appending (the logs). Checked before the work: `evaluate` learned only at the end,
- * after hours of training, that its --output-dir was read-only, and `serve` only at its first prediction that
- * its log could not be written.
+ * Why this process cannot write `path` (a file, or a folder to write into), or null: a probe file is made and
+ * removed in the nearest folder that exists (where the atomic writers put their temporary file, and where
+ * missing folders would be made), and, for a log that `appends`, an existing file is opened for appending.
+ * Checked before the work: `evaluate` learned only at the end, after hours of training, that its --output-dir
+ * was read-only, and `serve` only at its first prediction that its log could not be written.
  */
-function writeProblem(path: string): { message: string; hint: string } | null {
+function writeProblem(path: string, appends = false): { message: string; hint: string } | null {
   const dir = nearestFolder(resolve(path));
   const refused = (error: unknown) => {
     const known = filesystemProblem(error);
@@ -152,7 +157,8 @@ function writeProblem(path: string): { message: string; hint: string } | null {
     // a pipe no one reads waits for a reader (collect's refusal of a pipe as --output hung on it).
     if (existing !== null && !existing.isFile) return null;
     Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
-    if (existing !== null) Deno.openSync(path, { append: true }).close();
+    // A log appends to the file itself; the atomic writers replace it and need only the folder.
+    if (existing !== null && appends) Deno.openSync(path, { append: true }).close();
   } catch (error) {
     return refused(error);
   }

@@ -111,39 +111,44 @@ export function requireFolderPath(
 }
 
 /**
- * A path the command will write a file to: not a folder, and not under a file (missing folders are created).
- * `example` names a file for the hint when `path` is a folder.
+ * How a command writes its file: `replace` (a temporary file beside it, renamed over it: collect, export,
+ * evaluate), `append` (to the file itself: retrain's log), `append-rotate` (to the file, renamed aside when it
+ * grows: serve's prediction log).
+ */
+export type WriteMode = "replace" | "append" | "append-rotate";
+
+/**
+ * A path the command will write a file to: not a folder, and not under a file (missing folders are created),
+ * and writable the way `writes` says. `example` names a file for the hint when `path` is a folder.
  */
 export function requireOutputFile(
   flag: string,
   path: string,
   example?: string,
-  { appends = false }: { readonly appends?: boolean } = {},
+  { writes = "replace" }: { readonly writes?: WriteMode } = {},
 ): void {
-  const problem = outputFileProblem(path, example) ?? writeProblem(path, appends);
+  const problem = outputFileProblem(path, example) ?? writeProblem(path, writes);
   if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
 }
 
 /** A folder the command writes into (train's and retrain's `--checkpoints`): refused now if it cannot be. */
 export function requireWritableFolder(flag: string, path: string): void {
-  const problem = writeProblem(path);
+  const problem = writeProblem(path, "replace");
   if (problem) throw new UsageError(`${flag}: ${problem.message}`, problem.hint);
 }
 
 /**
- * Why this process cannot write `path` (a file, or a folder to write into), or null: a probe file is made and
- * removed in the nearest folder that exists (where the atomic writers put their temporary file, and where
- * missing folders would be made), and, for a log that `appends`, an existing file is opened for appending.
- * Checked before the work: `evaluate` learned only at the end, after hours of training, that its --output-dir
- * was read-only, and `serve` only at its first prediction that its log could not be written.
+ * Why this process cannot write `path` (a file, or a folder to write into) as `writes` says, or null. Checked
+ * before the work: `evaluate` learned only at the end, after hours of training, that its --output-dir was
+ * read-only, and `serve` only at its first prediction that its log could not be written. The folder that takes
+ * new files (a temporary file, a rotated log, missing folders) is probed with a file made and removed; a file
+ * appended to is opened for appending. A symlink is followed, as the writers follow it.
  */
-function writeProblem(path: string, appends = false): { message: string; hint: string } | null {
-  const dir = nearestFolder(resolve(path));
+function writeProblem(path: string, writes: WriteMode): { message: string; hint: string } | null {
   const refused = (error: unknown) => {
     const known = filesystemProblem(error);
     // Deno's own refusal (run without --allow-write) is the command line's to fix, not the folder's.
-    const denied = error instanceof Deno.errors.NotCapable ||
-      (error instanceof Deno.errors.PermissionDenied && /--allow-/.test((error as Error).message));
+    const denied = /--allow-write/.test((error as Error).message);
     return {
       message: `${path} cannot be written: ${known?.message ?? (error as Error).message}`,
       hint: denied
@@ -156,9 +161,13 @@ function writeProblem(path: string, appends = false): { message: string; hint: s
     // A device or a pipe (`--predictions-log /dev/stdout`) is written in place, and is not opened here: opening
     // a pipe no one reads waits for a reader (collect's refusal of a pipe as --output hung on it).
     if (existing !== null && !existing.isFile) return null;
-    Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
-    // A log appends to the file itself; the atomic writers replace it and need only the folder.
-    if (existing !== null && appends) Deno.openSync(path, { append: true }).close();
+    const target = existing !== null ? Deno.realPathSync(path) : resolve(path);
+    // An existing file appended to in place needs only itself; anything else needs its folder too.
+    if (!(existing !== null && writes === "append")) {
+      const dir = nearestFolder(existing !== null ? dirname(target) : target);
+      Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
+    }
+    if (existing !== null && writes !== "replace") Deno.openSync(target, { append: true }).close();
   } catch (error) {
     return refused(error);
   }

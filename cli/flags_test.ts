@@ -89,7 +89,7 @@ Deno.test("an output path this process cannot write is refused before any work, 
   try {
     requireOutputFolder("--output-dir", `${dir}/a/b`, "evaluation.json");
     await Deno.writeTextFile(`${dir}/log.jsonl`, "kept\n");
-    requireOutputFile("--predictions-log", `${dir}/log.jsonl`, undefined, { appends: true });
+    requireOutputFile("--predictions-log", `${dir}/log.jsonl`, undefined, { writes: "append-rotate" });
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["log.jsonl"]);
     assert.equal(await Deno.readTextFile(`${dir}/log.jsonl`), "kept\n");
     requireWritableFolder("--checkpoints", dir);

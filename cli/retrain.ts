@@ -75,7 +75,7 @@ export function retrainCommand(): Command {
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
       requireWritableFolder("--checkpoints", opts.checkpoints);
-      requireOutputFile("--log", opts.log, "retrain.log", { appends: true });
+      requireOutputFile("--log", opts.log, "retrain.log", { writes: "append" });
       requireInput(
         "--data",
         opts.data,

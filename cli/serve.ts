@@ -159,7 +159,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   // A log path under a file or naming a folder can never be written: said now, not after the first prediction
   // (and serve would otherwise run, dropping every record monitor needs).
   if (options.predictionsLog) {
-    requireOutputFile("--predictions-log", options.predictionsLog, undefined, { appends: true });
+    requireOutputFile("--predictions-log", options.predictionsLog, undefined, { writes: "append-rotate" });
   }
 
   // The engine itself, before listening: without it no model could ever load, and a server that answers

@@ -7,7 +7,7 @@
 export const DEFAULTS = {
   /** collect's output, every other command's `--data`. */
   trainingCsv: "data/training_data.csv",
-  /** serve's `--prediction-log`, monitor's `--predictions`. */
+  /** serve's `--predictions-log`, monitor's `--predictions`. */
   predictionLog: "data/predictions.jsonl",
   /** The versions folder (SPEC §7). */
   checkpoints: "checkpoints",

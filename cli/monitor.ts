@@ -73,10 +73,12 @@ export function monitorCommand(): Command {
         raw.predictions = raw.predictionsLog;
       }
       const opts = parseFlags("monitor", MonitorFlags, raw);
+      // Named as typed: a user who gave serve's --predictions-log is told about that flag.
+      const typed = raw.predictionsLog !== undefined ? "--predictions-log" : "--predictions";
       requireInput(
-        "--predictions",
+        typed,
         opts.predictions,
-        "serve writes it (--predictions-log); point --predictions at it",
+        `serve writes it (--predictions-log); point ${typed} at it`,
         "file",
       );
       requireInput(

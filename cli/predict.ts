@@ -90,7 +90,7 @@ async function readBody(path: string): Promise<unknown> {
     // A CSV of candles is the likeliest wrong file: say what predict reads, not only that it is broken.
     const csv = /\.(csv|tsv|txt)$/i.test(path) || /^[\w ]+(,[\w ]+){3,}\r?$/m.test(text.split("\n", 1)[0]);
     throw new UsageError(
-      `--input: ${inputName(path)} is not JSON (${(error as Error).message})`,
+      `--input: ${inputName(path)} is not valid JSON (${(error as Error).message})`,
       csv
         ? 'predict reads a /predict body in JSON ({"symbol": …, "candles": [{"open": …}, …]}), not a CSV; ' +
           "see README § API for the body"

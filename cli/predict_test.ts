@@ -143,14 +143,14 @@ Deno.test("predict: bad input and a wrong --input or --checkpoint path exit 2 wi
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /candlecast: --input: .*broken\.json is not JSON \(.*\)\nhint: fix .*broken\.json: predict reads/,
+      /candlecast: --input: .*broken\.json is not valid JSON \(.*\)\nhint: fix .*broken\.json: predict reads/,
     );
 
     // A CSV of candles given by mistake: said what predict reads instead.
     const csv = await f.write("candles.csv", "open_time,open,high,low,close,volume\n1,2,3,1,2,5\n");
     r = await cli(["predict", "--input", csv, "--checkpoint", f.checkpoint]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /is not JSON .*\nhint: predict reads a \/predict body in JSON .*not a CSV/);
+    assert.match(r.stderr, /is not valid JSON .*\nhint: predict reads a \/predict body in JSON .*not a CSV/);
 
     // A bare NaN (Python's json.dumps) is refused by field name, as serve refuses it.
     const nan = await f.write(

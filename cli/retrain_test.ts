@@ -71,7 +71,7 @@ Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolera
   assert.ok(!notWorse({ macro_f1: 0.45, log_loss: 1.06 }, cur, none));
   assert.ok(notWorse({ macro_f1: 0.39, log_loss: 1.06 }, cur, { f1Tolerance: 0.02, loglossTolerance: 0.02 }));
   // A candidate scoring NaN passed both comparisons (each false against NaN) and was promoted.
-  assert.deepEqual(failedCriteria({ macro_f1: 0.45, log_loss: NaN }, cur, none), ["log-loss not a number"]);
+  assert.deepEqual(failedCriteria({ macro_f1: 0.45, log_loss: NaN }, cur, none), ["log-loss not finite"]);
   assert.ok(!notWorse({ macro_f1: NaN, log_loss: NaN }, cur, none));
   // A current version without finite scores blocks nothing.
   assert.ok(notWorse({ macro_f1: 0.40, log_loss: 1.05 }, { macro_f1: NaN, log_loss: NaN }, none));

@@ -161,8 +161,10 @@ const UNITS: readonly [number, string][] = [
   [1000, "s"],
 ];
 
-/** A fixed step in the largest unit it is a whole number of: Binance's names ("4h", "1w") where it has one. */
-/** A step between open times in the largest whole unit: 14,400,000 → "4h", 5,400,000 → "90m". */
+/**
+ * A fixed step in the largest unit it is a whole number of, Binance's names ("4h", "1w") where it has one:
+ * 14,400,000 → "4h", 5,400,000 → "90m".
+ */
 export function stepName(step: number): string {
   for (const [ms, unit] of UNITS) if (step % ms === 0) return `${step / ms}${unit}`;
   return `${step}ms`;

@@ -29,8 +29,8 @@ export function apiKeyProblem(apiKey: string): string | null {
  */
 export function exposedWithoutKey(host: string, apiKey: string | undefined): boolean {
   if (apiKey !== undefined) return false;
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return !(h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h));
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/^::ffff:(?=\d)/, "");
+  return !(h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1" || /^127\.\d+\.\d+\.\d+$/.test(h));
 }
 
 /** Requires `Authorization: Bearer <apiKey>` on every path except `open` ones. */

@@ -6,7 +6,9 @@ Deno.test("serving without a key is exposed on any address but loopback; with a 
     assert.equal(exposedWithoutKey(host, undefined), true, host);
     assert.equal(exposedWithoutKey(host, "k3y"), false, host);
   }
-  for (const host of ["127.0.0.1", "127.0.1.1", "localhost", "LOCALHOST", "::1", "[::1]"]) {
+  for (
+    const host of ["127.0.0.1", "127.0.1.1", "localhost", "LOCALHOST", "::1", "[::1]", "::ffff:127.0.0.1"]
+  ) {
     assert.equal(exposedWithoutKey(host, undefined), false, host);
   }
 });

@@ -55,10 +55,10 @@ export interface PredictRequest {
 export const MAX_SYMBOL_LENGTH = 64;
 /**
  * A symbol is one word: no spaces (" BTCUSDT ", padded by a fixed-width formatter) and no control characters
- * ("BTC\nUSDT"). Served and logged as sent, such a symbol matches no candle that collect wrote, so monitor could
+ * ("BTC\nUSDT"), nor other invisible ones (a zero-width space). Served and logged as sent, such a symbol matches no candle that collect wrote, so monitor could
  * never score it. Case is left alone: monitor joins "btcusdt" with collect's "BTCUSDT".
  */
-export const SYMBOL_PATTERN = /^[^\s\p{Cc}]+$/u;
+export const SYMBOL_PATTERN = /^[^\s\p{C}]+$/u;
 /**
  * Bounds that no honest body under the 1 MiB limit reaches (a candle is ≥ 100 bytes), checked before the
  * schema runs: a megabyte of `[0,0,0,…]` would otherwise make zod report half a million issues, and a batch

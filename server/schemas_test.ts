@@ -210,7 +210,7 @@ Deno.test("requests: a symbol is one word, its case as sent; spaces and control 
     const parsed = parsePredictRequest({ ...body(), symbol }, LOOKBACK);
     assert.ok(parsed.ok && parsed.value.symbol === symbol, symbol);
   }
-  for (const symbol of [" BTCUSDT", "BTCUSDT ", "BTC USDT", "BTC\nUSDT", "BTC\u0000USDT"]) {
+  for (const symbol of [" BTCUSDT", "BTCUSDT ", "BTC USDT", "BTC\nUSDT", "BTC\u0000USDT", "BTCUSDT\u200b"]) {
     const parsed = parsePredictRequest({ ...body(), symbol }, LOOKBACK);
     assert.ok(!parsed.ok && parsed.detail.includes("symbol") && parsed.detail.includes("one word"), symbol);
   }

@@ -25,11 +25,11 @@ type Tolerance = { readonly f1Tolerance: number; readonly loglossTolerance: numb
 
 /** Which criteria of the promotion rule the candidate fails, as the summary words them (none: promote). */
 export function failedCriteria(candidate: Scores, current: Scores, tolerance: Tolerance): string[] {
-  // A comparison with NaN is false, so a candidate whose scores are not numbers (outputs that overflowed on
+  // A comparison with NaN is false, so a candidate whose scores are not finite numbers (outputs that overflowed on
   // the held-out days) would pass both criteria below and be promoted: it fails instead.
   const unscored = (["macro_f1", "log_loss"] as const).filter((k) => !Number.isFinite(candidate[k]));
   if (unscored.length > 0) {
-    return unscored.map((k) => `${k === "macro_f1" ? "macro-F1" : "log-loss"} not a number`);
+    return unscored.map((k) => `${k === "macro_f1" ? "macro-F1" : "log-loss"} not finite`);
   }
   return [
     ...(candidate.macro_f1 < current.macro_f1 - tolerance.f1Tolerance ? ["lower macro-F1"] : []),

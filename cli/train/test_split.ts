@@ -9,8 +9,16 @@ import type { LayersModel } from "../../ml/runtime/index.ts";
 import { type Dataset, evaluationOrder, type Scaling, seededRng } from "../../ml/data/index.ts";
 import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
 import { evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
-import { calibrationOf, softmaxRows } from "../../ml/metrics/index.ts";
+import { calibrationOf, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
 import { metricsTable } from "./report.ts";
+
+/**
+ * A class's precision for the served-rule line: "– (never named)" when the rule names it on no window (0 of 0,
+ * which "0.000" would state as a fact).
+ */
+export function precisionText(m: Pick<Metrics, "predicted_share" | "per_class">, c: "DOWN" | "UP"): string {
+  return m.predicted_share[c] > 0 ? m.per_class[c].precision.toFixed(3) : "– (never named)";
+}
 
 /** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */
 export async function scoreOnTest(
@@ -56,9 +64,7 @@ export async function scoreOnTest(
   ], decision.rule).forEach((line) => io.out(line));
   const served = test.served!;
   const base = classPriors(data.test.labels);
-  // A class the rule never names has no precision (0 of 0), which "0.000" would state as a fact.
-  const precision = (c: "DOWN" | "UP") =>
-    served.predicted_share[c] > 0 ? served.per_class[c].precision.toFixed(3) : "– (never named)";
+  const precision = (c: "DOWN" | "UP") => precisionText(served, c);
   io.out(
     `served rule '${decision.rule}': names ` +
       CLASSES.map((c) => `${c} ${(100 * served.predicted_share[c]).toFixed(1)} %`).join(", ") +

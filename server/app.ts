@@ -244,7 +244,15 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       });
     });
   }
-  app.notFound(() => Response.json({ detail: "Not Found" }, { status: 404 }));
+  // The path and the routes there are, so a client's typo ("/predict/", "/v1/predict") explains itself; the
+  // path is echoed bounded, as the symbol is.
+  const routeList = Object.keys(ROUTES).join(", ");
+  app.notFound((c) =>
+    Response.json(
+      { detail: `Not Found: ${JSON.stringify(c.req.path.slice(0, 100))} (the routes: ${routeList})` },
+      { status: 404 },
+    )
+  );
   app.onError((error) => {
     if (error instanceof HttpError) {
       return Response.json({ detail: error.detail }, { status: error.status, headers: error.headers });

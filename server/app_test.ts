@@ -413,7 +413,11 @@ Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open
 
 Deno.test("404 for unknown paths, 405 with Allow for a known path and the wrong method", async () => {
   const { app } = setup();
-  await expectError(await app.request("/nope"), 404, "Not Found");
+  await expectError(
+    await app.request("/predict/"),
+    404,
+    'Not Found: "/predict/" (the routes: /, /health, /predict, /predict/batch, /model/info, /metrics)',
+  );
   const res = await app.request("/predict");
   await expectError(res, 405, /POST/);
   assert.equal(res.headers.get("allow"), "POST");

@@ -26,7 +26,24 @@ export function dataLines(d: Dataset): string[] {
     `${n(d.symbols.reduce((sum, s) => sum + s.purged, 0))} dropped at split boundaries`,
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
+    ...smallSplitNotes(d),
   ];
+}
+
+/** Below this many windows a split's scores are mostly chance, and `train` says so beside them. */
+export const SMALL_SPLIT = 1_000;
+
+/**
+ * A note for each of validation and test holding fewer than SMALL_SPLIT windows: with `--split-dates` a day
+ * apart a version was saved, and listed, on 32 test windows without a word. The width is the 95 % sampling
+ * half-width of an accuracy near 1/2, √(1/n); log-loss and macro-F1 move as much.
+ */
+export function smallSplitNotes(d: Pick<Dataset, "validation" | "test">): string[] {
+  return (["validation", "test"] as const).filter((k) => d[k].size < SMALL_SPLIT).map((k) =>
+    `  note: the ${k} split holds only ${plural(d[k].size, "window")}: its scores move by about ` +
+    `±${Math.sqrt(1 / Math.max(1, d[k].size)).toFixed(2)} in accuracy by chance alone; more data or wider ` +
+    "--split-dates give a score that says something"
+  );
 }
 
 /**

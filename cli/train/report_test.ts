@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { TrainResult } from "../../ml/train/index.ts";
-import { stopLine } from "./report.ts";
+import { smallSplitNotes, stopLine } from "./report.ts";
+import type { Dataset } from "../../ml/data/index.ts";
 
 const member = (epochs: number, best: number, stop: TrainResult["stopReason"]): TrainResult => ({
   history: Array.from({ length: epochs }, (_, i) => ({ epoch: i + 1 }) as TrainResult["history"][number]),
@@ -46,4 +47,17 @@ Deno.test("a single model's stop line names its stop reason and best epoch", () 
     stopLine({ perMember: [done], ...done }),
     "done after 6 epochs; best epoch 6 (its weights are kept)",
   );
+});
+
+Deno.test("train notes a validation or test split too small for its scores to say much", () => {
+  const split = (size: number) => ({ size }) as Dataset["test"];
+  assert.deepEqual(smallSplitNotes({ validation: split(5_000), test: split(20_000) }), []);
+  const [test] = smallSplitNotes({ validation: split(5_000), test: split(32) });
+  // Before: a version saved on 32 test windows, "test macro-F1 0.1705", without a word.
+  assert.equal(
+    test,
+    "  note: the test split holds only 32 windows: its scores move by about ±0.18 in accuracy by chance alone; " +
+      "more data or wider --split-dates give a score that says something",
+  );
+  assert.equal(smallSplitNotes({ validation: split(999), test: split(1_000) }).length, 1);
 });

@@ -8,7 +8,7 @@
  *   deno task bench:bootstrap-interval [--trials 300] [--blocks 6,12,23] [--seed 9]
  */
 import { parseArgs } from "node:util";
-import { seededRng } from "../features/index.ts";
+import { normalFrom, seededRng } from "../features/index.ts";
 import { blockBootstrap } from "../ml/evaluate/index.ts";
 
 const { values } = parseArgs({
@@ -24,11 +24,7 @@ const rng = seededRng(Number(values.seed));
 const PRIORS = [0.27, 0.46, 0.27];
 const PER_BLOCK = 96 * 5;
 
-function gauss(): number {
-  let u = 0;
-  while (u === 0) u = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
+const gauss = normalFrom(rng);
 
 function softmax(logits: number[]): number[] {
   const top = Math.max(...logits);

@@ -10,7 +10,7 @@
  *   deno task bench:monitor-interval [--trials 400] [--sizes 96,168,336,840] [--seed 42]
  */
 import { parseArgs } from "node:util";
-import { seededRng } from "../features/index.ts";
+import { normalFrom, seededRng } from "../features/index.ts";
 import { computeMetrics } from "../ml/metrics/index.ts";
 import { WeekSample } from "../ml/monitor/week_interval.ts";
 
@@ -29,11 +29,7 @@ const rng = seededRng(Number(values.seed));
 /** The class shares of the 1h series' labels (DOWN, SIDEWAYS, UP), which the prior rule divides by. */
 const PRIORS = [0.27, 0.46, 0.27];
 
-function gauss(): number {
-  let u = 0;
-  while (u === 0) u = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
+const gauss = normalFrom(rng);
 
 /** One prediction: calibrated probabilities around the priors, the label drawn from them, the class named. */
 function prediction(): { p: number[]; label: number; named: number } {

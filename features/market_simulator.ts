@@ -5,7 +5,7 @@
  * the whole pipeline with no exchange access; it is never evidence of how a model does on real markets.
  */
 import type { Ohlcv } from "./candles.ts";
-import { seededRng } from "./rng.ts";
+import { normalFrom, seededRng } from "./rng.ts";
 
 export interface SimulatorOptions {
   readonly seed: number;
@@ -33,13 +33,6 @@ const REGIMES: readonly Regime[] = [
 ];
 /** Chance per candle of leaving the current regime (mean regime length ~1 week of 1h candles). */
 const SWITCH_PROBABILITY = 1 / 150;
-
-function normalFrom(random: () => number): () => number {
-  return () => {
-    const u = Math.max(random(), 1e-12), v = random();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-}
 
 /** Student-t with ν degrees of freedom, scaled to unit variance. */
 function studentT(normal: () => number, nu: number): number {

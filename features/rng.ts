@@ -39,3 +39,20 @@ export function sampleIndices(n: number, k: number, rng: Rng): Int32Array {
   if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
   return permutation(n, rng).subarray(0, k).sort();
 }
+
+/**
+ * Standard normal draws from `random` (Box–Muller, one draw of two uniforms each): the demo's simulated market
+ * and the interval benches' simulated predictions.
+ *
+ * @example
+ * ```ts
+ * const normal = normalFrom(seededRng(1));
+ * normal(); // a draw of N(0, 1)
+ * ```
+ */
+export function normalFrom(random: Rng): () => number {
+  return () => {
+    const u = Math.max(random(), 1e-12), v = random();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+}

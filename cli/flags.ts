@@ -157,7 +157,8 @@ function writeProblem(path: string, writes: WriteMode): { message: string; hint:
     };
   };
   try {
-    const existing = pathKind(path) === "file" ? Deno.statSync(path) : null;
+    const info = statOrNull(path);
+    const existing = info !== null && !info.isDirectory ? info : null;
     // A device or a pipe (`--predictions-log /dev/stdout`) is written in place, and is not opened here: opening
     // a pipe no one reads waits for a reader (collect's refusal of a pipe as --output hung on it).
     if (existing !== null && !existing.isFile) return null;
@@ -172,6 +173,16 @@ function writeProblem(path: string, writes: WriteMode): { message: string; hint:
     return refused(error);
   }
   return null;
+}
+
+/** `path`'s stat, following a symlink; null when there is nothing there. */
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
 }
 
 /**

@@ -159,6 +159,7 @@ async function writeTinyStoredVersion(root: string) {
         symbols: {},
         windows: { train: 0, validation: 0, test: 0 },
         skipped_missing_indicators: 0,
+        label_spans_gap: 0,
         split: null,
         since: null,
       },

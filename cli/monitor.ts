@@ -184,7 +184,7 @@ function symbolCounts(symbols: ReadonlyMap<string, number>, withCounts = true): 
 /** What to do when no prediction could be scored, one piece of advice per reason some were not. */
 function nothingScoredAdvice(
   opts: MonitorOptions,
-  { pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, unknownVersions }: Omit<
+  { pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, gapped, unknownVersions }: Omit<
     JoinResult,
     "joined"
   >,
@@ -215,6 +215,12 @@ function nothingScoredAdvice(
   if (inSample > 0) {
     advice.push(
       "in-sample predictions are never scored; wait for predictions on candles newer than the version's training data",
+    );
+  }
+  if (gapped > 0) {
+    advice.push(
+      "predictions whose horizon spans missing candles are never scored (the data has an outage there); " +
+        "collect the candles if the exchange has them",
     );
   }
   return advice;
@@ -300,8 +306,16 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       }
     }
   }
-  const { joined, pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, unknownVersions } =
-    joiner.counts;
+  const {
+    joined,
+    pending,
+    unmatched,
+    unmatchedWrongUnit,
+    missingSymbols,
+    inSample,
+    gapped,
+    unknownVersions,
+  } = joiner.counts;
   console.log(
     `${count(records, "prediction")} logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
       `${unmatched} not found in ${opts.data}` +
@@ -310,6 +324,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
         : "") +
       (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
+      (gapped
+        ? `, ${gapped} over missing candles (the data has a gap before their label candle; not scored)`
+        : "") +
       (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {

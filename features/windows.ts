@@ -5,6 +5,7 @@
  */
 import { type CandleSeries, hasIndicators } from "./candles.ts";
 import { engineerWindow, FEATURE_COUNT, featureIndex } from "./engineer.ts";
+import { inferGrid } from "./intervals.ts";
 import { classify, DEFAULT_LABEL_RULE, forwardReturn, type LabelRule, labelThreshold } from "./labels.ts";
 
 export interface WindowOptions {
@@ -16,25 +17,44 @@ export interface WindowOptions {
   readonly to?: number;
 }
 
+/** The usable windows of a series, and how many were left out and why. */
+export interface WindowEnds {
+  /** Last-candle index of each usable window, ascending. */
+  readonly ends: Int32Array;
+  /** Windows left out because a candle in them has no indicators yet (warm-up). */
+  readonly skipped: number;
+  /**
+   * Windows left out because candles are missing between the last candle and the label candle (an exchange
+   * outage, a hole in an export): their "return over `horizon` candles" would span more time than that.
+   */
+  readonly gapped: number;
+}
+
 /**
  * Last-candle indices of the usable windows: every candle in the window has all indicators and, with a
- * horizon, the label candle t+horizon exists. Also counts the windows skipped for missing indicators.
+ * horizon, the label candle t+horizon exists and lies `horizon` candles of the series' own step after t (no
+ * candle missing in between). Series without open times cannot show a gap, and keep every such window.
  */
-export function windowEnds(s: CandleSeries, opts: WindowOptions): { ends: Int32Array; skipped: number } {
+export function windowEnds(s: CandleSeries, opts: WindowOptions): WindowEnds {
   const { lookback, horizon } = opts;
   const from = Math.max(opts.from ?? 0, lookback - 1);
   const to = Math.min(opts.to ?? s.length, s.length - horizon);
+  // The step the gaps are counted on, as collect's gap report counts them; null without open times.
+  const grid = horizon > 0 ? inferGrid(s.openTime) : null;
   const ends: number[] = [];
-  let skipped = 0;
+  let skipped = 0, gapped = 0;
   // Length of the run of candles with indicators ending at t: the window is complete when it reaches lookback.
   let run = 0;
   for (let t = 0; t < to; t++) {
     run = hasIndicators(s, t) ? run + 1 : 0;
     if (t < from) continue;
-    if (run >= lookback) ends.push(t);
-    else skipped++;
+    if (run < lookback) skipped++;
+    // h consecutive candles have h − 1 strictly between the first and the last; more means some are missing.
+    else if (grid !== null && grid.missingBetween(s.openTime[t], s.openTime[t + horizon]) > horizon - 1) {
+      gapped++;
+    } else ends.push(t);
   }
-  return { ends: Int32Array.from(ends), skipped };
+  return { ends: Int32Array.from(ends), skipped, gapped };
 }
 
 export interface WindowBatch {

@@ -43,6 +43,25 @@ Deno.test("a gap in indicators (a missing value mid-series) excludes every windo
   for (const t of ends) assert.ok(t < 120 || t >= 120 + 50, `window ending at ${t} contains candle 120`);
 });
 
+Deno.test("a window whose label candle lies past missing candles is left out and counted, not mislabelled", () => {
+  const s = synthetic(200);
+  // Candles 150… open 30 hours late: an exchange outage between candle 149 and candle 150.
+  for (let i = 150; i < s.length; i++) s.openTime[i] += 30 * 3600_000;
+  const { ends, skipped, gapped } = windowEnds(s, { lookback: 50, horizon: 4 });
+  // Windows ending at 146…149 would classify a 34-hour return as a 4-candle one.
+  assert.deepEqual([146, 147, 148, 149].filter((t) => ends.includes(t)), []);
+  assert.ok(ends.includes(145) && ends.includes(150), "the windows either side of the gap stay");
+  assert.equal(gapped, 4);
+  assert.equal(skipped, 98 - 49);
+  assert.equal(ends.length, 199 - 4 - 98 + 1 - 4);
+  // Serving has no label: every window stays.
+  assert.equal(windowEnds(s, { lookback: 50, horizon: 0 }).gapped, 0);
+  // Without open times a gap cannot be seen, and no window is left out for one.
+  s.openTime.fill(NaN);
+  assert.deepEqual(windowEnds(s, { lookback: 50, horizon: 4 }).gapped, 0);
+  assert.equal(windowEnds(s, { lookback: 50, horizon: 4 }).ends.length, 199 - 4 - 98 + 1);
+});
+
 Deno.test("batches are lazy, cover every window once, and equal windowBatch on the same ends", () => {
   const s = synthetic(300);
   const { ends } = windowEnds(s, { lookback: 50, horizon: 4 });

@@ -52,9 +52,11 @@ export function describeData(
       windows: { train: s.train, validation: s.validation, test: s.test },
       skipped_missing_indicators: s.skipped,
       purged: s.purged,
+      label_spans_gap: s.gapped,
     }])),
     windows: { train: data.train.size, validation: data.validation.size, test: data.test.size },
     skipped_missing_indicators: data.skipped,
+    label_spans_gap: data.symbols.reduce((n, s) => n + s.gapped, 0),
     split: split.kind === "dates"
       ? {
         kind: "dates",

@@ -23,11 +23,17 @@ export function dataLines(d: Dataset): string[] {
     ...lines,
     `  windows: train ${n(d.train.size)}, validation ${n(d.validation.size)}, test ${n(d.test.size)}; ` +
     `${n(d.skipped)} skipped for missing indicators, ` +
-    `${n(d.symbols.reduce((sum, s) => sum + s.purged, 0))} dropped at split boundaries`,
+    `${n(d.symbols.reduce((sum, s) => sum + s.purged, 0))} dropped at split boundaries` +
+    gappedNote(d.symbols.reduce((sum, s) => sum + s.gapped, 0)),
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
     ...smallSplitNotes(d),
   ];
+}
+
+/** Said only when it happened: most series have no outage inside a label's few candles. */
+function gappedNote(gapped: number): string {
+  return gapped > 0 ? `, ${n(gapped)} left out: candles missing before the label candle` : "";
 }
 
 /** Below this many windows a split's scores are mostly chance, and `train` says so beside them. */

@@ -14,6 +14,8 @@ export interface SymbolSpan {
   readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
   readonly skipped_missing_indicators: number;
   readonly purged: number;
+  /** Windows left out because candles were missing before their label candle. */
+  readonly label_spans_gap: number;
 }
 
 export interface DataDescription {
@@ -25,6 +27,7 @@ export interface DataDescription {
   readonly symbols: Readonly<Record<string, SymbolSpan>>;
   readonly windows: { readonly train: number; readonly validation: number; readonly test: number };
   readonly skipped_missing_indicators: number;
+  readonly label_spans_gap: number;
   readonly split: unknown;
   /** `--incremental`: only windows labelled after this time were used. */
   readonly since: string | null;

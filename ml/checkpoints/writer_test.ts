@@ -45,6 +45,7 @@ function contents(overrides: Partial<VersionContents> = {}): VersionContents {
         symbols: {},
         windows: { train: 1, validation: 1, test: 1 },
         skipped_missing_indicators: 0,
+        label_spans_gap: 0,
         split: null,
         since: null,
       },

@@ -42,6 +42,7 @@ export interface SymbolSummary {
   readonly test: number;
   readonly skipped: number;
   readonly purged: number;
+  readonly gapped: number;
 }
 
 export interface Dataset extends WindowShape {
@@ -159,6 +160,7 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
       test: splits[k].test.length,
       skipped: splits[k].skipped,
       purged: splits[k].purged,
+      gapped: splits[k].gapped,
     })),
     skipped: splits.reduce((n, p) => n + p.skipped, 0),
   };

@@ -32,6 +32,8 @@ export interface SeriesSplit {
   readonly skipped: number;
   /** Windows dropped at the cuts so that labels do not cross into the next split. */
   readonly purged: number;
+  /** Windows left out because candles are missing before their label candle (see `windowEnds`). */
+  readonly gapped: number;
 }
 
 /** A split that cannot be made: a bad rule, or candles without open times where dates must be read. */
@@ -86,7 +88,15 @@ export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
   const validation = ends.filter((t) => t >= b1 && t + horizon < b2);
   const test = ends.filter((t) => t >= b2);
   const purged = ends.length - train.length - validation.length - test.length;
-  return { symbol: s.symbol, train, validation, test, skipped: usable.skipped, purged };
+  return {
+    symbol: s.symbol,
+    train,
+    validation,
+    test,
+    skipped: usable.skipped,
+    purged,
+    gapped: usable.gapped,
+  };
 }
 
 /** Checks a rule before any data is read, so a bad flag fails fast. */

@@ -8,6 +8,8 @@ import {
   type CandleSeries,
   type ClassIndex,
   commonestStep,
+  type Grid,
+  inferGrid,
   misreadOpenTime,
   windowBatch,
 } from "../../features/index.ts";
@@ -40,6 +42,11 @@ export interface JoinResult {
    * training data, e.g. a bot asking about old candles): in-sample, so not scored.
    */
   readonly inSample: number;
+  /**
+   * Candles are missing between the prediction's candle and its label candle (an outage in the data): the
+   * realised return spans more time than the model predicted over, as training leaves such windows out.
+   */
+  readonly gapped: number;
   /** Versions named by predictions whose checkpoint is gone, with their prediction counts. */
   readonly unknownVersions: ReadonlyMap<string, number>;
 }
@@ -86,7 +93,7 @@ export function candleOfPrediction(
  * appear.
  */
 export class OutcomeJoiner {
-  readonly #bySymbol: Map<string, { s: CandleSeries; interval: number }>;
+  readonly #bySymbol: Map<string, { s: CandleSeries; interval: number; grid: Grid | null }>;
   readonly #unknownVersions = new Map<string, number>();
   /**
    * Outcomes by version, symbol and candle: a busy log holds hundreds of predictions per candle, and the
@@ -99,6 +106,7 @@ export class OutcomeJoiner {
   #unmatchedWrongUnit = 0;
   readonly #missingSymbols = new Map<string, number>();
   #inSample = 0;
+  #gapped = 0;
 
   constructor(
     series: readonly CandleSeries[],
@@ -106,7 +114,9 @@ export class OutcomeJoiner {
     /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
     private readonly trainedUntil: ReadonlyMap<string, number> = new Map(),
   ) {
-    this.#bySymbol = new Map(series.map((s) => [s.symbol, { s, interval: stepOf(s) }]));
+    this.#bySymbol = new Map(
+      series.map((s) => [s.symbol, { s, interval: stepOf(s), grid: inferGrid(s.openTime) }]),
+    );
   }
 
   /** The prediction with its outcome, or null (counted) when it cannot be scored. */
@@ -134,6 +144,15 @@ export class OutcomeJoiner {
       this.#inSample++;
       return null;
     }
+    // h consecutive candles have h − 1 strictly between the first and the last (windowEnds' rule).
+    const { grid, s: candles } = entry;
+    if (
+      grid !== null &&
+      grid.missingBetween(candles.openTime[t], candles.openTime[t + p.horizon]) > p.horizon - 1
+    ) {
+      this.#gapped++;
+      return null;
+    }
     const key = `${record.version}\u0000${record.symbol}`;
     let outcomes = this.#outcomes.get(key);
     if (!outcomes) this.#outcomes.set(key, outcomes = new Map());
@@ -156,6 +175,7 @@ export class OutcomeJoiner {
       unmatchedWrongUnit: this.#unmatchedWrongUnit,
       missingSymbols: this.#missingSymbols,
       inSample: this.#inSample,
+      gapped: this.#gapped,
       unknownVersions: this.#unknownVersions,
     };
   }

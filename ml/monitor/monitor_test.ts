@@ -68,6 +68,19 @@ Deno.test("a prediction for a symbol sent in lower case is joined with collect's
   assert.deepEqual(result.joined.map((j) => j.t), [100]);
 });
 
+Deno.test("a prediction whose horizon spans missing candles is counted, not scored as a 4-candle outcome", () => {
+  // An outage: candles 201… open 30 hours late, so the label candle of a prediction at 198 is 33 hours on.
+  const openTime = Float64Array.from(series.openTime, (t, i) => (i > 200 ? t + 30 * HOUR : t));
+  const s = { ...series, openTime };
+  const records = [198, 200, 201, 150].map((t) => ({
+    ...madeAt(t, "UP", true),
+    last_candle_time: openTime[t],
+  }));
+  const result = joinOutcomes(records, [s], new Map([["v1", preprocessor]]));
+  assert.equal(result.gapped, 2);
+  assert.deepEqual(result.joined.map((j) => j.t), [201, 150]);
+});
+
 Deno.test("outcomes use the version's own label rule; recent, unknown and unmatched ones are counted", () => {
   const truth = (t: number) => CLASSES[windowBatch(series, [t], 50, 4, DEFAULT_LABEL_RULE).label[0]];
   const records = [

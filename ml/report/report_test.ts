@@ -123,6 +123,7 @@ const MANIFEST = {
     symbols: {},
     windows: { train: 1000, validation: 200, test: 200 },
     skipped_missing_indicators: 0,
+    label_spans_gap: 0,
     split: null,
     since: null,
   },

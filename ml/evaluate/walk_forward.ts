@@ -86,6 +86,14 @@ export function trainingWindows(
   }, 0);
 }
 
+/** Said only when it happened: windows whose label candle lies past missing candles (see `windowEnds`). */
+function gappedNote(dataset: Dataset): string {
+  const gapped = dataset.symbols.reduce((n, s) => n + s.gapped, 0);
+  return gapped > 0
+    ? ` (${gapped.toLocaleString("en-US")} left out: candles missing before the label candle)`
+    : "";
+}
+
 function foldDataset(series: readonly CandleSeries[], plan: FoldPlan, opts: WalkForwardOptions): Dataset {
   const cut = series.map((s) => sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd)));
   try {
@@ -142,7 +150,7 @@ export async function walkForward(
       }, ` +
         `validation ${dataset.validation.size.toLocaleString("en-US")}, test ${
           dataset.test.size.toLocaleString("en-US")
-        } windows`,
+        } windows` + gappedNote(dataset),
     );
     const fits: Record<string, FitReport | null> = {};
     const predictions: Record<string, PredictionSet> = {};

@@ -138,3 +138,34 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "walk-forward: a fold says how many windows it left out over missing candles (2023-03-24's outage)",
+  ignore: !haveRealData(),
+  async fn() {
+    // BTCUSDT and ETHUSDT have no 13:00 candle on 2023-03-24: the one gap in their 2023 1h candles.
+    const start = Date.parse("2023-01-02T00:00Z"), end = Date.parse("2023-04-03T00:00Z");
+    const series = await Promise.all(["BTCUSDT", "ETHUSDT"].map(async (symbol) => {
+      const s = await loadRealSeries(symbol);
+      return sliceSeries(s, s.openTime.findIndex((t) => t >= start), s.openTime.findIndex((t) => t >= end));
+    }));
+    const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+    assert.deepEqual(plans.map((p) => p.label), ["2023-W12", "2023-W13"]);
+    const lines: string[] = [];
+    const learners = baselineLearners({ seed: 1, maxTrainWindows: 2_000 });
+    const outcomes = await walkForward(series, plans, learners, {
+      shape,
+      clip: 10,
+      log: (l) => lines.push(l),
+    });
+    const folds = lines.filter((l) => l.startsWith("fold "));
+    // Four windows a symbol end within the horizon before the gap; both folds hold them (test, then training).
+    for (const line of folds) assert.match(line, / \(8 left out: candles missing before the label candle\)$/);
+    for (const { test } of outcomes) {
+      for (let i = 0; i < test.labels.length; i++) {
+        const s = series[test.seriesIndex[i]];
+        assert.equal(s.openTime[test.ends[i] + HORIZON] - s.openTime[test.ends[i]], HORIZON * 3_600_000);
+      }
+    }
+  },
+});

@@ -132,9 +132,15 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
         : opts.split.kind === "dates"
         ? "use more data or other split dates"
         : "use more data";
+      // Candles that close on a schedule (a market shut at weekends) leave most labels spanning a gap.
+      const gapped = splits.reduce((n, p) => n + p.gapped, 0);
       throw new DatasetError(
         `the ${name} split has no windows (${plural(series.length, "symbol")}, ` +
-          `${plural(series.reduce((n, s) => n + s.length, 0), "candle")})`,
+          `${plural(series.reduce((n, s) => n + s.length, 0), "candle")}` +
+          (gapped > 0
+            ? `; ${plural(gapped, "window")} left out: candles missing before the label candle`
+            : "") +
+          ")",
         remedy,
       );
     }

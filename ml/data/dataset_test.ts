@@ -118,3 +118,22 @@ Deno.test("an empty split is an error that says what to do", () => {
     (e: DatasetError) => /no windows/.test(e.message) && /more data/.test(e.hint ?? ""),
   );
 });
+
+Deno.test({
+  name: "candles on a schedule (closed at weekends) leave no window, and the error says why",
+  ignore: !real,
+  async fn() {
+    // Daily candles with the weekend missing, as a stock exchange's would be: every 5-candle label spans a
+    // Saturday and a Sunday.
+    const btc = sliceSeries(await loadRealSeries("BTCUSDT"), 40_000, 41_000);
+    const days = copyOf(btc);
+    for (let i = 0; i < days.length; i++) {
+      const week = Math.floor(i / 5), weekday = i % 5;
+      days.openTime[i] = Date.UTC(2021, 0, 4) + (week * 7 + weekday) * 86_400_000;
+    }
+    assert.throws(
+      () => prepareDataset([days], { ...SHAPE, horizon: 5, split: DEFAULT_SPLIT }),
+      (e: DatasetError) => /no windows .*left out: candles missing before the label candle/.test(e.message),
+    );
+  },
+});

@@ -219,8 +219,8 @@ function nothingScoredAdvice(
   }
   if (gapped > 0) {
     advice.push(
-      "predictions whose horizon spans missing candles are never scored (the data has an outage there); " +
-        "collect the candles if the exchange has them",
+      "predictions whose label candle lies past missing candles are not scored, as training leaves such windows " +
+        "out; if the exchange has those candles, collect them again",
     );
   }
   return advice;
@@ -324,9 +324,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
         : "") +
       (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
-      (gapped
-        ? `, ${gapped} over missing candles (the data has a gap before their label candle; not scored)`
-        : "") +
+      (gapped ? `, ${gapped} not scored: candles missing before their label candle` : "") +
       (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {

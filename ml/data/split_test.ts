@@ -22,7 +22,7 @@ Deno.test({
     // The label of a window ending at t is candle t + horizon.
     assert.ok(max(p.train) + HORIZON < min(p.validation));
     assert.ok(max(p.validation) + HORIZON < min(p.test));
-    // Exactly `horizon` windows are dropped before each cut (the series has no gaps here).
+    // Exactly `horizon` windows are dropped before each cut.
     assert.equal(p.purged, 2 * HORIZON);
     // One outage in these 600 candles: the HORIZON windows whose label spans it are left out, and counted.
     assert.equal(p.gapped, HORIZON);
@@ -93,7 +93,7 @@ Deno.test({
     for (const part of [p.train, p.validation, p.test]) {
       assert.ok(part.every((t) => s.openTime[t + HORIZON] - s.openTime[t] === HORIZON * hour));
     }
-    // The windows ending on the gap's last HORIZON candles before it, one candle each.
+    // The HORIZON windows ending on the last HORIZON candles before the gap.
     assert.equal(p.gapped, HORIZON);
     const total = p.train.length + p.validation.length + p.test.length + p.purged + p.gapped;
     assert.equal(total, 600 - LOOKBACK + 1 - HORIZON - p.skipped);

@@ -89,8 +89,10 @@ export function trainingWindows(
 /** Said only when it happened: windows whose label candle lies past missing candles (see `windowEnds`). */
 function gappedNote(dataset: Dataset): string {
   const gapped = dataset.symbols.reduce((n, s) => n + s.gapped, 0);
+  // Counted over the fold's candles, training history included: most lie in no test block.
   return gapped > 0
-    ? ` (${gapped.toLocaleString("en-US")} left out: candles missing before the label candle)`
+    ? `; ${gapped.toLocaleString("en-US")} more left out across the fold's splits: candles missing before ` +
+      "the label candle"
     : "";
 }
 

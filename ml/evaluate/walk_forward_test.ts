@@ -160,7 +160,13 @@ Deno.test({
     });
     const folds = lines.filter((l) => l.startsWith("fold "));
     // Four windows a symbol end within the horizon before the gap; both folds hold them (test, then training).
-    for (const line of folds) assert.match(line, / \(8 left out: candles missing before the label candle\)$/);
+    assert.equal(folds.length, 2);
+    for (const line of folds) {
+      assert.match(
+        line,
+        / windows; 8 more left out across the fold's splits: candles missing before the label candle$/,
+      );
+    }
     for (const { test } of outcomes) {
       for (let i = 0; i < test.labels.length; i++) {
         const s = series[test.seriesIndex[i]];

@@ -69,7 +69,7 @@ Deno.test("a prediction for a symbol sent in lower case is joined with collect's
 });
 
 Deno.test("a prediction whose horizon spans missing candles is counted, not scored as a 4-candle outcome", () => {
-  // An outage: candles 201… open 30 hours late, so the label candle of a prediction at 198 is 33 hours on.
+  // An outage: candles 201… open 30 hours late, so the label candle of a prediction at 198 is 34 hours on.
   const openTime = Float64Array.from(series.openTime, (t, i) => (i > 200 ? t + 30 * HOUR : t));
   const s = { ...series, openTime };
   const records = [198, 200, 201, 150].map((t) => ({

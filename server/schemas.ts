@@ -148,6 +148,8 @@ function checkOrder(candles: readonly RequestCandle[], ctx: z.RefinementCtx): vo
         path: [i, "openTime"],
         message: `${t} ${how} candles[${lastIndex}].openTime (${last}): candles go oldest first, ` +
           "one per open time",
+        // The other candle the message names, so `describeIssues` can give it a batch item's prefix too.
+        params: { sibling: ["candles", lastIndex, "openTime"] },
       });
       return;
     }
@@ -207,12 +209,16 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
 export function describeIssues(error: z.ZodError, prefix = ""): string {
   const [first] = error.issues;
   const field = fieldPath(first.path, prefix);
+  const sibling = first.code === "custom" ? first.params?.sibling : undefined;
+  const message = prefix !== "" && Array.isArray(sibling)
+    ? first.message.replace(fieldPath(sibling), fieldPath(sibling, prefix))
+    : first.message;
   const others = new Set(error.issues.map((issue) => fieldPath(issue.path, prefix)));
   others.delete(field);
   const more = others.size > 0
     ? ` (and ${others.size} more field${others.size > 1 ? "s" : ""} with problems)`
     : "";
-  return `${field}: ${first.message}${more}`;
+  return `${field}: ${message}${more}`;
 }
 
 // Schemas depend on the model's lookback; a server sees one or two lookbacks in its life.

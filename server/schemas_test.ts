@@ -165,8 +165,8 @@ Deno.test("requests: candles with open times go oldest first, each time once; th
   );
   assert.equal(
     parse([0, H, H], "requests[4]"),
-    `requests[4].candles[2].openTime: ${H} repeats candles[1].openTime (${H}): candles go oldest first, ` +
-      "one per open time",
+    `requests[4].candles[2].openTime: ${H} repeats requests[4].candles[1].openTime (${H}): candles go oldest ` +
+      "first, one per open time",
   );
   assert.equal(
     parse([2 * H, undefined, H]),

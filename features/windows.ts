@@ -5,7 +5,7 @@
  */
 import { type CandleSeries, hasIndicators } from "./candles.ts";
 import { engineerWindow, FEATURE_COUNT, featureIndex } from "./engineer.ts";
-import { inferGrid } from "./intervals.ts";
+import { type Grid, inferGrid } from "./intervals.ts";
 import { classify, DEFAULT_LABEL_RULE, forwardReturn, type LabelRule, labelThreshold } from "./labels.ts";
 
 export interface WindowOptions {
@@ -31,6 +31,15 @@ export interface WindowEnds {
 }
 
 /**
+ * True when candles are missing between candle `t` and its label candle `t + horizon` on `grid` (the series'
+ * own step, `inferGrid`): the one rule training, evaluation and monitor share for labels across an outage.
+ */
+export function labelSpansGap(grid: Grid, openTime: ArrayLike<number>, t: number, horizon: number): boolean {
+  // h consecutive candles have h − 1 strictly between the first and the last; more means some are missing.
+  return grid.missingBetween(openTime[t], openTime[t + horizon]) > horizon - 1;
+}
+
+/**
  * Last-candle indices of the usable windows: every candle in the window has all indicators and, with a
  * horizon, the label candle t+horizon exists and lies `horizon` candles of the series' own step after t (no
  * candle missing in between). Series without open times cannot show a gap, and keep every such window.
@@ -49,10 +58,8 @@ export function windowEnds(s: CandleSeries, opts: WindowOptions): WindowEnds {
     run = hasIndicators(s, t) ? run + 1 : 0;
     if (t < from) continue;
     if (run < lookback) skipped++;
-    // h consecutive candles have h − 1 strictly between the first and the last; more means some are missing.
-    else if (grid !== null && grid.missingBetween(s.openTime[t], s.openTime[t + horizon]) > horizon - 1) {
-      gapped++;
-    } else ends.push(t);
+    else if (grid !== null && labelSpansGap(grid, s.openTime, t, horizon)) gapped++;
+    else ends.push(t);
   }
   return { ends: Int32Array.from(ends), skipped, gapped };
 }

@@ -56,7 +56,7 @@ export function describeData(
     }])),
     windows: { train: data.train.size, validation: data.validation.size, test: data.test.size },
     skipped_missing_indicators: data.skipped,
-    label_spans_gap: data.symbols.reduce((n, s) => n + s.gapped, 0),
+    label_spans_gap: data.gapped,
     split: split.kind === "dates"
       ? {
         kind: "dates",

@@ -24,7 +24,7 @@ export function dataLines(d: Dataset): string[] {
     `  windows: train ${n(d.train.size)}, validation ${n(d.validation.size)}, test ${n(d.test.size)}; ` +
     `${n(d.skipped)} skipped for missing indicators, ` +
     `${n(d.symbols.reduce((sum, s) => sum + s.purged, 0))} dropped at split boundaries` +
-    gappedNote(d.symbols.reduce((sum, s) => sum + s.gapped, 0)),
+    gappedNote(d.gapped),
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
     ...smallSplitNotes(d),

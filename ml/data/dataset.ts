@@ -55,6 +55,8 @@ export interface Dataset extends WindowShape {
   readonly symbols: readonly SymbolSummary[];
   /** Windows left out because some candle in them has no indicators. */
   readonly skipped: number;
+  /** Windows left out because candles are missing before their label candle (every symbol's `gapped`). */
+  readonly gapped: number;
 }
 
 export interface DatasetOptions extends WindowShape {
@@ -169,5 +171,6 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
       gapped: splits[k].gapped,
     })),
     skipped: splits.reduce((n, p) => n + p.skipped, 0),
+    gapped: splits.reduce((n, p) => n + p.gapped, 0),
   };
 }

@@ -87,8 +87,7 @@ export function trainingWindows(
 }
 
 /** Said only when it happened: windows whose label candle lies past missing candles (see `windowEnds`). */
-function gappedNote(dataset: Dataset): string {
-  const gapped = dataset.symbols.reduce((n, s) => n + s.gapped, 0);
+function gappedNote({ gapped }: Dataset): string {
   // Counted over the fold's candles, training history included: most lie in no test block.
   return gapped > 0
     ? `; ${gapped.toLocaleString("en-US")} more left out across the fold's splits: candles missing before ` +

@@ -10,6 +10,7 @@ import {
   commonestStep,
   type Grid,
   inferGrid,
+  labelSpansGap,
   misreadOpenTime,
   windowBatch,
 } from "../../features/index.ts";
@@ -144,12 +145,8 @@ export class OutcomeJoiner {
       this.#inSample++;
       return null;
     }
-    // h consecutive candles have h − 1 strictly between the first and the last (windowEnds' rule).
-    const { grid, s: candles } = entry;
-    if (
-      grid !== null &&
-      grid.missingBetween(candles.openTime[t], candles.openTime[t + p.horizon]) > p.horizon - 1
-    ) {
+    // Training leaves such windows out (windowEnds): their realised return is not a horizon-candle one.
+    if (entry.grid !== null && labelSpansGap(entry.grid, entry.s.openTime, t, p.horizon)) {
       this.#gapped++;
       return null;
     }

@@ -8,6 +8,13 @@
 export const DECISION_RULES = ["argmax", "prior"] as const;
 export type DecisionRule = typeof DECISION_RULES[number];
 
+/**
+ * The rule `train` stores in every version it writes: calibrated probabilities rarely make UP or DOWN the most
+ * likely class, so argmax would name SIDEWAYS nearly always; the prior rule names the class the model rates
+ * furthest above its base rate (bench/RESULTS.md § "Model quality, round 2").
+ */
+export const TRAINED_DECISION_RULE: DecisionRule = "prior";
+
 /** What serve/predict accept: a rule, or `version` — the rule the model version was trained to be served with. */
 export const DECISION_CHOICES = ["version", ...DECISION_RULES] as const;
 export type DecisionChoice = typeof DECISION_CHOICES[number];

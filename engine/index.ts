@@ -53,6 +53,7 @@ export {
   type DecisionChoice,
   type DecisionRule,
   effectiveRule,
+  TRAINED_DECISION_RULE,
 } from "./decision.ts";
 export {
   ARGMAX,

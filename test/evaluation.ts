@@ -36,7 +36,7 @@ export function syntheticSeries(days = 70, symbols = ["SIMAUSDT", "SIMBUSDT"]): 
 
 /** Knows a little of the truth (it peeks at labels with noise): a stand-in for a trained model in tests. */
 export class ScriptedLearner implements Learner {
-  readonly pretrained = false;
+  readonly pretrained: boolean = false;
   #fits = 0;
   constructor(readonly name = "model", readonly skill = 0.12, readonly seed = 5) {}
 
@@ -100,6 +100,7 @@ export async function syntheticSummary(
   return summarize(series, outcomes, {
     model: "model",
     horizon: 4,
+    decisionRule: "prior",
     threshold: 0.4,
     fee: 0.001,
     short: false,

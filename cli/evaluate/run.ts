@@ -18,10 +18,13 @@ import {
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { requireOutputFolder } from "../flags.ts";
 import {
+  type DecisionRule,
+  effectiveRule,
   loadPredictor,
   type Predictor,
   type Preprocessor,
   readPreprocessorFile,
+  TRAINED_DECISION_RULE,
   VERSION,
 } from "../../engine/index.ts";
 import {
@@ -85,6 +88,8 @@ interface Subject {
   readonly facts: [string, string][];
   /** Data end of the checkpoint's own training data (ms), when known. */
   readonly seenUntil?: number;
+  /** How the version names a class when served: what `train` stores, or the checkpoint's own rule. */
+  readonly decisionRule: DecisionRule;
   readonly close: () => Promise<void>;
 }
 
@@ -141,6 +146,7 @@ function freshSubject(opts: EvaluateOptions, io: EvaluateIo): Subject {
     clip: config.data.clip,
     retrain: opts.retrain ?? "monthly",
     facts: [["model", `${type}, trained from scratch in the folds (${describeModel(config.model)})`]],
+    decisionRule: TRAINED_DECISION_RULE,
     close: () => Promise.resolve(),
   };
 }
@@ -218,6 +224,7 @@ async function checkpointSubject(
       retrain,
       facts,
       seenUntil,
+      decisionRule: effectiveRule("version", preprocessor.decisionRule),
       close: () => predictor.close(),
     };
   }
@@ -258,6 +265,7 @@ async function checkpointSubject(
     retrain,
     facts,
     seenUntil,
+    decisionRule: effectiveRule("version", preprocessor.decisionRule),
     close: () => Promise.resolve(),
   };
 }
@@ -455,6 +463,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       resamples: opts.bootstrap,
       trainedUntil,
       missingFolds: missing,
+      decisionRule: subject.decisionRule,
     });
     formatSummary(summary).forEach((line) => io.out(line));
 

@@ -19,6 +19,7 @@ import {
   MODEL_CLASS_NAMES,
   type ModelType,
   type Preprocessor,
+  TRAINED_DECISION_RULE,
   VERSION,
 } from "../../engine/index.ts";
 import {
@@ -158,9 +159,7 @@ function preprocessorOf(
     returnScale: data.returnScale,
     temperature,
     classPriors: classPriors(data.train.labels),
-    // Calibrated probabilities rarely make UP or DOWN the most likely class, so argmax would name SIDEWAYS
-    // nearly always; the prior rule names the class the model rates furthest above its base rate.
-    decisionRule: "prior",
+    decisionRule: TRAINED_DECISION_RULE,
   };
 }
 

@@ -42,6 +42,11 @@ export interface Learner {
   readonly name: string;
   /** Already trained (a checkpoint): the first fold uses it as it is. */
   readonly pretrained: boolean;
+  /**
+   * A checkpoint's own training-split class frequencies (its version's `classPriors`): what `serve` divides by
+   * under the prior rule, so the prior rule is scored with them while the checkpoint is kept as it is.
+   */
+  readonly priors?: readonly [number, number, number];
   /** Trains from scratch on the fold's training split. */
   fit(fold: FoldData): Promise<FitReport>;
   /** Continues training on the windows new since the previous fold (weekly retraining). */

@@ -66,6 +66,7 @@ export function windowsLabelledSince(set: LabelledSet, horizon: number, since: n
 export class NetworkLearner implements Learner {
   readonly name: string;
   readonly pretrained: boolean;
+  readonly priors?: readonly [number, number, number];
   #model: tf.LayersModel | null;
   #scaling: Scaling | null;
   #temperature: number;
@@ -81,6 +82,7 @@ export class NetworkLearner implements Learner {
     const p = pretrained?.preprocessor;
     this.#scaling = p ? { scaler: p.scaler, clip: p.clip, returnScale: p.returnScale } : null;
     this.#temperature = p?.temperature ?? 1;
+    this.priors = p?.classPriors;
   }
 
   #log(fold: FoldData): ((line: string) => void) | undefined {

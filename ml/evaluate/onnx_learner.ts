@@ -14,7 +14,10 @@ const CHUNK = 256;
  */
 export class OnnxLearner implements Learner {
   readonly pretrained = true;
-  constructor(readonly name: string, readonly predictor: Predictor) {}
+  readonly priors?: readonly [number, number, number];
+  constructor(readonly name: string, readonly predictor: Predictor) {
+    this.priors = predictor.info.preprocessor.classPriors;
+  }
 
   fit(): Promise<FitReport> {
     throw new LearnerError(`${this.name}: a checkpoint on ONNX Runtime cannot be retrained`);

@@ -42,6 +42,7 @@ Deno.test("predictions.csv holds every test window once, and its probabilities s
   const summary = summarize(series, outcomes, {
     model: names[0],
     horizon: 4,
+    decisionRule: "prior",
     threshold: 0.4,
     fee: 0.001,
     short: false,

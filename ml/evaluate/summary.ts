@@ -14,7 +14,8 @@ import {
   YEAR_MS,
 } from "./backtest.ts";
 import { blockBootstrap, BOOTSTRAP_BLOCK_CANDLES, timeBlocks } from "./bootstrap.ts";
-import { CONFIDENCE_THRESHOLDS, type PredictionSet, scorePredictions } from "./scores.ts";
+import { CONFIDENCE_THRESHOLDS, type PredictionSet, scorePredictions, type Scores } from "./scores.ts";
+import type { DecisionRule } from "../../engine/index.ts";
 import type { FoldOutcome } from "./walk_forward.ts";
 import type {
   BacktestReport,
@@ -72,8 +73,20 @@ function concat<T extends Int8Array | Int32Array | Float64Array>(
   return out;
 }
 
-function namedClasses(p: PredictionSet): Int8Array {
-  return p.classes ?? Int8Array.from({ length: p.returns.length }, (_, i) => argmax3(p.probabilities, i * 3));
+/**
+ * The classes a learner names under `rule`: a rule-based baseline's own (it has no probabilities worth
+ * re-ruling), else the prior rule's or the argmax.
+ */
+function namedClasses(p: PredictionSet, rule: DecisionRule): Int8Array {
+  if (p.classes) return p.classes;
+  return rule === "prior"
+    ? p.priorClasses
+    : Int8Array.from({ length: p.returns.length }, (_, i) => argmax3(p.probabilities, i * 3));
+}
+
+/** A learner's pooled macro-F1 on the classes `namedClasses` gives under `rule`. */
+function macroF1Under(scores: Scores, p: PredictionSet, rule: DecisionRule): number {
+  return rule === "prior" && !p.classes ? scores.prior_rule.macro_f1 : scores.metrics.macro_f1;
 }
 
 /** The prior rule's decisions as 0/1 "probabilities": above any threshold in (0, 1) exactly when named. */
@@ -233,10 +246,13 @@ export function summarize(
 
   const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);
   const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
+  // macro-F1 is compared on the classes the model's version names when served, the baseline's under the same
+  // rule: argmax would judge calls no user receives (under it the model names SIDEWAYS almost always).
+  const rule = opts.decisionRule;
   const bootstrap = blockBootstrap(
     truth.labels,
-    { probabilities: pooled[opts.model].probabilities, classes: namedClasses(pooled[opts.model]) },
-    { probabilities: pooled[best].probabilities, classes: namedClasses(pooled[best]) },
+    { probabilities: pooled[opts.model].probabilities, classes: namedClasses(pooled[opts.model], rule) },
+    { probabilities: pooled[best].probabilities, classes: namedClasses(pooled[best], rule) },
     timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval),
     { seed: opts.seed, resamples: opts.resamples },
   );
@@ -289,7 +305,16 @@ export function summarize(
     folds,
     overall,
     per_symbol: perSymbol(series, seriesIndex, truth, pooled),
-    bootstrap: { ...bootstrap, baseline: best, block_candles: BOOTSTRAP_BLOCK_CANDLES },
+    bootstrap: {
+      ...bootstrap,
+      baseline: best,
+      block_candles: BOOTSTRAP_BLOCK_CANDLES,
+      decision_rule: rule,
+      macro_f1: {
+        model: macroF1Under(overall[opts.model], pooled[opts.model], rule),
+        baseline: macroF1Under(overall[best], pooled[best], rule),
+      },
+    },
     in_sample: inSample,
     partial: opts.missingFolds && opts.missingFolds.length > 0
       ? {

@@ -41,7 +41,15 @@ async function outcomesOf(folds: number, learner = new ScriptedLearner(), signal
   return { series, plans, outcomes: await walkForward(series, plans, learners, { shape, clip: 10, signal }) };
 }
 
-const summaryOptions = { model: "model", horizon: 4, threshold: 0.4, fee: 0.001, short: false, seed: 1 };
+const summaryOptions = {
+  model: "model",
+  horizon: 4,
+  threshold: 0.4,
+  fee: 0.001,
+  short: false,
+  seed: 1,
+  decisionRule: "prior",
+} as const;
 
 Deno.test("with some folds in-sample, the verdict is judged on the out-of-sample folds and says which", async () => {
   const { series, plans, outcomes } = await outcomesOf(3);
@@ -144,4 +152,65 @@ Deno.test("an interval from one block is written '– … –, unbounded' in the
   // Before: "95 % interval -Infinity … +Infinity" in the terminal, report.html and evaluation.json.
   assert.doesNotMatch(lines, /Infinity/);
   assert.match(lines, /interval – … –, unbounded\)/);
+});
+
+Deno.test("the verdict's macro-F1 compares the classes the version is served with, the baseline's under the same rule", async () => {
+  const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
+  const prior = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const argmax = summarize(series, outcomes, { ...summaryOptions, resamples: 100, decisionRule: "argmax" });
+  const best = prior.best_baseline;
+  assert.equal(argmax.best_baseline, best, "the best baseline is chosen on log-loss, whatever the rule");
+  // Served with the prior rule (what train stores): the prior rule's macro-F1 of both learners.
+  assert.equal(prior.bootstrap.decision_rule, "prior");
+  assert.deepEqual(prior.bootstrap.macro_f1, {
+    model: prior.overall.model.prior_rule.macro_f1,
+    baseline: prior.overall[best].prior_rule.macro_f1,
+  });
+  assert.deepEqual(argmax.bootstrap.macro_f1, {
+    model: argmax.overall.model.metrics.macro_f1,
+    baseline: argmax.overall[best].metrics.macro_f1,
+  });
+  for (const s of [prior, argmax]) {
+    const { macro_f1: f1, macro_f1_diff: diff } = s.bootstrap;
+    assert.ok(Math.abs(diff.estimate - (f1.model - f1.baseline)) < 1e-12, "the interval is about these two");
+  }
+  assert.notEqual(
+    prior.bootstrap.macro_f1.model,
+    argmax.bootstrap.macro_f1.model,
+    "the rules name different classes",
+  );
+  // Log-loss does not depend on the rule.
+  assert.deepEqual(prior.bootstrap.log_loss_diff, argmax.bootstrap.log_loss_diff);
+  const line = (s: typeof prior) => s.verdict.lines.find((l) => l.startsWith("model macro-F1"))!;
+  assert.match(
+    line(prior),
+    new RegExp(
+      `^model macro-F1 ${prior.bootstrap.macro_f1.model.toFixed(4)} vs ${best} ` +
+        `${
+          prior.bootstrap.macro_f1.baseline.toFixed(4)
+        }, classes named by the prior rule \\(the class furthest ` +
+        "above its base rate\\), as served: difference",
+    ),
+  );
+  assert.match(line(argmax), /, classes named by argmax, as served: difference/);
+  const table = evaluationTables(prior).find((t) => t.id === "bootstrap")!;
+  assert.equal(table.rows[0][0], "macro-F1, prior rule (higher is better)");
+  assert.ok(table.notes.some((n) => n.startsWith("macro-F1 on the classes named by the prior rule")));
+});
+
+Deno.test("a checkpoint kept as it is scores the prior rule with its own version's priors, as serve does", async () => {
+  const own: [number, number, number] = [0.6, 0.3, 0.1];
+  class Checkpoint extends ScriptedLearner {
+    override readonly pretrained = true;
+    readonly priors = own;
+  }
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+  const learners = [new Checkpoint(), ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 })];
+  const [kept, tuned] = await walkForward(series, plans, learners, { shape, clip: 10 });
+  // Before: the fold's training frequencies, which the served version never divides by.
+  assert.deepEqual(kept.priors.model, own);
+  // Fine-tuned on the fold's data, it is a new model of that history: the fold's frequencies, as for the rest.
+  assert.deepEqual(tuned.priors.model, tuned.priors.majority);
+  assert.notDeepEqual(tuned.priors.model, own);
 });

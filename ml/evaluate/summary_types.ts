@@ -7,6 +7,7 @@ import type { BacktestSummary } from "./backtest.ts";
 import type { BootstrapResult } from "./bootstrap.ts";
 import type { FoldAction } from "./folds.ts";
 import type { Scores } from "./scores.ts";
+import type { DecisionRule } from "../../engine/index.ts";
 
 export interface SummaryOptions {
   /** The learner under evaluation; every other learner is a baseline. */
@@ -18,6 +19,12 @@ export interface SummaryOptions {
   readonly short: boolean;
   readonly seed: number;
   readonly resamples?: number;
+  /**
+   * The rule by which the model's version names a class when served (`prior` for what `train` writes; a
+   * checkpoint's stored one). The verdict's macro-F1 compares the classes that rule names, the best
+   * baseline's under the same rule, so it judges the calls a trading bot receives.
+   */
+  readonly decisionRule: DecisionRule;
   /**
    * The newest candle (ms) the evaluated model was trained on, for a checkpoint evaluated as it is. When it
    * reaches into the folds, their scores are in-sample: reported, flagged, and given no verdict.
@@ -133,7 +140,14 @@ export interface EvaluationSummary {
   readonly overall: Readonly<Record<string, Scores>>;
   /** Pooled scores per symbol, for every learner. */
   readonly per_symbol: readonly SymbolScores[];
-  readonly bootstrap: BootstrapResult & { readonly baseline: string; readonly block_candles: number };
+  readonly bootstrap: BootstrapResult & {
+    readonly baseline: string;
+    readonly block_candles: number;
+    /** The rule whose classes `macro_f1_diff` compares (`SummaryOptions.decisionRule`). */
+    readonly decision_rule: DecisionRule;
+    /** The pooled macro-F1 of the model and of the best baseline under that rule: the difference's two terms. */
+    readonly macro_f1: { readonly model: number; readonly baseline: number };
+  };
   readonly backtest: BacktestReport;
   /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
   readonly in_sample: InSample | null;

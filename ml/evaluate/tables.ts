@@ -7,7 +7,7 @@ import { CLASSES, plural } from "../../features/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
 import type { EvaluationSummary } from "./summary_types.ts";
-import { enoughBlocks, tooFewBlocks } from "./verdict.ts";
+import { enoughBlocks, servedRuleWords, tooFewBlocks } from "./verdict.ts";
 
 /** Names of the tables, in the order `evaluationTables` returns them; a renderer places its extras by them. */
 export type TableId =
@@ -184,7 +184,7 @@ function bootstrap(s: EvaluationSummary): Table {
     header: ["metric", "difference", `${Math.round(100 * b.level)} % interval`, "verdict"],
     rows: [
       [
-        "macro-F1 (higher is better)",
+        `macro-F1, ${b.decision_rule} rule (higher is better)`,
         signed(b.macro_f1_diff.estimate),
         interval(b.macro_f1_diff),
         s.verdict.macro_f1,
@@ -199,6 +199,8 @@ function bootstrap(s: EvaluationSummary): Table {
     notes: [
       `${b.resamples} resamples of ${plural(b.blocks, "block")} of ${b.block_candles} consecutive candles ` +
       "(all symbols together); the difference ± Student's t on the blocks times the resamples' standard error.",
+      `macro-F1 on the classes named by ${servedRuleWords(b.decision_rule)}, the baseline's under the same ` +
+      `rule: ${s.model} ${f4(b.macro_f1.model)}, ${s.best_baseline} ${f4(b.macro_f1.baseline)}.`,
       ...(enoughBlocks(b) ? [] : [tooFewBlocks(b)]),
     ],
     highlight: [],

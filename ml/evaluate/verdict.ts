@@ -7,6 +7,7 @@ import { plural } from "../../features/index.ts";
 import { feePercent } from "./backtest.ts";
 import { BOOTSTRAP_BLOCK_CANDLES, type BootstrapResult } from "./bootstrap.ts";
 import type { BacktestRow, EvaluationSummary, Verdict } from "./summary_types.ts";
+import type { DecisionRule } from "../../engine/index.ts";
 
 /** The verdict's word when the folds are in-sample. */
 export const IN_SAMPLE_VERDICT = "in-sample: not evidence";
@@ -56,15 +57,26 @@ function scopeOf(s: Omit<EvaluationSummary, "verdict">): string {
   return what;
 }
 
-/** The model against the best baseline on log-loss and macro-F1, with the bootstrap interval and a word each. */
+/** "the prior rule (the class furthest above its base rate), as served", "argmax, as served". */
+export function servedRuleWords(rule: DecisionRule): string {
+  return rule === "prior"
+    ? "the prior rule (the class furthest above its base rate), as served"
+    : "argmax, as served";
+}
+
+/**
+ * The model against the best baseline on log-loss and macro-F1, with the bootstrap interval and a word each.
+ * macro-F1 is the classes the model's version names when served, and the baseline's under the same rule.
+ */
 function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string, macroF1: string): string[] {
   const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
-  const { log_loss_diff: ll, macro_f1_diff: f1 } = s.bootstrap;
+  const { log_loss_diff: ll, macro_f1_diff: f1, macro_f1: named, decision_rule: rule } = s.bootstrap;
   const level = `${Math.round(100 * s.bootstrap.level)} %`;
   return [
     `${s.model} log-loss ${m.log_loss.toFixed(4)} vs ${s.best_baseline} ${b.log_loss.toFixed(4)}: ` +
     `difference ${signed(ll.estimate)} (${level} interval ${interval(ll.low, ll.high)}) — ${logLoss}.`,
-    `${s.model} macro-F1 ${m.macro_f1.toFixed(4)} vs ${s.best_baseline} ${b.macro_f1.toFixed(4)}: ` +
+    `${s.model} macro-F1 ${named.model.toFixed(4)} vs ${s.best_baseline} ${named.baseline.toFixed(4)}, ` +
+    `classes named by ${servedRuleWords(rule)}: ` +
     `difference ${signed(f1.estimate)} (${level} interval ${interval(f1.low, f1.high)}) — ${macroF1}.`,
   ];
 }

@@ -178,7 +178,13 @@ export async function walkForward(
         throw error;
       }
       if (stopped()) break folds;
-      if (action !== "keep" || !priors.has(learner.name)) priors.set(learner.name, trainPriors);
+      // Kept as it is from the start, a checkpoint divides by its own version's priors, as `serve` does.
+      if (action !== "keep" || !priors.has(learner.name)) {
+        priors.set(
+          learner.name,
+          action === "keep" && learner.priors ? [...learner.priors] as ClassVector : trainPriors,
+        );
+      }
       const out = await learner.predict(dataset.test, fold);
       foldPriors[learner.name] = priors.get(learner.name)!;
       predictions[learner.name] = {

@@ -97,6 +97,7 @@ Deno.test({
     const summary = summarize(series, outcomes, {
       model: "lightweight_lstm",
       horizon: HORIZON,
+      decisionRule: "prior",
       threshold: 0.4,
       fee: 0.001,
       short: false,

@@ -12,7 +12,7 @@ import { syntheticSeries } from "../test/evaluation.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { runCandlecast } from "../test/cli.ts";
-import { UsageError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
 
 const LOOKBACK = 12;
 
@@ -183,10 +183,10 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
     returnScale: d.returnScale,
     temperature: 1,
   };
-  const save = (endMs: number, interval = "1h") =>
+  const save = (endMs: number, interval = "1h", p: Preprocessor = preprocessor) =>
     writeVersion(join(dir, "checkpoints"), {
       model,
-      preprocessor,
+      preprocessor: p,
       history: {},
       metrics: {},
       manifest: {
@@ -214,10 +214,21 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
         device: "cpu",
         training: {},
       },
-      exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+      exportOnnx: (version) => exportOnnx(model, p, { version }),
     });
   const written = await save(long[0].openTime[24 * 20 - 1]);
   const fourHourly = await save(long[0].openTime[24 * 20 - 1], "4h");
+  // As train writes it: the prior rule with its own priors; and one naming the rule without the priors.
+  const own: [number, number, number] = [0.5, 0.3, 0.2];
+  const ruled = await save(long[0].openTime[24 * 20 - 1], "1h", {
+    ...preprocessor,
+    decisionRule: "prior",
+    classPriors: own,
+  });
+  const unpriored = await save(long[0].openTime[24 * 20 - 1], "1h", {
+    ...preprocessor,
+    decisionRule: "prior",
+  });
   model.dispose();
   assert.equal(written.onnxError, undefined);
   const name = `lightweight_lstm@${written.version}`;
@@ -237,16 +248,37 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
     null,
   ]]);
   assert.deepEqual(warnings, []);
+  // This version stores no rule (as before the rule was stored): served by argmax, judged by argmax.
+  assert.equal(served.summary.bootstrap.decision_rule, "argmax");
 
   // Weekly: the first week uses the checkpoint as saved (on tfjs), the next is fine-tuned on the new week.
   const weekly = await run({ retrain: "weekly", outputDir: join(dir, "c2") });
   const fits = weekly.summary.folds.map((f) => f.fits[name]);
   assert.equal(fits[0], null);
   assert.ok(fits[1]!.train_windows > 0 && fits[1]!.train_windows <= 2 * 24 * 7); // one new week per symbol
+  // Fine-tuned, or rebuilt below, the models are what train writes: judged by the prior rule.
+  assert.equal(weekly.summary.bootstrap.decision_rule, "prior");
 
   // Monthly: rebuilt from the architecture in the manifest and trained before the month.
   const monthly = await run({ retrain: "monthly", folds: "1", outputDir: join(dir, "c3") });
   assert.ok(monthly.summary.folds[0].fits[name]!.train_windows > 24 * 30);
+  assert.equal(monthly.summary.bootstrap.decision_rule, "prior");
+
+  // Kept as it is, a version with the prior rule divides by its own priors, as serve does (before: the fold's).
+  const asServed = await run({
+    checkpoint: ruled.dir,
+    retrain: undefined,
+    folds: "1",
+    outputDir: join(dir, "c6"),
+  });
+  assert.equal(asServed.summary.bootstrap.decision_rule, "prior");
+  assert.deepEqual(asServed.summary.folds[0].priors[`lightweight_lstm@${ruled.version}`], own);
+  // Serve refuses a version naming the prior rule without priors; evaluate says so instead of scoring another.
+  await assert.rejects(
+    run({ checkpoint: unpriored.dir, retrain: undefined, folds: "1", outputDir: join(dir, "c7") }),
+    (e: Error) =>
+      e instanceof CommandError && /names the prior decision rule but stores no class priors/.test(e.message),
+  );
 
   // A version trained on 4h candles, kept or fine-tuned, is not scored on 1h ones (before: it was, silently);
   // rebuilt monthly it keeps only its architecture, which 1h candles can train.

@@ -88,7 +88,10 @@ interface Subject {
   readonly facts: [string, string][];
   /** Data end of the checkpoint's own training data (ms), when known. */
   readonly seenUntil?: number;
-  /** How the version names a class when served: what `train` stores, or the checkpoint's own rule. */
+  /**
+   * How the model names a class when served: the checkpoint's own rule when it is kept as it is, else the one
+   * `train` stores in what it writes.
+   */
   readonly decisionRule: DecisionRule;
   readonly close: () => Promise<void>;
 }
@@ -204,6 +207,13 @@ async function checkpointSubject(
   const shape = windowShapeOf(config);
   const seenUntil = newestSeen(manifest);
   const facts: [string, string][] = [["model", `${name} (${dir})`]];
+  const ownRule = effectiveRule("version", preprocessor.decisionRule);
+  if (ownRule === "prior" && !preprocessor.classPriors) {
+    throw new CommandError(
+      `${name} names the prior decision rule but stores no class priors, which that rule divides by`,
+      "retrain it with this candlecast (serve refuses it too)",
+    );
+  }
   if (retrain === "none") {
     let predictor: Predictor;
     try {
@@ -224,7 +234,7 @@ async function checkpointSubject(
       retrain,
       facts,
       seenUntil,
-      decisionRule: effectiveRule("version", preprocessor.decisionRule),
+      decisionRule: ownRule,
       close: () => predictor.close(),
     };
   }
@@ -265,7 +275,8 @@ async function checkpointSubject(
     retrain,
     facts,
     seenUntil,
-    decisionRule: effectiveRule("version", preprocessor.decisionRule),
+    // Rebuilt or fine-tuned, the models are what `train` writes, whatever rule an older version stored.
+    decisionRule: TRAINED_DECISION_RULE,
     close: () => Promise.resolve(),
   };
 }

@@ -188,14 +188,17 @@ Deno.test("the verdict's macro-F1 compares the classes the version is served wit
       `^model macro-F1 ${prior.bootstrap.macro_f1.model.toFixed(4)} vs ${best} ` +
         `${
           prior.bootstrap.macro_f1.baseline.toFixed(4)
-        }, classes named by the prior rule \\(the class furthest ` +
-        "above its base rate\\), as served: difference",
+        }, classes named by the served rule, prior \\(the class ` +
+        "furthest above its base rate\\): difference",
     ),
   );
-  assert.match(line(argmax), /, classes named by argmax, as served: difference/);
+  assert.match(
+    line(argmax),
+    /, classes named by the served rule, argmax \(the most probable class\): difference/,
+  );
   const table = evaluationTables(prior).find((t) => t.id === "bootstrap")!;
   assert.equal(table.rows[0][0], "macro-F1, prior rule (higher is better)");
-  assert.ok(table.notes.some((n) => n.startsWith("macro-F1 on the classes named by the prior rule")));
+  assert.ok(table.notes.some((n) => n.startsWith("macro-F1 on the classes named by the served rule, prior")));
 });
 
 Deno.test("a checkpoint kept as it is scores the prior rule with its own version's priors, as serve does", async () => {
@@ -213,4 +216,30 @@ Deno.test("a checkpoint kept as it is scores the prior rule with its own version
   // Fine-tuned on the fold's data, it is a new model of that history: the fold's frequencies, as for the rest.
   assert.deepEqual(tuned.priors.model, tuned.priors.majority);
   assert.notDeepEqual(tuned.priors.model, own);
+  // Never retrained (--retrain none): its own priors in every fold.
+  const long = syntheticSeries(150);
+  const never = await walkForward(long, planFolds(dataEnd(long), 3, "none", 1), learners, {
+    shape,
+    clip: 10,
+  });
+  assert.deepEqual(never.map((o) => o.priors.model), [own, own, own]);
+});
+
+Deno.test("a rule-based best baseline (persistence) is judged by its own calls under either rule", async () => {
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+  const persistence = baselineLearners({ seed: 1, maxTrainWindows: 1_000 }).filter((l) =>
+    l.name === "persistence"
+  );
+  const outcomes = await walkForward(series, plans, [new ScriptedLearner("model", 0.3), ...persistence], {
+    shape,
+    clip: 10,
+  });
+  for (const decisionRule of ["prior", "argmax"] as const) {
+    const s = summarize(series, outcomes, { ...summaryOptions, resamples: 50, decisionRule });
+    assert.equal(s.best_baseline, "persistence");
+    const f1 = s.bootstrap.macro_f1;
+    assert.equal(f1.baseline, s.overall.persistence.metrics.macro_f1);
+    assert.ok(Math.abs(s.bootstrap.macro_f1_diff.estimate - (f1.model - f1.baseline)) < 1e-12);
+  }
 });

@@ -57,16 +57,16 @@ function scopeOf(s: Omit<EvaluationSummary, "verdict">): string {
   return what;
 }
 
-/** "the prior rule (the class furthest above its base rate), as served", "argmax, as served". */
+/** The model's served rule in words: "the served rule, prior (the class furthest above its base rate)". */
 export function servedRuleWords(rule: DecisionRule): string {
-  return rule === "prior"
-    ? "the prior rule (the class furthest above its base rate), as served"
-    : "argmax, as served";
+  return `the served rule, ${
+    rule === "prior" ? "prior (the class furthest above its base rate)" : "argmax (the most probable class)"
+  }`;
 }
 
 /**
  * The model against the best baseline on log-loss and macro-F1, with the bootstrap interval and a word each.
- * macro-F1 is the classes the model's version names when served, and the baseline's under the same rule.
+ * macro-F1 is on the classes the model names when served, the baseline's named the same way.
  */
 function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string, macroF1: string): string[] {
   const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLASSES, FEATURE_NAMES, writeTrainingCsv } from "../features/index.ts";
+import { writeTrainingCsv } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../ml/data/index.ts";
 import { DEFAULT_TRAINING_RECIPE, type RunConfig, runConfigJson } from "../ml/train/index.ts";
 import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
+import { testManifest } from "../test/manifest.ts";
+import { testPreprocessor } from "../test/onnx.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
 import { syntheticSeries } from "../test/evaluation.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
@@ -171,49 +173,26 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
   });
   const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
   const model = buildModel(config, 3);
-  const preprocessor: Preprocessor = {
-    modelType: "lightweight_lstm",
-    featureNames: [...FEATURE_NAMES],
+  const preprocessor = testPreprocessor({
     lookback: LOOKBACK,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    classes: [...CLASSES],
     scaler: d.scaler,
     clip: 10,
     returnScale: d.returnScale,
     temperature: 1,
-  };
+  });
   const save = (endMs: number, interval = "1h", p: Preprocessor = preprocessor) =>
     writeVersion(join(dir, "checkpoints"), {
       model,
       preprocessor: p,
       history: {},
       metrics: {},
-      manifest: {
-        parent: null,
-        candlecast_version: "test",
-        model_type: "lightweight_lstm",
-        model_class: "LightweightLSTMModel",
-        data: {
-          path: longCsv,
-          start: null,
-          end: null,
-          end_ms: endMs,
-          interval: "1h",
-          symbols: {},
-          windows: { train: 0, validation: 0, test: 0 },
-          skipped_missing_indicators: 0,
-          label_spans_gap: 0,
-          split: null,
-          since: null,
-        },
+      manifest: testManifest({
+        dataPath: longCsv,
+        endMs,
         symbols: long.map((s) => s.symbol),
         interval,
         hyperparameters: { model: config },
-        backend: "wasm",
-        device: "cpu",
-        training: {},
-      },
+      }),
       exportOnnx: (version) => exportOnnx(model, p, { version }),
     });
   const written = await save(long[0].openTime[24 * 20 - 1]);
@@ -333,48 +312,24 @@ Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded c
     data: { horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 }, clip: 10, split: DEFAULT_SPLIT },
   };
   const model = buildModel(config.model, 3);
-  const preprocessor: Preprocessor = {
-    modelType: "lightweight_lstm",
-    featureNames: [...FEATURE_NAMES],
+  const preprocessor = testPreprocessor({
     lookback: LOOKBACK,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    classes: [...CLASSES],
     scaler: d.scaler,
     clip: 10,
     returnScale: d.returnScale,
     temperature: 1,
-  };
+  });
   const written = await writeVersion(join(dir, "checkpoints_config"), {
     model,
     preprocessor,
     history: {},
     metrics: {},
-    manifest: {
-      parent: null,
-      candlecast_version: "test",
-      model_type: "lightweight_lstm",
-      model_class: "LightweightLSTMModel",
-      data: {
-        path: longCsv,
-        start: null,
-        end: null,
-        end_ms: long[0].openTime[24 * 20 - 1],
-        interval: "1h",
-        symbols: {},
-        windows: { train: 0, validation: 0, test: 0 },
-        skipped_missing_indicators: 0,
-        label_spans_gap: 0,
-        split: null,
-        since: null,
-      },
+    manifest: testManifest({
+      dataPath: longCsv,
+      endMs: long[0].openTime[24 * 20 - 1],
       symbols: long.map((s) => s.symbol),
-      interval: "1h",
       hyperparameters: runConfigJson(config),
-      backend: "wasm",
-      device: "cpu",
-      training: {},
-    },
+    }),
     exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
   });
   model.dispose();
@@ -422,48 +377,24 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
     split: { kind: "fractions", train: 0.7, validation: 0.15 },
   });
   const model = buildModel(config, 3);
-  const preprocessor: Preprocessor = {
-    modelType: "lightweight_lstm",
-    featureNames: [...FEATURE_NAMES],
+  const preprocessor = testPreprocessor({
     lookback: LOOKBACK,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    classes: [...CLASSES],
     scaler: d.scaler,
     clip: 10,
     returnScale: d.returnScale,
     temperature: 1,
-  };
+  });
   const written = await writeVersion(join(dir, "checkpoints_in_sample"), {
     model,
     preprocessor,
     history: {},
     metrics: {},
-    manifest: {
-      parent: null,
-      candlecast_version: "test",
-      model_type: "lightweight_lstm",
-      model_class: "LightweightLSTMModel",
-      data: {
-        path: longCsv,
-        start: null,
-        end: null,
-        end_ms: long[0].openTime[long[0].length - 1],
-        interval: "1h",
-        symbols: {},
-        windows: { train: 0, validation: 0, test: 0 },
-        skipped_missing_indicators: 0,
-        label_spans_gap: 0,
-        split: null,
-        since: null,
-      },
+    manifest: testManifest({
+      dataPath: longCsv,
+      endMs: long[0].openTime[long[0].length - 1],
       symbols: long.map((s) => s.symbol),
-      interval: "1h",
       hyperparameters: { model: config },
-      backend: "wasm",
-      device: "cpu",
-      training: {},
-    },
+    }),
     exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
   });
   model.dispose();

@@ -10,6 +10,7 @@ import { decodeModel } from "../ml/onnx/graph.ts";
 import { runOnnx } from "../test/onnx.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { runExport } from "./export.ts";
+import { testManifest } from "../test/manifest.ts";
 import { DENO_RUN, runCandlecast } from "../test/cli.ts";
 
 const LOOKBACK = 8;
@@ -145,31 +146,7 @@ async function writeTinyStoredVersion(root: string) {
     preprocessor: PREPROCESSOR,
     history: [],
     metrics: {},
-    manifest: {
-      parent: null,
-      candlecast_version: "test",
-      model_type: "transformer_lstm",
-      model_class: "TransformerLSTMModel",
-      data: {
-        path: "test.csv",
-        start: null,
-        end: null,
-        end_ms: null,
-        interval: null,
-        symbols: {},
-        windows: { train: 0, validation: 0, test: 0 },
-        skipped_missing_indicators: 0,
-        label_spans_gap: 0,
-        split: null,
-        since: null,
-      },
-      symbols: [],
-      interval: null,
-      hyperparameters: {},
-      backend: "cpu",
-      device: "cpu",
-      training: {},
-    },
+    manifest: testManifest({ modelType: "transformer_lstm", interval: null, data: { interval: null } }),
     exportOnnx: (version) => exportOnnx(model, PREPROCESSOR, { version }),
   });
   model.dispose();

@@ -8,6 +8,7 @@ import { readManifest } from "./read.ts";
 import { CheckpointStoreError, currentVersion, promote } from "./store.ts";
 import { verifyVersion } from "./manifest.ts";
 import { recordFileHash, type VersionContents, writeVersion } from "./writer.ts";
+import { testManifest } from "../../test/manifest.ts";
 
 await initBackend("cpu");
 
@@ -31,31 +32,11 @@ function contents(overrides: Partial<VersionContents> = {}): VersionContents {
     preprocessor,
     history: [{ epoch: 1 }],
     metrics: { test: { macro_f1: 0.4 } },
-    manifest: {
-      parent: null,
-      candlecast_version: "test",
-      model_type: "lightweight_lstm",
-      model_class: "LightweightLSTMModel",
-      data: {
-        path: "x.csv",
-        start: null,
-        end: null,
-        end_ms: null,
-        interval: null,
-        symbols: {},
-        windows: { train: 1, validation: 1, test: 1 },
-        skipped_missing_indicators: 0,
-        label_spans_gap: 0,
-        split: null,
-        since: null,
-      },
-      symbols: [],
+    manifest: testManifest({
       interval: null,
-      hyperparameters: {},
-      backend: "cpu",
-      device: "cpu",
       training: { stop_reason: "epochs" },
-    },
+      data: { path: "x.csv", interval: null, windows: { train: 1, validation: 1, test: 1 } },
+    }),
     exportOnnx: () => new Uint8Array([1, 2, 3]),
     createdAt: new Date("2026-11-24T10:00:00Z"),
     ...overrides,

@@ -165,10 +165,10 @@ function runConfigOptions(): Option[] {
     new Option("--clip <n>", "clip standardised inputs (and return targets) to ±n")
       .default(String(DEFAULT_DATA_CONFIG.clip)),
     new Option("--split-dates <dates...>", "validation and test start dates, e.g. 2022-01-01,2023-01-01"),
-    new Option("--d-model <n>", "transformer width").default(String(M.dModel)),
-    new Option("--heads <n>", "attention heads").default(String(M.heads)),
-    new Option("--ffn <n>", "transformer feed-forward width").default(String(M.ffnDim)),
-    new Option("--encoder-layers <n>", "transformer encoder layers").default(String(M.encoderLayers)),
+    new Option("--d-model <n>", "transformer_lstm: the transformer's width").default(String(M.dModel)),
+    new Option("--heads <n>", "transformer_lstm: attention heads").default(String(M.heads)),
+    new Option("--ffn <n>", "transformer_lstm: the feed-forward width").default(String(M.ffnDim)),
+    new Option("--encoder-layers <n>", "transformer_lstm: encoder layers").default(String(M.encoderLayers)),
     new Option("--lstm-hidden <n>", "LSTM hidden size per direction").default(String(M.lstmHidden)),
     new Option("--layers <n>", "LSTM layers").default(String(M.lstmLayers)),
     new Option("--dropout <p>", "dropout rate").default(String(M.dropout)),
@@ -371,6 +371,7 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
   if (b && base.keepShape) return { model: b.model, training, data: { ...b.data, split } };
 
   const type = f.model ?? b?.model.type ?? DEFAULT_MODEL_TYPE;
+  if (type !== "transformer_lstm") refuseTransformerFlags(f, type, command);
   const lookback = f.lookback ?? b?.model.lookback ?? DEFAULT_LOOKBACK;
   const sizes = b && b.model.type === type ? { ...b.model, lookback } : defaultModelConfig(type, lookback);
   const model = checkedModel({
@@ -401,6 +402,34 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
       split,
     },
   };
+}
+
+/** The flags that shape only the transformer_lstm's encoder and heads, as the user types them. */
+const TRANSFORMER_ONLY_FLAGS = {
+  dModel: "--d-model",
+  heads: "--heads",
+  ffn: "--ffn",
+  encoderLayers: "--encoder-layers",
+  headInput: "--head-input",
+} as const;
+
+/**
+ * A model without a transformer has nothing these flags could shape: typed with one, they would be dropped
+ * from the network yet recorded in the manifest (as if they had shaped it), so they are refused instead.
+ */
+function refuseTransformerFlags(f: Partial<RunConfigFlags>, type: string, command: string): void {
+  const typed = Object.entries(TRANSFORMER_ONLY_FLAGS).filter(([key]) =>
+    f[key as keyof typeof TRANSFORMER_ONLY_FLAGS] !== undefined
+  ).map(([, name]) => name);
+  if (typed.length === 0) return;
+  throw new UsageError(
+    `${typed.join(", ")} shape${typed.length === 1 ? "s" : ""} the transformer_lstm only; ${type} has no ` +
+      "transformer encoder",
+    `leave ${
+      typed.length === 1 ? "it" : "them"
+    } out, or add --model transformer_lstm ('candlecast ${command} ` +
+      "--help' lists the flags)",
+  );
 }
 
 /** `o` without its undefined fields (so spreading it keeps what it overrides). */

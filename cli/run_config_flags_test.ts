@@ -99,6 +99,26 @@ Deno.test("a model size the builder refuses is a usage error naming the flags an
   );
 });
 
+Deno.test("transformer-only flags with a model that has no transformer are refused, not recorded unused", () => {
+  assert.throws(
+    () => runConfigOf(parse({ model: "lightweight_lstm", dModel: "64", headInput: "pooled_last_input" })),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /--d-model, --head-input shape the transformer_lstm only; lightweight_lstm has no transformer/.test(
+        e.message,
+      ) && /--model transformer_lstm/.test(e.hint ?? ""),
+  );
+  // A recorded lightweight_lstm config rebuilt with a typed --heads: the same refusal.
+  const lightweight = runConfigOf(parse({ model: "lightweight_lstm" }));
+  assert.throws(
+    () => runConfigOf(parse({ heads: "2" }), { config: lightweight, keepShape: false }, "evaluate"),
+    (e: unknown) =>
+      e instanceof UsageError && /^--heads shapes/.test(e.message) && /evaluate --help/.test(e.hint ?? ""),
+  );
+  // The flags the lightweight model does use still apply.
+  assert.equal(runConfigOf(parse({ model: "lightweight_lstm", lstmHidden: "8" })).model.lstmHidden, 8);
+});
+
 Deno.test("typedRunConfigFlags keeps what was typed and the command's own defaults, drops config defaults", () => {
   const command = trainCommand();
   command.parseOptions(["--epochs", "3", "--seed", "42"]);

@@ -18,6 +18,7 @@ import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
+import { pathKind, shellWord } from "../features/index.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
@@ -64,7 +65,7 @@ export function retrainCommand(): Command {
       "--train-args <flags>",
       "extra flags for train over current's recorded configuration, e.g. --train-args='--epochs 20 --patience 3'",
     )
-    .action(async (raw) => {
+    .action(async (raw, command: Command) => {
       const opts = parseFlags("retrain", RetrainFlags, raw);
       if (!opts.collect && opts.interval !== undefined) {
         throw new UsageError(
@@ -72,8 +73,26 @@ export function retrainCommand(): Command {
           "--interval is the interval retrain collects; without collecting, the candles in --data are used as they are",
         );
       }
+      if (!opts.collect && command.getOptionValueSource("baseUrl") !== "default") {
+        throw new UsageError(
+          "--base-url cannot be combined with --no-collect",
+          "--base-url is where retrain collects from; without collecting, nothing is fetched",
+        );
+      }
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
+      // retrain keeps an existing store up to date. A mistyped path in a cron line used to be created and a
+      // first model trained into it from scratch (hours, unseen by serve); a new store is made on purpose.
+      if (pathKind(opts.checkpoints) === null) {
+        throw new UsageError(
+          `--checkpoints: ${opts.checkpoints} does not exist`,
+          "retrain updates the versions in an existing folder: check the path, or start the store with " +
+            `'candlecast train --data ${shellWord(opts.data)} --checkpoints ${
+              shellWord(opts.checkpoints)
+            }' ` +
+            `(or 'mkdir -p ${shellWord(opts.checkpoints)}' to let retrain train the first model)`,
+        );
+      }
       requireWritableFolder("--checkpoints", opts.checkpoints);
       requireOutputFile("--log", opts.log, "retrain.log", { writes: "append" });
       requireInput(

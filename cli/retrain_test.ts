@@ -39,22 +39,28 @@ const series = ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
   return s;
 });
 
-/** `retrain --no-collect` over `dir`'s data.csv, checkpoints/ and retrain.log, holding out 3 days. */
-const retrainArgs = (dir: string, mode: string, extra: string[] = []) => [
-  "retrain",
-  "--mode",
-  mode,
-  "--no-collect",
-  "--data",
-  join(dir, "data.csv"),
-  "--checkpoints",
-  join(dir, "checkpoints"),
-  "--log",
-  join(dir, "retrain.log"),
-  "--holdout-days",
-  "3",
-  ...extra,
-];
+/**
+ * `retrain --no-collect` over `dir`'s data.csv, checkpoints/ and retrain.log, holding out 3 days; makes
+ * checkpoints/ (retrain refuses a store that does not exist).
+ */
+function retrainArgs(dir: string, mode: string, extra: string[] = []): string[] {
+  Deno.mkdirSync(join(dir, "checkpoints"), { recursive: true });
+  return [
+    "retrain",
+    "--mode",
+    mode,
+    "--no-collect",
+    "--data",
+    join(dir, "data.csv"),
+    "--checkpoints",
+    join(dir, "checkpoints"),
+    "--log",
+    join(dir, "retrain.log"),
+    "--holdout-days",
+    "3",
+    ...extra,
+  ];
+}
 
 async function retrain(dir: string, mode: string, extra: string[] = []) {
   const out = await candlecastCommand(retrainArgs(dir, mode, extra)).output();
@@ -213,6 +219,11 @@ Deno.test("retrain: --checkpoints or --log of the wrong kind, or --data missing,
         /^candlecast: --log: .* is a file, not a folder$/m,
       ],
       [
+        "--checkpoints missing (a typo in a cron line)",
+        ["--checkpoints", join(dir, "checkpionts")],
+        /^candlecast: --checkpoints: .*checkpionts does not exist$/m,
+      ],
+      [
         "--data missing",
         ["--data", join(dir, "nope.csv")],
         /^candlecast: --data: .*nope\.csv does not exist$/m,
@@ -225,6 +236,7 @@ Deno.test("retrain: --checkpoints or --log of the wrong kind, or --data missing,
       assert.match(r.stderr, /^hint: /m, what);
       assert.doesNotMatch(r.stderr, /unexpected failure|this is a bug/, what);
     }
+    await assert.rejects(Deno.stat(join(dir, "checkpionts")), Deno.errors.NotFound, "the typo is not made");
     assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -526,7 +538,7 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
   }
 });
 
-Deno.test("retrain --interval is checked as collect checks it, and refused with --no-collect (it said nothing)", async () => {
+Deno.test("retrain --interval is checked as collect checks it; it and --base-url are refused with --no-collect", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-interval-" });
   try {
     await writeTrainingCsv(join(dir, "data.csv"), series);
@@ -544,6 +556,10 @@ Deno.test("retrain --interval is checked as collect checks it, and refused with 
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
     }
+    // Likewise --base-url, which only collecting reads (it was accepted and ignored).
+    const r = await retrain(dir, "weekly", ["--base-url", "http://127.0.0.1:1"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^candlecast: --base-url cannot be combined with --no-collect$/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

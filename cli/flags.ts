@@ -146,6 +146,17 @@ export function requireWritableFolder(flag: string, path: string): void {
  */
 function writeProblem(path: string, writes: WriteMode): { message: string; hint: string } | null {
   const refused = (error: unknown) => {
+    // Deno grants /dev, /proc and /sys only to --allow-all, which candlecast does not ask for; its own message
+    // ("run again with the --allow-all flag") names a flag no candlecast user can give.
+    if (error instanceof Deno.errors.NotCapable) {
+      return {
+        message:
+          `${path} cannot be written: candlecast runs with named permissions, and /dev, /proc and /sys ` +
+          "need Deno's --allow-all",
+        hint:
+          "choose a path outside /dev, /proc and /sys (a file in a mounted folder, for a container's logs)",
+      };
+    }
     const known = filesystemProblem(error);
     // Deno's own refusal (run without --allow-write) is the command line's to fix, not the folder's.
     const denied = /--allow-write/.test((error as Error).message);

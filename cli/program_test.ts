@@ -163,6 +163,36 @@ Deno.test("a folder where a file is read is a usage error (2) saying so, not an 
   }
 });
 
+Deno.test("a path under /dev, /proc or /sys to write to: refused (2) naming why, never Deno's --allow-all", async () => {
+  const json = fromFileUrl(new URL("./collect/testdata/candle_export.json", import.meta.url));
+  // Before: "Requires all access to "/dev/stdout", run again with the --allow-all flag", hinting "choose a path
+  // this user can write to": a flag candlecast has not, and a path the user can write.
+  // With the permissions `deno task cli` (and the compiled binary) grants, not the tests' --allow-all.
+  const tasks =
+    JSON.parse(await Deno.readTextFile(fromFileUrl(new URL("../deno.json", import.meta.url)))).tasks;
+  const granted = String(tasks.cli).split(" ").filter((word) => word.startsWith("--allow-"));
+  assert.ok(granted.length > 0 && !granted.includes("--allow-all"), String(tasks.cli));
+  const main = fromFileUrl(new URL("../main.ts", import.meta.url));
+  for (
+    const args of [
+      ["collect", "--source", "json", "--json-path", json, "--output", "/dev/stdout"],
+      ["evaluate", "--data", json, "--output-dir", "/proc/candlecast"],
+    ]
+  ) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...DENO_RUN, ...granted, main, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, /cannot be written: candlecast runs with named permissions/);
+    assert.match(stderr, /^hint: choose a path outside \/dev, \/proc and \/sys/m);
+    assert.doesNotMatch(stderr, /run again with/);
+  }
+});
+
 Deno.test("--version and collect --help run without --allow-ffi: ONNX Runtime loads only where a model runs", async () => {
   const main = fromFileUrl(new URL("../main.ts", import.meta.url));
   for (const args of [["--version"], ["collect", "--help"]]) {

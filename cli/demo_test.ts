@@ -70,3 +70,28 @@ Deno.test("demo: a taken port stops it before collect, with a reason and a hint"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("demo --dir naming a file is a usage error (2) about --dir, before anything runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "train.csv");
+    await Deno.writeTextFile(file, "x\n");
+    for (
+      const [given, reason] of [[file, "is a file, not a folder"], [join(file, "demo"), "cannot be a folder"]]
+    ) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...DENO_RUN, "--allow-all", MAIN, "demo", "--short", "--dir", given],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      // Before: "--output: …/train.csv/training_data.csv cannot be written …", then the demo stopped (exit 1).
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, new RegExp(`^candlecast: --dir: .* ${reason}`));
+      assert.doesNotMatch(stderr, /--output/);
+    }
+    assert.equal(await Deno.readTextFile(file), "x\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

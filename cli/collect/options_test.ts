@@ -60,9 +60,10 @@ Deno.test("collect flags: bad values and combinations name the flag", () => {
   );
   refused({ startDate: "2023-02-30" }, /^--start-date: not a real calendar date$/);
   refused({ startDate: "1/2/2023" }, /^--start-date: expected a date as YYYY-MM-DD$/);
-  refused({ limit: "0" }, /^--limit: expected a positive number of candles$/);
-  refused({ limit: "1.5" }, /^--limit: expected a positive number of candles$/);
-  refused({ months: "x" }, /^--months: expected a positive number of months$/);
+  refused({ limit: "0" }, /^--limit: expected a whole number of candles, at least 1$/);
+  refused({ limit: "1.5" }, /^--limit: expected a whole number of candles, at least 1$/);
+  refused({ months: "x" }, /^--months: expected a whole number of months, at least 1$/);
+  refused({ months: "1.5" }, /^--months: expected a whole number of months, at least 1$/);
   refused({ interval: "1H" }, /^--interval: expected one of 1m 3m .* 1M \(case-sensitive/);
   refused({ symbols: ["BTC/USDT"] }, /^--symbols: expected a Binance symbol such as BTCUSDT$/);
   refused({ symbols: [","] }, /^--symbols: expected at least one symbol/);

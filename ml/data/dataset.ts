@@ -128,7 +128,10 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
       const longest = Math.max(0, ...series.map((s) => s.length));
       const need = opts.lookback + opts.horizon;
       // Windows longer than every series: no split date helps, the window is the problem.
-      const remedy = longest < need
+      // No candles at all (a CSV with its header only): neither the window nor the split is the problem.
+      const remedy = longest === 0
+        ? "the data holds no candles: fill the CSV with 'candlecast collect' first"
+        : longest < need
         ? `a window needs lookback ${opts.lookback} + horizon ${opts.horizon} = ${need} candles but the longest ` +
           `symbol has ${longest}; use a smaller --lookback or more data`
         : opts.split.kind === "dates"

@@ -117,6 +117,13 @@ Deno.test("an empty split is an error that says what to do", () => {
     () => prepareDataset([s], { ...SHAPE, split: DEFAULT_SPLIT }),
     (e: DatasetError) => /no windows/.test(e.message) && /more data/.test(e.hint ?? ""),
   );
+  // No candles at all (a header-only CSV): not a window length to shrink (the hint said "a smaller --lookback").
+  assert.throws(
+    () => prepareDataset([emptySeries("X", 0)], { ...SHAPE, split: DEFAULT_SPLIT }),
+    (e: DatasetError) =>
+      /holds no candles: fill the CSV with 'candlecast collect'/.test(e.hint ?? "") &&
+      !/lookback/.test(e.hint ?? ""),
+  );
 });
 
 Deno.test({

@@ -92,8 +92,10 @@ Deno.test("train: --incremental with no current model says to train one first", 
     "--backend",
     "cpu",
   ]);
-  assert.equal(code, 1);
+  // A usage error (2), as predict's and export's --checkpoint naming a missing current (it exited 1).
+  assert.equal(code, 2);
   assert.match(err, /--incremental fine-tunes .*current, and there is none/);
+  assert.match(err, /hint: .*--checkpoints/);
   await Deno.remove(dir, { recursive: true });
 });
 

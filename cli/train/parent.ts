@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { CommandError, UsageError } from "../errors.ts";
-import { pathKind } from "../../features/index.ts";
+import { pathKind, shellWord } from "../../features/index.ts";
 import { type LayersModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/runtime/index.ts";
 import {
   describeFileProblems,
@@ -43,9 +43,11 @@ export type ParentFiles = Omit<Parent, "model"> & { readonly dir: string };
 export async function readParent(root: string, named?: string): Promise<ParentFiles> {
   const version = named ?? await currentVersion(root);
   if (!version) {
-    throw new CommandError(
+    // The flags name a model that is not there, as predict's and export's --checkpoint may: exit 2 like them.
+    throw new UsageError(
       `--incremental fine-tunes ${join(root, "current")}, and there is none`,
-      "train a first model without --incremental",
+      `train a first model without --incremental, or point --checkpoints at the folder that holds current ` +
+        `('candlecast models list --checkpoints ${shellWord(root)}' shows what is there)`,
     );
   }
   const dir = join(root, version);

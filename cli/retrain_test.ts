@@ -666,7 +666,8 @@ Deno.test("retrain weekly: a shape flag in --train-args, or data on another inte
       [
         "1h",
         ["--train-args=--lookback 30"],
-        /^candlecast: --train-args: --lookback cannot be combined with --incremental/m,
+        // Before: "… cannot be combined with --incremental", a flag retrain adds, not the user.
+        /^candlecast: --train-args: --lookback cannot be combined with a weekly run: it fine-tunes current.*\nhint: --mode monthly/m,
       ],
       [
         "4h",

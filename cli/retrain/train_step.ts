@@ -3,8 +3,8 @@
  * combination rules), so a bad `--train-args` is found before a collect from the exchange.
  */
 import { UsageError } from "../errors.ts";
-import { parseFlags } from "../flags.ts";
-import { typedRunConfigFlags } from "../run_config_flags.ts";
+import { parseFlags, refuseTypedFlags } from "../flags.ts";
+import { SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
 import { refuseIncrementalConflicts, trainCommand } from "../train.ts";
 import { TrainFlagsSchema } from "../train/options.ts";
 
@@ -73,7 +73,16 @@ export function checkTrainStep(args: readonly string[]): void {
   try {
     command.parse(args.slice(1), { from: "user" }); // after the command's name
     const opts = parseFlags("train", TrainFlagsSchema, typedRunConfigFlags(command));
-    if (opts.incremental) refuseIncrementalConflicts(command, opts);
+    if (opts.incremental) {
+      // --incremental is retrain's, not the user's: say what the weekly run does, and the mode that takes it.
+      refuseTypedFlags(
+        command,
+        SHAPE_FLAGS,
+        "a weekly run: it fine-tunes current, keeping its architecture, window, labels and scaler",
+        "--mode monthly trains from scratch and takes it; or leave it out",
+      );
+      refuseIncrementalConflicts(command, opts);
+    }
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`--train-args: ${error.message}`, error.hint);
     throw new UsageError(

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
-import { ReportedError } from "../features/index.ts";
+import { ReportedError, shellWord } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
 
 /**
@@ -52,6 +52,28 @@ export function commanderMessage(error: CommanderError, command: string): { mess
   const guess = rest.join(" ").match(/\(Did you mean (.+)\?\)/);
   const usage = `run '${command} --help' for ${command === "candlecast" ? "the commands" : "the flags"}`;
   return { message, hint: guess ? `did you mean ${guess[1]}? (${usage})` : usage };
+}
+
+/**
+ * For an option given before the subcommand that takes it (`models --checkpoints x list`): where it goes, as a
+ * runnable line. The command's own --help cannot say it, as the option is not the command's.
+ */
+function subcommandOptionHint(
+  error: CommanderError,
+  command: Command,
+  args: readonly string[],
+): string | null {
+  const option = error.code === "commander.unknownOption"
+    ? error.message.match(/'(--[\w-]+)'/)?.[1]
+    : undefined;
+  if (option === undefined) return null;
+  const takers = command.commands.filter((sub) => sub.options.some((o) => o.long === option));
+  if (takers.length === 0) return null;
+  const at = args.indexOf(option);
+  const next = args[at + 1];
+  const value = next !== undefined && !next.startsWith("-") ? ` ${shellWord(next)}` : "";
+  const named = takers.find((sub) => args.includes(sub.name())) ?? takers[0];
+  return `${option} belongs to the subcommand, after its name: '${fullName(named)} ${option}${value}'`;
 }
 
 /** The deepest command `args` names: `models` for `models --checkpoints x`. */
@@ -124,7 +146,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
         return 2;
       }
       const { message, hint } = commanderMessage(error, fullName(failed ?? program));
-      report(message, hint);
+      report(message, subcommandOptionHint(error, failed ?? program, args) ?? hint);
       return 2;
     }
     // Every layer's errors written for the user (a usage error, bad candles, a damaged version, a busy lock …)

@@ -78,6 +78,11 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
       ["models", "promote"],
       /^candlecast: missing required argument 'version'\nhint: run 'candlecast models promote --help'/,
     ],
+    // Before: "run 'candlecast models --help'", whose help has no --checkpoints (it is each subcommand's).
+    [
+      ["models", "--checkpoints", "/srv/my store", "rollback"],
+      /^candlecast: unknown option '--checkpoints'\nhint: --checkpoints belongs to the subcommand, after its name: 'candlecast models rollback --checkpoints '\/srv\/my store''\n$/,
+    ],
   ];
   for (const [args, expected] of cases) {
     const r = await cli(...args);

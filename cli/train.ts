@@ -83,7 +83,11 @@ async function train(command: Command): Promise<void> {
   delete flags.resume;
   const opts = parseFlags("train", TrainFlagsSchema, flags);
   if (opts.configFrom) {
-    requireInput("--config-from", opts.configFrom, "see 'candlecast models list' for the versions");
+    requireInput(
+      "--config-from",
+      opts.configFrom,
+      `see 'candlecast models list${checkpointsFlag(opts.checkpoints)}' for the versions`,
+    );
   }
   if (opts.incremental && !resume) refuseIncrementalConflicts(command, opts);
   // The hints name --checkpoints when it is not the default, so they work as printed.

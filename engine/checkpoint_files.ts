@@ -6,7 +6,7 @@
  * checked against its sha256 in the manifest.
  */
 import { z } from "zod";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   describeFileProblems,
   type FileProblems,
@@ -195,12 +195,20 @@ export async function readManifestInfo(
   };
 }
 
+/**
+ * "('candlecast models list --checkpoints STORE' checks them)" for the store holding version folder `dir`, so a
+ * hint works as printed wherever the versions are (without the flag it would list the default folder).
+ */
+export function modelsListChecks(dir: string): string {
+  return `('candlecast models list --checkpoints ${shellWord(dirname(dir))}' checks them)`;
+}
+
 /** The error every loader gives for a version whose files are gone or disagree with its manifest. */
 export function filesError(dir: string, problems: FileProblems): CheckpointError {
   const listed = describeFileProblems(problems, join(dir, "manifest.json"), (name) => join(dir, name), ": ");
   return new CheckpointError(
     `${listed}; refusing to use it`,
-    "restore the version's files from a backup, or use another version ('candlecast models list' checks them)",
+    `restore the version's files from a backup, or use another version ${modelsListChecks(dir)}`,
   );
 }
 

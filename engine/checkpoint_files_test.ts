@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { fileProblems, sha256Hex } from "./manifest.ts";
 import {
@@ -70,6 +70,11 @@ Deno.test("engine: a listed file that is gone is named missing, not 'does not ma
       assert.ok(error instanceof CheckpointError, String(error));
       assert.match(error.message, /\/metrics\.json: is missing; refusing to use it$/);
       assert.match(error.hint!, /restore the version's files/);
+      // The listing it suggests names the store holding this version, so it works as printed.
+      assert.ok(
+        error.hint!.includes(`'candlecast models list --checkpoints ${dirname(dir)}' checks them`),
+        error.hint!,
+      );
       return true;
     });
     await Deno.writeTextFile(join(dir, "preprocessor.json"), " ", { append: true });

@@ -17,6 +17,7 @@ export {
   CheckpointError,
   type CheckpointFiles,
   isVersionName,
+  modelsListChecks,
   readCheckpointFiles,
   readManifest,
   readManifestInfo,

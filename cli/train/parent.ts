@@ -10,6 +10,7 @@ import {
   describeFileProblems,
   fileProblems,
   hasFileProblems,
+  modelsListChecks,
   type Preprocessor,
   readPreprocessorFile,
   versionStoreError,
@@ -67,7 +68,7 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
     throw new CommandError(
       `cannot fine-tune ${version}: ` +
         describeFileProblems(problems, "its manifest.json", (name) => join(dir, name)),
-      "restore the version's files, or promote an intact version first ('candlecast models list' checks them)",
+      `restore the version's files, or promote an intact version first ${modelsListChecks(dir)}`,
     );
   }
   const { config } = recordedRunConfig(manifest, preprocessor);

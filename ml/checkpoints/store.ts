@@ -18,6 +18,7 @@ import {
   fileProblems,
   hasFileProblems,
   isVersionName,
+  modelsListChecks,
   readCheckpointFiles,
   readManifestInfo,
   versionNumber,
@@ -167,8 +168,7 @@ async function requireIntact(root: string, version: string): Promise<void> {
     return new CheckpointStoreError(
       `${version} cannot be served (${error.message}); current is unchanged`,
       error.hint ||
-        "restore the version's files from a backup, or promote another version ('candlecast models list' " +
-          "checks them)",
+        `restore the version's files from a backup, or promote another version ${modelsListChecks(dir)}`,
     );
   };
   let files: Readonly<Record<string, string>>;
@@ -181,7 +181,7 @@ async function requireIntact(root: string, version: string): Promise<void> {
   if (hasFileProblems(problems)) {
     throw new CheckpointStoreError(
       `${version}: ${describeFileProblems(problems, "its manifest.json")}; current is unchanged`,
-      "restore the files from a backup, or promote another version ('candlecast models list' checks them)",
+      `restore the files from a backup, or promote another version ${modelsListChecks(dir)}`,
     );
   }
   try {

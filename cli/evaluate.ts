@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { backendOption } from "./backend_flag.ts";
+import { workersOption } from "./workers_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
@@ -103,7 +104,8 @@ export function evaluateCommand(): Command {
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
     .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
     .option("--bootstrap <n>", "bootstrap resamples for the intervals (at least 50)", "1000")
-    .addOption(backendOption());
+    .addOption(backendOption())
+    .addOption(workersOption());
   // Evaluate cuts its own folds, so train's --split-dates has no use here.
   addRunConfigFlags(command, ["splitDates"]);
   return command.action(() => evaluate(command));

@@ -101,9 +101,12 @@ Deno.test("evaluate --checkpoint naming a file or the versions' folder exits 2 s
 Deno.test("evaluate trains in the folds and writes evaluation.json, report.html and predictions.csv", async () => {
   const lines: string[] = [];
   const outputDir = join(dir, "fresh");
-  const { summary, jsonPath, reportPath, predictionsPath } = await runEvaluation(options({ outputDir }), {
-    out: (l) => lines.push(l),
-  });
+  // --workers 1, as train takes it (evaluate had none: its folds always took every core).
+  const { summary, jsonPath, reportPath, predictionsPath } = await runEvaluation(
+    options({ outputDir, workers: "1" }),
+    { out: (l) => lines.push(l) },
+  );
+  assert.ok(lines.some((l) => /cores: members 1–3 one after another on one core/.test(l)), lines.join("\n"));
   assert.equal(summary.model, "lightweight_lstm");
   assert.deepEqual(summary.baselines, [
     "majority",

@@ -129,11 +129,12 @@ Deno.test("typedRunConfigFlags keeps what was typed and the command's own defaul
   assert.ok(!("batchSize" in flags) && !("model" in flags));
 });
 
-Deno.test("train and evaluate share every configuration flag: same names, descriptions and --help defaults", () => {
+Deno.test("train and evaluate share every configuration flag, --backend and --workers: names, descriptions, defaults", () => {
   const options = (c: Command) =>
     new Map((c as unknown as { options: Option[] }).options.map((o) => [o.attributeName(), o]));
   const [train, evaluate] = [options(trainCommand()), options(evaluateCommand())];
-  for (const key of RUN_CONFIG_KEYS) {
+  // Where and how training runs, too: evaluate had no --workers, so its folds always took every core.
+  for (const key of [...RUN_CONFIG_KEYS, "backend", "workers"]) {
     const t = train.get(key)!;
     assert.ok(t, `train --${key}`);
     if (key === "splitDates") {

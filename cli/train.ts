@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
+import { workersOption } from "./workers_flag.ts";
 import {
   checkpointsFlag,
   parseFlags,
@@ -159,13 +160,7 @@ export function trainCommand(): Command {
       "start from the run configuration recorded in this version's manifest.json (e.g. checkpoints/current); " +
         "flags given override it",
     )
-    .option(
-      "--workers <n>",
-      "cores to train on (default: the number of cores). Ensemble members train on them at once, one " +
-        "core each; a model training alone (--members 1, or a member left over when the members do not " +
-        "divide among the cores, trained last) splits each batch across them. The result is the same as " +
-        "with 1 up to float rounding",
-    )
+    .addOption(workersOption())
     .addOption(backendOption())
     .option("--no-promote", "keep 'current' where it is")
     .option(

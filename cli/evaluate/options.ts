@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { flag } from "../flags.ts";
 import { backendFlag } from "../backend_flag.ts";
+import { workersFlag } from "../workers_flag.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
 import { RunConfigFlagsSchema } from "../run_config_flags.ts";
 
@@ -35,6 +36,7 @@ export const EvaluateFlagsSchema = z.object({
     z.number().min(MIN_RESAMPLES, `expected at least ${MIN_RESAMPLES} resamples (the default is 1000)`),
   ),
   backend: backendFlag(),
+  workers: workersFlag(),
 }).extend(RunConfigFlagsSchema.omit({ splitDates: true }).shape);
 
 export type EvaluateOptions = z.infer<typeof EvaluateFlagsSchema>;

@@ -61,6 +61,7 @@ import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
 import { runConfigOf } from "../run_config_flags.ts";
+import { trainingCores } from "../workers_flag.ts";
 
 export interface EvaluateIo {
   readonly out: (line: string) => void;
@@ -104,7 +105,7 @@ const foldSpan = (plans: readonly FoldPlan[]) =>
 /** A network learner's options: the run configuration's recipe and clipping, and where it reports. */
 function networkOptions(opts: EvaluateOptions, io: EvaluateIo, name: string, config: RunConfig) {
   const { classWeighting, ...train } = config.training;
-  const cores = navigator.hardwareConcurrency ?? 1;
+  const cores = trainingCores(opts.workers);
   return {
     name,
     train,

@@ -4,8 +4,8 @@
  * shape, training, data) are `../run_config_flags.ts`'s, shared with `evaluate`; absent means "not typed".
  */
 import { z } from "zod";
-import { flag } from "../flags.ts";
 import { backendFlag } from "../backend_flag.ts";
+import { workersFlag } from "../workers_flag.ts";
 import { RunConfigFlagsSchema } from "../run_config_flags.ts";
 
 export const TrainFlagsSchema = z.object({
@@ -14,7 +14,7 @@ export const TrainFlagsSchema = z.object({
   incremental: z.boolean().default(false),
   /** A version folder whose recorded run configuration a new run starts from (typed flags override it). */
   configFrom: z.string().min(1).optional(),
-  workers: flag.positiveInt().optional(),
+  workers: workersFlag(),
   backend: backendFlag(),
   promote: z.boolean().default(true),
 }).extend(RunConfigFlagsSchema.shape);

@@ -55,6 +55,7 @@ import {
 import { isoOrNull, promote, sha256Hex, writeVersion } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
+import { trainingCores } from "../workers_flag.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, stopLine } from "./report.ts";
@@ -337,7 +338,7 @@ async function trainAndSave(
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
 
-  const workers = opts.workers ?? navigator.hardwareConcurrency ?? 1;
+  const workers = trainingCores(opts.workers);
   // Members train on `workers` cores at once; a model training alone (one member, the member left over when
   // they do not divide among the workers, or one left by a resume) splits its batches across them instead.
   let result = await trainMembers(model, data, scaling, config, {

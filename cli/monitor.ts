@@ -23,6 +23,7 @@ import {
 import {
   type MetricsFile,
   parseMetricsFile,
+  type PredictionRecord,
   type Preprocessor,
   readMetricsFile,
   readPreprocessorFile,
@@ -123,7 +124,13 @@ async function hasRecords(log: PredictionLogSnapshot): Promise<{ records: boolea
 async function readVersion(
   dir: string,
 ): Promise<
-  | { preprocessor: Preprocessor; test?: TestScores; trainedUntil: number | null; interval: string | null }
+  | {
+    preprocessor: Preprocessor;
+    test?: TestScores;
+    trainedUntil: number | null;
+    interval: string | null;
+    createdAt: string | null;
+  }
   | null
 > {
   try {
@@ -137,6 +144,7 @@ async function readVersion(
       test: testScores(metrics),
       trainedUntil: manifest?.data.end_ms ?? null,
       interval: manifest?.interval ?? null,
+      createdAt: manifest?.created_at ?? null,
     };
   } catch {
     return null;
@@ -265,6 +273,13 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   const tests = new Map<string, TestScores>();
   const trainedUntil = new Map<string, number>();
   const tried = new Set<string>();
+  // Version names repeat across stores and after a rebuild: a prediction logged with its version's creation
+  // time is scored against this store's version of that name only when they are the same model.
+  const createdAt = new Map<string, string>();
+  const otherModel = new Map<string, { predictions: number; loggedCreatedAt: string }>();
+  const sameModel = (record: PredictionRecord) =>
+    record.version_created_at === undefined || !createdAt.has(record.version) ||
+    createdAt.get(record.version) === record.version_created_at;
   const joiner = new OutcomeJoiner(series, preprocessors, trainedUntil);
   const latest = new Map<string, number>();
   const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
@@ -297,7 +312,14 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
           preprocessors.set(record.version, v.preprocessor);
           if (v.test) tests.set(record.version, v.test);
           if (v.trainedUntil !== null) trainedUntil.set(record.version, v.trainedUntil);
+          if (v.createdAt !== null) createdAt.set(record.version, v.createdAt);
         }
+      }
+      if (!sameModel(record)) {
+        const other = otherModel.get(record.version);
+        if (other) other.predictions++;
+        else otherModel.set(record.version, { predictions: 1, loggedCreatedAt: record.version_created_at! });
+        continue;
       }
       const row = joiner.join(record);
       if (row) {
@@ -330,8 +352,23 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   for (const [version, n] of unknownVersions) {
     console.log(`${count(n, "prediction")} of ${version} skipped: no such version in ${opts.checkpoints}`);
   }
+  for (const [version, other] of otherModel) {
+    console.log(
+      `${count(other.predictions, "prediction")} of ${version} skipped: served by a ${version} created ` +
+        `${other.loggedCreatedAt}, but ${join(opts.checkpoints, version)} was created ${
+          createdAt.get(version)
+        }: ` +
+        "another model under the same name",
+    );
+  }
   if (joined === 0) {
-    console.log(`nothing to score yet: ${nothingScoredAdvice(opts, joiner.counts).join("; ")}`);
+    const advice = nothingScoredAdvice(opts, joiner.counts);
+    if (otherModel.size > 0) {
+      advice.unshift(
+        `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,
+      );
+    }
+    console.log(`nothing to score yet: ${advice.join("; ")}`);
     return;
   }
   // The second read: the same records (the snapshot's lengths), joined the same way, summed.
@@ -339,6 +376,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   const again = new OutcomeJoiner(series, preprocessors, trainedUntil);
   for await (const batch of log.batches()) {
     for (const record of batch) {
+      if (!sameModel(record)) continue;
       const row = again.join(record);
       if (row) tally.add(row);
     }

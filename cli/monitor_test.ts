@@ -269,6 +269,59 @@ Deno.test("monitor compares live scores with the test split under the version's 
   }
 });
 
+Deno.test("monitor scores a logged prediction against a version of its name only if it is the same model", async () => {
+  // Version names repeat across stores and after a rebuild. Before, predictions served by one v1_2026-01-01
+  // were compared with another's test scores (and --fail-on-warning could fail on them).
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-same-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    await Deno.writeTextFile(
+      join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-01-01T10:00:00.000Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        data: { end_ms: Date.UTC(2025, 0, 1), symbols: {} },
+        files: {},
+      }),
+    );
+    const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
+    const stamped = (createdAt: string) =>
+      lines.map((line) => {
+        try {
+          const r = JSON.parse(line);
+          return JSON.stringify(r.version === "v1_2026-01-01" ? { ...r, version_created_at: createdAt } : r);
+        } catch {
+          return line; // the fixture's unreadable line stays as it is
+        }
+      }).join("\n") + "\n";
+    const v1Rows = (stdout: string) => stdout.split("\n").filter((l) => /^v1_2026-01-01 /.test(l));
+
+    // Served by this store's v1 (the same creation time): scored as before.
+    await Deno.writeTextFile(f.predictions, stamped("2026-01-01T10:00:00.000Z"));
+    let out = await monitor(f).output();
+    let stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(v1Rows(stdout).length, 1, stdout);
+    assert.doesNotMatch(stdout, /another model under the same name/);
+
+    // Served by another v1_2026-01-01: set aside, said so, never compared with this one's test split.
+    await Deno.writeTextFile(f.predictions, stamped("2026-02-14T08:00:00.000Z"));
+    out = await monitor(f).output();
+    stdout = new TextDecoder().decode(out.stdout).replaceAll(dir, "<dir>");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(
+      stdout,
+      /^\d+ predictions of v1_2026-01-01 skipped: served by a v1_2026-01-01 created 2026-02-14T08:00:00\.000Z, but <dir>\/checkpoints\/v1_2026-01-01 was created 2026-01-01T10:00:00\.000Z: another model under the same name$/m,
+    );
+    assert.deepEqual(v1Rows(stdout), [], stdout);
+    assert.match(stdout, /^v2_2026-02-01 /m, "the other version is still scored");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("monitor takes no yardstick from a metrics.json changed since training", async () => {
   // Before: a hand-edited score decided whether --fail-on-warning warned; the manifest's hash now says it is
   // not the version's.

@@ -144,6 +144,8 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
       "v1_2024-01-01",
     ]]);
     assert.equal(typeof recorded[0].last_close, "number");
+    // With the version's creation time, which tells it from another version of the same name (monitor).
+    assert.equal(recorded[0].version_created_at, "2024-01-01T00:00:00.000Z");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

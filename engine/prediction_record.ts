@@ -14,6 +14,12 @@ export const PredictionRecordSchema = z.object({
   last_candle_time: z.number().nullable(),
   last_close: z.number(),
   version: z.string(),
+  /**
+   * When that version was created (its manifest's created_at): version names repeat across stores and after a
+   * rebuild, so monitor checks it before comparing the predictions with a version's test scores. Absent in
+   * logs written before it.
+   */
+  version_created_at: z.string().optional(),
   prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
   probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
   expected_return: z.number(),

@@ -6,7 +6,13 @@
  */
 import { Hono } from "hono";
 import { CLASSES, FEATURE_COUNT } from "../features/index.ts";
-import { type DecisionChoice, effectiveRule, metricsUnder, MODEL_CLASS_NAMES } from "../engine/index.ts";
+import {
+  type DecisionChoice,
+  effectiveRule,
+  metricsUnder,
+  MODEL_CLASS_NAMES,
+  type ModelInfo,
+} from "../engine/index.ts";
 import { bearerAuth } from "./auth.ts";
 import { bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
@@ -79,7 +85,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     decision = "version",
     shuttingDown = () => false,
   } = options;
-  const record = (outcomes: readonly PredictOutcome[], version: string) => {
+  const record = (outcomes: readonly PredictOutcome[], info: ModelInfo) => {
     if (!predictionLog) return;
     const time = new Date().toISOString();
     for (const o of outcomes) {
@@ -90,7 +96,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         symbol: r.symbol,
         last_candle_time: o.lastCandle.openTime,
         last_close: o.lastCandle.close,
-        version,
+        version: info.version,
+        version_created_at: info.trainedAt,
         prediction: r.prediction,
         probabilities: r.probabilities,
         expected_return: r.expected_return,
@@ -176,7 +183,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       c.set("modelVersion", predictor.info.version);
       const [outcome] = await predictBodies(predictor, [body], [""], decision);
       if (!outcome.ok) throw new HttpError(422, outcome.failure.detail);
-      record([outcome], predictor.info.version);
+      record([outcome], predictor.info);
       return c.json(outcome.response);
     } finally {
       release();
@@ -193,7 +200,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     try {
       c.set("modelVersion", predictor.info.version);
       const outcomes = await predictBodies(predictor, items, items.map((_, i) => `requests[${i}]`), decision);
-      record(outcomes, predictor.info.version);
+      record(outcomes, predictor.info);
       return c.json({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) });
     } finally {
       release();

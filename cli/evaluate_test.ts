@@ -255,11 +255,14 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
   });
   assert.equal(asServed.summary.bootstrap.decision_rule, "prior");
   assert.deepEqual(asServed.summary.folds[0].priors[`lightweight_lstm@${ruled.version}`], own);
-  // Serve refuses a version naming the prior rule without priors; evaluate says so instead of scoring another.
+  // Serve refuses a version naming the prior rule without priors; evaluate says so instead of scoring another
+  // (preprocessor.json's schema refuses it as the file is read, for every command).
   await assert.rejects(
     run({ checkpoint: unpriored.dir, retrain: undefined, folds: "1", outputDir: join(dir, "c7") }),
     (e: Error) =>
-      e instanceof CommandError && /names the prior decision rule but stores no class priors/.test(e.message),
+      e instanceof CommandError &&
+      /not a usable checkpoint: .*preprocessor\.json: classPriors: missing, and the decision rule it names \(prior\) divides by them/
+        .test(e.message),
   );
 
   // A version trained on 4h candles, kept or fine-tuned, is not scored on 1h ones (before: it was, silently);

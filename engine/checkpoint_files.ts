@@ -37,15 +37,16 @@ export class CheckpointError extends ReportedError {
   override name = "CheckpointError";
 }
 
-/** What to do about a version whose files are missing or unreadable. */
-const INCOMPLETE = "the version is incomplete or damaged; use another ('candlecast models list') or retrain";
+/** What to do about a version file that is missing, unreadable or unparsable (`path`: a file in its folder). */
+const incomplete = (path: string) =>
+  `the version is incomplete or damaged; use another version ${modelsListChecks(dirname(path))}, or retrain`;
 
-async function readBytes(path: string, what: string, hint = INCOMPLETE): Promise<Uint8Array> {
+async function readBytes(path: string, what: string, hint = incomplete(path)): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new CheckpointError(`${path}: ${what} is missing`, hint);
-    throw new CheckpointError(`${path}: cannot read ${what} (${(error as Error).message})`, INCOMPLETE);
+    throw new CheckpointError(`${path}: cannot read ${what} (${(error as Error).message})`, incomplete(path));
   }
 }
 
@@ -58,7 +59,10 @@ function parseJsonBytes(path: string, what: string, bytes: Uint8Array): unknown 
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CheckpointError(`${path}: ${what} is not valid JSON (${(error as Error).message})`, INCOMPLETE);
+    throw new CheckpointError(
+      `${path}: ${what} is not valid JSON (${(error as Error).message})`,
+      incomplete(path),
+    );
   }
 }
 
@@ -161,7 +165,7 @@ function preprocessorOf(path: string, json: unknown): Preprocessor {
   try {
     return parsePreprocessor(json, path);
   } catch (error) {
-    throw new CheckpointError((error as Error).message, INCOMPLETE);
+    throw new CheckpointError((error as Error).message, incomplete(path));
   }
 }
 
@@ -175,7 +179,10 @@ export async function readManifest<T extends ManifestBase>(dir: string, schema: 
   const manifest = schema.safeParse(await readJson(path, "manifest.json"));
   if (!manifest.success) {
     const issue = manifest.error.issues[0];
-    throw new CheckpointError(`${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`, INCOMPLETE);
+    throw new CheckpointError(
+      `${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+      incomplete(path),
+    );
   }
   return manifest.data;
 }

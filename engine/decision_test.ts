@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { classPriors, decideClass, decideClasses } from "./decision.ts";
+import { parsePreprocessor } from "./preprocessor.ts";
+import { testPreprocessor } from "../test/onnx.ts";
 
 Deno.test("argmax names the most probable class, ties to the lower index", () => {
   assert.equal(decideClass([0.2, 0.5, 0.3], "argmax"), 1);
@@ -31,4 +33,19 @@ Deno.test("decideClasses works row by row; classPriors counts labels", () => {
   assert.deepEqual([...decideClasses(p, "argmax")], [0, 1]);
   assert.deepEqual([...decideClasses(p, "prior", [0.25, 0.5, 0.25])], [0, 2]);
   assert.deepEqual(classPriors([0, 1, 1, 2]), [0.25, 0.5, 0.25]);
+});
+
+Deno.test("preprocessor.json naming the prior rule without the priors it divides by is refused as it is read", () => {
+  const stored = { ...testPreprocessor(), decisionRule: "prior" };
+  assert.throws(
+    () => parsePreprocessor(stored, "v1/preprocessor.json"),
+    /^Error: v1\/preprocessor\.json: classPriors: missing, and the decision rule it names \(prior\) divides by them$/,
+  );
+  assert.deepEqual(parsePreprocessor({ ...stored, classPriors: [0.3, 0.4, 0.3] }).classPriors, [
+    0.3,
+    0.4,
+    0.3,
+  ]);
+  // Versions from before the rule was stored (argmax, no priors) still read.
+  assert.equal(parsePreprocessor(testPreprocessor()).decisionRule, undefined);
 });

@@ -59,6 +59,10 @@ export const PreprocessorSchema = z.object({
   temperature: z.number().positive().default(1),
   classPriors: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).optional(),
   decisionRule: z.enum(DECISION_RULES).optional(),
+}).refine((p) => p.decisionRule !== "prior" || p.classPriors !== undefined, {
+  // Refused when the file is read, not when the first prediction needs them (serve, retrain, evaluate).
+  message: "missing, and the decision rule it names (prior) divides by them",
+  path: ["classPriors"],
 });
 
 /** Parses preprocessor.json, refusing one whose feature list is not this build's (a silent mismatch is worse). */

@@ -208,13 +208,8 @@ async function checkpointSubject(
   const shape = windowShapeOf(config);
   const seenUntil = newestSeen(manifest);
   const facts: [string, string][] = [["model", `${name} (${dir})`]];
+  // preprocessor.json's schema refuses the prior rule without its priors (readPreprocessor, above).
   const ownRule = effectiveRule("version", preprocessor.decisionRule);
-  if (ownRule === "prior" && !preprocessor.classPriors) {
-    throw new CommandError(
-      `${name} names the prior decision rule but stores no class priors, which that rule divides by`,
-      "retrain it with this candlecast (serve refuses it too)",
-    );
-  }
   if (retrain === "none") {
     let predictor: Predictor;
     try {

@@ -8,7 +8,7 @@
  * SIGTERM) keeps it beside its unpromoted version, and one that is killed (kill -9, power loss) leaves it.
  * The running process holds a kernel lock on `.lock` inside, so a folder whose lock is free is abandoned.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { type HeldLock, plural, tryLockFile, writeFileAtomic } from "../../features/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
@@ -21,6 +21,8 @@ import {
   type TrainResult,
 } from "../../ml/train/index.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
+import { CommandError } from "../errors.ts";
+import { checkpointsFlag } from "../flags.ts";
 import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "./run_names.ts";
 const STATE = "run.json";
 /** How old an unlocked folder being set up must be to count as left by a train killed then (it takes ms). */
@@ -125,7 +127,15 @@ export class RunFolder {
   /** Takes over an abandoned run's folder (its lock must be free). */
   static async adopt(dir: string, state: RunState): Promise<RunFolder> {
     const lock = await tryLockFile(join(dir, ".lock"), "train --resume");
-    if (!lock) throw new Error(`${dir} is in use by a running train`);
+    // Another `train --resume` took it between the choice of the newest abandoned run and here.
+    if (!lock) {
+      throw new CommandError(
+        `${dir} is being continued by another 'train --resume'`,
+        "let that one finish (it trains the same run); 'candlecast models list" +
+          checkpointsFlag(dirname(dir)) +
+          "' shows its version when it is done",
+      );
+    }
     return new RunFolder(dir, state, lock);
   }
 

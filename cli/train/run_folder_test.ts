@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { tryLockFile } from "../../features/index.ts";
 import { describeRun, type MemberState, pruneAbandonedRuns, RunFolder, type RunState } from "./run_folder.ts";
 import { isLiveRun, runFolderNames } from "./run_names.ts";
+import { CommandError } from "../errors.ts";
 
 Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
@@ -71,6 +72,24 @@ Deno.test("a run folder a train killed while setting it up (.starting) is remove
       entries.sort(),
       [staging("89abcdef"), staging("fedcba98")].map((d) => d.slice(root.length + 1)),
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("two resumes of one run: the second is told another 'train --resume' continues it (it was 'a bug')", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-adopt-" });
+  try {
+    const run = await RunFolder.create(root, { data: "d.csv" }, null, 1);
+    const state: RunState = JSON.parse(await Deno.readTextFile(join(run.dir, "run.json")));
+    await run.keep(); // as a killed run leaves it: unlocked
+    const first = await RunFolder.adopt(run.dir, state);
+    await assert.rejects(
+      RunFolder.adopt(run.dir, state),
+      (e: Error) =>
+        e instanceof CommandError && /is being continued by another 'train --resume'/.test(e.message),
+    );
+    await first.keep();
   } finally {
     await Deno.remove(root, { recursive: true });
   }

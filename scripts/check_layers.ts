@@ -42,6 +42,12 @@ export const PACKAGE_HOMES: readonly { readonly prefix: string; readonly homes: 
   { prefix: "npm:hono", homes: ["server"] },
   { prefix: "commander", homes: ["cli", "test"] },
   { prefix: "npm:commander", homes: ["cli", "test"] },
+  // ONNX files are written by ml/onnx (serving reads them through onnxruntime only); WebAssembly is assembled
+  // by the build script, never at run time.
+  { prefix: "onnx-proto", homes: ["ml"] },
+  { prefix: "npm:onnx-proto", homes: ["ml"] },
+  { prefix: "wabt", homes: ["scripts"] },
+  { prefix: "npm:wabt", homes: ["scripts"] },
 ];
 
 /**

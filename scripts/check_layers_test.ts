@@ -167,3 +167,19 @@ Deno.test("hono only in server/, commander only in cli/ and test/; a file in no 
     ],
   );
 });
+
+Deno.test("onnx-proto only in ml/ (serving reads ONNX through onnxruntime), wabt only in scripts/", () => {
+  const files = new Map([
+    ["engine/a.ts", `import onnxProto from "onnx-proto";`],
+    ["ml/onnx/graph.ts", `import onnxProto from "onnx-proto";`],
+    ["ml/runtime/b.ts", `import wabtInit from "wabt";`],
+    ["scripts/build_wasm.ts", `import wabtInit from "wabt";`],
+  ]);
+  assert.deepEqual(
+    violations(files, new Set()).map((v) => `${v.file}: ${v.rule}`),
+    [
+      "engine/a.ts: onnx-proto may be imported only in ml/",
+      "ml/runtime/b.ts: wabt may be imported only in scripts/",
+    ],
+  );
+});

@@ -7,6 +7,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { z } from "zod";
 import { ReportedError } from "./reported_error.ts";
 
 /** Who holds a lock, as its holder wrote it (for messages only; never trusted for ownership). */
@@ -50,14 +51,21 @@ export function describeOwner(owner: LockOwner): string {
   return `${owner.what ?? "another candlecast"} (${who}${owner.since ? `, since ${owner.since}` : ""})`;
 }
 
+/**
+ * A lock's note as any writer may have left it: each field kept when it has the right type, else unknown (an
+ * older retrain wrote `started`, not `since`; a foreign file may hold anything).
+ */
+const LockNoteSchema = z.object({
+  pid: z.number().nullable().catch(null).default(null),
+  since: z.string().optional().catch(undefined),
+  started: z.string().optional().catch(undefined),
+  what: z.string().nullable().catch(null).default(null),
+});
+
 async function readOwner(path: string): Promise<LockOwner> {
   try {
-    const raw = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
-    return {
-      pid: typeof raw.pid === "number" ? raw.pid : null,
-      since: typeof raw.since === "string" ? raw.since : typeof raw.started === "string" ? raw.started : null,
-      what: typeof raw.what === "string" ? raw.what : null,
-    };
+    const note = LockNoteSchema.parse(JSON.parse(await Deno.readTextFile(path)));
+    return { pid: note.pid, since: note.since ?? note.started ?? null, what: note.what };
   } catch {
     return { pid: null, since: null, what: null }; // being written, or not ours: the message says less
   }

@@ -110,3 +110,23 @@ Deno.test("file lock: a wait is given up at once when its signal aborts (Ctrl-C)
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("file lock: a holder's note is read field by field: an older 'started', a field of the wrong type", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".retrain.lock");
+  const holder = await Deno.open(path, { read: true, write: true, create: true });
+  try {
+    assert.ok(await holder.tryLock(true));
+    // An older retrain wrote `started`; `what` of another type says nothing, and takes nothing else with it.
+    await holder.write(
+      new TextEncoder().encode(JSON.stringify({ pid: 4242, started: "2026-01-01", what: 7 })),
+    );
+    await assert.rejects(lockFile(path, "retrain", { waitMs: 0 }), (error: LockBusyError) => {
+      assert.deepEqual(error.owner, { pid: 4242, since: "2026-01-01", what: null });
+      return true;
+    });
+  } finally {
+    holder.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

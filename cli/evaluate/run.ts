@@ -3,6 +3,7 @@
  * before each fold as `--retrain` says → scores, bootstrap, backtest → terminal tables, evaluation.json and a
  * self-contained report.html.
  */
+import { z } from "zod";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -576,12 +577,14 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
 /** What an interrupted re-run writes beside a complete evaluation, rather than over it. */
 const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html", "predictions.partial.csv"] as const;
 
+/** An evaluation.json that finished: its folds, and no `partial` mark (null, or absent in older files). */
+const CompleteEvaluationSchema = z.object({ folds: z.array(z.unknown()), partial: z.null().optional() });
+
 /** True when `dir` holds an evaluation.json that is readable and not marked partial (`partial: null`). */
 async function holdsCompleteEvaluation(dir: string): Promise<boolean> {
   try {
     const earlier: unknown = JSON.parse(await Deno.readTextFile(join(dir, "evaluation.json")));
-    return typeof earlier === "object" && earlier !== null && "folds" in earlier &&
-      (!("partial" in earlier) || earlier.partial === null);
+    return CompleteEvaluationSchema.safeParse(earlier).success;
   } catch {
     return false;
   }

@@ -33,6 +33,23 @@ export interface DataDescription {
   readonly since: string | null;
 }
 
+/**
+ * What `train` records of the run (manifest `training`). Every field is optional: a test's version, or one
+ * written before a field existed, records fewer, and readers say "?" for what is missing.
+ */
+export interface TrainingRecord {
+  readonly epochs_run?: number;
+  readonly best_epoch?: number | null;
+  /** Ensembles: each member's best epoch and epochs run. */
+  readonly best_epochs?: readonly (number | null)[];
+  readonly member_epochs?: readonly number[];
+  /** "epochs", "early_stopping" or "interrupted". */
+  readonly stop_reason?: string;
+  readonly seconds?: number;
+  /** The loss's class weights on this training split (taken out in calibration). */
+  readonly class_weights?: readonly number[];
+}
+
 export interface Manifest {
   readonly version: string;
   readonly parent: string | null;
@@ -46,7 +63,7 @@ export interface Manifest {
   readonly hyperparameters: unknown;
   readonly backend: string;
   readonly device: string;
-  readonly training: unknown;
+  readonly training: TrainingRecord;
   /** sha256 (hex) of every other file in the version folder. */
   readonly files: Readonly<Record<string, string>>;
 }

@@ -217,12 +217,7 @@ export function trainingFacts(
   manifest: Omit<Manifest, "version" | "created_at" | "files">,
 ): [string, string][] {
   const d = manifest.data;
-  const training = (manifest.training ?? {}) as {
-    seconds?: number;
-    epochs_run?: number;
-    member_epochs?: number[];
-    stop_reason?: string;
-  };
+  const training = manifest.training;
   const h = (manifest.hyperparameters ?? {}) as Record<string, unknown>;
   const w = d.windows;
   const minutes = training.seconds !== undefined ? `${(training.seconds / 60).toFixed(1)} min` : "?";

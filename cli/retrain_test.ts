@@ -8,7 +8,7 @@ import {
   writeTrainingCsv,
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { currentVersion, listVersionNames, readManifest } from "../ml/checkpoints/index.ts";
+import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil } from "./retrain/coverage.ts";
 import { failedCriteria, notWorse, scorePair } from "./retrain/promotion.ts";
@@ -164,17 +164,38 @@ Deno.test("retrain with current gone, damaged or not a symlink: exit 1 saying so
     await writeTrainingCsv(join(dir, "data.csv"), series);
     await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
     await Deno.writeTextFile(join(root, "v1_2026-01-01", "manifest.json"), '{"version": "v1_20'); // cut short
+    // A version whose manifest lists a model.onnx that is gone.
+    await Deno.mkdir(join(root, "v2_2026-01-01"));
+    await Deno.writeTextFile(
+      join(root, "v2_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v2_2026-01-01",
+        created_at: "2026-01-01T00:00:00Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        data: { end_ms: 0, symbols: {} },
+        files: { "model.onnx": await sha256Hex(new TextEncoder().encode("gone")) },
+      }),
+    );
     const cases: [string, () => Promise<void>, RegExp, RegExp][] = [
       [
         "a version deleted by hand",
         () => Deno.symlink("v9_2026-01-01", join(root, "current")),
-        /^candlecast: current points at v9_2026-01-01, which cannot be read \(no model at .*\); nothing was trained/,
+        /^candlecast: current points at v9_2026-01-01, which cannot be used \(no model at .*\); nothing was trained/,
         /^hint: promote an intact version .*'candlecast models promote VERSION --checkpoints /m,
       ],
       [
         "a cut manifest.json",
         () => Deno.symlink("v1_2026-01-01", join(root, "current")),
-        /^candlecast: current points at v1_2026-01-01, which cannot be read \(.*manifest\.json is not valid JSON/,
+        /^candlecast: current points at v1_2026-01-01, which cannot be used \(.*manifest\.json is not valid JSON/,
+        /^hint: promote an intact version /m,
+      ],
+      [
+        // Before: found only after training (monthly, while scoring current), or kept as "nothing to fine-tune"
+        // with exit 0 (weekly).
+        "its model.onnx deleted",
+        () => Deno.symlink("v2_2026-01-01", join(root, "current")),
+        /^candlecast: current points at v2_2026-01-01, which cannot be used \(.*model\.onnx: is missing; refusing to use it\); nothing was trained/,
         /^hint: promote an intact version /m,
       ],
       [
@@ -193,9 +214,19 @@ Deno.test("retrain with current gone, damaged or not a symlink: exit 1 saying so
       assert.doesNotMatch(r.stderr, /unexpected failure|this is a bug/, what);
       assert.match(r.stderr, message, what);
       assert.match(r.stderr, hint, what);
-      assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], `${what}: nothing trained`);
+      assert.deepEqual(
+        await listVersionNames(root),
+        ["v1_2026-01-01", "v2_2026-01-01"],
+        `${what}: nothing trained`,
+      );
       assert.equal((await Deno.lstat(join(root, "current"))).mtime?.getTime(), before.mtime?.getTime(), what);
     }
+    // Weekly too: it said "nothing to fine-tune: kept v2_2026-01-01", exit 0, over a current that cannot load.
+    await Deno.remove(join(root, "current"));
+    await Deno.symlink("v2_2026-01-01", join(root, "current"));
+    const weekly = await retrain(dir, "weekly");
+    assert.equal(weekly.code, 1, weekly.stderr);
+    assert.match(weekly.stderr, /^candlecast: current points at v2_2026-01-01, which cannot be used /m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -14,7 +14,7 @@ import {
   readHistory,
   readManifest,
 } from "../../ml/checkpoints/index.ts";
-import { CheckpointError } from "../../engine/index.ts";
+import { CheckpointError, verifyCheckpointFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
 import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
 
@@ -41,11 +41,15 @@ export async function storeStep<T>(work: () => Promise<T>): Promise<T> {
  */
 export async function currentManifest(root: string, current: string) {
   try {
-    return await readManifest(join(root, current));
+    const manifest = await readManifest(join(root, current));
+    // Every file its manifest lists, hashed now: a current with model.onnx gone was found only after hours of
+    // monthly training (while scoring it), and a weekly run reported "nothing to fine-tune" over it, exit 0.
+    await verifyCheckpointFiles(join(root, current));
+    return manifest;
   } catch (error) {
-    if (!(error instanceof CheckpointStoreError)) throw error;
+    if (!(error instanceof CheckpointStoreError || error instanceof CheckpointError)) throw error;
     throw new CommandError(
-      `current points at ${current}, which cannot be read (${error.message}); nothing was trained and ` +
+      `current points at ${current}, which cannot be used (${error.message}); nothing was trained and ` +
         "current is unchanged",
       `promote an intact version ('candlecast models list --checkpoints ${shellWord(root)}' shows them) ` +
         `with 'candlecast models promote VERSION --checkpoints ${shellWord(root)}', then run retrain again`,

@@ -199,7 +199,10 @@ function nothingScoredAdvice(
 ): string[] {
   const advice: string[] = [];
   if (unknownVersions.size > 0) {
-    advice.push(`point --checkpoints at the folder holding ${[...unknownVersions.keys()].join(", ")}`);
+    advice.push(
+      `point --checkpoints at the folder holding ${[...unknownVersions.keys()].join(", ")} (or, if retrain ` +
+        "removed it beyond --keep, that version can no longer be scored; a larger --keep keeps versions longer)",
+    );
   }
   if (unmatchedWrongUnit > 0) {
     advice.push(

@@ -16,6 +16,7 @@ import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
+import { prune } from "./retrain/store.ts";
 import { runFolderNames } from "./train/run_names.ts";
 import { candlecastCommand } from "../test/cli.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
@@ -135,6 +136,31 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--keep: the oldest versions beyond it go, never current or its rollback target; named", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-" });
+  try {
+    for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22", "v5_2026-01-29"]) {
+      await Deno.mkdir(join(root, v));
+    }
+    // current is v2 (rolled back to by hand, say), its rollback target v1: both stay however old.
+    await Deno.symlink("v2_2026-01-08", join(root, "current"));
+    await Deno.writeTextFile(
+      join(root, ".current_history.json"),
+      JSON.stringify({ previous: ["v1_2026-01-01"] }),
+    );
+    assert.deepEqual(await prune(root, 2), ["v3_2026-01-15"]);
+    assert.deepEqual(await listVersionNames(root), [
+      "v1_2026-01-01",
+      "v2_2026-01-08",
+      "v4_2026-01-22",
+      "v5_2026-01-29",
+    ]);
+    assert.deepEqual(await prune(root, 8), [], "within --keep: nothing goes");
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
 

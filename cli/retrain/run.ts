@@ -301,7 +301,12 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       }
     }
     const removed = await prune(root, opts.keep);
-    const kept = removed.length > 0 ? `; removed ${plural(removed.length, "old version")}` : "";
+    // Named: monitor skips the logged predictions of a version that is gone, and says only that it is gone.
+    const kept = removed.length > 0
+      ? `; removed ${plural(removed.length, "old version")} beyond --keep ${opts.keep} (${
+        removed.join(", ")
+      })`
+      : "";
     return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
   } finally {
     await rm(tmpDir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
-import { prune } from "./retrain/store.ts";
+import { clearLeftovers, prune, RETRAIN_DATA } from "./retrain/store.ts";
+import { RunFolder } from "./train/run_folder.ts";
 import { runFolderNames } from "./train/run_names.ts";
 import { candlecastCommand } from "../test/cli.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
@@ -159,6 +160,31 @@ Deno.test("--keep: the oldest versions beyond it go, never current or its rollba
       "v5_2026-01-29",
     ]);
     assert.deepEqual(await prune(root, 8), [], "within --keep: nothing goes");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("what a run that quit at once left (its CSV copy, its train's run folder) goes at the next run", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-leftovers-" });
+  try {
+    // A second Ctrl-C or kill -9 mid-train: the copy and an unlocked run folder trained on it.
+    const copy = join(root, RETRAIN_DATA, "training_data.csv");
+    await Deno.mkdir(join(root, RETRAIN_DATA));
+    await Deno.writeTextFile(copy, "symbol,open_time\n");
+    const left = await RunFolder.create(root, { data: copy }, null, 1);
+    await left.keep();
+    // A run by hand, kept for its --resume, and a live one: not retrain's to remove.
+    const own = await RunFolder.create(root, { data: join(root, "..", "mine.csv") }, null, 1);
+    await own.keep();
+    const live = await RunFolder.create(root, { data: copy }, null, 1);
+    assert.deepEqual(await clearLeftovers(root), [left.dir.slice(root.length + 1)]);
+    assert.deepEqual(
+      (await runFolderNames(root)).sort(),
+      [own.dir, live.dir].map((d) => d.slice(root.length + 1)).sort(),
+    );
+    await assert.rejects(Deno.stat(join(root, RETRAIN_DATA)), Deno.errors.NotFound);
+    await live.keep();
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -514,11 +540,8 @@ Deno.test({
       assert.deepEqual(await listVersionNames(root), versions);
 
       // SIGTERM (a systemd stop) while train runs: exit 130 with what was kept; no run folder, no CSV copy.
-      const tmp = join(dir, "tmp");
-      await Deno.mkdir(tmp);
       const child = candlecastCommand(
         retrainArgs(dir, "monthly", ["--train-args=--epochs 200 --model lightweight_lstm --members 1"]),
-        { env: { TMPDIR: tmp } },
       ).spawn();
       let sent = false;
       for (let i = 0; i < 1800 && !sent; i++) {
@@ -544,7 +567,11 @@ Deno.test({
       assert.ok(written.length <= 1, `${written}`);
       if (written.length > 0) assert.match(stderr, new RegExp(`${written[0]} was written but not promoted`));
       assert.deepEqual(await runFolderNames(root), [], "no run folder left");
-      assert.deepEqual([...Deno.readDirSync(tmp)], [], "the temporary CSV copy is removed");
+      await assert.rejects(
+        Deno.stat(join(root, ".retrain-data")),
+        Deno.errors.NotFound,
+        "the CSV copy is removed",
+      );
       assert.ok(await lockIsFree(join(root, ".retrain.lock")));
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -23,7 +23,15 @@ import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from
 import { collectInterval, requireCurrentInterval, requireDataInterval } from "./interval.ts";
 import { coveredUntil, dataEnd, day, holdoutOverAllData, nothingToFineTune } from "./coverage.ts";
 import { step, StepError, STOPPED_HINT } from "./step.ts";
-import { currentManifest, ownRunFolders, prune, storeStep, versionsTrainedOn } from "./store.ts";
+import {
+  clearLeftovers,
+  currentManifest,
+  ownRunFolders,
+  prune,
+  RETRAIN_DATA,
+  storeStep,
+  versionsTrainedOn,
+} from "./store.ts";
 import { failedCriteria, score, scorePair } from "./promotion.ts";
 
 export interface RetrainOptions {
@@ -54,8 +62,10 @@ export interface RetrainOutcome {
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
   const lock = await acquireLock(join(root, ".retrain.lock"));
-  const tmpDir = await Deno.makeTempDir({ prefix: "candlecast-retrain-" });
+  const tmpDir = join(root, RETRAIN_DATA);
   try {
+    await clearLeftovers(root);
+    await Deno.mkdir(tmpDir);
     const current = await storeStep(() => currentVersion(root));
     const currentDir = current ? join(root, current) : null;
     const manifest = current ? await currentManifest(root, current) : null;

@@ -3,7 +3,7 @@
  * folders its own train step left (not those of a `train` run by hand meanwhile), the oldest versions beyond
  * `--keep`; the store's own failures as the CLI's runtime errors.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { rm } from "node:fs/promises";
 import { shellWord } from "../../features/index.ts";
 import {
@@ -95,6 +95,30 @@ export async function ownRunFolders(
     if (await runData(join(root, name)) === data) own.push(name);
   }
   return own;
+}
+
+/**
+ * The folder under the store where a run keeps its training CSV copy (the data before the held-out days). In
+ * the store, not the system's temp folder, so that the next run, holding the same lock, can remove what a run
+ * that quit at once (a second Ctrl-C, kill -9) left: the copy and its train step's run folder, which
+ * `train --resume` could only continue on that copy.
+ */
+export const RETRAIN_DATA = ".retrain-data";
+
+/** Removes what an earlier run that quit at once left (see `RETRAIN_DATA`); returns the run folders removed. */
+export async function clearLeftovers(root: string): Promise<string[]> {
+  const data = join(root, RETRAIN_DATA);
+  const removed: string[] = [];
+  for (const name of await runFolderNames(root)) {
+    if (await isLiveRun(join(root, name)).catch(() => true)) continue; // a live train's
+    const trainedOn = await runData(join(root, name));
+    if (trainedOn !== null && dirname(trainedOn) === data) {
+      await rm(join(root, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  await rm(data, { recursive: true, force: true });
+  return removed;
 }
 
 /** Removes the oldest versions beyond `keep`, never `current` nor the version a rollback would return to. */

@@ -59,6 +59,8 @@ export class CheckpointWatcher {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<RefreshResult> | null = null;
   #stopped = false;
+  /** The served version's files as they were when it was loaded (`fingerprint`). */
+  #loadedFiles: string | null = null;
 
   constructor(store: ModelStore, options: WatcherOptions) {
     this.#store = store;
@@ -113,10 +115,21 @@ export class CheckpointWatcher {
       }
       return "missing";
     }
+    const files = await fingerprint(target);
     if (target === this.#target) {
-      if (this.#failed === null) return "unchanged";
-      const changed = await fingerprint(target) !== this.#failed.fingerprint;
-      if (!changed && performance.now() < this.#failed.at) return "unchanged";
+      if (this.#failed === null) {
+        if (files === this.#loadedFiles) return "unchanged";
+        // The served version's own files changed on disk (deleted, re-exported in place): it keeps answering
+        // from memory, but a restart would load what is there now, so say so and load that now.
+        log({
+          event: "model_files_changed",
+          version: this.#store.status().predictor?.info.version ?? null,
+          path: target,
+        });
+      } else {
+        const changed = files !== this.#failed.fingerprint;
+        if (!changed && performance.now() < this.#failed.at) return "unchanged";
+      }
     } else {
       this.#failed = null;
     }
@@ -133,8 +146,16 @@ export class CheckpointWatcher {
       const failures = (this.#failed?.failures ?? 0) + 1;
       const { retryBaseMs = 5000, retryMaxMs = 300_000 } = this.#options;
       const retryMs = Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1));
-      this.#failed = { at: performance.now() + retryMs, failures, fingerprint: await fingerprint(target) };
-      log({ event: "model_load_failed", path: target, error: reason, failures, retry_in_ms: retryMs });
+      this.#failed = { at: performance.now() + retryMs, failures, fingerprint: files };
+      log({
+        event: "model_load_failed",
+        path: target,
+        error: reason,
+        failures,
+        retry_in_ms: retryMs,
+        // What keeps answering meanwhile (null: nothing, every prediction is a 503).
+        still_serving: this.#store.status().predictor?.info.version ?? null,
+      });
       return "failed";
     }
     if (this.#stopped) {
@@ -142,6 +163,8 @@ export class CheckpointWatcher {
       return "unchanged";
     }
     this.#failed = null;
+    // As they were before the load began: a change during it is seen, and loaded, at the next look.
+    this.#loadedFiles = files;
     this.#store.install(predictor);
     log({
       event: "model_loaded",

@@ -126,8 +126,46 @@ Deno.test("a version that fails to load is reported once; the serving model keep
   assert.match(store.status().problem ?? "", /v2_2026-01-08: v2_2026-01-08\/model\.onnx is corrupt/);
   assert.deepEqual(store.status().reloads, { succeeded: 1, failed: 1 });
   assert.deepEqual(logs.map((e) => e.event), ["model_loaded", "model_load_failed"]);
+  assert.equal(logs[1].still_serving, "v1_2026-01-01", "the event says what keeps answering");
   const app = createApp(store, { log: () => {} });
   assert.equal((await app.request("/health")).status, 200);
+  await watcher.stop();
+  await store.close();
+  await cp.cleanup();
+});
+
+Deno.test("the served version's files changed on disk: said at once, reloaded; broken, the loaded model stays", async () => {
+  // Before: nothing was said, so a restart found a model.onnx deleted or replaced after the fact.
+  const cp = await checkpoints(["v1_2026-01-01"]);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const logs: Record<string, unknown>[] = [];
+  const broken = new Set<string>();
+  const { load, made } = fakeLoader({ broken });
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load, log: (e) => logs.push(e) });
+  assert.equal(await watcher.refresh(), "loaded");
+  assert.equal(await watcher.refresh(), "unchanged", "files as loaded: nothing to do");
+
+  // Re-exported in place: loaded again.
+  await Deno.writeTextFile(join(cp.dir, "v1_2026-01-01", "model.onnx"), "new bytes");
+  assert.equal(await watcher.refresh(), "loaded");
+  assert.equal(made.length, 2);
+
+  // Deleted (here: the loader finds it broken): the model in memory keeps answering, and the events say both.
+  broken.add("v1_2026-01-01");
+  await Deno.remove(join(cp.dir, "v1_2026-01-01", "model.onnx"));
+  assert.equal(await watcher.refresh(), "failed");
+  assert.equal(await watcher.refresh(), "unchanged", "reported once, retried on its backoff");
+  assert.deepEqual(logs.map((e) => e.event), [
+    "model_loaded",
+    "model_files_changed",
+    "model_loaded",
+    "model_files_changed",
+    "model_load_failed",
+  ]);
+  assert.equal(logs[3].version, "v1_2026-01-01");
+  assert.equal(logs[4].still_serving, "v1_2026-01-01");
+  assert.equal(store.status().predictor, made[1], "the last good load keeps serving");
   await watcher.stop();
   await store.close();
   await cp.cleanup();

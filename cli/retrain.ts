@@ -16,6 +16,7 @@ import {
 } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
+import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
 import { pathKind, shellWord } from "../features/index.ts";
@@ -104,6 +105,7 @@ export function retrainCommand(): Command {
       );
       // Ctrl-C / SIGTERM (a systemd stop, kill): the running step is stopped, its temporary files removed and
       // the run ends with exit 130 saying what was kept; a second press quits at once.
+      await appendLogLine(opts.log, `retrain ${opts.mode}: started (pid ${Deno.pid})`);
       const outcome = await withInterrupt(
         {
           first:
@@ -111,7 +113,14 @@ export function retrainCommand(): Command {
           second: "quitting at once",
         },
         (signal) => runRetrain({ ...opts, signal }),
-      );
+      ).catch(async (error) => {
+        await appendLogLine(
+          opts.log,
+          `retrain ${opts.mode}: ended without a decision: ${(error as Error).message}`,
+        );
+        throw error;
+      });
       console.log(outcome.summary);
+      await appendLogLine(opts.log, outcome.summary);
     });
 }

@@ -120,6 +120,10 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     assert.ok(m, lines[0]);
     assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");
     assert.ok(await lockIsFree(join(root, ".retrain.lock")), "the lock is released");
+    // The log keeps each run's start and its decision, not only the steps' output (cron mails the line once).
+    const log = await Deno.readTextFile(join(dir, "retrain.log"));
+    assert.match(log, /^\[\S+\] retrain weekly: started \(pid \d+\)$/m);
+    assert.ok(log.includes(`] ${lines[0]}\n`), "the weekly summary, as printed");
 
     // A wider held-out period (12 days) reaches back into days current was trained on: scored only after them.
     const third = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--holdout-days", "12"]);
@@ -279,6 +283,11 @@ Deno.test("retrain with current gone, damaged or not a symlink: exit 1 saying so
     const weekly = await retrain(dir, "weekly");
     assert.equal(weekly.code, 1, weekly.stderr);
     assert.match(weekly.stderr, /^candlecast: current points at v2_2026-01-01, which cannot be used /m);
+    // The log says how it ended too (before, a run refused before its first step left no line there).
+    assert.match(
+      await Deno.readTextFile(join(dir, "retrain.log")),
+      /^\[\S+\] retrain weekly: ended without a decision: current points at v2_2026-01-01, which cannot be used/m,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

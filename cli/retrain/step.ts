@@ -25,6 +25,16 @@ function stopIfAsked(signal: AbortSignal | undefined, what: string): void {
 }
 export const STOPPED_HINT = "current is untouched; the next scheduled run starts afresh";
 
+/**
+ * Appends `[time] line` to the log: a run's start and its outcome (the summary cron mails, or why it ended), so
+ * the log alone answers "what did last Sunday's run decide?". Best effort: a log that cannot take it is no
+ * reason to fail a run that has finished.
+ */
+export async function appendLogLine(log: string, line: string): Promise<void> {
+  await Deno.writeTextFile(log, `[${new Date().toISOString()}] ${line}\n`, { append: true, create: true })
+    .catch(() => {});
+}
+
 export async function step(log: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
   stopIfAsked(signal, `before '${args[0]}'`);
   const file = await Deno.open(log, { append: true, create: true });

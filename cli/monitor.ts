@@ -263,11 +263,13 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       "point --predictions at the log serve writes (its --predictions-log, default data/predictions.jsonl)",
     );
   }
+  // A deployment's first days: nothing is wrong, as when every prediction still awaits its horizon, so a daily
+  // cron job exits 0 here too (it exited 1, mailing a failure until the bot's first request).
   if (!logged) {
-    throw new CommandError(
-      `${opts.predictions}: no predictions logged yet`,
-      "serve logs each prediction it answers; run monitor once the bot has asked for some",
+    console.log(
+      `nothing to score yet: ${opts.predictions} holds no predictions yet (serve logs each one it answers)`,
     );
+    return;
   }
   const series = await readTrainingCsv(opts.data);
   const dataInterval = intervalOf(series.map((s) => s.openTime));

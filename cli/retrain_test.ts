@@ -16,7 +16,7 @@ import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
-import { clearLeftovers, prune, RETRAIN_DATA } from "./retrain/store.ts";
+import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
 import { runFolderNames } from "./train/run_names.ts";
 import { candlecastCommand } from "../test/cli.ts";
@@ -172,22 +172,34 @@ Deno.test("--keep: the oldest versions beyond it go, never current or its rollba
 Deno.test("what a run that quit at once left (its CSV copy, its train's run folder) goes at the next run", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-leftovers-" });
   try {
-    // A second Ctrl-C or kill -9 mid-train: the copy and an unlocked run folder trained on it.
-    const copy = join(root, RETRAIN_DATA, "training_data.csv");
-    await Deno.mkdir(join(root, RETRAIN_DATA));
-    await Deno.writeTextFile(copy, "symbol,open_time\n");
-    const left = await RunFolder.create(root, { data: copy }, null, 1);
+    // A second Ctrl-C or kill -9 mid-train: a copy and an unlocked run folder trained on it.
+    const copy = (run: string) => join(root, RETRAIN_DATA, run, "training_data.csv");
+    for (const run of ["run-a", "run-b"]) {
+      await Deno.mkdir(join(root, RETRAIN_DATA, run), { recursive: true });
+      await Deno.writeTextFile(copy(run), "symbol,open_time\n");
+    }
+    const left = await RunFolder.create(root, { data: copy("run-a") }, null, 1);
     await left.keep();
-    // A run by hand, kept for its --resume, and a live one: not retrain's to remove.
+    // The same, recorded when the store was reached by another path (a symlink, a container's mount).
+    const elsewhere = await RunFolder.create(
+      root,
+      { data: `/mnt/other/${RETRAIN_DATA}/run-c/training_data.csv` },
+      null,
+      1,
+    );
+    await elsewhere.keep();
+    // A run by hand, kept for its --resume; and a `train --resume` by hand on run-b's copy, still training:
+    // neither is retrain's to remove, nor the copy that one reads.
     const own = await RunFolder.create(root, { data: join(root, "..", "mine.csv") }, null, 1);
     await own.keep();
-    const live = await RunFolder.create(root, { data: copy }, null, 1);
-    assert.deepEqual(await clearLeftovers(root), [left.dir.slice(root.length + 1)]);
-    assert.deepEqual(
-      (await runFolderNames(root)).sort(),
-      [own.dir, live.dir].map((d) => d.slice(root.length + 1)).sort(),
-    );
-    await assert.rejects(Deno.stat(join(root, RETRAIN_DATA)), Deno.errors.NotFound);
+    const live = await RunFolder.create(root, { data: copy("run-b") }, null, 1);
+    const name = (r: RunFolder) => r.dir.slice(root.length + 1);
+    assert.deepEqual((await clearLeftovers(root)).sort(), [name(left), name(elsewhere)].sort());
+    assert.deepEqual((await runFolderNames(root)).sort(), [name(own), name(live)].sort());
+    assert.deepEqual([...Deno.readDirSync(join(root, RETRAIN_DATA))].map((e) => e.name), ["run-b"]);
+    // Each run's copy in a folder of its own: the data path its versions record is its own.
+    const [first, second] = [await retrainDataDir(root), await retrainDataDir(root)];
+    assert.notEqual(first, second);
     await live.keep();
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -576,11 +588,7 @@ Deno.test({
       assert.ok(written.length <= 1, `${written}`);
       if (written.length > 0) assert.match(stderr, new RegExp(`${written[0]} was written but not promoted`));
       assert.deepEqual(await runFolderNames(root), [], "no run folder left");
-      await assert.rejects(
-        Deno.stat(join(root, ".retrain-data")),
-        Deno.errors.NotFound,
-        "the CSV copy is removed",
-      );
+      assert.deepEqual([...Deno.readDirSync(join(root, ".retrain-data"))], [], "the CSV copy is removed");
       assert.ok(await lockIsFree(join(root, ".retrain.lock")));
     } finally {
       await Deno.remove(dir, { recursive: true });

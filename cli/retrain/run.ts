@@ -28,7 +28,7 @@ import {
   currentManifest,
   ownRunFolders,
   prune,
-  RETRAIN_DATA,
+  retrainDataDir,
   storeStep,
   versionsTrainedOn,
 } from "./store.ts";
@@ -62,10 +62,10 @@ export interface RetrainOutcome {
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
   const lock = await acquireLock(join(root, ".retrain.lock"));
-  const tmpDir = join(root, RETRAIN_DATA);
+  let tmpDir: string | null = null;
   try {
     await clearLeftovers(root);
-    await Deno.mkdir(tmpDir);
+    tmpDir = await retrainDataDir(root);
     const current = await storeStep(() => currentVersion(root));
     const currentDir = current ? join(root, current) : null;
     const manifest = current ? await currentManifest(root, current) : null;
@@ -319,7 +319,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       : "";
     return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
   } finally {
-    await rm(tmpDir, { recursive: true, force: true });
+    if (tmpDir !== null) await rm(tmpDir, { recursive: true, force: true });
     lock.release();
   }
 }

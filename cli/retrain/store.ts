@@ -3,7 +3,7 @@
  * folders its own train step left (not those of a `train` run by hand meanwhile), the oldest versions beyond
  * `--keep`; the store's own failures as the CLI's runtime errors.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import { shellWord } from "../../features/index.ts";
 import {
@@ -98,26 +98,50 @@ export async function ownRunFolders(
 }
 
 /**
- * The folder under the store where a run keeps its training CSV copy (the data before the held-out days). In
- * the store, not the system's temp folder, so that the next run, holding the same lock, can remove what a run
- * that quit at once (a second Ctrl-C, kill -9) left: the copy and its train step's run folder, which
- * `train --resume` could only continue on that copy.
+ * The folder under the store where each run keeps its training CSV copy (the data before the held-out days), in
+ * a subfolder of its own. In the store, not the system's temp folder, so that the next run, holding the same
+ * lock, can remove what a run that quit at once (a second Ctrl-C, kill -9) left: its copy, and its train
+ * step's run folder, which `train --resume` could only continue on that copy. A subfolder per run keeps the
+ * data path every version records unique to its run: `versionsTrainedOn` and `ownRunFolders` go by it.
  */
 export const RETRAIN_DATA = ".retrain-data";
 
-/** Removes what an earlier run that quit at once left (see `RETRAIN_DATA`); returns the run folders removed. */
+/** A data path inside some run's subfolder of `RETRAIN_DATA`, however the store's path was spelled then. */
+const RETRAIN_COPY = new RegExp(`[\\/]${RETRAIN_DATA.replace(".", "\\.")}[\\/]([^\\/]+)[\\/][^\\/]+$`);
+
+/** A fresh subfolder of `RETRAIN_DATA` for this run's copy. */
+export async function retrainDataDir(root: string): Promise<string> {
+  await Deno.mkdir(join(root, RETRAIN_DATA), { recursive: true });
+  return await Deno.makeTempDir({ dir: join(root, RETRAIN_DATA), prefix: "run-" });
+}
+
+/**
+ * Removes what earlier runs that quit at once left (see `RETRAIN_DATA`): every copy no live training reads
+ * (a `train --resume` by hand on a leftover is left alone, with its data), and the unlocked run folders that
+ * trained on a copy now gone. Returns the run folders removed.
+ */
 export async function clearLeftovers(root: string): Promise<string[]> {
-  const data = join(root, RETRAIN_DATA);
-  const removed: string[] = [];
+  const runs: { name: string; live: boolean; copy: string | null }[] = [];
   for (const name of await runFolderNames(root)) {
-    if (await isLiveRun(join(root, name)).catch(() => true)) continue; // a live train's
+    const live = await isLiveRun(join(root, name)).catch(() => true);
     const trainedOn = await runData(join(root, name));
-    if (trainedOn !== null && dirname(trainedOn) === data) {
-      await rm(join(root, name), { recursive: true, force: true });
-      removed.push(name);
-    }
+    runs.push({ name, live, copy: trainedOn?.match(RETRAIN_COPY)?.[1] ?? null });
   }
-  await rm(data, { recursive: true, force: true });
+  const inUse = new Set(runs.filter((r) => r.live && r.copy !== null).map((r) => r.copy));
+  const data = join(root, RETRAIN_DATA);
+  try {
+    for await (const entry of Deno.readDir(data)) {
+      if (!inUse.has(entry.name)) await rm(join(data, entry.name), { recursive: true, force: true });
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const removed: string[] = [];
+  for (const run of runs) {
+    if (run.live || run.copy === null || inUse.has(run.copy)) continue;
+    await rm(join(root, run.name), { recursive: true, force: true });
+    removed.push(run.name);
+  }
   return removed;
 }
 

@@ -147,8 +147,9 @@ export function requireWritableFolder(flag: string, path: string): void {
 function writeProblem(path: string, writes: WriteMode): { message: string; hint: string } | null {
   const refused = (error: unknown) => {
     // Deno grants /dev, /proc and /sys only to --allow-all, which candlecast does not ask for; its own message
-    // ("run again with the --allow-all flag") names a flag no candlecast user can give.
-    if (error instanceof Deno.errors.NotCapable) {
+    // ("run again with the --allow-all flag") names a flag no candlecast user can give. (Any other refusal is
+    // NotCapable too: run without --allow-write, which the hint below names.)
+    if (error instanceof Deno.errors.NotCapable && /--allow-all/.test((error as Error).message)) {
       return {
         message:
           `${path} cannot be written: candlecast runs with named permissions, and /dev, /proc and /sys ` +

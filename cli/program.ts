@@ -69,11 +69,21 @@ function subcommandOptionHint(
   if (option === undefined) return null;
   const takers = command.commands.filter((sub) => sub.options.some((o) => o.long === option));
   if (takers.length === 0) return null;
-  const at = args.indexOf(option);
-  const next = args[at + 1];
-  const value = next !== undefined && !next.startsWith("-") ? ` ${shellWord(next)}` : "";
   const named = takers.find((sub) => args.includes(sub.name())) ?? takers[0];
-  return `${option} belongs to the subcommand, after its name: '${fullName(named)} ${option}${value}'`;
+  const taken = named.options.find((o) => o.long === option)!;
+  // The same words with the option (and its value, if it takes one) moved to just after the subcommand's name.
+  const at = args.findIndex((arg) => arg === option || arg.startsWith(`${option}=`));
+  if (at < 0) return null;
+  const span = args[at] === option && (taken.required || taken.optional) && args[at + 1] !== undefined
+    ? 2
+    : 1;
+  const moved = args.slice(at, at + span);
+  const rest = [...args.slice(0, at), ...args.slice(at + span)];
+  const sub = rest.indexOf(named.name());
+  const line = sub >= 0
+    ? [...rest.slice(0, sub + 1), ...moved, ...rest.slice(sub + 1)]
+    : [...rest, named.name(), ...moved];
+  return `${option} belongs to the subcommand, after its name: 'candlecast ${line.map(shellWord).join(" ")}'`;
 }
 
 /** The deepest command `args` names: `models` for `models --checkpoints x`. */

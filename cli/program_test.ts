@@ -83,6 +83,15 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
       ["models", "--checkpoints", "/srv/my store", "rollback"],
       /^candlecast: unknown option '--checkpoints'\nhint: --checkpoints belongs to the subcommand, after its name: 'candlecast models rollback --checkpoints '\/srv\/my store''\n$/,
     ],
+    // The whole line, the subcommand's own arguments kept; a switch takes no value.
+    [
+      ["models", "--checkpoints", "x", "promote", "v3_2026-01-01"],
+      /\nhint: --checkpoints belongs to the subcommand, after its name: 'candlecast models promote --checkpoints x v3_2026-01-01'\n$/,
+    ],
+    [
+      ["--no-collect", "retrain", "--mode", "weekly"],
+      /\nhint: --no-collect belongs to the subcommand, after its name: 'candlecast retrain --no-collect --mode weekly'\n$/,
+    ],
   ];
   for (const [args, expected] of cases) {
     const r = await cli(...args);
@@ -195,6 +204,31 @@ Deno.test("a path under /dev, /proc or /sys to write to: refused (2) naming why,
     assert.match(stderr, /cannot be written: candlecast runs with named permissions/);
     assert.match(stderr, /^hint: choose a path outside \/dev, \/proc and \/sys/m);
     assert.doesNotMatch(stderr, /run again with/);
+  }
+  // Without --allow-write at all (a hand-made `deno run`), the refusal names that flag, not /dev: Deno's
+  // errors for both are NotCapable.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-nowrite-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...DENO_RUN, ...granted.filter((g) => g !== "--allow-write"), main, ...[
+        "collect",
+        "--source",
+        "json",
+        "--json-path",
+        json,
+        "--output",
+        join(dir, "out.csv"),
+      ]],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /^hint: run it with --allow-write /m);
+    assert.doesNotMatch(stderr, /\/dev, \/proc/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -335,7 +335,14 @@ export interface RunConfigBase {
  * The one place flags become a run configuration: typed flags over `base` (a version's recorded config) over
  * the defaults. The split is never inherited: a date split belongs to the data it was cut from.
  */
-export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, command = "train"): RunConfig {
+export function runConfigOf(
+  flags: Partial<RunConfigFlags>,
+  base?: RunConfigBase,
+  command = "train",
+  /** `train --resume`: the run's own flags, which may predate the refusal of unused transformer flags. */
+  resumed = false,
+): RunConfig {
+  let f = flags;
   const b = base?.config;
   const training: TrainingRecipe = {
     ...(b?.training ?? D),
@@ -371,7 +378,12 @@ export function runConfigOf(f: Partial<RunConfigFlags>, base?: RunConfigBase, co
   if (b && base.keepShape) return { model: b.model, training, data: { ...b.data, split } };
 
   const type = f.model ?? b?.model.type ?? DEFAULT_MODEL_TYPE;
-  if (type !== "transformer_lstm") refuseTransformerFlags(f, type, command);
+  if (type !== "transformer_lstm") {
+    // A run started before they were refused continues as it trained: they shaped nothing then either, and
+    // --resume takes no other flags, so refusing them would leave it no way forward.
+    if (resumed) f = withoutTransformerFlags(f);
+    else refuseTransformerFlags(f, type, command);
+  }
   const lookback = f.lookback ?? b?.model.lookback ?? DEFAULT_LOOKBACK;
   const sizes = b && b.model.type === type ? { ...b.model, lookback } : defaultModelConfig(type, lookback);
   const model = checkedModel({
@@ -430,6 +442,14 @@ function refuseTransformerFlags(f: Partial<RunConfigFlags>, type: string, comman
     } out, or add --model transformer_lstm ('candlecast ${command} ` +
       "--help' lists the flags)",
   );
+}
+
+function withoutTransformerFlags(f: Partial<RunConfigFlags>): Partial<RunConfigFlags> {
+  const kept: Partial<RunConfigFlags> = { ...f };
+  for (const key of Object.keys(TRANSFORMER_ONLY_FLAGS) as (keyof typeof TRANSFORMER_ONLY_FLAGS)[]) {
+    delete kept[key];
+  }
+  return kept;
 }
 
 /** `o` without its undefined fields (so spreading it keeps what it overrides). */

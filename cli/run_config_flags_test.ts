@@ -115,6 +115,9 @@ Deno.test("transformer-only flags with a model that has no transformer are refus
     (e: unknown) =>
       e instanceof UsageError && /^--heads shapes/.test(e.message) && /evaluate --help/.test(e.hint ?? ""),
   );
+  // A run resumed from before the refusal continues: the flags are dropped, as the network always ignored them.
+  const resumed = runConfigOf(parse({ model: "lightweight_lstm", dModel: "64" }), undefined, "train", true);
+  assert.deepEqual(resumed.model, runConfigOf(parse({ model: "lightweight_lstm" })).model);
   // The flags the lightweight model does use still apply.
   assert.equal(runConfigOf(parse({ model: "lightweight_lstm", lstmHidden: "8" })).model.lstmHidden, 8);
 });

@@ -168,7 +168,9 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
   const base = opts.configFrom ? await configFromVersion(opts.configFrom) : undefined;
-  const fresh = opts.incremental ? null : runConfigOf(opts, base && { config: base, keepShape: false });
+  const fresh = opts.incremental
+    ? null
+    : runConfigOf(opts, base && { config: base, keepShape: false }, "train", io.resume !== undefined);
   requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
   const series = await readTrainingCsv(opts.data);
   // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json

@@ -7,10 +7,10 @@
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { candleAt, fileAbove, pathKind, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
+import { candleAt, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
-import { CommandError, UsageError } from "./errors.ts";
-import { flag, parseFlags } from "./flags.ts";
+import { CommandError } from "./errors.ts";
+import { flag, parseFlags, requireFolderPath } from "./flags.ts";
 import { serve } from "./serve.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
 
@@ -62,15 +62,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const dir = resolve(opts.dir);
   // Refused here, as --dir: otherwise the first step to write under it fails, blaming its own flag (collect's
   // --output), which the user never typed.
-  const file = pathKind(dir) === "file" ? dir : fileAbove(dir);
-  if (file !== null) {
-    throw new UsageError(
-      file === dir
-        ? `--dir: ${opts.dir} is a file, not a folder`
-        : `--dir: ${opts.dir} cannot be a folder: ${file} is a file`,
-      "name a folder for the demo's CSV, checkpoints and ONNX file (it is made if missing; default: demo)",
-    );
-  }
+  requireFolderPath(
+    "--dir",
+    opts.dir,
+    "name a folder for the demo's CSV, checkpoints and ONNX file (it is made if missing; default: demo)",
+  );
   const csv = join(dir, "training_data.csv");
   const checkpoints = join(dir, "checkpoints");
   const candles = opts.short ? 1_500 : 6_000;

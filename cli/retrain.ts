@@ -19,7 +19,7 @@ import { runRetrain } from "./retrain/run.ts";
 import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
-import { pathKind, shellWord } from "../features/index.ts";
+import { shellWord } from "../features/index.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
@@ -84,16 +84,14 @@ export function retrainCommand(): Command {
       requireFolderPath("--checkpoints", opts.checkpoints);
       // retrain keeps an existing store up to date. A mistyped path in a cron line used to be created and a
       // first model trained into it from scratch (hours, unseen by serve); a new store is made on purpose.
-      if (pathKind(opts.checkpoints) === null) {
-        throw new UsageError(
-          `--checkpoints: ${opts.checkpoints} does not exist`,
-          "retrain updates the versions in an existing folder: check the path, or start the store with " +
-            `'candlecast train --data ${shellWord(opts.data)} --checkpoints ${
-              shellWord(opts.checkpoints)
-            }' ` +
-            `(or 'mkdir -p ${shellWord(opts.checkpoints)}' to let retrain train the first model)`,
-        );
-      }
+      requireInput(
+        "--checkpoints",
+        opts.checkpoints,
+        "retrain updates the versions in an existing folder: check the path, or start the store with " +
+          `'candlecast train --data ${shellWord(opts.data)} --checkpoints ${shellWord(opts.checkpoints)}' ` +
+          `(or 'mkdir -p ${shellWord(opts.checkpoints)}' to let retrain train the first model)`,
+        "folder",
+      );
       requireWritableFolder("--checkpoints", opts.checkpoints);
       requireOutputFile("--log", opts.log, "retrain.log", { writes: "append" });
       requireInput(

@@ -8,7 +8,8 @@ import { z } from "zod";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { pathKind, PathKindError, shellWord, writeFileAtomic } from "../features/index.ts";
-import { initBackend, loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/runtime/index.ts";
+import { initBackend } from "../ml/runtime/index.ts";
+import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/models/index.ts";
 import {
   assertCheckpointDir,
   CheckpointError,

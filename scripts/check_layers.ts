@@ -8,7 +8,10 @@
  * - `hono` only in server/, `commander` only in cli/ (and test/, which drives the CLI);
  * - every production file is in a layer: a new top folder, or a .ts beside main.ts, is named until it is;
  * - production code never imports test support (test/, `*_test.ts`, `*_test_support.ts`);
- * - an import into another folder that has an index.ts goes through that index.ts (from outside that folder).
+ * - an import into another folder that has an index.ts goes through that index.ts (from outside that folder);
+ * - no two concept folders (a top folder's subfolders, their own subfolders included: ml/runtime holds
+ *   ml/runtime/simd) import each other, directly or round a longer loop: within a layer, too, data flows one way.
+ *   The files directly in a top folder (cli/flags.ts) are shared by its subfolders and are not in this rule.
  *
  * Known exceptions (KNOWN below) are printed on every run with the work that removes them.
  *
@@ -86,6 +89,73 @@ export function isTestSupport(path: string): boolean {
   return topOf(path) === "test" || path.endsWith("_test.ts") || path.endsWith("_test_support.ts");
 }
 
+/** The concept folder a file belongs to: its top folder's subfolder (`ml/runtime/simd/x.ts` → `ml/runtime`). */
+export function conceptOf(path: string): string {
+  const parts = path.split("/");
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : dirname(path);
+}
+
+/**
+ * Import loops between concept folders of production code, each as the folders in the loop with one import
+ * that closes it (found by Tarjan's strongly connected components over the folder graph).
+ */
+export function folderCycles(files: ReadonlyMap<string, string>): Violation[] {
+  const edges = new Map<string, Map<string, { file: string; specifier: string }>>();
+  for (const [file, source] of files) {
+    if (isTestSupport(file) || HARNESS.has(topOf(file))) continue;
+    const from = conceptOf(file);
+    for (const specifier of importsOf(source)) {
+      if (!specifier.startsWith(".")) continue;
+      const target = normalize(join(dirname(file), specifier));
+      const to = conceptOf(target);
+      // A top folder's own files (cli/flags.ts) are shared by its subfolders, which the top's commands import
+      // in turn: parent and child are one unit, so only loops between sibling subfolders count.
+      if (target.startsWith("..") || to === from || !from.includes("/") || !to.includes("/")) continue;
+      if (!edges.has(from)) edges.set(from, new Map());
+      if (!edges.get(from)!.has(to)) edges.get(from)!.set(to, { file, specifier });
+    }
+  }
+  // Tarjan's algorithm; folders are few (tens), so recursion depth is no concern.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of edges.get(node)?.keys() ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!));
+    }
+    if (low.get(node) === index.get(node)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== node);
+      if (component.length > 1) components.push(component.sort());
+    }
+  };
+  for (const node of [...edges.keys()].sort()) if (!index.has(node)) visit(node);
+  return components.map((folders) => {
+    // Name one import inside the loop: the first folder's import of another folder in it.
+    const [first] = folders;
+    const [, closing] = [...edges.get(first)!].find(([to]) => folders.includes(to))!;
+    return {
+      file: closing.file,
+      specifier: closing.specifier,
+      rule: `folders import each other (${folders.join(" ↔ ")}): move the shared code below both`,
+    };
+  });
+}
+
 /**
  * Every broken rule in `files` (repo-relative path → source). `folders` are the repo's folders that hold an
  * index.ts (repo-relative); imports into them must name that index.ts.
@@ -133,7 +203,7 @@ export function violations(files: ReadonlyMap<string, string>, indexed: Readonly
       }
     }
   }
-  return out;
+  return [...out, ...folderCycles(files)];
 }
 
 async function walk(

@@ -183,3 +183,28 @@ Deno.test("onnx-proto only in ml/ (serving reads ONNX through onnxruntime), wabt
     ],
   );
 });
+
+Deno.test("subfolders that import each other, directly or round a loop, fail; a top folder's own files do not", () => {
+  assert.deepEqual(
+    rulesOf({
+      // A direct pair, through a nested folder (ml/runtime/simd belongs to ml/runtime).
+      "ml/runtime/model_io.ts": `import "../layers/index.ts";`,
+      "ml/layers/step_ops.ts": `import { tnMatMul } from "../runtime/simd/index.ts";`,
+      // A loop of three.
+      "cli/a/x.ts": `import { y } from "../b/y.ts";`,
+      "cli/b/y.ts": `import { z } from "../c/z.ts";`,
+      "cli/c/z.ts": `import { x } from "../a/x.ts";`,
+      // Parent and child import each other: one unit, not a loop.
+      "server/app.ts": `import { route } from "./routes/index.ts";`,
+      "server/routes/index.ts": `import { app } from "../app.ts";`,
+      // One way only: fine.
+      "ml/models/index.ts": `import "../layers/index.ts";`,
+      // Tests may import anything.
+      "ml/layers/lstm_test.ts": `import "../models/index.ts";`,
+    }),
+    [
+      "cli/a/x.ts ../b/y.ts: folders import each other (cli/a ↔ cli/b ↔ cli/c): move the shared code below both",
+      "ml/layers/step_ops.ts ../runtime/simd/index.ts: folders import each other (ml/layers ↔ ml/runtime): move the shared code below both",
+    ],
+  );
+});

@@ -28,15 +28,9 @@ import {
   TRAINED_DECISION_RULE,
   VERSION,
 } from "../../engine/index.ts";
-import {
-  BackendError,
-  describeBackend,
-  initBackend,
-  type LayersModel,
-  loadModel,
-} from "../../ml/runtime/index.ts";
+import { BackendError, describeBackend, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
 import { type BatchProgress, type RunConfig, runConfigJson, windowShapeOf } from "../../ml/train/index.ts";
-import { defaultModelConfig, type ModelConfig } from "../../ml/models/index.ts";
+import { defaultModelConfig, loadModel, type ModelConfig } from "../../ml/models/index.ts";
 import { readManifest, recordedRunConfig, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,

@@ -10,8 +10,7 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { loadModel } from "../../ml/runtime/model_io.ts";
-import { inputScalingOf, VOLATILITY_LAYER } from "../../ml/models/index.ts";
+import { inputScalingOf, loadModel, VOLATILITY_LAYER } from "../../ml/models/index.ts";
 import { parsePreprocessor } from "../../engine/preprocessor.ts";
 import {
   currentVersion,

@@ -7,7 +7,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../../features/index.ts";
-import { saveModel } from "../runtime/index.ts";
+import { saveModel } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";

@@ -62,3 +62,4 @@ export {
   inputWidth,
   VOLATILITY_LAYER,
 } from "./input_channels.ts";
+export { fileSystemIO, loadModel, MODEL_JSON, ModelFileError, saveModel, WEIGHTS_BIN } from "./model_io.ts";

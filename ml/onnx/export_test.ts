@@ -18,12 +18,13 @@ import {
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { initBackend } from "../runtime/backend.ts";
-import { loadModel, saveModel } from "../runtime/model_io.ts";
 import {
   buildModel,
   defaultModelConfig,
   FAST_LAYERS,
   type HeadInput,
+  loadModel,
+  saveModel,
   VOLATILITY_LAYER,
 } from "../models/index.ts";
 import type { VolatilityReference } from "../layers/index.ts";

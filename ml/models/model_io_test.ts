@@ -3,9 +3,9 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "./backend.ts";
+import { initBackend } from "../runtime/backend.ts";
 import { loadModel, ModelFileError, saveModel } from "./model_io.ts";
-import { buildModel, defaultModelConfig, type ModelConfig } from "../models/index.ts";
+import { buildModel, defaultModelConfig, type ModelConfig } from "./index.ts";
 
 await initBackend("wasm");
 

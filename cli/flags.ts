@@ -2,6 +2,7 @@
  * Flag values are parsed once, here, into typed options: commander hands over strings, zod turns them into
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
  */
+import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -59,6 +60,17 @@ export const flag = {
     z.coerce.number({ error: `expected ${what}` }).positive(`expected ${what}`).finite(`expected ${what}`),
   port: () =>
     z.coerce.number({ error: "expected a port number" }).int().min(0).max(65535, "expected a port 0–65535"),
+  /**
+   * An IP address or a host name as RFC 1123 allows one. A name whose last label is all digits is a mistyped
+   * address (`999.1.1.1`, `10.0.0`), refused here as usage rather than when the listener cannot bind it.
+   */
+  host: () =>
+    z.string().refine(
+      (s) =>
+        isIP(s) !== 0 || (/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/.test(s) &&
+          !/(^|\.)\d+$/.test(s) && s.length <= 253),
+      "expected an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name",
+    ),
   date: () =>
     z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD").refine(
       // Date.parse rolls 2023-02-30 over to March 2; a real date survives the round trip unchanged.

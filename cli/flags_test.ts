@@ -30,6 +30,30 @@ Deno.test("dates must be real calendar days", () => {
   assert.ok(!date.safeParse("2023-2-3").success);
 });
 
+Deno.test("hosts: addresses and names pass; a mistyped address is refused as usage, not at bind time", () => {
+  const host = flag.host();
+  for (
+    const ok of [
+      "127.0.0.1",
+      "0.0.0.0",
+      "::1",
+      "::",
+      "localhost",
+      "trading-host",
+      "api.example.com",
+      "x1.internal",
+    ]
+  ) {
+    assert.ok(host.safeParse(ok).success, ok);
+  }
+  // Before: "cannot listen on 999.1.1.1:8000: no such local address", exit 1, after the model had loaded.
+  for (
+    const bad of ["999.1.1.1", "10.0.0", "1.2.3.4.5", "", "-lead", "a..b", "host name", "[::1]", "http://x"]
+  ) {
+    assert.ok(!host.safeParse(bad).success, bad);
+  }
+});
+
 Deno.test("a bad value becomes a UsageError naming the flag as typed", () => {
   const schema = z.object({ batchSize: flag.positiveInt() });
   assert.deepEqual(parseFlags("train", schema, { batchSize: "32" }), { batchSize: 32 });

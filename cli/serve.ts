@@ -36,7 +36,7 @@ import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/
 const seconds = (what: string) => flag.positiveNumber(what);
 
 const ServeFlags = z.object({
-  host: z.string().min(1, "expected a host name or address"),
+  host: flag.host(),
   port: flag.port(),
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
   threads: flag.positiveInt(),

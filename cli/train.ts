@@ -144,10 +144,11 @@ export function trainCommand(): Command {
   const command = new Command("train")
     .summary("train a model on a training CSV into a new checkpoint version")
     .description(
-      "Trains on a training CSV (from 'candlecast collect'): each symbol is split by time into train,\n" +
-        "validation and test (70/15/15, or --split-dates), with `horizon` candles dropped at each cut. The\n" +
-        "scaler and class weights come from the training split only. The result is a new version\n" +
-        "checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current' moves to it unless --no-promote.",
+      "Trains on a training CSV (from 'candlecast collect'): split by time into train, validation and\n" +
+        "test (70/15/15 of all windows at dates common to every symbol, or --split-dates), with `horizon`\n" +
+        "candles dropped at each cut. The scaler and class weights come from the training split only. The\n" +
+        "result is a new version checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current'\n" +
+        "moves to it unless --no-promote.",
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", DEFAULTS.trainingCsv)
     .option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints)

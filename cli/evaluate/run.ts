@@ -131,7 +131,7 @@ function describeModel(m: ModelConfig): string {
 function newestSeen(manifest: Parameters<typeof seenUntilOf>[0]): number | undefined {
   const seen = seenUntilOf(manifest);
   const split = manifest.data.split;
-  const testStart = split?.kind === "dates" && split.test_start ? Date.parse(split.test_start) : NaN;
+  const testStart = split?.test_start ? Date.parse(split.test_start) : NaN;
   return seen !== undefined && seen === testStart ? seen - 1 : seen;
 }
 

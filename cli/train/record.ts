@@ -63,7 +63,14 @@ export function describeData(
         validation_start: isoOrNull(split.validationStart),
         test_start: isoOrNull(split.testStart),
       }
-      : { kind: "fractions", train: split.train, validation: split.validation },
+      : {
+        kind: "fractions",
+        train: split.train,
+        validation: split.validation,
+        // Where the fractions fell, the same date for every symbol (null: per symbol, no open times).
+        validation_start: data.cuts ? isoOrNull(data.cuts.validationStart) : null,
+        test_start: data.cuts ? isoOrNull(data.cuts.testStart) : null,
+      },
     since: since === null ? null : isoOrNull(since),
   };
 }

@@ -25,6 +25,13 @@ export function dataLines(d: Dataset): string[] {
     `${n(d.skipped)} skipped for missing indicators, ` +
     `${n(d.symbols.reduce((sum, s) => sum + s.purged, 0))} dropped at split boundaries` +
     gappedNote(d.gapped),
+    ...(d.cuts
+      ? [
+        `  split at the same dates for every symbol: validation from ${
+          day(d.cuts.validationStart)
+        }, test from ${day(d.cuts.testStart)}`,
+      ]
+      : []),
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
     ...smallSplitNotes(d),

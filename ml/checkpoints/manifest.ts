@@ -75,7 +75,8 @@ export const ManifestSchema = ManifestBaseSchema.extend({
   data: z.object({
     end_ms: z.number().nullable(),
     symbols: z.record(z.string(), z.object({ last_ms: z.number().nullable() }).loose()),
-    // A date split's test start: no candle from then on was trained on or used for choosing and calibrating.
+    // The split's test start (dates, and fractions cut at common dates): no candle from then on was trained on
+    // or used for choosing and calibrating.
     split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().nullable()
       .optional(),
   }).loose(),
@@ -109,11 +110,12 @@ export function symbolDataEnd(data: DataEnds, symbol: string): number | undefine
 }
 
 /**
- * The last time a version's training (fit, early stopping, calibration) may have seen: a date split's test start,
- * or else the end of its data (a fraction split holds out a different date per symbol).
+ * The last time a version's training (fit, early stopping, calibration) may have seen: its split's test start
+ * (every date split, and fractions since they are cut at dates common to every symbol), or else the end of its
+ * data (fractions cut per symbol held out a different date for each).
  */
 export function seenUntilOf(manifest: ManifestView): number | undefined {
   const split = manifest.data.split;
-  const testStart = split?.kind === "dates" && split.test_start ? Date.parse(split.test_start) : NaN;
+  const testStart = split?.test_start ? Date.parse(split.test_start) : NaN;
   return Number.isFinite(testStart) ? testStart : manifest.data.end_ms ?? undefined;
 }

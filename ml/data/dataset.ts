@@ -11,7 +11,7 @@ import {
   type Scaler,
   ScalerFitter,
 } from "../../features/index.ts";
-import { type SplitRule, splitSeries } from "./split.ts";
+import { type CalendarCuts, calendarCuts, type SplitRule, splitSeries } from "./split.ts";
 import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
 import { classCounts, type ClassVector } from "./class_weights.ts";
 
@@ -57,6 +57,8 @@ export interface Dataset extends WindowShape {
   readonly skipped: number;
   /** Windows left out because candles are missing before their label candle (every symbol's `gapped`). */
   readonly gapped: number;
+  /** The dates a fractions rule was cut at, common to every symbol (`calendarCuts`); absent for a dates rule. */
+  readonly cuts?: CalendarCuts;
 }
 
 export interface DatasetOptions extends WindowShape {
@@ -110,13 +112,12 @@ function fitReturnScale(returns: Float64Array): ReturnScale {
  */
 export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOptions): Dataset {
   const shape: WindowShape = { lookback: opts.lookback, horizon: opts.horizon, labelRule: opts.labelRule };
+  const cuts = opts.split.kind === "fractions"
+    ? calendarCuts(series, { ...opts, rule: opts.split })
+    : undefined;
+  const rule: SplitRule = cuts ? { kind: "dates", ...cuts } : opts.split;
   const splits = series.map((s) =>
-    splitSeries(s, {
-      lookback: opts.lookback,
-      horizon: opts.horizon,
-      rule: opts.split,
-      since: opts.since?.(s.symbol),
-    })
+    splitSeries(s, { lookback: opts.lookback, horizon: opts.horizon, rule, since: opts.since?.(s.symbol) })
   );
   const trainSet = windowSet(series, splits.map((p) => p.train));
   const validationSet = windowSet(series, splits.map((p) => p.validation));
@@ -175,5 +176,6 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
     })),
     skipped: splits.reduce((n, p) => n + p.skipped, 0),
     gapped: splits.reduce((n, p) => n + p.gapped, 0),
+    ...(cuts ? { cuts } : {}),
   };
 }

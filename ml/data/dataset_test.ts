@@ -144,3 +144,38 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "fractions cut every symbol at the same dates: none is trained on months another is tested on",
+  ignore: !real,
+  async fn() {
+    // ETH's candles start 200 hours after BTC's and end with them. Cut per symbol (before), ETH's first 70 %
+    // ran into the hours of BTC's test windows.
+    const btc = copyOf(sliceSeries(await loadRealSeries("BTCUSDT"), 40_000, 40_600));
+    const eth = copyOf(sliceSeries(await loadRealSeries("ETHUSDT"), 40_200, 40_600));
+    const d = prepareDataset([btc, eth], { ...SHAPE, split: DEFAULT_SPLIT });
+    assert.ok(d.cuts, "series with open times are cut at dates");
+    const { validationStart, testStart } = d.cuts;
+    const times = (set: typeof d.train) =>
+      Array.from(set.ends, (t, i) => set.series[set.seriesIndex[i]].openTime[t]);
+    const labelTimes = (set: typeof d.train) =>
+      Array.from(set.ends, (t, i) => set.series[set.seriesIndex[i]].openTime[t + SHAPE.horizon]);
+    assert.ok(Math.max(...labelTimes(d.train)) < validationStart);
+    assert.ok(Math.min(...times(d.validation)) >= validationStart);
+    assert.ok(Math.max(...labelTimes(d.validation)) < testStart);
+    assert.ok(Math.min(...times(d.test)) >= testStart);
+    // Both symbols are tested, on the same hours; the pooled shares stay near 70 / 15 / 15.
+    assert.ok(d.symbols.every((s) => s.test > 0 && s.validation > 0 && s.train > 0));
+    const total = d.train.size + d.validation.size + d.test.size;
+    assert.ok(Math.abs(d.train.size / total - 0.7) < 0.02, `train share ${d.train.size / total}`);
+    assert.ok(Math.abs(d.test.size / total - 0.15) < 0.02, `test share ${d.test.size / total}`);
+    // Without open times there is nothing to cut by: each symbol by its own fractions, as before.
+    const timeless = [btc, eth].map((s) => {
+      const c = copyOf(s);
+      c.openTime.fill(NaN);
+      return c;
+    });
+    const own = prepareDataset(timeless, { ...SHAPE, split: DEFAULT_SPLIT });
+    assert.equal(own.cuts, undefined);
+  },
+});

@@ -1,17 +1,22 @@
 /**
  * Honest splits (DESIGN "Honest evaluation"): each symbol is cut by time into train, validation and test,
  * and the `horizon` windows before each cut are dropped, so no training label looks at a candle that a later
- * split evaluates on.
+ * split evaluates on. Fractions become calendar dates shared by every symbol (`calendarCuts`), so no symbol
+ * is tested on months another trains on.
  */
 import { type CandleSeries, ReportedError, windowEnds } from "../../features/index.ts";
 
 export type SplitRule =
-  /** The first `train` fraction of a symbol's windows, then `validation`, then the rest is test. */
+  /**
+   * The first `train` fraction of the windows, then `validation`, then the rest is test: of all symbols'
+   * windows pooled and cut at common dates where every candle has an open time (`calendarCuts`), else of
+   * each symbol's own.
+   */
   | { readonly kind: "fractions"; readonly train: number; readonly validation: number }
   /** Validation from `validationStart`, test from `testStart` (ms since the epoch, UTC). */
   | { readonly kind: "dates"; readonly validationStart: number; readonly testStart: number };
 
-/** Each symbol's windows in time order: the first 70 % train, the next 15 % validation, the rest test. */
+/** The windows in time order: the first 70 % train, the next 15 % validation, the rest test. */
 export const DEFAULT_SPLIT: SplitRule = { kind: "fractions", train: 0.7, validation: 0.15 };
 
 export interface SplitOptions {
@@ -64,13 +69,8 @@ function requireOpenTimes(s: CandleSeries, why: string): void {
  * missing.
  */
 export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
-  const { lookback, horizon, rule, since } = opts;
-  const usable = windowEnds(s, { lookback, horizon });
-  let ends = usable.ends;
-  if (since !== undefined) {
-    requireOpenTimes(s, "incremental training");
-    ends = ends.filter((t) => s.openTime[t + horizon] > since);
-  }
+  const { horizon, rule } = opts;
+  const { usable, ends } = candidateEnds(s, opts);
   // b1, b2: the first candle that belongs to validation and to test.
   let b1: number, b2: number;
   if (rule.kind === "fractions") {
@@ -97,6 +97,61 @@ export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
     purged,
     gapped: usable.gapped,
   };
+}
+
+/** A series' usable window ends, less those labelled before `since` (`--incremental`'s new data). */
+function candidateEnds(
+  s: CandleSeries,
+  { lookback, horizon, since }: Omit<SplitOptions, "rule">,
+): { usable: ReturnType<typeof windowEnds>; ends: Int32Array } {
+  const usable = windowEnds(s, { lookback, horizon });
+  if (since === undefined) return { usable, ends: usable.ends };
+  requireOpenTimes(s, "incremental training");
+  return { usable, ends: usable.ends.filter((t) => s.openTime[t + horizon] > since) };
+}
+
+/** Validation and test start dates (ms, UTC) shared by every symbol. */
+export interface CalendarCuts {
+  readonly validationStart: number;
+  readonly testStart: number;
+}
+
+/**
+ * A fractions rule as dates common to every series: validation starts at the open time of the window end
+ * below which the `train` fraction of all series' windows (pooled) lie, test likewise after `validation`
+ * more. Cut per symbol instead, a symbol whose candles start later (SOLUSDT from 2020-08) would be validated
+ * and tested on months that the others train on, and markets that move together leak across symbols.
+ * `undefined` where a candle has no open time (nothing to cut by) or there are no windows: the series are
+ * then cut by their own fractions.
+ *
+ * @example
+ * const cuts = calendarCuts(series, { lookback: 50, horizon: 4, rule: DEFAULT_SPLIT });
+ * const rule = cuts ? { kind: "dates", ...cuts } : DEFAULT_SPLIT;
+ */
+export function calendarCuts(
+  series: readonly CandleSeries[],
+  opts: Omit<SplitOptions, "rule" | "since"> & {
+    readonly rule: Extract<SplitRule, { kind: "fractions" }>;
+    readonly since?: (symbol: string) => number | undefined;
+  },
+): CalendarCuts | undefined {
+  if (series.some((s) => s.openTime.some(Number.isNaN))) return undefined;
+  const times: number[] = [];
+  for (const s of series) {
+    const { ends } = candidateEnds(s, {
+      lookback: opts.lookback,
+      horizon: opts.horizon,
+      since: opts.since?.(s.symbol),
+    });
+    for (const t of ends) times.push(s.openTime[t]);
+  }
+  if (times.length === 0) return undefined;
+  const sorted = Float64Array.from(times).sort();
+  const at = (fraction: number) => {
+    const i = Math.floor(sorted.length * fraction);
+    return i < sorted.length ? sorted[i] : Infinity;
+  };
+  return { validationStart: at(opts.rule.train), testStart: at(opts.rule.train + opts.rule.validation) };
 }
 
 /** Checks a rule before any data is read, so a bad flag fails fast. */

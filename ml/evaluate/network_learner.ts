@@ -20,8 +20,8 @@ import { buildModel, FAST_LAYERS, type ModelConfig } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type ParallelOptions, type TrainConfig, trainMembers } from "../train/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
-import { fitTemperature, unweightLogits } from "../metrics/index.ts";
 import { modelOutputs } from "./model_outputs.ts";
+import { calibrate } from "./calibrate.ts";
 import { type FitReport, type FoldData, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";
 
 export interface NetworkLearnerOptions {
@@ -34,8 +34,8 @@ export interface NetworkLearnerOptions {
   /** Standardised inputs are clipped to ±clip (the checkpoint's own clip for a pretrained model). */
   readonly clip: number;
   /**
-   * Subtract ln(class weight) from the logits before temperature scaling, so the probabilities of a model
-   * trained with class weights estimate real frequencies (default true).
+   * Subtract ln(class weight) from every member's class bias before temperature scaling, as `train` does, so
+   * the probabilities of a model trained with class weights estimate real frequencies (default true).
    */
   readonly undoClassWeights?: boolean;
   readonly log?: (line: string) => void;
@@ -98,11 +98,13 @@ export class NetworkLearner implements Learner {
       signal: this.opts.signal,
     }, this.opts.parallel);
     if (result.bestEpoch === null) throw new LearnerError(`${this.name}: training stopped before it began`);
-    const validation = await modelOutputs(this.#model!, fold.dataset.validation, fold.dataset, scaling);
-    this.#temperature = fitTemperature(
-      this.#calibrationLogits(validation.logits),
-      fold.dataset.validation.labels,
-    );
+    // Calibrated as `train` calibrates what it ships: ln(weight) out of every member's class bias (an ensemble
+    // averages probabilities, so taking it out of the averaged output would score another model), then one
+    // temperature on the fold's validation block.
+    const weights = this.opts.undoClassWeights === false
+      ? this.#classWeights!.map(() => 1)
+      : this.#classWeights!;
+    this.#temperature = await calibrate(this.#model!, fold.dataset, scaling, weights);
     return {
       seconds: (performance.now() - started) / 1000,
       trainWindows: data.train.size,
@@ -141,15 +143,7 @@ export class NetworkLearner implements Learner {
   async predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
     if (!this.#model || !this.#scaling) throw new LearnerError(`${this.name}: predict before fit`);
     const out = await modelOutputs(this.#model, set, fold.dataset, this.#scaling);
-    return {
-      probabilities: softmaxRows(this.#calibrationLogits(out.logits), this.#temperature),
-      returns: out.returns,
-    };
-  }
-
-  #calibrationLogits(logits: Float32Array): Float32Array {
-    const weights = this.#classWeights;
-    return this.opts.undoClassWeights !== false && weights ? unweightLogits(logits, weights) : logits;
+    return { probabilities: softmaxRows(out.logits, this.#temperature), returns: out.returns };
   }
 
   dispose(): void {

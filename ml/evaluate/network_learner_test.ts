@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { type CandleSeries, sliceSeries } from "../../features/index.ts";
+import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { initBackend } from "../runtime/backend.ts";
+import { classWeights, prepareDataset } from "../data/index.ts";
+import { buildModel, defaultModelConfig, FAST_LAYERS } from "../models/index.ts";
+import { softmaxRows } from "../metrics/index.ts";
+import { DEFAULT_TRAIN_CONFIG, trainMembers } from "../train/index.ts";
+import { calibrate } from "./calibrate.ts";
+import type { FoldPlan } from "./folds.ts";
+import { modelOutputs } from "./model_outputs.ts";
+import { NetworkLearner } from "./network_learner.ts";
+
+const LOOKBACK = 12;
+const shape = { lookback: LOOKBACK, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
+
+async function series(): Promise<CandleSeries[]> {
+  const start = Date.parse("2023-06-05T00:00Z"), end = Date.parse("2023-07-31T00:00Z");
+  return await Promise.all(["BTCUSDT", "ETHUSDT"].map(async (symbol) => {
+    const s = await loadRealSeries(symbol);
+    return sliceSeries(s, s.openTime.findIndex((t) => t >= start), s.openTime.findIndex((t) => t >= end));
+  }));
+}
+
+Deno.test({
+  name: "evaluate's network learner scores the model train ships: class weights out of each member, then T",
+  ignore: !haveRealData(),
+  async fn() {
+    await initBackend("wasm");
+    const validationStart = Date.parse("2023-07-17T00:00Z"), testStart = Date.parse("2023-07-24T00:00Z");
+    const dataset = prepareDataset(await series(), {
+      ...shape,
+      split: { kind: "dates", validationStart, testStart },
+    });
+    const scaling = { scaler: dataset.scaler, clip: 5, returnScale: dataset.returnScale };
+    const plan: FoldPlan = {
+      index: 0,
+      label: "2023-W30",
+      validationStart,
+      testStart,
+      testEnd: Date.parse("2023-07-31T00:00Z"),
+      action: "fit",
+      retrain: "monthly",
+    };
+    const modelConfig = {
+      ...defaultModelConfig("lightweight_lstm", LOOKBACK),
+      lstmHidden: 4,
+      lstmLayers: 1,
+      members: 2,
+    };
+    const train = {
+      ...DEFAULT_TRAIN_CONFIG,
+      epochs: 1,
+      batchSize: 32,
+      maxWindowsPerEpoch: 256,
+      maxValidationWindows: 256,
+      seed: 5,
+    };
+    const learner = new NetworkLearner({
+      name: "lightweight_lstm",
+      modelConfig,
+      train,
+      classWeighting: "balanced",
+      clip: 5,
+    });
+    const fold = { plan, dataset, scaling, newSince: testStart };
+    const report = await learner.fit(fold);
+    const scored = await learner.predict(dataset.test, fold);
+    learner.dispose();
+
+    // What train does: the same model and seed, trained, then calibrated in its weights.
+    const weights = classWeights(dataset.trainClassCounts, "balanced");
+    assert.ok(Math.max(...weights) / Math.min(...weights) > 1.2, "the classes are uneven enough to weigh");
+    const model = buildModel(modelConfig, train.seed, FAST_LAYERS, scaling);
+    await trainMembers(model, dataset, scaling, { ...train, classWeights: weights });
+    const temperature = await calibrate(model, dataset, scaling, weights);
+    const shipped = softmaxRows(
+      (await modelOutputs(model, dataset.test, dataset, scaling)).logits,
+      temperature,
+    );
+    model.dispose();
+
+    assert.equal(report.temperature, temperature);
+    assert.equal(scored.probabilities.length, shipped.length);
+    const gap = scored.probabilities.reduce((m, p, i) => Math.max(m, Math.abs(p - shipped[i])), 0);
+    // Before, evaluate took ln(weight) out of the members' averaged probabilities: another model (gap ~1e-3).
+    assert.ok(gap < 1e-6, `evaluate's probabilities differ from train's by ${gap}`);
+  },
+});

@@ -243,3 +243,25 @@ Deno.test("a rule-based best baseline (persistence) is judged by its own calls u
     assert.ok(Math.abs(s.bootstrap.macro_f1_diff.estimate - (f1.model - f1.baseline)) < 1e-12);
   }
 });
+
+Deno.test("log-loss is bootstrapped against every baseline, each judged in the tables; the best's is the verdict's", async () => {
+  const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const byBaseline = s.bootstrap.log_loss_diff_by_baseline;
+  assert.deepEqual(Object.keys(byBaseline).sort(), [...s.baselines].sort());
+  assert.deepEqual(byBaseline[s.best_baseline], s.bootstrap.log_loss_diff);
+  for (const name of s.baselines) {
+    const d = byBaseline[name];
+    const gap = s.overall.model.metrics.log_loss - s.overall[name].metrics.log_loss;
+    assert.ok(Math.abs(d.estimate - gap) < 1e-9, `${name}: the estimate is the pooled difference`);
+    assert.ok(d.low <= d.estimate && d.estimate <= d.high);
+  }
+  const table = evaluationTables(s).find((t) => t.id === "bootstrap")!;
+  const others = s.baselines.filter((n) => n !== s.best_baseline);
+  assert.equal(table.rows.length, 2 + others.length);
+  for (const name of others) {
+    const row = table.rows.find((r) => r[0] === `log-loss, model − ${name}`);
+    assert.ok(row, `a row for ${name}`);
+    assert.ok(["better", "worse", "no clear difference"].includes(String(row[3])));
+  }
+});

@@ -4,7 +4,7 @@
  */
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import type { BacktestSummary } from "./backtest.ts";
-import type { BootstrapResult } from "./bootstrap.ts";
+import type { BootstrapResult, Interval } from "./bootstrap.ts";
 import type { FoldAction } from "./folds.ts";
 import type { Scores } from "./scores.ts";
 import type { DecisionRule } from "../../engine/index.ts";
@@ -145,6 +145,11 @@ export interface EvaluationSummary {
     readonly block_candles: number;
     /** The rule whose classes `macro_f1_diff` compares (`SummaryOptions.decisionRule`). */
     readonly decision_rule: DecisionRule;
+    /**
+     * log-loss(model) − log-loss(baseline) for every baseline, from the same blocks and seed (the best
+     * baseline's is `log_loss_diff`).
+     */
+    readonly log_loss_diff_by_baseline: Readonly<Record<string, Interval>>;
     /** The pooled macro-F1 of the model and of the best baseline under that rule: the difference's two terms. */
     readonly macro_f1: { readonly model: number; readonly baseline: number };
   };

@@ -7,7 +7,7 @@ import { CLASSES, plural } from "../../features/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
 import type { EvaluationSummary } from "./summary_types.ts";
-import { enoughBlocks, servedRuleWords, tooFewBlocks } from "./verdict.ts";
+import { enoughBlocks, IN_SAMPLE_VERDICT, judge, servedRuleWords, tooFewBlocks } from "./verdict.ts";
 
 /** Names of the tables, in the order `evaluationTables` returns them; a renderer places its extras by them. */
 export type TableId =
@@ -174,6 +174,11 @@ function confidentCalls(s: EvaluationSummary, learners: readonly string[]): Tabl
   };
 }
 
+/** A word for the difference to a baseline other than the best, judged as the verdict judges the best's. */
+function otherVerdict(s: EvaluationSummary, d: { low: number; high: number }): string {
+  return s.in_sample ? IN_SAMPLE_VERDICT : judge(d.low, d.high, true, enoughBlocks(s.bootstrap));
+}
+
 function bootstrap(s: EvaluationSummary): Table {
   const b = s.bootstrap;
   const interval = (d: { low: number; high: number }) => `${signed(d.low)} … ${signed(d.high)}`;
@@ -195,6 +200,11 @@ function bootstrap(s: EvaluationSummary): Table {
         interval(b.log_loss_diff),
         s.verdict.log_loss,
       ],
+      // The other baselines, on log-loss: "ahead of gradient boosting" needs its interval as much as the best's.
+      ...s.baselines.filter((n) => n !== s.best_baseline && b.log_loss_diff_by_baseline?.[n]).map((n) => {
+        const d = b.log_loss_diff_by_baseline[n];
+        return [`log-loss, ${s.model} − ${n}`, signed(d.estimate), interval(d), otherVerdict(s, d)];
+      }),
     ],
     notes: [
       `${b.resamples} resamples of ${plural(b.blocks, "block")} of ${b.block_candles} consecutive candles ` +

@@ -27,7 +27,8 @@ export function enoughBlocks(b: Pick<BootstrapResult, "blocks" | "level">): bool
   return b.blocks >= minimumBlocks(b.level);
 }
 
-function judge(low: number, high: number, betterBelow: boolean, enough = true): string {
+/** "better", "worse" or "no clear difference" from an interval of a difference (`betterBelow`: log-loss). */
+export function judge(low: number, high: number, betterBelow: boolean, enough = true): string {
   if (!enough) return "no clear difference";
   if (betterBelow ? high < 0 : low > 0) return "better";
   if (betterBelow ? low > 0 : high < 0) return "worse";

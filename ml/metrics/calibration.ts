@@ -168,6 +168,10 @@ export class ReliabilityAccumulator {
  * of a few windows). Summed as ECE weighs bins, it is √(2/π)·Σ_b √(Σ_{i∈b} p_i(1 − p_i)) / n. It needs no labels.
  * It shrinks like 1/√n: about 0.008 on 10,000 windows of these models, 0.016 on 2,500, 0.07 on a day's 120,
  * so an ECE near it says nothing about miscalibration, and a bar like "ECE ≤ 0.02" cannot be read below ~2,000.
+ * It assumes independent outcomes, and candles are not: consecutive windows share label candles and symbols
+ * move together. Measured from blocks of 96 candles instead, one 1h quarter's floor read ~0.015 rather than
+ * 0.008 (an upper bound, as it counts drifts in calibration too), so this is a lower bound: an ECE within
+ * about twice it is no evidence of miscalibration either.
  *
  * @example
  * ```ts

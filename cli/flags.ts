@@ -51,6 +51,12 @@ export function parseFlags<T extends z.ZodType>(command: string, schema: T, raw:
 }
 
 /** Common value schemas, with messages that say what is expected. */
+/** RFC 1123 labels of letters, digits and inner hyphens; the last not all digits (that is a mistyped address). */
+function isHostName(s: string): boolean {
+  return s.length <= 253 && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/.test(s) &&
+    !/(^|\.)\d+$/.test(s);
+}
+
 export const flag = {
   positiveInt: (what = "a positive integer") =>
     z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`),
@@ -66,9 +72,7 @@ export const flag = {
    */
   host: () =>
     z.string().refine(
-      (s) =>
-        isIP(s) !== 0 || (/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/.test(s) &&
-          !/(^|\.)\d+$/.test(s) && s.length <= 253),
+      (s) => isIP(s) !== 0 || isHostName(s.endsWith(".") ? s.slice(0, -1) : s), // `name.` is fully qualified
       "expected an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name",
     ),
   date: () =>

@@ -42,6 +42,7 @@ Deno.test("hosts: addresses and names pass; a mistyped address is refused as usa
       "trading-host",
       "api.example.com",
       "x1.internal",
+      "example.com.",
     ]
   ) {
     assert.ok(host.safeParse(ok).success, ok);

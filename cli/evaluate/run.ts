@@ -125,8 +125,8 @@ function describeModel(m: ModelConfig): string {
 }
 
 /**
- * The open time of the newest candle a version may have learnt from: its data end, or just before its date
- * split's test start (nothing from that candle on was seen, so a fold starting there is out-of-sample).
+ * The open time of the newest candle a version may have learnt from: its data end, or just before its split's
+ * common test start (nothing from that candle on was seen, so a fold starting there is out-of-sample).
  */
 function newestSeen(manifest: Parameters<typeof seenUntilOf>[0]): number | undefined {
   const seen = seenUntilOf(manifest);
@@ -258,7 +258,7 @@ async function checkpointSubject(
   return {
     learner: new NetworkLearner(
       { ...networkOptions(opts, io, name, config), modelConfig },
-      { model, preprocessor },
+      { model, preprocessor, classWeights: manifest.training?.class_weights },
     ),
     config,
     shape,

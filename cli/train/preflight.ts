@@ -77,6 +77,24 @@ export function requireSameData(
 }
 
 /**
+ * A run started by a candlecast that cut the 70/15/15 split per symbol cannot be resumed by one that cuts every
+ * symbol at the same dates: its finished members and its scaler came from another split, and the version would
+ * record cut dates they trained past.
+ */
+export function requireSameSplitRule(
+  resume: { readonly dir: string; readonly state: { readonly splitAtCommonDates?: true } },
+  split: SplitRule,
+): void {
+  if (split.kind !== "fractions" || resume.state.splitAtCommonDates) return;
+  throw new CommandError(
+    `--resume: the run in ${resume.dir} was started by an older candlecast, which cut the 70/15/15 split at ` +
+      "each symbol's own dates; this one cuts every symbol at the same dates, so its members learnt from " +
+      "another split",
+    "start a new run without --resume (or finish this one with the candlecast that started it)",
+  );
+}
+
+/**
  * Fine-tuning learns from the windows labelled after the parent's last candle, which takes open times on both
  * sides: without them every window counts as new, and the version would be trained again on what it has seen,
  * under --incremental's name.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { requireEveryClass } from "./preflight.ts";
+import { requireEveryClass, requireSameSplitRule } from "./preflight.ts";
 import { CommandError } from "../errors.ts";
 
 Deno.test("a fixed --threshold that leaves a class out is hinted the way that brings it back", () => {
@@ -14,4 +14,19 @@ Deno.test("a fixed --threshold that leaves a class out is hinted the way that br
     () => requireEveryClass([60, 0, 60], fixed(1e-12), "data.csv"),
     (e) => e instanceof CommandError && /give a larger one/.test(e.hint ?? ""),
   );
+});
+
+Deno.test("--resume of a run whose 70/15/15 split an older candlecast cut per symbol is refused; dates are not", () => {
+  const fractions = { kind: "fractions", train: 0.7, validation: 0.15 } as const;
+  const dates = { kind: "dates", validationStart: 0, testStart: 1 } as const;
+  const old = { dir: "checkpoints/.train_x", state: {} };
+  assert.throws(
+    () => requireSameSplitRule(old, fractions),
+    (e: Error) =>
+      e instanceof CommandError &&
+      /started by an older candlecast.*each symbol's own dates/.test(e.message) &&
+      /without --resume/.test(e.hint ?? ""),
+  );
+  requireSameSplitRule(old, dates); // the same dates then and now
+  requireSameSplitRule({ dir: old.dir, state: { splitAtCommonDates: true } }, fractions);
 });

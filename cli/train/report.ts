@@ -9,6 +9,9 @@ import { classCounts } from "../../ml/data/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";
 
 const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : "?");
+/** A cut falls on a candle, not a day: "2022-11-05 13:00 UTC". */
+const hour = (ms: number) =>
+  Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";
 const n = (v: number) => v.toLocaleString("en-US");
 
 export function dataLines(d: Dataset): string[] {
@@ -28,8 +31,8 @@ export function dataLines(d: Dataset): string[] {
     ...(d.cuts
       ? [
         `  split at the same dates for every symbol: validation from ${
-          day(d.cuts.validationStart)
-        }, test from ${day(d.cuts.testStart)}`,
+          hour(d.cuts.validationStart)
+        }, test from ${hour(d.cuts.testStart)}`,
       ]
       : []),
     `  train classes: ${describeCounts(d.trainClassCounts)}`,

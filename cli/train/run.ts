@@ -63,11 +63,12 @@ import {
   requireEveryClass,
   requireParentInterval,
   requireSameData,
+  requireSameSplitRule,
   requireSplitInData,
   requireTimedIncrement,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
-import { calibrate } from "../../ml/evaluate/index.ts";
+import { calibrate, restoreClassBias } from "../../ml/evaluate/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -205,6 +206,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   }
   // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.
   const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
+  if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
   const data = prepare(series, runConfig, parent);
   dataLines(data).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
@@ -213,7 +215,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
 
   const modelType = runConfig.model.type;
   const scaling: Scaling = { scaler: data.scaler, clip: runConfig.data.clip, returnScale: data.returnScale };
-  // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own).
+  // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own). The
+  // parent's calibration took ln(class weight) out of its class bias, which the weighted loss's optimum has: put
+  // back, it is taken out again after the fine-tune (else each fine-tune would drift the bias by up to that).
+  const parentWeights = parent?.manifest.training?.class_weights;
+  if (parent && parentWeights) restoreClassBias(parent.model, parentWeights);
   const model = parent
     ? parent.model
     : buildModel(runConfig.model, runConfig.training.seed, FAST_LAYERS, scaling);

@@ -57,6 +57,11 @@ const RunStateSchema = z.object({
    * candles, so a resumed run refuses a file changed since (runs saved before this was recorded: unchecked).
    */
   dataSha256: z.string().optional(),
+  /**
+   * The run's 70/15/15 split cuts every symbol at the same dates (candlecast since 2026-12-03); absent in runs
+   * started by an older candlecast, which cut each symbol at its own: their members learnt from another split.
+   */
+  splitAtCommonDates: z.literal(true).optional(),
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 
@@ -104,6 +109,7 @@ export class RunFolder {
       members: Array.from({ length: members }, () => fresh),
       startedAt: started.toISOString(),
       dataSha256,
+      splitAtCommonDates: true,
     };
     // Made under a name no reader lists (`run_names.ts`), locked and given its run.json, then renamed into
     // place: a listed run folder is never one whose lock is not taken yet, which retrain's cleanup (it removes

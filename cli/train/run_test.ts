@@ -520,3 +520,43 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name:
+    "--incremental puts the parent's class weights back into its bias before fine-tuning (no drift per fine-tune)",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const first = await runTraining(
+      options(await csvOf(dir, "a.csv", 400), checkpoints, { classWeights: "balanced" }),
+      quiet,
+    );
+    // A rate so small that the fine-tune moves no weight to 1e-6: only calibration touches the class bias.
+    const second = await runTraining(
+      options(await csvOf(dir, "b.csv", 700), checkpoints, {
+        incremental: true,
+        epochs: "1",
+        learningRate: "1e-12",
+      }),
+      quiet,
+    );
+    const weightsOf = async (d: string) => (await readManifest(d)).training!.class_weights!;
+    const biasOf = async (d: string) => {
+      const model = await loadModel(d);
+      const bias = Array.from(await model.getLayer("class_logits").getWeights()[1].data());
+      model.dispose();
+      return bias;
+    };
+    const [wParent, wChild] = [await weightsOf(first.dir), await weightsOf(second.dir)];
+    const [parent, child] = [await biasOf(first.dir), await biasOf(second.dir)];
+    // Calibrated parent: b − ln w_parent. Put back, fine-tuned (unchanged), calibrated again: b − ln w_child.
+    // Before, the parent's calibrated bias lost ln w_child on top: b − ln w_parent − ln w_child.
+    const expected = parent.map((b, k) => b + Math.log(wParent[k]) - Math.log(wChild[k]));
+    expected.forEach((e, k) => assert.ok(Math.abs(child[k] - e) < 1e-5, `class ${k}: ${child[k]} vs ${e}`));
+    assert.ok(
+      wParent.some((w) => Math.abs(Math.log(w)) > 0.05),
+      "the parent's weights are far enough from 1",
+    );
+  },
+});

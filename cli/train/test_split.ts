@@ -71,7 +71,7 @@ export async function scoreOnTest(
       `; precision DOWN ${precision("DOWN")} (base rate ${base[0].toFixed(3)}), ` +
       `UP ${precision("UP")} (base rate ${base[2].toFixed(3)}); ECE ${
         ece.toFixed(4)
-      } (a perfectly calibrated model would show about ${eceFloor.toFixed(4)} on this many windows)`,
+      } (a perfectly calibrated model would show at least about ${eceFloor.toFixed(4)} on this many windows)`,
   );
   return {
     split: "test",

@@ -79,8 +79,14 @@ export const ManifestSchema = ManifestBaseSchema.extend({
     // or used for choosing and calibrating.
     split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().nullable()
       .optional(),
+    // A fine-tune's parent's data end: windows labelled after it were new to the version.
+    since: z.string().nullable().optional(),
   }).loose(),
-  training: z.object({ stop_reason: z.string().optional() }).loose().optional(),
+  training: z.object({
+    stop_reason: z.string().optional(),
+    // The loss's class weights, taken out of the class bias by calibration: a fine-tune puts them back first.
+    class_weights: z.array(z.number().positive()).length(3).optional(),
+  }).loose().optional(),
   files: z.record(z.string(), z.string()),
 }).loose();
 
@@ -117,5 +123,9 @@ export function symbolDataEnd(data: DataEnds, symbol: string): number | undefine
 export function seenUntilOf(manifest: ManifestView): number | undefined {
   const split = manifest.data.split;
   const testStart = split?.test_start ? Date.parse(split.test_start) : NaN;
-  return Number.isFinite(testStart) ? testStart : manifest.data.end_ms ?? undefined;
+  if (!Number.isFinite(testStart)) return manifest.data.end_ms ?? undefined;
+  // A fine-tune's weights come from a parent that saw everything up to `since`: a symbol new to the child can
+  // pull the common cut dates before that.
+  const since = manifest.data.since ? Date.parse(manifest.data.since) : NaN;
+  return Number.isFinite(since) ? Math.max(testStart, since) : testStart;
 }

@@ -34,4 +34,11 @@ Deno.test("seenUntilOf: a split's common test start, else the data's end", () =>
     END,
   );
   assert.equal(seenUntilOf(manifestWith(null)), END);
+  // A fine-tune whose cut dates a symbol new to it pulled before its parent's data end: the parent saw up to it.
+  const since = "2023-06-01T00:00:00.000Z";
+  const fineTuned = ManifestSchema.parse({
+    ...manifestWith(fractions),
+    data: { end_ms: END, symbols: {}, split: fractions, since },
+  });
+  assert.equal(seenUntilOf(fineTuned), Date.parse(since));
 });

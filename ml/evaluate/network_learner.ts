@@ -1,7 +1,8 @@
 /**
  * A tfjs model (transformer_lstm or lightweight_lstm) as a walk-forward learner: trained from scratch by the
  * shared training loop, fine-tuned on the newest windows for weekly retraining, and calibrated after every
- * training: the class weights' bias is taken out of the logits (ln w_k subtracted) and a temperature is fit
+ * training: the class weights' bias is taken out of every member's class bias (ln w_k subtracted, as `train`
+ * does) and a temperature is fit
  * on the fold's validation block. Without the first step, temperature scaling alone leaves a class-weighted
  * model's probabilities skewed towards the rare classes (measured on 2023-12: log-loss 1.086 vs 1.074).
  */
@@ -21,7 +22,7 @@ import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type ParallelOptions, type TrainConfig, trainMembers } from "../train/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { modelOutputs } from "./model_outputs.ts";
-import { calibrate } from "./calibrate.ts";
+import { calibrate, restoreClassBias } from "./calibrate.ts";
 import { type FitReport, type FoldData, type Learner, LearnerError, type LearnerOutput } from "./learner.ts";
 
 export interface NetworkLearnerOptions {
@@ -71,14 +72,21 @@ export class NetworkLearner implements Learner {
   #scaling: Scaling | null;
   #temperature: number;
   #classWeights: ClassVector | null = null;
+  /** The class weights whose ln the last calibration took out of the model's class bias (none: all 1). */
+  #removed: readonly number[] | null = null;
 
+  /**
+   * `pretrained.classWeights`: those its training took out of the class bias (the manifest's
+   * `training.class_weights`), put back before its first fine-tune.
+   */
   constructor(
     readonly opts: NetworkLearnerOptions,
-    pretrained?: { model: tf.LayersModel; preprocessor: Preprocessor },
+    pretrained?: { model: tf.LayersModel; preprocessor: Preprocessor; classWeights?: readonly number[] },
   ) {
     this.name = opts.name;
     this.pretrained = pretrained !== undefined;
     this.#model = pretrained?.model ?? null;
+    this.#removed = pretrained?.classWeights ?? null;
     const p = pretrained?.preprocessor;
     this.#scaling = p ? { scaler: p.scaler, clip: p.clip, returnScale: p.returnScale } : null;
     this.#temperature = p?.temperature ?? 1;
@@ -105,6 +113,7 @@ export class NetworkLearner implements Learner {
       ? this.#classWeights!.map(() => 1)
       : this.#classWeights!;
     this.#temperature = await calibrate(this.#model!, fold.dataset, scaling, weights);
+    this.#removed = weights;
     return {
       seconds: (performance.now() - started) / 1000,
       trainWindows: data.train.size,
@@ -122,6 +131,7 @@ export class NetworkLearner implements Learner {
     const started = performance.now();
     this.#model?.dispose();
     this.#model = buildModel(this.opts.modelConfig, this.opts.train.seed, FAST_LAYERS, fold.scaling);
+    this.#removed = null;
     this.#scaling = fold.scaling;
     this.#classWeights = classWeights(fold.dataset.trainClassCounts, this.opts.classWeighting);
     return await this.#train(fold.dataset, fold.scaling, fold, started);
@@ -137,6 +147,8 @@ export class NetworkLearner implements Learner {
     // A checkpoint fine-tuned for the first time weighs classes by the fold's history, as `train` would have.
     this.#classWeights ??= classWeights(fold.dataset.trainClassCounts, this.opts.classWeighting);
     const data: Dataset = { ...fold.dataset, train, trainClassCounts: classCounts(train.labels) };
+    // The weighted loss's optimum carries ln(weight) in the class bias, which the last calibration took out.
+    if (this.#removed) restoreClassBias(this.#model, this.#removed);
     return { ...await this.#train(data, this.#scaling, fold, started), fineTuned: true };
   }
 

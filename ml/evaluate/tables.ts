@@ -95,7 +95,8 @@ function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
       }. Best baseline (lowest log-loss): ${s.best_baseline}.`,
       "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
       "ECE: expected calibration error over 10 bins. ECE floor: what a perfectly calibrated model would still " +
-      "show on these windows by chance; an ECE near it is noise.",
+      "show on these windows by chance if they were independent (overlapping labels and symbols that move " +
+      "together raise it: a lower bound); an ECE near it is noise.",
     ],
     highlight: [0],
   };
@@ -185,7 +186,8 @@ function bootstrap(s: EvaluationSummary): Table {
   return {
     id: "bootstrap",
     labelColumns: 1,
-    title: `Is the difference real? Block bootstrap, ${s.model} − ${s.best_baseline} (best baseline)`,
+    title: `Is the difference real? Block bootstrap, ${s.model} − ${s.best_baseline} (best baseline), and ` +
+      "log-loss against the others",
     header: ["metric", "difference", `${Math.round(100 * b.level)} % interval`, "verdict"],
     rows: [
       [
@@ -201,7 +203,7 @@ function bootstrap(s: EvaluationSummary): Table {
         s.verdict.log_loss,
       ],
       // The other baselines, on log-loss: "ahead of gradient boosting" needs its interval as much as the best's.
-      ...s.baselines.filter((n) => n !== s.best_baseline && b.log_loss_diff_by_baseline?.[n]).map((n) => {
+      ...s.baselines.filter((n) => n !== s.best_baseline && b.log_loss_diff_by_baseline[n]).map((n) => {
         const d = b.log_loss_diff_by_baseline[n];
         return [`log-loss, ${s.model} − ${n}`, signed(d.estimate), interval(d), otherVerdict(s, d)];
       }),
@@ -212,6 +214,12 @@ function bootstrap(s: EvaluationSummary): Table {
       `macro-F1 on the classes named by ${servedRuleWords(b.decision_rule)}; the baseline's named the same ` +
       `way (a rule-based baseline: its own calls): ${s.model} ${f4(b.macro_f1.model)}, ${s.best_baseline} ` +
       `${f4(b.macro_f1.baseline)}.`,
+      ...(s.baselines.length > 1
+        ? [
+          "The rows against the other baselines are each at 95 % too: read together, one of several may " +
+          "read better or worse by chance.",
+        ]
+        : []),
       ...(enoughBlocks(b) ? [] : [tooFewBlocks(b)]),
     ],
     highlight: [],

@@ -1,6 +1,6 @@
 /**
  * The custom tfjs layers, registered for (de)serialisation on import: any code that loads a saved model must
- * import this module first (`ml/runtime/model_io.ts` does).
+ * import this module first (`ml/models/model_io.ts` does).
  */
 import * as tf from "@tensorflow/tfjs";
 import { AttentionPooling, MultiHeadSelfAttention } from "./attention.ts";

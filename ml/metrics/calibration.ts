@@ -208,7 +208,7 @@ export interface Calibration {
  * @example
  * ```ts
  * const { ece, eceFloor } = calibrationOf(probabilities, labels);
- * const withinNoise = ece <= eceFloor;
+ * const withinNoise = ece <= 2 * eceFloor; // the floor is a lower bound (see `calibrationFloor`)
  * ```
  */
 export function calibrationOf(probabilities: ArrayLike<number>, labels: ArrayLike<number>): Calibration {

@@ -350,7 +350,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
         ? `Expected calibration error ${
           d.ece.toFixed(4)
         } (10 bins of the top class's probability); a perfectly ` +
-          `calibrated model would show about ${d.eceFloor.toFixed(4)} on these windows by chance.`
+          `calibrated model would show at least about ${d.eceFloor.toFixed(4)} on these windows by chance.`
         : undefined,
       figures: [
         { caption: "Confusion matrix, argmax", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },

@@ -35,7 +35,7 @@ export interface DataConfig {
   readonly labelRule: LabelRule;
   /** Standardised inputs (and return targets) are clipped to ±clip. */
   readonly clip: number;
-  /** How each symbol's windows are cut into train/validation/test. */
+  /** How the windows are cut into train/validation/test (fractions: at dates common to every symbol). */
   readonly split: SplitRule;
 }
 

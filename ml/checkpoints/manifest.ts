@@ -85,7 +85,8 @@ export const ManifestSchema = ManifestBaseSchema.extend({
   training: z.object({
     stop_reason: z.string().optional(),
     // The loss's class weights, taken out of the class bias by calibration: a fine-tune puts them back first.
-    class_weights: z.array(z.number().positive()).length(3).optional(),
+    // A class absent from a fine-tune's windows weighs 0 (calibration leaves its bias alone).
+    class_weights: z.array(z.number().nonnegative()).length(3).optional(),
   }).loose().optional(),
   files: z.record(z.string(), z.string()),
 }).loose();

@@ -22,46 +22,48 @@ async function series(): Promise<CandleSeries[]> {
   }));
 }
 
+/** One weekly fold of two real symbols, and a two-member lightweight ensemble weighted "balanced". */
+async function fixture(retrain: FoldPlan["retrain"], train: Partial<typeof DEFAULT_TRAIN_CONFIG>) {
+  await initBackend("wasm");
+  const validationStart = Date.parse("2023-07-17T00:00Z"), testStart = Date.parse("2023-07-24T00:00Z");
+  const dataset = prepareDataset(await series(), {
+    ...shape,
+    split: { kind: "dates", validationStart, testStart },
+  });
+  const scaling = { scaler: dataset.scaler, clip: 5, returnScale: dataset.returnScale };
+  const plan: FoldPlan = {
+    index: 0,
+    label: "2023-W30",
+    validationStart,
+    testStart,
+    testEnd: Date.parse("2023-07-31T00:00Z"),
+    action: "fit",
+    retrain,
+  };
+  const modelConfig = {
+    ...defaultModelConfig("lightweight_lstm", LOOKBACK),
+    lstmHidden: 4,
+    lstmLayers: 1,
+    members: 2,
+  };
+  const config = { ...DEFAULT_TRAIN_CONFIG, epochs: 1, batchSize: 32, seed: 5, ...train };
+  const learner = new NetworkLearner({
+    name: "lightweight_lstm",
+    modelConfig,
+    train: config,
+    classWeighting: "balanced",
+    clip: 5,
+  });
+  return { dataset, scaling, plan, modelConfig, train: config, learner, validationStart, testStart };
+}
+
 Deno.test({
   name: "evaluate's network learner scores the model train ships: class weights out of each member, then T",
   ignore: !haveRealData(),
   async fn() {
-    await initBackend("wasm");
-    const validationStart = Date.parse("2023-07-17T00:00Z"), testStart = Date.parse("2023-07-24T00:00Z");
-    const dataset = prepareDataset(await series(), {
-      ...shape,
-      split: { kind: "dates", validationStart, testStart },
-    });
-    const scaling = { scaler: dataset.scaler, clip: 5, returnScale: dataset.returnScale };
-    const plan: FoldPlan = {
-      index: 0,
-      label: "2023-W30",
-      validationStart,
-      testStart,
-      testEnd: Date.parse("2023-07-31T00:00Z"),
-      action: "fit",
-      retrain: "monthly",
-    };
-    const modelConfig = {
-      ...defaultModelConfig("lightweight_lstm", LOOKBACK),
-      lstmHidden: 4,
-      lstmLayers: 1,
-      members: 2,
-    };
-    const train = {
-      ...DEFAULT_TRAIN_CONFIG,
-      epochs: 1,
-      batchSize: 32,
+    const { dataset, scaling, plan, modelConfig, train, learner, testStart } = await fixture("monthly", {
       maxWindowsPerEpoch: 256,
       maxValidationWindows: 256,
-      seed: 5,
-    };
-    const learner = new NetworkLearner({
-      name: "lightweight_lstm",
-      modelConfig,
-      train,
-      classWeighting: "balanced",
-      clip: 5,
     });
     const fold = { plan, dataset, scaling, newSince: testStart };
     const report = await learner.fit(fold);
@@ -92,43 +94,10 @@ Deno.test({
   name: "a fine-tune puts back the class bias calibration took out, so repeated fine-tunes do not drift it",
   ignore: !haveRealData(),
   async fn() {
-    await initBackend("wasm");
-    const validationStart = Date.parse("2023-07-17T00:00Z"), testStart = Date.parse("2023-07-24T00:00Z");
-    const dataset = prepareDataset(await series(), {
-      ...shape,
-      split: { kind: "dates", validationStart, testStart },
-    });
-    const scaling = { scaler: dataset.scaler, clip: 5, returnScale: dataset.returnScale };
-    const plan: FoldPlan = {
-      index: 0,
-      label: "2023-W30",
-      validationStart,
-      testStart,
-      testEnd: Date.parse("2023-07-31T00:00Z"),
-      action: "fit",
-      retrain: "weekly",
-    };
-    const modelConfig = {
-      ...defaultModelConfig("lightweight_lstm", LOOKBACK),
-      lstmHidden: 4,
-      lstmLayers: 1,
-      members: 2,
-    };
     // A learning rate of 0: training moves no weight, so only calibration can touch the class bias.
-    const train = {
-      ...DEFAULT_TRAIN_CONFIG,
-      epochs: 1,
-      batchSize: 32,
+    const { dataset, scaling, plan, learner, validationStart } = await fixture("weekly", {
       maxWindowsPerEpoch: 64,
       learningRate: 0,
-      seed: 5,
-    };
-    const learner = new NetworkLearner({
-      name: "lightweight_lstm",
-      modelConfig,
-      train,
-      classWeighting: "balanced",
-      clip: 5,
     });
     const fold = { plan, dataset, scaling, newSince: validationStart - 7 * 24 * 3600_000 };
     await learner.fit(fold);

@@ -250,26 +250,22 @@ export function summarize(
   // rule: argmax would judge calls no user receives (under it the model names SIDEWAYS almost always).
   const rule = opts.decisionRule;
   const blocks = timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval);
-  const bootstrap = blockBootstrap(
-    truth.labels,
-    { probabilities: pooled[opts.model].probabilities, classes: namedClasses(pooled[opts.model], rule) },
-    { probabilities: pooled[best].probabilities, classes: namedClasses(pooled[best], rule) },
-    blocks,
-    { seed: opts.seed, resamples: opts.resamples },
-  );
-
+  const scored = (n: string) => ({
+    probabilities: pooled[n].probabilities,
+    classes: namedClasses(pooled[n], rule),
+  });
+  const modelScored = scored(opts.model);
+  const against = (n: string) =>
+    blockBootstrap(truth.labels, modelScored, scored(n), blocks, {
+      seed: opts.seed,
+      resamples: opts.resamples,
+    });
+  const bootstrap = against(best);
   // Log-loss against every baseline, each from the same blocks and seed: "ahead of gradient boosting" is a claim
   // users read even when boosting is not the best baseline, and it deserves an interval too.
-  const logLossVs = Object.fromEntries(baselines.map((n) => {
-    const against = n === best ? bootstrap : blockBootstrap(
-      truth.labels,
-      { probabilities: pooled[opts.model].probabilities, classes: namedClasses(pooled[opts.model], rule) },
-      { probabilities: pooled[n].probabilities, classes: namedClasses(pooled[n], rule) },
-      blocks,
-      { seed: opts.seed, resamples: opts.resamples },
-    );
-    return [n, against.log_loss_diff];
-  }));
+  const logLossVs = Object.fromEntries(
+    baselines.map((n) => [n, (n === best ? bootstrap : against(n)).log_loss_diff]),
+  );
 
   const trade = (threshold: number): BacktestOptions => ({
     threshold,

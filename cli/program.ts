@@ -128,10 +128,6 @@ function report(message: string, hint?: string): void {
 /** Runs the CLI on `args` and returns the process exit code. */
 export async function runCli(args: readonly string[]): Promise<number> {
   const program = await buildProgram(args);
-  if (args.length === 0) {
-    program.outputHelp();
-    return 0;
-  }
   // commander answers `help NAME` for an unknown NAME with the whole help, as if nothing were wrong.
   const named = args[0] === "help" ? args[1] : undefined;
   if (named !== undefined && !named.startsWith("-") && !Object.hasOwn(COMMANDS, named)) {
@@ -147,11 +143,13 @@ export async function runCli(args: readonly string[]): Promise<number> {
       if (error.code === "commander.help") {
         // Help asked for exits 0; help shown (on stderr) because a command needs a subcommand is a usage error.
         if (error.exitCode === 0) return 0;
+        // A bare `candlecast` is one of these too, as `candlecast models` is: a script that runs either did nothing.
         const command = commandOf(program, args);
         const subcommands = command.commands.map((c) => c.name()).filter((name) => name !== "help");
+        const example = command === program ? "demo" : subcommands[0];
         report(
           `'${fullName(command)}' needs a command: ${subcommands.join(", ")}`,
-          `e.g. '${fullName(command)} ${subcommands[0]}'`,
+          `e.g. '${fullName(command)} ${example}'${command === program ? " for a first run" : ""}`,
         );
         return 2;
       }

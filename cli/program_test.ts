@@ -128,7 +128,7 @@ Deno.test("usage errors exit 2: a missing input path, a malformed version name",
   }
 });
 
-Deno.test("a command that needs a subcommand, and help for an unknown one, are usage errors on stderr (2)", async () => {
+Deno.test("candlecast or a command that needs a subcommand, and help for an unknown one, are usage errors on stderr (2)", async () => {
   // Before: both printed the help and exited 0, as if asked for it.
   const models = await cli("models");
   assert.equal(models.code, 2);
@@ -137,6 +137,15 @@ Deno.test("a command that needs a subcommand, and help for an unknown one, are u
   assert.match(
     models.stderr,
     /\ncandlecast: 'candlecast models' needs a command: list, promote, rollback\nhint: e\.g\. 'candlecast models list'\n$/,
+  );
+  // Before: a bare `candlecast` printed the help on stdout and exited 0, unlike `candlecast models`.
+  const bare = await cli();
+  assert.equal(bare.code, 2);
+  assert.equal(bare.stdout, "");
+  assert.match(bare.stderr, /^Usage: candlecast \[options\] \[command\]/);
+  assert.match(
+    bare.stderr,
+    /\ncandlecast: 'candlecast' needs a command: collect, train, evaluate, serve, predict, export, models, retrain, monitor, demo\nhint: e\.g\. 'candlecast demo' for a first run\n$/,
   );
   const bogus = await cli("help", "bogus");
   assert.equal(bogus.code, 2);

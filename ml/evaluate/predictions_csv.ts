@@ -7,11 +7,12 @@ import { stringify } from "csv-stringify/sync";
 import { type CandleSeries, CLASSES } from "../../features/index.ts";
 import type { FoldOutcome } from "./walk_forward.ts";
 
-/** Enough digits that a probability or return read back scores the same to the 5th decimal of log-loss. */
-const DIGITS = 6;
-
 const time = (ms: number) => (Number.isFinite(ms) ? String(ms) : "");
-const num = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(DIGITS)).toString() : "");
+/**
+ * The shortest text that reads back as the same double: a user who recomputes a figure from the file (a log-loss,
+ * the bootstrap, the ECE) gets the summary's value, not one off in the 6th digit as 6 significant digits gave.
+ */
+const num = (v: number) => (Number.isFinite(v) ? String(v) : "");
 
 /**
  * The CSV text: one row per test window, in fold then window order. Columns: `fold` (its test month), `symbol`,

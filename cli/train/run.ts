@@ -68,7 +68,7 @@ import {
   requireTimedIncrement,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
-import { calibrate, restoreClassBias } from "../../ml/evaluate/index.ts";
+import { calibrate, MIN_TEMPERATURE_WINDOWS, restoreClassBias } from "../../ml/evaluate/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -163,6 +163,26 @@ function preprocessorOf(
     classPriors: classPriors(data.train.labels),
     decisionRule: TRAINED_DECISION_RULE,
   };
+}
+
+/** A fine-tune keeps its parent's temperature when its validation windows are too few to refit one. */
+function temperatureKept(windows: number, parent: Parent | null): boolean {
+  return parent !== null && windows < MIN_TEMPERATURE_WINDOWS;
+}
+
+/** Where the temperature came from, in words, with a warning when it was fit on too few windows to trust. */
+function temperatureLine(windows: number, temperature: number, parent: Parent | null): string {
+  const t = temperature.toFixed(3);
+  if (temperatureKept(windows, parent)) {
+    return `temperature ${t} kept from ${parent!.version}: the fine-tune has ${
+      plural(windows, "validation window")
+    }` +
+      `, and a temperature refit on fewer than ${MIN_TEMPERATURE_WINDOWS} costs more than it corrects`;
+  }
+  const line = `temperature ${t} (fit on ${plural(windows, "validation window")})`;
+  return windows < MIN_TEMPERATURE_WINDOWS
+    ? `${line}; warning: fewer than ${MIN_TEMPERATURE_WINDOWS} windows make it unreliable: use more data`
+    : line;
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -383,8 +403,16 @@ async function trainAndSave(
   }
   io.out(stopLine(result));
 
-  const temperature = await calibrate(model, data, scaling, config.classWeights);
-  io.out(`calibrated: class-weight bias removed, temperature ${temperature.toFixed(3)} (fit on validation)`);
+  const temperature = await calibrate(
+    model,
+    data,
+    scaling,
+    config.classWeights,
+    parent?.preprocessor.temperature,
+  );
+  io.out(
+    `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, parent)}`,
+  );
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
   const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
     rule: preprocessor.decisionRule ?? "argmax",
@@ -415,6 +443,8 @@ async function trainAndSave(
         seconds: Math.round((performance.now() - started) / 1000),
         // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
         class_weights: config.classWeights,
+        // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
+        temperature_windows: temperatureKept(data.validation.size, parent) ? 0 : data.validation.size,
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),

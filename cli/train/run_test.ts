@@ -11,6 +11,7 @@ import {
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { inputScalingOf, loadModel, VOLATILITY_LAYER } from "../../ml/models/index.ts";
+import { MIN_TEMPERATURE_WINDOWS } from "../../ml/evaluate/index.ts";
 import { parsePreprocessor } from "../../engine/preprocessor.ts";
 import {
   currentVersion,
@@ -196,6 +197,13 @@ Deno.test({
     assert.deepEqual(child.scaler, parent.scaler);
     assert.deepEqual(child.returnScale, parent.returnScale);
     assert.equal(child.lookback, parent.lookback);
+    // Too few new validation windows to refit a temperature: the parent's is kept, and the manifest says so.
+    // Before: refit on the fine-tune's ~80 windows, whatever that gave.
+    assert.ok(windows.validation < MIN_TEMPERATURE_WINDOWS, `${windows.validation} validation windows`);
+    assert.equal(child.temperature, parent.temperature);
+    assert.equal(full.training.temperature_windows, 0);
+    const parentFull: Manifest = JSON.parse(await Deno.readTextFile(join(first.dir, "manifest.json")));
+    assert.equal(parentFull.training.temperature_windows, parentFull.data.windows.validation);
 
     // The same candles 4 h apart: refused before training (exit 2), naming both intervals; current untouched.
     // Before: fine-tuned the 1h version on them and promoted the child, recorded as "4h".

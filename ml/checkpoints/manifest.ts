@@ -48,6 +48,8 @@ export interface TrainingRecord {
   readonly seconds?: number;
   /** The loss's class weights on this training split (taken out in calibration). */
   readonly class_weights?: readonly number[];
+  /** Validation windows the temperature was fit on; 0 when a fine-tune kept its parent's (too few to refit). */
+  readonly temperature_windows?: number;
 }
 
 export interface Manifest {

@@ -23,14 +23,28 @@ function shiftClassBias(model: tf.LayersModel, weights: readonly number[], sign:
   }
 }
 
-/** Removes ln(class weight) from every member's class bias, then returns the temperature fit on validation. */
+/**
+ * Fewer validation windows than this and a refit temperature costs more log-loss than the model's edge over
+ * gradient boosting: fit on n consecutive 1h windows of a real quarter and scored on its other half, it cost a
+ * median 0.0096 nats at 50 (one draw in ten ≥ 0.03), 0.0047 at 100 and 0.0025 at 200, where it meets the drift
+ * between the halves (bench/RESULTS.md § "Session 29"). A fine-tune on a week of one symbol's 1h candles has
+ * about 25.
+ */
+export const MIN_TEMPERATURE_WINDOWS = 200;
+
+/**
+ * Removes ln(class weight) from every member's class bias, then returns the temperature fit on validation, or
+ * `keep` (a fine-tune's parent's, fit on more windows) when validation has fewer than MIN_TEMPERATURE_WINDOWS.
+ */
 export async function calibrate(
   model: tf.LayersModel,
   data: Dataset,
   scaling: Scaling,
   weights: readonly number[],
+  keep?: number,
 ): Promise<number> {
   shiftClassBias(model, weights, -1);
+  if (keep !== undefined && data.validation.size < MIN_TEMPERATURE_WINDOWS) return keep;
   const validation = await modelOutputs(model, data.validation, data, scaling);
   return fitTemperature(validation.logits, data.validation.labels);
 }

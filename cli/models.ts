@@ -18,6 +18,7 @@ import {
   isVersionName,
   listVersionNames,
   promote,
+  readHistory,
   rollback,
   summarizeVersions,
   type VersionSummary,
@@ -185,6 +186,10 @@ export function modelsCommand(): Command {
     const previous = await store(() => promote(checkpoints, version));
     const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
     console.log(`${join(checkpoints, "current")} → ${version}${was}`);
+    if (previous !== null && previous !== version && (await readHistory(checkpoints)).at(-1) !== previous) {
+      // Before: recorded as the rollback target, which `models rollback` then refused on its hash check.
+      console.log(`${previous} cannot be served (damaged or gone), so it is not kept as the rollback target`);
+    }
   });
 
   const rollbackCommand = checkpointsOption(

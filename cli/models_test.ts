@@ -197,6 +197,29 @@ Deno.test("models: a version whose model.onnx no longer matches its manifest is 
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("models promote over a damaged current serves the new version and does not keep the damaged one to roll back to", async () => {
+  const root = await store();
+  const at = ["--checkpoints", root];
+  try {
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).code, 0);
+    assert.equal((await cli(["models", "promote", "v2_2026-11-08", ...at])).code, 0);
+    await Deno.writeTextFile(join(root, "v2_2026-11-08", "model.onnx"), "another model");
+    const promoted = await cli(["models", "promote", "v3_2026-11-15", ...at]);
+    assert.equal(promoted.code, 0, promoted.err);
+    assert.match(promoted.out, /current → v3_2026-11-15 \(was v2_2026-11-08\)\n/);
+    assert.match(
+      promoted.out,
+      /v2_2026-11-08 cannot be served \(damaged or gone\), so it is not kept as the rollback target\n$/,
+    );
+    // Before: v2 was the rollback target, and rollback refused it on the hash check. Now it goes to v1.
+    const back = await cli(["models", "rollback", ...at]);
+    assert.equal(back.code, 0, back.err);
+    assert.match(back.out, /current → v1_2026-11-01 \(was v3_2026-11-15\)/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("models list names the training runs that are not versions: one in progress, and stopped or killed ones train --resume continues (it said only 'no versions')", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-runs-" });
   try {

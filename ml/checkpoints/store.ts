@@ -160,6 +160,17 @@ export async function hasVersion(root: string, version: string): Promise<boolean
  * cannot read (a version promoted anyway would serve until the next restart, then answer 503). The same reader
  * serve uses decides.
  */
+/** True when `version` is complete and passes every check promote makes. */
+async function servable(root: string, version: string): Promise<boolean> {
+  try {
+    await requireVersion(root, version);
+    await requireIntact(root, version);
+    return true;
+  } catch {
+    return false; // whatever the reason (damaged, gone, unreadable), the version it replaces does not block it
+  }
+}
+
 async function requireIntact(root: string, version: string): Promise<void> {
   const dir = join(root, version);
   const unservable = (error: unknown) => {
@@ -228,7 +239,10 @@ export interface PromoteOptions {
   readonly ifCurrent?: string | null;
 }
 
-/** Points `current` at `version`, remembering the previous target for rollback. Returns that target. */
+/**
+ * Points `current` at `version`, remembering the previous target for rollback when it can be served. Returns
+ * that target (also when it was not remembered: `readHistory` tells).
+ */
 export function promote(root: string, version: string, options: PromoteOptions = {}): Promise<string | null> {
   return withCurrentLock(root, `models promote ${version}`, () => promoteLocked(root, version, options));
 }
@@ -241,7 +255,11 @@ async function promoteLocked(root: string, version: string, options: PromoteOpti
     throw new CurrentChangedError(options.ifCurrent, previous);
   }
   if (previous === version) return previous;
-  if (previous !== null) await writeHistory(root, [...(await readHistory(root)), previous]);
+  // A current that cannot be served (damaged, or gone) is no rollback target: `rollback` would refuse it on the
+  // hash check, or skip it, after the user had been told it was kept.
+  if (previous !== null && await servable(root, previous)) {
+    await writeHistory(root, [...(await readHistory(root)), previous]);
+  }
   await pointCurrent(root, version);
   return previous;
 }

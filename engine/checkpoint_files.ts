@@ -226,8 +226,19 @@ export function mismatchError(dir: string, bad: readonly string[]): CheckpointEr
 
 /** Throws filesError unless `names` (default: every file the manifest lists) are there and hash as recorded. */
 export async function verifyCheckpointFiles(dir: string, names?: readonly string[]): Promise<void> {
-  const { files } = await readManifestInfo(dir);
-  const problems = await fileProblems(dir, files ?? {}, names);
+  await verifyListedFiles(dir, (await readManifestInfo(dir)).files ?? {}, names);
+}
+
+/**
+ * As verifyCheckpointFiles, against `files` from a manifest the caller has read already: one read, so the
+ * hashes checked are those of the manifest the caller uses.
+ */
+export async function verifyListedFiles(
+  dir: string,
+  files: FileHashes,
+  names?: readonly string[],
+): Promise<void> {
+  const problems = await fileProblems(dir, files, names);
   if (hasFileProblems(problems)) throw filesError(dir, problems);
 }
 

@@ -23,6 +23,7 @@ export {
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
+  verifyListedFiles,
   versionNumber,
   versionStoreError,
 } from "./checkpoint_files.ts";

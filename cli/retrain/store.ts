@@ -14,7 +14,7 @@ import {
   readHistory,
   readManifest,
 } from "../../ml/checkpoints/index.ts";
-import { CheckpointError, verifyCheckpointFiles } from "../../engine/index.ts";
+import { CheckpointError, verifyListedFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
 import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
 
@@ -44,7 +44,7 @@ export async function currentManifest(root: string, current: string) {
     const manifest = await readManifest(join(root, current));
     // Every file its manifest lists, hashed now: a current with model.onnx gone was found only after hours of
     // monthly training (while scoring it), and a weekly run reported "nothing to fine-tune" over it, exit 0.
-    await verifyCheckpointFiles(join(root, current));
+    await verifyListedFiles(join(root, current), manifest.files);
     return manifest;
   } catch (error) {
     if (!(error instanceof CheckpointStoreError || error instanceof CheckpointError)) throw error;

@@ -121,11 +121,14 @@ Deno.test("evaluate trains in the folds and writes evaluation.json, report.html 
   assert.equal(json.overall.lightweight_lstm.metrics.windows, summary.windows);
   assert.ok(json.folds[0].fits.lightweight_lstm.history.length >= 1);
   // Beside each ECE, what sampling alone would give a calibrated model on as many windows.
-  const { ece, ece_floor } = json.overall.lightweight_lstm;
+  const { ece, ece_floor, ece_floor_blocks } = json.overall.lightweight_lstm;
   assert.ok(ece_floor > 0 && ece_floor < 1 && Number.isFinite(ece), `${ece} / ${ece_floor}`);
+  // …and the same noise read from the bootstrap's blocks (dependent windows), in the pooled scores.
+  assert.ok(ece_floor_blocks >= 0 && ece_floor_blocks < 1, `${ece_floor_blocks}`);
+  assert.equal(json.folds[0].scores.lightweight_lstm.ece_floor_blocks, undefined);
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
-  assert.ok(html.includes("ECE floor"));
+  assert.ok(html.includes("ECE floor") && html.includes("by blocks"));
   const [header, ...rows] = (await Deno.readTextFile(predictionsPath)).trimEnd().split("\n");
   assert.equal(rows.length, summary.windows);
   for (const name of [summary.model, ...summary.baselines]) {

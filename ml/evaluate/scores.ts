@@ -53,6 +53,11 @@ export interface Scores {
   readonly ece: number;
   /** The ECE a perfectly calibrated model would show on these windows from sampling alone (`calibrationFloor`). */
   readonly ece_floor: number;
+  /**
+   * The floor with windows' dependence measured from the bootstrap's blocks (`blockCalibrationFloor`): an upper
+   * estimate of the ECE's noise. Pooled scores only: a fold holds too few blocks.
+   */
+  readonly ece_floor_blocks?: number;
   readonly reliability: readonly ReliabilityBin[];
   readonly confident_calls: readonly ConfidentCalls[];
   /** Share of windows truly UP / DOWN: what a confident call's precision must beat. */

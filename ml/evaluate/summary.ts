@@ -4,7 +4,7 @@
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
 import { type CandleSeries, commonestStep } from "../../features/index.ts";
-import { argmax3, computeMetrics } from "../metrics/index.ts";
+import { argmax3, blockCalibrationFloor, computeMetrics } from "../metrics/index.ts";
 import {
   type Backtest,
   backtest,
@@ -240,16 +240,21 @@ export function summarize(
   const ends = concat(outcomes.map((o) => o.test.ends), (n) => new Int32Array(n));
   const times = concat(outcomes.map((o) => o.test.times), (n) => new Float64Array(n));
   const pooled = Object.fromEntries(names.map((n) => [n, pool(outcomes, n)]));
-  const overall = Object.fromEntries(names.map((n) => [n, scorePredictions(truth, pooled[n])]));
+  const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
+  const blocks = timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval);
+  // The pooled scores' ECE floor is also read from the bootstrap's blocks, where windows' dependence shows.
+  const overall = Object.fromEntries(names.map((n) => {
+    const scores = scorePredictions(truth, pooled[n]);
+    const floor = blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks);
+    return [n, { ...scores, ece_floor_blocks: floor }];
+  }));
   if (baselines.length === 0) throw new RangeError("summarize needs at least one baseline to compare with");
   const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
 
   const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);
-  const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
   // macro-F1 is compared on the classes the model's version names when served, the baseline's under the same
   // rule: argmax would judge calls no user receives (under it the model names SIDEWAYS almost always).
   const rule = opts.decisionRule;
-  const blocks = timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval);
   const scored = (n: string) => ({
     probabilities: pooled[n].probabilities,
     classes: namedClasses(pooled[n], rule),

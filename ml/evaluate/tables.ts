@@ -74,6 +74,7 @@ function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
       "Brier",
       "ECE",
       "ECE floor",
+      "by blocks",
       ...CLASSES.map((c) => `→${c}`),
     ],
     rows: learners.map((n) => {
@@ -86,6 +87,7 @@ function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
         f4(m.brier),
         f4(sc.ece),
         f4(sc.ece_floor),
+        f4(sc.ece_floor_blocks ?? NaN),
         ...CLASSES.map((c) => pct(m.predicted_share[c])),
       ];
     }),
@@ -96,7 +98,9 @@ function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
       "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
       "ECE: expected calibration error over 10 bins. ECE floor: what a perfectly calibrated model would still " +
       "show on these windows by chance if they were independent (overlapping labels and symbols that move " +
-      "together raise it: a lower bound); an ECE near it is noise.",
+      "together raise it: a lower bound); by blocks: the same noise measured from the bootstrap's blocks of " +
+      "time, where that dependence shows (it also counts calibration that drifts between blocks: an upper " +
+      "estimate). An ECE near or below it is no evidence of miscalibration.",
     ],
     highlight: [0],
   };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { seededRng } from "../data/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import {
+  blockCalibrationFloor,
   calibrationFloor,
   calibrationOf,
   expectedCalibrationError,
@@ -118,6 +119,39 @@ Deno.test("calibrationFloor is the ECE a calibrated model shows by chance, shrin
   const small = calibrationFloor(softmaxRows(sample(500, 1, 7).logits));
   const large = calibrationFloor(softmaxRows(sample(50_000, 1, 7).logits));
   assert.ok(Math.abs(small / large - 10) < 1, `${small} vs ${large}`);
+});
+
+Deno.test("blockCalibrationFloor reads the ECE's noise when windows share outcomes, where calibrationFloor reads half", () => {
+  // Calibrated by construction, but each outcome shared by 4 consecutive windows (as overlapping labels are):
+  // 4× fewer independent outcomes, so the ECE's noise is √4 = 2× the independent floor.
+  const groups = 1_500, share = 4, n = groups * share;
+  const { logits } = sample(groups, 1, 11);
+  const pGroups = softmaxRows(logits);
+  const p = new Float32Array(n * 3).map((_, j) => pGroups[Math.floor(j / 3 / share) * 3 + (j % 3)]);
+  const blocks = Int32Array.from({ length: n }, (_, i) => Math.floor(i / (2 * share)));
+  const rng = seededRng(3);
+  let ece = 0, blockFloor = 0, independentBlocks = 0;
+  const draws = 100;
+  for (let d = 0; d < draws; d++) {
+    const labels = new Int8Array(n), free = new Int8Array(n);
+    const draw = (i: number) => {
+      const u = rng();
+      return u < p[i * 3] ? 0 : u < p[i * 3] + p[i * 3 + 1] ? 1 : 2;
+    };
+    for (let g = 0; g < groups; g++) labels.fill(draw(g * share), g * share, (g + 1) * share);
+    for (let i = 0; i < n; i++) free[i] = draw(i);
+    ece += expectedCalibrationError(reliabilityTable(p, labels)) / draws;
+    blockFloor += blockCalibrationFloor(p, labels, blocks) / draws;
+    independentBlocks += blockCalibrationFloor(p, free, blocks) / draws;
+  }
+  const floor = calibrationFloor(p);
+  assert.ok(Math.abs(ece / floor - 2) < 0.25, `shared outcomes: mean ECE ${ece}, independent floor ${floor}`);
+  assert.ok(Math.abs(blockFloor / ece - 1) < 0.15, `block floor ${blockFloor} vs mean ECE ${ece}`);
+  // Independent outcomes: the block floor agrees with the independent one.
+  assert.ok(Math.abs(independentBlocks / floor - 1) < 0.15, `${independentBlocks} vs ${floor}`);
+  // Bins of one block keep the independent spread; no window, no floor.
+  assert.equal(blockCalibrationFloor(p, new Int8Array(n), new Int32Array(n)), floor);
+  assert.ok(Number.isNaN(blockCalibrationFloor([], [], [])));
 });
 
 Deno.test("calibrationOf is the reliability table, its ECE and the floor, as train and evaluate report them", () => {

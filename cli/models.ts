@@ -14,11 +14,11 @@ import { pathKind, plural } from "../features/index.ts";
 import {
   CheckpointStoreError,
   currentVersion,
+  droppedPreviousLine,
   hasVersion,
   isVersionName,
   listVersionNames,
   promote,
-  readHistory,
   rollback,
   summarizeVersions,
   type VersionSummary,
@@ -183,13 +183,15 @@ export function modelsCommand(): Command {
         `see 'candlecast models list${checkpointsFlag(checkpoints)}' for the versions`,
       );
     }
-    const previous = await store(() => promote(checkpoints, version));
+    let dropped = "";
+    const previous = await store(() =>
+      promote(checkpoints, version, {
+        onPreviousDropped: (v, reason) => void (dropped = droppedPreviousLine(v, reason)),
+      })
+    );
     const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
     console.log(`${join(checkpoints, "current")} → ${version}${was}`);
-    if (previous !== null && previous !== version && (await readHistory(checkpoints)).at(-1) !== previous) {
-      // Before: recorded as the rollback target, which `models rollback` then refused on its hash check.
-      console.log(`${previous} cannot be served (damaged or gone), so it is not kept as the rollback target`);
-    }
+    if (dropped) console.log(dropped);
   });
 
   const rollbackCommand = checkpointsOption(

@@ -209,7 +209,7 @@ Deno.test("models promote over a damaged current serves the new version and does
     assert.match(promoted.out, /current → v3_2026-11-15 \(was v2_2026-11-08\)\n/);
     assert.match(
       promoted.out,
-      /v2_2026-11-08 cannot be served \(damaged or gone\), so it is not kept as the rollback target\n$/,
+      /\nv2_2026-11-08 is not kept as the rollback target: v2_2026-11-08: model\.onnx does not match the sha256 /,
     );
     // Before: v2 was the rollback target, and rollback refused it on the hash check. Now it goes to v1.
     const back = await cli(["models", "rollback", ...at]);

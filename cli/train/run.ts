@@ -52,7 +52,13 @@ import {
   RunFolder,
   type RunState,
 } from "./run_folder.ts";
-import { isoOrNull, promote, sha256Hex, writeVersion } from "../../ml/checkpoints/index.ts";
+import {
+  droppedPreviousLine,
+  isoOrNull,
+  promote,
+  sha256Hex,
+  writeVersion,
+} from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
@@ -68,7 +74,12 @@ import {
   requireTimedIncrement,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
-import { calibrate, MIN_TEMPERATURE_WINDOWS, restoreClassBias } from "../../ml/evaluate/index.ts";
+import {
+  calibrate,
+  keepsTemperature,
+  MIN_TEMPERATURE_WINDOWS,
+  restoreClassBias,
+} from "../../ml/evaluate/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -165,16 +176,11 @@ function preprocessorOf(
   };
 }
 
-/** A fine-tune keeps its parent's temperature when its validation windows are too few to refit one. */
-function temperatureKept(windows: number, parent: Parent | null): boolean {
-  return parent !== null && windows < MIN_TEMPERATURE_WINDOWS;
-}
-
 /** Where the temperature came from, in words, with a warning when it was fit on too few windows to trust. */
 function temperatureLine(windows: number, temperature: number, parent: Parent | null): string {
   const t = temperature.toFixed(3);
-  if (temperatureKept(windows, parent)) {
-    return `temperature ${t} kept from ${parent!.version}: the fine-tune has ${
+  if (parent && keepsTemperature(windows, parent.preprocessor.temperature)) {
+    return `temperature ${t} kept from ${parent.version}: the fine-tune has ${
       plural(windows, "validation window")
     }` +
       `, and a temperature refit on fewer than ${MIN_TEMPERATURE_WINDOWS} costs more than it corrects`;
@@ -444,7 +450,9 @@ async function trainAndSave(
         // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
         class_weights: config.classWeights,
         // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
-        temperature_windows: temperatureKept(data.validation.size, parent) ? 0 : data.validation.size,
+        ...(parent && keepsTemperature(data.validation.size, parent.preprocessor.temperature)
+          ? { temperature_windows: 0, temperature_from: parent.version }
+          : { temperature_windows: data.validation.size }),
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),
@@ -483,7 +491,9 @@ async function trainAndSave(
   if (promoted) {
     io.onPhase?.("promoting");
     try {
-      await promote(opts.checkpoints, written.version);
+      await promote(opts.checkpoints, written.version, {
+        onPreviousDropped: (v, reason) => io.out(droppedPreviousLine(v, reason)),
+      });
     } catch (error) {
       // The version is whole on disk; only `current` could not be re-pointed (a full disk, say): say which.
       const machine = filesystemProblem(error);

@@ -176,10 +176,21 @@ Deno.test({
   async fn() {
     const dir = await tempDir();
     const checkpoints = join(dir, "checkpoints");
-    const first = await runTraining(options(await csvOf(dir, "a.csv", 400), checkpoints), quiet);
+    const lines: string[] = [];
+    const heard: TrainIo = { out: (line) => void lines.push(line) };
+    const first = await runTraining(options(await csvOf(dir, "a.csv", 400), checkpoints), heard);
     const grown = await csvOf(dir, "b.csv", 700); // the same candles plus 300 newer ones
-    const second = await runTraining(options(grown, checkpoints, { incremental: true, epochs: "1" }), quiet);
+    const second = await runTraining(options(grown, checkpoints, { incremental: true, epochs: "1" }), heard);
     assert.equal(await currentVersion(checkpoints), second.version);
+    const calibrated = lines.filter((l) => l.startsWith("calibrated: "));
+    assert.match(
+      calibrated[0],
+      /temperature [\d.]+ \(fit on \d+ validation windows\); warning: fewer than 200 /,
+    );
+    assert.match(
+      calibrated[1],
+      new RegExp(`temperature [\\d.]+ kept from ${first.version}: the fine-tune has \\d+ validation windows`),
+    );
 
     const parentManifest = await readManifest(first.dir);
     const manifest = await readManifest(second.dir);
@@ -202,6 +213,7 @@ Deno.test({
     assert.ok(windows.validation < MIN_TEMPERATURE_WINDOWS, `${windows.validation} validation windows`);
     assert.equal(child.temperature, parent.temperature);
     assert.equal(full.training.temperature_windows, 0);
+    assert.equal(full.training.temperature_from, first.version);
     const parentFull: Manifest = JSON.parse(await Deno.readTextFile(join(first.dir, "manifest.json")));
     assert.equal(parentFull.training.temperature_windows, parentFull.data.windows.validation);
 

@@ -50,6 +50,8 @@ export interface TrainingRecord {
   readonly class_weights?: readonly number[];
   /** Validation windows the temperature was fit on; 0 when a fine-tune kept its parent's (too few to refit). */
   readonly temperature_windows?: number;
+  /** The version whose temperature a fine-tune kept (with `temperature_windows` 0). */
+  readonly temperature_from?: string;
 }
 
 export interface Manifest {

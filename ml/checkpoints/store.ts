@@ -155,22 +155,25 @@ export async function hasVersion(root: string, version: string): Promise<boolean
 }
 
 /**
+ * Why `version` fails a check promote makes (it is not complete, or not intact), or null when it passes: the
+ * version it replaces does not block a promotion, whatever the reason.
+ */
+async function promotionProblem(root: string, version: string): Promise<string | null> {
+  try {
+    await requireVersion(root, version);
+    await requireIntact(root, version);
+    return null;
+  } catch (error) {
+    return (error instanceof Error ? error.message : String(error)).replace(/; current is unchanged$/, "");
+  }
+}
+
+/**
  * Refuses a version `serve` could not load: files that no longer hash as its manifest says (a truncated
  * model.onnx would fail, a swapped one answer under the wrong name), or a manifest or preprocessor.json serve
  * cannot read (a version promoted anyway would serve until the next restart, then answer 503). The same reader
  * serve uses decides.
  */
-/** True when `version` is complete and passes every check promote makes. */
-async function servable(root: string, version: string): Promise<boolean> {
-  try {
-    await requireVersion(root, version);
-    await requireIntact(root, version);
-    return true;
-  } catch {
-    return false; // whatever the reason (damaged, gone, unreadable), the version it replaces does not block it
-  }
-}
-
 async function requireIntact(root: string, version: string): Promise<void> {
   const dir = join(root, version);
   const unservable = (error: unknown) => {
@@ -237,11 +240,16 @@ export interface PromoteOptions {
    * and a promote or rollback made by hand while it trained must not be silently undone.
    */
   readonly ifCurrent?: string | null;
+  /**
+   * Told, under the lock, when the version `current` pointed at fails promote's own checks (damaged, gone) and
+   * so is not kept as the rollback target (`rollback` would refuse it): its name and why.
+   */
+  readonly onPreviousDropped?: (previous: string, reason: string) => void;
 }
 
 /**
- * Points `current` at `version`, remembering the previous target for rollback when it can be served. Returns
- * that target (also when it was not remembered: `readHistory` tells).
+ * Points `current` at `version`, remembering the previous target for rollback when it passes promote's checks
+ * (`onPreviousDropped` hears when it does not). Returns that target.
  */
 export function promote(root: string, version: string, options: PromoteOptions = {}): Promise<string | null> {
   return withCurrentLock(root, `models promote ${version}`, () => promoteLocked(root, version, options));
@@ -255,13 +263,23 @@ async function promoteLocked(root: string, version: string, options: PromoteOpti
     throw new CurrentChangedError(options.ifCurrent, previous);
   }
   if (previous === version) return previous;
-  // A current that cannot be served (damaged, or gone) is no rollback target: `rollback` would refuse it on the
-  // hash check, or skip it, after the user had been told it was kept.
-  if (previous !== null && await servable(root, previous)) {
-    await writeHistory(root, [...(await readHistory(root)), previous]);
+  // A current that fails promote's checks (damaged, or gone) is no rollback target: `rollback` would refuse it
+  // on the hash check, or skip it. Dropped for good: restoring its files later does not put it back.
+  if (previous !== null) {
+    const problem = await promotionProblem(root, previous);
+    if (problem === null) await writeHistory(root, [...(await readHistory(root)), previous]);
+    else options.onPreviousDropped?.(previous, problem);
   }
   await pointCurrent(root, version);
   return previous;
+}
+
+/**
+ * What a promotion says of the version it replaced when `onPreviousDropped` hears of it. Before, that version
+ * was recorded as the rollback target, which `models rollback` then refused on its hash check.
+ */
+export function droppedPreviousLine(version: string, reason: string): string {
+  return `${version} is not kept as the rollback target: ${reason}`;
 }
 
 /** Points `current` back at the version it pointed at before the last promotion. */

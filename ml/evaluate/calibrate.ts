@@ -32,6 +32,11 @@ function shiftClassBias(model: tf.LayersModel, weights: readonly number[], sign:
  */
 export const MIN_TEMPERATURE_WINDOWS = 200;
 
+/** Whether `calibrate` keeps the temperature `keep` rather than fit one on `validationWindows`. */
+export function keepsTemperature(validationWindows: number, keep: number | undefined): keep is number {
+  return keep !== undefined && validationWindows < MIN_TEMPERATURE_WINDOWS;
+}
+
 /**
  * Removes ln(class weight) from every member's class bias, then returns the temperature fit on validation, or
  * `keep` (a fine-tune's parent's, fit on more windows) when validation has fewer than MIN_TEMPERATURE_WINDOWS.
@@ -44,7 +49,7 @@ export async function calibrate(
   keep?: number,
 ): Promise<number> {
   shiftClassBias(model, weights, -1);
-  if (keep !== undefined && data.validation.size < MIN_TEMPERATURE_WINDOWS) return keep;
+  if (keepsTemperature(data.validation.size, keep)) return keep;
   const validation = await modelOutputs(model, data.validation, data, scaling);
   return fitTemperature(validation.logits, data.validation.labels);
 }

@@ -11,6 +11,7 @@ const time = (ms: number) => (Number.isFinite(ms) ? String(ms) : "");
 /**
  * The shortest text that reads back as the same double: a user who recomputes a figure from the file (a log-loss,
  * the bootstrap, the ECE) gets the summary's value, not one off in the 6th digit as 6 significant digits gave.
+ * The file is about twice as large for it (a 1h quarter's: ~3 MB before).
  */
 const num = (v: number) => (Number.isFinite(v) ? String(v) : "");
 

@@ -184,18 +184,23 @@ export function calibrationFloor(probabilities: ArrayLike<number>, bins = 10): n
   return acc.floor();
 }
 
+/** A bin's spread is read from blocks only when its windows fall in at least this many (else the independent one). */
+export const MIN_FLOOR_BLOCKS = 6;
+
 /**
  * `calibrationFloor` with the dependence between windows measured instead of assumed away: each bin's spread
- * is the variance of its residuals (hit − top-class probability) summed per block of time (`blocks[i]`: window
- * i's block), centred on the bin's mean residual, times B/(B − 1) for the B blocks it has windows in. Blocks
- * long enough to hold the overlap of labels and every symbol at once (evaluate's 96 candles) carry what
- * independent Bernoulli draws miss. It also counts calibration that drifts within a bin from block to block,
- * so it is an upper estimate of the noise as `calibrationFloor` is a lower one; an ECE below it is no evidence
- * of miscalibration. A bin with windows in fewer than 2 blocks keeps the independent spread.
+ * is read from its residuals (hit − top-class probability) summed per block of time (`blocks[i]`: window i's
+ * block), centred on the bin's mean residual (so the miscalibration the ECE measures does not raise its own
+ * floor) and divided by 1 − Σc²/C² for blocks of c of the bin's C windows (B/(B − 1) when the blocks are
+ * even). Blocks long enough to hold the overlap of labels and every symbol at once (evaluate's 96 candles)
+ * carry what independent Bernoulli draws miss. It also counts calibration that drifts within a bin from block
+ * to block, so it tends high where `calibrationFloor` is low; an ECE near it is no evidence of
+ * miscalibration. A bin whose windows fall in fewer than MIN_FLOOR_BLOCKS blocks keeps the independent spread:
+ * a variance from that few sums is too rough to use.
  *
  * @example
  * ```ts
- * // Four windows at 0.5 in two blocks, each block one hit and one miss: no spread between blocks, floor 0.
+ * // Windows in fewer than MIN_FLOOR_BLOCKS blocks: the independent floor, calibrationFloor's √(2/π)·√1 / 4.
  * blockCalibrationFloor([0.5, 0.3, 0.2, 0.5, 0.3, 0.2, 0.5, 0.3, 0.2, 0.5, 0.3, 0.2], [0, 1, 0, 1], [0, 0, 1, 1]);
  * ```
  */
@@ -207,7 +212,7 @@ export function blockCalibrationFloor(
 ): number {
   const n = labels.length;
   if (n === 0) return NaN;
-  // Per bin: block → [Σ residual, windows]; and the independent spread Σ p(1 − p) for bins of one block.
+  // Per bin: block → [Σ residual, windows]; and the independent spread Σ p(1 − p) for bins of few blocks.
   const perBin = Array.from({ length: bins }, () => new Map<number, [number, number]>());
   const spread = new Array<number>(bins).fill(0);
   for (let i = 0; i < n; i++) {
@@ -223,14 +228,14 @@ export function blockCalibrationFloor(
   }
   let sum = 0;
   perBin.forEach((cells, b) => {
-    if (cells.size === 0) return;
-    if (cells.size < 2) return void (sum += Math.sqrt((2 / Math.PI) * spread[b]));
-    let total = 0, count = 0;
-    for (const [s, c] of cells.values()) [total, count] = [total + s, count + c];
+    if (cells.size < MIN_FLOOR_BLOCKS) return void (sum += Math.sqrt((2 / Math.PI) * spread[b]));
+    let total = 0, count = 0, squares = 0;
+    for (const [s, c] of cells.values()) [total, count, squares] = [total + s, count + c, squares + c * c];
     const mean = total / count;
-    let variance = 0;
-    for (const [s, c] of cells.values()) variance += (s - c * mean) ** 2;
-    sum += Math.sqrt((2 / Math.PI) * variance * cells.size / (cells.size - 1));
+    let centred = 0;
+    for (const [s, c] of cells.values()) centred += (s - c * mean) ** 2;
+    // E Σ (S_j − c_j·mean)² = Var(Σ S)·(1 − Σ c_j² / C²) for sums independent across blocks.
+    sum += Math.sqrt((2 / Math.PI) * centred / (1 - squares / (count * count)));
   });
   return sum / n;
 }

@@ -8,6 +8,7 @@ import {
   expectedCalibrationError,
   fitTemperature,
   logProbabilities,
+  MIN_FLOOR_BLOCKS,
   ReliabilityAccumulator,
   reliabilityTable,
   temperatureNll,
@@ -130,7 +131,10 @@ Deno.test("blockCalibrationFloor reads the ECE's noise when windows share outcom
   const p = new Float32Array(n * 3).map((_, j) => pGroups[Math.floor(j / 3 / share) * 3 + (j % 3)]);
   const blocks = Int32Array.from({ length: n }, (_, i) => Math.floor(i / (2 * share)));
   const rng = seededRng(3);
-  let ece = 0, blockFloor = 0, independentBlocks = 0;
+  // Ten blocks of very different sizes (1 % … 19 % of the windows): B/(B − 1) would read these low.
+  const edges = Array.from({ length: 10 }, (_, k) => (k + 1) * (k + 2) / 110);
+  const uneven = Int32Array.from({ length: n }, (_, i) => edges.findIndex((e) => (i + 0.5) / n <= e));
+  let ece = 0, blockFloor = 0, independentBlocks = 0, unevenBlocks = 0;
   const draws = 100;
   for (let d = 0; d < draws; d++) {
     const labels = new Int8Array(n), free = new Int8Array(n);
@@ -143,14 +147,20 @@ Deno.test("blockCalibrationFloor reads the ECE's noise when windows share outcom
     ece += expectedCalibrationError(reliabilityTable(p, labels)) / draws;
     blockFloor += blockCalibrationFloor(p, labels, blocks) / draws;
     independentBlocks += blockCalibrationFloor(p, free, blocks) / draws;
+    unevenBlocks += blockCalibrationFloor(p, free, uneven) / draws;
   }
   const floor = calibrationFloor(p);
+  assert.ok(Math.abs(unevenBlocks / floor - 1) < 0.15, `uneven blocks: ${unevenBlocks} vs ${floor}`);
   assert.ok(Math.abs(ece / floor - 2) < 0.25, `shared outcomes: mean ECE ${ece}, independent floor ${floor}`);
   assert.ok(Math.abs(blockFloor / ece - 1) < 0.15, `block floor ${blockFloor} vs mean ECE ${ece}`);
   // Independent outcomes: the block floor agrees with the independent one.
   assert.ok(Math.abs(independentBlocks / floor - 1) < 0.15, `${independentBlocks} vs ${floor}`);
-  // Bins of one block keep the independent spread; no window, no floor.
+  // Bins of fewer than MIN_FLOOR_BLOCKS blocks keep the independent spread; no window, no floor.
   assert.equal(blockCalibrationFloor(p, new Int8Array(n), new Int32Array(n)), floor);
+  assert.equal(
+    blockCalibrationFloor(p, new Int8Array(n), blocks.map((k) => k % (MIN_FLOOR_BLOCKS - 1))),
+    floor,
+  );
   assert.ok(Number.isNaN(blockCalibrationFloor([], [], [])));
 });
 

@@ -177,10 +177,10 @@ function preprocessorOf(
 }
 
 /** Where the temperature came from, in words, with a warning when it was fit on too few windows to trust. */
-function temperatureLine(windows: number, temperature: number, parent: Parent | null): string {
+function temperatureLine(windows: number, temperature: number, keptFrom: string | null): string {
   const t = temperature.toFixed(3);
-  if (parent && keepsTemperature(windows, parent.preprocessor.temperature)) {
-    return `temperature ${t} kept from ${parent.version}: the fine-tune has ${
+  if (keptFrom !== null) {
+    return `temperature ${t} kept from ${keptFrom}: the fine-tune has ${
       plural(windows, "validation window")
     }` +
       `, and a temperature refit on fewer than ${MIN_TEMPERATURE_WINDOWS} costs more than it corrects`;
@@ -409,6 +409,10 @@ async function trainAndSave(
   }
   io.out(stopLine(result));
 
+  // A fine-tune with too few validation windows keeps its parent's temperature (`calibrate` decides the same).
+  const keptFrom = parent && keepsTemperature(data.validation.size, parent.preprocessor.temperature)
+    ? parent.version
+    : null;
   const temperature = await calibrate(
     model,
     data,
@@ -417,7 +421,7 @@ async function trainAndSave(
     parent?.preprocessor.temperature,
   );
   io.out(
-    `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, parent)}`,
+    `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, keptFrom)}`,
   );
   const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
   const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
@@ -450,8 +454,8 @@ async function trainAndSave(
         // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
         class_weights: config.classWeights,
         // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
-        ...(parent && keepsTemperature(data.validation.size, parent.preprocessor.temperature)
-          ? { temperature_windows: 0, temperature_from: parent.version }
+        ...(keptFrom !== null
+          ? { temperature_windows: 0, temperature_from: keptFrom }
           : { temperature_windows: data.validation.size }),
       },
     },

@@ -154,14 +154,19 @@ export async function hasVersion(root: string, version: string): Promise<boolean
   }
 }
 
+/** Every check a version passes before `current` may point at it: complete, and intact. */
+async function requirePromotable(root: string, version: string): Promise<void> {
+  await requireVersion(root, version);
+  await requireIntact(root, version);
+}
+
 /**
  * Why `version` fails a check promote makes (it is not complete, or not intact), or null when it passes: the
  * version it replaces does not block a promotion, whatever the reason.
  */
 async function promotionProblem(root: string, version: string): Promise<string | null> {
   try {
-    await requireVersion(root, version);
-    await requireIntact(root, version);
+    await requirePromotable(root, version);
     return null;
   } catch (error) {
     return (error instanceof Error ? error.message : String(error)).replace(/; current is unchanged$/, "");
@@ -256,8 +261,7 @@ export function promote(root: string, version: string, options: PromoteOptions =
 }
 
 async function promoteLocked(root: string, version: string, options: PromoteOptions): Promise<string | null> {
-  await requireVersion(root, version);
-  await requireIntact(root, version);
+  await requirePromotable(root, version);
   const previous = await currentVersion(root);
   if (options.ifCurrent !== undefined && previous !== options.ifCurrent) {
     throw new CurrentChangedError(options.ifCurrent, previous);

@@ -3,6 +3,7 @@
  * the negative log-likelihood) and the reliability table / expected calibration error that show whether a
  * stated confidence of 0.6 comes true 60 % of the time.
  */
+import { argmax3 } from "./classification.ts";
 
 const K = 3;
 const EPS = 1e-12;
@@ -116,6 +117,13 @@ export function reliabilityTable(
   return acc.table();
 }
 
+/** The window's top class, its probability and the reliability bin that probability falls in. */
+function topBin(probabilities: ArrayLike<number>, offset: number, bins: number) {
+  const top = argmax3(probabilities, offset);
+  const p = probabilities[offset + top];
+  return { top, p, b: Math.min(bins - 1, Math.max(0, Math.floor(p * bins))) };
+}
+
 /** `reliabilityTable` one window at a time (monitor streams predictions through it); the same sums. */
 export class ReliabilityAccumulator {
   readonly #count: number[];
@@ -133,10 +141,7 @@ export class ReliabilityAccumulator {
 
   /** The window whose three probabilities start at `probabilities[offset]`. */
   add(probabilities: ArrayLike<number>, offset: number, label: number): void {
-    let top = 0;
-    for (let k = 1; k < K; k++) if (probabilities[offset + k] > probabilities[offset + top]) top = k;
-    const p = probabilities[offset + top];
-    const b = Math.min(this.bins - 1, Math.max(0, Math.floor(p * this.bins)));
+    const { top, p, b } = topBin(probabilities, offset, this.bins);
     this.#count[b]++;
     this.#confidence[b] += p;
     this.#spread[b] += p * (1 - p);
@@ -216,10 +221,7 @@ export function blockCalibrationFloor(
   const perBin = Array.from({ length: bins }, () => new Map<number, [number, number]>());
   const spread = new Array<number>(bins).fill(0);
   for (let i = 0; i < n; i++) {
-    let top = 0;
-    for (let k = 1; k < K; k++) if (probabilities[i * K + k] > probabilities[i * K + top]) top = k;
-    const p = probabilities[i * K + top];
-    const b = Math.min(bins - 1, Math.max(0, Math.floor(p * bins)));
+    const { top, p, b } = topBin(probabilities, i * K, bins);
     const cell = perBin[b].get(blocks[i]) ?? [0, 0];
     cell[0] += (top === labels[i] ? 1 : 0) - p;
     cell[1] += 1;

@@ -199,8 +199,13 @@ export function modelsCommand(): Command {
   );
   rollbackCommand.action(async () => {
     const checkpoints = checkpointsOf("models rollback", rollbackCommand);
-    const { from, to } = await store(() => rollback(checkpoints));
+    const { from, to, gone } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
+    if (gone.length > 0) {
+      console.log(
+        `skipped ${gone.join(", ")}: served before ${from ?? "it"} but deleted from ${checkpoints} since`,
+      );
+    }
   });
   return models;
 }

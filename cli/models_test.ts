@@ -91,6 +91,17 @@ Deno.test("models promote and rollback move current and say where it points; a m
   const none = await cli(["models", "rollback", ...at]);
   assert.equal(none.code, 1);
   assert.match(none.err, /no earlier version/);
+  // The version served before current was deleted by hand: rollback goes further back and says so (before:
+  // only "→ v1 (was v3)", as if the previous version were serving again).
+  for (const v of ["v2_2026-11-08", "v3_2026-11-15"]) await cli(["models", "promote", v, ...at]);
+  await Deno.remove(join(root, "v2_2026-11-08"), { recursive: true });
+  const past = await cli(["models", "rollback", ...at]);
+  assert.equal(past.code, 0, past.err);
+  assert.equal(
+    past.out,
+    `${join(root, "current")} → v1_2026-11-01 (was v3_2026-11-15)\n` +
+      `skipped v2_2026-11-08: served before v3_2026-11-15 but deleted from ${root} since\n`,
+  );
   // Well-formed but not there: a wrong argument, like a malformed name (2), not a failed promotion (1).
   const unknown = await cli(["models", "promote", "v9_2026-01-01", ...at]);
   assert.equal(unknown.code, 2);

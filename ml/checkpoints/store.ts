@@ -286,26 +286,40 @@ export function droppedPreviousLine(version: string, reason: string): string {
   return `${version} is not kept as the rollback target: ${reason}`;
 }
 
+/** What a rollback did: where `current` pointed, where it points now, and the targets skipped as deleted. */
+export interface Rollback {
+  readonly from: string | null;
+  readonly to: string;
+  /**
+   * Versions served more recently than `to` that were deleted from the store since (newest first): skipped, and
+   * named, so that the user learns `current` went further back than the version served before (a silent
+   * skip left them believing the previous version was serving again).
+   */
+  readonly gone: readonly string[];
+}
+
 /** Points `current` back at the version it pointed at before the last promotion. */
-export function rollback(root: string): Promise<{ from: string | null; to: string }> {
+export function rollback(root: string): Promise<Rollback> {
   return withCurrentLock(root, "models rollback", () => rollbackLocked(root));
 }
 
-async function rollbackLocked(root: string): Promise<{ from: string | null; to: string }> {
+async function rollbackLocked(root: string): Promise<Rollback> {
   const history = await readHistory(root);
   const from = await currentVersion(root);
+  const gone: string[] = [];
   while (history.length > 0) {
     const to = history.pop()!;
     if (to === from) continue;
     try {
       await requireVersion(root, to);
     } catch {
-      continue; // deleted since: skip to the one before it
+      gone.push(to); // deleted since: skip to the one before it
+      continue;
     }
     await requireIntact(root, to); // damaged: say so rather than silently serve an older one
     await pointCurrent(root, to);
     await writeHistory(root, history);
-    return { from, to };
+    return { from, to, gone };
   }
   throw new CheckpointStoreError(
     "there is no earlier version to roll back to",

@@ -37,8 +37,8 @@ Deno.test("promote points current at a version through a relative symlink; rollb
   const link = await Deno.lstat(join(root, "current"));
   assert.ok(link.isSymlink);
   assert.equal(await Deno.readLink(join(root, "current")), "v3_2026-01-03");
-  assert.deepEqual(await rollback(root), { from: "v3_2026-01-03", to: "v2_2026-01-02" });
-  assert.deepEqual(await rollback(root), { from: "v2_2026-01-02", to: "v1_2026-01-01" });
+  assert.deepEqual(await rollback(root), { from: "v3_2026-01-03", to: "v2_2026-01-02", gone: [] });
+  assert.deepEqual(await rollback(root), { from: "v2_2026-01-02", to: "v1_2026-01-01", gone: [] });
   assert.equal(await currentVersion(root), "v1_2026-01-01");
   await assert.rejects(rollback(root), CheckpointStoreError);
   // No temporary symlinks are left behind.
@@ -54,7 +54,12 @@ Deno.test("rollback skips versions deleted since; promote refuses unknown or inc
   await promote(root, "v2_2026-01-02");
   await promote(root, "v3_2026-01-03");
   await Deno.remove(join(root, "v2_2026-01-02"), { recursive: true });
-  assert.deepEqual(await rollback(root), { from: "v3_2026-01-03", to: "v1_2026-01-01" });
+  // Named as skipped: the version served before current is not the one serving now.
+  assert.deepEqual(await rollback(root), {
+    from: "v3_2026-01-03",
+    to: "v1_2026-01-01",
+    gone: ["v2_2026-01-02"],
+  });
   await assert.rejects(promote(root, "v9_2026-01-09"), /no complete version/);
   await assert.rejects(promote(root, "latest"), /not a version name/);
   await Deno.mkdir(join(root, "v4_2026-01-04")); // no manifest: not complete

@@ -66,9 +66,12 @@ export function monitorCommand(): Command {
     .action((raw, command: Command) => {
       if (raw.predictionsLog !== undefined) {
         if (command.getOptionValueSource("predictions") === "cli") {
+          // Said as what it is: two spellings of one option, given twice (it read "name the same file" of two
+          // different paths).
           throw new UsageError(
-            "--predictions and --predictions-log name the same file",
-            "give one of them",
+            "--predictions and --predictions-log are two names of one option (serve's name is taken too), " +
+              "given twice",
+            "give the prediction log once: --predictions PATH",
           );
         }
         raw.predictions = raw.predictionsLog;

@@ -425,7 +425,7 @@ Deno.test("monitor takes serve's --predictions-log for --predictions, and refuse
     assert.equal(aliased.code, 2, "both flags typed");
     assert.match(
       new TextDecoder().decode(aliased.stderr),
-      /--predictions and --predictions-log name the same file/,
+      /^candlecast: --predictions and --predictions-log are two names of one option .*given twice\nhint: give the prediction log once: --predictions /m,
     );
     const args = ["--data", f.data, "--checkpoints", f.checkpoints, "--predictions-log", f.predictions];
     const alone = await new Deno.Command(Deno.execPath(), {

@@ -3,6 +3,7 @@
  * kept) and exits 0; on failure prints what went wrong and where the log is, exits 1, and leaves `current`
  * as it was.
  */
+import { dirname } from "node:path";
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
@@ -94,6 +95,10 @@ export function retrainCommand(): Command {
       );
       requireWritableFolder("--checkpoints", opts.checkpoints);
       requireOutputFile("--log", opts.log, "retrain.log", { writes: "append" });
+      // As collect's --output and serve's --predictions-log: a log in a folder not made yet (the default
+      // data/retrain.log from another working folder) had the first step fail as "unexpected failure", and a
+      // run that ended before any step lost its record.
+      await Deno.mkdir(dirname(opts.log), { recursive: true });
       requireInput(
         "--data",
         opts.data,

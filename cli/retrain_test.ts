@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   computeIndicators,
@@ -120,6 +121,8 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     assert.ok(m, lines[0]);
     assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");
     assert.ok(await lockIsFree(join(root, ".retrain.lock")), "the lock is released");
+    // Its data copy goes, and the copies' folder with it (an empty .retrain-data/ was left in the store).
+    assert.ok(!existsSync(join(root, RETRAIN_DATA)), "no .retrain-data left");
     // The log keeps each run's start and its decision, not only the steps' output (cron mails the line once).
     const log = await Deno.readTextFile(join(dir, "retrain.log"));
     assert.match(log, /^\[\S+\] retrain weekly: started \(pid \d+\)$/m);
@@ -588,7 +591,7 @@ Deno.test({
       assert.ok(written.length <= 1, `${written}`);
       if (written.length > 0) assert.match(stderr, new RegExp(`${written[0]} was written but not promoted`));
       assert.deepEqual(await runFolderNames(root), [], "no run folder left");
-      assert.deepEqual([...Deno.readDirSync(join(root, ".retrain-data"))], [], "the CSV copy is removed");
+      assert.ok(!existsSync(join(root, ".retrain-data")), "the CSV copy is removed, and its folder");
       assert.ok(await lockIsFree(join(root, ".retrain.lock")));
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -699,6 +702,16 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
         /^candlecast: --train-args: --checkpoints is retrain's/m,
       ],
       [["--train-args=--resume"], /^candlecast: --train-args: --resume is retrain's/m],
+      // Before: accepted, ignored, and the candidate promoted anyway.
+      [
+        ["--train-args=--no-promote"],
+        /^candlecast: --train-args: --no-promote is retrain's to set\nhint: retrain always trains its candidate unpromoted/m,
+      ],
+      // Before: "--train-args: (outputHelp)", commander's internal token.
+      ...["--help", "-h"].map((h): [string[], RegExp] => [
+        [`--train-args=${h}`],
+        /^candlecast: --train-args: --help is not a training flag\nhint: run 'candlecast train --help'/m,
+      ]),
     ];
     for (const [extra, message] of cases) {
       const out = await candlecastCommand([...collecting, ...extra]).output();
@@ -743,7 +756,7 @@ Deno.test("retrain refuses data whose symbols Binance does not name that way (ex
   }
 });
 
-Deno.test("retrain weekly: a shape flag in --train-args, or data on another interval than current's, is exit 2 before any collect", async () => {
+Deno.test("retrain: a shape flag in a weekly --train-args, or data on another interval than current's (either mode), is exit 2 before any collect or training", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-weekly-early-" });
   const root = join(dir, "checkpoints");
   const exchange = countingExchange();
@@ -786,9 +799,98 @@ Deno.test("retrain weekly: a shape flag in --train-args, or data on another inte
       assert.equal(out.code, 2, stderr);
       assert.match(stderr, message);
     }
+    // Monthly too. Before: it trained a 1h candidate, scored the 4h current on 1h windows and could promote
+    // it (exit 0), changing the served model's interval without a word.
+    const monthly = collecting.map((a) => a === "weekly" ? "monthly" : a);
+    for (const args of [monthly, retrainArgs(dir, "monthly")]) {
+      const out = await candlecastCommand(args).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(
+        stderr,
+        /^candlecast: --data: .*data\.csv holds 1h candles, but current \(v1_2026-01-01\) was trained on 4h candles: monthly scores its candidate against current.*\nhint: point --data at its 4h candles; to serve a 1h model instead, train it by hand \('candlecast train --data .*data\.csv' promotes it\)/m,
+      );
+    }
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], "nothing was trained");
     assert.equal(exchange.hits(), 0, "nothing was fetched");
   } finally {
     await exchange.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain monthly: --train-args that do not fit current's recorded model are exit 2 before any collect", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-config-from-" });
+  const root = join(dir, "checkpoints");
+  const exchange = countingExchange();
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    await writeStandInCheckpoint(join(root, "v1_2026-01-01"), {
+      version: "v1_2026-01-01",
+      modelType: "lightweight_lstm",
+    });
+    await Deno.writeTextFile(
+      join(root, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-01-01T00:00:00.000Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        data: { end_ms: 0, symbols: {} },
+        files: {},
+        interval: "1h",
+      }),
+    );
+    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    const args = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect")
+      .concat(["--base-url", exchange.url, "--train-args=--d-model 16"]);
+    // Before: collect fetched from the exchange, then the train step (started from current's lightweight_lstm
+    // configuration) refused the flag: "'candlecast train' exited 2: …", exit 1.
+    const out = await candlecastCommand(args).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /^candlecast: --train-args: .*--d-model.*transformer_lstm/m);
+    assert.equal(exchange.hits(), 0, "nothing was fetched");
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], "nothing was trained");
+  } finally {
+    await exchange.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain: a --log in a folder not made yet is created; a CSV with no candles and a holdout over a day of data are exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-log-" });
+  const log = join(dir, "logs", "cron", "retrain.log");
+  const data = join(dir, "data.csv");
+  const run = (extra: string[] = []) =>
+    candlecastCommand(
+      retrainArgs(dir, "monthly").map((a) => a === join(dir, "retrain.log") ? log : a).concat(extra),
+    ).output();
+  try {
+    // A header alone. Before: "unexpected failure: No such file or directory … retrain.log" (the log's
+    // folder), and with the folder there "unexpected failure: Invalid time value", both exit 1.
+    await writeTrainingCsv(data, []);
+    assert.equal((await Deno.readTextFile(data)).split("\n").filter(Boolean).length, 1, "a header alone");
+    const empty = await run();
+    const stderr = new TextDecoder().decode(empty.stderr);
+    assert.equal(empty.code, 2, stderr);
+    assert.match(
+      stderr,
+      /^candlecast: .*data\.csv holds no candles \(a header alone\), and retrain extends and trains on the candles in it\nhint: fill it once with 'candlecast collect /m,
+    );
+    assert.match(
+      await Deno.readTextFile(log),
+      /retrain monthly: ended without a decision: .*holds no candles/,
+    );
+    // Half a day of candles: the hint's example fits it (before: "e.g. --holdout-days 1", which fails alike).
+    await writeTrainingCsv(data, series.map((s) => sliceSeries(s, 0, 12)));
+    const short = await run();
+    assert.equal(short.code, 2);
+    assert.match(
+      new TextDecoder().decode(short.stderr),
+      /spans 0\.5 days .*\nhint: hold out fewer days than the data spans, e\.g\. --holdout-days 0\.09, or collect/,
+    );
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -813,7 +915,11 @@ Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the
     // Weekly with a current whose data reaches the end. Before: exit 0, "nothing to fine-tune … they start
     // 2023-06-…", a date before the data begins.
     const last = series[0].openTime[series[0].length - 1];
-    await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
+    // A version's files (the monthly run below starts from its recorded configuration), then its manifest.
+    await writeStandInCheckpoint(join(root, "v1_2026-01-01"), {
+      version: "v1_2026-01-01",
+      modelType: "lightweight_lstm",
+    });
     await Deno.writeTextFile(
       join(root, "v1_2026-01-01", "manifest.json"),
       JSON.stringify({
@@ -850,10 +956,10 @@ Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the
   }
 });
 
-Deno.test("--train-args may repeat --incremental where retrain fine-tunes anyway; elsewhere it is refused", () => {
+Deno.test("--train-args may repeat --incremental where retrain fine-tunes anyway; elsewhere it is refused", async () => {
   // A weekly run with a current adds --incremental itself: cron lines written before the refusal carry it.
   refuseRetrainOwnedFlags(["--epochs", "2", "--incremental"], true);
-  checkTrainStep(trainStepArgs("d.csv", "ck", true, "ck/current", ["--epochs", "2", "--incremental"]));
+  await checkTrainStep(trainStepArgs("d.csv", "ck", true, "ck/current", ["--epochs", "2", "--incremental"]));
   // Monthly (or weekly before any current) trains from scratch: --incremental would contradict it.
   assert.throws(
     () => refuseRetrainOwnedFlags(["--incremental"], false),

@@ -3,7 +3,7 @@
  * ends, whether current already covers everything a weekly run could fine-tune on (and the summary that says
  * so), and a `--holdout-days` that leaves nothing before it to train on.
  */
-import type { CandleSeries } from "../../features/index.ts";
+import { type CandleSeries, shellWord } from "../../features/index.ts";
 import { type DataEnds, symbolDataEnd } from "../../ml/checkpoints/index.ts";
 import { UsageError } from "../errors.ts";
 
@@ -40,6 +40,20 @@ export function nothingToFineTune(
 }
 
 /**
+ * A training CSV with no candles (a header alone, as a collect stopped before its first page leaves one): retrain
+ * collects by the symbols already in it and holds out days by their times. Unchecked, it failed on the
+ * newest of no candles: "unexpected failure: Invalid time value … this is a bug", exit 1.
+ */
+export function requireCandles(series: readonly CandleSeries[], data: string): void {
+  if (series.some((s) => s.length > 0)) return;
+  throw new UsageError(
+    `${data} holds no candles (a header alone), and retrain extends and trains on the candles in it`,
+    `fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval 1h --months 12 --output ` +
+      `${shellWord(data)}' (or --source json/csv), then run retrain`,
+  );
+}
+
+/**
  * `--holdout-days` reaching back to the oldest candle leaves nothing before the held-out days to train on.
  * Unchecked, monthly's train step failed blaming its lookback and weekly kept current as "covering" data up to
  * a date before the data began: the flag's value is what is wrong (exit 2), said against the data's span.
@@ -52,12 +66,16 @@ export function holdoutOverAllData(
   const oldest = Math.min(...series.map((s) => s.openTime[0]));
   const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
   const spanDays = (newest - oldest) / 86_400_000;
-  // The default when the data is long enough, else a fifth of the span (at least a day).
-  const smaller = Math.max(1, Math.min(14, Math.floor(spanDays / 5)));
+  // The default when the data is long enough, else a fifth of the span: whole days where that is a day or
+  // more, else a fraction (a suggested 1 day failed the same way on data spanning less than a day).
+  const fifth = spanDays / 5;
+  const smaller = fifth >= 1 ? Math.min(14, Math.floor(fifth)) : +fifth.toPrecision(1);
   return new UsageError(
     `--holdout-days ${holdoutDays} covers all of the data: ${data} spans ${+spanDays.toFixed(1)} days ` +
       `(${day(oldest)} → ${day(newest)}), so no candle is left before the held-out days to train on`,
-    `hold out fewer days than the data spans, e.g. --holdout-days ${smaller}, or collect a longer history`,
+    smaller > 0
+      ? `hold out fewer days than the data spans, e.g. --holdout-days ${smaller}, or collect a longer history`
+      : "collect a longer history: each symbol has a single candle",
   );
 }
 export const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);

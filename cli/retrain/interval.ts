@@ -3,7 +3,7 @@
  * candles already in the training CSV before anything is fetched, and the interval collect is given when no
  * `--interval` is.
  */
-import { type CandleSeries, intervalOf, isInterval, otherInterval } from "../../features/index.ts";
+import { type CandleSeries, intervalOf, isInterval, otherInterval, shellWord } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 
 /**
@@ -20,21 +20,33 @@ export function requireDataInterval(interval: string, data: string, existing: re
 }
 
 /**
- * Weekly fine-tunes current, whose horizon and lookback count its own candles: data on another interval would
- * be refused by the train step, after the collect fetched from the exchange (exit 1); said first instead.
+ * Current's horizon and lookback count its own candles, and retrain scores it against the candidate on the
+ * held-out candles: data on another interval would be refused by a weekly run's train step after the collect
+ * fetched from the exchange (exit 1), and a monthly run scored current on candles it was never trained for and
+ * could promote a model of another interval without a word (the served model's interval changed under the
+ * bot). Said first, for both modes.
  */
 export function requireCurrentInterval(
   current: string,
   recorded: string | null | undefined,
   data: string,
   series: readonly CandleSeries[],
+  mode: "weekly" | "monthly",
 ): void {
   const fromData = otherInterval(series.map((s) => s.openTime), recorded);
   if (fromData === null) return;
+  const what = mode === "weekly"
+    ? "weekly fine-tunes it"
+    : "monthly scores its candidate against current on these candles and would replace a model of one " +
+      "interval with one of another";
   throw new UsageError(
-    `--data: ${data} holds ${fromData} candles, but current (${current}) was trained on ${recorded} candles: ` +
-      "weekly fine-tunes it",
-    `point --data at its ${recorded} candles, or run --mode monthly to train a new model on these`,
+    `--data: ${data} holds ${fromData} candles, but current (${current}) was trained on ${recorded} candles: ${what}`,
+    mode === "weekly"
+      ? `point --data at its ${recorded} candles, or run --mode monthly to train a new model on these`
+      : `point --data at its ${recorded} candles; to serve a ${fromData} model instead, train it by hand ` +
+        `('candlecast train --data ${
+          shellWord(data)
+        }' promotes it) and let retrain keep it up to date from then on`,
   );
 }
 

@@ -4,7 +4,7 @@
  * and `current` on that period, promote only if the candidate is not worse, keep the newest K versions.
  * Each step is a candlecast process of its own (`step.ts` says why).
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { plural, readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
 import {
@@ -21,7 +21,14 @@ import { acquireLock } from "./lock.ts";
 import { runFolderNames } from "../train/run_names.ts";
 import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
 import { collectInterval, requireCurrentInterval, requireDataInterval } from "./interval.ts";
-import { coveredUntil, dataEnd, day, holdoutOverAllData, nothingToFineTune } from "./coverage.ts";
+import {
+  coveredUntil,
+  dataEnd,
+  day,
+  holdoutOverAllData,
+  nothingToFineTune,
+  requireCandles,
+} from "./coverage.ts";
 import { step, StepError, STOPPED_HINT } from "./step.ts";
 import {
   clearLeftovers,
@@ -72,7 +79,10 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
     const incremental = opts.mode === "weekly" && current !== null;
     refuseRetrainOwnedFlags(opts.trainArgs, incremental);
-    checkTrainStep(trainStepArgs("-", root, incremental, currentDir, opts.trainArgs));
+    await checkTrainStep(
+      trainStepArgs("-", root, incremental, currentDir, opts.trainArgs),
+      opts.trainArgs.length > 0,
+    );
 
     if (opts.collect) {
       const existing = await readTrainingCsv(opts.data).catch(() => {
@@ -81,8 +91,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           "run 'candlecast collect' once first",
         );
       });
+      requireCandles(existing, opts.data);
       if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
-      if (incremental) requireCurrentInterval(current!, manifest?.interval, opts.data, existing);
+      if (current) requireCurrentInterval(current, manifest?.interval, opts.data, existing, opts.mode);
       // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
       // after the lock and the checks with "'candlecast collect' exited 2", exit 1.
       const foreign = existing.map((s) => s.symbol).filter((s) => !isBinanceSymbol(s));
@@ -129,7 +140,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
     const series = await readTrainingCsv(opts.data);
-    if (incremental) requireCurrentInterval(current!, manifest?.interval, opts.data, series);
+    requireCandles(series, opts.data);
+    if (current) requireCurrentInterval(current, manifest?.interval, opts.data, series, opts.mode);
     // Days are held out by open time: without times there is nothing to hold out (or to fine-tune after).
     if (!series.every((s) => s.openTime.every(Number.isFinite))) {
       throw new UsageError(
@@ -319,7 +331,11 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       : "";
     return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
   } finally {
-    if (tmpDir !== null) await rm(tmpDir, { recursive: true, force: true });
+    if (tmpDir !== null) {
+      await rm(tmpDir, { recursive: true, force: true });
+      // The copies' folder goes too once empty (a `train --resume` by hand on a leftover copy keeps it).
+      await Deno.remove(dirname(tmpDir)).catch(() => {});
+    }
     lock.release();
   }
 }

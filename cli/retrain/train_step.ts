@@ -2,9 +2,11 @@
  * The arguments of retrain's train step, and their check before anything runs (train's own parser, schema and
  * combination rules), so a bad `--train-args` is found before a collect from the exchange.
  */
+import { CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
 import { parseFlags, refuseTypedFlags } from "../flags.ts";
-import { SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
+import { runConfigOf, SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
+import { configFromVersion } from "../train/parent.ts";
 import { refuseIncrementalConflicts, trainCommand } from "../train.ts";
 import { TrainFlagsSchema } from "../train/options.ts";
 
@@ -41,6 +43,10 @@ const RETRAIN_OWNED: Record<string, string> = {
   "--incremental": "--mode weekly fine-tunes current, --mode monthly trains from scratch",
   "--resume":
     "retrain starts a fresh candidate each run; to finish a stopped run use 'candlecast train --resume'",
+  // Before: accepted and ignored (retrain trains unpromoted anyway), and the candidate was promoted.
+  "--no-promote":
+    "retrain always trains its candidate unpromoted and promotes it only if it is not worse than current; " +
+    "to train a version that is never promoted, run 'candlecast train --no-promote' by hand",
 };
 
 /**
@@ -64,13 +70,18 @@ export function refuseRetrainOwnedFlags(trainArgs: readonly string[], incrementa
 /**
  * The train step's arguments (`--train-args` with what retrain adds: --incremental or --config-from) read by
  * train's own flags, schema and combination rules now, not when the step starts after a collect from the
- * exchange: a typo (`--epochz 3`), a bad value, or a shape flag a weekly fine-tune cannot take is a usage error
- * (exit 2) before anything runs.
+ * exchange: a typo (`--epochz 3`), a bad value, a shape flag a weekly fine-tune cannot take, or one that does
+ * not fit the model current records (a monthly `--d-model` over a lightweight_lstm) is a usage error (exit 2)
+ * before anything runs.
  */
-export function checkTrainStep(args: readonly string[]): void {
+export async function checkTrainStep(
+  args: readonly string[],
+  /** Whether `--train-args` typed any flags: only then can one clash with current's recorded configuration. */
+  typed = true,
+): Promise<void> {
   const command = trainCommand().exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .action(() => {});
-  try {
+  const opts = asTrainArgsError(() => {
     command.parse(args.slice(1), { from: "user" }); // after the command's name
     const opts = parseFlags("train", TrainFlagsSchema, typedRunConfigFlags(command));
     if (opts.incremental) {
@@ -83,8 +94,29 @@ export function checkTrainStep(args: readonly string[]): void {
       );
       refuseIncrementalConflicts(command, opts);
     }
+    return opts;
+  });
+  // The configuration the step will start from (current's record), read as train reads it; its own failures
+  // (an unreadable current) are runtime errors, not the flags'.
+  if (opts.configFrom && typed) {
+    const config = await configFromVersion(opts.configFrom);
+    asTrainArgsError(() => runConfigOf(opts, { config, keepShape: false }));
+  }
+}
+
+/** `work`'s usage errors, and commander's, as `--train-args` errors with train's help named. */
+function asTrainArgsError<T>(work: () => T): T {
+  try {
+    return work();
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`--train-args: ${error.message}`, error.hint);
+    // Commander reports a help request as an error whose message is its internal token "(outputHelp)".
+    if (error instanceof CommanderError && /^commander\.help/.test(error.code)) {
+      throw new UsageError(
+        "--train-args: --help is not a training flag",
+        "run 'candlecast train --help' for the flags --train-args may pass",
+      );
+    }
     throw new UsageError(
       `--train-args: ${(error as Error).message.replace(/^error: /, "")}`,
       "run 'candlecast train --help' for the flags --train-args may pass",

@@ -22,4 +22,5 @@ export { plural } from "./plural.ts";
 export { formatDuration } from "./duration.ts";
 export { ReportedError } from "./reported_error.ts";
 export { shellWord } from "./shell_word.ts";
+export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";
 export { fileAbove, folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";

@@ -9,7 +9,10 @@ import {
   boundedIndicatorProblem,
   candleProblem,
   describeCandleProblem,
+  MAX_SYMBOL_LENGTH,
   misreadOpenTime,
+  SYMBOL_PATTERN,
+  SYMBOL_RULE,
 } from "../features/index.ts";
 
 /** One candle as the C# bot sends it (the seed README's field names). */
@@ -51,14 +54,8 @@ export interface PredictRequest {
   readonly candles: readonly RequestCandle[];
 }
 
-/** Symbols are echoed in responses and logs, so they are bounded; Binance's longest is far shorter. */
-export const MAX_SYMBOL_LENGTH = 64;
-/**
- * A symbol is one word: no spaces (" BTCUSDT ", padded by a fixed-width formatter) and no control characters
- * ("BTC\nUSDT"), nor other invisible ones (a zero-width space). Served and logged as sent, such a symbol matches no candle that collect wrote, so monitor could
- * never score it. Case is left alone: monitor joins "btcusdt" with collect's "BTCUSDT".
- */
-export const SYMBOL_PATTERN = /^[^\s\p{C}]+$/u;
+// The symbol rule is shared with collect (features/symbols.ts); re-exported for the server's callers.
+export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN } from "../features/index.ts";
 /**
  * Bounds that no honest body under the 1 MiB limit reaches (a candle is ≥ 100 bytes), checked before the
  * schema runs: a megabyte of `[0,0,0,…]` would otherwise make zod report half a million issues, and a batch
@@ -163,7 +160,7 @@ function predictSchema(lookback: number) {
     symbol: z.string({
       error: (issue) => issue.input === undefined ? "is missing (expected a string)" : "expected a string",
     }).min(1, "must not be empty").max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
-      .regex(SYMBOL_PATTERN, "must be one word, without spaces or control characters (like BTCUSDT)"),
+      .regex(SYMBOL_PATTERN, SYMBOL_RULE),
     candles: z.array(CandleSchema, {
       error: (issue) =>
         issue.input === undefined

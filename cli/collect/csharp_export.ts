@@ -11,10 +11,13 @@ import {
   CandleError,
   type CandleSeries,
   type IndicatorColumn,
+  MAX_SYMBOL_LENGTH,
   ohlcvProblem,
   openTimesToMs,
   readCandleFile,
   seriesFromCandles,
+  SYMBOL_PATTERN,
+  SYMBOL_RULE,
   withoutBom,
 } from "../../features/index.ts";
 
@@ -67,7 +70,10 @@ const exportSchema = z.array(
   z.object({
     // Upper-cased as --symbols is: Binance's spelling, so a later Binance collect or retrain (which collects
     // the file's symbols) merges into the same rows rather than adding a second "BTCUSDT" beside "btcusdt".
-    symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "symbol is empty")
+    // One word as serve requires (a newline split the training CSV's row; a space matched no request).
+    symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "is empty")
+      .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
+      .regex(SYMBOL_PATTERN, SYMBOL_RULE)
       .transform((s) => s.toUpperCase()),
     candles: z.array(candleSchema, { error: "expected an array of candles" }),
   }),
@@ -123,9 +129,13 @@ function normalize(json: unknown, source: string): unknown {
 function locate(json: unknown, path: readonly PropertyKey[]): string {
   if (path.length === 0) return "the top level";
   const entry = Array.isArray(json) ? json[Number(path[0])] : undefined;
-  const symbol = typeof entry === "object" && entry !== null &&
-      typeof (entry as Record<string, unknown>).symbol === "string"
-    ? (entry as Record<string, unknown>).symbol as string
+  const given = typeof entry === "object" && entry !== null
+    ? (entry as Record<string, unknown>).symbol
+    : null;
+  // By its symbol where that is a usable name; by position where the symbol is missing or is the problem
+  // (an empty one read `nosym.json:  "symbol": …`, a newline split the message).
+  const symbol = typeof given === "string" && path[1] !== "symbol" && SYMBOL_PATTERN.test(given.trim())
+    ? given.trim()
     : `entry ${String(path[0])}`;
   if (path.length === 1) return symbol;
   if (path[1] !== "candles" || path.length === 2) return `${symbol} "${String(path[1])}"`;

@@ -52,6 +52,11 @@ Deno.test("C# export: symbols are upper-cased as --symbols are, so 'btcusdt' mer
   // Before: kept as "btcusdt", a second symbol beside the BTCUSDT rows a Binance collect (or retrain) adds.
   const [s] = parseCsharpExport(JSON.stringify([{ symbol: " btcusdt", candles: [candle(0), candle(1)] }]));
   assert.equal(s.symbol, "BTCUSDT");
+  // Another exchange's spelling is one word, as serve takes it.
+  assert.equal(
+    parseCsharpExport(JSON.stringify([{ symbol: "btc/usdt", candles: [candle(0)] }]))[0].symbol,
+    "BTC/USDT",
+  );
   assert.throws(
     () =>
       parseCsharpExport(
@@ -109,6 +114,17 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
       /ETHUSDT appears twice/,
     ],
     [[{ candles: [candle(0)] }], /entry 0 "symbol": missing/],
+    // Symbols serve would refuse (before: written to the training CSV as given, a newline splitting its row,
+    // and an empty one named as `export.json:  "symbol": symbol is empty`).
+    [[{ symbol: " ", candles: [candle(0)] }], /^export\.json: entry 0 "symbol": is empty$/],
+    ...["BTC USDT", "ETH\nUSD T", "BTC\u200bUSDT"].map((symbol): [unknown, RegExp] => [
+      [{ symbol: "ETHUSDT", candles: [candle(0)] }, { symbol, candles: [candle(0)] }],
+      /^export\.json: entry 1 "symbol": must be one word, without spaces or control characters \(like BTCUSDT\)$/,
+    ]),
+    [
+      [{ symbol: "X".repeat(65), candles: [candle(0)] }],
+      /^export\.json: entry 0 "symbol": must be at most 64 characters$/,
+    ],
     [{ symbol: "BTCUSDT" }, /export.json: the top level: expected an array/],
   ];
   for (const [json, message] of cases) {

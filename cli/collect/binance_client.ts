@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
 import type { Interval } from "../../features/index.ts";
-import { ReportedError } from "../../features/index.ts";
+import { misreadOpenTime, ReportedError } from "../../features/index.ts";
 
 /** Binance's cap on klines per request, and the request weight it charges for one. */
 export const MAX_KLINES_PER_REQUEST = 1000;
@@ -27,8 +27,16 @@ export interface Kline {
 const decimal = z.string().regex(/^\d+(\.\d+)?$/, "expected a decimal string").transform(Number);
 const time = z.number().int().nonnegative();
 /** The 12-field kline array; fields after the 12th are tolerated in case Binance adds some. */
+/**
+ * Binance answers in ms. An API that answers in seconds (a look-alike behind --base-url) was written as ms:
+ * candles of January 1970, "no gaps" for a thousand hourly candles an hour apart, and train trained on them.
+ */
+const openTime = time.refine((t) => misreadOpenTime(t) === null, {
+  error: (issue) =>
+    `the open time ${issue.input} is ${misreadOpenTime(Number(issue.input))?.phrase}, where Binance sends ms`,
+});
 const klineSchema = z.tuple([
-  time, // open time
+  openTime,
   decimal, // open
   decimal, // high
   decimal, // low

@@ -206,6 +206,20 @@ Deno.test("binance client: HTTP errors without a Binance body and malformed klin
       /unexpected klines .* at \[0\]/,
     );
   });
+  // Open times in seconds (a look-alike API). Before: written as ms, candles of January 1970, exit 0.
+  const kline = (t: number) => [t, "1", "2", "0.5", "1.5", "10", t + 3599, "15", 3, "5", "7", "0"];
+  await withRig(AFTER, {
+    source,
+    fault: faultsAt({
+      1: { kind: "status", status: 200, body: JSON.stringify([kline(1_792_706_400), kline(1_792_710_000)]) },
+    }),
+  }, async (rig) => {
+    const client = new BinanceClient(rig.server.url, clock);
+    await assert.rejects(
+      client.klines({ symbol: "AAAUSDT", interval: "1h", limit: 5 }),
+      /unexpected klines .* at \[0\]\[0\]: the open time 1792706400 is in seconds, where Binance sends ms/,
+    );
+  });
 });
 
 Deno.test("binance: a failed request says why, from the error's cause (Deno's fetch says only 'fetch failed')", () => {

@@ -496,7 +496,9 @@ function failureError(failures: BinanceError[], written: string): CommandError {
 
 async function readExisting(path: string): Promise<CandleSeries[]> {
   try {
-    await stat(path);
+    // An empty file (`touch`, or `: >` in a script) holds nothing to merge with: written as a new one. It was
+    // "the file is empty; make one with 'candlecast collect'", the command that refused.
+    if ((await stat(path)).size === 0) return [];
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return [];
     throw error;

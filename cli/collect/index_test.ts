@@ -109,6 +109,15 @@ Deno.test("collect: an output that is not a training CSV is refused, not overwri
     assert.equal(await readFile(rig.output, "utf8"), "name,age\nbob,3\n");
   }));
 
+Deno.test("collect: an empty file at --output is written as a new training CSV", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // `: > data.csv` in a script. Before: "the file is empty", hint "make one with 'candlecast collect'".
+    await writeFile(rig.output, "");
+    await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
+    const series = await readTrainingCsv(rig.output);
+    assert.deepEqual(series.map((s) => [s.symbol, s.length]), [["AAAUSDT", 48]]);
+  }));
+
 Deno.test("collect: a window without closed candles is an error, and writes nothing", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     await assert.rejects(

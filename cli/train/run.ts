@@ -140,14 +140,13 @@ function prepare(series: CandleSeries[], config: RunConfig, parent: Parent | nul
       returnScale: parent?.preprocessor.returnScale,
     });
   } catch (error) {
-    if (error instanceof DatasetError || error instanceof SplitError) {
+    // A split that cannot be made says why itself, with the exit code of whose fix it is (--split-dates on
+    // candles without open times is the flag's: exit 2, with a hint; it was exit 1 without one).
+    if (error instanceof SplitError) throw error;
+    if (error instanceof DatasetError) {
       throw new CommandError(
         error.message,
-        parent
-          ? `there may be too little data since ${parent.version}; collect more first`
-          : error instanceof DatasetError
-          ? error.hint
-          : undefined,
+        parent ? `there may be too little data since ${parent.version}; collect more first` : error.hint,
       );
     }
     throw error;

@@ -57,11 +57,14 @@ export function firstAtOrAfter(openTime: Float64Array, time: number): number {
   return lo;
 }
 
-function requireOpenTimes(s: CandleSeries, why: string): void {
+function requireOpenTimes(s: CandleSeries, why: string, hint: string, exitCode = 1): void {
   if (s.openTime.some(Number.isNaN)) {
-    throw new SplitError(`${s.symbol}: some candles have no open_time, which ${why} needs`);
+    throw new SplitError(`${s.symbol}: some candles have no open_time, which ${why} needs`, hint, exitCode);
   }
 }
+
+/** Where open times come from, for the hints below (a C# export without "t" writes none). */
+const WITH_TIMES = 'collect the candles with their open times (a C# export\'s "t", or --source binance/csv)';
 
 /**
  * One series' usable windows (past every warm-up) cut by `rule` into train, validation and test, less those
@@ -79,7 +82,13 @@ export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
     b1 = i1 < n ? ends[i1] : Infinity;
     b2 = i2 < n ? ends[i2] : Infinity;
   } else {
-    requireOpenTimes(s, "--split-dates");
+    // The flag is what does not fit this data: a usage error (exit 2), as --interval against a file's candles.
+    requireOpenTimes(
+      s,
+      "--split-dates",
+      `${WITH_TIMES}, or leave --split-dates out (fractions need no times)`,
+      2,
+    );
     b1 = firstAtOrAfter(s.openTime, rule.validationStart);
     b2 = firstAtOrAfter(s.openTime, rule.testStart);
   }
@@ -106,7 +115,7 @@ function candidateEnds(
 ): { usable: ReturnType<typeof windowEnds>; ends: Int32Array } {
   const usable = windowEnds(s, { lookback, horizon });
   if (since === undefined) return { usable, ends: usable.ends };
-  requireOpenTimes(s, "incremental training");
+  requireOpenTimes(s, "incremental training", `${WITH_TIMES}, or train from scratch without --incremental`);
   return { usable, ends: usable.ends.filter((t) => s.openTime[t + horizon] > since) };
 }
 

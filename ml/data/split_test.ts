@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { sliceSeries } from "../../features/index.ts";
+import { computeIndicators, seriesFromCandles, sliceSeries } from "../../features/index.ts";
+import { simulateMarket } from "../../features/market_simulator.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { checkSplitRule, DEFAULT_SPLIT, SplitError, splitSeries } from "./split.ts";
 
@@ -104,4 +105,27 @@ Deno.test("bad split rules are refused", () => {
   assert.throws(() => checkSplitRule({ kind: "fractions", train: 0.9, validation: 0.1 }), SplitError);
   assert.throws(() => checkSplitRule({ kind: "dates", validationStart: 5, testStart: 5 }), SplitError);
   checkSplitRule(DEFAULT_SPLIT);
+});
+
+Deno.test("dates on candles without open times: exit 2 naming --split-dates, with a hint (there was none, exit 1)", () => {
+  const s = seriesFromCandles(
+    "SIMUSDT",
+    simulateMarket({ seed: 3, start: 0, intervalMs: 3_600_000, count: 200, startPrice: 100, baseVolume: 50 }),
+  );
+  computeIndicators(s);
+  const untimed = { ...s, openTime: s.openTime.map(() => NaN) };
+  assert.throws(
+    () =>
+      splitSeries(untimed, {
+        lookback: LOOKBACK,
+        horizon: HORIZON,
+        rule: { kind: "dates", validationStart: 1, testStart: 2 },
+      }),
+    (e: Error) =>
+      e instanceof SplitError && e.exitCode === 2 &&
+      /^SIMUSDT: some candles have no open_time, which --split-dates needs$/.test(e.message) &&
+      /leave --split-dates out \(fractions need no times\)$/.test(e.hint ?? ""),
+  );
+  // Fractions need no times.
+  splitSeries(untimed, { lookback: LOOKBACK, horizon: HORIZON, rule: DEFAULT_SPLIT });
 });

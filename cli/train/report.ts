@@ -38,7 +38,25 @@ export function dataLines(d: Dataset): string[] {
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
     ...smallSplitNotes(d),
+    ...missingSymbolNotes(d),
   ];
+}
+
+/**
+ * A note where some symbols have no test (or validation) windows while others do: series that do not overlap
+ * in time leave one symbol wholly before the common cut, and the test figures, metrics.json and the report then
+ * speak of the other symbols only, which nothing said.
+ */
+export function missingSymbolNotes(d: Pick<Dataset, "symbols">): string[] {
+  return (["validation", "test"] as const).flatMap((k) => {
+    const without = d.symbols.filter((s) => s[k] === 0).map((s) => s.symbol);
+    const within = d.symbols.filter((s) => s[k] > 0).map((s) => s.symbol);
+    if (without.length === 0 || within.length === 0) return [];
+    return [
+      `  note: ${without.join(", ")} ${without.length === 1 ? "has" : "have"} no ${k} windows (the split's ` +
+      `dates are common to every symbol): the ${k} scores cover ${within.join(", ")} only`,
+    ];
+  });
 }
 
 /** Said only when it happened: most series have no outage inside a label's few candles. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { TrainResult } from "../../ml/train/index.ts";
-import { smallSplitNotes, stopLine } from "./report.ts";
+import { missingSymbolNotes, smallSplitNotes, stopLine } from "./report.ts";
 import type { Dataset } from "../../ml/data/index.ts";
 
 const member = (epochs: number, best: number, stop: TrainResult["stopReason"]): TrainResult => ({
@@ -60,4 +60,19 @@ Deno.test("train notes a validation or test split too small for its scores to sa
       "more data or wider --split-dates give a score that says something",
   );
   assert.equal(smallSplitNotes({ validation: split(999), test: split(1_000) }).length, 1);
+});
+
+Deno.test("train notes symbols with no test or validation windows while others have some", () => {
+  const symbol = (name: string, validation: number, test: number) =>
+    ({ symbol: name, validation, test }) as Dataset["symbols"][number];
+  assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 9, 9), symbol("ETHUSDT", 9, 9)] }), []);
+  // Before: ETHUSDT's candles ended before the common test date, and the test figures were BTCUSDT's alone,
+  // unsaid. No windows anywhere is another failure (train stops), not this note.
+  assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 9, 9), symbol("ETHUSDT", 0, 0)] }), [
+    "  note: ETHUSDT has no validation windows (the split's dates are common to every symbol): the validation " +
+    "scores cover BTCUSDT only",
+    "  note: ETHUSDT has no test windows (the split's dates are common to every symbol): the test scores cover " +
+    "BTCUSDT only",
+  ]);
+  assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 0, 0), symbol("ETHUSDT", 0, 0)] }), []);
 });

@@ -191,10 +191,14 @@ export function exportCommand(): Command {
       requireOutputFile("--output", options.output, "trading_model.onnx");
       await refuseVersionFileOutput(options.output, options.checkpoint);
       await refuseNonOnnxOverwrite(options.output);
+      // Replacing an ONNX file is allowed (a re-export), but said: "wrote" read as if the path had been free.
+      const replaced = pathKind(options.output) === "file";
       const summary = await runExport(options);
       const worst = Math.max(...Object.values(summary.maxDiff));
       console.log(
-        `wrote ${summary.output} (${(summary.bytes / 1024).toFixed(0)} KiB): ${summary.modelClass} ` +
+        `${replaced ? "replaced" : "wrote"} ${summary.output} (${
+          (summary.bytes / 1024).toFixed(0)
+        } KiB): ${summary.modelClass} ` +
           `${summary.version}, matches the trained model to ${worst.toExponential(1)} on ONNX Runtime`,
       );
     });

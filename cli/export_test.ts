@@ -75,6 +75,10 @@ Deno.test("export writes a checked ONNX file ONNX Runtime runs with the document
       Object.entries(out).map(([k, v]) => [k, v.dims]).sort(),
       [["attention", [3, LOOKBACK]], ["class_logits", [3, 3]], ["regression", [3, 1]]],
     );
+    // Again over the same file: replaced, and said so (it printed "wrote", as over a free path).
+    const again = await cli("export", "--checkpoint", dir, "--output", output);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^replaced .*trading_model\.onnx /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -251,7 +251,14 @@ export class BinanceClient {
     try {
       json = JSON.parse(body);
     } catch {
-      return { ok: false, problem: `the response is not complete JSON (${body.length} bytes; truncated?)` };
+      // A page of HTML (a proxy's or a maintenance page) is no truncated JSON: say what came back.
+      const html = /^\s*</.test(body);
+      return {
+        ok: false,
+        problem: html
+          ? `the response is an HTML page, not JSON (${body.length} bytes: maintenance, or a proxy in the way?)`
+          : `the response is not complete JSON (${body.length} bytes; truncated?)`,
+      };
     }
     const parsed = klinesSchema.safeParse(json);
     if (!parsed.success) {

@@ -99,6 +99,18 @@ Deno.test("binance: a dropped connection (before or during the body) and a trunc
     assert.match(rig.env.notices[2], /not complete JSON .*truncated/);
   }));
 
+Deno.test("binance: an HTML page where klines were expected is retried, and named as HTML, not truncated JSON", () =>
+  withRig(AFTER, {
+    source,
+    fault: faultsAt({ 1: { kind: "status", status: 200, body: "<html>Down for maintenance</html>" } }),
+  }, async (rig) => {
+    await collectsEverything(rig);
+    assert.match(
+      rig.env.notices[0],
+      /the response is an HTML page, not JSON \(33 bytes: maintenance, or a proxy/,
+    );
+  }));
+
 Deno.test("binance: giving up after bounded tries keeps every candle fetched; a re-run completes the file", () =>
   withRig(AFTER, {
     source,

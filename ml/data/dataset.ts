@@ -134,7 +134,9 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
         ? "the data holds no candles: fill the CSV with 'candlecast collect' first"
         : longest < need
         ? `a window needs lookback ${opts.lookback} + horizon ${opts.horizon} = ${need} candles but the longest ` +
-          `symbol has ${longest}; use a smaller --lookback or more data`
+          `symbol has ${longest}; use a smaller ${
+            opts.horizon > opts.lookback ? "--horizon" : "--lookback"
+          } or more data`
         : opts.split.kind === "dates"
         ? "use more data or other split dates"
         : "use more data";

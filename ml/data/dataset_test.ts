@@ -124,6 +124,11 @@ Deno.test("an empty split is an error that says what to do", () => {
       /holds no candles: fill the CSV with 'candlecast collect'/.test(e.hint ?? "") &&
       !/lookback/.test(e.hint ?? ""),
   );
+  // A horizon longer than the data: the horizon is what to shrink (the hint said "a smaller --lookback").
+  assert.throws(
+    () => prepareDataset([emptySeries("X", 100)], { ...SHAPE, horizon: 3000, split: DEFAULT_SPLIT }),
+    (e: DatasetError) => /use a smaller --horizon or more data$/.test(e.hint ?? ""),
+  );
 });
 
 Deno.test({

@@ -71,6 +71,23 @@ async function retrain(dir: string, mode: string, extra: string[] = []) {
   return { code: out.code, stdout: text(out.stdout).trim(), stderr: text(out.stderr) };
 }
 
+/**
+ * A hand-written manifest.json for version v1_2026-01-01: a transformer_lstm on 1h candles with no data end,
+ * `fields` overriding, and no files to check (a test writes the files it needs itself).
+ */
+function v1Manifest(fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    version: "v1_2026-01-01",
+    created_at: "2026-01-01T00:00:00.000Z",
+    parent: null,
+    model_type: "transformer_lstm",
+    data: { end_ms: 0, symbols: {} },
+    files: {},
+    interval: "1h",
+    ...fields,
+  });
+}
+
 Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolerances", () => {
   const cur = { macro_f1: 0.40, log_loss: 1.05 };
   const none = { f1Tolerance: 0, loglossTolerance: 0 };
@@ -762,15 +779,6 @@ Deno.test("retrain: a shape flag in a weekly --train-args, or data on another in
   const exchange = countingExchange();
   try {
     await writeTrainingCsv(join(dir, "data.csv"), series); // 1h candles
-    const manifest = (interval: string) => ({
-      version: "v1_2026-01-01",
-      created_at: "2026-01-01T00:00:00.000Z",
-      parent: null,
-      model_type: "transformer_lstm",
-      data: { end_ms: 0, symbols: {} },
-      files: {},
-      interval,
-    });
     await Deno.mkdir(join(root, "v1_2026-01-01"), { recursive: true });
     await Deno.symlink("v1_2026-01-01", join(root, "current"));
     const collecting = retrainArgs(dir, "weekly").filter((a) => a !== "--no-collect")
@@ -792,7 +800,7 @@ Deno.test("retrain: a shape flag in a weekly --train-args, or data on another in
     for (const [interval, extra, message] of cases) {
       await Deno.writeTextFile(
         join(root, "v1_2026-01-01", "manifest.json"),
-        JSON.stringify(manifest(interval)),
+        v1Manifest({ interval }),
       );
       const out = await candlecastCommand([...collecting, ...extra]).output();
       const stderr = new TextDecoder().decode(out.stderr);
@@ -831,15 +839,7 @@ Deno.test("retrain monthly: --train-args that do not fit current's recorded mode
     });
     await Deno.writeTextFile(
       join(root, "v1_2026-01-01", "manifest.json"),
-      JSON.stringify({
-        version: "v1_2026-01-01",
-        created_at: "2026-01-01T00:00:00.000Z",
-        parent: null,
-        model_type: "lightweight_lstm",
-        data: { end_ms: 0, symbols: {} },
-        files: {},
-        interval: "1h",
-      }),
+      v1Manifest({ model_type: "lightweight_lstm" }),
     );
     await Deno.symlink("v1_2026-01-01", join(root, "current"));
     const args = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect")
@@ -922,14 +922,10 @@ Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the
     });
     await Deno.writeTextFile(
       join(root, "v1_2026-01-01", "manifest.json"),
-      JSON.stringify({
-        version: "v1_2026-01-01",
+      v1Manifest({
         created_at: "2026-03-01T00:00:00.000Z",
-        parent: null,
         model_type: "lightweight_lstm",
         data: { end_ms: last, symbols: { SIMAUSDT: { last_ms: last }, SIMBUSDT: { last_ms: last } } },
-        files: {},
-        interval: "1h",
       }),
     );
     await Deno.symlink("v1_2026-01-01", join(root, "current"));

@@ -54,8 +54,6 @@ export interface PredictRequest {
   readonly candles: readonly RequestCandle[];
 }
 
-// The symbol rule is shared with collect (features/symbols.ts); re-exported for the server's callers.
-export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN } from "../features/index.ts";
 /**
  * Bounds that no honest body under the 1 MiB limit reaches (a candle is ≥ 100 bytes), checked before the
  * schema runs: a megabyte of `[0,0,0,…]` would otherwise make zod report half a million issues, and a batch

@@ -26,7 +26,6 @@ export interface Kline {
 
 const decimal = z.string().regex(/^\d+(\.\d+)?$/, "expected a decimal string").transform(Number);
 const time = z.number().int().nonnegative();
-/** The 12-field kline array; fields after the 12th are tolerated in case Binance adds some. */
 /**
  * Binance answers in ms. An API that answers in seconds (a look-alike behind --base-url) was written as ms:
  * candles of January 1970, "no gaps" for a thousand hourly candles an hour apart, and train trained on them.
@@ -35,6 +34,7 @@ const openTime = time.refine((t) => misreadOpenTime(t) === null, {
   error: (issue) =>
     `the open time ${issue.input} is ${misreadOpenTime(Number(issue.input))?.phrase}, where Binance sends ms`,
 });
+/** The 12-field kline array; fields after the 12th are tolerated in case Binance adds some. */
 const klineSchema = z.tuple([
   openTime,
   decimal, // open

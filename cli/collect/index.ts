@@ -85,6 +85,8 @@ interface Gathered {
   failures: BinanceError[];
   /** The symbols the exchange failed on: their summary is the failure, not "no closed candles". */
   failedSymbols?: ReadonlySet<string>;
+  /** The symbol whose fetch Ctrl-C stopped: with no candle yet, it is one of those not fetched, not one without. */
+  interruptedSymbol?: string;
 }
 
 /**
@@ -175,15 +177,20 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       replaced.get(s.symbol) ?? 0,
     )
   );
+  // A symbol interrupted before its first candle came (Ctrl-C during the exchange's 5xx retries) was not found
+  // empty: it is named among those with nothing yet below, not as one with "no closed candles".
+  const cutShort = gathered.series.find((s) => s.length === 0 && s.symbol === gathered.interruptedSymbol);
   for (const s of gathered.series) {
-    if (s.length === 0 && !gathered.failedSymbols?.has(s.symbol)) {
+    if (s.length === 0 && s !== cutShort && !gathered.failedSymbols?.has(s.symbol)) {
       env.print(`${s.symbol}: no closed candles for ${describeRequest(options, [s.symbol])}`);
     }
   }
   env.print(formatSummary(options.output, summaries));
   if (interrupted) {
     // Symbols are fetched in turn: those after the one interrupted were not asked for.
-    const untouched = options.source === "binance" ? options.symbols.slice(gathered.series.length) : [];
+    const untouched = options.source === "binance"
+      ? [...(cutShort ? [cutShort.symbol] : []), ...options.symbols.slice(gathered.series.length)]
+      : [];
     const missing = untouched.length > 0 ? ` (nothing yet for ${untouched.join(", ")})` : "";
     throw new InterruptedError(
       `collect interrupted; the ${plural(collected, "candle")} ${fetchedWord(options)} ${
@@ -424,6 +431,7 @@ async function gatherBinance(
   const series: CandleSeries[] = [];
   const failures: BinanceError[] = [];
   const failedSymbols = new Set<string>();
+  let interruptedSymbol: string | undefined;
   for (const symbol of options.symbols) {
     if (env.signal?.aborted) break;
     env.progress.start(symbol, expectedCandles(request, options.interval, now));
@@ -437,7 +445,10 @@ async function gatherBinance(
     );
     env.progress.done(fetched.series.length, fetched.requests);
     series.push(fetched.series);
-    if (fetched.error?.kind === "interrupted") break;
+    if (fetched.error?.kind === "interrupted") {
+      interruptedSymbol = symbol;
+      break;
+    }
     if (fetched.error) {
       failures.push(fetched.error);
       failedSymbols.add(symbol);
@@ -452,6 +463,7 @@ async function gatherBinance(
     requests: client.requests,
     failures,
     failedSymbols,
+    interruptedSymbol,
   };
 }
 

@@ -451,7 +451,7 @@ Deno.test("collect: Ctrl-C writes every candle fetched so far, checked and merge
     AAAUSDT: { "1h": ROWS },
     BBBUSDT: { "1h": syntheticKlines("1h", START, 2400, { seed: 6 }) },
   });
-  const stop = new AbortController();
+  const stop = new AbortController(), stop5xx = new AbortController();
   // The press comes while the third page (AAAUSDT's last) is on its way.
   await withRig(
     "2023-01-01",
@@ -486,6 +486,33 @@ Deno.test("collect: Ctrl-C writes every candle fetched so far, checked and merge
       assert.equal(b.symbol, "BBBUSDT");
     },
   );
+  // Pressed while the exchange answered BBBUSDT with 500s (collect retrying): BBBUSDT was not found empty, it
+  // was not fetched. It said "BBBUSDT: no closed candles for BBBUSDT 1h …" and left it out of "nothing yet for".
+  await withRig("2023-01-01", {
+    source: two,
+    fault: (r) => {
+      if (r.n < 4) return undefined;
+      if (r.n === 5) stop5xx.abort();
+      return { kind: "status", status: 500 };
+    },
+  }, async (rig) => {
+    const options = { ...dates(rig, "2022-01-01", "2022-04-01"), symbols: ["AAAUSDT", "BBBUSDT"] };
+    await assert.rejects(
+      runCollect(options, { ...rig.env, signal: stop5xx.signal }),
+      (error: InterruptedError) => {
+        assert.equal(error.exitCode, 130);
+        assert.match(
+          error.message,
+          /^collect interrupted; the 2,160 candles fetched were written to .*training\.csv \(nothing yet for BBBUSDT\)$/,
+        );
+        return true;
+      },
+    );
+    assert.ok(
+      !rig.env.printed.some((line) => line.includes("no closed candles")),
+      rig.env.printed.join("\n"),
+    );
+  });
   // Pressed before the first candle came: nothing is written.
   await withRig("2023-01-01", { source }, async (rig) => {
     const early = new AbortController();

@@ -32,6 +32,7 @@ import {
 import { type Dataset, DatasetError, prepareDataset, type Scaling, SplitError } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
 import {
+  appliedDistillWeight,
   type BatchProgress,
   membersResult,
   type MemberStart,
@@ -456,6 +457,7 @@ async function trainAndSave(
         ...(keptFrom !== null
           ? { temperature_windows: 0, temperature_from: keptFrom }
           : { temperature_windows: data.validation.size }),
+        ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor),

@@ -180,7 +180,11 @@ Deno.test({
     const heard: TrainIo = { out: (line) => void lines.push(line) };
     const first = await runTraining(options(await csvOf(dir, "a.csv", 400), checkpoints), heard);
     const grown = await csvOf(dir, "b.csv", 700); // the same candles plus 300 newer ones
-    const second = await runTraining(options(grown, checkpoints, { incremental: true, epochs: "1" }), heard);
+    // Distillation asked for on a fine-tune's few hundred windows: turned off (no teacher), and recorded so.
+    const second = await runTraining(
+      options(grown, checkpoints, { incremental: true, epochs: "1", distillWeight: "0.2" }),
+      heard,
+    );
     assert.equal(await currentVersion(checkpoints), second.version);
     const calibrated = lines.filter((l) => l.startsWith("calibrated: "));
     assert.match(
@@ -216,6 +220,15 @@ Deno.test({
     assert.equal(full.training.temperature_from, first.version);
     const parentFull: Manifest = JSON.parse(await Deno.readTextFile(join(first.dir, "manifest.json")));
     assert.equal(parentFull.training.temperature_windows, parentFull.data.windows.validation);
+    // The request stays in hyperparameters (a later fine-tune decides again on its data); what ran is beside it.
+    // Before: only the request, 0.2, though the log said distillation was off.
+    assert.ok(lines.some((l) => l.includes("distillation: off for this run")));
+    assert.equal(
+      (full.hyperparameters as { training: { distillWeight: number } }).training.distillWeight,
+      0.2,
+    );
+    assert.equal(full.training.distill_weight_applied, 0);
+    assert.equal(parentFull.training.distill_weight_applied, undefined, "not distilling: nothing to record");
 
     // The same candles 4 h apart: refused before training (exit 2), naming both intervals; current untouched.
     // Before: fine-tuned the 1h version on them and promoted the child, recorded as "4h".

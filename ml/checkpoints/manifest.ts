@@ -52,6 +52,11 @@ export interface TrainingRecord {
   readonly temperature_windows?: number;
   /** The version whose temperature a fine-tune kept (with `temperature_windows` 0). */
   readonly temperature_from?: string;
+  /**
+   * Distillation's α as trained, where `hyperparameters` asks for one: 0 when the run had too few windows for a
+   * teacher. `hyperparameters` keeps the request, which a fine-tune or `--config-from` decides on again.
+   */
+  readonly distill_weight_applied?: number;
 }
 
 export interface Manifest {

@@ -116,6 +116,19 @@ export function describeSchedule(schedule: MemberSchedule, members: number): str
 export const MIN_TEACHER_WINDOWS = 20_000;
 
 /**
+ * The distillation α a run on `data` trains with: `config`'s, but 0 when the set is too small for a teacher and
+ * has none yet (`withTeacher` turns it off). The manifest records it beside the requested one, which a fine-tune
+ * or `--config-from` reads back and decides again on its own data.
+ */
+export function appliedDistillWeight(
+  data: Pick<Dataset, "train">,
+  config: Pick<TrainConfig, "distillWeight">,
+): number {
+  if (config.distillWeight <= 0 || data.train.teacher) return config.distillWeight;
+  return data.train.size < MIN_TEACHER_WINDOWS ? 0 : config.distillWeight;
+}
+
+/**
  * `data` with its training windows' teacher probabilities and the config to train with: when `config` distils
  * (`distillWeight` > 0) and they are not there yet, gradient boosting's, out of fold (`outOfFoldBoosting`),
  * computed once for every member this call trains. A set too small for a teacher (a fine-tuning run's new
@@ -135,7 +148,7 @@ export async function withTeacher(
     }
     return { data, config };
   }
-  if (size < MIN_TEACHER_WINDOWS) {
+  if (appliedDistillWeight(data, config) === 0) {
     log?.(
       `distillation: off for this run (${size.toLocaleString("en-US")} training windows, a teacher needs ` +
         `${MIN_TEACHER_WINDOWS.toLocaleString("en-US")})`,

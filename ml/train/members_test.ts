@@ -4,7 +4,13 @@ import { initBackend } from "../runtime/backend.ts";
 import { ReportedError } from "../../features/index.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
-import { describeSchedule, memberSchedule, trainMembers, withTeacher } from "./members.ts";
+import {
+  appliedDistillWeight,
+  describeSchedule,
+  memberSchedule,
+  trainMembers,
+  withTeacher,
+} from "./members.ts";
 import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
 
 const real = haveRealData();
@@ -144,6 +150,8 @@ Deno.test({
     const lines: string[] = [];
     const small = await withTeacher(data, distil, (line) => lines.push(line));
     assert.equal(small?.config.distillWeight, 0);
+    assert.equal(appliedDistillWeight(data, distil), 0, "what the manifest records as applied");
+    assert.equal(appliedDistillWeight(data, plain), 0);
     assert.match(lines.join("\n"), /distillation: off for this run/);
     // A teacher already attached is used as it is (and must match the set).
     const teacher = Float32Array.from(
@@ -152,6 +160,7 @@ Deno.test({
     );
     const taught = { ...data, train: { ...data.train, teacher } };
     assert.equal((await withTeacher(taught, distil))?.data, taught);
+    assert.equal(appliedDistillWeight(taught, distil), 0.5, "a teacher attached is used whatever the size");
     const wrong = { ...data, train: { ...data.train, teacher: teacher.subarray(3) } };
     await assert.rejects(() => withTeacher(wrong, distil), /a teacher of/);
     const trained = async (config: typeof plain, workers: number) => {

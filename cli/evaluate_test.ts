@@ -426,6 +426,83 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
   assert.doesNotMatch(html, /beats the best baseline/);
 });
 
+Deno.test("evaluate --checkpoint refuses a version whose files no longer hash as its manifest says, in every --retrain", async () => {
+  await initBackend("wasm");
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long_damaged.csv");
+  await writeTrainingCsv(longCsv, long);
+  const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
+  const d = prepareDataset(long.map((s) => ({ ...s, length: 24 * 20 })), {
+    lookback: LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    split: { kind: "fractions", train: 0.7, validation: 0.15 },
+  });
+  const model = buildModel(config, 3);
+  const preprocessor = testPreprocessor({
+    lookback: LOOKBACK,
+    scaler: d.scaler,
+    clip: 10,
+    returnScale: d.returnScale,
+    temperature: 1,
+  });
+  const save = () =>
+    writeVersion(join(dir, "checkpoints_damaged"), {
+      model,
+      preprocessor,
+      history: {},
+      metrics: {},
+      manifest: testManifest({
+        dataPath: longCsv,
+        endMs: long[0].openTime[24 * 20 - 1],
+        symbols: long.map((s) => s.symbol),
+        hyperparameters: { model: config },
+      }),
+      exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+    });
+  // Weights changed after training: before, a weekly evaluation fine-tuned and scored them without a word,
+  // while models list showed the version CHANGED and export and train --incremental refused it.
+  const weights = await save();
+  const bytes = await Deno.readFile(join(weights.dir, "weights.bin"));
+  bytes[bytes.length - 1] ^= 0x40;
+  await Deno.writeFile(join(weights.dir, "weights.bin"), bytes);
+  // preprocessor.json cut short: before, "… is not a usable checkpoint" with the hint to point --checkpoint at
+  // a version written by train, which it is.
+  const truncated = await save();
+  const text = await Deno.readTextFile(join(truncated.dir, "preprocessor.json"));
+  await Deno.writeTextFile(join(truncated.dir, "preprocessor.json"), text.slice(0, text.length / 2));
+  model.dispose();
+  const cases: [string, string | undefined, RegExp][] = [
+    [weights.dir, "weekly", /weights\.bin: does not match the sha256/],
+    [truncated.dir, undefined, /preprocessor\.json: does not match the sha256/],
+    [truncated.dir, "weekly", /preprocessor\.json: does not match the sha256/],
+    [truncated.dir, "monthly", /preprocessor\.json: does not match the sha256/],
+  ];
+  for (const [checkpoint, retrain, message] of cases) {
+    await assert.rejects(
+      runEvaluation(
+        options({ data: longCsv, checkpoint, retrain, folds: "1", outputDir: join(dir, "dmg") }),
+        quiet,
+      ),
+      (e: Error) =>
+        e instanceof CommandError && message.test(e.message) &&
+        /restore the version's files/.test((e as CommandError).hint ?? ""),
+    );
+  }
+  // Kept as it is, the weights are not read (serve runs model.onnx): that version is still evaluated.
+  const kept = await runEvaluation(
+    options({
+      data: longCsv,
+      checkpoint: weights.dir,
+      retrain: undefined,
+      folds: "1",
+      outputDir: join(dir, "dmg"),
+    }),
+    quiet,
+  );
+  assert.equal(kept.summary.folds.length, 1);
+});
+
 Deno.test("evaluate --help names every baseline; too many --validation-months is named as the cause", async () => {
   const help = await cli("evaluate", "--help");
   assert.equal(help.code, 0);

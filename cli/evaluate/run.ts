@@ -19,6 +19,7 @@ import {
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { requireOutputFolder } from "../flags.ts";
 import {
+  CheckpointError,
   type DecisionRule,
   effectiveRule,
   loadPredictor,
@@ -26,11 +27,18 @@ import {
   type Preprocessor,
   readPreprocessorFile,
   TRAINED_DECISION_RULE,
+  verifyCheckpointFiles,
   VERSION,
 } from "../../engine/index.ts";
 import { BackendError, describeBackend, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
 import { type BatchProgress, type RunConfig, runConfigJson, windowShapeOf } from "../../ml/train/index.ts";
-import { defaultModelConfig, loadModel, type ModelConfig } from "../../ml/models/index.ts";
+import {
+  defaultModelConfig,
+  loadModel,
+  MODEL_JSON,
+  type ModelConfig,
+  WEIGHTS_BIN,
+} from "../../ml/models/index.ts";
 import { readManifest, recordedRunConfig, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,
@@ -176,12 +184,35 @@ function requireOwnInterval(
   );
 }
 
+/**
+ * The files of version `dir` that evaluating it under `retrain` reads, as the manifest hashed them: kept as it
+ * is, what serve reads; fine-tuned, what `train --incremental` and `export` read; rebuilt, its scaler and shape.
+ * Unchecked, a weekly run fine-tuned and scored weights changed since training (models list: CHANGED), and a
+ * damaged preprocessor.json was called "not a checkpoint written by train".
+ */
+const READS: Readonly<Record<RetrainMode, readonly string[]>> = {
+  none: ["model.onnx", "preprocessor.json"],
+  weekly: ["preprocessor.json", MODEL_JSON, WEIGHTS_BIN],
+  monthly: ["preprocessor.json"],
+};
+
+async function requireIntactFiles(dir: string, retrain: RetrainMode): Promise<void> {
+  try {
+    await verifyCheckpointFiles(dir, READS[retrain]);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
+    throw error;
+  }
+}
+
 async function checkpointSubject(
   dir: string,
   opts: EvaluateOptions,
   io: EvaluateIo,
   series: readonly CandleSeries[],
 ): Promise<Subject> {
+  const retrain = opts.retrain ?? "none";
+  await requireIntactFiles(dir, retrain);
   const preprocessor = await readPreprocessor(dir);
   let manifest;
   try {
@@ -193,7 +224,6 @@ async function checkpointSubject(
     );
   }
   const name = `${preprocessor.modelType}@${manifest.version}`;
-  const retrain = opts.retrain ?? "none";
   // Kept or fine-tuned, the version reads its horizon and lookback in its own candles; rebuilt monthly it keeps
   // only its architecture, which any interval can be trained with.
   if (retrain !== "monthly") requireOwnInterval(manifest.interval, series, opts.data, name);

@@ -2,6 +2,11 @@ import assert from "node:assert/strict";
 import { runCli } from "./program.ts";
 import { writeTrainingCsv } from "../features/index.ts";
 import { SYNTHETIC_START, syntheticSeries } from "../test/evaluation.ts";
+import { initBackend } from "../ml/runtime/index.ts";
+import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { writeVersion } from "../ml/checkpoints/index.ts";
+import { testManifest } from "../test/manifest.ts";
+import { testPreprocessor } from "../test/onnx.ts";
 
 async function cli(args: string[]): Promise<{ code: number; err: string }> {
   const [log, error] = [console.log, console.error];
@@ -191,6 +196,42 @@ Deno.test("train --incremental on a version with a damaged manifest says so (exi
     assert.equal(code, 1, err);
     assert.match(err, /manifest\.json is not valid JSON.*\nhint: the version is incomplete or damaged/);
     assert.doesNotMatch(err, /bug/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train --incremental on a parent whose preprocessor.json was cut short names the changed file, with a hint", async () => {
+  // Before: "cannot fine-tune v1_…: …preprocessor.json is not valid JSON (…)" and no hint, where export, predict
+  // and models promote say the file no longer matches its manifest and how to recover.
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    await initBackend("cpu"); // only to build the weights written
+    const model = buildModel(
+      { ...defaultModelConfig("lightweight_lstm", 12), lstmHidden: 4, lstmLayers: 1 },
+      3,
+    );
+    const written = await writeVersion(`${dir}/ck`, {
+      model,
+      preprocessor: testPreprocessor({ modelType: "lightweight_lstm", lookback: 12 }),
+      history: {},
+      metrics: {},
+      manifest: testManifest({ endMs: SYNTHETIC_START }),
+    });
+    model.dispose();
+    await Deno.symlink(written.version, `${dir}/ck/current`);
+    const path = `${written.dir}/preprocessor.json`;
+    const text = await Deno.readTextFile(path);
+    await Deno.writeTextFile(path, text.slice(0, text.length / 2));
+    const { code, err } = await cli(["train", "--data", csv, "--incremental", "--checkpoints", `${dir}/ck`]);
+    assert.equal(code, 1, err);
+    assert.match(
+      err,
+      /cannot fine-tune v1_\S+: \S+preprocessor\.json does not match the sha256 in its manifest\.json/,
+    );
+    assert.match(err, /\nhint: restore the version's files, or promote an intact version first/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

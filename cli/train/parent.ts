@@ -54,12 +54,8 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
   }
   const dir = join(root, version);
   const manifest = await readManifest(dir);
-  let preprocessor: Preprocessor;
-  try {
-    preprocessor = await readPreprocessorFile(dir);
-  } catch (error) {
-    throw new CommandError(`cannot fine-tune ${version}: ${(error as Error).message}`);
-  }
+  // Hashes first: a damaged preprocessor.json was reported as a JSON error, with no hint, rather than as the
+  // changed file that it is.
   const problems = await fileProblems(dir, manifest.files ?? {}, [
     MODEL_JSON,
     WEIGHTS_BIN,
@@ -70,6 +66,15 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
       `cannot fine-tune ${version}: ` +
         describeFileProblems(problems, "its manifest.json", (name) => join(dir, name)),
       `restore the version's files, or promote an intact version first ${modelsListChecks(dir)}`,
+    );
+  }
+  let preprocessor: Preprocessor;
+  try {
+    preprocessor = await readPreprocessorFile(dir);
+  } catch (error) {
+    throw new CommandError(
+      `cannot fine-tune ${version}: ${(error as Error).message}`,
+      (error as { hint?: string }).hint,
     );
   }
   const { config } = recordedRunConfig(manifest, preprocessor);

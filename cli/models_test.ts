@@ -91,6 +91,11 @@ Deno.test("models promote and rollback move current and say where it points; a m
   const none = await cli(["models", "rollback", ...at]);
   assert.equal(none.code, 1);
   assert.match(none.err, /no earlier version/);
+  // The store named, so the hint's command acts on it (before: the default checkpoints/ folder).
+  assert.ok(
+    none.err.includes(`hint: promote one with 'candlecast models promote VERSION --checkpoints ${root}'`),
+    none.err,
+  );
   // The version served before current was deleted by hand: rollback goes further back and says so (before:
   // only "→ v1 (was v3)", as if the previous version were serving again).
   for (const v of ["v2_2026-11-08", "v3_2026-11-15"]) await cli(["models", "promote", v, ...at]);

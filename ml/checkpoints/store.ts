@@ -10,6 +10,7 @@ import {
   LockBusyError,
   lockFile,
   ReportedError,
+  shellWord,
   writeFileAtomic,
 } from "../../features/index.ts";
 import {
@@ -70,6 +71,14 @@ export async function nextVersionName(root: string, date: string): Promise<strin
   const names = await listVersionNames(root);
   const last = names.length > 0 ? versionNumber(names[names.length - 1]) : 0;
   return `v${last + 1}_${date}`;
+}
+
+/**
+ * `--checkpoints ROOT` for a command in a hint: without it the command would act on the default folder, not on
+ * the store the user named (as `modelsListChecks` says for `models list`).
+ */
+function promoteWhere(root: string): string {
+  return `--checkpoints ${shellWord(root)}`;
 }
 
 /** The version `current` points at, or null when there is none yet. */
@@ -323,6 +332,6 @@ async function rollbackLocked(root: string): Promise<Rollback> {
   }
   throw new CheckpointStoreError(
     "there is no earlier version to roll back to",
-    "promote one with 'candlecast models promote VERSION'",
+    `promote one with 'candlecast models promote VERSION ${promoteWhere(root)}'`,
   );
 }

@@ -12,10 +12,10 @@ import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil } from "./retrain/coverage.ts";
-import { failedCriteria, notWorse, scorePair } from "./retrain/promotion.ts";
+import { describeDifference, failedCriteria, notWorse, scorePair } from "./retrain/promotion.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
-import { scoreServed } from "./retrain/holdout.ts";
+import { heldOutDifference, scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
@@ -101,6 +101,50 @@ Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolera
   assert.ok(!notWorse({ macro_f1: NaN, log_loss: NaN }, cur, none));
   // A current version without finite scores blocks nothing.
   assert.ok(notWorse({ macro_f1: 0.40, log_loss: 1.05 }, { macro_f1: NaN, log_loss: NaN }, none));
+});
+
+Deno.test("the held-out difference comes with an interval over whole days, and says when it is noise", () => {
+  // Two symbols, 14 days of hourly windows; the label is class 0 throughout. Current gives it 0.4; the candidate
+  // 0.44 on odd days and 0.37 on even ones (better on average, but day by day either way), or the same as
+  // current, or better every day.
+  const hours = 14 * 24, size = 2 * hours;
+  const openTime = Float64Array.from({ length: hours }, (_, i) => Date.UTC(2024, 0, 1) + i * 3_600_000);
+  const set = {
+    labels: new Int8Array(size),
+    series: [{ openTime }, { openTime }],
+    seriesIndex: Int32Array.from({ length: size }, (_, i) => (i < hours ? 0 : 1)),
+    ends: Int32Array.from({ length: size }, (_, i) => i % hours),
+    size,
+  };
+  const scored = (p0: (hour: number) => number) => ({
+    scored: {
+      probabilities: Float32Array.from({ length: 3 * size }, (_, j) => {
+        const p = p0(j / 3 % hours | 0);
+        return j % 3 === 0 ? p : (1 - p) / 2;
+      }),
+      classes: new Int32Array(size),
+    },
+  });
+  const current = scored(() => 0.4);
+  const noisy = heldOutDifference(set, scored((h) => (Math.floor(h / 24) % 2 ? 0.44 : 0.37)), current);
+  assert.equal(noisy.blocks, 14, "one block a day, both symbols together");
+  assert.ok(noisy.log_loss_diff.estimate < 0);
+  assert.match(
+    describeDifference(noisy),
+    /^difference -0\.0087, 95 % interval -0\.\d{4} … \+0\.\d{4} over 14 days: no clear difference$/,
+  );
+  assert.match(
+    describeDifference(heldOutDifference(set, current, current)),
+    /difference \+0\.0000, .*: no clear difference$/,
+  );
+  // Better on every day by the same margin: the interval excludes 0.
+  const steady = heldOutDifference(set, scored((h) => 0.42 + 0.0001 * Math.floor(h / 24)), current);
+  assert.match(describeDifference(steady), /over 14 days: better$/);
+  // Too few days to judge from, as evaluate: no verdict whatever the interval.
+  assert.equal(
+    describeDifference({ ...steady, blocks: 3 }).endsWith("over 3 days: no clear difference"),
+    true,
+  );
 });
 
 Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {

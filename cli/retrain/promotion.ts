@@ -3,6 +3,8 @@
  * tolerances) and how the summary prints the scores it compares.
  */
 import type { Metrics } from "../../ml/metrics/index.ts";
+import { type BootstrapResult, enoughBlocks, judge } from "../../ml/evaluate/index.ts";
+import { plural } from "../../features/index.ts";
 
 /** Scores in summaries: four decimals, enough to tell apart most candidates from current (`scorePair`). */
 const SCORE_DIGITS = 4;
@@ -40,4 +42,22 @@ export function failedCriteria(candidate: Scores, current: Scores, tolerance: To
 /** The promotion rule: the candidate's macro-F1 is not lower and its log-loss not higher, within tolerances. */
 export function notWorse(candidate: Scores, current: Scores, tolerance: Tolerance): boolean {
   return failedCriteria(candidate, current, tolerance).length === 0;
+}
+
+// As evaluate's verdict writes differences.
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(SCORE_DIGITS)}`;
+
+/**
+ * The candidate's held-out log-loss minus current's with its interval and what the interval says, e.g.
+ * "difference -0.0020, 95 % interval -0.0219 … +0.0179 over 14 days: no clear difference"; the word is the
+ * candidate's ("better": the whole interval below 0), and fewer days than `evaluate` judges from say so.
+ */
+export function describeDifference(d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">): string {
+  const { estimate, low, high } = d.log_loss_diff;
+  const bounds = Number.isFinite(low) && Number.isFinite(high)
+    ? `${signed(low)} … ${signed(high)}`
+    : "unbounded";
+  const word = judge(low, high, true, enoughBlocks(d));
+  return `difference ${signed(estimate)}, ${Math.round(100 * d.level)} % interval ${bounds} over ` +
+    `${plural(d.blocks, "day")}: ${word}`;
 }

@@ -19,7 +19,13 @@ import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_
 import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
 import { runFolderNames } from "../train/run_names.ts";
-import { holdoutSet, holdoutStart, scoreCheckpoint, scoreGradientBoosting } from "./holdout.ts";
+import {
+  heldOutDifference,
+  holdoutSet,
+  holdoutStart,
+  scoreCheckpoint,
+  scoreGradientBoosting,
+} from "./holdout.ts";
 import { collectInterval, requireCurrentInterval, requireDataInterval } from "./interval.ts";
 import {
   coveredUntil,
@@ -39,7 +45,7 @@ import {
   storeStep,
   versionsTrainedOn,
 } from "./store.ts";
-import { failedCriteria, score, scorePair } from "./promotion.ts";
+import { describeDifference, failedCriteria, score, scorePair } from "./promotion.ts";
 
 export interface RetrainOptions {
   readonly mode: "weekly" | "monthly";
@@ -289,8 +295,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       const failed = failedCriteria(cand, cur, opts);
       promoted = failed.length === 0;
       const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
+      const difference = describeDifference(heldOutDifference(set, cand, cur));
       const numbers = `${period}: macro-F1 ${scorePair(cand.macro_f1, cur.macro_f1)} (${rules}), ` +
-        `log-loss ${scorePair(cand.log_loss, cur.log_loss)}${reference}`;
+        `log-loss ${scorePair(cand.log_loss, cur.log_loss)} (${difference})${reference}`;
       // Which criterion failed, as a point comparison on these windows (no interval: the tolerances are the
       // margin), never a general "worse".
       verdict = promoted

@@ -237,6 +237,38 @@ Deno.test("train --incremental on a parent whose preprocessor.json was cut short
   }
 });
 
+Deno.test("train refuses, before training, a `current` that promotion could not replace (exit 1)", async () => {
+  // Before: the whole run trained and saved a version, then failed with "…/current is not a symlink to a
+  // version" alone, not saying a version had been saved.
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    await Deno.mkdir(`${dir}/ck/current`, { recursive: true });
+    const args = [
+      "train",
+      "--data",
+      csv,
+      "--checkpoints",
+      `${dir}/ck`,
+      "--backend",
+      "cpu",
+      "--lookback",
+      "20",
+    ];
+    const { code, err } = await cli(args);
+    assert.equal(code, 1, err);
+    assert.match(
+      err,
+      /current is not a symlink to a version, so the new version could not be promoted; nothing was trained\n/,
+    );
+    assert.match(err, /\nhint: move it away; .* then recreates it; or train with --no-promote\n/);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/ck`)].map((e) => e.name), ["current"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train refuses training windows that lack a class, saying what --threshold means (exit 1)", async () => {
   // Before: `--threshold 0.5` (meant as 0.5 %) labelled every window SIDEWAYS, and the model was trained,
   // calibrated, scored and promoted as if it had learnt something.

@@ -7,7 +7,7 @@ import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../..
 import type { SplitRule } from "../../ml/data/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
-import { symbolDataEnd } from "../../ml/checkpoints/index.ts";
+import { CheckpointStoreError, currentVersion, symbolDataEnd } from "../../ml/checkpoints/index.ts";
 
 /**
  * Split dates outside the data are a usage error, said before the backend loads: a validation start at or
@@ -33,6 +33,23 @@ export function requireSplitInData(split: SplitRule, series: readonly CandleSeri
         day(split.validationStart)
       } leaves nothing to train on (${span})`,
       "choose a validation start after the data's first candles",
+    );
+  }
+}
+
+/**
+ * A `current` that promotion cannot replace (a folder or a file put there by hand) is said before training:
+ * found at the end, the run failed with that alone, not saying that the version it had trained for hours was
+ * saved (unpromoted).
+ */
+export async function requirePromotable(checkpoints: string): Promise<void> {
+  try {
+    await currentVersion(checkpoints);
+  } catch (error) {
+    if (!(error instanceof CheckpointStoreError)) throw error;
+    throw new CommandError(
+      `${error.message}, so the new version could not be promoted; nothing was trained`,
+      `${error.hint}; or train with --no-promote`,
     );
   }
 }

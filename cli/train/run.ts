@@ -54,6 +54,7 @@ import {
   type RunState,
 } from "./run_folder.ts";
 import {
+  CheckpointStoreError,
   droppedPreviousLine,
   isoOrNull,
   promote,
@@ -69,6 +70,7 @@ import { dataLines, stopLine } from "./report.ts";
 import {
   requireEveryClass,
   requireParentInterval,
+  requirePromotable,
   requireSameData,
   requireSameSplitRule,
   requireSplitInData,
@@ -215,6 +217,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     requireTimedIncrement(parentFiles, series, opts.data);
     requireParentInterval(parentFiles, series, opts.data);
   }
+  if (opts.promote) await requirePromotable(opts.checkpoints);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
   const cleaned = await removeStaleTemps(opts.checkpoints);
@@ -500,7 +503,16 @@ async function trainAndSave(
         onPreviousDropped: (v, reason) => io.out(droppedPreviousLine(v, reason)),
       });
     } catch (error) {
-      // The version is whole on disk; only `current` could not be re-pointed (a full disk, say): say which.
+      // The version is whole on disk; only `current` could not be re-pointed: say which. The store's own
+      // refusal (a `current` made a folder by hand during training) reached the user without the version.
+      if (error instanceof CheckpointStoreError) {
+        throw new CommandError(
+          `saved ${written.dir} (not promoted): ${error.message}`,
+          `${error.hint}; then 'candlecast models promote ${written.version}${
+            checkpointsFlag(opts.checkpoints)
+          }'`,
+        );
+      }
       const machine = filesystemProblem(error);
       if (!machine) throw error;
       throw new CommandError(

@@ -28,7 +28,13 @@ async function evaluate(command: Command): Promise<void> {
         "recorded training recipe is used unless training flags override it",
     );
   }
-  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
+  // "file": a folder was refused later, by the CSV reader, without the flag's name (evaluate's after the backend).
+  requireInput(
+    "--data",
+    opts.data,
+    "make a training CSV with 'candlecast collect', or point --data at one",
+    "file",
+  );
   // As predict and export: a file, or the folder holding the versions, is a usage error saying what to name.
   if (opts.checkpoint) await requireCheckpoint("--checkpoint", opts.checkpoint);
   await withInterrupt(

@@ -76,6 +76,10 @@ Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
   assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /^candlecast: --data: /);
   assert.doesNotMatch(missing.stderr, /at .*\.ts:\d+/);
+  // A folder: before, named without the flag, and only once the backend had started.
+  const folder = await cli("evaluate", "--data", dir, "--backend", "cpu");
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, /^candlecast: --data: \S+ is a folder, not a file\nhint: /);
 });
 
 Deno.test("evaluate --checkpoint naming a file or the versions' folder exits 2 saying what to name, as predict does", async () => {

@@ -78,6 +78,10 @@ Deno.test("train: a missing CSV is a usage error naming --data, with a hint (exi
   const missing = await cli(["train", "--data", "/nonexistent/training.csv"]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /--data: \/nonexistent\/training.csv does not exist\nhint: .*candlecast collect/);
+  // A folder: before, "candlecast: /tmp/… is a folder, not a file", without the flag.
+  const folder = await cli(["train", "--data", Deno.cwd()]);
+  assert.equal(folder.code, 2);
+  assert.match(folder.err, /^candlecast: --data: \S+ is a folder, not a file\nhint: .*candlecast collect/);
 });
 
 Deno.test("train: --incremental with no current model says to train one first", async () => {

@@ -200,7 +200,13 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const fresh = opts.incremental
     ? null
     : runConfigOf(opts, base && { config: base, keepShape: false }, "train", io.resume !== undefined);
-  requireInput("--data", opts.data, "make a training CSV with 'candlecast collect', or point --data at one");
+  // "file": a folder was refused later, by the CSV reader, without the flag's name (evaluate's after the backend).
+  requireInput(
+    "--data",
+    opts.data,
+    "make a training CSV with 'candlecast collect', or point --data at one",
+    "file",
+  );
   const series = await readTrainingCsv(opts.data);
   // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json
   // records the candles the members train on; collect replaces the file atomically. After the read, whose

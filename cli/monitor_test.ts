@@ -271,6 +271,13 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(serving.code, 1, stderr);
     assert.match(stderr, /^warning: v1_2026-01-01: the last week to 2026-02-06 \(338 predictions\) is worse/);
     assert.match(stderr, /^candlecast: 1 monitoring warning$/m);
+    // On the CSV and store monitor read (before: bare, so it would retrain the default folders).
+    assert.ok(
+      stderr.includes(
+        `hint: consider 'candlecast retrain --mode monthly --data ${f.data} --checkpoints ${f.checkpoints}'`,
+      ),
+      stderr,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,5 +1,6 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
 import { plural } from "../../features/index.ts";
+import { checkpointsFlag } from "../flags.ts";
 import type { DecisionRule } from "../../engine/index.ts";
 import { formatTable } from "../../ml/evaluate/index.ts";
 import { testSplitTable } from "../../ml/report/index.ts";
@@ -113,4 +114,13 @@ export function stopLine(
   return `${how} after ${
     plural(result.history.length, "epoch")
   }; best epoch ${result.bestEpoch} (its weights are kept)`;
+}
+
+/**
+ * The line for an interrupted run kept in `checkpoints` while another trains. The resume command names the
+ * store: printed bare, 'candlecast train --resume' looked in the default folder and found nothing to resume.
+ */
+export function keptRunLine(dir: string, epochs: number, checkpoints: string): string {
+  return `an earlier run stopped after ${plural(epochs, "epoch")} is kept in ${dir}; ` +
+    `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues it`;
 }

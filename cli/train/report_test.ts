@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { TrainResult } from "../../ml/train/index.ts";
-import { missingSymbolNotes, smallSplitNotes, stopLine } from "./report.ts";
+import { keptRunLine, missingSymbolNotes, smallSplitNotes, stopLine } from "./report.ts";
 import type { Dataset } from "../../ml/data/index.ts";
 
 const member = (epochs: number, best: number, stop: TrainResult["stopReason"]): TrainResult => ({
@@ -75,4 +75,17 @@ Deno.test("train notes symbols with no test or validation windows while others h
     "BTCUSDT only",
   ]);
   assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 0, 0), symbol("ETHUSDT", 0, 0)] }), []);
+});
+
+Deno.test("a run kept while another trains is resumed by a command naming its store", () => {
+  // Before: "'candlecast train --resume' continues it" whatever --checkpoints was, which resumed nothing.
+  assert.equal(
+    keptRunLine("ck/.train_20261203T155213_f56db1dc", 44, "ck"),
+    "an earlier run stopped after 44 epochs is kept in ck/.train_20261203T155213_f56db1dc; " +
+      "'candlecast train --resume --checkpoints ck' continues it",
+  );
+  assert.match(
+    keptRunLine("checkpoints/.train_x", 1, "checkpoints"),
+    /after 1 epoch is kept .*'candlecast train --resume' continues/,
+  );
 });

@@ -66,7 +66,7 @@ import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
-import { dataLines, stopLine } from "./report.ts";
+import { dataLines, keptRunLine, stopLine } from "./report.ts";
 import {
   requireEveryClass,
   requireParentInterval,
@@ -327,10 +327,7 @@ async function startRun(
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
   if (kept?.state) {
-    io.out(
-      `an earlier run stopped after ${epochsDone(kept.state)} epochs is kept in ${kept.dir}; ` +
-        "'candlecast train --resume' continues it",
-    );
+    io.out(keptRunLine(kept.dir, epochsDone(kept.state), opts.checkpoints));
   }
   return run;
 }

@@ -4,12 +4,20 @@
  * A version whose files are damaged is still a runtime failure, found when they are read. `serve`, which may
  * start before its version exists, refuses only the folder holding the versions (`refuseVersionStore`).
  */
+import { dirname } from "node:path";
 import { assertCheckpointDir, CheckpointError, versionStoreError } from "../engine/index.ts";
 import { UsageError } from "./errors.ts";
-import { requireInput } from "./flags.ts";
+import { checkpointsFlag, requireInput } from "./flags.ts";
 
 export async function requireCheckpoint(flag: string, dir: string): Promise<void> {
-  requireInput(flag, dir, "train one with 'candlecast train', or see 'candlecast models list'");
+  // The store is the folder above the version named (`mystore/current`): printed bare, the commands trained
+  // into and listed the default checkpoints/ folder, not the one the missing version was looked for in.
+  const store = checkpointsFlag(dirname(dir));
+  requireInput(
+    flag,
+    dir,
+    `train one with 'candlecast train${store}', or see 'candlecast models list${store}'`,
+  );
   try {
     await assertCheckpointDir(dir);
   } catch (error) {

@@ -88,7 +88,14 @@ Deno.test("export without a model is a usage error (exit 2) with the reason and 
   const result = await cli("export", "--checkpoint", "/nonexistent/candlecast/current", "--output", "x.onnx");
   assert.equal(result.code, 2);
   assert.match(result.stderr, /candlecast: --checkpoint: \/nonexistent\/candlecast\/current does not exist/);
-  assert.match(result.stderr, /hint: train one with 'candlecast train'/);
+  // The store above the version named, so the commands act on it, not on the default folder.
+  assert.match(
+    result.stderr,
+    /hint: train one with 'candlecast train --checkpoints \/nonexistent\/candlecast', or see 'candlecast models list --checkpoints \/nonexistent\/candlecast'\n/,
+  );
+  const fallback = await cli("export", "--output", "x.onnx", "--checkpoint", "checkpoints/v9_2026-01-01");
+  assert.equal(fallback.code, 2);
+  assert.match(fallback.stderr, /hint: train one with 'candlecast train', or see 'candlecast models list'\n/);
 });
 
 Deno.test("export: an --output or --checkpoint of the wrong kind is a usage error (2) naming it, not a bug", async () => {

@@ -145,7 +145,10 @@ export function modelsCommand(): Command {
         `no versions: ${checkpoints} does not exist (check --checkpoints; train creates it with its first version)`,
       );
     } else if (versions.length === 0) {
-      console.log(`no versions in ${checkpoints} yet; train one with 'candlecast train'`);
+      // The store named: printed bare, the command trained into the default folder.
+      console.log(
+        `no versions in ${checkpoints} yet; train one with 'candlecast train${checkpointsFlag(checkpoints)}'`,
+      );
     } else {
       versionTable(versions).forEach((line) => console.log(line));
     }

@@ -247,7 +247,7 @@ Deno.test("models list names the training runs that are not versions: one in pro
       const { code, out } = await cli(["models", "list", "--checkpoints", root]);
       assert.equal(code, 0);
       assert.deepEqual(out.trim().split("\n"), [
-        `no versions in ${root} yet; train one with 'candlecast train'`,
+        `no versions in ${root} yet; train one with 'candlecast train --checkpoints ${root}'`,
         `1 training run in progress in ${root}`,
         `1 stopped or killed training run in ${root}: 'candlecast train --resume --checkpoints ${root}' ` +
         "continues the newest that finished an epoch",

@@ -552,6 +552,25 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
   assert.doesNotMatch(none.stderr, /2023-05/);
 });
 
+Deno.test("Ctrl-C after evaluate's last fold writes the complete evaluation and exits 130, not 0", async () => {
+  const stop = new AbortController();
+  const outputDir = join(dir, "interrupted_late");
+  const error = await runEvaluation(options({ outputDir, folds: "1", retrain: "weekly" }), {
+    // Pressed while the pooled scores are printed: every fold has finished. Before: "stopping …" was printed
+    // and the run then reported success (exit 0).
+    out: (l) => void (/^Scores on all|^Scores on the/.test(l) && stop.abort()),
+    signal: stop.signal,
+  }).then(() => assert.fail("an interrupted evaluation must not report success"), (e) => e);
+  assert.ok(stop.signal.aborted, "the press came");
+  assert.equal(error.exitCode, 130, String(error));
+  assert.match(
+    error.message,
+    /^evaluation interrupted after its last fold; the complete evaluation was written/,
+  );
+  const json = JSON.parse(await Deno.readTextFile(join(outputDir, "evaluation.json")));
+  assert.equal(json.partial, null);
+});
+
 Deno.test("Ctrl-C during evaluate writes the finished folds, marked partial, and exits 130", async () => {
   const stop = new AbortController();
   const outputDir = join(dir, "interrupted");

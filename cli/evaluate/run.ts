@@ -573,7 +573,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     // Written as evaluation.json, this run supersedes the partial one an earlier interrupted re-run left beside
     // it: kept, that one would read as a newer result than it is.
     if (!beside) { for (const name of PARTIAL_FILES) await rm(join(opts.outputDir, name), { force: true }); }
-    if (interrupted) {
+    // Read again: a press after the last fold (while the bootstrap ran, or the files were written) had printed
+    // "stopping …" and then exited 0 as if never pressed.
+    if (interrupted || (io.signal?.aborted ?? false)) {
       const done = `${plural(outcomes.length, "fold")} of ${plans.length}`;
       throw new InterruptedError(
         summary.partial

@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
+import { type Stats, statSync } from "node:fs";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { pathKind, PathKindError, shellWord, writeFileAtomic } from "../features/index.ts";
@@ -147,6 +148,16 @@ async function refuseVersionFileOutput(output: string, checkpoint: string): Prom
  * A new file may have any name.
  */
 async function refuseNonOnnxOverwrite(output: string): Promise<void> {
+  // A device, pipe or socket is no file to replace (the model is renamed into place): before, a pipe hung
+  // export in reading its first bytes, and /dev/null drew the hint to delete it.
+  const info = statOrNull(output);
+  if (info !== null && !info.isFile() && !info.isDirectory()) {
+    throw new UsageError(
+      `--output: ${output} is not a regular file (a device, pipe or socket); export writes the model as a ` +
+        "file, so nothing was written",
+      "name an .onnx file, e.g. --output trading_model.onnx",
+    );
+  }
   if (pathKind(output) !== "file" || output.toLowerCase().endsWith(".onnx")) return;
   if (isCandlecastModelHead(await fileHead(output, 16))) return;
   const name = basename(output);
@@ -159,6 +170,15 @@ async function refuseNonOnnxOverwrite(output: string): Promise<void> {
       shellWord(output)
     } anyway, delete it first)`,
   );
+}
+
+/** What `path` is (followed through symlinks, as the writer follows them), or null when nothing is there. */
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Up to `count` bytes from the start of `path` (fewer when the file is shorter). */

@@ -311,6 +311,20 @@ Deno.test("export refuses to replace an existing file not named .onnx (exit 2, u
     const over = await cli("export", "--checkpoint", version, "--output", fresh);
     assert.equal(over.code, 0, over.stderr);
     assert.deepEqual(await Deno.readFile(fresh), before);
+    // Not a file at all: a pipe hung export (reading its head waited for a writer), and /dev/null drew the
+    // hint to delete it. Refused whatever the name.
+    const fifo = join(dir, "pipe.onnx");
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    for (const path of [fifo, "/dev/null"]) {
+      const odd = await cli("export", "--checkpoint", version, "--output", path);
+      assert.equal(odd.code, 2, odd.stderr);
+      assert.equal(
+        odd.stderr,
+        `candlecast: --output: ${path} is not a regular file (a device, pipe or socket); export writes the ` +
+          "model as a file, so nothing was written\nhint: name an .onnx file, e.g. --output trading_model.onnx\n",
+      );
+    }
+    assert.ok(Deno.statSync(fifo).isFifo);
     const onnx = join(dir, "trading_model.onnx");
     await Deno.writeTextFile(onnx, "last export");
     const again = await cli("export", "--checkpoint", version, "--output", onnx);

@@ -1,6 +1,6 @@
 // The 35 input features of candlecast (SPEC §5), for running model.onnx in-process with
 // Microsoft.ML.OnnxRuntime. This mirrors features/engineer.ts operation for operation; candlecast's test suite
-// compiles it and checks it against the TypeScript implementation on real candles (features/csharp_parity_test.ts).
+// compiles it and checks it against the TypeScript implementation on real candles (docs/csharp/features_parity_test.ts).
 // Plain C# 7, no dependencies.
 using System;
 

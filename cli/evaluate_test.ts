@@ -550,6 +550,20 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
     /^candlecast: the data \(2023-06-05 … 2023-06-25\) holds no complete month to test on/m,
   );
   assert.doesNotMatch(none.stderr, /2023-05/);
+  // Candles without open times: before, the reason alone, without a hint.
+  const untimed = join(dir, "untimed.csv");
+  const csvText = await Deno.readTextFile(short);
+  await Deno.writeTextFile(
+    untimed,
+    csvText.split("\n").map((line, i) =>
+      i === 0 || line === "" ? line : line.replace(/^([^,]*),[^,]*,/, "$1,,")
+    )
+      .join("\n"),
+  );
+  const noTimes = await cli("evaluate", ...["--data", untimed, "--lookback", "12", "--backend", "wasm"]);
+  assert.equal(noTimes.code, 1, noTimes.stderr);
+  assert.match(noTimes.stderr, /some candles have no open_time; walk-forward folds are calendar blocks/);
+  assert.match(noTimes.stderr, /\nhint: collect \S+untimed\.csv again with its open times/);
 });
 
 Deno.test("Ctrl-C after evaluate's last fold writes the complete evaluation and exits 130, not 0", async () => {

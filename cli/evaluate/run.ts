@@ -407,7 +407,16 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     try {
       plans = planFolds(dataEnd(series), opts.folds, subject.retrain, opts.validationMonths);
     } catch (error) {
-      if (error instanceof FoldError) throw new CommandError(error.message);
+      // The flags' ranges are checked before, so what is left is data without open times: said with what to do
+      // (before: the reason alone, no hint).
+      if (error instanceof FoldError) {
+        throw new CommandError(
+          error.message,
+          error.hint ??
+            `collect ${opts.data} again with its open times (a C# export's "t", a CSV's open_time column); ` +
+              "'candlecast train' takes such data, split per symbol, but evaluate's folds are calendar months or weeks",
+        );
+      }
       throw error;
     }
     checkRoomToTrain(series, plans, subject, opts);

@@ -334,7 +334,7 @@ Deno.test("retrain with current gone, damaged or not a symlink: exit 1 saying so
         "a file where the symlink should be",
         () => Deno.writeTextFile(join(root, "current"), "v1_2026-01-01\n"),
         /^candlecast: .*current is not a symlink to a version$/m,
-        /^hint: move it away; 'candlecast models promote VERSION' then recreates it$/m,
+        /^hint: move it away; 'candlecast models promote VERSION --checkpoints \S*checkpoints' then recreates it$/m,
       ],
     ];
     for (const [what, breakCurrent, message, hint] of cases) {
@@ -695,6 +695,11 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
       new RegExp(
         `^retrain monthly: kept ${chosen}: current changed from ${v1} to ${chosen} while retrain ran`,
       ),
+    );
+    // The hand promotion it suggests names this store: printed bare, it acted on the default checkpoints/.
+    assert.match(
+      second.stdout,
+      /promote it by hand with 'candlecast models promote v3_\S+ --checkpoints \S+checkpoints'/,
     );
     assert.equal(await currentVersion(root), chosen, "the promote by hand stays");
     assert.equal((await listVersionNames(root)).length, 3, "the candidate is kept");

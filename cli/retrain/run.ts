@@ -15,6 +15,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { readPreprocessorFile } from "../../engine/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
+import { checkpointsFlag } from "../flags.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
 import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
@@ -74,6 +75,10 @@ export interface RetrainOutcome {
 
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
+  // Hints spell out the store: printed bare, 'candlecast models promote vN' acted on the default checkpoints/
+  // folder, not the one retrain ran on (helper's trial 31).
+  const promoteCommand = (version: string) =>
+    `candlecast models promote ${version}${checkpointsFlag(opts.checkpoints)}`;
   const lock = await acquireLock(join(root, ".retrain.lock"));
   let tmpDir: string | null = null;
   try {
@@ -199,7 +204,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
             (written.length > 0 ? `; ${written.join(", ")} was written but not promoted` : "") +
             (left.length > 0 ? `; removed its unfinished training run` : ""),
           written.length > 0
-            ? `promote it by hand with 'candlecast models promote ${written[0]}', or let the next run decide`
+            ? `promote it by hand with '${promoteCommand(written[0])}', or let the next run decide`
             : STOPPED_HINT,
         );
       }
@@ -256,7 +261,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         summary:
           `retrain ${mode}: kept ${current}; it was trained on all of the held-out ${opts.holdoutDays} ` +
           `days (data up to ${day(seenUntil!)}), so scores there are in-sample, not evidence; ${candidate} ` +
-          `was kept but not promoted (promote it by hand with 'candlecast models promote ${candidate}', or ` +
+          `was kept but not promoted (promote it by hand with '${promoteCommand(candidate)}', or ` +
           "run retrain after more new candles)",
         promoted: false,
         candidate,
@@ -289,7 +294,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       promoted = false;
       verdict =
         `kept ${current}: ${candidate} predicts another horizon or label rule, so the two cannot be ` +
-        `compared; promote it by hand with 'candlecast models promote ${candidate}'`;
+        `compared; promote it by hand with '${promoteCommand(candidate)}'`;
     } else {
       const cur = await scoreCheckpoint(currentDir!, set);
       const failed = failedCriteria(cand, cur, opts);
@@ -308,7 +313,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       throw new InterruptedError(
         `retrain stopped on request while scoring; ${current ?? "no model"} stays current and ${candidate} ` +
           "was kept but not promoted",
-        `promote it by hand with 'candlecast models promote ${candidate}', or let the next run decide`,
+        `promote it by hand with '${promoteCommand(candidate)}', or let the next run decide`,
       );
     }
     if (promoted) {
@@ -321,7 +326,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         verdict = `kept ${error.now ?? "no model"}: current changed from ${current ?? "none"} to ` +
           `${error.now ?? "none"} while retrain ran (a promote or rollback by hand is left in place); ` +
           `${candidate} was compared with ${current ?? "no model"} and kept but not promoted (promote it ` +
-          `by hand with 'candlecast models promote ${candidate}' if it should serve)`;
+          `by hand with '${promoteCommand(candidate)}' if it should serve)`;
       }
     } else if (current !== null) {
       const now = await currentVersion(root);

@@ -97,7 +97,8 @@ export async function currentVersion(root: string): Promise<string | null> {
     }
     throw new CheckpointStoreError(
       `${path} is not a symlink to a version`,
-      `move it away; 'candlecast models promote VERSION' then recreates it`,
+      // The store named: printed bare, the command acted on the default checkpoints/ folder (trial 31).
+      `move it away; 'candlecast models promote VERSION ${promoteWhere(root)}' then recreates it`,
     );
   }
   return target.replace(/\/+$/, "").split("/").pop()!;

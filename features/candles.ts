@@ -178,6 +178,31 @@ export function boundedIndicatorProblem(value: number): string | null {
   return null;
 }
 
+/**
+ * Why candle `i`'s RSI or stochastics are outside 0–100 (`boundedIndicatorProblem`), or null. Serve refuses
+ * such a candle (422), so a training CSV holding one (a C# export's own indicators, a file edited by hand)
+ * trained on inputs the bot can never send: `rsi 150` was read, collected and trained on without a word.
+ */
+export function boundedSeriesProblem(s: CandleSeries, i: number, where: string): string | null {
+  for (const field of BOUNDED_INDICATORS) {
+    const message = boundedIndicatorProblem(s[field][i]);
+    if (message) return `${where}: ${TRAINING_CSV_NAMES[field]} ${message}`;
+  }
+  return null;
+}
+
+/** The training CSV's column names of the 0–100 indicators (the series' fields are camelCase). */
+const TRAINING_CSV_NAMES: Record<(typeof BOUNDED_INDICATORS)[number], string> = {
+  rsi: "rsi",
+  stochK: "stoch_k",
+  stochD: "stoch_d",
+};
+
+export const BOUNDED_HINT =
+  "RSI and the stochastics lie within 0–100 by construction, and serve refuses a candle " +
+  "outside (422): fix the indicator code or the row named, or collect the candles again without their " +
+  "indicators so collect computes them";
+
 /** Candles that cannot be used as they are: the data's to fix (exit 1). */
 export class CandleError extends ReportedError {
   override name = "CandleError";
@@ -251,6 +276,8 @@ export function assertValidSeries(
     };
     const problem = ohlcvProblem(row, describe(i));
     if (problem) throw new CandleError(problem);
+    const bounded = boundedSeriesProblem(s, i, describe(i));
+    if (bounded) throw new CandleError(bounded, BOUNDED_HINT);
   }
   for (let i = 1; i < s.length; i++) {
     const [prev, cur] = [s.openTime[i - 1], s.openTime[i]];

@@ -6,6 +6,8 @@ import { open } from "node:fs/promises";
 import { CsvError, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import {
+  BOUNDED_HINT,
+  boundedSeriesProblem,
   CandleError,
   type CandleSeries,
   CSV_RECORD_DELIMITERS,
@@ -155,6 +157,8 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
         `${path} line ${row.line}`,
       );
       if (problem) throw new CandleError(problem);
+      const bounded = boundedSeriesProblem(s, i, `${path} line ${row.line}`);
+      if (bounded) throw new CandleError(bounded, BOUNDED_HINT);
     });
     assertFeaturesFit(s, (i) => `${path} line ${rows[i].line}`);
     return s;

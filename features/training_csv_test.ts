@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { candleAt, CandleError, seriesFromCandles } from "./candles.ts";
+import { assertValidSeries, candleAt, CandleError, seriesFromCandles } from "./candles.ts";
 import { readTrainingCsv, TRAINING_CSV_HEADER, trainingCsvText, writeTrainingCsv } from "./training_csv.ts";
 import { parseOhlcvCsv } from "./ohlcv_csv.ts";
 import { PathKindError } from "./path_kind.ts";
@@ -290,5 +290,37 @@ Deno.test("a value that overflows a float32 feature is refused when read, naming
         "raw.csv",
       ),
     (e: Error) => e instanceof CandleError && /^raw\.csv line 3: .*feature hl_ratio overflow/.test(e.message),
+  );
+});
+
+Deno.test("RSI or a stochastic outside 0–100 is refused when read or collected, naming the line (serve says 422)", async () => {
+  const header = TRAINING_CSV_HEADER.join(",");
+  const row = (t: number, rsi = "50", stochK = "50") =>
+    `A,${t},1,1.1,0.9,1,5,${rsi},0.5,0.4,0.1,1.01,${stochK},50`;
+  // Before: read and trained on without a word, though serve refuses the same candle from the bot.
+  const path = join(dir, "rsi_150.csv");
+  await writeFile(path, [header, row(1), row(2, "150"), row(3)].join("\n") + "\n");
+  await assert.rejects(readTrainingCsv(path), (e: CandleError) => {
+    assert.ok(e instanceof CandleError, e.message);
+    assert.equal(e.message, `${path} line 3: rsi must be within 0–100, got 150`);
+    assert.match(e.hint!, /serve refuses a candle outside \(422\)/);
+    return true;
+  });
+  const stoch = join(dir, "stoch_-5.csv");
+  await writeFile(stoch, [header, row(1), row(2), row(3, "50", "-5")].join("\n") + "\n");
+  await assert.rejects(readTrainingCsv(stoch), /line 4: stoch_k must be within 0–100, got -5$/);
+  // A float32 indicator library's hair outside, and warm-up blanks, are fine.
+  const edge = join(dir, "rsi_edge.csv");
+  await writeFile(
+    edge,
+    [header, row(1, "100.0004", "-0.0002"), row(2, "", ""), row(3, "0")].join("\n") + "\n",
+  );
+  assert.equal((await readTrainingCsv(edge))[0].length, 3);
+  // collect checks what it merges the same way (a C# export brings its own indicators).
+  const [s] = await readTrainingCsv(edge);
+  s.stochD[1] = 101;
+  assert.throws(
+    () => assertValidSeries(s),
+    /^CandleError: A candle 1: stoch_d must be within 0–100, got 101$/,
   );
 });

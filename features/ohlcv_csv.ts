@@ -19,6 +19,7 @@ import {
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
+import { shellWord } from "./shell_word.ts";
 
 /**
  * The header of an OHLCV CSV, matched case-insensitively against a file's first six columns (more are
@@ -50,6 +51,17 @@ class OhlcvColumns {
     if (this.#hasHeader === null) {
       this.#hasHeader = Number.isNaN(Number(record[0]));
       if (this.#hasHeader) {
+        // A training CSV (what collect writes) given back to collect: said as such, not as a bad header whose
+        // hint was to "fix the data" (helper's trial 31).
+        if (record[0] === "symbol" && record[1] === "open_time") {
+          throw new CandleError(
+            `${this.source} is already a training CSV (symbol,open_time,…,stoch_d), not raw candles`,
+            `give it to train as it is ('candlecast train --data ${
+              shellWord(this.source)
+            }'); collect --source ` +
+              `csv reads raw candles (${OHLCV_HEADER.join(",")}) or a Binance kline dump`,
+          );
+        }
         if (record.slice(0, 6).join(",").toLowerCase() !== OHLCV_HEADER.join(",")) {
           throw new CandleError(
             `${this.source}: unexpected header "${record.join(",")}"; expected ${OHLCV_HEADER.join(",")} ` +

@@ -324,3 +324,22 @@ Deno.test("RSI or a stochastic outside 0–100 is refused when read or collected
     /^CandleError: A candle 1: stoch_d must be within 0–100, got 101$/,
   );
 });
+
+Deno.test("a training CSV given where raw candles are read is named as one, with train's command", () => {
+  // Before: 'unexpected header "symbol,open_time,…"', hint "fix the data named, or collect it again".
+  assert.throws(
+    () => parseOhlcvCsv(trainingCsvText([btc]), "BTCUSDT", "data/my training.csv"),
+    (e: CandleError) => {
+      assert.ok(e instanceof CandleError);
+      assert.equal(
+        e.message,
+        "data/my training.csv is already a training CSV (symbol,open_time,…,stoch_d), not raw candles",
+      );
+      assert.match(
+        e.hint!,
+        /^give it to train as it is \('candlecast train --data 'data\/my training\.csv''\)/,
+      );
+      return true;
+    },
+  );
+});

@@ -173,8 +173,11 @@ export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlyS
   for (const name of given) {
     const only = ONLY_FOR[name];
     if (only === undefined || only === source) continue;
+    // The two symbol flags are one letter apart: point at the other one, not at the whole --help.
     const hint = name === "symbol" && source === "binance"
       ? "with --source binance, name symbols with --symbols"
+      : name === "symbols" && source === "csv"
+      ? "with --source csv, name the file's one symbol with --symbol (or name the file like BTCUSDT-1h.csv)"
       : `run 'candlecast collect --help' for which flags go with which source`;
     throw new UsageError(`--${kebab(name)} applies only to --source ${only}, not ${source}`, hint);
   }

@@ -72,6 +72,12 @@ Deno.test("collect flags: bad values and combinations name the flag", () => {
   refused({ symbol: "ETHUSDT" }, /^--symbol applies only to --source csv, not binance$/);
   refused({ source: "csv", months: "3" }, /^--months applies only to --source binance, not csv$/);
   refused({ source: "json", symbols: ["BTCUSDT"] }, /^--symbols applies only to --source binance, not json$/);
+  // One letter from --symbol: the hint names it (it pointed at the whole --help).
+  assert.throws(() => parse({ source: "csv", symbols: ["BTCUSDT"] }), (error: UsageError) => {
+    assert.match(error.message, /^--symbols applies only to --source binance, not csv$/);
+    assert.match(error.hint!, /^with --source csv, name the file's one symbol with --symbol /);
+    return true;
+  });
 });
 
 Deno.test("collect flags: the file sources", () => {

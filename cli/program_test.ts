@@ -165,7 +165,8 @@ Deno.test("a folder where a file is read is a usage error (2) saying so, not an 
     const json = fromFileUrl(new URL("./collect/testdata/candle_export.json", import.meta.url));
     // Before: "<dir> line 1: EISDIR: illegal operation on a directory, read", exit 1, no hint.
     const cases: [string[], string][] = [
-      [["train", "--data", dir], `candlecast: ${dir} is a folder, not a file\n`],
+      // Named by its flag, as monitor and collect name theirs (the helper's trial 31 fixed train's).
+      [["train", "--data", dir], `candlecast: --data: ${dir} is a folder, not a file\n`],
       [
         ["collect", "--source", "json", "--json-path", json, "--output", dir],
         `candlecast: --output: ${dir} is a folder, not a file\n`,

@@ -17,6 +17,7 @@ import {
 } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
+import { defaultPromotionRule, PROMOTION_RULES } from "./retrain/promotion.ts";
 import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
@@ -30,6 +31,7 @@ const RetrainFlags = z.object({
   baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
   interval: IntervalSchema.optional(),
   holdoutDays: flag.positiveNumber("a positive number of days"),
+  promoteIf: z.enum(PROMOTION_RULES).optional(),
   f1Tolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
   loglossTolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
   keep: flag.positiveInt(),
@@ -44,7 +46,8 @@ export function retrainCommand(): Command {
       "Collects the newest candles into --data, trains a candidate on everything before the newest\n" +
         "--holdout-days (weekly: fine-tunes current; monthly: trains from scratch), scores candidate and current\n" +
         "on those held-out days, and promotes the candidate only if its macro-F1 is not lower and its log-loss\n" +
-        "not higher (see the tolerances). Keeps the newest --keep versions. One run at a time (a lock file);\n" +
+        "not higher (see the tolerances) and, under --promote-if clearly-better (weekly's default), lower beyond\n" +
+        "the difference's interval. Keeps the newest --keep versions. One run at a time (a lock file);\n" +
         "step output goes to --log; one summary line is printed for cron mail.",
     )
     .addOption(
@@ -59,6 +62,14 @@ export function retrainCommand(): Command {
     .option("--base-url <url>", "Binance REST base URL for collect", DEFAULTS.binanceUrl)
     .option("--interval <interval>", "candle interval to collect (default: that of the candles in --data)")
     .option("--holdout-days <days>", "newest days held out to decide the promotion", "14")
+    .addOption(
+      new Option(
+        "--promote-if <rule>",
+        "not-worse: macro-F1 not lower and log-loss not higher on the held-out days; clearly-better: also " +
+          "the log-loss difference's 95 % interval (over whole days) below 0 (default: clearly-better for " +
+          "weekly, whose fine-tunes build on each other, so noise wins compound; not-worse for monthly)",
+      ).choices(PROMOTION_RULES),
+    )
     .option("--f1-tolerance <x>", "promote even if macro-F1 is lower by up to x", "0")
     .option("--logloss-tolerance <x>", "promote even if log-loss is higher by up to x", "0")
     .option("--keep <n>", "versions to keep (current and the rollback target are always kept)", "8")
@@ -115,7 +126,8 @@ export function retrainCommand(): Command {
             "stopping retrain: the running step is being stopped; current stays as it is (again to quit now)",
           second: "quitting at once",
         },
-        (signal) => runRetrain({ ...opts, signal }),
+        (signal) =>
+          runRetrain({ ...opts, promoteIf: opts.promoteIf ?? defaultPromotionRule(opts.mode), signal }),
       ).catch(async (error) => {
         await appendLogLine(
           opts.log,

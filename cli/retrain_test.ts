@@ -12,7 +12,13 @@ import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil } from "./retrain/coverage.ts";
-import { describeDifference, failedCriteria, notWorse, scorePair } from "./retrain/promotion.ts";
+import {
+  defaultPromotionRule,
+  describeDifference,
+  failedCriteria,
+  notWorse,
+  scorePair,
+} from "./retrain/promotion.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
 import { heldOutDifference, scoreServed } from "./retrain/holdout.ts";
@@ -147,6 +153,31 @@ Deno.test("the held-out difference comes with an interval over whole days, and s
   );
 });
 
+Deno.test("--promote-if clearly-better: the log-loss must be lower beyond its interval, from enough days", () => {
+  const cur = { macro_f1: 0.40, log_loss: 1.05 };
+  const none = { f1Tolerance: 0, loglossTolerance: 0 };
+  const better = { macro_f1: 0.41, log_loss: 1.04 };
+  const diff = (low: number, high: number, blocks = 14) => ({
+    log_loss_diff: { estimate: (low + high) / 2, low, high },
+    blocks,
+    level: 0.95,
+  });
+  // Session 30's three weekly promotions, as their intervals read: each a point win, none a clear one.
+  assert.deepEqual(failedCriteria(better, cur, none), []);
+  assert.deepEqual(failedCriteria(better, cur, none, diff(-0.0219, 0.0179)), [
+    "a log-loss not clearly lower (--promote-if clearly-better)",
+  ]);
+  assert.deepEqual(failedCriteria(better, cur, none, diff(-0.0124, -0.0004)), []);
+  assert.deepEqual(failedCriteria(better, cur, none, diff(-0.0124, -0.0004, 5)).length, 1, "too few days");
+  // A point loss is said as such; macro-F1 still counts.
+  assert.deepEqual(failedCriteria({ macro_f1: 0.39, log_loss: 1.06 }, cur, none, diff(0.001, 0.02)), [
+    "lower macro-F1",
+    "higher log-loss",
+  ]);
+  assert.equal(defaultPromotionRule("weekly"), "clearly-better");
+  assert.equal(defaultPromotionRule("monthly"), "not-worse");
+});
+
 Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {
   // Before: three decimals, so a rejection for "higher log-loss" read "log-loss 1.098 vs 1.098".
   assert.equal(scorePair(1.09812, 1.09794), "1.0981 vs 1.0979");
@@ -177,7 +208,7 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     const lines = second.stdout.split("\n");
     assert.equal(lines.length, 1, "one summary line for cron mail");
     const m = lines[0].match(
-      /^retrain weekly: (promoted (v2\S+) over (v1\S+)|kept (v1\S+); (v2\S+) scored (?:lower macro-F1|higher log-loss|lower macro-F1 and higher log-loss) on the held-out windows) \(holdout/,
+      /^retrain weekly: (promoted (v2\S+) over (v1\S+)|kept (v1\S+); (v2\S+) scored (?:lower macro-F1|higher log-loss|a log-loss not clearly lower \(--promote-if clearly-better\)|lower macro-F1 and (?:higher log-loss|a log-loss not clearly lower \(--promote-if clearly-better\))) on the held-out windows) \(holdout/,
     );
     assert.ok(m, lines[0]);
     assert.equal(await currentVersion(root), m[2] ?? m[4], "current follows the verdict");

@@ -25,17 +25,53 @@ export function scorePair(a: number, b: number): string {
 type Scores = Pick<Metrics, "macro_f1" | "log_loss">;
 type Tolerance = { readonly f1Tolerance: number; readonly loglossTolerance: number };
 
-/** Which criteria of the promotion rule the candidate fails, as the summary words them (none: promote). */
-export function failedCriteria(candidate: Scores, current: Scores, tolerance: Tolerance): string[] {
+/**
+ * `not-worse`: macro-F1 not lower and log-loss not higher on the held-out days, as points (the tolerances
+ * relax both). `clearly-better`: that, and the held-out log-loss difference's 95 % interval wholly below 0.
+ */
+export const PROMOTION_RULES = ["not-worse", "clearly-better"] as const;
+export type PromotionRule = (typeof PROMOTION_RULES)[number];
+
+/**
+ * The rule a mode promotes by when `--promote-if` is not given (bench/RESULTS.md § "Session 31"). A weekly
+ * candidate fine-tunes current, so a win that is noise becomes the next fine-tune's start and such wins
+ * compound: in session 30's ten weekly runs the point rule let in three (by 0.002–0.006, each inside its
+ * interval of about ±0.02) and the served model drifted 0.023 above never retraining. A monthly candidate is
+ * trained afresh, so a wrong pick costs one month: replayed over eleven monthly decisions of 2020-08 … 2021-06,
+ * the point rule served models 0.0055 better than never retraining (better in nine of eleven months), within
+ * 0.0003 of promoting every candidate, and the clearly-better rule, which kept one model for ten months, was
+ * 0.0025 worse than the point rule.
+ */
+export function defaultPromotionRule(mode: "weekly" | "monthly"): PromotionRule {
+  return mode === "weekly" ? "clearly-better" : "not-worse";
+}
+
+/**
+ * Which criteria of the promotion rule the candidate fails, as the summary words them (none: promote). With
+ * `clearWin` (the held-out difference, under `clearly-better`) the log-loss must also be lower beyond the
+ * interval, from at least as many days as `evaluate` judges from.
+ */
+export function failedCriteria(
+  candidate: Scores,
+  current: Scores,
+  tolerance: Tolerance,
+  clearWin?: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">,
+): string[] {
   // A comparison with NaN is false, so a candidate whose scores are not finite numbers (outputs that overflowed on
   // the held-out days) would pass both criteria below and be promoted: it fails instead.
   const unscored = (["macro_f1", "log_loss"] as const).filter((k) => !Number.isFinite(candidate[k]));
   if (unscored.length > 0) {
     return unscored.map((k) => `${k === "macro_f1" ? "macro-F1" : "log-loss"} not finite`);
   }
+  const higher = candidate.log_loss > current.log_loss + tolerance.loglossTolerance;
+  const unclear = clearWin !== undefined && !(enoughBlocks(clearWin) && clearWin.log_loss_diff.high < 0);
   return [
     ...(candidate.macro_f1 < current.macro_f1 - tolerance.f1Tolerance ? ["lower macro-F1"] : []),
-    ...(candidate.log_loss > current.log_loss + tolerance.loglossTolerance ? ["higher log-loss"] : []),
+    ...(higher
+      ? ["higher log-loss"]
+      : unclear
+      ? ["a log-loss not clearly lower (--promote-if clearly-better)"]
+      : []),
   ];
 }
 

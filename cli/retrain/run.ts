@@ -46,7 +46,7 @@ import {
   storeStep,
   versionsTrainedOn,
 } from "./store.ts";
-import { describeDifference, failedCriteria, score, scorePair } from "./promotion.ts";
+import { describeDifference, failedCriteria, type PromotionRule, score, scorePair } from "./promotion.ts";
 
 export interface RetrainOptions {
   readonly mode: "weekly" | "monthly";
@@ -56,6 +56,8 @@ export interface RetrainOptions {
   readonly baseUrl: string;
   readonly interval?: string;
   readonly holdoutDays: number;
+  /** How the candidate must score against current to be promoted (`PromotionRule`). */
+  readonly promoteIf: PromotionRule;
   /** The candidate may be this much worse in macro-F1 / log-loss and still be promoted. */
   readonly f1Tolerance: number;
   readonly loglossTolerance: number;
@@ -297,14 +299,14 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         `compared; promote it by hand with '${promoteCommand(candidate)}'`;
     } else {
       const cur = await scoreCheckpoint(currentDir!, set);
-      const failed = failedCriteria(cand, cur, opts);
+      const difference = heldOutDifference(set, cand, cur);
+      const clearWin = opts.promoteIf === "clearly-better" ? difference : undefined;
+      const failed = failedCriteria(cand, cur, opts, clearWin);
       promoted = failed.length === 0;
       const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
-      const difference = describeDifference(heldOutDifference(set, cand, cur));
       const numbers = `${period}: macro-F1 ${scorePair(cand.macro_f1, cur.macro_f1)} (${rules}), ` +
-        `log-loss ${scorePair(cand.log_loss, cur.log_loss)} (${difference})${reference}`;
-      // Which criterion failed, as a point comparison on these windows (no interval: the tolerances are the
-      // margin), never a general "worse".
+        `log-loss ${scorePair(cand.log_loss, cur.log_loss)} (${describeDifference(difference)})${reference}`;
+      // Which criterion failed on these windows, never a general "worse".
       verdict = promoted
         ? `promoted ${candidate} over ${current} (${numbers})`
         : `kept ${current}; ${candidate} scored ${failed.join(" and ")} on the held-out windows (${numbers})`;

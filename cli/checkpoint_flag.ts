@@ -12,7 +12,10 @@ import { checkpointsFlag, requireInput } from "./flags.ts";
 export async function requireCheckpoint(flag: string, dir: string): Promise<void> {
   // The store is the folder above the version named (`mystore/current`): printed bare, the commands trained
   // into and listed the default checkpoints/ folder, not the one the missing version was looked for in.
-  const store = checkpointsFlag(dirname(dir));
+  // A bare name (`--checkpoint v3_2026-11-24`, a slip for checkpoints/v3_…) has no store above it but the
+  // working folder: the default store is the one meant, not `--checkpoints .`.
+  const above = dirname(dir);
+  const store = above === "." ? "" : checkpointsFlag(above);
   requireInput(
     flag,
     dir,

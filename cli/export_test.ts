@@ -96,6 +96,10 @@ Deno.test("export without a model is a usage error (exit 2) with the reason and 
   const fallback = await cli("export", "--output", "x.onnx", "--checkpoint", "checkpoints/v9_2026-01-01");
   assert.equal(fallback.code, 2);
   assert.match(fallback.stderr, /hint: train one with 'candlecast train', or see 'candlecast models list'\n/);
+  // A bare version name: the default store is meant, not the working folder ('--checkpoints .' trained there).
+  const bare = await cli("export", "--output", "x.onnx", "--checkpoint", "v9_2026-01-01");
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /hint: train one with 'candlecast train', or see 'candlecast models list'\n/);
 });
 
 Deno.test("export: an --output or --checkpoint of the wrong kind is a usage error (2) naming it, not a bug", async () => {

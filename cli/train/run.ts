@@ -509,12 +509,16 @@ async function trainAndSave(
       // The version is whole on disk; only `current` could not be re-pointed: say which. The store's own
       // refusal (a `current` made a folder by hand during training) reached the user without the version.
       if (error instanceof CheckpointStoreError) {
-        throw new CommandError(
-          `saved ${written.dir} (not promoted): ${error.message}`,
-          `${error.hint}; then 'candlecast models promote ${written.version}${
-            checkpointsFlag(opts.checkpoints)
-          }'`,
-        );
+        const command = `candlecast models promote ${written.version}${checkpointsFlag(opts.checkpoints)}`;
+        // One promote command, for this version: the store's hint may already hold one for "VERSION" (a
+        // `current` that is no symlink), or be about this version itself (its files do not check out).
+        const storeHint = error.hint ?? "";
+        const hint = storeHint.includes("candlecast models promote VERSION")
+          ? storeHint.replace(/candlecast models promote VERSION[^']*/, command)
+          : error.message.startsWith(written.version)
+          ? storeHint
+          : `${storeHint ? `${storeHint}; then` : "run"} '${command}'`;
+        throw new CommandError(`saved ${written.dir} (not promoted): ${error.message}`, hint);
       }
       const machine = filesystemProblem(error);
       if (!machine) throw error;

@@ -22,7 +22,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
-import { UsageError } from "../errors.ts";
+import { CommandError, UsageError } from "../errors.ts";
 
 const real = haveRealData();
 
@@ -390,6 +390,42 @@ Deno.test({
     const leftovers: string[] = [];
     for await (const e of Deno.readDir(checkpoints)) if (e.name.endsWith(".tmp")) leftovers.push(e.name);
     assert.deepEqual(leftovers, []);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "a `current` made a folder while training: the version is saved, and the hint promotes that one",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const data = await csvOf(dir, "a.csv", 400);
+    await runTraining(options(data, checkpoints), quiet);
+    let swapped = false;
+    const failed = runTraining(options(data, checkpoints), {
+      out: () => {},
+      afterBatch: async () => {
+        if (swapped) return;
+        swapped = true;
+        await Deno.remove(join(checkpoints, "current"));
+        await Deno.mkdir(join(checkpoints, "current"));
+      },
+    });
+    await assert.rejects(failed, (error: CommandError) => {
+      assert.ok(error instanceof CommandError, String(error));
+      assert.match(
+        error.message,
+        /^saved \S+v2_\S+ \(not promoted\): \S+current is not a symlink to a version$/,
+      );
+      // One promote command, for the version saved (it read "…promote VERSION … then recreates it; then
+      // '…promote v2…'", two commands).
+      assert.match(
+        error.hint!,
+        /^move it away; 'candlecast models promote v2_\S+ --checkpoints \S+' then recreates it$/,
+      );
+      return true;
+    });
     await Deno.remove(dir, { recursive: true });
   },
 });

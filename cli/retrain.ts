@@ -66,8 +66,9 @@ export function retrainCommand(): Command {
       new Option(
         "--promote-if <rule>",
         "not-worse: macro-F1 not lower and log-loss not higher on the held-out days; clearly-better: also " +
-          "the log-loss difference's 95 % interval (over whole days) below 0 (default: clearly-better for " +
-          "weekly, whose fine-tunes build on each other, so noise wins compound; not-worse for monthly)",
+          "the log-loss difference's 95 % interval (over whole days, at least 6 of them) below 0, and " +
+          "--logloss-tolerance does not apply (default: clearly-better for weekly, whose fine-tunes build on " +
+          "each other, so noise wins compound; not-worse for monthly)",
       ).choices(PROMOTION_RULES),
     )
     .option("--f1-tolerance <x>", "promote even if macro-F1 is lower by up to x", "0")

@@ -93,7 +93,7 @@ export function scoreServed(
  * The candidate's log-loss and macro-F1 minus current's on the held-out windows, with 95 % intervals from
  * `evaluate`'s block bootstrap over whole days (every symbol's windows of a day together: neighbouring windows
  * share candles and markets move together). Fourteen days of five 1h series hold ~1,650 windows but only
- * fourteen such blocks: replayed (session 31), the intervals spanned about ±0.02 for weekly fine-tunes that
+ * fourteen such blocks: replayed (session 31), the intervals spanned ±0.02–0.03 for weekly fine-tunes that
  * had won by 0.002–0.006, and ±0.004–0.015 for monthly candidates, so a summary that printed the two scores
  * alone read as a verdict it was not.
  */

@@ -1,9 +1,17 @@
 /**
- * The promotion rule (the candidate is not worse than current in macro-F1 and log-loss, within
- * tolerances) and how the summary prints the scores it compares.
+ * The promotion rules (`not-worse`: the candidate is not worse than current in macro-F1 and log-loss, within
+ * tolerances; `clearly-better`: also lower in log-loss beyond the difference's interval), the default of each
+ * mode, and how the summary prints the scores and the difference it compares.
  */
 import type { Metrics } from "../../ml/metrics/index.ts";
-import { type BootstrapResult, enoughBlocks, judge } from "../../ml/evaluate/index.ts";
+import {
+  type BootstrapResult,
+  enoughBlocks,
+  intervalWords,
+  judge,
+  minimumBlocks,
+  signedDifference,
+} from "../../ml/evaluate/index.ts";
 import { plural } from "../../features/index.ts";
 
 /** Scores in summaries: four decimals, enough to tell apart most candidates from current (`scorePair`). */
@@ -36,10 +44,10 @@ export type PromotionRule = (typeof PROMOTION_RULES)[number];
  * The rule a mode promotes by when `--promote-if` is not given (bench/RESULTS.md § "Session 31"). A weekly
  * candidate fine-tunes current, so a win that is noise becomes the next fine-tune's start and such wins
  * compound: in session 30's ten weekly runs the point rule let in three (by 0.002–0.006, each inside its
- * interval of about ±0.02) and the served model drifted 0.023 above never retraining. A monthly candidate is
+ * interval of ±0.02–0.03) and the served model drifted 0.023 above never retraining. A monthly candidate is
  * trained afresh, so a wrong pick costs one month: replayed over eleven monthly decisions of 2020-08 … 2021-06,
  * the point rule served models 0.0055 better than never retraining (better in nine of eleven months), within
- * 0.0003 of promoting every candidate, and the clearly-better rule, which kept one model for ten months, was
+ * 0.0002 of promoting every candidate, and the clearly-better rule, which kept one model for ten months, was
  * 0.0025 worse than the point rule.
  */
 export function defaultPromotionRule(mode: "weekly" | "monthly"): PromotionRule {
@@ -64,7 +72,9 @@ export function failedCriteria(
     return unscored.map((k) => `${k === "macro_f1" ? "macro-F1" : "log-loss"} not finite`);
   }
   const higher = candidate.log_loss > current.log_loss + tolerance.loglossTolerance;
-  const unclear = clearWin !== undefined && !(enoughBlocks(clearWin) && clearWin.log_loss_diff.high < 0);
+  // A current without a finite log-loss blocks nothing (its interval would be NaN and never below 0).
+  const unclear = clearWin !== undefined && Number.isFinite(current.log_loss) &&
+    !(enoughBlocks(clearWin) && clearWin.log_loss_diff.high < 0);
   return [
     ...(candidate.macro_f1 < current.macro_f1 - tolerance.f1Tolerance ? ["lower macro-F1"] : []),
     ...(higher
@@ -75,25 +85,17 @@ export function failedCriteria(
   ];
 }
 
-/** The promotion rule: the candidate's macro-F1 is not lower and its log-loss not higher, within tolerances. */
-export function notWorse(candidate: Scores, current: Scores, tolerance: Tolerance): boolean {
-  return failedCriteria(candidate, current, tolerance).length === 0;
-}
-
-// As evaluate's verdict writes differences.
-const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(SCORE_DIGITS)}`;
-
 /**
- * The candidate's held-out log-loss minus current's with its interval and what the interval says, e.g.
- * "difference -0.0020, 95 % interval -0.0219 … +0.0179 over 14 days: no clear difference"; the word is the
- * candidate's ("better": the whole interval below 0), and fewer days than `evaluate` judges from say so.
+ * The candidate's held-out log-loss minus current's with its interval and what the interval says, as
+ * `evaluate`'s verdict writes them, e.g. "difference -0.0020, 95 % interval -0.0219 … +0.0179 over 14 days:
+ * no clear difference"; the word is the candidate's ("better": the whole interval below 0). Fewer days than
+ * `evaluate` judges from are said to be too few, whatever the interval shows.
  */
 export function describeDifference(d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">): string {
   const { estimate, low, high } = d.log_loss_diff;
-  const bounds = Number.isFinite(low) && Number.isFinite(high)
-    ? `${signed(low)} … ${signed(high)}`
-    : "unbounded";
-  const word = judge(low, high, true, enoughBlocks(d));
-  return `difference ${signed(estimate)}, ${Math.round(100 * d.level)} % interval ${bounds} over ` +
-    `${plural(d.blocks, "day")}: ${word}`;
+  const word = enoughBlocks(d)
+    ? judge(low, high, true)
+    : `too few days to judge (${minimumBlocks(d.level)} needed)`;
+  return `difference ${signedDifference(estimate)}, ${Math.round(100 * d.level)} % interval ` +
+    `${intervalWords(low, high)} over ${plural(d.blocks, "day")}: ${word}`;
 }

@@ -33,7 +33,15 @@ export * from "./calibrate.ts";
 export * from "./walk_forward.ts";
 export * from "./summary_types.ts";
 export * from "./summary.ts";
-export { enoughBlocks, IN_SAMPLE_VERDICT, judge, minimumBlocks, tooFewBlocks } from "./verdict.ts";
+export {
+  enoughBlocks,
+  IN_SAMPLE_VERDICT,
+  intervalWords,
+  judge,
+  minimumBlocks,
+  signedDifference,
+  tooFewBlocks,
+} from "./verdict.ts";
 export * from "./tables.ts";
 export * from "./format.ts";
 export * from "./predictions_csv.ts";

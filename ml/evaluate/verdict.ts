@@ -36,10 +36,13 @@ export function judge(low: number, high: number, betterBelow: boolean, enough = 
 }
 
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
-const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
+/** A difference as the verdict writes it: signed, four decimals ("+0.0012", "-0.0040"); `retrain` too. */
+export const signedDifference = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
+const signed = signedDifference;
 /** An interval in words; one from a single block is unbounded, written as the tables write it. */
-const interval = (low: number, high: number) =>
+export const intervalWords = (low: number, high: number) =>
   Number.isFinite(low) && Number.isFinite(high) ? `${signed(low)} … ${signed(high)}` : "– … –, unbounded";
+const interval = intervalWords;
 
 /** "fold 2023-11", "folds 2023-11, 2023-12". */
 export const foldList = (labels: readonly string[]) =>

@@ -17,7 +17,7 @@ import {
 } from "./flags.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { runRetrain } from "./retrain/run.ts";
-import { defaultPromotionRule, PROMOTION_RULES } from "./retrain/promotion.ts";
+import { defaultPromotionRule, PROMOTION_RULES, requireJudgeableHoldout } from "./retrain/promotion.ts";
 import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
@@ -93,6 +93,8 @@ export function retrainCommand(): Command {
           "--base-url is where retrain collects from; without collecting, nothing is fetched",
         );
       }
+      const promoteIf = opts.promoteIf ?? defaultPromotionRule(opts.mode);
+      requireJudgeableHoldout(promoteIf, opts.holdoutDays, opts.promoteIf === undefined ? opts.mode : null);
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
       // retrain keeps an existing store up to date. A mistyped path in a cron line used to be created and a
@@ -127,8 +129,7 @@ export function retrainCommand(): Command {
             "stopping retrain: the running step is being stopped; current stays as it is (again to quit now)",
           second: "quitting at once",
         },
-        (signal) =>
-          runRetrain({ ...opts, promoteIf: opts.promoteIf ?? defaultPromotionRule(opts.mode), signal }),
+        (signal) => runRetrain({ ...opts, promoteIf, signal }),
       ).catch(async (error) => {
         await appendLogLine(
           opts.log,

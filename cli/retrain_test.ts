@@ -61,6 +61,8 @@ function retrainArgs(dir: string, mode: string, extra: string[] = []): string[] 
     join(dir, "retrain.log"),
     "--holdout-days",
     "3",
+    // Three held-out days keep these runs short, too few for a clear win (weekly's default rule refuses them).
+    ...(mode === "weekly" && !extra.includes("--promote-if") ? ["--promote-if", "not-worse"] : []),
     ...extra,
   ];
 }
@@ -175,6 +177,42 @@ Deno.test("--promote-if clearly-better: the log-loss must be lower beyond its in
   ]);
   assert.equal(defaultPromotionRule("weekly"), "clearly-better");
   assert.equal(defaultPromotionRule("monthly"), "not-worse");
+});
+
+Deno.test("a clear win needs 6 held-out days: fewer, with weekly's default or asked for, is exit 2 at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-days-" });
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    // Before: every weekly run with --holdout-days 3 would have kept current, exit 0, whatever it trained.
+    const weeklyDefault = retrainArgs(dir, "weekly").filter((a) => a !== "--promote-if" && a !== "not-worse");
+    const cases: [string[], RegExp][] = [
+      [
+        weeklyDefault,
+        /^candlecast: --holdout-days 3: a weekly run \(--promote-if clearly-better, its default\) /,
+      ],
+      [
+        retrainArgs(dir, "monthly", ["--promote-if", "clearly-better"]),
+        /^candlecast: --holdout-days 3: --promote-if clearly-better /,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const out = await candlecastCommand(args).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, message);
+      assert.match(
+        stderr,
+        /a clear win, judged from at least 6 held-out days; with fewer it could never promote\n/,
+      );
+      assert.match(
+        stderr,
+        /\nhint: hold out 6 days or more \(14 is the default\), or pass --promote-if not-worse\n/,
+      );
+    }
+    assert.deepEqual([...Deno.readDirSync(join(dir, "checkpoints"))], [], "nothing trained");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {

@@ -13,6 +13,7 @@ import {
   signedDifference,
 } from "../../ml/evaluate/index.ts";
 import { plural } from "../../features/index.ts";
+import { UsageError } from "../errors.ts";
 
 /** Scores in summaries: four decimals, enough to tell apart most candidates from current (`scorePair`). */
 const SCORE_DIGITS = 4;
@@ -52,6 +53,24 @@ export type PromotionRule = (typeof PROMOTION_RULES)[number];
  */
 export function defaultPromotionRule(mode: "weekly" | "monthly"): PromotionRule {
   return mode === "weekly" ? "clearly-better" : "not-worse";
+}
+
+/**
+ * `clearly-better` judges from whole held-out days, at least `minimumBlocks` of them (6): with fewer, no
+ * candidate could ever be promoted, and each run would still end "kept current" with exit 0, unseen by cron.
+ * Said before anything is collected or trained (exit 2). `mode`: the rule is that mode's default, not asked for.
+ */
+export function requireJudgeableHoldout(rule: PromotionRule, holdoutDays: number, mode: string | null): void {
+  const needed = minimumBlocks(0.95);
+  if (rule !== "clearly-better" || holdoutDays >= needed) return;
+  const who = mode === null
+    ? "--promote-if clearly-better"
+    : `a ${mode} run (--promote-if clearly-better, its default)`;
+  throw new UsageError(
+    `--holdout-days ${holdoutDays}: ${who} promotes only a clear win, judged from at least ${needed} held-out ` +
+      "days; with fewer it could never promote",
+    `hold out ${needed} days or more (14 is the default), or pass --promote-if not-worse`,
+  );
 }
 
 /**

@@ -45,7 +45,8 @@ export type PromotionRule = (typeof PROMOTION_RULES)[number];
  * The rule a mode promotes by when `--promote-if` is not given (bench/RESULTS.md § "Session 31"). A weekly
  * candidate fine-tunes current, so a win that is noise becomes the next fine-tune's start and such wins
  * compound: in session 30's ten weekly runs the point rule let in three (by 0.002–0.006, each inside its
- * interval of ±0.02–0.03) and the served model drifted 0.023 above never retraining. A monthly candidate is
+ * interval of ±0.02–0.03) and the served model drifted 0.023 above never retraining; re-run under
+ * clearly-better, the ten weeks promoted nothing and the parent kept serving. A monthly candidate is
  * trained afresh, so a wrong pick costs one month: replayed over eleven monthly decisions of 2020-08 … 2021-06,
  * the point rule served models 0.0055 better than never retraining (better in nine of eleven months), within
  * 0.0002 of promoting every candidate, and the clearly-better rule, which kept one model for ten months, was

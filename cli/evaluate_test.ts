@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeTrainingCsv } from "../features/index.ts";
+import { type CandleSeries, writeTrainingCsv } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../ml/data/index.ts";
 import { DEFAULT_TRAINING_RECIPE, type RunConfig, runConfigJson } from "../ml/train/index.ts";
@@ -377,13 +377,14 @@ Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded c
   }
 });
 
-Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-sample, no verdict", async () => {
-  await initBackend("wasm");
-  const long = syntheticSeries(100);
-  const longCsv = join(dir, "long_in_sample.csv");
-  await writeTrainingCsv(longCsv, long);
+/**
+ * A tiny lightweight_lstm version whose manifest says it was trained on the first `candles` of `long` (all of
+ * them by default), written into `store` under the test folder by each `save()`; `dispose()` frees the model.
+ */
+function tinyVersion(long: CandleSeries[], csv: string, store: string, candles?: number) {
   const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
-  const d = prepareDataset(long, {
+  const seen = candles === undefined ? long : long.map((s) => ({ ...s, length: candles }));
+  const d = prepareDataset(seen, {
     lookback: LOOKBACK,
     horizon: 4,
     labelRule: { kind: "volatility", multiplier: 0.5 },
@@ -397,20 +398,31 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
     returnScale: d.returnScale,
     temperature: 1,
   });
-  const written = await writeVersion(join(dir, "checkpoints_in_sample"), {
-    model,
-    preprocessor,
-    history: {},
-    metrics: {},
-    manifest: testManifest({
-      dataPath: longCsv,
-      endMs: long[0].openTime[long[0].length - 1],
-      symbols: long.map((s) => s.symbol),
-      hyperparameters: { model: config },
-    }),
-    exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
-  });
-  model.dispose();
+  const save = () =>
+    writeVersion(join(dir, store), {
+      model,
+      preprocessor,
+      history: {},
+      metrics: {},
+      manifest: testManifest({
+        dataPath: csv,
+        endMs: long[0].openTime[(candles ?? long[0].length) - 1],
+        symbols: long.map((s) => s.symbol),
+        hyperparameters: { model: config },
+      }),
+      exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+    });
+  return { save, dispose: () => model.dispose() };
+}
+
+Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-sample, no verdict", async () => {
+  await initBackend("wasm");
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long_in_sample.csv");
+  await writeTrainingCsv(longCsv, long);
+  const version = tinyVersion(long, longCsv, "checkpoints_in_sample");
+  const written = await version.save();
+  version.dispose();
   const warnings: string[] = [];
   const outputDir = join(dir, "in_sample");
   const { summary, jsonPath, reportPath } = await runEvaluation(
@@ -435,35 +447,8 @@ Deno.test("evaluate --checkpoint refuses a version whose files no longer hash as
   const long = syntheticSeries(100);
   const longCsv = join(dir, "long_damaged.csv");
   await writeTrainingCsv(longCsv, long);
-  const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
-  const d = prepareDataset(long.map((s) => ({ ...s, length: 24 * 20 })), {
-    lookback: LOOKBACK,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    split: { kind: "fractions", train: 0.7, validation: 0.15 },
-  });
-  const model = buildModel(config, 3);
-  const preprocessor = testPreprocessor({
-    lookback: LOOKBACK,
-    scaler: d.scaler,
-    clip: 10,
-    returnScale: d.returnScale,
-    temperature: 1,
-  });
-  const save = () =>
-    writeVersion(join(dir, "checkpoints_damaged"), {
-      model,
-      preprocessor,
-      history: {},
-      metrics: {},
-      manifest: testManifest({
-        dataPath: longCsv,
-        endMs: long[0].openTime[24 * 20 - 1],
-        symbols: long.map((s) => s.symbol),
-        hyperparameters: { model: config },
-      }),
-      exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
-    });
+  const version = tinyVersion(long, longCsv, "checkpoints_damaged", 24 * 20);
+  const save = version.save;
   // Weights changed after training: before, a weekly evaluation fine-tuned and scored them without a word,
   // while models list showed the version CHANGED and export and train --incremental refused it.
   const weights = await save();
@@ -475,7 +460,7 @@ Deno.test("evaluate --checkpoint refuses a version whose files no longer hash as
   const truncated = await save();
   const text = await Deno.readTextFile(join(truncated.dir, "preprocessor.json"));
   await Deno.writeTextFile(join(truncated.dir, "preprocessor.json"), text.slice(0, text.length / 2));
-  model.dispose();
+  version.dispose();
   const cases: [string, string | undefined, RegExp][] = [
     [weights.dir, "weekly", /weights\.bin: does not match the sha256/],
     [truncated.dir, undefined, /preprocessor\.json: does not match the sha256/],

@@ -238,5 +238,10 @@ export function requireOutputFolder(flag: string, path: string, file: string): v
  * for the default folder.
  */
 export function checkpointsFlag(dir: string): string {
-  return resolve(dir) === resolve(DEFAULTS.checkpoints) ? "" : ` --checkpoints ${shellWord(dir)}`;
+  return pathFlag("--checkpoints", dir, DEFAULTS.checkpoints);
+}
+
+/** ` FLAG PATH` for a command a hint spells out (quoted for the shell), or nothing when PATH is the default. */
+export function pathFlag(flag: string, path: string, fallback: string): string {
+  return resolve(path) === resolve(fallback) ? "" : ` ${flag} ${shellWord(path)}`;
 }

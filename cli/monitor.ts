@@ -10,9 +10,9 @@
  */
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { z } from "zod";
-import { intervalOf, isInterval, readTrainingCsv, sameInterval, shellWord } from "../features/index.ts";
+import { intervalOf, isInterval, readTrainingCsv, sameInterval } from "../features/index.ts";
 import {
   type JoinResult,
   type LiveScores,
@@ -31,7 +31,7 @@ import {
 import { readManifest } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { checkpointsFlag, parseFlags, requireFolderPath, requireInput } from "./flags.ts";
+import { checkpointsFlag, parseFlags, pathFlag, requireFolderPath, requireInput } from "./flags.ts";
 
 const MonitorFlags = z.object({
   data: z.string().min(1, "expected a training CSV"),
@@ -421,9 +421,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   for (const u of report.unjudged) console.error(`note: ${u.message}`);
   if (opts.failOnWarning && live.length > 0) {
     // The folders monitor read, spelt out: printed bare, the command retrained the default ones.
-    const data = resolve(opts.data) === resolve(DEFAULTS.trainingCsv)
-      ? ""
-      : ` --data ${shellWord(opts.data)}`;
+    const data = pathFlag("--data", opts.data, DEFAULTS.trainingCsv);
     throw new CommandError(
       count(live.length, "monitoring warning"),
       `consider 'candlecast retrain --mode monthly${data}${checkpointsFlag(opts.checkpoints)}'`,

@@ -194,7 +194,22 @@ function writeProblem(path: string, writes: WriteMode): { message: string; hint:
     // An existing file appended to in place needs only itself; anything else needs its folder too.
     if (!(existing !== null && writes === "append")) {
       const dir = nearestFolder(existing !== null ? dirname(target) : target);
-      Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
+      try {
+        Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".candlecast-write-check-" }));
+      } catch (error) {
+        // A folder that exists yet answers "No such file or directory" to a new file is a virtual file system
+        // (/proc, /sys); Deno's message names only its operation ("…: tmpfile"), so the folder is named here.
+        if (error instanceof Deno.errors.NotFound) {
+          return {
+            message:
+              `${path} cannot be written: ${dir} takes no new files (virtual file systems such as /proc and /sys take none)`,
+            hint: "choose a path in an ordinary folder",
+          };
+        }
+        throw Object.assign(error as Error, {
+          message: (error as Error).message.replace(/: tmpfile$/, `: creating a file in '${dir}'`),
+        });
+      }
     }
     if (existing !== null && writes !== "replace") Deno.openSync(target, { append: true }).close();
   } catch (error) {

@@ -107,7 +107,10 @@ Deno.test("an output path this process cannot write is refused before any work, 
     () => requireOutputFolder("--output-dir", "/proc/candlecast-evaluation", "evaluation.json"),
     (e) =>
       e instanceof UsageError &&
-      e.message.startsWith("--output-dir: /proc/candlecast-evaluation/evaluation.json cannot be written"),
+      e.message ===
+        "--output-dir: /proc/candlecast-evaluation/evaluation.json cannot be written: /proc takes no new files " +
+          "(virtual file systems such as /proc and /sys take none)" &&
+      e.hint === "choose a path in an ordinary folder",
   );
   // A writable folder, missing folders below it, and an existing file all pass, and the check leaves nothing.
   const dir = await Deno.makeTempDir();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   computeIndicators,
   seriesFromCandles,
@@ -252,6 +252,10 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     assert.ok(await lockIsFree(join(root, ".retrain.lock")), "the lock is released");
     // Its data copy goes, and the copies' folder with it (an empty .retrain-data/ was left in the store).
     assert.ok(!existsSync(join(root, RETRAIN_DATA)), "no .retrain-data left");
+    // So the candidate's manifest names the CSV it came from and where its copy stopped, not the copy.
+    const candidateData = (await readManifest(join(root, m[2] ?? m[5]))).data;
+    assert.equal(candidateData.path, resolve(dir, "data.csv"));
+    assert.match(String(candidateData.held_out_from), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     // The log keeps each run's start and its decision, not only the steps' output (cron mails the line once).
     const log = await Deno.readTextFile(join(dir, "retrain.log"));
     assert.match(log, /^\[\S+\] retrain weekly: started \(pid \d+\)$/m);

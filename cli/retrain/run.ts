@@ -12,6 +12,7 @@ import {
   currentVersion,
   listVersionNames,
   promote,
+  recordDataSource,
 } from "../../ml/checkpoints/index.ts";
 import { readPreprocessorFile } from "../../engine/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
@@ -237,6 +238,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const candidate = (await versionsTrainedOn(root, existingVersions, trainCsv))[0] ?? null;
     if (!candidate) throw new CommandError(`train finished but wrote no new version into ${root}`);
     const candidateDir = join(root, candidate);
+    // The candidate names the CSV it came from, not this run's copy of it (removed when the run ends).
+    await storeStep(() => recordDataSource(candidateDir, resolve(opts.data), start));
     const mode = opts.mode === "weekly" && !incremental
       ? "weekly (no current model: trained from scratch)"
       : opts.mode;

@@ -31,6 +31,11 @@ export interface DataDescription {
   readonly split: unknown;
   /** `--incremental`: only windows labelled after this time were used. */
   readonly since: string | null;
+  /**
+   * Set by `retrain` (which trains on a copy of `path` ending before its held-out days): the candles of `path`
+   * from this time on were held out, not trained on.
+   */
+  readonly held_out_from?: string;
 }
 
 /**

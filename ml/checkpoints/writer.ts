@@ -175,5 +175,31 @@ export async function recordFileHash(dir: string, name: string, bytes: Uint8Arra
   );
 }
 
+/**
+ * Records in version `dir`'s manifest the CSV its candles came from, when `train` read a copy of it: `retrain`
+ * trains on a temporary copy that ends before its held-out days (removed when the run ends), and the manifest
+ * would otherwise name that vanished copy. `heldOutFrom` is where the copy stopped: the candles of `path` from
+ * then on were not trained on. Every other key is kept; the manifest is rewritten whole, atomically.
+ */
+export async function recordDataSource(dir: string, path: string, heldOutFrom: number): Promise<void> {
+  const file = join(dir, "manifest.json");
+  let manifest: z.infer<typeof SourcedManifest>;
+  try {
+    manifest = SourcedManifest.parse(JSON.parse(await Deno.readTextFile(file)));
+  } catch (error) {
+    throw new CheckpointStoreError(
+      `cannot record the data source in ${file}: ${
+        error instanceof z.ZodError ? "not a manifest" : (error as Error).message
+      }`,
+      "the version is damaged; run retrain again",
+    );
+  }
+  const data = { ...manifest.data, path, held_out_from: new Date(heldOutFrom).toISOString() };
+  await writeFileAtomic(file, json({ ...manifest, data }));
+}
+
+/** What recordDataSource needs of a manifest: its data description; every other key is kept as it is. */
+const SourcedManifest = z.object({ data: z.object({}).loose() }).loose();
+
 /** What recordFileHash needs of a manifest: its file hashes; every other key is kept as it is. */
 const HashedManifest = z.object({ files: z.record(z.string(), z.string()).optional() }).loose();

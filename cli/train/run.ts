@@ -12,7 +12,7 @@ import {
   readTrainingCsv,
   removeStaleTemps,
 } from "../../features/index.ts";
-import { CommandError, filesystemProblem } from "../errors.ts";
+import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
 import { checkpointsFlag, requireInput } from "../flags.ts";
 import {
   classPriors,
@@ -399,7 +399,10 @@ async function trainAndSave(
     result = membersResult(run.results(), io.signal?.aborted ?? false);
   }
   if (result.bestEpoch === null) {
-    throw new CommandError("training was interrupted before its first batch finished; nothing was saved");
+    // Stopped on request (Ctrl-C, SIGTERM) is exit 130 like every other stop, so scripts tell it from a failure.
+    const message = "training was interrupted before its first batch finished; nothing was saved";
+    if (io.signal?.aborted) throw new InterruptedError(message, "run the same command again to start over");
+    throw new CommandError(message);
   }
   const interrupted = result.stopReason === "interrupted";
   io.onPhase?.("saving");

@@ -840,6 +840,11 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
         /^candlecast: --train-args: --checkpoints is retrain's/m,
       ],
       [["--train-args=--resume"], /^candlecast: --train-args: --resume is retrain's/m],
+      // Before: accepted, and every candidate trained on candles before the fixed validation date only.
+      [
+        ["--train-args=--split-dates 2022-01-01,2023-01-01"],
+        /^candlecast: --train-args: --split-dates is retrain's to set\nhint: retrain splits each candidate's copy/m,
+      ],
       // Before: accepted, ignored, and the candidate promoted anyway.
       [
         ["--train-args=--no-promote"],
@@ -1082,7 +1087,7 @@ Deno.test("--train-args may repeat --incremental where retrain fine-tunes anyway
     () => refuseRetrainOwnedFlags(["--incremental"], false),
     (e: Error) => e instanceof UsageError && /--incremental is retrain's to set/.test(e.message),
   );
-  for (const flag of ["--data=x.csv", "--checkpoints", "--resume"]) {
+  for (const flag of ["--data=x.csv", "--checkpoints", "--resume", "--split-dates=2022-01-01,2023-01-01"]) {
     assert.throws(() => refuseRetrainOwnedFlags([flag], true), UsageError, flag);
   }
 });

@@ -43,6 +43,13 @@ const RETRAIN_OWNED: Record<string, string> = {
   "--incremental": "--mode weekly fine-tunes current, --mode monthly trains from scratch",
   "--resume":
     "retrain starts a fresh candidate each run; to finish a stopped run use 'candlecast train --resume'",
+  // Before: accepted, so every later candidate trained only on candles before the fixed validation date and
+  // left each newer one in its test split: retraining never learned from new candles. (A date outside the data
+  // was found only after collecting.)
+  "--split-dates":
+    "retrain splits each candidate's copy by train's fractions (70/15/15, the newest last), so new candles are " +
+    "trained on; fixed dates would leave every newer candle in the test split. Leave it out (--holdout-days " +
+    "sets what is held out for the promotion decision)",
   // Before: accepted and ignored (retrain trains unpromoted anyway), and the candidate was promoted.
   "--no-promote":
     "retrain always trains its candidate unpromoted and promotes it only if it is not worse than current; " +

@@ -14,8 +14,13 @@ import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./retrain/train_step.ts";
-import { heldOutDifference, scoreServed } from "./retrain/holdout.ts";
+import {
+  candidateWindow,
+  checkTrainStep,
+  refuseRetrainOwnedFlags,
+  trainStepArgs,
+} from "./retrain/train_step.ts";
+import { fewestHoldoutDays, heldOutDifference, holdoutCoverage, scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
@@ -213,6 +218,91 @@ Deno.test("a clear win needs 6 held-out days: fewer, with weekly's default or as
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Two symbols of `count` simulated candles `intervalMs` apart (1d, 1w: the coarse intervals of these tests). */
+function coarseSeries(intervalMs: number, count: number) {
+  return ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
+    const s = seriesFromCandles(
+      symbol,
+      simulateMarket({
+        seed: 20 + k,
+        start: Date.UTC(2020, 0, 6), // a Monday, where Binance's weeks open
+        intervalMs,
+        count,
+        startPrice: 100,
+        baseVolume: 50,
+      }),
+    );
+    computeIndicators(s);
+    return s;
+  });
+}
+
+Deno.test("the held-out days' labelled windows and the days they fill, counted on the data's own candles", () => {
+  const shape = { lookback: 50, horizon: 4 };
+  const daily = coarseSeries(24 * HOUR, 200);
+  // The newest 7 days of daily candles hold 8 candles (the one opening 7 days before the newest included),
+  // of which the 4 oldest have a label 4 candles later: 4 days, 8 windows over both symbols.
+  assert.deepEqual(holdoutCoverage(daily, 7, shape), { windows: 8, days: 4 });
+  assert.deepEqual(holdoutCoverage(daily, 14, shape), { windows: 22, days: 11 });
+  assert.equal(fewestHoldoutDays(daily, shape, 1), 4);
+  assert.equal(fewestHoldoutDays(daily, shape, 6), 9);
+  const weekly = coarseSeries(7 * 24 * HOUR, 120);
+  assert.deepEqual(holdoutCoverage(weekly, 14, shape), { windows: 0, days: 0 });
+  assert.equal(fewestHoldoutDays(weekly, shape, 1), 28);
+  assert.equal(fewestHoldoutDays(weekly, shape, 6), 63);
+  // 1h candles: 14 days hold windows on every one of them, as before.
+  assert.equal(holdoutCoverage(series, 14, shape).days, 14);
+  assert.equal(fewestHoldoutDays(series, { lookback: 50, horizon: 4 }, 6), 6);
+  // Too short a history for six days of windows: none.
+  assert.equal(fewestHoldoutDays(coarseSeries(7 * 24 * HOUR, 60), shape, 6), null);
+});
+
+Deno.test("held-out days that can hold no labelled window, or too few days for a clear win, are exit 2 before training", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-coarse-" });
+  const data = join(dir, "data.csv");
+  const run = async (days: string, extra: string[] = []) => {
+    const args = retrainArgs(dir, "monthly", extra).map((a) => a === "3" ? days : a);
+    const out = await candlecastCommand([...args, `--train-args=${TINY}`]).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  try {
+    // Weekly candles, the default 14 days held out. Before: a candidate was trained, then "no labelled windows
+    // in the held-out 14 days; … kept but not promoted", exit 1, at every monthly run.
+    await writeTrainingCsv(data, coarseSeries(7 * 24 * HOUR, 120));
+    const weekly = await run("14");
+    assert.equal(
+      weekly.stderr,
+      `candlecast: --holdout-days 14: the held-out days of ${data} hold no labelled window to score a ` +
+        "candidate on: a window's label is the close 4 candles after its last one, and on these 1w candles " +
+        "none of the newest 14 days has one yet\nhint: hold out 28 days or more (--holdout-days 28)\n",
+    );
+    assert.equal(weekly.code, 2);
+    // Daily candles, 7 days under clearly-better. Before: a candidate was trained at each run and current
+    // kept, exit 0, "over 4 days: too few days to judge (6 needed)".
+    await writeTrainingCsv(data, coarseSeries(24 * HOUR, 200));
+    const daily = await run("7", ["--promote-if", "clearly-better"]);
+    assert.equal(
+      daily.stderr,
+      "candlecast: --holdout-days 7: --promote-if clearly-better promotes only a clear win, judged from at " +
+        "least 6 held-out days with labelled windows, and on these 1d candles (a window's label is the close 4 " +
+        "candles after its last one) the newest 7 days hold windows on 4; it could never promote\n" +
+        "hint: hold out 9 days or more (--holdout-days 9), or pass --promote-if not-worse\n",
+    );
+    assert.equal(daily.code, 2);
+    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+    assert.deepEqual(await runFolderNames(join(dir, "checkpoints")), [], "no training started");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the candidate's window is counted with --train-args over train's defaults or current's record", async () => {
+  const flags = await checkTrainStep(trainStepArgs("-", "ck", false, null, ["--horizon", "1"]));
+  assert.deepEqual(await candidateWindow(flags, null), { lookback: 50, horizon: 1 });
+  const defaults = await checkTrainStep(trainStepArgs("-", "ck", false, null, []));
+  assert.deepEqual(await candidateWindow(defaults, null), { lookback: 50, horizon: 4 });
 });
 
 Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {

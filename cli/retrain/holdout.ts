@@ -4,7 +4,7 @@
  * exactly as `serve` would answer (each version's classes named by its own decision rule and priors), with the
  * candidate's labels, beside the gradient-boosting baseline.
  */
-import { type CandleSeries, windowEnds } from "../../features/index.ts";
+import { type CandleSeries, intervalOf, plural, windowEnds } from "../../features/index.ts";
 import {
   DatasetError,
   gatherBatch,
@@ -25,10 +25,12 @@ import {
 import {
   blockBootstrap,
   type BootstrapResult,
+  minimumBlocks,
   OnnxLearner,
   type Scored,
   timeBlocks,
 } from "../../ml/evaluate/index.ts";
+import { UsageError } from "../errors.ts";
 import { computeMetrics, type Metrics } from "../../ml/metrics/index.ts";
 
 const DAY = 86_400_000;
@@ -38,6 +40,100 @@ const CHUNK = 1024;
 export function holdoutStart(series: readonly CandleSeries[], days: number): number {
   const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
   return newest - days * DAY;
+}
+
+/**
+ * Where the held-out windows of `days` would fall, known before anything is trained: how many labelled windows
+ * there are (each symbol's, whose last candle opens at or after `holdoutStart`) and how many whole days
+ * (`heldOutDifference`'s blocks) they fill. A label lies `horizon` candles after its window, so on coarse
+ * candles the newest days hold none: 14 days of 1w candles, horizon 4, hold no window with a label yet, and
+ * 7 days of 1d candles hold windows on 4 days only.
+ */
+export function holdoutCoverage(
+  series: readonly CandleSeries[],
+  days: number,
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+): { readonly windows: number; readonly days: number } {
+  return coverageOf(labelledTimes(series, shape), holdoutStart(series, days));
+}
+
+/**
+ * The fewest whole `--holdout-days` whose labelled windows fill at least `blocks` days (1: any window at
+ * all), below what leaves nothing before them to train on; null when no such number of days does.
+ */
+export function fewestHoldoutDays(
+  series: readonly CandleSeries[],
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+  blocks: number,
+): number | null {
+  const times = labelledTimes(series, shape);
+  const oldest = Math.min(...series.map((s) => s.openTime[0]));
+  const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+  for (let days = 1; newest - days * DAY > oldest; days++) {
+    if (coverageOf(times, newest - days * DAY).days >= blocks) return days;
+  }
+  return null;
+}
+
+/**
+ * `--holdout-days` that can decide nothing, refused before anything is trained (exit 2): held-out days holding
+ * no labelled window (before: the candidate was trained, then "no labelled windows in the held-out 14 days",
+ * exit 1, every run on 1w candles), or, under `clearly-better`, windows on fewer days than a clear win is
+ * judged from (before: 1d candles with --holdout-days 7 trained a candidate each week and kept current, exit 0,
+ * "over 4 days: too few days to judge").
+ */
+export function requireHoldoutWindows(
+  series: readonly CandleSeries[],
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+  opts: {
+    readonly holdoutDays: number;
+    readonly promoteIf: string;
+    readonly mode: string;
+    readonly data: string;
+  },
+): void {
+  const { windows, days } = holdoutCoverage(series, opts.holdoutDays, shape);
+  const needed = opts.promoteIf === "clearly-better" ? minimumBlocks(0.95) : 1;
+  if (days >= needed) return;
+  const interval = intervalOf(series.map((s) => s.openTime));
+  const candles = `${interval === null ? "" : `${interval} `}candles`;
+  const label = `a window's label is the close ${plural(shape.horizon, "candle")} after its last one`;
+  const fewest = fewestHoldoutDays(series, shape, needed);
+  const rule = opts.mode === "weekly" && opts.promoteIf === "clearly-better"
+    ? "--promote-if clearly-better (a weekly run's default)"
+    : `--promote-if ${opts.promoteIf}`;
+  const message = windows === 0
+    ? `--holdout-days ${opts.holdoutDays}: the held-out days of ${opts.data} hold no labelled window to score ` +
+      `a candidate on: ${label}, and on these ${candles} none of the newest ${opts.holdoutDays} days has one yet`
+    : `--holdout-days ${opts.holdoutDays}: ${rule} promotes only a clear win, judged from at least ${needed} ` +
+      `held-out days with labelled windows, and on these ${candles} (${label}) the newest ` +
+      `${opts.holdoutDays} days hold windows on ${days}; it could never promote`;
+  const also = windows > 0 ? ", or pass --promote-if not-worse" : "";
+  throw new UsageError(
+    message,
+    fewest !== null
+      ? `hold out ${fewest} days or more (--holdout-days ${fewest})${also}`
+      : `collect a longer history${also}`,
+  );
+}
+
+/** Open times of the last candles of every symbol's labelled windows, newest first. */
+function labelledTimes(
+  series: readonly CandleSeries[],
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+): Float64Array {
+  const times: number[] = [];
+  for (const s of series) {
+    for (const t of windowEnds(s, shape).ends) times.push(s.openTime[t]);
+  }
+  return Float64Array.from(times).sort().reverse();
+}
+
+function coverageOf(newestFirst: Float64Array, start: number): { windows: number; days: number } {
+  let windows = 0;
+  while (windows < newestFirst.length && newestFirst[windows] >= start) windows++;
+  const held = newestFirst.subarray(0, windows);
+  return { windows, days: windows === 0 ? 0 : new Set(timeBlocks(held, DAY)).size };
 }
 
 /** Every labelled window whose last candle opens at or after `start`. */

@@ -17,7 +17,7 @@ import {
 import { readPreprocessorFile } from "../../engine/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
-import { checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
+import { candidateWindow, checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
 import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
 import { runFolderNames } from "../train/run_names.ts";
@@ -25,6 +25,7 @@ import {
   heldOutDifference,
   holdoutSet,
   holdoutStart,
+  requireHoldoutWindows,
   scoreCheckpoint,
   scoreGradientBoosting,
 } from "./holdout.ts";
@@ -93,7 +94,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
     const incremental = opts.mode === "weekly" && current !== null;
     refuseRetrainOwnedFlags(opts.trainArgs, incremental);
-    await checkTrainStep(
+    const trainFlags = await checkTrainStep(
       trainStepArgs("-", root, incremental, currentDir, opts.trainArgs),
       opts.trainArgs.length > 0,
     );
@@ -172,6 +173,10 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       return sliceSeries(s, 0, end);
     }).filter((s) => s.length > 0);
     if (before.length === 0) throw holdoutOverAllData(series, opts.holdoutDays, opts.data);
+    // Labels lie `horizon` candles ahead: on coarse candles the held-out days may hold no labelled window, or
+    // too few days of them for a clear win, which no candidate trained now could change.
+    const window = await candidateWindow(trainFlags, currentDir);
+    if (window) requireHoldoutWindows(series, window, opts);
     const trainCsv = join(tmpDir, "training_data.csv");
     await writeTrainingCsv(trainCsv, before);
 

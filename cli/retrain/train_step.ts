@@ -8,7 +8,8 @@ import { parseFlags, refuseTypedFlags } from "../flags.ts";
 import { runConfigOf, SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
 import { configFromVersion } from "../train/parent.ts";
 import { refuseIncrementalConflicts, trainCommand } from "../train.ts";
-import { TrainFlagsSchema } from "../train/options.ts";
+import { TrainFlagsSchema, type TrainOptions } from "../train/options.ts";
+import { readPreprocessorFile } from "../../engine/index.ts";
 
 /**
  * `train`'s arguments for a candidate trained on `data` into `root`, unpromoted: fine-tuning `current`
@@ -85,7 +86,7 @@ export async function checkTrainStep(
   args: readonly string[],
   /** Whether `--train-args` typed any flags: only then can one clash with current's recorded configuration. */
   typed = true,
-): Promise<void> {
+): Promise<TrainOptions> {
   const command = trainCommand().exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .action(() => {});
   const opts = asTrainArgsError(() => {
@@ -108,6 +109,33 @@ export async function checkTrainStep(
   if (opts.configFrom && typed) {
     const config = await configFromVersion(opts.configFrom);
     asTrainArgsError(() => runConfigOf(opts, { config, keepShape: false }));
+  }
+  return opts;
+}
+
+/**
+ * The window the train step's candidate will have (its lookback and the horizon its labels look ahead), from the
+ * step's flags as `checkTrainStep` read them: current's own for a fine-tune (`--incremental`), else the
+ * recorded configuration `--config-from` names with `--train-args` over it, else train's defaults with them.
+ * Null when current's files cannot be read: the train step then says why itself.
+ */
+export async function candidateWindow(
+  opts: TrainOptions,
+  currentDir: string | null,
+): Promise<{ readonly lookback: number; readonly horizon: number } | null> {
+  try {
+    if (opts.incremental) {
+      if (currentDir === null) return null;
+      const { lookback, horizon } = await readPreprocessorFile(currentDir);
+      return { lookback, horizon };
+    }
+    const base = opts.configFrom
+      ? { config: await configFromVersion(opts.configFrom), keepShape: false }
+      : undefined;
+    const config = runConfigOf(opts, base);
+    return { lookback: config.model.lookback, horizon: config.data.horizon };
+  } catch {
+    return null;
   }
 }
 

@@ -38,12 +38,25 @@ async function store<T>(action: () => Promise<T>): Promise<T> {
 
 export function versionTable(versions: readonly VersionSummary[]): string[] {
   // The macro-F1 of the classes serve names by default, so under the version's rule (named beside it).
-  const header = ["", "version", "date", "model", "test macro-F1 (rule)", "parent", "files", "note"];
+  // The interval is what a bot must send (serve refuses windows of another one) and what the collect lines of
+  // retrain and monitor must fetch: docs/deployment.md sends users here to read it.
+  const header = [
+    "",
+    "version",
+    "date",
+    "model",
+    "interval",
+    "test macro-F1 (rule)",
+    "parent",
+    "files",
+    "note",
+  ];
   const rows = versions.map((v) => [
     v.current ? "*" : "",
     v.version,
     v.createdAt?.slice(0, 10) ?? "?",
     v.modelType ?? "?",
+    v.interval ?? "?",
     v.testMacroF1 === null ? "—" : `${v.testMacroF1.toFixed(4)} ${v.testRule}`,
     v.parent ?? "",
     v.mismatched === null || v.missing === null

@@ -27,6 +27,8 @@ async function store(): Promise<string> {
       created_at: `${version.slice(3)}T12:00:00.000Z`,
       model_type: type,
       data: { end_ms: 0, symbols: {} },
+      // v2 predates the recorded interval: listed as unknown.
+      ...(version === "v2_2026-11-08" ? {} : { interval: version === "v1_2026-11-01" ? "30m" : "1d" }),
       training: { stop_reason: stop },
       files: { "model.onnx": await sha256Hex(onnx) },
     };
@@ -41,18 +43,21 @@ async function store(): Promise<string> {
   return root;
 }
 
-Deno.test("models list shows version, date, model type, test macro-F1 and the current marker", async () => {
+Deno.test("models list shows version, date, model type, interval, test macro-F1 and the current marker", async () => {
   const root = await store();
   assert.equal((await cli(["models", "promote", "v2_2026-11-08", "--checkpoints", root])).code, 0);
   const { code, out } = await cli(["models", "list", "--checkpoints", root]);
   assert.equal(code, 0);
   const lines = out.trimEnd().split("\n");
-  assert.match(lines[0], /version\s+date\s+model\s+test macro-F1 \(rule\)/);
-  assert.match(lines[1], /^\s+v1_2026-11-01\s+2026-11-01\s+transformer_lstm\s+0\.4100 prior/);
+  // The interval: what the bot must send and retrain's and monitor's collects fetch (docs/deployment.md reads
+  // it here; before, no column showed it).
+  assert.match(lines[0], /version\s+date\s+model\s+interval\s+test macro-F1 \(rule\)/);
+  assert.match(lines[1], /^\s+v1_2026-11-01\s+2026-11-01\s+transformer_lstm\s+30m\s+0\.4100 prior/);
   assert.match(
     lines[2],
-    /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+0\.3850 argmax\s+ok\s+current$/,
+    /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+\?\s+0\.3850 argmax\s+ok\s+current$/,
   );
+  assert.match(lines[3], /^\s+v3_2026-11-15\s+2026-11-15\s+transformer_lstm\s+1d\s+/);
   assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+ok\s+interrupted$/);
   await Deno.remove(root, { recursive: true });
 });

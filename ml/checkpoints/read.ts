@@ -25,6 +25,8 @@ export interface VersionSummary {
   readonly version: string;
   readonly createdAt: string | null;
   readonly modelType: string | null;
+  /** The candles the version was trained on ("30m", "1d"): the ones serve expects; null when unrecorded. */
+  readonly interval: string | null;
   /** Macro-F1 on the test split under the version's served decision rule (older versions: argmax). */
   readonly testMacroF1: number | null;
   /** The rule `testMacroF1` was scored under ("prior", "argmax"), or null with no score. */
@@ -75,6 +77,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         version,
         createdAt: m.created_at,
         modelType: m.model_type,
+        interval: m.interval ?? null,
         ...await testScore(dir),
         parent: m.parent,
         current: version === current,
@@ -87,6 +90,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         version,
         createdAt: null,
         modelType: null,
+        interval: null,
         testMacroF1: null,
         testRule: null,
         parent: null,

@@ -223,6 +223,9 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         version: info.version,
         trained_at: info.trainedAt,
         horizon: p.horizon,
+        // The candles `lookback` and `horizon` count, and the only ones /predict takes ("30m", "1d"): a bot on
+        // another interval learns it here rather than from a 422; null for versions that did not record it.
+        interval: info.interval ?? null,
         classes: CLASSES,
         metrics: scored?.metrics ?? null,
         // The rule `metrics` was scored under: the served one, unless the version recorded only argmax's.

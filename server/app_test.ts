@@ -173,6 +173,15 @@ Deno.test("GET /model/info carries SPEC §4's fields plus version, trained_at, h
   assert.equal(body.model_type, "TransformerLSTMModel");
   assert.equal(body.version, "v7_2026-03-01");
   assert.deepEqual(raw.metrics, { accuracy: 0.5 });
+  assert.equal(raw.interval, null, "not recorded by this version");
+});
+
+Deno.test("GET /model/info names the candle interval the version was trained on, the one /predict takes", async () => {
+  // Before, a bot on 30m candles could read horizon 4 but not 4 of what, and learnt the interval from a 422.
+  const { app } = setup({ model: new FakePredictor({ version: "v7_2026-03-01", interval: "30m" }) });
+  const raw = await (await app.request("/model/info")).json();
+  assert.equal(raw.interval, "30m");
+  assert.equal(raw.horizon, 4);
 });
 
 Deno.test("POST /predict/batch answers one entry per request, failures in place", async () => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CandleSeries, writeTrainingCsv } from "../features/index.ts";
+import {
+  type CandleSeries,
+  computeIndicators,
+  seriesFromCandles,
+  writeTrainingCsv,
+} from "../features/index.ts";
+import { simulateMarket } from "../features/market_simulator.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../ml/data/index.ts";
 import { DEFAULT_TRAINING_RECIPE, type RunConfig, runConfigJson } from "../ml/train/index.ts";
@@ -549,6 +555,44 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
   assert.equal(noTimes.code, 1, noTimes.stderr);
   assert.match(noTimes.stderr, /some candles have no open_time; walk-forward folds are calendar blocks/);
   assert.match(noTimes.stderr, /\nhint: collect \S+untimed\.csv again with its open times/);
+});
+
+Deno.test("folds too short for a label (a month of 1w candles at horizon 4) are refused before any training", async () => {
+  const weekly = ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
+    const s = seriesFromCandles(
+      symbol,
+      simulateMarket({
+        seed: 30 + k,
+        start: Date.UTC(2019, 0, 7), // a Monday, where Binance's weeks open
+        intervalMs: 7 * 24 * 3_600_000,
+        count: 260,
+        startPrice: 100,
+        baseVolume: 50,
+      }),
+    );
+    computeIndicators(s);
+    return s;
+  });
+  const data = join(dir, "weekly.csv");
+  await writeTrainingCsv(data, weekly);
+  // Before: every learner trained on the first fold, then "fold 2023-11 …: the test split has no windows" with
+  // the hint "use fewer --folds, --retrain weekly, or a CSV with more history", none of which helps.
+  const monthly = await cli("evaluate", "--data", data, "--backend", "wasm", "--output-dir", join(dir, "w"));
+  assert.equal(monthly.code, 1, monthly.stderr);
+  assert.match(
+    monthly.stderr,
+    /^candlecast: fold \d{4}-\d\d \(test [\d-]+ … [\d-]+\) holds no test window: a window is tested when its label candle, 4 candles after its last one, opens in the same month, and a month holds only [45] 1w candles\nhint: evaluate tests whole months; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START', or look fewer candles ahead \(--horizon [34]\)\n$/,
+  );
+  assert.doesNotMatch(monthly.stdout, /step 1\//, "nothing trained");
+  const weeks = await cli(
+    "evaluate",
+    ...["--data", data, "--retrain", "weekly", "--backend", "wasm", "--output-dir", join(dir, "w")],
+  );
+  assert.equal(weeks.code, 1, weeks.stderr);
+  assert.match(
+    weeks.stderr,
+    /a week holds only 1 1w candle\nhint: evaluate tests whole weeks; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
+  );
 });
 
 Deno.test("Ctrl-C after evaluate's last fold writes the complete evaluation and exits 130, not 0", async () => {

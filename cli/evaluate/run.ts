@@ -8,8 +8,10 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CandleSeries,
+  commonestStep,
   describeLabelRule,
   formatDuration,
+  intervalOf,
   otherInterval,
   pathKind,
   plural,
@@ -55,6 +57,7 @@ import {
   predictionsCsv,
   type RetrainMode,
   summarize,
+  testWindows,
   trainingWindows,
   turnAction,
   walkForward,
@@ -365,6 +368,50 @@ function checkRoomToTrain(
   );
 }
 
+/**
+ * Every fold must hold test windows: a window is tested when its label candle, `horizon` candles after its
+ * last one, opens inside the block, so a month of 1w candles (4–5 of them) at horizon 4 holds almost none.
+ * Before, evaluate trained every learner on the first fold and then stopped at the next with "the test split
+ * has no windows", and its hint (--retrain weekly, more history) could not help. Said before any training.
+ */
+function checkTestWindows(
+  series: readonly CandleSeries[],
+  plans: readonly FoldPlan[],
+  subject: Subject,
+  opts: EvaluateOptions,
+): void {
+  const empty = plans.find((plan) => testWindows(series, plan, subject.shape) === 0);
+  if (!empty) return;
+  const block = subject.retrain === "weekly" ? "week" : "month";
+  const step = commonestStep(series.map((s) => s.openTime));
+  const perBlock = step === null ? NaN : Math.floor((empty.testEnd - empty.testStart) / step);
+  const where = `fold ${empty.label} (test ${day(empty.testStart)} … ${
+    day(empty.testEnd)
+  }) holds no test window`;
+  const { horizon } = subject.shape;
+  if (perBlock <= horizon) {
+    const interval = intervalOf(series.map((s) => s.openTime)) ?? "these";
+    // Month blocks are 28–31 days: the shortest holds this many candles.
+    const perMonth = step === null ? NaN : Math.floor(28 * 86_400_000 / step);
+    throw new CommandError(
+      `${where}: a window is tested when its label candle, ${
+        plural(horizon, "candle")
+      } after its last one, ` +
+        `opens in the same ${block}, and a ${block} holds only ${plural(perBlock, `${interval} candle`)}`,
+      `evaluate tests whole ${block}s; on ${interval} candles score one split with 'candlecast train ` +
+        `--split-dates VALIDATION_START,TEST_START'` +
+        (opts.checkpoint || perBlock < 2 ? "" : `, or look fewer candles ahead (--horizon ${perBlock - 1})`) +
+        (subject.retrain === "weekly" && perMonth > horizon
+          ? ", or use --retrain monthly (month blocks)"
+          : ""),
+    );
+  }
+  throw new CommandError(
+    `${where}: its candles are too few or missing (${describeData(series)})`,
+    "use fewer --folds, or a CSV with more history",
+  );
+}
+
 function describeData(series: readonly CandleSeries[]): string {
   const first = Math.min(...series.map((s) => s.openTime[0]));
   const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
@@ -420,6 +467,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       throw error;
     }
     checkRoomToTrain(series, plans, subject, opts);
+    checkTestWindows(series, plans, subject, opts);
     // A checkpoint rebuilt from scratch in every fold (--retrain monthly) keeps only its architecture; kept
     // as it is or fine-tuned, it carries what it learnt from its own training data into the folds.
     const trainedUntil = subject.retrain === "monthly" ? undefined : subject.seenUntil;

@@ -86,6 +86,23 @@ export function trainingWindows(
   }, 0);
 }
 
+/**
+ * How many test windows a fold has: those of every symbol whose last candle opens in the test block and whose
+ * label candle, `horizon` candles later, opens before the block ends. 0 when the block is too short for a
+ * label to land in it (a month of 1w candles at horizon 4) or holds no candles.
+ */
+export function testWindows(
+  series: readonly CandleSeries[],
+  plan: FoldPlan,
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+): number {
+  const rule = { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart } as const;
+  return series.reduce((n, s) => {
+    const cut = sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd));
+    return n + splitSeries(cut, { lookback: shape.lookback, horizon: shape.horizon, rule }).test.length;
+  }, 0);
+}
+
 /** Said only when it happened: windows whose label candle lies past missing candles (see `windowEnds`). */
 function gappedNote({ gapped }: Dataset): string {
   // Counted over the fold's candles, training history included: most lie in no test block.

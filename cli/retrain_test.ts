@@ -11,7 +11,7 @@ import {
 import { simulateMarket } from "../features/market_simulator.ts";
 import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
-import { coveredUntil } from "./retrain/coverage.ts";
+import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import {
@@ -1109,6 +1109,28 @@ Deno.test("retrain: a --log in a folder not made yet is created; a CSV with no c
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a CSV with no candles: the collect the hint gives fetches current's interval, not always 1h", () => {
+  const hint = (interval?: string | null) => {
+    try {
+      requireCandles([sliceSeries(series[0], 0, 0)], "data/x.csv", interval);
+    } catch (error) {
+      assert.ok(error instanceof UsageError);
+      return error.hint ?? "";
+    }
+    assert.fail("not refused");
+  };
+  // Before: "--interval 1h" whatever current was trained on; retrain then refused the 1h candles as another
+  // interval than a 30m current's.
+  assert.match(
+    hint("30m"),
+    /^fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval 30m /,
+  );
+  assert.match(hint("1w"), /--interval 1w --months 12 --output data\/x\.csv'/);
+  assert.match(hint(null), /--interval 1h /, "nothing known: an example");
+  assert.match(hint("90m"), /--interval 1h /, "no Binance name to collect");
+  requireCandles(series, "data/x.csv", "30m"); // candles: nothing to say
 });
 
 Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the data's span, before any training", async () => {

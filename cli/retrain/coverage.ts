@@ -3,7 +3,7 @@
  * ends, whether current already covers everything a weekly run could fine-tune on (and the summary that says
  * so), and a `--holdout-days` that leaves nothing before it to train on.
  */
-import { type CandleSeries, shellWord } from "../../features/index.ts";
+import { type CandleSeries, isInterval, shellWord } from "../../features/index.ts";
 import { type DataEnds, symbolDataEnd } from "../../ml/checkpoints/index.ts";
 import { UsageError } from "../errors.ts";
 
@@ -44,12 +44,20 @@ export function nothingToFineTune(
  * collects by the symbols already in it and holds out days by their times. Unchecked, it failed on the
  * newest of no candles: "unexpected failure: Invalid time value … this is a bug", exit 1.
  */
-export function requireCandles(series: readonly CandleSeries[], data: string): void {
+export function requireCandles(
+  series: readonly CandleSeries[],
+  data: string,
+  /** The candles to collect: `--interval`, else current's; 1h when neither is known. */
+  interval: string | null = null,
+): void {
   if (series.some((s) => s.length > 0)) return;
+  // Current's interval, not always 1h: a 30m model's store filled with 1h candles would then be refused as
+  // another interval than current's.
+  const candles = interval !== null && isInterval(interval) ? interval : "1h";
   throw new UsageError(
     `${data} holds no candles (a header alone), and retrain extends and trains on the candles in it`,
-    `fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval 1h --months 12 --output ` +
-      `${shellWord(data)}' (or --source json/csv), then run retrain`,
+    `fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval ${candles} --months 12 ` +
+      `--output ${shellWord(data)}' (or --source json/csv), then run retrain`,
   );
 }
 

@@ -106,7 +106,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           "run 'candlecast collect' once first",
         );
       });
-      requireCandles(existing, opts.data);
+      requireCandles(existing, opts.data, opts.interval ?? manifest?.interval);
       if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
       if (current) requireCurrentInterval(current, manifest?.interval, opts.data, existing, opts.mode);
       // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
@@ -155,7 +155,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
     const series = await readTrainingCsv(opts.data);
-    requireCandles(series, opts.data);
+    requireCandles(series, opts.data, opts.interval ?? manifest?.interval);
     if (current) requireCurrentInterval(current, manifest?.interval, opts.data, series, opts.mode);
     // Days are held out by open time: without times there is nothing to hold out (or to fine-tune after).
     if (!series.every((s) => s.openTime.every(Number.isFinite))) {

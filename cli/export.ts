@@ -72,7 +72,10 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   try {
     let checked;
     try {
-      checked = await exportCheckedOnnx(model, preprocessor, { version: manifest.version });
+      checked = await exportCheckedOnnx(model, preprocessor, {
+        version: manifest.version,
+        interval: manifest.interval,
+      });
     } catch (error) {
       // The engine could not run the check (ONNX Runtime refused: no --allow-ffi): its own reason and fix.
       if (error instanceof CheckpointError) {

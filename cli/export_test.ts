@@ -151,7 +151,10 @@ Deno.test("export: an --output or --checkpoint of the wrong kind is a usage erro
   }
 });
 
-/** A version as `train` writes it (manifest with every file's sha256, model.onnx exported at writing). */
+/**
+ * A version as `train` writes it (manifest with every file's sha256, model.onnx exported at writing, the
+ * candles' interval in both).
+ */
 async function writeTinyStoredVersion(root: string) {
   await initBackend("cpu");
   const model = buildModel(TINY, 5);
@@ -160,8 +163,8 @@ async function writeTinyStoredVersion(root: string) {
     preprocessor: PREPROCESSOR,
     history: [],
     metrics: {},
-    manifest: testManifest({ modelType: "transformer_lstm", interval: null, data: { interval: null } }),
-    exportOnnx: (version) => exportOnnx(model, PREPROCESSOR, { version }),
+    manifest: testManifest({ modelType: "transformer_lstm", interval: "4h", data: { interval: "4h" } }),
+    exportOnnx: (version) => exportOnnx(model, PREPROCESSOR, { version, interval: "4h" }),
   });
   model.dispose();
   return written;
@@ -175,6 +178,11 @@ Deno.test("a version's model.onnx written at training equals the export of that 
     const output = join(root, "exported.onnx");
     await runExport({ checkpoint: written.dir, output });
     assert.deepEqual(await Deno.readFile(output), await Deno.readFile(join(written.dir, "model.onnx")));
+    // The interval travels from the manifest into the file's metadata, as train writes it.
+    const meta = Object.fromEntries(
+      decodeModel(await Deno.readFile(output)).metadataProps.map((e) => [e.key, e.value]),
+    );
+    assert.equal(meta.interval, "4h");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -76,9 +76,13 @@ export function describeData(
 }
 
 /** model.onnx for a version, refused unless ONNX Runtime reproduces the tfjs model (SPEC §8, 1e-4). */
-export function checkedOnnxExport(model: LayersModel, preprocessor: Preprocessor): OnnxExport {
+export function checkedOnnxExport(
+  model: LayersModel,
+  preprocessor: Preprocessor,
+  interval: string | null,
+): OnnxExport {
   return async (version) => {
-    const bytes = exportOnnx(model, preprocessor, { version });
+    const bytes = exportOnnx(model, preprocessor, { version, interval });
     const check = await checkExport(model, preprocessor, bytes);
     if (!check.ok) {
       const diffs = Object.entries(check.maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ");

@@ -437,6 +437,7 @@ async function trainAndSave(
     rule: preprocessor.decisionRule ?? "argmax",
     priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
   }, io);
+  const interval = intervalOf(series.map((s) => s.openTime));
   const written = await writeVersion(opts.checkpoints, {
     model,
     preprocessor,
@@ -449,7 +450,7 @@ async function trainAndSave(
       model_class: MODEL_CLASS_NAMES[modelType],
       data: describeData(opts.data, data, runConfig.data.split, parentEnd),
       symbols: data.symbols.map((s) => s.symbol),
-      interval: intervalOf(series.map((s) => s.openTime)),
+      interval,
       // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
       hyperparameters: runConfigJson(recorded),
       backend: backend.backend,
@@ -469,7 +470,7 @@ async function trainAndSave(
         ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
       },
     },
-    exportOnnx: checkedOnnxExport(model, preprocessor),
+    exportOnnx: checkedOnnxExport(model, preprocessor, interval),
     extraFiles: (version, manifest) => ({
       "report.html": renderReport(trainingReport({
         facts: trainingFacts(manifest),

@@ -13,6 +13,8 @@ import { tfjsBody } from "./tfjs_model.ts";
 export interface ExportOptions extends ConvertContext {
   /** Checkpoint version written to metadata `version`, e.g. "v3_2026-11-24". */
   readonly version: string;
+  /** The candles the version was trained on ("1h"), metadata `interval`; left out when unrecorded. */
+  readonly interval?: string | null;
   /**
    * Export an ensemble as one wide network (default) rather than one branch per member: the same function with
    * a third of the nodes. Benches set false to measure the difference.
@@ -48,5 +50,10 @@ export function exportOnnx(
   // An ensemble runs as one wide network (fused_ensemble.ts): a third of the nodes, the same function.
   const fuse = options.fuseMembers !== false && fusableMembers(model) >= 2;
   const body = fuse ? fusedEnsembleBody(model, ctx) : tfjsBody(model, ctx);
-  return encodeModel(frameModel(body, { preprocessor, version: options.version, producerVersion: VERSION }));
+  return encodeModel(frameModel(body, {
+    preprocessor,
+    version: options.version,
+    producerVersion: VERSION,
+    interval: options.interval,
+  }));
 }

@@ -26,6 +26,8 @@ export interface FrameOptions {
   readonly version: string;
   /** candlecast's version (the model's producer_version). */
   readonly producerVersion: string;
+  /** The candles the version was trained on ("30m"), metadata `interval`; left out when unrecorded. */
+  readonly interval?: string | null;
 }
 
 export const BATCH = "batch";
@@ -82,6 +84,9 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
       classes: p.classes.join(","),
       lookback: String(p.lookback),
       horizon: String(p.horizon),
+      // What lookback and horizon count, and the only candles the model was trained on: an in-process client
+      // (no /model/info to ask) reads it here rather than feeding 1h candles to a 30m model.
+      ...(options.interval ? { interval: options.interval } : {}),
       version: options.version,
       model_type: p.modelType,
       // How serve names the class from these probabilities, so an in-process client can name the same one:

@@ -56,14 +56,22 @@ Deno.test("the frame declares SPEC §8's input, outputs, metadata and a doc stri
   // serve's decision rule and priors travel with the file, so an in-process client names the same class.
   assert.equal(meta.decision_rule, "argmax");
   assert.equal(meta.class_priors, undefined);
+  assert.equal(meta.interval, undefined, "left out when the version recorded none");
   const prior = testPreprocessor({ decisionRule: "prior", classPriors: [0.25, 0.5, 0.25] });
   const withRule = decodeModel(
     encodeModel(
-      frameModel(linearBody(w, prior.lookback), { preprocessor: prior, version: "v2", producerVersion: "t" }),
+      frameModel(linearBody(w, prior.lookback), {
+        preprocessor: prior,
+        version: "v2",
+        producerVersion: "t",
+        interval: "30m",
+      }),
     ),
   );
   const ruleMeta = Object.fromEntries(withRule.metadataProps.map((e) => [e.key, e.value]));
   assert.deepEqual([ruleMeta.decision_rule, ruleMeta.class_priors], ["prior", "0.25,0.5,0.25"]);
+  // The candles lookback and horizon count: a client without /model/info to ask reads them here.
+  assert.equal(ruleMeta.interval, "30m");
   assert.match(graph.docString!, /UNscaled/);
   // The scaler comes first: the input feeds only the scaler's subtraction.
   const readers = graph.node!.filter((n) => n.input!.includes("input"));

@@ -12,10 +12,18 @@ import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
 import { z } from "zod";
-import { intervalOf, isInterval, readTrainingCsv, sameInterval } from "../features/index.ts";
+import {
+  type CandleSeries,
+  commonestStep,
+  intervalOf,
+  isInterval,
+  readTrainingCsv,
+  sameInterval,
+} from "../features/index.ts";
 import {
   type JoinResult,
   type LiveScores,
+  MIN_WEEK_PREDICTIONS,
   MonitorTally,
   OutcomeJoiner,
   type TestScores,
@@ -338,6 +346,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   }
   const {
     joined,
+    repeats,
     pending,
     unmatched,
     unmatchedWrongUnit,
@@ -347,7 +356,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     unknownVersions,
   } = joiner.counts;
   console.log(
-    `${count(records, "prediction")} logged: ${joined} with outcomes, ${pending} awaiting their horizon, ` +
+    `${count(records, "prediction")} logged: ${joined} with outcomes` +
+      (repeats ? ` (and ${repeats} repeats of their candles, each candle scored once)` : "") +
+      `, ${pending} awaiting their horizon, ` +
       `${unmatched} not found in ${opts.data}` +
       (missingSymbols.size > 0 ? ` (${symbolCounts(missingSymbols)} not in it at all)` : "") +
       (unmatchedWrongUnit
@@ -418,7 +429,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
     );
   }
-  for (const u of report.unjudged) console.error(`note: ${u.message}`);
+  for (const u of report.unjudged) console.error(`note: ${u.message}${neverJudged(series, dataInterval)}`);
   if (opts.failOnWarning && live.length > 0) {
     // The folders monitor read, spelt out: printed bare, the command retrained the default ones.
     const data = pathFlag("--data", opts.data, DEFAULTS.trainingCsv);
@@ -427,4 +438,22 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       `consider 'candlecast retrain --mode monthly${data}${checkpointsFlag(opts.checkpoints)}'`,
     );
   }
+}
+
+/**
+ * Said after an unjudged week's note when no week could ever be judged: on coarse candles a week holds fewer
+ * candles than monitor needs, even one prediction on each of every symbol's (1d candles of two symbols: 14;
+ * repeats of a candle count once). Empty otherwise: more symbols asked about, or more days logged, may fill one.
+ */
+export function neverJudged(series: readonly CandleSeries[], interval: string | null): string {
+  const step = commonestStep(series.map((s) => s.openTime));
+  if (step === null) return "";
+  const perSymbol = Math.floor(7 * 86_400_000 / step);
+  const most = perSymbol * series.length;
+  if (most >= MIN_WEEK_PREDICTIONS) return "";
+  return `; on ${interval ?? "these"} candles a week holds at most ${most} (${perSymbol} a symbol, ` +
+    `${series.length} ${
+      series.length === 1 ? "symbol" : "symbols"
+    }), so no week of it will be judged: read ` +
+    "its per-day and per-version scores instead";
 }

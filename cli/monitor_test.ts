@@ -1,14 +1,17 @@
 /**
  * `candlecast monitor` through the real entry point: its output on a fixed synthetic setup is what it printed
  * before it streamed (test/monitor_expected.txt, written by the version that kept every record; the "ECE floor"
- * column was added later, and without it the file is byte for byte the old one), and a log far larger than its
- * heap is scored — issue 13.7: monitor must not hold the log in memory.
+ * column was added later, and each candle scored once, not once per time the fixture's bot asked, later
+ * still), and a log far larger than its heap is scored — issue 13.7: monitor must not hold the log in memory.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
 import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixture.ts";
 import { sha256Hex } from "../engine/index.ts";
+import { seriesFromCandles } from "../features/index.ts";
+import { simulateMarket } from "../features/market_simulator.ts";
+import { neverJudged } from "./monitor.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
@@ -82,7 +85,11 @@ Deno.test({
       const [peak, out] = await Promise.all([peakRss(child), child.output()]);
       const stderr = new TextDecoder().decode(out.stderr);
       assert.equal(out.code, 0, stderr.slice(0, 2000));
-      assert.match(new TextDecoder().decode(out.stdout), /^200000 predictions logged: 190906 with outcomes/);
+      // The fixture asks about each of its 1,440 candles ~140 times: each candle is scored once.
+      assert.match(
+        new TextDecoder().decode(out.stdout),
+        /^200000 predictions logged: 1425 with outcomes \(and 189481 repeats of their candles, each candle scored once\)/,
+      );
       if (peak !== null) {
         console.log(`peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB for a ${bytes / 1e6} MB log`);
       }
@@ -250,9 +257,9 @@ Deno.test("monitor compares live scores with the test split under the version's 
     assert.equal(out.code, 0, out.stderr);
     assert.equal(
       out.stderr,
-      "note: v1_2026-01-01: the last week to 2026-02-06 (338 predictions) is worse than its test split under its served " +
-        "'prior' rule: macro-F1 0.348 (95 % interval 0.286 … 0.411) < test 0.450, log-loss 1.285 " +
-        "(95 % interval 1.199 … 1.372) > test 1.000 (no longer served: v2_2026-02-01 answered the newest logged " +
+      "note: v1_2026-01-01: the last week to 2026-02-06 (168 predictions) is worse than its test split under its served " +
+        "'prior' rule: macro-F1 0.331 (95 % interval 0.213 … 0.449) < test 0.450, log-loss 1.271 " +
+        "(95 % interval 1.179 … 1.364) > test 1.000 (no longer served: v2_2026-02-01 answered the newest logged " +
         "prediction)\n",
     );
 
@@ -269,7 +276,7 @@ Deno.test("monitor compares live scores with the test split under the version's 
     const serving = await monitor(f, [], ["--fail-on-warning"]).output();
     const stderr = new TextDecoder().decode(serving.stderr);
     assert.equal(serving.code, 1, stderr);
-    assert.match(stderr, /^warning: v1_2026-01-01: the last week to 2026-02-06 \(338 predictions\) is worse/);
+    assert.match(stderr, /^warning: v1_2026-01-01: the last week to 2026-02-06 \(168 predictions\) is worse/);
     assert.match(stderr, /^candlecast: 1 monitoring warning$/m);
     // On the CSV and store monitor read (before: bare, so it would retrain the default folders).
     assert.ok(
@@ -446,4 +453,38 @@ Deno.test("monitor takes serve's --predictions-log for --predictions, and refuse
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("on candles too coarse for a week ever to be judged, the note says so and what to read instead", () => {
+  const daily = (symbol: string) =>
+    seriesFromCandles(
+      symbol,
+      simulateMarket({
+        seed: 1,
+        start: Date.UTC(2026, 0, 1),
+        intervalMs: 86_400_000,
+        count: 60,
+        startPrice: 100,
+        baseVolume: 10,
+      }),
+    );
+  // Two symbols of 1d candles: 14 a week, never the 96 a week is judged from.
+  assert.equal(
+    neverJudged([daily("BTCUSDT"), daily("ETHUSDT")], "1d"),
+    "; on 1d candles a week holds at most 14 (7 a symbol, 2 symbols), so no week of it will be judged: read " +
+      "its per-day and per-version scores instead",
+  );
+  // One symbol of 1h candles holds 168 a week: a fuller log may yet be judged, so nothing is added.
+  const hourly = seriesFromCandles(
+    "BTCUSDT",
+    simulateMarket({
+      seed: 1,
+      start: Date.UTC(2026, 0, 1),
+      intervalMs: 3_600_000,
+      count: 500,
+      startPrice: 100,
+      baseVolume: 10,
+    }),
+  );
+  assert.equal(neverJudged([hourly], "1h"), "");
 });

@@ -27,6 +27,11 @@ export interface JoinedPrediction {
 
 export interface JoinResult {
   readonly joined: JoinedPrediction[];
+  /**
+   * Predictions about a candle this version had already been scored on (the bot asked again): not scored, so
+   * each candle counts once per version.
+   */
+  readonly repeats: number;
   /** Made too recently: the data does not reach the label candle t + horizon yet. */
   readonly pending: number;
   /** No candle of the data matches (symbol absent, or no close equal to the one sent). */
@@ -97,11 +102,15 @@ export class OutcomeJoiner {
   readonly #bySymbol: Map<string, { s: CandleSeries; interval: number; grid: Grid | null }>;
   readonly #unknownVersions = new Map<string, number>();
   /**
-   * Outcomes by version, symbol and candle: a busy log holds hundreds of predictions per candle, and the
-   * window behind a label is costly. At most versions × candles entries, however long the log.
+   * The candles already scored, by version and symbol: at most versions × candles entries, however long the
+   * log. A bot that asks again about a candle (polling every minute, a retry; a busy log holds hundreds of
+   * predictions per candle) logs the same window many times: each counted would weigh candles by how often the
+   * bot asked, and would make a week look far larger than its candles are, so its interval (blocks of 24
+   * predictions) too narrow and its warnings noise. Each candle counts once per version: its first prediction.
    */
-  readonly #outcomes = new Map<string, Map<number, { realisedReturn: number; label: ClassIndex }>>();
+  readonly #scored = new Map<string, Set<number>>();
   #joined = 0;
+  #repeats = 0;
   #pending = 0;
   #unmatched = 0;
   #unmatchedWrongUnit = 0;
@@ -150,23 +159,24 @@ export class OutcomeJoiner {
       this.#gapped++;
       return null;
     }
-    const key = `${record.version}\u0000${record.symbol}`;
-    let outcomes = this.#outcomes.get(key);
-    if (!outcomes) this.#outcomes.set(key, outcomes = new Map());
-    let outcome = outcomes.get(t);
-    if (!outcome) {
-      const b = windowBatch(entry.s, [t], p.lookback, p.horizon, p.labelRule);
-      outcome = { realisedReturn: b.forwardReturn[0], label: b.label[0] as ClassIndex };
-      outcomes.set(t, outcome);
+    const key = `${record.version}\u0000${entry.s.symbol}`; // the series: "btcusdt" is BTCUSDT
+    let scored = this.#scored.get(key);
+    if (!scored) this.#scored.set(key, scored = new Set());
+    if (scored.has(t)) {
+      this.#repeats++;
+      return null;
     }
+    scored.add(t);
+    const b = windowBatch(entry.s, [t], p.lookback, p.horizon, p.labelRule);
     this.#joined++;
-    return { record, t, ...outcome };
+    return { record, t, realisedReturn: b.forwardReturn[0], label: b.label[0] as ClassIndex };
   }
 
   /** What `joinOutcomes` reports besides the joined predictions themselves. */
   get counts(): Omit<JoinResult, "joined"> & { readonly joined: number } {
     return {
       joined: this.#joined,
+      repeats: this.#repeats,
       pending: this.#pending,
       unmatched: this.#unmatched,
       unmatchedWrongUnit: this.#unmatchedWrongUnit,

@@ -68,6 +68,23 @@ Deno.test("a prediction for a symbol sent in lower case is joined with collect's
   assert.deepEqual(result.joined.map((j) => j.t), [100]);
 });
 
+Deno.test("a candle asked about again (a polling bot, a retry) is scored once per version, however it was spelt", () => {
+  // Before: each repeat was scored, weighing candles by how often the bot asked and making a week of a few
+  // candles look like thousands of predictions, its interval too narrow and its warnings noise.
+  const asked = [
+    ...Array.from({ length: 100 }, () => madeAt(100, "UP", true)),
+    { ...madeAt(100, "UP", false), symbol: "simusdt" }, // the same candle, by its close, in lower case
+    madeAt(101, "DOWN", true),
+    { ...madeAt(100, "UP", true), version: "v2" }, // another version's prediction is its own
+  ];
+  const result = joinOutcomes(asked, [series], new Map([["v1", preprocessor], ["v2", preprocessor]]));
+  assert.deepEqual(result.joined.map((j) => [j.record.version, j.t]), [["v1", 100], ["v1", 101], [
+    "v2",
+    100,
+  ]]);
+  assert.equal(result.repeats, 100);
+});
+
 Deno.test("a prediction whose horizon spans missing candles is counted, not scored as a 4-candle outcome", () => {
   // An outage: candles 201… open 30 hours late, so the label candle of a prediction at 198 is 34 hours on.
   const openTime = Float64Array.from(series.openTime, (t, i) => (i > 200 ? t + 30 * HOUR : t));

@@ -279,19 +279,26 @@ Deno.test("held-out days that can hold no labelled window, or too few days for a
         "none of the newest 14 days has one yet\nhint: hold out 28 days or more (--holdout-days 28)\n",
     );
     assert.equal(weekly.code, 2);
-    // Daily candles, 7 days under clearly-better. Before: a candidate was trained at each run and current
-    // kept, exit 0, "over 4 days: too few days to judge (6 needed)".
+    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+    // Daily candles, 7 days under clearly-better. Into an empty store the first candidate is promoted whatever
+    // it scores, so the run goes ahead.
     await writeTrainingCsv(data, coarseSeries(24 * HOUR, 200));
+    const first = await run("7", ["--promote-if", "clearly-better"]);
+    assert.equal(first.code, 0, first.stderr);
+    const versions = await listVersionNames(join(dir, "checkpoints"));
+    assert.equal(versions.length, 1);
+    // With that current to beat, a clear win can never be shown on windows of 4 days. Before: a candidate was
+    // trained at each run and current kept, exit 0, "over 4 days: too few days to judge (6 needed)".
     const daily = await run("7", ["--promote-if", "clearly-better"]);
     assert.equal(
       daily.stderr,
-      "candlecast: --holdout-days 7: --promote-if clearly-better promotes only a clear win, judged from at " +
-        "least 6 held-out days with labelled windows, and on these 1d candles (a window's label is the close 4 " +
-        "candles after its last one) the newest 7 days hold windows on 4; it could never promote\n" +
-        "hint: hold out 9 days or more (--holdout-days 9), or pass --promote-if not-worse\n",
+      "candlecast: --holdout-days 7: --promote-if clearly-better (weekly runs' default) promotes only a clear " +
+        "win, judged from at least 6 held-out days with labelled windows, and on these 1d candles (a window's " +
+        "label is the close 4 candles after its last one) the newest 7 days hold windows on 4; it could never " +
+        "promote\nhint: hold out 9 days or more (--holdout-days 9), or pass --promote-if not-worse\n",
     );
     assert.equal(daily.code, 2);
-    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+    assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), versions, "nothing trained");
     assert.deepEqual(await runFolderNames(join(dir, "checkpoints")), [], "no training started");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -303,6 +310,18 @@ Deno.test("the candidate's window is counted with --train-args over train's defa
   assert.deepEqual(await candidateWindow(flags, null), { lookback: 50, horizon: 1 });
   const defaults = await checkTrainStep(trainStepArgs("-", "ck", false, null, []));
   assert.deepEqual(await candidateWindow(defaults, null), { lookback: 50, horizon: 4 });
+  // A weekly fine-tune keeps current's own window, whatever train's defaults are.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-window-" });
+  try {
+    const current = join(dir, "v1_2024-01-01");
+    await writeStandInCheckpoint(current, { lookback: 30 });
+    const fineTune = await checkTrainStep(trainStepArgs("-", dir, true, current, []));
+    assert.deepEqual(await candidateWindow(fineTune, current), { lookback: 30, horizon: 4 });
+    // Unreadable current: no window to count, and the train step says why itself.
+    assert.equal(await candidateWindow(fineTune, join(dir, "gone")), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("scores side by side never print the same when they differ: four decimals, more when needed", () => {

@@ -78,9 +78,10 @@ export function fewestHoldoutDays(
 /**
  * `--holdout-days` that can decide nothing, refused before anything is trained (exit 2): held-out days holding
  * no labelled window (before: the candidate was trained, then "no labelled windows in the held-out 14 days",
- * exit 1, every run on 1w candles), or, under `clearly-better`, windows on fewer days than a clear win is
- * judged from (before: 1d candles with --holdout-days 7 trained a candidate each week and kept current, exit 0,
- * "over 4 days: too few days to judge").
+ * exit 1, every run on 1w candles), or, under `clearly-better` with a current to beat, windows on fewer days
+ * than a clear win is judged from (before: 1d candles with --holdout-days 7 trained a candidate each week and
+ * kept current, exit 0, "over 4 days: too few days to judge"). Without a current the candidate is promoted
+ * whatever it scores, so only the first condition applies.
  */
 export function requireHoldoutWindows(
   series: readonly CandleSeries[],
@@ -88,20 +89,22 @@ export function requireHoldoutWindows(
   opts: {
     readonly holdoutDays: number;
     readonly promoteIf: string;
-    readonly mode: string;
     readonly data: string;
+    /** Whether there is a current model for the candidate to beat. */
+    readonly compared: boolean;
   },
 ): void {
   const { windows, days } = holdoutCoverage(series, opts.holdoutDays, shape);
-  const needed = opts.promoteIf === "clearly-better" ? minimumBlocks(0.95) : 1;
+  const needed = opts.compared && opts.promoteIf === "clearly-better" ? minimumBlocks(0.95) : 1;
   if (days >= needed) return;
   const interval = intervalOf(series.map((s) => s.openTime));
   const candles = `${interval === null ? "" : `${interval} `}candles`;
   const label = `a window's label is the close ${plural(shape.horizon, "candle")} after its last one`;
   const fewest = fewestHoldoutDays(series, shape, needed);
-  const rule = opts.mode === "weekly" && opts.promoteIf === "clearly-better"
-    ? "--promote-if clearly-better (a weekly run's default)"
-    : `--promote-if ${opts.promoteIf}`;
+  // Weekly's default or typed, the flag is the same: named as such, not guessed at.
+  const rule = `--promote-if ${opts.promoteIf}${
+    opts.promoteIf === "clearly-better" ? " (weekly runs' default)" : ""
+  }`;
   const message = windows === 0
     ? `--holdout-days ${opts.holdoutDays}: the held-out days of ${opts.data} hold no labelled window to score ` +
       `a candidate on: ${label}, and on these ${candles} none of the newest ${opts.holdoutDays} days has one yet`

@@ -176,7 +176,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     // Labels lie `horizon` candles ahead: on coarse candles the held-out days may hold no labelled window, or
     // too few days of them for a clear win, which no candidate trained now could change.
     const window = await candidateWindow(trainFlags, currentDir);
-    if (window) requireHoldoutWindows(series, window, opts);
+    if (window) requireHoldoutWindows(series, window, { ...opts, compared: current !== null });
     const trainCsv = join(tmpDir, "training_data.csv");
     await writeTrainingCsv(trainCsv, before);
 
@@ -207,6 +207,10 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       for (const r of left) await rm(join(root, r), { recursive: true, force: true });
       if (error instanceof InterruptedError) {
         const written = await versionsTrainedOn(root, existingVersions, trainCsv);
+        // Kept unpromoted, so named by its source like any candidate (on a failure it keeps the copy's path).
+        for (const version of written) {
+          await recordDataSource(join(root, version), resolve(opts.data), start).catch(() => {});
+        }
         throw new InterruptedError(
           `retrain stopped on request during 'train'; ${current ?? "no model"} stays current` +
             (written.length > 0 ? `; ${written.join(", ")} was written but not promoted` : "") +

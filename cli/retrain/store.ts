@@ -102,7 +102,8 @@ export async function ownRunFolders(
  * a subfolder of its own. In the store, not the system's temp folder, so that the next run, holding the same
  * lock, can remove what a run that quit at once (a second Ctrl-C, kill -9) left: its copy, and its train
  * step's run folder, which `train --resume` could only continue on that copy. A subfolder per run keeps the
- * data path every version records unique to its run: `versionsTrainedOn` and `ownRunFolders` go by it.
+ * data path a version's train step records unique to its run: `versionsTrainedOn` and `ownRunFolders` go by it
+ * while the run lasts (the run then records `--data` itself in its candidate's manifest: `recordDataSource`).
  */
 export const RETRAIN_DATA = ".retrain-data";
 

@@ -48,6 +48,7 @@ import {
   type EvaluationSummary,
   FoldError,
   type FoldPlan,
+  foldWindows,
   formatSummary,
   inSampleFolds,
   type Learner,
@@ -57,8 +58,6 @@ import {
   predictionsCsv,
   type RetrainMode,
   summarize,
-  testWindows,
-  trainingWindows,
   turnAction,
   walkForward,
 } from "../../ml/evaluate/index.ts";
@@ -317,7 +316,7 @@ function checkRoomToTrain(
   opts: EvaluateOptions,
 ): void {
   const first = plans[0];
-  if (trainingWindows(series, first, subject.shape) > 0) return;
+  if (foldWindows(series, first, subject.shape).train > 0) return;
   const end = dataEnd(series);
   const begins = Math.min(...series.map((s) => s.openTime[0]));
   // Folds are whole months (weeks), the last one the data nearly covers: data shorter than a block has none
@@ -337,7 +336,7 @@ function checkRoomToTrain(
     );
   }
   const fits = (folds: number, months: number) =>
-    trainingWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape) > 0;
+    foldWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape).train > 0;
   const dataStart = begins;
   let months = opts.validationMonths - 1;
   while (months >= 1 && !fits(opts.folds, months)) months--;
@@ -380,7 +379,7 @@ function checkTestWindows(
   subject: Subject,
   opts: EvaluateOptions,
 ): void {
-  const empty = plans.find((plan) => testWindows(series, plan, subject.shape) === 0);
+  const empty = plans.find((plan) => foldWindows(series, plan, subject.shape).test === 0);
   if (!empty) return;
   const block = subject.retrain === "weekly" ? "week" : "month";
   const step = commonestStep(series.map((s) => s.openTime));
@@ -390,15 +389,18 @@ function checkTestWindows(
   }) holds no test window`;
   const { horizon } = subject.shape;
   if (perBlock <= horizon) {
-    const interval = intervalOf(series.map((s) => s.openTime)) ?? "these";
+    const interval = intervalOf(series.map((s) => s.openTime));
+    const candle = interval === null ? "candle" : `${interval} candle`;
     // Month blocks are 28–31 days: the shortest holds this many candles.
     const perMonth = step === null ? NaN : Math.floor(28 * 86_400_000 / step);
     throw new CommandError(
       `${where}: a window is tested when its label candle, ${
         plural(horizon, "candle")
       } after its last one, ` +
-        `opens in the same ${block}, and a ${block} holds only ${plural(perBlock, `${interval} candle`)}`,
-      `evaluate tests whole ${block}s; on ${interval} candles score one split with 'candlecast train ` +
+        `opens in the same ${block}, and a ${block} holds only ${plural(perBlock, candle)}`,
+      `evaluate tests whole ${block}s; on ${
+        interval ?? "these"
+      } candles score one split with 'candlecast train ` +
         `--split-dates VALIDATION_START,TEST_START'` +
         (opts.checkpoint || perBlock < 2 ? "" : `, or look fewer candles ahead (--horizon ${perBlock - 1})`) +
         (subject.retrain === "weekly" && perMonth > horizon

@@ -154,48 +154,54 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Records `name`'s sha256 in version `dir`'s manifest.json after the file was written there afterwards (the
  * model.onnx `export` writes into a version saved without one), so the hash is checked wherever the version is
- * used, as for the files written with it. The manifest is read as JSON and rewritten whole, atomically.
+ * used, as for the files written with it.
  */
 export async function recordFileHash(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const path = join(dir, "manifest.json");
-  let manifest: z.infer<typeof HashedManifest>;
-  try {
-    manifest = HashedManifest.parse(JSON.parse(await Deno.readTextFile(path)));
-  } catch (error) {
-    throw new CheckpointStoreError(
-      `cannot record ${name}'s hash in ${path}: ${
-        error instanceof z.ZodError ? "not a manifest" : (error as Error).message
-      }`,
-      "the version is damaged; export from another one ('candlecast models list') or retrain",
-    );
-  }
-  await writeFileAtomic(
-    path,
-    json({ ...manifest, files: { ...manifest.files, [name]: await sha256Hex(bytes) } }),
-  );
+  const hash = await sha256Hex(bytes);
+  await updateManifest(dir, HashedManifest, (m) => ({ ...m, files: { ...m.files, [name]: hash } }), {
+    what: `${name}'s hash`,
+    hint: "the version is damaged; export from another one ('candlecast models list') or retrain",
+  });
 }
 
 /**
  * Records in version `dir`'s manifest the CSV its candles came from, when `train` read a copy of it: `retrain`
  * trains on a temporary copy that ends before its held-out days (removed when the run ends), and the manifest
  * would otherwise name that vanished copy. `heldOutFrom` is where the copy stopped: the candles of `path` from
- * then on were not trained on. Every other key is kept; the manifest is rewritten whole, atomically.
+ * then on were not trained on.
  */
 export async function recordDataSource(dir: string, path: string, heldOutFrom: number): Promise<void> {
-  const file = join(dir, "manifest.json");
-  let manifest: z.infer<typeof SourcedManifest>;
+  const held_out_from = new Date(heldOutFrom).toISOString();
+  await updateManifest(dir, SourcedManifest, (m) => ({ ...m, data: { ...m.data, path, held_out_from } }), {
+    what: "the data source",
+    hint: "the version is damaged; run retrain again",
+  });
+}
+
+/**
+ * Rewrites version `dir`'s manifest.json whole, atomically, as `edit` returns it: read as JSON and checked with
+ * `schema` (what the edit needs; every other key is kept as it is). A missing or unreadable manifest is a
+ * CheckpointStoreError saying `what` could not be recorded, with `hint`.
+ */
+async function updateManifest<T>(
+  dir: string,
+  schema: z.ZodType<T>,
+  edit: (manifest: T) => unknown,
+  { what, hint }: { readonly what: string; readonly hint: string },
+): Promise<void> {
+  const path = join(dir, "manifest.json");
+  let manifest: T;
   try {
-    manifest = SourcedManifest.parse(JSON.parse(await Deno.readTextFile(file)));
+    manifest = schema.parse(JSON.parse(await Deno.readTextFile(path)));
   } catch (error) {
     throw new CheckpointStoreError(
-      `cannot record the data source in ${file}: ${
+      `cannot record ${what} in ${path}: ${
         error instanceof z.ZodError ? "not a manifest" : (error as Error).message
       }`,
-      "the version is damaged; run retrain again",
+      hint,
     );
   }
-  const data = { ...manifest.data, path, held_out_from: new Date(heldOutFrom).toISOString() };
-  await writeFileAtomic(file, json({ ...manifest, data }));
+  await writeFileAtomic(path, json(edit(manifest)));
 }
 
 /** What recordDataSource needs of a manifest: its data description; every other key is kept as it is. */

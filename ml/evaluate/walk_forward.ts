@@ -71,36 +71,26 @@ function priorsOf(counts: ClassVector): ClassVector {
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
- * How many training windows a fold has: those of every symbol (cut at the fold's end) whose label lands before
- * its validation block. 0 when the validation block starts too close to the data's beginning to train.
+ * How many windows each split of a fold has, over every symbol cut at the fold's end: training windows are
+ * those whose label lands before the validation block (0 when it starts too close to the data's beginning to
+ * train); test windows those whose last candle opens in the test block and whose label candle, `horizon`
+ * candles later, opens before the block ends (0 when the block is too short for a label to land in it, as a
+ * month of 1w candles at horizon 4, or holds no candles).
  */
-export function trainingWindows(
+export function foldWindows(
   series: readonly CandleSeries[],
   plan: FoldPlan,
   shape: Pick<WindowShape, "lookback" | "horizon">,
-): number {
+): { readonly train: number; readonly test: number } {
   const rule = { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart } as const;
-  return series.reduce((n, s) => {
+  let train = 0, test = 0;
+  for (const s of series) {
     const cut = sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd));
-    return n + splitSeries(cut, { lookback: shape.lookback, horizon: shape.horizon, rule }).train.length;
-  }, 0);
-}
-
-/**
- * How many test windows a fold has: those of every symbol whose last candle opens in the test block and whose
- * label candle, `horizon` candles later, opens before the block ends. 0 when the block is too short for a
- * label to land in it (a month of 1w candles at horizon 4) or holds no candles.
- */
-export function testWindows(
-  series: readonly CandleSeries[],
-  plan: FoldPlan,
-  shape: Pick<WindowShape, "lookback" | "horizon">,
-): number {
-  const rule = { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart } as const;
-  return series.reduce((n, s) => {
-    const cut = sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd));
-    return n + splitSeries(cut, { lookback: shape.lookback, horizon: shape.horizon, rule }).test.length;
-  }, 0);
+    const split = splitSeries(cut, { lookback: shape.lookback, horizon: shape.horizon, rule });
+    train += split.train.length;
+    test += split.test.length;
+  }
+  return { train, test };
 }
 
 /** Said only when it happened: windows whose label candle lies past missing candles (see `windowEnds`). */

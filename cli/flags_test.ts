@@ -1,3 +1,4 @@
+import { runCandlecast } from "../test/cli.ts";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import {
@@ -131,4 +132,22 @@ Deno.test("an output path this process cannot write is refused before any work, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("with every permission (the test's child), /proc's refusal names the folder, not Deno's ': tmpfile'", async () => {
+  // The runner's named permissions refuse /proc before the probe (above); the CLI as a test runs it with
+  // --allow-all, where the probe's "No such file or directory (os error 2): tmpfile" was printed as it came.
+  const out = await runCandlecast([
+    "evaluate",
+    "--data",
+    "README.md",
+    "--output-dir",
+    "/proc/candlecast-evaluation",
+  ]);
+  assert.equal(out.code, 2, out.stderr);
+  assert.equal(
+    out.stderr,
+    "candlecast: --output-dir: /proc/candlecast-evaluation/evaluation.json cannot be written: /proc takes no new " +
+      "files (virtual file systems such as /proc and /sys take none)\nhint: choose a path in an ordinary folder\n",
+  );
 });

@@ -452,8 +452,6 @@ export function neverJudged(series: readonly CandleSeries[], interval: string | 
   const most = perSymbol * series.length;
   if (most >= MIN_WEEK_PREDICTIONS) return "";
   return `; on ${interval ?? "these"} candles a week holds at most ${most} (${perSymbol} a symbol, ` +
-    `${series.length} ${
-      series.length === 1 ? "symbol" : "symbols"
-    }), so no week of it will be judged: read ` +
+    `${count(series.length, "symbol")}), so no week of it will be judged: read ` +
     "its per-day and per-version scores instead";
 }

@@ -20,6 +20,11 @@ async function cli(args: string[]): Promise<{ code: number; err: string }> {
   }
 }
 
+/** `train` on `csv` into `checkpoints` on the cpu backend with 20-candle windows: for runs refused early. */
+function quickTrain(csv: string, checkpoints: string): string[] {
+  return ["train", "--data", csv, "--checkpoints", checkpoints, "--backend", "cpu", "--lookback", "20"];
+}
+
 Deno.test("train: bad flag values are usage errors that name the flag (exit 2)", async () => {
   const cases: [string[], RegExp][] = [
     [["--split-dates", "2023-01-01"], /--split-dates: expected two dates/],
@@ -249,18 +254,7 @@ Deno.test("train refuses, before training, a `current` that promotion could not 
     const csv = `${dir}/t.csv`;
     await writeTrainingCsv(csv, syntheticSeries(20));
     await Deno.mkdir(`${dir}/ck/current`, { recursive: true });
-    const args = [
-      "train",
-      "--data",
-      csv,
-      "--checkpoints",
-      `${dir}/ck`,
-      "--backend",
-      "cpu",
-      "--lookback",
-      "20",
-    ];
-    const { code, err } = await cli(args);
+    const { code, err } = await cli(quickTrain(csv, `${dir}/ck`));
     assert.equal(code, 1, err);
     assert.match(
       err,
@@ -280,18 +274,7 @@ Deno.test("train refuses training windows that lack a class, saying what --thres
   try {
     const csv = `${dir}/t.csv`;
     await writeTrainingCsv(csv, syntheticSeries(20));
-    const args = [
-      "train",
-      "--data",
-      csv,
-      "--checkpoints",
-      `${dir}/ck`,
-      "--backend",
-      "cpu",
-      "--lookback",
-      "20",
-    ];
-    const { code, err } = await cli([...args, "--threshold", "0.5"]);
+    const { code, err } = await cli([...quickTrain(csv, `${dir}/ck`), "--threshold", "0.5"]);
     assert.equal(code, 1, err);
     assert.match(err, /hold no DOWN and no UP label \(DOWN 0, SIDEWAYS \d+, UP 0\).*nothing was trained/);
     assert.match(err, /hint: --threshold 0\.5 is a return fraction \(50 %, 0\.005 is 0\.5 %\)/);

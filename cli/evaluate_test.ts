@@ -578,7 +578,7 @@ Deno.test("folds too short for a label (a month of 1w candles at horizon 4) are 
   // Before: every learner trained on the first fold, then "fold 2023-11 …: the test split has no windows" with
   // the hint "use fewer --folds, --retrain weekly, or a CSV with more history", none of which helps.
   const monthly = await cli("evaluate", "--data", data, "--backend", "wasm", "--output-dir", join(dir, "w"));
-  assert.equal(monthly.code, 1, monthly.stderr);
+  assert.equal(monthly.code, 2, monthly.stderr);
   assert.match(
     monthly.stderr,
     /^candlecast: fold \d{4}-\d\d \(test [\d-]+ … [\d-]+\) holds no test window: a window is tested when its label candle, 4 candles after its last one, opens in the same month, and a month holds only [45] 1w candles\nhint: evaluate tests whole months; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START', or look fewer candles ahead \(--horizon [34]\)\n$/,
@@ -588,7 +588,7 @@ Deno.test("folds too short for a label (a month of 1w candles at horizon 4) are 
     "evaluate",
     ...["--data", data, "--retrain", "weekly", "--backend", "wasm", "--output-dir", join(dir, "w")],
   );
-  assert.equal(weeks.code, 1, weeks.stderr);
+  assert.equal(weeks.code, 2, weeks.stderr);
   assert.match(
     weeks.stderr,
     /a week holds only 1 1w candle\nhint: evaluate tests whole weeks; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,

@@ -393,7 +393,9 @@ function checkTestWindows(
     const candle = interval === null ? "candle" : `${interval} candle`;
     // Month blocks are 28–31 days: the shortest holds this many candles.
     const perMonth = step === null ? NaN : Math.floor(28 * 86_400_000 / step);
-    throw new CommandError(
+    // A usage error (2), as retrain's refusal of too few held-out days: no history fixes it; other flags
+    // or another command do, and the hint names them.
+    throw new UsageError(
       `${where}: a window is tested when its label candle, ${
         plural(horizon, "candle")
       } after its last one, ` +

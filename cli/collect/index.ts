@@ -41,7 +41,7 @@ import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
-import { type CollectOptions, symbolFromFileName, type Window } from "./options.ts";
+import { type CollectOptions, intervalFromFileName, symbolFromFileName, type Window } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
@@ -293,6 +293,7 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       const series = await readOhlcvCsv(options.csvPath, options.symbol);
       assertValidSeries(series, (i) => `${options.csvPath} data row ${i + 1}`);
       refuseOtherInterval(options.interval, [series], options.csvPath);
+      if (!options.interval) remarkNamedInterval(options.csvPath, series, env);
       return {
         series: [series],
         ownIndicators: false,
@@ -410,6 +411,31 @@ function refuseOtherInterval(
       );
     }
   }
+}
+
+/**
+ * A file named for one interval (`SOLUSDT-1h.csv`) whose open times step by another is most often the wrong
+ * download; its candles are still collected at the step they show (the file, not its name, is the data), and
+ * this line says so before a model is trained on a time scale the user did not mean. `--interval` given is
+ * checked by `refuseOtherInterval` instead.
+ */
+function remarkNamedInterval(path: string, series: CandleSeries, env: CollectEnv): void {
+  const named = intervalFromFileName(path);
+  const grid = inferGrid(series.openTime);
+  if (named === null || grid === null || sameInterval(named, grid)) return;
+  env.print(
+    `warning: ${path} is named for ${named} candles, but its open times step ${grid.label}: collected as ` +
+      `${grid.label}; check that it is the file you meant`,
+  );
+}
+
+const UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3_600e3, d: 86_400e3, w: 604_800e3 };
+
+/** `60m` and `1h` are one interval; months (`1M`) have no fixed step and compare by name. */
+function sameInterval(named: string, grid: Grid): boolean {
+  const unit = named.at(-1) ?? "";
+  if (grid.stepMs === null || !(unit in UNIT_MS)) return named === grid.label;
+  return Number(named.slice(0, -1)) * UNIT_MS[unit] === grid.stepMs;
 }
 
 const gridFor = (interval: CollectOptions["interval"] | undefined) => (interval ? gridOf(interval) : null);

@@ -621,6 +621,49 @@ Deno.test("collect: --interval on a file must be the step its open times show, o
     assert.equal(again.summaries[0].grid, "1h");
   }));
 
+Deno.test("collect --source csv: a file named for one interval holding another is collected as it is, and says so", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const csv = async (name: string, rows: readonly KlineRow[]) => {
+      const path = join(dir, name);
+      await writeFile(
+        path,
+        [
+          "open_time,open,high,low,close,volume",
+          ...rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
+        ].join("\n"),
+      );
+      return path;
+    };
+    // Before: 30m candles in a file named …-1h.csv were collected as 30m without a word, and a model trained on
+    // them looks 2 hours ahead where its user meant 4.
+    const misnamed = await csv("SOLUSDT-1h.csv", syntheticKlines("30m", START, 200, { seed: 6 }));
+    const kept = await runCollect(
+      { source: "csv", csvPath: misnamed, symbol: "SOLUSDT", output: rig.output },
+      rig.env,
+    );
+    assert.equal(kept.summaries[0].grid, "30m");
+    assert.ok(
+      rig.env.printed.includes(
+        `warning: ${misnamed} is named for 1h candles, but its open times step 30m: collected as 30m; check ` +
+          "that it is the file you meant",
+      ),
+      rig.env.printed.join("\n"),
+    );
+    // The same step spelt otherwise is no mismatch; neither is a name that states no interval.
+    for (const name of ["ADAUSDT-60m.csv", "raw-ada.csv"]) {
+      rig.env.printed.length = 0;
+      const path = await csv(name, syntheticKlines("1h", START, 200, { seed: 7 }));
+      await runCollect({
+        source: "csv",
+        csvPath: path,
+        symbol: "ADAUSDT",
+        output: join(dir, `${name}.out.csv`),
+      }, rig.env);
+      assert.ok(!rig.env.printed.some((line) => line.includes("is named for")), rig.env.printed.join("\n"));
+    }
+  }));
+
 Deno.test("collect: indicators it computes that overflow a float32 feature are refused before writing", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     // Closes near 1e11, then one of 1e-30: its own prices pass every check (and its features, without

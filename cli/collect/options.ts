@@ -130,9 +130,26 @@ const csvFlags = z.object({
  * dumps' naming). Null for names that do not look like that, e.g. `raw.csv`.
  */
 export function symbolFromFileName(path: string): string | null {
+  return binanceName(path)?.symbol ?? null;
+}
+
+/**
+ * The interval such a name states (`ETHUSDT-1h.csv`: `1h`), in Binance's spelling (`m` minutes, `M` months).
+ * Null for names that do not look like that.
+ *
+ * @example
+ * ```ts
+ * intervalFromFileName("dl/BTCUSDT-30m-2024-01.csv"); // "30m"
+ * ```
+ */
+export function intervalFromFileName(path: string): string | null {
+  return binanceName(path)?.interval ?? null;
+}
+
+function binanceName(path: string): { symbol: string; interval: string } | null {
   const name = path.split(/[\\/]/).at(-1) ?? "";
   const match = /^([A-Za-z0-9]{2,30})-(\d+[smhdwM])([-_.]|$)/.exec(name);
-  return match ? match[1].toUpperCase() : null;
+  return match ? { symbol: match[1].toUpperCase(), interval: match[2] } : null;
 }
 
 /** `--symbol`, else the file's name; a CSV carries no symbol, and a wrong one silently rewrites history. */

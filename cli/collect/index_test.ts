@@ -37,6 +37,18 @@ const numbers = (rows: readonly KlineRow[]) =>
     volume: Number(r.volume),
   }));
 
+/** `rows` as an OHLCV CSV (the layout of ../shared/data) at `path`; resolves to `path`. */
+async function writeOhlcvCsv(path: string, rows: readonly KlineRow[]): Promise<string> {
+  await writeFile(
+    path,
+    [
+      "open_time,open,high,low,close,volume",
+      ...rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
+    ].join("\n"),
+  );
+  return path;
+}
+
 /** A C# export (SPEC §3) of 60 synthetic candles per symbol, each at its own interval. */
 const mixedExport = (intervals: Record<string, "1h" | "4h">) =>
   JSON.stringify(
@@ -565,16 +577,7 @@ Deno.test("collect --source csv: open times in seconds or ns give the rows of th
 Deno.test("collect: --interval on a file must be the step its open times show, or the one-interval rule is bypassed", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dir = dirname(rig.output);
-    const csv = (name: string, rows: readonly KlineRow[]) => {
-      const path = join(dir, name);
-      return writeFile(
-        path,
-        [
-          "open_time,open,high,low,close,volume",
-          ...rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
-        ].join("\n"),
-      ).then(() => path);
-    };
+    const csv = (name: string, rows: readonly KlineRow[]) => writeOhlcvCsv(join(dir, name), rows);
     const hourly = await csv("AAAUSDT-1h.csv", ROWS.slice(0, 200));
     await runCollect({ source: "csv", csvPath: hourly, symbol: "AAAUSDT", output: rig.output }, rig.env);
     const before = await readFile(rig.output, "utf8");
@@ -624,17 +627,7 @@ Deno.test("collect: --interval on a file must be the step its open times show, o
 Deno.test("collect --source csv: a file named for one interval holding another is collected as it is, and says so", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dir = dirname(rig.output);
-    const csv = async (name: string, rows: readonly KlineRow[]) => {
-      const path = join(dir, name);
-      await writeFile(
-        path,
-        [
-          "open_time,open,high,low,close,volume",
-          ...rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
-        ].join("\n"),
-      );
-      return path;
-    };
+    const csv = (name: string, rows: readonly KlineRow[]) => writeOhlcvCsv(join(dir, name), rows);
     // Before: 30m candles in a file named …-1h.csv were collected as 30m without a word, and a model trained on
     // them looks 2 hours ahead where its user meant 4.
     const misnamed = await csv("SOLUSDT-1h.csv", syntheticKlines("30m", START, 200, { seed: 6 }));

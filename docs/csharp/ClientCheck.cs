@@ -40,7 +40,8 @@ public static class ClientCheck
                 StochSlowD = Math.Min(100, Math.Max(0, k + (random.NextDouble() - 0.5) * 10)),
             });
         }
-        if (broken) candles[7].High = candles[7].Low / 2; // high below low: the server answers 422 for it
+        // High below low, inside the last 50 candles (the client sends only the model's lookback): a 422 for it.
+        if (broken) candles[n - 3].High = candles[n - 3].Low / 2;
         return candles;
     }
 
@@ -79,6 +80,26 @@ public static class ClientCheck
             Print("batch", ml.MLPredList(many).Result);
             Print("single", ml.MLPredList(new Dictionary<string, IList<MLCandle>> { { "SOLUSDT", Candles(50, 4) } }).Result);
             Print("short", ml.MLPredList(new Dictionary<string, IList<MLCandle>> { { "ADAUSDT", Candles(10, 5) } }).Result);
+            // A bot that keeps 500 candles a symbol: sent whole, 16 of them made a ~2.4 MB body and all 16 were
+            // lost to a 413; only the model's lookback is sent now.
+            var kept = new Dictionary<string, IList<MLCandle>>();
+            for (int i = 0; i < 16; i++) kept.Add("K" + i + "USDT", Candles(500, 10 + i));
+            Print("long", ml.MLPredList(kept).Result);
+        }
+        // Batches split by size as well as by count (here 2 symbols of 50 candles a body).
+        var small = new MLServiceOptions
+        {
+            ApiUrl = args[0],
+            ApiKey = args[1],
+            MaxBodyBytes = 40000,
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        using (var service = new LSTMPredictionService(small, warn))
+        {
+            var six = new Dictionary<string, IList<MLCandle>>();
+            for (int i = 0; i < 6; i++) six.Add("Z" + i + "USDT", Candles(60, 40 + i));
+            Print("sized", service.MLPredList(six).Result);
         }
         var wrongKey = new MLServiceOptions
         {

@@ -1,5 +1,5 @@
 // candlecast's HTTP API as the bot's IMLService: settings from ML_API_URL / MLService:ApiUrl, a bearer key,
-// timeouts, bounded retries, POST /predict/batch for many symbols, each candle's openTime sent (so `candlecast
+// timeouts, bounded retries, POST /predict/batch for many symbols, only the model's last `lookback` candles of each, each candle's openTime sent (so `candlecast
 // monitor` joins outcomes exactly). Failures are logged and leave a symbol out; nothing is thrown into the
 // bot's trading loop. Plain C# 7 on System.Net.Http and DataContractJsonSerializer, which Mono and .NET 8 both
 // have; candlecast's tests compile this file with mcs and run it against a real `candlecast serve`.
@@ -35,6 +35,11 @@ namespace Candlecast.Client
         public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
         /// <summary>Symbols per POST /predict/batch (the server takes at most 1,000, and 1 MiB a body).</summary>
         public int BatchSize { get; set; } = 16;
+        /// <summary>
+        /// Largest body sent: a batch that would exceed it goes out in smaller ones (the server answers 413 over
+        /// 1 MiB; a candle serialised here is ~300 bytes).
+        /// </summary>
+        public int MaxBodyBytes { get; set; } = 1000000;
 
         /// <summary>
         /// The environment wins (ML_API_URL, ML_API_KEY), then configuration (MLService:ApiUrl, MLService:ApiKey,
@@ -67,6 +72,12 @@ namespace Candlecast.Client
         private readonly MLServiceOptions _options;
         private readonly Action<string> _warn;
         private readonly HttpClient _http;
+        // The served model's lookback (GET /model/info), 0 while unknown. The server reads only the last
+        // `lookback` candles of a request, so only those are sent: a bot keeping 500 candles a symbol would
+        // otherwise send 16 symbols in ~2.4 MB and lose all 16 to a 413. Read again after a 422 or when the
+        // served version changes (a new model may look further back).
+        private int _lookback;
+        private string _lookbackVersion;
 
         /// <param name="warn">Where failures are logged (ILogger.LogWarning in the bot); stderr when null.</param>
         public LSTMPredictionService(MLServiceOptions options, Action<string> warn = null)
@@ -100,33 +111,85 @@ namespace Candlecast.Client
         {
             var predictions = new List<MLPrediction>();
             if (candlesBySymbol == null || candlesBySymbol.Count == 0) return predictions;
-            var requests = candlesBySymbol.Select(kv => ToWire(kv.Key, kv.Value)).ToList();
+            if (_lookback == 0) await ReadLookbackAsync(cancellationToken).ConfigureAwait(false);
+            var requests = candlesBySymbol.Select(kv => ToWire(kv.Key, kv.Value, _lookback)).ToList();
+            var refused = false;
             if (requests.Count == 1)
             {
                 var one = await PostAsync<WireResponse>("predict", requests[0], requests[0].Symbol, cancellationToken)
                     .ConfigureAwait(false);
                 if (one != null) predictions.Add(ToPrediction(one));
-                return predictions;
+                else refused = true;
             }
-            for (int at = 0; at < requests.Count; at += Math.Max(1, _options.BatchSize))
+            else
             {
-                var chunk = requests.Skip(at).Take(Math.Max(1, _options.BatchSize)).ToList();
-                var what = chunk.Count + " symbols (" + string.Join(", ", chunk.Select(r => r.Symbol)) + ")";
-                var batch = await PostAsync<WireBatchResponse>("predict/batch", new WireBatch { Requests = chunk }, what,
-                    cancellationToken).ConfigureAwait(false);
-                if (batch == null || batch.Predictions == null) continue;
-                foreach (var p in batch.Predictions)
+                foreach (var chunk in Chunks(requests))
                 {
-                    // A failed entry of a batch: {"symbol", "status", "detail"} in place of a prediction.
-                    if (p.Status.HasValue || p.Prediction == null)
+                    var what = chunk.Count + " symbols (" + string.Join(", ", chunk.Select(r => r.Symbol)) + ")";
+                    var batch = await PostAsync<WireBatchResponse>("predict/batch", new WireBatch { Requests = chunk },
+                        what, cancellationToken).ConfigureAwait(false);
+                    if (batch == null || batch.Predictions == null)
                     {
-                        _warn(string.Format("{0}: HTTP {1}: {2}", p.Symbol, p.Status, p.Detail));
+                        refused = true;
                         continue;
                     }
-                    predictions.Add(ToPrediction(p));
+                    foreach (var p in batch.Predictions)
+                    {
+                        // A failed entry of a batch: {"symbol", "status", "detail"} in place of a prediction.
+                        if (p.Status.HasValue || p.Prediction == null)
+                        {
+                            _warn(string.Format("{0}: HTTP {1}: {2}", p.Symbol, p.Status, p.Detail));
+                            refused = true;
+                            continue;
+                        }
+                        predictions.Add(ToPrediction(p));
+                    }
                 }
             }
+            // A refusal may be a model that now looks further back, and another version may look elsewhere:
+            // the next call reads the lookback again (one small GET).
+            if (refused || predictions.Any(p => p.ModelVersion != _lookbackVersion)) _lookback = 0;
             return predictions;
+        }
+
+        /// <summary>GET /model/info's lookback and version, once (no retries); left unknown (0) on any failure.</summary>
+        private async Task ReadLookbackAsync(CancellationToken cancellationToken)
+        {
+            var answer = await SendAsync(HttpMethod.Get, "model/info", null, cancellationToken, 1).ConfigureAwait(false);
+            if (answer == null || answer.Item1 != HttpStatusCode.OK) return;
+            try
+            {
+                var info = Deserialize<WireModelInfo>(answer.Item2);
+                if (info != null && info.Lookback > 0)
+                {
+                    _lookback = info.Lookback;
+                    _lookbackVersion = info.Version;
+                }
+            }
+            catch (Exception e) when (e is SerializationException || e is InvalidCastException || e is ArgumentException)
+            {
+                // an older or foreign server: send every candle, as before
+            }
+        }
+
+        /// <summary>Requests in batches of at most BatchSize symbols and MaxBodyBytes (a lone larger one alone).</summary>
+        private IEnumerable<List<WireRequest>> Chunks(List<WireRequest> requests)
+        {
+            var chunk = new List<WireRequest>();
+            long bytes = 0;
+            foreach (var request in requests)
+            {
+                long size = Encoding.UTF8.GetByteCount(Serialize(request)) + 1;
+                if (chunk.Count > 0 && (chunk.Count >= Math.Max(1, _options.BatchSize) || bytes + size > _options.MaxBodyBytes))
+                {
+                    yield return chunk;
+                    chunk = new List<WireRequest>();
+                    bytes = 0;
+                }
+                chunk.Add(request);
+                bytes += size;
+            }
+            if (chunk.Count > 0) yield return chunk;
         }
 
         public void Dispose()
@@ -223,12 +286,15 @@ namespace Candlecast.Client
             return body == null ? "" : body.Length > 200 ? body.Substring(0, 200) : body;
         }
 
-        private static WireRequest ToWire(string symbol, IList<MLCandle> candles)
+        /// <summary>The symbol's candles as sent: the last `lookback` of them when it is known (> 0), else all.</summary>
+        private static WireRequest ToWire(string symbol, IList<MLCandle> candles, int lookback)
         {
+            var all = candles ?? new List<MLCandle>();
+            var skip = lookback > 0 ? Math.Max(0, all.Count - lookback) : 0;
             return new WireRequest
             {
                 Symbol = symbol,
-                Candles = (candles ?? new List<MLCandle>()).Select(c => new WireCandle
+                Candles = all.Skip(skip).Select(c => new WireCandle
                 {
                     OpenTime = c.OpenTime > 0 ? (long?)c.OpenTime : null,
                     Open = c.Open,
@@ -330,6 +396,13 @@ namespace Candlecast.Client
         private sealed class WireBatchResponse
         {
             [DataMember(Name = "predictions")] public List<WireResponse> Predictions;
+        }
+
+        [DataContract]
+        private sealed class WireModelInfo
+        {
+            [DataMember(Name = "lookback")] public int Lookback;
+            [DataMember(Name = "version")] public string Version;
         }
 
         [DataContract]

@@ -72,9 +72,9 @@ Deno.test({
         const listening = buffered.split("\n").find((l) => l.includes('"listening"'));
         if (listening) url = JSON.parse(listening).url;
       }
-      // Keep draining serve's request log so it never blocks on a full pipe.
+      // Keep draining serve's request log so it never blocks on a full pipe (kept: the test counts requests).
       const drain = (async () => {
-        while (!(await reader.read()).done);
+        for (let r = await reader.read(); !r.done; r = await reader.read()) buffered += r.value;
       })();
 
       const out = await run("/usr/bin/mono", [exe, url, "s3cret"]);
@@ -96,7 +96,7 @@ Deno.test({
         assert.ok(Math.abs(Number(p[7])) <= 5);
         assert.equal(p[8], "3", "three class probabilities");
       }
-      assert.ok(lines.some((l) => /^WARN BADUSDT: HTTP 422: .*candles\[7\]\.high/.test(l)), out);
+      assert.ok(lines.some((l) => /^WARN BADUSDT: HTTP 422: .*candles\[47\]\.high/.test(l)), out);
       assert.equal(count("single"), 1, out);
       // Too few candles, a wrong key, a server that is down: logged, never thrown.
       assert.equal(count("short"), 0);
@@ -109,6 +109,10 @@ Deno.test({
         lines.some((l) => /^WARN POST http:\/\/127\.0\.0\.1:1\/predict failed after 2 tries/.test(l)),
         out,
       );
+      // 16 symbols of 500 candles each: all answered (before: one 2.4 MB body, a 413, none).
+      assert.equal(count("long"), 16, out);
+      assert.ok(!lines.some((l) => /HTTP 413/.test(l)), out);
+      assert.equal(count("sized"), 6, out);
       assert.ok(lines.includes("CONFIGURL http://config:1"), out);
       assert.equal(lines.at(-1), "DONE");
 
@@ -116,11 +120,17 @@ Deno.test({
       // predictions log is written in the background and flushed at shutdown, so stop serve first.
       server.kill("SIGTERM");
       await server.status;
+      await drain.catch(() => {});
+      // The six symbols of "sized" went out two to a body (MaxBodyBytes 40,000; ~15 KB a symbol).
+      const requests = buffered.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      const sized = requests.filter((r) =>
+        r.path === "/predict/batch" && /^Z\d/.test(String(r.symbol ?? ""))
+      );
+      assert.equal(sized.length, 3, JSON.stringify(sized));
       const logged = (await Deno.readTextFile(predictions)).trim().split("\n").map((l) => JSON.parse(l));
       const hour = 3_600_000, start = 1_700_000_000_000 - (1_700_000_000_000 % hour);
       const btc = logged.find((r) => r.symbol === "BTCUSDT");
       assert.equal(btc.last_candle_time, start + 59 * hour);
-      await drain.catch(() => {});
     } finally {
       try {
         server.kill("SIGKILL");

@@ -1,8 +1,9 @@
 // candlecast's HTTP API as the bot's IMLService: settings from ML_API_URL / MLService:ApiUrl, a bearer key,
-// timeouts, bounded retries, POST /predict/batch for many symbols, only the model's last `lookback` candles of each, each candle's openTime sent (so `candlecast
-// monitor` joins outcomes exactly). Failures are logged and leave a symbol out; nothing is thrown into the
-// bot's trading loop. Plain C# 7 on System.Net.Http and DataContractJsonSerializer, which Mono and .NET 8 both
-// have; candlecast's tests compile this file with mcs and run it against a real `candlecast serve`.
+// timeouts, bounded retries, POST /predict/batch for many symbols, each symbol's last `lookback` candles (what
+// the model reads) with their openTime (so `candlecast monitor` joins outcomes exactly). Failures are logged and
+// leave a symbol out; nothing is thrown into the bot's trading loop. Plain C# 7 on System.Net.Http and
+// DataContractJsonSerializer, which Mono and .NET 8 both have; candlecast's tests compile this file with mcs
+// and run it against a real `candlecast serve`.
 using System;
 using System.Collections.Generic;
 using System.IO;

@@ -290,3 +290,65 @@ export function assertValidSeries(
     }
   }
 }
+
+/** A file's candles in time order (`inTimeOrder`), with what it took to get there. */
+export interface TimeOrdered {
+  readonly series: CandleSeries;
+  /** Row i of `series` is row `source[i]` of the input, for messages that name the file's rows. */
+  readonly source: Int32Array;
+  /** Rows that stood before an earlier candle in the input (sorted into place). */
+  readonly moved: number;
+  /** Rows dropped as exact repeats of another (same open time, same values). */
+  readonly repeats: number;
+}
+
+/**
+ * Candles read from a file, sorted by open time with rows repeated verbatim dropped: what joining monthly and
+ * daily dumps end to end gives (`cat` in the wrong order, a day in two files). Two rows of one open time
+ * whose values differ are two different candles, so they are refused, naming both (`describe(i)`: input row
+ * i). A series with any row untimed is returned as it is (its order is its only time).
+ *
+ * @example
+ * ```ts
+ * const s = seriesFromCandles("BTCUSDT", [
+ *   { openTime: 2, open: 1, high: 1, low: 1, close: 1, volume: 1 },
+ *   { openTime: 1, open: 1, high: 1, low: 1, close: 1, volume: 1 },
+ *   { openTime: 2, open: 1, high: 1, low: 1, close: 1, volume: 1 },
+ * ]);
+ * const { series, moved, repeats } = inTimeOrder(s, (i) => `row ${i + 1}`);
+ * [Array.from(series.openTime), moved, repeats]; // [[1, 2], 1, 1]
+ * ```
+ */
+export function inTimeOrder(s: CandleSeries, describe: (i: number) => string): TimeOrdered {
+  const n = s.length;
+  const identity = Int32Array.from({ length: n }, (_, i) => i);
+  const t = s.openTime;
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++) ascending = t[i] > t[i - 1];
+  if (ascending || t.some(Number.isNaN)) return { series: s, source: identity, moved: 0, repeats: 0 };
+  const order = identity.slice().sort((a, b) => t[a] - t[b] || a - b);
+  const keep: number[] = [];
+  let repeats = 0;
+  for (const i of order) {
+    const last = keep.at(-1);
+    if (last !== undefined && t[i] === t[last]) {
+      const same = SERIES_COLUMNS.every((c) => Object.is(s[c][i], s[c][last]) || s[c][i] === s[c][last]);
+      if (!same) {
+        throw new CandleError(
+          `${describe(last)} and ${describe(i)} both open at ${
+            new Date(t[i]).toISOString()
+          } with different values: two candles for one time`,
+          "keep the right one (two files of different symbols or intervals joined into one?) and run it again",
+        );
+      }
+      repeats++;
+      continue;
+    }
+    keep.push(i);
+  }
+  let moved = 0, latest = -1;
+  for (const i of keep) i < latest ? moved++ : (latest = i);
+  const source = Int32Array.from(keep);
+  const series = seriesOf(s.symbol, keep.length, (name) => Float64Array.from(keep, (i) => s[name][i]));
+  return { series, source, moved, repeats };
+}

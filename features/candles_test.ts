@@ -5,6 +5,7 @@ import {
   candleAt,
   CandleError,
   candleProblem,
+  inTimeOrder,
   ohlcvProblem,
   seriesFromCandles,
   sliceSeries,
@@ -78,4 +79,29 @@ Deno.test("RSI and the stochastics: 0–100 with a little slack for the client's
   }
   assert.equal(boundedIndicatorProblem(-0.5), "must be within 0–100, got -0.5");
   assert.equal(boundedIndicatorProblem(1e6), "must be within 0–100, got 1000000");
+});
+
+Deno.test("inTimeOrder sorts a file's rows by time, drops verbatim repeats, and refuses two different candles of one time", () => {
+  const at = (openTime: number, close = 11) => ({ ...ok, openTime, close, high: 12 });
+  const row = (i: number) => `row ${i + 1}`;
+  // Two months joined the wrong way round, one candle in both.
+  const joined = seriesFromCandles("X", [at(3), at(4), at(1), at(2), at(3)]);
+  const { series, source, moved, repeats } = inTimeOrder(joined, row);
+  assert.deepEqual(Array.from(series.openTime), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(source), [2, 3, 0, 1]);
+  assert.deepEqual([moved, repeats], [2, 1]);
+  // Already in order: the same object back.
+  const sorted = seriesFromCandles("X", [at(1), at(2)]);
+  assert.equal(inTimeOrder(sorted, row).series, sorted);
+  // Untimed rows keep their order (it is their only time).
+  const untimed = seriesFromCandles("X", [at(2), { ...at(1), openTime: null }]);
+  assert.equal(inTimeOrder(untimed, row).series, untimed);
+  assert.throws(() => inTimeOrder(seriesFromCandles("X", [at(2), at(1), at(2, 11.5)]), row), (e: Error) => {
+    assert.ok(e instanceof CandleError);
+    assert.equal(
+      e.message,
+      "row 1 and row 3 both open at 1970-01-01T00:00:00.002Z with different values: two candles for one time",
+    );
+    return true;
+  });
 });

@@ -42,12 +42,22 @@ const CSV_OPTIONS = {
 class OhlcvColumns {
   readonly #columns: number[][] = OHLCV_HEADER.map(() => []);
   #hasHeader: boolean | null = null;
+  /** Rows read before each header line met past the first line (files concatenated: `cat BTCUSDT-1h-*.csv`). */
+  readonly #laterHeaders: number[] = [];
 
   constructor(readonly source: string) {}
 
-  readonly lineOf = (i: number): string => `${this.source} line ${(this.#hasHeader ? 2 : 1) + i}`;
+  readonly lineOf = (i: number): string => {
+    const headersBefore = this.#laterHeaders.filter((at) => at <= i).length;
+    return `${this.source} line ${(this.#hasHeader ? 2 : 1) + i + headersBefore}`;
+  };
 
   add(record: string[]): void {
+    // The header again further down: monthly files joined end to end, each with its header. Skipped, as the
+    // first one is; any other text in a number column is still refused below, naming its line.
+    if (this.#hasHeader !== null && isOhlcvHeader(record)) {
+      return void this.#laterHeaders.push(this.#columns[0].length);
+    }
     if (this.#hasHeader === null) {
       this.#hasHeader = Number.isNaN(Number(record[0]));
       if (this.#hasHeader) {
@@ -62,7 +72,7 @@ class OhlcvColumns {
               `csv reads raw candles (${OHLCV_HEADER.join(",")}) or a Binance kline dump`,
           );
         }
-        if (record.slice(0, 6).join(",").toLowerCase() !== OHLCV_HEADER.join(",")) {
+        if (!isOhlcvHeader(record)) {
           throw new CandleError(
             `${this.source}: unexpected header "${record.join(",")}"; expected ${OHLCV_HEADER.join(",")} ` +
               `or a Binance kline dump without a header`,
@@ -100,6 +110,10 @@ class OhlcvColumns {
     return s;
   }
 }
+
+/** Whether a record's first six columns are OHLCV_HEADER (case aside). */
+const isOhlcvHeader = (record: readonly string[]): boolean =>
+  record.slice(0, 6).join(",").toLowerCase() === OHLCV_HEADER.join(",");
 
 /** A CandleError for what the parser threw (a CandleError of a record passes as it is). */
 function csvProblem(source: string, error: unknown): CandleError {

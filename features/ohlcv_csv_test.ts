@@ -72,3 +72,16 @@ Deno.test("LF and CRLF lines mixed in one file are each a row, in the streamed f
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the header again further down (monthly files joined end to end) is skipped; later lines keep their numbers", () => {
+  const joined = TEXT + "OPEN_TIME,open,high,low,close,volume\n3000,2,3,1.5,2.5,12\n4000,2,x,1,1,1\n";
+  assert.throws(() => parseOhlcvCsv(joined, "X", "joined.csv"), {
+    message: 'joined.csv line 6 (high): "x" is not a finite number',
+  });
+  const headerless = "1000,1,2,0.5,1.5,10\nopen_time,open,high,low,close,volume\n2000,1.5,2.5,1,2,11\n";
+  assert.deepEqual(Array.from(parseOhlcvCsv(headerless, "X").openTime), [1000, 2000]);
+  // Any other text where a number belongs is still refused, naming its line.
+  assert.throws(() => parseOhlcvCsv(TEXT + "time,open,high,low,close,volume\n", "X", "t.csv"), {
+    message: 't.csv line 4 (open_time): "time" is not a finite number',
+  });
+});

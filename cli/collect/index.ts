@@ -18,6 +18,7 @@ import {
   type HeldLock,
   inferGrid,
   type Interval,
+  inTimeOrder,
   LockBusyError,
   lockFile,
   lockPathFor,
@@ -27,6 +28,7 @@ import {
   readOhlcvCsv,
   readTrainingCsv,
   removeStaleTemps,
+  type TimeOrdered,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
@@ -290,8 +292,11 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       return { series, ownIndicators: true, grid: gridFor(options.interval), requests: 0, failures: [] };
     }
     case "csv": {
-      const series = await readOhlcvCsv(options.csvPath, options.symbol);
-      assertValidSeries(series, (i) => `${options.csvPath} data row ${i + 1}`);
+      const row = (i: number) => `${options.csvPath} data row ${i + 1}`;
+      const ordered = inTimeOrder(await readOhlcvCsv(options.csvPath, options.symbol), row);
+      const { series, source } = ordered;
+      assertValidSeries(series, (i) => row(source[i]));
+      remarkReordered(options.csvPath, ordered, env);
       refuseOtherInterval(options.interval, [series], options.csvPath);
       if (!options.interval) remarkNamedInterval(options.csvPath, series, env);
       return {
@@ -411,6 +416,15 @@ function refuseOtherInterval(
       );
     }
   }
+}
+
+/** Says what putting a file's rows in time order changed (monthly dumps joined out of order, a day twice). */
+function remarkReordered(path: string, { moved, repeats }: TimeOrdered, env: CollectEnv): void {
+  const done = [
+    moved > 0 ? `${plural(moved, "row")} out of time order sorted into place` : "",
+    repeats > 0 ? `${plural(repeats, "repeated row")} (the same candle again) dropped` : "",
+  ].filter(Boolean);
+  if (done.length > 0) env.print(`${path}: ${done.join("; ")}`);
 }
 
 /**

@@ -657,6 +657,66 @@ Deno.test("collect --source csv: a file named for one interval holding another i
     }
   }));
 
+Deno.test("collect --source csv: monthly files joined out of order, each with its header, a day in two, give the clean file's rows", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const rows = ROWS.slice(0, 300);
+    const clean = await writeOhlcvCsv(join(dir, "clean.csv"), rows);
+    await runCollect(
+      { source: "csv", csvPath: clean, symbol: "AAAUSDT", output: join(dir, "clean.out.csv") },
+      rig.env,
+    );
+    // `cat` of a later month before an earlier one, each with its header, and 24 candles in both.
+    const text = (part: readonly KlineRow[]) =>
+      [
+        "open_time,open,high,low,close,volume",
+        ...part.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
+      ]
+        .join("\n") + "\n";
+    const joined = join(dir, "AAAUSDT-1h-joined.csv");
+    await writeFile(joined, text(rows.slice(150)) + text(rows.slice(0, 174)));
+    rig.env.printed.length = 0;
+    // Before: refused at "line 152 (open_time): "open_time" is not a finite number", then, with the header
+    // gone, at the first row out of order, with the hint to "collect it again".
+    const collected = await runCollect({
+      source: "csv",
+      csvPath: joined,
+      symbol: "AAAUSDT",
+      output: join(dir, "joined.out.csv"),
+    }, rig.env);
+    assert.equal(collected.summaries[0].added, 300);
+    assert.equal(
+      await readFile(join(dir, "joined.out.csv"), "utf8"),
+      await readFile(join(dir, "clean.out.csv"), "utf8"),
+    );
+    assert.ok(
+      rig.env.printed.includes(
+        `${joined}: 150 rows out of time order sorted into place; 24 repeated rows (the same candle again) dropped`,
+      ),
+      rig.env.printed.join("\n"),
+    );
+    // A time in both parts with other prices is two candles for one time: refused naming both data rows.
+    const edited = rows.slice(0, 174).map((
+      r,
+      i,
+    ) => (i === 160 ? { ...r, volume: String(Number(r.volume) + 1) } : r));
+    const conflicting = join(dir, "conflict.csv");
+    await writeFile(conflicting, text(rows.slice(150)) + text(edited));
+    await assert.rejects(
+      runCollect(
+        { source: "csv", csvPath: conflicting, symbol: "AAAUSDT", output: join(dir, "c.out.csv") },
+        rig.env,
+      ),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          new RegExp(`^${conflicting} data row 11 and ${conflicting} data row 311 both open at `),
+        );
+        return true;
+      },
+    );
+  }));
+
 Deno.test("collect: indicators it computes that overflow a float32 feature are refused before writing", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     // Closes near 1e11, then one of 1e-30: its own prices pass every check (and its features, without

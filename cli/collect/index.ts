@@ -149,6 +149,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   const existing = await readExisting(options.output);
   refuseMixedIntervals(existing, gathered.series, gathered.grid, options.output);
+  checkUtcGrid(existing, gathered.series, env);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
   const replaced = new Map<string, number>();
@@ -382,6 +383,60 @@ function refuseNearTwins(
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A new symbol's history checked against the UTC grid exchanges open candles on (for steps that divide a day:
+ * 1h candles at :00, 15m ones at :00/:15/…). `refuseNearTwins` compares incoming candles with the rows a file
+ * already holds; a first collect has none, so a file stamped with close times (every 1h candle at :59:59.999)
+ * was written without a word, and only a later collect from Binance, or `monitor` joining the bot's candles,
+ * found out. Close times are refused; another offset (local time half an hour off) is self-consistent data
+ * and only warned about.
+ */
+function checkUtcGrid(
+  existing: readonly CandleSeries[],
+  incoming: readonly CandleSeries[],
+  env: CollectEnv,
+): void {
+  for (const s of incoming) {
+    if ((existing.find((e) => e.symbol === s.symbol)?.length ?? 0) > 0) continue;
+    const grid = inferGrid(s.openTime);
+    const first = s.openTime.find(Number.isFinite);
+    if (!grid?.stepMs || first === undefined || DAY_MS % grid.stepMs !== 0) continue;
+    const offset = ((first % grid.stepMs) + grid.stepMs) % grid.stepMs;
+    if (offset === 0) continue;
+    const onGrid = iso(first - offset);
+    if (offset === grid.stepMs - 1) {
+      throw new CommandError(
+        `${s.symbol}'s ${grid.label} candles are stamped like ${
+          iso(first)
+        }, 1 ms before the grid candles open ` +
+          `on (${
+            iso(first + 1)
+          }): those are close times (each candle's last millisecond); nothing was written`,
+        "give each candle's open time (a Binance kline dump's first column, not its seventh, close_time)",
+      );
+    }
+    env.print(
+      `warning: ${s.symbol}'s ${grid.label} candles open ${
+        offsetText(offset)
+      } past the UTC grid exchanges use ` +
+        `(${
+          iso(first)
+        }, not ${onGrid}): the bot's candles will not meet these rows in 'candlecast monitor', ` +
+        "and candles collected from an exchange into the same file will be refused; give open times in UTC " +
+        "if these are local",
+    );
+  }
+}
+
+/** An offset within a candle as people say it: "30 min", "15 s", "250 ms". */
+function offsetText(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms.toLocaleString("en-US")} ms`;
+}
 
 /** The open time in ascending `times` nearest to `t` (NaN when there is none). */
 function nearestOpenTime(times: Float64Array, t: number): number {

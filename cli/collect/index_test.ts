@@ -446,6 +446,46 @@ Deno.test("collect: candles of the file's interval but off its grid (close times
     await runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env);
   }));
 
+Deno.test("collect: a new history stamped with close times is refused; one half an hour off the UTC grid is warned about", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const shifted = (ms: number) => ROWS.slice(0, 100).map((r) => ({ ...r, openTime: r.openTime + ms }));
+    // Before: written without a word ("2022-01-01 00:59 → …, no gaps"); only a later collect from Binance into
+    // the file, or monitor joining the bot's on-the-hour candles, found out.
+    const closeTimes = await writeOhlcvCsv(join(dir, "close.csv"), shifted(HOUR - 1));
+    const output = join(dir, "fresh.csv");
+    await assert.rejects(
+      runCollect({ source: "csv", csvPath: closeTimes, symbol: "AAAUSDT", output }, rig.env),
+      (error: Error) => {
+        assert.ok(error instanceof CommandError);
+        assert.equal(
+          error.message,
+          "AAAUSDT's 1h candles are stamped like 2022-01-01T00:59:59.999Z, 1 ms before the grid candles open on " +
+            "(2022-01-01T01:00:00.000Z): those are close times (each candle's last millisecond); nothing was written",
+        );
+        assert.match(error.hint!, /open time \(a Binance kline dump's first column/);
+        return true;
+      },
+    );
+    await assert.rejects(Deno.stat(output), Deno.errors.NotFound);
+    rig.env.printed.length = 0;
+    const local = await writeOhlcvCsv(join(dir, "local.csv"), shifted(HOUR / 2));
+    await runCollect({ source: "csv", csvPath: local, symbol: "AAAUSDT", output }, rig.env);
+    assert.ok(
+      rig.env.printed.some((line) =>
+        line.startsWith(
+          "warning: AAAUSDT's 1h candles open 30 min past the UTC grid exchanges use (2022-01-01T00:30:00.000Z, " +
+            "not 2022-01-01T00:00:00.000Z)",
+        )
+      ),
+      rig.env.printed.join("\n"),
+    );
+    rig.env.printed.length = 0;
+    const onGrid = await writeOhlcvCsv(join(dir, "grid.csv"), shifted(0));
+    await runCollect({ source: "csv", csvPath: onGrid, symbol: "BBBUSDT", output }, rig.env);
+    assert.ok(!rig.env.printed.some((line) => line.includes("UTC grid")), rig.env.printed.join("\n"));
+  }));
+
 Deno.test("collect: temp files a killed collect left beside the output are removed at start (issue 13.11)", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dead = 2 ** 22 + 99; // above pid_max: a writer that is gone

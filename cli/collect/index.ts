@@ -28,6 +28,7 @@ import {
   readOhlcvCsv,
   readTrainingCsv,
   removeStaleTemps,
+  sameInterval,
   type TimeOrdered,
   writeTrainingCsv,
 } from "../../features/index.ts";
@@ -491,20 +492,11 @@ function remarkReordered(path: string, { moved, repeats }: TimeOrdered, env: Col
 function remarkNamedInterval(path: string, series: CandleSeries, env: CollectEnv): void {
   const named = intervalFromFileName(path);
   const grid = inferGrid(series.openTime);
-  if (named === null || grid === null || sameInterval(named, grid)) return;
+  if (named === null || grid === null || sameInterval(named, grid.label)) return;
   env.print(
     `warning: ${path} is named for ${named} candles, but its open times step ${grid.label}: collected as ` +
       `${grid.label}; check that it is the file you meant`,
   );
-}
-
-const UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3_600e3, d: 86_400e3, w: 604_800e3 };
-
-/** `60m` and `1h` are one interval; months (`1M`) have no fixed step and compare by name. */
-function sameInterval(named: string, grid: Grid): boolean {
-  const unit = named.at(-1) ?? "";
-  if (grid.stepMs === null || !(unit in UNIT_MS)) return named === grid.label;
-  return Number(named.slice(0, -1)) * UNIT_MS[unit] === grid.stepMs;
 }
 
 const gridFor = (interval: CollectOptions["interval"] | undefined) => (interval ? gridOf(interval) : null);

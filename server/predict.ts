@@ -11,8 +11,11 @@ import {
   FEATURE_COUNT,
   FEATURE_NAMES,
   featureOverflowMessage,
+  gridOf,
+  isInterval,
   otherInterval,
   SERIES_COLUMNS,
+  stepName,
 } from "../features/index.ts";
 import {
   type DecisionChoice,
@@ -101,11 +104,33 @@ function nonFiniteFeature(x: Float32Array, offset: number, request: PredictReque
  * to a 1h model): its horizon and lookback would count other candles, and the answer would look as confident
  * as any. Gaps (an exchange outage, a reconnect) leave the commonest step alone, as in training data.
  */
-function intervalProblem(window: CandleSeries, info: ModelInfo): string | null {
+function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): string | null {
   const ours = otherInterval([window.openTime], info.interval);
-  if (ours === null) return null;
+  if (ours === null) return offGridProblem(window, info, first);
   return `candles: their open times are ${ours} apart, but model ${info.version} was trained on ` +
     `${info.interval} candles`;
+}
+
+/**
+ * A candle of the model's interval whose open time is not a whole number of candles after the one before (a
+ * 1h candle 90 minutes on): a gap is whole candles missing, so this is a wrong time, and the prediction log
+ * would record it as a candle time `monitor` never finds among the exchange's. Names the candle as the client
+ * indexed it (`first`: the window's first candle in the request).
+ */
+function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): string | null {
+  if (!info.interval || !isInterval(info.interval)) return null;
+  const step = gridOf(info.interval).stepMs;
+  if (step === null) return null;
+  const t = window.openTime;
+  for (let i = 1; i < window.length; i++) {
+    const apart = t[i] - t[i - 1];
+    if (Number.isNaN(apart) || apart % step === 0) continue;
+    return `candles[${first + i}].openTime: ${t[i]} opens ${
+      stepName(apart)
+    } after the previous candle's, not a ` +
+      `whole number of ${info.interval} candles (model ${info.version}'s interval); send each candle's open time`;
+  }
+  return null;
 }
 
 /** The symbol of a body that failed to parse, when it has a usable one (for logs and batch items). */
@@ -138,7 +163,7 @@ export async function predictBodies(
     const parsed = parsePredictRequest(body, lookback, prefixes[index]);
     if (!parsed.ok) return fail(parsed.detail);
     const window = windowOf(parsed.value, lookback);
-    const other = intervalProblem(window, predictor.info);
+    const other = intervalProblem(window, predictor.info, parsed.value.candles.length - window.length);
     if (other !== null) return fail(prefixes[index] ? `${prefixes[index]}.${other}` : other);
     const offset = valid.length * size;
     engineerWindow(window, 0, lookback, x, offset);

@@ -64,4 +64,16 @@ Deno.test("a window on another interval than the model's is a 422; gaps and miss
   // A version that recorded no interval is not checked.
   const [unrecorded] = await predictBodies(new FakePredictor(), [timed((i) => i * 4 * H)]);
   assert.ok(unrecorded.ok);
+  // The last candle 30 minutes late: before, answered (read as a gap) and logged at a time no 1h candle of
+  // the exchange has, which monitor never joins. Named as the client indexed it, in a longer request too.
+  const late = timed((i) => i * H + (i === 49 ? H / 2 : 0));
+  const longer = { ...late, candles: [...body.candles.slice(0, 5), ...late.candles] };
+  const [halfHour, inLonger] = await predictBodies(model, [late, longer], ["", "requests[1]"]);
+  const detail = (n: number) =>
+    `candles[${n}].openTime: ${
+      1_700_000_000_000 + 49 * H + H / 2
+    } opens 90m after the previous candle's, not a whole number of 1h candles (model v3_2026-12-01's interval); ` +
+    "send each candle's open time";
+  assert.equal(halfHour.ok ? "answered" : halfHour.failure.detail, detail(49));
+  assert.equal(inLonger.ok ? "answered" : inLonger.failure.detail, `requests[1].${detail(54)}`);
 });

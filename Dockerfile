@@ -20,9 +20,11 @@ USER deno
 EXPOSE 8000
 VOLUME ["/app/checkpoints", "/app/data"]
 
-# The health check follows the port `serve` was given (deploy/healthcheck.ts reads it from /proc/1/cmdline).
+# The health check follows the port `serve` was given: the shell reads serve's command line from /proc/1/cmdline
+# (Deno reads /proc/<pid>/ files only with --allow-all) and hands it to deploy/healthcheck.ts as arguments.
+# CANDLECAST_HEALTH_CMDLINE (unset here) lets deploy/deploy_test.ts run this very line on a file of its own.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["deno", "run", "--allow-read=/proc/1/cmdline", "--allow-net=127.0.0.1", "deploy/healthcheck.ts"]
+  CMD ["sh", "-c", "exec deno run --allow-net=127.0.0.1 deploy/healthcheck.ts $(tr '\\000' ' ' < \"${CANDLECAST_HEALTH_CMDLINE:-/proc/1/cmdline}\")"]
 
 ENTRYPOINT ["deno", "run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-ffi", "--allow-sys", "--allow-run", "main.ts"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

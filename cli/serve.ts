@@ -286,7 +286,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   try {
     await server.finished;
   } finally {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    // The signal listeners stay until the log is flushed: a second SIGTERM (systemd and Ctrl-C signal the
+    // whole process group, and the parent forwards one to each worker) would otherwise take its default
+    // action mid-cleanup and lose the predictions not yet written (seen: 145 of 836 answered, a worker
+    // "killed by SIGTERM"); while stopping, stop() ignores it.
     await watcher.stop();
     // A predictor stuck in a call must not hold the exit: past the shutdown timeout it is abandoned.
     await withTimeout(store.close(), shutdownTimeoutMs);
@@ -300,6 +303,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     const dropped = predictionLog?.stats.dropped ?? 0;
     logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
   }
 }
 

@@ -7,6 +7,7 @@
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
+import { dirname } from "node:path";
 import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
 import {
   apiKeyProblem,
@@ -160,6 +161,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   // (and serve would otherwise run, dropping every record monitor needs).
   if (options.predictionsLog) {
     requireOutputFile("--predictions-log", options.predictionsLog, undefined, { writes: "append-rotate" });
+    // Created now, empty, if it is not there: a fresh deployment's daily `monitor` reads "nothing to score
+    // yet" (exit 0) until the bot's first prediction, instead of failing on a file that does not exist.
+    await Deno.mkdir(dirname(options.predictionsLog), { recursive: true });
+    await Deno.writeFile(options.predictionsLog, new Uint8Array(), { append: true, create: true });
   }
 
   // The engine itself, before listening: without it no model could ever load, and a server that answers

@@ -107,6 +107,8 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
   const dir = await checkpoints();
   const server = await startServe(["--checkpoint", join(dir, "current")]);
   try {
+    // The log exists, empty, before any prediction (monitor on a fresh deployment: "nothing to score yet").
+    assert.equal(await Deno.readTextFile(server.predictionsLog), "");
     const health = await fetch(`${server.url}/health`);
     assert.deepEqual(await health.json(), {
       status: "healthy",

@@ -384,6 +384,24 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
       assert.equal(config.model.type, "lightweight_lstm", version);
       assert.equal(config.training.epochs, 1, version);
     }
+
+    // current trained by hand on every candle: a run ends early (its held-out days are all in-sample), and
+    // --keep still holds there (before: each such run added a version that was never pruned).
+    const byHand = await candlecastCommand([
+      "train",
+      ...["--data", join(dir, "data.csv"), "--checkpoints", root, "--model", "lightweight_lstm"],
+      ...TINY.split(" "),
+    ]).output();
+    assert.equal(byHand.code, 0, new TextDecoder().decode(byHand.stderr));
+    const before = await listVersionNames(root);
+    const fourth = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--keep", "2"]);
+    assert.equal(fourth.code, 0, fourth.stderr);
+    assert.match(
+      fourth.stdout,
+      /so scores there are in-sample, not evidence; .*; removed \d old versions? beyond --keep 2 \(/,
+    );
+    const after = await listVersionNames(root);
+    assert.ok(after.length < before.length + 1, `${before.join(" ")} → ${after.join(" ")}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

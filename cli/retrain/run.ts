@@ -271,12 +271,14 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       : "";
     const set = holdoutSet(series, scoredFrom, shape);
     if (set.size === 0 && trimmed) {
+      // --keep holds here too: a cron running retrain again within --holdout-days ends here every time, and
+      // each run added a version that was never pruned (operator trial).
       return {
         summary:
           `retrain ${mode}: kept ${current}; it was trained on all of the held-out ${opts.holdoutDays} ` +
           `days (data up to ${day(seenUntil!)}), so scores there are in-sample, not evidence; ${candidate} ` +
           `was kept but not promoted (promote it by hand with '${promoteCommand(candidate)}', or ` +
-          "run retrain after more new candles)",
+          `run retrain after more new candles)${await pruneBeyondKeep(root, opts.keep)}`,
         promoted: false,
         candidate,
       };
@@ -348,14 +350,11 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         verdict += `; current is ${now ?? "none"} now: it was changed by hand while retrain ran`;
       }
     }
-    const removed = await prune(root, opts.keep);
-    // Named: monitor skips the logged predictions of a version that is gone, and says only that it is gone.
-    const kept = removed.length > 0
-      ? `; removed ${plural(removed.length, "old version")} beyond --keep ${opts.keep} (${
-        removed.join(", ")
-      })`
-      : "";
-    return { summary: `retrain ${mode}: ${verdict}${kept}`, promoted, candidate };
+    return {
+      summary: `retrain ${mode}: ${verdict}${await pruneBeyondKeep(root, opts.keep)}`,
+      promoted,
+      candidate,
+    };
   } finally {
     if (tmpDir !== null) {
       await rm(tmpDir, { recursive: true, force: true });
@@ -364,4 +363,15 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     }
     lock.release();
   }
+}
+
+/**
+ * Removes the versions beyond the newest `keep` (never current or the last promoted) and says which, for the
+ * run's summary line: monitor skips the logged predictions of a version that is gone, and says only that.
+ */
+async function pruneBeyondKeep(root: string, keep: number): Promise<string> {
+  const removed = await prune(root, keep);
+  return removed.length > 0
+    ? `; removed ${plural(removed.length, "old version")} beyond --keep ${keep} (${removed.join(", ")})`
+    : "";
 }

@@ -12,7 +12,7 @@
  * The line format (PredictionRecord) lives in engine/, which monitor reads too.
  */
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { PredictionRecord } from "../engine/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
@@ -261,16 +261,29 @@ async function endsWithNewline(file: LogFile, size: number): Promise<boolean> {
   return (await file.read(last)) === 1 && last[0] === NEWLINE;
 }
 
-/** The log's files oldest first: the rotated ones that exist (`name.N` … `name.1`), then `name` itself. */
+/**
+ * The log's files oldest first: every rotated one in its folder (`name.N` … `name.1`, by N), then `name`.
+ * Rotation keeps the numbers contiguous, but an operator may archive one (gzip `name.3`): the files past that
+ * gap are still read (the first gap used to end the list, and monitor silently lost every older week).
+ */
 export async function predictionLogFiles(path: string): Promise<string[]> {
-  const rotated: string[] = [];
-  // Rotation keeps names contiguous from .1 up; the first gap ends the list.
-  for (let n = 1; n <= 10_000; n++) {
-    const name = `${path}.${n}`;
-    if (!(await Deno.stat(name).then((info) => info.isFile, () => false))) break;
-    rotated.push(name);
+  const folder = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const rotated: { n: number; name: string }[] = [];
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      const suffix = entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : "";
+      if (!/^[1-9]\d*$/.test(suffix)) continue;
+      const name = join(folder, entry.name);
+      // Through links as the log itself is read; a folder of that name is no log.
+      if (await Deno.stat(name).then((info) => info.isFile, () => false)) {
+        rotated.push({ n: Number(suffix), name });
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const files = rotated.reverse();
+  const files = rotated.sort((a, b) => b.n - a.n).map((r) => r.name);
   if (await Deno.stat(path).then((info) => info.isFile, () => false)) files.push(path);
   return files;
 }

@@ -69,6 +69,12 @@ Deno.test("the log rotates by size, keeps N files, and the reader returns every 
   for await (const r of readPredictionLog(path)) read.push(r.last_close - 100);
   assert.deepEqual(read, Array.from({ length: 30 }, (_, i) => 70 + i));
   assert.ok(log.stats.rotations >= 7);
+  // One rotated file archived (gzip .1): the older one past the gap is still read, oldest first.
+  await Deno.rename(`${path}.1`, `${path}.1.gz`);
+  assert.deepEqual((await predictionLogFiles(path)).map((f) => f.slice(dir.length + 1)), [
+    "predictions.jsonl.2",
+    "predictions.jsonl",
+  ]);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -14,7 +14,7 @@ import {
   type ModelInfo,
 } from "../engine/index.ts";
 import { bearerAuth } from "./auth.ts";
-import { bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
+import { arrivalOf, bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { type Logger, stdoutLogger, truncate } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -107,7 +107,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   const app = new Hono<Env>();
 
   app.use(async (c, next) => {
-    const started = performance.now();
+    // From when the listener began the request: its body may have been read (or timed out) before this.
+    const started = arrivalOf(c.req.raw) ?? performance.now();
     // A body that broke off before the app was called (server/body.ts) has no one to answer: nothing runs.
     const brokeOff = bodyBrokenOff(c.req.raw);
     if (brokeOff === undefined) await next();

@@ -15,7 +15,7 @@
  */
 import http from "node:http";
 import type { Socket } from "node:net";
-import { CLOSED_MID_BODY, markBodyBrokenOff } from "./body.ts";
+import { CLOSED_MID_BODY, markArrival, markBodyBrokenOff } from "./body.ts";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
@@ -339,6 +339,7 @@ export async function listen(
   let draining = false;
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const arrived = performance.now();
     const method = req.method ?? "GET";
     const target = req.url ?? "/";
     const path = targetPath(target);
@@ -394,6 +395,7 @@ export async function listen(
         // type (expect-error, so the day Deno types it this line fails the check and goes).
         duplex: "half",
       });
+      markArrival(request, arrived);
       if (brokenOff !== undefined) markBodyBrokenOff(request, brokenOff);
       const response = await fetch(request);
       const answer = method === "HEAD" ? null : new Uint8Array(await response.arrayBuffer());

@@ -492,6 +492,10 @@ Deno.test("a body stalled past the read timeout: 408 sent, and 408 is what the r
     assert.match(streamed, /^HTTP\/1\.1 408 /);
     await t.settle(2);
     assert.deepEqual(t.statuses(), [408, 408]);
+    // Timed from when the request began, not from when the app was handed the broken body (it said ~1 ms
+    // for the small body, read whole before the app ran).
+    const latencies = t.lines.filter((l) => l.path !== undefined).map((l) => Number(l.latency_ms));
+    assert.ok(latencies.every((ms) => ms >= 450), latencies.join(" "));
     assert.deepEqual(await t.counted(), { "408": 2 });
     assert.equal(t.server.stats().timeouts, 2);
   } finally {

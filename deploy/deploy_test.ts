@@ -63,6 +63,26 @@ Deno.test({
   assert.equal(text.trim(), VERSION);
 });
 
+Deno.test("the no-binary wrapper before setup.sh says so, as candlecast says failures (exit 1)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "candlecast-nodeno-" });
+  try {
+    const out = await new Deno.Command("bash", {
+      args: [ROOT + "deploy/candlecast-deno.sh", "--version"],
+      env: { CANDLECAST_HOME: home },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 1);
+    assert.equal(
+      new TextDecoder().decode(out.stderr),
+      `candlecast: no Deno in ${home}/.tools (scripts/setup.sh installs it there)\n` +
+        `hint: run 'bash ${home}/scripts/setup.sh' once, or set CANDLECAST_HOME to the checkout that has it\n`,
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("retrain's log is the file logrotate rotates", () => {
   const rotated = read("deploy/candlecast.logrotate").match(/^(\/\S+) \{$/m)![1];
   const workdir = read("deploy/candlecast-retrain@.service").match(/^WorkingDirectory=(\S+)$/m)![1];

@@ -274,6 +274,16 @@ export class BinanceClient {
 
   private rejection(status: number, body: string, what: string): BinanceError {
     const error = parseBinanceError(body);
+    // Binance refuses some countries' addresses ("restricted location"); its market-data host answers them.
+    if (status === 451) {
+      return new BinanceError(
+        `${what}: HTTP 451 from ${this.endpoint}: Binance does not serve this location` +
+          (error ? ` (${error.msg})` : ""),
+        "rejected",
+        "its public market-data host usually does: --base-url https://data-api.binance.vision (retrain takes " +
+          "it too: add it to the retrain lines of the systemd units or the crontab)",
+      );
+    }
     if (!error) {
       return new BinanceError(
         `${what}: HTTP ${status} from ${this.endpoint}`,

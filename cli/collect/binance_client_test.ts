@@ -218,6 +218,31 @@ Deno.test("binance client: HTTP errors without a Binance body and malformed klin
       /unexpected klines .* at \[0\]/,
     );
   });
+  // A restricted location (Binance answers US hosts so): the hint names the market-data host, not the error docs.
+  await withRig(AFTER, {
+    source,
+    fault: faultsAt({
+      1: {
+        kind: "status",
+        status: 451,
+        body: '{"code":0,"msg":"Service unavailable from a restricted location"}',
+      },
+    }),
+  }, async (rig) => {
+    const client = new BinanceClient(rig.server.url, clock);
+    await assert.rejects(
+      client.klines({ symbol: "AAAUSDT", interval: "1h", limit: 5 }),
+      (error: BinanceError) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT 1h: HTTP 451 from .*: Binance does not serve this location \(Service/,
+        );
+        assert.match(error.hint!, /--base-url https:\/\/data-api\.binance\.vision/);
+        return true;
+      },
+    );
+    assert.equal(client.requests, 1, "not retried");
+  });
   // Open times in seconds (a look-alike API). Before: written as ms, candles of January 1970, exit 0.
   const kline = (t: number) => [t, "1", "2", "0.5", "1.5", "10", t + 3599, "15", 3, "5", "7", "0"];
   await withRig(AFTER, {

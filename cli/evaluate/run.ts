@@ -65,6 +65,7 @@ import { evaluationReport, writeReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
+import { claimOutputFolder } from "./output_folder.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
 
@@ -427,6 +428,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   const started = performance.now();
   // Where the results go is checked first: a file named as --output-dir would otherwise fail after every fold.
   requireOutputFolder("--output-dir", opts.outputDir, "evaluation.json");
+  using _claim = await claimOutputFolder(opts.outputDir);
   if (pathKind(join(opts.outputDir, "evaluation.json")) === "file") {
     given.out(`${opts.outputDir} holds an earlier evaluation: this run replaces it when it finishes`);
   }

@@ -267,6 +267,27 @@ Deno.test("train refuses, before training, a `current` that promotion could not 
   }
 });
 
+Deno.test("train refuses a --lookback whose attention would not fit the WebAssembly heap, before training (exit 2)", async () => {
+  // Before: --lookback 1000 died of a segmentation fault (exit 139, no message) and 500 as "unexpected
+  // failure: Aborted()", both mid-training, leaving a run that --resume crashed again.
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    const { code, err } = await cli([
+      ...["train", "--data", csv, "--checkpoints", `${dir}/ck`, "--backend", "cpu", "--lookback", "1000"],
+    ]);
+    assert.equal(code, 2, err);
+    assert.match(
+      err,
+      /^candlecast: --lookback 1000 at --batch-size 256: the Transformer's attention would hold 3\.8 GB of scores a batch .* nothing was trained\nhint: --batch-size 33 or less, or --lookback 362 or less, or --model lightweight_lstm/,
+    );
+    await assert.rejects(Deno.stat(`${dir}/ck`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train refuses training windows that lack a class, saying what --threshold means (exit 1)", async () => {
   // Before: `--threshold 0.5` (meant as 0.5 %) labelled every window SIDEWAYS, and the model was trained,
   // calibrated, scored and promoted as if it had learnt something.

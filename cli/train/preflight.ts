@@ -5,6 +5,8 @@
  */
 import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
+import { attentionBytes, largestBatch, longestLookback } from "../../ml/models/index.ts";
+import type { RunConfig } from "../../ml/train/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
 import { CheckpointStoreError, currentVersion, symbolDataEnd } from "../../ml/checkpoints/index.ts";
@@ -35,6 +37,29 @@ export function requireSplitInData(split: SplitRule, series: readonly CandleSeri
       "choose a validation start after the data's first candles",
     );
   }
+}
+
+/**
+ * A batch whose attention scores would not fit tfjs-wasm's 4 GB heap (`largestBatch`) is refused before any
+ * data is prepared: it aborted or crashed with a segmentation fault mid-training, leaving a run `--resume`
+ * would crash again.
+ */
+export function requireBatchFits(config: RunConfig): void {
+  const { model, training } = config;
+  const most = largestBatch(model);
+  if (training.batchSize <= most) return;
+  const gb = (attentionBytes(model, training.batchSize) / 1024 ** 3).toFixed(1);
+  const shorter = longestLookback(model, training.batchSize);
+  throw new UsageError(
+    `--lookback ${model.lookback} at --batch-size ${training.batchSize}: the Transformer's attention would hold ` +
+      `${gb} GB of scores a batch (batch × heads × lookback² floats), past what the WebAssembly backend's ` +
+      "4 GB memory takes; nothing was trained",
+    [
+      `--batch-size ${most} or less`,
+      shorter >= 2 ? `--lookback ${shorter} or less` : "",
+      "--model lightweight_lstm (no attention over candle pairs)",
+    ].filter(Boolean).join(", or "),
+  );
 }
 
 /**

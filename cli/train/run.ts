@@ -30,7 +30,7 @@ import {
   type LayersModel,
 } from "../../ml/runtime/index.ts";
 import { type Dataset, DatasetError, prepareDataset, type Scaling, SplitError } from "../../ml/data/index.ts";
-import { buildModel, FAST_LAYERS, firstMembers, memberViews } from "../../ml/models/index.ts";
+import { buildModel, FAST_LAYERS, firstMembers, memberViews, scoringBatch } from "../../ml/models/index.ts";
 import {
   appliedDistillWeight,
   type BatchProgress,
@@ -68,6 +68,7 @@ import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent }
 import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, keptRunLine, stopLine } from "./report.ts";
 import {
+  requireBatchFits,
   requireEveryClass,
   requireParentInterval,
   requirePromotable,
@@ -226,6 +227,8 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   if (opts.promote) await requirePromotable(opts.checkpoints);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
+  // tfjs-wasm's heap stops at 4 GB; TensorFlow's memory is the machine's.
+  if (fresh && backend.backend !== "tensorflow") requireBatchFits(fresh);
   const cleaned = await removeStaleTemps(opts.checkpoints);
   if (cleaned.length > 0) {
     io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);
@@ -259,7 +262,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     ? parent.model
     : buildModel(runConfig.model, runConfig.training.seed, FAST_LAYERS, scaling);
   // A resumed run's members pick up where they stopped (memberStart below), each with its own config.
-  const config = trainConfigOf(runConfig.training, data.trainClassCounts);
+  // Scoring (validation, test) takes smaller batches where a long window's attention would not fit.
+  const config = {
+    ...trainConfigOf(runConfig.training, data.trainClassCounts),
+    evalBatchSize: scoringBatch(runConfig.model, runConfig.training.evalBatchSize),
+  };
   const run = await startRun(opts, io, parent, memberViews(model).length, dataSha256);
   try {
     return await trainAndSave(
@@ -428,6 +435,7 @@ async function trainAndSave(
     scaling,
     config.classWeights,
     parent?.preprocessor.temperature,
+    config.evalBatchSize,
   );
   io.out(
     `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, keptFrom)}`,

@@ -47,10 +47,11 @@ export async function calibrate(
   scaling: Scaling,
   weights: readonly number[],
   keep?: number,
+  batchSize?: number,
 ): Promise<number> {
   shiftClassBias(model, weights, -1);
   if (keepsTemperature(data.validation.size, keep)) return keep;
-  const validation = await modelOutputs(model, data.validation, data, scaling);
+  const validation = await modelOutputs(model, data.validation, data, scaling, batchSize);
   return fitTemperature(validation.logits, data.validation.labels);
 }
 

@@ -17,7 +17,7 @@ import {
   type Scaling,
   subsetOf,
 } from "../data/index.ts";
-import { buildModel, FAST_LAYERS, type ModelConfig } from "../models/index.ts";
+import { buildModel, FAST_LAYERS, type ModelConfig, scoringBatch } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
 import { type BatchProgress, type ParallelOptions, type TrainConfig, trainMembers } from "../train/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
@@ -99,7 +99,11 @@ export class NetworkLearner implements Learner {
   }
 
   async #train(data: Dataset, scaling: Scaling, fold: FoldData, started: number): Promise<FitReport> {
-    const config: TrainConfig = { ...this.opts.train, classWeights: this.#classWeights! };
+    const config: TrainConfig = {
+      ...this.opts.train,
+      evalBatchSize: this.#scoringBatch(),
+      classWeights: this.#classWeights!,
+    };
     const result = await trainMembers(this.#model!, data, scaling, config, {
       log: this.#log(fold),
       progress: this.opts.progress,
@@ -112,7 +116,14 @@ export class NetworkLearner implements Learner {
     const weights = this.opts.undoClassWeights === false
       ? this.#classWeights!.map(() => 1)
       : this.#classWeights!;
-    this.#temperature = await calibrate(this.#model!, fold.dataset, scaling, weights);
+    this.#temperature = await calibrate(
+      this.#model!,
+      fold.dataset,
+      scaling,
+      weights,
+      undefined,
+      this.#scoringBatch(),
+    );
     this.#removed = weights;
     return {
       seconds: (performance.now() - started) / 1000,
@@ -154,8 +165,14 @@ export class NetworkLearner implements Learner {
 
   async predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
     if (!this.#model || !this.#scaling) throw new LearnerError(`${this.name}: predict before fit`);
-    const out = await modelOutputs(this.#model, set, fold.dataset, this.#scaling);
+    const out = await modelOutputs(this.#model, set, fold.dataset, this.#scaling, this.#scoringBatch());
     return { probabilities: softmaxRows(out.logits, this.#temperature), returns: out.returns };
+  }
+
+  /** Windows a scoring batch holds: fewer where a long window's attention would not fit (`scoringBatch`). */
+  #scoringBatch(): number {
+    const requested = this.opts.train.evalBatchSize;
+    return this.opts.modelConfig ? scoringBatch(this.opts.modelConfig, requested) : requested;
   }
 
   dispose(): void {

@@ -22,6 +22,13 @@ export {
 } from "./config.ts";
 export type { ModelType } from "../../engine/index.ts";
 export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
+export {
+  ATTENTION_BUDGET_BYTES,
+  attentionBytes,
+  largestBatch,
+  longestLookback,
+  scoringBatch,
+} from "./memory.ts";
 
 /**
  * Builds the model `config` describes; `seed` fixes every initial weight and dropout mask. `scaling` (the

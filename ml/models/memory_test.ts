@@ -1,0 +1,16 @@
+import assert from "node:assert/strict";
+import { defaultModelConfig } from "./config.ts";
+import { attentionBytes, largestBatch, longestLookback, scoringBatch } from "./memory.ts";
+
+Deno.test("a batch of the hybrid holds at most 512 MB of attention scores; the LSTM has no such bound", () => {
+  const hybrid = defaultModelConfig("transformer_lstm", 1000);
+  assert.equal(attentionBytes(hybrid, 1), 4 * 1000 ** 2 * 4); // heads × lookback² floats, one encoder layer
+  assert.equal(largestBatch(hybrid), 33);
+  assert.equal(scoringBatch(hybrid, 256), 33);
+  // The default window scores 256 at a time, as before.
+  assert.equal(scoringBatch(defaultModelConfig("transformer_lstm", 50), 256), 256);
+  // Measured: 336 at batch 256 trained (462 MB a batch); 500 aborted (1 GB).
+  assert.ok(longestLookback(hybrid, 256) >= 336 && longestLookback(hybrid, 256) < 500);
+  assert.equal(largestBatch(defaultModelConfig("lightweight_lstm", 5000)), Infinity);
+  assert.equal(largestBatch({ ...hybrid, lookback: 20_000 }), 1, "at least one window");
+});

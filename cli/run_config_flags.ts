@@ -385,7 +385,14 @@ export function runConfigOf(
     else refuseTransformerFlags(f, type, command);
   }
   const lookback = f.lookback ?? b?.model.lookback ?? DEFAULT_LOOKBACK;
-  const sizes = b && b.model.type === type ? { ...b.model, lookback } : defaultModelConfig(type, lookback);
+  // Another type than the recorded one takes that type's default size, but keeps the ensemble the recipe
+  // recorded (members and their windows are no size of either type): `--config-from V --model
+  // lightweight_lstm` on a one-member recipe silently trained three (a practitioner's trial).
+  const sizes = b && b.model.type === type ? { ...b.model, lookback } : {
+    ...defaultModelConfig(type, lookback),
+    ...(b && { members: b.model.members }),
+    ...(b?.model.memberLookbacks && { memberLookbacks: b.model.memberLookbacks }),
+  };
   const model = checkedModel({
     ...sizes,
     ...defined({

@@ -64,9 +64,10 @@ Deno.test("typed flags override a recorded config; untyped ones keep it; the spl
   assert.deepEqual(config.model, { ...recorded.model, members: 1 });
   assert.deepEqual(config.training, { ...recorded.training, epochs: 2 });
   assert.deepEqual(config.data, { ...recorded.data, split: DEFAULT_SPLIT });
-  // Another model type starts from that type's default size, at the recorded window length.
+  // Another model type starts from that type's default size, at the recorded window length, with the recorded
+  // ensemble (before: the type's default 3 members, so a one-member recipe silently trained three).
   const other = runConfigOf(parse({ model: "lightweight_lstm" }), { config: recorded, keepShape: false });
-  assert.deepEqual(other.model, defaultModelConfig("lightweight_lstm", 24));
+  assert.deepEqual(other.model, { ...defaultModelConfig("lightweight_lstm", 24), members: 2 });
   assert.deepEqual(other.training, recorded.training);
 });
 

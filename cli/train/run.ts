@@ -227,6 +227,17 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   if (opts.promote) await requirePromotable(opts.checkpoints);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
+  // The split is never inherited (a version's dates may lie outside these data); said, since a re-run with
+  // only --seed changed would otherwise compare test scores over other windows without knowing.
+  const recordedSplit = base?.data.split;
+  if (recordedSplit?.kind === "dates" && !opts.splitDates) {
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    io.out(
+      `note: --config-from: its --split-dates ${day(recordedSplit.validationStart)},${
+        day(recordedSplit.testStart)
+      } are not reused (the default split applies); give them again to test on the same dates`,
+    );
+  }
   // tfjs-wasm's heap stops at 4 GB; TensorFlow's memory is the machine's.
   if (fresh && backend.backend !== "tensorflow") requireBatchFits(fresh);
   const cleaned = await removeStaleTemps(opts.checkpoints);

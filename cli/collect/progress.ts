@@ -4,7 +4,7 @@
  * per symbol, so a long collection shows life without flooding the log.
  */
 import type { Clock } from "./clock.ts";
-import { formatDuration } from "../../features/index.ts";
+import { formatDuration, plural } from "../../features/index.ts";
 
 export interface Progress {
   start(symbol: string, expected: number): void;
@@ -67,7 +67,7 @@ export function ttyProgress(write: (text: string) => void, clock: Clock, width =
       if (fetched === 0) {
         // Nothing came: an empty result is not a finished bar.
         write(
-          `\r\x1b[2K${state.symbol}: no candles, ${requests} request${requests === 1 ? "" : "s"} in ` +
+          `\r\x1b[2K${state.symbol}: no candles, ${plural(requests, "request")} in ` +
             `${duration(clock.now() - state.startedAt)}\n`,
         );
         state = null;
@@ -112,7 +112,7 @@ export function lineProgress(write: (text: string) => void, clock: Clock, everyM
     done(fetched, requests) {
       if (!state) return;
       write(
-        `${state.symbol}: ${count(fetched)} candles, ${requests} request${requests === 1 ? "" : "s"}, ` +
+        `${state.symbol}: ${plural(fetched, "candle")}, ${plural(requests, "request")}, ` +
           `${duration(clock.now() - state.startedAt)}\n`,
       );
       state = null;

@@ -3,7 +3,7 @@
  * and last open time, the candles missing on the interval grid (exchange outages show up here, not as
  * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
-import { type CandleSeries, type Grid, stepName } from "../../features/index.ts";
+import { type CandleSeries, type Grid, plural, stepName } from "../../features/index.ts";
 
 export interface Gap {
   /** Open time of the last candle before the gap. */
@@ -113,17 +113,15 @@ function gapText(s: SymbolSummary): string {
   if (s.grid === null || s.first === null) return "";
   if (s.missing === 0) return "no gaps";
   const largest = s.largest!;
-  return `${count(s.missing)} missing ${s.grid} candle${s.missing === 1 ? "" : "s"} in ${count(s.gaps)} ` +
-    `gap${s.gaps === 1 ? "" : "s"} (largest ${count(largest.missing)} after ${utc(largest.after)})`;
+  return `${count(s.missing)} missing ${s.grid} ${s.missing === 1 ? "candle" : "candles"} in ` +
+    `${plural(s.gaps, "gap")} (largest ${count(largest.missing)} after ${utc(largest.after)})`;
 }
 
 const price = (v: number) => v.toLocaleString("en-US", { maximumSignificantDigits: 8 });
 
 function jumpWarning(s: SymbolSummary, j: Jump): string {
   const where = Number.isNaN(j.at) ? "" : ` at ${utc(j.at)}`;
-  return `  warning: ${s.symbol} has ${count(s.jumps)} close-to-close jump${
-    s.jumps === 1 ? "" : "s"
-  } beyond ` +
+  return `  warning: ${s.symbol} has ${plural(s.jumps, "close-to-close jump")} beyond ` +
     `×${JUMP_FACTOR} (largest${where}: ${price(j.from)} → ${price(j.to)}); check that every source ` +
     `collected into it holds ${s.symbol}`;
 }
@@ -141,11 +139,11 @@ export function formatSummary(output: string, summaries: readonly SymbolSummary[
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
   const added = summaries.reduce((n, s) => n + s.added, 0);
   const lines = [
-    `${output}: ${count(rows)} rows for ${summaries.length} symbol${summaries.length === 1 ? "" : "s"} ` +
+    `${output}: ${plural(rows, "row")} for ${plural(summaries.length, "symbol")} ` +
     `(${count(added)} new)`,
   ];
   const width = Math.max(...summaries.map((s) => s.symbol.length));
-  const rowWidth = Math.max(...summaries.map((s) => count(s.rows).length));
+  const rowWidth = Math.max(...summaries.map((s) => plural(s.rows, "row").length));
   for (const s of summaries) {
     const span = s.rows === 0
       ? "no candles"
@@ -155,7 +153,7 @@ export function formatSummary(output: string, summaries: readonly SymbolSummary[
     const gaps = gapText(s);
     const replaced = s.replaced > 0 ? `, ${count(s.replaced)} replaced` : "";
     lines.push(
-      `  ${s.symbol.padEnd(width)}  ${count(s.rows).padStart(rowWidth)} rows  (+${
+      `  ${s.symbol.padEnd(width)}  ${plural(s.rows, "row").padStart(rowWidth)}  (+${
         count(s.added)
       }${replaced})  ` +
         span + (gaps ? `  ${gaps}` : ""),

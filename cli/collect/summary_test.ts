@@ -35,6 +35,14 @@ Deno.test("summary: rows, span and gaps on the interval grid", () => {
       "  BTCUSDT  5 rows  (+2)  2024-01-01 00:00 → 2024-01-01 07:00 UTC  " +
       "3 missing 1h candles in 2 gaps (largest 2 after 2024-01-01 01:00)",
   );
+  // One of each, in the singular (before: "1 rows").
+  const one = summarize(at([t0, t0 + 2 * HOUR]), 1, gridOf("1h"));
+  assert.equal(
+    formatSummary("out.csv", [{ ...one, rows: 1 }]),
+    "out.csv: 1 row for 1 symbol (1 new)\n" +
+      "  BTCUSDT  1 row  (+1)  2024-01-01 00:00 → 2024-01-01 02:00 UTC  " +
+      "1 missing 1h candle in 1 gap (largest 1 after 2024-01-01 00:00)",
+  );
 });
 
 Deno.test("summary: replaced rows are counted and jumps beyond ×3 between closes are flagged", () => {

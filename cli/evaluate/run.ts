@@ -277,7 +277,10 @@ async function checkpointSubject(
   try {
     model = await loadModel(dir);
   } catch (error) {
-    throw new CommandError(`cannot load the tfjs model in ${dir}: ${(error as Error).message}`);
+    throw new CommandError(
+      `cannot load the tfjs model in ${dir}: ${(error as Error).message}`,
+      "the version is incomplete; evaluate another one (candlecast models list) or train again",
+    );
   }
   facts.push([
     "retraining",
@@ -447,7 +450,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     const backend = await initBackend(opts.backend);
     io.out(`backend: ${describeBackend(backend)}`);
   } catch (error) {
-    if (error instanceof BackendError) throw new CommandError(error.message);
+    if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
     throw error;
   }
   const series = await readTrainingCsv(opts.data);

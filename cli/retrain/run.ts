@@ -245,7 +245,12 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       throw error;
     }
     const candidate = (await versionsTrainedOn(root, existingVersions, trainCsv))[0] ?? null;
-    if (!candidate) throw new CommandError(`train finished but wrote no new version into ${root}`);
+    if (!candidate) {
+      throw new CommandError(
+        `train finished but wrote no new version into ${root}; current is unchanged`,
+        `its output is in ${opts.log}; run retrain again, or train by hand to see why`,
+      );
+    }
     const candidateDir = join(root, candidate);
     // The candidate names the CSV it came from, not this run's copy of it (removed when the run ends).
     await storeStep(() => recordDataSource(candidateDir, resolve(opts.data), start));

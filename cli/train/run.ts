@@ -128,7 +128,7 @@ async function startBackend(opts: TrainOptions): Promise<BackendInfo> {
   try {
     return await initBackend(opts.backend);
   } catch (error) {
-    if (error instanceof BackendError) throw new CommandError(error.message);
+    if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
     throw error;
   }
 }
@@ -420,7 +420,7 @@ async function trainAndSave(
     // Stopped on request (Ctrl-C, SIGTERM) is exit 130 like every other stop, so scripts tell it from a failure.
     const message = "training was interrupted before its first batch finished; nothing was saved";
     if (io.signal?.aborted) throw new InterruptedError(message, "run the same command again to start over");
-    throw new CommandError(message);
+    throw new CommandError(message, "run the same command again to start over");
   }
   const interrupted = result.stopReason === "interrupted";
   io.onPhase?.("saving");

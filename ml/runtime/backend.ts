@@ -84,7 +84,12 @@ async function tryWasm(): Promise<BackendInfo | null> {
 }
 
 async function useCpu(): Promise<BackendInfo> {
-  if (!(await tf.setBackend("cpu"))) throw new BackendError("tfjs could not start even its cpu backend");
+  if (!(await tf.setBackend("cpu"))) {
+    throw new BackendError(
+      "tfjs could not start even its cpu backend",
+      "its installation is damaged: run scripts/setup.sh (or `deno install`) again",
+    );
+  }
   await tf.ready();
   return { backend: "cpu", device: "cpu" };
 }
@@ -103,16 +108,17 @@ export async function initBackend(name: BackendName = "auto"): Promise<BackendIn
       const info = await tryNative();
       if (info) return info;
       throw new BackendError(
-        "--backend tensorflow needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu: add it to deno.json's " +
-          'imports (e.g. "@tensorflow/tfjs-node": "npm:@tensorflow/tfjs-node@4.22.0"), or use --backend wasm',
+        "--backend tensorflow needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which is not installed",
+        'add it to deno.json\'s imports (e.g. "@tensorflow/tfjs-node": "npm:@tensorflow/tfjs-node@4.22.0"), ' +
+          "or use --backend wasm",
       );
     }
     case "wasm": {
       const info = await tryWasm();
       if (info) return info;
       throw new BackendError(
-        `the wasm backend did not start (its files are expected in ${wasmDistDir()}); ` +
-          "run `deno install` to restore node_modules, or use --backend cpu",
+        `the wasm backend did not start (its files are expected in ${wasmDistDir()})`,
+        "run `deno install` (or scripts/setup.sh) to restore node_modules, or use --backend cpu",
       );
     }
     case "cpu":

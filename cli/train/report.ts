@@ -15,7 +15,7 @@ const hour = (ms: number) =>
   Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";
 const n = (v: number) => v.toLocaleString("en-US");
 
-export function dataLines(d: Dataset): string[] {
+export function dataLines(d: Dataset, fineTune = false): string[] {
   const lines = d.symbols.map((s) =>
     `  ${s.symbol.padEnd(10)} ${n(s.candles).padStart(7)} candles ${day(s.firstOpenTime)} … ${
       day(s.lastOpenTime)
@@ -38,7 +38,7 @@ export function dataLines(d: Dataset): string[] {
       : []),
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
-    ...smallSplitNotes(d),
+    ...smallSplitNotes(d, fineTune),
     ...missingSymbolNotes(d),
   ];
 }
@@ -71,14 +71,31 @@ export const SMALL_SPLIT = 1_000;
 /**
  * A note for each of validation and test holding fewer than SMALL_SPLIT windows: with `--split-dates` a day
  * apart a version was saved, and listed, on 32 test windows without a word. The width is the 95 % sampling
- * half-width of an accuracy near 1/2, √(1/n); log-loss and macro-F1 move as much.
+ * half-width of an accuracy near 1/2, √(1/n); log-loss and macro-F1 move as much. A training split that small
+ * is noted too (a validation start days after the data's first candles trained on 22 windows, silently),
+ * except in a fine-tune, which trains on the new windows alone by design.
  */
-export function smallSplitNotes(d: Pick<Dataset, "validation" | "test">): string[] {
-  return (["validation", "test"] as const).filter((k) => d[k].size < SMALL_SPLIT).map((k) =>
-    `  note: the ${k} split holds only ${plural(d[k].size, "window")}: its scores move by about ` +
-    `±${Math.sqrt(1 / Math.max(1, d[k].size)).toFixed(2)} in accuracy by chance alone; more data or wider ` +
-    "--split-dates give a score that says something"
-  );
+export function smallSplitNotes(
+  d: Pick<Dataset, "train" | "validation" | "test">,
+  fineTune = false,
+): string[] {
+  const train = !fineTune && d.train.size < SMALL_SPLIT
+    ? [
+      `  note: the training split holds only ${plural(d.train.size, "window")}: too few to learn from, so ` +
+      "the model will say little more than the class shares; more data or a later validation start in " +
+      "--split-dates give it something to learn",
+    ]
+    : [];
+  return [
+    ...train,
+    ...(["validation", "test"] as const).filter((k) => d[k].size < SMALL_SPLIT).map((k) =>
+      `  note: the ${k} split holds only ${plural(d[k].size, "window")}: its scores move by about ` +
+      `±${
+        Math.sqrt(1 / Math.max(1, d[k].size)).toFixed(2)
+      } in accuracy by chance alone; more data or wider ` +
+      "--split-dates give a score that says something"
+    ),
+  ];
 }
 
 /**

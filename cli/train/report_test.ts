@@ -51,15 +51,28 @@ Deno.test("a single model's stop line names its stop reason and best epoch", () 
 
 Deno.test("train notes a validation or test split too small for its scores to say much", () => {
   const split = (size: number) => ({ size }) as Dataset["test"];
-  assert.deepEqual(smallSplitNotes({ validation: split(5_000), test: split(20_000) }), []);
-  const [test] = smallSplitNotes({ validation: split(5_000), test: split(32) });
+  assert.deepEqual(
+    smallSplitNotes({ train: split(50_000), validation: split(5_000), test: split(20_000) }),
+    [],
+  );
+  const [test] = smallSplitNotes({ train: split(50_000), validation: split(5_000), test: split(32) });
   // Before: a version saved on 32 test windows, "test macro-F1 0.1705", without a word.
   assert.equal(
     test,
     "  note: the test split holds only 32 windows: its scores move by about ±0.18 in accuracy by chance alone; " +
       "more data or wider --split-dates give a score that says something",
   );
-  assert.equal(smallSplitNotes({ validation: split(999), test: split(1_000) }).length, 1);
+  assert.equal(
+    smallSplitNotes({ train: split(50_000), validation: split(999), test: split(1_000) }).length,
+    1,
+  );
+  // 22 training windows (a validation start days into the data): noted; a fine-tune's few new ones are not.
+  const [train] = smallSplitNotes({ train: split(22), validation: split(5_000), test: split(5_000) });
+  assert.match(train, /^ {2}note: the training split holds only 22 windows: too few to learn from/);
+  assert.deepEqual(
+    smallSplitNotes({ train: split(22), validation: split(5_000), test: split(5_000) }, true),
+    [],
+  );
 });
 
 Deno.test("train notes symbols with no test or validation windows while others have some", () => {

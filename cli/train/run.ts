@@ -84,6 +84,7 @@ import {
   MIN_TEMPERATURE_WINDOWS,
   restoreClassBias,
 } from "../../ml/evaluate/index.ts";
+import { TEMPERATURE_BOUND } from "../../ml/metrics/index.ts";
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
@@ -188,7 +189,12 @@ function temperatureLine(windows: number, temperature: number, keptFrom: string 
     }` +
       `, and a temperature refit on fewer than ${MIN_TEMPERATURE_WINDOWS} costs more than it corrects`;
   }
-  const line = `temperature ${t} (fit on ${plural(windows, "validation window")})`;
+  const line = `temperature ${t} (fit on ${plural(windows, "validation window")})` +
+    // The fit's upper bound (fitTemperature): the probabilities were flattened as far as it goes.
+    (temperature >= TEMPERATURE_BOUND * 0.999
+      ? `; at its upper bound ${TEMPERATURE_BOUND}: on validation the model's own confidence only cost it, so ` +
+        "its probabilities are close to uniform and carry little"
+      : "");
   return windows < MIN_TEMPERATURE_WINDOWS
     ? `${line}; warning: fewer than ${MIN_TEMPERATURE_WINDOWS} windows make it unreliable: use more data`
     : line;
@@ -257,7 +263,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
   if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
   const data = prepare(series, runConfig, parent);
-  dataLines(data).forEach((line) => io.out(line));
+  dataLines(data, parent !== null).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
   // weighs 0), and the parent's label rule is not the user's to change here.
   if (!parent) requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);

@@ -35,6 +35,9 @@ export interface TemperatureOptions {
   readonly iterations?: number;
 }
 
+/** The largest temperature `fitTemperature` returns: there the probabilities are nearly uniform. */
+export const TEMPERATURE_BOUND = 20;
+
 /**
  * The temperature T > 0 minimising the validation NLL of softmax(logits / T). The NLL is convex in 1/T, hence
  * unimodal in log T, so a golden-section search over log T finds the minimum without derivatives. Returns 1 for
@@ -51,7 +54,7 @@ export function fitTemperature(
     throw new RangeError(`fitTemperature: ${labels.length} labels need ${labels.length * K} logits`);
   }
   const f = (logT: number) => temperatureNll(logits, labels, Math.exp(logT));
-  let a = Math.log(opts.min ?? 0.05), b = Math.log(opts.max ?? 20);
+  let a = Math.log(opts.min ?? 0.05), b = Math.log(opts.max ?? TEMPERATURE_BOUND);
   const flat = Math.abs(f(a) - f(b)) < 1e-12 && Math.abs(f(0) - f(a)) < 1e-12;
   if (flat) return 1;
   const g = (Math.sqrt(5) - 1) / 2;

@@ -11,6 +11,7 @@ import {
   predictLogistic,
   predictMajority,
   predictPersistence,
+  scoreBaselines,
 } from "./index.ts";
 
 Deno.test("majority predicts the commonest training class with the training priors", () => {
@@ -74,4 +75,23 @@ Deno.test({
     // The majority baseline predicts one class only.
     assert.equal(Math.max(...Object.values(b.majority.predicted_share)), 1);
   },
+});
+
+Deno.test("under a decision rule, persistence is scored by its own calls, the others by the rule", () => {
+  // Four windows after rises and falls; the rule here always names DOWN.
+  const last = Float64Array.from([0.01, -0.01, 0.02, -0.02]);
+  const labels = Int8Array.from([2, 0, 2, 0]);
+  const returns = Float64Array.from([0.01, -0.01, 0.01, -0.01]);
+  const persistence = predictPersistence(fitPersistence(last, labels, returns), last);
+  const majority = predictMajority(fitMajority(labels, returns), 4);
+  const predicted = {
+    labels,
+    returns,
+    predictions: { majority, persistence, logistic_regression: majority, gradient_boosting: majority },
+  };
+  const alwaysDown = (p: Float32Array) => new Int8Array(p.length / 3);
+  const scored = scoreBaselines(predicted, alwaysDown);
+  // Before: persistence's probabilities re-ruled too (under the prior rule: DOWN after every rise).
+  assert.equal(scored.persistence.accuracy, 1, "its own calls: the last direction, right every time here");
+  assert.equal(scored.majority.accuracy, 0.5, "the rule's calls");
 });

@@ -79,13 +79,15 @@ export function scoreBaselines(
   p: BaselinePredictions,
   decide?: (probabilities: Float32Array) => Int8Array,
 ): BaselineMetrics {
+  // A rule-based baseline (its own `classes`: persistence) is judged by the calls it makes: its "probabilities"
+  // (class shares after each direction) re-ruled by prior named DOWN after every rising candle, mean reversion.
   const score = (q: Prediction) =>
     computeMetrics(
       p.labels,
       q.probabilities,
       p.returns,
       q.returns,
-      decide ? decide(q.probabilities) : q.classes,
+      decide && !q.classes ? decide(q.probabilities) : q.classes,
     );
   return {
     majority: score(p.predictions.majority),

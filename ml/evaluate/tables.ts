@@ -132,7 +132,8 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
     }),
     notes: [
       "Prior-corrected: probabilities ÷ the training class priors, then argmax; prior→: how often it names " +
-      "each class. Confidence stays the calibrated probability of the chosen class.",
+      "each class. Confidence stays the calibrated probability of the chosen class. A rule-based baseline " +
+      "(persistence) keeps its own calls under either rule.",
     ],
     highlight: [0],
   };

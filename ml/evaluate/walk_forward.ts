@@ -196,7 +196,8 @@ export async function walkForward(
       foldPriors[learner.name] = priors.get(learner.name)!;
       predictions[learner.name] = {
         ...out,
-        priorClasses: decideClasses(out.probabilities, "prior", foldPriors[learner.name]),
+        // A rule-based baseline (persistence) keeps its own calls under either rule, as its verdict does.
+        priorClasses: out.classes ?? decideClasses(out.probabilities, "prior", foldPriors[learner.name]),
       };
       const fit = fits[learner.name];
       if (fit) {

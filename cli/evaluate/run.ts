@@ -66,6 +66,7 @@ import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
 import { claimOutputFolder } from "./output_folder.ts";
+import { SMALL_SPLIT } from "../train/report.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
 
@@ -339,8 +340,14 @@ function checkRoomToTrain(
         "train' with --split-dates for a single split",
     );
   }
-  const fits = (folds: number, months: number) =>
-    foldWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape).train > 0;
+  // The counts suggested leave the first fold a training set worth the name where any do (SMALL_SPLIT
+  // windows, as train notes): "the most that leave training data" once gave a first fold of 46 windows,
+  // whose model was no more than the class shares and was pooled into the verdict.
+  const trainWindows = (folds: number, months: number) =>
+    foldWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape).train;
+  // One fold after one month of validation leaves the most training windows: if not that many, any will do.
+  const least = trainWindows(1, 1) >= SMALL_SPLIT ? SMALL_SPLIT : 1;
+  const fits = (folds: number, months: number) => trainWindows(folds, months) >= least;
   const dataStart = begins;
   let months = opts.validationMonths - 1;
   while (months >= 1 && !fits(opts.folds, months)) months--;
@@ -360,13 +367,17 @@ function checkRoomToTrain(
       }
     }
   }
-  throw new CommandError(
+  // Fewer folds or months would do: a usage error (2), as the other refusals that other flags fix.
+  const refusal = options.length > 0 ? UsageError : CommandError;
+  throw new refusal(
     `nothing to train on before the first fold: fold ${first.label} (test from ${day(first.testStart)}) is ` +
       `validated on the ${plural(opts.validationMonths, "month")} before it (--validation-months ` +
       `${opts.validationMonths}), from ${day(first.validationStart)}, and the data begins ${day(dataStart)}` +
       `, too late for a training window of lookback ${subject.shape.lookback} + horizon ${subject.shape.horizon}`,
     options.length > 0
-      ? `use ${options.join(" or ")} (the most that leave training data), or a CSV with more history`
+      ? `use ${options.join(" or ")} (the most that leave ${
+        least > 1 ? `at least ${least.toLocaleString("en-US")} training windows` : "training data"
+      }), or a CSV with more history`
       : "use a CSV with more history: even one fold with one month of validation leaves nothing to train on",
   );
 }

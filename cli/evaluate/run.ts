@@ -46,6 +46,7 @@ import {
   baselineLearners,
   dataEnd,
   type EvaluationSummary,
+  FEW_TRAINING_WINDOWS,
   FoldError,
   type FoldPlan,
   foldWindows,
@@ -66,7 +67,6 @@ import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
 import { claimOutputFolder } from "./output_folder.ts";
-import { SMALL_SPLIT } from "../train/report.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
 
@@ -340,13 +340,13 @@ function checkRoomToTrain(
         "train' with --split-dates for a single split",
     );
   }
-  // The counts suggested leave the first fold a training set worth the name where any do (SMALL_SPLIT
-  // windows, as train notes): "the most that leave training data" once gave a first fold of 46 windows,
+  // The counts suggested leave the first fold a training set worth the name where any do (FEW_TRAINING_WINDOWS,
+  // as train notes): "the most that leave training data" once gave a first fold of 46 windows,
   // whose model was no more than the class shares and was pooled into the verdict.
   const trainWindows = (folds: number, months: number) =>
     foldWindows(series, planFolds(end, folds, subject.retrain, months)[0], subject.shape).train;
   // One fold after one month of validation leaves the most training windows: if not that many, any will do.
-  const least = trainWindows(1, 1) >= SMALL_SPLIT ? SMALL_SPLIT : 1;
+  const least = trainWindows(1, 1) >= FEW_TRAINING_WINDOWS ? FEW_TRAINING_WINDOWS : 1;
   const fits = (folds: number, months: number) => trainWindows(folds, months) >= least;
   const dataStart = begins;
   let months = opts.validationMonths - 1;

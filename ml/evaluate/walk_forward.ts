@@ -19,6 +19,9 @@ import { type FoldAction, FoldError, type FoldPlan } from "./folds.ts";
 import type { FitReport, FoldData, Learner } from "./learner.ts";
 import type { PredictionSet, Truth } from "./scores.ts";
 
+/** Below this many training windows a fold's models are little more than the class shares (train's note). */
+export const FEW_TRAINING_WINDOWS = 1_000;
+
 export interface WalkForwardOptions {
   readonly shape: WindowShape;
   /** Standardised inputs are clipped to ±clip. */
@@ -158,7 +161,12 @@ export async function walkForward(
       }, ` +
         `validation ${dataset.validation.size.toLocaleString("en-US")}, test ${
           dataset.test.size.toLocaleString("en-US")
-        } windows` + gappedNote(dataset),
+        } windows` + gappedNote(dataset) +
+        // As train notes it: a first fold of 46 training windows was pooled into the verdict without a word.
+        (dataset.train.size < FEW_TRAINING_WINDOWS
+          ? `; note: too few training windows to learn from, so this fold's models say little more than ` +
+            "the class shares (it is pooled into the verdict like the others; fewer --folds leave it more)"
+          : ""),
     );
     const fits: Record<string, FitReport | null> = {};
     const predictions: Record<string, PredictionSet> = {};

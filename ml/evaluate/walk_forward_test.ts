@@ -176,3 +176,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a fold with too few training windows to learn from says so on its line",
+  ignore: !haveRealData(),
+  async fn() {
+    // One symbol, a month before the month of validation and the test week: ~750 training windows. Before:
+    // pooled into the verdict without a word.
+    const [short] = await smallSeries();
+    const plans = planFolds(dataEnd([short]), 1, "weekly", 1);
+    const lines: string[] = [];
+    await walkForward([short], plans, baselineLearners({ seed: 1, maxTrainWindows: 2_000 }), {
+      shape,
+      clip: 10,
+      log: (l) => lines.push(l),
+    });
+    const fold = lines.find((l) => l.startsWith("fold "))!;
+    assert.match(fold, /: train \d{2,3}, .*; note: too few training windows to learn from/);
+  },
+});

@@ -17,7 +17,6 @@ import {
   gridOf,
   type HeldLock,
   inferGrid,
-  type Interval,
   inTimeOrder,
   LockBusyError,
   lockFile,
@@ -28,12 +27,9 @@ import {
   readOhlcvCsv,
   readTrainingCsv,
   removeStaleTemps,
-  sameInterval,
-  type TimeOrdered,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
-import { firstAtOrAfter } from "../../ml/data/index.ts";
 import {
   BinanceClient,
   type BinanceError,
@@ -44,7 +40,14 @@ import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
-import { type CollectOptions, intervalFromFileName, symbolFromFileName, type Window } from "./options.ts";
+import { type CollectOptions, symbolFromFileName, type Window } from "./options.ts";
+import {
+  checkUtcGrid,
+  refuseMixedIntervals,
+  refuseOtherInterval,
+  remarkNamedInterval,
+  remarkReordered,
+} from "./grid_checks.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
@@ -150,7 +153,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   const existing = await readExisting(options.output);
   refuseMixedIntervals(existing, gathered.series, gathered.grid, options.output);
-  checkUtcGrid(existing, gathered.series, env);
+  checkUtcGrid(existing, gathered.series, env.print);
   const bySymbol = new Map(existing.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
   const replaced = new Map<string, number>();
@@ -298,9 +301,9 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       const ordered = inTimeOrder(await readOhlcvCsv(options.csvPath, options.symbol), row);
       const { series, source } = ordered;
       assertValidSeries(series, (i) => row(source[i]));
-      remarkReordered(options.csvPath, ordered, env);
+      remarkReordered(options.csvPath, ordered, env.print);
       refuseOtherInterval(options.interval, [series], options.csvPath);
-      if (!options.interval) remarkNamedInterval(options.csvPath, series, env);
+      if (!options.interval) remarkNamedInterval(options.csvPath, series, env.print);
       return {
         series: [series],
         ownIndicators: false,
@@ -310,193 +313,6 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       };
     }
   }
-}
-
-/**
- * One interval per training CSV: features, labels (`--horizon` candles ahead) and the model's lookback all
- * count candles, so 4h rows beside 1h rows would train one model on two time scales, and merged into one
- * symbol's 1h rows they would pass for gaps. Compared by each side's most common step.
- */
-function refuseMixedIntervals(
-  existing: readonly CandleSeries[],
-  incoming: readonly CandleSeries[],
-  grid: Grid | null,
-  output: string,
-): void {
-  const fileGrid = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
-  // The incoming symbols among themselves first (a C# export may hold 1h BTC beside 4h ETH).
-  const steps = grid ? [] : incoming.flatMap((s) => {
-    const g = inferGrid(s.openTime);
-    return g ? [{ symbol: s.symbol, label: g.label }] : [];
-  });
-  const other = steps.find((x) => x.label !== steps[0].label);
-  if (other) {
-    throw new CommandError(
-      `${steps[0].symbol} is ${
-        steps[0].label
-      } and ${other.symbol} is ${other.label}: one training CSV holds ` +
-        "one interval; nothing was written",
-      "collect each interval into its own --output",
-    );
-  }
-  const newGrid = grid ?? incoming.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
-  if (fileGrid && newGrid && fileGrid.label !== newGrid.label) {
-    throw new CommandError(
-      `${output} holds ${fileGrid.label} candles and these are ${newGrid.label}: one training CSV holds one ` +
-        "interval; nothing was written",
-      `collect ${newGrid.label} candles into another --output`,
-    );
-  }
-  if (fileGrid?.stepMs) refuseNearTwins(existing, incoming, fileGrid.stepMs, fileGrid.label, output);
-}
-
-/**
- * Candles of the file's interval that open elsewhere on its grid (stamped with their close times, or in local
- * time half an hour off) would not extend a symbol's rows but interleave with them: each 1h candle beside a
- * twin 1 ms or 30 minutes away, which the file's interval (the commonest step) and every window then read
- * wrongly. Refused where that would happen: an incoming candle less than one step from one of the same
- * symbol's rows without being on it. Other symbols, and rows already there, are not compared.
- */
-function refuseNearTwins(
-  existing: readonly CandleSeries[],
-  incoming: readonly CandleSeries[],
-  stepMs: number,
-  label: string,
-  output: string,
-): void {
-  for (const s of incoming) {
-    const own = existing.find((e) => e.symbol === s.symbol);
-    if (!own || own.length === 0) continue;
-    for (const t of s.openTime) {
-      if (!Number.isFinite(t)) continue;
-      const near = nearestOpenTime(own.openTime, t);
-      if (near === t || !(Math.abs(near - t) < stepMs)) continue;
-      throw new CommandError(
-        `${output} holds ${s.symbol} ${label} candles opening like ${iso(near)}, and this one opens at ${
-          iso(t)
-        }, ${Math.abs(t - near).toLocaleString("en-US")} ms away: merged, it would sit beside that candle ` +
-          "instead of extending the file; nothing was written",
-        "give each candle's open time (not its close time; UTC, in ms), as the file's candles have, or collect " +
-          "these into another --output",
-      );
-    }
-  }
-}
-
-const iso = (t: number) => new Date(t).toISOString();
-
-const DAY_MS = 86_400_000;
-
-/**
- * A new symbol's history checked against the UTC grid exchanges open candles on (for steps that divide a day:
- * 1h candles at :00, 15m ones at :00/:15/…). `refuseNearTwins` compares incoming candles with the rows a file
- * already holds; a first collect has none, so a file stamped with close times (every 1h candle at :59:59.999)
- * was written without a word, and only a later collect from Binance, or `monitor` joining the bot's candles,
- * found out. Close times are refused; another offset (local time half an hour off) is self-consistent data
- * and only warned about.
- */
-function checkUtcGrid(
-  existing: readonly CandleSeries[],
-  incoming: readonly CandleSeries[],
-  env: CollectEnv,
-): void {
-  for (const s of incoming) {
-    if ((existing.find((e) => e.symbol === s.symbol)?.length ?? 0) > 0) continue;
-    const grid = inferGrid(s.openTime);
-    const first = s.openTime.find(Number.isFinite);
-    if (!grid?.stepMs || first === undefined || DAY_MS % grid.stepMs !== 0) continue;
-    const offset = ((first % grid.stepMs) + grid.stepMs) % grid.stepMs;
-    if (offset === 0) continue;
-    const onGrid = iso(first - offset);
-    if (offset === grid.stepMs - 1) {
-      throw new CommandError(
-        `${s.symbol}'s ${grid.label} candles are stamped like ${
-          iso(first)
-        }, 1 ms before the grid candles open ` +
-          `on (${
-            iso(first + 1)
-          }): those are close times (each candle's last millisecond); nothing was written`,
-        "give each candle's open time (a Binance kline dump's first column, not its seventh, close_time)",
-      );
-    }
-    env.print(
-      `warning: ${s.symbol}'s ${grid.label} candles open ${
-        offsetText(offset)
-      } past the UTC grid exchanges use ` +
-        `(${
-          iso(first)
-        }, not ${onGrid}): the bot's candles will not meet these rows in 'candlecast monitor', ` +
-        "and candles collected from an exchange into the same file will be refused; give open times in UTC " +
-        "if these are local",
-    );
-  }
-}
-
-/** An offset within a candle as people say it: "30 min", "15 s", "250 ms". */
-function offsetText(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms.toLocaleString("en-US")} ms`;
-}
-
-/** The open time in ascending `times` nearest to `t` (NaN when there is none). */
-function nearestOpenTime(times: Float64Array, t: number): number {
-  const i = firstAtOrAfter(times, t);
-  const after = i < times.length ? times[i] : NaN;
-  const before = i > 0 ? times[i - 1] : NaN;
-  if (Number.isNaN(after)) return before;
-  if (Number.isNaN(before)) return after;
-  return t - before <= after - t ? before : after;
-}
-
-/**
- * `--interval` on a file names the grid its gaps are counted on and the interval the one-per-file rule
- * compares; it must be the step the file's open times show. Otherwise 4h candles collected with
- * `--interval 1h` would pass for 1h ones with three gaps in four, beside a file of real 1h candles.
- * A file without open times (or with one candle) shows no step, and the flag is taken as given.
- */
-function refuseOtherInterval(
-  interval: Interval | undefined,
-  series: readonly CandleSeries[],
-  path: string,
-): void {
-  if (!interval) return;
-  for (const s of series) {
-    const step = inferGrid(s.openTime);
-    if (step && step.label !== gridOf(interval).label) {
-      throw new UsageError(
-        `--interval ${interval}: ${path} holds ${step.label} candles (${
-          series.length > 1 ? `${s.symbol}'s` : "its"
-        } most common step between open times); nothing was written`,
-        `give --interval ${step.label}, or leave --interval out: a file's interval is read from its open times`,
-      );
-    }
-  }
-}
-
-/** Says what putting a file's rows in time order changed (monthly dumps joined out of order, a day twice). */
-function remarkReordered(path: string, { moved, repeats }: TimeOrdered, env: CollectEnv): void {
-  const done = [
-    moved > 0 ? `${plural(moved, "row")} out of time order sorted into place` : "",
-    repeats > 0 ? `${plural(repeats, "repeated row")} (the same candle again) dropped` : "",
-  ].filter(Boolean);
-  if (done.length > 0) env.print(`${path}: ${done.join("; ")}`);
-}
-
-/**
- * A file named for one interval (`SOLUSDT-1h.csv`) whose open times step by another is most often the wrong
- * download; its candles are still collected at the step they show (the file, not its name, is the data), and
- * this line says so before a model is trained on a time scale the user did not mean. `--interval` given is
- * checked by `refuseOtherInterval` instead.
- */
-function remarkNamedInterval(path: string, series: CandleSeries, env: CollectEnv): void {
-  const named = intervalFromFileName(path);
-  const grid = inferGrid(series.openTime);
-  if (named === null || grid === null || sameInterval(named, grid.label)) return;
-  env.print(
-    `warning: ${path} is named for ${named} candles, but its open times step ${grid.label}: collected as ` +
-      `${grid.label}; check that it is the file you meant`,
-  );
 }
 
 const gridFor = (interval: CollectOptions["interval"] | undefined) => (interval ? gridOf(interval) : null);

@@ -370,12 +370,13 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     assert.match(log, /^\[\S+\] retrain weekly: started \(pid \d+\)$/m);
     assert.ok(log.includes(`] ${lines[0]}\n`), "the weekly summary, as printed");
 
-    // A wider held-out period (12 days) reaches back into days current was trained on: scored only after them.
-    const third = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--holdout-days", "12"]);
+    // A wider held-out period (20 days) reaches back into days current saw in training (up to its test split,
+    // about 15 days before the end, or its parent's data end a week before it): scored only after them.
+    const third = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--holdout-days", "20"]);
     assert.equal(third.code, 0, third.stderr);
     assert.match(
       third.stdout,
-      /\(from \d{4}-\d\d-\d\d: v\d\S+ was trained on data up to .*would be in-sample\)/,
+      /\(from \d{4}-\d\d-\d\d: v\d\S+ saw data up to .* in training, earlier days would be in-sample\)/,
     );
     // Every candidate kept the first version's configuration: --model lightweight_lstm was given once.
     for (const version of await listVersionNames(root)) {
@@ -385,14 +386,26 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
       assert.equal(config.training.epochs, 1, version);
     }
 
-    // current trained by hand on every candle: a run ends early (its held-out days are all in-sample), and
-    // --keep still holds there (before: each such run added a version that was never pruned).
+    // A version trained by hand with a test split is scored out of sample on days it was only tested on, as
+    // evaluate --checkpoint does (before: "it was trained on all of the held-out days" from its data's end,
+    // and the candidate was kept, not promoted).
     const byHand = await candlecastCommand([
       "train",
       ...["--data", join(dir, "data.csv"), "--checkpoints", root, "--model", "lightweight_lstm"],
       ...TINY.split(" "),
     ]).output();
     assert.equal(byHand.code, 0, new TextDecoder().decode(byHand.stderr));
+    const scored = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--holdout-days", "2"]);
+    assert.equal(scored.code, 0, scored.stderr);
+    assert.doesNotMatch(scored.stdout, /in-sample/);
+    // A current that saw every held-out day (a fine-tune from a parent that saw them: its data.since, written
+    // here) ends the run early, and --keep still holds there (before: each such run added a version that was
+    // never pruned).
+    const seeing = await currentVersion(root);
+    const manifestPath = join(root, seeing!, "manifest.json");
+    const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+    manifest.data.since = new Date(series[0].openTime[series[0].length - 1]).toISOString();
+    await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
     const before = await listVersionNames(root);
     const fourth = await retrain(dir, "monthly", [`--train-args=${TINY}`, "--keep", "2"]);
     assert.equal(fourth.code, 0, fourth.stderr);

@@ -13,6 +13,7 @@ import {
   listVersionNames,
   promote,
   recordDataSource,
+  seenUntilOf,
 } from "../../ml/checkpoints/index.ts";
 import { readPreprocessorFile } from "../../engine/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
@@ -265,13 +266,15 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       horizon: candidatePre.horizon,
       labelRule: candidatePre.labelRule,
     };
-    // A current model trained on part of the held-out days (retrain run twice within --holdout-days, or a
-    // version trained by hand on everything) would be scored in-sample there, and the candidate of a weekly
-    // run inherits its weights: compare only on windows after the newest candle current was trained on.
-    const seenUntil = current ? manifest?.data.end_ms ?? null : null;
+    // A current model that saw part of the held-out days in its training (fit, early stopping, calibration)
+    // would be scored in-sample there, and the candidate of a weekly run inherits its weights: compare only on
+    // windows after the last time current saw, as evaluate --checkpoint does (seenUntilOf: its split's test
+    // start, not its data's end: a version trained by hand with a test split was called in-sample on days it
+    // had only been tested on, and its candidate never promoted; a newcomer's trial).
+    const seenUntil = current && manifest ? seenUntilOf(manifest) ?? null : null;
     const scoredFrom = seenUntil !== null && seenUntil >= start ? seenUntil + 1 : start;
     const trimmed = scoredFrom > start
-      ? ` (from ${day(scoredFrom)}: ${current} was trained on data up to ${day(seenUntil!)}, earlier days ` +
+      ? ` (from ${day(scoredFrom)}: ${current} saw data up to ${day(seenUntil!)} in training, earlier days ` +
         "would be in-sample)"
       : "";
     const set = holdoutSet(series, scoredFrom, shape);
@@ -279,9 +282,10 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       // --keep holds here too: a cron running retrain again within --holdout-days ends here every time, and
       // each run added a version that was never pruned (operator trial).
       return {
-        summary:
-          `retrain ${mode}: kept ${current}; it was trained on all of the held-out ${opts.holdoutDays} ` +
-          `days (data up to ${day(seenUntil!)}), so scores there are in-sample, not evidence; ${candidate} ` +
+        summary: `retrain ${mode}: kept ${current}; it saw all of the held-out ${opts.holdoutDays} days in ` +
+          `training (data up to ${
+            day(seenUntil!)
+          }), so scores there are in-sample, not evidence; ${candidate} ` +
           `was kept but not promoted (promote it by hand with '${promoteCommand(candidate)}', or ` +
           `run retrain after more new candles)${await pruneBeyondKeep(root, opts.keep)}`,
         promoted: false,

@@ -267,6 +267,43 @@ Deno.test("train refuses, before training, a `current` that promotion could not 
   }
 });
 
+Deno.test("train --incremental on the same candles as its parent says there is nothing new (exit 1)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    const tiny = [
+      "--model",
+      "lightweight_lstm",
+      "--members",
+      "1",
+      "--epochs",
+      "1",
+      "--max-windows-per-epoch",
+      "256",
+    ];
+    const first = await cli([...quickTrain(csv, `${dir}/ck`), ...tiny]);
+    assert.equal(first.code, 0, first.err);
+    // Before: "the training split has no windows (1 symbol, 480 candles; …)", after the backend started.
+    const { code, err } = await cli([
+      "train",
+      "--data",
+      csv,
+      "--incremental",
+      "--checkpoints",
+      `${dir}/ck`,
+    ]);
+    assert.equal(code, 1, err);
+    assert.match(
+      err,
+      /^candlecast: --incremental: .*t\.csv holds no candle after v1_\S+'s data end \(.* UTC\); nothing was trained\n/,
+    );
+    assert.match(err, /\nhint: collect newer candles into it first/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train refuses a --lookback whose attention would not fit the WebAssembly heap, before training (exit 2)", async () => {
   // Before: --lookback 1000 died of a segmentation fault (exit 139, no message) and 500 as "unexpected
   // failure: Aborted()", both mid-training, leaving a run that --resume crashed again.

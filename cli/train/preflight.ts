@@ -167,6 +167,25 @@ export function requireTimedIncrement(
 }
 
 /**
+ * A fine-tune needs candles after its parent's data end: with none (train, then --incremental on the same file,
+ * as the README's block reads) it failed after the backend started, with "the training split has no windows"
+ * quoting the whole file's candles and a gap count that had nothing to do with it (a newcomer's trial).
+ */
+export function requireNewCandles(parent: ParentFiles, series: readonly CandleSeries[], data: string): void {
+  const fresh = series.some((s) => {
+    const end = symbolDataEnd(parent.manifest.data, s.symbol);
+    return end === undefined || s.openTime.some((t) => t > end);
+  });
+  if (fresh) return;
+  const end = parent.manifest.data.end_ms;
+  const when = end === null || end === undefined ? "" : ` (${new Date(end).toISOString().slice(0, 16)} UTC)`;
+  throw new CommandError(
+    `--incremental: ${data} holds no candle after ${parent.version}'s data end${when}; nothing was trained`,
+    `collect newer candles into it first ('candlecast collect --output ${data} …'), then fine-tune`,
+  );
+}
+
+/**
  * A class no training window has cannot be learnt, and the model would still be calibrated, scored and promoted
  * as if it could (a `--threshold 0.5` meant as 0.5 % labels every window SIDEWAYS; so do flat prices).
  */

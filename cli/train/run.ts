@@ -70,6 +70,7 @@ import { dataLines, keptRunLine, stopLine } from "./report.ts";
 import {
   requireBatchFits,
   requireEveryClass,
+  requireNewCandles,
   requireParentInterval,
   requirePromotable,
   requireSameData,
@@ -229,6 +230,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   if (parentFiles) {
     requireTimedIncrement(parentFiles, series, opts.data);
     requireParentInterval(parentFiles, series, opts.data);
+    requireNewCandles(parentFiles, series, opts.data);
   }
   if (opts.promote) await requirePromotable(opts.checkpoints);
   const backend = await startBackend(opts);

@@ -501,11 +501,15 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     const seed = subject.config.training.seed;
     learners.push(...baselineLearners({ seed }));
     if (lightweight) {
-      // The baseline network gets the model's recipe and window, at lightweight_lstm's default size.
+      // The baseline network gets the model's recipe, window and ensemble (--members 1 to make evaluate cheap
+      // trained three baseline members regardless), at lightweight_lstm's default size.
       learners.push(
         new NetworkLearner({
           ...networkOptions(opts, io, "lightweight_lstm", subject.config),
-          modelConfig: defaultModelConfig("lightweight_lstm", subject.shape.lookback),
+          modelConfig: {
+            ...defaultModelConfig("lightweight_lstm", subject.shape.lookback),
+            members: subject.config.model.members,
+          },
         }),
       );
     }

@@ -46,7 +46,7 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
     "date",
     "model",
     "interval",
-    "test macro-F1 (rule)",
+    "test macro-F1 (rule, windows)",
     "parent",
     "files",
     "note",
@@ -57,7 +57,10 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
     v.createdAt?.slice(0, 10) ?? "?",
     v.modelType ?? "?",
     v.interval ?? "?",
-    v.testMacroF1 === null ? "—" : `${v.testMacroF1.toFixed(4)} ${v.testRule}`,
+    // Beside the score, the windows it is over: a fine-tune's 150 test windows and another version's 1,620
+    // read alike without them (a practitioner's trial).
+    v.testMacroF1 === null ? "—" : `${v.testMacroF1.toFixed(4)} ${v.testRule}` +
+      (v.testWindows === null ? "" : `, ${v.testWindows.toLocaleString("en-US")}`),
     v.parent ?? "",
     v.mismatched === null || v.missing === null
       ? "?"

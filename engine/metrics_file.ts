@@ -12,6 +12,7 @@ const ScoresSchema = z.object({
   accuracy: z.number().optional(),
   macro_f1: z.number().optional(),
   log_loss: z.number().optional(),
+  windows: z.number().optional(),
 }).loose();
 
 /** metrics.json's scores; a `test` or `served` entry that does not parse reads as absent, not as an error. */

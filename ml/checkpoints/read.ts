@@ -31,6 +31,8 @@ export interface VersionSummary {
   readonly testMacroF1: number | null;
   /** The rule `testMacroF1` was scored under ("prior", "argmax"), or null with no score. */
   readonly testRule: string | null;
+  /** Test windows the score is over (null when unrecorded): 150 windows of a fine-tune and 1,620 differ. */
+  readonly testWindows: number | null;
   readonly parent: string | null;
   readonly current: boolean;
   /** Why the version is unusual (unreadable manifest, training interrupted, no model.onnx), or null. */
@@ -45,14 +47,17 @@ export interface VersionSummary {
  * The test macro-F1 of the answers serve gives by default: under the version's decision rule when recorded
  * (argmax's alone made a `prior` version look like one that names SIDEWAYS 99 % of the time).
  */
-async function testScore(dir: string): Promise<{ testMacroF1: number | null; testRule: string | null }> {
+async function testScore(
+  dir: string,
+): Promise<{ testMacroF1: number | null; testRule: string | null; testWindows: number | null }> {
   const m = await readMetricsFile(dir);
+  const testWindows = m?.test?.windows ?? null;
   const served = m?.served?.metrics.macro_f1;
-  if (served !== undefined) return { testMacroF1: served, testRule: m!.served!.rule };
+  if (served !== undefined) return { testMacroF1: served, testRule: m!.served!.rule, testWindows };
   const argmax = m?.test?.macro_f1;
   return argmax === undefined
-    ? { testMacroF1: null, testRule: null }
-    : { testMacroF1: argmax, testRule: "argmax" };
+    ? { testMacroF1: null, testRule: null, testWindows }
+    : { testMacroF1: argmax, testRule: "argmax", testWindows };
 }
 
 /**
@@ -93,6 +98,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         interval: null,
         testMacroF1: null,
         testRule: null,
+        testWindows: null,
         parent: null,
         current: version === current,
         note: (error as Error).message,

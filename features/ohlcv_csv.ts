@@ -47,10 +47,11 @@ class OhlcvColumns {
 
   constructor(readonly source: string) {}
 
-  readonly lineOf = (i: number): string => {
-    const headersBefore = this.#laterHeaders.filter((at) => at <= i).length;
+  readonly lineOf = (i: number): string => this.#line(i, this.#laterHeaders.filter((at) => at <= i).length);
+
+  #line(i: number, headersBefore: number): string {
     return `${this.source} line ${(this.#hasHeader ? 2 : 1) + i + headersBefore}`;
-  };
+  }
 
   add(record: string[]): void {
     // The header again further down: monthly files joined end to end, each with its header. Skipped, as the
@@ -81,7 +82,8 @@ class OhlcvColumns {
         return;
       }
     }
-    const where = this.lineOf(this.#columns[0].length);
+    // The row being read comes after every header met so far: no search on this per-row path.
+    const where = this.#line(this.#columns[0].length, this.#laterHeaders.length);
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }

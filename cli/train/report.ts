@@ -2,7 +2,7 @@
 import { plural } from "../../features/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import type { DecisionRule } from "../../engine/index.ts";
-import { formatTable } from "../../ml/evaluate/index.ts";
+import { FEW_TRAINING_WINDOWS, formatTable } from "../../ml/evaluate/index.ts";
 import { testSplitTable } from "../../ml/report/index.ts";
 import { type Dataset, describeCounts } from "../../ml/data/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
@@ -79,7 +79,8 @@ export function smallSplitNotes(
   d: Pick<Dataset, "train" | "validation" | "test">,
   fineTune = false,
 ): string[] {
-  const train = !fineTune && d.train.size < SMALL_SPLIT
+  // The bound evaluate notes a fold's training windows by: one rule for both commands.
+  const train = !fineTune && d.train.size < FEW_TRAINING_WINDOWS
     ? [
       `  note: the training split holds only ${plural(d.train.size, "window")}: too few to learn from, so ` +
       "the model will say little more than the class shares; more data or a later validation start in " +

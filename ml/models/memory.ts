@@ -31,8 +31,7 @@ export function largestBatch(c: ModelConfig): number {
 
 /** The longest window whose attention fits the budget at `batch` windows a batch (with `c`'s heads, layers). */
 export function longestLookback(c: ModelConfig, batch: number): number {
-  const perCandle2 = batch * c.heads * 4 * Math.max(1, c.encoderLayers);
-  return Math.floor(Math.sqrt(ATTENTION_BUDGET_BYTES / perCandle2));
+  return Math.floor(Math.sqrt(ATTENTION_BUDGET_BYTES / attentionBytes({ ...c, lookback: 1 }, batch)));
 }
 
 /** A scoring batch size: `requested`, or fewer windows where the attention would not fit. */

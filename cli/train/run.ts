@@ -29,7 +29,7 @@ import {
   initBackend,
   type LayersModel,
 } from "../../ml/runtime/index.ts";
-import { type Dataset, DatasetError, prepareDataset, type Scaling, SplitError } from "../../ml/data/index.ts";
+import { type Dataset, DatasetError, prepareDataset, type Scaling } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews, scoringBatch } from "../../ml/models/index.ts";
 import {
   appliedDistillWeight,
@@ -147,12 +147,12 @@ function prepare(series: CandleSeries[], config: RunConfig, parent: Parent | nul
     });
   } catch (error) {
     // A split that cannot be made says why itself, with the exit code of whose fix it is (--split-dates on
-    // candles without open times is the flag's: exit 2, with a hint; it was exit 1 without one).
-    if (error instanceof SplitError) throw error;
-    if (error instanceof DatasetError) {
+    // candles without open times is the flag's: exit 2, with a hint; it was exit 1 without one), as does an
+    // empty split (split dates inside the first windows' warm-up are the flag's too).
+    if (error instanceof DatasetError && parent) {
       throw new CommandError(
         error.message,
-        parent ? `there may be too little data since ${parent.version}; collect more first` : error.hint,
+        `there may be too little data since ${parent.version}; collect more first`,
       );
     }
     throw error;

@@ -10,6 +10,7 @@ import {
   ReportedError,
   type Scaler,
   ScalerFitter,
+  windowEnds,
 } from "../../features/index.ts";
 import { type CalendarCuts, calendarCuts, type SplitRule, splitSeries } from "./split.ts";
 import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
@@ -106,6 +107,47 @@ function fitReturnScale(returns: Float64Array): ReturnScale {
 }
 
 /**
+ * What to change when user-given split dates leave `name` without windows, naming the date that would give
+ * it one: a validation start inside the first window's warm-up and lookback (the indicators need their
+ * history first) passed the data-span check and trained on nothing.
+ */
+function datesRemedy(
+  name: "training" | "validation" | "test",
+  series: readonly CandleSeries[],
+  lookback: number,
+  horizon: number,
+): string {
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  const DAY_MS = 86_400_000;
+  if (name === "training") {
+    // The candle after the first window's label candle: a validation start there leaves that window.
+    const first = series.flatMap((s) => {
+      const { ends } = windowEnds(s, { lookback, horizon });
+      const at = ends.length > 0 ? ends[0] + horizon + 1 : -1;
+      return at >= 0 && at < s.length && Number.isFinite(s.openTime[at]) ? [s.openTime[at]] : [];
+    });
+    if (first.length > 0) {
+      // Split dates are whole days: the first midnight at or after that candle.
+      const earliest = Math.ceil(Math.min(...first) / DAY_MS) * DAY_MS;
+      return `the first windows end after their indicators' warm-up and --lookback: choose a validation start ` +
+        `of ${day(earliest)} or later in --split-dates`;
+    }
+  }
+  if (name === "test") {
+    const last = series.flatMap((s) => {
+      const { ends } = windowEnds(s, { lookback, horizon });
+      return ends.length > 0 ? [s.openTime[ends[ends.length - 1]]] : [];
+    }).filter(Number.isFinite);
+    if (last.length > 0) {
+      return `the last window ends at ${day(Math.max(...last))}: choose a test start of ${
+        day(Math.floor(Math.max(...last) / DAY_MS) * DAY_MS)
+      } or earlier in --split-dates`;
+    }
+  }
+  return "use more data or other split dates";
+}
+
+/**
  * Every series split by `opts.split` and every window labelled, with the scaler and return scale fitted on
  * the training split unless given. Throws a DatasetError when a split has no windows; features are engineered
  * per batch, later.
@@ -138,7 +180,7 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
             opts.horizon > opts.lookback ? "--horizon" : "--lookback"
           } or more data`
         : opts.split.kind === "dates"
-        ? "use more data or other split dates"
+        ? datesRemedy(name, series, opts.lookback, opts.horizon)
         : "use more data";
       // Candles that close on a schedule (a market shut at weekends) leave most labels spanning a gap.
       const gapped = splits.reduce((n, p) => n + p.gapped, 0);
@@ -150,6 +192,9 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
             : "") +
           ")",
         remedy,
+        // The flags are what does not fit this data (a window longer than it, split dates that leave a split
+        // empty): a usage error, as --split-dates outside the data is. No candles, or too few, is the data's.
+        longest > 0 && (longest < need || opts.split.kind === "dates") ? 2 : 1,
       );
     }
   }

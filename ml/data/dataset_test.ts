@@ -14,6 +14,7 @@ import { DEFAULT_SPLIT } from "./split.ts";
 import { classCounts } from "./class_weights.ts";
 import { epochOrder, evaluationOrder, modelBatches } from "./batches.ts";
 import { seededRng } from "../../features/rng.ts";
+import { SYNTHETIC_START, syntheticSeries } from "../../test/evaluation.ts";
 
 const real = haveRealData();
 const SHAPE = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
@@ -128,6 +129,39 @@ Deno.test("an empty split is an error that says what to do", () => {
   assert.throws(
     () => prepareDataset([emptySeries("X", 100)], { ...SHAPE, horizon: 3000, split: DEFAULT_SPLIT }),
     (e: DatasetError) => /use a smaller --horizon or more data$/.test(e.hint ?? ""),
+  );
+});
+
+Deno.test("split dates that leave the training split inside the warm-up are the flag's error, naming a date that works", () => {
+  // Indicators need ~33 candles of history and the window 20 more: a validation start a day in passed the
+  // data-span check, then failed as a runtime error (exit 1) saying only "use more data or other split dates".
+  const series = syntheticSeries(20);
+  const DAY = 86_400_000;
+  const split = {
+    kind: "dates",
+    validationStart: SYNTHETIC_START + DAY,
+    testStart: SYNTHETIC_START + 10 * DAY,
+  } as const;
+  let earliest = "";
+  assert.throws(
+    () => prepareDataset(series, { ...SHAPE, split }),
+    (e: DatasetError) => {
+      earliest = /validation start of (\d{4}-\d\d-\d\d) or later in --split-dates/.exec(e.hint ?? "")?.[1] ??
+        "";
+      return /the training split has no windows/.test(e.message) && e.exitCode === 2;
+    },
+  );
+  assert.equal(earliest, "2023-06-09");
+  // The date it names leaves a training window; the day before does not.
+  const at = Date.parse(`${earliest}T00:00Z`);
+  assert.ok(
+    prepareDataset(series, { ...SHAPE, split: { ...split, validationStart: at } }).train.labels.length > 0,
+  );
+  assert.throws(() => prepareDataset(series, { ...SHAPE, split: { ...split, validationStart: at - DAY } }));
+  // No candles at all stays the data's error (exit 1), whatever the flags.
+  assert.throws(
+    () => prepareDataset([emptySeries("X", 0)], { ...SHAPE, split }),
+    (e: DatasetError) => e.exitCode === 1,
   );
 });
 

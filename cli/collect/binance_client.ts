@@ -294,7 +294,10 @@ export class BinanceClient {
     const hint = error.code === -1121
       ? "check the pair is listed on Binance spot, written like BTCUSDT"
       : error.code === -1120
-      ? "use one of Binance's intervals: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M"
+      // --interval is already one of Binance's (the flag is checked against them): this server does not
+      // serve it, and listing Binance's intervals again (the one asked for among them) helped no one.
+      ? `${this.endpoint} does not serve that interval, though Binance has it: collect one it serves (its ` +
+        "message may name them), or point --base-url at https://api.binance.com"
       : "see https://developers.binance.com/docs/binance-spot-api-docs/errors";
     return new BinanceError(`Binance rejected ${what}: ${error.msg} (code ${error.code})`, "rejected", hint);
   }

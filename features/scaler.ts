@@ -80,8 +80,3 @@ export const ScalerSchema = z.object({
 }).refine((s) => s.mean.length === s.featureNames.length && s.std.length === s.featureNames.length, {
   message: "mean, std and featureNames must have the same length",
 });
-
-/** A scaler from parsed JSON; throws a ZodError when it is none (lengths that differ, a std ≤ 0). */
-export function scalerFromJson(value: unknown): Scaler {
-  return ScalerSchema.parse(value);
-}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { applyScaler, fitScaler, ScalerFitter, scalerFromJson } from "./scaler.ts";
+import { applyScaler, fitScaler, ScalerFitter, ScalerSchema } from "./scaler.ts";
 
 Deno.test("scaler: mean and population std per feature; batches give the same fit as one pass", () => {
   const names = ["a", "b"];
@@ -23,7 +23,7 @@ Deno.test("scaler: standardises in place and clips to ±clip", () => {
 
 Deno.test("scaler: JSON round trip, and a malformed file is refused", () => {
   const s = fitScaler(["a", "b"], new Float32Array([1, 2, 3, 5]));
-  assert.deepEqual(scalerFromJson(JSON.parse(JSON.stringify(s))), s);
-  assert.throws(() => scalerFromJson({ featureNames: ["a"], mean: [1, 2], std: [1] }));
-  assert.throws(() => scalerFromJson({ featureNames: ["a"], mean: [1], std: [0] }));
+  assert.deepEqual(ScalerSchema.parse(JSON.parse(JSON.stringify(s))), s);
+  assert.throws(() => ScalerSchema.parse({ featureNames: ["a"], mean: [1, 2], std: [1] }));
+  assert.throws(() => ScalerSchema.parse({ featureNames: ["a"], mean: [1], std: [0] }));
 });

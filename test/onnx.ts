@@ -7,7 +7,7 @@ import type { Preprocessor } from "../engine/preprocessor.ts";
 import { dense, type DenseWeights } from "../ml/onnx/blocks.ts";
 import type { Body } from "../ml/onnx/frame.ts";
 import { reduceMean, reshape, softmax } from "../ml/onnx/ops.ts";
-import { denseReference } from "../ml/onnx/reference.ts";
+import { denseReference } from "../ml/onnx/reference_test_support.ts";
 
 // Tests run encoded models through the engine's one-shot runner, the only place outside the predictor that
 // touches ONNX Runtime.

@@ -82,14 +82,3 @@ export function predictGradientBoosting(
   }
   return { probabilities, returns };
 }
-
-/**
- * For experiments: fits the baseline on the dataset's training split (iterations chosen on its validation
- * split) and returns its test-window class probabilities, [test.size × 3] in the order of `dataset.test`.
- */
-export function gradientBoostingTestProbabilities(
-  dataset: Dataset,
-  opts: GradientBoostingOptions = {},
-): Float32Array {
-  return predictGradientBoosting(fitGradientBoosting(dataset, opts), dataset.test, dataset).probabilities;
-}

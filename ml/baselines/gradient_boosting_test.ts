@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FEATURE_COUNT } from "../../features/index.ts";
 import { syntheticSeries } from "../../test/evaluation.ts";
 import { DEFAULT_SPLIT, gatherBatch, prepareDataset } from "../data/index.ts";
-import { GBDT_LAGS, gradientBoostingTestProbabilities, laggedCandles } from "./index.ts";
+import { fitGradientBoosting, GBDT_LAGS, laggedCandles, predictGradientBoosting } from "./index.ts";
 
 const LOOKBACK = 12;
 const data = prepareDataset(syntheticSeries(40), {
@@ -33,12 +33,14 @@ Deno.test("lagged candles are the window's last row and the rows 1 and 4 before 
   });
 });
 
-Deno.test("gradientBoostingTestProbabilities gives [test × 3] probabilities in test order, deterministically", () => {
+Deno.test("the fitted baseline gives [test × 3] probabilities in test order, deterministically", () => {
   const opts = { minSamplesLeaf: 20, maxIterations: 5 };
-  const p = gradientBoostingTestProbabilities(data, opts);
+  const testProbabilities = () =>
+    predictGradientBoosting(fitGradientBoosting(data, opts), data.test, data).probabilities;
+  const p = testProbabilities();
   assert.equal(p.length, data.test.size * 3);
   for (let i = 0; i < data.test.size; i++) {
     assert.ok(Math.abs(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2] - 1) < 1e-5);
   }
-  assert.deepEqual(gradientBoostingTestProbabilities(data, opts), p);
+  assert.deepEqual(testProbabilities(), p);
 });

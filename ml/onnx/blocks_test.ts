@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type AttentionWeights, dense, type DenseWeights, layerNormBlock, selfAttention } from "./blocks.ts";
 import { encodeModel, GraphBuilder } from "./graph.ts";
 import { identity } from "./ops.ts";
-import { attentionReference, denseReference, layerNormReference } from "./reference.ts";
+import { attentionReference, denseReference, layerNormReference } from "./reference_test_support.ts";
 import { maxAbsDiff, pseudoRandom, runOnnx } from "../../test/onnx.ts";
 
 const L = 7, D = 8;

@@ -4,7 +4,7 @@ import { GraphBuilder } from "./graph.ts";
 import { encodeModel } from "./graph.ts";
 import { lstmLayer, type LstmWeights, ONNX_FROM_TFJS, onnxLstmTensors } from "./lstm.ts";
 import { identity } from "./ops.ts";
-import { lstmReference } from "./reference.ts";
+import { lstmReference } from "./reference_test_support.ts";
 import { maxAbsDiff, pseudoRandom, runOnnx } from "../../test/onnx.ts";
 
 const IN = 5, H = 4, SEQ = 6;

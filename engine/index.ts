@@ -1,6 +1,19 @@
 /**
  * The serving engine: a checkpoint version read and checked (preprocessor.json, manifest.json, model.onnx), run
  * on ONNX Runtime, and its output mapped to SPEC §4 responses; plus the prediction record and the version.
+ *
+ * @example Score windows with the served version
+ * ```ts
+ * import { FEATURE_COUNT } from "../features/index.ts";
+ * import { loadPredictor } from "./index.ts";
+ *
+ * const predictor = await loadPredictor("checkpoints/current"); // files checked against manifest.json
+ * const { lookback } = predictor.info.preprocessor;
+ * // Two windows of UNscaled SPEC §5 features, row-major [2, lookback, 35]: the model scales its own inputs.
+ * const [first] = await predictor.predict(new Float32Array(2 * lookback * FEATURE_COUNT), 2);
+ * console.log(first.probabilities); // DOWN, SIDEWAYS, UP
+ * await predictor.close();
+ * ```
  */
 export type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
 export { metricsUnder } from "./types.ts";

@@ -2,6 +2,17 @@
  * The shared feature module: sources → candles → indicators → features → windows; plus the small helpers every
  * layer uses, some of which do I/O (atomic writes, file locks, path kinds; README § "Why file I/O lives here").
  * The feature code itself is pure, but for the candle readers.
+ *
+ * @example From a training CSV to the model's input: the one pipeline train, serve, predict and export share
+ * ```ts
+ * import { engineerWindow, readTrainingCsv, windowEnds } from "./index.ts";
+ *
+ * const [btc] = await readTrainingCsv("data/training_data.csv"); // candles + TA-Lib indicators, checked
+ * const { ends, skipped } = windowEnds(btc, { lookback: 50, horizon: 4 }); // past the indicators' warm-up
+ * const last = ends[ends.length - 1];
+ * const x = engineerWindow(btc, last - 49, 50); // [50, 35] SPEC §5 features, unscaled
+ * console.log(`${ends.length} windows (${skipped} in warm-up); the last ends at candle ${last}`, x.length);
+ * ```
  */
 export * from "./candles.ts";
 export * from "./indicators.ts";

@@ -1,4 +1,20 @@
-/** The server's public surface: the app factory, the model lifecycle, and the prediction pipeline. */
+/**
+ * The server's public surface: the app factory, the model lifecycle, and the prediction pipeline.
+ *
+ * @example The app is a value: serve it, or ask it directly as the tests do
+ * ```ts
+ * import { loadPredictor } from "../engine/index.ts";
+ * import { createApp, ModelStore } from "./index.ts";
+ *
+ * const models = new ModelStore(); // /health says "starting" until a model is installed
+ * models.install(await loadPredictor("checkpoints/current"));
+ * const app = createApp(models, { apiKey: Deno.env.get("CANDLECAST_API_KEY") });
+ * const res = await app.request("/model/info", {
+ *   headers: { Authorization: `Bearer ${Deno.env.get("CANDLECAST_API_KEY")}` },
+ * });
+ * console.log(res.status, await res.json());
+ * ```
+ */
 export { type AppOptions, createApp } from "./app.ts";
 export { apiKeyProblem, exposedWithoutKey } from "./auth.ts";
 export { DEFAULT_BODY_LIMIT, parseJsonText, readJsonBody } from "./body.ts";

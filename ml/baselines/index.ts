@@ -3,6 +3,23 @@
  * last candle's direction, logistic regression on the last candle's features, and gradient boosting on the
  * last candle's features with lags t−1 and t−4 (issue 11), all fit on the training split (boosting's iterations
  * chosen on the validation split) and scored on the test split with the same metrics as the model.
+ *
+ * @example The baselines on a dataset, scored like the model
+ * ```ts
+ * import { readTrainingCsv } from "../../features/index.ts";
+ * import { DEFAULT_SPLIT, prepareDataset } from "../data/index.ts";
+ * import { evaluateBaselines } from "./index.ts";
+ *
+ * const dataset = prepareDataset(await readTrainingCsv("data/training_data.csv"), {
+ *   lookback: 50,
+ *   horizon: 4,
+ *   labelRule: { kind: "volatility", multiplier: 0.5 },
+ *   split: DEFAULT_SPLIT,
+ * });
+ * const scaling = { scaler: dataset.scaler, clip: 5, returnScale: dataset.returnScale };
+ * const scores = evaluateBaselines(dataset, scaling, { seed: 42 }); // test split; boosting early-stopped on validation
+ * console.log(scores.gradient_boosting.log_loss, scores.majority.log_loss);
+ * ```
  */
 import type { Dataset, Scaling } from "../data/index.ts";
 import { computeMetrics, type Metrics } from "../metrics/index.ts";

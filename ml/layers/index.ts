@@ -1,6 +1,15 @@
 /**
  * The custom tfjs layers, registered for (de)serialisation on import: any code that loads a saved model must
  * import this module first (`ml/models/model_io.ts` does).
+ *
+ * @example Import before loading a saved model, so its custom layers deserialise
+ * ```ts
+ * import "./index.ts"; // registers the layers with tfjs's serialisation
+ * import { loadModel } from "../models/index.ts"; // model_io imports it too
+ *
+ * const model = await loadModel("checkpoints/current");
+ * console.log(model.layers.map((l) => l.getClassName()));
+ * ```
  */
 import * as tf from "@tensorflow/tfjs";
 import { AttentionPooling, MultiHeadSelfAttention } from "./attention.ts";

@@ -3,6 +3,17 @@
  * `class_logits` [b, 3] (raw logits, DOWN/SIDEWAYS/UP), `regression` [b, 1] (standardised return) and, for
  * transformer_lstm, `attention` [b, lookback] (final attention over timesteps, mean over heads, sums to 1).
  * Input: [b, lookback, 35] scaled features (with `volatilityChannels`, the model appends its own channels).
+ *
+ * @example Build the default hybrid and save it (tfjs format; `ml/onnx` exports it)
+ * ```ts
+ * import { initBackend } from "../runtime/index.ts";
+ * import { buildModel, defaultModelConfig, saveModel } from "./index.ts";
+ *
+ * await initBackend();
+ * const model = buildModel(defaultModelConfig("transformer_lstm", 50), 42); // seeded: the same weights each time
+ * model.summary();
+ * await saveModel(model, "/tmp/untrained");
+ * ```
  */
 import type * as tf from "@tensorflow/tfjs";
 import { memberLookback, type ModelConfig, modelConfigProblem } from "./config.ts";

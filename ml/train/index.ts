@@ -1,4 +1,30 @@
-/** The training loop and what it needs: loss, Adam with warm-up and clipping, evaluation, progress output. */
+/**
+ * The training loop and what it needs: loss, Adam with warm-up and clipping, evaluation, progress output.
+ *
+ * @example Train one model (what `train` does for each member, before calibration and saving)
+ * ```ts
+ * import { readTrainingCsv } from "../../features/index.ts";
+ * import { prepareDataset } from "../data/index.ts";
+ * import { buildModel } from "../models/index.ts";
+ * import { initBackend } from "../runtime/index.ts";
+ * import { defaultRunConfig, trainModel } from "./index.ts";
+ *
+ * await initBackend(); // tfjs-node when installed, else WebAssembly
+ * const { model, training, data } = defaultRunConfig("lightweight_lstm");
+ * const dataset = prepareDataset(await readTrainingCsv("data/training_data.csv"), {
+ *   lookback: model.lookback,
+ *   horizon: data.horizon,
+ *   labelRule: data.labelRule,
+ *   split: data.split,
+ * });
+ * const scaling = { scaler: dataset.scaler, clip: data.clip, returnScale: dataset.returnScale };
+ * const { bestEpoch, stopReason } = await trainModel(buildModel(model), dataset, scaling, {
+ *   ...training,
+ *   classWeights: [1, 1, 1], // the default recipe's "none"
+ * }, { log: console.log });
+ * console.log(`kept epoch ${bestEpoch} (${stopReason})`);
+ * ```
+ */
 export * from "./config.ts";
 export * from "./run_config.ts";
 export * from "./loop.ts";

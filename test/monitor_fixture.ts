@@ -5,7 +5,7 @@
  * predictions joined by close instead of open time, ones awaiting their horizon, and unreadable lines.
  */
 import { join } from "node:path";
-import { computeIndicators, seriesFromCandles, writeTrainingCsv } from "../features/index.ts";
+import { computeIndicators, seededRng, seriesFromCandles, writeTrainingCsv } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { testPreprocessor } from "./onnx.ts";
 
@@ -17,18 +17,6 @@ export interface MonitorFixture {
   readonly data: string;
   readonly predictions: string;
   readonly checkpoints: string;
-}
-
-/** Deterministic uniforms in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function writeMonitorFixture(dir: string, count: number, seed = 1): Promise<MonitorFixture> {
@@ -60,7 +48,7 @@ export async function writeMonitorFixture(dir: string, count: number, seed = 1):
   }
 
   const predictions = join(dir, "predictions.jsonl");
-  const random = rng(seed);
+  const random = seededRng(seed);
   const span = CANDLES - LOOKBACK + 1; // the last candle's predictions await their horizon
   const file = await Deno.open(predictions, { write: true, create: true, truncate: true });
   const encoder = new TextEncoder();

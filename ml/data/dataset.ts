@@ -114,6 +114,7 @@ function fitReturnScale(returns: Float64Array): ReturnScale {
 function datesRemedy(
   name: "training" | "validation" | "test",
   series: readonly CandleSeries[],
+  split: CalendarCuts,
   lookback: number,
   horizon: number,
 ): string {
@@ -126,9 +127,10 @@ function datesRemedy(
       const at = ends.length > 0 ? ends[0] + horizon + 1 : -1;
       return at >= 0 && at < s.length && Number.isFinite(s.openTime[at]) ? [s.openTime[at]] : [];
     });
-    if (first.length > 0) {
-      // Split dates are whole days: the first midnight at or after that candle.
-      const earliest = Math.ceil(Math.min(...first) / DAY_MS) * DAY_MS;
+    // Split dates are whole days: the first midnight at or after that candle. Named only when it is later
+    // than the date given (else something other than the date emptied the split: missing candles).
+    const earliest = Math.ceil(Math.min(...first) / DAY_MS) * DAY_MS;
+    if (first.length > 0 && earliest > split.validationStart) {
       return `the first windows end after their indicators' warm-up and --lookback: choose a validation start ` +
         `of ${day(earliest)} or later in --split-dates`;
     }
@@ -138,7 +140,7 @@ function datesRemedy(
       const { ends } = windowEnds(s, { lookback, horizon });
       return ends.length > 0 ? [s.openTime[ends[ends.length - 1]]] : [];
     }).filter(Number.isFinite);
-    if (last.length > 0) {
+    if (last.length > 0 && Math.max(...last) < split.testStart) {
       return `the last window ends at ${day(Math.max(...last))}: choose a test start of ${
         day(Math.floor(Math.max(...last) / DAY_MS) * DAY_MS)
       } or earlier in --split-dates`;
@@ -180,7 +182,7 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
             opts.horizon > opts.lookback ? "--horizon" : "--lookback"
           } or more data`
         : opts.split.kind === "dates"
-        ? datesRemedy(name, series, opts.lookback, opts.horizon)
+        ? datesRemedy(name, series, opts.split, opts.lookback, opts.horizon)
         : "use more data";
       // Candles that close on a schedule (a market shut at weekends) leave most labels spanning a gap.
       const gapped = splits.reduce((n, p) => n + p.gapped, 0);

@@ -74,6 +74,10 @@ svg text{font:11px system-ui,sans-serif;fill:#333}svg .label{font-size:12px}svg 
 svg .grid{stroke:#eee}svg .axis{stroke:#999}svg .rule{stroke:#888;stroke-dasharray:4 4}
 svg .muted{fill:#888}
 footer{margin-top:32px;color:#777;font-size:12px}
+.fig{max-width:100%}.fig svg[viewBox]{max-width:100%;height:auto}
+@media (max-width:600px){body{padding:12px}}
+@media print{body{padding:0;background:#fff;font-size:11px}.scroll{overflow:visible}
+table{font-size:10px}th,td{white-space:normal;padding:2px 4px}h2{break-after:avoid}.fig,tr{break-inside:avoid}}
 `;
 
 /** Numbers get a sensible fixed precision; NaN and null show as "–". */

@@ -5,6 +5,7 @@ import { evaluationTables } from "../evaluate/index.ts";
 import {
   escapeXml,
   evaluationReport,
+  reliabilityDiagram,
   reliabilityRange,
   renderReport,
   testDecisions,
@@ -355,4 +356,36 @@ Deno.test("the training verdict: scores equal at the four decimals shown are lev
   assert.match(html, /Log-loss 1\.0763 vs the best baseline&#39;s \(gradient_boosting\) 1\.0763: level/);
   assert.doesNotMatch(html, /lower \(better\)|classifies better|ahead of every baseline/);
   assert.match(html, /gradient_boosting classifies as well/);
+});
+
+Deno.test("reliability: a near-empty bin beyond the zoomed axes is hollow, off the line, and said so", () => {
+  const bin = (c: number, a: number, count: number) => ({
+    lower: Math.floor(c * 10) / 10,
+    upper: Math.floor(c * 10) / 10 + 0.1,
+    count,
+    confidence: c,
+    accuracy: a,
+  });
+  // Persistence in the trial: one window at confidence 0.44 that came true, 2,855 at 0.52.
+  const svg = reliabilityDiagram([{ name: "persistence", bins: [bin(0.444, 1, 1), bin(0.519, 0.46, 2855)] }]);
+  const circles = [...svg.matchAll(/<circle [^>]*>/g)].map((c) => c[0]);
+  assert.equal(circles.length, 2);
+  assert.equal(circles.filter((c) => c.includes('fill="#fff"')).length, 1, "the clamped bin is not hollow");
+  // One point left on the line: no polyline joins the clamped bin to the others.
+  assert.doesNotMatch(svg, /<polyline/);
+  assert.match(svg, /hollow: a bin of few windows beyond the axes, drawn on the edge/);
+  // Every bin inside: all solid, one line, no such note.
+  const inside = reliabilityDiagram([{ name: "m", bins: [bin(0.45, 0.4, 900), bin(0.55, 0.5, 800)] }]);
+  assert.match(inside, /<polyline/);
+  assert.doesNotMatch(inside, /hollow/);
+});
+
+Deno.test("report.html fits a narrow window and prints whole: charts shrink, print tables do not scroll", () => {
+  const html = renderReport(evaluationReport(summary, facts));
+  // Charts have a fixed width (460 to 800 px): at 400 px they were cut off at the window's edge.
+  assert.match(html, /\.fig svg\[viewBox\]\{max-width:100%;height:auto\}/);
+  // Printed, a .scroll box cut wide tables at the page edge (the last columns lost) behind a scrollbar.
+  const print = html.match(/@media print\{(.*?\})\}/s)?.[1] ?? "";
+  assert.match(print, /\.scroll\{overflow:visible\}/);
+  assert.match(print, /white-space:normal/);
 });

@@ -259,19 +259,29 @@ export function reliabilityDiagram(
     );
   }
   parts.push(`<line x1="${left}" y1="${top + size}" x2="${left + size}" y2="${top}" class="rule"/>`);
+  // A near-empty bin beyond the zoomed axes is drawn on the edge, where its position is not its value: it is
+  // hollow and off the line (a 1-window bin at accuracy 1.00 drew a solid spike to the top, read as a value).
+  const inside = (v: number) => v >= lo && v <= hi;
+  let outside = 0;
   series.forEach((s, k) => {
     const color = PALETTE[k % PALETTE.length];
     const used = s.bins.filter((b) => b.count > 0);
     const total = used.reduce((a, b) => a + b.count, 0);
     const pts = used.map((b) => `${left + p(b.confidence)},${top + size - p(b.accuracy)}`);
-    if (pts.length > 1) {
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(" ")}"/>`);
+    const onAxes = used.map((b) => inside(b.confidence) && inside(b.accuracy));
+    const line = pts.filter((_, i) => onAxes[i]);
+    if (line.length > 1) {
+      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${line.join(" ")}"/>`);
     }
     used.forEach((b, i) => {
       const [cx, cy] = pts[i].split(",");
       const r = fmt(2.5 + 6 * Math.sqrt(b.count / Math.max(total, 1)));
+      if (!onAxes[i]) outside++;
+      const fill = onAxes[i]
+        ? `fill="${color}" fill-opacity="0.75"`
+        : `fill="#fff" stroke="${color}" stroke-width="1.5"`;
       parts.push(
-        `<circle cx="${cx}" cy="${cy}" r="${r}" fill="${color}" fill-opacity="0.75"><title>${
+        `<circle cx="${cx}" cy="${cy}" r="${r}" ${fill}><title>${
           escapeXml(
             `${s.name}: ${b.count} windows, confidence ${b.confidence.toFixed(3)}, accuracy ${
               b.accuracy.toFixed(3)
@@ -292,7 +302,12 @@ export function reliabilityDiagram(
     }) rotate(-90)" text-anchor="middle" class="label">observed accuracy</text>`,
   );
   const legend = series.map((s, k) => legendKey(s.name, PALETTE[k % PALETTE.length])).join("");
-  const zoom = lo > 0 || hi < 1 ? `; axes zoomed to ${lo}–${hi}, where the predictions are` : "";
+  const zoom = (lo > 0 || hi < 1 ? `; axes zoomed to ${lo}–${hi}, where the predictions are` : "") +
+    (outside > 0
+      ? `; hollow: ${
+        outside === 1 ? "a bin" : `${outside} bins`
+      } of few windows beyond the axes, drawn on the edge and off the line (hover for its values)`
+      : "");
   return `<figure><svg viewBox="0 0 ${width} ${height}" width="${width}" ` +
     `height="${height}" role="img">${
       parts.join("")

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { syntheticSummary } from "../../test/evaluation.ts";
 import { formatSummary, formatTable, textTable, wrap } from "./format.ts";
-import { evaluationTables } from "./tables.ts";
+import { evaluationTables, PRECISION_NOTE, precisionCell, SCORES_NOTE } from "./tables.ts";
 
 const summary = await syntheticSummary();
 
@@ -86,4 +86,25 @@ Deno.test("text tables align names left and numbers right; notes wrap at spaces"
     }),
     ["T", "     x", "  m  1", "  a note"],
   );
+});
+
+Deno.test("a precision from a handful of calls shows their count, and a class never named shows –", () => {
+  const per = (precision: number) => ({ precision, recall: 0, f1: 0, support: 1 });
+  // Rows are true classes, columns the calls: DOWN named 7 times (6 right), SIDEWAYS 2,747, UP never.
+  const m = {
+    per_class: { DOWN: per(6 / 7), SIDEWAYS: per(0.47), UP: per(0) },
+    confusion_matrix: [[6, 683, 0], [1, 1273, 0], [0, 791, 0]],
+  };
+  // Before: "0.8571" (a bold 86 % hit rate from 7 calls) and "0.0000" for a class never called.
+  assert.equal(precisionCell(m, "DOWN"), "0.8571 (7)");
+  assert.equal(precisionCell(m, "SIDEWAYS"), "0.4700");
+  assert.equal(precisionCell(m, "UP"), "–");
+  const t = evaluationTables(summary).find((t) => t.id === "per_class")!;
+  assert.ok(t.notes.includes(PRECISION_NOTE));
+});
+
+Deno.test("the pooled table says which way each score is better", () => {
+  const t = evaluationTables(summary).find((t) => t.id === "pooled")!;
+  assert.ok(t.notes.includes(SCORES_NOTE));
+  assert.match(SCORES_NOTE, /log-loss .*\(lower is better/);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { syntheticSummary } from "../../test/evaluation.ts";
-import { evaluationTables } from "../evaluate/index.ts";
+import { evaluationTables, PRECISION_NOTE, SCORES_NOTE } from "../evaluate/index.ts";
 import {
   escapeXml,
   evaluationReport,
@@ -356,6 +356,32 @@ Deno.test("the training verdict: scores equal at the four decimals shown are lev
   assert.match(html, /Log-loss 1\.0763 vs the best baseline&#39;s \(gradient_boosting\) 1\.0763: level/);
   assert.doesNotMatch(html, /lower \(better\)|classifies better|ahead of every baseline/);
   assert.match(html, /gradient_boosting classifies as well/);
+});
+
+Deno.test("the training report's per-class precision: a handful of calls shows its count, none shows –", () => {
+  const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const m = summary.overall.model.metrics;
+  const per = (precision: number) => ({ precision, recall: 0.01, f1: 0.02, support: 700 });
+  const html = renderReport(trainingReport({
+    version: "v1",
+    modelType: "lightweight_lstm",
+    history: [],
+    bestEpoch: 2,
+    // The trial's model: DOWN named 7 times of 2,812 (6 right).
+    test: {
+      ...m,
+      per_class: { DOWN: per(6 / 7), SIDEWAYS: per(0.4634), UP: per(0.3793) },
+      confusion_matrix: [[6, 683, 15], [1, 1273, 21], [0, 791, 22]],
+    },
+    baselines: { majority: summary.overall.majority.metrics },
+    decisions: d,
+  }));
+  // Before: a bold "0.8571" beside its peers, and majority's "0" for classes it never names.
+  assert.ok(html.includes("<td>0.8571 (7)</td>"), "DOWN precision without its 7 calls");
+  assert.ok(html.includes("<td>0.3793 (58)</td>") === false && html.includes("<td>0.3793</td>"));
+  assert.match(html, /<tr><td>majority<\/td><td>–<\/td>/);
+  assert.ok(html.includes(escapeXml(PRECISION_NOTE)));
+  assert.ok(html.includes(escapeXml(SCORES_NOTE)), "the test split does not say which way is better");
 });
 
 Deno.test("reliability: a near-empty bin beyond the zoomed axes is hollow, off the line, and said so", () => {

@@ -7,7 +7,15 @@
 import { CLASSES, plural } from "../../features/index.ts";
 import { calibrationOf, computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import { decideClasses, type DecisionRule, type ReliabilityBin, type Table } from "../evaluate/index.ts";
+import {
+  decideClasses,
+  type DecisionRule,
+  PRECISION_NOTE,
+  precisionCell,
+  type ReliabilityBin,
+  SCORES_NOTE,
+  type Table,
+} from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
 import { type ReportData, type Section, tableSection } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
@@ -111,6 +119,7 @@ export function testSplitTable(
     ]),
     notes: [
       `${windows}. Accuracy, macro-F1 and the shares are argmax of the calibrated probabilities${served}.`,
+      SCORES_NOTE,
       "Return MAE: the predicted return's mean absolute error; sign accuracy: how often its sign is right. " +
       "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
     ],
@@ -295,10 +304,11 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     {
       kind: "table",
       title: "Per class (argmax)",
+      note: PRECISION_NOTE,
       columns: ["", ...CLASSES.flatMap((c) => [`${c} precision`, `${c} recall`, `${c} F1`])],
       rows: rows.map(([name, m]) => [
         name,
-        ...CLASSES.flatMap((c) => [m.per_class[c].precision, m.per_class[c].recall, m.per_class[c].f1]),
+        ...CLASSES.flatMap((c) => [precisionCell(m, c), m.per_class[c].recall, m.per_class[c].f1]),
       ]),
       highlight: [0],
     },

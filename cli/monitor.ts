@@ -36,7 +36,7 @@ import {
   readMetricsFile,
   readPreprocessorFile,
 } from "../engine/index.ts";
-import { readManifest } from "../ml/checkpoints/index.ts";
+import { readManifest, seenUntilOf } from "../ml/checkpoints/index.ts";
 import { type PredictionLogSnapshot, snapshotPredictionLog } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, pathFlag, requireFolderPath, requireInput } from "./flags.ts";
@@ -138,7 +138,7 @@ async function readVersion(
   | {
     preprocessor: Preprocessor;
     test?: TestScores;
-    trainedUntil: number | null;
+    seenUntil: number | null;
     interval: string | null;
     createdAt: string | null;
   }
@@ -153,7 +153,10 @@ async function readVersion(
     return {
       preprocessor,
       test: testScores(metrics),
-      trainedUntil: manifest?.data.end_ms ?? null,
+      // What evaluate --checkpoint and retrain take as seen: its split's test start, else its data's end. A
+      // version's test split is not fit on, so a prediction about those candles is scored (by the data's end,
+      // a trader replaying the test months was told they were candles "their version was trained on").
+      seenUntil: manifest ? seenUntilOf(manifest) ?? null : null,
       interval: manifest?.interval ?? null,
       createdAt: manifest?.created_at ?? null,
     };
@@ -236,7 +239,8 @@ function nothingScoredAdvice(
   if (pending > 0) advice.push("collect newer candles once the predictions' horizon has passed");
   if (inSample > 0) {
     advice.push(
-      "in-sample predictions are never scored; wait for predictions on candles newer than the version's training data",
+      "in-sample predictions are never scored; wait for predictions on candles newer than those the version was " +
+        "fit and validated on",
     );
   }
   if (gapped > 0) {
@@ -287,7 +291,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   // Versions are read as the log names them (a handful), filling the maps the joiner reads.
   const preprocessors = new Map<string, Preprocessor>();
   const tests = new Map<string, TestScores>();
-  const trainedUntil = new Map<string, number>();
+  const seenUntil = new Map<string, number>();
   const tried = new Set<string>();
   // Version names repeat across stores and after a rebuild: a prediction logged with its version's creation
   // time is scored against this store's version of that name only when they are the same model.
@@ -296,7 +300,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   const sameModel = (record: PredictionRecord) =>
     record.version_created_at === undefined || !createdAt.has(record.version) ||
     createdAt.get(record.version) === record.version_created_at;
-  const joiner = new OutcomeJoiner(series, preprocessors, trainedUntil);
+  const joiner = new OutcomeJoiner(series, preprocessors, seenUntil);
   const latest = new Map<string, number>();
   const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
   let records = 0;
@@ -327,7 +331,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         if (v) {
           preprocessors.set(record.version, v.preprocessor);
           if (v.test) tests.set(record.version, v.test);
-          if (v.trainedUntil !== null) trainedUntil.set(record.version, v.trainedUntil);
+          if (v.seenUntil !== null) seenUntil.set(record.version, v.seenUntil);
           if (v.createdAt !== null) createdAt.set(record.version, v.createdAt);
         }
       }
@@ -364,7 +368,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       (unmatchedWrongUnit
         ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
         : "") +
-      (inSample ? `, ${inSample} in-sample (on candles their version was trained on; not scored)` : "") +
+      (inSample
+        ? `, ${inSample} in-sample (on candles their version was fit or validated on; not scored)`
+        : "") +
       (gapped ? `, ${gapped} not scored: candles missing before their label candle` : "") +
       (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
   );
@@ -392,7 +398,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   }
   // The second read: the same records (the snapshot's lengths), joined the same way, summed.
   const tally = new MonitorTally(latest);
-  const again = new OutcomeJoiner(series, preprocessors, trainedUntil);
+  const again = new OutcomeJoiner(series, preprocessors, seenUntil);
   for await (const batch of log.batches()) {
     for (const record of batch) {
       if (!sameModel(record)) continue;

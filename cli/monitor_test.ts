@@ -99,6 +99,38 @@ Deno.test({
   },
 });
 
+Deno.test("monitor scores predictions on a version's own test-split candles: not fit on, so not in-sample", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-test-split-" });
+  try {
+    // v1's data reaches past every candle, but its split tested from 2025: the candles were held out, as
+    // evaluate --checkpoint and retrain take them. Judged by the data's end, the prediction was "in-sample
+    // (on candles their version was trained on)" and nothing was scored.
+    const f = await writeMonitorFixture(dir, 2);
+    await Deno.writeTextFile(
+      join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({
+        version: "v1_2026-01-01",
+        created_at: "2026-03-01T00:00:00Z",
+        parent: null,
+        model_type: "lightweight_lstm",
+        data: {
+          end_ms: Date.UTC(2030, 0, 1),
+          symbols: {},
+          split: { kind: "dates", validation_start: "2024-01-01", test_start: "2025-01-01" },
+        },
+        files: {},
+      }),
+    );
+    const out = await monitor(f).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(stdout, /^2 predictions logged: 1 with outcomes, /);
+    assert.doesNotMatch(stdout, /in-sample/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("monitor with nothing to score advises by cause, and counts of one are singular", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-none-" });
   try {
@@ -122,12 +154,12 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
     assert.equal(
       stdout,
       "2 predictions logged: 0 with outcomes, 0 awaiting their horizon, 0 not found in <dir>/data.csv, " +
-        "1 in-sample (on candles their version was trained on; not scored), 1 unreadable line skipped\n" +
+        "1 in-sample (on candles their version was fit or validated on; not scored), 1 unreadable line skipped\n" +
         "1 prediction of v9_gone skipped: no such version in <dir>/checkpoints\n" +
         "nothing to score yet: point --checkpoints at the folder holding v9_gone (or, if retrain removed it " +
         "beyond --keep, that version can no longer be scored; a larger --keep keeps versions longer); in-sample " +
         "predictions are " +
-        "never scored; wait for predictions on candles newer than the version's training data\n",
+        "never scored; wait for predictions on candles newer than those the version was fit and validated on\n",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -95,7 +95,7 @@ export function candleOfPrediction(
 
 /**
  * Joins predictions one at a time (monitor streams a log of any size through it) and counts those it cannot
- * score. `preprocessors` and `trainedUntil` are read at each call, so a caller may fill them as versions
+ * score. `preprocessors` and `seenUntil` are read at each call, so a caller may fill them as versions
  * appear.
  */
 export class OutcomeJoiner {
@@ -121,8 +121,11 @@ export class OutcomeJoiner {
   constructor(
     series: readonly CandleSeries[],
     private readonly preprocessors: ReadonlyMap<string, Preprocessor>,
-    /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
-    private readonly trainedUntil: ReadonlyMap<string, number> = new Map(),
+    /**
+     * Per version, the last time its training may have seen (`seenUntilOf`: its split's test start, else its
+     * data's end): a prediction whose label candle opens by then is in-sample, counted and not scored.
+     */
+    private readonly seenUntil: ReadonlyMap<string, number> = new Map(),
   ) {
     this.#bySymbol = new Map(
       series.map((s) => [s.symbol, { s, interval: stepOf(s), grid: inferGrid(s.openTime) }]),
@@ -150,7 +153,7 @@ export class OutcomeJoiner {
       this.#pending++;
       return null;
     }
-    if (entry.s.openTime[t + p.horizon] <= (this.trainedUntil.get(record.version) ?? -Infinity)) {
+    if (entry.s.openTime[t + p.horizon] <= (this.seenUntil.get(record.version) ?? -Infinity)) {
       this.#inSample++;
       return null;
     }
@@ -196,10 +199,10 @@ export function joinOutcomes(
   records: readonly PredictionRecord[],
   series: readonly CandleSeries[],
   preprocessors: ReadonlyMap<string, Preprocessor>,
-  /** Per version, the open time (ms) of the newest candle it was trained on (manifest data.end_ms). */
-  trainedUntil: ReadonlyMap<string, number> = new Map(),
+  /** Per version, the last time its training may have seen (see `OutcomeJoiner`). */
+  seenUntil: ReadonlyMap<string, number> = new Map(),
 ): JoinResult {
-  const joiner = new OutcomeJoiner(series, preprocessors, trainedUntil);
+  const joiner = new OutcomeJoiner(series, preprocessors, seenUntil);
   const joined: JoinedPrediction[] = [];
   for (const record of records) {
     const row = joiner.join(record);

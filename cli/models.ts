@@ -10,6 +10,8 @@ import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
+import { abandonedRuns, splitOutdated } from "./train/run_folder.ts";
+import { OUTDATED_RUN } from "./train/report.ts";
 import { pathKind, plural } from "../features/index.ts";
 import {
   CheckpointStoreError,
@@ -130,11 +132,16 @@ async function trainingRuns(checkpoints: string): Promise<string[]> {
   const lines: string[] = [];
   if (live > 0) lines.push(`${plural(live, "training run")} in progress in ${checkpoints}`);
   if (stopped > 0) {
+    // The run --resume would take; one an older candlecast started it refuses, so it is not offered (an
+    // upgrade left such a run listed as resumable, and the only way on from --resume's refusal unsaid).
+    const newest = (await abandonedRuns(checkpoints)).find((run) => run.state !== null);
+    const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;
     lines.push(
-      `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: ` +
-        `'candlecast train --resume${
-          checkpointsFlag(checkpoints)
-        }' continues the newest that finished an epoch`,
+      newest?.state && splitOutdated(newest.state)
+        ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${OUTDATED_RUN}`
+        : stoppedRuns +
+          `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues the newest that ` +
+          "finished an epoch",
     );
   }
   return lines;

@@ -268,6 +268,46 @@ Deno.test("models list names the training runs that are not versions: one in pro
   }
 });
 
+Deno.test("models list does not offer train --resume a stopped run an older candlecast started, which --resume refuses (upgrade trial)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-oldrun-" });
+  try {
+    // run.json as candlecast before 2026-12-03 wrote it: no splitAtCommonDates (its split cut each symbol at
+    // its own dates), one member with a best epoch and its weights file.
+    const run = (name: string, extra: Record<string, unknown>) => {
+      const dir = join(root, name);
+      Deno.mkdirSync(dir);
+      Deno.writeTextFileSync(join(dir, "member_1.weights"), "weights");
+      const member = { epochsDone: 2, bestEpoch: 2, bestScore: 1.02, history: [], stopReason: "interrupted" };
+      const state = { flags: { data: "data/training_data.csv" }, parent: null, members: [member], ...extra };
+      Deno.writeTextFileSync(
+        join(dir, "run.json"),
+        JSON.stringify({ ...state, startedAt: "2026-12-01T00:00Z" }),
+      );
+      return dir;
+    };
+    const old = run(".train_20261201T000000_0a0b0c0d", {});
+    const list = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(list.code, 0, list.err);
+    // Before: "'candlecast train --resume --checkpoints …' continues the newest that finished an epoch".
+    assert.ok(
+      list.out.includes(
+        `1 stopped or killed training run in ${root}: the newest that finished an epoch, ${old}: it was started ` +
+          "by an older candlecast, whose per-symbol split 'train --resume' cannot continue: delete the folder",
+      ),
+      list.out,
+    );
+    // A run split by --split-dates, or one this candlecast started, is offered as before.
+    run(".train_20261202T000000_1a1b1c1d", { splitAtCommonDates: true });
+    const newer = await cli(["models", "list", "--checkpoints", root]);
+    assert.match(
+      newer.out,
+      /2 stopped or killed training runs in .*'candlecast train --resume --checkpoints /,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("models list --checkpoints naming a folder that is not there is a usage error (it read as an empty store)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-typo-" });
   const cwd = Deno.cwd();

@@ -132,7 +132,9 @@ export function requireSameSplitRule(
     `--resume: the run in ${resume.dir} was started by an older candlecast, which cut the 70/15/15 split at ` +
       "each symbol's own dates; this one cuts every symbol at the same dates, so its members learnt from " +
       "another split",
-    "start a new run without --resume (or finish this one with the candlecast that started it)",
+    // Named: the folder stays (train keeps the newest stopped run) and models list would go on offering it.
+    `start a new run without --resume and delete ${resume.dir} (or finish that run with the candlecast that ` +
+      "started it)",
   );
 }
 

@@ -138,7 +138,14 @@ export function stopLine(
  * The line for an interrupted run kept in `checkpoints` while another trains. The resume command names the
  * store: printed bare, 'candlecast train --resume' looked in the default folder and found nothing to resume.
  */
-export function keptRunLine(dir: string, epochs: number, checkpoints: string): string {
-  return `an earlier run stopped after ${plural(epochs, "epoch")} is kept in ${dir}; ` +
-    `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues it`;
+export function keptRunLine(dir: string, epochs: number, checkpoints: string, outdated = false): string {
+  const kept = `an earlier run stopped after ${plural(epochs, "epoch")} is kept in ${dir}; `;
+  // One an older candlecast started is refused by --resume: pointing there sent the user into a refusal.
+  if (outdated) return kept + OUTDATED_RUN;
+  return kept + `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues it`;
 }
+
+/** What to do with a stopped run this candlecast cannot resume (see `splitOutdated`). */
+export const OUTDATED_RUN =
+  "it was started by an older candlecast, whose per-symbol split 'train --resume' " +
+  "cannot continue: delete the folder, or finish the run with the candlecast that started it";

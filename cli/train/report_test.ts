@@ -102,3 +102,14 @@ Deno.test("a run kept while another trains is resumed by a command naming its st
     /after 1 epoch is kept .*'candlecast train --resume' continues/,
   );
 });
+
+Deno.test("a kept run an older candlecast started is not offered to --resume, which refuses it (upgrade trial)", () => {
+  // Before: "'candlecast train --resume' continues it", and --resume then refused the run for its split.
+  const line = keptRunLine("ck/.train_20261204T001632_6ef09155", 47, "ck", true);
+  assert.equal(
+    line,
+    "an earlier run stopped after 47 epochs is kept in ck/.train_20261204T001632_6ef09155; it was started by " +
+      "an older candlecast, whose per-symbol split 'train --resume' cannot continue: delete the folder, or " +
+      "finish the run with the candlecast that started it",
+  );
+});

@@ -52,6 +52,7 @@ import {
   pruneAbandonedRuns,
   RunFolder,
   type RunState,
+  splitOutdated,
 } from "./run_folder.ts";
 import {
   CheckpointStoreError,
@@ -353,7 +354,7 @@ async function startRun(
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
   if (kept?.state) {
-    io.out(keptRunLine(kept.dir, epochsDone(kept.state), opts.checkpoints));
+    io.out(keptRunLine(kept.dir, epochsDone(kept.state), opts.checkpoints, splitOutdated(kept.state)));
   }
   return run;
 }

@@ -65,6 +65,14 @@ const RunStateSchema = z.object({
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 
+/**
+ * Whether this candlecast refuses to resume the run (`requireSameSplitRule`): one an older candlecast started on
+ * the default 70/15/15 split, which it cut at each symbol's own dates. `--split-dates` is never inherited (not
+ * even by a fine-tune), so the run's own flags say whether it split by dates instead.
+ */
+export const splitOutdated = (state: RunState): boolean =>
+  state.splitAtCommonDates !== true && state.flags.splitDates === undefined;
+
 /** A member that stopped on its own (all epochs, or early stopping): a resumed run does not train it again. */
 export const isFinished = (m: MemberState) => m.stopReason === "epochs" || m.stopReason === "early_stopping";
 

@@ -5,6 +5,7 @@
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { outputFileProblem } from "./path_kind.ts";
+import { ReportedError } from "./reported_error.ts";
 
 /**
  * What `writeFileAtomic` writes: the bytes, the text, or the text in pieces written as they are produced (a
@@ -38,8 +39,22 @@ export async function writeFileAtomic(path: string, data: FileData): Promise<voi
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw outputFileProblem(path) ?? error;
+    throw outputFileProblem(path) ?? namingPath(error, path);
   }
+}
+
+/**
+ * The operating system's error from writing `path`, its message prefixed with the path: a write's own error
+ * says "No space left on device (os error 28)" and names no file, so a full disk, a quota or an I/O error
+ * reached the user without the file that could not be written (collect, evaluate, train's run folder,
+ * retrain's data copy). The error is kept (its class and `code`, which the CLI words from); an error of
+ * candlecast's own (one the data's pieces threw) is left as it is.
+ */
+function namingPath(error: unknown, path: string): unknown {
+  if (!(error instanceof Error) || error instanceof ReportedError) return error;
+  if (typeof (error as { code?: unknown }).code !== "string" || error.message.includes(path)) return error;
+  error.message = `${path}: ${error.message}`;
+  return error;
 }
 
 /** `NAME.<pid>.<8 hex>.tmp`: what writeFileAtomic, the version writer and the `current` switch leave mid-write. */
@@ -86,7 +101,7 @@ async function writeThrough(path: string, data: FileData): Promise<void> {
   try {
     await writeInto(path, data, false);
   } catch (error) {
-    throw outputFileProblem(path) ?? error;
+    throw outputFileProblem(path) ?? namingPath(error, path);
   }
 }
 

@@ -152,3 +152,40 @@ Deno.test("writeFileAtomic writes text given in pieces as it is produced; a piec
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Pieces of a file whose write fails after `first` with `error`. */
+function* failingAfter(first: string, error: Error): Generator<string> {
+  yield first;
+  throw error;
+}
+
+/** As a write to a full disk fails: the OS's words and code, and no file name. */
+const fullDiskAfter = (first: string) =>
+  failingAfter(first, Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" }));
+
+Deno.test("writeFileAtomic: a full disk mid-write names the file in the error, keeps the old file and leaves no temp", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-full-" });
+  try {
+    const path = join(dir, "training_data.csv");
+    await Deno.writeTextFile(path, "the good file\n");
+    await assert.rejects(
+      writeFileAtomic(path, fullDiskAfter("symbol,open_time\n")),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.message, `${path}: No space left on device (os error 28)`);
+        assert.equal(e.code, "ENOSPC"); // the CLI words it from the code: "no space left on the device"
+        return true;
+      },
+    );
+    assert.equal(await Deno.readTextFile(path), "the good file\n");
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left, ["training_data.csv"]);
+    // candlecast's own errors (no OS code) keep their words.
+    await assert.rejects(
+      writeFileAtomic(path, failingAfter("x", new Error("row 7 has no close"))),
+      /^Error: row 7 has no close$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

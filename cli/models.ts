@@ -225,8 +225,14 @@ export function modelsCommand(): Command {
   );
   rollbackCommand.action(async () => {
     const checkpoints = checkpointsOf("models rollback", rollbackCommand);
-    const { from, to, gone } = await store(() => rollback(checkpoints));
+    const { from, to, gone, historyError } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
+    if (historyError) {
+      console.error(
+        `note: the rollback is done, but its history could not be updated (${historyError}); a later ` +
+          "rollback still goes back past it",
+      );
+    }
     if (gone.length > 0) {
       console.log(
         `skipped ${gone.join(", ")}: served before ${from ?? "it"} but deleted from ${checkpoints} since`,

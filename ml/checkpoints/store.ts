@@ -306,6 +306,8 @@ export interface Rollback {
    * skip left them believing the previous version was serving again).
    */
   readonly gone: readonly string[];
+  /** Why the rollback history could not be rewritten after `current` moved (absent when it was). */
+  readonly historyError?: string;
 }
 
 /** Points `current` back at the version it pointed at before the last promotion. */
@@ -328,8 +330,15 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     }
     await requireIntact(root, to); // damaged: say so rather than silently serve an older one
     await pointCurrent(root, to);
-    await writeHistory(root, history);
-    return { from, to, gone };
+    // `current` has moved: the rollback is done. A history that cannot be written now (a full disk) still ends
+    // in `to`, which is harmless: a later rollback skips a target equal to current, as after a crash between
+    // these two steps. So it is said beside the rollback, not reported as a failure of a switch that happened
+    // (exit 1 while serve loads `to`).
+    const historyError = await writeHistory(root, history).then(
+      () => null,
+      (error: unknown) => error instanceof Error ? error.message : String(error),
+    );
+    return { from, to, gone, ...(historyError === null ? {} : { historyError }) };
   }
   throw new CheckpointStoreError(
     "there is no earlier version to roll back to",

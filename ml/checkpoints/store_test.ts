@@ -144,3 +144,40 @@ Deno.test("a conditional promotion leaves a current that changed since it was re
   assert.equal(await currentVersion(root), "v2_2026-01-02");
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("rollback whose history cannot be rewritten (a full disk) is still done, and says so; the next walks on", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03");
+  try {
+    for (const v of ["v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03"]) await promote(root, v);
+    const history = join(root, ".current_history.json");
+    // A process that may write the store but not the history file: the write after the switch fails, as on a
+    // disk that fills between the two (it was exit 1, 'no space left', while current had moved).
+    const script =
+      `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
+      `console.log(JSON.stringify(await rollback(${JSON.stringify(root)})));\n`;
+    const file = join(root, "rollback.ts");
+    await Deno.writeTextFile(file, script);
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+        "--allow-read",
+        "--allow-write",
+        `--deny-write=${history}`,
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    const done = JSON.parse(new TextDecoder().decode(run.stdout));
+    assert.equal(done.from, "v3_2026-01-03");
+    assert.equal(done.to, "v2_2026-01-02");
+    assert.match(done.historyError, /current_history\.json/);
+    assert.equal(await currentVersion(root), "v2_2026-01-02");
+    // The history still ends in v2 (current): the next rollback skips it and goes on to v1.
+    assert.deepEqual(await rollback(root), { from: "v2_2026-01-02", to: "v1_2026-01-01", gone: [] });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
-import { CommandError, InterruptedError, UsageError } from "./errors.ts";
+import { CommandError, filesystemProblem, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
 import { workersOption } from "./workers_flag.ts";
@@ -114,13 +114,7 @@ async function train(command: Command): Promise<void> {
         flags,
         resume,
       });
-      if (outcome.onnxError) {
-        throw new CommandError(
-          `the ONNX export failed (${outcome.onnxError.message}); ${outcome.version} was saved without ` +
-            "model.onnx and not promoted",
-          `retry with 'candlecast export --checkpoint ${outcome.dir} --output ${outcome.dir}/model.onnx'`,
-        );
-      }
+      if (outcome.onnxError) throw onnxFailure(outcome.onnxError, outcome.version, outcome.dir, opts);
       if (outcome.stoppedAfterTraining) {
         throw new InterruptedError(
           `stopped after training ended; ${outcome.version} is saved whole${
@@ -137,6 +131,33 @@ async function train(command: Command): Promise<void> {
         );
       }
     },
+  );
+}
+
+/**
+ * A version saved without model.onnx: why, and the two commands that finish it (export into it, then promote
+ * it, which train would have done). A full or read-only disk is the machine's, worded as such: it read "the
+ * ONNX export failed (ENOSPC …)" with a hint to export again at once, into the same full disk, and no word of
+ * the promotion still to make.
+ */
+export function onnxFailure(
+  error: Error,
+  version: string,
+  dir: string,
+  opts: Pick<TrainOptions, "checkpoints" | "promote">,
+): CommandError {
+  const machine = filesystemProblem(error);
+  const exportLine = `'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`;
+  const promoteLine = opts.promote
+    ? `, then 'candlecast models promote ${version}${checkpointsFlag(opts.checkpoints)}'`
+    : "";
+  return new CommandError(
+    machine
+      ? `could not write ${join(dir, "model.onnx")}: ${machine.message}; ${version} was saved without it ` +
+        "and not promoted"
+      : `the ONNX export failed (${error.message}); ${version} was saved without model.onnx and not promoted`,
+    `${machine ? `${machine.hint.replace(/,? (and|then) run it again$/, "")}; then ` : "retry with "}` +
+      exportLine + promoteLine,
   );
 }
 

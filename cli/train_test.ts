@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runCli } from "./program.ts";
+import { onnxFailure } from "./train.ts";
 import { writeTrainingCsv } from "../features/index.ts";
 import { SYNTHETIC_START, syntheticSeries } from "../test/evaluation.ts";
 import { initBackend } from "../ml/runtime/index.ts";
@@ -340,4 +341,35 @@ Deno.test("train refuses training windows that lack a class, saying what --thres
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("train: a model.onnx the disk could not take is said to be the disk's, with the export and the promotion still to do", () => {
+  const dir = "/srv/ck/v4_2026-12-04";
+  const full = Object.assign(
+    new Error(`${dir}/model.onnx.1.0a1b2c3d.tmp: No space left on device (os error 28)`),
+    {
+      code: "ENOSPC",
+    },
+  );
+  const error = onnxFailure(full, "v4_2026-12-04", dir, { checkpoints: "/srv/ck", promote: true });
+  assert.equal(error.exitCode, 1);
+  assert.match(
+    error.message,
+    /^could not write \/srv\/ck\/v4_2026-12-04\/model\.onnx: no space left on the device \(.*\); v4_2026-12-04 was saved without it and not promoted$/,
+  );
+  assert.equal(
+    error.hint,
+    "free space there (df -h shows where); then 'candlecast export --checkpoint /srv/ck/v4_2026-12-04 --output " +
+      "/srv/ck/v4_2026-12-04/model.onnx', then 'candlecast models promote v4_2026-12-04 --checkpoints /srv/ck'",
+  );
+  // An exporter's own failure keeps its words; --no-promote asks for no promotion.
+  const own = onnxFailure(new Error("ORT mismatch 0.3"), "v4_2026-12-04", dir, {
+    checkpoints: "checkpoints",
+    promote: false,
+  });
+  assert.match(own.message, /^the ONNX export failed \(ORT mismatch 0\.3\); v4_2026-12-04 was saved/);
+  assert.equal(
+    own.hint,
+    "retry with 'candlecast export --checkpoint /srv/ck/v4_2026-12-04 --output /srv/ck/v4_2026-12-04/model.onnx'",
+  );
 });

@@ -175,6 +175,9 @@ export class PredictionLog {
       if (this.#failures++ === 0) {
         this.#log({
           event: "prediction_log_failed",
+          // The file: a write's own error ("No space left on device (os error 28)") names none, and the
+          // hint's "check the disk" needs to know which.
+          path: this.#path,
           error: error instanceof Error ? error.message : String(error),
           hint: "predictions are still served and kept in memory while the write is retried; check the disk",
         });

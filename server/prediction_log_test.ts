@@ -155,6 +155,9 @@ Deno.test("a write cut short by a full disk is undone before the retry: every re
     assert.equal(log.stats.failing, false);
     await log.close();
     assert.deepEqual(events.map((e) => e.event), ["prediction_log_failed", "prediction_log_recovered"]);
+    // The OS's words name no file: the event does, so an operator knows which disk filled.
+    assert.equal(events[0].path, path);
+    assert.equal(events[0].error, "No space left on device (os error 28)");
     const lines = (await readFile(path, "utf8")).split("\n");
     assert.equal(lines.pop(), "", "the file ends with a whole line");
     const parsed = lines.flatMap((l) => {

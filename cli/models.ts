@@ -225,6 +225,20 @@ export function modelsCommand(): Command {
   );
   rollbackCommand.action(async () => {
     const checkpoints = checkpointsOf("models rollback", rollbackCommand);
+    // Taking the lock would create the folder: a typo'd --checkpoints was made, with a .current.lock in it,
+    // before 'there is no earlier version to roll back to' (exit 1), as if a store were there and empty.
+    if (pathKind(checkpoints) === null) {
+      if (resolve(checkpoints) !== resolve(DEFAULTS.checkpoints)) {
+        throw new UsageError(
+          `--checkpoints: ${checkpoints} does not exist`,
+          "check the path ('candlecast train' creates the folder with its first version)",
+        );
+      }
+      throw new CommandError(
+        `there is no version to roll back to: ${checkpoints} does not exist`,
+        "train one first with 'candlecast train'",
+      );
+    }
     const { from, to, gone, historyError } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
     if (historyError) {

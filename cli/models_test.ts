@@ -378,3 +378,21 @@ Deno.test("models list asks whether a training run is live without writing into 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("models rollback on a --checkpoints that does not exist says so (exit 2) and creates nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-models-" });
+  try {
+    const missing = join(dir, "chekpoints");
+    const r = await cli(["models", "rollback", "--checkpoints", missing]);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(
+      r.err,
+      `candlecast: --checkpoints: ${missing} does not exist\n` +
+        "hint: check the path ('candlecast train' creates the folder with its first version)\n",
+    );
+    // Before: the folder was made, with a .current.lock in it, and the rollback exited 1 as on an empty store.
+    assert.equal(await Deno.lstat(missing).catch(() => null), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

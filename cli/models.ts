@@ -82,6 +82,18 @@ function checkpointsOption(command: Command): Command {
 }
 
 /** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
+/**
+ * A --checkpoints that does not exist is the user's to fix unless it is the default folder, which is simply
+ * not made yet: a typo'd one read as an empty store (exit 2, so a script does not take it for "no versions").
+ */
+function requireDefaultIfMissing(checkpoints: string): void {
+  if (resolve(checkpoints) === resolve(DEFAULTS.checkpoints)) return;
+  throw new UsageError(
+    `--checkpoints: ${checkpoints} does not exist`,
+    "check the path ('candlecast train' creates the folder with its first version)",
+  );
+}
+
 function checkpointsOf(name: string, command: Command): string {
   const { checkpoints } = parseFlags(name, FlagsSchema, command.opts());
   requireFolderPath("--checkpoints", checkpoints);
@@ -156,14 +168,7 @@ export function modelsCommand(): Command {
     const versions = await store(() => summarizeVersions(checkpoints));
     const runs = await trainingRuns(checkpoints);
     if (versions.length === 0 && pathKind(checkpoints) === null) {
-      // A typo'd --checkpoints reads as an empty store: a folder named that is not there is the user's to fix
-      // (exit 2: a script must not read it as "no versions yet"); the default one is simply not made yet.
-      if (resolve(checkpoints) !== resolve(DEFAULTS.checkpoints)) {
-        throw new UsageError(
-          `--checkpoints: ${checkpoints} does not exist`,
-          "check the path ('candlecast train' creates the folder with its first version)",
-        );
-      }
+      requireDefaultIfMissing(checkpoints);
       console.log(
         `no versions: ${checkpoints} does not exist (check --checkpoints; train creates it with its first version)`,
       );
@@ -228,12 +233,7 @@ export function modelsCommand(): Command {
     // Taking the lock would create the folder: a typo'd --checkpoints was made, with a .current.lock in it,
     // before 'there is no earlier version to roll back to' (exit 1), as if a store were there and empty.
     if (pathKind(checkpoints) === null) {
-      if (resolve(checkpoints) !== resolve(DEFAULTS.checkpoints)) {
-        throw new UsageError(
-          `--checkpoints: ${checkpoints} does not exist`,
-          "check the path ('candlecast train' creates the folder with its first version)",
-        );
-      }
+      requireDefaultIfMissing(checkpoints);
       throw new CommandError(
         `there is no version to roll back to: ${checkpoints} does not exist`,
         "train one first with 'candlecast train'",

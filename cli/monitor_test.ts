@@ -99,6 +99,21 @@ Deno.test({
   },
 });
 
+/** Replaces the fixture's v1 manifest with one whose `data` is `data` (no file hashes: nothing is checked). */
+function writeV1Manifest(f: { checkpoints: string }, data: Record<string, unknown>): Promise<void> {
+  return Deno.writeTextFile(
+    join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
+    JSON.stringify({
+      version: "v1_2026-01-01",
+      created_at: "2026-03-01T00:00:00Z",
+      parent: null,
+      model_type: "lightweight_lstm",
+      data,
+      files: {},
+    }),
+  );
+}
+
 Deno.test("monitor scores predictions on a version's own test-split candles: not fit on, so not in-sample", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-test-split-" });
   try {
@@ -106,21 +121,11 @@ Deno.test("monitor scores predictions on a version's own test-split candles: not
     // evaluate --checkpoint and retrain take them. Judged by the data's end, the prediction was "in-sample
     // (on candles their version was trained on)" and nothing was scored.
     const f = await writeMonitorFixture(dir, 2);
-    await Deno.writeTextFile(
-      join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
-      JSON.stringify({
-        version: "v1_2026-01-01",
-        created_at: "2026-03-01T00:00:00Z",
-        parent: null,
-        model_type: "lightweight_lstm",
-        data: {
-          end_ms: Date.UTC(2030, 0, 1),
-          symbols: {},
-          split: { kind: "dates", validation_start: "2024-01-01", test_start: "2025-01-01" },
-        },
-        files: {},
-      }),
-    );
+    await writeV1Manifest(f, {
+      end_ms: Date.UTC(2030, 0, 1),
+      symbols: {},
+      split: { kind: "dates", validation_start: "2024-01-01", test_start: "2025-01-01" },
+    });
     const out = await monitor(f).output();
     const stdout = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
@@ -137,17 +142,7 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
     // Two predictions: one of a version that is gone, one of v1, whose training data reaches past every candle
     // (so it is in-sample); plus one line cut short. Neither cause is fixed by collecting newer candles.
     const f = await writeMonitorFixture(dir, 2);
-    await Deno.writeTextFile(
-      join(f.checkpoints, "v1_2026-01-01", "manifest.json"),
-      JSON.stringify({
-        version: "v1_2026-01-01",
-        created_at: "2026-03-01T00:00:00Z",
-        parent: null,
-        model_type: "lightweight_lstm",
-        data: { end_ms: Date.UTC(2030, 0, 1), symbols: {} },
-        files: {},
-      }),
-    );
+    await writeV1Manifest(f, { end_ms: Date.UTC(2030, 0, 1), symbols: {} });
     const out = await monitor(f).output();
     const stdout = new TextDecoder().decode(out.stdout).replaceAll(dir, "<dir>");
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));

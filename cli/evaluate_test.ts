@@ -10,7 +10,7 @@ import { simulateMarket } from "../features/market_simulator.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../ml/data/index.ts";
 import { DEFAULT_TRAINING_RECIPE, type RunConfig, runConfigJson } from "../ml/train/index.ts";
-import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { buildModel, defaultModelConfig, saveModel } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { testManifest } from "../test/manifest.ts";
@@ -198,7 +198,7 @@ Deno.test("evaluate --checkpoint scores a saved version as served, fine-tunes it
   });
   const save = (endMs: number, interval = "1h", p: Preprocessor = preprocessor) =>
     writeVersion(join(dir, "checkpoints"), {
-      model,
+      writeModel: (d) => saveModel(model, d),
       preprocessor: p,
       history: {},
       metrics: {},
@@ -339,7 +339,7 @@ Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded c
     temperature: 1,
   });
   const written = await writeVersion(join(dir, "checkpoints_config"), {
-    model,
+    writeModel: (d) => saveModel(model, d),
     preprocessor,
     history: {},
     metrics: {},
@@ -406,7 +406,7 @@ function tinyVersion(long: CandleSeries[], csv: string, store: string, candles?:
   });
   const save = () =>
     writeVersion(join(dir, store), {
-      model,
+      writeModel: (d) => saveModel(model, d),
       preprocessor,
       history: {},
       metrics: {},

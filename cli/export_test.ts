@@ -159,7 +159,7 @@ async function writeTinyStoredVersion(root: string) {
   await initBackend("cpu");
   const model = buildModel(TINY, 5);
   const written = await writeVersion(root, {
-    model,
+    writeModel: (d) => saveModel(model, d),
     preprocessor: PREPROCESSOR,
     history: [],
     metrics: {},

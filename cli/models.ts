@@ -10,8 +10,6 @@ import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
-import { abandonedRuns, splitOutdated } from "./train/run_folder.ts";
-import { OUTDATED_RUN } from "./train/report.ts";
 import { pathKind, plural } from "../features/index.ts";
 import {
   CheckpointStoreError,
@@ -146,6 +144,12 @@ async function trainingRuns(checkpoints: string): Promise<string[]> {
   if (stopped > 0) {
     // The run --resume would take; one an older candlecast started it refuses, so it is not offered (an
     // upgrade left such a run listed as resumable, and the only way on from --resume's refusal unsaid).
+    // Loaded only here: reading a run's state pulls in the training code and its tensor library (~0.2 s),
+    // which a store without stopped runs (most `models list` calls) does not need.
+    const [{ abandonedRuns, splitOutdated }, { OUTDATED_RUN }] = await Promise.all([
+      import("./train/run_folder.ts"),
+      import("./train/report.ts"),
+    ]);
     const newest = (await abandonedRuns(checkpoints)).find((run) => run.state !== null);
     const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;
     lines.push(

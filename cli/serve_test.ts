@@ -2,6 +2,7 @@
  * `candlecast serve` as a user runs it: a separate process, a real port, real signals.
  */
 import assert from "node:assert/strict";
+import { fromFileUrl } from "../test/paths.ts";
 import { join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
@@ -590,4 +591,22 @@ Deno.test("serve and predict never load TensorFlow.js (only training needs it)",
   const program = await import("./program.ts");
   const serveOnly = await program.buildProgram(["serve"]);
   assert.deepEqual(serveOnly.commands.map((c) => c.name()), ["serve"]);
+});
+
+Deno.test("models and monitor do not load TensorFlow.js: they read stores and logs, and start faster without it", async () => {
+  // A runtime check, not the module graph: `models` imports the training code on demand, only to describe a
+  // stopped run (before, both commands loaded the tensor library, ~0.2 s, through the checkpoint barrel).
+  for (const entry of ["models.ts", "monitor.ts"]) {
+    const code = `await import(${JSON.stringify(new URL(entry, import.meta.url).href)});\n` +
+      `console.log("_tfengine" in globalThis);`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--node-modules-dir=manual", code],
+      cwd: fromFileUrl(new URL("..", import.meta.url)),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "false", `${entry} loaded TensorFlow.js`);
+  }
 });

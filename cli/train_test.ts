@@ -4,7 +4,7 @@ import { onnxFailure } from "./train.ts";
 import { writeTrainingCsv } from "../features/index.ts";
 import { SYNTHETIC_START, syntheticSeries } from "../test/evaluation.ts";
 import { initBackend } from "../ml/runtime/index.ts";
-import { buildModel, defaultModelConfig } from "../ml/models/index.ts";
+import { buildModel, defaultModelConfig, saveModel } from "../ml/models/index.ts";
 import { writeVersion } from "../ml/checkpoints/index.ts";
 import { testManifest } from "../test/manifest.ts";
 import { testPreprocessor } from "../test/onnx.ts";
@@ -224,7 +224,7 @@ Deno.test("train --incremental on a parent whose preprocessor.json was cut short
       3,
     );
     const written = await writeVersion(`${dir}/ck`, {
-      model,
+      writeModel: (d) => saveModel(model, d),
       preprocessor: testPreprocessor({ modelType: "lightweight_lstm", lookback: 12 }),
       history: {},
       metrics: {},

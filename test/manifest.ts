@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * await writeVersion(dir, { model, preprocessor, history: {}, metrics: {}, manifest: testManifest({ endMs }) });
+ * await writeVersion(dir, { writeModel: (d) => saveModel(model, d), preprocessor, history: {}, metrics: {}, manifest: testManifest({ endMs }) });
  * ```
  */
 import { MODEL_CLASS_NAMES, type ModelType } from "../engine/preprocessor.ts";

@@ -33,7 +33,13 @@ import {
   VERSION,
 } from "../../engine/index.ts";
 import { BackendError, describeBackend, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
-import { type BatchProgress, type RunConfig, runConfigJson, windowShapeOf } from "../../ml/train/index.ts";
+import {
+  type BatchProgress,
+  recordedRunConfig,
+  type RunConfig,
+  runConfigJson,
+  windowShapeOf,
+} from "../../ml/train/index.ts";
 import {
   defaultModelConfig,
   loadModel,
@@ -41,7 +47,7 @@ import {
   type ModelConfig,
   WEIGHTS_BIN,
 } from "../../ml/models/index.ts";
-import { readManifest, recordedRunConfig, seenUntilOf } from "../../ml/checkpoints/index.ts";
+import { readManifest, seenUntilOf } from "../../ml/checkpoints/index.ts";
 import {
   baselineLearners,
   dataEnd,

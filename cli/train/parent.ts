@@ -20,10 +20,9 @@ import {
   currentVersion,
   type ManifestView,
   readManifest,
-  recordedRunConfig,
   symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
-import type { RunConfig } from "../../ml/train/index.ts";
+import { recordedRunConfig, type RunConfig } from "../../ml/train/index.ts";
 
 export interface Parent {
   readonly version: string;

@@ -30,7 +30,14 @@ import {
   type LayersModel,
 } from "../../ml/runtime/index.ts";
 import { type Dataset, DatasetError, prepareDataset, type Scaling } from "../../ml/data/index.ts";
-import { buildModel, FAST_LAYERS, firstMembers, memberViews, scoringBatch } from "../../ml/models/index.ts";
+import {
+  buildModel,
+  FAST_LAYERS,
+  firstMembers,
+  memberViews,
+  saveModel,
+  scoringBatch,
+} from "../../ml/models/index.ts";
 import {
   appliedDistillWeight,
   type BatchProgress,
@@ -467,7 +474,7 @@ async function trainAndSave(
   }, io);
   const interval = intervalOf(series.map((s) => s.openTime));
   const written = await writeVersion(opts.checkpoints, {
-    model,
+    writeModel: (dir) => saveModel(model, dir),
     preprocessor,
     history: historyOf(result),
     metrics,

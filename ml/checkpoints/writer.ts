@@ -3,11 +3,9 @@
  * `v{N}_{date}` only once every file (and its sha256 in the manifest) is on disk, so a crash or Ctrl-C never
  * leaves a half-written version, and `current` is not touched here at all.
  */
-import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../../features/index.ts";
-import { saveModel } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
@@ -15,8 +13,15 @@ import { CheckpointStoreError, nextVersionName } from "./store.ts";
 /** Produces model.onnx's bytes for the version being written (the ONNX exporter, `ml/onnx`). */
 export type OnnxExport = (version: string) => Uint8Array | Promise<Uint8Array>;
 
+/**
+ * Writes the model's own files (model.json, weights.bin) into the folder given (`saveModel` of `ml/models`).
+ * Passed in, like the ONNX exporter, so that this store, which `models`, `monitor` and `retrain` read, does
+ * not load a tensor library to list or promote versions.
+ */
+export type ModelWriter = (dir: string) => Promise<void>;
+
 export interface VersionContents {
-  readonly model: tf.LayersModel;
+  readonly writeModel: ModelWriter;
   readonly preprocessor: Preprocessor;
   readonly history: unknown;
   readonly metrics: unknown;
@@ -59,7 +64,7 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
   const tmp = join(root, `.${version}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   await Deno.mkdir(tmp, { recursive: true });
   try {
-    await saveModel(contents.model, tmp);
+    await contents.writeModel(tmp);
     await writeFileAtomic(join(tmp, "preprocessor.json"), json(contents.preprocessor));
     await writeFileAtomic(join(tmp, "history.json"), json(contents.history));
     await writeFileAtomic(join(tmp, "metrics.json"), json(contents.metrics));

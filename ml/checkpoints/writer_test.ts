@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FEATURE_NAMES } from "../../features/index.ts";
 import { initBackend } from "../runtime/backend.ts";
-import { buildModel, defaultModelConfig } from "../models/index.ts";
+import { buildModel, defaultModelConfig, saveModel } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
 import { CheckpointStoreError, currentVersion, promote } from "./store.ts";
@@ -28,7 +28,7 @@ const preprocessor: Preprocessor = {
 
 function contents(overrides: Partial<VersionContents> = {}): VersionContents {
   return {
-    model: buildModel(config, 1),
+    writeModel: (dir) => saveModel(buildModel(config, 1), dir),
     preprocessor,
     history: [{ epoch: 1 }],
     metrics: { test: { macro_f1: 0.4 } },

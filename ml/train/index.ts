@@ -27,6 +27,7 @@
  */
 export * from "./config.ts";
 export * from "./run_config.ts";
+export * from "./recorded_run_config.ts";
 export * from "./loop.ts";
 export * from "./evaluate.ts";
 export * from "./loss.ts";

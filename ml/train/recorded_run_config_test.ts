@@ -2,14 +2,9 @@ import assert from "node:assert/strict";
 import { CLASSES, FEATURE_NAMES } from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { defaultModelConfig } from "../models/index.ts";
-import {
-  DEFAULT_TRAIN_CONFIG,
-  DEFAULT_TRAINING_RECIPE,
-  defaultRunConfig,
-  type RunConfig,
-  runConfigJson,
-} from "../train/index.ts";
-import { ManifestSchema } from "./manifest.ts";
+import { DEFAULT_TRAIN_CONFIG } from "./config.ts";
+import { DEFAULT_TRAINING_RECIPE, defaultRunConfig, type RunConfig, runConfigJson } from "./run_config.ts";
+import { ManifestSchema } from "../checkpoints/index.ts";
 import { recordedRunConfig } from "./recorded_run_config.ts";
 
 const preprocessor: Preprocessor = {

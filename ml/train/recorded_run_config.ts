@@ -17,8 +17,8 @@ import {
   RunConfigSchema,
   type TrainingRecipe,
   TrainingRecipeSchema,
-} from "../train/index.ts";
-import type { ManifestView } from "./manifest.ts";
+} from "./run_config.ts";
+import type { ManifestView } from "../checkpoints/index.ts";
 
 export interface RecordedRunConfig {
   readonly config: RunConfig;

@@ -15,32 +15,75 @@ export type FileData = string | Uint8Array | Iterable<string>;
 
 /** Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. */
 export async function writeFileAtomic(path: string, data: FileData): Promise<void> {
+  await writeFilesAtomic([[path, data]]);
+}
+
+/**
+ * Writes several files as one set, for outputs that are read together (evaluate's evaluation.json, report.html
+ * and predictions.csv): every file is written to its temporary name and flushed first, and only then are they
+ * renamed over their targets one after another. A failure or crash while writing leaves every old file as it
+ * was; only a crash between the renames, microseconds apart, could mix a new file with older ones (written one
+ * after another, the set was mixed for as long as rendering the later files took).
+ *
+ * @example
+ * ```ts
+ * await writeFilesAtomic([["out/evaluation.json", "{}\n"], ["out/report.html", "<html></html>\n"]]);
+ * ```
+ */
+export async function writeFilesAtomic(files: readonly (readonly [string, FileData])[]): Promise<void> {
+  const staged: { tmp: string; path: string }[] = [];
+  const through: (readonly [string, FileData])[] = [];
+  try {
+    for (const [given, data] of files) {
+      const target = await targetOf(given);
+      if (target.through) {
+        through.push([target.path, data]);
+        continue;
+      }
+      const tmp = `${target.path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+      staged.push({ tmp, path: target.path });
+      try {
+        await writeInto(tmp, data, true);
+      } catch (error) {
+        throw outputFileProblem(target.path) ?? namingPath(error, target.path);
+      }
+    }
+    for (const { tmp, path } of staged) {
+      try {
+        await rename(tmp, path);
+      } catch (error) {
+        throw outputFileProblem(path) ?? namingPath(error, path);
+      }
+    }
+  } finally {
+    // After a failure: the temporary files not renamed (after success there are none).
+    for (const { tmp } of staged) await rm(tmp, { force: true });
+  }
+  for (const [path, data] of through) await writeThrough(path, data);
+}
+
+/**
+ * Where writing `path` lands, and whether it is written into as it is (`through`) rather than replaced. A
+ * symlink is written through to what it names (data/x.csv → elsewhere keeps its link; /dev/stdout →
+ * /proc/self/fd/1 is not replaced by a regular file for every process). A device or a pipe at the end
+ * (`--output /dev/null`, a FIFO, a magic link to one) is written into, not renamed over: a rename would replace
+ * the device node itself. The target's folder is created.
+ */
+async function targetOf(path: string): Promise<{ path: string; through: boolean }> {
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {
     throw outputFileProblem(path) ?? error;
   }
-  // A symlink is written through to what it names (data/x.csv → elsewhere keeps its link; /dev/stdout →
-  // /proc/self/fd/1 is not replaced by a regular file for every process). A device or a pipe at the end
-  // (`--output /dev/null`, a FIFO, a magic link to one) is written into, not renamed over: a rename would replace
-  // the device node itself.
   const link = await lstat(path).catch(() => null);
   if (link?.isSymbolicLink()) {
     const kind = await stat(path).catch(() => null); // what the link leads to
     // Nothing there yet (a link made ahead of its file): the file is created where the link points.
-    if (kind === null) return await writeFileAtomic(resolve(dirname(path), await readlink(path)), data);
-    if (!kind.isFile()) return await writeThrough(path, data);
-    return await writeFileAtomic(await realpath(path), data);
+    if (kind === null) return await targetOf(resolve(dirname(path), await readlink(path)));
+    if (!kind.isFile()) return { path, through: true };
+    return await targetOf(await realpath(path));
   }
-  if (link && !link.isFile() && !link.isDirectory()) return await writeThrough(path, data);
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await writeInto(tmp, data, true);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw outputFileProblem(path) ?? namingPath(error, path);
-  }
+  return { path, through: link !== null && !link.isFile() && !link.isDirectory() };
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { removeStaleTemps, writeFileAtomic } from "./atomic_write.ts";
+import { removeStaleTemps, writeFileAtomic, writeFilesAtomic } from "./atomic_write.ts";
 import { PathKindError } from "./path_kind.ts";
 
 Deno.test("stale temps: a dead writer's files and folders go, a live writer's and other files stay", async () => {
@@ -185,6 +185,39 @@ Deno.test("writeFileAtomic: a full disk mid-write names the file in the error, k
       writeFileAtomic(path, failingAfter("x", new Error("row 7 has no close"))),
       /^Error: row 7 has no close$/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeFilesAtomic replaces a set of files together: when one fails, none of the old ones is replaced and no temp is left", async () => {
+  // evaluate wrote predictions.csv, evaluation.json and report.html one after another: a failure (a full disk,
+  // Ctrl-C, a crash) while writing a later one left the new predictions.csv beside the old evaluation.json.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-set-" });
+  try {
+    const [a, b, c] = ["predictions.csv", "evaluation.json", "report.html"].map((name) => join(dir, name));
+    for (const path of [a, b, c]) await Deno.writeTextFile(path, `old ${path}`);
+    const failing = (function* () {
+      yield "<html>";
+      throw new Error("render failed");
+    })();
+    await assert.rejects(writeFilesAtomic([[a, "new a"], [b, "new b"], [c, failing]]), /render failed/);
+    for (const path of [a, b, c]) assert.equal(await Deno.readTextFile(path), `old ${path}`);
+
+    // A target that cannot be written at all (under a file) stops the set before anything is replaced.
+    await assert.rejects(writeFilesAtomic([[a, "new a"], [join(a, "x.json"), "{}"]]), PathKindError);
+    assert.equal(await Deno.readTextFile(a), `old ${a}`);
+
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.deepEqual(names.sort(), ["evaluation.json", "predictions.csv", "report.html"]);
+
+    await writeFilesAtomic([[a, "new a"], [b, ["new ", "b"]], [c, new TextEncoder().encode("new c")]]);
+    assert.deepEqual(await Promise.all([a, b, c].map((p) => Deno.readTextFile(p))), [
+      "new a",
+      "new b",
+      "new c",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

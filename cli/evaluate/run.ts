@@ -16,7 +16,7 @@ import {
   pathKind,
   plural,
   readTrainingCsv,
-  writeFileAtomic,
+  writeFilesAtomic,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { requireOutputFolder } from "../flags.ts";
@@ -68,7 +68,7 @@ import {
   turnAction,
   walkForward,
 } from "../../ml/evaluate/index.ts";
-import { evaluationReport, writeReport } from "../../ml/report/index.ts";
+import { evaluationReport, renderReport } from "../../ml/report/index.ts";
 import type { WindowShape } from "../../ml/data/index.ts";
 import type { EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
@@ -647,16 +647,20 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     const reportPath = join(opts.outputDir, beside ? PARTIAL_FILES[1] : "report.html");
     const predictionsPath = join(opts.outputDir, beside ? PARTIAL_FILES[2] : "predictions.csv");
     const written = `${jsonPath}, ${reportPath} and ${predictionsPath}`;
-    await writeFileAtomic(predictionsPath, predictionsCsv(series, outcomes, learners.map((l) => l.name)));
-    await writeFileAtomic(
-      jsonPath,
-      JSON.stringify(
-        { created_at: new Date().toISOString(), candlecast_version: VERSION, settings, ...summary },
-        null,
-        1,
-      ),
-    );
-    await writeReport(reportPath, evaluationReport(summary, facts));
+    // One set: all three are written and flushed before any replaces the files of an earlier run there, so a
+    // crash or a full disk never leaves this run's predictions.csv beside that run's evaluation.json.
+    await writeFilesAtomic([
+      [predictionsPath, predictionsCsv(series, outcomes, learners.map((l) => l.name))],
+      [
+        jsonPath,
+        JSON.stringify(
+          { created_at: new Date().toISOString(), candlecast_version: VERSION, settings, ...summary },
+          null,
+          1,
+        ),
+      ],
+      [reportPath, renderReport(evaluationReport(summary, facts))],
+    ]);
     // Written as evaluation.json, this run supersedes the partial one an earlier interrupted re-run left beside
     // it: kept, that one would read as a newer result than it is.
     if (!beside) { for (const name of PARTIAL_FILES) await rm(join(opts.outputDir, name), { force: true }); }

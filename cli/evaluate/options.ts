@@ -8,6 +8,7 @@ import { backendFlag } from "../backend_flag.ts";
 import { workersFlag } from "../workers_flag.ts";
 import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
 import { RunConfigFlagsSchema } from "../run_config_flags.ts";
+import type { BatchProgress } from "../../ml/train/index.ts";
 
 const probability = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).gt(0, `expected ${what}`).lt(1, `expected ${what}`);
@@ -40,3 +41,11 @@ export const EvaluateFlagsSchema = z.object({
 }).extend(RunConfigFlagsSchema.omit({ splitDates: true }).shape);
 
 export type EvaluateOptions = z.infer<typeof EvaluateFlagsSchema>;
+
+/** Where an evaluation reports: its lines, warnings, the batch progress bar, and Ctrl-C. */
+export interface EvaluateIo {
+  readonly out: (line: string) => void;
+  readonly warn?: (line: string) => void;
+  readonly progress?: BatchProgress;
+  readonly signal?: AbortSignal;
+}

@@ -1,10 +1,21 @@
 /**
- * `evaluate --output-dir` claimed before any training: refused where writing would harm other files, and
+ * `evaluate --output-dir`: claimed before any training, refused where writing would harm other files, and
  * locked so that two evaluations into one folder cannot leave one run's evaluation.json beside the other's
- * predictions.csv (evaluate runs for tens of minutes; collect, train and retrain all lock what they write).
+ * predictions.csv (evaluate runs for tens of minutes; collect, train and retrain all lock what they write);
+ * then written, the three files as one set (`writeEvaluation`).
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { describeOwner, type HeldLock, LockBusyError, lockFile, pathKind } from "../../features/index.ts";
+import { z } from "zod";
+import {
+  describeOwner,
+  type FileData,
+  type HeldLock,
+  LockBusyError,
+  lockFile,
+  pathKind,
+  writeFilesAtomic,
+} from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 
 /**
@@ -67,5 +78,63 @@ export async function claimOutputFolder(dir: string): Promise<HeldLock> {
       `${dir} is being written by ${describeOwner(error.owner)}; nothing was run`,
       `let that run finish, or evaluate into another --output-dir; ${path} is the lock`,
     );
+  }
+}
+
+/** What one evaluation writes: evaluation.json's text, report.html's page and predictions.csv's rows. */
+export interface EvaluationContents {
+  readonly json: string;
+  readonly report: string;
+  readonly predictions: FileData;
+}
+
+/** Where an evaluation's files went; `beside` when a partial one was written beside a complete one. */
+export interface EvaluationFiles {
+  readonly jsonPath: string;
+  readonly reportPath: string;
+  readonly predictionsPath: string;
+  readonly beside: boolean;
+}
+
+/**
+ * Writes an evaluation into `dir` as one set (`writeFilesAtomic`: all three files on disk before any replaces an
+ * earlier run's, so a crash or a full disk never leaves this run's predictions.csv beside that run's
+ * evaluation.json). A partial evaluation never replaces a complete one already there (the run said it would
+ * replace it when it finishes): it is written beside it, as evaluation.partial.json, report.partial.html and
+ * predictions.partial.csv. A complete one supersedes the partial files an earlier interrupted re-run left:
+ * kept, they would read as a newer result than they are.
+ */
+export async function writeEvaluation(
+  dir: string,
+  partial: boolean,
+  contents: EvaluationContents,
+): Promise<EvaluationFiles> {
+  await Deno.mkdir(dir, { recursive: true });
+  const beside = partial && await holdsCompleteEvaluation(dir);
+  const jsonPath = join(dir, beside ? PARTIAL_FILES[0] : "evaluation.json");
+  const reportPath = join(dir, beside ? PARTIAL_FILES[1] : "report.html");
+  const predictionsPath = join(dir, beside ? PARTIAL_FILES[2] : "predictions.csv");
+  await writeFilesAtomic([
+    [predictionsPath, contents.predictions],
+    [jsonPath, contents.json],
+    [reportPath, contents.report],
+  ]);
+  if (!beside) { for (const name of PARTIAL_FILES) await rm(join(dir, name), { force: true }); }
+  return { jsonPath, reportPath, predictionsPath, beside };
+}
+
+/** What an interrupted re-run writes beside a complete evaluation, rather than over it. */
+const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html", "predictions.partial.csv"] as const;
+
+/** An evaluation.json that finished: its folds, and no `partial` mark (null, or absent in older files). */
+const CompleteEvaluationSchema = z.object({ folds: z.array(z.unknown()), partial: z.null().optional() });
+
+/** True when `dir` holds an evaluation.json that is readable and not marked partial (`partial: null`). */
+async function holdsCompleteEvaluation(dir: string): Promise<boolean> {
+  try {
+    const earlier: unknown = JSON.parse(await Deno.readTextFile(join(dir, "evaluation.json")));
+    return CompleteEvaluationSchema.safeParse(earlier).success;
+  } catch {
+    return false;
   }
 }

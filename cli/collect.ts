@@ -13,7 +13,10 @@ export function collectCommand(): Command {
         "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV by " +
         "(symbol, open_time): re-running never duplicates or loses rows, and a candle that contradicts one " +
         "already there fails the run unless --replace is given. Only closed candles are collected. " +
-        "With --source binance choose one of --limit, --start-date or --months (--limit 1000 when none is given).",
+        "Choose one of --limit, --start-date or --months: with --source binance, which candles to fetch " +
+        "(--limit 1000 when none is given); with csv and json, which of the file's candles to take (all of " +
+        "them when none is given), by the same rule, the file's earlier candles serving only as the " +
+        "indicators' warm-up, so the rows written get the values the whole file gives them.",
     )
     .addOption(
       new Option("--source <source>", "where candles come from").choices(["binance", "json", "csv"]).default(
@@ -28,10 +31,14 @@ export function collectCommand(): Command {
         "which is binance's; refused if it differs)",
       "30m",
     )
-    .option("--limit <n>", "the latest N closed candles per symbol", "1000")
-    .option("--start-date <date>", "first day to collect, YYYY-MM-DD (UTC)")
+    .option(
+      "--limit <n>",
+      "the latest N closed candles per symbol (binance's default; a csv or json file is read whole without a window)",
+      "1000",
+    )
+    .option("--start-date <date>", "first day to collect, YYYY-MM-DD (UTC), from any source")
     .option("--end-date <date>", "day to stop before, YYYY-MM-DD (UTC, exclusive)")
-    .option("--months <n>", "the last N months")
+    .option("--months <n>", "the last N months before now, from any source")
     .option("--output <path>", "training CSV to write or merge into", DEFAULTS.trainingCsv)
     .option("--base-url <url>", "Binance REST base URL", DEFAULTS.binanceUrl)
     .option("--json-path <path>", "C# export to read with --source json", "candle_export.json")

@@ -48,6 +48,7 @@ import {
   remarkNamedInterval,
   remarkReordered,
 } from "./grid_checks.ts";
+import { emptyWindowError, indicatorsAfterLeadIn, selectWindow } from "./file_window.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
@@ -91,6 +92,8 @@ interface Gathered {
   failures: BinanceError[];
   /** The symbols the exchange failed on: their summary is the failure, not "no closed candles". */
   failedSymbols?: ReadonlySet<string>;
+  /** Per symbol, a file's candles before the window typed: read for the indicators' warm-up, never written. */
+  leadIn?: ReadonlyMap<string, CandleSeries>;
   /** The symbol whose fetch Ctrl-C stopped: with no candle yet, it is one of those not fetched, not one without. */
   interruptedSymbol?: string;
 }
@@ -161,8 +164,11 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
     const merged = mergeOrExplain(bySymbol.get(incoming.symbol), incoming, options.output);
-    if (gathered.ownIndicators) fillMissingIndicators(merged.series);
-    else computeIndicators(merged.series);
+    indicatorsAfterLeadIn(
+      merged.series,
+      gathered.leadIn?.get(incoming.symbol),
+      gathered.ownIndicators ? fillMissingIndicators : computeIndicators,
+    );
     assertValidSeries(merged.series);
     // The indicators computed here can overflow too (a close of 1e-30 after ones near 1e11: macd/close).
     assertFeaturesFit(merged.series, (i) => candleName(merged.series, i));
@@ -292,9 +298,15 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
     case "binance":
       return await gatherBinance(options, env);
     case "json": {
-      const series = await readCsharpExport(options.jsonPath);
-      refuseOtherInterval(options.interval, series, options.jsonPath);
-      return { series, ownIndicators: true, grid: gridFor(options.interval), requests: 0, failures: [] };
+      const all = await readCsharpExport(options.jsonPath);
+      refuseOtherInterval(options.interval, all, options.jsonPath);
+      return {
+        ...fileWindow(all, options.window, options.jsonPath, env),
+        ownIndicators: true,
+        grid: gridFor(options.interval),
+        requests: 0,
+        failures: [],
+      };
     }
     case "csv": {
       const row = (i: number) => `${options.csvPath} data row ${i + 1}`;
@@ -305,13 +317,51 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       refuseOtherInterval(options.interval, [series], options.csvPath);
       if (!options.interval) remarkNamedInterval(options.csvPath, series, env.print);
       return {
-        series: [series],
+        ...fileWindow([series], options.window, options.csvPath, env),
         ownIndicators: false,
         grid: gridFor(options.interval),
         requests: 0,
         failures: [],
       };
     }
+  }
+}
+
+/**
+ * A file's candles cut to the window typed (all of them without one), by the rule binance fetches by, with
+ * those before the window kept for the indicators' warm-up; a window that selects nothing is an error.
+ */
+function fileWindow(
+  all: CandleSeries[],
+  window: Window | undefined,
+  path: string,
+  env: CollectEnv,
+): Pick<Gathered, "series" | "leadIn"> {
+  // An empty file is "holds no candles" (runCollect), whatever the window.
+  if (window === undefined || all.every((s) => s.length === 0)) return { series: all };
+  const request = klineRequest(window, env.clock.now());
+  const flag = window.kind === "latest" ? "--limit" : window.kind === "months" ? "--months" : "--start-date";
+  const cut = all.map((s) => selectWindow(s, request, flag, path));
+  if (cut.every((c) => c.selected.length === 0)) {
+    throw emptyWindowError(path, describeWindow(window, env.clock.now()), all);
+  }
+  return {
+    series: cut.map((c) => c.selected),
+    leadIn: new Map(cut.map((c) => [c.selected.symbol, c.leadIn])),
+  };
+}
+
+/** "2024-01-01 → 2024-02-01 (UTC, the end exclusive)": a window, as the user typed it, for messages. */
+function describeWindow(window: Window, now: number): string {
+  switch (window.kind) {
+    case "latest":
+      return `the latest ${plural(window.count, "candle")}`;
+    case "months":
+      return `the last ${plural(window.months, "month")} (from ${utc(addMonths(now, -window.months))} UTC)`;
+    case "dates":
+      return `${window.startDate} → ${window.endDate ?? "its end"} (UTC${
+        window.endDate ? ", the end exclusive" : ""
+      })`;
   }
 }
 

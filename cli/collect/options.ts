@@ -1,7 +1,8 @@
 /**
  * `collect`'s flags → one typed options value per source. Commander hands over strings with defaults filled
  * in; `given` says which flags the user actually typed, so a flag meant for another source is refused and
- * `--limit`'s default applies only when neither `--start-date` nor `--months` was chosen.
+ * `--limit`'s default applies only to binance, and only when neither `--start-date` nor `--months` was chosen
+ * (a file source without a window is read whole).
  */
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
@@ -31,7 +32,13 @@ export type CollectOptions =
     window: Window;
     baseUrl: string;
   }
-  | Destination & { source: "json"; jsonPath: string; interval?: Interval }
+  | Destination & {
+    source: "json";
+    jsonPath: string;
+    interval?: Interval;
+    /** The candles to take from the file; none: all of them. */
+    window?: Window;
+  }
   | Destination & {
     source: "csv";
     csvPath: string;
@@ -39,6 +46,8 @@ export type CollectOptions =
     /** Set when the symbol was read from the file's name (`ETHUSDT-1h.csv`), so the run can say so. */
     symbolFromFileName?: boolean;
     interval?: Interval;
+    /** The candles to take from the file; none: all of them. */
+    window?: Window;
   };
 
 export const DEFAULT_LIMIT = 1000;
@@ -60,21 +69,17 @@ const symbol = z.string().trim().transform((s) => s.toUpperCase()).pipe(
 const day = flag.date();
 const replace = z.boolean().optional().transform((v) => v === true);
 
-const binanceFlags = z.object({
-  source: z.literal("binance"),
-  symbols: z.preprocess(
-    (v) => splitList(v as string[]),
-    z.array(symbol).min(1, "expected at least one symbol, e.g. --symbols BTCUSDT ETHUSDT"),
-  ),
-  interval: IntervalSchema,
+/** The window flags, shared by every source: the same names, checks and meaning. */
+const windowFlags = {
   limit: flag.positiveInt("a whole number of candles, at least 1").optional(),
   startDate: day.optional(),
   endDate: day.optional(),
   months: flag.positiveInt("a whole number of months, at least 1").optional(),
-  baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://api.binance.com" }),
-  output,
-  replace,
-}).superRefine((o, ctx) => {
+};
+
+type WindowFlags = { limit?: number; startDate?: string; endDate?: string; months?: number };
+
+function refuseWindowMix(o: WindowFlags, ctx: z.RefinementCtx): void {
   const chosen = (["limit", "startDate", "months"] as const).filter((k) => o[k] !== undefined);
   if (chosen.length > 1) {
     ctx.addIssue({
@@ -93,15 +98,35 @@ const binanceFlags = z.object({
       message: `must be after --start-date ${o.startDate} (the end date is exclusive)`,
     });
   }
-}).transform((o): CollectOptions => ({
-  source: "binance",
-  symbols: [...new Set(o.symbols)],
-  interval: o.interval,
-  window: o.startDate !== undefined
+}
+
+/** The window typed, if any (a file source without one is read whole; binance then takes --limit's default). */
+function windowOf(o: WindowFlags): Window | undefined {
+  return o.startDate !== undefined
     ? { kind: "dates", startDate: o.startDate, endDate: o.endDate }
     : o.months !== undefined
     ? { kind: "months", months: o.months }
-    : { kind: "latest", count: o.limit ?? DEFAULT_LIMIT },
+    : o.limit !== undefined
+    ? { kind: "latest", count: o.limit }
+    : undefined;
+}
+
+const binanceFlags = z.object({
+  source: z.literal("binance"),
+  symbols: z.preprocess(
+    (v) => splitList(v as string[]),
+    z.array(symbol).min(1, "expected at least one symbol, e.g. --symbols BTCUSDT ETHUSDT"),
+  ),
+  interval: IntervalSchema,
+  ...windowFlags,
+  baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://api.binance.com" }),
+  output,
+  replace,
+}).superRefine(refuseWindowMix).transform((o): CollectOptions => ({
+  source: "binance",
+  symbols: [...new Set(o.symbols)],
+  interval: o.interval,
+  window: windowOf(o) ?? { kind: "latest", count: DEFAULT_LIMIT },
   baseUrl: o.baseUrl,
   output: o.output,
   replace: o.replace,
@@ -111,9 +136,17 @@ const jsonFlags = z.object({
   source: z.literal("json"),
   jsonPath: z.string().trim().min(1, "expected a file path"),
   interval: IntervalSchema.optional(),
+  ...windowFlags,
   output,
   replace,
-});
+}).superRefine(refuseWindowMix).transform((o): CollectOptions => ({
+  source: "json",
+  jsonPath: o.jsonPath,
+  interval: o.interval,
+  window: windowOf(o),
+  output: o.output,
+  replace: o.replace,
+}));
 
 const csvFlags = z.object({
   source: z.literal("csv"),
@@ -121,9 +154,19 @@ const csvFlags = z.object({
   symbol,
   symbolFromFileName: z.boolean(),
   interval: IntervalSchema.optional(),
+  ...windowFlags,
   output,
   replace,
-});
+}).superRefine(refuseWindowMix).transform((o): CollectOptions => ({
+  source: "csv",
+  csvPath: o.csvPath,
+  symbol: o.symbol,
+  symbolFromFileName: o.symbolFromFileName,
+  interval: o.interval,
+  window: windowOf(o),
+  output: o.output,
+  replace: o.replace,
+}));
 
 /**
  * The symbol a Binance-style file name carries: `ETHUSDT-1h.csv`, `BTCUSDT-1h-2024-01.csv` (the public kline
@@ -169,10 +212,6 @@ function csvSymbol(raw: Record<string, unknown>, given: ReadonlySet<string>) {
 /** Flags that only make sense with one source, by their commander attribute name. */
 const ONLY_FOR: Record<string, Source> = {
   symbols: "binance",
-  limit: "binance",
-  startDate: "binance",
-  endDate: "binance",
-  months: "binance",
   baseUrl: "binance",
   jsonPath: "json",
   csvPath: "csv",
@@ -203,12 +242,17 @@ export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlyS
     case "binance":
       return parseFlags("collect", binanceFlags, { ...raw, limit: onlyGiven("limit") });
     case "json":
-      return parseFlags("collect", jsonFlags, { ...raw, interval: onlyGiven("interval") });
+      return parseFlags("collect", jsonFlags, {
+        ...raw,
+        interval: onlyGiven("interval"),
+        limit: onlyGiven("limit"),
+      });
     case "csv":
       return parseFlags("collect", csvFlags, {
         ...raw,
         ...csvSymbol(raw, given),
         interval: onlyGiven("interval"),
+        limit: onlyGiven("limit"),
       });
   }
 }

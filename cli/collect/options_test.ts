@@ -70,7 +70,8 @@ Deno.test("collect flags: bad values and combinations name the flag", () => {
   refused({ baseUrl: "ftp://example.com" }, /^--base-url: expected an http\(s\) URL/);
   refused({ jsonPath: "x.json" }, /^--json-path applies only to --source json, not binance$/);
   refused({ symbol: "ETHUSDT" }, /^--symbol applies only to --source csv, not binance$/);
-  refused({ source: "csv", months: "3" }, /^--months applies only to --source binance, not csv$/);
+  refused({ source: "csv", symbol: "X1", months: "3", limit: "5" }, /^--months: choose one of --limit/);
+  refused({ source: "json", endDate: "2023-01-01" }, /^--end-date: needs --start-date$/);
   refused({ source: "json", symbols: ["BTCUSDT"] }, /^--symbols applies only to --source binance, not json$/);
   // One letter from --symbol: the hint names it (it pointed at the whole --help).
   assert.throws(() => parse({ source: "csv", symbols: ["BTCUSDT"] }), (error: UsageError) => {
@@ -86,6 +87,7 @@ Deno.test("collect flags: the file sources", () => {
     jsonPath: "candle_export.json",
     output: "data/training_data.csv",
     interval: undefined,
+    window: undefined,
     replace: false,
   });
   assert.deepEqual(parse({ source: "csv", csvPath: "x.csv", symbol: "solusdt", interval: "4h" }), {
@@ -94,10 +96,28 @@ Deno.test("collect flags: the file sources", () => {
     symbol: "SOLUSDT",
     symbolFromFileName: false,
     interval: "4h",
+    window: undefined,
     output: "data/training_data.csv",
     replace: false,
   });
   assert.equal((parse({ source: "json", replace: true }) as { replace: boolean }).replace, true);
+});
+
+Deno.test("collect flags: the window flags take part of a file by binance's rule; none reads it whole", () => {
+  const windowOf = (typed: Record<string, unknown>) =>
+    (parse(typed) as Extract<CollectOptions, { source: "csv" | "json" }>).window;
+  // --limit's default (1000) is binance's: a file without a window is read whole.
+  assert.equal(windowOf({ source: "csv", symbol: "SOLUSDT" }), undefined);
+  assert.deepEqual(windowOf({ source: "csv", symbol: "SOLUSDT", limit: "500" }), {
+    kind: "latest",
+    count: 500,
+  });
+  assert.deepEqual(windowOf({ source: "json", months: "6" }), { kind: "months", months: 6 });
+  assert.deepEqual(windowOf({ source: "json", startDate: "2023-01-01", endDate: "2023-07-01" }), {
+    kind: "dates",
+    startDate: "2023-01-01",
+    endDate: "2023-07-01",
+  });
 });
 
 Deno.test("collect flags: --source csv needs --symbol unless the file name carries it", () => {

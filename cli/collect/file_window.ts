@@ -1,0 +1,96 @@
+/**
+ * `--start-date`/`--end-date`, `--months` and `--limit` on a file source (csv, json): the candles the window
+ * selects, by the rule `--source binance` fetches by (`klineRequest`), and those before them kept as
+ * indicator warm-up. RSI and the EMAs carry every earlier candle in their value, so a window cut from a
+ * longer file would otherwise start its history afresh: its first ~50 rows empty and the next ones off from
+ * what TA-Lib gives over the whole file (and from what the bot computes over its long history).
+ */
+import {
+  type CandleSeries,
+  emptySeries,
+  INDICATOR_COLUMNS,
+  SERIES_COLUMNS,
+  sliceSeries,
+} from "../../features/index.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import type { KlineRequest } from "./binance.ts";
+import { utc } from "./summary.ts";
+
+/** One symbol's candles in a window, and the file's candles before it (indicator warm-up only). */
+export interface Windowed {
+  selected: CandleSeries;
+  leadIn: CandleSeries;
+}
+
+/**
+ * The candles of `s` (ascending open times) that `request` selects: those opening in [start, end), or the
+ * last `count`. A file whose candles have no open times (a C# export without `t`) cannot be cut by date.
+ */
+export function selectWindow(s: CandleSeries, request: KlineRequest, flag: string, path: string): Windowed {
+  if (s.length > 0 && s.openTime.some(Number.isNaN)) {
+    throw new UsageError(
+      `${flag}: ${path} has ${s.symbol} candles without an open time ("t"), so no window can be cut from them`,
+      `drop ${flag} to collect the whole file, or have the bot export each candle's open time as "t"`,
+    );
+  }
+  let from: number, to: number;
+  if (request.kind === "latest") {
+    from = Math.max(0, s.length - request.count);
+    to = s.length;
+  } else {
+    from = firstAtOrAfter(s.openTime, request.start);
+    to = firstAtOrAfter(s.openTime, request.end);
+  }
+  return { selected: sliceSeries(s, from, to), leadIn: sliceSeries(s, 0, from) };
+}
+
+/** Index of the first time ≥ `t` in ascending `times` (binary search: a dump may hold millions). */
+function firstAtOrAfter(times: Float64Array, t: number): number {
+  let lo = 0, hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A window that selects nothing from any symbol: said with the file's span, since the dates the user typed
+ * are the thing to change (an empty success would leave an old training CSV looking refreshed).
+ */
+export function emptyWindowError(path: string, window: string, all: readonly CandleSeries[]): CommandError {
+  const spans = all.filter((s) => s.length > 0).map((s) =>
+    `${s.symbol} ${utc(s.openTime[0])} → ${utc(s.openTime[s.length - 1])} UTC`
+  );
+  return new CommandError(
+    `${path} has no candles in ${window}` + (spans.length > 0 ? ` (it holds ${spans.join("; ")})` : ""),
+    "choose dates inside the file's span (--end-date is exclusive), or drop the window to collect the whole file",
+  );
+}
+
+/**
+ * Fills `series`' indicators (ownIndicators: only the missing ones, keeping those the source sent) as if the
+ * lead-in's candles that open before its first one came first, so each row gets what the whole file gives.
+ * The lead-in is read, never written.
+ */
+export function indicatorsAfterLeadIn(
+  series: CandleSeries,
+  leadIn: CandleSeries | undefined,
+  fill: (s: CandleSeries) => void,
+): void {
+  const first = series.length > 0 ? series.openTime[0] : -Infinity;
+  const before = leadIn ? countBefore(leadIn, first) : 0;
+  if (before === 0) return fill(series);
+  const joined = emptySeries(series.symbol, before + series.length);
+  joined.openTime.set(leadIn!.openTime.subarray(0, before));
+  joined.openTime.set(series.openTime, before);
+  for (const col of SERIES_COLUMNS) {
+    joined[col].set(leadIn![col].subarray(0, before));
+    joined[col].set(series[col], before);
+  }
+  fill(joined);
+  for (const col of INDICATOR_COLUMNS) series[col].set(joined[col].subarray(before));
+}
+
+const countBefore = (s: CandleSeries, t: number) => firstAtOrAfter(s.openTime, t);

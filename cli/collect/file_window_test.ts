@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import {
+  computeIndicators,
+  INDICATOR_COLUMNS,
+  readTrainingCsv,
+  seriesFromCandles,
+} from "../../features/index.ts";
+import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
+import { assertSameCandles, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import { type CollectOptions, runCollect, type Window } from "./index.ts";
+
+const START = utcMs("2022-01-01");
+const ROWS = syntheticKlines("1h", START, 1200, { seed: 11 }); // 2022-01-01 … 2022-02-20
+const source = seriesSource({ AAAUSDT: { "1h": ROWS } });
+
+const numbers = (rows: readonly KlineRow[]) =>
+  rows.map((r) => ({
+    openTime: r.openTime,
+    open: Number(r.open),
+    high: Number(r.high),
+    low: Number(r.low),
+    close: Number(r.close),
+    volume: Number(r.volume),
+  }));
+
+/** The whole file's indicators: what every row of a window cut from it must carry. */
+const WHOLE = seriesFromCandles("AAAUSDT", numbers(ROWS));
+computeIndicators(WHOLE);
+
+async function writeCsv(rig: Rig): Promise<string> {
+  const path = join(dirname(rig.output), "AAAUSDT-1h.csv");
+  await writeFile(
+    path,
+    [
+      "open_time,open,high,low,close,volume",
+      ...ROWS.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(",")),
+    ].join("\n"),
+  );
+  return path;
+}
+
+const csv = (csvPath: string, window: Window | undefined, output: string): CollectOptions => ({
+  source: "csv",
+  csvPath,
+  symbol: "AAAUSDT",
+  window,
+  output,
+});
+
+/** The written rows are exactly `rows`, each with the indicators the whole file gives it. */
+async function assertWindow(output: string, rows: readonly KlineRow[]): Promise<void> {
+  const [written] = await readTrainingCsv(output);
+  assertSameCandles(written, rows);
+  const offset = ROWS.indexOf(rows[0]);
+  for (const col of INDICATOR_COLUMNS) {
+    assert.deepEqual(
+      Array.from(written[col]),
+      Array.from(WHOLE[col].subarray(offset, offset + rows.length)),
+      `${col}: the whole file's values`,
+    );
+  }
+}
+
+Deno.test("collect --source csv --start-date/--end-date: the window's rows, with the whole file's indicators", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const path = await writeCsv(rig);
+    const report = await runCollect(
+      csv(path, { kind: "dates", startDate: "2022-01-10", endDate: "2022-01-20" }, rig.output),
+      rig.env,
+    );
+    const window = rowsBetween(ROWS, utcMs("2022-01-10"), utcMs("2022-01-20"));
+    assert.equal(window.length, 240);
+    assert.equal(report.collected, 240);
+    // Without the warm-up from the file's earlier candles, the first 49 rows had no EMA(50) and the rest
+    // differed from TA-Lib's over the file.
+    await assertWindow(rig.output, window);
+
+    // A later window merged in: the file as one window would have written it, byte for byte.
+    await runCollect(csv(path, { kind: "dates", startDate: "2022-01-20" }, rig.output), rig.env);
+    const onePass = join(dirname(rig.output), "one_pass.csv");
+    await runCollect(csv(path, { kind: "dates", startDate: "2022-01-10" }, onePass), rig.env);
+    assert.equal(await readFile(rig.output, "utf8"), await readFile(onePass, "utf8"));
+    await assertWindow(rig.output, rowsBetween(ROWS, utcMs("2022-01-10"), Infinity));
+  }));
+
+Deno.test("collect --source csv --limit/--months: the latest candles of the file, by binance's rule", () =>
+  withRig("2022-02-25", { source }, async (rig) => {
+    const path = await writeCsv(rig);
+    await runCollect(csv(path, { kind: "latest", count: 100 }, rig.output), rig.env);
+    await assertWindow(rig.output, ROWS.slice(-100));
+    const months = join(dirname(rig.output), "months.csv");
+    await runCollect(csv(path, { kind: "months", months: 1 }, months), rig.env);
+    await assertWindow(months, rowsBetween(ROWS, utcMs("2022-01-25"), Infinity));
+    // More than the file holds is the whole file, as binance gives what it has.
+    const all = join(dirname(rig.output), "all.csv");
+    await runCollect(csv(path, { kind: "latest", count: 5000 }, all), rig.env);
+    await assertWindow(all, ROWS);
+  }));
+
+Deno.test("collect --source csv: a window the file has no candles in is an error naming its span, nothing written", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const path = await writeCsv(rig);
+    for (
+      const window of [
+        { kind: "dates", startDate: "2021-01-01", endDate: "2021-06-01" },
+        { kind: "dates", startDate: "2022-06-01" },
+        { kind: "months", months: 3 },
+      ] as Window[]
+    ) {
+      await assert.rejects(runCollect(csv(path, window, rig.output), rig.env), (error: CommandError) => {
+        assert.ok(error instanceof CommandError && !(error instanceof UsageError), String(error));
+        assert.equal(error.exitCode, 1);
+        assert.match(
+          error.message,
+          new RegExp(
+            `^${path} has no candles in .* \\(it holds AAAUSDT 2022-01-01 00:00 → 2022-02-19 23:00 UTC\\)$`,
+          ),
+        );
+        assert.match(error.hint!, /inside the file's span/);
+        return true;
+      });
+    }
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
+    // A start date after today is the flag's error, as with binance.
+    await assert.rejects(
+      runCollect(csv(path, { kind: "dates", startDate: "2024-01-01" }, rig.output), rig.env),
+      (error: UsageError) =>
+        error instanceof UsageError && /--start-date: 2024-01-01 is in the future/.test(error.message),
+    );
+  }));
+
+Deno.test("collect --source json with a window: the bot's indicators kept, warm-up from the export's earlier candles", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = numbers(ROWS.slice(0, 200));
+    const jsonPath = join(dirname(rig.output), "export.json");
+    // The bot sends RSI on even candles only (a value of its own), nothing else.
+    const exported = (withTime: boolean) =>
+      JSON.stringify([{
+        symbol: "AAAUSDT",
+        candles: rows.map((r, i) => ({
+          ...(withTime ? { t: r.openTime } : {}),
+          o: r.open,
+          h: r.high,
+          l: r.low,
+          c: r.close,
+          v: r.volume,
+          ...(i % 2 === 0 ? { rsi: 12.5 } : {}),
+        })),
+      }]);
+    await writeFile(jsonPath, exported(true));
+    const options: CollectOptions = {
+      source: "json",
+      jsonPath,
+      window: { kind: "latest", count: 60 },
+      output: rig.output,
+    };
+    await runCollect(options, rig.env);
+    const [written] = await readTrainingCsv(rig.output);
+    assert.equal(written.length, 60);
+    assert.equal(written.openTime[0], rows[140].openTime);
+    for (let i = 0; i < 60; i++) {
+      assert.ok(Object.is(written.rsi[i], (140 + i) % 2 === 0 ? 12.5 : WHOLE.rsi[140 + i]), `rsi[${i}]`);
+      assert.ok(Object.is(written.ema[i], WHOLE.ema[140 + i]), `ema[${i}]`);
+    }
+    // Without open times there is nothing to cut by: the flag's error (exit 2), nothing written.
+    await writeFile(jsonPath, exported(false));
+    await assert.rejects(
+      runCollect({ ...options, output: join(dirname(rig.output), "untimed.csv") }, rig.env),
+      (error: UsageError) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(
+          error.message,
+          /^--limit: .*export\.json has AAAUSDT candles without an open time \("t"\)/,
+        );
+        assert.match(error.hint!, /drop --limit to collect the whole file/);
+        return true;
+      },
+    );
+  }));

@@ -7,14 +7,50 @@
  */
 import {
   type CandleSeries,
+  closedOpenTimeBound,
   emptySeries,
+  type Grid,
+  gridOf,
   INDICATOR_COLUMNS,
+  inferGrid,
+  type Interval,
   SERIES_COLUMNS,
   sliceSeries,
 } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { KlineRequest } from "./binance.ts";
 import { utc } from "./summary.ts";
+
+/**
+ * A file's candles that have closed by `now` (those of an export taken mid-candle, or stamped ahead, left out),
+ * on `interval` or the step each symbol's open times show; `dropped` names what was left out. Binance sends
+ * only closed candles, and the help says collect takes only those: a half-formed last candle's close and volume
+ * are not the candle's, and the next collect would then conflict with the finished one.
+ */
+export function closedOnly(
+  all: readonly CandleSeries[],
+  interval: Interval | undefined,
+  now: number,
+): { series: CandleSeries[]; dropped: string[] } {
+  const dropped: string[] = [];
+  const series = all.map((s) => {
+    const grid: Grid | null = interval ? gridOf(interval) : inferGrid(s.openTime);
+    if (s.length === 0 || grid === null || s.openTime.some(Number.isNaN)) return s;
+    const bound = grid.stepMs === null ? closedOpenTimeBound(now, "1M") : now - grid.stepMs;
+    const keep = firstAtOrAfter(s.openTime, bound + 1);
+    if (keep === s.length) return s;
+    const left = s.length - keep;
+    dropped.push(
+      `${s.symbol}: ${left === 1 ? "its last candle" : `its last ${left} candles`} (from ${
+        utc(s.openTime[keep])
+      } UTC) had not closed by ${utc(now)} UTC; left out (a later collect takes ${
+        left === 1 ? "it" : "them"
+      } once closed)`,
+    );
+    return sliceSeries(s, 0, keep);
+  });
+  return { series, dropped };
+}
 
 /** One symbol's candles in a window, and the file's candles before it (indicator warm-up only). */
 export interface Windowed {

@@ -180,3 +180,34 @@ Deno.test("collect --source json with a window: the bot's indicators kept, warm-
       },
     );
   }));
+
+Deno.test("collect --source csv: a last candle still open when the file was read is left out, and said so", () =>
+  withRig("2022-02-19T23:30", { source }, async (rig) => {
+    const path = await writeCsv(rig);
+    // Exported at 23:30: the 23:00 candle's close and volume are half an hour's, not the candle's.
+    const report = await runCollect(csv(path, undefined, rig.output), rig.env);
+    assert.equal(report.collected, ROWS.length - 1);
+    const [written] = await readTrainingCsv(rig.output);
+    assertSameCandles(written, ROWS.slice(0, -1));
+    assert.ok(
+      rig.env.printed.includes(
+        `${path}: AAAUSDT: its last candle (from 2022-02-19 23:00 UTC) had not closed by 2022-02-19 23:30 UTC; ` +
+          "left out (a later collect takes it once closed)",
+      ),
+      rig.env.printed.join("\n"),
+    );
+    // Once it has closed, the same file adds it.
+    rig.clock.advance(utcMs("2022-02-20") - rig.clock.now());
+    await runCollect(csv(path, undefined, rig.output), rig.env);
+    assertSameCandles((await readTrainingCsv(rig.output))[0], ROWS);
+    // A file whose every candle opens after now: its times are wrong, not "no candles".
+    rig.clock.advance(utcMs("2021-06-01") - rig.clock.now());
+    await assert.rejects(
+      runCollect(csv(path, undefined, join(dirname(rig.output), "future.csv")), rig.env),
+      (error: CommandError) => {
+        assert.equal(error.exitCode, 1);
+        assert.match(error.message, /AAAUSDT-1h\.csv has no closed candles: every one opens too late/);
+        return true;
+      },
+    );
+  }));

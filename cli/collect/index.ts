@@ -17,6 +17,7 @@ import {
   gridOf,
   type HeldLock,
   inferGrid,
+  type Interval,
   inTimeOrder,
   LockBusyError,
   lockFile,
@@ -48,7 +49,7 @@ import {
   remarkNamedInterval,
   remarkReordered,
 } from "./grid_checks.ts";
-import { emptyWindowError, indicatorsAfterLeadIn, selectWindow } from "./file_window.ts";
+import { closedOnly, emptyWindowError, indicatorsAfterLeadIn, selectWindow } from "./file_window.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
@@ -301,7 +302,7 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       const all = await readCsharpExport(options.jsonPath);
       refuseOtherInterval(options.interval, all, options.jsonPath);
       return {
-        ...fileWindow(all, options.window, options.jsonPath, env),
+        ...fileWindow(all, options.interval, options.window, options.jsonPath, env),
         ownIndicators: true,
         grid: gridFor(options.interval),
         requests: 0,
@@ -317,7 +318,7 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       refuseOtherInterval(options.interval, [series], options.csvPath);
       if (!options.interval) remarkNamedInterval(options.csvPath, series, env.print);
       return {
-        ...fileWindow([series], options.window, options.csvPath, env),
+        ...fileWindow([series], options.interval, options.window, options.csvPath, env),
         ownIndicators: false,
         grid: gridFor(options.interval),
         requests: 0,
@@ -328,18 +329,30 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
 }
 
 /**
- * A file's candles cut to the window typed (all of them without one), by the rule binance fetches by, with
- * those before the window kept for the indicators' warm-up; a window that selects nothing is an error.
+ * A file's closed candles cut to the window typed (all of them without one), by the rule binance fetches by,
+ * with those before the window kept for the indicators' warm-up; a window that selects nothing is an error.
  */
 function fileWindow(
   all: CandleSeries[],
+  interval: Interval | undefined,
   window: Window | undefined,
   path: string,
   env: CollectEnv,
 ): Pick<Gathered, "series" | "leadIn"> {
   // An empty file is "holds no candles" (runCollect), whatever the window.
-  if (window === undefined || all.every((s) => s.length === 0)) return { series: all };
-  const request = klineRequest(window, env.clock.now());
+  if (all.every((s) => s.length === 0)) return { series: all };
+  const now = env.clock.now();
+  const closed = closedOnly(all, interval, now);
+  for (const line of closed.dropped) env.print(`${path}: ${line}`);
+  if (closed.series.every((s) => s.length === 0)) {
+    throw new CommandError(
+      `${path} has no closed candles: every one opens too late to have closed by ${utc(now)} UTC`,
+      "check the file's open times (ms since the epoch, UTC), or collect it once its candles have closed",
+    );
+  }
+  if (window === undefined) return { series: closed.series };
+  all = closed.series;
+  const request = klineRequest(window, now);
   const flag = window.kind === "latest" ? "--limit" : window.kind === "months" ? "--months" : "--start-date";
   const cut = all.map((s) => selectWindow(s, request, flag, path));
   if (cut.every((c) => c.selected.length === 0)) {

@@ -73,12 +73,7 @@ class OhlcvColumns {
               `csv reads raw candles (${OHLCV_HEADER.join(",")}) or a Binance kline dump`,
           );
         }
-        if (!isOhlcvHeader(record)) {
-          throw new CandleError(
-            `${this.source}: unexpected header "${record.join(",")}"; expected ${OHLCV_HEADER.join(",")} ` +
-              `or a Binance kline dump without a header`,
-          );
-        }
+        if (!isOhlcvHeader(record)) throw headerError(this.source, record);
         return;
       }
     }
@@ -87,6 +82,7 @@ class OhlcvColumns {
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }
+    refuseDateText(record[0], `${where} (open_time)`);
     const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
       parseNumberCell(cell, k === 0 && this.#hasHeader === true, `${where} (${OHLCV_HEADER[k]})`)
     );
@@ -111,6 +107,48 @@ class OhlcvColumns {
     assertFeaturesFit(s, this.lineOf);
     return s;
   }
+}
+
+/**
+ * What is wrong with a header that is not OHLCV_HEADER, and what to do: the generic "fix the data named" left a
+ * user with a semicolon- or tab-separated export (a spreadsheet's, with decimal commas) or other column names
+ * guessing what the reader wants.
+ */
+function headerError(source: string, record: readonly string[]): CandleError {
+  const expected = OHLCV_HEADER.join(",");
+  const line = record.join(",");
+  const separator = record.length === 1 ? [";", "\t", "|"].find((c) => line.includes(c)) : undefined;
+  if (separator !== undefined) {
+    const name = separator === "\t" ? "tabs" : `'${separator}'`;
+    return new CandleError(
+      `${source}: its columns are separated by ${name}, not commas (header "${
+        line.replaceAll("\t", "\\t")
+      }")`,
+      `save it as comma-separated with '.' as the decimal mark (header ${expected}); with decimal commas, ` +
+        `e.g. sed -e 's/,/./g' -e 's/${separator === "\t" ? "\\t" : separator === "|" ? "|" : ";"}/,/g'`,
+    );
+  }
+  return new CandleError(
+    `${source}: unexpected header "${line}"; expected ${expected} or a Binance kline dump without a header`,
+    `name the first six columns ${expected}, in that order (more columns after them are ignored)`,
+  );
+}
+
+/**
+ * An open time written as a date ("2024-01-01T00:00:00Z", pandas' "2024-01-01 00:00:00"): refused naming the
+ * epoch ms it would be in UTC, since "not a finite number" did not say what the reader wanted instead. Not
+ * read as a date: one without a zone is in no known one.
+ */
+function refuseDateText(cell: string, where: string): void {
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(cell)) return;
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(cell) && cell.length > 10;
+  const ms = Date.parse(zoned ? cell : `${cell.replace(" ", "T")}${cell.length === 10 ? "T00:00:00" : ""}Z`);
+  throw new CandleError(
+    `${where}: "${cell}" is a date; open times are numbers, ms since the epoch`,
+    `write each open time as ms since 1970-01-01 UTC${
+      Number.isFinite(ms) ? ` (${cell}${zoned ? "" : " read as UTC"} is ${ms})` : ""
+    }, e.g. pandas: (df.open_time.astype("int64") // 10**6)`,
+  );
 }
 
 /** Whether a record's first six columns are OHLCV_HEADER (case aside). */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { CandleError } from "./candles.ts";
 import { parseOhlcvCsv, readOhlcvCsv } from "./ohlcv_csv.ts";
 
 const TEXT = "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n";
@@ -84,4 +85,41 @@ Deno.test("the header again further down (monthly files joined end to end) is sk
   assert.throws(() => parseOhlcvCsv(TEXT + "time,open,high,low,close,volume\n", "X", "t.csv"), {
     message: 't.csv line 4 (open_time): "time" is not a finite number',
   });
+});
+
+Deno.test("a spreadsheet's export, other column names and dates as open times say what to change, not just 'fix the data'", () => {
+  const refused = (text: string, message: string, hint: RegExp) =>
+    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
+      assert.equal(e.message, message);
+      assert.match(e.hint!, hint);
+      return true;
+    });
+  // Semicolons and decimal commas (a European spreadsheet's CSV): the separator is named, with a conversion.
+  refused(
+    "open_time;open;high;low;close;volume\n1000;1,5;2;0,5;1,5;10\n",
+    `f.csv: its columns are separated by ';', not commas (header "open_time;open;high;low;close;volume")`,
+    /comma-separated with '\.' as the decimal mark .* sed -e 's\/,\/\.\/g' -e 's\/;\/,\/g'$/,
+  );
+  refused(
+    "open_time\topen\thigh\tlow\tclose\tvolume\n",
+    `f.csv: its columns are separated by tabs, not commas (header "open_time\\topen\\thigh\\tlow\\tclose\\tvolume")`,
+    /comma-separated/,
+  );
+  refused(
+    "timestamp,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n",
+    'f.csv: unexpected header "timestamp,open,high,low,close,volume"; expected open_time,open,high,low,close,volume ' +
+      "or a Binance kline dump without a header",
+    /^name the first six columns open_time,open,high,low,close,volume, in that order/,
+  );
+  // ISO times (pandas' to_csv of a datetime index): the ms they would be, read as UTC when no zone is given.
+  refused(
+    "open_time,open,high,low,close,volume\n2017-08-17T04:00:00Z,1,2,0.5,1.5,10\n",
+    'f.csv line 2 (open_time): "2017-08-17T04:00:00Z" is a date; open times are numbers, ms since the epoch',
+    /\(2017-08-17T04:00:00Z is 1502942400000\)/,
+  );
+  refused(
+    "open_time,open,high,low,close,volume\n2017-08-17 04:00:00,1,2,0.5,1.5,10\n",
+    'f.csv line 2 (open_time): "2017-08-17 04:00:00" is a date; open times are numbers, ms since the epoch',
+    /\(2017-08-17 04:00:00 read as UTC is 1502942400000\)/,
+  );
 });

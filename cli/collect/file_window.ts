@@ -100,7 +100,7 @@ export function emptyWindowError(path: string, window: string, all: readonly Can
     `${s.symbol} ${utc(s.openTime[0])} → ${utc(s.openTime[s.length - 1])} UTC`
   );
   return new CommandError(
-    `${path} has no candles in ${window}` + (spans.length > 0 ? ` (it holds ${spans.join("; ")})` : ""),
+    `${path} has no candles in ${window}` + (spans.length > 0 ? `; it holds ${spans.join(", ")}` : ""),
     "choose dates inside the file's span (--end-date is exclusive), or drop the window to collect the whole file",
   );
 }

@@ -116,7 +116,7 @@ Deno.test("collect --source csv: a window the file has no candles in is an error
         assert.match(
           error.message,
           new RegExp(
-            `^${path} has no candles in .* \\(it holds AAAUSDT 2022-01-01 00:00 → 2022-02-19 23:00 UTC\\)$`,
+            `^${path} has no candles in .*; it holds AAAUSDT 2022-01-01 00:00 → 2022-02-19 23:00 UTC$`,
           ),
         );
         assert.match(error.hint!, /inside the file's span/);

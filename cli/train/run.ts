@@ -7,21 +7,13 @@ import {
   type CandleSeries,
   CLASSES,
   FEATURE_NAMES,
-  intervalOf,
   plural,
   readTrainingCsv,
   removeStaleTemps,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
 import { checkpointsFlag, requireInput } from "../flags.ts";
-import {
-  classPriors,
-  MODEL_CLASS_NAMES,
-  type ModelType,
-  type Preprocessor,
-  TRAINED_DECISION_RULE,
-  VERSION,
-} from "../../engine/index.ts";
+import { classPriors, type ModelType, type Preprocessor, TRAINED_DECISION_RULE } from "../../engine/index.ts";
 import {
   BackendError,
   type BackendInfo,
@@ -30,22 +22,13 @@ import {
   type LayersModel,
 } from "../../ml/runtime/index.ts";
 import { type Dataset, DatasetError, prepareDataset, type Scaling } from "../../ml/data/index.ts";
+import { buildModel, FAST_LAYERS, firstMembers, memberViews, scoringBatch } from "../../ml/models/index.ts";
 import {
-  buildModel,
-  FAST_LAYERS,
-  firstMembers,
-  memberViews,
-  saveModel,
-  scoringBatch,
-} from "../../ml/models/index.ts";
-import {
-  appliedDistillWeight,
   type BatchProgress,
   membersResult,
   type MemberStart,
   memberTrainConfig,
   type RunConfig,
-  runConfigJson,
   type TrainConfig,
   trainConfigOf,
   trainMembers,
@@ -61,19 +44,11 @@ import {
   type RunState,
   splitOutdated,
 } from "./run_folder.ts";
-import {
-  CheckpointStoreError,
-  droppedPreviousLine,
-  isoOrNull,
-  promote,
-  sha256Hex,
-  writeVersion,
-} from "../../ml/checkpoints/index.ts";
+import { isoOrNull, sha256Hex } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
-import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import { dataLines, keptRunLine, stopLine } from "./report.ts";
 import {
   requireBatchFits,
@@ -87,6 +62,7 @@ import {
   requireTimedIncrement,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
+import { type Prepared, promoteSaved, saveVersion } from "./save.ts";
 import {
   calibrate,
   keepsTemperature,
@@ -94,7 +70,6 @@ import {
   restoreClassBias,
 } from "../../ml/evaluate/index.ts";
 import { TEMPERATURE_BOUND } from "../../ml/metrics/index.ts";
-import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 
 export interface TrainIo {
   /** One line of normal output (stdout). */
@@ -366,20 +341,6 @@ async function startRun(
   return run;
 }
 
-interface Prepared {
-  readonly series: CandleSeries[];
-  readonly backend: BackendInfo;
-  readonly parent: Parent | null;
-  readonly parentEnd: number | null;
-  /** The whole run configuration (recorded in manifest.json); `config` is its loop part for this data. */
-  readonly runConfig: RunConfig;
-  readonly data: Dataset;
-  readonly modelType: ModelType;
-  readonly scaling: Scaling;
-  readonly config: TrainConfig;
-  readonly started: number;
-}
-
 async function trainAndSave(
   opts: TrainOptions,
   io: TrainIo,
@@ -387,18 +348,7 @@ async function trainAndSave(
   initial: LayersModel,
   run: RunFolder | null,
 ): Promise<TrainOutcome> {
-  const {
-    series,
-    backend,
-    parent,
-    parentEnd,
-    runConfig,
-    data,
-    modelType,
-    scaling,
-    config,
-    started,
-  } = prepared;
+  const { parent, runConfig, data, modelType, scaling, config } = prepared;
   let model = initial;
   const resumed = run !== null && epochsDone(run.current) > 0;
   if (resumed) {
@@ -472,62 +422,14 @@ async function trainAndSave(
     rule: preprocessor.decisionRule ?? "argmax",
     priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
   }, io);
-  const interval = intervalOf(series.map((s) => s.openTime));
-  const written = await writeVersion(opts.checkpoints, {
-    writeModel: (dir) => saveModel(model, dir),
+  const written = await saveVersion(opts, prepared, {
+    model,
+    result,
+    recorded,
     preprocessor,
-    history: historyOf(result),
     metrics,
-    manifest: {
-      parent: parent?.version ?? null,
-      candlecast_version: VERSION,
-      model_type: modelType,
-      model_class: MODEL_CLASS_NAMES[modelType],
-      data: describeData(opts.data, data, runConfig.data.split, parentEnd),
-      symbols: data.symbols.map((s) => s.symbol),
-      interval,
-      // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
-      hyperparameters: runConfigJson(recorded),
-      backend: backend.backend,
-      device: backend.device,
-      training: {
-        epochs_run: result.history.length,
-        best_epoch: result.bestEpoch,
-        ...ensembleEpochs(result),
-        stop_reason: result.stopReason,
-        seconds: Math.round((performance.now() - started) / 1000),
-        // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
-        class_weights: config.classWeights,
-        // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
-        ...(keptFrom !== null
-          ? { temperature_windows: 0, temperature_from: keptFrom }
-          : { temperature_windows: data.validation.size }),
-        ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
-      },
-    },
-    exportOnnx: checkedOnnxExport(model, preprocessor, interval),
-    extraFiles: (version, manifest) => ({
-      "report.html": renderReport(trainingReport({
-        facts: trainingFacts(manifest),
-        decisions: {
-          rule: metrics.served.rule,
-          argmax: metrics.test,
-          served: metrics.served.metrics,
-          reliability: metrics.served.reliability,
-          ece: metrics.served.ece,
-          eceFloor: metrics.served.ece_floor,
-        },
-        version,
-        modelType,
-        history: result.history,
-        bestEpoch: result.bestEpoch,
-        bestEpochs: result.perMember.length > 1 ? result.perMember.map((r) => r.bestEpoch) : undefined,
-        test: metrics.test,
-        baselines: metrics.baselines,
-        baselinesServed: metrics.served.baselines,
-        temperature,
-      })),
-    }),
+    temperature,
+    keptFrom,
   });
   model.dispose();
   // The version holds it all now — unless interrupted: then the folder stays for `train --resume`.
@@ -540,36 +442,7 @@ async function trainAndSave(
   const promoted = opts.promote && !interrupted && !written.onnxError && !stoppedAfterTraining;
   if (promoted) {
     io.onPhase?.("promoting");
-    try {
-      await promote(opts.checkpoints, written.version, {
-        onPreviousDropped: (v, reason) => io.out(droppedPreviousLine(v, reason)),
-      });
-    } catch (error) {
-      // The version is whole on disk; only `current` could not be re-pointed: say which. The store's own
-      // refusal (a `current` made a folder by hand during training) reached the user without the version.
-      if (error instanceof CheckpointStoreError) {
-        const command = `candlecast models promote ${written.version}${checkpointsFlag(opts.checkpoints)}`;
-        // One promote command, for this version: the store's hint may already hold one for "VERSION" (a
-        // `current` that is no symlink), or be about this version itself (its files do not check out).
-        const storeHint = error.hint ?? "";
-        const hint = storeHint.includes("candlecast models promote VERSION")
-          ? storeHint.replace(/candlecast models promote VERSION[^']*/, command)
-          : error.message.startsWith(written.version)
-          ? storeHint
-          : `${storeHint ? `${storeHint}; then` : "run"} '${command}'`;
-        throw new CommandError(`saved ${written.dir} (not promoted): ${error.message}`, hint);
-      }
-      const machine = filesystemProblem(error);
-      if (!machine) throw error;
-      throw new CommandError(
-        `saved ${written.dir}, but could not point ${
-          join(opts.checkpoints, "current")
-        } at it: ${machine.message}`,
-        `${machine.hint}, then 'candlecast models promote ${written.version}${
-          checkpointsFlag(opts.checkpoints)
-        }'`,
-      );
-    }
+    await promoteSaved(opts.checkpoints, written, io.out);
   }
   const where = promoted ? `; ${join(opts.checkpoints, "current")} → ${written.version}` : " (not promoted)";
   io.out(`saved ${written.dir}${where}`);

@@ -1,0 +1,165 @@
+/**
+ * What a finished training leaves: the version written whole (`saveVersion`: the model's files, the calibrated
+ * preprocessor, metrics, history, the manifest with the whole run configuration, model.onnx checked against
+ * the model, report.html) and, when asked, `current` switched to it (`promoteSaved`), the store's refusals
+ * turned into the promote command to run once fixed.
+ */
+import { join } from "node:path";
+import { type CandleSeries, intervalOf } from "../../features/index.ts";
+import { CommandError, filesystemProblem } from "../errors.ts";
+import { checkpointsFlag } from "../flags.ts";
+import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor, VERSION } from "../../engine/index.ts";
+import type { BackendInfo, LayersModel } from "../../ml/runtime/index.ts";
+import type { Dataset, Scaling } from "../../ml/data/index.ts";
+import { saveModel } from "../../ml/models/index.ts";
+import {
+  appliedDistillWeight,
+  type MembersResult,
+  type RunConfig,
+  runConfigJson,
+  type TrainConfig,
+} from "../../ml/train/index.ts";
+import {
+  CheckpointStoreError,
+  droppedPreviousLine,
+  promote,
+  writeVersion,
+  type WrittenVersion,
+} from "../../ml/checkpoints/index.ts";
+import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
+import type { TrainOptions } from "./options.ts";
+import type { Parent } from "./parent.ts";
+import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
+import type { scoreOnTest } from "./test_split.ts";
+
+/** What the run prepared before training: the data, its splits and scaling, the configuration, the parent. */
+export interface Prepared {
+  readonly series: CandleSeries[];
+  readonly backend: BackendInfo;
+  readonly parent: Parent | null;
+  readonly parentEnd: number | null;
+  /** The whole run configuration (recorded in manifest.json); `config` is its loop part for this data. */
+  readonly runConfig: RunConfig;
+  readonly data: Dataset;
+  readonly modelType: ModelType;
+  readonly scaling: Scaling;
+  readonly config: TrainConfig;
+  readonly started: number;
+}
+
+/** What training ended with, calibrated and scored: the version's contents. */
+export interface Trained {
+  readonly model: LayersModel;
+  readonly result: MembersResult;
+  /** The run configuration recorded: the run's, less the members that never trained. */
+  readonly recorded: RunConfig;
+  readonly preprocessor: Preprocessor;
+  readonly metrics: Awaited<ReturnType<typeof scoreOnTest>>;
+  readonly temperature: number;
+  /** The parent whose temperature was kept (a fine-tune with too few validation windows to refit); or null. */
+  readonly keptFrom: string | null;
+}
+
+/** Writes the trained model as the store's next version (`writeVersion`); `current` is not touched. */
+export async function saveVersion(
+  opts: Pick<TrainOptions, "checkpoints" | "data">,
+  prepared: Prepared,
+  trained: Trained,
+): Promise<WrittenVersion> {
+  const { series, backend, parent, parentEnd, runConfig, data, modelType, config, started } = prepared;
+  const { model, result, recorded, preprocessor, metrics, temperature, keptFrom } = trained;
+  const interval = intervalOf(series.map((s) => s.openTime));
+  return await writeVersion(opts.checkpoints, {
+    writeModel: (dir) => saveModel(model, dir),
+    preprocessor,
+    history: historyOf(result),
+    metrics,
+    manifest: {
+      parent: parent?.version ?? null,
+      candlecast_version: VERSION,
+      model_type: modelType,
+      model_class: MODEL_CLASS_NAMES[modelType],
+      data: describeData(opts.data, data, runConfig.data.split, parentEnd),
+      symbols: data.symbols.map((s) => s.symbol),
+      interval,
+      // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
+      hyperparameters: runConfigJson(recorded),
+      backend: backend.backend,
+      device: backend.device,
+      training: {
+        epochs_run: result.history.length,
+        best_epoch: result.bestEpoch,
+        ...ensembleEpochs(result),
+        stop_reason: result.stopReason,
+        seconds: Math.round((performance.now() - started) / 1000),
+        // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
+        class_weights: config.classWeights,
+        // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
+        ...(keptFrom !== null
+          ? { temperature_windows: 0, temperature_from: keptFrom }
+          : { temperature_windows: data.validation.size }),
+        ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
+      },
+    },
+    exportOnnx: checkedOnnxExport(model, preprocessor, interval),
+    extraFiles: (version, manifest) => ({
+      "report.html": renderReport(trainingReport({
+        facts: trainingFacts(manifest),
+        decisions: {
+          rule: metrics.served.rule,
+          argmax: metrics.test,
+          served: metrics.served.metrics,
+          reliability: metrics.served.reliability,
+          ece: metrics.served.ece,
+          eceFloor: metrics.served.ece_floor,
+        },
+        version,
+        modelType,
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        bestEpochs: result.perMember.length > 1 ? result.perMember.map((r) => r.bestEpoch) : undefined,
+        test: metrics.test,
+        baselines: metrics.baselines,
+        baselinesServed: metrics.served.baselines,
+        temperature,
+      })),
+    }),
+  });
+}
+
+/**
+ * Points `current` at the version just saved. The version is whole on disk whatever happens here: a failure
+ * says so and names the promote command to run once its cause is fixed.
+ */
+export async function promoteSaved(
+  checkpoints: string,
+  written: WrittenVersion,
+  out: (line: string) => void,
+): Promise<void> {
+  try {
+    await promote(checkpoints, written.version, {
+      onPreviousDropped: (v, reason) => out(droppedPreviousLine(v, reason)),
+    });
+  } catch (error) {
+    // The version is whole on disk; only `current` could not be re-pointed: say which. The store's own
+    // refusal (a `current` made a folder by hand during training) reached the user without the version.
+    if (error instanceof CheckpointStoreError) {
+      const command = `candlecast models promote ${written.version}${checkpointsFlag(checkpoints)}`;
+      // One promote command, for this version: the store's hint may already hold one for "VERSION" (a
+      // `current` that is no symlink), or be about this version itself (its files do not check out).
+      const storeHint = error.hint ?? "";
+      const hint = storeHint.includes("candlecast models promote VERSION")
+        ? storeHint.replace(/candlecast models promote VERSION[^']*/, command)
+        : error.message.startsWith(written.version)
+        ? storeHint
+        : `${storeHint ? `${storeHint}; then` : "run"} '${command}'`;
+      throw new CommandError(`saved ${written.dir} (not promoted): ${error.message}`, hint);
+    }
+    const machine = filesystemProblem(error);
+    if (!machine) throw error;
+    throw new CommandError(
+      `saved ${written.dir}, but could not point ${join(checkpoints, "current")} at it: ${machine.message}`,
+      `${machine.hint}, then 'candlecast models promote ${written.version}${checkpointsFlag(checkpoints)}'`,
+    );
+  }
+}

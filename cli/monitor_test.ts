@@ -11,7 +11,7 @@ import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixtur
 import { sha256Hex } from "../engine/index.ts";
 import { seriesFromCandles } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { neverJudged } from "./monitor.ts";
+import { neverJudged } from "./monitor/print.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
@@ -406,7 +406,7 @@ Deno.test("monitor takes no yardstick from a metrics.json changed since training
 });
 
 Deno.test("monitor's yardstick: served metrics when stored, argmax test figures for an old version", async () => {
-  const { testScores } = await import("./monitor.ts");
+  const { testScores } = await import("./monitor/inputs.ts");
   const test = { accuracy: 0.4, macro_f1: 0.38, log_loss: 1.05 };
   const served = { accuracy: 0.36, macro_f1: 0.37, log_loss: 1.05, predicted_share: {} };
   assert.deepEqual(testScores({ test, served: { rule: "prior", metrics: served } }), {

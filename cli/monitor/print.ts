@@ -1,0 +1,124 @@
+/**
+ * What monitor prints: counts in its own spelling, the score tables, the advice when nothing could be scored,
+ * and the note when no week can ever be judged on these candles.
+ */
+import { type CandleSeries, commonestStep } from "../../features/index.ts";
+import {
+  type JoinResult,
+  type LiveScores,
+  MIN_WEEK_PREDICTIONS,
+  type MonitorReport,
+  type TestScores,
+} from "../../ml/monitor/index.ts";
+import type { MonitorOptions } from "./options.ts";
+
+/**
+ * "1 prediction", "3000 predictions": digits ungrouped, unlike features' `plural`, as monitor has always printed
+ * them (cron mail and test/monitor_expected.txt read them).
+ */
+export const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`;
+
+/**
+ * `"simbtcusdt" ×3, "BTC/USDT" ×1`: the symbols most often logged first, at most five, quoted (a symbol logged
+ * before serve refused spaces and control characters would otherwise break the line).
+ */
+export function symbolCounts(symbols: ReadonlyMap<string, number>, withCounts = true): string {
+  const sorted = [...symbols].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, 5).map(([symbol, n]) =>
+    JSON.stringify(symbol) + (withCounts ? ` ×${n}` : "")
+  );
+  return shown.join(", ") + (sorted.length > 5 ? ` and ${sorted.length - 5} more` : "");
+}
+
+/** What to do when no prediction could be scored, one piece of advice per reason some were not. */
+export function nothingScoredAdvice(
+  opts: Pick<MonitorOptions, "data">,
+  { pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, gapped, unknownVersions }: Omit<
+    JoinResult,
+    "joined"
+  >,
+): string[] {
+  const advice: string[] = [];
+  if (unknownVersions.size > 0) {
+    advice.push(
+      `point --checkpoints at the folder holding ${[...unknownVersions.keys()].join(", ")} (or, if retrain ` +
+        "removed it beyond --keep, that version can no longer be scored; a larger --keep keeps versions longer)",
+    );
+  }
+  if (unmatchedWrongUnit > 0) {
+    advice.push(
+      "have the bot send openTime in ms since the epoch (ToUnixTimeMilliseconds); predictions logged with times " +
+        "in another unit can never be matched with a candle",
+    );
+  }
+  if (missingSymbols.size > 0) {
+    advice.push(
+      `collect ${symbolCounts(missingSymbols, false)} into ${opts.data}, or have the bot send the symbols ` +
+        "collect wrote (Binance's, like BTCUSDT)",
+    );
+  }
+  const missing = [...missingSymbols.values()].reduce((a, b) => a + b, 0);
+  if (unmatched - missing > unmatchedWrongUnit) {
+    advice.push(
+      `collect the candles the predictions were made on into ${opts.data} (their closes must match)`,
+    );
+  }
+  if (pending > 0) advice.push("collect newer candles once the predictions' horizon has passed");
+  if (inSample > 0) {
+    advice.push(
+      "in-sample predictions are never scored; wait for predictions on candles newer than those the version was " +
+        "fit and validated on",
+    );
+  }
+  if (gapped > 0) {
+    advice.push(
+      "predictions whose label candle lies past missing candles are not scored, as training leaves such windows " +
+        "out; if the exchange has those candles, collect them again",
+    );
+  }
+  return advice;
+}
+
+/** Three decimals, or a dash where no bin had a prediction. */
+const f3 = (v: number) => (Number.isNaN(v) ? "  –  " : v.toFixed(3));
+
+export const row = (label: string, s: LiveScores) =>
+  `${label}  ${String(s.predictions).padStart(6)}  ${s.accuracy.toFixed(3)}  ${s.macro_f1.toFixed(3)}  ` +
+  `${s.log_loss.toFixed(3)}  ${s.mean_confidence.toFixed(3)}  ${f3(s.ece)}  ${f3(s.ece_floor)}`;
+
+/**
+ * Said after an unjudged week's note when no week could ever be judged: on coarse candles a week holds fewer
+ * candles than monitor needs, even one prediction on each of every symbol's (1d candles of two symbols: 14;
+ * repeats of a candle count once). Empty otherwise: more symbols asked about, or more days logged, may fill one.
+ */
+export function neverJudged(series: readonly CandleSeries[], interval: string | null): string {
+  const step = commonestStep(series.map((s) => s.openTime));
+  if (step === null) return "";
+  const perSymbol = Math.floor(7 * 86_400_000 / step);
+  const most = perSymbol * series.length;
+  if (most >= MIN_WEEK_PREDICTIONS) return "";
+  return `; on ${interval ?? "these"} candles a week holds at most ${most} (${perSymbol} a symbol, ` +
+    `${count(series.length, "symbol")}), so no week of it will be judged: read ` +
+    "its per-day and per-version scores instead";
+}
+
+/** The per-day and per-version score tables, each version beside its test split's scores. */
+export function printScoreTables(report: MonitorReport, tests: ReadonlyMap<string, TestScores>): void {
+  const header = (first: string) =>
+    `${first}  predictions  accuracy  macro_f1  log_loss  confidence  ECE    ECE floor`;
+  const width = Math.max(...report.byDay.map((d) => d.version.length));
+  console.log(`\nper day\n${header("day        " + "version".padEnd(width))}`);
+  for (const d of report.byDay) console.log(row(`${d.day} ${d.version.padEnd(width)}`, d.scores));
+  console.log(`\nper version (test split in brackets)\n${header("version".padEnd(width))}`);
+  for (const v of report.byVersion) {
+    const t = tests.get(v.version);
+    console.log(
+      row(v.version.padEnd(width), v.scores) +
+        (t
+          ? `   [test${t.rule ? ` (${t.rule} rule)` : ""} accuracy ${t.accuracy.toFixed(3)} macro_f1 ${
+            t.macro_f1.toFixed(3)
+          } log_loss ${t.log_loss.toFixed(3)}]`
+          : ""),
+    );
+  }
+}

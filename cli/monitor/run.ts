@@ -1,0 +1,193 @@
+/**
+ * `candlecast monitor` end to end: how the served model is doing on the market since it went live. Reads the prediction
+ * log that `serve` writes, joins it with a fresh training CSV (run `collect` first), and prints accuracy,
+ * macro-F1, log-loss and calibration per day and per model version, warning when the last week is worse
+ * than the version's own test metrics.
+ *
+ * In bounded memory for a log of any size: the log is read twice from one snapshot of its files, first to
+ * join and count (and find each version's latest scored prediction, where its "last week" ends), then to sum
+ * the scores per day and version. No record is kept; only the candles, the versions and the counters are.
+ */
+import { join } from "node:path";
+import { intervalOf, isInterval, readTrainingCsv, sameInterval } from "../../features/index.ts";
+import { MonitorTally, OutcomeJoiner, type TestScores } from "../../ml/monitor/index.ts";
+import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
+import type { PredictionLogSnapshot } from "../../server/index.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import { checkpointsFlag, pathFlag } from "../flags.ts";
+import type { MonitorOptions } from "./options.ts";
+import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
+import { count, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
+
+/** Scores the predictions logged against the candles, and prints the tables and warnings. */
+export async function runMonitor(opts: MonitorOptions): Promise<void> {
+  const log = await openPredictions(opts.predictions);
+  try {
+    await monitorLog(opts, log);
+  } finally {
+    log.close();
+  }
+}
+
+async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Promise<void> {
+  const { records: logged, skipped } = await hasRecords(log);
+  // Lines, none a prediction: another file named (a training CSV), not a log still empty.
+  if (!logged && skipped > 0) {
+    throw new CommandError(
+      `${opts.predictions}: none of its ${count(skipped, "line")} is a prediction serve logged; ` +
+        "it is not a predictions log",
+      "point --predictions at the log serve writes (its --predictions-log, default data/predictions.jsonl)",
+    );
+  }
+  // A deployment's first days: nothing is wrong, as when every prediction still awaits its horizon, so a daily
+  // cron job exits 0 here too (it exited 1, mailing a failure until the bot's first request).
+  if (!logged) {
+    console.log(
+      `nothing to score yet: ${opts.predictions} holds no predictions yet (serve logs each one it answers)`,
+    );
+    return;
+  }
+  const series = await readTrainingCsv(opts.data);
+  const dataInterval = intervalOf(series.map((s) => s.openTime));
+  // Versions are read as the log names them (a handful), filling the maps the joiner reads.
+  const preprocessors = new Map<string, Preprocessor>();
+  const tests = new Map<string, TestScores>();
+  const seenUntil = new Map<string, number>();
+  const tried = new Set<string>();
+  // Version names repeat across stores and after a rebuild: a prediction logged with its version's creation
+  // time is scored against this store's version of that name only when they are the same model.
+  const createdAt = new Map<string, string>();
+  const otherModel = new Map<string, { predictions: number; loggedCreatedAt: string }>();
+  const sameModel = (record: PredictionRecord) =>
+    record.version_created_at === undefined || !createdAt.has(record.version) ||
+    createdAt.get(record.version) === record.version_created_at;
+  const joiner = new OutcomeJoiner(series, preprocessors, seenUntil);
+  const latest = new Map<string, number>();
+  const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
+  let records = 0;
+  // The version that answered the newest logged prediction: what serve serves now (`current`, or a version
+  // it was pinned to with --checkpoint).
+  let newest: { version: string; time: number } | null = null;
+  for await (const batch of log.batches(counts)) {
+    for (const record of batch) {
+      records++;
+      const time = Date.parse(record.time);
+      if (newest === null || time >= newest.time) newest = { version: record.version, time };
+      if (!tried.has(record.version)) {
+        tried.add(record.version);
+        const v = await readVersion(join(opts.checkpoints, record.version));
+        // A version's horizon counts its own candles: on another interval's candles its outcomes (and so every
+        // score) would be read the wrong number of hours ahead, silently.
+        if (v?.interval && dataInterval && !sameInterval(v.interval, dataInterval)) {
+          throw new UsageError(
+            `--data: ${opts.data} holds ${dataInterval} candles, but ${record.version} was trained on ` +
+              `${v.interval} candles: its predictions' outcomes (${v.preprocessor.horizon} candles ahead) cannot ` +
+              "be read on them",
+            isInterval(v.interval)
+              ? `collect ${v.interval} candles into a CSV ('candlecast collect --interval ${v.interval} …') and ` +
+                "point --data at it"
+              : `point --data at the ${v.interval} candles ${record.version} was trained on`,
+          );
+        }
+        if (v) {
+          preprocessors.set(record.version, v.preprocessor);
+          if (v.test) tests.set(record.version, v.test);
+          if (v.seenUntil !== null) seenUntil.set(record.version, v.seenUntil);
+          if (v.createdAt !== null) createdAt.set(record.version, v.createdAt);
+        }
+      }
+      if (!sameModel(record)) {
+        const other = otherModel.get(record.version);
+        if (other) other.predictions++;
+        else otherModel.set(record.version, { predictions: 1, loggedCreatedAt: record.version_created_at! });
+        continue;
+      }
+      const row = joiner.join(record);
+      if (row) {
+        const t = Date.parse(row.record.time);
+        latest.set(record.version, Math.max(latest.get(record.version) ?? -Infinity, t));
+      }
+    }
+  }
+  const {
+    joined,
+    repeats,
+    pending,
+    unmatched,
+    unmatchedWrongUnit,
+    missingSymbols,
+    inSample,
+    gapped,
+    unknownVersions,
+  } = joiner.counts;
+  console.log(
+    `${count(records, "prediction")} logged: ${joined} with outcomes` +
+      (repeats ? ` (and ${repeats} repeats of their candles, each candle scored once)` : "") +
+      `, ${pending} awaiting their horizon, ` +
+      `${unmatched} not found in ${opts.data}` +
+      (missingSymbols.size > 0 ? ` (${symbolCounts(missingSymbols)} not in it at all)` : "") +
+      (unmatchedWrongUnit
+        ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
+        : "") +
+      (inSample
+        ? `, ${inSample} in-sample (on candles their version was fit or validated on; not scored)`
+        : "") +
+      (gapped ? `, ${gapped} not scored: candles missing before their label candle` : "") +
+      (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
+  );
+  for (const [version, n] of unknownVersions) {
+    console.log(`${count(n, "prediction")} of ${version} skipped: no such version in ${opts.checkpoints}`);
+  }
+  for (const [version, other] of otherModel) {
+    console.log(
+      `${count(other.predictions, "prediction")} of ${version} skipped: served by a ${version} created ` +
+        `${other.loggedCreatedAt}, but ${join(opts.checkpoints, version)} was created ${
+          createdAt.get(version)
+        }: ` +
+        "another model under the same name",
+    );
+  }
+  if (joined === 0) {
+    const advice = nothingScoredAdvice(opts, joiner.counts);
+    if (otherModel.size > 0) {
+      advice.unshift(
+        `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,
+      );
+    }
+    console.log(`nothing to score yet: ${advice.join("; ")}`);
+    return;
+  }
+  // The second read: the same records (the snapshot's lengths), joined the same way, summed.
+  const tally = new MonitorTally(latest);
+  const again = new OutcomeJoiner(series, preprocessors, seenUntil);
+  for await (const batch of log.batches()) {
+    for (const record of batch) {
+      if (!sameModel(record)) continue;
+      const row = again.join(record);
+      if (row) tally.add(row);
+    }
+  }
+  const report = tally.report(tests);
+  printScoreTables(report, tests);
+  // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
+  // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
+  const served = newest?.version ?? null;
+  const live = report.warnings.filter((w) => served === null || w.version === served);
+  for (const w of report.warnings) {
+    console.error(
+      live.includes(w)
+        ? `warning: ${w.message}`
+        : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
+    );
+  }
+  for (const u of report.unjudged) console.error(`note: ${u.message}${neverJudged(series, dataInterval)}`);
+  if (opts.failOnWarning && live.length > 0) {
+    // The folders monitor read, spelt out: printed bare, the command retrained the default ones.
+    const data = pathFlag("--data", opts.data, DEFAULTS.trainingCsv);
+    throw new CommandError(
+      count(live.length, "monitoring warning"),
+      `consider 'candlecast retrain --mode monthly${data}${checkpointsFlag(opts.checkpoints)}'`,
+    );
+  }
+}

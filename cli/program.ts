@@ -50,7 +50,11 @@ export function commanderMessage(error: CommanderError, command: string): { mess
   const [first, ...rest] = error.message.split("\n");
   const message = first.replace(/^error: /, "");
   const guess = rest.join(" ").match(/\(Did you mean (.+)\?\)/);
-  const usage = `run '${command} --help' for ${command === "candlecast" ? "the commands" : "the flags"}`;
+  // An unknown command's fix is in the commands a --help lists (`models --help` lists list, promote, rollback).
+  const what = command === "candlecast" || error.code === "commander.unknownCommand"
+    ? "the commands"
+    : "the flags";
+  const usage = `run '${command} --help' for ${what}`;
   return { message, hint: guess ? `did you mean ${guess[1]}? (${usage})` : usage };
 }
 

@@ -66,6 +66,15 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
       /^candlecast: unknown command 'frobnicate'\nhint: run 'candlecast --help' for the commands\n$/,
     ],
     [["trian"], /^candlecast: unknown command 'trian'\nhint: did you mean train\? /],
+    // A subcommand's --help lists the commands too: "for the flags" sent a mistyped one to look for flags.
+    [
+      ["models", "lsit"],
+      /^candlecast: unknown command 'lsit'\nhint: did you mean list\? \(run 'candlecast models --help' for the commands\)\n$/,
+    ],
+    [
+      ["models", "nope"],
+      /^candlecast: unknown command 'nope'\nhint: run 'candlecast models --help' for the commands\n$/,
+    ],
     [
       ["train", "--epoch", "3"],
       /^candlecast: unknown option '--epoch'\nhint: did you mean --epochs\? \(run 'candlecast train --help'/,

@@ -40,7 +40,7 @@ export function demoCommand(): Command {
     .description(
       "Starts a Binance-compatible klines server on 127.0.0.1 serving a SIMULATED market (regime switches,\n" +
         "clustered volatility, fat tails: synthetic, never evidence about real markets), then runs\n" +
-        "collect → train (lightweight_lstm, ~2 minutes on 2 cores) → export → serve, printing each command.\n" +
+        "collect → train (lightweight_lstm, under a minute on 2 cores) → export → serve, printing each command.\n" +
         "Everything goes under --dir; your data/ and checkpoints/ are not touched.",
     )
     .option("--dir <dir>", "folder for the demo's CSV, checkpoints and ONNX file", "demo")

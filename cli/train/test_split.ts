@@ -3,21 +3,30 @@
  * side, under the argmax and the served decision rule, with calibration (ECE and its sampling floor); printed,
  * and returned as metrics.json's body.
  */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import { classPriors, decideClasses, type DecisionRule } from "../../engine/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import { type Dataset, evaluationOrder, type Scaling, seededRng } from "../../ml/data/index.ts";
 import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
 import { evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
 import { calibrationOf, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
+import { FEW_CALLS } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
 
 /**
  * A class's precision for the served-rule line: "– (never named)" when the rule names it on no window (0 of 0,
- * which "0.000" would state as a fact).
+ * which "0.000" would state as a fact), and with the number of calls when there are fewer than FEW_CALLS, as
+ * report.html and evaluate show it: 'UP 0.667 (base rate 0.275)' from 4 calls read as a hit rate.
  */
-export function precisionText(m: Pick<Metrics, "predicted_share" | "per_class">, c: "DOWN" | "UP"): string {
-  return m.predicted_share[c] > 0 ? m.per_class[c].precision.toFixed(3) : "– (never named)";
+export function precisionText(
+  m: Pick<Metrics, "predicted_share" | "per_class" | "confusion_matrix">,
+  c: "DOWN" | "UP",
+): string {
+  if (!(m.predicted_share[c] > 0)) return "– (never named)";
+  const k = CLASSES.indexOf(c);
+  const calls = m.confusion_matrix.reduce((n, row) => n + (row[k] ?? 0), 0);
+  const p = m.per_class[c].precision.toFixed(3);
+  return calls < FEW_CALLS ? `${p} from ${plural(calls, "call")}` : p;
 }
 
 /** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */

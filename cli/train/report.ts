@@ -11,7 +11,7 @@ import type { MembersResult } from "../../ml/train/index.ts";
 
 const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : "?");
 /** A cut falls on a candle, not a day: "2022-11-05 13:00 UTC". */
-const hour = (ms: number) =>
+export const hour = (ms: number) =>
   Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";
 const n = (v: number) => v.toLocaleString("en-US");
 

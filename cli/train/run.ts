@@ -44,12 +44,12 @@ import {
   type RunState,
   splitOutdated,
 } from "./run_folder.ts";
-import { isoOrNull, sha256Hex } from "../../ml/checkpoints/index.ts";
+import { sha256Hex } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores } from "../workers_flag.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
-import { dataLines, keptRunLine, stopLine } from "./report.ts";
+import { dataLines, hour, keptRunLine, stopLine } from "./report.ts";
 import {
   requireBatchFits,
   requireEveryClass,
@@ -239,9 +239,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   const parentEnd = parent?.manifest.data.end_ms ?? null;
   if (parent) {
     io.out(
-      `incremental: fine-tuning ${parent.version} on windows labelled after ${
-        isoOrNull(parentEnd ?? NaN) ?? "?"
-      }`,
+      `incremental: fine-tuning ${parent.version} on windows labelled after ${hour(parentEnd ?? NaN)}`,
     );
   }
   // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.

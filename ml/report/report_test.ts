@@ -151,7 +151,7 @@ Deno.test("the training report: facts, both decision rules, labelled curves, zoo
       "Confusion matrix, prior rule (served)",
       "Reliability diagram",
       "BTCUSDT, ETHUSDT (2 symbols)",
-      "2020-01-01T00:00 … 2023-12-31T23:00 UTC",
+      "2020-01-01 00:00 … 2023-12-31 23:00 UTC",
       "12.6 min, 7 epochs (early stopping)",
       "wasm (cpu)",
       "dModel 64, heads 4",
@@ -414,4 +414,16 @@ Deno.test("report.html fits a narrow window and prints whole: charts shrink, pri
   const print = html.match(/@media print\{(.*?\})\}/s)?.[1] ?? "";
   assert.match(print, /\.scroll\{overflow:visible\}/);
   assert.match(print, /white-space:normal/);
+});
+
+Deno.test("the training report's facts print times as the terminal does, '2023-10-08 11:00 UTC', not ISO strings", () => {
+  // A fine-tune's facts read 'only labelled after 2023-10-08T11:00:00.000Z' beside '… 2023-12-31T23:00 UTC'.
+  const fineTune = {
+    ...MANIFEST,
+    parent: "v3_2023-10-08",
+    data: { ...MANIFEST.data, since: "2023-10-08T11:00:00.000Z" },
+  };
+  const facts = new Map(trainingFacts(fineTune));
+  assert.equal(facts.get("data"), "data/training_data.csv: 2020-01-01 00:00 … 2023-12-31 23:00 UTC");
+  assert.match(facts.get("windows") ?? "", /; only labelled after 2023-10-08 11:00 UTC$/);
 });

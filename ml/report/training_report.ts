@@ -222,6 +222,9 @@ const STOP_REASONS: Record<string, string> = {
 };
 
 /** The facts block: data span, symbols, interval, hyperparameters, duration, backend. */
+/** An ISO time as the rest of candlecast prints a candle's: "2023-10-08 11:00" (UTC); "?" when unknown. */
+const minute = (iso: string | null | undefined) => iso ? iso.slice(0, 16).replace("T", " ") : "?";
+
 export function trainingFacts(
   manifest: Omit<Manifest, "version" | "created_at" | "files">,
 ): [string, string][] {
@@ -231,13 +234,14 @@ export function trainingFacts(
   const w = d.windows;
   const minutes = training.seconds !== undefined ? `${(training.seconds / 60).toFixed(1)} min` : "?";
   const facts: [string, string][] = [
-    ["data", `${d.path}: ${d.start?.slice(0, 16) ?? "?"} … ${d.end?.slice(0, 16) ?? "?"} UTC`],
+    ["data", `${d.path}: ${minute(d.start)} … ${minute(d.end)} UTC`],
     ["symbols", `${manifest.symbols.join(", ")} (${plural(manifest.symbols.length, "symbol")})`],
     ["interval", manifest.interval ?? "?"],
     [
       "windows",
       `train ${w.train.toLocaleString("en-US")}, validation ${w.validation.toLocaleString("en-US")}, ` +
-      `test ${w.test.toLocaleString("en-US")}` + (d.since ? `; only labelled after ${d.since}` : ""),
+      `test ${w.test.toLocaleString("en-US")}` +
+      (d.since ? `; only labelled after ${minute(d.since)} UTC` : ""),
     ],
     ["model", `${manifest.model_type}${manifest.parent ? `, fine-tuned from ${manifest.parent}` : ""}`],
   ];

@@ -8,7 +8,14 @@ import type { Metrics } from "../metrics/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
 import type { EvaluationSummary } from "./summary_types.ts";
-import { enoughBlocks, IN_SAMPLE_VERDICT, judge, servedRuleWords, tooFewBlocks } from "./verdict.ts";
+import {
+  enoughBlocks,
+  IN_SAMPLE_VERDICT,
+  judge,
+  servedRuleWords,
+  signedDifference,
+  tooFewBlocks,
+} from "./verdict.ts";
 
 /** Names of the tables, in the order `evaluationTables` returns them; a renderer places its extras by them. */
 export type TableId =
@@ -47,7 +54,7 @@ const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "–");
 /** A share as a percentage, with the space before "%" that the verdict lines and the rest of candlecast use. */
 const pct = (v: number, digits = 1) => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : "–");
 /** A difference with its sign always written, so "+0.0100" and "-0.0100" never read alike. */
-const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(4)}` : "–");
+const signed = signedDifference;
 const count = (n: number) => n.toLocaleString("en-US");
 
 /** "all 3 folds pooled", "the 1 fold, 2023-W30", "the 2 finished folds pooled (fold 2023-12 did not run)". */

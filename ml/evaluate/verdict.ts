@@ -36,8 +36,17 @@ export function judge(low: number, high: number, betterBelow: boolean, enough = 
 }
 
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)} %`;
-/** A difference as the verdict writes it: signed, four decimals ("+0.0012", "-0.0040"); `retrain` too. */
-export const signedDifference = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(4)}`;
+/**
+ * A difference as the verdict and the tables write it: signed, four decimals ("+0.0012", "-0.0040"); `retrain`
+ * too. One that rounds to zero keeps the digits that show its side of 0 ("-0.00003"): an interval printed as
+ * "-0.0100 … -0.0000" was called "better", which reads as an interval that touches 0. "–" when not a number.
+ */
+export function signedDifference(v: number): string {
+  if (!Number.isFinite(v)) return "–";
+  let digits = 4;
+  while (digits < 8 && v !== 0 && Number(v.toFixed(digits)) === 0) digits++;
+  return `${v >= 0 ? "+" : ""}${v.toFixed(digits)}`;
+}
 const signed = signedDifference;
 /** An interval in words; one from a single block is unbounded, written as the tables write it. */
 export const intervalWords = (low: number, high: number) =>

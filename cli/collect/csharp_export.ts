@@ -151,11 +151,17 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/** Parses an export's text into one series per symbol, in file order, indicators as the bot sent them. */
+/**
+ * Parses an export's text into one series per symbol, in file order, indicators as the bot sent them. An
+ * empty text (or only whitespace) is refused as empty.
+ */
 export function parseCsharpExport(text: string, source = "C# export"): CandleSeries[] {
+  const body = withoutBom(text);
+  // Said as the CSV reader says it: "not valid JSON (Unexpected end of JSON input)" hid what was wrong.
+  if (body.trim() === "") throw new CandleError(`${source}: the file is empty`);
   let json: unknown;
   try {
-    json = JSON.parse(withoutBom(text));
+    json = JSON.parse(body);
   } catch (error) {
     throw new CandleError(`${source}: not valid JSON (${(error as Error).message})`);
   }

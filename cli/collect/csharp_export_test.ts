@@ -193,6 +193,23 @@ Deno.test("C# export: t in seconds, µs or ns becomes ms, read over the whole fi
   );
 });
 
+Deno.test("C# export: an empty file says it is empty, as an empty CSV does", async () => {
+  // Before: "not valid JSON (Unexpected end of JSON input)", which hid that nothing was written to it.
+  for (const text of ["", "\uFEFF", " \r\n\n"]) {
+    assert.throws(() => parseCsharpExport(text, "export.json"), (e: Error) => {
+      assert.ok(e instanceof CandleError, e.message);
+      assert.equal(e.message, "export.json: the file is empty");
+      return true;
+    });
+  }
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await assert.rejects(readCsharpExport(path), { message: `${path}: the file is empty` });
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
 Deno.test("C# export: a file with a byte order mark (.NET's Encoding.UTF8 writes one) is read", async () => {
   const path = await Deno.makeTempFile({ suffix: ".json" });
   try {

@@ -152,8 +152,9 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * Parses an export's text into one series per symbol, in file order, indicators as the bot sent them. An
- * empty text (or only whitespace) is refused as empty.
+ * Parses an export's text into one series per symbol, each candle where the file has it (collect sorts them
+ * by "t" as it sorts a CSV's rows), indicators as the bot sent them. An empty text (or only whitespace) is
+ * refused as empty.
  */
 export function parseCsharpExport(text: string, source = "C# export"): CandleSeries[] {
   const body = withoutBom(text);
@@ -210,12 +211,6 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       ) {
         const bounded = boundedIndicatorProblem(value as number);
         if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
-      }
-      const previous = times[e][i - 1];
-      if (i > 0 && openTime !== null && openTime <= previous!) {
-        throw new CandleError(
-          `${where}: t ${openTime} is not after the previous candle's ${previous} (candles must be in time order)`,
-        );
       }
       return row;
     });

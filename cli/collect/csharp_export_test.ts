@@ -97,10 +97,6 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
       /ETHUSDT candles\[1\]: Rsi must be within 0–100, got 4200/,
     ],
     [
-      [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1, { t: 5 })] }],
-      /ETHUSDT candles\[1\]: t 5 is not after/,
-    ],
-    [
       [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1)] }],
       /ETHUSDT candles\[1\]: "t" must be on every candle or on none/,
     ],
@@ -191,6 +187,18 @@ Deno.test("C# export: t in seconds, µs or ns becomes ms, read over the whole fi
       return true;
     },
   );
+});
+
+Deno.test("C# export: candles are read in file order, out of order and repeated ones too (collect sorts them)", () => {
+  const [s] = parseCsharpExport(
+    JSON.stringify([{
+      symbol: "ETHUSDT",
+      candles: [candle(0, { t: 7200000 }), candle(1, { t: 0 }), candle(1, { t: 0 })],
+    }]),
+    "e.json",
+  );
+  assert.deepEqual(Array.from(s.openTime), [7200000, 0, 0]);
+  assert.deepEqual(Array.from(s.open), [100, 101, 101]);
 });
 
 Deno.test("C# export: an empty file says it is empty, as an empty CSV does", async () => {

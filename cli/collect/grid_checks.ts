@@ -180,15 +180,23 @@ export function refuseOtherInterval(
   }
 }
 
-/** Says what putting a file's rows in time order changed (monthly dumps joined out of order, a day twice). */
+/**
+ * Says what putting a file's rows in time order changed (monthly dumps joined out of order, a day twice);
+ * `unit` is what the file holds them as (a CSV's rows, an export's candles).
+ */
 export function remarkReordered(
   path: string,
   { moved, repeats }: TimeOrdered,
   print: (line: string) => void,
+  unit: "row" | "candle" = "row",
 ): void {
   const done = [
-    moved > 0 ? `${plural(moved, "row")} out of time order sorted into place` : "",
-    repeats > 0 ? `${plural(repeats, "repeated row")} (the same candle again) dropped` : "",
+    moved > 0 ? `${plural(moved, unit)} out of time order sorted into place` : "",
+    repeats > 0
+      ? `${plural(repeats, `repeated ${unit}`)} (${
+        unit === "row" ? "the same candle" : "the same t and values"
+      } again) dropped`
+      : "",
   ].filter(Boolean);
   if (done.length > 0) print(`${path}: ${done.join("; ")}`);
 }

@@ -299,7 +299,14 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
     case "binance":
       return await gatherBinance(options, env);
     case "json": {
-      const all = await readCsharpExport(options.jsonPath);
+      // One rule for file sources: a symbol's candles sorted by "t" and verbatim repeats dropped, with a note,
+      // as a CSV's rows are (they were refused at the first candle out of order, the CSV's sorted); two
+      // different candles at one "t" are refused naming both.
+      const all = (await readCsharpExport(options.jsonPath)).map((s) => {
+        const ordered = inTimeOrder(s, (i) => `${options.jsonPath}: ${s.symbol} candles[${i}]`);
+        remarkReordered(`${options.jsonPath}: ${s.symbol}`, ordered, env.print, "candle");
+        return ordered.series;
+      });
       refuseOtherInterval(options.interval, all, options.jsonPath);
       return {
         ...fileWindow(all, options.interval, options.window, options.jsonPath, env),

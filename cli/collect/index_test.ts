@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dirname } from "node:path";
 import {
+  CandleError,
   type CandleSeries,
   computeIndicators,
   readTrainingCsv,
@@ -224,6 +225,73 @@ Deno.test("collect --source json: the bot's indicators are kept, missing ones co
     const first = await readFile(rig.output, "utf8");
     await runCollect(options, rig.env);
     assert.equal(await readFile(rig.output, "utf8"), first, "re-running the export changes nothing");
+  }));
+
+Deno.test("collect --source json: candles out of order or repeated are sorted and dropped with a note, as a CSV's rows", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const candles = numbers(ROWS.slice(0, 200)).map((r, i) => ({
+      t: r.openTime,
+      o: r.open,
+      h: r.high,
+      l: r.low,
+      c: r.close,
+      v: r.volume,
+      ...(i % 3 === 0 ? { Rsi: 40 + (i % 7) } : {}), // the bot's own values travel with their candle
+    }));
+    const exportOf = (list: readonly unknown[]) =>
+      JSON.stringify([{ symbol: "AAAUSDT", candles: list }, {
+        symbol: "BBBUSDT",
+        candles: candles.slice(0, 80),
+      }]);
+    const clean = join(dir, "clean.json");
+    await writeFile(clean, exportOf(candles));
+    await runCollect({ source: "json", jsonPath: clean, output: join(dir, "clean.out.csv") }, rig.env);
+    // Two exports joined, the later half first, 20 candles in both.
+    const joined = join(dir, "joined.json");
+    await writeFile(joined, exportOf([...candles.slice(100), ...candles.slice(0, 120)]));
+    rig.env.printed.length = 0;
+    // Before: refused at "AAAUSDT candles[100]: t … is not after the previous candle's … (candles must be in
+    // time order)", where the same candles as a CSV were sorted.
+    await runCollect({ source: "json", jsonPath: joined, output: join(dir, "joined.out.csv") }, rig.env);
+    assert.equal(
+      await readFile(join(dir, "joined.out.csv"), "utf8"),
+      await readFile(join(dir, "clean.out.csv"), "utf8"),
+    );
+    assert.ok(
+      rig.env.printed.includes(
+        `${joined}: AAAUSDT: 100 candles out of time order sorted into place; ` +
+          "20 repeated candles (the same t and values again) dropped",
+      ),
+      rig.env.printed.join("\n"),
+    );
+    assert.ok(!rig.env.printed.some((line) => line.includes("BBBUSDT:")), "a symbol in order has no note");
+    // One t twice with other values (or another of the bot's indicators) is two candles for one time: refused
+    // naming both, nothing written.
+    for (const change of [{ v: candles[110].v + 1 }, { Rsi: 55 }]) {
+      const conflicting = join(dir, "conflict.json");
+      await writeFile(
+        conflicting,
+        exportOf([
+          ...candles.slice(100),
+          ...candles.slice(0, 120).map((c, i) => (i === 110 ? { ...c, ...change } : c)),
+        ]),
+      );
+      await assert.rejects(
+        runCollect({ source: "json", jsonPath: conflicting, output: join(dir, "c.out.csv") }, rig.env),
+        (error: Error) => {
+          assert.ok(error instanceof CandleError && error.exitCode === 1, error.message);
+          assert.match(
+            error.message,
+            new RegExp(
+              `^${conflicting}: AAAUSDT candles\\[10\\] and ${conflicting}: AAAUSDT candles\\[210\\] both open at `,
+            ),
+          );
+          return true;
+        },
+      );
+      await assert.rejects(readFile(join(dir, "c.out.csv")), { code: "ENOENT" });
+    }
   }));
 
 Deno.test("collect --source json: candles without t only merge where they cannot collide", () =>

@@ -44,6 +44,8 @@ class OhlcvColumns {
   #hasHeader: boolean | null = null;
   /** Rows read before each header line met past the first line (files concatenated: `cat BTCUSDT-1h-*.csv`). */
   readonly #laterHeaders: number[] = [];
+  /** Leading columns left out of every record: 1 for the unnamed index column pandas writes by default. */
+  #skipped = 0;
 
   constructor(readonly source: string) {}
 
@@ -54,6 +56,8 @@ class OhlcvColumns {
   }
 
   add(record: string[]): void {
+    if (this.#hasHeader === null) this.#skipped = pandasIndexColumns(record);
+    if (this.#skipped > 0) record = record.slice(this.#skipped);
     // The header again further down: monthly files joined end to end, each with its header. Skipped, as the
     // first one is; any other text in a number column is still refused below, naming its line.
     if (this.#hasHeader !== null && isOhlcvHeader(record)) {
@@ -110,6 +114,18 @@ class OhlcvColumns {
 }
 
 /**
+ * 1 when the header is pandas' `to_csv` default, its unnamed index column first (`,open_time,…` or
+ * `Unnamed: 0,open_time,…`, a file read back and written again), else 0. That column is row numbers, never
+ * a candle's value, so it is left out rather than refused: before, its empty name was read as a headerless
+ * dump's first open time ("line 1 (open_time): value is empty"). A named first column is refused instead
+ * (headerError), since its values might be what the user meant as the open time.
+ */
+function pandasIndexColumns(record: readonly string[]): number {
+  const unnamed = record[0] === "" || /^unnamed: 0$/i.test(record[0] ?? "");
+  return unnamed && isOhlcvHeader(record.slice(1)) ? 1 : 0;
+}
+
+/**
  * What is wrong with a header that is not OHLCV_HEADER, and what to do: the generic "fix the data named" left a
  * user with a semicolon- or tab-separated export (a spreadsheet's, with decimal commas) or other column names
  * guessing what the reader wants.
@@ -126,6 +142,13 @@ function headerError(source: string, record: readonly string[]): CandleError {
       }")`,
       `save it as comma-separated with '.' as the decimal mark (header ${expected}); with decimal commas, ` +
         `e.g. sed -e 's/,/./g' -e 's/${separator === "\t" ? "\\t" : separator === "|" ? "|" : ";"}/,/g'`,
+    );
+  }
+  if (record.length > OHLCV_HEADER.length && isOhlcvHeader(record.slice(1))) {
+    return new CandleError(
+      `${source}: a column "${record[0]}" comes before ${expected} (header "${line}")`,
+      `remove that first column, so the header starts ${OHLCV_HEADER[0]} (pandas writes its index there: ` +
+        "df.to_csv(path, index=False))",
     );
   }
   return new CandleError(

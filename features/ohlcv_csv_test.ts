@@ -123,3 +123,40 @@ Deno.test("a spreadsheet's export, other column names and dates as open times sa
     /\(2017-08-17 04:00:00 read as UTC is 1502942400000\)/,
   );
 });
+
+Deno.test("pandas' unnamed index column before open_time is left out; a named one says to drop it", async () => {
+  // df.to_csv(path) writes the index first, unnamed; read back and written again, it is "Unnamed: 0". Before:
+  // "line 1 (open_time): value is empty" and the hint to "fix the data named".
+  const rows = TEXT.split("\n").slice(1).filter(Boolean);
+  for (const first of ["", "Unnamed: 0"]) {
+    const text = [`${first},open_time,open,high,low,close,volume`, ...rows.map((r, i) => `${i},${r}`)].join(
+      "\n",
+    );
+    const joined = `${text}\n${text}\n`; // two such files joined: the second header is skipped as well
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+    try {
+      const path = join(dir, "pandas.csv");
+      await Deno.writeTextFile(path, text);
+      for (const got of [parseOhlcvCsv(text, "X"), await readOhlcvCsv(path, "X")]) {
+        assert.deepEqual(Array.from(got.openTime), [1000, 2000], JSON.stringify(first));
+        assert.deepEqual(Array.from(got.volume), [10, 11]);
+      }
+      assert.deepEqual(Array.from(parseOhlcvCsv(joined, "X").openTime), [1000, 2000, 1000, 2000]);
+      // A bad row still names its line in the file.
+      assert.throws(() => parseOhlcvCsv(`${text}\n2,3000,1,x,1,1,1\n`, "X", "p.csv"), {
+        message: 'p.csv line 4 (high): "x" is not a finite number',
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  assert.throws(() => parseOhlcvCsv(`idx,${TEXT}`, "X", "f.csv"), (e: CandleError) => {
+    assert.equal(
+      e.message,
+      'f.csv: a column "idx" comes before open_time,open,high,low,close,volume (header ' +
+        '"idx,open_time,open,high,low,close,volume")',
+    );
+    assert.match(e.hint!, /^remove that first column, .*df\.to_csv\(path, index=False\)\)$/);
+    return true;
+  });
+});

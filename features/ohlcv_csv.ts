@@ -35,12 +35,19 @@ const CSV_OPTIONS = {
   record_delimiter: [...CSV_RECORD_DELIMITERS],
 };
 
+/** Rows per block of `OhlcvColumns` (3 MB: six numbers a row). */
+const BLOCK_ROWS = 1 << 16;
+
 /**
- * Records checked and put straight into number columns as the parser reads them: a million-row dump held as
- * string arrays took ~2 GB, these columns take 48 MB.
+ * Records checked and put straight into numbers as the parser reads them: a million-row dump held as string
+ * arrays took ~2 GB, these take 48 MB. They fill fixed blocks of Float64Array (outside the JS heap), copied
+ * once into the series' columns: six growing number[] left ~220 MB of heap garbage after a 3M-row file, and
+ * while V8 had not yet swept it, the training CSV's writing grew the heap by ~500 MB more (helper trial s35).
  */
 class OhlcvColumns {
-  readonly #columns: number[][] = OHLCV_HEADER.map(() => []);
+  /** Row r's six values at `r % BLOCK_ROWS * 6` of block `r / BLOCK_ROWS`. */
+  readonly #blocks: Float64Array[] = [];
+  #rows = 0;
   #hasHeader: boolean | null = null;
   /** Rows read before each header line met past the first line (files concatenated: `cat BTCUSDT-1h-*.csv`). */
   readonly #laterHeaders: number[] = [];
@@ -61,7 +68,7 @@ class OhlcvColumns {
     // The header again further down: monthly files joined end to end, each with its header. Skipped, as the
     // first one is; any other text in a number column is still refused below, naming its line.
     if (this.#hasHeader !== null && isOhlcvHeader(record)) {
-      return void this.#laterHeaders.push(this.#columns[0].length);
+      return void this.#laterHeaders.push(this.#rows);
     }
     if (this.#hasHeader === null) {
       this.#hasHeader = Number.isNaN(Number(record[0]));
@@ -82,7 +89,7 @@ class OhlcvColumns {
       }
     }
     // The row being read comes after every header met so far: no search on this per-row path.
-    const where = this.#line(this.#columns[0].length, this.#laterHeaders.length);
+    const where = this.#line(this.#rows, this.#laterHeaders.length);
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }
@@ -92,20 +99,23 @@ class OhlcvColumns {
     );
     const problem = ohlcvProblem({ openTime: t, open, high, low, close, volume }, where);
     if (problem) throw new CandleError(problem);
-    [t, open, high, low, close, volume].forEach((v, k) => this.#columns[k].push(v));
+    const at = (this.#rows % BLOCK_ROWS) * 6;
+    if (at === 0) this.#blocks.push(new Float64Array(BLOCK_ROWS * 6));
+    this.#blocks[this.#blocks.length - 1].set([t, open, high, low, close, volume], at);
+    this.#rows++;
   }
 
   /** The series read, once every record is in; refuses an empty file and open times that cannot be right. */
   series(symbol: string): CandleSeries {
     if (this.#hasHeader === null) throw new CandleError(`${this.source}: the file is empty`);
-    const columns = this.#columns;
-    const s = emptySeries(symbol, columns[0].length);
-    s.openTime.set(columns[0]);
-    s.open.set(columns[1]);
-    s.high.set(columns[2]);
-    s.low.set(columns[3]);
-    s.close.set(columns[4]);
-    s.volume.set(columns[5]);
+    const s = emptySeries(symbol, this.#rows);
+    const columns = [s.openTime, s.open, s.high, s.low, s.close, s.volume];
+    for (let r = 0; r < this.#rows; r++) {
+      const block = this.#blocks[Math.floor(r / BLOCK_ROWS)];
+      const at = (r % BLOCK_ROWS) * 6;
+      for (let k = 0; k < 6; k++) columns[k][r] = block[at + k];
+    }
+    this.#blocks.length = 0; // the blocks are copied: let them go before the series is worked on
     refusePartlyTimed(s.openTime, this.lineOf);
     openTimesToMs(s.openTime, this.lineOf);
     assertFeaturesFit(s, this.lineOf);

@@ -160,3 +160,23 @@ Deno.test("pandas' unnamed index column before open_time is left out; a named on
     return true;
   });
 });
+
+Deno.test("a file longer than one block of rows is read whole, each row in place, a bad row past it named by its line", () => {
+  const n = 70_000; // more than BLOCK_ROWS (65,536)
+  const lines = Array.from(
+    { length: n },
+    (_, i) => `${1000 * (i + 1)},${i + 2},${i + 4},${i + 1},${i + 3},${i % 7}`,
+  );
+  const s = parseOhlcvCsv(["open_time,open,high,low,close,volume", ...lines].join("\n"), "X");
+  assert.equal(s.length, n);
+  for (const i of [0, 65_535, 65_536, n - 1]) {
+    assert.deepEqual(
+      [s.openTime[i], s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]],
+      [1000 * (i + 1), i + 2, i + 4, i + 1, i + 3, i % 7],
+      `row ${i}`,
+    );
+  }
+  assert.throws(() => parseOhlcvCsv([...lines, "1,1,x,1,1,1"].join("\n"), "X", "big.csv"), {
+    message: `big.csv line ${n + 1} (high): "x" is not a finite number`,
+  });
+});

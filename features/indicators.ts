@@ -2,13 +2,21 @@
  * RSI(14), MACD(12,26,9), EMA(50) and slow Stochastic(14,3,3), reproducing TA-Lib's C code: the same
  * first valid index, seeding and arithmetic order, so a model trained on our CSVs sees the numbers the
  * C# bot (which uses TA-Lib conventions) sends. Warm-up values are NaN.
+ *
+ * Each function writes into `out` when given one (a series' own columns: `computeIndicators`), every value of
+ * it, so collecting a 3M-candle file does not allocate a second set of columns (and MACD's four temporaries)
+ * beside the series' for the GC to free late: they were ~170 MB of its peak memory (helper trial s35).
  */
 import { type CandleSeries, INDICATOR_COLUMNS, type IndicatorColumn } from "./candles.ts";
 
 /** RSI with Wilder smoothing; first value at index `period`. */
-export function rsi(close: ArrayLike<number>, period = 14): Float64Array {
+export function rsi(
+  close: ArrayLike<number>,
+  period = 14,
+  out: Float64Array = new Float64Array(close.length),
+): Float64Array {
   const n = close.length;
-  const out = new Float64Array(n).fill(NaN);
+  out.fill(NaN);
   if (n <= period) return out;
   let gain = 0, loss = 0;
   for (let i = 1; i <= period; i++) {
@@ -56,8 +64,12 @@ function mean(values: ArrayLike<number>, from: number, to: number): number {
 }
 
 /** EMA seeded at index period−1 with the simple mean of the first `period` values. */
-export function ema(close: ArrayLike<number>, period = 50): Float64Array {
-  const out = new Float64Array(close.length).fill(NaN);
+export function ema(
+  close: ArrayLike<number>,
+  period = 50,
+  out: Float64Array = new Float64Array(close.length),
+): Float64Array {
+  out.fill(NaN);
   if (close.length < period) return out;
   emaFrom(close, period, period - 1, mean(close, 0, period), out);
   return out;
@@ -72,32 +84,27 @@ export interface Macd {
 /**
  * MACD with TA-Lib's seeding quirk: both EMAs start at index slow−1; the slow one is seeded with the mean of
  * the first `slow` closes, the fast one with the mean of the `fast` closes ending there. The signal EMA is
- * seeded with the mean of the first `signal` MACD values; all three columns start at slow+signal−2.
+ * seeded with the mean of the first `signal` MACD values; all three columns start at slow+signal−2. The two
+ * EMAs and the line are worked out in `out`'s own columns (no temporaries), each value as before.
  */
-export function macd(close: ArrayLike<number>, fast = 12, slow = 26, signal = 9): Macd {
+export function macd(close: ArrayLike<number>, fast = 12, slow = 26, signal = 9, out?: Macd): Macd {
   const n = close.length;
-  const out = {
-    macd: new Float64Array(n).fill(NaN),
-    signal: new Float64Array(n).fill(NaN),
-    hist: new Float64Array(n).fill(NaN),
-  };
+  const result = out ?? { macd: new Float64Array(n), signal: new Float64Array(n), hist: new Float64Array(n) };
+  const { macd: line, signal: signalLine, hist } = result;
+  for (const column of [line, signalLine, hist]) column.fill(NaN);
   const start = slow - 1;
   const first = start + signal - 1;
-  if (n <= first) return out;
-  const fastEma = new Float64Array(n).fill(NaN);
-  const slowEma = new Float64Array(n).fill(NaN);
-  emaFrom(close, slow, start, mean(close, 0, slow), slowEma);
-  emaFrom(close, fast, start, mean(close, start - fast + 1, start + 1), fastEma);
-  const line = new Float64Array(n);
-  for (let i = start; i < n; i++) line[i] = fastEma[i] - slowEma[i];
-  const signalLine = new Float64Array(n).fill(NaN);
+  if (n <= first) return result;
+  // The slow EMA in `hist`, the fast one in `signalLine`, their difference (the MACD line) in `line`.
+  emaFrom(close, slow, start, mean(close, 0, slow), hist);
+  emaFrom(close, fast, start, mean(close, start - fast + 1, start + 1), signalLine);
+  for (let i = start; i < n; i++) line[i] = signalLine[i] - hist[i];
+  // The fast EMA is no longer needed: the signal EMA of the line replaces it from `first` on.
   emaFrom(line, signal, first, mean(line, start, first + 1), signalLine);
-  for (let i = first; i < n; i++) {
-    out.macd[i] = line[i];
-    out.signal[i] = signalLine[i];
-    out.hist[i] = line[i] - signalLine[i];
-  }
-  return out;
+  for (let i = first; i < n; i++) hist[i] = line[i] - signalLine[i];
+  // The line before `first` only seeded the signal; all three columns start at `first`.
+  for (const column of [line, signalLine, hist]) column.fill(NaN, start, first);
+  return result;
 }
 
 export interface Stochastic {
@@ -105,9 +112,9 @@ export interface Stochastic {
   d: Float64Array;
 }
 
-/** Simple moving average over `period` values of `values`, defined where all of them are. */
-function sma(values: Float64Array, period: number, firstValid: number): Float64Array {
-  const out = new Float64Array(values.length).fill(NaN);
+/** Simple moving average over `period` values of `values`, defined where all of them are; into `out`. */
+function sma(values: Float64Array, period: number, firstValid: number, out: Float64Array): Float64Array {
+  out.fill(NaN);
   let sum = 0;
   for (let i = firstValid; i < values.length; i++) {
     sum += values[i];
@@ -128,6 +135,7 @@ export function stochastic(
   kPeriod = 14,
   slowKPeriod = 3,
   slowDPeriod = 3,
+  out?: Stochastic,
 ): Stochastic {
   const n = close.length;
   const fastK = new Float64Array(n).fill(NaN);
@@ -140,8 +148,8 @@ export function stochastic(
     const range = (hh - ll) / 100;
     fastK[i] = range !== 0 ? (close[i] - ll) / range : 0;
   }
-  const slowK = sma(fastK, slowKPeriod, kPeriod - 1);
-  const slowD = sma(slowK, slowDPeriod, kPeriod + slowKPeriod - 2);
+  const slowK = sma(fastK, slowKPeriod, kPeriod - 1, out?.k ?? new Float64Array(n));
+  const slowD = sma(slowK, slowDPeriod, kPeriod + slowKPeriod - 2, out?.d ?? new Float64Array(n));
   const first = kPeriod + slowKPeriod + slowDPeriod - 3;
   for (let i = 0; i < Math.min(first, n); i++) slowK[i] = NaN;
   return { k: slowK, d: slowD };
@@ -162,10 +170,12 @@ export function indicatorsOf(s: CandleSeries): Record<IndicatorColumn, Float64Ar
   };
 }
 
-/** Fills the series' indicator columns from its prices, overwriting what was there. */
+/** Fills the series' indicator columns from its prices, overwriting what was there (computed in place). */
 export function computeIndicators(s: CandleSeries): void {
-  const computed = indicatorsOf(s);
-  for (const col of INDICATOR_COLUMNS) s[col].set(computed[col]);
+  rsi(s.close, 14, s.rsi);
+  macd(s.close, 12, 26, 9, { macd: s.macd, signal: s.macdSignal, hist: s.macdHist });
+  ema(s.close, 50, s.ema);
+  stochastic(s.high, s.low, s.close, 14, 3, 3, { k: s.stochK, d: s.stochD });
 }
 
 /**

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
-import { ema, macd, rsi, stochastic } from "./indicators.ts";
+import { emptySeries, INDICATOR_COLUMNS } from "./candles.ts";
+import { computeIndicators, ema, indicatorsOf, macd, rsi, stochastic } from "./indicators.ts";
+import { seededRng } from "./rng.ts";
 import { sharedAvailable, sharedPath } from "../test/shared.ts";
 
 const FIXTURES = "fixtures/indicators/";
@@ -96,4 +98,95 @@ Deno.test("Stochastic fastK is 0 when the 14-bar range is 0", () => {
   const { k, d } = stochastic(flat, flat, flat);
   assert.equal(k[20], 0);
   assert.equal(d[20], 0);
+});
+
+/** MACD as it was computed before its columns were worked out in place: four temporaries. */
+function macdWithTemporaries(close: ArrayLike<number>, fast = 12, slow = 26, signal = 9) {
+  const n = close.length;
+  const out = {
+    macd: new Float64Array(n).fill(NaN),
+    signal: new Float64Array(n).fill(NaN),
+    hist: new Float64Array(n).fill(NaN),
+  };
+  const start = slow - 1;
+  const first = start + signal - 1;
+  if (n <= first) return out;
+  const emaFrom = (
+    values: ArrayLike<number>,
+    period: number,
+    at: number,
+    seed: number,
+    into: Float64Array,
+  ) => {
+    const k = 2 / (period + 1);
+    let prev = seed;
+    into[at] = prev;
+    for (let i = at + 1; i < values.length; i++) into[i] = prev = (values[i] - prev) * k + prev;
+  };
+  const mean = (values: ArrayLike<number>, from: number, to: number) => {
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += values[i];
+    return sum / (to - from);
+  };
+  const fastEma = new Float64Array(n).fill(NaN);
+  const slowEma = new Float64Array(n).fill(NaN);
+  emaFrom(close, slow, start, mean(close, 0, slow), slowEma);
+  emaFrom(close, fast, start, mean(close, start - fast + 1, start + 1), fastEma);
+  const line = new Float64Array(n);
+  for (let i = start; i < n; i++) line[i] = fastEma[i] - slowEma[i];
+  const signalLine = new Float64Array(n).fill(NaN);
+  emaFrom(line, signal, first, mean(line, start, first + 1), signalLine);
+  for (let i = first; i < n; i++) {
+    out.macd[i] = line[i];
+    out.signal[i] = signalLine[i];
+    out.hist[i] = line[i] - signalLine[i];
+  }
+  return out;
+}
+
+Deno.test("each indicator writes into the columns it is given, allocating no full-length column of its own", () => {
+  const close = Array.from({ length: 100 }, (_, i) => 100 + Math.sin(i / 5) * 10);
+  const column = () => new Float64Array(100).fill(42);
+  for (const f of [rsi, ema]) {
+    const out = column();
+    assert.equal(f(close, 14, out), out);
+    assert.ok(Number.isNaN(out[0]) && !Number.isNaN(out[99]));
+  }
+  const m = { macd: column(), signal: column(), hist: column() };
+  const got = macd(close, 12, 26, 9, m);
+  assert.ok(got.macd === m.macd && got.signal === m.signal && got.hist === m.hist);
+  const st = { k: column(), d: column() };
+  const k = stochastic(close, close, close, 14, 3, 3, st);
+  assert.ok(k.k === st.k && k.d === st.d);
+});
+
+Deno.test("computeIndicators fills a series' columns in place with exactly the values indicatorsOf returns", () => {
+  const random = seededRng(7);
+  for (const n of [0, 5, 33, 34, 35, 500]) {
+    const s = emptySeries("X", n);
+    let price = 100;
+    for (let i = 0; i < n; i++) {
+      price *= 1 + (random() - 0.5) * 0.02;
+      s.close[i] = price;
+      s.high[i] = price * (1 + random() * 0.01);
+      s.low[i] = price * (1 - random() * 0.01);
+    }
+    // What the columns held before (a C# export's values, another run's) is overwritten, the warm-up too.
+    for (const col of INDICATOR_COLUMNS) s[col].fill(42);
+    computeIndicators(s);
+    const expected = indicatorsOf(s);
+    for (const col of INDICATOR_COLUMNS) {
+      s[col].forEach((v, i) => assert.ok(Object.is(v, expected[col][i]), `n=${n} ${col}[${i}]: ${v}`));
+    }
+    // The in-place MACD gives bit for bit what the one with temporaries gave (the CSVs written do not change).
+    const before = macdWithTemporaries(s.close);
+    for (const key of ["macd", "signal", "hist"] as const) {
+      before[key].forEach((v, i) =>
+        assert.ok(
+          Object.is(v, s[key === "macd" ? "macd" : key === "signal" ? "macdSignal" : "macdHist"][i]),
+          `n=${n} ${key}[${i}]`,
+        )
+      );
+    }
+  }
 });

@@ -8,10 +8,10 @@ import { outputFileProblem } from "./path_kind.ts";
 import { ReportedError } from "./reported_error.ts";
 
 /**
- * What `writeFileAtomic` writes: the bytes, the text, or the text in pieces written as they are produced (a
+ * What `writeFileAtomic` writes: the bytes, the text, or either in pieces written as they are produced (a
  * large file rendered block by block is never held whole). Pieces are consumed once.
  */
-export type FileData = string | Uint8Array | Iterable<string>;
+export type FileData = string | Uint8Array | Iterable<string | Uint8Array>;
 
 /** Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. */
 export async function writeFileAtomic(path: string, data: FileData): Promise<void> {
@@ -157,7 +157,7 @@ async function writeInto(path: string, data: FileData, sync: boolean): Promise<v
       // Pieces are written one after another as they are produced, each in full (a write may take part).
       const encoder = new TextEncoder();
       for (const piece of data) {
-        const bytes = encoder.encode(piece);
+        const bytes = typeof piece === "string" ? encoder.encode(piece) : piece;
         for (let at = 0; at < bytes.length;) {
           at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten;
         }

@@ -45,6 +45,62 @@ Deno.test("training CSV: header, empty warm-up cells, and an exact round trip", 
   assert.equal(trainingCsvText(back), text);
 });
 
+Deno.test("training CSV: a symbol that needs quoting or is not ASCII, and the longest number texts, round-trip across chunks", async () => {
+  const path = join(dir, "quoted.csv");
+  const extreme = [-2.2250738585072014e-308, 1.7976931348623157e+308, 1e-7, 123456789.12345679, -0.5, 5e-324];
+  // Rows enough to fill several 256 KB chunks, so rows meet chunk ends.
+  const rows = Array.from({ length: 6000 }, (_, i) => ({
+    openTime: 1502942400000 + i * 3600_000,
+    open: 4261.48 + i,
+    high: 4313.62 + i,
+    low: 4261.32 + i,
+    close: 4308.83 + i,
+    volume: 47.181009,
+    rsi: 51.2345678901234,
+    macd: extreme[i % extreme.length],
+    macdSignal: extreme[(i + 1) % extreme.length],
+    macdHist: extreme[(i + 2) % extreme.length],
+    ema: extreme[(i + 3) % extreme.length],
+  }));
+  const odd = ['BTC"USD,T', "比特币USDT"].map((symbol) => seriesFromCandles(symbol, rows));
+  await writeTrainingCsv(path, odd);
+  const text = await readFile(path, "utf8");
+  assert.equal(trainingCsvText(odd), text);
+  const lines = text.trimEnd().split("\n").slice(1);
+  assert.equal(lines.length, 12_000);
+  assert.ok(lines[0].startsWith('"BTC""USD,T",1502942400000,'), "quoted as csv-stringify quotes");
+  assert.ok(lines[6000].startsWith("比特币USDT,1502942400000,"));
+  // Every number's text is its shortest exact form: read back, the same double.
+  lines.forEach((line, n) => {
+    const symbol = n < 6000 ? '"BTC""USD,T",' : "比特币USDT,";
+    assert.ok(line.startsWith(symbol), `line ${n}`);
+    const cells = line.slice(symbol.length).split(",");
+    const i = n % 6000;
+    assert.ok(Object.is(Number(cells[0]), rows[i].openTime), `line ${n}`);
+    assert.ok(
+      Object.is(Number(cells[7]), rows[i].macd) && Object.is(Number(cells[9]), rows[i].macdHist),
+      `line ${n}`,
+    );
+    assert.equal(cells[12], "", "stoch_d empty");
+  });
+  // Values a training CSV may hold read back as written.
+  const plain = join(dir, "plain.csv");
+  const sane = odd.map((s) =>
+    seriesFromCandles(
+      s.symbol,
+      rows.map((r) => ({ ...r, macd: 1e-7, macdSignal: -0.5, macdHist: 123456789.12345679, ema: 4300.125 })),
+    )
+  );
+  await writeTrainingCsv(plain, sane);
+  const back = await readTrainingCsv(plain);
+  assert.deepEqual(back.map((s) => s.symbol), ['BTC"USD,T', "比特币USDT"]);
+  for (const k of [0, 1]) {
+    for (const i of [0, 1234, 5999]) {
+      assert.deepEqual(candleAt(back[k], i), candleAt(sane[k], i), `${k} ${i}`);
+    }
+  }
+});
+
 Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells are named", async () => {
   const shuffled = join(dir, "shuffled.csv");
   const header = TRAINING_CSV_HEADER.join(",");

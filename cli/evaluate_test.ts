@@ -443,6 +443,8 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
   assert.ok(!summary.verdict.lines.some((l) => /beats the best baseline/.test(l)));
   const json = JSON.parse(await Deno.readTextFile(jsonPath));
   assert.equal(json.in_sample.trained_until, new Date(long[0].openTime[long[0].length - 1]).toISOString());
+  // No --workers: the cores it defaulted to are recorded (the networks' weights depend on them), not left out.
+  assert.equal(json.settings.workers, navigator.hardwareConcurrency);
   const html = await Deno.readTextFile(reportPath);
   assert.match(html, /class="warning"><strong>Warning:<\/strong> in-sample: not evidence/);
   assert.doesNotMatch(html, /beats the best baseline/);

@@ -262,7 +262,12 @@ function runConfigOptions(): Option[] {
       "--max-validation-windows <n>",
       "validate (and stop early) on a fixed random subset of this many windows",
     ).default(String(D.maxValidationWindows)),
-    new Option("--seed <n>", "random seed: the same seed on the same backend trains identically")
+    new Option(
+      "--seed <n>",
+      "random seed: the same seed, backend and --workers train identically (--workers defaults to the " +
+        "number of cores and is recorded in manifest.json and evaluation.json; another number trains the same " +
+        "up to float rounding)",
+    )
       .default(String(D.seed)),
   ];
 }

@@ -39,6 +39,7 @@ import { TimeLeft } from "./time_left.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
 import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
+import { trainingCores } from "../workers_flag.ts";
 
 export interface EvaluateOutcome {
   readonly summary: EvaluationSummary;
@@ -196,6 +197,9 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
 
     const settings = {
       ...opts,
+      // The cores the folds trained on, resolved: absent, it read as nothing, though the default is the
+      // machine's and the networks' weights depend on it up to float rounding.
+      workers: trainingCores(opts.workers),
       config: runConfigJson(subject.config),
       retrain: subject.retrain,
       lookback: subject.shape.lookback,
@@ -228,7 +232,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         `${t.epochs} epochs × ≤ ${t.maxWindowsPerEpoch.toLocaleString("en-US")} windows ` +
         `(≤ ${Math.round(t.epochFraction * 100)} % of the training set), patience ` +
         `${t.patience}, batch ${t.batchSize}, lr ${t.learningRate}, class weights ${t.classWeighting}, ` +
-        `seed ${t.seed}`,
+        `seed ${t.seed}, ${plural(settings.workers, "core")} (--workers)`,
       ],
       [
         "calibration",

@@ -159,6 +159,9 @@ Deno.test({
       const history = JSON.parse(await Deno.readTextFile(join(checkpoints, version, "history.json")));
       assert.deepEqual(history.epochs.map((e: { epoch: number }) => e.epoch), [1, 2, 3, 4]);
       assert.equal((manifest.training as { epochs_run: number }).epochs_run, 4);
+      // Joined from two processes: the manifest says so, and the cores are the resuming one's.
+      assert.equal(manifest.training?.resumed, true);
+      assert.equal(manifest.training?.workers, 1);
       assert.deepEqual(
         await abandonedRuns(checkpoints),
         [],

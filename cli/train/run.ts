@@ -428,6 +428,8 @@ async function trainAndSave(
     metrics,
     temperature,
     keptFrom,
+    workers,
+    resumed,
   });
   model.dispose();
   // The version holds it all now — unless interrupted: then the folder stays for `train --resume`.

@@ -447,6 +447,12 @@ Deno.test({
     const [ma, mb] = [await readManifest(a.dir), await readManifest(b.dir)];
     assert.equal(ma.files["weights.bin"], mb.files["weights.bin"]);
     assert.equal(ma.files["metrics.json"], mb.files["metrics.json"]);
+    // The cores are recorded: the weights depend on them up to float rounding (a model training alone splits
+    // its batches across them), and by default they are the machine's, so a rerun elsewhere needs the number.
+    assert.equal(ma.training?.workers, navigator.hardwareConcurrency);
+    assert.equal(ma.training?.resumed, undefined, "a run that was not resumed says nothing of a resume");
+    const one = await runTraining(options(data, checkpoints, { promote: false, workers: "1" }), quiet);
+    assert.equal((await readManifest(one.dir)).training?.workers, 1);
     const c = await runTraining(options(data, checkpoints, { promote: false, seed: "4" }), quiet);
     assert.notEqual((await readManifest(c.dir)).files["weights.bin"], ma.files["weights.bin"]);
     await Deno.remove(dir, { recursive: true });

@@ -58,6 +58,10 @@ export interface Trained {
   readonly temperature: number;
   /** The parent whose temperature was kept (a fine-tune with too few validation windows to refit); or null. */
   readonly keptFrom: string | null;
+  /** The cores it trained on (`--workers`): the weights depend on them up to float rounding. */
+  readonly workers: number;
+  /** Whether `train --resume` finished a stopped run (its interrupted member does not end bit for bit). */
+  readonly resumed: boolean;
 }
 
 /** Writes the trained model as the store's next version (`writeVersion`); `current` is not touched. */
@@ -67,7 +71,7 @@ export async function saveVersion(
   trained: Trained,
 ): Promise<WrittenVersion> {
   const { series, backend, parent, parentEnd, runConfig, data, modelType, config, started } = prepared;
-  const { model, result, recorded, preprocessor, metrics, temperature, keptFrom } = trained;
+  const { model, result, recorded, preprocessor, metrics, temperature, keptFrom, workers, resumed } = trained;
   const interval = intervalOf(series.map((s) => s.openTime));
   return await writeVersion(opts.checkpoints, {
     writeModel: (dir) => saveModel(model, dir),
@@ -99,6 +103,9 @@ export async function saveVersion(
           ? { temperature_windows: 0, temperature_from: keptFrom }
           : { temperature_windows: data.validation.size }),
         ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
+        // What else the weights depend on: the cores (float rounding) and whether a resume joined two runs.
+        workers,
+        ...(resumed ? { resumed: true as const } : {}),
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor, interval),

@@ -62,6 +62,17 @@ export interface TrainingRecord {
    * teacher. `hyperparameters` keeps the request, which a fine-tune or `--config-from` decides on again.
    */
   readonly distill_weight_applied?: number;
+  /**
+   * The cores the run trained on (`--workers`, by default every core the machine has). Not in `hyperparameters`
+   * (it is no part of the recipe), but the weights depend on it up to float rounding: a model training alone
+   * splits each batch across them. A rerun gives the same bits only with the same seed, backend and workers.
+   */
+  readonly workers?: number;
+  /**
+   * Set when `train --resume` finished the run: `workers` is then the resuming process's, and a member that
+   * was interrupted mid-way continued from its best weights, so the flags alone no longer reproduce it.
+   */
+  readonly resumed?: true;
 }
 
 export interface Manifest {

@@ -217,6 +217,22 @@ Deno.test("an ensemble's report: each member's epochs and best epoch, one curve 
   assert.ok(html.includes("validation macro-F1, member 2"));
 });
 
+Deno.test("the training report names the cores a version trained on, and a resume, beside its backend", () => {
+  // The weights depend on --workers up to float rounding: without it a rerun on another machine differed
+  // with nothing in the report to say why.
+  const facts = new Map(trainingFacts({ ...MANIFEST, training: { ...MANIFEST.training, workers: 2 } }));
+  assert.equal(facts.get("backend"), "wasm (cpu), 2 cores (--workers), candlecast test");
+  const resumed = new Map(
+    trainingFacts({ ...MANIFEST, training: { ...MANIFEST.training, workers: 1, resumed: true } }),
+  );
+  assert.equal(
+    resumed.get("backend"),
+    "wasm (cpu), 1 core (--workers), finished by train --resume, candlecast test",
+  );
+  // Versions written before the field existed read as they did.
+  assert.equal(new Map(trainingFacts(MANIFEST)).get("backend"), "wasm (cpu), candlecast test");
+});
+
 function fold0History() {
   return summary.folds[0].fits.model!.history!;
 }

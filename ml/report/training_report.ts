@@ -259,7 +259,15 @@ export function trainingFacts(
         : plural(training.epochs_run ?? 0, "epoch")) +
       (training.stop_reason ? ` (${STOP_REASONS[training.stop_reason] ?? training.stop_reason})` : ""),
     ],
-    ["backend", `${manifest.backend} (${manifest.device}), candlecast ${manifest.candlecast_version}`],
+    // The cores too: the weights depend on them up to float rounding, and a rerun on another machine
+    // reproduces the version bit for bit only with --workers set to them.
+    [
+      "backend",
+      `${manifest.backend} (${manifest.device})` +
+      (training.workers !== undefined ? `, ${plural(training.workers, "core")} (--workers)` : "") +
+      (training.resumed ? ", finished by train --resume" : "") +
+      `, candlecast ${manifest.candlecast_version}`,
+    ],
   );
   return facts;
 }

@@ -365,6 +365,8 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     const candidateData = (await readManifest(join(root, m[2] ?? m[5]))).data;
     assert.equal(candidateData.path, resolve(dir, "data.csv"));
     assert.match(String(candidateData.held_out_from), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // The copy's hash is not data.csv's: none is recorded rather than one that never matches the file named.
+    assert.equal(candidateData.sha256, undefined);
     // The log keeps each run's start and its decision, not only the steps' output (cron mails the line once).
     const log = await Deno.readTextFile(join(dir, "retrain.log"));
     assert.match(log, /^\[\S+\] retrain weekly: started \(pid \d+\)$/m);

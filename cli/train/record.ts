@@ -35,11 +35,13 @@ export function describeData(
   data: Dataset,
   split: SplitRule,
   since: number | null,
+  sha256: string,
 ): DataDescription {
   const first = Math.min(...data.symbols.map((s) => s.firstOpenTime));
   const last = Math.max(...data.symbols.map((s) => s.lastOpenTime));
   return {
     path,
+    sha256,
     start: isoOrNull(first),
     end: isoOrNull(last),
     end_ms: Number.isFinite(last) ? last : null,

@@ -199,11 +199,11 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     "file",
   );
   const series = await readTrainingCsv(opts.data);
-  // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json
-  // records the candles the members train on; collect replaces the file atomically. After the read, whose
-  // errors say what is wrong with the path (a folder, a missing file).
-  const dataSha256 = io.resume || io.flags ? await sha256Hex(await Deno.readFile(opts.data)) : undefined;
-  if (io.resume) requireSameData(io.resume, opts.data, dataSha256!);
+  // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json and
+  // the manifest record the candles the members train on; collect replaces the file atomically. After the
+  // read, whose errors say what is wrong with the path (a folder, a missing file).
+  const dataSha256 = await sha256Hex(await Deno.readFile(opts.data));
+  if (io.resume) requireSameData(io.resume, opts.data, dataSha256);
   if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   const resume = io.resume ?? null;
   // The parent's files and interval are checked before the backend starts: a refusal should not wait on it.
@@ -283,6 +283,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
         scaling,
         config,
         started,
+        dataSha256,
       },
       model,
       run,
@@ -316,7 +317,7 @@ async function startRun(
   parent: Parent | null,
   members: number,
   /** sha256 of --data as read, recorded in run.json. */
-  dataSha256: string | undefined,
+  dataSha256: string,
 ): Promise<RunFolder | null> {
   let run: RunFolder | null = null;
   if (io.resume && io.resume.state.members.length !== members) {

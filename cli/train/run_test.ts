@@ -18,6 +18,7 @@ import {
   listVersionNames,
   type Manifest,
   readManifest,
+  sha256Hex,
   verifyVersion,
 } from "../../ml/checkpoints/index.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
@@ -451,6 +452,9 @@ Deno.test({
     // its batches across them), and by default they are the machine's, so a rerun elsewhere needs the number.
     assert.equal(ma.training?.workers, navigator.hardwareConcurrency);
     assert.equal(ma.training?.resumed, undefined, "a run that was not resumed says nothing of a resume");
+    // The data's bytes too: the same span and counts can hide other candles, or the same ones in another
+    // symbol order (which draws other windows), so only the hash says a rerun had the same data.
+    assert.equal(ma.data.sha256, await sha256Hex(await Deno.readFile(data)));
     const one = await runTraining(options(data, checkpoints, { promote: false, workers: "1" }), quiet);
     assert.equal((await readManifest(one.dir)).training?.workers, 1);
     const c = await runTraining(options(data, checkpoints, { promote: false, seed: "4" }), quiet);

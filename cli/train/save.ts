@@ -45,6 +45,8 @@ export interface Prepared {
   readonly scaling: Scaling;
   readonly config: TrainConfig;
   readonly started: number;
+  /** sha256 of the --data file as read: run.json and the manifest record it. */
+  readonly dataSha256: string;
 }
 
 /** What training ended with, calibrated and scored: the version's contents. */
@@ -70,7 +72,8 @@ export async function saveVersion(
   prepared: Prepared,
   trained: Trained,
 ): Promise<WrittenVersion> {
-  const { series, backend, parent, parentEnd, runConfig, data, modelType, config, started } = prepared;
+  const { series, backend, parent, parentEnd, runConfig, data, modelType, config, started, dataSha256 } =
+    prepared;
   const { model, result, recorded, preprocessor, metrics, temperature, keptFrom, workers, resumed } = trained;
   const interval = intervalOf(series.map((s) => s.openTime));
   return await writeVersion(opts.checkpoints, {
@@ -83,7 +86,7 @@ export async function saveVersion(
       candlecast_version: VERSION,
       model_type: modelType,
       model_class: MODEL_CLASS_NAMES[modelType],
-      data: describeData(opts.data, data, runConfig.data.split, parentEnd),
+      data: describeData(opts.data, data, runConfig.data.split, parentEnd, dataSha256),
       symbols: data.symbols.map((s) => s.symbol),
       interval,
       // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.

@@ -20,6 +20,12 @@ export interface SymbolSpan {
 
 export interface DataDescription {
   readonly path: string;
+  /**
+   * sha256 of the training CSV as read: the same span and candle counts can hide other bytes (a collect
+   * --replace, or the same candles collected in another symbol order, which trains other windows), so this
+   * is what says a rerun had the same data. Absent where `path` is not the file trained on (retrain's copy).
+   */
+  readonly sha256?: string;
   readonly start: string | null;
   readonly end: string | null;
   readonly end_ms: number | null;

@@ -177,7 +177,12 @@ export async function recordFileHash(dir: string, name: string, bytes: Uint8Arra
  */
 export async function recordDataSource(dir: string, path: string, heldOutFrom: number): Promise<void> {
   const held_out_from = new Date(heldOutFrom).toISOString();
-  await updateManifest(dir, SourcedManifest, (m) => ({ ...m, data: { ...m.data, path, held_out_from } }), {
+  // The copy's sha256 is not `path`'s: dropped rather than left to be checked against the wrong file.
+  const source = (m: z.infer<typeof SourcedManifest>) => ({
+    ...m,
+    data: { ...m.data, path, held_out_from, sha256: undefined },
+  });
+  await updateManifest(dir, SourcedManifest, source, {
     what: "the data source",
     hint: "the version is damaged; run retrain again",
   });

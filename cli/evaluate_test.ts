@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sourceCommit } from "../engine/index.ts";
 import { join } from "node:path";
 import {
   type CandleSeries,
@@ -445,6 +446,7 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
   assert.equal(json.in_sample.trained_until, new Date(long[0].openTime[long[0].length - 1]).toISOString());
   // No --workers: the cores it defaulted to are recorded (the networks' weights depend on them), not left out.
   assert.equal(json.settings.workers, navigator.hardwareConcurrency);
+  assert.equal(json.candlecast_commit, sourceCommit() ?? undefined, "the commit of the code that made it");
   const html = await Deno.readTextFile(reportPath);
   assert.match(html, /class="warning"><strong>Warning:<\/strong> in-sample: not evidence/);
   assert.doesNotMatch(html, /beats the best baseline/);

@@ -80,5 +80,6 @@ export {
 } from "./response.ts";
 export { type PredictionRecord, PredictionRecordSchema } from "./prediction_record.ts";
 export { VERSION } from "./version.ts";
+export { sourceCommit } from "./source_commit.ts";
 export { type Feed, runOnnx } from "./run_once.ts";
 export { onnxRuntime } from "./ort.ts";

@@ -13,7 +13,7 @@ import {
 } from "../../features/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { requireOutputFolder } from "../flags.ts";
-import { VERSION } from "../../engine/index.ts";
+import { sourceCommit, VERSION } from "../../engine/index.ts";
 import { BackendError, describeBackend, initBackend } from "../../ml/runtime/index.ts";
 import { runConfigJson } from "../../ml/train/index.ts";
 import { defaultModelConfig } from "../../ml/models/index.ts";
@@ -209,6 +209,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       learners: learners.map((l) => l.name),
     };
     const seconds = (performance.now() - started) / 1000;
+    // Which code made these numbers: the version string alone stayed the same across recipe changes.
+    const commit = sourceCommit();
     const t = subject.config.training;
     const facts: [string, string][] = [
       ["data", `${opts.data}: ${describeData(series)}`],
@@ -239,7 +241,11 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
         "neural models: logits − ln(class weight), then ÷ a temperature fit on each fold's validation block " +
         "(a checkpoint kept as it is uses its own temperature)",
       ],
-      ["run time", `${(seconds / 60).toFixed(1)} min, candlecast ${VERSION}`],
+      [
+        "run time",
+        `${(seconds / 60).toFixed(1)} min, candlecast ${VERSION}` +
+        (commit ? ` (commit ${commit.slice(0, 12)})` : ""),
+      ],
     ];
     if (summary.partial) {
       facts.unshift([
@@ -256,7 +262,13 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
       {
         predictions: predictionsCsv(series, outcomes, learners.map((l) => l.name)),
         json: JSON.stringify(
-          { created_at: new Date().toISOString(), candlecast_version: VERSION, settings, ...summary },
+          {
+            created_at: new Date().toISOString(),
+            candlecast_version: VERSION,
+            ...(commit ? { candlecast_commit: commit } : {}),
+            settings,
+            ...summary,
+          },
           null,
           1,
         ),

@@ -13,6 +13,7 @@ import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { inputScalingOf, loadModel, VOLATILITY_LAYER } from "../../ml/models/index.ts";
 import { MIN_TEMPERATURE_WINDOWS } from "../../ml/evaluate/index.ts";
 import { parsePreprocessor } from "../../engine/preprocessor.ts";
+import { sourceCommit } from "../../engine/index.ts";
 import {
   currentVersion,
   listVersionNames,
@@ -455,6 +456,8 @@ Deno.test({
     // The data's bytes too: the same span and counts can hide other candles, or the same ones in another
     // symbol order (which draws other windows), so only the hash says a rerun had the same data.
     assert.equal(ma.data.sha256, await sha256Hex(await Deno.readFile(data)));
+    // And the code: the version string stayed "0.1.0" across recipe changes; a checkout's commit says which.
+    assert.equal((ma as { candlecast_commit?: string }).candlecast_commit, sourceCommit() ?? undefined);
     const one = await runTraining(options(data, checkpoints, { promote: false, workers: "1" }), quiet);
     assert.equal((await readManifest(one.dir)).training?.workers, 1);
     const c = await runTraining(options(data, checkpoints, { promote: false, seed: "4" }), quiet);

@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { type CandleSeries, intervalOf } from "../../features/index.ts";
 import { CommandError, filesystemProblem } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
-import { MODEL_CLASS_NAMES, type ModelType, type Preprocessor, VERSION } from "../../engine/index.ts";
+import {
+  MODEL_CLASS_NAMES,
+  type ModelType,
+  type Preprocessor,
+  sourceCommit,
+  VERSION,
+} from "../../engine/index.ts";
 import type { BackendInfo, LayersModel } from "../../ml/runtime/index.ts";
 import type { Dataset, Scaling } from "../../ml/data/index.ts";
 import { saveModel } from "../../ml/models/index.ts";
@@ -66,6 +72,12 @@ export interface Trained {
   readonly resumed: boolean;
 }
 
+/** `candlecast_commit` when the code runs from a git checkout; nothing otherwise (a compiled binary). */
+function commitField(): { candlecast_commit?: string } {
+  const commit = sourceCommit();
+  return commit ? { candlecast_commit: commit } : {};
+}
+
 /** Writes the trained model as the store's next version (`writeVersion`); `current` is not touched. */
 export async function saveVersion(
   opts: Pick<TrainOptions, "checkpoints" | "data">,
@@ -84,6 +96,7 @@ export async function saveVersion(
     manifest: {
       parent: parent?.version ?? null,
       candlecast_version: VERSION,
+      ...commitField(),
       model_type: modelType,
       model_class: MODEL_CLASS_NAMES[modelType],
       data: describeData(opts.data, data, runConfig.data.split, parentEnd, dataSha256),

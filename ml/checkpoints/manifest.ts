@@ -86,6 +86,8 @@ export interface Manifest {
   readonly parent: string | null;
   readonly created_at: string;
   readonly candlecast_version: string;
+  /** The git commit of the code that trained it, when it ran from a checkout (`sourceCommit`). */
+  readonly candlecast_commit?: string;
   readonly model_type: string;
   readonly model_class: string;
   readonly data: DataDescription;

@@ -266,7 +266,8 @@ export function trainingFacts(
       `${manifest.backend} (${manifest.device})` +
       (training.workers !== undefined ? `, ${plural(training.workers, "core")} (--workers)` : "") +
       (training.resumed ? ", finished by train --resume" : "") +
-      `, candlecast ${manifest.candlecast_version}`,
+      `, candlecast ${manifest.candlecast_version}` +
+      (manifest.candlecast_commit ? ` (commit ${manifest.candlecast_commit.slice(0, 12)})` : ""),
     ],
   );
   return facts;

@@ -11,31 +11,57 @@
  * console.log(sourceCommit() ?? "not from a git checkout"); // "8316e2f0…" (40 hex digits)
  * ```
  */
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 
 const SHA = /^[0-9a-f]{40}$/;
 
-/** The commit `HEAD` names in the checkout whose `.git` lies in `root` (the repository folder). */
+/**
+ * The commit `HEAD` names in the checkout whose `.git` lies in `root` (the repository folder). In a linked
+ * worktree (`git worktree add`) or a submodule `.git` is a file, "gitdir: <path>", naming the folder that holds
+ * its HEAD; a worktree's branches and packed-refs then live in the main repository's folder, which that one's
+ * `commondir` names.
+ */
 export function commitOf(root: string): string | null {
   try {
-    const git = join(root, ".git");
+    const git = gitDir(join(root, ".git"));
+    const common = commonDir(git);
     const head = Deno.readTextFileSync(join(git, "HEAD")).trim();
     if (SHA.test(head)) return head; // a detached HEAD
     const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
     if (!ref) return null;
-    try {
-      const loose = Deno.readTextFileSync(join(git, ref)).trim();
-      if (SHA.test(loose)) return loose;
-    } catch {
-      // not a loose ref: after `git gc` it lives in packed-refs
+    for (const dir of new Set([git, common])) {
+      try {
+        const loose = Deno.readTextFileSync(join(dir, ref)).trim();
+        if (SHA.test(loose)) return loose;
+      } catch {
+        // not a loose ref: after `git gc` it lives in packed-refs
+      }
     }
-    for (const line of Deno.readTextFileSync(join(git, "packed-refs")).split("\n")) {
+    for (const line of Deno.readTextFileSync(join(common, "packed-refs")).split("\n")) {
       const [sha, name] = line.trim().split(" ");
       if (name === ref && SHA.test(sha)) return sha;
     }
     return null;
   } catch {
     return null;
+  }
+}
+
+/** The folder `.git` stands for: itself, or the one its "gitdir: <path>" line names (relative to `.git`'s folder). */
+function gitDir(dotGit: string): string {
+  if (Deno.statSync(dotGit).isDirectory) return dotGit;
+  const named = /^gitdir: (.+)$/m.exec(Deno.readTextFileSync(dotGit))?.[1].trim();
+  if (!named) throw new Error(`${dotGit}: no gitdir line`);
+  return isAbsolute(named) ? named : join(dirname(dotGit), named);
+}
+
+/** Where a worktree's shared refs live: the folder its `commondir` file names, else the git folder itself. */
+function commonDir(git: string): string {
+  try {
+    const named = Deno.readTextFileSync(join(git, "commondir")).trim();
+    return isAbsolute(named) ? named : join(git, named);
+  } catch {
+    return git;
   }
 }
 

@@ -181,6 +181,36 @@ Deno.test("collect --source json with a window: the bot's indicators kept, warm-
     );
   }));
 
+Deno.test("collect --source json with a window: a symbol it selects nothing of is named with its span, not as one without closed candles", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const jsonPath = join(dirname(rig.output), "export.json");
+    const candles = (rows: readonly KlineRow[]) =>
+      numbers(rows).map((r) => ({ t: r.openTime, o: r.open, h: r.high, l: r.low, c: r.close, v: r.volume }));
+    await writeFile(
+      jsonPath,
+      JSON.stringify([
+        { symbol: "AAAUSDT", candles: candles(ROWS.slice(0, 200)) },
+        { symbol: "BBBUSDT", candles: candles(ROWS.slice(0, 50)) }, // ends 2022-01-03 01:00
+      ]),
+    );
+    const window: Window = { kind: "dates", startDate: "2022-01-05" };
+    await runCollect({ source: "json", jsonPath, window, output: rig.output }, rig.env);
+    // Before: "BBBUSDT: no closed candles for …export.json", though all 50 of its candles had closed.
+    assert.ok(
+      !rig.env.printed.some((line) => line.includes("no closed candles")),
+      rig.env.printed.join("\n"),
+    );
+    assert.ok(
+      rig.env.printed.includes(
+        `${jsonPath}: BBBUSDT has no candles in 2022-01-05 → its end (UTC); ` +
+          "it holds 2022-01-01 00:00 → 2022-01-03 01:00 UTC",
+      ),
+      rig.env.printed.join("\n"),
+    );
+    const written = await readTrainingCsv(rig.output);
+    assert.deepEqual(written.map((s) => [s.symbol, s.length]), [["AAAUSDT", 200 - 96]]);
+  }));
+
 Deno.test("collect --source csv: a last candle still open when the file was read is left out, and said so", () =>
   withRig("2022-02-19T23:30", { source }, async (rig) => {
     const path = await writeCsv(rig);

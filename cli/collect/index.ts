@@ -363,11 +363,23 @@ function fileWindow(
   const flag = window.kind === "latest" ? "--limit" : window.kind === "months" ? "--months" : "--start-date";
   const cut = all.map((s) => selectWindow(s, request, flag, path));
   if (cut.every((c) => c.selected.length === 0)) {
-    throw emptyWindowError(path, describeWindow(window, env.clock.now()), all);
+    throw emptyWindowError(path, describeWindow(window, now), all);
   }
+  // A symbol the window selects nothing of, beside others it does: said with its span and left out, since
+  // runCollect's "no closed candles for <file>" would be untrue of a symbol whose candles all closed.
+  cut.forEach((c, k) => {
+    const s = all[k];
+    if (c.selected.length > 0 || s.length === 0) return;
+    env.print(
+      `${path}: ${s.symbol} has no candles in ${describeWindow(window, now)}; it holds ${
+        utc(s.openTime[0])
+      } → ${utc(s.openTime[s.length - 1])} UTC`,
+    );
+  });
+  const kept = cut.filter((c, k) => c.selected.length > 0 || all[k].length === 0);
   return {
-    series: cut.map((c) => c.selected),
-    leadIn: new Map(cut.map((c) => [c.selected.symbol, c.leadIn])),
+    series: kept.map((c) => c.selected),
+    leadIn: new Map(kept.map((c) => [c.selected.symbol, c.leadIn])),
   };
 }
 

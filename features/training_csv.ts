@@ -192,8 +192,9 @@ export function* trainingCsvChunks(series: readonly CandleSeries[]): Generator<U
     // it once per series, as it did in each row.
     const symbol = encoder.encode(stringify([[s.symbol]]).slice(0, -1) + ",");
     for (let i = 0; i < s.length; i++) {
-      // Room for the longest row: the symbol, and 13 numbers of at most 24 characters with their separators.
-      if (at + symbol.length + VALUE_COLUMNS.length * 25 + 26 > chunk.length) {
+      // Room for the longest row: the symbol, and 13 numbers with their separators. A number's shortest text is
+      // at most 25 characters ("-0.0000012345678901234567"; "-2.2250738585072014e-308" is 24).
+      if (at + symbol.length + (VALUE_COLUMNS.length + 1) * 26 > chunk.length) {
         yield chunk.slice(0, at);
         at = 0;
       }

@@ -101,6 +101,35 @@ Deno.test("training CSV: a symbol that needs quoting or is not ASCII, and the lo
   }
 });
 
+Deno.test("training CSV: rows of the longest number texts (25 characters) are written whole where a chunk ends", () => {
+  // A negative value in [1e-6, 1e-5) with 17 digits prints as 25 characters; the room kept for a row assumed 24
+  // a number, so such a row at the end of a 256 KB chunk lost its last bytes (a Uint8Array drops writes past its
+  // end). The symbol's length decides where rows meet the chunk's end: 11 characters put one there.
+  const v = -1.2345678901234567e-6;
+  assert.equal(String(v).length, 25);
+  const rows = Array.from({ length: 1600 }, () => ({
+    openTime: v,
+    open: v,
+    high: v,
+    low: v,
+    close: v,
+    volume: v,
+    rsi: v,
+    macd: v,
+    macdSignal: v,
+    macdHist: v,
+    ema: v,
+    stochK: v,
+    stochD: v,
+  }));
+  for (const symbol of ["ABCDEFGHUSD", "X".repeat(57)]) {
+    const lines = trainingCsvText([seriesFromCandles(symbol, rows)]).split("\n");
+    assert.equal(lines.length, 1 + rows.length + 1, symbol);
+    const row = [symbol, ...Array(13).fill(String(v))].join(",");
+    lines.slice(1, -1).forEach((line, i) => assert.equal(line, row, `${symbol} row ${i}`));
+  }
+});
+
 Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells are named", async () => {
   const shuffled = join(dir, "shuffled.csv");
   const header = TRAINING_CSV_HEADER.join(",");

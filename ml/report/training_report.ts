@@ -221,10 +221,10 @@ const STOP_REASONS: Record<string, string> = {
   interrupted: "interrupted",
 };
 
-/** The facts block: data span, symbols, interval, hyperparameters, duration, backend. */
 /** An ISO time as the rest of candlecast prints a candle's: "2023-10-08 11:00" (UTC); "?" when unknown. */
 const minute = (iso: string | null | undefined) => iso ? iso.slice(0, 16).replace("T", " ") : "?";
 
+/** The facts block: data span, symbols, interval, hyperparameters, duration, backend. */
 export function trainingFacts(
   manifest: Omit<Manifest, "version" | "created_at" | "files">,
 ): [string, string][] {

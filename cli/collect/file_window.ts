@@ -107,7 +107,8 @@ export function emptyWindowError(path: string, window: string, all: readonly Can
 
 /**
  * Fills `series`' indicators (ownIndicators: only the missing ones, keeping those the source sent) as if the
- * lead-in's candles that open before its first one came first, so each row gets what the whole file gives.
+ * lead-in's candles that `series` lacks came with it: those before its first one, and those in its gaps (an
+ * output holding an earlier window, then a gap, then this one), so each row gets what the whole file gives.
  * The lead-in is read, never written.
  */
 export function indicatorsAfterLeadIn(
@@ -115,18 +116,28 @@ export function indicatorsAfterLeadIn(
   leadIn: CandleSeries | undefined,
   fill: (s: CandleSeries) => void,
 ): void {
-  const first = series.length > 0 ? series.openTime[0] : -Infinity;
-  const before = leadIn ? countBefore(leadIn, first) : 0;
-  if (before === 0) return fill(series);
-  const joined = emptySeries(series.symbol, before + series.length);
-  joined.openTime.set(leadIn!.openTime.subarray(0, before));
-  joined.openTime.set(series.openTime, before);
-  for (const col of SERIES_COLUMNS) {
-    joined[col].set(leadIn![col].subarray(0, before));
-    joined[col].set(series[col], before);
+  // Untimed rows (an export without "t" merged before) have no place among the lead-in's.
+  if (!leadIn || leadIn.length === 0 || series.openTime.some(Number.isNaN)) return fill(series);
+  const t = series.openTime;
+  // The lead-in's candles at an open time `series` has no row for, in time order.
+  const extra: number[] = [];
+  for (let i = 0, j = 0; i < leadIn.length; i++) {
+    const at = leadIn.openTime[i];
+    while (j < series.length && t[j] < at) j++;
+    if (j === series.length || t[j] !== at) extra.push(i);
+  }
+  if (extra.length === 0) return fill(series);
+  const joined = emptySeries(series.symbol, series.length + extra.length);
+  const rowOf = new Int32Array(series.length); // where row i of `series` sits in `joined`
+  for (let k = 0, a = 0, b = 0; k < joined.length; k++) {
+    const fromLeadIn = b < extra.length && (a === series.length || leadIn.openTime[extra[b]] < t[a]);
+    const [from, i] = fromLeadIn ? [leadIn, extra[b++]] : [series, a];
+    if (!fromLeadIn) rowOf[a++] = k;
+    joined.openTime[k] = from.openTime[i];
+    for (const col of SERIES_COLUMNS) joined[col][k] = from[col][i];
   }
   fill(joined);
-  for (const col of INDICATOR_COLUMNS) series[col].set(joined[col].subarray(before));
+  for (const col of INDICATOR_COLUMNS) {
+    for (let i = 0; i < series.length; i++) series[col][i] = joined[col][rowOf[i]];
+  }
 }
-
-const countBefore = (s: CandleSeries, t: number) => firstAtOrAfter(s.openTime, t);

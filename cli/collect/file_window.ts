@@ -1,6 +1,6 @@
 /**
  * `--start-date`/`--end-date`, `--months` and `--limit` on a file source (csv, json): the candles the window
- * selects, by the rule `--source binance` fetches by (`klineRequest`), and those before them kept as
+ * selects, by the rule `--source binance` fetches by (`klineRequest`), the file's other candles kept as
  * indicator warm-up. RSI and the EMAs carry every earlier candle in their value, so a window cut from a
  * longer file would otherwise start its history afresh: its first ~50 rows empty and the next ones off from
  * what TA-Lib gives over the whole file (and from what the bot computes over its long history).
@@ -52,32 +52,24 @@ export function closedOnly(
   return { series, dropped };
 }
 
-/** One symbol's candles in a window, and the file's candles before it (indicator warm-up only). */
-export interface Windowed {
-  selected: CandleSeries;
-  leadIn: CandleSeries;
-}
-
 /**
  * The candles of `s` (ascending open times) that `request` selects: those opening in [start, end), or the
  * last `count`. A file whose candles have no open times (a C# export without `t`) cannot be cut by date.
  */
-export function selectWindow(s: CandleSeries, request: KlineRequest, flag: string, path: string): Windowed {
+export function selectWindow(
+  s: CandleSeries,
+  request: KlineRequest,
+  flag: string,
+  path: string,
+): CandleSeries {
   if (s.length > 0 && s.openTime.some(Number.isNaN)) {
     throw new UsageError(
       `${flag}: ${path} has ${s.symbol} candles without an open time ("t"), so no window can be cut from them`,
       `drop ${flag} to collect the whole file, or have the bot export each candle's open time as "t"`,
     );
   }
-  let from: number, to: number;
-  if (request.kind === "latest") {
-    from = Math.max(0, s.length - request.count);
-    to = s.length;
-  } else {
-    from = firstAtOrAfter(s.openTime, request.start);
-    to = firstAtOrAfter(s.openTime, request.end);
-  }
-  return { selected: sliceSeries(s, from, to), leadIn: sliceSeries(s, 0, from) };
+  if (request.kind === "latest") return sliceSeries(s, Math.max(0, s.length - request.count), s.length);
+  return sliceSeries(s, firstAtOrAfter(s.openTime, request.start), firstAtOrAfter(s.openTime, request.end));
 }
 
 /** Index of the first time ≥ `t` in ascending `times` (binary search: a dump may hold millions). */
@@ -107,22 +99,24 @@ export function emptyWindowError(path: string, window: string, all: readonly Can
 
 /**
  * Fills `series`' indicators (ownIndicators: only the missing ones, keeping those the source sent) as if the
- * lead-in's candles that `series` lacks came with it: those before its first one, and those in its gaps (an
- * output holding an earlier window, then a gap, then this one), so each row gets what the whole file gives.
- * The lead-in is read, never written.
+ * file's candles that `series` lacks came with it: those before its first row, and those in its gaps (an
+ * output holding an earlier window, a gap, then this one, in either order), so each row gets what the whole
+ * file gives it. `file` is read, never written.
  */
-export function indicatorsAfterLeadIn(
+export function indicatorsOverFile(
   series: CandleSeries,
-  leadIn: CandleSeries | undefined,
+  file: CandleSeries | undefined,
   fill: (s: CandleSeries) => void,
 ): void {
-  // Untimed rows (an export without "t" merged before) have no place among the lead-in's.
-  if (!leadIn || leadIn.length === 0 || series.openTime.some(Number.isNaN)) return fill(series);
+  // Untimed rows (an export without "t" merged before) have no place among the file's.
+  if (!file || file.length === 0 || series.openTime.some(Number.isNaN)) return fill(series);
   const t = series.openTime;
-  // The lead-in's candles at an open time `series` has no row for, in time order.
+  // The file's candles at an open time `series` has no row for, in time order; none after its last row (the
+  // indicators look back only).
+  const last = series.length > 0 ? t[series.length - 1] : Infinity;
   const extra: number[] = [];
-  for (let i = 0, j = 0; i < leadIn.length; i++) {
-    const at = leadIn.openTime[i];
+  for (let i = 0, j = 0; i < file.length && file.openTime[i] < last; i++) {
+    const at = file.openTime[i];
     while (j < series.length && t[j] < at) j++;
     if (j === series.length || t[j] !== at) extra.push(i);
   }
@@ -130,9 +124,9 @@ export function indicatorsAfterLeadIn(
   const joined = emptySeries(series.symbol, series.length + extra.length);
   const rowOf = new Int32Array(series.length); // where row i of `series` sits in `joined`
   for (let k = 0, a = 0, b = 0; k < joined.length; k++) {
-    const fromLeadIn = b < extra.length && (a === series.length || leadIn.openTime[extra[b]] < t[a]);
-    const [from, i] = fromLeadIn ? [leadIn, extra[b++]] : [series, a];
-    if (!fromLeadIn) rowOf[a++] = k;
+    const fromFile = b < extra.length && (a === series.length || file.openTime[extra[b]] < t[a]);
+    const [from, i] = fromFile ? [file, extra[b++]] : [series, a];
+    if (!fromFile) rowOf[a++] = k;
     joined.openTime[k] = from.openTime[i];
     for (const col of SERIES_COLUMNS) joined[col][k] = from[col][i];
   }

@@ -49,7 +49,7 @@ import {
   remarkNamedInterval,
   remarkReordered,
 } from "./grid_checks.ts";
-import { closedOnly, emptyWindowError, indicatorsAfterLeadIn, selectWindow } from "./file_window.ts";
+import { closedOnly, emptyWindowError, indicatorsOverFile, selectWindow } from "./file_window.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
@@ -93,8 +93,11 @@ interface Gathered {
   failures: BinanceError[];
   /** The symbols the exchange failed on: their summary is the failure, not "no closed candles". */
   failedSymbols?: ReadonlySet<string>;
-  /** Per symbol, a file's candles before the window typed: read for the indicators' warm-up, never written. */
-  leadIn?: ReadonlyMap<string, CandleSeries>;
+  /**
+   * Per symbol, a file's closed candles when a window was typed: those the output lacks are read for the
+   * indicators' warm-up (before the window, and in gaps between it and rows already there), never written.
+   */
+  fileCandles?: ReadonlyMap<string, CandleSeries>;
   /** The symbol whose fetch Ctrl-C stopped: with no candle yet, it is one of those not fetched, not one without. */
   interruptedSymbol?: string;
 }
@@ -165,9 +168,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
     const merged = mergeOrExplain(bySymbol.get(incoming.symbol), incoming, options.output);
-    indicatorsAfterLeadIn(
+    indicatorsOverFile(
       merged.series,
-      gathered.leadIn?.get(incoming.symbol),
+      gathered.fileCandles?.get(incoming.symbol),
       gathered.ownIndicators ? fillMissingIndicators : computeIndicators,
     );
     assertValidSeries(merged.series);
@@ -337,7 +340,7 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
 
 /**
  * A file's closed candles cut to the window typed (all of them without one), by the rule binance fetches by,
- * with those before the window kept for the indicators' warm-up; a window that selects nothing is an error.
+ * the file's other candles kept for the indicators' warm-up; a window that selects nothing is an error.
  */
 function fileWindow(
   all: CandleSeries[],
@@ -345,7 +348,7 @@ function fileWindow(
   window: Window | undefined,
   path: string,
   env: CollectEnv,
-): Pick<Gathered, "series" | "leadIn"> {
+): Pick<Gathered, "series" | "fileCandles"> {
   // An empty file is "holds no candles" (runCollect), whatever the window.
   if (all.every((s) => s.length === 0)) return { series: all };
   const now = env.clock.now();
@@ -362,24 +365,22 @@ function fileWindow(
   const request = klineRequest(window, now);
   const flag = window.kind === "latest" ? "--limit" : window.kind === "months" ? "--months" : "--start-date";
   const cut = all.map((s) => selectWindow(s, request, flag, path));
-  if (cut.every((c) => c.selected.length === 0)) {
-    throw emptyWindowError(path, describeWindow(window, now), all);
-  }
+  if (cut.every((c) => c.length === 0)) throw emptyWindowError(path, describeWindow(window, now), all);
   // A symbol the window selects nothing of, beside others it does: said with its span and left out, since
   // runCollect's "no closed candles for <file>" would be untrue of a symbol whose candles all closed.
+  const kept: number[] = [];
   cut.forEach((c, k) => {
     const s = all[k];
-    if (c.selected.length > 0 || s.length === 0) return;
+    if (c.length > 0 || s.length === 0) return void kept.push(k);
     env.print(
       `${path}: ${s.symbol} has no candles in ${describeWindow(window, now)}; it holds ${
         utc(s.openTime[0])
       } → ${utc(s.openTime[s.length - 1])} UTC`,
     );
   });
-  const kept = cut.filter((c, k) => c.selected.length > 0 || all[k].length === 0);
   return {
-    series: kept.map((c) => c.selected),
-    leadIn: new Map(kept.map((c) => [c.selected.symbol, c.leadIn])),
+    series: kept.map((k) => cut[k]),
+    fileCandles: new Map(kept.map((k) => [all[k].symbol, all[k]])),
   };
 }
 

@@ -71,6 +71,8 @@ class OhlcvColumns {
       return void this.#laterHeaders.push(this.#rows);
     }
     if (this.#hasHeader === null) {
+      // A date first is a headerless file's first open time, not a header's first name ("unexpected header").
+      refuseDateText(record[0] ?? "", `${this.source} line 1 (open_time)`);
       this.#hasHeader = Number.isNaN(Number(record[0]));
       if (this.#hasHeader) {
         // A training CSV (what collect writes) given back to collect: said as such, not as a bad header whose

@@ -122,6 +122,13 @@ Deno.test("a spreadsheet's export, other column names and dates as open times sa
     'f.csv line 2 (open_time): "2017-08-17 04:00:00" is a date; open times are numbers, ms since the epoch',
     /\(2017-08-17 04:00:00 read as UTC is 1502942400000\)/,
   );
+  // Without a header (df.to_csv(path, header=False)) the first row's date was read as a header's first name:
+  // 'unexpected header "2017-08-17 04:00:00,1,2,…"' and the hint to rename the columns.
+  refused(
+    "2017-08-17 04:00:00,1,2,0.5,1.5,10\n2017-08-17 05:00:00,1,2,0.5,1.5,10\n",
+    'f.csv line 1 (open_time): "2017-08-17 04:00:00" is a date; open times are numbers, ms since the epoch',
+    /\(2017-08-17 04:00:00 read as UTC is 1502942400000\)/,
+  );
 });
 
 Deno.test("pandas' unnamed index column before open_time is left out; a named one says to drop it", async () => {

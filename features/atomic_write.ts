@@ -4,7 +4,7 @@
  */
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { outputFileProblem } from "./path_kind.ts";
+import { folderNotFileError, outputFileProblem } from "./path_kind.ts";
 import { ReportedError } from "./reported_error.ts";
 
 /**
@@ -80,10 +80,14 @@ async function targetOf(path: string): Promise<{ path: string; through: boolean 
     const kind = await stat(path).catch(() => null); // what the link leads to
     // Nothing there yet (a link made ahead of its file): the file is created where the link points.
     if (kind === null) return await targetOf(resolve(dirname(path), await readlink(path)));
+    // A folder is refused here, before any file of a set replaces its target (a write into it fails only later).
+    if (kind.isDirectory()) throw folderNotFileError(path);
     if (!kind.isFile()) return { path, through: true };
     return await targetOf(await realpath(path));
   }
-  return { path, through: link !== null && !link.isFile() && !link.isDirectory() };
+  // A folder: its rename would fail only after the files before it in a set had been renamed over theirs.
+  if (link?.isDirectory()) throw folderNotFileError(path);
+  return { path, through: link !== null && !link.isFile() };
 }
 
 /**

@@ -208,6 +208,17 @@ Deno.test("writeFilesAtomic replaces a set of files together: when one fails, no
     await assert.rejects(writeFilesAtomic([[a, "new a"], [join(a, "x.json"), "{}"]]), PathKindError);
     assert.equal(await Deno.readTextFile(a), `old ${a}`);
 
+    // A target that is a folder, or a link to one, is refused before anything is replaced: it failed only at
+    // its rename (or, through a link, its write), after the files before it in the set had replaced theirs.
+    await Deno.mkdir(join(dir, "folder"));
+    await Deno.symlink(join(dir, "folder"), join(dir, "link"));
+    for (const name of ["folder", "link"]) {
+      await assert.rejects(writeFilesAtomic([[a, "new a"], [join(dir, name), "{}"]]), PathKindError);
+      assert.equal(await Deno.readTextFile(a), `old ${a}`, name);
+    }
+    await Deno.remove(join(dir, "link"));
+    await Deno.remove(join(dir, "folder"));
+
     const names = [];
     for await (const e of Deno.readDir(dir)) names.push(e.name);
     assert.deepEqual(names.sort(), ["evaluation.json", "predictions.csv", "report.html"]);

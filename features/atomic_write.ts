@@ -77,7 +77,12 @@ async function targetOf(path: string): Promise<{ path: string; through: boolean 
   }
   const link = await lstat(path).catch(() => null);
   if (link?.isSymbolicLink()) {
-    const kind = await stat(path).catch(() => null); // what the link leads to
+    // What the link leads to; null when nothing is there yet. Any other failure is said: links that lead to
+    // each other (ELOOP) were followed back and forth by readlink, without end.
+    const kind = await stat(path).catch((error) => {
+      if ((error as { code?: unknown }).code === "ENOENT") return null;
+      throw outputFileProblem(path) ?? namingPath(error, path);
+    });
     // Nothing there yet (a link made ahead of its file): the file is created where the link points.
     if (kind === null) return await targetOf(resolve(dirname(path), await readlink(path)));
     // A folder is refused here, before any file of a set replaces its target (a write into it fails only later).

@@ -233,3 +233,22 @@ Deno.test("writeFilesAtomic replaces a set of files together: when one fails, no
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeFileAtomic: links that lead to each other are an error naming the path, not an endless loop", async () => {
+  // a → b → a: stat fails (ELOOP), which read as "nothing there yet", so readlink was followed round for ever.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-loop-" });
+  try {
+    await Deno.symlink("b", join(dir, "a"));
+    await Deno.symlink("a", join(dir, "b"));
+    const outcome = await Promise.race([
+      writeFileAtomic(join(dir, "a"), "x").then(() => "written", (error: Error) => error.message),
+      new Promise<string>((done) => {
+        const timer = setTimeout(() => done("still running after 5 s"), 5000);
+        Deno.unrefTimer(timer);
+      }),
+    ]);
+    assert.ok(outcome.includes(join(dir, "a")) && /symbolic links/.test(outcome), outcome);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

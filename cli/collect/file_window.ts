@@ -33,8 +33,13 @@ export function closedOnly(
   now: number,
 ): { series: CandleSeries[]; dropped: string[] } {
   const dropped: string[] = [];
+  // A symbol with one candle shows no step of its own; a file holds one interval, so its other symbols' step
+  // is the one to judge that candle by (else a still-open candle of a newly listed symbol was kept).
+  const fileGrid = interval
+    ? gridOf(interval)
+    : all.map((s) => inferGrid(s.openTime)).find((g) => g !== null) ?? null;
   const series = all.map((s) => {
-    const grid: Grid | null = interval ? gridOf(interval) : inferGrid(s.openTime);
+    const grid: Grid | null = interval ? fileGrid : inferGrid(s.openTime) ?? fileGrid;
     if (s.length === 0 || grid === null || s.openTime.some(Number.isNaN)) return s;
     const bound = grid.stepMs === null ? closedOpenTimeBound(now, "1M") : now - grid.stepMs;
     const keep = firstAtOrAfter(s.openTime, bound + 1);

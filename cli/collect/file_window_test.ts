@@ -11,6 +11,7 @@ import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance
 import { assertSameCandles, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { type CollectOptions, runCollect, type Window } from "./index.ts";
+import { closedOnly } from "./file_window.ts";
 
 const START = utcMs("2022-01-01");
 const ROWS = syntheticKlines("1h", START, 1200, { seed: 11 }); // 2022-01-01 … 2022-02-20
@@ -267,3 +268,17 @@ Deno.test("collect --source csv: a last candle still open when the file was read
       },
     );
   }));
+
+Deno.test("closedOnly: a symbol with a single candle, still open, is judged by the file's other symbols' step", () => {
+  const hourly = seriesFromCandles("AAAUSDT", numbers(ROWS));
+  const now = ROWS[ROWS.length - 1].openTime + 3_600_000; // every AAAUSDT candle has closed
+  // A symbol listed half an hour ago: one candle, opened 30 min before now, so not closed on a 1h file.
+  const listed = seriesFromCandles("NEWUSDT", numbers([{ ...ROWS[0], openTime: now - 1_800_000 }]));
+  const { series, dropped } = closedOnly([hourly, listed], undefined, now);
+  // Before: one candle shows no step, so it was kept, a half-formed candle the next collect would conflict with.
+  assert.deepEqual(series.map((s) => [s.symbol, s.length]), [["AAAUSDT", ROWS.length], ["NEWUSDT", 0]]);
+  assert.equal(dropped.length, 1);
+  assert.match(dropped[0], /^NEWUSDT: its last candle .* had not closed/);
+  // Alone in its file there is no step to judge by: it is kept as before.
+  assert.equal(closedOnly([listed], undefined, now).series[0].length, 1);
+});

@@ -12,6 +12,7 @@
  * ```
  */
 import { dirname, isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -70,8 +71,9 @@ let cached: string | null | undefined;
 /** The commit of this candlecast's own checkout (read once), or null. */
 export function sourceCommit(): string | null {
   if (cached === undefined) {
+    // fileURLToPath, not the URL's pathname: on Windows that reads "/C:/…", not a path.
     const here = new URL(import.meta.url);
-    cached = here.protocol === "file:" ? commitOf(dirname(dirname(decodeURIComponent(here.pathname)))) : null;
+    cached = here.protocol === "file:" ? commitOf(dirname(dirname(fileURLToPath(here)))) : null;
   }
   return cached;
 }

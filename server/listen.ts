@@ -180,6 +180,21 @@ export function targetPath(target: string): string | null {
 }
 
 /**
+ * Methods the fetch standard forbids in a `Request` (its constructor throws "Method is forbidden"), so the app
+ * can never be handed one; node:http parses TRACE as a request and hands CONNECT to a "connect" listener. They
+ * are answered here, as the app answers a method a route does not take. (TRACK, the third, node's parser
+ * refuses as malformed: 400.)
+ */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE"]);
+
+/** The methods the API's routes answer (app.ts ROUTES), for the `Allow` header of a forbidden method's 405. */
+const API_METHODS = "GET, HEAD, POST";
+
+/** The 405 detail of a method `FORBIDDEN_METHODS` holds. */
+const forbiddenMethodDetail = (method: string) =>
+  `${method} is not supported; the API answers GET, HEAD and POST`;
+
+/**
  * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
  * request): SPEC §4's `{"detail": …}` body like every other error, and the connection closes after it.
  */
@@ -229,6 +244,9 @@ export async function listen(
       log({ method: truncate(method, 20), path: truncate(path ?? target), status, latency_ms: 0 });
       json(res, status, { detail }, headers);
     };
+    if (FORBIDDEN_METHODS.has(method)) {
+      return quick(405, forbiddenMethodDetail(method), { Allow: API_METHODS });
+    }
     if (path === null) return quick(400, "the request target must be a path like /predict");
     const open = alwaysOpen.has(path);
     if (draining && !(open && options.openWhileDraining)) {
@@ -329,6 +347,20 @@ export async function listen(
     }
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+  });
+  // CONNECT's target is an authority (host:port), never a path of ours: refused like TRACE, then closed, as
+  // node:http leaves the socket to this listener (without one the connection was closed with no answer).
+  server.on("connect", (req: http.IncomingMessage, socket: Socket) => {
+    const method = req.method ?? "CONNECT";
+    log({ method, path: truncate(req.url ?? ""), status: 405, latency_ms: 0 });
+    if (socket.writable && !socket.destroyed) {
+      const body = JSON.stringify({ detail: forbiddenMethodDetail(method) });
+      socket.end(
+        `HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nAllow: ${API_METHODS}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {

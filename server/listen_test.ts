@@ -573,3 +573,33 @@ Deno.test("a whole request followed at once by a half-close (shutdown(SHUT_WR)) 
     await t.stop();
   }
 });
+
+Deno.test("TRACE and CONNECT get a 405 with SPEC §4's JSON detail, not a 500 or a dropped connection", async () => {
+  // The fetch standard forbids TRACE and CONNECT in a Request: its constructor threw, so TRACE, a client's
+  // method, was answered 500 "internal server error" and logged as a server bug, and CONNECT (which node:http
+  // hands to a "connect" listener, of which there was none) was answered nothing at all.
+  const t = await observed();
+  try {
+    for (
+      const [method, target] of [["TRACE", "/predict"], ["TRACE", "/health"], ["CONNECT", "127.0.0.1:22"]]
+    ) {
+      const answer = await raw(
+        t.server.port,
+        `${method} ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+      );
+      assert.match(answer, /^HTTP\/1\.1 405 /, `${method} ${target}: ${answer}`);
+      assert.match(answer, /\r\nContent-Type: application\/json\r\n/i);
+      assert.match(answer, /\r\nAllow: GET, HEAD, POST\r\n/i);
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+      assert.equal(body.detail, `${method} is not supported; the API answers GET, HEAD and POST`);
+    }
+    await t.settle(3);
+    assert.deepEqual(t.statuses(), [405, 405, 405]);
+    assert.equal(t.lines.filter((l) => l.event === "server_error").length, 0, "no server error logged");
+    const health = await fetch(`${t.server.url}/health`);
+    assert.equal(health.status, 200, "the server serves on");
+    await health.body?.cancel();
+  } finally {
+    await t.stop();
+  }
+});

@@ -232,6 +232,12 @@ export async function listen(
   const sockets = new Set<Socket>();
   /** Sockets the read timeout cut after sending them a 408. */
   const answeredTimeout = new WeakSet<Socket>();
+  /**
+   * Each socket's latest request whose headers arrived. node:http reports both read timeouts with one code
+   * (ERR_HTTP_REQUEST_TIMEOUT): a timeout while that request is still incomplete is the request timeout (its
+   * body was too slow); with none, or a complete one, it is the header timeout (the next headers were).
+   */
+  const latestRequest = new WeakMap<Socket, http.IncomingMessage>();
   let inFlight = 0;
   let draining = false;
 
@@ -262,6 +268,7 @@ export async function listen(
     if (!open) inFlight++;
     let abandon: (() => void) | undefined;
     const socket = req.socket;
+    latestRequest.set(socket, req);
     // Connections are half-open (below): a client's FIN no longer aborts its request. One whose body is still
     // short then can never complete it, so its connection is cut at once, as before, not held to the timeout.
     const onEnd = () => {
@@ -324,8 +331,9 @@ export async function listen(
     }
   };
 
+  const headersTimeoutMs = Math.min(o.headersTimeoutMs, o.requestTimeoutMs); // node:http refuses a longer one
   const server = http.createServer({
-    headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs), // node:http refuses a longer one
+    headersTimeout: headersTimeoutMs,
     requestTimeout: o.requestTimeoutMs,
     keepAliveTimeout: o.keepAliveTimeoutMs,
     // How often the read timeouts are checked; node's default (30 s) would let a stalled socket live that long.
@@ -368,11 +376,15 @@ export async function listen(
     } else counts.clientErrors++;
     if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
       answeredTimeout.add(socket);
+      const request = latestRequest.get(socket);
       socket.end(rawError(
         408,
         "Request Timeout",
-        `the request did not arrive whole within ${o.requestTimeoutMs / 1000} s (the server's request ` +
-          "timeout); send it again, at once",
+        request !== undefined && !request.complete
+          ? `the request did not arrive whole within ${o.requestTimeoutMs / 1000} s (the server's request ` +
+            "timeout); send it again, at once"
+          : `the request headers did not arrive whole within ${headersTimeoutMs / 1000} s (the server's ` +
+            "header timeout); send them again, at once",
       ));
     } else if (socket.writable && !socket.destroyed && error.code === "HPE_HEADER_OVERFLOW") {
       socket.end(rawError(

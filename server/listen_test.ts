@@ -603,3 +603,49 @@ Deno.test("TRACE and CONNECT get a 405 with SPEC §4's JSON detail, not a 500 or
     await t.stop();
   }
 });
+
+Deno.test("headers stalled past the header timeout: the 408 names that timeout, not the request timeout", async () => {
+  // node:http reports both read timeouts as ERR_HTTP_REQUEST_TIMEOUT: a client cut after the 0.3 s header
+  // timeout was told its request "did not arrive whole within 3 s", a figure it had not reached.
+  const app = createApp(new ModelStore(), { log: () => {} });
+  const server = await listen(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    headersTimeoutMs: 300,
+    requestTimeoutMs: 3000,
+  });
+  try {
+    const detail = (answer: string) => {
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      return JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).detail;
+    };
+    const started = performance.now();
+    const headers = await raw(server.port, "GET /health HTTP/1.1\r\nHost: a\r\n", 2500);
+    assert.ok(performance.now() - started < 2000, "cut at the header timeout");
+    assert.equal(
+      detail(headers),
+      "the request headers did not arrive whole within 0.3 s (the server's header timeout); send them again, " +
+        "at once",
+    );
+    // Headers whole, the body stalled: the request timeout, as before.
+    const body = await raw(
+      server.port,
+      "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+      5000,
+    );
+    assert.match(
+      detail(body),
+      /^the request did not arrive whole within 3 s \(the server's request timeout\)/,
+    );
+    // A keep-alive connection whose second request's headers stall: the header timeout again.
+    const second = await raw(
+      server.port,
+      "GET /health HTTP/1.1\r\nHost: a\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n",
+      2500,
+    );
+    assert.match(second, /^HTTP\/1\.1 503 /, "the first request is answered");
+    assert.match(second, /header timeout/);
+  } finally {
+    await server.shutdown();
+  }
+});

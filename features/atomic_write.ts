@@ -43,7 +43,7 @@ export async function writeFilesAtomic(files: readonly (readonly [string, FileDa
       const tmp = `${target.path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
       staged.push({ tmp, path: target.path });
       try {
-        await writeInto(tmp, data, true);
+        await writeInto(tmp, data, true, target.mode);
       } catch (error) {
         throw outputFileProblem(target.path) ?? namingPath(error, target.path);
       }
@@ -63,13 +63,14 @@ export async function writeFilesAtomic(files: readonly (readonly [string, FileDa
 }
 
 /**
- * Where writing `path` lands, and whether it is written into as it is (`through`) rather than replaced. A
+ * Where writing `path` lands, whether it is written into as it is (`through`) rather than replaced, and the
+ * permission bits of the file a replacement takes the place of (`mode`, none when there is none yet). A
  * symlink is written through to what it names (data/x.csv → elsewhere keeps its link; /dev/stdout →
  * /proc/self/fd/1 is not replaced by a regular file for every process). A device or a pipe at the end
  * (`--output /dev/null`, a FIFO, a magic link to one) is written into, not renamed over: a rename would replace
  * the device node itself. The target's folder is created.
  */
-async function targetOf(path: string): Promise<{ path: string; through: boolean }> {
+async function targetOf(path: string): Promise<{ path: string; through: boolean; mode?: number }> {
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {
@@ -92,7 +93,10 @@ async function targetOf(path: string): Promise<{ path: string; through: boolean 
   }
   // A folder: its rename would fail only after the files before it in a set had been renamed over theirs.
   if (link?.isDirectory()) throw folderNotFileError(path);
-  return { path, through: link !== null && !link.isFile() };
+  // The replacement keeps the old file's permission bits (not setuid/setgid/sticky): created afresh it had the
+  // umask's, so a file made private (chmod 600) was world-readable again after the next write.
+  const mode = link?.isFile() && Deno.build.os !== "windows" ? link.mode & 0o777 : undefined;
+  return { path, through: link !== null && !link.isFile(), ...(mode === undefined ? {} : { mode }) };
 }
 
 /**
@@ -158,9 +162,11 @@ async function writeThrough(path: string, data: FileData): Promise<void> {
 }
 
 /** Opens `path` for writing (truncating it), writes `data`, flushed to disk first when `sync`, and closes it. */
-async function writeInto(path: string, data: FileData, sync: boolean): Promise<void> {
+async function writeInto(path: string, data: FileData, sync: boolean, mode?: number): Promise<void> {
   const handle = await open(path, "w");
   try {
+    // Before any byte is written, so the data is never readable under the wider mode a new file gets.
+    if (mode !== undefined) await handle.chmod(mode);
     if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);
     else {
       // Pieces are written one after another as they are produced, each in full (a write may take part).

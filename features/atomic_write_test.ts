@@ -252,3 +252,33 @@ Deno.test("writeFileAtomic: links that lead to each other are an error naming th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "writeFileAtomic keeps the mode of the file it replaces (a CSV made private stays private)",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  // The new file was a fresh one with the umask's mode (0644 under the usual 022): a training CSV, a
+  // predictions export or an evaluation an operator had made private (chmod 600) turned world-readable again
+  // on the next collect or evaluate, and one made group-writable for a second account stopped being so.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-mode-" });
+  try {
+    const private_ = join(dir, "training_data.csv");
+    const shared = join(dir, "report.html");
+    const fresh = join(dir, "new.json");
+    await Deno.writeTextFile(private_, "old");
+    await Deno.chmod(private_, 0o600);
+    await Deno.writeTextFile(shared, "old");
+    await Deno.chmod(shared, 0o664);
+    await writeFileAtomic(private_, "new");
+    await writeFilesAtomic([[shared, "new"], [fresh, "{}"]]);
+    assert.equal(await Deno.readTextFile(private_), "new");
+    assert.equal(Deno.statSync(private_).mode! & 0o777, 0o600);
+    assert.equal(Deno.statSync(shared).mode! & 0o777, 0o664);
+    // A file that was not there gets the umask's mode, as any file the process creates.
+    const umask = Deno.umask();
+    Deno.umask(umask);
+    assert.equal(Deno.statSync(fresh).mode! & 0o777, 0o666 & ~umask);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -197,13 +197,13 @@ export class PredictionLog {
   }
 
   async #rotateIfFull(adding: number): Promise<void> {
-    let size: number;
+    let live: Deno.FileInfo;
     try {
-      size = (await Deno.stat(this.#path)).size;
+      live = await Deno.stat(this.#path);
     } catch {
       return; // no file yet
     }
-    if (size === 0 || size + adding <= this.#maxBytes) return;
+    if (live.size === 0 || live.size + adding <= this.#maxBytes) return;
     const names = [this.#path, ...rotatedNames(this.#path, this.#keep)];
     await Deno.remove(names[names.length - 1]).catch(() => {});
     for (let i = names.length - 2; i >= 0; i--) {
@@ -212,6 +212,17 @@ export class PredictionLog {
       });
     }
     this.#counts.rotations++;
+    // The new live file gets the old one's permission bits: created by the append with the umask's, a log made
+    // private (chmod 600: the bot's symbols and every call) turned world-readable at its first rotation.
+    if (live.mode !== null && Deno.build.os !== "windows") {
+      const mode = live.mode & 0o777;
+      // Created with the mode (never wider: the umask only takes bits away), then given it exactly.
+      const created = await Deno.open(this.#path, { write: true, createNew: true, mode }).then(
+        (file) => (file.close(), true),
+        () => false, // created meanwhile by a writer outside the lock: left as it is
+      );
+      if (created) await Deno.chmod(this.#path, mode);
+    }
   }
 }
 

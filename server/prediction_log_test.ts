@@ -78,6 +78,32 @@ Deno.test("the log rotates by size, keeps N files, and the reader returns every 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test({
+  name: "the live file made after a rotation keeps the rotated one's mode (a private log stays private)",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  // It was created afresh with the umask's mode: a log an operator had made private (chmod 600; it holds the
+  // bot's symbols and every call) turned world-readable (0644) at its first rotation.
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "predictions.jsonl");
+  const line = JSON.stringify(entry(0)).length + 1;
+  const log = new PredictionLog(path, { flushMs: 10_000, maxBytes: line * 10, keep: 2 });
+  log.record(entry(0));
+  await log.flush();
+  await Deno.chmod(path, 0o600);
+  for (let i = 1; i < 10; i++) log.record(entry(i));
+  await log.flush(); // 10 lines: full
+  log.record(entry(10)); // rotates
+  await log.close();
+  assert.equal(log.stats.rotations, 1);
+  assert.equal(Deno.statSync(`${path}.1`).mode! & 0o777, 0o600);
+  assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+  const read: number[] = [];
+  for await (const r of readPredictionLog(path)) read.push(r.last_close - 100);
+  assert.deepEqual(read, Array.from({ length: 11 }, (_, i) => i));
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("after a write error the log retries with backoff, loses nothing, and counts the errors", async () => {
   const dir = await mkdtemp(join(tmpdir(), "predlog-"));
   await Deno.writeTextFile(join(dir, "blocked"), "a file where the log's folder should be");

@@ -394,6 +394,55 @@ Deno.test("413 for a body over the limit, declared or streamed without a length"
   await expectError(await small.app.request("/predict", post(predictBody())), 413, /100-byte limit/);
 });
 
+Deno.test("413 for a body of more JSON objects and arrays than any request holds, before it is parsed", async () => {
+  // Under 1 MiB, `[[[…]]]` or `[{},{},…]` is half a million containers: JSON.parse built ~30 MB of them for
+  // each (and took ~0.3 s on the nested one), so the 64 requests a worker handles at once took a serve worker
+  // from 130 MiB to 2.1 GiB (3.2 GiB after a second round), against the 240 MiB docs/deployment.md plans for.
+  const { app } = setup();
+  for (
+    const body of [
+      "[".repeat(500_000) + "]".repeat(500_000),
+      "[" + Array(340_000).fill("{}").join(",") + "]",
+      JSON.stringify({ requests: Array(30_000).fill({ candles: [] }) }),
+    ]
+  ) {
+    assert.ok(body.length <= 1024 * 1024);
+    await expectError(
+      await app.request("/predict", post(body)),
+      413,
+      "body: more than 20000 JSON objects and arrays (a request has about one per candle); send fewer " +
+        "candles or requests",
+    );
+  }
+  // The most a request under 1 MiB can hold, all of it valid: candles with the shortest numbers there are.
+  const candle = {
+    open: 1,
+    high: 1,
+    low: 1,
+    close: 1,
+    volume: 0,
+    rsi: 50,
+    macd: 0,
+    macdSign: 0,
+    macdHist: 0,
+    ema: 1,
+    stochSlowK: 50,
+    stochSlowD: 50,
+  };
+  const most = Math.floor(1024 * 1024 / (JSON.stringify(candle).length + 1)) - 1;
+  const full = JSON.stringify({ symbol: "BTCUSDT", candles: Array(most).fill(candle) });
+  assert.ok(full.length <= 1024 * 1024 && most > 7800);
+  const res = await app.request("/predict", post(full));
+  assert.equal(res.status, 200, await res.text());
+  const batch = JSON.stringify({
+    requests: Array(1000).fill({ symbol: "BTCUSDT", candles: Array(7).fill(candle) }),
+  });
+  assert.ok(batch.length <= 1024 * 1024);
+  const items = await app.request("/predict/batch", post(batch));
+  assert.equal(items.status, 200, "a batch of 1000 items is parsed (each then fails alone: too few candles)");
+  await items.body?.cancel();
+});
+
 Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open", async () => {
   const { app } = setup({ apiKey: "s3cret" });
   const attempts: Record<string, string>[] = [

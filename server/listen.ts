@@ -355,6 +355,10 @@ export async function listen(
     }
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+    // Each request in flight listens for its connection's "end" (`onEnd` in handle) until it is done, and
+    // node:http hands on pipelined requests before the earlier ones are answered: past 10 at once on one
+    // connection, Node printed a MaxListenersExceededWarning (not a JSON line, and no leak) to stderr.
+    socket.setMaxListeners(0);
   });
   // CONNECT's target is an authority (host:port), never a path of ours: refused like TRACE, then closed, as
   // node:http leaves the socket to this listener (without one the connection was closed with no answer).

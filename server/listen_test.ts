@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import { createApp } from "./app.ts";
 import { listen, ListenError, probePort } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
@@ -647,5 +648,36 @@ Deno.test("headers stalled past the header timeout: the 408 names that timeout, 
     assert.match(second, /header timeout/);
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("pipelined requests on one connection print no MaxListenersExceededWarning on stderr", async () => {
+  // Each request in flight listens for its connection's end; node:http hands on pipelined requests before
+  // the earlier ones are answered, so 11 on one connection printed "Possible EventEmitter memory leak
+  // detected. 11 end listeners added to [Socket]" to stderr, a line that is no JSON event and no leak (each
+  // listener goes when its request ends).
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 50 }));
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.name);
+  process.on("warning", onWarning);
+  try {
+    const body = JSON.stringify(predictBody());
+    const one = `POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${new TextEncoder().encode(body).byteLength}\r\n\r\n${body}`;
+    const answer = await raw(
+      server.port,
+      one.repeat(30) + "GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      10_000,
+    );
+    assert.equal(answer.match(/HTTP\/1\.1 200 /g)?.length, 31);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // warnings are emitted on the next tick
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off("warning", onWarning);
+    await server.shutdown();
+    await store.close();
   }
 });

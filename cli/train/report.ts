@@ -16,10 +16,14 @@ export const hour = (ms: number) =>
 const n = (v: number) => v.toLocaleString("en-US");
 
 export function dataLines(d: Dataset, fineTune = false): string[] {
+  // Columns as wide as their longest entry: a symbol of a million candles (15m since 1992, 1m for two years)
+  // or a name past 10 characters (1000SHIBUSDT) shifted its row against the others.
+  const symbolWidth = Math.max(10, ...d.symbols.map((s) => s.symbol.length));
+  const candleWidth = Math.max(7, ...d.symbols.map((s) => n(s.candles).length));
   const lines = d.symbols.map((s) =>
-    `  ${s.symbol.padEnd(10)} ${n(s.candles).padStart(7)} candles ${day(s.firstOpenTime)} … ${
-      day(s.lastOpenTime)
-    }` +
+    `  ${s.symbol.padEnd(symbolWidth)} ${n(s.candles).padStart(candleWidth)} candles ${
+      day(s.firstOpenTime)
+    } … ${day(s.lastOpenTime)}` +
     `  windows train ${n(s.train)}, validation ${n(s.validation)}, test ${n(s.test)}`
   );
   return [

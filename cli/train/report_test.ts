@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { TrainResult } from "../../ml/train/index.ts";
-import { keptRunLine, missingSymbolNotes, smallSplitNotes, stopLine } from "./report.ts";
+import { dataLines, keptRunLine, missingSymbolNotes, smallSplitNotes, stopLine } from "./report.ts";
 import type { Dataset } from "../../ml/data/index.ts";
 
 const member = (epochs: number, best: number, stop: TrainResult["stopReason"]): TrainResult => ({
@@ -111,5 +111,42 @@ Deno.test("a kept run an older candlecast started is not offered to --resume, wh
     "an earlier run stopped after 47 epochs is kept in ck/.train_20261204T001632_6ef09155; it was started by " +
       "an older candlecast, whose per-symbol split 'train --resume' cannot continue: delete the folder, or " +
       "finish the run with the candlecast that started it",
+  );
+});
+
+Deno.test("dataLines: the per-symbol rows stay aligned for a million-candle symbol or a long name; counts are grouped", () => {
+  const summary = (symbol: string, candles: number) => ({
+    symbol,
+    candles,
+    firstOpenTime: Date.UTC(2020, 0, 1),
+    lastOpenTime: Date.UTC(2023, 11, 30),
+    train: candles - 2_000,
+    validation: 1_000,
+    test: 1_000,
+    skipped: 0,
+    purged: 0,
+    gapped: 0,
+  });
+  const set = (size: number, labels = new Int8Array(size)) => ({ size, labels });
+  const d = {
+    lookback: 50,
+    horizon: 4,
+    symbols: [summary("BTCUSDT", 1_114_240), summary("1000SHIBUSDT", 29_658), summary("ETHUSDT", 55_712)],
+    train: set(1_193_610),
+    validation: set(3_000),
+    test: set(3_000, Int8Array.from({ length: 3_000 }, (_, i) => i % 3)),
+    trainClassCounts: [400_000, 393_610, 400_000],
+    skipped: 0,
+    gapped: 0,
+  } as unknown as Dataset;
+  const lines = dataLines(d);
+  const rows = lines.filter((line) => line.includes(" candles "));
+  assert.equal(rows.length, 3);
+  // 15m candles since 1992 (1,114,240) pushed "candles" right on their row; a 12-letter name pushed its row.
+  assert.equal(new Set(rows.map((row) => row.indexOf(" candles "))).size, 1, rows.join("\n"));
+  assert.equal(new Set(rows.map((row) => row.indexOf("windows train"))).size, 1, rows.join("\n"));
+  assert.ok(
+    lines.includes("  train classes: DOWN 400,000 (33.5%), SIDEWAYS 393,610 (33.0%), UP 400,000 (33.5%)"),
+    lines.join("\n"),
   );
 });

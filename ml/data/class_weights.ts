@@ -35,10 +35,13 @@ export function classWeights(counts: readonly number[], weighting: ClassWeightin
   return raw.map((w) => w / expected) as ClassVector;
 }
 
-/** Class counts for the log: "DOWN 120 (30.0%), SIDEWAYS 160 (40.0%), UP 120 (30.0%)". */
+/**
+ * Class counts for the log, grouped as train's other counts are: "DOWN 40,828 (26.1%), SIDEWAYS 72,362 (46.3%),
+ * UP 43,170 (27.6%)" (it printed "DOWN 40828" under "windows: train 156,360").
+ */
 export function describeCounts(counts: readonly number[]): string {
   const n = counts.reduce((a, b) => a + b, 0);
-  return CLASSES.map((c, k) => `${c} ${counts[k]} (${(100 * counts[k] / Math.max(n, 1)).toFixed(1)}%)`).join(
-    ", ",
-  );
+  return CLASSES.map((c, k) =>
+    `${c} ${counts[k].toLocaleString("en-US")} (${(100 * counts[k] / Math.max(n, 1)).toFixed(1)}%)`
+  ).join(", ");
 }

@@ -21,6 +21,11 @@ export interface FoldData {
 export interface FitReport {
   readonly seconds: number;
   readonly trainWindows: number;
+  /**
+   * Windows each epoch of a neural model drew from those (--max-windows-per-epoch, --epoch-fraction), when
+   * fewer: "trained on 2,186,292 windows" read as all of them, from a run that saw 30,000.
+   */
+  readonly epochWindows?: number;
   /** Continued from the previous weights (an `update` that really fine-tuned) rather than fit afresh. */
   readonly fineTuned?: boolean;
   /** Softmax temperature fit on the validation block (neural models). */

@@ -19,7 +19,13 @@ import {
 } from "../data/index.ts";
 import { buildModel, FAST_LAYERS, type ModelConfig, scoringBatch } from "../models/index.ts";
 import { softmaxRows } from "../metrics/index.ts";
-import { type BatchProgress, type ParallelOptions, type TrainConfig, trainMembers } from "../train/index.ts";
+import {
+  type BatchProgress,
+  type ParallelOptions,
+  type TrainConfig,
+  trainMembers,
+  windowsPerEpoch,
+} from "../train/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { modelOutputs } from "./model_outputs.ts";
 import { calibrate, restoreClassBias } from "./calibrate.ts";
@@ -128,6 +134,7 @@ export class NetworkLearner implements Learner {
     return {
       seconds: (performance.now() - started) / 1000,
       trainWindows: data.train.size,
+      epochWindows: windowsPerEpoch(config, data.train.size),
       temperature: this.#temperature,
       history: result.history,
       bestEpoch: result.bestEpoch,

@@ -27,6 +27,8 @@ export interface WalkForwardOptions {
   /** Standardised inputs are clipped to ±clip. */
   readonly clip: number;
   readonly log?: (line: string) => void;
+  /** The progress of labelling each fold's windows (a minute on millions of candles), as `prepareDataset`'s. */
+  readonly labelling?: (done: number, total: number) => void;
   /**
    * Called before each learner's turn in each fold: overall progress across folds (`step` of `steps`,
    * counting from 1), for a progress line or a bar's prefix.
@@ -105,12 +107,22 @@ function gappedNote({ gapped }: Dataset): string {
     : "";
 }
 
+/**
+ * ", each epoch a random 30,000 of them" where each epoch drew fewer windows than the training split holds
+ * (the history counts every member's epochs, so no epoch count is given).
+ */
+function drawnText({ epochWindows, trainWindows }: FitReport): string {
+  if (epochWindows === undefined || epochWindows >= trainWindows) return "";
+  return `, each epoch a random ${epochWindows.toLocaleString("en-US")} of them`;
+}
+
 function foldDataset(series: readonly CandleSeries[], plan: FoldPlan, opts: WalkForwardOptions): Dataset {
   const cut = series.map((s) => sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd)));
   try {
     return prepareDataset(cut, {
       ...opts.shape,
       split: { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart },
+      progress: opts.labelling,
     });
   } catch (error) {
     if (error instanceof DatasetError || error instanceof SplitError) {
@@ -212,7 +224,7 @@ export async function walkForward(
         opts.log?.(
           `  ${learner.name}: ${fit.fineTuned ? "fine-tuned" : "trained"} on ${
             fit.trainWindows.toLocaleString("en-US")
-          } windows in ${fit.seconds.toFixed(1)} s` +
+          } windows${drawnText(fit)} in ${fit.seconds.toFixed(1)} s` +
             (fit.temperature !== undefined ? `, temperature ${fit.temperature.toFixed(3)}` : ""),
         );
       }

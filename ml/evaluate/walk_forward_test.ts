@@ -57,8 +57,21 @@ Deno.test({
     assert.deepEqual(plans.map((p) => p.label), ["2023-W31", "2023-W32"]);
     const network = tinyNetwork(3);
     const learners = [network, ...baselineLearners({ seed: 1, maxTrainWindows: 2_000 })];
-    const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
+    const logged: string[] = [];
+    const outcomes = await walkForward(series, plans, learners, {
+      shape,
+      clip: 10,
+      log: (l) => logged.push(l),
+    });
     network.dispose();
+    // The network drew 128 windows of the fold's training split (maxWindowsPerEpoch): said beside the split's
+    // size, which alone read as the windows it trained on.
+    assert.ok(
+      logged.some((l) =>
+        /lightweight_lstm: trained on [\d,]+ windows, each epoch a random 128 of them in /.test(l)
+      ),
+      logged.join("\n"),
+    );
 
     for (const o of outcomes) {
       const { plan, test } = o;

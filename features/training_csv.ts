@@ -79,7 +79,13 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
  * for (const s of series) console.log(s.symbol, s.length); // one series per symbol, ascending in time
  * ```
  */
-export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
+export async function readTrainingCsv(
+  path: string,
+  opts: {
+    /** Called as the file streams in with the bytes read and the file's size (a big file takes a while). */
+    readonly progress?: (done: number, total: number) => void;
+  } = {},
+): Promise<CandleSeries[]> {
   const rowsBySymbol = new Map<string, SymbolRows>();
   let line = 0;
   try {
@@ -96,6 +102,11 @@ export async function readTrainingCsv(path: string): Promise<CandleSeries[]> {
     });
     const input = handle.createReadStream();
     input.on("error", (error) => parser.destroy(error));
+    if (opts.progress) {
+      const { progress } = opts, size = (await handle.stat()).size;
+      let read = 0;
+      input.on("data", (chunk) => progress(read += chunk.length, size));
+    }
     input.pipe(parser);
     for await (const record of parser as AsyncIterable<string[]>) {
       line++;

@@ -36,6 +36,7 @@ import {
 import { evaluationReport, renderReport } from "../../ml/report/index.ts";
 import type { EvaluateIo, EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
+import { boostingProgress, MB, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
 import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
@@ -68,7 +69,8 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
   const io: EvaluateIo = {
     ...given,
     progress: batches && {
-      update: (done, total, label, text) => batches.update(done, total, `${overall.where} ${label}`, text),
+      update: (done, total, label, text, unit) =>
+        batches.update(done, total, `${overall.where} ${label}`, text, unit),
       clear: () => batches.clear(),
     },
   };
@@ -79,7 +81,10 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
     throw error;
   }
-  const series = await readTrainingCsv(opts.data);
+  const series = await readTrainingCsv(opts.data, {
+    progress: phaseProgress(given, `reading ${opts.data}`, MB),
+  });
+  io.progress?.clear();
   const subject = opts.checkpoint
     ? await checkpointSubject(opts.checkpoint, opts, io, series)
     : freshSubject(opts, io);
@@ -114,7 +119,7 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
     if (early) io.warn?.(`warning: ${early.message}`);
     const lightweight = opts.lightweightBaseline && subject.learner.name !== "lightweight_lstm";
     const seed = subject.config.training.seed;
-    learners.push(...baselineLearners({ seed }));
+    learners.push(...baselineLearners({ seed, gradientBoosting: { onIteration: boostingProgress(io) } }));
     if (lightweight) {
       // The baseline network gets the model's recipe, window and ensemble (--members 1 to make evaluate cheap
       // trained three baseline members regardless), at lightweight_lstm's default size.
@@ -160,8 +165,13 @@ export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): P
               `(${formatDuration(elapsed)} so far${left})`,
           );
         },
-        log: io.out,
+        log: (line) => {
+          io.progress?.clear();
+          io.out(line);
+        },
         signal: io.signal,
+        // Not prefixed with the step: the fold is labelled before its first learner's turn.
+        labelling: phaseProgress(given, "labelling the fold's windows"),
       });
     } catch (error) {
       if (error instanceof FoldError) {

@@ -62,6 +62,7 @@ import {
   requireTimedIncrement,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
+import { MB, phaseProgress } from "../phase_progress.ts";
 import { type Prepared, promoteSaved, saveVersion } from "./save.ts";
 import {
   calibrate,
@@ -119,9 +120,15 @@ async function startBackend(opts: TrainOptions): Promise<BackendInfo> {
 }
 
 /** Splits and labels the data; fine-tuning keeps the parent's window shape and scaler and takes newer data. */
-function prepare(series: CandleSeries[], config: RunConfig, parent: Parent | null): Dataset {
+function prepare(
+  series: CandleSeries[],
+  config: RunConfig,
+  parent: Parent | null,
+  progress?: (done: number, total: number) => void,
+): Dataset {
   try {
     return prepareDataset(series, {
+      progress,
       ...windowShapeOf(config),
       split: config.data.split,
       since: parent ? (symbol) => parentDataEnd(parent, symbol) : undefined,
@@ -198,7 +205,12 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
     "make a training CSV with 'candlecast collect', or point --data at one",
     "file",
   );
-  const series = await readTrainingCsv(opts.data);
+  // Reading, labelling, calibrating and scoring a large CSV's windows take minutes (2.2M candles: ~30 s to read,
+  // a minute to label): each reports its progress as the epochs do (a bar, or a line every 30 s in a log).
+  const series = await readTrainingCsv(opts.data, {
+    progress: phaseProgress(io, `reading ${opts.data}`, MB),
+  });
+  io.progress?.clear();
   // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json and
   // the manifest record the candles the members train on; collect replaces the file atomically. After the
   // read, whose errors say what is wrong with the path (a folder, a missing file).
@@ -245,7 +257,8 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
   // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.
   const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
   if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
-  const data = prepare(series, runConfig, parent);
+  const data = prepare(series, runConfig, parent, phaseProgress(io, "labelling the windows"));
+  io.progress?.clear();
   dataLines(data, parent !== null).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
   // weighs 0), and the parent's label rule is not the user's to change here.
@@ -412,7 +425,9 @@ async function trainAndSave(
     config.classWeights,
     parent?.preprocessor.temperature,
     config.evalBatchSize,
+    phaseProgress(io, "calibrating on the validation split"),
   );
+  io.progress?.clear();
   io.out(
     `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, keptFrom)}`,
   );

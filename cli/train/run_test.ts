@@ -646,3 +646,41 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "train reports the progress of reading, labelling, calibrating and scoring, not only of the epochs",
+  ignore: !real,
+  async fn() {
+    // On a large CSV each phase took a minute or more with no output at all (2.2M 15m candles: 28 s before the
+    // first line, 57 s labelling; 25 symbols of 1h: 60 s calibrating), which reads as a hang in a log.
+    const dir = await tempDir();
+    const data = await csvOf(dir, "a.csv", 400);
+    const seen = new Map<string, { done: number; total: number; unit?: string }>();
+    await runTraining(options(data, join(dir, "checkpoints"), { epochs: "1" }), {
+      out: () => {},
+      progress: {
+        update: (done, total, label, _text, unit) => void seen.set(label, { done, total, unit }),
+        clear: () => {},
+      },
+    });
+    const size = (await Deno.stat(data)).size;
+    assert.deepEqual(seen.get(`reading ${data}`), {
+      done: Math.floor(size / 2 ** 20),
+      total: Math.ceil(size / 2 ** 20),
+      unit: "MB",
+    });
+    for (
+      const label of [
+        "labelling the windows",
+        "calibrating on the validation split",
+        "scoring the test split",
+      ]
+    ) {
+      const last = seen.get(label);
+      assert.ok(last, `no progress for ${label}: ${[...seen.keys()].join(", ")}`);
+      assert.equal(last.done, last.total, label);
+    }
+    // Boosting's count is its iterations of at most 1000 (it stops when validation stops improving).
+    assert.equal(seen.get("gradient boosting baseline")?.unit, "iterations at most");
+  },
+});

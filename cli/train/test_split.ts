@@ -8,7 +8,8 @@ import { classPriors, decideClasses, type DecisionRule } from "../../engine/inde
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import { type Dataset, evaluationOrder, type Scaling, seededRng } from "../../ml/data/index.ts";
 import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
-import { evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
+import { type BatchProgress, evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
+import { boostingProgress, phaseProgress } from "../phase_progress.ts";
 import { calibrationOf, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
 import { FEW_CALLS } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
@@ -37,7 +38,7 @@ export async function scoreOnTest(
   config: TrainConfig,
   temperature: number,
   decision: { rule: DecisionRule; priors: readonly number[] },
-  io: { readonly out: (line: string) => void },
+  io: { readonly out: (line: string) => void; readonly progress?: BatchProgress },
 ) {
   io.out(
     `evaluating on the test split (${data.test.size.toLocaleString("en-US")} windows) and the baselines …`,
@@ -55,10 +56,16 @@ export async function scoreOnTest(
       temperature,
       decision,
       keepLogits: true,
+      progress: phaseProgress(io, "scoring the test split"),
     },
   );
+  io.progress?.clear();
   const { reliability, ece, eceFloor } = calibrationOf(softmaxRows(test.logits!, temperature), test.labels!);
-  const predicted = predictBaselines(data, scaling, { seed: config.seed });
+  const predicted = predictBaselines(data, scaling, {
+    seed: config.seed,
+    gradientBoosting: { onIteration: boostingProgress(io) },
+  });
+  io.progress?.clear();
   const baselines = scoreBaselines(predicted);
   // The served rule applied to each baseline's probabilities too: the report compares decisions like with like.
   const baselinesServed = decision.rule === "argmax"

@@ -69,6 +69,11 @@ export interface DatasetOptions extends WindowShape {
   /** Reuse a scaler and return scale (fine-tuning keeps the parent's input contract) instead of fitting. */
   readonly scaler?: Scaler;
   readonly returnScale?: ReturnScale;
+  /**
+   * Called as the windows are labelled (every window is engineered once: the longest part of preparing a
+   * million windows) with the chunks done and their total over the three splits.
+   */
+  readonly progress?: (done: number, total: number) => void;
 }
 
 /**
@@ -79,19 +84,24 @@ export class DatasetError extends ReportedError {
   override name = "DatasetError";
 }
 
+/** Windows per chunk that `labelSet` engineers at once (scanSet's default). */
+const LABEL_CHUNK = 512;
+
 /** Labels every window of a set (one pass that engineers features) and feeds `visit` each chunk. */
 function labelSet(
   set: WindowSet,
   shape: WindowShape,
   visit?: (x: Float32Array, rows: number) => void,
+  chunkDone?: () => void,
 ): LabelledSet {
   const labels = new Int8Array(set.size), returns = new Float64Array(set.size);
   let at = 0;
-  for (const batch of scanSet(set, shape)) {
+  for (const batch of scanSet(set, shape, LABEL_CHUNK)) {
     labels.set(batch.label, at);
     returns.set(batch.forwardReturn, at);
     visit?.(batch.x, batch.size * shape.lookback);
     at += batch.size;
+    chunkDone?.();
   }
   return { ...set, labels, returns };
 }
@@ -201,13 +211,19 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
     }
   }
   const fitter = opts.scaler ? undefined : new ScalerFitter(FEATURE_NAMES);
-  const train = labelSet(trainSet, shape, fitter && ((x, rows) => fitter.add(x, rows)));
+  const chunks = [trainSet, validationSet, testSet].reduce(
+    (n, set) => n + Math.ceil(set.size / LABEL_CHUNK),
+    0,
+  );
+  let done = 0;
+  const chunkDone = opts.progress && (() => opts.progress!(++done, chunks));
+  const train = labelSet(trainSet, shape, fitter && ((x, rows) => fitter.add(x, rows)), chunkDone);
   const scaler = opts.scaler ?? fitter!.finish();
   return {
     ...shape,
     train,
-    validation: labelSet(validationSet, shape),
-    test: labelSet(testSet, shape),
+    validation: labelSet(validationSet, shape, undefined, chunkDone),
+    test: labelSet(testSet, shape, undefined, chunkDone),
     scaler,
     returnScale: opts.returnScale ?? fitReturnScale(train.returns),
     trainClassCounts: classCounts(train.labels),

@@ -48,10 +48,12 @@ export async function calibrate(
   weights: readonly number[],
   keep?: number,
   batchSize?: number,
+  /** Batches of the validation pass done, of their total (see `modelOutputs`). */
+  progress?: (done: number, total: number) => void,
 ): Promise<number> {
   shiftClassBias(model, weights, -1);
   if (keepsTemperature(data.validation.size, keep)) return keep;
-  const validation = await modelOutputs(model, data.validation, data, scaling, batchSize);
+  const validation = await modelOutputs(model, data.validation, data, scaling, batchSize, progress);
   return fitTemperature(validation.logits, data.validation.labels);
 }
 

@@ -21,11 +21,14 @@ export async function modelOutputs(
   shape: WindowShape,
   scaling: Scaling,
   batchSize = 256,
+  /** Called after each batch with the batches done and their total (a long scoring pass is not silent). */
+  progress?: (done: number, total: number) => void,
 ): Promise<ModelOutputs> {
   const logits = new Float32Array(set.size * 3), returns = new Float64Array(set.size);
   const order = Int32Array.from({ length: set.size }, (_, i) => i);
   const { mean, std } = scaling.returnScale;
-  let at = 0;
+  let at = 0, batches = 0;
+  const total = Math.ceil(set.size / batchSize);
   for (const batch of modelBatches(set, order, batchSize, shape, scaling)) {
     const [l, r] = tf.tidy(() => {
       const out = forward(model, tf.tensor3d(batch.x, [batch.size, shape.lookback, FEATURE_COUNT]), false);
@@ -36,6 +39,7 @@ export async function modelOutputs(
     for (let b = 0; b < batch.size; b++) returns[at + b] = z[b] * std + mean;
     tf.dispose([l, r]);
     at += batch.size;
+    progress?.(++batches, total);
   }
   return { logits, returns };
 }

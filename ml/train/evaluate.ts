@@ -26,6 +26,8 @@ export interface EvaluationOptions {
   readonly keepLogits?: boolean;
   /** Also score the classes this rule names (what serve answers), beside argmax's. */
   readonly decision?: { readonly rule: DecisionRule; readonly priors: readonly number[] };
+  /** Called after each batch with the batches done and their total (a long scoring pass is not silent). */
+  readonly progress?: (done: number, total: number) => void;
 }
 
 export interface Evaluation {
@@ -56,6 +58,8 @@ export async function evaluateModel(
   let crossEntropy = 0, squaredError = 0, n = 0;
   const keptLogits = opts.keepLogits ? new Float32Array(order.length * 3) : undefined;
   const keptLabels = opts.keepLogits ? new Int8Array(order.length) : undefined;
+  let batches = 0;
+  const totalBatches = Math.ceil(order.length / opts.batchSize);
   for (const batch of modelBatches(set, order, opts.batchSize, shape, scaling)) {
     const [logits, regression] = tf.tidy(() => {
       const x = tf.tensor3d(batch.x, [batch.size, shape.lookback, FEATURE_COUNT]);
@@ -78,6 +82,7 @@ export async function evaluateModel(
       const classes = decideClasses(probabilities, opts.decision.rule, opts.decision.priors);
       served.add(batch.labels, probabilities, batch.returns, predictedReturns, classes);
     }
+    opts.progress?.(++batches, totalBatches);
   }
   const mse = squaredError / n;
   return {

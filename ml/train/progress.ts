@@ -6,8 +6,11 @@
 import { formatDuration } from "../../features/index.ts";
 
 export interface BatchProgress {
-  /** `done` of `total` batches of the run named `label` (e.g. "epoch 3/100"); `text` is loss, speed, … */
-  update(done: number, total: number, label: string, text: string): void;
+  /**
+   * `done` of `total` batches of the run named `label` (e.g. "epoch 3/100"); `text` is loss, speed, …; `unit`
+   * names what is counted when it is not batches (e.g. "MB" read).
+   */
+  update(done: number, total: number, label: string, text: string, unit?: string): void;
   /** Removes the bar so the next line prints cleanly. */
   clear(): void;
 }
@@ -33,6 +36,10 @@ export function etaText(done: number, total: number, elapsedMs: number): string 
   return `ETA ${formatDuration((elapsedMs / 1000 / done) * (total - done))}`;
 }
 
+/** What follows the count: the run's text and its ETA, each after two spaces, none for an empty one. */
+const tail = (text: string, eta: string): string =>
+  [text, eta].map((part) => (part ? `  ${part}` : "")).join("");
+
 /**
  * A bar redrawn in place at most every 200 ms on a terminal; elsewhere a plain line at most every `logEvery`
  * (30 s): "epoch 3/100 batch 1,200/5,000 (24 %)  loss 1.0832  128.5 samples/s  ETA 4m10s".
@@ -46,7 +53,7 @@ export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
   // The run being timed: a new label, or a count that went back, starts a new one.
   let runLabel = "", runStart = 0, firstDone = 0, lastDone = 0;
   return {
-    update(done, total, label, text) {
+    update(done, total, label, text, unit) {
       const t = now();
       if (label !== runLabel || done < lastDone) {
         [runLabel, runStart, firstDone] = [label, t, done];
@@ -61,10 +68,9 @@ export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
         last = t;
         const width = 24, filled = Math.round((width * done) / Math.max(total, 1));
         write(
-          `\r\x1b[2K${prefix}${label} [${"#".repeat(filled)}${
-            ".".repeat(width - filled)
-          }] ${done}/${total} ` +
-            `${text}${eta ? `  ${eta}` : ""}`,
+          `\r\x1b[2K${prefix}${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${
+            unit ? ` ${unit}` : ""
+          }${tail(text, eta).replace(/^ /, "")}`,
         );
         drawn = true;
         return;
@@ -73,8 +79,9 @@ export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
       last = t;
       const share = Math.floor((100 * done) / Math.max(total, 1));
       write(
-        `${prefix}${label} batch ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} ` +
-          `(${share} %)  ${text}${eta ? `  ${eta}` : ""}\n`,
+        `${prefix}${label} ${unit ? "" : "batch "}${done.toLocaleString("en-US")}/${
+          total.toLocaleString("en-US")
+        }${unit ? ` ${unit}` : ""} (${share} %)${tail(text, eta)}\n`,
       );
     },
     clear() {

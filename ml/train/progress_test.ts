@@ -66,3 +66,18 @@ Deno.test("etaText needs a pace and a remainder", () => {
   assert.equal(etaText(10, 10, 5000), "");
   assert.equal(etaText(5, 10, 5000), "ETA 5s");
 });
+
+Deno.test("a phase counted in another unit (train reading its CSV in MB) names it, with no empty text before the ETA", () => {
+  const { progress, out, advance } = rig(false);
+  for (let mb = 1; mb <= 400; mb++) {
+    advance(100); // 10 MB a second: 40 s for the file
+    progress.update(mb, 400, "reading data/training_data.csv", "", "MB");
+  }
+  assert.deepEqual(out, ["reading data/training_data.csv 301/400 MB (75 %)  ETA 10s\n"]);
+  const bar = rig(true);
+  bar.advance(1000);
+  bar.progress.update(1, 4, "reading a.csv", "", "MB");
+  bar.advance(1000);
+  bar.progress.update(2, 4, "reading a.csv", "", "MB");
+  assert.equal(bar.out[1], `\r\x1b[2Kreading a.csv [${"#".repeat(12)}${".".repeat(12)}] 2/4 MB ETA 2s`);
+});

@@ -75,7 +75,7 @@ console.log(
 
 t0 = performance.now();
 const cpu0 = process.cpuUsage();
-const gb = fitGradientBoosting(data, {
+const gb = await fitGradientBoosting(data, {
   seed,
   onIteration: (it, loss) => {
     if (it % 10 === 0) {

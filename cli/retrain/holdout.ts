@@ -226,12 +226,12 @@ export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<Se
  * newest 15 % of that time validates its iterations), so it sees what the candidate sees. Null when there is
  * too little data before the held-out period to split.
  */
-export function scoreGradientBoosting(
+export async function scoreGradientBoosting(
   series: readonly CandleSeries[],
   start: number,
   shape: WindowShape,
   set: LabelledSet,
-): Metrics | null {
+): Promise<Metrics | null> {
   const earliest = Math.min(...series.map((s) => s.openTime[0]));
   const validationStart = start - Math.round(0.15 * (start - earliest));
   let data;
@@ -241,6 +241,6 @@ export function scoreGradientBoosting(
     if (error instanceof DatasetError || error instanceof SplitError) return null;
     throw error;
   }
-  const out = predictGradientBoosting(fitGradientBoosting(data), set, shape);
+  const out = predictGradientBoosting(await fitGradientBoosting(data), set, shape);
   return computeMetrics(set.labels, out.probabilities, set.returns, out.returns);
 }

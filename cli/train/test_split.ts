@@ -61,7 +61,7 @@ export async function scoreOnTest(
   );
   io.progress?.clear();
   const { reliability, ece, eceFloor } = calibrationOf(softmaxRows(test.logits!, temperature), test.labels!);
-  const predicted = predictBaselines(data, scaling, {
+  const predicted = await predictBaselines(data, scaling, {
     seed: config.seed,
     gradientBoosting: { onIteration: boostingProgress(io) },
   });

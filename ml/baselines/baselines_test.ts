@@ -67,7 +67,9 @@ Deno.test({
       labelRule: { kind: "volatility", multiplier: 0.5 },
       split: DEFAULT_SPLIT,
     });
-    const b = evaluateBaselines(d, { scaler: d.scaler, clip: 10, returnScale: d.returnScale }, { seed: 1 });
+    const b = await evaluateBaselines(d, { scaler: d.scaler, clip: 10, returnScale: d.returnScale }, {
+      seed: 1,
+    });
     for (const m of Object.values(b)) {
       assert.equal(m.windows, d.test.size);
       assert.ok(m.log_loss > 0 && Number.isFinite(m.log_loss));

@@ -89,6 +89,24 @@ export function fitGbdt(
   classes: number,
   opts: GbdtOptions = {},
 ): GbdtModel {
+  const rounds = gbdtRounds(train, validation, classes, opts);
+  for (;;) {
+    const round = rounds.next();
+    if (round.done) return round.value;
+  }
+}
+
+/**
+ * `fitGbdt` as a generator that pauses after each iteration (yielding its number), so that a caller can let
+ * the event loop turn between iterations (`fitGradientBoosting`: Ctrl-C during minutes of boosting); it
+ * returns the model.
+ */
+export function* gbdtRounds(
+  train: GbdtData,
+  validation: GbdtData,
+  classes: number,
+  opts: GbdtOptions = {},
+): Generator<number, GbdtModel> {
   // An option given as undefined keeps its default (spread, it would replace it: no iterations at all).
   const o = { ...GBDT_DEFAULTS, ...definedOnly(opts) };
   const n = train.labels.length, k = classes;
@@ -146,6 +164,7 @@ export function fitGbdt(
     losses.push(loss);
     if (loss < losses[best] - o.tolerance) best = it;
     o.onIteration?.(it, loss);
+    yield it;
   }
   return { classes: k, bins, initial, trees: trees.slice(0, best), validationLoss: losses, iterations: best };
 }

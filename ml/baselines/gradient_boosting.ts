@@ -4,8 +4,9 @@
  * on the validation split. Its expected return is the class probabilities times each class's mean training
  * return (the classifier is the point; a second boosted regressor would double the cost for a side metric).
  */
+import { eventLoopTurns } from "../../features/index.ts";
 import { type Dataset, type LabelledSet, sampleIndices, seededRng, type WindowShape } from "../data/index.ts";
-import { fitGbdt, type GbdtModel, type GbdtOptions, predictGbdt } from "./gbdt.ts";
+import { type GbdtModel, type GbdtOptions, gbdtRounds, predictGbdt } from "./gbdt.ts";
 import { GBDT_LAGS, laggedCandles } from "./inputs.ts";
 import type { Prediction } from "./prediction.ts";
 
@@ -34,10 +35,10 @@ export type GradientBoostingData = Pick<Dataset, "train" | "validation"> & Windo
  * Fits the GBDT on a seeded sample of the training windows (400k at most) with early stopping on a sample of
  * the validation windows (100k), plus each class's mean training return.
  */
-export function fitGradientBoosting(
+export async function fitGradientBoosting(
   data: GradientBoostingData,
   opts: GradientBoostingOptions = {},
-): GradientBoostingModel {
+): Promise<GradientBoostingModel> {
   const t0 = performance.now();
   const seed = opts.seed ?? 0;
   const trainPicks = sampleIndices(data.train.size, opts.maxTrainWindows ?? 400_000, seededRng(seed));
@@ -48,12 +49,17 @@ export function fitGradientBoosting(
   );
   const train = laggedCandles(data.train, data, GBDT_LAGS, trainPicks);
   const validation = laggedCandles(data.validation, data, GBDT_LAGS, validPicks);
-  const gbdt = fitGbdt(
+  const rounds = gbdtRounds(
     { x: train.features, labels: train.labels },
     { x: validation.features, labels: validation.labels },
     CLASSES,
     opts,
   );
+  // Minutes on big data: the event loop turns between iterations, so a second Ctrl-C quits meanwhile.
+  const turn = eventLoopTurns();
+  let round = rounds.next();
+  for (; !round.done; round = rounds.next()) await turn();
+  const gbdt = round.value;
   const sums = [0, 0, 0], counts = [0, 0, 0];
   for (let i = 0; i < train.size; i++) {
     sums[train.labels[i]] += train.returns[i];

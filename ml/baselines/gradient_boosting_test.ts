@@ -33,14 +33,14 @@ Deno.test("lagged candles are the window's last row and the rows 1 and 4 before 
   });
 });
 
-Deno.test("the fitted baseline gives [test × 3] probabilities in test order, deterministically", () => {
+Deno.test("the fitted baseline gives [test × 3] probabilities in test order, deterministically", async () => {
   const opts = { minSamplesLeaf: 20, maxIterations: 5 };
-  const testProbabilities = () =>
-    predictGradientBoosting(fitGradientBoosting(data, opts), data.test, data).probabilities;
-  const p = testProbabilities();
+  const testProbabilities = async () =>
+    predictGradientBoosting(await fitGradientBoosting(data, opts), data.test, data).probabilities;
+  const p = await testProbabilities();
   assert.equal(p.length, data.test.size * 3);
   for (let i = 0; i < data.test.size; i++) {
     assert.ok(Math.abs(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2] - 1) < 1e-5);
   }
-  assert.deepEqual(testProbabilities(), p);
+  assert.deepEqual(await testProbabilities(), p);
 });

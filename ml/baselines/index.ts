@@ -17,7 +17,7 @@
  *   split: DEFAULT_SPLIT,
  * });
  * const scaling = { scaler: dataset.scaler, clip: 5, returnScale: dataset.returnScale };
- * const scores = evaluateBaselines(dataset, scaling, { seed: 42 }); // test split; boosting early-stopped on validation
+ * const scores = await evaluateBaselines(dataset, scaling, { seed: 42 }); // test split; boosting early-stopped on validation
  * console.log(scores.gradient_boosting.log_loss, scores.majority.log_loss);
  * ```
  */
@@ -63,11 +63,11 @@ export interface BaselinePredictions {
 }
 
 /** Fits every baseline on the training split (boosting's iterations on validation) and predicts the test split. */
-export function predictBaselines(
+export async function predictBaselines(
   dataset: Dataset,
   scaling: Scaling,
   opts: BaselineOptions,
-): BaselinePredictions {
+): Promise<BaselinePredictions> {
   const train = baselineTrainSample(dataset.train, dataset, scaling, opts.seed, opts.maxTrainWindows);
   const test = lastCandles(dataset.test, dataset, scaling);
   const majority = fitMajority(dataset.train.labels, dataset.train.returns);
@@ -75,7 +75,7 @@ export function predictBaselines(
   const logistic = fitLogistic(train.features, train.labels, train.returns, scaling.returnScale, {
     clip: scaling.clip,
   });
-  const boosting = fitGradientBoosting(dataset, { seed: opts.seed, ...opts.gradientBoosting });
+  const boosting = await fitGradientBoosting(dataset, { seed: opts.seed, ...opts.gradientBoosting });
   return {
     labels: test.labels,
     returns: test.returns,
@@ -118,10 +118,10 @@ export function scoreBaselines(
  * `scoreBaselines` of `predictBaselines`: each baseline's test metrics with its own classes (argmax, or
  * persistence's direction), no decision rule applied.
  */
-export function evaluateBaselines(
+export async function evaluateBaselines(
   dataset: Dataset,
   scaling: Scaling,
   opts: BaselineOptions,
-): BaselineMetrics {
-  return scoreBaselines(predictBaselines(dataset, scaling, opts));
+): Promise<BaselineMetrics> {
+  return scoreBaselines(await predictBaselines(dataset, scaling, opts));
 }

@@ -121,9 +121,12 @@ class GradientBoostingLearner extends RefitLearner {
     super();
   }
 
-  fit(fold: FoldData): Promise<FitReport> {
-    this.#model = fitGradientBoosting(fold.dataset, { seed: this.opts.seed, ...this.opts.gradientBoosting });
-    return Promise.resolve({ seconds: this.#model.seconds, trainWindows: this.#model.trainWindows });
+  async fit(fold: FoldData): Promise<FitReport> {
+    this.#model = await fitGradientBoosting(fold.dataset, {
+      seed: this.opts.seed,
+      ...this.opts.gradientBoosting,
+    });
+    return { seconds: this.#model.seconds, trainWindows: this.#model.trainWindows };
   }
 
   predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {

@@ -3,7 +3,7 @@
  * as fractions. Calibration needs the logits themselves, which the training loop's metrics never keep.
  */
 import * as tf from "@tensorflow/tfjs";
-import { FEATURE_COUNT } from "../../features/index.ts";
+import { eventLoopTurns, FEATURE_COUNT } from "../../features/index.ts";
 import { modelBatches, type Scaling, type WindowSet, type WindowShape } from "../data/index.ts";
 import { forward } from "../train/index.ts";
 
@@ -29,6 +29,9 @@ export async function modelOutputs(
   const { mean, std } = scaling.returnScale;
   let at = 0, batches = 0;
   const total = Math.ceil(set.size / batchSize);
+  // `data()` of tfjs-wasm settles at once, so awaiting it never turns the event loop: a pass of minutes
+  // (calibration, test scoring on big data) would leave a second Ctrl-C unheard until its end.
+  const turn = eventLoopTurns();
   for (const batch of modelBatches(set, order, batchSize, shape, scaling)) {
     const [l, r] = tf.tidy(() => {
       const out = forward(model, tf.tensor3d(batch.x, [batch.size, shape.lookback, FEATURE_COUNT]), false);
@@ -40,6 +43,7 @@ export async function modelOutputs(
     tf.dispose([l, r]);
     at += batch.size;
     progress?.(++batches, total);
+    await turn();
   }
   return { logits, returns };
 }

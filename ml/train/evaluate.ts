@@ -3,7 +3,7 @@
  * stopping watches, and the full metrics with returns de-standardised to fractions.
  */
 import * as tf from "@tensorflow/tfjs";
-import { FEATURE_COUNT } from "../../features/index.ts";
+import { eventLoopTurns, FEATURE_COUNT } from "../../features/index.ts";
 import {
   type ClassVector,
   type LabelledSet,
@@ -60,6 +60,7 @@ export async function evaluateModel(
   const keptLabels = opts.keepLogits ? new Int8Array(order.length) : undefined;
   let batches = 0;
   const totalBatches = Math.ceil(order.length / opts.batchSize);
+  const turn = eventLoopTurns(); // a second Ctrl-C is heard during a long pass (see eventLoopTurns)
   for (const batch of modelBatches(set, order, opts.batchSize, shape, scaling)) {
     const [logits, regression] = tf.tidy(() => {
       const x = tf.tensor3d(batch.x, [batch.size, shape.lookback, FEATURE_COUNT]);
@@ -83,6 +84,7 @@ export async function evaluateModel(
       served.add(batch.labels, probabilities, batch.returns, predictedReturns, classes);
     }
     opts.progress?.(++batches, totalBatches);
+    await turn();
   }
   const mse = squaredError / n;
   return {

@@ -729,3 +729,24 @@ Deno.test("evaluate --output-dir naming a file fails before any fold, as a usage
   );
   assert.ok(performance.now() - started < 30_000, "refused before any work");
 });
+
+Deno.test("a read that fails after its progress was drawn clears the bar, so the error starts its own line", async () => {
+  // A bad row late in the CSV: the bar "reading … 5/11 MB ETA 0s" was left drawn on the terminal, and the
+  // error ran on after it on the same line.
+  const bad = join(dir, "bad_row.csv");
+  const text = await Deno.readTextFile(csv);
+  await Deno.writeTextFile(bad, text + "BTCUSDT,abc,1,1,1,1,1,,,,,,,\n");
+  const events: string[] = [];
+  await assert.rejects(
+    runEvaluation(options({ data: bad, outputDir: join(dir, "bad_row") }), {
+      out: () => {},
+      progress: {
+        update: (_d, _t, label) => void events.push(label),
+        clear: () => void events.push("clear"),
+      },
+    }),
+    /\(open_time\)/,
+  );
+  assert.ok(events.some((label) => label.includes(`reading ${bad}`)), events.join(", "));
+  assert.equal(events.at(-1), "clear", `the bar is cleared before the error: ${events.slice(-3).join(", ")}`);
+});

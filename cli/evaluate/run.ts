@@ -55,6 +55,16 @@ const foldSpan = (plans: readonly FoldPlan[]) =>
   plans.length === 1 ? plans[0].label : `${plans[0].label} … ${plans.at(-1)!.label}`;
 
 export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): Promise<EvaluateOutcome> {
+  // A failure mid-phase (a bad row late in the CSV) leaves its bar drawn: cleared, so the error that follows
+  // starts its own line instead of running on after "… 5/11 MB ETA 0s".
+  try {
+    return await evaluationSteps(opts, given);
+  } finally {
+    given.progress?.clear();
+  }
+}
+
+async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promise<EvaluateOutcome> {
   const started = performance.now();
   // Where the results go is checked first: a file named as --output-dir would otherwise fail after every fold.
   requireOutputFolder("--output-dir", opts.outputDir, "evaluation.json");

@@ -192,6 +192,16 @@ function temperatureLine(windows: number, temperature: number, keptFrom: string 
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
+  // A failure mid-phase (a bad row late in the CSV) leaves its bar drawn: cleared, so the error that follows
+  // starts its own line instead of running on after "… 5/11 MB ETA 0s".
+  try {
+    return await trainingPhases(opts, io);
+  } finally {
+    io.progress?.clear();
+  }
+}
+
+async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
   // A bad model size is a usage error: say so before reading any data.
   const base = opts.configFrom ? await configFromVersion(opts.configFrom) : undefined;

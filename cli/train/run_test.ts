@@ -684,3 +684,30 @@ Deno.test({
     assert.equal(seen.get("gradient boosting baseline")?.unit, "iterations at most");
   },
 });
+
+Deno.test("a read that fails after its progress was drawn clears the bar, so the error starts its own line", async () => {
+  // A bad row late in the CSV: the bar "reading … 5/11 MB ETA 0s" was left drawn on the terminal, and the
+  // error ran on after it on the same line ("… ETA 0scandlecast: … line 50001 (open_time): …").
+  const dir = await tempDir();
+  const data = join(dir, "bad.csv");
+  const row = "BTCUSDT,1500000000000,1,1,1,1,1,,,,,,,";
+  await Deno.writeTextFile(
+    data,
+    "symbol,open_time,open,high,low,close,volume,rsi,macd,macd_signal,macd_hist,ema,stoch_k,stoch_d\n" +
+      `${row}\nBTCUSDT,abc,1,1,1,1,1,,,,,,,\n`,
+  );
+  const events: string[] = [];
+  await assert.rejects(
+    runTraining(options(data, join(dir, "checkpoints")), {
+      out: () => {},
+      progress: {
+        update: (_d, _t, label) => void events.push(label),
+        clear: () => void events.push("clear"),
+      },
+    }),
+    /line 3 \(open_time\)/,
+  );
+  assert.ok(events.includes(`reading ${data}`), events.join(", "));
+  assert.equal(events.at(-1), "clear", `the bar is cleared before the error: ${events.join(", ")}`);
+  await Deno.remove(dir, { recursive: true });
+});

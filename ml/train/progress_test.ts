@@ -4,7 +4,12 @@ import { etaText, terminalProgress } from "./progress.ts";
 function rig(terminal: boolean) {
   let t = 0;
   const out: string[] = [];
-  const progress = terminalProgress({ terminal, write: (s) => void out.push(s), now: () => t });
+  const progress = terminalProgress({
+    terminal,
+    write: (s) => void out.push(s),
+    now: () => t,
+    columns: () => undefined,
+  });
   return { progress, out, advance: (ms: number) => void (t += ms) };
 }
 
@@ -80,4 +85,43 @@ Deno.test("a phase counted in another unit (train reading its CSV in MB) names i
   bar.advance(1000);
   bar.progress.update(2, 4, "reading a.csv", "", "MB");
   assert.equal(bar.out[1], `\r\x1b[2Kreading a.csv [${"#".repeat(12)}${".".repeat(12)}] 2/4 MB ETA 2s`);
+});
+
+Deno.test("on a terminal: the bar is cut to the terminal's width, so a redraw leaves no wrapped row behind", () => {
+  // Evaluate's boosting bar ran to ~150 characters: wider than the terminal it wrapped, the redraw's \r and
+  // erase reached only its last row, and each redraw (5 a second, for minutes) left a row on the screen.
+  let t = 0;
+  const out: string[] = [];
+  const progress = terminalProgress({
+    terminal: true,
+    write: (s) => void out.push(s),
+    now: () => t,
+    columns: () => 80,
+  });
+  const label = "[5/6 fold 1/1 gradient_boosting] gradient boosting baseline";
+  progress.update(12, 1000, label, "validation log-loss 1.0305", "iterations at most");
+  t += 1000;
+  progress.update(13, 1000, label, "validation log-loss 1.0301", "iterations at most");
+  assert.equal(out.length, 2);
+  for (const line of out) {
+    assert.ok(
+      line.startsWith("\r\x1b[2K[5/6 fold 1/1 gradient_boosting] gradient boosting baseline ["),
+      line,
+    );
+    assert.equal(line.length - "\r\x1b[2K".length, 79, line);
+  }
+  // With room, the whole bar; its unit set apart from the text by two spaces, as in a log line.
+  const wide = terminalProgress({
+    terminal: true,
+    write: (s) => void out.push(s),
+    now: () => t,
+    columns: () => 200,
+  });
+  wide.update(12, 1000, "gradient boosting baseline", "validation log-loss 1.0305", "iterations at most");
+  assert.equal(
+    out.at(-1),
+    `\r\x1b[2Kgradient boosting baseline [${
+      ".".repeat(24)
+    }] 12/1000 iterations at most  validation log-loss 1.0305`,
+  );
 });

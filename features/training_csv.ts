@@ -126,11 +126,17 @@ export async function readTrainingCsv(
     if (code === "ENOENT") throw new CandleError(`${path}: no such file`, MAKE_ONE);
     if (code === "EISDIR") throw folderNotFileError(path, "training_data.csv");
     // csv-parse fails on the first line of a file that is not CSV at all (JSON, binary) before any header
-    // is seen to compare.
-    if (line === 0 && error instanceof CsvError) throw notTrainingCsv(path);
-    // csv-parse ends its message with " on line N", the line this one already names.
+    // is seen to compare. It also fails before the rows it parsed ahead of a bad one reach this loop (those
+    // of the first chunk, 64 KB): a row cut short at line 6 read "not a training CSV (its first line must be
+    // the header …)" under a header that was right, so the header itself is looked at.
+    if (line === 0 && error instanceof CsvError && !(await startsWithHeader(path))) {
+      throw notTrainingCsv(path);
+    }
+    // The line csv-parse names (its `lines`): `line` counts the rows that reached this loop, 113 fewer than
+    // the file's line for a row cut short at line 30,001. Its message ends with " on line N", named here.
+    const at = error instanceof CsvError && typeof error.lines === "number" ? error.lines : line + 1;
     const message = (error as Error).message.replace(/ on line \d+\.?$/, "");
-    throw new CandleError(`${path} line ${line + 1}: ${message}`);
+    throw new CandleError(`${path} line ${at}: ${message}`);
   }
   if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
   const series: CandleSeries[] = [];
@@ -139,6 +145,20 @@ export async function readTrainingCsv(
     rowsBySymbol.delete(symbol); // its blocks are copied: let them go before the next symbol's are
   }
   return series;
+}
+
+/** Whether the file's first line is the training CSV's header (a byte order mark before it is allowed). */
+async function startsWithHeader(path: string): Promise<boolean> {
+  const expected = TRAINING_CSV_HEADER.join(",");
+  const handle = await open(path);
+  try {
+    const start = new Uint8Array(expected.length + 8);
+    const { bytesRead } = await handle.read(start, 0, start.length, 0);
+    const text = new TextDecoder().decode(start.subarray(0, bytesRead)).replace(/^\uFEFF/, "");
+    return text.startsWith(expected) && /^(\r?\n|$)/.test(text.slice(expected.length));
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Values a training-CSV row holds after its symbol: open_time, the prices, the indicators. */

@@ -3,7 +3,13 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assertValidSeries, candleAt, CandleError, seriesFromCandles } from "./candles.ts";
-import { readTrainingCsv, TRAINING_CSV_HEADER, trainingCsvText, writeTrainingCsv } from "./training_csv.ts";
+import {
+  NotTrainingCsvError,
+  readTrainingCsv,
+  TRAINING_CSV_HEADER,
+  trainingCsvText,
+  writeTrainingCsv,
+} from "./training_csv.ts";
 import { parseOhlcvCsv } from "./ohlcv_csv.ts";
 import { PathKindError } from "./path_kind.ts";
 
@@ -151,6 +157,22 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
     readTrainingCsv(short),
     (e) => e instanceof CandleError && /short\.csv line 3: Invalid Record Length: .*got 4$/.test(e.message),
   );
+
+  // Cut short past the rows csv-parse reads ahead (16 here, ~600 of a real file's first 64 KB): the rows before
+  // it never reached the reader, so it was "not a training CSV (its first line must be the header …)" under
+  // the right header, and further on a line short by as many rows ("line 29888" for line 30,001).
+  const row = (i: number) => `A,${i},1,1,1,1,1,,,,,,,`;
+  for (const at of [23, 3_001]) {
+    const later = join(dir, `short_${at}.csv`);
+    const rows = Array.from({ length: 4_000 }, (_, i) => (i + 2 === at ? "A,2,1,1" : row(i + 2)));
+    await writeFile(later, `${header}\n${rows.join("\n")}\n`);
+    await assert.rejects(
+      readTrainingCsv(later),
+      (e) =>
+        e instanceof CandleError && !(e instanceof NotTrainingCsvError) &&
+        e.message === `${later} line ${at}: Invalid Record Length: expect 14, got 4`,
+    );
+  }
 
   const wrong = join(dir, "wrong.csv");
   await writeFile(wrong, "a,b\n1,2\n");

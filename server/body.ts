@@ -56,9 +56,9 @@ function tooLarge(limit: number): HttpError {
 
 /**
  * Most JSON objects and arrays a body may hold. A request has about one per candle, and a candle takes at least
- * 132 bytes (its twelve quoted names alone take 92), so no request under the 1 MiB limit reaches 8,000 (a batch adds
- * two per item, at most 1,000 items). A body of `[[[…]]]` or `[{},{},…]` holds half a million: parsed, each built ~30 MB of objects, and the
- * 64 requests a worker handles at once took it past 2 GiB.
+ * 132 bytes (its twelve quoted names alone take 92), so no request under the 1 MiB limit reaches 8,000 (a batch
+ * adds two per item, at most 1,000 items). A body of `[[[…]]]` or `[{},{},…]` holds half a million: parsed, each
+ * built ~30 MB of objects, and the 64 requests a worker handles at once took it past 2 GiB.
  */
 export const MAX_JSON_CONTAINERS = 20_000;
 

@@ -1,6 +1,13 @@
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
-import { lineProgress, parseCollectFlags, runCollect, systemClock, ttyProgress } from "./collect/index.ts";
+import {
+  expandCsvPaths,
+  lineProgress,
+  parseCollectFlags,
+  runCollect,
+  systemClock,
+  ttyProgress,
+} from "./collect/index.ts";
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -9,7 +16,8 @@ export function collectCommand(): Command {
   return new Command("collect")
     .summary("collect candles with indicators into a training CSV")
     .description(
-      "Collects candles from the Binance REST API, a C# JSON export or an OHLCV CSV, computes RSI(14), " +
+      "Collects candles from the Binance REST API, a C# JSON export or OHLCV CSVs (one file per symbol, or a " +
+        "symbol's monthly files, all read in one run), computes RSI(14), " +
         "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV by " +
         "(symbol, open_time): re-running never duplicates or loses rows, and a candle that contradicts one " +
         "already there fails the run unless --replace is given. Only closed candles are collected. " +
@@ -42,10 +50,16 @@ export function collectCommand(): Command {
     .option("--output <path>", "training CSV to write or merge into", DEFAULTS.trainingCsv)
     .option("--base-url <url>", "Binance REST base URL", DEFAULTS.binanceUrl)
     .option("--json-path <path>", "C# export to read with --source json", "candle_export.json")
-    .option("--csv-path <path>", "OHLCV CSV to read with --source csv", "raw.csv")
+    .option(
+      "--csv-path <paths...>",
+      "OHLCV CSVs to read with --source csv, in one run (spaces or commas, or the flag repeated): files, a " +
+        "folder (its .csv files) or a pattern such as 'dl/*-1h.csv'; each file's symbol is read from its name, " +
+        "like ETHUSDT-1h.csv or BTCUSDT-1h-2024-01.csv",
+      ["raw.csv"],
+    )
     .option(
       "--symbol <symbol>",
-      "symbol of the candles in --csv-path (required unless the file is named like ETHUSDT-1h.csv)",
+      "symbol of the candles in a single --csv-path file (required unless it is named like ETHUSDT-1h.csv)",
     )
     .option(
       "--replace",
@@ -68,10 +82,11 @@ export function collectCommand(): Command {
           "file",
         );
       }
-      if (raw.source === "csv") {
-        requireInput("--csv-path", String(raw.csvPath), "point --csv-path at an OHLCV CSV", "file");
-      }
-      const options = parseCollectFlags(raw, given);
+      // Folders, patterns and lists expanded once, here: the options hold the files to read.
+      const options = parseCollectFlags(
+        raw.source === "csv" ? { ...raw, csvPath: expandCsvPaths(raw.csvPath as string[]) } : raw,
+        given,
+      );
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
       // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be

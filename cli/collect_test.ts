@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTrainingCsv } from "../features/index.ts";
-import { seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
+import { type KlineRow, seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
 import { startKlinesServer } from "../test/binance_klines_server.ts";
 import { candlecastCommand, runCliCaptured } from "../test/cli.ts";
 
@@ -60,13 +60,18 @@ Deno.test("collect --source csv: a missing or folder --csv-path is named as such
     // Before: "--symbol is required with --source csv (…prices.csv does not say which symbol it holds)"; given
     // the symbol, the next run only then said the file did not exist.
     for (
-      const [path, problem] of [[join(dir, "prices.csv"), "does not exist"], [dir, "is a folder, not a file"]]
+      const [path, problem] of [
+        [join(dir, "prices.csv"), "does not exist"],
+        // A folder is read for its .csv files (one per symbol, as dumps come); one without any is refused.
+        [dir, "is a folder with no .csv file in it"],
+      ]
     ) {
       const r = await cli(["collect", "--source", "csv", "--csv-path", path, "--output", output]);
       assert.equal(r.code, 2, r.err);
       assert.equal(
         r.err,
-        `candlecast: --csv-path: ${path} ${problem}\nhint: point --csv-path at an OHLCV CSV\n`,
+        `candlecast: --csv-path: ${path} ${problem}\nhint: point --csv-path at OHLCV CSVs: files, a folder of ` +
+          "them, or a pattern such as 'data/*-1h.csv'\n",
       );
     }
   } finally {
@@ -135,4 +140,195 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+/** An OHLCV CSV of `rows`, as an exporter writes one per symbol. */
+async function writeOhlcv(path: string, rows: readonly KlineRow[]): Promise<string> {
+  const lines = rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(","));
+  await Deno.writeTextFile(path, ["open_time,open,high,low,close,volume", ...lines].join("\n") + "\n");
+  return path;
+}
+
+/** Three symbols' 1h files (different spans, as real listings have) in `dir`, in name order. */
+async function threeSymbols(dir: string): Promise<string[]> {
+  const start = Date.UTC(2022, 0, 1);
+  return [
+    await writeOhlcv(join(dir, "AAAUSDT-1h.csv"), syntheticKlines("1h", start, 300, { seed: 1 })),
+    await writeOhlcv(
+      join(dir, "BBBUSDT-1h.csv"),
+      syntheticKlines("1h", start + 50 * 3600_000, 200, { seed: 2 }),
+    ),
+    await writeOhlcv(join(dir, "CCCUSDT-1h.csv"), syntheticKlines("1h", start, 120, { seed: 3 })),
+  ];
+}
+
+Deno.test("collect --source csv: several files in one run write the bytes a run per file writes", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-multi-"));
+  try {
+    const data = join(dir, "dump");
+    await Deno.mkdir(data);
+    const [a, b, c] = await threeSymbols(data);
+    await Deno.writeTextFile(join(data, "README.md"), "not candles\n");
+    const perFile = join(dir, "per_file.csv");
+    for (const path of [a, b, c]) {
+      const r = await cli(["collect", "--source", "csv", "--csv-path", path, "--output", perFile]);
+      assert.equal(r.code, 0, r.err);
+    }
+    const expected = await Deno.readFile(perFile);
+    // Before: commander kept only the last of repeated or spaced values, and a folder was "not a file".
+    const forms: [string, string[]][] = [
+      ["spaces and a repeat", ["--csv-path", a, b, "--csv-path", c]],
+      ["commas", ["--csv-path", `${a},${b},${c}`]],
+      ["a folder (its .csv files, by name)", ["--csv-path", data]],
+      ["a pattern the shell left", ["--csv-path", join(data, "*-1h.csv")]],
+      ["a file named twice", ["--csv-path", a, data]],
+    ];
+    for (const [form, args] of forms) {
+      const output = join(dir, `one_run_${forms.findIndex((f) => f[0] === form)}.csv`);
+      const r = await cli(["collect", "--source", "csv", ...args, "--output", output]);
+      assert.equal(r.code, 0, `${form}: ${r.err}`);
+      assert.deepEqual(await Deno.readFile(output), expected, form);
+      assert.match(
+        r.out,
+        /3 files: each one's symbol taken from its name \(AAAUSDT, BBBUSDT, CCCUSDT\)/,
+        form,
+      );
+      assert.match(r.out, /620 rows for 3 symbols \(620 new\)/, form);
+    }
+    // A window: each file's earlier candles are the indicators' warm-up, as in a run of its own.
+    const window = ["--start-date", "2022-01-05", "--end-date", "2022-01-10"];
+    const perFileWindow = join(dir, "per_file_window.csv");
+    for (const path of [a, b, c]) {
+      const r = await cli([
+        "collect",
+        "--source",
+        "csv",
+        "--csv-path",
+        path,
+        ...window,
+        "--output",
+        perFileWindow,
+      ]);
+      assert.equal(r.code, 0, r.err);
+    }
+    const oneRunWindow = join(dir, "one_run_window.csv");
+    const r = await cli([
+      "collect",
+      "--source",
+      "csv",
+      "--csv-path",
+      a,
+      b,
+      c,
+      ...window,
+      "--output",
+      oneRunWindow,
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(await Deno.readFile(oneRunWindow), await Deno.readFile(perFileWindow));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+Deno.test("collect --source csv: with several files, a bad one fails the run naming it, and nothing is written", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-multi-"));
+  try {
+    const [a, b, c] = await threeSymbols(dir);
+    const output = join(dir, "training.csv");
+    const first = await cli(["collect", "--source", "csv", "--csv-path", c, "--output", output]);
+    assert.equal(first.code, 0, first.err);
+    const before = await Deno.readFile(output);
+    const run = (...paths: string[]) =>
+      cli(["collect", "--source", "csv", "--csv-path", ...paths, "--output", output]);
+
+    // --symbol would file every one of them under one symbol.
+    const symbol = await cli(["collect", "--source", "csv", "--csv-path", a, b, "--symbol", "AAAUSDT"]);
+    assert.equal(symbol.code, 2, symbol.err);
+    assert.match(
+      symbol.err,
+      /^candlecast: --symbol names the one symbol of a single file, and --csv-path names 2 files \(.*AAAUSDT-1h\.csv, .*BBBUSDT-1h\.csv\): each would be collected as AAAUSDT\nhint: leave --symbol out/,
+    );
+
+    const unnamed = await writeOhlcv(
+      join(dir, "prices.csv"),
+      syntheticKlines("1h", Date.UTC(2022, 0, 1), 60),
+    );
+    const noName = await run(a, unnamed);
+    assert.equal(noName.code, 2, noName.err);
+    assert.match(
+      noName.err,
+      /--csv-path: .*prices\.csv does not say which symbol it holds .*\nhint: rename it like ETHUSDT-1h\.csv, or collect it in a run of its own with --symbol/,
+    );
+
+    // A bad row in the second file: named with its line, after the first file was read fine.
+    const text = await Deno.readTextFile(b);
+    await Deno.writeTextFile(b, text.replace(/\n(\d+),([^,\n]+),/, "\n$1,oops,"));
+    const badRow = await run(a, b);
+    assert.equal(badRow.code, 1, badRow.err);
+    assert.match(badRow.err, /^candlecast: .*BBBUSDT-1h\.csv.*line 2\b/);
+
+    // Another interval among them: named, since it is the file to leave out.
+    const fourHourly = await writeOhlcv(
+      join(dir, "DDDUSDT-4h.csv"),
+      syntheticKlines("4h", Date.UTC(2022, 0, 1), 60, { seed: 5 }),
+    );
+    const mixed = await run(a, fourHourly);
+    assert.equal(mixed.code, 1, mixed.err);
+    assert.match(
+      mixed.err,
+      /^candlecast: .*DDDUSDT-4h\.csv holds 4h candles and .*AAAUSDT-1h\.csv 1h ones: one training CSV holds one interval; nothing was written\n/,
+    );
+
+    const empty = join(dir, "empty");
+    await Deno.mkdir(empty);
+    const noCsv = await run(a, empty);
+    assert.equal(noCsv.code, 2, noCsv.err);
+    assert.match(noCsv.err, /--csv-path: .*empty is a folder with no \.csv file in it\n/);
+    const noMatch = await run(join(dir, "*-15m.csv"));
+    assert.equal(noMatch.code, 2, noMatch.err);
+    assert.match(noMatch.err, /--csv-path: .*\*-15m\.csv matches no file\n/);
+
+    assert.deepEqual(await Deno.readFile(output), before, "the output is untouched by every refused run");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+Deno.test("collect --source csv: a symbol's monthly files join into one history; two that disagree are both named", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-multi-"));
+  try {
+    const rows = syntheticKlines("1h", Date.UTC(2024, 0, 1), 24 * 60, { seed: 9 });
+    const jan = await writeOhlcv(join(dir, "AAAUSDT-1h-2024-01.csv"), rows.slice(0, 24 * 31));
+    const feb = await writeOhlcv(join(dir, "AAAUSDT-1h-2024-02.csv"), rows.slice(24 * 31));
+    const whole = await writeOhlcv(join(dir, "AAAUSDT-1h.csv"), rows);
+    const joined = join(dir, "joined.csv");
+    const single = join(dir, "single.csv");
+    // Later month first: the files are joined by open time, not in the order given.
+    assert.equal(
+      (await cli(["collect", "--source", "csv", "--csv-path", feb, jan, "--output", joined])).code,
+      0,
+    );
+    assert.equal(
+      (await cli(["collect", "--source", "csv", "--csv-path", whole, "--output", single])).code,
+      0,
+    );
+    assert.deepEqual(await Deno.readFile(joined), await Deno.readFile(single));
+
+    const edited = rows.slice(24 * 30).map((
+      r,
+      i,
+    ) => (i === 3 ? { ...r, volume: String(Number(r.volume) * 2) } : r));
+    const other = await writeOhlcv(join(dir, "AAAUSDT-1h-edited.csv"), edited);
+    const output = join(dir, "conflict.csv");
+    const r = await cli(["collect", "--source", "csv", "--csv-path", jan, other, "--output", output]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(
+      r.err,
+      /^candlecast: .*AAAUSDT-1h-edited\.csv and .*AAAUSDT-1h-2024-01\.csv hold different AAAUSDT candles at 2024-01-31 03:00 UTC \(volume .*\); nothing was written\n/,
+    );
+    await assert.rejects(Deno.stat(output), Deno.errors.NotFound);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

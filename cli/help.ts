@@ -15,7 +15,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   collect: [
     "candlecast collect --symbols BTCUSDT ETHUSDT --interval 1h --months 12",
     "candlecast collect --symbols SOLUSDT --interval 4h --start-date 2023-01-01",
-    "candlecast collect --source csv --csv-path SOLUSDT-1h.csv --symbol SOLUSDT",
+    "candlecast collect --source csv --csv-path dumps/BTCUSDT-1h.csv dumps/ETHUSDT-1h.csv   # or a folder: dumps/",
   ],
   train: [
     "candlecast train --data data/training_data.csv",

@@ -45,8 +45,7 @@ async function writeCsv(rig: Rig): Promise<string> {
 
 const csv = (csvPath: string, window: Window | undefined, output: string): CollectOptions => ({
   source: "csv",
-  csvPath,
-  symbol: "AAAUSDT",
+  files: [{ path: csvPath, symbol: "AAAUSDT" }],
   window,
   output,
 });

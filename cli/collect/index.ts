@@ -25,7 +25,6 @@ import {
   LockWaitInterrupted,
   NotTrainingCsvError,
   plural,
-  readOhlcvCsv,
   readTrainingCsv,
   removeStaleTemps,
   writeTrainingCsv,
@@ -41,20 +40,16 @@ import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
 import type { Clock } from "./clock.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
-import { type CollectOptions, symbolFromFileName, type Window } from "./options.ts";
-import {
-  checkUtcGrid,
-  refuseMixedIntervals,
-  refuseOtherInterval,
-  remarkNamedInterval,
-  remarkReordered,
-} from "./grid_checks.ts";
+import type { CollectOptions, Window } from "./options.ts";
+import { checkUtcGrid, refuseMixedIntervals, refuseOtherInterval, remarkReordered } from "./grid_checks.ts";
+import { describeCsvFiles, readCsvFiles, remarkSymbols } from "./csv_files.ts";
 import { closedOnly, emptyWindowError, indicatorsOverFile, selectWindow } from "./file_window.ts";
 import type { Progress } from "./progress.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
 export { IntervalSchema, isBinanceSymbol, parseCollectFlags } from "./options.ts";
-export type { CollectOptions, Window } from "./options.ts";
+export type { CollectOptions, CsvFile, Window } from "./options.ts";
+export { expandCsvPaths } from "./csv_files.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";
@@ -127,27 +122,15 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       )
       : new CommandError(
         `${describeRequest(options)} holds no candles`,
-        `it has no data rows; fill it with candles first (${
+        `${
+          options.source === "csv" && options.files.length > 1 ? "none of them has" : "it has no"
+        } data rows; fill it with candles first (${
           options.source === "csv" ? "open_time,open,high,low,close,volume" : "the C# bot's candle export"
         })`,
       );
   }
 
-  if (options.source === "csv" && options.symbolFromFileName) {
-    env.print(
-      `${options.csvPath}: symbol ${options.symbol} taken from the file name (--symbol overrides it)`,
-    );
-  }
-  // --symbol over a name that says another symbol: meant (a renamed pair) or a slip that files one pair's
-  // candles under another's name. Into an existing history the conflict check catches it; into a new one only
-  // this line does.
-  const named = options.source === "csv" ? symbolFromFileName(options.csvPath) : null;
-  if (options.source === "csv" && !options.symbolFromFileName && named !== null && named !== options.symbol) {
-    env.print(
-      `warning: ${options.csvPath} is named for ${named}, but its candles are collected as ${options.symbol} ` +
-        "(--symbol); check that --symbol names the pair the file holds",
-    );
-  }
+  if (options.source === "csv") remarkSymbols(options.files, env.print);
 
   // Read, merge and write under the output's lock: two collects into one file (cron overlapping a manual
   // run) would otherwise both read the old rows and the second rename would drop the first one's symbols.
@@ -320,15 +303,9 @@ async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathere
       };
     }
     case "csv": {
-      const row = (i: number) => `${options.csvPath} data row ${i + 1}`;
-      const ordered = inTimeOrder(await readOhlcvCsv(options.csvPath, options.symbol), row);
-      const { series, source } = ordered;
-      assertValidSeries(series, (i) => row(source[i]));
-      remarkReordered(options.csvPath, ordered, env.print);
-      refuseOtherInterval(options.interval, [series], options.csvPath);
-      if (!options.interval) remarkNamedInterval(options.csvPath, series, env.print);
+      const all = await readCsvFiles(options.files, options.interval, env.print);
       return {
-        ...fileWindow([series], options.interval, options.window, options.csvPath, env),
+        ...fileWindow(all, options.interval, options.window, describeCsvFiles(options.files), env),
         ownIndicators: false,
         grid: gridFor(options.interval),
         requests: 0,
@@ -476,7 +453,11 @@ export function klineRequest(window: Window, now: number): KlineRequest {
 
 function describeRequest(options: CollectOptions, symbols?: readonly string[]): string {
   if (options.source === "json") return options.jsonPath;
-  if (options.source === "csv") return options.csvPath;
+  if (options.source === "csv") {
+    return describeCsvFiles(
+      symbols ? options.files.filter((f) => symbols.includes(f.symbol)) : options.files,
+    );
+  }
   const w = options.window;
   const what = w.kind === "latest"
     ? `the latest ${w.count}`

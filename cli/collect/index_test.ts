@@ -176,7 +176,7 @@ Deno.test("collect --source csv: headered OHLCV and Binance dumps in ms or µs g
       await writeFile(join(dir, name), text);
       const output = join(dir, `out_${name}`);
       const report = await runCollect(
-        { source: "csv", csvPath: join(dir, name), symbol: "AAAUSDT", output },
+        { source: "csv", files: [{ path: join(dir, name), symbol: "AAAUSDT" }], output },
         rig.env,
       );
       assert.equal(report.summaries[0].grid, "1h", "interval inferred for the gap count");
@@ -435,7 +435,10 @@ Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused nam
       lines[7] = row;
       await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...lines].join("\n"));
       await assert.rejects(
-        runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+        runCollect(
+          { source: "csv", files: [{ path: csvPath, symbol: "AAAUSDT" }], output: rig.output },
+          rig.env,
+        ),
         message,
       );
       await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound, "nothing written");
@@ -495,7 +498,10 @@ Deno.test("collect: candles of the file's interval but off its grid (close times
     for (const [shift, seen] of cases) {
       await write(ROWS.slice(24, 96), shift);
       await assert.rejects(
-        runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+        runCollect(
+          { source: "csv", files: [{ path: csvPath, symbol: "AAAUSDT" }], output: rig.output },
+          rig.env,
+        ),
         (error: CommandError) => {
           assert.match(error.message, seen);
           assert.match(error.hint ?? "", /open time \(not its close time/);
@@ -506,12 +512,21 @@ Deno.test("collect: candles of the file's interval but off its grid (close times
     }
     // Another symbol on its own grid (a UTC+8 exchange's days, say) sits beside no candle of its own: merged.
     await write(ROWS.slice(24, 96), HOUR / 2);
-    await runCollect({ source: "csv", csvPath, symbol: "BBBUSDT", output: rig.output }, rig.env);
+    await runCollect(
+      { source: "csv", files: [{ path: csvPath, symbol: "BBBUSDT" }], output: rig.output },
+      rig.env,
+    );
     // Its rows again, as they are: nothing new, nothing refused.
-    await runCollect({ source: "csv", csvPath, symbol: "BBBUSDT", output: rig.output }, rig.env);
+    await runCollect(
+      { source: "csv", files: [{ path: csvPath, symbol: "BBBUSDT" }], output: rig.output },
+      rig.env,
+    );
     // On the grid, the first symbol's candles extend the file as before.
     await write(ROWS.slice(24, 96), 0);
-    await runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env);
+    await runCollect(
+      { source: "csv", files: [{ path: csvPath, symbol: "AAAUSDT" }], output: rig.output },
+      rig.env,
+    );
   }));
 
 Deno.test("collect: a new history stamped with close times is refused; one half an hour off the UTC grid is warned about", () =>
@@ -523,7 +538,7 @@ Deno.test("collect: a new history stamped with close times is refused; one half 
     const closeTimes = await writeOhlcvCsv(join(dir, "close.csv"), shifted(HOUR - 1));
     const output = join(dir, "fresh.csv");
     await assert.rejects(
-      runCollect({ source: "csv", csvPath: closeTimes, symbol: "AAAUSDT", output }, rig.env),
+      runCollect({ source: "csv", files: [{ path: closeTimes, symbol: "AAAUSDT" }], output }, rig.env),
       (error: Error) => {
         assert.ok(error instanceof CommandError);
         assert.equal(
@@ -538,7 +553,7 @@ Deno.test("collect: a new history stamped with close times is refused; one half 
     await assert.rejects(Deno.stat(output), Deno.errors.NotFound);
     rig.env.printed.length = 0;
     const local = await writeOhlcvCsv(join(dir, "local.csv"), shifted(HOUR / 2));
-    await runCollect({ source: "csv", csvPath: local, symbol: "AAAUSDT", output }, rig.env);
+    await runCollect({ source: "csv", files: [{ path: local, symbol: "AAAUSDT" }], output }, rig.env);
     assert.ok(
       rig.env.printed.some((line) =>
         line.startsWith(
@@ -550,7 +565,7 @@ Deno.test("collect: a new history stamped with close times is refused; one half 
     );
     rig.env.printed.length = 0;
     const onGrid = await writeOhlcvCsv(join(dir, "grid.csv"), shifted(0));
-    await runCollect({ source: "csv", csvPath: onGrid, symbol: "BBBUSDT", output }, rig.env);
+    await runCollect({ source: "csv", files: [{ path: onGrid, symbol: "BBBUSDT" }], output }, rig.env);
     assert.ok(!rig.env.printed.some((line) => line.includes("UTC grid")), rig.env.printed.join("\n"));
   }));
 
@@ -673,7 +688,11 @@ Deno.test("collect --source csv: open times in seconds or ns give the rows of th
         ].join("\n"),
       );
       const output = join(dir, `out_${name}`);
-      const report = await runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output }, rig.env);
+      const report = await runCollect({
+        source: "csv",
+        files: [{ path: csvPath, symbol: "AAAUSDT" }],
+        output,
+      }, rig.env);
       assert.equal(report.summaries[0].grid, "1h", name);
       texts.push(await readFile(output, "utf8"));
     }
@@ -687,19 +706,27 @@ Deno.test("collect: --interval on a file must be the step its open times show, o
     const dir = dirname(rig.output);
     const csv = (name: string, rows: readonly KlineRow[]) => writeOhlcvCsv(join(dir, name), rows);
     const hourly = await csv("AAAUSDT-1h.csv", ROWS.slice(0, 200));
-    await runCollect({ source: "csv", csvPath: hourly, symbol: "AAAUSDT", output: rig.output }, rig.env);
+    await runCollect(
+      { source: "csv", files: [{ path: hourly, symbol: "AAAUSDT" }], output: rig.output },
+      rig.env,
+    );
     const before = await readFile(rig.output, "utf8");
     // 4h candles told they are 1h: they would pass the one-interval check and read as 3 gaps in every 4.
     const fourHourly = await csv("BBBUSDT-4h.csv", syntheticKlines("4h", START, 100, { seed: 8 }));
     const refused: [CollectOptions, string, string][] = [
       [
-        { source: "csv", csvPath: fourHourly, symbol: "BBBUSDT", interval: "1h", output: rig.output },
+        {
+          source: "csv",
+          files: [{ path: fourHourly, symbol: "BBBUSDT" }],
+          interval: "1h",
+          output: rig.output,
+        },
         `--interval 1h: ${fourHourly} holds 4h candles (its most common step between open times); nothing ` +
         "was written",
         "give --interval 4h",
       ],
       [
-        { source: "csv", csvPath: hourly, symbol: "AAAUSDT", interval: "4h", output: rig.output },
+        { source: "csv", files: [{ path: hourly, symbol: "AAAUSDT" }], interval: "4h", output: rig.output },
         `--interval 4h: ${hourly} holds 1h candles (its most common step between open times); nothing was written`,
         "give --interval 1h",
       ],
@@ -726,7 +753,7 @@ Deno.test("collect: --interval on a file must be the step its open times show, o
     }
     // The step it names is accepted.
     const again = await runCollect(
-      { source: "csv", csvPath: hourly, symbol: "AAAUSDT", interval: "1h", output: rig.output },
+      { source: "csv", files: [{ path: hourly, symbol: "AAAUSDT" }], interval: "1h", output: rig.output },
       rig.env,
     );
     assert.equal(again.summaries[0].grid, "1h");
@@ -740,7 +767,7 @@ Deno.test("collect --source csv: a file named for one interval holding another i
     // them looks 2 hours ahead where its user meant 4.
     const misnamed = await csv("SOLUSDT-1h.csv", syntheticKlines("30m", START, 200, { seed: 6 }));
     const kept = await runCollect(
-      { source: "csv", csvPath: misnamed, symbol: "SOLUSDT", output: rig.output },
+      { source: "csv", files: [{ path: misnamed, symbol: "SOLUSDT" }], output: rig.output },
       rig.env,
     );
     assert.equal(kept.summaries[0].grid, "30m");
@@ -757,8 +784,7 @@ Deno.test("collect --source csv: a file named for one interval holding another i
       const path = await csv(name, syntheticKlines("1h", START, 200, { seed: 7 }));
       await runCollect({
         source: "csv",
-        csvPath: path,
-        symbol: "ADAUSDT",
+        files: [{ path, symbol: "ADAUSDT" }],
         output: join(dir, `${name}.out.csv`),
       }, rig.env);
       assert.ok(!rig.env.printed.some((line) => line.includes("is named for")), rig.env.printed.join("\n"));
@@ -771,7 +797,7 @@ Deno.test("collect --source csv: monthly files joined out of order, each with it
     const rows = ROWS.slice(0, 300);
     const clean = await writeOhlcvCsv(join(dir, "clean.csv"), rows);
     await runCollect(
-      { source: "csv", csvPath: clean, symbol: "AAAUSDT", output: join(dir, "clean.out.csv") },
+      { source: "csv", files: [{ path: clean, symbol: "AAAUSDT" }], output: join(dir, "clean.out.csv") },
       rig.env,
     );
     // `cat` of a later month before an earlier one, each with its header, and 24 candles in both.
@@ -788,8 +814,7 @@ Deno.test("collect --source csv: monthly files joined out of order, each with it
     // gone, at the first row out of order, with the hint to "collect it again".
     const collected = await runCollect({
       source: "csv",
-      csvPath: joined,
-      symbol: "AAAUSDT",
+      files: [{ path: joined, symbol: "AAAUSDT" }],
       output: join(dir, "joined.out.csv"),
     }, rig.env);
     assert.equal(collected.summaries[0].added, 300);
@@ -812,7 +837,7 @@ Deno.test("collect --source csv: monthly files joined out of order, each with it
     await writeFile(conflicting, text(rows.slice(150)) + text(edited));
     await assert.rejects(
       runCollect(
-        { source: "csv", csvPath: conflicting, symbol: "AAAUSDT", output: join(dir, "c.out.csv") },
+        { source: "csv", files: [{ path: conflicting, symbol: "AAAUSDT" }], output: join(dir, "c.out.csv") },
         rig.env,
       ),
       (error: Error) => {
@@ -836,7 +861,10 @@ Deno.test("collect: indicators it computes that overflow a float32 feature are r
     const csvPath = join(dirname(rig.output), "AAAUSDT-1h.csv");
     await writeFile(csvPath, ["open_time,open,high,low,close,volume", ...rows].join("\n"));
     await assert.rejects(
-      runCollect({ source: "csv", csvPath, symbol: "AAAUSDT", output: rig.output }, rig.env),
+      runCollect(
+        { source: "csv", files: [{ path: csvPath, symbol: "AAAUSDT" }], output: rig.output },
+        rig.env,
+      ),
       (error: Error) => {
         assert.match(
           error.message,

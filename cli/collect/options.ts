@@ -41,14 +41,20 @@ export type CollectOptions =
   }
   | Destination & {
     source: "csv";
-    csvPath: string;
-    symbol: string;
-    /** Set when the symbol was read from the file's name (`ETHUSDT-1h.csv`), so the run can say so. */
-    symbolFromFileName?: boolean;
+    /** One or more files, in the order given; several may hold one symbol (monthly dumps). */
+    files: CsvFile[];
     interval?: Interval;
     /** The candles to take from the file; none: all of them. */
     window?: Window;
   };
+
+/** One OHLCV CSV and the symbol its candles are collected as. */
+export interface CsvFile {
+  path: string;
+  symbol: string;
+  /** Set when the symbol was read from the file's name (`ETHUSDT-1h.csv`), so the run can say so. */
+  symbolFromFileName?: boolean;
+}
 
 export const DEFAULT_LIMIT = 1000;
 
@@ -150,18 +156,23 @@ const jsonFlags = z.object({
 
 const csvFlags = z.object({
   source: z.literal("csv"),
-  csvPath: z.string().trim().min(1, "expected a file path"),
-  symbol,
-  symbolFromFileName: z.boolean(),
+  csvPath: z.preprocess(
+    (v) => (typeof v === "string" ? [v] : v),
+    z.array(z.string().trim().min(1, "expected a file path")).min(1, "expected a file path"),
+  ),
+  symbol: symbol.optional(),
   interval: IntervalSchema.optional(),
   ...windowFlags,
   output,
   replace,
 }).superRefine(refuseWindowMix).transform((o): CollectOptions => ({
   source: "csv",
-  csvPath: o.csvPath,
-  symbol: o.symbol,
-  symbolFromFileName: o.symbolFromFileName,
+  // csvSymbol has checked that each file has a symbol: --symbol (one file) or its name.
+  files: o.csvPath.map((path) => ({
+    path,
+    symbol: o.symbol ?? symbolFromFileName(path) ?? "",
+    symbolFromFileName: o.symbol === undefined,
+  })),
   interval: o.interval,
   window: windowOf(o),
   output: o.output,
@@ -195,18 +206,46 @@ function binanceName(path: string): { symbol: string; interval: string } | null 
   return match ? { symbol: match[1].toUpperCase(), interval: match[2] } : null;
 }
 
-/** `--symbol`, else the file's name; a CSV carries no symbol, and a wrong one silently rewrites history. */
-function csvSymbol(raw: Record<string, unknown>, given: ReadonlySet<string>) {
-  if (given.has("symbol")) return { symbol: raw.symbol, symbolFromFileName: false };
-  const csvPath = typeof raw.csvPath === "string" ? raw.csvPath : "";
-  const fromName = symbolFromFileName(csvPath);
-  if (fromName === null) {
+/**
+ * Refuses a run whose files' symbols are not known: `--symbol` names the one file's, else each file's name
+ * must (`ETHUSDT-1h.csv`); a CSV carries no symbol, and a wrong one silently rewrites history. `--symbol`
+ * with several files would file every one of them under one symbol.
+ */
+function refuseUnknownSymbols(raw: Record<string, unknown>, given: ReadonlySet<string>): void {
+  const paths = typeof raw.csvPath === "string"
+    ? [raw.csvPath]
+    : Array.isArray(raw.csvPath)
+    ? raw.csvPath.map(String)
+    : [];
+  if (given.has("symbol")) {
+    if (paths.length <= 1) return;
     throw new UsageError(
-      `--symbol is required with --source csv (${csvPath || "the file"} does not say which symbol it holds)`,
-      "name it, e.g. --symbol ETHUSDT, or name the file like ETHUSDT-1h.csv",
+      `--symbol names the one symbol of a single file, and --csv-path names ${paths.length} files (${
+        listed(paths)
+      }): each would be collected as ${String(raw.symbol).toUpperCase()}`,
+      "leave --symbol out: each file's symbol is read from its name (ETHUSDT-1h.csv); collect a file " +
+        "named otherwise in a run of its own with --symbol",
     );
   }
-  return { symbol: fromName, symbolFromFileName: true };
+  const unnamed = paths.find((p) => symbolFromFileName(p) === null);
+  if (unnamed === undefined && paths.length > 0) return;
+  if (paths.length > 1) {
+    throw new UsageError(
+      `--csv-path: ${unnamed} does not say which symbol it holds (its name is not like ETHUSDT-1h.csv), and ` +
+        "--symbol can name only a single file's",
+      "rename it like ETHUSDT-1h.csv, or collect it in a run of its own with --symbol",
+    );
+  }
+  throw new UsageError(
+    `--symbol is required with --source csv (${unnamed || "the file"} does not say which symbol it holds)`,
+    "name it, e.g. --symbol ETHUSDT, or name the file like ETHUSDT-1h.csv",
+  );
+}
+
+/** "a.csv, b.csv, c.csv and 4 more": paths in a one-line message. */
+function listed(paths: readonly string[], shown = 3): string {
+  const more = paths.length - shown;
+  return paths.slice(0, shown).join(", ") + (more > 0 ? ` and ${more} more` : "");
 }
 
 /** Flags that only make sense with one source, by their commander attribute name. */
@@ -248,9 +287,10 @@ export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlyS
         limit: onlyGiven("limit"),
       });
     case "csv":
+      refuseUnknownSymbols(raw, given);
       return parseFlags("collect", csvFlags, {
         ...raw,
-        ...csvSymbol(raw, given),
+        symbol: onlyGiven("symbol"),
         interval: onlyGiven("interval"),
         limit: onlyGiven("limit"),
       });

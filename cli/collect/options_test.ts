@@ -92,9 +92,7 @@ Deno.test("collect flags: the file sources", () => {
   });
   assert.deepEqual(parse({ source: "csv", csvPath: "x.csv", symbol: "solusdt", interval: "4h" }), {
     source: "csv",
-    csvPath: "x.csv",
-    symbol: "SOLUSDT",
-    symbolFromFileName: false,
+    files: [{ path: "x.csv", symbol: "SOLUSDT", symbolFromFileName: false }],
     interval: "4h",
     window: undefined,
     output: "data/training_data.csv",
@@ -125,7 +123,7 @@ Deno.test("collect flags: --source csv needs --symbol unless the file name carri
   refused({ source: "csv", csvPath: "raw.csv" }, /^--symbol is required with --source csv/);
   refused({ source: "csv", csvPath: "data/prices.csv" }, /^--symbol is required/);
   const named = (csvPath: string) =>
-    parse({ source: "csv", csvPath }) as Extract<CollectOptions, { source: "csv" }>;
+    (parse({ source: "csv", csvPath }) as Extract<CollectOptions, { source: "csv" }>).files[0];
   assert.deepEqual(
     [named("dl/ETHUSDT-1h.csv").symbol, named("dl/ETHUSDT-1h.csv").symbolFromFileName],
     ["ETHUSDT", true],
@@ -134,8 +132,8 @@ Deno.test("collect flags: --source csv needs --symbol unless the file name carri
   assert.equal(named("solusdt-4h.csv").symbol, "SOLUSDT");
   const typed = parse({ source: "csv", csvPath: "ETHUSDT-1h.csv", symbol: "ethbtc" });
   assert.deepEqual([
-    (typed as { symbol: string }).symbol,
-    (typed as { symbolFromFileName: boolean }).symbolFromFileName,
+    (typed as Extract<CollectOptions, { source: "csv" }>).files[0].symbol,
+    (typed as Extract<CollectOptions, { source: "csv" }>).files[0].symbolFromFileName,
   ], [
     "ETHBTC",
     false,

@@ -50,7 +50,9 @@ Deno.test("collect race: 3 collects into one file at once, 10 trials in one proc
     for (let trial = 0; trial < 10; trial++) {
       const output = join(dir, `in_process_${trial}.csv`);
       await Promise.all(
-        paths.map((csvPath, k) => runCollect({ source: "csv", csvPath, symbol: SYMBOLS[k], output }, env)),
+        paths.map((csvPath, k) =>
+          runCollect({ source: "csv", files: [{ path: csvPath, symbol: SYMBOLS[k] }], output }, env)
+        ),
       );
       lost += await rowsLost(output);
     }

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { expandCsvPaths } from "./csv_files.ts";
+
+Deno.test("expandCsvPaths: files, folders, patterns and comma lists, each file once, in the order named", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "csv-paths-"));
+  try {
+    for (const name of ["ETHUSDT-1h.csv", "BTCUSDT-1h.CSV", "SOLUSDT-4h.csv", "a,b.csv", "README.md"]) {
+      await writeFile(join(dir, name), "open_time,open,high,low,close,volume\n");
+    }
+    await symlink(join(dir, "ETHUSDT-1h.csv"), join(dir, "LINKUSDT-1h.csv"));
+    const at = (...names: string[]) => names.map((n) => join(dir, n));
+    // A folder: its .csv files (any case, links to files too) by name; the README is not candles.
+    assert.deepEqual(
+      expandCsvPaths([dir]),
+      at("BTCUSDT-1h.CSV", "ETHUSDT-1h.csv", "LINKUSDT-1h.csv", "SOLUSDT-4h.csv", "a,b.csv"),
+    );
+    assert.deepEqual(
+      expandCsvPaths([join(dir, "*-1h.*")]),
+      at("BTCUSDT-1h.CSV", "ETHUSDT-1h.csv", "LINKUSDT-1h.csv"),
+    );
+    assert.deepEqual(expandCsvPaths([join(dir, "[ES]*-?h.csv")]), at("ETHUSDT-1h.csv", "SOLUSDT-4h.csv"));
+    // A name with a comma in it is a file, not a list; a list is split only when the whole is no file.
+    assert.deepEqual(expandCsvPaths(join(dir, "a,b.csv")), at("a,b.csv"));
+    assert.deepEqual(
+      expandCsvPaths([`${join(dir, "SOLUSDT-4h.csv")}, ${join(dir, "ETHUSDT-1h.csv")}`, dir]),
+      at("SOLUSDT-4h.csv", "ETHUSDT-1h.csv", "BTCUSDT-1h.CSV", "LINKUSDT-1h.csv", "a,b.csv"),
+    );
+    for (
+      const [value, message] of [
+        [join(dir, "nope.csv"), /nope\.csv does not exist$/],
+        [`${join(dir, "ETHUSDT-1h.csv")},${join(dir, "nope.csv")}`, /nope\.csv does not exist$/],
+        [join(dir, "*-15m.csv"), /\*-15m\.csv matches no file$/],
+        [join(dir, "no", "*.csv"), /no\/\*\.csv does not exist$/],
+      ] as const
+    ) {
+      assert.throws(() => expandCsvPaths([value]), (error: UsageError) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, message);
+        assert.match(error.message, /^--csv-path: /);
+        return true;
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -93,11 +93,12 @@ async function train(command: Command): Promise<void> {
   if (opts.incremental && !resume) refuseIncrementalConflicts(command, opts);
   // The hints name --checkpoints when it is not the default, so they work as printed.
   const where = checkpointsFlag(opts.checkpoints);
-  let phase: "training" | "saving" | "promoting" = "training";
+  let phase: "preparing" | "training" | "saving" | "promoting" = "preparing";
   await withInterrupt(
     {
       first: () =>
         ({
+          preparing: "stopping: training has not started, so nothing will be saved",
           training: "stopping after this batch; the best weights so far will be saved",
           saving: "training has ended: the model is being saved, and will not be promoted",
           promoting: "the model is saved and current is being switched to it; that finishes",

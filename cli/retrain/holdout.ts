@@ -9,7 +9,7 @@ import {
   DatasetError,
   gatherBatch,
   type LabelledSet,
-  prepareDataset,
+  prepareDatasetAsync,
   SplitError,
   windowSet,
   type WindowShape,
@@ -236,7 +236,11 @@ export async function scoreGradientBoosting(
   const validationStart = start - Math.round(0.15 * (start - earliest));
   let data;
   try {
-    data = prepareDataset(series, { ...shape, split: { kind: "dates", validationStart, testStart: start } });
+    // Labelled with the event loop let turn: seconds to a minute, in which retrain's Ctrl-C is to be heard.
+    data = await prepareDatasetAsync(series, {
+      ...shape,
+      split: { kind: "dates", validationStart, testStart: start },
+    });
   } catch (error) {
     if (error instanceof DatasetError || error instanceof SplitError) return null;
     throw error;

@@ -21,7 +21,7 @@ import {
   initBackend,
   type LayersModel,
 } from "../../ml/runtime/index.ts";
-import { type Dataset, DatasetError, prepareDataset, type Scaling } from "../../ml/data/index.ts";
+import { type Dataset, DatasetError, prepareDatasetAsync, type Scaling } from "../../ml/data/index.ts";
 import { buildModel, FAST_LAYERS, firstMembers, memberViews, scoringBatch } from "../../ml/models/index.ts";
 import {
   type BatchProgress,
@@ -82,10 +82,11 @@ export interface TrainIo {
    */
   readonly signal?: AbortSignal;
   /**
-   * Where the run is once training has ended: "saving" while the model is calibrated, scored and saved (a stop
-   * now keeps it from being promoted), "promoting" once `current` is being switched to it (that finishes).
+   * Where the run is: "training" once the data are read and labelled (before, a stop ends the run with nothing
+   * saved), "saving" once training has ended and the model is calibrated, scored and saved (a stop now keeps
+   * it from being promoted), "promoting" once `current` is being switched to it (that finishes).
    */
-  readonly onPhase?: (phase: "saving" | "promoting") => void;
+  readonly onPhase?: (phase: "training" | "saving" | "promoting") => void;
   /** Test hook: called after every training batch. */
   readonly afterBatch?: (epoch: number, batch: number) => void;
   /**
@@ -119,15 +120,21 @@ async function startBackend(opts: TrainOptions): Promise<BackendInfo> {
   }
 }
 
-/** Splits and labels the data; fine-tuning keeps the parent's window shape and scaler and takes newer data. */
-function prepare(
+/**
+ * Splits and labels the data; fine-tuning keeps the parent's window shape and scaler and takes newer data. A
+ * stop (Ctrl-C, SIGTERM) is heard while the windows are labelled, and ends the run: nothing is trained yet.
+ */
+async function prepare(
   series: CandleSeries[],
   config: RunConfig,
   parent: Parent | null,
+  stop: { readonly signal?: AbortSignal; readonly resuming: boolean },
   progress?: (done: number, total: number) => void,
-): Dataset {
+): Promise<Dataset> {
+  const { signal, resuming } = stop;
   try {
-    return prepareDataset(series, {
+    return await prepareDatasetAsync(series, {
+      signal,
       progress,
       ...windowShapeOf(config),
       split: config.data.split,
@@ -136,6 +143,7 @@ function prepare(
       returnScale: parent?.preprocessor.returnScale,
     });
   } catch (error) {
+    if (signal?.aborted && error === signal.reason) throw stoppedBeforeTraining(resuming);
     // A split that cannot be made says why itself, with the exit code of whose fix it is (--split-dates on
     // candles without open times is the flag's: exit 2, with a hint; it was exit 1 without one), as does an
     // empty split (split dates inside the first windows' warm-up are the flag's too).
@@ -147,6 +155,14 @@ function prepare(
     }
     throw error;
   }
+}
+
+/** A stop before the first batch: nothing was trained, so nothing is saved (exit 130, as every stop). */
+function stoppedBeforeTraining(resuming: boolean): InterruptedError {
+  return new InterruptedError(
+    `training was interrupted before it started; nothing ${resuming ? "new " : ""}was saved`,
+    `run the same command again${resuming ? " to continue the run" : " to start over"}`,
+  );
 }
 
 function preprocessorOf(
@@ -267,8 +283,13 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.
   const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
   if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
-  const data = prepare(series, runConfig, parent, phaseProgress(io, "labelling the windows"));
+  const stop = { signal: io.signal, resuming: io.resume !== undefined };
+  const data = await prepare(series, runConfig, parent, stop, phaseProgress(io, "labelling the windows"));
   io.progress?.clear();
+  // A stop while the CSV was read (or in the last chunk's turn) is heard here, before a run folder is made: a
+  // version trained on one batch, then minutes of scoring and baselines, is not what a stop this early asks for.
+  io.onPhase?.("training");
+  if (io.signal?.aborted) throw stoppedBeforeTraining(stop.resuming);
   dataLines(data, parent !== null).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
   // weighs 0), and the parent's label rule is not the user's to change here.

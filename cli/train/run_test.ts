@@ -24,7 +24,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
-import { CommandError, UsageError } from "../errors.ts";
+import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 
 const real = haveRealData();
 
@@ -583,7 +583,7 @@ Deno.test({
         if (phase === "saving") stop.abort();
       },
     });
-    assert.deepEqual(phases, ["saving"]);
+    assert.deepEqual(phases, ["training", "saving"]);
     assert.equal(second.interrupted, false);
     assert.equal(second.stoppedAfterTraining, true);
     assert.equal(second.promoted, false);
@@ -603,6 +603,37 @@ Deno.test({
     assert.equal(third.promoted, true);
     assert.equal(third.stoppedAfterTraining, false);
     assert.equal(await currentVersion(checkpoints), third.version);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "a stop while the windows are labelled ends the run at once with nothing saved (exit 130)",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    const checkpoints = join(dir, "checkpoints");
+    const data = await csvOf(dir, "a.csv", 400);
+    // Before, the stop was heard only once labelling ended; the run then trained a batch, calibrated, scored
+    // the test split and the baselines (45 s on the five 1h series) and saved a version of one batch.
+    const stop = new AbortController();
+    const phases: string[] = [];
+    const error = await runTraining(options(data, checkpoints), {
+      ...quiet,
+      flags: {},
+      signal: stop.signal,
+      onPhase: (phase) => phases.push(phase),
+      progress: {
+        update: (done, _total, label) => label === "labelling the windows" && done === 1 && stop.abort(),
+        clear: () => {},
+      },
+    }).then(() => null, (e) => e);
+    assert.ok(error instanceof InterruptedError, String(error));
+    assert.match(error.message, /interrupted before it started; nothing was saved/);
+    assert.deepEqual(phases, []);
+    // No version, no run folder for --resume: nothing was trained.
+    const left = await Array.fromAsync(Deno.readDir(checkpoints)).catch(() => []);
+    assert.deepEqual(left.map((e) => e.name), []);
     await Deno.remove(dir, { recursive: true });
   },
 });

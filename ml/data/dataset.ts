@@ -5,6 +5,7 @@
  */
 import {
   type CandleSeries,
+  eventLoopTurns,
   FEATURE_NAMES,
   plural,
   ReportedError,
@@ -12,7 +13,7 @@ import {
   ScalerFitter,
   windowEnds,
 } from "../../features/index.ts";
-import { type CalendarCuts, calendarCuts, type SplitRule, splitSeries } from "./split.ts";
+import { type CalendarCuts, calendarCuts, type SeriesSplit, type SplitRule, splitSeries } from "./split.ts";
 import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
 import { classCounts, type ClassVector } from "./class_weights.ts";
 
@@ -87,13 +88,16 @@ export class DatasetError extends ReportedError {
 /** Windows per chunk that `labelSet` engineers at once (scanSet's default). */
 const LABEL_CHUNK = 512;
 
-/** Labels every window of a set (one pass that engineers features) and feeds `visit` each chunk. */
-function labelSet(
+/**
+ * Labels every window of a set (one pass that engineers features) and feeds `visit` each chunk, pausing after
+ * each chunk (a few ms to ~50 ms of work) so that `prepareDatasetAsync` can let the event loop turn.
+ */
+function* labelSet(
   set: WindowSet,
   shape: WindowShape,
   visit?: (x: Float32Array, rows: number) => void,
   chunkDone?: () => void,
-): LabelledSet {
+): Generator<void, LabelledSet> {
   const labels = new Int8Array(set.size), returns = new Float64Array(set.size);
   let at = 0;
   for (const batch of scanSet(set, shape, LABEL_CHUNK)) {
@@ -102,6 +106,7 @@ function labelSet(
     visit?.(batch.x, batch.size * shape.lookback);
     at += batch.size;
     chunkDone?.();
+    yield;
   }
   return { ...set, labels, returns };
 }
@@ -165,14 +170,48 @@ function datesRemedy(
  * per batch, later.
  */
 export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOptions): Dataset {
+  const steps = datasetSteps(series, opts);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `prepareDataset` for the CLI's long runs: the same steps, with the event loop let turn between chunks.
+ * Labelling is synchronous work of seconds (five 1h series) to a minute (2.2M candles), and Deno runs a
+ * signal listener only when the loop turns, so a Ctrl-C or SIGTERM went unheard until it ended. Aborting
+ * `signal` stops it at the next turn, throwing `signal.reason`. One generator drives both, so the labels are
+ * the same by construction; the synchronous one stays for the callers that are not async (tests, baselines).
+ */
+export async function prepareDatasetAsync(
+  series: readonly CandleSeries[],
+  opts: DatasetOptions & { readonly signal?: AbortSignal },
+): Promise<Dataset> {
+  const turn = eventLoopTurns();
+  const steps = datasetSteps(series, opts);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await turn();
+    opts.signal?.throwIfAborted();
+  }
+}
+
+/** `prepareDataset`'s work, pausing after each symbol's split and each labelled chunk. */
+function* datasetSteps(series: readonly CandleSeries[], opts: DatasetOptions): Generator<void, Dataset> {
   const shape: WindowShape = { lookback: opts.lookback, horizon: opts.horizon, labelRule: opts.labelRule };
   const cuts = opts.split.kind === "fractions"
     ? calendarCuts(series, { ...opts, rule: opts.split })
     : undefined;
   const rule: SplitRule = cuts ? { kind: "dates", ...cuts } : opts.split;
-  const splits = series.map((s) =>
-    splitSeries(s, { lookback: opts.lookback, horizon: opts.horizon, rule, since: opts.since?.(s.symbol) })
-  );
+  const splits: SeriesSplit[] = [];
+  for (const s of series) {
+    splits.push(
+      splitSeries(s, { lookback: opts.lookback, horizon: opts.horizon, rule, since: opts.since?.(s.symbol) }),
+    );
+    yield;
+  }
   const trainSet = windowSet(series, splits.map((p) => p.train));
   const validationSet = windowSet(series, splits.map((p) => p.validation));
   const testSet = windowSet(series, splits.map((p) => p.test));
@@ -217,13 +256,15 @@ export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOpt
   );
   let done = 0;
   const chunkDone = opts.progress && (() => opts.progress!(++done, chunks));
-  const train = labelSet(trainSet, shape, fitter && ((x, rows) => fitter.add(x, rows)), chunkDone);
+  const train = yield* labelSet(trainSet, shape, fitter && ((x, rows) => fitter.add(x, rows)), chunkDone);
   const scaler = opts.scaler ?? fitter!.finish();
+  const validation = yield* labelSet(validationSet, shape, undefined, chunkDone);
+  const test = yield* labelSet(testSet, shape, undefined, chunkDone);
   return {
     ...shape,
     train,
-    validation: labelSet(validationSet, shape, undefined, chunkDone),
-    test: labelSet(testSet, shape, undefined, chunkDone),
+    validation,
+    test,
     scaler,
     returnScale: opts.returnScale ?? fitReturnScale(train.returns),
     trainClassCounts: classCounts(train.labels),

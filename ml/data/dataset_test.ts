@@ -9,7 +9,7 @@ import {
   windowBatch,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { DatasetError, prepareDataset } from "./dataset.ts";
+import { DatasetError, prepareDataset, prepareDatasetAsync } from "./dataset.ts";
 import { DEFAULT_SPLIT } from "./split.ts";
 import { classCounts } from "./class_weights.ts";
 import { epochOrder, evaluationOrder, modelBatches } from "./batches.ts";
@@ -217,4 +217,29 @@ Deno.test({
     const own = prepareDataset(timeless, { ...SHAPE, split: DEFAULT_SPLIT });
     assert.equal(own.cuts, undefined);
   },
+});
+
+Deno.test("prepareDatasetAsync labels exactly as prepareDataset, and stops when its signal is aborted", async () => {
+  // 500 days: labelling takes ~0.5 s, so the event loop turns during it (a timer turn every 250 ms).
+  const series = syntheticSeries(500);
+  const opts = { ...SHAPE, split: DEFAULT_SPLIT };
+  const chunks: number[] = [];
+  const steps = await prepareDatasetAsync(series, { ...opts, progress: (done) => chunks.push(done) });
+  const sync = prepareDataset(series, opts);
+  for (const name of ["train", "validation", "test"] as const) {
+    assert.deepEqual(steps[name].labels, sync[name].labels, `${name} labels`);
+    assert.deepEqual(steps[name].returns, sync[name].returns, `${name} returns`);
+    assert.deepEqual(steps[name].ends, sync[name].ends, `${name} windows`);
+  }
+  assert.deepEqual(steps.scaler, sync.scaler);
+  assert.deepEqual(steps.returnScale, sync.returnScale);
+  assert.deepEqual(steps.symbols, sync.symbols);
+  assert.deepEqual(chunks, Array.from({ length: chunks.length }, (_, k) => k + 1));
+
+  const stop = new AbortController();
+  stop.abort();
+  await assert.rejects(
+    prepareDatasetAsync(series, { ...opts, signal: stop.signal }),
+    (e) => e === stop.signal.reason,
+  );
 });

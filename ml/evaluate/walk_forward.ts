@@ -9,7 +9,7 @@ import {
   type Dataset,
   DatasetError,
   firstAtOrAfter,
-  prepareDataset,
+  prepareDatasetAsync,
   SplitError,
   splitSeries,
   type WindowShape,
@@ -116,15 +116,25 @@ function drawnText({ epochWindows, trainWindows }: FitReport): string {
   return `, each epoch a random ${epochWindows.toLocaleString("en-US")} of them`;
 }
 
-function foldDataset(series: readonly CandleSeries[], plan: FoldPlan, opts: WalkForwardOptions): Dataset {
+/**
+ * The fold's windows, labelled with the event loop let turn (a Ctrl-C is heard meanwhile); null when `signal`
+ * was aborted during it.
+ */
+async function foldDataset(
+  series: readonly CandleSeries[],
+  plan: FoldPlan,
+  opts: WalkForwardOptions,
+): Promise<Dataset | null> {
   const cut = series.map((s) => sliceSeries(s, 0, firstAtOrAfter(s.openTime, plan.testEnd)));
   try {
-    return prepareDataset(cut, {
+    return await prepareDatasetAsync(cut, {
       ...opts.shape,
       split: { kind: "dates", validationStart: plan.validationStart, testStart: plan.testStart },
       progress: opts.labelling,
+      signal: opts.signal,
     });
   } catch (error) {
+    if (opts.signal?.aborted && error === opts.signal.reason) return null;
     if (error instanceof DatasetError || error instanceof SplitError) {
       throw new FoldError(
         `fold ${plan.label} (validation from ${day(plan.validationStart)}, test ${day(plan.testStart)} … ` +
@@ -160,7 +170,8 @@ export async function walkForward(
   const stopped = () => opts.signal?.aborted ?? false;
   folds: for (const plan of plans) {
     if (stopped()) break;
-    const dataset = foldDataset(series, plan, opts);
+    const dataset = await foldDataset(series, plan, opts);
+    if (!dataset) break;
     const fold: FoldData = {
       plan,
       dataset,

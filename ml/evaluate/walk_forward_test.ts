@@ -208,3 +208,25 @@ Deno.test({
     assert.match(fold, /: train \d{2,3}, .*; note: too few training windows to learn from/);
   },
 });
+
+Deno.test({
+  name:
+    "walk-forward: a stop while a fold's windows are labelled ends the run there, before any learner fits",
+  ignore: !haveRealData(),
+  async fn() {
+    const series = await smallSeries();
+    const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+    const stop = new AbortController();
+    const stages: string[] = [];
+    // Labelling let no signal be heard before: the stop took effect only after the fold's first learner.
+    const outcomes = await walkForward(series, plans, baselineLearners({ seed: 1, maxTrainWindows: 2_000 }), {
+      shape,
+      clip: 10,
+      signal: stop.signal,
+      labelling: (done) => done === 1 && stop.abort(),
+      stage: (s) => stages.push(s.learner),
+    });
+    assert.deepEqual(outcomes, []);
+    assert.deepEqual(stages, []);
+  },
+});

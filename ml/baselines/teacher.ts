@@ -19,7 +19,8 @@
  */
 import type { LabelledSet } from "../data/index.ts";
 import { gatherRows, sampleIndices, seededRng } from "../data/index.ts";
-import { fitGbdt, type GbdtData, predictGbdt } from "./gbdt.ts";
+import { eventLoopTurns } from "../../features/index.ts";
+import { type GbdtData, type GbdtModel, type GbdtOptions, gbdtRounds, predictGbdt } from "./gbdt.ts";
 import type { GradientBoostingData } from "./gradient_boosting.ts";
 import { GBDT_LAGS, laggedCandles } from "./inputs.ts";
 
@@ -29,8 +30,10 @@ export interface TeacherOptions {
   readonly seed?: number;
   /** Early stopping looks at most at this many validation windows (a seeded sample), as the baseline does. */
   readonly maxValidationWindows?: number;
-  /** Checked between fits (each yields to the event loop first, so a SIGINT listener can run). */
+  /** Checked between iterations of every fit (the event loop turns there, so a SIGINT listener can run). */
   readonly signal?: AbortSignal;
+  /** Early stopping of the fit that chooses the iterations (GBDT_DEFAULTS'; a test boosts without end). */
+  readonly stopping?: Pick<GbdtOptions, "maxIterations" | "patience">;
 }
 
 export interface Teacher {
@@ -133,6 +136,27 @@ export function fitRows(
 
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * `fitGbdt`, letting the event loop turn between iterations: each of the five fits is seconds to minutes of
+ * synchronous work, during which a Ctrl-C or SIGTERM went unheard (34 s from the signal to the "stopping"
+ * line on the five 1h series, measured: the first fit's end). Null when `signal` was aborted.
+ */
+async function fitHearingSignals(
+  train: GbdtData,
+  validation: GbdtData,
+  opts: GbdtOptions,
+  turn: () => Promise<void> | undefined,
+  signal?: AbortSignal,
+): Promise<GbdtModel | null> {
+  const rounds = gbdtRounds(train, validation, CLASSES, opts);
+  for (;;) {
+    const round = rounds.next();
+    if (round.done) return round.value;
+    await turn();
+    if (signal?.aborted) return null;
+  }
+}
+
 /** The teacher of `data`'s training windows; null when `signal` aborted it. */
 export async function outOfFoldBoosting(
   data: GradientBoostingData,
@@ -149,12 +173,16 @@ export async function outOfFoldBoosting(
   );
   const validation = laggedCandles(data.validation, data, GBDT_LAGS, validPicks);
   if (await stopped()) return null;
-  const { iterations } = fitGbdt(
+  const turn = eventLoopTurns();
+  const all = await fitHearingSignals(
     { x: train.features, labels: train.labels },
     { x: validation.features, labels: validation.labels },
-    CLASSES,
-    { seed },
+    { ...opts.stopping, seed },
+    turn,
+    opts.signal,
   );
+  if (!all) return null;
+  const { iterations } = all;
 
   const times = windowTimes(data.train);
   const candle = candleLength(data.train);
@@ -176,11 +204,14 @@ export async function outOfFoldBoosting(
       p = new Float32Array(held.length * CLASSES).fill(1 / CLASSES);
     } else {
       // A fixed number of iterations: `tolerance: −∞` keeps every one, so the held block chooses nothing.
-      const model = fitGbdt(rowsOf(train.features, train.labels, train.columns, fit), heldRows, CLASSES, {
-        seed,
-        maxIterations: iterations,
-        tolerance: -Infinity,
-      });
+      const model = await fitHearingSignals(
+        rowsOf(train.features, train.labels, train.columns, fit),
+        heldRows,
+        { seed, maxIterations: iterations, tolerance: -Infinity },
+        turn,
+        opts.signal,
+      );
+      if (!model) return null;
       p = predictGbdt(model, heldRows.x);
     }
     held.forEach((row, j) => {

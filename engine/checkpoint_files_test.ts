@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
-import { fileProblems, sha256Hex } from "./manifest.ts";
+import { fileProblems, ManifestBaseSchema, sha256Hex } from "./manifest.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
@@ -221,5 +221,25 @@ Deno.test("engine: a version's missing or broken file says what to do", async ()
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a manifest's files are plain names in the version folder: a path out of it is refused when read", () => {
+  const manifest = (name: string) => ({ version: "v1_2024-01-01", created_at: "x", files: { [name]: "0" } });
+  for (const name of ["model.onnx", "weights.bin", "..hidden", "a b.json"]) {
+    assert.ok(ManifestBaseSchema.safeParse(manifest(name)).success, name);
+  }
+  // Each was read and hashed by models list, promote and retrain: "../../x" outside the folder, and a FIFO
+  // there hung them for good; an absolute name read under the folder, but is no file of it either.
+  for (const name of ["../../outside.txt", "..", ".", "/etc/passwd", "sub/model.onnx", "a\\b", "", "x\0"]) {
+    const parsed = ManifestBaseSchema.safeParse(manifest(name));
+    assert.equal(parsed.success, false, name);
+    const issue = parsed.error!.issues[0];
+    assert.deepEqual(issue.path, ["files"]);
+    assert.match(
+      issue.message,
+      /is not a file of the version folder: only plain file names \(like model\.onnx\)/,
+    );
+    assert.ok(issue.message.includes(JSON.stringify(name)), issue.message);
   }
 });

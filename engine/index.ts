@@ -47,6 +47,7 @@ export {
   hasFileProblems,
   type ManifestBase,
   ManifestBaseSchema,
+  ManifestFilesSchema,
   mismatchedFiles,
   sha256Hex,
   verifyVersion,

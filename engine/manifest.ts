@@ -6,6 +6,25 @@
 import { join } from "node:path";
 import { z } from "zod";
 
+/** A name `files` may list: one file directly in the version folder. */
+const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]+$/;
+
+/**
+ * manifest.json's `files`: the sha256 of each file of the version folder, by name. Every name listed is read
+ * and hashed (models list, promote, rollback, retrain), so a name is only a plain file name: a tampered
+ * manifest naming "../../x" had those commands read files outside the folder, and hang for good on a FIFO.
+ */
+export const ManifestFilesSchema = z.record(z.string(), z.string()).superRefine((files, ctx) => {
+  for (const name of Object.keys(files)) {
+    if (PLAIN_FILE_NAME.test(name)) continue;
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(name)} is not a file of the version folder: only plain file names (like ` +
+        "model.onnx) are allowed, without '/', '\\' or '..'",
+    });
+  }
+});
+
 /**
  * The manifest fields the engine reads; extra fields (what ml/checkpoints records) are kept. An `interval`
  * that is no string reads as null.
@@ -14,7 +33,7 @@ export const ManifestBaseSchema = z.object({
   version: z.string().min(1),
   created_at: z.string().min(1),
   /** sha256 (hex) of every other file in the version folder. */
-  files: z.record(z.string(), z.string()).optional(),
+  files: ManifestFilesSchema.optional(),
   // The candles' interval ("1h"); unknown (null) when absent or not a name, as in versions that saw one candle.
   interval: z.string().nullable().optional().catch(null),
 }).loose();

@@ -4,7 +4,7 @@
  * needs the parent's data end.
  */
 import { z } from "zod";
-import { ManifestBaseSchema } from "../../engine/index.ts";
+import { ManifestBaseSchema, ManifestFilesSchema } from "../../engine/index.ts";
 
 export interface SymbolSpan {
   readonly first: string | null;
@@ -121,7 +121,7 @@ export const ManifestSchema = ManifestBaseSchema.extend({
     // A class absent from a fine-tune's windows weighs 0 (calibration leaves its bias alone).
     class_weights: z.array(z.number().nonnegative()).length(3).optional(),
   }).loose().optional(),
-  files: z.record(z.string(), z.string()),
+  files: ManifestFilesSchema,
 }).loose();
 
 export type ManifestView = z.infer<typeof ManifestSchema>;

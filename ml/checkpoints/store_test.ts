@@ -9,6 +9,7 @@ import {
   promote,
   rollback,
 } from "./store.ts";
+import { summarizeVersions } from "./read.ts";
 import { writeStandInCheckpoint } from "../../test/stand_in_checkpoint.ts";
 
 /** A store of servable versions (promote checks each with serve's own reader). */
@@ -180,4 +181,29 @@ Deno.test("rollback whose history cannot be rewritten (a full disk) is still don
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("a version whose manifest lists a file outside its folder is refused, and that file is never read", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
+  await promote(root, "v1_2026-01-01");
+  const dir = join(root, "v2_2026-01-02");
+  const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+  // A FIFO beside the folder: read, as it was, promote (and models list, retrain) waited on it for good.
+  const fifo = join(root, "pipe");
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  await Deno.writeTextFile(
+    join(dir, "manifest.json"),
+    JSON.stringify({ ...manifest, files: { "../pipe": "0".repeat(64) } }),
+  );
+  await assert.rejects(
+    promote(root, "v2_2026-01-02"),
+    (e: Error) =>
+      e instanceof CheckpointStoreError &&
+      e.message.includes('files: "../pipe" is not a file of the version folder') &&
+      e.message.endsWith("current is unchanged"),
+  );
+  assert.equal(await currentVersion(root), "v1_2026-01-01");
+  const [, listed] = await summarizeVersions(root);
+  assert.match(listed.note ?? "", /files: "\.\.\/pipe" is not a file of the version folder/);
+  await Deno.remove(root, { recursive: true });
 });

@@ -21,6 +21,7 @@ import {
   type TrainResult,
 } from "../../ml/train/index.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
+import { isVersionName } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "./run_names.ts";
@@ -47,8 +48,11 @@ const stateText = (state: RunState) => JSON.stringify(state, null, 2) + "\n";
 const RunStateSchema = z.object({
   /** The raw train flags of the run (re-parsed by train's own schema on resume). */
   flags: z.record(z.string(), z.unknown()),
-  /** The version an --incremental run fine-tunes. */
-  parent: z.string().nullable(),
+  /**
+   * The version an --incremental run fine-tunes: a version name, as `train --resume` reads it under
+   * --checkpoints (a tampered "../../x" had it read and fine-tune a model from outside the store).
+   */
+  parent: z.string().refine(isVersionName, "a version name like v3_2026-11-24 is expected").nullable(),
   /** One entry per member, in member order. */
   members: z.array(MemberStateSchema).min(1),
   startedAt: z.string(),

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tryLockFile } from "../../features/index.ts";
-import { describeRun, type MemberState, pruneAbandonedRuns, RunFolder, type RunState } from "./run_folder.ts";
+import {
+  abandonedRuns,
+  describeRun,
+  type MemberState,
+  pruneAbandonedRuns,
+  RunFolder,
+  type RunState,
+} from "./run_folder.ts";
 import { isLiveRun, runFolderNames } from "./run_names.ts";
 import { CommandError } from "../errors.ts";
 
@@ -109,4 +116,26 @@ Deno.test("a resumed run is described in words, one epoch in the singular", () =
     describeRun(state([member(1, "epochs"), member(2, null), member(0, null)])),
     "member 1/3 finished after 1 epoch; member 2/3 2 epochs done, best epoch 2; member 3/3 not started",
   );
+});
+
+Deno.test("a run.json whose parent is no version name (a path out of the store) makes the run not resumable", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
+  try {
+    const run = await RunFolder.create(root, { data: "d.csv" }, "v1_2026-01-01", 1);
+    await run.keep();
+    const state = JSON.parse(await Deno.readTextFile(join(run.dir, "run.json")));
+    state.members[0] = { ...state.members[0], epochsDone: 1, bestEpoch: 1, bestScore: 1 };
+    await Deno.writeFile(join(run.dir, "member_1.weights"), new Uint8Array());
+    const withParent = async (parent: string) => {
+      await Deno.writeTextFile(join(run.dir, "run.json"), JSON.stringify({ ...state, parent }));
+      return (await abandonedRuns(root))[0].state?.parent ?? null;
+    };
+    assert.equal(await withParent("v1_2026-01-01"), "v1_2026-01-01");
+    // `train --resume` would have fine-tuned join(--checkpoints, parent): read as any damaged run.json instead.
+    for (const parent of ["../../elsewhere/v1_2026-01-01", "/tmp/v1_2026-01-01", "..", "v1_2026-01-01/.."]) {
+      assert.equal(await withParent(parent), null, parent);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -27,3 +27,39 @@ export function eventLoopTurns(
     return new Promise((resolve) => setTimeout(resolve, 0));
   };
 }
+
+/**
+ * Runs long work written as a generator of steps (each a few ms to ~50 ms, `yield` between them) to its end at
+ * once: the synchronous callers' way, the same steps as `finishStepsTurning`'s, so both give the same result.
+ */
+export function finishSteps<T>(steps: Iterator<unknown, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Runs a generator of steps letting the event loop turn between them (`eventLoopTurns`), so that a signal
+ * listener (Ctrl-C, SIGTERM) runs during it; an aborted `signal` stops it at the next step, throwing
+ * `signal.reason`.
+ *
+ * @example
+ * ```ts
+ * function* count(n: number) {
+ *   let sum = 0;
+ *   for (let i = 0; i < n; i++) (sum += i, yield);
+ *   return sum;
+ * }
+ * await finishStepsTurning(count(1_000)); // 499500
+ * ```
+ */
+export async function finishStepsTurning<T>(steps: Iterator<unknown, T>, signal?: AbortSignal): Promise<T> {
+  const turn = eventLoopTurns();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await turn();
+    signal?.throwIfAborted();
+  }
+}

@@ -31,7 +31,7 @@ export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
 export { formatDuration } from "./duration.ts";
-export { eventLoopTurns } from "./event_loop.ts";
+export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";
 export { ReportedError } from "./reported_error.ts";
 export { shellWord } from "./shell_word.ts";
 export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";

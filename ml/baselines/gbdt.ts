@@ -9,7 +9,7 @@
  * ~1.5k downloads a month, no release in years) and scoring-only packages; a few hundred lines of typed-array
  * code are easier to keep than that dependency.
  */
-import { applyQuantileBins, binCounts, fitQuantileBins, type QuantileBins } from "./quantile_bins.ts";
+import { applyQuantileBins, binCounts, type QuantileBins, quantileBinsSteps } from "./quantile_bins.ts";
 import { growTree, type Tree, type TreeParams, treeValue, treeWorkspace } from "./histogram_tree.ts";
 
 export interface GbdtOptions {
@@ -97,16 +97,16 @@ export function fitGbdt(
 }
 
 /**
- * `fitGbdt` as a generator that pauses after each iteration (yielding its number), so that a caller can let
- * the event loop turn between iterations (`fitGradientBoosting`: Ctrl-C during minutes of boosting); it
- * returns the model.
+ * `fitGbdt` as a generator that pauses after each iteration (yielding its number), and while it bins the
+ * features (yielding undefined; seconds on 170k windows), so that a caller can let the event loop turn
+ * (`fitGradientBoosting`: Ctrl-C during minutes of boosting); it returns the model.
  */
 export function* gbdtRounds(
   train: GbdtData,
   validation: GbdtData,
   classes: number,
   opts: GbdtOptions = {},
-): Generator<number, GbdtModel> {
+): Generator<number | undefined, GbdtModel> {
   // An option given as undefined keeps its default (spread, it would replace it: no iterations at all).
   const o = { ...GBDT_DEFAULTS, ...definedOnly(opts) };
   const n = train.labels.length, k = classes;
@@ -115,7 +115,7 @@ export function* gbdtRounds(
   if (!Number.isInteger(columns) || validation.x.length !== validation.labels.length * columns) {
     throw new RangeError(`features do not match labels (${train.x.length} values for ${n} rows)`);
   }
-  const bins = fitQuantileBins(train.x, columns, { maxBins: o.maxBins, seed: o.seed });
+  const bins = yield* quantileBinsSteps(train.x, columns, { maxBins: o.maxBins, seed: o.seed });
   const ws = treeWorkspace(applyQuantileBins(bins, train.x), columns, binCounts(bins));
   const validBins = applyQuantileBins(bins, validation.x);
   const params: TreeParams = {

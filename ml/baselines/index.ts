@@ -23,10 +23,11 @@
  */
 import type { Dataset, Scaling } from "../data/index.ts";
 import { computeMetrics, type Metrics } from "../metrics/index.ts";
-import { baselineTrainSample, lastCandles } from "./inputs.ts";
+import { finishStepsTurning } from "../../features/index.ts";
+import { baselineTrainSample, lastCandlesSteps } from "./inputs.ts";
 import { fitMajority, predictMajority } from "./majority.ts";
 import { fitPersistence, predictPersistence } from "./persistence.ts";
-import { fitLogistic, predictLogistic } from "./logistic.ts";
+import { fitLogisticSteps, predictLogistic } from "./logistic.ts";
 import {
   fitGradientBoosting,
   type GradientBoostingOptions,
@@ -68,13 +69,17 @@ export async function predictBaselines(
   scaling: Scaling,
   opts: BaselineOptions,
 ): Promise<BaselinePredictions> {
-  const train = baselineTrainSample(dataset.train, dataset, scaling, opts.seed, opts.maxTrainWindows);
-  const test = lastCandles(dataset.test, dataset, scaling);
+  // Seconds each on big data (engineering the sampled windows, 300 passes of the logistic regression): the
+  // event loop turns meanwhile, so a second Ctrl-C quits train while its baselines are fit.
+  const train = await baselineTrainSample(dataset.train, dataset, scaling, opts.seed, opts.maxTrainWindows);
+  const test = await finishStepsTurning(lastCandlesSteps(dataset.test, dataset, scaling));
   const majority = fitMajority(dataset.train.labels, dataset.train.returns);
   const persistence = fitPersistence(train.lastReturn, train.labels, train.returns);
-  const logistic = fitLogistic(train.features, train.labels, train.returns, scaling.returnScale, {
-    clip: scaling.clip,
-  });
+  const logistic = await finishStepsTurning(
+    fitLogisticSteps(train.features, train.labels, train.returns, scaling.returnScale, {
+      clip: scaling.clip,
+    }),
+  );
   const boosting = await fitGradientBoosting(dataset, { seed: opts.seed, ...opts.gradientBoosting });
   return {
     labels: test.labels,

@@ -1,5 +1,11 @@
 /** What the baselines look at: the last candle of each window (its 35 features and its own return). */
-import { applyScaler, FEATURE_COUNT, featureIndex } from "../../features/index.ts";
+import {
+  applyScaler,
+  FEATURE_COUNT,
+  featureIndex,
+  finishSteps,
+  finishStepsTurning,
+} from "../../features/index.ts";
 import {
   gatherBatch,
   type LabelledSet,
@@ -26,8 +32,18 @@ export function lastCandles(
   set: LabelledSet,
   shape: WindowShape,
   scaling: Scaling,
-  picks: Int32Array = Int32Array.from({ length: set.size }, (_, i) => i),
+  picks?: Int32Array,
 ): LastCandles {
+  return finishSteps(lastCandlesSteps(set, shape, scaling, picks));
+}
+
+/** `lastCandles`, pausing after each chunk (`finishStepsTurning`: a second of engineering per 50k windows). */
+export function* lastCandlesSteps(
+  set: LabelledSet,
+  shape: WindowShape,
+  scaling: Scaling,
+  picks: Int32Array = Int32Array.from({ length: set.size }, (_, i) => i),
+): Generator<void, LastCandles> {
   const n = picks.length;
   const features = new Float32Array(n * FEATURE_COUNT), lastReturn = new Float64Array(n);
   const labels = new Int8Array(n), returns = new Float64Array(n);
@@ -43,6 +59,7 @@ export function lastCandles(
       labels[i + b] = set.labels[part[b]];
       returns[i + b] = set.returns[part[b]];
     }
+    yield;
   }
   applyScaler(scaling.scaler, features, scaling.clip);
   return { size: n, features, lastReturn, labels, returns };
@@ -69,8 +86,18 @@ export function laggedCandles(
   set: LabelledSet,
   shape: WindowShape,
   lags: readonly number[] = GBDT_LAGS,
-  picks: Int32Array = Int32Array.from({ length: set.size }, (_, i) => i),
+  picks?: Int32Array,
 ): LaggedCandles {
+  return finishSteps(laggedCandlesSteps(set, shape, lags, picks));
+}
+
+/** `laggedCandles`, pausing after each chunk (`finishStepsTurning`: ~4 s for 170k windows). */
+export function* laggedCandlesSteps(
+  set: LabelledSet,
+  shape: WindowShape,
+  lags: readonly number[] = GBDT_LAGS,
+  picks: Int32Array = Int32Array.from({ length: set.size }, (_, i) => i),
+): Generator<void, LaggedCandles> {
   const n = picks.length, columns = FEATURE_COUNT * lags.length;
   const features = new Float32Array(n * columns);
   const labels = new Int8Array(n), returns = new Float64Array(n);
@@ -89,6 +116,7 @@ export function laggedCandles(
       labels[i + b] = set.labels[part[b]];
       returns[i + b] = set.returns[part[b]];
     }
+    yield;
   }
   return { size: n, columns, features, labels, returns };
 }
@@ -101,12 +129,13 @@ export const BASELINE_TRAIN_WINDOWS = 50_000;
  * `maxWindows` training windows drawn with `seed`. One function for `train`'s baselines and `evaluate`'s, so
  * the same split and seed fit the same baselines in both.
  */
-export function baselineTrainSample(
+export async function baselineTrainSample(
   train: LabelledSet,
   shape: WindowShape,
   scaling: Scaling,
   seed: number,
   maxWindows = BASELINE_TRAIN_WINDOWS,
-): LastCandles {
-  return lastCandles(train, shape, scaling, sampleIndices(train.size, maxWindows, seededRng(seed)));
+): Promise<LastCandles> {
+  const picks = sampleIndices(train.size, maxWindows, seededRng(seed));
+  return await finishStepsTurning(lastCandlesSteps(train, shape, scaling, picks));
 }

@@ -3,7 +3,7 @@
  * standardised return for the regression metrics): the "is the deep model worth it" baseline. Plain
  * TypeScript, full-batch Adam with a little L2; a convex problem, so it converges the same way every run.
  */
-import { FEATURE_COUNT } from "../../features/index.ts";
+import { FEATURE_COUNT, finishSteps } from "../../features/index.ts";
 import type { ReturnScale } from "../data/index.ts";
 import type { Prediction } from "./prediction.ts";
 
@@ -57,6 +57,20 @@ export function fitLogistic(
   returnScale: ReturnScale,
   opts: LogisticOptions = {},
 ): LogisticModel {
+  return finishSteps(fitLogisticSteps(features, labels, returns, returnScale, opts));
+}
+
+/**
+ * `fitLogistic`, pausing after each Adam step (`finishStepsTurning`): 300 full passes over 50k windows are
+ * ~4 s of synchronous work, in which a Ctrl-C went unheard.
+ */
+export function* fitLogisticSteps(
+  features: Float32Array,
+  labels: Int8Array,
+  returns: Float64Array,
+  returnScale: ReturnScale,
+  opts: LogisticOptions = {},
+): Generator<void, LogisticModel> {
   const { iterations = 300, learningRate = 0.05, l2 = 1e-4, clip = 10 } = opts;
   const n = labels.length;
   const W = new Float64Array(K * D), V = new Float64Array(D);
@@ -86,6 +100,7 @@ export function fitLogistic(
     for (let j = 0; j < gV.length; j++) gV[j] = gV[j] / n + (j === FEATURE_COUNT ? 0 : l2 * V[j]);
     adamW.step(W, gW);
     adamV.step(V, gV);
+    yield;
   }
   return { classWeights: W, returnWeights: V, returnScale };
 }

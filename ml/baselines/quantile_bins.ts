@@ -4,6 +4,7 @@
  * sorted values. Thresholds follow scikit-learn's HistGradientBoosting: midpoints between distinct values when
  * a column has few of them, else the column's quantiles (midpoint interpolation), duplicates removed.
  */
+import { finishSteps } from "../../features/index.ts";
 import { sampleIndices, seededRng } from "../data/index.ts";
 
 export interface QuantileBins {
@@ -25,6 +26,15 @@ export const MAX_BINS = 255;
 
 /** Fits thresholds on `x` ([rows, columns] row-major). NaN values are ignored here and fall in bin 0. */
 export function fitQuantileBins(x: Float32Array, columns: number, opts: BinOptions = {}): QuantileBins {
+  return finishSteps(quantileBinsSteps(x, columns, opts));
+}
+
+/** `fitQuantileBins`, pausing after each column (a sort of up to 200k values: ~25 ms). */
+export function* quantileBinsSteps(
+  x: Float32Array,
+  columns: number,
+  opts: BinOptions = {},
+): Generator<undefined, QuantileBins> {
   const { maxBins = MAX_BINS, sampleRows = 200_000, seed = 0 } = opts;
   if (maxBins < 2 || maxBins > MAX_BINS) {
     throw new RangeError(`maxBins must be in 2…${MAX_BINS}, got ${maxBins}`);
@@ -40,6 +50,7 @@ export function fitQuantileBins(x: Float32Array, columns: number, opts: BinOptio
       if (!Number.isNaN(v)) column[m++] = v;
     }
     thresholds.push(columnThresholds(column.subarray(0, m).sort(), maxBins));
+    yield;
   }
   return { columns, thresholds };
 }

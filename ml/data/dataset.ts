@@ -5,8 +5,9 @@
  */
 import {
   type CandleSeries,
-  eventLoopTurns,
   FEATURE_NAMES,
+  finishSteps,
+  finishStepsTurning,
   plural,
   ReportedError,
   type Scaler,
@@ -170,11 +171,7 @@ function datesRemedy(
  * per batch, later.
  */
 export function prepareDataset(series: readonly CandleSeries[], opts: DatasetOptions): Dataset {
-  const steps = datasetSteps(series, opts);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return finishSteps(datasetSteps(series, opts));
 }
 
 /**
@@ -188,14 +185,7 @@ export async function prepareDatasetAsync(
   series: readonly CandleSeries[],
   opts: DatasetOptions & { readonly signal?: AbortSignal },
 ): Promise<Dataset> {
-  const turn = eventLoopTurns();
-  const steps = datasetSteps(series, opts);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await turn();
-    opts.signal?.throwIfAborted();
-  }
+  return await finishStepsTurning(datasetSteps(series, opts), opts.signal);
 }
 
 /** `prepareDataset`'s work, pausing after each symbol's split and each labelled chunk. */

@@ -3,11 +3,12 @@
  * it again on everything before the fold; each keeps the scaling it was fit with, so `--retrain none` really
  * leaves it as it was.
  */
+import { finishStepsTurning } from "../../features/index.ts";
 import type { LabelledSet, Scaling } from "../data/index.ts";
 import {
   baselineTrainSample,
   fitGradientBoosting,
-  fitLogistic,
+  fitLogisticSteps,
   fitMajority,
   fitPersistence,
   type GradientBoostingModel,
@@ -61,8 +62,14 @@ class MajorityLearner extends RefitLearner {
 }
 
 /** The training sample persistence and the logistic regression are fit on (the one `train`'s baselines use). */
-function trainSample(fold: FoldData, opts: BaselineLearnerOptions) {
-  return baselineTrainSample(fold.dataset.train, fold.dataset, fold.scaling, opts.seed, opts.maxTrainWindows);
+async function trainSample(fold: FoldData, opts: BaselineLearnerOptions) {
+  return await baselineTrainSample(
+    fold.dataset.train,
+    fold.dataset,
+    fold.scaling,
+    opts.seed,
+    opts.maxTrainWindows,
+  );
 }
 
 class PersistenceLearner extends RefitLearner {
@@ -72,11 +79,11 @@ class PersistenceLearner extends RefitLearner {
     super();
   }
 
-  fit(fold: FoldData): Promise<FitReport> {
+  async fit(fold: FoldData): Promise<FitReport> {
     const t0 = performance.now();
-    const sample = trainSample(fold, this.opts);
+    const sample = await trainSample(fold, this.opts);
     this.#model = fitPersistence(sample.lastReturn, sample.labels, sample.returns);
-    return Promise.resolve({ seconds: (performance.now() - t0) / 1000, trainWindows: sample.size });
+    return { seconds: (performance.now() - t0) / 1000, trainWindows: sample.size };
   }
 
   predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {
@@ -95,14 +102,17 @@ class LogisticLearner extends RefitLearner {
     super();
   }
 
-  fit(fold: FoldData): Promise<FitReport> {
+  async fit(fold: FoldData): Promise<FitReport> {
     const t0 = performance.now();
-    const sample = trainSample(fold, this.opts);
-    this.#model = fitLogistic(sample.features, sample.labels, sample.returns, fold.scaling.returnScale, {
-      clip: fold.scaling.clip,
-    });
+    const sample = await trainSample(fold, this.opts);
+    // ~4 s of full-batch passes: the event loop turns between them, so a second Ctrl-C quits evaluate meanwhile.
+    this.#model = await finishStepsTurning(
+      fitLogisticSteps(sample.features, sample.labels, sample.returns, fold.scaling.returnScale, {
+        clip: fold.scaling.clip,
+      }),
+    );
     this.#scaling = fold.scaling;
-    return Promise.resolve({ seconds: (performance.now() - t0) / 1000, trainWindows: sample.size });
+    return { seconds: (performance.now() - t0) / 1000, trainWindows: sample.size };
   }
 
   predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {

@@ -129,7 +129,13 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     if (early) io.warn?.(`warning: ${early.message}`);
     const lightweight = opts.lightweightBaseline && subject.learner.name !== "lightweight_lstm";
     const seed = subject.config.training.seed;
-    learners.push(...baselineLearners({ seed, gradientBoosting: { onIteration: boostingProgress(io) } }));
+    learners.push(
+      ...baselineLearners({
+        seed,
+        gradientBoosting: { onIteration: boostingProgress(io) },
+        signal: io.signal,
+      }),
+    );
     if (lightweight) {
       // The baseline network gets the model's recipe, window and ensemble (--members 1 to make evaluate cheap
       // trained three baseline members regardless), at lightweight_lstm's default size.

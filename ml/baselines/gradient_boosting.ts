@@ -15,6 +15,8 @@ export interface GradientBoostingOptions extends GbdtOptions {
   readonly maxTrainWindows?: number;
   /** Early stopping looks at most at this many validation windows (a seeded sample). */
   readonly maxValidationWindows?: number;
+  /** Aborting it stops the fit at its next step, throwing `signal.reason` (evaluate's Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 export interface GradientBoostingModel {
@@ -49,16 +51,21 @@ export async function fitGradientBoosting(
   );
   // Minutes on big data: the event loop turns between chunks of windows, binned columns and iterations, so a
   // second Ctrl-C quits meanwhile (the inputs and the binning alone were ~8 s unheard on the five 1h series).
-  const train = await finishStepsTurning(laggedCandlesSteps(data.train, data, GBDT_LAGS, trainPicks));
+  const { signal } = opts;
+  const train = await finishStepsTurning(laggedCandlesSteps(data.train, data, GBDT_LAGS, trainPicks), signal);
   const validation = await finishStepsTurning(
     laggedCandlesSteps(data.validation, data, GBDT_LAGS, validPicks),
+    signal,
   );
-  const gbdt = await finishStepsTurning(gbdtRounds(
-    { x: train.features, labels: train.labels },
-    { x: validation.features, labels: validation.labels },
-    CLASSES,
-    opts,
-  ));
+  const gbdt = await finishStepsTurning(
+    gbdtRounds(
+      { x: train.features, labels: train.labels },
+      { x: validation.features, labels: validation.labels },
+      CLASSES,
+      opts,
+    ),
+    signal,
+  );
   const sums = [0, 0, 0], counts = [0, 0, 0];
   for (let i = 0; i < train.size; i++) {
     sums[train.labels[i]] += train.returns[i];

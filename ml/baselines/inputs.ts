@@ -135,7 +135,9 @@ export async function baselineTrainSample(
   scaling: Scaling,
   seed: number,
   maxWindows = BASELINE_TRAIN_WINDOWS,
+  /** Aborting it stops the sampling at its next chunk, throwing `signal.reason`. */
+  signal?: AbortSignal,
 ): Promise<LastCandles> {
   const picks = sampleIndices(train.size, maxWindows, seededRng(seed));
-  return await finishStepsTurning(lastCandlesSteps(train, shape, scaling, picks));
+  return await finishStepsTurning(lastCandlesSteps(train, shape, scaling, picks), signal);
 }

@@ -29,6 +29,11 @@ export interface BaselineLearnerOptions {
   /** Persistence and the logistic regression fit on at most this many training windows (a seeded sample). */
   readonly maxTrainWindows?: number;
   readonly gradientBoosting?: GradientBoostingOptions;
+  /**
+   * Aborting it stops a fit at its next step (throwing `signal.reason`): a stopped run drops the fold it is in,
+   * so a fit finished after a Ctrl-C (minutes of boosting on big data) was thrown away.
+   */
+  readonly signal?: AbortSignal;
 }
 
 const notFitted = (name: string) => new Error(`${name}: predict was called before fit`);
@@ -69,6 +74,7 @@ async function trainSample(fold: FoldData, opts: BaselineLearnerOptions) {
     fold.scaling,
     opts.seed,
     opts.maxTrainWindows,
+    opts.signal,
   );
 }
 
@@ -110,6 +116,7 @@ class LogisticLearner extends RefitLearner {
       fitLogisticSteps(sample.features, sample.labels, sample.returns, fold.scaling.returnScale, {
         clip: fold.scaling.clip,
       }),
+      this.opts.signal,
     );
     this.#scaling = fold.scaling;
     return { seconds: (performance.now() - t0) / 1000, trainWindows: sample.size };
@@ -135,6 +142,7 @@ class GradientBoostingLearner extends RefitLearner {
     this.#model = await fitGradientBoosting(fold.dataset, {
       seed: this.opts.seed,
       ...this.opts.gradientBoosting,
+      signal: this.opts.signal,
     });
     return { seconds: this.#model.seconds, trainWindows: this.#model.trainWindows };
   }

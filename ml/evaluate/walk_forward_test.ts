@@ -230,3 +230,30 @@ Deno.test({
     assert.deepEqual(stages, []);
   },
 });
+
+Deno.test({
+  name:
+    "walk-forward: a stop while a baseline fits ends that fit at its next step (its fold is dropped anyway)",
+  ignore: !haveRealData(),
+  async fn() {
+    const series = await smallSeries();
+    const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+    const stop = new AbortController();
+    let iterations = 0;
+    // Before, boosting went on to its early stop (minutes on big data) for a fold the stop then dropped.
+    const learners = baselineLearners({
+      seed: 1,
+      maxTrainWindows: 2_000,
+      signal: stop.signal,
+      gradientBoosting: {
+        onIteration: (it) => {
+          iterations = it;
+          if (it === 1) stop.abort();
+        },
+      },
+    });
+    const outcomes = await walkForward(series, plans, learners, { shape, clip: 10, signal: stop.signal });
+    assert.deepEqual(outcomes, []);
+    assert.equal(iterations, 1);
+  },
+});

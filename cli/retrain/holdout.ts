@@ -224,13 +224,15 @@ export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<Se
 /**
  * The gradient-boosting baseline's metrics on the held-out set: fit on every window before `start` (the
  * newest 15 % of that time validates its iterations), so it sees what the candidate sees. Null when there is
- * too little data before the held-out period to split.
+ * too little data before the held-out period to split, or when `signal` was aborted (retrain's Ctrl-C: the
+ * reference is not worth a minute of labelling and boosting to a run that is stopping).
  */
 export async function scoreGradientBoosting(
   series: readonly CandleSeries[],
   start: number,
   shape: WindowShape,
   set: LabelledSet,
+  signal?: AbortSignal,
 ): Promise<Metrics | null> {
   const earliest = Math.min(...series.map((s) => s.openTime[0]));
   const validationStart = start - Math.round(0.15 * (start - earliest));
@@ -240,11 +242,20 @@ export async function scoreGradientBoosting(
     data = await prepareDatasetAsync(series, {
       ...shape,
       split: { kind: "dates", validationStart, testStart: start },
+      signal,
     });
   } catch (error) {
     if (error instanceof DatasetError || error instanceof SplitError) return null;
+    if (signal?.aborted && error === signal.reason) return null;
     throw error;
   }
-  const out = predictGradientBoosting(await fitGradientBoosting(data), set, shape);
+  let model;
+  try {
+    model = await fitGradientBoosting(data, { signal });
+  } catch (error) {
+    if (signal?.aborted && error === signal.reason) return null;
+    throw error;
+  }
+  const out = predictGradientBoosting(model, set, shape);
   return computeMetrics(set.labels, out.probabilities, set.returns, out.returns);
 }

@@ -304,7 +304,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       `${plural(set.size, "window")}${trimmed}`;
     const cand = await scoreCheckpoint(candidateDir, set);
     // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.
-    const boosting = await scoreGradientBoosting(series, start, shape, set);
+    const boosting = await scoreGradientBoosting(series, start, shape, set, opts.signal);
     const reference = boosting ? `; gradient_boosting log-loss ${score(boosting.log_loss)}` : "";
     let promoted: boolean, verdict: string;
     if (!current || !currentPre) {

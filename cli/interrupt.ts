@@ -4,14 +4,18 @@
  * systemd stop, `kill`) counts as a press too: the first one saves like Ctrl-C instead of losing the run.
  */
 export async function withInterrupt<T>(
-  /** `first` may be a function: what a first press does can depend on where the work is (train's saving). */
-  messages: { readonly first: string | (() => string); readonly second?: string },
+  /**
+   * Either may be a function: what a press does can depend on where the work is (train's saving; a second press
+   * before training started has no run to resume).
+   */
+  messages: { readonly first: string | (() => string); readonly second?: string | (() => string) },
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const stop = new AbortController();
   const onSigint = () => {
     if (stop.signal.aborted) {
-      if (messages.second) console.error(`\n${messages.second}`);
+      const second = typeof messages.second === "function" ? messages.second() : messages.second;
+      if (second) console.error(`\n${second}`);
       Deno.exit(130);
     }
     stop.abort();

@@ -103,8 +103,13 @@ async function train(command: Command): Promise<void> {
           saving: "training has ended: the model is being saved, and will not be promoted",
           promoting: "the model is saved and current is being switched to it; that finishes",
         })[phase] + " (Ctrl-C again to quit now)",
-      second: `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +
-        `'candlecast train --resume${where}' continues from the last finished epoch`,
+      // Before training starts there is no run folder yet (or a resumed one is as it was): nothing to continue.
+      second: () =>
+        phase === "preparing"
+          ? `candlecast: stopped before training started; nothing was saved` +
+            (resume ? `; 'candlecast train --resume${where}' still continues the run` : "")
+          : `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +
+            `'candlecast train --resume${where}' continues from the last finished epoch`,
     },
     async (signal) => {
       const outcome = await runTraining(opts, {

@@ -11,6 +11,7 @@ import { dirname } from "node:path";
 import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
 import {
   apiKeyProblem,
+  browserGuardFor,
   CheckpointWatcher,
   coalesce,
   createApp,
@@ -30,11 +31,21 @@ import {
 } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
-import { flag, parseFlags, requireOutputFile } from "./flags.ts";
+import { flag, parseFlags, requireOutputFile, splitList } from "./flags.ts";
 import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
+
+/** A list flag (spaces, commas or the flag repeated), each entry checked; absent stays undefined. */
+const listOf = (entry: z.ZodString) =>
+  z.preprocess(
+    (v) => v === undefined ? undefined : splitList(v as string | string[]),
+    z.array(entry).optional(),
+  );
+const ORIGIN_MESSAGE =
+  "expected origins as browsers send them, scheme://host[:port], e.g. https://dash.example";
+const HOST_MESSAGE = "expected host names as clients send them in Host, e.g. candlecast.internal";
 
 const ServeFlags = z.object({
   host: flag.host(),
@@ -55,6 +66,8 @@ const ServeFlags = z.object({
   workers: flag.positiveInt().optional(),
   predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
   predictionsLogKeep: flag.nonNegativeInt().optional(),
+  allowedHosts: listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/, HOST_MESSAGE)),
+  allowedOrigins: listOf(z.string().regex(/^https?:\/\/[^/\s]+\/?$/i, ORIGIN_MESSAGE)),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -87,6 +100,17 @@ export function serveCommand(): Command {
     .option("--no-predictions-log", "do not record predictions")
     .option("--predictions-log-max-mb <mb>", "rotate the predictions log when it reaches this size", "100")
     .option("--predictions-log-keep <n>", "rotated predictions logs kept (name.1 … name.n)", "10")
+    .option(
+      "--allowed-hosts <names...>",
+      "Host names answered besides localhost, 127.0.0.1 and [::1] (spaces or commas): a server on a loopback " +
+        "--host answers to those only, which stops a web page reaching it by DNS rebinding; set it behind a " +
+        "proxy that passes its own Host on. Not given, another --host answers to any Host",
+    )
+    .option(
+      "--allowed-origins <origins...>",
+      "web pages (https://host[:port]) that may call the API; a request with any other Origin header (only " +
+        "browsers send one) is refused with 403, so a page the trader opens cannot run predictions",
+    )
     .addOption(decisionOption())
     .addOption(
       // Commander prints a plain default as "default: 2"; this says where the number comes from.
@@ -202,6 +226,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     decision: options.decision,
     metrics,
     shuttingDown: () => stopping,
+    browsers: browserGuardFor(options.host, options.allowedHosts, options.allowedOrigins),
   });
 
   let server;

@@ -176,6 +176,46 @@ Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAS
   }
 });
 
+Deno.test("serve: a web page's request (Origin) is refused with 403 unless --allowed-origins lists it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
+  const server = await startServe([
+    "--checkpoint",
+    join(dir, "current"),
+    "--allowed-origins",
+    "https://dash.example,https://ops.example",
+  ]);
+  try {
+    const page = await fetch(`${server.url}/health`, { headers: { Origin: "https://evil.example" } });
+    assert.equal(page.status, 403);
+    assert.match((await page.json()).detail, /--allowed-origins/);
+    for (const origin of ["https://dash.example", "https://ops.example"]) {
+      const listed = await fetch(`${server.url}/health`, { headers: { Origin: origin } });
+      assert.equal(listed.status, 503, `${origin}: past the guard (no model: 503)`);
+      await listed.body?.cancel();
+    }
+    assert.equal((await server.stop("SIGINT")).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: an --allowed-origins or --allowed-hosts entry of the wrong shape is a usage error, exit 2", async () => {
+  for (
+    const [flag, value, message] of [
+      ["--allowed-origins", "dash.example", /scheme:\/\/host\[:port\]/],
+      ["--allowed-hosts", "http://bot.internal", /host names as clients send them/],
+    ] as const
+  ) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...DENO_RUN, "--allow-all", MAIN, "serve", flag, value, "--checkpoint", "/nonexistent"],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 2, flag);
+    assert.match(new TextDecoder().decode(out.stderr), message);
+  }
+});
+
 Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {

@@ -14,6 +14,7 @@ import {
   type ModelInfo,
 } from "../engine/index.ts";
 import { bearerAuth } from "./auth.ts";
+import { type BrowserGuard, browserGuard } from "./browser_guard.ts";
 import { arrivalOf, bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { type Logger, stdoutLogger, truncate } from "./log.ts";
@@ -38,6 +39,11 @@ export interface AppOptions {
   readonly decision?: DecisionChoice;
   /** True once the server is draining for shutdown: /health then answers 503 "unhealthy", shutting down. */
   readonly shuttingDown?: () => boolean;
+  /**
+   * Which web pages and `Host` names are answered (`browserGuardFor`); by default no page (any `Origin` is
+   * refused) and any `Host`.
+   */
+  readonly browsers?: BrowserGuard;
 }
 
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
@@ -84,6 +90,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     predictionLog,
     decision = "version",
     shuttingDown = () => false,
+    browsers = { allowedOrigins: [], allowedHosts: "any" },
   } = options;
   const record = (outcomes: readonly PredictOutcome[], info: ModelInfo) => {
     if (!predictionLog) return;
@@ -131,6 +138,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       model_version: c.get("modelVersion"),
     });
   });
+  // Before auth: a page must not learn from a 401 whether a key is set, nor anything else.
+  app.use(browserGuard(browsers));
   if (apiKey) app.use(bearerAuth(apiKey, OPEN_ROUTES));
 
   /** The current model for this request, or 503; the caller releases it. */

@@ -59,6 +59,9 @@ export function workerArgs(options: ServeOptions): string[] {
     ["--predictions-log-keep", options.predictionsLogKeep],
   ];
   for (const [name, value] of optional) if (value !== undefined) args.push(name, String(value));
+  // One value each, comma-joined: a list flag reads commas as it reads spaces.
+  if (options.allowedHosts) args.push("--allowed-hosts", options.allowedHosts.join(","));
+  if (options.allowedOrigins) args.push("--allowed-origins", options.allowedOrigins.join(","));
   return args;
 }
 

@@ -1,0 +1,98 @@
+/**
+ * Requests a web page makes, refused: the API's client is a trading bot, never a browser, yet any page the trader
+ * opens can reach a server on 127.0.0.1. Two ways, both closed here:
+ * - a cross-site POST: `fetch("http://127.0.0.1:8000/predict", {method: "POST", mode: "no-cors", body})` is a
+ *   "simple" request that no preflight stops; it would run the model and add a line to the predictions log that
+ *   `monitor` judges the model by. Browsers send `Origin` with every POST and every cross-origin fetch; an HTTP
+ *   client like the bot's (.NET HttpClient, curl) sends none. So a request with an `Origin` is refused unless
+ *   that origin was allowed.
+ * - DNS rebinding: a page at evil.example whose name is made to resolve to 127.0.0.1 then reads the API as its
+ *   own origin, and a same-origin GET carries no `Origin`; its `Host` is evil.example. A server listening on a
+ *   loopback address answers only to loopback names, as Jupyter and Vite's dev server do.
+ */
+import type { MiddlewareHandler } from "hono";
+import { HttpError } from "./errors.ts";
+
+export interface BrowserGuard {
+  /** Origins (`scheme://host[:port]`) whose pages may call the API: none by default. */
+  readonly allowedOrigins: readonly string[];
+  /**
+   * Host names (no port) the server answers to besides the loopback ones; "any": no `Host` check (a server
+   * listening beyond loopback, where DNS rebinding to it gains a page nothing its own network does not).
+   */
+  readonly allowedHosts: readonly string[] | "any";
+}
+
+/** The rule for a server listening on `host` with the operator's lists (`--allowed-hosts`, `--allowed-origins`). */
+export function browserGuardFor(
+  host: string,
+  allowedHosts: readonly string[] | undefined,
+  allowedOrigins: readonly string[] | undefined,
+): BrowserGuard {
+  return {
+    allowedOrigins: (allowedOrigins ?? []).map(normalOrigin),
+    // Given, the list applies on any address; not given, only a loopback listener checks (its names only).
+    allowedHosts: allowedHosts !== undefined ? allowedHosts.map(hostName) : isLoopbackName(host) ? [] : "any",
+  };
+}
+
+/** `localhost` (and names under `.localhost`), 127.0.0.0/8 and ::1, bracketed or not. */
+export function isLoopbackName(name: string): boolean {
+  const h = name.toLowerCase().replace(/^\[|\]$/g, "").replace(/^::ffff:(?=\d)/, "");
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || h === "0:0:0:0:0:0:0:1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The name in a `Host` header, without its port: `[::1]:8000` → `[::1]`, `Example.com:80` → `example.com`. */
+export function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith("[")) {
+    const end = h.indexOf("]");
+    return end < 0 ? h : h.slice(0, end + 1);
+  }
+  const colon = h.lastIndexOf(":");
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/** An origin as browsers send it: lower case, no trailing slash. */
+function normalOrigin(origin: string): string {
+  return origin.trim().toLowerCase().replace(/\/+$/, "");
+}
+
+/**
+ * Refuses (403, SPEC §4's `{"detail"}`) a request whose `Origin` is not allowed, or, unless `allowedHosts` is
+ * "any", whose `Host` names neither a loopback name nor an allowed host. A request without `Host` (HTTP/1.0)
+ * passes: a browser always sends one.
+ */
+export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
+  const origins = new Set(guard.allowedOrigins);
+  const hosts = guard.allowedHosts === "any" ? null : new Set(guard.allowedHosts);
+  return (c, next) => {
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !origins.has(normalOrigin(origin))) {
+      throw new HttpError(
+        403,
+        `requests from web pages are refused (Origin: ${
+          origin.slice(0, 200)
+        }): this API serves the trading ` +
+          "bot, and a page the trader opens could otherwise call it; to let a page call it, start serve with " +
+          "--allowed-origins <that origin>",
+      );
+    }
+    const host = c.req.header("host");
+    if (hosts !== null && host !== undefined) {
+      const name = hostName(host);
+      if (!isLoopbackName(name) && !hosts.has(name)) {
+        throw new HttpError(
+          403,
+          `Host ${
+            host.slice(0, 200)
+          } is not a name this server answers to: it listens on a loopback address ` +
+            "and answers to localhost, 127.0.0.1 and [::1] (another name is how a web page reaches it by DNS " +
+            "rebinding); behind a proxy that passes its own Host on, start serve with --allowed-hosts <name>",
+        );
+      }
+    }
+    return next();
+  };
+}

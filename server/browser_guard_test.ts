@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { createApp } from "./app.ts";
+import { browserGuardFor, hostName, isLoopbackName } from "./browser_guard.ts";
+import { listen } from "./listen.ts";
+import type { LogRecord } from "./log.ts";
+import { ModelStore } from "./models/store.ts";
+import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
+
+function setup(guard = browserGuardFor("127.0.0.1", undefined, undefined)) {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const logs: LogRecord[] = [];
+  const app = createApp(store, { log: (r) => logs.push(r), browsers: guard });
+  return { app, store, logs };
+}
+
+/**
+ * The POST a web page can make to 127.0.0.1 with no preflight: `fetch(url, {method: "POST", mode: "no-cors",
+ * body: new Blob([json])})` sends no Content-Type (which the API reads as JSON, as the seed's server did; a
+ * text/plain one gets 415), only the browser's Origin.
+ */
+const pagePost = (origin: string) => ({
+  method: "POST",
+  headers: { Origin: origin },
+  // Bytes, as a Blob without a type: a string body would be given Content-Type text/plain.
+  body: new TextEncoder().encode(JSON.stringify(predictBody())),
+});
+
+Deno.test("a web page's cross-site POST to /predict is refused with 403 before the model runs", async () => {
+  const { app, store, logs } = setup();
+  const res = await app.request("/predict", pagePost("https://evil.example"));
+  assert.equal(res.status, 403);
+  const { detail } = await res.json();
+  assert.match(detail, /Origin: https:\/\/evil\.example/);
+  assert.match(detail, /--allowed-origins/);
+  assert.equal(logs.at(-1)?.status, 403, "logged as refused");
+  assert.equal(logs.at(-1)?.model_version, undefined, "no model was leased");
+  // Refused before auth, too: a page learns nothing from a 401 about whether a key is set.
+  const keyed = createApp(store, {
+    apiKey: "k3y",
+    log: () => {},
+    browsers: browserGuardFor("127.0.0.1", undefined, undefined),
+  });
+  assert.equal(
+    (await keyed.request("/model/info", { headers: { Origin: "https://evil.example" } })).status,
+    403,
+  );
+  await store.close();
+});
+
+Deno.test("an allowed origin passes, however it is cased or slashed; the bot (no Origin) always passes", async () => {
+  const { app, store } = setup(browserGuardFor("127.0.0.1", undefined, ["https://Dash.example:8443/"]));
+  assert.equal((await app.request("/predict", pagePost("https://dash.example:8443"))).status, 200);
+  assert.equal((await app.request("/predict", pagePost("https://dash.example"))).status, 403, "another port");
+  const bot = await app.request("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody()),
+  });
+  assert.equal(bot.status, 200);
+  await store.close();
+});
+
+Deno.test("Host names: loopback ones pass, others only when listed; a non-loopback --host checks none", () => {
+  assert.equal(hostName("[::1]:8000"), "[::1]");
+  assert.equal(hostName("Example.COM:80"), "example.com");
+  assert.equal(hostName("localhost"), "localhost");
+  for (const name of ["localhost", "127.0.0.1", "127.1.2.3", "[::1]", "::1", "app.localhost"]) {
+    assert.ok(isLoopbackName(name), name);
+  }
+  for (const name of ["evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.5"]) {
+    assert.ok(!isLoopbackName(name), name);
+  }
+  assert.deepEqual(browserGuardFor("127.0.0.1", undefined, undefined).allowedHosts, []);
+  assert.deepEqual(browserGuardFor("localhost", ["Bot.Internal:8000"], undefined).allowedHosts, [
+    "bot.internal",
+  ]);
+  assert.equal(browserGuardFor("0.0.0.0", undefined, undefined).allowedHosts, "any");
+  assert.deepEqual(browserGuardFor("0.0.0.0", ["bot.internal"], undefined).allowedHosts, ["bot.internal"]);
+});
+
+/** One raw HTTP request over TCP (fetch would set Host itself): the status code the server answered. */
+async function rawStatus(port: number, head: string): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(head));
+    let text = "";
+    const buf = new Uint8Array(4096);
+    while (!text.includes("\r\n")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? NaN);
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("a server on 127.0.0.1 refuses a rebound name in Host; loopback names, a listed host and no Host pass", async () => {
+  const { app, store } = setup(browserGuardFor("127.0.0.1", ["candlecast.internal"], undefined));
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const get = (host: string | null) =>
+      rawStatus(
+        server.port,
+        `GET /model/info HTTP/${host === null ? "1.0" : "1.1"}\r\n${
+          host === null ? "" : `Host: ${host}\r\n`
+        }Connection: close\r\n\r\n`,
+      );
+    assert.equal(await get(`evil.example:${server.port}`), 403, "DNS rebinding");
+    for (const host of ["localhost:8000", `127.0.0.1:${server.port}`, "[::1]:8000", "candlecast.internal"]) {
+      assert.equal(await get(host), 200, host);
+    }
+    assert.equal(await get(null), 200, "HTTP/1.0 without Host");
+    // What the C# bot sends: a Host of the address it was given, and no Origin.
+    const bot = await fetch(`${server.url}/predict`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(predictBody()),
+    });
+    assert.equal(bot.status, 200);
+    await bot.body?.cancel();
+  } finally {
+    await server.shutdown();
+    await server.finished;
+    await store.close();
+  }
+});

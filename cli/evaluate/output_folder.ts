@@ -98,8 +98,8 @@ export interface EvaluationFiles {
 
 /**
  * Writes an evaluation into `dir` as one set (`writeFilesAtomic`: all three files on disk before any replaces an
- * earlier run's, so a crash or a full disk never leaves this run's predictions.csv beside that run's
- * evaluation.json). A partial evaluation never replaces a complete one already there (the run said it would
+ * earlier run's, so a failed write or a full disk never leaves this run's predictions.csv beside that run's
+ * evaluation.json; the renames that follow take microseconds, evaluation.json's last). A partial evaluation never replaces a complete one already there (the run said it would
  * replace it when it finishes): it is written beside it, as evaluation.partial.json, report.partial.html and
  * predictions.partial.csv. A complete one supersedes the partial files an earlier interrupted re-run left:
  * kept, they would read as a newer result than they are.
@@ -114,10 +114,12 @@ export async function writeEvaluation(
   const jsonPath = join(dir, beside ? PARTIAL_FILES[0] : "evaluation.json");
   const reportPath = join(dir, beside ? PARTIAL_FILES[1] : "report.html");
   const predictionsPath = join(dir, beside ? PARTIAL_FILES[2] : "predictions.csv");
+  // Renamed in this order, evaluation.json last: a crash between two renames can leave this run's
+  // predictions.csv beside an earlier report, but a new evaluation.json is always beside its own two files.
   await writeFilesAtomic([
     [predictionsPath, contents.predictions],
-    [jsonPath, contents.json],
     [reportPath, contents.report],
+    [jsonPath, contents.json],
   ]);
   if (!beside) { for (const name of PARTIAL_FILES) await rm(join(dir, name), { force: true }); }
   return { jsonPath, reportPath, predictionsPath, beside };

@@ -243,3 +243,30 @@ Deno.test("a manifest's files are plain names in the version folder: a path out 
     assert.ok(issue.message.includes(JSON.stringify(name)), issue.message);
   }
 });
+
+Deno.test({
+  name: "a listed file that is a FIFO in the version folder counts as changed and is never read (no hang)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await hashedCheckpoint();
+    try {
+      const fifo = join(dir, "metrics.json");
+      await Deno.remove(fifo);
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 3000)));
+      const outcome = await Promise.race([
+        fileProblems(dir, { "metrics.json": "0", "model.onnx": "0" }),
+        hung,
+      ]);
+      clearTimeout(timer);
+      if (outcome === "hung") {
+        // Let the blocked read end (a writer opens and closes the FIFO) so the test can report, not hang.
+        (await Deno.open(fifo, { write: true })).close();
+      }
+      assert.deepEqual(outcome, { missing: [], changed: ["metrics.json", "model.onnx"] });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

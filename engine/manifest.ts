@@ -73,7 +73,7 @@ export interface FileProblems {
 
 /**
  * `mismatchedFiles` told apart: a file that is gone is `missing` (restore or re-copy it), one that reads but
- * hashes differently is `changed` (an unreadable one counts as changed, its bytes unknown).
+ * hashes differently is `changed` (an unreadable one, or one that is no regular file, counts as changed).
  */
 export async function fileProblems(
   dir: string,
@@ -86,7 +86,11 @@ export async function fileProblems(
     const hash = files[name];
     if (hash === undefined) continue;
     try {
-      if ((await sha256Hex(await Deno.readFile(join(dir, name)))) !== hash) changed.push(name);
+      const path = join(dir, name);
+      // Not read unless a regular file: reading a FIFO put there waits for a writer for good (models list,
+      // promote, retrain hung), and a device never ends. Neither is a file a version was saved with.
+      if (!(await Deno.stat(path)).isFile) changed.push(name);
+      else if ((await sha256Hex(await Deno.readFile(path))) !== hash) changed.push(name);
     } catch (error) {
       (error instanceof Deno.errors.NotFound ? missing : changed).push(name);
     }

@@ -43,7 +43,11 @@ export function isLoopbackName(name: string): boolean {
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-/** The name in a `Host` header, without its port: `[::1]:8000` → `[::1]`, `Example.com:80` → `example.com`. */
+/**
+ * The name in a `Host` header, without its port: `[::1]:8000` → `[::1]`, `Example.com:80` → `example.com`,
+ * and without the root's dot: `localhost.:8000` (curl, a browser given that URL) is the same name as
+ * `localhost`, and no page can send it but one the trader opened there.
+ */
 export function hostName(header: string): string {
   const h = header.trim().toLowerCase();
   if (h.startsWith("[")) {
@@ -51,7 +55,7 @@ export function hostName(header: string): string {
     return end < 0 ? h : h.slice(0, end + 1);
   }
   const colon = h.lastIndexOf(":");
-  return colon < 0 ? h : h.slice(0, colon);
+  return (colon < 0 ? h : h.slice(0, colon)).replace(/(?<=[^.])\.$/, "");
 }
 
 /** An origin as browsers send it: lower case, no trailing slash. */

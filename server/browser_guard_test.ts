@@ -65,6 +65,10 @@ Deno.test("Host names: loopback ones pass, others only when listed; a non-loopba
   assert.equal(hostName("[::1]:8000"), "[::1]");
   assert.equal(hostName("Example.COM:80"), "example.com");
   assert.equal(hostName("localhost"), "localhost");
+  // A fully qualified name's trailing dot names the same host: curl http://localhost.:8000 was a 403.
+  assert.equal(hostName("localhost.:8000"), "localhost");
+  assert.equal(hostName("Bot.Internal."), "bot.internal");
+  assert.ok(isLoopbackName(hostName("127.0.0.1.:8000")));
   for (const name of ["localhost", "127.0.0.1", "127.1.2.3", "[::1]", "::1", "app.localhost"]) {
     assert.ok(isLoopbackName(name), name);
   }
@@ -109,7 +113,15 @@ Deno.test("a server on 127.0.0.1 refuses a rebound name in Host; loopback names,
         }Connection: close\r\n\r\n`,
       );
     assert.equal(await get(`evil.example:${server.port}`), 403, "DNS rebinding");
-    for (const host of ["localhost:8000", `127.0.0.1:${server.port}`, "[::1]:8000", "candlecast.internal"]) {
+    for (
+      const host of [
+        "localhost:8000",
+        `127.0.0.1:${server.port}`,
+        "[::1]:8000",
+        "candlecast.internal",
+        "localhost.",
+      ]
+    ) {
       assert.equal(await get(host), 200, host);
     }
     assert.equal(await get(null), 200, "HTTP/1.0 without Host");

@@ -108,8 +108,9 @@ export function serveCommand(): Command {
     )
     .option(
       "--allowed-origins <origins...>",
-      "web pages (https://host[:port]) that may call the API; a request with any other Origin header (only " +
-        "browsers send one) is refused with 403, so a page the trader opens cannot run predictions",
+      "web pages (https://host[:port]) whose requests are let through; a request with any other Origin " +
+        "header (only browsers send one) is refused with 403, so a page the trader opens cannot run " +
+        "predictions. serve sends no CORS headers: a listed page on another origin needs a proxy that does",
     )
     .addOption(decisionOption())
     .addOption(

@@ -139,3 +139,18 @@ Deno.test("a server on 127.0.0.1 refuses a rebound name in Host; loopback names,
     await store.close();
   }
 });
+
+Deno.test("an allowed origin's requests pass, but serve answers no CORS: the docs send such pages through a proxy", async () => {
+  const { app, store } = setup(browserGuardFor("127.0.0.1", undefined, ["https://dash.example"]));
+  // What a browser sends before a JSON POST from another origin: no CORS answer, so the POST is never sent.
+  const preflight = await app.request("/predict", {
+    method: "OPTIONS",
+    headers: { Origin: "https://dash.example", "Access-Control-Request-Method": "POST" },
+  });
+  assert.equal(preflight.status, 405);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), null);
+  const get = await app.request("/health", { headers: { Origin: "https://dash.example" } });
+  assert.equal(get.status, 200);
+  assert.equal(get.headers.get("access-control-allow-origin"), null, "no page of another origin reads it");
+  await store.close();
+});

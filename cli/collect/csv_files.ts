@@ -60,7 +60,7 @@ function expandOne(path: string): string[] {
   const kind = kindOf(path);
   if (kind === "file") return [path];
   if (kind === "folder") {
-    const found = csvFilesIn(path, () => true);
+    const found = csvFilesIn(path, (entry) => !isHidden(entry));
     if (found.length === 0) {
       throw new UsageError(`--csv-path: ${path} is a folder with no .csv file in it`, HINT);
     }
@@ -69,7 +69,13 @@ function expandOne(path: string): string[] {
   const name = basename(path);
   if (/[*?[]/.test(name) && kindOf(dirname(path)) === "folder") {
     const pattern = globPattern(name);
-    const found = csvFilesIn(dirname(path), (entry) => pattern.test(entry), false);
+    // As a shell expands it: a hidden name only when the pattern itself starts with a dot.
+    const hiddenToo = name.startsWith(".");
+    const found = csvFilesIn(
+      dirname(path),
+      (entry) => (hiddenToo || !isHidden(entry)) && pattern.test(entry),
+      false,
+    );
     if (found.length === 0) throw new UsageError(`--csv-path: ${path} matches no file`, HINT);
     return found;
   }
@@ -87,6 +93,12 @@ function csvFilesIn(folder: string, keep: (name: string) => boolean, csvOnly = t
     .map((name) => join(folder, name))
     .filter((path) => kindOf(path) === "file");
 }
+
+/**
+ * A hidden name (`._BTCUSDT-1h.csv`, the metadata macOS writes beside each file it copies to a USB or network
+ * drive): no file of candles, and neither `ls` nor the shell's `*` lists it.
+ */
+const isHidden = (name: string) => name.startsWith(".");
 
 /** A shell pattern's `*`, `?` and `[…]` as a RegExp over one file name. */
 function globPattern(name: string): RegExp {

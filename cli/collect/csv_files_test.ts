@@ -12,6 +12,8 @@ Deno.test("expandCsvPaths: files, folders, patterns and comma lists, each file o
       await writeFile(join(dir, name), "open_time,open,high,low,close,volume\n");
     }
     await symlink(join(dir, "ETHUSDT-1h.csv"), join(dir, "LINKUSDT-1h.csv"));
+    // What macOS leaves beside each file copied to a USB drive: hidden, and no candles.
+    await writeFile(join(dir, "._ETHUSDT-1h.csv"), "\0\x05\x16\x07");
     const at = (...names: string[]) => names.map((n) => join(dir, n));
     // A folder: its .csv files (any case, links to files too) by name; the README is not candles.
     assert.deepEqual(
@@ -23,6 +25,9 @@ Deno.test("expandCsvPaths: files, folders, patterns and comma lists, each file o
       at("BTCUSDT-1h.CSV", "ETHUSDT-1h.csv", "LINKUSDT-1h.csv"),
     );
     assert.deepEqual(expandCsvPaths([join(dir, "[ES]*-?h.csv")]), at("ETHUSDT-1h.csv", "SOLUSDT-4h.csv"));
+    // A hidden file is left out of a folder and of '*', as ls and the shell leave it; a pattern naming it finds it.
+    assert.deepEqual(expandCsvPaths([join(dir, "*ETH*")]), at("ETHUSDT-1h.csv"));
+    assert.deepEqual(expandCsvPaths([join(dir, ".*ETH*")]), at("._ETHUSDT-1h.csv"));
     // A name with a comma in it is a file, not a list; a list is split only when the whole is no file.
     assert.deepEqual(expandCsvPaths(join(dir, "a,b.csv")), at("a,b.csv"));
     assert.deepEqual(

@@ -4,7 +4,7 @@
  * checked before anything is merged, so one collect reads each file once and writes the output once, where a
  * run per file re-read and rewrote the whole growing output each time.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import {
   assertValidSeries,
@@ -84,14 +84,22 @@ function expandOne(path: string): string[] {
 
 /**
  * The files in `folder` that `keep` takes, by name (a link to a file counts as one); `csvOnly`: those named
- * `.csv` (any case), so a dump's README or checksums beside them are not read as candles.
+ * `.csv` (any case), so a dump's README or checksums beside them are not read as candles. A link to nothing
+ * (its drive not mounted) is a usage error: left out, that symbol's candles went missing from the run unsaid.
  */
 function csvFilesIn(folder: string, keep: (name: string) => boolean, csvOnly = true): string[] {
-  return readdirSync(folder)
+  const paths = readdirSync(folder)
     .filter((name) => (!csvOnly || /\.csv$/i.test(name)) && keep(name))
     .sort()
-    .map((name) => join(folder, name))
-    .filter((path) => kindOf(path) === "file");
+    .map((name) => join(folder, name));
+  const dangling = paths.find((path) => kindOf(path) === "missing");
+  if (dangling !== undefined) {
+    throw new UsageError(
+      `--csv-path: ${dangling} is a link to ${readlinkSync(dangling)}, which does not exist`,
+      "mount or restore what it points at, or remove the link",
+    );
+  }
+  return paths.filter((path) => kindOf(path) === "file");
 }
 
 /**

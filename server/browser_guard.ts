@@ -79,8 +79,11 @@ export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
         `requests from web pages are refused (Origin: ${
           origin.slice(0, 200)
         }): this API serves the trading ` +
-          "bot, and a page the trader opens could otherwise call it; to let a page call it, start serve with " +
-          "--allowed-origins <that origin>",
+          "bot, and a page the trader opens could otherwise call it; " +
+          // "null" is what a file:// page or a sandboxed frame sends: no origin, so none that could be listed.
+          (normalOrigin(origin) === "null"
+            ? "a page opened from a file or in a sandboxed frame has no origin to allow: serve it over http(s)"
+            : "to let a page call it, start serve with --allowed-origins <that origin>"),
       );
     }
     const host = c.req.header("host");

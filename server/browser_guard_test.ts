@@ -140,6 +140,18 @@ Deno.test("a server on 127.0.0.1 refuses a rebound name in Host; loopback names,
   }
 });
 
+Deno.test("a page with no origin (file://, a sandboxed frame: Origin null) is refused without the hint no flag can follow", async () => {
+  const { app, store } = setup();
+  const res = await app.request("/predict", pagePost("null"));
+  assert.equal(res.status, 403);
+  const { detail } = await res.json();
+  assert.match(detail, /Origin: null/);
+  // --allowed-origins null is a usage error (not scheme://host): the hint must not send the trader there.
+  assert.doesNotMatch(detail, /--allowed-origins/);
+  assert.match(detail, /no origin to allow: serve it over http\(s\)/);
+  await store.close();
+});
+
 Deno.test("an allowed origin's requests pass, but serve answers no CORS: the docs send such pages through a proxy", async () => {
   const { app, store } = setup(browserGuardFor("127.0.0.1", undefined, ["https://dash.example"]));
   // What a browser sends before a JSON POST from another origin: no CORS answer, so the POST is never sent.

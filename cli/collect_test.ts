@@ -53,6 +53,50 @@ Deno.test("candlecast collect: a Binance collection end to end, then exit codes 
   }
 });
 
+/** Whether this process can run a command as another user (`runuser`, root only): root reads any path. */
+const asNobody = Deno.build.os === "linux" && Deno.uid() === 0 &&
+  new Deno.Command("runuser", { args: ["--help"], stdout: "null", stderr: "null" }).outputSync().success;
+
+Deno.test({
+  name:
+    "collect --source csv: a --csv-path this user may not reach says permission denied (exit 1), not 'does not exist'",
+  // Root passes every permission bit: it runs the command as nobody, and a user that is not root runs it as is.
+  ignore: Deno.build.os === "windows" || (Deno.uid() === 0 && !asNobody),
+  fn: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "collect-cli-denied-"));
+    try {
+      await Deno.chmod(dir, 0o755);
+      const locked = join(dir, "locked");
+      await Deno.mkdir(locked, { mode: 0o700 });
+      const file = join(locked, "ETHUSDT-1h.csv");
+      await Deno.writeTextFile(file, "open_time,open,high,low,close,volume\n");
+      await Deno.chmod(locked, 0o700);
+      const args = ["collect", "--source", "csv", "--csv-path", file, "--output", join(dir, "out.csv")];
+      let code: number, err: string;
+      if (asNobody) {
+        const main = new URL("../main.ts", import.meta.url).pathname;
+        const out = await new Deno.Command("runuser", {
+          args: ["-u", "nobody", "--", Deno.execPath(), "run", "-A", "--cached-only", main, ...args],
+          cwd: new URL("..", import.meta.url).pathname,
+          env: { DENO_DIR: join(dir, "deno_dir"), HOME: dir, NO_COLOR: "1" },
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        [code, err] = [out.code, new TextDecoder().decode(out.stderr)];
+      } else {
+        await Deno.chmod(locked, 0o000);
+        ({ code, err } = await cli(args));
+      }
+      assert.match(err, /^candlecast: permission denied \(/, err);
+      assert.doesNotMatch(err, /does not exist/);
+      assert.equal(code, 1, err);
+    } finally {
+      await Deno.chmod(join(dir, "locked"), 0o700).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
+
 Deno.test("collect --source csv: a missing or folder --csv-path is named as such, not as a missing --symbol", async () => {
   const dir = await mkdtemp(join(tmpdir(), "collect-cli-csv-"));
   try {

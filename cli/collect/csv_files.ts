@@ -16,7 +16,7 @@ import {
   PRICE_COLUMNS,
   readOhlcvCsv,
 } from "../../features/index.ts";
-import { CommandError, UsageError } from "../errors.ts";
+import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
 import { refuseOtherInterval, remarkNamedInterval, remarkReordered } from "./grid_checks.ts";
 import { mergeSeries } from "./merge.ts";
 import { type CsvFile, symbolFromFileName } from "./options.ts";
@@ -51,7 +51,10 @@ export function expandCsvPaths(value: string | readonly string[]): string[] {
 function kindOf(path: string): "file" | "folder" | "missing" {
   try {
     return statSync(path).isDirectory() ? "folder" : "file";
-  } catch {
+  } catch (error) {
+    // A path this user may not reach (a folder of another user's) is there: "does not exist" misled, where
+    // the error says "permission denied" and how to fix it (exit 1). Gone, a link loop, a file on the way: none.
+    if (filesystemProblem(error)) throw error;
     return "missing";
   }
 }

@@ -99,10 +99,11 @@ export interface EvaluationFiles {
 /**
  * Writes an evaluation into `dir` as one set (`writeFilesAtomic`: all three files on disk before any replaces an
  * earlier run's, so a failed write or a full disk never leaves this run's predictions.csv beside that run's
- * evaluation.json; the renames that follow take microseconds, evaluation.json's last). A partial evaluation never replaces a complete one already there (the run said it would
- * replace it when it finishes): it is written beside it, as evaluation.partial.json, report.partial.html and
- * predictions.partial.csv. A complete one supersedes the partial files an earlier interrupted re-run left:
- * kept, they would read as a newer result than they are.
+ * evaluation.json; the renames that follow take microseconds, evaluation.json's last). A partial evaluation
+ * never replaces a complete one already there (the run said it would replace it when it finishes): it is
+ * written beside it, as evaluation.partial.json, report.partial.html and predictions.partial.csv. A complete
+ * one supersedes the partial files an earlier interrupted re-run left: kept, they would read as a newer result
+ * than they are.
  */
 export async function writeEvaluation(
   dir: string,

@@ -92,8 +92,9 @@ export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
       if (!isLoopbackName(name) && !hosts.has(name)) {
         throw new HttpError(
           403,
+          // Quoted: an empty Host (which HTTP/1.1 allows only for targets without one) reads as "".
           `Host ${
-            host.slice(0, 200)
+            JSON.stringify(host.slice(0, 200))
           } is not a name this server answers to: it listens on a loopback address ` +
             "and answers to localhost, 127.0.0.1 and [::1] (another name is how a web page reaches it by DNS " +
             "rebinding); behind a proxy that passes its own Host on, start serve with --allowed-hosts <name>",

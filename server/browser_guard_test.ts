@@ -166,3 +166,13 @@ Deno.test("an allowed origin's requests pass, but serve answers no CORS: the doc
   assert.equal(get.headers.get("access-control-allow-origin"), null, "no page of another origin reads it");
   await store.close();
 });
+
+Deno.test("the Host refusal quotes the name, so an empty Host reads as one", async () => {
+  const { app, store } = setup();
+  for (const [host, shown] of [["evil.example:8000", '"evil.example:8000"'], ["", '""']]) {
+    const res = await app.request("/health", { headers: { Host: host } });
+    assert.equal(res.status, 403, host);
+    assert.ok((await res.json()).detail.startsWith(`Host ${shown} is not a name`), host);
+  }
+  await store.close();
+});

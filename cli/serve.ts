@@ -45,6 +45,8 @@ const listOf = (entry: z.ZodString) =>
   );
 const ORIGIN_MESSAGE =
   "expected origins as browsers send them, scheme://host[:port], e.g. https://dash.example";
+/** Whether `value` parses as a URL with an origin (a port in range, a valid host name). */
+const isOrigin = (value: string) => URL.canParse(value) && new URL(value).origin !== "null";
 const HOST_MESSAGE = "expected host names as clients send them in Host, e.g. candlecast.internal";
 
 const ServeFlags = z.object({
@@ -67,7 +69,10 @@ const ServeFlags = z.object({
   predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
   predictionsLogKeep: flag.nonNegativeInt().optional(),
   allowedHosts: listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/, HOST_MESSAGE)),
-  allowedOrigins: listOf(z.string().regex(/^https?:\/\/[^/\s]+\/?$/i, ORIGIN_MESSAGE)),
+  allowedOrigins: listOf(
+    // The shape, then a parse: `https://dash.example:99999` has the shape but no browser could send it.
+    z.string().regex(/^https?:\/\/[^/\s]+\/?$/i, ORIGIN_MESSAGE).refine(isOrigin, ORIGIN_MESSAGE),
+  ),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
@@ -108,9 +113,9 @@ export function serveCommand(): Command {
     )
     .option(
       "--allowed-origins <origins...>",
-      "web pages (https://host[:port]) whose requests are let through; a request with any other Origin " +
-        "header (only browsers send one) is refused with 403, so a page the trader opens cannot run " +
-        "predictions. serve sends no CORS headers: a listed page on another origin needs a proxy that does",
+      "web pages (https://host[:port]) that may call the API, answered with CORS headers; a request with " +
+        "any other Origin header (only browsers send one) is refused with 403, so a page the trader opens " +
+        "cannot run predictions",
     )
     .addOption(decisionOption())
     .addOption(

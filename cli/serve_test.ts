@@ -191,6 +191,11 @@ Deno.test("serve: a web page's request (Origin) is refused with 403 unless --all
     for (const origin of ["https://dash.example", "https://ops.example"]) {
       const listed = await fetch(`${server.url}/health`, { headers: { Origin: origin } });
       assert.equal(listed.status, 503, `${origin}: past the guard (no model: 503)`);
+      assert.equal(
+        listed.headers.get("access-control-allow-origin"),
+        origin,
+        "a browser lets the page read it",
+      );
       await listed.body?.cancel();
     }
     assert.equal((await server.stop("SIGINT")).code, 0);
@@ -203,6 +208,7 @@ Deno.test("serve: an --allowed-origins or --allowed-hosts entry of the wrong sha
   for (
     const [flag, value, message] of [
       ["--allowed-origins", "dash.example", /scheme:\/\/host\[:port\]/],
+      ["--allowed-origins", "https://dash.example:99999", /scheme:\/\/host\[:port\]/],
       ["--allowed-hosts", "http://bot.internal", /host names as clients send them/],
     ] as const
   ) {

@@ -9,6 +9,10 @@
  * - DNS rebinding: a page at evil.example whose name is made to resolve to 127.0.0.1 then reads the API as its
  *   own origin, and a same-origin GET carries no `Origin`; its `Host` is evil.example. A server listening on a
  *   loopback address answers only to loopback names, as Jupyter and Vite's dev server do.
+ *
+ * A page whose origin the operator allowed gets CORS answers: a browser hands a cross-origin page an answer
+ * only with `Access-Control-Allow-Origin`, and sends its JSON POST (or a bearer key) only after an `OPTIONS`
+ * preflight that says yes; without them an allowed dashboard passed this guard and still saw every call fail.
  */
 import type { MiddlewareHandler } from "hono";
 import { HttpError } from "./errors.ts";
@@ -58,20 +62,40 @@ export function hostName(header: string): string {
   return (colon < 0 ? h : h.slice(0, colon)).replace(/(?<=[^.])\.$/, "");
 }
 
-/** An origin as browsers send it: lower case, no trailing slash. */
-function normalOrigin(origin: string): string {
-  return origin.trim().toLowerCase().replace(/\/+$/, "");
+/**
+ * An origin as browsers send it (`URL.origin`): lower case, no trailing slash, no default port, a non-ASCII name
+ * in punycode; so `https://dash.example:443/` is the `https://dash.example` a browser sends. Not a URL (`null`,
+ * sent by sandboxed frames and file: pages): itself, lower case.
+ */
+export function normalOrigin(origin: string): string {
+  const text = origin.trim();
+  try {
+    const parsed = new URL(text);
+    if (parsed.origin !== "null") return parsed.origin;
+  } catch {
+    // not a URL: compared as written
+  }
+  return text.toLowerCase().replace(/\/+$/, "");
 }
+
+/** What a preflight from an allowed page is told: the API's methods and the headers a call may carry. */
+const PREFLIGHT: Readonly<Record<string, string>> = {
+  "Access-Control-Allow-Methods": "GET, HEAD, POST",
+  // Content-Type for the JSON body, Authorization for a bearer key (CANDLECAST_API_KEY).
+  "Access-Control-Allow-Headers": "Content-Type, Authorization",
+  "Access-Control-Max-Age": "600",
+};
 
 /**
  * Refuses (403, SPEC §4's `{"detail"}`) a request whose `Origin` is not allowed, or, unless `allowedHosts` is
  * "any", whose `Host` names neither a loopback name nor an allowed host. A request without `Host` (HTTP/1.0)
- * passes: a browser always sends one.
+ * passes: a browser always sends one. An allowed origin's preflight is answered here (204, before auth: a
+ * preflight never carries the key), and its other answers, errors included, name it as allowed.
  */
 export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
   const origins = new Set(guard.allowedOrigins);
   const hosts = guard.allowedHosts === "any" ? null : new Set(guard.allowedHosts);
-  return (c, next) => {
+  return async (c, next) => {
     const origin = c.req.header("origin");
     if (origin !== undefined && !origins.has(normalOrigin(origin))) {
       throw new HttpError(
@@ -101,6 +125,23 @@ export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
         );
       }
     }
-    return next();
+    if (origin === undefined) return await next();
+    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined) {
+      const headers: Record<string, string> = {
+        "Access-Control-Allow-Origin": origin,
+        Vary: "Origin",
+        ...PREFLIGHT,
+      };
+      // Chrome asks before a public page may call a private address (127.0.0.1): the operator said yes.
+      if (c.req.header("access-control-request-private-network") === "true") {
+        headers["Access-Control-Allow-Private-Network"] = "true";
+      }
+      return new Response(null, { status: 204, headers });
+    }
+    await next();
+    c.res.headers.set("Access-Control-Allow-Origin", origin);
+    c.res.headers.append("Vary", "Origin");
+    // The page may read Retry-After on a 503 (a browser shows it only the safelisted headers otherwise).
+    c.res.headers.set("Access-Control-Expose-Headers", "Retry-After");
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
-import { browserGuardFor, hostName, isLoopbackName } from "./browser_guard.ts";
+import { browserGuardFor, hostName, isLoopbackName, normalOrigin } from "./browser_guard.ts";
 import { listen } from "./listen.ts";
 import type { LogRecord } from "./log.ts";
 import { ModelStore } from "./models/store.ts";
@@ -58,6 +58,86 @@ Deno.test("an allowed origin passes, however it is cased or slashed; the bot (no
     body: JSON.stringify(predictBody()),
   });
   assert.equal(bot.status, 200);
+  await store.close();
+});
+
+Deno.test("an allowed page gets CORS answers: its preflight 204 before auth, its answers and errors name it", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const dash = "https://dash.example";
+  const app = createApp(store, {
+    apiKey: "k3y",
+    log: () => {},
+    browsers: browserGuardFor("127.0.0.1", undefined, [dash]),
+  });
+  // What a browser asks before a page's JSON POST with a key (and, from a public page, before 127.0.0.1).
+  const preflight = await app.request("/predict", {
+    method: "OPTIONS",
+    headers: {
+      Origin: dash,
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "authorization,content-type",
+      "Access-Control-Request-Private-Network": "true",
+    },
+  });
+  assert.equal(preflight.status, 204, "a preflight carries no key: answered before auth");
+  assert.equal(preflight.headers.get("access-control-allow-origin"), dash);
+  assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /\bPOST\b/);
+  assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /Content-Type/i);
+  assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /Authorization/i);
+  assert.equal(preflight.headers.get("access-control-allow-private-network"), "true");
+
+  const call = (path: string, init: RequestInit = {}) =>
+    app.request(path, { ...init, headers: { Origin: dash, Authorization: "Bearer k3y", ...init.headers } });
+  const info = await call("/model/info");
+  assert.equal(info.status, 200);
+  assert.equal(info.headers.get("access-control-allow-origin"), dash, "the page may read the answer");
+  assert.match(info.headers.get("vary") ?? "", /Origin/);
+  const predicted = await call("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody()),
+  });
+  assert.equal(predicted.status, 200);
+  assert.equal(predicted.headers.get("access-control-allow-origin"), dash);
+  // Errors too, so the page can read their detail rather than see a network failure.
+  const invalid = await call("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(invalid.status, 422);
+  assert.equal(invalid.headers.get("access-control-allow-origin"), dash);
+  const noKey = await app.request("/model/info", { headers: { Origin: dash } });
+  assert.equal(noKey.status, 401);
+  assert.equal(noKey.headers.get("access-control-allow-origin"), dash);
+
+  // The bot (no Origin) and a page not allowed get none.
+  const bot = await app.request("/model/info", { headers: { Authorization: "Bearer k3y" } });
+  assert.equal(bot.status, 200);
+  assert.equal(bot.headers.get("access-control-allow-origin"), null);
+  const evil = await app.request("/predict", {
+    method: "OPTIONS",
+    headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" },
+  });
+  assert.equal(evil.status, 403);
+  assert.equal(evil.headers.get("access-control-allow-origin"), null);
+  await store.close();
+});
+
+Deno.test("an allowed origin is compared as browsers serialize it: no default port, punycode, any case", async () => {
+  assert.equal(normalOrigin("https://Dash.example:443/"), "https://dash.example");
+  assert.equal(normalOrigin("http://localhost:80"), "http://localhost");
+  assert.equal(normalOrigin("https://bücher.example"), "https://xn--bcher-kva.example");
+  assert.equal(normalOrigin("null"), "null");
+  const { app, store } = setup(
+    browserGuardFor("127.0.0.1", undefined, ["https://dash.example:443", "https://bücher.example"]),
+  );
+  for (const origin of ["https://dash.example", "https://xn--bcher-kva.example"]) {
+    const res = await app.request("/health", { headers: { Origin: origin } });
+    assert.equal(res.status, 200, origin);
+    await res.body?.cancel();
+  }
   await store.close();
 });
 
@@ -149,21 +229,6 @@ Deno.test("a page with no origin (file://, a sandboxed frame: Origin null) is re
   // --allowed-origins null is a usage error (not scheme://host): the hint must not send the trader there.
   assert.doesNotMatch(detail, /--allowed-origins/);
   assert.match(detail, /no origin to allow: serve it over http\(s\)/);
-  await store.close();
-});
-
-Deno.test("an allowed origin's requests pass, but serve answers no CORS: the docs send such pages through a proxy", async () => {
-  const { app, store } = setup(browserGuardFor("127.0.0.1", undefined, ["https://dash.example"]));
-  // What a browser sends before a JSON POST from another origin: no CORS answer, so the POST is never sent.
-  const preflight = await app.request("/predict", {
-    method: "OPTIONS",
-    headers: { Origin: "https://dash.example", "Access-Control-Request-Method": "POST" },
-  });
-  assert.equal(preflight.status, 405);
-  assert.equal(preflight.headers.get("access-control-allow-origin"), null);
-  const get = await app.request("/health", { headers: { Origin: "https://dash.example" } });
-  assert.equal(get.status, 200);
-  assert.equal(get.headers.get("access-control-allow-origin"), null, "no page of another origin reads it");
   await store.close();
 });
 

@@ -95,6 +95,12 @@ const PREFLIGHT: Readonly<Record<string, string>> = {
 export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
   const origins = new Set(guard.allowedOrigins);
   const hosts = guard.allowedHosts === "any" ? null : new Set(guard.allowedHosts);
+  // What the refusal says is answered: on 0.0.0.0 Host is checked only when --allowed-hosts is given, so "a
+  // loopback address" is not always why. The operator's names are not echoed to whoever sent the request.
+  const answered = "localhost, 127.0.0.1, [::1]" +
+    (guard.allowedHosts !== "any" && guard.allowedHosts.length > 0
+      ? " and the names in --allowed-hosts"
+      : "");
   return async (c, next) => {
     const origin = c.req.header("origin");
     if (origin !== undefined && !origins.has(normalOrigin(origin))) {
@@ -117,11 +123,9 @@ export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
         throw new HttpError(
           403,
           // Quoted: an empty Host (which HTTP/1.1 allows only for targets without one) reads as "".
-          `Host ${
-            JSON.stringify(host.slice(0, 200))
-          } is not a name this server answers to: it listens on a loopback address ` +
-            "and answers to localhost, 127.0.0.1 and [::1] (another name is how a web page reaches it by DNS " +
-            "rebinding); behind a proxy that passes its own Host on, start serve with --allowed-hosts <name>",
+          `Host ${JSON.stringify(host.slice(0, 200))} is not a name this server answers to (${answered}): ` +
+            "another name is how a web page reaches it by DNS rebinding; to answer to it (a proxy that passes " +
+            "its own Host on, clients that call this machine by that name), add it to --allowed-hosts",
         );
       }
     }

@@ -163,6 +163,28 @@ Deno.test("Host names: loopback ones pass, others only when listed; a non-loopba
   assert.deepEqual(browserGuardFor("0.0.0.0", ["bot.internal"], undefined).allowedHosts, ["bot.internal"]);
 });
 
+Deno.test("on 0.0.0.0, Host is checked only with --allowed-hosts, and a refusal names what is answered", async () => {
+  const open = setup(browserGuardFor("0.0.0.0", undefined, undefined));
+  const any = await open.app.request("/health", { headers: { Host: "evil.example:8000" } });
+  assert.equal(any.status, 200, "no list: any Host");
+  await any.body?.cancel();
+  await open.store.close();
+
+  const { app, store } = setup(browserGuardFor("0.0.0.0", ["candlecast.example"], undefined));
+  const listed = await app.request("/health", { headers: { Host: "candlecast.example:8000" } });
+  assert.equal(listed.status, 200);
+  await listed.body?.cancel();
+  const lan = await app.request("/health", { headers: { Host: "192.168.1.20:8000" } });
+  assert.equal(lan.status, 403);
+  const { detail } = await lan.json();
+  assert.match(detail, /^Host "192\.168\.1\.20:8000" is not a name this server answers to/);
+  assert.match(detail, /\(localhost, 127\.0\.0\.1, \[::1\] and the names in --allowed-hosts\)/);
+  assert.doesNotMatch(detail, /candlecast\.example/, "the operator's names are not told to the sender");
+  assert.doesNotMatch(detail, /loopback address/, "it listens on 0.0.0.0");
+  assert.match(detail, /add it to --allowed-hosts/);
+  await store.close();
+});
+
 /** One raw HTTP request over TCP (fetch would set Host itself): the status code the server answered. */
 async function rawStatus(port: number, head: string): Promise<number> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });

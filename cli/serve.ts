@@ -107,7 +107,7 @@ export function serveCommand(): Command {
     .option("--predictions-log-keep <n>", "rotated predictions logs kept (name.1 … name.n)", "10")
     .option(
       "--allowed-hosts <names...>",
-      "Host names answered besides localhost, 127.0.0.1 and [::1] (spaces or commas): a server on a loopback " +
+      "Host names answered besides localhost and IP addresses (spaces or commas): a server on a loopback " +
         "--host answers to those only, which stops a web page reaching it by DNS rebinding; set it behind a " +
         "proxy that passes its own Host on. Not given, another --host answers to any Host",
     )

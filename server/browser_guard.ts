@@ -8,7 +8,7 @@
  *   that origin was allowed.
  * - DNS rebinding: a page at evil.example whose name is made to resolve to 127.0.0.1 then reads the API as its
  *   own origin, and a same-origin GET carries no `Origin`; its `Host` is evil.example. A server listening on a
- *   loopback address answers only to loopback names, as Jupyter and Vite's dev server do.
+ *   loopback address answers only to loopback names and IP addresses, as Jupyter and Vite's dev server do.
  *
  * A page whose origin the operator allowed gets CORS answers: a browser hands a cross-origin page an answer
  * only with `Access-Control-Allow-Origin`, and sends its JSON POST (or a bearer key) only after an `OPTIONS`
@@ -45,6 +45,16 @@ export function isLoopbackName(name: string): boolean {
   const h = name.toLowerCase().replace(/^\[|\]$/g, "").replace(/^::ffff:(?=\d)/, "");
   return h === "localhost" || h.endsWith(".localhost") || h === "::1" || h === "0:0:0:0:0:0:0:1" ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * An IPv4 address or a bracketed IPv6 one, as `hostName` gives them. Always answered, as Vite's dev server
+ * does: DNS rebinding needs a name a page's own DNS can point elsewhere, and an address is not one (a page at
+ * an address is another origin, so its requests carry an `Origin`). A bot set up with the machine's LAN
+ * address, or with `http://0.0.0.0:8000` (which reaches 127.0.0.1 on Linux), keeps working.
+ */
+export function isAddress(name: string): boolean {
+  return /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || /^\[[0-9a-f:.]+(%[^\]]*)?\]$/i.test(name);
 }
 
 /**
@@ -97,7 +107,7 @@ export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
   const hosts = guard.allowedHosts === "any" ? null : new Set(guard.allowedHosts);
   // What the refusal says is answered: on 0.0.0.0 Host is checked only when --allowed-hosts is given, so "a
   // loopback address" is not always why. The operator's names are not echoed to whoever sent the request.
-  const answered = "localhost, 127.0.0.1, [::1]" +
+  const answered = "localhost and IP addresses" +
     (guard.allowedHosts !== "any" && guard.allowedHosts.length > 0
       ? " and the names in --allowed-hosts"
       : "");
@@ -119,7 +129,7 @@ export function browserGuard(guard: BrowserGuard): MiddlewareHandler {
     const host = c.req.header("host");
     if (hosts !== null && host !== undefined) {
       const name = hostName(host);
-      if (!isLoopbackName(name) && !hosts.has(name)) {
+      if (!isLoopbackName(name) && !isAddress(name) && !hosts.has(name)) {
         throw new HttpError(
           403,
           // Quoted: an empty Host (which HTTP/1.1 allows only for targets without one) reads as "".

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
-import { browserGuardFor, hostName, isLoopbackName, normalOrigin } from "./browser_guard.ts";
+import { browserGuardFor, hostName, isAddress, isLoopbackName, normalOrigin } from "./browser_guard.ts";
 import { listen } from "./listen.ts";
 import type { LogRecord } from "./log.ts";
 import { ModelStore } from "./models/store.ts";
@@ -141,7 +141,7 @@ Deno.test("an allowed origin is compared as browsers serialize it: no default po
   await store.close();
 });
 
-Deno.test("Host names: loopback ones pass, others only when listed; a non-loopback --host checks none", () => {
+Deno.test("Host names: loopback ones and addresses pass, others only when listed; a non-loopback --host checks none", () => {
   assert.equal(hostName("[::1]:8000"), "[::1]");
   assert.equal(hostName("Example.COM:80"), "example.com");
   assert.equal(hostName("localhost"), "localhost");
@@ -154,6 +154,12 @@ Deno.test("Host names: loopback ones pass, others only when listed; a non-loopba
   }
   for (const name of ["evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.5"]) {
     assert.ok(!isLoopbackName(name), name);
+  }
+  for (const name of ["10.0.0.5", "0.0.0.0", "[fe80::1]", "[fe80::1%25eth0]", "[::ffff:10.0.0.5]"]) {
+    assert.ok(isAddress(name), name);
+  }
+  for (const name of ["evil.example", "10.0.0.5.evil.example", "1.2.3", "[evil.example]"]) {
+    assert.ok(!isAddress(name), name);
   }
   assert.deepEqual(browserGuardFor("127.0.0.1", undefined, undefined).allowedHosts, []);
   assert.deepEqual(browserGuardFor("localhost", ["Bot.Internal:8000"], undefined).allowedHosts, [
@@ -174,11 +180,15 @@ Deno.test("on 0.0.0.0, Host is checked only with --allowed-hosts, and a refusal 
   const listed = await app.request("/health", { headers: { Host: "candlecast.example:8000" } });
   assert.equal(listed.status, 200);
   await listed.body?.cancel();
+  // An address cannot be rebound: a bot calling the machine by its LAN address passes unlisted.
   const lan = await app.request("/health", { headers: { Host: "192.168.1.20:8000" } });
-  assert.equal(lan.status, 403);
-  const { detail } = await lan.json();
-  assert.match(detail, /^Host "192\.168\.1\.20:8000" is not a name this server answers to/);
-  assert.match(detail, /\(localhost, 127\.0\.0\.1, \[::1\] and the names in --allowed-hosts\)/);
+  assert.equal(lan.status, 200);
+  await lan.body?.cancel();
+  const other = await app.request("/health", { headers: { Host: "bot.lan:8000" } });
+  assert.equal(other.status, 403);
+  const { detail } = await other.json();
+  assert.match(detail, /^Host "bot\.lan:8000" is not a name this server answers to/);
+  assert.match(detail, /\(localhost and IP addresses and the names in --allowed-hosts\)/);
   assert.doesNotMatch(detail, /candlecast\.example/, "the operator's names are not told to the sender");
   assert.doesNotMatch(detail, /loopback address/, "it listens on 0.0.0.0");
   assert.match(detail, /add it to --allowed-hosts/);

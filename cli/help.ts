@@ -48,6 +48,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "models list": [
     "candlecast models list",
     "candlecast models list --checkpoints /var/lib/candlecast/checkpoints",
+    "candlecast models list --json   # for scripts: jq -r .current prints the served version",
   ],
   "models promote": ["candlecast models promote v3_2026-11-24"],
   "models rollback": ["candlecast models rollback"],

@@ -25,6 +25,7 @@ import {
 } from "../ml/checkpoints/index.ts";
 
 const FlagsSchema = z.object({ checkpoints: z.string().min(1) });
+const ListFlagsSchema = FlagsSchema.extend({ json: z.boolean().default(false) });
 
 /** Store failures are runtime failures with a hint (exit 1). */
 async function store<T>(action: () => Promise<T>): Promise<T> {
@@ -73,6 +74,73 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
   ]);
   const widths = header.map((_, k) => Math.max(...[header, ...rows].map((r) => r[k].length)));
   return [header, ...rows].map((r) => r.map((cell, k) => cell.padEnd(widths[k])).join("  ").trimEnd());
+}
+
+/**
+ * What `models list --json` prints: the table's facts, one object per version, for scripts (cron, CI, Ansible)
+ * that would otherwise scrape the padded columns. Keys are snake_case as in manifest.json and metrics.json;
+ * every fact the table or its closing lines show is here, `null` where the table shows "?" or "—".
+ */
+export const ModelsListJson = z.object({
+  checkpoints: z.string(),
+  /** The version `current` names, even one that is gone (`current_missing`); null without a `current`. */
+  current: z.string().nullable(),
+  /** `current` names a version that is not there: serve and predict have no model to load. */
+  current_missing: z.boolean(),
+  versions: z.array(z.object({
+    version: z.string(),
+    created_at: z.string().nullable(),
+    model_type: z.string().nullable(),
+    interval: z.string().nullable(),
+    /** Test macro-F1 under `test_rule`, the version's served decision rule (argmax for older versions). */
+    test_macro_f1: z.number().nullable(),
+    test_rule: z.string().nullable(),
+    test_windows: z.number().int().nullable(),
+    parent: z.string().nullable(),
+    current: z.boolean(),
+    /** The table's files column in lower case: "unknown" when the manifest could not be read. */
+    files: z.enum(["ok", "changed", "missing", "unknown"]),
+    changed_files: z.array(z.string()).nullable(),
+    missing_files: z.array(z.string()).nullable(),
+    note: z.string().nullable(),
+  })),
+  /** Training runs in the folder that are not versions (yet): training now, and stopped or killed ones. */
+  training_runs: z.object({ in_progress: z.number().int(), stopped: z.number().int() }),
+});
+export type ModelsListJson = z.infer<typeof ModelsListJson>;
+
+function filesWord(v: VersionSummary): ModelsListJson["versions"][number]["files"] {
+  if (v.mismatched === null || v.missing === null) return "unknown";
+  return v.missing.length > 0 ? "missing" : v.mismatched.length > 0 ? "changed" : "ok";
+}
+
+export function versionsJson(
+  checkpoints: string,
+  versions: readonly VersionSummary[],
+  current: { readonly version: string | null; readonly missing: boolean },
+  runs: RunCounts,
+): ModelsListJson {
+  return {
+    checkpoints,
+    current: current.version,
+    current_missing: current.missing,
+    versions: versions.map((v) => ({
+      version: v.version,
+      created_at: v.createdAt,
+      model_type: v.modelType,
+      interval: v.interval,
+      test_macro_f1: v.testMacroF1,
+      test_rule: v.testRule,
+      test_windows: v.testWindows,
+      parent: v.parent,
+      current: v.current,
+      files: filesWord(v),
+      changed_files: v.mismatched === null ? null : [...v.mismatched],
+      missing_files: v.missing === null ? null : [...v.missing],
+      note: v.note,
+    })),
+    training_runs: { in_progress: runs.live, stopped: runs.stopped },
+  };
 }
 
 function checkpointsOption(command: Command): Command {
@@ -129,16 +197,26 @@ async function sameFolder(a: string, b: string): Promise<boolean> {
   }
 }
 
-/**
- * Lines about the training runs in `checkpoints` that are not versions (yet): ones training now, and ones
- * stopped or killed, whose trained epochs `train --resume` continues from (a killed run saves no version).
- */
-async function trainingRuns(checkpoints: string): Promise<string[]> {
+interface RunCounts {
+  readonly live: number;
+  readonly stopped: number;
+}
+
+/** The training runs in `checkpoints` that are not versions (yet): ones training now, and stopped or killed. */
+async function countTrainingRuns(checkpoints: string): Promise<RunCounts> {
   let live = 0, stopped = 0;
   for (const name of await runFolderNames(checkpoints)) {
     if (await isLiveRun(join(checkpoints, name))) live++;
     else stopped++;
   }
+  return { live, stopped };
+}
+
+/**
+ * Lines about the training runs in `checkpoints` that are not versions (yet): ones training now, and ones
+ * stopped or killed, whose trained epochs `train --resume` continues from (a killed run saves no version).
+ */
+async function trainingRuns(checkpoints: string, { live, stopped }: RunCounts): Promise<string[]> {
   const lines: string[] = [];
   if (live > 0) lines.push(`${plural(live, "training run")} in progress in ${checkpoints}`);
   if (stopped > 0) {
@@ -166,13 +244,24 @@ async function trainingRuns(checkpoints: string): Promise<string[]> {
 export function modelsCommand(): Command {
   const models = new Command("models").summary("list model versions, promote one, or roll back");
 
-  const list = checkpointsOption(models.command("list").description("list versions with their test metrics"));
+  const list = checkpointsOption(models.command("list").description("list versions with their test metrics"))
+    .option("--json", "print the same facts as one JSON object, for scripts");
   list.action(async () => {
     const checkpoints = checkpointsOf("models list", list);
+    const { json } = parseFlags("models list", ListFlagsSchema, list.opts());
     const versions = await store(() => summarizeVersions(checkpoints));
-    const runs = await trainingRuns(checkpoints);
+    const counts = await countTrainingRuns(checkpoints);
+    if (versions.length === 0 && pathKind(checkpoints) === null) requireDefaultIfMissing(checkpoints);
+    const current = await store(() => currentVersion(checkpoints));
+    // A `current` left pointing at a version that is gone (a folder removed by hand).
+    const currentMissing = current !== null && pathKind(join(checkpoints, "current")) === null;
+    if (json) {
+      const body = versionsJson(checkpoints, versions, { version: current, missing: currentMissing }, counts);
+      console.log(JSON.stringify(body, null, 2));
+      return;
+    }
+    const runs = await trainingRuns(checkpoints, counts);
     if (versions.length === 0 && pathKind(checkpoints) === null) {
-      requireDefaultIfMissing(checkpoints);
       console.log(
         `no versions: ${checkpoints} does not exist (check --checkpoints; train creates it with its first version)`,
       );
@@ -184,10 +273,8 @@ export function modelsCommand(): Command {
     } else {
       versionTable(versions).forEach((line) => console.log(line));
     }
-    // A `current` left pointing at a version that is gone (a folder removed by hand) shows no marker above:
-    // say so, since serve then has nothing to load.
-    const current = await store(() => currentVersion(checkpoints));
-    if (current !== null && pathKind(join(checkpoints, "current")) === null) {
+    // Such a `current` shows no marker above: say so, since serve then has nothing to load.
+    if (currentMissing) {
       console.log(
         `current → ${current}, which is not there: serve and predict have no model to load; point it at a ` +
           `version with 'candlecast models promote VERSION${checkpointsFlag(checkpoints)}'`,

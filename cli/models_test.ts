@@ -4,6 +4,7 @@ import { runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { tryLockFile } from "../features/index.ts";
+import { ModelsListJson } from "./models.ts";
 
 const cli = runCliCaptured;
 
@@ -63,6 +64,70 @@ Deno.test("models list shows version, date, model type, interval, test macro-F1 
   assert.match(lines[3], /^\s+v3_2026-11-15\s+2026-11-15\s+transformer_lstm\s+1d\s+/);
   assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+ok\s+interrupted$/);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("models list --json gives a script the table's facts as one JSON object (it had only the padded table to scrape)", async () => {
+  const root = await store();
+  const live = join(root, ".train_20260101T000000_0a0b0c0d");
+  await Deno.mkdir(live);
+  const held = (await tryLockFile(join(live, ".lock"), "train"))!;
+  try {
+    assert.equal((await cli(["models", "promote", "v2_2026-11-08", "--checkpoints", root])).code, 0);
+    await Deno.remove(join(root, "v1_2026-11-01", "model.onnx"));
+    const { code, out, err } = await cli(["models", "list", "--json", "--checkpoints", root]);
+    assert.equal(code, 0, err);
+    assert.equal(err, "");
+    const list = ModelsListJson.parse(JSON.parse(out));
+    assert.equal(list.checkpoints, root);
+    assert.equal(list.current, "v2_2026-11-08");
+    assert.equal(list.current_missing, false);
+    assert.deepEqual(list.training_runs, { in_progress: 1, stopped: 0 });
+    assert.deepEqual(list.versions.map((v) => [v.version, v.current, v.files]), [
+      ["v1_2026-11-01", false, "missing"],
+      ["v2_2026-11-08", true, "ok"],
+      ["v3_2026-11-15", false, "ok"],
+    ]);
+    assert.deepEqual(list.versions[0], {
+      version: "v1_2026-11-01",
+      created_at: "2026-11-01T12:00:00.000Z",
+      model_type: "transformer_lstm",
+      interval: "30m",
+      test_macro_f1: 0.41,
+      test_rule: "prior",
+      test_windows: 1620,
+      parent: null,
+      current: false,
+      files: "missing",
+      changed_files: [],
+      missing_files: ["model.onnx"],
+      note: "missing: model.onnx",
+    });
+    assert.equal(list.versions[1].interval, null, "unrecorded: null where the table shows '?'");
+    assert.equal(list.versions[2].parent, "v1_2026-11-01");
+    assert.equal(list.versions[2].note, "interrupted");
+
+    // current naming a version that is gone: said in the object, as the table says it in a line.
+    assert.equal((await cli(["models", "promote", "v3_2026-11-15", "--checkpoints", root])).code, 0);
+    await Deno.remove(join(root, "v3_2026-11-15"), { recursive: true });
+    const gone = ModelsListJson.parse(
+      JSON.parse((await cli(["models", "list", "--json", "--checkpoints", root])).out),
+    );
+    assert.equal(gone.current, "v3_2026-11-15");
+    assert.equal(gone.current_missing, true);
+    assert.ok(gone.versions.every((v) => !v.current));
+
+    // An empty store is an empty list (exit 0); a folder that is not there stays exit 2 with nothing on stdout.
+    await Deno.mkdir(join(root, "empty"));
+    const empty = await cli(["models", "list", "--json", "--checkpoints", join(root, "empty")]);
+    assert.equal(empty.code, 0);
+    assert.deepEqual(ModelsListJson.parse(JSON.parse(empty.out)).versions, []);
+    const typo = await cli(["models", "list", "--json", "--checkpoints", join(root, "nope")]);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.out, "");
+  } finally {
+    held.release();
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("models list says when current points at a version that is gone (it showed no current at all)", async () => {

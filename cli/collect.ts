@@ -11,6 +11,7 @@ import {
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { writeStderr } from "../features/index.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -99,7 +100,6 @@ export function collectCommand(): Command {
           "name a CSV file, e.g. data/training_data.csv",
         );
       }
-      const write = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
       await withInterrupt(
         {
           first: `stopping; the candles fetched so far will be merged into ${options.output} ` +
@@ -111,8 +111,8 @@ export function collectCommand(): Command {
           runCollect(options, {
             clock: systemClock,
             progress: Deno.stderr.isTerminal()
-              ? ttyProgress(write, systemClock)
-              : lineProgress(write, systemClock),
+              ? ttyProgress(writeStderr, systemClock)
+              : lineProgress(writeStderr, systemClock),
             print: (text) => console.log(text),
             signal,
           }),

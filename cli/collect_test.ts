@@ -97,6 +97,38 @@ Deno.test({
   },
 });
 
+Deno.test("collect whose stderr's reader is gone (2>&1 | head) still writes the candles it fetched (it exited 1, writing nothing)", async () => {
+  const rows = syntheticKlines("4h", Date.UTC(2022, 0, 1), 300, { seed: 5 });
+  const server = await startKlinesServer({ source: seriesSource({ AAAUSDT: { "4h": rows } }) });
+  const dir = await mkdtemp(join(tmpdir(), "collect-epipe-"));
+  const output = join(dir, "training.csv");
+  try {
+    const child = candlecastCommand([
+      "collect",
+      "--symbols",
+      "AAAUSDT",
+      "--interval",
+      "4h",
+      "--limit",
+      "200",
+      "--base-url",
+      server.url,
+      "--output",
+      output,
+    ]).spawn();
+    // Closed before the child has started: its progress lines ("AAAUSDT: fetching ~200 candles") find no
+    // reader. The summary on stdout is still read.
+    await child.stderr.cancel();
+    const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
+    assert.equal(status.code, 0);
+    assert.match(stdout, /training\.csv: 200 rows for 1 symbol \(200 new\)/);
+    assert.equal((await readTrainingCsv(output))[0].length, 200);
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 Deno.test("collect --source csv: a missing or folder --csv-path is named as such, not as a missing --symbol", async () => {
   const dir = await mkdtemp(join(tmpdir(), "collect-cli-csv-"));
   try {

@@ -5,6 +5,8 @@
  * instead: the parent passes its pid in CANDLECAST_PARENT_PID, and when the child's parent pid changes (it was
  * re-parented to init or a subreaper) the child stops at once. Kernel locks the child held die with it.
  */
+import { writeStderr } from "../features/index.ts";
+
 export const PARENT_PID_ENV = "CANDLECAST_PARENT_PID";
 
 /** How often the child looks; half a second bounds the orphan's life without measurable cost. */
@@ -15,7 +17,7 @@ export function exitWithParent(
   env: (name: string) => string | undefined = readEnv,
   ppid: () => number = () => Deno.ppid,
   exit: (message: string) => void = (message) => {
-    Deno.stderr.writeSync(new TextEncoder().encode(`${message}\n`));
+    writeStderr(`${message}\n`);
     Deno.exit(1);
   },
 ): boolean {

@@ -34,5 +34,6 @@ export { formatDuration } from "./duration.ts";
 export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";
 export { ReportedError } from "./reported_error.ts";
 export { shellWord } from "./shell_word.ts";
+export { writeStderr } from "./stderr.ts";
 export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";
 export { fileAbove, folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";

@@ -3,7 +3,7 @@
  * with an ETA on a terminal or, in a log (cron, systemd, a pipe), a plain line every ~30 s — so a long epoch
  * never looks like a hang.
  */
-import { formatDuration } from "../../features/index.ts";
+import { formatDuration, writeStderr } from "../../features/index.ts";
 
 export interface BatchProgress {
   /**
@@ -39,8 +39,6 @@ function consoleColumns(): number | undefined {
   }
 }
 
-const encoder = new TextEncoder();
-
 /** Time left for a run from its pace so far; "" until there is a pace to go by. */
 export function etaText(done: number, total: number, elapsedMs: number): string {
   if (done <= 0 || done >= total || elapsedMs <= 0) return "";
@@ -56,7 +54,7 @@ const tail = (text: string, eta: string): string =>
  * (30 s): "epoch 3/100 batch 1,200/5,000 (24 %)  loss 1.0832  128.5 samples/s  ETA 4m10s".
  */
 export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
-  const write = options.write ?? ((s: string) => void Deno.stderr.writeSync(encoder.encode(s)));
+  const write = options.write ?? writeStderr;
   const terminal = options.terminal ?? Deno.stderr.isTerminal();
   const now = options.now ?? (() => performance.now());
   const logEvery = options.logEvery ?? 30_000;

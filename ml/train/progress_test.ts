@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { etaText, terminalProgress } from "./progress.ts";
 
 function rig(terminal: boolean) {
@@ -124,4 +125,31 @@ Deno.test("on a terminal: the bar is cut to the terminal's width, so a redraw le
       ".".repeat(24)
     }] 12/1000 iterations at most  validation log-loss 1.0305`,
   );
+});
+
+Deno.test("in a log whose reader is gone (2>&1 | head): the progress line is dropped and training goes on (it ended the run, exit 1)", async () => {
+  const module = new URL("./progress.ts", import.meta.url).href;
+  // The child writes its progress only once told, after its stderr's reader has been closed.
+  const script = `
+    import { terminalProgress } from ${JSON.stringify(module)};
+    for await (const _ of Deno.stdin.readable) break;
+    const progress = terminalProgress({ terminal: false, logEvery: 0, columns: () => undefined });
+    progress.update(1, 10, "epoch 1/1", "loss 1.0000");
+    progress.clear();
+    console.log("went on");
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", "--node-modules-dir=manual", script],
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await child.stderr.cancel();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("go\n"));
+  await writer.close();
+  const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
+  assert.equal(stdout, "went on\n");
+  assert.equal(status.code, 0);
 });

@@ -102,8 +102,8 @@ export function collectCommand(): Command {
       }
       await withInterrupt(
         {
-          first: `stopping; the candles fetched so far will be merged into ${options.output} ` +
-            "(Ctrl-C again to quit now without writing)",
+          first: `stopping; the candles fetched so far will be merged into ${options.output}`,
+          quitNow: "to quit now without writing",
           second:
             `candlecast: stopped at once; nothing more was written (${options.output} is replaced whole or not at all)`,
         },

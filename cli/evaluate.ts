@@ -39,8 +39,7 @@ async function evaluate(command: Command): Promise<void> {
   if (opts.checkpoint) await requireCheckpoint("--checkpoint", opts.checkpoint);
   await withInterrupt(
     {
-      first: "stopping after this batch; the folds finished so far will be written, marked partial " +
-        "(Ctrl-C again to quit now)",
+      first: "stopping after this batch; the folds finished so far will be written, marked partial",
       second: "candlecast: stopped at once; nothing was written (any earlier evaluation there is untouched)",
     },
     async (signal) => {

@@ -8,24 +8,35 @@ export async function withInterrupt<T>(
    * Either may be a function: what a press does can depend on where the work is (train's saving; a second press
    * before training started has no run to resume).
    */
-  messages: { readonly first: string | (() => string); readonly second?: string | (() => string) },
+  messages: {
+    readonly first: string | (() => string);
+    readonly second?: string | (() => string);
+    /** What a second press does, after "Ctrl-C again" (default: "to quit now"). */
+    readonly quitNow?: string;
+  },
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const stop = new AbortController();
-  const onSigint = () => {
+  const handler = (signal: Deno.Signal) => () => {
+    // A new line after the terminal's "^C"; a SIGTERM (systemd, kill) lands in a log, where it would be blank.
+    const lead = signal === "SIGINT" && Deno.stderr.isTerminal() ? "\n" : "";
     if (stop.signal.aborted) {
       const second = typeof messages.second === "function" ? messages.second() : messages.second;
-      if (second) console.error(`\n${second}`);
+      if (second) console.error(`${lead}${second}`);
       Deno.exit(130);
     }
     stop.abort();
-    console.error(`\n${typeof messages.first === "function" ? messages.first() : messages.first}`);
+    const first = typeof messages.first === "function" ? messages.first() : messages.first;
+    // Named by what came: a log that says "Ctrl-C again" after systemd's stop misleads whoever reads it.
+    const again = signal === "SIGINT" ? "Ctrl-C again" : "another SIGTERM or a Ctrl-C";
+    console.error(`${lead}${first} (${again} ${messages.quitNow ?? "to quit now"})`);
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSigint);
+  const listeners = signals.map((s) => [s, handler(s)] as const);
+  for (const [s, listener] of listeners) Deno.addSignalListener(s, listener);
   try {
     return await work(stop.signal);
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSigint);
+    for (const [s, listener] of listeners) Deno.removeSignalListener(s, listener);
   }
 }

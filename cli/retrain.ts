@@ -125,8 +125,7 @@ export function retrainCommand(): Command {
       await appendLogLine(opts.log, `retrain ${opts.mode}: started (pid ${Deno.pid})`);
       const outcome = await withInterrupt(
         {
-          first:
-            "stopping retrain: the running step is being stopped; current stays as it is (again to quit now)",
+          first: "stopping retrain: the running step is being stopped; current stays as it is",
           second: "quitting at once",
         },
         (signal) => runRetrain({ ...opts, promoteIf, signal }),

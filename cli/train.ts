@@ -102,7 +102,7 @@ async function train(command: Command): Promise<void> {
           training: "stopping after this batch; the best weights so far will be saved",
           saving: "training has ended: the model is being saved, and will not be promoted",
           promoting: "the model is saved and current is being switched to it; that finishes",
-        })[phase] + " (Ctrl-C again to quit now)",
+        })[phase],
       // Before training starts there is no run folder yet (or a resumed one is as it was): nothing to continue.
       second: () =>
         phase === "preparing"

@@ -1012,6 +1012,29 @@ Deno.test("retrain: --interval against the data's candles and --train-args are c
   }
 });
 
+Deno.test("retrain: a failed step's reason reads once, without the step's own 'candlecast: ' after retrain's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-step-" });
+  // An exchange that knows no symbol: collect fails with its one-line reason and hint.
+  const exchange = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json({ code: -1121, msg: "Invalid symbol." }, { status: 400 }),
+  );
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    const args = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect")
+      .concat(["--base-url", `http://127.0.0.1:${exchange.addr.port}`]);
+    const out = await candlecastCommand(args).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    // Before: "candlecast: 'candlecast collect' exited 1: candlecast: …".
+    assert.match(stderr, /^candlecast: 'candlecast collect' exited \d: (?!candlecast: )/m);
+    assert.doesNotMatch(stderr, /: candlecast: /);
+  } finally {
+    await exchange.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("retrain refuses data whose symbols Binance does not name that way (exit 2), before any collect", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-symbols-" });
   const exchange = countingExchange();

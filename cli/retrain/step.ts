@@ -74,7 +74,9 @@ export async function step(log: string, args: readonly string[], signal?: AbortS
     if (!status.success) {
       const how = status.signal ? `was killed by ${status.signal}` : `exited ${status.code}`;
       // The step's own one-line reason and hint (SPEC §1 errors) say more than "see the log".
-      const reason = tail.split("\n").filter((l) => /^(candlecast|hint): /.test(l)).join("; ");
+      // Without the step's own "candlecast: ", which read twice in one line after retrain's.
+      const reason = tail.split("\n").filter((l) => /^(candlecast|hint): /.test(l))
+        .map((l) => l.replace(/^candlecast: /, "")).join("; ");
       throw new StepError(
         `'candlecast ${args[0]}' ${how}${reason ? `: ${reason}` : ""}`,
         `${log} has its output`,

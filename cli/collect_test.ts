@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { readTrainingCsv } from "../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
 import { startKlinesServer } from "../test/binance_klines_server.ts";
-import { candlecastCommand, runCliCaptured } from "../test/cli.ts";
+import { candlecastCommand, DENO_RUN, MAIN, runCliCaptured } from "../test/cli.ts";
 
 const cli = runCliCaptured;
 
@@ -53,38 +53,47 @@ Deno.test("candlecast collect: a Binance collection end to end, then exit codes 
   }
 });
 
-/** Whether this process can run a command as another user (`runuser`, root only): root reads any path. */
-const asNobody = Deno.build.os === "linux" && Deno.uid() === 0 &&
-  new Deno.Command("runuser", { args: ["--help"], stdout: "null", stderr: "null" }).outputSync().success;
+/**
+ * Whether this process can run a command without root's way past permission bits (`setpriv` dropping
+ * CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH): root reads a folder of mode 000, so only without them is one
+ * refused. As another user (runuser -u nobody) the command could not even start when the checkout lies under
+ * a folder only root may enter (CI clones into `mktemp -d`, mode 700).
+ */
+const withoutRootsReach = Deno.build.os === "linux" && Deno.uid() === 0 &&
+  new Deno.Command("setpriv", { args: ["--help"], stdout: "null", stderr: "null" }).outputSync().success;
 
 Deno.test({
   name:
     "collect --source csv: a --csv-path this user may not reach says permission denied (exit 1), not 'does not exist'",
-  // Root passes every permission bit: it runs the command as nobody, and a user that is not root runs it as is.
-  ignore: Deno.build.os === "windows" || (Deno.uid() === 0 && !asNobody),
+  // Root passes every permission bit: it runs the command without that power; a user that is not root as is.
+  ignore: Deno.build.os === "windows" || (Deno.uid() === 0 && !withoutRootsReach),
   fn: async () => {
     const dir = await mkdtemp(join(tmpdir(), "collect-cli-denied-"));
     try {
-      await Deno.chmod(dir, 0o755);
       const locked = join(dir, "locked");
       await Deno.mkdir(locked, { mode: 0o700 });
       const file = join(locked, "ETHUSDT-1h.csv");
       await Deno.writeTextFile(file, "open_time,open,high,low,close,volume\n");
-      await Deno.chmod(locked, 0o700);
+      await Deno.chmod(locked, 0o000);
       const args = ["collect", "--source", "csv", "--csv-path", file, "--output", join(dir, "out.csv")];
       let code: number, err: string;
-      if (asNobody) {
-        const main = new URL("../main.ts", import.meta.url).pathname;
-        const out = await new Deno.Command("runuser", {
-          args: ["-u", "nobody", "--", Deno.execPath(), "run", "-A", "--cached-only", main, ...args],
-          cwd: new URL("..", import.meta.url).pathname,
-          env: { DENO_DIR: join(dir, "deno_dir"), HOME: dir, NO_COLOR: "1" },
+      if (withoutRootsReach) {
+        const out = await new Deno.Command("setpriv", {
+          args: [
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--",
+            Deno.execPath(),
+            ...DENO_RUN,
+            "--allow-all",
+            MAIN,
+            ...args,
+          ],
           stdout: "null",
           stderr: "piped",
+          env: { NO_COLOR: "1" },
         }).output();
         [code, err] = [out.code, new TextDecoder().decode(out.stderr)];
       } else {
-        await Deno.chmod(locked, 0o000);
         ({ code, err } = await cli(args));
       }
       assert.match(err, /^candlecast: permission denied \(/, err);

@@ -1,19 +1,24 @@
 import assert from "node:assert/strict";
 
+const MODULE = new URL("./interrupt.ts", import.meta.url).href;
+
 /**
- * A child that waits in `withInterrupt` with both messages given as functions (train's, which depend on its
- * phase), pressed twice: each press prints its message as the function says at that moment, and the second
- * exits 130.
+ * Runs `withInterrupt(messages, work that never ends)` in a child Deno (`messages` as TypeScript source, `setup`
+ * before it), sends `signal` twice 300 ms apart once the work has started, and says how it ended.
  */
-Deno.test("withInterrupt: messages given as functions are read at each press; the second press exits 130", async () => {
-  const module = new URL("./interrupt.ts", import.meta.url).href;
+async function pressedTwice(
+  setup: string,
+  messages: string,
+  signal: Deno.Signal,
+): Promise<{ code: number; stderr: string }> {
   const script = `
-    import { withInterrupt } from ${JSON.stringify(module)};
-    let phase = "preparing";
-    await withInterrupt(
-      { first: () => "first in " + phase, second: () => "second in " + phase },
-      () => new Promise(() => { setInterval(() => {}, 1000); phase = "training"; console.log("ready"); }),
-    );
+    import { withInterrupt } from ${JSON.stringify(MODULE)};
+    ${setup}
+    await withInterrupt(${messages}, () => new Promise(() => {
+      setInterval(() => {}, 1000);
+      globalThis.onStarted?.();
+      console.log("ready");
+    }));
   `;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", "--quiet", script],
@@ -28,45 +33,35 @@ Deno.test("withInterrupt: messages given as functions are read at each press; th
     seen += value;
   }
   assert.ok(seen.includes("ready"), "the child never got ready");
-  child.kill("SIGINT");
+  child.kill(signal);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill("SIGINT");
-  const [status, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-  ]);
+  child.kill(signal);
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
   await reader.cancel();
-  assert.equal(status.code, 130);
+  return { code: status.code, stderr };
+}
+
+/**
+ * Both messages given as functions (train's, which depend on its phase): each press prints its message as the
+ * function says at that moment, and the second exits 130.
+ */
+Deno.test("withInterrupt: messages given as functions are read at each press; the second press exits 130", async () => {
+  const { code, stderr } = await pressedTwice(
+    `let phase = "preparing"; globalThis.onStarted = () => (phase = "training");`,
+    `{ first: () => "first in " + phase, second: () => "second in " + phase }`,
+    "SIGINT",
+  );
+  assert.equal(code, 130);
   assert.ok(stderr.includes("first in training"), stderr);
   assert.ok(stderr.includes("second in training"), stderr);
 });
 
 Deno.test("withInterrupt: a SIGTERM's message names a second SIGTERM, not Ctrl-C, and starts no blank line", async () => {
-  const module = new URL("./interrupt.ts", import.meta.url).href;
-  const script = `
-    import { withInterrupt } from ${JSON.stringify(module)};
-    await withInterrupt(
-      { first: "stopping", second: "quit", quitNow: "to quit without writing" },
-      () => new Promise(() => { setInterval(() => {}, 1000); console.log("ready"); }),
-    );
-  `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  child.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill("SIGTERM");
-  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
-  await reader.cancel();
-  assert.equal(status.code, 130);
+  const { code, stderr } = await pressedTwice(
+    "",
+    `{ first: "stopping", second: "quit", quitNow: "to quit without writing" }`,
+    "SIGTERM",
+  );
+  assert.equal(code, 130);
   assert.equal(stderr, "stopping (another SIGTERM or a Ctrl-C to quit without writing)\nquit\n");
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readyChild } from "../test/sigint_child.ts";
 
 const MODULE = new URL("./interrupt.ts", import.meta.url).href;
 
@@ -20,19 +21,7 @@ async function pressedTwice(
       console.log("ready");
     }));
   `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  assert.ok(seen.includes("ready"), "the child never got ready");
+  const { proc: child, reader } = await readyChild(script, "ready");
   child.kill(signal);
   await new Promise((resolve) => setTimeout(resolve, 300));
   child.kill(signal);

@@ -19,7 +19,7 @@
  */
 import type { LabelledSet } from "../data/index.ts";
 import { gatherRows, sampleIndices, seededRng } from "../data/index.ts";
-import { eventLoopTurns, finishStepsTurning } from "../../features/index.ts";
+import { finishStepsTurning } from "../../features/index.ts";
 import { type GbdtData, type GbdtModel, type GbdtOptions, gbdtRounds, predictGbdt } from "./gbdt.ts";
 import type { GradientBoostingData } from "./gradient_boosting.ts";
 import { GBDT_LAGS, laggedCandlesSteps } from "./inputs.ts";
@@ -145,15 +145,13 @@ async function fitHearingSignals(
   train: GbdtData,
   validation: GbdtData,
   opts: GbdtOptions,
-  turn: () => Promise<void> | undefined,
   signal?: AbortSignal,
 ): Promise<GbdtModel | null> {
-  const rounds = gbdtRounds(train, validation, CLASSES, opts);
-  for (;;) {
-    const round = rounds.next();
-    if (round.done) return round.value;
-    await turn();
-    if (signal?.aborted) return null;
+  try {
+    return await finishStepsTurning(gbdtRounds(train, validation, CLASSES, opts), signal);
+  } catch (error) {
+    if (signal?.aborted && error === signal.reason) return null;
+    throw error;
   }
 }
 
@@ -176,12 +174,10 @@ export async function outOfFoldBoosting(
     laggedCandlesSteps(data.validation, data, GBDT_LAGS, validPicks),
   );
   if (await stopped()) return null;
-  const turn = eventLoopTurns();
   const all = await fitHearingSignals(
     { x: train.features, labels: train.labels },
     { x: validation.features, labels: validation.labels },
     { ...opts.stopping, seed },
-    turn,
     opts.signal,
   );
   if (!all) return null;
@@ -211,7 +207,6 @@ export async function outOfFoldBoosting(
         rowsOf(train.features, train.labels, train.columns, fit),
         heldRows,
         { seed, maxIterations: iterations, tolerance: -Infinity },
-        turn,
         opts.signal,
       );
       if (!model) return null;

@@ -101,7 +101,17 @@ export async function currentVersion(root: string): Promise<string | null> {
       `move it away; 'candlecast models promote VERSION ${promoteWhere(root)}' then recreates it`,
     );
   }
-  return target.replace(/\/+$/, "").split("/").pop()!;
+  // Only a version's name is read from the target: `..`, `.` or any other folder would have models list report
+  // it as current and promote record it as the version replaced (serve would try to load it as a model).
+  const version = target.replace(/\/+$/, "").split("/").pop()!;
+  if (!isVersionName(version)) {
+    throw new CheckpointStoreError(
+      `${path} points at ${JSON.stringify(target)}, which is not a version (v{N}_{YYYY-MM-DD})`,
+      `remove it ('rm ${shellWord(path)}'); 'candlecast models promote VERSION ${promoteWhere(root)}' then ` +
+        "recreates it",
+    );
+  }
+  return version;
 }
 
 /** `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back). */

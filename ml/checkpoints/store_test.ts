@@ -100,6 +100,37 @@ Deno.test("a current that is not a symlink is reported, not overwritten", async 
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("a current pointing at something other than a version is reported, not read as a version", async () => {
+  const root = await storeWith("v1_2026-01-01");
+  try {
+    for (const target of ["..", ".", "v1_2026-01-01/..", "elsewhere", "/tmp"]) {
+      await Deno.remove(join(root, "current")).catch(() => {});
+      await Deno.symlink(target, join(root, "current"));
+      // Before: ".." was returned as the version in service (models list --json: "current": "..").
+      await assert.rejects(currentVersion(root), (e: Error) => {
+        assert.ok(e instanceof CheckpointStoreError, String(e));
+        assert.equal(
+          e.message,
+          `${join(root, "current")} points at ${
+            JSON.stringify(target)
+          }, which is not a version (v{N}_{YYYY-MM-DD})`,
+        );
+        assert.match(
+          e.hint ?? "",
+          /^remove it \('rm .*current'\); 'candlecast models promote VERSION --checkpoints /,
+        );
+        return true;
+      });
+    }
+    // A version's name through a path (an absolute link, a trailing slash) is still that version.
+    await Deno.remove(join(root, "current"));
+    await Deno.symlink(join(root, "v1_2026-01-01") + "/", join(root, "current"));
+    assert.equal(await currentVersion(root), "v1_2026-01-01");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("concurrent promotions run one after another: each reports the target it really replaced", async () => {
   const versions = Array.from({ length: 8 }, (_, i) => `v${i + 1}_2026-02-0${i + 1}`);
   const root = await storeWith(...versions);

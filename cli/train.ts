@@ -21,9 +21,20 @@ import {
 } from "./flags.ts";
 import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
-import { runTraining } from "./train/run.ts";
+import { runTraining, type TrainPhase } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";
+
+/** What a first Ctrl-C (or SIGTERM) in each phase of a run says will happen: each is what the run then does. */
+export const FIRST_PRESS: Readonly<Record<"preparing" | TrainPhase, string>> = {
+  preparing: "stopping: training has not started, so nothing will be saved",
+  // Distillation's out-of-fold boosting runs before the first member's first batch: there are no weights yet.
+  teacher:
+    "stopping: the distillation teacher is being fitted and no member has trained, so nothing will be saved",
+  training: "stopping after this batch; the best weights so far will be saved",
+  saving: "training has ended: the model is being saved, and will not be promoted",
+  promoting: "the model is saved and current is being switched to it; that finishes",
+};
 
 // Flags a resumed run may be given: where and how it runs, and whether it is promoted — not what it trains.
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "promote"]);
@@ -93,19 +104,14 @@ async function train(command: Command): Promise<void> {
   if (opts.incremental && !resume) refuseIncrementalConflicts(command, opts);
   // The hints name --checkpoints when it is not the default, so they work as printed.
   const where = checkpointsFlag(opts.checkpoints);
-  let phase: "preparing" | "training" | "saving" | "promoting" = "preparing";
+  let phase: "preparing" | TrainPhase = "preparing";
   await withInterrupt(
     {
-      first: () =>
-        ({
-          preparing: "stopping: training has not started, so nothing will be saved",
-          training: "stopping after this batch; the best weights so far will be saved",
-          saving: "training has ended: the model is being saved, and will not be promoted",
-          promoting: "the model is saved and current is being switched to it; that finishes",
-        })[phase],
+      first: () => FIRST_PRESS[phase],
       // Before training starts there is no run folder yet (or a resumed one is as it was): nothing to continue.
+      // While the teacher is fitted no epoch has ended, so none is saved for --resume either.
       second: () =>
-        phase === "preparing"
+        phase === "preparing" || phase === "teacher"
           ? `candlecast: stopped before training started; nothing was saved` +
             (resume ? `; 'candlecast train --resume${where}' still continues the run` : "")
           : `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +

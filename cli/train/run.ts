@@ -72,6 +72,9 @@ import {
 } from "../../ml/evaluate/index.ts";
 import { TEMPERATURE_BOUND } from "../../ml/metrics/index.ts";
 
+/** Where a run is, for what a Ctrl-C then does (`TrainIo.onPhase`). */
+export type TrainPhase = "training" | "teacher" | "saving" | "promoting";
+
 export interface TrainIo {
   /** One line of normal output (stdout). */
   readonly out: (line: string) => void;
@@ -83,10 +86,12 @@ export interface TrainIo {
   readonly signal?: AbortSignal;
   /**
    * Where the run is: "training" once the data are read and labelled (before, a stop ends the run with nothing
-   * saved), "saving" once training has ended and the model is calibrated, scored and saved (a stop now keeps
-   * it from being promoted), "promoting" once `current` is being switched to it (that finishes).
+   * saved), "teacher" while distillation's teacher is fitted before the first member trains (a stop then
+   * saves nothing either; "training" again after it), "saving" once training has ended and the model is
+   * calibrated, scored and saved (a stop now keeps it from being promoted), "promoting" once `current` is
+   * being switched to it (that finishes).
    */
-  readonly onPhase?: (phase: "training" | "saving" | "promoting") => void;
+  readonly onPhase?: (phase: TrainPhase) => void;
   /** Test hook: called after every training batch. */
   readonly afterBatch?: (epoch: number, batch: number) => void;
   /**
@@ -418,6 +423,7 @@ async function trainAndSave(
       : undefined,
     afterMember: run ? (k, memberResult) => run.memberEnded(k, memberResult) : undefined,
     start: run && resumed ? (k) => memberStart(run.current, config, k) : undefined,
+    teacherFitting: (fitting) => io.onPhase?.(fitting ? "teacher" : "training"),
   }, { workers, backend: opts.backend, dataParallel: workers });
   if (run && resumed) {
     // The loop knows only this process's epochs; the run folder knows the whole run and holds every

@@ -25,6 +25,7 @@ import {
 import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
+import { FIRST_PRESS } from "../train.ts";
 
 const real = haveRealData();
 
@@ -741,4 +742,47 @@ Deno.test("a read that fails after its progress was drawn clears the bar, so the
   assert.ok(events.includes(`reading ${data}`), events.join(", "));
   assert.equal(events.at(-1), "clear", `the bar is cleared before the error: ${events.join(", ")}`);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "train: a stop while distillation's teacher is fitted saves nothing, in the phase whose message says so",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      // Enough training windows for a teacher (MIN_TEACHER_WINDOWS): three real symbols, 12,000 candles each.
+      const series: CandleSeries[] = [];
+      for (const symbol of ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) {
+        series.push(sliceSeries(await loadRealSeries(symbol), 30_000, 42_000));
+      }
+      const data = join(dir, "d.csv");
+      await writeTrainingCsv(data, series);
+      const checkpoints = join(dir, "checkpoints");
+      const controller = new AbortController();
+      const phases: string[] = [];
+      const io: TrainIo = {
+        out: (line) => {
+          if (line.startsWith("distillation: fitting")) controller.abort();
+        },
+        signal: controller.signal,
+        onPhase: (phase) => void phases.push(phase),
+      };
+      await assert.rejects(
+        runTraining(options(data, checkpoints, { distillWeight: "0.2", epochs: "1" }), io),
+        (e: Error) => {
+          assert.ok(e instanceof InterruptedError, String(e));
+          assert.match(e.message, /nothing was saved/);
+          return true;
+        },
+      );
+      // The stop landed in "teacher", whose first-press message says nothing will be saved. Before, the phase
+      // was "training", whose message said the best weights so far would be saved.
+      assert.deepEqual(phases, ["training", "teacher", "training"]);
+      assert.match(FIRST_PRESS.teacher, /nothing will be saved/);
+      assert.deepEqual(await listVersionNames(checkpoints), []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

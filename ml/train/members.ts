@@ -48,6 +48,11 @@ export interface MemberHooks {
   /** After member k stopped (epochs done, early stopping or interrupt), its best weights restored. */
   readonly afterMember?: (member: number, result: TrainResult) => unknown;
   readonly start?: (member: number) => MemberStart | undefined;
+  /**
+   * Told true before the distillation teacher's fits start and false once they end (aborted or not): no
+   * member has trained meanwhile, so a stop then keeps nothing (train's Ctrl-C message says so).
+   */
+  readonly teacherFitting?: (fitting: boolean) => unknown;
 }
 
 /** Member k's training config: the model's, with the member's own seed. */
@@ -139,6 +144,7 @@ export async function withTeacher(
   config: TrainConfig,
   log?: (line: string) => void,
   signal?: AbortSignal,
+  fitting?: (fitting: boolean) => unknown,
 ): Promise<{ data: Dataset; config: TrainConfig } | null> {
   const size = data.train.size;
   if (config.distillWeight <= 0) return { data, config };
@@ -156,7 +162,10 @@ export async function withTeacher(
     return { data, config: { ...config, distillWeight: 0 } };
   }
   log?.(`distillation: fitting gradient boosting out of fold on ${size.toLocaleString("en-US")} windows`);
-  const teacher = await outOfFoldBoosting(data, { seed: config.seed, signal });
+  fitting?.(true);
+  const teacher = await outOfFoldBoosting(data, { seed: config.seed, signal }).finally(() =>
+    fitting?.(false)
+  );
   if (!teacher) return null;
   const { seconds, iterations, folds, logLoss } = teacher;
   log?.(
@@ -187,7 +196,9 @@ export async function trainMembers(
   const perMember: (TrainResult | undefined)[] = starts.map((s) =>
     s && "finished" in s ? s.finished : undefined
   );
-  const taught = toTrain.length > 0 ? await withTeacher(dataset, config, hooks.log, hooks.signal) : null;
+  const taught = toTrain.length > 0
+    ? await withTeacher(dataset, config, hooks.log, hooks.signal, hooks.teacherFitting)
+    : null;
   if (!taught) return membersResult(perMember, hooks.signal?.aborted ?? false);
   const { data, config: trainConfig } = taught;
   const memberConfig = (k: number): TrainConfig => {

@@ -417,3 +417,38 @@ Deno.test("collect --source csv: a symbol's monthly files join into one history;
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test("collect --source csv run again with nothing new leaves the output as it was (mtime, inode), and says so", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-same-"));
+  try {
+    const [a, b] = await threeSymbols(dir);
+    const output = join(dir, "training.csv");
+    const first = await cli(["collect", "--source", "csv", "--csv-path", a, b, "--output", output]);
+    assert.equal(first.code, 0, first.err);
+    assert.doesNotMatch(first.out, /left as it was/);
+    const before = await Deno.stat(output);
+    const bytes = await Deno.readFile(output);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a rewrite would now show in the mtime
+    // Before: rewritten (a new inode, a new mtime) though not a byte changed, so make, rsync or a "retrain when
+    // the data changed" cron saw new data.
+    const again = await cli(["collect", "--source", "csv", "--csv-path", a, b, "--output", output]);
+    assert.equal(again.code, 0, again.err);
+    assert.match(
+      again.out,
+      /500 rows for 2 symbols \(0 new; the file already held them and was left as it was\)/,
+    );
+    const after = await Deno.stat(output);
+    assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+    assert.equal(after.ino, before.ino);
+    assert.deepEqual(await Deno.readFile(output), bytes);
+    // A file whose bytes would change (here: a row edited by hand) is rewritten as before.
+    const text = new TextDecoder().decode(bytes);
+    await Deno.writeTextFile(output, text.replace(/\n$/, "") + "\n\n");
+    const mended = await cli(["collect", "--source", "csv", "--csv-path", a, "--output", output]);
+    assert.equal(mended.code, 0, mended.err);
+    assert.doesNotMatch(mended.out, /left as it was/);
+    assert.deepEqual(await Deno.readFile(output), bytes);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

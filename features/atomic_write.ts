@@ -13,9 +13,27 @@ import { ReportedError } from "./reported_error.ts";
  */
 export type FileData = string | Uint8Array | Iterable<string | Uint8Array>;
 
-/** Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. */
-export async function writeFileAtomic(path: string, data: FileData): Promise<void> {
-  await writeFilesAtomic([[path, data]]);
+/** How `writeFileAtomic` treats a target that already holds the same bytes. */
+export interface WriteOptions {
+  /**
+   * Leave a target that already holds exactly these bytes as it is (its modification time, inode and links)
+   * and return false: a rerun with nothing new (collect of the same files) then looks unchanged to make,
+   * rsync, backups and "retrain when the data changed" scripts. The new bytes are still written to a
+   * temporary file first and compared, so a file whose bytes would change (an older candlecast's) is replaced.
+   */
+  readonly keepSame?: boolean;
+}
+
+/**
+ * Fails with a PathKindError, leaving nothing behind, when `path` is a folder or lies under a file. Returns
+ * false when `keepSame` kept the target as it was, true when it was written.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: FileData,
+  options: WriteOptions = {},
+): Promise<boolean> {
+  return await writeFilesAtomic([[path, data]], options);
 }
 
 /**
@@ -30,8 +48,12 @@ export async function writeFileAtomic(path: string, data: FileData): Promise<voi
  * await writeFilesAtomic([["out/evaluation.json", "{}\n"], ["out/report.html", "<html></html>\n"]]);
  * ```
  */
-export async function writeFilesAtomic(files: readonly (readonly [string, FileData])[]): Promise<void> {
+export async function writeFilesAtomic(
+  files: readonly (readonly [string, FileData])[],
+  options: WriteOptions = {},
+): Promise<boolean> {
   const staged: { tmp: string; path: string }[] = [];
+  let wrote = false;
   const through: (readonly [string, FileData])[] = [];
   try {
     for (const [given, data] of files) {
@@ -49,6 +71,8 @@ export async function writeFilesAtomic(files: readonly (readonly [string, FileDa
       }
     }
     for (const { tmp, path } of staged) {
+      if (options.keepSame && await sameBytes(tmp, path)) continue; // its temp is removed below
+      wrote = true;
       try {
         await rename(tmp, path);
       } catch (error) {
@@ -60,6 +84,31 @@ export async function writeFilesAtomic(files: readonly (readonly [string, FileDa
     for (const { tmp } of staged) await rm(tmp, { force: true });
   }
   for (const [path, data] of through) await writeThrough(path, data);
+  return wrote || through.length > 0;
+}
+
+/** Whether the regular file at `b` holds exactly the bytes of `a` (false when `b` is missing or unreadable). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a), stat(b).catch(() => null)]);
+  if (!sb?.isFile() || sa.size !== sb.size) return false;
+  const [fa, fb] = await Promise.all([open(a, "r"), open(b, "r").catch(() => null)]);
+  if (!fb) {
+    await fa.close();
+    return false;
+  }
+  try {
+    const size = 1 << 20;
+    const [ba, bb] = [new Uint8Array(size), new Uint8Array(size)];
+    for (;;) {
+      // Reads of a regular file return what was asked for until its end: both files are the same size.
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, size, null), fb.read(bb, 0, size, null)]);
+      if (ra.bytesRead !== rb.bytesRead) return false;
+      if (ra.bytesRead === 0) return true;
+      for (let i = 0; i < ra.bytesRead; i++) if (ba[i] !== bb[i]) return false;
+    }
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
 }
 
 /**

@@ -282,3 +282,31 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeFileAtomic keepSame: a target with the same bytes is left as it was, one that differs is replaced", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-same-" });
+  try {
+    const path = join(dir, "data.csv");
+    const big = "x".repeat(3 << 20) + "end\n"; // past one compared block
+    assert.equal(await writeFileAtomic(path, big, { keepSame: true }), true, "nothing there yet: written");
+    const first = await Deno.stat(path);
+    assert.equal(await writeFileAtomic(path, [big.slice(0, 5), big.slice(5)], { keepSame: true }), false);
+    const kept = await Deno.stat(path);
+    assert.equal(kept.ino, first.ino);
+    assert.equal(kept.mtime?.getTime(), first.mtime?.getTime());
+    // The same size, one byte different in the last block: replaced.
+    const changed = big.slice(0, -2) + "!\n";
+    assert.equal(await writeFileAtomic(path, changed, { keepSame: true }), true);
+    assert.equal(await Deno.readTextFile(path), changed);
+    assert.notEqual((await Deno.stat(path)).ino, first.ino);
+    // Without keepSame the same bytes are written anew, as before.
+    const before = (await Deno.stat(path)).ino;
+    assert.equal(await writeFileAtomic(path, changed), true);
+    assert.notEqual((await Deno.stat(path)).ino, before);
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left, ["data.csv"], "no temporary file is left behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

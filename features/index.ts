@@ -24,7 +24,13 @@ export * from "./training_csv.ts";
 export * from "./ohlcv_csv.ts";
 export { misreadOpenTime, openTimesToMs } from "./open_time.ts";
 export * from "./intervals.ts";
-export { type FileData, removeStaleTemps, writeFileAtomic, writeFilesAtomic } from "./atomic_write.ts";
+export {
+  type FileData,
+  removeStaleTemps,
+  writeFileAtomic,
+  writeFilesAtomic,
+  type WriteOptions,
+} from "./atomic_write.ts";
 export * from "./file_lock.ts";
 export * from "./trend_score.ts";
 export * from "./rng.ts";

@@ -17,7 +17,7 @@ import {
   parseNumberCell,
   PRICE_COLUMNS,
 } from "./candles.ts";
-import { writeFileAtomic } from "./atomic_write.ts";
+import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { folderNotFileError } from "./path_kind.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
@@ -306,7 +306,14 @@ export function trainingCsvText(series: readonly CandleSeries[]): string {
 /** Bytes per chunk `trainingCsvChunks` yields (a symbol is at most 64 characters: a row fits many times). */
 const CSV_CHUNK_BYTES = 1 << 18;
 
-/** Writes series atomically: an interrupted write leaves the previous file as it was. */
-export async function writeTrainingCsv(path: string, series: readonly CandleSeries[]): Promise<void> {
-  await writeFileAtomic(path, trainingCsvChunks(series));
+/**
+ * Writes series atomically: an interrupted write leaves the previous file as it was. Returns false when
+ * `keepSame` left a file that already held these bytes untouched.
+ */
+export async function writeTrainingCsv(
+  path: string,
+  series: readonly CandleSeries[],
+  options: WriteOptions = {},
+): Promise<boolean> {
+  return await writeFileAtomic(path, trainingCsvChunks(series), options);
 }

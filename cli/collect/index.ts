@@ -167,7 +167,8 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   // Checked before anything is written: a refused run leaves the file byte for byte as it was.
   if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts);
   const all = [...bySymbol.values()];
-  await writeTrainingCsv(options.output, all);
+  // A rerun with nothing new leaves the file as it was (its mtime too), unless its bytes would change.
+  const written = await writeTrainingCsv(options.output, all, { keepSame: true });
 
   const summaries = all.map((s) =>
     summarize(
@@ -185,7 +186,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       env.print(`${s.symbol}: no closed candles for ${describeRequest(options, [s.symbol])}`);
     }
   }
-  env.print(formatSummary(options.output, summaries));
+  env.print(formatSummary(options.output, summaries, !written));
   if (interrupted) {
     // Symbols are fetched in turn: those after the one interrupted were not asked for.
     const untouched = options.source === "binance"

@@ -135,12 +135,16 @@ function otherStepWarning(s: SymbolSummary, o: OtherStep): string {
 }
 
 /** The closing report: one line for the file, one per symbol, columns aligned. */
-export function formatSummary(output: string, summaries: readonly SymbolSummary[]): string {
+export function formatSummary(
+  output: string,
+  summaries: readonly SymbolSummary[],
+  unchanged = false,
+): string {
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
   const added = summaries.reduce((n, s) => n + s.added, 0);
   const lines = [
     `${output}: ${plural(rows, "row")} for ${plural(summaries.length, "symbol")} ` +
-    `(${count(added)} new)`,
+    `(${count(added)} new${unchanged ? "; the file already held them and was left as it was" : ""})`,
   ];
   const width = Math.max(...summaries.map((s) => s.symbol.length));
   const rowWidth = Math.max(...summaries.map((s) => plural(s.rows, "row").length));

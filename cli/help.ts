@@ -60,6 +60,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   monitor: [
     "candlecast monitor",
     "candlecast monitor --data data/training_data.csv --fail-on-warning",
+    "candlecast monitor --json   # for scripts: jq -r .verdict.status prints ok, warning or nothing_to_score",
   ],
   demo: ["candlecast demo", "candlecast demo --short --dir /tmp/demo"],
 };

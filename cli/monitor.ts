@@ -31,6 +31,13 @@ export function monitorCommand(): Command {
       "--fail-on-warning",
       "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no longer served get a note",
     )
+    .option(
+      "--json",
+      "for scripts: print one JSON object on stdout instead of the lines and tables (the counts, the per-day and " +
+        "per-version scores with calibration, each version's test figures and last week with its interval, " +
+        "the warnings, and the verdict: status, exit code and why); warnings and notes stay on stderr, exit " +
+        "codes are unchanged",
+    )
     .action((raw, command: Command) => {
       if (raw.predictionsLog !== undefined) {
         if (command.getOptionValueSource("predictions") === "cli") {

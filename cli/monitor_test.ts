@@ -11,7 +11,8 @@ import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixtur
 import { sha256Hex } from "../engine/index.ts";
 import { seriesFromCandles } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { neverJudged } from "./monitor/print.ts";
+import { neverJudged, row } from "./monitor/print.ts";
+import { MonitorJson } from "./monitor/json.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
@@ -514,4 +515,159 @@ Deno.test("on candles too coarse for a week ever to be judged, the note says so 
     }),
   );
   assert.equal(neverJudged([hourly], "1h"), "");
+});
+
+/** One monitor run's exit code and both streams, as text. */
+async function monitorRun(f: MonitorFixture, more: string[] = []) {
+  const out = await monitor(f, [], more).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** The whole of stdout as one JSON document in --json's shape (it throws on anything else there). */
+function parseJsonOut(stdout: string): MonitorJson {
+  assert.ok(stdout.startsWith("{") && stdout.endsWith("}\n"), stdout.slice(0, 200));
+  return MonitorJson.parse(JSON.parse(stdout));
+}
+
+/** A JSON row's figures as the table prints them (null ECE back to the table's dash). */
+const tableRow = (label: string, s: MonitorJson["by_day"][number]["scores"]) =>
+  row(label, { ...s, ece: s.ece ?? NaN, ece_floor: s.ece_floor ?? NaN });
+
+Deno.test("monitor --json: stdout is one JSON document holding what the lines and tables say", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-json-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    const human = await monitorRun(f);
+    const out = await monitorRun(f, ["--json"]);
+    assert.equal(out.code, human.code, out.stderr);
+    // Warnings and notes stay on stderr, as without --json; stdout holds nothing but the document.
+    assert.equal(out.stderr, human.stderr);
+    const json = parseJsonOut(out.stdout);
+    const { counts } = json;
+    const first = human.stdout.split("\n")[0];
+    assert.equal(
+      first,
+      `${counts.logged} predictions logged: ${counts.scored} with outcomes (and ${counts.repeats} repeats of ` +
+        `their candles, each candle scored once), ${counts.awaiting_horizon} awaiting their horizon, ` +
+        `${counts.not_found} not found in ${f.data} ("NOPEUSDT" ×${counts.missing_symbols.NOPEUSDT} not in it ` +
+        `at all), ${counts.unreadable_lines} unreadable lines skipped`,
+    );
+    assert.deepEqual(json.skipped_versions.map((v) => [v.version, v.predictions, v.reason]), [
+      ["v9_gone", 60, "not_in_checkpoints"],
+    ]);
+    // Every row of both tables, printed from the JSON's figures, is the human table's row.
+    const lines = new Set(human.stdout.split("\n"));
+    const width = Math.max(...json.by_day.map((d) => d.version.length));
+    assert.equal(json.by_day.length, 61);
+    for (const d of json.by_day) {
+      const line = tableRow(`${d.day} ${d.version.padEnd(width)}`, d.scores);
+      assert.ok(lines.has(line), line);
+    }
+    assert.deepEqual(json.by_version.map((v) => [v.version, v.served]), [
+      ["v1_2026-01-01", false],
+      ["v2_2026-02-01", true],
+    ]);
+    const [v1, v2] = json.by_version;
+    assert.ok(
+      lines.has(
+        `${
+          tableRow(v1.version.padEnd(width), v1.scores)
+        }   [test accuracy 0.450 macro_f1 0.450 log_loss 1.000]`,
+      ),
+    );
+    assert.ok(lines.has(tableRow(v2.version.padEnd(width), v2.scores)));
+    assert.deepEqual(v1.test, { accuracy: 0.45, macro_f1: 0.45, log_loss: 1, rule: null });
+    // v1's last week: the figures and intervals its note prints, and both metrics named worse.
+    const week = v1.last_week!;
+    assert.equal(week.to, "2026-02-06");
+    assert.equal(week.scores.predictions, 168);
+    assert.ok(week.judged);
+    const [lo, hi] = week.interval!.macro_f1;
+    assert.ok(
+      human.stderr.includes(
+        `macro-F1 ${week.scores.macro_f1.toFixed(3)} (95 % interval ${lo.toFixed(3)} … ${hi.toFixed(3)})`,
+      ),
+      human.stderr,
+    );
+    assert.deepEqual(week.worse, ["macro_f1", "log_loss"]);
+    // v2 has no test figures: its week is not judged.
+    assert.equal(v2.test, null);
+    assert.deepEqual([v2.last_week?.judged, v2.last_week?.interval], [false, null]);
+    // The warning is v1's, no longer served: a note, which does not count toward the verdict.
+    assert.equal(json.warnings.length, 1);
+    assert.deepEqual([json.warnings[0].version, json.warnings[0].served], ["v1_2026-01-01", false]);
+    assert.ok(human.stderr.includes(`note: ${json.warnings[0].message} (no longer served: `));
+    assert.equal(json.served_version, "v2_2026-02-01");
+    assert.deepEqual(json.verdict, {
+      status: "ok",
+      warnings: 0,
+      fail_on_warning: false,
+      exit_code: 0,
+      reason: "no warning on the served version v2_2026-02-01",
+      hints: [],
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("monitor --json: the verdict says why it exits 1 under --fail-on-warning, and when nothing is scored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-json-verdict-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    // v1 answers the newest prediction (rolled back to, say): its worse week is a warning on the served version.
+    const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
+    const last = JSON.parse(lines[lines.length - 1]);
+    await Deno.writeTextFile(
+      f.predictions,
+      JSON.stringify({ ...last, version: "v1_2026-01-01", time: "2030-01-01T00:00:00.000Z" }) + "\n",
+      { append: true },
+    );
+    const human = await monitorRun(f, ["--fail-on-warning"]);
+    const failing = await monitorRun(f, ["--fail-on-warning", "--json"]);
+    assert.equal(human.code, 1, human.stderr);
+    assert.equal(failing.code, 1, failing.stderr);
+    assert.equal(failing.stderr, human.stderr);
+    const json = parseJsonOut(failing.stdout);
+    const hint =
+      `consider 'candlecast retrain --mode monthly --data ${f.data} --checkpoints ${f.checkpoints}'`;
+    assert.ok(human.stderr.includes(`candlecast: 1 monitoring warning\nhint: ${hint}\n`), human.stderr);
+    assert.deepEqual(json.verdict, {
+      status: "warning",
+      warnings: 1,
+      fail_on_warning: true,
+      exit_code: 1,
+      reason: "1 monitoring warning on the served version v1_2026-01-01 (--fail-on-warning)",
+      hints: [hint],
+    });
+    assert.ok(human.stderr.startsWith(`warning: ${json.warnings[0].message}\n`), human.stderr);
+    assert.deepEqual([json.warnings[0].served, json.warnings[0].worse], [true, ["macro_f1", "log_loss"]]);
+
+    // Without --fail-on-warning the same warning exits 0, and the verdict says that is why.
+    const warned = await monitorRun(f, ["--json"]);
+    assert.equal(warned.code, 0, warned.stderr);
+    const verdict = parseJsonOut(warned.stdout).verdict;
+    assert.deepEqual([verdict.status, verdict.exit_code], ["warning", 0]);
+    assert.match(verdict.reason, /; exit 0 without --fail-on-warning$/);
+
+    // Nothing scored: the line monitor prints is the reason, its advice the hints.
+    await Deno.writeTextFile(f.predictions, "");
+    const emptyHuman = await monitorRun(f, ["--fail-on-warning"]);
+    const empty = await monitorRun(f, ["--fail-on-warning", "--json"]);
+    assert.equal(empty.code, 0, empty.stderr);
+    const nothing = parseJsonOut(empty.stdout);
+    assert.deepEqual(nothing.verdict, {
+      status: "nothing_to_score",
+      warnings: 0,
+      fail_on_warning: true,
+      exit_code: 0,
+      reason: emptyHuman.stdout.trimEnd(),
+      hints: [],
+    });
+    assert.equal(nothing.counts.logged, 0);
+    assert.deepEqual([nothing.by_day, nothing.by_version, nothing.served_version], [[], [], null]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -6,5 +6,6 @@ export const MonitorFlags = z.object({
   predictions: z.string().min(1, "expected a file path"),
   checkpoints: z.string().min(1, "expected a folder"),
   failOnWarning: z.boolean().default(false),
+  json: z.boolean().default(false),
 });
 export type MonitorOptions = z.infer<typeof MonitorFlags>;

@@ -19,6 +19,7 @@ import { checkpointsFlag, pathFlag } from "../flags.ts";
 import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
 import { count, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
+import { type MonitorFacts, monitorJson } from "./json.ts";
 
 /** Scores the predictions logged against the candles, and prints the tables and warnings. */
 export async function runMonitor(opts: MonitorOptions): Promise<void> {
@@ -31,6 +32,17 @@ export async function runMonitor(opts: MonitorOptions): Promise<void> {
 }
 
 async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Promise<void> {
+  // With --json, stdout holds the one JSON document: the lines and tables meant for people are not printed
+  // (the warnings and notes on stderr are, as without it).
+  const say = (line: string) => {
+    if (!opts.json) console.log(line);
+  };
+  const json = (facts: Omit<MonitorFacts, "retrainHint">) => {
+    if (opts.json) {
+      const body = monitorJson(opts, { ...facts, retrainHint: retrainHint(opts) });
+      console.log(JSON.stringify(body, null, 2));
+    }
+  };
   const { records: logged, skipped } = await hasRecords(log);
   // Lines, none a prediction: another file named (a training CSV), not a log still empty.
   if (!logged && skipped > 0) {
@@ -43,9 +55,20 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   // A deployment's first days: nothing is wrong, as when every prediction still awaits its horizon, so a daily
   // cron job exits 0 here too (it exited 1, mailing a failure until the bot's first request).
   if (!logged) {
-    console.log(
-      `nothing to score yet: ${opts.predictions} holds no predictions yet (serve logs each one it answers)`,
-    );
+    const line =
+      `nothing to score yet: ${opts.predictions} holds no predictions yet (serve logs each one it ` +
+      "answers)";
+    say(line);
+    json({
+      logged: 0,
+      unreadable: 0,
+      join: new OutcomeJoiner([], new Map()).counts,
+      otherModel: new Map(),
+      createdAt: new Map(),
+      served: null,
+      scored: null,
+      nothingToScore: { line, advice: [] },
+    });
     return;
   }
   const series = await readTrainingCsv(opts.data);
@@ -121,7 +144,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     gapped,
     unknownVersions,
   } = joiner.counts;
-  console.log(
+  say(
     `${count(records, "prediction")} logged: ${joined} with outcomes` +
       (repeats ? ` (and ${repeats} repeats of their candles, each candle scored once)` : "") +
       `, ${pending} awaiting their horizon, ` +
@@ -137,10 +160,10 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {
-    console.log(`${count(n, "prediction")} of ${version} skipped: no such version in ${opts.checkpoints}`);
+    say(`${count(n, "prediction")} of ${version} skipped: no such version in ${opts.checkpoints}`);
   }
   for (const [version, other] of otherModel) {
-    console.log(
+    say(
       `${count(other.predictions, "prediction")} of ${version} skipped: served by a ${version} created ` +
         `${other.loggedCreatedAt}, but ${join(opts.checkpoints, version)} was created ${
           createdAt.get(version)
@@ -148,6 +171,16 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         "another model under the same name",
     );
   }
+  // The version that answered the newest logged prediction: only its warnings can fail the run (below).
+  const served = newest?.version ?? null;
+  const facts = {
+    logged: records,
+    unreadable: counts.skipped,
+    join: joiner.counts,
+    otherModel,
+    createdAt,
+    served,
+  };
   if (joined === 0) {
     const advice = nothingScoredAdvice(opts, joiner.counts);
     if (otherModel.size > 0) {
@@ -155,7 +188,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,
       );
     }
-    console.log(`nothing to score yet: ${advice.join("; ")}`);
+    const line = `nothing to score yet: ${advice.join("; ")}`;
+    say(line);
+    json({ ...facts, scored: null, nothingToScore: { line, advice } });
     return;
   }
   // The second read: the same records (the snapshot's lengths), joined the same way, summed.
@@ -169,10 +204,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     }
   }
   const report = tally.report(tests);
-  printScoreTables(report, tests);
+  if (!opts.json) printScoreTables(report, tests);
   // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
   // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
-  const served = newest?.version ?? null;
   const live = report.warnings.filter((w) => served === null || w.version === served);
   for (const w of report.warnings) {
     console.error(
@@ -181,13 +215,19 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
         : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
     );
   }
-  for (const u of report.unjudged) console.error(`note: ${u.message}${neverJudged(series, dataInterval)}`);
+  const unjudged = report.unjudged.map((u) => ({
+    version: u.version,
+    message: `${u.message}${neverJudged(series, dataInterval)}`,
+  }));
+  for (const u of unjudged) console.error(`note: ${u.message}`);
+  json({ ...facts, scored: { report, tests, latest, unjudged }, nothingToScore: null });
   if (opts.failOnWarning && live.length > 0) {
-    // The folders monitor read, spelt out: printed bare, the command retrained the default ones.
-    const data = pathFlag("--data", opts.data, DEFAULTS.trainingCsv);
-    throw new CommandError(
-      count(live.length, "monitoring warning"),
-      `consider 'candlecast retrain --mode monthly${data}${checkpointsFlag(opts.checkpoints)}'`,
-    );
+    throw new CommandError(count(live.length, "monitoring warning"), retrainHint(opts));
   }
+}
+
+/** The retrain to consider on a warning, on the folders monitor read (printed bare, it retrained the defaults). */
+function retrainHint(opts: MonitorOptions): string {
+  const data = pathFlag("--data", opts.data, DEFAULTS.trainingCsv);
+  return `consider 'candlecast retrain --mode monthly${data}${checkpointsFlag(opts.checkpoints)}'`;
 }

@@ -8,7 +8,7 @@
 import { CLASSES } from "../../features/index.ts";
 import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
-import { MIN_WEEK_BLOCKS, WEEK_BLOCK, WeekSample } from "./week_interval.ts";
+import { MIN_WEEK_BLOCKS, WEEK_BLOCK, type WeekInterval, WeekSample } from "./week_interval.ts";
 
 export interface LiveScores {
   readonly predictions: number;
@@ -41,9 +41,18 @@ export interface MonitorReport {
     readonly version: string;
     readonly scores: LiveScores;
     readonly lastWeek: LiveScores | null;
+    /** The last week's 95 % intervals, when it was judged against test figures (null: not judged). */
+    readonly lastWeekInterval: WeekInterval | null;
   }[];
-  /** Versions whose last week is worse than their test split, each with the sentence that says so. */
-  readonly warnings: { readonly version: string; readonly message: string }[];
+  /**
+   * Versions whose last week is worse than their test split, each with the sentence that says so and the
+   * metrics it names (for `monitor --json`, which should not parse the sentence).
+   */
+  readonly warnings: {
+    readonly version: string;
+    readonly message: string;
+    readonly worse: readonly ("macro_f1" | "log_loss")[];
+  }[];
   /** Versions with test figures whose last week holds too few predictions to judge (`MIN_WEEK_PREDICTIONS`). */
   readonly unjudged: { readonly version: string; readonly message: string }[];
 }
@@ -136,11 +145,12 @@ export class MonitorTally {
     const byDay = [...this.#byDay]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: tally.result() }));
-    const warnings: { version: string; message: string }[] = [];
+    const warnings: MonitorReport["warnings"][number][] = [];
     const unjudged: { version: string; message: string }[] = [];
     const byVersion = [...this.#byVersion].map(([version, v]) => {
       const lastWeek = v.weekRows > 0 ? v.week.result() : null;
       const test = testScores.get(version);
+      let lastWeekInterval: WeekInterval | null = null;
       if (lastWeek && test && lastWeek.predictions < MIN_WEEK_PREDICTIONS) {
         unjudged.push({
           version,
@@ -152,10 +162,13 @@ export class MonitorTally {
         // Worse only when the week's whole 95 % interval is on the worse side of the test figure: a week's point
         // estimate falls below it about half the time by chance, and --fail-on-warning would fail on noise.
         const ci = v.sample.interval();
+        lastWeekInterval = ci;
         const range = ([lo, hi]: readonly [number, number]) =>
           `95 % interval ${lo.toFixed(3)} … ${hi.toFixed(3)}`;
         const worse: string[] = [];
+        const metrics: ("macro_f1" | "log_loss")[] = [];
         if (ci.macro_f1[1] < test.macro_f1) {
+          metrics.push("macro_f1");
           worse.push(
             `macro-F1 ${lastWeek.macro_f1.toFixed(3)} (${range(ci.macro_f1)}) < test ${
               test.macro_f1.toFixed(3)
@@ -163,6 +176,7 @@ export class MonitorTally {
           );
         }
         if (ci.log_loss[0] > test.log_loss) {
+          metrics.push("log_loss");
           worse.push(
             `log-loss ${lastWeek.log_loss.toFixed(3)} (${range(ci.log_loss)}) > test ${
               test.log_loss.toFixed(3)
@@ -177,10 +191,11 @@ export class MonitorTally {
               `${version}: the last week${this.#weekEnd(version)} (${lastWeek.predictions} predictions) ` +
               "is worse than " +
               `${split}: ${worse.join(", ")}`,
+            worse: metrics,
           });
         }
       }
-      return { version, scores: v.all.result(), lastWeek };
+      return { version, scores: v.all.result(), lastWeek, lastWeekInterval };
     });
     return { byDay, byVersion, warnings, unjudged };
   }

@@ -56,11 +56,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "candlecast retrain --mode weekly",
     "candlecast retrain --mode monthly --train-args='--epochs 20'",
     "candlecast retrain --mode weekly --no-collect --holdout-days 7",
+    "candlecast retrain --mode monthly --json   # for scripts: jq .promoted",
   ],
   monitor: [
     "candlecast monitor",
     "candlecast monitor --data data/training_data.csv --fail-on-warning",
-    "candlecast monitor --json   # for scripts: jq -r .verdict.status prints ok, warning or nothing_to_score",
+    "candlecast monitor --json   # for scripts: jq -r .verdict.status",
   ],
   demo: ["candlecast demo", "candlecast demo --short --dir /tmp/demo"],
 };

@@ -1,6 +1,6 @@
 /**
  * `candlecast retrain --mode weekly|monthly`: the cron job. Prints one summary line on success (promoted or
- * kept) and exits 0; on failure prints what went wrong and where the log is, exits 1, and leaves `current`
+ * kept; with --json, the decision as one JSON document, the line on stderr) and exits 0; on failure prints what went wrong and where the log is, exits 1, and leaves `current`
  * as it was.
  */
 import { dirname } from "node:path";
@@ -37,6 +37,7 @@ const RetrainFlags = z.object({
   keep: flag.positiveInt(),
   log: z.string().min(1),
   trainArgs: z.string().optional().transform((v) => (v ?? "").split(/\s+/).filter(Boolean)),
+  json: z.boolean().default(false),
 });
 
 export function retrainCommand(): Command {
@@ -78,6 +79,13 @@ export function retrainCommand(): Command {
     .option(
       "--train-args <flags>",
       "extra flags for train over current's recorded configuration, e.g. --train-args='--epochs 20 --patience 3'",
+    )
+    .option(
+      "--json",
+      "for scripts: print the decision as one JSON object on stdout at the end (the candidate trained, its " +
+        "held-out scores beside current's with the log-loss difference's interval, promoted or not and why, " +
+        "the steps skipped, the versions removed); the summary line goes to stderr; on a failure nothing is " +
+        "printed on stdout; exit codes are unchanged",
     )
     .action(async (raw, command: Command) => {
       const opts = parseFlags("retrain", RetrainFlags, raw);
@@ -136,7 +144,13 @@ export function retrainCommand(): Command {
         );
         throw error;
       });
-      console.log(outcome.summary);
+      // With --json stdout holds the one JSON document; the line people read goes to stderr (cron mails both).
+      if (opts.json) {
+        console.error(outcome.summary);
+        console.log(JSON.stringify(outcome.json, null, 2));
+      } else {
+        console.log(outcome.summary);
+      }
       await appendLogLine(opts.log, outcome.summary);
     });
 }

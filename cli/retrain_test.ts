@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   computeIndicators,
+  plural,
   seriesFromCandles,
   sliceSeries,
   tryLockFile,
@@ -13,6 +14,7 @@ import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
+import { RetrainJson } from "./retrain/outcome.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import {
   candidateWindow,
@@ -1276,5 +1278,100 @@ Deno.test("--train-args may repeat --incremental where retrain fine-tunes anyway
   );
   for (const flag of ["--data=x.csv", "--checkpoints", "--resume", "--split-dates=2022-01-01,2023-01-01"]) {
     assert.throws(() => refuseRetrainOwnedFlags([flag], true), UsageError, flag);
+  }
+});
+
+/** `retrain … --json` over `dir`: its exit code, its whole stdout parsed in --json's shape, and its stderr. */
+async function retrainJson(dir: string, mode: string, extra: string[]) {
+  const out = await candlecastCommand(retrainArgs(dir, mode, [...extra, "--json"])).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  // Nothing but the document on stdout: it parses whole.
+  assert.ok(stdout.startsWith("{") && stdout.endsWith("}\n"), stdout.slice(0, 300));
+  return { json: RetrainJson.parse(JSON.parse(stdout)), stderr };
+}
+
+Deno.test("retrain --json: the decision as one JSON document on stdout, the summary line on stderr", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-json-" });
+  const root = join(dir, "checkpoints");
+  try {
+    // A failure prints no document: the error on stderr and its exit code, as without --json.
+    await writeTrainingCsv(join(dir, "data.csv"), series.map((s) => sliceSeries(s, 0, s.length - 168)));
+    const refused = await candlecastCommand(retrainArgs(dir, "monthly", ["--interval", "1h", "--json"]))
+      .output();
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stdout.length, 0);
+
+    // The first model: promoted, as there is nothing to compare it with.
+    const first = await retrainJson(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`]);
+    const v1 = (await listVersionNames(root))[0];
+    assert.equal(first.stderr, `${first.json.summary}\n`, "the summary line goes to stderr");
+    assert.match(first.json.summary, /^retrain monthly: promoted v1_\S+ \(no current model; holdout /);
+    assert.deepEqual(
+      [first.json.promoted, first.json.reason, first.json.candidate, first.json.current_before],
+      [true, "no_current_model", v1, null],
+    );
+    assert.equal(first.json.current_after, await currentVersion(root));
+    assert.deepEqual(first.json.skipped_steps.map((s) => s.step), ["collect", "compare"]);
+    assert.equal(first.json.current_scores, null);
+    assert.ok(
+      first.json.summary.includes(`macro-F1 ${first.json.candidate_scores!.macro_f1!.toFixed(4)} `),
+      first.json.summary,
+    );
+
+    // A week later: the candidate against current, with the difference's interval the line prints.
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    const { json, stderr } = await retrainJson(dir, "monthly", [`--train-args=${TINY}`]);
+    assert.equal(stderr, `${json.summary}\n`);
+    const candidate = (await listVersionNames(root)).find((v) => v !== v1)!;
+    assert.deepEqual(
+      [json.mode, json.from_scratch, json.promote_if, json.candidate, json.current_before],
+      ["monthly", true, "not-worse", candidate, v1],
+    );
+    assert.equal(json.current_after, await currentVersion(root));
+    assert.equal(json.current_after, json.promoted ? candidate : v1);
+    assert.equal(json.reason, json.promoted ? "passed" : "failed_criteria");
+    assert.ok(
+      json.summary.startsWith(
+        json.promoted
+          ? `retrain monthly: promoted ${candidate} over ${v1} (`
+          : `retrain monthly: kept ${v1}; ${candidate} scored ${json.failed_criteria.join(" and ")} on`,
+      ),
+      json.summary,
+    );
+    const cand = json.candidate_scores!, cur = json.current_scores!;
+    assert.ok(
+      json.summary.includes(`macro-F1 ${scorePair(cand.macro_f1!, cur.macro_f1!)} (${cand.rule} rule)`),
+    );
+    const d = json.log_loss_difference!;
+    const words = describeDifference({
+      log_loss_diff: { estimate: d.estimate!, low: d.low!, high: d.high! },
+      blocks: d.days,
+      level: d.level,
+    });
+    assert.ok(
+      json.summary.includes(`log-loss ${scorePair(cand.log_loss!, cur.log_loss!)} (${words})`),
+      json.summary,
+    );
+    assert.ok(words.endsWith(`: ${d.judgement}`), words);
+    const h = json.holdout!;
+    assert.ok(
+      json.summary.includes(`holdout ${h.scored_from}…${h.to}, ${plural(h.windows, "window")}`),
+      json.summary,
+    );
+    assert.equal(h.days, 3);
+    assert.ok(
+      json.summary.includes(`gradient_boosting log-loss ${json.gradient_boosting_log_loss!.toFixed(4)}`),
+    );
+    assert.deepEqual(
+      json.skipped_steps.map((s) => s.step),
+      json.promoted ? ["collect"] : ["collect", "promote"],
+    );
+    assert.deepEqual(json.removed_versions, []);
+    // The log keeps the line, as without --json.
+    assert.ok((await Deno.readTextFile(join(dir, "retrain.log"))).includes(`] ${json.summary}\n`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

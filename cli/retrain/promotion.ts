@@ -113,9 +113,14 @@ export function failedCriteria(
  */
 export function describeDifference(d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">): string {
   const { estimate, low, high } = d.log_loss_diff;
-  const word = enoughBlocks(d)
+  return `difference ${signedDifference(estimate)}, ${Math.round(100 * d.level)} % interval ` +
+    `${intervalWords(low, high)} over ${plural(d.blocks, "day")}: ${differenceJudgement(d)}`;
+}
+
+/** What the difference's interval says of the candidate, the words ending `describeDifference`. */
+export function differenceJudgement(d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">): string {
+  const { low, high } = d.log_loss_diff;
+  return enoughBlocks(d)
     ? judge(low, high, true)
     : `too few days to judge (${minimumBlocks(d.level)} needed)`;
-  return `difference ${signedDifference(estimate)}, ${Math.round(100 * d.level)} % interval ` +
-    `${intervalWords(low, high)} over ${plural(d.blocks, "day")}: ${word}`;
 }

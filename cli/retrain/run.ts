@@ -49,7 +49,21 @@ import {
   storeStep,
   versionsTrainedOn,
 } from "./store.ts";
-import { describeDifference, failedCriteria, type PromotionRule, score, scorePair } from "./promotion.ts";
+import {
+  describeDifference,
+  differenceJudgement,
+  failedCriteria,
+  type PromotionRule,
+  score,
+  scorePair,
+} from "./promotion.ts";
+import {
+  differenceJson,
+  finite,
+  type RetrainJson,
+  type RetrainOutcome,
+  type RetrainReason,
+} from "./outcome.ts";
 
 export interface RetrainOptions {
   readonly mode: "weekly" | "monthly";
@@ -72,11 +86,7 @@ export interface RetrainOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface RetrainOutcome {
-  readonly summary: string;
-  readonly promoted: boolean;
-  readonly candidate: string | null;
-}
+export type { RetrainOutcome } from "./outcome.ts";
 
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
@@ -94,6 +104,57 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const manifest = current ? await currentManifest(root, current) : null;
     // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
     const incremental = opts.mode === "weekly" && current !== null;
+    // What --json reports beside the summary line, filled in as the run goes.
+    const report: Pick<
+      RetrainJson,
+      | "holdout"
+      | "candidate_scores"
+      | "current_scores"
+      | "log_loss_difference"
+      | "failed_criteria"
+      | "gradient_boosting_log_loss"
+      | "removed_versions"
+      | "skipped_steps"
+    > = {
+      holdout: null,
+      candidate_scores: null,
+      current_scores: null,
+      log_loss_difference: null,
+      failed_criteria: [],
+      gradient_boosting_log_loss: null,
+      removed_versions: [],
+      skipped_steps: opts.collect ? [] : [{ step: "collect", reason: "--no-collect" }],
+    };
+    const skip = (steps: RetrainJson["skipped_steps"][number]["step"][], reason: string) =>
+      steps.forEach((step) => report.skipped_steps.push({ step, reason }));
+    const outcome = async (
+      summary: string,
+      promoted: boolean,
+      reason: RetrainReason,
+      candidate: string | null,
+    ): Promise<RetrainOutcome> => ({
+      summary,
+      promoted,
+      candidate,
+      json: {
+        mode: opts.mode,
+        from_scratch: !incremental,
+        promote_if: opts.promoteIf,
+        promoted,
+        reason,
+        current_before: current,
+        current_after: await currentVersion(root).catch(() => null),
+        candidate,
+        ...report,
+        summary,
+        log: opts.log,
+      },
+    });
+    // The versions beyond --keep removed, and the end of the summary line that names them.
+    const pruneBeyondKeep = async () => {
+      report.removed_versions = await prune(root, opts.keep);
+      return keptLine(report.removed_versions, opts.keep);
+    };
     refuseRetrainOwnedFlags(opts.trainArgs, incremental);
     const trainFlags = await checkTrainStep(
       trainStepArgs("-", root, incremental, currentDir, opts.trainArgs),
@@ -186,11 +247,16 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     // first weeks, or a run repeated within --holdout-days) there is nothing to fine-tune on: keep current.
     const covered = incremental && manifest ? coveredUntil(before, manifest.data) : null;
     if (covered !== null) {
-      return {
-        summary: nothingToFineTune(current!, covered, start, opts.holdoutDays),
-        promoted: false,
-        candidate: null,
-      };
+      skip(
+        ["train", "compare", "promote"],
+        "nothing to fine-tune: current already covers the data before the held-out days",
+      );
+      return await outcome(
+        nothingToFineTune(current!, covered, start, opts.holdoutDays),
+        false,
+        "nothing_to_fine_tune",
+        null,
+      );
     }
     const existingVersions = new Set(await listVersionNames(root));
     const existingRuns = new Set(await runFolderNames(root));
@@ -225,16 +291,18 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       // to fine-tune on yet (train stops before it writes anything; its own reason is in the log).
       if (incremental && error instanceof StepError && error.tooLittleNewData) {
         const since = manifest ? dataEnd(manifest.data, before) : null;
-        return {
-          summary: `retrain ${opts.mode}: nothing to fine-tune: kept ${current}: too little new data` +
+        skip(["compare", "promote"], "too little new data to fine-tune on: train wrote no candidate");
+        return await outcome(
+          `retrain ${opts.mode}: nothing to fine-tune: kept ${current}: too little new data` +
             (since !== null
               ? ` between its data end ${day(since)} and the held-out ${opts.holdoutDays} days ` +
                 `from ${day(start)}`
               : ` before the held-out ${opts.holdoutDays} days`) +
             ` (see ${opts.log}); the next weekly run tries again, or run 'retrain --mode monthly'`,
-          promoted: false,
-          candidate: null,
-        };
+          false,
+          "too_little_new_data",
+          null,
+        );
       }
       if (left.length > 0 && error instanceof CommandError) {
         throw new CommandError(
@@ -278,19 +346,32 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         "would be in-sample)"
       : "";
     const set = holdoutSet(series, scoredFrom, shape);
+    const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+    report.holdout = {
+      days: opts.holdoutDays,
+      from: day(start),
+      scored_from: day(scoredFrom),
+      to: day(newest),
+      windows: set.size,
+    };
     if (set.size === 0 && trimmed) {
       // --keep holds here too: a cron running retrain again within --holdout-days ends here every time, and
       // each run added a version that was never pruned (operator trial).
-      return {
-        summary: `retrain ${mode}: kept ${current}; it saw all of the held-out ${opts.holdoutDays} days in ` +
+      skip(
+        ["compare", "promote"],
+        "current saw all of the held-out days in training: scores there are in-sample",
+      );
+      return await outcome(
+        `retrain ${mode}: kept ${current}; it saw all of the held-out ${opts.holdoutDays} days in ` +
           `training (data up to ${
             day(seenUntil!)
           }), so scores there are in-sample, not evidence; ${candidate} ` +
           `was kept but not promoted (promote it by hand with '${promoteCommand(candidate)}', or ` +
-          `run retrain after more new candles)${await pruneBeyondKeep(root, opts.keep)}`,
-        promoted: false,
+          `run retrain after more new candles)${await pruneBeyondKeep()}`,
+        false,
+        "in_sample",
         candidate,
-      };
+      );
     }
     if (set.size === 0) {
       throw new CommandError(
@@ -298,17 +379,24 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         "collect more recent candles or raise --holdout-days",
       );
     }
-    const period = `holdout ${day(scoredFrom)}…${
-      day(Math.max(...series.map((s) => s.openTime[s.length - 1])))
-    }, ` +
+    const period = `holdout ${day(scoredFrom)}…${day(newest)}, ` +
       `${plural(set.size, "window")}${trimmed}`;
     const cand = await scoreCheckpoint(candidateDir, set);
     // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.
     const boosting = await scoreGradientBoosting(series, start, shape, set, opts.signal);
     const reference = boosting ? `; gradient_boosting log-loss ${score(boosting.log_loss)}` : "";
-    let promoted: boolean, verdict: string;
+    const scoresJson = (m: typeof cand) => ({
+      macro_f1: finite(m.macro_f1),
+      log_loss: finite(m.log_loss),
+      rule: m.rule,
+    });
+    report.candidate_scores = scoresJson(cand);
+    report.gradient_boosting_log_loss = boosting ? finite(boosting.log_loss) : null;
+    let promoted: boolean, verdict: string, reason: RetrainReason;
     if (!current || !currentPre) {
       promoted = true;
+      reason = "no_current_model";
+      skip(["compare"], "no current model to compare with");
       verdict = `promoted ${candidate} (no current model; ${period}: macro-F1 ${score(cand.macro_f1)} ` +
         `(${cand.rule} rule), ` +
         `log-loss ${score(cand.log_loss)}${reference})`;
@@ -317,6 +405,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       JSON.stringify(currentPre.labelRule) !== JSON.stringify(candidatePre.labelRule)
     ) {
       promoted = false;
+      reason = "not_comparable";
+      skip(["compare", "promote"], "the candidate predicts another horizon or label rule than current");
       verdict =
         `kept ${current}: ${candidate} predicts another horizon or label rule, so the two cannot be ` +
         `compared; promote it by hand with '${promoteCommand(candidate)}'`;
@@ -326,6 +416,13 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       const clearWin = opts.promoteIf === "clearly-better" ? difference : undefined;
       const failed = failedCriteria(cand, cur, opts, clearWin);
       promoted = failed.length === 0;
+      reason = promoted ? "passed" : "failed_criteria";
+      report.current_scores = scoresJson(cur);
+      report.log_loss_difference = differenceJson(difference, differenceJudgement(difference));
+      report.failed_criteria = failed;
+      if (!promoted) {
+        skip(["promote"], `the candidate scored ${failed.join(" and ")} on the held-out windows`);
+      }
       const rules = cand.rule === cur.rule ? `${cand.rule} rule` : `${cand.rule} vs ${cur.rule} rule`;
       const numbers = `${period}: macro-F1 ${scorePair(cand.macro_f1, cur.macro_f1)} (${rules}), ` +
         `log-loss ${scorePair(cand.log_loss, cur.log_loss)} (${describeDifference(difference)})${reference}`;
@@ -348,6 +445,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       } catch (error) {
         if (!(error instanceof CurrentChangedError)) throw error;
         promoted = false;
+        reason = "current_changed";
+        skip(["promote"], "current was changed by hand while retrain ran");
         verdict = `kept ${error.now ?? "no model"}: current changed from ${current ?? "none"} to ` +
           `${error.now ?? "none"} while retrain ran (a promote or rollback by hand is left in place); ` +
           `${candidate} was compared with ${current ?? "no model"} and kept but not promoted (promote it ` +
@@ -359,11 +458,12 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         verdict += `; current is ${now ?? "none"} now: it was changed by hand while retrain ran`;
       }
     }
-    return {
-      summary: `retrain ${mode}: ${verdict}${await pruneBeyondKeep(root, opts.keep)}`,
+    return await outcome(
+      `retrain ${mode}: ${verdict}${await pruneBeyondKeep()}`,
       promoted,
+      reason,
       candidate,
-    };
+    );
   } finally {
     if (tmpDir !== null) {
       await rm(tmpDir, { recursive: true, force: true });
@@ -375,11 +475,10 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
 }
 
 /**
- * Removes the versions beyond the newest `keep` (never current or the last promoted) and says which, for the
- * run's summary line: monitor skips the logged predictions of a version that is gone, and says only that.
+ * The versions removed beyond the newest `keep` (never current or the last promoted), for the run's summary
+ * line: monitor skips the logged predictions of a version that is gone, and says only that.
  */
-async function pruneBeyondKeep(root: string, keep: number): Promise<string> {
-  const removed = await prune(root, keep);
+function keptLine(removed: readonly string[], keep: number): string {
   return removed.length > 0
     ? `; removed ${plural(removed.length, "old version")} beyond --keep ${keep} (${removed.join(", ")})`
     : "";

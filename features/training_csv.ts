@@ -70,8 +70,9 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
 }
 
 /**
- * Reads a training CSV into one series per symbol (in order of first appearance). Rows of a symbol may come
- * in any order; they are sorted by open_time and duplicates are rejected, naming both lines.
+ * Reads a training CSV into one series per symbol, sorted by symbol (`sortedBySymbol`) whatever order the file
+ * lists them in. Rows of a symbol may come in any order; they are sorted by open_time and duplicates are
+ * rejected, naming both lines.
  *
  * @example
  * ```ts
@@ -139,12 +140,23 @@ export async function readTrainingCsv(
     throw new CandleError(`${path} line ${at}: ${message}`);
   }
   if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
+  // Checked in the file's order, so the first bad symbol a message names is the file's first, then sorted.
   const series: CandleSeries[] = [];
   for (const [symbol, rows] of rowsBySymbol) {
     series.push(rows.series(symbol, path));
     rowsBySymbol.delete(symbol); // its blocks are copied: let them go before the next symbol's are
   }
-  return series;
+  return sortedBySymbol(series);
+}
+
+/**
+ * Series sorted by symbol, comparing UTF-16 code units (not the locale's collation, which differs between
+ * machines): the order `readTrainingCsv` returns and `collect` writes. Training draws its windows, and so its
+ * shuffle, in the series' order: in the file's order, the same candles with the symbols listed otherwise (a
+ * folder read in another order, a symbol appended by a merge, a hand edit) trained another model.
+ */
+export function sortedBySymbol<S extends { readonly symbol: string }>(series: readonly S[]): S[] {
+  return [...series].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
 }
 
 /** Whether the file's first line is the training CSV's header (a byte order mark before it is allowed). */

@@ -136,6 +136,36 @@ Deno.test("training CSV: rows of the longest number texts (25 characters) are wr
   }
 });
 
+Deno.test("training CSV: the same candles with the symbols in any order read as the same series, sorted by symbol", async () => {
+  // Training draws its windows in the series' order: read in the file's order, a folder read otherwise, a
+  // merge that appended a symbol or a hand edit trained another model on the same candles.
+  const header = TRAINING_CSV_HEADER.join(",");
+  const b = "b,1,1,1,1,1,1,,,,,,,\nb,2,2,2,2,2,1,,,,,,,";
+  const upper = "Z,1,3,3,3,3,1,,,,,,,";
+  const accented = "\u00e9,1,4,4,4,4,1,,,,,,,";
+  const rows = [
+    `${upper}\n${b}\n${accented}\n${btc.symbol},1,5,5,5,5,1,,,,,,,`,
+    `${accented}\n${btc.symbol},1,5,5,5,5,1,,,,,,,\n${b}\n${upper}`,
+    // Rows of the symbols interleaved: grouped by symbol is what collect writes, not what the reader needs.
+    `b,2,2,2,2,2,1,,,,,,,\n${accented}\n${upper}\nb,1,1,1,1,1,1,,,,,,,\n${btc.symbol},1,5,5,5,5,1,,,,,,,`,
+  ];
+  const read = [];
+  for (const [i, body] of rows.entries()) {
+    const path = join(dir, `order${i}.csv`);
+    await writeFile(path, `${header}\n${body}\n`);
+    read.push(await readTrainingCsv(path));
+  }
+  // UTF-16 code units, not the locale's collation: upper case before lower case, "é" (U+00E9) last.
+  assert.deepEqual(read[0].map((s) => s.symbol), ["BTCUSDT", "Z", "b", "\u00e9"]);
+  for (const other of read.slice(1)) {
+    assert.deepEqual(other.map((s) => s.symbol), read[0].map((s) => s.symbol));
+    assert.deepEqual(
+      other.map((s) => [...s.openTime, ...s.close]),
+      read[0].map((s) => [...s.openTime, ...s.close]),
+    );
+  }
+});
+
 Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells are named", async () => {
   const shuffled = join(dir, "shuffled.csv");
   const header = TRAINING_CSV_HEADER.join(",");

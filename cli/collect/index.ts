@@ -27,6 +27,7 @@ import {
   plural,
   readTrainingCsv,
   removeStaleTemps,
+  sortedBySymbol,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
@@ -166,7 +167,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   // Checked before anything is written: a refused run leaves the file byte for byte as it was.
   if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts);
-  const all = [...bySymbol.values()];
+  // Sorted by symbol, as the reader returns them: the file a collect writes depends on its candles only, not on
+  // the order of --symbols, of a folder's files or of the symbols already in it (a new one was appended).
+  const all = sortedBySymbol([...bySymbol.values()]);
   // A rerun with nothing new leaves the file as it was (its mtime too), unless its bytes would change.
   const written = await writeTrainingCsv(options.output, all, { keepSame: true });
 

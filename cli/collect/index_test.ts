@@ -99,13 +99,19 @@ Deno.test("collect: other symbols already in the file are kept as they were", ()
     other.rsi.fill(42); // not what computeIndicators would give: proves it is left alone
     await writeTrainingCsv(rig.output, [other]);
     const report = await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
-    const [zzz, aaa] = await readTrainingCsv(rig.output);
+    // The new symbol is not appended after ZZZUSDT: the file (and its summary) lists symbols sorted by name.
+    assert.deepEqual(
+      (await readFile(rig.output, "utf8")).split("\n").slice(1, -1).map((row) => row.split(",")[0])
+        .filter((symbol, i, all) => symbol !== all[i - 1]),
+      ["AAAUSDT", "ZZZUSDT"],
+    );
+    const [aaa, zzz] = await readTrainingCsv(rig.output);
     assert.equal(zzz.symbol, "ZZZUSDT");
     assert.deepEqual(Array.from(zzz.rsi), Array.from(other.rsi));
     assertSameCandles(aaa, rowsBetween(ROWS, START, utcMs("2022-01-03")));
     assert.deepEqual(report.summaries.map((s) => [s.symbol, s.rows, s.added, s.grid]), [
-      ["ZZZUSDT", 60, 0, "1h"],
       ["AAAUSDT", 48, 48, "1h"],
+      ["ZZZUSDT", 60, 0, "1h"],
     ]);
   }));
 

@@ -22,8 +22,8 @@ export interface DataDescription {
   readonly path: string;
   /**
    * sha256 of the training CSV as read: the same span and candle counts can hide other bytes (a collect
-   * --replace, or the same candles collected in another symbol order, which trains other windows), so this
-   * is what says a rerun had the same data. Absent where `path` is not the file trained on (retrain's copy).
+   * --replace), so this is what says a rerun had the same data. The same candles with the symbols listed in
+   * another order hash otherwise but train the same model (the reader sorts the series by symbol). Absent where `path` is not the file trained on (retrain's copy).
    */
   readonly sha256?: string;
   readonly start: string | null;

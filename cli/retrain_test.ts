@@ -15,7 +15,8 @@ import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
 import { RetrainJson } from "./retrain/outcome.ts";
-import { CommandError, UsageError } from "./errors.ts";
+import { CommandError, InterruptedError, UsageError } from "./errors.ts";
+import { runRetrain } from "./retrain/run.ts";
 import {
   candidateWindow,
   checkTrainStep,
@@ -96,6 +97,40 @@ function v1Manifest(fields: Record<string, unknown> = {}): string {
     ...fields,
   });
 }
+
+Deno.test("retrain: a stop while the training CSV is read is said as a stop, not as a missing or bad file", async () => {
+  // Read with retrain's signal, a big file's read ends at the stop (it ran to its end before): the stop's
+  // rejection is not the file's fault ("no training CSV to extend" with --collect).
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-" });
+  await writeTrainingCsv(join(dir, "data.csv"), series);
+  await Deno.mkdir(join(dir, "checkpoints"));
+  const stop = new AbortController();
+  stop.abort();
+  for (const collect of [true, false]) {
+    await assert.rejects(
+      runRetrain({
+        mode: "monthly",
+        data: join(dir, "data.csv"),
+        checkpoints: join(dir, "checkpoints"),
+        collect,
+        baseUrl: "http://127.0.0.1:9",
+        holdoutDays: 3,
+        promoteIf: "not-worse",
+        f1Tolerance: 0,
+        loglossTolerance: 0,
+        keep: 5,
+        log: join(dir, "retrain.log"),
+        trainArgs: [],
+        signal: stop.signal,
+      }),
+      (e) =>
+        e instanceof InterruptedError &&
+        e.message === "retrain stopped on request while reading the training CSV",
+      `collect: ${collect}`,
+    );
+  }
+  await Deno.remove(dir, { recursive: true });
+});
 
 Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolerances", () => {
   const cur = { macro_f1: 0.40, log_loss: 1.05 };

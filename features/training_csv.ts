@@ -2,7 +2,7 @@
  * The training CSV of SPEC §2 (`collect` writes it, `train` reads it): one header, rows grouped by symbol,
  * ascending in time, unique per (symbol, open_time), indicators empty during warm-up.
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { CsvError, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import {
@@ -19,6 +19,7 @@ import {
 } from "./candles.ts";
 import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
+import { eventLoopTurns } from "./event_loop.ts";
 import { folderNotFileError } from "./path_kind.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 import { shellWord } from "./shell_word.ts";
@@ -85,10 +86,19 @@ export async function readTrainingCsv(
   opts: {
     /** Called as the file streams in with the bytes read and the file's size (a big file takes a while). */
     readonly progress?: (done: number, total: number) => void;
+    /**
+     * Stops the read at the next row (or, once every row is in, the next symbol) when aborted, rejecting with
+     * `signal.reason`: train's Ctrl-C was heard while a big file streamed in (its reads turn the event loop)
+     * but acted on only when the read ended (12 s later on 25 symbols, 244 MB).
+     */
+    readonly signal?: AbortSignal;
   } = {},
 ): Promise<CandleSeries[]> {
+  const { signal } = opts;
+  signal?.throwIfAborted();
   const rowsBySymbol = new Map<string, SymbolRows>();
   let line = 0;
+  let input: ReturnType<FileHandle["createReadStream"]> | undefined;
   try {
     // Open first so a missing file is reported plainly; stream errors are forwarded into the parser,
     // which `pipe` alone would leave unhandled.
@@ -101,7 +111,7 @@ export async function readTrainingCsv(
       skip_empty_lines: true,
       record_delimiter: [...CSV_RECORD_DELIMITERS],
     });
-    const input = handle.createReadStream();
+    input = handle.createReadStream();
     input.on("error", (error) => parser.destroy(error));
     if (opts.progress) {
       const { progress } = opts, size = (await handle.stat()).size;
@@ -110,6 +120,7 @@ export async function readTrainingCsv(
     }
     input.pipe(parser);
     for await (const record of parser as AsyncIterable<string[]>) {
+      if (signal?.aborted) throw signal.reason;
       line++;
       if (line === 1) {
         if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) throw notTrainingCsv(path, record);
@@ -122,7 +133,7 @@ export async function readTrainingCsv(
       rows.add(record, line, path);
     }
   } catch (error) {
-    if (error instanceof CandleError) throw error;
+    if (error instanceof CandleError || (signal?.aborted && error === signal.reason)) throw error;
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") throw new CandleError(`${path}: no such file`, MAKE_ONE);
     if (code === "EISDIR") throw folderNotFileError(path, "training_data.csv");
@@ -138,11 +149,21 @@ export async function readTrainingCsv(
     const at = error instanceof CsvError && typeof error.lines === "number" ? error.lines : line + 1;
     const message = (error as Error).message.replace(/ on line \d+\.?$/, "");
     throw new CandleError(`${path} line ${at}: ${message}`);
+  } finally {
+    // A read left before the file's end (a stop, a bad row) lets its file go now; a finished one has already.
+    input?.destroy();
   }
   if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
   // Checked in the file's order, so the first bad symbol a message names is the file's first, then sorted.
+  // Synchronous (~70 ms a symbol of 48k rows, 1.7 s for 25): with a signal, the event loop turns between
+  // symbols every 250 ms, so a stop is heard here too.
+  const turn = eventLoopTurns();
   const series: CandleSeries[] = [];
   for (const [symbol, rows] of rowsBySymbol) {
+    if (signal) {
+      await turn();
+      signal.throwIfAborted();
+    }
     series.push(rows.series(symbol, path));
     rowsBySymbol.delete(symbol); // its blocks are copied: let them go before the next symbol's are
   }

@@ -166,6 +166,37 @@ Deno.test("training CSV: the same candles with the symbols in any order read as 
   }
 });
 
+Deno.test("training CSV: an aborted signal stops the read where it is, rejecting with its reason", async () => {
+  // Train's Ctrl-C was heard while a big file streamed in, but acted on only once all of it was read.
+  const path = join(dir, "long.csv");
+  const row = (t: number) => `A,${t},1,1,1,1,1,,,,,,,`;
+  await writeFile(
+    path,
+    [TRAINING_CSV_HEADER.join(","), ...Array.from({ length: 100_000 }, (_, t) => row(t))].join("\n"),
+  );
+  const stop = new AbortController();
+  let [read, size] = [0, 0];
+  await assert.rejects(
+    readTrainingCsv(path, {
+      signal: stop.signal,
+      progress: (done, total) => {
+        [read, size] = [done, total];
+        stop.abort();
+      },
+    }),
+    (error) => error === stop.signal.reason,
+  );
+  assert.ok(size > 2_000_000 && read < size / 2, `stopped at ${read} of ${size} bytes`);
+  // Aborted before it starts: nothing is read.
+  await assert.rejects(
+    readTrainingCsv(path, { signal: stop.signal }),
+    (error) => error === stop.signal.reason,
+  );
+  // A signal never aborted changes nothing.
+  const [a] = await readTrainingCsv(path, { signal: new AbortController().signal });
+  assert.equal(a.length, 100_000);
+});
+
 Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells are named", async () => {
   const shuffled = join(dir, "shuffled.csv");
   const header = TRAINING_CSV_HEADER.join(",");

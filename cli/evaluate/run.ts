@@ -54,6 +54,14 @@ export interface EvaluateOutcome {
 const foldSpan = (plans: readonly FoldPlan[]) =>
   plans.length === 1 ? plans[0].label : `${plans[0].label} … ${plans.at(-1)!.label}`;
 
+/** A stop before any fold finished (while the CSV was read, or in the first fold): nothing to write. */
+function stoppedBeforeFirstFold(): InterruptedError {
+  return new InterruptedError(
+    "evaluation interrupted before its first fold finished; nothing was written",
+    "run the same command again; a finished fold is kept when a later one is interrupted",
+  );
+}
+
 export async function runEvaluation(opts: EvaluateOptions, given: EvaluateIo): Promise<EvaluateOutcome> {
   // A failure mid-phase (a bad row late in the CSV) leaves its bar drawn: cleared, so the error that follows
   // starts its own line instead of running on after "… 5/11 MB ETA 0s".
@@ -91,8 +99,13 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
     throw error;
   }
+  // A stop while the file is read ends the read there (a big file takes seconds), not at its end.
   const series = await readTrainingCsv(opts.data, {
     progress: phaseProgress(given, `reading ${opts.data}`, MB),
+    signal: io.signal,
+  }).catch((error) => {
+    if (io.signal?.aborted && error === io.signal.reason) throw stoppedBeforeFirstFold();
+    throw error;
   });
   io.progress?.clear();
   const subject = opts.checkpoint
@@ -201,12 +214,7 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     // Ctrl-C: the folds that finished are kept (written below, marked partial); the one running was dropped.
     const interrupted = io.signal?.aborted ?? false;
     const missing = plans.slice(outcomes.length).map((p) => p.label);
-    if (outcomes.length === 0) {
-      throw new InterruptedError(
-        "evaluation interrupted before its first fold finished; nothing was written",
-        "run the same command again; a finished fold is kept when a later one is interrupted",
-      );
-    }
+    if (outcomes.length === 0) throw stoppedBeforeFirstFold();
     const summary = summarize(series, outcomes, {
       model: subject.learner.name,
       horizon: subject.shape.horizon,

@@ -88,6 +88,16 @@ export interface RetrainOptions {
 
 export type { RetrainOutcome } from "./outcome.ts";
 
+/**
+ * A read of the training CSV that a stop ended (a big file takes seconds): said as any stop before a step, not
+ * as a missing or bad file.
+ */
+function throwIfStopped(error: unknown, signal: AbortSignal | undefined): void {
+  if (signal?.aborted && error === signal.reason) {
+    throw new InterruptedError(`retrain stopped on request while reading the training CSV`, STOPPED_HINT);
+  }
+}
+
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
   // Hints spell out the store: printed bare, 'candlecast models promote vN' acted on the default checkpoints/
@@ -162,7 +172,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     );
 
     if (opts.collect) {
-      const existing = await readTrainingCsv(opts.data).catch(() => {
+      const existing = await readTrainingCsv(opts.data, { signal: opts.signal }).catch((error) => {
+        throwIfStopped(error, opts.signal);
         throw new CommandError(
           `${opts.data}: no training CSV to extend`,
           "run 'candlecast collect' once first",
@@ -216,7 +227,10 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     }
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
-    const series = await readTrainingCsv(opts.data);
+    const series = await readTrainingCsv(opts.data, { signal: opts.signal }).catch((error) => {
+      throwIfStopped(error, opts.signal);
+      throw error;
+    });
     requireCandles(series, opts.data, opts.interval ?? manifest?.interval);
     if (current) requireCurrentInterval(current, manifest?.interval, opts.data, series, opts.mode);
     // Days are held out by open time: without times there is nothing to hold out (or to fine-tune after).

@@ -238,8 +238,15 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   );
   // Reading, labelling, calibrating and scoring a large CSV's windows take minutes (2.2M candles: ~30 s to read,
   // a minute to label): each reports its progress as the epochs do (a bar, or a line every 30 s in a log).
+  // A stop while the file is read ends the read there (a big file takes seconds), not when it ends.
   const series = await readTrainingCsv(opts.data, {
     progress: phaseProgress(io, `reading ${opts.data}`, MB),
+    signal: io.signal,
+  }).catch((error) => {
+    if (io.signal?.aborted && error === io.signal.reason) {
+      throw stoppedBeforeTraining(io.resume !== undefined);
+    }
+    throw error;
   });
   io.progress?.clear();
   // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json and
@@ -291,7 +298,7 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   const stop = { signal: io.signal, resuming: io.resume !== undefined };
   const data = await prepare(series, runConfig, parent, stop, phaseProgress(io, "labelling the windows"));
   io.progress?.clear();
-  // A stop while the CSV was read (or in the last chunk's turn) is heard here, before a run folder is made: a
+  // A stop during labelling (or in the last chunk's turn) is heard here, before a run folder is made: a
   // version trained on one batch, then minutes of scoring and baselines, is not what a stop this early asks for.
   io.onPhase?.("training");
   if (io.signal?.aborted) throw stoppedBeforeTraining(stop.resuming);

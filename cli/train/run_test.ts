@@ -659,6 +659,38 @@ Deno.test({
   },
 });
 
+Deno.test("a stop while the CSV is read ends the read there, and the run with nothing saved (exit 130)", async () => {
+  const dir = await tempDir();
+  const checkpoints = join(dir, "checkpoints");
+  const data = join(dir, "a.csv");
+  await writeTrainingCsv(data, syntheticSeries(400, ["SIMAUSDT", "SIMBUSDT"]));
+  // Before, the stop was heard while the file streamed in but acted on once all of it was read (12 s on 25
+  // symbols, 244 MB), and the reading bar ran to its end.
+  const stop = new AbortController();
+  const read: number[] = [];
+  const error = await runTraining(options(data, checkpoints), {
+    ...quiet,
+    flags: {},
+    signal: stop.signal,
+    progress: {
+      update: (done, _total, label) => {
+        if (label !== `reading ${data}`) return;
+        read.push(done);
+        stop.abort();
+      },
+      clear: () => {},
+    },
+  }).then(() => null, (e) => e);
+  assert.ok(error instanceof InterruptedError, String(error));
+  assert.match(error.message, /interrupted before it started; nothing was saved/);
+  // In whole MB read: the whole file's would be its size's.
+  const whole = Math.floor((await Deno.stat(data)).size / 2 ** 20);
+  assert.ok(whole >= 2 && Math.max(...read) < whole, `read ${read.join(", ")} of ${whole} whole MB`);
+  const left = await Array.fromAsync(Deno.readDir(checkpoints)).catch(() => []);
+  assert.deepEqual(left.map((e) => e.name), []);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test({
   name:
     "--incremental puts the parent's class weights back into its bias before fine-tuning (no drift per fine-tune)",

@@ -84,8 +84,9 @@ export function serveCommand(): Command {
     .description(
       "Serves GET /, /health, /model/info, /metrics and POST /predict, /predict/batch.\n" +
         "Follows --checkpoint: when 'current' is re-pointed (train, models promote) the new version is loaded\n" +
-        "in the background and switched in atomically. Set CANDLECAST_API_KEY to require\n" +
-        "'Authorization: Bearer <key>' on every route but / and /health. Logs one JSON line per request.",
+        "in the background and switched in atomically; SIGHUP makes it look at once (and never stops serve).\n" +
+        "Set CANDLECAST_API_KEY to require 'Authorization: Bearer <key>' on every route but / and /health.\n" +
+        "Logs one JSON line per request.",
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 picks a free one)", "8000")
@@ -315,6 +316,19 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   };
   const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
   for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  // SIGHUP's default action ends the process at once: no drain, the buffered predictions lost, and under
+  // systemd not even restarted (Restart=on-failure counts SIGHUP as a clean exit), so a `kill -HUP` from
+  // habit (a logrotate postrotate, "reload") or a closed terminal left the bot without its API. serve has
+  // nothing to reopen (the predictions log is opened for each write) and follows --checkpoint by itself, so a
+  // HUP is taken as "reload": the checkpoint is looked at now, and serving goes on.
+  const hangUp = () => {
+    logAs({
+      event: "sighup",
+      detail: "still serving; checking --checkpoint for a new version now (SIGTERM or SIGINT stops serve)",
+    });
+    if (!stopping) void watcher.refresh();
+  };
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
   // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
   if (worker !== null) {
     Deno.stdin.readable.pipeTo(new WritableStream()).catch(() => {}).finally(() => stop("parent_exited"));
@@ -340,6 +354,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hangUp);
   }
 }
 

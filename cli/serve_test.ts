@@ -154,6 +154,49 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
   }
 });
 
+Deno.test("serve: SIGHUP (kill -HUP, a closed terminal) does not stop it; it logs a line and checks --checkpoint now", async () => {
+  const dir = await checkpoints();
+  // A long poll interval: the version switched below is seen only if the HUP makes serve look at once.
+  const server = await startServe(["--checkpoint", join(dir, "current"), "--reload-interval", "3600"]);
+  try {
+    const predict = () =>
+      fetch(`${server.url}/predict`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(predictBody("ETHUSDT")),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const first = await predict();
+    assert.equal((await first.json()).model_version, "v1_2024-01-01");
+    // Re-pointed as promote does, then HUP: SIGHUP's default action ended serve at once (no drain, the
+    // buffered prediction above lost, and not restarted by systemd's Restart=on-failure).
+    await writeStandInCheckpoint(join(dir, "v2_2024-01-02"), { version: "v2_2024-01-02" });
+    await Deno.symlink("v2_2024-01-02", join(dir, "current.new"));
+    await Deno.rename(join(dir, "current.new"), join(dir, "current"));
+    let exited = false;
+    server.child.status.then(() => exited = true);
+    server.child.kill("SIGHUP");
+    const deadline = Date.now() + 30_000;
+    while (!server.lines.some((l) => l.event === "model_loaded" && l.version === "v2_2024-01-02")) {
+      assert.ok(!exited, "serve exited on SIGHUP");
+      assert.ok(Date.now() < deadline, `no reload after SIGHUP; log: ${JSON.stringify(server.lines)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(server.lines.filter((l) => l.event === "sighup").length, 1);
+    const second = await predict();
+    assert.equal(second.status, 200);
+    assert.equal((await second.json()).model_version, "v2_2024-01-02");
+    const { code } = await server.stop("SIGTERM");
+    assert.equal(code, 0);
+    const recorded = (await Deno.readTextFile(server.predictionsLog)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.deepEqual(recorded.map((r) => r.version), ["v1_2024-01-01", "v2_2024-01-02"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAST_API_KEY", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
   const server = await startServe(["--checkpoint", join(dir, "current")], { CANDLECAST_API_KEY: "k3y" });

@@ -22,6 +22,7 @@ import {
   type Logger,
   Metrics,
   ModelStore,
+  openLogLock,
   PredictionLog,
   probePort,
   SharedMetrics,
@@ -196,6 +197,15 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     // yet" (exit 0) until the bot's first prediction, instead of failing on a file that does not exist.
     await Deno.mkdir(dirname(options.predictionsLog), { recursive: true });
     await Deno.writeFile(options.predictionsLog, new Uint8Array(), { append: true, create: true });
+    // The lock file every write holds, opened as the writes open it: one this user cannot even read would
+    // fail every write for as long as serve ran.
+    const lockPath = `${options.predictionsLog}.lock`;
+    await openLogLock(options.predictionsLog).then((lock) => lock.close(), (error: Error) => {
+      throw new UsageError(
+        `--predictions-log: ${lockPath} cannot be opened: ${error.message}`,
+        `remove it (serve makes a new one), or give it to the user serve runs as (chown)`,
+      );
+    });
   }
 
   // The engine itself, before listening: without it no model could ever load, and a server that answers

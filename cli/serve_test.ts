@@ -9,11 +9,20 @@ import { DENO_RUN, MAIN } from "../test/cli.ts";
 import { predictBody } from "../test/fake_predictor.ts";
 
 /** Starts `serve --port 0` and waits for its "listening" log line. */
-async function startServe(args: string[], env: Record<string, string> = {}) {
+async function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+  // `wrap`: a command serve runs under (setpriv); `predictionsLog`: a log path the test has prepared.
+  { wrap = [], predictionsLog: preparedLog }: { wrap?: string[]; predictionsLog?: string } = {},
+) {
   // Never the default data/predictions.jsonl: tests must not write into the working tree.
-  const predictionsLog = join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
-  const child = new Deno.Command(Deno.execPath(), {
+  const predictionsLog = preparedLog ??
+    join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
+  const command = wrap.length > 0 ? wrap[0] : Deno.execPath();
+  const child = new Deno.Command(command, {
     args: [
+      ...wrap.slice(1),
+      ...(wrap.length > 0 ? [Deno.execPath()] : []),
       ...DENO_RUN,
       "--allow-all",
       MAIN,
@@ -195,6 +204,81 @@ Deno.test("serve: SIGHUP (kill -HUP, a closed terminal) does not stop it; it log
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/**
+ * Root passes every permission bit, so a file it may not write is made by running serve without that power
+ * (setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH); as another user serve runs as it is.
+ */
+const withoutRootsReach = Deno.build.os === "linux" && Deno.uid() === 0 &&
+  new Deno.Command("setpriv", { args: ["--help"], stdout: "null", stderr: "null" }).outputSync().success;
+const asUser = withoutRootsReach ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] : [];
+
+Deno.test({
+  name:
+    "serve: a predictions log lock file this user may read but not write (left by a serve run as root) still logs",
+  ignore: Deno.build.os === "windows" || (Deno.uid() === 0 && !withoutRootsReach),
+  fn: async () => {
+    const dir = await checkpoints();
+    const logDir = await Deno.makeTempDir({ prefix: "candlecast-predlog-" });
+    const predictionsLog = join(logDir, "predictions.jsonl");
+    // As `sudo candlecast serve` leaves it: the log's folder and the log are this user's, the lock is not.
+    await Deno.writeTextFile(`${predictionsLog}.lock`, "");
+    await Deno.chmod(`${predictionsLog}.lock`, 0o444);
+    const server = await startServe(["--checkpoint", join(dir, "current")], {}, {
+      wrap: asUser,
+      predictionsLog,
+    });
+    try {
+      const res = await fetch(`${server.url}/predict`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(predictBody("ETHUSDT")),
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+      // Before: "Permission denied: open '…predictions.jsonl.lock'" on every write, and nothing logged.
+      assert.deepEqual(server.lines.filter((l) => l.event === "prediction_log_failed"), []);
+      const recorded = (await Deno.readTextFile(predictionsLog)).trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(recorded.map((r) => r.symbol), ["ETHUSDT"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(logDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "serve: a predictions log lock file this user cannot open is refused at start, exit 2, naming it",
+  ignore: Deno.build.os === "windows" || (Deno.uid() === 0 && !withoutRootsReach),
+  fn: async () => {
+    const logDir = await Deno.makeTempDir({ prefix: "candlecast-predlog-" });
+    const predictionsLog = join(logDir, "predictions.jsonl");
+    try {
+      await Deno.writeTextFile(`${predictionsLog}.lock`, "");
+      await Deno.chmod(`${predictionsLog}.lock`, 0o000);
+      const run = [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
+        .concat(["--predictions-log", predictionsLog, "--workers", "1"]);
+      const child = new Deno.Command(asUser.length > 0 ? asUser[0] : Deno.execPath(), {
+        args: asUser.length > 0 ? [...asUser.slice(1), Deno.execPath(), ...run] : run,
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      // Started anyway (the bug), serve would run on: killed, so the test fails instead of hanging.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const out = await child.output();
+      clearTimeout(timer);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(
+        stderr,
+        /--predictions-log: .*predictions\.jsonl\.lock cannot be opened: .*\nhint: remove it/,
+      );
+    } finally {
+      await Deno.remove(logDir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAST_API_KEY", async () => {

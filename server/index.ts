@@ -49,7 +49,7 @@ export {
   REQUEST_FIELDS,
   type RequestCandle,
 } from "./schemas.ts";
-export { PredictionLog, predictionLogFiles } from "./prediction_log.ts";
+export { openLogLock, PredictionLog, predictionLogFiles } from "./prediction_log.ts";
 export {
   type PredictionLogSnapshot,
   readPredictionLog,

@@ -42,6 +42,22 @@ export function rotatedNames(path: string, keep: number): string[] {
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
 /**
+ * The lock file every append and rotation of the log at `path` holds (`path.lock`). An existing one is opened
+ * for reading only (a kernel lock needs no write access): opened for writing, a lock left by another user (a
+ * `serve` run once by hand as root, 0644) failed every write of the service's user, for as long as it ran,
+ * while the log itself was writable and the start check passed.
+ */
+export async function openLogLock(path: string): Promise<Deno.FsFile> {
+  const name = `${path}.lock`;
+  try {
+    return await Deno.open(name, { read: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return await Deno.open(name, { create: true, write: true });
+}
+
+/**
  * The predictions log: `record` queues a line and returns at once (ignored once closed); lines are written
  * every `flushMs` or each `maxBuffered` lines, and `close` makes a last flush.
  */
@@ -150,7 +166,7 @@ export class PredictionLog {
     const progress = { kept: 0 };
     try {
       await mkdir(dirname(this.#path), { recursive: true });
-      const lock = await Deno.open(`${this.#path}.lock`, { create: true, write: true });
+      const lock = await openLogLock(this.#path);
       try {
         await lock.lock(true);
         const bytes = encoder.encode(lines.join(""));
@@ -179,7 +195,10 @@ export class PredictionLog {
           // hint's "check the disk" needs to know which.
           path: this.#path,
           error: error instanceof Error ? error.message : String(error),
-          hint: "predictions are still served and kept in memory while the write is retried; check the disk",
+          hint: "predictions are still served and kept in memory while the write is retried; " +
+            (error instanceof Deno.errors.PermissionDenied
+              ? "give the file to the user serve runs as (chown), or make its folder writable"
+              : "check the disk"),
         });
       }
       // Lines a cut write left whole in the file (only when it could not be undone) are written: not again.

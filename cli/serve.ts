@@ -339,6 +339,12 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     if (!stopping) void watcher.refresh();
   };
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
+  // A write past the file size limit (`ulimit -f`, systemd's LimitFSIZE, docker --ulimit fsize) raises SIGXFSZ,
+  // whose default action killed serve mid-write (the log cut mid-line, every request after it refused). With
+  // the signal handled the write fails with EFBIG instead, which the predictions log retries and reports once
+  // like a full disk, and the stdout log counts as dropped lines; requests go on being answered.
+  const overLimit = () => {};
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGXFSZ", overLimit);
   // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
   if (worker !== null) {
     Deno.stdin.readable.pipeTo(new WritableStream()).catch(() => {}).finally(() => stop("parent_exited"));
@@ -364,7 +370,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hangUp);
+    if (Deno.build.os !== "windows") {
+      Deno.removeSignalListener("SIGHUP", hangUp);
+      Deno.removeSignalListener("SIGXFSZ", overLimit);
+    }
   }
 }
 

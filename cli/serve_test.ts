@@ -281,6 +281,48 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "serve: a predictions log at the file size limit (ulimit -f) fails its writes, not serve (SIGXFSZ)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await checkpoints();
+    const logDir = await Deno.makeTempDir({ prefix: "candlecast-predlog-" });
+    const predictionsLog = join(logDir, "predictions.jsonl");
+    // A limit far above anything Deno writes at start, and a sparse log right below it.
+    const limitKb = 1024 * 1024;
+    await Deno.writeTextFile(predictionsLog, "");
+    await Deno.truncate(predictionsLog, limitKb * 1024 - 10);
+    const server = await startServe(
+      ["--checkpoint", join(dir, "current"), "--predictions-log-max-mb", "2048"],
+      {},
+      { wrap: ["bash", "-c", `ulimit -f ${limitKb} && exec "$@"`, "bash"], predictionsLog },
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${server.url}/predict`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(predictBody("ETHUSDT")),
+          signal: AbortSignal.timeout(10_000),
+        });
+        assert.equal(res.status, 200);
+        await res.body?.cancel();
+        // Past the log's first flush (500 ms): before, SIGXFSZ killed serve there and this fetch was refused.
+        await new Promise((resolve) => setTimeout(resolve, 700));
+      }
+      const failed = server.lines.filter((l) => l.event === "prediction_log_failed");
+      assert.equal(failed.length, 1, JSON.stringify(server.lines));
+      assert.match(String(failed[0].hint), /ulimit -f/);
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+      // The cut write was undone: the log is as it was, no line glued to a partial one.
+      assert.equal((await Deno.stat(predictionsLog)).size, limitKb * 1024 - 10);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(logDir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAST_API_KEY", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
   const server = await startServe(["--checkpoint", join(dir, "current")], { CANDLECAST_API_KEY: "k3y" });

@@ -198,6 +198,9 @@ export class PredictionLog {
           hint: "predictions are still served and kept in memory while the write is retried; " +
             (error instanceof Deno.errors.PermissionDenied
               ? "give the file to the user serve runs as (chown), or make its folder writable"
+              : /\(os error 27\)/.test(String(error))
+              // EFBIG: the file size limit, not the disk (the log rotates at --predictions-log-max-mb).
+              ? "raise the file size limit (ulimit -f, LimitFSIZE) or lower --predictions-log-max-mb below it"
               : "check the disk"),
         });
       }

@@ -192,7 +192,16 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   // A log path under a file or naming a folder can never be written: said now, not after the first prediction
   // (and serve would otherwise run, dropping every record monitor needs).
   if (options.predictionsLog) {
-    requireOutputFile("--predictions-log", options.predictionsLog, undefined, { writes: "append-rotate" });
+    try {
+      requireOutputFile("--predictions-log", options.predictionsLog, undefined, { writes: "append-rotate" });
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      // A deployment may not want the log at all (a data volume mounted read-only): that way out is named too.
+      throw new UsageError(
+        error.message,
+        `${error.hint ?? "choose another path"}; or serve without the log: --no-predictions-log`,
+      );
+    }
     // Created now, empty, if it is not there: a fresh deployment's daily `monitor` reads "nothing to score
     // yet" (exit 0) until the bot's first prediction, instead of failing on a file that does not exist.
     await Deno.mkdir(dirname(options.predictionsLog), { recursive: true });

@@ -548,6 +548,7 @@ Deno.test("serve: a --predictions-log that can never be written is refused at st
       const stderr = new TextDecoder().decode(out.stderr);
       assert.equal(out.code, 2, stderr);
       assert.match(stderr, message);
+      assert.match(stderr, /\nhint: .*; or serve without the log: --no-predictions-log\n/);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1122,7 +1122,8 @@ Deno.test("retrain: a shape flag in a weekly --train-args, or data on another in
       [
         "4h",
         [],
-        /^candlecast: --data: .*data\.csv holds 1h candles, but current \(v1_2026-01-01\) was trained on 4h/m,
+        // Before: the hint said "or run --mode monthly", which refuses these candles the same way.
+        /^candlecast: --data: .*data\.csv holds 1h candles, but current \(v1_2026-01-01\) was trained on 4h candles: weekly fine-tunes it\nhint: point --data at its 4h candles; to serve a 1h model instead, train it by hand \('candlecast train --data .*data\.csv' promotes it\)/m,
       ],
     ];
     for (const [interval, extra, message] of cases) {

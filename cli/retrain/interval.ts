@@ -39,14 +39,14 @@ export function requireCurrentInterval(
     ? "weekly fine-tunes it"
     : "monthly scores its candidate against current on these candles and would replace a model of one " +
       "interval with one of another";
+  // The same way out for both modes: a weekly run's hint once said "run --mode monthly", which this very
+  // check refuses on the same data.
   throw new UsageError(
     `--data: ${data} holds ${fromData} candles, but current (${current}) was trained on ${recorded} candles: ${what}`,
-    mode === "weekly"
-      ? `point --data at its ${recorded} candles, or run --mode monthly to train a new model on these`
-      : `point --data at its ${recorded} candles; to serve a ${fromData} model instead, train it by hand ` +
-        `('candlecast train --data ${
-          shellWord(data)
-        }' promotes it) and let retrain keep it up to date from then on`,
+    `point --data at its ${recorded} candles; to serve a ${fromData} model instead, train it by hand ` +
+      `('candlecast train --data ${
+        shellWord(data)
+      }' promotes it) and let retrain keep it up to date from then on`,
   );
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { sourceCommit } from "../engine/index.ts";
 import { join } from "node:path";
 import {
+  addMonths,
   type CandleSeries,
   computeIndicators,
   seriesFromCandles,
@@ -598,6 +599,35 @@ Deno.test("folds too short for a label (a month of 1w candles at horizon 4) are 
   assert.match(
     weeks.stderr,
     /a week holds only 1 1w candle\nhint: evaluate tests whole weeks; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
+  );
+  // Month candles open on each month's 1st, 28–31 days apart. Before: "a month holds only 0 1M candles", the
+  // commonest step (31 days) dividing a 30-day month.
+  const months = ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {
+    const start = Date.UTC(1995, 0, 1);
+    const candles = simulateMarket({
+      seed: 40 + k,
+      start,
+      intervalMs: 1,
+      count: 300,
+      startPrice: 100,
+      baseVolume: 50,
+    })
+      .map((c, i) => ({ ...c, openTime: addMonths(start, i) }));
+    const s = seriesFromCandles(symbol, candles);
+    computeIndicators(s);
+    return s;
+  });
+  const monthData = join(dir, "monthly.csv");
+  await writeTrainingCsv(monthData, months);
+  // Two folds, 2019-11 (30 days) first: a month a 31-day step does not fit in.
+  const onMonths = await cli(
+    "evaluate",
+    ...["--data", monthData, "--folds", "2", "--backend", "wasm", "--output-dir", join(dir, "m")],
+  );
+  assert.equal(onMonths.code, 2, onMonths.stderr);
+  assert.match(
+    onMonths.stderr,
+    /^candlecast: fold 2019-11 \(test 2019-11-01 … 2019-12-01\) holds no test window: a window is tested when its label candle, 4 candles after its last one, opens in the same month, and a month holds only 1 1M candle\nhint: evaluate tests whole months; on 1M candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
   );
 });
 

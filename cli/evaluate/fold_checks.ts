@@ -106,16 +106,22 @@ export function checkTestWindows(
   if (!empty) return;
   const block = subject.retrain === "weekly" ? "week" : "month";
   const step = commonestStep(series.map((s) => s.openTime));
-  const perBlock = step === null ? NaN : Math.floor((empty.testEnd - empty.testStart) / step);
+  const interval = intervalOf(series.map((s) => s.openTime));
+  // Month candles have no fixed step: their commonest one is 31 days, which a 30-day month divided into
+  // "holds only 0 1M candles". A month block holds one of them, a week block none.
+  const perBlock = interval === "1M"
+    ? (block === "month" ? 1 : 0)
+    : step === null
+    ? NaN
+    : Math.floor((empty.testEnd - empty.testStart) / step);
   const where = `fold ${empty.label} (test ${day(empty.testStart)} … ${
     day(empty.testEnd)
   }) holds no test window`;
   const { horizon } = subject.shape;
   if (perBlock <= horizon) {
-    const interval = intervalOf(series.map((s) => s.openTime));
     const candle = interval === null ? "candle" : `${interval} candle`;
     // Month blocks are 28–31 days: the shortest holds this many candles.
-    const perMonth = step === null ? NaN : Math.floor(28 * 86_400_000 / step);
+    const perMonth = interval === "1M" ? 1 : step === null ? NaN : Math.floor(28 * 86_400_000 / step);
     // A usage error (2), as retrain's refusal of too few held-out days: no history fixes it; other flags
     // or another command do, and the hint names them.
     throw new UsageError(

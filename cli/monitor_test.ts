@@ -515,6 +515,18 @@ Deno.test("on candles too coarse for a week ever to be judged, the note says so 
     }),
   );
   assert.equal(neverJudged([hourly], "1h"), "");
+  // Month candles (opening on each 1st, 28–31 days apart): a week holds one a symbol at most. Before: "at most
+  // 0 (0 a symbol …)", seven days divided by the commonest step (31 days) and rounded down.
+  const monthly = (symbol: string) =>
+    seriesFromCandles(
+      symbol,
+      simulateMarket({ seed: 1, start: 0, intervalMs: 1, count: 60, startPrice: 100, baseVolume: 10 })
+        .map((c, i) => ({ ...c, openTime: Date.UTC(2020, i, 1) })),
+    );
+  assert.match(
+    neverJudged([monthly("BTCUSDT"), monthly("ETHUSDT")], "1M"),
+    /^; on 1M candles a week holds at most 2 \(1 a symbol, 2 symbols\), so no week/,
+  );
 });
 
 /** One monitor run's exit code and both streams, as text. */

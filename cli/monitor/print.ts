@@ -94,7 +94,9 @@ export const row = (label: string, s: LiveScores) =>
 export function neverJudged(series: readonly CandleSeries[], interval: string | null): string {
   const step = commonestStep(series.map((s) => s.openTime));
   if (step === null) return "";
-  const perSymbol = Math.floor(7 * 86_400_000 / step);
+  // Candles opening within seven days: rounded up, since a week can hold a part candle's open (3d: 3 of them,
+  // and 1M, whose commonest step is 31 days, 1; rounded down these read 2 and "at most 0").
+  const perSymbol = Math.ceil(7 * 86_400_000 / step);
   const most = perSymbol * series.length;
   if (most >= MIN_WEEK_PREDICTIONS) return "";
   return `; on ${interval ?? "these"} candles a week holds at most ${most} (${perSymbol} a symbol, ` +

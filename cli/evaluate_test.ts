@@ -130,6 +130,10 @@ Deno.test("evaluate trains in the folds and writes evaluation.json, report.html 
   assert.equal(summary.folds[1].action, "update");
   const json = JSON.parse(await Deno.readTextFile(jsonPath));
   assert.equal(json.settings.retrain, "weekly");
+  // The candles lookback, horizon and the backtest's holding count. Before: named nowhere in the run's lines,
+  // evaluation.json or report.html, so an evaluation of 30m candles read as one of 1h.
+  assert.equal(json.settings.interval, "1h");
+  assert.match(lines.join("\n"), /^data: 2 symbols, [\d,]+ 1h candles, \d{4}-\d\d-\d\d … /m);
   assert.equal(json.overall.lightweight_lstm.metrics.windows, summary.windows);
   assert.ok(json.folds[0].fits.lightweight_lstm.history.length >= 1);
   // Beside each ECE, what sampling alone would give a calibrated model on as many windows.
@@ -141,6 +145,7 @@ Deno.test("evaluate trains in the folds and writes evaluation.json, report.html 
   const html = await Deno.readTextFile(reportPath);
   assert.ok(html.includes("Backtest by threshold") && html.includes("Training curves"));
   assert.ok(html.includes("ECE floor") && html.includes("by blocks"));
+  assert.match(html, /2 symbols, [\d,]+ 1h candles, /);
   const [header, ...rows] = (await Deno.readTextFile(predictionsPath)).trimEnd().split("\n");
   assert.equal(rows.length, summary.windows);
   for (const name of [summary.model, ...summary.baselines]) {

@@ -145,10 +145,18 @@ export function checkTestWindows(
   );
 }
 
-/** The candles in a few words: "5 symbols, 10,840 candles, 2023-01-01 … 2023-12-31". */
+/**
+ * The candles in a few words: "5 symbols, 10,840 1h candles, 2023-01-01 … 2023-12-31". The interval is named:
+ * lookback, horizon and the backtest's holding period count candles, and a report of 30m candles read as one
+ * of 1h (evaluate named it nowhere).
+ */
 export function describeData(series: readonly CandleSeries[]): string {
   const first = Math.min(...series.map((s) => s.openTime[0]));
   const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
   const candles = series.reduce((n, s) => n + s.length, 0);
-  return `${plural(series.length, "symbol")}, ${plural(candles, "candle")}, ${day(first)} … ${day(last)}`;
+  const interval = intervalOf(series.map((s) => s.openTime));
+  return `${plural(series.length, "symbol")}, ${
+    plural(candles, interval === null ? "candle" : `${interval} candle`)
+  }, ` +
+    `${day(first)} … ${day(last)}`;
 }

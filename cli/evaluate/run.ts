@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   describeLabelRule,
   formatDuration,
+  intervalOf,
   pathKind,
   plural,
   readTrainingCsv,
@@ -236,6 +237,8 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       workers: trainingCores(opts.workers),
       config: runConfigJson(subject.config),
       retrain: subject.retrain,
+      // The candles lookback and horizon count, as a version's manifest records it (null: no open times).
+      interval: intervalOf(series.map((s) => s.openTime)),
       lookback: subject.shape.lookback,
       horizon: subject.shape.horizon,
       label_rule: subject.shape.labelRule,

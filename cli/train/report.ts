@@ -15,7 +15,11 @@ export const hour = (ms: number) =>
   Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";
 const n = (v: number) => v.toLocaleString("en-US");
 
-export function dataLines(d: Dataset, fineTune = false): string[] {
+/**
+ * The data's lines. `interval` (the candles' own, null without open times) is named beside lookback and horizon,
+ * which count its candles: the run said "horizon 4" alone, the same on 30m candles as on 1h.
+ */
+export function dataLines(d: Dataset, fineTune = false, interval: string | null = null): string[] {
   // Columns as wide as their longest entry: a symbol of a million candles (15m since 1992, 1m for two years)
   // or a name past 10 characters (1000SHIBUSDT) shifted its row against the others.
   const symbolWidth = Math.max(10, ...d.symbols.map((s) => s.symbol.length));
@@ -27,7 +31,9 @@ export function dataLines(d: Dataset, fineTune = false): string[] {
     `  windows train ${n(s.train)}, validation ${n(s.validation)}, test ${n(s.test)}`
   );
   return [
-    `data: ${plural(d.symbols.length, "symbol")}, lookback ${d.lookback}, horizon ${d.horizon}`,
+    `data: ${plural(d.symbols.length, "symbol")}${
+      interval === null ? "" : ` of ${interval} candles`
+    }, lookback ${d.lookback}, horizon ${d.horizon}`,
     ...lines,
     `  windows: train ${n(d.train.size)}, validation ${n(d.validation.size)}, test ${n(d.test.size)}; ` +
     `${n(d.skipped)} skipped for missing indicators, ` +

@@ -140,6 +140,9 @@ Deno.test("dataLines: the per-symbol rows stay aligned for a million-candle symb
     gapped: 0,
   } as unknown as Dataset;
   const lines = dataLines(d);
+  // The candles lookback and horizon count, when the data has open times to tell them by.
+  assert.equal(lines[0], "data: 3 symbols, lookback 50, horizon 4");
+  assert.equal(dataLines(d, false, "15m")[0], "data: 3 symbols of 15m candles, lookback 50, horizon 4");
   const rows = lines.filter((line) => line.includes(" candles "));
   assert.equal(rows.length, 3);
   // 15m candles since 1992 (1,114,240) pushed "candles" right on their row; a 12-letter name pushed its row.

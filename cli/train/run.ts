@@ -7,6 +7,7 @@ import {
   type CandleSeries,
   CLASSES,
   FEATURE_NAMES,
+  intervalOf,
   plural,
   readTrainingCsv,
   removeStaleTemps,
@@ -302,7 +303,7 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // version trained on one batch, then minutes of scoring and baselines, is not what a stop this early asks for.
   io.onPhase?.("training");
   if (io.signal?.aborted) throw stoppedBeforeTraining(stop.resuming);
-  dataLines(data, parent !== null).forEach((line) => io.out(line));
+  dataLines(data, parent !== null, intervalOf(series.map((s) => s.openTime))).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
   // weighs 0), and the parent's label rule is not the user's to change here.
   if (!parent) requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);

@@ -88,7 +88,8 @@ export interface TrainIo {
   /**
    * Where the run is: "training" once the data are read and labelled (before, a stop ends the run with nothing
    * saved), "teacher" while distillation's teacher is fitted before the first member trains (a stop then
-   * saves nothing either; "training" again after it), "saving" once training has ended and the model is
+   * saves nothing either; "training" again after it; a resumed run's refit stays "training", since a stop
+   * then saves its best weights), "saving" once training has ended and the model is
    * calibrated, scored and saved (a stop now keeps it from being promoted), "promoting" once `current` is
    * being switched to it (that finishes).
    */
@@ -431,7 +432,9 @@ async function trainAndSave(
       : undefined,
     afterMember: run ? (k, memberResult) => run.memberEnded(k, memberResult) : undefined,
     start: run && resumed ? (k) => memberStart(run.current, config, k) : undefined,
-    teacherFitting: (fitting) => io.onPhase?.(fitting ? "teacher" : "training"),
+    // Resumed after an epoch, the teacher is fitted again but the run's best weights are already saved: a stop
+    // then saves them as a version, as in "training" (whose first-press message says so), not nothing.
+    teacherFitting: (fitting) => io.onPhase?.(fitting && !resumed ? "teacher" : "training"),
   }, { workers, backend: opts.backend, dataParallel: workers });
   if (run && resumed) {
     // The loop knows only this process's epochs; the run folder knows the whole run and holds every

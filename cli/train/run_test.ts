@@ -27,6 +27,7 @@ import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { FIRST_PRESS } from "../train.ts";
+import { abandonedRuns } from "./run_folder.ts";
 
 const real = haveRealData();
 
@@ -833,6 +834,57 @@ Deno.test({
       assert.deepEqual(phases, ["training", "teacher", "training"]);
       assert.match(FIRST_PRESS.teacher, /nothing will be saved/);
       assert.deepEqual(await listVersionNames(checkpoints), []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "train --resume: a stop while distillation's teacher is fitted again keeps the phase whose message says " +
+    "the best weights so far are saved, as they are",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      const series: CandleSeries[] = [];
+      for (const symbol of ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) {
+        series.push(sliceSeries(await loadRealSeries(symbol), 30_000, 42_000));
+      }
+      const data = join(dir, "d.csv");
+      await writeTrainingCsv(data, series);
+      const checkpoints = join(dir, "checkpoints");
+      const flags = { distillWeight: "0.2", epochs: "3", members: "1", promote: false };
+      // The first run is stopped in its second epoch: its run folder keeps the first epoch's best weights.
+      const first = new AbortController();
+      const started = await runTraining(options(data, checkpoints, flags), {
+        out: (line) => {
+          if (line.startsWith("epoch 1/")) first.abort();
+        },
+        signal: first.signal,
+        flags: { ...flags, data, checkpoints },
+      });
+      assert.ok(started.interrupted && started.resumable, JSON.stringify(started));
+      const run = (await abandonedRuns(checkpoints)).find((r) => r.state !== null);
+      assert.ok(run?.state, "a run folder to resume");
+      // Resumed, the teacher is fitted again; a stop then saves the run's best weights as a version.
+      const second = new AbortController();
+      const phases: string[] = [];
+      const resumed = await runTraining(options(data, checkpoints, flags), {
+        out: (line) => {
+          if (line.startsWith("distillation: fitting")) second.abort();
+        },
+        signal: second.signal,
+        onPhase: (phase) => void phases.push(phase),
+        flags: run.state.flags,
+        resume: { dir: run.dir, state: run.state },
+      });
+      assert.ok(resumed.interrupted, JSON.stringify(resumed));
+      assert.ok((await listVersionNames(checkpoints)).includes(resumed.version));
+      // Before: "teacher", whose first press said nothing would be saved, though a version then was.
+      assert.ok(!phases.includes("teacher"), phases.join(", "));
+      assert.match(FIRST_PRESS[phases[0] as keyof typeof FIRST_PRESS], /best weights so far will be saved/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

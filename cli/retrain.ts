@@ -1,7 +1,7 @@
 /**
  * `candlecast retrain --mode weekly|monthly`: the cron job. Prints one summary line on success (promoted or
- * kept; with --json, the decision as one JSON document, the line on stderr) and exits 0; on failure prints what went wrong and where the log is, exits 1, and leaves `current`
- * as it was.
+ * kept; with --json, the decision as one JSON document, the line on stderr) and exits 0; on failure prints
+ * what went wrong and where the log is, exits 1, and leaves `current` as it was.
  */
 import { dirname } from "node:path";
 import { Command, Option } from "commander";

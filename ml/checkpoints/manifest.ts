@@ -23,7 +23,8 @@ export interface DataDescription {
   /**
    * sha256 of the training CSV as read: the same span and candle counts can hide other bytes (a collect
    * --replace), so this is what says a rerun had the same data. The same candles with the symbols listed in
-   * another order hash otherwise but train the same model (the reader sorts the series by symbol). Absent where `path` is not the file trained on (retrain's copy).
+   * another order hash otherwise but train the same model (the reader sorts the series by symbol). Absent
+   * where `path` is not the file trained on (retrain's copy).
    */
   readonly sha256?: string;
   readonly start: string | null;

@@ -345,7 +345,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       event: "sighup",
       detail: "still serving; checking --checkpoint for a new version now (SIGTERM or SIGINT stops serve)",
     });
-    if (!stopping) void watcher.refresh();
+    if (stopping) return;
+    void watcher.refresh();
+    others?.hangUp();
   };
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
   // A write past the file size limit (`ulimit -f`, systemd's LimitFSIZE, docker --ulimit fsize) raises SIGXFSZ,

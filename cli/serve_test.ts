@@ -206,6 +206,40 @@ Deno.test("serve: SIGHUP (kill -HUP, a closed terminal) does not stop it; it log
   }
 });
 
+Deno.test("serve --workers 2: a SIGHUP to the parent reaches every worker, so each loads the new version now", async () => {
+  const dir = await checkpoints();
+  const server = await startServe([
+    "--checkpoint",
+    join(dir, "current"),
+    "--reload-interval",
+    "3600",
+    "--workers",
+    "2",
+  ]);
+  const loaded = (version: string) =>
+    server.lines.filter((l) => l.event === "model_loaded" && l.version === version).length;
+  const waitFor = async (what: string, done: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!done()) {
+      assert.ok(Date.now() < deadline, `${what}; log: ${JSON.stringify(server.lines)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  try {
+    await waitFor("both processes load v1", () => loaded("v1_2024-01-01") === 2);
+    await writeStandInCheckpoint(join(dir, "v2_2024-01-02"), { version: "v2_2024-01-02" });
+    await Deno.symlink("v2_2024-01-02", join(dir, "current.new"));
+    await Deno.rename(join(dir, "current.new"), join(dir, "current"));
+    // The pid systemd's ExecReload or a script knows is the parent's. Before, only it looked at once; the
+    // worker kept serving v1 until its next poll (an hour here, 2 s by default).
+    server.child.kill("SIGHUP");
+    await waitFor("a SIGHUP to the parent reloads both processes", () => loaded("v2_2024-01-02") === 2);
+    assert.equal((await server.stop("SIGTERM")).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /**
  * Root passes every permission bit, so a file it may not write is made by running serve without that power
  * (setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH); as another user serve runs as it is.

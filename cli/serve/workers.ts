@@ -68,6 +68,12 @@ export function workerArgs(options: ServeOptions): string[] {
 export interface Workers {
   /** Passes SIGTERM on and stops restarting. */
   stop(): void;
+  /**
+   * Passes a SIGHUP on, so that every worker looks at --checkpoint now: a `kill -HUP` of the parent (the pid
+   * systemd or a script knows) would otherwise reach it alone, and the workers would keep the old version
+   * until their next poll.
+   */
+  hangUp(): void;
   /** Resolves when every child has exited. */
   readonly finished: Promise<void>;
 }
@@ -133,6 +139,13 @@ export function startWorkers(
         }
       }, shutdownTimeoutMs + 5000);
       finished.finally(() => clearTimeout(killer));
+    },
+    hangUp: () => {
+      for (const child of children.values()) {
+        try {
+          child.kill("SIGHUP");
+        } catch { /* already gone */ }
+      }
     },
     finished,
   };

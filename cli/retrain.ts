@@ -67,7 +67,8 @@ export function retrainCommand(): Command {
       new Option(
         "--promote-if <rule>",
         "not-worse: macro-F1 not lower and log-loss not higher on the held-out days; clearly-better: also " +
-          "the log-loss difference's 95 % interval (over whole days, at least 6 of them) below 0, and " +
+          "the log-loss difference's 95 % interval (over blocks of whole days, a day each or on coarse candles " +
+          "as many as span twice the label horizon, at least 6 blocks) below 0, and " +
           "--logloss-tolerance does not apply (default: clearly-better for weekly, whose fine-tunes build on " +
           "each other, so noise wins compound; not-worse for monthly)",
       ).choices(PROMOTION_RULES),

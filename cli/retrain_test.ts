@@ -175,7 +175,7 @@ Deno.test("the held-out difference comes with an interval over whole days, and s
     },
   });
   const current = scored(() => 0.4);
-  const noisy = heldOutDifference(set, scored((h) => (Math.floor(h / 24) % 2 ? 0.44 : 0.37)), current);
+  const noisy = heldOutDifference(set, scored((h) => (Math.floor(h / 24) % 2 ? 0.44 : 0.37)), current, 4);
   assert.equal(noisy.blocks, 14, "one block a day, both symbols together");
   assert.ok(noisy.log_loss_diff.estimate < 0);
   assert.match(
@@ -183,11 +183,11 @@ Deno.test("the held-out difference comes with an interval over whole days, and s
     /^difference -0\.0087, 95 % interval -0\.\d{4} … \+0\.\d{4} over 14 days: no clear difference$/,
   );
   assert.match(
-    describeDifference(heldOutDifference(set, current, current)),
+    describeDifference(heldOutDifference(set, current, current, 4)),
     /difference \+0\.0000, .*: no clear difference$/,
   );
   // Better on every day by the same margin: the interval excludes 0.
-  const steady = heldOutDifference(set, scored((h) => 0.42 + 0.0001 * Math.floor(h / 24)), current);
+  const steady = heldOutDifference(set, scored((h) => 0.42 + 0.0001 * Math.floor(h / 24)), current, 4);
   assert.match(describeDifference(steady), /over 14 days: better$/);
   // Too few days to judge from, as evaluate: said so, whatever the interval shows.
   assert.match(
@@ -280,17 +280,24 @@ Deno.test("the held-out days' labelled windows and the days they fill, counted o
   const shape = { lookback: 50, horizon: 4 };
   const daily = coarseSeries(24 * HOUR, 200);
   // The newest 7 days of daily candles hold 8 candles (the one opening 7 days before the newest included),
-  // of which the 4 oldest have a label 4 candles later: 4 days, 8 windows over both symbols.
-  assert.deepEqual(holdoutCoverage(daily, 7, shape), { windows: 8, days: 4 });
-  assert.deepEqual(holdoutCoverage(daily, 14, shape), { windows: 22, days: 11 });
+  // of which the 4 oldest have a label 4 candles later: 4 days, 8 windows over both symbols, in one block of
+  // the 8 days that span twice the horizon.
+  assert.deepEqual(holdoutCoverage(daily, 7, shape), { windows: 8, days: 4, blocks: 1, blockDays: 8 });
+  assert.deepEqual(holdoutCoverage(daily, 14, shape), { windows: 22, days: 11, blocks: 2, blockDays: 8 });
   assert.equal(fewestHoldoutDays(daily, shape, 1), 4);
-  assert.equal(fewestHoldoutDays(daily, shape, 6), 9);
+  // Six blocks of 8 days: 41 days of windows (the sixth block holds one), and the 3 newest have no label yet.
+  // Before: 9, six days of windows in blocks of one day, which shared 3 of 4 label candles with their
+  // neighbours (equally good learners came out "clearly better" in 13.5 % of simulated holdouts, not 2.5 %).
+  assert.equal(fewestHoldoutDays(daily, shape, 6), 44);
   const weekly = coarseSeries(7 * 24 * HOUR, 120);
-  assert.deepEqual(holdoutCoverage(weekly, 14, shape), { windows: 0, days: 0 });
+  assert.deepEqual(holdoutCoverage(weekly, 14, shape), { windows: 0, days: 0, blocks: 0, blockDays: 56 });
   assert.equal(fewestHoldoutDays(weekly, shape, 1), 28);
-  assert.equal(fewestHoldoutDays(weekly, shape, 6), 63);
-  // 1h candles: 14 days hold windows on every one of them, as before.
+  // Six blocks of 56 days: more than 120 weekly candles hold, and 308 days of 400.
+  assert.equal(fewestHoldoutDays(weekly, shape, 6), null);
+  assert.equal(fewestHoldoutDays(coarseSeries(7 * 24 * HOUR, 400), shape, 6), 308);
+  // 1h candles: 14 days hold windows on every one of them, as before, a block each.
   assert.equal(holdoutCoverage(series, 14, shape).days, 14);
+  assert.equal(holdoutCoverage(series, 14, shape).blocks, 14);
   assert.equal(fewestHoldoutDays(series, { lookback: 50, horizon: 4 }, 6), 6);
   // Too short a history for six days of windows: none.
   assert.equal(fewestHoldoutDays(coarseSeries(7 * 24 * HOUR, 60), shape, 6), null);
@@ -324,17 +331,26 @@ Deno.test("held-out days that can hold no labelled window, or too few days for a
     assert.equal(first.code, 0, first.stderr);
     const versions = await listVersionNames(join(dir, "checkpoints"));
     assert.equal(versions.length, 1);
-    // With that current to beat, a clear win can never be shown on windows of 4 days. Before: a candidate was
-    // trained at each run and current kept, exit 0, "over 4 days: too few days to judge (6 needed)".
+    // With that current to beat, a clear win can never be shown on windows of 4 days, one block of 8. Before: a
+    // candidate was trained at each run and current kept, exit 0, "over 4 days: too few days to judge (6
+    // needed)".
     const daily = await run("7", ["--promote-if", "clearly-better"]);
     assert.equal(
       daily.stderr,
       "candlecast: --holdout-days 7: --promote-if clearly-better (weekly runs' default) promotes only a clear " +
-        "win, judged from at least 6 held-out days with labelled windows, and on these 1d candles (a window's " +
-        "label is the close 4 candles after its last one) the newest 7 days hold windows on 4; it could never " +
-        "promote\nhint: hold out 9 days or more (--holdout-days 9), or pass --promote-if not-worse\n",
+        "win, judged from at least 6 blocks of 8 held-out days with labelled windows, and on these 1d candles " +
+        "(a window's label is the close 4 candles after its last one; a block spans twice that) the newest 7 " +
+        "days hold windows on 4 days, in 1 block; it could never promote\nhint: hold out 44 days or more " +
+        "(--holdout-days 44), or pass --promote-if not-worse\n",
     );
     assert.equal(daily.code, 2);
+    // Nine days, six one-day blocks before, are six days of windows in one block of 8.
+    const nine = await run("9", ["--promote-if", "clearly-better"]);
+    assert.match(
+      nine.stderr,
+      / the newest 9 days hold windows on 6 days, in 1 block; it could never promote\n/,
+    );
+    assert.equal(nine.code, 2);
     assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), versions, "nothing trained");
     assert.deepEqual(await runFolderNames(join(dir, "checkpoints")), [], "no training started");
   } finally {
@@ -1381,6 +1397,8 @@ Deno.test("retrain --json: the decision as one JSON document on stdout, the summ
       json.summary.includes(`macro-F1 ${scorePair(cand.macro_f1!, cur.macro_f1!)} (${cand.rule} rule)`),
     );
     const d = json.log_loss_difference!;
+    // 1h candles: a block a day, as the interval has always been drawn there.
+    assert.deepEqual([d.block_days, d.blocks], [1, d.days]);
     const words = describeDifference({
       log_loss_diff: { estimate: d.estimate!, low: d.low!, high: d.high! },
       blocks: d.days,

@@ -4,7 +4,7 @@
  * exactly as `serve` would answer (each version's classes named by its own decision rule and priors), with the
  * candidate's labels, beside the gradient-boosting baseline.
  */
-import { type CandleSeries, intervalOf, plural, windowEnds } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, intervalOf, plural, windowEnds } from "../../features/index.ts";
 import {
   DatasetError,
   gatherBatch,
@@ -43,23 +43,62 @@ export function holdoutStart(series: readonly CandleSeries[], days: number): num
 }
 
 /**
+ * Whole days per block of `heldOutDifference`'s bootstrap: as many as span `BLOCK_HORIZONS` label horizons,
+ * at least one (horizon 4: a day on 1h candles, as before; 2 days on 4h, 4 on 12h, 8 on 1d). A window's label
+ * lies `horizon` candles ahead, so windows that close a day share label candles with the next day's, and a
+ * model's errors persist from candle to candle: blocks much shorter than that are not independent pieces of
+ * evidence, and the interval drawn from them is too narrow. `step`: the candles' interval in ms (null, e.g. a
+ * single candle: a day).
+ */
+export function holdoutBlockDays(step: number | null, horizon: number): number {
+  if (step === null || !(step > 0)) return 1;
+  return Math.max(1, Math.ceil((BLOCK_HORIZONS * horizon * step) / DAY));
+}
+
+/**
+ * How many label horizons a block spans at least. Simulated (session 38: two equally good learners, horizon
+ * 4, five symbols, errors persisting from candle to candle; 2.5 % nominal), the share of holdouts that named
+ * the candidate "clearly better" with blocks of one day was 2.6 % on 1h, 3.1–4.2 % on 4h, 6.9 % on 12h and
+ * 12–13.5 % on 1d; with blocks spanning one horizon (1, 1, 2 and 4 days) 4h and 12h stayed at 3.1–4.2 % and
+ * 4.2–5.3 %, 1d at 3.9–4.6 %; with two (1, 2, 4 and 8 days): 2.6 %, 2.6–3.1 %, 3.3–3.6 %, 3.2–3.4 %. The cost:
+ * on 1d a clear win needs six blocks of 8 days, some 44 held-out days.
+ */
+export const BLOCK_HORIZONS = 2;
+
+/** `holdoutBlockDays` of the series' own candles. */
+function blockDaysOf(series: readonly CandleSeries[], horizon: number): number {
+  return holdoutBlockDays(commonestStep(series.map((s) => s.openTime)), horizon);
+}
+
+/** What the held-out windows fill: how many, on how many days, in how many blocks of `blockDays` days. */
+export interface HoldoutCoverage {
+  readonly windows: number;
+  readonly days: number;
+  readonly blocks: number;
+  readonly blockDays: number;
+}
+
+/**
  * Where the held-out windows of `days` would fall, known before anything is trained: how many labelled windows
- * there are (each symbol's, whose last candle opens at or after `holdoutStart`) and how many whole days
- * (`heldOutDifference`'s blocks) they fill. A label lies `horizon` candles after its window, so on coarse
- * candles the newest days hold none: 14 days of 1w candles, horizon 4, hold no window with a label yet, and
- * 7 days of 1d candles hold windows on 4 days only.
+ * there are (each symbol's, whose last candle opens at or after `holdoutStart`), how many whole days they fill
+ * and in how many of `heldOutDifference`'s blocks (a day each, or several on coarse candles:
+ * `holdoutBlockDays`). A label lies `horizon` candles after its window, so on coarse candles the newest days
+ * hold none: 14 days of 1w candles, horizon 4, hold no window with a label yet, and 7 days of 1d candles hold
+ * windows on 4 days only.
  */
 export function holdoutCoverage(
   series: readonly CandleSeries[],
   days: number,
   shape: Pick<WindowShape, "lookback" | "horizon">,
-): { readonly windows: number; readonly days: number } {
-  return coverageOf(labelledTimes(series, shape), holdoutStart(series, days));
+): HoldoutCoverage {
+  const blockDays = blockDaysOf(series, shape.horizon);
+  return coverageOf(labelledTimes(series, shape), holdoutStart(series, days), blockDays);
 }
 
 /**
- * The fewest whole `--holdout-days` whose labelled windows fill at least `blocks` days (1: any window at
- * all), below what leaves nothing before them to train on; null when no such number of days does.
+ * The fewest whole `--holdout-days` whose labelled windows fill at least `blocks` of `heldOutDifference`'s
+ * blocks (1: any window at all), below what leaves nothing before them to train on; null when no such number
+ * of days does.
  */
 export function fewestHoldoutDays(
   series: readonly CandleSeries[],
@@ -67,10 +106,11 @@ export function fewestHoldoutDays(
   blocks: number,
 ): number | null {
   const times = labelledTimes(series, shape);
+  const blockDays = blockDaysOf(series, shape.horizon);
   const oldest = Math.min(...series.map((s) => s.openTime[0]));
   const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
   for (let days = 1; newest - days * DAY > oldest; days++) {
-    if (coverageOf(times, newest - days * DAY).days >= blocks) return days;
+    if (coverageOf(times, newest - days * DAY, blockDays).blocks >= blocks) return days;
   }
   return null;
 }
@@ -78,7 +118,7 @@ export function fewestHoldoutDays(
 /**
  * `--holdout-days` that can decide nothing, refused before anything is trained (exit 2): held-out days holding
  * no labelled window (before: the candidate was trained, then "no labelled windows in the held-out 14 days",
- * exit 1, every run on 1w candles), or, under `clearly-better` with a current to beat, windows on fewer days
+ * exit 1, every run on 1w candles), or, under `clearly-better` with a current to beat, windows in fewer blocks
  * than a clear win is judged from (before: 1d candles with --holdout-days 7 trained a candidate each week and
  * kept current, exit 0, "over 4 days: too few days to judge"). Without a current the candidate is promoted
  * whatever it scores, so only the first condition applies.
@@ -94,9 +134,9 @@ export function requireHoldoutWindows(
     readonly compared: boolean;
   },
 ): void {
-  const { windows, days } = holdoutCoverage(series, opts.holdoutDays, shape);
+  const { windows, days, blocks, blockDays } = holdoutCoverage(series, opts.holdoutDays, shape);
   const needed = opts.compared && opts.promoteIf === "clearly-better" ? minimumBlocks(0.95) : 1;
-  if (days >= needed) return;
+  if (blocks >= needed) return;
   const interval = intervalOf(series.map((s) => s.openTime));
   const candles = `${interval === null ? "" : `${interval} `}candles`;
   const label = `a window's label is the close ${plural(shape.horizon, "candle")} after its last one`;
@@ -105,12 +145,19 @@ export function requireHoldoutWindows(
   const rule = `--promote-if ${opts.promoteIf}${
     opts.promoteIf === "clearly-better" ? " (weekly runs' default)" : ""
   }`;
+  // Blocks of several days (coarse candles) are what the interval counts, so the message counts them too.
+  const span = BLOCK_HORIZONS === 2 ? "twice that" : `${BLOCK_HORIZONS} times that`;
+  const [judged, held] = blockDays === 1 ? [`${needed} held-out days`, `windows on ${days}`] : [
+    `${needed} blocks of ${blockDays} held-out days`,
+    `windows on ${plural(days, "day")}, in ${plural(blocks, "block")}`,
+  ];
+  const because = blockDays === 1 ? label : `${label}; a block spans ${span}`;
   const message = windows === 0
     ? `--holdout-days ${opts.holdoutDays}: the held-out days of ${opts.data} hold no labelled window to score ` +
       `a candidate on: ${label}, and on these ${candles} none of the newest ${opts.holdoutDays} days has one yet`
-    : `--holdout-days ${opts.holdoutDays}: ${rule} promotes only a clear win, judged from at least ${needed} ` +
-      `held-out days with labelled windows, and on these ${candles} (${label}) the newest ` +
-      `${opts.holdoutDays} days hold windows on ${days}; it could never promote`;
+    : `--holdout-days ${opts.holdoutDays}: ${rule} promotes only a clear win, judged from at least ${judged} ` +
+      `with labelled windows, and on these ${candles} (${because}) the newest ${opts.holdoutDays} days hold ` +
+      `${held}; it could never promote`;
   const also = windows > 0 ? ", or pass --promote-if not-worse" : "";
   throw new UsageError(
     message,
@@ -132,11 +179,12 @@ function labelledTimes(
   return Float64Array.from(times).sort().reverse();
 }
 
-function coverageOf(newestFirst: Float64Array, start: number): { windows: number; days: number } {
+function coverageOf(newestFirst: Float64Array, start: number, blockDays: number): HoldoutCoverage {
   let windows = 0;
   while (windows < newestFirst.length && newestFirst[windows] >= start) windows++;
   const held = newestFirst.subarray(0, windows);
-  return { windows, days: windows === 0 ? 0 : new Set(timeBlocks(held, DAY)).size };
+  const count = (ms: number) => (windows === 0 ? 0 : new Set(timeBlocks(held, ms)).size);
+  return { windows, days: count(DAY), blocks: count(blockDays * DAY), blockDays };
 }
 
 /** Every labelled window whose last candle opens at or after `start`. */
@@ -188,13 +236,17 @@ export function scoreServed(
   };
 }
 
+/** `heldOutDifference`'s result: the bootstrap's, with the days its windows fill and the days per block. */
+export type HeldOutDifference = BootstrapResult & { readonly days: number; readonly blockDays: number };
+
 /**
  * The candidate's log-loss and macro-F1 minus current's on the held-out windows, with 95 % intervals from
  * `evaluate`'s block bootstrap over whole days (every symbol's windows of a day together: neighbouring windows
- * share candles and markets move together). Fourteen days of five 1h series hold ~1,650 windows but only
- * fourteen such blocks: replayed (session 31), the intervals spanned ±0.02–0.03 for weekly fine-tunes that
- * had won by 0.002–0.006, and ±0.004–0.015 for monthly candidates, so a summary that printed the two scores
- * alone read as a verdict it was not.
+ * share candles and markets move together), several days to a block where a day is short of twice the label
+ * horizon (`holdoutBlockDays`: 1d candles, horizon 4, in blocks of 8 days). Fourteen days of five 1h series
+ * hold ~1,650 windows but only fourteen such blocks: replayed (session 31), the intervals spanned ±0.02–0.03
+ * for weekly fine-tunes that had won by 0.002–0.006, and ±0.004–0.015 for monthly candidates, so a summary
+ * that printed the two scores alone read as a verdict it was not.
  */
 export function heldOutDifference(
   set: Pick<LabelledSet, "labels" | "seriesIndex" | "ends" | "size"> & {
@@ -202,12 +254,21 @@ export function heldOutDifference(
   },
   candidate: Pick<ServedMetrics, "scored">,
   current: Pick<ServedMetrics, "scored">,
-): BootstrapResult {
+  horizon: number,
+): HeldOutDifference {
   const times = Float64Array.from(
     { length: set.size },
     (_, i) => set.series[set.seriesIndex[i]].openTime[set.ends[i]],
   );
-  return blockBootstrap(set.labels, candidate.scored, current.scored, timeBlocks(times, DAY));
+  const blockDays = holdoutBlockDays(commonestStep(set.series.map((s) => s.openTime)), horizon);
+  const result = blockBootstrap(
+    set.labels,
+    candidate.scored,
+    current.scored,
+    timeBlocks(times, blockDays * DAY),
+  );
+  const days = set.size === 0 ? 0 : new Set(timeBlocks(times, DAY)).size;
+  return { ...result, days, blockDays };
 }
 
 /** A checkpoint's metrics on the set, from its model.onnx, under its own served rule (`scoreServed`). */

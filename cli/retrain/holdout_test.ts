@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { syntheticSeries } from "../../test/evaluation.ts";
-import { holdoutSet, holdoutStart, scoreGradientBoosting } from "./holdout.ts";
+import { normalFrom, seededRng } from "../../features/index.ts";
+import { blockBootstrap, timeBlocks } from "../../ml/evaluate/index.ts";
+import {
+  heldOutDifference,
+  holdoutBlockDays,
+  holdoutSet,
+  holdoutStart,
+  scoreGradientBoosting,
+} from "./holdout.ts";
+import { describeDifference } from "./promotion.ts";
 
 const shape = { lookback: 12, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
 
@@ -16,3 +25,95 @@ Deno.test("the boosting reference on the held-out days is skipped, not fit, once
   stop.abort();
   assert.equal(await scoreGradientBoosting(series, start, shape, set, stop.signal), null);
 });
+
+const HOUR = 3_600_000, DAY = 24 * HOUR;
+
+Deno.test("the held-out difference's blocks span whole days and at least twice the label horizon", () => {
+  // 1h candles keep a day a block, as before; coarser candles take as many days as twice the horizon needs.
+  assert.equal(holdoutBlockDays(HOUR, 4), 1);
+  assert.equal(holdoutBlockDays(HOUR, 12), 1);
+  assert.equal(holdoutBlockDays(HOUR, 13), 2);
+  assert.equal(holdoutBlockDays(4 * HOUR, 4), 2);
+  assert.equal(holdoutBlockDays(12 * HOUR, 4), 4);
+  assert.equal(holdoutBlockDays(DAY, 4), 8);
+  assert.equal(holdoutBlockDays(null, 4), 1, "no step to see: a day");
+  // 28 days of 1d windows over five symbols: 4 blocks of 8 days (the newest holds 4), too few to judge.
+  const { set, a, b } = equalLearners(seededRng(3), 28, 1);
+  const d = heldOutDifference(set, a, b, 4);
+  assert.deepEqual([d.blocks, d.blockDays, d.days], [4, 8, 28]);
+  assert.match(
+    describeDifference(d),
+    / over 28 days in 4 blocks of 8 days: too few blocks of 8 days to judge \(6 needed\)$/,
+  );
+});
+
+Deno.test("two equally good learners on 1d candles are seldom told apart by the held-out interval", () => {
+  // Before: blocks of one day on 1d candles, horizon 4, where neighbouring days share 3 of 4 label candles;
+  // of such simulated 56-day holdouts 12 % named the candidate clearly better (2.5 % nominal). Session 38.
+  const rng = seededRng(11);
+  let clear = 0, dayBlocks = 0;
+  const trials = 200;
+  for (let t = 0; t < trials; t++) {
+    const { set, a, b } = equalLearners(rng, 56, 1);
+    if (heldOutDifference(set, a, b, 4).log_loss_diff.high < 0) clear++;
+    // The same windows in one-day blocks, as before: the interval too narrow.
+    const times = Float64Array.from(set.ends, (c) => set.series[0].openTime[c]);
+    const days = blockBootstrap(set.labels, a.scored, b.scored, timeBlocks(times, DAY));
+    if (days.log_loss_diff.high < 0) dayBlocks++;
+  }
+  assert.ok(dayBlocks / trials > 0.07, `one-day blocks: ${dayBlocks} of ${trials} clearly better`);
+  assert.ok(clear / trials < 0.06, `${clear} of ${trials} clearly better`);
+});
+
+/**
+ * Two equally good learners on `days` days of `perDay` candles a day, five symbols, horizon 4: both see the
+ * labels (drawn from the sum of the next 4 returns) through independent errors that persist from candle to
+ * candle, as a model's do.
+ */
+function equalLearners(rng: () => number, days: number, perDay: number) {
+  const gauss = normalFrom(rng);
+  const H = 4, SYMBOLS = 5, candles = days * perDay, size = candles * SYMBOLS;
+  const openTime = Float64Array.from(
+    { length: candles + H },
+    (_, i) => Date.UTC(2024, 0, 1) + (i * DAY) / perDay,
+  );
+  const set = {
+    labels: new Int8Array(size),
+    series: Array.from({ length: SYMBOLS }, () => ({ openTime })),
+    seriesIndex: new Int32Array(size),
+    ends: new Int32Array(size),
+    size,
+  };
+  const learner = () => ({
+    scored: { probabilities: new Float32Array(3 * size), classes: new Int8Array(size) },
+  });
+  const a = learner(), b = learner();
+  for (let s = 0; s < SYMBOLS; s++) {
+    const r = Array.from({ length: candles + H }, () => gauss());
+    let ea = 0, eb = 0;
+    for (let c = 0; c < candles; c++) {
+      const i = s * candles + c;
+      let forward = 0;
+      for (let k = 1; k <= H; k++) forward += r[c + k];
+      forward /= Math.sqrt(H);
+      set.labels[i] = forward < -0.5 ? 0 : forward > 0.5 ? 2 : 1;
+      set.seriesIndex[i] = s;
+      set.ends[i] = c;
+      ea = 0.8 * ea + 0.6 * gauss();
+      eb = 0.8 * eb + 0.6 * gauss();
+      for (const [m, e] of [[a, ea], [b, eb]] as const) {
+        const p = softmax([Math.log(0.31) - 0.3 * e, Math.log(0.38), Math.log(0.31) + 0.3 * e]);
+        m.scored.probabilities.set(p, 3 * i);
+        m.scored.classes[i] = p.indexOf(Math.max(...p));
+      }
+    }
+  }
+  return { set, a, b };
+}
+
+function softmax(logits: number[]): number[] {
+  const top = Math.max(...logits);
+  const e = logits.map((l) => Math.exp(l - top));
+  const sum = e[0] + e[1] + e[2];
+  return e.map((v) => v / sum);
+}

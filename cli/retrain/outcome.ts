@@ -58,13 +58,20 @@ export const RetrainJson = z.object({
   }).nullable(),
   candidate_scores: Scores.nullable(),
   current_scores: Scores.nullable(),
-  /** Candidate's held-out log-loss minus current's, with its interval over whole days and what it says. */
+  /**
+   * Candidate's held-out log-loss minus current's, with its interval over blocks of whole days and what it
+   * says: `days` the held-out days holding windows, `blocks` how many blocks of `block_days` days they fill
+   * (the interval's independent units: one a day, or several days a block on coarse candles, 8 on 1d candles
+   * with horizon 4, where a day is short of twice the label horizon).
+   */
   log_loss_difference: z.object({
     estimate: z.number().nullable(),
     low: z.number().nullable(),
     high: z.number().nullable(),
     level: z.number(),
     days: z.number().int(),
+    blocks: z.number().int(),
+    block_days: z.number().int(),
     /** "better", "worse", "no clear difference", or too few days to judge (the candidate's side). */
     judgement: z.string(),
   }).nullable(),
@@ -97,7 +104,10 @@ export const finite = (x: number): number | null => (Number.isFinite(x) ? x : nu
 
 /** The held-out difference as `retrain --json` gives it; `judgement` is what the summary says of it. */
 export function differenceJson(
-  d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">,
+  d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level"> & {
+    readonly days?: number;
+    readonly blockDays?: number;
+  },
   judgement: string,
 ): NonNullable<RetrainJson["log_loss_difference"]> {
   const { estimate, low, high } = d.log_loss_diff;
@@ -106,7 +116,9 @@ export function differenceJson(
     low: finite(low),
     high: finite(high),
     level: d.level,
-    days: d.blocks,
+    days: d.days ?? d.blocks,
+    blocks: d.blocks,
+    block_days: d.blockDays ?? 1,
     judgement,
   };
 }

@@ -106,21 +106,40 @@ export function failedCriteria(
 }
 
 /**
+ * The held-out difference as `describeDifference` words it: the bootstrap's interval, and where its blocks
+ * span several days (`heldOutDifference` on coarse candles), the days its windows fill and the days per block.
+ */
+export type DifferenceSummary = Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level"> & {
+  readonly days?: number;
+  readonly blockDays?: number;
+};
+
+/**
  * The candidate's held-out log-loss minus current's with its interval and what the interval says, as
  * `evaluate`'s verdict writes them, e.g. "difference -0.0020, 95 % interval -0.0219 … +0.0179 over 14 days:
  * no clear difference"; the word is the candidate's ("better": the whole interval below 0). Fewer days than
- * `evaluate` judges from are said to be too few, whatever the interval shows.
+ * `evaluate` judges from are said to be too few, whatever the interval shows. Blocks of several days (1d
+ * candles) are named as such, "over 41 days in 6 blocks of 8 days": the days alone overstated the evidence.
  */
-export function describeDifference(d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">): string {
+export function describeDifference(d: DifferenceSummary): string {
   const { estimate, low, high } = d.log_loss_diff;
+  const blockDays = d.blockDays ?? 1;
+  const blocks = `${plural(d.blocks, "block")} of ${blockDays} days`;
+  const over = blockDays === 1
+    ? plural(d.blocks, "day")
+    : d.days === undefined
+    ? blocks
+    : `${plural(d.days, "day")} in ${blocks}`;
   return `difference ${signedDifference(estimate)}, ${Math.round(100 * d.level)} % interval ` +
-    `${intervalWords(low, high)} over ${plural(d.blocks, "day")}: ${differenceJudgement(d)}`;
+    `${intervalWords(low, high)} over ${over}: ${differenceJudgement(d)}`;
 }
 
 /** What the difference's interval says of the candidate, the words ending `describeDifference`. */
-export function differenceJudgement(d: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">): string {
+export function differenceJudgement(d: DifferenceSummary): string {
   const { low, high } = d.log_loss_diff;
+  const blockDays = d.blockDays ?? 1;
+  const units = blockDays === 1 ? "days" : `blocks of ${blockDays} days`;
   return enoughBlocks(d)
     ? judge(low, high, true)
-    : `too few days to judge (${minimumBlocks(d.level)} needed)`;
+    : `too few ${units} to judge (${minimumBlocks(d.level)} needed)`;
 }

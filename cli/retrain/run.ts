@@ -426,7 +426,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         `compared; promote it by hand with '${promoteCommand(candidate)}'`;
     } else {
       const cur = await scoreCheckpoint(currentDir!, set);
-      const difference = heldOutDifference(set, cand, cur);
+      const difference = heldOutDifference(set, cand, cur, shape.horizon);
       const clearWin = opts.promoteIf === "clearly-better" ? difference : undefined;
       const failed = failedCriteria(cand, cur, opts, clearWin);
       promoted = failed.length === 0;

@@ -56,11 +56,12 @@ export function holdoutBlockDays(step: number | null, horizon: number): number {
 }
 
 /**
- * How many label horizons a block spans at least. Simulated (session 38: two equally good learners, horizon
- * 4, five symbols, errors persisting from candle to candle; 2.5 % nominal), the share of holdouts that named
- * the candidate "clearly better" with blocks of one day was 2.6 % on 1h, 3.1–4.2 % on 4h, 6.9 % on 12h and
- * 12–13.5 % on 1d; with blocks spanning one horizon (1, 1, 2 and 4 days) 4h and 12h stayed at 3.1–4.2 % and
- * 4.2–5.3 %, 1d at 3.9–4.6 %; with two (1, 2, 4 and 8 days): 2.6 %, 2.6–3.1 %, 3.3–3.6 %, 3.2–3.4 %. The cost:
+ * How many label horizons a block spans at least. Simulated (session 38, `deno task bench:retrain-blocks`:
+ * two equally good learners, horizon 4, five symbols, errors persisting from candle to candle; runs of
+ * 1,000–4,000 holdouts of 14–112 days, each rate ±0.3–0.5 points), the share of holdouts that named the
+ * candidate "clearly better" (2.5 % nominal) was, with blocks of one day, 2.6–3.6 % on 1h, 2.9–4.5 % on 4h,
+ * 6.9–8.1 % on 12h and 11.4–13.5 % on 1d; with blocks spanning one horizon (2 days on 12h, 4 on 1d) 4.2–5.3 %
+ * and 3.9–4.6 %; with two (2 days on 4h, 4 on 12h, 8 on 1d) 2.5–3.9 %, 2.5–3.6 % and 3.2–3.4 %. The cost:
  * on 1d a clear win needs six blocks of 8 days, some 44 held-out days.
  */
 export const BLOCK_HORIZONS = 2;

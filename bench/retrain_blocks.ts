@@ -10,7 +10,8 @@
  *   deno task bench:retrain-blocks [--trials 1000] [--days 28,56] [--intervals 1h,4h,12h,1d] [--seed 7]
  */
 import { parseArgs } from "node:util";
-import { normalFrom, seededRng } from "../features/index.ts";
+import { seededRng } from "../features/index.ts";
+import { equalLearners } from "../test/equal_learners.ts";
 import { blockBootstrap, type BootstrapResult, minimumBlocks, timeBlocks } from "../ml/evaluate/index.ts";
 import { heldOutDifference, holdoutBlockDays } from "../cli/retrain/holdout.ts";
 
@@ -25,55 +26,14 @@ const { values } = parseArgs({
 });
 const trials = Number(values.trials);
 const rng = seededRng(Number(values.seed));
-const gauss = normalFrom(rng);
+// H and SYMBOLS: what equalLearners simulates.
 const HOUR = 3_600_000, DAY = 24 * HOUR, H = 4, SYMBOLS = 5;
 const PER_DAY: Record<string, number> = { "1h": 24, "2h": 12, "4h": 6, "6h": 4, "8h": 3, "12h": 2, "1d": 1 };
 
-function softmax(logits: number[]): number[] {
-  const top = Math.max(...logits);
-  const e = logits.map((l) => Math.exp(l - top));
-  const sum = e[0] + e[1] + e[2];
-  return e.map((v) => v / sum);
-}
-
 /** One simulated holdout: [clearly better, either way] with one-day blocks, then with retrain's. */
 function holdout(days: number, perDay: number): [boolean, boolean][] {
-  const candles = days * perDay, size = candles * SYMBOLS;
-  const openTime = Float64Array.from(
-    { length: candles + H },
-    (_, i) => Date.UTC(2024, 0, 1) + (i * DAY) / perDay,
-  );
-  const set = {
-    labels: new Int8Array(size),
-    series: Array.from({ length: SYMBOLS }, () => ({ openTime })),
-    seriesIndex: new Int32Array(size),
-    ends: new Int32Array(size),
-    size,
-  };
-  const learner = () => ({
-    scored: { probabilities: new Float32Array(3 * size), classes: new Int8Array(size) },
-  });
-  const a = learner(), b = learner();
-  for (let s = 0; s < SYMBOLS; s++) {
-    const r = Array.from({ length: candles + H }, () => gauss());
-    let ea = 0, eb = 0;
-    for (let c = 0; c < candles; c++) {
-      const i = s * candles + c;
-      let forward = 0;
-      for (let k = 1; k <= H; k++) forward += r[c + k];
-      forward /= Math.sqrt(H);
-      set.labels[i] = forward < -0.5 ? 0 : forward > 0.5 ? 2 : 1;
-      set.seriesIndex[i] = s;
-      set.ends[i] = c;
-      ea = 0.8 * ea + 0.6 * gauss();
-      eb = 0.8 * eb + 0.6 * gauss();
-      for (const [m, e] of [[a, ea], [b, eb]] as const) {
-        const p = softmax([Math.log(0.31) - 0.3 * e, Math.log(0.38), Math.log(0.31) + 0.3 * e]);
-        m.scored.probabilities.set(p, 3 * i);
-        m.scored.classes[i] = p.indexOf(Math.max(...p));
-      }
-    }
-  }
+  const { set, a, b } = equalLearners(rng, days, perDay);
+  const openTime = set.series[0].openTime;
   const times = Float64Array.from(set.ends, (c) => openTime[c]);
   const seed = Math.floor(rng() * 1e9);
   const called = (d: BootstrapResult): [boolean, boolean] => {

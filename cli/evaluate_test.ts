@@ -22,6 +22,7 @@ import { syntheticSeries } from "../test/evaluation.ts";
 import { EvaluateFlagsSchema, type EvaluateOptions } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { runCandlecast } from "../test/cli.ts";
+import { stopOnRead } from "../test/stop_on_read.ts";
 import { CommandError, UsageError } from "./errors.ts";
 
 const LOOKBACK = 12;
@@ -715,25 +716,13 @@ Deno.test("Ctrl-C while evaluate reads the CSV ends the read there; nothing is w
   // symbols, 244 MB).
   const data = join(dir, "long.csv");
   await writeTrainingCsv(data, syntheticSeries(400));
-  const stop = new AbortController();
-  const read: number[] = [];
+  const { signal, progress, readLessThanWhole } = stopOnRead(data);
   const outputDir = join(dir, "interrupted_reading");
-  const error = await runEvaluation(options({ data, outputDir }), {
-    ...quiet,
-    signal: stop.signal,
-    progress: {
-      update: (done, _total, label) => {
-        if (label !== `reading ${data}`) return;
-        read.push(done);
-        stop.abort();
-      },
-      clear: () => {},
-    },
-  }).then(() => assert.fail("must fail"), (e) => e);
+  const error = await runEvaluation(options({ data, outputDir }), { ...quiet, signal, progress })
+    .then(() => assert.fail("must fail"), (e) => e);
   assert.equal(error.exitCode, 130, String(error));
   assert.match(error.message, /before its first fold finished; nothing was written/);
-  const whole = Math.floor((await Deno.stat(data)).size / 2 ** 20);
-  assert.ok(whole >= 2 && Math.max(...read) < whole, `read ${read.join(", ")} of ${whole} whole MB`);
+  await readLessThanWhole();
   await assert.rejects(Deno.stat(join(outputDir, "evaluation.json")));
 });
 

@@ -27,6 +27,7 @@ import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { FIRST_PRESS } from "../train.ts";
+import { stopOnRead } from "../../test/stop_on_read.ts";
 import { abandonedRuns } from "./run_folder.ts";
 
 const real = haveRealData();
@@ -667,26 +668,12 @@ Deno.test("a stop while the CSV is read ends the read there, and the run with no
   await writeTrainingCsv(data, syntheticSeries(400, ["SIMAUSDT", "SIMBUSDT"]));
   // Before, the stop was heard while the file streamed in but acted on once all of it was read (12 s on 25
   // symbols, 244 MB), and the reading bar ran to its end.
-  const stop = new AbortController();
-  const read: number[] = [];
-  const error = await runTraining(options(data, checkpoints), {
-    ...quiet,
-    flags: {},
-    signal: stop.signal,
-    progress: {
-      update: (done, _total, label) => {
-        if (label !== `reading ${data}`) return;
-        read.push(done);
-        stop.abort();
-      },
-      clear: () => {},
-    },
-  }).then(() => null, (e) => e);
+  const { signal, progress, readLessThanWhole } = stopOnRead(data);
+  const error = await runTraining(options(data, checkpoints), { ...quiet, flags: {}, signal, progress })
+    .then(() => null, (e) => e);
   assert.ok(error instanceof InterruptedError, String(error));
   assert.match(error.message, /interrupted before it started; nothing was saved/);
-  // In whole MB read: the whole file's would be its size's.
-  const whole = Math.floor((await Deno.stat(data)).size / 2 ** 20);
-  assert.ok(whole >= 2 && Math.max(...read) < whole, `read ${read.join(", ")} of ${whole} whole MB`);
+  await readLessThanWhole();
   const left = await Array.fromAsync(Deno.readDir(checkpoints)).catch(() => []);
   assert.deepEqual(left.map((e) => e.name), []);
   await Deno.remove(dir, { recursive: true });
@@ -797,6 +784,17 @@ Deno.test("a read that fails after its progress was drawn clears the bar, so the
   await Deno.remove(dir, { recursive: true });
 });
 
+/** Enough training windows for a teacher (MIN_TEACHER_WINDOWS): three real symbols, 12,000 candles each. */
+async function teacherSizedCsv(dir: string): Promise<string> {
+  const series: CandleSeries[] = [];
+  for (const symbol of ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) {
+    series.push(sliceSeries(await loadRealSeries(symbol), 30_000, 42_000));
+  }
+  const data = join(dir, "d.csv");
+  await writeTrainingCsv(data, series);
+  return data;
+}
+
 Deno.test({
   name:
     "train: a stop while distillation's teacher is fitted saves nothing, in the phase whose message says so",
@@ -804,13 +802,7 @@ Deno.test({
   async fn() {
     const dir = await tempDir();
     try {
-      // Enough training windows for a teacher (MIN_TEACHER_WINDOWS): three real symbols, 12,000 candles each.
-      const series: CandleSeries[] = [];
-      for (const symbol of ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) {
-        series.push(sliceSeries(await loadRealSeries(symbol), 30_000, 42_000));
-      }
-      const data = join(dir, "d.csv");
-      await writeTrainingCsv(data, series);
+      const data = await teacherSizedCsv(dir);
       const checkpoints = join(dir, "checkpoints");
       const controller = new AbortController();
       const phases: string[] = [];
@@ -848,12 +840,7 @@ Deno.test({
   async fn() {
     const dir = await tempDir();
     try {
-      const series: CandleSeries[] = [];
-      for (const symbol of ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) {
-        series.push(sliceSeries(await loadRealSeries(symbol), 30_000, 42_000));
-      }
-      const data = join(dir, "d.csv");
-      await writeTrainingCsv(data, series);
+      const data = await teacherSizedCsv(dir);
       const checkpoints = join(dir, "checkpoints");
       const flags = { distillWeight: "0.2", epochs: "3", members: "1", promote: false };
       // The first run is stopped in its second epoch: its run folder keeps the first epoch's best weights.

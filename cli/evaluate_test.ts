@@ -604,7 +604,7 @@ Deno.test("folds too short for a label (a month of 1w candles at horizon 4) are 
   assert.equal(weeks.code, 2, weeks.stderr);
   assert.match(
     weeks.stderr,
-    /a week holds only 1 1w candle\nhint: evaluate tests whole weeks; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
+    /a week holds a single 1w candle\nhint: evaluate tests whole weeks; on 1w candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
   );
   // Month candles open on each month's 1st, 28–31 days apart. Before: "a month holds only 0 1M candles", the
   // commonest step (31 days) dividing a 30-day month.
@@ -633,7 +633,7 @@ Deno.test("folds too short for a label (a month of 1w candles at horizon 4) are 
   assert.equal(onMonths.code, 2, onMonths.stderr);
   assert.match(
     onMonths.stderr,
-    /^candlecast: fold 2019-11 \(test 2019-11-01 … 2019-12-01\) holds no test window: a window is tested when its label candle, 4 candles after its last one, opens in the same month, and a month holds only 1 1M candle\nhint: evaluate tests whole months; on 1M candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
+    /^candlecast: fold 2019-11 \(test 2019-11-01 … 2019-12-01\) holds no test window: a window is tested when its label candle, 4 candles after its last one, opens in the same month, and a month holds a single 1M candle\nhint: evaluate tests whole months; on 1M candles score one split with 'candlecast train --split-dates VALIDATION_START,TEST_START'\n$/,
   );
 });
 

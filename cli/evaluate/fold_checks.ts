@@ -90,6 +90,13 @@ export function checkRoomToTrain(
   );
 }
 
+/** "no 1w candle", "a single 1M candle", "only 3 1w candles": digits beside an interval's digits read badly. */
+function howMany(n: number, candle: string): string {
+  if (n === 0) return `no ${candle}`;
+  if (n === 1) return `a single ${candle}`;
+  return `only ${plural(n, candle)}`;
+}
+
 /**
  * Every fold must hold test windows: a window is tested when its label candle, `horizon` candles after its
  * last one, opens inside the block, so a month of 1w candles (4–5 of them) at horizon 4 holds almost none.
@@ -128,7 +135,7 @@ export function checkTestWindows(
       `${where}: a window is tested when its label candle, ${
         plural(horizon, "candle")
       } after its last one, ` +
-        `opens in the same ${block}, and a ${block} holds only ${plural(perBlock, candle)}`,
+        `opens in the same ${block}, and a ${block} holds ${howMany(perBlock, candle)}`,
       `evaluate tests whole ${block}s; on ${
         interval ?? "these"
       } candles score one split with 'candlecast train ` +

@@ -73,6 +73,8 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
       const m = await readManifest(dir);
       const { missing, changed: mismatched } = await fileProblems(dir, m.files);
       const notes = [
+        // A copied or renamed folder: serve, predict and monitor name it as its manifest does (promote refuses).
+        m.version === version ? null : `manifest names it ${m.version} (a copied or renamed folder?)`,
         missing.length > 0 ? `missing: ${missing.join(", ")}` : null,
         mismatched.length > 0 ? `sha256 mismatch: ${mismatched.join(", ")}` : null,
         m.training?.stop_reason === "interrupted" ? "interrupted" : null,

@@ -211,10 +211,17 @@ async function requireIntact(root: string, version: string): Promise<void> {
     );
   };
   let files: Readonly<Record<string, string>>;
+  let named: string;
   try {
-    files = (await readManifestInfo(dir)).files ?? {};
+    ({ files = {}, version: named } = await readManifestInfo(dir));
   } catch (error) {
     throw unservable(error);
+  }
+  // A copied or renamed folder (`cp -r v3_… v10_…`, a backup restored under a free name) serves under the
+  // name its manifest records: promoted, `models list` said current was v10 while /health, every prediction
+  // and the predictions log monitor reads said v3, another version's name.
+  if (named !== version) {
+    throw nameMismatchError(version, named, isVersionName(named) && await hasVersion(root, named));
   }
   const problems = await fileProblems(dir, files);
   if (hasFileProblems(problems)) {
@@ -228,6 +235,21 @@ async function requireIntact(root: string, version: string): Promise<void> {
   } catch (error) {
     throw unservable(error);
   }
+}
+
+/**
+ * Folder `version` whose manifest.json records another version's name: what it is, and the way out (`taken`:
+ * a folder of that name is in the store already, the original or another model of the same name).
+ */
+export function nameMismatchError(version: string, named: string, taken: boolean): CheckpointStoreError {
+  return new CheckpointStoreError(
+    `${version}'s manifest.json names it ${named} (a copied or renamed folder?), and serve, predict and ` +
+      `monitor would report it as ${named}; current is unchanged`,
+    taken
+      ? `promote ${named} itself if this is a copy of it; a different model of that name needs a checkpoints ` +
+        "folder of its own"
+      : `rename the folder back to ${named}, the name its manifest gives it, and promote that`,
+  );
 }
 
 /** A promotion waits this long for another one (they take milliseconds), then fails saying who holds it. */

@@ -238,3 +238,54 @@ Deno.test("a version whose manifest lists a file outside its folder is refused, 
   assert.match(listed.note ?? "", /files: "\.\.\/pipe" is not a file of the version folder/);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("a copied or renamed version folder is noted by list and refused by promote: it serves under its manifest's name", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
+  try {
+    // The writer's manifest (models list reads its whole schema): the stand-in's with an empty file list.
+    for (const v of ["v1_2026-01-01", "v2_2026-01-02"]) {
+      const path = join(root, v, "manifest.json");
+      const manifest = JSON.parse(await Deno.readTextFile(path));
+      await Deno.writeTextFile(
+        path,
+        JSON.stringify({
+          ...manifest,
+          model_type: "transformer_lstm",
+          data: { end_ms: 0, symbols: {} },
+          files: {},
+        }),
+      );
+    }
+    await promote(root, "v1_2026-01-01");
+    // `cp -r v2_… v10_…`: the copy's manifest (and model.onnx metadata) still say v2. Before, promote pointed
+    // current at it and `models list` said v10 while serve, predict and the predictions log said v2.
+    await new Deno.Command("cp", { args: ["-r", join(root, "v2_2026-01-02"), join(root, "v10_2026-01-10")] })
+      .output();
+    await assert.rejects(promote(root, "v10_2026-01-10"), (e: Error) => {
+      assert.ok(e instanceof CheckpointStoreError, String(e));
+      assert.match(
+        e.message,
+        /^v10_2026-01-10's manifest\.json names it v2_2026-01-02 .*; current is unchanged$/,
+      );
+      assert.match(e.hint ?? "", /^promote v2_2026-01-02 itself/);
+      return true;
+    });
+    // Renamed rather than copied (no v2 left): the way out is the folder's own name back.
+    await Deno.rename(join(root, "v2_2026-01-02"), join(root, "v3_2026-01-03"));
+    await assert.rejects(promote(root, "v3_2026-01-03"), (e: Error) => {
+      assert.ok(e instanceof CheckpointStoreError, String(e));
+      assert.match(e.hint ?? "", /^rename the folder back to v2_2026-01-02/);
+      return true;
+    });
+    assert.equal(await currentVersion(root), "v1_2026-01-01");
+    const notes = Object.fromEntries((await summarizeVersions(root)).map((v) => [v.version, v.note]));
+    assert.doesNotMatch(notes["v1_2026-01-01"] ?? "", /manifest names/);
+    assert.match(notes["v10_2026-01-10"] ?? "", /manifest names it v2_2026-01-02/);
+    assert.match(notes["v3_2026-01-03"] ?? "", /manifest names it v2_2026-01-02/);
+    // The original name promotes as before.
+    await Deno.rename(join(root, "v3_2026-01-03"), join(root, "v2_2026-01-02"));
+    assert.equal(await promote(root, "v2_2026-01-02"), "v1_2026-01-01");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -4,7 +4,7 @@
  * A version whose files are damaged is still a runtime failure, found when they are read. `serve`, which may
  * start before its version exists, refuses only the folder holding the versions (`refuseVersionStore`).
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { assertCheckpointDir, CheckpointError, versionStoreError } from "../engine/index.ts";
 import { UsageError } from "./errors.ts";
 import { checkpointsFlag, requireInput } from "./flags.ts";
@@ -16,6 +16,19 @@ export async function requireCheckpoint(flag: string, dir: string): Promise<void
   // working folder: the default store is the one meant, not `--checkpoints .`.
   const above = dirname(dir);
   const store = above === "." ? "" : checkpointsFlag(above);
+  // A link to a version deleted since (`rm -rf checkpoints/v3_…` to free disk while it was current): "does not
+  // exist" and "train one" read as if nothing were there, beside the `current` that `ls` shows and the
+  // versions that are left.
+  const target = danglingLinkTarget(dir);
+  if (target !== null) {
+    throw new UsageError(
+      `${flag}: ${dir} points at ${target}, which is not there (deleted or moved)`,
+      basename(dir) === "current"
+        ? `point it at a version with 'candlecast models promote VERSION${store}' ` +
+          `('candlecast models list${store}' shows them)`
+        : `point ${flag} at a version folder ('candlecast models list${store}' shows them)`,
+    );
+  }
   requireInput(
     flag,
     dir,
@@ -26,6 +39,22 @@ export async function requireCheckpoint(flag: string, dir: string): Promise<void
   } catch (error) {
     if (error instanceof CheckpointError) throw new UsageError(`${flag}: ${error.message}`, error.hint);
     throw error;
+  }
+}
+
+/** Where symlink `path` points when that is nowhere (a dangling link), else null. */
+function danglingLinkTarget(path: string): string | null {
+  try {
+    if (!Deno.lstatSync(path).isSymlink) return null;
+    Deno.statSync(path);
+    return null;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return null;
+  }
+  try {
+    return Deno.readLinkSync(path);
+  } catch {
+    return null;
   }
 }
 

@@ -176,6 +176,17 @@ Deno.test("predict: bad input and a wrong --input or --checkpoint path exit 2 wi
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^candlecast: --checkpoint: .*missing does not exist\nhint: /);
 
+    // A `current` whose version was deleted (`rm -rf` to free disk): said as such, with the promote that mends
+    // it. Before: "does not exist" and "train one", beside the `current` that `ls` shows.
+    await Deno.symlink("v9_2024-05-09", join(f.dir, "current"));
+    r = await cli(["predict", "--input", ok, "--checkpoint", join(f.dir, "current")]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /^candlecast: --checkpoint: \S+\/current points at v9_2024-05-09, which is not there \(deleted or moved\)\nhint: point it at a version with 'candlecast models promote VERSION --checkpoints \S+' \('candlecast models list --checkpoints \S+' shows them\)\n$/,
+    );
+    await Deno.remove(join(f.dir, "current"));
+
     // The folder holding the versions, not a version: names the version to use instead.
     r = await cli(["predict", "--input", ok, "--checkpoint", f.dir]);
     assert.equal(r.code, 2);

@@ -7,7 +7,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { type Stats, statSync } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { pathKind, PathKindError, shellWord, writeFileAtomic } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/index.ts";
 import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/models/index.ts";
@@ -93,8 +93,9 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       // records the hash, or the version's model.onnx would be served unchecked. The hash goes first: a crash
       // between the two writes then leaves a version refused as incomplete (export again), never one served
       // without its check.
-      const into = await realpath(dirname(options.output)).catch(() => null);
-      if (basename(options.output) === "model.onnx" && into === await realpath(dir)) {
+      const written = await linkTarget(options.output);
+      const into = await realpath(dirname(written)).catch(() => null);
+      if (basename(written) === "model.onnx" && into === await realpath(dir)) {
         await recordFileHash(dir, "model.onnx", bytes);
       }
       await writeFileAtomic(options.output, bytes);
@@ -124,7 +125,12 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
  * model.onnx into another version (serve and predict would run it as that version's). The exported version's
  * own model.onnx is allowed: the repair after a failed export at training, whose hash is then recorded.
  */
-async function refuseVersionFileOutput(output: string, checkpoint: string): Promise<void> {
+async function refuseVersionFileOutput(given: string, checkpoint: string): Promise<void> {
+  // The file written is the one a link leads to (the writer follows links): a deploy link such as
+  // /opt/bot/trading_model.onnx → checkpoints/current/model.onnx put another version's model into current's
+  // folder, and current was refused from then on as changed.
+  const output = await linkTarget(given);
+  const through = output === given ? "" : ` (${given} is a link to ${output})`;
   const into = dirname(output);
   if (pathKind(join(into, "manifest.json")) !== "file") return;
   const [intoReal, versionReal] = await Promise.all([realpath(into), realpath(checkpoint)]);
@@ -137,8 +143,8 @@ async function refuseVersionFileOutput(output: string, checkpoint: string): Prom
       own ? "its" : "that version's"
     } ${name} (its manifest's hashes would then refuse the version)`;
   throw new UsageError(
-    `--output: ${into} is ${own ? "the version being exported" : `model version ${basename(intoReal)}`}; ` +
-      `writing ${name} there would ${harm}; nothing was written`,
+    `--output: ${into} is ${own ? "the version being exported" : `model version ${basename(intoReal)}`}` +
+      `${through}; writing ${name} there would ${harm}; nothing was written`,
     "export to a file outside the checkpoints folder, e.g. --output trading_model.onnx" +
       (own ? "" : `, or --checkpoint ${into} to re-export that version's own model.onnx`),
   );
@@ -173,6 +179,25 @@ async function refuseNonOnnxOverwrite(output: string): Promise<void> {
       shellWord(output)
     } anyway, delete it first)`,
   );
+}
+
+/**
+ * The file that writing `path` replaces: where a chain of symlinks at `path` ends (made absolute against each
+ * link's folder), or `path` itself when it is no link.
+ */
+async function linkTarget(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let target: string;
+    try {
+      if (!(await Deno.lstat(current)).isSymlink) return current;
+      target = await Deno.readLink(current);
+    } catch {
+      return current;
+    }
+    current = isAbsolute(target) ? target : join(dirname(current), target);
+  }
+  return current;
 }
 
 /** What `path` is (followed through symlinks, as the writer follows them), or null when nothing is there. */

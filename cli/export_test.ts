@@ -257,6 +257,21 @@ Deno.test("export into another version's folder, or over a version's own model.j
       /^hint: export to a file outside the checkpoints folder, e\.g\. --output trading_model\.onnx, or --checkpoint /m,
     );
     assert.equal(await Deno.readTextFile(join(v2, "model.onnx")), "v2's own model");
+    // The same through a link (a deploy link to the served model: bot.onnx → v2/model.onnx). Before: exit 0,
+    // "replaced bot.onnx", and v2's model.onnx was v1's, v2 refused from then on as changed.
+    const link = join(dir, "bot.onnx");
+    await Deno.symlink(join("v2_2024-05-06", "model.onnx"), link);
+    const linked = await cli("export", "--checkpoint", v1, "--output", link);
+    assert.equal(linked.code, 2, linked.stderr);
+    assert.match(
+      linked.stderr,
+      new RegExp(
+        `^candlecast: --output: ${v2} is model version v2_2024-05-06 \\(${link} is a link to ${v2}/model\\.onnx\\); ` +
+          "writing model\\.onnx there would give that version another version's model; nothing was written\n",
+      ),
+    );
+    assert.equal(await Deno.readTextFile(join(v2, "model.onnx")), "v2's own model");
+    assert.ok((await Deno.lstat(link)).isSymlink);
     const own = await cli("export", "--checkpoint", v1, "--output", join(v1, "model.json"));
     assert.equal(own.code, 2, own.stderr);
     assert.match(

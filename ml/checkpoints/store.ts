@@ -3,7 +3,7 @@
  * `current` only ever changes by an atomic rename of a fresh symlink over it, so a reader sees the old version
  * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import {
   describeOwner,
@@ -111,7 +111,26 @@ export async function currentVersion(root: string): Promise<string | null> {
         "recreates it",
     );
   }
+  // Through a path, the version must be this store's own: a link into another store (a backup made with
+  // `cp -a` whose hand-made absolute `current` still leads into the live store) made models list mark this
+  // store's folder of the same name as current, promote record it as the version replaced and
+  // `train --incremental` fine-tune it, while serve and predict loaded the other store's.
+  const trimmed = target.replace(/\/+$/, "");
+  if (trimmed.includes("/") && !(await sameFolder(resolve(root, dirname(trimmed)), root))) {
+    throw new CheckpointStoreError(
+      `${path} points at ${JSON.stringify(target)}, a version outside ${root}; serve and predict load that ` +
+        `one, not ${root}'s own ${version}`,
+      `remove it ('rm ${shellWord(path)}'); 'candlecast models promote VERSION ${promoteWhere(root)}' then ` +
+        "points it at a version of this folder",
+    );
+  }
   return version;
+}
+
+/** True when `a` and `b` are one folder (through links; compared as paths when either is not there). */
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  const real = (path: string) => Deno.realPath(path).catch(() => resolve(path));
+  return (await real(a)) === (await real(b));
 }
 
 /** `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back). */

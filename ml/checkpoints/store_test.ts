@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   CheckpointStoreError,
   CurrentChangedError,
@@ -287,5 +287,45 @@ Deno.test("a copied or renamed version folder is noted by list and refused by pr
     assert.equal(await promote(root, "v2_2026-01-02"), "v1_2026-01-01");
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a current leading into another store is reported, not read as this store's version of the same name", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
+  const other = await storeWith("v1_2026-01-01");
+  try {
+    // A backup made with `cp -a` whose hand-made absolute link still leads into the live store. Before: models
+    // list marked this store's v1 as current and promote recorded it as the version replaced, while serve and
+    // predict loaded the other store's v1.
+    for (const target of [join(other, "v1_2026-01-01"), join("..", basename(other), "v1_2026-01-01")]) {
+      await Deno.remove(join(root, "current")).catch(() => {});
+      await Deno.symlink(target, join(root, "current"));
+      await assert.rejects(currentVersion(root), (e: Error) => {
+        assert.ok(e instanceof CheckpointStoreError, String(e));
+        assert.equal(
+          e.message,
+          `${join(root, "current")} points at ${JSON.stringify(target)}, a version outside ${root}; ` +
+            `serve and predict load that one, not ${root}'s own v1_2026-01-01`,
+        );
+        assert.match(e.hint ?? "", /^remove it \('rm .*current'\); 'candlecast models promote VERSION /);
+        return true;
+      });
+      await assert.rejects(promote(root, "v2_2026-01-02"), /a version outside/);
+    }
+    // This store's own version through any path to it is still that version.
+    for (
+      const target of [
+        join(root, "v2_2026-01-02"),
+        join("..", basename(root), "v2_2026-01-02/"),
+        "./v2_2026-01-02",
+      ]
+    ) {
+      await Deno.remove(join(root, "current"));
+      await Deno.symlink(target, join(root, "current"));
+      assert.equal(await currentVersion(root), "v2_2026-01-02", target);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(other, { recursive: true });
   }
 });

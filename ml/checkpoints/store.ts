@@ -52,18 +52,34 @@ export class CurrentChangedError extends CheckpointStoreError {
 // The one spelling of a version's name is the engine's (serve finds a store's versions with it too).
 export { isVersionName };
 
-/** Version folders under `root`, oldest first (by N). A missing root has none. */
+/**
+ * Version folders under `root`, oldest first (by N), links to folders included. A missing root has none.
+ */
 export async function listVersionNames(root: string): Promise<string[]> {
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(root)) {
-      if (entry.isDirectory && isVersionName(entry.name)) names.push(entry.name);
+      if (!isVersionName(entry.name)) continue;
+      // A version moved to another disk and linked back is promoted and served through its link: left out, the
+      // served version was missing from `models list` (no row marked current, none in --json's versions).
+      if (entry.isDirectory || (entry.isSymlink && await isFolder(join(root, entry.name)))) {
+        names.push(entry.name);
+      }
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
   return names.sort((a, b) => versionNumber(a) - versionNumber(b));
+}
+
+/** True when `path` leads to a folder (through links). */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /** The name the next version gets: N one above the highest so far, with `date` (YYYY-MM-DD, UTC). */

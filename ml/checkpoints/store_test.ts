@@ -329,3 +329,21 @@ Deno.test("a current leading into another store is reported, not read as this st
     await Deno.remove(other, { recursive: true });
   }
 });
+
+Deno.test("a version linked in from another disk is listed, as promote and serve use it", async () => {
+  const root = await storeWith("v1_2026-01-01");
+  const disk = await storeWith("v2_2026-01-02");
+  try {
+    await Deno.symlink(join(disk, "v2_2026-01-02"), join(root, "v2_2026-01-02"));
+    await Deno.symlink(join(disk, "gone"), join(root, "v3_2026-01-03")); // leads nowhere: no version
+    // Before: the link was left out, so once promoted the served version had no row in `models list`.
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v2_2026-01-02"]);
+    assert.equal(await promote(root, "v2_2026-01-02"), null);
+    const listed = (await summarizeVersions(root)).find((v) => v.current);
+    assert.equal(listed?.version, "v2_2026-01-02");
+    assert.equal(await nextVersionName(root, "2026-01-04"), "v3_2026-01-04");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(disk, { recursive: true });
+  }
+});

@@ -6,7 +6,7 @@
  * checked against its sha256 in the manifest.
  */
 import { z } from "zod";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   describeFileProblems,
   type FileProblems,
@@ -84,7 +84,17 @@ export function versionNumber(name: string): number {
  * (`--checkpoint checkpoints`): the hint then names its `current`, or its newest version.
  */
 async function notAVersion(dir: string): Promise<CheckpointError> {
-  return await holdsVersionsError(dir) ?? new CheckpointError(
+  const held = await holdsVersionsError(dir);
+  if (held !== null) return held;
+  // A version's own folder whose manifest is gone (deleted by hand, a copy cut short): the store it is in is
+  // the one to list, not the default checkpoints/ (which the bare command listed, or found missing).
+  if (isVersionName(basename(await Deno.realPath(dir).catch(() => resolve(dir))))) {
+    return new CheckpointError(
+      `${dir} is not a complete model version (it has no manifest.json)`,
+      `restore it from a backup, or use another version ${modelsListChecks(dir)}`,
+    );
+  }
+  return new CheckpointError(
     `${dir} is not a model version (it has no manifest.json)`,
     "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
   );

@@ -154,6 +154,20 @@ Deno.test("engine: the folder holding the versions is not one; the hint names it
         /point --checkpoint at a version folder/,
       ),
     );
+    // A version whose manifest is gone: the store to list is its own (before: the bare 'candlecast models list'
+    // of the default checkpoints/, and a hint to point --checkpoint at a version it already named).
+    await Deno.remove(join(root, "v10_2024-10-10", "manifest.json"));
+    for (const dir of [join(root, "v10_2024-10-10"), join(root, "v10_2024-10-10") + "/"]) {
+      await assert.rejects(
+        assertCheckpointDir(dir),
+        refused(
+          /v10_2024-10-10\/? is not a complete model version \(it has no manifest\.json\)$/,
+          new RegExp(
+            `^restore it from a backup, or use another version \\('candlecast models list --checkpoints ${root}' `,
+          ),
+        ),
+      );
+    }
     await assert.rejects(
       assertCheckpointDir(join(root, "v2_2024-02-02", "manifest.json")),
       refused(/manifest\.json is a file, not a checkpoint folder$/, /point --checkpoint at a version folder/),

@@ -11,6 +11,7 @@ import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import { pathKind, plural } from "../features/index.ts";
+import { readManifestInfo } from "../engine/index.ts";
 import {
   CheckpointStoreError,
   currentVersion,
@@ -197,6 +198,23 @@ async function sameFolder(a: string, b: string): Promise<boolean> {
   }
 }
 
+/**
+ * A switch between versions trained on different candles (1h → 4h) is allowed, and may be meant, but serve
+ * then refuses every window of the old interval: said on stderr, or the bot's requests all failed with 422
+ * after a promotion that printed only its arrow (the version with the better macro-F1 in `models list` can be
+ * the one on other candles).
+ */
+async function warnIntervalChange(checkpoints: string, from: string | null, to: string): Promise<void> {
+  if (from === null || from === to) return;
+  const interval = (v: string) => readManifestInfo(join(checkpoints, v)).then((m) => m.interval, () => null);
+  const [before, after] = await Promise.all([interval(from), interval(to)]);
+  if (before === null || after === null || before === after) return;
+  console.error(
+    `warning: ${to} was trained on ${after} candles, ${from} on ${before}: serve now refuses ${before} ` +
+      `windows (422); the bot must send ${after} candles, and retrain's and monitor's collect lines fetch ${after}`,
+  );
+}
+
 interface RunCounts {
   readonly live: number;
   readonly stopped: number;
@@ -314,6 +332,7 @@ export function modelsCommand(): Command {
     const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
     console.log(`${join(checkpoints, "current")} → ${version}${was}`);
     if (dropped) console.log(dropped);
+    await warnIntervalChange(checkpoints, previous, version);
   });
 
   const rollbackCommand = checkpointsOption(
@@ -332,6 +351,7 @@ export function modelsCommand(): Command {
     }
     const { from, to, gone, historyError } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
+    await warnIntervalChange(checkpoints, from, to);
     if (historyError) {
       console.error(
         `note: the rollback is done, but its history could not be updated (${historyError}); a later ` +

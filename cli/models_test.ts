@@ -461,3 +461,28 @@ Deno.test("models rollback on a --checkpoints that does not exist says so (exit 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("models promote and rollback between versions of different intervals warn that serve now refuses the old candles", async () => {
+  const root = await store(); // v1 30m, v2 unrecorded, v3 1d
+  try {
+    const at = ["--checkpoints", root];
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).err, "");
+    // Before: only the arrow, and every 30m window the bot sent got a 422 from then on.
+    const up = await cli(["models", "promote", "v3_2026-11-15", ...at]);
+    assert.equal(up.code, 0, up.err);
+    assert.match(up.out, /→ v3_2026-11-15 \(was v1_2026-11-01\)\n$/);
+    assert.equal(
+      up.err,
+      "warning: v3_2026-11-15 was trained on 1d candles, v1_2026-11-01 on 30m: serve now refuses 30m windows " +
+        "(422); the bot must send 1d candles, and retrain's and monitor's collect lines fetch 1d\n",
+    );
+    const back = await cli(["models", "rollback", ...at]);
+    assert.equal(back.code, 0, back.err);
+    assert.match(back.err, /^warning: v1_2026-11-01 was trained on 30m candles, v3_2026-11-15 on 1d:/);
+    // Same version again, or an interval not recorded: nothing to warn of.
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).err, "");
+    assert.equal((await cli(["models", "promote", "v2_2026-11-08", ...at])).err, "");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

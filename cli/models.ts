@@ -211,7 +211,7 @@ async function warnIntervalChange(checkpoints: string, from: string | null, to: 
   if (before === null || after === null || before === after) return;
   console.error(
     `warning: ${to} was trained on ${after} candles, ${from} on ${before}: serve now refuses ${before} ` +
-      `windows (422); the bot must send ${after} candles, and retrain's and monitor's collect lines fetch ${after}`,
+      `windows (422); the bot must send ${after} candles, and retrain collects ${after} candles from now on`,
   );
 }
 

@@ -474,7 +474,7 @@ Deno.test("models promote and rollback between versions of different intervals w
     assert.equal(
       up.err,
       "warning: v3_2026-11-15 was trained on 1d candles, v1_2026-11-01 on 30m: serve now refuses 30m windows " +
-        "(422); the bot must send 1d candles, and retrain's and monitor's collect lines fetch 1d\n",
+        "(422); the bot must send 1d candles, and retrain collects 1d candles from now on\n",
     );
     const back = await cli(["models", "rollback", ...at]);
     assert.equal(back.code, 0, back.err);

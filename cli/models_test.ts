@@ -409,13 +409,13 @@ Deno.test("models' hints quote a --checkpoints folder with a space, so the comma
     assert.equal(promote.code, 2, promote.err);
     assert.ok(
       promote.err.endsWith(
-        `hint: did you mean v2_2026-11-08? 'candlecast models promote v2_2026-11-08 --checkpoints '${root}''\n`,
+        `hint: did you mean v2_2026-11-08? 'candlecast models promote v2_2026-11-08 --checkpoints "${root}"'\n`,
       ),
       promote.err,
     );
     const list = await cli(["models", "list", "--checkpoints", root]);
     assert.equal(list.code, 0, list.err);
-    assert.ok(list.out.includes(`'candlecast train --resume --checkpoints '${root}'' continues`), list.out);
+    assert.ok(list.out.includes(`'candlecast train --resume --checkpoints "${root}"' continues`), list.out);
   } finally {
     await Deno.remove(parent, { recursive: true });
   }

@@ -90,7 +90,7 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
     // Before: "run 'candlecast models --help'", whose help has no --checkpoints (it is each subcommand's).
     [
       ["models", "--checkpoints", "/srv/my store", "rollback"],
-      /^candlecast: unknown option '--checkpoints'\nhint: --checkpoints belongs to the subcommand, after its name: 'candlecast models rollback --checkpoints '\/srv\/my store''\n$/,
+      /^candlecast: unknown option '--checkpoints'\nhint: --checkpoints belongs to the subcommand, after its name: 'candlecast models rollback --checkpoints "\/srv\/my store"'\n$/,
     ],
     // The whole line, the subcommand's own arguments kept; a switch takes no value.
     [

@@ -209,7 +209,7 @@ Deno.test("engine: versionStoreError names the folder holding the versions, and 
     await Deno.mkdir(join(spaced, "v2_2024-02-02"), { recursive: true });
     assert.equal(
       (await versionStoreError(spaced))!.hint,
-      `use --checkpoint '${spaced}/v2_2024-02-02' (the newest); 'candlecast models list --checkpoints '${spaced}'' ` +
+      `use --checkpoint "${spaced}/v2_2024-02-02" (the newest); 'candlecast models list --checkpoints "${spaced}"' ` +
         "shows them all",
     );
   } finally {

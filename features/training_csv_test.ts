@@ -263,7 +263,7 @@ Deno.test("training CSV: raw OHLCV candles are named as such, with the collect c
     await assert.rejects(readTrainingCsv(path), (e: Error) => {
       assert.ok(e instanceof CandleError);
       assert.match(e.message, new RegExp(`^${path} is not a training CSV: it holds raw OHLCV candles, `));
-      const quoted = name.includes(" ") ? `'${path}'` : path;
+      const quoted = name.includes(" ") ? `"${path}"` : path;
       assert.equal(
         e.hint,
         `make a training CSV of it first: 'candlecast collect --source csv --csv-path ${quoted} ` +
@@ -505,7 +505,7 @@ Deno.test("a training CSV given where raw candles are read is named as one, with
       );
       assert.match(
         e.hint!,
-        /^give it to train as it is \('candlecast train --data 'data\/my training\.csv''\)/,
+        /^give it to train as it is \('candlecast train --data "data\/my training\.csv"'\)/,
       );
       return true;
     },

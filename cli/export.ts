@@ -7,8 +7,15 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { type Stats, statSync } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { basename, dirname, extname, isAbsolute, join } from "node:path";
-import { pathKind, PathKindError, shellWord, writeFileAtomic } from "../features/index.ts";
+import { basename, dirname, extname, join } from "node:path";
+import {
+  pathKind,
+  PathKindError,
+  sameFolder,
+  shellWord,
+  writeFileAtomic,
+  writtenFile,
+} from "../features/index.ts";
 import { initBackend } from "../ml/runtime/index.ts";
 import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/models/index.ts";
 import {
@@ -93,9 +100,8 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       // records the hash, or the version's model.onnx would be served unchecked. The hash goes first: a crash
       // between the two writes then leaves a version refused as incomplete (export again), never one served
       // without its check.
-      const written = await linkTarget(options.output);
-      const into = await realpath(dirname(written)).catch(() => null);
-      if (basename(written) === "model.onnx" && into === await realpath(dir)) {
+      const written = await writtenFile(options.output).catch(() => options.output);
+      if (basename(written) === "model.onnx" && await sameFolder(dirname(written), dir)) {
         await recordFileHash(dir, "model.onnx", bytes);
       }
       await writeFileAtomic(options.output, bytes);
@@ -129,7 +135,7 @@ async function refuseVersionFileOutput(given: string, checkpoint: string): Promi
   // The file written is the one a link leads to (the writer follows links): a deploy link such as
   // /opt/bot/trading_model.onnx → checkpoints/current/model.onnx put another version's model into current's
   // folder, and current was refused from then on as changed.
-  const output = await linkTarget(given);
+  const output = await writtenFile(given).catch(() => given);
   const through = output === given ? "" : ` (${given} is a link to ${output})`;
   const into = dirname(output);
   if (pathKind(join(into, "manifest.json")) !== "file") return;
@@ -179,25 +185,6 @@ async function refuseNonOnnxOverwrite(output: string): Promise<void> {
       shellWord(output)
     } anyway, delete it first)`,
   );
-}
-
-/**
- * The file that writing `path` replaces: where a chain of symlinks at `path` ends (made absolute against each
- * link's folder), or `path` itself when it is no link.
- */
-async function linkTarget(path: string): Promise<string> {
-  let current = path;
-  for (let hops = 0; hops < 40; hops++) {
-    let target: string;
-    try {
-      if (!(await Deno.lstat(current)).isSymlink) return current;
-      target = await Deno.readLink(current);
-    } catch {
-      return current;
-    }
-    current = isAbsolute(target) ? target : join(dirname(current), target);
-  }
-  return current;
 }
 
 /** What `path` is (followed through symlinks, as the writer follows them), or null when nothing is there. */

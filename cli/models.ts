@@ -4,13 +4,12 @@
  */
 import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
-import { realpath } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
-import { pathKind, plural } from "../features/index.ts";
+import { pathKind, plural, sameFolder } from "../features/index.ts";
 import { readManifestInfo } from "../engine/index.ts";
 import {
   CheckpointStoreError,
@@ -187,15 +186,6 @@ async function versionNameHint(given: string, checkpoints: string): Promise<stri
     return `did you mean ${named}? 'candlecast models promote ${named}${checkpointsFlag(checkpoints)}'`;
   }
   return `see 'candlecast models list${checkpointsFlag(checkpoints)}' for the versions`;
-}
-
-/** Whether two paths name one folder (`../ck` and `/tmp/ck` seen from /tmp/x); false when either is missing. */
-async function sameFolder(a: string, b: string): Promise<boolean> {
-  try {
-    return await realpath(a) === await realpath(b);
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -119,11 +119,16 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
  * (`--output /dev/null`, a FIFO, a magic link to one) is written into, not renamed over: a rename would replace
  * the device node itself. The target's folder is created.
  */
-async function targetOf(path: string): Promise<{ path: string; through: boolean; mode?: number }> {
-  try {
-    await mkdir(dirname(path), { recursive: true });
-  } catch (error) {
-    throw outputFileProblem(path) ?? error;
+async function targetOf(
+  path: string,
+  create = true,
+): Promise<{ path: string; through: boolean; mode?: number }> {
+  if (create) {
+    try {
+      await mkdir(dirname(path), { recursive: true });
+    } catch (error) {
+      throw outputFileProblem(path) ?? error;
+    }
   }
   const link = await lstat(path).catch(() => null);
   if (link?.isSymbolicLink()) {
@@ -134,11 +139,11 @@ async function targetOf(path: string): Promise<{ path: string; through: boolean;
       throw outputFileProblem(path) ?? namingPath(error, path);
     });
     // Nothing there yet (a link made ahead of its file): the file is created where the link points.
-    if (kind === null) return await targetOf(resolve(dirname(path), await readlink(path)));
+    if (kind === null) return await targetOf(resolve(dirname(path), await readlink(path)), create);
     // A folder is refused here, before any file of a set replaces its target (a write into it fails only later).
     if (kind.isDirectory()) throw folderNotFileError(path);
     if (!kind.isFile()) return { path, through: true };
-    return await targetOf(await realpath(path));
+    return await targetOf(await realpath(path), create);
   }
   // A folder: its rename would fail only after the files before it in a set had been renamed over theirs.
   if (link?.isDirectory()) throw folderNotFileError(path);
@@ -146,6 +151,18 @@ async function targetOf(path: string): Promise<{ path: string; through: boolean;
   // umask's, so a file made private (chmod 600) was world-readable again after the next write.
   const mode = link?.isFile() && Deno.build.os !== "windows" ? link.mode & 0o777 : undefined;
   return { path, through: link !== null && !link.isFile(), ...(mode === undefined ? {} : { mode }) };
+}
+
+/**
+ * The file `writeFileAtomic(path, …)` would replace: `path` with its symlinks followed as the writer follows
+ * them (a link made ahead of its file: where it points; a device or a pipe: the link itself). Creates nothing;
+ * fails where the write would fail on the path itself (a folder, links that lead to each other).
+ *
+ * @example
+ * await writtenFile("bot.onnx"); // "/srv/ck/v2_2024-05-06/model.onnx" when bot.onnx links there
+ */
+export async function writtenFile(path: string): Promise<string> {
+  return (await targetOf(path, false)).path;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { removeStaleTemps, writeFileAtomic, writeFilesAtomic } from "./atomic_write.ts";
+import { removeStaleTemps, writeFileAtomic, writeFilesAtomic, writtenFile } from "./atomic_write.ts";
 import { PathKindError } from "./path_kind.ts";
 
 Deno.test("stale temps: a dead writer's files and folders go, a live writer's and other files stay", async () => {
@@ -306,6 +306,26 @@ Deno.test("writeFileAtomic keepSame: a target with the same bytes is left as it 
     const left = [];
     for await (const e of Deno.readDir(dir)) left.push(e.name);
     assert.deepEqual(left, ["data.csv"], "no temporary file is left behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writtenFile names the file a write lands in, through links, and creates nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-written-" });
+  try {
+    await Deno.mkdir(join(dir, "v2"));
+    await Deno.writeTextFile(join(dir, "v2", "model.onnx"), "x");
+    await Deno.symlink(join("v2", "model.onnx"), join(dir, "bot.onnx"));
+    await Deno.symlink(join("v2", "later.onnx"), join(dir, "ahead.onnx"));
+    assert.equal(
+      await writtenFile(join(dir, "bot.onnx")),
+      await Deno.realPath(join(dir, "v2", "model.onnx")),
+    );
+    assert.equal(await writtenFile(join(dir, "ahead.onnx")), join(dir, "v2", "later.onnx"));
+    assert.equal(await writtenFile(join(dir, "plain.onnx")), join(dir, "plain.onnx"));
+    assert.equal(await writtenFile(join(dir, "new", "x.onnx")), join(dir, "new", "x.onnx"));
+    assert.equal(await Deno.lstat(join(dir, "new")).then(() => true, () => false), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

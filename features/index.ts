@@ -30,6 +30,7 @@ export {
   writeFileAtomic,
   writeFilesAtomic,
   type WriteOptions,
+  writtenFile,
 } from "./atomic_write.ts";
 export * from "./file_lock.ts";
 export * from "./trend_score.ts";
@@ -42,4 +43,11 @@ export { ReportedError } from "./reported_error.ts";
 export { shellWord } from "./shell_word.ts";
 export { writeStderr } from "./stderr.ts";
 export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";
-export { fileAbove, folderNotFileError, outputFileProblem, pathKind, PathKindError } from "./path_kind.ts";
+export {
+  fileAbove,
+  folderNotFileError,
+  outputFileProblem,
+  pathKind,
+  PathKindError,
+  sameFolder,
+} from "./path_kind.ts";

@@ -4,6 +4,7 @@
  * not the run.
  */
 import { statSync } from "node:fs";
+import { realpath } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ReportedError } from "./reported_error.ts";
 
@@ -51,5 +52,17 @@ export function fileAbove(path: string): string | null {
     const kind = pathKind(dir);
     if (kind === "file") return dir;
     if (kind === "folder" || dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * Whether two paths name one folder, through links and however spelt (`../ck` and `/tmp/ck` seen from /tmp/x);
+ * false when either is not there.
+ */
+export async function sameFolder(a: string, b: string): Promise<boolean> {
+  try {
+    return await realpath(a) === await realpath(b);
+  } catch {
+    return false;
   }
 }

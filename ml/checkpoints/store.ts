@@ -10,6 +10,7 @@ import {
   LockBusyError,
   lockFile,
   ReportedError,
+  sameFolder,
   shellWord,
   writeFileAtomic,
 } from "../../features/index.ts";
@@ -141,12 +142,6 @@ export async function currentVersion(root: string): Promise<string | null> {
     );
   }
   return version;
-}
-
-/** True when `a` and `b` are one folder (through links; compared as paths when either is not there). */
-async function sameFolder(a: string, b: string): Promise<boolean> {
-  const real = (path: string) => Deno.realPath(path).catch(() => resolve(path));
-  return (await real(a)) === (await real(b));
 }
 
 /** `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back). */

@@ -16,6 +16,17 @@ import { MonitorJson } from "./monitor/json.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
+/** Appends a copy of the log's newest prediction answered by v1, later than any other: v1 is served again. */
+async function v1AnswersLast(f: MonitorFixture): Promise<void> {
+  const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
+  const last = JSON.parse(lines[lines.length - 1]);
+  await Deno.writeTextFile(
+    f.predictions,
+    JSON.stringify({ ...last, version: "v1_2026-01-01", time: "2030-01-01T00:00:00.000Z" }) + "\n",
+    { append: true },
+  );
+}
+
 function monitor(f: MonitorFixture, v8Flags: string[] = [], more: string[] = []) {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -294,13 +305,7 @@ Deno.test("monitor compares live scores with the test split under the version's 
     // v2 answered the log's newest predictions (the fixture promotes it after 60 % of the days), so v1's week
     // is history: the note above. Once v1 answers the newest prediction again (rolled back to, say), the same
     // week is a warning, and --fail-on-warning exits 1.
-    const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
-    const last = JSON.parse(lines[lines.length - 1]);
-    await Deno.writeTextFile(
-      f.predictions,
-      JSON.stringify({ ...last, version: "v1_2026-01-01", time: "2030-01-01T00:00:00.000Z" }) + "\n",
-      { append: true },
-    );
+    await v1AnswersLast(f);
     const serving = await monitor(f, [], ["--fail-on-warning"]).output();
     const stderr = new TextDecoder().decode(serving.stderr);
     assert.equal(serving.code, 1, stderr);
@@ -629,13 +634,7 @@ Deno.test("monitor --json: the verdict says why it exits 1 under --fail-on-warni
   try {
     const f = await writeMonitorFixture(dir, 3000);
     // v1 answers the newest prediction (rolled back to, say): its worse week is a warning on the served version.
-    const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
-    const last = JSON.parse(lines[lines.length - 1]);
-    await Deno.writeTextFile(
-      f.predictions,
-      JSON.stringify({ ...last, version: "v1_2026-01-01", time: "2030-01-01T00:00:00.000Z" }) + "\n",
-      { append: true },
-    );
+    await v1AnswersLast(f);
     const human = await monitorRun(f, ["--fail-on-warning"]);
     const failing = await monitorRun(f, ["--fail-on-warning", "--json"]);
     assert.equal(human.code, 1, human.stderr);

@@ -95,6 +95,16 @@ async function checkpoints() {
   return dir;
 }
 
+/** One POST /predict with `predictBody(symbol)`, given up after 10 s rather than left to hang the test. */
+function postPredict(url: string, symbol?: string): Promise<Response> {
+  return fetch(`${url}/predict`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody(symbol)),
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
 /** Sends a request's head and half its body, then the rest only when told: a request held in flight. */
 async function slowRequest(url: string, body: string) {
   const { hostname, port } = new URL(url);
@@ -128,11 +138,7 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
       input_features: 35,
       version: "v1_2024-01-01",
     });
-    const res = await fetch(`${server.url}/predict`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(predictBody("ETHUSDT")),
-    });
+    const res = await postPredict(server.url, "ETHUSDT");
     assert.equal(res.status, 200);
     assert.equal((await res.json()).model_version, "v1_2024-01-01");
 
@@ -168,13 +174,7 @@ Deno.test("serve: SIGHUP (kill -HUP, a closed terminal) does not stop it; it log
   // A long poll interval: the version switched below is seen only if the HUP makes serve look at once.
   const server = await startServe(["--checkpoint", join(dir, "current"), "--reload-interval", "3600"]);
   try {
-    const predict = () =>
-      fetch(`${server.url}/predict`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(predictBody("ETHUSDT")),
-        signal: AbortSignal.timeout(10_000),
-      });
+    const predict = () => postPredict(server.url, "ETHUSDT");
     const first = await predict();
     assert.equal((await first.json()).model_version, "v1_2024-01-01");
     // Re-pointed as promote does, then HUP: SIGHUP's default action ended serve at once (no drain, the
@@ -264,11 +264,7 @@ Deno.test({
       predictionsLog,
     });
     try {
-      const res = await fetch(`${server.url}/predict`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(predictBody("ETHUSDT")),
-      });
+      const res = await postPredict(server.url, "ETHUSDT");
       assert.equal(res.status, 200);
       await res.body?.cancel();
       assert.equal((await server.stop("SIGTERM")).code, 0);
@@ -333,12 +329,7 @@ Deno.test({
     );
     try {
       for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${server.url}/predict`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(predictBody("ETHUSDT")),
-          signal: AbortSignal.timeout(10_000),
-        });
+        const res = await postPredict(server.url, "ETHUSDT");
         assert.equal(res.status, 200);
         await res.body?.cancel();
         // Past the log's first flush (500 ms): before, SIGXFSZ killed serve there and this fetch was refused.
@@ -700,12 +691,7 @@ Deno.test("serve: stdout on /dev/full starts, answers, counts the dropped lines 
   ]);
   try {
     for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${server.url}/predict`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(predictBody()),
-        signal: AbortSignal.timeout(5000),
-      });
+      const res = await postPredict(server.url);
       assert.equal(res.status, 200);
       await res.body?.cancel();
     }
@@ -753,11 +739,7 @@ Deno.test("serve: --shutdown-timeout cuts a client that never finishes, flushes 
   const dir = await checkpoints();
   const server = await startServe(["--checkpoint", join(dir, "current"), "--shutdown-timeout", "1"]);
   try {
-    const res = await fetch(`${server.url}/predict`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(predictBody("ETHUSDT")),
-    });
+    const res = await postPredict(server.url, "ETHUSDT");
     assert.equal(res.status, 200);
     await res.body?.cancel();
     await slowRequest(server.url, JSON.stringify(predictBody("SOLUSDT"))); // never finished

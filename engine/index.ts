@@ -54,6 +54,8 @@ export {
 } from "./manifest.ts";
 export { type MetricsFile, MetricsFileSchema, parseMetricsFile, readMetricsFile } from "./metrics_file.ts";
 export {
+  type Blend,
+  BlendSchema,
   LabelRuleSchema,
   MODEL_CLASS_NAMES,
   MODEL_TYPES,

@@ -38,7 +38,25 @@ export interface Preprocessor {
    * was stored, which were served with `argmax`.
    */
   readonly decisionRule?: DecisionRule;
+  /**
+   * A served blend (`train --blend-boosting`): the probabilities are `weight` × the network's calibrated ones +
+   * (1 − weight) × gradient boosting's calibrated ones (the version's boosting.json, inside model.onnx); absent
+   * in a version that serves the network alone.
+   */
+  readonly blend?: Blend;
 }
+
+/** What a blended version mixes into the network's probabilities, and how much of the network it keeps. */
+export interface Blend {
+  readonly with: "gradient_boosting";
+  /** The network's share, in (0, 1); boosting gets the rest. */
+  readonly weight: number;
+}
+
+export const BlendSchema = z.object({
+  with: z.literal("gradient_boosting"),
+  weight: z.number().gt(0).lt(1),
+});
 
 /** A label rule as preprocessor.json and run configs store it: a multiplier > 0 of volatility, or a τ ≥ 0. */
 export const LabelRuleSchema = z.discriminatedUnion("kind", [
@@ -59,6 +77,7 @@ export const PreprocessorSchema = z.object({
   temperature: z.number().positive().default(1),
   classPriors: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).optional(),
   decisionRule: z.enum(DECISION_RULES).optional(),
+  blend: BlendSchema.optional(),
 }).refine((p) => p.decisionRule !== "prior" || p.classPriors !== undefined, {
   // Refused when the file is read, not when the first prediction needs them (serve, retrain, evaluate).
   message: "missing, and the decision rule it names (prior) divides by them",

@@ -42,6 +42,7 @@ export * from "./inputs.ts";
 export * from "./quantile_bins.ts";
 export * from "./gbdt.ts";
 export * from "./gradient_boosting.ts";
+export * from "./boosted_trees.ts";
 export * from "./teacher.ts";
 export type { Prediction } from "./prediction.ts";
 

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
-import { seededRng } from "../data/index.ts";
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { fitGbdt, type GbdtData, type GbdtModel, predictGbdt } from "./gbdt.ts";
-import type { GradientBoostingModel } from "./gradient_boosting.ts";
-import { GBDT_LAGS } from "./inputs.ts";
+import { type GbdtModel, predictGbdt } from "./gbdt.ts";
+import {
+  boostingModel,
+  COLUMNS,
+  edgeRows,
+  fittedGbdt,
+  neighbours,
+  synthetic,
+} from "./boosted_trees_test_support.ts";
 import {
   type BoostedTrees,
   boostedTrees,
@@ -13,70 +18,7 @@ import {
   predictBoostedTrees,
 } from "./boosted_trees.ts";
 
-const COLUMNS = FEATURE_COUNT * GBDT_LAGS.length;
-
-/**
- * Lagged rows whose classes depend on a few columns: some columns take few distinct values (thresholds are
- * midpoints, most of them not float32 values), others many (quantile thresholds); 10 % of the values NaN.
- */
-function synthetic(n: number, seed: number): GbdtData {
-  const rng = seededRng(seed);
-  const x = new Float32Array(n * COLUMNS).map((_, i) => {
-    const u = rng() * 2 - 1;
-    if (rng() < 0.1) return NaN;
-    return i % COLUMNS % 3 === 0 ? Math.round(u * 7) / 7 : u * 1e-3 * (1 + (i % 5));
-  });
-  const labels = new Int8Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * COLUMNS;
-    const a = x[o] || 0, b = x[o + 40] || 0, c = x[o + 71] || 0;
-    labels[i] = a > 0.3 ? 2 : b * c > 0 ? 0 : 1;
-    if (rng() < 0.1) labels[i] = Math.floor(rng() * 3);
-  }
-  return { x, labels };
-}
-
-function boostingModel(gbdt: GbdtModel): GradientBoostingModel {
-  return { gbdt, lags: GBDT_LAGS, classMeanReturn: [-0.01, 0, 0.01], trainWindows: 0, seconds: 0 };
-}
-
-const fitted = fitGbdt(synthetic(3000, 1), synthetic(1000, 2), 3, {
-  minSamplesLeaf: 20,
-  patience: 5,
-  maxIterations: 25,
-});
-
-/** The float32 values next to t (one ulp down and up). */
-function neighbours(t: number): number[] {
-  const bits = new Float32Array([t]), word = new Int32Array(bits.buffer);
-  const at = bits[0];
-  word[0] += 1;
-  const a = bits[0];
-  word[0] -= 2;
-  const b = bits[0];
-  return [at, a, b];
-}
-
-/** Rows of random values with one column, per row, on or beside a threshold the trees split at. */
-function edgeRows(m: GbdtModel): Float32Array {
-  const rng = seededRng(3);
-  const rows: number[][] = [];
-  for (const round of m.trees) {
-    for (const tree of round) {
-      for (let n = 0; n < tree.feature.length; n++) {
-        const f = tree.feature[n];
-        if (f === -1) continue;
-        const t = m.bins.thresholds[f][tree.bin[n]];
-        for (const v of [...neighbours(t), ...neighbours(float32AtMost(t)), NaN]) {
-          const row = Array.from({ length: COLUMNS }, () => (rng() < 0.5 ? rng() * 2 - 1 : 0));
-          row[f] = v;
-          rows.push(row);
-        }
-      }
-    }
-  }
-  return Float32Array.from(rows.flat());
-}
+const fitted = fittedGbdt();
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);

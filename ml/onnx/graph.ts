@@ -2,7 +2,9 @@
  * A small ONNX graph builder over the protobufjs classes of `onnx-proto`: values are plain names, nodes are
  * named after the scope that made them, and every float initializer is stored as little-endian raw data
  * (compact, and what ONNX Runtime reads without conversion). IR 8, opset 17: what ONNX Runtime 1.23 and
- * Microsoft.ML.OnnxRuntime both run, and the first opset with LayerNormalization.
+ * Microsoft.ML.OnnxRuntime both run, and the first opset with LayerNormalization. A graph that uses an operator of
+ * the `ai.onnx.ml` domain (a blend's TreeEnsembleRegressor) imports that domain's opset 3 too; others do not,
+ * so their bytes are as before.
  */
 import onnxProto from "onnx-proto";
 import type { onnx as Onnx } from "onnx-proto";
@@ -15,6 +17,11 @@ export type { Onnx };
 export const IR_VERSION = 8;
 /** The ONNX opset: 17, the first with LayerNormalization. */
 export const OPSET = 17;
+/** The `ai.onnx.ml` domain (tree ensembles), imported only by graphs that use it. */
+export const ML_DOMAIN = "ai.onnx.ml";
+/** Its opset: 3, whose TreeEnsembleRegressor ONNX Runtime 1.23 and Microsoft.ML.OnnxRuntime both run. */
+export const ML_OPSET = 3;
+const DOMAIN_OPSETS: Readonly<Record<string, number>> = { [ML_DOMAIN]: ML_OPSET };
 
 /** A tensor dimension: a size, or a name for a dimension fixed only at run time ("batch"). */
 export type Dim = number | string;
@@ -32,7 +39,8 @@ export type Attr =
   | { readonly float: number }
   | { readonly ints: readonly number[] }
   | { readonly floats: readonly number[] }
-  | { readonly string: string };
+  | { readonly string: string }
+  | { readonly strings: readonly string[] };
 
 export const attr = {
   int: (value: number): Attr => ({ int: value }),
@@ -40,6 +48,7 @@ export const attr = {
   ints: (value: readonly number[]): Attr => ({ ints: value }),
   floats: (value: readonly number[]): Attr => ({ floats: value }),
   string: (value: string): Attr => ({ string: value }),
+  strings: (value: readonly string[]): Attr => ({ strings: value }),
 };
 
 export interface NodeOptions {
@@ -48,6 +57,8 @@ export interface NodeOptions {
   readonly name?: string;
   /** How many outputs the node has (default 1), or their exact names. */
   readonly outputs?: number | readonly string[];
+  /** The operator's domain when not the default one: `ML_DOMAIN` (its opset is then imported). */
+  readonly domain?: string;
 }
 
 export interface ModelOptions {
@@ -65,6 +76,13 @@ function attributeProto(name: string, value: Attr): Onnx.IAttributeProto {
   if ("float" in value) return { name, type: T.FLOAT, f: value.float };
   if ("ints" in value) return { name, type: T.INTS, ints: [...value.ints] };
   if ("floats" in value) return { name, type: T.FLOATS, floats: [...value.floats] };
+  if ("strings" in value) {
+    return {
+      name,
+      type: T.STRINGS,
+      strings: value.strings.map((v) => textEncoder.encode(v)),
+    };
+  }
   return { name, type: T.STRING, s: textEncoder.encode(value.string) };
 }
 
@@ -96,6 +114,7 @@ export class GraphBuilder {
   readonly #outputs: Onnx.IValueInfoProto[] = [];
   readonly #names = new Set<string>();
   readonly #counters = new Map<string, number>();
+  readonly #domains = new Set<string>();
   #scope: string[] = [];
 
   constructor(readonly name: string) {}
@@ -178,9 +197,16 @@ export class GraphBuilder {
     const outputs = typeof spec === "number"
       ? Array.from({ length: spec }, (_, i) => (i === 0 ? name : this.#claim(`${name}:${i}`)))
       : spec.map((o) => (o === name ? o : this.#claim(o)));
+    if (options.domain !== undefined) {
+      if (!(options.domain in DOMAIN_OPSETS)) {
+        throw new Error(`ONNX graph: no opset known for ${options.domain}`);
+      }
+      this.#domains.add(options.domain);
+    }
     this.#nodes.push({
       name,
       opType,
+      ...(options.domain !== undefined ? { domain: options.domain } : {}),
       input: [...inputs],
       output: outputs,
       attribute: Object.entries(options.attrs ?? {}).map(([key, value]) => attributeProto(key, value)),
@@ -191,7 +217,10 @@ export class GraphBuilder {
   toModel(options: ModelOptions): Onnx.ModelProto {
     return onnx.ModelProto.create({
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: "", version: OPSET }],
+      opsetImport: [
+        { domain: "", version: OPSET },
+        ...[...this.#domains].map((domain) => ({ domain, version: DOMAIN_OPSETS[domain] })),
+      ],
       producerName: "candlecast",
       producerVersion: options.producerVersion,
       graph: {

@@ -7,7 +7,7 @@ import { FEATURE_COUNT } from "../../features/index.ts";
 import { fitGbdt, type GbdtData, type GbdtModel } from "./gbdt.ts";
 import type { GradientBoostingModel } from "./gradient_boosting.ts";
 import { GBDT_LAGS } from "./inputs.ts";
-import { float32AtMost } from "./boosted_trees.ts";
+import { float32AtMost, lagRow } from "./boosted_trees.ts";
 
 export const COLUMNS = FEATURE_COUNT * GBDT_LAGS.length;
 
@@ -75,4 +75,21 @@ export function edgeRows(m: GbdtModel): Float32Array {
     }
   }
   return Float32Array.from(rows.flat());
+}
+
+/** Windows [count, lookback, 35] whose lagged rows (`lagWindows`) are `rows`; the other time rows are noise. */
+export function windowsOf(rows: Float32Array, lookback: number, lags = GBDT_LAGS): Float32Array {
+  const columns = FEATURE_COUNT * lags.length, count = rows.length / columns;
+  const rng = seededRng(9);
+  const x = new Float32Array(count * lookback * FEATURE_COUNT).map(() => rng() * 6 - 3);
+  for (let b = 0; b < count; b++) {
+    lags.forEach((lag, l) => {
+      const from = b * columns + l * FEATURE_COUNT;
+      x.set(
+        rows.subarray(from, from + FEATURE_COUNT),
+        (b * lookback + lagRow(lag, lookback)) * FEATURE_COUNT,
+      );
+    });
+  }
+  return x;
 }

@@ -5,18 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { type BoostedTrees, boostedTrees, lagRow, predictBoostedTrees } from "../baselines/index.ts";
+import { type BoostedTrees, boostedTrees, predictBoostedTrees } from "../baselines/index.ts";
 import {
   boostingModel,
   COLUMNS,
   edgeRows,
   fittedGbdt,
   synthetic,
+  windowsOf as lagged,
 } from "../baselines/boosted_trees_test_support.ts";
 import { boostingProbabilities } from "./boosting.ts";
 import { decodeModel, encodeModel, GraphBuilder, ML_DOMAIN, ML_OPSET, OPSET } from "./graph.ts";
 import { identity } from "./ops.ts";
-import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "../../test/onnx.ts";
+import { CHECKER_MISSING, maxAbsDiff, onnxChecker, runOnnx } from "../../test/onnx.ts";
 
 const LOOKBACK = 6;
 
@@ -28,20 +29,8 @@ function boostingGraph(trees: BoostedTrees, lookback = LOOKBACK): Uint8Array {
   return encodeModel(g.toModel({ docString: "boosting", producerVersion: "test", metadata: {} }));
 }
 
-/** Windows whose lagged rows are `rows` ([count, 105]); the time rows no lag reads are noise. */
 function windowsOf(rows: Float32Array, trees: BoostedTrees, lookback = LOOKBACK): Float32Array {
-  const count = rows.length / COLUMNS;
-  const x = pseudoRandom(count * lookback * FEATURE_COUNT, 9, 3);
-  for (let b = 0; b < count; b++) {
-    trees.lags.forEach((lag, l) => {
-      const from = b * COLUMNS + l * FEATURE_COUNT;
-      x.set(
-        rows.subarray(from, from + FEATURE_COUNT),
-        (b * lookback + lagRow(lag, lookback)) * FEATURE_COUNT,
-      );
-    });
-  }
-  return x;
+  return lagged(rows, lookback, trees.lags);
 }
 
 async function onnxProbabilities(bytes: Uint8Array, x: Float32Array, lookback = LOOKBACK) {

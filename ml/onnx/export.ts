@@ -4,6 +4,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { type Preprocessor, VERSION } from "../../engine/index.ts";
+import type { BoostedTrees } from "../baselines/index.ts";
 import { frameModel } from "./frame.ts";
 import { fusableMembers, fusedEnsembleBody } from "./fused_ensemble.ts";
 import { encodeModel } from "./graph.ts";
@@ -20,12 +21,18 @@ export interface ExportOptions extends ConvertContext {
    * a third of the nodes. Benches set false to measure the difference.
    */
   readonly fuseMembers?: boolean;
+  /**
+   * Gradient boosting's trees for a blended version (preprocessor.json `blend`): required then, refused
+   * otherwise; `class_logits` becomes the log of the blend.
+   */
+  readonly boosting?: BoostedTrees;
 }
 
 /**
  * model.onnx's bytes for `model` and its preprocessor.json (scaler, temperature and return scale inside the
- * graph); an ensemble becomes one wide network unless `fuseMembers` is false. Throws when the model and the
- * preprocessor disagree on the attention output or the lookback. Not verified here: `exportCheckedOnnx` also
+ * graph); an ensemble becomes one wide network unless `fuseMembers` is false; a blended version's boosting
+ * trees (`boosting`) run in the graph too. Throws when the model and the preprocessor disagree on the attention
+ * output or the lookback, or when trees are given without a blend or a blend without trees. Not verified here: `exportCheckedOnnx` also
  * runs the bytes.
  */
 export function exportOnnx(
@@ -55,5 +62,6 @@ export function exportOnnx(
     version: options.version,
     producerVersion: VERSION,
     interval: options.interval,
+    boosting: options.boosting,
   }));
 }

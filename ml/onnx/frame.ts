@@ -2,12 +2,17 @@
  * What every exported candlecast model shares around its network body (SPEC §8): the input `input`
  * [batch, lookback, 35] of UNscaled features, the scaler as the first nodes ((x − mean)/std, clipped to ±clip
  * as in training), and the outputs: `class_logits` divided by the calibration temperature, `regression`
- * mapped back to a return fraction (y·std + mean), and, for models that have it, `attention`.
+ * mapped back to a return fraction (y·std + mean), and, for models that have it, `attention`. A blended version
+ * (preprocessor.json `blend`) mixes gradient boosting's probabilities in: `class_logits` is then
+ * log(w·softmax(logits / T) + (1 − w)·p_boosting), so softmax of it is the blend and every consumer that
+ * softmaxes `class_logits` (serve, predict, the C# client) serves the blend unchanged.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
 import { INPUT_NAME, MODEL_CLASS_NAMES, OUTPUT_NAMES, type Preprocessor } from "../../engine/index.ts";
+import type { BoostedTrees } from "../baselines/index.ts";
+import { boostingProbabilities } from "./boosting.ts";
 import { GraphBuilder, type Onnx } from "./graph.ts";
-import { add, clip, div, identity, mul, sub } from "./ops.ts";
+import { add, clip, div, identity, log, mul, softmax, sub } from "./ops.ts";
 
 /** The network's raw outputs as graph values: logits [batch, 3], standardised return [batch, 1], attention. */
 export interface BodyOutputs {
@@ -28,6 +33,11 @@ export interface FrameOptions {
   readonly producerVersion: string;
   /** The candles the version was trained on ("30m"), metadata `interval`; left out when unrecorded. */
   readonly interval?: string | null;
+  /**
+   * Gradient boosting's trees (the version's boosting.json), required exactly when the preprocessor records a
+   * blend: the graph mixes their probabilities into `class_logits`.
+   */
+  readonly boosting?: BoostedTrees;
 }
 
 export const BATCH = "batch";
@@ -37,9 +47,13 @@ function docString(p: Preprocessor, version: string, attention: boolean): string
     `candlecast ${MODEL_CLASS_NAMES[p.modelType]} ${version}.`,
     `input: float32 [batch, ${p.lookback}, ${FEATURE_COUNT}], UNscaled features in metadata feature_names order ` +
     `(the scaler is inside the graph); the last row is the most recent candle.`,
-    `class_logits: float32 [batch, 3] in class order ${
-      p.classes.join(", ")
-    }; softmax gives the probabilities.`,
+    p.blend
+      ? `class_logits: float32 [batch, 3] in class order ${p.classes.join(", ")}, the log of a blend: ` +
+        `${p.blend.weight} × the network's calibrated probabilities + ${blendRest(p.blend.weight)} × ` +
+        `gradient boosting's (its trees in the graph, ai.onnx.ml); softmax gives the blended probabilities.`
+      : `class_logits: float32 [batch, 3] in class order ${
+        p.classes.join(", ")
+      }; softmax gives the probabilities.`,
     `regression: float32 [batch, 1], the predicted close[t+${p.horizon}]/close[t] - 1 as a fraction.`,
   ];
   if (attention) {
@@ -51,8 +65,25 @@ function docString(p: Preprocessor, version: string, attention: boolean): string
   return lines.join("\n");
 }
 
+/** Boosting's share, 1 − w, printed without float noise (0.30000000000000004 for w = 0.7 otherwise). */
+function blendRest(weight: number): number {
+  return Number((1 - weight).toPrecision(12));
+}
+
 export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
-  const p = options.preprocessor;
+  const p = options.preprocessor, trees = options.boosting;
+  if (p.blend && !trees) {
+    throw new Error(
+      `ONNX export: preprocessor.json blends the network with ${p.blend.with} (weight ${p.blend.weight}), ` +
+        "but no boosting trees were given; export the version with its boosting.json",
+    );
+  }
+  if (!p.blend && trees) {
+    throw new Error(
+      "ONNX export: boosting trees were given, but preprocessor.json records no blend; the version serves " +
+        "the network alone",
+    );
+  }
   if (p.scaler.mean.length !== FEATURE_COUNT) {
     throw new Error(
       `preprocessor: the scaler has ${p.scaler.mean.length} features, the model input ${FEATURE_COUNT}`,
@@ -67,8 +98,21 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
     return clip(g, standard, -p.clip, p.clip);
   });
   const out = g.scoped("model", () => body(g, scaled));
+  // Boosting reads the UNscaled input: its trees split on raw feature values.
+  const boosting = p.blend && trees ? boostingProbabilities(g, input, trees, p.lookback) : null;
   g.scoped("outputs", () => {
-    div(g, out.logits, g.floats("temperature", [p.temperature], []), OUTPUT_NAMES.logits);
+    const temperature = g.floats("temperature", [p.temperature], []);
+    if (p.blend && boosting) {
+      const network = softmax(g, div(g, out.logits, temperature), -1);
+      const mixed = add(
+        g,
+        mul(g, network, g.floats("network_weight", [p.blend.weight], [])),
+        mul(g, boosting, g.floats("boosting_weight", [1 - p.blend.weight], [])),
+      );
+      log(g, mixed, OUTPUT_NAMES.logits);
+    } else {
+      div(g, out.logits, temperature, OUTPUT_NAMES.logits);
+    }
     const std = mul(g, out.regression, g.floats("return_std", [p.returnScale.std], []));
     add(g, std, g.floats("return_mean", [p.returnScale.mean], []), OUTPUT_NAMES.regression);
     if (out.attention !== null) identity(g, out.attention, OUTPUT_NAMES.attention);
@@ -93,6 +137,8 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
       // "prior" is the class with the largest p / prior, the priors being the training split's frequencies.
       decision_rule: p.decisionRule ?? "argmax",
       ...(p.classPriors ? { class_priors: p.classPriors.join(",") } : {}),
+      // Only a blended version says so: "gradient_boosting:0.5", the network's share after the colon.
+      ...(p.blend ? { blend: `${p.blend.with}:${p.blend.weight}` } : {}),
     },
   });
 }

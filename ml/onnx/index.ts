@@ -20,5 +20,22 @@
  * ```
  */
 export { exportOnnx, type ExportOptions } from "./export.ts";
-export { decodeModel, encodeModel, GraphBuilder, IR_VERSION, isCandlecastModelHead, OPSET } from "./graph.ts";
-export { checkExport, EXPORT_TOLERANCE, exportCheckedOnnx, ExportMismatchError } from "./verify.ts";
+export {
+  decodeModel,
+  encodeModel,
+  GraphBuilder,
+  IR_VERSION,
+  isCandlecastModelHead,
+  ML_DOMAIN,
+  ML_OPSET,
+  OPSET,
+} from "./graph.ts";
+export { boostingProbabilities } from "./boosting.ts";
+export {
+  blendedLogits,
+  checkExport,
+  type CheckOptions,
+  EXPORT_TOLERANCE,
+  exportCheckedOnnx,
+  ExportMismatchError,
+} from "./verify.ts";

@@ -53,14 +53,14 @@ function stockModel(recurrentActivation: "sigmoid" | "hardSigmoid" = "sigmoid"):
 Deno.test("stock tfjs LSTM, Bidirectional, LayerNormalization and dense activations match on ONNX Runtime", async () => {
   const model = stockModel();
   const p = preprocessor();
-  const check = await checkExport(model, p, exportOnnx(model, p, { version: "stock" }), 5);
+  const check = await checkExport(model, p, exportOnnx(model, p, { version: "stock" }), { count: 5 });
   assert.ok(check.ok, JSON.stringify(check.maxDiff));
   // The check itself must be able to fail: a wrong gate order does.
   const wrong = await checkExport(
     model,
     p,
     exportOnnx(model, p, { version: "x", lstmGateOrder: [0, 1, 2, 3] }),
-    5,
+    { count: 5 },
   );
   assert.ok(!wrong.ok);
   model.dispose();

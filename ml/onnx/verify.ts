@@ -1,11 +1,14 @@
 /**
  * Proves an exported file before anyone relies on it: ONNX Runtime runs the bytes on a few windows and its
  * outputs must equal the tfjs model's (through the same scaler, temperature and return scale) to 1e-4, the
- * SPEC §8 promise. `export` and `train` call it, so an architecture the exporter mis-maps never ships.
+ * SPEC §8 promise. `export` and `train` call it, so an architecture the exporter mis-maps never ships. A blended
+ * version's `class_logits` is compared with the blend computed here: the tfjs model's calibrated probabilities
+ * mixed with `predictBoostedTrees` on the same windows.
  */
 import * as tf from "@tensorflow/tfjs";
 import { applyScaler, FEATURE_COUNT, ReportedError } from "../../features/index.ts";
 import { INPUT_NAME, OUTPUT_NAMES, type Preprocessor, runOnnx } from "../../engine/index.ts";
+import { type BoostedTrees, lagWindows, predictBoostedTrees } from "../baselines/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
 /** The largest difference SPEC §8 allows between an export's outputs and the tfjs model's. */
@@ -33,30 +36,70 @@ function probeWindows(p: Preprocessor, count: number): Float32Array {
   return x;
 }
 
+export interface CheckOptions {
+  /** Probe windows run (default 4). */
+  readonly count?: number;
+  /** A blended version's boosting trees, the ones it was exported with (required when `p.blend` is set). */
+  readonly boosting?: BoostedTrees;
+}
+
+/**
+ * log(w·softmax(logits) + (1 − w)·boosting) row by row, `logits` already divided by the temperature: what a
+ * blended model outputs as `class_logits`.
+ */
+export function blendedLogits(logits: Float32Array, boosting: Float32Array, weight: number): Float64Array {
+  const out = new Float64Array(logits.length);
+  for (let o = 0; o < logits.length; o += 3) {
+    const row = logits.subarray(o, o + 3);
+    const max = Math.max(...row);
+    const e = [...row].map((v) => Math.exp(v - max));
+    const sum = e[0] + e[1] + e[2];
+    for (let c = 0; c < 3; c++) out[o + c] = Math.log(weight * e[c] / sum + (1 - weight) * boosting[o + c]);
+  }
+  return out;
+}
+
 /**
  * Runs `bytes` on ONNX Runtime and `model` on tfjs over `count` probe windows and compares their outputs,
- * logits after the temperature and the return standardised. `ok` is false, not an error, when a difference
- * exceeds EXPORT_TOLERANCE.
+ * logits after the temperature (for a blended version, the log of the blend with `boosting`'s probabilities)
+ * and the return standardised. `ok` is false, not an error, when a difference exceeds EXPORT_TOLERANCE; a
+ * blend without its trees (or trees without a blend) throws.
  */
 export async function checkExport(
   model: tf.LayersModel,
   p: Preprocessor,
   bytes: Uint8Array,
-  count = 4,
+  options: CheckOptions = {},
 ): Promise<ExportCheck> {
+  const { count = 4, boosting } = options;
+  if (!p.blend !== !boosting) {
+    throw new Error(
+      p.blend
+        ? "export check: preprocessor.json records a blend, but no boosting trees were given to compare with"
+        : "export check: boosting trees were given, but preprocessor.json records no blend",
+    );
+  }
   const x = probeWindows(p, count);
   const expected = tf.tidy(() => {
     const scaled = applyScaler(p.scaler, x.slice(), p.clip);
     const ys = model.predict(tf.tensor3d(scaled, [count, p.lookback, FEATURE_COUNT])) as tf.Tensor[];
     return ys.map((y) => y.dataSync() as Float32Array);
   });
+  // The blend's logits in float64 from the tfjs logits ÷ T and the trees on the same unscaled windows.
+  const logits = p.blend && boosting
+    ? blendedLogits(
+      expected[0].map((v) => v / p.temperature),
+      predictBoostedTrees(boosting, lagWindows(x, p.lookback, boosting.lags)),
+      p.blend.weight,
+    )
+    : null;
   const actual = await runOnnx(bytes, {
     [INPUT_NAME]: { data: x, dims: [count, p.lookback, FEATURE_COUNT] },
   });
   // Logits are compared as the graph outputs them (÷ temperature); the return standardised, so the 1e-4 bound
   // is not loosened by a small return std.
-  const compare: [string, (tfjs: number) => number, (onnx: number) => number][] = [
-    [OUTPUT_NAMES.logits, (v) => v / p.temperature, (v) => v],
+  const compare: [string, (tfjs: number, j: number) => number, (onnx: number) => number][] = [
+    [OUTPUT_NAMES.logits, (v, j) => (logits ? logits[j] : v / p.temperature), (v) => v],
     [OUTPUT_NAMES.regression, (v) => v, (v) => (v - p.returnScale.mean) / p.returnScale.std],
     [OUTPUT_NAMES.attention, (v) => v, (v) => v],
   ];
@@ -66,7 +109,7 @@ export async function checkExport(
     const onnx = actual[name]?.data as Float32Array | undefined;
     let max = onnx && onnx.length === values.length ? 0 : Infinity;
     for (let j = 0; onnx && j < values.length; j++) {
-      const d = Math.abs(fromOnnx(onnx[j]) - fromTfjs(values[j]));
+      const d = Math.abs(fromOnnx(onnx[j]) - fromTfjs(values[j], j));
       if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
     }
     maxDiff[name] = max;
@@ -87,14 +130,17 @@ export class ExportMismatchError extends ReportedError {
   }
 }
 
-/** `exportOnnx`, then `checkExport`: the bytes of a file proven to match the model, or an ExportMismatchError. */
+/**
+ * `exportOnnx`, then `checkExport` (with `options.boosting` for a blend): the bytes of a file proven to match
+ * the model, or an ExportMismatchError.
+ */
 export async function exportCheckedOnnx(
   model: tf.LayersModel,
   p: Preprocessor,
   options: ExportOptions,
 ): Promise<{ bytes: Uint8Array; maxDiff: Readonly<Record<string, number>> }> {
   const bytes = exportOnnx(model, p, options);
-  const check = await checkExport(model, p, bytes);
+  const check = await checkExport(model, p, bytes, { boosting: options.boosting });
   if (!check.ok) throw new ExportMismatchError(check.maxDiff);
   return { bytes, maxDiff: check.maxDiff };
 }

@@ -227,6 +227,7 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       trainedUntil,
       missingFolds: missing,
       decisionRule: subject.decisionRule,
+      blend: !subject.servesBlend,
     });
     formatSummary(summary).forEach((line) => io.out(line));
 

@@ -6,6 +6,7 @@
 import { type CandleSeries, otherInterval, plural } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import {
+  type Blend,
   CheckpointError,
   type DecisionRule,
   effectiveRule,
@@ -42,6 +43,11 @@ export interface Subject {
    * `train` stores in what it writes.
    */
   readonly decisionRule: DecisionRule;
+  /**
+   * The learner already serves a blend with gradient boosting (a blended checkpoint's model.onnx, kept as it
+   * is): the summary then blends nothing more.
+   */
+  readonly servesBlend?: boolean;
   readonly close: () => Promise<void>;
 }
 
@@ -185,7 +191,8 @@ export async function checkpointSubject(
     }
     facts.push([
       "inference",
-      "the checkpoint's model.onnx on ONNX Runtime, exactly as served; never retrained",
+      "the checkpoint's model.onnx on ONNX Runtime, exactly as served; never retrained" +
+      (preprocessor.blend ? ` (a blend: ${blendWords(preprocessor.blend)})` : ""),
     ]);
     return {
       learner: new OnnxLearner(name, predictor),
@@ -196,6 +203,7 @@ export async function checkpointSubject(
       facts,
       seenUntil,
       decisionRule: ownRule,
+      servesBlend: preprocessor.blend !== undefined,
       close: () => predictor.close(),
     };
   }
@@ -228,6 +236,15 @@ export async function checkpointSubject(
         describeModel(config.model)
       })`,
   ]);
+  if (preprocessor.blend) {
+    facts.push([
+      "blend",
+      `the version serves ${
+        blendWords(preprocessor.blend)
+      }; retrained here, ${name} is scored as the network ` +
+      "alone, and the blend table shows it blended with the gradient_boosting baseline, as the version would",
+    ]);
+  }
   return {
     learner: new NetworkLearner(
       { ...networkOptions(opts, io, name, config), modelConfig },
@@ -243,4 +260,9 @@ export async function checkpointSubject(
     decisionRule: TRAINED_DECISION_RULE,
     close: () => Promise.resolve(),
   };
+}
+
+/** "0.5 × the network + 0.5 × gradient boosting" */
+function blendWords(blend: Blend): string {
+  return `${blend.weight} × the network + ${1 - blend.weight} × ${blend.with.replace("_", " ")}`;
 }

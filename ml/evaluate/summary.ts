@@ -4,7 +4,8 @@
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
 import { type CandleSeries, commonestStep } from "../../features/index.ts";
-import { argmax3, blockCalibrationFloor, computeMetrics } from "../metrics/index.ts";
+import { argmax3, blockCalibrationFloor, calibrationOf, computeMetrics } from "../metrics/index.ts";
+import { BOOSTING_BLEND_WEIGHT } from "../models/index.ts";
 import {
   type Backtest,
   backtest,
@@ -19,6 +20,7 @@ import type { DecisionRule } from "../../engine/index.ts";
 import type { FoldOutcome } from "./walk_forward.ts";
 import type {
   BacktestReport,
+  BlendSummary,
   Curve,
   EvaluationSummary,
   FitSummary,
@@ -193,6 +195,42 @@ export function inSampleFolds(
   };
 }
 
+/** The learner a served blend mixes with the model (`train --blend-boosting`). */
+const BLENDED = "gradient_boosting";
+
+/**
+ * The equal-weight blend of the model's and boosting's pooled probabilities, scored, with bootstrap intervals
+ * against each (the same blocks and seed as the model's); null without both learners.
+ */
+function blendOf(
+  labels: Int8Array,
+  pooled: Readonly<Record<string, PredictionSet>> | null,
+  model: string,
+  blocks: Int32Array,
+  opts: Pick<SummaryOptions, "seed" | "resamples">,
+): BlendSummary | null {
+  if (!pooled || !pooled[model] || model === BLENDED) return null;
+  const weight = BOOSTING_BLEND_WEIGHT;
+  const a = pooled[model].probabilities, b = pooled[BLENDED].probabilities;
+  const probabilities = a.map((v, i) => weight * v + (1 - weight) * b[i]);
+  const argmax = (p: Float32Array) => Int8Array.from({ length: labels.length }, (_, i) => argmax3(p, i * 3));
+  const mixed = { probabilities, classes: argmax(probabilities) };
+  const versus = (p: Float32Array) =>
+    blockBootstrap(labels, mixed, { probabilities: p, classes: argmax(p) }, blocks, {
+      seed: opts.seed,
+      resamples: opts.resamples,
+    }).log_loss_diff;
+  let loss = 0;
+  for (let i = 0; i < labels.length; i++) loss -= Math.log(Math.max(probabilities[i * 3 + labels[i]], 1e-15));
+  return {
+    with: BLENDED,
+    weight,
+    log_loss: loss / labels.length,
+    ece: calibrationOf(probabilities, labels).ece,
+    log_loss_diff: { gradient_boosting: versus(b), model: versus(a) },
+  };
+}
+
 /**
  * The evaluation's summary from its folds: every learner's scores per fold and pooled, the model against the
  * best baseline (lowest pooled log-loss) by bootstrap and backtest, and the verdict, judged on out-of-sample
@@ -272,6 +310,9 @@ export function summarize(
     baselines.map((n) => [n, (n === best ? bootstrap : against(n)).log_loss_diff]),
   );
 
+  const blendable = opts.blend !== false && names.includes(BLENDED);
+  const blend = blendOf(truth.labels, blendable ? pooled : null, opts.model, blocks, opts);
+
   const trade = (threshold: number): BacktestOptions => ({
     threshold,
     horizon: opts.horizon,
@@ -331,6 +372,7 @@ export function summarize(
         baseline: macroF1Under(overall[best], pooled[best], rule),
       },
     },
+    blend,
     in_sample: inSample,
     partial: opts.missingFolds && opts.missingFolds.length > 0
       ? {

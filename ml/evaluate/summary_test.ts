@@ -265,3 +265,40 @@ Deno.test("log-loss is bootstrapped against every baseline, each judged in the t
     assert.ok(["better", "worse", "no clear difference"].includes(String(row[3])));
   }
 });
+
+Deno.test("the blend train --blend-boosting serves is scored beside the model, never judged as either", async () => {
+  const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const b = s.blend!;
+  assert.equal(b.with, "gradient_boosting");
+  assert.equal(b.weight, 0.5);
+  // Its log-loss is the average of the two learners' probabilities, scored; each difference is the pooled one.
+  const model = outcomes.flatMap((o) => [...o.predictions.model.probabilities]);
+  const boosting = outcomes.flatMap((o) => [...o.predictions.gradient_boosting.probabilities]);
+  const labels = outcomes.flatMap((o) => [...o.test.labels]);
+  const loss =
+    labels.reduce((sum, y, i) => sum - Math.log(0.5 * model[i * 3 + y] + 0.5 * boosting[i * 3 + y]), 0) /
+    labels.length;
+  assert.ok(Math.abs(b.log_loss - loss) < 1e-6, `${b.log_loss} vs ${loss}`);
+  const gap = (name: string) => b.log_loss - s.overall[name].metrics.log_loss;
+  assert.ok(Math.abs(b.log_loss_diff.gradient_boosting.estimate - gap("gradient_boosting")) < 1e-6);
+  assert.ok(Math.abs(b.log_loss_diff.model.estimate - gap("model")) < 1e-6);
+  // Not a learner: the verdict and the baselines are what they were without it.
+  assert.ok(!s.baselines.includes("blend") && s.best_baseline !== "blend");
+  const table = evaluationTables(s).find((t) => t.id === "blend")!;
+  assert.deepEqual(table.rows.map((r) => r[0]), ["gradient_boosting", "model"]);
+});
+
+Deno.test("without gradient boosting among the learners there is no blend to score", async () => {
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+  const learners = [
+    new ScriptedLearner("model", 0.3),
+    ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 }),
+  ]
+    .filter((l) => l.name !== "gradient_boosting");
+  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  assert.equal(s.blend, null);
+  assert.equal(evaluationTables(s).find((t) => t.id === "blend"), undefined);
+});

@@ -35,6 +35,11 @@ export interface SummaryOptions {
    * and its verdict says it covers the finished folds only.
    */
   readonly missingFolds?: readonly string[];
+  /**
+   * Score the model blended with gradient boosting (`EvaluationSummary.blend`); default true. False when the
+   * model already is such a blend (a blended checkpoint kept as it is).
+   */
+  readonly blend?: boolean;
 }
 
 /** Folds a checkpoint has already seen: their scores are in-sample and not evidence. */
@@ -129,6 +134,17 @@ export interface Verdict {
   readonly lines: readonly string[];
 }
 
+/** The model blended with gradient boosting, scored like a learner, with its log-loss against each part. */
+export interface BlendSummary {
+  readonly with: "gradient_boosting";
+  /** The model's share of the probabilities. */
+  readonly weight: number;
+  readonly log_loss: number;
+  readonly ece: number;
+  /** log-loss(blend) − log-loss(part), from the bootstrap's blocks and seed: below 0 favours the blend. */
+  readonly log_loss_diff: { readonly gradient_boosting: Interval; readonly model: Interval };
+}
+
 export interface EvaluationSummary {
   readonly model: string;
   readonly baselines: readonly string[];
@@ -154,6 +170,12 @@ export interface EvaluationSummary {
     readonly macro_f1: { readonly model: number; readonly baseline: number };
   };
   readonly backtest: BacktestReport;
+  /**
+   * What `train --blend-boosting` would serve: the model's and gradient boosting's calibrated probabilities
+   * averaged, pooled over the folds. Not a baseline and not the model: the verdict never reads it. Null when
+   * either learner is missing.
+   */
+  readonly blend: BlendSummary | null;
   /** Set when the model had seen some folds' data in training (null otherwise); the verdict is withheld. */
   readonly in_sample: InSample | null;
   /** Set when some planned folds did not run (an interrupted evaluation; null otherwise). */

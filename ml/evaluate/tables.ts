@@ -7,7 +7,8 @@ import { CLASSES, type ClassName, plural } from "../../features/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
-import type { EvaluationSummary } from "./summary_types.ts";
+import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
+import type { Interval } from "./bootstrap.ts";
 import {
   enoughBlocks,
   IN_SAMPLE_VERDICT,
@@ -24,6 +25,7 @@ export type TableId =
   | "per_class"
   | "confident_calls"
   | "bootstrap"
+  | "blend"
   | "per_fold"
   | "reliability"
   | "per_symbol"
@@ -269,6 +271,34 @@ function bootstrap(s: EvaluationSummary): Table {
   };
 }
 
+/** The model averaged with gradient boosting (what `train --blend-boosting` serves), against each part. */
+function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
+  const interval = (d: Interval) => `${signed(d.low)} … ${signed(d.high)}`;
+  const reading = (d: Interval) => (d.high < 0 ? "blend better" : d.low > 0 ? "blend worse" : "tie");
+  const row = (
+    name: string,
+    d: Interval,
+  ) => [name, f4(b.log_loss), signed(d.estimate), interval(d), reading(d)];
+  return {
+    id: "blend",
+    labelColumns: 1,
+    title: `What train --blend-boosting serves: ${b.weight} × ${s.model} + ${1 - b.weight} × ${b.with}`,
+    header: [
+      "log-loss against",
+      "blend",
+      "difference",
+      `${Math.round(100 * s.bootstrap.level)} % interval`,
+      "reading",
+    ],
+    rows: [row(b.with, b.log_loss_diff.gradient_boosting), row(s.model, b.log_loss_diff.model)],
+    notes: [
+      `Each learner's calibrated probabilities averaged window by window (ECE ${f4(b.ece)}), from the same ` +
+      `blocks and resamples as above. Neither a baseline nor the model: the verdict judges ${s.model} alone.`,
+    ],
+    highlight: [],
+  };
+}
+
 function perFold(s: EvaluationSummary): Table {
   return {
     id: "per_fold",
@@ -441,6 +471,7 @@ export function evaluationTables(s: EvaluationSummary): Table[] {
     perClass(s, learners),
     confidentCalls(s, learners),
     bootstrap(s),
+    ...(s.blend ? [blendTable(s, s.blend)] : []),
     perFold(s),
     reliability(s),
     perSymbol(s, learners),

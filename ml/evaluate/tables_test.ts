@@ -13,6 +13,7 @@ Deno.test("every table is rectangular, its highlights are rows of it, and each c
     "per_class",
     "confident_calls",
     "bootstrap",
+    "blend",
     "per_fold",
     "reliability",
     "per_symbol",

@@ -243,6 +243,9 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         device: predictor.device,
         decision: rule,
         class_priors: p.classPriors ?? null,
+        // What the probabilities are: the network's alone (null), or a blend with gradient boosting's
+        // (`train --blend-boosting`); `model_type` names the network either way.
+        blend: p.blend ?? null,
       });
     } finally {
       release();

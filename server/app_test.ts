@@ -176,6 +176,16 @@ Deno.test("GET /model/info carries SPEC §4's fields plus version, trained_at, h
   assert.equal(raw.interval, null, "not recorded by this version");
 });
 
+Deno.test("GET /model/info says whether the probabilities are the network's alone or a blend with boosting", async () => {
+  const plain = await (await setup({ model: new FakePredictor() }).app.request("/model/info")).json();
+  assert.equal(plain.blend, null);
+  const blend = { with: "gradient_boosting", weight: 0.5 } as const;
+  const { app } = setup({ model: new FakePredictor({ preprocessor: { blend } }) });
+  const raw = await (await app.request("/model/info")).json();
+  assert.deepEqual(raw.blend, blend);
+  assert.equal(raw.model_type, "TransformerLSTMModel", "model_type still names the network");
+});
+
 Deno.test("GET /model/info names the candle interval the version was trained on, the one /predict takes", async () => {
   // Before, a bot on 30m candles could read horizon 4 but not 4 of what, and learnt the interval from a 422.
   const { app } = setup({ model: new FakePredictor({ version: "v7_2026-03-01", interval: "30m" }) });

@@ -27,6 +27,7 @@ import {
   verifyCheckpointFiles,
 } from "../engine/index.ts";
 import { exportCheckedOnnx, ExportMismatchError, isCandlecastModelHead } from "../ml/onnx/index.ts";
+import { type BoostedTrees, BOOSTING_FILE, readBoostedTrees } from "../ml/baselines/index.ts";
 import { recordFileHash } from "../ml/checkpoints/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "./errors.ts";
 import { parseFlags, requireOutputFile } from "./flags.ts";
@@ -55,15 +56,26 @@ export interface ExportSummary {
 
 export async function runExport(options: ExportOptions): Promise<ExportSummary> {
   const dir = options.checkpoint;
-  let preprocessor, manifest;
+  let preprocessor, manifest, boosting: BoostedTrees | undefined;
   try {
     await assertCheckpointDir(dir);
     // The files exported are the ones trained: refuse weights changed or truncated since (named).
     await verifyCheckpointFiles(dir, ["preprocessor.json", MODEL_JSON, WEIGHTS_BIN]);
     preprocessor = await readPreprocessorFile(dir);
     manifest = await readManifestInfo(dir);
+    // A blend's boosting goes into the graph with the network: checked against the manifest like the weights.
+    if (preprocessor.blend) {
+      await verifyCheckpointFiles(dir, [BOOSTING_FILE]);
+      boosting = await readBoostedTrees(dir);
+    }
   } catch (error) {
     if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
+    if (boosting === undefined && preprocessor?.blend) {
+      throw new CommandError(
+        `cannot export ${dir}: ${(error as Error).message}`,
+        "the version is damaged; export another one or retrain",
+      );
+    }
     throw error;
   }
   await initBackend("auto");
@@ -82,6 +94,7 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       checked = await exportCheckedOnnx(model, preprocessor, {
         version: manifest.version,
         interval: manifest.interval,
+        boosting,
       });
     } catch (error) {
       // The engine could not run the check (ONNX Runtime refused: no --allow-ffi): its own reason and fix.

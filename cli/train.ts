@@ -4,7 +4,7 @@
  * second one quits at once. Every member's best weights are saved in a run folder as it trains and as it
  * finishes, so a run interrupted or killed outright can be continued with `--resume`.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
 import { CommandError, filesystemProblem, InterruptedError, UsageError } from "./errors.ts";
@@ -67,6 +67,15 @@ export function refuseIncrementalConflicts(command: Command, opts: TrainOptions)
     SHAPE_FLAGS,
     "--incremental",
     "fine-tuning keeps the current model's architecture, lookback, horizon, label rule and scaler",
+  );
+  // The blend's boosting was fit on the parent's whole training split; a fine-tune's few new windows would
+  // make a poor one, so a fine-tune keeps the parent's (trees and temperature) or its absence.
+  refuseTypedFlags(
+    command,
+    ["blendBoosting"],
+    "--incremental",
+    "a fine-tune serves what its parent serves (a blend keeps the parent's boosting); to change it, train a " +
+      "new version with --config-from and --blend-boosting or --no-blend-boosting",
   );
   if (opts.configFrom) {
     throw new UsageError(
@@ -197,6 +206,15 @@ export function trainCommand(): Command {
     .addOption(workersOption())
     .addOption(backendOption())
     .option("--no-promote", "keep 'current' where it is")
+    .addOption(
+      new Option(
+        "--blend-boosting",
+        "serve a blend: half the network's calibrated probabilities, half gradient boosting's (the test " +
+          "baseline's fit, its own temperature; both in model.onnx); the report scores the network alone " +
+          "beside it. Off unless given or recorded in --config-from's version",
+      ),
+    )
+    .addOption(new Option("--no-blend-boosting", "serve the network alone (over a recorded blend)"))
     .option(
       "--resume",
       "continue the newest run in --checkpoints that was killed (kill -9, power loss) or interrupted " +

@@ -50,7 +50,8 @@ async function readBytes(path: string, what: string, hint = incomplete(path)): P
   }
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
+/** A version's JSON file, parsed; a missing, unreadable or unparsable one is a CheckpointError saying what to do. */
+export async function readJson(path: string, what: string): Promise<unknown> {
   return parseJsonBytes(path, what, await readBytes(path, what));
 }
 

@@ -32,6 +32,7 @@ export {
   isVersionName,
   modelsListChecks,
   readCheckpointFiles,
+  readJson as readVersionJson,
   readManifest,
   readManifestInfo,
   readPreprocessorFile,

@@ -17,6 +17,8 @@ export const TrainFlagsSchema = z.object({
   workers: workersFlag(),
   backend: backendFlag(),
   promote: z.boolean().default(true),
+  /** Serve a blend of the network and gradient boosting (true), the network alone (false), or as recorded. */
+  blendBoosting: z.boolean().optional(),
 }).extend(RunConfigFlagsSchema.shape);
 
 export type TrainOptions = z.infer<typeof TrainFlagsSchema>;

@@ -23,6 +23,7 @@ import {
   symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
 import { recordedRunConfig, type RunConfig } from "../../ml/train/index.ts";
+import { type BoostedTrees, BOOSTING_FILE, readBoostedTrees } from "../../ml/baselines/index.ts";
 
 export interface Parent {
   readonly version: string;
@@ -31,6 +32,8 @@ export interface Parent {
   readonly model: LayersModel;
   /** The parent's run configuration (older manifests: what they recorded, the rest derived). */
   readonly config: RunConfig;
+  /** A blended parent's gradient boosting (boosting.json), which its fine-tunes keep. */
+  readonly boosting?: BoostedTrees;
 }
 
 /** A parent whose files are read and checked, its weights not loaded yet (that needs the backend). */
@@ -55,10 +58,13 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
   const manifest = await readManifest(dir);
   // Hashes first: a damaged preprocessor.json was reported as a JSON error, with no hint, rather than as the
   // changed file that it is.
+  // A blend's boosting.json is needed only when preprocessor.json names a blend, but a version that has one
+  // has it hashed: checked with the rest (an absent one is then reported as missing).
   const problems = await fileProblems(dir, manifest.files ?? {}, [
     MODEL_JSON,
     WEIGHTS_BIN,
     "preprocessor.json",
+    ...(manifest.files?.[BOOSTING_FILE] !== undefined ? [BOOSTING_FILE] : []),
   ]);
   if (hasFileProblems(problems)) {
     throw new CommandError(
@@ -77,7 +83,16 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
     );
   }
   const { config } = recordedRunConfig(manifest, preprocessor);
-  return { version, dir, manifest, preprocessor, config };
+  let boosting: BoostedTrees | undefined;
+  try {
+    boosting = preprocessor.blend ? await readBoostedTrees(dir) : undefined;
+  } catch (error) {
+    throw new CommandError(
+      `cannot fine-tune ${version}: ${(error as Error).message}`,
+      `restore the version's files, or promote an intact version first ${modelsListChecks(dir)}`,
+    );
+  }
+  return { version, dir, manifest, preprocessor, config, ...(boosting ? { boosting } : {}) };
 }
 
 /** The parent's weights, on the backend started since {@link readParent}. */

@@ -6,6 +6,7 @@ import { checkExport, exportOnnx } from "../../ml/onnx/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
+import type { BoostedTrees } from "../../ml/baselines/index.ts";
 
 /**
  * history.json: every epoch record (an ensemble's tagged with its member). For an ensemble `best_epoch` is the
@@ -82,10 +83,12 @@ export function checkedOnnxExport(
   model: LayersModel,
   preprocessor: Preprocessor,
   interval: string | null,
+  /** A blend's gradient boosting (`--blend-boosting`), inside the graph. */
+  boosting?: BoostedTrees,
 ): OnnxExport {
   return async (version) => {
-    const bytes = exportOnnx(model, preprocessor, { version, interval });
-    const check = await checkExport(model, preprocessor, bytes);
+    const bytes = exportOnnx(model, preprocessor, { version, interval, boosting });
+    const check = await checkExport(model, preprocessor, bytes, { boosting });
     if (!check.ok) {
       const diffs = Object.entries(check.maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ");
       throw new Error(

@@ -23,7 +23,14 @@ import {
   type LayersModel,
 } from "../../ml/runtime/index.ts";
 import { type Dataset, DatasetError, prepareDatasetAsync, type Scaling } from "../../ml/data/index.ts";
-import { buildModel, FAST_LAYERS, firstMembers, memberViews, scoringBatch } from "../../ml/models/index.ts";
+import {
+  BOOSTING_BLEND_WEIGHT,
+  buildModel,
+  FAST_LAYERS,
+  firstMembers,
+  memberViews,
+  scoringBatch,
+} from "../../ml/models/index.ts";
 import {
   type BatchProgress,
   membersResult,
@@ -164,6 +171,13 @@ async function prepare(
   }
 }
 
+/** The run configuration with `--blend-boosting` (true), `--no-blend-boosting` (false) or as recorded. */
+function withBlendFlag(config: RunConfig, blend: boolean | undefined): RunConfig {
+  if (blend === undefined) return config;
+  const { boostingBlend: _, ...model } = config.model;
+  return { ...config, model: blend ? { ...model, boostingBlend: BOOSTING_BLEND_WEIGHT } : model };
+}
+
 /** A stop before the first batch: nothing was trained, so nothing is saved (exit 130, as every stop). */
 function stoppedBeforeTraining(resuming: boolean): InterruptedError {
   return new InterruptedError(
@@ -295,7 +309,9 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
     );
   }
   // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.
-  const runConfig = parent ? runConfigOf(opts, { config: parent.config, keepShape: true }) : fresh!;
+  const runConfig = parent
+    ? runConfigOf(opts, { config: parent.config, keepShape: true })
+    : withBlendFlag(fresh!, opts.blendBoosting);
   if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
   const stop = { signal: io.signal, resuming: io.resume !== undefined };
   const data = await prepare(series, runConfig, parent, stop, phaseProgress(io, "labelling the windows"));
@@ -479,17 +495,35 @@ async function trainAndSave(
   io.out(
     `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, keptFrom)}`,
   );
-  const preprocessor = preprocessorOf(modelType, data, scaling, temperature);
-  const metrics = await scoreOnTest(model, data, scaling, config, temperature, {
-    rule: preprocessor.decisionRule ?? "argmax",
-    priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
-  }, io);
+  const blendWeight = recorded.model.boostingBlend;
+  const preprocessor = {
+    ...preprocessorOf(modelType, data, scaling, temperature),
+    ...(blendWeight !== undefined
+      ? { blend: { with: "gradient_boosting" as const, weight: blendWeight } }
+      : {}),
+  };
+  // A fine-tune of a blend keeps its parent's boosting (fit on the parent's whole training split).
+  const blend = blendWeight !== undefined ? { weight: blendWeight, trees: parent?.boosting } : undefined;
+  const { metrics, boosting } = await scoreOnTest(
+    model,
+    data,
+    scaling,
+    config,
+    temperature,
+    {
+      rule: preprocessor.decisionRule ?? "argmax",
+      priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
+    },
+    io,
+    blend,
+  );
   const written = await saveVersion(opts, prepared, {
     model,
     result,
     recorded,
     preprocessor,
     metrics,
+    boosting,
     temperature,
     keptFrom,
     workers,

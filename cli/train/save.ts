@@ -16,6 +16,7 @@ import {
   VERSION,
 } from "../../engine/index.ts";
 import type { BackendInfo, LayersModel } from "../../ml/runtime/index.ts";
+import { type BoostedTrees, BOOSTING_FILE } from "../../ml/baselines/index.ts";
 import type { Dataset, Scaling } from "../../ml/data/index.ts";
 import { saveModel } from "../../ml/models/index.ts";
 import {
@@ -62,7 +63,9 @@ export interface Trained {
   /** The run configuration recorded: the run's, less the members that never trained. */
   readonly recorded: RunConfig;
   readonly preprocessor: Preprocessor;
-  readonly metrics: Awaited<ReturnType<typeof scoreOnTest>>;
+  readonly metrics: Awaited<ReturnType<typeof scoreOnTest>>["metrics"];
+  /** A blend's gradient boosting (`--blend-boosting`): boosting.json, and inside model.onnx. */
+  readonly boosting?: BoostedTrees;
   readonly temperature: number;
   /** The parent whose temperature was kept (a fine-tune with too few validation windows to refit); or null. */
   readonly keptFrom: string | null;
@@ -86,7 +89,18 @@ export async function saveVersion(
 ): Promise<WrittenVersion> {
   const { series, backend, parent, parentEnd, runConfig, data, modelType, config, started, dataSha256 } =
     prepared;
-  const { model, result, recorded, preprocessor, metrics, temperature, keptFrom, workers, resumed } = trained;
+  const {
+    model,
+    result,
+    recorded,
+    preprocessor,
+    metrics,
+    boosting,
+    temperature,
+    keptFrom,
+    workers,
+    resumed,
+  } = trained;
   const interval = intervalOf(series.map((s) => s.openTime));
   return await writeVersion(opts.checkpoints, {
     writeModel: (dir) => saveModel(model, dir),
@@ -124,8 +138,9 @@ export async function saveVersion(
         ...(resumed ? { resumed: true as const } : {}),
       },
     },
-    exportOnnx: checkedOnnxExport(model, preprocessor, interval),
+    exportOnnx: checkedOnnxExport(model, preprocessor, interval, boosting),
     extraFiles: (version, manifest) => ({
+      ...(boosting ? { [BOOSTING_FILE]: `${JSON.stringify(boosting)}\n` } : {}),
       "report.html": renderReport(trainingReport({
         facts: trainingFacts(manifest),
         decisions: {

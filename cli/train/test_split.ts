@@ -7,10 +7,19 @@ import { CLASSES, plural } from "../../features/index.ts";
 import { classPriors, decideClasses, type DecisionRule } from "../../engine/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import { type Dataset, evaluationOrder, type Scaling, seededRng } from "../../ml/data/index.ts";
-import { predictBaselines, scoreBaselines } from "../../ml/baselines/index.ts";
+import {
+  type BaselinePredictions,
+  type BoostedTrees,
+  boostedTrees,
+  laggedCandles,
+  predictBaselines,
+  predictBoostedTrees,
+  predictGradientBoosting,
+  scoreBaselines,
+} from "../../ml/baselines/index.ts";
 import { type BatchProgress, evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
 import { boostingProgress, phaseProgress } from "../phase_progress.ts";
-import { calibrationOf, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
+import { calibrationOf, fitTemperature, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
 import { FEW_CALLS } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
 
@@ -30,7 +39,21 @@ export function precisionText(
   return calls < FEW_CALLS ? `${p} from ${plural(calls, "call")}` : p;
 }
 
-/** The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. */
+/**
+ * A served blend's settings (`train --blend-boosting`): the network's share of the probabilities, and the
+ * boosting to blend with when it is given (a fine-tune keeps its parent's); otherwise the baseline's fit.
+ */
+export interface BlendRequest {
+  readonly weight: number;
+  readonly trees?: BoostedTrees;
+}
+
+/**
+ * The model (calibrated by `temperature`) and the baselines on the whole test split, side by side. With
+ * `blend`, the model scored is the served blend: the network's probabilities mixed with gradient boosting's
+ * (the baseline's fit, calibrated by its own temperature fit on the validation split), and the network alone
+ * is scored beside it; the fitted boosting and its temperature come back for the version to keep.
+ */
 export async function scoreOnTest(
   model: LayersModel,
   data: Dataset,
@@ -39,14 +62,23 @@ export async function scoreOnTest(
   temperature: number,
   decision: { rule: DecisionRule; priors: readonly number[] },
   io: { readonly out: (line: string) => void; readonly progress?: BatchProgress },
+  blend?: BlendRequest,
 ) {
   io.out(
     `evaluating on the test split (${data.test.size.toLocaleString("en-US")} windows) and the baselines …`,
   );
+  // The baselines first: a blend needs boosting's test probabilities while the model is scored.
+  const predicted = await predictBaselines(data, scaling, {
+    seed: config.seed,
+    gradientBoosting: { onIteration: boostingProgress(io) },
+  });
+  io.progress?.clear();
+  const boosting = blend ? calibratedBoosting(predicted, data, blend) : undefined;
+  const order = evaluationOrder(data.test.size, seededRng(0));
   const test = await evaluateModel(
     model,
     data.test,
-    evaluationOrder(data.test.size, seededRng(0)),
+    order,
     data,
     scaling,
     {
@@ -57,27 +89,37 @@ export async function scoreOnTest(
       decision,
       keepLogits: true,
       progress: phaseProgress(io, "scoring the test split"),
+      blend: boosting && { weight: boosting.weight, probabilities: boosting.test },
     },
   );
   io.progress?.clear();
-  const { reliability, ece, eceFloor } = calibrationOf(softmaxRows(test.logits!, temperature), test.labels!);
-  const predicted = await predictBaselines(data, scaling, {
-    seed: config.seed,
-    gradientBoosting: { onIteration: boostingProgress(io) },
-  });
-  io.progress?.clear();
+  const probabilities = softmaxRows(test.logits!, temperature);
+  if (boosting) mixInto(probabilities, boosting, order);
+  const { reliability, ece, eceFloor } = calibrationOf(probabilities, test.labels!);
   const baselines = scoreBaselines(predicted);
   // The served rule applied to each baseline's probabilities too: the report compares decisions like with like.
   const baselinesServed = decision.rule === "argmax"
     ? baselines
     : scoreBaselines(predicted, (p) => decideClasses(p, decision.rule, decision.priors));
   metricsTable([
-    ["model", test.metrics],
+    [boosting ? "model (served blend)" : "model", test.metrics],
+    ...(test.network ? [["network alone", test.network] as const] : []),
     ["majority", baselines.majority],
     ["persistence", baselines.persistence],
     ["logistic_regression", baselines.logistic_regression],
     ["gradient_boosting", baselines.gradient_boosting],
   ], decision.rule).forEach((line) => io.out(line));
+  if (boosting) {
+    io.out(
+      `blend: ${boosting.weight} × the network + ${1 - boosting.weight} × gradient boosting (temperature ` +
+        `${boosting.temperature.toFixed(3)}${
+          blend?.trees
+            ? ", kept from the parent"
+            : `, fit on ${plural(data.validation.size, "validation window")}`
+        }); ` +
+        `the network alone scores log-loss ${test.network!.log_loss.toFixed(4)}`,
+    );
+  }
   const served = test.served!;
   const base = classPriors(data.test.labels);
   const precision = (c: "DOWN" | "UP") => precisionText(served, c);
@@ -90,23 +132,71 @@ export async function scoreOnTest(
       } (a perfectly calibrated model would show at least about ${eceFloor.toFixed(4)} on this many windows)`,
   );
   return {
-    split: "test",
-    test: test.metrics,
-    test_loss: test.loss,
-    served: {
-      rule: decision.rule,
-      metrics: served,
-      ece,
-      ece_floor: eceFloor,
-      reliability,
-      test_class_shares: base,
-      // The same rule applied to each baseline's probabilities (accuracy, macro-F1 and the shares it names).
-      baselines: Object.fromEntries(
-        Object.entries(baselinesServed).map((
-          [name, m],
-        ) => [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, predicted_share: m.predicted_share }]),
-      ),
+    metrics: {
+      split: "test",
+      test: test.metrics,
+      // The network's own scores when the served model is a blend (`test` is then the blend's).
+      ...(boosting
+        ? {
+          network_test: test.network,
+          blend: {
+            with: "gradient_boosting",
+            weight: boosting.weight,
+            boosting_temperature: boosting.temperature,
+          },
+        }
+        : {}),
+      test_loss: test.loss,
+      served: {
+        rule: decision.rule,
+        metrics: served,
+        ece,
+        ece_floor: eceFloor,
+        reliability,
+        test_class_shares: base,
+        // The same rule applied to each baseline's probabilities (accuracy, macro-F1 and the shares it names).
+        baselines: Object.fromEntries(
+          Object.entries(baselinesServed).map((
+            [name, m],
+          ) => [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, predicted_share: m.predicted_share }]),
+        ),
+      },
+      baselines,
     },
-    baselines,
+    /** The blend's boosting, for the version to keep (boosting.json, and inside model.onnx). */
+    boosting: boosting?.trees,
   };
+}
+
+/**
+ * The blend's boosting and its calibrated test probabilities (set order): the given trees, or the baseline's fit
+ * with a temperature fit on the validation split, computed as the served graph computes them (float32 splits).
+ */
+function calibratedBoosting(predicted: BaselinePredictions, data: Dataset, blend: BlendRequest) {
+  let trees = blend.trees;
+  if (!trees) {
+    const validation = predictGradientBoosting(predicted.boosting, data.validation, data).probabilities;
+    trees = boostedTrees(predicted.boosting, fitTemperature(logOf(validation), data.validation.labels));
+  }
+  const test = predictBoostedTrees(trees, laggedCandles(data.test, data, trees.lags).features);
+  return { weight: blend.weight, temperature: trees.temperature, trees, test };
+}
+
+/** Natural logs of probabilities (floored, so a zero stays finite): logits whose softmax gives them back. */
+function logOf(p: Float32Array): Float32Array {
+  return p.map((v) => Math.log(Math.max(v, 1e-15)));
+}
+
+/** `probabilities` (the network's, in `order`'s order) become the blend's, in place. */
+function mixInto(
+  probabilities: Float32Array,
+  boosting: { readonly weight: number; readonly test: Float32Array },
+  order: Int32Array,
+): void {
+  const w = boosting.weight;
+  for (let i = 0; i < order.length; i++) {
+    for (let c = 0; c < 3; c++) {
+      probabilities[i * 3 + c] = w * probabilities[i * 3 + c] + (1 - w) * boosting.test[order[i] * 3 + c];
+    }
+  }
 }

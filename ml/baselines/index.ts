@@ -30,6 +30,7 @@ import { fitPersistence, predictPersistence } from "./persistence.ts";
 import { fitLogisticSteps, predictLogistic } from "./logistic.ts";
 import {
   fitGradientBoosting,
+  type GradientBoostingModel,
   type GradientBoostingOptions,
   predictGradientBoosting,
 } from "./gradient_boosting.ts";
@@ -44,6 +45,7 @@ export * from "./gbdt.ts";
 export * from "./gradient_boosting.ts";
 export * from "./boosted_trees.ts";
 export * from "./teacher.ts";
+export * from "./boosting_file.ts";
 export type { Prediction } from "./prediction.ts";
 
 export interface BaselineOptions {
@@ -62,6 +64,8 @@ export interface BaselinePredictions {
   readonly labels: Int8Array;
   readonly returns: Float64Array;
   readonly predictions: Readonly<Record<BaselineName, Prediction>>;
+  /** The fitted gradient boosting (a served blend keeps it: `train --blend-boosting`). */
+  readonly boosting: GradientBoostingModel;
 }
 
 /** Fits every baseline on the training split (boosting's iterations on validation) and predicts the test split. */
@@ -91,6 +95,7 @@ export async function predictBaselines(
       logistic_regression: predictLogistic(logistic, test.features),
       gradient_boosting: predictGradientBoosting(boosting, dataset.test, dataset),
     },
+    boosting,
   };
 }
 
@@ -99,7 +104,7 @@ export async function predictBaselines(
  * probabilities (e.g. the served prior rule), so a model's served decisions are compared like with like.
  */
 export function scoreBaselines(
-  p: BaselinePredictions,
+  p: Omit<BaselinePredictions, "boosting">,
   decide?: (probabilities: Float32Array) => Int8Array,
 ): BaselineMetrics {
   // A rule-based baseline (its own `classes`: persistence) is judged by the calls it makes: its "probabilities"

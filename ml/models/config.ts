@@ -48,7 +48,20 @@ export interface ModelConfig {
    * disagreeing members is what an ensemble is for. Absent: every member reads the whole window.
    */
   readonly memberLookbacks?: readonly number[];
+  /**
+   * A served blend (`train --blend-boosting`): the network's share of the served probabilities, gradient
+   * boosting's calibrated ones (trained beside it, kept in the version, inside model.onnx) the rest. The network
+   * itself is built and trained the same with or without it. Absent: the network alone, as before the option.
+   */
+  readonly boostingBlend?: number;
 }
+
+/**
+ * The network's share in a blend with gradient boosting (`train --blend-boosting`): equal weights, what was
+ * measured (bench/RESULTS.md § "Session 39": the average beat boosting in all three 1h quarters read); no weight
+ * was fit, so none was tuned to those quarters.
+ */
+export const BOOSTING_BLEND_WEIGHT = 0.5;
 
 /** Member k's (1-based) window length: its entry of `memberLookbacks`, cycled, or the model's lookback. */
 export function memberLookback(c: ModelConfig, k: number): number {

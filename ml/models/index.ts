@@ -24,6 +24,7 @@ import { buildEnsemble } from "./ensemble.ts";
 import type { InputScaling } from "./input_channels.ts";
 
 export {
+  BOOSTING_BLEND_WEIGHT,
   defaultModelConfig,
   HEAD_INPUTS,
   type HeadInput,

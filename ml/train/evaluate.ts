@@ -28,6 +28,12 @@ export interface EvaluationOptions {
   readonly decision?: { readonly rule: DecisionRule; readonly priors: readonly number[] };
   /** Called after each batch with the batches done and their total (a long scoring pass is not silent). */
   readonly progress?: (done: number, total: number) => void;
+  /**
+   * A served blend (`train --blend-boosting`): the metrics score `weight` × the model's probabilities (at
+   * `temperature`) + (1 − weight) × `probabilities`, another learner's for every window of the set in the set's
+   * order ([set.size × 3]); `network` then holds the model's own. The loss stays the model's.
+   */
+  readonly blend?: { readonly weight: number; readonly probabilities: Float32Array };
 }
 
 export interface Evaluation {
@@ -37,6 +43,8 @@ export interface Evaluation {
   readonly metrics: Metrics;
   /** The metrics with `decision`'s classes instead of argmax's (log-loss and the rest are the same). */
   readonly served?: Metrics;
+  /** With `blend`: the model's own probabilities' metrics (argmax), beside the blend's in `metrics`. */
+  readonly network?: Metrics;
   readonly logits?: Float32Array;
   readonly labels?: Int8Array;
 }
@@ -55,6 +63,11 @@ export async function evaluateModel(
 ): Promise<Evaluation> {
   const acc = new MetricsAccumulator();
   const served = opts.decision ? new MetricsAccumulator() : undefined;
+  const blend = opts.blend;
+  if (blend && blend.probabilities.length !== set.size * 3) {
+    throw new RangeError(`blend: ${set.size} windows need ${set.size * 3} probabilities`);
+  }
+  const network = blend ? new MetricsAccumulator() : undefined;
   let crossEntropy = 0, squaredError = 0, n = 0;
   const keptLogits = opts.keepLogits ? new Float32Array(order.length * 3) : undefined;
   const keptLabels = opts.keepLogits ? new Int8Array(order.length) : undefined;
@@ -77,7 +90,9 @@ export async function evaluateModel(
     n += batch.size;
     const { mean, std } = scaling.returnScale;
     const predictedReturns = Float64Array.from(r, (z) => z * std + mean);
-    const probabilities = softmaxRows(l, opts.temperature ?? 1);
+    const own = softmaxRows(l, opts.temperature ?? 1);
+    const probabilities = blend ? blended(own, blend, batch.picks) : own;
+    network?.add(batch.labels, own, batch.returns, predictedReturns);
     acc.add(batch.labels, probabilities, batch.returns, predictedReturns);
     if (served && opts.decision) {
       const classes = decideClasses(probabilities, opts.decision.rule, opts.decision.priors);
@@ -93,7 +108,23 @@ export async function evaluateModel(
     mse,
     metrics: acc.result(),
     served: served?.result(),
+    network: network?.result(),
     logits: keptLogits,
     labels: keptLabels,
   };
+}
+
+/** weight × `own` + (1 − weight) × the other learner's rows at `rows` (the batch's windows in the set). */
+function blended(
+  own: Float32Array,
+  blend: { readonly weight: number; readonly probabilities: Float32Array },
+  rows: Int32Array,
+): Float32Array {
+  const out = new Float32Array(own.length), w = blend.weight;
+  for (let b = 0; b < rows.length; b++) {
+    for (let c = 0; c < 3; c++) {
+      out[b * 3 + c] = w * own[b * 3 + c] + (1 - w) * blend.probabilities[rows[b] * 3 + c];
+    }
+  }
+  return out;
 }

@@ -110,6 +110,8 @@ export const ModelConfigSchema = z.object({
   headInput: z.enum(HEAD_INPUTS).default("pooled"),
   // Absent in configs written before the option (and when every member reads the whole window).
   memberLookbacks: z.array(z.number().int().min(2)).min(1).optional(),
+  // Absent in configs written before the option, and when the version serves the network alone.
+  boostingBlend: z.number().gt(0).lt(1).optional(),
 });
 
 /**

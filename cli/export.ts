@@ -229,7 +229,9 @@ export function exportCommand(): Command {
       "Writes the model as one ONNX file (opset 17) with the feature scaler inside. Input `input`: float32\n" +
         "[batch, lookback, 35] UNscaled features; outputs `class_logits` [batch, 3] (DOWN, SIDEWAYS, UP),\n" +
         "`regression` [batch, 1] (the predicted return as a fraction) and, for transformer_lstm, `attention`\n" +
-        "[batch, lookback]. The file is checked on ONNX Runtime against the trained model before it is written.",
+        "[batch, lookback]. A version trained with --blend-boosting exports its gradient boosting too (an\n" +
+        "ai.onnx.ml TreeEnsembleRegressor, opset 3), and `class_logits` are then the blend's log-probabilities.\n" +
+        "The file is checked on ONNX Runtime against the trained model before it is written.",
     )
     .option("--checkpoint <dir>", "model version to export", DEFAULTS.currentVersion)
     .option("--output <path>", "ONNX file to write", "trading_model.onnx")

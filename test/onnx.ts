@@ -2,6 +2,7 @@
  * Test helpers for the ONNX writer: run an encoded model on ONNX Runtime, compare arrays, and run the official
  * ONNX checker (Debian's python3-onnx) when it is installed. Used by tests only.
  */
+import assert from "node:assert/strict";
 import { applyScaler, CLASSES, FEATURE_NAMES } from "../features/index.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { dense, type DenseWeights } from "../ml/onnx/blocks.ts";
@@ -63,6 +64,19 @@ export async function onnxChecker(path: string): Promise<{ ok: boolean; message:
 
 export const CHECKER_MISSING =
   "skipping the ONNX checker: /usr/bin/python3 with the onnx module is missing (apt-get install python3-onnx)";
+
+/** Asserts that the ONNX checker accepts `bytes` (a temporary file); warns and passes when it is not installed. */
+export async function assertOnnxChecks(bytes: Uint8Array): Promise<void> {
+  const path = await Deno.makeTempFile({ suffix: ".onnx" });
+  try {
+    await Deno.writeFile(path, bytes);
+    const verdict = await onnxChecker(path);
+    if (verdict === null) console.warn(CHECKER_MISSING);
+    else assert.ok(verdict.ok, verdict.message);
+  } finally {
+    await Deno.remove(path);
+  }
+}
 
 /** A valid preprocessor with a non-trivial scaler, for tests that need one. */
 export function testPreprocessor(overrides: Partial<Preprocessor> = {}): Preprocessor {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { applyScaler, CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../../features/index.ts";
+import { applyScaler, FEATURE_COUNT, FEATURE_NAMES } from "../../features/index.ts";
 import { initBackend } from "../runtime/backend.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { boostedTrees, lagWindows, predictBoostedTrees } from "../baselines/index.ts";
@@ -15,30 +15,23 @@ import { boostingModel, edgeRows, fittedGbdt, windowsOf } from "../baselines/boo
 import { exportOnnx } from "./export.ts";
 import { decodeModel, ML_DOMAIN } from "./graph.ts";
 import { checkExport, exportCheckedOnnx } from "./verify.ts";
-import { CHECKER_MISSING, maxAbsDiff, onnxChecker, pseudoRandom, runOnnx } from "../../test/onnx.ts";
+import { assertOnnxChecks, maxAbsDiff, pseudoRandom, runOnnx, testPreprocessor } from "../../test/onnx.ts";
 
 const L = 6;
 
 await initBackend("cpu");
 
 function preprocessor(blend?: number): Preprocessor {
-  return {
-    modelType: "lightweight_lstm",
-    featureNames: [...FEATURE_NAMES],
+  return testPreprocessor({
     lookback: L,
-    horizon: 4,
-    labelRule: { kind: "volatility", multiplier: 0.5 },
-    classes: [...CLASSES],
     scaler: {
       featureNames: [...FEATURE_NAMES],
       mean: FEATURE_NAMES.map(() => 0.1),
       std: FEATURE_NAMES.map(() => 0.8),
     },
-    clip: 4,
-    returnScale: { mean: 0.001, std: 0.02 },
     temperature: 1.4,
     ...(blend === undefined ? {} : { blend: { with: "gradient_boosting", weight: blend } }),
-  };
+  });
 }
 
 /** An LSTM and two dense heads with non-trivial weights: logits far enough from uniform to matter. */
@@ -139,15 +132,7 @@ Deno.test("a blended file says so in its metadata and doc string and passes the 
   );
   assert.ok(m.opsetImport.some((o) => o.domain === ML_DOMAIN));
   assert.deepEqual(m.graph!.output!.map((o) => o.name), ["class_logits", "regression"]);
-  const path = await Deno.makeTempFile({ suffix: ".onnx" });
-  try {
-    await Deno.writeFile(path, bytes);
-    const verdict = await onnxChecker(path);
-    if (verdict === null) console.warn(CHECKER_MISSING);
-    else assert.ok(verdict.ok, verdict.message);
-  } finally {
-    await Deno.remove(path);
-  }
+  await assertOnnxChecks(bytes);
 });
 
 Deno.test("without a blend the file has no trees, no ai.onnx.ml and no blend metadata; the logits are the network's", async () => {

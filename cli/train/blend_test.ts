@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CandleSeries, FEATURE_COUNT, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
-import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { FEATURE_COUNT } from "../../features/index.ts";
+import { haveRealData } from "../../test/real_data.ts";
 import {
   INPUT_NAME,
   loadPredictor,
@@ -19,45 +19,11 @@ import {
 } from "../../ml/baselines/index.ts";
 import { readManifest, sha256Hex } from "../../ml/checkpoints/index.ts";
 import { softmaxRows } from "../../ml/metrics/index.ts";
-import { TrainFlagsSchema } from "./options.ts";
+import { csvOf, options } from "./run_test_support.ts";
 import { runExport } from "../export.ts";
 import { runTraining } from "./run.ts";
 
 const real = haveRealData();
-
-/** Two real symbols, `count` candles each from the same start. */
-async function csvOf(dir: string, name: string, count: number): Promise<string> {
-  const series: CandleSeries[] = [];
-  for (const symbol of ["BTCUSDT", "ETHUSDT"]) {
-    series.push(sliceSeries(await loadRealSeries(symbol), 50_000, 50_000 + count));
-  }
-  const path = join(dir, name);
-  await writeTrainingCsv(path, series);
-  return path;
-}
-
-/** A tiny transformer_lstm, as run_test.ts trains it, with `overrides`. */
-function options(data: string, checkpoints: string, overrides: Record<string, unknown> = {}) {
-  return TrainFlagsSchema.parse({
-    data,
-    checkpoints,
-    model: "transformer_lstm",
-    batchSize: "32",
-    epochs: "1",
-    learningRate: "0.005",
-    lookback: "12",
-    horizon: "4",
-    seed: "3",
-    backend: "wasm",
-    dModel: "8",
-    heads: "2",
-    ffn: "16",
-    lstmHidden: "4",
-    members: "1",
-    clip: "10",
-    ...overrides,
-  });
-}
 
 /** Windows spread around the scaler's range ([count, lookback, 35], unscaled), from a fixed stream. */
 function probeWindows(mean: readonly number[], std: readonly number[], lookback: number, count: number) {
@@ -80,7 +46,7 @@ Deno.test({
     const checkpoints = join(dir, "checkpoints");
     const lines: string[] = [];
     const first = await runTraining(
-      options(await csvOf(dir, "a.csv", 400), checkpoints, { blendBoosting: true }),
+      options(await csvOf(dir, "a.csv", 400), checkpoints, { epochs: "1", blendBoosting: true }),
       { out: (l) => lines.push(l) },
     );
     assert.equal(first.onnxError, undefined);
@@ -145,7 +111,7 @@ Deno.test({
 
     // A fine-tune serves what its parent serves: the same boosting, byte for byte, and the blend recorded.
     const second = await runTraining(
-      options(await csvOf(dir, "b.csv", 700), checkpoints, { incremental: true }),
+      options(await csvOf(dir, "b.csv", 700), checkpoints, { incremental: true, epochs: "1" }),
       { out: () => {} },
     );
     assert.equal(second.onnxError, undefined);

@@ -23,8 +23,9 @@ import {
   sha256Hex,
   verifyVersion,
 } from "../../ml/checkpoints/index.ts";
-import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runTraining, type TrainIo } from "./run.ts";
+import { csvOf, options } from "./run_test_support.ts";
+import { TrainFlagsSchema } from "./options.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { FIRST_PRESS } from "../train.ts";
 import { stopOnRead } from "../../test/stop_on_read.ts";
@@ -37,47 +38,6 @@ interface RunConfigJson {
   model: Record<string, unknown>;
   training: Record<string, unknown>;
   data: Record<string, unknown>;
-}
-
-/** Two real symbols, `count` candles each from the same start: enough for a tiny model in seconds. */
-async function csvOf(dir: string, name: string, count: number): Promise<string> {
-  const series: CandleSeries[] = [];
-  for (const symbol of ["BTCUSDT", "ETHUSDT"]) {
-    series.push(sliceSeries(await loadRealSeries(symbol), 50_000, 50_000 + count));
-  }
-  const path = join(dir, name);
-  await writeTrainingCsv(path, series);
-  return path;
-}
-
-function options(data: string, checkpoints: string, overrides: Record<string, unknown> = {}): TrainOptions {
-  return TrainFlagsSchema.parse({
-    data,
-    model: "transformer_lstm",
-    batchSize: "32",
-    epochs: "2",
-    learningRate: "0.005",
-    patience: "5",
-    lookback: "12",
-    horizon: "4",
-    checkpoints,
-    seed: "3",
-    backend: "wasm",
-    dModel: "8",
-    heads: "2",
-    ffn: "16",
-    encoderLayers: "1",
-    lstmHidden: "4",
-    layers: "1",
-    members: "1",
-    classWeights: "sqrt",
-    labelSmoothing: "0",
-    warmupSteps: "5",
-    clipNorm: "1",
-    regressionWeight: "1",
-    clip: "10",
-    ...overrides,
-  });
 }
 
 const quiet: TrainIo = { out: () => {} };

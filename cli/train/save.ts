@@ -160,6 +160,12 @@ export async function saveVersion(
         baselines: metrics.baselines,
         baselinesServed: metrics.served.baselines,
         temperature,
+        // A blend's `test` is the blend's: the report names it so and shows the network's own scores beside.
+        ...(metrics.blend && metrics.network_test
+          ? {
+            blend: { weight: metrics.blend.weight, with: metrics.blend.with, network: metrics.network_test },
+          }
+          : {}),
       })),
     }),
   });

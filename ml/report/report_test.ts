@@ -443,3 +443,35 @@ Deno.test("the training report's facts print times as the terminal does, '2023-1
   assert.equal(facts.get("data"), "data/training_data.csv: 2020-01-01 00:00 … 2023-12-31 23:00 UTC");
   assert.match(facts.get("windows") ?? "", /; only labelled after 2023-10-08 11:00 UTC$/);
 });
+
+Deno.test("a blended version's report names its scores the served blend's and shows the network's beside", () => {
+  // Before: report.html called the blend's scores "transformer_lstm", the network's own were nowhere, and the
+  // subtitle did not say the version serves a blend (only "boostingBlend 0.5" among the architecture's facts).
+  const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const blend = { ...summary.overall.model.metrics, log_loss: 0.9 };
+  const network = { ...summary.overall.model.metrics, log_loss: 1.05 };
+  const html = renderReport(trainingReport({
+    version: "v4",
+    modelType: "transformer_lstm",
+    history: [],
+    bestEpoch: 1,
+    test: blend,
+    baselines: { majority: { ...summary.overall.majority.metrics, log_loss: 1 } },
+    decisions: d,
+    temperature: 1.25,
+    blend: { weight: 0.5, with: "gradient_boosting", network },
+  }));
+  const table = testSplitTable(
+    [["transformer_lstm (served blend)", blend], ["network alone", network]],
+    "prior",
+  );
+  for (const row of table.rows) {
+    assert.ok(html.includes(row.map((c) => `<td>${escapeXml(c)}</td>`).join("")), `missing row ${row[0]}`);
+  }
+  assert.ok(!html.includes("<td>transformer_lstm</td>"), "a blend's row named as the network");
+  assert.ok(html.includes(escapeXml("serves 0.5 × the network + 0.5 × gradient boosting")));
+  assert.ok(html.includes(escapeXml("The served blend's log-loss 0.9000 vs the best baseline's (majority)")));
+  // An unblended version's report is as before: the model's row under its type, no network row.
+  const plain = trainingHtml(d);
+  assert.ok(plain.includes("<td>transformer_lstm</td>") && !plain.includes("network alone"));
+});

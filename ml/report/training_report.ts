@@ -54,6 +54,16 @@ export interface TrainingReportInput {
   readonly decisions?: TestDecisions;
   readonly temperature?: number;
   readonly facts?: readonly (readonly [string, string])[];
+  /**
+   * A served blend (`train --blend-boosting`): `test` and `decisions` then score the blend, and `network` the
+   * network's own probabilities, shown beside it as train prints them.
+   */
+  readonly blend?: { readonly weight: number; readonly with: string; readonly network: Metrics };
+}
+
+/** The test table's name for the model: the served blend when the version is one (as train prints it). */
+function modelRowName(r: Pick<TrainingReportInput, "modelType" | "blend">): string {
+  return r.blend ? `${r.modelType} (served blend)` : r.modelType;
 }
 
 /** Argmax and the served rule on test logits (any row order, labels in the same order). */
@@ -144,9 +154,11 @@ function verdictOf(r: TrainingReportInput): string[] {
   const llLevel = shownEqual(r.test.log_loss, byLogLoss[1].log_loss);
   const llAhead = r.test.log_loss < byLogLoss[1].log_loss && !llLevel;
   const lines = [
-    `Log-loss ${r.test.log_loss.toFixed(4)} vs the best baseline's (${byLogLoss[0]}) ${
-      byLogLoss[1].log_loss.toFixed(4)
-    }: ${llAhead ? "lower (better)" : llLevel ? "level (equal to four decimals)" : "not lower"}.`,
+    `${r.blend ? "The served blend's log-loss" : "Log-loss"} ${
+      r.test.log_loss.toFixed(4)
+    } vs the best baseline's (${byLogLoss[0]}) ${byLogLoss[1].log_loss.toFixed(4)}: ${
+      llAhead ? "lower (better)" : llLevel ? "level (equal to four decimals)" : "not lower"
+    }.`,
   ];
   // Decisions are compared under one rule: the served rule on both sides when the baselines were scored under
   // it, else argmax on both (a rule that spreads calls over the classes lifts any learner's macro-F1).
@@ -174,7 +186,7 @@ function verdictOf(r: TrainingReportInput): string[] {
   ];
   lines.push(
     problems.length === 0
-      ? "On this split the model is ahead of every baseline on both counts."
+      ? `On this split the ${r.blend ? "served blend" : "model"} is ahead of every baseline on both counts.`
       : `Not ahead on this split: ${problems.join("; ")}.`,
   );
   lines.push("One split only: run 'candlecast evaluate' for walk-forward folds and an interval.");
@@ -287,7 +299,12 @@ function compact(value: object, prefix = ""): string {
  * training curves per member and the verdict.
  */
 export function trainingReport(r: TrainingReportInput): ReportData {
-  const rows: [string, Metrics][] = [[r.modelType, r.test], ...Object.entries(r.baselines)];
+  // A blend's scores are not the network's: named as train prints them, the network's own row beside them.
+  const rows: [string, Metrics][] = [
+    [modelRowName(r), r.test],
+    ...(r.blend ? [["network alone", r.blend.network] as [string, Metrics]] : []),
+    ...Object.entries(r.baselines),
+  ];
   const ensemble = new Set(r.history.map((e) => e.member ?? 1)).size > 1;
   const d = r.decisions;
   const sections: Section[] = [
@@ -386,7 +403,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
         ...(d
           ? [{
             caption: "Reliability diagram",
-            html: reliabilityDiagram([{ name: r.modelType, bins: d.reliability }]),
+            html: reliabilityDiagram([{ name: modelRowName(r), bins: d.reliability }]),
           }]
           : []),
       ],
@@ -396,6 +413,12 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     title: `candlecast train — ${r.version}`,
     subtitle: `${r.modelType}${
       r.temperature !== undefined ? `, temperature ${r.temperature.toFixed(3)}` : ""
+    }${
+      r.blend
+        ? `; serves ${r.blend.weight} × the network + ${1 - r.blend.weight} × ${
+          r.blend.with.replace("_", " ")
+        }`
+        : ""
     }`,
     facts: r.facts,
     verdict: verdictOf(r),

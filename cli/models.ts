@@ -56,7 +56,9 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
     v.current ? "*" : "",
     v.version,
     v.createdAt?.slice(0, 10) ?? "?",
-    v.modelType ?? "?",
+    // A blend's score is not the network's: the model column says which a version serves (promote and rollback
+    // between the two change what serve answers).
+    (v.modelType ?? "?") + (v.blend ? " + boosting" : ""),
     v.interval ?? "?",
     // Beside the score, the windows it is over: a fine-tune's 150 test windows and another version's 1,620
     // read alike without them (a practitioner's trial).
@@ -96,6 +98,11 @@ export const ModelsListJson = z.object({
     test_macro_f1: z.number().nullable(),
     test_rule: z.string().nullable(),
     test_windows: z.number().int().nullable(),
+    /**
+     * What the version serves beside the network, as /model/info says it: {with: "gradient_boosting", weight:
+     * the network's share} (train --blend-boosting; its test_macro_f1 is then the blend's), or null.
+     */
+    blend: z.object({ with: z.literal("gradient_boosting"), weight: z.number() }).nullable(),
     parent: z.string().nullable(),
     current: z.boolean(),
     /** The table's files column in lower case: "unknown" when the manifest could not be read. */
@@ -132,6 +139,7 @@ export function versionsJson(
       test_macro_f1: v.testMacroF1,
       test_rule: v.testRule,
       test_windows: v.testWindows,
+      blend: v.blend,
       parent: v.parent,
       current: v.current,
       files: filesWord(v),

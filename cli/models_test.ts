@@ -31,6 +31,8 @@ async function store(): Promise<string> {
       // v2 predates the recorded interval: listed as unknown.
       ...(version === "v2_2026-11-08" ? {} : { interval: version === "v1_2026-11-01" ? "30m" : "1d" }),
       training: { stop_reason: stop },
+      // v3 serves a blend (train --blend-boosting records it in its configuration).
+      ...(version === "v3_2026-11-15" ? { hyperparameters: { model: { boostingBlend: 0.5 } } } : {}),
       files: { "model.onnx": await sha256Hex(onnx) },
     };
     await Deno.writeTextFile(join(root, version, "manifest.json"), JSON.stringify(manifest));
@@ -61,7 +63,9 @@ Deno.test("models list shows version, date, model type, interval, test macro-F1 
     lines[2],
     /^\*\s+v2_2026-11-08\s+2026-11-08\s+lightweight_lstm\s+\?\s+0\.3850 argmax\s+ok\s+current$/,
   );
-  assert.match(lines[3], /^\s+v3_2026-11-15\s+2026-11-15\s+transformer_lstm\s+1d\s+/);
+  // A blend's score is the blend's: the model column says it serves one (before: "transformer_lstm" alike).
+  assert.match(lines[3], /^\s+v3_2026-11-15\s+2026-11-15\s+transformer_lstm \+ boosting\s+1d\s+/);
+  assert.match(lines[1], /\stransformer_lstm\s+30m\s/, "an unblended version: its model type alone");
   assert.match(lines[3], /v3_2026-11-15 .*v1_2026-11-01\s+ok\s+interrupted$/);
   await Deno.remove(root, { recursive: true });
 });
@@ -95,6 +99,7 @@ Deno.test("models list --json gives a script the table's facts as one JSON objec
       test_macro_f1: 0.41,
       test_rule: "prior",
       test_windows: 1620,
+      blend: null,
       parent: null,
       current: false,
       files: "missing",
@@ -105,6 +110,8 @@ Deno.test("models list --json gives a script the table's facts as one JSON objec
     assert.equal(list.versions[1].interval, null, "unrecorded: null where the table shows '?'");
     assert.equal(list.versions[2].parent, "v1_2026-11-01");
     assert.equal(list.versions[2].note, "interrupted");
+    // As /model/info says it: a script tells a blended version from one serving the network alone.
+    assert.deepEqual(list.versions[2].blend, { with: "gradient_boosting", weight: 0.5 });
 
     // current naming a version that is gone: said in the object, as the table says it in a line.
     assert.equal((await cli(["models", "promote", "v3_2026-11-15", "--checkpoints", root])).code, 0);

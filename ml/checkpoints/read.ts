@@ -3,7 +3,13 @@
  * file re-hashed against the manifest.
  */
 import { join } from "node:path";
-import { CheckpointError, fileProblems, readManifest as readManifestFile } from "../../engine/index.ts";
+import { z } from "zod";
+import {
+  type Blend,
+  CheckpointError,
+  fileProblems,
+  readManifest as readManifestFile,
+} from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
 import { readMetricsFile } from "../../engine/index.ts";
@@ -37,6 +43,11 @@ export interface VersionSummary {
   readonly current: boolean;
   /** Why the version is unusual (unreadable manifest, training interrupted, no model.onnx), or null. */
   readonly note: string | null;
+  /**
+   * The blend the version serves (`train --blend-boosting`, recorded in its configuration), or null: the
+   * network alone, or unknown. Its test score is then the blend's.
+   */
+  readonly blend: Blend | null;
   /** Files that no longer match their sha256 in the manifest (empty: intact); null when not checked. */
   readonly mismatched: readonly string[] | null;
   /** Files the manifest lists that are gone (empty: none); null when not checked. */
@@ -58,6 +69,16 @@ async function testScore(
   return argmax === undefined
     ? { testMacroF1: null, testRule: null, testWindows }
     : { testMacroF1: argmax, testRule: "argmax", testWindows };
+}
+
+/** The recorded run configuration's blend weight (`model.boostingBlend`); older manifests record none. */
+const RecordedBlend = z.object({ model: z.object({ boostingBlend: z.number().gt(0).lt(1) }).loose() })
+  .loose();
+
+/** What a version's recorded configuration says it serves beside the network, or null. */
+function recordedBlend(hyperparameters: unknown): Blend | null {
+  const parsed = RecordedBlend.safeParse(hyperparameters);
+  return parsed.success ? { with: "gradient_boosting", weight: parsed.data.model.boostingBlend } : null;
 }
 
 /**
@@ -88,6 +109,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         ...await testScore(dir),
         parent: m.parent,
         current: version === current,
+        blend: recordedBlend(m.hyperparameters),
         note: notes.length > 0 ? notes.join(", ") : null,
         mismatched,
         missing,
@@ -103,6 +125,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         testWindows: null,
         parent: null,
         current: version === current,
+        blend: null,
         note: (error as Error).message,
         mismatched: null,
         missing: null,

@@ -20,6 +20,7 @@ import { initBackend } from "../ml/runtime/index.ts";
 import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/models/index.ts";
 import {
   assertCheckpointDir,
+  type Blend,
   CheckpointError,
   MODEL_CLASS_NAMES,
   readManifestInfo,
@@ -52,6 +53,26 @@ export interface ExportSummary {
   readonly version: string;
   readonly modelClass: string;
   readonly maxDiff: Readonly<Record<string, number>>;
+  /** The blend the file serves (a `train --blend-boosting` version: its boosting is in the graph), or null. */
+  readonly blend: Blend | null;
+}
+
+/**
+ * The line export prints. A blend's file serves the blend, not the network alone, and its check compared the
+ * blend: said, as /model/info says it (before: a blended version's line read as the network's).
+ */
+export function exportLine(summary: ExportSummary, replaced: boolean): string {
+  const worst = Math.max(...Object.values(summary.maxDiff));
+  const blend = summary.blend
+    ? `, serving ${summary.blend.weight} × the network + ${1 - summary.blend.weight} × ${
+      summary.blend.with.replace("_", " ")
+    } (boosting.json in the graph)`
+    : "";
+  return `${replaced ? "replaced" : "wrote"} ${summary.output} (${(summary.bytes / 1024).toFixed(0)} KiB): ` +
+    `${summary.modelClass} ${summary.version}${blend}, matches the trained ${
+      summary.blend ? "blend" : "model"
+    } ` +
+    `to ${worst.toExponential(1)} on ONNX Runtime`;
 }
 
 export async function runExport(options: ExportOptions): Promise<ExportSummary> {
@@ -133,6 +154,7 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       version: manifest.version,
       modelClass: MODEL_CLASS_NAMES[preprocessor.modelType],
       maxDiff,
+      blend: preprocessor.blend ?? null,
     };
   } finally {
     model.dispose();
@@ -243,13 +265,6 @@ export function exportCommand(): Command {
       await refuseNonOnnxOverwrite(options.output);
       // Replacing an ONNX file is allowed (a re-export), but said: "wrote" read as if the path had been free.
       const replaced = pathKind(options.output) === "file";
-      const summary = await runExport(options);
-      const worst = Math.max(...Object.values(summary.maxDiff));
-      console.log(
-        `${replaced ? "replaced" : "wrote"} ${summary.output} (${
-          (summary.bytes / 1024).toFixed(0)
-        } KiB): ${summary.modelClass} ` +
-          `${summary.version}, matches the trained model to ${worst.toExponential(1)} on ONNX Runtime`,
-      );
+      console.log(exportLine(await runExport(options), replaced));
     });
 }

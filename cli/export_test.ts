@@ -8,7 +8,7 @@ import { exportOnnx } from "../ml/onnx/index.ts";
 import { decodeModel } from "../ml/onnx/graph.ts";
 import { runOnnx } from "../test/onnx.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
-import { runExport } from "./export.ts";
+import { exportLine, runExport } from "./export.ts";
 import { testManifest } from "../test/manifest.ts";
 import { DENO_RUN, runCandlecast } from "../test/cli.ts";
 
@@ -360,4 +360,25 @@ Deno.test("export refuses to replace an existing file not named .onnx (exit 2, u
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("export's line says a blended version's file serves the blend, and checked it as one", () => {
+  const summary = {
+    output: "m.onnx",
+    bytes: 38_405,
+    version: "v4_2026-12-04",
+    modelClass: "TransformerLSTMModel",
+    maxDiff: { class_logits: 1.6e-7, regression: 1e-8 },
+  };
+  // Before: "… TransformerLSTMModel v4_2026-12-04, matches the trained model …" for a blend and the network alike.
+  assert.equal(
+    exportLine({ ...summary, blend: { with: "gradient_boosting", weight: 0.5 } }, false),
+    "wrote m.onnx (38 KiB): TransformerLSTMModel v4_2026-12-04, serving 0.5 × the network + 0.5 × gradient " +
+      "boosting (boosting.json in the graph), matches the trained blend to 1.6e-7 on ONNX Runtime",
+  );
+  assert.equal(
+    exportLine({ ...summary, blend: null }, true),
+    "replaced m.onnx (38 KiB): TransformerLSTMModel v4_2026-12-04, matches the trained model to 1.6e-7 on " +
+      "ONNX Runtime",
+  );
 });

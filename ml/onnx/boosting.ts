@@ -5,9 +5,31 @@
  * operator, so serve, predict and the C# client keep running one file.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { type BoostedTrees, lagRow } from "../baselines/index.ts";
+import { type BoostedTree, type BoostedTrees, lagRow } from "../baselines/index.ts";
 import { attr, type GraphBuilder, ML_DOMAIN } from "./graph.ts";
 import { div, gather, reshape, softmax } from "./ops.ts";
+
+/**
+ * `trees`, with a tree that adds nothing (one leaf of weight 0) for each class none of them scores. ONNX
+ * Runtime's TreeEnsembleRegressor answers 0 for a target no leaf names, its base value ignored: boosting that
+ * early stopping left without a tree (few or noisy windows: it predicts its initial scores) answered
+ * uniform probabilities in the graph, and model.onnx failed its check against the trained blend.
+ */
+function everyClassScored(trees: BoostedTrees): readonly BoostedTree[] {
+  const scored = new Set(trees.trees.map((t) => t.class));
+  const zero = (c: number): BoostedTree => ({
+    class: c,
+    feature: [-1],
+    threshold: [0],
+    left: [0],
+    right: [0],
+    value: [0],
+  });
+  return [
+    ...trees.trees,
+    ...Array.from({ length: trees.classes }, (_, c) => c).filter((c) => !scored.has(c)).map(zero),
+  ];
+}
 
 /** The TreeEnsembleRegressor attributes of `trees`: one ONNX tree per boosted tree, leaves weighting its class. */
 function ensembleAttrs(trees: BoostedTrees) {
@@ -26,7 +48,7 @@ function ensembleAttrs(trees: BoostedTrees) {
     ids: [] as number[],
     weights: [] as number[],
   };
-  trees.trees.forEach((tree, t) => {
+  everyClassScored(trees).forEach((tree, t) => {
     for (let n = 0; n < tree.feature.length; n++) {
       const leaf = tree.feature[n] === -1;
       nodes.treeIds.push(t);

@@ -77,3 +77,24 @@ Deno.test("the graph imports ai.onnx.ml opset 3 beside opset 17 and passes the O
   ]]);
   await assertOnnxChecks(bytes);
 });
+
+Deno.test("boosting that stopped before its first tree gives softmax(initial ÷ temperature) in the graph too", async () => {
+  // Early stopping on few or noisy windows can keep no iteration: the trees are empty and boosting predicts
+  // its class priors. Before: ONNX Runtime's TreeEnsembleRegressor with no nodes answered 0 for every class
+  // (base values ignored), so train --blend-boosting on such data saved its version without model.onnx
+  // ("does not match the trained model … class_logits 8.1e-2 … please report it") and export refused it.
+  // The initial scores and temperature of such a fit (train --blend-boosting on 260 1h candles per symbol).
+  const trees = { ...boostedTrees(boostingModel(gbdt), 3.07), initial: [-1.65, -0.675, -1.208], trees: [] };
+  const rows = synthetic(5, 11).x;
+  const expected = predictBoostedTrees(trees, rows);
+  assert.ok(Math.max(...expected) - Math.min(...expected) > 0.05, "priors, not uniform");
+  const d = maxAbsDiff(await onnxProbabilities(boostingGraph(trees), windowsOf(rows, trees)), expected);
+  assert.ok(d <= 1e-6, `probabilities differ by ${d}`);
+  // Likewise a class no tree scores while another's trees do: its base value counts in the graph as well.
+  const one = { ...trees, trees: boostedTrees(boostingModel(gbdt), 1).trees.filter((t) => t.class === 0) };
+  const partial = maxAbsDiff(
+    await onnxProbabilities(boostingGraph(one), windowsOf(rows, one)),
+    predictBoostedTrees(one, rows),
+  );
+  assert.ok(partial <= 1e-6, `one class's trees only: probabilities differ by ${partial}`);
+});

@@ -5,6 +5,7 @@ import {
   addMonths,
   type CandleSeries,
   computeIndicators,
+  FEATURE_COUNT,
   seriesFromCandles,
   writeTrainingCsv,
 } from "../features/index.ts";
@@ -14,6 +15,7 @@ import { DEFAULT_SPLIT, prepareDataset } from "../ml/data/index.ts";
 import { DEFAULT_TRAINING_RECIPE, type RunConfig, runConfigJson } from "../ml/train/index.ts";
 import { buildModel, defaultModelConfig, saveModel } from "../ml/models/index.ts";
 import { exportOnnx } from "../ml/onnx/index.ts";
+import { type BoostedTrees, GBDT_LAGS } from "../ml/baselines/index.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { testManifest } from "../test/manifest.ts";
 import { testPreprocessor } from "../test/onnx.ts";
@@ -395,7 +397,14 @@ Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded c
  * A tiny lightweight_lstm version whose manifest says it was trained on the first `candles` of `long` (all of
  * them by default), written into `store` under the test folder by each `save()`; `dispose()` frees the model.
  */
-function tinyVersion(long: CandleSeries[], csv: string, store: string, candles?: number) {
+function tinyVersion(
+  long: CandleSeries[],
+  csv: string,
+  store: string,
+  candles?: number,
+  /** A blended version's boosting (train --blend-boosting): preprocessor.json's blend, its trees in the graph. */
+  boosting?: BoostedTrees,
+) {
   const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
   const seen = candles === undefined ? long : long.map((s) => ({ ...s, length: candles }));
   const d = prepareDataset(seen, {
@@ -405,13 +414,16 @@ function tinyVersion(long: CandleSeries[], csv: string, store: string, candles?:
     split: { kind: "fractions", train: 0.7, validation: 0.15 },
   });
   const model = buildModel(config, 3);
-  const preprocessor = testPreprocessor({
-    lookback: LOOKBACK,
-    scaler: d.scaler,
-    clip: 10,
-    returnScale: d.returnScale,
-    temperature: 1,
-  });
+  const preprocessor = {
+    ...testPreprocessor({
+      lookback: LOOKBACK,
+      scaler: d.scaler,
+      clip: 10,
+      returnScale: d.returnScale,
+      temperature: 1,
+    }),
+    ...(boosting ? { blend: { with: "gradient_boosting" as const, weight: 0.5 } } : {}),
+  };
   const save = () =>
     writeVersion(join(dir, store), {
       writeModel: (d) => saveModel(model, d),
@@ -424,7 +436,7 @@ function tinyVersion(long: CandleSeries[], csv: string, store: string, candles?:
         symbols: long.map((s) => s.symbol),
         hyperparameters: { model: config },
       }),
-      exportOnnx: (version) => exportOnnx(model, preprocessor, { version }),
+      exportOnnx: (version) => exportOnnx(model, preprocessor, { version, boosting }),
     });
   return { save, dispose: () => model.dispose() };
 }
@@ -800,4 +812,44 @@ Deno.test("a read that fails after its progress was drawn clears the bar, so the
   );
   assert.ok(events.some((label) => label.includes(`reading ${bad}`)), events.join(", "));
   assert.equal(events.at(-1), "clear", `the bar is cleared before the error: ${events.slice(-3).join(", ")}`);
+});
+
+Deno.test("evaluate --checkpoint of a blended version kept as it is says its scores are the blend's", async () => {
+  await initBackend("wasm");
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long_blend.csv");
+  await writeTrainingCsv(longCsv, long);
+  // Boosting that predicts its priors (no tree): enough for model.onnx to serve a blend.
+  const boosting: BoostedTrees = {
+    lags: GBDT_LAGS,
+    columns: FEATURE_COUNT * GBDT_LAGS.length,
+    classes: 3,
+    initial: [-1, 0, -1],
+    temperature: 1,
+    classMeanReturn: [-0.01, 0, 0.01],
+    trees: [],
+  };
+  const version = tinyVersion(long, longCsv, "checkpoints_blend", 24 * 20, boosting);
+  const written = await version.save();
+  version.dispose();
+  assert.equal(written.onnxError, undefined);
+  const lines: string[] = [];
+  const { summary } = await runEvaluation(
+    options({
+      data: longCsv,
+      checkpoint: written.dir,
+      retrain: undefined,
+      folds: "1",
+      outputDir: join(dir, "bl"),
+    }),
+    { out: (l) => lines.push(l), warn: () => {} },
+  );
+  // Scored as served: the blend is not blended again, and the run says whose scores its rows are. Before,
+  // nothing on the terminal told them from the network's ("lightweight_lstm@v1_…" alike).
+  assert.equal(summary.blend, null);
+  const said = lines.filter((l) => l.startsWith(`${summary.model} serves a blend`));
+  assert.deepEqual(said, [
+    `${summary.model} serves a blend (0.5 × the network + 0.5 × gradient boosting): kept as it is, its scores ` +
+    "here are the blend's; --retrain monthly scores the network alone, with the blend beside it",
+  ]);
 });

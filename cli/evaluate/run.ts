@@ -39,7 +39,7 @@ import type { EvaluateIo, EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
 import { boostingProgress, MB, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
-import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
+import { blendWords, checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
 import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
 import { trainingCores } from "../workers_flag.ts";
 
@@ -169,6 +169,14 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       } ${foldSpan(plans)}, retrain ${subject.retrain}; learners: ` +
         learners.map((l) => l.name).join(", "),
     );
+    if (subject.servesBlend) {
+      // Kept as it is, the version is scored as served: every row under its name is the blend's, not the
+      // network's (before, only report.html's facts said so, and the blend table is left out).
+      io.out(
+        `${subject.learner.name} serves a blend (${blendWords(subject.servesBlend)}): kept as it is, its ` +
+          "scores here are the blend's; --retrain monthly scores the network alone, with the blend beside it",
+      );
+    }
     // A turn that trains (from scratch or fine-tuning) is timed apart from one that only predicts.
     const clock = new TimeLeft(
       plans.flatMap((plan) =>

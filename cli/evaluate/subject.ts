@@ -45,9 +45,9 @@ export interface Subject {
   readonly decisionRule: DecisionRule;
   /**
    * The learner already serves a blend with gradient boosting (a blended checkpoint's model.onnx, kept as it
-   * is): the summary then blends nothing more.
+   * is): the summary then blends nothing more, and the run says its scores are the blend's.
    */
-  readonly servesBlend?: boolean;
+  readonly servesBlend?: Blend;
   readonly close: () => Promise<void>;
 }
 
@@ -203,7 +203,7 @@ export async function checkpointSubject(
       facts,
       seenUntil,
       decisionRule: ownRule,
-      servesBlend: preprocessor.blend !== undefined,
+      ...(preprocessor.blend ? { servesBlend: preprocessor.blend } : {}),
       close: () => predictor.close(),
     };
   }
@@ -263,6 +263,6 @@ export async function checkpointSubject(
 }
 
 /** "0.5 × the network + 0.5 × gradient boosting" */
-function blendWords(blend: Blend): string {
+export function blendWords(blend: Blend): string {
   return `${blend.weight} × the network + ${1 - blend.weight} × ${blend.with.replace("_", " ")}`;
 }

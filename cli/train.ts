@@ -211,7 +211,8 @@ export function trainCommand(): Command {
         "--blend-boosting",
         "serve a blend: half the network's calibrated probabilities, half gradient boosting's (the test " +
           "baseline's fit, its own temperature; both in model.onnx); the report scores the network alone " +
-          "beside it. Off unless given or recorded in --config-from's version",
+          "beside it. Off unless given, recorded in --config-from's version, or kept from the parent by " +
+          "--incremental (and retrain, from current)",
       ),
     )
     .addOption(new Option("--no-blend-boosting", "serve the network alone (over a recorded blend)"))

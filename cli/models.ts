@@ -10,7 +10,7 @@ import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import { pathKind, plural, sameFolder } from "../features/index.ts";
-import { readManifestInfo } from "../engine/index.ts";
+import { type Blend, readManifestInfo } from "../engine/index.ts";
 import {
   CheckpointStoreError,
   currentVersion,
@@ -19,6 +19,8 @@ import {
   isVersionName,
   listVersionNames,
   promote,
+  readManifest,
+  recordedBlend,
   rollback,
   summarizeVersions,
   type VersionSummary,
@@ -213,6 +215,25 @@ async function warnIntervalChange(checkpoints: string, from: string | null, to: 
   );
 }
 
+/**
+ * A switch between a version serving a blend (`train --blend-boosting`) and one serving the network alone
+ * changes what serve's probabilities are, not only their values: said on stderr beside the arrow (before,
+ * nothing said it, and /model/info's blend was the only place it showed).
+ */
+async function noteBlendChange(checkpoints: string, from: string | null, to: string): Promise<void> {
+  if (from === null || from === to) return;
+  const blendOf = (v: string) =>
+    readManifest(join(checkpoints, v)).then((m) => recordedBlend(m.hyperparameters), () => undefined);
+  const [before, after] = await Promise.all([blendOf(from), blendOf(to)]);
+  if (before === undefined || after === undefined || before?.weight === after?.weight) return;
+  const serves = (b: Blend | null) =>
+    b ? `a blend, ${b.weight} × the network + ${1 - b.weight} × gradient boosting` : "the network alone";
+  console.error(
+    `note: ${to} serves ${serves(after)}; ${from} served ${serves(before)}: serve's probabilities and ` +
+      "/model/info's blend change with it",
+  );
+}
+
 interface RunCounts {
   readonly live: number;
   readonly stopped: number;
@@ -331,6 +352,7 @@ export function modelsCommand(): Command {
     console.log(`${join(checkpoints, "current")} → ${version}${was}`);
     if (dropped) console.log(dropped);
     await warnIntervalChange(checkpoints, previous, version);
+    await noteBlendChange(checkpoints, previous, version);
   });
 
   const rollbackCommand = checkpointsOption(
@@ -350,6 +372,7 @@ export function modelsCommand(): Command {
     const { from, to, gone, historyError } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
     await warnIntervalChange(checkpoints, from, to);
+    await noteBlendChange(checkpoints, from, to);
     if (historyError) {
       console.error(
         `note: the rollback is done, but its history could not be updated (${historyError}); a later ` +

@@ -481,7 +481,10 @@ Deno.test("models promote and rollback between versions of different intervals w
     assert.equal(
       up.err,
       "warning: v3_2026-11-15 was trained on 1d candles, v1_2026-11-01 on 30m: serve now refuses 30m windows " +
-        "(422); the bot must send 1d candles, and retrain collects 1d candles from now on\n",
+        "(422); the bot must send 1d candles, and retrain collects 1d candles from now on\n" +
+        // v3 serves a blend, v1 the network alone: said too (its own test below).
+        "note: v3_2026-11-15 serves a blend, 0.5 × the network + 0.5 × gradient boosting; v1_2026-11-01 served " +
+        "the network alone: serve's probabilities and /model/info's blend change with it\n",
     );
     const back = await cli(["models", "rollback", ...at]);
     assert.equal(back.code, 0, back.err);
@@ -489,6 +492,33 @@ Deno.test("models promote and rollback between versions of different intervals w
     // Same version again, or an interval not recorded: nothing to warn of.
     assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).err, "");
     assert.equal((await cli(["models", "promote", "v2_2026-11-08", ...at])).err, "");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models promote and rollback between a blended version and one serving the network alone say so", async () => {
+  const root = await store(); // v3 serves a blend (train --blend-boosting), v1 and v2 the network alone
+  try {
+    const at = ["--checkpoints", root];
+    assert.equal((await cli(["models", "promote", "v2_2026-11-08", ...at])).code, 0);
+    // Before: only the arrow; what serve's probabilities are changed with nothing said.
+    const up = await cli(["models", "promote", "v3_2026-11-15", ...at]);
+    assert.equal(up.code, 0, up.err);
+    assert.equal(
+      up.err,
+      "note: v3_2026-11-15 serves a blend, 0.5 × the network + 0.5 × gradient boosting; v2_2026-11-08 served " +
+        "the network alone: serve's probabilities and /model/info's blend change with it\n",
+    );
+    const back = await cli(["models", "rollback", ...at]);
+    assert.equal(back.code, 0, back.err);
+    assert.equal(
+      back.err,
+      "note: v2_2026-11-08 serves the network alone; v3_2026-11-15 served a blend, 0.5 × the network + 0.5 × " +
+        "gradient boosting: serve's probabilities and /model/info's blend change with it\n",
+    );
+    // Between two versions serving the network alone: nothing to note.
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).err.includes("note:"), false);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

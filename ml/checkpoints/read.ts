@@ -76,7 +76,7 @@ const RecordedBlend = z.object({ model: z.object({ boostingBlend: z.number().gt(
   .loose();
 
 /** What a version's recorded configuration says it serves beside the network, or null. */
-function recordedBlend(hyperparameters: unknown): Blend | null {
+export function recordedBlend(hyperparameters: unknown): Blend | null {
   const parsed = RecordedBlend.safeParse(hyperparameters);
   return parsed.success ? { with: "gradient_boosting", weight: parsed.data.model.boostingBlend } : null;
 }

@@ -74,7 +74,10 @@ export function evaluateCommand(): Command {
         "scored on the same windows: accuracy, macro-F1, per-class precision/recall, log-loss, Brier, " +
         "calibration error, confident-call precision, argmax vs the prior-corrected rule, a block-bootstrap " +
         "interval against the best baseline (macro-F1 on the classes the version is served with: the prior " +
-        "rule for what train writes), and a backtest with fees vs buy-and-hold. Prints the tables and " +
+        "rule for what train writes), and a backtest with fees vs buy-and-hold; beside them, what train " +
+        "--blend-boosting would serve (the model's and gradient boosting's probabilities averaged) against " +
+        "each of the two (not for a blended --checkpoint kept as it is, which is scored as the blend it " +
+        "serves). Prints the tables and " +
         "writes evaluation.json, report.html and predictions.csv (every test window: its outcome and each " +
         "learner's probabilities).",
         "--retrain monthly: month blocks, models trained from scratch before each; weekly: week blocks, " +

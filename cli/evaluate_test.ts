@@ -422,7 +422,7 @@ function tinyVersion(
       returnScale: d.returnScale,
       temperature: 1,
     }),
-    ...(boosting ? { blend: { with: "gradient_boosting" as const, weight: 0.5 } } : {}),
+    ...(boosting ? { blend: { with: "gradient_boosting" as const, weight: 0.5, temperature: 0.9 } } : {}),
   };
   const save = () =>
     writeVersion(join(dir, store), {

@@ -372,7 +372,7 @@ Deno.test("export's line says a blended version's file serves the blend, and che
   };
   // Before: "… TransformerLSTMModel v4_2026-12-04, matches the trained model …" for a blend and the network alike.
   assert.equal(
-    exportLine({ ...summary, blend: { with: "gradient_boosting", weight: 0.5 } }, false),
+    exportLine({ ...summary, blend: { with: "gradient_boosting", weight: 0.5, temperature: 0.9 } }, false),
     "wrote m.onnx (38 KiB): TransformerLSTMModel v4_2026-12-04, serving 0.5 × the network + 0.5 × gradient " +
       "boosting (boosting.json in the graph), matches the trained blend to 1.6e-7 on ONNX Runtime",
   );

@@ -226,7 +226,7 @@ async function noteBlendChange(checkpoints: string, from: string | null, to: str
     readManifest(join(checkpoints, v)).then((m) => recordedBlend(m.hyperparameters), () => undefined);
   const [before, after] = await Promise.all([blendOf(from), blendOf(to)]);
   if (before === undefined || after === undefined || before?.weight === after?.weight) return;
-  const serves = (b: Blend | null) =>
+  const serves = (b: Pick<Blend, "weight"> | null) =>
     b ? `a blend, ${b.weight} × the network + ${1 - b.weight} × gradient boosting` : "the network alone";
   console.error(
     `note: ${to} serves ${serves(after)}; ${from} served ${serves(before)}: serve's probabilities and ` +

@@ -51,11 +51,18 @@ export interface Blend {
   readonly with: "gradient_boosting";
   /** The network's share, in (0, 1); boosting gets the rest. */
   readonly weight: number;
+  /**
+   * The blend's own calibration: the served probabilities are softmax(ln(blend) / temperature). An average of
+   * calibrated probabilities is not calibrated itself (Ranjan & Gneiting 2010, linear pools), so it is fit on
+   * the validation split like the network's.
+   */
+  readonly temperature: number;
 }
 
 export const BlendSchema = z.object({
   with: z.literal("gradient_boosting"),
   weight: z.number().gt(0).lt(1),
+  temperature: z.number().positive(),
 });
 
 /** A label rule as preprocessor.json and run configs store it: a multiplier > 0 of volatility, or a τ ≥ 0. */

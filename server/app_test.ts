@@ -179,7 +179,7 @@ Deno.test("GET /model/info carries SPEC §4's fields plus version, trained_at, h
 Deno.test("GET /model/info says whether the probabilities are the network's alone or a blend with boosting", async () => {
   const plain = await (await setup({ model: new FakePredictor() }).app.request("/model/info")).json();
   assert.equal(plain.blend, null);
-  const blend = { with: "gradient_boosting", weight: 0.5 } as const;
+  const blend = { with: "gradient_boosting", weight: 0.5, temperature: 0.95 } as const;
   const { app } = setup({ model: new FakePredictor({ preprocessor: { blend } }) });
   const raw = await (await app.request("/model/info")).json();
   assert.deepEqual(raw.blend, blend);

@@ -96,8 +96,11 @@ export async function syntheticSummary(
   const plans = planFolds(dataEnd(series), folds, retrain, 1);
   const shape = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
   const learners = [new ScriptedLearner(), ...baselineLearners({ seed: 1, maxTrainWindows: 3_000 })];
-  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
+  // With the blend evaluate scores beside the model (train --blend-boosting's), as every evaluate run has.
+  const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
+  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10, blend });
   return summarize(series, outcomes, {
+    blend,
     model: "model",
     horizon: 4,
     decisionRule: "prior",

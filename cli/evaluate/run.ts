@@ -17,7 +17,7 @@ import { requireOutputFolder } from "../flags.ts";
 import { sourceCommit, VERSION } from "../../engine/index.ts";
 import { BackendError, describeBackend, initBackend } from "../../ml/runtime/index.ts";
 import { runConfigJson } from "../../ml/train/index.ts";
-import { defaultModelConfig } from "../../ml/models/index.ts";
+import { BOOSTING_BLEND_WEIGHT, defaultModelConfig } from "../../ml/models/index.ts";
 import {
   baselineLearners,
   dataEnd,
@@ -183,11 +183,16 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
         learners.map((l) => `${l.name} ${turnAction(plan, l) === "keep" ? "predicts" : "trains"}`)
       ),
     );
+    // What train --blend-boosting would serve, scored beside the model (not for a blend kept as it is).
+    const blendSpec = subject.servesBlend
+      ? undefined
+      : { model: subject.learner.name, with: "gradient_boosting", weight: BOOSTING_BLEND_WEIGHT };
     let outcomes;
     try {
       outcomes = await walkForward(series, plans, learners, {
         shape: subject.shape,
         clip: subject.clip,
+        blend: blendSpec,
         stage: (s) => {
           overall.where = `[${s.step}/${s.steps} fold ${s.fold.index + 1}/${s.folds} ${s.learner}]`;
           const elapsed = (performance.now() - started) / 1000;
@@ -235,7 +240,7 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       trainedUntil,
       missingFolds: missing,
       decisionRule: subject.decisionRule,
-      blend: !subject.servesBlend,
+      blend: blendSpec,
     });
     formatSummary(summary).forEach((line) => io.out(line));
 

@@ -54,7 +54,10 @@ Deno.test({
     assert.ok(manifest.files[BOOSTING_FILE], "boosting.json is hashed in the manifest");
     assert.equal((manifest.hyperparameters as { model: Record<string, unknown> }).model.boostingBlend, 0.5);
     const preprocessor = await readPreprocessorFile(first.dir);
-    assert.deepEqual(preprocessor.blend, { with: "gradient_boosting", weight: 0.5 });
+    const { temperature: blendT, ...blend } = preprocessor.blend!;
+    assert.deepEqual(blend, { with: "gradient_boosting", weight: 0.5 });
+    // The blend's own temperature, fit on validation (an average of calibrated probabilities is not calibrated).
+    assert.ok(blendT > 0 && blendT !== 1, String(blendT));
     const trees = await readBoostedTrees(first.dir);
     assert.ok(trees.trees.length > 0 && trees.temperature > 0);
 
@@ -64,6 +67,7 @@ Deno.test({
     assert.ok(lines.some((l) => l.startsWith("blend: 0.5 × the network + 0.5 × gradient boosting")));
     const metrics = JSON.parse(await Deno.readTextFile(join(first.dir, "metrics.json")));
     assert.equal(metrics.blend.with, "gradient_boosting");
+    assert.equal(metrics.blend.temperature, blendT);
     assert.equal(typeof metrics.network_test.log_loss, "number");
     assert.notEqual(metrics.test.log_loss, metrics.network_test.log_loss);
 
@@ -83,10 +87,12 @@ Deno.test({
     });
     const network = softmaxRows(outputs[OUTPUT_NAMES.logits].data as Float32Array);
     const boosting = predictBoostedTrees(trees, lagWindows(x, lookback, trees.lags));
+    const mixed = network.map((p, j) => Math.log(0.5 * p + 0.5 * boosting[j]));
+    const blended = softmaxRows(mixed, blendT);
     let apart = 0;
     for (let i = 0; i < count; i++) {
       for (let c = 0; c < 3; c++) {
-        const blend = 0.5 * network[i * 3 + c] + 0.5 * boosting[i * 3 + c];
+        const blend = blended[i * 3 + c];
         assert.ok(
           Math.abs(served[i].probabilities[c] - blend) < 1e-5,
           `${served[i].probabilities[c]} vs ${blend}`,

@@ -496,27 +496,30 @@ async function trainAndSave(
     `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, keptFrom)}`,
   );
   const blendWeight = recorded.model.boostingBlend;
-  const preprocessor = {
-    ...preprocessorOf(modelType, data, scaling, temperature),
-    ...(blendWeight !== undefined
-      ? { blend: { with: "gradient_boosting" as const, weight: blendWeight } }
-      : {}),
-  };
-  // A fine-tune of a blend keeps its parent's boosting (fit on the parent's whole training split).
-  const blend = blendWeight !== undefined ? { weight: blendWeight, trees: parent?.boosting } : undefined;
-  const { metrics, boosting } = await scoreOnTest(
+  const network = preprocessorOf(modelType, data, scaling, temperature);
+  // A fine-tune of a blend keeps its parent's boosting (fit on the parent's whole training split), and its
+  // blend temperature when it has too few validation windows to refit one.
+  const blend = blendWeight !== undefined
+    ? {
+      weight: blendWeight,
+      trees: parent?.boosting,
+      keepTemperature: parent?.preprocessor.blend?.temperature,
+    }
+    : undefined;
+  const { metrics, boosting, blend: served } = await scoreOnTest(
     model,
     data,
     scaling,
     config,
     temperature,
     {
-      rule: preprocessor.decisionRule ?? "argmax",
-      priors: preprocessor.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
+      rule: network.decisionRule ?? "argmax",
+      priors: network.classPriors ?? [1 / 3, 1 / 3, 1 / 3],
     },
     io,
     blend,
   );
+  const preprocessor: Preprocessor = served ? { ...network, blend: served } : network;
   const written = await saveVersion(opts, prepared, {
     model,
     result,

@@ -6,7 +6,13 @@
 import { CLASSES, plural } from "../../features/index.ts";
 import { classPriors, decideClasses, type DecisionRule } from "../../engine/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
-import { type Dataset, evaluationOrder, type Scaling, seededRng } from "../../ml/data/index.ts";
+import {
+  type Dataset,
+  evaluationOrder,
+  type LabelledSet,
+  type Scaling,
+  seededRng,
+} from "../../ml/data/index.ts";
 import {
   type BaselinePredictions,
   type BoostedTrees,
@@ -17,10 +23,16 @@ import {
   predictGradientBoosting,
   scoreBaselines,
 } from "../../ml/baselines/index.ts";
-import { type BatchProgress, evaluateModel, type TrainConfig } from "../../ml/train/index.ts";
+import {
+  type BatchProgress,
+  blended,
+  evaluateModel,
+  type Mix,
+  type TrainConfig,
+} from "../../ml/train/index.ts";
 import { boostingProgress, phaseProgress } from "../phase_progress.ts";
 import { calibrationOf, fitTemperature, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
-import { FEW_CALLS } from "../../ml/evaluate/index.ts";
+import { FEW_CALLS, keepsTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
 
 /**
@@ -46,6 +58,8 @@ export function precisionText(
 export interface BlendRequest {
   readonly weight: number;
   readonly trees?: BoostedTrees;
+  /** The parent's blend temperature, kept when validation is too small to refit one (as the network's). */
+  readonly keepTemperature?: number;
 }
 
 /**
@@ -73,7 +87,9 @@ export async function scoreOnTest(
     gradientBoosting: { onIteration: boostingProgress(io) },
   });
   io.progress?.clear();
-  const boosting = blend ? calibratedBoosting(predicted, data, blend) : undefined;
+  const boosting = blend
+    ? await calibratedBoosting(model, predicted, data, scaling, temperature, config.evalBatchSize, blend)
+    : undefined;
   const order = evaluationOrder(data.test.size, seededRng(0));
   const test = await evaluateModel(
     model,
@@ -89,12 +105,12 @@ export async function scoreOnTest(
       decision,
       keepLogits: true,
       progress: phaseProgress(io, "scoring the test split"),
-      blend: boosting && { weight: boosting.weight, probabilities: boosting.test },
+      blend: boosting && mixOf(boosting),
     },
   );
   io.progress?.clear();
-  const probabilities = softmaxRows(test.logits!, temperature);
-  if (boosting) mixInto(probabilities, boosting, order);
+  const network = softmaxRows(test.logits!, temperature);
+  const probabilities = boosting ? blended(network, mixOf(boosting), order) : network;
   const { reliability, ece, eceFloor } = calibrationOf(probabilities, test.labels!);
   const baselines = scoreBaselines(predicted);
   // The served rule applied to each baseline's probabilities too: the report compares decisions like with like.
@@ -111,12 +127,17 @@ export async function scoreOnTest(
   ], decision.rule).forEach((line) => io.out(line));
   if (boosting) {
     io.out(
-      `blend: ${boosting.weight} × the network + ${1 - boosting.weight} × gradient boosting (temperature ` +
-        `${boosting.temperature.toFixed(3)}${
-          blend?.trees
-            ? ", kept from the parent"
-            : `, fit on ${plural(data.validation.size, "validation window")}`
-        }); ` +
+      `blend: ${boosting.weight} × the network + ${
+        1 - boosting.weight
+      } × gradient boosting (its temperature ` +
+        `${boosting.boostingTemperature.toFixed(3)}${
+          blend?.trees ? ", kept from the parent" : ""
+        }), the blend's ` +
+        `temperature ${boosting.temperature.toFixed(3)}${
+          keepsTemperature(data.validation.size, blend?.keepTemperature)
+            ? " kept from the parent"
+            : ` (fit on ${plural(data.validation.size, "validation window")})`
+        }; ` +
         `the network alone scores log-loss ${test.network!.log_loss.toFixed(4)}`,
     );
   }
@@ -142,7 +163,8 @@ export async function scoreOnTest(
           blend: {
             with: "gradient_boosting",
             weight: boosting.weight,
-            boosting_temperature: boosting.temperature,
+            temperature: boosting.temperature,
+            boosting_temperature: boosting.boostingTemperature,
           },
         }
         : {}),
@@ -165,21 +187,59 @@ export async function scoreOnTest(
     },
     /** The blend's boosting, for the version to keep (boosting.json, and inside model.onnx). */
     boosting: boosting?.trees,
+    /** What preprocessor.json records of the blend. */
+    blend: boosting && {
+      with: "gradient_boosting" as const,
+      weight: boosting.weight,
+      temperature: boosting.temperature,
+    },
   };
 }
 
 /**
- * The blend's boosting and its calibrated test probabilities (set order): the given trees, or the baseline's fit
- * with a temperature fit on the validation split, computed as the served graph computes them (float32 splits).
+ * The blend's boosting, its calibrated test probabilities (set order) and the blend's own temperature: the
+ * given trees, or the baseline's fit with a temperature fit on the validation split; then the temperature of
+ * ln(blend) fit on the validation split too (an average of calibrated probabilities is not calibrated itself),
+ * or the parent's kept when there are too few validation windows. Computed as the served graph computes them.
  */
-function calibratedBoosting(predicted: BaselinePredictions, data: Dataset, blend: BlendRequest) {
+async function calibratedBoosting(
+  model: LayersModel,
+  predicted: BaselinePredictions,
+  data: Dataset,
+  scaling: Scaling,
+  networkTemperature: number,
+  batchSize: number,
+  blend: BlendRequest,
+) {
   let trees = blend.trees;
   if (!trees) {
     const validation = predictGradientBoosting(predicted.boosting, data.validation, data).probabilities;
     trees = boostedTrees(predicted.boosting, fitTemperature(logOf(validation), data.validation.labels));
   }
-  const test = predictBoostedTrees(trees, laggedCandles(data.test, data, trees.lags).features);
-  return { weight: blend.weight, temperature: trees.temperature, trees, test };
+  const boostingOf = (set: LabelledSet) =>
+    predictBoostedTrees(trees, laggedCandles(set, data, trees.lags).features);
+  let temperature: number;
+  if (keepsTemperature(data.validation.size, blend.keepTemperature)) {
+    temperature = blend.keepTemperature;
+  } else {
+    const network = softmaxRows(
+      (await modelOutputs(model, data.validation, data, scaling, batchSize)).logits,
+      networkTemperature,
+    );
+    const mixed = blended(network, {
+      weight: blend.weight,
+      temperature: 1,
+      probabilities: boostingOf(data.validation),
+    }, Int32Array.from({ length: data.validation.size }, (_, i) => i));
+    temperature = fitTemperature(logOf(mixed), data.validation.labels);
+  }
+  return {
+    weight: blend.weight,
+    temperature,
+    boostingTemperature: trees.temperature,
+    trees,
+    test: boostingOf(data.test),
+  };
 }
 
 /** Natural logs of probabilities (floored, so a zero stays finite): logits whose softmax gives them back. */
@@ -187,16 +247,9 @@ function logOf(p: Float32Array): Float32Array {
   return p.map((v) => Math.log(Math.max(v, 1e-15)));
 }
 
-/** `probabilities` (the network's, in `order`'s order) become the blend's, in place. */
-function mixInto(
-  probabilities: Float32Array,
-  boosting: { readonly weight: number; readonly test: Float32Array },
-  order: Int32Array,
-): void {
-  const w = boosting.weight;
-  for (let i = 0; i < order.length; i++) {
-    for (let c = 0; c < 3; c++) {
-      probabilities[i * 3 + c] = w * probabilities[i * 3 + c] + (1 - w) * boosting.test[order[i] * 3 + c];
-    }
-  }
+/** The blend as the scoring pass mixes it in. */
+function mixOf(
+  b: { readonly weight: number; readonly temperature: number; readonly test: Float32Array },
+): Mix {
+  return { weight: b.weight, temperature: b.temperature, probabilities: b.test };
 }

@@ -47,7 +47,7 @@ export interface VersionSummary {
    * The blend the version serves (`train --blend-boosting`, recorded in its configuration), or null: the
    * network alone, or unknown. Its test score is then the blend's.
    */
-  readonly blend: Blend | null;
+  readonly blend: Pick<Blend, "with" | "weight"> | null;
   /** Files that no longer match their sha256 in the manifest (empty: intact); null when not checked. */
   readonly mismatched: readonly string[] | null;
   /** Files the manifest lists that are gone (empty: none); null when not checked. */
@@ -76,7 +76,7 @@ const RecordedBlend = z.object({ model: z.object({ boostingBlend: z.number().gt(
   .loose();
 
 /** What a version's recorded configuration says it serves beside the network, or null. */
-export function recordedBlend(hyperparameters: unknown): Blend | null {
+export function recordedBlend(hyperparameters: unknown): Pick<Blend, "with" | "weight"> | null {
   const parsed = RecordedBlend.safeParse(hyperparameters);
   return parsed.success ? { with: "gradient_boosting", weight: parsed.data.model.boostingBlend } : null;
 }

@@ -5,7 +5,6 @@
  */
 import { type CandleSeries, commonestStep } from "../../features/index.ts";
 import { argmax3, blockCalibrationFloor, calibrationOf, computeMetrics } from "../metrics/index.ts";
-import { BOOSTING_BLEND_WEIGHT } from "../models/index.ts";
 import {
   type Backtest,
   backtest,
@@ -195,24 +194,26 @@ export function inSampleFolds(
   };
 }
 
-/** The learner a served blend mixes with the model (`train --blend-boosting`). */
-const BLENDED = "gradient_boosting";
-
 /**
- * The equal-weight blend of the model's and boosting's pooled probabilities, scored, with bootstrap intervals
- * against each (the same blocks and seed as the model's); null without both learners.
+ * The folds' blends (`WalkForwardOptions.blend`, each with its own temperature) pooled and scored, with bootstrap
+ * intervals against both parts (the same blocks and seed as the model's); null unless every fold has one.
  */
 function blendOf(
   labels: Int8Array,
-  pooled: Readonly<Record<string, PredictionSet>> | null,
+  outcomes: readonly FoldOutcome[],
+  pooled: Readonly<Record<string, PredictionSet>>,
   model: string,
   blocks: Int32Array,
-  opts: Pick<SummaryOptions, "seed" | "resamples">,
+  opts: Pick<SummaryOptions, "seed" | "resamples" | "blend">,
 ): BlendSummary | null {
-  if (!pooled || !pooled[model] || model === BLENDED) return null;
-  const weight = BOOSTING_BLEND_WEIGHT;
-  const a = pooled[model].probabilities, b = pooled[BLENDED].probabilities;
-  const probabilities = a.map((v, i) => weight * v + (1 - weight) * b[i]);
+  const spec = opts.blend;
+  if (!spec || spec.model !== model || !pooled[spec.with] || outcomes.some((o) => !o.blend)) return null;
+  const probabilities = new Float32Array(labels.length * 3);
+  let at = 0;
+  for (const o of outcomes) {
+    probabilities.set(o.blend!.probabilities, at);
+    at += o.blend!.probabilities.length;
+  }
   const argmax = (p: Float32Array) => Int8Array.from({ length: labels.length }, (_, i) => argmax3(p, i * 3));
   const mixed = { probabilities, classes: argmax(probabilities) };
   const versus = (p: Float32Array) =>
@@ -223,11 +224,15 @@ function blendOf(
   let loss = 0;
   for (let i = 0; i < labels.length; i++) loss -= Math.log(Math.max(probabilities[i * 3 + labels[i]], 1e-15));
   return {
-    with: BLENDED,
-    weight,
+    with: "gradient_boosting",
+    weight: spec.weight,
+    temperatures: outcomes.map((o) => o.blend!.temperature),
     log_loss: loss / labels.length,
     ece: calibrationOf(probabilities, labels).ece,
-    log_loss_diff: { gradient_boosting: versus(b), model: versus(a) },
+    log_loss_diff: {
+      gradient_boosting: versus(pooled[spec.with].probabilities),
+      model: versus(pooled[model].probabilities),
+    },
   };
 }
 
@@ -310,8 +315,7 @@ export function summarize(
     baselines.map((n) => [n, (n === best ? bootstrap : against(n)).log_loss_diff]),
   );
 
-  const blendable = opts.blend !== false && names.includes(BLENDED);
-  const blend = blendOf(truth.labels, blendable ? pooled : null, opts.model, blocks, opts);
+  const blend = blendOf(truth.labels, outcomes, pooled, opts.model, blocks, opts);
 
   const trade = (threshold: number): BacktestOptions => ({
     threshold,

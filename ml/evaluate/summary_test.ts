@@ -267,19 +267,30 @@ Deno.test("log-loss is bootstrapped against every baseline, each judged in the t
 });
 
 Deno.test("the blend train --blend-boosting serves is scored beside the model, never judged as either", async () => {
-  const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 3, "weekly", 1);
+  const learners = [
+    new ScriptedLearner("model", 0.3),
+    ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 }),
+  ];
+  const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
+  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10, blend });
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100, blend });
   const b = s.blend!;
   assert.equal(b.with, "gradient_boosting");
   assert.equal(b.weight, 0.5);
-  // Its log-loss is the average of the two learners' probabilities, scored; each difference is the pooled one.
-  const model = outcomes.flatMap((o) => [...o.predictions.model.probabilities]);
-  const boosting = outcomes.flatMap((o) => [...o.predictions.gradient_boosting.probabilities]);
-  const labels = outcomes.flatMap((o) => [...o.test.labels]);
-  const loss =
-    labels.reduce((sum, y, i) => sum - Math.log(0.5 * model[i * 3 + y] + 0.5 * boosting[i * 3 + y]), 0) /
-    labels.length;
-  assert.ok(Math.abs(b.log_loss - loss) < 1e-6, `${b.log_loss} vs ${loss}`);
+  assert.equal(b.temperatures.length, outcomes.length);
+  // Each fold: softmax(ln(average) ÷ T), T that fold's; pooled and scored, each difference the pooled one.
+  let loss = 0, n = 0;
+  outcomes.forEach((o, f) => {
+    const m = o.predictions.model.probabilities, g = o.predictions.gradient_boosting.probabilities;
+    o.test.labels.forEach((y, i) => {
+      const z = [0, 1, 2].map((c) => Math.log(0.5 * m[i * 3 + c] + 0.5 * g[i * 3 + c]) / b.temperatures[f]);
+      loss -= z[y] - Math.log(z.reduce((sum, v) => sum + Math.exp(v), 0));
+      n++;
+    });
+  });
+  assert.ok(Math.abs(b.log_loss - loss / n) < 1e-5, `${b.log_loss} vs ${loss / n}`);
   const gap = (name: string) => b.log_loss - s.overall[name].metrics.log_loss;
   assert.ok(Math.abs(b.log_loss_diff.gradient_boosting.estimate - gap("gradient_boosting")) < 1e-6);
   assert.ok(Math.abs(b.log_loss_diff.model.estimate - gap("model")) < 1e-6);
@@ -289,16 +300,22 @@ Deno.test("the blend train --blend-boosting serves is scored beside the model, n
   assert.deepEqual(table.rows.map((r) => r[0]), ["gradient_boosting", "model"]);
 });
 
-Deno.test("without gradient boosting among the learners there is no blend to score", async () => {
-  const series = syntheticSeries();
-  const plans = planFolds(dataEnd(series), 2, "weekly", 1);
+Deno.test("without a blend asked for (or gradient boosting among the learners) there is none to score", async () => {
+  const { series, outcomes } = await outcomesOf(2, new ScriptedLearner("model", 0.3));
+  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  assert.equal(s.blend, null);
+  assert.equal(evaluationTables(s).find((t) => t.id === "blend"), undefined);
+  const plans = planFolds(dataEnd(syntheticSeries()), 2, "weekly", 1);
   const learners = [
     new ScriptedLearner("model", 0.3),
     ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 }),
   ]
     .filter((l) => l.name !== "gradient_boosting");
-  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
-  assert.equal(s.blend, null);
-  assert.equal(evaluationTables(s).find((t) => t.id === "blend"), undefined);
+  const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
+  const without = await walkForward(syntheticSeries(), plans, learners, { shape, clip: 10, blend });
+  assert.ok(without.every((o) => o.blend === undefined));
+  assert.equal(
+    summarize(syntheticSeries(), without, { ...summaryOptions, resamples: 100, blend }).blend,
+    null,
+  );
 });

@@ -36,10 +36,10 @@ export interface SummaryOptions {
    */
   readonly missingFolds?: readonly string[];
   /**
-   * Score the model blended with gradient boosting (`EvaluationSummary.blend`); default true. False when the
-   * model already is such a blend (a blended checkpoint kept as it is).
+   * The blend the folds computed (`WalkForwardOptions.blend`: the model with gradient boosting), scored as
+   * `EvaluationSummary.blend`; absent: none (a blended checkpoint kept as it is is not blended again).
    */
-  readonly blend?: boolean;
+  readonly blend?: { readonly model: string; readonly with: string; readonly weight: number };
 }
 
 /** Folds a checkpoint has already seen: their scores are in-sample and not evidence. */
@@ -139,6 +139,8 @@ export interface BlendSummary {
   readonly with: "gradient_boosting";
   /** The model's share of the probabilities. */
   readonly weight: number;
+  /** Each fold's blend temperature, fit on its validation windows (1 where they were too few). */
+  readonly temperatures: readonly number[];
   readonly log_loss: number;
   readonly ece: number;
   /** log-loss(blend) − log-loss(part), from the bootstrap's blocks and seed: below 0 favours the blend. */

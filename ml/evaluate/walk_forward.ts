@@ -9,12 +9,16 @@ import {
   type Dataset,
   DatasetError,
   firstAtOrAfter,
+  type LabelledSet,
   prepareDatasetAsync,
   SplitError,
   splitSeries,
   type WindowShape,
 } from "../data/index.ts";
 import { decideClasses } from "../../engine/index.ts";
+import { fitTemperature } from "../metrics/index.ts";
+import { blended } from "../train/index.ts";
+import { MIN_TEMPERATURE_WINDOWS } from "./calibrate.ts";
 import { type FoldAction, FoldError, type FoldPlan } from "./folds.ts";
 import type { FitReport, FoldData, Learner } from "./learner.ts";
 import type { PredictionSet, Truth } from "./scores.ts";
@@ -39,6 +43,18 @@ export interface WalkForwardOptions {
    * short would score a half-trained model). The folds finished before are returned.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Blend learner `model` with learner `with` in every fold, as `train --blend-boosting` serves them:
+   * softmax(ln(weight × model + (1 − weight) × with) ÷ T), T fit on the fold's validation windows (both learners
+   * predict them too). Left out when either learner is missing.
+   */
+  readonly blend?: { readonly model: string; readonly with: string; readonly weight: number };
+}
+
+/** A fold's blend of two learners' test probabilities, with the temperature fit on its validation windows. */
+export interface FoldBlend {
+  readonly probabilities: Float32Array;
+  readonly temperature: number;
 }
 
 export interface Stage {
@@ -66,6 +82,8 @@ export interface FoldOutcome {
   readonly fits: Readonly<Record<string, FitReport | null>>;
   /** The class priors each learner's prior-corrected rule divided by. */
   readonly priors: Readonly<Record<string, ClassVector>>;
+  /** `WalkForwardOptions.blend`'s test probabilities, when both learners ran. */
+  readonly blend?: FoldBlend;
 }
 
 function priorsOf(counts: ClassVector): ClassVector {
@@ -240,6 +258,8 @@ export async function walkForward(
         );
       }
     }
+    const blend = opts.blend && await foldBlend(opts.blend, learners, predictions, dataset.validation, fold);
+    if (stopped()) break folds;
     // Everything labelled before this fold's validation block was available for training by now.
     previousTrainingEnd = plan.validationStart;
     const test = dataset.test;
@@ -256,7 +276,38 @@ export async function walkForward(
       predictions,
       fits,
       priors: foldPriors,
+      ...(blend ? { blend } : {}),
     });
   }
   return outcomes;
+}
+
+/**
+ * The fold's blend of two learners (`WalkForwardOptions.blend`): both predict the validation windows, the blend's
+ * temperature is fit there (1 below MIN_TEMPERATURE_WINDOWS, as a fine-tune's would be kept), and the test
+ * probabilities are blended with it. Undefined when either learner did not run.
+ */
+async function foldBlend(
+  spec: NonNullable<WalkForwardOptions["blend"]>,
+  learners: readonly Learner[],
+  predictions: Readonly<Record<string, PredictionSet>>,
+  validation: LabelledSet,
+  fold: FoldData,
+): Promise<FoldBlend | undefined> {
+  const a = learners.find((l) => l.name === spec.model), b = learners.find((l) => l.name === spec.with);
+  if (!a || !b || !predictions[a.name] || !predictions[b.name]) return undefined;
+  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  let temperature = 1;
+  if (validation.size >= MIN_TEMPERATURE_WINDOWS) {
+    const [pa, pb] = [await a.predict(validation, fold), await b.predict(validation, fold)];
+    const mixed = blended(pa.probabilities, {
+      weight: spec.weight,
+      temperature: 1,
+      probabilities: pb.probabilities,
+    }, all(validation.size));
+    temperature = fitTemperature(mixed.map((v) => Math.log(Math.max(v, 1e-15))), validation.labels);
+  }
+  const test = predictions[a.name].probabilities;
+  const mix = { weight: spec.weight, temperature, probabilities: predictions[b.name].probabilities };
+  return { probabilities: blended(test, mix, all(test.length / 3)), temperature };
 }

@@ -1,6 +1,7 @@
 /**
  * A served blend in model.onnx: a small tfjs model exported with gradient boosting's trees gives, on ONNX
- * Runtime, softmax(class_logits) = w·softmax(logits / T) + (1 − w)·boosting's probabilities as TypeScript
+ * Runtime, softmax(class_logits) = softmax(ln(w·softmax(logits / T) + (1 − w)·boosting's probabilities) ÷ the
+ * blend's temperature) as TypeScript
  * computes them; checkExport passes it and catches other trees; the metadata and doc string say so; a version
  * without a blend exports as before (no ai.onnx.ml, no blend metadata), and a blend without its trees (or trees
  * without a blend) is refused.
@@ -21,6 +22,9 @@ const L = 6;
 
 await initBackend("cpu");
 
+/** The blend's own temperature: not 1, so a graph that left it out would fail the comparisons. */
+const BLEND_T = 0.85;
+
 function preprocessor(blend?: number): Preprocessor {
   return testPreprocessor({
     lookback: L,
@@ -30,7 +34,9 @@ function preprocessor(blend?: number): Preprocessor {
       std: FEATURE_NAMES.map(() => 0.8),
     },
     temperature: 1.4,
-    ...(blend === undefined ? {} : { blend: { with: "gradient_boosting", weight: blend } }),
+    ...(blend === undefined
+      ? {}
+      : { blend: { with: "gradient_boosting", weight: blend, temperature: BLEND_T } }),
   });
 }
 
@@ -98,7 +104,7 @@ Deno.test("ONNX Runtime's softmax(class_logits) is the blend of the network's an
     const tfjs = tfjsOutputs(blended, x);
     const network = softmaxRows(tfjs.logits.map((v) => v / blended.temperature));
     const boosting = predictBoostedTrees(trees, lagWindows(x, L, trees.lags));
-    const expected = network.map((p, j) => W * p + (1 - W) * boosting[j]);
+    const expected = softmaxRows(network.map((p, j) => Math.log(W * p + (1 - W) * boosting[j]) / BLEND_T));
     const d = maxAbsDiff(softmaxRows(out.class_logits.data), expected);
     console.log(`batch ${count}: max |softmax(class_logits) − blend| ${d.toExponential(2)}`);
     assert.ok(d <= 1e-5, `batch ${count}: ${d}`);

@@ -109,7 +109,8 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
         mul(g, network, g.floats("network_weight", [p.blend.weight], [])),
         mul(g, boosting, g.floats("boosting_weight", [1 - p.blend.weight], [])),
       );
-      log(g, mixed, OUTPUT_NAMES.logits);
+      // The blend's own temperature: ln(blend) / T, whose softmax is the calibrated blend.
+      div(g, log(g, mixed), g.floats("blend_temperature", [p.blend.temperature], []), OUTPUT_NAMES.logits);
     } else {
       div(g, out.logits, temperature, OUTPUT_NAMES.logits);
     }

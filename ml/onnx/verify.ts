@@ -44,17 +44,24 @@ export interface CheckOptions {
 }
 
 /**
- * log(w·softmax(logits) + (1 − w)·boosting) row by row, `logits` already divided by the temperature: what a
- * blended model outputs as `class_logits`.
+ * log(w·softmax(logits) + (1 − w)·boosting) ÷ `temperature` row by row, `logits` already divided by the
+ * network's temperature: what a blended model outputs as `class_logits`.
  */
-export function blendedLogits(logits: Float32Array, boosting: Float32Array, weight: number): Float64Array {
+export function blendedLogits(
+  logits: Float32Array,
+  boosting: Float32Array,
+  weight: number,
+  temperature = 1,
+): Float64Array {
   const out = new Float64Array(logits.length);
   for (let o = 0; o < logits.length; o += 3) {
     const row = logits.subarray(o, o + 3);
     const max = Math.max(...row);
     const e = [...row].map((v) => Math.exp(v - max));
     const sum = e[0] + e[1] + e[2];
-    for (let c = 0; c < 3; c++) out[o + c] = Math.log(weight * e[c] / sum + (1 - weight) * boosting[o + c]);
+    for (let c = 0; c < 3; c++) {
+      out[o + c] = Math.log(weight * e[c] / sum + (1 - weight) * boosting[o + c]) / temperature;
+    }
   }
   return out;
 }
@@ -91,6 +98,7 @@ export async function checkExport(
       expected[0].map((v) => v / p.temperature),
       predictBoostedTrees(boosting, lagWindows(x, p.lookback, boosting.lags)),
       p.blend.weight,
+      p.blend.temperature,
     )
     : null;
   const actual = await runOnnx(bytes, {

@@ -29,11 +29,12 @@ export interface EvaluationOptions {
   /** Called after each batch with the batches done and their total (a long scoring pass is not silent). */
   readonly progress?: (done: number, total: number) => void;
   /**
-   * A served blend (`train --blend-boosting`): the metrics score `weight` × the model's probabilities (at
-   * `temperature`) + (1 − weight) × `probabilities`, another learner's for every window of the set in the set's
-   * order ([set.size × 3]); `network` then holds the model's own. The loss stays the model's.
+   * A served blend (`train --blend-boosting`): the metrics score softmax(ln(`weight` × the model's
+   * probabilities (at `temperature`) + (1 − weight) × `probabilities`) ÷ the blend's `temperature`), the other
+   * learner's `probabilities` given for every window of the set in the set's order ([set.size × 3]); `network`
+   * then holds the model's own. The loss stays the model's.
    */
-  readonly blend?: { readonly weight: number; readonly probabilities: Float32Array };
+  readonly blend?: Mix;
 }
 
 export interface Evaluation {
@@ -114,17 +115,24 @@ export async function evaluateModel(
   };
 }
 
-/** weight × `own` + (1 − weight) × the other learner's rows at `rows` (the batch's windows in the set). */
-function blended(
-  own: Float32Array,
-  blend: { readonly weight: number; readonly probabilities: Float32Array },
-  rows: Int32Array,
-): Float32Array {
-  const out = new Float32Array(own.length), w = blend.weight;
+/** What a blend mixes into a model's probabilities, and its own temperature. */
+export interface Mix {
+  readonly weight: number;
+  readonly temperature: number;
+  /** The other learner's probabilities for every window of the set, in the set's order ([set.size × 3]). */
+  readonly probabilities: Float32Array;
+}
+
+/**
+ * softmax(ln(weight × `own` + (1 − weight) × the other learner's rows at `rows`) ÷ temperature): the calibrated
+ * blend of the windows `rows` of the set (`own`'s rows in that order).
+ */
+export function blended(own: Float32Array, mix: Mix, rows: ArrayLike<number>): Float32Array {
+  const logs = new Float32Array(own.length), w = mix.weight;
   for (let b = 0; b < rows.length; b++) {
     for (let c = 0; c < 3; c++) {
-      out[b * 3 + c] = w * own[b * 3 + c] + (1 - w) * blend.probabilities[rows[b] * 3 + c];
+      logs[b * 3 + c] = Math.log(w * own[b * 3 + c] + (1 - w) * mix.probabilities[rows[b] * 3 + c]);
     }
   }
-  return out;
+  return softmaxRows(logs, mix.temperature);
 }

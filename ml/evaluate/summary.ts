@@ -227,6 +227,7 @@ function blendOf(
     with: "gradient_boosting",
     weight: spec.weight,
     temperatures: outcomes.map((o) => o.blend!.temperature),
+    boosting_temperatures: outcomes.map((o) => o.blend!.withTemperature),
     log_loss: loss / labels.length,
     ece: calibrationOf(probabilities, labels).ece,
     log_loss_diff: {

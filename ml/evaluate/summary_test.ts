@@ -8,6 +8,7 @@ import { inSampleFolds, summarize } from "./summary.ts";
 import { IN_SAMPLE_VERDICT, minimumBlocks, verdictOf } from "./verdict.ts";
 import { evaluationTables } from "./tables.ts";
 import { walkForward } from "./walk_forward.ts";
+import { logProbabilities, softmaxRows } from "../metrics/index.ts";
 
 const shape = { lookback: 20, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
 const at = (s: string) => Date.parse(s + "Z");
@@ -280,10 +281,17 @@ Deno.test("the blend train --blend-boosting serves is scored beside the model, n
   assert.equal(b.with, "gradient_boosting");
   assert.equal(b.weight, 0.5);
   assert.equal(b.temperatures.length, outcomes.length);
-  // Each fold: softmax(ln(average) ÷ T), T that fold's; pooled and scored, each difference the pooled one.
+  assert.equal(b.boosting_temperatures.length, outcomes.length);
+  assert.ok(b.boosting_temperatures.some((t) => Math.abs(t - 1) > 0.01), `${b.boosting_temperatures}`);
+  // Each fold: softmax(ln(average) ÷ T) of the model and boosting calibrated by its own temperature (as train
+  // serves it), the temperatures that fold's; pooled and scored, each difference the pooled one.
   let loss = 0, n = 0;
   outcomes.forEach((o, f) => {
-    const m = o.predictions.model.probabilities, g = o.predictions.gradient_boosting.probabilities;
+    const m = o.predictions.model.probabilities;
+    const g = softmaxRows(
+      logProbabilities(o.predictions.gradient_boosting.probabilities),
+      b.boosting_temperatures[f],
+    );
     o.test.labels.forEach((y, i) => {
       const z = [0, 1, 2].map((c) => Math.log(0.5 * m[i * 3 + c] + 0.5 * g[i * 3 + c]) / b.temperatures[f]);
       loss -= z[y] - Math.log(z.reduce((sum, v) => sum + Math.exp(v), 0));

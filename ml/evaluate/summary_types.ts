@@ -141,6 +141,8 @@ export interface BlendSummary {
   readonly weight: number;
   /** Each fold's blend temperature, fit on its validation windows (1 where they were too few). */
   readonly temperatures: readonly number[];
+  /** Each fold's gradient-boosting temperature, fit on its validation windows before blending (as train's). */
+  readonly boosting_temperatures: readonly number[];
   readonly log_loss: number;
   readonly ece: number;
   /** log-loss(blend) − log-loss(part), from the bootstrap's blocks and seed: below 0 favours the blend. */

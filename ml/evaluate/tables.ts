@@ -292,8 +292,11 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
     ],
     rows: [row(b.with, b.log_loss_diff.gradient_boosting), row(s.model, b.log_loss_diff.model)],
     notes: [
-      `Each learner's calibrated probabilities averaged window by window, then recalibrated by a temperature ` +
-      `fit on each fold's validation windows (${b.temperatures.map(f3).join(" / ")}), as train fits it ` +
+      `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on each fold's validation ` +
+      `windows, ${
+        b.boosting_temperatures.map(f3).join(" / ")
+      }) averaged window by window, then recalibrated by ` +
+      `a temperature fit there too (${b.temperatures.map(f3).join(" / ")}), as train fits both ` +
       `(ECE ${
         f4(b.ece)
       }); from the same blocks and resamples as above. Neither a baseline nor the model: the ` +

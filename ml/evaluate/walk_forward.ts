@@ -16,7 +16,7 @@ import {
   type WindowShape,
 } from "../data/index.ts";
 import { decideClasses } from "../../engine/index.ts";
-import { fitTemperature } from "../metrics/index.ts";
+import { fitTemperature, logProbabilities, softmaxRows } from "../metrics/index.ts";
 import { blended } from "../train/index.ts";
 import { MIN_TEMPERATURE_WINDOWS } from "./calibrate.ts";
 import { type FoldAction, FoldError, type FoldPlan } from "./folds.ts";
@@ -55,6 +55,8 @@ export interface WalkForwardOptions {
 export interface FoldBlend {
   readonly probabilities: Float32Array;
   readonly temperature: number;
+  /** The temperature `with`'s probabilities were calibrated by before blending, fit on the validation windows. */
+  readonly withTemperature: number;
 }
 
 export interface Stage {
@@ -283,11 +285,13 @@ export async function walkForward(
 }
 
 /**
- * The fold's blend of two learners (`WalkForwardOptions.blend`): both predict the validation windows, the blend's
- * temperature is fit there (1 below MIN_TEMPERATURE_WINDOWS, as a fine-tune's would be kept), and the test
- * probabilities are blended with it. Undefined when either learner did not run.
+ * The fold's blend of two learners (`WalkForwardOptions.blend`), as `train --blend-boosting` serves it: both
+ * predict the validation windows; `with`'s probabilities are calibrated by a temperature fit there (train's
+ * boosting is; the learner's own are its T = 1 ones), then the blend's temperature is fit there (1 below
+ * MIN_TEMPERATURE_WINDOWS, as a fine-tune's would be kept), and the test probabilities are blended with both.
+ * Undefined when either learner did not run.
  */
-async function foldBlend(
+export async function foldBlend(
   spec: NonNullable<WalkForwardOptions["blend"]>,
   learners: readonly Learner[],
   predictions: Readonly<Record<string, PredictionSet>>,
@@ -297,17 +301,25 @@ async function foldBlend(
   const a = learners.find((l) => l.name === spec.model), b = learners.find((l) => l.name === spec.with);
   if (!a || !b || !predictions[a.name] || !predictions[b.name]) return undefined;
   const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const [pa, pb] = [await a.predict(validation, fold), await b.predict(validation, fold)];
+  // Before, the learner's uncalibrated probabilities were blended: another function than train serves, whose
+  // boosting carries its own temperature fit on validation.
+  const withTemperature = fitTemperature(logProbabilities(pb.probabilities), validation.labels);
+  const calibrated = (p: Float32Array) => softmaxRows(logProbabilities(p), withTemperature);
   let temperature = 1;
   if (validation.size >= MIN_TEMPERATURE_WINDOWS) {
-    const [pa, pb] = [await a.predict(validation, fold), await b.predict(validation, fold)];
     const mixed = blended(pa.probabilities, {
       weight: spec.weight,
       temperature: 1,
-      probabilities: pb.probabilities,
+      probabilities: calibrated(pb.probabilities),
     }, all(validation.size));
-    temperature = fitTemperature(mixed.map((v) => Math.log(Math.max(v, 1e-15))), validation.labels);
+    temperature = fitTemperature(logProbabilities(mixed), validation.labels);
   }
   const test = predictions[a.name].probabilities;
-  const mix = { weight: spec.weight, temperature, probabilities: predictions[b.name].probabilities };
-  return { probabilities: blended(test, mix, all(test.length / 3)), temperature };
+  const mix = {
+    weight: spec.weight,
+    temperature,
+    probabilities: calibrated(predictions[b.name].probabilities),
+  };
+  return { probabilities: blended(test, mix, all(test.length / 3)), temperature, withTemperature };
 }

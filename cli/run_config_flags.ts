@@ -397,6 +397,8 @@ export function runConfigOf(
     ...defaultModelConfig(type, lookback),
     ...(b && { members: b.model.members }),
     ...(b?.model.memberLookbacks && { memberLookbacks: b.model.memberLookbacks }),
+    // What the version serves beside the network (train --blend-boosting) is no size of either type either.
+    ...(b?.model.boostingBlend !== undefined && { boostingBlend: b.model.boostingBlend }),
   };
   const model = checkedModel({
     ...sizes,

@@ -69,6 +69,14 @@ Deno.test("typed flags override a recorded config; untyped ones keep it; the spl
   const other = runConfigOf(parse({ model: "lightweight_lstm" }), { config: recorded, keepShape: false });
   assert.deepEqual(other.model, { ...defaultModelConfig("lightweight_lstm", 24), members: 2 });
   assert.deepEqual(other.training, recorded.training);
+  // A recorded blend (train --blend-boosting) is kept too, as --config-from keeps it for the same type.
+  const blended = { ...recorded, model: { ...recorded.model, boostingBlend: 0.5 } };
+  const otherBlended = runConfigOf(parse({ model: "lightweight_lstm" }), {
+    config: blended,
+    keepShape: false,
+  });
+  assert.equal(otherBlended.model.boostingBlend, 0.5);
+  assert.equal(runConfigOf(parse({}), { config: blended, keepShape: false }).model.boostingBlend, 0.5);
 });
 
 Deno.test("keepShape (fine-tuning, a checkpoint): shape flags are ignored, training flags still override", () => {

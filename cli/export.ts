@@ -252,7 +252,8 @@ export function exportCommand(): Command {
         "[batch, lookback, 35] UNscaled features; outputs `class_logits` [batch, 3] (DOWN, SIDEWAYS, UP),\n" +
         "`regression` [batch, 1] (the predicted return as a fraction) and, for transformer_lstm, `attention`\n" +
         "[batch, lookback]. A version trained with --blend-boosting exports its gradient boosting too (an\n" +
-        "ai.onnx.ml TreeEnsembleRegressor, opset 3), and `class_logits` are then the blend's log-probabilities.\n" +
+        "ai.onnx.ml TreeEnsembleRegressor, opset 3), and `class_logits` are then the blend's log-probabilities\n" +
+        "divided by its own temperature.\n" +
         "The file is checked on ONNX Runtime against the trained model before it is written.",
     )
     .option("--checkpoint <dir>", "model version to export", DEFAULTS.currentVersion)

@@ -136,6 +136,8 @@ Deno.test("a blended file says so in its metadata and doc string and passes the 
     m.graph!.docString!,
     /0\.6 × the network's calibrated probabilities \+ 0\.4 × gradient boosting's/,
   );
+  // Softmax of class_logits is the blend only at the blend's temperature, which the doc string must name.
+  assert.ok(m.graph!.docString!.includes(`÷ ${BLEND_T};`), m.graph!.docString!);
   assert.ok(m.opsetImport.some((o) => o.domain === ML_DOMAIN));
   assert.deepEqual(m.graph!.output!.map((o) => o.name), ["class_logits", "regression"]);
   await assertOnnxChecks(bytes);

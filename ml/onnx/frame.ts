@@ -48,9 +48,10 @@ function docString(p: Preprocessor, version: string, attention: boolean): string
     `input: float32 [batch, ${p.lookback}, ${FEATURE_COUNT}], UNscaled features in metadata feature_names order ` +
     `(the scaler is inside the graph); the last row is the most recent candle.`,
     p.blend
-      ? `class_logits: float32 [batch, 3] in class order ${p.classes.join(", ")}, the log of a blend: ` +
-        `${p.blend.weight} × the network's calibrated probabilities + ${blendRest(p.blend.weight)} × ` +
-        `gradient boosting's (its trees in the graph, ai.onnx.ml); softmax gives the blended probabilities.`
+      ? `class_logits: float32 [batch, 3] in class order ${p.classes.join(", ")}, the log of a blend ` +
+        `divided by the blend's own temperature: ln(${p.blend.weight} × the network's calibrated probabilities + ` +
+        `${blendRest(p.blend.weight)} × gradient boosting's (its trees in the graph, ai.onnx.ml)) ÷ ` +
+        `${p.blend.temperature}; softmax gives the blended probabilities, recalibrated.`
       : `class_logits: float32 [batch, 3] in class order ${
         p.classes.join(", ")
       }; softmax gives the probabilities.`,

@@ -31,7 +31,13 @@ import {
   type TrainConfig,
 } from "../../ml/train/index.ts";
 import { boostingProgress, phaseProgress } from "../phase_progress.ts";
-import { calibrationOf, fitTemperature, type Metrics, softmaxRows } from "../../ml/metrics/index.ts";
+import {
+  calibrationOf,
+  fitTemperature,
+  logProbabilities,
+  type Metrics,
+  softmaxRows,
+} from "../../ml/metrics/index.ts";
 import { FEW_CALLS, keepsTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
 
@@ -214,7 +220,10 @@ async function calibratedBoosting(
   let trees = blend.trees;
   if (!trees) {
     const validation = predictGradientBoosting(predicted.boosting, data.validation, data).probabilities;
-    trees = boostedTrees(predicted.boosting, fitTemperature(logOf(validation), data.validation.labels));
+    trees = boostedTrees(
+      predicted.boosting,
+      fitTemperature(logProbabilities(validation), data.validation.labels),
+    );
   }
   const boostingOf = (set: LabelledSet) =>
     predictBoostedTrees(trees, laggedCandles(set, data, trees.lags).features);
@@ -231,7 +240,7 @@ async function calibratedBoosting(
       temperature: 1,
       probabilities: boostingOf(data.validation),
     }, Int32Array.from({ length: data.validation.size }, (_, i) => i));
-    temperature = fitTemperature(logOf(mixed), data.validation.labels);
+    temperature = fitTemperature(logProbabilities(mixed), data.validation.labels);
   }
   return {
     weight: blend.weight,
@@ -240,11 +249,6 @@ async function calibratedBoosting(
     trees,
     test: boostingOf(data.test),
   };
-}
-
-/** Natural logs of probabilities (floored, so a zero stays finite): logits whose softmax gives them back. */
-function logOf(p: Float32Array): Float32Array {
-  return p.map((v) => Math.log(Math.max(v, 1e-15)));
 }
 
 /** The blend as the scoring pass mixes it in. */

@@ -21,6 +21,7 @@ import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/models/index.ts";
 import {
   assertCheckpointDir,
   type Blend,
+  blendWords,
   CheckpointError,
   MODEL_CLASS_NAMES,
   readManifestInfo,
@@ -63,11 +64,7 @@ export interface ExportSummary {
  */
 export function exportLine(summary: ExportSummary, replaced: boolean): string {
   const worst = Math.max(...Object.values(summary.maxDiff));
-  const blend = summary.blend
-    ? `, serving ${summary.blend.weight} × the network + ${1 - summary.blend.weight} × ${
-      summary.blend.with.replace("_", " ")
-    } (boosting.json in the graph)`
-    : "";
+  const blend = summary.blend ? `, serving ${blendWords(summary.blend)} (boosting.json in the graph)` : "";
   return `${replaced ? "replaced" : "wrote"} ${summary.output} (${(summary.bytes / 1024).toFixed(0)} KiB): ` +
     `${summary.modelClass} ${summary.version}${blend}, matches the trained ${
       summary.blend ? "blend" : "model"

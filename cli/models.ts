@@ -10,7 +10,7 @@ import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import { pathKind, plural, sameFolder } from "../features/index.ts";
-import { type Blend, readManifestInfo } from "../engine/index.ts";
+import { type Blend, blendWords, readManifestInfo } from "../engine/index.ts";
 import {
   CheckpointStoreError,
   currentVersion,
@@ -226,8 +226,8 @@ async function noteBlendChange(checkpoints: string, from: string | null, to: str
     readManifest(join(checkpoints, v)).then((m) => recordedBlend(m.hyperparameters), () => undefined);
   const [before, after] = await Promise.all([blendOf(from), blendOf(to)]);
   if (before === undefined || after === undefined || before?.weight === after?.weight) return;
-  const serves = (b: Pick<Blend, "weight"> | null) =>
-    b ? `a blend, ${b.weight} × the network + ${1 - b.weight} × gradient boosting` : "the network alone";
+  const serves = (b: Pick<Blend, "with" | "weight"> | null) =>
+    b ? `a blend, ${blendWords(b)}` : "the network alone";
   console.error(
     `note: ${to} serves ${serves(after)}; ${from} served ${serves(before)}: serve's probabilities and ` +
       "/model/info's blend change with it",

@@ -57,6 +57,8 @@ export { type MetricsFile, MetricsFileSchema, parseMetricsFile, readMetricsFile 
 export {
   type Blend,
   BlendSchema,
+  blendWords,
+  boostingShare,
   LabelRuleSchema,
   MODEL_CLASS_NAMES,
   MODEL_TYPES,

@@ -59,6 +59,16 @@ export interface Blend {
   readonly temperature: number;
 }
 
+/** Boosting's share of a blend, 1 − weight, without float noise (0.30000000000000004 for a weight of 0.7). */
+export function boostingShare(weight: number): number {
+  return Number((1 - weight).toPrecision(12));
+}
+
+/** "0.5 × the network + 0.5 × gradient boosting": what a blended version serves, in the words every command uses. */
+export function blendWords(blend: { readonly with: string; readonly weight: number }): string {
+  return `${blend.weight} × the network + ${boostingShare(blend.weight)} × ${blend.with.replace("_", " ")}`;
+}
+
 export const BlendSchema = z.object({
   with: z.literal("gradient_boosting"),
   weight: z.number().gt(0).lt(1),

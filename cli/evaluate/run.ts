@@ -14,7 +14,7 @@ import {
 } from "../../features/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { requireOutputFolder } from "../flags.ts";
-import { sourceCommit, VERSION } from "../../engine/index.ts";
+import { blendWords, sourceCommit, VERSION } from "../../engine/index.ts";
 import { BackendError, describeBackend, initBackend } from "../../ml/runtime/index.ts";
 import { runConfigJson } from "../../ml/train/index.ts";
 import { BOOSTING_BLEND_WEIGHT, defaultModelConfig } from "../../ml/models/index.ts";
@@ -39,7 +39,7 @@ import type { EvaluateIo, EvaluateOptions } from "./options.ts";
 import { TimeLeft } from "./time_left.ts";
 import { boostingProgress, MB, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
-import { blendWords, checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
+import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
 import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
 import { trainingCores } from "../workers_flag.ts";
 

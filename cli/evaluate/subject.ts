@@ -7,6 +7,7 @@ import { type CandleSeries, otherInterval, plural } from "../../features/index.t
 import { CommandError, UsageError } from "../errors.ts";
 import {
   type Blend,
+  blendWords,
   CheckpointError,
   type DecisionRule,
   effectiveRule,
@@ -260,9 +261,4 @@ export async function checkpointSubject(
     decisionRule: TRAINED_DECISION_RULE,
     close: () => Promise.resolve(),
   };
-}
-
-/** "0.5 × the network + 0.5 × gradient boosting" */
-export function blendWords(blend: Blend): string {
-  return `${blend.weight} × the network + ${1 - blend.weight} × ${blend.with.replace("_", " ")}`;
 }

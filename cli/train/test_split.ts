@@ -4,7 +4,7 @@
  * and returned as metrics.json's body.
  */
 import { CLASSES, plural } from "../../features/index.ts";
-import { classPriors, decideClasses, type DecisionRule } from "../../engine/index.ts";
+import { blendWords, classPriors, decideClasses, type DecisionRule } from "../../engine/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import {
   type Dataset,
@@ -133,9 +133,7 @@ export async function scoreOnTest(
   ], decision.rule).forEach((line) => io.out(line));
   if (boosting) {
     io.out(
-      `blend: ${boosting.weight} × the network + ${
-        1 - boosting.weight
-      } × gradient boosting (its temperature ` +
+      `blend: ${blendWords({ with: "gradient_boosting", weight: boosting.weight })} (its temperature ` +
         `${boosting.boostingTemperature.toFixed(3)}${
           blend?.trees ? ", kept from the parent" : ""
         }), the blend's ` +

@@ -7,6 +7,7 @@ import { CLASSES, type ClassName, plural } from "../../features/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
+import { boostingShare } from "../../engine/index.ts";
 import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
 import type { Interval } from "./bootstrap.ts";
 import {
@@ -282,7 +283,9 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
   return {
     id: "blend",
     labelColumns: 1,
-    title: `What train --blend-boosting serves: ${b.weight} × ${s.model} + ${1 - b.weight} × ${b.with}`,
+    title: `What train --blend-boosting serves: ${b.weight} × ${s.model} + ${
+      boostingShare(b.weight)
+    } × ${b.with}`,
     header: [
       "log-loss against",
       "blend",

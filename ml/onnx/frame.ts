@@ -8,7 +8,13 @@
  * softmaxes `class_logits` (serve, predict, the C# client) serves the blend unchanged.
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
-import { INPUT_NAME, MODEL_CLASS_NAMES, OUTPUT_NAMES, type Preprocessor } from "../../engine/index.ts";
+import {
+  boostingShare,
+  INPUT_NAME,
+  MODEL_CLASS_NAMES,
+  OUTPUT_NAMES,
+  type Preprocessor,
+} from "../../engine/index.ts";
 import type { BoostedTrees } from "../baselines/index.ts";
 import { boostingProbabilities } from "./boosting.ts";
 import { GraphBuilder, type Onnx } from "./graph.ts";
@@ -50,7 +56,7 @@ function docString(p: Preprocessor, version: string, attention: boolean): string
     p.blend
       ? `class_logits: float32 [batch, 3] in class order ${p.classes.join(", ")}, the log of a blend ` +
         `divided by the blend's own temperature: ln(${p.blend.weight} × the network's calibrated probabilities + ` +
-        `${blendRest(p.blend.weight)} × gradient boosting's (its trees in the graph, ai.onnx.ml)) ÷ ` +
+        `${boostingShare(p.blend.weight)} × gradient boosting's (its trees in the graph, ai.onnx.ml)) ÷ ` +
         `${p.blend.temperature}; softmax gives the blended probabilities, recalibrated.`
       : `class_logits: float32 [batch, 3] in class order ${
         p.classes.join(", ")
@@ -64,11 +70,6 @@ function docString(p: Preprocessor, version: string, attention: boolean): string
     );
   }
   return lines.join("\n");
-}
-
-/** Boosting's share, 1 − w, printed without float noise (0.30000000000000004 for w = 0.7 otherwise). */
-function blendRest(weight: number): number {
-  return Number((1 - weight).toPrecision(12));
 }
 
 export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {

@@ -17,6 +17,7 @@ import {
   type Table,
 } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
+import { blendWords } from "../../engine/index.ts";
 import { type ReportData, type Section, tableSection } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
@@ -413,13 +414,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     title: `candlecast train — ${r.version}`,
     subtitle: `${r.modelType}${
       r.temperature !== undefined ? `, temperature ${r.temperature.toFixed(3)}` : ""
-    }${
-      r.blend
-        ? `; serves ${r.blend.weight} × the network + ${1 - r.blend.weight} × ${
-          r.blend.with.replace("_", " ")
-        }`
-        : ""
-    }`,
+    }${r.blend ? `; serves ${blendWords(r.blend)}` : ""}`,
     facts: r.facts,
     verdict: verdictOf(r),
     sections,

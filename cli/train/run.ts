@@ -73,7 +73,7 @@ import { scoreOnTest } from "./test_split.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 import { type Prepared, promoteSaved, saveVersion } from "./save.ts";
 import {
-  calibrate,
+  calibrateOnValidation,
   keepsTemperature,
   MIN_TEMPERATURE_WINDOWS,
   restoreClassBias,
@@ -482,7 +482,7 @@ async function trainAndSave(
   const keptFrom = parent && keepsTemperature(data.validation.size, parent.preprocessor.temperature)
     ? parent.version
     : null;
-  const temperature = await calibrate(
+  const { temperature, validationLogits } = await calibrateOnValidation(
     model,
     data,
     scaling,
@@ -504,6 +504,7 @@ async function trainAndSave(
       weight: blendWeight,
       trees: parent?.boosting,
       keepTemperature: parent?.preprocessor.blend?.temperature,
+      validationLogits,
     }
     : undefined;
   const { metrics, boosting, blend: served } = await scoreOnTest(

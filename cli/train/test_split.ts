@@ -66,6 +66,8 @@ export interface BlendRequest {
   readonly trees?: BoostedTrees;
   /** The parent's blend temperature, kept when validation is too small to refit one (as the network's). */
   readonly keepTemperature?: number;
+  /** The network's validation logits from its calibration, when it computed them (else computed here). */
+  readonly validationLogits?: Float32Array;
 }
 
 /**
@@ -230,7 +232,7 @@ async function calibratedBoosting(
     temperature = blend.keepTemperature;
   } else {
     const network = softmaxRows(
-      (await modelOutputs(model, data.validation, data, scaling, batchSize)).logits,
+      blend.validationLogits ?? (await modelOutputs(model, data.validation, data, scaling, batchSize)).logits,
       networkTemperature,
     );
     const mixed = blended(network, {

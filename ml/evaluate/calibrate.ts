@@ -51,10 +51,29 @@ export async function calibrate(
   /** Batches of the validation pass done, of their total (see `modelOutputs`). */
   progress?: (done: number, total: number) => void,
 ): Promise<number> {
+  return (await calibrateOnValidation(model, data, scaling, weights, keep, batchSize, progress)).temperature;
+}
+
+/**
+ * `calibrate`, also handing back the validation split's logits (set order, after the bias is taken out) when it
+ * computed them, so a caller that needs them too (a blend's own temperature) does not run the pass again.
+ */
+export async function calibrateOnValidation(
+  model: tf.LayersModel,
+  data: Dataset,
+  scaling: Scaling,
+  weights: readonly number[],
+  keep?: number,
+  batchSize?: number,
+  progress?: (done: number, total: number) => void,
+): Promise<{ temperature: number; validationLogits?: Float32Array }> {
   shiftClassBias(model, weights, -1);
-  if (keepsTemperature(data.validation.size, keep)) return keep;
+  if (keepsTemperature(data.validation.size, keep)) return { temperature: keep };
   const validation = await modelOutputs(model, data.validation, data, scaling, batchSize, progress);
-  return fitTemperature(validation.logits, data.validation.labels);
+  return {
+    temperature: fitTemperature(validation.logits, data.validation.labels),
+    validationLogits: validation.logits,
+  };
 }
 
 /**

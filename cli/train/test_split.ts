@@ -38,7 +38,7 @@ import {
   type Metrics,
   softmaxRows,
 } from "../../ml/metrics/index.ts";
-import { FEW_CALLS, keepsTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import { blendTemperature, FEW_CALLS, keepsTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
 
 /**
@@ -174,6 +174,8 @@ export async function scoreOnTest(
           },
         }
         : {}),
+      // The network's training objective on the test split (class-weighted cross-entropy of its logits plus
+      // the weighted return MSE), a blend's too: not a log-loss, and never the blend's (that is test.log_loss).
       test_loss: test.loss,
       served: {
         rule: decision.rule,
@@ -206,7 +208,8 @@ export async function scoreOnTest(
  * The blend's boosting, its calibrated test probabilities (set order) and the blend's own temperature: the
  * given trees, or the baseline's fit with a temperature fit on the validation split; then the temperature of
  * ln(blend) fit on the validation split too (an average of calibrated probabilities is not calibrated itself),
- * or the parent's kept when there are too few validation windows. Computed as the served graph computes them.
+ * or the parent's kept when there are too few validation windows (`blendTemperature`, which evaluate's fold
+ * blend shares). Computed as the served graph computes them.
  */
 async function calibratedBoosting(
   model: LayersModel,
@@ -227,21 +230,19 @@ async function calibratedBoosting(
   }
   const boostingOf = (set: LabelledSet) =>
     predictBoostedTrees(trees, laggedCandles(set, data, trees.lags).features);
-  let temperature: number;
-  if (keepsTemperature(data.validation.size, blend.keepTemperature)) {
-    temperature = blend.keepTemperature;
-  } else {
-    const network = softmaxRows(
-      blend.validationLogits ?? (await modelOutputs(model, data.validation, data, scaling, batchSize)).logits,
-      networkTemperature,
-    );
-    const mixed = blended(network, {
-      weight: blend.weight,
-      temperature: 1,
-      probabilities: boostingOf(data.validation),
-    }, Int32Array.from({ length: data.validation.size }, (_, i) => i));
-    temperature = fitTemperature(logProbabilities(mixed), data.validation.labels);
-  }
+  const temperature = await blendTemperature(
+    async () => ({
+      network: softmaxRows(
+        blend.validationLogits ??
+          (await modelOutputs(model, data.validation, data, scaling, batchSize)).logits,
+        networkTemperature,
+      ),
+      boosting: boostingOf(data.validation),
+    }),
+    data.validation.labels,
+    blend.weight,
+    blend.keepTemperature,
+  );
   return {
     weight: blend.weight,
     temperature,

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset, Scaling } from "../data/index.ts";
 import { memberViews } from "../models/index.ts";
-import { fitTemperature } from "../metrics/index.ts";
+import { fitTemperature, logProbabilities } from "../metrics/index.ts";
+import { blended } from "../train/index.ts";
 import { modelOutputs } from "./model_outputs.ts";
 
 /** Adds `sign`·ln(class weight) to every member's class bias (an ensemble averages probabilities, so every
@@ -35,6 +36,27 @@ export const MIN_TEMPERATURE_WINDOWS = 200;
 /** Whether `calibrate` keeps the temperature `keep` rather than fit one on `validationWindows`. */
 export function keepsTemperature(validationWindows: number, keep: number | undefined): keep is number {
   return keep !== undefined && validationWindows < MIN_TEMPERATURE_WINDOWS;
+}
+
+/**
+ * A served blend's own temperature (`train --blend-boosting`): that of ln(`weight` × the network's + (1 −
+ * `weight`) × boosting's probabilities), both calibrated, of the validation windows in their order, fit on
+ * `labels` (an average of calibrated probabilities is not calibrated itself); or `keep`, a fine-tune's
+ * parent's, below MIN_TEMPERATURE_WINDOWS, as the network's. Without `keep` (a fresh training) it is fit
+ * whatever the count, as the network's and boosting's are. `train` and `evaluate`'s fold blend both take it
+ * from here, so the table scores what train serves. The probabilities are asked for only when it is fit.
+ */
+export async function blendTemperature(
+  validation: () => Promise<{ readonly network: Float32Array; readonly boosting: Float32Array }>,
+  labels: Int8Array,
+  weight: number,
+  keep?: number,
+): Promise<number> {
+  if (keepsTemperature(labels.length, keep)) return keep;
+  const { network, boosting } = await validation();
+  const rows = Int32Array.from({ length: labels.length }, (_, i) => i);
+  const mixed = blended(network, { weight, temperature: 1, probabilities: boosting }, rows);
+  return fitTemperature(logProbabilities(mixed), labels);
 }
 
 /**

@@ -139,9 +139,16 @@ export interface BlendSummary {
   readonly with: "gradient_boosting";
   /** The model's share of the probabilities. */
   readonly weight: number;
-  /** Each fold's blend temperature, fit on its validation windows (1 where they were too few). */
+  /**
+   * Each fold's blend temperature, as train would serve it (`blendTemperature`): fit on its validation windows
+   * after a training from scratch, the fold before's kept after a fine-tune with fewer than 200 of them, or
+   * after a model kept as it was.
+   */
   readonly temperatures: readonly number[];
-  /** Each fold's gradient-boosting temperature, fit on its validation windows before blending (as train's). */
+  /**
+   * Each fold's gradient-boosting temperature, fit on its validation windows before blending (as train's);
+   * the fold before's where the model was kept as it was.
+   */
   readonly boosting_temperatures: readonly number[];
   readonly log_loss: number;
   readonly ece: number;

@@ -299,7 +299,9 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
       `windows, ${
         b.boosting_temperatures.map(f3).join(" / ")
       }) averaged window by window, then recalibrated by ` +
-      `a temperature fit there too (${b.temperatures.map(f3).join(" / ")}), as train fits both ` +
+      `a temperature fit there too (${
+        b.temperatures.map(f3).join(" / ")
+      }), each kept or fit as train would serve that fold ` +
       `(ECE ${
         f4(b.ece)
       }); from the same blocks and resamples as above. Neither a baseline nor the model: the ` +

@@ -18,7 +18,7 @@ import {
 import { decideClasses } from "../../engine/index.ts";
 import { fitTemperature, logProbabilities, softmaxRows } from "../metrics/index.ts";
 import { blended } from "../train/index.ts";
-import { MIN_TEMPERATURE_WINDOWS } from "./calibrate.ts";
+import { blendTemperature } from "./calibrate.ts";
 import { type FoldAction, FoldError, type FoldPlan } from "./folds.ts";
 import type { FitReport, FoldData, Learner } from "./learner.ts";
 import type { PredictionSet, Truth } from "./scores.ts";
@@ -260,7 +260,17 @@ export async function walkForward(
         );
       }
     }
-    const blend = opts.blend && await foldBlend(opts.blend, learners, predictions, dataset.validation, fold);
+    const blendModel = learners.find((l) => l.name === opts.blend?.model);
+    const blend = opts.blend && blendModel &&
+      await foldBlend(
+        opts.blend,
+        learners,
+        predictions,
+        dataset.validation,
+        fold,
+        turnAction(plan, blendModel),
+        outcomes.at(-1)?.blend,
+      );
     if (stopped()) break folds;
     // Everything labelled before this fold's validation block was available for training by now.
     previousTrainingEnd = plan.validationStart;
@@ -285,11 +295,14 @@ export async function walkForward(
 }
 
 /**
- * The fold's blend of two learners (`WalkForwardOptions.blend`), as `train --blend-boosting` serves it: both
- * predict the validation windows; `with`'s probabilities are calibrated by a temperature fit there (train's
- * boosting is; the learner's own are its T = 1 ones), then the blend's temperature is fit there (1 below
- * MIN_TEMPERATURE_WINDOWS, as a fine-tune's would be kept), and the test probabilities are blended with both.
- * Undefined when either learner did not run.
+ * The fold's blend of two learners (`WalkForwardOptions.blend`), as `train --blend-boosting` would serve it
+ * after the model's turn (`action`): both predict the validation windows; `with`'s probabilities are
+ * calibrated by a temperature fit there (train's boosting is; the learner's own are its T = 1 ones), then the
+ * blend's temperature comes from `blendTemperature`, train's own: fit there whatever the count after a
+ * training from scratch (a fresh train fits it on any validation split), `previous`'s kept below
+ * MIN_TEMPERATURE_WINDOWS after a fine-tune (train --incremental keeps its parent's). A model kept as it was
+ * keeps `previous`'s temperatures too: nothing was retrained, so the served blend is the one before. The test
+ * probabilities are blended with both. Undefined when either learner did not run.
  */
 export async function foldBlend(
   spec: NonNullable<WalkForwardOptions["blend"]>,
@@ -297,29 +310,37 @@ export async function foldBlend(
   predictions: Readonly<Record<string, PredictionSet>>,
   validation: LabelledSet,
   fold: FoldData,
+  action: FoldAction = "fit",
+  previous?: Omit<FoldBlend, "probabilities">,
 ): Promise<FoldBlend | undefined> {
   const a = learners.find((l) => l.name === spec.model), b = learners.find((l) => l.name === spec.with);
   if (!a || !b || !predictions[a.name] || !predictions[b.name]) return undefined;
-  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const test = predictions[a.name].probabilities;
+  const all = Int32Array.from({ length: test.length / 3 }, (_, i) => i);
+  const blendWith = ({ temperature, withTemperature }: Omit<FoldBlend, "probabilities">): FoldBlend => ({
+    probabilities: blended(test, {
+      weight: spec.weight,
+      temperature,
+      probabilities: softmaxRows(logProbabilities(predictions[b.name].probabilities), withTemperature),
+    }, all),
+    temperature,
+    withTemperature,
+  });
+  if (action === "keep" && previous) return blendWith(previous);
   const [pa, pb] = [await a.predict(validation, fold), await b.predict(validation, fold)];
   // Before, the learner's uncalibrated probabilities were blended: another function than train serves, whose
   // boosting carries its own temperature fit on validation.
   const withTemperature = fitTemperature(logProbabilities(pb.probabilities), validation.labels);
-  const calibrated = (p: Float32Array) => softmaxRows(logProbabilities(p), withTemperature);
-  let temperature = 1;
-  if (validation.size >= MIN_TEMPERATURE_WINDOWS) {
-    const mixed = blended(pa.probabilities, {
-      weight: spec.weight,
-      temperature: 1,
-      probabilities: calibrated(pb.probabilities),
-    }, all(validation.size));
-    temperature = fitTemperature(logProbabilities(mixed), validation.labels);
-  }
-  const test = predictions[a.name].probabilities;
-  const mix = {
-    weight: spec.weight,
-    temperature,
-    probabilities: calibrated(predictions[b.name].probabilities),
-  };
-  return { probabilities: blended(test, mix, all(test.length / 3)), temperature, withTemperature };
+  // Before, T = 1 below MIN_TEMPERATURE_WINDOWS, where train fits one (fresh) or keeps its parent's (fine-tune).
+  const temperature = await blendTemperature(
+    () =>
+      Promise.resolve({
+        network: pa.probabilities,
+        boosting: softmaxRows(logProbabilities(pb.probabilities), withTemperature),
+      }),
+    validation.labels,
+    spec.weight,
+    action === "update" ? previous?.temperature : undefined,
+  );
+  return blendWith({ temperature, withTemperature });
 }

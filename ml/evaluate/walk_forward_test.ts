@@ -14,6 +14,14 @@ import { fitTemperature, logProbabilities, softmaxRows } from "../metrics/index.
 import { blended } from "../train/index.ts";
 import type { FoldData, Learner } from "./learner.ts";
 import type { PredictionSet } from "./scores.ts";
+import { blendTemperature, MIN_TEMPERATURE_WINDOWS } from "./calibrate.ts";
+import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+
+const syntheticShape = {
+  lookback: 20,
+  horizon: 4,
+  labelRule: { kind: "volatility", multiplier: 0.5 },
+} as const;
 
 const LOOKBACK = 12, HORIZON = 4;
 const shape = {
@@ -313,4 +321,127 @@ Deno.test("a fold's blend calibrates gradient boosting by its validation tempera
   got.probabilities.forEach((p, j) =>
     assert.ok(Math.abs(p - want[j]) < 1e-6, `row ${j / 3 | 0}: ${p} vs ${want[j]}`)
   );
+});
+
+/** Two fake learners' probabilities on `n` validation windows and as many test windows (boosting ×6 sharp). */
+function blendFixture(n: number) {
+  const rng = seededRng(7);
+  const labels = Int8Array.from({ length: n }, () => Math.floor(rng() * 3));
+  const rows = (sharp: number) =>
+    softmaxRows(
+      Float32Array.from(
+        { length: n * 3 },
+        (_, j) => sharp * ((j % 3 === labels[j / 3 | 0] ? 0.6 : 0) + rng()),
+      ),
+    );
+  const outputs: Record<string, Float32Array> = { model: rows(1), gradient_boosting: rows(6) };
+  let validationPasses = 0;
+  const learner = (name: string): Learner => ({
+    name,
+    pretrained: false,
+    fit: () => Promise.reject(new Error("not in this test")),
+    update: () => Promise.reject(new Error("not in this test")),
+    predict: () => {
+      validationPasses++;
+      return Promise.resolve({ probabilities: outputs[name], returns: new Float64Array(n) });
+    },
+    dispose: () => {},
+  });
+  const predictions = Object.fromEntries(
+    Object.entries({ model: rows(1), gradient_boosting: rows(6) }).map((
+      [k, p],
+    ) => [k, { probabilities: p, returns: new Float64Array(n) }]),
+  ) as unknown as Record<string, PredictionSet>;
+  const spec = { model: "model", with: "gradient_boosting", weight: 0.5 };
+  const args = [
+    spec,
+    [learner("model"), learner("gradient_boosting")],
+    predictions,
+    { size: n, labels } as unknown as LabelledSet,
+    {} as FoldData,
+  ] as const;
+  // The blend's temperature fit on these validation windows, as train fits it.
+  const tb = fitTemperature(logProbabilities(outputs.gradient_boosting), labels);
+  const mixed = blended(outputs.model, {
+    weight: 0.5,
+    temperature: 1,
+    probabilities: softmaxRows(logProbabilities(outputs.gradient_boosting), tb),
+  }, Int32Array.from({ length: n }, (_, i) => i));
+  return {
+    args,
+    fitted: fitTemperature(logProbabilities(mixed), labels),
+    boostingFitted: tb,
+    passes: () => validationPasses,
+  };
+}
+
+Deno.test("a fold's blend fit from scratch fits its temperature below 200 validation windows, as a fresh train does", async () => {
+  // Before, T = 1 there, while train --blend-boosting (fresh) fits it on any validation split.
+  const f = blendFixture(120);
+  assert.ok(f.args[3].size < MIN_TEMPERATURE_WINDOWS);
+  assert.ok(Math.abs(f.fitted - 1) > 0.01, `a temperature that matters here (${f.fitted})`);
+  const got = (await foldBlend(...f.args, "fit", { temperature: 0.7, withTemperature: 2 }))!;
+  assert.equal(got.temperature, f.fitted);
+  assert.equal(got.withTemperature, f.boostingFitted);
+  assert.equal(
+    await blendTemperature(() => Promise.resolve(blendInputs(f)), f.args[3].labels, 0.5),
+    f.fitted,
+  );
+});
+
+/** The validation probabilities train would blend for `blendFixture`'s learners. */
+function blendInputs(f: ReturnType<typeof blendFixture>) {
+  return Promise.all(f.args[1].map((l) => l.predict(f.args[3], f.args[4]))).then(([m, g]) => ({
+    network: m.probabilities,
+    boosting: softmaxRows(logProbabilities(g.probabilities), f.boostingFitted),
+  }));
+}
+
+Deno.test("a fine-tuned fold's blend keeps the previous fold's temperature below 200 windows, as train --incremental", async () => {
+  const few = blendFixture(120);
+  const previous = { temperature: 0.7, withTemperature: 2 };
+  const kept = (await foldBlend(...few.args, "update", previous))!;
+  assert.equal(kept.temperature, 0.7);
+  // Evaluate refits boosting in a fine-tuned fold, so its own temperature is fit again.
+  assert.equal(kept.withTemperature, few.boostingFitted);
+  // Train's rule, the same function: 200 windows or more refit it.
+  const many = blendFixture(400);
+  assert.equal((await foldBlend(...many.args, "update", previous))!.temperature, many.fitted);
+  assert.equal(await blendTemperature(() => blendInputs(few), few.args[3].labels, 0.5, 0.7), 0.7);
+  assert.equal(await blendTemperature(() => blendInputs(many), many.args[3].labels, 0.5, 0.7), many.fitted);
+});
+
+Deno.test("a fold whose model was kept as it is serves the previous fold's blend, both temperatures kept", async () => {
+  const f = blendFixture(400);
+  const previous = { temperature: 0.7, withTemperature: 2 };
+  const got = (await foldBlend(...f.args, "keep", previous))!;
+  assert.deepEqual([got.temperature, got.withTemperature], [0.7, 2]);
+  assert.equal(f.passes(), 0, "nothing refit, so no validation pass");
+  const test = f.args[2];
+  const want = blended(test.model.probabilities, {
+    weight: 0.5,
+    temperature: 0.7,
+    probabilities: softmaxRows(logProbabilities(test.gradient_boosting.probabilities), 2),
+  }, Int32Array.from({ length: 400 }, (_, i) => i));
+  got.probabilities.forEach((p, j) => assert.ok(Math.abs(p - want[j]) < 1e-6, `row ${j / 3 | 0}`));
+  // The first fold of a checkpoint kept as it is has no blend before it: fit as a fresh train would.
+  assert.equal((await foldBlend(...f.args, "keep"))!.temperature, f.fitted);
+});
+
+Deno.test("walk-forward with --retrain none keeps the first fold's blend temperatures in the folds after it", async () => {
+  // Monthly blocks under --retrain none: five months of candles hold two folds after a month of training.
+  const series = syntheticSeries(150);
+  const plans = planFolds(dataEnd(series), 2, "none", 1);
+  const learners = [
+    new ScriptedLearner("model", 0.3),
+    ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 }),
+  ];
+  const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
+  const outcomes = await walkForward(series, plans, learners, { shape: syntheticShape, clip: 10, blend });
+  assert.equal(outcomes.length, 2);
+  const [first, ...later] = outcomes.map((o) => o.blend!);
+  // Before, each fold refit both on its own validation windows: a blend no version served.
+  for (const b of later) {
+    assert.deepEqual([b.temperature, b.withTemperature], [first.temperature, first.withTemperature]);
+  }
 });

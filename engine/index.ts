@@ -57,6 +57,7 @@ export { type MetricsFile, MetricsFileSchema, parseMetricsFile, readMetricsFile 
 export {
   type Blend,
   BlendSchema,
+  blendTag,
   blendWords,
   boostingShare,
   LabelRuleSchema,

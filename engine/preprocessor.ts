@@ -69,6 +69,14 @@ export function blendWords(blend: { readonly with: string; readonly weight: numb
   return `${blend.weight} × the network + ${boostingShare(blend.weight)} × ${blend.with.replace("_", " ")}`;
 }
 
+/**
+ * A blend in one token, "gradient_boosting:0.5" (the network's share after the colon): model.onnx's `blend`
+ * metadata and /metrics' `blend` label, where a version serving the network alone says "none".
+ */
+export function blendTag(blend: Blend | undefined): string {
+  return blend ? `${blend.with}:${blend.weight}` : "none";
+}
+
 export const BlendSchema = z.object({
   with: z.literal("gradient_boosting"),
   weight: z.number().gt(0).lt(1),

@@ -552,6 +552,23 @@ Deno.test("GET /metrics: Prometheus text with counts by route and status, latenc
   }
 });
 
+Deno.test("GET /metrics: the model-info gauge tells a blended version from one serving the network alone", async () => {
+  const info = async (model: FakePredictor) => {
+    const text = await (await setup({ model }).app.request("/metrics")).text();
+    const lines = text.split("\n").filter((l) => l.startsWith("candlecast_model_info{"));
+    assert.equal(lines.length, 1, text);
+    // Still one valid sample line: `name{labels} value`, each label `key="value"`.
+    assert.match(lines[0], /^candlecast_model_info\{([a-z_]+="[^"]*",)*[a-z_]+="[^"]*"\} 1$/);
+    return lines[0];
+  };
+  assert.match(await info(new FakePredictor()), /,blend="none"\} 1$/);
+  const blend = { with: "gradient_boosting", weight: 0.5, temperature: 0.95 } as const;
+  const blended = await info(new FakePredictor({ preprocessor: { blend } }));
+  assert.match(blended, /,blend="gradient_boosting:0\.5"\} 1$/);
+  // model_type names the network either way, as /model/info's does.
+  assert.match(blended, /model_type="TransformerLSTMModel"/);
+});
+
 Deno.test("metrics and log fields stay bounded: 1,000-character methods and paths become 'other', logs are cut", async () => {
   const { app, logs } = setup({ apiKey: "k3y" });
   for (let i = 0; i < 200; i++) {

@@ -4,6 +4,7 @@
  * known paths or "other" and methods the standard ones or "other" (the request line is read before auth, so
  * a client sending random URLs or 1,000-character methods cannot grow the series without limit).
  */
+import { blendTag } from "../engine/index.ts";
 import type { ModelStatus } from "./models/store.ts";
 
 /** Methods that get their own label value; anything else is counted as "other". */
@@ -178,7 +179,10 @@ export class Metrics {
     if (p) {
       lines.push(
         `candlecast_model_info{version="${label(p.info.version)}",model_type="${label(p.info.modelClass)}",` +
-          `device="${label(p.device)}",trained_at="${label(p.info.trainedAt)}"} 1`,
+          `device="${label(p.device)}",trained_at="${label(p.info.trainedAt)}",` +
+          // What the probabilities are (train --blend-boosting): model_type names the network either way, so
+          // without it a blended version and a plain one looked alike here.
+          `blend="${label(blendTag(p.info.preprocessor.blend))}"} 1`,
       );
     }
     // A counter must never go down, so this one is the whole service's, like the request counters: this

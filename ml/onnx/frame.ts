@@ -9,6 +9,7 @@
  */
 import { FEATURE_COUNT } from "../../features/index.ts";
 import {
+  blendTag,
   boostingShare,
   INPUT_NAME,
   MODEL_CLASS_NAMES,
@@ -141,7 +142,7 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
       decision_rule: p.decisionRule ?? "argmax",
       ...(p.classPriors ? { class_priors: p.classPriors.join(",") } : {}),
       // Only a blended version says so: "gradient_boosting:0.5", the network's share after the colon.
-      ...(p.blend ? { blend: `${p.blend.with}:${p.blend.weight}` } : {}),
+      ...(p.blend ? { blend: blendTag(p.blend) } : {}),
     },
   });
 }

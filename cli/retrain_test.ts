@@ -1333,6 +1333,28 @@ Deno.test("--train-args may repeat --incremental where retrain fine-tunes anyway
   }
 });
 
+Deno.test("a blend flag in a weekly run's --train-args is refused as typed, with --mode monthly as the way to take it", async () => {
+  for (const flag of ["--blend-boosting", "--no-blend-boosting"]) {
+    const weekly = trainStepArgs("d.csv", "ck", true, "ck/current", [flag]);
+    await assert.rejects(() => checkTrainStep(weekly), (e: Error) => {
+      assert.ok(e instanceof UsageError);
+      // Before: "--blend-boosting cannot be combined with --incremental" (for either flag: --incremental is
+      // retrain's, not typed) and a hint to train a version by hand with --config-from.
+      assert.equal(
+        e.message,
+        `--train-args: ${flag} cannot be combined with a weekly run: it fine-tunes current, and a fine-tune ` +
+          "serves what its parent serves (a blend keeps current's gradient boosting, which a week of candles " +
+          "would fit poorly)",
+      );
+      assert.match(e.hint ?? "", /^run 'retrain --mode monthly' with it: a monthly run trains from scratch/);
+      return true;
+    });
+    // A monthly run (from current's configuration) takes it.
+    const monthly = await checkTrainStep(trainStepArgs("d.csv", "ck", false, null, [flag]));
+    assert.equal(monthly.blendBoosting, flag === "--blend-boosting");
+  }
+});
+
 /** `retrain … --json` over `dir`: its exit code, its whole stdout parsed in --json's shape, and its stderr. */
 async function retrainJson(dir: string, mode: string, extra: string[]) {
   const out = await candlecastCommand(retrainArgs(dir, mode, [...extra, "--json"])).output();

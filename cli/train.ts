@@ -60,6 +60,15 @@ async function resumable(command: Command) {
   return { dir: run.dir, state: run.state };
 }
 
+/**
+ * `--blend-boosting` or `--no-blend-boosting` as typed, or null: both set one option, so naming the option
+ * told a user who typed `--no-blend-boosting` that `--blend-boosting` was refused.
+ */
+export function typedBlendFlag(command: Command): string | null {
+  if (command.getOptionValueSource("blendBoosting") !== "cli") return null;
+  return command.opts().blendBoosting === false ? "--no-blend-boosting" : "--blend-boosting";
+}
+
 /** What `--incremental` cannot be typed with: a shape flag (the current model keeps its own) or --config-from. */
 export function refuseIncrementalConflicts(command: Command, opts: TrainOptions): void {
   refuseTypedFlags(
@@ -70,13 +79,14 @@ export function refuseIncrementalConflicts(command: Command, opts: TrainOptions)
   );
   // The blend's boosting was fit on the parent's whole training split; a fine-tune's few new windows would
   // make a poor one, so a fine-tune keeps the parent's (trees and temperature) or its absence.
-  refuseTypedFlags(
-    command,
-    ["blendBoosting"],
-    "--incremental",
-    "a fine-tune serves what its parent serves (a blend keeps the parent's boosting); to change it, train a " +
-      "new version with --config-from and --blend-boosting or --no-blend-boosting",
-  );
+  const blend = typedBlendFlag(command);
+  if (blend) {
+    throw new UsageError(
+      `${blend} cannot be combined with --incremental`,
+      "a fine-tune serves what its parent serves (a blend keeps the parent's boosting); to change it, train a " +
+        "new version with --config-from and --blend-boosting or --no-blend-boosting",
+    );
+  }
   if (opts.configFrom) {
     throw new UsageError(
       "--config-from cannot be combined with --incremental",

@@ -40,7 +40,7 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
     ],
     // A fine-tune serves what its parent serves; a blend's boosting is not refit on a week of candles.
     [["--incremental", "--blend-boosting"], /--blend-boosting cannot be combined with --incremental/],
-    [["--incremental", "--no-blend-boosting"], /--blend-boosting cannot be combined with --incremental/],
+    [["--incremental", "--no-blend-boosting"], /--no-blend-boosting cannot be combined with --incremental/],
     [["--d-model", "64", "--heads", "3"], /model size: --d-model \(64\) must be a multiple of --heads \(3\)/],
     // A real date is checked as such, not reported as the wrong format.
     [["--split-dates", "2017-13-45,2018-01-01"], /--split-dates: 2017-13-45: not a real calendar date/],

@@ -7,7 +7,7 @@ import { UsageError } from "../errors.ts";
 import { parseFlags, refuseTypedFlags } from "../flags.ts";
 import { runConfigOf, SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
 import { configFromVersion } from "../train/parent.ts";
-import { refuseIncrementalConflicts, trainCommand } from "../train.ts";
+import { refuseIncrementalConflicts, trainCommand, typedBlendFlag } from "../train.ts";
 import { TrainFlagsSchema, type TrainOptions } from "../train/options.ts";
 import { readPreprocessorFile } from "../../engine/index.ts";
 
@@ -100,6 +100,17 @@ export async function checkTrainStep(
         "a weekly run: it fine-tunes current, keeping its architecture, window, labels and scaler",
         "--mode monthly trains from scratch and takes it; or leave it out",
       );
+      // Before: "--blend-boosting cannot be combined with --incremental" and a hint to train by hand with
+      // --config-from, though the user typed no --incremental (retrain adds it) and retrain has a mode for it.
+      const blend = typedBlendFlag(command);
+      if (blend) {
+        throw new UsageError(
+          `${blend} cannot be combined with a weekly run: it fine-tunes current, and a fine-tune serves ` +
+            "what its parent serves (a blend keeps current's gradient boosting, which a week of candles would fit poorly)",
+          `run 'retrain --mode monthly' with it: a monthly run trains from scratch and takes it (without it, it ` +
+            "keeps what current serves); or leave it out of the weekly run",
+        );
+      }
       refuseIncrementalConflicts(command, opts);
     }
     return opts;

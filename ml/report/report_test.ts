@@ -474,4 +474,14 @@ Deno.test("a blended version's report names its scores the served blend's and sh
   // An unblended version's report is as before: the model's row under its type, no network row.
   const plain = trainingHtml(d);
   assert.ok(plain.includes("<td>transformer_lstm</td>") && !plain.includes("network alone"));
+  // Which row is which field of metrics.json, and whose the curves and test_loss are. Before: nothing said
+  // that test_loss (and every curve) is the network's while `test` is the blend's.
+  assert.ok(
+    html.includes(escapeXml(
+      "transformer_lstm (served blend): what the version serves, 0.5 × the network + 0.5 × gradient boosting " +
+        "(metrics.json's test); network alone: the network's own probabilities (metrics.json's network_test).",
+    )),
+  );
+  assert.ok(html.includes(escapeXml("Both are the network's alone (as metrics.json's test_loss")));
+  assert.ok(!plain.includes("metrics.json's test") && !plain.includes("Both are the network's alone"));
 });

@@ -308,8 +308,21 @@ export function trainingReport(r: TrainingReportInput): ReportData {
   ];
   const ensemble = new Set(r.history.map((e) => e.member ?? 1)).size > 1;
   const d = r.decisions;
+  const table = testSplitTable(rows, d?.rule);
   const sections: Section[] = [
-    tableSection(testSplitTable(rows, d?.rule)),
+    tableSection(
+      r.blend
+        ? {
+          ...table,
+          // Which row is which field of metrics.json, where test_loss beside a blend's `test` is the network's.
+          notes: [
+            ...table.notes,
+            `${modelRowName(r)}: what the version serves, ${blendWords(r.blend)} (metrics.json's test); ` +
+            "network alone: the network's own probabilities (metrics.json's network_test).",
+          ],
+        }
+        : table,
+    ),
   ];
   if (d) {
     const ruleRow = (name: string, s: RuleScores) => [
@@ -349,7 +362,11 @@ export function trainingReport(r: TrainingReportInput): ReportData {
       note: keptWeights(r) +
         "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
         "weighted return (and auxiliary) MSE terms, so it is not a log-loss; the calibrated validation " +
-        "log-loss beside it is comparable with the test table.",
+        "log-loss beside it is comparable with the test table." +
+        (r.blend
+          ? " Both are the network's alone (as metrics.json's test_loss, its training objective on the test " +
+            "split): the blend is formed after training, so its log-loss is the served blend's row above."
+          : ""),
       figures: [
         {
           caption: "training objective per epoch",

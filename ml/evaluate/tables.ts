@@ -295,14 +295,13 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
     ],
     rows: [row(b.with, b.log_loss_diff.gradient_boosting), row(s.model, b.log_loss_diff.model)],
     notes: [
-      `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on each fold's validation ` +
+      `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on the fold's validation ` +
       `windows, ${
         b.boosting_temperatures.map(f3).join(" / ")
-      }) averaged window by window, then recalibrated by ` +
-      `a temperature fit there too (${
+      }) averaged window by window, then recalibrated by the blend's own temperature (${
         b.temperatures.map(f3).join(" / ")
-      }), each kept or fit as train would serve that fold ` +
-      `(ECE ${
+      }), each fit there or kept where train would keep it (the blend's below 200 validation windows after ` +
+      `a fine-tune; both where the model was kept as it was), so each fold scores what train would serve (ECE ${
         f4(b.ece)
       }); from the same blocks and resamples as above. Neither a baseline nor the model: the ` +
       `verdict judges ${s.model} alone.`,

@@ -15,6 +15,8 @@ import {
   CheckpointWatcher,
   coalesce,
   createApp,
+  DEFAULT_RATE_LIMIT_CLIENTS,
+  defaultBurst,
   exposedWithoutKey,
   listen,
   LISTEN_DEFAULTS,
@@ -25,6 +27,7 @@ import {
   openLogLock,
   PredictionLog,
   probePort,
+  RateLimiter,
   SharedMetrics,
   stdoutLog,
   stdoutLogger,
@@ -67,6 +70,9 @@ const ServeFlags = z.object({
   maxConnections: flag.positiveInt().optional(),
   maxInFlight: flag.positiveInt().optional(),
   workers: flag.positiveInt().optional(),
+  rateLimit: flag.positiveNumber("a number of requests per second > 0").optional(),
+  rateLimitBurst: flag.positiveInt().optional(),
+  rateLimitClients: flag.positiveInt().optional(),
   predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
   predictionsLogKeep: flag.nonNegativeInt().optional(),
   allowedHosts: listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/, HOST_MESSAGE)),
@@ -157,6 +163,20 @@ export function serveCommand(): Command {
       "requests handled at once per worker; more get 503 + Retry-After (/health always answers)",
       String(LISTEN_DEFAULTS.maxInFlight),
     )
+    .option(
+      "--rate-limit <requests/s>",
+      "each client's requests per second (by remote address; per worker), over it 429 + Retry-After " +
+        "(/ and /health never limited); off by default",
+    )
+    .option(
+      "--rate-limit-burst <n>",
+      "requests a client may send at once within --rate-limit (default: one second's worth, at least 1)",
+    )
+    .option(
+      "--rate-limit-clients <n>",
+      "clients --rate-limit tracks per worker; past it the least recently seen is forgotten",
+      String(DEFAULT_RATE_LIMIT_CLIENTS),
+    )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
 
@@ -167,6 +187,14 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   // Every line says which process wrote it once there are several.
   const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
   const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
+
+  // A burst alone limits nothing: said, rather than serve running unlimited while the operator thinks not.
+  if (options.rateLimitBurst !== undefined && options.rateLimit === undefined) {
+    throw new UsageError(
+      "--rate-limit-burst was given without --rate-limit, so no limit would apply",
+      "add --rate-limit <requests/s>, e.g. --rate-limit 5 --rate-limit-burst 20",
+    );
+  }
 
   // Checked before anything starts: a key no client can send would refuse every request behind auth.
   const apiKey = Deno.env.get("CANDLECAST_API_KEY");
@@ -244,6 +272,11 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     })
     : undefined;
   const metrics = new Metrics();
+  const rateLimit = options.rateLimit === undefined ? undefined : new RateLimiter({
+    rate: options.rateLimit,
+    burst: options.rateLimitBurst ?? defaultBurst(options.rateLimit),
+    maxClients: options.rateLimitClients,
+  });
   let stopping = false;
   const app = createApp(store, {
     apiKey,
@@ -253,6 +286,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     metrics,
     shuttingDown: () => stopping,
     browsers: browserGuardFor(options.host, options.allowedHosts, options.allowedOrigins),
+    rateLimit,
   });
 
   let server;

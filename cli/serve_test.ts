@@ -398,6 +398,55 @@ Deno.test("serve: a web page's request (Origin) is refused with 403 unless --all
   }
 });
 
+Deno.test("serve --rate-limit: a client over it gets 429 + Retry-After, /health still answers, /metrics counts it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
+  const server = await startServe([
+    "--checkpoint",
+    join(dir, "current"),
+    "--rate-limit",
+    "0.5",
+    "--rate-limit-burst",
+    "2",
+  ]);
+  try {
+    // No model: the burst's two are answered 503, as without a limit; the third is refused before that.
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${server.url}/model/info`);
+      assert.equal(res.status, 503);
+      await res.body?.cancel();
+    }
+    const over = await fetch(`${server.url}/model/info`);
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers.get("retry-after")) >= 1, "Retry-After in whole seconds");
+    assert.match((await over.json()).detail, /too many requests/);
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 503, "/health is not limited (it says: no model)");
+    await health.body?.cancel();
+    // /metrics is limited like any route: waited for here (0.5/s: a token in 2 s).
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /^candlecast_http_requests_rate_limited_total 1$/m);
+    assert.equal((await server.stop("SIGTERM")).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: --rate-limit-burst without --rate-limit (no limit at all) is a usage error, exit 2", async () => {
+  const { code, stderr } = await refusedAtStart([
+    "serve",
+    "--checkpoint",
+    "/nonexistent",
+    "--rate-limit-burst",
+    "5",
+  ]);
+  assert.equal(code, 2);
+  assert.match(stderr, /--rate-limit-burst was given without --rate-limit/);
+  const zero = await refusedAtStart(["serve", "--checkpoint", "/nonexistent", "--rate-limit", "0"]);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /--rate-limit/);
+});
+
 Deno.test("serve: an --allowed-origins or --allowed-hosts entry of the wrong shape is a usage error, exit 2", async () => {
   for (
     const [flag, value, message] of [

@@ -22,6 +22,7 @@ import { Metrics } from "./metrics.ts";
 import { type ModelLease, type ModelSource, PUBLIC_PROBLEMS } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
 import type { PredictionLog } from "./prediction_log.ts";
+import { rateLimit, type RateLimiter } from "./rate_limit.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
 
 export interface AppOptions {
@@ -44,6 +45,11 @@ export interface AppOptions {
    * refused) and any `Host`.
    */
   readonly browsers?: BrowserGuard;
+  /**
+   * Each client's request rate (`serve --rate-limit`): over it, 429 + `Retry-After`; `/` and `/health` are
+   * never limited. None by default. Its counters join `metrics`.
+   */
+  readonly rateLimit?: RateLimiter;
 }
 
 type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
@@ -91,6 +97,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     decision = "version",
     shuttingDown = () => false,
     browsers = { allowedOrigins: [], allowedHosts: "any" },
+    rateLimit: limiter,
   } = options;
   const record = (outcomes: readonly PredictOutcome[], info: ModelInfo) => {
     if (!predictionLog) return;
@@ -140,6 +147,11 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   });
   // Before auth: a page must not learn from a 401 whether a key is set, nor anything else.
   app.use(browserGuard(browsers));
+  // Before auth: a client without the key, or with a wrong one, in a loop is slowed down like any other.
+  if (limiter) {
+    app.use(rateLimit(limiter, OPEN_ROUTES));
+    metrics.collect(() => limiter.samples());
+  }
   if (apiKey) app.use(bearerAuth(apiKey, OPEN_ROUTES));
 
   /** The current model for this request, or 503; the caller releases it. */

@@ -5,7 +5,7 @@
 export class HttpError extends Error {
   override name = "HttpError";
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 | 429 | 500 | 503,
     readonly detail: string,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {

@@ -56,3 +56,9 @@ export {
   snapshotPredictionLog,
 } from "./prediction_log_reader.ts";
 export { SharedMetrics } from "./metrics_share.ts";
+export {
+  DEFAULT_RATE_LIMIT_CLIENTS,
+  defaultBurst,
+  RateLimiter,
+  type RateLimitOptions,
+} from "./rate_limit.ts";

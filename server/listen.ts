@@ -17,6 +17,7 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import { CLOSED_MID_BODY, markArrival, markBodyBrokenOff } from "./body.ts";
 import { requestBody } from "./request_body.ts";
+import { markRemoteAddress } from "./rate_limit.ts";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
@@ -303,6 +304,7 @@ export async function listen(
         duplex: "half",
       });
       markArrival(request, arrived);
+      if (socket.remoteAddress !== undefined) markRemoteAddress(request, socket.remoteAddress);
       if (brokenOff !== undefined) markBodyBrokenOff(request, brokenOff);
       const response = await fetch(request);
       const answer = method === "HEAD" ? null : new Uint8Array(await response.arrayBuffer());

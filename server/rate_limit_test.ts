@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { createApp } from "./app.ts";
+import { listen } from "./listen.ts";
+import { Metrics } from "./metrics.ts";
+import { ModelStore } from "./models/store.ts";
+import { clientOf, markRemoteAddress, RateLimiter } from "./rate_limit.ts";
+import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
+
+/** A clock the test moves by hand, in ms. */
+function clock() {
+  let t = 1_000;
+  return { now: () => t, advance: (ms: number) => t += ms };
+}
+
+function setup(options: { rate: number; burst: number; maxClients?: number; apiKey?: string }) {
+  const time = clock();
+  const limiter = new RateLimiter({ ...options, now: time.now });
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const metrics = new Metrics();
+  const app = createApp(store, { rateLimit: limiter, metrics, log: () => {}, apiKey: options.apiKey });
+  return { app, limiter, metrics, time };
+}
+
+/** A POST /predict as if from `address` (what the listener records for every request). */
+function predictFrom(address: string, headers: Record<string, string> = {}): Request {
+  const request = new Request("http://candlecast.invalid/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(predictBody()),
+  });
+  markRemoteAddress(request, address);
+  return request;
+}
+
+function getFrom(address: string, path: string): Request {
+  const request = new Request(`http://candlecast.invalid${path}`);
+  markRemoteAddress(request, address);
+  return request;
+}
+
+Deno.test("rate limit: a client within its burst is answered as before", async () => {
+  const { app } = setup({ rate: 1, burst: 3 });
+  for (let i = 0; i < 3; i++) {
+    const res = await app.request(predictFrom("10.0.0.1"));
+    assert.equal(res.status, 200, `request ${i + 1} of the burst`);
+    assert.equal(res.headers.get("retry-after"), null);
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("rate limit: over it, 429 with Retry-After and SPEC §4's {detail} body; counted on /metrics", async () => {
+  const { app } = setup({ rate: 0.5, burst: 2 });
+  for (let i = 0; i < 2; i++) await (await app.request(predictFrom("10.0.0.1"))).body?.cancel();
+  const res = await app.request(predictFrom("10.0.0.1"));
+  assert.equal(res.status, 429);
+  // Empty bucket at 0.5 tokens/s: one token in 2 s.
+  assert.equal(res.headers.get("retry-after"), "2");
+  assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+  const body = await res.json();
+  assert.deepEqual(Object.keys(body), ["detail"]);
+  assert.match(body.detail, /too many requests .* 0\.5 per second .* retry after 2 s/);
+
+  const text = await (await app.request(getFrom("10.0.0.2", "/metrics"))).text();
+  assert.match(text, /^candlecast_http_requests_rate_limited_total 1$/m);
+  assert.match(text, /^candlecast_http_requests_total\{route="\/predict",method="POST",status="429"\} 1$/m);
+  assert.match(text, /^candlecast_rate_limit_clients 2$/m);
+});
+
+Deno.test("rate limit: / and /health are never limited, so a health check is not refused behind a burst", async () => {
+  const { app } = setup({ rate: 1, burst: 1 });
+  await (await app.request(predictFrom("10.0.0.1"))).body?.cancel();
+  assert.equal((await app.request(predictFrom("10.0.0.1"))).status, 429);
+  for (let i = 0; i < 5; i++) {
+    for (const path of ["/", "/health"]) {
+      const res = await app.request(getFrom("10.0.0.1", path));
+      assert.equal(res.status, 200, path);
+      await res.body?.cancel();
+    }
+  }
+  // And they took no token: still one in a second.
+  assert.equal((await app.request(getFrom("10.0.0.1", "/model/info"))).status, 429);
+});
+
+Deno.test("rate limit: two clients are independent; one in a loop does not spend the other's share", async () => {
+  const { app } = setup({ rate: 1, burst: 2 });
+  for (let i = 0; i < 50; i++) await (await app.request(predictFrom("10.0.0.1"))).body?.cancel();
+  assert.equal((await app.request(predictFrom("10.0.0.1"))).status, 429);
+  for (let i = 0; i < 2; i++) {
+    const res = await app.request(predictFrom("10.0.0.2"));
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  // An IPv4-mapped address (a dual-stack listener's) is the same client as the IPv4 one.
+  assert.equal((await app.request(predictFrom("::ffff:10.0.0.2"))).status, 429);
+});
+
+Deno.test("rate limit: keyed by address, not by the one shared bearer key, and applied before auth", async () => {
+  const { app } = setup({ rate: 1, burst: 1, apiKey: "k3y" });
+  const auth = { Authorization: "Bearer k3y" };
+  assert.equal((await app.request(predictFrom("10.0.0.1", auth))).status, 200);
+  assert.equal((await app.request(predictFrom("10.0.0.1", auth))).status, 429);
+  // Another bot with the same key is not refused for the first one's loop.
+  assert.equal((await app.request(predictFrom("10.0.0.2", auth))).status, 200);
+  // A client without the key in a loop is slowed down too.
+  assert.equal((await app.request(predictFrom("10.0.0.3"))).status, 401);
+  assert.equal((await app.request(predictFrom("10.0.0.3"))).status, 429);
+});
+
+Deno.test("rate limit: the bucket refills at the rate, up to the burst (clock injected)", async () => {
+  const { app, time } = setup({ rate: 2, burst: 4 });
+  const status = async () => {
+    const res = await app.request(predictFrom("10.0.0.1"));
+    await res.body?.cancel();
+    return res.status;
+  };
+  for (let i = 0; i < 4; i++) assert.equal(await status(), 200);
+  assert.equal(await status(), 429);
+  time.advance(499); // 0.998 tokens: not yet
+  assert.equal(await status(), 429);
+  time.advance(1); // one token at 2/s after 500 ms
+  assert.equal(await status(), 200);
+  assert.equal(await status(), 429);
+  time.advance(60_000); // a long idle refills to the burst, not beyond
+  for (let i = 0; i < 4; i++) assert.equal(await status(), 200);
+  assert.equal(await status(), 429);
+});
+
+Deno.test("rate limit: Retry-After is whole seconds, at least 1, and enough for one token", () => {
+  const time = clock();
+  const limiter = new RateLimiter({ rate: 0.3, burst: 1, now: time.now });
+  assert.deepEqual(limiter.take("a"), { ok: true });
+  assert.deepEqual(limiter.take("a"), { ok: false, retryAfterS: 4 }); // 1 / 0.3 = 3.33 s
+  time.advance(3_000);
+  assert.deepEqual(limiter.take("a"), { ok: false, retryAfterS: 1 }); // 0.9 tokens: 0.33 s more
+  const fast = new RateLimiter({ rate: 100, burst: 1, now: time.now });
+  fast.take("b");
+  assert.deepEqual(fast.take("b"), { ok: false, retryAfterS: 1 });
+});
+
+Deno.test("rate limit: memory is bounded: refilled buckets are dropped, and past the cap the stalest goes", () => {
+  const time = clock();
+  const limiter = new RateLimiter({ rate: 1, burst: 2, maxClients: 100, now: time.now });
+  for (let i = 0; i < 10_000; i++) {
+    limiter.take(`10.0.${i >> 8}.${i & 255}`);
+    assert.ok(limiter.clients <= 100, `${limiter.clients} clients tracked`);
+  }
+  assert.equal(limiter.clients, 100);
+  const evicted = limiter.samples().find((s) => s.name === "candlecast_rate_limit_clients_evicted_total");
+  assert.equal(evicted?.value, 9_900);
+
+  // The most recent client kept its bucket; a forgotten one starts again with a full burst.
+  const last = "10.0.39.15"; // i = 9,999
+  limiter.take(last);
+  assert.equal(limiter.take(last).ok, false);
+  assert.equal(limiter.take("10.0.0.0").ok, true);
+
+  // Buckets that have refilled (2 tokens at 1/s: after 2 s) are dropped as new clients come, not kept to the cap.
+  time.advance(2_000);
+  limiter.take("192.0.2.1");
+  assert.equal(limiter.clients, 1);
+});
+
+Deno.test("rate limit: a client used recently is kept over staler ones at the cap", () => {
+  const time = clock();
+  const limiter = new RateLimiter({ rate: 1, burst: 1, maxClients: 3, now: time.now });
+  limiter.take("a");
+  limiter.take("b");
+  limiter.take("c");
+  limiter.take("a"); // refused, but seen: now the most recent
+  limiter.take("d"); // evicts b, the stalest
+  assert.equal(limiter.take("a").ok, false, "a kept its (empty) bucket");
+  assert.equal(limiter.take("b").ok, true, "b was forgotten: a fresh bucket");
+});
+
+Deno.test("rate limit: through the listener, each request carries its remote address", async () => {
+  const seen: string[] = [];
+  const limiter = new RateLimiter({ rate: 1, burst: 1 });
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const app = createApp(store, { rateLimit: limiter, log: () => {} });
+  const server = await listen((request) => {
+    seen.push(clientOf(request));
+    return app.fetch(request);
+  }, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const first = await fetch(`${server.url}/model/info`);
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    const second = await fetch(`${server.url}/model/info`);
+    assert.equal(second.status, 429);
+    assert.ok(Number(second.headers.get("retry-after")) >= 1);
+    await second.body?.cancel();
+    assert.deepEqual(seen, ["127.0.0.1", "127.0.0.1"]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("rate limit: a rate or burst that could never admit anything is refused", () => {
+  assert.throws(() => new RateLimiter({ rate: 0, burst: 1 }), RangeError);
+  assert.throws(() => new RateLimiter({ rate: 1, burst: 0.5 }), RangeError);
+  assert.throws(() => new RateLimiter({ rate: Infinity, burst: 1 }), RangeError);
+});

@@ -57,6 +57,10 @@ export function workerArgs(options: ServeOptions): string[] {
     ["--max-in-flight", options.maxInFlight],
     ["--predictions-log-max-mb", options.predictionsLogMaxMb],
     ["--predictions-log-keep", options.predictionsLogKeep],
+    // Each worker keeps its own buckets; without these a worker would serve with no limit at all.
+    ["--rate-limit", options.rateLimit],
+    ["--rate-limit-burst", options.rateLimitBurst],
+    ["--rate-limit-clients", options.rateLimitClients],
   ];
   for (const [name, value] of optional) if (value !== undefined) args.push(name, String(value));
   // One value each, comma-joined: a list flag reads commas as it reads spaces.

@@ -23,3 +23,23 @@ Deno.test("workerArgs: a worker answers the same pages and Host names as the fir
   // Not given: not passed, so a worker on 0.0.0.0 keeps answering any Host as the first process does.
   assert.ok(!workerArgs(base).includes("--allowed-hosts"));
 });
+
+Deno.test("workerArgs: every worker gets the first process's --rate-limit (else workers 1 … N−1 had none)", () => {
+  const args = workerArgs({
+    host: "127.0.0.1",
+    port: 8000,
+    checkpoint: "checkpoints/current",
+    threads: 1,
+    reloadInterval: 2,
+    maxBatch: 1,
+    predictionsLog: false,
+    decision: "version",
+    rateLimit: 2.5,
+    rateLimitBurst: 10,
+    rateLimitClients: 500,
+  });
+  const after = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(after("--rate-limit"), "2.5");
+  assert.equal(after("--rate-limit-burst"), "10");
+  assert.equal(after("--rate-limit-clients"), "500");
+});

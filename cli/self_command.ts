@@ -6,13 +6,43 @@ import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * Deno permission flags, separated by spaces, that this process runs under and its children must run under
+ * too (the Dockerfile's narrowed set). Without it a child got the broad set below, so a container started with
+ * narrowed permissions ran its `serve` workers and `retrain` steps with all of them again.
+ */
+export const PERMISSIONS_ENV = "CANDLECAST_DENO_PERMISSIONS";
+
+/** The permission flags `PERMISSIONS_ENV` holds, or null when it is unset (or this process may not read it). */
+export function inheritedPermissions(
+  read: (name: string) => string | undefined = readEnv,
+): string[] | null {
+  const value = read(PERMISSIONS_ENV)?.trim();
+  if (!value) return null;
+  const flags = value.split(/\s+/);
+  const bad = flags.find((f) =>
+    !/^--(allow|deny)-(read|write|net|env|sys|run|ffi|import)(=\S+)?$|^--no-prompt$/.test(f)
+  );
+  // Anything else (`-A`, `--allow-all`, a flag of `deno run` itself) is not a narrowed permission: refused.
+  if (bad !== undefined) {
+    throw new Error(`${PERMISSIONS_ENV}: ${JSON.stringify(bad)} is not a Deno permission flag (--allow-…)`);
+  }
+  return flags;
+}
+
+function readEnv(name: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+  return Deno.env.get(name);
+}
+
 /** The command and arguments that run `candlecast <args>` as this process was run. */
 export function selfCommand(args: readonly string[]): { command: string; args: string[] } {
   const exe = Deno.execPath();
   if (!/^deno(\.exe)?$/.test(basename(exe))) return { command: exe, args: [...args] };
   // fileURLToPath, not URL.pathname: a checkout under a path with spaces or non-ASCII letters stays that path.
   const main = fileURLToPath(new URL("../main.ts", import.meta.url));
-  const allow = ["read", "write", "net", "env", "ffi", "sys"].map((p) => `--allow-${p}`);
+  const allow = inheritedPermissions() ??
+    ["read", "write", "net", "env", "ffi", "sys"].map((p) => `--allow-${p}`);
   return { command: exe, args: ["run", ...allow, ...nodeModulesFlag(), main, ...args] };
 }
 

@@ -10,6 +10,8 @@ import { dryParse } from "../test/cli.ts";
 import { fromFileUrl } from "../test/paths.ts";
 import { healthy, portOf } from "./healthcheck.ts";
 import { VERSION } from "../engine/index.ts";
+import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
+import { predictBody } from "../test/fake_predictor.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const read = (path: string) => Deno.readTextFileSync(ROOT + path);
@@ -154,3 +156,149 @@ async function dockerHealthCheck(port: number): Promise<number> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** The Dockerfile's `ENV NAME="…"` value. */
+function dockerEnv(name: string): string {
+  const value = read("Dockerfile").match(new RegExp(`\\b${name}="([^"]*)"`));
+  assert.ok(value, `the Dockerfile sets ${name}`);
+  return value[1];
+}
+
+Deno.test("the Dockerfile never grants everything, and serve's set is scoped in every permission", () => {
+  const dockerfile = read("Dockerfile");
+  assert.doesNotMatch(dockerfile.replace(/^#.*$/gm, ""), /"-A"|--allow-all|--allow-sys/);
+  assert.match(dockerfile, /^ENTRYPOINT \["deploy\/docker-entrypoint\.sh"\]$/m);
+  assert.match(dockerfile, /^USER deno$/m, "runs as the image's non-root user");
+  for (const flag of dockerEnv("CANDLECAST_SERVE_PERMISSIONS").split(" ")) {
+    assert.match(flag, /^--allow-(read|write|net|env|ffi|run)=\S+$/, `serve: ${flag} is unscoped`);
+  }
+  for (const flag of dockerEnv("CANDLECAST_COMMAND_PERMISSIONS").split(" ")) {
+    assert.match(flag, /^--allow-(read|write)$|^--allow-(net|env|ffi|run)=\S+$/, `commands: ${flag}`);
+  }
+});
+
+Deno.test("the container entry point runs serve with the serve set, anything else with the other, and passes it on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-entrypoint-" });
+  try {
+    // A `deno` that prints what it was started with, first on PATH.
+    await Deno.writeTextFile(
+      `${dir}/deno`,
+      '#!/bin/sh\necho "inherited: $CANDLECAST_DENO_PERMISSIONS"\nfor a in "$@"; do echo "$a"; done\n',
+      { mode: 0o755 },
+    );
+    const run = async (args: string[]) => {
+      const out = await new Deno.Command("sh", {
+        args: [ROOT + "deploy/docker-entrypoint.sh", ...args],
+        env: {
+          PATH: `${dir}:${Deno.env.get("PATH") ?? ""}`,
+          CANDLECAST_SERVE_PERMISSIONS: "--allow-read=/app --allow-net=0.0.0.0",
+          CANDLECAST_COMMAND_PERMISSIONS: "--allow-read --allow-write",
+        },
+        stdout: "piped",
+      }).output();
+      assert.equal(out.code, 0);
+      return new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+    };
+    assert.deepEqual(await run(["serve", "--port", "9000"]), [
+      "inherited: --allow-read=/app --allow-net=0.0.0.0",
+      "run",
+      "--allow-read=/app",
+      "--allow-net=0.0.0.0",
+      "main.ts",
+      "serve",
+      "--port",
+      "9000",
+    ]);
+    assert.deepEqual(await run(["retrain", "--mode", "monthly"]), [
+      "inherited: --allow-read --allow-write",
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "main.ts",
+      "retrain",
+      "--mode",
+      "monthly",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve starts and answers under exactly the Dockerfile's serve permissions, its workers too", async () => {
+  // The image's /app is this checkout (code, node_modules) plus a folder standing for its data/ and
+  // checkpoints/ volumes; `deno` is this test's own (in the image, the one on PATH).
+  const app = await Deno.makeTempDir({ prefix: "candlecast-docker-app-" });
+  const modules = Deno.realPathSync(ROOT + "node_modules"); // a worktree's may be a link to another checkout's
+  const checkout = ROOT.replace(/\/$/, "");
+  const here = (path: string): string[] =>
+    path === "/app"
+      ? [checkout, modules, app]
+      : path === "/app/node_modules"
+      ? [`${checkout}/node_modules`, modules]
+      : path.startsWith("/app/")
+      ? [app + path.slice(4)]
+      : path === "deno"
+      ? [Deno.execPath()]
+      : [path];
+  const flags = dockerEnv("CANDLECAST_SERVE_PERMISSIONS").split(" ").map((flag) => {
+    const [name, list] = flag.split("=");
+    return `${name}=${list.split(",").flatMap(here).join(",")}`;
+  });
+  await Deno.mkdir(`${app}/data`);
+  await writeStandInCheckpoint(`${app}/checkpoints/v1_2024-01-01`);
+  await Deno.symlink("v1_2024-01-01", `${app}/checkpoints/current`);
+  // A free port, found here: serve's own log (its URL) is not read, so nothing waits on a pipe.
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--node-modules-dir=manual",
+      ...flags,
+      `${checkout}/main.ts`,
+      "serve",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      String(port),
+      "--workers",
+      "2",
+    ],
+    cwd: app, // WORKDIR /app: data/ and checkpoints/current are serve's defaults
+    env: { CANDLECAST_DENO_PERMISSIONS: flags.join(" ") },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    // Both workers loaded the model: the second one was started with the same narrowed set.
+    let loaded = 0;
+    for (let i = 0; i < 300 && loaded < 2; i++) {
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text(), () => "");
+      loaded = metrics.match(/^candlecast_worker_model_loaded\{worker="\d"\} 1$/gm)?.length ?? 0;
+      if (loaded < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(loaded, 2, "both workers answer with a model");
+    const res = await fetch(`${url}/predict`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(predictBody()),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.match((await res.json()).prediction, /^(UP|DOWN|SIDEWAYS)$/);
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    assert.equal(await stderr, "", "nothing refused, nothing printed to stderr");
+    // The predictions log was written where the image's data/ volume is.
+    assert.match(await Deno.readTextFile(`${app}/data/predictions.jsonl`), /"symbol":"BTCUSDT"/);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    await Deno.remove(app, { recursive: true });
+  }
+});

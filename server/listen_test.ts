@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { createApp } from "./app.ts";
-import { listen, ListenError, probePort } from "./listen.ts";
+import { listen, ListenError, openFileLimit, openFileLimitFromLibc, probePort } from "./listen.ts";
+import { DENO_RUN } from "../test/cli.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
@@ -679,5 +680,42 @@ Deno.test("pipelined requests on one connection print no MaxListenersExceededWar
     process.off("warning", onWarning);
     await server.shutdown();
     await store.close();
+  }
+});
+
+Deno.test("the open-file limit is read without --allow-all (the cli task's permissions), so --max-connections stays below it", async () => {
+  // Deno refuses /proc/self/limits without --allow-all; `deno task cli` and the systemd unit grant --allow-read
+  // and --allow-ffi, not --allow-all, so the limit used to read as unknown there and the cap was not applied.
+  assert.equal(
+    openFileLimitFromLibc(),
+    openFileLimit(),
+    "libc and /proc agree (this test runs with --allow-all)",
+  );
+  const script = `import { openFileLimit } from ${
+    JSON.stringify(new URL("./listen.ts", import.meta.url).href)
+  };
+console.log(JSON.stringify(openFileLimit()));`;
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/limit.ts`;
+    await Deno.writeTextFile(file, script);
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `ulimit -n 300 && exec "$@"`,
+        "bash",
+        Deno.execPath(),
+        ...DENO_RUN,
+        "--allow-read",
+        "--allow-ffi",
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)), 300);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -523,3 +523,70 @@ Deno.test("models promote and rollback between a blended version and one serving
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "models list and promote refuse a FIFO named manifest.json, metrics.json or .current_history.json instead of hanging on it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const root = await store();
+    const fifos = [
+      join(root, "v1_2026-11-01", "manifest.json"),
+      join(root, "v2_2026-11-08", "metrics.json"),
+      join(root, ".current_history.json"),
+    ];
+    try {
+      for (const fifo of fifos) {
+        await Deno.remove(fifo).catch(() => {});
+        await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      }
+      // Each within 10 s, or the FIFOs are opened for writing (ending a blocked read) and the test fails.
+      const within = async (args: string[]) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 10_000)));
+        const running = cli(args);
+        const outcome = await Promise.race([running, hung]);
+        clearTimeout(timer);
+        if (outcome !== "hung") return outcome;
+        // Until the command ends, each FIFO is opened and closed again and again, ending each blocked read in
+        // turn (read and write: a write-only open would itself wait for a reader).
+        let done = false;
+        running.finally(() => (done = true)).catch(() => {});
+        while (!done) {
+          for (const fifo of fifos) (await Deno.open(fifo, { read: true, write: true })).close();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.fail(`candlecast ${args.join(" ")} hung on a FIFO`);
+      };
+      const list = await within(["models", "list", "--checkpoints", root]);
+      assert.equal(list.code, 0, list.err);
+      // The version whose manifest is a FIFO is listed with the reason; the others read as before.
+      assert.match(
+        list.out,
+        /\n\s+v1_2026-11-01 .*\?\s+.*manifest\.json is a FIFO \(named pipe\), not a file/,
+      );
+      // metrics.json only informs: no score (its manifest lists no hash for it here, so the files are ok).
+      assert.match(list.out, /\n\s+v2_2026-11-08 .*lightweight_lstm\s+\?\s+—\s+ok\n/);
+      assert.match(list.out, /\n\s+v3_2026-11-15 .*\s+ok\s+interrupted/);
+      const refused = await within(["models", "promote", "v1_2026-11-01", "--checkpoints", root]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err, /v1_2026-11-01 cannot be served \(.*manifest\.json is a FIFO \(named pipe\)/);
+      assert.match(refused.err, /\nhint: put the version's own manifest\.json back \(from a backup\)/);
+      // v2, whose metrics.json is a FIFO, serves without its scores (metrics.json only informs).
+      const first = await within(["models", "promote", "v2_2026-11-08", "--checkpoints", root]);
+      assert.equal(first.code, 0, first.err);
+      // A FIFO where the rollback history is kept: refused, saying so, and current is left as it was.
+      for (const args of [["promote", "v3_2026-11-15"], ["rollback"]]) {
+        const refusedHistory = await within(["models", ...args, "--checkpoints", root]);
+        assert.equal(refusedHistory.code, 1, args.join(" "));
+        assert.match(
+          refusedHistory.err,
+          /\.current_history\.json is a FIFO \(named pipe\), not the file where promote records .*; current is unchanged\nhint: move it away \('mv /,
+        );
+      }
+      assert.equal(await Deno.readLink(join(root, "current")), "v2_2026-11-08");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

@@ -18,7 +18,13 @@ import {
 } from "./manifest.ts";
 import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
-import { pathKind, ReportedError, shellWord } from "../features/index.ts";
+import {
+  NotRegularFileError,
+  pathKind,
+  readRegularFile,
+  ReportedError,
+  shellWord,
+} from "../features/index.ts";
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;
@@ -41,11 +47,23 @@ export class CheckpointError extends ReportedError {
 const incomplete = (path: string) =>
   `the version is incomplete or damaged; use another version ${modelsListChecks(dirname(path))}, or retrain`;
 
+/**
+ * The one read of a version's files (manifest.json, model.onnx, preprocessor.json, boosting.json, through
+ * `readJson` any other JSON file): a folder, FIFO, socket or device of that name is refused unopened, since
+ * opening a FIFO waits for a writer for good (models list, promote, predict and export hung on one).
+ */
 async function readBytes(path: string, what: string, hint = incomplete(path)): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(path);
+    return await readRegularFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new CheckpointError(`${path}: ${what} is missing`, hint);
+    if (error instanceof NotRegularFileError) {
+      throw new CheckpointError(
+        `${path}: ${what} is ${error.kind}, not a file; it was not read`,
+        `put the version's own ${basename(path)} back (from a backup), or use another version ` +
+          modelsListChecks(dirname(path)),
+      );
+    }
     throw new CheckpointError(`${path}: cannot read ${what} (${(error as Error).message})`, incomplete(path));
   }
 }

@@ -6,12 +6,14 @@ import {
   assertCheckpointDir,
   CheckpointError,
   readCheckpointFiles,
+  readJson,
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
   versionStoreError,
 } from "./checkpoint_files.ts";
 import { loadPredictor } from "./onnx_predictor.ts";
+import { readMetricsFile } from "./metrics_file.ts";
 
 /** A stand-in version whose manifest lists its files' sha256, as `train` writes them. */
 async function hashedCheckpoint(): Promise<string> {
@@ -279,6 +281,75 @@ Deno.test({
         (await Deno.open(fifo, { write: true })).close();
       }
       assert.deepEqual(outcome, { missing: [], changed: ["metrics.json", "model.onnx"] });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/**
+ * `work` with a 3 s limit: "hung" when it has not settled by then, after opening each of `fifos` for writing
+ * (and closing it) so that a read blocked on one ends and the test reports instead of hanging.
+ */
+async function withinOrHung<T>(work: () => Promise<T>, fifos: readonly string[]): Promise<T | "hung"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 3000)));
+  const settled = work().then((value) => ({ value }), (error: unknown) => ({ error }));
+  const outcome = await Promise.race([settled, hung]);
+  clearTimeout(timer);
+  if (outcome !== "hung") {
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  }
+  for (const fifo of fifos) (await Deno.open(fifo, { write: true })).close();
+  await settled;
+  return "hung";
+}
+
+Deno.test({
+  name: "every read of a version's file refuses a FIFO or a folder of that name unopened (a FIFO hung them)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const cases = [
+      ["manifest.json", (dir: string) => readManifestInfo(dir), /manifest\.json is a FIFO \(named pipe\)/],
+      ["model.onnx", (dir: string) => readCheckpointFiles(dir), /the ONNX model is a FIFO \(named pipe\)/],
+      ["preprocessor.json", (dir: string) => readPreprocessorFile(dir), /preprocessor\.json is a FIFO/],
+      ["boosting.json", (dir: string) => readJson(join(dir, "boosting.json"), "boosting.json"), /is a FIFO/],
+    ] as const;
+    for (const [name, read, message] of cases) {
+      for (const kind of ["fifo", "folder"] as const) {
+        const dir = await hashedCheckpoint();
+        try {
+          const path = join(dir, name);
+          await Deno.remove(path).catch(() => {});
+          if (kind === "fifo") await new Deno.Command("mkfifo", { args: [path] }).output();
+          else await Deno.mkdir(path);
+          const outcome = await withinOrHung(
+            () => read(dir).then(() => "read", (error: unknown) => error),
+            kind === "fifo" ? [path] : [],
+          );
+          assert.notEqual(outcome, "hung", `${name} (${kind})`);
+          assert.ok(outcome instanceof CheckpointError, `${name} (${kind}): ${String(outcome)}`);
+          assert.match(
+            outcome.message,
+            kind === "fifo" ? message : new RegExp(`${name.replace(".", "\\.")}.* is a folder, not a file`),
+          );
+          assert.match(outcome.hint!, /put the version's own .* back \(from a backup\).*models list/);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      }
+    }
+    // metrics.json only informs: one that is a FIFO reads as absent, unopened, and the version still serves.
+    const dir = await hashedCheckpoint();
+    try {
+      const fifo = join(dir, "metrics.json");
+      await Deno.remove(fifo);
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert.equal(await withinOrHung(() => readMetricsFile(dir), [fifo]), null);
+      const served = await withinOrHung(() => readCheckpointFiles(dir), [fifo]);
+      assert.notEqual(served, "hung");
+      assert.equal(served === "hung" ? null : served.metrics, undefined);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
+import { readRegularFile } from "../features/index.ts";
 
 /** A name `files` may list: one file directly in the version folder. */
 const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]+$/;
@@ -87,10 +88,10 @@ export async function fileProblems(
     if (hash === undefined) continue;
     try {
       const path = join(dir, name);
-      // Not read unless a regular file: reading a FIFO put there waits for a writer for good (models list,
-      // promote, retrain hung), and a device never ends. Neither is a file a version was saved with.
-      if (!(await Deno.stat(path)).isFile) changed.push(name);
-      else if ((await sha256Hex(await Deno.readFile(path))) !== hash) changed.push(name);
+      // Not read unless a regular file (readRegularFile refuses the rest unopened): reading a FIFO put there
+      // waits for a writer for good (models list, promote, retrain hung), and a device never ends. Neither is
+      // a file a version was saved with, so it counts as changed.
+      if ((await sha256Hex(await readRegularFile(path))) !== hash) changed.push(name);
     } catch (error) {
       (error instanceof Deno.errors.NotFound ? missing : changed).push(name);
     }

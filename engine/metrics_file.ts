@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { sha256Hex } from "./manifest.ts";
+import { readRegularFile } from "../features/index.ts";
 
 const ScoresSchema = z.object({
   accuracy: z.number().optional(),
@@ -34,7 +35,8 @@ export async function readMetricsFile(
 ): Promise<MetricsFile | null> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(join(dir, "metrics.json"));
+    // Looked at before it is opened: a FIFO of that name hung models list and predict (read as absent).
+    bytes = await readRegularFile(join(dir, "metrics.json"));
   } catch {
     return null;
   }

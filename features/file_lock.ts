@@ -9,6 +9,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { ReportedError } from "./reported_error.ts";
+import { nonRegularKind } from "./regular_file.ts";
 
 /** Who holds a lock, as its holder wrote it (for messages only; never trusted for ownership). */
 export interface LockOwner {
@@ -93,6 +94,9 @@ async function settledOwner(path: string): Promise<LockOwner> {
 export async function isLockHeld(path: string): Promise<boolean> {
   let file: Deno.FsFile;
   try {
+    // Never a lock a process takes (those are regular files), and opening a FIFO read-only waits for a writer
+    // for good: `models list` hung on a FIFO named .lock in a run folder.
+    if (nonRegularKind(await Deno.stat(path)) !== null) return false;
     file = await Deno.open(path, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

@@ -40,6 +40,13 @@ export { plural } from "./plural.ts";
 export { formatDuration } from "./duration.ts";
 export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";
 export { ReportedError } from "./reported_error.ts";
+export {
+  nonRegularKind,
+  NotRegularFileError,
+  readRegularFile,
+  readRegularTextFile,
+  requireRegularFile,
+} from "./regular_file.ts";
 export { shellWord } from "./shell_word.ts";
 export { writeStderr } from "./stderr.ts";
 export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";

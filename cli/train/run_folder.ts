@@ -10,7 +10,14 @@
  */
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { type HeldLock, plural, tryLockFile, writeFileAtomic } from "../../features/index.ts";
+import {
+  type HeldLock,
+  plural,
+  readRegularFile,
+  readRegularTextFile,
+  tryLockFile,
+  writeFileAtomic,
+} from "../../features/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import {
   type EpochRecord,
@@ -199,7 +206,7 @@ export class RunFolder {
     for (const [i, m] of this.state.members.entries()) {
       if (m.bestEpoch === null) continue;
       const path = join(this.dir, weightsFile(i + 1));
-      setLayerWeights(model, decodeWeights(await Deno.readFile(path), path));
+      setLayerWeights(model, decodeWeights(await readRegularFile(path), path));
     }
   }
 
@@ -276,7 +283,7 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
 
 async function readState(dir: string): Promise<RunState | null> {
   try {
-    const state = RunStateSchema.parse(JSON.parse(await Deno.readTextFile(join(dir, STATE))));
+    const state = RunStateSchema.parse(JSON.parse(await readRegularTextFile(join(dir, STATE))));
     if (state.members.every((m) => m.bestEpoch === null)) return null;
     for (const [i, m] of state.members.entries()) {
       if (m.bestEpoch !== null) await Deno.stat(join(dir, weightsFile(i + 1)));

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { isLockHeld } from "../../features/index.ts";
+import { isLockHeld, readRegularTextFile } from "../../features/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
 /** Added to a run folder's name while `RunFolder.create` sets it up: no reader takes such a folder for a run. */
@@ -48,7 +48,7 @@ const RunDataSchema = z.object({ flags: z.object({ data: z.string().optional() }
  */
 export async function runData(dir: string): Promise<string | null> {
   try {
-    const parsed = RunDataSchema.safeParse(JSON.parse(await Deno.readTextFile(join(dir, "run.json"))));
+    const parsed = RunDataSchema.safeParse(JSON.parse(await readRegularTextFile(join(dir, "run.json"))));
     return parsed.success ? parsed.data.flags.data ?? null : null;
   } catch {
     return null;

@@ -9,6 +9,8 @@ import {
   describeOwner,
   LockBusyError,
   lockFile,
+  NotRegularFileError,
+  readRegularTextFile,
   ReportedError,
   sameFolder,
   shellWord,
@@ -150,12 +152,24 @@ const HistorySchema = z.object({ previous: z.array(z.unknown()).catch([]) }).loo
 /**
  * The versions `current` pointed at before, oldest first: [] when there is no history or it cannot be read
  * (a rollback then says there is nothing to return to, rather than failing on a damaged bookkeeping file).
+ * Something else of that name (a FIFO, a folder) is refused unopened, with what to do: reading a FIFO hung
+ * promote and rollback, and the history written after it would have been written into it (hanging again).
  */
 export async function readHistory(root: string): Promise<string[]> {
+  const path = join(root, HISTORY_FILE);
   try {
-    const parsed = HistorySchema.parse(JSON.parse(await Deno.readTextFile(join(root, HISTORY_FILE))));
+    const parsed = HistorySchema.parse(JSON.parse(await readRegularTextFile(path)));
     return parsed.previous.filter((v): v is string => typeof v === "string");
-  } catch {
+  } catch (error) {
+    if (error instanceof NotRegularFileError) {
+      throw new CheckpointStoreError(
+        `${path} is ${error.kind}, not the file where promote records the versions rollback returns to; ` +
+          "current is unchanged",
+        `move it away ('mv ${shellWord(path)} ${
+          shellWord(`${path}.bak`)
+        }'); the next promote starts a new history`,
+      );
+    }
     return [];
   }
 }

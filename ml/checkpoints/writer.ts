@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../../features/index.ts";
+import { readRegularTextFile, writeFileAtomic } from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
@@ -202,7 +202,7 @@ async function updateManifest<T>(
   const path = join(dir, "manifest.json");
   let manifest: T;
   try {
-    manifest = schema.parse(JSON.parse(await Deno.readTextFile(path)));
+    manifest = schema.parse(JSON.parse(await readRegularTextFile(path)));
   } catch (error) {
     throw new CheckpointStoreError(
       `cannot record ${what} in ${path}: ${

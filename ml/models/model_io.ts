@@ -4,10 +4,14 @@
  * custom layers, so `loadModel` can rebuild any model `buildModel` made.
  */
 import * as tf from "@tensorflow/tfjs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { ReportedError, writeFileAtomic } from "../../features/index.ts";
+import {
+  readRegularFile,
+  readRegularTextFile,
+  ReportedError,
+  writeFileAtomic,
+} from "../../features/index.ts";
 import "../layers/index.ts";
 
 /** The model's topology and weight manifest, in a version folder. */
@@ -65,7 +69,7 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
     async load(): Promise<tf.io.ModelArtifacts> {
       let raw: unknown;
       try {
-        raw = JSON.parse(await readFile(jsonPath, "utf8"));
+        raw = JSON.parse(await readRegularTextFile(jsonPath));
       } catch (error) {
         throw new ModelFileError(`cannot read ${jsonPath}: ${(error as Error).message}`);
       }
@@ -84,7 +88,7 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
           manifest.flatMap((group) => group.paths).map(async (name) => {
             const path = join(dir, name);
             try {
-              const bytes = await readFile(path);
+              const bytes = await readRegularFile(path);
               return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
             } catch (error) {
               throw new ModelFileError(`cannot read ${path}: ${(error as Error).message}`);

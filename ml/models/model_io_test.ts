@@ -66,6 +66,39 @@ Deno.test("loadModel names the missing file", async () => {
   }
 });
 
+Deno.test({
+  name:
+    "loadModel refuses a FIFO named model.json or weights.bin unopened (export and --incremental hung on one)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "candlecast-model-"));
+    const model = buildModel(tiny("lightweight_lstm"));
+    try {
+      await saveModel(model, dir);
+      for (const name of ["weights.bin", "model.json"]) {
+        const fifo = join(dir, name);
+        await rm(fifo);
+        await new Deno.Command("mkfifo", { args: [fifo] }).output();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 3000)));
+        const loading = loadModel(dir).then(() => "loaded", (error: Error) => error);
+        const outcome = await Promise.race([loading, hung]);
+        clearTimeout(timer);
+        if (outcome === "hung") {
+          // End the blocked read (read and write: this open itself never waits), so the test reports.
+          (await Deno.open(fifo, { read: true, write: true })).close();
+          await loading;
+        }
+        assert.ok(outcome instanceof ModelFileError, `${name}: ${String(outcome)}`);
+        assert.match(outcome.message, new RegExp(`${name.replace(".", "\\.")} is a FIFO \\(named pipe\\)`));
+      }
+    } finally {
+      model.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
+
 Deno.test("loadModel refuses a model.json without a topology, or naming weights outside its folder", async () => {
   const dir = await mkdtemp(join(tmpdir(), "candlecast-model-"));
   try {

@@ -13,12 +13,12 @@ import { pathKind, plural, sameFolder } from "../features/index.ts";
 import { type Blend, blendWords, readManifestInfo } from "../engine/index.ts";
 import {
   CheckpointStoreError,
-  currentVersion,
   droppedPreviousLine,
   hasVersion,
   isVersionName,
   listVersionNames,
   promote,
+  readCurrent,
   readManifest,
   recordedBlend,
   rollback,
@@ -91,6 +91,11 @@ export const ModelsListJson = z.object({
   current: z.string().nullable(),
   /** `current` names a version that is not there: serve and predict have no model to load. */
   current_missing: z.boolean(),
+  /**
+   * Why `current` names no version although it is there (then `current` is null): a folder or file where the
+   * symlink goes, or a link to something that is not a version of this store; with what to do. Null otherwise.
+   */
+  current_problem: z.string().nullable(),
   versions: z.array(z.object({
     version: z.string(),
     created_at: z.string().nullable(),
@@ -126,13 +131,14 @@ function filesWord(v: VersionSummary): ModelsListJson["versions"][number]["files
 export function versionsJson(
   checkpoints: string,
   versions: readonly VersionSummary[],
-  current: { readonly version: string | null; readonly missing: boolean },
+  current: { readonly version: string | null; readonly missing: boolean; readonly problem?: string | null },
   runs: RunCounts,
 ): ModelsListJson {
   return {
     checkpoints,
     current: current.version,
     current_missing: current.missing,
+    current_problem: current.problem ?? null,
     versions: versions.map((v) => ({
       version: v.version,
       created_at: v.createdAt,
@@ -289,11 +295,19 @@ export function modelsCommand(): Command {
     const versions = await store(() => summarizeVersions(checkpoints));
     const counts = await countTrainingRuns(checkpoints);
     if (versions.length === 0 && pathKind(checkpoints) === null) requireDefaultIfMissing(checkpoints);
-    const current = await store(() => currentVersion(checkpoints));
+    // A `current` that is no link to a version (a folder copied over it) fails promote and rollback, which
+    // say so; the list still lists the versions (it failed whole, exit 1) and says it once, below them.
+    const { version: current, problem } = await store(() => readCurrent(checkpoints));
+    const currentProblem = problem === null ? null : `${problem.message}; ${problem.hint}`;
     // A `current` left pointing at a version that is gone (a folder removed by hand).
     const currentMissing = current !== null && pathKind(join(checkpoints, "current")) === null;
     if (json) {
-      const body = versionsJson(checkpoints, versions, { version: current, missing: currentMissing }, counts);
+      const body = versionsJson(
+        checkpoints,
+        versions,
+        { version: current, missing: currentMissing, problem: currentProblem },
+        counts,
+      );
       console.log(JSON.stringify(body, null, 2));
       return;
     }
@@ -309,6 +323,10 @@ export function modelsCommand(): Command {
       );
     } else {
       versionTable(versions).forEach((line) => console.log(line));
+    }
+    if (problem !== null) {
+      console.log(`${problem.message}, so no version is marked current`);
+      console.log(`hint: ${problem.hint}`);
     }
     // Such a `current` shows no marker above: say so, since serve then has nothing to load.
     if (currentMissing) {

@@ -590,3 +590,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test("models list lists the versions when current is a folder, saying once what to do (it failed whole); promote and rollback refuse and keep the folder", async () => {
+  const root = await store();
+  try {
+    // A backup restored without links, or `cp -r v2_… current`: a real folder where the symlink goes.
+    await Deno.mkdir(join(root, "current"));
+    await Deno.copyFile(join(root, "v2_2026-11-08", "manifest.json"), join(root, "current", "manifest.json"));
+    const list = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(list.code, 0, list.err);
+    assert.equal(list.err, "");
+    const lines = list.out.trimEnd().split("\n");
+    assert.match(lines[0], /^\s+version\s+date/);
+    assert.deepEqual(lines.slice(1, 4).map((l) => l.trim().split(/\s+/)[0]), [
+      "v1_2026-11-01",
+      "v2_2026-11-08",
+      "v3_2026-11-15",
+    ]);
+    assert.ok(!lines.some((l) => l.startsWith("*")), "no version is marked current");
+    assert.deepEqual(lines.slice(4), [
+      `${join(root, "current")} is not a symlink to a version, so no version is marked current`,
+      `hint: move it away; 'candlecast models promote VERSION --checkpoints ${root}' then recreates it`,
+    ]);
+    const json = ModelsListJson.parse(
+      JSON.parse((await cli(["models", "list", "--json", "--checkpoints", root])).out),
+    );
+    assert.equal(json.current, null);
+    assert.equal(json.versions.length, 3);
+    assert.match(
+      json.current_problem!,
+      /current is not a symlink to a version; move it away; 'candlecast models promote/,
+    );
+    for (const args of [["promote", "v1_2026-11-01"], ["rollback"]]) {
+      const refused = await cli(["models", ...args, "--checkpoints", root]);
+      assert.equal(refused.code, 1, args.join(" "));
+      assert.match(
+        refused.err,
+        /^candlecast: \S+current is not a symlink to a version\nhint: move it away; /,
+      );
+    }
+    // The user's folder is left as it was: neither deleted nor replaced by a link.
+    assert.ok((await Deno.lstat(join(root, "current"))).isDirectory);
+    assert.deepEqual([...Deno.readDirSync(join(root, "current"))].map((e) => e.name), ["manifest.json"]);
+    // Moved away as the hint says, promote makes the link and the list marks the version again.
+    await Deno.rename(join(root, "current"), join(root, "current.bak"));
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", "--checkpoints", root])).code, 0);
+    assert.match((await cli(["models", "list", "--checkpoints", root])).out, /\n\*\s+v1_2026-11-01 /);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -105,6 +105,8 @@ export function versionNumber(name: string): number {
 async function notAVersion(dir: string): Promise<CheckpointError> {
   const held = await holdsVersionsError(dir);
   if (held !== null) return held;
+  const current = await handMadeCurrentError(dir, "a folder", ", and holds no manifest.json");
+  if (current !== null) return current;
   // A version's own folder whose manifest is gone (deleted by hand, a copy cut short): the store it is in is
   // the one to list, not the default checkpoints/ (which the bare command listed, or found missing).
   if (isVersionName(basename(await Deno.realPath(dir).catch(() => resolve(dir))))) {
@@ -116,6 +118,23 @@ async function notAVersion(dir: string): Promise<CheckpointError> {
   return new CheckpointError(
     `${dir} is not a model version (it has no manifest.json)`,
     "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
+  );
+}
+
+/**
+ * The error for `dir` when it is a store's `current` put there by hand where promote's symlink goes (`kind`: a
+ * folder made with mkdir or a copy cut short, a file), else null. "Point --checkpoint at a version folder such
+ * as checkpoints/current" named the very path given: the link is what to restore, as models promote and list
+ * say, and the folder or file is the user's, to move away (never replaced).
+ */
+async function handMadeCurrentError(dir: string, kind: string, more = ""): Promise<CheckpointError | null> {
+  if (basename(resolve(dir)) !== "current") return null;
+  if (await Deno.lstat(dir).then((info) => info.isSymlink, () => true)) return null;
+  const store = resolve(dirname(dir)) === resolve(".") ? "" : ` --checkpoints ${shellWord(dirname(dir))}`;
+  return new CheckpointError(
+    `${dir} is ${kind}, not a symlink to a version${more}`,
+    `move it away; 'candlecast models promote VERSION${store}' then recreates it ` +
+      `('candlecast models list${store}' shows the versions)`,
   );
 }
 
@@ -167,7 +186,7 @@ export async function assertCheckpointDir(dir: string): Promise<void> {
     );
   }
   if (!isDirectory) {
-    throw new CheckpointError(
+    throw await handMadeCurrentError(dir, "a file") ?? new CheckpointError(
       `${dir} is a file, not a checkpoint folder`,
       "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
     );

@@ -355,3 +355,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a store's current that is a folder or a file, not the symlink, is named as such with the way back (predict, export, serve)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_current_" });
+  try {
+    await writeStandInCheckpoint(join(root, "v1_2024-01-01"), { version: "v1_2024-01-01" });
+    const current = join(root, "current");
+    await Deno.mkdir(current);
+    // Before: "… is not a model version (it has no manifest.json)", hint "point --checkpoint at a version folder
+    // such as checkpoints/current": the very folder given.
+    for (const kind of ["a folder", "a file"]) {
+      await assert.rejects(assertCheckpointDir(current), (error: Error) => {
+        assert.ok(error instanceof CheckpointError);
+        assert.match(error.message, new RegExp(`^\\S+/current is ${kind}, not a symlink to a version`));
+        assert.equal(
+          error.hint,
+          `move it away; 'candlecast models promote VERSION --checkpoints ${root}' then recreates it ` +
+            `('candlecast models list --checkpoints ${root}' shows the versions)`,
+        );
+        return true;
+      });
+      await Deno.remove(current);
+      await Deno.writeTextFile(current, "v1_2024-01-01\n");
+    }
+    // A complete copy of a version there still loads: it is a version folder, whatever its name.
+    await Deno.remove(current);
+    await Deno.mkdir(current);
+    for (const entry of Deno.readDirSync(join(root, "v1_2024-01-01"))) {
+      await Deno.copyFile(join(root, "v1_2024-01-01", entry.name), join(current, entry.name));
+    }
+    assert.equal((await readCheckpointFiles(current)).version, "v1_2024-01-01");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

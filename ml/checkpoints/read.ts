@@ -11,7 +11,7 @@ import {
   readManifest as readManifestFile,
 } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
-import { CheckpointStoreError, currentVersion, listVersionNames } from "./store.ts";
+import { CheckpointStoreError, CurrentLinkError, currentVersion, listVersionNames } from "./store.ts";
 import { readMetricsFile } from "../../engine/index.ts";
 
 /**
@@ -82,11 +82,27 @@ export function recordedBlend(hyperparameters: unknown): Pick<Blend, "with" | "w
 }
 
 /**
+ * The version `current` names, null without one, and why it names none when it is there but no link to a
+ * version of `root` (a folder copied over it): the versions can still be listed, none of them marked current.
+ */
+export async function readCurrent(
+  root: string,
+): Promise<{ readonly version: string | null; readonly problem: CurrentLinkError | null }> {
+  try {
+    return { version: await currentVersion(root), problem: null };
+  } catch (error) {
+    if (error instanceof CurrentLinkError) return { version: null, problem: error };
+    throw error;
+  }
+}
+
+/**
  * One summary per version under `root`, oldest first, with every file re-hashed; a version whose manifest
- * cannot be read is listed with the reason as its note instead of failing the list.
+ * cannot be read is listed with the reason as its note instead of failing the list, and a `current` that is
+ * no link to a version (`readCurrent`'s problem) marks none current.
  */
 export async function summarizeVersions(root: string): Promise<VersionSummary[]> {
-  const current = await currentVersion(root);
+  const current = (await readCurrent(root)).version;
   const summaries: VersionSummary[] = [];
   for (const version of await listVersionNames(root)) {
     const dir = join(root, version);

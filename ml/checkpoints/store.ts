@@ -52,6 +52,16 @@ export class CurrentChangedError extends CheckpointStoreError {
   }
 }
 
+/**
+ * `current` is there but names no version of the store: a folder or file put where the symlink goes (a copy
+ * made with `cp -r`, a backup restored without links), or a link to something that is not one of its versions.
+ * Promotion refuses to replace it (it may be the user's only copy of something); `models list` still lists the
+ * versions and says this once.
+ */
+export class CurrentLinkError extends CheckpointStoreError {
+  override name = "CurrentLinkError";
+}
+
 // The one spelling of a version's name is the engine's (serve finds a store's versions with it too).
 export { isVersionName };
 
@@ -114,7 +124,7 @@ export async function currentVersion(root: string): Promise<string | null> {
         "point --checkpoints at the folder that holds the versions",
       );
     }
-    throw new CheckpointStoreError(
+    throw new CurrentLinkError(
       `${path} is not a symlink to a version`,
       // The store named: printed bare, the command acted on the default checkpoints/ folder (trial 31).
       `move it away; 'candlecast models promote VERSION ${promoteWhere(root)}' then recreates it`,
@@ -124,7 +134,7 @@ export async function currentVersion(root: string): Promise<string | null> {
   // it as current and promote record it as the version replaced (serve would try to load it as a model).
   const version = target.replace(/\/+$/, "").split("/").pop()!;
   if (!isVersionName(version)) {
-    throw new CheckpointStoreError(
+    throw new CurrentLinkError(
       `${path} points at ${JSON.stringify(target)}, which is not a version (v{N}_{YYYY-MM-DD})`,
       `remove it ('rm ${shellWord(path)}'); 'candlecast models promote VERSION ${promoteWhere(root)}' then ` +
         "recreates it",
@@ -136,7 +146,7 @@ export async function currentVersion(root: string): Promise<string | null> {
   // `train --incremental` fine-tune it, while serve and predict loaded the other store's.
   const trimmed = target.replace(/\/+$/, "");
   if (trimmed.includes("/") && !(await sameFolder(resolve(root, dirname(trimmed)), root))) {
-    throw new CheckpointStoreError(
+    throw new CurrentLinkError(
       `${path} points at ${JSON.stringify(target)}, a version outside ${root}; serve and predict load that ` +
         `one, not ${root}'s own ${version}`,
       `remove it ('rm ${shellWord(path)}'); 'candlecast models promote VERSION ${promoteWhere(root)}' then ` +

@@ -153,15 +153,25 @@ const RESERVED_FDS = 128;
  * fallback (needs `--allow-ffi` for libc; the container's FFI is scoped to ONNX Runtime, so null there).
  */
 export function openFileLimit(): number | null {
-  try {
-    const line = Deno.readTextFileSync("/proc/self/limits").split("\n").find((l) =>
-      l.startsWith("Max open files")
-    );
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft === undefined || soft === "unlimited" ? null : Number(soft);
-  } catch {
-    return openFileLimitFromLibc();
+  // Asked before either is touched: under a path-scoped grant (the container's serve set) Deno on a terminal
+  // prompts rather than refuses, and `docker run -it` waited at that prompt before serve listened.
+  if (granted({ name: "read", path: "/proc/self/limits" })) {
+    try {
+      const line = Deno.readTextFileSync("/proc/self/limits").split("\n").find((l) =>
+        l.startsWith("Max open files")
+      );
+      const soft = line?.split(/\s{2,}/)[1];
+      return soft === undefined || soft === "unlimited" ? null : Number(soft);
+    } catch {
+      // Refused all the same without --allow-all (a special file), or unreadable: libc's answer instead.
+    }
   }
+  return openFileLimitFromLibc();
+}
+
+/** Whether `descriptor` is granted now; never prompts. */
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
 }
 
 /** RLIMIT_NOFILE on Linux (x86-64 and arm64 alike); RLIM_INFINITY is all ones. */
@@ -169,7 +179,7 @@ const RLIMIT_NOFILE = 7;
 
 /** The soft open-file limit through libc's getrlimit(2), or null where libc cannot be opened or it fails. */
 export function openFileLimitFromLibc(): number | null {
-  if (Deno.build.os !== "linux") return null;
+  if (Deno.build.os !== "linux" || !granted({ name: "ffi", path: "libc.so.6" })) return null;
   let libc: Deno.DynamicLibrary<{ getrlimit: { parameters: ["i32", "buffer"]; result: "i32" } }> | undefined;
   try {
     libc = Deno.dlopen("libc.so.6", { getrlimit: { parameters: ["i32", "buffer"], result: "i32" } });

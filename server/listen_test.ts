@@ -719,3 +719,51 @@ console.log(JSON.stringify(openFileLimit()));`;
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "the open-file limit is looked up with no permission prompt under path-scoped grants, on a terminal",
+  // `script` gives the child a terminal, where Deno asks rather than refuses: `docker run -it` under the
+  // Dockerfile's serve set stopped at "Deno requests read access to /proc/self/limits" before listening.
+  ignore: Deno.build.os !== "linux" || !(await hasScript()),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/limit.ts`;
+      const listen = new URL("./listen.ts", import.meta.url);
+      await Deno.writeTextFile(
+        file,
+        `import { openFileLimit } from ${JSON.stringify(listen.href)};\n` +
+          `console.log("limit:" + JSON.stringify(openFileLimit()));\n`,
+      );
+      const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+      const deno = [
+        Deno.execPath(),
+        ...DENO_RUN,
+        `--allow-read=${root},${dir}`,
+        `--allow-ffi=${dir}`, // scoped as the container's is (ONNX Runtime only): libc is not allowed
+        file,
+      ].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
+      const out = await new Deno.Command("timeout", {
+        args: ["10", "script", "-qec", deno, "/dev/null"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.doesNotMatch(text, /Deno requests/, "no permission prompt");
+      assert.match(text, /limit:null/);
+      assert.equal(out.code, 0, text);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+async function hasScript(): Promise<boolean> {
+  try {
+    const probe = new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" });
+    return (await probe.output()).success;
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UsageError } from "./errors.ts";
 
 /**
  * Deno permission flags, separated by spaces, that this process runs under and its children must run under
@@ -23,9 +24,14 @@ export function inheritedPermissions(
   const bad = flags.find((f) =>
     !/^--(allow|deny)-(read|write|net|env|sys|run|ffi|import)(=\S+)?$|^--no-prompt$/.test(f)
   );
-  // Anything else (`-A`, `--allow-all`, a flag of `deno run` itself) is not a narrowed permission: refused.
+  // Anything else (`-A`, `--allow-all`, a flag of `deno run` itself) is not a narrowed permission: refused,
+  // as the user's setting to fix (a plain Error crashed serve with a stack trace once it started its workers).
   if (bad !== undefined) {
-    throw new Error(`${PERMISSIONS_ENV}: ${JSON.stringify(bad)} is not a Deno permission flag (--allow-…)`);
+    throw new UsageError(
+      `${PERMISSIONS_ENV}: ${JSON.stringify(bad)} is not a Deno permission flag (--allow-…)`,
+      `set it to --allow-…=… and --deny-… flags separated by spaces (the Dockerfile's ` +
+        "CANDLECAST_SERVE_PERMISSIONS or CANDLECAST_COMMAND_PERMISSIONS), or unset it",
+    );
   }
   return flags;
 }

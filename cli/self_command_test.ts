@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { inheritedPermissions, PERMISSIONS_ENV, selfCommand } from "./self_command.ts";
+import { candlecastCommand } from "../test/cli.ts";
 
 Deno.test("selfCommand under deno: run main.ts with the commands' permissions, using node_modules as it is", () => {
   const { command, args } = selfCommand(["serve", "--port", "0"]);
@@ -38,5 +40,44 @@ Deno.test("inheritedPermissions: only permission flags are passed on", () => {
   ]);
   for (const bad of ["-A", "--allow-all", "--allow-read /etc", "--config=x.json", "--allow-read=a; rm"]) {
     assert.throws(() => inheritedPermissions(() => bad), /not a Deno permission flag/, bad);
+  }
+});
+
+Deno.test("a CANDLECAST_DENO_PERMISSIONS that is no permission set is refused at start by serve and retrain (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-permissions-" });
+  try {
+    await Deno.mkdir(join(dir, "ck"));
+    await Deno.writeTextFile(join(dir, "t.csv"), "symbol,openTime,open,high,low,close,volume\n");
+    const run = async (args: string[]) => {
+      const child = candlecastCommand(args, {
+        env: { [PERMISSIONS_ENV]: "-A" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+      await child.stdout.cancel().catch(() => {});
+      clearTimeout(timer);
+      return { code: status.code, stderr };
+    };
+    const refused = `candlecast: ${PERMISSIONS_ENV}: "-A" is not a Deno permission flag (--allow-…)\n` +
+      "hint: set it to --allow-…=… and --deny-… flags separated by spaces";
+    // Before: serve logged "listening", then died of an uncaught error with a stack trace as it started worker 1.
+    const serve = await run([
+      ...["serve", "--port", "0", "--workers", "2", "--no-predictions-log"],
+      ...["--checkpoint", join(dir, "ck", "current")],
+    ]);
+    assert.equal(serve.code, 2, serve.stderr);
+    assert.ok(serve.stderr.startsWith(refused), serve.stderr);
+    // Before: retrain's first step failed as "unexpected failure: … this is a bug".
+    const retrain = await run([
+      ...["retrain", "--mode", "monthly", "--no-collect"],
+      ...["--data", join(dir, "t.csv"), "--checkpoints", join(dir, "ck"), "--log", join(dir, "r.log")],
+    ]);
+    assert.equal(retrain.code, 2, retrain.stderr);
+    assert.ok(retrain.stderr.startsWith(refused), retrain.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

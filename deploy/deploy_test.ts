@@ -200,8 +200,9 @@ Deno.test("the container entry point runs serve with the serve set, anything els
       return new TextDecoder().decode(out.stdout).trimEnd().split("\n");
     };
     assert.deepEqual(await run(["serve", "--port", "9000"]), [
-      "inherited: --allow-read=/app --allow-net=0.0.0.0",
+      "inherited: --no-prompt --allow-read=/app --allow-net=0.0.0.0",
       "run",
+      "--no-prompt",
       "--allow-read=/app",
       "--allow-net=0.0.0.0",
       "main.ts",
@@ -210,8 +211,9 @@ Deno.test("the container entry point runs serve with the serve set, anything els
       "9000",
     ]);
     assert.deepEqual(await run(["retrain", "--mode", "monthly"]), [
-      "inherited: --allow-read --allow-write",
+      "inherited: --no-prompt --allow-read --allow-write",
       "run",
+      "--no-prompt",
       "--allow-read",
       "--allow-write",
       "main.ts",

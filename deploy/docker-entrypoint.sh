@@ -7,12 +7,13 @@
 #                                   unscoped read and write, because Deno.symlink (how `current` is switched
 #                                   atomically) refuses path-scoped grants; env, ffi and run stay scoped
 # The chosen set is exported as CANDLECAST_DENO_PERMISSIONS, which serve's workers and retrain's steps are
-# started with too (cli/self_command.ts): a child never gets more than its parent.
+# started with too (cli/self_command.ts): a child never gets more than its parent. --no-prompt first: under
+# `docker run -it` a read outside the set would otherwise stop at Deno's permission prompt instead of failing.
 set -eu
 if [ "${1:-}" = "serve" ]; then
-  CANDLECAST_DENO_PERMISSIONS="$CANDLECAST_SERVE_PERMISSIONS"
+  CANDLECAST_DENO_PERMISSIONS="--no-prompt $CANDLECAST_SERVE_PERMISSIONS"
 else
-  CANDLECAST_DENO_PERMISSIONS="$CANDLECAST_COMMAND_PERMISSIONS"
+  CANDLECAST_DENO_PERMISSIONS="--no-prompt $CANDLECAST_COMMAND_PERMISSIONS"
 fi
 export CANDLECAST_DENO_PERMISSIONS
 # Unquoted on purpose: one word per flag (none holds a space). exec: Deno is PID 1, as the health check expects.

@@ -891,3 +891,45 @@ Deno.test("models and monitor do not load TensorFlow.js: they read stores and lo
     assert.equal(new TextDecoder().decode(out.stdout).trim(), "false", `${entry} loaded TensorFlow.js`);
   }
 });
+
+Deno.test("serve: an address --allow-net does not grant is refused with what to add, not an uncaught stack trace", async () => {
+  // The container's narrowed set, or a --host outside it: node:http's listen threw Deno's NotCapable from a
+  // later tick, which nothing could catch.
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...DENO_RUN,
+      "--no-prompt",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      "--allow-run",
+      "--allow-net=api.binance.com",
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--checkpoint",
+      "/nonexistent",
+      "--no-predictions-log",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // Started anyway, serve would run on: killed, so the test fails instead of hanging.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(
+    stderr,
+    new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: Deno's --allow-net does not grant`),
+  );
+  assert.match(stderr, /hint: add 127\.0\.0\.1:\d+ to --allow-net/);
+  assert.doesNotMatch(stderr, /Uncaught|    at /);
+});

@@ -111,6 +111,20 @@ function bindError(error: unknown, where: string): unknown {
 }
 
 /**
+ * Throws the ListenError for an address Deno's `--allow-net` does not grant. Asked first, because node:http's
+ * listen throws Deno's NotCapable from a later tick, where no caller can catch it: serve died with a stack
+ * trace (the container's narrowed set, or a `--host` outside it). `querySync` never prompts.
+ */
+function requireNetPermission(hostname: string, port: number): void {
+  const host = port === 0 ? hostname : `${hostname}:${port}`;
+  if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return;
+  throw new ListenError(
+    `cannot listen on ${hostname}:${port}: Deno's --allow-net does not grant ${host}`,
+    `add ${host} to --allow-net (in the container: to CANDLECAST_SERVE_PERMISSIONS), or pass a --host it grants`,
+  );
+}
+
+/**
  * Checks that nobody holds `hostname:port` by binding it once without SO_REUSEPORT and letting it go; throws
  * the `ListenError` `listen` would. `serve --workers N` calls it before binding with `reusePort`: otherwise a
  * second `serve` on a port already served by workers would bind too (the kernel lets any SO_REUSEPORT socket of
@@ -119,6 +133,7 @@ function bindError(error: unknown, where: string): unknown {
  */
 export async function probePort(hostname: string, port: number): Promise<void> {
   if (port === 0) return;
+  requireNetPermission(hostname, port);
   const probe = http.createServer();
   const bound = Promise.withResolvers<void>();
   probe.once("error", (error) => bound.reject(error));
@@ -264,6 +279,7 @@ export async function listen(
   const log = options.log ?? (() => {});
   const alwaysOpen = options.alwaysOpen ?? new Set(["/", "/health"]);
   const where = `${o.hostname}:${o.port}`;
+  requireNetPermission(o.hostname, o.port);
   const counts = { connectionsDropped: 0, requestsShed: 0, timeouts: 0, clientErrors: 0, acceptErrors: 0 };
   const sockets = new Set<Socket>();
   /** Sockets the read timeout cut after sending them a 408. */

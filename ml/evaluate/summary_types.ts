@@ -146,8 +146,9 @@ export interface BlendSummary {
    */
   readonly temperatures: readonly number[];
   /**
-   * Each fold's gradient-boosting temperature, fit on its validation windows before blending (as train's);
-   * the fold before's where the model was kept as it was.
+   * Each fold's gradient-boosting temperature, fit on its validation windows before blending (as a fresh
+   * train's); the fold before's where the model was kept as it was. A fine-tuned (weekly) fold refits it with
+   * its boosting, where `train --incremental` keeps its parent's trees and temperature.
    */
   readonly boosting_temperatures: readonly number[];
   readonly log_loss: number;

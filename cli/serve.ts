@@ -175,8 +175,8 @@ export function serveCommand(): Command {
     )
     .option(
       "--rate-limit-clients <n>",
-      "clients --rate-limit tracks per worker; past it the least recently seen is forgotten",
-      String(DEFAULT_RATE_LIMIT_CLIENTS),
+      // No commander default: a value seen here was typed, so one given without --rate-limit can be refused.
+      `clients --rate-limit tracks per worker; past it the least recently seen is forgotten (default: ${DEFAULT_RATE_LIMIT_CLIENTS})`,
     )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
@@ -189,12 +189,20 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
   const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
 
-  // A burst alone limits nothing: said, rather than serve running unlimited while the operator thinks not.
-  if (options.rateLimitBurst !== undefined && options.rateLimit === undefined) {
-    throw new UsageError(
-      "--rate-limit-burst was given without --rate-limit, so no limit would apply",
-      "add --rate-limit <requests/s>, e.g. --rate-limit 5 --rate-limit-burst 20",
-    );
+  // A burst or a client cap alone limits nothing: said, rather than serve running unlimited while the operator
+  // thinks not.
+  for (
+    const [flag, value, example] of [
+      ["--rate-limit-burst", options.rateLimitBurst, "--rate-limit-burst 20"],
+      ["--rate-limit-clients", options.rateLimitClients, "--rate-limit-clients 50000"],
+    ] as const
+  ) {
+    if (value !== undefined && options.rateLimit === undefined) {
+      throw new UsageError(
+        `${flag} was given without --rate-limit, so no limit would apply`,
+        `add --rate-limit <requests/s>, e.g. --rate-limit 5 ${example}`,
+      );
+    }
   }
 
   // The workers' permissions, checked before anything starts: found bad only when the first worker was

@@ -432,7 +432,7 @@ Deno.test("serve --rate-limit: a client over it gets 429 + Retry-After, /health 
   }
 });
 
-Deno.test("serve: --rate-limit-burst without --rate-limit (no limit at all) is a usage error, exit 2", async () => {
+Deno.test("serve: --rate-limit-burst or --rate-limit-clients without --rate-limit (no limit at all) is a usage error, exit 2", async () => {
   const { code, stderr } = await refusedAtStart([
     "serve",
     "--checkpoint",
@@ -442,6 +442,16 @@ Deno.test("serve: --rate-limit-burst without --rate-limit (no limit at all) is a
   ]);
   assert.equal(code, 2);
   assert.match(stderr, /--rate-limit-burst was given without --rate-limit/);
+  // The client cap alone limits nothing either; it was taken silently (commander's default hid it).
+  const clients = await refusedAtStart([
+    "serve",
+    "--checkpoint",
+    "/nonexistent",
+    "--rate-limit-clients",
+    "5",
+  ]);
+  assert.equal(clients.code, 2);
+  assert.match(clients.stderr, /--rate-limit-clients was given without --rate-limit/);
   const zero = await refusedAtStart(["serve", "--checkpoint", "/nonexistent", "--rate-limit", "0"]);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /--rate-limit/);

@@ -224,6 +224,17 @@ export class BinanceClient {
       });
     } catch (error) {
       this.checkInterrupt(what);
+      // Deno's net permission, not the network (the container grants Binance's two hosts only): retrying cannot
+      // help, and "the network is failing" sent the operator looking in the wrong place after 15 s of retries.
+      if (error instanceof Deno.errors.NotCapable) {
+        const host = new URL(url).host;
+        throw new BinanceError(
+          `${what}: this process may not connect to ${host} (${firstLine(error)})`,
+          "unexpected",
+          `candlecast runs with named permissions: grant the host with --allow-net=${host}; in the container, ` +
+            `add it to CANDLECAST_COMMAND_PERMISSIONS' --allow-net (docker run -e CANDLECAST_COMMAND_PERMISSIONS=…)`,
+        );
+      }
       return { ok: false, problem: `network error: ${describe(error)}` };
     }
     this.noteWeight(response.headers);

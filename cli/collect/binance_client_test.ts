@@ -276,3 +276,34 @@ Deno.test("binance: a failed request says why, from the error's cause (Deno's fe
   assert.equal(describe(new Error("connection reset\nat …")), "connection reset");
   assert.equal(describe(new TypeError("fetch failed", { cause: "refused" })), "fetch failed: refused");
 });
+
+Deno.test("binance client: a fetch Deno's net permission refuses fails at once, naming the permission, not the network", async () => {
+  // The container's commands may reach Binance's two hosts only; another --base-url is refused by Deno. Before,
+  // that was retried five times (15 s) and blamed on "the exchange or the network".
+  const clock = new ManualClock(utcMs(AFTER));
+  const real = globalThis.fetch;
+  globalThis.fetch = () => {
+    throw new Deno.errors.NotCapable(
+      'Requires net access to "127.0.0.1:18499", run again with the --allow-net flag',
+    );
+  };
+  try {
+    const client = new BinanceClient("http://127.0.0.1:18499", clock);
+    await assert.rejects(
+      client.klines({ symbol: "AAAUSDT", interval: "1h", limit: 5 }),
+      (error: BinanceError) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT 1h: this process may not connect to 127\.0\.0\.1:18499 \(Requires net/,
+        );
+        assert.match(error.hint!, /--allow-net=127\.0\.0\.1:18499/);
+        assert.match(error.hint!, /CANDLECAST_COMMAND_PERMISSIONS/);
+        return true;
+      },
+    );
+    assert.equal(client.requests, 1, "not retried");
+    assert.deepEqual(clock.sleeps, []);
+  } finally {
+    globalThis.fetch = real;
+  }
+});

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { candleAt, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
 import { serve } from "./serve.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
@@ -67,6 +67,16 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     opts.dir,
     "name a folder for the demo's CSV, checkpoints and ONNX file (it is made if missing; default: demo)",
   );
+  // The simulated exchange and the served model listen on 127.0.0.1; under narrower permissions (the container's
+  // commands reach Binance's hosts only) node:http's listen threw outside any await: a stack trace, no hint.
+  if (Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted") {
+    throw new UsageError(
+      "the demo listens on 127.0.0.1 (its simulated exchange and the model it serves), which this process may " +
+        "not: it runs with named permissions that leave 127.0.0.1 out",
+      "run it where candlecast gets --allow-net (deno task cli demo); in the container, add 127.0.0.1 to " +
+        "CANDLECAST_COMMAND_PERMISSIONS' --allow-net (docker run -e CANDLECAST_COMMAND_PERMISSIONS=…)",
+    );
+  }
   const csv = join(dir, "training_data.csv");
   const checkpoints = join(dir, "checkpoints");
   const candles = opts.short ? 1_500 : 6_000;

@@ -95,3 +95,32 @@ Deno.test("demo --dir naming a file is a usage error (2) about --dir, before any
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("demo without net access to 127.0.0.1 (the container's commands) says so, exit 2, no stack trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...DENO_RUN,
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=api.binance.com,data-api.binance.vision",
+        MAIN,
+        "demo",
+        "--short",
+        "--dir",
+        dir,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /^candlecast: the demo listens on 127\.0\.0\.1/m);
+    assert.match(stderr, /hint: .*CANDLECAST_COMMAND_PERMISSIONS/);
+    assert.doesNotMatch(stderr, /Uncaught|^ {4}at /m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -227,6 +227,17 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     );
   }
 
+  // A path Deno's read permission leaves out looked missing to the watcher: serve answered 503 "no model" for
+  // good, with a version right there (the container's serve set reads /app and /tmp only).
+  if (Deno.permissions.querySync({ name: "read", path: options.checkpoint }).state !== "granted") {
+    throw new UsageError(
+      `--checkpoint: this process may not read ${options.checkpoint} (its Deno permissions, --allow-read, leave ` +
+        `it out), so no model could ever load`,
+      "in the container, mount the versions at /app/checkpoints (the serve set reads /app and /tmp); elsewhere, " +
+        "add the folder to --allow-read",
+    );
+  }
+
   // A missing or incomplete version is waited for (below), but the folder holding the versions never loads.
   await refuseVersionStore("--checkpoint", options.checkpoint);
 

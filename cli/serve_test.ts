@@ -553,6 +553,50 @@ Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it
   }
 });
 
+Deno.test("serve with a --checkpoint its --allow-read leaves out is a usage error, not a model missing for good", async () => {
+  // The container's serve set reads /app and /tmp: versions mounted elsewhere read as "model_missing" (503) forever.
+  const ROOT = fromFileUrl(new URL("..", import.meta.url));
+  const dir = await Deno.makeTempDir();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...DENO_RUN,
+        `--allow-read=${ROOT},${Deno.realPathSync(join(ROOT, "node_modules"))}`,
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-run",
+        "--allow-net",
+        MAIN,
+        "serve",
+        "--checkpoint",
+        `${dir}/current`,
+        "--port",
+        "0",
+        "--workers",
+        "1",
+        "--no-predictions-log",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    clearTimeout(timer);
+    assert.equal(status.code, 2, stderr);
+    assert.match(stderr, /^candlecast: --checkpoint: this process may not read /m);
+    assert.match(stderr, /^hint: .*\/app\/checkpoints/m);
+    assert.doesNotMatch(stdout, /model_missing|listening/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /**
  * Runs a command meant to refuse at start (`serve` or `predict`): its exit code and stderr. One that starts
  * serving instead (the failure tested for) is killed after 30 s rather than hanging the suite; one worker, no

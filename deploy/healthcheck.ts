@@ -1,6 +1,6 @@
 /**
  * The container's health check: GET /health on the port `serve` was started with. The port comes from the
- * main process's own command line, so `docker run … candlecast serve --port 9000` is checked on 9000 without a
+ * main process's own command line, so `docker run … candlecast serve --host 0.0.0.0 --port 9000` is checked on 9000 without a
  * second setting to keep in step; 8000 when none was given. Exit 0 healthy, 1 not.
  *
  * The Dockerfile's HEALTHCHECK hands that command line over as arguments, read by `tr` from /proc/1/cmdline:

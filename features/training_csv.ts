@@ -21,6 +21,7 @@ import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { eventLoopTurns } from "./event_loop.ts";
 import { folderNotFileError } from "./path_kind.ts";
+import { nonRegularKind } from "./regular_file.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 import { shellWord } from "./shell_word.ts";
 
@@ -102,6 +103,15 @@ export async function readTrainingCsv(
   try {
     // Open first so a missing file is reported plainly; stream errors are forwarded into the parser,
     // which `pipe` alone would leave unhandled.
+    // Looked at before it is opened: opening a FIFO waits for a writer for good, and train then ignored even
+    // SIGTERM (its event loop never turned). A folder and a missing file are the open's to report, below.
+    const kind = await Deno.stat(path).then(nonRegularKind, () => null);
+    if (kind !== null && kind !== "a folder") {
+      throw new CandleError(
+        `${path} is ${kind}, not a file; it was not read`,
+        `give the training CSV itself (${MAKE_ONE})`,
+      );
+    }
     const handle = await open(path);
     // bom: a byte order mark before the header (`withoutBom` in candles.ts) is dropped, not part of "symbol".
     // record_delimiter: LF and CRLF lines may mix in one file (a CSV edited by hand on Windows).

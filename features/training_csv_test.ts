@@ -511,3 +511,23 @@ Deno.test("a training CSV given where raw candles are read is named as one, with
     },
   );
 });
+
+Deno.test("readTrainingCsv: a FIFO at the path is refused unopened, not waited on for good", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-fifo-csv-"));
+  const fifo = join(dir, "training_data.csv");
+  try {
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    const read = readTrainingCsv(fifo).then(() => "read", (error: Error) => error);
+    const outcome = await Promise.race([read, new Promise((done) => setTimeout(() => done("hung"), 3_000))]);
+    if (outcome === "hung") {
+      // Release the blocked open (a writer that closes at once), so the test ends and reports.
+      (await Deno.open(fifo, { write: true })).close();
+      await read;
+    }
+    assert.ok(outcome instanceof CandleError, `expected a CandleError, got ${String(outcome)}`);
+    assert.match(outcome.message, /training_data\.csv is a FIFO \(named pipe\), not a file; it was not read/);
+    assert.match(outcome.hint!, /candlecast collect/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -985,5 +985,5 @@ Deno.test("serve: an address --allow-net does not grant is refused with what to 
     new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: Deno's --allow-net does not grant`),
   );
   assert.match(stderr, /hint: add 127\.0\.0\.1:\d+ to --allow-net/);
-  assert.doesNotMatch(stderr, /Uncaught|    at /);
+  assert.doesNotMatch(stderr, /Uncaught|^ {4}at /m);
 });

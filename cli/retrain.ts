@@ -21,7 +21,7 @@ import { defaultPromotionRule, PROMOTION_RULES, requireJudgeableHoldout } from "
 import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
-import { inheritedPermissions } from "./self_command.ts";
+import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
 import { shellWord } from "../features/index.ts";
 
 const RetrainFlags = z.object({
@@ -93,6 +93,7 @@ export function retrainCommand(): Command {
       const opts = parseFlags("retrain", RetrainFlags, raw);
       // The steps' permissions, checked before anything runs (it failed at the first step, as a bug).
       inheritedPermissions();
+      requireSelfRun("retrain", "run collect and train --incremental or train --config-from by hand");
       if (!opts.collect && opts.interval !== undefined) {
         throw new UsageError(
           "--interval cannot be combined with --no-collect",

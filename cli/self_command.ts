@@ -61,3 +61,18 @@ function nodeModulesFlag(): string[] {
   const installed = fileURLToPath(new URL("../node_modules/.deno", import.meta.url));
   return existsSync(installed) ? ["--node-modules-dir=manual"] : [];
 }
+
+/**
+ * Refuses, before anything starts, a process that may not start itself again (Deno's `--allow-run` leaves its
+ * own executable out): serve's workers failed to start one by one after "listening" and were never retried,
+ * so serve ran on with fewer workers than asked and a log line. `querySync` never prompts. `what` names the
+ * command that needs it (e.g. "serve --workers 2").
+ */
+export function requireSelfRun(what: string, alternative: string): void {
+  const { command } = selfCommand([]);
+  if (Deno.permissions.querySync({ name: "run", command }).state === "granted") return;
+  throw new UsageError(
+    `${what} starts ${command} again, which Deno's --allow-run does not grant`,
+    `add --allow-run=${command} (a link on PATH is not the same path), or ${alternative}`,
+  );
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { inheritedPermissions, PERMISSIONS_ENV, selfCommand } from "./self_command.ts";
-import { candlecastCommand } from "../test/cli.ts";
+import { candlecastCommand, DENO_RUN, MAIN } from "../test/cli.ts";
 
 Deno.test("selfCommand under deno: run main.ts with the commands' permissions, using node_modules as it is", () => {
   const { command, args } = selfCommand(["serve", "--port", "0"]);
@@ -77,6 +77,52 @@ Deno.test("a CANDLECAST_DENO_PERMISSIONS that is no permission set is refused at
     ]);
     assert.equal(retrain.code, 2, retrain.stderr);
     assert.ok(retrain.stderr.startsWith(refused), retrain.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve --workers 2 and retrain under an --allow-run that leaves this executable out: refused at start (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-allow-run-" });
+  try {
+    await Deno.mkdir(join(dir, "ck"));
+    await Deno.writeTextFile(join(dir, "t.csv"), "symbol,openTime,open,high,low,close,volume\n");
+    const run = async (args: string[]) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          ...DENO_RUN,
+          "--no-prompt",
+          ...["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-ffi", "--allow-sys"],
+          "--allow-run=/bin/true",
+          MAIN,
+          ...args,
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+      await child.stdout.cancel().catch(() => {});
+      clearTimeout(timer);
+      return { code: status.code, stderr };
+    };
+    // Before: serve logged "listening", each worker logged worker_start_failed once, and serve ran on alone.
+    const serve = await run([
+      ...["serve", "--port", "0", "--workers", "2", "--no-predictions-log"],
+      ...["--checkpoint", join(dir, "ck", "current")],
+    ]);
+    assert.equal(serve.code, 2, serve.stderr);
+    assert.match(
+      serve.stderr,
+      /serve --workers 2 starts .* again, which Deno's --allow-run does not grant\nhint: add --allow-run=/,
+    );
+    const retrain = await run([
+      ...["retrain", "--mode", "monthly", "--no-collect"],
+      ...["--data", join(dir, "t.csv"), "--checkpoints", join(dir, "ck"), "--log", join(dir, "r.log")],
+    ]);
+    assert.equal(retrain.code, 2, retrain.stderr);
+    assert.match(retrain.stderr, /retrain starts .* again, which Deno's --allow-run does not grant/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

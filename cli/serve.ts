@@ -37,7 +37,7 @@ import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
 import { flag, parseFlags, requireOutputFile, splitList } from "./flags.ts";
 import { refuseVersionStore } from "./checkpoint_flag.ts";
-import { inheritedPermissions } from "./self_command.ts";
+import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
@@ -207,7 +207,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
 
   // The workers' permissions, checked before anything starts: found bad only when the first worker was
   // started, serve had logged "listening" and then died of an uncaught error.
-  if (workers > 1) inheritedPermissions();
+  if (workers > 1) {
+    inheritedPermissions();
+    requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
+  }
 
   // Checked before anything starts: a key no client can send would refuse every request behind auth.
   const apiKey = Deno.env.get("CANDLECAST_API_KEY");

@@ -167,7 +167,7 @@ export function serveCommand(): Command {
     .option(
       "--rate-limit <requests/s>",
       "each client's requests per second (by remote address; per worker), over it 429 + Retry-After " +
-        "(/ and /health never limited); off by default",
+        "(/, /health and /metrics never limited); off by default",
     )
     .option(
       "--rate-limit-burst <n>",

@@ -149,7 +149,9 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   app.use(browserGuard(browsers));
   // Before auth: a client without the key, or with a wrong one, in a loop is slowed down like any other.
   if (limiter) {
-    app.use(rateLimit(limiter, OPEN_ROUTES));
+    // /metrics too: a scraper on the host of a bot being limited shares its address, and the counters are
+    // wanted most exactly then (it stays behind auth, and costs little).
+    app.use(rateLimit(limiter, new Set([...OPEN_ROUTES, "/metrics"])));
     metrics.collect(() => limiter.samples());
   }
   if (apiKey) app.use(bearerAuth(apiKey, OPEN_ROUTES));

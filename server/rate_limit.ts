@@ -159,7 +159,8 @@ export function clientOf(request: Request): string {
 
 /**
  * Answers 429 with `Retry-After` (SPEC §4's `{"detail"}` body) to a client over its rate; `open` paths
- * (`/`, `/health`) are never limited, so a health check is not refused behind a bot's burst.
+ * (`/`, `/health`, and `/metrics` as the app passes them) are never limited, so a health check or a scrape is
+ * not refused behind a bot's burst.
  */
 export function rateLimit(limiter: RateLimiter, open: ReadonlySet<string>): MiddlewareHandler {
   return (c, next) => {

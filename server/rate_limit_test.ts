@@ -61,18 +61,21 @@ Deno.test("rate limit: over it, 429 with Retry-After and SPEC §4's {detail} bod
   assert.deepEqual(Object.keys(body), ["detail"]);
   assert.match(body.detail, /too many requests .* 0\.5 per second .* retry after 2 s/);
 
-  const text = await (await app.request(getFrom("10.0.0.2", "/metrics"))).text();
+  // Scraped from the limited client's own address: /metrics is not limited, and took no token.
+  const scrape = await app.request(getFrom("10.0.0.1", "/metrics"));
+  assert.equal(scrape.status, 200);
+  const text = await scrape.text();
   assert.match(text, /^candlecast_http_requests_rate_limited_total 1$/m);
   assert.match(text, /^candlecast_http_requests_total\{route="\/predict",method="POST",status="429"\} 1$/m);
-  assert.match(text, /^candlecast_rate_limit_clients 2$/m);
+  assert.match(text, /^candlecast_rate_limit_clients 1$/m);
 });
 
-Deno.test("rate limit: / and /health are never limited, so a health check is not refused behind a burst", async () => {
+Deno.test("rate limit: /, /health and /metrics are never limited, so a health check or a scrape is not refused behind a burst", async () => {
   const { app } = setup({ rate: 1, burst: 1 });
   await (await app.request(predictFrom("10.0.0.1"))).body?.cancel();
   assert.equal((await app.request(predictFrom("10.0.0.1"))).status, 429);
   for (let i = 0; i < 5; i++) {
-    for (const path of ["/", "/health"]) {
+    for (const path of ["/", "/health", "/metrics"]) {
       const res = await app.request(getFrom("10.0.0.1", path));
       assert.equal(res.status, 200, path);
       await res.body?.cancel();

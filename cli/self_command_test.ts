@@ -43,6 +43,15 @@ Deno.test("inheritedPermissions: only permission flags are passed on", () => {
   }
 });
 
+/** A started command's exit code and stderr; killed after 30 s, so a run that would go on fails instead. */
+async function exitAndStderr(child: Deno.ChildProcess): Promise<{ code: number; stderr: string }> {
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  await child.stdout.cancel().catch(() => {});
+  clearTimeout(timer);
+  return { code: status.code, stderr };
+}
+
 Deno.test("a CANDLECAST_DENO_PERMISSIONS that is no permission set is refused at start by serve and retrain (exit 2)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-permissions-" });
   try {
@@ -55,11 +64,7 @@ Deno.test("a CANDLECAST_DENO_PERMISSIONS that is no permission set is refused at
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
-      await child.stdout.cancel().catch(() => {});
-      clearTimeout(timer);
-      return { code: status.code, stderr };
+      return await exitAndStderr(child);
     };
     const refused = `candlecast: ${PERMISSIONS_ENV}: "-A" is not a Deno permission flag (--allow-…)\n` +
       "hint: set it to --allow-…=… and --deny-… flags separated by spaces";
@@ -101,11 +106,7 @@ Deno.test("serve --workers 2 and retrain under an --allow-run that leaves this e
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
-      await child.stdout.cancel().catch(() => {});
-      clearTimeout(timer);
-      return { code: status.code, stderr };
+      return await exitAndStderr(child);
     };
     // Before: serve logged "listening", each worker logged worker_start_failed once, and serve ran on alone.
     const serve = await run([

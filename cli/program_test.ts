@@ -277,11 +277,13 @@ Deno.test("predict and serve without --allow-ffi say ONNX Runtime needs it (exit
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
           ...DENO_RUN,
-          // Every permission the commands need but --allow-ffi (serve checks it may write its log at start).
+          // Every permission the commands need but --allow-ffi (serve checks it may write its log at start, and
+          // that it may start its workers: one per core by default).
           "--allow-read",
           "--allow-write",
           "--allow-env",
           "--allow-net",
+          "--allow-run",
           main,
           ...args,
           "--checkpoint",

@@ -82,13 +82,30 @@ export interface Workers {
   readonly finished: Promise<void>;
 }
 
+/** Starts one worker process; `startWorkers`' own is `Deno.Command(…).spawn()`, a test's may fail. */
+export type SpawnWorker = (command: string, options: Deno.CommandOptions) => Deno.ChildProcess;
+
+const spawnCommand: SpawnWorker = (command, options) => new Deno.Command(command, options).spawn();
+
 export function startWorkers(
   count: number,
   options: ServeOptions,
-  { log, shutdownTimeoutMs, metricsDir }: { log: Logger; shutdownTimeoutMs: number; metricsDir: string },
+  { log, shutdownTimeoutMs, metricsDir, spawn = spawnCommand }: {
+    log: Logger;
+    shutdownTimeoutMs: number;
+    metricsDir: string;
+    spawn?: SpawnWorker;
+  },
 ): Workers {
   let stopping = false;
+  const stopped = Promise.withResolvers<void>();
   const children = new Map<number, Deno.ChildProcess>();
+  /** Waits `ms`, or less if serve stops meanwhile (a 30 s back-off must not hold its shutdown). */
+  const pause = (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([new Promise((resolve) => timer = setTimeout(resolve, ms)), stopped.promise])
+      .finally(() => clearTimeout(timer));
+  };
   const run = async (index: number): Promise<void> => {
     let failures = 0;
     while (!stopping) {
@@ -96,16 +113,26 @@ export function startWorkers(
       const started = performance.now();
       let child: Deno.ChildProcess;
       try {
-        child = new Deno.Command(command, {
+        child = spawn(command, {
           args,
           env: { [WORKER_ENV]: String(index), [METRICS_DIR_ENV]: metricsDir },
           stdin: "piped", // never written: its end-of-file tells the child the parent is gone
           stdout: "inherit",
           stderr: "inherit",
-        }).spawn();
+        });
       } catch (error) {
-        log({ event: "worker_start_failed", worker: index, error: (error as Error).message });
-        return;
+        // Tried again like a worker that died at once (a full process table, say, passes): before, this
+        // worker was given up for good and serve ran on with fewer. A permission refusal is caught at start.
+        failures++;
+        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        log({
+          event: "worker_start_failed",
+          worker: index,
+          error: (error as Error).message,
+          retry_in_ms: delayMs,
+        });
+        await pause(delayMs);
+        continue;
       }
       children.set(index, child);
       const status = await child.status;
@@ -121,7 +148,7 @@ export function startWorkers(
         signal: status.signal,
         restart_in_ms: delayMs,
       });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await pause(delayMs);
     }
   };
   const finished = Promise.all(Array.from({ length: count }, (_, i) => run(i + 1))).then(() => {});
@@ -129,6 +156,7 @@ export function startWorkers(
     stop: () => {
       if (stopping) return;
       stopping = true;
+      stopped.resolve();
       for (const child of children.values()) {
         try {
           child.kill("SIGTERM");

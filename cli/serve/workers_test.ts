@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { workerArgs } from "./workers.ts";
+import { startWorkers, workerArgs } from "./workers.ts";
 
 Deno.test("workerArgs: a worker answers the same pages and Host names as the first process", () => {
   const base = {
@@ -42,4 +42,39 @@ Deno.test("workerArgs: every worker gets the first process's --rate-limit (else 
   assert.equal(after("--rate-limit"), "2.5");
   assert.equal(after("--rate-limit-burst"), "10");
   assert.equal(after("--rate-limit-clients"), "500");
+});
+
+Deno.test("startWorkers: a worker that fails to start is tried again with a back-off, and stop() ends the wait at once", async () => {
+  const events: Record<string, unknown>[] = [];
+  let attempts = 0;
+  const workers = startWorkers(1, {
+    host: "127.0.0.1",
+    port: 8000,
+    checkpoint: "checkpoints/current",
+    threads: 1,
+    reloadInterval: 2,
+    maxBatch: 1,
+    predictionsLog: false,
+    decision: "version",
+  }, {
+    log: (record) => events.push(record),
+    shutdownTimeoutMs: 1000,
+    metricsDir: "/nonexistent",
+    spawn: () => {
+      attempts++;
+      throw new Error("Resource temporarily unavailable (os error 11)");
+    },
+  });
+  // The first retry comes after 1 s (500 ms × 2¹); before, the worker was given up after one failure.
+  await new Promise((resolve) => setTimeout(resolve, 1300));
+  assert.equal(attempts, 2);
+  assert.deepEqual(events.map((e) => [e.event, e.retry_in_ms]), [["worker_start_failed", 1000], [
+    "worker_start_failed",
+    2000,
+  ]]);
+  const stopping = performance.now();
+  workers.stop();
+  await workers.finished;
+  assert.ok(performance.now() - stopping < 200, "stop() does not wait out the 2 s back-off");
+  assert.equal(attempts, 2);
 });

@@ -1,17 +1,19 @@
 import assert from "node:assert/strict";
 import { startWorkers, workerArgs } from "./workers.ts";
 
+/** A one-process serve's options, as parsed, for the tests to add to. */
+const base = {
+  host: "127.0.0.1",
+  port: 8000,
+  checkpoint: "checkpoints/current",
+  threads: 1,
+  reloadInterval: 2,
+  maxBatch: 1,
+  predictionsLog: false as const,
+  decision: "version" as const,
+};
+
 Deno.test("workerArgs: a worker answers the same pages and Host names as the first process", () => {
-  const base = {
-    host: "127.0.0.1",
-    port: 8000,
-    checkpoint: "checkpoints/current",
-    threads: 1,
-    reloadInterval: 2,
-    maxBatch: 1,
-    predictionsLog: false as const,
-    decision: "version" as const,
-  };
   const args = workerArgs({
     ...base,
     allowedHosts: ["bot.internal", "proxy.internal"],
@@ -26,14 +28,7 @@ Deno.test("workerArgs: a worker answers the same pages and Host names as the fir
 
 Deno.test("workerArgs: every worker gets the first process's --rate-limit (else workers 1 … N−1 had none)", () => {
   const args = workerArgs({
-    host: "127.0.0.1",
-    port: 8000,
-    checkpoint: "checkpoints/current",
-    threads: 1,
-    reloadInterval: 2,
-    maxBatch: 1,
-    predictionsLog: false,
-    decision: "version",
+    ...base,
     rateLimit: 2.5,
     rateLimitBurst: 10,
     rateLimitClients: 500,
@@ -47,16 +42,7 @@ Deno.test("workerArgs: every worker gets the first process's --rate-limit (else 
 Deno.test("startWorkers: a worker that fails to start is tried again with a back-off, and stop() ends the wait at once", async () => {
   const events: Record<string, unknown>[] = [];
   let attempts = 0;
-  const workers = startWorkers(1, {
-    host: "127.0.0.1",
-    port: 8000,
-    checkpoint: "checkpoints/current",
-    threads: 1,
-    reloadInterval: 2,
-    maxBatch: 1,
-    predictionsLog: false,
-    decision: "version",
-  }, {
+  const workers = startWorkers(1, base, {
     log: (record) => events.push(record),
     shutdownTimeoutMs: 1000,
     metricsDir: "/nonexistent",

@@ -274,50 +274,18 @@ Deno.test({
 Deno.test("a fold's blend calibrates gradient boosting by its validation temperature first, as train serves it", async () => {
   // Boosting miscalibrated on validation and test alike (its logits ×6), the model about fair: train blends boosting's
   // probabilities at the temperature fit on validation, so the fold's blend must too (it blended T = 1's).
-  const rng = seededRng(7), n = 400;
-  const labels = Int8Array.from({ length: n }, () => Math.floor(rng() * 3));
-  const rows = (sharp: number) =>
-    softmaxRows(
-      Float32Array.from(
-        { length: n * 3 },
-        (_, j) => sharp * ((j % 3 === labels[j / 3 | 0] ? 0.6 : 0) + rng()),
-      ),
-    );
-  const validation = { size: n, labels } as unknown as LabelledSet;
-  const fold = {} as FoldData;
-  const outputs: Record<string, Float32Array> = { model: rows(1), gradient_boosting: rows(6) };
-  const learner = (name: string): Learner => ({
-    name,
-    pretrained: false,
-    fit: () => Promise.reject(new Error("not in this test")),
-    update: () => Promise.reject(new Error("not in this test")),
-    predict: () => Promise.resolve({ probabilities: outputs[name], returns: new Float64Array(n) }),
-    dispose: () => {},
-  });
-  const test = { model: rows(1), gradient_boosting: rows(6) };
-  const predictions = Object.fromEntries(
-    Object.entries(test).map(([k, p]) => [k, { probabilities: p, returns: new Float64Array(n) }]),
-  ) as unknown as Record<string, PredictionSet>;
-  const spec = { model: "model", with: "gradient_boosting", weight: 0.5 };
-  const got =
-    (await foldBlend(spec, [learner("model"), learner("gradient_boosting")], predictions, validation, fold))!;
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  const tb = fitTemperature(logProbabilities(outputs.gradient_boosting), labels);
+  const f = blendFixture(400);
+  const got = (await foldBlend(...f.args))!;
+  const tb = f.boostingFitted;
   assert.ok(Math.abs(Math.log(tb)) > 0.2, `boosting this far off is recalibrated (T ${tb})`);
   assert.equal(got.withTemperature, tb);
-  const calibrated = (p: Float32Array) => softmaxRows(logProbabilities(p), tb);
-  const mixed = blended(outputs.model, {
+  assert.equal(got.temperature, f.fitted);
+  const test = f.args[2];
+  const want = blended(test.model.probabilities, {
     weight: 0.5,
-    temperature: 1,
-    probabilities: calibrated(outputs.gradient_boosting),
-  }, all);
-  const t = fitTemperature(logProbabilities(mixed), labels);
-  assert.equal(got.temperature, t);
-  const want = blended(test.model, {
-    weight: 0.5,
-    temperature: t,
-    probabilities: calibrated(test.gradient_boosting),
-  }, all);
+    temperature: f.fitted,
+    probabilities: softmaxRows(logProbabilities(test.gradient_boosting.probabilities), tb),
+  }, Int32Array.from({ length: f.args[3].size }, (_, i) => i));
   got.probabilities.forEach((p, j) =>
     assert.ok(Math.abs(p - want[j]) < 1e-6, `row ${j / 3 | 0}: ${p} vs ${want[j]}`)
   );

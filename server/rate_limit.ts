@@ -3,7 +3,8 @@
  * retry loop, or a scraper, cannot take the capacity the other clients need (`--max-in-flight` caps the
  * whole server's concurrency, not anyone's share of it).
  *
- * A client is its remote address (`markRemoteAddress`, set by the listener). Not the bearer key: serve has
+ * A client is its remote address (`markRemoteAddress`, set by the listener), an IPv6 one's /64 (a site's
+ * allocation, which one host can rotate through: `client_address.ts`). Not the bearer key: serve has
  * one key (CANDLECAST_API_KEY), which every bot shares, so a bucket per key would be one bucket for all of
  * them, and the bot in a retry loop would spend the others' share; a client without the key is limited too.
  *
@@ -12,6 +13,7 @@
  * with a full burst, the price of a bound that many addresses cannot push past).
  */
 import type { MiddlewareHandler } from "hono";
+import { clientKey } from "./client_address.ts";
 import { HttpError } from "./errors.ts";
 import type { Sample } from "./metrics.ts";
 
@@ -147,14 +149,13 @@ export function markRemoteAddress(request: Request, address: string): void {
 }
 
 /**
- * The client a request is counted against: its remote address, an IPv4-mapped IPv6 one (`::ffff:1.2.3.4`,
- * a dual-stack listener's) as the IPv4 address; "unknown" for one that did not come through the listener
- * (`app.request()`), so such requests share one bucket.
+ * The client a request is counted against: its remote address's `clientKey` (an IPv4 address; an IPv6 one's
+ * /64, which one site holds; an IPv4-mapped one as the IPv4 address); "unknown" for one that did not come
+ * through the listener (`app.request()`), so such requests share one bucket.
  */
 export function clientOf(request: Request): string {
   const address = remoteAddresses.get(request);
-  if (address === undefined) return "unknown";
-  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  return address === undefined ? "unknown" : clientKey(address);
 }
 
 /**

@@ -94,8 +94,42 @@ Deno.test("rate limit: two clients are independent; one in a loop does not spend
     assert.equal(res.status, 200);
     await res.body?.cancel();
   }
-  // An IPv4-mapped address (a dual-stack listener's) is the same client as the IPv4 one.
+  // An IPv4-mapped address (a dual-stack listener's) is the same client as the IPv4 one, in either form.
   assert.equal((await app.request(predictFrom("::ffff:10.0.0.2"))).status, 429);
+  assert.equal((await app.request(predictFrom("::ffff:a00:2"))).status, 429);
+});
+
+Deno.test("rate limit: IPv6 clients share a bucket per /64, so one site cannot rotate addresses past it", async () => {
+  const { app } = setup({ rate: 1, burst: 2 });
+  const status = async (address: string) => {
+    const res = await app.request(predictFrom(address));
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.equal(await status("2001:db8:0:1::1"), 200);
+  assert.equal(await status("2001:db8:0:1:a:b:c:d"), 200);
+  // A third address in the same /64 (another form of writing one, too) finds the bucket empty.
+  assert.equal(await status("2001:DB8:0000:0001:ffff:ffff:ffff:fffe"), 429);
+  assert.equal(await status("2001:db8:0:1::2"), 429);
+  // The next /64 (a neighbouring site in the same /48) is another client.
+  assert.equal(await status("2001:db8:0:2::1"), 200);
+  assert.equal(await status("2001:db8:0:2::1"), 200);
+  assert.equal(await status("2001:db8:0:2::1"), 429);
+});
+
+Deno.test("rate limit: rotating through a /64 takes one slot of the client table, evicting no one", async () => {
+  const { app } = setup({ rate: 1, burst: 1, maxClients: 2 });
+  assert.equal((await app.request(predictFrom("192.0.2.7"))).status, 200);
+  for (let i = 0; i < 200; i++) {
+    await (await app.request(predictFrom(`2001:db8:aa:bb:${i.toString(16)}::1`))).body?.cancel();
+  }
+  // 192.0.2.7 kept its (empty) bucket: not forgotten and handed a fresh burst.
+  assert.equal((await app.request(predictFrom("192.0.2.7"))).status, 429);
+  const text = await (await app.request(getFrom("192.0.2.7", "/metrics"))).text();
+  assert.match(text, /^candlecast_rate_limit_clients 2$/m);
+  assert.match(text, /^candlecast_rate_limit_clients_evicted_total 0$/m);
+  // 199 of the rotating requests (all but the first, the /64's one token) and 192.0.2.7's second.
+  assert.match(text, /^candlecast_http_requests_rate_limited_total 200$/m);
 });
 
 Deno.test("rate limit: keyed by address, not by the one shared bearer key, and applied before auth", async () => {

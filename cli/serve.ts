@@ -166,8 +166,8 @@ export function serveCommand(): Command {
     )
     .option(
       "--rate-limit <requests/s>",
-      "each client's requests per second (by remote address; per worker), over it 429 + Retry-After " +
-        "(/, /health and /metrics never limited); off by default",
+      "each client's requests per second (by remote address, an IPv6 one's /64; per worker), over it " +
+        "429 + Retry-After (/, /health and /metrics never limited); off by default",
     )
     .option(
       "--rate-limit-burst <n>",

@@ -114,6 +114,7 @@ export const ModelsListJson = z.object({
     current: z.boolean(),
     /** The table's files column in lower case: "unknown" when the manifest could not be read. */
     files: z.enum(["ok", "changed", "missing", "unknown"]),
+    /** Files that no longer hash as recorded, or that are no regular file (a FIFO, a folder; `note` says). */
     changed_files: z.array(z.string()).nullable(),
     missing_files: z.array(z.string()).nullable(),
     note: z.string().nullable(),

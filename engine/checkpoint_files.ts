@@ -269,7 +269,7 @@ export function filesError(dir: string, problems: FileProblems): CheckpointError
 
 /** The error for files read whole whose bytes disagree with the manifest. */
 export function mismatchError(dir: string, bad: readonly string[]): CheckpointError {
-  return filesError(dir, { missing: [], changed: bad });
+  return filesError(dir, { missing: [], changed: bad, notFiles: [] });
 }
 
 /** Throws filesError unless `names` (default: every file the manifest lists) are there and hash as recorded. */

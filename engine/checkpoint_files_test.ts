@@ -90,6 +90,7 @@ Deno.test("engine: a listed file that is gone is named missing, not 'does not ma
     assert.deepEqual(await fileProblems(dir, { "metrics.json": "0", "model.onnx": "0" }), {
       missing: ["metrics.json"],
       changed: ["model.onnx"],
+      notFiles: [],
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -261,7 +262,8 @@ Deno.test("a manifest's files are plain names in the version folder: a path out 
 });
 
 Deno.test({
-  name: "a listed file that is a FIFO in the version folder counts as changed and is never read (no hang)",
+  name:
+    "a listed file that is a FIFO in the version folder is reported as a FIFO, and is never read (no hang)",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     const dir = await hashedCheckpoint();
@@ -280,7 +282,23 @@ Deno.test({
         // Let the blocked read end (a writer opens and closes the FIFO) so the test can report, not hang.
         (await Deno.open(fifo, { write: true })).close();
       }
-      assert.deepEqual(outcome, { missing: [], changed: ["metrics.json", "model.onnx"] });
+      assert.deepEqual(outcome, {
+        missing: [],
+        changed: ["model.onnx"],
+        notFiles: [{ name: "metrics.json", kind: "a FIFO (named pipe)" }],
+      });
+      // Before: "metrics.json: does not match the sha256 … (changed, swapped or truncated after training)", of
+      // bytes never read; what stands there, and what to do, is said instead.
+      await assert.rejects(withinOrHung(() => verifyCheckpointFiles(dir), [fifo]), (error: Error) => {
+        assert.ok(error instanceof CheckpointError, String(error));
+        assert.match(
+          error.message,
+          /\/metrics\.json: is a FIFO \(named pipe\), not a regular file, and was not read \(move it away, then restore the version's own\); refusing to use it$/,
+        );
+        assert.doesNotMatch(error.message, /sha256/);
+        assert.match(error.hint!, /restore the version's files from a backup/);
+        return true;
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { readRegularFile } from "../features/index.ts";
+import { NotRegularFileError, readRegularFile } from "../features/index.ts";
 
 /** A name `files` may list: one file directly in the version folder. */
 const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]+$/;
@@ -62,19 +62,33 @@ export async function mismatchedFiles(
   files: Readonly<Record<string, string>>,
   names: readonly string[] = Object.keys(files),
 ): Promise<string[]> {
-  const { missing, changed } = await fileProblems(dir, files, names);
-  return names.filter((name) => missing.includes(name) || changed.includes(name));
+  const { missing, changed, notFiles } = await fileProblems(dir, files, names);
+  return names.filter((name) =>
+    missing.includes(name) || changed.includes(name) || notFiles.some((n) => n.name === name)
+  );
 }
 
-/** A version's listed files that are gone, and those whose bytes no longer hash as its manifest says. */
+/** A listed file's name where something that is no regular file stands, and what that is ("a FIFO (named pipe)"). */
+export interface NotAFile {
+  readonly name: string;
+  readonly kind: string;
+}
+
+/**
+ * A version's listed files that are gone, those whose bytes no longer hash as its manifest says, and those
+ * that are no regular file at all (not read).
+ */
 export interface FileProblems {
   readonly missing: readonly string[];
   readonly changed: readonly string[];
+  readonly notFiles: readonly NotAFile[];
 }
 
 /**
  * `mismatchedFiles` told apart: a file that is gone is `missing` (restore or re-copy it), one that reads but
- * hashes differently is `changed` (an unreadable one, or one that is no regular file, counts as changed).
+ * hashes differently (or cannot be read) is `changed`, and a folder, FIFO, socket or device under a listed
+ * name is in `notFiles`, unopened: "does not match the sha256 (changed, swapped or truncated)" sent users
+ * looking at bytes that were never read, when the thing to do is to move it away.
  */
 export async function fileProblems(
   dir: string,
@@ -83,6 +97,7 @@ export async function fileProblems(
 ): Promise<FileProblems> {
   const missing: string[] = [];
   const changed: string[] = [];
+  const notFiles: NotAFile[] = [];
   for (const name of names) {
     const hash = files[name];
     if (hash === undefined) continue;
@@ -90,23 +105,25 @@ export async function fileProblems(
       const path = join(dir, name);
       // Not read unless a regular file (readRegularFile refuses the rest unopened): reading a FIFO put there
       // waits for a writer for good (models list, promote, retrain hung), and a device never ends. Neither is
-      // a file a version was saved with, so it counts as changed.
+      // a file a version was saved with: it is reported as what it is.
       if ((await sha256Hex(await readRegularFile(path))) !== hash) changed.push(name);
     } catch (error) {
-      (error instanceof Deno.errors.NotFound ? missing : changed).push(name);
+      if (error instanceof NotRegularFileError) notFiles.push({ name, kind: error.kind });
+      else (error instanceof Deno.errors.NotFound ? missing : changed).push(name);
     }
   }
-  return { missing, changed };
+  return { missing, changed, notFiles };
 }
 
-/** True when any file is missing or changed. */
+/** True when any file is missing, changed or no regular file. */
 export function hasFileProblems(p: FileProblems): boolean {
-  return p.missing.length > 0 || p.changed.length > 0;
+  return p.missing.length > 0 || p.changed.length > 0 || p.notFiles.length > 0;
 }
 
 /**
  * One clause per kind of problem, e.g. "weights.bin is missing; model.onnx does not match the sha256 in its
- * manifest.json (changed, swapped or truncated after training)". `name` shows a file (its path, say);
+ * manifest.json (changed, swapped or truncated after training); metrics.json is a FIFO (named pipe), not a
+ * regular file, and was not read (move it away, then restore the version's own)". `name` shows a file (its path, say);
  * `separator` goes between the names and what is wrong (": " after paths).
  */
 export function describeFileProblems(
@@ -124,6 +141,13 @@ export function describeFileProblems(
     clauses.push(
       `${p.changed.map(name).join(", ")}${separator}${one(p.changed) ? "does" : "do"} not match the sha256 ` +
         `in ${manifest} (changed, swapped or truncated after training)`,
+    );
+  }
+  for (const { name: file, kind } of p.notFiles) {
+    const shown = name(file);
+    clauses.push(
+      `${shown}${separator}is ${kind}, not a regular file, and was not read (move it away, then restore the ` +
+        "version's own)",
     );
   }
   return clauses.join("; ");

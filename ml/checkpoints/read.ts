@@ -48,7 +48,10 @@ export interface VersionSummary {
    * network alone, or unknown. Its test score is then the blend's.
    */
   readonly blend: Pick<Blend, "with" | "weight"> | null;
-  /** Files that no longer match their sha256 in the manifest (empty: intact); null when not checked. */
+  /**
+   * Files that no longer match their sha256 in the manifest, or that are no regular file any more (a FIFO, a
+   * folder: not read); empty: intact; null when not checked.
+   */
   readonly mismatched: readonly string[] | null;
   /** Files the manifest lists that are gone (empty: none); null when not checked. */
   readonly missing: readonly string[] | null;
@@ -108,12 +111,16 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
     const dir = join(root, version);
     try {
       const m = await readManifest(dir);
-      const { missing, changed: mismatched } = await fileProblems(dir, m.files);
+      const { missing, changed, notFiles } = await fileProblems(dir, m.files);
+      // A listed name where a FIFO or folder stands is changed as far as the files column goes (what the
+      // version was saved with is not there), but its note says what stands there, not a hash never computed.
+      const mismatched = [...changed, ...notFiles.map((n) => n.name)];
       const notes = [
         // A copied or renamed folder: serve, predict and monitor name it as its manifest does (promote refuses).
         m.version === version ? null : `manifest names it ${m.version} (a copied or renamed folder?)`,
         missing.length > 0 ? `missing: ${missing.join(", ")}` : null,
-        mismatched.length > 0 ? `sha256 mismatch: ${mismatched.join(", ")}` : null,
+        changed.length > 0 ? `sha256 mismatch: ${changed.join(", ")}` : null,
+        ...notFiles.map((n) => `${n.name} is ${n.kind}, not a file (move it away)`),
         m.training?.stop_reason === "interrupted" ? "interrupted" : null,
         m.files["model.onnx"] ? null : "no model.onnx",
       ].filter((n) => n !== null);

@@ -239,6 +239,48 @@ Deno.test("a version whose manifest lists a file outside its folder is refused, 
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test({
+  name: "a FIFO under a file its manifest lists is named a FIFO by list and promote, not a sha256 mismatch",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
+    try {
+      await promote(root, "v1_2026-01-01");
+      const dir = join(root, "v2_2026-01-02");
+      const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+      await Deno.writeTextFile(
+        join(dir, "manifest.json"),
+        // The writer's fields (models list reads its whole schema), and a hash for metrics.json.
+        JSON.stringify({
+          ...manifest,
+          model_type: "transformer_lstm",
+          data: { end_ms: 0, symbols: {} },
+          files: { ...manifest.files, "metrics.json": "0".repeat(64) },
+        }),
+      );
+      await Deno.remove(join(dir, "metrics.json")).catch(() => {});
+      await new Deno.Command("mkfifo", { args: [join(dir, "metrics.json")] }).output();
+      // Before: "metrics.json does not match the sha256 in its manifest.json (changed, swapped or truncated
+      // after training)", of bytes never read.
+      await assert.rejects(promote(root, "v2_2026-01-02"), (e: Error) => {
+        assert.ok(e instanceof CheckpointStoreError, String(e));
+        assert.match(
+          e.message,
+          /^v2_2026-01-02: metrics\.json is a FIFO \(named pipe\), not a regular file, and was not read \(move it away, then restore the version's own\); current is unchanged$/,
+        );
+        return true;
+      });
+      assert.equal(await currentVersion(root), "v1_2026-01-01");
+      const [, listed] = await summarizeVersions(root);
+      assert.match(listed.note ?? "", /^metrics\.json is a FIFO \(named pipe\), not a file \(move it away\)/);
+      assert.doesNotMatch(listed.note ?? "", /sha256/);
+      assert.deepEqual(listed.mismatched, ["metrics.json"], "the files column still says CHANGED");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
 Deno.test("a copied or renamed version folder is noted by list and refused by promote: it serves under its manifest's name", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
   try {

@@ -9,6 +9,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { dirname } from "node:path";
 import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
+import { NotRegularFileError } from "../features/index.ts";
 import {
   apiKeyProblem,
   browserGuardFor,
@@ -265,6 +266,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     // fail every write for as long as serve ran.
     const lockPath = `${options.predictionsLog}.lock`;
     await openLogLock(options.predictionsLog).then((lock) => lock.close(), (error: Error) => {
+      if (error instanceof NotRegularFileError) {
+        throw new UsageError(`--predictions-log: ${error.message}`, error.hint);
+      }
       throw new UsageError(
         `--predictions-log: ${lockPath} cannot be opened: ${error.message}`,
         `remove it (serve makes a new one), or give it to the user serve runs as (chown)`,

@@ -312,6 +312,38 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "serve: a FIFO named as the predictions log's lock is refused at start, exit 2, instead of hanging on it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const logDir = await Deno.makeTempDir({ prefix: "candlecast-predlog-" });
+    const predictionsLog = join(logDir, "predictions.jsonl");
+    try {
+      await new Deno.Command("mkfifo", { args: [`${predictionsLog}.lock`] }).output();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
+          .concat(["--predictions-log", predictionsLog, "--workers", "1"]),
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      // Before: serve waited at its start, opening the FIFO for reading, for good: killed, so the test fails.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const out = await child.output();
+      clearTimeout(timer);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(
+        stderr,
+        /--predictions-log: \S+predictions\.jsonl\.lock is a FIFO \(named pipe\), not a regular file\nhint: move it away \('mv /,
+      );
+    } finally {
+      await Deno.remove(logDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "serve: a predictions log at the file size limit (ulimit -f) fails its writes, not serve (SIGXFSZ)",
   ignore: Deno.build.os === "windows",
   fn: async () => {

@@ -9,7 +9,8 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { ReportedError } from "./reported_error.ts";
-import { nonRegularKind } from "./regular_file.ts";
+import { nonRegularKind, NotRegularFileError, readRegularTextFile } from "./regular_file.ts";
+import { shellWord } from "./shell_word.ts";
 
 /** Who holds a lock, as its holder wrote it (for messages only; never trusted for ownership). */
 export interface LockOwner {
@@ -65,7 +66,9 @@ const LockNoteSchema = z.object({
 
 async function readOwner(path: string): Promise<LockOwner> {
   try {
-    const note = LockNoteSchema.parse(JSON.parse(await Deno.readTextFile(path)));
+    // Read only as a regular file: a FIFO there (no lock a process takes) that another process holds open for
+    // writing had this read wait for good, for as long as that process lived.
+    const note = LockNoteSchema.parse(JSON.parse(await readRegularTextFile(path)));
     return { pid: note.pid, since: note.since ?? note.started ?? null, what: note.what };
   } catch {
     return { pid: null, since: null, what: null }; // being written, or not ours: the message says less
@@ -109,11 +112,50 @@ export async function isLockHeld(path: string): Promise<boolean> {
   }
 }
 
-/** Takes the lock if it is free right now; null when another open file holds it. */
+/**
+ * The error for a lock path where something that is no regular file stands (a lock a process takes always is
+ * one): what it is, and that moving it away is safe.
+ */
+function notALockFile(path: string, kind: string): NotRegularFileError {
+  return new NotRegularFileError(
+    path,
+    kind,
+    `move it away ('mv ${shellWord(path)} ${
+      shellWord(`${path}.bak`)
+    }'): candlecast keeps a lock there, and ` +
+      "makes the file anew",
+  );
+}
+
+/**
+ * Takes the lock if it is free right now; null when another open file holds it. A folder, FIFO, socket or
+ * device at `path` is refused (NotRegularFileError), never waited on.
+ */
 export async function tryLockFile(path: string, what: string): Promise<HeldLock | null> {
   await mkdir(dirname(path), { recursive: true });
-  // Never truncate before holding the lock: the current holder's note must survive a failed attempt.
+  // What stands there is looked at first: a folder cannot be opened for writing ("Is a directory" said nothing
+  // of a lock), and opening a device may itself wait (a serial line, for its carrier).
+  const before = await Deno.stat(path).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  });
+  const kindBefore = before === null ? null : nonRegularKind(before);
+  if (kindBefore !== null) throw notALockFile(path, kindBefore);
+  // Never truncate before holding the lock: the current holder's note must survive a failed attempt. Opened
+  // for reading and writing, a FIFO swapped in since the look above does not block the open (Linux: fifo(7)),
+  // so the open file's own stat catches it before anything waits on it.
   const file = await Deno.open(path, { read: true, write: true, create: true });
+  let kind: string | null;
+  try {
+    kind = nonRegularKind(await file.stat());
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  if (kind !== null) {
+    file.close();
+    throw notALockFile(path, kind);
+  }
   let locked = false;
   try {
     locked = await file.tryLock(true);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LockBusyError, lockFile, lockPathFor, LockWaitInterrupted, tryLockFile } from "./file_lock.ts";
+import { NotRegularFileError } from "./regular_file.ts";
 
 Deno.test("file lock: one holder at a time; released, it is free again; the file stays", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
@@ -129,4 +130,78 @@ Deno.test("file lock: a holder's note is read field by field: an older 'started'
     holder.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/**
+ * `work`, settled within 3 s, or "hung": then, until it settles, each of `fifos` is opened and closed again and
+ * again (read and write: neither waits), ending each read blocked on one, so the test reports instead of hanging;
+ * `onHung` first closes what the test itself holds open on them (a writer, which keeps such a read waiting).
+ */
+async function settledOrHung<T>(
+  work: Promise<T>,
+  fifos: readonly string[],
+  onHung: () => void = () => {},
+): Promise<PromiseSettledResult<T> | "hung"> {
+  const settled = work.then(
+    (value): PromiseSettledResult<T> => ({ status: "fulfilled", value }),
+    (reason: unknown): PromiseSettledResult<T> => ({ status: "rejected", reason }),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 3000)));
+  const outcome = await Promise.race([settled, hung]);
+  clearTimeout(timer);
+  if (outcome !== "hung") return outcome;
+  onHung();
+  let done = false;
+  settled.finally(() => (done = true));
+  while (!done) {
+    for (const fifo of fifos) (await Deno.open(fifo, { read: true, write: true })).close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return "hung";
+}
+
+Deno.test({
+  name: "file lock: a FIFO or a folder at the lock path is refused, saying what to do, and never waited on",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+    const fifo = join(dir, ".current.lock");
+    try {
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      // Another process holding it open (and locked): before, the lock was busy and reading its holder's note
+      // waited on the FIFO for as long as that process lived.
+      const other = await Deno.open(fifo, { read: true, write: true });
+      await other.lock(true);
+      let open = true;
+      const closeOther = () => {
+        if (open) other.close();
+        open = false;
+      };
+      const busy = await settledOrHung(lockFile(fifo, "models promote", { waitMs: 0 }), [fifo], closeOther);
+      closeOther();
+      assert.notEqual(busy, "hung", "lockFile waited on the FIFO's note");
+      const refusesFifo = (outcome: PromiseSettledResult<unknown> | "hung") => {
+        assert.ok(outcome !== "hung" && outcome.status === "rejected", JSON.stringify(outcome));
+        const error = outcome.reason;
+        assert.ok(error instanceof NotRegularFileError, String(error));
+        assert.equal(error.message, `${fifo} is a FIFO (named pipe), not a regular file`);
+        assert.match(error.hint!, /^move it away \('mv \S+\.current\.lock \S+\.current\.lock\.bak'\)/);
+      };
+      refusesFifo(busy);
+      // Nobody holding it: before, it was "locked" as a file would be, a note written into the pipe.
+      refusesFifo(await settledOrHung(tryLockFile(fifo, "models promote"), [fifo]));
+
+      const folder = join(dir, ".retrain.lock");
+      await Deno.mkdir(folder);
+      // Before: Deno's bare "Is a directory (os error 21)".
+      await assert.rejects(tryLockFile(folder, "retrain"), (error: Error) => {
+        assert.ok(error instanceof NotRegularFileError, String(error));
+        assert.equal(error.kind, "a folder");
+        return true;
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -10,8 +10,8 @@ import { ReportedError } from "./reported_error.ts";
 /** A path read as a file that is something else (a folder, a FIFO, a socket, a device). */
 export class NotRegularFileError extends ReportedError {
   override name = "NotRegularFileError";
-  constructor(readonly path: string, readonly kind: string) {
-    super(`${path} is ${kind}, not a regular file`);
+  constructor(readonly path: string, readonly kind: string, hint?: string) {
+    super(`${path} is ${kind}, not a regular file`, hint);
   }
 }
 

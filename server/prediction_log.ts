@@ -14,6 +14,7 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PredictionRecord } from "../engine/index.ts";
+import { nonRegularKind, NotRegularFileError, shellWord } from "../features/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
 
@@ -50,6 +51,17 @@ const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 export async function openLogLock(path: string): Promise<Deno.FsFile> {
   const name = `${path}.lock`;
   try {
+    // A folder, FIFO, socket or device there is refused before it is opened: opening a FIFO for reading
+    // waits for a writer, so serve hung at its start (and each write after) on a FIFO of that name.
+    const kind = nonRegularKind(await Deno.stat(name));
+    if (kind !== null) {
+      throw new NotRegularFileError(
+        name,
+        kind,
+        `move it away ('mv ${shellWord(name)} ${shellWord(`${name}.bak`)}'): serve keeps the log's lock ` +
+          "there, and makes the file anew",
+      );
+    }
     return await Deno.open(name, { read: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -196,7 +208,9 @@ export class PredictionLog {
           path: this.#path,
           error: error instanceof Error ? error.message : String(error),
           hint: "predictions are still served and kept in memory while the write is retried; " +
-            (error instanceof Deno.errors.PermissionDenied
+            (error instanceof NotRegularFileError
+              ? error.hint
+              : error instanceof Deno.errors.PermissionDenied
               ? "give the file to the user serve runs as (chown), or make its folder writable"
               : /\(os error 27\)/.test(String(error))
               // EFBIG: the file size limit, not the disk (the log rotates at --predictions-log-max-mb).

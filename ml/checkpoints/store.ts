@@ -320,6 +320,12 @@ async function withCurrentLock<T>(root: string, what: string, work: () => Promis
   try {
     lock = await lockFile(path, what, { waitMs: CURRENT_LOCK_WAIT_MS });
   } catch (error) {
+    if (error instanceof NotRegularFileError) {
+      throw new CheckpointStoreError(
+        `${path} is ${error.kind}, not the lock file promote and rollback take; current is unchanged`,
+        error.hint,
+      );
+    }
     if (!(error instanceof LockBusyError)) throw error;
     throw new CheckpointStoreError(
       `${join(root, CURRENT)} is being changed by ${describeOwner(error.owner)}; gave up after ` +

@@ -281,6 +281,36 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a FIFO named .current.lock stops promote and rollback, saying what to do, without waiting on it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
+    try {
+      await promote(root, "v1_2026-01-01");
+      const fifo = join(root, ".current.lock");
+      await Deno.remove(fifo);
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      // Before: promote "locked" the FIFO as a file and went on (and, with another process holding it, waited
+      // on its note for as long as that one lived).
+      for (const change of [() => promote(root, "v2_2026-01-02"), () => rollback(root)]) {
+        await assert.rejects(change(), (e: Error) => {
+          assert.ok(e instanceof CheckpointStoreError, String(e));
+          assert.equal(
+            e.message,
+            `${fifo} is a FIFO (named pipe), not the lock file promote and rollback take; current is unchanged`,
+          );
+          assert.match(e.hint!, /^move it away \('mv /);
+          return true;
+        });
+      }
+      assert.equal(await currentVersion(root), "v1_2026-01-01");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
 Deno.test("a copied or renamed version folder is noted by list and refused by promote: it serves under its manifest's name", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
   try {

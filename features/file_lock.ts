@@ -99,6 +99,9 @@ export async function isLockHeld(path: string): Promise<boolean> {
   try {
     // Never a lock a process takes (those are regular files), and opening a FIFO read-only waits for a writer
     // for good: `models list` hung on a FIFO named .lock in a run folder.
+    // Residual: a FIFO swapped in between this look and the open still blocks the open (read-only, as a store
+    // this user may not write must be asked; Deno.open takes no O_NONBLOCK). The open file is asked again
+    // below, so nothing else swapped in is taken for a lock.
     if (nonRegularKind(await Deno.stat(path)) !== null) return false;
     file = await Deno.open(path, { read: true });
   } catch (error) {
@@ -106,6 +109,7 @@ export async function isLockHeld(path: string): Promise<boolean> {
     throw error;
   }
   try {
+    if (nonRegularKind(await file.stat()) !== null) return false;
     return !(await file.tryLock(true));
   } finally {
     file.close(); // closing the descriptor drops the probe's lock

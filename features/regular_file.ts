@@ -1,10 +1,16 @@
 /**
  * Reading a file that must be a regular one (a checkpoint's manifest.json, model.onnx, metrics.json, a run's
- * state): what stands at the path is looked at before it is opened. Opening a FIFO for reading waits for a
- * writer for good, and a device never ends, so `models list`, `promote`, `predict` and `export` hung on a FIFO
- * named manifest.json; a folder failed with the system's bare "Is a directory". A symlink to a regular file
- * reads as that file.
+ * state): opening a FIFO for reading waits for a writer for good, and a device never ends, so `models list`,
+ * `promote`, `predict` and `export` hung on a FIFO named manifest.json; a folder failed with the system's bare
+ * "Is a directory". A symlink to a regular file reads as that file.
+ *
+ * The file is opened without blocking (O_NONBLOCK, through node:fs: Deno.open takes no such flag) and what
+ * was opened is asked, on the open descriptor, before a byte is read. A look at the path first and an open
+ * after left a window: a FIFO put there in between still hung the open itself. On a regular file O_NONBLOCK
+ * changes nothing.
  */
+import { constants, open } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { ReportedError } from "./reported_error.ts";
 
 /** A path read as a file that is something else (a folder, a FIFO, a socket, a device). */
@@ -25,23 +31,57 @@ export function nonRegularKind(info: Deno.FileInfo): string | null {
   return "not a regular file";
 }
 
+/** As nonRegularKind, for node:fs's Stats. */
+function nodeNonRegularKind(stats: Stats): string | null {
+  return nonRegularKind({
+    isFile: stats.isFile(),
+    isDirectory: stats.isDirectory(),
+    isFifo: stats.isFIFO(),
+    isSocket: stats.isSocket(),
+    isCharDevice: stats.isCharacterDevice(),
+    isBlockDevice: stats.isBlockDevice(),
+  } as Deno.FileInfo);
+}
+
 /**
  * Throws NotRegularFileError unless `path` (symlinks followed) is a regular file; Deno's NotFound (and any
- * other stat failure) passes through as it is, for the caller's "is missing".
+ * other stat failure) passes through as it is, for the caller's "is missing". A look only: what is there may
+ * change before any open that follows (readRegularFile does not rely on it).
  */
 export async function requireRegularFile(path: string): Promise<void> {
   const kind = nonRegularKind(await Deno.stat(path));
   if (kind !== null) throw new NotRegularFileError(path, kind);
 }
 
-/** `path`'s bytes, read only once it is known to be a regular file (else NotRegularFileError, unopened). */
+/** O_NONBLOCK where the system has it (not on Windows, which has no FIFOs in the file system to wait on). */
+const NON_BLOCKING_READ = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * `path`'s bytes, read only once the open file is known to be a regular file (else NotRegularFileError, not a
+ * byte read). Never waits on a FIFO, whatever is swapped in when. A missing file is Deno's NotFound, as the
+ * callers' "is missing" expects; other failures are node:fs's errors (with their `code`, EACCES…).
+ */
 export async function readRegularFile(path: string): Promise<Uint8Array> {
-  await requireRegularFile(path);
-  return await Deno.readFile(path);
+  let handle;
+  try {
+    handle = await open(path, NON_BLOCKING_READ);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") {
+      throw new Deno.errors.NotFound((error as Error).message);
+    }
+    throw error;
+  }
+  try {
+    const kind = nodeNonRegularKind(await handle.stat());
+    if (kind !== null) throw new NotRegularFileError(path, kind);
+    // A copy into a buffer of its own: node may hand back a view into a shared pool.
+    return new Uint8Array(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
 }
 
 /** As readRegularFile, decoded as UTF-8. */
 export async function readRegularTextFile(path: string): Promise<string> {
-  await requireRegularFile(path);
-  return await Deno.readTextFile(path);
+  return new TextDecoder().decode(await readRegularFile(path));
 }

@@ -27,3 +27,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "readRegularFile never waits on a FIFO put where a look at the path saw a file (the look-then-open race)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-regular-" });
+    const fifo = join(dir, "manifest.json");
+    const file = join(dir, "file.json");
+    const stat = Deno.stat;
+    try {
+      await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      await Deno.writeTextFile(file, "{}");
+      // The swap between a look and the open, made certain: every look at the FIFO sees the file.
+      (Deno as { stat: typeof Deno.stat }).stat = (path) => stat(path === fifo ? file : path);
+      const reading = readRegularFile(fifo).then(() => "read", (error: Error) => error);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), 3000)));
+      const outcome = await Promise.race([reading, hung]);
+      clearTimeout(timer);
+      if (outcome === "hung") {
+        // Before: the open waited for a writer. One comes and goes (read and write: it does not wait itself),
+        // so the read ends and the test fails instead of hanging.
+        (await Deno.open(fifo, { read: true, write: true })).close();
+        await reading;
+        assert.fail("readRegularFile waited on the FIFO");
+      }
+      assert.ok(outcome instanceof NotRegularFileError, String(outcome));
+      assert.equal(outcome.kind, "a FIFO (named pipe)");
+    } finally {
+      (Deno as { stat: typeof Deno.stat }).stat = stat;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -34,7 +34,12 @@ async function store<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof CheckpointStoreError) throw new CommandError(error.message, error.hint);
+    // Its exit code kept: a store this process may not write for want of --allow-write is the command line's (2).
+    if (error instanceof CheckpointStoreError) {
+      throw error.exitCode === 2
+        ? new UsageError(error.message, error.hint)
+        : new CommandError(error.message, error.hint);
+    }
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { basename, dirname, join } from "node:path";
-import { runCliCaptured } from "../test/cli.ts";
+import { DENO_RUN, MAIN, runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { tryLockFile } from "../features/index.ts";
@@ -636,6 +636,37 @@ Deno.test("models list lists the versions when current is a folder, saying once 
     await Deno.rename(join(root, "current"), join(root, "current.bak"));
     assert.equal((await cli(["models", "promote", "v1_2026-11-01", "--checkpoints", root])).code, 0);
     assert.match((await cli(["models", "list", "--checkpoints", root])).out, /\n\*\s+v1_2026-11-01 /);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models promote in a store Deno's --allow-write leaves out: exit 2, naming the lock and the flag", async () => {
+  const root = await store();
+  try {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...DENO_RUN,
+        "--allow-read",
+        "--allow-env",
+        "--allow-sys",
+        "--allow-ffi",
+        "--allow-write=/nonexistent",
+      ]
+        .concat([MAIN, "models", "promote", "v2_2026-11-08", "--checkpoints", root]),
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(run.stderr);
+    // Before: Deno's words, and "choose a path outside /dev and /proc" (exit 2).
+    assert.equal(run.code, 2, err);
+    assert.match(
+      err,
+      /^candlecast: cannot open \S+\/\.current\.lock, the lock promote and rollback take: this process may not write /,
+    );
+    assert.match(err, /\nhint: allow it \(--allow-write=\S+\), or run candlecast as 'deno task cli'/);
+    assert.equal(await Deno.lstat(join(root, "current")).catch(() => null), null, "no current was made");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

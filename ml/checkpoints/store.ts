@@ -306,6 +306,41 @@ export function nameMismatchError(version: string, named: string, taken: boolean
   );
 }
 
+/**
+ * The error for `.current.lock` (`path`, in the store `root`) that could not be made or opened for writing,
+ * saying whose fix it is; null for any other failure. Before, a store this process may not write was reported
+ * by the system's words alone, and Deno's refusal (no --allow-write for it) with a hint about /dev and /proc.
+ */
+function lockCreationError(root: string, path: string, error: unknown): CheckpointStoreError | null {
+  if (!(error instanceof Error)) return null;
+  const code = (error as { code?: unknown }).code;
+  const what = `cannot open ${path}, the lock promote and rollback take`;
+  if (error instanceof Deno.errors.NotCapable) {
+    return new CheckpointStoreError(
+      `${what}: this process may not write ${root} (${error.message}); current is unchanged`,
+      `allow it (--allow-write=${shellWord(root)}), or run candlecast as 'deno task cli' or the compiled ` +
+        "binary, which grant it",
+      2,
+    );
+  }
+  if (code === "EROFS" || /\(os error 30\)/.test(error.message)) {
+    return new CheckpointStoreError(
+      `${what}: the file system holding ${root} is read-only (${error.message}); current is unchanged`,
+      `promote and rollback write in ${root}: run them where it is mounted read-write`,
+    );
+  }
+  if (error instanceof Deno.errors.PermissionDenied || code === "EACCES" || code === "EPERM") {
+    return new CheckpointStoreError(
+      `${what}: permission denied (${error.message}); current is unchanged`,
+      `promote and rollback write in ${root}: run them as its owner ('ls -ld ${
+        shellWord(root)
+      }' shows it), ` +
+        "or give this user write access to it and to the lock",
+    );
+  }
+  return null;
+}
+
 /** A promotion waits this long for another one (they take milliseconds), then fails saying who holds it. */
 export const CURRENT_LOCK_WAIT_MS = 30_000;
 
@@ -326,6 +361,8 @@ async function withCurrentLock<T>(root: string, what: string, work: () => Promis
         error.hint,
       );
     }
+    const uncreatable = lockCreationError(root, path, error);
+    if (uncreatable !== null) throw uncreatable;
     if (!(error instanceof LockBusyError)) throw error;
     throw new CheckpointStoreError(
       `${join(root, CURRENT)} is being changed by ${describeOwner(error.owner)}; gave up after ` +

@@ -311,6 +311,62 @@ Deno.test({
   },
 });
 
+Deno.test("a .current.lock that cannot be made (no --allow-write, permission denied, read-only) says which and what to do", async () => {
+  const root = await storeWith("v1_2026-01-01");
+  const lock = join(root, ".current.lock");
+  const open = Deno.open;
+  const failing = (error: Error) =>
+    (Deno as { open: typeof Deno.open }).open = (path, options) =>
+      String(path) === lock ? Promise.reject(error) : open(path, options);
+  try {
+    // What Deno and the system say, as they say it (a test run as root is never refused by the file system).
+    const cases: [Error, number, RegExp, RegExp][] = [
+      [
+        new Deno.errors.NotCapable(
+          `Requires write access to "${lock}", run again with the --allow-write flag`,
+        ),
+        2,
+        /: this process may not write \S+ \(Requires write access/,
+        /^allow it \(--allow-write=\S+\), or run candlecast as 'deno task cli'/,
+      ],
+      [
+        new Deno.errors.PermissionDenied(`Permission denied (os error 13): open '${lock}'`),
+        1,
+        /: permission denied \(Permission denied \(os error 13\)/,
+        /^promote and rollback write in \S+: run them as its owner \('ls -ld /,
+      ],
+      [
+        new Error(`Read-only file system (os error 30): open '${lock}'`),
+        1,
+        /: the file system holding \S+ is read-only \(/,
+        /run them where it is mounted read-write$/,
+      ],
+    ];
+    for (const [error, exitCode, message, hint] of cases) {
+      failing(error);
+      // Before: the system's words alone, and for Deno's refusal a hint to choose a path outside /dev and /proc.
+      for (const change of [() => promote(root, "v1_2026-01-01"), () => rollback(root)]) {
+        await assert.rejects(change(), (e: Error) => {
+          assert.ok(e instanceof CheckpointStoreError, String(e));
+          assert.ok(
+            e.message.startsWith(`cannot open ${lock}, the lock promote and rollback take: `),
+            e.message,
+          );
+          assert.match(e.message, message);
+          assert.ok(e.message.endsWith("; current is unchanged"), e.message);
+          assert.match(e.hint!, hint);
+          assert.equal(e.exitCode, exitCode);
+          return true;
+        });
+      }
+    }
+    assert.equal(await currentVersion(root), null);
+  } finally {
+    (Deno as { open: typeof Deno.open }).open = open;
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("a copied or renamed version folder is noted by list and refused by promote: it serves under its manifest's name", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
   try {

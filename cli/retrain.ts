@@ -70,7 +70,7 @@ export function retrainCommand(): Command {
         "not-worse: macro-F1 not lower and log-loss not higher on the held-out days; clearly-better: also " +
           "the log-loss difference's 95 % interval (over blocks of whole days, a day each or on coarse candles " +
           "as many as span twice the label horizon, at least 6 blocks) below 0, and " +
-          "--logloss-tolerance does not apply (default: clearly-better for weekly, whose fine-tunes build on " +
+          "--logloss-tolerance is refused, since it could never apply (default: clearly-better for weekly, whose fine-tunes build on " +
           "each other, so noise wins compound; not-worse for monthly)",
       ).choices(PROMOTION_RULES),
     )
@@ -108,6 +108,17 @@ export function retrainCommand(): Command {
       }
       const promoteIf = opts.promoteIf ?? defaultPromotionRule(opts.mode);
       requireJudgeableHoldout(promoteIf, opts.holdoutDays, opts.promoteIf === undefined ? opts.mode : null);
+      // A clear win needs the log-loss lower beyond its interval, so a tolerance for a higher one can never
+      // let a candidate through: it was accepted and ignored (a weekly cron line from before clearly-better
+      // became weekly's default kept its tolerance, and the operator thought it in force).
+      if (promoteIf === "clearly-better" && opts.loglossTolerance > 0) {
+        throw new UsageError(
+          `--logloss-tolerance does not apply under --promote-if clearly-better` +
+            (opts.promoteIf === undefined ? " (a weekly run's default)" : "") +
+            ": a clear win needs the log-loss lower beyond its interval, so no tolerance for a higher one is used",
+          "drop --logloss-tolerance, or pass --promote-if not-worse to promote within it",
+        );
+      }
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
       // retrain keeps an existing store up to date. A mistyped path in a cron line used to be created and a

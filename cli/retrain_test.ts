@@ -257,6 +257,45 @@ Deno.test("a clear win needs 6 held-out days: fewer, with weekly's default or as
   }
 });
 
+Deno.test("--logloss-tolerance under clearly-better, weekly's default or asked for, is exit 2 at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-tolerance-" });
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    // Before: accepted and ignored, since a clear win needs the log-loss lower beyond its interval anyway.
+    const days = ["--holdout-days", "6"];
+    const weeklyDefault = retrainArgs(dir, "weekly").filter((a) => a !== "--promote-if" && a !== "not-worse");
+    const cases: [string[], RegExp][] = [
+      [
+        [...weeklyDefault, ...days, "--logloss-tolerance", "0.01"],
+        /^candlecast: --logloss-tolerance does not apply under --promote-if clearly-better \(a weekly run's default\): /,
+      ],
+      [
+        retrainArgs(dir, "monthly", [
+          ...days,
+          "--promote-if",
+          "clearly-better",
+          "--logloss-tolerance",
+          "0.01",
+        ]),
+        /^candlecast: --logloss-tolerance does not apply under --promote-if clearly-better: /,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const out = await candlecastCommand(args).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, message);
+      assert.match(
+        stderr,
+        /\nhint: drop --logloss-tolerance, or pass --promote-if not-worse to promote within it\n/,
+      );
+    }
+    assert.deepEqual([...Deno.readDirSync(join(dir, "checkpoints"))], [], "nothing trained");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** Two symbols of `count` simulated candles `intervalMs` apart (1d, 1w: the coarse intervals of these tests). */
 function coarseSeries(intervalMs: number, count: number) {
   return ["SIMAUSDT", "SIMBUSDT"].map((symbol, k) => {

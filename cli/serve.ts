@@ -86,6 +86,8 @@ const ServeFlags = z.object({
 export type ServeOptions = z.infer<typeof ServeFlags>;
 
 const s = (ms: number) => String(ms / 1000);
+const PREDICTIONS_LOG_MAX_MB = 100;
+const PREDICTIONS_LOG_KEEP = 10;
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -113,8 +115,15 @@ export function serveCommand(): Command {
       DEFAULTS.predictionLog,
     )
     .option("--no-predictions-log", "do not record predictions")
-    .option("--predictions-log-max-mb <mb>", "rotate the predictions log when it reaches this size", "100")
-    .option("--predictions-log-keep <n>", "rotated predictions logs kept (name.1 … name.n)", "10")
+    // No commander defaults: a value seen here was typed, so one given with --no-predictions-log can be refused.
+    .option(
+      "--predictions-log-max-mb <mb>",
+      `rotate the predictions log when it reaches this size (default: ${PREDICTIONS_LOG_MAX_MB})`,
+    )
+    .option(
+      "--predictions-log-keep <n>",
+      `rotated predictions logs kept (name.1 … name.n; default: ${PREDICTIONS_LOG_KEEP})`,
+    )
     .option(
       "--allowed-hosts <names...>",
       "Host names answered besides localhost and IP addresses (spaces or commas): a server on a loopback " +
@@ -206,6 +215,19 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     }
   }
 
+  // Likewise the log's rotation without the log: the operator who sized it would find nothing written.
+  if (options.predictionsLog === false) {
+    const given = ([
+      ["--predictions-log-max-mb", options.predictionsLogMaxMb],
+      ["--predictions-log-keep", options.predictionsLogKeep],
+    ] as const).find(([, value]) => value !== undefined);
+    if (given) {
+      throw new UsageError(
+        `${given[0]} was given with --no-predictions-log, so there is no log to rotate`,
+        `drop ${given[0]}, or drop --no-predictions-log to keep the log (--predictions-log <path>)`,
+      );
+    }
+  }
   // The workers' permissions, checked before anything starts: found bad only when the first worker was
   // started, serve had logged "listening" and then died of an uncaught error.
   if (workers > 1) {
@@ -298,8 +320,8 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const predictionLog = options.predictionsLog
     ? new PredictionLog(options.predictionsLog, {
       log: logAs,
-      maxBytes: (options.predictionsLogMaxMb ?? 100) * 1024 * 1024,
-      keep: options.predictionsLogKeep ?? 10,
+      maxBytes: (options.predictionsLogMaxMb ?? PREDICTIONS_LOG_MAX_MB) * 1024 * 1024,
+      keep: options.predictionsLogKeep ?? PREDICTIONS_LOG_KEEP,
     })
     : undefined;
   const metrics = new Metrics();

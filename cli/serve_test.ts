@@ -311,6 +311,16 @@ Deno.test({
   },
 });
 
+Deno.test("serve: the log's rotation flags with --no-predictions-log (no log to rotate) are a usage error, exit 2", async () => {
+  // Before: accepted and ignored, serve running without the log the operator had sized.
+  for (const [flag, value] of [["--predictions-log-max-mb", "5"], ["--predictions-log-keep", "3"]]) {
+    const { code, stderr } = await refusedAtStart(["serve", "--checkpoint", "/nonexistent", flag, value]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`^candlecast: ${flag} was given with --no-predictions-log, `, "m"));
+    assert.match(stderr, /\nhint: drop --predictions-log-/);
+  }
+});
+
 Deno.test({
   name:
     "serve: a FIFO named as the predictions log's lock is refused at start, exit 2, instead of hanging on it",

@@ -152,7 +152,14 @@ export function retrainCommand(): Command {
           first: "stopping retrain: the running step is being stopped; current stays as it is",
           second: "quitting at once",
         },
-        (signal) => runRetrain({ ...opts, promoteIf, signal }),
+        (signal) =>
+          runRetrain({
+            ...opts,
+            promoteIf,
+            signal,
+            // On a terminal only: cron (and a script reading --json) get the summary alone.
+            progress: Deno.stderr.isTerminal() ? (line) => console.error(line) : undefined,
+          }),
       ).catch(async (error) => {
         await appendLogLine(
           opts.log,

@@ -25,6 +25,7 @@ import {
 } from "./retrain/train_step.ts";
 import { fewestHoldoutDays, heldOutDifference, holdoutCoverage, scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
+import { step as runStep } from "./retrain/step.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
 import { runFolderNames } from "./train/run_names.ts";
@@ -252,6 +253,26 @@ Deno.test("a clear win needs 6 held-out days: fewer, with weekly's default or as
       );
     }
     assert.deepEqual([...Deno.readDirSync(join(dir, "checkpoints"))], [], "nothing trained");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a step says it has started, and where its progress goes, to retrain's progress (its terminal)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-step-" });
+  try {
+    await Deno.mkdir(join(dir, "checkpoints"));
+    const log = join(dir, "retrain log.txt");
+    const heard: string[] = [];
+    // Before: a step ran for minutes (a monthly train) with nothing on the terminal until the summary.
+    await runStep(
+      log,
+      ["models", "list", "--checkpoints", join(dir, "checkpoints")],
+      undefined,
+      (l) => heard.push(l),
+    );
+    assert.deepEqual(heard, [`retrain: running 'models'; its progress goes to ${log} (tail -f "${log}")`]);
+    assert.match(await Deno.readTextFile(log), /\$ candlecast models list/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

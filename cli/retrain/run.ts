@@ -84,6 +84,8 @@ export interface RetrainOptions {
   readonly trainArgs: readonly string[];
   /** Aborted on Ctrl-C / SIGTERM: the running step is stopped, nothing is promoted, the run ends with exit 130. */
   readonly signal?: AbortSignal;
+  /** Hears a line as each step starts (retrain on a terminal; cron mail keeps its one summary line). */
+  readonly progress?: (line: string) => void;
 }
 
 export type { RetrainOutcome } from "./outcome.ts";
@@ -211,19 +213,24 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       }
       const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
       const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
-      await step(opts.log, [
-        "collect",
-        "--base-url",
-        opts.baseUrl,
-        "--symbols",
-        existing.map((s) => s.symbol).join(","),
-        "--interval",
-        interval,
-        "--start-date",
-        day(newest),
-        "--output",
-        opts.data,
-      ], opts.signal);
+      await step(
+        opts.log,
+        [
+          "collect",
+          "--base-url",
+          opts.baseUrl,
+          "--symbols",
+          existing.map((s) => s.symbol).join(","),
+          "--interval",
+          interval,
+          "--start-date",
+          day(newest),
+          "--output",
+          opts.data,
+        ],
+        opts.signal,
+        opts.progress,
+      );
     }
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
@@ -279,6 +286,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         opts.log,
         trainStepArgs(trainCsv, root, incremental, currentDir, opts.trainArgs),
         opts.signal,
+        opts.progress,
       );
     } catch (error) {
       // A stopped or failed step's run cannot be resumed (its --data is this run's temporary copy, removed

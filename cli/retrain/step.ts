@@ -8,6 +8,7 @@
 import { CommandError, InterruptedError } from "../errors.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { selfCommand } from "../self_command.ts";
+import { shellWord } from "../../features/index.ts";
 
 /** A step that failed: its one-line reason (and hint) as the CLI prints it. */
 export class StepError extends CommandError {
@@ -35,8 +36,19 @@ export async function appendLogLine(log: string, line: string): Promise<void> {
     .catch(() => {});
 }
 
-export async function step(log: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
+/**
+ * Runs `candlecast <args>` with its output appended to `log`. `progress` (retrain on a terminal) hears one line
+ * as it starts: a step runs for minutes with its own progress in the log, and retrain by hand was silent
+ * until its summary.
+ */
+export async function step(
+  log: string,
+  args: readonly string[],
+  signal?: AbortSignal,
+  progress?: (line: string) => void,
+): Promise<void> {
   stopIfAsked(signal, `before '${args[0]}'`);
+  progress?.(`retrain: running '${args[0]}'; its progress goes to ${log} (tail -f ${shellWord(log)})`);
   const file = await Deno.open(log, { append: true, create: true });
   try {
     await file.write(

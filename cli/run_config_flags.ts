@@ -373,6 +373,8 @@ export function runConfigOf(
       seed: f.seed,
     }),
   };
+  // A run started before these were refused continues as it trained (--resume takes no other flags).
+  if (!resumed) refuseUnusedRecipeFlags(f, training, (b?.training ?? D).warmupSteps);
   const split = f.splitDates
     ? {
       kind: "dates" as const,
@@ -417,6 +419,17 @@ export function runConfigOf(
       memberLookbacks: f.memberLookbacks,
     }),
   }, command);
+  if (
+    !resumed && f.volatilityReference !== undefined && f.volatilityReference !== sizes.volatilityReference &&
+    !model.volatilityChannels
+  ) {
+    // Recorded in the manifest as if it had shaped the model, which has no such channels to divide.
+    throw new UsageError(
+      `--volatility-reference chooses what the volatility channels divide by, and this ${type} has none ` +
+        `(${f.volatilityChannels === false ? "--no-volatility-channels" : `${type}'s default`})`,
+      "leave it out, or add --volatility-channels",
+    );
+  }
   const data = b?.data ?? DEFAULT_DATA_CONFIG;
   return {
     model,
@@ -428,6 +441,28 @@ export function runConfigOf(
       split,
     },
   };
+}
+
+/**
+ * A recipe flag its schedule never reads: typed, it was recorded in the manifest as if it had shaped the run
+ * (`--warmup-steps` under the default one_cycle schedule), so it is refused instead, unless it is the value
+ * recorded anyway.
+ */
+function refuseUnusedRecipeFlags(
+  f: Partial<RunConfigFlags>,
+  training: TrainingRecipe,
+  /** What the manifest records without the flag: typed again, it changes nothing. */
+  recordedWarmupSteps: number,
+): void {
+  if (
+    f.warmupSteps !== undefined && f.warmupSteps !== recordedWarmupSteps && training.schedule !== "warmup"
+  ) {
+    throw new UsageError(
+      `--warmup-steps applies to the warmup schedule only, and this run's is ${training.schedule}, which ` +
+        "rises over its first 30 % of updates",
+      "leave it out, or add --schedule warmup",
+    );
+  }
 }
 
 /** The flags that shape only the transformer_lstm's encoder and heads, as the user types them. */

@@ -131,6 +131,54 @@ Deno.test("transformer-only flags with a model that has no transformer are refus
   assert.equal(runConfigOf(parse({ model: "lightweight_lstm", lstmHidden: "8" })).model.lstmHidden, 8);
 });
 
+Deno.test("--volatility-reference without the channels, or --warmup-steps without the warmup schedule, is refused", () => {
+  // Before: both were accepted and recorded in the manifest as if they had shaped the run.
+  for (
+    const [flags, message] of [
+      [
+        { model: "lightweight_lstm", volatilityReference: "last-path" },
+        /this lightweight_lstm has none \(lightweight_lstm's default\)/,
+      ],
+      [
+        { volatilityChannels: false, volatilityReference: "candle" },
+        /this transformer_lstm has none \(--no-volatility-channels\)/,
+      ],
+    ] as const
+  ) {
+    assert.throws(
+      () => runConfigOf(parse(flags)),
+      (e: unknown) =>
+        e instanceof UsageError && /^--volatility-reference chooses /.test(e.message) &&
+        message.test(e.message) &&
+        /--volatility-channels/.test(e.hint ?? ""),
+    );
+  }
+  assert.throws(
+    () => runConfigOf(parse({ warmupSteps: "50" })),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /^--warmup-steps applies to the warmup schedule only, and this run's is one_cycle/
+        .test(e.message) &&
+      /--schedule warmup/.test(e.hint ?? ""),
+  );
+  // A recorded warmup recipe (--config-from) takes it, as does the schedule typed; and with the channels, the
+  // reference applies (the lightweight model's too, when asked for).
+  const warmup = runConfigOf(parse({ schedule: "warmup" }));
+  assert.equal(
+    runConfigOf(parse({ warmupSteps: "50" }), { config: warmup, keepShape: false }).training.warmupSteps,
+    50,
+  );
+  assert.equal(runConfigOf(parse({ schedule: "warmup", warmupSteps: "50" })).training.warmupSteps, 50);
+  assert.equal(
+    runConfigOf(parse({ model: "lightweight_lstm", volatilityChannels: true, volatilityReference: "last" }))
+      .model
+      .volatilityReference,
+    "last",
+  );
+  // A run resumed from before the refusal continues as it trained.
+  assert.equal(runConfigOf(parse({ warmupSteps: "50" }), undefined, "train", true).training.warmupSteps, 50);
+});
+
 Deno.test("typedRunConfigFlags keeps what was typed and the command's own defaults, drops config defaults", () => {
   const command = trainCommand();
   command.parseOptions(["--epochs", "3", "--seed", "42"]);

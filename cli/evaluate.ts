@@ -9,7 +9,7 @@ import { backendOption } from "./backend_flag.ts";
 import { workersOption } from "./workers_flag.ts";
 import { parseFlags, refuseTypedFlags, requireInput } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
-import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
+import { addRunConfigFlags, RUN_CONFIG_KEYS, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
@@ -26,6 +26,17 @@ async function evaluate(command: Command): Promise<void> {
       "--checkpoint",
       "a checkpoint keeps its own architecture, lookback, horizon, label rule and input clipping; its " +
         "recorded training recipe is used unless training flags override it",
+    );
+  }
+  // Kept as it is (on ONNX) with no lightweight_lstm baseline, nothing trains: training flags were taken and
+  // shaped nothing, while the report named them among the run's settings.
+  if (opts.checkpoint && (opts.retrain ?? "none") === "none" && !opts.lightweightBaseline) {
+    refuseTypedFlags(
+      command,
+      [...RUN_CONFIG_KEYS.filter((k) => !(SHAPE_FLAGS as readonly string[]).includes(k)), "workers"],
+      "--checkpoint kept as it is (--retrain none) and --no-lightweight-baseline",
+      "nothing is trained then: add --retrain monthly or weekly to train the version with them, or leave out " +
+        "--no-lightweight-baseline for the lightweight_lstm baseline to take them",
     );
   }
   // "file": a folder was refused later, by the CSV reader, without the flag's name (evaluate's after the backend).

@@ -93,6 +93,19 @@ Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
   assert.match(folder.stderr, /^candlecast: --data: \S+ is a folder, not a file\nhint: /);
 });
 
+Deno.test("training flags where nothing trains (--checkpoint kept as it is, no lightweight baseline) exit 2", async () => {
+  const kept = ["--checkpoint", "checkpoints/current", "--no-lightweight-baseline"];
+  // Before: accepted, and nothing they could shape was trained.
+  for (const args of [[...kept, "--epochs", "3"], [...kept, "--retrain", "none", "--workers", "1"]]) {
+    const r = await cli("evaluate", ...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^candlecast: --(epochs|workers) cannot be combined with --checkpoint kept as it is \(--retrain none\) and --no-lightweight-baseline\nhint: nothing is trained then: /,
+    );
+  }
+});
+
 Deno.test("evaluate --checkpoint naming a file or the versions' folder exits 2 saying what to name, as predict does", async () => {
   const data = join(dir, "kind.csv");
   await writeTrainingCsv(data, syntheticSeries(20));

@@ -105,7 +105,15 @@ export class CheckpointWatcher {
     } catch {
       if (this.#target !== MISSING) {
         this.#target = MISSING;
-        log({ event: "model_missing", pointer });
+        // With what to do, as every other warning line: a mistyped --checkpoint reads exactly like this, and
+        // serve then answers 503 for as long as it runs.
+        log({
+          event: "model_missing",
+          pointer,
+          hint:
+            "serve loads it as soon as it appears: train one with 'candlecast train', or check --checkpoint " +
+            "(a path that never appears is waited for as long as serve runs)",
+        });
         // A vanished pointer does not stop a loaded model; it only explains why there is none.
         if (this.#store.status().predictor === null) {
           this.#store.explain(

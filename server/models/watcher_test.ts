@@ -175,8 +175,18 @@ Deno.test("no model at start: 503 until `current` appears, then it is loaded", a
   const cp = await checkpoints(["v1_2026-01-01"]);
   const store = new ModelStore();
   const { load } = fakeLoader();
-  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load, intervalMs: 10 });
+  const events: Record<string, unknown>[] = [];
+  const watcher = new CheckpointWatcher(store, {
+    pointer: cp.current,
+    load,
+    intervalMs: 10,
+    log: (r) => events.push(r),
+  });
   assert.equal(await watcher.start(), "missing");
+  // The log says what to do too (it said the pointer alone): a mistyped --checkpoint reads just like this.
+  const missing = events.find((e) => e.event === "model_missing");
+  assert.equal(missing?.pointer, cp.current);
+  assert.match(String(missing?.hint), /train one with 'candlecast train', or check --checkpoint/);
   const app = createApp(store, { log: () => {} });
   const health = await app.request("/health");
   assert.equal(health.status, 503);

@@ -589,6 +589,15 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
     )
       .join("\n"),
   );
+  // A header alone: before, "the data has no candles with open times", with a hint to collect them again.
+  const header = join(dir, "header_only.csv");
+  await Deno.writeTextFile(header, csvText.split("\n")[0] + "\n");
+  const empty = await cli("evaluate", ...["--data", header, "--lookback", "12", "--backend", "wasm"]);
+  assert.equal(empty.code, 1, empty.stderr);
+  assert.match(
+    empty.stderr,
+    /^candlecast: \S+header_only\.csv holds no candles \(a header alone\)\nhint: fill the CSV with 'candlecast collect' first\n/,
+  );
   const noTimes = await cli("evaluate", ...["--data", untimed, "--lookback", "12", "--backend", "wasm"]);
   assert.equal(noTimes.code, 1, noTimes.stderr);
   assert.match(noTimes.stderr, /some candles have no open_time; walk-forward folds are calendar blocks/);

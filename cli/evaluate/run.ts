@@ -109,6 +109,14 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     throw error;
   });
   io.progress?.clear();
+  // A header alone: said as what it is (it read "no candles with open times", with a hint to collect the
+  // open times again), in train's words.
+  if (series.every((s) => s.length === 0)) {
+    throw new CommandError(
+      `${opts.data} holds no candles (a header alone)`,
+      "fill the CSV with 'candlecast collect' first",
+    );
+  }
   const subject = opts.checkpoint
     ? await checkpointSubject(opts.checkpoint, opts, io, series)
     : freshSubject(opts, io);

@@ -23,3 +23,19 @@ export const workersFlag = () => flag.positiveInt().optional();
 export function trainingCores(workers: number | undefined): number {
   return workers ?? navigator.hardwareConcurrency ?? 1;
 }
+
+/**
+ * A note for a `--workers` above the cores this process sees: accepted, since it is how a manifest's
+ * `training.workers` from a bigger machine is reproduced, but the threads then share the cores, each with its
+ * own copy of the model (16 on 2 cores trained at a third of the speed in four times the memory), and the
+ * schedule line's "on 16 cores" read as if the machine had them.
+ */
+export function workersNote(
+  workers: number | undefined,
+  cores: number = navigator.hardwareConcurrency,
+): string | null {
+  if (workers === undefined || !(cores > 0) || workers <= cores) return null;
+  return `note: --workers ${workers} is more than this machine's ${cores} cores: its ${workers} threads share ` +
+    `them, each with its own copy of the model, slower and in more memory than --workers ${cores}; the result ` +
+    `is the same as on ${workers} cores (as for reproducing a manifest's training.workers)`;
+}

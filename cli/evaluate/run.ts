@@ -41,7 +41,7 @@ import { boostingProgress, MB, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
 import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
-import { trainingCores } from "../workers_flag.ts";
+import { trainingCores, workersNote } from "../workers_flag.ts";
 
 export interface EvaluateOutcome {
   readonly summary: EvaluationSummary;
@@ -96,6 +96,8 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
   try {
     const backend = await initBackend(opts.backend);
     io.out(`backend: ${describeBackend(backend)}`);
+    const oversubscribed = workersNote(opts.workers);
+    if (oversubscribed) io.out(oversubscribed);
   } catch (error) {
     if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
     throw error;

@@ -55,7 +55,7 @@ import {
 import { sha256Hex } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
-import { trainingCores } from "../workers_flag.ts";
+import { trainingCores, workersNote } from "../workers_flag.ts";
 import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
 import { dataLines, hour, keptRunLine, stopLine } from "./report.ts";
 import {
@@ -436,6 +436,8 @@ async function trainAndSave(
   );
 
   const workers = trainingCores(opts.workers);
+  const oversubscribed = workersNote(opts.workers);
+  if (oversubscribed) io.out(oversubscribed);
   // Members train on `workers` cores at once; a model training alone (one member, the member left over when
   // they do not divide among the workers, or one left by a resume) splits its batches across them instead.
   let result = await trainMembers(model, data, scaling, config, {

@@ -21,7 +21,8 @@ import { CommandError, UsageError } from "../errors.ts";
 /**
  * Refuses an `--output-dir` that is a model version (writing report.html there replaces the version's own,
  * whose hash its manifest records: `models promote`, `rollback` and every `retrain` would then refuse the
- * version) or that holds a report.html no evaluation wrote (none of its evaluation files beside it), then
+ * version) or that holds a report.html or predictions.csv no evaluation wrote (none of its evaluation files
+ * beside it), then
  * takes the folder's lock (`.evaluate.lock` in it, removed at release) for the run; the caller releases it
  * (`using`).
  *
@@ -41,11 +42,15 @@ export async function claimOutputFolder(dir: string): Promise<HeldLock> {
   const ours = ["evaluation.json", "evaluation.partial.json"].some((name) =>
     pathKind(join(dir, name)) === "file"
   );
-  if (!ours && pathKind(join(dir, "report.html")) === "file") {
+  // predictions.csv too: a folder of the user's own predictions lost its file, unasked, at the run's end.
+  const foreign = ours
+    ? undefined
+    : ["report.html", "predictions.csv"].find((name) => pathKind(join(dir, name)) === "file");
+  if (foreign) {
     throw new UsageError(
-      `--output-dir: ${dir} holds a report.html that no evaluation wrote (no evaluation.json beside it); this ` +
+      `--output-dir: ${dir} holds a ${foreign} that no evaluation wrote (no evaluation.json beside it); this ` +
         "run would replace it; nothing was run",
-      "choose another --output-dir, or move that report.html away",
+      `choose another --output-dir, or move that ${foreign} away`,
     );
   }
   // Inside the folder (made now, as the run would at its end): a lock beside it would litter the folder above.

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CommandError, UsageError } from "../errors.ts";
 import { claimOutputFolder } from "./output_folder.ts";
 
-Deno.test("evaluate's --output-dir: a model version or a foreign report.html is refused; a folder in use is busy", async () => {
+Deno.test("evaluate's --output-dir: a model version or a foreign report.html or predictions.csv is refused; a folder in use is busy", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-evaluate-out-" });
   try {
     // Before: `evaluate --checkpoint checkpoints/current --output-dir checkpoints/current` replaced the
@@ -22,6 +22,17 @@ Deno.test("evaluate's --output-dir: a model version or a foreign report.html is 
     await Deno.mkdir(foreign);
     await Deno.writeTextFile(join(foreign, "report.html"), "someone's page");
     await assert.rejects(claimOutputFolder(foreign), /holds a report\.html that no evaluation wrote/);
+    // A predictions.csv alone likewise (before: replaced unasked at the run's end).
+    const own = join(root, "mine");
+    await Deno.mkdir(own);
+    await Deno.writeTextFile(join(own, "predictions.csv"), "my,own,data\n");
+    await assert.rejects(claimOutputFolder(own), (e: Error) => {
+      assert.ok(e instanceof UsageError);
+      assert.match(e.message, /holds a predictions\.csv that no evaluation wrote/);
+      assert.match(e.hint ?? "", /move that predictions\.csv away/);
+      return true;
+    });
+    assert.equal(await Deno.readTextFile(join(own, "predictions.csv")), "my,own,data\n");
     // Beside an evaluation.json, report.html is an earlier evaluation's: replaced, as said.
     await Deno.writeTextFile(join(foreign, "evaluation.json"), "{}");
     (await claimOutputFolder(foreign)).release();

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { candleAt, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
-import { CommandError, UsageError } from "./errors.ts";
+import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
 import { serve } from "./serve.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
@@ -49,13 +49,27 @@ export function demoCommand(): Command {
     .action((raw) => runDemo(parseFlags("demo", DemoFlags, raw)));
 }
 
-/** Runs one step as the user would type it; a failing step stops the demo with its exit code. */
-async function step(args: string[]): Promise<void> {
+/**
+ * Runs one step as the user would type it (`run`: the CLI itself); a failing step stops the demo. A step stopped
+ * by Ctrl-C (its exit 130) stops the demo as interrupted, exit 130 as every command stopped on request: it
+ * exited 1, as a failure, with no hint.
+ */
+export async function step(args: string[], run?: (args: string[]) => Promise<number>): Promise<void> {
   console.log(`\n$ candlecast ${args.join(" ")}`);
   // Imported here, not at the top: program.ts imports this module.
-  const { runCli } = await import("./program.ts");
-  const code = await runCli(args);
-  if (code !== 0) throw new CommandError(`the demo stopped: 'candlecast ${args[0]}' exited ${code}`);
+  const code = await (run ?? (await import("./program.ts")).runCli)(args);
+  if (code === 130) {
+    throw new InterruptedError(
+      `the demo stopped: 'candlecast ${args[0]}' was interrupted`,
+      "run 'candlecast demo' again to start over (what it wrote stays under its --dir)",
+    );
+  }
+  if (code !== 0) {
+    throw new CommandError(
+      `the demo stopped: 'candlecast ${args[0]}' exited ${code}`,
+      `its own message above says why; fix that and run 'candlecast demo' again`,
+    );
+  }
 }
 
 async function runDemo(opts: DemoOptions): Promise<void> {

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { demoKlines } from "./demo.ts";
+import { demoKlines, step } from "./demo.ts";
+import { CommandError, InterruptedError } from "./errors.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
 
@@ -123,4 +124,21 @@ Deno.test("demo without net access to 127.0.0.1 (the container's commands) says 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("demo: a step stopped by Ctrl-C stops the demo as interrupted (130); a failed one says where to look", async () => {
+  // Before: both exited 1 ("… exited 130"), without a hint, so a script could not tell a stop from a failure.
+  await assert.rejects(
+    step(["train", "--data", "x.csv"], () => Promise.resolve(130)),
+    (e: unknown) =>
+      e instanceof InterruptedError && e.message === "the demo stopped: 'candlecast train' was interrupted" &&
+      /run 'candlecast demo' again/.test(e.hint ?? ""),
+  );
+  await assert.rejects(
+    step(["export"], () => Promise.resolve(1)),
+    (e: unknown) =>
+      e instanceof CommandError && e.message === "the demo stopped: 'candlecast export' exited 1" &&
+      /its own message above says why/.test(e.hint ?? ""),
+  );
+  await step(["collect"], () => Promise.resolve(0));
 });

@@ -41,7 +41,6 @@ export function options(
     members: "1",
     classWeights: "sqrt",
     labelSmoothing: "0",
-    warmupSteps: "5",
     clipNorm: "1",
     regressionWeight: "1",
     clip: "10",

@@ -306,8 +306,15 @@ const VALUE_COLUMNS = [...PRICE_COLUMNS, ...INDICATOR_COLUMNS];
  * freed them when collect wrote 3M rows (helper trial s35), and took twice the time.
  */
 export function* trainingCsvChunks(series: readonly CandleSeries[]): Generator<Uint8Array> {
+  yield headerBytes();
+  yield* rowChunks(series);
+}
+
+const headerBytes = () => new TextEncoder().encode(stringify([[...TRAINING_CSV_HEADER]]));
+
+/** The rows of `series` as training-CSV bytes, without the header (see `trainingCsvChunks`). */
+function* rowChunks(series: readonly CandleSeries[]): Generator<Uint8Array> {
   const encoder = new TextEncoder();
-  yield encoder.encode(stringify([[...TRAINING_CSV_HEADER]]));
   const chunk = new Uint8Array(CSV_CHUNK_BYTES);
   let at = 0;
   // A number's text (`String(v)`: digits, ".", "-", "e", "+") is ASCII, one byte per character.
@@ -359,4 +366,167 @@ export async function writeTrainingCsv(
   options: WriteOptions = {},
 ): Promise<boolean> {
   return await writeFileAtomic(path, trainingCsvChunks(series), options);
+}
+
+/** Where one symbol's rows lie in a training CSV: the whole lines in bytes [start, end). */
+export interface SymbolSpan {
+  readonly symbol: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A training CSV laid out as collect writes it, read for a merge into some of its symbols (`scanTrainingCsv`). */
+export interface TrainingCsvLayout {
+  readonly path: string;
+  /** The file's size when it was read: a write that copies its spans refuses a file that changed since. */
+  readonly size: number;
+  /** The rows of the symbols asked for, read and checked as `readTrainingCsv` reads them, sorted by symbol. */
+  readonly wanted: CandleSeries[];
+  /** Every other symbol's rows, where they lie, in the file's order (which is by symbol). */
+  readonly others: SymbolSpan[];
+}
+
+/**
+ * A merge into a training CSV for a few symbols, with the file's other symbols read one at a time and never
+ * held together: collect read the whole file to add one symbol (436 MB of RSS and 12 s for 25 symbols,
+ * 246 MB) and rendered every row again. Each other symbol's rows are still checked as `readTrainingCsv` checks
+ * them, handed to `onOther` (for the summary), let go, and later copied byte for byte by
+ * `writeTrainingCsvSpliced`; the symbols in `wanted` are kept as series.
+ *
+ * That copy is only the same as reading and writing the file again when the file is laid out exactly as collect
+ * writes it: the header, then each symbol's rows together, the symbols in `sortedBySymbol`'s order, each
+ * ascending in time, LF line ends, plain symbols and every number in the shortest form `String` gives it. Returns
+ * null for any other file, and for one with any problem (a bad row, a repeated time): `readTrainingCsv` then
+ * reads it whole and puts it in order or says what is wrong, as it always did.
+ */
+export async function scanTrainingCsv(
+  path: string,
+  wanted: ReadonlySet<string>,
+  onOther: (series: CandleSeries) => void,
+): Promise<TrainingCsvLayout | null> {
+  const info = await Deno.stat(path).catch(() => null);
+  if (!info?.isFile) return null;
+  const file = await Deno.open(path);
+  const kept: CandleSeries[] = [];
+  const others: SymbolSpan[] = [];
+  try {
+    const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    const buffer = new Uint8Array(SCAN_CHUNK_BYTES);
+    let carry = "";
+    let [line, at] = [0, 0];
+    // One symbol's rows as they come: where they start, and the last open time (each must be later).
+    let group = null as { symbol: string; start: number; rows: SymbolRows; last: number } | null;
+    const close = (end: number) => {
+      if (!group) return;
+      const series = group.rows.series(group.symbol, path);
+      if (wanted.has(group.symbol)) kept.push(series);
+      else {
+        onOther(series);
+        others.push({ symbol: group.symbol, start: group.start, end });
+      }
+    };
+    for (;;) {
+      const n = await file.read(buffer);
+      if (n === null) break;
+      const lines = (carry + decoder.decode(buffer.subarray(0, n), { stream: true })).split("\n");
+      carry = lines.pop()!;
+      for (const text of lines) {
+        line++;
+        // Every line that passes is ASCII (the header, CANONICAL_ROW): its characters are its bytes.
+        const start = at;
+        at += text.length + 1;
+        if (line === 1) {
+          if (text !== TRAINING_CSV_HEADER.join(",")) return null;
+          continue;
+        }
+        if (!CANONICAL_ROW.test(text)) return null;
+        const record = text.split(",");
+        const symbol = record[0];
+        const time = Number(record[1]);
+        if (symbol !== group?.symbol) {
+          if (group && !(group.symbol < symbol)) return null; // out of order, or the symbol's rows apart
+          close(start);
+          group = { symbol, start, rows: new SymbolRows(), last: -Infinity };
+        } else if (!(time > group.last)) return null; // rows out of time order, or a time twice
+        group.rows.add(record, line, path);
+        group.last = time;
+      }
+    }
+    if (carry !== "" || line === 0) return null; // no newline at the end, or nothing at all
+    close(at);
+  } catch (error) {
+    if (error instanceof CandleError) return null;
+    throw error;
+  } finally {
+    file.close();
+  }
+  return { path, size: info.size, wanted: kept, others };
+}
+
+/** Bytes `scanTrainingCsv` reads at a time. */
+const SCAN_CHUNK_BYTES = 1 << 20;
+
+/**
+ * A number as `String` writes a finite one (shortest round trip aside, which a pattern cannot see): no sign on
+ * zero, no leading or trailing zeros, plain from 1e-6 up to 1e21, an exponent outside.
+ */
+const CANONICAL_NUMBER = "(?:0|-?(?:[1-9][0-9]{0,20}(?:\\.[0-9]*[1-9])?|0\\.0{0,5}[1-9](?:[0-9]*[1-9])?|" +
+  "[1-9](?:\\.[0-9]*[1-9])?e(?:\\+(?:2[1-9]|[3-9][0-9]|[1-3][0-9]{2})|-(?:[7-9]|[1-9][0-9]|[1-3][0-9]{2}))))";
+
+/**
+ * A row as collect writes it: a symbol that csv-stringify leaves unquoted, an open time, five prices and seven
+ * indicators (empty in warm-up). Any other row sends the file to `readTrainingCsv`.
+ */
+const CANONICAL_ROW = new RegExp(
+  `^[A-Za-z0-9_.-]+,(?:0|-?[1-9][0-9]{0,20})(?:,${CANONICAL_NUMBER}){5}(?:,(?:${CANONICAL_NUMBER})?){${INDICATOR_COLUMNS.length}}$`,
+);
+
+/**
+ * Writes a merge atomically as `writeTrainingCsv` would write every symbol's series: `series` (the symbols
+ * merged, each rendered) and the layout's other symbols copied byte for byte from its file, all in symbol order.
+ * Peak memory is `series` and a chunk, whatever the file's size.
+ */
+export async function writeTrainingCsvSpliced(
+  layout: TrainingCsvLayout,
+  series: readonly CandleSeries[],
+  options: WriteOptions = {},
+): Promise<boolean> {
+  return await writeFileAtomic(layout.path, splicedChunks(layout, series), options);
+}
+
+function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries[]): Generator<Uint8Array> {
+  yield headerBytes();
+  const parts = sortedBySymbol<{ symbol: string; span?: SymbolSpan; series?: CandleSeries }>([
+    ...layout.others.map((span) => ({ symbol: span.symbol, span })),
+    ...series.map((s) => ({ symbol: s.symbol, series: s })),
+  ]);
+  const file = Deno.openSync(layout.path);
+  try {
+    // Under collect's lock nothing else writes the file; one that changed all the same is not copied from.
+    if (file.statSync().size !== layout.size) {
+      throw new CandleError(
+        `${layout.path} changed while collect merged into it; nothing was written`,
+        "run collect again (and write the file only through collect while it runs)",
+      );
+    }
+    const buffer = new Uint8Array(SCAN_CHUNK_BYTES);
+    for (const part of parts) {
+      if (part.series) {
+        yield* rowChunks([part.series]);
+        continue;
+      }
+      const { start, end } = part.span!;
+      file.seekSync(start, Deno.SeekMode.Start);
+      for (let at = start; at < end;) {
+        const n = file.readSync(buffer.subarray(0, Math.min(buffer.length, end - at)));
+        if (n === null || n === 0) {
+          throw new CandleError(`${layout.path} ended while collect copied from it; nothing was written`);
+        }
+        yield buffer.slice(0, n);
+        at += n;
+      }
+    }
+  } finally {
+    file.close();
+  }
 }

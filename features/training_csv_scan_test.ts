@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { emptySeries } from "./candles.ts";
+import { scanTrainingCsv, trainingCsvText, writeTrainingCsvSpliced } from "./training_csv.ts";
+
+function series(symbol: string, rows: number, price: number) {
+  const s = emptySeries(symbol, rows);
+  for (let i = 0; i < rows; i++) {
+    s.openTime[i] = 1_600_000_000_000 + i * 3_600_000;
+    [s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]] = [price, price * 1.5, price / 2, price, 0.25];
+    s.rsi[i] = i < 2 ? NaN : 50 + i / 3; // empty in warm-up, as collect writes it
+  }
+  return s;
+}
+
+Deno.test("scanTrainingCsv: a file as collect writes it gives the symbols asked for and where the others lie", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-scan-"));
+  try {
+    const path = join(dir, "training.csv");
+    const text = trainingCsvText([
+      series("AAAUSDT", 3, 1e-7),
+      series("BBBUSDT", 4, 2),
+      series("CCCUSDT", 2, 300),
+    ]);
+    await writeFile(path, text);
+    const others: string[] = [];
+    const layout = await scanTrainingCsv(path, new Set(["BBBUSDT", "ZZZUSDT"]), (s) => others.push(s.symbol));
+    assert.ok(layout);
+    assert.deepEqual(others, ["AAAUSDT", "CCCUSDT"]);
+    assert.deepEqual(layout.wanted.map((s) => [s.symbol, s.length]), [["BBBUSDT", 4]]);
+    const lines = text.split("\n");
+    assert.deepEqual(
+      layout.others.map((o) => [o.symbol, text.slice(o.start, o.end)]),
+      [["AAAUSDT", lines.slice(1, 4).join("\n") + "\n"], ["CCCUSDT", lines.slice(8, 10).join("\n") + "\n"]],
+    );
+    // Written back with BBB's series: the file as it was.
+    await writeTrainingCsvSpliced(layout, layout.wanted);
+    assert.equal(await readFile(path, "utf8"), text);
+
+    // Any other layout is left to readTrainingCsv, which puts it in order or says what is wrong.
+    const variants: Record<string, string> = {
+      "CRLF line ends": text.replaceAll("\n", "\r\n"),
+      "a byte order mark": "\uFEFF" + text,
+      "no newline at the end": text.slice(0, -1),
+      "an empty line": text.replace("\nBBBUSDT", "\n\nBBBUSDT"),
+      "symbols out of order": [lines[0], ...lines.slice(4, 8), ...lines.slice(1, 4), ...lines.slice(8)].join(
+        "\n",
+      ),
+      "a symbol's rows apart": [lines[0], lines[2], lines[1], ...lines.slice(3)].join("\n"),
+      "rows out of time order": [lines[0], lines[4], lines[6], lines[5], ...lines.slice(1, 4), lines[7]].join(
+        "\n",
+      ),
+      "a quoted symbol": text.replace("\nAAAUSDT,", '\n"AAAUSDT",'),
+      "a number not as String writes it": text.replace(",0.25,", ",0.250,"),
+      "a number in another form": text.replace(",1e-7,", ",0.0000001,"),
+      "a bad row": text.replace(",0.25,", ",-1,"),
+      "another header": text.replace("symbol,", "Symbol,"),
+    };
+    for (const [what, variant] of Object.entries(variants)) {
+      await writeFile(path, variant);
+      assert.equal(await scanTrainingCsv(path, new Set(["BBBUSDT"]), () => {}), null, what);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -28,8 +28,9 @@ export function refuseMixedIntervals(
   incoming: readonly CandleSeries[],
   grid: Grid | null,
   output: string,
+  /** The file's step when `existing` holds only some of its symbols (collect read the others one by one). */
+  fileGrid: Grid | null | undefined = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null),
 ): void {
-  const fileGrid = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
   // The incoming symbols among themselves first (a C# export may hold 1h BTC beside 4h ETH).
   const steps = grid ? [] : incoming.flatMap((s) => {
     const g = inferGrid(s.openTime);

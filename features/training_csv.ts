@@ -464,7 +464,7 @@ export async function scanTrainingCsv(
 }
 
 /** Bytes `scanTrainingCsv` reads at a time. */
-const SCAN_CHUNK_BYTES = 1 << 20;
+const SCAN_CHUNK_BYTES = 1 << 16;
 
 /**
  * A number as `String` writes a finite one (shortest round trip aside, which a pattern cannot see): no sign on
@@ -522,7 +522,7 @@ function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries
         if (n === null || n === 0) {
           throw new CandleError(`${layout.path} ended while collect copied from it; nothing was written`);
         }
-        yield buffer.slice(0, n);
+        yield buffer.slice(0, n); // a copy: a consumer may keep a piece past the next
         at += n;
       }
     }

@@ -593,10 +593,11 @@ Deno.test("evaluate --help names every baseline; too many --validation-months is
   const header = join(dir, "header_only.csv");
   await Deno.writeTextFile(header, csvText.split("\n")[0] + "\n");
   const empty = await cli("evaluate", ...["--data", header, "--lookback", "12", "--backend", "wasm"]);
-  assert.equal(empty.code, 1, empty.stderr);
+  // Exit 2, as train and retrain: the input is what is wrong (before: exit 1, a runtime failure).
+  assert.equal(empty.code, 2, empty.stderr);
   assert.match(
     empty.stderr,
-    /^candlecast: \S+header_only\.csv holds no candles \(a header alone\)\nhint: fill the CSV with 'candlecast collect' first\n/,
+    /^candlecast: \S+header_only\.csv holds no candles \(a header alone\)\nhint: fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval 1h --months 12 --output \S+header_only\.csv' \(or --source json\/csv\), then run evaluate\n/,
   );
   const noTimes = await cli("evaluate", ...["--data", untimed, "--lookback", "12", "--backend", "wasm"]);
   assert.equal(noTimes.code, 1, noTimes.stderr);

@@ -8,7 +8,14 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { DEFAULTS } from "./defaults.ts";
 import { filesystemProblem, UsageError } from "./errors.ts";
-import { fileAbove, outputFileProblem, pathKind, shellWord } from "../features/index.ts";
+import {
+  type CandleSeries,
+  fileAbove,
+  isInterval,
+  outputFileProblem,
+  pathKind,
+  shellWord,
+} from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
@@ -101,6 +108,27 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
   }
   if (kind === "file" && isFolder) throw new UsageError(`${flag}: ${path} is a folder, not a file`, hint);
   if (kind === "folder" && !isFolder) throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
+}
+
+/**
+ * A training CSV with no candles (a header alone, as a collect stopped before its first page leaves one) is
+ * the input that is wrong, as a missing `--data` is: a usage error (exit 2) saying to collect first, worded
+ * once for train, evaluate and retrain. `why` says what the command does with the candles, where that is not
+ * plain; `interval` is the candles to collect (1h when unknown, or no Binance interval).
+ */
+export function requireCandles(
+  series: readonly CandleSeries[],
+  data: string,
+  command: string,
+  { why, interval = null }: { why?: string; interval?: string | null } = {},
+): void {
+  if (series.some((s) => s.length > 0)) return;
+  const candles = interval !== null && isInterval(interval) ? interval : "1h";
+  throw new UsageError(
+    `${data} holds no candles (a header alone)` + (why ? `, and ${why}` : ""),
+    `fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval ${candles} --months 12 ` +
+      `--output ${shellWord(data)}' (or --source json/csv), then run ${command}`,
+  );
 }
 
 /**

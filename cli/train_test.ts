@@ -93,6 +93,23 @@ Deno.test("train: a missing CSV is a usage error naming --data, with a hint (exi
   assert.match(folder.err, /^candlecast: --data: \S+ is a folder, not a file\nhint: .*candlecast collect/);
 });
 
+Deno.test("train: a CSV holding a header alone is a usage error saying to collect first (exit 2), as retrain's", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/header_only.csv`;
+    await writeTrainingCsv(csv, []);
+    // Before: "the training split has no windows (0 symbols, 0 candles)", exit 1, after the backend started.
+    const empty = await cli(quickTrain(csv, `${dir}/checkpoints`));
+    assert.equal(empty.code, 2, empty.err);
+    assert.match(
+      empty.err,
+      /^candlecast: \S+header_only\.csv holds no candles \(a header alone\)\nhint: fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval 1h --months 12 --output \S+header_only\.csv' \(or --source json\/csv\), then run train\n/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train: --incremental with no current model says to train one first", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-train-cli-" });
   const csv = `${dir}/t.csv`;

@@ -13,7 +13,7 @@ import {
   readTrainingCsv,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
-import { requireOutputFolder } from "../flags.ts";
+import { requireCandles, requireOutputFolder } from "../flags.ts";
 import { blendWords, sourceCommit, VERSION } from "../../engine/index.ts";
 import { BackendError, describeBackend, initBackend } from "../../ml/runtime/index.ts";
 import { runConfigJson } from "../../ml/train/index.ts";
@@ -112,13 +112,8 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
   });
   io.progress?.clear();
   // A header alone: said as what it is (it read "no candles with open times", with a hint to collect the
-  // open times again), in train's words.
-  if (series.every((s) => s.length === 0)) {
-    throw new CommandError(
-      `${opts.data} holds no candles (a header alone)`,
-      "fill the CSV with 'candlecast collect' first",
-    );
-  }
+  // open times again), in train's and retrain's words: the input is what is wrong (exit 2).
+  requireCandles(series, opts.data, "evaluate");
   const subject = opts.checkpoint
     ? await checkpointSubject(opts.checkpoint, opts, io, series)
     : freshSubject(opts, io);

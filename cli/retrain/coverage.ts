@@ -3,9 +3,10 @@
  * ends, whether current already covers everything a weekly run could fine-tune on (and the summary that says
  * so), and a `--holdout-days` that leaves nothing before it to train on.
  */
-import { type CandleSeries, isInterval, shellWord } from "../../features/index.ts";
+import type { CandleSeries } from "../../features/index.ts";
 import { type DataEnds, symbolDataEnd } from "../../ml/checkpoints/index.ts";
 import { UsageError } from "../errors.ts";
+import { requireCandles as requireTrainingCandles } from "../flags.ts";
 
 /** The newest candle a version was trained on among the given symbols, or null when unrecorded. */
 export function dataEnd(data: DataEnds, series: readonly CandleSeries[]): number | null {
@@ -50,15 +51,12 @@ export function requireCandles(
   /** The candles to collect: `--interval`, else current's; 1h when neither is known. */
   interval: string | null = null,
 ): void {
-  if (series.some((s) => s.length > 0)) return;
   // Current's interval, not always 1h: a 30m model's store filled with 1h candles would then be refused as
   // another interval than current's.
-  const candles = interval !== null && isInterval(interval) ? interval : "1h";
-  throw new UsageError(
-    `${data} holds no candles (a header alone), and retrain extends and trains on the candles in it`,
-    `fill it once with 'candlecast collect --symbols BTCUSDT,ETHUSDT --interval ${candles} --months 12 ` +
-      `--output ${shellWord(data)}' (or --source json/csv), then run retrain`,
-  );
+  requireTrainingCandles(series, data, "retrain", {
+    why: "retrain extends and trains on the candles in it",
+    interval,
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   removeStaleTemps,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
-import { checkpointsFlag, requireInput } from "../flags.ts";
+import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
 import { classPriors, type ModelType, type Preprocessor, TRAINED_DECISION_RULE } from "../../engine/index.ts";
 import {
   BackendError,
@@ -270,12 +270,17 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // read, whose errors say what is wrong with the path (a folder, a missing file).
   const dataSha256 = await sha256Hex(await Deno.readFile(opts.data));
   if (io.resume) requireSameData(io.resume, opts.data, dataSha256);
-  if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   const resume = io.resume ?? null;
   // The parent's files and interval are checked before the backend starts: a refusal should not wait on it.
   const parentFiles = opts.incremental
     ? await readParent(opts.checkpoints, resume?.state.parent ?? undefined)
     : null;
+  // A header alone is the input that is wrong (exit 2, as retrain and evaluate say it); it failed as "the
+  // training split has no windows (0 symbols, 0 candles)", exit 1, after starting the backend. After the
+  // checks that need no candles (a resumed run's data changed, --incremental with no current), before those
+  // that read them.
+  requireCandles(series, opts.data, "train");
+  if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   if (parentFiles) {
     requireTimedIncrement(parentFiles, series, opts.data);
     requireParentInterval(parentFiles, series, opts.data);

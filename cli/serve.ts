@@ -40,6 +40,7 @@ import { flag, parseFlags, requireOutputFile, splitList } from "./flags.ts";
 import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
 import { METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
+import { serveWorkersNote } from "./workers_flag.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
 
@@ -234,6 +235,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     inheritedPermissions();
     requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
   }
+  // More processes than cores: accepted, but said, as train and evaluate say it of their threads.
+  const crowded = worker === null ? serveWorkersNote(workers) : null;
+  if (crowded) logAs({ event: "warning", ...crowded });
 
   // Checked before anything starts: a key no client can send would refuse every request behind auth.
   const apiKey = Deno.env.get("CANDLECAST_API_KEY");

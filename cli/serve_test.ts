@@ -543,6 +543,30 @@ Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
   }
 });
 
+Deno.test({
+  name: "serve --workers above the machine's cores: served, with a warning line saying what it costs",
+  // One process more than the cores: a big machine would start too many for a test.
+  ignore: navigator.hardwareConcurrency > 8,
+  fn: async () => {
+    const cores = navigator.hardwareConcurrency;
+    // Before: no line at all; the processes shared the cores, each with its own model.
+    const server = await startServe(["--checkpoint", "/nonexistent", "--workers", String(cores + 1)]);
+    try {
+      const warning = server.lines.find((l) => l.event === "warning");
+      assert.match(
+        String(warning?.message),
+        new RegExp(
+          `^--workers ${cores + 1} is more than this machine's ${cores} cores: its ${cores + 1} processes`,
+        ),
+      );
+      assert.match(String(warning?.hint), new RegExp(`^--workers ${cores} \\(the default here`));
+      assert.equal(server.lines.find((l) => l.event === "listening")?.workers, cores + 1, "still accepted");
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
 Deno.test("serve --workers 2: a second serve on a port that workers already share exits 1", async () => {
   // The first binds with SO_REUSEPORT, which would let a second SO_REUSEPORT bind join it and split traffic.
   const first = await startServe(["--checkpoint", "/nonexistent", "--workers", "2"]);

@@ -499,6 +499,24 @@ Deno.test("serve: --rate-limit-burst or --rate-limit-clients without --rate-limi
   assert.match(zero.stderr, /--rate-limit/);
 });
 
+Deno.test("serve: a --reload-interval under 0.1 s is a usage error, exit 2, the bound in --help", async () => {
+  // Before: 0.001 was taken, and serve looked at --checkpoint a thousand times a second (a quarter of a core).
+  const tiny = await refusedAtStart(["serve", "--checkpoint", "/nonexistent", "--reload-interval", "0.001"]);
+  assert.equal(tiny.code, 2, tiny.stderr);
+  assert.match(
+    tiny.stderr,
+    /^candlecast: --reload-interval: expected a number of seconds ≥ 0\.1: .*SIGHUP.*\nhint: run 'candlecast serve --help'/,
+  );
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--help"],
+    stdout: "piped",
+  }).output();
+  assert.match(
+    new TextDecoder().decode(help.stdout).replace(/\s+/g, " "),
+    /--reload-interval <seconds> how often --checkpoint is checked for a new version \(at least 0\.1;/,
+  );
+});
+
 Deno.test("serve: an --allowed-origins or --allowed-hosts entry of the wrong shape is a usage error, exit 2", async () => {
   for (
     const [flag, value, message] of [

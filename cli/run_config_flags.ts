@@ -241,8 +241,8 @@ function runConfigOptions(): Option[] {
     ).default(String(D.auxiliaryWeight)),
     new Option(
       "--auxiliary-horizons <which>",
-      "the auxiliary targets' horizons: the label's --horizon only, or every one from 1 to it (the weight " +
-        "is shared among them)",
+      "the auxiliary targets' horizons (an --auxiliary-weight above 0 only): the label's --horizon only, or " +
+        "every one from 1 to it (the weight is shared among them)",
     ).choices([...AUXILIARY_HORIZONS]).default(D.auxiliaryHorizons),
     new Option(
       "--max-windows-per-epoch <n>",
@@ -374,7 +374,7 @@ export function runConfigOf(
     }),
   };
   // A run started before these were refused continues as it trained (--resume takes no other flags).
-  if (!resumed) refuseUnusedRecipeFlags(f, training, (b?.training ?? D).warmupSteps);
+  if (!resumed) refuseUnusedRecipeFlags(f, training, b?.training ?? D);
   const split = f.splitDates
     ? {
       kind: "dates" as const,
@@ -444,18 +444,28 @@ export function runConfigOf(
 }
 
 /**
- * A recipe flag its schedule never reads: typed, it was recorded in the manifest as if it had shaped the run
- * (`--warmup-steps` under the default one_cycle schedule), so it is refused instead, unless it is the value
- * recorded anyway.
+ * A recipe flag the run never reads: typed, it was recorded in the manifest as if it had shaped the run
+ * (`--warmup-steps` under the default one_cycle schedule, `--auxiliary-horizons` with `--auxiliary-weight 0`),
+ * so it is refused instead, unless it is the value recorded anyway.
  */
 function refuseUnusedRecipeFlags(
   f: Partial<RunConfigFlags>,
   training: TrainingRecipe,
-  /** What the manifest records without the flag: typed again, it changes nothing. */
-  recordedWarmupSteps: number,
+  /** What the manifest records without the flags (a version's recipe, or the defaults): typed again, it changes nothing. */
+  recorded: TrainingRecipe,
 ): void {
   if (
-    f.warmupSteps !== undefined && f.warmupSteps !== recordedWarmupSteps && training.schedule !== "warmup"
+    f.auxiliaryHorizons !== undefined && f.auxiliaryHorizons !== recorded.auxiliaryHorizons &&
+    training.auxiliaryWeight === 0
+  ) {
+    throw new UsageError(
+      "--auxiliary-horizons chooses the horizons of the auxiliary targets, and this run has none " +
+        `(${f.auxiliaryWeight === 0 ? "--auxiliary-weight 0" : "its recorded --auxiliary-weight is 0"})`,
+      `leave it out, or give --auxiliary-weight above 0 (default ${D.auxiliaryWeight})`,
+    );
+  }
+  if (
+    f.warmupSteps !== undefined && f.warmupSteps !== recorded.warmupSteps && training.schedule !== "warmup"
   ) {
     throw new UsageError(
       `--warmup-steps applies to the warmup schedule only, and this run's is ${training.schedule}, which ` +

@@ -12,6 +12,7 @@ import {
 import { UsageError } from "./errors.ts";
 import {
   RUN_CONFIG_KEYS,
+  type RunConfigBase,
   RunConfigFlagsSchema,
   runConfigOf,
   typedRunConfigFlags,
@@ -177,6 +178,48 @@ Deno.test("--volatility-reference without the channels, or --warmup-steps withou
   );
   // A run resumed from before the refusal continues as it trained.
   assert.equal(runConfigOf(parse({ warmupSteps: "50" }), undefined, "train", true).training.warmupSteps, 50);
+});
+
+Deno.test("--auxiliary-horizons with --auxiliary-weight 0 (no auxiliary targets) is refused, as --warmup-steps is", () => {
+  // Before: accepted, unused, and recorded in the manifest as if it had shaped the run.
+  const refused = (
+    flags: Record<string, unknown>,
+    base?: RunConfigBase,
+    because = /--auxiliary-weight 0\)$/,
+  ) =>
+    assert.throws(
+      () => runConfigOf(parse(flags), base),
+      (e: unknown) =>
+        e instanceof UsageError && /^--auxiliary-horizons chooses the horizons /.test(e.message) &&
+        because.test(e.message) && /--auxiliary-weight above 0/.test(e.hint ?? ""),
+    );
+  refused({ auxiliaryWeight: "0", auxiliaryHorizons: "label" });
+  // A recorded recipe without auxiliary targets (--config-from, evaluate --checkpoint) has none either.
+  const none = runConfigOf(parse({ auxiliaryWeight: "0" }));
+  refused(
+    { auxiliaryHorizons: "label" },
+    { config: none, keepShape: false },
+    /recorded --auxiliary-weight is 0/,
+  );
+  // The value recorded anyway changes nothing; a weight above 0 (typed, or recorded) uses it; resumed runs pass.
+  assert.equal(
+    runConfigOf(parse({ auxiliaryWeight: "0", auxiliaryHorizons: "all" })).training.auxiliaryHorizons,
+    "all",
+  );
+  assert.equal(
+    runConfigOf(parse({ auxiliaryWeight: "0.1", auxiliaryHorizons: "label" }), {
+      config: none,
+      keepShape: false,
+    })
+      .training.auxiliaryHorizons,
+    "label",
+  );
+  assert.equal(runConfigOf(parse({ auxiliaryHorizons: "label" })).training.auxiliaryHorizons, "label");
+  assert.equal(
+    runConfigOf(parse({ auxiliaryWeight: "0", auxiliaryHorizons: "label" }), undefined, "train", true)
+      .training.auxiliaryHorizons,
+    "label",
+  );
 });
 
 Deno.test("typedRunConfigFlags keeps what was typed and the command's own defaults, drops config defaults", () => {

@@ -100,7 +100,7 @@ Deno.test({
       // The fixture asks about each of its 1,440 candles ~140 times: each candle is scored once.
       assert.match(
         new TextDecoder().decode(out.stdout),
-        /^200000 predictions logged: 1425 with outcomes \(and 189481 repeats of their candles, each candle scored once\)/,
+        /^200,000 predictions logged: 1,425 with outcomes \(and 189,481 repeats of their candles, each candle scored once\)/,
       );
       if (peak !== null) {
         console.log(`peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB for a ${bytes / 1e6} MB log`);
@@ -208,7 +208,7 @@ Deno.test("monitor --predictions naming a file with no prediction in it (a train
     // Before: "<dir>/data.csv: no predictions logged yet", hint: run monitor once the bot has asked for some.
     assert.match(
       stderr,
-      /^candlecast: <dir>\/data\.csv: none of its \d+ lines is a prediction serve logged; /,
+      /^candlecast: <dir>\/data\.csv: none of its \d{1,3}(,\d{3})* lines is a prediction serve logged; /,
     );
     assert.match(stderr, /^hint: point --predictions at the log serve writes /m);
     // An empty log is still one that has no predictions yet: nothing to score, exit 0 as when all await their
@@ -367,7 +367,7 @@ Deno.test("monitor scores a logged prediction against a version of its name only
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.match(
       stdout,
-      /^\d+ predictions of v1_2026-01-01 skipped: served by a v1_2026-01-01 created 2026-02-14T08:00:00\.000Z, but <dir>\/checkpoints\/v1_2026-01-01 was created 2026-01-01T10:00:00\.000Z: another model under the same name$/m,
+      /^\d{1,3}(,\d{3})* predictions of v1_2026-01-01 skipped: served by a v1_2026-01-01 created 2026-02-14T08:00:00\.000Z, but <dir>\/checkpoints\/v1_2026-01-01 was created 2026-01-01T10:00:00\.000Z: another model under the same name$/m,
     );
     assert.deepEqual(v1Rows(stdout), [], stdout);
     assert.match(stdout, /^v2_2026-02-01 /m, "the other version is still scored");
@@ -563,12 +563,15 @@ Deno.test("monitor --json: stdout is one JSON document holding what the lines an
     const json = parseJsonOut(out.stdout);
     const { counts } = json;
     const first = human.stdout.split("\n")[0];
+    // The JSON's numbers bare, the line's grouped as every command writes counts.
+    const n = (v: number) => v.toLocaleString("en-US");
     assert.equal(
       first,
-      `${counts.logged} predictions logged: ${counts.scored} with outcomes (and ${counts.repeats} repeats of ` +
-        `their candles, each candle scored once), ${counts.awaiting_horizon} awaiting their horizon, ` +
-        `${counts.not_found} not found in ${f.data} ("NOPEUSDT" ×${counts.missing_symbols.NOPEUSDT} not in it ` +
-        `at all), ${counts.unreadable_lines} unreadable lines skipped`,
+      `${n(counts.logged)} predictions logged: ${n(counts.scored)} with outcomes (and ${n(counts.repeats)} ` +
+        `repeats of their candles, each candle scored once), ${n(counts.awaiting_horizon)} awaiting their ` +
+        `horizon, ${n(counts.not_found)} not found in ${f.data} ("NOPEUSDT" ×${
+          n(counts.missing_symbols.NOPEUSDT)
+        } not in it at all), ${n(counts.unreadable_lines)} unreadable lines skipped`,
     );
     assert.deepEqual(json.skipped_versions.map((v) => [v.version, v.predictions, v.reason]), [
       ["v9_gone", 60, "not_in_checkpoints"],

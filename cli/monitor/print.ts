@@ -2,7 +2,7 @@
  * What monitor prints: counts in its own spelling, the score tables, the advice when nothing could be scored,
  * and the note when no week can ever be judged on these candles.
  */
-import { type CandleSeries, commonestStep } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, plural } from "../../features/index.ts";
 import {
   type JoinResult,
   type LiveScores,
@@ -13,10 +13,13 @@ import {
 import type { MonitorOptions } from "./options.ts";
 
 /**
- * "1 prediction", "3000 predictions": digits ungrouped, unlike features' `plural`, as monitor has always printed
- * them (cron mail and test/monitor_expected.txt read them).
+ * "1 prediction", "3,000 predictions": features' `plural`, as every other command writes counts (monitor wrote
+ * "299500 repeats"); scripts read the numbers from `--json`.
  */
-export const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`;
+export const count = plural;
+
+/** A bare count grouped as `count` groups it: "299,500". */
+export const grouped = (n: number) => n.toLocaleString("en-US");
 
 /**
  * `"simbtcusdt" ×3, "BTC/USDT" ×1`: the symbols most often logged first, at most five, quoted (a symbol logged
@@ -25,7 +28,7 @@ export const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${no
 export function symbolCounts(symbols: ReadonlyMap<string, number>, withCounts = true): string {
   const sorted = [...symbols].sort((a, b) => b[1] - a[1]);
   const shown = sorted.slice(0, 5).map(([symbol, n]) =>
-    JSON.stringify(symbol) + (withCounts ? ` ×${n}` : "")
+    JSON.stringify(symbol) + (withCounts ? ` ×${grouped(n)}` : "")
   );
   return shown.join(", ") + (sorted.length > 5 ? ` and ${sorted.length - 5} more` : "");
 }

@@ -18,7 +18,7 @@ import { CommandError, UsageError } from "../errors.ts";
 import { checkpointsFlag, pathFlag } from "../flags.ts";
 import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
-import { count, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
+import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
 import { type MonitorFacts, monitorJson } from "./json.ts";
 
 /** Scores the predictions logged against the candles, and prints the tables and warnings. */
@@ -145,18 +145,18 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     unknownVersions,
   } = joiner.counts;
   say(
-    `${count(records, "prediction")} logged: ${joined} with outcomes` +
-      (repeats ? ` (and ${repeats} repeats of their candles, each candle scored once)` : "") +
-      `, ${pending} awaiting their horizon, ` +
-      `${unmatched} not found in ${opts.data}` +
+    `${count(records, "prediction")} logged: ${grouped(joined)} with outcomes` +
+      (repeats ? ` (and ${grouped(repeats)} repeats of their candles, each candle scored once)` : "") +
+      `, ${grouped(pending)} awaiting their horizon, ` +
+      `${grouped(unmatched)} not found in ${opts.data}` +
       (missingSymbols.size > 0 ? ` (${symbolCounts(missingSymbols)} not in it at all)` : "") +
       (unmatchedWrongUnit
-        ? ` (${unmatchedWrongUnit} of them logged with open times in seconds or µs, not ms)`
+        ? ` (${grouped(unmatchedWrongUnit)} of them logged with open times in seconds or µs, not ms)`
         : "") +
       (inSample
-        ? `, ${inSample} in-sample (on candles their version was fit or validated on; not scored)`
+        ? `, ${grouped(inSample)} in-sample (on candles their version was fit or validated on; not scored)`
         : "") +
-      (gapped ? `, ${gapped} not scored: candles missing before their label candle` : "") +
+      (gapped ? `, ${grouped(gapped)} not scored: candles missing before their label candle` : "") +
       (counts.skipped ? `, ${count(counts.skipped, "unreadable line")} skipped` : ""),
   );
   for (const [version, n] of unknownVersions) {

@@ -5,7 +5,7 @@
  * keeps counters per day and version, and of the predictions themselves only each version's last week, in about 20
  * bytes each; `monitorReport` of an array gives the same figures.
  */
-import { CLASSES } from "../../features/index.ts";
+import { CLASSES, plural } from "../../features/index.ts";
 import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
 import { MIN_WEEK_BLOCKS, WEEK_BLOCK, type WeekInterval, WeekSample } from "./week_interval.ts";
@@ -184,11 +184,11 @@ export class MonitorTally {
           );
         }
         if (worse.length > 0) {
+          const predictions = plural(lastWeek.predictions, "prediction");
           const split = test.rule ? `its test split under its served '${test.rule}' rule` : "its test split";
           warnings.push({
             version,
-            message:
-              `${version}: the last week${this.#weekEnd(version)} (${lastWeek.predictions} predictions) ` +
+            message: `${version}: the last week${this.#weekEnd(version)} (${predictions}) ` +
               "is worse than " +
               `${split}: ${worse.join(", ")}`,
             worse: metrics,

@@ -13,6 +13,8 @@ import { seriesFromCandles } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { neverJudged, row } from "./monitor/print.ts";
 import { MonitorJson } from "./monitor/json.ts";
+import { runMonitor } from "./monitor/run.ts";
+import type { BatchProgress } from "../features/index.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
@@ -79,6 +81,38 @@ Deno.test("monitor prints per day, per version and the warnings exactly as befor
       await Deno.readTextFile(EXPECTED),
     );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("monitor shows its progress reading the CSV and the log's two passes, cleared before it prints", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-progress-" });
+  const log = console.log;
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    // Before: nothing on stderr while the log was read (1.1 GB, its default maximum: ~30 s).
+    const events: string[] = [];
+    const progress: BatchProgress = {
+      update: (_done, total, label, _text, unit) => void events.push(`${label} of ${total} ${unit}`),
+      clear: () => void events.push("clear"),
+    };
+    console.log = (line: string) => void events.push(`stdout: ${line.split(" ").slice(0, 3).join(" ")}`);
+    await runMonitor({ ...f, failOnWarning: false, json: false }, { progress });
+    console.log = log;
+    // Consecutive updates of one phase as one.
+    const phases = events.filter((e, i) => e !== events[i - 1]).map((e) => e.replace(dir, "<dir>"));
+    assert.deepEqual(phases.slice(0, 8), [
+      "reading <dir>/data.csv of 1 MB",
+      "clear",
+      "reading <dir>/predictions.jsonl (1/2: joining with the candles) of 1 MB",
+      "clear",
+      "stdout: 3,000 predictions logged:",
+      "stdout: 60 predictions of",
+      "reading <dir>/predictions.jsonl (2/2: scoring) of 1 MB",
+      "clear",
+    ]);
+  } finally {
+    console.log = log;
     await Deno.remove(dir, { recursive: true });
   }
 });

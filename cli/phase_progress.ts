@@ -1,10 +1,11 @@
 /**
  * The progress of train's and evaluate's long phases besides the epochs (reading the CSV, labelling the windows,
- * calibrating, scoring the test split, boosting), shown as the epochs' batches are: a bar on a terminal, a line
- * every ~30 s in a log. On a large training CSV each took minutes with no output (2.2M 15m candles: ~25 s to
- * read, a minute to label, 9 minutes of boosting).
+ * calibrating, scoring the test split, boosting), and monitor's reads of the CSV and the log, shown as the
+ * epochs' batches are: a bar on a terminal, a line every ~30 s in a log. On a large training CSV each took
+ * minutes with no output (2.2M 15m candles: ~25 s to read, a minute to label, 9 minutes of boosting), and
+ * monitor's two reads of a 1.1 GB log ~30 s.
  */
-import type { BatchProgress } from "../ml/train/index.ts";
+import type { BatchProgress } from "../features/index.ts";
 import { GBDT_DEFAULTS } from "../ml/baselines/index.ts";
 
 /** Bytes, counted in MB where a phase reports bytes. */

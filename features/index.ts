@@ -49,6 +49,7 @@ export {
 } from "./regular_file.ts";
 export { shellWord } from "./shell_word.ts";
 export { writeStderr } from "./stderr.ts";
+export { type BatchProgress, etaText, type ProgressOptions, terminalProgress } from "./progress.ts";
 export { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";
 export {
   fileAbove,

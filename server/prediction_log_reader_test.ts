@@ -73,3 +73,30 @@ Deno.test("a snapshot reads the same records twice while serve appends and rotat
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a snapshot's read says its progress in bytes of all its files, up to their whole length", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "predictions.jsonl");
+  try {
+    // Over one 256 KiB chunk across two files, so the count goes up in steps and across the files.
+    await Deno.writeTextFile(`${path}.1`, lines(0, 1500));
+    await Deno.writeTextFile(path, lines(1500, 2000));
+    const size = (await Deno.stat(`${path}.1`)).size + (await Deno.stat(path)).size;
+    const log = await snapshotPredictionLog(path);
+    try {
+      const heard: [number, number][] = [];
+      assert.equal(
+        (await closes(log.batches(undefined, (done, total) => heard.push([done, total])))).length,
+        2000,
+      );
+      assert.ok(heard.length > 2, `${heard.length} updates`);
+      assert.ok(heard.every(([, total]) => total === size));
+      assert.ok(heard.every(([done], i) => i === 0 || done > heard[i - 1][0]), "it only goes up");
+      assert.deepEqual(heard.at(-1), [size, size]);
+    } finally {
+      log.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

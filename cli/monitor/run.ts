@@ -9,7 +9,14 @@
  * the scores per day and version. No record is kept; only the candles, the versions and the counters are.
  */
 import { join } from "node:path";
-import { intervalOf, isInterval, readTrainingCsv, sameInterval } from "../../features/index.ts";
+import {
+  type BatchProgress,
+  intervalOf,
+  isInterval,
+  readTrainingCsv,
+  sameInterval,
+  terminalProgress,
+} from "../../features/index.ts";
 import { MonitorTally, OutcomeJoiner, type TestScores } from "../../ml/monitor/index.ts";
 import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
 import type { PredictionLogSnapshot } from "../../server/index.ts";
@@ -20,18 +27,29 @@ import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
 import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
 import { type MonitorFacts, monitorJson } from "./json.ts";
+import { MB, phaseProgress } from "../phase_progress.ts";
+
+/** Where monitor's progress goes: a bar on a terminal's stderr, a line every ~30 s in a log (train's). */
+export interface MonitorIo {
+  readonly progress?: BatchProgress;
+}
 
 /** Scores the predictions logged against the candles, and prints the tables and warnings. */
-export async function runMonitor(opts: MonitorOptions): Promise<void> {
+export async function runMonitor(
+  opts: MonitorOptions,
+  io: MonitorIo = { progress: terminalProgress() },
+): Promise<void> {
   const log = await openPredictions(opts.predictions);
   try {
-    await monitorLog(opts, log);
+    await monitorLog(opts, log, io);
   } finally {
+    // A failure mid-read leaves its bar drawn: cleared, so the error starts its own line.
+    io.progress?.clear();
     log.close();
   }
 }
 
-async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Promise<void> {
+async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: MonitorIo): Promise<void> {
   // With --json, stdout holds the one JSON document: the lines and tables meant for people are not printed
   // (the warnings and notes on stderr are, as without it).
   const say = (line: string) => {
@@ -71,7 +89,12 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
     });
     return;
   }
-  const series = await readTrainingCsv(opts.data);
+  // The CSV and the log's two reads report their progress as train's phases do: the log at its default
+  // maximum (1.1 GB) took ~30 s with nothing on screen (100 MB: 3 s).
+  const series = await readTrainingCsv(opts.data, {
+    progress: phaseProgress(io, `reading ${opts.data}`, MB),
+  });
+  io.progress?.clear();
   const dataInterval = intervalOf(series.map((s) => s.openTime));
   // Versions are read as the log names them (a handful), filling the maps the joiner reads.
   const preprocessors = new Map<string, Preprocessor>();
@@ -92,7 +115,8 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   // The version that answered the newest logged prediction: what serve serves now (`current`, or a version
   // it was pinned to with --checkpoint).
   let newest: { version: string; time: number } | null = null;
-  for await (const batch of log.batches(counts)) {
+  const joining = phaseProgress(io, `reading ${opts.predictions} (1/2: joining with the candles)`, MB);
+  for await (const batch of log.batches(counts, joining)) {
     for (const record of batch) {
       records++;
       const time = Date.parse(record.time);
@@ -133,6 +157,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
       }
     }
   }
+  io.progress?.clear();
   const {
     joined,
     repeats,
@@ -196,13 +221,15 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot): Pro
   // The second read: the same records (the snapshot's lengths), joined the same way, summed.
   const tally = new MonitorTally(latest);
   const again = new OutcomeJoiner(series, preprocessors, seenUntil);
-  for await (const batch of log.batches()) {
+  const scoring = phaseProgress(io, `reading ${opts.predictions} (2/2: scoring)`, MB);
+  for await (const batch of log.batches(undefined, scoring)) {
     for (const record of batch) {
       if (!sameModel(record)) continue;
       const row = again.join(record);
       if (row) tally.add(row);
     }
   }
+  io.progress?.clear();
   const report = tally.report(tests);
   if (!opts.json) printScoreTables(report, tests);
   // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its

@@ -33,7 +33,8 @@ export * from "./evaluate.ts";
 export * from "./loss.ts";
 export * from "./adam.ts";
 export * from "./forward.ts";
-export * from "./progress.ts";
+// The progress bar lives in features/ (monitor shows it without loading tfjs); training reports through it.
+export { type BatchProgress, etaText, type ProgressOptions, terminalProgress } from "../../features/index.ts";
 export * from "./schedule.ts";
 export * from "./members.ts";
 export * from "./parallel_members.ts";

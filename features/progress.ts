@@ -1,9 +1,11 @@
 /**
- * What a person watching training sees: one line per epoch on stdout, and between them a batch progress bar
- * with an ETA on a terminal or, in a log (cron, systemd, a pipe), a plain line every ~30 s — so a long epoch
- * never looks like a hang.
+ * What a person watching a long step sees: a progress bar with an ETA on a terminal or, in a log (cron,
+ * systemd, a pipe), a plain line every ~30 s, so a long epoch, or a long read, never looks like a hang.
+ * Training's batches are its first use (ml/train re-exports it); here, below every layer, so a command that
+ * loads no model (monitor reading a large log) shows its progress the same way without loading tfjs.
  */
-import { formatDuration, writeStderr } from "../../features/index.ts";
+import { formatDuration } from "./duration.ts";
+import { writeStderr } from "./stderr.ts";
 
 export interface BatchProgress {
   /**

@@ -69,6 +69,11 @@ export async function readRegularFile(path: string): Promise<Uint8Array> {
     if ((error as { code?: unknown }).code === "ENOENT") {
       throw new Deno.errors.NotFound((error as Error).message);
     }
+    // Some things are refused by the open itself: a Unix socket (ENXIO), a device without its driver, one this
+    // user may not open. Named as what they are, as a FIFO is, not by the open's bare "no such device or
+    // address" (a stat never waits).
+    const kind = await Deno.stat(path).then(nonRegularKind, () => null);
+    if (kind !== null) throw new NotRegularFileError(path, kind);
     throw error;
   }
   try {

@@ -62,3 +62,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "readRegularFile names a socket as what it is: its open fails (ENXIO), unlike a FIFO's",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-regular-" });
+    const path = join(dir, "metrics.json");
+    // open(2) refuses a Unix socket with ENXIO: before, that error came back bare ("ENXIO: no such device or
+    // address"), so models list counted the file as changed and read "does not match the sha256".
+    const listener = Deno.listen({ transport: "unix", path });
+    try {
+      await assert.rejects(readRegularFile(path), (error: Error) => {
+        assert.ok(error instanceof NotRegularFileError, String(error));
+        assert.equal(error.kind, "a socket");
+        return true;
+      });
+    } finally {
+      listener.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -28,14 +28,19 @@ async function evaluate(command: Command): Promise<void> {
         "recorded training recipe is used unless training flags override it",
     );
   }
-  // Kept as it is (on ONNX) with no lightweight_lstm baseline, nothing trains: training flags were taken and
-  // shaped nothing, while the report named them among the run's settings.
+  // Kept as it is (on ONNX) with no lightweight_lstm baseline, no network trains: training flags were taken
+  // and shaped nothing, while the report named them among the run's settings. --seed still counts: it seeds
+  // the baselines (the logistic regression's and persistence's window sample, gradient boosting) and the
+  // bootstrap's intervals.
   if (opts.checkpoint && (opts.retrain ?? "none") === "none" && !opts.lightweightBaseline) {
     refuseTypedFlags(
       command,
-      [...RUN_CONFIG_KEYS.filter((k) => !(SHAPE_FLAGS as readonly string[]).includes(k)), "workers"],
+      [
+        ...RUN_CONFIG_KEYS.filter((k) => k !== "seed" && !(SHAPE_FLAGS as readonly string[]).includes(k)),
+        "workers",
+      ],
       "--checkpoint kept as it is (--retrain none) and --no-lightweight-baseline",
-      "nothing is trained then: add --retrain monthly or weekly to train the version with them, or leave out " +
+      "no network is trained then: add --retrain monthly or weekly to train the version with them, or leave out " +
         "--no-lightweight-baseline for the lightweight_lstm baseline to take them",
     );
   }

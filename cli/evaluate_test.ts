@@ -101,9 +101,15 @@ Deno.test("training flags where nothing trains (--checkpoint kept as it is, no l
     assert.equal(r.code, 2, r.stderr);
     assert.match(
       r.stderr,
-      /^candlecast: --(epochs|workers) cannot be combined with --checkpoint kept as it is \(--retrain none\) and --no-lightweight-baseline\nhint: nothing is trained then: /,
+      /^candlecast: --(epochs|workers) cannot be combined with --checkpoint kept as it is \(--retrain none\) and --no-lightweight-baseline\nhint: no network is trained then: /,
     );
   }
+  // --seed is not among them: it seeds the baselines (logistic's and persistence's window sample, gradient
+  // boosting) and the bootstrap's intervals, which run whatever the model does. Here it gets as far as the
+  // missing --data.
+  const seeded = await cli("evaluate", ...kept, "--seed", "7");
+  assert.doesNotMatch(seeded.stderr, /cannot be combined/);
+  assert.match(seeded.stderr, /^candlecast: --data: /);
 });
 
 Deno.test("evaluate --checkpoint naming a file or the versions' folder exits 2 saying what to name, as predict does", async () => {

@@ -378,8 +378,11 @@ export interface SymbolSpan {
 /** A training CSV laid out as collect writes it, read for a merge into some of its symbols (`scanTrainingCsv`). */
 export interface TrainingCsvLayout {
   readonly path: string;
-  /** The file's size when it was read: a write that copies its spans refuses a file that changed since. */
-  readonly size: number;
+  /**
+   * The file as it was read (size, and where the system has them its device, inode and modification time): a
+   * write that copies its spans refuses a file that changed since.
+   */
+  readonly stamp: string;
   /** The rows of the symbols asked for, read and checked as `readTrainingCsv` reads them, sorted by symbol. */
   readonly wanted: CandleSeries[];
   /** Every other symbol's rows, where they lie, in the file's order (which is by symbol). */
@@ -460,8 +463,14 @@ export async function scanTrainingCsv(
   } finally {
     file.close();
   }
-  return { path, size: info.size, wanted: kept, others };
+  return { path, stamp: fileStamp(info), wanted: kept, others };
 }
+
+/**
+ * What tells one state of a file from another without reading it: its size alone missed a same-size edit (a
+ * digit changed by `sed -i`, which also replaces the file, so a new inode) and copied the edited rows unchecked.
+ */
+const fileStamp = (info: Deno.FileInfo) => `${info.size} ${info.dev} ${info.ino} ${info.mtime?.getTime()}`;
 
 /** Bytes `scanTrainingCsv` reads at a time. */
 const SCAN_CHUNK_BYTES = 1 << 16;
@@ -502,13 +511,17 @@ function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries
   ]);
   const file = Deno.openSync(layout.path);
   try {
-    // Under collect's lock nothing else writes the file; one that changed all the same is not copied from.
-    if (file.statSync().size !== layout.size) {
-      throw new CandleError(
-        `${layout.path} changed while collect merged into it; nothing was written`,
-        "run collect again (and write the file only through collect while it runs)",
-      );
-    }
+    // Under collect's lock nothing else writes the file; one that changed all the same is not copied from
+    // (looked at again once copied, for a write into it meanwhile: the new file is then never renamed in).
+    const unchanged = () => {
+      if (fileStamp(file.statSync()) !== layout.stamp) {
+        throw new CandleError(
+          `${layout.path} changed while collect merged into it; nothing was written`,
+          "run collect again (and write the file only through collect while it runs)",
+        );
+      }
+    };
+    unchanged();
     const buffer = new Uint8Array(SCAN_CHUNK_BYTES);
     for (const part of parts) {
       if (part.series) {
@@ -526,6 +539,7 @@ function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries
         at += n;
       }
     }
+    unchanged();
   } finally {
     file.close();
   }

@@ -66,3 +66,28 @@ Deno.test("scanTrainingCsv: a file as collect writes it gives the symbols asked 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test("writeTrainingCsvSpliced refuses a file that changed since its scan at the same size, writing nothing", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-scan-"));
+  try {
+    const path = join(dir, "training.csv");
+    const text = trainingCsvText([series("AAAUSDT", 3, 2), series("BBBUSDT", 4, 2)]);
+    await writeFile(path, text);
+    const layout = await scanTrainingCsv(path, new Set(["BBBUSDT"]), () => {});
+    assert.ok(layout);
+    // AAA's volume edited to another of the same length (sed -i writes a new file and renames it over):
+    // before, only the size was compared, and the edited row was copied unchecked, under the scan's summary.
+    const edited = text.replace("AAAUSDT,1600000000000,2,3,1,2,0.25,", "AAAUSDT,1600000000000,2,3,1,2,0.75,");
+    assert.notEqual(edited, text);
+    assert.equal(edited.length, text.length);
+    await writeFile(join(dir, "edit.tmp"), edited);
+    await Deno.rename(join(dir, "edit.tmp"), path);
+    await assert.rejects(
+      writeTrainingCsvSpliced(layout, layout.wanted),
+      /changed while collect merged into it/,
+    );
+    assert.equal(await readFile(path, "utf8"), edited);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

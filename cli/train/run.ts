@@ -313,9 +313,10 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
       `incremental: fine-tuning ${parent.version} on windows labelled after ${hour(parentEnd ?? NaN)}`,
     );
   }
-  // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say.
+  // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say. A
+  // resumed fine-tune passes as a resumed fresh run does: --resume takes no other flags to fix its own with.
   const runConfig = parent
-    ? runConfigOf(opts, { config: parent.config, keepShape: true })
+    ? runConfigOf(opts, { config: parent.config, keepShape: true }, "train", io.resume !== undefined)
     : withBlendFlag(fresh!, opts.blendBoosting);
   if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
   const stop = { signal: io.signal, resuming: io.resume !== undefined };

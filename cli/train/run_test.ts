@@ -141,6 +141,44 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "train --resume of a fine-tune started with --warmup-steps before that was refused continues, as a fresh run does",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      const checkpoints = join(dir, "checkpoints");
+      await runTraining(options(await csvOf(dir, "a.csv", 400), checkpoints, { epochs: "1" }), quiet);
+      const grown = await csvOf(dir, "b.csv", 700);
+      // A fine-tune of the one_cycle parent typed --warmup-steps 5, as was accepted before 80160a8 (started
+      // here under --schedule warmup, which takes it; its run folder records the flags as the old run did).
+      const recorded = { incremental: true, epochs: "3", warmupSteps: "5", promote: false };
+      const stop = new AbortController();
+      const started = await runTraining(options(grown, checkpoints, { ...recorded, schedule: "warmup" }), {
+        out: (line) => {
+          if (line.startsWith("epoch 1/")) stop.abort();
+        },
+        signal: stop.signal,
+        flags: { ...recorded, data: grown, checkpoints },
+      });
+      assert.ok(started.interrupted && started.resumable, JSON.stringify(started));
+      const run = (await abandonedRuns(checkpoints)).find((r) => r.state !== null);
+      assert.ok(run?.state, "a run folder to resume");
+      // Before: exit 2, "--warmup-steps applies to the warmup schedule only", and --resume takes no other flags,
+      // so the run had no way forward (a fresh run's resume passes, and so does a fine-tune's now).
+      const resumed = await runTraining(options(grown, checkpoints, recorded), {
+        ...quiet,
+        flags: run.state.flags,
+        resume: { dir: run.dir, state: run.state },
+      });
+      assert.ok(!resumed.interrupted, JSON.stringify(resumed));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "incremental fine-tunes current on the newer data only, keeps its scaler and records the parent",
   ignore: !real,
   async fn() {

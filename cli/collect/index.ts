@@ -223,6 +223,17 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       } written to ${options.output}`,
     );
   }
+  if (env.signal?.aborted) {
+    // Pressed after fetching ended (during the merge or the write): the write was let finish, since the file is
+    // replaced whole or not at all, but the run was stopped on request, so it exits 130 as every command does
+    // (train's stop after training saves the version whole and exits 130 too); it exited 0, as if never pressed.
+    // A fetch failure above is said first (exit 1): it is what the next run must fix.
+    const word = fetchedWord(options);
+    throw new InterruptedError(
+      `collect interrupted after every candle was ${word}; ${options.output} was written whole with the ` +
+        `${plural(collected, "candle")} ${word}`,
+    );
+  }
   return { summaries, requests: gathered.requests, collected };
 }
 

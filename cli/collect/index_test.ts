@@ -673,6 +673,41 @@ Deno.test("collect: Ctrl-C writes every candle fetched so far, checked and merge
   });
 });
 
+Deno.test("collect: Ctrl-C after every candle was read lets the write finish, then fails with exit 130", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const csv = await writeOhlcvCsv(join(dirname(rig.output), "AAAUSDT-1h.csv"), ROWS.slice(0, 200));
+    // The press comes with the first line printed once the file was read (its symbol taken from its name),
+    // before the merge and the write. It exited 0, as a run never pressed.
+    const stop = new AbortController();
+    const print = (text: string) => {
+      stop.abort();
+      rig.env.print(text);
+    };
+    await assert.rejects(
+      runCollect(
+        {
+          source: "csv",
+          files: [{ path: csv, symbol: "AAAUSDT", symbolFromFileName: true }],
+          output: rig.output,
+        },
+        { ...rig.env, print, signal: stop.signal },
+      ),
+      (error: InterruptedError) => {
+        assert.ok(error instanceof InterruptedError);
+        assert.equal(error.exitCode, 130);
+        assert.match(
+          error.message,
+          /^collect interrupted after every candle was read; .*training\.csv was written whole with the 200 candles read$/,
+        );
+        return true;
+      },
+    );
+    const [written, ...others] = await readTrainingCsv(rig.output);
+    assert.equal(others.length, 0);
+    assertSameCandles(written, ROWS.slice(0, 200));
+    assert.match(rig.env.printed.join("\n"), /AAAUSDT {2}200 rows/);
+  }));
+
 Deno.test("collect --source csv: open times in seconds or ns give the rows of the same file in ms", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const rows = ROWS.slice(0, 100);

@@ -62,6 +62,18 @@ export function rowsBetween(rows: readonly KlineRow[], from: number, to: number)
   return rows.filter((r) => r.openTime >= from && r.openTime < to);
 }
 
+/** The klines' candles as numbers, the decimal strings read as `Number` reads them (`seriesFromCandles`' input). */
+export function klineNumbers(rows: readonly KlineRow[]) {
+  return rows.map((r) => ({
+    openTime: r.openTime,
+    open: Number(r.open),
+    high: Number(r.high),
+    low: Number(r.low),
+    close: Number(r.close),
+    volume: Number(r.volume),
+  }));
+}
+
 /** The series holds exactly these candles: same open times, prices equal to the decimal strings' numbers. */
 export function assertSameCandles(s: CandleSeries, rows: readonly KlineRow[], what = s.symbol): void {
   assert.equal(s.length, rows.length, `${what}: candle count`);

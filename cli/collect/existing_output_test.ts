@@ -16,24 +16,14 @@ import {
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
-import { type Rig, utcMs, withRig } from "../../test/collect_rig.ts";
+import { klineNumbers, type Rig, utcMs, withRig } from "../../test/collect_rig.ts";
 import { type CollectOptions, runCollect } from "./index.ts";
 
 const START = utcMs("2022-01-01");
 const source = seriesSource({});
 
 const collected = (symbol: string, rows: readonly KlineRow[]): CandleSeries => {
-  const s = seriesFromCandles(
-    symbol,
-    rows.map((r) => ({
-      openTime: r.openTime,
-      open: Number(r.open),
-      high: Number(r.high),
-      low: Number(r.low),
-      close: Number(r.close),
-      volume: Number(r.volume),
-    })),
-  );
+  const s = seriesFromCandles(symbol, klineNumbers(rows));
   computeIndicators(s);
   return s;
 };

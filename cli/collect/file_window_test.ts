@@ -8,7 +8,14 @@ import {
   seriesFromCandles,
 } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
-import { assertSameCandles, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
+import {
+  assertSameCandles,
+  klineNumbers,
+  type Rig,
+  rowsBetween,
+  utcMs,
+  withRig,
+} from "../../test/collect_rig.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { type CollectOptions, runCollect, type Window } from "./index.ts";
 import { closedOnly } from "./file_window.ts";
@@ -17,18 +24,8 @@ const START = utcMs("2022-01-01");
 const ROWS = syntheticKlines("1h", START, 1200, { seed: 11 }); // 2022-01-01 … 2022-02-20
 const source = seriesSource({ AAAUSDT: { "1h": ROWS } });
 
-const numbers = (rows: readonly KlineRow[]) =>
-  rows.map((r) => ({
-    openTime: r.openTime,
-    open: Number(r.open),
-    high: Number(r.high),
-    low: Number(r.low),
-    close: Number(r.close),
-    volume: Number(r.volume),
-  }));
-
 /** The whole file's indicators: what every row of a window cut from it must carry. */
-const WHOLE = seriesFromCandles("AAAUSDT", numbers(ROWS));
+const WHOLE = seriesFromCandles("AAAUSDT", klineNumbers(ROWS));
 computeIndicators(WHOLE);
 
 async function writeCsv(rig: Rig): Promise<string> {
@@ -160,7 +157,7 @@ Deno.test("collect --source csv: a window the file has no candles in is an error
 
 Deno.test("collect --source json with a window: the bot's indicators kept, warm-up from the export's earlier candles", () =>
   withRig("2023-01-01", { source }, async (rig) => {
-    const rows = numbers(ROWS.slice(0, 200));
+    const rows = klineNumbers(ROWS.slice(0, 200));
     const jsonPath = join(dirname(rig.output), "export.json");
     // The bot sends RSI on even candles only (a value of its own), nothing else.
     const exported = (withTime: boolean) =>
@@ -211,7 +208,14 @@ Deno.test("collect --source json with a window: a symbol it selects nothing of i
   withRig("2023-01-01", { source }, async (rig) => {
     const jsonPath = join(dirname(rig.output), "export.json");
     const candles = (rows: readonly KlineRow[]) =>
-      numbers(rows).map((r) => ({ t: r.openTime, o: r.open, h: r.high, l: r.low, c: r.close, v: r.volume }));
+      klineNumbers(rows).map((r) => ({
+        t: r.openTime,
+        o: r.open,
+        h: r.high,
+        l: r.low,
+        c: r.close,
+        v: r.volume,
+      }));
     await writeFile(
       jsonPath,
       JSON.stringify([
@@ -269,10 +273,10 @@ Deno.test("collect --source csv: a last candle still open when the file was read
   }));
 
 Deno.test("closedOnly: a symbol with a single candle, still open, is judged by the file's other symbols' step", () => {
-  const hourly = seriesFromCandles("AAAUSDT", numbers(ROWS));
+  const hourly = seriesFromCandles("AAAUSDT", klineNumbers(ROWS));
   const now = ROWS[ROWS.length - 1].openTime + 3_600_000; // every AAAUSDT candle has closed
   // A symbol listed half an hour ago: one candle, opened 30 min before now, so not closed on a 1h file.
-  const listed = seriesFromCandles("NEWUSDT", numbers([{ ...ROWS[0], openTime: now - 1_800_000 }]));
+  const listed = seriesFromCandles("NEWUSDT", klineNumbers([{ ...ROWS[0], openTime: now - 1_800_000 }]));
   const { series, dropped } = closedOnly([hourly, listed], undefined, now);
   // Before: one candle shows no step, so it was kept, a half-formed candle the next collect would conflict with.
   assert.deepEqual(series.map((s) => [s.symbol, s.length]), [["AAAUSDT", ROWS.length], ["NEWUSDT", 0]]);

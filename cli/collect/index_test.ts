@@ -13,7 +13,15 @@ import {
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { type CollectOptions, parseCollectFlags, runCollect } from "./index.ts";
-import { assertSameCandles, HOUR, type Rig, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
+import {
+  assertSameCandles,
+  HOUR,
+  klineNumbers,
+  type Rig,
+  rowsBetween,
+  utcMs,
+  withRig,
+} from "../../test/collect_rig.ts";
 
 const START = utcMs("2022-01-01");
 const ROWS = syntheticKlines("1h", START, 2400, { seed: 5 }); // 2022-01-01 … 2022-04-11
@@ -27,16 +35,6 @@ const dates = (rig: Rig, startDate: string, endDate?: string, output = rig.outpu
   baseUrl: rig.server.url,
   output,
 });
-
-const numbers = (rows: readonly KlineRow[]) =>
-  rows.map((r) => ({
-    openTime: r.openTime,
-    open: Number(r.open),
-    high: Number(r.high),
-    low: Number(r.low),
-    close: Number(r.close),
-    volume: Number(r.volume),
-  }));
 
 /** `rows` as an OHLCV CSV (the layout of ../shared/data) at `path`; resolves to `path`. */
 async function writeOhlcvCsv(path: string, rows: readonly KlineRow[]): Promise<string> {
@@ -55,7 +53,7 @@ const mixedExport = (intervals: Record<string, "1h" | "4h">) =>
   JSON.stringify(
     Object.entries(intervals).map(([symbol, interval]) => ({
       symbol,
-      candles: numbers(syntheticKlines(interval, START, 60, { seed: 9 })).map((r) => ({
+      candles: klineNumbers(syntheticKlines(interval, START, 60, { seed: 9 })).map((r) => ({
         t: r.openTime,
         o: r.open,
         h: r.high,
@@ -95,7 +93,7 @@ Deno.test("collect: re-running changes nothing; later and overlapping ranges mer
 Deno.test("collect: other symbols already in the file are kept as they were", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     // The same interval: one training CSV holds one (a 4h symbol beside 1h ones is refused, tested below).
-    const other = seriesFromCandles("ZZZUSDT", numbers(syntheticKlines("1h", START, 60, { seed: 9 })));
+    const other = seriesFromCandles("ZZZUSDT", klineNumbers(syntheticKlines("1h", START, 60, { seed: 9 })));
     other.rsi.fill(42); // not what computeIndicators would give: proves it is left alone
     await writeTrainingCsv(rig.output, [other]);
     const report = await runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env);
@@ -188,7 +186,7 @@ Deno.test("collect --source csv: headered OHLCV and Binance dumps in ms or µs g
       assert.equal(report.summaries[0].grid, "1h", "interval inferred for the gap count");
       const [written] = await readTrainingCsv(output);
       assertSameCandles(written, rows, name);
-      const expected = seriesFromCandles("AAAUSDT", numbers(rows));
+      const expected = seriesFromCandles("AAAUSDT", klineNumbers(rows));
       computeIndicators(expected);
       assert.deepEqual(
         Array.from(written.macdHist),
@@ -203,7 +201,7 @@ Deno.test("collect --source csv: headered OHLCV and Binance dumps in ms or µs g
 
 Deno.test("collect --source json: the bot's indicators are kept, missing ones computed, merged by t", () =>
   withRig("2023-01-01", { source }, async (rig) => {
-    const rows = numbers(ROWS.slice(0, 120));
+    const rows = klineNumbers(ROWS.slice(0, 120));
     const computed = seriesFromCandles("AAAUSDT", rows);
     computeIndicators(computed);
     // The bot sends RSI on even candles only (a value of its own), nothing else.
@@ -236,7 +234,7 @@ Deno.test("collect --source json: the bot's indicators are kept, missing ones co
 Deno.test("collect --source json: candles out of order or repeated are sorted and dropped with a note, as a CSV's rows", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dir = dirname(rig.output);
-    const candles = numbers(ROWS.slice(0, 200)).map((r, i) => ({
+    const candles = klineNumbers(ROWS.slice(0, 200)).map((r, i) => ({
       t: r.openTime,
       o: r.open,
       h: r.high,
@@ -303,7 +301,7 @@ Deno.test("collect --source json: candles out of order or repeated are sorted an
 Deno.test("collect --source json: candles without t only merge where they cannot collide", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const jsonPath = join(dirname(rig.output), "export.json");
-    const candles = numbers(ROWS.slice(0, 60)).map((r) => ({
+    const candles = klineNumbers(ROWS.slice(0, 60)).map((r) => ({
       o: r.open,
       h: r.high,
       l: r.low,
@@ -330,7 +328,7 @@ Deno.test("collect --source json: candles without t only merge where they cannot
 Deno.test("collect --source csv: another symbol's file never silently rewrites a history (issue 14.1)", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const btc = syntheticKlines("1h", START, 300, { seed: 3, price: 42_000 });
-    await writeTrainingCsv(rig.output, [seriesFromCandles("BTCUSDT", numbers(btc))]);
+    await writeTrainingCsv(rig.output, [seriesFromCandles("BTCUSDT", klineNumbers(btc))]);
     const before = await readFile(rig.output, "utf8");
     // ETH candles over BTC's last 100 hours and 20 beyond, in a file named as Binance's dumps are.
     const eth = syntheticKlines("1h", btc[200].openTime, 120, { seed: 4, price: 2_200 });
@@ -398,7 +396,7 @@ Deno.test("collect --source csv: another symbol's file never silently rewrites a
 
 Deno.test("collect: one conflicting candle is named in the singular ('1 candle already there differs')", () =>
   withRig("2023-01-01", { source }, async (rig) => {
-    const rows = numbers(syntheticKlines("1h", START, 100, { seed: 3, price: 42_000 }));
+    const rows = klineNumbers(syntheticKlines("1h", START, 100, { seed: 3, price: 42_000 }));
     await writeTrainingCsv(rig.output, [seriesFromCandles("BTCUSDT", rows)]);
     const csvPath = join(dirname(rig.output), "edited.csv");
     await writeFile(

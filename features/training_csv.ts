@@ -147,6 +147,12 @@ export async function readTrainingCsv(
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") throw new CandleError(`${path}: no such file`, MAKE_ONE);
     if (code === "EISDIR") throw folderNotFileError(path, "training_data.csv");
+    // The machine's refusal (EACCES, EIO, a permission Deno does not grant) is not the data's fault: it went
+    // out as "line 1: EACCES …" with "fix the data named", so it goes to the caller's mapping of such errors.
+    const system = !(error instanceof CsvError) &&
+      (typeof code === "string" || error instanceof Deno.errors.NotCapable ||
+        error instanceof Deno.errors.PermissionDenied);
+    if (system) throw error;
     // csv-parse fails on the first line of a file that is not CSV at all (JSON, binary) before any header
     // is seen to compare. It also fails before the rows it parsed ahead of a bad one reach this loop (those
     // of the first chunk, 64 KB): a row cut short at line 6 read "not a training CSV (its first line must be

@@ -531,3 +531,32 @@ Deno.test("readTrainingCsv: a FIFO at the path is refused unopened, not waited o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("training CSV: a file the machine refuses to open is that refusal, not 'line 1' of bad data", async () => {
+  // A child allowed to read only this folder (Deno's NotCapable stands in for EACCES: tests run as root, which
+  // file modes never refuse). The reader said "<path> line 1: Requires read access …" with "fix the data".
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-csv-refused-"));
+  try {
+    const data = join(dir, "training.csv");
+    await writeFile(data, TRAINING_CSV_HEADER.join(",") + "\n");
+    const module = new URL("./training_csv.ts", import.meta.url).href;
+    const script = `import { readTrainingCsv } from ${JSON.stringify(module)};
+      try { await readTrainingCsv(${JSON.stringify(data)}); console.log("read"); }
+      catch (e) { console.log(e.constructor.name + ": " + e.message); }`;
+    const here = new URL(".", import.meta.url).pathname;
+    const root = new URL("..", import.meta.url).pathname;
+    // `deno eval` runs with every permission: a script file takes the flags.
+    const child = join(dir, "child.ts");
+    await writeFile(child, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", `--config=${root}deno.json`, `--allow-read=${here},${root}`, child],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const said = new TextDecoder().decode(out.stdout).trim();
+    assert.match(said, /^NotCapable: /, said + new TextDecoder().decode(out.stderr));
+    assert.doesNotMatch(said, /line 1/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

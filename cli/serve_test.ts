@@ -330,19 +330,15 @@ Deno.test({
     const predictionsLog = join(logDir, "predictions.jsonl");
     try {
       await new Deno.Command("mkfifo", { args: [`${predictionsLog}.lock`] }).output();
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
-          .concat(["--predictions-log", predictionsLog, "--workers", "1"]),
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      // Before: serve waited at its start, opening the FIFO for reading, for good: killed, so the test fails.
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const out = await child.output();
-      clearTimeout(timer);
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 2, stderr);
+      // Before: serve waited at its start, opening the FIFO for reading, for good (killed after 30 s).
+      const { code, stderr } = await refusedAtStart([
+        "serve",
+        "--checkpoint",
+        "/nonexistent",
+        "--predictions-log",
+        predictionsLog,
+      ]);
+      assert.equal(code, 2, stderr);
       assert.match(
         stderr,
         /--predictions-log: \S+predictions\.jsonl\.lock is a FIFO \(named pipe\), not a regular file\nhint: move it away \('mv /,
@@ -683,8 +679,8 @@ Deno.test("serve with a --checkpoint its --allow-read leaves out is a usage erro
 
 /**
  * Runs a command meant to refuse at start (`serve` or `predict`): its exit code and stderr. One that starts
- * serving instead (the failure tested for) is killed after 30 s rather than hanging the suite; one worker, no
- * predictions log, so it writes nothing into the working tree meanwhile.
+ * serving instead (the failure tested for) is killed after 30 s rather than hanging the suite; one worker, and no
+ * predictions log unless one is named, so it writes nothing into the working tree meanwhile.
  */
 async function refusedAtStart(
   args: string[],
@@ -692,7 +688,8 @@ async function refusedAtStart(
   permissions: readonly string[] = ["--allow-all"],
 ) {
   const port = args.includes("--port") ? [] : ["--port", "0"];
-  const extra = args[0] === "serve" ? [...port, "--workers", "1", "--no-predictions-log"] : [];
+  const log = args.includes("--predictions-log") ? [] : ["--no-predictions-log"];
+  const extra = args[0] === "serve" ? [...port, "--workers", "1", ...log] : [];
   const child = new Deno.Command(Deno.execPath(), {
     args: [...DENO_RUN, ...permissions, MAIN, ...args, ...extra],
     env,

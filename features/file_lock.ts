@@ -97,19 +97,14 @@ async function settledOwner(path: string): Promise<LockOwner> {
 export async function isLockHeld(path: string): Promise<boolean> {
   let file: Deno.FsFile;
   try {
-    // Never a lock a process takes (those are regular files), and opening a FIFO read-only waits for a writer
-    // for good: `models list` hung on a FIFO named .lock in a run folder.
-    // Residual: a FIFO swapped in between this look and the open still blocks the open (read-only, as a store
-    // this user may not write must be asked; Deno.open takes no O_NONBLOCK). The open file is asked again
-    // below, so nothing else swapped in is taken for a lock.
-    if (nonRegularKind(await Deno.stat(path)) !== null) return false;
-    file = await Deno.open(path, { read: true });
+    // Never a lock a process takes (those are regular files): `models list` hung on a FIFO named .lock in a run
+    // folder. Read-only, as a store this user may not write must be asked.
+    file = await openExistingLockReadOnly(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound || error instanceof NotRegularFileError) return false;
     throw error;
   }
   try {
-    if (nonRegularKind(await file.stat()) !== null) return false;
     return !(await file.tryLock(true));
   } finally {
     file.close(); // closing the descriptor drops the probe's lock
@@ -117,17 +112,39 @@ export async function isLockHeld(path: string): Promise<boolean> {
 }
 
 /**
- * The error for a lock path where something that is no regular file stands (a lock a process takes always is
- * one): what it is, and that moving it away is safe.
+ * An existing lock file opened read-only (a kernel lock needs no write access, so another user's lock can be
+ * taken or asked), once it is known to be a regular file: a folder, FIFO, socket or device is
+ * NotRegularFileError, a missing file Deno's NotFound. Opening a FIFO read-only waits for a writer for good, so
+ * the path is looked at first, and the open file is asked again, so nothing swapped in since (a device) is
+ * taken for a lock. Residual: a FIFO swapped in between the look and the open still blocks the open (Deno.open
+ * takes no O_NONBLOCK, and a lock needs a Deno.FsFile).
  */
-function notALockFile(path: string, kind: string): NotRegularFileError {
+export async function openExistingLockReadOnly(path: string): Promise<Deno.FsFile> {
+  const kind = nonRegularKind(await Deno.stat(path));
+  if (kind !== null) throw new NotRegularFileError(path, kind);
+  const file = await Deno.open(path, { read: true });
+  const opened = await file.stat().then(nonRegularKind, (error) => {
+    file.close();
+    throw error;
+  });
+  if (opened === null) return file;
+  file.close();
+  throw new NotRegularFileError(path, opened);
+}
+
+/**
+ * The error for a lock path where something that is no regular file stands (a lock a process takes always is
+ * one): what it is, and that moving it away is safe; `keeper` says whose lock it is.
+ */
+export function notALockFile(
+  path: string,
+  kind: string,
+  keeper = "candlecast keeps a lock there",
+): NotRegularFileError {
   return new NotRegularFileError(
     path,
     kind,
-    `move it away ('mv ${shellWord(path)} ${
-      shellWord(`${path}.bak`)
-    }'): candlecast keeps a lock there, and ` +
-      "makes the file anew",
+    `move it away ('mv ${shellWord(path)} ${shellWord(`${path}.bak`)}'): ${keeper}, and makes the file anew`,
   );
 }
 

@@ -14,7 +14,7 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PredictionRecord } from "../engine/index.ts";
-import { nonRegularKind, NotRegularFileError, shellWord } from "../features/index.ts";
+import { notALockFile, NotRegularFileError, openExistingLockReadOnly } from "../features/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
 
@@ -42,16 +42,6 @@ export function rotatedNames(path: string, keep: number): string[] {
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
-/** The error for `name`, the log's lock path, where a folder, FIFO, socket or device (`kind`) stands. */
-function notALogLock(name: string, kind: string): NotRegularFileError {
-  return new NotRegularFileError(
-    name,
-    kind,
-    `move it away ('mv ${shellWord(name)} ${shellWord(`${name}.bak`)}'): serve keeps the log's lock there, ` +
-      "and makes the file anew",
-  );
-}
-
 /**
  * The lock file every append and rotation of the log at `path` holds (`path.lock`). An existing one is opened
  * for reading only (a kernel lock needs no write access): opened for writing, a lock left by another user (a
@@ -61,22 +51,13 @@ function notALogLock(name: string, kind: string): NotRegularFileError {
 export async function openLogLock(path: string): Promise<Deno.FsFile> {
   const name = `${path}.lock`;
   try {
-    // A folder, FIFO, socket or device there is refused before it is opened: opening a FIFO for reading
-    // waits for a writer, so serve hung at its start (and each write after) on a FIFO of that name.
-    // Residual: a FIFO swapped in between this look and the open still blocks the open (read-only, for a
-    // lock another user left; Deno.open takes no O_NONBLOCK). The open file is asked again, so nothing else
-    // swapped in (a device) is locked and kept.
-    const kind = nonRegularKind(await Deno.stat(name));
-    if (kind !== null) throw notALogLock(name, kind);
-    const file = await Deno.open(name, { read: true });
-    const opened = await file.stat().then(nonRegularKind, (error) => {
-      file.close();
-      throw error;
-    });
-    if (opened === null) return file;
-    file.close();
-    throw notALogLock(name, opened);
+    // A folder, FIFO, socket or device there is refused, never waited on: serve hung at its start (and each
+    // write after) on a FIFO of that name.
+    return await openExistingLockReadOnly(name);
   } catch (error) {
+    if (error instanceof NotRegularFileError) {
+      throw notALockFile(name, error.kind, "serve keeps the log's lock there");
+    }
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return await Deno.open(name, { create: true, write: true });

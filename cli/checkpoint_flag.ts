@@ -1,5 +1,5 @@
 /**
- * `--checkpoint DIR`, checked at the boundary for `predict` and `export`: a path that is not a version folder
+ * `--checkpoint DIR`, checked at the boundary for `predict`, `export` and `evaluate`: a path that is not a version folder
  * (a file, or the folder holding the versions) is a usage error (exit 2) saying which folder to name instead.
  * A version whose files are damaged is still a runtime failure, found when they are read. `serve`, which may
  * start before its version exists, refuses only the folder holding the versions (`refuseVersionStore`).

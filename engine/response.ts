@@ -1,6 +1,6 @@
 /**
  * A model's raw output plus the request's window → the SPEC §4 /predict response body, field for field.
- * One mapping shared by `serve`, `predict` and `evaluate`, so every surface reports a prediction the same way.
+ * One mapping shared by `serve` and `predict`, so both surfaces reports a prediction the same way.
  */
 import { type CandleSeries, CLASSES, type ClassName, trendScore } from "../features/index.ts";
 import type { RawPrediction } from "./types.ts";

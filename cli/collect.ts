@@ -11,7 +11,7 @@ import {
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { writeStderr } from "../features/index.ts";
+import { refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -83,11 +83,11 @@ export function collectCommand(): Command {
           "file",
         );
       }
-      // Folders, patterns and lists expanded once, here: the options hold the files to read.
-      const options = parseCollectFlags(
-        raw.source === "csv" ? { ...raw, csvPath: expandCsvPaths(raw.csvPath as string[]) } : raw,
-        given,
-      );
+      // Folders, patterns and lists expanded once, here: the options hold the files to read. A training CSV
+      // among them is named as one before its name is asked for a symbol.
+      const csvPaths = raw.source === "csv" ? expandCsvPaths(raw.csvPath as string[]) : [];
+      csvPaths.forEach(refuseTrainingCsvAsRaw);
+      const options = parseCollectFlags(raw.source === "csv" ? { ...raw, csvPath: csvPaths } : raw, given);
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
       // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTrainingCsv } from "../features/index.ts";
@@ -159,6 +159,33 @@ Deno.test("collect --source csv: a missing or folder --csv-path is named as such
           "them, or a pattern such as 'data/*-1h.csv'\n",
       );
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+Deno.test("collect --source csv: a training CSV not named like ETHUSDT-1h.csv is named as one, not as a missing --symbol", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-csv-"));
+  try {
+    // What collect writes (a byte order mark before it, as an editor may add), given back as raw candles.
+    const path = join(dir, "training_data.csv");
+    await writeFile(
+      path,
+      "\uFEFFsymbol,open_time,open,high,low,close,volume,rsi,macd,macd_signal,macd_hist,ema,stoch_k,stoch_d\n" +
+        "BTCUSDT,1704067200000,100,101,99,100.5,10,,,,,,,\n",
+    );
+    // Before: "--symbol is required with --source csv (…training_data.csv does not say which symbol it
+    // holds)"; given the symbol, the next run only then said it was a training CSV.
+    const r = await cli(["collect", "--source", "csv", "--csv-path", path, "--output", join(dir, "out.csv")]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(
+      r.err,
+      /^candlecast: \S+training_data\.csv is already a training CSV \(symbol,open_time,…,stoch_d\), /,
+    );
+    assert.match(
+      r.err,
+      /\nhint: give it to train as it is \('candlecast train --data \S+training_data\.csv'\)/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
  * as in spot files from 2025 on). Open times in s, µs or ns are converted to ms (`open_time.ts`).
  * Indicators are left NaN for the caller to compute.
  */
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { parse as streamParse } from "csv-parse";
 import { parse } from "csv-parse/sync";
@@ -26,6 +27,38 @@ import { shellWord } from "./shell_word.ts";
  * ignored).
  */
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
+
+/** The refusal of a training CSV (what collect writes) given where raw candles are read. */
+function trainingCsvNotRawCandles(source: string): CandleError {
+  return new CandleError(
+    `${source} is already a training CSV (symbol,open_time,…,stoch_d), not raw candles`,
+    `give it to train as it is ('candlecast train --data ${shellWord(source)}'); collect --source ` +
+      `csv reads raw candles (${OHLCV_HEADER.join(",")}) or a Binance kline dump`,
+  );
+}
+
+/**
+ * Refuses a training CSV named as raw candles from its first bytes alone, before anything asks the file's
+ * name for a symbol: otherwise a training CSV not named like ETHUSDT-1h.csv was first refused for a missing
+ * `--symbol`, and given one, only then for what it is (helper's trial s43). Anything but a regular file (a
+ * FIFO would block the open), or a file that cannot be read here, is left to the reader, which names it.
+ */
+export function refuseTrainingCsvAsRaw(path: string): void {
+  let start = "";
+  try {
+    if (!statSync(path).isFile()) return;
+    const handle = openSync(path, "r");
+    try {
+      const bytes = new Uint8Array(64);
+      start = new TextDecoder().decode(bytes.subarray(0, readSync(handle, bytes, 0, bytes.length, 0)));
+    } finally {
+      closeSync(handle);
+    }
+  } catch {
+    return;
+  }
+  if (/^symbol,open_time(,|\r?\n|$)/.test(withoutBom(start))) throw trainingCsvNotRawCandles(path);
+}
 
 /** csv-parse settings shared by the text and the file reader; LF and CRLF lines may mix in one file. */
 const CSV_OPTIONS = {
@@ -77,15 +110,7 @@ class OhlcvColumns {
       if (this.#hasHeader) {
         // A training CSV (what collect writes) given back to collect: said as such, not as a bad header whose
         // hint was to "fix the data" (helper's trial 31).
-        if (record[0] === "symbol" && record[1] === "open_time") {
-          throw new CandleError(
-            `${this.source} is already a training CSV (symbol,open_time,…,stoch_d), not raw candles`,
-            `give it to train as it is ('candlecast train --data ${
-              shellWord(this.source)
-            }'); collect --source ` +
-              `csv reads raw candles (${OHLCV_HEADER.join(",")}) or a Binance kline dump`,
-          );
-        }
+        if (record[0] === "symbol" && record[1] === "open_time") throw trainingCsvNotRawCandles(this.source);
         if (!isOhlcvHeader(record)) throw headerError(this.source, record);
         return;
       }

@@ -121,7 +121,7 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.match(text, /Only 2 blocks of 96 candles: too few to tell a difference at 95 % \(at least 6/);
   assert.match(
     text,
-    /does not beat the best baseline \(\w+\) over [^.]+\. \(That takes better log-loss and macro-F1 not worse; here: no clear difference, no clear difference\.\)/,
+    /does not beat the best baseline \(\w+\) over [^.]+\. A win takes log-loss better and macro-F1 not worse; here log-loss: no clear difference, macro-F1: no clear difference\./,
   );
   const table = evaluationTables(s).find((t) => t.id === "bootstrap")!;
   assert.ok(table.notes.some((n) => n.startsWith("Only 2 blocks")));

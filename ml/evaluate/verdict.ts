@@ -108,8 +108,8 @@ function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "fo
       ? `The model beats the best baseline on log-loss over ${scope}.`
       // The rule said with the words it read: beside a macro-F1 line reading "better", a bare "does not beat"
       // read as a contradiction (helper's trial s43).
-      : `The model does not beat the best baseline (${s.best_baseline}) over ${scope}. (That takes better ` +
-        `log-loss and macro-F1 not worse; here: ${logLoss}, ${macroF1}.)`,
+      : `The model does not beat the best baseline (${s.best_baseline}) over ${scope}. A win takes log-loss ` +
+        `better and macro-F1 not worse; here log-loss: ${logLoss}, macro-F1: ${macroF1}.`,
   ];
   if (row) lines.push(backtestLine("Backtest", s, row));
   return { log_loss: logLoss, macro_f1: macroF1, lines };

@@ -8,6 +8,7 @@ import {
   FEATURE_NAMES,
   finishSteps,
   finishStepsTurning,
+  hasIndicators,
   plural,
   ReportedError,
   type Scaler,
@@ -123,6 +124,33 @@ function fitReturnScale(returns: Float64Array): ReturnScale {
 }
 
 /**
+ * How many candles a symbol needs when every window held a candle still in its indicators' warm-up: 80 candles
+ * a symbol passed the window-length check (lookback 50 + horizon 4) yet gave no window, and the hint said only
+ * "use more data" (helper's trial s43). Undefined when some window was usable, or none was skipped for it.
+ */
+function warmUpRemedy(
+  series: readonly CandleSeries[],
+  splits: readonly SeriesSplit[],
+  need: number,
+): string | undefined {
+  const usable = splits.some((p) => p.train.length + p.validation.length + p.test.length + p.purged > 0);
+  if (usable || !splits.some((p) => p.skipped > 0)) return undefined;
+  // The candles before a symbol's first one with every indicator (EMA(50)'s history is the longest).
+  const warm = Math.min(...series.map((s) => {
+    let i = 0;
+    while (i < s.length && !hasIndicators(s, i)) i++;
+    return i;
+  }));
+  const longest = Math.max(...series.map((s) => s.length));
+  return `every window holds a candle still in the indicators' warm-up (a symbol's first ${warm} candles, ` +
+    `before EMA(50), MACD and the stochastics have their history): a symbol's first window needs ${
+      need + warm
+    } ` +
+    `candles, and the training, validation and test splits many more (the longest symbol has ${longest}); ` +
+    "collect more";
+}
+
+/**
  * What to change when user-given split dates leave `name` without windows, naming the date that would give
  * it one: a validation start inside the first window's warm-up and lookback (the indicators need their
  * history first) passed the data-span check and trained on nothing.
@@ -222,7 +250,7 @@ function* datasetSteps(series: readonly CandleSeries[], opts: DatasetOptions): G
           } or more data`
         : opts.split.kind === "dates"
         ? datesRemedy(name, series, opts.split, opts.lookback, opts.horizon)
-        : "use more data";
+        : warmUpRemedy(series, splits, need) ?? "use more data";
       // Candles that close on a schedule (a market shut at weekends) leave most labels spanning a gap.
       const gapped = splits.reduce((n, p) => n + p.gapped, 0);
       throw new DatasetError(

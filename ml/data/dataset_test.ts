@@ -132,6 +132,34 @@ Deno.test("an empty split is an error that says what to do", () => {
   );
 });
 
+Deno.test("candles that are all warm-up or too few past it say how many a symbol needs, not just 'use more data'", () => {
+  // 80 candles a symbol: longer than a window (50 + 4), but EMA(50) has no value for the first 49, so no
+  // window is free of warm-up. Before: hint "use more data".
+  const series = syntheticSeries(4).map((s) => sliceSeries(s, 0, 80));
+  assert.throws(
+    () => prepareDataset(series, { ...SHAPE, lookback: 50, split: DEFAULT_SPLIT }),
+    (e: DatasetError) => {
+      assert.match(e.message, /^the training split has no windows \(2 symbols, 160 candles\)$/);
+      assert.equal(
+        e.hint,
+        "every window holds a candle still in the indicators' warm-up (a symbol's first 49 candles, before " +
+          "EMA(50), MACD and the stochastics have their history): a symbol's first window needs 103 candles, " +
+          "and the training, validation and test splits many more (the longest symbol has 80); collect more",
+      );
+      assert.equal(e.exitCode, 1);
+      return true;
+    },
+  );
+  // 103 give each symbol a window; a few hundred fill the three splits.
+  const one = syntheticSeries(4).map((s) => sliceSeries(s, 0, 103));
+  assert.throws(
+    () => prepareDataset(one, { ...SHAPE, lookback: 50, split: DEFAULT_SPLIT }),
+    (e: DatasetError) => e.hint === "use more data",
+  );
+  const enough = syntheticSeries(10).map((s) => sliceSeries(s, 0, 240));
+  assert.ok(prepareDataset(enough, { ...SHAPE, lookback: 50, split: DEFAULT_SPLIT }).train.labels.length > 0);
+});
+
 Deno.test("split dates that leave the training split inside the warm-up are the flag's error, naming a date that works", () => {
   // Indicators need ~33 candles of history and the window 20 more: a validation start a day in passed the
   // data-span check, then failed as a runtime error (exit 1) saying only "use more data or other split dates".

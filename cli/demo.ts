@@ -166,8 +166,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (!url) throw new CommandError("the demo server stopped before it listened");
   const base = url.replace(/\/$/, "");
   console.log(`\nserving the demo model at ${base} — try it:\n`);
-  console.log(`  curl ${base}/health`);
-  console.log(`  curl -X POST ${base}/predict -H 'Content-Type: application/json' -d @${request}`);
+  for (const line of curlLines(base, request)) console.log(`  ${line}`);
   console.log(`\nONNX for C#: ${onnx}.  Stop with Ctrl-C.`);
   if (opts.short) {
     await selfCheck(base, request);
@@ -213,6 +212,18 @@ async function lastWindowRequest(csv: string, symbol: string) {
   const candles = [];
   for (let i = series.length - 50; i < series.length; i++) candles.push(toRequestCandle(candleAt(series, i)));
   return { symbol, candles };
+}
+
+/**
+ * The curl lines the demo prints. The request's path is absolute: `deno task` runs the demo in the repository's
+ * root whatever folder it was typed in, so `--dir demo` is the root's, while curl reads `@…` from the folder
+ * the user's shell is in (helper's trial s43: relative, it sent an empty body from anywhere else).
+ */
+export function curlLines(base: string, request: string): string[] {
+  return [
+    `curl ${base}/health`,
+    `curl -X POST ${base}/predict -H 'Content-Type: application/json' -d @${resolve(request)}`,
+  ];
 }
 
 /** What the curl lines above do, checked: the short demo fails loudly if the served model does not answer. */

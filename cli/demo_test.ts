@@ -3,8 +3,8 @@
  * before any work.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { demoKlines, step } from "./demo.ts";
+import { join, resolve } from "node:path";
+import { curlLines, demoKlines, step } from "./demo.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
@@ -38,6 +38,17 @@ Deno.test("demo: the short and the full run agree where they meet", () => {
   const short = demoKlines(PAIR, 1_500, now);
   assert.ok(short.length >= 1_501);
   for (const row of short.slice(-1_501)) assert.equal(JSON.stringify(row), full.get(row.openTime));
+});
+
+Deno.test("demo: the curl it prints reads the request by an absolute path, so it works from any folder", () => {
+  const [health, predict] = curlLines("http://127.0.0.1:8000", join("demo", "request.json"));
+  assert.equal(health, "curl http://127.0.0.1:8000/health");
+  assert.equal(
+    predict,
+    `curl -X POST http://127.0.0.1:8000/predict -H 'Content-Type: application/json' -d @${
+      resolve("demo", "request.json")
+    }`,
+  );
 });
 
 Deno.test("demo: a taken port stops it before collect, with a reason and a hint", async () => {

@@ -22,6 +22,12 @@ export interface WriteOptions {
    * temporary file first and compared, so a file whose bytes would change (an older candlecast's) is replaced.
    */
   readonly keepSame?: boolean;
+  /**
+   * Called for each target right before its temporary file is renamed over it (the data written and flushed):
+   * a throw leaves the target as it is. A caller that read the target first refuses here a target replaced
+   * since, which only a look at the path, this late, sees (collect's merge; see `writeTrainingCsvSpliced`).
+   */
+  readonly beforeRename?: (path: string) => void | Promise<void>;
 }
 
 /**
@@ -72,6 +78,7 @@ export async function writeFilesAtomic(
     }
     for (const { tmp, path } of staged) {
       if (options.keepSame && await sameBytes(tmp, path)) continue; // its temp is removed below
+      await options.beforeRename?.(path);
       wrote = true;
       try {
         await rename(tmp, path);

@@ -506,7 +506,33 @@ export async function writeTrainingCsvSpliced(
   series: readonly CandleSeries[],
   options: WriteOptions = {},
 ): Promise<boolean> {
-  return await writeFileAtomic(layout.path, splicedChunks(layout, series), options);
+  // The copy's checks look at the file it opened: a file renamed over the path meanwhile (sed -i, an editor's
+  // save, a collect into another name of it, a symlink) left them unchanged, and its rows were replaced, the run
+  // exiting 0 (helper trial s43: 3 of 3 such edits during the write lost). The path is looked at once more
+  // just before the rename.
+  return await writeFileAtomic(layout.path, splicedChunks(layout, series), {
+    ...options,
+    beforeRename: () => assertUnchanged(layout, statOrNull(layout.path)),
+  });
+}
+
+/** The file at `path` as it is now; null when it is gone (moved or deleted: changed too). */
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Refuses a file whose stamp is no longer the one its scan saw: its spans may no longer be its rows. */
+function assertUnchanged(layout: TrainingCsvLayout, now: Deno.FileInfo | null): void {
+  if (now !== null && fileStamp(now) === layout.stamp) return;
+  throw new CandleError(
+    `${layout.path} changed while collect merged into it; nothing was written`,
+    "run collect again (and write the file only through collect while it runs)",
+  );
 }
 
 function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries[]): Generator<Uint8Array> {
@@ -519,14 +545,7 @@ function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries
   try {
     // Under collect's lock nothing else writes the file; one that changed all the same is not copied from
     // (looked at again once copied, for a write into it meanwhile: the new file is then never renamed in).
-    const unchanged = () => {
-      if (fileStamp(file.statSync()) !== layout.stamp) {
-        throw new CandleError(
-          `${layout.path} changed while collect merged into it; nothing was written`,
-          "run collect again (and write the file only through collect while it runs)",
-        );
-      }
-    };
+    const unchanged = () => assertUnchanged(layout, file.statSync());
     unchanged();
     const buffer = new Uint8Array(SCAN_CHUNK_BYTES);
     for (const part of parts) {

@@ -91,3 +91,46 @@ Deno.test("writeTrainingCsvSpliced refuses a file that changed since its scan at
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/** 60,000 rows of `series`, their RSI kept within 0–100. */
+function long(symbol: string, price: number) {
+  const s = series(symbol, 60_000, price);
+  for (let i = 2; i < s.length; i++) s.rsi[i] = 50 + (i % 30) / 3;
+  return s;
+}
+
+Deno.test("writeTrainingCsvSpliced refuses a file renamed over its path while the merge was being written, keeping it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-scan-"));
+  try {
+    const path = join(dir, "training.csv");
+    // ~6 MB of other symbols' rows: copied in 64 KB pieces, each written with an await, so the write is well
+    // under way when the edit below lands.
+    const text = trainingCsvText([
+      long("AAAUSDT", 2),
+      series("BBBUSDT", 4, 2),
+      long("CCCUSDT", 3),
+    ]);
+    await writeFile(path, text);
+    const layout = await scanTrainingCsv(path, new Set(["BBBUSDT"]), () => {});
+    assert.ok(layout);
+    const edited = text.replace("AAAUSDT,1600000000000,2,3,1,2,0.25,", "AAAUSDT,1600000000000,2,3,1,2,0.75,");
+    await writeFile(join(dir, "edit.part"), edited);
+    const writing = writeTrainingCsvSpliced(layout, layout.wanted);
+    // Once the temporary file has its first bytes, the copy has opened the old file and checked it: the edit
+    // (sed -i: a new file renamed over the path) is invisible to the file it reads. It was renamed over in turn,
+    // the edit lost and the merge reported as written (helper trial s43: 3 of 3 such edits lost).
+    const temp = async () => {
+      for await (const entry of Deno.readDir(dir)) {
+        if (entry.name.endsWith(".tmp") && (await Deno.stat(join(dir, entry.name))).size > 0) return true;
+      }
+      return false;
+    };
+    while (!(await temp())) await new Promise((resolve) => setTimeout(resolve, 1));
+    await Deno.rename(join(dir, "edit.part"), path);
+    await assert.rejects(writing, /changed while collect merged into it; nothing was written/);
+    assert.equal(await readFile(path, "utf8"), edited);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["training.csv"]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

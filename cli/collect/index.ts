@@ -32,6 +32,7 @@ import {
   type TrainingCsvLayout,
   writeTrainingCsv,
   writeTrainingCsvSpliced,
+  writtenFile,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import {
@@ -138,8 +139,12 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
 
   // Read, merge and write under the output's lock: two collects into one file (cron overlapping a manual
   // run) would otherwise both read the old rows and the second rename would drop the first one's symbols.
-  using _lock = await lockOutput(options.output, env);
-  const stale = await removeStaleTemps(dirname(options.output) || ".", basename(options.output) + ".");
+  // Locked, and swept of temps, as the file written: a symlink's target. By the name given, a collect into a
+  // link and one into the file it leads to took two locks and ran at once (helper trial s43: both exited 0,
+  // one's rows lost), and a killed run's temp, left beside the target, was never swept.
+  const target = await writtenFile(options.output).catch(() => options.output);
+  using _lock = await lockOutput(options.output, target, env);
+  const stale = await removeStaleTemps(dirname(target) || ".", basename(target) + ".");
   if (stale.length > 0) {
     env.progress.notice(
       `removed ${plural(stale.length, "temp file")} left by a killed run: ${stale.join(", ")}`,
@@ -246,8 +251,9 @@ function candleName(s: CandleSeries, i: number): string {
 /** Long enough for any honest collect holding the file to finish merging; then fail rather than hang. */
 export const OUTPUT_LOCK_WAIT_MS = 10 * 60_000;
 
-async function lockOutput(output: string, env: CollectEnv): Promise<HeldLock> {
-  const path = lockPathFor(output);
+/** Takes the lock of `written`, the file that writing `output` replaces, for messages named by `output`. */
+async function lockOutput(output: string, written: string, env: CollectEnv): Promise<HeldLock> {
+  const path = lockPathFor(written);
   try {
     return await lockFile(path, `collect into ${output}`, {
       waitMs: env.lockWaitMs ?? OUTPUT_LOCK_WAIT_MS,

@@ -4,9 +4,10 @@
  * other's symbol (issue 13.9: 3 of 3 runs lost rows, both exiting 0).
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readTrainingCsv } from "../../features/index.ts";
+import { lockFile, lockPathFor, readTrainingCsv } from "../../features/index.ts";
+import { CommandError } from "../errors.ts";
 import { syntheticKlines } from "../../test/binance_klines_server.ts";
 import { candlecastCommand } from "../../test/cli.ts";
 import { runCollect } from "./index.ts";
@@ -81,6 +82,52 @@ Deno.test("collect race: 3 candlecast processes into one file, 3 trials → 0 ro
     }
     console.log(`collect race, processes: 3 trials × 3 processes, rows lost ${lost}`);
     assert.equal(lost, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("collect into a symlink takes the lock of the file it leads to, and sweeps a killed run's temps there", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-race-" });
+  try {
+    const [csvPath] = await csvFiles(dir);
+    const real = join(dir, "real.csv");
+    const link = join(dir, "link.csv");
+    await symlink("real.csv", link);
+    // A collect into real.csv under way: it holds real.csv's lock. By the link's own name (.link.csv.lock) the
+    // two ran at once, and the later rename dropped the other's rows (helper trial s43: 2 of 6 runs, both exit 0).
+    const other = await lockFile(lockPathFor(real), `collect into ${real}`, { waitMs: 0 });
+    const files = [{ path: csvPath, symbol: SYMBOLS[0] }];
+    const notices: string[] = [];
+    const env = {
+      clock: systemClock,
+      progress: { ...silentProgress, notice: (m: string) => void notices.push(m) },
+      print: () => {},
+      lockWaitMs: 0,
+    };
+    try {
+      await assert.rejects(
+        runCollect({ source: "csv", files, output: link }, env),
+        (e) =>
+          e instanceof CommandError &&
+          e.message.startsWith(`${link} is still in use by collect into ${real}`),
+      );
+    } finally {
+      other.release();
+    }
+    // A temp left by a killed collect is beside the file written, real.csv, not beside the link.
+    const orphan = `${real}.${2 ** 22 + 99}.abcdef01.tmp`; // a pid above pid_max: a writer that is gone
+    await writeFile(orphan, "symbol,open_time\nhalf a fi");
+    await runCollect({ source: "csv", files, output: link }, env);
+    assert.equal(await rowsLost(real), (SYMBOLS.length - 1) * ROWS);
+    assert.ok((await Deno.lstat(link)).isSymlink);
+    if (Deno.build.os === "linux") {
+      await assert.rejects(Deno.stat(orphan), Deno.errors.NotFound);
+      assert.ok(
+        notices.some((n) => n.includes("removed 1 temp file left by a killed run")),
+        notices.join("\n"),
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

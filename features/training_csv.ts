@@ -512,8 +512,39 @@ export async function writeTrainingCsvSpliced(
   // just before the rename.
   return await writeFileAtomic(layout.path, splicedChunks(layout, series), {
     ...options,
-    beforeRename: () => assertUnchanged(layout, statOrNull(layout.path)),
+    beforeRename: unchangedSince(layout.path, layout.stamp),
   });
+}
+
+/**
+ * The stamp of the file at `path` now (see `fileStamp`), null when there is none: taken before a training CSV is
+ * read for a merge, and given to `unchangedSince` for its write.
+ *
+ * @example
+ * const stamp = await trainingCsvStamp("data/training_data.csv");
+ */
+export async function trainingCsvStamp(path: string): Promise<string | null> {
+  try {
+    return fileStamp(await Deno.stat(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * A `beforeRename` for writing a merge into `path`, read when its stamp was `stamp` (null: no file): refuses the
+ * rename when the file is no longer that one (another program wrote into it, renamed a file over it, made or
+ * removed it), so its change is not silently replaced by a merge of what it held before.
+ *
+ * @example
+ * await writeTrainingCsv(path, merged, { beforeRename: unchangedSince(path, stampBeforeTheRead) });
+ */
+export function unchangedSince(path: string, stamp: string | null): () => void {
+  return () => {
+    const now = statOrNull(path);
+    if ((now === null ? null : fileStamp(now)) !== stamp) throw changedError(path);
+  };
 }
 
 /** The file at `path` as it is now; null when it is gone (moved or deleted: changed too). */
@@ -526,14 +557,11 @@ function statOrNull(path: string): Deno.FileInfo | null {
   }
 }
 
-/** Refuses a file whose stamp is no longer the one its scan saw: its spans may no longer be its rows. */
-function assertUnchanged(layout: TrainingCsvLayout, now: Deno.FileInfo | null): void {
-  if (now !== null && fileStamp(now) === layout.stamp) return;
-  throw new CandleError(
-    `${layout.path} changed while collect merged into it; nothing was written`,
+const changedError = (path: string) =>
+  new CandleError(
+    `${path} changed while collect merged into it; nothing was written`,
     "run collect again (and write the file only through collect while it runs)",
   );
-}
 
 function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries[]): Generator<Uint8Array> {
   yield headerBytes();
@@ -545,7 +573,10 @@ function* splicedChunks(layout: TrainingCsvLayout, series: readonly CandleSeries
   try {
     // Under collect's lock nothing else writes the file; one that changed all the same is not copied from
     // (looked at again once copied, for a write into it meanwhile: the new file is then never renamed in).
-    const unchanged = () => assertUnchanged(layout, file.statSync());
+    // Its spans may no longer be its rows.
+    const unchanged = () => {
+      if (fileStamp(file.statSync()) !== layout.stamp) throw changedError(layout.path);
+    };
     unchanged();
     const buffer = new Uint8Array(SCAN_CHUNK_BYTES);
     for (const part of parts) {

@@ -183,3 +183,35 @@ Deno.test("collect: adding a symbol to a file of many holds one of its symbols a
     const grownMb = grown / 2 ** 20;
     assert.ok(grownMb < 30, `collect held ${grownMb.toFixed(1)} MB more while it added one symbol to 24`);
   }));
+
+Deno.test("collect: a file read whole (CRLF) that another program renames a file over during the write is refused, kept as it was edited", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Not laid out as collect writes it (CRLF), so read whole and every row rendered again: ~9 MB, written in
+    // 256 KB pieces with an await each, so the write is under way when the edit lands.
+    const symbols = Array.from({ length: 6 }, (_, k) => `S${k}USDT`);
+    await writeTrainingCsv(rig.output, symbols.map((s) => hourly(s, 10_000)));
+    const crlf = (await readFile(rig.output, "utf8")).replaceAll("\n", "\r\n");
+    await writeFile(rig.output, crlf);
+    const edited = crlf.replace(/\r\n[^\r]*\r\n$/, "\r\n"); // S5USDT's last row deleted (sed -i '$d')
+    const part = join(dirname(rig.output), "edit.part");
+    await writeFile(part, edited);
+    const csv = await ohlcvCsv(rig, "AAAUSDT", syntheticKlines("1h", START, 100, { seed: 5 }));
+    const run = runCollect(csvOptions(rig, [csv]), rig.env);
+    const temp = async () => {
+      for await (const entry of Deno.readDir(dirname(rig.output))) {
+        if (!entry.name.endsWith(".tmp")) continue;
+        if ((await Deno.stat(join(dirname(rig.output), entry.name))).size > 0) return true;
+      }
+      return false;
+    };
+    while (!(await temp())) await new Promise((resolve) => setTimeout(resolve, 1));
+    await Deno.rename(part, rig.output);
+    // Before: written over, the deleted row back and the run exiting 0 (helper trial s43).
+    await assert.rejects(
+      run,
+      (e) =>
+        e instanceof CandleError &&
+        /changed while collect merged into it; nothing was written/.test(e.message),
+    );
+    assert.equal(await readFile(rig.output, "utf8"), edited);
+  }));

@@ -30,6 +30,8 @@ import {
   scanTrainingCsv,
   sortedBySymbol,
   type TrainingCsvLayout,
+  trainingCsvStamp,
+  unchangedSince,
   writeTrainingCsv,
   writeTrainingCsvSpliced,
   writtenFile,
@@ -179,9 +181,13 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   // the order of --symbols, of a folder's files or of the symbols already in it (a new one was appended).
   const all = sortedBySymbol([...bySymbol.values()]);
   // A rerun with nothing new leaves the file as it was (its mtime too), unless its bytes would change.
+  // A file read whole is refused, like a scanned one, when another program changed it since it was read.
   const written = existing.layout
     ? await writeTrainingCsvSpliced(existing.layout, all, { keepSame: true })
-    : await writeTrainingCsv(options.output, all, { keepSame: true });
+    : await writeTrainingCsv(options.output, all, {
+      keepSame: true,
+      beforeRename: unchangedSince(options.output, existing.stamp),
+    });
 
   const summaries = sortedBySymbol([
     ...existing.untouched,
@@ -512,6 +518,8 @@ interface Existing {
   untouched: SymbolSummary[];
   /** The output's interval (`refuseMixedIntervals`): the step of its first symbol, by name, that shows one. */
   fileGrid: Grid | null | undefined;
+  /** The output as it was before it was read (`trainingCsvStamp`; null: none): the write refuses another. */
+  stamp: string | null;
 }
 
 /**
@@ -521,7 +529,9 @@ interface Existing {
  * or says what is wrong with it.
  */
 async function readExisting(path: string, symbols: ReadonlySet<string>): Promise<Existing> {
-  const none: Existing = { series: [], layout: null, untouched: [], fileGrid: null };
+  // Taken before anything is read: a change made while it is read is a change since.
+  const stamp = await trainingCsvStamp(path);
+  const none: Existing = { series: [], layout: null, untouched: [], fileGrid: null, stamp };
   try {
     // An empty file (`touch`, or `: >` in a script) holds nothing to merge with: written as a new one. It was
     // "the file is empty; make one with 'candlecast collect'", the command that refused.
@@ -540,10 +550,10 @@ async function readExisting(path: string, symbols: ReadonlySet<string>): Promise
   if (layout) {
     grids.push(...layout.wanted.map((s) => ({ symbol: s.symbol, grid: inferGrid(s.openTime) })));
     const fileGrid = sortedBySymbol(grids).find((g) => g.grid !== null)?.grid ?? null;
-    return { series: layout.wanted, layout, untouched, fileGrid };
+    return { series: layout.wanted, layout, untouched, fileGrid, stamp };
   }
   try {
-    return { series: await readTrainingCsv(path), layout: null, untouched: [], fileGrid: undefined };
+    return { series: await readTrainingCsv(path), layout: null, untouched: [], fileGrid: undefined, stamp };
   } catch (error) {
     // Another file at --output (a raw CSV, a report) is the user's to move: collect merges only into its own.
     if (error instanceof NotTrainingCsvError) {

@@ -49,6 +49,13 @@ export function filesystemProblem(error: unknown): { message: string; hint: stri
     [is("EDQUOT", 122), "the disk quota is exceeded", "free space or raise the quota, and run it again"],
     [is("EROFS", 30), "the file system is read-only", "write somewhere writable, or remount it read-write"],
     [is("EIO", 5), "the device reported an input/output error", "check the disk (dmesg), then run it again"],
+    // The process's file size limit (ulimit -f, systemd's LimitFSIZE=) with SIGXFSZ ignored: it read
+    // "unexpected failure: File too large (os error 27) … this is a bug" (helper trial s43).
+    [
+      is("EFBIG", 27),
+      "the file would pass this process's file size limit",
+      "raise it ('ulimit -f unlimited', or LimitFSIZE= in a systemd unit) and run it again",
+    ],
     // A folder or file this user may not write (or read): `chmod -w`, another user's checkpoints.
     [
       is("EACCES", 13) || is("EPERM", 1),

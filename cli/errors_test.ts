@@ -35,3 +35,13 @@ Deno.test("filesystemProblem names a full disk, a read-only file system and I/O 
   assert.equal(filesystemProblem(new Error("something else")), null);
   assert.equal(filesystemProblem("not an error"), null);
 });
+
+Deno.test("filesystemProblem names a file size limit (ulimit -f, with SIGXFSZ ignored), not a bug", () => {
+  // As Deno words it from a write past the limit: the message alone, no code.
+  const tooLarge = new Error("/srv/data/training.csv: File too large (os error 27)");
+  assert.deepEqual(filesystemProblem(tooLarge), {
+    message:
+      "the file would pass this process's file size limit (/srv/data/training.csv: File too large (os error 27))",
+    hint: "raise it ('ulimit -f unlimited', or LimitFSIZE= in a systemd unit) and run it again",
+  });
+});

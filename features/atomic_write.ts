@@ -181,7 +181,10 @@ export async function writtenFile(path: string): Promise<string> {
  */
 function namingPath(error: unknown, path: string): unknown {
   if (!(error instanceof Error) || error instanceof ReportedError) return error;
-  if (typeof (error as { code?: unknown }).code !== "string" || error.message.includes(path)) return error;
+  // Some of the system's errors come without a code, only the OS's words ("File too large (os error 27)").
+  const system = typeof (error as { code?: unknown }).code === "string" ||
+    /\(os error \d+\)/.test(error.message);
+  if (!system || error.message.includes(path)) return error;
   error.message = `${path}: ${error.message}`;
   return error;
 }

@@ -330,3 +330,19 @@ Deno.test("writtenFile names the file a write lands in, through links, and creat
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeFileAtomic: a system error without a code (a file size limit) names the file too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-efbig-" });
+  try {
+    const path = join(dir, "training_data.csv");
+    await Deno.writeTextFile(path, "the good file\n");
+    // Deno gives a write past `ulimit -f` no code, only the OS's words: the file went unnamed.
+    await assert.rejects(
+      writeFileAtomic(path, failingAfter("symbol,open_time\n", new Error("File too large (os error 27)"))),
+      (e: Error) => e.message === `${path}: File too large (os error 27)`,
+    );
+    assert.equal(await Deno.readTextFile(path), "the good file\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

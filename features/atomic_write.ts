@@ -70,6 +70,7 @@ export async function writeFilesAtomic(
       }
       const tmp = `${target.path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
       staged.push({ tmp, path: target.path });
+      unfinished.add(tmp);
       try {
         await writeInto(tmp, data, true, target.mode);
       } catch (error) {
@@ -88,11 +89,31 @@ export async function writeFilesAtomic(
     }
   } finally {
     // After a failure: the temporary files not renamed (after success there are none).
-    for (const { tmp } of staged) await rm(tmp, { force: true });
+    for (const { tmp } of staged) {
+      await rm(tmp, { force: true });
+      unfinished.delete(tmp);
+    }
   }
   for (const [path, data] of through) await writeThrough(path, data);
   return wrote || through.length > 0;
 }
+
+/**
+ * Temporary files being written now. A process that exits mid-write (a second Ctrl-C: `Deno.exit`, which runs
+ * no `finally`) removes them as it goes: collect's 45 MB temp was left beside the output until the next collect
+ * into it, while the run said "nothing more was written" (helper trial s43). Only kill -9 or a crash leaves one,
+ * for `removeStaleTemps`.
+ */
+const unfinished = new Set<string>();
+globalThis.addEventListener("unload", () => {
+  for (const tmp of unfinished) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // Already renamed or removed; or not removable, and then `removeStaleTemps` sweeps it later.
+    }
+  }
+});
 
 /** Whether the regular file at `b` holds exactly the bytes of `a` (false when `b` is missing or unreadable). */
 async function sameBytes(a: string, b: string): Promise<boolean> {

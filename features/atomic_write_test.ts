@@ -346,3 +346,27 @@ Deno.test("writeFileAtomic: a system error without a code (a file size limit) na
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeFileAtomic: a process that exits mid-write (a second Ctrl-C: Deno.exit) removes its temp file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-exit-" });
+  try {
+    const path = join(dir, "training_data.csv");
+    await Deno.writeTextFile(path, "the good file\n");
+    const module = new URL("./atomic_write.ts", import.meta.url).href;
+    // The child exits from inside the write, as collect's second Ctrl-C does: no `finally` runs.
+    const child = `import { writeFileAtomic } from ${JSON.stringify(module)};
+      function* pieces() { yield "symbol,open_time\\n"; Deno.exit(130); }
+      await writeFileAtomic(${JSON.stringify(path)}, pieces());`;
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", child],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 130, new TextDecoder().decode(run.stderr));
+    assert.equal(await Deno.readTextFile(path), "the good file\n");
+    // Before: training_data.csv.<pid>.<hex>.tmp stayed until the next write there swept it.
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["training_data.csv"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -479,3 +479,53 @@ Deno.test("collect --source csv run again with nothing new leaves the output as 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test({
+  name:
+    "collect refuses an --output its owner made read-only (chmod 444), --replace or not, before fetching anything (exit 2)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "collect-cli-readonly-"));
+    let requests = 0;
+    const server = await startKlinesServer({
+      source: seriesSource({
+        AAAUSDT: { "1h": syntheticKlines("1h", Date.UTC(2022, 0, 1), 300, { seed: 1 }) },
+      }),
+      fault: () => void requests++,
+    });
+    try {
+      const [a, b] = await threeSymbols(dir);
+      const output = join(dir, "training.csv");
+      const first = await cli(["collect", "--source", "csv", "--csv-path", a, "--output", output]);
+      assert.equal(first.code, 0, first.err);
+      const bytes = await Deno.readFile(output);
+      await Deno.chmod(output, 0o444);
+      // The folder stays writable, so the temp-then-rename could replace the file: it did, keeping mode 444.
+      // Judged by the mode bits, so it holds when the tests run as root too.
+      for (
+        const args of [
+          ["--source", "csv", "--csv-path", b],
+          ["--source", "csv", "--csv-path", b, "--replace"],
+          ["--symbols", "AAAUSDT", "--interval", "1h", "--limit", "50", "--base-url", server.url],
+        ]
+      ) {
+        const run = await cli(["collect", ...args, "--output", output]);
+        assert.equal(run.code, 2, `${args.join(" ")}: ${run.err}`);
+        assert.match(
+          run.err,
+          /^candlecast: --output: .*training\.csv is read-only \(mode 444\); collect merges .*\nhint: chmod u\+w .*training\.csv to let collect merge into it/,
+        );
+      }
+      assert.equal(requests, 0, "nothing is fetched for an output that will be refused");
+      assert.deepEqual(await Deno.readFile(output), bytes);
+      assert.equal((await Deno.stat(output)).mode! & 0o777, 0o444);
+      // Made writable again, the same merge goes through.
+      await Deno.chmod(output, 0o644);
+      const merged = await cli(["collect", "--source", "csv", "--csv-path", b, "--output", output]);
+      assert.equal(merged.code, 0, merged.err);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});

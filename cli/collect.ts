@@ -1,10 +1,12 @@
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import {
+  type CollectStage,
   expandCsvPaths,
   lineProgress,
   parseCollectFlags,
   runCollect,
+  stopNotice,
   systemClock,
   ttyProgress,
 } from "./collect/index.ts";
@@ -112,9 +114,12 @@ export function collectCommand(): Command {
           `chmod u+w ${shellWord(options.output)} to let collect merge into it, or choose another --output`,
         );
       }
+      // What a Ctrl-C does depends on where the run is: while it waits for another collect's lock, nothing
+      // is written.
+      let stage: CollectStage = { step: "gathering", candles: 0 };
       await withInterrupt(
         {
-          first: `stopping; the candles fetched so far will be merged into ${options.output}`,
+          first: () => stopNotice(options, stage),
           quitNow: "to quit now without writing",
           second:
             `candlecast: stopped at once; nothing more was written (${options.output} is replaced whole or not at all)`,
@@ -127,6 +132,7 @@ export function collectCommand(): Command {
               : lineProgress(writeStderr, systemClock),
             print: (text) => console.log(text),
             signal,
+            stage: (now) => void (stage = now),
           }),
       );
     });

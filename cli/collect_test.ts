@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTrainingCsv } from "../features/index.ts";
+import { lockFile, lockPathFor, readTrainingCsv } from "../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
 import { startKlinesServer } from "../test/binance_klines_server.ts";
 import { candlecastCommand, DENO_RUN, MAIN, runCliCaptured } from "../test/cli.ts";
@@ -525,6 +525,53 @@ Deno.test({
       assert.equal(merged.code, 0, merged.err);
     } finally {
       await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "collect: Ctrl-C while it waits for another collect's lock says at once that nothing will be written, and writes nothing",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const dir = await mkdtemp(join(tmpdir(), "collect-cli-wait-"));
+    const output = join(dir, "training.csv");
+    // Another collect into the output, under way: it holds the lock.
+    const other = await lockFile(lockPathFor(output), "collect into training.csv", { waitMs: 0 });
+    try {
+      const [a] = await threeSymbols(dir);
+      const child = candlecastCommand(["collect", "--source", "csv", "--csv-path", a, "--output", output])
+        .spawn();
+      // Pressed once it says it waits: the first line promised "the candles fetched so far will be merged", and
+      // the run then ended "nothing was written (the candles fetched were not merged)".
+      let stderr = "";
+      const decoder = new TextDecoder();
+      const reader = child.stderr.getReader();
+      for (let pressed = false;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stderr += decoder.decode(value, { stream: true });
+        if (!pressed && stderr.includes("waiting for it")) {
+          pressed = true;
+          child.kill("SIGINT");
+        }
+      }
+      const status = await child.status;
+      await child.stdout.cancel();
+      assert.equal(status.code, 130, stderr);
+      assert.match(
+        stderr,
+        /\nstopping; the candles read will not be merged: .*training\.csv is in use by another run, so nothing will be written \(Ctrl-C again/,
+      );
+      assert.doesNotMatch(stderr, /will be merged|fetched/);
+      assert.match(
+        stderr,
+        /^candlecast: collect interrupted while waiting for .*training\.csv, in use by .*; nothing was written \(the candles read were not merged\)\n/m,
+      );
+      await assert.rejects(Deno.stat(output), Deno.errors.NotFound);
+    } finally {
+      other.release();
       await rm(dir, { recursive: true, force: true });
     }
   },

@@ -72,9 +72,46 @@ export interface CollectEnv {
   lockWaitMs?: number;
   /**
    * Ctrl-C: fetching stops (a request in flight is dropped), every candle fetched before is merged and written
-   * as a finished run would, and the run then fails with an InterruptedError (exit 130) saying so.
+   * as a finished run would, and the run then fails with an InterruptedError (exit 130) saying so. Pressed while
+   * it waits for another collect's lock on the output, it ends the wait and writes nothing.
    */
   signal?: AbortSignal;
+  /** Told where the run is, for what a Ctrl-C pressed now will do (`stopNotice`). */
+  stage?: (stage: CollectStage) => void;
+}
+
+/** Where a run is: what a Ctrl-C pressed now leads to depends on it. */
+export interface CollectStage {
+  /**
+   * `gathering`: fetching or reading the source; `waiting`: for another collect's lock on the output, a wait a
+   * Ctrl-C ends writing nothing; `writing`: merging into the output and writing it, which a Ctrl-C lets finish.
+   */
+  step: "gathering" | "waiting" | "writing";
+  /** Candles in hand so far (during a Binance fetch, those fetched until now). */
+  candles: number;
+}
+
+/**
+ * The line said the moment Ctrl-C is pressed (before the run sees it) at `stage`: what the run will now do with
+ * the output. It promised a merge even while the run waited for another collect's lock, a wait the press ends
+ * with nothing written, and spoke of candles "fetched" from files (helper trial s43).
+ */
+export function stopNotice(options: CollectOptions, stage: CollectStage): string {
+  const word = fetchedWord(options);
+  if (stage.step === "waiting") {
+    return `stopping; the candles ${word} will not be merged: ${options.output} is in use by another run, so ` +
+      "nothing will be written";
+  }
+  if (options.source !== "binance") {
+    // Files are read to their end (a read is not cut short), then merged and written.
+    return stage.step === "gathering"
+      ? `stopping once the files are read; their candles will be merged into ${options.output}`
+      : `stopping; the candles read will be merged into ${options.output}`;
+  }
+  if (stage.candles === 0) {
+    return `stopping; no candle has been fetched yet, so nothing will be written to ${options.output}`;
+  }
+  return `stopping; the candles fetched so far will be merged into ${options.output}`;
 }
 
 export interface CollectReport {
@@ -145,7 +182,8 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   // link and one into the file it leads to took two locks and ran at once (helper trial s43: both exited 0,
   // one's rows lost), and a killed run's temp, left beside the target, was never swept.
   const target = await writtenFile(options.output).catch(() => options.output);
-  using _lock = await lockOutput(options.output, target, env);
+  using _lock = await lockOutput(options.output, target, fetchedWord(options), env, collected);
+  env.stage?.({ step: "writing", candles: collected });
   const stale = await removeStaleTemps(dirname(target) || ".", basename(target) + ".");
   if (stale.length > 0) {
     env.progress.notice(
@@ -257,21 +295,32 @@ function candleName(s: CandleSeries, i: number): string {
 /** Long enough for any honest collect holding the file to finish merging; then fail rather than hang. */
 export const OUTPUT_LOCK_WAIT_MS = 10 * 60_000;
 
-/** Takes the lock of `written`, the file that writing `output` replaces, for messages named by `output`. */
-async function lockOutput(output: string, written: string, env: CollectEnv): Promise<HeldLock> {
+/**
+ * Takes the lock of `written`, the file that writing `output` replaces, for messages named by `output`; `word`
+ * says how the `candles` in hand came ("fetched", "read").
+ */
+async function lockOutput(
+  output: string,
+  written: string,
+  word: string,
+  env: CollectEnv,
+  candles: number,
+): Promise<HeldLock> {
   const path = lockPathFor(written);
   try {
     return await lockFile(path, `collect into ${output}`, {
       waitMs: env.lockWaitMs ?? OUTPUT_LOCK_WAIT_MS,
-      onWait: (owner) =>
-        env.progress.notice(`${output} is in use by ${describeOwner(owner)}; waiting for it`),
+      onWait: (owner) => {
+        env.stage?.({ step: "waiting", candles });
+        env.progress.notice(`${output} is in use by ${describeOwner(owner)}; waiting for it`);
+      },
       signal: env.signal,
     });
   } catch (error) {
     if (error instanceof LockWaitInterrupted) {
       throw new InterruptedError(
         `collect interrupted while waiting for ${output}, in use by ${describeOwner(error.owner)}; ` +
-          "nothing was written (the candles fetched were not merged)",
+          `nothing was written (the candles ${word} were not merged)`,
         "run the same command again once the other run has finished",
       );
     }
@@ -430,6 +479,7 @@ async function gatherBinance(
   const failures: BinanceError[] = [];
   const failedSymbols = new Set<string>();
   let interruptedSymbol: string | undefined;
+  let before = 0; // candles of the symbols already fetched
   for (const symbol of options.symbols) {
     if (env.signal?.aborted) break;
     env.progress.start(symbol, expectedCandles(request, options.interval, now));
@@ -439,10 +489,14 @@ async function gatherBinance(
       options.interval,
       request,
       now,
-      (n, requests) => env.progress.update(n, requests),
+      (n, requests) => {
+        env.stage?.({ step: "gathering", candles: before + n });
+        env.progress.update(n, requests);
+      },
     );
     env.progress.done(fetched.series.length, fetched.requests);
     series.push(fetched.series);
+    before += fetched.series.length;
     if (fetched.error?.kind === "interrupted") {
       interruptedSymbol = symbol;
       break;

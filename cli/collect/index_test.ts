@@ -6,13 +6,21 @@ import {
   CandleError,
   type CandleSeries,
   computeIndicators,
+  lockFile,
+  lockPathFor,
   readTrainingCsv,
   seriesFromCandles,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
-import { type CollectOptions, parseCollectFlags, runCollect } from "./index.ts";
+import {
+  type CollectOptions,
+  type CollectStage,
+  parseCollectFlags,
+  runCollect,
+  stopNotice,
+} from "./index.ts";
 import {
   assertSameCandles,
   HOUR,
@@ -704,6 +712,75 @@ Deno.test("collect: Ctrl-C after every candle was read lets the write finish, th
     assert.equal(others.length, 0);
     assertSameCandles(written, ROWS.slice(0, 200));
     assert.match(rig.env.printed.join("\n"), /AAAUSDT {2}200 rows/);
+  }));
+
+Deno.test("collect: what Ctrl-C will do, said when pressed, follows the run: no merge promised while it waits for another collect's lock", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const csv = await writeOhlcvCsv(join(dirname(rig.output), "AAAUSDT-1h.csv"), ROWS.slice(0, 200));
+    const fromCsv: CollectOptions = {
+      source: "csv",
+      files: [{ path: csv, symbol: "AAAUSDT" }],
+      output: rig.output,
+    };
+    // Another collect holds the output; the press comes while this one waits for it. The line said then was
+    // "the candles fetched so far will be merged into …", and the run ended "nothing was written".
+    const other = await lockFile(lockPathFor(rig.output), "collect into it", { waitMs: 0 });
+    const stop = new AbortController();
+    const said: string[] = [];
+    const stage = (now: CollectStage) => {
+      said.push(stopNotice(fromCsv, now));
+      if (now.step === "waiting") stop.abort();
+    };
+    try {
+      await assert.rejects(
+        runCollect(fromCsv, { ...rig.env, signal: stop.signal, stage }),
+        (error: InterruptedError) => {
+          assert.ok(error instanceof InterruptedError);
+          assert.match(
+            error.message,
+            /^collect interrupted while waiting for .*training\.csv, in use by .*; nothing was written \(the candles read were not merged\)$/,
+          );
+          return true;
+        },
+      );
+    } finally {
+      other.release();
+    }
+    assert.deepEqual(said, [
+      `stopping; the candles read will not be merged: ${rig.output} is in use by another run, so nothing will be written`,
+    ]);
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
+
+    // From Binance, the lock free: nothing promised before the first candle, then the merge of those fetched.
+    const fromBinance = dates(rig, "2022-01-01", "2022-02-01");
+    const stages: CollectStage[] = [];
+    await runCollect(fromBinance, { ...rig.env, stage: (now) => void stages.push(now) });
+    assert.equal(
+      stopNotice(fromBinance, { step: "gathering", candles: 0 }),
+      `stopping; no candle has been fetched yet, so nothing will be written to ${rig.output}`,
+    );
+    assert.deepEqual(stages.map((s) => s.step), ["gathering", "writing"]);
+    assert.deepEqual(stages.map((s) => s.candles), [744, 744]);
+    for (const now of stages) {
+      assert.equal(
+        stopNotice(fromBinance, now),
+        `stopping; the candles fetched so far will be merged into ${rig.output}`,
+      );
+    }
+    assert.equal(
+      stopNotice(fromBinance, { step: "waiting", candles: 744 }),
+      `stopping; the candles fetched will not be merged: ${rig.output} is in use by another run, so nothing will be written`,
+    );
+    // Files are read to their end whenever pressed, then merged: "read", not "fetched".
+    assert.equal(
+      stopNotice(fromCsv, { step: "gathering", candles: 0 }),
+      `stopping once the files are read; their candles will be merged into ${rig.output}`,
+    );
+    const fromJson: CollectOptions = { source: "json", jsonPath: "candle_export.json", output: rig.output };
+    assert.equal(
+      stopNotice(fromJson, { step: "writing", candles: 80 }),
+      `stopping; the candles read will be merged into ${rig.output}`,
+    );
   }));
 
 Deno.test("collect --source csv: open times in seconds or ns give the rows of the same file in ms", () =>

@@ -15,6 +15,7 @@ import {
   outputFileProblem,
   pathKind,
   shellWord,
+  statOrNull,
 } from "../features/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
@@ -244,16 +245,6 @@ function writeProblem(path: string, writes: WriteMode): { message: string; hint:
     return refused(error);
   }
   return null;
-}
-
-/** `path`'s stat, following a symlink; null when there is nothing there. */
-function statOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
 }
 
 /**

@@ -58,4 +58,5 @@ export {
   pathKind,
   PathKindError,
   sameFolder,
+  statOrNull,
 } from "./path_kind.ts";

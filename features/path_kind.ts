@@ -25,6 +25,19 @@ export function pathKind(path: string): "file" | "folder" | null {
   }
 }
 
+/**
+ * `path`'s stat, following a symlink; null when nothing is there. Any other failure (no permission, a link loop)
+ * is thrown: it is not "missing", and its own message says what to fix.
+ */
+export function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /** The error for reading or writing `path` as a file when it is a folder; `example` names a file for the hint. */
 export function folderNotFileError(path: string, example?: string): PathKindError {
   return new PathKindError(

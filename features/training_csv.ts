@@ -20,7 +20,7 @@ import {
 import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { eventLoopTurns } from "./event_loop.ts";
-import { folderNotFileError } from "./path_kind.ts";
+import { folderNotFileError, statOrNull } from "./path_kind.ts";
 import { nonRegularKind } from "./regular_file.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 import { shellWord } from "./shell_word.ts";
@@ -545,16 +545,6 @@ export function unchangedSince(path: string, stamp: string | null): () => void {
     const now = statOrNull(path);
     if ((now === null ? null : fileStamp(now)) !== stamp) throw changedError(path);
   };
-}
-
-/** The file at `path` as it is now; null when it is gone (moved or deleted: changed too). */
-function statOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
 }
 
 const changedError = (path: string) =>

@@ -3,7 +3,7 @@
  * then renamed over it (rename is atomic on one filesystem). A crash leaves the old file intact.
  */
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { folderNotFileError, outputFileProblem } from "./path_kind.ts";
 import { ReportedError } from "./reported_error.ts";
 
@@ -167,7 +167,7 @@ async function targetOf(
       throw outputFileProblem(path) ?? namingPath(error, path);
     });
     // Nothing there yet (a link made ahead of its file): the file is created where the link points.
-    if (kind === null) return await targetOf(resolve(dirname(path), await readlink(path)), create);
+    if (kind === null) return await targetOf(await linkTarget(path), create);
     // A folder is refused here, before any file of a set replaces its target (a write into it fails only later).
     if (kind.isDirectory()) throw folderNotFileError(path);
     if (!kind.isFile()) return { path, through: true };
@@ -179,6 +179,16 @@ async function targetOf(
   // umask's, so a file made private (chmod 600) was world-readable again after the next write.
   const mode = link?.isFile() && Deno.build.os !== "windows" ? link.mode & 0o777 : undefined;
   return { path, through: link !== null && !link.isFile(), ...(mode === undefined ? {} : { mode }) };
+}
+
+/**
+ * Where the link at `path` points, as the system reads it: a relative target from the real folder the link lies
+ * in, so a '..' in it climbs from there. Taken from `path` as written, data/training.csv → ../training.csv
+ * with data a link to store/2024 made the file beside data, not in store, and left the link leading nowhere.
+ */
+async function linkTarget(path: string): Promise<string> {
+  const target = await readlink(path);
+  return isAbsolute(target) ? target : resolve(await realpath(dirname(path)), target);
 }
 
 /**

@@ -370,3 +370,31 @@ Deno.test("writeFileAtomic: a process that exits mid-write (a second Ctrl-C: Den
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "writeFileAtomic through a link made ahead of its file, '..' in it, inside a linked folder: the file the link names",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-ahead-" });
+    try {
+      // data → store/2024 (a linked folder); data/training.csv → ../training.csv, made ahead of its file. The
+      // system reads '..' from where the link lies, store/2024, so the link names store/training.csv.
+      await Deno.mkdir(join(dir, "store", "2024"), { recursive: true });
+      await Deno.symlink(join("store", "2024"), join(dir, "data"));
+      await Deno.symlink(join("..", "training.csv"), join(dir, "store", "2024", "training.csv"));
+      const link = join(dir, "data", "training.csv");
+      const real = join(await Deno.realPath(dir), "store", "training.csv");
+      assert.equal(await writtenFile(link), real);
+      await writeFileAtomic(link, "symbol,open_time\n");
+      // Before: '..' was taken from the path as written (data/..), and the file was made as dir/training.csv,
+      // the link left leading nowhere.
+      assert.equal(await Deno.readTextFile(link), "symbol,open_time\n");
+      assert.equal(await Deno.readTextFile(real), "symbol,open_time\n");
+      assert.equal(await Deno.lstat(join(dir, "training.csv")).then(() => true, () => false), false);
+      assert.ok((await Deno.lstat(join(dir, "store", "2024", "training.csv"))).isSymlink);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

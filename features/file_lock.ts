@@ -230,6 +230,10 @@ export async function lockFile(path: string, what: string, options: WaitOptions)
       options.onWait?.(await settledOwner(path));
     }
     await pause(Math.min(options.pollMs ?? 100, options.waitMs - waited), options.signal);
+    // Aborted during the wait: given up, even when the holder let go meanwhile. The caller has said at the
+    // press that the wait ends with nothing done (collect: "nothing will be written"); the next poll took the
+    // lock and collect wrote its merge.
+    if (options.signal?.aborted) throw new LockWaitInterrupted(path, await settledOwner(path));
   }
 }
 

@@ -112,6 +112,28 @@ Deno.test("file lock: a wait is given up at once when its signal aborts (Ctrl-C)
   }
 });
 
+Deno.test("file lock: a wait its signal ends is not taken after all when the holder lets go in the same moment", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+  const path = join(dir, ".x.lock");
+  const holder = await tryLockFile(path, "collect into x");
+  try {
+    const stop = new AbortController();
+    // Ctrl-C during the wait, the other collect finishing as it is pressed. collect has said at the press that
+    // nothing will be written; the next poll took the lock, and the merge was written (exit 130 all the same).
+    const onWait = () => {
+      stop.abort();
+      holder?.release();
+    };
+    await assert.rejects(
+      lockFile(path, "collect into x", { waitMs: 60_000, signal: stop.signal, onWait, pollMs: 10 }),
+      (error: unknown) => error instanceof LockWaitInterrupted,
+    );
+  } finally {
+    holder?.release();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("file lock: a holder's note is read field by field: an older 'started', a field of the wrong type", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
   const path = join(dir, ".retrain.lock");

@@ -314,7 +314,10 @@ async function lockOutput(
         env.stage?.({ step: "waiting", candles });
         env.progress.notice(`${output} is in use by ${describeOwner(owner)}; waiting for it`);
       },
-      signal: env.signal,
+      // A press before the wait (while fetching or reading) was answered "the candles … will be merged": that is
+      // kept by waiting as a finished run would (a second Ctrl-C still quits); only a press during the wait
+      // gives it up. With the signal passed, the wait ended at once and the run wrote nothing (review s43).
+      signal: env.signal?.aborted ? undefined : env.signal,
     });
   } catch (error) {
     if (error instanceof LockWaitInterrupted) {

@@ -783,6 +783,40 @@ Deno.test("collect: what Ctrl-C will do, said when pressed, follows the run: no 
     );
   }));
 
+Deno.test("collect: Ctrl-C pressed before the output's lock is found busy keeps its promise: the run waits, then merges", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const csv = await writeOhlcvCsv(join(dirname(rig.output), "AAAUSDT-1h.csv"), ROWS.slice(0, 200));
+    const fromCsv: CollectOptions = {
+      source: "csv",
+      files: [{ path: csv, symbol: "AAAUSDT" }],
+      output: rig.output,
+    };
+    // Pressed while the files were read ("their candles will be merged"); another collect holds the output and
+    // lets go a moment later. Before, the wait was given up at once: "nothing was written".
+    const other = await lockFile(lockPathFor(rig.output), "collect into it", { waitMs: 0 });
+    const stop = new AbortController();
+    stop.abort();
+    const steps: string[] = [];
+    const release = setTimeout(() => other.release(), 300);
+    try {
+      await assert.rejects(
+        runCollect(fromCsv, { ...rig.env, signal: stop.signal, stage: (now) => void steps.push(now.step) }),
+        (error: InterruptedError) => {
+          assert.ok(error instanceof InterruptedError);
+          assert.doesNotMatch(error.message, /nothing was written/);
+          return true;
+        },
+      );
+    } finally {
+      clearTimeout(release);
+      other.release();
+    }
+    assert.ok(steps.includes("waiting") && steps.at(-1) === "writing", steps.join(", "));
+    const [written, ...others] = await readTrainingCsv(rig.output);
+    assert.equal(others.length, 0);
+    assertSameCandles(written, ROWS.slice(0, 200));
+  }));
+
 Deno.test("collect --source csv: open times in seconds or ns give the rows of the same file in ms", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const rows = ROWS.slice(0, 100);

@@ -53,8 +53,9 @@ export function filesystemProblem(error: unknown): { message: string; hint: stri
     // "unexpected failure: File too large (os error 27) … this is a bug" (helper trial s43).
     [
       is("EFBIG", 27),
-      "the file would pass this process's file size limit",
-      "raise it ('ulimit -f unlimited', or LimitFSIZE= in a systemd unit) and run it again",
+      "the file would pass a file size limit, this process's or the file system's own (FAT32's 4 GB)",
+      "raise the process's ('ulimit -f unlimited', LimitFSIZE= in a systemd unit) or write to another file " +
+      "system, and run it again",
     ],
     // A folder or file this user may not write (or read): `chmod -w`, another user's checkpoints.
     [

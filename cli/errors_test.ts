@@ -41,7 +41,9 @@ Deno.test("filesystemProblem names a file size limit (ulimit -f, with SIGXFSZ ig
   const tooLarge = new Error("/srv/data/training.csv: File too large (os error 27)");
   assert.deepEqual(filesystemProblem(tooLarge), {
     message:
-      "the file would pass this process's file size limit (/srv/data/training.csv: File too large (os error 27))",
-    hint: "raise it ('ulimit -f unlimited', or LimitFSIZE= in a systemd unit) and run it again",
+      "the file would pass a file size limit, this process's or the file system's own (FAT32's 4 GB) (/srv/data/training.csv: File too large (os error 27))",
+    hint:
+      "raise the process's ('ulimit -f unlimited', LimitFSIZE= in a systemd unit) or write to another file " +
+      "system, and run it again",
   });
 });

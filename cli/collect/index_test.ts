@@ -6,6 +6,7 @@ import {
   CandleError,
   type CandleSeries,
   computeIndicators,
+  type HeldLock,
   lockFile,
   lockPathFor,
   readTrainingCsv,
@@ -714,17 +715,23 @@ Deno.test("collect: Ctrl-C after every candle was read lets the write finish, th
     assert.match(rig.env.printed.join("\n"), /AAAUSDT {2}200 rows/);
   }));
 
+/** 200 candles of AAAUSDT to collect from a CSV into `rig.output`, whose lock another collect holds. */
+async function csvBehindHeldLock(rig: Rig): Promise<{ fromCsv: CollectOptions; other: HeldLock }> {
+  const csv = await writeOhlcvCsv(join(dirname(rig.output), "AAAUSDT-1h.csv"), ROWS.slice(0, 200));
+  const fromCsv: CollectOptions = {
+    source: "csv",
+    files: [{ path: csv, symbol: "AAAUSDT" }],
+    output: rig.output,
+  };
+  const other = await lockFile(lockPathFor(rig.output), "collect into it", { waitMs: 0 });
+  return { fromCsv, other };
+}
+
 Deno.test("collect: what Ctrl-C will do, said when pressed, follows the run: no merge promised while it waits for another collect's lock", () =>
   withRig("2023-01-01", { source }, async (rig) => {
-    const csv = await writeOhlcvCsv(join(dirname(rig.output), "AAAUSDT-1h.csv"), ROWS.slice(0, 200));
-    const fromCsv: CollectOptions = {
-      source: "csv",
-      files: [{ path: csv, symbol: "AAAUSDT" }],
-      output: rig.output,
-    };
     // Another collect holds the output; the press comes while this one waits for it. The line said then was
     // "the candles fetched so far will be merged into …", and the run ended "nothing was written".
-    const other = await lockFile(lockPathFor(rig.output), "collect into it", { waitMs: 0 });
+    const { fromCsv, other } = await csvBehindHeldLock(rig);
     const stop = new AbortController();
     const said: string[] = [];
     const stage = (now: CollectStage) => {
@@ -785,15 +792,9 @@ Deno.test("collect: what Ctrl-C will do, said when pressed, follows the run: no 
 
 Deno.test("collect: Ctrl-C pressed before the output's lock is found busy keeps its promise: the run waits, then merges", () =>
   withRig("2023-01-01", { source }, async (rig) => {
-    const csv = await writeOhlcvCsv(join(dirname(rig.output), "AAAUSDT-1h.csv"), ROWS.slice(0, 200));
-    const fromCsv: CollectOptions = {
-      source: "csv",
-      files: [{ path: csv, symbol: "AAAUSDT" }],
-      output: rig.output,
-    };
     // Pressed while the files were read ("their candles will be merged"); another collect holds the output and
     // lets go a moment later. Before, the wait was given up at once: "nothing was written".
-    const other = await lockFile(lockPathFor(rig.output), "collect into it", { waitMs: 0 });
+    const { fromCsv, other } = await csvBehindHeldLock(rig);
     const stop = new AbortController();
     stop.abort();
     const steps: string[] = [];

@@ -4,7 +4,7 @@
  * on the validation split. Its expected return is the class probabilities times each class's mean training
  * return (the classifier is the point; a second boosted regressor would double the cost for a side metric).
  */
-import { finishStepsTurning } from "../../features/index.ts";
+import { finishStepsTurning, plural } from "../../features/index.ts";
 import { type Dataset, type LabelledSet, sampleIndices, seededRng, type WindowShape } from "../data/index.ts";
 import { type GbdtModel, type GbdtOptions, gbdtRounds, predictGbdt } from "./gbdt.ts";
 import { GBDT_LAGS, laggedCandles, laggedCandlesSteps } from "./inputs.ts";
@@ -78,6 +78,18 @@ export async function fitGradientBoosting(
     trainWindows: train.size,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * "37 iterations kept", and for none why boosting then scores exactly as majority does: early stopping found no
+ * tree that lowered the validation log-loss, so only the log class priors are left. Said by evaluate's fold
+ * lines and train's, since identical scores to the last digit otherwise read as a bug.
+ */
+export function keptIterationsText(iterations: number): string {
+  return `${plural(iterations, "iteration")} kept` +
+    (iterations === 0
+      ? " (no tree improved the validation log-loss, so it gives the training class shares, as majority does)"
+      : "");
 }
 
 /** Probabilities and expected returns of every window of `set`, in its order. */

@@ -144,7 +144,11 @@ class GradientBoostingLearner extends RefitLearner {
       ...this.opts.gradientBoosting,
       signal: this.opts.signal,
     });
-    return { seconds: this.#model.seconds, trainWindows: this.#model.trainWindows };
+    return {
+      seconds: this.#model.seconds,
+      trainWindows: this.#model.trainWindows,
+      iterations: this.#model.gbdt.iterations,
+    };
   }
 
   predict(set: LabelledSet, fold: FoldData): Promise<LearnerOutput> {

@@ -30,6 +30,11 @@ export interface FitReport {
   readonly fineTuned?: boolean;
   /** Softmax temperature fit on the validation block (neural models). */
   readonly temperature?: number;
+  /**
+   * Gradient boosting's iterations kept by early stopping on the validation block; 0 leaves the class priors,
+   * which score exactly as majority does.
+   */
+  readonly iterations?: number;
   readonly history?: readonly EpochRecord[];
   readonly bestEpoch?: number | null;
   readonly stopReason?: StopReason;

@@ -268,6 +268,7 @@ export function summarize(
           fine_tuned: f.fineTuned ?? false,
           train_windows: f.trainWindows,
           temperature: f.temperature,
+          iterations: f.iterations,
           best_epoch: f.bestEpoch,
           stop_reason: f.stopReason,
           history: f.history,

@@ -56,6 +56,8 @@ export interface FitSummary {
   readonly fine_tuned: boolean;
   readonly train_windows: number;
   readonly temperature?: number;
+  /** Gradient boosting's iterations kept (early stopping on the fold's validation block); absent for others. */
+  readonly iterations?: number;
   readonly best_epoch?: number | null;
   readonly stop_reason?: StopReason;
   readonly history?: readonly EpochRecord[];

@@ -18,6 +18,7 @@ import {
 import { decideClasses } from "../../engine/index.ts";
 import { fitTemperature, logProbabilities, softmaxRows } from "../metrics/index.ts";
 import { blended } from "../train/index.ts";
+import { keptIterationsText } from "../baselines/index.ts";
 import { blendTemperature } from "./calibrate.ts";
 import { type FoldAction, FoldError, type FoldPlan } from "./folds.ts";
 import type { FitReport, FoldData, Learner } from "./learner.ts";
@@ -256,7 +257,8 @@ export async function walkForward(
           `  ${learner.name}: ${fit.fineTuned ? "fine-tuned" : "trained"} on ${
             fit.trainWindows.toLocaleString("en-US")
           } windows${drawnText(fit)} in ${fit.seconds.toFixed(1)} s` +
-            (fit.temperature !== undefined ? `, temperature ${fit.temperature.toFixed(3)}` : ""),
+            (fit.temperature !== undefined ? `, temperature ${fit.temperature.toFixed(3)}` : "") +
+            (fit.iterations !== undefined ? `, ${keptIterationsText(fit.iterations)}` : ""),
         );
       }
     }

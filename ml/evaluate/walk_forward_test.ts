@@ -413,3 +413,65 @@ Deno.test("walk-forward with --retrain none keeps the first fold's blend tempera
     assert.deepEqual([b.temperature, b.withTemperature], [first.temperature, first.withTemperature]);
   }
 });
+
+/** One weekly fold of the synthetic market: the scripted model, majority and gradient boosting with `boosting`. */
+async function boostingFold(boosting: { maxIterations: number }) {
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 1, "weekly", 1);
+  const learners = [
+    new ScriptedLearner("model", 0.3),
+    ...baselineLearners({ seed: 1, maxTrainWindows: 1_000, gradientBoosting: boosting })
+      .filter((l) => l.name === "majority" || l.name === "gradient_boosting"),
+  ];
+  const lines: string[] = [];
+  const outcomes = await walkForward(series, plans, learners, {
+    shape: syntheticShape,
+    clip: 10,
+    log: (l) => lines.push(l),
+  });
+  const summary = summarize(series, outcomes, {
+    model: "model",
+    horizon: 4,
+    decisionRule: "prior",
+    threshold: 0.4,
+    fee: 0.001,
+    short: false,
+    seed: 1,
+    resamples: 50,
+  });
+  // As evaluation.json holds it.
+  const fits = JSON.parse(JSON.stringify(summary.folds[0].fits));
+  return { lines, outcome: outcomes[0], fits };
+}
+
+Deno.test("evaluate says how many iterations gradient boosting kept, on its fold line and in the fold's fits", async () => {
+  // A real 2h run's boosting kept none and scored as majority to the last digit, with nothing saying why.
+  const { lines, outcome, fits } = await boostingFold({ maxIterations: 5 });
+  const kept = outcome.fits.gradient_boosting!.iterations!;
+  assert.ok(kept > 0 && kept <= 5, `${kept} iterations`);
+  const line = lines.find((l) => l.startsWith("  gradient_boosting: "))!;
+  assert.match(
+    line,
+    new RegExp(`^  gradient_boosting: trained on [\\d,]+ windows in [\\d.]+ s, ${kept} iterations? kept$`),
+  );
+  assert.equal(fits.gradient_boosting.iterations, kept);
+  // Only boosting has iterations: the other learners' fits and lines do not mention them.
+  assert.equal("iterations" in fits.majority, false);
+  assert.equal("iterations" in fits.model, false);
+  assert.ok(lines.filter((l) => /iteration/.test(l)).length === 1, lines.join("\n"));
+});
+
+Deno.test("a gradient boosting that kept no iteration says it gives the training class shares, as majority does", async () => {
+  const { lines, outcome, fits } = await boostingFold({ maxIterations: 0 });
+  assert.equal(outcome.fits.gradient_boosting!.iterations, 0);
+  assert.equal(fits.gradient_boosting.iterations, 0);
+  const line = lines.find((l) => l.startsWith("  gradient_boosting: "))!;
+  assert.match(
+    line,
+    /, 0 iterations kept \(no tree improved the validation log-loss, so it gives the training class shares, as majority does\)$/,
+  );
+  // What the clause claims: its probabilities are majority's.
+  const boosting = outcome.predictions.gradient_boosting.probabilities;
+  const majority = outcome.predictions.majority.probabilities;
+  boosting.forEach((p, j) => assert.ok(Math.abs(p - majority[j]) < 1e-6, `${j}: ${p} vs ${majority[j]}`));
+});

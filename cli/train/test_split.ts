@@ -17,6 +17,7 @@ import {
   type BaselinePredictions,
   type BoostedTrees,
   boostedTrees,
+  keptIterationsText,
   laggedCandles,
   predictBaselines,
   predictBoostedTrees,
@@ -133,6 +134,9 @@ export async function scoreOnTest(
     ["logistic_regression", baselines.logistic_regression],
     ["gradient_boosting", baselines.gradient_boosting],
   ], decision.rule).forEach((line) => io.out(line));
+  // Boosting that kept no tree scores exactly as majority does, which without this line reads as a bug.
+  const iterations = predicted.boosting.gbdt.iterations;
+  io.out(`gradient_boosting: ${keptIterationsText(iterations)}`);
   if (boosting) {
     io.out(
       `blend: ${blendWords({ with: "gradient_boosting", weight: boosting.weight })} (its temperature ` +
@@ -191,7 +195,8 @@ export async function scoreOnTest(
           ) => [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, predicted_share: m.predicted_share }]),
         ),
       },
-      baselines,
+      // Boosting's kept iterations beside its scores: 0 explains scores identical to majority's.
+      baselines: { ...baselines, gradient_boosting: { ...baselines.gradient_boosting, iterations } },
     },
     /** The blend's boosting, for the version to keep (boosting.json, and inside model.onnx). */
     boosting: boosting?.trees,

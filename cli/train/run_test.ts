@@ -13,6 +13,7 @@ import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { syntheticSeries } from "../../test/evaluation.ts";
 import { inputScalingOf, loadModel, VOLATILITY_LAYER } from "../../ml/models/index.ts";
 import { MIN_TEMPERATURE_WINDOWS } from "../../ml/evaluate/index.ts";
+import { escapeXml } from "../../ml/report/index.ts";
 import { parsePreprocessor } from "../../engine/preprocessor.ts";
 import { sourceCommit } from "../../engine/index.ts";
 import {
@@ -147,6 +148,8 @@ Deno.test({
         ? /^gradient_boosting: 0 iterations kept \(no tree improved the validation log-loss, so it gives the training class shares, as majority does\)$/
         : new RegExp(`^gradient_boosting: ${iterations} iterations? kept$`),
     );
+    // The version's report.html says the same under its test table.
+    assert.ok(report.includes(escapeXml(said!)), "report.html lacks the kept iterations");
     await Deno.remove(dir, { recursive: true });
   },
 });

@@ -159,6 +159,8 @@ export async function saveVersion(
         test: metrics.test,
         baselines: metrics.baselines,
         baselinesServed: metrics.served.baselines,
+        // Noted under the test table: boosting that kept none scores exactly as majority does.
+        boostingIterations: metrics.baselines.gradient_boosting.iterations,
         temperature,
         // A blend's `test` is the blend's: the report names it so and shows the network's own scores beside.
         ...(metrics.blend && metrics.network_test

@@ -81,15 +81,20 @@ export async function fitGradientBoosting(
 }
 
 /**
- * "37 iterations kept", and for none why boosting then scores exactly as majority does: early stopping found no
- * tree that lowered the validation log-loss, so only the log class priors are left. Said by evaluate's fold
- * lines and train's, since identical scores to the last digit otherwise read as a bug.
+ * Why boosting that kept no iteration scores exactly as majority does: early stopping found no tree that
+ * lowered the validation log-loss, so only the log class priors are left. One sentence for every output that
+ * says it (`keptIterationsText`, evaluate's per-fold table note).
+ */
+export const NO_ITERATION_KEPT =
+  "no tree improved the validation log-loss, so it gives the training class shares, as majority does";
+
+/**
+ * "37 iterations kept", and for none why boosting then scores exactly as majority does (`NO_ITERATION_KEPT`).
+ * Said by evaluate's fold lines, train's line and report.html, retrain's reference, since identical scores to
+ * the last digit otherwise read as a bug.
  */
 export function keptIterationsText(iterations: number): string {
-  return `${plural(iterations, "iteration")} kept` +
-    (iterations === 0
-      ? " (no tree improved the validation log-loss, so it gives the training class shares, as majority does)"
-      : "");
+  return `${plural(iterations, "iteration")} kept` + (iterations === 0 ? ` (${NO_ITERATION_KEPT})` : "");
 }
 
 /** Probabilities and expected returns of every window of `set`, in its order. */

@@ -8,6 +8,7 @@ import type { Metrics } from "../metrics/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
 import { boostingShare } from "../../engine/index.ts";
+import { NO_ITERATION_KEPT } from "../baselines/index.ts";
 import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
 import type { Interval } from "./bootstrap.ts";
 import {
@@ -344,9 +345,27 @@ function perFold(s: EvaluationSummary): Table {
     notes: [
       `${s.model}'s scores and temperature on each fold's test windows; the last two columns are ` +
       `${s.best_baseline}'s. Update: what was done to ${s.model} before the fold (trained, fine-tuned, as is).`,
+      ...keptIterationsNote(s),
     ],
     highlight: [],
   };
+}
+
+/**
+ * Gradient boosting's iterations kept on each fold (fits.gradient_boosting.iterations), and for a 0 why it then
+ * scores exactly as majority does: identical rows otherwise read as a bug. None for an evaluation.json from
+ * before the count was recorded, or without the boosting baseline.
+ */
+function keptIterationsNote(s: EvaluationSummary): string[] {
+  const kept = s.folds.flatMap((f) => {
+    const n = f.fits.gradient_boosting?.iterations;
+    return n === undefined ? [] : [[f.label, n] as const];
+  });
+  if (kept.length === 0) return [];
+  return [
+    `gradient_boosting's iterations kept by early stopping: ${kept.map(([f, n]) => `${f} ${n}`).join(", ")}` +
+    (kept.some(([, n]) => n === 0) ? `; where 0, ${NO_ITERATION_KEPT}.` : "."),
+  ];
 }
 
 function reliability(s: EvaluationSummary): Table {

@@ -109,3 +109,41 @@ Deno.test("the pooled table says which way each score is better", () => {
   assert.ok(t.notes.includes(SCORES_NOTE));
   assert.match(SCORES_NOTE, /log-loss .*\(lower is better/);
 });
+
+Deno.test("the per-fold table notes gradient boosting's kept iterations per fold, and why 0 scores as majority", () => {
+  const note = (s: typeof summary) =>
+    evaluationTables(s).find((t) => t.id === "per_fold")!.notes.find((n) =>
+      n.startsWith("gradient_boosting")
+    );
+  const withFits = (iterations: (k: number) => number | undefined) => ({
+    ...summary,
+    folds: summary.folds.map((f, k) => ({
+      ...f,
+      fits: { ...f.fits, gradient_boosting: { ...f.fits.gradient_boosting!, iterations: iterations(k) } },
+    })),
+  });
+  const [a, b, c] = summary.folds.map((f) => f.label);
+  // Read from each fold's fits, as evaluation.json holds them.
+  assert.equal(
+    note(withFits((k) => [37, 4, 1][k])),
+    `gradient_boosting's iterations kept by early stopping: ${a} 37, ${b} 4, ${c} 1.`,
+  );
+  // A fold whose boosting kept none scores exactly as majority there: the note says why (a 2h run's did).
+  const none = withFits((k) => [37, 0, 1][k]);
+  assert.equal(
+    note(none),
+    `gradient_boosting's iterations kept by early stopping: ${a} 37, ${b} 0, ${c} 1; where 0, no tree ` +
+      "improved the validation log-loss, so it gives the training class shares, as majority does.",
+  );
+  // The terminal prints it under the table too.
+  assert.ok(formatSummary(none).join("\n").replace(/\s+/g, " ").includes(note(none)!));
+  // The walk-forward's own counts, whatever they are.
+  const counts = summary.folds.map((f) => f.fits.gradient_boosting!.iterations!);
+  assert.ok(counts.every((n) => Number.isInteger(n) && n >= 0), counts.join(", "));
+  assert.ok(
+    note(summary)!.includes(`${a} ${counts[0]}, ${b} ${counts[1]}, ${c} ${counts[2]}`),
+    String(note(summary)),
+  );
+  // An evaluation.json from before the count was recorded: no note.
+  assert.equal(note(withFits(() => undefined)), undefined);
+});

@@ -169,6 +169,54 @@ Deno.test("the training report's test-split table is the one train prints, cell 
   for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `missing note ${note}`);
 });
 
+Deno.test("report.html's per-fold table notes gradient boosting's kept iterations, and why 0 scores as majority", () => {
+  const none = {
+    ...summary,
+    folds: summary.folds.map((f) => ({
+      ...f,
+      fits: { ...f.fits, gradient_boosting: { ...f.fits.gradient_boosting!, iterations: 0 } },
+    })),
+  };
+  const html = renderReport(evaluationReport(none, facts));
+  assert.ok(
+    html.includes(
+      escapeXml(
+        `gradient_boosting's iterations kept by early stopping: ${
+          summary.folds.map((f) => `${f.label} 0`).join(", ")
+        }; where 0, no tree improved the validation log-loss, so it gives the training class shares, as ` +
+          "majority does.",
+      ),
+    ),
+  );
+});
+
+Deno.test("the training report notes gradient boosting's kept iterations under the test table, when recorded", () => {
+  const input = (boostingIterations?: number) => ({
+    version: "v1",
+    modelType: "m",
+    history: [],
+    bestEpoch: 1,
+    test: summary.overall.model.metrics,
+    baselines: {
+      majority: summary.overall.majority.metrics,
+      gradient_boosting: summary.overall.gradient_boosting.metrics,
+    },
+    boostingIterations,
+  });
+  assert.ok(renderReport(trainingReport(input(37))).includes("gradient_boosting: 37 iterations kept"));
+  // 0: scores exactly as majority, which the note says is not a bug (train prints the same line).
+  assert.ok(
+    renderReport(trainingReport(input(0))).includes(
+      escapeXml(
+        "gradient_boosting: 0 iterations kept (no tree improved the validation log-loss, so it gives the " +
+          "training class shares, as majority does)",
+      ),
+    ),
+  );
+  // A version from before metrics.json recorded the count: nothing.
+  assert.doesNotMatch(renderReport(trainingReport(input())), /iterations? kept/);
+});
+
 Deno.test("the training verdict: a model that names one class is not ahead, whatever its log-loss", () => {
   // Always SIDEWAYS under argmax: the better log-loss alone must not make it "ahead".
   const sideways = testDecisions(logitsFor(LABELS, [-3, 3, -3], 0.2), LABELS, 1, "argmax", [0.2, 0.6, 0.2]);

@@ -18,6 +18,7 @@ import {
 } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
 import { blendWords } from "../../engine/index.ts";
+import { keptIterationsText } from "../baselines/index.ts";
 import { type ReportData, type Section, tableSection } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
@@ -60,6 +61,11 @@ export interface TrainingReportInput {
    * network's own probabilities, shown beside it as train prints them.
    */
   readonly blend?: { readonly weight: number; readonly with: string; readonly network: Metrics };
+  /**
+   * The gradient-boosting baseline's kept iterations (metrics.json's `baselines.gradient_boosting.iterations`),
+   * noted under the test table as train prints them; absent (a version from before they were recorded): no note.
+   */
+  readonly boostingIterations?: number;
 }
 
 /** The test table's name for the model: the served blend when the version is one (as train prints it). */
@@ -310,19 +316,23 @@ export function trainingReport(r: TrainingReportInput): ReportData {
   const d = r.decisions;
   const table = testSplitTable(rows, d?.rule);
   const sections: Section[] = [
-    tableSection(
-      r.blend
-        ? {
-          ...table,
-          // Which row is which field of metrics.json, where test_loss beside a blend's `test` is the network's.
-          notes: [
-            ...table.notes,
+    tableSection({
+      ...table,
+      notes: [
+        ...table.notes,
+        // Which row is which field of metrics.json, where test_loss beside a blend's `test` is the network's.
+        ...(r.blend
+          ? [
             `${modelRowName(r)}: what the version serves, ${blendWords(r.blend)} (metrics.json's test); ` +
             "network alone: the network's own probabilities (metrics.json's network_test).",
-          ],
-        }
-        : table,
-    ),
+          ]
+          : []),
+        // Boosting that kept no tree scores exactly as majority does: said, or the two rows read as a bug.
+        ...(r.boostingIterations !== undefined && "gradient_boosting" in r.baselines
+          ? [`gradient_boosting: ${keptIterationsText(r.boostingIterations)}`]
+          : []),
+      ],
+    }),
   ];
   if (d) {
     const ruleRow = (name: string, s: RuleScores) => [

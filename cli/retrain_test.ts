@@ -15,6 +15,7 @@ import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
 import { RetrainJson } from "./retrain/outcome.ts";
+import { keptIterationsText } from "../ml/baselines/index.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { runRetrain } from "./retrain/run.ts";
 import {
@@ -1499,6 +1500,17 @@ Deno.test("retrain --json: the decision as one JSON document on stdout, the summ
     assert.equal(h.days, 3);
     assert.ok(
       json.summary.includes(`gradient_boosting log-loss ${json.gradient_boosting_log_loss!.toFixed(4)}`),
+    );
+    // With the iterations it kept, in the line and the document: none scores as the class shares, not broken.
+    const kept = json.gradient_boosting_iterations!;
+    assert.ok(Number.isInteger(kept) && kept >= 0, String(kept));
+    assert.ok(
+      json.summary.includes(
+        `gradient_boosting log-loss ${json.gradient_boosting_log_loss!.toFixed(4)}, ${
+          keptIterationsText(kept)
+        })`,
+      ),
+      json.summary,
     );
     assert.deepEqual(
       json.skipped_steps.map((s) => s.step),

@@ -284,8 +284,9 @@ export async function scoreCheckpoint(dir: string, set: LabelledSet): Promise<Se
 }
 
 /**
- * The gradient-boosting baseline's metrics on the held-out set: fit on every window before `start` (the
- * newest 15 % of that time validates its iterations), so it sees what the candidate sees. Null when there is
+ * The gradient-boosting baseline's metrics on the held-out set, with the iterations early stopping kept: fit
+ * on every window before `start` (the newest 15 % of that time validates its iterations), so it sees what the
+ * candidate sees; 0 iterations score exactly as the class shares do. Null when there is
  * too little data before the held-out period to split, or when `signal` was aborted (retrain's Ctrl-C: the
  * reference is not worth a minute of labelling and boosting to a run that is stopping).
  */
@@ -295,7 +296,7 @@ export async function scoreGradientBoosting(
   shape: WindowShape,
   set: LabelledSet,
   signal?: AbortSignal,
-): Promise<Metrics | null> {
+): Promise<(Metrics & { readonly iterations: number }) | null> {
   const earliest = Math.min(...series.map((s) => s.openTime[0]));
   const validationStart = start - Math.round(0.15 * (start - earliest));
   let data;
@@ -319,5 +320,8 @@ export async function scoreGradientBoosting(
     throw error;
   }
   const out = predictGradientBoosting(model, set, shape);
-  return computeMetrics(set.labels, out.probabilities, set.returns, out.returns);
+  return {
+    ...computeMetrics(set.labels, out.probabilities, set.returns, out.returns),
+    iterations: model.gbdt.iterations,
+  };
 }

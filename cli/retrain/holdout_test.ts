@@ -10,7 +10,7 @@ import {
   holdoutStart,
   scoreGradientBoosting,
 } from "./holdout.ts";
-import { describeDifference } from "./promotion.ts";
+import { boostingReference, describeDifference } from "./promotion.ts";
 
 const shape = { lookback: 12, horizon: 4, labelRule: { kind: "volatility", multiplier: 0.5 } } as const;
 
@@ -21,6 +21,8 @@ Deno.test("the boosting reference on the held-out days is skipped, not fit, once
   assert.ok(set.size > 0);
   const scored = await scoreGradientBoosting(series, start, shape, set);
   assert.ok(scored && Number.isFinite(scored.log_loss));
+  // With the iterations early stopping kept, which the summary's reference names.
+  assert.ok(Number.isInteger(scored.iterations) && scored.iterations >= 0, String(scored.iterations));
   // Before, a Ctrl-C waited for the labelling and boosting of every window before the held-out days.
   const stop = new AbortController();
   stop.abort();
@@ -64,4 +66,18 @@ Deno.test("two equally good learners on 1d candles are seldom told apart by the 
   }
   assert.ok(dayBlocks / trials > 0.07, `one-day blocks: ${dayBlocks} of ${trials} clearly better`);
   assert.ok(clear / trials < 0.06, `${clear} of ${trials} clearly better`);
+});
+
+Deno.test("retrain's boosting reference names the iterations kept, and why none scores as the class shares", () => {
+  assert.equal(
+    boostingReference({ log_loss: 1.04683, iterations: 37 }),
+    "; gradient_boosting log-loss 1.0468, 37 iterations kept",
+  );
+  // A reference that kept no tree scores as the training class shares: said, or the cron mail reads broken.
+  assert.equal(
+    boostingReference({ log_loss: 1.0912, iterations: 0 }),
+    "; gradient_boosting log-loss 1.0912, 0 iterations kept (no tree improved the validation log-loss, so it " +
+      "gives the training class shares, as majority does)",
+  );
+  assert.equal(boostingReference(null), "");
 });

@@ -79,6 +79,11 @@ export const RetrainJson = z.object({
   failed_criteria: z.array(z.string()),
   /** The gradient-boosting baseline's log-loss on the same windows: a reference, not part of the rule. */
   gradient_boosting_log_loss: z.number().nullable(),
+  /**
+   * The iterations early stopping kept in that baseline (null beside a null log-loss): with 0 it gives the
+   * training class shares, so its log-loss is the class shares', not a broken fit.
+   */
+  gradient_boosting_iterations: z.number().int().nullable(),
   /** Versions removed beyond --keep. */
   removed_versions: z.array(z.string()),
   /** Steps this run did not take, and why. */

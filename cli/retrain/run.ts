@@ -50,6 +50,7 @@ import {
   versionsTrainedOn,
 } from "./store.ts";
 import {
+  boostingReference,
   describeDifference,
   differenceJudgement,
   failedCriteria,
@@ -125,6 +126,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       | "log_loss_difference"
       | "failed_criteria"
       | "gradient_boosting_log_loss"
+      | "gradient_boosting_iterations"
       | "removed_versions"
       | "skipped_steps"
     > = {
@@ -134,6 +136,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       log_loss_difference: null,
       failed_criteria: [],
       gradient_boosting_log_loss: null,
+      gradient_boosting_iterations: null,
       removed_versions: [],
       skipped_steps: opts.collect ? [] : [{ step: "collect", reason: "--no-collect" }],
     };
@@ -406,7 +409,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const cand = await scoreCheckpoint(candidateDir, set);
     // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.
     const boosting = await scoreGradientBoosting(series, start, shape, set, opts.signal);
-    const reference = boosting ? `; gradient_boosting log-loss ${score(boosting.log_loss)}` : "";
+    const reference = boostingReference(boosting);
     const scoresJson = (m: typeof cand) => ({
       macro_f1: finite(m.macro_f1),
       log_loss: finite(m.log_loss),
@@ -414,6 +417,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     });
     report.candidate_scores = scoresJson(cand);
     report.gradient_boosting_log_loss = boosting ? finite(boosting.log_loss) : null;
+    report.gradient_boosting_iterations = boosting?.iterations ?? null;
     let promoted: boolean, verdict: string, reason: RetrainReason;
     if (!current || !currentPre) {
       promoted = true;

@@ -14,6 +14,20 @@ import type { EvaluationSummary } from "../ml/evaluate/summary_types.ts";
 import { walkForward } from "../ml/evaluate/walk_forward.ts";
 import type { LabelledSet } from "../ml/data/index.ts";
 
+/**
+ * The `summarize` options every evaluation test shares (the served prior rule, evaluate's trade threshold and
+ * fee, horizon 4); each test adds its model name where that is not "model", and its resample count.
+ */
+export const SUMMARY_OPTIONS = {
+  model: "model",
+  horizon: 4,
+  decisionRule: "prior",
+  threshold: 0.4,
+  fee: 0.001,
+  short: false,
+  seed: 1,
+} as const;
+
 /** Monday 2023-06-05 00:00 UTC. */
 export const SYNTHETIC_START = Date.parse("2023-06-05T00:00Z");
 const HOUR = 3_600_000;
@@ -99,15 +113,5 @@ export async function syntheticSummary(
   // With the blend evaluate scores beside the model (train --blend-boosting's), as every evaluate run has.
   const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
   const outcomes = await walkForward(series, plans, learners, { shape, clip: 10, blend });
-  return summarize(series, outcomes, {
-    blend,
-    model: "model",
-    horizon: 4,
-    decisionRule: "prior",
-    threshold: 0.4,
-    fee: 0.001,
-    short: false,
-    seed: 1,
-    resamples: 200,
-  });
+  return summarize(series, outcomes, { ...SUMMARY_OPTIONS, blend, resamples: 200 });
 }

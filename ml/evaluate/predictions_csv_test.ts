@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+import { ScriptedLearner, SUMMARY_OPTIONS, syntheticSeries } from "../../test/evaluation.ts";
 import { CLASSES } from "../../features/index.ts";
 import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
@@ -39,16 +39,7 @@ Deno.test("predictions.csv holds every test window once, and its probabilities s
   );
 
   // The pooled log-loss recomputed from the file is the summary's (before: 6 significant digits, off in the 6th).
-  const summary = summarize(series, outcomes, {
-    model: names[0],
-    horizon: 4,
-    decisionRule: "prior",
-    threshold: 0.4,
-    fee: 0.001,
-    short: false,
-    seed: 1,
-    resamples: 10,
-  });
+  const summary = summarize(series, outcomes, { ...SUMMARY_OPTIONS, model: names[0], resamples: 10 });
   names.forEach((name, j) => {
     let sum = 0;
     for (const r of rows) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+import { ScriptedLearner, SUMMARY_OPTIONS, syntheticSeries } from "../../test/evaluation.ts";
 import { sliceSeries } from "../../features/index.ts";
 import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
@@ -42,22 +42,12 @@ async function outcomesOf(folds: number, learner = new ScriptedLearner(), signal
   return { series, plans, outcomes: await walkForward(series, plans, learners, { shape, clip: 10, signal }) };
 }
 
-const summaryOptions = {
-  model: "model",
-  horizon: 4,
-  threshold: 0.4,
-  fee: 0.001,
-  short: false,
-  seed: 1,
-  decisionRule: "prior",
-} as const;
-
 Deno.test("with some folds in-sample, the verdict is judged on the out-of-sample folds and says which", async () => {
   const { series, plans, outcomes } = await outcomesOf(3);
   const labels = plans.map((p) => p.label);
   // The checkpoint's data ends inside the first fold's test week.
   const s = summarize(series, outcomes, {
-    ...summaryOptions,
+    ...SUMMARY_OPTIONS,
     resamples: 100,
     trainedUntil: plans[0].testStart + 24 * 3_600_000,
   });
@@ -71,14 +61,14 @@ Deno.test("with some folds in-sample, the verdict is judged on the out-of-sample
   assert.doesNotMatch(text, /No verdict/);
   // Every fold seen: no verdict at all.
   const all = summarize(series, outcomes, {
-    ...summaryOptions,
+    ...SUMMARY_OPTIONS,
     resamples: 100,
     trainedUntil: plans[2].testEnd,
   });
   assert.deepEqual(all.verdict.folds, []);
   assert.match(all.verdict.lines.join("\n"), /No verdict/);
   // None seen: the plain verdict over every fold.
-  const none = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const none = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
   assert.deepEqual(none.verdict.folds, labels);
   assert.equal(none.in_sample, null);
   assert.equal(none.partial, null);
@@ -96,7 +86,7 @@ Deno.test("an aborted walk keeps the folds that finished and drops the one runni
   const { series, plans, outcomes } = await outcomesOf(3, new Interrupted(), stop.signal);
   assert.deepEqual(outcomes.map((o) => o.plan.label), [plans[0].label]);
   const missing = plans.slice(outcomes.length).map((p) => p.label);
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 50, missingFolds: missing });
+  const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 50, missingFolds: missing });
   assert.deepEqual(s.partial, {
     reason: "interrupted",
     folds_done: [plans[0].label],
@@ -111,7 +101,7 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   // A model that knows much of the truth: clearly ahead of every baseline, given enough evidence.
   const skilled = () => new ScriptedLearner("model", 0.8);
   const one = await outcomesOf(1, skilled());
-  const s = summarize(one.series, one.outcomes, { ...summaryOptions, resamples: 200 });
+  const s = summarize(one.series, one.outcomes, { ...SUMMARY_OPTIONS, resamples: 200 });
   assert.equal(s.bootstrap.blocks, 2);
   // Before 28aac4d the percentile interval from 2 blocks excluded zero and the verdict read "better" from one
   // week; the t interval (one degree of freedom) is wide by itself now, and the rule holds either way.
@@ -127,7 +117,7 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.ok(table.notes.some((n) => n.startsWith("Only 2 blocks")));
   // Three weeks are 6 blocks: judged.
   const three = await outcomesOf(3, skilled());
-  const t = summarize(three.series, three.outcomes, { ...summaryOptions, resamples: 200 });
+  const t = summarize(three.series, three.outcomes, { ...SUMMARY_OPTIONS, resamples: 200 });
   assert.equal(t.bootstrap.blocks, 6);
   assert.equal(t.verdict.log_loss, "better");
   assert.doesNotMatch(t.verdict.lines.join("\n"), /too few/);
@@ -141,13 +131,13 @@ Deno.test("a symbol without a test window (delisted before the folds) is left ou
   const learners = [new ScriptedLearner(), ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 })];
   const outcomes = await walkForward(series, plans, learners, { shape, clip: 10 });
   // Before: computeMetrics threw "no windows were evaluated" for SIMCUSDT after every fold had trained.
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
   assert.deepEqual(s.per_symbol.map((p) => p.symbol), ["SIMAUSDT", "SIMBUSDT"]);
 });
 
 Deno.test("an interval from one block is written '– … –, unbounded' in the verdict, never ±Infinity", async () => {
   const { series, outcomes } = await outcomesOf(1);
-  const { verdict: _, ...s } = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const { verdict: _, ...s } = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
   const unbounded = { estimate: 0.01, low: -Infinity, high: Infinity };
   const lines = verdictOf({
     ...s,
@@ -160,8 +150,8 @@ Deno.test("an interval from one block is written '– … –, unbounded' in the
 
 Deno.test("the verdict's macro-F1 compares the classes the version is served with, the baseline's under the same rule", async () => {
   const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
-  const prior = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
-  const argmax = summarize(series, outcomes, { ...summaryOptions, resamples: 100, decisionRule: "argmax" });
+  const prior = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
+  const argmax = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100, decisionRule: "argmax" });
   const best = prior.best_baseline;
   assert.equal(argmax.best_baseline, best, "the best baseline is chosen on log-loss, whatever the rule");
   // Served with the prior rule (what train stores): the prior rule's macro-F1 of both learners.
@@ -240,7 +230,7 @@ Deno.test("a rule-based best baseline (persistence) is judged by its own calls u
     clip: 10,
   });
   for (const decisionRule of ["prior", "argmax"] as const) {
-    const s = summarize(series, outcomes, { ...summaryOptions, resamples: 50, decisionRule });
+    const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 50, decisionRule });
     assert.equal(s.best_baseline, "persistence");
     const f1 = s.bootstrap.macro_f1;
     assert.equal(f1.baseline, s.overall.persistence.metrics.macro_f1);
@@ -250,7 +240,7 @@ Deno.test("a rule-based best baseline (persistence) is judged by its own calls u
 
 Deno.test("log-loss is bootstrapped against every baseline, each judged in the tables; the best's is the verdict's", async () => {
   const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
   const byBaseline = s.bootstrap.log_loss_diff_by_baseline;
   assert.deepEqual(Object.keys(byBaseline).sort(), [...s.baselines].sort());
   assert.deepEqual(byBaseline[s.best_baseline], s.bootstrap.log_loss_diff);
@@ -279,7 +269,7 @@ Deno.test("the blend train --blend-boosting serves is scored beside the model, n
   ];
   const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
   const outcomes = await walkForward(series, plans, learners, { shape, clip: 10, blend });
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100, blend });
+  const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100, blend });
   const b = s.blend!;
   assert.equal(b.with, "gradient_boosting");
   assert.equal(b.weight, 0.5);
@@ -313,7 +303,7 @@ Deno.test("the blend train --blend-boosting serves is scored beside the model, n
 
 Deno.test("without a blend asked for (or gradient boosting among the learners) there is none to score", async () => {
   const { series, outcomes } = await outcomesOf(2, new ScriptedLearner("model", 0.3));
-  const s = summarize(series, outcomes, { ...summaryOptions, resamples: 100 });
+  const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
   assert.equal(s.blend, null);
   assert.equal(evaluationTables(s).find((t) => t.id === "blend"), undefined);
   const plans = planFolds(dataEnd(syntheticSeries()), 2, "weekly", 1);
@@ -326,7 +316,7 @@ Deno.test("without a blend asked for (or gradient boosting among the learners) t
   const without = await walkForward(syntheticSeries(), plans, learners, { shape, clip: 10, blend });
   assert.ok(without.every((o) => o.blend === undefined));
   assert.equal(
-    summarize(syntheticSeries(), without, { ...summaryOptions, resamples: 100, blend }).blend,
+    summarize(syntheticSeries(), without, { ...SUMMARY_OPTIONS, resamples: 100, blend }).blend,
     null,
   );
 });

@@ -15,7 +15,7 @@ import { blended } from "../train/index.ts";
 import type { FoldData, Learner } from "./learner.ts";
 import type { PredictionSet } from "./scores.ts";
 import { blendTemperature, MIN_TEMPERATURE_WINDOWS } from "./calibrate.ts";
-import { ScriptedLearner, syntheticSeries } from "../../test/evaluation.ts";
+import { ScriptedLearner, SUMMARY_OPTIONS, syntheticSeries } from "../../test/evaluation.ts";
 
 const syntheticShape = {
   lookback: 20,
@@ -121,13 +121,9 @@ Deno.test({
     assert.ok(first.fits.lightweight_lstm!.temperature! > 0);
 
     const summary = summarize(series, outcomes, {
+      ...SUMMARY_OPTIONS,
       model: "lightweight_lstm",
       horizon: HORIZON,
-      decisionRule: "prior",
-      threshold: 0.4,
-      fee: 0.001,
-      short: false,
-      seed: 1,
       resamples: 100,
     });
     assert.deepEqual(summary.baselines, [
@@ -429,16 +425,7 @@ async function boostingFold(boosting: { maxIterations: number }) {
     clip: 10,
     log: (l) => lines.push(l),
   });
-  const summary = summarize(series, outcomes, {
-    model: "model",
-    horizon: 4,
-    decisionRule: "prior",
-    threshold: 0.4,
-    fee: 0.001,
-    short: false,
-    seed: 1,
-    resamples: 50,
-  });
+  const summary = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 50 });
   // As evaluation.json holds it.
   const fits = JSON.parse(JSON.stringify(summary.folds[0].fits));
   return { lines, outcome: outcomes[0], fits };

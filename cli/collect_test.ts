@@ -177,7 +177,8 @@ Deno.test("collect --source csv: a training CSV not named like ETHUSDT-1h.csv is
     // Before: "--symbol is required with --source csv (…training_data.csv does not say which symbol it
     // holds)"; given the symbol, the next run only then said it was a training CSV.
     const r = await cli(["collect", "--source", "csv", "--csv-path", path, "--output", join(dir, "out.csv")]);
-    assert.equal(r.code, 1, r.err);
+    // A usage error: --csv-path names the wrong kind of file (was 1, beside train's 2 for a missing --data).
+    assert.equal(r.code, 2, r.err);
     assert.match(
       r.err,
       /^candlecast: \S+training_data\.csv is already a training CSV \(symbol,open_time,…,stoch_d\), /,

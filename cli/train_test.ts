@@ -93,6 +93,33 @@ Deno.test("train: a missing CSV is a usage error naming --data, with a hint (exi
   assert.match(folder.err, /^candlecast: --data: \S+ is a folder, not a file\nhint: .*candlecast collect/);
 });
 
+Deno.test("train and evaluate: a --data that is not a training CSV (JSON, raw candles) is a usage error (exit 2), as a missing one is", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const json = `${dir}/export.json`;
+    await Deno.writeTextFile(json, '{"candles": []}\n');
+    const raw = `${dir}/BTCUSDT-1h.csv`;
+    await Deno.writeTextFile(
+      raw,
+      "open_time,open,high,low,close,volume\n1704067200000,100,101,99,100.5,10\n",
+    );
+    // Before: exit 1 for these, beside exit 2 for a missing --data or a folder: the same mistake, two codes.
+    for (const command of ["train", "evaluate"]) {
+      const wrong = await cli([command, "--data", json]);
+      assert.equal(wrong.code, 2, wrong.err);
+      assert.match(
+        wrong.err,
+        /export\.json is not a training CSV \(its first line must be the header symbol,/,
+      );
+      const candles = await cli([command, "--data", raw]);
+      assert.equal(candles.code, 2, candles.err);
+      assert.match(candles.err, /BTCUSDT-1h\.csv is not a training CSV: it holds raw OHLCV candles/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train: a CSV holding a header alone is a usage error saying to collect first (exit 2), as retrain's", async () => {
   const dir = await Deno.makeTempDir();
   try {

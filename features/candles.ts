@@ -206,8 +206,8 @@ export const BOUNDED_HINT =
 /** Candles that cannot be used as they are: the data's to fix (exit 1). */
 export class CandleError extends ReportedError {
   override name = "CandleError";
-  constructor(message: string, hint = "fix the data named, or collect it again") {
-    super(message, hint);
+  constructor(message: string, hint = "fix the data named, or collect it again", exitCode = 1) {
+    super(message, hint, exitCode);
   }
 }
 

@@ -28,12 +28,16 @@ import { shellWord } from "./shell_word.ts";
  */
 export const OHLCV_HEADER = ["open_time", "open", "high", "low", "close", "volume"] as const;
 
-/** The refusal of a training CSV (what collect writes) given where raw candles are read. */
+/**
+ * The refusal of a training CSV (what collect writes) given where raw candles are read: a usage error (exit 2),
+ * the wrong file named, as a training CSV's reader refuses raw candles (`NotTrainingCsvError`).
+ */
 function trainingCsvNotRawCandles(source: string): CandleError {
   return new CandleError(
     `${source} is already a training CSV (symbol,open_time,…,stoch_d), not raw candles`,
     `give it to train as it is ('candlecast train --data ${shellWord(source)}'); collect --source ` +
       `csv reads raw candles (${OHLCV_HEADER.join(",")}) or a Binance kline dump`,
+    2,
   );
 }
 

@@ -45,9 +45,16 @@ export const TRAINING_CSV_HEADER = [
 
 const MAKE_ONE = "make one with 'candlecast collect'";
 
-/** A file that is not a training CSV at all (another CSV, JSON, raw candles), as opposed to one with a bad row. */
+/**
+ * A file that is not a training CSV at all (another CSV, JSON, raw candles), as opposed to one with a bad row.
+ * A usage error (exit 2), as a `--data` that is missing, a folder or a header alone is: the flag names the
+ * wrong file, nothing in it is to be fixed. Before, a JSON file as `--data` exited 1 beside a missing one's 2.
+ */
 export class NotTrainingCsvError extends CandleError {
   override name = "NotTrainingCsvError";
+  constructor(message: string, hint?: string) {
+    super(message, hint, 2);
+  }
 }
 
 function notTrainingCsv(path: string, first?: readonly string[]): CandleError {

@@ -577,3 +577,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "collect past the file size limit (ulimit -f) exits 1 naming the limit, its temp file gone (was killed by SIGXFSZ)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "collect-fsize-"));
+    try {
+      const csv = await writeOhlcv(
+        join(dir, "AAAUSDT-1h.csv"),
+        syntheticKlines("1h", Date.UTC(2022, 0, 1), 2000, { seed: 6 }),
+      );
+      const output = join(dir, "out.csv");
+      // 64 KiB: above what Deno writes at its start here, below the training CSV's ~0.5 MB.
+      const out = await new Deno.Command("bash", {
+        args: [
+          "-c",
+          'ulimit -f 64 && exec "$@"',
+          "bash",
+          Deno.execPath(),
+          ...DENO_RUN,
+          "--allow-all",
+          MAIN,
+          ...["collect", "--source", "csv", "--csv-path", csv, "--output", output],
+        ],
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      // Before: exit 153 (128 + SIGXFSZ), no message, and a 64 KiB out.csv.<pid>.<id>.tmp left in the folder.
+      assert.equal(out.code, 1, err);
+      assert.match(err, /^candlecast: the file would pass a file size limit.*out\.csv: File too large/m);
+      assert.match(err, /^hint: raise the process's \('ulimit -f unlimited'/m);
+      const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("out.csv"));
+      assert.deepEqual(left, []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});

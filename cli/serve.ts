@@ -454,12 +454,6 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     others?.hangUp();
   };
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
-  // A write past the file size limit (`ulimit -f`, systemd's LimitFSIZE, docker --ulimit fsize) raises SIGXFSZ,
-  // whose default action killed serve mid-write (the log cut mid-line, every request after it refused). With
-  // the signal handled the write fails with EFBIG instead, which the predictions log retries and reports once
-  // like a full disk, and the stdout log counts as dropped lines; requests go on being answered.
-  const overLimit = () => {};
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGXFSZ", overLimit);
   // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
   if (worker !== null) {
     Deno.stdin.readable.pipeTo(new WritableStream()).catch(() => {}).finally(() => stop("parent_exited"));
@@ -485,10 +479,9 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    if (Deno.build.os !== "windows") {
-      Deno.removeSignalListener("SIGHUP", hangUp);
-      Deno.removeSignalListener("SIGXFSZ", overLimit);
-    }
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hangUp);
+    // SIGXFSZ's listener is main.ts's, for the process's life (cli/file_size_limit.ts): a write past
+    // `ulimit -f` fails with EFBIG, which the predictions log retries and reports once, like a full disk.
   }
 }
 

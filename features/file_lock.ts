@@ -6,7 +6,7 @@
  * that process lock an unlinked file while a third creates a fresh one, and both would "hold" the lock.
  */
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, posix, win32 } from "node:path";
 import { z } from "zod";
 import { ReportedError } from "./reported_error.ts";
 import { nonRegularKind, NotRegularFileError, readRegularTextFile } from "./regular_file.ts";
@@ -250,8 +250,23 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The lock file beside `path`: `dir/.name.lock` (hidden, so listings of data and checkpoints stay clean). */
-export function lockPathFor(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.lock`;
+/**
+ * The lock file beside `path`: `dir/.name.lock` (hidden, so listings of data and checkpoints stay clean). Cut
+ * with the platform's path rules: cut at the last "/" alone, Windows' `C:\data\training.csv` got the lock
+ * `.C:\data\training.csv.lock`, a name Windows refuses (":"), so collect and train could not lock there.
+ *
+ * @example
+ * ```ts
+ * lockPathFor("data/training.csv"); // "data/.training.csv.lock" (on Windows "data\\.training.csv.lock")
+ * ```
+ */
+export function lockPathFor(
+  path: string,
+  paths: PathRules = Deno.build.os === "windows" ? win32 : posix,
+): string {
+  // The folder part kept as written (not joined anew: win32.join turns the drive-relative "C:" into "C:\\").
+  const name = paths.basename(path);
+  return `${path.slice(0, path.lastIndexOf(name))}.${name}.lock`;
 }
+
+type PathRules = Pick<typeof posix, "basename">;

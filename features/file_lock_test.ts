@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, posix, win32 } from "node:path";
 import { LockBusyError, lockFile, lockPathFor, LockWaitInterrupted, tryLockFile } from "./file_lock.ts";
 import { NotRegularFileError } from "./regular_file.ts";
 
@@ -60,6 +60,11 @@ Deno.test("file lock: a waiter is told who holds it once, and gets the lock when
     second.release();
     assert.equal(lockPathFor("data/training.csv"), "data/.training.csv.lock");
     assert.equal(lockPathFor("training.csv"), ".training.csv.lock");
+    // Windows' separators and drive letters (before, the lock of C:\data\training.csv was ".C:\data\…").
+    assert.equal(lockPathFor("C:\\data\\training.csv", win32), "C:\\data\\.training.csv.lock");
+    assert.equal(lockPathFor("C:/data/training.csv", win32), "C:/data/.training.csv.lock");
+    assert.equal(lockPathFor("C:training.csv", win32), "C:.training.csv.lock");
+    assert.equal(lockPathFor("/srv/data/training.csv", posix), "/srv/data/.training.csv.lock");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,7 +3,7 @@
  * `current` only ever changes by an atomic rename of a fresh symlink over it, so a reader sees the old version
  * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
  */
-import { dirname, join, resolve } from "node:path";
+import { join, posix, resolve, win32 } from "node:path";
 import { z } from "zod";
 import {
   describeOwner,
@@ -110,8 +110,28 @@ function promoteWhere(root: string): string {
   return `--checkpoints ${shellWord(root)}`;
 }
 
+/** The path rules `current`'s target is read with: Windows' where candlecast runs there. */
+type PathRules = Pick<typeof posix, "basename" | "dirname">;
+const PLATFORM_PATHS: PathRules = Deno.build.os === "windows" ? win32 : posix;
+
+/**
+ * The version a `current` link's target names (its last part) and the folder it is reached through, null when
+ * the target is the bare name. Cut with the platform's path rules: cut at "/" alone, a link made on Windows
+ * (`mklink /D current v3_2026-11-24\`, or one to `C:\models\v3_2026-11-24`) read as no version at all.
+ */
+export function linkTargetParts(
+  target: string,
+  paths: PathRules = PLATFORM_PATHS,
+): { version: string; folder: string | null } {
+  const folder = paths.dirname(target);
+  return { version: paths.basename(target), folder: folder === "." ? null : folder };
+}
+
 /** The version `current` points at, or null when there is none yet. */
-export async function currentVersion(root: string): Promise<string | null> {
+export async function currentVersion(
+  root: string,
+  paths: PathRules = PLATFORM_PATHS,
+): Promise<string | null> {
   const path = join(root, CURRENT);
   let target: string;
   try {
@@ -132,7 +152,7 @@ export async function currentVersion(root: string): Promise<string | null> {
   }
   // Only a version's name is read from the target: `..`, `.` or any other folder would have models list report
   // it as current and promote record it as the version replaced (serve would try to load it as a model).
-  const version = target.replace(/\/+$/, "").split("/").pop()!;
+  const { version, folder } = linkTargetParts(target, paths);
   if (!isVersionName(version)) {
     throw new CurrentLinkError(
       `${path} points at ${JSON.stringify(target)}, which is not a version (v{N}_{YYYY-MM-DD})`,
@@ -144,8 +164,7 @@ export async function currentVersion(root: string): Promise<string | null> {
   // `cp -a` whose hand-made absolute `current` still leads into the live store) made models list mark this
   // store's folder of the same name as current, promote record it as the version replaced and
   // `train --incremental` fine-tune it, while serve and predict loaded the other store's.
-  const trimmed = target.replace(/\/+$/, "");
-  if (trimmed.includes("/") && !(await sameFolder(resolve(root, dirname(trimmed)), root))) {
+  if (folder !== null && !(await sameFolder(resolve(root, folder), root))) {
     throw new CurrentLinkError(
       `${path} points at ${JSON.stringify(target)}, a version outside ${root}; serve and predict load that ` +
         `one, not ${root}'s own ${version}`,
@@ -194,7 +213,10 @@ async function writeHistory(root: string, previous: string[]): Promise<void> {
 /** Re-points `current` atomically: a new symlink under a temporary name, renamed over the old one. */
 async function pointCurrent(root: string, version: string): Promise<void> {
   const tmp = join(root, `.${CURRENT}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  await Deno.symlink(version, tmp);
+  // A directory link, said: unsaid, Deno on Windows guesses the kind by stat-ing the target from the working
+  // folder, not from the link's, so promote failed ("an `options` argument is required if the target does
+  // not exist") unless run inside the store. Ignored elsewhere.
+  await Deno.symlink(version, tmp, { type: "dir" });
   try {
     await Deno.rename(tmp, join(root, CURRENT));
   } catch (error) {

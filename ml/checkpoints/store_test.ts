@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { basename, join } from "node:path";
+import { basename, join, posix, win32 } from "node:path";
 import {
   CheckpointStoreError,
   CurrentChangedError,
   currentVersion,
+  linkTargetParts,
   listVersionNames,
   nextVersionName,
   promote,
@@ -474,4 +475,51 @@ Deno.test("a version linked in from another disk is listed, as promote and serve
     await Deno.remove(root, { recursive: true });
     await Deno.remove(disk, { recursive: true });
   }
+});
+
+Deno.test("current's target is cut with the platform's path rules: a link made on Windows names its version", async () => {
+  // Before: cut at "/" alone, `mklink /D current v1_2026-01-01\` (cmd's completion adds the "\") and a link to
+  // C:\models\v1_2026-01-01 read as no version at all ("points at …, which is not a version").
+  assert.deepEqual(linkTargetParts("v1_2026-01-01\\", win32), { version: "v1_2026-01-01", folder: null });
+  assert.deepEqual(linkTargetParts("C:\\models\\v1_2026-01-01", win32), {
+    version: "v1_2026-01-01",
+    folder: "C:\\models",
+  });
+  assert.deepEqual(linkTargetParts("\\\\?\\C:\\models\\v1_2026-01-01\\", win32), {
+    version: "v1_2026-01-01",
+    folder: "\\\\?\\C:\\models",
+  });
+  // On Linux a backslash is part of a name, and "/" still cuts as before.
+  assert.deepEqual(linkTargetParts("v1_2026-01-01\\", posix), { version: "v1_2026-01-01\\", folder: null });
+  assert.deepEqual(linkTargetParts("../store/v1_2026-01-01/", posix), {
+    version: "v1_2026-01-01",
+    folder: "../store",
+  });
+  const root = await storeWith("v1_2026-01-01");
+  try {
+    await Deno.symlink("v1_2026-01-01\\", join(root, "current"));
+    assert.equal(await currentVersion(root, win32), "v1_2026-01-01");
+    await assert.rejects(currentVersion(root, posix), /which is not a version/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("promote makes current a directory link: Windows cannot guess the kind of a link from another folder", async () => {
+  const root = await storeWith("v1_2026-01-01");
+  const symlink = Deno.symlink;
+  const made: (Deno.SymlinkOptions | undefined)[] = [];
+  try {
+    // Deno on Windows stats an untyped link's target from the working folder, so promote failed outside the
+    // store; the type is ignored on Linux, so what promote asks for is what is checked here.
+    Deno.symlink = (oldpath, newpath, options) => {
+      made.push(options);
+      return symlink(oldpath, newpath, options);
+    };
+    assert.equal(await promote(root, "v1_2026-01-01"), null);
+  } finally {
+    Deno.symlink = symlink;
+    await Deno.remove(root, { recursive: true });
+  }
+  assert.deepEqual(made, [{ type: "dir" }]);
 });

@@ -164,6 +164,26 @@ Deno.test("collect --source csv: a missing or folder --csv-path is named as such
   }
 });
 
+Deno.test("collect: an --output ending in '/' is refused before anything is read, not a bug at the write", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-out-"));
+  try {
+    const raw = join(dir, "BTCUSDT-1h.csv");
+    await writeFile(raw, "open_time,open,high,low,close,volume\n1704067200000,100,101,99,100.5,10\n");
+    // A folder not made yet. Before: the candles were read, then "unexpected failure: ENOENT: no such file or
+    // directory, open '…/new/.123.abc.tmp'", exit 1, "this is a bug".
+    const output = `${join(dir, "new")}/`;
+    const r = await cli(["collect", "--source", "csv", "--csv-path", raw, "--output", output]);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(
+      r.err,
+      `candlecast: --output: ${output} names a folder (it ends in "/"), not a file\n` +
+        `hint: name a file, e.g. ${join(dir, "new", "training_data.csv")}\n`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 Deno.test("collect --source csv: a training CSV not named like ETHUSDT-1h.csv is named as one, not as a missing --symbol", async () => {
   const dir = await mkdtemp(join(tmpdir(), "collect-cli-csv-"));
   try {

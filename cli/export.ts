@@ -37,10 +37,8 @@ import { requireCheckpoint } from "./checkpoint_flag.ts";
 
 const ExportFlags = z.object({
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
+  // A folder's path ("out/") is refused by requireOutputFile, with a file to name instead.
   output: z.string().min(1, "expected a file path").refine(
-    (p) => !p.endsWith("/"),
-    "expected a file, not a folder",
-  ).refine(
     // predict reads '-' as standard input; here it wrote a file named '-' and printed "wrote -".
     (p) => p !== "-",
     "expected a file path; export does not write to standard output ('-'), name an .onnx file",

@@ -119,6 +119,12 @@ Deno.test("export: an --output or --checkpoint of the wrong kind is a usage erro
         `candlecast: --output: ${dir} is a folder, not a file\n` +
         `hint: name a file, e.g. ${join(dir, "trading_model.onnx")}\n`,
       ],
+      // A folder yet to be made. Before: "--output: expected a file, not a folder" and the generic hint.
+      [
+        ["--checkpoint", version, "--output", `${join(dir, "new")}/`],
+        `candlecast: --output: ${join(dir, "new")}/ names a folder (it ends in "/"), not a file\n` +
+        `hint: name a file, e.g. ${join(dir, "new", "trading_model.onnx")}\n`,
+      ],
       // Before: "unexpected failure: EEXIST: file already exists, mkdir …".
       [
         ["--checkpoint", version, "--output", join(file, "x.onnx")],

@@ -5,7 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, posix, win32 } from "node:path";
 import { ReportedError } from "./reported_error.ts";
 
 /** A path of the wrong kind (a folder where a file goes, a file above a folder): the command line's to fix. */
@@ -46,12 +46,29 @@ export function folderNotFileError(path: string, example?: string): PathKindErro
   );
 }
 
+/** The path rules a path typed by the user is read with: Windows' where candlecast runs there. */
+export type PathRules = Pick<typeof posix, "join" | "sep">;
+export const PLATFORM_PATHS: PathRules = Deno.build.os === "windows" ? win32 : posix;
+
 /**
  * Why `path` cannot be written as a file, or null when it can be (missing folders above it are created on
- * write): it is a folder, or a file stands where one of the folders above it must be.
+ * write): it is a folder, it ends in a separator (a folder's name, there or not), or a file stands where one
+ * of the folders above it must be. `paths`: the platform's rules, a parameter so both can be tested.
  */
-export function outputFileProblem(path: string, example?: string): PathKindError | null {
+export function outputFileProblem(
+  path: string,
+  example?: string,
+  paths: PathRules = PLATFORM_PATHS,
+): PathKindError | null {
   if (pathKind(path) === "folder") return folderNotFileError(path, example);
+  // "out/" (a shell's completion of a folder yet to be made, or Windows' "out\"): collect reached its write and
+  // failed there as "unexpected failure: ENOENT … this is a bug", after fetching every candle.
+  if (path.endsWith("/") || path.endsWith(paths.sep)) {
+    return new PathKindError(
+      `${path} names a folder (it ends in "${path.at(-1)}"), not a file`,
+      example ? `name a file, e.g. ${paths.join(path, example)}` : "name a file, not a folder",
+    );
+  }
   const file = fileAbove(path);
   return file === null ? null : new PathKindError(
     `${path} cannot be written: ${file} is a file, not a folder`,

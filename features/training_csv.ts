@@ -47,8 +47,8 @@ const MAKE_ONE = "make one with 'candlecast collect'";
 
 /**
  * A file that is not a training CSV at all (another CSV, JSON, raw candles), as opposed to one with a bad row.
- * A usage error (exit 2), as a `--data` that is missing, a folder or a header alone is: the flag names the
- * wrong file, nothing in it is to be fixed. Before, a JSON file as `--data` exited 1 beside a missing one's 2.
+ * A usage error (exit 2), as a `--data` that is missing, a folder, empty or a header alone is: the flag names
+ * the wrong file, nothing in it is to be fixed. Before, a JSON file as `--data` exited 1 beside a missing one's 2.
  */
 export class NotTrainingCsvError extends CandleError {
   override name = "NotTrainingCsvError";
@@ -176,7 +176,8 @@ export async function readTrainingCsv(
     // A read left before the file's end (a stop, a bad row) lets its file go now; a finished one has already.
     input?.destroy();
   }
-  if (line === 0) throw new CandleError(`${path}: the file is empty`, MAKE_ONE);
+  // Nothing in it to fix, as with a header alone (2): an empty --data exited 1 beside the header alone's 2.
+  if (line === 0) throw new NotTrainingCsvError(`${path}: the file is empty`, MAKE_ONE);
   // Checked in the file's order, so the first bad symbol a message names is the file's first, then sorted.
   // Synchronous (~70 ms a symbol of 48k rows, 1.7 s for 25): with a signal, the event loop turns between
   // symbols every 250 ms, so a stop is heard here too.

@@ -302,7 +302,10 @@ Deno.test("training CSV: a JSON file, a folder or an empty file is named plainly
   await writeFile(empty, "");
   await assert.rejects(
     readTrainingCsv(empty),
-    (e) => e instanceof CandleError && /the file is empty$/.test(e.message) && e.hint !== undefined,
+    // A usage error (2), as a header alone is. Before: exit 1.
+    (e) =>
+      e instanceof NotTrainingCsvError && /the file is empty$/.test(e.message) && e.hint !== undefined &&
+      e.exitCode === 2,
   );
 });
 

@@ -138,7 +138,18 @@ class OhlcvColumns {
 
   /** The series read, once every record is in; refuses an empty file and open times that cannot be right. */
   series(symbol: string): CandleSeries {
-    if (this.#hasHeader === null) throw new CandleError(`${this.source}: the file is empty`);
+    // The file named holds nothing to fix (2, as an empty training CSV): "fix the data named, or collect it
+    // again" told collect's user to run the command that had just refused.
+    if (this.#hasHeader === null) {
+      throw new CandleError(
+        `${this.source}: the file is empty`,
+        `name a file of candles (${
+          OHLCV_HEADER.join(",")
+        }, or a Binance kline dump), or write them into it ` +
+          "again: an export stopped before its first line leaves it empty",
+        2,
+      );
+    }
     const s = emptySeries(symbol, this.#rows);
     const columns = [s.openTime, s.open, s.high, s.low, s.close, s.volume];
     for (let r = 0; r < this.#rows; r++) {

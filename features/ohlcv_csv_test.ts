@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { CandleError } from "./candles.ts";
+import { CandleError } from "./candles.ts";
 import { parseOhlcvCsv, readOhlcvCsv } from "./ohlcv_csv.ts";
 
 const TEXT = "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n";
@@ -39,7 +39,17 @@ Deno.test("readOhlcvCsv names the file and line of a bad row, and says plainly w
     await assert.rejects(readOhlcvCsv(dir, "X"), { message: `${dir} is a folder, not a file` });
     const empty = join(dir, "empty.csv");
     await Deno.writeTextFile(empty, "");
-    await assert.rejects(readOhlcvCsv(empty, "X"), { message: `${empty}: the file is empty` });
+    // A usage error naming what to give. Before: exit 1, "fix the data named, or collect it again" (collect's).
+    await assert.rejects(readOhlcvCsv(empty, "X"), (e: Error) => {
+      assert.ok(e instanceof CandleError, e.message);
+      assert.equal(e.message, `${empty}: the file is empty`);
+      assert.equal(e.exitCode, 2);
+      assert.match(
+        e.hint ?? "",
+        /^name a file of candles \(open_time,open,high,low,close,volume, or a Binance/,
+      );
+      return true;
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -159,7 +159,15 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 export function parseCsharpExport(text: string, source = "C# export"): CandleSeries[] {
   const body = withoutBom(text);
   // Said as the CSV reader says it: "not valid JSON (Unexpected end of JSON input)" hid what was wrong.
-  if (body.trim() === "") throw new CandleError(`${source}: the file is empty`);
+  // Nothing in it to fix (2, as an empty CSV): "fix the data named, or collect it again" told collect's user to
+  // run the command that had just refused.
+  if (body.trim() === "") {
+    throw new CandleError(
+      `${source}: the file is empty`,
+      "export the candles from the C# bot again, or point --json-path at its candle export",
+      2,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(body);

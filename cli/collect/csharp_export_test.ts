@@ -207,6 +207,9 @@ Deno.test("C# export: an empty file says it is empty, as an empty CSV does", asy
     assert.throws(() => parseCsharpExport(text, "export.json"), (e: Error) => {
       assert.ok(e instanceof CandleError, e.message);
       assert.equal(e.message, "export.json: the file is empty");
+      // A usage error naming the export to give. Before: exit 1, "fix the data named, or collect it again".
+      assert.equal((e as CandleError).exitCode, 2);
+      assert.match((e as CandleError).hint ?? "", /^export the candles from the C# bot again/);
       return true;
     });
   }

@@ -6,7 +6,8 @@
  * that process lock an unlinked file while a third creates a fresh one, and both would "hold" the lock.
  */
 import { mkdir } from "node:fs/promises";
-import { dirname, posix, win32 } from "node:path";
+import { dirname } from "node:path";
+import { type PathRules, PLATFORM_PATHS } from "./path_rules.ts";
 import { z } from "zod";
 import { ReportedError } from "./reported_error.ts";
 import { nonRegularKind, NotRegularFileError, readRegularTextFile } from "./regular_file.ts";
@@ -262,11 +263,9 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function lockPathFor(
   path: string,
-  paths: PathRules = Deno.build.os === "windows" ? win32 : posix,
+  paths: PathRules = PLATFORM_PATHS,
 ): string {
   // The folder part kept as written (not joined anew: win32.join turns the drive-relative "C:" into "C:\\").
   const name = paths.basename(path);
   return `${path.slice(0, path.lastIndexOf(name))}.${name}.lock`;
 }
-
-type PathRules = Pick<typeof posix, "basename">;

@@ -5,7 +5,8 @@
  */
 import { statSync } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { dirname, join, posix, win32 } from "node:path";
+import { dirname, join } from "node:path";
+import { type PathRules, PLATFORM_PATHS } from "./path_rules.ts";
 import { ReportedError } from "./reported_error.ts";
 
 /** A path of the wrong kind (a folder where a file goes, a file above a folder): the command line's to fix. */
@@ -45,10 +46,6 @@ export function folderNotFileError(path: string, example?: string): PathKindErro
     example ? `name a file, e.g. ${join(path, example)}` : "name a file, not a folder",
   );
 }
-
-/** The path rules a path typed by the user is read with: Windows' where candlecast runs there. */
-export type PathRules = Pick<typeof posix, "join" | "sep">;
-export const PLATFORM_PATHS: PathRules = Deno.build.os === "windows" ? win32 : posix;
 
 /**
  * Why `path` cannot be written as a file, or null when it can be (missing folders above it are created on

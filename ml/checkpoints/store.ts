@@ -3,13 +3,15 @@
  * `current` only ever changes by an atomic rename of a fresh symlink over it, so a reader sees the old version
  * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
  */
-import { join, posix, resolve, win32 } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import {
   describeOwner,
   LockBusyError,
   lockFile,
   NotRegularFileError,
+  type PathRules,
+  PLATFORM_PATHS,
   readRegularTextFile,
   ReportedError,
   sameFolder,
@@ -109,10 +111,6 @@ export async function nextVersionName(root: string, date: string): Promise<strin
 function promoteWhere(root: string): string {
   return `--checkpoints ${shellWord(root)}`;
 }
-
-/** The path rules `current`'s target is read with: Windows' where candlecast runs there. */
-type PathRules = Pick<typeof posix, "basename" | "dirname">;
-const PLATFORM_PATHS: PathRules = Deno.build.os === "windows" ? win32 : posix;
 
 /**
  * The version a `current` link's target names (its last part) and the folder it is reached through, null when

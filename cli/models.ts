@@ -4,12 +4,19 @@
  */
 import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
-import { basename, dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
-import { pathKind, plural, sameFolder } from "../features/index.ts";
+import {
+  pathKind,
+  type PathRules,
+  PLATFORM_PATHS,
+  plural,
+  sameFolder,
+  withoutTrailingSeparators,
+} from "../features/index.ts";
 import { type Blend, blendWords, readManifestInfo } from "../engine/index.ts";
 import {
   CheckpointStoreError,
@@ -190,16 +197,21 @@ function checkpointsOf(name: string, command: Command): string {
 
 /**
  * What to type instead of `given`, which is not a version name: the name alone when it is a version's path (a
- * shell's tab completion gives `checkpoints/v3_2026-11-24/`), the full name when it is its `v3` prefix.
+ * shell's tab completion gives `checkpoints/v3_2026-11-24/`, on Windows `checkpoints\v3_2026-11-24\`), the
+ * full name when it is its `v3` prefix. `paths`: the platform's rules, a parameter so both can be tested.
  */
-async function versionNameHint(given: string, checkpoints: string): Promise<string> {
-  const path = given.replace(/\/+$/, "");
-  if (isVersionName(basename(path)) && path !== basename(path)) {
+export async function versionNameHint(
+  given: string,
+  checkpoints: string,
+  paths: PathRules = PLATFORM_PATHS,
+): Promise<string> {
+  const path = withoutTrailingSeparators(given, paths);
+  const name = paths.basename(path);
+  if (isVersionName(name) && path !== name) {
     // The folder the path names, spelt as the user typed --checkpoints when both are the same folder.
-    const store = await sameFolder(dirname(path), checkpoints) ? checkpoints : dirname(path);
-    return `give the version's name alone: 'candlecast models promote ${basename(path)}${
-      checkpointsFlag(store)
-    }'`;
+    const above = paths.dirname(path);
+    const store = await sameFolder(above, checkpoints) ? checkpoints : above;
+    return `give the version's name alone: 'candlecast models promote ${name}${checkpointsFlag(store)}'`;
   }
   const named = /^v\d+$/.test(given)
     ? (await listVersionNames(checkpoints).catch(() => [])).find((v) => v.startsWith(`${given}_`))
@@ -351,8 +363,9 @@ export function modelsCommand(): Command {
   );
   promoteCommand.action(async (typed: string) => {
     const checkpoints = checkpointsOf("models promote", promoteCommand);
-    // A shell's completion of the folder's name adds a slash: "v3_2026-11-24/" names the same version.
-    const version = typed.replace(/\/+$/, "");
+    // A shell's completion of the folder's name adds a separator: "v3_2026-11-24/" (on Windows also
+    // "v3_2026-11-24\") names the same version.
+    const version = withoutTrailingSeparators(typed);
     if (!isVersionName(version)) {
       throw new UsageError(
         `"${typed}" is not a version name (like v3_2026-11-24)`,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, posix, win32 } from "node:path";
 import { DENO_RUN, MAIN, runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { tryLockFile } from "../features/index.ts";
-import { ModelsListJson } from "./models.ts";
+import { ModelsListJson, versionNameHint } from "./models.ts";
 
 const cli = runCliCaptured;
 
@@ -225,6 +225,25 @@ Deno.test("models promote given a version's path or its v3 prefix says which nam
       );
     }
     assert.equal(await Deno.lstat(join(root, "current")).catch(() => null), null, "nothing promoted");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models promote's hint takes a version's path ending in Windows' '\\' under Windows' rules", async () => {
+  const root = await store();
+  try {
+    // Windows' tab completion (`checkpoints\v3_…\`): before, only "/" was stripped, so the hint said only
+    // "see models list" for a path it names the version of when spelt with "/".
+    assert.equal(
+      await versionNameHint(`${root}\\v3_2026-11-15\\`, root, win32),
+      `give the version's name alone: 'candlecast models promote v3_2026-11-15 --checkpoints ${root}'`,
+    );
+    // Under POSIX' rules a backslash is part of a name: no version's path.
+    assert.equal(
+      await versionNameHint(`${root}\\v3_2026-11-15\\`, root, posix),
+      `see 'candlecast models list --checkpoints ${root}' for the versions`,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -60,4 +60,4 @@ export {
   sameFolder,
   statOrNull,
 } from "./path_kind.ts";
-export { type PathRules, PLATFORM_PATHS } from "./path_rules.ts";
+export { type PathRules, PLATFORM_PATHS, withoutTrailingSeparators } from "./path_rules.ts";

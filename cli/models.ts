@@ -124,7 +124,7 @@ export const ModelsListJson = z.object({
     blend: z.object({ with: z.literal("gradient_boosting"), weight: z.number() }).nullable(),
     parent: z.string().nullable(),
     current: z.boolean(),
-    /** The table's files column in lower case: "unknown" when the manifest could not be read. */
+    /** The table's files column in lower case: "unknown" when the manifest could not be read or records no hashes. */
     files: z.enum(["ok", "changed", "missing", "unknown"]),
     /** Files that no longer hash as recorded, or that are no regular file (a FIFO, a folder; `note` says). */
     changed_files: z.array(z.string()).nullable(),

@@ -284,6 +284,32 @@ Deno.test("models: a version missing a file its manifest lists is shown MISSING 
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("models list and promote agree on a version whose manifest records no hashes: listed as servable, files unchecked", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-" });
+  try {
+    // A hand-made version (the stand-in's manifest has no `files`), which serve loads and promote takes.
+    await writeStandInCheckpoint(join(root, "v4_2024-01-04"), { version: "v4_2024-01-04" });
+    const at = ["--checkpoints", root];
+    const unchecked = "manifest.json records no sha256 of its files (made by hand?): serve and promote use " +
+      "them unchecked";
+    // Before: the list's note was only "…/manifest.json: files: Invalid input: expected record, received
+    // undefined", as if the version were broken, while promote took it (exit 0).
+    const list = await cli(["models", "list", ...at]);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out.split("\n")[1], /^ {2}v4_2024-01-04 {2}2024-01-01 .*\s\?\s+manifest\.json records/);
+    assert.ok(list.out.includes(unchecked), list.out);
+    const json = ModelsListJson.parse(JSON.parse((await cli(["models", "list", "--json", ...at])).out));
+    assert.deepEqual(
+      { files: json.versions[0].files, note: json.versions[0].note, created: json.versions[0].created_at },
+      { files: "unknown", note: unchecked, created: "2024-01-01T00:00:00.000Z" },
+    );
+    const promoted = await cli(["models", "promote", "v4_2024-01-04", ...at]);
+    assert.equal(promoted.code, 0, promoted.err);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("models: a version whose model.onnx no longer matches its manifest is shown and never promoted", async () => {
   const root = await store();
   const at = ["--checkpoints", root];

@@ -8,6 +8,7 @@ import {
   type Blend,
   CheckpointError,
   fileProblems,
+  ManifestBaseSchema,
   readManifest as readManifestFile,
 } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
@@ -26,6 +27,18 @@ export async function readManifest(dir: string): Promise<ManifestView> {
     throw error;
   }
 }
+
+/**
+ * What `models list` reads of a manifest: the fields serve reads, checked as serve checks them, and those the
+ * table shows, each optional ("?" when absent). Read against the writer's whole schema, a version serve loads
+ * and promote takes, such as a hand-made one whose manifest records no `files`, was listed with only
+ * "files: Invalid input" as its note.
+ */
+const ListedManifestSchema = ManifestBaseSchema.extend({
+  parent: z.string().nullable().optional(),
+  model_type: z.string().optional(),
+  training: ManifestSchema.shape.training,
+}).loose();
 
 export interface VersionSummary {
   readonly version: string;
@@ -110,8 +123,10 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
   for (const version of await listVersionNames(root)) {
     const dir = join(root, version);
     try {
-      const m = await readManifest(dir);
-      const { missing, changed, notFiles } = await fileProblems(dir, m.files);
+      const m = await readManifestFile(dir, ListedManifestSchema);
+      // No hashes recorded (a hand-made version): serve and promote check nothing, so neither can the list.
+      const hashed = m.files !== undefined;
+      const { missing, changed, notFiles } = await fileProblems(dir, m.files ?? {});
       // A listed name where a FIFO or folder stands is changed as far as the files column goes (what the
       // version was saved with is not there), but its note says what stands there, not a hash never computed.
       const mismatched = [...changed, ...notFiles.map((n) => n.name)];
@@ -121,21 +136,24 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
         missing.length > 0 ? `missing: ${missing.join(", ")}` : null,
         changed.length > 0 ? `sha256 mismatch: ${changed.join(", ")}` : null,
         ...notFiles.map((n) => `${n.name} is ${n.kind}, not a file (move it away)`),
+        hashed
+          ? null
+          : "manifest.json records no sha256 of its files (made by hand?): serve and promote use them unchecked",
         m.training?.stop_reason === "interrupted" ? "interrupted" : null,
-        m.files["model.onnx"] ? null : "no model.onnx",
+        !hashed || m.files?.["model.onnx"] ? null : "no model.onnx",
       ].filter((n) => n !== null);
       summaries.push({
         version,
         createdAt: m.created_at,
-        modelType: m.model_type,
+        modelType: m.model_type ?? null,
         interval: m.interval ?? null,
         ...await testScore(dir),
-        parent: m.parent,
+        parent: m.parent ?? null,
         current: version === current,
         blend: recordedBlend(m.hyperparameters),
         note: notes.length > 0 ? notes.join(", ") : null,
-        mismatched,
-        missing,
+        mismatched: hashed ? mismatched : null,
+        missing: hashed ? missing : null,
       });
     } catch (error) {
       summaries.push({

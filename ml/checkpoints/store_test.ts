@@ -251,7 +251,7 @@ Deno.test({
       const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
       await Deno.writeTextFile(
         join(dir, "manifest.json"),
-        // The writer's fields (models list reads its whole schema), and a hash for metrics.json.
+        // The writer's fields, and a hash for metrics.json.
         JSON.stringify({
           ...manifest,
           model_type: "transformer_lstm",
@@ -371,7 +371,7 @@ Deno.test("a .current.lock that cannot be made (no --allow-write, permission den
 Deno.test("a copied or renamed version folder is noted by list and refused by promote: it serves under its manifest's name", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
   try {
-    // The writer's manifest (models list reads its whole schema): the stand-in's with an empty file list.
+    // The writer's manifest: the stand-in's with its fields and an empty file list.
     for (const v of ["v1_2026-01-01", "v2_2026-01-02"]) {
       const path = join(root, v, "manifest.json");
       const manifest = JSON.parse(await Deno.readTextFile(path));

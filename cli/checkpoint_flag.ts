@@ -5,7 +5,12 @@
  * start before its version exists, refuses only the folder holding the versions (`refuseVersionStore`).
  */
 import { basename, dirname } from "node:path";
-import { assertCheckpointDir, CheckpointError, versionStoreError } from "../engine/index.ts";
+import {
+  assertCheckpointDir,
+  CheckpointError,
+  fileInVersionError,
+  versionStoreError,
+} from "../engine/index.ts";
 import { UsageError } from "./errors.ts";
 import { checkpointsFlag, requireInput } from "./flags.ts";
 
@@ -59,12 +64,12 @@ function danglingLinkTarget(path: string): string | null {
 }
 
 /**
- * For `serve`: the folder holding the versions can never load (it is no version and never becomes one), so
- * starting on it would answer 503 and log the same failure forever. Refused as `requireCheckpoint` refuses it,
- * with the same hint (its `current`); a path that does not exist yet, or a version still incomplete, is left
- * to serve's reloading.
+ * For `serve`: the folder holding the versions, or a file inside a version (its model.onnx), can never load (it
+ * is no version and never becomes one), so starting on it would answer 503 and log the same failure forever.
+ * Refused as `requireCheckpoint` refuses it, with the same hint (its `current`, the version folder above the
+ * file); a path that does not exist yet, or a version still incomplete, is left to serve's reloading.
  */
 export async function refuseVersionStore(flag: string, dir: string): Promise<void> {
-  const error = await versionStoreError(dir);
+  const error = await versionStoreError(dir) ?? fileInVersionError(dir);
   if (error !== null) throw new UsageError(`${flag}: ${error.message}`, error.hint);
 }

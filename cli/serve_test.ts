@@ -768,6 +768,35 @@ Deno.test("serve: --checkpoint naming the folder holding the versions is refused
   }
 });
 
+Deno.test("serve, predict and export given a file inside a version (its model.onnx) name the version folder to give, exit 2", async () => {
+  const dir = await checkpoints();
+  try {
+    await Deno.writeTextFile(join(dir, "request.json"), "{}");
+    const onnx = join(dir, "v1_2024-01-01", "model.onnx");
+    // Before: predict and export said only "point --checkpoint at a version folder such as checkpoints/current",
+    // and serve started, answered 503 and logged model_load_failed every reload interval.
+    const [served, predicted, exported] = await Promise.all([
+      refusedAtStart(["serve", "--checkpoint", onnx]),
+      refusedAtStart(["predict", "--checkpoint", onnx, "--input", join(dir, "request.json")]),
+      refusedAtStart(["export", "--checkpoint", onnx, "--output", join(dir, "out.onnx")]),
+    ]);
+    assert.equal(served.code, 2, served.stderr);
+    assert.equal(
+      served.stderr,
+      `candlecast: --checkpoint: ${onnx} is a file, not a checkpoint folder\n` +
+        `hint: point --checkpoint at a version folder, not a file in it: --checkpoint ${
+          join(dir, "v1_2024-01-01")
+        }\n`,
+    );
+    for (const other of [predicted, exported]) {
+      assert.equal(other.code, 2, other.stderr);
+      assert.equal(other.stderr, served.stderr, "the same words as serve's");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serve: a --predictions-log that can never be written is refused at start, exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-log-" });
   try {

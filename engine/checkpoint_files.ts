@@ -174,6 +174,21 @@ export async function versionStoreError(dir: string, flag = "--checkpoint"): Pro
   return await holdsVersionsError(dir, flag);
 }
 
+/**
+ * assertCheckpointDir's error when `path` is a file inside a version folder (`checkpoints/v4_…/model.onnx`,
+ * given for the model it holds), naming that folder as the path to give; else null. Before, the hint named
+ * checkpoints/current in general, not the version the user had found.
+ */
+export function fileInVersionError(path: string, flag = "--checkpoint"): CheckpointError | null {
+  if (pathKind(path) !== "file") return null;
+  const version = dirname(path);
+  if (pathKind(join(version, "manifest.json")) !== "file") return null;
+  return new CheckpointError(
+    `${path} is a file, not a checkpoint folder`,
+    `point ${flag} at a version folder, not a file in it: ${flag} ${shellWord(version)}`,
+  );
+}
+
 /** Fails with a CheckpointError, saying what to do, unless `dir` is a version folder (it has manifest.json). */
 export async function assertCheckpointDir(dir: string): Promise<void> {
   let isDirectory: boolean;
@@ -186,7 +201,7 @@ export async function assertCheckpointDir(dir: string): Promise<void> {
     );
   }
   if (!isDirectory) {
-    throw await handMadeCurrentError(dir, "a file") ?? new CheckpointError(
+    throw await handMadeCurrentError(dir, "a file") ?? fileInVersionError(dir) ?? new CheckpointError(
       `${dir} is a file, not a checkpoint folder`,
       "point --checkpoint at a version folder such as checkpoints/current ('candlecast models list' shows them)",
     );

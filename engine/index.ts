@@ -29,6 +29,7 @@ export {
   assertCheckpointDir,
   CheckpointError,
   type CheckpointFiles,
+  fileInVersionError,
   isVersionName,
   modelsListChecks,
   readCheckpointFiles,

@@ -24,6 +24,7 @@ import {
   blendWords,
   CheckpointError,
   MODEL_CLASS_NAMES,
+  modelsListChecks,
   readManifestInfo,
   readPreprocessorFile,
   verifyCheckpointFiles,
@@ -101,7 +102,9 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   } catch (error) {
     throw new CommandError(
       `${dir}: cannot load the tfjs model (${(error as Error).message})`,
-      "the version is incomplete; export another one or retrain",
+      // A hand-made version (model.onnx alone) or one whose manifest lists no hashes: not caught above.
+      "export reads the version's trained tfjs model (model.json, weights.bin): train it again, or export " +
+        `another version ${modelsListChecks(dir)}`,
     );
   }
   try {

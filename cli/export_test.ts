@@ -194,6 +194,30 @@ Deno.test("a version's model.onnx written at training equals the export of that 
   }
 });
 
+Deno.test("export of a version without its tfjs model names the file missing and what to do, not ENOENT", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_export_missing_" });
+  try {
+    // A manifest without hashes (as a hand-made version's): nothing flags the missing file before it is read.
+    const dir = join(root, "v1_2024-05-05");
+    await writeTinyVersion(dir);
+    const hint =
+      "hint: export reads the version's trained tfjs model (model.json, weights.bin): train it again, " +
+      `or export another version ('candlecast models list --checkpoints ${root}' checks them)\n`;
+    for (const file of ["weights.bin", "model.json"]) {
+      await Deno.remove(join(dir, file));
+      const result = await cli("export", "--checkpoint", dir, "--output", join(root, "out.onnx"));
+      assert.equal(result.code, 1, result.stderr);
+      // Before: "…(cannot read …/model.json: ENOENT: no such file or directory, open '…/model.json')".
+      assert.equal(
+        result.stderr,
+        `candlecast: ${dir}: cannot load the tfjs model (${join(dir, file)} is missing)\n${hint}`,
+      );
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("export refuses weights that no longer match the manifest, naming the file (issue 13.8)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast_export_hash_" });
   try {

@@ -38,6 +38,18 @@ export class ModelFileError extends ReportedError {
   override name = "ModelFileError";
 }
 
+/**
+ * A model file that could not be read: a missing one said as such ("…/model.json is missing"), not in the
+ * system's words (export printed "ENOENT: no such file or directory, open '…'").
+ */
+function readError(path: string, error: unknown): ModelFileError {
+  return new ModelFileError(
+    error instanceof Deno.errors.NotFound
+      ? `${path} is missing`
+      : `cannot read ${path}: ${(error as Error).message}`,
+  );
+}
+
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   return new Uint8Array(Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data);
@@ -71,7 +83,7 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
       try {
         raw = JSON.parse(await readRegularTextFile(jsonPath));
       } catch (error) {
-        throw new ModelFileError(`cannot read ${jsonPath}: ${(error as Error).message}`);
+        throw readError(jsonPath, error);
       }
       const parsed = ModelJsonSchema.safeParse(raw);
       if (!parsed.success) {
@@ -91,7 +103,7 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
               const bytes = await readRegularFile(path);
               return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
             } catch (error) {
-              throw new ModelFileError(`cannot read ${path}: ${(error as Error).message}`);
+              throw readError(path, error);
             }
           }),
         );

@@ -295,6 +295,30 @@ async function threeSymbols(dir: string): Promise<string[]> {
   ];
 }
 
+Deno.test("collect --source csv: a header missing or misspelling a column is a usage error (2), nothing written", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-header-"));
+  try {
+    const output = join(dir, "out.csv");
+    for (const header of ["open_time,open,high,low,close", "open_time,open,high,low,clse,volume"]) {
+      const path = join(dir, "BTCUSDT-1h.csv");
+      await writeFile(path, `${header}\n1704067200000,100,101,99,100.5,10\n`);
+      const r = await cli(["collect", "--source", "csv", "--csv-path", path, "--output", output]);
+      // Before: exit 1, beside 2 for an empty file, a training CSV given as raw candles, and monitor's and
+      // train's wrong headers: a script could not tell a wrong --csv-path from a failed run.
+      assert.equal(r.code, 2, r.err);
+      assert.equal(
+        r.err,
+        `candlecast: ${path}: unexpected header "${header}"; expected open_time,open,high,low,close,volume or a ` +
+          "Binance kline dump without a header\nhint: name the first six columns open_time,open,high,low,close," +
+          "volume, in that order (more columns after them are ignored)\n",
+      );
+    }
+    assert.equal(await Deno.lstat(output).catch(() => null), null, "nothing written");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 Deno.test("collect --source csv: several files in one run write the bytes a run per file writes", async () => {
   const dir = await mkdtemp(join(tmpdir(), "collect-cli-multi-"));
   try {

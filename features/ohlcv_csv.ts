@@ -180,7 +180,9 @@ function pandasIndexColumns(record: readonly string[]): number {
 /**
  * What is wrong with a header that is not OHLCV_HEADER, and what to do: the generic "fix the data named" left a
  * user with a semicolon- or tab-separated export (a spreadsheet's, with decimal commas) or other column names
- * guessing what the reader wants.
+ * guessing what the reader wants. A usage error (2), as an empty file or a training CSV given as raw candles
+ * is, and as a training CSV's wrong header is for train and monitor: the file named is not of the shape asked
+ * for, no candle in it failed (a bad row stays 1). Before, a header missing a column exited 1 beside those 2s.
  */
 function headerError(source: string, record: readonly string[]): CandleError {
   const expected = OHLCV_HEADER.join(",");
@@ -194,6 +196,7 @@ function headerError(source: string, record: readonly string[]): CandleError {
       }")`,
       `save it as comma-separated with '.' as the decimal mark (header ${expected}); with decimal commas, ` +
         `e.g. sed -e 's/,/./g' -e 's/${separator === "\t" ? "\\t" : separator === "|" ? "|" : ";"}/,/g'`,
+      2,
     );
   }
   if (record.length > OHLCV_HEADER.length && isOhlcvHeader(record.slice(1))) {
@@ -201,11 +204,13 @@ function headerError(source: string, record: readonly string[]): CandleError {
       `${source}: a column "${record[0]}" comes before ${expected} (header "${line}")`,
       `remove that first column, so the header starts ${OHLCV_HEADER[0]} (pandas writes its index there: ` +
         "df.to_csv(path, index=False))",
+      2,
     );
   }
   return new CandleError(
     `${source}: unexpected header "${line}"; expected ${expected} or a Binance kline dump without a header`,
     `name the first six columns ${expected}, in that order (more columns after them are ignored)`,
+    2,
   );
 }
 

@@ -141,6 +141,28 @@ Deno.test("a spreadsheet's export, other column names and dates as open times sa
   );
 });
 
+Deno.test("a raw CSV's header of the wrong shape is a usage error (2), as an empty file is; a bad row stays 1", () => {
+  const code = (text: string) => {
+    try {
+      parseOhlcvCsv(text, "X", "f.csv");
+    } catch (error) {
+      assert.ok(error instanceof CandleError, String(error));
+      return error.exitCode;
+    }
+    return 0;
+  };
+  // Before: each header here exited 1, beside 2 for an empty file and for a training CSV given as raw candles.
+  for (
+    const header of [
+      "open_time,open,high,low,close", // a column missing
+      "open_time,open,high,low,clse,volume", // one misspelt
+      "open_time;open;high;low;close;volume", // another separator
+      "idx,open_time,open,high,low,close,volume", // a column before open_time
+    ]
+  ) assert.equal(code(`${header}\n1000,1,2,0.5,1.5,10\n`), 2, header);
+  assert.equal(code(TEXT.replace("1.5,10", "x,10")), 1, "a bad value is the data's to fix");
+});
+
 Deno.test("pandas' unnamed index column before open_time is left out; a named one says to drop it", async () => {
   // df.to_csv(path) writes the index first, unnamed; read back and written again, it is "Unnamed: 0". Before:
   // "line 1 (open_time): value is empty" and the hint to "fix the data named".

@@ -392,6 +392,35 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     value: stdoutLog.stats.dropped,
   }]);
   if (predictionLog) metrics.collect(() => predictionLog.samples());
+  // The signal listeners are in place before "listening" is said: a SIGTERM sent on seeing that line (a test, a
+  // supervisor's quick restart) found none under a loaded machine's scheduling and took the default action,
+  // no drain (CI: exit 143).
+  let others: ReturnType<typeof startWorkers> | null = null;
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    logAs({ event: "shutting_down", signal: reason });
+    others?.stop();
+    server.shutdown();
+  };
+  const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  // SIGHUP's default action ends the process at once: no drain, the buffered predictions lost, and under
+  // systemd not even restarted (Restart=on-failure counts SIGHUP as a clean exit), so a `kill -HUP` from
+  // habit (a logrotate postrotate, "reload") or a closed terminal left the bot without its API. serve has
+  // nothing to reopen (the predictions log is opened for each write) and follows --checkpoint by itself, so a
+  // HUP is taken as "reload": the checkpoint is looked at now, and serving goes on.
+  const hangUp = () => {
+    logAs({
+      event: "sighup",
+      detail: "still serving; checking --checkpoint for a new version now (SIGTERM or SIGINT stops serve)",
+    });
+    if (stopping) return;
+    void watcher.refresh();
+    others?.hangUp();
+  };
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
   // Several workers: each shares its counters through a folder, so /metrics sums the whole service.
   const metricsDir = worker === null
     ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
@@ -421,7 +450,8 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     logAs({ event: "worker_listening", url: server.url });
   }
   // The other workers bind the port this one got (so --port 0 works too) once it is listening.
-  const others = workers > 1
+  // Not when a signal came meanwhile: workers started after the stop would never be told to stop.
+  others = workers > 1 && !stopping
     ? startWorkers(workers - 1, { ...options, port: server.port, workers: 1 }, {
       log: logAs,
       shutdownTimeoutMs,
@@ -429,31 +459,6 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     })
     : null;
 
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const stop = (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    logAs({ event: "shutting_down", signal: reason });
-    others?.stop();
-    server.shutdown();
-  };
-  const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
-  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
-  // SIGHUP's default action ends the process at once: no drain, the buffered predictions lost, and under
-  // systemd not even restarted (Restart=on-failure counts SIGHUP as a clean exit), so a `kill -HUP` from
-  // habit (a logrotate postrotate, "reload") or a closed terminal left the bot without its API. serve has
-  // nothing to reopen (the predictions log is opened for each write) and follows --checkpoint by itself, so a
-  // HUP is taken as "reload": the checkpoint is looked at now, and serving goes on.
-  const hangUp = () => {
-    logAs({
-      event: "sighup",
-      detail: "still serving; checking --checkpoint for a new version now (SIGTERM or SIGINT stops serve)",
-    });
-    if (stopping) return;
-    void watcher.refresh();
-    others?.hangUp();
-  };
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
   // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
   if (worker !== null) {
     Deno.stdin.readable.pipeTo(new WritableStream()).catch(() => {}).finally(() => stop("parent_exited"));

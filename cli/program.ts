@@ -90,6 +90,27 @@ function subcommandOptionHint(
   return `${option} belongs to the subcommand, after its name: 'candlecast ${line.map(shellWord).join(" ")}'`;
 }
 
+/**
+ * For an unknown option commander has no guess for, a hint it misses: a flag of the command's that begins with
+ * the one given (`evaluate --output` for `--output-dir`, the flag collect calls `--output`: too far apart for
+ * commander's edit distance), or, for `serve --api-key`, where the key goes (the environment, so it stays out
+ * of `ps` and shell history). Null when neither applies or commander guessed.
+ */
+function unknownOptionHint(error: CommanderError, command: Command): string | null {
+  if (error.code !== "commander.unknownOption" || /\(Did you mean /.test(error.message)) return null;
+  const option = error.message.match(/'(--[\w-]+)/)?.[1];
+  if (option === undefined) return null;
+  const usage = `run '${fullName(command)} --help' for the flags`;
+  if (command.name() === "serve" && /^--(api[-_]?key|key|token|bearer|auth)$/i.test(option)) {
+    return "the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e.g. " +
+      `'CANDLECAST_API_KEY=s3cret candlecast serve' (${usage})`;
+  }
+  const longer = command.options.map((o) => o.long).filter((l): l is string =>
+    l !== undefined && l.startsWith(`${option}-`)
+  );
+  return longer.length === 1 ? `did you mean ${longer[0]}? (${usage})` : null;
+}
+
 /** The deepest command `args` names: `models` for `models --checkpoints x`. */
 function commandOf(program: Command, args: readonly string[]): Command {
   let command = program;
@@ -158,7 +179,11 @@ export async function runCli(args: readonly string[]): Promise<number> {
         return 2;
       }
       const { message, hint } = commanderMessage(error, fullName(failed ?? program));
-      report(message, subcommandOptionHint(error, failed ?? program, args) ?? hint);
+      report(
+        message,
+        subcommandOptionHint(error, failed ?? program, args) ?? unknownOptionHint(error, failed ?? program) ??
+          hint,
+      );
       return 2;
     }
     // Every layer's errors written for the user (a usage error, bad candles, a damaged version, a busy lock …)

@@ -79,6 +79,16 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
       ["train", "--epoch", "3"],
       /^candlecast: unknown option '--epoch'\nhint: did you mean --epochs\? \(run 'candlecast train --help'/,
     ],
+    // A prefix of a flag is too far from it for commander's edit distance: collect's --output given to evaluate.
+    [
+      ["evaluate", "--data", "x.csv", "--output", "out"],
+      /^candlecast: unknown option '--output'\nhint: did you mean --output-dir\? \(run 'candlecast evaluate --help'/,
+    ],
+    // The key is never a flag (it would show in ps and shell history): the hint says where it goes.
+    [
+      ["serve", "--api-key", "s3cret"],
+      /^candlecast: unknown option '--api-key'\nhint: the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e\.g\. 'CANDLECAST_API_KEY=s3cret candlecast serve'/,
+    ],
     [
       ["serve", "--port"],
       /^candlecast: option '--port <port>' argument missing\nhint: run 'candlecast serve --help'/,

@@ -373,6 +373,30 @@ Deno.test("415 for a non-JSON content type; a missing content type is read as JS
   await res.body?.cancel();
 });
 
+Deno.test("415 for a compressed body (Content-Encoding), which nothing decompresses; identity is read as JSON", async () => {
+  const { app } = setup();
+  const text = JSON.stringify(predictBody());
+  const gzipped = await new Response(
+    new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).arrayBuffer();
+  await expectError(
+    await app.request("/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+      body: new Uint8Array(gzipped),
+    }),
+    415,
+    'Content-Encoding "gzip" is not supported: send the JSON body uncompressed',
+  );
+  const res = await app.request("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Content-Encoding": "identity" },
+    body: text,
+  });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+});
+
 Deno.test("413 for a body over the limit, declared or streamed without a length", async () => {
   const { app } = setup();
   const big = JSON.stringify({

@@ -141,13 +141,23 @@ async function readDeclared(request: Request, limit: number): Promise<Uint8Array
 
 /**
  * The parsed JSON value of a request body. 415 for a non-JSON Content-Type (a missing one is read as JSON, as
- * the seed's server did), 413 over `limit` bytes or `MAX_JSON_CONTAINERS` objects and arrays, 400 for an empty
+ * the seed's server did) or a compressed body (Content-Encoding), 413 over `limit` bytes or `MAX_JSON_CONTAINERS` objects and arrays, 400 for an empty
  * body, bad UTF-8 or malformed JSON.
  */
 export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const contentType = request.headers.get("content-type");
   if (contentType !== null && !isJsonMediaType(contentType)) {
     throw new HttpError(415, `Content-Type must be application/json, got "${contentType.slice(0, 100)}"`);
+  }
+  // Nothing decompresses a request body: a gzipped one reached the JSON parser as its raw bytes and was
+  // answered "not valid UTF-8" (400), which sends a client looking for a text-encoding bug. RFC 9110 §15.5.16
+  // gives 415 for a content coding the server does not take.
+  const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+    throw new HttpError(
+      415,
+      `Content-Encoding "${encoding.slice(0, 100)}" is not supported: send the JSON body uncompressed`,
+    );
   }
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);

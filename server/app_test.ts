@@ -498,6 +498,31 @@ Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open
   const ok = await app.request("/predict", post(predictBody(), { Authorization: "Bearer s3cret" }));
   assert.equal(ok.status, 200);
   PredictResponseSchema.parse(await ok.json());
+  // A header the client did send is not "missing": the detail says what is wrong with it, never echoing a key.
+  const details: [Record<string, string>, string][] = [
+    [{}, "missing bearer key: send 'Authorization: Bearer <CANDLECAST_API_KEY>'"],
+    [
+      { Authorization: "s3cret" },
+      "Authorization header holds no scheme (the key alone?): send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
+    ],
+    [
+      { Authorization: "Basic czNjcmV0" },
+      "Authorization header uses the Basic scheme, not Bearer: send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
+    ],
+    [
+      { Authorization: "Bearer" },
+      "Authorization: Bearer without a key: send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
+    ],
+    [
+      { Authorization: "Bearer s3 cret" },
+      "Authorization: Bearer takes one key, with no spaces in it (got 2 words): send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
+    ],
+    [{ Authorization: "Bearer nope" }, "wrong bearer key"],
+  ];
+  for (const [headers, detail] of details) {
+    const shown = await expectError(await app.request("/model/info", { headers }), 401, detail);
+    assert.doesNotMatch(shown, /s3cret|czNjcmV0|cret/, "the header's key is never echoed");
+  }
   const lower = await app.request("/model/info", { headers: { Authorization: "bearer s3cret" } });
   assert.equal(lower.status, 200);
   await lower.body?.cancel();

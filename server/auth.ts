@@ -33,6 +33,28 @@ export function exposedWithoutKey(host: string, apiKey: string | undefined): boo
   return !(h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1" || /^127\.\d+\.\d+\.\d+$/.test(h));
 }
 
+const SEND = "send 'Authorization: Bearer <CANDLECAST_API_KEY>'";
+
+/**
+ * Why an Authorization header that is absent or not `Bearer <key>` was refused. A header that is there but
+ * wrongly formed (the key alone, `Basic` from a `user:key` URL, `Token <key>`) was answered "missing bearer
+ * key", which sent the bot's developer looking for a header the client did send. Only a scheme is named,
+ * never the rest: it may be the key, and the detail is logged on the client's side.
+ */
+function unusableHeader(header: string | undefined): string {
+  if (header === undefined || header.trim() === "") return `missing bearer key: ${SEND}`;
+  const words = header.trim().split(/[ \t]+/);
+  if (/^bearer$/i.test(words[0])) {
+    return words.length === 1
+      ? `Authorization: Bearer without a key: ${SEND}`
+      : `Authorization: Bearer takes one key, with no spaces in it (got ${words.length - 1} words): ${SEND}`;
+  }
+  const scheme = words.length > 1 && /^[A-Za-z][\w.+-]{0,19}$/.test(words[0]) ? ` ${words[0]}` : "";
+  return words.length > 1
+    ? `Authorization header uses the${scheme || " wrong"} scheme, not Bearer: ${SEND}`
+    : `Authorization header holds no scheme (the key alone?): ${SEND}`;
+}
+
 /** Requires `Authorization: Bearer <apiKey>` on every path except `open` ones. */
 export function bearerAuth(apiKey: string, open: ReadonlySet<string>): MiddlewareHandler {
   const expected = digest(apiKey);
@@ -40,13 +62,7 @@ export function bearerAuth(apiKey: string, open: ReadonlySet<string>): Middlewar
     if (open.has(c.req.path)) return next();
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    if (match === null) {
-      throw new HttpError(
-        401,
-        "missing bearer key: send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
-        CHALLENGE,
-      );
-    }
+    if (match === null) throw new HttpError(401, unusableHeader(header), CHALLENGE);
     if (!timingSafeEqual(digest(match[1]), expected)) {
       throw new HttpError(401, "wrong bearer key", CHALLENGE);
     }

@@ -126,9 +126,13 @@ export function stopLine(
   result: Pick<MembersResult, "perMember" | "history" | "bestEpoch" | "stopReason">,
 ): string {
   const interrupted = result.stopReason === "interrupted";
+  // An epoch Ctrl-C cut short is validated and counted, but it did not run whole: "trained 4 epochs" for 3 and
+  // a few batches overstated the training, so the count says so.
+  const cut = (history: readonly { partial?: boolean }[]) =>
+    history.at(-1)?.partial ? " (the last cut short)" : "";
   if (result.perMember.length > 1) {
     const epochs = result.perMember.map((r) =>
-      `${r.history.length}${r.stopReason === "early_stopping" ? " (stopped early)" : ""}`
+      `${r.history.length}${r.stopReason === "early_stopping" ? " (stopped early)" : cut(r.history)}`
     );
     return `${interrupted ? "interrupted" : "done"}: members trained ${epochs.join(" / ")} epochs, ` +
       `best epochs ${result.perMember.map((r) => r.bestEpoch ?? "none").join(" / ")} ` +
@@ -139,8 +143,8 @@ export function stopLine(
     : result.stopReason === "early_stopping"
     ? "early stopping"
     : "done";
-  return `${how} after ${
-    plural(result.history.length, "epoch")
+  return `${how} after ${plural(result.history.length, "epoch")}${
+    cut(result.history)
   }; best epoch ${result.bestEpoch} (its weights are kept)`;
 }
 

@@ -36,6 +36,30 @@ Deno.test("an ensemble's stop line says which members stopped early, not the las
   );
 });
 
+Deno.test("the stop line says when Ctrl-C cut a member's last epoch short: it is counted, not whole", () => {
+  const cutShort = (epochs: number, best: number): TrainResult => {
+    const m = member(epochs, best, "interrupted");
+    return { ...m, history: m.history.map((e, i) => ({ ...e, partial: i === epochs - 1 })) };
+  };
+  const perMember = [member(4, 4, "epochs"), cutShort(4, 2)];
+  assert.equal(
+    stopLine({ perMember, history: [], bestEpoch: 2, stopReason: "interrupted" }),
+    "interrupted: members trained 4 / 4 (the last cut short) epochs, best epochs 4 / 2 " +
+      "(each member keeps its best epoch's weights)",
+  );
+  const one = cutShort(3, 3);
+  assert.equal(
+    stopLine({ perMember: [one], ...one }),
+    "interrupted after 3 epochs (the last cut short); best epoch 3 (its weights are kept)",
+  );
+  // Stopped between epochs: every epoch counted ran whole.
+  const between = member(3, 3, "interrupted");
+  assert.equal(
+    stopLine({ perMember: [between], ...between }),
+    "interrupted after 3 epochs; best epoch 3 (its weights are kept)",
+  );
+});
+
 Deno.test("a single model's stop line names its stop reason and best epoch", () => {
   const one = member(5, 2, "early_stopping");
   assert.equal(

@@ -254,11 +254,12 @@ export class RunFolder {
 /** What a resumed run starts from, in words: "2 epochs done, best epoch 2" or per member. */
 export function describeRun(state: RunState): string {
   const one = (m: MemberState) =>
-    isFinished(m)
-      ? `finished after ${plural(m.epochsDone, "epoch")}`
-      : m.epochsDone === 0
+    isFinished(m) ? `finished after ${plural(m.epochsDone, "epoch")}` : m.epochsDone === 0
       ? "not started"
-      : `${plural(m.epochsDone, "epoch")} done, best epoch ${m.bestEpoch}`;
+      // Ctrl-C's partial epoch is counted in epochsDone: "4 epochs done" for 3 and a few batches overstated it.
+      : `${plural(m.epochsDone, "epoch")} done${
+        m.history.at(-1)?.partial ? " (the last cut short)" : ""
+      }, best epoch ${m.bestEpoch}`;
   if (state.members.length === 1) return one(state.members[0]);
   return state.members.map((m, i) => `member ${i + 1}/${state.members.length} ${one(m)}`).join("; ");
 }

@@ -7,6 +7,7 @@
  *    missing arguments fail here), when it needs the internet, a trained model or minutes of CPU;
  *  - `curl` examples must name a route and method the API answers; `deno task X` a task in deno.json;
  *    scripts must exist. The demo and `deno task test` themselves run in CI (.ci/run).
+ * And every folder's README names each file git tracks in it but its tests, so a new file cannot go unlisted.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -232,4 +233,44 @@ Deno.test("the klines server command rejects a bad flag instead of starting on a
   }).output();
   assert.deepEqual(out.code, 2);
   assert(new TextDecoder().decode(out.stderr).includes("unknown option --prot"));
+});
+
+/** The repository's files as git tracks them (built and run-time files left out), or null outside a clone. */
+function trackedFiles(): string[] | null {
+  try {
+    const out = new Deno.Command("git", {
+      args: ["ls-files", "-z"],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "null",
+    })
+      .outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout).split("\0").filter(Boolean) : null;
+  } catch {
+    return null;
+  }
+}
+
+const TRACKED = trackedFiles();
+
+Deno.test({
+  name: "every folder's README names each file in the folder but its tests",
+  ignore: TRACKED === null,
+  fn: () => {
+    const files = TRACKED!;
+    const problems: string[] = [];
+    for (const readme of files.filter((f) => f === "README.md" || f.endsWith("/README.md"))) {
+      const folder = readme.slice(0, -"README.md".length);
+      const text = Deno.readTextFileSync(ROOT + readme);
+      for (const file of files) {
+        const name = file.slice(folder.length);
+        if (!file.startsWith(folder) || name.includes("/") || name === "README.md") continue;
+        if (name.endsWith("_test.ts")) continue;
+        // Named in backticks, alone or after a path: `run.ts`, `deploy/crontab`.
+        const named = new RegExp("`(?:[^`\\s]*/)?" + name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "`");
+        if (!named.test(text)) problems.push(`${readme} does not name ${file}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  },
 });

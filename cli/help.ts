@@ -82,7 +82,9 @@ function optionDescription(option: Option): string {
   const extra: string[] = [];
   if (option.argChoices) extra.push(`one of ${option.argChoices.join(", ")}`);
   const takesValue = option.required || option.optional;
-  if (takesValue && option.defaultValue !== undefined) {
+  // A default described in words with no value of its own (--member-lookbacks: "every member reads
+  // --lookback") is shown too: the flag's help otherwise said nothing of what happens without it.
+  if (takesValue && (option.defaultValue !== undefined || option.defaultValueDescription !== undefined)) {
     extra.push(`default: ${option.defaultValueDescription ?? shown(option.defaultValue)}`);
   }
   if (extra.length === 0) return text;

@@ -55,6 +55,15 @@ Deno.test("every command's help: examples that parse, defaults shown one way, 80
   }
 });
 
+Deno.test("a default described in words without a value is shown: --member-lookbacks says what it does unset", () => {
+  for (const name of ["train", "evaluate"]) {
+    const command = fullProgram().commands.find((c) => c.name() === name)!;
+    const help = command.helpInformation().replace(/\s+/g, " ");
+    const entry = help.slice(help.indexOf("--member-lookbacks"), help.indexOf("--batch-size"));
+    assert.match(entry, /\(default: every member reads --lookback\) $/, `${name} --help: ${entry}`);
+  }
+});
+
 Deno.test("reflow joins hard line breaks but keeps paragraphs and lists", () => {
   assert.equal(reflow("one\ntwo\n\nthree\n  - item\n- next"), "one two\n\nthree\n  - item\n- next");
 });

@@ -8,6 +8,7 @@
  *  - `curl` examples must name a route and method the API answers; `deno task X` a task in deno.json;
  *    scripts must exist. The demo and `deno task test` themselves run in CI (.ci/run).
  * And every folder's README names each file git tracks in it but its tests, so a new file cannot go unlisted.
+ * And a function, type or constant a README names in backticks must still exist in the code (a rename shows).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -269,6 +270,31 @@ Deno.test({
         // Named in backticks, alone or after a path: `run.ts`, `deploy/crontab`.
         const named = new RegExp("`(?:[^`\\s]*/)?" + name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "`");
         if (!named.test(text)) problems.push(`${readme} does not name ${file}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  },
+});
+
+Deno.test({
+  name: "every function, type or constant a README names in backticks still exists in the code",
+  ignore: TRACKED === null,
+  fn: () => {
+    // A rename left READMEs describing what no longer is; names in code are the cheap part of that to check.
+    const words = new Set<string>();
+    for (const file of TRACKED!.filter((f) => /\.(ts|cs|py|sh)$/.test(f))) {
+      for (const [word] of Deno.readTextFileSync(ROOT + file).matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) {
+        words.add(word);
+      }
+    }
+    // camelCase (`runTraining`), PascalCase with an inner capital (`CandleSeries`), CONSTANT_CASE (`DEFAULTS`).
+    const identifier =
+      /`([a-z][a-zA-Z0-9]*[A-Z][a-zA-Z0-9]*|[A-Z][a-z0-9]+[A-Z][a-zA-Z0-9]*|[A-Z][A-Z0-9_]{3,})(?:\(\))?`/g;
+    const problems: string[] = [];
+    for (const readme of TRACKED!.filter((f) => f === "README.md" || f.endsWith("/README.md"))) {
+      const text = Deno.readTextFileSync(ROOT + readme);
+      for (const name of new Set([...text.matchAll(identifier)].map((m) => m[1]))) {
+        if (!words.has(name)) problems.push(`${readme} names \`${name}\`, which no source file has`);
       }
     }
     assert.deepEqual(problems, []);

@@ -43,7 +43,9 @@ const RetrainFlags = z.object({
 
 export function retrainCommand(): Command {
   return new Command("retrain")
-    .summary("scheduled retraining: collect, train a candidate, promote it only if it is not worse")
+    .summary(
+      "scheduled retraining: collect, train a candidate, promote it only if it is not worse (weekly: only a clear win)",
+    )
     .description(
       "Collects the newest candles into --data, trains a candidate on everything before the newest\n" +
         "--holdout-days (weekly: fine-tunes current; monthly: trains from scratch), scores candidate and current\n" +

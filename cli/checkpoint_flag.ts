@@ -2,7 +2,8 @@
  * `--checkpoint DIR`, checked at the boundary for `predict`, `export` and `evaluate`: a path that is not a version folder
  * (a file, or the folder holding the versions) is a usage error (exit 2) saying which folder to name instead.
  * A version whose files are damaged is still a runtime failure, found when they are read. `serve`, which may
- * start before its version exists, refuses only the folder holding the versions (`refuseVersionStore`).
+ * start before its version exists, refuses only what can never load: the folder holding the versions, or a file
+ * inside a version (`refuseVersionStore`).
  */
 import { basename, dirname } from "node:path";
 import {

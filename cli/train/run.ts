@@ -48,9 +48,11 @@ import {
   epochsDone,
   isFinished,
   pruneAbandonedRuns,
+  rerunLine,
   RunFolder,
   type RunState,
   splitOutdated,
+  wholeEpochs,
 } from "./run_folder.ts";
 import { sha256Hex } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
@@ -430,6 +432,7 @@ async function trainAndSave(
   const { parent, runConfig, data, modelType, scaling, config } = prepared;
   let model = initial;
   const resumed = run !== null && epochsDone(run.current) > 0;
+  const before = run?.current;
   if (resumed) {
     await run.restore(model);
     io.out(`resuming from ${run.dir}: ${describeRun(run.current)}`);
@@ -465,6 +468,8 @@ async function trainAndSave(
     // member's best weights (an interrupted member's best may predate the resume).
     await run.restore(model);
     result = membersResult(run.results(), io.signal?.aborted ?? false);
+    const rerun = rerunLine(before!, run.current);
+    if (rerun) io.out(rerun);
   }
   if (result.bestEpoch === null) {
     // Stopped on request (Ctrl-C, SIGTERM) is exit 130 like every other stop, so scripts tell it from a failure.
@@ -569,7 +574,9 @@ async function trainAndSave(
 
 /**
  * How member k of a resumed run starts: a finished member is not trained again; an interrupted one trains its
- * remaining epochs, with fresh shuffles, and the patience it had left. (Its optimizer moments and learning-
+ * remaining epochs, with fresh shuffles, and the patience it had left. An epoch Ctrl-C cut short is not one of
+ * those done: it runs again in full (before, it counted, so a member cut a few batches into its last epoch
+ * resumed with none left and the resume saved the same weights again). (Its optimizer moments and learning-
  * rate schedule start again: they are not part of the saved state, so an interrupted member does not end
  * exactly as it would have uninterrupted; finished and not-started members do.)
  */
@@ -582,13 +589,16 @@ function memberStart(state: RunState, config: TrainConfig, k: number): MemberSta
     };
   }
   if (m.epochsDone === 0) return undefined;
+  const whole = wholeEpochs(m);
+  // Whole epochs since the best count against patience (a best in the cut epoch leaves it all).
+  const sinceBest = Math.max(0, whole - (m.bestEpoch ?? whole));
   return {
     config: {
       ...own,
-      epochs: Math.max(0, own.epochs - m.epochsDone),
+      epochs: Math.max(0, own.epochs - whole),
       seed: own.seed + m.epochsDone,
-      patience: Math.max(1, own.patience - (m.epochsDone - (m.bestEpoch ?? m.epochsDone))),
-      resumedFrom: m.bestScore === null ? undefined : { epochs: m.epochsDone, bestScore: m.bestScore },
+      patience: Math.max(1, own.patience - sinceBest),
+      resumedFrom: m.bestScore === null ? undefined : { epochs: whole, bestScore: m.bestScore },
     },
   };
 }

@@ -87,17 +87,27 @@ export const splitOutdated = (state: RunState): boolean =>
 /** A member that stopped on its own (all epochs, or early stopping): a resumed run does not train it again. */
 export const isFinished = (m: MemberState) => m.stopReason === "epochs" || m.stopReason === "early_stopping";
 
+/**
+ * The epochs member m ran whole. An epoch Ctrl-C cut short is validated and counted in `epochsDone` (its weights
+ * may be the member's best, which the interrupted version keeps), but it did not run whole: a resume runs it
+ * again in full, from the member's best weights, and its record is replaced by the whole one's.
+ */
+export const wholeEpochs = (m: MemberState) => m.epochsDone - (m.history.at(-1)?.partial ? 1 : 0);
+
 /** Epochs done over all members. */
 export const epochsDone = (state: RunState) => state.members.reduce((n, m) => n + m.epochsDone, 0);
 
 export class RunFolder {
-  /** Epochs each member had done when this process took the run over (its epochs are numbered after them). */
+  /**
+   * Whole epochs each member had done when this process took the run over: its epochs are numbered after them,
+   * so an epoch cut short is numbered, and recorded, again.
+   */
   private readonly offsets: readonly number[];
   /** Saves run one after another, in the order they were asked for (workers report while others save). */
   private pending: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly dir: string, private state: RunState, private readonly lock: HeldLock) {
-    this.offsets = state.members.map((m) => m.epochsDone);
+    this.offsets = state.members.map(wholeEpochs);
   }
 
   get current(): RunState {
@@ -186,7 +196,9 @@ export class RunFolder {
         epochsDone: epoch,
         bestEpoch: improved ? epoch : m.bestEpoch,
         bestScore: improved ? score : m.bestScore,
-        history: [...m.history, entry],
+        // The whole run of an epoch cut short before the resume replaces its partial record. Its best, if the
+        // cut one was and this one does not beat it, stays the cut one's weights (this run started from them).
+        history: [...m.history.filter((e) => e.epoch < epoch), entry],
       });
       await this.writeState();
     });
@@ -251,15 +263,38 @@ export class RunFolder {
   }
 }
 
+/** "3 epochs done", or "3 epochs done, epoch 4 cut short (it runs again in full)". */
+function done(m: MemberState): string {
+  const whole = wholeEpochs(m);
+  if (whole === m.epochsDone) return `${plural(whole, "epoch")} done`;
+  return `${
+    whole > 0 ? `${plural(whole, "epoch")} done, ` : ""
+  }epoch ${m.epochsDone} cut short (it runs again in full)`;
+}
+
+/**
+ * After a resumed run trained: the epochs cut short before it that have now run whole, in words ("epoch 4, cut
+ * short before the resume, ran again in full"); null when there were none.
+ */
+export function rerunLine(before: RunState, after: RunState): string | null {
+  const n = before.members.length;
+  const rerun = before.members.flatMap((m, i) => {
+    if (isFinished(m) || wholeEpochs(m) === m.epochsDone) return [];
+    const whole = after.members[i].history.some((e) => e.epoch === m.epochsDone && !e.partial);
+    return whole ? [`${n > 1 ? `member ${i + 1}/${n}'s ` : ""}epoch ${m.epochsDone}`] : [];
+  });
+  if (rerun.length === 0) return null;
+  return `${rerun.join(", ")}, cut short before the resume, ran again in full`;
+}
+
 /** What a resumed run starts from, in words: "2 epochs done, best epoch 2" or per member. */
 export function describeRun(state: RunState): string {
   const one = (m: MemberState) =>
     isFinished(m) ? `finished after ${plural(m.epochsDone, "epoch")}` : m.epochsDone === 0
       ? "not started"
-      // Ctrl-C's partial epoch is counted in epochsDone: "4 epochs done" for 3 and a few batches overstated it.
-      : `${plural(m.epochsDone, "epoch")} done${
-        m.history.at(-1)?.partial ? " (the last cut short)" : ""
-      }, best epoch ${m.bestEpoch}`;
+      // Ctrl-C's partial epoch is counted in epochsDone: "4 epochs done" for 3 and a few batches overstated it,
+      // and a resume runs it again in full.
+      : `${done(m)}, best epoch ${m.bestEpoch}`;
   if (state.members.length === 1) return one(state.members[0]);
   return state.members.map((m, i) => `member ${i + 1}/${state.members.length} ${one(m)}`).join("; ");
 }

@@ -116,12 +116,20 @@ Deno.test("a resumed run is described in words, one epoch in the singular", () =
     describeRun(state([member(1, "epochs"), member(2, null), member(0, null)])),
     "member 1/3 finished after 1 epoch; member 2/3 2 epochs done, best epoch 2; member 3/3 not started",
   );
-  // Ctrl-C mid-epoch: the epoch is counted (and validated) but did not run whole.
+  // Ctrl-C mid-epoch: the epoch is counted (and validated) but did not run whole, so a resume runs it again.
   const cut: MemberState = {
     ...member(2, "interrupted"),
     history: [{ partial: false }, { partial: true }] as MemberState["history"],
   };
-  assert.equal(describeRun(state([cut])), "2 epochs done (the last cut short), best epoch 2");
+  assert.equal(
+    describeRun(state([cut])),
+    "1 epoch done, epoch 2 cut short (it runs again in full), best epoch 2",
+  );
+  const first: MemberState = {
+    ...member(1, "interrupted"),
+    history: [{ partial: true }] as MemberState["history"],
+  };
+  assert.equal(describeRun(state([first])), "epoch 1 cut short (it runs again in full), best epoch 1");
 });
 
 Deno.test("a run.json whose parent is no version name (a path out of the store) makes the run not resumable", async () => {

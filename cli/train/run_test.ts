@@ -889,3 +889,55 @@ Deno.test({
     }
   },
 });
+
+Deno.test("train --resume runs again in full the epoch a stop cut short, instead of counting it done", async () => {
+  const dir = await tempDir();
+  try {
+    const data = join(dir, "data.csv");
+    await writeTrainingCsv(data, syntheticSeries(20, ["SIMAUSDT", "SIMBUSDT"]));
+    const checkpoints = join(dir, "checkpoints");
+    const flags = { epochs: "2", members: "2", workers: "1", promote: false };
+    // Stopped a few batches into member 2's last epoch (the second time an epoch 2 reaches its batch 2).
+    const stop = new AbortController();
+    let reached = 0;
+    const started = await runTraining(options(data, checkpoints, flags), {
+      ...quiet,
+      signal: stop.signal,
+      afterBatch: (epoch, batch) => {
+        if (epoch === 2 && batch === 2 && ++reached === 2) stop.abort();
+      },
+      flags: { ...flags, data, checkpoints },
+    });
+    assert.ok(started.interrupted && started.resumable, JSON.stringify(started));
+    const run = (await abandonedRuns(checkpoints)).find((r) => r.state !== null);
+    assert.ok(run?.state, "a run folder to resume");
+    assert.equal(run.state.members[1].history.at(-1)?.partial, true, "member 2's epoch 2 was cut short");
+
+    const lines: string[] = [];
+    const resumed = await runTraining(options(data, checkpoints, flags), {
+      out: (line) => lines.push(line),
+      flags: run.state.flags,
+      resume: { dir: run.dir, state: run.state },
+    });
+    const said = lines.join("\n");
+    assert.ok(!resumed.interrupted, said);
+    assert.match(
+      said,
+      /member 2\/2 1 epoch done, epoch 2 cut short \(it runs again in full\), best epoch \d/,
+    );
+    // Before: member 2 had "2 epochs done" of 2, trained nothing, and the resume saved the same weights again.
+    assert.match(said, /^member 2\/2: epoch 2\/2 /m);
+    assert.doesNotMatch(said, /^member 1\/2: epoch/m, "the finished member is not trained again");
+    assert.match(said, /^member 2\/2's epoch 2, cut short before the resume, ran again in full$/m);
+    assert.match(said, /^done: members trained 2 \/ 2 epochs, /m);
+    const history = JSON.parse(await Deno.readTextFile(join(resumed.dir, "history.json")));
+    const second = history.epochs.filter((e: { member: number }) => e.member === 2);
+    assert.deepEqual(second.map((e: { epoch: number; partial: boolean }) => [e.epoch, e.partial]), [
+      [1, false],
+      [2, false],
+    ]);
+    assert.notEqual(resumed.version, started.version);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -31,6 +31,15 @@ export function ensembleEpochs(result: Pick<MembersResult, "perMember">) {
     : {};
 }
 
+/**
+ * The members whose last epoch a stop cut short (manifest `cut_short`), so report.html does not say "trained 4
+ * epochs" of 3 and a few batches; nothing when none was.
+ */
+export function cutShort(result: Pick<MembersResult, "perMember">) {
+  const cut = result.perMember.flatMap((r, i) => r.history.at(-1)?.partial ? [i + 1] : []);
+  return cut.length > 0 ? { cut_short: cut } : {};
+}
+
 export function describeData(
   path: string,
   data: Dataset,

@@ -912,6 +912,9 @@ Deno.test("train --resume runs again in full the epoch a stop cut short, instead
     const run = (await abandonedRuns(checkpoints)).find((r) => r.state !== null);
     assert.ok(run?.state, "a run folder to resume");
     assert.equal(run.state.members[1].history.at(-1)?.partial, true, "member 2's epoch 2 was cut short");
+    // The interrupted version's manifest says so, for report.html's "trained 2 / 2 (the last cut short) epochs".
+    const cut = (await readManifest(started.dir)).training as Record<string, unknown>;
+    assert.deepEqual([cut.member_epochs, cut.cut_short], [[2, 2], [2]]);
 
     const lines: string[] = [];
     const resumed = await runTraining(options(data, checkpoints, flags), {
@@ -937,6 +940,12 @@ Deno.test("train --resume runs again in full the epoch a stop cut short, instead
       [2, false],
     ]);
     assert.notEqual(resumed.version, started.version);
+    const whole = (await readManifest(resumed.dir)).training as Record<string, unknown>;
+    assert.equal(whole.cut_short, undefined, "every epoch of the finished run ran whole");
+    assert.match(
+      await Deno.readTextFile(join(started.dir, "report.html")),
+      /trained 2 \/ 2 \(the last cut short\)/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -36,7 +36,7 @@ import {
 import { renderReport, trainingFacts, trainingReport } from "../../ml/report/index.ts";
 import type { TrainOptions } from "./options.ts";
 import type { Parent } from "./parent.ts";
-import { checkedOnnxExport, describeData, ensembleEpochs, historyOf } from "./record.ts";
+import { checkedOnnxExport, cutShort, describeData, ensembleEpochs, historyOf } from "./record.ts";
 import type { scoreOnTest } from "./test_split.ts";
 
 /** What the run prepared before training: the data, its splits and scaling, the configuration, the parent. */
@@ -124,6 +124,7 @@ export async function saveVersion(
         epochs_run: result.history.length,
         best_epoch: result.bestEpoch,
         ...ensembleEpochs(result),
+        ...cutShort(result),
         stop_reason: result.stopReason,
         seconds: Math.round((performance.now() - started) / 1000),
         // What --class-weights gave on this training split (the loss's weights, taken out in calibration).

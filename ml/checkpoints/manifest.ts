@@ -55,6 +55,12 @@ export interface TrainingRecord {
   /** Ensembles: each member's best epoch and epochs run. */
   readonly best_epochs?: readonly (number | null)[];
   readonly member_epochs?: readonly number[];
+  /**
+   * The members (1-based; 1 for a single model) whose last epoch a stop (Ctrl-C, SIGTERM) cut short: it is
+   * validated and counted in `epochs_run` and `member_epochs` but did not run whole. Absent when none was (and
+   * in versions written before it was recorded).
+   */
+  readonly cut_short?: readonly number[];
   /** "epochs", "early_stopping" or "interrupted". */
   readonly stop_reason?: string;
   readonly seconds?: number;

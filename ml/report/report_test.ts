@@ -265,6 +265,25 @@ Deno.test("an ensemble's report: each member's epochs and best epoch, one curve 
   assert.ok(html.includes("validation macro-F1, member 2"));
 });
 
+Deno.test("the training report says when a stop cut a member's last epoch short, as the CLI's stop line does", () => {
+  const duration = (training: Parameters<typeof trainingFacts>[0]["training"]) =>
+    new Map(trainingFacts({ ...MANIFEST, training })).get("duration");
+  // Before: "3 members trained 4 / 4 / 4 epochs" of a run stopped a few batches into member 3's 4th.
+  assert.equal(
+    duration({ member_epochs: [4, 4, 4], cut_short: [3], seconds: 60, stop_reason: "interrupted" }),
+    "1.0 min, 3 members trained 4 / 4 / 4 (the last cut short) epochs (interrupted)",
+  );
+  assert.equal(
+    duration({ epochs_run: 3, cut_short: [1], seconds: 60, stop_reason: "interrupted" }),
+    "1.0 min, 3 epochs (the last cut short) (interrupted)",
+  );
+  // Versions written before the field existed, and runs stopped between epochs, read as they did.
+  assert.equal(
+    duration({ member_epochs: [4, 4, 4], seconds: 60, stop_reason: "interrupted" }),
+    "1.0 min, 3 members trained 4 / 4 / 4 epochs (interrupted)",
+  );
+});
+
 Deno.test("the training report names the cores a version trained on, and a resume, beside its backend", () => {
   // The weights depend on --workers up to float rounding: without it a rerun on another machine differed
   // with nothing in the report to say why.

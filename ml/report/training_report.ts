@@ -252,6 +252,8 @@ export function trainingFacts(
   const h = (manifest.hyperparameters ?? {}) as Record<string, unknown>;
   const w = d.windows;
   const minutes = training.seconds !== undefined ? `${(training.seconds / 60).toFixed(1)} min` : "?";
+  // A last epoch a stop cut short is counted but did not run whole (the CLI's stop line says so too).
+  const cut = (member: number) => training.cut_short?.includes(member) ? " (the last cut short)" : "";
   const facts: [string, string][] = [
     ["data", `${d.path}: ${minute(d.start)} … ${minute(d.end)} UTC`],
     ["symbols", `${manifest.symbols.join(", ")} (${plural(manifest.symbols.length, "symbol")})`],
@@ -274,8 +276,10 @@ export function trainingFacts(
       "duration",
       `${minutes}, ` +
       (training.member_epochs && training.member_epochs.length > 1
-        ? `${training.member_epochs.length} members trained ${training.member_epochs.join(" / ")} epochs`
-        : plural(training.epochs_run ?? 0, "epoch")) +
+        ? `${training.member_epochs.length} members trained ${
+          training.member_epochs.map((n, i) => `${n}${cut(i + 1)}`).join(" / ")
+        } epochs`
+        : plural(training.epochs_run ?? 0, "epoch") + cut(1)) +
       (training.stop_reason ? ` (${STOP_REASONS[training.stop_reason] ?? training.stop_reason})` : ""),
     ],
     // The cores too: the weights depend on them up to float rounding, and a rerun on another machine

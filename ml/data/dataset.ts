@@ -135,12 +135,7 @@ function warmUpRemedy(
 ): string | undefined {
   const usable = splits.some((p) => p.train.length + p.validation.length + p.test.length + p.purged > 0);
   if (usable || !splits.some((p) => p.skipped > 0)) return undefined;
-  // The candles before a symbol's first one with every indicator (EMA(50)'s history is the longest).
-  const warm = Math.min(...series.map((s) => {
-    let i = 0;
-    while (i < s.length && !hasIndicators(s, i)) i++;
-    return i;
-  }));
+  const warm = Math.min(...series.map(warmUp));
   const longest = Math.max(...series.map((s) => s.length));
   return `every window holds a candle still in the indicators' warm-up (a symbol's first ${warm} candles, ` +
     `before EMA(50), MACD and the stochastics have their history): a symbol's first window needs ${
@@ -148,6 +143,45 @@ function warmUpRemedy(
     } ` +
     `candles, and the training, validation and test splits many more (the longest symbol has ${longest}); ` +
     "collect more";
+}
+
+/** The candles before a symbol's first one with every indicator (EMA(50)'s history is the longest). */
+function warmUp(s: CandleSeries): number {
+  let i = 0;
+  while (i < s.length && !hasIndicators(s, i)) i++;
+  return i;
+}
+
+/**
+ * How many candles a symbol needs when its windows are too few for the split fractions to give each split
+ * one: the `horizon` windows before each cut are dropped, so 120 candles of one symbol at lookback 50 gave 18
+ * windows, a training split, and no validation window, and the hint said only "use more data" (user trial
+ * s45). "use more data" when the windows were enough in number (missing candles emptied the split).
+ */
+function fractionsRemedy(
+  series: readonly CandleSeries[],
+  rule: Extract<SplitRule, { kind: "fractions" }>,
+  lookback: number,
+  horizon: number,
+): string {
+  const fits = (n: number) => {
+    const i1 = Math.floor(n * rule.train), i2 = Math.floor(n * (rule.train + rule.validation));
+    return i1 - horizon >= 1 && i2 - i1 - horizon >= 1 && n - i2 >= 1;
+  };
+  // From this many windows on every count fits (each split's share is past horizon + 1); the floors make the
+  // smallest count that fits not the answer: the smallest from which every larger one fits is.
+  let windows = Math.ceil(
+    (horizon + 2) / Math.min(rule.train, rule.validation, 1 - rule.train - rule.validation),
+  );
+  while (windows > 1 && fits(windows - 1)) windows--;
+  const longest = series.reduce((a, b) => (b.length > a.length ? b : a));
+  // A window ending at candle t needs the lookback before it past the warm-up, and its label candle t + horizon.
+  const needed = warmUp(longest) + lookback + horizon + windows - 1;
+  if (needed <= longest.length) return "use more data";
+  return `each of the training, validation and test splits needs a window, and the ${
+    plural(horizon, "window")
+  } before each cut are dropped (their labels look past it): at --lookback ${lookback} and --horizon ` +
+    `${horizon} a symbol needs at least ${needed} candles, and the longest has ${longest.length}; collect more`;
 }
 
 /**
@@ -250,7 +284,8 @@ function* datasetSteps(series: readonly CandleSeries[], opts: DatasetOptions): G
           } or more data`
         : opts.split.kind === "dates"
         ? datesRemedy(name, series, opts.split, opts.lookback, opts.horizon)
-        : warmUpRemedy(series, splits, need) ?? "use more data";
+        : warmUpRemedy(series, splits, need) ??
+          fractionsRemedy(series, opts.split, opts.lookback, opts.horizon);
       // Candles that close on a schedule (a market shut at weekends) leave most labels spanning a gap.
       const gapped = splits.reduce((n, p) => n + p.gapped, 0);
       throw new DatasetError(

@@ -150,14 +150,43 @@ Deno.test("candles that are all warm-up or too few past it say how many a symbol
       return true;
     },
   );
-  // 103 give each symbol a window; a few hundred fill the three splits.
+  // 103 give each symbol a window; 133 give the three splits one each (below).
   const one = syntheticSeries(4).map((s) => sliceSeries(s, 0, 103));
   assert.throws(
     () => prepareDataset(one, { ...SHAPE, lookback: 50, split: DEFAULT_SPLIT }),
-    (e: DatasetError) => e.hint === "use more data",
+    (e: DatasetError) =>
+      /a symbol needs at least 133 candles, and the longest has 103; collect more$/.test(e.hint!),
   );
   const enough = syntheticSeries(10).map((s) => sliceSeries(s, 0, 240));
   assert.ok(prepareDataset(enough, { ...SHAPE, lookback: 50, split: DEFAULT_SPLIT }).train.labels.length > 0);
+});
+
+Deno.test("windows too few for the split fractions to give validation one say how many candles a symbol needs", () => {
+  // User trial: 1 symbol, 120 candles, lookback 50 → 18 windows, a training split, no validation window (the 4
+  // windows before each cut are dropped). Before: hint "use more data".
+  const at = (candles: number) =>
+    prepareDataset(syntheticSeries(10).slice(0, 1).map((s) => sliceSeries(s, 0, candles)), {
+      ...SHAPE,
+      lookback: 50,
+      split: DEFAULT_SPLIT,
+    });
+  assert.throws(() => at(120), (e: DatasetError) => {
+    assert.equal(e.message, "the validation split has no windows (1 symbol, 120 candles)");
+    assert.equal(
+      e.hint,
+      "each of the training, validation and test splits needs a window, and the 4 windows before each cut are " +
+        "dropped (their labels look past it): at --lookback 50 and --horizon 4 a symbol needs at least 133 " +
+        "candles, and the longest has 120; collect more",
+    );
+    assert.equal(e.exitCode, 1);
+    return true;
+  });
+  assert.throws(
+    () => at(132),
+    (e: DatasetError) => /needs at least 133 candles, and the longest has 132/.test(e.hint!),
+  );
+  const enough = at(133);
+  assert.ok(enough.validation.size > 0 && enough.test.size > 0, "the number named is enough");
 });
 
 Deno.test("split dates that leave the training split inside the warm-up are the flag's error, naming a date that works", () => {

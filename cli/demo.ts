@@ -1,7 +1,8 @@
 /**
  * `candlecast demo`: the whole product offline, on a SIMULATED market. A Binance-compatible klines server on
  * loopback serves simulated candles; then the real commands run one after another, each printed as the user
- * would type it: collect → train (lightweight_lstm) → export → serve on :8000, with a curl example that works.
+ * would type it (`candlecast …`, or `deno task cli …` from a checkout: `typedCommand`): collect → train
+ * (lightweight_lstm) → export → serve on :8000, with a curl example that works.
  * Everything is written under --dir so a user's own data and checkpoints are never touched.
  */
 import { Command } from "commander";
@@ -12,6 +13,7 @@ import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binanc
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
 import { serve } from "./serve.ts";
+import { typedCommand } from "./self_command.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
 
 const DemoFlags = z.object({
@@ -55,7 +57,7 @@ export function demoCommand(): Command {
  * exited 1, as a failure, with no hint.
  */
 export async function step(args: string[], run?: (args: string[]) => Promise<number>): Promise<void> {
-  console.log(`\n$ candlecast ${args.join(" ")}`);
+  console.log(`\n$ ${typedCommand()} ${args.join(" ")}`);
   // Imported here, not at the top: program.ts imports this module.
   const code = await (run ?? (await import("./program.ts")).runCli)(args);
   if (code === 130) {
@@ -151,7 +153,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     if (event.event === "listening" && typeof event.url === "string") listening.resolve(event.url);
     if (!opts.short || event.event !== "request") stdoutLogger(event);
   };
-  console.log(`\n$ candlecast serve --checkpoint ${join(checkpoints, "current")} --port ${port}`);
+  console.log(`\n$ ${typedCommand()} serve --checkpoint ${join(checkpoints, "current")} --port ${port}`);
   const serving = serve({
     host: "127.0.0.1",
     port,

@@ -8,6 +8,7 @@ import { curlLines, demoKlines, step } from "./demo.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
+import { typedCommand } from "./self_command.ts";
 
 const HOUR = 3_600_000;
 const PAIR = { seed: 1, price: 40_000 };
@@ -152,4 +153,19 @@ Deno.test("demo: a step stopped by Ctrl-C stops the demo as interrupted (130); a
       /its own message above says why/.test(e.hint ?? ""),
   );
   await step(["collect"], () => Promise.resolve(0));
+});
+
+Deno.test("demo prints each step as it can be typed: 'deno task cli …' under deno, where no candlecast is on PATH", async () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => void printed.push(line);
+  try {
+    await step(["collect", "--limit", "10"], () => Promise.resolve(0));
+  } finally {
+    console.log = log;
+  }
+  // Before: "$ candlecast collect …" from `deno task cli demo`, which is no command there.
+  assert.deepEqual(printed, ["\n$ deno task cli collect --limit 10"]);
+  assert.equal(typedCommand("/usr/local/bin/candlecast"), "candlecast", "the compiled binary by its name");
+  assert.equal(typedCommand("/home/u/.deno/bin/deno"), "deno task cli");
 });

@@ -41,10 +41,22 @@ function readEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }
 
+/** Whether `exe` (this process's executable) is deno running main.ts, not the compiled binary. */
+const isDeno = (exe: string) => /^deno(\.exe)?$/.test(basename(exe));
+
+/**
+ * How a user types this program at a prompt: `candlecast`, the compiled binary, or `deno task cli` (deno.json's
+ * task, from the checkout's root) when deno runs main.ts: there is no `candlecast` on PATH then, and the demo's
+ * `$ candlecast collect …` did not run as printed.
+ */
+export function typedCommand(exe = Deno.execPath()): string {
+  return isDeno(exe) ? "deno task cli" : "candlecast";
+}
+
 /** The command and arguments that run `candlecast <args>` as this process was run. */
 export function selfCommand(args: readonly string[]): { command: string; args: string[] } {
   const exe = Deno.execPath();
-  if (!/^deno(\.exe)?$/.test(basename(exe))) return { command: exe, args: [...args] };
+  if (!isDeno(exe)) return { command: exe, args: [...args] };
   // fileURLToPath, not URL.pathname: a checkout under a path with spaces or non-ASCII letters stays that path.
   const main = fileURLToPath(new URL("../main.ts", import.meta.url));
   const allow = inheritedPermissions() ??

@@ -52,11 +52,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   "models promote": ["candlecast models promote v3_2026-11-24"],
   "models rollback": ["candlecast models rollback"],
+  // Monthly first: it is what deploy/ schedules and the README recommends (weekly fine-tunes did not pay).
   retrain: [
-    "candlecast retrain --mode weekly",
+    "candlecast retrain --mode monthly",
     "candlecast retrain --mode monthly --train-args='--epochs 20'",
-    "candlecast retrain --mode weekly --no-collect --holdout-days 7",
     "candlecast retrain --mode monthly --json   # for scripts: jq .promoted",
+    "candlecast retrain --mode weekly --no-collect --holdout-days 7",
   ],
   monitor: [
     "candlecast monitor",

@@ -64,6 +64,16 @@ Deno.test("a default described in words without a value is shown: --member-lookb
   }
 });
 
+Deno.test("retrain's first example is the mode deploy/ schedules, not the one it leaves commented out", async () => {
+  const crontab = await Deno.readTextFile(fromFileUrl(new URL("../deploy/crontab", import.meta.url)));
+  const scheduled = crontab.split("\n").filter((l) => !l.startsWith("#")).join("\n").match(
+    /retrain --mode (\w+)/,
+  );
+  assert.equal(scheduled?.[1], "monthly", "deploy/crontab runs the monthly retrain");
+  // Before: "candlecast retrain --mode weekly" led, the mode the README and deploy/ no longer recommend.
+  assert.equal(EXAMPLES.retrain[0], `candlecast retrain --mode ${scheduled?.[1]}`);
+});
+
 Deno.test("reflow joins hard line breaks but keeps paragraphs and lists", () => {
   assert.equal(reflow("one\ntwo\n\nthree\n  - item\n- next"), "one two\n\nthree\n  - item\n- next");
 });

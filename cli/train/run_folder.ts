@@ -274,17 +274,30 @@ function done(m: MemberState): string {
 
 /**
  * After a resumed run trained: the epochs cut short before it that have now run whole, in words ("epoch 4, cut
- * short before the resume, ran again in full"); null when there were none.
+ * short before the resume, ran again in full"), and where that run did not beat the best it started from,
+ * that those weights stay (else "same temperature, a new version" of a resume looked like nothing was trained);
+ * null when there were none.
  */
 export function rerunLine(before: RunState, after: RunState): string | null {
   const n = before.members.length;
   const rerun = before.members.flatMap((m, i) => {
     if (isFinished(m) || wholeEpochs(m) === m.epochsDone) return [];
-    const whole = after.members[i].history.some((e) => e.epoch === m.epochsDone && !e.partial);
-    return whole ? [`${n > 1 ? `member ${i + 1}/${n}'s ` : ""}epoch ${m.epochsDone}`] : [];
+    const now = after.members[i];
+    const whole = now.history.find((e) => e.epoch === m.epochsDone && !e.partial);
+    if (!whole) return [];
+    const which = `${n > 1 ? `member ${i + 1}/${n}'s ` : ""}epoch ${m.epochsDone}`;
+    // The best is kept, not replaced, unless an epoch of this run beat it (the loop's `improves`).
+    if (m.bestScore === null || now.bestScore !== m.bestScore) return [`${which} ran again in full`];
+    const best = m.bestEpoch === m.epochsDone ? "its cut-short run" : `epoch ${m.bestEpoch}`;
+    return [
+      `${which} ran again in full (val_log_loss ${
+        whole.val_calibrated_log_loss.toFixed(4)
+      }) without beating ` +
+      `${best} (${m.bestScore.toFixed(4)}), whose weights stay`,
+    ];
   });
   if (rerun.length === 0) return null;
-  return `${rerun.join(", ")}, cut short before the resume, ran again in full`;
+  return `cut short before the resume: ${rerun.join("; ")}`;
 }
 
 /** What a resumed run starts from, in words: "2 epochs done, best epoch 2" or per member. */

@@ -6,6 +6,7 @@ import {
   describeRun,
   type MemberState,
   pruneAbandonedRuns,
+  rerunLine,
   RunFolder,
   type RunState,
 } from "./run_folder.ts";
@@ -130,6 +131,35 @@ Deno.test("a resumed run is described in words, one epoch in the singular", () =
     history: [{ partial: true }] as MemberState["history"],
   };
   assert.equal(describeRun(state([first])), "epoch 1 cut short (it runs again in full), best epoch 1");
+});
+
+Deno.test("after a resume, the epochs cut short before it are said to have run again, and whose weights stay", () => {
+  const record = (epoch: number, partial: boolean, score: number) =>
+    ({ epoch, partial, val_calibrated_log_loss: score }) as MemberState["history"][number];
+  const member = (history: MemberState["history"], best: number, score: number): MemberState => ({
+    epochsDone: history.length,
+    bestEpoch: best,
+    bestScore: score,
+    history,
+    stopReason: "interrupted",
+  });
+  const state = (members: MemberState[]): RunState => ({ flags: {}, parent: null, members, startedAt: "" });
+  const done = { ...member([record(1, false, 1.1)], 1, 1.1), stopReason: "epochs" as const };
+  const cut = member([record(1, false, 1.1), record(2, true, 1.05)], 2, 1.05);
+  const better = member([record(1, false, 1.1), record(2, false, 1.02)], 2, 1.02);
+  assert.equal(
+    rerunLine(state([done, cut]), state([done, better])),
+    "cut short before the resume: member 2/2's epoch 2 ran again in full",
+  );
+  const worse = member([record(1, false, 1.1), record(2, false, 1.07)], 2, 1.05);
+  assert.equal(
+    rerunLine(state([cut]), state([worse])),
+    "cut short before the resume: epoch 2 ran again in full (val_log_loss 1.0700) without beating its cut-short " +
+      "run (1.0500), whose weights stay",
+  );
+  // Cut again before the epoch ran whole: nothing ran again. Nothing was cut: nothing to say.
+  assert.equal(rerunLine(state([cut]), state([cut])), null);
+  assert.equal(rerunLine(state([done]), state([done])), null);
 });
 
 Deno.test("a run.json whose parent is no version name (a path out of the store) makes the run not resumable", async () => {

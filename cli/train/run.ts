@@ -576,9 +576,9 @@ async function trainAndSave(
  * How member k of a resumed run starts: a finished member is not trained again; an interrupted one trains its
  * remaining epochs, with fresh shuffles, and the patience it had left. An epoch Ctrl-C cut short is not one of
  * those done: it runs again in full (before, it counted, so a member cut a few batches into its last epoch
- * resumed with none left and the resume saved the same weights again). (Its optimizer moments and learning-
- * rate schedule start again: they are not part of the saved state, so an interrupted member does not end
- * exactly as it would have uninterrupted; finished and not-started members do.)
+ * resumed with none left and the resume saved the same weights again). (Its optimizer moments start again:
+ * they are not part of the saved state, so an interrupted member does not end exactly as it would have
+ * uninterrupted, though one_cycle goes on from its whole epochs; finished and not-started members do.)
  */
 function memberStart(state: RunState, config: TrainConfig, k: number): MemberStart | undefined {
   const m = state.members[k - 1];

@@ -21,9 +21,10 @@ export interface TrainConfig {
   readonly patience: number;
   readonly minDelta: number;
   /**
-   * A member resumed by `train --resume`: the epochs it had done (its epochs are numbered after them in the
-   * log) and the best score it had reached, which the model's weights hold when training starts. An epoch is
-   * best, and patience counts, against that score; the weights it started from are kept unless one beats it.
+   * A member resumed by `train --resume`: the whole epochs it had done (its epochs are numbered after them in
+   * the log, and one_cycle goes on after them over `epochs` more) and the best score it had reached, which the
+   * model's weights hold when training starts. An epoch is best, and patience counts, against that score; the
+   * weights it started from are kept unless one beats it.
    */
   readonly resumedFrom?: { readonly epochs: number; readonly bestScore: number };
   readonly classWeights: ClassVector;

@@ -221,10 +221,15 @@ async function trainWith(
   const epochWindows = windowsPerEpoch(config, data.train.size);
   const drawWeights = recencyWeights(data.train, config.recencyHalfLife) ?? undefined;
   const batchesPerEpoch = Math.ceil(epochWindows / config.batchSize);
-  const totalSteps = batchesPerEpoch * config.epochs;
   const history: EpochRecord[] = [];
   // Epoch 0 is where a resumed member starts: its best weights so far, at the score they reached.
   const resumed = config.resumedFrom;
+  // A resumed member's one_cycle goes on from where its whole epochs left it, over the run's whole length:
+  // restarted over the epochs left, the rate climbed back to its peak, so the epoch a stop had cut short ran
+  // again at the peak instead of near the end of the fall, and came out worse than its cut run. (The warmup
+  // schedule warms up again: the optimizer's moments start again, which is what its warm-up is for.)
+  const stepsBefore = config.schedule === "one_cycle" ? batchesPerEpoch * (resumed?.epochs ?? 0) : 0;
+  const totalSteps = stepsBefore + batchesPerEpoch * config.epochs;
   let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = resumed
     ? { epoch: 0, loss: resumed.bestScore, weights: snapshot(model) }
     : null;
@@ -237,7 +242,7 @@ async function trainWith(
     const epochStart = performance.now();
     let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
     for (const batch of modelBatches(data.train, order, config.batchSize, data, scaling)) {
-      lr = learningRateAt(config, adam.steps, totalSteps);
+      lr = learningRateAt(config, stepsBefore + adam.steps, totalSteps);
       const part: BatchPart = {
         size: batch.size,
         x: batch.x,

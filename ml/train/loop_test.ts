@@ -5,8 +5,17 @@ import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
 import { type EpochRecord, trainModel } from "./loop.ts";
 import { windowsPerEpoch } from "./config.ts";
+import { learningRateAt } from "./schedule.ts";
+import { DEFAULT_SPLIT, prepareDataset } from "../data/index.ts";
+import { syntheticSeries } from "../../test/evaluation.ts";
 import { ReportedError } from "../../features/index.ts";
-import { scalingOf, tinyDataset, tinyModelConfig, tinyTrainConfig } from "../../test/tiny_training.ts";
+import {
+  scalingOf,
+  TINY_LOOKBACK,
+  tinyDataset,
+  tinyModelConfig,
+  tinyTrainConfig,
+} from "../../test/tiny_training.ts";
 
 const real = haveRealData();
 if (real) await initBackend("wasm");
@@ -298,4 +307,28 @@ Deno.test("an epoch record reads back through its schema as written, NaN (JSON's
   assert.ok(Number.isNaN(back.val_loss));
   assert.deepEqual({ ...back, val_loss: 0 }, { ...record, val_loss: 0 });
   assert.equal(EpochRecordSchema.safeParse({ ...record, epoch: "3" }).success, false);
+});
+
+Deno.test("a resumed member's one_cycle goes on from its whole epochs, not from the start of a new cycle", async () => {
+  await initBackend("wasm");
+  const data = prepareDataset(syntheticSeries(12, ["SIMAUSDT"]), {
+    lookback: TINY_LOOKBACK,
+    horizon: 4,
+    labelRule: { kind: "volatility", multiplier: 0.5 },
+    split: DEFAULT_SPLIT,
+  });
+  // The epoch a stop cut short, run again: the last of 3, after 2 whole ones.
+  const config = tinyTrainConfig(data, {
+    epochs: 1,
+    schedule: "one_cycle",
+    resumedFrom: { epochs: 2, bestScore: 9 },
+  });
+  const model = buildModel(tinyModelConfig(), 1);
+  const result = await trainModel(model, data, scalingOf(data), config);
+  const batches = Math.ceil(windowsPerEpoch(config, data.train.size) / config.batchSize);
+  // Its last update is the run's last, at the end of the cosine fall, as in the run that was not stopped.
+  // Before: a one-epoch cycle of its own, whose rate had climbed back to the peak during the epoch.
+  assert.equal(result.history[0].learning_rate, learningRateAt(config, 3 * batches - 1, 3 * batches));
+  assert.notEqual(result.history[0].learning_rate, learningRateAt(config, batches - 1, batches));
+  model.dispose();
 });

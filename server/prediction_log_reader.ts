@@ -114,21 +114,41 @@ async function* bytesOf(
 
 /**
  * The log and its rotated files opened now, oldest first, each read only up to its length now, so appends and
- * rotations during a long read are not seen; the caller closes the snapshot.
+ * rotations during a long read are not seen; the caller closes the snapshot. `open` is Deno.open; a test
+ * passes its own to rotate the log between two opens.
  */
-export async function snapshotPredictionLog(path: string): Promise<PredictionLogSnapshot> {
-  // A rotation between listing and opening renames a file away; list again then (rotations are rare).
+export async function snapshotPredictionLog(
+  path: string,
+  open: (name: string) => Promise<Deno.FsFile> = (name) => Deno.open(name),
+): Promise<PredictionLogSnapshot> {
+  // A rotation between listing and opening renames files under the names listed; list again then (rotations
+  // are rare). It need not end in NotFound: with path.1 opened, a rotation moves the live file to path.1 and
+  // the open of path finds the new, empty one, so the records of the file just moved were silently left out.
   for (let attempt = 1;; attempt++) {
     const opened: { file: Deno.FsFile; length: number; live: boolean }[] = [];
+    let moved = false;
     try {
-      for (const name of await predictionLogFiles(path)) {
-        const file = await Deno.open(name);
-        opened.push({ file, length: (await file.stat()).size, live: name === path });
+      const names = await predictionLogFiles(path);
+      for (const name of names) {
+        const file = await open(name);
+        const info = await file.stat();
+        opened.push({ file, length: info.size, live: name === path });
+      }
+      // Each name must still lead to the file opened under it, and no file may have appeared (a new path.N).
+      moved = (await predictionLogFiles(path)).join("\n") !== names.join("\n");
+      for (const [i, name] of names.entries()) {
+        if (moved) break;
+        const [now, then] = await Promise.all([Deno.stat(name), opened[i].file.stat()]);
+        moved = now.ino !== then.ino || now.dev !== then.dev;
       }
     } catch (error) {
       opened.forEach(({ file }) => file.close());
       if (error instanceof Deno.errors.NotFound && attempt < 5) continue;
       throw error;
+    }
+    if (moved && attempt < 5) {
+      opened.forEach(({ file }) => file.close());
+      continue;
     }
     return {
       files: opened.length,

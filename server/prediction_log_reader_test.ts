@@ -100,3 +100,34 @@ Deno.test("a snapshot's read says its progress in bytes of all its files, up to 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a rotation between opening the log's files loses none of their records", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "predictions.jsonl");
+  try {
+    await Deno.writeTextFile(`${path}.1`, lines(0, 3));
+    await Deno.writeTextFile(path, lines(3, 5));
+    let rotated = false;
+    // serve rotates just after path.1 is opened and before path is: path.1 → path.2, path → path.1, a new
+    // path. Opening the names listed before it found the new, empty path, and records 3 and 4 were lost.
+    const open = async (name: string) => {
+      const file = await Deno.open(name);
+      if (name === `${path}.1` && !rotated) {
+        rotated = true;
+        await Deno.rename(`${path}.1`, `${path}.2`);
+        await Deno.rename(path, `${path}.1`);
+        await Deno.writeTextFile(path, lines(5, 6));
+      }
+      return file;
+    };
+    const log = await snapshotPredictionLog(path, open);
+    try {
+      assert.equal(log.files, 3);
+      assert.deepEqual(await closes(log.batches()), [0, 1, 2, 3, 4, 5]);
+    } finally {
+      log.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

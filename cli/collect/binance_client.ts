@@ -206,6 +206,18 @@ export class BinanceClient {
     }
   }
 
+  /**
+   * The request's own timeout, said as one: Deno says "network error: The operation was aborted due to timeout",
+   * which names neither the limit nor that the server was reached, so a slow exchange read as a broken network.
+   */
+  private timedOut(error: unknown): string | undefined {
+    if (!(error instanceof DOMException && error.name === "TimeoutError")) return undefined;
+    return `no answer within ${
+      seconds(this.policy.timeoutMs)
+    } (the request timed out; the server or the path ` +
+      "to it is slow)";
+  }
+
   private urlFor(q: KlinesQuery): string {
     const params = new URLSearchParams({ symbol: q.symbol, interval: q.interval, limit: String(q.limit) });
     if (q.startTime !== undefined) params.set("startTime", String(q.startTime));
@@ -235,7 +247,7 @@ export class BinanceClient {
             `add it to CANDLECAST_COMMAND_PERMISSIONS' --allow-net (docker run -e CANDLECAST_COMMAND_PERMISSIONS=…)`,
         );
       }
-      return { ok: false, problem: `network error: ${describe(error)}` };
+      return { ok: false, problem: this.timedOut(error) ?? `network error: ${describe(error)}` };
     }
     this.noteWeight(response.headers);
     let body: string;
@@ -243,7 +255,10 @@ export class BinanceClient {
       body = await response.text();
     } catch (error) {
       this.checkInterrupt(what);
-      return { ok: false, problem: `connection dropped while reading the response: ${describe(error)}` };
+      return {
+        ok: false,
+        problem: this.timedOut(error) ?? `connection dropped while reading the response: ${describe(error)}`,
+      };
     }
     const status = response.status;
     if (status === 429 || status === 418) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readTrainingCsv } from "../../features/index.ts";
 import { faultsAt, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError } from "../errors.ts";
-import { BinanceClient, BinanceError, describe } from "./binance_client.ts";
+import { BinanceClient, BinanceError, DEFAULT_RETRY_POLICY, describe } from "./binance_client.ts";
 import { ManualClock } from "./clock.ts";
 import { type CollectOptions, runCollect } from "./index.ts";
 import { assertSameCandles, type Rig, utcMs, withRig } from "../../test/collect_rig.ts";
@@ -305,5 +305,47 @@ Deno.test("binance client: a fetch Deno's net permission refuses fails at once, 
     assert.deepEqual(clock.sleeps, []);
   } finally {
     globalThis.fetch = real;
+  }
+});
+
+Deno.test("binance client: a server past the timeout, before its headers or in its body, is said as a timeout and retried", async () => {
+  // The first request gets no answer at all; the second its headers and then nothing of the body.
+  let n = 0;
+  const hung: ((value: Response) => void)[] = [];
+  const stalled: ReadableStreamDefaultController<Uint8Array>[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    if (++n === 1) return new Promise<Response>((resolve) => hung.push(resolve));
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void stalled.push(c) });
+    return new Response(body, { headers: { "content-type": "application/json" } });
+  });
+  const notices: string[] = [];
+  const client = new BinanceClient(
+    `http://127.0.0.1:${server.addr.port}`,
+    new ManualClock(utcMs(AFTER)),
+    { ...DEFAULT_RETRY_POLICY, maxTries: 2, timeoutMs: 300 },
+    (message) => notices.push(message),
+  );
+  try {
+    await assert.rejects(
+      client.klines({ symbol: "AAAUSDT", interval: "1h", limit: 5 }),
+      (error: BinanceError) => {
+        assert.equal(error.kind, "gave-up");
+        // Deno's own words were "network error: The operation was aborted due to timeout": no limit, no server.
+        assert.match(
+          error.message,
+          /gave up after 2 tries .*\(no answer within 0\.3 s \(the request timed out/,
+        );
+        return true;
+      },
+    );
+    assert.equal(notices.length, 1);
+    assert.match(
+      notices[0],
+      /^AAAUSDT 1h: no answer within 0\.3 s \(the request timed out.*; retry 2\/2 in 1\.0 s$/,
+    );
+  } finally {
+    hung.forEach((resolve) => resolve(new Response("[]")));
+    stalled.forEach((c) => c.close());
+    await server.shutdown();
   }
 });

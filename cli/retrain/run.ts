@@ -21,7 +21,7 @@ import { checkpointsFlag } from "../flags.ts";
 import { candidateWindow, checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
 import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
-import { runFolderNames } from "../train/run_names.ts";
+import { runFolderNames, withoutKeptRunClause } from "../train/run_names.ts";
 import {
   heldOutDifference,
   holdoutSet,
@@ -333,7 +333,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         throw new CommandError(
           `${error.message}; retrain removed that training's run folder (its data was a temporary copy, so ` +
             "'train --resume' could not finish it)",
-          error.hint,
+          // train's hint ended "… kept in <run>: 'candlecast train --resume' finishes the run": gone now.
+          error.hint === undefined ? undefined : withoutKeptRunClause(error.hint),
         );
       }
       throw error;

@@ -2,6 +2,7 @@
  * `candlecast train` end to end: CSV → honest splits → model → training → test metrics beside baselines →
  * a new checkpoint version → `current` (unless --no-promote, an interrupt, or a failed ONNX check).
  */
+import { keptRunClause } from "./run_names.ts";
 import { join } from "node:path";
 import {
   type CandleSeries,
@@ -381,10 +382,7 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
       await run.keep().catch(() => {});
       throw new CommandError(
         machine.message,
-        `${machine.hint}; the ${plural(epochsDone(run.current), "epoch")} trained ${
-          epochsDone(run.current) === 1 ? "is" : "are"
-        } kept in ${run.dir}: ` +
-          `'candlecast train --resume${checkpointsFlag(opts.checkpoints)}' finishes the run`,
+        machine.hint + keptRunClause(epochsDone(run.current), run.dir, checkpointsFlag(opts.checkpoints)),
       );
     }
     await run?.remove();

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { isLockHeld, readRegularTextFile } from "../../features/index.ts";
+import { isLockHeld, plural, readRegularTextFile } from "../../features/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
 /** Added to a run folder's name while `RunFolder.create` sets it up: no reader takes such a folder for a run. */
@@ -53,4 +53,22 @@ export async function runData(dir: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The end of train's hint when a full disk (or the like) stopped a run and its epochs were kept for `--resume`.
+ * Worded here once, so that `retrain`, which removes that run folder (its data was retrain's temporary copy),
+ * can take the clause back out of the hint it passes on (`withoutKeptRunClause`).
+ */
+export function keptRunClause(epochs: number, dir: string, checkpointsFlag: string): string {
+  return `; the ${plural(epochs, "epoch")} trained ${epochs === 1 ? "is" : "are"} kept in ${dir}: ` +
+    `'candlecast train --resume${checkpointsFlag}' finishes the run`;
+}
+
+/** `hint` without `keptRunClause`'s words: retrain's error said the run was kept and, after it, removed. */
+export function withoutKeptRunClause(hint: string): string {
+  return hint.replace(
+    /; the \d+ epochs? trained (is|are) kept in .*: 'candlecast train --resume[^']*' finishes the run/s,
+    "",
+  );
 }

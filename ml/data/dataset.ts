@@ -15,7 +15,14 @@ import {
   ScalerFitter,
   windowEnds,
 } from "../../features/index.ts";
-import { type CalendarCuts, calendarCuts, type SeriesSplit, type SplitRule, splitSeries } from "./split.ts";
+import {
+  type CalendarCuts,
+  calendarCuts,
+  fractionCuts,
+  type SeriesSplit,
+  type SplitRule,
+  splitSeries,
+} from "./split.ts";
 import { scanSet, type WindowSet, windowSet, type WindowShape } from "./window_set.ts";
 import { classCounts, type ClassVector } from "./class_weights.ts";
 
@@ -165,7 +172,7 @@ function fractionsRemedy(
   horizon: number,
 ): string {
   const fits = (n: number) => {
-    const i1 = Math.floor(n * rule.train), i2 = Math.floor(n * (rule.train + rule.validation));
+    const { validation: i1, test: i2 } = fractionCuts(n, rule);
     return i1 - horizon >= 1 && i2 - i1 - horizon >= 1 && n - i2 >= 1;
   };
   // From this many windows on every count fits (each split's share is past horizon + 1); the floors make the

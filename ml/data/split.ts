@@ -78,7 +78,7 @@ export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
   let b1: number, b2: number;
   if (rule.kind === "fractions") {
     const n = ends.length;
-    const i1 = Math.floor(n * rule.train), i2 = Math.floor(n * (rule.train + rule.validation));
+    const { validation: i1, test: i2 } = fractionCuts(n, rule);
     b1 = i1 < n ? ends[i1] : Infinity;
     b2 = i2 < n ? ends[i2] : Infinity;
   } else {
@@ -106,6 +106,14 @@ export function splitSeries(s: CandleSeries, opts: SplitOptions): SeriesSplit {
     purged,
     gapped: usable.gapped,
   };
+}
+
+/** Where a fractions rule cuts `n` windows: the indices of the first validation and the first test window. */
+export function fractionCuts(
+  n: number,
+  rule: Extract<SplitRule, { kind: "fractions" }>,
+): { validation: number; test: number } {
+  return { validation: Math.floor(n * rule.train), test: Math.floor(n * (rule.train + rule.validation)) };
 }
 
 /** A series' usable window ends, less those labelled before `since` (`--incremental`'s new data). */

@@ -141,8 +141,8 @@ async function readDeclared(request: Request, limit: number): Promise<Uint8Array
 
 /**
  * The parsed JSON value of a request body. 415 for a non-JSON Content-Type (a missing one is read as JSON, as
- * the seed's server did) or a compressed body (Content-Encoding), 413 over `limit` bytes or `MAX_JSON_CONTAINERS` objects and arrays, 400 for an empty
- * body, bad UTF-8 or malformed JSON.
+ * the seed's server did) or a compressed body (Content-Encoding), 413 over `limit` bytes or
+ * `MAX_JSON_CONTAINERS` objects and arrays, 400 for an empty body, bad UTF-8 or malformed JSON.
  */
 export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const contentType = request.headers.get("content-type");

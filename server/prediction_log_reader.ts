@@ -125,20 +125,19 @@ export async function snapshotPredictionLog(
   // are rare). It need not end in NotFound: with path.1 opened, a rotation moves the live file to path.1 and
   // the open of path finds the new, empty one, so the records of the file just moved were silently left out.
   for (let attempt = 1;; attempt++) {
-    const opened: { file: Deno.FsFile; length: number; live: boolean }[] = [];
+    const opened: { file: Deno.FsFile; info: Deno.FileInfo; live: boolean }[] = [];
     let moved = false;
     try {
       const names = await predictionLogFiles(path);
       for (const name of names) {
         const file = await open(name);
-        const info = await file.stat();
-        opened.push({ file, length: info.size, live: name === path });
+        opened.push({ file, info: await file.stat(), live: name === path });
       }
       // Each name must still lead to the file opened under it, and no file may have appeared (a new path.N).
       moved = (await predictionLogFiles(path)).join("\n") !== names.join("\n");
       for (const [i, name] of names.entries()) {
         if (moved) break;
-        const [now, then] = await Promise.all([Deno.stat(name), opened[i].file.stat()]);
+        const [now, then] = [await Deno.stat(name), opened[i].info];
         moved = now.ino !== then.ino || now.dev !== then.dev;
       }
     } catch (error) {
@@ -153,11 +152,11 @@ export async function snapshotPredictionLog(
     return {
       files: opened.length,
       async *batches(counts = { skipped: 0 }, progress) {
-        const total = opened.reduce((sum, { length }) => sum + length, 0);
+        const total = opened.reduce((sum, { info }) => sum + info.size, 0);
         let done = 0;
         const read = progress && ((n: number) => progress(done += n, total));
-        for (const { file, length, live } of opened) {
-          yield* recordBatches(bytesOf(file, length, read), counts, live);
+        for (const { file, info, live } of opened) {
+          yield* recordBatches(bytesOf(file, info.size, read), counts, live);
         }
       },
       close: () => opened.forEach(({ file }) => file.close()),

@@ -319,6 +319,42 @@ Deno.test("collect --source csv: a header missing or misspelling a column is a u
   }
 });
 
+Deno.test("collect --source json: JSON of another shape is a usage error (2), a bad candle in a right one 1", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-shape-"));
+  try {
+    const output = join(dir, "out.csv");
+    const path = join(dir, "export.json");
+    const candle = { o: 100, h: 101, l: 99, c: 100.5, v: 10 };
+    const run = async (json: unknown) => {
+      await writeFile(path, JSON.stringify(json));
+      return await cli(["collect", "--source", "json", "--json-path", path, "--output", output]);
+    };
+    // Before: exit 1 with "fix the data named, or collect it again", beside 2 for an empty file or a raw
+    // CSV's wrong header: a script could not tell a wrong --json-path from a failed run.
+    const object = await run({ symbol: "BTCUSDT", candles: [candle] });
+    assert.equal(object.code, 2, object.err);
+    assert.match(
+      object.err,
+      /^candlecast: \S+export\.json: the top level: expected an array of \{"symbol", "candles"\} objects, got an object\nhint: put that/,
+    );
+    const empty = await run([]);
+    assert.equal(empty.code, 2, empty.err);
+    assert.match(empty.err, /export\.json: the top level is an empty array/);
+    const renamed = await run([{
+      symbol: "BTCUSDT",
+      candles: [{ open: 1, high: 2, low: 0.5, close: 1.5, volume: 3 }],
+    }]);
+    assert.equal(renamed.code, 2, renamed.err);
+    assert.match(renamed.err, /BTCUSDT candles\[0\]\.o: missing, as on every candle of BTCUSDT/);
+    const bad = await run([{ symbol: "BTCUSDT", candles: [candle, { ...candle, c: "abc" }] }]);
+    assert.equal(bad.code, 1, bad.err);
+    assert.match(bad.err, /BTCUSDT candles\[1\]\.c: expected a number, got "abc"/);
+    assert.equal(await Deno.lstat(output).catch(() => null), null, "nothing written");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 Deno.test("collect --source csv: several files in one run write the bytes a run per file writes", async () => {
   const dir = await mkdtemp(join(tmpdir(), "collect-cli-multi-"));
   try {

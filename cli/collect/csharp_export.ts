@@ -125,6 +125,107 @@ function normalize(json: unknown, source: string): unknown {
   });
 }
 
+/** The export's shape as a hint spells it (SPEC §3). */
+const EXPORT_SHAPE = '[{"symbol": "BTCUSDT", "candles": [{"o", "h", "l", "c", "v", "Rsi", …}, …]}, …]';
+
+const SHAPE_HINT = `point --json-path at the C# bot's candle export, ${EXPORT_SHAPE} with keys in any case ` +
+  "(SPEC §3), or export it from the bot again";
+
+/** The keys every candle needs (the indicators and "t" may be missing), with the names other exports use. */
+const PRICE_KEYS = { o: "open", h: "high", l: "low", c: "close", v: "volume" } as const;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A JSON value's kind in a message: "an object", "an array", "a string", "null", … */
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return value.length === 0 ? "an empty array" : "an array";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "boolean") return String(value);
+  return `a ${typeof value}`;
+}
+
+/** An entry's name in a message: its symbol where that is a usable one, else its position. */
+function entryName(entry: Record<string, unknown>, e: number): string {
+  const symbol = entry.symbol;
+  return typeof symbol === "string" && SYMBOL_PATTERN.test(symbol.trim()) ? symbol.trim() : `entry ${e}`;
+}
+
+/**
+ * Refuses JSON that is not an export at all: the wrong top level, an empty array, an entry that is not a
+ * {"symbol", "candles"} object or lacks one of them, candles that are no array or empty, no candle an object,
+ * or a price key no candle of a symbol has ("open" where the export says "o"). A usage error (2), as an empty
+ * file or a raw CSV's wrong header is: the file named is not of the shape asked for, and no candle in it failed.
+ * Before, each exited 1 with "fix the data named, or collect it again", whose rerun refused the same file. One
+ * candle's problem in a file of the right shape (a key missing there alone, a value that is no number) is left
+ * to the schema and stays 1, as a raw CSV's bad row does.
+ */
+function refuseOtherShape(json: unknown, source: string): void {
+  const refuse = (message: string, hint = SHAPE_HINT): never => {
+    throw new CandleError(`${source}: ${message}`, hint, 2);
+  };
+  if (!Array.isArray(json)) {
+    // One symbol's entry without its array: said so, since wrapping it is all it needs.
+    const keys = isRecord(json) ? Object.keys(json).map((k) => k.toLowerCase()) : [];
+    return refuse(
+      `the top level: expected an array of {"symbol", "candles"} objects, got ${kindOf(json)}`,
+      keys.includes("symbol") && keys.includes("candles")
+        ? 'put that {"symbol", "candles"} object in an array, [ … ]: the export lists one such object per symbol'
+        : SHAPE_HINT,
+    );
+  }
+  if (json.length === 0) {
+    return refuse(
+      "the top level is an empty array: no symbol's candles in it",
+      "export the candles from the C# bot again, or point --json-path at its candle export",
+    );
+  }
+  json.forEach((entry, e) => {
+    if (!isRecord(entry)) {
+      return refuse(`entry ${e}: expected a {"symbol", "candles"} object, got ${kindOf(entry)}`);
+    }
+    if (entry.symbol === undefined) return refuse(`entry ${e} "symbol": missing`);
+    if (typeof entry.symbol !== "string") {
+      return refuse(`entry ${e} "symbol": expected the symbol as a string, got ${kindOf(entry.symbol)}`);
+    }
+    const name = entryName(entry, e);
+    const candles = entry.candles;
+    if (candles === undefined) return refuse(`${name} "candles": missing`);
+    if (!Array.isArray(candles)) {
+      return refuse(`${name} "candles": expected an array of candles, got ${kindOf(candles)}`);
+    }
+    if (candles.length === 0) {
+      return refuse(
+        `${name} has no candles`,
+        `leave ${name} out of the export, or export its candles from the C# bot again`,
+      );
+    }
+    const first = candles.findIndex(isRecord);
+    if (first < 0) {
+      return refuse(
+        `${name} candles[0]: expected a candle object {"o", "h", "l", "c", "v", …}, got ${
+          kindOf(candles[0])
+        }, as is every candle of ${name}`,
+      );
+    }
+    for (const [key, long] of Object.entries(PRICE_KEYS)) {
+      if (candles.some((c) => isRecord(c) && Object.hasOwn(c, key))) continue;
+      const keys = Object.keys(candles[first]);
+      const shown = keys.slice(0, 12).map((k) => JSON.stringify(k.slice(0, 40))).join(", ");
+      return refuse(
+        `${name} candles[${first}].${key}: missing, as on every candle of ${name} (its keys: ${
+          shown || "none"
+        }${keys.length > 12 ? ", …" : ""})`,
+        keys.includes(long)
+          ? `the export names the ${long} "${key}" (open, high, low, close, volume: "o", "h", "l", "c", "v"; ` +
+            "SPEC §3): rename the keys, or export the candles from the C# bot again"
+          : `give every candle "${key}" (${long}); ${SHAPE_HINT}`,
+      );
+    }
+  });
+}
+
 /** Where a zod issue sits, in the user's terms: "BTCUSDT candles[12].c". */
 function locate(json: unknown, path: readonly PropertyKey[]): string {
   if (path.length === 0) return "the top level";
@@ -175,6 +276,7 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
     throw new CandleError(`${source}: not valid JSON (${(error as Error).message})`);
   }
   const normalized = normalize(json, source);
+  refuseOtherShape(normalized, source);
   const parsed = exportSchema.safeParse(normalized);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -187,7 +289,6 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
   for (const { symbol, candles } of parsed.data) {
     if (seen.has(symbol)) throw new CandleError(`${source}: ${symbol} appears twice; list each symbol once`);
     seen.add(symbol);
-    if (candles.length === 0) throw new CandleError(`${source}: ${symbol} has no candles`);
     const timed = candles.filter((c) => c.t !== undefined).length;
     if (timed !== 0 && timed !== candles.length) {
       const i = candles.findIndex((c) => (c.t === undefined) === (candles[0].t !== undefined));

@@ -137,6 +137,101 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
   );
 });
 
+Deno.test("C# export: JSON of another shape is a usage error (2) naming what is wrong; a bad candle stays 1", () => {
+  // Before, each of these exited 1 with "fix the data named, or collect it again", where an empty file, an
+  // empty raw CSV or one with a wrong header exits 2: the file named is not an export, no candle in it failed.
+  const shape: [unknown, RegExp, RegExp?][] = [
+    [
+      { symbol: "BTCUSDT", candles: [candle(0)] },
+      /^export\.json: the top level: expected an array of \{"symbol", "candles"\} objects, got an object$/,
+      /^put that \{"symbol", "candles"\} object in an array/,
+    ],
+    [
+      { data: [] },
+      /the top level: expected an array .*, got an object$/,
+      /^point --json-path at the C# bot's/,
+    ],
+    ["candles", /the top level: expected an array .*, got a string$/],
+    [[], /^export\.json: the top level is an empty array: no symbol's candles in it$/, /^export the candles/],
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0)] }, [candle(0)]],
+      /^export\.json: entry 1: expected a \{"symbol", "candles"\} object, got an array$/,
+    ],
+    [[{ candles: [candle(0)] }], /^export\.json: entry 0 "symbol": missing$/],
+    [
+      [{ symbol: 42, candles: [candle(0)] }],
+      /^export\.json: entry 0 "symbol": expected the symbol as a string, got a number$/,
+    ],
+    [[{ symbol: "BTCUSDT" }], /^export\.json: BTCUSDT "candles": missing$/],
+    [
+      [{ symbol: "BTCUSDT", candles: { 0: candle(0) } }],
+      /^export\.json: BTCUSDT "candles": expected an array of candles, got an object$/,
+    ],
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0)] }, { symbol: "ETHUSDT", candles: [] }],
+      /^export\.json: ETHUSDT has no candles$/,
+      /^leave ETHUSDT out of the export/,
+    ],
+    [
+      [{ symbol: "BTCUSDT", candles: [[1, 2, 0.5, 1.5, 3], [1, 2, 0.5, 1.5, 3]] }],
+      /^export\.json: BTCUSDT candles\[0\]: expected a candle object \{"o", "h", "l", "c", "v", …\}, got an array, as is every candle of BTCUSDT$/,
+    ],
+    [
+      [{
+        symbol: "BTCUSDT",
+        candles: [1, 2].map((i) => ({ open: i, high: 2, low: 0.5, close: 1.5, volume: 3 })),
+      }],
+      /^export\.json: BTCUSDT candles\[0\]\.o: missing, as on every candle of BTCUSDT \(its keys: "open", "high", "low", "close", "volume"\)$/,
+      /^the export names the open "o"/,
+    ],
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0)] }, {
+        symbol: "ETHUSDT",
+        candles: [1, 2].map((i) => ({ ...candle(i), c: undefined })),
+      }],
+      /^export\.json: ETHUSDT candles\[0\]\.c: missing, as on every candle of ETHUSDT \(its keys: "o", "h", "l", "v"\)$/,
+      /^give every candle "c" \(close\)/,
+    ],
+  ];
+  for (const [json, message, hint] of shape) {
+    assert.throws(() => parseCsharpExport(JSON.stringify(json), "export.json"), (error: Error) => {
+      assert.ok(error instanceof CandleError, error.message);
+      assert.match(error.message, message);
+      assert.equal(error.exitCode, 2, error.message);
+      assert.match(
+        error.hint ?? "",
+        hint ?? /^point --json-path at the C# bot's candle export, \[\{"symbol"/,
+      );
+      assert.ok(!`${error.message}${error.hint}`.includes("\n"), "one line each");
+      return true;
+    });
+  }
+  // One candle wrong in a file of the right shape is a bad candle, as a raw CSV's bad row is: exit 1.
+  const bad: [unknown, RegExp][] = [
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0), candle(1), { o: 1, h: 2, l: 0.5, v: 1 }] }],
+      /candles\[2\]\.c: missing$/,
+    ],
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0), candle(1, { c: "abc" })] }],
+      /candles\[1\]\.c: expected a number/,
+    ],
+    [[{ symbol: "BTCUSDT", candles: [candle(0), [1, 2, 0.5, 1.5, 3]] }], /BTCUSDT candles\[1\]/],
+    [
+      [{ symbol: "BTCUSDT", candles: [candle(0), candle(1, { h: 50 })] }],
+      /candles\[1\]: high \(50\) is below low/,
+    ],
+  ];
+  for (const [json, message] of bad) {
+    assert.throws(() => parseCsharpExport(JSON.stringify(json), "export.json"), (error: Error) => {
+      assert.ok(error instanceof CandleError, error.message);
+      assert.match(error.message, message);
+      assert.equal(error.exitCode, 1, error.message);
+      return true;
+    });
+  }
+});
+
 Deno.test("C# export: the sample in testdata parses, with the bot's warm-up left missing", async () => {
   const series = await readCsharpExport(new URL("./testdata/candle_export.json", import.meta.url).pathname);
   assert.deepEqual(series.map((s) => [s.symbol, s.length]), [["BTCUSDT", 80], ["ETHUSDT", 80]]);

@@ -397,6 +397,51 @@ Deno.test("415 for a compressed body (Content-Encoding), which nothing decompres
   await res.body?.cancel();
 });
 
+Deno.test("415 for a JSON body declared in a charset other than UTF-8; charset=utf-8 or none is read as JSON", async () => {
+  const { app } = setup();
+  const text = JSON.stringify(predictBody());
+  // Before: each was decoded as UTF-8 without a word and answered 200 (or a 400 "not valid UTF-8" for a byte
+  // of latin1 above 0x7f), where the client had said the bytes were in another encoding.
+  for (const charset of ["latin1", "ISO-8859-1", '"windows-1252"', "utf-16", "UTF-16LE", ""]) {
+    await expectError(
+      await app.request("/predict", {
+        method: "POST",
+        headers: { "Content-Type": `application/json; charset=${charset}` },
+        body: text,
+      }),
+      415,
+      `Content-Type charset "${charset.replaceAll('"', "")}" is not supported: send the JSON body as UTF-8 ` +
+        "(charset=utf-8, or no charset)",
+    );
+  }
+  const batch = await app.request("/predict/batch", {
+    method: "POST",
+    headers: { "Content-Type": "application/json;charset=latin1" },
+    body: `{"requests":[${text}]}`,
+  });
+  assert.equal(batch.status, 415);
+  assert.match((await batch.json()).detail, /^Content-Type charset "latin1" is not supported/);
+  // C#'s StringContent(json, Encoding.UTF8, "application/json") sends "application/json; charset=utf-8".
+  for (
+    const contentType of [
+      "application/json; charset=utf-8",
+      "application/json; charset=UTF-8",
+      "application/json;charset=utf8",
+      'application/json; charset="UTF-8"',
+      "application/json",
+      "application/vnd.api+json; charset=Utf-8",
+    ]
+  ) {
+    const res = await app.request("/predict", {
+      method: "POST",
+      headers: { "Content-Type": contentType },
+      body: text,
+    });
+    assert.equal(res.status, 200, contentType);
+    await res.body?.cancel();
+  }
+});
+
 Deno.test("413 for a body over the limit, declared or streamed without a length", async () => {
   const { app } = setup();
   const big = JSON.stringify({

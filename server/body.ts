@@ -87,6 +87,18 @@ function isJsonMediaType(contentType: string): boolean {
   return media === "application/json" || (media.startsWith("application/") && media.endsWith("+json"));
 }
 
+/**
+ * Each `charset` a Content-Type names, as sent and without quotes (`charset="UTF-8"` is UTF-8); none when it
+ * names none.
+ */
+function declaredCharsets(contentType: string): string[] {
+  return contentType.split(";").slice(1).flatMap((parameter) => {
+    const eq = parameter.indexOf("=");
+    if (eq < 0 || parameter.slice(0, eq).trim().toLowerCase() !== "charset") return [];
+    return [parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").trim()];
+  });
+}
+
 async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -141,13 +153,27 @@ async function readDeclared(request: Request, limit: number): Promise<Uint8Array
 
 /**
  * The parsed JSON value of a request body. 415 for a non-JSON Content-Type (a missing one is read as JSON, as
- * the seed's server did) or a compressed body (Content-Encoding), 413 over `limit` bytes or
+ * the seed's server did), a charset other than UTF-8, or a compressed body (Content-Encoding), 413 over `limit` bytes or
  * `MAX_JSON_CONTAINERS` objects and arrays, 400 for an empty body, bad UTF-8 or malformed JSON.
  */
 export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const contentType = request.headers.get("content-type");
   if (contentType !== null && !isJsonMediaType(contentType)) {
     throw new HttpError(415, `Content-Type must be application/json, got "${contentType.slice(0, 100)}"`);
+  }
+  // The body is read as UTF-8 whatever the header says (RFC 8259 §8.1: JSON between systems is UTF-8): a
+  // body declared latin1 or utf-16 was decoded as UTF-8 without a word, its "é" a 400 for bad UTF-8 or, in a
+  // symbol, another string than the one sent. Refused as the compressed body below is: the body is in an
+  // encoding the server does not take. charset=utf-8 (any case, utf8 too) and no charset are read as before.
+  const charset = contentType === null
+    ? undefined
+    : declaredCharsets(contentType).find((c) => !/^utf-?8$/i.test(c));
+  if (charset !== undefined) {
+    throw new HttpError(
+      415,
+      `Content-Type charset "${charset.slice(0, 100)}" is not supported: send the JSON body as UTF-8 ` +
+        "(charset=utf-8, or no charset)",
+    );
   }
   // Nothing decompresses a request body: a gzipped one reached the JSON parser as its raw bytes and was
   // answered "not valid UTF-8" (400), which sends a client looking for a text-encoding bug. RFC 9110 §15.5.16

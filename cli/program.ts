@@ -87,7 +87,9 @@ function subcommandOptionHint(
   const line = sub >= 0
     ? [...rest.slice(0, sub + 1), ...moved, ...rest.slice(sub + 1)]
     : [...rest, named.name(), ...moved];
-  return `${option} belongs to the subcommand, after its name: 'candlecast ${line.map(shellWord).join(" ")}'`;
+  return `${option} belongs to the subcommand, after its name: 'candlecast ${
+    line.map((word) => shellWord(word)).join(" ")
+  }'`;
 }
 
 /**

@@ -319,6 +319,28 @@ Deno.test("collect --source csv: a header missing or misspelling a column is a u
   }
 });
 
+Deno.test("collect --source csv: files holding a header alone are a usage error (2), as an empty one is", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "collect-cli-header-alone-"));
+  try {
+    const output = join(dir, "out.csv");
+    const files = ["BTCUSDT-1h.csv", "ETHUSDT-1h.csv"].map((name) => join(dir, name));
+    for (const file of files) await writeFile(file, "open_time,open,high,low,close,volume\n");
+    // Before: exit 1, where a 0-byte CSV, a training CSV of a header alone and a C# export's [] exit 2.
+    const one = await cli(["collect", "--source", "csv", "--csv-path", files[0], "--output", output]);
+    assert.equal(one.code, 2, one.err);
+    assert.match(
+      one.err,
+      /^candlecast: \S+BTCUSDT-1h\.csv holds no candles\nhint: it has no data rows; fill it/,
+    );
+    const both = await cli(["collect", "--source", "csv", "--csv-path", dir, "--output", output]);
+    assert.equal(both.code, 2, both.err);
+    assert.match(both.err, /holds no candles\nhint: none of them has data rows/);
+    assert.equal(await Deno.lstat(output).catch(() => null), null, "nothing written");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 Deno.test("collect --source json: JSON of another shape is a usage error (2), a bad candle in a right one 1", async () => {
   const dir = await mkdtemp(join(tmpdir(), "collect-cli-shape-"));
   try {

@@ -159,12 +159,15 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   if (collected === 0) {
     if (gathered.failures.length > 0) throw failureError(gathered.failures, "");
+    // A file holding a header alone is a usage error (2), as an empty one, a training CSV of a header alone
+    // and a C# export's empty array are: nothing in it failed, the file named has no candles to collect.
+    // Binance's "no closed candles" stays 1: the request was right, the exchange had none.
     throw options.source === "binance"
       ? new CommandError(
         `no closed candles to collect for ${describeRequest(options)}`,
         "check the dates: Binance has candles only from a symbol's listing until the last closed one",
       )
-      : new CommandError(
+      : new UsageError(
         `${describeRequest(options)} holds no candles`,
         `${
           options.source === "csv" && options.files.length > 1 ? "none of them has" : "it has no"

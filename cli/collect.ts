@@ -5,6 +5,7 @@ import {
   expandCsvPaths,
   lineProgress,
   parseCollectFlags,
+  protectedOutputProblem,
   runCollect,
   stopNotice,
   systemClock,
@@ -13,7 +14,7 @@ import {
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { refuseTrainingCsvAsRaw, shellWord, writeStderr } from "../features/index.ts";
+import { refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -102,18 +103,8 @@ export function collectCommand(): Command {
           "name a CSV file, e.g. data/training_data.csv",
         );
       }
-      // A file its owner made read-only (chmod 444, chmod a-w) is one they meant to keep as it is. The merge
-      // renames a new file over it, which needs only the folder's permission, so it was replaced without a
-      // word (its mode 444 even kept). Judged by the owner's write bit, not by access(): root passes access()
-      // for any file, and a cron job run as root is the collect most likely to meet a protected file.
-      if (there?.isFile && there.mode !== null && Deno.build.os !== "windows" && (there.mode & 0o200) === 0) {
-        const mode = (there.mode & 0o777).toString(8);
-        throw new UsageError(
-          `--output: ${options.output} is read-only (mode ${mode}); collect merges new candles into it by ` +
-            "replacing it, and does not replace a file its owner protected",
-          `chmod u+w ${shellWord(options.output)} to let collect merge into it, or choose another --output`,
-        );
-      }
+      const protectedOutput = there && protectedOutputProblem(options.output, there, Deno.uid());
+      if (protectedOutput) throw protectedOutput;
       // What a Ctrl-C does depends on where the run is: while it waits for another collect's lock, nothing
       // is written.
       let stage: CollectStage = { step: "gathering", candles: 0 };

@@ -72,7 +72,7 @@ export async function writeFilesAtomic(
       staged.push({ tmp, path: target.path });
       unfinished.add(tmp);
       try {
-        await writeInto(tmp, data, true, target.mode);
+        await writeInto(tmp, data, true, target.mode, target.owner);
       } catch (error) {
         throw outputFileProblem(target.path) ?? namingPath(error, target.path);
       }
@@ -139,18 +139,21 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
   }
 }
 
+/** Who owns a file a replacement takes the place of. */
+type Owner = { uid: number; gid: number };
+
 /**
  * Where writing `path` lands, whether it is written into as it is (`through`) rather than replaced, and the
- * permission bits of the file a replacement takes the place of (`mode`, none when there is none yet). A
- * symlink is written through to what it names (data/x.csv → elsewhere keeps its link; /dev/stdout →
- * /proc/self/fd/1 is not replaced by a regular file for every process). A device or a pipe at the end
+ * permission bits and owner of the file a replacement takes the place of (`mode`, `owner`: none when there is
+ * none yet). A symlink is written through to what it names (data/x.csv → elsewhere keeps its link; /dev/stdout
+ * → /proc/self/fd/1 is not replaced by a regular file for every process). A device or a pipe at the end
  * (`--output /dev/null`, a FIFO, a magic link to one) is written into, not renamed over: a rename would replace
  * the device node itself. The target's folder is created.
  */
 async function targetOf(
   path: string,
   create = true,
-): Promise<{ path: string; through: boolean; mode?: number }> {
+): Promise<{ path: string; through: boolean; mode?: number; owner?: Owner }> {
   if (create) {
     try {
       await mkdir(dirname(path), { recursive: true });
@@ -178,7 +181,15 @@ async function targetOf(
   // The replacement keeps the old file's permission bits (not setuid/setgid/sticky): created afresh it had the
   // umask's, so a file made private (chmod 600) was world-readable again after the next write.
   const mode = link?.isFile() && Deno.build.os !== "windows" ? link.mode & 0o777 : undefined;
-  return { path, through: link !== null && !link.isFile(), ...(mode === undefined ? {} : { mode }) };
+  // And its owner: root (a cron job, sudo) renaming a new file over another user's left it root's, so that
+  // user could no longer write the file they had made (collect then refused it as read-only to them).
+  const owner = link?.isFile() && Deno.build.os !== "windows" ? { uid: link.uid, gid: link.gid } : undefined;
+  return {
+    path,
+    through: link !== null && !link.isFile(),
+    ...(mode === undefined ? {} : { mode }),
+    ...(owner === undefined ? {} : { owner }),
+  };
 }
 
 /**
@@ -269,9 +280,19 @@ async function writeThrough(path: string, data: FileData): Promise<void> {
 }
 
 /** Opens `path` for writing (truncating it), writes `data`, flushed to disk first when `sync`, and closes it. */
-async function writeInto(path: string, data: FileData, sync: boolean, mode?: number): Promise<void> {
+async function writeInto(
+  path: string,
+  data: FileData,
+  sync: boolean,
+  mode?: number,
+  owner?: Owner,
+): Promise<void> {
   const handle = await open(path, "w");
   try {
+    // Only root may give a file away; anyone else replacing a file they can replace keeps it as their own.
+    if (owner !== undefined && Deno.uid() === 0 && (owner.uid !== 0 || owner.gid !== Deno.gid())) {
+      await handle.chown(owner.uid, owner.gid);
+    }
     // Before any byte is written, so the data is never readable under the wider mode a new file gets.
     if (mode !== undefined) await handle.chmod(mode);
     if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);

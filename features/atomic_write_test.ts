@@ -283,6 +283,32 @@ Deno.test({
   }
 });
 
+Deno.test({
+  name: "writeFileAtomic run by root keeps the owner of the file it replaces (a user's CSV stays theirs)",
+  // Only root can give a file to another user; anyone else replaces a file as their own, as before.
+  ignore: Deno.build.os === "windows" || Deno.uid() !== 0,
+}, async () => {
+  // A root cron job or sudo collect renamed a root-owned file over the training CSV of the account that serves
+  // and trains: that account could then no longer write the file it had made.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-owner-" });
+  try {
+    const users = join(dir, "training_data.csv");
+    const roots = join(dir, "report.html");
+    await Deno.writeTextFile(users, "old");
+    await Deno.chown(users, 65534, 65534);
+    await Deno.chmod(users, 0o644);
+    await Deno.writeTextFile(roots, "old");
+    await writeFileAtomic(users, "new");
+    await writeFilesAtomic([[roots, "new"]]);
+    assert.equal(await Deno.readTextFile(users), "new");
+    const after = Deno.statSync(users);
+    assert.deepEqual([after.uid, after.gid, after.mode! & 0o777], [65534, 65534, 0o644]);
+    assert.deepEqual([Deno.statSync(roots).uid, Deno.statSync(roots).gid], [0, Deno.gid()]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("writeFileAtomic keepSame: a target with the same bytes is left as it was, one that differs is replaced", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-same-" });
   try {

@@ -5,14 +5,15 @@
  * addresses, SLAAC and privacy extensions pick new ones within it at will), so a client keyed per address
  * could rotate through as many buckets as it liked, and fill the bounded client table to push everyone else's
  * out. The /64 is what one site holds, so it is the client, as one IPv4 address is (the hosts of one /64, like
- * those behind one IPv4 NAT, share a bucket).
+ * those behind one IPv4 NAT, share a bucket). Where sites are given more (a /56, a /48 to each customer) or
+ * one /64 is shared by unrelated hosts (some clouds' subnets), `--rate-limit-ipv6-prefix` sets the bits.
  *
  * A pure parser, not `node:net`'s `isIP`: that says whether an address is valid, not what its /64 is, and
  * the forms to read (`::` compression, a zone id, an IPv4 tail) are few.
  */
 
 /** The four octets of a dotted IPv4 address, or undefined for anything else (a leading zero included). */
-function ipv4Octets(text: string): number[] | undefined {
+export function ipv4Octets(text: string): number[] | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
   const octets: number[] = [];
@@ -62,15 +63,19 @@ export function ipv6Groups(text: string): number[] | undefined {
   return [...head, ...new Array<number>(zeros).fill(0), ...tail];
 }
 
+/** The IPv6 grouping `clientKey` uses without `--rate-limit-ipv6-prefix`: the /64 one site is given. */
+export const DEFAULT_IPV6_PREFIX = 64;
+
 /**
  * The key of the client at `address` (a socket's remote address): an IPv4 address as it is; an IPv4-mapped
  * IPv6 one (`::ffff:203.0.113.5`, what a dual-stack listener reports for an IPv4 client) as that IPv4
- * address, so it shares the plain IPv4 client's bucket (and so is a NAT64 one, `64:ff9b::203.0.113.5`); any other IPv6 address as its /64
- * (`2001:db8:0:1::/64`), written the same whatever form it came in (compressed or not, either case). A zone id
- * (`fe80::1%eth0`) stays in the key: every link has the same `fe80::/64`, and the zone says which link, so
- * neighbours on two networks are two clients. Anything else (not an IP address) is its own key, unchanged.
+ * address, so it shares the plain IPv4 client's bucket (and so is a NAT64 one, `64:ff9b::203.0.113.5`); any
+ * other IPv6 address as its network of `ipv6Prefix` bits (1–128, default 64: `2001:db8:0:1::/64`), written
+ * the same whatever form it came in (compressed or not, either case). A zone id (`fe80::1%eth0`) stays in the
+ * key: every link has the same `fe80::/64`, and the zone says which link, so neighbours on two networks are
+ * two clients. Anything else (not an IP address) is its own key, unchanged.
  */
-export function clientKey(address: string): string {
+export function clientKey(address: string, ipv6Prefix: number = DEFAULT_IPV6_PREFIX): string {
   if (!address.includes(":")) return address;
   const zoneAt = address.indexOf("%");
   const zone = zoneAt === -1 ? "" : address.slice(zoneAt);
@@ -84,5 +89,17 @@ export function clientKey(address: string): string {
   if (mapped || nat64) {
     return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join(".");
   }
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64${zone}`;
+  // The groups the prefix reaches, its last one masked; `::` for the rest (none left at /128). At /64 this
+  // is the key serve always used (`2001:db8:0:1::/64`).
+  const kept = Math.ceil(ipv6Prefix / 16);
+  const network = maskGroups(groups, ipv6Prefix).slice(0, kept).map((g) => g.toString(16)).join(":");
+  return `${network}${kept < 8 ? "::" : ""}/${ipv6Prefix}${zone}`;
+}
+
+/** `groups` (eight 16-bit IPv6 groups) with every bit past the first `bits` cleared. */
+export function maskGroups(groups: readonly number[], bits: number): number[] {
+  return groups.map((g, i) => {
+    const kept = Math.min(16, Math.max(0, bits - 16 * i));
+    return kept === 0 ? 0 : g & (0xffff << (16 - kept)) & 0xffff;
+  });
 }

@@ -101,3 +101,28 @@ Deno.test("ipv6Groups: `::` fills at least one group; a dotted tail is two group
   // A dotted part anywhere but last is not IPv6.
   assert.equal(ipv6Groups("1.2.3.4::"), undefined);
 });
+
+Deno.test("clientKey: the IPv6 prefix sets how much of an address is one client (--rate-limit-ipv6-prefix)", () => {
+  // The default is /64, as before the flag.
+  assert.equal(clientKey("2001:db8:0:1::1", 64), clientKey("2001:db8:0:1::1"));
+  // /48: one customer's allocation, every /64 in it one client.
+  assert.equal(clientKey("2001:db8:aa:1::1", 48), "2001:db8:aa::/48");
+  assert.equal(clientKey("2001:db8:aa:ffff:1::1", 48), "2001:db8:aa::/48");
+  assert.notEqual(clientKey("2001:db8:aa::1", 48), clientKey("2001:db8:ab::1", 48));
+  // /56, not on a group boundary: the last group kept is masked.
+  assert.equal(clientKey("2001:db8:aa:12ff::1", 56), "2001:db8:aa:1200::/56");
+  assert.equal(clientKey("2001:db8:aa:1200::1", 56), clientKey("2001:DB8:AA:12AB:ffff::1", 56));
+  assert.notEqual(clientKey("2001:db8:aa:1200::1", 56), clientKey("2001:db8:aa:1300::1", 56));
+  // /128: each address its own client, in one form whatever form it came in.
+  assert.equal(clientKey("2001:db8::1", 128), "2001:db8:0:0:0:0:0:1/128");
+  assert.equal(clientKey("2001:0DB8:0:0:0:0:0:0001", 128), "2001:db8:0:0:0:0:0:1/128");
+  assert.notEqual(clientKey("2001:db8::1", 128), clientKey("2001:db8::2", 128));
+  // /1 and /127: the extremes.
+  assert.equal(clientKey("2001:db8::1", 1), "0::/1");
+  assert.equal(clientKey("8001:db8::1", 1), "8000::/1");
+  assert.equal(clientKey("2001:db8::3", 127), clientKey("2001:db8::2", 127));
+  // Neither IPv4, IPv4-mapped nor a zone id is touched by the prefix.
+  assert.equal(clientKey("203.0.113.5", 48), "203.0.113.5");
+  assert.equal(clientKey("::ffff:203.0.113.5", 48), "203.0.113.5");
+  assert.equal(clientKey("fe80::1%eth0", 48), "fe80:0:0::/48%eth0");
+});

@@ -57,8 +57,11 @@ export {
 } from "./prediction_log_reader.ts";
 export { SharedMetrics } from "./metrics_share.ts";
 export {
+  type ClientOptions,
   DEFAULT_RATE_LIMIT_CLIENTS,
   defaultBurst,
   RateLimiter,
   type RateLimitOptions,
 } from "./rate_limit.ts";
+export { DEFAULT_IPV6_PREFIX } from "./client_address.ts";
+export { type AddressRange, parseAddressRange } from "./trusted_proxy.ts";

@@ -4,7 +4,8 @@
  * whole server's concurrency, not anyone's share of it).
  *
  * A client is its remote address (`markRemoteAddress`, set by the listener), an IPv6 one's /64 (a site's
- * allocation, which one host can rotate through: `client_address.ts`). Not the bearer key: serve has
+ * allocation, which one host can rotate through: `client_address.ts`; `ipv6Prefix` sets the bits); behind a
+ * proxy in `trustedProxies`, the address its `X-Forwarded-For` names (`trusted_proxy.ts`). Not the bearer key: serve has
  * one key (CANDLECAST_API_KEY), which every bot shares, so a bucket per key would be one bucket for all of
  * them, and the bot in a retry loop would spend the others' share; a client without the key is limited too.
  *
@@ -13,11 +14,20 @@
  * with a full burst, the price of a bound that many addresses cannot push past).
  */
 import type { MiddlewareHandler } from "hono";
-import { clientKey } from "./client_address.ts";
+import { clientKey, DEFAULT_IPV6_PREFIX } from "./client_address.ts";
 import { HttpError } from "./errors.ts";
 import type { Sample } from "./metrics.ts";
+import { type AddressRange, forwardedClient } from "./trusted_proxy.ts";
 
-export interface RateLimitOptions {
+/** Who a request's client is: the settings `clientOf` reads besides the request. */
+export interface ClientOptions {
+  /** Peers whose `X-Forwarded-For` names the client (`serve --trusted-proxies`); none by default. */
+  readonly trustedProxies?: readonly AddressRange[];
+  /** Bits of an IPv6 address that are one client (`serve --rate-limit-ipv6-prefix`, 1–128; default 64). */
+  readonly ipv6Prefix?: number;
+}
+
+export interface RateLimitOptions extends ClientOptions {
   /** Requests per second each client may make, sustained. */
   readonly rate: number;
   /** Requests a client may make at once after being idle (the bucket's size); at least 1. */
@@ -42,10 +52,12 @@ interface Bucket {
 /** What `take` decided: go on, or wait `retryAfterS` seconds (whole, ≥ 1, as `Retry-After` wants). */
 export type Admission = { readonly ok: true } | { readonly ok: false; readonly retryAfterS: number };
 
-export class RateLimiter {
+export class RateLimiter implements ClientOptions {
   readonly rate: number;
   readonly burst: number;
   readonly maxClients: number;
+  readonly trustedProxies: readonly AddressRange[];
+  readonly ipv6Prefix: number;
   readonly #now: () => number;
   /** In order of last use (a used bucket is moved to the end), so the stalest are first. */
   readonly #buckets = new Map<string, Bucket>();
@@ -61,8 +73,14 @@ export class RateLimiter {
     if (!(options.burst >= 1) || !Number.isFinite(options.burst)) {
       throw new RangeError(`burst must be ≥ 1, got ${options.burst}`);
     }
+    const ipv6Prefix = options.ipv6Prefix ?? DEFAULT_IPV6_PREFIX;
+    if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 1 || ipv6Prefix > 128) {
+      throw new RangeError(`ipv6Prefix must be an integer 1–128, got ${ipv6Prefix}`);
+    }
     this.rate = options.rate;
     this.burst = options.burst;
+    this.trustedProxies = options.trustedProxies ?? [];
+    this.ipv6Prefix = ipv6Prefix;
     this.maxClients = Math.max(1, Math.floor(options.maxClients ?? DEFAULT_RATE_LIMIT_CLIENTS));
     this.#now = options.now ?? (() => performance.now());
     this.#refillMs = (this.burst / this.rate) * 1000;
@@ -149,13 +167,20 @@ export function markRemoteAddress(request: Request, address: string): void {
 }
 
 /**
- * The client a request is counted against: its remote address's `clientKey` (an IPv4 address; an IPv6 one's
- * /64, which one site holds; an IPv4-mapped one as the IPv4 address); "unknown" for one that did not come
- * through the listener (`app.request()`), so such requests share one bucket.
+ * The client a request is counted against: its remote address, or when that is one of `trustedProxies` the
+ * client its `X-Forwarded-For` names (`forwardedClient`; the header is not read otherwise), as a `clientKey`
+ * (an IPv4 address; an IPv6 one's network of `ipv6Prefix` bits, /64 by default, which one site holds; an
+ * IPv4-mapped one as the IPv4 address); "unknown" for one that did not come through the listener
+ * (`app.request()`), so such requests share one bucket.
  */
-export function clientOf(request: Request): string {
-  const address = remoteAddresses.get(request);
-  return address === undefined ? "unknown" : clientKey(address);
+export function clientOf(request: Request, options: ClientOptions = {}): string {
+  const peer = remoteAddresses.get(request);
+  if (peer === undefined) return "unknown";
+  const trusted = options.trustedProxies ?? [];
+  const address = trusted.length === 0
+    ? peer
+    : forwardedClient(peer, request.headers.get("x-forwarded-for"), trusted);
+  return clientKey(address, options.ipv6Prefix);
 }
 
 /**
@@ -166,7 +191,7 @@ export function clientOf(request: Request): string {
 export function rateLimit(limiter: RateLimiter, open: ReadonlySet<string>): MiddlewareHandler {
   return (c, next) => {
     if (open.has(c.req.path)) return next();
-    const admission = limiter.take(clientOf(c.req.raw));
+    const admission = limiter.take(clientOf(c.req.raw, limiter));
     if (!admission.ok) {
       throw new HttpError(
         429,

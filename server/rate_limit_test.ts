@@ -4,6 +4,7 @@ import { listen } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
 import { clientOf, markRemoteAddress, RateLimiter } from "./rate_limit.ts";
+import { type AddressRange, parseAddressRange } from "./trusted_proxy.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 /** A clock the test moves by hand, in ms. */
@@ -12,7 +13,23 @@ function clock() {
   return { now: () => t, advance: (ms: number) => t += ms };
 }
 
-function setup(options: { rate: number; burst: number; maxClients?: number; apiKey?: string }) {
+/** `--trusted-proxies` as the CLI parses it. */
+function trust(...texts: string[]): AddressRange[] {
+  return texts.map((text) => {
+    const range = parseAddressRange(text);
+    if ("problem" in range) throw new Error(range.problem);
+    return range;
+  });
+}
+
+function setup(options: {
+  rate: number;
+  burst: number;
+  maxClients?: number;
+  apiKey?: string;
+  trustedProxies?: readonly AddressRange[];
+  ipv6Prefix?: number;
+}) {
   const time = clock();
   const limiter = new RateLimiter({ ...options, now: time.now });
   const store = new ModelStore();
@@ -132,6 +149,82 @@ Deno.test("rate limit: rotating through a /64 takes one slot of the client table
   assert.match(text, /^candlecast_http_requests_rate_limited_total 200$/m);
 });
 
+Deno.test("rate limit: behind a trusted proxy, each client X-Forwarded-For names gets its own bucket", async () => {
+  const { app } = setup({ rate: 1, burst: 2, trustedProxies: trust("10.0.0.0/8", "::1") });
+  const status = async (peer: string, forwardedFor?: string) => {
+    const res = await app.request(
+      predictFrom(peer, forwardedFor === undefined ? {} : { "X-Forwarded-For": forwardedFor }),
+    );
+    await res.body?.cancel();
+    return res.status;
+  };
+  // Two bots behind one nginx (10.0.0.1): before, one bucket for both.
+  assert.equal(await status("10.0.0.1", "203.0.113.5"), 200);
+  assert.equal(await status("10.0.0.1", "203.0.113.5"), 200);
+  assert.equal(await status("10.0.0.1", "203.0.113.5"), 429);
+  assert.equal(await status("10.0.0.1", "198.51.100.9"), 200, "the second bot has its own burst");
+  assert.equal(await status("10.0.0.1", "198.51.100.9"), 200);
+  assert.equal(await status("10.0.0.1", "198.51.100.9"), 429);
+  // Over IPv6 loopback, with its IPv6 client grouped by /64 as a direct one is.
+  assert.equal(await status("::1", "2001:db8:0:1::1"), 200);
+  assert.equal(await status("::1", "2001:db8:0:1::2"), 200);
+  assert.equal(await status("::1", "2001:db8:0:1::3"), 429);
+
+  // A client that writes its own X-Forwarded-For: nginx appends the address it saw, and that is the client.
+  for (const spoof of ["192.0.2.1", "192.0.2.2, 192.0.2.3", "10.0.0.99", "garbage"]) {
+    assert.equal(await status("10.0.0.1", `${spoof}, 203.0.113.5`), 429, `spoofed ${spoof}`);
+  }
+  // Through two trusted proxies (a load balancer, then nginx), the client is still the one the first saw.
+  assert.equal(await status("10.0.0.1", "192.0.2.1, 203.0.113.5, 10.0.0.2"), 429);
+
+  // No usable header from the proxy: the proxy's own address, one bucket (a third "client").
+  assert.equal(await status("10.0.0.1"), 200);
+  assert.equal(await status("10.0.0.1", ""), 200);
+  assert.equal(await status("10.0.0.1", "203.0.113.5:4711"), 429, "malformed: the proxy's bucket, now empty");
+});
+
+Deno.test("rate limit: an untrusted peer's X-Forwarded-For is never read, so it cannot pick another bucket", async () => {
+  const { app } = setup({ rate: 1, burst: 1, trustedProxies: trust("10.0.0.1") });
+  const status = async (peer: string, forwardedFor: string) => {
+    const res = await app.request(predictFrom(peer, { "X-Forwarded-For": forwardedFor }));
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.equal(await status("203.0.113.5", "192.0.2.1"), 200);
+  assert.equal(await status("203.0.113.5", "192.0.2.2"), 429, "a new address in the header: same bucket");
+  assert.equal(await status("203.0.113.5", "10.0.0.1"), 429);
+  // Nor does it spend the bucket of the address it names.
+  assert.equal(await status("10.0.0.1", "192.0.2.1"), 200);
+  // Without --trusted-proxies (the default) no peer's header is read.
+  const plain = setup({ rate: 1, burst: 1 }).app;
+  for (const forwardedFor of ["192.0.2.1", "192.0.2.2"]) {
+    const res = await plain.request(predictFrom("10.0.0.1", { "X-Forwarded-For": forwardedFor }));
+    await res.body?.cancel();
+    assert.equal(res.status, forwardedFor === "192.0.2.1" ? 200 : 429);
+  }
+});
+
+Deno.test("rate limit: --rate-limit-ipv6-prefix sets how much of an IPv6 address is one client", async () => {
+  const status = async (app: ReturnType<typeof setup>["app"], address: string) => {
+    const res = await app.request(predictFrom(address));
+    await res.body?.cancel();
+    return res.status;
+  };
+  // /48: a customer rotating through the /64s of its allocation stays one client.
+  const wide = setup({ rate: 1, burst: 1, ipv6Prefix: 48 }).app;
+  assert.equal(await status(wide, "2001:db8:aa:1::1"), 200);
+  assert.equal(await status(wide, "2001:db8:aa:2::1"), 429);
+  assert.equal(await status(wide, "2001:db8:ab:1::1"), 200);
+  // /128: hosts sharing a /64 (a cloud subnet) are separate clients.
+  const narrow = setup({ rate: 1, burst: 1, ipv6Prefix: 128 }).app;
+  assert.equal(await status(narrow, "2001:db8::1"), 200);
+  assert.equal(await status(narrow, "2001:db8::2"), 200);
+  assert.equal(await status(narrow, "2001:db8:0:0::1"), 429);
+  for (const bad of [0, 129, 64.5, NaN]) {
+    assert.throws(() => new RateLimiter({ rate: 1, burst: 1, ipv6Prefix: bad }), RangeError, String(bad));
+  }
+});
+
 Deno.test("rate limit: keyed by address, not by the one shared bearer key, and applied before auth", async () => {
   const { app } = setup({ rate: 1, burst: 1, apiKey: "k3y" });
   const auth = { Authorization: "Bearer k3y" };
@@ -229,6 +322,31 @@ Deno.test("rate limit: through the listener, each request carries its remote add
     assert.ok(Number(second.headers.get("retry-after")) >= 1);
     await second.body?.cancel();
     assert.deepEqual(seen, ["127.0.0.1", "127.0.0.1"]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("rate limit: through the listener, a trusted proxy's X-Forwarded-For names the client", async () => {
+  const seen: string[] = [];
+  const trustedProxies = trust("127.0.0.1");
+  const limiter = new RateLimiter({ rate: 1, burst: 1, trustedProxies });
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const app = createApp(store, { rateLimit: limiter, log: () => {} });
+  const server = await listen((request) => {
+    seen.push(clientOf(request, limiter));
+    return app.fetch(request);
+  }, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const statuses = [];
+    for (const client of ["203.0.113.5", "198.51.100.9", "192.0.2.1, 203.0.113.5"]) {
+      const res = await fetch(`${server.url}/model/info`, { headers: { "X-Forwarded-For": client } });
+      statuses.push(res.status);
+      await res.body?.cancel();
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.deepEqual(seen, ["203.0.113.5", "198.51.100.9", "203.0.113.5"]);
   } finally {
     await server.shutdown();
   }

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { type AddressRange, forwardedClient, inRanges, parseAddressRange } from "./trusted_proxy.ts";
+
+function ranges(...texts: string[]): AddressRange[] {
+  return texts.map((text) => {
+    const range = parseAddressRange(text);
+    if ("problem" in range) throw new Error(range.problem);
+    return range;
+  });
+}
+
+const problemOf = (text: string) => {
+  const range = parseAddressRange(text);
+  return "problem" in range ? range.problem : null;
+};
+
+Deno.test("parseAddressRange: addresses and CIDR ranges, IPv4 and IPv6, in any form", () => {
+  assert.deepEqual(ranges("10.0.0.0/8")[0], {
+    text: "10.0.0.0/8",
+    groups: [0, 0, 0, 0, 0, 0xffff, 0x0a00, 0],
+    bits: 104,
+  });
+  // An address alone is one host: /32 or /128.
+  assert.equal(ranges("127.0.0.1")[0].bits, 128);
+  assert.equal(ranges("::1")[0].bits, 128);
+  assert.equal(ranges(" 2001:db8::/32 ")[0].text, "2001:db8::/32");
+  // Compressed or not, either case: one range.
+  assert.deepEqual(ranges("2001:DB8:0:0:0:0:0:0/32")[0].groups, ranges("2001:db8::/32")[0].groups);
+  // An IPv4-mapped range is the IPv4 one.
+  assert.deepEqual(ranges("::ffff:10.0.0.0/104")[0].groups, ranges("10.0.0.0/8")[0].groups);
+  assert.equal(ranges("::ffff:10.0.0.0/104")[0].bits, ranges("10.0.0.0/8")[0].bits);
+});
+
+Deno.test("parseAddressRange: what is not an address or range says so, with what to write", () => {
+  for (
+    const text of [
+      "proxy.internal",
+      "",
+      "10.0.0",
+      "010.0.0.1",
+      "10.0.0.256/8",
+      "1::2::3",
+      "[::1]",
+      "10.0.0.1:80",
+    ]
+  ) {
+    assert.match(problemOf(text) ?? "", /is not an IP address or CIDR range \(e\.g\. 127\.0\.0\.1/, text);
+  }
+  for (
+    const text of ["10.0.0.0/33", "2001:db8::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/08", "10.0.0.0/-1"]
+  ) {
+    assert.match(problemOf(text) ?? "", /the prefix length of an IPv[46] range is 1–(32|128)/, text);
+  }
+  assert.match(problemOf("0.0.0.0/0") ?? "", /trusts every address/);
+  assert.match(problemOf("::/0") ?? "", /trusts every address/);
+  assert.match(problemOf("10.0.0.1/8") ?? "", /bits set past its \/8: the range is 10\.0\.0\.0\/8/);
+  assert.match(problemOf("2001:db8::1/32") ?? "", /the range is 2001:db8:0:0:0:0:0:0\/32/);
+  assert.match(problemOf("fe80::1%eth0") ?? "", /zone id/);
+});
+
+Deno.test("inRanges: CIDR matching at any prefix, an IPv4-mapped peer as its IPv4 address", () => {
+  const trusted = ranges("10.0.0.0/8", "192.168.1.7", "2001:db8:ab::/48", "fd00::1");
+  for (
+    const address of [
+      "10.0.0.1",
+      "10.255.255.255",
+      "192.168.1.7",
+      "::ffff:10.1.2.3", // a dual-stack socket's IPv4 peer
+      "::ffff:a01:203", // the same, hex
+      "::FFFF:192.168.1.7",
+      "2001:db8:ab::1",
+      "2001:db8:ab:ffff:ffff:ffff:ffff:ffff",
+      "2001:0DB8:00AB:0000:0000:0000:0000:0001",
+      "fd00::1",
+      "fd00:0:0:0:0:0:0:1",
+    ]
+  ) assert.ok(inRanges(address, trusted), address);
+  for (
+    const address of [
+      "11.0.0.1",
+      "9.255.255.255",
+      "192.168.1.8",
+      "::ffff:11.0.0.1",
+      "2001:db8:ac::1",
+      "2001:db8:aa:ffff::1",
+      "fd00::2",
+      "fd00::1%eth0", // which link is not said by a range: never trusted
+      "64:ff9b::10.0.0.1", // NAT64: an IPv4 host on the far side of a translator, not a local proxy
+      "::10.0.0.1", // the deprecated IPv4-compatible form is IPv6, not 10.0.0.1
+      "unknown",
+      "",
+    ]
+  ) assert.ok(!inRanges(address, trusted), address);
+  // A prefix that is not a multiple of 16 (or of 8).
+  const odd = ranges("10.0.0.0/9", "2001:db8:8000::/33");
+  assert.ok(inRanges("10.127.0.1", odd));
+  assert.ok(!inRanges("10.128.0.1", odd));
+  assert.ok(inRanges("2001:db8:ffff::1", odd));
+  assert.ok(!inRanges("2001:db8:7fff::1", odd));
+});
+
+Deno.test("forwardedClient: a trusted proxy's header names the right-most untrusted address", () => {
+  const trusted = ranges("10.0.0.0/8", "::1");
+  assert.equal(forwardedClient("10.0.0.1", "203.0.113.5", trusted), "203.0.113.5");
+  // A client that wrote its own entries is still the address the proxy appended.
+  assert.equal(forwardedClient("10.0.0.1", "1.2.3.4, 203.0.113.5", trusted), "203.0.113.5");
+  assert.equal(forwardedClient("10.0.0.1", "1.2.3.4,203.0.113.5", trusted), "203.0.113.5");
+  // A chain of trusted proxies is walked past.
+  assert.equal(
+    forwardedClient("10.0.0.1", "1.2.3.4, 203.0.113.5, 10.0.0.2, 10.0.0.3", trusted),
+    "203.0.113.5",
+  );
+  // Garbage to the left of the client (the client's own writing) is never read.
+  assert.equal(forwardedClient("10.0.0.1", "not an address, 203.0.113.5", trusted), "203.0.113.5");
+  assert.equal(forwardedClient("::1", "2001:db8::7", trusted), "2001:db8::7");
+  assert.equal(forwardedClient("::ffff:10.0.0.1", "203.0.113.5", trusted), "203.0.113.5");
+  assert.equal(forwardedClient("10.0.0.1", "fe80::7%eth0", trusted), "fe80::7%eth0");
+  // Every hop trusted (a client on a proxy's own network): the left-most, whom the first proxy saw.
+  assert.equal(forwardedClient("10.0.0.1", "10.0.0.9, 10.0.0.2", trusted), "10.0.0.9");
+});
+
+Deno.test("forwardedClient: a missing, empty or malformed header from a trusted proxy is the proxy's own address", () => {
+  const trusted = ranges("10.0.0.0/8");
+  for (
+    const header of [
+      null,
+      "",
+      " ",
+      ",",
+      "unknown", // what some proxies write for an unknown client
+      "203.0.113.5:4711", // a port
+      "[2001:db8::7]",
+      "203.0.113.5, ", // an empty entry where the proxy's own should be
+      "203.0.113.5, garbage, 10.0.0.2", // malformed where the trusted hops' are read
+      "010.0.0.1",
+    ]
+  ) assert.equal(forwardedClient("10.0.0.1", header, trusted), "10.0.0.1", JSON.stringify(header));
+});
+
+Deno.test("forwardedClient: an untrusted peer is the client, whatever its header says", () => {
+  const trusted = ranges("10.0.0.0/8");
+  assert.equal(forwardedClient("203.0.113.5", "10.0.0.7", trusted), "203.0.113.5");
+  assert.equal(forwardedClient("203.0.113.5", "198.51.100.1", trusted), "203.0.113.5");
+  assert.equal(forwardedClient("203.0.113.5", "198.51.100.1", []), "203.0.113.5");
+});

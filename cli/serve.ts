@@ -16,6 +16,7 @@ import {
   CheckpointWatcher,
   coalesce,
   createApp,
+  DEFAULT_IPV6_PREFIX,
   DEFAULT_RATE_LIMIT_CLIENTS,
   defaultBurst,
   exposedWithoutKey,
@@ -26,6 +27,7 @@ import {
   Metrics,
   ModelStore,
   openLogLock,
+  parseAddressRange,
   PredictionLog,
   probePort,
   RateLimiter,
@@ -58,6 +60,15 @@ const ORIGIN_MESSAGE =
 /** Whether `value` parses as a URL with an origin (a port in range, a valid host name). */
 const isOrigin = (value: string) => URL.canParse(value) && new URL(value).origin !== "null";
 const HOST_MESSAGE = "expected host names as clients send them in Host, e.g. candlecast.internal";
+/** A `--trusted-proxies` entry, parsed once here: workers get the same text back (`workerArgs`). */
+const addressRange = z.string().transform((text, ctx) => {
+  const range = parseAddressRange(text);
+  if ("problem" in range) {
+    ctx.issues.push({ code: "custom", message: range.problem, input: text });
+    return z.NEVER;
+  }
+  return range;
+});
 
 const ServeFlags = z.object({
   host: flag.host(),
@@ -85,6 +96,14 @@ const ServeFlags = z.object({
   rateLimit: flag.positiveNumber("a number of requests per second > 0").optional(),
   rateLimitBurst: flag.positiveInt().optional(),
   rateLimitClients: flag.positiveInt().optional(),
+  rateLimitIpv6Prefix: flag.positiveInt("a prefix length 1–128").max(128, "expected a prefix length 1–128")
+    .optional(),
+  trustedProxies: z.preprocess(
+    (v) => v === undefined ? undefined : splitList(v as string | string[]),
+    // None listed (an empty variable, `--trusted-proxies ""`) would trust nothing while seeming to be set.
+    z.array(addressRange).min(1, "expected proxy addresses or CIDR ranges, e.g. 127.0.0.1 10.0.0.0/8 ::1")
+      .optional(),
+  ),
   predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
   predictionsLogKeep: flag.nonNegativeInt().optional(),
   allowedHosts: listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/, HOST_MESSAGE)),
@@ -190,8 +209,9 @@ export function serveCommand(): Command {
     )
     .option(
       "--rate-limit <requests/s>",
-      "each client's requests per second (by remote address, an IPv6 one's /64; per worker), over it " +
-        "429 + Retry-After (/, /health and /metrics never limited); off by default",
+      "each client's requests per second (by remote address, an IPv6 one's /64, or what a " +
+        "--trusted-proxies proxy names; per worker), over it 429 + Retry-After (/, /health and /metrics never " +
+        "limited); off by default",
     )
     .option(
       "--rate-limit-burst <n>",
@@ -201,6 +221,17 @@ export function serveCommand(): Command {
       "--rate-limit-clients <n>",
       // No commander default: a value seen here was typed, so one given without --rate-limit can be refused.
       `clients --rate-limit tracks per worker; past it the least recently seen is forgotten (default: ${DEFAULT_RATE_LIMIT_CLIENTS})`,
+    )
+    .option(
+      "--rate-limit-ipv6-prefix <bits>",
+      "leading bits of an IPv6 address that are one --rate-limit client, 1–128 (48 for a customer's " +
+        `allocation, 128 for each address; default: ${DEFAULT_IPV6_PREFIX}, one site's block)`,
+    )
+    .option(
+      "--trusted-proxies <addresses...>",
+      "reverse proxies (IP addresses or CIDR ranges, spaces or commas) whose X-Forwarded-For names the " +
+        "--rate-limit client: its right-most address that is not one of them; a request from one of them " +
+        "without a usable header counts against the proxy. Not given, the header is never read",
     )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
@@ -213,12 +244,14 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
   const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
 
-  // A burst or a client cap alone limits nothing: said, rather than serve running unlimited while the operator
-  // thinks not.
+  // A burst, a client cap, an IPv6 prefix or trusted proxies alone limit nothing (who a client is matters to
+  // the limit alone): said, rather than serve running unlimited while the operator thinks not.
   for (
     const [flag, value, example] of [
       ["--rate-limit-burst", options.rateLimitBurst, "--rate-limit-burst 20"],
       ["--rate-limit-clients", options.rateLimitClients, "--rate-limit-clients 50000"],
+      ["--rate-limit-ipv6-prefix", options.rateLimitIpv6Prefix, "--rate-limit-ipv6-prefix 48"],
+      ["--trusted-proxies", options.trustedProxies, "--trusted-proxies 127.0.0.1"],
     ] as const
   ) {
     if (value !== undefined && options.rateLimit === undefined) {
@@ -346,6 +379,8 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     rate: options.rateLimit,
     burst: options.rateLimitBurst ?? defaultBurst(options.rateLimit),
     maxClients: options.rateLimitClients,
+    ipv6Prefix: options.rateLimitIpv6Prefix,
+    trustedProxies: options.trustedProxies,
   });
   let stopping = false;
   const app = createApp(store, {

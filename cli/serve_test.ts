@@ -524,6 +524,77 @@ Deno.test("serve: --rate-limit-burst or --rate-limit-clients without --rate-limi
   assert.match(zero.stderr, /--rate-limit/);
 });
 
+Deno.test("serve --trusted-proxies: two clients behind one proxy get a bucket each; a spoofed left-most entry does not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
+  const server = await startServe([
+    "--checkpoint",
+    join(dir, "current"),
+    "--rate-limit",
+    "0.1",
+    "--rate-limit-burst",
+    "1",
+    "--trusted-proxies",
+    "127.0.0.1",
+    "::1",
+  ]);
+  try {
+    const status = async (forwardedFor: string) => {
+      const res = await fetch(`${server.url}/model/info`, { headers: { "X-Forwarded-For": forwardedFor } });
+      await res.body?.cancel();
+      return res.status;
+    };
+    // No model: a request let through is 503; a refused one 429. Before, the second bot shared the first's
+    // bucket, the proxy's (127.0.0.1).
+    assert.equal(await status("203.0.113.5"), 503);
+    assert.equal(await status("198.51.100.9"), 503, "another client behind the same proxy");
+    assert.equal(await status("203.0.113.5"), 429);
+    assert.equal(await status("192.0.2.1, 203.0.113.5"), 429, "a made-up left-most entry changes nothing");
+    assert.equal((await server.stop("SIGTERM")).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: a bad --trusted-proxies or --rate-limit-ipv6-prefix is a usage error, exit 2, naming it", async () => {
+  const refused = (...flags: string[]) =>
+    refusedAtStart(["serve", "--checkpoint", "/nonexistent", "--rate-limit", "5", ...flags]);
+  for (
+    const [value, message] of [
+      ["10.0.0.0/33", /--trusted-proxies: 10\.0\.0\.0\/33: the prefix length of an IPv4 range is 1–32/],
+      ["proxy.internal", /--trusted-proxies: proxy\.internal is not an IP address or CIDR range \(e\.g\./],
+      [
+        "10.0.0.1/8",
+        /--trusted-proxies: 10\.0\.0\.1\/8 has bits set past its \/8: the range is 10\.0\.0\.0\/8/,
+      ],
+      ["0.0.0.0/0", /--trusted-proxies: 0\.0\.0\.0\/0 trusts every address/],
+      ["2001:db8::/129", /--trusted-proxies: 2001:db8::\/129: the prefix length of an IPv6 range is 1–128/],
+    ] as const
+  ) {
+    // After a good entry: every entry is checked, not only the first.
+    const { code, stderr } = await refused("--trusted-proxies", `127.0.0.1,${value}`);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+  }
+  // An empty list (an unset variable) would trust nothing while looking set.
+  const empty = await refused("--trusted-proxies", "");
+  assert.equal(empty.code, 2, empty.stderr);
+  assert.match(
+    empty.stderr,
+    /--trusted-proxies: expected proxy addresses or CIDR ranges, e\.g\. 127\.0\.0\.1/,
+  );
+  for (const bits of ["0", "129", "64.5", "x"]) {
+    const { code, stderr } = await refused("--rate-limit-ipv6-prefix", bits);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /--rate-limit-ipv6-prefix: expected a prefix length 1–128/, bits);
+  }
+  // Without --rate-limit neither limits anything: said, as for --rate-limit-burst.
+  for (const flags of [["--trusted-proxies", "127.0.0.1"], ["--rate-limit-ipv6-prefix", "48"]]) {
+    const { code, stderr } = await refusedAtStart(["serve", "--checkpoint", "/nonexistent", ...flags]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`${flags[0]} was given without --rate-limit`));
+  }
+});
+
 Deno.test("serve: a --reload-interval under 0.1 s is a usage error, exit 2, the bound in --help", async () => {
   // Before: 0.001 was taken, and serve looked at --checkpoint a thousand times a second (a quarter of a core).
   const tiny = await refusedAtStart(["serve", "--checkpoint", "/nonexistent", "--reload-interval", "0.001"]);

@@ -61,11 +61,17 @@ export function workerArgs(options: ServeOptions): string[] {
     ["--rate-limit", options.rateLimit],
     ["--rate-limit-burst", options.rateLimitBurst],
     ["--rate-limit-clients", options.rateLimitClients],
+    ["--rate-limit-ipv6-prefix", options.rateLimitIpv6Prefix],
   ];
   for (const [name, value] of optional) if (value !== undefined) args.push(name, String(value));
   // One value each, comma-joined: a list flag reads commas as it reads spaces.
   if (options.allowedHosts) args.push("--allowed-hosts", options.allowedHosts.join(","));
   if (options.allowedOrigins) args.push("--allowed-origins", options.allowedOrigins.join(","));
+  // As the operator wrote them: the worker parses them as the first process did. Without them a worker would
+  // count every client behind the proxy as the proxy.
+  if (options.trustedProxies) {
+    args.push("--trusted-proxies", options.trustedProxies.map((range) => range.text).join(","));
+  }
   return args;
 }
 

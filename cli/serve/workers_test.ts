@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseAddressRange } from "../../server/index.ts";
 import { startWorkers, workerArgs } from "./workers.ts";
 
 /** A one-process serve's options, as parsed, for the tests to add to. */
@@ -37,6 +38,21 @@ Deno.test("workerArgs: every worker gets the first process's --rate-limit (else 
   assert.equal(after("--rate-limit"), "2.5");
   assert.equal(after("--rate-limit-burst"), "10");
   assert.equal(after("--rate-limit-clients"), "500");
+});
+
+Deno.test("workerArgs: every worker gets --trusted-proxies and --rate-limit-ipv6-prefix (else it counted the proxy)", () => {
+  const ranges = ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"].map((text) => {
+    const range = parseAddressRange(text);
+    if ("problem" in range) throw new Error(range.problem);
+    return range;
+  });
+  const args = workerArgs({ ...base, rateLimit: 5, rateLimitIpv6Prefix: 48, trustedProxies: ranges });
+  const after = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(after("--rate-limit-ipv6-prefix"), "48");
+  assert.equal(after("--trusted-proxies"), "127.0.0.1,10.0.0.0/8,2001:db8::/32");
+  // Not given: not passed, so a worker reads no header, as the first process.
+  assert.ok(!workerArgs({ ...base, rateLimit: 5 }).includes("--trusted-proxies"));
+  assert.ok(!workerArgs({ ...base, rateLimit: 5 }).includes("--rate-limit-ipv6-prefix"));
 });
 
 Deno.test("startWorkers: a worker that fails to start is tried again with a back-off, and stop() ends the wait at once", async () => {

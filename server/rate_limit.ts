@@ -5,9 +5,10 @@
  *
  * A client is its remote address (`markRemoteAddress`, set by the listener), an IPv6 one's /64 (a site's
  * allocation, which one host can rotate through: `client_address.ts`; `ipv6Prefix` sets the bits); behind a
- * proxy in `trustedProxies`, the address its `X-Forwarded-For` names (`trusted_proxy.ts`). Not the bearer key: serve has
- * one key (CANDLECAST_API_KEY), which every bot shares, so a bucket per key would be one bucket for all of
- * them, and the bot in a retry loop would spend the others' share; a client without the key is limited too.
+ * proxy in `trustedProxies`, the address its `X-Forwarded-For` names (`trusted_proxy.ts`). Not the bearer
+ * key: serve has one key (CANDLECAST_API_KEY), which every bot shares, so a bucket per key would be one bucket
+ * for all of them, and the bot in a retry loop would spend the others' share; a client without the key is
+ * limited too.
  *
  * Memory is bounded: a bucket idle long enough to have refilled is the same as no bucket and is dropped, and
  * at most `maxClients` are kept; past that the least recently seen one is forgotten (that client starts again

@@ -91,7 +91,7 @@ export function inRanges(address: string, ranges: readonly AddressRange[]): bool
 
 /**
  * The address a request from `peer` is counted against, given its `X-Forwarded-For` (null when absent):
- * `peer` itself unless it is one of `trusted`; else the header's right-most entry that is not a trusted proxy.
+ * `peer` itself unless it is one of `trusted`; else the header's right-most entry that is not trusted.
  * A header missing, empty, or with anything but a plain IP address (no port, no brackets) where it is read,
  * gives `peer`: the proxy did not say who its client was, so the request counts against the proxy's own
  * address (one bucket for all such requests, as before this flag). Every entry trusted (a client on a proxy's

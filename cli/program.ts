@@ -8,6 +8,7 @@ import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
 import { ReportedError, shellWord } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
+import { aliasFlags, excessArguments, refuseFlagsAsValues } from "./flag_hints.ts";
 
 /**
  * Every command, loaded on demand: `serve` and `predict` must not pay for TensorFlow.js (tens of MB of
@@ -38,6 +39,7 @@ function harden(command: Command): Command {
   // commander's messages are printed by runCli in candlecast's own "candlecast: … / hint: …" form.
   command.exitOverride().configureOutput({ outputError: () => void (failed = command) });
   configureHelp(command);
+  refuseFlagsAsValues(command);
   for (const sub of command.commands) harden(sub);
   return command;
 }
@@ -93,16 +95,22 @@ function subcommandOptionHint(
 }
 
 /**
- * For an unknown option commander has no guess for, a hint it misses: a flag of the command's that begins with
- * the one given (`evaluate --output` for `--output-dir`, the flag collect calls `--output`: too far apart for
- * commander's edit distance), or, for `serve --api-key`, where the key goes (the environment, so it stays out
- * of `ps` and shell history). Null when neither applies or commander guessed.
+ * For an unknown option, a hint commander misses: the flag a name other tools use means here (`--models-dir`
+ * → `--checkpoints`, flag_hints.ts), else, where commander has no guess, a flag of the command's that begins
+ * with the one given (`evaluate --output` for `--output-dir`, the flag collect calls `--output`: too far apart
+ * for commander's edit distance), or, for `serve --api-key`, where the key goes (the environment, so it stays
+ * out of `ps` and shell history). Null when none applies, or commander's guess stands.
  */
 function unknownOptionHint(error: CommanderError, command: Command): string | null {
-  if (error.code !== "commander.unknownOption" || /\(Did you mean /.test(error.message)) return null;
-  const option = error.message.match(/'(--[\w-]+)/)?.[1];
+  if (error.code !== "commander.unknownOption") return null;
+  const option = error.message.match(/'(--?[\w-]+)/)?.[1];
   if (option === undefined) return null;
   const usage = `run '${fullName(command)} --help' for the flags`;
+  // A name other tools use (--models-dir, --out, --lr) outranks commander's edit distance, which knows no
+  // meaning: it offered nothing for `train --models-dir`, whose flag is --checkpoints.
+  const meant = aliasFlags(option, command);
+  if (meant.length > 0) return `did you mean ${meant.join(" or ")}? (${usage})`;
+  if (/\(Did you mean /.test(error.message)) return null;
   if (command.name() === "serve" && /^--(api[-_]?key|key|token|bearer|auth)$/i.test(option)) {
     return "the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e.g. " +
       `'CANDLECAST_API_KEY=s3cret candlecast serve' (${usage})`;
@@ -178,6 +186,12 @@ export async function runCli(args: readonly string[]): Promise<number> {
           `'${fullName(command)}' needs a command: ${subcommands.join(", ")}`,
           `e.g. '${fullName(command)} ${example}'${command === program ? " for a first run" : ""}`,
         );
+        return 2;
+      }
+      // commander's "Expected 0 arguments but got 1" names neither the word nor where it belonged.
+      if (error.code === "commander.excessArguments" && failed) {
+        const excess = excessArguments(failed);
+        report(excess.message, excess.hint);
         return 2;
       }
       const { message, hint } = commanderMessage(error, fullName(failed ?? program));

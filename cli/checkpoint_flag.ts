@@ -5,7 +5,8 @@
  * start before its version exists, refuses only what can never load: the folder holding the versions, or a file
  * inside a version (`refuseVersionStore`).
  */
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { DEFAULTS } from "./defaults.ts";
 import {
   assertCheckpointDir,
   CheckpointError,
@@ -38,13 +39,35 @@ export async function requireCheckpoint(flag: string, dir: string): Promise<void
   requireInput(
     flag,
     dir,
-    `train one with 'candlecast train${store}', or see 'candlecast models list${store}'`,
+    versionNameHint(flag, dir, DEFAULTS.checkpoints) ??
+      `train one with 'candlecast train${store}', or see 'candlecast models list${store}'`,
   );
   try {
     await assertCheckpointDir(dir);
   } catch (error) {
     if (error instanceof CheckpointError) throw new UsageError(`${flag}: ${error.message}`, error.hint);
     throw error;
+  }
+}
+
+/**
+ * For a version's bare name given where its folder is meant (`--checkpoint v3_2026-11-24`, as `models promote`
+ * takes it): the folder of that name in `store`, when there is one. Before, the hint said to train one, or to
+ * list the versions, which showed that very name.
+ */
+export function versionNameHint(flag: string, value: string, store: string): string | null {
+  if (value.includes("/") || pathIsFolder(value)) return null;
+  const folder = join(store, value);
+  return pathIsFolder(folder)
+    ? `${flag} takes a version's folder, not its name: did you mean ${flag} ${folder}?`
+    : null;
+}
+
+function pathIsFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { CommandError, filesystemProblem, InterruptedError, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
+import { versionNameHint } from "./checkpoint_flag.ts";
 import { workersOption } from "./workers_flag.ts";
 import {
   checkpointsFlag,
@@ -117,7 +118,8 @@ async function train(command: Command): Promise<void> {
     requireInput(
       "--config-from",
       opts.configFrom,
-      `see 'candlecast models list${checkpointsFlag(opts.checkpoints)}' for the versions`,
+      versionNameHint("--config-from", opts.configFrom, opts.checkpoints) ??
+        `see 'candlecast models list${checkpointsFlag(opts.checkpoints)}' for the versions`,
     );
   }
   if (opts.incremental && !resume) refuseIncrementalConflicts(command, opts);

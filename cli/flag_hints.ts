@@ -128,3 +128,15 @@ export function excessArguments(command: Command): { message: string; hint: stri
       : usage,
   };
 }
+
+/**
+ * For `models remove` (delete, rm, prune …): commander's edit distance offered "did you mean promote?", the
+ * opposite of what was asked. models deletes nothing; a version is a folder, and retrain --keep prunes old ones.
+ */
+export function unknownCommandHint(name: string, command: Command): string | null {
+  if (commandPath(command) !== "candlecast models") return null;
+  if (!/^(rm|remove|delete|del|prune|clean|cleanup|purge|drop|gc)$/i.test(name)) return null;
+  return "models deletes no version: remove a version's folder by hand (rm -r checkpoints/VERSION) when it is " +
+    "not current ('candlecast models list' marks it) and not the one 'models rollback' would return to; " +
+    "'candlecast retrain --keep N' prunes old ones itself";
+}

@@ -77,3 +77,17 @@ Deno.test("a word left over names itself and where values go, not only commander
     /^candlecast: 'candlecast models promote' takes 1 argument \(<version>\); this word is left over: 'v2_2026-01-01'\n/,
   );
 });
+
+Deno.test("models remove (delete, rm …) says models deletes nothing and how to, not 'did you mean promote?'", async () => {
+  for (const name of ["remove", "delete", "rm", "prune"]) {
+    const r = await runCliCaptured(["models", name, "v2_2026-01-01"]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(
+      r.err,
+      new RegExp(`^candlecast: unknown command '${name}'\nhint: models deletes no version: `),
+    );
+    assert.doesNotMatch(r.err, /promote\?/);
+  }
+  // A slip of a real name keeps commander's guess.
+  assert.match((await runCliCaptured(["models", "lsit"])).err, /hint: did you mean list\?/);
+});

@@ -8,7 +8,7 @@ import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
 import { ReportedError, shellWord } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
-import { aliasFlags, excessArguments, refuseFlagsAsValues } from "./flag_hints.ts";
+import { aliasFlags, excessArguments, refuseFlagsAsValues, unknownCommandHint } from "./flag_hints.ts";
 
 /**
  * Every command, loaded on demand: `serve` and `predict` must not pay for TensorFlow.js (tens of MB of
@@ -195,6 +195,12 @@ export async function runCli(args: readonly string[]): Promise<number> {
         return 2;
       }
       const { message, hint } = commanderMessage(error, fullName(failed ?? program));
+      const unknown = error.code === "commander.unknownCommand" ? message.match(/'(.+)'/)?.[1] : undefined;
+      const commandHint = unknown === undefined ? null : unknownCommandHint(unknown, failed ?? program);
+      if (commandHint !== null) {
+        report(message, commandHint);
+        return 2;
+      }
       report(
         message,
         subcommandOptionHint(error, failed ?? program, args) ?? unknownOptionHint(error, failed ?? program) ??

@@ -83,6 +83,9 @@ export const flag = {
       (s) => isIP(s) !== 0 || isHostName(s.endsWith(".") ? s.slice(0, -1) : s), // `name.` is fully qualified
       "expected an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name",
     ),
+  /** A path given empty (`--checkpoints=`, `--data ""`): zod's own "Too small: expected string to have >=1 characters" otherwise. */
+  filePath: () => z.string().min(1, "expected a file path"),
+  folderPath: () => z.string().min(1, "expected a folder path"),
   date: () =>
     z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD").refine(
       // Date.parse rolls 2023-02-30 over to March 2; a real date survives the round trip unchanged.
@@ -141,6 +144,9 @@ export function requireFolderPath(
   path: string,
   hint = `point ${flag} at the folder that holds the versions (default: checkpoints)`,
 ): void {
+  // Checked before the flags are parsed (train's store is claimed first): "--checkpoints:  cannot be written:
+  // Empty path is not allowed" was Deno's word for `--checkpoints ""`.
+  if (path === "") throw new UsageError(`${flag}: expected a folder path`, hint);
   if (pathKind(path) === "file") throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
   // A missing folder is made when needed, which a file on its way makes impossible ("Not a directory").
   const file = fileAbove(path);

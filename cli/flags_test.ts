@@ -1,4 +1,4 @@
-import { runCandlecast } from "../test/cli.ts";
+import { runCandlecast, runCliCaptured } from "../test/cli.ts";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import {
@@ -150,4 +150,21 @@ Deno.test("with every permission (the test's child), /proc's refusal names the f
     "candlecast: --output-dir: /proc/candlecast-evaluation/evaluation.json cannot be written: /proc takes no new " +
       "files (virtual file systems such as /proc and /sys take none)\nhint: choose a path in an ordinary folder\n",
   );
+});
+
+Deno.test("a path flag given empty says a path is expected, not zod's or Deno's words", async () => {
+  const cases: [string[], string][] = [
+    // Before: "--checkpoints: Too small: expected string to have >=1 characters".
+    [["models", "list", "--checkpoints="], "candlecast: --checkpoints: expected a folder path\n"],
+    [["evaluate", "--output-dir="], "candlecast: --output-dir: expected a folder path\n"],
+    [["train", "--data="], "candlecast: --data: expected a file path\n"],
+    // Before: "--checkpoints:  cannot be written: Empty path is not allowed".
+    [["train", "--checkpoints", ""], "candlecast: --checkpoints: expected a folder path\n"],
+    [["retrain", "--mode", "monthly", "--log="], "candlecast: --log: expected a file path\n"],
+  ];
+  for (const [args, first] of cases) {
+    const r = await runCliCaptured(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+    assert.ok(r.err.startsWith(first), `${args.join(" ")}: ${r.err}`);
+  }
 });

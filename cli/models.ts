@@ -7,7 +7,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
-import { checkpointsFlag, parseFlags, requireFolderPath } from "./flags.ts";
+import { checkpointsFlag, flag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import {
   pathKind,
@@ -33,7 +33,7 @@ import {
   type VersionSummary,
 } from "../ml/checkpoints/index.ts";
 
-const FlagsSchema = z.object({ checkpoints: z.string().min(1) });
+const FlagsSchema = z.object({ checkpoints: flag.folderPath() });
 const ListFlagsSchema = FlagsSchema.extend({ json: z.boolean().default(false) });
 
 /** Store failures are runtime failures with a hint (exit 1). */

@@ -26,8 +26,8 @@ import { shellWord } from "../features/index.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
-  data: z.string().min(1),
-  checkpoints: z.string().min(1),
+  data: flag.filePath(),
+  checkpoints: flag.folderPath(),
   collect: z.boolean().default(true),
   baseUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
   interval: IntervalSchema.optional(),
@@ -36,7 +36,7 @@ const RetrainFlags = z.object({
   f1Tolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
   loglossTolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
   keep: flag.positiveInt(),
-  log: z.string().min(1),
+  log: flag.filePath(),
   trainArgs: z.string().optional().transform((v) => (v ?? "").split(/\s+/).filter(Boolean)),
   json: z.boolean().default(false),
 });

@@ -17,13 +17,13 @@ const probability = (what: string) =>
 export const MIN_RESAMPLES = 50;
 
 export const EvaluateFlagsSchema = z.object({
-  data: z.string().min(1),
-  checkpoint: z.string().min(1).optional(),
+  data: flag.filePath(),
+  checkpoint: flag.folderPath().optional(),
   folds: flag.positiveInt(),
   validationMonths: flag.positiveInt(),
   /** Unset: `monthly` when training fresh models, `none` for a checkpoint. */
   retrain: z.enum(RETRAIN_MODES).optional(),
-  outputDir: z.string().min(1),
+  outputDir: flag.folderPath(),
   lightweightBaseline: z.boolean().default(true),
   tradeThreshold: probability("a probability between 0 and 1, e.g. 0.4"),
   fee: z.coerce.number({ error: "expected a fee fraction, e.g. 0.001" }).min(0, "expected a fee ≥ 0").lt(

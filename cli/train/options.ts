@@ -5,15 +5,16 @@
  */
 import { z } from "zod";
 import { backendFlag } from "../backend_flag.ts";
+import { flag } from "../flags.ts";
 import { workersFlag } from "../workers_flag.ts";
 import { RunConfigFlagsSchema } from "../run_config_flags.ts";
 
 export const TrainFlagsSchema = z.object({
-  data: z.string().min(1),
-  checkpoints: z.string().min(1),
+  data: flag.filePath(),
+  checkpoints: flag.folderPath(),
   incremental: z.boolean().default(false),
   /** A version folder whose recorded run configuration a new run starts from (typed flags override it). */
-  configFrom: z.string().min(1).optional(),
+  configFrom: flag.folderPath().optional(),
   workers: workersFlag(),
   backend: backendFlag(),
   promote: z.boolean().default(true),

@@ -137,6 +137,6 @@ export function unknownCommandHint(name: string, command: Command): string | nul
   if (commandPath(command) !== "candlecast models") return null;
   if (!/^(rm|remove|delete|del|prune|clean|cleanup|purge|drop|gc)$/i.test(name)) return null;
   return "models deletes no version: remove a version's folder by hand (rm -r checkpoints/VERSION) when it is " +
-    "not current ('candlecast models list' marks it) and not the one 'models rollback' would return to; " +
+    "neither current nor the rollback target ('candlecast models list' marks both); " +
     "'candlecast retrain --keep N' prunes old ones itself";
 }

@@ -29,6 +29,7 @@ import {
   readManifest,
   recordedBlend,
   rollback,
+  rollbackTarget,
   summarizeVersions,
   type VersionSummary,
 } from "../ml/checkpoints/index.ts";
@@ -51,7 +52,10 @@ async function store<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-export function versionTable(versions: readonly VersionSummary[]): string[] {
+export function versionTable(
+  versions: readonly VersionSummary[],
+  rollbackTo: string | null = null,
+): string[] {
   // The macro-F1 of the classes serve names by default, so under the version's rule (named beside it).
   // The interval is what a bot must send (serve refuses windows of another one) and what the collect lines of
   // retrain and monitor must fetch: docs/deployment.md sends users here to read it.
@@ -86,7 +90,9 @@ export function versionTable(versions: readonly VersionSummary[]): string[] {
       : v.mismatched.length > 0
       ? "CHANGED"
       : "ok",
-    [v.current ? "current" : "", v.note ?? ""].filter((s) => s).join("; "),
+    // The version rollback returns to: the one to keep when removing old versions by hand.
+    [v.current ? "current" : "", v.version === rollbackTo ? "rollback target" : "", v.note ?? ""]
+      .filter((s) => s).join("; "),
   ]);
   const widths = header.map((_, k) => Math.max(...[header, ...rows].map((r) => r[k].length)));
   return [header, ...rows].map((r) => r.map((cell, k) => cell.padEnd(widths[k])).join("  ").trimEnd());
@@ -108,6 +114,8 @@ export const ModelsListJson = z.object({
    * symlink goes, or a link to something that is not a version of this store; with what to do. Null otherwise.
    */
   current_problem: z.string().nullable(),
+  /** The version `models rollback` would point `current` at now; null when there is none to return to. */
+  rollback_target: z.string().nullable(),
   versions: z.array(z.object({
     version: z.string(),
     created_at: z.string().nullable(),
@@ -146,12 +154,14 @@ export function versionsJson(
   versions: readonly VersionSummary[],
   current: { readonly version: string | null; readonly missing: boolean; readonly problem?: string | null },
   runs: RunCounts,
+  rollbackTo: string | null = null,
 ): ModelsListJson {
   return {
     checkpoints,
     current: current.version,
     current_missing: current.missing,
     current_problem: current.problem ?? null,
+    rollback_target: rollbackTo,
     versions: versions.map((v) => ({
       version: v.version,
       created_at: v.createdAt,
@@ -319,12 +329,14 @@ export function modelsCommand(): Command {
     const currentProblem = problem === null ? null : `${problem.message}; ${problem.hint}`;
     // A `current` left pointing at a version that is gone (a folder removed by hand).
     const currentMissing = current !== null && pathKind(join(checkpoints, "current")) === null;
+    const rollbackTo = await rollbackTarget(checkpoints);
     if (json) {
       const body = versionsJson(
         checkpoints,
         versions,
         { version: current, missing: currentMissing, problem: currentProblem },
         counts,
+        rollbackTo,
       );
       console.log(JSON.stringify(body, null, 2));
       return;
@@ -340,7 +352,7 @@ export function modelsCommand(): Command {
         `no versions in ${checkpoints} yet; train one with 'candlecast train${checkpointsFlag(checkpoints)}'`,
       );
     } else {
-      versionTable(versions).forEach((line) => console.log(line));
+      versionTable(versions, rollbackTo).forEach((line) => console.log(line));
     }
     if (problem !== null) {
       console.log(`${problem.message}, so no version is marked current`);

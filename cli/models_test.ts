@@ -323,7 +323,8 @@ Deno.test("models: a version whose model.onnx no longer matches its manifest is 
   assert.equal(list.code, 0);
   const lines = list.out.trimEnd().split("\n");
   assert.match(lines[0], /parent\s+files\s+note/);
-  assert.match(lines[1], /v1_2026-11-01 .*CHANGED\s+sha256 mismatch: model\.onnx$/);
+  // Still what rollback returns to, and refuses (below): marked, beside why.
+  assert.match(lines[1], /v1_2026-11-01 .*CHANGED\s+rollback target; sha256 mismatch: model\.onnx$/);
   assert.match(lines[2], /v2_2026-11-08 .*\sok\s+current$/);
   assert.match(lines[3], /v3_2026-11-15 .*CHANGED\s+sha256 mismatch: model\.onnx, interrupted$/);
 
@@ -715,4 +716,28 @@ Deno.test("models promote in a store Deno's --allow-write leaves out: exit 2, na
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("models list marks the version rollback would return to (it showed only current)", async () => {
+  const root = await store();
+  const at = ["--checkpoints", root];
+  const listed = async () => {
+    const table = (await cli(["models", "list", ...at])).out;
+    const json = ModelsListJson.parse(JSON.parse((await cli(["models", "list", "--json", ...at])).out));
+    const marked = table.split("\n").filter((l) => l.includes("rollback target")).map((l) =>
+      l.match(/v\d+_\S+/)?.[0]
+    );
+    return { marked, json: json.rollback_target };
+  };
+  // No promotion yet: nothing to return to.
+  await cli(["models", "promote", "v1_2026-11-01", ...at]);
+  assert.deepEqual(await listed(), { marked: [], json: null });
+  for (const v of ["v2_2026-11-08", "v3_2026-11-15"]) await cli(["models", "promote", v, ...at]);
+  assert.deepEqual(await listed(), { marked: ["v2_2026-11-08"], json: "v2_2026-11-08" });
+  // Deleted by hand: the one rollback would skip to instead, as it does.
+  await Deno.remove(join(root, "v2_2026-11-08"), { recursive: true });
+  assert.deepEqual(await listed(), { marked: ["v1_2026-11-01"], json: "v1_2026-11-01" });
+  assert.match((await cli(["models", "rollback", ...at])).out, /→ v1_2026-11-01 /);
+  assert.deepEqual(await listed(), { marked: [], json: null });
+  await Deno.remove(root, { recursive: true });
 });

@@ -460,6 +460,24 @@ export interface Rollback {
 }
 
 /** Points `current` back at the version it pointed at before the last promotion. */
+/**
+ * The version `rollback` would return to now (the newest earlier target still there, as `rollbackLocked` walks
+ * the history), or null: for `models list`, so a user pruning versions by hand can see which one to keep.
+ * Read without the lock, so it may be stale by the time a rollback runs; a history that cannot be read is null.
+ */
+export async function rollbackTarget(root: string): Promise<string | null> {
+  try {
+    const history = await readHistory(root);
+    const from = await currentVersion(root);
+    for (const to of history.toReversed()) {
+      if (to !== from && isVersionName(to) && await hasVersion(root, to)) return to;
+    }
+  } catch {
+    // no readable history, or no readable current: nothing to name
+  }
+  return null;
+}
+
 export function rollback(root: string): Promise<Rollback> {
   return withCurrentLock(root, "models rollback", () => rollbackLocked(root));
 }

@@ -24,8 +24,9 @@ async function evaluate(command: Command): Promise<void> {
       command,
       SHAPE_FLAGS,
       "--checkpoint",
-      "a checkpoint keeps its own architecture, lookback, horizon, label rule and input clipping; its " +
-        "recorded training recipe is used unless training flags override it",
+      "a checkpoint keeps its own model and input (architecture, sizes, dropout, members, lookback, horizon, " +
+        "label rule, input clipping); only the schedule flags (--epochs, --learning-rate, --batch-size …) " +
+        "override the training recipe it recorded",
     );
   }
   // Kept as it is (on ONNX) with no lightweight_lstm baseline, no network trains: training flags were taken

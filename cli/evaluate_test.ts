@@ -93,6 +93,17 @@ Deno.test("bad flags and a missing CSV exit 2 naming the flag", async () => {
   assert.match(folder.stderr, /^candlecast: --data: \S+ is a folder, not a file\nhint: /);
 });
 
+Deno.test("a shape flag with --checkpoint says the version keeps it, and which flags do override", async () => {
+  // The hint said the recorded recipe "is used unless training flags override it" right after refusing
+  // --members, a flag a user takes for a training one: it read as a contradiction (helper trial s46).
+  const r = await cli("evaluate", "--checkpoint", "checkpoints/current", "--members", "3");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^candlecast: --members cannot be combined with --checkpoint\nhint: a checkpoint keeps its own model and input \(architecture, sizes, dropout, members, .*\); only the schedule flags \(--epochs, --learning-rate, --batch-size …\) override/,
+  );
+});
+
 Deno.test("training flags where nothing trains (--checkpoint kept as it is, no lightweight baseline) exit 2", async () => {
   const kept = ["--checkpoint", "checkpoints/current", "--no-lightweight-baseline"];
   // Before: accepted, and nothing they could shape was trained.

@@ -55,7 +55,8 @@ export interface Scores {
   readonly ece_floor: number;
   /**
    * The floor with windows' dependence measured from the bootstrap's blocks (`blockCalibrationFloor`): an upper
-   * estimate of the ECE's noise. Pooled scores only: a fold holds too few blocks.
+   * estimate of the ECE's noise. Pooled scores only: a fold holds too few blocks. NaN (null in evaluation.json)
+   * when the pooled windows span fewer than MIN_FLOOR_BLOCKS blocks, where no bin could be read from them.
    */
   readonly ece_floor_blocks?: number;
   readonly reliability: readonly ReliabilityBin[];

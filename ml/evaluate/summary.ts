@@ -4,7 +4,13 @@
  * difference to it, the backtest of both against buy-and-hold, and a plain-words verdict.
  */
 import { type CandleSeries, commonestStep } from "../../features/index.ts";
-import { argmax3, blockCalibrationFloor, calibrationOf, computeMetrics } from "../metrics/index.ts";
+import {
+  argmax3,
+  blockCalibrationFloor,
+  calibrationOf,
+  computeMetrics,
+  MIN_FLOOR_BLOCKS,
+} from "../metrics/index.ts";
 import {
   type Backtest,
   backtest,
@@ -287,10 +293,14 @@ export function summarize(
   const pooled = Object.fromEntries(names.map((n) => [n, pool(outcomes, n)]));
   const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
   const blocks = timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval);
-  // The pooled scores' ECE floor is also read from the bootstrap's blocks, where windows' dependence shows.
+  // The pooled scores' ECE floor is also read from the bootstrap's blocks, where windows' dependence shows. From
+  // fewer than MIN_FLOOR_BLOCKS blocks no bin can be read that way and blockCalibrationFloor hands back the
+  // independent floor, a lower bound, under a column that promises an upper estimate: a quarter of 6h or 12h
+  // candles (2–4 blocks) printed both columns equal. Not measured, it is NaN ("–", null in evaluation.json).
+  const measurable = blocks.reduce((m, b) => Math.max(m, b + 1), 0) >= MIN_FLOOR_BLOCKS;
   const overall = Object.fromEntries(names.map((n) => {
     const scores = scorePredictions(truth, pooled[n]);
-    const floor = blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks);
+    const floor = measurable ? blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks) : NaN;
     return [n, { ...scores, ece_floor_blocks: floor }];
   }));
   if (baselines.length === 0) throw new RangeError("summarize needs at least one baseline to compare with");

@@ -123,6 +123,38 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.doesNotMatch(t.verdict.lines.join("\n"), /too few/);
 });
 
+Deno.test("the ECE floor by blocks is not shown from fewer than 6 blocks, where it could only repeat the lower bound", async () => {
+  // One week of 1h candles: 2 blocks. Before: every learner's "by blocks" was its independent floor to the last
+  // digit (a 6h or 12h quarter, 2–4 blocks, printed the two columns equal) under a note calling it an upper
+  // estimate measured from the blocks.
+  const one = await outcomesOf(1);
+  const s = summarize(one.series, one.outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
+  assert.equal(s.bootstrap.blocks, 2);
+  for (const [name, scores] of Object.entries(s.overall)) {
+    assert.ok(Number.isFinite(scores.ece_floor), name);
+    assert.ok(Number.isNaN(scores.ece_floor_blocks), `${name}: ${scores.ece_floor_blocks}`);
+  }
+  const pooled = evaluationTables(s).find((t) => t.id === "pooled")!;
+  const column = pooled.header.indexOf("by blocks");
+  assert.ok(pooled.rows.every((r) => r[column] === "–"));
+  assert.ok(
+    pooled.notes.some((n) =>
+      /^by blocks: – here: the test windows span 2 blocks of 96 candles, too few/.test(n)
+    ),
+    pooled.notes.join("\n"),
+  );
+  // Three weeks are 6 blocks: measured, and the note is not there.
+  const three = await outcomesOf(3);
+  const t = summarize(three.series, three.outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
+  assert.equal(t.bootstrap.blocks, 6);
+  for (const [name, scores] of Object.entries(t.overall)) {
+    assert.ok(Number.isFinite(scores.ece_floor_blocks), name);
+  }
+  assert.ok(
+    !evaluationTables(t).find((x) => x.id === "pooled")!.notes.some((n) => n.startsWith("by blocks: –")),
+  );
+});
+
 Deno.test("a symbol without a test window (delisted before the folds) is left out, not the end of the evaluation", async () => {
   // SIMCUSDT's candles stop after 30 of 70 days: it trains in every fold and is tested in none.
   const [a, b, c] = syntheticSeries(70, ["SIMAUSDT", "SIMBUSDT", "SIMCUSDT"]);

@@ -4,7 +4,7 @@
  * drift apart; each only lays them out (and the report adds its charts between them).
  */
 import { CLASSES, type ClassName, plural } from "../../features/index.ts";
-import type { Metrics } from "../metrics/index.ts";
+import { type Metrics, MIN_FLOOR_BLOCKS } from "../metrics/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";
 import { boostingShare } from "../../engine/index.ts";
@@ -114,9 +114,24 @@ function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
       "together raise it: a lower bound); by blocks: the same noise measured from the bootstrap's blocks of " +
       "time, where that dependence shows (it also counts calibration that drifts between blocks: an upper " +
       "estimate). An ECE near or below it is no evidence of miscalibration.",
+      ...(learners.some((n) => !Number.isFinite(s.overall[n].ece_floor_blocks ?? NaN))
+        ? [floorBlocksUnread(s.bootstrap)]
+        : []),
     ],
     highlight: [0],
   };
+}
+
+/**
+ * Why "by blocks" shows "–": the test windows span too few of the bootstrap's blocks to read the noise from them,
+ * so only the independent floor, a lower bound, stands beside the ECE.
+ */
+function floorBlocksUnread(b: Pick<EvaluationSummary["bootstrap"], "blocks" | "block_candles">): string {
+  return `by blocks: – here: the test windows span ${
+    plural(b.blocks, "block")
+  } of ${b.block_candles} candles, ` +
+    `too few to measure it (at least ${MIN_FLOOR_BLOCKS} are needed); the ECE floor, a lower bound, is the only ` +
+    "reading of the noise, and the real one may be up to about twice it. Evaluate more folds.";
 }
 
 function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table {

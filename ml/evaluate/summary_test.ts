@@ -333,6 +333,32 @@ Deno.test("the blend train --blend-boosting serves is scored beside the model, n
   assert.deepEqual(table.rows.map((r) => r[0]), ["gradient_boosting", "model"]);
 });
 
+Deno.test("the blend's log-loss floors a realised class's probability as its interval and every other score do", async () => {
+  const series = syntheticSeries();
+  const plans = planFolds(dataEnd(series), 3, "weekly", 1);
+  const learners = [
+    new ScriptedLearner("model", 0.3),
+    ...baselineLearners({ seed: 1, maxTrainWindows: 1_000 }),
+  ];
+  const blend = { model: "model", with: "gradient_boosting", weight: 0.5 };
+  const outcomes = await walkForward(series, plans, learners, { shape, clip: 10, blend });
+  // The blend gave the first window's realised class nothing.
+  const first = outcomes[0];
+  first.blend!.probabilities[first.test.labels[0]] = 0;
+  const b = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100, blend }).blend!;
+  let loss = 0, n = 0;
+  for (const o of outcomes) {
+    o.test.labels.forEach((y, i) =>
+      void (loss -= Math.log(Math.max(o.blend!.probabilities[i * 3 + y], 1e-7)), n++)
+    );
+  }
+  // Before: floored at 1e-15, 34.5 for that window where the bootstrap's difference (same windows) counted 16.1.
+  assert.ok(Math.abs(b.log_loss - loss / n) < 1e-9, `${b.log_loss} vs ${loss / n}`);
+  const model =
+    summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 }).overall.model.metrics.log_loss;
+  assert.ok(Math.abs(b.log_loss_diff.model.estimate - (b.log_loss - model)) < 1e-9);
+});
+
 Deno.test("without a blend asked for (or gradient boosting among the learners) there is none to score", async () => {
   const { series, outcomes } = await outcomesOf(2, new ScriptedLearner("model", 0.3));
   const s = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });

@@ -146,6 +146,8 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
       "prior accuracy",
       "prior macro-F1",
       ...CLASSES.map((c) => `prior→${c}`),
+      "prior DOWN P",
+      "prior UP P",
     ],
     rows: learners.map((n) => {
       const sc = s.overall[n];
@@ -156,12 +158,22 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
         f4(sc.prior_rule.accuracy),
         f4(sc.prior_rule.macro_f1),
         ...CLASSES.map((c) => pct(sc.prior_rule.predicted_share[c])),
+        precisionCell(sc.prior_rule, "DOWN"),
+        precisionCell(sc.prior_rule, "UP"),
       ];
     }),
     notes: [
       "Prior-corrected: probabilities ÷ the training class priors, then argmax; prior→: how often it names " +
       "each class. Confidence stays the calibrated probability of the chosen class. A rule-based baseline " +
       "(persistence) keeps its own calls under either rule.",
+      // The served calls' hit rates beside what guessing achieves: the argmax table's precision is of calls
+      // no bot receives, and a 6h quarter's served UP calls hit 0.353 against a base rate of 0.354.
+      `prior DOWN P, prior UP P: the precision of the rule's DOWN and UP calls (those a bot receives from a ` +
+      `version served with it), against base rates on these windows of DOWN ${
+        pct(s.overall[s.model].base_rate.down)
+      }, UP ${
+        pct(s.overall[s.model].base_rate.up)
+      }: a call is only useful above its base rate. ${PRECISION_NOTE}`,
     ],
     highlight: [0],
   };

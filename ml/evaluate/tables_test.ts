@@ -52,6 +52,22 @@ Deno.test("the scores the review found missing on one side are on both: per-clas
   assert.ok(byId.confident_calls.rows.flat().some((c) => c.startsWith(`${calls.toLocaleString("en-US")} (`)));
 });
 
+Deno.test("the decision-rule table gives the served rule's DOWN and UP precision beside the base rates", () => {
+  // Before: only the argmax calls' precision was shown, calls no bot receives; the served (prior) calls' hit
+  // rates, which on 6h 2021-Q1 sat at or below their base rates (UP 0.353 vs 0.354), were in evaluation.json only.
+  const table = evaluationTables(summary).find((t) => t.id === "decision_rule")!;
+  const prior = summary.overall.model.prior_rule;
+  for (const c of ["DOWN", "UP"] as const) {
+    assert.equal(table.rows[0][table.header.indexOf(`prior ${c} P`)], precisionCell(prior, c));
+  }
+  const { up, down } = summary.overall.model.base_rate;
+  const rates = `DOWN ${(100 * down).toFixed(1)} %, UP ${(100 * up).toFixed(1)} %`;
+  assert.ok(
+    table.notes.some((n) => n.includes(`base rates on these windows of ${rates}`)),
+    table.notes.join("\n"),
+  );
+});
+
 Deno.test("in-sample folds and an interrupted run are named in the tables themselves", () => {
   const seen = summary.folds[0].label;
   const marked = evaluationTables({

@@ -68,16 +68,27 @@ function flagsOf(command: Command): Set<string> {
 }
 
 /**
- * Refuses, as the flag is read, a value-taking flag whose value is one of the command's own flags: commander
- * takes the next word whatever it is, so `demo --dir --short` ran the full demo (serving on :8000) in a folder
- * named "--short", and `train --config-from --workers 1` said only "too many arguments … got 1".
+ * Refuses, as the flag is read, a value-taking flag whose value is the next word and one of the command's own
+ * flags: commander takes the next word whatever it is, so `demo --dir --short` ran the full demo (serving on
+ * :8000) in a folder named "--short", and `train --config-from --workers 1` said only "too many arguments …
+ * got 1". A value given with `=` (`--dir=--short`) is the user's on purpose, and taken.
  */
 export function refuseFlagsAsValues(command: Command): void {
   const flags = flagsOf(command);
+  // The words this command parses its options from. commander emits `--dir=--short` and `--dir --short` alike;
+  // only the second took a flag meant as one (the `=` binds the value on purpose), so only it is refused.
+  let words: readonly string[] = [];
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (argv: string[]) => {
+    words = [...argv];
+    return parseOptions(argv);
+  };
   for (const option of command.options) {
     if (!(option.required || option.optional) || FLAG_VALUED.has(option.long ?? "")) continue;
+    const names = [option.long, option.short].filter((n) => n !== undefined);
+    const nextWord = (value: string) => words.some((w, i) => names.includes(w) && words[i + 1] === value);
     command.on(`option:${option.name()}`, (value: unknown) => {
-      if (typeof value !== "string" || !flags.has(value)) return;
+      if (typeof value !== "string" || !flags.has(value) || !nextWord(value)) return;
       throw new UsageError(
         `${optionName(option)} needs a value, but the next word is the flag ${value}`,
         `give it its value first: '${commandPath(command)} ${example(option)} ${value} …'`,

@@ -57,6 +57,15 @@ Deno.test("a value-taking flag followed by another flag is refused, naming both,
   assert.equal(dryParse(["train", "--threshold", "-0.1"]), null);
   assert.equal(dryParse(["retrain", "--mode", "monthly", "--train-args", "--json"]), null);
   assert.equal(dryParse(["retrain", "--mode", "monthly", "--train-args=--epochs 3"]), null);
+  // A value bound with `=` is no next word taken by mistake: the user wrote it as the value (it said "the next
+  // word is the flag --json" for `--checkpoints=--json`, where no next word was involved).
+  assert.equal(dryParse(["models", "list", "--checkpoints=--json"]), null);
+  assert.equal(dryParse(["demo", "--dir=--short", "--port", "1"]), null);
+  // The same value given again as the next word is still refused.
+  assert.match(
+    dryParse(["models", "list", "--checkpoints=x", "--checkpoints", "--json"]) ?? "",
+    /--checkpoints needs a value/,
+  );
 });
 
 Deno.test("a word left over names itself and where values go, not only commander's argument count", async () => {

@@ -430,6 +430,9 @@ Deno.test("415 for a JSON body declared in a charset other than UTF-8; charset=u
       'application/json; charset="UTF-8"',
       "application/json",
       "application/vnd.api+json; charset=Utf-8",
+      // C#'s StringContent(json, Encoding.ASCII, "application/json"): ASCII bytes are UTF-8's.
+      "application/json; charset=us-ascii",
+      "application/json; charset=US-ASCII",
     ]
   ) {
     const res = await app.request("/predict", {

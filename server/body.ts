@@ -153,7 +153,7 @@ async function readDeclared(request: Request, limit: number): Promise<Uint8Array
 
 /**
  * The parsed JSON value of a request body. 415 for a non-JSON Content-Type (a missing one is read as JSON, as
- * the seed's server did), a charset other than UTF-8, or a compressed body (Content-Encoding), 413 over `limit` bytes or
+ * the seed's server did), a charset other than UTF-8 (or its subset US-ASCII), or a compressed body (Content-Encoding), 413 over `limit` bytes or
  * `MAX_JSON_CONTAINERS` objects and arrays, 400 for an empty body, bad UTF-8 or malformed JSON.
  */
 export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
@@ -164,10 +164,12 @@ export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT)
   // The body is read as UTF-8 whatever the header says (RFC 8259 §8.1: JSON between systems is UTF-8): a
   // body declared latin1 or utf-16 was decoded as UTF-8 without a word, its "é" a 400 for bad UTF-8 or, in a
   // symbol, another string than the one sent. Refused as the compressed body below is: the body is in an
-  // encoding the server does not take. charset=utf-8 (any case, utf8 too) and no charset are read as before.
+  // encoding the server does not take. charset=utf-8 (any case, utf8 too) and no charset are read as before,
+  // and so is US-ASCII, whose bytes are UTF-8's: C#'s StringContent(json, Encoding.ASCII, "application/json")
+  // sends "charset=us-ascii", and was refused for an encoding the server reads.
   const charset = contentType === null
     ? undefined
-    : declaredCharsets(contentType).find((c) => !/^utf-?8$/i.test(c));
+    : declaredCharsets(contentType).find((c) => !/^(utf-?8|us-ascii|ascii)$/i.test(c));
   if (charset !== undefined) {
     throw new HttpError(
       415,

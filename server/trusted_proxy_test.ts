@@ -143,3 +143,23 @@ Deno.test("forwardedClient: an untrusted peer is the client, whatever its header
   assert.equal(forwardedClient("203.0.113.5", "198.51.100.1", trusted), "203.0.113.5");
   assert.equal(forwardedClient("203.0.113.5", "198.51.100.1", []), "203.0.113.5");
 });
+
+Deno.test("forwardedClient: a long header costs no more than its right-most entries", () => {
+  // A client behind the proxy can send any number of entries to the left of the one the proxy appends; every
+  // request (a refused one too) paid for splitting them all: ~100 ms for these 9 MB, 0.8 ms for Deno's 64 kB.
+  const header = "1.2.3.4, ".repeat(1_000_000) + "10.0.0.1, 203.0.113.9, 10.0.0.2";
+  const trusted = ranges("10.0.0.0/8");
+  let fastest = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    assert.equal(forwardedClient("10.0.0.3", header, trusted), "203.0.113.9");
+    fastest = Math.min(fastest, performance.now() - start);
+  }
+  assert.ok(
+    fastest < 10,
+    `${fastest.toFixed(1)} ms for a header whose client is its second entry from the right`,
+  );
+  // Every entry trusted: still the left-most, as before.
+  assert.equal(forwardedClient("10.0.0.3", "10.0.0.9, 10.0.0.1 ,10.0.0.2", trusted), "10.0.0.9");
+  assert.equal(forwardedClient("10.0.0.3", ",10.0.0.2", trusted), "10.0.0.3");
+});

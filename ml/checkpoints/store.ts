@@ -459,7 +459,6 @@ export interface Rollback {
   readonly historyError?: string;
 }
 
-/** Points `current` back at the version it pointed at before the last promotion. */
 /**
  * The version `rollback` would return to now (the newest earlier target still there, as `rollbackLocked` walks
  * the history), or null: for `models list`, so a user pruning versions by hand can see which one to keep.
@@ -478,6 +477,7 @@ export async function rollbackTarget(root: string): Promise<string | null> {
   return null;
 }
 
+/** Points `current` back at the version it pointed at before the last promotion. */
 export function rollback(root: string): Promise<Rollback> {
   return withCurrentLock(root, "models rollback", () => rollbackLocked(root));
 }

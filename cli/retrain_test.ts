@@ -561,6 +561,34 @@ Deno.test("--keep: the oldest versions beyond it go, never current or its rollba
   }
 });
 
+Deno.test("--keep spares the version rollback returns to when the history's last entry is not it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-target-" });
+  try {
+    const versions = ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22", "v5_2026-01-29"];
+    for (const v of versions) {
+      await Deno.mkdir(join(root, v));
+      await Deno.writeTextFile(join(root, v, "manifest.json"), "{}");
+    }
+    await Deno.symlink("v2_2026-01-08", join(root, "current"));
+    // The history ends in current itself (a rollback to v2 whose history write failed: rollback skips it),
+    // so rollback returns to v1, as `models list` marks. Before, only the last entry was spared: v1 went.
+    await Deno.writeTextFile(
+      join(root, ".current_history.json"),
+      JSON.stringify({ previous: ["v1_2026-01-01", "v2_2026-01-08"] }),
+    );
+    assert.deepEqual(await prune(root, 2), ["v3_2026-01-15"]);
+    // The last entry a version removed by hand: rollback goes to the one before it, v1 again.
+    await Deno.writeTextFile(
+      join(root, ".current_history.json"),
+      JSON.stringify({ previous: ["v1_2026-01-01", "v0_2025-12-25"] }),
+    );
+    assert.deepEqual(await prune(root, 1), ["v4_2026-01-22"]);
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v2_2026-01-08", "v5_2026-01-29"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("what a run that quit at once left (its CSV copy, its train's run folder) goes at the next run", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-leftovers-" });
   try {

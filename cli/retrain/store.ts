@@ -13,6 +13,7 @@ import {
   listVersionNames,
   readHistory,
   readManifest,
+  rollbackTarget,
 } from "../../ml/checkpoints/index.ts";
 import { CheckpointError, verifyListedFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
@@ -151,7 +152,12 @@ export async function prune(root: string, keep: number): Promise<string[]> {
   const names = await listVersionNames(root);
   const current = await currentVersion(root);
   const history = await readHistory(root);
-  const protect = new Set([current, history[history.length - 1]].filter((v): v is string => !!v));
+  // The version rollback returns to is found as rollback finds it (`rollbackTarget`, what `models list` marks),
+  // not only as the history's last entry: that one is current itself after a rollback whose history write
+  // failed, or a version removed by hand, and then the real target, the one before it, was pruned.
+  const protect = new Set(
+    [current, history[history.length - 1], await rollbackTarget(root)].filter((v): v is string => !!v),
+  );
   const removable = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
   for (const v of removable) await rm(join(root, v), { recursive: true, force: true });
   return removable;

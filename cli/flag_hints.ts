@@ -91,7 +91,7 @@ export function refuseFlagsAsValues(command: Command): void {
       if (typeof value !== "string" || !flags.has(value) || !nextWord(value)) return;
       throw new UsageError(
         `${optionName(option)} needs a value, but the next word is the flag ${value}`,
-        `give it its value first: '${commandPath(command)} ${example(option)} ${value} …'`,
+        `give it its value first: '${fullName(command)} ${example(option)} ${value} …'`,
       );
     });
   }
@@ -107,7 +107,8 @@ function example(option: Option): string {
   return `${optionName(option)} ${placeholder.toUpperCase()}`;
 }
 
-function commandPath(command: Command): string {
+/** `candlecast models list`: the command's words from the program's name, as the user typed them. */
+export function fullName(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(" ");
@@ -127,10 +128,9 @@ export function excessArguments(command: Command): { message: string; hint: stri
       command.registeredArguments.map((a) => `<${a.name()}>`).join(" ")
     })`;
   const valued = command.options.find((o) => o.long && (o.required || o.optional));
-  const usage = `run '${commandPath(command)} --help' for the flags`;
+  const usage = `run '${fullName(command)} --help' for the flags`;
   return {
-    message:
-      `'${commandPath(command)}' ${takes}; ${stray.length === 1 ? "this word is" : "these words are"} ` +
+    message: `'${fullName(command)}' ${takes}; ${stray.length === 1 ? "this word is" : "these words are"} ` +
       `left over: ${words}`,
     hint: valued
       ? `a value goes right after its flag, e.g. '${
@@ -145,7 +145,7 @@ export function excessArguments(command: Command): { message: string; hint: stri
  * opposite of what was asked. models deletes nothing; a version is a folder, and retrain --keep prunes old ones.
  */
 export function unknownCommandHint(name: string, command: Command): string | null {
-  if (commandPath(command) !== "candlecast models") return null;
+  if (fullName(command) !== "candlecast models") return null;
   if (!/^(rm|remove|delete|del|prune|clean|cleanup|purge|drop|gc)$/i.test(name)) return null;
   return "models deletes no version: remove a version's folder by hand (rm -r checkpoints/VERSION) when it is " +
     "neither current nor the rollback target ('candlecast models list' marks both); " +

@@ -8,7 +8,13 @@ import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
 import { ReportedError, shellWord } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
-import { aliasFlags, excessArguments, refuseFlagsAsValues, unknownCommandHint } from "./flag_hints.ts";
+import {
+  aliasFlags,
+  excessArguments,
+  fullName,
+  refuseFlagsAsValues,
+  unknownCommandHint,
+} from "./flag_hints.ts";
 
 /**
  * Every command, loaded on demand: `serve` and `predict` must not pay for TensorFlow.js (tens of MB of
@@ -130,12 +136,6 @@ function commandOf(program: Command, args: readonly string[]): Command {
     command = sub;
   }
   return command;
-}
-
-function fullName(command: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
-  return names.join(" ");
 }
 
 /** The command tree for `args`: only the command `args[0]` names when it names one, else all of them. */

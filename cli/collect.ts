@@ -14,7 +14,7 @@ import {
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
+import { processUser, refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -103,7 +103,8 @@ export function collectCommand(): Command {
           "name a CSV file, e.g. data/training_data.csv",
         );
       }
-      const protectedOutput = there && protectedOutputProblem(options.output, there, Deno.uid());
+      const protectedOutput = there &&
+        protectedOutputProblem(options.output, there, processUser()?.uid ?? null);
       if (protectedOutput) throw protectedOutput;
       // What a Ctrl-C does depends on where the run is: while it waits for another collect's lock, nothing
       // is written.

@@ -6,6 +6,7 @@ import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:f
 import { dirname, isAbsolute, resolve } from "node:path";
 import { folderNotFileError, outputFileProblem } from "./path_kind.ts";
 import { ReportedError } from "./reported_error.ts";
+import { processUser } from "./process_user.ts";
 
 /**
  * What `writeFileAtomic` writes: the bytes, the text, or either in pieces written as they are produced (a
@@ -290,7 +291,8 @@ async function writeInto(
   const handle = await open(path, "w");
   try {
     // Only root may give a file away; anyone else replacing a file they can replace keeps it as their own.
-    if (owner !== undefined && Deno.uid() === 0 && (owner.uid !== 0 || owner.gid !== Deno.gid())) {
+    const user = owner === undefined ? null : processUser();
+    if (owner !== undefined && user?.uid === 0 && (owner.uid !== 0 || owner.gid !== user.gid)) {
       await handle.chown(owner.uid, owner.gid);
     }
     // Before any byte is written, so the data is never readable under the wider mode a new file gets.

@@ -47,6 +47,7 @@ export {
   readRegularTextFile,
   requireRegularFile,
 } from "./regular_file.ts";
+export { processUser } from "./process_user.ts";
 export { shellWord } from "./shell_word.ts";
 export { writeStderr } from "./stderr.ts";
 export { type BatchProgress, etaText, type ProgressOptions, terminalProgress } from "./progress.ts";

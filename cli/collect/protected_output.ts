@@ -11,11 +11,12 @@ export type OutputFileInfo = { isFile: boolean; mode: number | null; uid: number
 
 /**
  * The usage error for an `--output` collect must leave as it is, or null when it may merge into it.
- * `uid` is the process's (`Deno.uid()`); `os` is a parameter so one platform's tests check the other's rule.
+ * `uid` is the process's (`processUser()`'s, null when unknown); `os` is a parameter so one platform's tests
+ * check the other's rule.
  *
  * @example
  * ```ts
- * const problem = protectedOutputProblem("data/training.csv", await Deno.stat("data/training.csv"), Deno.uid());
+ * const problem = protectedOutputProblem("data/training.csv", await Deno.stat("data/training.csv"), 1000);
  * if (problem) throw problem;
  * ```
  */

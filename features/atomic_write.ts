@@ -290,10 +290,15 @@ async function writeInto(
 ): Promise<void> {
   const handle = await open(path, "w");
   try {
-    // Only root may give a file away; anyone else replacing a file they can replace keeps it as their own.
+    // The replacement keeps the old file's owner and group where the system lets it: root may give a file to
+    // anyone; its owner may give it a group they belong to (a CSV chgrp'd to a shared group stayed writable by
+    // that group only until the next write, which gave it the writer's primary group). Anyone else replacing a
+    // file keeps it as their own (EPERM, said nowhere: the write itself is what was asked).
     const user = owner === undefined ? null : processUser();
-    if (owner !== undefined && user?.uid === 0 && (owner.uid !== 0 || owner.gid !== user.gid)) {
-      await handle.chown(owner.uid, owner.gid);
+    if (owner !== undefined && user !== null && (owner.uid !== user.uid || owner.gid !== user.gid)) {
+      await handle.chown(user.uid === 0 ? owner.uid : user.uid, owner.gid).catch((error) => {
+        if ((error as { code?: unknown }).code !== "EPERM") throw error;
+      });
     }
     // Before any byte is written, so the data is never readable under the wider mode a new file gets.
     if (mode !== undefined) await handle.chmod(mode);

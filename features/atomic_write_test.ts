@@ -424,3 +424,67 @@ Deno.test({
     }
   },
 });
+
+const setpriv = Deno.build.os === "linux" && Deno.uid() === 0 &&
+  (() => {
+    try {
+      return Deno.statSync("/usr/bin/setpriv").isFile;
+    } catch {
+      return false;
+    }
+  })();
+
+Deno.test({
+  name:
+    "writeFileAtomic run by a file's owner keeps its shared group; another user's file becomes the writer's",
+  // Run as a user who is not root (setpriv, as root here): only then does the group rule apply.
+  ignore: !setpriv,
+}, async () => {
+  // A CSV chgrp'd to a group two accounts share (664) got the writer's primary group on the next write, and
+  // the other account could no longer write it.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-group-" });
+  try {
+    await Deno.chmod(dir, 0o777);
+    const own = join(dir, "own.csv");
+    const others = join(dir, "others.csv");
+    await Deno.writeTextFile(own, "old");
+    await Deno.chown(own, 64001, 64002);
+    await Deno.chmod(own, 0o664);
+    await Deno.writeTextFile(others, "old");
+    await Deno.chown(others, 64003, 64003);
+    await Deno.chmod(others, 0o666);
+    // The child reads a copy of this folder's modules: the checkout may lie in a folder only root can enter
+    // (CI clones into mktemp -d's 0700 folder).
+    const code = join(dir, "features");
+    await Deno.mkdir(code);
+    for (const entry of Deno.readDirSync(new URL(".", import.meta.url))) {
+      if (entry.isFile && entry.name.endsWith(".ts")) {
+        await Deno.copyFile(new URL(entry.name, import.meta.url), join(code, entry.name));
+      }
+    }
+    await Deno.chmod(code, 0o755);
+    const script = join(dir, "write.ts");
+    const module = join(code, "atomic_write.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { writeFileAtomic } from ${JSON.stringify(module)};\n` +
+        `await writeFileAtomic(${JSON.stringify(own)}, "new");\nawait writeFileAtomic(${
+          JSON.stringify(others)
+        }, "new");\n`,
+    );
+    const home = join(dir, "home");
+    await Deno.mkdir(home);
+    await Deno.chown(home, 64001, 64001);
+    const child = await new Deno.Command("/usr/bin/setpriv", {
+      args: ["--reuid=64001", "--regid=64001", "--groups=64002", Deno.execPath(), "run", "-A", script],
+      env: { HOME: home, DENO_DIR: join(home, "deno"), NO_COLOR: "1" },
+    }).output();
+    assert.ok(child.success, new TextDecoder().decode(child.stderr));
+    const [a, b] = [Deno.statSync(own), Deno.statSync(others)];
+    assert.equal(await Deno.readTextFile(own), "new");
+    assert.deepEqual([a.uid, a.gid, a.mode! & 0o777], [64001, 64002, 0o664]);
+    assert.deepEqual([b.uid, b.gid, b.mode! & 0o777], [64001, 64001, 0o666]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

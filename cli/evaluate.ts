@@ -25,7 +25,7 @@ async function evaluate(command: Command): Promise<void> {
       SHAPE_FLAGS,
       "--checkpoint",
       "a checkpoint keeps its own model and input (architecture, sizes, dropout, members, lookback, horizon, " +
-        "label rule, input clipping); only the schedule flags (--epochs, --learning-rate, --batch-size …) " +
+        "label rule, input clipping); the other training flags (--epochs, --learning-rate, --class-weights …) " +
         "override the training recipe it recorded",
     );
   }

@@ -100,7 +100,7 @@ Deno.test("a shape flag with --checkpoint says the version keeps it, and which f
   assert.equal(r.code, 2, r.stderr);
   assert.match(
     r.stderr,
-    /^candlecast: --members cannot be combined with --checkpoint\nhint: a checkpoint keeps its own model and input \(architecture, sizes, dropout, members, .*\); only the schedule flags \(--epochs, --learning-rate, --batch-size …\) override/,
+    /^candlecast: --members cannot be combined with --checkpoint\nhint: a checkpoint keeps its own model and input \(architecture, sizes, dropout, members, .*\); the other training flags \(--epochs, --learning-rate, --class-weights …\) override/,
   );
 });
 

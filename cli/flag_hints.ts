@@ -28,9 +28,10 @@ const ALIASES: readonly { readonly names: RegExp; readonly flags: readonly strin
     flags: ["--output", "--output-dir", "--dir", "--checkpoints"],
   },
   {
-    // What a command reads: train's and evaluate's CSV, predict's body, collect's file.
+    // What a command reads: train's and evaluate's CSV, predict's body, collect's file (--data, train's name,
+    // given to predict or collect).
     names:
-      /^(-i|--(in|input|input[-_]?file|file|path|csv|dataset|data[-_]?(file|path)|train[-_]?data|training[-_]?data))$/,
+      /^(-i|--(in|input|input[-_]?file|file|path|csv|dataset|data|data[-_]?(file|path)|train[-_]?data|training[-_]?data))$/,
     flags: ["--data", "--input", "--csv-path", "--json-path"],
   },
   { names: /^--(config|config[-_]?file|from[-_]?config|recipe)$/, flags: ["--config-from"] },

@@ -19,6 +19,9 @@ Deno.test("a flag other tools name differently gets candlecast's name in the hin
     [["export", "-o", "x.onnx"], "did you mean --output?"],
     [["predict", "-i", "x.json"], "did you mean --input?"],
     [["collect", "--input", "x"], "did you mean --csv-path or --json-path?"],
+    // train's and evaluate's --data, given to the commands that read another kind of input.
+    [["predict", "--data", "x.json"], "did you mean --input?"],
+    [["collect", "--data", "x.csv"], "did you mean --csv-path or --json-path?"],
     [["train", "--config", "x"], "did you mean --config-from?"],
     [["train", "--fine-tune"], "did you mean --incremental?"],
     [["train", "--lr", "0.1"], "did you mean --learning-rate?"],

@@ -11,6 +11,7 @@ import {
   CandleError,
   type CandleSeries,
   type IndicatorColumn,
+  lowerKey,
   MAX_SYMBOL_LENGTH,
   ohlcvProblem,
   openTimesToMs,
@@ -18,6 +19,7 @@ import {
   seriesFromCandles,
   SYMBOL_PATTERN,
   SYMBOL_RULE,
+  upperSymbol,
   withoutBom,
 } from "../../features/index.ts";
 
@@ -74,7 +76,7 @@ const exportSchema = z.array(
     symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "is empty")
       .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
       .regex(SYMBOL_PATTERN, SYMBOL_RULE)
-      .transform((s) => s.toUpperCase()),
+      .transform(upperSymbol),
     candles: z.array(candleSchema, { error: "expected an array of candles" }),
   }),
   { error: 'expected an array of {"symbol", "candles"} objects' },
@@ -101,7 +103,7 @@ function lowerKeys(value: unknown, where: () => string): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const out = new Map<string, unknown>();
   for (const [key, v] of Object.entries(value)) {
-    const lower = key.toLowerCase();
+    const lower = lowerKey(key);
     if (out.has(lower)) {
       throw new CandleError(`${where()}: the key "${key}" appears twice (keys ignore case)`);
     }
@@ -167,7 +169,7 @@ function refuseOtherShape(json: unknown, source: string): void {
   };
   if (!Array.isArray(json)) {
     // One symbol's entry without its array: said so, since wrapping it is all it needs.
-    const keys = isRecord(json) ? Object.keys(json).map((k) => k.toLowerCase()) : [];
+    const keys = isRecord(json) ? Object.keys(json).map(lowerKey) : [];
     return refuse(
       `the top level: expected an array of {"symbol", "candles"} objects, got ${kindOf(json)}`,
       keys.includes("symbol") && keys.includes("candles")

@@ -375,3 +375,22 @@ Deno.test("C# export: Macd 1e300 or Ema 1e-300 is refused naming the candle, as 
     );
   }
 });
+
+Deno.test("C# export: keys and symbols a Turkish-culture host cased (rsı, MACDSİGN, LİNKUSDT) are read as meant", () => {
+  // .NET's ToLower()/ToUpper() follow the host's culture: on tr-TR "RSI".ToLower() is "rsı" (dotless ı) and
+  // "linkusdt".ToUpper() is "LİNKUSDT" (dotted İ). Before, those keys were unknown, so the bot's RSI, MACD
+  // signal and histogram were silently dropped and recomputed, and LİNKUSDT was written as a symbol of its own
+  // that no Binance collect, retrain or monitor join would ever match.
+  const [s] = parseCsharpExport(JSON.stringify([{
+    symbol: "lİnkusdt",
+    candles: [candle(0, { t: 1000, rsı: 55, MACD: 0.1, MACDSİGN: 0.2, macdhıst: -0.1 })],
+  }]));
+  assert.equal(s.symbol, "LINKUSDT");
+  assert.deepEqual([s.rsi[0], s.macd[0], s.macdSignal[0], s.macdHist[0]], [55, 0.1, 0.2, -0.1]);
+  // Folded keys still collide as any other case variant does.
+  assert.throws(
+    () =>
+      parseCsharpExport(JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { rsi: 1, rsı: 2 })] }])),
+    /the key "rsı" appears twice/,
+  );
+});

@@ -12,6 +12,7 @@ import {
   inferGrid,
   labelSpansGap,
   misreadOpenTime,
+  upperSymbol,
   windowBatch,
 } from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
@@ -139,8 +140,9 @@ export class OutcomeJoiner {
       this.#unknownVersions.set(record.version, (this.#unknownVersions.get(record.version) ?? 0) + 1);
       return null;
     }
-    // collect writes symbols upper-case (Binance's spelling); a bot may send "btcusdt" to serve, which takes it.
-    const entry = this.#bySymbol.get(record.symbol) ?? this.#bySymbol.get(record.symbol.toUpperCase());
+    // collect writes symbols upper-case (Binance's spelling); a bot may send "btcusdt" to serve, which takes it,
+    // or, upper-casing on a Turkish-culture host, "LİNKUSDT" (upperSymbol reads its İ as I).
+    const entry = this.#bySymbol.get(record.symbol) ?? this.#bySymbol.get(upperSymbol(record.symbol));
     const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
     if (!entry || t < p.lookback - 1) {
       this.#unmatched++;

@@ -68,6 +68,18 @@ Deno.test("a prediction for a symbol sent in lower case is joined with collect's
   assert.deepEqual(result.joined.map((j) => j.t), [100]);
 });
 
+Deno.test("a symbol a Turkish-culture bot upper-cased (SİMUSDT, dotted İ) is joined with collect's SIMUSDT", () => {
+  // .NET's "simusdt".ToUpper() on a tr-TR host gives "SİMUSDT"; serve takes it as sent. Before: counted "not
+  // found", its outcomes never scored, with the advice to collect candles the CSV already held.
+  const result = joinOutcomes(
+    [{ ...madeAt(100, "UP", true), symbol: "SİMUSDT" }],
+    [series],
+    new Map([["v1", preprocessor]]),
+  );
+  assert.equal(result.unmatched, 0);
+  assert.deepEqual(result.joined.map((j) => j.t), [100]);
+});
+
 Deno.test("a candle asked about again (a polling bot, a retry) is scored once per version, however it was spelt", () => {
   // Before: each repeat was scored, weighing candles by how often the bot asked and making a week of a few
   // candles look like thousands of predictions, its interval too narrow and its warnings noise.

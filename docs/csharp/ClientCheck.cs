@@ -54,10 +54,31 @@ public static class ClientCheck
                 p.Probabilities.Count));
         }
         Console.WriteLine("COUNT " + tag + " " + predictions.Count);
+        // A bot looks a probability up by the label it was given, often lower-cased with the host's culture:
+        // on tr-TR "SIDEWAYS".ToLower() is "sıdeways" (dotless ı), which an ordinal key "sideways" never matched.
+        foreach (var p in predictions)
+        {
+            var labels = new[] { "DOWN", "SIDEWAYS", "UP" };
+            double viaLower = 0, viaLabel = 0, viaInvariant = 0;
+            double value;
+            foreach (var label in labels)
+            {
+                if (p.Probabilities.TryGetValue(label.ToLower(), out value)) viaLower += value;
+                if (p.Probabilities.TryGetValue(label, out value)) viaLabel += value;
+                if (p.Probabilities.TryGetValue(label.ToLowerInvariant(), out value)) viaInvariant += value;
+            }
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "PROBS {0} {1} {2:F6} {3:F6} {4:F6}", tag,
+                p.Symbol, viaInvariant, viaLower, viaLabel));
+        }
     }
 
     public static int Main(string[] args)
     {
+        // The whole check runs as on a Turkish Windows host: a decimal comma (as de-DE has) and the dotted and
+        // dotless i, so any culture-sensitive parsing, formatting or casing in the client shows here.
+        var turkish = new CultureInfo("tr-TR");
+        CultureInfo.DefaultThreadCurrentCulture = turkish;
+        System.Threading.Thread.CurrentThread.CurrentCulture = turkish;
         Action<string> warn = m => Console.WriteLine("WARN " + m.Replace('\n', ' '));
         // Generous timeouts: the test machine may be loaded, and the first request also pays Mono's JIT.
         var options = new MLServiceOptions

@@ -323,9 +323,35 @@ namespace Candlecast.Client
                 Confidence = r.Confidence,
                 ExpectedReturn = r.ExpectedReturn,
                 TrendScore = r.TrendScore,
-                Probabilities = r.Probabilities ?? new Dictionary<string, double>(),
+                Probabilities = new Dictionary<string, double>(
+                    r.Probabilities ?? new Dictionary<string, double>(), LabelComparer.Instance),
                 ModelVersion = r.ModelVersion,
             };
+        }
+
+        /// <summary>
+        /// Class labels compared as the bot is likely to spell them: "sideways", "SIDEWAYS" (PredictedLabel as
+        /// given) and, on a Turkish-culture host, "SIDEWAYS".ToLower() = "sıdeways" (dotless ı) or "İ" from
+        /// ToUpper(): an ordinal key found none of the last three, a KeyNotFoundException in the trading loop.
+        /// </summary>
+        private sealed class LabelComparer : IEqualityComparer<string>
+        {
+            public static readonly LabelComparer Instance = new LabelComparer();
+
+            private static string Fold(string s)
+            {
+                return s == null ? null : s.Replace('\u0130', 'I').Replace('\u0131', 'i').ToLowerInvariant();
+            }
+
+            public bool Equals(string a, string b)
+            {
+                return string.Equals(Fold(a), Fold(b), StringComparison.Ordinal);
+            }
+
+            public int GetHashCode(string s)
+            {
+                return s == null ? 0 : StringComparer.Ordinal.GetHashCode(Fold(s));
+            }
         }
 
         private static readonly DataContractJsonSerializerSettings JsonSettings =

@@ -14,7 +14,10 @@ namespace Candlecast.Client
         public double ExpectedReturn { get; set; }
         /// <summary>−5 (strong down) … 5 (strong up).</summary>
         public int TrendScore { get; set; }
-        /// <summary>"down", "sideways", "up" → probability.</summary>
+        /// <summary>
+        /// "down", "sideways", "up" → probability; keys match in any case, so Probabilities[PredictedLabel] works,
+        /// and so does PredictedLabel.ToLower() on a Turkish-culture host ("sıdeways").
+        /// </summary>
         public IDictionary<string, double> Probabilities { get; set; }
         public string ModelVersion { get; set; }
     }

@@ -97,6 +97,18 @@ Deno.test({
         assert.equal(p[8], "3", "three class probabilities");
       }
       assert.ok(lines.some((l) => /^WARN BADUSDT: HTTP 422: .*candles\[47\]\.high/.test(l)), out);
+      // Under tr-TR (ClientCheck's culture) each probability is found by its label as given, lower-cased with
+      // ToLowerInvariant or with the host's culture ("sıdeways"): the three sum to 1 every way.
+      const probs = lines.filter((l) => l.startsWith("PROBS batch ") || l.startsWith("PROBS single "));
+      assert.equal(probs.length, 3, out);
+      for (const l of probs) {
+        const [, , symbol, ...sums] = l.split(" ");
+        assert.deepEqual(
+          sums.map((v) => Math.abs(Number(v) - 1) < 1e-4),
+          [true, true, true],
+          `${symbol}: ${l}`,
+        );
+      }
       assert.equal(count("single"), 1, out);
       // Too few candles, a wrong key, a server that is down: logged, never thrown.
       assert.equal(count("short"), 0);

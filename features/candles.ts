@@ -248,6 +248,16 @@ export function candleFileError(path: string, error: unknown): Error {
   );
 }
 
+/**
+ * A number written with a decimal comma ("42000,5", "1.234,5"): what .NET's `ToString()` (or Excel) gives on a
+ * host whose culture has one (de-DE, tr-TR, fr-FR, most of Europe and South America).
+ */
+export const DECIMAL_COMMA = /^[-+]?(\d+|\d{1,3}(\.\d{3})+),\d+$/;
+
+/** The fix for a decimal comma, said where one is found: the user's data was written in the host's culture. */
+export const DECIMAL_COMMA_HINT = "write numbers with '.' as the decimal mark: a host whose culture has a " +
+  "decimal comma (de-DE, tr-TR, fr-FR) formats them so; in C#, x.ToString(CultureInfo.InvariantCulture)";
+
 /** Parses one CSV cell as a number (both CSV readers use it); "" is allowed only where `optional`. */
 export function parseNumberCell(cell: string, optional: boolean, where: string): number {
   if (cell === "") {
@@ -255,7 +265,16 @@ export function parseNumberCell(cell: string, optional: boolean, where: string):
     throw new CandleError(`${where}: value is empty`);
   }
   const value = Number(cell);
-  if (!Number.isFinite(value)) throw new CandleError(`${where}: "${cell}" is not a finite number`);
+  if (!Number.isFinite(value)) {
+    // A quoted "38807,709" survives the comma split; said as what it is, with the fix, not "fix the data".
+    if (DECIMAL_COMMA.test(cell.trim())) {
+      throw new CandleError(
+        `${where}: "${cell}" is not a finite number: a decimal comma`,
+        DECIMAL_COMMA_HINT,
+      );
+    }
+    throw new CandleError(`${where}: "${cell}" is not a finite number`);
+  }
   return value;
 }
 

@@ -7,6 +7,7 @@ import {
   candleProblem,
   inTimeOrder,
   ohlcvProblem,
+  parseNumberCell,
   seriesFromCandles,
   sliceSeries,
 } from "./candles.ts";
@@ -104,4 +105,22 @@ Deno.test("inTimeOrder sorts a file's rows by time, drops verbatim repeats, and 
     );
     return true;
   });
+});
+
+Deno.test("a number with a decimal comma (a de-DE or tr-TR host's ToString) is named as such, with the fix", () => {
+  // Before: '"38807,709" is not a finite number' and "fix the data named, or collect it again".
+  for (const cell of ["38807,709", "-0,5", "1.234,5"]) {
+    assert.throws(() => parseNumberCell(cell, false, "x.csv line 2 (open)"), (e: CandleError) => {
+      assert.match(
+        e.message,
+        new RegExp(`"${cell.replace(".", "\\.")}" is not a finite number: a decimal comma`),
+      );
+      assert.match(e.hint ?? "", /'\.' as the decimal mark.*CultureInfo\.InvariantCulture/);
+      return true;
+    });
+  }
+  assert.throws(
+    () => parseNumberCell("abc", false, "x"),
+    (e: CandleError) => !/decimal/.test(e.message + (e.hint ?? "")),
+  );
 });

@@ -10,6 +10,8 @@ import {
   boundedIndicatorProblem,
   CandleError,
   type CandleSeries,
+  DECIMAL_COMMA,
+  DECIMAL_COMMA_HINT,
   type IndicatorColumn,
   lowerKey,
   MAX_SYMBOL_LENGTH,
@@ -275,16 +277,29 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new CandleError(`${source}: not valid JSON (${(error as Error).message})`);
+    // A bot on a decimal-comma host writing numbers with ToString() gives "o":42000,5 — JSON's own message
+    // ("Expected double-quoted property name") does not say that.
+    const comma = /:\s*-?\d+,\d+\s*[,}\]]/.test(body);
+    throw new CandleError(
+      `${source}: not valid JSON (${(error as Error).message})${
+        comma ? ": numbers with a decimal comma" : ""
+      }`,
+      comma ? DECIMAL_COMMA_HINT : undefined,
+    );
   }
   const normalized = normalize(json, source);
   refuseOtherShape(normalized, source);
   const parsed = exportSchema.safeParse(normalized);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const missing = issue.path.length > 0 && valueAt(normalized, issue.path) === undefined;
+    const value = issue.path.length > 0 ? valueAt(normalized, issue.path) : normalized;
+    const missing = issue.path.length > 0 && value === undefined;
+    const comma = typeof value === "string" && DECIMAL_COMMA.test(value.trim());
     throw new CandleError(
-      `${source}: ${locate(normalized, issue.path)}: ${missing ? "missing" : issue.message}`,
+      `${source}: ${locate(normalized, issue.path)}: ${missing ? "missing" : issue.message}${
+        comma ? ": a decimal comma" : ""
+      }`,
+      comma ? DECIMAL_COMMA_HINT : undefined,
     );
   }
   const seen = new Set<string>();

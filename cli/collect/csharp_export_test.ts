@@ -394,3 +394,22 @@ Deno.test("C# export: keys and symbols a Turkish-culture host cased (rsı, MACDS
     /the key "rsı" appears twice/,
   );
 });
+
+Deno.test('C# export: numbers a decimal-comma culture wrote ("42000,5", or bare 42000,5) are named as such', () => {
+  // A bot on a de-DE host formatting with ToString(): before, 'expected a number, got "42000,5"', or for a bare
+  // 42000,5 "not valid JSON (Expected double-quoted property name …)", each with "fix the data named".
+  const quoted = JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { c: "42000,5" })] }]);
+  const bare = '[{"symbol":"BTCUSDT","candles":[{"o":42000,5,"h":42100,"l":41900,"c":42050,"v":10}]}]';
+  const cases: [string, RegExp][] = [[quoted, /BTCUSDT candles\[0\]\.c: expected a number, got "42000,5"/], [
+    bare,
+    /JSON/,
+  ]];
+  for (const [text, where] of cases) {
+    assert.throws(() => parseCsharpExport(text), (e: CandleError) => {
+      assert.match(e.message, where);
+      assert.match(e.message, /decimal comma/);
+      assert.match(e.hint ?? "", /'\.' as the decimal mark.*CultureInfo\.InvariantCulture/);
+      return true;
+    });
+  }
+});

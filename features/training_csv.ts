@@ -57,7 +57,26 @@ export class NotTrainingCsvError extends CandleError {
   }
 }
 
+/**
+ * A training CSV a spreadsheet re-saved: Excel on a host whose culture has a decimal comma (de-DE, fr-FR) writes
+ * ';' between columns (and decimal commas). It is the user's own training CSV, so what to run is the conversion,
+ * not "make one with collect" (or, at collect's --output, "move that file away").
+ */
+export class SeparatedTrainingCsvError extends NotTrainingCsvError {
+  override name = "SeparatedTrainingCsvError";
+}
+
 function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
+  const line = first?.length === 1 ? first[0] : "";
+  const separator = [";", "\t", "|"].find((c) => line.split(c).join(",") === TRAINING_CSV_HEADER.join(","));
+  if (separator !== undefined) {
+    const escaped = separator === "\t" ? "\\t" : separator;
+    return new SeparatedTrainingCsvError(
+      `${path}: its columns are separated by ${separator === "\t" ? "tabs" : `'${separator}'`}, not commas`,
+      "save it as comma-separated with '.' as the decimal mark; with decimal commas (a spreadsheet on a " +
+        `decimal-comma host writes them), e.g. sed -i -e 's/,/./g' -e 's/${escaped}/,/g' ${shellWord(path)}`,
+    );
+  }
   // Raw candles (the OHLCV header, or a Binance dump's numeric first row): the file collect turns into one.
   const ohlcv = first !== undefined && first.length >= OHLCV_HEADER.length &&
     (first.slice(0, OHLCV_HEADER.length).join(",").toLowerCase() === OHLCV_HEADER.join(",") ||
@@ -164,8 +183,9 @@ export async function readTrainingCsv(
     // is seen to compare. It also fails before the rows it parsed ahead of a bad one reach this loop (those
     // of the first chunk, 64 KB): a row cut short at line 6 read "not a training CSV (its first line must be
     // the header …)" under a header that was right, so the header itself is looked at.
+    // Its first line is passed on: a spreadsheet's ';' header is told apart there.
     if (line === 0 && error instanceof CsvError && !(await startsWithHeader(path))) {
-      throw notTrainingCsv(path);
+      throw notTrainingCsv(path, [await firstLine(path)]);
     }
     // The line csv-parse names (its `lines`): `line` counts the rows that reached this loop, 113 fewer than
     // the file's line for a row cut short at line 30,001. Its message ends with " on line N", named here.
@@ -206,13 +226,17 @@ export function sortedBySymbol<S extends { readonly symbol: string }>(series: re
 
 /** Whether the file's first line is the training CSV's header (a byte order mark before it is allowed). */
 async function startsWithHeader(path: string): Promise<boolean> {
-  const expected = TRAINING_CSV_HEADER.join(",");
+  return await firstLine(path) === TRAINING_CSV_HEADER.join(",");
+}
+
+/** The file's first line (no byte order mark), as far as a header's length reaches: enough to compare. */
+async function firstLine(path: string): Promise<string> {
   const handle = await open(path);
   try {
-    const start = new Uint8Array(expected.length + 8);
+    const start = new Uint8Array(TRAINING_CSV_HEADER.join(",").length + 8);
     const { bytesRead } = await handle.read(start, 0, start.length, 0);
     const text = new TextDecoder().decode(start.subarray(0, bytesRead)).replace(/^\uFEFF/, "");
-    return text.startsWith(expected) && /^(\r?\n|$)/.test(text.slice(expected.length));
+    return text.split(/\r?\n/, 1)[0];
   } finally {
     await handle.close();
   }

@@ -274,6 +274,33 @@ Deno.test("training CSV: raw OHLCV candles are named as such, with the collect c
   }
 });
 
+Deno.test("training CSV: one a spreadsheet re-saved with ';' or tabs (and decimal commas) is named, with the fix", async () => {
+  // Excel on a de-DE or fr-FR host saves ';' between columns and decimal commas. Before: "is not a training
+  // CSV (its first line must be the header …)", hint "make one with 'candlecast collect'": it was one.
+  const header =
+    "symbol,open_time,open,high,low,close,volume,rsi,macd,macd_signal,macd_hist,ema,stoch_k,stoch_d";
+  // One row, or thousands: csv-parse then fails on a row's column count before the header reaches the reader.
+  for (const [separator, rows] of [[";", 1], ["\t", 1], [";", 3000]] as const) {
+    const path = join(dir, separator === ";" ? `excel de ${rows}.csv` : "tabs.csv");
+    await writeFile(
+      path,
+      `\ufeff${header.replaceAll(",", separator)}\r\n` +
+        `BTCUSDT${separator}1${separator}1,5\r\n`.repeat(rows),
+    );
+    await assert.rejects(readTrainingCsv(path), (e: Error) => {
+      assert.ok(e instanceof NotTrainingCsvError);
+      const name = separator === ";" ? "';'" : "tabs";
+      assert.equal(e.message, `${path}: its columns are separated by ${name}, not commas`);
+      assert.match(e.hint ?? "", /save it as comma-separated with '\.' as the decimal mark/);
+      assert.ok(
+        (e.hint ?? "").includes(`sed -i -e 's/,/./g' -e 's/${separator === ";" ? ";" : "\\t"}/,/g'`),
+        e.hint ?? "",
+      );
+      return true;
+    });
+  }
+});
+
 Deno.test("training CSV: a JSON file, a folder or an empty file is named plainly with what to do", async () => {
   // A JSON file fails csv-parse on its first line, before the header is compared: it is still "not a
   // training CSV", not the parser's "Invalid Opening Quote".

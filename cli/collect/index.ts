@@ -28,6 +28,7 @@ import {
   readTrainingCsv,
   removeStaleTemps,
   scanTrainingCsv,
+  SeparatedTrainingCsvError,
   sortedBySymbol,
   type TrainingCsvLayout,
   trainingCsvStamp,
@@ -620,7 +621,10 @@ async function readExisting(path: string, symbols: ReadonlySet<string>): Promise
     if (error instanceof NotTrainingCsvError) {
       throw new UsageError(
         `--output: ${error.message}; collect merges new candles into a training CSV it wrote`,
-        "choose another --output, or move that file away (nothing was written)",
+        // A training CSV a spreadsheet re-saved with ';' is collect's own: converting it back is the fix.
+        error instanceof SeparatedTrainingCsvError
+          ? `${error.hint} (nothing was written)`
+          : "choose another --output, or move that file away (nothing was written)",
       );
     }
     throw error;

@@ -135,6 +135,24 @@ Deno.test("collect: an output that is not a training CSV is refused, not overwri
     assert.equal(await readFile(rig.output, "utf8"), "name,age\nbob,3\n");
   }));
 
+Deno.test("collect: a training CSV a spreadsheet re-saved with ';' and decimal commas is named, with the fix", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Excel on a de-DE or fr-FR host saves a CSV so. Before: "is not a training CSV (its first line must be the
+    // header …)", hint "choose another --output, or move that file away": it is collect's own file.
+    const text =
+      "\ufeffsymbol;open_time;open;high;low;close;volume;rsi;macd;macd_signal;macd_hist;ema;stoch_k;" +
+      "stoch_d\r\nAAAUSDT;1640995200000;100,5;101;99;100;10;;;;;;;\r\n";
+    await writeFile(rig.output, text);
+    await assert.rejects(
+      runCollect(dates(rig, "2022-01-01", "2022-01-03"), rig.env),
+      (e) =>
+        e instanceof UsageError &&
+        /^--output: .* its columns are separated by ';', not commas/.test(e.message) &&
+        /sed -i -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),
+    );
+    assert.equal(await readFile(rig.output, "utf8"), text);
+  }));
+
 Deno.test("collect: an empty file at --output is written as a new training CSV", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     // `: > data.csv` in a script. Before: "the file is empty", hint "make one with 'candlecast collect'".

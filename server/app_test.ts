@@ -234,6 +234,12 @@ Deno.test("422 names the field for every kind of invalid candle", async () => {
       (b) => (b.candles[12] as unknown as Record<string, unknown>).close = "NaN",
       "candles[12].close: expected a finite number",
     ],
+    // A bot formatting numbers with a de-DE host's culture: said as such (before: "expected a finite number").
+    [
+      (b) => (b.candles[11] as unknown as Record<string, unknown>).open = "42000,5",
+      'candles[11].open: expected a finite number, got the string "42000,5", a decimal comma: send numbers as ' +
+      "JSON numbers with '.' (in C#, a double, or x.ToString(CultureInfo.InvariantCulture))",
+    ],
     [
       (b) => delete (b.candles[3] as Partial<typeof b.candles[3]>).rsi,
       "candles[3].rsi: is missing (expected a finite number)",

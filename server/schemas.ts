@@ -62,11 +62,23 @@ export interface PredictRequest {
 export const MAX_CANDLES = 10_000;
 export const MAX_BATCH = 1_000;
 
-const finite = () =>
-  z.number({
-    error: (issue) =>
-      issue.input === undefined ? "is missing (expected a finite number)" : "expected a finite number",
-  });
+const finite = () => z.number({ error: (issue) => notFiniteMessage(issue.input) });
+
+/**
+ * Why a value is not a number the model takes. A number written as a string with a decimal comma is what a
+ * bot formatting with its host's culture sends (de-DE, tr-TR: `42000,5`): that is said, with the fix. Other
+ * strings are not echoed (a body is the client's, and may be large).
+ */
+function notFiniteMessage(input: unknown): string {
+  if (input === undefined) return "is missing (expected a finite number)";
+  if (typeof input === "string" && /^\s*[+-]?\d+,\d+\s*$/.test(input)) {
+    return `expected a finite number, got the string ${
+      JSON.stringify(input.trim())
+    }, a decimal comma: send ` +
+      "numbers as JSON numbers with '.' (in C#, a double, or x.ToString(CultureInfo.InvariantCulture))";
+  }
+  return "expected a finite number";
+}
 
 /**
  * The candle rule collect also applies (features' `candleProblem`: positive finite prices, volume ≥ 0, the

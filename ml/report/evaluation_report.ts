@@ -131,8 +131,6 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
           height: 320,
           xDates: true,
           yRule: 1,
-          yFormat: (v) =>
-            v.toFixed(2),
         }),
       }],
     }],

@@ -48,6 +48,21 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
+/**
+ * Tick labels with one number of decimals, the fewest that write every tick exactly: ticks 0.0025 apart on a
+ * log-loss axis printed to four significant digits read "1.05, 1.052, 1.055, 1.058, 1.06" for 1.0500 … 1.0600
+ * (values off by half a step's fifth, and steps that looked uneven).
+ */
+export function tickLabels(ticks: readonly number[]): string[] {
+  let digits = 0;
+  while (
+    digits < 8 && ticks.some((t) => Math.abs(Number(t.toFixed(digits)) - t) > 1e-9 * Math.max(1, Math.abs(t)))
+  ) {
+    digits++;
+  }
+  return ticks.map((t) => t.toFixed(digits));
+}
+
 export interface LineSeries {
   readonly name: string;
   readonly x: readonly number[];
@@ -63,6 +78,7 @@ export interface LineChartOptions {
   readonly yLabel?: string;
   /** Format x ticks as UTC dates (x in ms). */
   readonly xDates?: boolean;
+  /** Tick labels; by default `tickLabels`, exact and with one number of decimals. */
   readonly yFormat?: (v: number) => string;
   /** Reference line (e.g. 1.0 for equity). */
   readonly yRule?: number;
@@ -97,14 +113,15 @@ export function lineChart(series: readonly LineSeries[], opts: LineChartOptions 
   y1 += pad;
   const px = (x: number) => fmt(left + ((x - x0) / (x1 - x0)) * (width - left - right));
   const py = (y: number) => fmt(top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom));
-  const yFormat = opts.yFormat ?? ((v: number) => String(Number(v.toPrecision(4))));
+  const yTicks = niceTicks(y0, y1);
+  const yLabels = opts.yFormat ? yTicks.map(opts.yFormat) : tickLabels(yTicks);
   const parts: string[] = [];
-  for (const t of niceTicks(y0, y1)) {
+  yTicks.forEach((t, i) => {
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${py(t)}" y2="${py(t)}" class="grid"/>`);
     parts.push(
-      `<text x="${left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${escapeXml(yFormat(t))}</text>`,
+      `<text x="${left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${escapeXml(yLabels[i])}</text>`,
     );
-  }
+  });
   const xTicks = opts.xDates
     ? niceTicks(x0, x1, 5).length > 1 ? Array.from({ length: 5 }, (_, i) => x0 + ((x1 - x0) * i) / 4) : [x0]
     : niceTicks(x0, x1, Math.min(8, Math.max(1, Math.round(x1 - x0))));
@@ -249,15 +266,16 @@ export function reliabilityDiagram(
   const [lo, hi] = reliabilityRange(series.flatMap((s) => s.bins));
   const p = (v: number) => fmt(((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * size);
   const parts: string[] = [];
-  for (const t of niceTicks(lo, hi, 5)) {
+  const ticks = niceTicks(lo, hi, 5), labels = tickLabels(ticks);
+  ticks.forEach((t, i) => {
     parts.push(
       `<line x1="${left}" x2="${left + size}" y1="${top + size - p(t)}" y2="${
         top + size - p(t)
       }" class="grid"/>`,
-      `<text x="${left - 6}" y="${top + size - p(t) + 4}" text-anchor="end" class="tick">${t}</text>`,
-      `<text x="${left + p(t)}" y="${top + size + 16}" text-anchor="middle" class="tick">${t}</text>`,
+      `<text x="${left - 6}" y="${top + size - p(t) + 4}" text-anchor="end" class="tick">${labels[i]}</text>`,
+      `<text x="${left + p(t)}" y="${top + size + 16}" text-anchor="middle" class="tick">${labels[i]}</text>`,
     );
-  }
+  });
   parts.push(`<line x1="${left}" y1="${top + size}" x2="${left + size}" y2="${top}" class="rule"/>`);
   // A near-empty bin beyond the zoomed axes is drawn on the edge, where its position is not its value: it is
   // hollow and off the line (a 1-window bin at accuracy 1.00 drew a solid spike to the top, read as a value).

@@ -1,0 +1,35 @@
+/**
+ * What a reader of report.html is told, checked against what the page shows (reading trial, session 46): axis
+ * labels that state their values, facts a person can read, base rates beside precision, text columns laid out
+ * as text, and a printout that keeps each table with its title.
+ */
+import assert from "node:assert/strict";
+import { lineChart, reliabilityDiagram } from "./index.ts";
+
+/** The y-axis tick labels of a line chart (right-anchored text), top to bottom as drawn. */
+function yTicks(svg: string): string[] {
+  return [...svg.matchAll(/text-anchor="end" class="tick">([^<]*)</g)].map((m) => m[1]);
+}
+
+Deno.test("chart ticks state their values, with one number of decimals", () => {
+  // A validation log-loss between 1.0502 and 1.0597: ticks every 0.0025. Before: "1.05, 1.052, 1.055, 1.058,
+  // 1.06" (four significant digits: 1.0575 read 1.058, and the steps looked uneven).
+  const svg = lineChart([{ name: "validation", x: [1, 2, 3], y: [1.0502, 1.0597, 1.055] }]);
+  assert.deepEqual(yTicks(svg), ["1.0500", "1.0525", "1.0550", "1.0575", "1.0600"]);
+  // Round ticks stay short.
+  assert.deepEqual(yTicks(lineChart([{ name: "e", x: [1, 2], y: [1, 2.4] }])), [
+    "1.0",
+    "1.5",
+    "2.0",
+  ]);
+  // The reliability diagram's axes alike: "0.35, 0.40, 0.45", not "0.35, 0.4, 0.45".
+  const bin = (c: number, count: number) => ({
+    lower: c - 0.05,
+    upper: c + 0.05,
+    count,
+    confidence: c,
+    accuracy: c,
+  });
+  const rel = yTicks(reliabilityDiagram([{ name: "m", bins: [bin(0.42, 500), bin(0.48, 400)] }]));
+  assert.deepEqual(rel, ["0.35", "0.40", "0.45", "0.50", "0.55"]);
+});

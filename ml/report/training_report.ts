@@ -268,7 +268,13 @@ export function trainingFacts(
   ];
   for (const [key, value] of Object.entries(h)) {
     if (value === undefined || value === null) continue;
-    const name = key === "model" ? "architecture" : key.replace(/_/g, " ");
+    // The hyperparameters' "data" (horizon, label rule, clip, split) beside the facts' own "data" (the CSV and
+    // its span) made two rows of one name.
+    const name = key === "model"
+      ? "architecture"
+      : key === "data"
+      ? "labels and split"
+      : key.replace(/_/g, " ");
     facts.push([name, typeof value === "object" ? compact(value) : String(value)]);
   }
   facts.push(
@@ -296,11 +302,16 @@ export function trainingFacts(
   return facts;
 }
 
-/** `{"a":1,"b":{"c":2}}` → "a 1, b.c 2": hyperparameters on one readable line. */
+/**
+ * `{"a":1,"b":{"c":2}}` → "a 1, b.c 2": hyperparameters on one readable line. A split's cut times (ms since the
+ * epoch, `split.validationStart 1640995200000`) are written as the terminal writes a candle's time.
+ */
 function compact(value: object, prefix = ""): string {
   return Object.entries(value).flatMap(([k, v]) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
       ? [compact(v, `${prefix}${k}.`)]
+      : typeof v === "number" && /(Start|End)$/.test(k) && Number.isFinite(v)
+      ? [`${prefix}${k} ${minute(new Date(v).toISOString())} UTC`]
       : [`${prefix}${k} ${Array.isArray(v) ? v.join("/") : String(v)}`]
   ).join(", ");
 }

@@ -208,6 +208,18 @@ export const PRECISION_NOTE =
   `A precision from fewer than ${FEW_CALLS} calls of the class shows their number in ` +
   "brackets, too few to read as a hit rate; –: the class is never named.";
 
+/**
+ * How often each class came on the windows a confusion matrix (rows: the true class) covers: a precision is
+ * only worth its lift above these (the trial's train report gave UP precision 0.4465 with no 26.9 % beside it).
+ */
+export function baseRatesNote(matrix: readonly (readonly number[])[]): string {
+  const came = CLASSES.map((_, i) => (matrix[i] ?? []).reduce((a, b) => a + b, 0));
+  const n = came.reduce((a, b) => a + b, 0);
+  return `Base rates (how often each class came on these windows): ${
+    CLASSES.map((c, i) => `${c} ${pct(n > 0 ? came[i] / n : NaN)}`).join(", ")
+  }; a precision is only worth its lift above its class's base rate.`;
+}
+
 function perClass(s: EvaluationSummary, learners: readonly string[]): Table {
   return {
     id: "per_class",
@@ -218,7 +230,11 @@ function perClass(s: EvaluationSummary, learners: readonly string[]): Table {
       const m = s.overall[n].metrics, pc = m.per_class;
       return [n, ...CLASSES.flatMap((c) => [precisionCell(m, c), f4(pc[c].recall), f4(pc[c].f1)])];
     }),
-    notes: ["P: precision, R: recall, F1: their harmonic mean, for each class.", PRECISION_NOTE],
+    notes: [
+      "P: precision, R: recall, F1: their harmonic mean, for each class.",
+      baseRatesNote(s.overall[s.model].metrics.confusion_matrix),
+      PRECISION_NOTE,
+    ],
     highlight: [0],
   };
 }

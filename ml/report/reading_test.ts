@@ -4,7 +4,9 @@
  * as text, and a printout that keeps each table with its title.
  */
 import assert from "node:assert/strict";
-import { lineChart, reliabilityDiagram, trainingFacts } from "./index.ts";
+import { lineChart, reliabilityDiagram, renderReport, trainingFacts, trainingReport } from "./index.ts";
+import { syntheticSummary } from "../../test/evaluation.ts";
+import { evaluationTables } from "../evaluate/index.ts";
 
 /** The y-axis tick labels of a line chart (right-anchored text), top to bottom as drawn. */
 function yTicks(svg: string): string[] {
@@ -73,4 +75,26 @@ Deno.test("the training report's facts: one row per name, a split's cut dates as
   const split = facts.find(([, v]) => v.includes("split.kind"))?.[1] ?? "";
   assert.match(split, /split\.validationStart 2022-01-01 00:00 UTC, split\.testStart 2023-01-01 00:00 UTC/);
   assert.doesNotMatch(split, /1640995200000/);
+});
+
+Deno.test("per-class precision stands beside the base rates it must beat, in train's report and evaluate's", async () => {
+  const summary = await syntheticSummary();
+  // The trial's test split (v1_2026-12-05): UP precision 0.4465 where UP came on 26.9 % of the windows.
+  const m = summary.overall.model.metrics;
+  const html = renderReport(trainingReport({
+    version: "v1",
+    modelType: "transformer_lstm",
+    history: [],
+    bestEpoch: 1,
+    test: { ...m, confusion_matrix: [[358, 10429, 254], [322, 20248, 284], [359, 10927, 434]] },
+    baselines: { majority: summary.overall.majority.metrics },
+  }));
+  assert.match(
+    html,
+    /Base rates \(how often each class came on these windows\): DOWN 25\.3 %, SIDEWAYS 47\.8 %, UP 26\.9 %/,
+  );
+  const perClass = evaluationTables(summary).find((t) => t.id === "per_class")!;
+  assert.ok(
+    perClass.notes.some((n) => /^Base rates .*DOWN \d+\.\d %, SIDEWAYS \d+\.\d %, UP \d+\.\d %/.test(n)),
+  );
 });

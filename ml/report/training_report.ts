@@ -8,6 +8,7 @@ import { CLASSES, plural } from "../../features/index.ts";
 import { calibrationOf, computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import {
+  baseRatesNote,
   decideClasses,
   type DecisionRule,
   PRECISION_NOTE,
@@ -373,7 +374,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     {
       kind: "table",
       title: "Per class (argmax)",
-      note: PRECISION_NOTE,
+      note: `${baseRatesNote(r.test.confusion_matrix)} ${PRECISION_NOTE}`,
       columns: ["", ...CLASSES.flatMap((c) => [`${c} precision`, `${c} recall`, `${c} F1`])],
       rows: rows.map(([name, m]) => [
         name,

@@ -17,6 +17,8 @@ export interface TableSection {
   readonly rows: readonly (readonly Cell[])[];
   /** Rows to emphasise (e.g. the model under evaluation), by index. */
   readonly highlight?: readonly number[];
+  /** How many leading columns are labels, left-aligned as text (the first always is). */
+  readonly labelColumns?: number;
 }
 
 /** Pre-rendered SVG/HTML from ./svg.ts (already escaped). */
@@ -60,7 +62,7 @@ dl.facts dt{color:#555}dl.facts dd{margin:0}
 table{border-collapse:collapse;background:#fff;margin:6px 0 4px;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
 th{background:#f1f5f9;font-weight:600}
-td:first-child,th:first-child{text-align:left}
+td:first-child,th:first-child,table.l2 td:nth-child(2),table.l2 th:nth-child(2){text-align:left}
 tr.hl td{background:#eef4ff;font-weight:600}
 .note{color:#555;font-size:13px;margin:2px 0 8px}
 .scroll{overflow-x:auto;max-width:100%}
@@ -101,6 +103,7 @@ export function tableSection(t: Table<string>): TableSection {
     columns: t.header,
     rows: t.rows,
     highlight: t.highlight,
+    labelColumns: t.labelColumns,
   };
 }
 
@@ -119,7 +122,9 @@ function renderSection(s: Section): string {
       row.map((c) => `<td>${formatCell(c)}</td>`).join("")
     }</tr>`
   ).join("");
-  return `${title}${note}<div class="scroll"><table><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
+  // A second label column (per symbol's learner names) was right-aligned like the numbers beside it.
+  const labels = (s.labelColumns ?? 1) >= 2 ? ' class="l2"' : "";
+  return `${title}${note}<div class="scroll"><table${labels}><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
 
 /**

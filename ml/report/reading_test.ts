@@ -4,7 +4,14 @@
  * as text, and a printout that keeps each table with its title.
  */
 import assert from "node:assert/strict";
-import { lineChart, reliabilityDiagram, renderReport, trainingFacts, trainingReport } from "./index.ts";
+import {
+  evaluationReport,
+  lineChart,
+  reliabilityDiagram,
+  renderReport,
+  trainingFacts,
+  trainingReport,
+} from "./index.ts";
 import { syntheticSummary } from "../../test/evaluation.ts";
 import { evaluationTables } from "../evaluate/index.ts";
 
@@ -97,4 +104,17 @@ Deno.test("per-class precision stands beside the base rates it must beat, in tra
   assert.ok(
     perClass.notes.some((n) => /^Base rates .*DOWN \d+\.\d %, SIDEWAYS \d+\.\d %, UP \d+\.\d %/.test(n)),
   );
+});
+
+Deno.test("a table's label columns read as text: per symbol's learner names are left-aligned", async () => {
+  const html = renderReport(evaluationReport(await syntheticSummary(), []));
+  // Before: only the first column was left-aligned, so "majority", "persistence", … sat right-aligned like numbers.
+  const perSymbol = html.slice(html.indexOf("<h2>Per symbol</h2>"));
+  assert.match(
+    perSymbol,
+    /^<h2>Per symbol<\/h2><p class="note">[^<]*<\/p><div class="scroll"><table class="l2">/,
+  );
+  assert.match(html, /table\.l2 td:nth-child\(2\),table\.l2 th:nth-child\(2\)\{text-align:left\}/);
+  // Tables of one label column keep the plain markup.
+  assert.match(html, /<h2>Per fold<\/h2><p class="note">[^<]*<\/p><div class="scroll"><table><thead>/);
 });

@@ -43,7 +43,7 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
           width: 460,
           height: 260,
           xLabel: "epoch",
-          yLabel: "loss",
+          yLabel: "objective (CE + MSE terms)",
         }),
       },
       {
@@ -106,7 +106,13 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
     per_symbol: curves.length === 0 ? [] : [{
       kind: "figures",
       title: "Training curves",
-      note: "Dashed: training (dropout on, running mean over the epoch); solid: validation block.",
+      // Training's objective carries the auxiliary head's terms and validation's does not: plotted as one "loss",
+      // training sat near 2.0 above validation's 1.1, which reads as a model that cannot fit its own data.
+      note: "Dashed: training, the optimiser's objective (class-weighted cross-entropy plus the weighted " +
+        "return MSE and, where the auxiliary head trains, its MSE terms; dropout on, running mean over the " +
+        "epoch); solid: the validation block's cross-entropy plus the weighted return MSE (no auxiliary " +
+        "terms, dropout off). The two differ in level by construction, and neither is a log-loss: the " +
+        "tables' log-loss is of the calibrated probabilities.",
       figures: curves,
     }],
     backtest: [{

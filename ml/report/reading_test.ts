@@ -118,3 +118,42 @@ Deno.test("a table's label columns read as text: per symbol's learner names are 
   // Tables of one label column keep the plain markup.
   assert.match(html, /<h2>Per fold<\/h2><p class="note">[^<]*<\/p><div class="scroll"><table><thead>/);
 });
+
+Deno.test("training curves say the training and validation losses are not the same quantity", async () => {
+  // evaluate's chart drew training (~1.9, with the auxiliary head's terms) and validation (~1.1, without)
+  // as one "loss", with the note "Dashed: training (dropout on, …); solid: validation block."
+  const html = renderReport(evaluationReport(await syntheticSummary(), []));
+  const curves = html.slice(html.indexOf("<h2>Training curves</h2>"));
+  assert.match(
+    curves,
+    /^<h2>Training curves<\/h2><p class="note">Dashed: training, the optimiser&#39;s objective/,
+  );
+  assert.match(curves, /no auxiliary terms, dropout off\)\. The two differ in level by construction/);
+  assert.match(curves, /class="label">objective \(CE \+ MSE terms\)<\/text>/);
+  // train's report: the validation line on the objective chart is named for what it leaves out.
+  const train = renderReport(trainingReport({
+    version: "v1",
+    modelType: "transformer_lstm",
+    history: [{
+      epoch: 1,
+      partial: false,
+      windows: 10,
+      loss: 1.9,
+      accuracy: 0.46,
+      val_loss: 1.24,
+      val_accuracy: 0.45,
+      val_macro_f1: 0.3,
+      val_log_loss: 1.05,
+      val_calibrated_log_loss: 1.05,
+      val_temperature: 1,
+      learning_rate: 0.002,
+      samples_per_second: 100,
+      seconds: 1,
+    }],
+    bestEpoch: 1,
+    test: (await syntheticSummary()).overall.model.metrics,
+    baselines: {},
+  }));
+  assert.match(train, /validation \(no auxiliary terms, dropout off\)/);
+  assert.match(train, /sits below the training line by construction/);
+});

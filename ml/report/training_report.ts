@@ -387,7 +387,8 @@ export function trainingReport(r: TrainingReportInput): ReportData {
       title: "Training curves",
       note: keptWeights(r) +
         "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
-        "weighted return (and auxiliary) MSE terms, so it is not a log-loss; the calibrated validation " +
+        "weighted return (and auxiliary) MSE terms, so it is not a log-loss; its validation line leaves the " +
+        "auxiliary terms out, so it sits below the training line by construction. The calibrated validation " +
         "log-loss beside it is comparable with the test table." +
         (r.blend
           ? " Both are the network's alone (as metrics.json's test_loss, its training objective on the test " +
@@ -398,7 +399,9 @@ export function trainingReport(r: TrainingReportInput): ReportData {
           caption: "training objective per epoch",
           html: lineChart([
             ...curves(r.history, "train (running mean, dropout on)", (e) => e.loss, { dashed: true }),
-            ...curves(r.history, "validation", (e) => e.val_loss, { color: PALETTE[1] }),
+            ...curves(r.history, "validation (no auxiliary terms, dropout off)", (e) => e.val_loss, {
+              color: PALETTE[1],
+            }),
           ], { width: 460, height: 260, xLabel: "epoch", yLabel: "weighted CE + MSE terms" }),
         },
         {

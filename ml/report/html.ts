@@ -78,8 +78,10 @@ svg .muted{fill:#888}
 footer{margin-top:32px;color:#777;font-size:12px}
 .fig{max-width:100%}.fig svg[viewBox]{max-width:100%;height:auto}
 @media (max-width:600px){body{padding:12px}}
+/* Printed, a heading and its note kept together but not with the table below them: the bootstrap's title and
+its "how to read it" ended a page, its rows began the next. */
 @media print{body{padding:0;background:#fff;font-size:11px}.scroll{overflow:visible}
-table{font-size:10px}th,td{white-space:normal;padding:2px 4px}h2{break-after:avoid}.fig,tr{break-inside:avoid}}
+table{font-size:10px}th,td{white-space:normal;padding:2px 4px}h2,.note{break-after:avoid}.fig,tr{break-inside:avoid}}
 `;
 
 /** Numbers get a sensible fixed precision; NaN and null show as "–". */

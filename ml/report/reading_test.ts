@@ -157,3 +157,11 @@ Deno.test("training curves say the training and validation losses are not the sa
   assert.match(train, /validation \(no auxiliary terms, dropout off\)/);
   assert.match(train, /sits below the training line by construction/);
 });
+
+Deno.test("printed, a table's note stays with the table: a title and its note never end a page alone", () => {
+  const html = renderReport({ title: "t", sections: [] });
+  // Before: only h2 avoided a break after it, so "Is the difference real?" and its note ended page 2 of the
+  // trial's printout and the rows began page 3.
+  const print = html.match(/@media print\{(.*?\})\}/s)?.[1] ?? "";
+  assert.match(print, /(^|[{},])h2,\.note\{break-after:avoid\}/);
+});

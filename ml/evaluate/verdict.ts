@@ -85,12 +85,18 @@ function differenceLines(s: Omit<EvaluationSummary, "verdict">, logLoss: string,
   const m = s.overall[s.model].metrics, b = s.overall[s.best_baseline].metrics;
   const { log_loss_diff: ll, macro_f1_diff: f1, macro_f1: named, decision_rule: rule } = s.bootstrap;
   const level = `${Math.round(100 * s.bootstrap.level)} %`;
+  // Which way is better, at the difference: log-loss's "+0.0084" and macro-F1's "-0.0254" both said the model
+  // was behind, and a "no clear difference" beside them left the reader to know which sign is good.
   return [
     `${s.model} log-loss ${m.log_loss.toFixed(4)} vs ${s.best_baseline} ${b.log_loss.toFixed(4)}: ` +
-    `difference ${signed(ll.estimate)} (${level} interval ${interval(ll.low, ll.high)}) — ${logLoss}.`,
+    `difference ${signed(ll.estimate)} (lower is better; ${level} interval ${interval(ll.low, ll.high)}) — ` +
+    `${logLoss}.`,
     `${s.model} macro-F1 ${named.model.toFixed(4)} vs ${s.best_baseline} ${named.baseline.toFixed(4)}, ` +
     `classes named by ${servedRuleWords(rule)}: ` +
-    `difference ${signed(f1.estimate)} (${level} interval ${interval(f1.low, f1.high)}) — ${macroF1}.`,
+    `difference ${signed(f1.estimate)} (higher is better; ${level} interval ${
+      interval(f1.low, f1.high)
+    }) — ` +
+    `${macroF1}.`,
   ];
 }
 

@@ -165,3 +165,17 @@ Deno.test("printed, a table's note stays with the table: a title and its note ne
   const print = html.match(/@media print\{(.*?\})\}/s)?.[1] ?? "";
   assert.match(print, /(^|[{},])h2,\.note\{break-after:avoid\}/);
 });
+
+Deno.test("the verdict says which way each difference is better", async () => {
+  // The trial's 6h 2023-Q4 verdict: "difference +0.0084 (95 % interval …) — no clear difference" for log-loss and
+  // "difference -0.0254 (…)" for macro-F1: both behind, with opposite signs and no word on which sign is good.
+  const lines = (await syntheticSummary()).verdict.lines;
+  assert.match(
+    lines.find((l) => /^model log-loss/.test(l)) ?? "",
+    /: difference [+-]\d\.\d{4} \(lower is better; 95 % interval /,
+  );
+  assert.match(
+    lines.find((l) => /^model macro-F1/.test(l)) ?? "",
+    /: difference [+-]\d\.\d{4} \(higher is better; 95 % interval /,
+  );
+});

@@ -179,3 +179,13 @@ Deno.test("the verdict says which way each difference is better", async () => {
     /: difference [+-]\d\.\d{4} \(higher is better; 95 % interval /,
   );
 });
+
+Deno.test("the verdict's backtest line says it is one path without an interval", async () => {
+  // The trial's 6h 2021-Q2 verdict: scores "no clear difference", then "Backtest (…): model +26.21 % in 40
+  // trades, lightweight_lstm +15.56 % in 31 trades, buy-and-hold +14.18 %." with nothing on its uncertainty.
+  const lines = (await syntheticSummary()).verdict.lines;
+  assert.match(
+    lines.find((l) => l.startsWith("Backtest (")) ?? "",
+    /, buy-and-hold [+-]\d+\.\d\d % \(one path over these candles, with no interval: not evidence on its own\)\.$/,
+  );
+});

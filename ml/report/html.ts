@@ -74,8 +74,8 @@ figure{margin:0}figcaption{font-size:12px;color:#444;margin-top:2px}
 vertical-align:middle}
 svg text{font:11px system-ui,sans-serif;fill:#333}svg .label{font-size:12px}svg .count{font-size:15px;font-weight:600}
 svg .grid{stroke:#eee}svg .axis{stroke:#999}svg .rule{stroke:#888;stroke-dasharray:4 4}
-svg .muted{fill:#888}
-footer{margin-top:32px;color:#777;font-size:12px}
+svg .muted{fill:#595959}
+footer{margin-top:32px;color:#595959;font-size:12px}
 .fig{max-width:100%}.fig svg[viewBox]{max-width:100%;height:auto}
 @media (max-width:600px){body{padding:12px}}
 /* Printed, a heading and its note kept together but not with the table below them: the bootstrap's title and

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  confusionMatrix,
   evaluationReport,
   lineChart,
   reliabilityDiagram,
@@ -188,4 +189,44 @@ Deno.test("the verdict's backtest line says it is one path without an interval",
     lines.find((l) => l.startsWith("Backtest (")) ?? "",
     /, buy-and-hold [+-]\d+\.\d\d % \(one path over these candles, with no interval: not evidence on its own\)\.$/,
   );
+});
+
+/** WCAG's relative luminance of an sRGB colour given as 0–255 channels. */
+function luminance([r, g, b]: readonly number[]): number {
+  const lin = (c: number) => (c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+const contrast = (a: readonly number[], b: readonly number[]) => {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+};
+const hex = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+
+Deno.test("text meets WCAG AA contrast (4.5:1): confusion-matrix cells, the footer, muted chart text", () => {
+  // Every share of a row, so every shade of the heatmap: before, white ink from a share of 56 % had 2.4:1.
+  const svg = confusionMatrix([[0, 44, 56], [0, 30, 70], [0, 0, 100]], ["DOWN", "SIDEWAYS", "UP"]);
+  const cells = [
+    ...svg.matchAll(
+      /<rect [^>]*fill="rgba\((\d+),(\d+),(\d+),([\d.]+)\)"\/><text [^>]*fill="(#[0-9a-f]{3,6})"/g,
+    ),
+  ];
+  assert.equal(cells.length, 9);
+  for (const [, r, g, b, a, ink] of cells) {
+    // The cell's colour over the white figure box.
+    const bg = [r, g, b].map((c) => Math.round(255 - Number(a) * (255 - Number(c))));
+    const fg = ink.length === 4 ? [1, 2, 3].map((i) => parseInt(ink[i] + ink[i], 16)) : hex(ink);
+    assert.ok(
+      contrast(fg, bg) >= 4.5,
+      `ink ${ink} on rgb(${bg}) (alpha ${a}): ${contrast(fg, bg).toFixed(2)}:1`,
+    );
+  }
+  const css = renderReport({ title: "t", sections: [] });
+  const page = hex("#fafafa");
+  const footer = css.match(/footer\{[^}]*color:(#[0-9a-f]{6})/)?.[1] ?? "";
+  assert.ok(
+    contrast(hex(footer), page) >= 4.5,
+    `footer ${footer}: ${contrast(hex(footer), page).toFixed(2)}:1`,
+  );
+  const muted = css.match(/svg \.muted\{fill:(#[0-9a-f]{6})\}/)?.[1] ?? "";
+  assert.ok(contrast(hex(muted), [255, 255, 255]) >= 4.5, `muted ${muted}`);
 });

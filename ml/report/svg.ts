@@ -200,8 +200,10 @@ export function confusionMatrix(matrix: readonly (readonly number[])[], classes:
     row.forEach((v, j) => {
       const share = total > 0 ? v / total : 0;
       const x = left + j * cell, y = top + i * cell;
-      const fill = `rgba(37,99,235,${fmt(0.08 + 0.85 * share)})`;
-      const ink = share > 0.55 ? "#fff" : "#111";
+      // Dark ink on every cell, the shade capped so that it reads at 5:1 or better: white ink from a share of
+      // 56 % up had a contrast of 2.4:1 to 4.6:1 on this blue, below WCAG's 4.5:1 for small text.
+      const fill = `rgba(37,99,235,${fmt(0.08 + 0.72 * share)})`;
+      const ink = "#111";
       parts.push(
         `<rect x="${x}" y="${y}" width="${cell - 2}" height="${cell - 2}" fill="${fill}"/>`,
         `<text x="${x + cell / 2}" y="${

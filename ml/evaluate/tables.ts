@@ -339,6 +339,9 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
     ],
     rows: [row(b.with, b.log_loss_diff.gradient_boosting), row(s.model, b.log_loss_diff.model)],
     notes: [
+      // The columns alone ("difference -0.0173", "tie") said neither what was subtracted nor which sign is good.
+      "Difference: the blend's log-loss minus the other's (lower is better: below zero favours the blend); " +
+      `reading: "tie" where the interval spans 0.`,
       `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on the fold's validation ` +
       `windows, ${
         b.boosting_temperatures.map(f3).join(" / ")

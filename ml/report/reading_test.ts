@@ -230,3 +230,14 @@ Deno.test("text meets WCAG AA contrast (4.5:1): confusion-matrix cells, the foot
   const muted = css.match(/svg \.muted\{fill:(#[0-9a-f]{6})\}/)?.[1] ?? "";
   assert.ok(contrast(hex(muted), [255, 255, 255]) >= 4.5, `muted ${muted}`);
 });
+
+Deno.test("the blend's table says what its difference subtracts and which sign is good", async () => {
+  // The trial's 6h 2023-Q4 report: "difference -0.0173", "reading tie", and nothing on which way is better.
+  const t = evaluationTables(await syntheticSummary()).find((t) => t.id === "blend")!;
+  assert.ok(t, "the synthetic evaluation has a blend");
+  assert.ok(
+    t.notes.some((n) =>
+      /the blend's log-loss minus the other's \(lower is better: below zero favours the blend\)/.test(n)
+    ),
+  );
+});

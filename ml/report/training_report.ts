@@ -388,8 +388,8 @@ export function trainingReport(r: TrainingReportInput): ReportData {
       note: keptWeights(r) +
         "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
         "weighted return (and auxiliary) MSE terms, so it is not a log-loss; its validation line leaves the " +
-        "auxiliary terms out, so it sits below the training line by construction. The calibrated validation " +
-        "log-loss beside it is comparable with the test table." +
+        "auxiliary terms and dropout out, so the two differ in level by construction. The calibrated " +
+        "validation log-loss beside it is comparable with the test table." +
         (r.blend
           ? " Both are the network's alone (as metrics.json's test_loss, its training objective on the test " +
             "split): the blend is formed after training, so its log-loss is the served blend's row above."

@@ -165,7 +165,11 @@ function verdictOf(r: TrainingReportInput): string[] {
     `${r.blend ? "The served blend's log-loss" : "Log-loss"} ${
       r.test.log_loss.toFixed(4)
     } vs the best baseline's (${byLogLoss[0]}) ${byLogLoss[1].log_loss.toFixed(4)}: ${
-      llAhead ? "lower (better)" : llLevel ? "level (equal to four decimals)" : "not lower"
+      llAhead
+        ? "lower (better on this split, which gives no interval)"
+        : llLevel
+        ? "level (equal to four decimals)"
+        : "not lower"
     }.`,
   ];
   // Decisions are compared under one rule: the served rule on both sides when the baselines were scored under

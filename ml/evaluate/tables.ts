@@ -319,7 +319,13 @@ function bootstrap(s: EvaluationSummary): Table {
 /** The model averaged with gradient boosting (what `train --blend-boosting` serves), against each part. */
 function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
   const interval = (d: Interval) => `${signed(d.low)} … ${signed(d.high)}`;
-  const reading = (d: Interval) => (d.high < 0 ? "blend better" : d.low > 0 ? "blend worse" : "tie");
+  // Judged as the verdict judges: from fewer blocks than it takes, nothing (the interval alone read "blend
+  // better" from two blocks), and in its words ("tie" was the table's alone).
+  const enough = enoughBlocks(s.bootstrap);
+  const reading = (d: Interval) => {
+    const judged = judge(d.low, d.high, true, enough);
+    return judged === "no clear difference" ? judged : `blend ${judged}`;
+  };
   const row = (
     name: string,
     d: Interval,
@@ -341,7 +347,9 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
     notes: [
       // The columns alone ("difference -0.0173", "tie") said neither what was subtracted nor which sign is good.
       "Difference: the blend's log-loss minus the other's (lower is better: below zero favours the blend); " +
-      `reading: "tie" where the interval spans 0.`,
+      `reading: "no clear difference" where the interval spans 0${
+        enough ? "" : " or, as here, the blocks are too few"
+      }.`,
       `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on the fold's validation ` +
       `windows, ${
         b.boosting_temperatures.map(f3).join(" / ")

@@ -243,4 +243,19 @@ Deno.test("the blend's table says what its difference subtracts and which sign i
       /the blend's log-loss minus the other's \(lower is better: below zero favours the blend\)/.test(n)
     ),
   );
+  // Judged as the verdict is, in its words: "tie" was the table's alone, and from fewer than six blocks it read
+  // "blend better" wherever the interval alone excluded 0.
+  const summary = await syntheticSummary();
+  const words = ["blend better", "blend worse", "no clear difference"];
+  assert.ok(t.rows.every((r) => words.includes(String(r.at(-1)))), JSON.stringify(t.rows));
+  const sure = { low: -0.05, estimate: -0.04, high: -0.03 };
+  const blend = { ...summary.blend!, log_loss_diff: { gradient_boosting: sure, model: sure } };
+  const tableOf = (blocks: number) =>
+    evaluationTables({ ...summary, blend, bootstrap: { ...summary.bootstrap, blocks } }).find((t) =>
+      t.id === "blend"
+    )!;
+  assert.deepEqual(tableOf(6).rows.map((r) => r.at(-1)), ["blend better", "blend better"]);
+  const few = tableOf(2);
+  assert.deepEqual(few.rows.map((r) => r.at(-1)), ["no clear difference", "no clear difference"]);
+  assert.ok(few.notes.some((n) => n.includes("or, as here, the blocks are too few")));
 });

@@ -13,6 +13,7 @@ import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
 import type { Interval } from "./bootstrap.ts";
 import {
   enoughBlocks,
+  foldList,
   IN_SAMPLE_VERDICT,
   judge,
   servedRuleWords,
@@ -320,9 +321,12 @@ function bootstrap(s: EvaluationSummary): Table {
 function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
   const interval = (d: Interval) => `${signed(d.low)} … ${signed(d.high)}`;
   // Judged as the verdict judges: from fewer blocks than it takes, nothing (the interval alone read "blend
-  // better" from two blocks), and in its words ("tie" was the table's alone).
+  // better" from two blocks), and in its words ("tie" was the table's alone). On folds the checkpoint had
+  // seen, nothing either: its in-sample probabilities are half the blend, so "blend better" there is not
+  // evidence, as every other row of the page says.
   const enough = enoughBlocks(s.bootstrap);
   const reading = (d: Interval) => {
+    if (s.in_sample) return IN_SAMPLE_VERDICT;
     const judged = judge(d.low, d.high, true, enough);
     return judged === "no clear difference" ? judged : `blend ${judged}`;
   };
@@ -347,9 +351,11 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
     notes: [
       // The columns alone ("difference -0.0173", "tie") said neither what was subtracted nor which sign is good.
       "Difference: the blend's log-loss minus the other's (lower is better: below zero favours the blend); " +
-      `reading: "no clear difference" where the interval spans 0${
-        enough ? "" : " or, as here, the blocks are too few"
-      }.`,
+      (s.in_sample
+        ? `reading: "${IN_SAMPLE_VERDICT}", as ${foldList(s.in_sample.folds)} had been seen in training.`
+        : `reading: "no clear difference" where the interval spans 0${
+          enough ? "" : " or, as here, the blocks are too few"
+        }.`),
       `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on the fold's validation ` +
       `windows, ${
         b.boosting_temperatures.map(f3).join(" / ")

@@ -258,4 +258,15 @@ Deno.test("the blend's table says what its difference subtracts and which sign i
   const few = tableOf(2);
   assert.deepEqual(few.rows.map((r) => r.at(-1)), ["no clear difference", "no clear difference"]);
   assert.ok(few.notes.some((n) => n.includes("or, as here, the blocks are too few")));
+  // A checkpoint that had seen the folds: half the blend is its in-sample probabilities. Before, "blend better"
+  // beside a bootstrap table whose every row read "in-sample: not evidence".
+  const label = summary.folds[0].label;
+  const seen = evaluationTables({
+    ...summary,
+    blend,
+    bootstrap: { ...summary.bootstrap, blocks: 6 },
+    in_sample: { trained_until: "2030-01-01T00:00:00.000Z", folds: [label], message: "in-sample" },
+  }).find((t) => t.id === "blend")!;
+  assert.deepEqual(seen.rows.map((r) => r.at(-1)), ["in-sample: not evidence", "in-sample: not evidence"]);
+  assert.ok(seen.notes.some((n) => n.includes(`reading: "in-sample: not evidence", as fold ${label} had`)));
 });

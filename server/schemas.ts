@@ -8,6 +8,7 @@ import type { SeriesColumn } from "../features/index.ts";
 import {
   boundedIndicatorProblem,
   candleProblem,
+  DECIMAL_COMMA,
   describeCandleProblem,
   MAX_SYMBOL_LENGTH,
   misreadOpenTime,
@@ -71,7 +72,9 @@ const finite = () => z.number({ error: (issue) => notFiniteMessage(issue.input) 
  */
 function notFiniteMessage(input: unknown): string {
   if (input === undefined) return "is missing (expected a finite number)";
-  if (typeof input === "string" && /^\s*[+-]?\d+,\d+\s*$/.test(input)) {
+  // The rule collect names a decimal comma by ("1.234,5" too), and a length no price written so exceeds:
+  // the string is echoed, and a megabyte of digits with one comma is no number a culture wrote.
+  if (typeof input === "string" && input.length <= 40 && DECIMAL_COMMA.test(input.trim())) {
     return `expected a finite number, got the string ${
       JSON.stringify(input.trim())
     }, a decimal comma: send ` +

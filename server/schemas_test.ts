@@ -215,3 +215,19 @@ Deno.test("requests: a symbol is one word, its case as sent; spaces and control 
     assert.ok(!parsed.ok && parsed.detail.includes("symbol") && parsed.detail.includes("one word"), symbol);
   }
 });
+
+Deno.test("requests: a number sent with a decimal comma is named, as collect names one; no long string is echoed", () => {
+  const said = (value: string) => detail({ open: value as unknown as number }) ?? "";
+  // A de-DE host grouping thousands ("1.234,5"): collect's rule names it, serve's own said only "expected a
+  // finite number".
+  for (const value of ["42000,5", " -0,5 ", "1.234,5"]) {
+    assert.match(
+      said(value),
+      /^candles\[1\]\.open: expected a finite number, got the string ".*", a decimal comma/,
+    );
+  }
+  // A megabyte of digits with one comma in it was echoed whole in the 422 (other strings are never echoed).
+  const long = `${"1".repeat(100_000)},5`;
+  assert.equal(said(long), "candles[1].open: expected a finite number");
+  assert.equal(said("abc"), "candles[1].open: expected a finite number");
+});

@@ -134,6 +134,42 @@ Deno.test("retrain: a stop while the training CSV is read is said as a stop, not
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("retrain: a training CSV a spreadsheet re-saved with ';' is named with its fix, with --collect too", async () => {
+  // Excel on a de-DE host. Before, with --collect (retrain's default): "no training CSV to extend", hint "run
+  // 'candlecast collect' once first", where train, collect and retrain --no-collect named the ';' and the sed.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-" });
+  const data = join(dir, "data.csv");
+  await writeTrainingCsv(data, series);
+  await Deno.writeTextFile(
+    data,
+    (await Deno.readTextFile(data)).replaceAll(",", ";").replaceAll(".", ",").replaceAll("\n", "\r\n"),
+  );
+  await Deno.mkdir(join(dir, "checkpoints"));
+  for (const collect of [true, false]) {
+    await assert.rejects(
+      runRetrain({
+        mode: "monthly",
+        data,
+        checkpoints: join(dir, "checkpoints"),
+        collect,
+        baseUrl: "http://127.0.0.1:9",
+        holdoutDays: 3,
+        promoteIf: "not-worse",
+        f1Tolerance: 0,
+        loglossTolerance: 0,
+        keep: 5,
+        log: join(dir, "retrain.log"),
+        trainArgs: [],
+      }),
+      (e: Error & { hint?: string }) =>
+        e.message === `${data}: its columns are separated by ';', not commas` &&
+        /sed -i -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),
+      `collect: ${collect}`,
+    );
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolerances", () => {
   const cur = { macro_f1: 0.40, log_loss: 1.05 };
   const none = { f1Tolerance: 0, loglossTolerance: 0 };

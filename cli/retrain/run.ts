@@ -6,7 +6,13 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
-import { plural, readTrainingCsv, sliceSeries, writeTrainingCsv } from "../../features/index.ts";
+import {
+  plural,
+  readTrainingCsv,
+  SeparatedTrainingCsvError,
+  sliceSeries,
+  writeTrainingCsv,
+} from "../../features/index.ts";
 import {
   CurrentChangedError,
   currentVersion,
@@ -179,6 +185,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     if (opts.collect) {
       const existing = await readTrainingCsv(opts.data, { signal: opts.signal }).catch((error) => {
         throwIfStopped(error, opts.signal);
+        // The training CSV a spreadsheet re-saved with ';' is the one to extend: its conversion is the fix, as
+        // train and collect say (and as retrain --no-collect did), not "run 'candlecast collect' once first".
+        if (error instanceof SeparatedTrainingCsvError) throw error;
         throw new CommandError(
           `${opts.data}: no training CSV to extend`,
           "run 'candlecast collect' once first",

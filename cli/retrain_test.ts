@@ -163,7 +163,7 @@ Deno.test("retrain: a training CSV a spreadsheet re-saved with ';' is named with
       }),
       (e: Error & { hint?: string }) =>
         e.message === `${data}: its columns are separated by ';', not commas` &&
-        /sed -i -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),
+        /sed -i\.bak -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),
       `collect: ${collect}`,
     );
   }
@@ -1232,8 +1232,14 @@ Deno.test("retrain refuses data whose symbols Binance does not name that way (ex
     const lower = await candlecastCommand(collecting).output();
     const lowerErr = new TextDecoder().decode(lower.stderr);
     assert.equal(lower.code, 2, lowerErr);
-    assert.match(lowerErr, /holds simausdt in lower case, which Binance names SIMAUSDT/);
+    assert.match(lowerErr, /holds simausdt, not in Binance's upper case, which names it SIMAUSDT/);
     assert.match(lowerErr, /^hint: collect the C# export again into a new file/m);
+    // A tr-TR host's upper case (dotted İ), as collect wrote it before it read Turkish casing as meant: the same.
+    await writeTrainingCsv(join(dir, "data.csv"), [{ ...series[0], symbol: "S\u0130MAUSDT" }, series[1]]);
+    const turkish = await candlecastCommand(collecting).output();
+    const turkishErr = new TextDecoder().decode(turkish.stderr);
+    assert.equal(turkish.code, 2, turkishErr);
+    assert.match(turkishErr, /holds S\u0130MAUSDT, not in Binance's upper case, which names it SIMAUSDT/);
     assert.equal(exchange.hits(), 0, "nothing was fetched");
     assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
   } finally {

@@ -255,7 +255,9 @@ export function candleFileError(path: string, error: unknown): Error {
 export const DECIMAL_COMMA = /^[-+]?(\d+|\d{1,3}(\.\d{3})+),\d+$/;
 
 /** The fix for a decimal comma, said where one is found: the user's data was written in the host's culture. */
-export const DECIMAL_COMMA_HINT = "write numbers with '.' as the decimal mark: a host whose culture has a " +
+export const DECIMAL_COMMA_HINT =
+  "write numbers with '.' as the decimal mark and no thousands separator: a " +
+  "host whose culture has a " +
   "decimal comma (de-DE, tr-TR, fr-FR) formats them so; in C#, x.ToString(CultureInfo.InvariantCulture)";
 
 /** Parses one CSV cell as a number (both CSV readers use it); "" is allowed only where `optional`. */

@@ -74,7 +74,10 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
     return new SeparatedTrainingCsvError(
       `${path}: its columns are separated by ${separator === "\t" ? "tabs" : `'${separator}'`}, not commas`,
       "save it as comma-separated with '.' as the decimal mark; with decimal commas (a spreadsheet on a " +
-        `decimal-comma host writes them), e.g. sed -i -e 's/,/./g' -e 's/${escaped}/,/g' ${shellWord(path)}`,
+        `decimal-comma host writes them), e.g. sed -i.bak -e 's/,/./g' -e 's/${escaped}/,/g' ${
+          shellWord(path)
+        } (the original kept as .bak; GNU and BSD
+        sed alike)`,
     );
   }
   // Raw candles (the OHLCV header, or a Binance dump's numeric first row): the file collect turns into one.

@@ -293,7 +293,7 @@ Deno.test("training CSV: one a spreadsheet re-saved with ';' or tabs (and decima
       assert.equal(e.message, `${path}: its columns are separated by ${name}, not commas`);
       assert.match(e.hint ?? "", /save it as comma-separated with '\.' as the decimal mark/);
       assert.ok(
-        (e.hint ?? "").includes(`sed -i -e 's/,/./g' -e 's/${separator === ";" ? ";" : "\\t"}/,/g'`),
+        (e.hint ?? "").includes(`sed -i.bak -e 's/,/./g' -e 's/${separator === ";" ? ";" : "\\t"}/,/g'`),
         e.hint ?? "",
       );
       return true;

@@ -148,7 +148,7 @@ Deno.test("collect: a training CSV a spreadsheet re-saved with ';' and decimal c
       (e) =>
         e instanceof UsageError &&
         /^--output: .* its columns are separated by ';', not commas/.test(e.message) &&
-        /sed -i -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),
+        /sed -i\.bak -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),
     );
     assert.equal(await readFile(rig.output, "utf8"), text);
   }));

@@ -11,6 +11,7 @@ import {
   readTrainingCsv,
   SeparatedTrainingCsvError,
   sliceSeries,
+  upperSymbol,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import {
@@ -199,15 +200,14 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
       // after the lock and the checks with "'candlecast collect' exited 2", exit 1.
       const foreign = existing.map((s) => s.symbol).filter((s) => !isBinanceSymbol(s));
-      const lowerCase = foreign.filter((s) => isBinanceSymbol(s.toUpperCase()));
+      // upperSymbol: a CSV written before Turkish casing was read as meant may hold LİNKUSDT (dotted İ).
+      const lowerCase = foreign.filter((s) => isBinanceSymbol(upperSymbol(s)));
       if (lowerCase.length > 0) {
         // Written by collect --source json before it upper-cased symbols: collecting BTCUSDT beside btcusdt
         // would count the pair twice.
         throw new UsageError(
-          `${opts.data} holds ${lowerCase.join(", ")} in lower case, which Binance names ` +
-            `${
-              lowerCase.map((s) => s.toUpperCase()).join(", ")
-            }: collecting those would add a second copy of ` +
+          `${opts.data} holds ${lowerCase.join(", ")}, not in Binance's upper case, which names it ` +
+            `${lowerCase.map(upperSymbol).join(", ")}: collecting those would add a second copy of ` +
             "each pair",
           "collect the C# export again into a new file ('candlecast collect --source json' upper-cases " +
             "symbols now) and point --data at it",

@@ -143,7 +143,7 @@ export class MonitorTally {
    */
   report(testScores: ReadonlyMap<string, TestScores>): MonitorReport {
     const byDay = [...this.#byDay]
-      // By code point, not localeCompare: the report's order must not depend on the host's locale.
+      // By UTF-16 code unit, not localeCompare: the report's order must not depend on the host's locale.
       .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
       .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: tally.result() }));
     const warnings: MonitorReport["warnings"][number][] = [];

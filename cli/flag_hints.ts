@@ -72,7 +72,8 @@ function flagsOf(command: Command): Set<string> {
  * Refuses, as the flag is read, a value-taking flag whose value is the next word and one of the command's own
  * flags: commander takes the next word whatever it is, so `demo --dir --short` ran the full demo (serving on
  * :8000) in a folder named "--short", and `train --config-from --workers 1` said only "too many arguments …
- * got 1". A value given with `=` (`--dir=--short`) is the user's on purpose, and taken.
+ * got 1". So is a next word that looks like a flag without being one (`--dir --shrot`). A value given with `=`
+ * (`--dir=--short`) is the user's on purpose, and taken.
  */
 export function refuseFlagsAsValues(command: Command): void {
   const flags = flagsOf(command);
@@ -89,11 +90,25 @@ export function refuseFlagsAsValues(command: Command): void {
     const names = [option.long, option.short].filter((n) => n !== undefined);
     const nextWord = (value: string) => words.some((w, i) => names.includes(w) && words[i + 1] === value);
     command.on(`option:${option.name()}`, (value: unknown) => {
-      if (typeof value !== "string" || !flags.has(value) || !nextWord(value)) return;
-      throw new UsageError(
-        `${optionName(option)} needs a value, but the next word is the flag ${value}`,
-        `give it its value first: '${fullName(command)} ${example(option)} ${value} …'`,
-      );
+      if (typeof value !== "string" || !nextWord(value)) return;
+      if (flags.has(value)) {
+        throw new UsageError(
+          `${optionName(option)} needs a value, but the next word is the flag ${value}`,
+          `give it its value first: '${fullName(command)} ${example(option)} ${value} …'`,
+        );
+      }
+      // A word that looks like a flag, though not one of this command's (a misspelt one: `demo --dir --shrot`
+      // ran the demo into ./--shrot). No value of candlecast's starts with "--"; one meant so goes with "=".
+      if (/^--[A-Za-z]/.test(value)) {
+        throw new UsageError(
+          `${optionName(option)} needs a value, but the next word ${value} looks like a flag (not one of ` +
+            `'${fullName(command)}')`,
+          `give ${optionName(option)} its value (run '${
+            fullName(command)
+          } --help' for the flags); a value that ` +
+            `starts with -- goes after '=': ${optionName(option)}=${value}`,
+        );
+      }
     });
   }
 }

@@ -56,6 +56,14 @@ Deno.test("a value-taking flag followed by another flag is refused, naming both,
     /^candlecast: --input needs a value, but the next word is the flag --checkpoint\n/,
   );
   assert.match(dryParse(["demo", "--dir", "--short"]) ?? "", /--dir needs a value/);
+  // A misspelt flag as the next word is no value either (`demo --dir --shrot` ran the demo into ./--shrot);
+  // bound with '=' it is taken.
+  // Parsed only (dryParse): without the check, a run would do the whole demo and serve it.
+  assert.equal(
+    dryParse(["demo", "--dir", "--shrot"]),
+    "--dir needs a value, but the next word --shrot looks like a flag (not one of 'candlecast demo')",
+  );
+  assert.equal(dryParse(["demo", "--dir=--shrot", "--port", "1"]), null);
   // A value that merely starts with a dash is a value; retrain's --train-args carries train's flags.
   assert.equal(dryParse(["train", "--threshold", "-0.1"]), null);
   assert.equal(dryParse(["retrain", "--mode", "monthly", "--train-args", "--json"]), null);

@@ -153,17 +153,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     if (event.event === "listening" && typeof event.url === "string") listening.resolve(event.url);
     if (!opts.short || event.event !== "request") stdoutLogger(event);
   };
-  console.log(`\n$ ${typedCommand()} serve --checkpoint ${join(checkpoints, "current")} --port ${port}`);
-  const serving = serve({
-    host: "127.0.0.1",
-    port,
-    checkpoint: join(checkpoints, "current"),
-    threads: 1,
-    reloadInterval: 2,
-    maxBatch: 1,
-    predictionsLog: join(dir, "predictions.jsonl"),
-    decision: "version",
-  }, log);
+  const demoServe = demoServeOf(dir, checkpoints, port);
+  console.log(`\n$ ${typedCommand()} ${demoServe.args.join(" ")}`);
+  const serving = serve(demoServe.options, log);
   const url = await Promise.race([listening.promise, serving.then(() => "")]);
   if (!url) throw new CommandError("the demo server stopped before it listened");
   const base = url.replace(/\/$/, "");
@@ -189,6 +181,42 @@ export function demoKlines(
   const current = Math.floor(now / HOUR) * HOUR;
   const start = Math.min(MARKET_START, current - candles * HOUR);
   return syntheticKlines("1h", start, (current - start) / HOUR + 1, { seed: pair.seed, price: pair.price });
+}
+
+/**
+ * How the demo serves its model, and the command that does the same, printed before it: the line read
+ * `serve --checkpoint … --port 8000`, which run by hand started a worker per core and logged to
+ * data/predictions.jsonl, not what the demo ran (newcomer trial s46).
+ */
+export function demoServeOf(dir: string, checkpoints: string, port: number) {
+  const checkpoint = join(checkpoints, "current"), predictionsLog = join(dir, "predictions.jsonl");
+  return {
+    options: {
+      host: "127.0.0.1",
+      port,
+      checkpoint,
+      threads: 1,
+      reloadInterval: 2,
+      maxBatch: 1,
+      predictionsLog,
+      decision: "version",
+    } as const,
+    args: [
+      "serve",
+      "--checkpoint",
+      checkpoint,
+      "--port",
+      String(port),
+      "--workers",
+      "1",
+      "--max-batch",
+      "1",
+      "--reload-interval",
+      "2",
+      "--predictions-log",
+      predictionsLog,
+    ],
+  };
 }
 
 /** Fails before any work when the port the demo will serve on is taken. */

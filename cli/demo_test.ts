@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { curlLines, demoKlines, step } from "./demo.ts";
+import { curlLines, demoKlines, demoServeOf, step } from "./demo.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
-import { DENO_RUN, MAIN } from "../test/cli.ts";
+import { DENO_RUN, dryParse, MAIN } from "../test/cli.ts";
 import { typedCommand } from "./self_command.ts";
 
 const HOUR = 3_600_000;
@@ -168,4 +168,19 @@ Deno.test("demo prints each step as it can be typed: 'deno task cli …' under d
   assert.deepEqual(printed, ["\n$ deno task cli collect --limit 10"]);
   assert.equal(typedCommand("/usr/local/bin/candlecast"), "candlecast", "the compiled binary by its name");
   assert.equal(typedCommand("/home/u/.deno/bin/deno"), "deno task cli");
+});
+
+Deno.test("demo prints the serve command it runs: one worker, its batch, reload and log, a valid command", () => {
+  // Before: "serve --checkpoint demo/checkpoints/current --port 8000", which run by hand started a worker per
+  // core and logged to data/predictions.jsonl, not what the demo ran.
+  const { options, args } = demoServeOf("demo", join("demo", "checkpoints"), 8000);
+  assert.equal(dryParse(args), null, "a command serve takes");
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(value("--checkpoint"), options.checkpoint);
+  assert.equal(value("--port"), String(options.port));
+  assert.equal(value("--workers"), "1");
+  assert.equal(value("--max-batch"), String(options.maxBatch));
+  assert.equal(value("--reload-interval"), String(options.reloadInterval));
+  assert.equal(value("--predictions-log"), join("demo", "predictions.jsonl"));
+  assert.equal(options.predictionsLog, value("--predictions-log"));
 });

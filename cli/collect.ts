@@ -14,7 +14,7 @@ import {
 import { requireInput, requireOutputFile } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { processUser, refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
+import { drawsInPlace, processUser, refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
 
 export function collectCommand(): Command {
   return new Command("collect")
@@ -119,7 +119,7 @@ export function collectCommand(): Command {
         (signal) =>
           runCollect(options, {
             clock: systemClock,
-            progress: Deno.stderr.isTerminal()
+            progress: drawsInPlace()
               ? ttyProgress(writeStderr, systemClock)
               : lineProgress(writeStderr, systemClock),
             print: (text) => console.log(text),

@@ -50,7 +50,13 @@ export {
 export { processUser } from "./process_user.ts";
 export { shellWord } from "./shell_word.ts";
 export { writeStderr } from "./stderr.ts";
-export { type BatchProgress, etaText, type ProgressOptions, terminalProgress } from "./progress.ts";
+export {
+  type BatchProgress,
+  drawsInPlace,
+  etaText,
+  type ProgressOptions,
+  terminalProgress,
+} from "./progress.ts";
 export { lowerKey, MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE, upperSymbol } from "./symbols.ts";
 export {
   fileAbove,

@@ -20,7 +20,7 @@ export interface BatchProgress {
 export interface ProgressOptions {
   /** Where the output goes (stderr by default). */
   readonly write?: (text: string) => void;
-  /** Draw a bar in place (a terminal) or print plain lines (a log); by default whether stderr is a TTY. */
+  /** Draw a bar in place (a terminal) or print plain lines (a log); by default `drawsInPlace()`. */
   readonly terminal?: boolean;
   /** Milliseconds (performance.now() by default). */
   readonly now?: () => number;
@@ -36,6 +36,27 @@ export interface ProgressOptions {
 function consoleColumns(): number | undefined {
   try {
     return Deno.consoleSize().columns || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether stderr takes a bar redrawn in place (`\r` and an erase-line escape): a terminal, unless it says it
+ * is dumb (`TERM=dumb`: Emacs' shell buffer, some CI consoles), where each redraw showed as `^[[2K` garbage and
+ * stacked `\r`s instead of plain lines.
+ */
+export function drawsInPlace(
+  isTerminal: boolean = Deno.stderr.isTerminal(),
+  term: string | undefined = envTerm(),
+): boolean {
+  return isTerminal && term !== "dumb";
+}
+
+/** $TERM, undefined when unset or not readable (a run without --allow-env). */
+function envTerm(): string | undefined {
+  try {
+    return Deno.env.get("TERM");
   } catch {
     return undefined;
   }
@@ -57,7 +78,7 @@ const tail = (text: string, eta: string): string =>
  */
 export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
   const write = options.write ?? writeStderr;
-  const terminal = options.terminal ?? Deno.stderr.isTerminal();
+  const terminal = options.terminal ?? drawsInPlace();
   const now = options.now ?? (() => performance.now());
   const logEvery = options.logEvery ?? 30_000;
   const columns = options.columns ?? consoleColumns;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { etaText, terminalProgress } from "./progress.ts";
+import { drawsInPlace, etaText, terminalProgress } from "./progress.ts";
 
 function rig(terminal: boolean) {
   let t = 0;
@@ -152,4 +152,11 @@ Deno.test("in a log whose reader is gone (2>&1 | head): the progress line is dro
   const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
   assert.equal(stdout, "went on\n");
   assert.equal(status.code, 0);
+});
+
+Deno.test("a dumb terminal (TERM=dumb) gets plain lines, not a bar redrawn with \\r and escapes", () => {
+  assert.equal(drawsInPlace(true, "dumb"), false);
+  assert.equal(drawsInPlace(true, "xterm-256color"), true);
+  assert.equal(drawsInPlace(true, undefined), true);
+  assert.equal(drawsInPlace(false, "xterm-256color"), false);
 });

@@ -16,6 +16,7 @@ import { terminalProgress } from "../ml/train/index.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { DEFAULT_VALIDATION_MONTHS } from "../ml/evaluate/index.ts";
+import { writeStderrLine } from "../features/index.ts";
 
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, typedRunConfigFlags(command));
@@ -63,7 +64,7 @@ async function evaluate(command: Command): Promise<void> {
       try {
         await runEvaluation(opts, {
           out: (line) => console.log(line),
-          warn: (line) => console.error(line),
+          warn: (line) => writeStderrLine(line),
           progress: terminalProgress(),
           signal,
         });

@@ -3,6 +3,8 @@
  * sees `signal` aborted and saves what it can); a second press quits at once with exit code 130. SIGTERM (a
  * systemd stop, `kill`) counts as a press too: the first one saves like Ctrl-C instead of losing the run.
  */
+import { writeStderrLine } from "../features/index.ts";
+
 export async function withInterrupt<T>(
   /**
    * Either may be a function: what a press does can depend on where the work is (train's saving; a second press
@@ -22,14 +24,14 @@ export async function withInterrupt<T>(
     const lead = signal === "SIGINT" && Deno.stderr.isTerminal() ? "\n" : "";
     if (stop.signal.aborted) {
       const second = typeof messages.second === "function" ? messages.second() : messages.second;
-      if (second) console.error(`${lead}${second}`);
+      if (second) writeStderrLine(`${lead}${second}`);
       Deno.exit(130);
     }
     stop.abort();
     const first = typeof messages.first === "function" ? messages.first() : messages.first;
     // Named by what came: a log that says "Ctrl-C again" after systemd's stop misleads whoever reads it.
     const again = signal === "SIGINT" ? "Ctrl-C again" : "another SIGTERM or a Ctrl-C";
-    console.error(`${lead}${first} (${again} ${messages.quitNow ?? "to quit now"})`);
+    writeStderrLine(`${lead}${first} (${again} ${messages.quitNow ?? "to quit now"})`);
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const listeners = signals.map((s) => [s, handler(s)] as const);

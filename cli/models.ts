@@ -16,6 +16,7 @@ import {
   plural,
   sameFolder,
   withoutTrailingSeparators,
+  writeStderrLine,
 } from "../features/index.ts";
 import { type Blend, blendWords, readManifestInfo } from "../engine/index.ts";
 import {
@@ -243,7 +244,7 @@ async function warnIntervalChange(checkpoints: string, from: string | null, to: 
   const interval = (v: string) => readManifestInfo(join(checkpoints, v)).then((m) => m.interval, () => null);
   const [before, after] = await Promise.all([interval(from), interval(to)]);
   if (before === null || after === null || before === after) return;
-  console.error(
+  writeStderrLine(
     `warning: ${to} was trained on ${after} candles, ${from} on ${before}: serve now refuses ${before} ` +
       `windows (422); the bot must send ${after} candles, and retrain collects ${after} candles from now on`,
   );
@@ -262,7 +263,7 @@ async function noteBlendChange(checkpoints: string, from: string | null, to: str
   if (before === undefined || after === undefined || before?.weight === after?.weight) return;
   const serves = (b: Pick<Blend, "with" | "weight"> | null) =>
     b ? `a blend, ${blendWords(b)}` : "the network alone";
-  console.error(
+  writeStderrLine(
     `note: ${to} serves ${serves(after)}; ${from} served ${serves(before)}: serve's probabilities and ` +
       "/model/info's blend change with it",
   );
@@ -423,7 +424,7 @@ export function modelsCommand(): Command {
     await warnIntervalChange(checkpoints, from, to);
     await noteBlendChange(checkpoints, from, to);
     if (historyError) {
-      console.error(
+      writeStderrLine(
         `note: the rollback is done, but its history could not be updated (${historyError}); a later ` +
           "rollback still goes back past it",
       );

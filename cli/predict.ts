@@ -6,7 +6,7 @@ import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { CheckpointError, loadPredictor } from "../engine/index.ts";
-import { plural, withoutBom } from "../features/index.ts";
+import { plural, withoutBom, writeStderrLine } from "../features/index.ts";
 import { isBatchBody, parseBatchEnvelope, parseJsonText, predictBodies } from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
@@ -59,7 +59,7 @@ async function readBody(path: string): Promise<unknown> {
   try {
     // Typed at a terminal rather than piped in, the body ends with Ctrl-D: say so rather than wait in silence.
     if (path === STDIN && Deno.stdin.isTerminal()) {
-      console.error("reading the request body (JSON) from standard input; end it with Ctrl-D");
+      writeStderrLine("reading the request body (JSON) from standard input; end it with Ctrl-D");
     }
     text = path === STDIN ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(path);
   } catch (error) {

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
-import { ReportedError, shellWord } from "../features/index.ts";
+import { ReportedError, shellWord, writeStderrLine } from "../features/index.ts";
 import { configureHelp } from "./help.ts";
 import {
   aliasFlags,
@@ -156,8 +156,8 @@ export function assembleProgram(commands: readonly Command[]): Command {
 }
 
 function report(message: string, hint?: string): void {
-  console.error(`candlecast: ${message}`);
-  if (hint) console.error(`hint: ${hint}`);
+  writeStderrLine(`candlecast: ${message}`);
+  if (hint) writeStderrLine(`hint: ${hint}`);
 }
 
 /** Runs the CLI on `args` and returns the process exit code. */

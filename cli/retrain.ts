@@ -22,7 +22,7 @@ import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
-import { shellWord } from "../features/index.ts";
+import { shellWord, writeStderrLine } from "../features/index.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
@@ -160,7 +160,7 @@ export function retrainCommand(): Command {
             promoteIf,
             signal,
             // On a terminal only: cron (and a script reading --json) get the summary alone.
-            progress: Deno.stderr.isTerminal() ? (line) => console.error(line) : undefined,
+            progress: Deno.stderr.isTerminal() ? (line) => writeStderrLine(line) : undefined,
           }),
       ).catch(async (error) => {
         await appendLogLine(
@@ -171,7 +171,7 @@ export function retrainCommand(): Command {
       });
       // With --json stdout holds the one JSON document; the line people read goes to stderr (cron mails both).
       if (opts.json) {
-        console.error(outcome.summary);
+        writeStderrLine(outcome.summary);
         console.log(JSON.stringify(outcome.json, null, 2));
       } else {
         console.log(outcome.summary);

@@ -49,7 +49,7 @@ export {
 } from "./regular_file.ts";
 export { processUser } from "./process_user.ts";
 export { shellWord } from "./shell_word.ts";
-export { writeStderr } from "./stderr.ts";
+export { writeStderr, writeStderrLine } from "./stderr.ts";
 export {
   type BatchProgress,
   drawsInPlace,

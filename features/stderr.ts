@@ -17,3 +17,18 @@ export function writeStderr(text: string): void {
     // Lost, as console.error loses it: a progress line is never worth the run.
   }
 }
+
+/**
+ * One line of a notice, warning or error report on stderr, lost (not thrown) when stderr refuses it:
+ * `console.error` throws on a full disk (ENOSPC: `2>> cron.log` on a full /var), which turned a usage error's
+ * exit 2 into 1, and a SIGTERM to train into exit 1 with nothing saved (the signal handler's notice threw), and
+ * `retrain --json` writes its summary line before its document.
+ */
+export function writeStderrLine(text: string): void {
+  // Through console.error, not writeStderr: tests capture reports by replacing console.error.
+  try {
+    console.error(text);
+  } catch {
+    // Lost, as writeStderr loses progress: the exit code still says what happened.
+  }
+}

@@ -16,6 +16,7 @@ import {
   readTrainingCsv,
   sameInterval,
   terminalProgress,
+  writeStderrLine,
 } from "../../features/index.ts";
 import { MonitorTally, OutcomeJoiner, type TestScores } from "../../ml/monitor/index.ts";
 import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
@@ -236,7 +237,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
   // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
   const live = report.warnings.filter((w) => served === null || w.version === served);
   for (const w of report.warnings) {
-    console.error(
+    writeStderrLine(
       live.includes(w)
         ? `warning: ${w.message}`
         : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
@@ -246,7 +247,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     version: u.version,
     message: `${u.message}${neverJudged(series, dataInterval)}`,
   }));
-  for (const u of unjudged) console.error(`note: ${u.message}`);
+  for (const u of unjudged) writeStderrLine(`note: ${u.message}`);
   json({ ...facts, scored: { report, tests, latest, unjudged }, nothingToScore: null });
   if (opts.failOnWarning && live.length > 0) {
     throw new CommandError(count(live.length, "monitoring warning"), retrainHint(opts));

@@ -17,7 +17,7 @@ import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } f
 import { RetrainJson } from "./retrain/outcome.ts";
 import { keptIterationsText } from "../ml/baselines/index.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
-import { runRetrain } from "./retrain/run.ts";
+import { type RetrainOptions, runRetrain } from "./retrain/run.ts";
 import {
   candidateWindow,
   checkTrainStep,
@@ -100,6 +100,24 @@ function v1Manifest(fields: Record<string, unknown> = {}): string {
   });
 }
 
+/** A monthly run on `data` into `dir`'s store, nothing reachable to collect from (port 9). */
+function monthlyRun(dir: string, data: string, collect: boolean): RetrainOptions {
+  return {
+    mode: "monthly",
+    data,
+    checkpoints: join(dir, "checkpoints"),
+    collect,
+    baseUrl: "http://127.0.0.1:9",
+    holdoutDays: 3,
+    promoteIf: "not-worse",
+    f1Tolerance: 0,
+    loglossTolerance: 0,
+    keep: 5,
+    log: join(dir, "retrain.log"),
+    trainArgs: [],
+  };
+}
+
 Deno.test("retrain: a stop while the training CSV is read is said as a stop, not as a missing or bad file", async () => {
   // Read with retrain's signal, a big file's read ends at the stop (it ran to its end before): the stop's
   // rejection is not the file's fault ("no training CSV to extend" with --collect).
@@ -110,21 +128,7 @@ Deno.test("retrain: a stop while the training CSV is read is said as a stop, not
   stop.abort();
   for (const collect of [true, false]) {
     await assert.rejects(
-      runRetrain({
-        mode: "monthly",
-        data: join(dir, "data.csv"),
-        checkpoints: join(dir, "checkpoints"),
-        collect,
-        baseUrl: "http://127.0.0.1:9",
-        holdoutDays: 3,
-        promoteIf: "not-worse",
-        f1Tolerance: 0,
-        loglossTolerance: 0,
-        keep: 5,
-        log: join(dir, "retrain.log"),
-        trainArgs: [],
-        signal: stop.signal,
-      }),
+      runRetrain({ ...monthlyRun(dir, join(dir, "data.csv"), collect), signal: stop.signal }),
       (e) =>
         e instanceof InterruptedError &&
         e.message === "retrain stopped on request while reading the training CSV",
@@ -147,20 +151,7 @@ Deno.test("retrain: a training CSV a spreadsheet re-saved with ';' is named with
   await Deno.mkdir(join(dir, "checkpoints"));
   for (const collect of [true, false]) {
     await assert.rejects(
-      runRetrain({
-        mode: "monthly",
-        data,
-        checkpoints: join(dir, "checkpoints"),
-        collect,
-        baseUrl: "http://127.0.0.1:9",
-        holdoutDays: 3,
-        promoteIf: "not-worse",
-        f1Tolerance: 0,
-        loglossTolerance: 0,
-        keep: 5,
-        log: join(dir, "retrain.log"),
-        trainArgs: [],
-      }),
+      runRetrain(monthlyRun(dir, data, collect)),
       (e: Error & { hint?: string }) =>
         e.message === `${data}: its columns are separated by ';', not commas` &&
         /sed -i\.bak -e 's\/,\/\.\/g' -e 's\/;\/,\/g'/.test(e.hint ?? ""),

@@ -466,13 +466,32 @@ export interface Rollback {
  */
 export async function rollbackTarget(root: string): Promise<string | null> {
   try {
-    const history = await readHistory(root);
-    const from = await currentVersion(root);
-    for (const to of history.toReversed()) {
-      if (to !== from && isVersionName(to) && await hasVersion(root, to)) return to;
-    }
+    return (await previousVersion(root, await readHistory(root), await currentVersion(root)))?.to ?? null;
   } catch {
-    // no readable history, or no readable current: nothing to name
+    return null; // no readable history, or no readable current: nothing to name
+  }
+}
+
+/**
+ * The version a rollback returns to: the history's latest entry that is not `from` (current) and is still a
+ * complete version; `rest` is the history before it (what the history becomes), `gone` the entries skipped
+ * as deleted since. One walk for `rollback` and for `rollbackTarget` (models list, retrain --keep), so what is
+ * marked and spared is what a rollback would take.
+ */
+async function previousVersion(
+  root: string,
+  history: readonly string[],
+  from: string | null,
+): Promise<{ to: string; rest: string[]; gone: string[] } | null> {
+  const gone: string[] = [];
+  for (let i = history.length - 1; i >= 0; i--) {
+    const to = history[i];
+    if (to === from) continue;
+    if (!isVersionName(to) || !(await hasVersion(root, to))) {
+      gone.push(to); // deleted since: skip to the one before it
+      continue;
+    }
+    return { to, rest: history.slice(0, i), gone };
   }
   return null;
 }
@@ -483,25 +502,17 @@ export function rollback(root: string): Promise<Rollback> {
 }
 
 async function rollbackLocked(root: string): Promise<Rollback> {
-  const history = await readHistory(root);
   const from = await currentVersion(root);
-  const gone: string[] = [];
-  while (history.length > 0) {
-    const to = history.pop()!;
-    if (to === from) continue;
-    try {
-      await requireVersion(root, to);
-    } catch {
-      gone.push(to); // deleted since: skip to the one before it
-      continue;
-    }
+  const previous = await previousVersion(root, await readHistory(root), from);
+  if (previous !== null) {
+    const { to, rest, gone } = previous;
     await requireIntact(root, to); // damaged: say so rather than silently serve an older one
     await pointCurrent(root, to);
     // `current` has moved: the rollback is done. A history that cannot be written now (a full disk) still ends
     // in `to`, which is harmless: a later rollback skips a target equal to current, as after a crash between
     // these two steps. So it is said beside the rollback, not reported as a failure of a switch that happened
     // (exit 1 while serve loads `to`).
-    const historyError = await writeHistory(root, history).then(
+    const historyError = await writeHistory(root, rest).then(
       () => null,
       (error: unknown) => error instanceof Error ? error.message : String(error),
     );

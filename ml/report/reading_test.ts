@@ -14,6 +14,7 @@ import {
   trainingReport,
 } from "./index.ts";
 import { syntheticSummary } from "../../test/evaluation.ts";
+import { testManifest } from "../../test/manifest.ts";
 import { evaluationTables } from "../evaluate/index.ts";
 
 /** The y-axis tick labels of a line chart (right-anchored text), top to bottom as drawn. */
@@ -47,26 +48,9 @@ Deno.test("chart ticks state their values, with one number of decimals", () => {
 Deno.test("the training report's facts: one row per name, a split's cut dates as dates", () => {
   // The trial's version (v1_2026-12-05): two rows named "data", the second reading
   // "…, split.kind dates, split.validationStart 1640995200000, split.testStart 1672531200000".
-  const facts = trainingFacts({
-    parent: null,
-    candlecast_version: "test",
-    model_type: "transformer_lstm",
-    model_class: "TransformerLSTMModel",
-    data: {
-      path: "data/training_data.csv",
-      start: "2020-01-01T00:00:00.000Z",
-      end: "2023-12-31T23:00:00.000Z",
-      end_ms: 0,
-      interval: "1h",
-      symbols: {},
-      windows: { train: 1000, validation: 200, test: 200 },
-      skipped_missing_indicators: 0,
-      label_spans_gap: 0,
-      split: null,
-      since: null,
-    },
+  const facts = trainingFacts(testManifest({
+    modelType: "transformer_lstm",
     symbols: ["BTCUSDT"],
-    interval: "1h",
     hyperparameters: {
       model: { dModel: 32 },
       data: {
@@ -74,10 +58,8 @@ Deno.test("the training report's facts: one row per name, a split's cut dates as
         split: { kind: "dates", validationStart: 1640995200000, testStart: 1672531200000 },
       },
     },
-    backend: "wasm",
-    device: "cpu",
     training: { epochs_run: 6, best_epoch: 6, stop_reason: "epochs", seconds: 400 },
-  });
+  }));
   const names = facts.map(([name]) => name);
   assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `repeated: ${names.join(", ")}`);
   const split = facts.find(([, v]) => v.includes("split.kind"))?.[1] ?? "";

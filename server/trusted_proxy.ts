@@ -92,7 +92,9 @@ export function inRanges(address: string, ranges: readonly AddressRange[]): bool
 /**
  * The address a request from `peer` is counted against, given its `X-Forwarded-For` (null when absent):
  * `peer` itself unless it is one of `trusted`; else the header's right-most entry that is not trusted.
- * A header missing, empty, or with anything but a plain IP address (no port, no brackets) where it is read,
+ * An entry is an IP address, an IPv4 one with a port (`203.0.113.7:51234`, as Azure Application Gateway
+ * appends it) or an IPv6 one in brackets, with a port or without (`[2001:db8::1]:443`, `[2001:db8::1]`); the
+ * port is dropped (`forwardedEntryAddress`). A header missing, empty, or with anything else where it is read
  * gives `peer`: the proxy did not say who its client was, so the request counts against the proxy's own
  * address (one bucket for all such requests, as before this flag). Every entry trusted (a client on a proxy's
  * own host) gives the left-most, the address the first proxy saw.
@@ -109,13 +111,44 @@ export function forwardedClient(
   // proxy's few entries.
   for (let end = forwardedFor.length;;) {
     const comma = end === 0 ? -1 : forwardedFor.lastIndexOf(",", end - 1);
-    const entry = forwardedFor.slice(comma + 1, end).trim();
-    if (addressGroups(entry) === undefined && !isZoned(entry)) return peer;
+    const address = forwardedEntryAddress(forwardedFor.slice(comma + 1, end).trim());
+    if (address === undefined) return peer;
     // The left-most entry, every one trusted, is the address the first proxy saw.
-    if (!inRanges(entry, trusted) || comma < 0) return entry;
+    if (!inRanges(address, trusted) || comma < 0) return address;
     end = comma;
   }
 }
+
+/** A port as a URL or a socket address writes it: 0–65535, in decimal. */
+const isPort = (text: string) => /^\d{1,5}$/.test(text) && Number(text) <= 65535;
+
+/**
+ * The address an `X-Forwarded-For` entry names, without its port; undefined for anything else. IPv6 with a
+ * port only in brackets (RFC 3986's form, the one nginx's realip reads): unbracketed, `2001:db8::1:443` is
+ * itself an IPv6 address (`2001:db8:0:0:0:0:1:443`) and no rule could tell it from `2001:db8::1` on port 443,
+ * so it is read as the address it spells. That one is in the same /64, the rate limit's client, as the one
+ * its writer may have meant.
+ */
+export function forwardedEntryAddress(entry: string): string | undefined {
+  if (entry.startsWith("[")) {
+    const close = entry.indexOf("]");
+    const inner = entry.slice(1, close);
+    const rest = entry.slice(close + 1);
+    // Brackets are for IPv6 (a colon inside): `[203.0.113.7]` is no form any proxy writes.
+    const portOk = rest === "" || (rest.startsWith(":") && isPort(rest.slice(1)));
+    return close > 0 && inner.includes(":") && portOk ? address(inner) : undefined;
+  }
+  const colon = entry.indexOf(":");
+  // One colon: an IPv4 address and its port. More: an IPv6 address (above), read whole.
+  if (colon !== -1 && colon === entry.lastIndexOf(":")) {
+    const host = entry.slice(0, colon);
+    return isPort(entry.slice(colon + 1)) && ipv4Octets(host) !== undefined ? host : undefined;
+  }
+  return address(entry);
+}
+
+/** `text` when it is an IP address, a zoned IPv6 one included; undefined otherwise. */
+const address = (text: string) => addressGroups(text) !== undefined || isZoned(text) ? text : undefined;
 
 /** An IPv6 address with a zone id: an address (a client's link-local one), though never a trusted one. */
 const isZoned = (entry: string) =>

@@ -128,13 +128,49 @@ Deno.test("forwardedClient: a missing, empty or malformed header from a trusted 
       " ",
       ",",
       "unknown", // what some proxies write for an unknown client
-      "203.0.113.5:4711", // a port
-      "[2001:db8::7]",
+      "203.0.113.5:", // a colon without its port
+      "203.0.113.5:65536",
+      "203.0.113.5:-1",
+      "203.0.113.5:80:80",
+      "[203.0.113.5]", // brackets are for IPv6
+      "[203.0.113.5]:80",
+      "[2001:db8::7", // a bracket unclosed
+      "2001:db8::7]:80",
+      "[2001:db8::7]:",
+      "[2001:db8::7]:99999",
+      "[2001:db8::7]80",
+      "[2001:db8::7]:80, 10.0.0.2:x", // a trusted hop's entry unreadable
+      "[[2001:db8::7]]",
+      "[]:80",
       "203.0.113.5, ", // an empty entry where the proxy's own should be
       "203.0.113.5, garbage, 10.0.0.2", // malformed where the trusted hops' are read
       "010.0.0.1",
     ]
   ) assert.equal(forwardedClient("10.0.0.1", header, trusted), "10.0.0.1", JSON.stringify(header));
+});
+
+Deno.test("forwardedClient: an entry with a port, or an IPv6 one in brackets, names its address", () => {
+  // What real proxies write: Azure Application Gateway appends the client's port; IPv6 with a port is
+  // bracketed (RFC 3986), and some write the brackets without one. These counted against the proxy before.
+  const trusted = ranges("10.0.0.0/8", "2001:db8:ffff::/48");
+  assert.equal(forwardedClient("10.0.0.1", "203.0.113.7:51234", trusted), "203.0.113.7");
+  assert.equal(forwardedClient("10.0.0.1", "203.0.113.7:0", trusted), "203.0.113.7");
+  assert.equal(forwardedClient("10.0.0.1", "203.0.113.7:65535", trusted), "203.0.113.7");
+  assert.equal(forwardedClient("10.0.0.1", "[2001:db8::1]:443", trusted), "2001:db8::1");
+  assert.equal(forwardedClient("10.0.0.1", "[2001:db8::1]", trusted), "2001:db8::1");
+  assert.equal(forwardedClient("10.0.0.1", "[::ffff:203.0.113.7]:80", trusted), "::ffff:203.0.113.7");
+  // Trusted hops with ports are walked past like plain ones.
+  assert.equal(
+    forwardedClient(
+      "10.0.0.1",
+      "1.2.3.4:1, 203.0.113.7:51234, 10.0.0.2:443, [2001:db8:ffff::2]:8443",
+      trusted,
+    ),
+    "203.0.113.7",
+  );
+  // A bare IPv6 address with what looks like a port is read as the address it spells (eight groups).
+  assert.equal(forwardedClient("10.0.0.1", "2001:db8::1:443", trusted), "2001:db8::1:443");
+  assert.equal(forwardedClient("10.0.0.1", "[fe80::7%eth0]:80", trusted), "fe80::7%eth0");
 });
 
 Deno.test("forwardedClient: an untrusted peer is the client, whatever its header says", () => {

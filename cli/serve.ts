@@ -30,6 +30,7 @@ import {
   parseAddressRange,
   PredictionLog,
   probePort,
+  PROXY_HEADERS,
   RateLimiter,
   SharedMetrics,
   stdoutLog,
@@ -103,6 +104,11 @@ const ServeFlags = z.object({
     // None listed (an empty variable, `--trusted-proxies ""`) would trust nothing while seeming to be set.
     z.array(addressRange).min(1, "expected proxy addresses or CIDR ranges, e.g. 127.0.0.1 10.0.0.0/8 ::1")
       .optional(),
+  ),
+  // Header names are case-insensitive: `--proxy-header X-Forwarded-For` as it is written in a config.
+  proxyHeader: z.preprocess(
+    (v) => typeof v === "string" ? v.toLowerCase() : v,
+    z.enum(PROXY_HEADERS, { message: `expected ${PROXY_HEADERS.join(" or ")}` }).optional(),
   ),
   predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
   predictionsLogKeep: flag.nonNegativeInt().optional(),
@@ -229,9 +235,15 @@ export function serveCommand(): Command {
     )
     .option(
       "--trusted-proxies <addresses...>",
-      "reverse proxies (IP addresses or CIDR ranges, spaces or commas) whose X-Forwarded-For names the " +
-        "--rate-limit client: its right-most address that is not one of them; a request from one of them " +
-        "without a usable header counts against the proxy. Not given, the header is never read",
+      "reverse proxies (IP addresses or CIDR ranges, spaces or commas) whose X-Forwarded-For (or " +
+        "--proxy-header) names the --rate-limit client: its right-most address that is not one of them; a " +
+        "request from one of them without a usable header counts against the proxy. Not given, the header is " +
+        "never read",
+    )
+    .option(
+      "--proxy-header <name>",
+      "the header --trusted-proxies name the client in: x-forwarded-for (default; nginx, Caddy) or forwarded " +
+        "(RFC 7239: for=…); the other is never read, since a proxy passes it on as the client wrote it",
     )
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
@@ -260,6 +272,13 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
         `add --rate-limit <requests/s>, e.g. --rate-limit 5 ${example}`,
       );
     }
+  }
+  // A header with no proxy to believe it from is read from no one: said, like the flags above.
+  if (options.proxyHeader !== undefined && options.trustedProxies === undefined) {
+    throw new UsageError(
+      "--proxy-header was given without --trusted-proxies, so no request's header would be read",
+      `name the proxies that write it, e.g. --trusted-proxies 127.0.0.1 --proxy-header ${options.proxyHeader}`,
+    );
   }
 
   // Likewise the log's rotation without the log: the operator who sized it would find nothing written.
@@ -381,6 +400,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     maxClients: options.rateLimitClients,
     ipv6Prefix: options.rateLimitIpv6Prefix,
     trustedProxies: options.trustedProxies,
+    proxyHeader: options.proxyHeader,
   });
   let stopping = false;
   const app = createApp(store, {

@@ -555,7 +555,38 @@ Deno.test("serve --trusted-proxies: two clients behind one proxy get a bucket ea
   }
 });
 
-Deno.test("serve: a bad --trusted-proxies or --rate-limit-ipv6-prefix is a usage error, exit 2, naming it", async () => {
+Deno.test("serve --proxy-header forwarded: clients by RFC 7239's for=, a client's own X-Forwarded-For unread", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
+  const server = await startServe([
+    "--checkpoint",
+    join(dir, "current"),
+    "--rate-limit",
+    "0.1",
+    "--rate-limit-burst",
+    "1",
+    "--trusted-proxies",
+    "127.0.0.1,::1",
+    // As a config writes the header's name: names are case-insensitive.
+    "--proxy-header",
+    "Forwarded",
+  ]);
+  try {
+    const status = async (headers: Record<string, string>) => {
+      const res = await fetch(`${server.url}/model/info`, { headers });
+      await res.body?.cancel();
+      return res.status;
+    };
+    // No model: a request let through is 503; a refused one 429.
+    assert.equal(await status({ Forwarded: 'for="203.0.113.5:4711";proto=https' }), 503);
+    assert.equal(await status({ Forwarded: 'for="[2001:db8::9]"' }), 503, "another client behind the proxy");
+    assert.equal(await status({ Forwarded: "for=203.0.113.5", "X-Forwarded-For": "192.0.2.1" }), 429);
+    assert.equal((await server.stop("SIGTERM")).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve: a bad --trusted-proxies, --proxy-header or --rate-limit-ipv6-prefix is a usage error, exit 2, naming it", async () => {
   const refused = (...flags: string[]) =>
     refusedAtStart(["serve", "--checkpoint", "/nonexistent", "--rate-limit", "5", ...flags]);
   for (
@@ -593,6 +624,13 @@ Deno.test("serve: a bad --trusted-proxies or --rate-limit-ipv6-prefix is a usage
     assert.equal(code, 2, stderr);
     assert.match(stderr, new RegExp(`${flags[0]} was given without --rate-limit`));
   }
+  // --proxy-header: one of the two headers, and only with proxies to believe it from.
+  const header = await refused("--trusted-proxies", "127.0.0.1", "--proxy-header", "x-real-ip");
+  assert.equal(header.code, 2, header.stderr);
+  assert.match(header.stderr, /--proxy-header: expected x-forwarded-for or forwarded/);
+  const alone = await refused("--proxy-header", "forwarded");
+  assert.equal(alone.code, 2, alone.stderr);
+  assert.match(alone.stderr, /--proxy-header was given without --trusted-proxies/);
 });
 
 Deno.test("serve: a --reload-interval under 0.1 s is a usage error, exit 2, the bound in --help", async () => {

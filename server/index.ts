@@ -64,4 +64,4 @@ export {
   type RateLimitOptions,
 } from "./rate_limit.ts";
 export { DEFAULT_IPV6_PREFIX } from "./client_address.ts";
-export { type AddressRange, parseAddressRange } from "./trusted_proxy.ts";
+export { type AddressRange, parseAddressRange, PROXY_HEADERS, type ProxyHeader } from "./trusted_proxy.ts";

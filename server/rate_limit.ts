@@ -5,7 +5,7 @@
  *
  * A client is its remote address (`markRemoteAddress`, set by the listener), an IPv6 one's /64 (a site's
  * allocation, which one host can rotate through: `client_address.ts`; `ipv6Prefix` sets the bits); behind a
- * proxy in `trustedProxies`, the address its `X-Forwarded-For` names (`trusted_proxy.ts`). Not the bearer
+ * proxy in `trustedProxies`, the address its `proxyHeader` names (`trusted_proxy.ts`). Not the bearer
  * key: serve has one key (CANDLECAST_API_KEY), which every bot shares, so a bucket per key would be one bucket
  * for all of them, and the bot in a retry loop would spend the others' share; a client without the key is
  * limited too.
@@ -18,12 +18,14 @@ import type { MiddlewareHandler } from "hono";
 import { clientKey, DEFAULT_IPV6_PREFIX } from "./client_address.ts";
 import { HttpError } from "./errors.ts";
 import type { Sample } from "./metrics.ts";
-import { type AddressRange, forwardedClient } from "./trusted_proxy.ts";
+import { type AddressRange, forwardedClient, type ProxyHeader } from "./trusted_proxy.ts";
 
 /** Who a request's client is: the settings `clientOf` reads besides the request. */
 export interface ClientOptions {
-  /** Peers whose `X-Forwarded-For` names the client (`serve --trusted-proxies`); none by default. */
+  /** Peers whose `proxyHeader` names the client (`serve --trusted-proxies`); none by default. */
   readonly trustedProxies?: readonly AddressRange[];
+  /** The header those peers name it in (`serve --proxy-header`); `x-forwarded-for` by default. */
+  readonly proxyHeader?: ProxyHeader;
   /** Bits of an IPv6 address that are one client (`serve --rate-limit-ipv6-prefix`, 1–128; default 64). */
   readonly ipv6Prefix?: number;
 }
@@ -58,6 +60,7 @@ export class RateLimiter implements ClientOptions {
   readonly burst: number;
   readonly maxClients: number;
   readonly trustedProxies: readonly AddressRange[];
+  readonly proxyHeader: ProxyHeader;
   readonly ipv6Prefix: number;
   readonly #now: () => number;
   /** In order of last use (a used bucket is moved to the end), so the stalest are first. */
@@ -81,6 +84,7 @@ export class RateLimiter implements ClientOptions {
     this.rate = options.rate;
     this.burst = options.burst;
     this.trustedProxies = options.trustedProxies ?? [];
+    this.proxyHeader = options.proxyHeader ?? "x-forwarded-for";
     this.ipv6Prefix = ipv6Prefix;
     this.maxClients = Math.max(1, Math.floor(options.maxClients ?? DEFAULT_RATE_LIMIT_CLIENTS));
     this.#now = options.now ?? (() => performance.now());
@@ -169,7 +173,7 @@ export function markRemoteAddress(request: Request, address: string): void {
 
 /**
  * The client a request is counted against: its remote address, or when that is one of `trustedProxies` the
- * client its `X-Forwarded-For` names (`forwardedClient`; the header is not read otherwise), as a `clientKey`
+ * client its `proxyHeader` names (`forwardedClient`; the header is not read otherwise), as a `clientKey`
  * (an IPv4 address; an IPv6 one's network of `ipv6Prefix` bits, /64 by default, which one site holds; an
  * IPv4-mapped one as the IPv4 address); "unknown" for one that did not come through the listener
  * (`app.request()`), so such requests share one bucket.
@@ -178,9 +182,10 @@ export function clientOf(request: Request, options: ClientOptions = {}): string 
   const peer = remoteAddresses.get(request);
   if (peer === undefined) return "unknown";
   const trusted = options.trustedProxies ?? [];
+  const header = options.proxyHeader ?? "x-forwarded-for";
   const address = trusted.length === 0
     ? peer
-    : forwardedClient(peer, request.headers.get("x-forwarded-for"), trusted);
+    : forwardedClient(peer, request.headers.get(header), trusted, header);
   return clientKey(address, options.ipv6Prefix);
 }
 

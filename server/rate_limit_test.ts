@@ -28,6 +28,7 @@ function setup(options: {
   maxClients?: number;
   apiKey?: string;
   trustedProxies?: readonly AddressRange[];
+  proxyHeader?: "x-forwarded-for" | "forwarded";
   ipv6Prefix?: number;
 }) {
   const time = clock();
@@ -180,7 +181,33 @@ Deno.test("rate limit: behind a trusted proxy, each client X-Forwarded-For names
   // No usable header from the proxy: the proxy's own address, one bucket (a third "client").
   assert.equal(await status("10.0.0.1"), 200);
   assert.equal(await status("10.0.0.1", ""), 200);
-  assert.equal(await status("10.0.0.1", "203.0.113.5:4711"), 429, "malformed: the proxy's bucket, now empty");
+  assert.equal(
+    await status("10.0.0.1", "[203.0.113.5]:4711"),
+    429,
+    "malformed: the proxy's bucket, now empty",
+  );
+  // With a port (Azure Application Gateway's form): the client, whose bucket is empty, not the proxy's.
+  assert.equal(await status("10.0.0.1", "192.0.2.77:51234"), 200);
+  assert.equal(await status("10.0.0.1", "192.0.2.77:51235"), 200);
+  assert.equal(await status("10.0.0.1", "192.0.2.77:51236"), 429);
+});
+
+Deno.test("rate limit: with proxyHeader forwarded, RFC 7239's for= names the client, and X-Forwarded-For is not read", async () => {
+  const { app } = setup({ rate: 1, burst: 1, trustedProxies: trust("10.0.0.0/8"), proxyHeader: "forwarded" });
+  const status = async (headers: Record<string, string>) => {
+    const res = await app.request(predictFrom("10.0.0.1", headers));
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.equal(await status({ Forwarded: "for=203.0.113.5;proto=https" }), 200);
+  assert.equal(await status({ Forwarded: 'for="[2001:db8:cafe::17]:4711"' }), 200, "another client");
+  assert.equal(await status({ Forwarded: 'for="203.0.113.5:80", for=10.0.0.2' }), 429);
+  // A client's own X-Forwarded-For, which a proxy that writes Forwarded passes on, names no bucket.
+  assert.equal(await status({ Forwarded: "for=198.51.100.9", "X-Forwarded-For": "192.0.2.1" }), 200);
+  assert.equal(await status({ Forwarded: "for=198.51.100.9", "X-Forwarded-For": "192.0.2.2" }), 429);
+  // No Forwarded, or a hidden client: the proxy's own bucket.
+  assert.equal(await status({ "X-Forwarded-For": "192.0.2.3" }), 200);
+  assert.equal(await status({ Forwarded: "for=_hidden" }), 429);
 });
 
 Deno.test("rate limit: an untrusted peer's X-Forwarded-For is never read, so it cannot pick another bucket", async () => {

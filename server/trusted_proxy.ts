@@ -1,7 +1,8 @@
 /**
  * `serve --trusted-proxies`: behind a reverse proxy (nginx, Caddy) every request comes from the proxy's
  * address, so `--rate-limit` would put every client in one bucket. When the socket's peer is a proxy the
- * operator named, the client is read from the `X-Forwarded-For` the proxies built instead.
+ * operator named, the client is read from the header the proxies built instead: `X-Forwarded-For`, or RFC
+ * 7239's `Forwarded` with `--proxy-header forwarded` (one of them, never both: `PROXY_HEADERS`).
  *
  * The header is read from the right: each proxy appends the address it was connected from, so the entries
  * written by trusted proxies are at the end, and whatever the client sent itself is to their left. The first
@@ -9,12 +10,6 @@
  * "rightmost untrusted" rule): a client that sends `X-Forwarded-For: 1.2.3.4` gets `1.2.3.4, <its address>`
  * and is still counted as its address. The left-most entry is never taken on its own, since anyone can write
  * it. A peer that is not trusted is the client, and its header is never read.
- *
- * Only `X-Forwarded-For`, not RFC 7239's `Forwarded`: nginx and Caddy write the former (Caddy by default,
- * nginx with `$proxy_add_x_forwarded_for`) and pass a client's `Forwarded` on untouched, so reading it would
- * let any client behind them name its own bucket. One header, the one the proxy is told to write, is the only
- * one that can be trusted; `Forwarded`'s quoted, obfuscated and port-carrying forms would add parsing for no
- * proxy the deployment docs describe.
  */
 import { ipv4Octets, ipv6Groups, maskGroups } from "./client_address.ts";
 
@@ -90,33 +85,120 @@ export function inRanges(address: string, ranges: readonly AddressRange[]): bool
 }
 
 /**
- * The address a request from `peer` is counted against, given its `X-Forwarded-For` (null when absent):
- * `peer` itself unless it is one of `trusted`; else the header's right-most entry that is not trusted.
- * An entry is an IP address, an IPv4 one with a port (`203.0.113.7:51234`, as Azure Application Gateway
- * appends it) or an IPv6 one in brackets, with a port or without (`[2001:db8::1]:443`, `[2001:db8::1]`); the
- * port is dropped (`forwardedEntryAddress`). A header missing, empty, or with anything else where it is read
- * gives `peer`: the proxy did not say who its client was, so the request counts against the proxy's own
- * address (one bucket for all such requests, as before this flag). Every entry trusted (a client on a proxy's
- * own host) gives the left-most, the address the first proxy saw.
+ * The header a trusted proxy names its client in (`serve --proxy-header`): one, the operator's choice, never
+ * both. A proxy passes the other on as the client wrote it (nginx and Caddy write `X-Forwarded-For` and leave
+ * a client's `Forwarded` alone; HAProxy with `option forwarded` alone, the reverse), so reading whichever is
+ * present, or preferring one, would let a client name its own bucket behind some proxy. nginx's
+ * `real_ip_header` and Caddy's `client_ip_headers` are told the same way: the operator names it.
+ */
+export const PROXY_HEADERS = ["x-forwarded-for", "forwarded"] as const;
+export type ProxyHeader = typeof PROXY_HEADERS[number];
+
+/**
+ * The address a request from `peer` is counted against, given the value of its `header` (null when absent;
+ * several lines of it joined by commas, as `Headers.get` does): `peer` itself unless it is one of `trusted`;
+ * else the header's right-most entry that is not trusted.
+ *
+ * An `X-Forwarded-For` entry is an IP address, an IPv4 one with a port (`203.0.113.7:51234`, as Azure
+ * Application Gateway appends it) or an IPv6 one in brackets, with a port or without (`[2001:db8::1]:443`,
+ * `[2001:db8::1]`); the port is dropped (`forwardedEntryAddress`). A `Forwarded` element is RFC 7239's
+ * `for=…;proto=…;by=…`, of which `for` is read (`forwardedElementAddress`).
+ *
+ * A header missing, empty, or with anything else where it is read gives `peer`: the proxy did not say who its
+ * client was, so the request counts against the proxy's own address (one bucket for all such requests, as
+ * before this flag). So does a `Forwarded` hop whose client is `unknown` or obfuscated (`for=_hidden`): the
+ * walk stops there, since what is to its left was written by whoever the proxy would not name. Every entry
+ * trusted (a client on a proxy's own host) gives the left-most, the address the first proxy saw.
  */
 export function forwardedClient(
   peer: string,
-  forwardedFor: string | null,
+  value: string | null,
   trusted: readonly AddressRange[],
+  header: ProxyHeader = "x-forwarded-for",
 ): string {
-  if (forwardedFor === null || !inRanges(peer, trusted)) return peer;
+  if (value === null || !inRanges(peer, trusted)) return peer;
+  const forwarded = header === "forwarded";
   // Entry by entry from the right, up to the first untrusted one: what a client wrote to its left is never
   // looked at. Splitting the whole header cost every request, a refused one included, time in proportion to
   // it: 0.8 ms for the 64 kB Deno takes (a client behind Caddy may send that much), against 0.05 ms for a
   // proxy's few entries.
-  for (let end = forwardedFor.length;;) {
-    const comma = end === 0 ? -1 : forwardedFor.lastIndexOf(",", end - 1);
-    const address = forwardedEntryAddress(forwardedFor.slice(comma + 1, end).trim());
+  for (let end = value.length;;) {
+    // (lastIndexOf from -1 looks at index 0: at the start there is no comma left.)
+    const comma = forwarded
+      ? previousElementComma(value, end)
+      : end === 0
+      ? -1
+      : value.lastIndexOf(",", end - 1);
+    if (comma === undefined) return peer;
+    const entry = value.slice(comma + 1, end).trim();
+    const address = forwarded ? forwardedElementAddress(entry) : forwardedEntryAddress(entry);
     if (address === undefined) return peer;
     // The left-most entry, every one trusted, is the address the first proxy saw.
     if (!inRanges(address, trusted) || comma < 0) return address;
     end = comma;
   }
+}
+
+/**
+ * The index of the comma before `end` in a `Forwarded` value that is not inside a quoted string (-1: none;
+ * undefined: a quote left open). Walked from the right, like `X-Forwarded-For`, so what a client wrote to the
+ * left of its proxy's element is never parsed: its open quote cannot swallow the proxy's element (the
+ * "sabotage" a left-to-right parse allows). No escapes are followed: a `for` node never holds one, and a
+ * quoted string with a backslash is refused where it is read (`forwardedElementAddress`).
+ */
+function previousElementComma(value: string, end: number): number | undefined {
+  for (let i = end - 1; i >= 0; i--) {
+    if (value[i] === ",") return i;
+    if (value[i] === '"') {
+      i = value.lastIndexOf('"', i - 1);
+      if (i === -1) return undefined;
+    }
+  }
+  return -1;
+}
+
+/**
+ * One `name=value` pair of a `Forwarded` element (or none: RFC 7239 allows `;;`), then `;` or the end: a name
+ * is RFC 7230's token, a value a token or a quoted string. A quoted value with a backslash is not matched:
+ * nothing a proxy writes in one needs an escape.
+ */
+const PAIR = /[ \t]*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)=([!#$%&'*+.^_`|~0-9A-Za-z-]+|"[^"\\]*"))?[ \t]*(;|$)/y;
+/** RFC 7239 § 6.3's obfuscated identifier, of a node (`_hidden`) or of a port (`_p1`). */
+const OBFUSCATED = /^_[A-Za-z0-9._-]+$/;
+
+/**
+ * The client address one `Forwarded` element names in its `for` parameter, without its port; undefined when
+ * it names none: no `for` (a hop that did not say), two of them (RFC 7239 allows one), `for=unknown` or an
+ * obfuscated `_name`, or anything that is not RFC 7239's syntax: an IPv6 address in brackets, and quoted
+ * when it or a port is given (`for="[2001:db8:cafe::17]:4711"`, `for="192.0.2.43:47011"`).
+ */
+export function forwardedElementAddress(element: string): string | undefined {
+  let node: string | undefined;
+  PAIR.lastIndex = 0;
+  for (;;) {
+    const pair = PAIR.exec(element);
+    if (pair === null) return undefined;
+    const [, name, value, separator] = pair;
+    if (name?.toLowerCase() === "for") {
+      if (node !== undefined) return undefined;
+      node = value;
+    }
+    if (separator === "") break;
+  }
+  if (node === undefined) return undefined;
+  // A token cannot hold `:`, `[` or `]` (PAIR): an address in brackets, or one with a port, comes quoted.
+  const text = node.startsWith('"') ? node.slice(1, -1) : node;
+  const parts = /^(\[[^\]]*\]|[^:[\]]*)(?::(.*))?$/.exec(text);
+  if (parts === null) return undefined;
+  const [, name, port] = parts;
+  if (port !== undefined && !OBFUSCATED.test(port) && !isPort(port)) return undefined;
+  if (name.startsWith("[")) {
+    const inner = name.slice(1, -1);
+    return inner.includes(":") ? address(inner) : undefined;
+  }
+  // `unknown` and `_hidden`: the proxy would not say who its client was.
+  if (name.toLowerCase() === "unknown" || OBFUSCATED.test(name)) return undefined;
+  return ipv4Octets(name) === undefined ? undefined : name;
 }
 
 /** A port as a URL or a socket address writes it: 0–65535, in decimal. */

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { type AddressRange, forwardedClient, inRanges, parseAddressRange } from "./trusted_proxy.ts";
 
+/** `forwardedClient` reading `Forwarded` (`serve --proxy-header forwarded`). */
+const viaForwarded = (peer: string, value: string | null, trusted: readonly AddressRange[]) =>
+  forwardedClient(peer, value, trusted, "forwarded");
+
 function ranges(...texts: string[]): AddressRange[] {
   return texts.map((text) => {
     const range = parseAddressRange(text);
@@ -198,4 +202,99 @@ Deno.test("forwardedClient: a long header costs no more than its right-most entr
   // Every entry trusted: still the left-most, as before.
   assert.equal(forwardedClient("10.0.0.3", "10.0.0.9, 10.0.0.1 ,10.0.0.2", trusted), "10.0.0.9");
   assert.equal(forwardedClient("10.0.0.3", ",10.0.0.2", trusted), "10.0.0.3");
+});
+
+Deno.test("forwardedClient, Forwarded: RFC 7239's for= names the client, read from the right like X-Forwarded-For", () => {
+  const trusted = ranges("10.0.0.0/8", "2001:db8:ffff::/48");
+  // RFC 7239's own examples.
+  assert.equal(viaForwarded("10.0.0.1", "for=192.0.2.60;proto=http;by=203.0.113.43", trusted), "192.0.2.60");
+  assert.equal(viaForwarded("10.0.0.1", 'for="[2001:db8:cafe::17]:4711"', trusted), "2001:db8:cafe::17");
+  assert.equal(viaForwarded("10.0.0.1", 'For="[2001:db8:cafe::17]"', trusted), "2001:db8:cafe::17");
+  assert.equal(viaForwarded("10.0.0.1", 'for="192.0.2.43:47011"', trusted), "192.0.2.43");
+  assert.equal(viaForwarded("10.0.0.1", 'for="192.0.2.43"', trusted), "192.0.2.43");
+  assert.equal(viaForwarded("10.0.0.1", 'for="192.0.2.43:_p1"', trusted), "192.0.2.43");
+  assert.equal(viaForwarded("10.0.0.1", "proto=https; for=192.0.2.43 ;;by=_proxy", trusted), "192.0.2.43");
+  // Several elements, or several header lines (which Headers.get joins with ", "): the right-most untrusted.
+  assert.equal(
+    viaForwarded(
+      "10.0.0.1",
+      'for=198.51.100.1, for=192.0.2.43;proto=https, for="[2001:db8:ffff::2]:443"',
+      trusted,
+    ),
+    "192.0.2.43",
+  );
+  assert.equal(viaForwarded("10.0.0.1", "for=192.0.2.43, for=10.0.0.2", trusted), "192.0.2.43");
+  // A client's own element, with a comma and an open quote in it, is never parsed: it cannot swallow the
+  // element its proxy appended.
+  assert.equal(viaForwarded("10.0.0.1", 'for="198.51.100.1, x=", for=192.0.2.43', trusted), "192.0.2.43");
+  assert.equal(viaForwarded("10.0.0.1", 'for="[, for=192.0.2.43', trusted), "192.0.2.43");
+  // A quoted value with a comma or a semicolon inside, from a trusted hop, is one value.
+  assert.equal(viaForwarded("10.0.0.1", 'for=192.0.2.43, for=10.0.0.2;ext="a, b; c"', trusted), "192.0.2.43");
+  // Every hop trusted: the left-most.
+  assert.equal(viaForwarded("10.0.0.1", "for=10.0.0.9, for=10.0.0.2", trusted), "10.0.0.9");
+  // An untrusted peer's header is never read.
+  assert.equal(viaForwarded("203.0.113.5", "for=192.0.2.43", trusted), "203.0.113.5");
+});
+
+Deno.test("forwardedClient, Forwarded: an unknown or hidden client stops the walk; the request is the proxy's", () => {
+  const trusted = ranges("10.0.0.0/8");
+  for (
+    const header of [
+      "for=unknown",
+      "for=UNKNOWN",
+      "for=192.0.2.43, for=unknown", // not skipped to read what the hidden client wrote to its left
+      "for=192.0.2.43, for=_hidden",
+      'for=192.0.2.43, for="_hidden:_p1"',
+      'for=192.0.2.43, for="unknown:80"',
+    ]
+  ) assert.equal(viaForwarded("10.0.0.1", header, trusted), "10.0.0.1", header);
+});
+
+Deno.test("forwardedClient, Forwarded: a missing, empty or malformed element where it is read is the proxy's", () => {
+  const trusted = ranges("10.0.0.0/8");
+  for (
+    const header of [
+      null,
+      "",
+      "for=192.0.2.43, ", // an empty element where the proxy's own should be
+      "proto=https;by=10.0.0.2", // a hop that did not say for whom
+      "for=192.0.2.43;for=198.51.100.1", // for twice in one element
+      "for=[2001:db8::1]", // brackets and ports must be quoted
+      "for=192.0.2.43:80",
+      'for="2001:db8::1"', // an IPv6 address must be bracketed
+      'for="[192.0.2.43]"',
+      'for="192.0.2.43:99999"',
+      'for="192.0.2.43:"',
+      'for="[2001:db8::1]:"',
+      'for="[2001:db8::1',
+      'for="192.0.2.43', // a quote left open
+      'for=192.0.2.43"',
+      'for="192.0.2.43\\"',
+      'for="\\192.0.2.43"', // an escape, which no proxy needs
+      "for=192.0.2.43 proto=https",
+      "for =192.0.2.43",
+      "192.0.2.43", // X-Forwarded-For's form
+      "for=not-an-address",
+      "for=",
+      'for=""',
+      "for=192.0.2.43, for=10.0.0.2;x", // malformed where a trusted hop is read
+    ]
+  ) assert.equal(viaForwarded("10.0.0.1", header, trusted), "10.0.0.1", JSON.stringify(header));
+  // X-Forwarded-For is not read when Forwarded is the header, nor the reverse: each is a different value.
+  assert.equal(forwardedClient("10.0.0.1", "for=192.0.2.43", trusted), "10.0.0.1");
+});
+
+Deno.test("forwardedClient, Forwarded: a long header costs no more than its right-most elements", () => {
+  const header = 'for=1.2.3.4;ext="a, b", '.repeat(400_000) + "for=203.0.113.9, for=10.0.0.2";
+  const trusted = ranges("10.0.0.0/8");
+  let fastest = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    assert.equal(viaForwarded("10.0.0.3", header, trusted), "203.0.113.9");
+    fastest = Math.min(fastest, performance.now() - start);
+  }
+  assert.ok(
+    fastest < 10,
+    `${fastest.toFixed(1)} ms for a header whose client is its second element from the right`,
+  );
 });

@@ -72,6 +72,8 @@ export function workerArgs(options: ServeOptions): string[] {
   if (options.trustedProxies) {
     args.push("--trusted-proxies", options.trustedProxies.map((range) => range.text).join(","));
   }
+  // Else a worker would read X-Forwarded-For, which a proxy writing Forwarded passes on from the client.
+  if (options.proxyHeader) args.push("--proxy-header", options.proxyHeader);
   return args;
 }
 

@@ -53,6 +53,11 @@ Deno.test("workerArgs: every worker gets --trusted-proxies and --rate-limit-ipv6
   // Not given: not passed, so a worker reads no header, as the first process.
   assert.ok(!workerArgs({ ...base, rateLimit: 5 }).includes("--trusted-proxies"));
   assert.ok(!workerArgs({ ...base, rateLimit: 5 }).includes("--rate-limit-ipv6-prefix"));
+  // --proxy-header too: else a worker read X-Forwarded-For, which a proxy writing Forwarded passes on as the
+  // client wrote it.
+  const forwarded = workerArgs({ ...base, rateLimit: 5, trustedProxies: ranges, proxyHeader: "forwarded" });
+  assert.equal(forwarded[forwarded.indexOf("--proxy-header") + 1], "forwarded");
+  assert.ok(!args.includes("--proxy-header"));
 });
 
 Deno.test("startWorkers: a worker that fails to start is tried again with a back-off, and stop() ends the wait at once", async () => {

@@ -5,13 +5,13 @@ import {
   expandCsvPaths,
   lineProgress,
   parseCollectFlags,
-  protectedOutputProblem,
   runCollect,
   stopNotice,
   systemClock,
   ttyProgress,
 } from "./collect/index.ts";
 import { requireInput, requireOutputFile } from "./flags.ts";
+import { COLLECT_OUTPUT, protectedOutputProblem } from "./protected_output.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { drawsInPlace, processUser, refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
@@ -104,7 +104,7 @@ export function collectCommand(): Command {
         );
       }
       const protectedOutput = there &&
-        protectedOutputProblem(options.output, there, processUser()?.uid ?? null);
+        protectedOutputProblem(options.output, there, processUser()?.uid ?? null, COLLECT_OUTPUT);
       if (protectedOutput) throw protectedOutput;
       // What a Ctrl-C does depends on where the run is: while it waits for another collect's lock, nothing
       // is written.

@@ -35,6 +35,7 @@ import { recordFileHash } from "../ml/checkpoints/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "./errors.ts";
 import { parseFlags, requireOutputFile } from "./flags.ts";
 import { requireCheckpoint } from "./checkpoint_flag.ts";
+import { EXPORT_OUTPUT, refuseProtectedOutput } from "./protected_output.ts";
 
 const ExportFlags = z.object({
   checkpoint: z.string().min(1, "expected a checkpoint folder"),
@@ -262,6 +263,9 @@ export function exportCommand(): Command {
       requireOutputFile("--output", options.output, "trading_model.onnx");
       await refuseVersionFileOutput(options.output, options.checkpoint);
       await refuseNonOnnxOverwrite(options.output);
+      // A re-export renames the new model over the old file: one its owner made read-only, or another user's
+      // in a shared folder (/opt/bot), was replaced, the other user's becoming this user's.
+      await refuseProtectedOutput(options.output, EXPORT_OUTPUT);
       // Replacing an ONNX file is allowed (a re-export), but said: "wrote" read as if the path had been free.
       const replaced = pathKind(options.output) === "file";
       console.log(exportLine(await runExport(options), replaced));

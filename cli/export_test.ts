@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CLASSES, FEATURE_COUNT, FEATURE_NAMES } from "../features/index.ts";
 import { initBackend } from "../ml/runtime/backend.ts";
 import { sha256Hex, writeVersion } from "../ml/checkpoints/index.ts";
@@ -10,7 +10,7 @@ import { runOnnx } from "../test/onnx.ts";
 import type { Preprocessor } from "../engine/preprocessor.ts";
 import { exportLine, runExport } from "./export.ts";
 import { testManifest } from "../test/manifest.ts";
-import { DENO_RUN, runCandlecast } from "../test/cli.ts";
+import { DENO_RUN, MAIN, runCandlecast } from "../test/cli.ts";
 
 const LOOKBACK = 8;
 
@@ -411,4 +411,121 @@ Deno.test("export's line says a blended version's file serves the blend, and che
     "replaced m.onnx (38 KiB): TransformerLSTMModel v4_2026-12-04, matches the trained model to 1.6e-7 on " +
       "ONNX Runtime",
   );
+});
+
+Deno.test({
+  name:
+    "export refuses to replace an --output its owner made read-only (chmod 444), root too (exit 2, untouched)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast_export_readonly_" });
+    try {
+      const version = join(dir, "v1_2024-05-05");
+      await Deno.mkdir(version);
+      await writeTinyVersion(version);
+      const onnx = join(dir, "trading_model.onnx");
+      await Deno.writeTextFile(onnx, "the model the bot runs");
+      await Deno.chmod(onnx, 0o444);
+      // Before: exit 0, the file replaced by the rename (the folder allowed it), keeping mode 444.
+      const refused = await cli("export", "--checkpoint", version, "--output", onnx);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.equal(
+        refused.stderr,
+        `candlecast: --output: ${onnx} is read-only (mode 444); export writes the model by replacing it, and ` +
+          `does not replace a file its owner protected\nhint: chmod u+w ${onnx} to let export replace it, or ` +
+          "choose another --output\n",
+      );
+      assert.equal(await Deno.readTextFile(onnx), "the model the bot runs");
+      await Deno.chmod(onnx, 0o644);
+      assert.equal((await cli("export", "--checkpoint", version, "--output", onnx)).code, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** Users that exist nowhere, for a run as another user than the owner of the file it is given. */
+const [EXPORTER, OWNER] = [64011, 64012];
+
+/**
+ * Whether this test can run candlecast as a user who is not root: as root, with setpriv, and the checkout and
+ * its node_modules readable by that user (CI clones into `mktemp -d`'s 0700 folder, which they are not).
+ */
+const runsAsAnotherUser = Deno.build.os === "linux" && Deno.uid() === 0 &&
+  (() => {
+    try {
+      return new Deno.Command("setpriv", {
+        args: [
+          `--reuid=${EXPORTER}`,
+          `--regid=${EXPORTER}`,
+          "--clear-groups",
+          "sh",
+          "-c",
+          'test -r "$1" && test -r "$2"',
+          "sh",
+          MAIN,
+          join(dirname(MAIN), "node_modules", "onnxruntime-node", "package.json"),
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).outputSync().success;
+    } catch {
+      return false;
+    }
+  })();
+
+Deno.test({
+  name:
+    "export run by one user refuses to replace another user's --output only they may write (exit 2, theirs still)",
+  ignore: !runsAsAnotherUser,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast_export_owner_" });
+    try {
+      // A shared folder (/opt/bot, writable by both): the rename of a re-export needs only its permission.
+      await Deno.chmod(dir, 0o777);
+      const version = join(dir, "v1_2024-05-05");
+      await Deno.mkdir(version);
+      await writeTinyVersion(version);
+      const onnx = join(dir, "trading_model.onnx");
+      await Deno.writeTextFile(onnx, "the other user's model");
+      await Deno.chown(onnx, OWNER, OWNER);
+      await Deno.chmod(onnx, 0o644);
+      const home = join(dir, "home");
+      await Deno.mkdir(home);
+      await Deno.chown(home, EXPORTER, EXPORTER);
+      const child = await new Deno.Command("setpriv", {
+        args: [
+          `--reuid=${EXPORTER}`,
+          `--regid=${EXPORTER}`,
+          "--clear-groups",
+          Deno.execPath(),
+          ...DENO_RUN,
+          "--allow-all",
+          MAIN,
+          "export",
+          "--checkpoint",
+          version,
+          "--output",
+          onnx,
+        ],
+        env: { HOME: home, DENO_DIR: join(home, "deno"), NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(child.stderr);
+      // Before: exit 0, and the file was the exporter's (uid 64011), its owner left unable to write it.
+      assert.equal(child.code, 2, stderr);
+      assert.equal(
+        stderr,
+        `candlecast: --output: ${onnx} belongs to another user (uid ${OWNER}) and only its owner may write it ` +
+          "(mode 644); export writes the model by replacing it, which would take the file from its owner\n" +
+          "hint: run export as that user, or choose another --output\n",
+      );
+      const info = await Deno.stat(onnx);
+      assert.equal(info.uid, OWNER);
+      assert.equal(await Deno.readTextFile(onnx), "the other user's model");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -58,7 +58,6 @@ import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts"
 export { IntervalSchema, isBinanceSymbol, parseCollectFlags } from "./options.ts";
 export type { CollectOptions, CsvFile, Window } from "./options.ts";
 export { expandCsvPaths } from "./csv_files.ts";
-export { protectedOutputProblem } from "./protected_output.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";

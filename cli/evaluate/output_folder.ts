@@ -14,24 +14,29 @@ import {
   LockBusyError,
   lockFile,
   pathKind,
+  processUser,
   writeFilesAtomic,
 } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
+import { EVALUATE_OUTPUT, refuseProtectedOutput } from "../protected_output.ts";
 
 /**
  * Refuses an `--output-dir` that is a model version (writing report.html there replaces the version's own,
  * whose hash its manifest records: `models promote`, `rollback` and every `retrain` would then refuse the
  * version) or that holds a report.html or predictions.csv no evaluation wrote (none of its evaluation files
- * beside it), then
- * takes the folder's lock (`.evaluate.lock` in it, removed at release) for the run; the caller releases it
- * (`using`).
+ * beside it), or whose evaluation files the run must leave as they are (`protectedOutputProblem`: read-only,
+ * or another user's that only its owner may write; `uid` is the process's), then takes the folder's lock
+ * (`.evaluate.lock` in it, removed at release) for the run; the caller releases it (`using`).
  *
  * @example
  * ```ts
  * using _claim = await claimOutputFolder("evaluation");
  * ```
  */
-export async function claimOutputFolder(dir: string): Promise<HeldLock> {
+export async function claimOutputFolder(
+  dir: string,
+  uid: number | null = processUser()?.uid ?? null,
+): Promise<HeldLock> {
   if (pathKind(join(dir, "manifest.json")) === "file") {
     throw new UsageError(
       `--output-dir: ${dir} is a model version; evaluate's report.html would replace the version's own ` +
@@ -52,6 +57,12 @@ export async function claimOutputFolder(dir: string): Promise<HeldLock> {
         "run would replace it; nothing was run",
       `choose another --output-dir, or move that ${foreign} away`,
     );
+  }
+  // Every evaluation file the run may replace or remove (a complete run removes the partial ones): one its
+  // owner made read-only, or another user's in a shared folder, was replaced at the run's end, the other
+  // user's becoming this user's. Refused now, before the training, as collect and export refuse theirs.
+  for (const name of [...EVALUATION_FILES, ...PARTIAL_FILES]) {
+    await refuseProtectedOutput(join(dir, name), EVALUATE_OUTPUT, uid);
   }
   // Inside the folder (made now, as the run would at its end): a lock beside it would litter the folder above.
   const path = join(dir, ".evaluate.lock");
@@ -130,6 +141,9 @@ export async function writeEvaluation(
   if (!beside) { for (const name of PARTIAL_FILES) await rm(join(dir, name), { force: true }); }
   return { jsonPath, reportPath, predictionsPath, beside };
 }
+
+/** What a complete evaluation writes. */
+const EVALUATION_FILES = ["evaluation.json", "report.html", "predictions.csv"] as const;
 
 /** What an interrupted re-run writes beside a complete evaluation, rather than over it. */
 const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html", "predictions.partial.csv"] as const;

@@ -65,3 +65,67 @@ Deno.test("evaluate's --output-dir: a model version or a foreign report.html or 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "evaluate's --output-dir: an evaluation file its owner made read-only, or another user's only they may write, is refused before the run",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "candlecast-evaluate-protected-" });
+    try {
+      const out = join(root, "evaluation");
+      await Deno.mkdir(out);
+      await Deno.writeTextFile(join(out, "evaluation.json"), "{}");
+      await Deno.writeTextFile(join(out, "report.html"), "an earlier evaluation");
+      for (const name of ["evaluation.json", "report.html"]) await Deno.chmod(join(out, name), 0o644);
+      // Files this process made, judged as another user's: a uid that is neither root nor their owner.
+      const me = Deno.uid()!;
+      const other = me + 1;
+      // Before: a shared folder let user 1000 replace user 1001's 644 report.html at the run's end: it became 1000's.
+      await assert.rejects(claimOutputFolder(out, other), (e: Error) => {
+        assert.ok(e instanceof UsageError);
+        assert.equal(
+          e.message,
+          `--output-dir: ${
+            join(out, "evaluation.json")
+          } belongs to another user (uid ${me}) and only its owner ` +
+            "may write it (mode 644); evaluate replaces (or removes) the evaluation files in the folder with its " +
+            "own, which would take the file from its owner",
+        );
+        assert.equal(e.hint, "run evaluate as that user, or choose another --output-dir");
+        return true;
+      });
+      // A partial file an interrupted run left is removed by a complete one: refused alike.
+      await Deno.chmod(join(out, "evaluation.json"), 0o664);
+      await Deno.chmod(join(out, "report.html"), 0o664);
+      await Deno.writeTextFile(join(out, "predictions.partial.csv"), "x\n");
+      await Deno.chmod(join(out, "predictions.partial.csv"), 0o644);
+      await assert.rejects(
+        claimOutputFolder(out, other),
+        /predictions\.partial\.csv belongs to another user/,
+      );
+      await Deno.chmod(join(out, "predictions.partial.csv"), 0o664);
+      // Group-writable, they are shared: claimed. Root's run keeps the owner, so it is let through too.
+      (await claimOutputFolder(out, other)).release();
+      (await claimOutputFolder(out, 0)).release();
+      // Read-only is refused for everyone, root too (judged by the mode, not by access()).
+      await Deno.chmod(join(out, "report.html"), 0o444);
+      for (const uid of [me, 0]) {
+        await assert.rejects(claimOutputFolder(out, uid), (e: Error) => {
+          assert.ok(e instanceof UsageError);
+          assert.match(e.message, /report\.html is read-only \(mode 444\); evaluate replaces/);
+          assert.match(e.hint ?? "", /^chmod u\+w .*report\.html to let evaluate replace it/);
+          return true;
+        });
+      }
+      assert.equal(await Deno.readTextFile(join(out, "report.html")), "an earlier evaluation");
+      assert.deepEqual(
+        (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort(),
+        ["evaluation.json", "predictions.partial.csv", "report.html"],
+        "no lock left behind by a refused claim",
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

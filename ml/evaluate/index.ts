@@ -53,6 +53,7 @@ export {
   intervalWords,
   judge,
   minimumBlocks,
+  NOT_JUDGED_VERDICT,
   signedDifference,
   tooFewBlocks,
 } from "./verdict.ts";

@@ -5,7 +5,7 @@ import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
 import type { FitReport, FoldData } from "./learner.ts";
 import { inSampleFolds, summarize } from "./summary.ts";
-import { IN_SAMPLE_VERDICT, minimumBlocks, verdictOf } from "./verdict.ts";
+import { IN_SAMPLE_VERDICT, minimumBlocks, NOT_JUDGED_VERDICT, verdictOf } from "./verdict.ts";
 import { evaluationTables } from "./tables.ts";
 import { walkForward } from "./walk_forward.ts";
 import { logProbabilities, softmaxRows } from "../metrics/index.ts";
@@ -105,8 +105,10 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.equal(s.bootstrap.blocks, 2);
   // Before 28aac4d the percentile interval from 2 blocks excluded zero and the verdict read "better" from one
   // week; the t interval (one degree of freedom) is wide by itself now, and the rule holds either way.
-  assert.equal(s.verdict.log_loss, "no clear difference");
-  assert.equal(s.verdict.macro_f1, "no clear difference");
+  // And evaluation.json says so too: it read "no clear difference", a finding, beside the lines' "Not judged".
+  assert.equal(s.verdict.log_loss, NOT_JUDGED_VERDICT);
+  assert.equal(s.verdict.macro_f1, NOT_JUDGED_VERDICT);
+  assert.equal(NOT_JUDGED_VERDICT, "not judged: too few blocks");
   const text = s.verdict.lines.join("\n");
   assert.match(text, /Only 2 blocks of 96 candles: too few to tell a difference at 95 % \(at least 6/);
   // Not "does not beat the best baseline", which read as a finding from two blocks.
@@ -117,6 +119,8 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.doesNotMatch(text, /does not beat/);
   const table = evaluationTables(s).find((t) => t.id === "bootstrap")!;
   assert.ok(table.notes.some((n) => n.startsWith("Only 2 blocks")));
+  // The table's verdict column (the terminal's and report.html's) reads the same word, for every baseline.
+  assert.ok(table.rows.every((r) => r[3] === NOT_JUDGED_VERDICT), JSON.stringify(table.rows));
   // Three weeks are 6 blocks: judged.
   const three = await outcomesOf(3, skilled());
   const t = summarize(three.series, three.outcomes, { ...SUMMARY_OPTIONS, resamples: 200 });

@@ -122,7 +122,8 @@ export interface SymbolScores {
 export interface Verdict {
   /**
    * "better", "worse" or "no clear difference", from the bootstrap interval over every fold (the one the
-   * tables show); IN_SAMPLE_VERDICT when any fold is in-sample.
+   * tables show); NOT_JUDGED_VERDICT when that interval stands on too few blocks (the lines' "Not judged");
+   * IN_SAMPLE_VERDICT when any fold is in-sample.
    */
   readonly log_loss: string;
   readonly macro_f1: string;

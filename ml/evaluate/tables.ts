@@ -16,6 +16,7 @@ import {
   foldList,
   IN_SAMPLE_VERDICT,
   judge,
+  NOT_JUDGED_VERDICT,
   servedRuleWords,
   signedDifference,
   tooFewBlocks,
@@ -328,7 +329,7 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
   const reading = (d: Interval) => {
     if (s.in_sample) return IN_SAMPLE_VERDICT;
     const judged = judge(d.low, d.high, true, enough);
-    return judged === "no clear difference" ? judged : `blend ${judged}`;
+    return judged === "better" || judged === "worse" ? `blend ${judged}` : judged;
   };
   const row = (
     name: string,
@@ -354,7 +355,7 @@ function blendTable(s: EvaluationSummary, b: BlendSummary): Table {
       (s.in_sample
         ? `reading: "${IN_SAMPLE_VERDICT}", as ${foldList(s.in_sample.folds)} had been seen in training.`
         : `reading: "no clear difference" where the interval spans 0${
-          enough ? "" : " or, as here, the blocks are too few"
+          enough ? "" : `; "${NOT_JUDGED_VERDICT}" where, as here, the blocks are too few to judge from`
         }.`),
       `Each learner's calibrated probabilities (${b.with}'s by a temperature fit on the fold's validation ` +
       `windows, ${

@@ -1,7 +1,7 @@
 /**
  * The plain-words verdict on the model against the best baseline: a word per metric from the bootstrap
- * interval ("no clear difference" when too few blocks stand behind it; no verdict on folds the model had
- * seen), the lines that say so, and the backtest's line.
+ * interval (NOT_JUDGED_VERDICT when too few blocks stand behind it; no verdict on folds the model had seen),
+ * the lines that say so, and the backtest's line.
  */
 import { plural } from "../../features/index.ts";
 import { feePercent } from "./backtest.ts";
@@ -11,6 +11,13 @@ import type { DecisionRule } from "../../engine/index.ts";
 
 /** The verdict's word when the folds are in-sample. */
 export const IN_SAMPLE_VERDICT = "in-sample: not evidence";
+
+/**
+ * The verdict's word when the test windows span too few bootstrap blocks to tell a difference
+ * (`enoughBlocks`): the lines say "Not judged", and evaluation.json said "no clear difference", which a script
+ * read as a finding of no difference.
+ */
+export const NOT_JUDGED_VERDICT = "not judged: too few blocks";
 
 /**
  * The fewest bootstrap blocks that can tell a difference at `level`. Blocks are the independent units of
@@ -27,9 +34,12 @@ export function enoughBlocks(b: Pick<BootstrapResult, "blocks" | "level">): bool
   return b.blocks >= minimumBlocks(b.level);
 }
 
-/** "better", "worse" or "no clear difference" from an interval of a difference (`betterBelow`: log-loss). */
+/**
+ * "better", "worse" or "no clear difference" from an interval of a difference (`betterBelow`: log-loss);
+ * NOT_JUDGED_VERDICT, whatever the interval, when it stands on too few blocks (`enough` false).
+ */
 export function judge(low: number, high: number, betterBelow: boolean, enough = true): string {
-  if (!enough) return "no clear difference";
+  if (!enough) return NOT_JUDGED_VERDICT;
   if (betterBelow ? high < 0 : low > 0) return "better";
   if (betterBelow ? low > 0 : high < 0) return "worse";
   return "no clear difference";

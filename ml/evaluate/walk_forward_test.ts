@@ -143,7 +143,7 @@ Deno.test({
     assert.ok(summary.bootstrap.blocks < 6, `${summary.bootstrap.blocks} blocks`);
     assert.equal(summary.verdict.lines.length, 5);
     assert.match(summary.verdict.lines[2], /^Only \d+ blocks of 96 candles: too few to tell a difference/);
-    assert.equal(summary.verdict.log_loss, "no clear difference");
+    assert.equal(summary.verdict.log_loss, "not judged: too few blocks");
     // JSON-safe: no typed arrays left inside.
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(summary)).backtest.curves.model.equity.at(-1));
   },

@@ -238,8 +238,14 @@ Deno.test("the blend's table says what its difference subtracts and which sign i
     )!;
   assert.deepEqual(tableOf(6).rows.map((r) => r.at(-1)), ["blend better", "blend better"]);
   const few = tableOf(2);
-  assert.deepEqual(few.rows.map((r) => r.at(-1)), ["no clear difference", "no clear difference"]);
-  assert.ok(few.notes.some((n) => n.includes("or, as here, the blocks are too few")));
+  assert.deepEqual(few.rows.map((r) => r.at(-1)), [
+    "not judged: too few blocks",
+    "not judged: too few blocks",
+  ]);
+  assert.ok(
+    few.notes.some((n) => n.includes('"not judged: too few blocks" where, as here, the blocks are too few')),
+    few.notes.join("\n"),
+  );
   // A checkpoint that had seen the folds: half the blend is its in-sample probabilities. Before, "blend better"
   // beside a bootstrap table whose every row read "in-sample: not evidence".
   const label = summary.folds[0].label;

@@ -29,7 +29,10 @@ export function monitorCommand(): Command {
     .option("--checkpoints <dir>", "where the model versions are stored", DEFAULTS.checkpoints)
     .option(
       "--fail-on-warning",
-      "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no longer served get a note",
+      "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no " +
+        "longer served get a note. A failure exits 1 too: a warning's run ends with 'candlecast: N monitoring " +
+        "warning(s)' (then a hint) on stderr and, with --json, prints its document (verdict.status \"warning\"); a failure's " +
+        "prints none",
     )
     .option(
       "--json",

@@ -1,12 +1,23 @@
 /**
  * `candlecast collect`: candles from a source (Binance REST, the C# export, an OHLCV CSV) merged into the
  * training CSV of SPEC §2 with indicators over each symbol's whole history, then a summary. A Binance
- * failure or a Ctrl-C still writes every candle fetched before it, then fails the command.
+ * failure or a Ctrl-C still writes every candle fetched before it, then fails the command. The candles come
+ * from `gather.ts`; this module merges, checks and writes them, and re-exports what `../collect.ts` needs.
+ *
+ * @example The C# bot's export merged into a training CSV, on the real clock, without a progress bar
+ * ```ts
+ * import { runCollect, silentProgress, systemClock } from "./index.ts";
+ *
+ * const report = await runCollect(
+ *   { source: "json", jsonPath: "cli/collect/testdata/candle_export.json", output: "/tmp/training.csv" },
+ *   { clock: systemClock, progress: silentProgress, print: console.log }, // print: the summary's lines
+ * );
+ * console.log(report.collected, report.summaries.map((s) => s.symbol)); // 160 [ "BTCUSDT", "ETHUSDT" ]
+ * ```
  */
 import { stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import {
-  addMonths,
   assertFeaturesFit,
   assertValidSeries,
   type CandleSeries,
@@ -14,11 +25,8 @@ import {
   describeOwner,
   fillMissingIndicators,
   type Grid,
-  gridOf,
   type HeldLock,
   inferGrid,
-  type Interval,
-  inTimeOrder,
   LockBusyError,
   lockFile,
   lockPathFor,
@@ -38,21 +46,14 @@ import {
   writtenFile,
 } from "../../features/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
-import {
-  BinanceClient,
-  type BinanceError,
-  DEFAULT_RETRY_POLICY,
-  type RetryPolicy,
-} from "./binance_client.ts";
-import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
-import type { Clock } from "./clock.ts";
-import { readCsharpExport } from "./csharp_export.ts";
+import type { BinanceError } from "./binance_client.ts";
+import type { CollectEnv, CollectStage } from "./env.ts";
+import { gather } from "./gather.ts";
 import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
-import type { CollectOptions, Window } from "./options.ts";
-import { checkUtcGrid, refuseMixedIntervals, refuseOtherInterval, remarkReordered } from "./grid_checks.ts";
-import { describeCsvFiles, readCsvFiles, remarkSymbols } from "./csv_files.ts";
-import { closedOnly, emptyWindowError, indicatorsOverFile, selectWindow } from "./file_window.ts";
-import type { Progress } from "./progress.ts";
+import type { CollectOptions } from "./options.ts";
+import { checkUtcGrid, refuseMixedIntervals } from "./grid_checks.ts";
+import { describeCsvFiles, remarkSymbols } from "./csv_files.ts";
+import { indicatorsOverFile } from "./file_window.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
 export { IntervalSchema, isBinanceSymbol, parseCollectFlags } from "./options.ts";
@@ -61,36 +62,8 @@ export { expandCsvPaths } from "./csv_files.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./binance_client.ts";
-
-export interface CollectEnv {
-  clock: Clock;
-  progress: Progress;
-  /** Where the summary goes (stdout in the CLI). */
-  print: (text: string) => void;
-  /** Overrides of the retry/rate-limit policy (tests shorten the waits). */
-  retry?: Partial<RetryPolicy>;
-  /** How long to wait for another collect holding the output (default OUTPUT_LOCK_WAIT_MS). */
-  lockWaitMs?: number;
-  /**
-   * Ctrl-C: fetching stops (a request in flight is dropped), every candle fetched before is merged and written
-   * as a finished run would, and the run then fails with an InterruptedError (exit 130) saying so. Pressed while
-   * it waits for another collect's lock on the output, it ends the wait and writes nothing.
-   */
-  signal?: AbortSignal;
-  /** Told where the run is, for what a Ctrl-C pressed now will do (`stopNotice`). */
-  stage?: (stage: CollectStage) => void;
-}
-
-/** Where a run is: what a Ctrl-C pressed now leads to depends on it. */
-export interface CollectStage {
-  /**
-   * `gathering`: fetching or reading the source; `waiting`: for another collect's lock on the output, a wait a
-   * Ctrl-C ends writing nothing; `writing`: merging into the output and writing it, which a Ctrl-C lets finish.
-   */
-  step: "gathering" | "waiting" | "writing";
-  /** Candles in hand so far (during a Binance fetch, those fetched until now). */
-  candles: number;
-}
+export type { CollectEnv, CollectStage } from "./env.ts";
+export { klineRequest } from "./gather.ts";
 
 /**
  * The line said the moment Ctrl-C is pressed (before the run sees it) at `stage`: what the run will now do with
@@ -121,25 +94,6 @@ export interface CollectReport {
   requests: number;
   /** Candles read from the source in this run. */
   collected: number;
-}
-
-/** Candles from the source, before merging. */
-interface Gathered {
-  series: CandleSeries[];
-  /** True when the source brings its own indicators (the C# export): keep them, compute only the gaps. */
-  ownIndicators: boolean;
-  grid: Grid | null;
-  requests: number;
-  failures: BinanceError[];
-  /** The symbols the exchange failed on: their summary is the failure, not "no closed candles". */
-  failedSymbols?: ReadonlySet<string>;
-  /**
-   * Per symbol, a file's closed candles when a window was typed: those the output lacks are read for the
-   * indicators' warm-up (before the window, and in gaps between it and rows already there), never written.
-   */
-  fileCandles?: ReadonlyMap<string, CandleSeries>;
-  /** The symbol whose fetch Ctrl-C stopped: with no candle yet, it is one of those not fetched, not one without. */
-  interruptedSymbol?: string;
 }
 
 /**
@@ -368,182 +322,6 @@ function mergeOrExplain(existing: CandleSeries | undefined, incoming: CandleSeri
       `${output}: ${error.message}`,
       'write to another --output, or have the bot export each candle\'s open time as "t"',
     );
-  }
-}
-
-async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathered> {
-  switch (options.source) {
-    case "binance":
-      return await gatherBinance(options, env);
-    case "json": {
-      // One rule for file sources: a symbol's candles sorted by "t" and verbatim repeats dropped, with a note,
-      // as a CSV's rows are (they were refused at the first candle out of order, the CSV's sorted); two
-      // different candles at one "t" are refused naming both.
-      const all = (await readCsharpExport(options.jsonPath)).map((s) => {
-        const ordered = inTimeOrder(s, (i) => `${options.jsonPath}: ${s.symbol} candles[${i}]`);
-        remarkReordered(`${options.jsonPath}: ${s.symbol}`, ordered, env.print, "candle");
-        return ordered.series;
-      });
-      refuseOtherInterval(options.interval, all, options.jsonPath);
-      return {
-        ...fileWindow(all, options.interval, options.window, options.jsonPath, env),
-        ownIndicators: true,
-        grid: gridFor(options.interval),
-        requests: 0,
-        failures: [],
-      };
-    }
-    case "csv": {
-      const all = await readCsvFiles(options.files, options.interval, env.print);
-      return {
-        ...fileWindow(all, options.interval, options.window, describeCsvFiles(options.files), env),
-        ownIndicators: false,
-        grid: gridFor(options.interval),
-        requests: 0,
-        failures: [],
-      };
-    }
-  }
-}
-
-/**
- * A file's closed candles cut to the window typed (all of them without one), by the rule binance fetches by,
- * the file's other candles kept for the indicators' warm-up; a window that selects nothing is an error.
- */
-function fileWindow(
-  all: CandleSeries[],
-  interval: Interval | undefined,
-  window: Window | undefined,
-  path: string,
-  env: CollectEnv,
-): Pick<Gathered, "series" | "fileCandles"> {
-  // An empty file is "holds no candles" (runCollect), whatever the window.
-  if (all.every((s) => s.length === 0)) return { series: all };
-  const now = env.clock.now();
-  const closed = closedOnly(all, interval, now);
-  for (const line of closed.dropped) env.print(`${path}: ${line}`);
-  if (closed.series.every((s) => s.length === 0)) {
-    throw new CommandError(
-      `${path} has no closed candles: every one opens too late to have closed by ${utc(now)} UTC`,
-      "check the file's open times (ms since the epoch, UTC), or collect it once its candles have closed",
-    );
-  }
-  if (window === undefined) return { series: closed.series };
-  all = closed.series;
-  const request = klineRequest(window, now);
-  const flag = window.kind === "latest" ? "--limit" : window.kind === "months" ? "--months" : "--start-date";
-  const cut = all.map((s) => selectWindow(s, request, flag, path));
-  if (cut.every((c) => c.length === 0)) throw emptyWindowError(path, describeWindow(window, now), all);
-  // A symbol the window selects nothing of, beside others it does: said with its span and left out, since
-  // runCollect's "no closed candles for <file>" would be untrue of a symbol whose candles all closed.
-  const kept: number[] = [];
-  cut.forEach((c, k) => {
-    const s = all[k];
-    if (c.length > 0 || s.length === 0) return void kept.push(k);
-    env.print(
-      `${path}: ${s.symbol} has no candles in ${describeWindow(window, now)}; it holds ${
-        utc(s.openTime[0])
-      } → ${utc(s.openTime[s.length - 1])} UTC`,
-    );
-  });
-  return {
-    series: kept.map((k) => cut[k]),
-    fileCandles: new Map(kept.map((k) => [all[k].symbol, all[k]])),
-  };
-}
-
-/** "2024-01-01 → 2024-02-01 (UTC, the end exclusive)": a window, as the user typed it, for messages. */
-function describeWindow(window: Window, now: number): string {
-  switch (window.kind) {
-    case "latest":
-      return `the latest ${plural(window.count, "candle")}`;
-    case "months":
-      return `the last ${plural(window.months, "month")} (from ${utc(addMonths(now, -window.months))} UTC)`;
-    case "dates":
-      return `${window.startDate} → ${window.endDate ?? "its end"} (UTC${
-        window.endDate ? ", the end exclusive" : ""
-      })`;
-  }
-}
-
-const gridFor = (interval: CollectOptions["interval"] | undefined) => (interval ? gridOf(interval) : null);
-
-async function gatherBinance(
-  options: Extract<CollectOptions, { source: "binance" }>,
-  env: CollectEnv,
-): Promise<Gathered> {
-  const now = env.clock.now();
-  const request = klineRequest(options.window, now);
-  const policy = { ...DEFAULT_RETRY_POLICY, ...env.retry };
-  const client = new BinanceClient(
-    options.baseUrl,
-    env.clock,
-    policy,
-    (m) => env.progress.notice(m),
-    env.signal,
-  );
-  const series: CandleSeries[] = [];
-  const failures: BinanceError[] = [];
-  const failedSymbols = new Set<string>();
-  let interruptedSymbol: string | undefined;
-  let before = 0; // candles of the symbols already fetched
-  for (const symbol of options.symbols) {
-    if (env.signal?.aborted) break;
-    env.progress.start(symbol, expectedCandles(request, options.interval, now));
-    const fetched = await fetchSymbol(
-      client,
-      symbol,
-      options.interval,
-      request,
-      now,
-      (n, requests) => {
-        env.stage?.({ step: "gathering", candles: before + n });
-        env.progress.update(n, requests);
-      },
-    );
-    env.progress.done(fetched.series.length, fetched.requests);
-    series.push(fetched.series);
-    before += fetched.series.length;
-    if (fetched.error?.kind === "interrupted") {
-      interruptedSymbol = symbol;
-      break;
-    }
-    if (fetched.error) {
-      failures.push(fetched.error);
-      failedSymbols.add(symbol);
-      // A rejected symbol says nothing about the others; a failing exchange or network does.
-      if (fetched.error.kind !== "rejected") break;
-    }
-  }
-  return {
-    series,
-    ownIndicators: false,
-    grid: gridOf(options.interval),
-    requests: client.requests,
-    failures,
-    failedSymbols,
-    interruptedSymbol,
-  };
-}
-
-/** The window as open times, against `now` (which also decides which candles are closed). */
-export function klineRequest(window: Window, now: number): KlineRequest {
-  switch (window.kind) {
-    case "latest":
-      return { kind: "latest", count: window.count };
-    case "months":
-      return { kind: "range", start: addMonths(now, -window.months), end: Infinity };
-    case "dates": {
-      const start = Date.parse(window.startDate + "T00:00:00Z");
-      if (start > now) {
-        throw new UsageError(
-          `--start-date: ${window.startDate} is in the future`,
-          "give a day on or before today (UTC)",
-        );
-      }
-      const end = window.endDate ? Date.parse(window.endDate + "T00:00:00Z") : Infinity;
-      return { kind: "range", start, end };
-    }
   }
 }
 

@@ -1,0 +1,218 @@
+/**
+ * The first step of a collect: candles from the source named (Binance REST, the C# export, OHLCV CSV files),
+ * closed ones only, cut to the window typed, before anything is merged or written (`runCollect`, index.ts).
+ */
+import {
+  addMonths,
+  type CandleSeries,
+  type Grid,
+  gridOf,
+  type Interval,
+  inTimeOrder,
+  plural,
+} from "../../features/index.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import { BinanceClient, type BinanceError, DEFAULT_RETRY_POLICY } from "./binance_client.ts";
+import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
+import { readCsharpExport } from "./csharp_export.ts";
+import { describeCsvFiles, readCsvFiles } from "./csv_files.ts";
+import type { CollectEnv } from "./env.ts";
+import { closedOnly, emptyWindowError, selectWindow } from "./file_window.ts";
+import { refuseOtherInterval, remarkReordered } from "./grid_checks.ts";
+import type { CollectOptions, Window } from "./options.ts";
+import { utc } from "./summary.ts";
+
+/** Candles from the source, before merging. */
+export interface Gathered {
+  series: CandleSeries[];
+  /** True when the source brings its own indicators (the C# export): keep them, compute only the gaps. */
+  ownIndicators: boolean;
+  grid: Grid | null;
+  requests: number;
+  failures: BinanceError[];
+  /** The symbols the exchange failed on: their summary is the failure, not "no closed candles". */
+  failedSymbols?: ReadonlySet<string>;
+  /**
+   * Per symbol, a file's closed candles when a window was typed: those the output lacks are read for the
+   * indicators' warm-up (before the window, and in gaps between it and rows already there), never written.
+   */
+  fileCandles?: ReadonlyMap<string, CandleSeries>;
+  /** The symbol whose fetch Ctrl-C stopped: with no candle yet, it is one of those not fetched, not one without. */
+  interruptedSymbol?: string;
+}
+
+export async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathered> {
+  switch (options.source) {
+    case "binance":
+      return await gatherBinance(options, env);
+    case "json": {
+      // One rule for file sources: a symbol's candles sorted by "t" and verbatim repeats dropped, with a note,
+      // as a CSV's rows are (they were refused at the first candle out of order, the CSV's sorted); two
+      // different candles at one "t" are refused naming both.
+      const all = (await readCsharpExport(options.jsonPath)).map((s) => {
+        const ordered = inTimeOrder(s, (i) => `${options.jsonPath}: ${s.symbol} candles[${i}]`);
+        remarkReordered(`${options.jsonPath}: ${s.symbol}`, ordered, env.print, "candle");
+        return ordered.series;
+      });
+      refuseOtherInterval(options.interval, all, options.jsonPath);
+      return {
+        ...fileWindow(all, options.interval, options.window, options.jsonPath, env),
+        ownIndicators: true,
+        grid: gridFor(options.interval),
+        requests: 0,
+        failures: [],
+      };
+    }
+    case "csv": {
+      const all = await readCsvFiles(options.files, options.interval, env.print);
+      return {
+        ...fileWindow(all, options.interval, options.window, describeCsvFiles(options.files), env),
+        ownIndicators: false,
+        grid: gridFor(options.interval),
+        requests: 0,
+        failures: [],
+      };
+    }
+  }
+}
+
+/**
+ * A file's closed candles cut to the window typed (all of them without one), by the rule binance fetches by,
+ * the file's other candles kept for the indicators' warm-up; a window that selects nothing is an error.
+ */
+function fileWindow(
+  all: CandleSeries[],
+  interval: Interval | undefined,
+  window: Window | undefined,
+  path: string,
+  env: CollectEnv,
+): Pick<Gathered, "series" | "fileCandles"> {
+  // An empty file is "holds no candles" (runCollect), whatever the window.
+  if (all.every((s) => s.length === 0)) return { series: all };
+  const now = env.clock.now();
+  const closed = closedOnly(all, interval, now);
+  for (const line of closed.dropped) env.print(`${path}: ${line}`);
+  if (closed.series.every((s) => s.length === 0)) {
+    throw new CommandError(
+      `${path} has no closed candles: every one opens too late to have closed by ${utc(now)} UTC`,
+      "check the file's open times (ms since the epoch, UTC), or collect it once its candles have closed",
+    );
+  }
+  if (window === undefined) return { series: closed.series };
+  all = closed.series;
+  const request = klineRequest(window, now);
+  const flag = window.kind === "latest" ? "--limit" : window.kind === "months" ? "--months" : "--start-date";
+  const cut = all.map((s) => selectWindow(s, request, flag, path));
+  if (cut.every((c) => c.length === 0)) throw emptyWindowError(path, describeWindow(window, now), all);
+  // A symbol the window selects nothing of, beside others it does: said with its span and left out, since
+  // runCollect's "no closed candles for <file>" would be untrue of a symbol whose candles all closed.
+  const kept: number[] = [];
+  cut.forEach((c, k) => {
+    const s = all[k];
+    if (c.length > 0 || s.length === 0) return void kept.push(k);
+    env.print(
+      `${path}: ${s.symbol} has no candles in ${describeWindow(window, now)}; it holds ${
+        utc(s.openTime[0])
+      } → ${utc(s.openTime[s.length - 1])} UTC`,
+    );
+  });
+  return {
+    series: kept.map((k) => cut[k]),
+    fileCandles: new Map(kept.map((k) => [all[k].symbol, all[k]])),
+  };
+}
+
+/** "2024-01-01 → 2024-02-01 (UTC, the end exclusive)": a window, as the user typed it, for messages. */
+function describeWindow(window: Window, now: number): string {
+  switch (window.kind) {
+    case "latest":
+      return `the latest ${plural(window.count, "candle")}`;
+    case "months":
+      return `the last ${plural(window.months, "month")} (from ${utc(addMonths(now, -window.months))} UTC)`;
+    case "dates":
+      return `${window.startDate} → ${window.endDate ?? "its end"} (UTC${
+        window.endDate ? ", the end exclusive" : ""
+      })`;
+  }
+}
+
+const gridFor = (interval: CollectOptions["interval"] | undefined) => (interval ? gridOf(interval) : null);
+
+async function gatherBinance(
+  options: Extract<CollectOptions, { source: "binance" }>,
+  env: CollectEnv,
+): Promise<Gathered> {
+  const now = env.clock.now();
+  const request = klineRequest(options.window, now);
+  const policy = { ...DEFAULT_RETRY_POLICY, ...env.retry };
+  const client = new BinanceClient(
+    options.baseUrl,
+    env.clock,
+    policy,
+    (m) => env.progress.notice(m),
+    env.signal,
+  );
+  const series: CandleSeries[] = [];
+  const failures: BinanceError[] = [];
+  const failedSymbols = new Set<string>();
+  let interruptedSymbol: string | undefined;
+  let before = 0; // candles of the symbols already fetched
+  for (const symbol of options.symbols) {
+    if (env.signal?.aborted) break;
+    env.progress.start(symbol, expectedCandles(request, options.interval, now));
+    const fetched = await fetchSymbol(
+      client,
+      symbol,
+      options.interval,
+      request,
+      now,
+      (n, requests) => {
+        env.stage?.({ step: "gathering", candles: before + n });
+        env.progress.update(n, requests);
+      },
+    );
+    env.progress.done(fetched.series.length, fetched.requests);
+    series.push(fetched.series);
+    before += fetched.series.length;
+    if (fetched.error?.kind === "interrupted") {
+      interruptedSymbol = symbol;
+      break;
+    }
+    if (fetched.error) {
+      failures.push(fetched.error);
+      failedSymbols.add(symbol);
+      // A rejected symbol says nothing about the others; a failing exchange or network does.
+      if (fetched.error.kind !== "rejected") break;
+    }
+  }
+  return {
+    series,
+    ownIndicators: false,
+    grid: gridOf(options.interval),
+    requests: client.requests,
+    failures,
+    failedSymbols,
+    interruptedSymbol,
+  };
+}
+
+/** The window as open times, against `now` (which also decides which candles are closed). */
+export function klineRequest(window: Window, now: number): KlineRequest {
+  switch (window.kind) {
+    case "latest":
+      return { kind: "latest", count: window.count };
+    case "months":
+      return { kind: "range", start: addMonths(now, -window.months), end: Infinity };
+    case "dates": {
+      const start = Date.parse(window.startDate + "T00:00:00Z");
+      if (start > now) {
+        throw new UsageError(
+          `--start-date: ${window.startDate} is in the future`,
+          "give a day on or before today (UTC)",
+        );
+      }
+      const end = window.endDate ? Date.parse(window.endDate + "T00:00:00Z") : Infinity;
+      return { kind: "range", start, end };
+    }
+  }
+}

@@ -20,7 +20,17 @@ export * from "./engineer.ts";
 export * from "./labels.ts";
 export * from "./scaler.ts";
 export * from "./windows.ts";
-export * from "./training_csv.ts";
+export {
+  NotTrainingCsvError,
+  readTrainingCsv,
+  SeparatedTrainingCsvError,
+  sortedBySymbol,
+  TRAINING_CSV_HEADER,
+  trainingCsvChunks,
+  trainingCsvText,
+  writeTrainingCsv,
+} from "./training_csv.ts";
+export * from "./training_csv_splice.ts";
 export * from "./ohlcv_csv.ts";
 export { misreadOpenTime, openTimesToMs } from "./open_time.ts";
 export * from "./intervals.ts";

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptySeries } from "./candles.ts";
-import { scanTrainingCsv, trainingCsvText, writeTrainingCsvSpliced } from "./training_csv.ts";
+import { trainingCsvText } from "./training_csv.ts";
+import { scanTrainingCsv, writeTrainingCsvSpliced } from "./training_csv_splice.ts";
 
 function series(symbol: string, rows: number, price: number) {
   const s = emptySeries(symbol, rows);

@@ -8,7 +8,7 @@
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { candleAt, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
+import { candleAt, CLASSES, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
@@ -256,10 +256,17 @@ export function curlLines(base: string, request: string): string[] {
   ];
 }
 
-/** What the curl lines above do, checked: the short demo fails loudly if the served model does not answer. */
-async function selfCheck(base: string, requestPath: string): Promise<void> {
+/** What the self-check reads of a /predict answer: the class it names (SPEC §4); the rest is only printed. */
+const PredictAnswerSchema = z.object({ prediction: z.enum(CLASSES) }).loose();
+
+/**
+ * What the curl lines above do, checked: the short demo fails loudly if the served model does not answer. An
+ * answer that is not SPEC §4's JSON (a body of `null`, a page that is not JSON) is that failure too, said as
+ * such: it was read untyped, and failed as a TypeError or SyntaxError reported as a bug in candlecast.
+ */
+export async function selfCheck(base: string, requestPath: string): Promise<void> {
   const health = await fetch(`${base}/health`);
-  const healthBody = await health.json();
+  const healthBody: unknown = await health.json().catch(() => "(not JSON)");
   console.log(`GET /health → ${health.status} ${JSON.stringify(healthBody)}`);
   const body = await Deno.readTextFile(requestPath);
   const predict = await fetch(`${base}/predict`, {
@@ -267,12 +274,9 @@ async function selfCheck(base: string, requestPath: string): Promise<void> {
     headers: { "content-type": "application/json" },
     body,
   });
-  const prediction = await predict.json();
+  const prediction: unknown = await predict.json().catch(() => "(not JSON)");
   console.log(`POST /predict → ${predict.status} ${JSON.stringify(prediction)}`);
-  if (
-    health.status !== 200 || predict.status !== 200 ||
-    !["UP", "DOWN", "SIDEWAYS"].includes(prediction.prediction)
-  ) {
+  if (health.status !== 200 || predict.status !== 200 || !PredictAnswerSchema.safeParse(prediction).success) {
     throw new CommandError("the demo's served model did not answer /health and /predict as documented");
   }
 }

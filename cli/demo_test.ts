@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { curlLines, demoKlines, demoServeOf, step } from "./demo.ts";
+import { curlLines, demoKlines, demoServeOf, selfCheck, step } from "./demo.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
 import { DENO_RUN, dryParse, MAIN } from "../test/cli.ts";
@@ -183,4 +183,39 @@ Deno.test("demo prints the serve command it runs: one worker, its batch, reload 
   assert.equal(value("--reload-interval"), String(options.reloadInterval));
   assert.equal(value("--predictions-log"), join("demo", "predictions.jsonl"));
   assert.equal(options.predictionsLog, value("--predictions-log"));
+});
+
+Deno.test("demo's self-check refuses a /predict answer that is not SPEC §4's JSON as a failure, not a crash", async () => {
+  const dir = await Deno.makeTempDir();
+  const request = join(dir, "request.json");
+  await Deno.writeTextFile(request, "{}");
+  const answers = ["null", "<html>maintenance</html>", '{"prediction":"MAYBE"}', '{"prediction":"UP"}'];
+  let answer = "";
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new URL(req.url).pathname === "/health"
+        ? Response.json({ status: "UP" })
+        : new Response(answer, { headers: { "content-type": "application/json" } }),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const log = console.log;
+  console.log = () => {};
+  try {
+    for (const body of answers.slice(0, -1)) {
+      answer = body;
+      await assert.rejects(
+        selfCheck(base, request),
+        (e) =>
+          e instanceof CommandError && /did not answer \/health and \/predict as documented/.test(e.message),
+        body,
+      );
+    }
+    answer = answers[answers.length - 1];
+    await selfCheck(base, request); // a documented answer passes
+  } finally {
+    console.log = log;
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

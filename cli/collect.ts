@@ -6,6 +6,7 @@ import {
   lineProgress,
   parseCollectFlags,
   runCollect,
+  SOURCES,
   stopNotice,
   systemClock,
   ttyProgress,
@@ -31,7 +32,7 @@ export function collectCommand(): Command {
         "indicators' warm-up, so the rows written get the values the whole file gives them.",
     )
     .addOption(
-      new Option("--source <source>", "where candles come from").choices(["binance", "json", "csv"]).default(
+      new Option("--source <source>", "where candles come from").choices(SOURCES).default(
         "binance",
       ),
     )

@@ -9,7 +9,10 @@ import { UsageError } from "../errors.ts";
 import { flag, parseFlags, splitList } from "../flags.ts";
 import { type Interval, INTERVALS } from "../../features/index.ts";
 
-export type Source = "binance" | "json" | "csv";
+/** Where candles come from; commander's `.choices()` holds the flag to these, and `parseCollectFlags` checks
+ * again since it is exported to callers commander does not stand in front of. */
+export const SOURCES = ["binance", "json", "csv"] as const;
+export type Source = typeof SOURCES[number];
 
 /** Which closed candles to fetch: the latest N, from a UTC day (to an exclusive one), or the last N months. */
 export type Window =
@@ -264,7 +267,14 @@ const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase(
  * another source or a bad value throws a UsageError.
  */
 export function parseCollectFlags(raw: Record<string, unknown>, given: ReadonlySet<string>): CollectOptions {
-  const source = raw.source as Source;
+  const parsedSource = z.enum(SOURCES).safeParse(raw.source);
+  if (!parsedSource.success) {
+    throw new UsageError(
+      `--source: expected one of ${SOURCES.join(", ")}, got ${JSON.stringify(raw.source) ?? "nothing"}`,
+      "run 'candlecast collect --help' for the flags and their defaults",
+    );
+  }
+  const source = parsedSource.data;
   for (const name of given) {
     const only = ONLY_FOR[name];
     if (only === undefined || only === source) continue;

@@ -139,3 +139,8 @@ Deno.test("collect flags: --source csv needs --symbol unless the file name carri
     false,
   ]);
 });
+
+Deno.test("collect flags: a --source outside binance, json and csv is a usage error, not an undefined source", () => {
+  refused({ source: "kraken" }, /--source: expected one of binance, json, csv, got "kraken"/);
+  refused({ source: undefined }, /--source: expected one of binance, json, csv, got nothing/);
+});

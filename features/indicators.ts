@@ -112,14 +112,21 @@ export interface Stochastic {
   d: Float64Array;
 }
 
-/** Simple moving average over `period` values of `values`, defined where all of them are; into `out`. */
+/**
+ * Simple moving average over `period` values of `values`, defined where all of them are; into `out`. The running
+ * sum is TA-Lib's (TA_INT_SMA): the new value added, the mean taken, then the oldest value subtracted. Adding and
+ * subtracting in the other order rounds differently: slowK/slowD were up to 2.6e-13 off TA-Lib's on 561 of the
+ * fixtures' 583 candles (inside their 1e-9 tolerance, but every other indicator here is TA-Lib's to the bit).
+ */
 function sma(values: Float64Array, period: number, firstValid: number, out: Float64Array): Float64Array {
   out.fill(NaN);
   let sum = 0;
   for (let i = firstValid; i < values.length; i++) {
     sum += values[i];
-    if (i - firstValid >= period) sum -= values[i - period];
-    if (i - firstValid >= period - 1) out[i] = sum / period;
+    if (i - firstValid >= period - 1) {
+      out[i] = sum / period;
+      sum -= values[i - period + 1];
+    }
   }
   return out;
 }

@@ -56,19 +56,46 @@ export function dataLines(d: Dataset, fineTune = false, interval: string | null 
 /**
  * A note where some symbols have no test (or validation) windows while others do: series that do not overlap
  * in time leave one symbol wholly before the common cut, and the test figures, metrics.json and the report then
- * speak of the other symbols only, which nothing said.
+ * speak of the other symbols only, which nothing said. A symbol with no window at all (a pair listed days ago,
+ * its candles inside the indicators' warm-up) gets its own note saying why: it was told it had no validation
+ * and no test windows "(the split's dates are common to every symbol)", which was not the reason.
  */
-export function missingSymbolNotes(d: Pick<Dataset, "symbols">): string[] {
-  return (["validation", "test"] as const).flatMap((k) => {
-    const without = d.symbols.filter((s) => s[k] === 0).map((s) => s.symbol);
-    const within = d.symbols.filter((s) => s[k] > 0).map((s) => s.symbol);
+export function missingSymbolNotes(d: Pick<Dataset, "symbols" | "lookback" | "horizon">): string[] {
+  const windowless = (s: Dataset["symbols"][number]) => s.train + s.validation + s.test === 0;
+  const used = d.symbols.filter((s) => !windowless(s));
+  if (used.length === 0) return [];
+  const splitNotes = (["validation", "test"] as const).flatMap((k) => {
+    const without = used.filter((s) => s[k] === 0).map((s) => s.symbol);
+    const within = used.filter((s) => s[k] > 0).map((s) => s.symbol);
     if (without.length === 0 || within.length === 0) return [];
     return [
       `  note: ${without.join(", ")} ${without.length === 1 ? "has" : "have"} no ${k} windows (the split's ` +
       `dates are common to every symbol): the ${k} scores cover ${within.join(", ")} only`,
     ];
   });
+  const span = d.lookback + d.horizon;
+  const emptyNotes = d.symbols.filter(windowless).map((s) => {
+    const why = s.skipped > 0
+      ? `its ${n(s.skipped)} candidate ${
+        s.skipped === 1 ? "window holds" : "windows hold"
+      } candles still in ` +
+        `the indicators' warm-up: a symbol needs ${WARM_UP} candles of it (EMA(50)'s) before its first window ` +
+        `of lookback ${d.lookback} + horizon ${d.horizon}, ${
+          WARM_UP + span
+        } candles where collect computed them`
+      : s.gapped > 0
+      ? `candles are missing before the label candle of each of its ${n(s.gapped)} windows`
+      : `a window takes lookback ${d.lookback} + horizon ${d.horizon} = ${span} candles`;
+    return `  note: ${s.symbol} gave no windows (${
+      n(s.candles)
+    } candles; ${why}): it is neither trained on ` +
+      "nor scored; collect more of its candles";
+  });
+  return [...splitNotes, ...emptyNotes];
 }
+
+/** Candles before EMA(50), the slowest indicator, has a value when collect computes it (TA-Lib's lookback). */
+const WARM_UP = 49;
 
 /** Said only when it happened: most series have no outage inside a label's few candles. */
 function gappedNote(gapped: number): string {

@@ -101,17 +101,64 @@ Deno.test("train notes a validation or test split too small for its scores to sa
 
 Deno.test("train notes symbols with no test or validation windows while others have some", () => {
   const symbol = (name: string, validation: number, test: number) =>
-    ({ symbol: name, validation, test }) as Dataset["symbols"][number];
-  assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 9, 9), symbol("ETHUSDT", 9, 9)] }), []);
+    ({ symbol: name, train: 9, validation, test }) as Dataset["symbols"][number];
+  const notes = (...symbols: Dataset["symbols"][number][]) =>
+    missingSymbolNotes({ symbols, lookback: 50, horizon: 4 });
+  assert.deepEqual(notes(symbol("BTCUSDT", 9, 9), symbol("ETHUSDT", 9, 9)), []);
   // Before: ETHUSDT's candles ended before the common test date, and the test figures were BTCUSDT's alone,
   // unsaid. No windows anywhere is another failure (train stops), not this note.
-  assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 9, 9), symbol("ETHUSDT", 0, 0)] }), [
+  assert.deepEqual(notes(symbol("BTCUSDT", 9, 9), symbol("ETHUSDT", 0, 0)), [
     "  note: ETHUSDT has no validation windows (the split's dates are common to every symbol): the validation " +
     "scores cover BTCUSDT only",
     "  note: ETHUSDT has no test windows (the split's dates are common to every symbol): the test scores cover " +
     "BTCUSDT only",
   ]);
-  assert.deepEqual(missingSymbolNotes({ symbols: [symbol("BTCUSDT", 0, 0), symbol("ETHUSDT", 0, 0)] }), []);
+  assert.deepEqual(notes(symbol("BTCUSDT", 0, 0), symbol("ETHUSDT", 0, 0)), []);
+});
+
+Deno.test("a symbol with no window at all is told why, not that the split's dates left it out (flat trial s47)", () => {
+  const summary = (name: string, candles: number, windows: number, skipped: number, gapped = 0) =>
+    ({
+      symbol: name,
+      candles,
+      train: windows,
+      validation: windows,
+      test: windows,
+      skipped,
+      purged: 0,
+      gapped,
+    }) as Dataset["symbols"][number];
+  // Before: a pair listed 60 hours ago was said to have no validation and no test windows "(the split's dates are
+  // common to every symbol)"; it had no window anywhere, its candles all inside the indicators' warm-up.
+  assert.deepEqual(
+    missingSymbolNotes({
+      symbols: [summary("BTCUSDT", 3_000, 900, 49), summary("NEWUSDT", 60, 0, 7)],
+      lookback: 50,
+      horizon: 4,
+    }),
+    [
+      "  note: NEWUSDT gave no windows (60 candles; its 7 candidate windows hold candles still in the indicators' " +
+      "warm-up: a symbol needs 49 candles of it (EMA(50)'s) before its first window of lookback 50 + horizon 4, " +
+      "103 candles where collect computed them): it is neither trained on nor scored; collect more of its candles",
+    ],
+  );
+  const [gapped, short] = missingSymbolNotes({
+    symbols: [
+      summary("BTCUSDT", 3_000, 900, 0),
+      summary("GAPUSDT", 80, 0, 0, 3),
+      summary("NEWUSDT", 40, 0, 0),
+    ],
+    lookback: 50,
+    horizon: 4,
+  });
+  assert.match(
+    gapped,
+    /GAPUSDT gave no windows \(80 candles; candles are missing before the label candle of each/,
+  );
+  assert.match(
+    short,
+    /NEWUSDT gave no windows \(40 candles; a window takes lookback 50 \+ horizon 4 = 54 candles\)/,
+  );
 });
 
 Deno.test("a run kept while another trains is resumed by a command naming its store", () => {

@@ -179,16 +179,32 @@ export function boundedIndicatorProblem(value: number): string | null {
 }
 
 /**
- * Why candle `i`'s RSI or stochastics are outside 0–100 (`boundedIndicatorProblem`), or null. Serve refuses
- * such a candle (422), so a training CSV holding one (a C# export's own indicators, a file edited by hand)
- * trained on inputs the bot can never send: `rsi 150` was read, collected and trained on without a word.
+ * Why an EMA value is impossible, or null (NaN, a warm-up value, passes). An average of positive prices is
+ * positive; 0 is what a C# bot's TA library leaves in the slots before EMA(50)'s first value (`new double[n]`
+ * filled from `outBegIdx`): a symbol with 60 candles of history sent 39 such zeros in its window and got a 200,
+ * the features reading them as a flat market (close/ema − 1 is 0 where ema is 0).
+ */
+export function emaProblem(value: number): string | null {
+  if (value <= 0) {
+    return `must be positive (an average of positive prices is), got ${value}: 0 is what an indicator ` +
+      "library leaves before EMA(50)'s first value, so send only candles past every indicator's warm-up";
+  }
+  return null;
+}
+
+/**
+ * Why candle `i`'s RSI or stochastics are outside 0–100 (`boundedIndicatorProblem`), or its EMA is not positive
+ * (`emaProblem`), or null. Serve refuses such a candle (422), so a training CSV holding one (a C# export's own
+ * indicators, a file edited by hand) trained on inputs the bot can never send: `rsi 150` was read, collected
+ * and trained on without a word.
  */
 export function boundedSeriesProblem(s: CandleSeries, i: number, where: string): string | null {
   for (const field of BOUNDED_INDICATORS) {
     const message = boundedIndicatorProblem(s[field][i]);
     if (message) return `${where}: ${TRAINING_CSV_NAMES[field]} ${message}`;
   }
-  return null;
+  const ema = emaProblem(s.ema[i]);
+  return ema ? `${where}: ema ${ema}` : null;
 }
 
 /** The training CSV's column names of the 0–100 indicators (the series' fields are camelCase). */
@@ -199,7 +215,7 @@ const TRAINING_CSV_NAMES: Record<(typeof BOUNDED_INDICATORS)[number], string> = 
 };
 
 export const BOUNDED_HINT =
-  "RSI and the stochastics lie within 0–100 by construction, and serve refuses a candle " +
+  "RSI and the stochastics lie within 0–100 by construction, and an EMA above 0, and serve refuses a candle " +
   "outside (422): fix the indicator code or the row named, or collect the candles again without their " +
   "indicators so collect computes them";
 

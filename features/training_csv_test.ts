@@ -504,6 +504,13 @@ Deno.test("RSI or a stochastic outside 0–100 is refused when read or collected
     assert.match(e.hint!, /serve refuses a candle outside \(422\)/);
     return true;
   });
+  // An EMA of 0 (a C# export's warm-up slot) is no EMA of positive prices (flat trial s47: read and trained on).
+  const emaZero = join(dir, "ema_0.csv");
+  await writeFile(emaZero, [header, row(1), row(2).replace(",1.01,", ",0,"), row(3)].join("\n") + "\n");
+  await assert.rejects(
+    readTrainingCsv(emaZero),
+    /line 3: ema must be positive \(an average of positive prices is\)/,
+  );
   const stoch = join(dir, "stoch_-5.csv");
   await writeFile(stoch, [header, row(1), row(2), row(3, "50", "-5")].join("\n") + "\n");
   await assert.rejects(readTrainingCsv(stoch), /line 4: stoch_k must be within 0–100, got -5$/);

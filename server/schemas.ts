@@ -10,6 +10,7 @@ import {
   candleProblem,
   DECIMAL_COMMA,
   describeCandleProblem,
+  emaProblem,
   MAX_SYMBOL_LENGTH,
   misreadOpenTime,
   SYMBOL_PATTERN,
@@ -98,6 +99,8 @@ function checkBar(c: RequestCandle, ctx: z.RefinementCtx): void {
     const message = boundedIndicatorProblem(c[field]);
     if (message) ctx.addIssue({ code: "custom", path: [field], message });
   }
+  const ema = emaProblem(c.ema);
+  if (ema) ctx.addIssue({ code: "custom", path: ["ema"], message: ema });
 }
 
 /** The request's names for features' BOUNDED_INDICATORS (RSI, slow %K, slow %D). */
@@ -324,7 +327,7 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
     if (candleProblem(candle) !== null) return null;
     if (
       boundedIndicatorProblem(rsi) !== null || boundedIndicatorProblem(stochSlowK) !== null ||
-      boundedIndicatorProblem(stochSlowD) !== null
+      boundedIndicatorProblem(stochSlowD) !== null || emaProblem(ema) !== null
     ) return null;
     out[i] = candle;
   }

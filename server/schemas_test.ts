@@ -52,6 +52,21 @@ Deno.test("requests: RSI and the stochastics within 0–100, a hair of rounding 
   );
 });
 
+Deno.test("requests: an EMA of 0 or below, a TA library's warm-up slot, is refused by both checks (flat trial s47)", () => {
+  // Before: a bot with 60 candles of a new pair sent EMA(50)'s 49 warm-up zeros (C#'s `new double[n]` before
+  // TA-Lib's outBegIdx) and got a 200, the features reading close/ema − 1 as 0: a flat market.
+  for (const ema of [0, -101]) {
+    const expected =
+      `candles[1].ema: must be positive (an average of positive prices is), got ${ema}: 0 is what ` +
+      "an indicator library leaves before EMA(50)'s first value, so send only candles past every indicator's " +
+      "warm-up";
+    assert.equal(detail({ ema }), expected);
+    const schema = schemaParsePredictRequest(body({ ema }), LOOKBACK);
+    assert.equal(schema.ok ? null : schema.detail, expected);
+  }
+  assert.equal(detail({ ema: 1e-9 }), null, "a tiny EMA of tiny prices is fine");
+});
+
 Deno.test("requests: the fast check returns exactly what the schema returns, for valid and broken bodies", () => {
   // A seeded xorshift, so a failure names a reproducible case.
   let state = 12345;

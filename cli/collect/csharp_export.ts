@@ -12,6 +12,7 @@ import {
   type CandleSeries,
   DECIMAL_COMMA,
   DECIMAL_COMMA_HINT,
+  emaProblem,
   type IndicatorColumn,
   lowerKey,
   MAX_SYMBOL_LENGTH,
@@ -338,6 +339,8 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
         const bounded = boundedIndicatorProblem(value as number);
         if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
       }
+      const ema = emaProblem(c.ema as number);
+      if (ema) throw new CandleError(`${where}: Ema ${ema}`);
       return row;
     });
     const series = seriesFromCandles(symbol, rows);

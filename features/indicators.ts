@@ -9,7 +9,14 @@
  */
 import { type CandleSeries, INDICATOR_COLUMNS, type IndicatorColumn } from "./candles.ts";
 
-/** RSI with Wilder smoothing; first value at index `period`. */
+/**
+ * RSI with Wilder smoothing; first value at index `period`. 0 when the average gain + loss is exactly 0 (a flat
+ * series). TA-Lib's C code tests it against a fixed band instead (TA_IS_ZERO: ±1e-14 since 0.6.1, ±1e-8
+ * before), kept out on purpose: the band is in price units (TA-Lib issue #253), so under ±1e-8 a series quoted
+ * near 1e-8 (a token priced in BTC) is RSI 0 on every candle, and under ±1e-14 a stablecoin at 1.0000 whose last
+ * tick was ~275 flat candles ago drops from its ratio (59.7 in the s47 trial's series) to 0. Elsewhere, on all
+ * of the fixtures, the values are TA-Lib's to the bit.
+ */
 export function rsi(
   close: ArrayLike<number>,
   period = 14,

@@ -116,6 +116,18 @@ Deno.test("RSI is 0 on a flat series (TA-Lib's convention when gain + loss = 0)"
   assert.equal(values[29], 0);
 });
 
+Deno.test("RSI keeps its ratio through a long flat stretch: gain + loss is tested against 0, not a price band", () => {
+  // One tick up at 1.0000, then 400 flat candles (a stablecoin overnight): the averages decay by 13/14 a candle
+  // and pass TA-Lib's ±1e-14 band after ~275 candles, its ±1e-8 one after ~89; the ratio stays 100 here.
+  const close = Array.from({ length: 420 }, (_, i) => (i < 20 ? 1 : 1.0001));
+  const values = rsi(close);
+  assert.equal(values[100], 100);
+  assert.equal(values[419], 100);
+  // A series quoted near 1e-8 moves by ~1e-10: under TA-Lib's old ±1e-8 band it read 0 throughout.
+  const tiny = Array.from({ length: 60 }, (_, i) => 1e-8 * (1 + 0.01 * Math.sin(i)));
+  assert.ok(rsi(tiny).slice(14).every((v) => v > 0 && v < 100));
+});
+
 Deno.test("Stochastic fastK is 0 when the 14-bar range is 0", () => {
   const flat = new Array(30).fill(7);
   const { k, d } = stochastic(flat, flat, flat);

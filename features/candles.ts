@@ -178,16 +178,19 @@ export function boundedIndicatorProblem(value: number): string | null {
   return null;
 }
 
+/** Candles before EMA(50)'s first value (TA-Lib's lookback, the longest of the four indicators'). */
+export const EMA_WARM_UP = 49;
+
 /**
  * Why an EMA value is impossible, or null (NaN, a warm-up value, passes). An average of positive prices is
  * positive; 0 is what a C# bot's TA library leaves in the slots before EMA(50)'s first value (`new double[n]`
  * filled from `outBegIdx`): a symbol with 60 candles of history sent 39 such zeros in its window and got a 200,
- * the features reading them as a flat market (close/ema − 1 is 0 where ema is 0).
+ * the features reading them as a flat market (close/ema − 1 is 0 where ema is 0). Each reader adds its remedy.
  */
 export function emaProblem(value: number): string | null {
   if (value <= 0) {
-    return `must be positive (an average of positive prices is), got ${value}: 0 is what an indicator ` +
-      "library leaves before EMA(50)'s first value, so send only candles past every indicator's warm-up";
+    return `must be positive (an average of positive prices is), got ${value}; 0 is what an indicator ` +
+      "library leaves before EMA(50)'s first value";
   }
   return null;
 }

@@ -10,6 +10,7 @@ import {
   candleProblem,
   DECIMAL_COMMA,
   describeCandleProblem,
+  EMA_WARM_UP,
   emaProblem,
   MAX_SYMBOL_LENGTH,
   misreadOpenTime,
@@ -99,8 +100,6 @@ function checkBar(c: RequestCandle, ctx: z.RefinementCtx): void {
     const message = boundedIndicatorProblem(c[field]);
     if (message) ctx.addIssue({ code: "custom", path: [field], message });
   }
-  const ema = emaProblem(c.ema);
-  if (ema) ctx.addIssue({ code: "custom", path: ["ema"], message: ema });
 }
 
 /** The request's names for features' BOUNDED_INDICATORS (RSI, slow %K, slow %D). */
@@ -141,6 +140,25 @@ function checkTimeUnit(t: number, ctx: z.RefinementCtx): void {
       }Z); send milliseconds since the epoch (${misread.ms})`,
     abort: true,
   });
+}
+
+/**
+ * The EMA of each candle the model reads (the last `lookback`) is above 0 (features' `emaProblem`). Earlier
+ * candles are not read, so a bot sending a symbol's whole history, EMA(50)'s warm-up zeros first, is answered.
+ */
+function checkEma(candles: readonly RequestCandle[], lookback: number, ctx: z.RefinementCtx): void {
+  for (let i = Math.max(0, candles.length - lookback); i < candles.length; i++) {
+    const problem = emaProblem(candles[i].ema);
+    if (problem) {
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "ema"],
+        message: `${problem}: the last ${lookback} candles (the model's lookback) need EMA(50)'s history, ` +
+          `${EMA_WARM_UP + lookback} candles of the symbol`,
+      });
+      return;
+    }
+  }
 }
 
 /**
@@ -187,7 +205,7 @@ function predictSchema(lookback: number) {
         `expected at least ${lookback} candles (the model's lookback), got ${
           Array.isArray(issue.input) ? issue.input.length : 0
         }`,
-    }).superRefine(checkOrder),
+    }).superRefine(checkOrder).superRefine((candles, ctx) => checkEma(candles, lookback, ctx)),
   }, { error: 'expected a JSON object like {"symbol": "BTCUSDT", "candles": [...]}' });
 }
 
@@ -327,7 +345,8 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
     if (candleProblem(candle) !== null) return null;
     if (
       boundedIndicatorProblem(rsi) !== null || boundedIndicatorProblem(stochSlowK) !== null ||
-      boundedIndicatorProblem(stochSlowD) !== null || emaProblem(ema) !== null
+      boundedIndicatorProblem(stochSlowD) !== null ||
+      (i >= candles.length - lookback && emaProblem(ema) !== null)
     ) return null;
     out[i] = candle;
   }

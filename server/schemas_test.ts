@@ -52,19 +52,24 @@ Deno.test("requests: RSI and the stochastics within 0–100, a hair of rounding 
   );
 });
 
-Deno.test("requests: an EMA of 0 or below, a TA library's warm-up slot, is refused by both checks (flat trial s47)", () => {
+Deno.test("requests: an EMA of 0 or below, a TA library's warm-up slot, is refused in the window read (flat trial s47)", () => {
   // Before: a bot with 60 candles of a new pair sent EMA(50)'s 49 warm-up zeros (C#'s `new double[n]` before
   // TA-Lib's outBegIdx) and got a 200, the features reading close/ema − 1 as 0: a flat market.
   for (const ema of [0, -101]) {
     const expected =
-      `candles[1].ema: must be positive (an average of positive prices is), got ${ema}: 0 is what ` +
-      "an indicator library leaves before EMA(50)'s first value, so send only candles past every indicator's " +
-      "warm-up";
+      `candles[1].ema: must be positive (an average of positive prices is), got ${ema}; 0 is ` +
+      "what an indicator library leaves before EMA(50)'s first value: the last 3 candles (the model's " +
+      "lookback) need EMA(50)'s history, 52 candles of the symbol";
     assert.equal(detail({ ema }), expected);
     const schema = schemaParsePredictRequest(body({ ema }), LOOKBACK);
     assert.equal(schema.ok ? null : schema.detail, expected);
   }
   assert.equal(detail({ ema: 1e-9 }), null, "a tiny EMA of tiny prices is fine");
+  // A candle before the window is not read: a bot sending a symbol's whole history, warm-up zeros first, is fine.
+  const history = body();
+  history.candles.unshift({ ...history.candles[0], ema: 0 });
+  assert.ok(parsePredictRequest(history, LOOKBACK).ok);
+  assert.ok(schemaParsePredictRequest(history, LOOKBACK).ok);
 });
 
 Deno.test("requests: the fast check returns exactly what the schema returns, for valid and broken bodies", () => {

@@ -340,7 +340,13 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
         if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
       }
       const ema = emaProblem(c.ema as number);
-      if (ema) throw new CandleError(`${where}: Ema ${ema}`);
+      if (ema) {
+        throw new CandleError(
+          `${where}: Ema ${ema}`,
+          "write null for an indicator still in its warm-up (or leave its key out): collect computes the " +
+            "missing values from the candles",
+        );
+      }
       return row;
     });
     const series = seriesFromCandles(symbol, rows);

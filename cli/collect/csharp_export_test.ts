@@ -99,7 +99,7 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
     [
       // A C# bot's warm-up slots: EMA(50) is 0 before its first value (flat trial s47: collected and trained on).
       [{ symbol: "ETHUSDT", candles: [candle(0, { Ema: 100.5 }), candle(1, { Ema: 0 })] }],
-      /ETHUSDT candles\[1\]: Ema must be positive \(an average of positive prices is\), got 0: 0 is what/,
+      /ETHUSDT candles\[1\]: Ema must be positive \(an average of positive prices is\), got 0; 0 is what/,
     ],
     [
       [{ symbol: "ETHUSDT", candles: [candle(0, { t: 5 }), candle(1)] }],

@@ -1,5 +1,5 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
-import { plural } from "../../features/index.ts";
+import { EMA_WARM_UP, plural } from "../../features/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import type { DecisionRule } from "../../engine/index.ts";
 import { FEW_TRAINING_WINDOWS, formatTable } from "../../ml/evaluate/index.ts";
@@ -79,9 +79,9 @@ export function missingSymbolNotes(d: Pick<Dataset, "symbols" | "lookback" | "ho
       ? `its ${n(s.skipped)} candidate ${
         s.skipped === 1 ? "window holds" : "windows hold"
       } candles still in ` +
-        `the indicators' warm-up: a symbol needs ${WARM_UP} candles of it (EMA(50)'s) before its first window ` +
+        `the indicators' warm-up: a symbol needs ${EMA_WARM_UP} candles of it (EMA(50)'s) before its first window ` +
         `of lookback ${d.lookback} + horizon ${d.horizon}, ${
-          WARM_UP + span
+          EMA_WARM_UP + span
         } candles where collect computed them`
       : s.gapped > 0
       ? `candles are missing before the label candle of each of its ${n(s.gapped)} windows`
@@ -93,9 +93,6 @@ export function missingSymbolNotes(d: Pick<Dataset, "symbols" | "lookback" | "ho
   });
   return [...splitNotes, ...emptyNotes];
 }
-
-/** Candles before EMA(50), the slowest indicator, has a value when collect computes it (TA-Lib's lookback). */
-const WARM_UP = 49;
 
 /** Said only when it happened: most series have no outage inside a label's few candles. */
 function gappedNote(gapped: number): string {

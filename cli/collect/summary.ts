@@ -148,6 +148,10 @@ export function formatSummary(
   ];
   const width = Math.max(...summaries.map((s) => s.symbol.length));
   const rowWidth = Math.max(...summaries.map((s) => plural(s.rows, "row").length));
+  // The new-row counts padded too: "(+60)" beside "(+3,000)" shifted a new pair's dates against the others'.
+  const addedText = (s: SymbolSummary) =>
+    `(+${count(s.added)}${s.replaced > 0 ? `, ${count(s.replaced)} replaced` : ""})`;
+  const addedWidth = Math.max(...summaries.map((s) => addedText(s).length));
   for (const s of summaries) {
     const span = s.rows === 0
       ? "no candles"
@@ -155,12 +159,9 @@ export function formatSummary(
       ? "no open times"
       : `${utc(s.first)} → ${utc(s.last!)} UTC`;
     const gaps = gapText(s);
-    const replaced = s.replaced > 0 ? `, ${count(s.replaced)} replaced` : "";
     lines.push(
-      `  ${s.symbol.padEnd(width)}  ${plural(s.rows, "row").padStart(rowWidth)}  (+${
-        count(s.added)
-      }${replaced})  ` +
-        span + (gaps ? `  ${gaps}` : ""),
+      `  ${s.symbol.padEnd(width)}  ${plural(s.rows, "row").padStart(rowWidth)}  ` +
+        `${addedText(s).padEnd(addedWidth)}  ${span}${gaps ? `  ${gaps}` : ""}`,
     );
   }
   for (const s of summaries) if (s.largestJump) lines.push(jumpWarning(s, s.largestJump));

@@ -45,6 +45,18 @@ Deno.test("summary: rows, span and gaps on the interval grid", () => {
   );
 });
 
+Deno.test("summary: a new pair's short history lines up with the others' (flat trial s47)", () => {
+  const t0 = utcMs("2023-01-01");
+  const hours = (n: number) => Array.from({ length: n }, (_, i) => t0 + i * HOUR);
+  const long = summarize(at(hours(3_000)), 3_000, gridOf("1h"));
+  const short = { ...summarize(at(hours(60)), 60, gridOf("1h")), symbol: "THINUSDT" };
+  // Before: "(+60)  2023-01-01" began three columns left of "(+3,000)  2023-01-01".
+  assert.deepEqual(formatSummary("out.csv", [long, short]).split("\n").slice(1), [
+    "  BTCUSDT   3,000 rows  (+3,000)  2023-01-01 00:00 → 2023-05-05 23:00 UTC  no gaps",
+    "  THINUSDT     60 rows  (+60)     2023-01-01 00:00 → 2023-01-03 11:00 UTC  no gaps",
+  ]);
+});
+
 Deno.test("summary: replaced rows are counted and jumps beyond ×3 between closes are flagged", () => {
   const t0 = utcMs("2024-01-05");
   const closes = [42_391.5, 42_400, 2_222.71, 2_230, 2_900, 45_000];

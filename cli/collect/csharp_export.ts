@@ -317,6 +317,10 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
   }
   const times = openTimesInMs(parsed.data, source);
   return parsed.data.map(({ symbol, candles }, e) => {
+    // A C# TA library fills the slots before EMA(50)'s first value with 0 (`new double[n]` written from
+    // `outBegIdx`): a leading run of zeros is that warm-up, read as missing (collect computes it), as null is.
+    // A zero after a value is no warm-up and is refused below.
+    const emaWarmUp = leadingZeros(candles.map((c) => c.ema));
     const rows = candles.map((c, i) => {
       const openTime = times[e][i];
       const row = {
@@ -329,6 +333,7 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
         ...Object.fromEntries(
           Object.entries(INDICATOR_KEYS).map(([key, col]) => [col, c[key as keyof typeof c] as number]),
         ),
+        ema: i < emaWarmUp ? NaN : c.ema as number,
       };
       const where = `${source}: ${symbol} candles[${i}]`;
       const problem = ohlcvProblem(row, where);
@@ -339,7 +344,7 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
         const bounded = boundedIndicatorProblem(value as number);
         if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
       }
-      const ema = emaProblem(c.ema as number);
+      const ema = emaProblem(row.ema);
       if (ema) {
         throw new CandleError(
           `${where}: Ema ${ema}`,
@@ -353,6 +358,12 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
     assertFeaturesFit(series, (i) => `${source}: ${symbol} candles[${i}]`);
     return series;
   });
+}
+
+/** How many of `values` from the first are exactly 0 (all of them when every one is). */
+function leadingZeros(values: readonly (number | undefined)[]): number {
+  const first = values.findIndex((v) => v !== 0);
+  return first === -1 ? values.length : first;
 }
 
 /**

@@ -418,3 +418,32 @@ Deno.test('C# export: numbers a decimal-comma culture wrote ("42000,5", or bare 
     });
   }
 });
+
+Deno.test("C# export: a leading run of Ema 0 is the bot library's warm-up, read as missing; a 0 after a value is refused", () => {
+  // A C# TA library writes EMA(50) from outBegIdx into a zeroed array: the slots before it are 0. Those exports
+  // were read before the zero check (the windows never reach them); they must not fail collect now.
+  const [s] = parseCsharpExport(JSON.stringify([{
+    symbol: "ETHUSDT",
+    candles: [
+      candle(0, { Ema: 0 }),
+      candle(1, { Ema: 0 }),
+      candle(2, { Ema: 101.5 }),
+      candle(3, { Ema: 102 }),
+    ],
+  }]));
+  assert.ok(
+    Number.isNaN(s.ema[0]) && Number.isNaN(s.ema[1]),
+    "the leading zeros are missing, for collect to fill",
+  );
+  assert.deepEqual([s.ema[2], s.ema[3]], [101.5, 102]);
+  const [all] = parseCsharpExport(JSON.stringify([{ symbol: "ETHUSDT", candles: [candle(0, { Ema: 0 })] }]));
+  assert.ok(Number.isNaN(all.ema[0]), "an export whose EMA never started is all warm-up");
+  assert.throws(
+    () =>
+      parseCsharpExport(JSON.stringify([{
+        symbol: "ETHUSDT",
+        candles: [candle(0, { Ema: 0 }), candle(1, { Ema: 100.5 }), candle(2, { Ema: 0 })],
+      }])),
+    /ETHUSDT candles\[2\]: Ema must be positive/,
+  );
+});

@@ -115,6 +115,7 @@ export async function scoreOnTest(
       keepLogits: true,
       progress: phaseProgress(io, "scoring the test split"),
       blend: boosting && mixOf(boosting),
+      rankCorrelation: true,
     },
   );
   io.progress?.clear();

@@ -1,8 +1,10 @@
 /**
  * Metrics of SPEC/issue #4 for three-class probabilistic predictions plus the return regression, accumulated
- * batch by batch so evaluating 44k windows never holds them all.
+ * batch by batch so evaluating 44k windows never holds them all (the returns' rank correlation, which needs
+ * every value, only when asked for).
  */
 import { CLASSES } from "../../features/index.ts";
+import { spearman } from "./rank_correlation.ts";
 
 export interface ClassScores {
   readonly precision: number;
@@ -29,6 +31,17 @@ export interface Metrics {
   readonly regression_mae: number;
   /** Share of windows where the predicted return has the true return's sign (zero counts as its own sign). */
   readonly sign_accuracy: number;
+  /**
+   * Mean |true forward return|: the return MAE of predicting no change (0) on the same windows, the yardstick
+   * `regression_mae` must beat (the model's return head did not, out of time: bench/RESULTS.md).
+   */
+  readonly no_change_mae: number;
+  /**
+   * Spearman rank correlation of the predicted with the true return (ties at their mean rank), −1 … 1: whether a
+   * higher prediction goes with a higher return. NaN (null in JSON) where undefined, e.g. a constant prediction;
+   * absent where the accumulator was not asked to keep the returns (`rankCorrelation`).
+   */
+  readonly return_rank_correlation?: number;
 }
 
 const K = CLASSES.length;
@@ -82,7 +95,10 @@ export function argmax3(p: ArrayLike<number>, offset = 0): number {
 
 /**
  * The metrics of predictions added batch by batch (`add`), read once all are in (`result`, which throws when
- * none were added).
+ * none were added). Every sum is a counter, so memory does not grow with the windows (monitor keeps one per
+ * day and version over a whole log), except with `rankCorrelation`: a rank correlation needs every pair of
+ * returns, 16 bytes a window, which those scoring a bounded set ask for (train's test split, ~44k windows;
+ * evaluate and the baselines, which hold their predictions anyway, through `computeMetrics`).
  */
 export class MetricsAccumulator {
   readonly #confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
@@ -90,7 +106,16 @@ export class MetricsAccumulator {
   #logLoss = 0;
   #brier = 0;
   #absError = 0;
+  #absTrue = 0;
   #signHits = 0;
+  /** The returns kept for the rank correlation (predicted, true), grown by doubling; null when not asked. */
+  #kept: { predicted: Float64Array; realised: Float64Array } | null;
+
+  constructor(opts: { readonly rankCorrelation?: boolean } = {}) {
+    this.#kept = opts.rankCorrelation
+      ? { predicted: new Float64Array(1024), realised: new Float64Array(1024) }
+      : null;
+  }
 
   /**
    * `probabilities` is [n, 3] row-major; `predictedReturns`/`trueReturns` are return fractions. The predicted
@@ -111,9 +136,27 @@ export class MetricsAccumulator {
       this.#logLoss -= Math.log(Math.max(probabilities[o + y], LOG_LOSS_FLOOR));
       for (let k = 0; k < K; k++) this.#brier += (probabilities[o + k] - (k === y ? 1 : 0)) ** 2;
       this.#absError += Math.abs(predictedReturns[i] - trueReturns[i]);
+      this.#absTrue += Math.abs(trueReturns[i]);
       if (Math.sign(predictedReturns[i]) === Math.sign(trueReturns[i])) this.#signHits++;
     }
+    if (this.#kept) this.#keep(trueReturns, predictedReturns);
     this.#n += labels.length;
+  }
+
+  #keep(trueReturns: ArrayLike<number>, predictedReturns: ArrayLike<number>): void {
+    let kept = this.#kept!;
+    const need = this.#n + trueReturns.length;
+    if (need > kept.predicted.length) {
+      const size = Math.max(need, 2 * kept.predicted.length);
+      const grown = { predicted: new Float64Array(size), realised: new Float64Array(size) };
+      grown.predicted.set(kept.predicted.subarray(0, this.#n));
+      grown.realised.set(kept.realised.subarray(0, this.#n));
+      this.#kept = kept = grown;
+    }
+    for (let i = 0; i < trueReturns.length; i++) {
+      kept.predicted[this.#n + i] = predictedReturns[i];
+      kept.realised[this.#n + i] = trueReturns[i];
+    }
   }
 
   result(): Metrics {
@@ -144,11 +187,20 @@ export class MetricsAccumulator {
       brier: this.#brier / n,
       regression_mae: this.#absError / n,
       sign_accuracy: this.#signHits / n,
+      no_change_mae: this.#absTrue / n,
+      ...(this.#kept
+        ? {
+          return_rank_correlation: spearman(
+            this.#kept.predicted.subarray(0, n),
+            this.#kept.realised.subarray(0, n),
+          ),
+        }
+        : {}),
     };
   }
 }
 
-/** Metrics of a whole set of predictions at once. */
+/** Metrics of a whole set of predictions at once, the returns' rank correlation included. */
 export function computeMetrics(
   labels: ArrayLike<number>,
   probabilities: ArrayLike<number>,
@@ -156,7 +208,7 @@ export function computeMetrics(
   predictedReturns: ArrayLike<number>,
   predictedClasses?: ArrayLike<number>,
 ): Metrics {
-  const acc = new MetricsAccumulator();
+  const acc = new MetricsAccumulator({ rankCorrelation: true });
   acc.add(labels, probabilities, trueReturns, predictedReturns, predictedClasses);
   return acc.result();
 }

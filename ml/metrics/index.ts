@@ -17,3 +17,4 @@
 export * from "./classification.ts";
 export * from "./calibration.ts";
 export * from "./student_t.ts";
+export * from "./rank_correlation.ts";

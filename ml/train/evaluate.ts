@@ -35,6 +35,11 @@ export interface EvaluationOptions {
    * then holds the model's own. The loss stays the model's.
    */
   readonly blend?: Mix;
+  /**
+   * Also the predicted returns' rank correlation with the true ones (`return_rank_correlation`), which keeps
+   * every window's pair of returns: the test split's scoring asks, an epoch's validation pass has no use for it.
+   */
+  readonly rankCorrelation?: boolean;
 }
 
 export interface Evaluation {
@@ -62,13 +67,14 @@ export async function evaluateModel(
   scaling: Scaling,
   opts: EvaluationOptions,
 ): Promise<Evaluation> {
-  const acc = new MetricsAccumulator();
-  const served = opts.decision ? new MetricsAccumulator() : undefined;
+  const kept = { rankCorrelation: opts.rankCorrelation };
+  const acc = new MetricsAccumulator(kept);
+  const served = opts.decision ? new MetricsAccumulator(kept) : undefined;
   const blend = opts.blend;
   if (blend && blend.probabilities.length !== set.size * 3) {
     throw new RangeError(`blend: ${set.size} windows need ${set.size * 3} probabilities`);
   }
-  const network = blend ? new MetricsAccumulator() : undefined;
+  const network = blend ? new MetricsAccumulator(kept) : undefined;
   let crossEntropy = 0, squaredError = 0, n = 0;
   const keptLogits = opts.keepLogits ? new Float32Array(order.length * 3) : undefined;
   const keptLabels = opts.keepLogits ? new Int8Array(order.length) : undefined;

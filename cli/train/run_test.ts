@@ -86,6 +86,12 @@ Deno.test({
       for (const key of ["accuracy", "macro_f1", "log_loss", "brier", "regression_mae", "sign_accuracy"]) {
         assert.equal(typeof m[key], "number", key);
       }
+      // Predicting no change's MAE beside the return MAE, and the predicted returns' rank correlation (null
+      // where a learner's prediction is constant, as majority's).
+      assert.equal(typeof m.no_change_mae, "number");
+      // The same windows for every learner (summed in another order: equal to rounding).
+      assert.ok(Math.abs(m.no_change_mae - metrics.test.no_change_mae) < 1e-12);
+      assert.ok(m.return_rank_correlation === null || typeof m.return_rank_correlation === "number");
       assert.equal(m.confusion_matrix.length, 3);
       assert.deepEqual(Object.keys(m.per_class), ["DOWN", "SIDEWAYS", "UP"]);
     }
@@ -97,6 +103,12 @@ Deno.test({
     ]);
     // A class the served rule never names has no precision: "–", not "0.000" (a trial saw "precision DOWN 0.000");
     // one named fewer than 30 times has its count beside it (a trial saw "UP 0.667" from 4 calls).
+    assert.equal(typeof metrics.test.return_rank_correlation, "number"); // the test split keeps the returns
+    // The terminal says in words whether the return head beats predicting no change (before: a bare MAE).
+    assert.ok(
+      lines.some((l) => l.includes("The model's return head (expected_return): MAE")),
+      "no return-head line",
+    );
     const servedLine = lines.find((l) => l.startsWith("served rule"))!;
     for (const [k, c] of [[0, "DOWN"], [2, "UP"]] as const) {
       const named = metrics.served.metrics.predicted_share[c] > 0;

@@ -58,5 +58,14 @@ export {
   tooFewBlocks,
 } from "./verdict.ts";
 export * from "./tables.ts";
+export {
+  noChangeRatio,
+  rankCorrelationCell,
+  rankNoise,
+  returnColumnsNote,
+  returnHeadTable,
+  returnHeadWords,
+  USE_PROBABILITIES,
+} from "./return_head.ts";
 export * from "./format.ts";
 export * from "./predictions_csv.ts";

@@ -11,6 +11,7 @@ import { boostingShare } from "../../engine/index.ts";
 import { NO_ITERATION_KEPT } from "../baselines/index.ts";
 import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
 import type { Interval } from "./bootstrap.ts";
+import { returnHeadTable } from "./return_head.ts";
 import {
   enoughBlocks,
   foldList,
@@ -28,6 +29,7 @@ export type TableId =
   | "decision_rule"
   | "per_class"
   | "confident_calls"
+  | "return_head"
   | "bootstrap"
   | "blend"
   | "per_fold"
@@ -551,7 +553,7 @@ function learnerTrades(s: EvaluationSummary, learners: readonly string[]): Table
 
 /**
  * Every table of an evaluation, in reading order: pooled scores, the two decision rules, per class, confident
- * calls, the bootstrap against the best baseline, per fold, the model's reliability, per symbol, the backtest
+ * calls, the return head against predicting no change, the bootstrap against the best baseline, per fold, the model's reliability, per symbol, the backtest
  * by threshold and each learner's trades. Learners are listed model first, then the baselines.
  */
 export function evaluationTables(s: EvaluationSummary): Table[] {
@@ -561,6 +563,7 @@ export function evaluationTables(s: EvaluationSummary): Table[] {
     decisionRule(s, learners),
     perClass(s, learners),
     confidentCalls(s, learners),
+    returnHeadTable(s, learners),
     bootstrap(s),
     ...(s.blend ? [blendTable(s, s.blend)] : []),
     perFold(s),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { syntheticSummary } from "../../test/evaluation.ts";
 import { formatSummary, formatTable, textTable, wrap } from "./format.ts";
 import { evaluationTables, PRECISION_NOTE, precisionCell, SCORES_NOTE } from "./tables.ts";
+import { USE_PROBABILITIES } from "./return_head.ts";
 
 const summary = await syntheticSummary();
 
@@ -12,6 +13,7 @@ Deno.test("every table is rectangular, its highlights are rows of it, and each c
     "decision_rule",
     "per_class",
     "confident_calls",
+    "return_head",
     "bootstrap",
     "blend",
     "per_fold",
@@ -162,4 +164,48 @@ Deno.test("the per-fold table notes gradient boosting's kept iterations per fold
   );
   // An evaluation.json from before the count was recorded: no note.
   assert.equal(note(withFits(() => undefined)), undefined);
+});
+
+Deno.test("the return head's table puts every learner's return MAE beside predicting no change's, in words too", () => {
+  // Before: evaluate showed no return score at all, and evaluation.json a regression_mae with no yardstick, so a
+  // reader could not see that the served expected_return was no better than predicting 0.
+  const t = evaluationTables(summary).find((t) => t.id === "return_head")!;
+  assert.deepEqual(t.header, ["", "return MAE", "÷ no change", "sign accuracy", "rank correlation"]);
+  assert.deepEqual(t.rows.map((r) => r[0]), [summary.model, ...summary.baselines]);
+  const m = summary.overall.model.metrics;
+  // The scripted model predicts 0 everywhere: its MAE is exactly predicting no change's, and it ranks nothing.
+  assert.equal(m.no_change_mae, m.regression_mae);
+  assert.deepEqual(t.rows[0], ["model", m.regression_mae.toFixed(5), "1.000", "0.0000", "–"]);
+  const gb = summary.overall.gradient_boosting.metrics;
+  assert.equal(gb.no_change_mae, m.no_change_mae); // one yardstick: the same windows for every learner
+  const ratio = (gb.regression_mae / gb.no_change_mae).toFixed(3);
+  const ic = gb.return_rank_correlation!;
+  assert.ok(Number.isFinite(ic));
+  assert.deepEqual(
+    t.rows[summary.baselines.indexOf("gradient_boosting") + 1].slice(1),
+    [
+      gb.regression_mae.toFixed(5),
+      ratio,
+      gb.sign_accuracy.toFixed(4),
+      `${ic >= 0 ? "+" : ""}${ic.toFixed(3)}`,
+    ],
+  );
+  assert.equal(t.notes.filter((n) => n.includes("Predicting no change (0)")).length, 1);
+  assert.ok(t.notes[0].includes(`return MAE ${m.no_change_mae.toFixed(5)}, the yardstick`));
+  const mae = m.regression_mae.toFixed(5);
+  assert.ok(t.notes.includes(
+    `model's return head (expected_return): MAE ${mae} against ${mae} for predicting no change (level with ` +
+      "predicting no change at five decimals: no better); rank correlation with the realised return: none " +
+      "(the prediction is constant).",
+  ));
+  assert.ok(t.notes.includes(USE_PROBABILITIES));
+  // In evaluation.json (the summary as written), every learner's metrics carry both, per fold too; a rank
+  // correlation that is undefined is null there.
+  const json = JSON.parse(JSON.stringify(summary));
+  assert.equal(json.overall.model.metrics.no_change_mae, m.no_change_mae);
+  assert.equal(json.overall.model.metrics.return_rank_correlation, null);
+  assert.equal(json.overall.gradient_boosting.metrics.return_rank_correlation, ic);
+  const fold = json.folds[0].scores.logistic_regression.metrics;
+  assert.equal(typeof fold.no_change_mae, "number");
+  assert.ok("return_rank_correlation" in fold);
 });

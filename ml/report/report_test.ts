@@ -36,6 +36,7 @@ Deno.test("the evaluation report has every section, self-contained", () => {
       "Decision rule: argmax vs prior-corrected",
       "Per class (argmax)",
       "Confident calls",
+      "Return head: the predicted return (expected_return) against the realised one",
       "Block bootstrap",
       "Per fold",
       "Confusion matrices",
@@ -551,4 +552,46 @@ Deno.test("a blended version's report names its scores the served blend's and sh
   );
   assert.ok(html.includes(escapeXml("Both are the network's alone (as metrics.json's test_loss")));
   assert.ok(!plain.includes("metrics.json's test") && !plain.includes("Both are the network's alone"));
+});
+
+Deno.test("the training report says whether the return head beats predicting no change, in the table and the verdict", () => {
+  // Before: the test table gave "return MAE 0.00833" with no yardstick (predicting 0 scored 0.00824 on the same
+  // windows) and no rank correlation, and the verdict was silent on the served expected_return.
+  const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
+  const test = {
+    ...summary.overall.model.metrics,
+    windows: 44_000,
+    regression_mae: 0.00833,
+    no_change_mae: 0.00824,
+    return_rank_correlation: 0.0083,
+  };
+  const html = renderReport(trainingReport({
+    version: "v1",
+    modelType: "transformer_lstm",
+    history: [],
+    bestEpoch: 1,
+    test,
+    baselines: { majority: summary.overall.majority.metrics },
+    decisions: d,
+    temperature: 1.25,
+  }));
+  const words = "The model's return head (expected_return): MAE 0.00833 against 0.00824 for predicting no " +
+    "change (1.1 % higher: no better than predicting no change); rank correlation with the realised return " +
+    "+0.008 (within ±0.010, what chance reaches on 44,000 independent windows: no evidence it ranks returns).";
+  // Once in the verdict, once under the table (which train prints).
+  assert.equal(html.split(escapeXml(words)).length - 1, 2);
+  const t = testSplitTable([["transformer_lstm", test]], "prior");
+  assert.ok(t.notes.includes(words));
+  const at = (h: string) => t.rows[0][t.header.indexOf(h)];
+  assert.deepEqual([at("return MAE"), at("÷ no change"), at("rank correlation")], [
+    "0.00833",
+    "1.011",
+    "+0.008",
+  ]);
+  assert.ok(
+    t.notes.some((n) => n.startsWith("Predicting no change (0) on these windows: return MAE 0.00824")),
+  );
+  assert.ok(
+    html.includes(escapeXml("For decisions use the calibrated class probabilities, not expected_return")),
+  );
 });

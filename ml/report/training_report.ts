@@ -11,11 +11,16 @@ import {
   baseRatesNote,
   decideClasses,
   type DecisionRule,
+  noChangeRatio,
   PRECISION_NOTE,
   precisionCell,
+  rankCorrelationCell,
   type ReliabilityBin,
+  returnColumnsNote,
+  returnHeadWords,
   SCORES_NOTE,
   type Table,
+  USE_PROBABILITIES,
 } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
 import { blendWords } from "../../engine/index.ts";
@@ -121,6 +126,8 @@ export function testSplitTable(
       "log-loss",
       "Brier",
       "return MAE",
+      "÷ no change",
+      "rank correlation",
       "sign accuracy",
       ...CLASSES.map((c) => `→${c}`),
     ],
@@ -132,6 +139,8 @@ export function testSplitTable(
       f4(m.brier),
       // Returns are fractions of a percent: a fifth decimal still tells learners apart.
       fixed(5)(m.regression_mae),
+      noChangeRatio(m),
+      rankCorrelationCell(m.return_rank_correlation),
       f4(m.sign_accuracy),
       ...CLASSES.map((c) => `${(100 * m.predicted_share[c]).toFixed(1)} %`),
     ]),
@@ -140,6 +149,14 @@ export function testSplitTable(
       SCORES_NOTE,
       "Return MAE: the predicted return's mean absolute error; sign accuracy: how often its sign is right. " +
       "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
+      // The return head's MAE alone, a small number, read like skill; predicting 0 scores as well (s47).
+      ...(rows.length > 0
+        ? [
+          returnColumnsNote(rows[0][1]),
+          `The model's ${returnHeadWords(rows[0][1])}.`,
+          USE_PROBABILITIES,
+        ]
+        : []),
     ],
     labelColumns: 1,
     highlight: [0],
@@ -201,6 +218,8 @@ function verdictOf(r: TrainingReportInput): string[] {
       ? `On this split the ${r.blend ? "served blend" : "model"} is ahead of every baseline on both counts.`
       : `Not ahead on this split: ${problems.join("; ")}.`,
   );
+  // The served expected_return judged too: the verdict above is the classes', and says nothing of it.
+  lines.push(`The model's ${returnHeadWords(r.test)}.`);
   lines.push("One split only: run 'candlecast evaluate' for walk-forward folds and an interval.");
   return lines;
 }

@@ -1,0 +1,111 @@
+/**
+ * The return head (served as `expected_return`) judged as a reader needs it judged: its MAE beside the MAE of
+ * predicting no change on the same windows, and whether it ranks the realised returns at all. Out of time it
+ * did neither better than 0 in any run read (bench/RESULTS.md, "expected_return"), while its MAE alone, a
+ * small number, read like skill. `evaluate`'s table and `train`'s test split and verdict share these words.
+ */
+import { plural } from "../../features/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import type { EvaluationSummary } from "./summary_types.ts";
+import type { Table } from "./tables.ts";
+
+type ReturnScores = Pick<Metrics, "windows" | "regression_mae" | "no_change_mae" | "return_rank_correlation">;
+
+/** Returns are fractions of a percent: a fifth decimal still tells learners apart. */
+export const f5 = (v: number) => (Number.isFinite(v) ? v.toFixed(5) : "–");
+
+/** A learner's return MAE divided by predicting no change's, "1.003": below 1 beats it. */
+export function noChangeRatio(m: Pick<Metrics, "regression_mae" | "no_change_mae">): string {
+  const r = m.regression_mae / m.no_change_mae;
+  return Number.isFinite(r) ? r.toFixed(3) : "–";
+}
+
+/** "+0.021", "-0.061"; "–" where undefined (a constant prediction) or not measured. */
+export function rankCorrelationCell(v: number | undefined): string {
+  return v !== undefined && Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(3)}` : "–";
+}
+
+/**
+ * About how far from 0 the rank correlation of unrelated numbers reaches (95 %) on `windows` independent
+ * windows, 2/√n. Windows are not independent (horizons overlap, symbols move together), so chance reaches
+ * further: a lower bound, as the ECE floor is.
+ */
+export function rankNoise(windows: number): number {
+  return 2 / Math.sqrt(Math.max(windows, 1));
+}
+
+/**
+ * The return head in plain words: "return head (expected_return): MAE 0.00971 against 0.00968 for predicting
+ * no change (0.3 % higher: no better than predicting no change); rank correlation with the realised return
+ * +0.021 (…)". Whether it beats 0 is read at the five decimals shown (equal there is level, not better); the
+ * rank correlation beside the reach of chance. One set of windows gives no interval for either.
+ */
+export function returnHeadWords(m: ReturnScores): string {
+  const mae = f5(m.regression_mae), zero = f5(m.no_change_mae);
+  const change = Math.abs(m.regression_mae / m.no_change_mae - 1);
+  const than = "predicting no change";
+  const judged = !Number.isFinite(change)
+    ? "not comparable"
+    : mae === zero
+    ? `level with ${than} at five decimals: no better`
+    : m.regression_mae < m.no_change_mae
+    ? `${(100 * change).toFixed(1)} % lower: better than ${than} on these windows, with no interval`
+    : `${(100 * change).toFixed(1)} % higher: no better than ${than}`;
+  const ic = m.return_rank_correlation;
+  const noise = rankNoise(m.windows);
+  const reach = `±${noise.toFixed(3)}, what chance reaches on ${plural(m.windows, "independent window")}`;
+  const ranking = ic === undefined
+    ? ""
+    : !Number.isFinite(ic)
+    ? "; rank correlation with the realised return: none (the prediction is constant)"
+    : `; rank correlation with the realised return ${rankCorrelationCell(ic)} (${
+      Math.abs(ic) <= noise
+        ? `within ${reach}: no evidence it ranks returns`
+        : `beyond ${reach}; overlapping windows let chance reach further`
+    })`;
+  return `return head (expected_return): MAE ${mae} against ${zero} for ${than} (${judged})${ranking}`;
+}
+
+/** The note every return table carries: what the yardstick and the rank correlation are, and how to read them. */
+export function returnColumnsNote(m: Pick<Metrics, "windows" | "no_change_mae">): string {
+  return `Predicting no change (0) on these windows: return MAE ${f5(m.no_change_mae)}, the yardstick ` +
+    "for every learner's return MAE; ÷ no change: a learner's return MAE divided by it (below 1 beats " +
+    "predicting no change). Rank correlation: Spearman's, of the predicted with the realised return (0: no " +
+    `ranking; – where the prediction is constant); unrelated numbers reach about ±${
+      rankNoise(m.windows).toFixed(3)
+    } on this many independent windows, and further here, where overlapping horizons and symbols that move ` +
+    "together make the windows fewer in effect.";
+}
+
+/** What a decision should use instead, said wherever the head is shown. */
+export const USE_PROBABILITIES =
+  "For decisions use the calibrated class probabilities, not expected_return: " +
+  "out of time the return head's MAE has been within about 1 % of predicting no change's in every run " +
+  'measured (bench/RESULTS.md, "expected_return").';
+
+/** `evaluate`'s table of every learner's return head, pooled over the folds. */
+export function returnHeadTable(s: EvaluationSummary, learners: readonly string[]): Table {
+  const model = s.overall[s.model].metrics;
+  return {
+    id: "return_head",
+    labelColumns: 1,
+    title: "Return head: the predicted return (expected_return) against the realised one",
+    header: ["", "return MAE", "÷ no change", "sign accuracy", "rank correlation"],
+    rows: learners.map((n) => {
+      const m = s.overall[n].metrics;
+      return [
+        n,
+        f5(m.regression_mae),
+        noChangeRatio(m),
+        Number.isFinite(m.sign_accuracy) ? m.sign_accuracy.toFixed(4) : "–",
+        rankCorrelationCell(m.return_rank_correlation),
+      ];
+    }),
+    notes: [
+      returnColumnsNote(model),
+      `${s.model}'s ${returnHeadWords(model)}.`,
+      USE_PROBABILITIES,
+    ],
+    highlight: [0],
+  };
+}

@@ -79,9 +79,9 @@ export function returnColumnsNote(m: Pick<Metrics, "windows" | "no_change_mae">)
 
 /** What a decision should use instead, said wherever the head is shown. */
 export const USE_PROBABILITIES =
-  "For decisions use the calibrated class probabilities, not expected_return: " +
-  "out of time the return head's MAE has been within about 1 % of predicting no change's in every run " +
-  'measured (bench/RESULTS.md, "expected_return").';
+  "For decisions use the calibrated class probabilities, not expected_return: out of time the return " +
+  "head's MAE has never been more than about 1 % below predicting no change's in the runs measured " +
+  '(bench/RESULTS.md, "expected_return").';
 
 /** `evaluate`'s table of every learner's return head, pooled over the folds. */
 export function returnHeadTable(s: EvaluationSummary, learners: readonly string[]): Table {

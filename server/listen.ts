@@ -191,6 +191,28 @@ const forbiddenMethodDetail = (method: string) =>
   `${method} is not supported; the API answers GET, HEAD and POST`;
 
 /**
+ * After an answer sent before its request's body ended (a 401, 415 or 413 the app gave without reading it all):
+ * a FIN follows the answer, but the socket is closed only once the rest of the body has been read (and
+ * dropped), or at the request timeout (`limitMs` from now). node:http closes it as soon as a
+ * `Connection: close` answer is out, and the body still arriving then met a closed socket: the client's next
+ * write failed (a broken pipe, or a reset that can discard the answer unread). Clients and proxies that write
+ * the whole body before reading the answer got that instead of the 401: behind Caddy, 5 of 80 refused 1 MiB
+ * uploads became 502s (trial s47, 2026-12-05). nginx calls this a lingering close.
+ */
+function lingerUntilBodyEnds(socket: Socket, req: http.IncomingMessage, limitMs: number): void {
+  const close = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(close, Math.max(0, limitMs));
+  // node:http ends a `Connection: close` response with `socket.destroySoon()`: end the writing side only.
+  (socket as Socket & { destroySoon: () => void }).destroySoon = () => socket.end();
+  req.once("end", close);
+  socket.once("end", close); // the client stopped sending: nothing more will arrive
+  socket.once("close", () => clearTimeout(timer));
+}
+
+/**
  * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
  * request): SPEC §4's `{"detail": …}` body like every other error, and the connection closes after it.
  */
@@ -308,12 +330,14 @@ export async function listen(
       response.headers.forEach((value, key) => out[key] = value);
       if (answer !== null) out["content-length"] = String(answer.byteLength);
       if (draining) out["connection"] = "close"; // the client reconnects elsewhere (another worker, or later)
-      if (!req.complete) {
+      const early = !req.complete;
+      if (early) {
         // The app answered before the body ended: the rest is dropped as it arrives (`abandon`, below), and
-        // the connection ends rather than wait for a body the client may still be sending.
+        // the connection ends after it rather than carry another request.
         out["connection"] = "close";
       }
       if (!res.destroyed && brokenOff === undefined) {
+        if (early) lingerUntilBodyEnds(socket, req, o.requestTimeoutMs - (performance.now() - arrived));
         res.writeHead(response.status, out);
         res.end(answer ?? undefined);
       }

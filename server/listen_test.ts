@@ -406,6 +406,70 @@ Deno.test("a body the app never reads (413 on its declared length): the rest is 
   }
 });
 
+/** Reads from `conn` until `want` bytes of answer have arrived (not to EOF: `conn.readable` would close it). */
+async function readAnswer(conn: Deno.TcpConn): Promise<string> {
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  while (!/\r\n\r\n/.test(text) || text.length < text.indexOf("\r\n\r\n") + 4 + contentLength(text)) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  return text;
+}
+const contentLength = (head: string) => Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+
+Deno.test("an answer sent before its body ended (401, 415): the rest of the body is still read, then the connection ends", async () => {
+  // A proxy (Caddy, Go's transport) writes the whole body before it reads the answer; so does a client. The
+  // server used to close the socket as soon as its early answer was out (node:http on `Connection: close`),
+  // and the body still arriving met a closed socket: the client's next write failed (a broken pipe, or a
+  // reset that can discard the answer unread). Behind Caddy 5 of 80 refused 1 MiB uploads became 502s
+  // (trial s47, 2026-12-05). Now the answer is followed by a FIN, the body is read to its end and dropped,
+  // and then the connection closes.
+  const server = await listen((request) => {
+    if (request.method === "GET") return new Response("alive");
+    return new Response('{"detail":"missing bearer key"}', { status: 401 });
+  }, { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 1_500 });
+  try {
+    const encoder = new TextEncoder();
+    const body = new Uint8Array(1_000_000).fill(49);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await conn.write(
+      encoder.encode(`POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.byteLength}\r\n\r\n`),
+    );
+    await conn.write(body.subarray(0, 100_000));
+    const answer = await readAnswer(conn);
+    assert.match(answer, /^HTTP\/1\.1 401 /);
+    assert.match(answer, /connection: close/i);
+    assert.ok(answer.endsWith('missing bearer key"}'), answer);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // time for the server to close, if it does
+    for (let sent = 100_000; sent < body.byteLength; sent += 100_000) {
+      // Before: "BrokenPipe: Broken pipe (os error 32)" or a reset here.
+      await conn.write(body.subarray(sent, sent + 100_000));
+    }
+    assert.equal(await conn.read(new Uint8Array(16)), null, "the connection ends after the body");
+    conn.close();
+
+    // A client that stops sending mid-body is not waited for past the request timeout.
+    const stalled = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await stalled.write(
+      encoder.encode(`POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.byteLength}\r\n\r\n`),
+    );
+    await stalled.write(body.subarray(0, 100_000));
+    const started = performance.now();
+    assert.match(await readAnswer(stalled), /^HTTP\/1\.1 401 /);
+    for (let i = 0; i < 150 && server.stats().openConnections > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(server.stats().openConnections, 0, "closed at the request timeout");
+    assert.ok(performance.now() - started < 2_900, `held ${Math.round(performance.now() - started)} ms`);
+    stalled.close();
+    assert.equal(await (await fetch(`${server.url}/health`)).text(), "alive");
+  } finally {
+    await server.shutdown();
+  }
+});
+
 /**
  * A served app whose request lines and /metrics request counts the test reads, with the read timeout given.
  * `send` opens a connection, runs `talk` on it and returns what the server sent back until it closed.

@@ -11,6 +11,7 @@ import {
   writeTrainingCsv,
 } from "./training_csv.ts";
 import { parseOhlcvCsv } from "./ohlcv_csv.ts";
+import { scanTrainingCsv } from "./training_csv_splice.ts";
 import { PathKindError } from "./path_kind.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "candlecast-csv-"));
@@ -510,6 +511,21 @@ Deno.test("RSI or a stochastic outside 0–100 is refused when read or collected
   await assert.rejects(
     readTrainingCsv(emaZero),
     /line 3: ema must be positive \(an average of positive prices is\)/,
+  );
+  // A leading run of EMA 0 is a C# export's warm-up, which collect wrote into the CSV before the zero check (and
+  // collect --source json now reads as missing): read as missing too, so such a file still trains and merges.
+  const warmUp = join(dir, "ema_0_warm_up.csv");
+  const zeroEma = (r: string) => r.replace(",1.01,", ",0,");
+  await writeFile(warmUp, [header, zeroEma(row(1)), zeroEma(row(2)), row(3)].join("\n") + "\n");
+  const [warm] = await readTrainingCsv(warmUp);
+  assert.deepEqual([...warm.ema], [NaN, NaN, 1.01]);
+  const layout = await scanTrainingCsv(warmUp, new Set(["A"]), () => {});
+  assert.deepEqual([...layout!.wanted[0].ema], [NaN, NaN, 1.01], "collect's merge reads it so too");
+  await writeFile(warmUp, [header, zeroEma(row(1)), row(2), zeroEma(row(3))].join("\n") + "\n");
+  await assert.rejects(
+    readTrainingCsv(warmUp),
+    /line 4: ema must be positive/,
+    "a 0 after a value is refused",
   );
   const stoch = join(dir, "stoch_-5.csv");
   await writeFile(stoch, [header, row(1), row(2), row(3, "50", "-5")].join("\n") + "\n");

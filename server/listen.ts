@@ -190,6 +190,9 @@ const API_METHODS = "GET, HEAD, POST";
 const forbiddenMethodDetail = (method: string) =>
   `${method} is not supported; the API answers GET, HEAD and POST`;
 
+/** The longest delay a timer holds (a signed 32-bit count of ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * After an answer sent before its request's body ended (a 401, 415 or 413 the app gave without reading it all):
  * a FIN follows the answer, but the socket is closed only once the rest of the body has been read (and
@@ -204,7 +207,9 @@ function lingerUntilBodyEnds(socket: Socket, req: http.IncomingMessage, limitMs:
     clearTimeout(timer);
     socket.destroy();
   };
-  const timer = setTimeout(close, Math.max(0, limitMs));
+  // A delay past a timer's 2^31 − 1 ms (a --request-timeout over ~24.8 days) fires after 1 ms, with a warning on
+  // stderr: the socket closed at once, as if nothing lingered. Such a client is held that long at most.
+  const timer = setTimeout(close, Math.min(MAX_TIMER_MS, Math.max(0, limitMs)));
   // node:http ends a `Connection: close` response with `socket.destroySoon()`: end the writing side only.
   (socket as Socket & { destroySoon: () => void }).destroySoon = () => socket.end();
   req.once("end", close);

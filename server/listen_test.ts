@@ -470,6 +470,33 @@ Deno.test("an answer sent before its body ended (401, 415): the rest of the body
   }
 });
 
+Deno.test("an early answer still lingers under a request timeout longer than a timer can hold (~24.8 days)", async () => {
+  // --request-timeout takes any number of seconds; a timer past 2^31 − 1 ms fires after 1 ms (with a
+  // TimeoutOverflowWarning on stderr), which closed the socket at once, as before the lingering close.
+  const server = await listen(
+    () => new Response('{"detail":"missing bearer key"}', { status: 401 }),
+    { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 3e9 },
+  );
+  try {
+    const body = new Uint8Array(300_000).fill(49);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await conn.write(
+      new TextEncoder().encode(`POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.byteLength}\r\n\r\n`),
+    );
+    await conn.write(body.subarray(0, 100_000));
+    assert.match(await readAnswer(conn), /^HTTP\/1\.1 401 /);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(server.stats().openConnections, 1, "still open for the rest of the body");
+    for (let sent = 100_000; sent < body.byteLength; sent += 100_000) {
+      await conn.write(body.subarray(sent, sent + 100_000));
+    }
+    assert.equal(await conn.read(new Uint8Array(16)), null, "the connection ends after the body");
+    conn.close();
+  } finally {
+    await server.shutdown();
+  }
+});
+
 /**
  * A served app whose request lines and /metrics request counts the test reads, with the read timeout given.
  * `send` opens a connection, runs `talk` on it and returns what the server sent back until it closed.

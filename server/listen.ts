@@ -265,13 +265,29 @@ export async function listen(
   let inFlight = 0;
   let draining = false;
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  /**
+   * Handles one request. `expectsContinue`: its client sent `Expect: 100-continue` and waits for `100 Continue`
+   * before sending the body (curl on large uploads, .NET's HttpClient with ExpectContinue). node:http sent that
+   * at once, before anything here looked at the request, so a body about to be refused from its headers alone
+   * (413 on Content-Length, 401, 415, 403, 429, 404, 405) was uploaded in full first. Now `100 Continue` goes
+   * out only when the app starts reading the body (`requestBody`): whatever the app refuses without reading
+   * it is answered at once, by the app's own rules, and the body is never asked for.
+   */
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false) => {
     const arrived = performance.now();
     const method = req.method ?? "GET";
     const target = req.url ?? "/";
     const path = targetPath(target);
     const quick = (status: number, detail: string, headers: Record<string, string> = {}) => {
       log({ method: truncate(method, 20), path: truncate(path ?? target), status, latency_ms: 0 });
+      if (expectsContinue && !req.complete) {
+        // The body was never asked for: this connection cannot carry another request unless the client
+        // sends it anyway (RFC 9110 §10.1.1), so it ends once the answer is out, lingering for a body that
+        // still comes (`lingerUntilBodyEnds`), and whatever arrives is dropped.
+        headers = { ...headers, Connection: "close" };
+        lingerUntilBodyEnds(req.socket, req, o.requestTimeoutMs - (performance.now() - arrived));
+        req.resume();
+      }
       json(res, status, { detail }, headers);
     };
     if (FORBIDDEN_METHODS.has(method)) {
@@ -315,7 +331,16 @@ export async function listen(
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
       }
-      const body = await requestBody(req, method, brokeOff);
+      const body = await requestBody(
+        req,
+        method,
+        brokeOff,
+        expectsContinue
+          ? () => {
+            if (!res.headersSent && !res.destroyed) res.writeContinue();
+          }
+          : undefined,
+      );
       abandon = body.abandon;
       // The URL is built from the request target alone: a Host header like `x/metrics?` must not reroute.
       request = new Request(`http://candlecast.invalid${target.startsWith("/") ? target : path}`, {
@@ -366,6 +391,11 @@ export async function listen(
     // How often the read timeouts are checked; node's default (30 s) would let a stalled socket live that long.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeoutMs / 4)),
   }, (req, res) => void handle(req, res));
+  // With a listener here node:http no longer answers `Expect: 100-continue` itself (`handle` says why).
+  server.on(
+    "checkContinue",
+    (req: http.IncomingMessage, res: http.ServerResponse) => void handle(req, res, true),
+  );
   // A client may half-close (shutdown(SHUT_WR)) right after a whole request and wait for the answer. node:http
   // by default aborts the request on that FIN, so such a request got no answer at all unless the client paused
   // first; half-open, it is answered and the connection then ends. (`httpAllowHalfOpen` is the property

@@ -4,6 +4,7 @@ import { createApp } from "./app.ts";
 import { listen, ListenError, probePort } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
+import { RateLimiter } from "./rate_limit.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 Deno.test("shutdown() lets requests in flight finish, answers newcomers 503, then closes", async () => {
@@ -770,5 +771,140 @@ Deno.test("pipelined requests on one connection print no MaxListenersExceededWar
     process.off("warning", onWarning);
     await server.shutdown();
     await store.close();
+  }
+});
+
+/**
+ * Sends `head` (a request with `Expect: 100-continue`) and no body; returns the first answer the server sends
+ * (`readAnswer`), or what came before `timeoutMs`.
+ */
+async function expectContinue(port: number, head: string, timeoutMs = 3000) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  await conn.write(new TextEncoder().encode(head));
+  const answer = await readAnswer(conn).catch(() => "(closed after 3 s without an answer)");
+  return { conn, answer, done: () => clearTimeout(timer) };
+}
+
+Deno.test("Expect: 100-continue: a body refused from its headers (413, 401, 415, 403, 404, 405, 429) is answered at once, without 100 and unsent", async () => {
+  // node:http answered `100 Continue` itself before the app saw the request, so curl (Expect on large
+  // uploads) sent a declared 2 MB body in full just to be told 413, and a keyless client its whole body for a
+  // 401. Now the app's own refusals go out without 100 and the body is never asked for.
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  // Five requests a client may make, and no refill within the test: the sixth limited one is a 429 (the 403
+  // comes before the limiter and takes no token).
+  const rateLimit = new RateLimiter({ rate: 0.001, burst: 5 });
+  const app = createApp(store, { log: () => {}, apiKey: "k3y", rateLimit });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  const key = "Authorization: Bearer k3y\r\n";
+  const json = "Content-Type: application/json\r\n";
+  try {
+    const refused: [number, string, string, number][] = [
+      [413, "/predict", key + json, 2_000_000],
+      [401, "/predict", json, 16_000],
+      [415, "/predict", key + "Content-Type: text/plain\r\n", 16_000],
+      [403, "/predict", key + json + "Origin: https://a.example\r\n", 16_000],
+      [404, "/v1/predict", key + json, 16_000],
+      [405, "/model/info", key + json, 16_000],
+      [429, "/predict", key + json, 16_000],
+    ];
+    for (const [status, path, headers, length] of refused) {
+      const request = `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n` +
+        `Expect: 100-continue\r\n${headers}\r\n`;
+      const { conn, answer, done } = await expectContinue(server.port, request);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), `${status}: ${JSON.stringify(answer)}`);
+      assert.doesNotMatch(answer, /100 Continue/);
+      // The body was not asked for, so the connection cannot carry another request: it ends.
+      assert.match(answer, /connection: close/i);
+      assert.equal(await conn.read(new Uint8Array(16)), null, `${status}: the server ends the connection`);
+      done();
+      conn.close();
+    }
+    for (let i = 0; i < 50 && server.stats().openConnections > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(server.stats().openConnections, 0);
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("Expect: 100-continue: a body the app reads gets 100 Continue first, then its answer, on a kept connection", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const app = createApp(store, { log: () => {}, apiKey: "k3y" });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const encoder = new TextEncoder();
+    const body = encoder.encode(JSON.stringify(predictBody()));
+    const head = `POST /predict HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer k3y\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.byteLength}\r\nExpect: 100-continue\r\n\r\n`;
+    const { conn, answer, done } = await expectContinue(server.port, head);
+    try {
+      assert.equal(answer, "HTTP/1.1 100 Continue\r\n\r\n");
+      await conn.write(body);
+      const final = await readAnswer(conn);
+      assert.match(final, /^HTTP\/1\.1 200 /);
+      assert.equal(JSON.parse(final.slice(final.indexOf("\r\n\r\n") + 4)).symbol, "BTCUSDT");
+      // The same connection serves a second one, without Expect.
+      await conn.write(encoder.encode(head.replace("Expect: 100-continue\r\n", "")));
+      await conn.write(body);
+      assert.match(await readAnswer(conn), /^HTTP\/1\.1 200 /);
+    } finally {
+      done();
+      conn.close();
+    }
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("Expect: 100-continue: a large body the app streams arrives whole after 100 Continue", async () => {
+  // Such a body is handed over as a stream that reads nothing ahead (so that creating it asks for nothing):
+  // 900 kB in 64 kB pieces, each read on demand.
+  const server = await listen(
+    async (request) => new Response(String((await request.arrayBuffer()).byteLength)),
+    { hostname: "127.0.0.1", port: 0 },
+  );
+  const body = new Uint8Array(900_000).fill(49);
+  const { conn, answer, done } = await expectContinue(
+    server.port,
+    `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.byteLength}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  try {
+    assert.equal(answer, "HTTP/1.1 100 Continue\r\n\r\n");
+    await conn.write(body);
+    const final = await readAnswer(conn);
+    assert.match(final, /^HTTP\/1\.1 200 /);
+    assert.ok(final.endsWith("\r\n\r\n900000"), final);
+  } finally {
+    done();
+    conn.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("Expect: 100-continue: the listener's own 503 (over --max-in-flight) goes out without 100, and the connection ends", async () => {
+  const server = await listen(() => new Response("never"), {
+    hostname: "127.0.0.1",
+    port: 0,
+    maxInFlight: 0,
+  });
+  try {
+    const { conn, answer, done } = await expectContinue(
+      server.port,
+      "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Length: 16000\r\nExpect: 100-continue\r\n\r\n",
+    );
+    assert.match(answer, /^HTTP\/1\.1 503 /);
+    assert.doesNotMatch(answer, /100 Continue/);
+    assert.match(answer, /connection: close/i);
+    assert.equal(await conn.read(new Uint8Array(16)), null, "the server ends the connection");
+    done();
+    conn.close();
+  } finally {
+    await server.shutdown();
   }
 });

@@ -44,10 +44,15 @@ function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8
  * stops reading past its limit), which throws out of an event handler and ends the process (bench:serve's
  * malformed phase ended the server that way in 2 of 3 runs, 2026-12-01). Here chunks after the end, an error
  * or a cancel are dropped, and a cancelled body is read on to its end and discarded, so the answer (413) still
- * goes out on a connection in a known state.
+ * goes out on a connection in a known state. `beforeFirstRead` is called once, when the app first reads.
  */
-function bodyStream(req: http.IncomingMessage, brokeOff: () => void): StreamedBody {
+function bodyStream(
+  req: http.IncomingMessage,
+  brokeOff: () => void,
+  beforeFirstRead?: () => void,
+): StreamedBody {
   let open = true;
+  let first = beforeFirstRead;
   // A cancelled or unread body: later chunks are dropped, and the request flows on to its end.
   const abandon = () => {
     open = false;
@@ -78,10 +83,16 @@ function bodyStream(req: http.IncomingMessage, brokeOff: () => void): StreamedBo
         }));
     },
     pull() {
+      if (first !== undefined) {
+        const call = first;
+        first = undefined;
+        call();
+      }
       req.resume();
     },
     cancel: abandon,
-  }, { highWaterMark: 4 });
+    // With `beforeFirstRead` nothing is read ahead: a queue to fill would pull at once, before anyone reads.
+  }, { highWaterMark: beforeFirstRead === undefined ? 4 : 0 });
   return { stream, abandon };
 }
 
@@ -101,13 +112,24 @@ interface StreamedBody {
  * The request body as the app reads it: bytes when small and declared, else a stream with `abandon` for when
  * the app answers without reading it to the end. `brokeOff` is called when the connection ends before the
  * whole body arrived, before the app can see the failure.
+ *
+ * `sendContinue` is for a request with `Expect: 100-continue`, whose client waits for `100 Continue` before it
+ * sends the body: it is called when the app first reads the body, and never when the app answers without
+ * reading it (a 413 on its Content-Length, 401, 415, 403, 429, 404, 405), so a refused body is not uploaded.
+ * Such a body is always a stream, even a small one: reading it whole here, before the app runs, would ask
+ * for every body.
  */
 export async function requestBody(
   req: http.IncomingMessage,
   method: string,
   brokeOff: () => void,
+  sendContinue?: () => void,
 ): Promise<{ readonly init: BodyInit | null; readonly abandon?: () => void }> {
   if (BODYLESS.has(method)) return { init: null };
+  if (sendContinue !== undefined) {
+    const { stream, abandon } = bodyStream(req, brokeOff, sendContinue);
+    return { init: stream, abandon };
+  }
   const declared = Number(req.headers["content-length"]);
   if (
     req.headers["transfer-encoding"] === undefined && Number.isSafeInteger(declared) &&

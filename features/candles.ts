@@ -196,6 +196,23 @@ export function emaProblem(value: number): string | null {
 }
 
 /**
+ * How many of a symbol's EMA values, from its first candle, are exactly 0 (all of them when every one is): the
+ * slots a C# TA library leaves before EMA(50)'s first value. The file readers (the C# export, and a training CSV
+ * an older collect wrote from one) read that run as missing, as null or an empty cell is, where `emaProblem`
+ * would refuse it; a 0 after a value is no warm-up and stays refused.
+ *
+ * @example
+ * ```ts
+ * emaWarmUpZeros([0, 0, 101.5, 0]); // 2
+ * ```
+ */
+export function emaWarmUpZeros(ema: ArrayLike<number | undefined>): number {
+  let i = 0;
+  while (i < ema.length && ema[i] === 0) i++;
+  return i;
+}
+
+/**
  * Why candle `i`'s RSI or stochastics are outside 0–100 (`boundedIndicatorProblem`), or its EMA is not positive
  * (`emaProblem`), or null. Serve refuses such a candle (422), so a training CSV holding one (a C# export's own
  * indicators, a file edited by hand) trained on inputs the bot can never send: `rsi 150` was read, collected

@@ -11,6 +11,7 @@ import {
   CandleError,
   type CandleSeries,
   CSV_RECORD_DELIMITERS,
+  emaWarmUpZeros,
   emptySeries,
   INDICATOR_COLUMNS,
   ohlcvProblem,
@@ -310,15 +311,15 @@ export class SymbolRows {
     const lineOf = (i: number) => this.#at(order[i], ROW_VALUES);
     const s = emptySeries(symbol, n);
     const columns = [s.openTime, ...VALUE_COLUMNS.map((col) => s[col])];
-    // Before the EMA's zero check, collect wrote a C# export's EMA(50) warm-up slots (0 from its TA library) into
-    // the file as they came: such a leading run is warm-up, read as missing as collect --source json now reads it
-    // (else every train and collect on a file made that way failed). A 0 after a value is still refused.
-    let emaWarmUp = true;
     for (let i = 0; i < n; i++) {
       const r = order[i];
       for (let k = 0; k < ROW_VALUES; k++) columns[k][i] = this.#at(r, k);
-      if (emaWarmUp && s.ema[i] === 0) s.ema[i] = NaN;
-      else emaWarmUp = false;
+    }
+    // Before the EMA's zero check, collect wrote a C# export's EMA(50) warm-up slots (0 from its TA library) into
+    // the file as they came: read as missing, as collect --source json reads them (else every train and collect
+    // on a file made that way failed).
+    s.ema.fill(NaN, 0, emaWarmUpZeros(s.ema));
+    for (let i = 0; i < n; i++) {
       const openTime = s.openTime[i];
       if (i > 0 && openTime === s.openTime[i - 1] && !Number.isNaN(openTime)) {
         throw new CandleError(

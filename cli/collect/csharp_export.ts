@@ -13,6 +13,7 @@ import {
   DECIMAL_COMMA,
   DECIMAL_COMMA_HINT,
   emaProblem,
+  emaWarmUpZeros,
   type IndicatorColumn,
   lowerKey,
   MAX_SYMBOL_LENGTH,
@@ -317,10 +318,8 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
   }
   const times = openTimesInMs(parsed.data, source);
   return parsed.data.map(({ symbol, candles }, e) => {
-    // A C# TA library fills the slots before EMA(50)'s first value with 0 (`new double[n]` written from
-    // `outBegIdx`): a leading run of zeros is that warm-up, read as missing (collect computes it), as null is.
-    // A zero after a value is no warm-up and is refused below.
-    const emaWarmUp = leadingZeros(candles.map((c) => c.ema));
+    // The bot's TA library's EMA(50) warm-up slots, read as missing (collect computes them), as null is.
+    const emaWarmUp = emaWarmUpZeros(candles.map((c) => c.ema));
     const rows = candles.map((c, i) => {
       const openTime = times[e][i];
       const row = {
@@ -358,12 +357,6 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
     assertFeaturesFit(series, (i) => `${source}: ${symbol} candles[${i}]`);
     return series;
   });
-}
-
-/** How many of `values` from the first are exactly 0 (all of them when every one is). */
-function leadingZeros(values: readonly (number | undefined)[]): number {
-  const first = values.findIndex((v) => v !== 0);
-  return first === -1 ? values.length : first;
 }
 
 /**

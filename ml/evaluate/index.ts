@@ -59,6 +59,7 @@ export {
 } from "./verdict.ts";
 export * from "./tables.ts";
 export {
+  f5,
   noChangeRatio,
   rankCorrelationCell,
   rankNoise,

@@ -108,13 +108,11 @@ export class MetricsAccumulator {
   #absError = 0;
   #absTrue = 0;
   #signHits = 0;
-  /** The returns kept for the rank correlation (predicted, true), grown by doubling; null when not asked. */
-  #kept: { predicted: Float64Array; realised: Float64Array } | null;
+  /** The returns kept for the rank correlation (predicted, true); null when not asked. */
+  readonly #kept: { predicted: number[]; realised: number[] } | null;
 
   constructor(opts: { readonly rankCorrelation?: boolean } = {}) {
-    this.#kept = opts.rankCorrelation
-      ? { predicted: new Float64Array(1024), realised: new Float64Array(1024) }
-      : null;
+    this.#kept = opts.rankCorrelation ? { predicted: [], realised: [] } : null;
   }
 
   /**
@@ -138,25 +136,10 @@ export class MetricsAccumulator {
       this.#absError += Math.abs(predictedReturns[i] - trueReturns[i]);
       this.#absTrue += Math.abs(trueReturns[i]);
       if (Math.sign(predictedReturns[i]) === Math.sign(trueReturns[i])) this.#signHits++;
+      this.#kept?.predicted.push(predictedReturns[i]);
+      this.#kept?.realised.push(trueReturns[i]);
     }
-    if (this.#kept) this.#keep(trueReturns, predictedReturns);
     this.#n += labels.length;
-  }
-
-  #keep(trueReturns: ArrayLike<number>, predictedReturns: ArrayLike<number>): void {
-    let kept = this.#kept!;
-    const need = this.#n + trueReturns.length;
-    if (need > kept.predicted.length) {
-      const size = Math.max(need, 2 * kept.predicted.length);
-      const grown = { predicted: new Float64Array(size), realised: new Float64Array(size) };
-      grown.predicted.set(kept.predicted.subarray(0, this.#n));
-      grown.realised.set(kept.realised.subarray(0, this.#n));
-      this.#kept = kept = grown;
-    }
-    for (let i = 0; i < trueReturns.length; i++) {
-      kept.predicted[this.#n + i] = predictedReturns[i];
-      kept.realised[this.#n + i] = trueReturns[i];
-    }
   }
 
   result(): Metrics {
@@ -190,10 +173,7 @@ export class MetricsAccumulator {
       no_change_mae: this.#absTrue / n,
       ...(this.#kept
         ? {
-          return_rank_correlation: spearman(
-            this.#kept.predicted.subarray(0, n),
-            this.#kept.realised.subarray(0, n),
-          ),
+          return_rank_correlation: spearman(this.#kept.predicted, this.#kept.realised),
         }
         : {}),
     };

@@ -11,6 +11,7 @@ import {
   baseRatesNote,
   decideClasses,
   type DecisionRule,
+  f5,
   noChangeRatio,
   PRECISION_NOTE,
   precisionCell,
@@ -137,8 +138,7 @@ export function testSplitTable(
       f4(m.macro_f1),
       f4(m.log_loss),
       f4(m.brier),
-      // Returns are fractions of a percent: a fifth decimal still tells learners apart.
-      fixed(5)(m.regression_mae),
+      f5(m.regression_mae),
       noChangeRatio(m),
       rankCorrelationCell(m.return_rank_correlation),
       f4(m.sign_accuracy),

@@ -10,7 +10,7 @@ import { createApp } from "../server/app.ts";
 import { LISTEN_DEFAULTS } from "../server/listen.ts";
 import { ModelStore } from "../server/models/store.ts";
 import { dryParse } from "../test/cli.ts";
-import { predictBody } from "../test/fake_predictor.ts";
+import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 const GUIDE = Deno.readTextFileSync(new URL("./deployment.md", import.meta.url));
 const UNIT = Deno.readTextFileSync(new URL("../deploy/candlecast-serve.service", import.meta.url));
@@ -59,6 +59,7 @@ Deno.test("deployment.md's nginx site takes what serve takes, in memory, and ref
   const nginx413 = /return 413 '([^']*)';/.exec(SITE)?.[1];
   assert.ok(nginx413 !== undefined, "no JSON 413 in the site");
   const store = new ModelStore();
+  store.install(new FakePredictor()); // with no model, a prediction is a 503 before its body is read
   try {
     const res = await createApp(store, { log: () => {} }).request("/predict/batch", {
       method: "POST",

@@ -162,6 +162,16 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     if (leased === null) throw new HttpError(503, noModelDetail(models.status().publicProblem));
     return leased;
   };
+  /**
+   * The 503 of `lease`, before a body is read: without a model a prediction's body is never asked for. A client
+   * sending `Expect: 100-continue` (curl on large uploads, .NET with ExpectContinue) got `100 Continue` and
+   * uploaded its batch in full just to be told no model is loaded. The lease is still taken after the read: a
+   * model may go between the two, and holding one through a slow upload would hold back a swap.
+   */
+  const requireModel = () => {
+    const { predictor, publicProblem } = models.status();
+    if (predictor === null) throw new HttpError(503, noModelDetail(publicProblem));
+  };
 
   // Open to anyone: says ready or not and why in general terms, never paths or load errors (the log has them).
   const health = () => {
@@ -200,6 +210,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   app.get("/health", health);
 
   app.post("/predict", async (c) => {
+    requireModel();
     const body = await readJsonBody(c.req.raw, bodyLimit);
     c.set("symbol", symbolOf(body) ?? undefined);
     const { predictor, release } = lease();
@@ -215,6 +226,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   });
 
   app.post("/predict/batch", async (c) => {
+    requireModel();
     const body = await readJsonBody(c.req.raw, bodyLimit);
     const envelope = parseBatchEnvelope(body);
     if (!envelope.ok) throw new HttpError(422, envelope.detail);

@@ -264,6 +264,13 @@ export async function listen(
   const latestRequest = new WeakMap<Socket, http.IncomingMessage>();
   let inFlight = 0;
   let draining = false;
+  /** Sockets answered early and still reading a body to drop: a shutdown waits for them like a request. */
+  const lingering = new Set<Socket>();
+  const linger = (socket: Socket, req: http.IncomingMessage, limitMs: number) => {
+    lingering.add(socket);
+    socket.once("close", () => lingering.delete(socket));
+    lingerUntilBodyEnds(socket, req, limitMs);
+  };
 
   /**
    * Handles one request. `expectsContinue`: its client sent `Expect: 100-continue` and waits for `100 Continue`
@@ -280,12 +287,14 @@ export async function listen(
     const path = targetPath(target);
     const quick = (status: number, detail: string, headers: Record<string, string> = {}) => {
       log({ method: truncate(method, 20), path: truncate(path ?? target), status, latency_ms: 0 });
-      if (expectsContinue && !req.complete) {
-        // The body was never asked for: this connection cannot carry another request unless the client
-        // sends it anyway (RFC 9110 §10.1.1), so it ends once the answer is out, lingering for a body that
-        // still comes (`lingerUntilBodyEnds`), and whatever arrives is dropped.
+      // With Expect, the body was never asked for: this connection cannot carry another request unless the
+      // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too. Either way
+      // a body may still be arriving: the connection ends once the answer is out, lingering for that body
+      // (`lingerUntilBodyEnds`), and whatever arrives is dropped. Closed at once, a client still writing met
+      // a reset instead of the 503 that tells it to retry elsewhere.
+      if (!req.complete && (expectsContinue || headers.Connection === "close")) {
         headers = { ...headers, Connection: "close" };
-        lingerUntilBodyEnds(req.socket, req, o.requestTimeoutMs - (performance.now() - arrived));
+        linger(req.socket, req, o.requestTimeoutMs - (performance.now() - arrived));
         req.resume();
       }
       json(res, status, { detail }, headers);
@@ -367,7 +376,7 @@ export async function listen(
         out["connection"] = "close";
       }
       if (!res.destroyed && brokenOff === undefined) {
-        if (early) lingerUntilBodyEnds(socket, req, o.requestTimeoutMs - (performance.now() - arrived));
+        if (early) linger(socket, req, o.requestTimeoutMs - (performance.now() - arrived));
         res.writeHead(response.status, out);
         res.end(answer ?? undefined);
       }
@@ -494,11 +503,13 @@ export async function listen(
     draining = true;
     const started = performance.now();
     const elapsed = () => performance.now() - started;
-    // Requests being handled (even ones still uploading) are waited for. A connection opened just before the
-    // signal gets a moment (200 ms) to send its request; after that idle keep-alive connections are closed.
+    // Requests being handled (even ones still uploading) are waited for, and so are bodies still arriving after
+    // an early answer (`lingering`). A connection opened just before the signal gets a moment (200 ms) to send
+    // its request; after that idle keep-alive connections are closed, though not while a connection lingers:
+    // node:http counts it idle (its request was answered) and would cut it mid-body.
     while (elapsed() < o.shutdownTimeoutMs) {
-      if (inFlight === 0 && (sockets.size === 0 || elapsed() >= 200)) break;
-      if (elapsed() >= 200) server.closeIdleConnections();
+      if (inFlight === 0 && lingering.size === 0 && (sockets.size === 0 || elapsed() >= 200)) break;
+      if (elapsed() >= 200 && lingering.size === 0) server.closeIdleConnections();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     if (inFlight > 0) log({ event: "shutdown_timeout", in_flight: inFlight, connections: sockets.size });

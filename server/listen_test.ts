@@ -471,6 +471,50 @@ Deno.test("an answer sent before its body ended (401, 415): the rest of the body
   }
 });
 
+Deno.test("a draining server's 503 to a request still uploading: the body is read to its end, then the connection ends", async () => {
+  // The listener answers 503 "shutting down" from the headers alone, with `Connection: close`; node:http then
+  // closed the socket while the body was still arriving, so the client's next write met a broken pipe or a
+  // reset (which can discard the 503 unread), not the answer that tells it to retry elsewhere. The shutdown
+  // waits for such a connection as it waits for a request in flight.
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 400 }));
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  const encoder = new TextEncoder();
+  const inFlight = fetch(`${server.url}/predict`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody()),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const stopped = server.shutdown();
+  try {
+    const body = new Uint8Array(600_000).fill(32);
+    await conn.write(encoder.encode(
+      `POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.byteLength}\r\n\r\n`,
+    ));
+    await conn.write(body.subarray(0, 100_000));
+    const answer = await readAnswer(conn);
+    assert.match(answer, /^HTTP\/1\.1 503 /);
+    assert.match(answer, /connection: close/i);
+    assert.match(answer, /shutting down/);
+    // The request in flight ends first: what holds the shutdown then is this connection alone.
+    assert.equal((await inFlight).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // time for the server to close, if it does
+    for (let sent = 100_000; sent < body.byteLength; sent += 100_000) {
+      // Before: "BrokenPipe: Broken pipe (os error 32)" or a reset here.
+      await conn.write(body.subarray(sent, sent + 100_000));
+    }
+    assert.equal(await conn.read(new Uint8Array(16)), null, "the connection ends after the body");
+  } finally {
+    conn.close();
+    await stopped;
+    await store.close();
+  }
+});
+
 Deno.test("an early answer still lingers under a request timeout longer than a timer can hold (~24.8 days)", async () => {
   // --request-timeout takes any number of seconds; a timer past 2^31 − 1 ms fires after 1 ms (with a
   // TimeoutOverflowWarning on stderr), which closed the socket at once, as before the lingering close.
@@ -825,6 +869,32 @@ Deno.test("Expect: 100-continue: a body refused from its headers (413, 401, 415,
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(server.stats().openConnections, 0);
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("Expect: 100-continue with no model loaded: /predict and /predict/batch answer 503 at once, without 100 and unsent", async () => {
+  // The app read the body before it looked for a model, so a client got 100 Continue and uploaded its whole
+  // batch just to be told no model is loaded.
+  const store = new ModelStore();
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const path of ["/predict", "/predict/batch"]) {
+      const { conn, answer, done } = await expectContinue(
+        server.port,
+        `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 900000\r\n` +
+          `Expect: 100-continue\r\n\r\n`,
+      );
+      assert.match(answer, /^HTTP\/1\.1 503 /, `${path}: ${JSON.stringify(answer)}`);
+      assert.doesNotMatch(answer, /100 Continue/);
+      assert.match(answer, /no model loaded/);
+      assert.equal(await conn.read(new Uint8Array(16)), null, `${path}: the server ends the connection`);
+      done();
+      conn.close();
+    }
   } finally {
     await server.shutdown();
     await store.close();

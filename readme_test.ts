@@ -1,14 +1,19 @@
 /**
- * README.md's command blocks are part of the test suite, so an example cannot rot unnoticed (one did: the
- * offline klines server command once exited at once). Every command in a ```sh block is either
+ * The command blocks of README.md and of the pages in docs/ are part of the test suite, so an example cannot
+ * rot unnoticed (one did: the offline klines server command once exited at once). Every command in a ```sh
+ * block, indented in a list or not, is either
  *  - run for real when it is cheap and offline: `--help`, the klines server, every `collect` that reads a
  *    local file or 127.0.0.1, with the documented output (the `# …` lines after it) compared to what it prints;
  *  - or parsed by candlecast's real command tree with the actions stubbed out (unknown flags, bad choices and
  *    missing arguments fail here), when it needs the internet, a trained model or minutes of CPU;
  *  - `curl` examples must name a route and method the API answers; `deno task X` a task in deno.json;
  *    scripts must exist. The demo and `deno task test` themselves run in CI (.ci/run).
+ *  - docs/deployment.md's host commands: `candlecast …` as the installed binary (under `sudo -u`, or in a
+ *    `docker run`/`docker exec` of the image) parses as above; the files they copy or run from the checkout
+ *    (`/opt/candlecast/deploy/…`) exist; the system tools around them (systemctl, useradd, …) are not run.
  * And every folder's README names each file git tracks in it but its tests, so a new file cannot go unlisted.
- * And a function, type or constant a README names in backticks must still exist in the code (a rename shows).
+ * And a function, type or constant a README or a docs/ page names in backticks must still exist in the code
+ * (a rename shows).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -27,19 +32,28 @@ interface ReadmeCommand {
   readonly line: number;
 }
 
-/** A small shell-word splitter: quotes, backslash-newline, `#` comments, `&&`, a trailing `&`, `< file`. */
+/**
+ * A small shell-word splitter: quotes, backslash-newline, `#` comments, `&&`, a trailing `&`, `< file`. A
+ * block indented under a list item is read with its indentation taken off.
+ */
 export function readmeCommands(markdown: string): ReadmeCommand[] {
   const commands: ReadmeCommand[] = [];
   const lines = markdown.split("\n");
   let inBlock = false;
   let text = "";
   let firstLine = 0;
+  let indent = "";
   for (let i = 0; i < lines.length; i++) {
-    if (!inBlock && lines[i].startsWith("```sh")) [inBlock, text, firstLine] = [true, "", i + 2];
-    else if (inBlock && lines[i].startsWith("```")) {
+    const fence = lines[i].trimStart();
+    if (!inBlock && fence.startsWith("```sh")) {
+      [inBlock, text, firstLine] = [true, "", i + 2];
+      indent = lines[i].slice(0, lines[i].length - fence.length);
+    } else if (inBlock && fence.startsWith("```")) {
       inBlock = false;
       commands.push(...splitBlock(text, firstLine));
-    } else if (inBlock) text += lines[i] + "\n";
+    } else if (inBlock) {
+      text += (lines[i].startsWith(indent) ? lines[i].slice(indent.length) : lines[i]) + "\n";
+    }
   }
   return commands;
 }
@@ -118,23 +132,93 @@ function runnable(args: readonly string[]): boolean {
   return args.includes("--source") || (args.includes("--base-url") && baseUrl.includes("127.0.0.1"));
 }
 
-const README = Deno.readTextFileSync(new URL("./README.md", import.meta.url));
-const COMMANDS = readmeCommands(README);
+/**
+ * docs/deployment.md's commands as typed on a host: `sudo` (and `-u USER`) taken off, and the checkout's
+ * install folder `/opt/candlecast/` read as this repository's root.
+ */
+function onHost(words: readonly string[]): string[] {
+  let at = 0;
+  if (words[at] === "sudo") at += words[at + 1] === "-u" ? 3 : 1;
+  return words.slice(at).map((w) => w.replace(/^\/opt\/candlecast\//, ""));
+}
+
+/** The arguments of the installed `candlecast` (`candlecast`, `dist/candlecast`), or null for another one. */
+function installedArgs(words: readonly string[]): string[] | null {
+  return words.length > 0 && /^(\S*\/)?candlecast$/.test(words[0]) ? words.slice(1) : null;
+}
+
+/** `docker run [options] IMAGE [command…]`: the image and the command given to it. */
+function dockerRun(words: readonly string[]): { image: string; args: string[] } {
+  const withValue = ["-p", "-v", "-e", "--name", "--log-opt", "--stop-timeout", "--env-file"];
+  let at = 2;
+  while (at < words.length && words[at].startsWith("-")) at += withValue.includes(words[at]) ? 2 : 1;
+  return { image: words[at], args: words.slice(at + 1) };
+}
+
+/** Host tools in the deployment guide, not run here: the checkout files they name must exist. */
+const HOST_TOOLS = [
+  "cd",
+  "echo",
+  "useradd",
+  "git",
+  "mkdir",
+  "chown",
+  "chmod",
+  "cp",
+  "install",
+  "systemctl",
+  "journalctl",
+  "logrotate",
+];
+
+/** The checkout's files a host command names (`deploy/*.service` as a pattern): each must match one. */
+function missingCheckoutFiles(words: readonly string[]): string[] {
+  return words.filter((w) => /^(deploy|scripts)\//.test(w)).filter((w) => {
+    const [folder, name] = [w.slice(0, w.lastIndexOf("/")), w.slice(w.lastIndexOf("/") + 1)];
+    const pattern = new RegExp("^" + name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+    return !existsSync(ROOT + folder) ||
+      ![...Deno.readDirSync(ROOT + folder)].some((e) => pattern.test(e.name));
+  });
+}
+
+/** README.md, then every page in docs/: the files whose command blocks are checked. */
+const PAGES = [
+  "README.md",
+  ...[...Deno.readDirSync(new URL("./docs/", import.meta.url))]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => `docs/${e.name}`)
+    .sort(),
+];
+const COMMANDS_BY_PAGE = new Map(
+  PAGES.map((page) => [page, readmeCommands(Deno.readTextFileSync(ROOT + page))]),
+);
+const COMMANDS = [...COMMANDS_BY_PAGE].flatMap(([page, commands]) => commands.map((c) => ({ ...c, page })));
 const TASKS = Object.keys(JSON.parse(Deno.readTextFileSync(new URL("./deno.json", import.meta.url))).tasks);
 
-Deno.test("the README's shell blocks are found and split into commands", () => {
-  assert(COMMANDS.length >= 30, `only ${COMMANDS.length} commands found in README.md`);
+Deno.test("the README's and docs' shell blocks are found and split into commands", () => {
+  const count = (page: string) => COMMANDS_BY_PAGE.get(page)?.length ?? 0;
+  assert(count("README.md") >= 30, `only ${count("README.md")} commands found in README.md`);
+  assert(COMMANDS.length >= 60, `only ${COMMANDS.length} commands found in README.md and docs/`);
+  assert(count("docs/deployment.md") > 0, "no commands found in docs/deployment.md");
   const server = COMMANDS.find((c) => c.words.includes("test/binance_klines_server.ts"));
   assert(server?.background, "the offline klines server example runs in the background");
   const curl = COMMANDS.find((c) => c.words[0] === "curl" && c.words.includes("-d"));
   assert(curl?.words.some((w) => w.includes('"candles"')), "a quoted multi-line -d body stays one word");
+  // A block indented under a list item is read too (docs/deployment.md has some).
+  assert(
+    COMMANDS.some((c) =>
+      c.page === "docs/deployment.md" && c.words.includes("/opt/candlecast/dist/candlecast")
+    ),
+  );
 });
 
-Deno.test("every README command names a real script, task, route or candlecast flag set", () => {
+Deno.test("every README and docs command names a real script, task, route or candlecast flag set", () => {
   const problems: string[] = [];
   for (const c of COMMANDS) {
-    const where = `README.md:${c.line}: ${c.words.join(" ").slice(0, 90)}`;
+    const where = `${c.page}:${c.line}: ${c.words.join(" ").slice(0, 90)}`;
     const args = candlecastArgs(c.words);
+    const host = onHost(c.words);
+    const installed = installedArgs(host);
     if (args) {
       const error = dryParse(args);
       if (error) problems.push(`${where}\n  ${error}`);
@@ -143,8 +227,25 @@ Deno.test("every README command names a real script, task, route or candlecast f
     } else if (/(^|\/)deno$/.test(c.words[0]) && c.words[1] === "run") {
       const script = c.words.find((w) => w.endsWith(".ts"));
       if (!script || !existsSync(ROOT + script)) problems.push(`${where}\n  no such script`);
-    } else if (c.words[0] === "bash") {
-      if (!existsSync(ROOT + c.words[1])) problems.push(`${where}\n  no such script`);
+    } else if (host[0] === "bash") {
+      if (!existsSync(ROOT + host[1])) problems.push(`${where}\n  no such script`);
+    } else if (installed) {
+      const error = dryParse(installed);
+      if (error) problems.push(`${where}\n  ${error}`);
+    } else if (host[0] === "docker" && ["run", "exec", "build"].includes(host[1])) {
+      // The image the guide builds (`docker build -t candlecast .`), running its entry point or a command.
+      const run = host[1] === "exec"
+        ? { image: "candlecast", args: host.slice(4) }
+        : host[1] === "run"
+        ? dockerRun(host)
+        : { image: host[host.indexOf("-t") + 1], args: [] };
+      if (run.image !== "candlecast") problems.push(`${where}\n  not the image the guide builds`);
+      if (host[1] === "build" && !existsSync(ROOT + "Dockerfile")) problems.push(`${where}\n  no Dockerfile`);
+      if (host[1] === "exec" && !existsSync(ROOT + host[3])) problems.push(`${where}\n  no such script`);
+      const error = run.args.length > 0 ? dryParse(run.args) : null;
+      if (error) problems.push(`${where}\n  ${error}`);
+    } else if (HOST_TOOLS.includes(host[0]) || (host[0] === "docker" && host[1] === "inspect")) {
+      for (const file of missingCheckoutFiles(host)) problems.push(`${where}\n  no ${file} in the checkout`);
     } else if (c.words[0] === "curl") {
       const url = new URL(c.words.find((w) => w.startsWith("http"))!);
       const x = c.words.indexOf("-X");
@@ -158,72 +259,82 @@ Deno.test("every README command names a real script, task, route or candlecast f
 });
 
 Deno.test({
-  name: "the README's offline commands run and print what the README shows",
+  name: "the README's and docs' offline commands run and print what they show",
   sanitizeResources: false,
   sanitizeOps: false,
   ignore: !sharedAvailable("data/binance-spot-1h/BTCUSDT-1h.csv"),
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "candlecast-readme-" });
-    let server: Deno.ChildProcess | null = null;
-    let port = 0;
-    try {
-      for (const c of COMMANDS) {
-        if (c.words.includes("test/binance_klines_server.ts")) {
-          assert(existsSync(realCandlesPath("BTCUSDT")));
-          const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-          port = (free.addr as Deno.NetAddr).port;
-          free.close();
-          const words = c.words.map((w, i) => c.words[i - 1] === "--port" ? String(port) : w);
-          server = new Deno.Command(Deno.execPath(), {
-            args: words.slice(1),
-            cwd: ROOT,
-            stdout: "piped",
-            stderr: "inherit",
-          }).spawn();
-          const reader = server.stdout.getReader();
-          const { value } = await reader.read();
-          reader.releaseLock();
-          assert(
-            new TextDecoder().decode(value).includes(`127.0.0.1:${port}`),
-            "the klines server says where it listens and keeps running",
-          );
-          continue;
-        }
-        const args = candlecastArgs(c.words);
-        if (!args || !runnable(args)) continue;
-        // Outputs go to a temp folder; the local server gets the free port picked above.
-        const outputs = new Map<string, string>();
-        const run = args.map((w, i) => {
-          if (args[i - 1] === "--output") {
-            const temp = `${dir}/${w.replace(/\//g, "_")}`;
-            outputs.set(temp, w);
-            return temp;
-          }
-          return w.replace("127.0.0.1:8080", `127.0.0.1:${port}`);
-        });
-        const result = await runCandlecast(run);
-        let stdout = result.stdout;
-        for (const [temp, shown] of outputs) stdout = stdout.replaceAll(temp, shown);
-        assert.deepEqual(result.code, 0, `README.md:${c.line} exited ${result.code}: ${result.stderr}`);
-        const printed = stdout.split("\n").map(squash);
-        for (const expected of c.output) {
-          assert(
-            printed.includes(squash(expected)),
-            `README.md:${c.line} documents\n  ${expected}\nbut printed\n${stdout}`,
-          );
-        }
-      }
-      assert(port > 0, "the README starts the offline klines server");
-    } finally {
-      if (server) {
-        server.kill("SIGTERM");
-        await server.stdout.cancel().catch(() => {});
-        await server.status;
-      }
-      await Deno.remove(dir, { recursive: true });
+    let started = false;
+    // Each page's blocks run in order, as a reader would type them: its own output folder and klines server.
+    for (const [page, commands] of COMMANDS_BY_PAGE) {
+      if (await runPage(page, commands)) started = true;
     }
+    assert(started, "the README or docs start the offline klines server");
   },
 });
+
+/** Runs a page's offline commands in order, checking their output; true when it started the klines server. */
+async function runPage(page: string, commands: readonly ReadmeCommand[]): Promise<boolean> {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-readme-" });
+  let server: Deno.ChildProcess | null = null;
+  let port = 0;
+  try {
+    for (const c of commands) {
+      if (c.words.includes("test/binance_klines_server.ts")) {
+        assert(existsSync(realCandlesPath("BTCUSDT")));
+        const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        port = (free.addr as Deno.NetAddr).port;
+        free.close();
+        const words = c.words.map((w, i) => c.words[i - 1] === "--port" ? String(port) : w);
+        server = new Deno.Command(Deno.execPath(), {
+          args: words.slice(1),
+          cwd: ROOT,
+          stdout: "piped",
+          stderr: "inherit",
+        }).spawn();
+        const reader = server.stdout.getReader();
+        const { value } = await reader.read();
+        reader.releaseLock();
+        assert(
+          new TextDecoder().decode(value).includes(`127.0.0.1:${port}`),
+          "the klines server says where it listens and keeps running",
+        );
+        continue;
+      }
+      const args = candlecastArgs(c.words);
+      if (!args || !runnable(args)) continue;
+      // Outputs go to a temp folder; the local server gets the free port picked above.
+      const outputs = new Map<string, string>();
+      const run = args.map((w, i) => {
+        if (args[i - 1] === "--output") {
+          const temp = `${dir}/${w.replace(/\//g, "_")}`;
+          outputs.set(temp, w);
+          return temp;
+        }
+        return w.replace("127.0.0.1:8080", `127.0.0.1:${port}`);
+      });
+      const result = await runCandlecast(run);
+      let stdout = result.stdout;
+      for (const [temp, shown] of outputs) stdout = stdout.replaceAll(temp, shown);
+      assert.deepEqual(result.code, 0, `${page}:${c.line} exited ${result.code}: ${result.stderr}`);
+      const printed = stdout.split("\n").map(squash);
+      for (const expected of c.output) {
+        assert(
+          printed.includes(squash(expected)),
+          `${page}:${c.line} documents\n  ${expected}\nbut printed\n${stdout}`,
+        );
+      }
+    }
+    return port > 0;
+  } finally {
+    if (server) {
+      server.kill("SIGTERM");
+      await server.stdout.cancel().catch(() => {});
+      await server.status;
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 Deno.test("the klines server command rejects a bad flag instead of starting on a default", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -277,7 +388,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "every function, type or constant a README names in backticks still exists in the code",
+  name: "every function, type or constant a README or docs page names in backticks still exists in the code",
   ignore: TRACKED === null,
   fn: () => {
     // A rename left READMEs describing what no longer is; names in code are the cheap part of that to check.
@@ -290,11 +401,21 @@ Deno.test({
     // camelCase (`runTraining`), PascalCase with an inner capital (`CandleSeries`), CONSTANT_CASE (`DEFAULTS`).
     const identifier =
       /`([a-z][a-zA-Z0-9]*[A-Z][a-zA-Z0-9]*|[A-Z][a-z0-9]+[A-Z][a-zA-Z0-9]*|[A-Z][A-Z0-9_]{3,})(?:\(\))?`/g;
+    // The guides also name other programs' names, which no candlecast source has: these, on their page alone.
+    const foreign: Record<string, string[]> = {
+      "docs/csharp.md": [
+        "ToUpperInvariant", // .NET's, recommended to the bot (its pair ToLowerInvariant is in csharp/)
+        "OnnxTrendModel", // defined by the page's own .NET 8 snippet, which no test compiles (it says why)
+      ],
+      "docs/deployment.md": ["MAILTO"], // cron's, set in deploy/crontab
+    };
     const problems: string[] = [];
-    for (const readme of TRACKED!.filter((f) => f === "README.md" || f.endsWith("/README.md"))) {
+    const pages = TRACKED!.filter((f) => f === "README.md" || f.endsWith("/README.md"));
+    for (const readme of [...new Set([...pages, ...PAGES])]) {
       const text = Deno.readTextFileSync(ROOT + readme);
       for (const name of new Set([...text.matchAll(identifier)].map((m) => m[1]))) {
-        if (!words.has(name)) problems.push(`${readme} names \`${name}\`, which no source file has`);
+        if (words.has(name) || foreign[readme]?.includes(name)) continue;
+        problems.push(`${readme} names \`${name}\`, which no source file has`);
       }
     }
     assert.deepEqual(problems, []);

@@ -52,7 +52,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   "models promote": ["candlecast models promote v3_2026-11-24"],
   "models rollback": ["candlecast models rollback"],
-  // Monthly first: it is what deploy/ schedules and the README recommends (weekly fine-tunes did not pay).
+  // Monthly first: it is what deploy/ schedules and docs/retrain.md recommends (weekly fine-tunes did not pay).
   retrain: [
     "candlecast retrain --mode monthly",
     "candlecast retrain --mode monthly --train-args='--epochs 20'",

@@ -716,7 +716,7 @@ Deno.test("monitor --json: the verdict says why it exits 1 under --fail-on-warni
     assert.equal(nothing.counts.logged, 0);
     assert.deepEqual([nothing.by_day, nothing.by_version, nothing.served_version], [[], [], null]);
 
-    // A failure exits 1 as the warning did: the README's way to tell them apart holds. It prints no document,
+    // A failure exits 1 as the warning did: docs/scripting.md's way to tell them apart holds. It prints no document,
     // and its "candlecast:" line is its reason, not "N monitoring warning(s)".
     await Deno.writeTextFile(f.predictions, "symbol,open_time\nBTCUSDT,0\n");
     const failed = await monitorRun(f, ["--fail-on-warning", "--json"]);

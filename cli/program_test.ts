@@ -70,7 +70,7 @@ Deno.test("retrain's first example is the mode deploy/ schedules, not the one it
     /retrain --mode (\w+)/,
   );
   assert.equal(scheduled?.[1], "monthly", "deploy/crontab runs the monthly retrain");
-  // Before: "candlecast retrain --mode weekly" led, the mode the README and deploy/ no longer recommend.
+  // Before: "candlecast retrain --mode weekly" led, the mode docs/retrain.md and deploy/ no longer recommend.
   assert.equal(EXAMPLES.retrain[0], `candlecast retrain --mode ${scheduled?.[1]}`);
 });
 

@@ -2,7 +2,7 @@
  * SPEC §4 trend_score: a model-free summary of the last candle, −5…5, the sum of ±1 for close > ema,
  * ema rising, macdHist > 0, rsi > 50 and stochK > stochD. The bot can sanity-check the model against it.
  * Each vote is SPEC's strict ">", so a tie votes −1: a candle that did not move (a pegged pair) scores −5 like
- * a falling one. The bot computes the same sum, so the rule stays SPEC's (README says how to read it).
+ * a falling one. The bot computes the same sum, so the rule stays SPEC's (docs/api.md says how to read it).
  */
 import type { CandleSeries } from "./candles.ts";
 

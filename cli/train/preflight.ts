@@ -101,7 +101,7 @@ export function requireParentInterval(
 
 /**
  * A resumed run continues on the candles it started on: its finished members, split and scaler came from them,
- * and the README promises the weights an uninterrupted run would have given. A cron `collect` that grew the
+ * and docs/training.md promises the weights an uninterrupted run would have given. A cron `collect` that grew the
  * file in between would otherwise mix two datasets in one version, silently.
  */
 export function requireSameData(
@@ -170,7 +170,7 @@ export function requireTimedIncrement(
 
 /**
  * A fine-tune needs candles after its parent's data end: with none (train, then --incremental on the same file,
- * as the README's block reads) it failed after the backend started, with "the training split has no windows"
+ * as docs/training.md's block reads) it failed after the backend started, with "the training split has no windows"
  * quoting the whole file's candles and a gap count that had nothing to do with it (a newcomer's trial).
  */
 export function requireNewCandles(parent: ParentFiles, series: readonly CandleSeries[], data: string): void {

@@ -93,7 +93,7 @@ async function readBody(path: string): Promise<unknown> {
       `--input: ${inputName(path)} is not valid JSON (${(error as Error).message})`,
       csv
         ? 'predict reads a /predict body in JSON ({"symbol": …, "candles": [{"open": …}, …]}), not a CSV; ' +
-          "see README § API for the body"
+          "see docs/api.md for the body"
         : `fix ${inputName(path)}: predict reads a /predict (or /predict/batch) body in JSON`,
     );
   }

@@ -150,7 +150,13 @@ Deno.test("predict: bad input and a wrong --input or --checkpoint path exit 2 wi
     const csv = await f.write("candles.csv", "open_time,open,high,low,close,volume\n1,2,3,1,2,5\n");
     r = await cli(["predict", "--input", csv, "--checkpoint", f.checkpoint]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /is not valid JSON .*\nhint: predict reads a \/predict body in JSON .*not a CSV/);
+    assert.match(
+      r.stderr,
+      /is not valid JSON .*\nhint: predict reads a \/predict body in JSON .*not a CSV; see \S+/,
+    );
+    // The page the hint names exists and documents the body (it once named a README section that was never there).
+    const page = /not a CSV; see (\S+) for the body/.exec(r.stderr)?.[1] ?? "";
+    assert.match(Deno.readTextFileSync(new URL(`../${page}`, import.meta.url)), /"candles"/);
 
     // A bare NaN (Python's json.dumps) is refused by field name, as serve refuses it.
     const nan = await f.write(

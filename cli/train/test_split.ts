@@ -39,7 +39,13 @@ import {
   type Metrics,
   softmaxRows,
 } from "../../ml/metrics/index.ts";
-import { blendTemperature, FEW_CALLS, keepsTemperature, modelOutputs } from "../../ml/evaluate/index.ts";
+import {
+  blendTemperature,
+  FEW_CALLS,
+  keepsTemperature,
+  modelOutputs,
+  servedCallsWords,
+} from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
 
 /**
@@ -163,6 +169,8 @@ export async function scoreOnTest(
         ece.toFixed(4)
       } (a perfectly calibrated model would show at least about ${eceFloor.toFixed(4)} on this many windows)`,
   );
+  servedCallsWords({ calls: served, baseRate: { down: base[0], up: base[2] }, ece, eceFloor })
+    .forEach((line) => io.out(line));
   return {
     metrics: {
       split: "test",

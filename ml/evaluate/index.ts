@@ -58,6 +58,7 @@ export {
   tooFewBlocks,
 } from "./verdict.ts";
 export * from "./tables.ts";
+export * from "./served_calls.ts";
 export {
   f5,
   noChangeRatio,

@@ -12,6 +12,7 @@ import { NO_ITERATION_KEPT } from "../baselines/index.ts";
 import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
 import type { Interval } from "./bootstrap.ts";
 import { returnHeadTable } from "./return_head.ts";
+import { FEW_CALLS } from "./served_calls.ts";
 import {
   enoughBlocks,
   foldList,
@@ -190,9 +191,6 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
 export const SCORES_NOTE = "Accuracy and macro-F1 score the calls (higher is better); log-loss (the mean " +
   "−ln of the probability given to what happened) and Brier (the probabilities' squared error) score the " +
   "probabilities (lower is better; 1/3 for each class scores 1.0986 and 0.6667).";
-
-/** Fewer calls of a class than this, and its precision is shown with their count: a hit rate it is not. */
-export const FEW_CALLS = 30;
 
 /**
  * A class's precision as a table cell: "–" when the class is never named (0 of 0 is no precision, and "0"

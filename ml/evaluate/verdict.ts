@@ -8,6 +8,7 @@ import { feePercent } from "./backtest.ts";
 import { BOOTSTRAP_BLOCK_CANDLES, type BootstrapResult } from "./bootstrap.ts";
 import type { BacktestRow, EvaluationSummary, Verdict } from "./summary_types.ts";
 import type { DecisionRule } from "../../engine/index.ts";
+import { servedCallsWords } from "./served_calls.ts";
 
 /** The verdict's word when the folds are in-sample. */
 export const IN_SAMPLE_VERDICT = "in-sample: not evidence";
@@ -132,8 +133,21 @@ function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "fo
       : `The model does not beat the best baseline (${s.best_baseline}) over ${scope}. A win takes log-loss ` +
         `better and macro-F1 not worse; here log-loss: ${logLoss}, macro-F1: ${macroF1}.`,
   ];
+  lines.push(...servedCallsOf(s));
   if (row) lines.push(backtestLine("Backtest", s, row));
   return { log_loss: logLoss, macro_f1: macroF1, lines };
+}
+
+/** What the model's served calls and confidence are worth over the pooled folds (`servedCallsWords`). */
+function servedCallsOf(s: Omit<EvaluationSummary, "verdict">): string[] {
+  const m = s.overall[s.model];
+  return servedCallsWords({
+    calls: s.bootstrap.decision_rule === "prior" ? m.prior_rule : m.metrics,
+    baseRate: m.base_rate,
+    ece: m.ece,
+    eceFloor: m.ece_floor,
+    eceNoise: m.ece_floor_blocks,
+  });
 }
 
 /** Why a difference goes unjudged when the test windows span too few bootstrap blocks. */

@@ -141,7 +141,10 @@ Deno.test({
     // Two weeks of 1h candles are 3 bootstrap blocks: too few to judge, which the verdict says in a line of its
     // own before its conclusion (28aac4d).
     assert.ok(summary.bootstrap.blocks < 6, `${summary.bootstrap.blocks} blocks`);
-    assert.equal(summary.verdict.lines.length, 5);
+    // Then what the served calls and confidence are worth (served_calls.ts), and the backtest's line.
+    assert.equal(summary.verdict.lines.length, 7);
+    assert.match(summary.verdict.lines[4], /^Served calls: /);
+    assert.match(summary.verdict.lines[5], /^Calibration: ECE /);
     assert.match(summary.verdict.lines[2], /^Only \d+ blocks of 96 candles: too few to tell a difference/);
     assert.equal(summary.verdict.log_loss, "not judged: too few blocks");
     // JSON-safe: no typed arrays left inside.

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { servedCallsWords } from "./served_calls.ts";
+
+/** Per-class precision and the confusion matrix (rows: truth DOWN, SIDEWAYS, UP; columns: the call). */
+function calls(matrix: number[][]) {
+  const precision = (k: number) => {
+    const named = matrix.reduce((n, row) => n + row[k], 0);
+    return named > 0 ? matrix[k][k] / named : 0;
+  };
+  const per = (k: number) => ({ precision: precision(k), recall: 0, f1: 0, support: 0 });
+  return { confusion_matrix: matrix, per_class: { DOWN: per(0), SIDEWAYS: per(1), UP: per(2) } };
+}
+
+Deno.test("served calls: a class whose calls are no better than its base rate is named, and a bot told not to act on it", () => {
+  // 2018-Q2's shape (s48): DOWN called on 62 % of windows, right 25.4 % of the time against a 25.8 % base rate.
+  const [first, second] = servedCallsWords({
+    calls: calls([[254, 20, 60], [500, 80, 150], [246, 20, 90]]),
+    baseRate: { down: 0.258, up: 0.259 },
+    ece: 0.0526,
+    eceFloor: 0.0075,
+  });
+  assert.match(
+    first,
+    /^Served calls: DOWN right 25\.4 % of the time against its 25\.8 % base rate \(−0\.4 points, 1,000 calls\)/,
+  );
+  assert.match(
+    first,
+    /UP right 30\.0 % of the time against its 25\.9 % base rate \(\+4\.1 points, 300 calls\)/,
+  );
+  assert.match(
+    first,
+    /: DOWN calls no better than guessing from the base rate here: a bot should not act on them\.$/,
+  );
+  assert.match(
+    second,
+    /^Calibration: ECE 0\.0526, where a perfectly calibrated model would show about 0\.0075/,
+  );
+  assert.match(
+    second,
+    /above 0\.02 and beyond chance, so confidence is off by about 0\.05 on average; read it as a ranking/,
+  );
+});
+
+Deno.test("served calls: both above their base rates and calibrated within 0.02", () => {
+  const [first, second] = servedCallsWords({
+    calls: calls([[300, 400, 300], [300, 1200, 500], [200, 400, 400]]),
+    baseRate: { down: 0.25, up: 0.25 },
+    ece: 0.017,
+    eceFloor: 0.004,
+  });
+  assert.match(
+    first,
+    /DOWN right 37\.5 % .* UP right 33\.3 % .*: both above the base rate on these windows\.$/,
+  );
+  assert.match(second, /within 0\.02, so confidence can be read as a probability\.$/);
+});
+
+Deno.test("served calls: a class never named, or named too rarely, is not read as a hit rate", () => {
+  const [first] = servedCallsWords({
+    calls: calls([[5, 300, 0], [2, 900, 0], [0, 300, 0]]),
+    baseRate: { down: 0.2, up: 0.2 },
+    ece: 0.01,
+    eceFloor: 0.01,
+  });
+  assert.match(first, /^Served calls: DOWN named 7 times, too few to tell a hit rate; UP never named: /);
+  assert.match(
+    first,
+    /: too few calls to tell whether they beat guessing\.$/,
+    "nothing is judged from 7 calls",
+  );
+});
+
+Deno.test("served calls: an ECE above 0.02 but near what chance gives is not called a fault", () => {
+  // train on half a year of one symbol: 651 test windows, ECE 0.0384 against a floor of 0.0278.
+  const [, second] = servedCallsWords({
+    calls: calls([[300, 400, 300], [300, 1200, 500], [200, 400, 400]]),
+    baseRate: { down: 0.25, up: 0.25 },
+    ece: 0.0384,
+    eceFloor: 0.0278,
+  });
+  assert.match(second, /above 0\.02 but within what chance gives on these windows \(about 0\.0556 at most\)/);
+  assert.doesNotMatch(second, /off by/);
+  // evaluate's floor from the bootstrap's blocks, when larger, is the noise it is read against.
+  const [, blocks] = servedCallsWords({
+    calls: calls([[300, 400, 300], [300, 1200, 500], [200, 400, 400]]),
+    baseRate: { down: 0.25, up: 0.25 },
+    ece: 0.0300,
+    eceFloor: 0.0100,
+    eceNoise: 0.0372,
+  });
+  assert.match(blocks, /within what chance gives on these windows \(about 0\.0372 at most\)/);
+});

@@ -87,6 +87,15 @@ Deno.test("with no model: /health is unhealthy (503), /predict and /model/info a
   await expectError(await app.request("/model/info"), 503);
 });
 
+Deno.test("with no model, a prediction's 503 comes before anything its body would be refused for (docs/api.md)", async () => {
+  // Looked for before the body is read, so a client is not made to upload a batch to be told no model is loaded.
+  const { app } = setup({ model: null });
+  const plain = { method: "POST", headers: { "Content-Type": "text/plain" }, body: "{}" };
+  await expectError(await app.request("/predict", plain), 503, /no model loaded/);
+  const broken = { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" };
+  await expectError(await app.request("/predict/batch", broken), 503, /no model loaded/);
+});
+
 Deno.test("a 503 says 'no model loaded' and what to do, never the server's paths or load errors", async () => {
   const secret = "/srv/secret/checkpoints/current";
   const { app, store } = setup({ model: null });

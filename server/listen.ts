@@ -203,19 +203,32 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * uploads became 502s (trial s47, 2026-12-05). nginx calls this a lingering close.
  */
 function lingerUntilBodyEnds(socket: Socket, req: http.IncomingMessage, limitMs: number): void {
-  const close = () => {
+  const destroy = () => {
     clearTimeout(timer);
     socket.destroy();
   };
+  // The body is in: close once the answer has left too (destroying a socket drops what it has not yet written;
+  // the timer still stands behind a client that stopped reading).
+  const close = () => socket.writableFinished ? destroy() : socket.once("finish", destroy);
   // A delay past a timer's 2^31 − 1 ms (a --request-timeout over ~24.8 days) fires after 1 ms, with a warning on
   // stderr: the socket closed at once, as if nothing lingered. Such a client is held that long at most.
-  const timer = setTimeout(close, Math.min(MAX_TIMER_MS, Math.max(0, limitMs)));
+  const timer = setTimeout(destroy, Math.min(MAX_TIMER_MS, Math.max(0, limitMs)));
   // node:http ends a `Connection: close` response with `socket.destroySoon()`: end the writing side only.
   (socket as Socket & { destroySoon: () => void }).destroySoon = () => socket.end();
   req.once("end", close);
   socket.once("end", close); // the client stopped sending: nothing more will arrive
   socket.once("close", () => clearTimeout(timer));
 }
+
+/** Whether a request declares a body (node:http marks even a bodiless request incomplete until it is parsed). */
+const declaresBody = (req: http.IncomingMessage) =>
+  req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+
+/**
+ * A lingering body that has sent nothing for this long no longer holds a shutdown: it may never end, and the
+ * connections behind it are waiting to be closed.
+ */
+const LINGER_QUIET_MS = 1_000;
 
 /**
  * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
@@ -264,11 +277,22 @@ export async function listen(
   const latestRequest = new WeakMap<Socket, http.IncomingMessage>();
   let inFlight = 0;
   let draining = false;
-  /** Sockets answered early and still reading a body to drop: a shutdown waits for them like a request. */
-  const lingering = new Set<Socket>();
-  const linger = (socket: Socket, req: http.IncomingMessage, limitMs: number) => {
-    lingering.add(socket);
-    socket.once("close", () => lingering.delete(socket));
+  /**
+   * Sockets answered early and still reading a body to drop, with when their last bytes came: a shutdown waits
+   * for them like a request, but not for one gone quiet (LINGER_QUIET_MS), nor for a body never asked for
+   * (an Expect refusal: a compliant client does not send it).
+   */
+  const lingering = new Map<Socket, number>();
+  const linger = (socket: Socket, req: http.IncomingMessage, limitMs: number, holdsShutdown = true) => {
+    if (holdsShutdown && !socket.destroyed) {
+      const touch = () => lingering.set(socket, performance.now());
+      touch();
+      socket.on("data", touch);
+      socket.once("close", () => {
+        socket.off("data", touch);
+        lingering.delete(socket);
+      });
+    }
     lingerUntilBodyEnds(socket, req, limitMs);
   };
 
@@ -285,17 +309,20 @@ export async function listen(
     const method = req.method ?? "GET";
     const target = req.url ?? "/";
     const path = targetPath(target);
-    const quick = (status: number, detail: string, headers: Record<string, string> = {}) => {
+    const quick = (status: number, detail: string, headers: Record<string, string> = {}, closes = false) => {
       log({ method: truncate(method, 20), path: truncate(path ?? target), status, latency_ms: 0 });
       // With Expect, the body was never asked for: this connection cannot carry another request unless the
-      // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too. Either way
-      // a body may still be arriving: the connection ends once the answer is out, lingering for that body
+      // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too (`closes`).
+      // Either way a declared body may still be arriving: the connection ends once the answer is out, lingering
+      // for that body
       // (`lingerUntilBodyEnds`), and whatever arrives is dropped. Closed at once, a client still writing met
       // a reset instead of the 503 that tells it to retry elsewhere.
-      if (!req.complete && (expectsContinue || headers.Connection === "close")) {
+      if (!req.complete && (expectsContinue || closes)) {
         headers = { ...headers, Connection: "close" };
-        linger(req.socket, req, o.requestTimeoutMs - (performance.now() - arrived));
-        req.resume();
+        if (declaresBody(req)) {
+          linger(req.socket, req, o.requestTimeoutMs - (performance.now() - arrived), !expectsContinue);
+          req.resume();
+        }
       }
       json(res, status, { detail }, headers);
     };
@@ -308,7 +335,7 @@ export async function listen(
       return quick(503, "the server is shutting down; retry in a moment", {
         Connection: "close",
         "Retry-After": "1",
-      });
+      }, true);
     }
     if (!open && inFlight >= o.maxInFlight) {
       counts.requestsShed++;
@@ -508,11 +535,21 @@ export async function listen(
     // its request; after that idle keep-alive connections are closed, though not while a connection lingers:
     // node:http counts it idle (its request was answered) and would cut it mid-body.
     while (elapsed() < o.shutdownTimeoutMs) {
+      for (const [socket, last] of lingering) {
+        if (performance.now() - last > LINGER_QUIET_MS) socket.destroy(); // its "close" takes it out
+      }
       if (inFlight === 0 && lingering.size === 0 && (sockets.size === 0 || elapsed() >= 200)) break;
       if (elapsed() >= 200 && lingering.size === 0) server.closeIdleConnections();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    if (inFlight > 0) log({ event: "shutdown_timeout", in_flight: inFlight, connections: sockets.size });
+    if (inFlight > 0 || lingering.size > 0) {
+      log({
+        event: "shutdown_timeout",
+        in_flight: inFlight,
+        lingering: lingering.size,
+        connections: sockets.size,
+      });
+    }
     server.close();
     // Idle keep-alive connections and clients still sending (or stalled) are cut now: nothing waits on them.
     server.closeAllConnections();

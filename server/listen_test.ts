@@ -508,10 +508,36 @@ Deno.test("a draining server's 503 to a request still uploading: the body is rea
       await conn.write(body.subarray(sent, sent + 100_000));
     }
     assert.equal(await conn.read(new Uint8Array(16)), null, "the connection ends after the body");
+    const ended = performance.now();
+    await stopped;
+    assert.ok(performance.now() - ended < 1_000, "the shutdown ends with the body, not at its timeout");
   } finally {
     conn.close();
     await stopped;
     await store.close();
+  }
+});
+
+Deno.test("a shutdown is not held by a lingering body that has gone quiet", async () => {
+  // A client answered early (401) that stops sending mid-body, without closing, would otherwise hold the
+  // shutdown to its timeout (10 s by default) for a body that may never end.
+  const server = await listen(
+    () => new Response('{"detail":"missing bearer key"}', { status: 401 }),
+    { hostname: "127.0.0.1", port: 0, shutdownTimeoutMs: 8_000 },
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(
+      new TextEncoder().encode("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n"),
+    );
+    await conn.write(new Uint8Array(100_000));
+    assert.match(await readAnswer(conn), /^HTTP\/1\.1 401 /);
+    const started = performance.now();
+    await server.shutdown();
+    const held = performance.now() - started;
+    assert.ok(held < 2_500, `held ${Math.round(held)} ms`);
+  } finally {
+    conn.close();
   }
 });
 

@@ -120,6 +120,10 @@ Deno.test({
         : "\\d\\.\\d{3}";
       assert.match(servedLine, new RegExp(`${c} ${precision} \\(base rate`));
     }
+    // Under it, in words, what those calls and the confidence are worth (ml/evaluate/served_calls.ts).
+    const served = lines.indexOf(servedLine);
+    assert.match(lines[served + 1], /^Served calls: DOWN /);
+    assert.match(lines[served + 2], /^Calibration: ECE \d\.\d{4}, where a perfectly calibrated model/);
     // The served rule's calibration, beside what sampling alone would give a calibrated model.
     assert.ok(metrics.served.ece_floor > 0 && metrics.served.ece_floor < 1, String(metrics.served.ece_floor));
     // The baselines under the served rule too, so decisions are compared like with like.

@@ -41,6 +41,7 @@ import {
 } from "../../ml/metrics/index.ts";
 import {
   blendTemperature,
+  callsOf,
   FEW_CALLS,
   keepsTemperature,
   modelOutputs,
@@ -58,8 +59,7 @@ export function precisionText(
   c: "DOWN" | "UP",
 ): string {
   if (!(m.predicted_share[c] > 0)) return "– (never named)";
-  const k = CLASSES.indexOf(c);
-  const calls = m.confusion_matrix.reduce((n, row) => n + (row[k] ?? 0), 0);
+  const calls = callsOf(m, c);
   const p = m.per_class[c].precision.toFixed(3);
   return calls < FEW_CALLS ? `${p} from ${plural(calls, "call")}` : p;
 }

@@ -12,7 +12,7 @@
  * //   "Calibration: ECE 0.0526, where a perfectly calibrated model would show about 0.0075 …" ]
  * ```
  */
-import { CLASSES, plural } from "../../features/index.ts";
+import { CLASSES, type ClassName, plural } from "../../features/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
 /** Fewer calls of a class than this, and its precision is no hit rate (a count is shown instead). */
@@ -31,41 +31,53 @@ export interface ServedCalls {
   readonly eceFloor: number;
   /**
    * An upper estimate of that noise where one was measured (evaluate's floor from the bootstrap's blocks, which
-   * counts windows that move together); otherwise twice `eceFloor`, about what the block floors have read.
+   * counts windows that move together). The noise read against is the larger of it and twice `eceFloor`,
+   * about what the block floors have read.
    */
   readonly eceNoise?: number;
 }
 
 const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
 
+/** How many windows a decision rule named `c` on: its column of the confusion matrix (rows: the truth). */
+export function callsOf(m: Pick<Metrics, "confusion_matrix">, c: ClassName): number {
+  const k = CLASSES.indexOf(c);
+  return m.confusion_matrix.reduce((n, row) => n + (row[k] ?? 0), 0);
+}
+
 /** Two sentences: whether the UP and DOWN calls beat their base rates, and how far to trust `confidence`. */
 export function servedCallsWords(s: ServedCalls): string[] {
-  const useless: string[] = [];
-  let judged = 0;
+  const beat: string[] = [], unclear: string[] = [], useless: string[] = [];
   const parts = (["DOWN", "UP"] as const).map((c) => {
-    const k = CLASSES.indexOf(c);
-    const calls = s.calls.confusion_matrix.reduce((n, row) => n + (row[k] ?? 0), 0);
+    const calls = callsOf(s.calls, c);
     const base = c === "UP" ? s.baseRate.up : s.baseRate.down;
     if (calls === 0) return `${c} never named`;
     if (calls < FEW_CALLS) return `${c} named ${plural(calls, "time")}, too few to tell a hit rate`;
     const p = s.calls.per_class[c].precision;
     const points = 100 * (p - base);
-    judged++;
-    if (!(p > base)) useless.push(c);
+    // Two standard errors of a hit rate over `calls` independent calls: what chance alone gives at the least
+    // (overlapping windows and symbols that move together make the calls fewer in effect, chance larger).
+    const chance = 2 * Math.sqrt(base * (1 - base) / calls);
+    (p - base > chance ? beat : p > base ? unclear : useless).push(c);
     return `${c} right ${percent(p)} of the time against its ${percent(base)} base rate (` +
       `${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points, ${plural(calls, "call")})`;
   });
-  const reading = judged === 0
-    ? "too few calls to tell whether they beat guessing"
-    : useless.length === 0
-    ? `${judged === 2 ? "both" : "the one with enough calls"} above the base rate on these windows`
-    : `${
-      useless.join(" and ")
-    } calls no better than guessing from the base rate here: a bot should not act ` +
-      "on them";
+  const said = (classes: string[], words: string) =>
+    classes.length ? [`${classes.join(" and ")} calls ${words}`] : [];
+  const readings = [
+    ...said(beat, "above the base rate by more than chance gives"),
+    ...said(unclear, "above it by less than chance gives on so many calls"),
+    ...said(useless, "no better than guessing from the base rate here: a bot should not act on them"),
+  ];
+  const served = `Served calls: ${parts.join("; ")}: ${
+    readings.length ? readings.join("; ") : "too few calls to tell whether they beat guessing"
+  }.`;
+  if (!Number.isFinite(s.ece) || !Number.isFinite(s.eceFloor)) {
+    return [served, "Calibration: no windows to measure it on."];
+  }
   const noise = Math.max(2 * s.eceFloor, Number.isFinite(s.eceNoise) ? s.eceNoise! : 0);
   return [
-    `Served calls: ${parts.join("; ")}: ${reading}.`,
+    served,
     `Calibration: ECE ${s.ece.toFixed(4)}, where a perfectly calibrated model would show about ` +
     `${s.eceFloor.toFixed(4)} on this many windows by chance: ` +
     (s.ece <= CALIBRATED_ECE

@@ -12,7 +12,7 @@ import { NO_ITERATION_KEPT } from "../baselines/index.ts";
 import type { BlendSummary, EvaluationSummary } from "./summary_types.ts";
 import type { Interval } from "./bootstrap.ts";
 import { returnHeadTable } from "./return_head.ts";
-import { FEW_CALLS } from "./served_calls.ts";
+import { callsOf, FEW_CALLS } from "./served_calls.ts";
 import {
   enoughBlocks,
   foldList,
@@ -198,8 +198,7 @@ export const SCORES_NOTE = "Accuracy and macro-F1 score the calls (higher is bet
  * model naming DOWN 7 times of 2,812 showed DOWN precision 0.8571, bold, like a 86 % hit rate).
  */
 export function precisionCell(m: Pick<Metrics, "per_class" | "confusion_matrix">, c: ClassName): string {
-  const k = CLASSES.indexOf(c);
-  const calls = m.confusion_matrix.reduce((n, row) => n + (row[k] ?? 0), 0);
+  const calls = callsOf(m, c);
   if (calls === 0) return "–";
   const p = f4(m.per_class[c].precision);
   return calls < FEW_CALLS ? `${p} (${calls})` : p;

@@ -144,6 +144,20 @@ Deno.test({
     // Then what the served calls and confidence are worth (served_calls.ts), and the backtest's line.
     assert.equal(summary.verdict.lines.length, 7);
     assert.match(summary.verdict.lines[4], /^Served calls: /);
+    // Of the classes the served rule names (the prior rule here), not argmax's.
+    const named = summary.overall[summary.model].prior_rule.confusion_matrix.reduce(
+      (n, row) => n + row[0],
+      0,
+    );
+    if (named >= 30) {
+      assert.match(
+        summary.verdict.lines[4],
+        new RegExp(`DOWN right .*, ${named.toLocaleString("en-US")} calls?\\)`),
+      );
+    } else {assert.match(
+        summary.verdict.lines[4],
+        named === 0 ? /DOWN never named/ : new RegExp(`DOWN named ${named} times?`),
+      );}
     assert.match(summary.verdict.lines[5], /^Calibration: ECE /);
     assert.match(summary.verdict.lines[2], /^Only \d+ blocks of 96 candles: too few to tell a difference/);
     assert.equal(summary.verdict.log_loss, "not judged: too few blocks");

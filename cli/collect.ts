@@ -22,7 +22,7 @@ export function collectCommand(): Command {
     .summary("collect candles with indicators into a training CSV")
     .description(
       "Collects candles from the Binance REST API, a C# JSON export or OHLCV CSVs (one file per symbol, or a " +
-        "symbol's monthly files, all read in one run), computes RSI(14), " +
+        "symbol's monthly files, all read in one run), computes (for a C# export: fills in the missing) RSI(14), " +
         "MACD(12,26,9), EMA(50) and Stochastic(14,3,3), and merges them into the training CSV by " +
         "(symbol, open_time): re-running never duplicates or loses rows, and a candle that contradicts one " +
         "already there fails the run unless --replace is given. Only closed candles are collected. " +
@@ -36,12 +36,15 @@ export function collectCommand(): Command {
         "binance",
       ),
     )
-    .option("--symbols <symbols...>", "symbols to collect (spaces or commas)", ["BTCUSDT", "ETHUSDT"])
+    .option("--symbols <symbols...>", "--source binance: symbols to collect (spaces or commas)", [
+      "BTCUSDT",
+      "ETHUSDT",
+    ])
     .option(
       "--interval <interval>",
-      "candle interval: what --source binance fetches (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M); for " +
-        "csv and json, the step their open times show (taken from them when not given, whatever the default, " +
-        "which is binance's; refused if it differs)",
+      "candle interval (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M). --source binance: what to fetch " +
+        "(the examples and deploy/ use 1h: pass it, since one training CSV holds one interval); csv and json: " +
+        "checked against the files' step, or read from it when not given",
       "30m",
     )
     .option(
@@ -50,7 +53,7 @@ export function collectCommand(): Command {
       "1000",
     )
     .option("--start-date <date>", "first day to collect, YYYY-MM-DD (UTC), from any source")
-    .option("--end-date <date>", "day to stop before, YYYY-MM-DD (UTC, exclusive)")
+    .option("--end-date <date>", "day to stop before, YYYY-MM-DD (UTC, exclusive); needs --start-date")
     .option("--months <n>", "the last N months before now, from any source")
     .option("--output <path>", "training CSV to write or merge into", DEFAULTS.trainingCsv)
     .option("--base-url <url>", "Binance REST base URL", DEFAULTS.binanceUrl)

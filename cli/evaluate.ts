@@ -111,7 +111,12 @@ export function evaluateCommand(): Command {
       ].join("\n\n"),
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", DEFAULTS.trainingCsv)
-    .option("--checkpoint <dir>", "evaluate this version (e.g. checkpoints/current) instead of fresh models")
+    .option(
+      "--checkpoint <dir>",
+      "evaluate this version (e.g. checkpoints/current): kept as it is, on ONNX, under --retrain none (the " +
+        "default with it); --retrain monthly retrains it from its recorded configuration, weekly fine-tunes " +
+        "it. Shape flags (--model, --lookback, --horizon, sizes) are refused with it",
+    )
     .option("--folds <n>", "number of test blocks, the most recent complete ones", "3")
     .option(
       "--validation-months <n>",

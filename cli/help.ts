@@ -29,12 +29,13 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   serve: [
     "candlecast serve",
-    "candlecast serve --host 0.0.0.0 --port 8000 --decision prior",
+    "CANDLECAST_API_KEY=s3cret candlecast serve --host 0.0.0.0   # reachable from other hosts, with a key",
     "CANDLECAST_API_KEY=s3cret candlecast serve   # bearer key on every route but / and /health",
+    "candlecast serve --decision argmax   # name the most probable class instead of the version's rule",
   ],
   predict: [
-    "candlecast predict --input request.json",
-    "candlecast predict --input request.json --checkpoint checkpoints/v3_2026-11-24",
+    "candlecast predict --input demo/request.json   # the body the demo wrote",
+    "candlecast predict --input demo/request.json --checkpoint checkpoints/v3_2026-11-24",
   ],
   export: [
     "candlecast export",

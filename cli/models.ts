@@ -314,7 +314,10 @@ async function trainingRuns(checkpoints: string, { live, stopped }: RunCounts): 
 }
 
 export function modelsCommand(): Command {
-  const models = new Command("models").summary("list model versions, promote one, or roll back");
+  const models = new Command("models").summary("list model versions, promote one, or roll back").description(
+    "Lists the model versions in --checkpoints, points 'current' (what serve, predict and export use) at one, " +
+      "or back at the one served before it. serve picks up a new 'current' by itself.",
+  );
 
   const list = checkpointsOption(models.command("list").description("list versions with their test metrics"))
     .option("--json", "print the same facts as one JSON object, for scripts");

@@ -15,7 +15,8 @@ export function monitorCommand(): Command {
     .description(
       "Joins the predictions 'serve' logged with realised outcomes from a fresh training CSV (collect first),\n" +
         "then prints accuracy, macro-F1, log-loss and calibration per day and per model version, and warns\n" +
-        "when a version's last week is worse than its test metrics.",
+        "when a version's last week is worse than its test metrics beyond chance (the week's 95 % interval\n" +
+        "entirely on the worse side; weeks of fewer than 96 scored predictions are not judged).",
     )
     .option("--data <path>", "a recently collected training CSV", DEFAULTS.trainingCsv)
     .option(
@@ -29,10 +30,10 @@ export function monitorCommand(): Command {
     .option("--checkpoints <dir>", "where the model versions are stored", DEFAULTS.checkpoints)
     .option(
       "--fail-on-warning",
-      "exit 1 when the current version's last week is worse than its test split (for cron mail); versions no " +
-        "longer served get a note. A failure exits 1 too: a warning's run ends with 'candlecast: N monitoring " +
-        "warning(s)' (then a hint) on stderr and, with --json, prints its document (verdict.status \"warning\"); a failure's " +
-        "prints none",
+      "exit 1 when the served version (the one that answered the newest logged prediction) warns: its last " +
+        "week worse than its test split beyond chance (for cron mail); versions no longer served get a note. " +
+        "A failure exits 1 too; docs/scripting.md says how to tell the two apart (a warning's run ends with " +
+        "'candlecast: N monitoring warning(s)' on stderr, and with --json prints its document)",
     )
     .option(
       "--json",

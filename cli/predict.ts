@@ -34,11 +34,11 @@ export function predictCommand(): Command {
     )
     .option(
       "--input <path>",
-      "JSON file with a /predict request body, or - for standard input",
+      "JSON file with a /predict or /predict/batch request body, or - for standard input",
       "request.json",
     )
     .option("--checkpoint <dir>", "model version to use", DEFAULTS.currentVersion)
-    .option("--threads <n>", "ONNX Runtime threads", "1")
+    .option("--threads <n>", "ONNX Runtime threads per prediction", "1")
     .addOption(decisionOption())
     .action(async (raw) => {
       const options = parseFlags("predict", PredictFlags, raw);

@@ -160,7 +160,8 @@ function runConfigOptions(): Option[] {
     new Option("--horizon <n>", "candles ahead the label looks").default(String(DEFAULT_DATA_CONFIG.horizon)),
     new Option(
       "--threshold <r>",
-      "fixed label threshold τ (a return fraction) instead of 0.5·volatility_20·√horizon",
+      "fixed label threshold τ, a return fraction (0.005 = a 0.5 % move), instead of " +
+        "0.5·volatility_20·√horizon",
     ),
     new Option("--clip <n>", "clip standardised inputs (and return targets) to ±n")
       .default(String(DEFAULT_DATA_CONFIG.clip)),
@@ -186,21 +187,21 @@ function runConfigOptions(): Option[] {
     new Option("--no-volatility-channels", "without those channels"),
     new Option(
       "--volatility-reference <which>",
-      "what the channels divide by: each candle's own volatility_20, or the window's last candle's (the " +
-        "labels' scale) for every timestep; last-path: the last candle's, plus the window's log close path " +
+      "what the channels divide by. candle: each candle's own volatility_20; last: the window's last " +
+        "candle's (the labels' scale), for every timestep; last-path: last, plus the window's log close path " +
         "(in its units) and log volume path to that candle",
     ).choices([...VOLATILITY_REFERENCES]).default(M.volatilityReference ?? "candle"),
     new Option(
       "--head-input <what>",
-      "transformer_lstm: what the class and return heads read, in the order of the choices: the " +
-        "attention-pooled summary; that and the last timestep's BiLSTM output; or both and the last " +
+      "transformer_lstm: what the class and return heads read. pooled: the attention-pooled summary; " +
+        "pooled_last: that and the last timestep's BiLSTM output; pooled_last_input: both and the last " +
         "candle's input channels",
     ).choices([...HEAD_INPUTS]).default(M.headInput ?? "pooled"),
     new Option(
       "--member-lookbacks <list...>",
       "the members' own window lengths, cycled over the members, each at most --lookback (50,25: odd " +
-        "members read all 50 candles, even ones the last 25); members that see different spans disagree " +
-        "more, and their average gains",
+        "members read all 50 candles, even ones the last 25). Measured: a tie with the default out of time, " +
+        "at twice the cost, in docs/training.md",
     ).default(memberLookbacksDefault(M), memberLookbacksHelp(M)),
     new Option("--batch-size <n>", "samples per gradient step").default(String(D.batchSize)),
     new Option(
@@ -222,15 +223,15 @@ function runConfigOptions(): Option[] {
     ).default(String(D.patience)),
     new Option(
       "--class-weights <rule>",
-      "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α of " +
-        "n_c^−α; stronger weights spread predictions over classes at some cost in log-loss",
+      "class weights from the training split: balanced (1/n_c), sqrt (1/√n_c), none, or a power α in 0–1 " +
+        "(n_c^−α); stronger weights spread predictions over classes at some cost in log-loss",
     ).default(String(D.classWeighting)),
     new Option("--label-smoothing <eps>", "label smoothing ε").default(String(D.labelSmoothing)),
     new Option(
       "--distill-weight <alpha>",
       "distillation: class targets become (1 − α)·label + α·gradient boosting's probabilities, each window's " +
-        "predicted out of fold (4 calendar-time blocks; 5 boosting fits first, about a minute on the five 1h " +
-        "series; needs ≥ 20,000 training windows); 0: off",
+        "predicted out of fold (4 calendar-time blocks; 5 boosting fits first, about a minute on 240,000 1h " +
+        "candles; switched off below 20,000 training windows, which the log and the manifest say); 0: off",
     ).default(String(D.distillWeight)),
     new Option("--regression-weight <w>", "weight of the return MSE beside the cross-entropy")
       .default(String(D.regressionWeight)),

@@ -185,7 +185,7 @@ export function serveCommand(): Command {
     )
     .option(
       "--shutdown-timeout <seconds>",
-      "on SIGTERM, longest wait for requests in flight before connections are cut",
+      "on SIGTERM or Ctrl-C, longest wait for requests in flight before connections are cut",
       s(LISTEN_DEFAULTS.shutdownTimeoutMs),
     )
     .option(

@@ -208,7 +208,8 @@ export function trainCommand(): Command {
     .option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints)
     .option(
       "--incremental",
-      "fine-tune the current model on the data since its data end, with its configuration",
+      "fine-tune the current model on the data since its data end, with its configuration (training flags " +
+        "override it; shape flags, --config-from and --(no-)blend-boosting are refused)",
     )
     .option(
       "--config-from <version-dir>",
@@ -232,7 +233,8 @@ export function trainCommand(): Command {
       "--resume",
       "continue the newest run in --checkpoints that was killed (kill -9, power loss) or interrupted " +
         "(Ctrl-C, SIGTERM), with the flags it was started with: finished ensemble members are kept, an " +
-        "interrupted one continues from its best weights and epoch count, the rest train as they would have",
+        "interrupted one continues from its best weights and epoch count, the rest train as they would have " +
+        "(only --checkpoints, --backend, --workers and --no-promote may be given with it)",
     );
   addRunConfigFlags(command);
   return command.action(() => train(command));

@@ -156,10 +156,11 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   }
   if (apiKey) app.use(bearerAuth(apiKey, OPEN_ROUTES));
 
+  const noModel = () => new HttpError(503, noModelDetail(models.status().publicProblem));
   /** The current model for this request, or 503; the caller releases it. */
   const lease = (): ModelLease => {
     const leased = models.acquire();
-    if (leased === null) throw new HttpError(503, noModelDetail(models.status().publicProblem));
+    if (leased === null) throw noModel();
     return leased;
   };
   /**
@@ -169,8 +170,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
    * model may go between the two, and holding one through a slow upload would hold back a swap.
    */
   const requireModel = () => {
-    const { predictor, publicProblem } = models.status();
-    if (predictor === null) throw new HttpError(503, noModelDetail(publicProblem));
+    if (models.status().predictor === null) throw noModel();
   };
 
   // Open to anyone: says ready or not and why in general terms, never paths or load errors (the log has them).

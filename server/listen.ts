@@ -314,9 +314,8 @@ export async function listen(
       // With Expect, the body was never asked for: this connection cannot carry another request unless the
       // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too (`closes`).
       // Either way a declared body may still be arriving: the connection ends once the answer is out, lingering
-      // for that body
-      // (`lingerUntilBodyEnds`), and whatever arrives is dropped. Closed at once, a client still writing met
-      // a reset instead of the 503 that tells it to retry elsewhere.
+      // for that body (`lingerUntilBodyEnds`), and whatever arrives is dropped. Closed at once, a client still
+      // writing met a reset instead of the 503 that tells it to retry elsewhere.
       if (!req.complete && (expectsContinue || closes)) {
         headers = { ...headers, Connection: "close" };
         if (declaresBody(req)) {

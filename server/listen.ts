@@ -267,8 +267,12 @@ export async function listen(
   requireNetPermission(o.hostname, o.port);
   const counts = { connectionsDropped: 0, requestsShed: 0, timeouts: 0, clientErrors: 0, acceptErrors: 0 };
   const sockets = new Set<Socket>();
-  /** Sockets the read timeout cut after sending them a 408. */
-  const answeredTimeout = new WeakSet<Socket>();
+  /**
+   * Sockets the listener answered itself and then cut mid-body, with the status sent: 408 (the read timeout)
+   * or 400 (a body the parser could not frame, such as a broken chunk). The request's log line and count say
+   * that status, not 499 (a client gone), which is what a cut body reads as otherwise.
+   */
+  const answeredMidBody = new WeakMap<Socket, number>();
   /**
    * Each socket's latest request whose headers arrived. node:http reports both read timeouts with one code
    * (ERR_HTTP_REQUEST_TIMEOUT): a timeout while that request is still incomplete is the request timeout (its
@@ -329,6 +333,16 @@ export async function listen(
       return quick(405, forbiddenMethodDetail(method), { Allow: API_METHODS });
     }
     if (path === null) return quick(400, "the request target must be a path like /predict");
+    // HTTP/1.1 requires a Host header (RFC 9112 §3.2). node:http's own check sent a bare 400, with no JSON
+    // detail (SPEC §4) and no log line; it is switched off (`requireHostHeader`, below) for this one.
+    if (req.httpVersion === "1.1" && !req.headers.host) {
+      return quick(
+        400,
+        "an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2); check the client",
+        { Connection: "close" },
+        true,
+      );
+    }
     const open = alwaysOpen.has(path);
     if (draining && !(open && options.openWhileDraining)) {
       return quick(503, "the server is shutting down; retry in a moment", {
@@ -358,7 +372,7 @@ export async function listen(
     let brokenOff: number | undefined;
     let request: Request | undefined;
     const brokeOff = () => {
-      brokenOff ??= answeredTimeout.has(socket) ? 408 : CLOSED_MID_BODY;
+      brokenOff ??= answeredMidBody.get(socket) ?? CLOSED_MID_BODY;
       if (request) markBodyBrokenOff(request, brokenOff);
     };
     try {
@@ -425,6 +439,7 @@ export async function listen(
     keepAliveTimeout: o.keepAliveTimeoutMs,
     // How often the read timeouts are checked; node's default (30 s) would let a stalled socket live that long.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeoutMs / 4)),
+    requireHostHeader: false, // `handle` refuses a missing Host itself, with a JSON detail and a log line
   }, (req, res) => void handle(req, res));
   // With a listener here node:http no longer answers `Expect: 100-continue` itself (`handle` says why).
   server.on(
@@ -471,7 +486,7 @@ export async function listen(
       counts.timeouts++;
     } else counts.clientErrors++;
     if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
-      answeredTimeout.add(socket);
+      answeredMidBody.set(socket, 408);
       const request = latestRequest.get(socket);
       socket.end(rawError(
         408,
@@ -489,10 +504,18 @@ export async function listen(
         "the request headers are too large; send fewer or shorter headers",
       ));
     } else if (socket.writable && !socket.destroyed && error.code?.startsWith("HPE_")) {
+      // Mid-body (the latest request's headers arrived, its body did not end) it is the body's framing that
+      // broke, e.g. a chunk size that is not hex: said so, where the old text blamed the headers.
+      const request = latestRequest.get(socket);
+      const midBody = request !== undefined && !request.complete;
+      if (midBody) answeredMidBody.set(socket, 400);
       socket.end(rawError(
         400,
         "Bad Request",
-        "malformed HTTP request: its request line or headers could not be parsed; check the client",
+        midBody
+          ? "malformed HTTP request: its body does not follow its framing (Content-Length or chunked " +
+            "Transfer-Encoding); check the client"
+          : "malformed HTTP request: its request line or headers could not be parsed; check the client",
       ));
     }
     socket.destroy();

@@ -687,6 +687,54 @@ Deno.test("a request the HTTP parser refuses is a 400 with SPEC §4's JSON detai
   }
 });
 
+Deno.test("a body whose chunked framing breaks: a 400 naming the body, and 400 is what the request line and /metrics say", async () => {
+  // The client got the parser's 400 while the line and the count said 499 (a client gone), and its detail
+  // blamed "its request line or headers", which had arrived fine.
+  const t = await observed();
+  try {
+    const answer = await t.send(async (conn) => {
+      await conn.write(
+        new TextEncoder().encode(
+          "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n" +
+            'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\nzz\r\n\r\n',
+        ),
+      );
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    const detail = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).detail;
+    assert.match(
+      detail,
+      /^malformed HTTP request: its body does not follow its framing .*; check the client$/,
+    );
+    await t.settle(1);
+    assert.deepEqual(t.statuses(), [400]);
+    assert.deepEqual(await t.counted(), { "400": 1 });
+  } finally {
+    await t.stop();
+  }
+});
+
+Deno.test("an HTTP/1.1 request without a Host header: a 400 with SPEC §4's JSON detail and a log line", async () => {
+  // node:http's own check answered an empty 400 that no log line or detail explained.
+  const t = await observed();
+  try {
+    const answer = await raw(t.server.port, "GET /health HTTP/1.1\r\n\r\n");
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /\r\nContent-Type: application\/json\r\n/i);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.match(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).detail, /must carry a Host header/);
+    await t.settle(1);
+    assert.deepEqual(t.lines.filter((l) => l.path !== undefined).map((l) => [l.path, l.status]), [[
+      "/health",
+      400,
+    ]]);
+    // HTTP/1.0 has no such rule: served.
+    assert.match(await raw(t.server.port, "GET /health HTTP/1.0\r\n\r\n"), /^HTTP\/1\.1 200 /);
+  } finally {
+    await t.stop();
+  }
+});
+
 Deno.test("a client gone mid-body (closed, or half-closed) is answered nothing and logged 499, not 400", async () => {
   const t = await observed();
   try {

@@ -54,6 +54,12 @@ export interface MetricsSnapshot {
 
 const WORKER_RELOADS = "candlecast_worker_model_reloads_total";
 
+/** What one scrape renders: this worker's snapshot and the other workers' latest. */
+export interface Scrape {
+  readonly own: MetricsSnapshot;
+  readonly peers: MetricsSnapshot[];
+}
+
 /**
  * The model one `serve --workers N` worker answers with, labelled by worker: the unlabelled model gauges
  * describe only the worker a scrape landed on, so these show every worker (one stuck on an old version, or
@@ -98,11 +104,15 @@ export class Metrics {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
   readonly #collectors: (() => readonly Sample[])[] = [];
-  #peers: () => Promise<MetricsSnapshot[]> = () => Promise.resolve([]);
+  #scrape: () => Promise<Scrape> = () => Promise.resolve({ own: this.snapshot(), peers: [] });
 
-  /** The other workers' latest snapshots, summed into every render (`serve --workers N`). */
-  addPeers(peers: () => Promise<MetricsSnapshot[]>): void {
-    this.#peers = peers;
+  /**
+   * Where `renderAll` gets this worker's snapshot and the other workers' latest (`serve --workers N`): the
+   * source must publish `own` before it returns it (SharedMetrics does), so no later scrape, on any worker,
+   * can see less of this worker than this one showed.
+   */
+  addPeers(scrape: () => Promise<Scrape>): void {
+    this.#scrape = scrape;
   }
 
   snapshot(): MetricsSnapshot {
@@ -115,7 +125,8 @@ export class Metrics {
 
   /** `render` with the peers' counters added: the whole service, whichever worker is asked. */
   async renderAll(model: ModelStatus): Promise<string> {
-    return this.render(model, await this.#peers().catch(() => []));
+    const { own, peers } = await this.#scrape().catch(() => ({ own: this.snapshot(), peers: [] }));
+    return this.render(model, peers, own);
   }
 
   /** Adds samples computed at each scrape (the listener's and the logger's counters). */
@@ -134,8 +145,9 @@ export class Metrics {
     h.count++;
   }
 
-  render(model: ModelStatus, peers: readonly MetricsSnapshot[] = []): string {
-    const all = [this.snapshot(), ...peers];
+  /** Prometheus text: `own` (this worker's counters, by default as they are now) plus the `peers`'. */
+  render(model: ModelStatus, peers: readonly MetricsSnapshot[] = [], own = this.snapshot()): string {
+    const all = [own, ...peers];
     const requests = new Map<string, number>();
     const latency = new Map<string, Histogram>();
     for (const snap of all) {
@@ -189,8 +201,13 @@ export class Metrics {
     // worker's loads plus every other worker's and every retired predecessor's (their labelled series). As
     // the answering worker's alone it read 13, 13, 2, 13 … after a worker restarted, whichever one a scrape
     // landed on, and Prometheus took each drop for a reset.
-    const reloads = { success: model.reloads.succeeded, failure: model.reloads.failed };
-    for (const s of peers.flatMap((snap) => snap.samples)) {
+    // This worker's own loads come from `own` where it carries them (the published snapshot, like its request
+    // counts), else from the model store.
+    const ownLoads = own.samples.some((s) => s.name === WORKER_RELOADS);
+    const reloads = ownLoads
+      ? { success: 0, failure: 0 }
+      : { success: model.reloads.succeeded, failure: model.reloads.failed };
+    for (const s of (ownLoads ? all : peers).flatMap((snap) => snap.samples)) {
       const result = s.labels?.result;
       if (s.name === WORKER_RELOADS && (result === "success" || result === "failure")) {
         reloads[result] += s.value;

@@ -1,14 +1,18 @@
 /**
  * `/metrics` for the whole service when `serve --workers N` runs N processes: a scrape lands on one of them,
  * so each writes its counters to `<dir>/worker-<k>.json` every second (temp file, then rename) and adds the
- * others' latest files to what it renders. The sum is at most a second stale for the other workers. A worker
+ * others' latest files to what it renders. The sum is at most a second stale for the other workers, yet it
+ * never goes down from one scrape to the next, whichever worker each lands on: a worker writes its file with
+ * the very snapshot it renders before it answers, and its writes run one at a time, each with a snapshot taken
+ * when it runs, so a file only grows and holds at least what any scrape showed of that worker. (Rendering its
+ * live counters beside the others' files read 1, 2, 1, 2 on scrapes under a second apart.) A worker
  * that replaces a dead one (the parent restarts it) first retires the dead one's file to
  * `retired-<k>-<id>.json`, whose counters stay in the sum, so the service's counters never go down; a retired
  * file's gauges (open connections, the model it had) are left out, since that process is gone.
  */
 import { join } from "node:path";
 import { z } from "zod";
-import type { Metrics, MetricsSnapshot } from "./metrics.ts";
+import type { Metrics, MetricsSnapshot, Scrape } from "./metrics.ts";
 
 const Count = z.number().finite().nonnegative();
 const SnapshotSchema = z.object({
@@ -32,12 +36,14 @@ export class SharedMetrics {
   readonly #worker: number;
   readonly #metrics: Metrics;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The writes in order: each takes its snapshot when its turn comes, so the file never goes back. */
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(dir: string, worker: number, metrics: Metrics) {
     this.#dir = dir;
     this.#worker = worker;
     this.#metrics = metrics;
-    metrics.addPeers(() => this.peers());
+    metrics.addPeers(() => this.scrape());
   }
 
   /** Retires a dead predecessor's file, then writes this worker's counters now and every `everyMs`. */
@@ -55,16 +61,29 @@ export class SharedMetrics {
     await this.write();
   }
 
-  async write(): Promise<void> {
-    const path = join(this.#dir, `worker-${this.#worker}.json`);
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    try {
-      await Deno.writeTextFile(tmp, JSON.stringify(this.#metrics.snapshot()));
-      await Deno.rename(tmp, path);
-    } catch {
-      // A full /tmp costs the other workers' view of this one's counters, never a request.
-      await Deno.remove(tmp).catch(() => {});
-    }
+  /** Writes this worker's counters as they are when its turn comes; resolves to the snapshot written. */
+  write(): Promise<MetricsSnapshot> {
+    const turn = this.#writes.then(async () => {
+      const snapshot = this.#metrics.snapshot();
+      const path = join(this.#dir, `worker-${this.#worker}.json`);
+      const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+      try {
+        await Deno.writeTextFile(tmp, JSON.stringify(snapshot));
+        await Deno.rename(tmp, path);
+      } catch {
+        // A full /tmp costs the other workers' view of this one's counters, never a request.
+        await Deno.remove(tmp).catch(() => {});
+      }
+      return snapshot;
+    });
+    this.#writes = turn;
+    return turn;
+  }
+
+  /** One scrape's parts: this worker's snapshot, published first, and the other workers' latest files. */
+  async scrape(): Promise<Scrape> {
+    const own = await this.write();
+    return { own, peers: await this.peers() };
   }
 
   async peers(): Promise<MetricsSnapshot[]> {

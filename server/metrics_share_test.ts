@@ -105,3 +105,27 @@ Deno.test("candlecast_model_reloads_total is the service's, whichever worker ans
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("scrapes alternating between workers under a second apart never go down", async () => {
+  // Each worker rendered its live counters beside the others' files, written once a second: worker 0's
+  // scrape showed its fresh requests, worker 1's next scrape read worker 0's older file, and the total read
+  // 1, 2, 1, 2 … (Prometheus takes each drop for a counter reset).
+  const dir = await Deno.makeTempDir();
+  const series = 'candlecast_http_requests_total{route="/predict",method="POST",status="200"}';
+  try {
+    const zero = new Metrics(), one = new Metrics();
+    const shared = [new SharedMetrics(dir, 0, zero), new SharedMetrics(dir, 1, one)];
+    for (const s of shared) await s.start(60_000); // no timed write during the test
+    const seen: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) zero.observe("/predict", "POST", 200, 0.001);
+      seen.push(value(await zero.renderAll(NO_MODEL), series));
+      one.observe("/predict", "POST", 200, 0.001);
+      seen.push(value(await one.renderAll(NO_MODEL), series));
+    }
+    assert.deepEqual(seen, [2, 3, 5, 6, 8, 9]);
+    for (const s of shared) await s.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,6 +10,7 @@ import {
   writeTrainingCsv,
 } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
+import { lockFile } from "../features/file_lock.ts";
 import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
@@ -17,7 +18,7 @@ import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } f
 import { RetrainJson } from "./retrain/outcome.ts";
 import { keptIterationsText } from "../ml/baselines/index.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
-import { type RetrainOptions, runRetrain } from "./retrain/run.ts";
+import { type RetrainOptions, runFolderRemoved, runRetrain } from "./retrain/run.ts";
 import {
   candidateWindow,
   checkTrainStep,
@@ -26,10 +27,10 @@ import {
 } from "./retrain/train_step.ts";
 import { fewestHoldoutDays, heldOutDifference, holdoutCoverage, scoreServed } from "./retrain/holdout.ts";
 import { acquireLock } from "./retrain/lock.ts";
-import { step as runStep } from "./retrain/step.ts";
+import { step as runStep, StepError } from "./retrain/step.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
-import { runFolderNames } from "./train/run_names.ts";
+import { keptRunClause, runFolderNames } from "./train/run_names.ts";
 import { candlecastCommand } from "../test/cli.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
@@ -611,6 +612,56 @@ Deno.test("--keep spares the version rollback returns to when the history's last
     );
     assert.deepEqual(await prune(root, 1), ["v4_2026-01-22"]);
     assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v2_2026-01-08", "v5_2026-01-29"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--keep decides under .current.lock: a version promoted meanwhile is spared, not deleted under current", async () => {
+  // Read without the lock, a promote by hand during a slow deletion left current pointing at a deleted version.
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-lock-" });
+  try {
+    for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22"]) {
+      await Deno.mkdir(join(root, v));
+    }
+    await Deno.symlink("v4_2026-01-22", join(root, "current"));
+    // A promotion holds the lock; prune starts meanwhile, and the promotion then points current at v1.
+    const held = await lockFile(join(root, ".current.lock"), "models promote v1_2026-01-01", { waitMs: 0 });
+    const pruned = prune(root, 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Deno.remove(join(root, "current"));
+    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    await Deno.writeTextFile(
+      join(root, ".current_history.json"),
+      JSON.stringify({ previous: ["v4_2026-01-22"] }),
+    );
+    held.release();
+    assert.deepEqual(await pruned, ["v2_2026-01-08", "v3_2026-01-15"]);
+    assert.equal(await currentVersion(root), "v1_2026-01-01");
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v4_2026-01-22"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--keep: a deletion cut short leaves no half-deleted version listed, and the next run finishes it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-cut-" });
+  try {
+    for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15"]) {
+      await Deno.mkdir(join(root, v));
+      await Deno.writeTextFile(join(root, v, "manifest.json"), "{}");
+    }
+    await Deno.symlink("v3_2026-01-15", join(root, "current"));
+    // What a kill -9 during the deletion leaves: the version already renamed away, partly deleted.
+    await Deno.rename(join(root, "v1_2026-01-01"), join(root, ".removing-v1_2026-01-01-0a1b2c3d"));
+    await Deno.remove(join(root, ".removing-v1_2026-01-01-0a1b2c3d", "manifest.json"));
+    assert.deepEqual(await listVersionNames(root), ["v2_2026-01-08", "v3_2026-01-15"]);
+    assert.deepEqual(await prune(root, 1), ["v2_2026-01-08"]);
+    assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name).sort(), [
+      ".current.lock",
+      "current",
+      "v3_2026-01-15",
+    ]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -1582,5 +1633,23 @@ Deno.test("retrain --json: the decision as one JSON document on stdout, the summ
     assert.ok((await Deno.readTextFile(join(dir, "retrain.log"))).includes(`] ${json.summary}\n`));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failed train step whose run folder retrain removed: neither message nor hint says --resume finishes it", () => {
+  // A full disk mid-train: the step quotes train's reason and hint in its message, and that hint said the run
+  // was kept for 'train --resume', beside retrain's own "removed that training's run folder … could not".
+  const trainHint = "free some space on the disk" + keptRunClause(1, "/ck/.train_x", " --checkpoints /ck");
+  const step = new StepError(
+    `'candlecast train' exited 1: No space left on device (os error 28); hint: ${trainHint}`,
+    "/ck/retrain.log has its output",
+    `No space left on device (os error 28); hint: ${trainHint}`,
+  );
+  for (const error of [step, new CommandError("train stopped", trainHint)]) {
+    const removed = runFolderRemoved(error);
+    const said = `${removed.message}\n${removed.hint ?? ""}`;
+    assert.doesNotMatch(said, /finishes the run/, said);
+    assert.match(removed.message, /retrain removed that training's run folder/);
+    assert.match(said, /free some space on the disk/);
   }
 });

@@ -108,6 +108,20 @@ function throwIfStopped(error: unknown, signal: AbortSignal | undefined): void {
   }
 }
 
+/**
+ * A failed train step's error once retrain has removed that training's run folder. train's hint ended "… kept
+ * in <run>: 'candlecast train --resume' finishes the run", which is no longer so: taken out of the hint and of
+ * the message, where a failed step quotes train's own reason and hint (it said "finishes the run" and then
+ * "could not finish it" on one line).
+ */
+export function runFolderRemoved(error: CommandError): CommandError {
+  return new CommandError(
+    `${withoutKeptRunClause(error.message)}; retrain removed that training's run folder (its data was a ` +
+      "temporary copy, so 'train --resume' could not finish it)",
+    error.hint === undefined ? undefined : withoutKeptRunClause(error.hint),
+  );
+}
+
 export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> {
   const root = resolve(opts.checkpoints);
   // Hints spell out the store: printed bare, 'candlecast models promote vN' acted on the default checkpoints/
@@ -338,14 +352,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           null,
         );
       }
-      if (left.length > 0 && error instanceof CommandError) {
-        throw new CommandError(
-          `${error.message}; retrain removed that training's run folder (its data was a temporary copy, so ` +
-            "'train --resume' could not finish it)",
-          // train's hint ended "… kept in <run>: 'candlecast train --resume' finishes the run": gone now.
-          error.hint === undefined ? undefined : withoutKeptRunClause(error.hint),
-        );
-      }
+      if (left.length > 0 && error instanceof CommandError) throw runFolderRemoved(error);
       throw error;
     }
     const candidate = (await versionsTrainedOn(root, existingVersions, trainCsv))[0] ?? null;

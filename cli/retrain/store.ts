@@ -9,11 +9,9 @@ import { shellWord } from "../../features/index.ts";
 import {
   CheckpointStoreError,
   CurrentChangedError,
-  currentVersion,
   listVersionNames,
-  readHistory,
+  pruneVersions,
   readManifest,
-  rollbackTarget,
 } from "../../ml/checkpoints/index.ts";
 import { CheckpointError, verifyListedFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
@@ -148,17 +146,6 @@ export async function clearLeftovers(root: string): Promise<string[]> {
 }
 
 /** Removes the oldest versions beyond `keep`, never `current` nor the version a rollback would return to. */
-export async function prune(root: string, keep: number): Promise<string[]> {
-  const names = await listVersionNames(root);
-  const current = await currentVersion(root);
-  const history = await readHistory(root);
-  // The version rollback returns to is found as rollback finds it (`rollbackTarget`, what `models list` marks),
-  // not only as the history's last entry: that one is current itself after a rollback whose history write
-  // failed, or a version removed by hand, and then the real target, the one before it, was pruned.
-  const protect = new Set(
-    [current, history[history.length - 1], await rollbackTarget(root)].filter((v): v is string => !!v),
-  );
-  const removable = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
-  for (const v of removable) await rm(join(root, v), { recursive: true, force: true });
-  return removable;
+export function prune(root: string, keep: number): Promise<string[]> {
+  return pruneVersions(root, keep, "retrain --keep");
 }

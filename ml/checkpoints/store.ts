@@ -4,6 +4,7 @@
  * or the new one, never neither. Each promotion remembers the target it replaced, for `rollback`.
  */
 import { join, resolve } from "node:path";
+import { rm } from "node:fs/promises";
 import { z } from "zod";
 import {
   describeOwner,
@@ -494,6 +495,57 @@ async function previousVersion(
     return { to, rest: history.slice(0, i), gone };
   }
   return null;
+}
+
+/**
+ * A version being deleted: renamed to `.removing-<version>-<id>` under `.current.lock`, so it stops being a
+ * version at once, then deleted. A deletion cut short (kill -9) left a half-deleted version that `models list`
+ * showed with files missing; now it leaves a hidden folder that the next `pruneVersions` deletes.
+ */
+const REMOVING = /^\.removing-.+$/;
+
+/**
+ * Deletes the oldest versions beyond `keep`, never `current` nor the version a rollback would return to, and
+ * returns their names. Which ones is decided under `.current.lock`, as promote and rollback decide: read
+ * without it (retrain's `--keep` did), a version promoted by hand while the old ones were being deleted was
+ * deleted too and `current` left pointing at nothing. The files themselves go after the lock is released, so
+ * a promote never waits on a slow deletion.
+ */
+export async function pruneVersions(root: string, keep: number, what: string): Promise<string[]> {
+  await clearRemoving(root);
+  const { removed, moved } = await withCurrentLock(root, what, async () => {
+    const names = await listVersionNames(root);
+    const current = await currentVersion(root);
+    const history = await readHistory(root);
+    // The version rollback returns to is found as rollback finds it (`rollbackTarget`, what `models list`
+    // marks), not only as the history's last entry: that one is current itself after a rollback whose history
+    // write failed, or a version removed by hand, and then the real target, the one before it, was pruned.
+    const protect = new Set(
+      [current, history[history.length - 1], await rollbackTarget(root)].filter((v): v is string => !!v),
+    );
+    const removed = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
+    const moved: string[] = [];
+    for (const v of removed) {
+      const to = join(root, `.removing-${v}-${crypto.randomUUID().slice(0, 8)}`);
+      await Deno.rename(join(root, v), to);
+      moved.push(to);
+    }
+    return { removed, moved };
+  });
+  // A version linked in from another folder is a link here: rm removes the link, never the folder it names.
+  for (const path of moved) await rm(path, { recursive: true, force: true });
+  return removed;
+}
+
+/** Deletes what an earlier `pruneVersions` cut short left (its hidden `.removing-*` folders). */
+async function clearRemoving(root: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(root)) {
+      if (REMOVING.test(entry.name)) await rm(join(root, entry.name), { recursive: true, force: true });
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 /** Points `current` back at the version it pointed at before the last promotion. */

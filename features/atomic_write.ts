@@ -251,8 +251,57 @@ function mayBeAlive(pid: number): boolean {
 }
 
 /**
+ * True when a temporary folder's writer holds the kernel lock on it (`lockTempFolder`). The pid in its name
+ * cannot say: a writer in another PID namespace (a container sharing the volume) has a pid this process does
+ * not see, and its live folder was removed under it.
+ */
+async function folderLocked(path: string): Promise<boolean> {
+  let folder: Deno.FsFile;
+  try {
+    folder = await Deno.open(path, { read: true });
+  } catch {
+    return false; // gone already, or unreadable: the removal below says what it can
+  }
+  try {
+    return !(await folder.tryLock(true));
+  } catch {
+    return false; // a file system without locks: the pid is all there is to go by
+  } finally {
+    folder.close();
+  }
+}
+
+/**
+ * Holds a kernel lock on the temporary folder `path` while it is written, so that `removeStaleTemps` in any
+ * process, in any PID namespace, leaves it alone; the lock goes with the process (kill -9 included). Close
+ * the returned file when the folder is renamed into place or given up.
+ *
+ * @example
+ * ```ts
+ * const held = await lockTempFolder(tmp);
+ * try { await Deno.rename(tmp, dir); } finally { held.close(); }
+ * ```
+ */
+export async function lockTempFolder(path: string): Promise<{ close(): void }> {
+  let folder: Deno.FsFile;
+  try {
+    folder = await Deno.open(path, { read: true });
+  } catch {
+    // A folder cannot be opened as a file everywhere (Windows): guarded by the pid alone, as before.
+    return { close: () => {} };
+  }
+  try {
+    await folder.lock(true);
+  } catch {
+    // A file system without locks (some network mounts): guarded by the pid alone, as before.
+  }
+  return folder;
+}
+
+/**
  * Removes the temporary files and folders in `dir` whose writer died mid-write (kill -9, power loss): they
- * carry their writer's pid, and a live writer's are left alone. `prefix` limits it to one target's temps
+ * carry their writer's pid, and a live writer's are left alone, as is a folder whose writer holds its lock
+ * (`lockTempFolder`: a writer in another PID namespace). `prefix` limits it to one target's temps
  * (`training.csv.` for a CSV). Returns the names removed. A missing `dir` has none.
  */
 export async function removeStaleTemps(dir: string, prefix = ""): Promise<string[]> {
@@ -261,6 +310,7 @@ export async function removeStaleTemps(dir: string, prefix = ""): Promise<string
     for await (const entry of Deno.readDir(dir)) {
       const match = TEMP_NAME.exec(entry.name);
       if (!match || !entry.name.startsWith(prefix) || mayBeAlive(Number(match[2]))) continue;
+      if (entry.isDirectory && await folderLocked(`${dir}/${entry.name}`)) continue;
       await rm(`${dir}/${entry.name}`, { recursive: true, force: true });
       removed.push(entry.name);
     }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { removeStaleTemps, writeFileAtomic, writeFilesAtomic, writtenFile } from "./atomic_write.ts";
+import {
+  lockTempFolder,
+  removeStaleTemps,
+  writeFileAtomic,
+  writeFilesAtomic,
+  writtenFile,
+} from "./atomic_write.ts";
 import { PathKindError } from "./path_kind.ts";
 
 Deno.test("stale temps: a dead writer's files and folders go, a live writer's and other files stay", async () => {
@@ -27,6 +33,28 @@ Deno.test("stale temps: a dead writer's files and folders go, a live writer's an
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "stale temps: a folder whose writer holds its lock stays, whatever its pid (a writer in another PID namespace)",
+  ignore: Deno.build.os !== "linux", // elsewhere no pid counts as dead: nothing is removed at all
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-temps-locked-" });
+    try {
+      // A train in another container: its pid is none this process sees, so the pid alone said "dead" and its
+      // live folder was removed under it.
+      const folder = join(dir, `.v3_2026-01-01.${2 ** 22 + 78}.feedf00d.tmp`);
+      await Deno.mkdir(folder);
+      await Deno.writeTextFile(join(folder, "weights.bin"), "x");
+      const held = await lockTempFolder(folder);
+      assert.deepEqual(await removeStaleTemps(dir), []);
+      held.close(); // its writer died: the kernel drops the lock
+      assert.deepEqual(await removeStaleTemps(dir), [`.v3_2026-01-01.${2 ** 22 + 78}.feedf00d.tmp`]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("writeFileAtomic to a folder, or under a file, fails with a PathKindError naming the path; nothing is left", async () => {

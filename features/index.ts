@@ -36,6 +36,7 @@ export { misreadOpenTime, openTimesToMs } from "./open_time.ts";
 export * from "./intervals.ts";
 export {
   type FileData,
+  lockTempFolder,
   removeStaleTemps,
   writeFileAtomic,
   writeFilesAtomic,

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { readRegularTextFile, writeFileAtomic } from "../../features/index.ts";
+import { lockTempFolder, readRegularTextFile, writeFileAtomic } from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
@@ -63,16 +63,22 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
   let version = await nextVersionName(root, date);
   const tmp = join(root, `.${version}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   await Deno.mkdir(tmp, { recursive: true });
+  // Held until the folder is renamed into place: another train's clean-up of dead writers' folders (a run in
+  // another container, whose pids this one's differ from) sees the lock and leaves this one alone.
+  const held = await lockTempFolder(tmp);
   try {
     await contents.writeModel(tmp);
+    const modelFiles = await fileNames(tmp);
     await writeFileAtomic(join(tmp, "preprocessor.json"), json(contents.preprocessor));
     await writeFileAtomic(join(tmp, "history.json"), json(contents.history));
     await writeFileAtomic(join(tmp, "metrics.json"), json(contents.metrics));
+    const required = [...modelFiles, "preprocessor.json", "history.json", "metrics.json"];
     // The files that name the version are written for the name it gets: another writer into the same store
     // (two trains finishing together) may take the name chosen first, and this version then takes the next
     // one rather than being thrown away with its training.
     for (let attempt = 1;; attempt++) {
       const onnxError = await writeNamedFiles(tmp, version, contents, createdAt);
+      await requireFiles(tmp, required);
       const dir = join(root, version);
       if (!(await exists(dir)) && await renameUnlessTaken(tmp, dir)) return { version, dir, onnxError };
       if (attempt === NAME_ATTEMPTS) {
@@ -93,7 +99,25 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
   } catch (error) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw error;
+  } finally {
+    held.close();
   }
+}
+
+/**
+ * Refuses to name a version whose folder lost files it was given: the manifest hashes whatever is there, so a
+ * folder emptied under its writer (removed by another process as a dead writer's) was listed "files ok" with
+ * no preprocessor.json, and no model could be loaded from it.
+ */
+async function requireFiles(tmp: string, names: readonly string[]): Promise<void> {
+  const present = new Set(await fileNames(tmp));
+  const lost = names.filter((name) => !present.has(name));
+  if (lost.length === 0) return;
+  throw new CheckpointStoreError(
+    `${tmp} lost ${lost.join(", ")} while the version was being written (removed by another process?); ` +
+      "no version was saved",
+    "run train again, one run per checkpoints folder at a time, or each with its own --checkpoints",
+  );
 }
 
 /** The extra files, model.onnx and manifest.json of `version` (replacing those of a name given up on). */

@@ -106,6 +106,55 @@ Deno.test("a write that fails part-way leaves no version, no temporary folder, a
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("a version folder that loses a file while it is written is refused, not saved 'files ok' without it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+  try {
+    // Another process removed the folder's files mid-write: the manifest hashed what was left, and the version
+    // was listed as whole with no preprocessor.json.
+    const lose = async () => {
+      for await (const e of Deno.readDir(root)) {
+        if (e.name.endsWith(".tmp")) await Deno.remove(join(root, e.name, "preprocessor.json"));
+      }
+      return new Uint8Array([1, 2, 3]);
+    };
+    await assert.rejects(
+      writeVersion(root, contents({ exportOnnx: lose })),
+      (error: Error) =>
+        error instanceof CheckpointStoreError && /lost preprocessor\.json/.test(error.message),
+    );
+    assert.deepEqual(await entries(root), [], "no version, no temporary folder");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "a version folder is locked while it is written, so no clean-up in another PID namespace takes it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+    try {
+      const locked: boolean[] = [];
+      const check = async () => {
+        for await (const e of Deno.readDir(root)) {
+          if (!e.name.endsWith(".tmp")) continue;
+          const folder = await Deno.open(join(root, e.name), { read: true });
+          locked.push(!(await folder.tryLock(true)));
+          folder.close();
+        }
+        return new Uint8Array([1, 2, 3]);
+      };
+      const written = await writeVersion(root, contents({ exportOnnx: check }));
+      assert.deepEqual(locked, [true]);
+      const folder = await Deno.open(written.dir, { read: true });
+      assert.ok(await folder.tryLock(true), "released once the version is in place");
+      folder.close();
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
 Deno.test("two versions written at once into one store both land, each under its own name (none is lost)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
   // Two trains finishing together both read the highest version before either renamed its folder into place.

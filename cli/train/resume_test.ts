@@ -162,6 +162,8 @@ Deno.test({
       // Joined from two processes: the manifest says so, and the cores are the resuming one's.
       assert.equal(manifest.training?.resumed, true);
       assert.equal(manifest.training?.workers, 1);
+      // Saved with the version: the run folder it came from, so a kill before that folder went is no second copy.
+      assert.equal(manifest.training?.run, left.dir.slice(checkpoints.length + 1));
       assert.deepEqual(
         await abandonedRuns(checkpoints),
         [],

@@ -3,7 +3,7 @@
  * a new checkpoint version → `current` (unless --no-promote, an interrupt, or a failed ONNX check).
  */
 import { keptRunClause } from "./run_names.ts";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   type CandleSeries,
   CLASSES,
@@ -543,6 +543,7 @@ async function trainAndSave(
     keptFrom,
     workers,
     resumed,
+    runFolder: run ? basename(run.dir) : undefined,
   });
   model.dispose();
   // The version holds it all now — unless interrupted: then the folder stays for `train --resume`.

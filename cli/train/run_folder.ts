@@ -19,6 +19,7 @@ import {
   writeFileAtomic,
 } from "../../features/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
+import { listVersionNames } from "../../ml/checkpoints/index.ts";
 import {
   type EpochRecord,
   EpochRecordSchema,
@@ -318,14 +319,39 @@ export interface Abandoned {
   readonly state: RunState | null;
 }
 
-/** Run folders in `root` whose process is gone (their lock is free), newest first. */
+/**
+ * Run folders in `root` whose process is gone (their lock is free), newest first. One whose version was saved
+ * (a version's manifest names it in `training.run`: killed after the save, before its folder went) has
+ * nothing to resume: resumed, it was saved again as a second copy of that version, and promoted.
+ */
 export async function abandonedRuns(root: string): Promise<Abandoned[]> {
   const names = await runFolderNames(root);
   const runs: Abandoned[] = [];
+  let saved: Set<string> | undefined;
   for (const name of names.sort().reverse()) {
     const dir = join(root, name);
     if (await isLiveRun(dir)) continue;
-    runs.push({ dir, state: await readState(dir) });
+    const state = await readState(dir);
+    saved ??= state === null ? undefined : await savedRuns(root);
+    runs.push({ dir, state: saved?.has(name) ? null : state });
+  }
+  return runs;
+}
+
+const SavedRunSchema = z.object({ training: z.object({ run: z.string() }).loose() }).loose();
+
+/** The run folders the versions in `root` were saved from (their manifests' `training.run`). */
+async function savedRuns(root: string): Promise<Set<string>> {
+  const runs = new Set<string>();
+  for (const version of await listVersionNames(root)) {
+    try {
+      const parsed = SavedRunSchema.safeParse(
+        JSON.parse(await readRegularTextFile(join(root, version, "manifest.json"))),
+      );
+      if (parsed.success) runs.add(parsed.data.training.run);
+    } catch {
+      // unreadable: it names no run
+    }
   }
   return runs;
 }

@@ -183,3 +183,34 @@ Deno.test("a run.json whose parent is no version name (a path out of the store) 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a run whose version was saved (killed before its folder went) is not resumable, and the next start removes it", async () => {
+  // Resumed, it was trained to its end again and saved as a second copy of the version, then promoted.
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
+  try {
+    const run = await RunFolder.create(root, { data: "d.csv" }, null, 1);
+    await run.keep();
+    const state = JSON.parse(await Deno.readTextFile(join(run.dir, "run.json")));
+    state.members[0] = {
+      ...state.members[0],
+      epochsDone: 2,
+      bestEpoch: 2,
+      bestScore: 1,
+      stopReason: "epochs",
+    };
+    await Deno.writeTextFile(join(run.dir, "run.json"), JSON.stringify(state));
+    await Deno.writeFile(join(run.dir, "member_1.weights"), new Uint8Array());
+    assert.notEqual((await abandonedRuns(root))[0].state, null, "resumable while no version names it");
+    const name = run.dir.slice(root.length + 1);
+    await Deno.mkdir(join(root, "v1_2026-01-01"));
+    await Deno.writeTextFile(
+      join(root, "v1_2026-01-01", "manifest.json"),
+      JSON.stringify({ version: "v1_2026-01-01", training: { run: name } }),
+    );
+    assert.equal((await abandonedRuns(root))[0].state, null);
+    assert.deepEqual((await pruneAbandonedRuns(root)).removed, [run.dir]);
+    assert.deepEqual(await runFolderNames(root), []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -73,6 +73,8 @@ export interface Trained {
   readonly workers: number;
   /** Whether `train --resume` finished a stopped run (its interrupted member does not end bit for bit). */
   readonly resumed: boolean;
+  /** The run folder's name (`.train_…`), when the run had one: recorded as the manifest's `training.run`. */
+  readonly runFolder?: string;
 }
 
 /** `candlecast_commit` when the code runs from a git checkout; nothing otherwise (a compiled binary). */
@@ -100,6 +102,7 @@ export async function saveVersion(
     keptFrom,
     workers,
     resumed,
+    runFolder,
   } = trained;
   const interval = intervalOf(series.map((s) => s.openTime));
   return await writeVersion(opts.checkpoints, {
@@ -137,6 +140,7 @@ export async function saveVersion(
         // What else the weights depend on: the cores (float rounding) and whether a resume joined two runs.
         workers,
         ...(resumed ? { resumed: true as const } : {}),
+        ...(runFolder ? { run: runFolder } : {}),
       },
     },
     exportOnnx: checkedOnnxExport(model, preprocessor, interval, boosting),

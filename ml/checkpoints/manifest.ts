@@ -86,6 +86,11 @@ export interface TrainingRecord {
    * was interrupted mid-way continued from its best weights, so the flags alone no longer reproduce it.
    */
   readonly resumed?: true;
+  /**
+   * The run folder (`.train_…`) the version was trained in, written with the version: a train killed after
+   * its version was in place but before its run folder went is then not resumed into a second copy of it.
+   */
+  readonly run?: string;
 }
 
 export interface Manifest {

@@ -130,8 +130,67 @@ export function commonestStep(series: readonly ArrayLike<number>[]): number | nu
     }
   }
   let [best, bestCount] = [0, 0];
-  for (const [step, count] of counts) if (count > bestCount) [best, bestCount] = [step, count];
+  // A tie goes to the shorter step: 1h candles with every third one missing show as many 1h steps as 2h ones,
+  // and are 1h candles with gaps; by the first step seen they were 2h candles, two of each three 1h apart.
+  for (const [step, count] of counts) {
+    if (count > bestCount || (count === bestCount && step < best)) [best, bestCount] = [step, count];
+  }
   return bestCount > 0 ? best : null;
+}
+
+/** The shortest a step between two candles on `grid` can be: its length, or 28 days for months (`1M`). */
+export function shortestGridStep(grid: Grid): number {
+  return grid.stepMs ?? 28 * DAY;
+}
+
+/** Steps between consecutive open times shorter than a grid allows: how many, and the first one's two times. */
+export interface ShortSteps {
+  count: number;
+  /** Open times of the two candles of the first such step. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The steps in ascending `openTimes` shorter than one candle of `grid`; null when there are none. Two candles
+ * closer than one interval cannot both be candles of it (1h candles in a file of 4h), and a step shorter than
+ * the grid counts no candle missing, so without this they passed as the grid's own.
+ */
+export function shortSteps(openTimes: ArrayLike<number>, grid: Grid): ShortSteps | null {
+  const least = shortestGridStep(grid);
+  let found: ShortSteps | null = null;
+  for (let i = 1; i < openTimes.length; i++) {
+    const step = openTimes[i] - openTimes[i - 1];
+    if (!(step > 0 && step < least)) continue; // NaN (no open time) compares false
+    if (found) found.count++;
+    else found = { count: 1, from: openTimes[i - 1], to: openTimes[i] };
+  }
+  return found;
+}
+
+/** The shortest positive step between consecutive open times; null when there is none. */
+export function shortestStep(openTimes: ArrayLike<number>): number | null {
+  let least = Infinity;
+  for (let i = 1; i < openTimes.length; i++) {
+    const step = openTimes[i] - openTimes[i - 1];
+    if (step > 0 && step < least) least = step;
+  }
+  return Number.isFinite(least) ? least : null;
+}
+
+/**
+ * True when ascending `openTimes` can be candles of the fixed-length `interval` with gaps: its shortest step is
+ * one candle and every step a whole number of them (1h candles with 4h between some). False for months, whose
+ * steps are no fixed length, and when there is no step to see.
+ */
+export function fitsWithGaps(openTimes: ArrayLike<number>, interval: Interval): boolean {
+  if (interval === "1M" || shortestStep(openTimes) !== FIXED_MS[interval]) return false;
+  const step = FIXED_MS[interval];
+  for (let i = 1; i < openTimes.length; i++) {
+    const d = openTimes[i] - openTimes[i - 1];
+    if (d > 0 && d % step !== 0) return false;
+  }
+  return true;
 }
 
 /** True when `ms` is the first instant of a calendar month, UTC (where Binance's 1M candles open). */

@@ -5,11 +5,14 @@ import {
   closedOpenTimeBound,
   closeTimeOf,
   commonestStep,
+  fitsWithGaps,
   gridOf,
   inferGrid,
   intervalOf,
   nextOpenTime,
   sameInterval,
+  shortestStep,
+  shortSteps,
 } from "./intervals.ts";
 import { utcMs } from "../test/collect_rig.ts";
 
@@ -59,6 +62,9 @@ Deno.test("intervals: gaps on a grid, and grids inferred from data", () => {
   // The commonest step, whatever the outages and missing times (evaluate's folds and backtest read it too).
   assert.equal(commonestStep([[0, h, 2 * h, 10 * h, 11 * h, NaN]]), h);
   assert.equal(commonestStep([[5]]), null);
+  // A tie goes to the shorter step (1h candles with every third missing), not to the one seen first.
+  assert.equal(commonestStep([[0, 2 * h, 3 * h, 5 * h, 6 * h]]), h);
+  assert.equal(commonestStep([[0, h, 3 * h, 4 * h, 6 * h]]), h);
   // Collect's grid and a checkpoint's recorded interval are one name (they were two rules until session 20).
   const off = times(0, 31 * 24 * h, 5);
   assert.equal(inferGrid(off)?.label, "31d");
@@ -82,4 +88,22 @@ Deno.test("intervalOf names the interval as collect --interval takes it back (re
   // A 31-day step that does not follow the calendar is not a month.
   assert.equal(intervalOf([times(start, 31 * 24 * HOUR, 40)]), "31d");
   assert.equal(intervalOf([new Float64Array([NaN, NaN])]), null);
+});
+
+Deno.test("intervals: steps shorter than a grid, and a file that is one interval's candles with gaps", () => {
+  const h = 3_600_000;
+  // 1h candles before 4h ones: two 1h steps and one of 2h, none of which a 4h grid can hold.
+  const mixed = [0, h, 2 * h, 4 * h, 8 * h, 12 * h];
+  assert.deepEqual(shortSteps(mixed, gridOf("4h")), { count: 3, from: 0, to: h });
+  assert.equal(shortSteps(mixed, gridOf("1h")), null);
+  assert.equal(shortSteps([0, NaN, h], gridOf("4h")), null, "no open time is no step");
+  // Months are 28 to 31 days: a 30-day step is one, a 7-day step is not.
+  const months = [Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 1), Date.UTC(2024, 1, 8)];
+  assert.deepEqual(shortSteps(months, gridOf("1M")), { count: 1, from: months[1], to: months[2] });
+  assert.equal(shortestStep(mixed), h);
+  assert.equal(shortestStep([5]), null);
+  assert.ok(fitsWithGaps(mixed, "1h"), "every step a whole number of hours, the shortest one");
+  assert.ok(!fitsWithGaps(mixed, "4h") && !fitsWithGaps(mixed, "30m"), "the shortest step is 1h");
+  assert.ok(!fitsWithGaps([0, h, 2.5 * h], "1h"), "a step of 1.5h is no whole number of hours");
+  assert.ok(!fitsWithGaps([5], "1h") && !fitsWithGaps(months, "1M"));
 });

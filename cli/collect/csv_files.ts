@@ -143,7 +143,9 @@ export async function readCsvFiles(
   let firstStep: { path: string; label: string } | null = null;
   for (const file of files) {
     const series = await readCsvFile(file, interval, print);
-    const step = inferGrid(series.openTime);
+    // With --interval every file was checked against it (readCsvFile), which may accept a file whose most
+    // common step is longer (1h candles, most of them 4h apart): compared by that step, it was refused here.
+    const step = interval ? null : inferGrid(series.openTime);
     if (step && firstStep && step.label !== firstStep.label) {
       throw new CommandError(
         `${file.path} holds ${step.label} candles and ${firstStep.path} ${firstStep.label} ones: one training ` +

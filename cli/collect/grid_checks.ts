@@ -6,12 +6,17 @@
  */
 import {
   type CandleSeries,
+  fitsWithGaps,
   type Grid,
   gridOf,
   inferGrid,
   type Interval,
+  isInterval,
   plural,
   sameInterval,
+  shortestStep,
+  shortSteps,
+  stepName,
   type TimeOrdered,
 } from "../../features/index.ts";
 import { firstAtOrAfter } from "../../ml/data/index.ts";
@@ -47,7 +52,7 @@ export function refuseMixedIntervals(
     );
   }
   const newGrid = grid ?? incoming.map((s) => inferGrid(s.openTime)).find((g) => g !== null);
-  if (fileGrid && newGrid && fileGrid.label !== newGrid.label) {
+  if (fileGrid && newGrid && fileGrid.label !== newGrid.label && !fitsGiven(existing, grid)) {
     throw new CommandError(
       `${output} holds ${fileGrid.label} candles and these are ${newGrid.label}: one training CSV holds one ` +
         "interval; nothing was written",
@@ -55,6 +60,17 @@ export function refuseMixedIntervals(
     );
   }
   if (fileGrid?.stepMs) refuseNearTwins(existing, incoming, fileGrid.stepMs, fileGrid.label, output);
+}
+
+/**
+ * True when `--interval` (`grid`) was given and the output's rows of the symbols collected are that interval's
+ * candles with gaps (`fitsWithGaps`), as a file collected with it is: the same command run again read the file
+ * by its most common step (4h, where 4h candles followed 1h ones) and refused its own output.
+ */
+function fitsGiven(existing: readonly CandleSeries[], grid: Grid | null): boolean {
+  const label = grid?.label ?? "";
+  return isInterval(label) && existing.some((s) => s.length > 1) &&
+    existing.every((s) => s.length < 2 || fitsWithGaps(s.openTime, label));
 }
 
 /**
@@ -106,10 +122,12 @@ export function checkUtcGrid(
   existing: readonly CandleSeries[],
   incoming: readonly CandleSeries[],
   print: (line: string) => void,
+  /** `--interval`'s grid when given: a file of 1h candles with 4h steps among them is on the 1h grid. */
+  given: Grid | null = null,
 ): void {
   for (const s of incoming) {
     if ((existing.find((e) => e.symbol === s.symbol)?.length ?? 0) > 0) continue;
-    const grid = inferGrid(s.openTime);
+    const grid = given ?? inferGrid(s.openTime);
     const first = s.openTime.find(Number.isFinite);
     if (!grid?.stepMs || first === undefined || DAY_MS % grid.stepMs !== 0) continue;
     const offset = ((first % grid.stepMs) + grid.stepMs) % grid.stepMs;
@@ -159,26 +177,71 @@ function nearestOpenTime(times: Float64Array, t: number): number {
 /**
  * `--interval` on a file names the grid its gaps are counted on and the interval the one-per-file rule
  * compares; it must be the step the file's open times show. Otherwise 4h candles collected with
- * `--interval 1h` would pass for 1h ones with three gaps in four, beside a file of real 1h candles.
- * A file without open times (or with one candle) shows no step, and the flag is taken as given.
+ * `--interval 1h` would pass for 1h ones with three gaps in four, beside a file of real 1h candles. It may
+ * also be the file's shortest step when every step is a whole number of it (1h candles with outages as long
+ * as the candles, or 4h candles mixed in): those are its candles with gaps, counted and warned of as such.
+ * A file without open times (or with one candle) shows no step, and the flag is taken as given. Then, with the
+ * flag or without, no step may be shorter than one candle of the file's interval (`refuseShortSteps`).
  */
 export function refuseOtherInterval(
   interval: Interval | undefined,
   series: readonly CandleSeries[],
   path: string,
 ): void {
-  if (!interval) return;
   for (const s of series) {
-    const step = inferGrid(s.openTime);
-    if (step && step.label !== gridOf(interval).label) {
+    const shown = inferGrid(s.openTime);
+    if (!shown) continue;
+    const whose = series.length > 1 ? `${s.symbol}'s` : "its";
+    if (interval && shown.label !== gridOf(interval).label && !fitsWithGaps(s.openTime, interval)) {
       throw new UsageError(
-        `--interval ${interval}: ${path} holds ${step.label} candles (${
-          series.length > 1 ? `${s.symbol}'s` : "its"
-        } most common step between open times); nothing was written`,
-        `give --interval ${step.label}, or leave --interval out: a file's interval is read from its open times`,
+        `--interval ${interval}: ${path} holds ${shown.label} candles (${whose} most common step between open ` +
+          "times); nothing was written",
+        offerShortest(s.openTime, shown.label) ??
+          `give --interval ${shown.label}, or leave --interval out: a file's interval is read from its open times`,
       );
     }
+    refuseShortSteps(s, interval ? gridOf(interval) : shown, interval !== undefined, path, whose);
   }
+}
+
+/**
+ * The hint for a file whose most common step (`label`) has shorter ones beside it, every step a whole number of
+ * the shortest (1h candles, then 4h ones): `--interval` its shortest step, the one it is accepted at; offering
+ * its most common step led to the refusal of the steps shorter than that. Null for any other file.
+ */
+function offerShortest(openTimes: Float64Array, label: string): string | null {
+  const name = stepName(shortestStep(openTimes)!);
+  if (name === label || !isInterval(name) || !fitsWithGaps(openTimes, name)) return null;
+  return `give --interval ${name}, its shortest step, of which every step is a whole number (its ${label} ` +
+    "steps are then counted as gaps)";
+}
+
+/**
+ * Two candles closer than one interval cannot both be candles of it, and a step shorter than the grid counts
+ * no candle missing: 200 1h candles before 325 4h ones were collected as 4h with "no gaps", the 1h ones off the
+ * 4h grid. Refused, naming how many such steps and the first; the hint offers `--interval` the shorter step
+ * when the file can be that interval's candles with gaps (`fitsWithGaps`).
+ */
+function refuseShortSteps(s: CandleSeries, grid: Grid, given: boolean, path: string, whose: string): void {
+  const short = shortSteps(s.openTime, grid);
+  if (!short) return;
+  const name = stepName(shortestStep(s.openTime)!);
+  const steps =
+    `${plural(short.count, "step")} between ${whose} open times ${short.count === 1 ? "is" : "are"} ` +
+    `shorter than ${grid.label}`;
+  throw new CommandError(
+    `${
+      given
+        ? `--interval ${grid.label}: in ${path}, ${steps}`
+        : `${path} holds ${grid.label} candles (${whose} most common step between open times), but ${steps}`
+    } (the first: ${iso(short.from)} → ${iso(short.to)}, ${stepName(short.to - short.from)} apart): two ` +
+      `candles less than ${grid.label} apart cannot both be ${grid.label} candles; nothing was written`,
+    isInterval(name) && fitsWithGaps(s.openTime, name)
+      ? `one file holds one interval: collect the ${name} and ${grid.label} candles from separate files; if ` +
+        `they are all ${name} candles with gaps, give --interval ${name}`
+      : `one file holds one interval: leave out the candles less than ${grid.label} after the one before, or ` +
+        "collect each interval from its own file",
+  );
 }
 
 /**

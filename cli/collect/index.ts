@@ -150,7 +150,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   const existing = await readExisting(options.output, new Set(gathered.series.map((s) => s.symbol)));
   refuseMixedIntervals(existing.series, gathered.series, gathered.grid, options.output, existing.fileGrid);
-  checkUtcGrid(existing.series, gathered.series, env.print);
+  checkUtcGrid(existing.series, gathered.series, env.print, gathered.grid);
   const bySymbol = new Map(existing.series.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();
   const replaced = new Map<string, number>();

@@ -3,7 +3,14 @@
  * and last open time, the candles missing on the interval grid (exchange outages show up here, not as
  * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
-import { type CandleSeries, type Grid, plural, stepName } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  type Grid,
+  plural,
+  type ShortSteps,
+  shortSteps,
+  stepName,
+} from "../../features/index.ts";
 
 export interface Gap {
   /** Open time of the last candle before the gap. */
@@ -56,6 +63,11 @@ export interface SymbolSummary {
   largest: Gap | null;
   /** The longest run of at least STEADY_OTHER_STEP off-grid steps of one size, or null. */
   otherStep: OtherStep | null;
+  /**
+   * Steps shorter than one candle of the grid, which count no candle missing: a file's own are refused as it is
+   * read, but rows an older version wrote into the output are summarized too.
+   */
+  shortSteps: ShortSteps | null;
 }
 
 export function summarize(s: CandleSeries, added: number, grid: Grid | null, replaced = 0): SymbolSummary {
@@ -103,6 +115,7 @@ export function summarize(s: CandleSeries, added: number, grid: Grid | null, rep
     gaps,
     largest,
     otherStep,
+    shortSteps: grid && first !== null ? shortSteps(s.openTime, grid) : null,
   };
 }
 
@@ -132,6 +145,13 @@ function otherStepWarning(s: SymbolSummary, o: OtherStep): string {
   } steps from ` +
     `${utc(o.from)}, not ${s.grid}: candles of another interval are mixed in; keep one interval per file ` +
     "(train and serve assume one)";
+}
+
+function shortStepWarning(s: SymbolSummary, o: ShortSteps): string {
+  const [steps, from, to] = [plural(o.count, "step"), utc(o.from), utc(o.to)];
+  return `  warning: ${s.symbol} has ${steps} shorter than ${s.grid} between open times (the first: ${from} → ` +
+    `${to}): two candles less than ${s.grid} apart cannot both be ${s.grid} candles, so candles of another ` +
+    "interval are mixed in; keep one interval per file (train and serve assume one)";
 }
 
 /** The closing report: one line for the file, one per symbol, columns aligned. */
@@ -166,5 +186,6 @@ export function formatSummary(
   }
   for (const s of summaries) if (s.largestJump) lines.push(jumpWarning(s, s.largestJump));
   for (const s of summaries) if (s.otherStep) lines.push(otherStepWarning(s, s.otherStep));
+  for (const s of summaries) if (s.shortSteps) lines.push(shortStepWarning(s, s.shortSteps));
   return lines.join("\n");
 }

@@ -28,6 +28,7 @@ Deno.test("summary: rows, span and gaps on the interval grid", () => {
     gaps: 2,
     largest: { after: t0 + HOUR, missing: 2 },
     otherStep: null,
+    shortSteps: null,
   });
   assert.equal(
     formatSummary("out.csv", [s]),
@@ -128,4 +129,17 @@ Deno.test("summary: candles of another interval mixed in (1h, then 4h apart) are
   // Fewer than STEADY_OTHER_STEP steps of one size are not enough to call it another interval.
   const brief = [...hourly, ...fourHourly.slice(0, STEADY_OTHER_STEP - 1)];
   assert.equal(summarize(at(brief), brief.length, gridOf("1h")).otherStep, null);
+});
+
+Deno.test("summary: steps shorter than the grid (1h rows in a 4h history an older collect wrote) are warned of", () => {
+  const t0 = utcMs("2023-01-01");
+  const times = [t0, t0 + HOUR, t0 + 2 * HOUR, t0 + 4 * HOUR, t0 + 8 * HOUR, t0 + 12 * HOUR, t0 + 16 * HOUR];
+  const s = summarize(at(times), 0, gridOf("4h"));
+  assert.deepEqual(s.shortSteps, { count: 3, from: t0, to: t0 + HOUR });
+  // Before: "no gaps" and nothing more, a step shorter than the grid counting no candle missing.
+  assert.match(
+    formatSummary("out.csv", [s]),
+    /\n {2}warning: BTCUSDT has 3 steps shorter than 4h between open times \(the first: 2023-01-01 00:00 → 2023-01-01 01:00\): two candles less than 4h apart cannot both be 4h candles/,
+  );
+  assert.equal(summarize(at(times.slice(3)), 0, gridOf("4h")).shortSteps, null);
 });

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { readTrainingCsv } from "../../features/index.ts";
+import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
+import { HOUR, utcMs, withRig } from "../../test/collect_rig.ts";
+import { CommandError, UsageError } from "../errors.ts";
+import { type CollectOptions, runCollect } from "./index.ts";
+
+const START = utcMs("2022-01-01");
+const HOURLY = syntheticKlines("1h", START, 1200, { seed: 5 });
+const source = seriesSource({});
+
+/** `rows` as an OHLCV CSV at `path`; resolves to `path`. */
+async function writeOhlcvCsv(path: string, rows: readonly KlineRow[]): Promise<string> {
+  const lines = rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(","));
+  await writeFile(path, ["open_time,open,high,low,close,volume", ...lines].join("\n"));
+  return path;
+}
+
+/** 60 1h candles, then 4h ones (every 4th hour, on the 4h grid) to the end: most steps 4h, the first 1h. */
+const MIXED = [
+  ...HOURLY.slice(0, 60),
+  ...HOURLY.slice(60).filter((r) => (r.openTime - START) % (4 * HOUR) === 0),
+];
+
+const csv = (path: string, interval?: CollectOptions["interval"], output?: string): CollectOptions => ({
+  source: "csv",
+  files: [{ path, symbol: "AAAUSDT" }],
+  interval,
+  output: output ?? join(dirname(path), "training.csv"),
+});
+
+Deno.test("collect: 1h candles before 4h ones are refused, not collected as 4h with no gaps; --interval 1h takes them", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const path = await writeOhlcvCsv(join(dirname(rig.output), "mixed.csv"), MIXED);
+    const first = `(the first: ${new Date(START).toISOString()} → ${
+      new Date(START + HOUR).toISOString()
+    }, 1h apart)`;
+    const refused: [CollectOptions, string][] = [
+      [
+        csv(path),
+        `${path} holds 4h candles (its most common step between open times), but 60 steps between its open ` +
+        `times are shorter than 4h ${first}: two candles less than 4h apart cannot both be 4h candles; ` +
+        "nothing was written",
+      ],
+      [
+        csv(path, "4h"),
+        `--interval 4h: in ${path}, 60 steps between its open times are shorter than 4h ${first}: two candles ` +
+        "less than 4h apart cannot both be 4h candles; nothing was written",
+      ],
+    ];
+    for (const [options, message] of refused) {
+      // Before: 'mixed.csv: … rows … no gaps', exit 0, the 1h candles read as 4h ones off the 4h grid.
+      await assert.rejects(runCollect(options, rig.env), (e: Error) => {
+        assert.ok(e instanceof CommandError && !(e instanceof UsageError), e.message);
+        assert.equal(e.message, message);
+        assert.equal(
+          e.hint,
+          "one file holds one interval: collect the 1h and 4h candles from separate files; if they are all 1h " +
+            "candles with gaps, give --interval 1h",
+        );
+        return true;
+      });
+      await assert.rejects(Deno.stat(options.output), Deno.errors.NotFound, "nothing written");
+    }
+    // Another interval named is refused, offering the one it is accepted at.
+    await assert.rejects(runCollect(csv(path, "2h"), rig.env), (e: Error) => {
+      assert.ok(e instanceof UsageError, e.message);
+      assert.match(e.hint!, /^give --interval 1h, its shortest step, of which every step is a whole number/);
+      return true;
+    });
+
+    // The shortest step, of which every step is a whole number: 1h candles with gaps, and the warning.
+    const report = await runCollect(csv(path, "1h"), rig.env);
+    assert.equal(report.summaries[0].grid, "1h");
+    assert.equal(report.summaries[0].missing, (MIXED.length - 61) * 3);
+    assert.match(
+      rig.env.printed.at(-1)!,
+      /warning: AAAUSDT's candles are 4h apart .* not 1h: candles of another/,
+    );
+    assert.deepEqual(
+      Array.from((await readTrainingCsv(rig.output))[0].openTime),
+      MIXED.map((r) => r.openTime),
+    );
+    // The same command again reads its own output at 1h (by its most common step it is 4h, and was refused).
+    const written = await readFile(rig.output, "utf8");
+    assert.equal((await runCollect(csv(path, "1h"), rig.env)).summaries[0].added, 0);
+    assert.equal(await readFile(rig.output, "utf8"), written);
+    // So does a folder of such files: compared by their steps, the files were refused as of another interval.
+    const other = await writeOhlcvCsv(join(dirname(rig.output), "BBBUSDT-1h.csv"), HOURLY.slice(0, 100));
+    const both: CollectOptions = {
+      source: "csv",
+      files: [{ path, symbol: "AAAUSDT" }, { path: other, symbol: "BBBUSDT" }],
+      interval: "1h",
+      output: join(dirname(rig.output), "both.csv"),
+    };
+    assert.deepEqual((await runCollect(both, rig.env)).summaries.map((s) => s.grid), ["1h", "1h"]);
+    // On the 1h grid it was given: first candle at 01:00 is on it (by its 4h step, 1 hour past the UTC grid).
+    const late = await writeOhlcvCsv(join(dirname(rig.output), "late.csv"), MIXED.slice(1));
+    rig.env.printed.length = 0;
+    await runCollect(csv(late, "1h", join(dirname(rig.output), "late_out.csv")), rig.env);
+    assert.ok(!rig.env.printed.some((line) => /UTC grid/.test(line)), rig.env.printed.join("\n"));
+  }));
+
+Deno.test("collect: 1h candles with every third missing (as many 2h steps as 1h) are 1h with gaps, not 2h", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Every third candle left out from the second: 2h, 1h, 2h, 1h…, the first step 2h, as many of each.
+    const sparse = HOURLY.slice(0, 301).filter((_, i) => i % 3 !== 1);
+    const path = await writeOhlcvCsv(join(dirname(rig.output), "sparse.csv"), sparse);
+    // Before: collected as 2h with "no gaps" (the tie went to the step seen first), and --interval 1h refused.
+    const report = await runCollect(csv(path), rig.env);
+    assert.equal(report.summaries[0].grid, "1h");
+    assert.equal(report.summaries[0].missing, 100);
+  }));
+
+Deno.test("collect: --interval 1h on a file of 4h candles is still refused", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const path = await writeOhlcvCsv(
+      join(dirname(rig.output), "four.csv"),
+      syntheticKlines("4h", START, 100, { seed: 8 }),
+    );
+    await assert.rejects(
+      runCollect(csv(path, "1h"), rig.env),
+      (e: Error) =>
+        e instanceof UsageError && /holds 4h candles/.test(e.message) && /^give --interval 4h/.test(e.hint!),
+    );
+  }));
+
+Deno.test("collect --source json: a symbol's candles closer than its interval are refused, naming the symbol", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const jsonPath = join(dirname(rig.output), "export.json");
+    const candles = (rows: readonly KlineRow[]) =>
+      rows.map((r) => ({ t: r.openTime, o: r.open, h: r.high, l: r.low, c: r.close, v: r.volume }));
+    await writeFile(
+      jsonPath,
+      JSON.stringify([
+        { symbol: "AAAUSDT", candles: candles(HOURLY.slice(0, 100)) },
+        // A candle stamped with its close time, 1 ms before the grid: no 1h candle, whatever the others are.
+        {
+          symbol: "BBBUSDT",
+          candles: candles([...HOURLY.slice(0, 50), { ...HOURLY[50], openTime: HOURLY[50].openTime - 1 }]),
+        },
+      ]),
+    );
+    await assert.rejects(
+      runCollect({ source: "json", jsonPath, output: rig.output }, rig.env),
+      (e: Error) => {
+        assert.ok(e instanceof CommandError, e.message);
+        assert.match(
+          e.message,
+          /but 1 step between BBBUSDT's open times is shorter than 1h \(the first: .* 3599999ms apart\)/,
+        );
+        assert.match(e.hint!, /leave out the candles less than 1h after the one before/);
+        return true;
+      },
+    );
+  }));

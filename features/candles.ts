@@ -22,6 +22,27 @@ export const PRICE_COLUMNS = ["open", "high", "low", "close", "volume"] as const
 /** Every number column of a series but the open time: prices, then indicators (the training CSV's order). */
 export const SERIES_COLUMNS = [...PRICE_COLUMNS, ...INDICATOR_COLUMNS] as const;
 
+/**
+ * The training CSV's header (SPEC §2): a file whose first line is not exactly this is refused. Here, not in
+ * `training_csv.ts`, as the raw-candle reader (`ohlcv_csv.ts`, which that module imports) tells it apart too.
+ */
+export const TRAINING_CSV_HEADER = [
+  "symbol",
+  "open_time",
+  "open",
+  "high",
+  "low",
+  "close",
+  "volume",
+  "rsi",
+  "macd",
+  "macd_signal",
+  "macd_hist",
+  "ema",
+  "stoch_k",
+  "stoch_d",
+] as const;
+
 export type IndicatorColumn = typeof INDICATOR_COLUMNS[number];
 export type PriceColumn = typeof PRICE_COLUMNS[number];
 export type SeriesColumn = typeof SERIES_COLUMNS[number];

@@ -25,7 +25,6 @@ export {
   readTrainingCsv,
   SeparatedTrainingCsvError,
   sortedBySymbol,
-  TRAINING_CSV_HEADER,
   trainingCsvChunks,
   trainingCsvText,
   writeTrainingCsv,

@@ -16,6 +16,7 @@ import {
   emptySeries,
   ohlcvProblem,
   parseNumberCell,
+  TRAINING_CSV_HEADER,
   withoutBom,
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
@@ -42,10 +43,43 @@ function trainingCsvNotRawCandles(source: string): CandleError {
 }
 
 /**
- * Refuses a training CSV named as raw candles from its first bytes alone, before anything asks the file's
- * name for a symbol: otherwise a training CSV not named like ETHUSDT-1h.csv was first refused for a missing
- * `--symbol`, and given one, only then for what it is (helper's trial s43). Anything but a regular file (a
- * FIFO would block the open), or a file that cannot be read here, is left to the reader, which names it.
+ * A raw CSV with a `symbol` column before its OHLCV ones (a database's or a multi-symbol export): read as raw
+ * candles it failed on its header, and it was called "already a training CSV" by collect while train called it
+ * "not a training CSV", each sending the user to the other (helper trial s49). A CSV holds one symbol's candles.
+ */
+function symbolColumnError(source: string, record: readonly string[]): CandleError {
+  return new CandleError(
+    `${source}: its "symbol" column is not read (header "${record.join(",")}"): collect reads one symbol's ` +
+      "candles from a CSV, the symbol named by --symbol or by the file's name",
+    "split it into one file per symbol named like BTCUSDT-1h.csv and give them to --csv-path (a folder of them " +
+      `will do); or, if it holds one symbol, drop the column (header ${
+        OHLCV_HEADER.join(",")
+      }) and pass --symbol`,
+    2,
+  );
+}
+
+/**
+ * A header that says what else the file is, said as such rather than as a bad header whose hint was to "fix the
+ * data": the whole training CSV header (what collect writes, given back to it; helper's trial 31), or a symbol
+ * column before the OHLCV ones. Null for any other header.
+ */
+function notRawCandles(source: string, record: readonly string[]): CandleError | null {
+  if (record.join(",") === TRAINING_CSV_HEADER.join(",")) return trainingCsvNotRawCandles(source);
+  const at = record.findIndex((name) => name.toLowerCase() === "symbol");
+  const rest = record.filter((_, k) => k !== at);
+  return at >= 0 && !isOhlcvHeader(record) && isOhlcvHeader(rest) ? symbolColumnError(source, record) : null;
+}
+
+/** Enough of a file's start for its header line: a training CSV's (95 characters), or a longer export's. */
+const HEADER_BYTES = 512;
+
+/**
+ * Refuses a training CSV, or a raw CSV with a symbol column (`notRawCandles`), named as raw candles from its
+ * first line alone, before anything asks the file's name for a symbol: otherwise a training CSV not named like
+ * ETHUSDT-1h.csv was first refused for a missing `--symbol`, and given one, only then for what it is (helper's
+ * trial s43). Anything but a regular file (a FIFO would block the open), or a file that cannot be read here, is
+ * left to the reader, which names it.
  */
 export function refuseTrainingCsvAsRaw(path: string): void {
   let start = "";
@@ -53,7 +87,7 @@ export function refuseTrainingCsvAsRaw(path: string): void {
     if (!statSync(path).isFile()) return;
     const handle = openSync(path, "r");
     try {
-      const bytes = new Uint8Array(64);
+      const bytes = new Uint8Array(HEADER_BYTES);
       start = new TextDecoder().decode(bytes.subarray(0, readSync(handle, bytes, 0, bytes.length, 0)));
     } finally {
       closeSync(handle);
@@ -61,7 +95,9 @@ export function refuseTrainingCsvAsRaw(path: string): void {
   } catch {
     return;
   }
-  if (/^symbol,open_time(,|\r?\n|$)/.test(withoutBom(start))) throw trainingCsvNotRawCandles(path);
+  const line = withoutBom(start).split(/\r?\n/, 1)[0];
+  const error = notRawCandles(path, line.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1")));
+  if (error) throw error;
 }
 
 /** csv-parse settings shared by the text and the file reader; LF and CRLF lines may mix in one file. */
@@ -112,10 +148,9 @@ class OhlcvColumns {
       refuseDateText(record[0] ?? "", `${this.source} line 1 (open_time)`);
       this.#hasHeader = Number.isNaN(Number(record[0]));
       if (this.#hasHeader) {
-        // A training CSV (what collect writes) given back to collect: said as such, not as a bad header whose
-        // hint was to "fix the data" (helper's trial 31).
-        if (record[0] === "symbol" && record[1] === "open_time") throw trainingCsvNotRawCandles(this.source);
-        if (!isOhlcvHeader(record)) throw headerError(this.source, record);
+        if (!isOhlcvHeader(record)) {
+          throw notRawCandles(this.source, record) ?? headerError(this.source, record);
+        }
         return;
       }
     }

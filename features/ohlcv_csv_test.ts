@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CandleError } from "./candles.ts";
-import { parseOhlcvCsv, readOhlcvCsv } from "./ohlcv_csv.ts";
+import { CandleError, TRAINING_CSV_HEADER } from "./candles.ts";
+import { parseOhlcvCsv, readOhlcvCsv, refuseTrainingCsvAsRaw } from "./ohlcv_csv.ts";
 
 const TEXT = "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n";
 
@@ -218,4 +218,44 @@ Deno.test("a file longer than one block of rows is read whole, each row in place
   assert.throws(() => parseOhlcvCsv([...lines, "1,1,x,1,1,1"].join("\n"), "X", "big.csv"), {
     message: `big.csv line ${n + 1} (high): "x" is not a finite number`,
   });
+});
+
+Deno.test("raw candles with a symbol column are named as such where raw candles are read, not as a training CSV", async () => {
+  // Before: "… is already a training CSV (symbol,open_time,…,stoch_d)", hint "give it to train", which refused it.
+  const header = "symbol,open_time,open,high,low,close,volume";
+  const isSymbolColumn = (e: CandleError) => {
+    assert.ok(e instanceof CandleError && e.exitCode === 2, String(e));
+    assert.match(
+      e.message,
+      /^(?:\S+\/)?export\.csv: its "symbol" column is not read \(header "symbol,open_time,/i,
+    );
+    assert.match(e.hint!, /^split it into one file per symbol named like BTCUSDT-1h\.csv .* drop the column/);
+    return true;
+  };
+  assert.throws(
+    () => parseOhlcvCsv(`${header}\nBTCUSDT,1000,1,2,0.5,1.5,3\n`, "BTCUSDT", "export.csv"),
+    isSymbolColumn,
+  );
+  // From the first line alone, before collect asks the file's name for a symbol; the whole training header is
+  // still a training CSV, a training header cut short is not.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  const path = join(dir, "export.csv");
+  try {
+    await Deno.writeTextFile(
+      path,
+      `\ufeff"Symbol",open_time,open,high,low,close,volume\r\nBTCUSDT,1000,1,2,0.5,1.5,3\r\n`,
+    );
+    assert.throws(() => refuseTrainingCsvAsRaw(path), isSymbolColumn);
+    await Deno.writeTextFile(path, `${TRAINING_CSV_HEADER.join(",")}\n`);
+    assert.throws(() => refuseTrainingCsvAsRaw(path), /is already a training CSV/);
+    await Deno.writeTextFile(path, `${header},rsi\n`);
+    assert.throws(() => refuseTrainingCsvAsRaw(path), isSymbolColumn);
+    await Deno.writeTextFile(
+      path,
+      "open_time,open,high,low,close,volume,symbol\n1000,1,2,0.5,1.5,3,BTCUSDT\n",
+    );
+    refuseTrainingCsvAsRaw(path); // a column after the six is ignored, as any is
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

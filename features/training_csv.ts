@@ -17,6 +17,7 @@ import {
   ohlcvProblem,
   parseNumberCell,
   PRICE_COLUMNS,
+  TRAINING_CSV_HEADER,
 } from "./candles.ts";
 import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
 import { assertFeaturesFit } from "./engineer.ts";
@@ -26,23 +27,8 @@ import { nonRegularKind } from "./regular_file.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 import { shellWord } from "./shell_word.ts";
 
-/** The training CSV's header (SPEC §2): a file whose first line is not exactly this is refused. */
-export const TRAINING_CSV_HEADER = [
-  "symbol",
-  "open_time",
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "rsi",
-  "macd",
-  "macd_signal",
-  "macd_hist",
-  "ema",
-  "stoch_k",
-  "stoch_d",
-] as const;
+// Kept importable from here, where it was defined before the raw-candle reader needed it too.
+export { TRAINING_CSV_HEADER };
 
 const MAKE_ONE = "make one with 'candlecast collect'";
 
@@ -93,6 +79,18 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
         `CSV has (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
       `make a training CSV of it first: 'candlecast collect --source csv --csv-path ${shellWord(path)} ` +
         "--output data/training_data.csv' (with --symbol unless the file is named like ETHUSDT-1h.csv)",
+    );
+  }
+  // Raw candles with a symbol column first (a database's or a multi-symbol export): "make one with collect" sent
+  // the user to collect, which called the file "already a training CSV" and sent them back (helper trial s49).
+  const rest = first?.slice(1, 1 + OHLCV_HEADER.length).join(",").toLowerCase();
+  if (first?.[0].toLowerCase() === "symbol" && rest === OHLCV_HEADER.join(",")) {
+    return new NotTrainingCsvError(
+      `${path} is not a training CSV: it holds raw OHLCV candles with a symbol column, without the indicators ` +
+        `a training CSV has (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
+      "make a training CSV of it with collect, which reads one symbol per CSV: split it into one file per " +
+        "symbol named like BTCUSDT-1h.csv, then 'candlecast collect --source csv --csv-path <their folder> " +
+        "--output data/training_data.csv'",
     );
   }
   return new NotTrainingCsvError(

@@ -275,6 +275,25 @@ Deno.test("training CSV: raw OHLCV candles are named as such, with the collect c
   }
 });
 
+Deno.test("training CSV: raw candles with a symbol column are named as such, with how collect takes them", async () => {
+  // Before: "… is not a training CSV", hint "make one with 'candlecast collect'", where collect called the file
+  // "already a training CSV" and said to give it to train (helper trial s49).
+  const path = join(dir, "export.csv");
+  await writeFile(path, "symbol,open_time,open,high,low,close,volume\nBTCUSDT,1502942400000,1,2,0.5,1.5,3\n");
+  await assert.rejects(readTrainingCsv(path), (e: Error) => {
+    assert.ok(e instanceof NotTrainingCsvError, e.message);
+    assert.match(
+      e.message,
+      new RegExp(`^${path} is not a training CSV: it holds raw OHLCV candles with a symbol `),
+    );
+    assert.match(
+      e.hint!,
+      /split it into one file per symbol named like BTCUSDT-1h\.csv, then 'candlecast collect /,
+    );
+    return true;
+  });
+});
+
 Deno.test("training CSV: one a spreadsheet re-saved with ';' or tabs (and decimal commas) is named, with the fix", async () => {
   // Excel on a de-DE or fr-FR host saves ';' between columns and decimal commas. Before: "is not a training
   // CSV (its first line must be the header …)", hint "make one with 'candlecast collect'": it was one.

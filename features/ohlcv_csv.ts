@@ -126,6 +126,8 @@ class OhlcvColumns {
   readonly #laterHeaders: number[] = [];
   /** Leading columns left out of every record: 1 for the unnamed index column pandas writes by default. */
   #skipped = 0;
+  /** The first open time written in scientific notation, and the most significant digits any such one has. */
+  #scientific: { cell: string; where: string; digits: number } | null = null;
 
   constructor(readonly source: string) {}
 
@@ -165,10 +167,17 @@ class OhlcvColumns {
     );
     const problem = ohlcvProblem({ openTime: t, open, high, low, close, volume }, where);
     if (problem) throw new CandleError(problem);
+    if (record[0].includes("e") || record[0].includes("E")) this.#noteScientific(record[0], where);
     const at = (this.#rows % BLOCK_ROWS) * 6;
     if (at === 0) this.#blocks.push(new Float64Array(BLOCK_ROWS * 6));
     this.#blocks[this.#blocks.length - 1].set([t, open, high, low, close, volume], at);
     this.#rows++;
+  }
+
+  #noteScientific(cell: string, where: string): void {
+    const digits = cell.split(/e/i)[0].replace(/\D/g, "").replace(/^0+/, "").length;
+    if (this.#scientific === null) this.#scientific = { cell, where, digits };
+    else this.#scientific.digits = Math.max(this.#scientific.digits, digits);
   }
 
   /** The series read, once every record is in; refuses an empty file and open times that cannot be right. */
@@ -194,10 +203,50 @@ class OhlcvColumns {
     }
     this.#blocks.length = 0; // the blocks are copied: let them go before the series is worked on
     refusePartlyTimed(s.openTime, this.lineOf);
-    openTimesToMs(s.openTime, this.lineOf);
+    openTimesToMs(s.openTime, this.lineOf); // first: 1e+21 is no time at all, not a rounded one
+    if (this.#scientific) refuseRounded(s, this.#scientific);
     assertFeaturesFit(s, this.lineOf);
     return s;
   }
+}
+
+/**
+ * Most significant digits a spreadsheet writes an open time with: Excel's General format shows at most 11
+ * characters, so 1685577600000 becomes 1.68558E+12, which is 2023-06-01 00:40 and lies within 2.8 hours of
+ * every other candle of that day. An exporter that writes exact scientific notation (R's write.csv:
+ * 1.6855776e+12) needs more digits for almost every open time on a grid.
+ */
+const SPREADSHEET_DIGITS = 6;
+
+/**
+ * Open times written in scientific notation that a spreadsheet rounded: every one with at most
+ * SPREADSHEET_DIGITS significant digits, or two different rows now at one open time. Refused saying so: the
+ * collision was reported as "two candles for one time … (two files of different symbols or intervals joined
+ * into one?)", and rounded times that do not collide (daily candles) were collected up to 83 minutes off.
+ */
+function refuseRounded(s: CandleSeries, first: { cell: string; where: string; digits: number }): void {
+  const shared = sharedOpenTimes(s);
+  if (first.digits > SPREADSHEET_DIGITS && shared === 0) return;
+  throw new CandleError(
+    `${first.where} (open_time): "${first.cell}" is in scientific notation, as a spreadsheet saves numbers: ` +
+      `the open times were rounded${
+        shared > 0 ? `, and ${shared} ${shared === 1 ? "row opens" : "rows open"} at the time of another` : ""
+      }`,
+    "re-export them as whole milliseconds (1685577600000, not 1.68558E+12); in a spreadsheet, format the " +
+      "open_time column as a number with no decimals before saving",
+  );
+}
+
+/** Rows that open at the time of an earlier one with other values (verbatim repeats are not counted). */
+function sharedOpenTimes(s: CandleSeries): number {
+  const order = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => s.openTime[a] - s.openTime[b]);
+  const columns = [s.open, s.high, s.low, s.close, s.volume];
+  let shared = 0;
+  for (let k = 1; k < order.length; k++) {
+    const [a, b] = [order[k - 1], order[k]];
+    if (s.openTime[a] === s.openTime[b] && columns.some((c) => c[a] !== c[b])) shared++;
+  }
+  return shared;
 }
 
 /**

@@ -259,3 +259,35 @@ Deno.test("raw candles with a symbol column are named as such where raw candles 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("open times a spreadsheet rounded into scientific notation are named as such, exact ones are read", () => {
+  const HOUR = 3_600_000;
+  const start = Date.UTC(2023, 5, 1);
+  const rows = (times: readonly string[]) =>
+    "open_time,open,high,low,close,volume\n" +
+    times.map((t, i) => `${t},${10 + i},${12 + i},${9 + i},${11 + i},5\n`).join("");
+  // Excel's General format: 1685577600000 saved as 1.68558E+12, hours apart falling on one time.
+  const hourly = Array.from({ length: 24 }, (_, i) => (start + i * HOUR).toExponential(5).toUpperCase());
+  // Before: "… data row 1 and … data row 2 both open at … with different values: two candles for one time",
+  // hint "keep the right one (two files of different symbols or intervals joined into one?)".
+  assert.throws(() => parseOhlcvCsv(rows(hourly), "X", "excel.csv"), (e: CandleError) => {
+    assert.match(
+      e.message,
+      /^excel\.csv line 2 \(open_time\): "1\.68558E\+12" is in scientific notation, as a spreadsheet saves numbers: the open times were rounded, and \d+ rows open at the time of another$/,
+    );
+    assert.equal(
+      e.hint,
+      "re-export them as whole milliseconds (1685577600000, not 1.68558E+12); in a spreadsheet, format the " +
+        "open_time column as a number with no decimals before saving",
+    );
+    return true;
+  });
+  // Daily candles do not collide, but each is up to 83 minutes off: refused all the same.
+  const daily = Array.from({ length: 10 }, (_, i) => (start + i * 24 * HOUR).toExponential(5));
+  assert.throws(() => parseOhlcvCsv(rows(daily), "X", "d.csv"), /the open times were rounded$/);
+  // Exact scientific notation (R's write.csv trims zeros: 1.6848e+12 is 2023-05-23 00:00; numpy's savetxt
+  // writes 18 decimals) is read as the numbers it states.
+  const exact = [Date.UTC(2023, 4, 23), Date.UTC(2023, 4, 23, 1), Date.UTC(2023, 4, 23, 2)];
+  const written = [["1.6848e+12", "1.6848036e+12", "1.6848072e+12"], exact.map((t) => t.toExponential(18))];
+  for (const times of written) assert.deepEqual(Array.from(parseOhlcvCsv(rows(times), "X").openTime), exact);
+});

@@ -299,14 +299,25 @@ function headerError(source: string, record: readonly string[]): CandleError {
 }
 
 /**
- * An open time written as a date ("2024-01-01T00:00:00Z", pandas' "2024-01-01 00:00:00"): refused naming the
- * epoch ms it would be in UTC, since "not a finite number" did not say what the reader wanted instead. Not
- * read as a date: one without a zone is in no known one.
+ * A date written where an open time belongs ("2024-01-01T00:00:00Z", pandas' "2024-01-01 00:00:00", .NET's
+ * "2023-06-01T00:00:00.0000000+00:00"): the epoch ms it is, read as UTC when it names no zone (`zoned` false;
+ * NaN when it is no real date), or null when `text` is no date. For saying what to write instead.
+ */
+export function dateText(text: string): { ms: number; zoned: boolean } | null {
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text)) return null;
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(text) && text.length > 10;
+  const ms = Date.parse(zoned ? text : `${text.replace(" ", "T")}${text.length === 10 ? "T00:00:00" : ""}Z`);
+  return { ms, zoned };
+}
+
+/**
+ * An open time written as a date: refused naming the epoch ms it would be in UTC, since "not a finite number"
+ * did not say what the reader wanted instead. Not read as a date: one without a zone is in no known one.
  */
 function refuseDateText(cell: string, where: string): void {
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(cell)) return;
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(cell) && cell.length > 10;
-  const ms = Date.parse(zoned ? cell : `${cell.replace(" ", "T")}${cell.length === 10 ? "T00:00:00" : ""}Z`);
+  const date = dateText(cell);
+  if (date === null) return;
+  const { ms, zoned } = date;
   throw new CandleError(
     `${where}: "${cell}" is a date; open times are numbers, ms since the epoch`,
     `write each open time as ms since 1970-01-01 UTC${

@@ -10,6 +10,7 @@ import {
   boundedIndicatorProblem,
   CandleError,
   type CandleSeries,
+  dateText,
   DECIMAL_COMMA,
   DECIMAL_COMMA_HINT,
   emaProblem,
@@ -258,6 +259,13 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** What to write for a "t" written as a date: whole ms, with the number that date is. */
+function dateHint(text: string, { ms, zoned }: { ms: number; zoned: boolean }): string {
+  const example = Number.isFinite(ms) ? ` (${text.trim()}${zoned ? "" : ", read as UTC,"} is ${ms})` : "";
+  return `write "t" as Unix milliseconds${example}, as C#'s DateTimeOffset.ToUnixTimeMilliseconds() gives them, ` +
+    "not the DateTime itself";
+}
+
 /**
  * Parses an export's text into one series per symbol, each candle where the file has it (collect sorts them
  * by "t" as it sorts a CSV's rows), indicators as the bot sent them. An empty text (or only whitespace) is
@@ -297,11 +305,13 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
     const value = issue.path.length > 0 ? valueAt(normalized, issue.path) : normalized;
     const missing = issue.path.length > 0 && value === undefined;
     const comma = typeof value === "string" && DECIMAL_COMMA.test(value.trim());
+    // "t" as a date: System.Text.Json's default for a DateTime. "Fix the data named" said nothing of the fix.
+    const date = issue.path.at(-1) === "t" && typeof value === "string" ? dateText(value.trim()) : null;
     throw new CandleError(
       `${source}: ${locate(normalized, issue.path)}: ${missing ? "missing" : issue.message}${
-        comma ? ": a decimal comma" : ""
+        comma ? ": a decimal comma" : date ? ": a date" : ""
       }`,
-      comma ? DECIMAL_COMMA_HINT : undefined,
+      comma ? DECIMAL_COMMA_HINT : date ? dateHint(value as string, date) : undefined,
     );
   }
   const seen = new Set<string>();

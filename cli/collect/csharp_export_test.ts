@@ -361,6 +361,30 @@ Deno.test("C# export: t as an integer string (JsonNumberHandling.WriteAsString) 
   }
 });
 
+Deno.test("C# export: t written as a date (System.Text.Json's DateTime) says to write Unix ms, with the number", () => {
+  // Before: 'expected open time in ms, got "2023-06-01T00:00:00Z"', hint "fix the data named, or collect it again".
+  const cases: [string, string][] = [
+    ["2023-06-01T00:00:00Z", "(2023-06-01T00:00:00Z is 1685577600000)"],
+    ["2023-06-01T00:00:00.0000000+00:00", "(2023-06-01T00:00:00.0000000+00:00 is 1685577600000)"],
+    ["2023-06-01T00:00:00", "(2023-06-01T00:00:00, read as UTC, is 1685577600000)"], // DateTimeKind.Unspecified
+  ];
+  for (const [t, example] of cases) {
+    assert.throws(
+      () => parseCsharpExport(JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { t })] }]), "e.json"),
+      (e: Error) => {
+        assert.ok(e instanceof CandleError, e.message);
+        assert.equal(e.message, `e.json: BTCUSDT candles[0].t: expected open time in ms, got "${t}": a date`);
+        assert.equal(
+          e.hint,
+          `write "t" as Unix milliseconds ${example}, as C#'s DateTimeOffset.ToUnixTimeMilliseconds() gives ` +
+            "them, not the DateTime itself",
+        );
+        return true;
+      },
+    );
+  }
+});
+
 Deno.test("C# export: Macd 1e300 or Ema 1e-300 is refused naming the candle, as /predict refuses it", () => {
   for (
     const [extra, feature] of [[{ Macd: 1e300 }, "macd_n"], [{ Ema: "1e-300" }, "ema_dist"]] as const

@@ -93,9 +93,15 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
         "--output data/training_data.csv'",
     );
   }
+  // JSON (the C# bot's export, most likely): the command that makes one from it, as raw candles get theirs;
+  // "make one with 'candlecast collect'" left the source and its flags to find (helper trial s49).
+  const json = /^\uFEFF?\s*[[{]/.test(first?.[0] ?? "");
   return new NotTrainingCsvError(
     `${path} is not a training CSV (its first line must be the header ${TRAINING_CSV_HEADER.join(",")})`,
-    MAKE_ONE,
+    json
+      ? "if it is the C# bot's candle export, make a training CSV of it first: 'candlecast collect --source " +
+        `json --json-path ${shellWord(path)} --output data/training_data.csv'`
+      : MAKE_ONE,
   );
 }
 

@@ -324,7 +324,15 @@ Deno.test("training CSV: one a spreadsheet re-saved with ';' or tabs (and decima
 Deno.test("training CSV: a JSON file, a folder or an empty file is named plainly with what to do", async () => {
   // A JSON file fails csv-parse on its first line, before the header is compared: it is still "not a
   // training CSV", not the parser's "Invalid Opening Quote".
-  for (const [name, text] of [["some.json", '{"a": 1}\n'], ["list.json", '[{"symbol": "BTCUSDT"}]\n']]) {
+  const pretty = '[\n  {\n    "symbol": "BTCUSDT",\n    "candles": []\n  }\n]\n'; // System.Text.Json's WriteIndented
+  for (
+    const [name, text] of [
+      ["some.json", '{"a": 1}\n'],
+      ["list.json", '[{"symbol": "BTCUSDT"}]\n'],
+      ["pretty.json", pretty],
+      ["bom.json", `\uFEFF${pretty}`],
+    ]
+  ) {
     const path = join(dir, name);
     await writeFile(path, text);
     await assert.rejects(readTrainingCsv(path), (e: Error) => {
@@ -333,7 +341,12 @@ Deno.test("training CSV: a JSON file, a folder or an empty file is named plainly
         e.message,
         new RegExp(`^${path} is not a training CSV \\(its first line must be the header symbol,open_time,`),
       );
-      assert.equal(e.hint, "make one with 'candlecast collect'");
+      // Before: "make one with 'candlecast collect'", the source and its flags left to find (helper trial s49).
+      assert.equal(
+        e.hint,
+        "if it is the C# bot's candle export, make a training CSV of it first: 'candlecast collect --source " +
+          `json --json-path ${path} --output data/training_data.csv'`,
+      );
       return true;
     });
   }

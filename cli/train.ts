@@ -37,6 +37,26 @@ export const FIRST_PRESS: Readonly<Record<"preparing" | TrainPhase, string>> = {
   promoting: "the model is saved and current is being switched to it; that finishes",
 };
 
+/**
+ * What a second Ctrl-C says as it quits at once: what happened, then what to do on a `hint:` line of its own, as
+ * every failure says it (the command that continues the run was folded into the reason). Before training starts
+ * there is no run folder yet (or a resumed one is as it was), and while the teacher is fitted no epoch has
+ * ended, so none is saved for --resume either: the command is run again, or the resumed run resumed again.
+ */
+export function secondPress(phase: "preparing" | TrainPhase, resumed: boolean, checkpoints: string): string {
+  const resume = `'candlecast train --resume${checkpointsFlag(checkpoints)}'`;
+  const [reason, hint] = phase === "preparing" || phase === "teacher"
+    ? [
+      "stopped before training started; nothing was saved",
+      resumed ? `${resume} still continues the run` : "run the same command again to train",
+    ]
+    : [
+      `stopped without saving; ${join(checkpoints, "current")} is untouched`,
+      `${resume} continues from the last finished epoch`,
+    ];
+  return `candlecast: ${reason}\nhint: ${hint}`;
+}
+
 // Flags a resumed run may be given: where and how it runs, and whether it is promoted — not what it trains.
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "promote"]);
 
@@ -131,12 +151,7 @@ async function train(command: Command): Promise<void> {
       first: () => FIRST_PRESS[phase],
       // Before training starts there is no run folder yet (or a resumed one is as it was): nothing to continue.
       // While the teacher is fitted no epoch has ended, so none is saved for --resume either.
-      second: () =>
-        phase === "preparing" || phase === "teacher"
-          ? `candlecast: stopped before training started; nothing was saved` +
-            (resume ? `; 'candlecast train --resume${where}' still continues the run` : "")
-          : `candlecast: stopped without saving; ${join(opts.checkpoints, "current")} is untouched; ` +
-            `'candlecast train --resume${where}' continues from the last finished epoch`,
+      second: () => secondPress(phase, resume !== undefined, opts.checkpoints),
     },
     async (signal) => {
       const outcome = await runTraining(opts, {

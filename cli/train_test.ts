@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runCli } from "./program.ts";
-import { onnxFailure } from "./train.ts";
+import { onnxFailure, secondPress } from "./train.ts";
 import { writeTrainingCsv } from "../features/index.ts";
 import { SYNTHETIC_START, syntheticSeries } from "../test/evaluation.ts";
 import { initBackend } from "../ml/runtime/index.ts";
@@ -418,5 +418,29 @@ Deno.test("train: a model.onnx the disk could not take is said to be the disk's,
   assert.equal(
     own.hint,
     "retry with 'candlecast export --checkpoint /srv/ck/v4_2026-12-04 --output /srv/ck/v4_2026-12-04/model.onnx'",
+  );
+});
+
+Deno.test("train: a second Ctrl-C says what happened, then what to run on a hint line of its own", () => {
+  // Before: "candlecast: stopped without saving; checkpoints/current is untouched; 'candlecast train --resume'
+  // continues from the last finished epoch", the instruction folded into the reason and no hint line.
+  assert.equal(
+    secondPress("training", false, "checkpoints"),
+    "candlecast: stopped without saving; checkpoints/current is untouched\n" +
+      "hint: 'candlecast train --resume' continues from the last finished epoch",
+  );
+  assert.equal(
+    secondPress("saving", true, "/tmp/ck"),
+    "candlecast: stopped without saving; /tmp/ck/current is untouched\n" +
+      "hint: 'candlecast train --resume --checkpoints /tmp/ck' continues from the last finished epoch",
+  );
+  assert.equal(
+    secondPress("preparing", true, "checkpoints"),
+    "candlecast: stopped before training started; nothing was saved\n" +
+      "hint: 'candlecast train --resume' still continues the run",
+  );
+  assert.equal(
+    secondPress("teacher", false, "checkpoints"),
+    "candlecast: stopped before training started; nothing was saved\nhint: run the same command again to train",
   );
 });

@@ -205,21 +205,21 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     }
   }
   env.print(formatSummary(options.output, summaries, !written));
-  if (interrupted) {
+  // A file source is read to its end whatever the press (a read is not cut short): pressed while it was read,
+  // the output is as whole as one pressed later, said below. It read "collect interrupted; the candles read
+  // were written" with no hint, as if part of the file were missing (helper trial s49).
+  if (interrupted && options.source === "binance") {
     // Symbols are fetched in turn: those after the one interrupted were not asked for.
-    const untouched = options.source === "binance"
-      ? [...(cutShort ? [cutShort.symbol] : []), ...options.symbols.slice(gathered.series.length)]
-      : [];
+    const untouched = [
+      ...(cutShort ? [cutShort.symbol] : []),
+      ...options.symbols.slice(gathered.series.length),
+    ];
     const missing = untouched.length > 0 ? ` (nothing yet for ${untouched.join(", ")})` : "";
     throw new InterruptedError(
-      `collect interrupted; the ${plural(collected, "candle")} ${fetchedWord(options)} ${
-        collected === 1 ? "was" : "were"
-      } written to ` +
-        `${options.output}${missing}`,
-      options.source === "binance"
-        ? "the same command again completes the file (it fetches the whole range again; rows already there are " +
-          "kept, not doubled)"
-        : undefined,
+      `collect interrupted; the ${plural(collected, "candle")} fetched ${collected === 1 ? "was" : "were"} ` +
+        `written to ${options.output}${missing}`,
+      "the same command again completes the file (it fetches the whole range again; rows already there are " +
+        "kept, not doubled)",
     );
   }
   if (gathered.failures.length > 0) {
@@ -231,14 +231,17 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   if (env.signal?.aborted) {
-    // Pressed after fetching ended (during the merge or the write): the write was let finish, since the file is
-    // replaced whole or not at all, but the run was stopped on request, so it exits 130 as every command does
-    // (train's stop after training saves the version whole and exits 130 too); it exited 0, as if never pressed.
+    // Pressed after fetching ended (during the merge or the write), or while files were read: the write was let
+    // finish, since the file is replaced whole or not at all, but the run was stopped on request, so it exits
+    // 130 as every command does (train's stop after training saves the version whole and exits 130 too): a
+    // script or a shell loop running it learns of the press and stops too; it exited 0, as if never pressed.
     // A fetch failure above is said first (exit 1): it is what the next run must fix.
     const word = fetchedWord(options);
     throw new InterruptedError(
       `collect interrupted after every candle was ${word}; ${options.output} was written whole with the ` +
         `${plural(collected, "candle")} ${word}`,
+      `nothing is left to collect: the run finished its work before it stopped (exit 130 says only that it was ` +
+        "stopped on request)",
     );
   }
   return { summaries, requests: gathered.requests, collected };

@@ -724,6 +724,10 @@ Deno.test("collect: Ctrl-C after every candle was read lets the write finish, th
           error.message,
           /^collect interrupted after every candle was read; .*training\.csv was written whole with the 200 candles read$/,
         );
+        assert.match(
+          error.hint ?? "",
+          /^nothing is left to collect: the run finished its work before it stopped/,
+        );
         return true;
       },
     );
@@ -731,6 +735,37 @@ Deno.test("collect: Ctrl-C after every candle was read lets the write finish, th
     assert.equal(others.length, 0);
     assertSameCandles(written, ROWS.slice(0, 200));
     assert.match(rig.env.printed.join("\n"), /AAAUSDT {2}200 rows/);
+  }));
+
+Deno.test("collect: Ctrl-C while files are read writes them whole (a read is not cut short) and says so, exit 130", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const files = [
+      { path: await writeOhlcvCsv(join(dir, "AAAUSDT-1h.csv"), ROWS.slice(0, 200)), symbol: "AAAUSDT" },
+      { path: await writeOhlcvCsv(join(dir, "BBBUSDT-1h.csv"), ROWS.slice(0, 100)), symbol: "BBBUSDT" },
+    ];
+    // Pressed before the first file is read. Before: "collect interrupted; the 300 candles read were written to
+    // …" and no hint line, as if part of the files were missing; and "pressed while reading" is not "stopped".
+    const stop = new AbortController();
+    stop.abort();
+    await assert.rejects(
+      runCollect({ source: "csv", files, output: rig.output }, { ...rig.env, signal: stop.signal }),
+      (error: Error) => {
+        assert.ok(error instanceof InterruptedError, error.message);
+        assert.equal(error.exitCode, 130);
+        assert.match(
+          error.message,
+          /^collect interrupted after every candle was read; .*training\.csv was written whole with the 300 candles read$/,
+        );
+        assert.equal(
+          error.hint,
+          "nothing is left to collect: the run finished its work before it stopped (exit 130 says only that it " +
+            "was stopped on request)",
+        );
+        return true;
+      },
+    );
+    assert.deepEqual((await readTrainingCsv(rig.output)).map((s) => s.length), [200, 100]);
   }));
 
 /** 200 candles of AAAUSDT to collect from a CSV into `rig.output`, whose lock another collect holds. */

@@ -45,10 +45,21 @@ export const FIRST_PRESS: Readonly<Record<"preparing" | TrainPhase, string>> = {
  */
 export function secondPress(phase: "preparing" | TrainPhase, resumed: boolean, checkpoints: string): string {
   const resume = `'candlecast train --resume${checkpointsFlag(checkpoints)}'`;
+  const where = checkpointsFlag(checkpoints);
   const [reason, hint] = phase === "preparing" || phase === "teacher"
     ? [
       "stopped before training started; nothing was saved",
       resumed ? `${resume} still continues the run` : "run the same command again to train",
+    ]
+    // The version is saved and its run folder gone by then: --resume has nothing to continue.
+    : phase === "promoting"
+    ? [
+      `stopped while promoting the saved version; ${
+        join(checkpoints, "current")
+      } may still point at the one ` +
+      "before it",
+      `'candlecast models list${where}' shows where it points; 'candlecast models promote VERSION${where}' ` +
+      "points it at the new one",
     ]
     : [
       `stopped without saving; ${join(checkpoints, "current")} is untouched`,

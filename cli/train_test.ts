@@ -434,6 +434,13 @@ Deno.test("train: a second Ctrl-C says what happened, then what to run on a hint
     "candlecast: stopped without saving; /tmp/ck/current is untouched\n" +
       "hint: 'candlecast train --resume --checkpoints /tmp/ck' continues from the last finished epoch",
   );
+  // While promoting, the version is saved and its run folder gone: --resume had nothing to continue.
+  assert.equal(
+    secondPress("promoting", false, "/tmp/ck"),
+    "candlecast: stopped while promoting the saved version; /tmp/ck/current may still point at the one before " +
+      "it\nhint: 'candlecast models list --checkpoints /tmp/ck' shows where it points; 'candlecast models promote " +
+      "VERSION --checkpoints /tmp/ck' points it at the new one",
+  );
   assert.equal(
     secondPress("preparing", true, "checkpoints"),
     "candlecast: stopped before training started; nothing was saved\n" +

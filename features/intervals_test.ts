@@ -64,7 +64,6 @@ Deno.test("intervals: gaps on a grid, and grids inferred from data", () => {
   assert.equal(commonestStep([[5]]), null);
   // A tie goes to the shorter step (1h candles with every third missing), not to the one seen first.
   assert.equal(commonestStep([[0, 2 * h, 3 * h, 5 * h, 6 * h]]), h);
-  assert.equal(commonestStep([[0, h, 3 * h, 4 * h, 6 * h]]), h);
   // Collect's grid and a checkpoint's recorded interval are one name (they were two rules until session 20).
   const off = times(0, 31 * 24 * h, 5);
   assert.equal(inferGrid(off)?.label, "31d");

@@ -226,7 +226,9 @@ const SPREADSHEET_DIGITS = 6;
  */
 function refuseRounded(s: CandleSeries, first: { cell: string; where: string; digits: number }): void {
   const shared = sharedOpenTimes(s);
-  if (first.digits > SPREADSHEET_DIGITS && shared === 0) return;
+  // Exact notation (more digits) is read as it is, and a time shared by two rows is then a real duplicate, which
+  // the reader's "two candles for one time" names: blaming a spreadsheet there sent the user the wrong way.
+  if (first.digits > SPREADSHEET_DIGITS) return;
   throw new CandleError(
     `${first.where} (open_time): "${first.cell}" is in scientific notation, as a spreadsheet saves numbers: ` +
       `the open times were rounded${

@@ -290,4 +290,15 @@ Deno.test("open times a spreadsheet rounded into scientific notation are named a
   const exact = [Date.UTC(2023, 4, 23), Date.UTC(2023, 4, 23, 1), Date.UTC(2023, 4, 23, 2)];
   const written = [["1.6848e+12", "1.6848036e+12", "1.6848072e+12"], exact.map((t) => t.toExponential(18))];
   for (const times of written) assert.deepEqual(Array.from(parseOhlcvCsv(rows(times), "X").openTime), exact);
+  // Exact notation with one time written twice (other values) is a real duplicate, not a spreadsheet's rounding.
+  const twice = rows([...written[1], written[1][2]]);
+  const duplicate = (() => {
+    try {
+      parseOhlcvCsv(twice, "X", "dup.csv");
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  })();
+  assert.ok(duplicate === null || !/spreadsheet/.test(duplicate), duplicate ?? "");
 });

@@ -335,7 +335,7 @@ export async function listen(
     if (path === null) return quick(400, "the request target must be a path like /predict");
     // HTTP/1.1 requires a Host header (RFC 9112 §3.2). node:http's own check sent a bare 400, with no JSON
     // detail (SPEC §4) and no log line; it is switched off (`requireHostHeader`, below) for this one.
-    if (req.httpVersion === "1.1" && !req.headers.host) {
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
       return quick(
         400,
         "an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2); check the client",

@@ -728,6 +728,11 @@ Deno.test("an HTTP/1.1 request without a Host header: a 400 with SPEC §4's JSON
       "/health",
       400,
     ]]);
+    // A Host header with an empty value is one (RFC 9112 allows it, node:http let it through): not this 400.
+    assert.doesNotMatch(
+      await raw(t.server.port, "GET /health HTTP/1.1\r\nHost:\r\n\r\n"),
+      /must carry a Host/,
+    );
     // HTTP/1.0 has no such rule: served.
     assert.match(await raw(t.server.port, "GET /health HTTP/1.0\r\n\r\n"), /^HTTP\/1\.1 200 /);
   } finally {

@@ -59,7 +59,10 @@ export function refuseMixedIntervals(
       `collect ${newGrid.label} candles into another --output`,
     );
   }
-  if (fileGrid?.stepMs) refuseNearTwins(existing, incoming, fileGrid.stepMs, fileGrid.label, output);
+  // A file that is the given interval's candles with gaps is that interval's: compared by its most common step
+  // (4h, where 4h candles followed 1h ones), the next 1h candle of a top-up read as a twin and was refused.
+  const twinGrid = grid && fitsGiven(existing, grid) ? grid : fileGrid;
+  if (twinGrid?.stepMs) refuseNearTwins(existing, incoming, twinGrid.stepMs, twinGrid.label, output);
 }
 
 /**

@@ -87,6 +87,10 @@ Deno.test("collect: 1h candles before 4h ones are refused, not collected as 4h w
     const written = await readFile(rig.output, "utf8");
     assert.equal((await runCollect(csv(path, "1h"), rig.env)).summaries[0].added, 0);
     assert.equal(await readFile(rig.output, "utf8"), written);
+    // And a top-up of the next 1h candles extends it: compared by its 4h step, each read as a 4h candle's twin.
+    const next = HOURLY.filter((r) => r.openTime > MIXED.at(-1)!.openTime).slice(0, 5);
+    const topUp = await writeOhlcvCsv(join(dirname(rig.output), "next.csv"), next);
+    assert.equal((await runCollect(csv(topUp, "1h"), rig.env)).summaries[0].added, next.length);
     // So does a folder of such files: compared by their steps, the files were refused as of another interval.
     const other = await writeOhlcvCsv(join(dirname(rig.output), "BBBUSDT-1h.csv"), HOURLY.slice(0, 100));
     const both: CollectOptions = {

@@ -390,6 +390,10 @@ Deno.test({
       const [version] = await listVersionNames(checkpoints);
       assert.equal(await currentVersion(checkpoints), null, "not promoted");
       assert.equal((await readManifest(join(checkpoints, version))).training?.stop_reason, "interrupted");
+      // And the run stays for the 'train --resume' it names (a saved run's folder is otherwise not resumable).
+      assert.match(stopped.stderr, /train --resume/);
+      const [left] = await abandonedRuns(checkpoints);
+      assert.ok(left?.state, "the run folder is resumable");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

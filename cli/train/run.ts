@@ -543,7 +543,8 @@ async function trainAndSave(
     keptFrom,
     workers,
     resumed,
-    runFolder: run ? basename(run.dir) : undefined,
+    // Only where the folder goes with this save: an interrupted run's stays for --resume, whose version it is.
+    runFolder: run && !interrupted ? basename(run.dir) : undefined,
   });
   model.dispose();
   // The version holds it all now — unless interrupted: then the folder stays for `train --resume`.

@@ -62,10 +62,9 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
   const date = createdAt.toISOString().slice(0, 10);
   let version = await nextVersionName(root, date);
   const tmp = join(root, `.${version}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  await Deno.mkdir(tmp, { recursive: true });
   // Held until the folder is renamed into place: another train's clean-up of dead writers' folders (a run in
   // another container, whose pids this one's differ from) sees the lock and leaves this one alone.
-  const held = await lockTempFolder(tmp);
+  const held = await lockedTempFolder(tmp);
   try {
     await contents.writeModel(tmp);
     const modelFiles = await fileNames(tmp);
@@ -100,6 +99,20 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw error;
   } finally {
+    held.close();
+  }
+}
+
+/**
+ * Makes the temporary folder `tmp` and locks it. Between the two, a clean-up in another PID namespace could
+ * take it for a dead writer's and remove it: made again then (the lock is what it checks), a few times.
+ */
+async function lockedTempFolder(tmp: string): Promise<{ close(): void }> {
+  for (let attempt = 1;; attempt++) {
+    await Deno.mkdir(tmp, { recursive: true });
+    const held = await lockTempFolder(tmp);
+    const still = await Deno.stat(tmp).then(() => true, () => false);
+    if (still || attempt === 3) return held;
     held.close();
   }
 }

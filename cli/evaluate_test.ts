@@ -504,6 +504,34 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
   assert.doesNotMatch(html, /beats the best baseline/);
 });
 
+Deno.test("evaluate --checkpoint kept as it is: the baselines train again at the first fold it never saw", async () => {
+  // Trained once at the first fold, they had a month less data than the checkpoint on the judged fold.
+  await initBackend("wasm");
+  const long = syntheticSeries(130);
+  const longCsv = join(dir, "long_refit.csv");
+  await writeTrainingCsv(longCsv, long);
+  const end = long[0].openTime.findIndex((t) => t >= Date.parse("2023-08-15T00:00:00Z"));
+  const version = tinyVersion(long, longCsv, "checkpoints_refit", end);
+  const written = await version.save();
+  version.dispose();
+  const { summary } = await runEvaluation(
+    options({
+      data: longCsv,
+      checkpoint: written.dir,
+      retrain: undefined,
+      folds: "2",
+      outputDir: join(dir, "refit"),
+    }),
+    quiet,
+  );
+  assert.deepEqual(summary.folds.map((f) => f.label), ["2023-08", "2023-09"]);
+  assert.deepEqual(summary.in_sample?.folds, ["2023-08"]);
+  for (const fold of summary.folds) {
+    assert.equal(fold.fits[summary.model], null, `${fold.label}: the checkpoint is never trained`);
+    assert.ok(fold.fits.gradient_boosting, `${fold.label}: boosting trains`);
+  }
+});
+
 Deno.test("evaluate --checkpoint refuses a version whose files no longer hash as its manifest says, in every --retrain", async () => {
   await initBackend("wasm");
   const long = syntheticSeries(100);

@@ -30,6 +30,7 @@ import {
   NetworkLearner,
   planFolds,
   predictionsCsv,
+  refitAtFirstUnseen,
   summarize,
   turnAction,
   walkForward,
@@ -140,6 +141,9 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     // A checkpoint rebuilt from scratch in every fold (--retrain monthly) keeps only its architecture; kept
     // as it is or fine-tuned, it carries what it learnt from its own training data into the folds.
     const trainedUntil = subject.retrain === "monthly" ? undefined : subject.seenUntil;
+    if (subject.retrain === "none" && trainedUntil !== undefined) {
+      plans = refitAtFirstUnseen(plans, trainedUntil);
+    }
     const early = inSampleFolds(
       subject.learner.name,
       plans.map((p) => ({ label: p.label, test_start: new Date(p.testStart).toISOString() })),

@@ -99,6 +99,18 @@ function addMonths(t: number, add: number): number {
 }
 
 /**
+ * `plans` for a checkpoint kept as it is (`--retrain none`) that was trained on data up to `seenUntil`: the
+ * baselines fit again at the first fold whose test block it never saw. Fit once at the first fold, they had
+ * months less data than the checkpoint on the folds the verdict judges (those it never saw); fit there, they
+ * have at least what it had. The checkpoint itself stays as it is (`turnAction`). Unchanged when every fold
+ * is unseen or none is.
+ */
+export function refitAtFirstUnseen(plans: readonly FoldPlan[], seenUntil: number): FoldPlan[] {
+  const first = plans.findIndex((p) => p.testStart > seenUntil);
+  return plans.map((p) => (first > 0 && p.index === first ? { ...p, action: "fit" } : p));
+}
+
+/**
  * Months of validation before each test block. One month (3,580 windows of five 1h series) proved too few:
  * early stopping and the temperature followed that month's noise (ECE 0.036, bench/RESULTS.md § Model
  * quality, round 2), while a version validated on a whole year scored better on the same test months.

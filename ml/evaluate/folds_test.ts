@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { emptySeries } from "../../features/index.ts";
-import { dataEnd, FoldError, planFolds } from "./folds.ts";
+import { dataEnd, FoldError, planFolds, refitAtFirstUnseen } from "./folds.ts";
+import { turnAction } from "./walk_forward.ts";
 
 const at = (s: string) => Date.parse(s + "Z");
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16);
@@ -57,4 +58,30 @@ Deno.test("the validation block is the given number of calendar months before ea
   assert.equal(day(planFolds(at("2024-01-01T00:00"), 1, "weekly", 1)[0].validationStart), "2023-11-25T00:00");
   assert.equal(day(planFolds(at("2023-08-07T00:00"), 1, "weekly", 1)[0].validationStart), "2023-06-30T00:00");
   assert.throws(() => planFolds(at("2024-01-01T00:00"), 1, "monthly", 0), FoldError);
+});
+
+Deno.test("a checkpoint kept as it is: the baselines fit again at the first fold it never saw, the checkpoint never", () => {
+  // Fit once at the first fold (data to 2023-07 here), the baselines had three months less than a checkpoint
+  // trained to 2023-10-31 on the folds the verdict judges, 2023-11 and 2023-12, and the verdict did not say so.
+  const plans = planFolds(at("2024-01-01T00:00"), 3, "none");
+  const seen = at("2023-10-31T23:00");
+  const refit = refitAtFirstUnseen(plans, seen);
+  assert.deepEqual(refit.map((p) => p.action), ["fit", "fit", "keep"]);
+  const checkpoint = { pretrained: true }, baseline = { pretrained: false };
+  assert.deepEqual(refit.map((p) => turnAction(p, checkpoint)), ["keep", "keep", "keep"]);
+  assert.deepEqual(refit.map((p) => turnAction(p, baseline)), ["fit", "fit", "keep"]);
+  // Every fold unseen, or every fold seen: fit once, as before.
+  assert.deepEqual(refitAtFirstUnseen(plans, at("2022-12-31T23:00")).map((p) => p.action), [
+    "fit",
+    "keep",
+    "keep",
+  ]);
+  assert.deepEqual(refitAtFirstUnseen(plans, at("2024-01-01T00:00")).map((p) => p.action), [
+    "fit",
+    "keep",
+    "keep",
+  ]);
+  // Fine-tuned weekly, a checkpoint still starts as it is and then updates, as before.
+  const weekly = planFolds(at("2024-01-01T00:00"), 2, "weekly");
+  assert.deepEqual(weekly.map((p) => turnAction(p, checkpoint)), ["keep", "update"]);
 });

@@ -168,9 +168,11 @@ async function foldDataset(
 
 /**
  * What a learner does in a fold before it predicts: train from scratch, fine-tune, or nothing. A checkpoint
- * starts as it is, unless monthly retraining rebuilds every model from scratch anyway.
+ * starts as it is, unless monthly retraining rebuilds every model from scratch anyway, and is never trained
+ * under `--retrain none` (where the baselines may fit again: `refitAtFirstUnseen`).
  */
 export function turnAction(plan: FoldPlan, learner: Pick<Learner, "pretrained">): FoldAction {
+  if (learner.pretrained && plan.retrain === "none") return "keep";
   return plan.index === 0 && learner.pretrained && plan.retrain !== "monthly" ? "keep" : plan.action;
 }
 

@@ -149,7 +149,7 @@ function installedArgs(words: readonly string[]): string[] | null {
 
 /** `docker run [options] IMAGE [command…]`: the image and the command given to it. */
 function dockerRun(words: readonly string[]): { image: string; args: string[] } {
-  const withValue = ["-p", "-v", "-e", "--name", "--log-opt", "--stop-timeout", "--env-file"];
+  const withValue = ["-p", "-v", "-e", "--name", "--log-opt", "--stop-timeout", "--env-file", "--restart"];
   let at = 2;
   while (at < words.length && words[at].startsWith("-")) at += withValue.includes(words[at]) ? 2 : 1;
   return { image: words[at], args: words.slice(at + 1) };

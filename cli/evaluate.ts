@@ -102,7 +102,8 @@ export function evaluateCommand(): Command {
         "trained before the first and then fine-tuned on each week that enters the training data (which " +
         "ends where the validation months begin, so that week is about --validation-months older than the " +
         "week tested; retrain --mode weekly fine-tunes on the newest candles instead); none: month blocks, " +
-        "trained once.",
+        "trained once (with --checkpoint, kept as it is, the baselines train once more at the first fold " +
+        "it never saw, so that on the folds judged they have at least its data).",
         "Training inside the folds uses 'candlecast train''s recipe and defaults (the same flags); with " +
         "--checkpoint, the checkpoint's recorded configuration, training flags given overriding its recipe. " +
         "A training costs about members × epochs × windows ÷ samples/s, whatever the data's size; the " +

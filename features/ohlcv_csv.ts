@@ -220,7 +220,7 @@ const SPREADSHEET_DIGITS = 6;
 
 /**
  * Open times written in scientific notation that a spreadsheet rounded: every one with at most
- * SPREADSHEET_DIGITS significant digits, or two different rows now at one open time. Refused saying so: the
+ * SPREADSHEET_DIGITS significant digits (more is exact notation, read as it is). Refused saying so: the
  * collision was reported as "two candles for one time … (two files of different symbols or intervals joined
  * into one?)", and rounded times that do not collide (daily candles) were collected up to 83 minutes off.
  */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { emptySeries } from "../../features/index.ts";
 import { dataEnd, FoldError, planFolds, refitAtFirstUnseen } from "./folds.ts";
-import { turnAction } from "./walk_forward.ts";
+import { blendAction, turnAction } from "./walk_forward.ts";
 
 const at = (s: string) => Date.parse(s + "Z");
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16);
@@ -70,6 +70,9 @@ Deno.test("a checkpoint kept as it is: the baselines fit again at the first fold
   const checkpoint = { pretrained: true }, baseline = { pretrained: false };
   assert.deepEqual(refit.map((p) => turnAction(p, checkpoint)), ["keep", "keep", "keep"]);
   assert.deepEqual(refit.map((p) => turnAction(p, baseline)), ["fit", "fit", "keep"]);
+  // A blend of the two fits its temperatures again where boosting trained again, not only where the model did
+  // (it kept the first fold's, fit for another boosting, on the folds judged).
+  assert.deepEqual(refit.map((p) => blendAction(p, checkpoint, baseline)), ["fit", "fit", "keep"]);
   // Every fold unseen, or every fold seen: fit once, as before.
   assert.deepEqual(refitAtFirstUnseen(plans, at("2022-12-31T23:00")).map((p) => p.action), [
     "fit",

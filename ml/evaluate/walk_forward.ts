@@ -177,6 +177,19 @@ export function turnAction(plan: FoldPlan, learner: Pick<Learner, "pretrained">)
 }
 
 /**
+ * Whether a fold's blend fits its temperatures again: when either part trained. A checkpoint kept as it is
+ * whose baselines fit again (`refitAtFirstUnseen`) kept the first fold's temperatures, fit for the boosting
+ * trained there, on the boosting trained since: a function `train --blend-boosting` never serves.
+ */
+export function blendAction(
+  plan: FoldPlan,
+  model: Pick<Learner, "pretrained">,
+  partner: Pick<Learner, "pretrained"> | undefined,
+): FoldAction {
+  return partner && turnAction(plan, partner) !== "keep" ? "fit" : turnAction(plan, model);
+}
+
+/**
  * Every fold in turn, oldest first; the outcomes of the folds that finished (all of them unless `signal` was
  * aborted).
  */
@@ -272,7 +285,7 @@ export async function walkForward(
         predictions,
         dataset.validation,
         fold,
-        turnAction(plan, blendModel),
+        blendAction(plan, blendModel, learners.find((l) => l.name === opts.blend?.with)),
         outcomes.at(-1)?.blend,
       );
     if (stopped()) break folds;

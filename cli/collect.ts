@@ -17,6 +17,12 @@ import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { drawsInPlace, processUser, refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
 
+/** What a second Ctrl-C says as collect quits at once: a reason, then what to do on a hint line of its own. */
+export function collectSecondPress(output: string): string {
+  return `candlecast: stopped at once; nothing more was written (${output} is replaced whole or not at all)\n` +
+    "hint: run the same command again; one Ctrl-C writes the candles gathered so far";
+}
+
 export function collectCommand(): Command {
   return new Command("collect")
     .summary("collect candles with indicators into a training CSV")
@@ -117,8 +123,7 @@ export function collectCommand(): Command {
         {
           first: () => stopNotice(options, stage),
           quitNow: "to quit now without writing",
-          second:
-            `candlecast: stopped at once; nothing more was written (${options.output} is replaced whole or not at all)`,
+          second: collectSecondPress(options.output),
         },
         (signal) =>
           runCollect(options, {

@@ -58,7 +58,7 @@ async function evaluate(command: Command): Promise<void> {
   await withInterrupt(
     {
       first: "stopping after this batch; the folds finished so far will be written, marked partial",
-      second: "candlecast: stopped at once; nothing was written (any earlier evaluation there is untouched)",
+      second: EVALUATE_SECOND_PRESS,
     },
     async (signal) => {
       try {
@@ -78,6 +78,11 @@ async function evaluate(command: Command): Promise<void> {
     },
   );
 }
+
+/** What a second Ctrl-C says as evaluate quits at once: a reason, then what to do on a hint line of its own. */
+export const EVALUATE_SECOND_PRESS =
+  "candlecast: stopped at once; nothing was written (any earlier evaluation there is untouched)\n" +
+  "hint: run the same command again to evaluate; one Ctrl-C writes the folds finished so far";
 
 export function evaluateCommand(): Command {
   const command = new Command("evaluate")

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { readyChild } from "../test/sigint_child.ts";
+import { collectSecondPress } from "./collect.ts";
+import { EVALUATE_SECOND_PRESS } from "./evaluate.ts";
+import { retrainSecondPress } from "./retrain.ts";
 
 const MODULE = new URL("./interrupt.ts", import.meta.url).href;
 
@@ -53,4 +56,21 @@ Deno.test("withInterrupt: a SIGTERM's message names a second SIGTERM, not Ctrl-C
   );
   assert.equal(code, 130);
   assert.equal(stderr, "stopping (another SIGTERM or a Ctrl-C to quit without writing)\nquit\n");
+});
+
+Deno.test("a second Ctrl-C in collect, evaluate and retrain says what happened, then a hint line, as train's does", () => {
+  // Before: a reason alone, the instruction folded into it or missing ("quitting at once" for retrain).
+  for (
+    const text of [
+      collectSecondPress("data/training.csv"),
+      EVALUATE_SECOND_PRESS,
+      retrainSecondPress("/srv/ck"),
+    ]
+  ) {
+    const lines = text.split("\n");
+    assert.equal(lines.length, 2, text);
+    assert.match(lines[0], /^candlecast: \S/);
+    assert.match(lines[1], /^hint: \S/);
+  }
+  assert.match(retrainSecondPress("/srv/ck"), /'candlecast models list --checkpoints \/srv\/ck'/);
 });

@@ -21,6 +21,7 @@ import { defaultPromotionRule, PROMOTION_RULES, requireJudgeableHoldout } from "
 import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
+import { checkpointsFlag } from "./flags.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
 import { shellWord, writeStderrLine } from "../features/index.ts";
 
@@ -40,6 +41,16 @@ const RetrainFlags = z.object({
   trainArgs: z.string().optional().transform((v) => (v ?? "").split(/\s+/).filter(Boolean)),
   json: z.boolean().default(false),
 });
+
+/**
+ * What a second Ctrl-C says as retrain quits at once, as every failure says it: `candlecast: …` then a hint (it
+ * printed "quitting at once" alone).
+ */
+export function retrainSecondPress(checkpoints: string): string {
+  return "candlecast: retrain quit at once; nothing was promoted after the press\n" +
+    `hint: 'candlecast models list${checkpointsFlag(checkpoints)}' shows where current points; the next ` +
+    "retrain removes what this one left (its data copy, its training's run folder)";
+}
 
 export function retrainCommand(): Command {
   return new Command("retrain")
@@ -152,7 +163,7 @@ export function retrainCommand(): Command {
       const outcome = await withInterrupt(
         {
           first: "stopping retrain: the running step is being stopped; current stays as it is",
-          second: "quitting at once",
+          second: retrainSecondPress(opts.checkpoints),
         },
         (signal) =>
           runRetrain({

@@ -424,6 +424,16 @@ Deno.test("evaluate --checkpoint retrains with the checkpoint's whole recorded c
     const fit = summary.folds.at(-1)!.fits[summary.model]!;
     assert.equal(fit.history!.length, 1, `${retrain}: the recorded 1 epoch`);
   }
+  // Kept as it is, it trains nothing: settings.config is its recorded recipe, not one with the typed --seed
+  // (that seeds the baselines and the bootstrap, recorded as settings.seed), and the report says no budget.
+  const kept = await runEvaluation(typed({ retrain: "none", seed: "7" }), quiet);
+  const keptJson = JSON.parse(await Deno.readTextFile(kept.jsonPath));
+  assert.deepEqual(keptJson.settings.config, expected);
+  assert.equal(keptJson.settings.seed, 7);
+  assert.match(
+    await Deno.readTextFile(kept.reportPath),
+    /none: the checkpoint is kept as it is, and no baseline network runs/,
+  );
 });
 
 /**

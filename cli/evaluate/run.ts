@@ -258,7 +258,9 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       // The cores the folds trained on, resolved: absent, it read as nothing, though the default is the
       // machine's and the networks' weights depend on it up to float rounding.
       workers: trainingCores(opts.workers),
-      config: runConfigJson(subject.config),
+      config: runConfigJson(subject.recorded ?? subject.config),
+      // What seeded the baselines and the bootstrap (a kept checkpoint's config records its own training's).
+      seed,
       retrain: subject.retrain,
       // The candles lookback and horizon count, as a version's manifest records it (null: no open times).
       interval: intervalOf(series.map((s) => s.openTime)),
@@ -272,6 +274,17 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     // Which code made these numbers: the version string alone stayed the same across recipe changes.
     const commit = sourceCommit();
     const t = subject.config.training;
+    const budget = `${t.epochs} epochs × ≤ ${t.maxWindowsPerEpoch.toLocaleString("en-US")} windows ` +
+      `(≤ ${Math.round(t.epochFraction * 100)} % of the training set), patience ` +
+      `${t.patience}, batch ${t.batchSize}, lr ${t.learningRate}, class weights ${t.classWeighting}, ` +
+      `seed ${t.seed}, ${plural(settings.workers, "core")} (--workers)`;
+    // A checkpoint kept as it is trains nothing: the budget is the baseline network's, if one runs (it read as
+    // the checkpoint's, with a typed --seed it never had).
+    const trainingBudget = !subject.recorded
+      ? budget
+      : lightweight
+      ? `the lightweight_lstm baseline's (the checkpoint is not trained): ${budget}`
+      : "none: the checkpoint is kept as it is, and no baseline network runs";
     const facts: [string, string][] = [
       ["data", `${opts.data}: ${describeData(series)}`],
       ...subject.facts,
@@ -289,13 +302,7 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
           describeLabelRule(subject.shape.labelRule)
         }`,
       ],
-      [
-        "training budget",
-        `${t.epochs} epochs × ≤ ${t.maxWindowsPerEpoch.toLocaleString("en-US")} windows ` +
-        `(≤ ${Math.round(t.epochFraction * 100)} % of the training set), patience ` +
-        `${t.patience}, batch ${t.batchSize}, lr ${t.learningRate}, class weights ${t.classWeighting}, ` +
-        `seed ${t.seed}, ${plural(settings.workers, "core")} (--workers)`,
-      ],
+      ["training budget", trainingBudget],
       [
         "calibration",
         "neural models: logits − ln(class weight), then ÷ a temperature fit on each fold's validation block " +

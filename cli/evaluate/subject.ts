@@ -33,6 +33,12 @@ export interface Subject {
   readonly learner: Learner;
   /** How it is (re)trained in the folds: the flags', or a checkpoint's recorded one with typed flags over it. */
   readonly config: RunConfig;
+  /**
+   * A checkpoint kept as it is (`--retrain none`): the configuration its manifest records. evaluation.json's
+   * `settings.config` says this one: `config` carries the flags typed over it (`--seed`), which reach only the
+   * baselines, and read as the checkpoint's own they described a training it never had.
+   */
+  readonly recorded?: RunConfig;
   readonly shape: WindowShape;
   readonly clip: number;
   readonly retrain: RetrainMode;
@@ -198,6 +204,7 @@ export async function checkpointSubject(
     return {
       learner: new OnnxLearner(name, predictor),
       config,
+      recorded: recorded.config,
       shape,
       clip: preprocessor.clip,
       retrain,

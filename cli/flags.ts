@@ -72,8 +72,13 @@ export const flag = {
     z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).nonnegative(`expected ${what}`),
   positiveNumber: (what = "a positive number") =>
     z.coerce.number({ error: `expected ${what}` }).positive(`expected ${what}`).finite(`expected ${what}`),
+  // Digits only: coerced, "" read as 0 (a free port, silently: `--port "$PORT"` with PORT unset) and "0x1F40"
+  // as 8000.
   port: () =>
-    z.coerce.number({ error: "expected a port number" }).int().min(0).max(65535, "expected a port 0–65535"),
+    z.preprocess(
+      (v) => (typeof v === "string" && !/^\d+$/.test(v) ? NaN : v),
+      z.coerce.number({ error: "expected a port number" }).int().min(0).max(65535, "expected a port 0–65535"),
+    ),
   /**
    * An IP address or a host name as RFC 1123 allows one. A name whose last label is all digits is a mistyped
    * address (`999.1.1.1`, `10.0.0`), refused here as usage rather than when the listener cannot bind it.

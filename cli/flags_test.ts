@@ -168,3 +168,12 @@ Deno.test("a path flag given empty says a path is expected, not zod's or Deno's 
     assert.ok(r.err.startsWith(first), `${args.join(" ")}: ${r.err}`);
   }
 });
+
+Deno.test("--port takes digits only: an empty value (an unset $PORT) and hex are refused, not read as 0 and 8000", () => {
+  const port = flag.port();
+  for (const ok of ["0", "8000", "65535", 8000]) assert.ok(port.safeParse(ok).success, String(ok));
+  for (const bad of ["", " ", "0x1F40", "1e3", "1.5", "-1", "65536", "80a"]) {
+    const parsed = port.safeParse(bad);
+    assert.ok(!parsed.success, `${JSON.stringify(bad)} was read as ${parsed.data}`);
+  }
+});

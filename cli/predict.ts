@@ -7,7 +7,14 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { CheckpointError, loadPredictor } from "../engine/index.ts";
 import { plural, withoutBom, writeStderrLine } from "../features/index.ts";
-import { isBatchBody, parseBatchEnvelope, parseJsonText, predictBodies } from "../server/index.ts";
+import {
+  HttpError,
+  isBatchBody,
+  parseBatchEnvelope,
+  parseJsonText,
+  predictBodies,
+  readJsonBody,
+} from "../server/index.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
 import { flag, parseFlags, requireInput } from "./flags.ts";
@@ -81,6 +88,25 @@ async function readBody(path: string): Promise<unknown> {
         ? "pipe a /predict body into it, e.g. 'candlecast predict --input - < request.json'"
         : `write a /predict body (JSON) into ${path}`,
     );
+  }
+  // The API's limits on a body (1 MiB, 20,000 objects and arrays), refused with its 413 words: predict took a
+  // 1.7 MB batch that the bot's serve refuses, and said of a too-deep one what was wrong with its candles.
+  try {
+    await readJsonBody(
+      // A string body is text/plain by default, which the API would refuse first (415).
+      new Request("http://predict.invalid/", {
+        method: "POST",
+        body: text,
+        headers: { "content-type": "application/json" },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 413) {
+      throw new UsageError(
+        `--input: ${inputName(path)}: ${error.detail}`,
+        "the HTTP API refuses it too (413): send fewer requests or candles in one body",
+      );
+    }
   }
   try {
     // A byte order mark (.NET's Encoding.UTF8 writes one) is dropped, as serve's Request.json() drops it; bare

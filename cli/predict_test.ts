@@ -257,3 +257,29 @@ Deno.test("--decision prior divides by the version's class priors, and refuses a
     await f.cleanup();
   }
 });
+
+Deno.test("predict refuses a body over the API's limits with the API's 413 words (it answered what serve refuses)", async () => {
+  const f = await fixture();
+  try {
+    // 40 requests of 300 candles: about 1.5 MB, over the 1 MiB that serve takes in one body.
+    const big = await f.write("big.json", {
+      requests: Array.from({ length: 40 }, () => predictBody("A", 300)),
+    });
+    assert.ok((await Deno.stat(big)).size > 1024 * 1024);
+    const r = await cli(["predict", "--input", big, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^candlecast: --input: \S*big\.json: body: larger than the 1048576-byte limit/);
+    assert.match(r.stderr, /\nhint: the HTTP API refuses it too \(413\)/);
+    // Nested past 20,000 objects and arrays: the API's words, not a complaint about the candles.
+    const deep = await f.write(
+      "deep.json",
+      `{"symbol":"A","candles":${"[".repeat(20_001)}${"]".repeat(20_001)}}`,
+    );
+    const d = await cli(["predict", "--input", deep, "--checkpoint", f.checkpoint]);
+    assert.equal(d.code, 2, d.stderr);
+    assert.match(d.stderr, /more than 20000 JSON objects and arrays/);
+  } finally {
+    await f.cleanup();
+  }
+});

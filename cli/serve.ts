@@ -9,7 +9,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { dirname } from "node:path";
 import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
-import { NotRegularFileError } from "../features/index.ts";
+import { NotRegularFileError, timerMs } from "../features/index.ts";
 import {
   apiKeyProblem,
   browserGuardFor,
@@ -50,11 +50,15 @@ const seconds = (what: string) => flag.positiveNumber(what);
 /** The shortest `--reload-interval`, in seconds. */
 const MIN_RELOAD_INTERVAL_S = 0.1;
 
-/** A list flag (spaces, commas or the flag repeated), each entry checked; absent stays undefined. */
-const listOf = (entry: z.ZodString) =>
+/**
+ * A list flag (spaces, commas or the flag repeated), each entry checked; absent stays undefined. Given but
+ * empty (an unset variable: `--allowed-hosts "$HOSTS"`) is refused, as `--trusted-proxies ""` is: it would
+ * allow nothing more while seeming to be set. `example` shows what the flag takes.
+ */
+const listOf = (entry: z.ZodString, example: string) =>
   z.preprocess(
     (v) => v === undefined ? undefined : splitList(v as string | string[]),
-    z.array(entry).optional(),
+    z.array(entry).min(1, `expected at least one, e.g. ${example}`).optional(),
   );
 const ORIGIN_MESSAGE =
   "expected origins as browsers send them, scheme://host[:port], e.g. https://dash.example";
@@ -112,10 +116,14 @@ const ServeFlags = z.object({
   ),
   predictionsLogMaxMb: flag.positiveNumber("a size in MB > 0").optional(),
   predictionsLogKeep: flag.nonNegativeInt().optional(),
-  allowedHosts: listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/, HOST_MESSAGE)),
+  allowedHosts: listOf(
+    z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/, HOST_MESSAGE),
+    "api.example.com localhost",
+  ),
   allowedOrigins: listOf(
     // The shape, then a parse: `https://dash.example:99999` has the shape but no browser could send it.
     z.string().regex(/^https?:\/\/[^/\s]+\/?$/i, ORIGIN_MESSAGE).refine(isOrigin, ORIGIN_MESSAGE),
+    "https://dash.example",
   ),
 });
 export type ServeOptions = z.infer<typeof ServeFlags>;
@@ -547,7 +555,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
 
 async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, timerMs(ms)))]);
   clearTimeout(timer);
 }
 

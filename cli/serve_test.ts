@@ -613,6 +613,18 @@ Deno.test("serve: a bad --trusted-proxies, --proxy-header or --rate-limit-ipv6-p
     empty.stderr,
     /--trusted-proxies: expected proxy addresses or CIDR ranges, e\.g\. 127\.0\.0\.1/,
   );
+  // So would an empty --allowed-hosts or --allowed-origins (they were accepted); and an empty --port, read as 0,
+  // bound a free port without a word, as hex was read as a number.
+  for (
+    const [flag, value] of [["--allowed-hosts", ""], ["--allowed-origins", ""], ["--port", ""], [
+      "--port",
+      "0x1F40",
+    ]]
+  ) {
+    const { code, stderr } = await refused(flag, value);
+    assert.equal(code, 2, `${flag} ${JSON.stringify(value)}: ${stderr}`);
+    assert.match(stderr, new RegExp(`${flag}: expected `));
+  }
   for (const bits of ["0", "129", "64.5", "x"]) {
     const { code, stderr } = await refused("--rate-limit-ipv6-prefix", bits);
     assert.equal(code, 2, stderr);

@@ -19,3 +19,19 @@ export function formatDuration(seconds: number, options: { readonly tenths?: boo
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
+
+/** The longest delay a timer holds: a signed 32-bit count of ms, about 24.8 days. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `ms` as a timer can take it. A longer delay was set to 1 ms by the runtime, with a TimeoutOverflowWarning
+ * on stderr each time: `serve --reload-interval 3000000` looked at its checkpoint a thousand times a second.
+ *
+ * @example
+ * ```ts
+ * setTimeout(() => {}, timerMs(3_000_000_000)); // waits ~24.8 days, not 1 ms
+ * ```
+ */
+export function timerMs(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
+}

@@ -47,7 +47,7 @@ export * from "./trend_score.ts";
 export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
-export { formatDuration } from "./duration.ts";
+export { formatDuration, MAX_TIMER_MS, timerMs } from "./duration.ts";
 export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";
 export { ReportedError } from "./reported_error.ts";
 export {

@@ -21,7 +21,7 @@ import { markRemoteAddress } from "./rate_limit.ts";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
-import { ReportedError } from "../features/index.ts";
+import { ReportedError, timerMs } from "../features/index.ts";
 import { connectionCap } from "./open_file_limit.ts";
 
 export interface ListenOptions {
@@ -190,9 +190,6 @@ const API_METHODS = "GET, HEAD, POST";
 const forbiddenMethodDetail = (method: string) =>
   `${method} is not supported; the API answers GET, HEAD and POST`;
 
-/** The longest delay a timer holds (a signed 32-bit count of ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * After an answer sent before its request's body ended (a 401, 415 or 413 the app gave without reading it all):
  * a FIN follows the answer, but the socket is closed only once the rest of the body has been read (and
@@ -212,7 +209,7 @@ function lingerUntilBodyEnds(socket: Socket, req: http.IncomingMessage, limitMs:
   const close = () => socket.writableFinished ? destroy() : socket.once("finish", destroy);
   // A delay past a timer's 2^31 − 1 ms (a --request-timeout over ~24.8 days) fires after 1 ms, with a warning on
   // stderr: the socket closed at once, as if nothing lingered. Such a client is held that long at most.
-  const timer = setTimeout(destroy, Math.min(MAX_TIMER_MS, Math.max(0, limitMs)));
+  const timer = setTimeout(destroy, timerMs(limitMs));
   // node:http ends a `Connection: close` response with `socket.destroySoon()`: end the writing side only.
   (socket as Socket & { destroySoon: () => void }).destroySoon = () => socket.end();
   req.once("end", close);

@@ -5,6 +5,7 @@
  * when one of its files changes (someone fixed it), else with backoff (5 s doubling to 5 min); the model
  * already serving keeps serving meanwhile.
  */
+import { timerMs } from "../../features/index.ts";
 import type { Predictor } from "../../engine/index.ts";
 import type { ModelStore } from "./store.ts";
 import { warmUp } from "./warm_up.ts";
@@ -94,7 +95,7 @@ export class CheckpointWatcher {
     this.#timer = setTimeout(async () => {
       await this.refresh();
       this.#schedule();
-    }, this.#options.intervalMs ?? 2000);
+    }, timerMs(this.#options.intervalMs ?? 2000));
   }
 
   async #refresh(): Promise<RefreshResult> {

@@ -89,10 +89,11 @@ async function readBody(path: string): Promise<unknown> {
         : `write a /predict body (JSON) into ${path}`,
     );
   }
-  // The API's limits on a body (1 MiB, 20,000 objects and arrays), refused with its 413 words: predict took a
-  // 1.7 MB batch that the bot's serve refuses, and said of a too-deep one what was wrong with its candles.
+  // Read as serve reads a body, with the API's limits (1 MiB, 20,000 objects and arrays) refused in its 413
+  // words: predict took a 1.7 MB batch that the bot's serve refuses, and said of a too-deep one what was wrong
+  // with its candles. Any other refusal falls to the words below, which say more of a file than of a request.
   try {
-    await readJsonBody(
+    return await readJsonBody(
       // A string body is text/plain by default, which the API would refuse first (415).
       new Request("http://predict.invalid/", {
         method: "POST",

@@ -113,7 +113,7 @@ export function evaluateCommand(): Command {
         "--checkpoint, the checkpoint's recorded configuration, training flags given overriding its recipe. " +
         "A training costs about members × epochs × windows ÷ samples/s, whatever the data's size; the " +
         "boosting baseline's fit grows with the data instead (at most 400,000 training windows and 1,000 " +
-        "iterations): on 2.2 million 15m candles it took 9 of a fold's 11.5 minutes.",
+        "iterations): on millions of candles it can take most of a fold's time.",
       ].join("\n\n"),
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", DEFAULTS.trainingCsv)

@@ -33,7 +33,7 @@ const INPUT_HINT =
 
 export function predictCommand(): Command {
   return new Command("predict")
-    .summary("predict once from a JSON file holding a POST /predict body")
+    .summary("predict once from a POST /predict or /predict/batch body (a JSON file, or - for stdin)")
     .description(
       'The file holds a POST /predict body ({"symbol": …, "candles": [≥ lookback candles]}) or a batch\n' +
         '({"requests": [<body>, …]}); the response JSON is printed. Invalid input exits 2 with the message\n' +

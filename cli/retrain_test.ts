@@ -1413,6 +1413,28 @@ Deno.test("retrain: a --log in a folder not made yet is created; a CSV with no c
   }
 });
 
+Deno.test("retrain: a CSV without open times is exit 2 saying so before the collect, not an unexpected failure", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-untimed-" });
+  const data = join(dir, "data.csv");
+  try {
+    // An OHLCV CSV collected without open times: the open_time column (the second) left empty.
+    await writeTrainingCsv(data, series.map((s) => sliceSeries(s, 0, 200)));
+    const [header, ...rows] = (await Deno.readTextFile(data)).trimEnd().split("\n");
+    assert.equal(header.split(",")[1], "open_time");
+    const untimed = rows.map((r) => r.split(",").map((v, k) => k === 1 ? "" : v).join(","));
+    await Deno.writeTextFile(data, [header, ...untimed].join("\n") + "\n");
+    const args = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect");
+    // Before: "unexpected failure: Invalid time value … this is a bug", exit 1 (the collect's start date).
+    const out = await candlecastCommand([...args, "--base-url", "http://127.0.0.1:9"]).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /data\.csv has candles without open times, and retrain holds out the newest/);
+    assert.doesNotMatch(stderr, /unexpected|bug/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a CSV with no candles: the collect the hint gives fetches current's interval, not always 1h", () => {
   const hint = (interval?: string | null) => {
     try {

@@ -48,6 +48,7 @@ export * from "./rng.ts";
 export * from "./market_simulator.ts";
 export { plural } from "./plural.ts";
 export { formatDuration, MAX_TIMER_MS, timerMs } from "./duration.ts";
+export { utcDay } from "./utc_day.ts";
 export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";
 export { ReportedError } from "./reported_error.ts";
 export {

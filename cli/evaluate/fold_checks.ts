@@ -2,7 +2,7 @@
  * Refusals said before any training starts: folds that leave nothing to train on (`checkRoomToTrain`) and a
  * fold without a test window (`checkTestWindows`), each naming the flags or the data that would work.
  */
-import { type CandleSeries, commonestStep, intervalOf, plural } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, intervalOf, plural, utcDay } from "../../features/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import {
   dataEnd,
@@ -15,7 +15,7 @@ import type { EvaluateOptions } from "./options.ts";
 import type { Subject } from "./subject.ts";
 
 /** A UTC day, YYYY-MM-DD. */
-export const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const day = utcDay;
 
 /**
  * The first fold trains on what comes before its validation block, which starts `--validation-months` months

@@ -3,6 +3,7 @@
  * CI, Ansible) that would otherwise scrape them, with the verdict that decides the exit code spelt out so a
  * script need not re-derive it. Keys are snake_case as in metrics.json, evaluation.json and `models list --json`.
  */
+import { utcDay } from "../../features/index.ts";
 import { z } from "zod";
 import type { JoinResult, LiveScores, MonitorReport, TestScores } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";
@@ -144,7 +145,7 @@ function scores(s: LiveScores): z.infer<typeof Scores> {
 }
 
 const pair = ([lo, hi]: readonly [number, number]): [number, number] => [lo, hi];
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const day = utcDay;
 
 export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson {
   const report = f.scored?.report;

@@ -3,7 +3,7 @@
  * ends, whether current already covers everything a weekly run could fine-tune on (and the summary that says
  * so), and a `--holdout-days` that leaves nothing before it to train on.
  */
-import type { CandleSeries } from "../../features/index.ts";
+import { type CandleSeries, utcDay } from "../../features/index.ts";
 import { type DataEnds, symbolDataEnd } from "../../ml/checkpoints/index.ts";
 import { UsageError } from "../errors.ts";
 import { requireCandles as requireTrainingCandles } from "../flags.ts";
@@ -60,6 +60,20 @@ export function requireCandles(
 }
 
 /**
+ * Days are held out by open time, and the collect starts at the newest one: without times there is nothing to
+ * hold out or to collect after. Checked before the collect too: unchecked there, a file without open times
+ * failed on the start date of the newest of none, "unexpected failure: Invalid time value … this is a bug".
+ */
+export function requireOpenTimes(series: readonly CandleSeries[], data: string): void {
+  if (series.every((s) => s.openTime.every(Number.isFinite))) return;
+  throw new UsageError(
+    `${data} has candles without open times, and retrain holds out the newest --holdout-days by open time`,
+    'collect the candles with their open times (the C# export\'s "t"), or train by hand with ' +
+      "'candlecast train'",
+  );
+}
+
+/**
  * `--holdout-days` reaching back to the oldest candle leaves nothing before the held-out days to train on.
  * Unchecked, monthly's train step failed blaming its lookback and weekly kept current as "covering" data up to
  * a date before the data began: the flag's value is what is wrong (exit 2), said against the data's span.
@@ -84,4 +98,4 @@ export function holdoutOverAllData(
       : "collect a longer history: each symbol has a single candle",
   );
 }
-export const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const day = utcDay;

@@ -45,6 +45,7 @@ import {
   holdoutOverAllData,
   nothingToFineTune,
   requireCandles,
+  requireOpenTimes,
 } from "./coverage.ts";
 import { step, StepError, STOPPED_HINT } from "./step.ts";
 import {
@@ -209,6 +210,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         );
       });
       requireCandles(existing, opts.data, opts.interval ?? manifest?.interval);
+      // Before the collect: its --start-date is the newest open time, which a file without them does not have.
+      requireOpenTimes(existing, opts.data);
       if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
       if (current) requireCurrentInterval(current, manifest?.interval, opts.data, existing, opts.mode);
       // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
@@ -266,15 +269,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     });
     requireCandles(series, opts.data, opts.interval ?? manifest?.interval);
     if (current) requireCurrentInterval(current, manifest?.interval, opts.data, series, opts.mode);
-    // Days are held out by open time: without times there is nothing to hold out (or to fine-tune after).
-    if (!series.every((s) => s.openTime.every(Number.isFinite))) {
-      throw new UsageError(
-        `${opts.data} has candles without open times, and retrain holds out the newest --holdout-days by ` +
-          "open time",
-        'collect the candles with their open times (the C# export\'s "t"), or train by hand with ' +
-          "'candlecast train'",
-      );
-    }
+    requireOpenTimes(series, opts.data);
     const start = holdoutStart(series, opts.holdoutDays);
     const before = series.map((s) => {
       let end = 0;

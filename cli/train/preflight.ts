@@ -3,7 +3,7 @@
  * data, candles without open times or of another interval under `--incremental`, data changed under `--resume`
  * (all before the backend starts), and training windows that lack a class (once labelled).
  */
-import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
+import { type CandleSeries, CLASSES, type LabelRule, otherInterval, utcDay } from "../../features/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
 import { attentionBytes, largestBatch, longestLookback } from "../../ml/models/index.ts";
 import type { RunConfig } from "../../ml/train/index.ts";
@@ -21,18 +21,17 @@ export function requireSplitInData(split: SplitRule, series: readonly CandleSeri
     .filter(Number.isFinite);
   if (times.length === 0) return;
   const [first, last] = [Math.min(...times), Math.max(...times)];
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-  const span = `${data} spans ${day(first)} … ${day(last)}`;
+  const span = `${data} spans ${utcDay(first)} … ${utcDay(last)}`;
   if (split.testStart > last) {
     throw new UsageError(
-      `--split-dates: the test start ${day(split.testStart)} is after the data's last candle (${span})`,
+      `--split-dates: the test start ${utcDay(split.testStart)} is after the data's last candle (${span})`,
       "choose dates inside the data, or collect newer candles",
     );
   }
   if (split.validationStart <= first) {
     throw new UsageError(
       `--split-dates: the validation start ${
-        day(split.validationStart)
+        utcDay(split.validationStart)
       } leaves nothing to train on (${span})`,
       "choose a validation start after the data's first candles",
     );

@@ -1,5 +1,5 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
-import { EMA_WARM_UP, plural } from "../../features/index.ts";
+import { EMA_WARM_UP, plural, utcDay } from "../../features/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import type { DecisionRule } from "../../engine/index.ts";
 import { FEW_TRAINING_WINDOWS, formatTable } from "../../ml/evaluate/index.ts";
@@ -9,7 +9,7 @@ import type { Metrics } from "../../ml/metrics/index.ts";
 import { classCounts } from "../../ml/data/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";
 
-const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : "?");
+const day = utcDay;
 /** A cut falls on a candle, not a day: "2022-11-05 13:00 UTC". */
 export const hour = (ms: number) =>
   Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";

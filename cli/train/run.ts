@@ -12,6 +12,7 @@ import {
   plural,
   readTrainingCsv,
   removeStaleTemps,
+  utcDay,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
@@ -296,10 +297,9 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // only --seed changed would otherwise compare test scores over other windows without knowing.
   const recordedSplit = base?.data.split;
   if (recordedSplit?.kind === "dates" && !opts.splitDates) {
-    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
     io.out(
-      `note: --config-from: its --split-dates ${day(recordedSplit.validationStart)},${
-        day(recordedSplit.testStart)
+      `note: --config-from: its --split-dates ${utcDay(recordedSplit.validationStart)},${
+        utcDay(recordedSplit.testStart)
       } are not reused (the default split applies); give them again to test on the same dates`,
     );
   }

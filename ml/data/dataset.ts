@@ -13,6 +13,7 @@ import {
   ReportedError,
   type Scaler,
   ScalerFitter,
+  utcDay,
   windowEnds,
 } from "../../features/index.ts";
 import {
@@ -203,7 +204,6 @@ function datesRemedy(
   lookback: number,
   horizon: number,
 ): string {
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
   const DAY_MS = 86_400_000;
   if (name === "training") {
     // The candle after the first window's label candle: a validation start there leaves that window.
@@ -217,7 +217,7 @@ function datesRemedy(
     const earliest = Math.ceil(Math.min(...first) / DAY_MS) * DAY_MS;
     if (first.length > 0 && earliest > split.validationStart) {
       return `the first windows end after their indicators' warm-up and --lookback: choose a validation start ` +
-        `of ${day(earliest)} or later in --split-dates`;
+        `of ${utcDay(earliest)} or later in --split-dates`;
     }
   }
   if (name === "test") {
@@ -226,8 +226,8 @@ function datesRemedy(
       return ends.length > 0 ? [s.openTime[ends[ends.length - 1]]] : [];
     }).filter(Number.isFinite);
     if (last.length > 0 && Math.max(...last) < split.testStart) {
-      return `the last window ends at ${day(Math.max(...last))}: choose a test start of ${
-        day(Math.floor(Math.max(...last) / DAY_MS) * DAY_MS)
+      return `the last window ends at ${utcDay(Math.max(...last))}: choose a test start of ${
+        utcDay(Math.floor(Math.max(...last) / DAY_MS) * DAY_MS)
       } or earlier in --split-dates`;
     }
   }

@@ -3,7 +3,7 @@
  * data module purges `horizon` windows at each cut and fits the scaler on the training part only), bring each
  * learner up to date as the retrain mode says, and keep every learner's test predictions next to the truth.
  */
-import { type CandleSeries, sliceSeries } from "../../features/index.ts";
+import { type CandleSeries, sliceSeries, utcDay } from "../../features/index.ts";
 import {
   type ClassVector,
   type Dataset,
@@ -94,7 +94,7 @@ function priorsOf(counts: ClassVector): ClassVector {
   return [counts[0] / n, counts[1] / n, counts[2] / n];
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const day = utcDay;
 
 /**
  * How many windows each split of a fold has, over every symbol cut at the fold's end: training windows are
@@ -317,8 +317,9 @@ export async function walkForward(
  * calibrated by a temperature fit there (train's boosting is; the learner's own are its T = 1 ones), then the
  * blend's temperature comes from `blendTemperature`, train's own: fit there whatever the count after a
  * training from scratch (a fresh train fits it on any validation split), `previous`'s kept below
- * MIN_TEMPERATURE_WINDOWS after a fine-tune (train --incremental keeps its parent's). A model kept as it was
- * keeps `previous`'s temperatures too: nothing was retrained, so the served blend is the one before. The test
+ * MIN_TEMPERATURE_WINDOWS after a fine-tune (train --incremental keeps its parent's). A fold where neither
+ * part trained keeps `previous`'s temperatures too: nothing was retrained, so the served blend is the one
+ * before (`blendAction` decides; boosting trained again means both are fit again). The test
  * probabilities are blended with both. Undefined when either learner did not run.
  */
 export async function foldBlend(

@@ -303,7 +303,11 @@ async function trainingRuns(checkpoints: string, { live, stopped }: RunCounts): 
     const newest = (await abandonedRuns(checkpoints)).find((run) => run.state !== null);
     const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;
     lines.push(
-      newest?.state && splitOutdated(newest.state)
+      !newest?.state
+        // "--resume continues the newest" where --resume answers "no interrupted training run to resume".
+        ? stoppedRuns + "none can be resumed (none finished an epoch, or its version was saved); the next " +
+          "'candlecast train' removes them"
+        : splitOutdated(newest.state)
         ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${OUTDATED_RUN}`
         : stoppedRuns +
           `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues the newest that ` +

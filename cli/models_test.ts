@@ -362,12 +362,30 @@ Deno.test("models promote over a damaged current serves the new version and does
   }
 });
 
+/**
+ * A stopped run folder `name` in `root` whose run.json (one member, two epochs, its weights file) --resume
+ * can continue; `extra` over its state (an older candlecast's lacks splitAtCommonDates).
+ */
+function stoppedRun(
+  root: string,
+  name: string,
+  extra: Record<string, unknown> = { splitAtCommonDates: true },
+) {
+  const dir = join(root, name);
+  Deno.mkdirSync(dir);
+  Deno.writeTextFileSync(join(dir, "member_1.weights"), "weights");
+  const member = { epochsDone: 2, bestEpoch: 2, bestScore: 1.02, history: [], stopReason: "interrupted" };
+  const state = { flags: { data: "data/training_data.csv" }, parent: null, members: [member], ...extra };
+  Deno.writeTextFileSync(join(dir, "run.json"), JSON.stringify({ ...state, startedAt: "2026-12-01T00:00Z" }));
+  return dir;
+}
+
 Deno.test("models list names the training runs that are not versions: one in progress, and stopped or killed ones train --resume continues (it said only 'no versions')", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-runs-" });
   try {
     const live = join(root, ".train_20260101T000000_0a0b0c0d");
-    const killed = join(root, ".train_20260102T000000_1a1b1c1d");
-    for (const dir of [live, killed]) await Deno.mkdir(dir);
+    await Deno.mkdir(live);
+    stoppedRun(root, ".train_20260102T000000_1a1b1c1d");
     const held = (await tryLockFile(join(live, ".lock"), "train"))!;
     try {
       const { code, out } = await cli(["models", "list", "--checkpoints", root]);
@@ -391,19 +409,7 @@ Deno.test("models list does not offer train --resume a stopped run an older cand
   try {
     // run.json as candlecast before 2026-12-03 wrote it: no splitAtCommonDates (its split cut each symbol at
     // its own dates), one member with a best epoch and its weights file.
-    const run = (name: string, extra: Record<string, unknown>) => {
-      const dir = join(root, name);
-      Deno.mkdirSync(dir);
-      Deno.writeTextFileSync(join(dir, "member_1.weights"), "weights");
-      const member = { epochsDone: 2, bestEpoch: 2, bestScore: 1.02, history: [], stopReason: "interrupted" };
-      const state = { flags: { data: "data/training_data.csv" }, parent: null, members: [member], ...extra };
-      Deno.writeTextFileSync(
-        join(dir, "run.json"),
-        JSON.stringify({ ...state, startedAt: "2026-12-01T00:00Z" }),
-      );
-      return dir;
-    };
-    const old = run(".train_20261201T000000_0a0b0c0d", {});
+    const old = stoppedRun(root, ".train_20261201T000000_0a0b0c0d", {});
     const list = await cli(["models", "list", "--checkpoints", root]);
     assert.equal(list.code, 0, list.err);
     // Before: "'candlecast train --resume --checkpoints …' continues the newest that finished an epoch".
@@ -415,11 +421,47 @@ Deno.test("models list does not offer train --resume a stopped run an older cand
       list.out,
     );
     // A run split by --split-dates, or one this candlecast started, is offered as before.
-    run(".train_20261202T000000_1a1b1c1d", { splitAtCommonDates: true });
+    stoppedRun(root, ".train_20261202T000000_1a1b1c1d");
     const newer = await cli(["models", "list", "--checkpoints", root]);
     assert.match(
       newer.out,
       /2 stopped or killed training runs in .*'candlecast train --resume --checkpoints /,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models list offers --resume only for a run it would continue: not one killed before an epoch or whose version was saved", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-noresume-" });
+  try {
+    const none =
+      `1 stopped or killed training run in ${root}: none can be resumed (none finished an epoch, or ` +
+      "its version was saved); the next 'candlecast train' removes them";
+    // Killed before its first epoch: no run.json. Before: "'candlecast train --resume …' continues the newest
+    // that finished an epoch", where --resume answered "no interrupted training run to resume".
+    const early = join(root, ".train_20261201T000000_0a0b0c0d");
+    await Deno.mkdir(early);
+    assert.ok((await cli(["models", "list", "--checkpoints", root])).out.includes(none));
+    await Deno.remove(early, { recursive: true });
+    // Killed after its version was saved: the version names the run (training.run), so it is not resumable.
+    const name = ".train_20261202T000000_1a1b1c1d";
+    stoppedRun(root, name);
+    const version = join(root, "v1_2026-12-02");
+    await Deno.mkdir(version);
+    const manifest = (training: Record<string, unknown>) =>
+      Deno.writeTextFile(
+        join(version, "manifest.json"),
+        JSON.stringify({ version: "v1_2026-12-02", training }),
+      );
+    await manifest({ stop_reason: "epochs", run: name });
+    assert.ok((await cli(["models", "list", "--checkpoints", root])).out.includes(none));
+    // A version a Ctrl-C saved, which candlecast 485b42c also wrote naming its run: the run stays resumable.
+    await manifest({ stop_reason: "interrupted", run: name });
+    const offered = await cli(["models", "list", "--checkpoints", root]);
+    assert.ok(
+      offered.out.includes(`'candlecast train --resume --checkpoints ${root}' continues`),
+      offered.out,
     );
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -457,7 +499,7 @@ Deno.test("models' hints quote a --checkpoints folder with a space, so the comma
   const root = join(parent, "my checkpoints");
   try {
     await Deno.rename(await store(), root);
-    await Deno.mkdir(join(root, ".train_20260102T000000_1a1b1c1d"));
+    stoppedRun(root, ".train_20260102T000000_1a1b1c1d");
     const promote = await cli(["models", "promote", "v2", "--checkpoints", root]);
     assert.equal(promote.code, 2, promote.err);
     assert.ok(

@@ -17,6 +17,7 @@ import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
 import { RetrainJson } from "./retrain/outcome.ts";
 import { keptIterationsText } from "../ml/baselines/index.ts";
+import { defaultRunConfig, runConfigJson } from "../ml/train/index.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { type RetrainOptions, runFolderRemoved, runRetrain } from "./retrain/run.ts";
 import {
@@ -99,6 +100,15 @@ function v1Manifest(fields: Record<string, unknown> = {}): string {
     interval: "1h",
     ...fields,
   });
+}
+
+/**
+ * The whole run configuration a version trained now records (manifest.json `hyperparameters`): the default
+ * recipe of `type` over the stand-in's 50-candle window. Monthly runs start from it (`--config-from`), and
+ * refuse a version that does not record its architecture.
+ */
+function recordedConfig(type: "transformer_lstm" | "lightweight_lstm") {
+  return runConfigJson(defaultRunConfig(type, 50));
 }
 
 /** A monthly run on `data` into `dir`'s store, nothing reachable to collect from (port 9). */
@@ -1357,7 +1367,7 @@ Deno.test("retrain monthly: --train-args that do not fit current's recorded mode
     });
     await Deno.writeTextFile(
       join(root, "v1_2026-01-01", "manifest.json"),
-      v1Manifest({ model_type: "lightweight_lstm" }),
+      v1Manifest({ model_type: "lightweight_lstm", hyperparameters: recordedConfig("lightweight_lstm") }),
     );
     await Deno.symlink("v1_2026-01-01", join(root, "current"));
     const args = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect")
@@ -1487,6 +1497,7 @@ Deno.test("retrain: --holdout-days covering all of the data is exit 2 naming the
       v1Manifest({
         created_at: "2026-03-01T00:00:00.000Z",
         model_type: "lightweight_lstm",
+        hyperparameters: recordedConfig("lightweight_lstm"),
         data: { end_ms: last, symbols: { SIMAUSDT: { last_ms: last }, SIMBUSDT: { last_ms: last } } },
       }),
     );

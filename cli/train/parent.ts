@@ -22,7 +22,7 @@ import {
   readManifest,
   symbolDataEnd,
 } from "../../ml/checkpoints/index.ts";
-import { recordedRunConfig, type RunConfig } from "../../ml/train/index.ts";
+import { type RecordedRunConfig, recordedRunConfig, type RunConfig } from "../../ml/train/index.ts";
 import { type BoostedTrees, BOOSTING_FILE, readBoostedTrees } from "../../ml/baselines/index.ts";
 
 export interface Parent {
@@ -82,7 +82,9 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
       (error as { hint?: string }).hint,
     );
   }
-  const { config } = recordedRunConfig(manifest, preprocessor);
+  const recorded = recordedRunConfig(manifest, preprocessor);
+  requireRecordedModel(recorded, `cannot fine-tune ${version}`);
+  const { config } = recorded;
   let boosting: BoostedTrees | undefined;
   try {
     boosting = preprocessor.blend ? await readBoostedTrees(dir) : undefined;
@@ -128,14 +130,33 @@ export async function configFromVersion(dir: string): Promise<RunConfig> {
   // The folder holding the versions (--config-from checkpoints) is the same slip: exit 2, naming a version.
   const store = await versionStoreError(dir, "--config-from");
   if (store !== null) throw new UsageError(`--config-from: ${store.message}`, store.hint);
+  let recorded: RecordedRunConfig;
   try {
     const manifest = await readManifest(dir);
     const preprocessor = await readPreprocessorFile(dir);
-    return recordedRunConfig(manifest, preprocessor).config;
+    recorded = recordedRunConfig(manifest, preprocessor);
   } catch (error) {
     throw new CommandError(
       `--config-from: cannot read the configuration of ${dir}: ${(error as Error).message}`,
       "point --config-from at a version folder written by 'candlecast train' (e.g. checkpoints/current)",
     );
   }
+  requireRecordedModel(recorded, `--config-from: cannot start from ${dir}`);
+  return recorded.config;
+}
+
+/**
+ * A version whose manifest.json does not record its architecture whole (written by the first candlecast, before
+ * the one run configuration: no members, volatility channels or head input) cannot be built again or described:
+ * unchecked, `--config-from` and retrain's monthly run trained today's default shape in its place, and a
+ * fine-tune kept its weights but recorded that default shape as its own, all without a word.
+ */
+function requireRecordedModel(recorded: RecordedRunConfig, what: string): void {
+  if (!recorded.derived.includes("model")) return;
+  throw new CommandError(
+    `${what}: its manifest.json does not record its architecture whole (no valid hyperparameters.model; ` +
+      "written by an early candlecast), so the model it would make could not be built as it is or described",
+    "train a new model from scratch ('candlecast train', with the shape flags you want); versions trained " +
+      "now record their whole configuration, and --incremental, --config-from and retrain work from them",
+  );
 }

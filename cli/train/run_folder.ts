@@ -338,9 +338,15 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
   return runs;
 }
 
-const SavedRunSchema = z.object({ training: z.object({ run: z.string() }).loose() }).loose();
+const SavedRunSchema = z.object({
+  training: z.object({ run: z.string(), stop_reason: z.string().optional() }).loose(),
+}).loose();
 
-/** The run folders the versions in `root` were saved from (their manifests' `training.run`). */
+/**
+ * The run folders the versions in `root` were saved from (their manifests' `training.run`). A version saved by
+ * a Ctrl-C leaves its run resumable: one that candlecast 485b42c wrote names its run all the same, and that
+ * run was then refused by `--resume` while `models list` offered it.
+ */
 async function savedRuns(root: string): Promise<Set<string>> {
   const runs = new Set<string>();
   for (const version of await listVersionNames(root)) {
@@ -348,7 +354,9 @@ async function savedRuns(root: string): Promise<Set<string>> {
       const parsed = SavedRunSchema.safeParse(
         JSON.parse(await readRegularTextFile(join(root, version, "manifest.json"))),
       );
-      if (parsed.success) runs.add(parsed.data.training.run);
+      if (parsed.success && parsed.data.training.stop_reason !== "interrupted") {
+        runs.add(parsed.data.training.run);
+      }
     } catch {
       // unreadable: it names no run
     }

@@ -123,7 +123,16 @@ Deno.test({
     // Under it, in words, what those calls and the confidence are worth (ml/evaluate/served_calls.ts).
     const served = lines.indexOf(servedLine);
     assert.match(lines[served + 1], /^Served calls: DOWN /);
-    assert.match(lines[served + 2], /^Calibration: ECE \d\.\d{4}, where a perfectly calibrated model/);
+    // The calibration of what is served as confidence: the named class's probability under the prior rule.
+    assert.equal(metrics.served.rule, "prior");
+    assert.ok(
+      lines[served + 2].startsWith(
+        "Calibration of confidence (the probability of the class the 'prior' rule names): ECE " +
+          `${metrics.served.confidence_ece.toFixed(4)}, where a perfectly calibrated model`,
+      ),
+      lines[served + 2],
+    );
+    assert.ok(metrics.served.confidence_ece_floor > 0 && metrics.served.confidence_ece_floor < 1);
     // The served rule's calibration, beside what sampling alone would give a calibrated model.
     assert.ok(metrics.served.ece_floor > 0 && metrics.served.ece_floor < 1, String(metrics.served.ece_floor));
     // The baselines under the served rule too, so decisions are compared like with like.
@@ -383,6 +392,23 @@ Deno.test({
       ...recorded,
       training: { ...recorded.training, labelSmoothing: 0.2, classWeighting: "balanced" },
     });
+
+    // The first candlecast's record of a model: no type, members, channels or head input. Before, a fine-tune
+    // recorded today's default shape as its own (weights of another) and --config-from trained that shape.
+    const early = JSON.parse(await Deno.readTextFile(manifestPath)); // current's: the version just promoted
+    early.hyperparameters = {
+      model: { dModel: 16, ffnDim: 32, encoderLayers: 2, lstmHidden: 64, lstmLayers: 2, dropout: 0.1 },
+    };
+    await Deno.writeTextFile(manifestPath, JSON.stringify(early));
+    const unreadable = /does not record its architecture whole \(no valid hyperparameters\.model/;
+    await assert.rejects(
+      runTraining(typed({ data: newer, incremental: true }), quiet),
+      (e) => e instanceof CommandError && unreadable.test(e.message) && /from scratch/.test(e.hint ?? ""),
+    );
+    await assert.rejects(
+      runTraining(typed({ configFrom: join(checkpoints, "current"), promote: false }), quiet),
+      (e) => e instanceof CommandError && e.message.startsWith("--config-from: cannot start from"),
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });

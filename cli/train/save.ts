@@ -155,6 +155,8 @@ export async function saveVersion(
           reliability: metrics.served.reliability,
           ece: metrics.served.ece,
           eceFloor: metrics.served.ece_floor,
+          confidenceEce: metrics.served.confidence_ece,
+          confidenceEceFloor: metrics.served.confidence_ece_floor,
         },
         version,
         modelType,

@@ -48,8 +48,16 @@ export type DecisionMetrics = Pick<
 export interface Scores {
   /** Argmax (or the model's own classes) with every metric of ml/metrics. */
   readonly metrics: Metrics;
-  /** The prior-corrected decision rule's classification scores. */
-  readonly prior_rule: DecisionMetrics;
+  /**
+   * The prior-corrected decision rule's classification scores, and the calibration of what it serves as
+   * `confidence`: the probability of the class it names (`ece` above bins the top class's).
+   */
+  readonly prior_rule: DecisionMetrics & {
+    readonly ece: number;
+    readonly ece_floor: number;
+    /** As `Scores.ece_floor_blocks`, for this ECE. */
+    readonly ece_floor_blocks?: number;
+  };
   readonly ece: number;
   /** The ECE a perfectly calibrated model would show on these windows from sampling alone (`calibrationFloor`). */
   readonly ece_floor: number;
@@ -98,6 +106,7 @@ export function scorePredictions(
   const metrics = computeMetrics(truth.labels, p.probabilities, truth.returns, p.returns, p.classes);
   const prior = computeMetrics(truth.labels, p.probabilities, truth.returns, p.returns, p.priorClasses);
   const { reliability, ece, eceFloor } = calibrationOf(p.probabilities, truth.labels);
+  const served = calibrationOf(p.probabilities, truth.labels, p.priorClasses);
   const n = Math.max(truth.labels.length, 1);
   let up = 0, down = 0;
   for (const y of truth.labels) {
@@ -112,6 +121,8 @@ export function scorePredictions(
       per_class: prior.per_class,
       predicted_share: prior.predicted_share,
       confusion_matrix: prior.confusion_matrix,
+      ece: served.ece,
+      ece_floor: served.eceFloor,
     },
     ece,
     ece_floor: eceFloor,

@@ -39,3 +39,16 @@ Deno.test("scores put the argmax and the prior-corrected rule side by side", () 
   assert.ok(s.ece >= 0 && s.ece <= 1);
   assert.ok(s.ece_floor > 0 && s.ece_floor < 1);
 });
+
+Deno.test("the prior rule's ECE bins the probability of the class it names, the confidence it serves", () => {
+  // SIDEWAYS on top at 0.40 in every window; the prior rule names DOWN (0.33); DOWN came 1 time in 4.
+  const probabilities = Float32Array.from(Array.from({ length: 4 }, () => [0.33, 0.4, 0.27]).flat());
+  const labels = Int8Array.from([0, 1, 1, 2]);
+  const s = scorePredictions(
+    { labels, returns: new Float64Array(4) },
+    { probabilities, returns: new Float64Array(4), priorClasses: Int8Array.from([0, 0, 0, 0]) },
+  );
+  assert.ok(Math.abs(s.ece - 0.1) < 1e-6, String(s.ece)); // the top class: |0.5 − 0.4|
+  assert.ok(Math.abs(s.prior_rule.ece - 0.08) < 1e-6, String(s.prior_rule.ece)); // the named: |0.25 − 0.33|
+  assert.ok(s.prior_rule.ece_floor > 0 && s.prior_rule.ece_floor !== s.ece_floor);
+});

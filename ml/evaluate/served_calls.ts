@@ -7,9 +7,9 @@
  *
  * @example
  * ```ts
- * servedCallsWords({ calls: metrics, baseRate: { down: 0.258, up: 0.259 }, ece: 0.053, eceFloor: 0.008 });
+ * servedCallsWords({ calls: metrics, baseRate: { down: 0.258, up: 0.259 }, ece: 0.053, eceFloor: 0.008, rule: "prior" });
  * // [ "Served calls: DOWN right 25.4 % of the time against its 25.8 % base rate (−0.4 points, 5,078 calls); …",
- * //   "Calibration: ECE 0.0526, where a perfectly calibrated model would show about 0.0075 …" ]
+ * //   "Calibration of confidence (the probability of the class the 'prior' rule names): ECE 0.0526, …" ]
  * ```
  */
 import { CLASSES, type ClassName, plural } from "../../features/index.ts";
@@ -26,6 +26,10 @@ export interface ServedCalls {
   readonly calls: Pick<Metrics, "per_class" | "confusion_matrix">;
   /** How often DOWN and UP came on these windows. */
   readonly baseRate: { readonly down: number; readonly up: number };
+  /**
+   * The calibration error of `confidence` as served: binned by the probability of the class the rule names
+   * (`calibrationOf`'s `chosen`), which under argmax is the top class's.
+   */
   readonly ece: number;
   /** The ECE a perfectly calibrated model would show on these windows by chance (a lower bound). */
   readonly eceFloor: number;
@@ -35,6 +39,8 @@ export interface ServedCalls {
    * about what the block floors have read.
    */
   readonly eceNoise?: number;
+  /** The decision rule whose named class `confidence` is; said beside the figure when it is not argmax. */
+  readonly rule?: string;
 }
 
 const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -78,7 +84,9 @@ export function servedCallsWords(s: ServedCalls): string[] {
   const noise = Math.max(2 * s.eceFloor, Number.isFinite(s.eceNoise) ? s.eceNoise! : 0);
   return [
     served,
-    `Calibration: ECE ${s.ece.toFixed(4)}, where a perfectly calibrated model would show about ` +
+    `Calibration of confidence${
+      s.rule && s.rule !== "argmax" ? ` (the probability of the class the '${s.rule}' rule names)` : ""
+    }: ECE ${s.ece.toFixed(4)}, where a perfectly calibrated model would show about ` +
     `${s.eceFloor.toFixed(4)} on this many windows by chance: ` +
     (s.ece > noise && s.ece > CALIBRATED_ECE
       ? `above ${CALIBRATED_ECE} and beyond chance, so confidence is off by about ${

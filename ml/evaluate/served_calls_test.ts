@@ -34,7 +34,7 @@ Deno.test("served calls: a class whose calls are no better than its base rate is
   );
   assert.match(
     second,
-    /^Calibration: ECE 0\.0526, where a perfectly calibrated model would show about 0\.0075/,
+    /^Calibration of confidence: ECE 0\.0526, where a perfectly calibrated model would show about 0\.0075/,
   );
   assert.match(
     second,
@@ -113,4 +113,18 @@ Deno.test("served calls: one class judged, the other never named; no windows for
   });
   assert.match(first, /UP never named: DOWN calls above the base rate by more than chance gives\.$/);
   assert.equal(second, "Calibration: no windows to measure it on.");
+});
+
+Deno.test("served calls: the calibration line names the rule whose class confidence is the probability of", () => {
+  const [, line] = servedCallsWords({
+    calls: calls([[400, 600, 0], [300, 1500, 0], [100, 500, 0]]),
+    baseRate: { down: 0.2941, up: 0.1765 },
+    ece: 0.08,
+    eceFloor: 0.005,
+    rule: "prior",
+  });
+  assert.match(
+    line,
+    /^Calibration of confidence \(the probability of the class the 'prior' rule names\): ECE 0\.0800, .*confidence is off by about 0\.08/,
+  );
 });

@@ -305,8 +305,13 @@ export function summarize(
   const measurable = blocks.reduce((m, b) => Math.max(m, b + 1), 0) >= MIN_FLOOR_BLOCKS;
   const overall = Object.fromEntries(names.map((n) => {
     const scores = scorePredictions(truth, pooled[n]);
-    const floor = measurable ? blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks) : NaN;
-    return [n, { ...scores, ece_floor_blocks: floor }];
+    const floor = (chosen?: Int8Array) =>
+      measurable ? blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks, 10, chosen) : NaN;
+    return [n, {
+      ...scores,
+      ece_floor_blocks: floor(),
+      prior_rule: { ...scores.prior_rule, ece_floor_blocks: floor(pooled[n].priorClasses) },
+    }];
   }));
   if (baselines.length === 0) throw new RangeError("summarize needs at least one baseline to compare with");
   const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);

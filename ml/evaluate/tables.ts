@@ -114,7 +114,7 @@ function pooled(s: EvaluationSummary, learners: readonly string[]): Table {
       }. Best baseline (lowest log-loss): ${s.best_baseline}.`,
       SCORES_NOTE,
       "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
-      "ECE: expected calibration error over 10 bins. ECE floor: what a perfectly calibrated model would still " +
+      "ECE: expected calibration error over 10 bins of the top class's probability. ECE floor: what a perfectly calibrated model would still " +
       "show on these windows by chance if they were independent (overlapping labels and symbols that move " +
       "together raise it: a lower bound); by blocks: the same noise measured from the bootstrap's blocks of " +
       "time, where that dependence shows (it also counts calibration that drifts between blocks: an upper " +
@@ -153,6 +153,7 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
       ...CLASSES.map((c) => `prior→${c}`),
       "prior DOWN P",
       "prior UP P",
+      "prior ECE",
     ],
     rows: learners.map((n) => {
       const sc = s.overall[n];
@@ -165,6 +166,7 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
         ...CLASSES.map((c) => pct(sc.prior_rule.predicted_share[c])),
         precisionCell(sc.prior_rule, "DOWN"),
         precisionCell(sc.prior_rule, "UP"),
+        f4(sc.prior_rule.ece),
       ];
     }),
     notes: [
@@ -179,6 +181,10 @@ function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table 
       }, UP ${
         pct(s.overall[s.model].base_rate.up)
       }: a call is only useful above its base rate. ${PRECISION_NOTE}`,
+      // The pooled table's ECE bins the top class's probability; under this rule the named class is often
+      // another, and its probability is what a bot reads as confidence.
+      "prior ECE: the calibration error of the confidence this rule serves (10 bins of the named class's " +
+      "probability); the pooled table's ECE bins the top class's.",
     ],
     highlight: [0],
   };

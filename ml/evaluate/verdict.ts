@@ -141,12 +141,15 @@ function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "fo
 /** What the model's served calls and confidence are worth over the pooled folds (`servedCallsWords`). */
 function servedCallsOf(s: Omit<EvaluationSummary, "verdict">): string[] {
   const m = s.overall[s.model];
+  // The calibration of what is served as `confidence`: under the prior rule, the named class's probability.
+  const prior = s.bootstrap.decision_rule === "prior";
   return servedCallsWords({
-    calls: s.bootstrap.decision_rule === "prior" ? m.prior_rule : m.metrics,
+    calls: prior ? m.prior_rule : m.metrics,
     baseRate: m.base_rate,
-    ece: m.ece,
-    eceFloor: m.ece_floor,
-    eceNoise: m.ece_floor_blocks,
+    ece: prior ? m.prior_rule.ece : m.ece,
+    eceFloor: prior ? m.prior_rule.ece_floor : m.ece_floor,
+    eceNoise: prior ? m.prior_rule.ece_floor_blocks : m.ece_floor_blocks,
+    rule: s.bootstrap.decision_rule,
   });
 }
 

@@ -158,7 +158,10 @@ Deno.test({
         summary.verdict.lines[4],
         named === 0 ? /DOWN never named/ : new RegExp(`DOWN named ${named} times?`),
       );}
-    assert.match(summary.verdict.lines[5], /^Calibration: ECE /);
+    assert.match(
+      summary.verdict.lines[5],
+      /^Calibration of confidence(: | \(the probability of the class the 'prior' rule names\): )ECE /,
+    );
     assert.match(summary.verdict.lines[2], /^Only \d+ blocks of 96 candles: too few to tell a difference/);
     assert.equal(summary.verdict.log_loss, "not judged: too few blocks");
     // JSON-safe: no typed arrays left inside.

@@ -109,20 +109,30 @@ export interface ReliabilityBin {
  * Top-label reliability: windows binned by the probability of their argmax class into `bins` equal-width bins
  * over [0, 1]; a calibrated model has accuracy ≈ confidence in every bin. With three classes the top
  * probability is at least 1/3, so the lowest bins stay empty.
+ *
+ * With `chosen` (a class per window: the classes a decision rule names), the same table of the probability
+ * stated for that class instead: what serve's `confidence` is under the version's rule. Under the prior rule
+ * the named class is often not the top one, and its probability is what a bot reads; the top class's table
+ * said nothing of it (a model naming DOWN on every window at 0.33 showed a top-label ECE of 0.038 where its
+ * served confidence was off by 0.08).
  */
 export function reliabilityTable(
   probabilities: ArrayLike<number>,
   labels: ArrayLike<number>,
   bins = 10,
+  chosen?: ArrayLike<number>,
 ): ReliabilityBin[] {
   const acc = new ReliabilityAccumulator(bins);
-  for (let i = 0; i < labels.length; i++) acc.add(probabilities, i * K, labels[i]);
+  for (let i = 0; i < labels.length; i++) acc.add(probabilities, i * K, labels[i], chosen?.[i]);
   return acc.table();
 }
 
-/** The window's top class, its probability and the reliability bin that probability falls in. */
-function topBin(probabilities: ArrayLike<number>, offset: number, bins: number) {
-  const top = argmax3(probabilities, offset);
+/**
+ * The window's stated class (`chosen`, else its top class), that class's probability and the reliability bin the
+ * probability falls in.
+ */
+function topBin(probabilities: ArrayLike<number>, offset: number, bins: number, chosen?: number) {
+  const top = chosen ?? argmax3(probabilities, offset);
   const p = probabilities[offset + top];
   return { top, p, b: Math.min(bins - 1, Math.max(0, Math.floor(p * bins))) };
 }
@@ -142,9 +152,12 @@ export class ReliabilityAccumulator {
     this.#spread = new Array<number>(bins).fill(0);
   }
 
-  /** The window whose three probabilities start at `probabilities[offset]`. */
-  add(probabilities: ArrayLike<number>, offset: number, label: number): void {
-    const { top, p, b } = topBin(probabilities, offset, this.bins);
+  /**
+   * The window whose three probabilities start at `probabilities[offset]`, binned by its top class's
+   * probability, or by `chosen`'s (the class served for it) when given.
+   */
+  add(probabilities: ArrayLike<number>, offset: number, label: number, chosen?: number): void {
+    const { top, p, b } = topBin(probabilities, offset, this.bins, chosen);
     this.#count[b]++;
     this.#confidence[b] += p;
     this.#spread[b] += p * (1 - p);
@@ -186,9 +199,14 @@ export class ReliabilityAccumulator {
  * calibrationFloor([0.5, 0.3, 0.2, 0.2, 0.5, 0.3]); // √(2/π)·√0.5 / 2 ≈ 0.28 for two windows at 0.5
  * ```
  */
-export function calibrationFloor(probabilities: ArrayLike<number>, bins = 10): number {
+export function calibrationFloor(
+  probabilities: ArrayLike<number>,
+  bins = 10,
+  /** The class whose probability each window states (`reliabilityTable`'s); its top class by default. */
+  chosen?: ArrayLike<number>,
+): number {
   const acc = new ReliabilityAccumulator(bins);
-  for (let i = 0; i < probabilities.length / K; i++) acc.add(probabilities, i * K, 0);
+  for (let i = 0; i < probabilities.length / K; i++) acc.add(probabilities, i * K, 0, chosen?.[i]);
   return acc.floor();
 }
 
@@ -217,6 +235,8 @@ export function blockCalibrationFloor(
   labels: ArrayLike<number>,
   blocks: ArrayLike<number>,
   bins = 10,
+  /** The class whose probability each window states (`reliabilityTable`'s); its top class by default. */
+  chosen?: ArrayLike<number>,
 ): number {
   const n = labels.length;
   if (n === 0) return NaN;
@@ -224,7 +244,7 @@ export function blockCalibrationFloor(
   const perBin = Array.from({ length: bins }, () => new Map<number, [number, number]>());
   const spread = new Array<number>(bins).fill(0);
   for (let i = 0; i < n; i++) {
-    const { top, p, b } = topBin(probabilities, i * K, bins);
+    const { top, p, b } = topBin(probabilities, i * K, bins, chosen?.[i]);
     const cell = perBin[b].get(blocks[i]) ?? [0, 0];
     cell[0] += (top === labels[i] ? 1 : 0) - p;
     cell[1] += 1;
@@ -269,14 +289,21 @@ export interface Calibration {
  * @example
  * ```ts
  * const { ece, eceFloor } = calibrationOf(probabilities, labels);
+ * // The calibration of what is served: the probability of the class a decision rule names.
+ * const served = calibrationOf(probabilities, labels, decideClasses(probabilities, "prior", priors));
  * const withinNoise = ece <= 2 * eceFloor; // the floor is a lower bound (see `calibrationFloor`)
  * ```
  */
-export function calibrationOf(probabilities: ArrayLike<number>, labels: ArrayLike<number>): Calibration {
-  const reliability = reliabilityTable(probabilities, labels);
+export function calibrationOf(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  /** The class whose probability each window states (a decision rule's classes); its top class by default. */
+  chosen?: ArrayLike<number>,
+): Calibration {
+  const reliability = reliabilityTable(probabilities, labels, 10, chosen);
   return {
     reliability,
     ece: expectedCalibrationError(reliability),
-    eceFloor: calibrationFloor(probabilities),
+    eceFloor: calibrationFloor(probabilities, 10, chosen),
   };
 }

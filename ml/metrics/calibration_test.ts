@@ -71,6 +71,29 @@ Deno.test("reliability table and ECE by hand", () => {
   assert.equal(reliabilityTable([1, 0, 0], [0], 10)[9].count, 1);
 });
 
+Deno.test("reliability of a chosen class: the probability stated for the class a rule names, not the top one", () => {
+  // Every window: SIDEWAYS on top at 0.40, DOWN named at 0.33 (a prior rule's call); DOWN came 1 time in 4.
+  const p = Array.from({ length: 4 }, () => [0.33, 0.4, 0.27]).flat();
+  const labels = [0, 1, 1, 2];
+  const named = [0, 0, 0, 0];
+  const top = calibrationOf(p, labels);
+  const served = calibrationOf(p, labels, named);
+  // Top class: SIDEWAYS came 2 in 4 at 0.40 → |0.5 − 0.4| = 0.1. Named: DOWN 1 in 4 at 0.33 → |0.25 − 0.33|.
+  assert.ok(Math.abs(top.ece - 0.1) < 1e-12, `${top.ece}`);
+  assert.ok(Math.abs(served.ece - 0.08) < 1e-12, `${served.ece}`);
+  assert.equal(served.reliability[3].count, 4);
+  assert.ok(Math.abs(served.reliability[3].confidence - 0.33) < 1e-12);
+  // Its floor reads the named class's probability: √(2/π)·√(4·0.33·0.67) / 4.
+  assert.ok(Math.abs(served.eceFloor - Math.sqrt(2 / Math.PI) * Math.sqrt(4 * 0.33 * 0.67) / 4) < 1e-12);
+  assert.ok(Math.abs(top.eceFloor - Math.sqrt(2 / Math.PI) * Math.sqrt(4 * 0.4 * 0.6) / 4) < 1e-12);
+  // And from blocks, the same bins.
+  const blocks = [0, 1, 2, 3];
+  assert.notEqual(
+    blockCalibrationFloor(p, labels, blocks, 10, named),
+    blockCalibrationFloor(p, labels, blocks),
+  );
+});
+
 Deno.test("unweightLogits divides out class weights: softmax(z − ln w) ∝ softmax(z) / w", () => {
   const logits = [0.2, 1.1, -0.4, 2, 0, 1];
   const weights = [2, 0.5, 1.25];

@@ -11,7 +11,7 @@ import { simulateMarket } from "../../features/market_simulator.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { PredictionRecord } from "../../engine/index.ts";
 import { candleOfPrediction, joinOutcomes } from "./join.ts";
-import { MIN_WEEK_PREDICTIONS, monitorReport } from "./report.ts";
+import { MIN_WEEK_PREDICTIONS, monitorReport, ScoresTally } from "./report.ts";
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 1);
@@ -178,4 +178,18 @@ Deno.test("a single wrong prediction is not a week worse than test; a full week 
   const week = monitorReport(joined(MIN_WEEK_PREDICTIONS, (i) => i % 5 === 0), test);
   assert.deepEqual(week.unjudged, []);
   assert.match(week.warnings[0].message, /\(96 predictions\) is worse than its test split: macro-F1 /);
+});
+
+Deno.test("the ECE monitor prints is the served confidence's: binned by the named class's probability", () => {
+  // A prior rule's call: DOWN named at 0.33 while SIDEWAYS is on top at 0.40; DOWN came once in four.
+  const tally = new ScoresTally();
+  for (const [t, label] of [[100, 0], [110, 1], [120, 1], [130, 2]] as const) {
+    const record = { ...madeAt(t, "DOWN", true), probabilities: { down: 0.33, sideways: 0.4, up: 0.27 } };
+    tally.add({ record, t, realisedReturn: 0, label });
+  }
+  const scores = tally.result();
+  assert.ok(Math.abs(scores.mean_confidence - 0.33) < 1e-12);
+  // |0.25 − 0.33|, what the bot read; before: SIDEWAYS's |0.5 − 0.4| = 0.1, beside a confidence of 0.33.
+  assert.ok(Math.abs(scores.ece - 0.08) < 1e-12, String(scores.ece));
+  assert.ok(Math.abs(scores.ece_floor - Math.sqrt(2 / Math.PI) * Math.sqrt(4 * 0.33 * 0.67) / 4) < 1e-12);
 });

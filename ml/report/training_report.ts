@@ -41,6 +41,12 @@ export interface TestDecisions {
   readonly ece: number;
   /** The ECE a perfectly calibrated model would show on these windows by chance (`calibrationFloor`). */
   readonly eceFloor: number;
+  /**
+   * The calibration of `confidence` as served: binned by the probability of the class `rule` names (the top
+   * class's under argmax, where it equals `ece`). Absent in versions trained before it was recorded.
+   */
+  readonly confidenceEce?: number;
+  readonly confidenceEceFloor?: number;
 }
 
 export interface TrainingReportInput {
@@ -100,7 +106,18 @@ export function testDecisions(
   const served = rule === "argmax"
     ? argmax
     : pick(computeMetrics(labels, probabilities, zeros, zeros, decideClasses(probabilities, rule, priors)));
-  return { rule, argmax, served, ...calibrationOf(probabilities, labels) };
+  const confidence = rule === "argmax"
+    ? undefined
+    : calibrationOf(probabilities, labels, decideClasses(probabilities, rule, priors));
+  const top = calibrationOf(probabilities, labels);
+  return {
+    rule,
+    argmax,
+    served,
+    ...top,
+    confidenceEce: confidence?.ece ?? top.ece,
+    confidenceEceFloor: confidence?.eceFloor ?? top.eceFloor,
+  };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
@@ -460,7 +477,13 @@ export function trainingReport(r: TrainingReportInput): ReportData {
         ? `Expected calibration error ${
           d.ece.toFixed(4)
         } (10 bins of the top class's probability); a perfectly ` +
-          `calibrated model would show at least about ${d.eceFloor.toFixed(4)} on these windows by chance.`
+          `calibrated model would show at least about ${d.eceFloor.toFixed(4)} on these windows by chance.` +
+          // Under the prior rule the served confidence is the named class's probability, often not the top's.
+          (d.rule !== "argmax" && d.confidenceEce !== undefined
+            ? ` The served confidence (the probability of the class the '${d.rule}' rule names): ECE ${
+              d.confidenceEce.toFixed(4)
+            }, floor ${(d.confidenceEceFloor ?? NaN).toFixed(4)}.`
+            : "")
         : undefined,
       figures: [
         { caption: "Confusion matrix, argmax", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },

@@ -305,8 +305,8 @@ async function trainingRuns(checkpoints: string, { live, stopped }: RunCounts): 
     lines.push(
       !newest?.state
         // "--resume continues the newest" where --resume answers "no interrupted training run to resume".
-        ? stoppedRuns + "none can be resumed (none finished an epoch, or its version was saved); the next " +
-          "'candlecast train' removes them"
+        ? stoppedRuns + "none can be resumed (none finished an epoch, its version was saved, or its files " +
+          `cannot be read); the next 'candlecast train' removes ${stopped === 1 ? "it" : "them"}`
         : splitOutdated(newest.state)
         ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${OUTDATED_RUN}`
         : stoppedRuns +

@@ -436,8 +436,8 @@ Deno.test("models list offers --resume only for a run it would continue: not one
   const root = await Deno.makeTempDir({ prefix: "candlecast-models-noresume-" });
   try {
     const none =
-      `1 stopped or killed training run in ${root}: none can be resumed (none finished an epoch, or ` +
-      "its version was saved); the next 'candlecast train' removes them";
+      `1 stopped or killed training run in ${root}: none can be resumed (none finished an epoch, its ` +
+      "version was saved, or its files cannot be read); the next 'candlecast train' removes it";
     // Killed before its first epoch: no run.json. Before: "'candlecast train --resume …' continues the newest
     // that finished an epoch", where --resume answered "no interrupted training run to resume".
     const early = join(root, ".train_20261201T000000_0a0b0c0d");
@@ -456,7 +456,7 @@ Deno.test("models list offers --resume only for a run it would continue: not one
       );
     await manifest({ stop_reason: "epochs", run: name });
     assert.ok((await cli(["models", "list", "--checkpoints", root])).out.includes(none));
-    // A version a Ctrl-C saved, which candlecast 485b42c also wrote naming its run: the run stays resumable.
+    // A version a Ctrl-C saved, which candlecast 2bf2d25…2231e3b also wrote naming its run: the run stays resumable.
     await manifest({ stop_reason: "interrupted", run: name });
     const offered = await cli(["models", "list", "--checkpoints", root]);
     assert.ok(

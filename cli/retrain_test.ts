@@ -1386,6 +1386,43 @@ Deno.test("retrain monthly: --train-args that do not fit current's recorded mode
   }
 });
 
+Deno.test("retrain: a current that records no architecture is refused before any collect (it collected, then failed)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-unrecorded-" });
+  const root = join(dir, "checkpoints");
+  const exchange = countingExchange();
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    await writeStandInCheckpoint(join(root, "v1_2026-01-01"), {
+      version: "v1_2026-01-01",
+      modelType: "lightweight_lstm",
+    });
+    // No hyperparameters: a hand-written manifest (the first round's record, members aside, now reads).
+    await Deno.writeTextFile(
+      join(root, "v1_2026-01-01", "manifest.json"),
+      v1Manifest({ model_type: "lightweight_lstm" }),
+    );
+    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    for (const mode of ["monthly", "weekly"]) {
+      const args = retrainArgs(dir, mode).filter((a) => a !== "--no-collect").concat([
+        "--base-url",
+        exchange.url,
+      ]);
+      const out = await candlecastCommand(args).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, stderr);
+      assert.match(
+        stderr,
+        /^candlecast: retrain starts from current \(v1_2026-01-01\): its manifest\.json's hyperparameters\.model is missing/m,
+      );
+    }
+    assert.equal(exchange.hits(), 0, "nothing was fetched");
+    assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01"], "nothing was trained");
+  } finally {
+    await exchange.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("retrain: a --log in a folder not made yet is created; a CSV with no candles and a holdout over a day of data are exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-log-" });
   const log = join(dir, "logs", "cron", "retrain.log");

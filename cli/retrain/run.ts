@@ -25,7 +25,13 @@ import {
 import { readPreprocessorFile } from "../../engine/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
-import { candidateWindow, checkTrainStep, refuseRetrainOwnedFlags, trainStepArgs } from "./train_step.ts";
+import {
+  candidateWindow,
+  checkTrainStep,
+  refuseRetrainOwnedFlags,
+  requireCurrentArchitecture,
+  trainStepArgs,
+} from "./train_step.ts";
 import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
 import { runFolderNames, withoutKeptRunClause } from "../train/run_names.ts";
@@ -193,6 +199,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       return keptLine(report.removed_versions, opts.keep);
     };
     refuseRetrainOwnedFlags(opts.trainArgs, incremental);
+    if (currentDir && current) await requireCurrentArchitecture(currentDir, current);
     const trainFlags = await checkTrainStep(
       trainStepArgs("-", root, incremental, currentDir, opts.trainArgs),
       opts.trainArgs.length > 0,

@@ -6,10 +6,28 @@ import { CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
 import { parseFlags, refuseTypedFlags } from "../flags.ts";
 import { runConfigOf, SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
-import { configFromVersion } from "../train/parent.ts";
+import { configFromVersion, requireRecordedModel } from "../train/parent.ts";
 import { refuseIncrementalConflicts, trainCommand, typedBlendFlag } from "../train.ts";
 import { TrainFlagsSchema, type TrainOptions } from "../train/options.ts";
 import { readPreprocessorFile } from "../../engine/index.ts";
+import { readManifest } from "../../ml/checkpoints/index.ts";
+import { recordedRunConfig } from "../../ml/train/index.ts";
+
+/**
+ * Current's architecture, checked before any collect: the train step starts from its record (`--config-from`
+ * or `--incremental`) and refuses a version that records none, but only after a cron run had collected.
+ * A current whose files cannot be read passes here: the train step says why itself.
+ */
+export async function requireCurrentArchitecture(currentDir: string, version: string): Promise<void> {
+  const recorded = await Promise.all([readManifest(currentDir), readPreprocessorFile(currentDir)])
+    .then(([manifest, preprocessor]) => recordedRunConfig(manifest, preprocessor), () => null);
+  if (recorded === null) return;
+  requireRecordedModel(
+    recorded,
+    `retrain starts from current (${version})`,
+    "its shape cannot be trained again, nor a fine-tune of it recorded",
+  );
+}
 
 /**
  * `train`'s arguments for a candidate trained on `data` into `root`, unpromoted: fine-tuning `current`

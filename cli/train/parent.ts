@@ -83,7 +83,11 @@ export async function readParent(root: string, named?: string): Promise<ParentFi
     );
   }
   const recorded = recordedRunConfig(manifest, preprocessor);
-  requireRecordedModel(recorded, `cannot fine-tune ${version}`);
+  requireRecordedModel(
+    recorded,
+    `cannot fine-tune ${version}`,
+    "the fine-tuned version could not record the architecture it has",
+  );
   const { config } = recorded;
   let boosting: BoostedTrees | undefined;
   try {
@@ -141,22 +145,27 @@ export async function configFromVersion(dir: string): Promise<RunConfig> {
       "point --config-from at a version folder written by 'candlecast train' (e.g. checkpoints/current)",
     );
   }
-  requireRecordedModel(recorded, `--config-from: cannot start from ${dir}`);
+  requireRecordedModel(
+    recorded,
+    `--config-from: cannot start from ${dir}`,
+    "the architecture to train again is unknown",
+  );
   return recorded.config;
 }
 
 /**
- * A version whose manifest.json does not record its architecture whole (written by the first candlecast, before
- * the one run configuration: no members, volatility channels or head input) cannot be built again or described:
- * unchecked, `--config-from` and retrain's monthly run trained today's default shape in its place, and a
- * fine-tune kept its weights but recorded that default shape as its own, all without a word.
+ * What a version's manifest.json must record for a run to start from it: its architecture (`hyperparameters.model`,
+ * of the type its preprocessor.json names). The first round's versions record it (they predate ensembles: one
+ * model); one missing, not valid or of another type (a hand-edited manifest) made `--config-from` and retrain's
+ * monthly run train today's default shape in its place, and a fine-tune keep the parent's weights but record
+ * that default shape as its own, all without a word.
  */
-function requireRecordedModel(recorded: RecordedRunConfig, what: string): void {
+export function requireRecordedModel(recorded: RecordedRunConfig, what: string, consequence: string): void {
   if (!recorded.derived.includes("model")) return;
   throw new CommandError(
-    `${what}: its manifest.json does not record its architecture whole (no valid hyperparameters.model; ` +
-      "written by an early candlecast), so the model it would make could not be built as it is or described",
-    "train a new model from scratch ('candlecast train', with the shape flags you want); versions trained " +
+    `${what}: its manifest.json's hyperparameters.model is missing, not valid, or of another model type than ` +
+      `its preprocessor.json names, so ${consequence}`,
+    "train a new model from scratch ('candlecast train', with the shape flags you want): versions trained " +
       "now record their whole configuration, and --incremental, --config-from and retrain work from them",
   );
 }

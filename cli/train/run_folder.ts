@@ -291,7 +291,7 @@ export function rerunLine(before: RunState, after: RunState): string | null {
     if (m.bestScore === null || now.bestScore !== m.bestScore) return [`${which} ran again in full`];
     const best = m.bestEpoch === m.epochsDone ? "its cut-short run" : `epoch ${m.bestEpoch}`;
     return [
-      `${which} ran again in full (val_log_loss ${
+      `${which} ran again in full (val_calibrated_log_loss ${
         whole.val_calibrated_log_loss.toFixed(4)
       }) without beating ` +
       `${best} (${m.bestScore.toFixed(4)}), whose weights stay`,
@@ -344,8 +344,8 @@ const SavedRunSchema = z.object({
 
 /**
  * The run folders the versions in `root` were saved from (their manifests' `training.run`). A version saved by
- * a Ctrl-C leaves its run resumable: one that candlecast 485b42c wrote names its run all the same, and that
- * run was then refused by `--resume` while `models list` offered it.
+ * a Ctrl-C leaves its run resumable: candlecast between 2bf2d25 and 2231e3b named the run in such versions
+ * too, and that run was then refused by `--resume` while `models list` offered it.
  */
 async function savedRuns(root: string): Promise<Set<string>> {
   const runs = new Set<string>();

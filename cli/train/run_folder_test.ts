@@ -154,7 +154,7 @@ Deno.test("after a resume, the epochs cut short before it are said to have run a
   const worse = member([record(1, false, 1.1), record(2, false, 1.07)], 2, 1.05);
   assert.equal(
     rerunLine(state([cut]), state([worse])),
-    "cut short before the resume: epoch 2 ran again in full (val_log_loss 1.0700) without beating its cut-short " +
+    "cut short before the resume: epoch 2 ran again in full (val_calibrated_log_loss 1.0700) without beating its cut-short " +
       "run (1.0500), whose weights stay",
   );
   // Cut again before the epoch ran whole: nothing ran again. Nothing was cut: nothing to say.

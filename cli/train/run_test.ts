@@ -109,6 +109,11 @@ Deno.test({
       lines.some((l) => l.includes("The model's return head (expected_return): MAE")),
       "no return-head line",
     );
+    // The test log-loss against the baselines in words, as report.html's verdict opens.
+    assert.ok(
+      lines.some((l) => /^Log-loss \d\.\d{4} vs the best baseline's \(/.test(l)),
+      "no log-loss verdict",
+    );
     const servedLine = lines.find((l) => l.startsWith("served rule"))!;
     for (const [k, c] of [[0, "DOWN"], [2, "UP"]] as const) {
       const named = metrics.served.metrics.predicted_share[c] > 0;
@@ -393,14 +398,15 @@ Deno.test({
       training: { ...recorded.training, labelSmoothing: 0.2, classWeighting: "balanced" },
     });
 
-    // The first candlecast's record of a model: no type, members, channels or head input. Before, a fine-tune
-    // recorded today's default shape as its own (weights of another) and --config-from trained that shape.
-    const early = JSON.parse(await Deno.readTextFile(manifestPath)); // current's: the version just promoted
-    early.hyperparameters = {
+    // A record of a model that does not parse (no type or heads: hand-edited). Before, a fine-tune recorded
+    // today's default shape as its own (beside weights of another) and --config-from trained that shape.
+    const edited = JSON.parse(await Deno.readTextFile(manifestPath)); // current's: the version just promoted
+    edited.hyperparameters = {
       model: { dModel: 16, ffnDim: 32, encoderLayers: 2, lstmHidden: 64, lstmLayers: 2, dropout: 0.1 },
     };
-    await Deno.writeTextFile(manifestPath, JSON.stringify(early));
-    const unreadable = /does not record its architecture whole \(no valid hyperparameters\.model/;
+    await Deno.writeTextFile(manifestPath, JSON.stringify(edited));
+    const unreadable =
+      /its manifest\.json's hyperparameters\.model is missing, not valid, or of another model type/;
     await assert.rejects(
       runTraining(typed({ data: newer, incremental: true }), quiet),
       (e) => e instanceof CommandError && unreadable.test(e.message) && /from scratch/.test(e.hint ?? ""),
@@ -975,7 +981,7 @@ Deno.test("train --resume runs again in full the epoch a stop cut short, instead
     assert.doesNotMatch(said, /^member 1\/2: epoch/m, "the finished member is not trained again");
     assert.match(
       said,
-      /^cut short before the resume: member 2\/2's epoch 2 ran again in full( \(val_log_loss \d\.\d{4}\) without beating (its cut-short run|epoch 1) \(\d\.\d{4}\), whose weights stay)?$/m,
+      /^cut short before the resume: member 2\/2's epoch 2 ran again in full( \(val_calibrated_log_loss \d\.\d{4}\) without beating (its cut-short run|epoch 1) \(\d\.\d{4}\), whose weights stay)?$/m,
     );
     assert.match(said, /^done: members trained 2 \/ 2 epochs, /m);
     const history = JSON.parse(await Deno.readTextFile(join(resumed.dir, "history.json")));

@@ -48,6 +48,7 @@ import {
   servedCallsWords,
 } from "../../ml/evaluate/index.ts";
 import { metricsTable } from "./report.ts";
+import { logLossVerdict } from "../../ml/report/index.ts";
 
 /**
  * A class's precision for the served-rule line: "– (never named)" when the rule names it on no window (0 of 0,
@@ -151,6 +152,8 @@ export async function scoreOnTest(
   // Boosting that kept no tree scores exactly as majority does, which without this line reads as a bug.
   const iterations = predicted.boosting.gbdt.iterations;
   io.out(`gradient_boosting: ${keptIterationsText(iterations)}`);
+  // The comparison in words, as report.html's verdict opens: a model worse than majority said nothing here.
+  io.out(logLossVerdict(test.metrics.log_loss, baselines, boosting !== undefined).line);
   if (boosting) {
     io.out(
       `blend: ${blendWords({ with: "gradient_boosting", weight: boosting.weight })} (its temperature ` +

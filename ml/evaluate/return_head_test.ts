@@ -49,6 +49,16 @@ Deno.test("a lower MAE is called better, with no interval, and a rank correlatio
   assert.equal(noChangeRatio(m), "0.989");
 });
 
+Deno.test("a lower MAE within 1 % of predicting no change is level, not better (0.1 % read 'better')", () => {
+  // 6h 2023-Q4 (bench/RESULTS.md, "expected_return"): 0.02524 against 0.02527.
+  const m = { windows: 1_755, regression_mae: 0.02524, no_change_mae: 0.02527 };
+  assert.equal(
+    returnHeadWords(m),
+    "return head (expected_return): MAE 0.02524 against 0.02527 for predicting no change (0.1 % lower: level " +
+      "with predicting no change, no better (within 1 %, what out-of-time quarters move it by))",
+  );
+});
+
 Deno.test("equal at the five decimals shown is level, not better; a constant head ranks nothing; absent is unsaid", () => {
   const level = {
     windows: 4,

@@ -5,6 +5,7 @@ import { evaluationTables, PRECISION_NOTE, SCORES_NOTE } from "../evaluate/index
 import {
   escapeXml,
   evaluationReport,
+  logLossVerdict,
   reliabilityDiagram,
   reliabilityRange,
   renderReport,
@@ -593,5 +594,32 @@ Deno.test("the training report says whether the return head beats predicting no 
   );
   assert.ok(
     html.includes(escapeXml("For decisions use the calibrated class probabilities, not expected_return")),
+  );
+});
+
+Deno.test("the log-loss verdict says when the model is worse than majority, the class frequencies alone", () => {
+  const baselines = { majority: { log_loss: 1.0699 }, gradient_boosting: { log_loss: 1.0469 } };
+  // A weak trial's figures: before, "not lower" alone, and train's console said nothing.
+  const weak = logLossVerdict(1.0992, baselines);
+  assert.equal(
+    weak.line,
+    "Log-loss 1.0992 vs the best baseline's (gradient_boosting) 1.0469: not lower; above majority's 1.0699 " +
+      "(the training class frequencies): its probabilities are worse than knowing how often each class comes.",
+  );
+  assert.equal(weak.ahead, false);
+  // Behind boosting but below majority: no such clause. Level at four decimals is level, not lower.
+  assert.equal(
+    logLossVerdict(1.05, baselines).line,
+    "Log-loss 1.0500 vs the best baseline's (gradient_boosting) 1.0469: not lower.",
+  );
+  assert.deepEqual(logLossVerdict(1.04693, baselines), {
+    line:
+      "Log-loss 1.0469 vs the best baseline's (gradient_boosting) 1.0469: level (equal to four decimals).",
+    ahead: false,
+  });
+  assert.equal(logLossVerdict(1.03, baselines, true).ahead, true);
+  assert.match(
+    logLossVerdict(1.03, baselines, true).line,
+    /^The served blend's log-loss 1\.0300 .*: lower \(better/,
   );
 });

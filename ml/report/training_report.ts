@@ -188,24 +188,49 @@ const spread = (s: RuleScores) => CLASSES.map((c) => `${c} ${pct(s.predicted_sha
 /** One class named for almost every window: the decision carries no information whatever the log-loss. */
 const DEGENERATE_SHARE = 0.95;
 
-function verdictOf(r: TrainingReportInput): string[] {
-  const entries = Object.entries(r.baselines);
-  if (entries.length === 0) return [];
-  const byLogLoss = entries.reduce((a, b) => (b[1].log_loss < a[1].log_loss ? b : a));
+/**
+ * The test log-loss against the best baseline's in one sentence, and against majority's (the training class
+ * frequencies) when it is above it: train's console and report.html both say it. A model worse than every
+ * baseline read "not lower" alone, its console said nothing, and monitor called it "ok".
+ *
+ * @example
+ * ```ts
+ * logLossVerdict(1.0992, { majority: { log_loss: 1.0699 }, gradient_boosting: { log_loss: 1.0469 } });
+ * // "Log-loss 1.0992 vs the best baseline's (gradient_boosting) 1.0469: not lower; above majority's 1.0699 …"
+ * ```
+ */
+export function logLossVerdict(
+  logLoss: number,
+  baselines: Readonly<Record<string, { readonly log_loss: number }>>,
+  blend = false,
+): { readonly line: string; readonly ahead: boolean } {
+  const byLogLoss = Object.entries(baselines).reduce((a, b) => (b[1].log_loss < a[1].log_loss ? b : a));
   // Scores equal at the four decimals shown are level: a difference nobody can see is not "better".
-  const llLevel = shownEqual(r.test.log_loss, byLogLoss[1].log_loss);
-  const llAhead = r.test.log_loss < byLogLoss[1].log_loss && !llLevel;
-  const lines = [
-    `${r.blend ? "The served blend's log-loss" : "Log-loss"} ${
-      r.test.log_loss.toFixed(4)
-    } vs the best baseline's (${byLogLoss[0]}) ${byLogLoss[1].log_loss.toFixed(4)}: ${
-      llAhead
-        ? "lower (better on this split, which gives no interval)"
-        : llLevel
-        ? "level (equal to four decimals)"
-        : "not lower"
-    }.`,
-  ];
+  const level = shownEqual(logLoss, byLogLoss[1].log_loss);
+  const ahead = logLoss < byLogLoss[1].log_loss && !level;
+  const majority = baselines.majority?.log_loss;
+  const belowMajority = majority !== undefined && logLoss > majority && !shownEqual(logLoss, majority);
+  const line = `${blend ? "The served blend's log-loss" : "Log-loss"} ${
+    logLoss.toFixed(4)
+  } vs the best baseline's (${byLogLoss[0]}) ${byLogLoss[1].log_loss.toFixed(4)}: ${
+    ahead
+      ? "lower (better on this split, which gives no interval)"
+      : level
+      ? "level (equal to four decimals)"
+      : "not lower"
+  }${
+    belowMajority
+      ? `; above majority's ${majority.toFixed(4)} (the training class frequencies): its probabilities are ` +
+        "worse than knowing how often each class comes"
+      : ""
+  }.`;
+  return { line, ahead };
+}
+
+function verdictOf(r: TrainingReportInput): string[] {
+  if (Object.keys(r.baselines).length === 0) return [];
+  const { line, ahead: llAhead } = logLossVerdict(r.test.log_loss, r.baselines, r.blend !== undefined);
+  const lines = [line];
   // Decisions are compared under one rule: the served rule on both sides when the baselines were scored under
   // it, else argmax on both (a rule that spreads calls over the classes lifts any learner's macro-F1).
   const rule = r.decisions && r.baselinesServed ? r.decisions.rule : "argmax";
@@ -232,7 +257,8 @@ function verdictOf(r: TrainingReportInput): string[] {
   ];
   lines.push(
     problems.length === 0
-      ? `On this split the ${r.blend ? "served blend" : "model"} is ahead of every baseline on both counts.`
+      ? `On this split the ${r.blend ? "served blend" : "model"} is ahead of every baseline on both counts ` +
+        "(one split, no interval: whether by more than chance gives is evaluate's to tell)."
       : `Not ahead on this split: ${problems.join("; ")}.`,
   );
   // The served expected_return judged too: the verdict above is the classes', and says nothing of it.

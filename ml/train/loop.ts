@@ -106,7 +106,8 @@ export function formatEpoch(
     `loss ${f(r.loss)}`,
     `accuracy ${f(r.accuracy)}`,
     `val_loss ${f(r.val_loss)}`,
-    `val_log_loss ${f(r.val_calibrated_log_loss)} (T ${r.val_temperature.toFixed(2)})`,
+    // history.json's name: its val_log_loss is the uncalibrated figure, which this line printed under that name.
+    `val_calibrated_log_loss ${f(r.val_calibrated_log_loss)} (T ${r.val_temperature.toFixed(2)})`,
     `val_accuracy ${f(r.val_accuracy)}`,
     `val_macro_f1 ${f(r.val_macro_f1)}`,
     `${r.samples_per_second.toFixed(1)} samples/s`,

@@ -57,6 +57,32 @@ Deno.test("a run configuration written whole reads back whole, Infinity included
   assert.deepEqual(read, { config, derived: [] });
 });
 
+Deno.test("a first-round manifest's model (before ensembles, channels and head inputs) reads as what it was", () => {
+  // As candlecast 0c1689a (2026-11-24) wrote it: every size, no members. Before, its model did not parse, so
+  // --config-from and retrain trained today's default shape instead, and a fine-tune recorded that shape.
+  const model = {
+    type: "lightweight_lstm",
+    lookback: 24,
+    features: 35,
+    dModel: 64,
+    heads: 4,
+    ffnDim: 256,
+    encoderLayers: 2,
+    lstmHidden: 64,
+    lstmLayers: 2,
+    dropout: 0.1,
+  };
+  const read = recordedRunConfig(manifest({ model }), preprocessor);
+  assert.deepEqual(read.derived, ["training"]);
+  assert.deepEqual(read.config.model, {
+    ...model,
+    members: 1,
+    volatilityChannels: false,
+    volatilityReference: "candle",
+    headInput: "pooled",
+  });
+});
+
 Deno.test("an older manifest's pieces are read back; the window shape comes from preprocessor.json", () => {
   // hyperparameters as versions before the one configuration wrote them.
   const model = { ...defaultModelConfig("lightweight_lstm", 24), lstmHidden: 8, members: 1 };

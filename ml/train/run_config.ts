@@ -101,7 +101,8 @@ export const ModelConfigSchema = z.object({
   lstmHidden: positiveInt,
   lstmLayers: positiveInt,
   dropout: nonNegative.lt(1),
-  members: positiveInt,
+  // Absent in configs written before ensembles (the first round's): one model.
+  members: positiveInt.default(1),
   // Absent in configs written before the channels existed: off.
   volatilityChannels: z.boolean().default(false),
   // Absent in configs written before the option: each candle's own volatility.

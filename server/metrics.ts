@@ -214,7 +214,7 @@ export class Metrics {
       }
     }
     lines.push(
-      "# HELP candlecast_model_reloads_total Model loads since start, by result, summed over the workers.",
+      "# HELP candlecast_model_reloads_total Model loads since start, by result, summed over the workers (a failure also for a checkpoint gone while a model served).",
       "# TYPE candlecast_model_reloads_total counter",
       `candlecast_model_reloads_total{result="success"} ${reloads.success}`,
       `candlecast_model_reloads_total{result="failure"} ${reloads.failure}`,

@@ -18,6 +18,12 @@ export const WORKER_ENV = "CANDLECAST_WORKER";
 /** Set in a worker's environment to the folder where the workers share their /metrics counters. */
 export const METRICS_DIR_ENV = "CANDLECAST_METRICS_DIR";
 
+/**
+ * Set in a (re)started worker's environment to the version folder the first process serves: the worker serves
+ * it when `--checkpoint` cannot be loaded (a broken or missing `current`), rather than join with no model.
+ */
+export const FALLBACK_VERSION_ENV = "CANDLECAST_FALLBACK_VERSION";
+
 export function workerIndex(): number | null {
   const value = Deno.env.get(WORKER_ENV);
   const n = Number(value);
@@ -98,11 +104,13 @@ const spawnCommand: SpawnWorker = (command, options) => new Deno.Command(command
 export function startWorkers(
   count: number,
   options: ServeOptions,
-  { log, shutdownTimeoutMs, metricsDir, spawn = spawnCommand }: {
+  { log, shutdownTimeoutMs, metricsDir, spawn = spawnCommand, served = () => null }: {
     log: Logger;
     shutdownTimeoutMs: number;
     metricsDir: string;
     spawn?: SpawnWorker;
+    /** The version folder the first process serves now (a restarted worker's fallback). */
+    served?: () => string | null;
   },
 ): Workers {
   let stopping = false;
@@ -123,7 +131,11 @@ export function startWorkers(
       try {
         child = spawn(command, {
           args,
-          env: { [WORKER_ENV]: String(index), [METRICS_DIR_ENV]: metricsDir },
+          env: {
+            [WORKER_ENV]: String(index),
+            [METRICS_DIR_ENV]: metricsDir,
+            ...(served() !== null ? { [FALLBACK_VERSION_ENV]: served()! } : {}),
+          },
           stdin: "piped", // never written: its end-of-file tells the child the parent is gone
           stdout: "inherit",
           stderr: "inherit",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseAddressRange } from "../../server/index.ts";
-import { startWorkers, workerArgs } from "./workers.ts";
+import { FALLBACK_VERSION_ENV, startWorkers, workerArgs } from "./workers.ts";
 
 /** A one-process serve's options, as parsed, for the tests to add to. */
 const base = {
@@ -84,4 +84,26 @@ Deno.test("startWorkers: a worker that fails to start is tried again with a back
   await workers.finished;
   assert.ok(performance.now() - stopping < 200, "stop() does not wait out the 2 s back-off");
   assert.equal(attempts, 2);
+});
+
+Deno.test("startWorkers: each (re)started worker is told the version the first process serves now, its fallback", async () => {
+  const envs: (Record<string, string> | undefined)[] = [];
+  let served: string | null = null;
+  const workers = startWorkers(1, base, {
+    log: () => {},
+    shutdownTimeoutMs: 1000,
+    metricsDir: "/nonexistent",
+    served: () => served,
+    spawn: (_command, options) => {
+      envs.push(options.env);
+      // Before its first model the first process serves none; by the restart it serves v1.
+      served = "/srv/checkpoints/v1_2026-01-01";
+      throw new Error("Resource temporarily unavailable (os error 11)");
+    },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1300));
+  workers.stop();
+  await workers.finished;
+  assert.equal(envs[0]?.[FALLBACK_VERSION_ENV], undefined);
+  assert.equal(envs[1]?.[FALLBACK_VERSION_ENV], "/srv/checkpoints/v1_2026-01-01");
 });

@@ -25,6 +25,12 @@ export interface WatcherOptions {
   readonly retryBaseMs?: number;
   /** Longest wait between tries of a failed version (default 5 min). */
   readonly retryMaxMs?: number;
+  /**
+   * A version folder to serve when `start` finds nothing servable at `pointer`: the one the rest of the service
+   * serves, for a worker restarted while `current` is broken or missing. Without it such a worker joined the
+   * port with no model, and about half of /predict answered 503 beside workers serving the old version.
+   */
+  readonly fallback?: string;
 }
 
 /** Names, sizes and modification times of a version folder's files: changes when anyone rewrites one. */
@@ -62,17 +68,47 @@ export class CheckpointWatcher {
   #stopped = false;
   /** The served version's files as they were when it was loaded (`fingerprint`). */
   #loadedFiles: string | null = null;
+  /** The folder of the version installed last (what a restarted worker falls back to). */
+  #served: string | null = null;
 
   constructor(store: ModelStore, options: WatcherOptions) {
     this.#store = store;
     this.#options = options;
   }
 
-  /** Loads the current version (awaited, so a server starts with its model), then polls. */
+  /**
+   * Loads the current version (awaited, so a server starts with its model), or, when it cannot and a
+   * `fallback` is given, that version; then polls (the pointer, as ever: a fixed or new version replaces it).
+   */
   async start(): Promise<RefreshResult> {
-    const result = await this.refresh();
+    let result = await this.refresh();
+    const { fallback, load, log = () => {} } = this.#options;
+    if (result !== "loaded" && fallback !== undefined && this.#store.status().predictor === null) {
+      try {
+        const predictor = await load(fallback);
+        await warmUp(predictor);
+        this.#store.install(predictor);
+        this.#served = fallback;
+        log({
+          event: "model_loaded",
+          version: predictor.info.version,
+          path: fallback,
+          device: predictor.device,
+          fallback: true,
+          detail: `${this.#options.pointer} could not be loaded: serving the version the other workers serve`,
+        });
+        result = "loaded";
+      } catch (error) {
+        log({ event: "model_load_failed", path: fallback, error: (error as Error).message, fallback: true });
+      }
+    }
     this.#schedule();
     return result;
+  }
+
+  /** The folder of the version being served, null before one was loaded. */
+  get served(): string | null {
+    return this.#served;
   }
 
   /** Stops polling and waits for a load in progress, so nothing is installed after it returns. */
@@ -115,11 +151,15 @@ export class CheckpointWatcher {
             "serve loads it as soon as it appears: train one with 'candlecast train', or check --checkpoint " +
             "(a path that never appears is waited for as long as serve runs)",
         });
-        // A vanished pointer does not stop a loaded model; it only explains why there is none.
+        // A vanished pointer does not stop a loaded model; it only explains why there is none. With one served,
+        // it is a reload that failed: counted (candlecast_model_reloads_total{result="failure"}), as a broken
+        // version is, so an alert sees a `current` that was moved away or left dangling (it saw nothing).
         if (this.#store.status().predictor === null) {
           this.#store.explain(
             `no model at ${pointer}: train one with 'candlecast train' or pass --checkpoint`,
           );
+        } else {
+          this.#store.recordFailure(`no model at ${pointer}; still serving the version loaded before`);
         }
       }
       return "missing";
@@ -175,6 +215,7 @@ export class CheckpointWatcher {
     // As they were before the load began: a change during it is seen, and loaded, at the next look.
     this.#loadedFiles = files;
     this.#store.install(predictor);
+    this.#served = target;
     log({
       event: "model_loaded",
       version: predictor.info.version,

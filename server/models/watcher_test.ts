@@ -134,6 +134,69 @@ Deno.test("a version that fails to load is reported once; the serving model keep
   await cp.cleanup();
 });
 
+Deno.test("a worker started while `current` is broken or missing serves the fallback, then follows `current`", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15"]);
+  await cp.point("v2_2026-01-08");
+  const store = new ModelStore();
+  const logs: Record<string, unknown>[] = [];
+  const { load } = fakeLoader({ broken: new Set(["v2_2026-01-08"]) });
+  // Before: the restarted worker listened with no model, and about half of /predict answered 503.
+  const watcher = new CheckpointWatcher(store, {
+    pointer: cp.current,
+    load,
+    log: (e) => logs.push(e),
+    fallback: join(cp.dir, "v1_2026-01-01"),
+    intervalMs: 60_000,
+  });
+  assert.equal(await watcher.start(), "loaded");
+  assert.equal(store.status().predictor?.info.version, "v1_2026-01-01");
+  assert.equal(watcher.served, join(cp.dir, "v1_2026-01-01"));
+  assert.deepEqual(logs.map((e) => [e.event, e.fallback ?? false]), [
+    ["model_load_failed", false],
+    ["model_loaded", true],
+  ]);
+  assert.equal((await createApp(store, { log: () => {} }).request("/health")).status, 200);
+  // `current` still rules: a good version promoted afterwards replaces the fallback.
+  await cp.point("v3_2026-01-15");
+  assert.equal(await watcher.refresh(), "loaded");
+  assert.equal(store.status().predictor?.info.version, "v3_2026-01-15");
+  await watcher.stop();
+  await store.close();
+  // A missing `current` too.
+  await Deno.remove(cp.current);
+  const alone = new ModelStore();
+  const second = new CheckpointWatcher(alone, {
+    pointer: cp.current,
+    load,
+    fallback: join(cp.dir, "v1_2026-01-01"),
+    intervalMs: 60_000,
+  });
+  assert.equal(await second.start(), "loaded");
+  assert.equal(alone.status().predictor?.info.version, "v1_2026-01-01");
+  await second.stop();
+  await alone.close();
+  await cp.cleanup();
+});
+
+Deno.test("`current` moved away or left dangling while a model serves: it keeps serving, and a failed reload is counted", async () => {
+  const cp = await checkpoints(["v1_2026-01-01"]);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const { load } = fakeLoader();
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load, log: () => {} });
+  assert.equal(await watcher.refresh(), "loaded");
+  await cp.point("v9_gone"); // dangling
+  assert.equal(await watcher.refresh(), "missing");
+  assert.equal(await watcher.refresh(), "missing");
+  // Before: { succeeded: 1, failed: 0 }, nothing for an alert to see.
+  assert.deepEqual(store.status().reloads, { succeeded: 1, failed: 1 }, "counted once, not once a poll");
+  assert.equal(store.status().predictor?.info.version, "v1_2026-01-01");
+  assert.equal((await createApp(store, { log: () => {} }).request("/health")).status, 200);
+  await watcher.stop();
+  await store.close();
+  await cp.cleanup();
+});
+
 Deno.test("the served version's files changed on disk: said at once, reloaded; broken, the loaded model stays", async () => {
   // Before: nothing was said, so a restart found a model.onnx deleted or replaced after the fact.
   const cp = await checkpoints(["v1_2026-01-01"]);

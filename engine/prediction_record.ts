@@ -5,6 +5,9 @@
  */
 import { z } from "zod";
 
+/** A folder name and nothing else: letters, digits, '_', '-', '.', at most 64, never "." or "..". */
+const VERSION_SEGMENT = /^(?!\.\.?$)[\w.-]{1,64}$/;
+
 /** One line of predictions.jsonl; the log's reader parses every line through it. */
 export const PredictionRecordSchema = z.object({
   /** When the prediction was served (ISO 8601, UTC). */
@@ -13,13 +16,15 @@ export const PredictionRecordSchema = z.object({
   /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */
   last_candle_time: z.number().nullable(),
   last_close: z.number(),
-  version: z.string(),
+  // A version's folder name, one plain path segment: monitor prints it and looks for it in --checkpoints,
+  // where a forged line's "../../etc" or escape sequences went as they were.
+  version: z.string().regex(VERSION_SEGMENT, "not a version folder's name"),
   /**
    * When that version was created (its manifest's created_at): version names repeat across stores and after a
    * rebuild, so monitor checks it before comparing the predictions with a version's test scores. Absent in
    * logs written before it.
    */
-  version_created_at: z.string().optional(),
+  version_created_at: z.iso.datetime().optional(),
   prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
   probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
   expected_return: z.number(),

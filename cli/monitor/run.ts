@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import {
   type BatchProgress,
+  commonestStep,
   intervalOf,
   isInterval,
   readTrainingCsv,
@@ -18,7 +19,7 @@ import {
   terminalProgress,
   writeStderrLine,
 } from "../../features/index.ts";
-import { MonitorTally, OutcomeJoiner, type TestScores } from "../../ml/monitor/index.ts";
+import { MonitorTally, OutcomeJoiner, staleLogWarning, type TestScores } from "../../ml/monitor/index.ts";
 import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
 import type { PredictionLogSnapshot } from "../../server/index.ts";
 import { DEFAULTS } from "../defaults.ts";
@@ -231,7 +232,17 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     }
   }
   io.progress?.clear();
-  const report = tally.report(tests);
+  const scoredReport = tally.report(tests);
+  // The log falling behind the candles (serve stopped logging, the bot stopped calling) is a warning on the
+  // served version too: scores of the last predictions there were read as all is well.
+  const stale = newest &&
+    staleLogWarning(
+      newest.version,
+      newest.time,
+      Math.max(...series.map((s) => s.openTime[s.length - 1])),
+      commonestStep(series.map((s) => s.openTime)) ?? NaN,
+    );
+  const report = stale ? { ...scoredReport, warnings: [...scoredReport.warnings, stale] } : scoredReport;
   if (!opts.json) printScoreTables(report, tests);
   // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
   // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).

@@ -73,8 +73,11 @@ function lastAtOrBefore(s: CandleSeries, time: number): number {
 }
 
 /**
- * Index in `s` of the candle a prediction was made at: the one opening at its `last_candle_time`, else one
- * within two candles of the last closed by its time whose close is the one sent; −1 when none is.
+ * Index in `s` of the candle a prediction was made at: the one opening at its `last_candle_time` whose close
+ * is the one sent, else one within two candles of the last closed by its time whose close is the one sent; −1
+ * when none is. The close is checked with the time too: a caller who sent another window under a symbol and a
+ * real candle's time (anyone who can reach /predict) had that candle scored on its window, and the bot's own
+ * prediction of the candle dropped as a repeat.
  */
 export function candleOfPrediction(
   s: CandleSeries,
@@ -83,7 +86,9 @@ export function candleOfPrediction(
 ): number {
   if (record.last_candle_time !== null) {
     const t = lastAtOrBefore(s, record.last_candle_time);
-    return t >= 0 && s.openTime[t] === record.last_candle_time ? t : -1;
+    return t >= 0 && s.openTime[t] === record.last_candle_time && sameClose(s.close[t], record.last_close)
+      ? t
+      : -1;
   }
   // The bot predicts on closed candles: start from the last one closed at the prediction time and look a
   // few candles either side for the close it sent (clock skew, a candle fetched late).
@@ -92,6 +97,11 @@ export function candleOfPrediction(
     if (t >= 0 && t < s.length && s.close[t] === record.last_close) return t;
   }
   return -1;
+}
+
+/** A close as collect wrote it and as the bot sent it: the same price, up to a last digit's rounding. */
+function sameClose(candle: number, sent: number): boolean {
+  return Math.abs(candle - sent) <= 1e-9 * Math.abs(candle);
 }
 
 /**

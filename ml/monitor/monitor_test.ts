@@ -11,7 +11,7 @@ import { simulateMarket } from "../../features/market_simulator.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import type { PredictionRecord } from "../../engine/index.ts";
 import { candleOfPrediction, joinOutcomes } from "./join.ts";
-import { MIN_WEEK_PREDICTIONS, monitorReport, ScoresTally } from "./report.ts";
+import { MIN_WEEK_PREDICTIONS, monitorReport, ScoresTally, staleAfterMs, staleLogWarning } from "./report.ts";
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 1);
@@ -55,6 +55,13 @@ Deno.test("a prediction is placed on its candle by open time, or by the close it
     assert.equal(candleOfPrediction(series, madeAt(t, "UP", false)), t);
   }
   assert.equal(candleOfPrediction(series, { ...madeAt(200, "UP", false), last_close: -1 }), -1);
+  // A real candle's open time with another window's close (a forged /predict): not that candle's prediction.
+  // Before: scored on the candle, and the bot's own prediction of it dropped as a repeat.
+  const forged = { ...madeAt(200, "UP", true), last_close: series.close[200] * 0.5 };
+  assert.equal(candleOfPrediction(series, forged), -1);
+  // The same price written with its last digit rounded otherwise still matches.
+  const rounded = { ...madeAt(200, "UP", true), last_close: series.close[200] * (1 + 1e-12) };
+  assert.equal(candleOfPrediction(series, rounded), 200);
 });
 
 Deno.test("a prediction for a symbol sent in lower case is joined with collect's upper-case candles", () => {
@@ -192,4 +199,22 @@ Deno.test("the ECE monitor prints is the served confidence's: binned by the name
   // |0.25 − 0.33|, what the bot read; before: SIDEWAYS's |0.5 − 0.4| = 0.1, beside a confidence of 0.33.
   assert.ok(Math.abs(scores.ece - 0.08) < 1e-12, String(scores.ece));
   assert.ok(Math.abs(scores.ece_floor - Math.sqrt(2 / Math.PI) * Math.sqrt(4 * 0.33 * 0.67) / 4) < 1e-12);
+});
+
+Deno.test("a log that stopped while the candles went on is a warning on the served version, past 2 days or 3 candles", () => {
+  const day = 86_400_000;
+  const candle = Date.UTC(2023, 11, 30, 19);
+  // Before: "ok", exit 0 under --fail-on-warning, however old the newest prediction.
+  const stale = staleLogWarning("v3_2026-01-01", candle - 10.8 * day, candle, 3_600_000)!;
+  assert.equal(stale.version, "v3_2026-01-01");
+  assert.deepEqual(stale.worse, []);
+  assert.match(
+    stale.message,
+    /^v3_2026-01-01: no prediction logged after 2023-12-19 23:48 UTC, while the candles reach 2023-12-30 19:00 UTC \(10\.8 days later\): check that serve still logs/,
+  );
+  assert.equal(staleLogWarning("v3_2026-01-01", candle - 1.5 * day, candle, 3_600_000), null);
+  // Daily candles: three of them, not two days.
+  assert.equal(staleAfterMs(day), 3 * day);
+  assert.equal(staleLogWarning("v3_2026-01-01", candle - 2.5 * day, candle, day), null);
+  assert.notEqual(staleLogWarning("v3_2026-01-01", candle - 3.5 * day, candle, day), null);
 });

@@ -232,3 +232,39 @@ export function monitorReport(
   for (const r of joined) tally.add(r);
   return tally.report(testScores);
 }
+
+/** How long the log may fall behind the candles before monitor says so: 2 days, or 3 candles if longer. */
+export function staleAfterMs(intervalMs: number): number {
+  return Math.max(2 * DAY, 3 * (Number.isFinite(intervalMs) ? intervalMs : 0));
+}
+
+/**
+ * A warning when the newest logged prediction is older than the newest candle by more than `staleAfterMs`: a
+ * serve that stopped logging or a bot that stopped calling left every day's cron run silent ("ok", exit 0 under
+ * --fail-on-warning), its scores those of the last predictions there were. Null when the log keeps up.
+ *
+ * @example
+ * ```ts
+ * staleLogWarning("v3_2026-01-01", Date.UTC(2023, 11, 20), Date.UTC(2023, 11, 30, 19), 3_600_000);
+ * // { version: "v3_2026-01-01", message: "v3_2026-01-01: no prediction logged after 2023-12-20 00:00 UTC …", worse: [] }
+ * ```
+ */
+export function staleLogWarning(
+  version: string,
+  newestPrediction: number,
+  newestCandle: number,
+  intervalMs: number,
+): MonitorReport["warnings"][number] | null {
+  if (!(newestCandle - newestPrediction > staleAfterMs(intervalMs))) return null;
+  const at = (t: number) => `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const days = (newestCandle - newestPrediction) / DAY;
+  return {
+    version,
+    message: `${version}: no prediction logged after ${at(newestPrediction)}, while the candles reach ` +
+      `${at(newestCandle)} (${
+        days.toFixed(1)
+      } days later): check that serve still logs its predictions and ` +
+      "that the bot still calls it",
+    worse: [],
+  };
+}

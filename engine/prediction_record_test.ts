@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { PredictionRecordSchema } from "./prediction_record.ts";
+
+const record = {
+  time: "2026-01-01T01:00:05.000Z",
+  symbol: "BTCUSDT",
+  last_candle_time: 1767225600000,
+  last_close: 87000.5,
+  version: "v3_2026-01-01",
+  version_created_at: "2026-01-01T00:00:00.000Z",
+  prediction: "UP",
+  probabilities: { down: 0.2, sideways: 0.3, up: 0.5 },
+  expected_return: 0.001,
+};
+
+Deno.test("a prediction record's version is a folder name, and its creation time a time: a forged line is unreadable", () => {
+  assert.equal(PredictionRecordSchema.safeParse(record).success, true);
+  assert.equal(PredictionRecordSchema.safeParse({ ...record, version: "v9_gone" }).success, true);
+  // Before: monitor looked for "../../etc" outside --checkpoints and printed escape sequences raw.
+  for (const version of ["../../etc", "..", "v1_\u001b[31mRED\u001b[0m", "v1/../v2", "", "v".repeat(65)]) {
+    assert.equal(
+      PredictionRecordSchema.safeParse({ ...record, version }).success,
+      false,
+      JSON.stringify(version),
+    );
+  }
+  const forgedTime = { ...record, version_created_at: "\u001b[31mX" };
+  assert.equal(PredictionRecordSchema.safeParse(forgedTime).success, false);
+  // Logs written before the field existed have none.
+  const { version_created_at: _, ...older } = record;
+  assert.equal(PredictionRecordSchema.safeParse(older).success, true);
+});

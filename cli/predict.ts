@@ -8,6 +8,7 @@ import { z } from "zod";
 import { CheckpointError, loadPredictor } from "../engine/index.ts";
 import { plural, withoutBom, writeStderrLine } from "../features/index.ts";
 import {
+  DEFAULT_BODY_LIMIT,
   HttpError,
   isBatchBody,
   parseBatchEnvelope,
@@ -61,14 +62,41 @@ const STDIN = "-";
 /** How a hint names the input: its path, or standard input for `--input -`. */
 const inputName = (path: string) => (path === STDIN ? "the JSON on standard input" : path);
 
+/** The first `limit` bytes of `readable` (all of it when shorter); the rest is left unread and the stream let go. */
+async function readAtMost(readable: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const reader = readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value.subarray(0, limit - size));
+      size += Math.min(value.length, limit - size);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) bytes.set(c, at), at += c.length;
+  return bytes;
+}
+
 async function readBody(path: string): Promise<unknown> {
   let text: string;
+  let over = false;
   try {
     // Typed at a terminal rather than piped in, the body ends with Ctrl-D: say so rather than wait in silence.
     if (path === STDIN && Deno.stdin.isTerminal()) {
       writeStderrLine("reading the request body (JSON) from standard input; end it with Ctrl-D");
     }
-    text = path === STDIN ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(path);
+    // At most a byte past the API's limit: /dev/zero or a runaway pipe grew to 4.8 GB in 16 s, read whole
+    // before the limit was looked at. What is read is then refused in the API's 413 words below.
+    const readable = path === STDIN ? Deno.stdin.readable : (await Deno.open(path)).readable;
+    const bytes = await readAtMost(readable, DEFAULT_BODY_LIMIT + 1);
+    over = bytes.length > DEFAULT_BODY_LIMIT;
+    text = new TextDecoder().decode(bytes);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(`--input: ${path} does not exist`, INPUT_HINT);
@@ -81,7 +109,8 @@ async function readBody(path: string): Promise<unknown> {
       "check that the file is readable",
     );
   }
-  if (withoutBom(text).trim() === "") {
+  // Past the limit, the size is what is wrong with it, blank or not.
+  if (!over && withoutBom(text).trim() === "") {
     throw new UsageError(
       `--input: ${inputName(path)} is empty`,
       path === STDIN

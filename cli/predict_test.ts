@@ -271,6 +271,14 @@ Deno.test("predict refuses a body over the API's limits with the API's 413 words
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^candlecast: --input: \S*big\.json: body: larger than the 1048576-byte limit/);
     assert.match(r.stderr, /\nhint: the HTTP API refuses it too \(413\)/);
+    // An input without end (/dev/zero, a runaway pipe) is refused at the limit. Before: read whole first,
+    // 4.8 GB in 16 s with nothing said.
+    const endless = await cli(["predict", "--input", "/dev/zero", "--checkpoint", f.checkpoint]);
+    assert.equal(endless.code, 2, endless.stderr);
+    assert.match(
+      endless.stderr,
+      /^candlecast: --input: \/dev\/zero: body: larger than the 1048576-byte limit/,
+    );
     // Nested past 20,000 objects and arrays: the API's words, not a complaint about the candles.
     const deep = await f.write(
       "deep.json",

@@ -2,22 +2,26 @@
  * What a symbol may be, wherever one enters (serve's requests, a C# export collect reads): one word, bounded.
  * Served, logged and written to the training CSV as given, a symbol with a space (" BTCUSDT ", padded by a
  * fixed-width formatter) or a control character ("BTC\nUSDT") matches no other source's spelling, so monitor
- * could never join the two; a newline also split the training CSV's row. Case is left to the caller (serve
+ * could never join the two; a newline also split the training CSV's row, and an escape sequence reached the
+ * terminal of whoever printed it. A leading =, +, - or @ makes a spreadsheet read the cell as a formula
+ * (evaluate's predictions.csv, the training CSV), which `=HYPERLINK(…)` turned into a link out. Case is left to the caller (serve
  * keeps it, monitor joins "btcusdt" with collect's "BTCUSDT"; collect upper-cases, with upperSymbol).
  *
  * @example
  * ```ts
  * SYMBOL_PATTERN.test("BTC/USDT"); // true: another exchange's spelling is still one word
  * SYMBOL_PATTERN.test("BTC USDT"); // false
+ * SYMBOL_PATTERN.test("=HYPERLINK(…)"); // false: a spreadsheet opening predictions.csv would run it
  * ```
  */
-export const SYMBOL_PATTERN = /^[^\s\p{C}]+$/u;
+export const SYMBOL_PATTERN = /^(?![=+\-@])[^\s\p{C}]+$/u;
 
 /** Symbols are echoed in responses and logs, so they are bounded; Binance's longest is far shorter. */
 export const MAX_SYMBOL_LENGTH = 64;
 
 /** The words every symbol check says when SYMBOL_PATTERN fails. */
-export const SYMBOL_RULE = "must be one word, without spaces or control characters (like BTCUSDT)";
+export const SYMBOL_RULE =
+  "must be one word, without spaces or control characters, not starting with =, +, - or @ (like BTCUSDT)";
 
 /**
  * A symbol as collect writes it: upper case, Binance's spelling. A C# bot on a Turkish-culture host that

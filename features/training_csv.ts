@@ -2,6 +2,7 @@
  * The training CSV of SPEC §2 (`collect` writes it, `train` reads it): one header, rows grouped by symbol,
  * ascending in time, unique per (symbol, open_time), indicators empty during warm-up.
  */
+import { createHash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
 import { CsvError, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
@@ -26,6 +27,7 @@ import { folderNotFileError } from "./path_kind.ts";
 import { nonRegularKind } from "./regular_file.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
 import { shellWord } from "./shell_word.ts";
+import { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";
 
 // Kept importable from here, where it was defined before the raw-candle reader needed it too.
 export { TRAINING_CSV_HEADER };
@@ -127,6 +129,12 @@ export async function readTrainingCsv(
      * but acted on only when the read ended (12 s later on 25 symbols, 244 MB).
      */
     readonly signal?: AbortSignal;
+    /**
+     * Hears the sha256 (hex) of the bytes this read parsed, once they are all in: train records which candles
+     * it trained on. A second read to hash them could meet a file collect had replaced meanwhile (and held a
+     * second copy of a 244 MB file in memory).
+     */
+    readonly onDigest?: (sha256: string) => void;
   } = {},
 ): Promise<CandleSeries[]> {
   const { signal } = opts;
@@ -134,6 +142,7 @@ export async function readTrainingCsv(
   const rowsBySymbol = new Map<string, SymbolRows>();
   let line = 0;
   let input: ReturnType<FileHandle["createReadStream"]> | undefined;
+  const hash = opts.onDigest ? createHash("sha256") : null;
   try {
     // Open first so a missing file is reported plainly; stream errors are forwarded into the parser,
     // which `pipe` alone would leave unhandled.
@@ -157,6 +166,7 @@ export async function readTrainingCsv(
     });
     input = handle.createReadStream();
     input.on("error", (error) => parser.destroy(error));
+    if (hash) input.on("data", (chunk) => hash.update(chunk));
     if (opts.progress) {
       const { progress } = opts, size = (await handle.stat()).size;
       let read = 0;
@@ -172,6 +182,8 @@ export async function readTrainingCsv(
       }
       const symbol = record[0];
       if (!symbol) throw new CandleError(`${path} line ${line} (symbol): symbol is empty`);
+      // Checked once a symbol, where it enters: printed by every command and written to predictions.csv.
+      if (!rowsBySymbol.has(symbol)) requireSymbol(symbol, path, line);
       let rows = rowsBySymbol.get(symbol);
       if (!rows) rowsBySymbol.set(symbol, rows = new SymbolRows());
       rows.add(record, line, path);
@@ -206,6 +218,8 @@ export async function readTrainingCsv(
   }
   // Nothing in it to fix, as with a header alone (2): an empty --data exited 1 beside the header alone's 2.
   if (line === 0) throw new NotTrainingCsvError(`${path}: the file is empty`, MAKE_ONE);
+  // The parser has ended, so the stream has handed it every byte (each 'data' event came before its end).
+  if (hash) opts.onDigest!(hash.digest("hex"));
   // Checked in the file's order, so the first bad symbol a message names is the file's first, then sorted.
   // Synchronous (~70 ms a symbol of 48k rows, 1.7 s for 25): with a signal, the event loop turns between
   // symbols every 250 ms, so a stop is heard here too.
@@ -418,4 +432,20 @@ export async function writeTrainingCsv(
   options: WriteOptions = {},
 ): Promise<boolean> {
   return await writeFileAtomic(path, trainingCsvChunks(series), options);
+}
+
+/**
+ * A training CSV's symbol as serve and a C# export take one (`SYMBOL_PATTERN`, at most MAX_SYMBOL_LENGTH): the
+ * file was the one way in without a check, and a symbol holding escape sequences retitled and cleared the
+ * terminal of whoever ran evaluate or collect on it; one starting with '=' became a formula in predictions.csv.
+ */
+function requireSymbol(symbol: string, path: string, line: number): void {
+  if (SYMBOL_PATTERN.test(symbol) && symbol.length <= MAX_SYMBOL_LENGTH) return;
+  const why = symbol.length > MAX_SYMBOL_LENGTH
+    ? `is longer than ${MAX_SYMBOL_LENGTH} characters`
+    : SYMBOL_RULE;
+  throw new CandleError(
+    `${path} line ${line} (symbol): ${JSON.stringify(symbol)} ${why}`,
+    "fix the symbol in the file, or collect the candles again with 'candlecast collect'",
+  );
 }

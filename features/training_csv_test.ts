@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +51,48 @@ Deno.test("training CSV: header, empty warm-up cells, and an exact round trip", 
   assert.deepEqual(candleAt(back[0], 1), candleAt(btc, 1));
   assert.deepEqual(candleAt(back[1], 0), candleAt(eth, 0));
   assert.equal(trainingCsvText(back), text);
+});
+
+Deno.test("training CSV: the read hands back the sha256 of the very bytes it parsed, across chunks", async () => {
+  const path = join(dir, "digest.csv");
+  // Many rows, so the file streams in several chunks (64 KB each).
+  const long = seriesFromCandles(
+    "BTCUSDT",
+    Array.from(
+      { length: 3000 },
+      (_, i) => ({ ...candleAt(btc, 0), openTime: 1502942400000 + i * 3_600_000 }),
+    ),
+  );
+  await writeTrainingCsv(path, [long]);
+  const bytes = await readFile(path);
+  assert.ok(bytes.length > 3 * 65_536, `${bytes.length} bytes`);
+  let digest = "";
+  await readTrainingCsv(path, { onDigest: (sha256) => digest = sha256 });
+  assert.equal(digest, createHash("sha256").update(bytes).digest("hex"));
+});
+
+Deno.test("training CSV: a symbol that is no symbol (escape sequences, a formula, too long) is refused where it is read", async () => {
+  const path = join(dir, "hostile.csv");
+  const cases: [string, RegExp][] = [
+    // Before: printed raw by evaluate and collect (a retitled, cleared terminal) and kept by collect's merge.
+    ["X\x1b]0;PWNED\x07\x1b[2K", /line 2 \(symbol\): "X\\u001b\]0;PWNED\\u0007\\u001b\[2K" must be one word/],
+    // Before: written to predictions.csv, where a spreadsheet runs it.
+    [
+      '=HYPERLINK("http://evil.example/","Open")',
+      /line 2 \(symbol\): "=HYPERLINK.* not starting with =, \+, - or @/,
+    ],
+    ["A".repeat(65), /line 2 \(symbol\): "A{65}" is longer than 64 characters/],
+  ];
+  for (const [symbol, message] of cases) {
+    await writeFile(
+      path,
+      `${TRAINING_CSV_HEADER.join(",")}\n"${symbol.replace(/"/g, '""')}",1502942400000,1,1,1,1,1,,,,,,,\n`,
+    );
+    await assert.rejects(
+      readTrainingCsv(path),
+      (e: Error) => e instanceof CandleError && message.test(e.message),
+    );
+  }
 });
 
 Deno.test("training CSV: a symbol that needs quoting or is not ASCII, and the longest number texts, round-trip across chunks", async () => {

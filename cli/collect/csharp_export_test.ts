@@ -120,7 +120,7 @@ Deno.test("C# export: malformed input names the symbol and the candle index", ()
     [[{ symbol: " ", candles: [candle(0)] }], /^export\.json: entry 0 "symbol": is empty$/],
     ...["BTC USDT", "ETH\nUSD T", "BTC\u200bUSDT"].map((symbol): [unknown, RegExp] => [
       [{ symbol: "ETHUSDT", candles: [candle(0)] }, { symbol, candles: [candle(0)] }],
-      /^export\.json: entry 1 "symbol": must be one word, without spaces or control characters \(like BTCUSDT\)$/,
+      /^export\.json: entry 1 "symbol": must be one word, without spaces or control characters, not starting with =, \+, - or @ \(like BTCUSDT\)$/,
     ]),
     [
       [{ symbol: "X".repeat(65), candles: [candle(0)] }],

@@ -56,7 +56,6 @@ import {
   splitOutdated,
   wholeEpochs,
 } from "./run_folder.ts";
-import { sha256Hex } from "../../ml/checkpoints/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
@@ -259,9 +258,11 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // Reading, labelling, calibrating and scoring a large CSV's windows take minutes (2.2M candles: ~30 s to read,
   // a minute to label): each reports its progress as the epochs do (a bar, or a line every 30 s in a log).
   // A stop while the file is read ends the read there (a big file takes seconds), not when it ends.
+  let dataSha256 = "";
   const series = await readTrainingCsv(opts.data, {
     progress: phaseProgress(io, `reading ${opts.data}`, MB),
     signal: io.signal,
+    onDigest: (sha256) => dataSha256 = sha256,
   }).catch((error) => {
     if (io.signal?.aborted && error === io.signal.reason) {
       throw stoppedBeforeTraining(io.resume !== undefined);
@@ -269,10 +270,8 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
     throw error;
   });
   io.progress?.clear();
-  // Hashed as soon as it is read (not when the run folder is made, after data preparation), so run.json and
-  // the manifest record the candles the members train on; collect replaces the file atomically. After the
-  // read, whose errors say what is wrong with the path (a folder, a missing file).
-  const dataSha256 = await sha256Hex(await Deno.readFile(opts.data));
+  // Hashed from the bytes the read parsed, so run.json and the manifest record the candles the members train
+  // on (a second read could meet the file collect had replaced since).
   if (io.resume) requireSameData(io.resume, opts.data, dataSha256);
   const resume = io.resume ?? null;
   // The parent's files and interval are checked before the backend starts: a refusal should not wait on it.

@@ -5,7 +5,14 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { lockTempFolder, readRegularTextFile, writeFileAtomic } from "../../features/index.ts";
+import {
+  describeOwner,
+  LockBusyError,
+  lockFile,
+  lockTempFolder,
+  readRegularTextFile,
+  writeFileAtomic,
+} from "../../features/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";
@@ -228,9 +235,40 @@ export async function recordDataSource(dir: string, path: string, heldOutFrom: n
 /**
  * Rewrites version `dir`'s manifest.json whole, atomically, as `edit` returns it: read as JSON and checked with
  * `schema` (what the edit needs; every other key is kept as it is). A missing or unreadable manifest is a
- * CheckpointStoreError saying `what` could not be recorded, with `hint`.
+ * CheckpointStoreError saying `what` could not be recorded, with `hint`. The read and the write hold
+ * the version's `.manifest.lock` (edits take milliseconds; no file list reads it: `files` names each file): an export
+ * recording model.onnx's hash and a retrain recording the data source at once could each write the manifest
+ * it read, losing the other's edit (a lost hash then reads as a changed file, and the version is refused).
  */
 async function updateManifest<T>(
+  dir: string,
+  schema: z.ZodType<T>,
+  edit: (manifest: T) => unknown,
+  { what, hint }: { readonly what: string; readonly hint: string },
+): Promise<void> {
+  const lockPath = join(dir, ".manifest.lock");
+  const lock = await lockFile(lockPath, `record ${what} in ${dir}`, { waitMs: MANIFEST_LOCK_WAIT_MS })
+    .catch((error) => {
+      throw new CheckpointStoreError(
+        `cannot record ${what} in ${join(dir, "manifest.json")}: ${
+          error instanceof LockBusyError
+            ? `${describeOwner(error.owner)} held ${lockPath} for ${Math.round(error.waitedMs / 1000)} s`
+            : `cannot take ${lockPath} (${(error as Error).message})`
+        }`,
+        hint,
+      );
+    });
+  try {
+    await editManifest(dir, schema, edit, { what, hint });
+  } finally {
+    lock.release();
+  }
+}
+
+/** A manifest edit waits this long for another (they take milliseconds), then fails saying who holds it. */
+const MANIFEST_LOCK_WAIT_MS = 30_000;
+
+async function editManifest<T>(
   dir: string,
   schema: z.ZodType<T>,
   edit: (manifest: T) => unknown,

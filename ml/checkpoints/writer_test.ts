@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FEATURE_NAMES } from "../../features/index.ts";
+import { FEATURE_NAMES, tryLockFile } from "../../features/index.ts";
 import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig, saveModel } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
 import { CheckpointStoreError, currentVersion, promote } from "./store.ts";
 import { verifyVersion } from "./manifest.ts";
-import { recordFileHash, type VersionContents, writeVersion } from "./writer.ts";
+import { recordDataSource, recordFileHash, type VersionContents, writeVersion } from "./writer.ts";
 import { testManifest } from "../../test/manifest.ts";
 
 await initBackend("cpu");
@@ -191,3 +191,37 @@ Deno.test("recordFileHash keeps the manifest's other keys, and refuses one that 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("manifest edits wait for the version's lock: two at once cannot each write what it read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "manifest.json");
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ version: "v1_2024-05-05", files: {}, data: { end_ms: 0 } }),
+    );
+    // Another edit holds the lock (an export recording model.onnx's hash); a retrain's edit waits for it.
+    // Before, each wrote the manifest it had read, and one edit was lost.
+    const held = (await tryLockFile(join(dir, ".manifest.lock"), "export"))!;
+    let done = false;
+    const waiting = recordDataSource(dir, "/data/training_data.csv", Date.UTC(2024, 4, 1)).then(() =>
+      done = true
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(done, false, "it waits while the lock is held");
+    await recordFileHashUnlocked(path);
+    held.release();
+    await waiting;
+    const manifest = JSON.parse(await Deno.readTextFile(path));
+    assert.deepEqual(Object.keys(manifest.files), ["model.onnx"], "the other edit is kept");
+    assert.equal(manifest.data.path, "/data/training_data.csv");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The holder's own edit, as it makes it under its lock: model.onnx's hash added. */
+async function recordFileHashUnlocked(path: string) {
+  const manifest = JSON.parse(await Deno.readTextFile(path));
+  await Deno.writeTextFile(path, JSON.stringify({ ...manifest, files: { "model.onnx": "00" } }));
+}

@@ -182,6 +182,35 @@ Deno.test("monitor scores predictions on a version's own test-split candles: not
   }
 });
 
+Deno.test("monitor warns when the log stopped while the candles went on, and points at serve and the bot, not retrain", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-stale-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    // The log as if serve had stopped logging 5 days before the newest candle: the last 5 days' lines dropped.
+    const lines = (await Deno.readTextFile(f.predictions)).trimEnd().split("\n");
+    const times = lines.map((l) => {
+      try {
+        return Date.parse(JSON.parse(l).time);
+      } catch {
+        return NaN;
+      }
+    });
+    const newest = Math.max(...times.filter(Number.isFinite));
+    const kept = lines.filter((_, i) => !(times[i] > newest - 5 * 86_400_000));
+    await Deno.writeTextFile(f.predictions, kept.join("\n") + "\n");
+    // Before: no word of it, and exit 0 under --fail-on-warning.
+    const out = await monitor(f, [], ["--fail-on-warning"]).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(
+      stderr,
+      /^warning: v\S+: no prediction logged after .* UTC, while the candles reach .* days later\)/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("monitor with nothing to score advises by cause, and counts of one are singular", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-none-" });
   try {

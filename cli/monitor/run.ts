@@ -261,7 +261,14 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
   for (const u of unjudged) writeStderrLine(`note: ${u.message}`);
   json({ ...facts, scored: { report, tests, latest, unjudged }, nothingToScore: null });
   if (opts.failOnWarning && live.length > 0) {
-    throw new CommandError(count(live.length, "monitoring warning"), retrainHint(opts));
+    // Retraining mends a model that got worse, not a log that stopped: that warning names no metric.
+    const onlyStale = live.every((w) => w.worse.length === 0);
+    throw new CommandError(
+      count(live.length, "monitoring warning"),
+      onlyStale
+        ? "check that serve is running and logging its predictions, and that the bot calls it"
+        : retrainHint(opts),
+    );
   }
 }
 

@@ -206,6 +206,11 @@ Deno.test("monitor warns when the log stopped while the candles went on, and poi
       stderr,
       /^warning: v\S+: no prediction logged after .* UTC, while the candles reach .* days later\)/m,
     );
+    // --json says which kind of warning it is, and what to do: serve and the bot, not retrain.
+    const json = JSON.parse(new TextDecoder().decode((await monitor(f, [], ["--json"]).output()).stdout));
+    const stale = json.warnings.filter((w: { kind: string }) => w.kind === "log_stale");
+    assert.equal(stale.length, 1);
+    if (json.warnings.length === 1) assert.match(json.verdict.hints[0], /check that serve is running/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -279,6 +279,12 @@ Deno.test("predict refuses a body over the API's limits with the API's 413 words
       endless.stderr,
       /^candlecast: --input: \/dev\/zero: body: larger than the 1048576-byte limit/,
     );
+    // Over the limit with a BOM (.NET writes one): the size, not "not valid JSON" of the body cut at it.
+    const bom = join(f.dir, "bom.json");
+    await Deno.writeFile(bom, new Uint8Array([0xef, 0xbb, 0xbf, ...await Deno.readFile(big)]));
+    const withBom = await cli(["predict", "--input", bom, "--checkpoint", f.checkpoint]);
+    assert.equal(withBom.code, 2, withBom.stderr);
+    assert.match(withBom.stderr, /body: larger than the 1048576-byte limit/);
     // Nested past 20,000 objects and arrays: the API's words, not a complaint about the candles.
     const deep = await f.write(
       "deep.json",

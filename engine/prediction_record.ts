@@ -5,8 +5,14 @@
  */
 import { z } from "zod";
 
-/** A folder name and nothing else: letters, digits, '_', '-', '.', at most 64, never "." or "..". */
-const VERSION_SEGMENT = /^(?!\.\.?$)[\w.-]{1,64}$/;
+/**
+ * A folder name and nothing else: no '/' or '\\', no control characters, never "." or ".."; a hand-made
+ * version's name with spaces or accents is one too.
+ */
+const VERSION_SEGMENT = /^(?!\.\.?$)[^/\\\p{C}]{1,255}$/u;
+
+/** A time as a manifest's created_at holds it (any form a hand-made one may use), without control characters. */
+const PRINTABLE = /^[^\p{C}]{1,64}$/u;
 
 /** One line of predictions.jsonl; the log's reader parses every line through it. */
 export const PredictionRecordSchema = z.object({
@@ -24,7 +30,7 @@ export const PredictionRecordSchema = z.object({
    * rebuild, so monitor checks it before comparing the predictions with a version's test scores. Absent in
    * logs written before it.
    */
-  version_created_at: z.iso.datetime().optional(),
+  version_created_at: z.string().regex(PRINTABLE).optional(),
   prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
   probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
   expected_return: z.number(),

@@ -16,8 +16,16 @@ const record = {
 Deno.test("a prediction record's version is a folder name, and its creation time a time: a forged line is unreadable", () => {
   assert.equal(PredictionRecordSchema.safeParse(record).success, true);
   assert.equal(PredictionRecordSchema.safeParse({ ...record, version: "v9_gone" }).success, true);
+  // A hand-made version serve takes: a name with spaces or accents, a created_at with an offset or a date.
+  for (const version of ["my model v2", "modèle_été"]) {
+    assert.equal(PredictionRecordSchema.safeParse({ ...record, version }).success, true, version);
+  }
+  for (const created of ["2026-01-01T00:00:00+00:00", "2026-01-01"]) {
+    const handMade = { ...record, version_created_at: created };
+    assert.equal(PredictionRecordSchema.safeParse(handMade).success, true, created);
+  }
   // Before: monitor looked for "../../etc" outside --checkpoints and printed escape sequences raw.
-  for (const version of ["../../etc", "..", "v1_\u001b[31mRED\u001b[0m", "v1/../v2", "", "v".repeat(65)]) {
+  for (const version of ["../../etc", "..", "v1_\u001b[31mRED\u001b[0m", "v1/../v2", "v1\\..\\v2", ""]) {
     assert.equal(
       PredictionRecordSchema.safeParse({ ...record, version }).success,
       false,

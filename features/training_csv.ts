@@ -166,12 +166,15 @@ export async function readTrainingCsv(
     });
     input = handle.createReadStream();
     input.on("error", (error) => parser.destroy(error));
-    if (hash) input.on("data", (chunk) => hash.update(chunk));
+    const size = opts.progress ? (await handle.stat()).size : 0;
+    // 'data' listeners set the stream flowing: attached with the pipe, after the last await, so no chunk passes
+    // before the parser is there to take it.
     if (opts.progress) {
-      const { progress } = opts, size = (await handle.stat()).size;
+      const { progress } = opts;
       let read = 0;
       input.on("data", (chunk) => progress(read += chunk.length, size));
     }
+    if (hash) input.on("data", (chunk) => hash.update(chunk));
     input.pipe(parser);
     for await (const record of parser as AsyncIterable<string[]>) {
       if (signal?.aborted) throw signal.reason;

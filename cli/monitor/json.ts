@@ -8,6 +8,10 @@ import { z } from "zod";
 import type { JoinResult, LiveScores, MonitorReport, TestScores } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";
 
+/** What to do when the only warnings are a log that stopped: retraining mends a model, not a log. */
+export const STALE_LOG_HINT =
+  "check that serve is running and logging its predictions, and that the bot calls it";
+
 const Count = z.number().int().min(0);
 const Interval = z.tuple([z.number(), z.number()]);
 const Metric = z.enum(["macro_f1", "log_loss"]);
@@ -38,6 +42,8 @@ export const MonitorJson = z.object({
     not_found: Count,
     /** Of `not_found`: logged with open times in seconds or µs, not ms. */
     not_found_wrong_time_unit: Count,
+    /** Of not_found, those at a candle's open time with another close (still open when sent, another feed). */
+    not_found_other_close: Count,
     /** Of `not_found`: symbols the data does not hold at all, with how many predictions named each. */
     missing_symbols: z.record(z.string(), Count),
     /** On candles their version was fit or validated on: never scored. */
@@ -82,10 +88,12 @@ export const MonitorJson = z.object({
     }).nullable(),
   })),
   /**
-   * Last weeks worse than their test split. Only those of `served_version` (`served`) count toward the verdict;
-   * the others are printed as notes (retraining cannot change a version no longer served).
+   * Last weeks worse than their test split (kind "worse_than_test"), and a log that stopped while the candles
+   * went on ("log_stale", on the version that answered last). Only those of `served_version` (`served`) count
+   * toward the verdict; the others are printed as notes (retraining cannot change a version no longer served).
    */
   warnings: z.array(z.object({
+    kind: z.enum(["worse_than_test", "log_stale"]),
     version: z.string(),
     served: z.boolean(),
     worse: z.array(Metric),
@@ -172,6 +180,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
       awaiting_horizon: j.pending,
       not_found: j.unmatched,
       not_found_wrong_time_unit: j.unmatchedWrongUnit,
+      not_found_other_close: j.unmatchedClose,
       missing_symbols: Object.fromEntries(j.missingSymbols),
       in_sample: j.inSample,
       label_spans_gap: j.gapped,
@@ -224,6 +233,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
       };
     }) ?? [],
     warnings: report?.warnings.map((w) => ({
+      kind: w.worse.length > 0 ? "worse_than_test" as const : "log_stale" as const,
       version: w.version,
       served: live.includes(w),
       worse: [...w.worse],
@@ -236,7 +246,11 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
       fail_on_warning: opts.failOnWarning,
       exit_code: failing ? 1 : 0,
       reason,
-      hints: f.nothingToScore ? [...f.nothingToScore.advice] : status === "warning" ? [f.retrainHint] : [],
+      hints: f.nothingToScore
+        ? [...f.nothingToScore.advice]
+        : status === "warning"
+        ? [live.every((w) => w.worse.length === 0) ? STALE_LOG_HINT : f.retrainHint]
+        : [],
     },
   };
 }

@@ -28,7 +28,7 @@ import { checkpointsFlag, pathFlag } from "../flags.ts";
 import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
 import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
-import { type MonitorFacts, monitorJson } from "./json.ts";
+import { type MonitorFacts, monitorJson, STALE_LOG_HINT } from "./json.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 
 /** Where monitor's progress goes: a bar on a terminal's stderr, a line every ~30 s in a log (train's). */
@@ -166,6 +166,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     pending,
     unmatched,
     unmatchedWrongUnit,
+    unmatchedClose,
     missingSymbols,
     inSample,
     gapped,
@@ -179,6 +180,10 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
       (missingSymbols.size > 0 ? ` (${symbolCounts(missingSymbols)} not in it at all)` : "") +
       (unmatchedWrongUnit
         ? ` (${grouped(unmatchedWrongUnit)} of them logged with open times in seconds or µs, not ms)`
+        : "") +
+      (unmatchedClose
+        ? ` (${grouped(unmatchedClose)} of them at a candle's open time with another close: a candle still ` +
+          "open when sent, another feed, or another window sent under that symbol)"
         : "") +
       (inSample
         ? `, ${grouped(inSample)} in-sample (on candles their version was fit or validated on; not scored)`
@@ -265,9 +270,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     const onlyStale = live.every((w) => w.worse.length === 0);
     throw new CommandError(
       count(live.length, "monitoring warning"),
-      onlyStale
-        ? "check that serve is running and logging its predictions, and that the bot calls it"
-        : retrainHint(opts),
+      onlyStale ? STALE_LOG_HINT : retrainHint(opts),
     );
   }
 }

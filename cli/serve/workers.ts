@@ -134,7 +134,7 @@ export function startWorkers(
           env: {
             [WORKER_ENV]: String(index),
             [METRICS_DIR_ENV]: metricsDir,
-            ...(served() !== null ? { [FALLBACK_VERSION_ENV]: served()! } : {}),
+            ...fallbackEnv(served()),
           },
           stdin: "piped", // never written: its end-of-file tells the child the parent is gone
           stdout: "inherit",
@@ -201,4 +201,9 @@ export function startWorkers(
     },
     finished,
   };
+}
+
+/** The environment that tells a worker which version to fall back to; none before the first process has one. */
+function fallbackEnv(served: string | null): Record<string, string> {
+  return served === null ? {} : { [FALLBACK_VERSION_ENV]: served };
 }

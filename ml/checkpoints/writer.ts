@@ -10,6 +10,7 @@ import {
   LockBusyError,
   lockFile,
   lockTempFolder,
+  pathKind,
   readRegularTextFile,
   writeFileAtomic,
 } from "../../features/index.ts";
@@ -236,7 +237,8 @@ export async function recordDataSource(dir: string, path: string, heldOutFrom: n
  * Rewrites version `dir`'s manifest.json whole, atomically, as `edit` returns it: read as JSON and checked with
  * `schema` (what the edit needs; every other key is kept as it is). A missing or unreadable manifest is a
  * CheckpointStoreError saying `what` could not be recorded, with `hint`. The read and the write hold
- * the version's `.manifest.lock` (edits take milliseconds; no file list reads it: `files` names each file): an export
+ * the version's `.manifest.lock` (edits take milliseconds; `files` names the version's files, and serve's
+ * watcher leaves hidden ones out): an export
  * recording model.onnx's hash and a retrain recording the data source at once could each write the manifest
  * it read, losing the other's edit (a lost hash then reads as a changed file, and the version is refused).
  */
@@ -247,6 +249,14 @@ async function updateManifest<T>(
   { what, hint }: { readonly what: string; readonly hint: string },
 ): Promise<void> {
   const lockPath = join(dir, ".manifest.lock");
+  // Taking the lock makes its folder: a version that retrain --keep removed meanwhile came back holding the
+  // lock alone, and was listed as a version.
+  if (pathKind(dir) !== "folder") {
+    throw new CheckpointStoreError(
+      `cannot record ${what} in ${join(dir, "manifest.json")}: no such version`,
+      hint,
+    );
+  }
   const lock = await lockFile(lockPath, `record ${what} in ${dir}`, { waitMs: MANIFEST_LOCK_WAIT_MS })
     .catch((error) => {
       throw new CheckpointStoreError(

@@ -225,3 +225,18 @@ async function recordFileHashUnlocked(path: string) {
   const manifest = JSON.parse(await Deno.readTextFile(path));
   await Deno.writeTextFile(path, JSON.stringify({ ...manifest, files: { "model.onnx": "00" } }));
 }
+
+Deno.test("a manifest edit on a version removed meanwhile fails, and does not bring its folder back for the lock", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = join(root, "v3_2024-05-05"); // removed by retrain --keep while an export finished
+    // Before: the lock's mkdir made the folder again, holding .manifest.lock alone, listed as a version.
+    await assert.rejects(
+      recordFileHash(dir, "model.onnx", new Uint8Array([1])),
+      (e: Error) => e instanceof CheckpointStoreError && /no such version/.test(e.message),
+    );
+    assert.equal(await Deno.stat(dir).catch(() => null), null, "not recreated");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -55,6 +55,11 @@ Deno.test("with some folds in-sample, the verdict is judged on the out-of-sample
   assert.deepEqual(s.verdict.folds, labels.slice(1));
   assert.equal(s.verdict.log_loss, IN_SAMPLE_VERDICT, "the all-fold table includes an in-sample fold");
   assert.ok(s.verdict.out_of_sample && s.verdict.out_of_sample.log_loss !== IN_SAMPLE_VERDICT);
+  // The judged figures themselves, for a script: before, only the pooled ones (in-sample fold included).
+  const fresh = summarize(series, outcomes.slice(1), { ...SUMMARY_OPTIONS, resamples: 100 });
+  assert.equal(s.verdict.out_of_sample.windows, fresh.windows);
+  assert.equal(s.verdict.out_of_sample.best_baseline, fresh.best_baseline);
+  assert.deepEqual(s.verdict.out_of_sample.bootstrap.log_loss_diff, fresh.bootstrap.log_loss_diff);
   const text = s.verdict.lines.join("\n");
   assert.match(text, new RegExp(`Judged on the out-of-sample folds ${labels[1]}, ${labels[2]} only`));
   assert.match(text, /over these 2 folds cannot be told from so few blocks\./);

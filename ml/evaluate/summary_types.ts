@@ -131,7 +131,18 @@ export interface Verdict {
    * The same words over the out-of-sample folds alone, when a checkpoint had seen only some folds: the verdict
    * the lines give, from a bootstrap over those folds.
    */
-  readonly out_of_sample?: { readonly log_loss: string; readonly macro_f1: string };
+  readonly out_of_sample?: {
+    readonly log_loss: string;
+    readonly macro_f1: string;
+    /**
+     * The figures those words read, over the out-of-sample folds alone: the pooled `bootstrap` and tables
+     * include the in-sample folds, and a script reading evaluation.json found the judged numbers only in
+     * `lines`' text.
+     */
+    readonly windows: number;
+    readonly best_baseline: string;
+    readonly bootstrap: Pick<BootstrapResult, "log_loss_diff" | "macro_f1_diff" | "blocks" | "level">;
+  };
   /** Labels of the folds the verdict judges: every fold, the out-of-sample ones, or none (all in-sample). */
   readonly folds: readonly string[];
   readonly lines: readonly string[];

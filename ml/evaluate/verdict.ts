@@ -197,7 +197,18 @@ export function verdictOf(
     const labels = outOfSample.folds.map((f) => f.label);
     return {
       ...inSample,
-      out_of_sample: { log_loss: v.log_loss, macro_f1: v.macro_f1 },
+      out_of_sample: {
+        log_loss: v.log_loss,
+        macro_f1: v.macro_f1,
+        windows: outOfSample.windows,
+        best_baseline: outOfSample.best_baseline,
+        bootstrap: {
+          log_loss_diff: outOfSample.bootstrap.log_loss_diff,
+          macro_f1_diff: outOfSample.bootstrap.macro_f1_diff,
+          blocks: outOfSample.bootstrap.blocks,
+          level: outOfSample.bootstrap.level,
+        },
+      },
       folds: labels,
       lines: [
         ...partialLine,

@@ -42,6 +42,11 @@ export interface JoinResult {
    * `ToUnixTimeSeconds()`, logged before serve refused such times): they can never be joined.
    */
   readonly unmatchedWrongUnit: number;
+  /**
+   * Of those, the ones sent with a candle's open time but another close: another window under that symbol and
+   * time (a forged /predict, another feed such as futures) or a candle still open when the bot sent it.
+   */
+  readonly unmatchedClose: number;
   /** Of the unmatched, how many of each symbol the data does not hold at all (a typo, another exchange's name). */
   readonly missingSymbols: ReadonlyMap<string, number>;
   /**
@@ -125,6 +130,7 @@ export class OutcomeJoiner {
   #pending = 0;
   #unmatched = 0;
   #unmatchedWrongUnit = 0;
+  #unmatchedClose = 0;
   readonly #missingSymbols = new Map<string, number>();
   #inSample = 0;
   #gapped = 0;
@@ -159,6 +165,9 @@ export class OutcomeJoiner {
       if (!entry) this.#missingSymbols.set(record.symbol, (this.#missingSymbols.get(record.symbol) ?? 0) + 1);
       const time = record.last_candle_time;
       if (time !== null && misreadOpenTime(time) !== null) this.#unmatchedWrongUnit++;
+      else if (entry && time !== null && lastAtOrBefore(entry.s, time) >= 0) {
+        if (entry.s.openTime[lastAtOrBefore(entry.s, time)] === time) this.#unmatchedClose++;
+      }
       return null;
     }
     if (t + p.horizon >= entry.s.length) {
@@ -195,6 +204,7 @@ export class OutcomeJoiner {
       pending: this.#pending,
       unmatched: this.#unmatched,
       unmatchedWrongUnit: this.#unmatchedWrongUnit,
+      unmatchedClose: this.#unmatchedClose,
       missingSymbols: this.#missingSymbols,
       inSample: this.#inSample,
       gapped: this.#gapped,

@@ -38,6 +38,9 @@ async function fingerprint(dir: string): Promise<string> {
   const parts: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
+      // Hidden files are bookkeeping (a manifest edit's .manifest.lock), not the version's: a model reloaded
+      // twice when an export recorded its hash.
+      if (entry.name.startsWith(".")) continue;
       const info = await Deno.stat(`${dir}/${entry.name}`).catch(() => null);
       parts.push(`${entry.name}:${info?.size}:${info?.mtime?.getTime()}`);
     }
@@ -83,7 +86,10 @@ export class CheckpointWatcher {
   async start(): Promise<RefreshResult> {
     let result = await this.refresh();
     const { fallback, load, log = () => {} } = this.#options;
-    if (result !== "loaded" && fallback !== undefined && this.#store.status().predictor === null) {
+    if (
+      result !== "loaded" && fallback !== undefined && this.#store.status().predictor === null &&
+      !this.#stopped
+    ) {
       try {
         const predictor = await load(fallback);
         await warmUp(predictor);

@@ -153,8 +153,12 @@ export function notALockFile(
  * Takes the lock if it is free right now; null when another open file holds it. A folder, FIFO, socket or
  * device at `path` is refused (NotRegularFileError), never waited on.
  */
-export async function tryLockFile(path: string, what: string): Promise<HeldLock | null> {
-  await mkdir(dirname(path), { recursive: true });
+export async function tryLockFile(
+  path: string,
+  what: string,
+  { makeFolder = true }: Pick<WaitOptions, "makeFolder"> = {},
+): Promise<HeldLock | null> {
+  if (makeFolder) await mkdir(dirname(path), { recursive: true });
   // What stands there is looked at first: a folder cannot be opened for writing ("Is a directory" said nothing
   // of a lock), and opening a device may itself wait (a serial line, for its carrier).
   const before = await Deno.stat(path).catch((error) => {
@@ -210,6 +214,11 @@ export interface WaitOptions {
   readonly pollMs?: number;
   /** Gives up the wait at once when aborted (Ctrl-C), with a LockWaitInterrupted. */
   readonly signal?: AbortSignal;
+  /**
+   * False: the lock's folder must exist (a NotFound error if it does not), never made: a lock inside a folder
+   * another process may delete meanwhile (a model version) would bring the folder back holding the lock alone.
+   */
+  readonly makeFolder?: boolean;
 }
 
 /**
@@ -220,7 +229,7 @@ export async function lockFile(path: string, what: string, options: WaitOptions)
   const start = Date.now();
   let told = false;
   for (;;) {
-    const held = await tryLockFile(path, what);
+    const held = await tryLockFile(path, what, options);
     if (held) return held;
     const waited = Date.now() - start;
     // Who holds it is read only when it is said: a poll does not wait for a note that may never come.

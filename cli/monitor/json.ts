@@ -8,9 +8,20 @@ import { z } from "zod";
 import type { JoinResult, LiveScores, MonitorReport, TestScores } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";
 
-/** What to do when the only warnings are a log that stopped: retraining mends a model, not a log. */
+/** What to do about a log that stopped: retraining mends a model, not a log. */
 export const STALE_LOG_HINT =
   "check that serve is running and logging its predictions, and that the bot calls it";
+
+/** The hints for the served version's warnings: retrain for a week worse than test, serve and the bot for a stale log. */
+export function warningHints(
+  warnings: readonly { readonly worse: readonly unknown[] }[],
+  retrainHint: string,
+): string[] {
+  return [
+    ...(warnings.some((w) => w.worse.length > 0) ? [retrainHint] : []),
+    ...(warnings.some((w) => w.worse.length === 0) ? [STALE_LOG_HINT] : []),
+  ];
+}
 
 const Count = z.number().int().min(0);
 const Interval = z.tuple([z.number(), z.number()]);
@@ -103,14 +114,20 @@ export const MonitorJson = z.object({
   unjudged: z.array(z.object({ version: z.string(), message: z.string() })),
   /** What decided the exit code (the same as without --json). */
   verdict: z.object({
-    /** nothing_to_score: no prediction could be scored yet; warning: the served version's last week is worse. */
+    /**
+     * nothing_to_score: no prediction could be scored yet; warning: the served version's last week is worse, or
+     * its log stopped while the candles went on.
+     */
     status: z.enum(["nothing_to_score", "ok", "warning"]),
     /** Warnings on the served version: what --fail-on-warning exits 1 on. */
     warnings: Count,
     fail_on_warning: z.boolean(),
     exit_code: z.union([z.literal(0), z.literal(1)]),
     reason: z.string(),
-    /** What to do: the advice when nothing could be scored, the retrain to consider on a warning. */
+    /**
+     * What to do: the advice when nothing could be scored; on warnings, the retrain to consider (a worse week)
+     * and the check of serve and the bot (a stale log).
+     */
     hints: z.array(z.string()),
   }),
 });
@@ -249,7 +266,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
       hints: f.nothingToScore
         ? [...f.nothingToScore.advice]
         : status === "warning"
-        ? [live.every((w) => w.worse.length === 0) ? STALE_LOG_HINT : f.retrainHint]
+        ? warningHints(live, f.retrainHint)
         : [],
     },
   };

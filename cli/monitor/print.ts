@@ -36,7 +36,16 @@ export function symbolCounts(symbols: ReadonlyMap<string, number>, withCounts = 
 /** What to do when no prediction could be scored, one piece of advice per reason some were not. */
 export function nothingScoredAdvice(
   opts: Pick<MonitorOptions, "data">,
-  { pending, unmatched, unmatchedWrongUnit, missingSymbols, inSample, gapped, unknownVersions }: Omit<
+  {
+    pending,
+    unmatched,
+    unmatchedWrongUnit,
+    unmatchedClose,
+    missingSymbols,
+    inSample,
+    gapped,
+    unknownVersions,
+  }: Omit<
     JoinResult,
     "joined"
   >,
@@ -60,8 +69,14 @@ export function nothingScoredAdvice(
         "collect wrote (Binance's, like BTCUSDT)",
     );
   }
+  if (unmatchedClose > 0) {
+    advice.push(
+      "have the bot predict on closed candles from the feed collect reads (Binance spot); a prediction sent with " +
+        "a candle's open time but another close is not that candle's",
+    );
+  }
   const missing = [...missingSymbols.values()].reduce((a, b) => a + b, 0);
-  if (unmatched - missing > unmatchedWrongUnit) {
+  if (unmatched - missing > unmatchedWrongUnit + unmatchedClose) {
     advice.push(
       `collect the candles the predictions were made on into ${opts.data} (their closes must match)`,
     );

@@ -28,7 +28,7 @@ import { checkpointsFlag, pathFlag } from "../flags.ts";
 import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
 import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
-import { type MonitorFacts, monitorJson, STALE_LOG_HINT } from "./json.ts";
+import { type MonitorFacts, monitorJson, warningHints } from "./json.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 
 /** Where monitor's progress goes: a bar on a terminal's stderr, a line every ~30 s in a log (train's). */
@@ -266,11 +266,10 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
   for (const u of unjudged) writeStderrLine(`note: ${u.message}`);
   json({ ...facts, scored: { report, tests, latest, unjudged }, nothingToScore: null });
   if (opts.failOnWarning && live.length > 0) {
-    // Retraining mends a model that got worse, not a log that stopped: that warning names no metric.
-    const onlyStale = live.every((w) => w.worse.length === 0);
+    // Retraining mends a model that got worse, not a log that stopped (that warning names no metric).
     throw new CommandError(
       count(live.length, "monitoring warning"),
-      onlyStale ? STALE_LOG_HINT : retrainHint(opts),
+      warningHints(live, retrainHint(opts)).join("; "),
     );
   }
 }

@@ -10,7 +10,6 @@ import {
   LockBusyError,
   lockFile,
   lockTempFolder,
-  pathKind,
   readRegularTextFile,
   writeFileAtomic,
 } from "../../features/index.ts";
@@ -249,19 +248,18 @@ async function updateManifest<T>(
   { what, hint }: { readonly what: string; readonly hint: string },
 ): Promise<void> {
   const lockPath = join(dir, ".manifest.lock");
-  // Taking the lock makes its folder: a version that retrain --keep removed meanwhile came back holding the
-  // lock alone, and was listed as a version.
-  if (pathKind(dir) !== "folder") {
-    throw new CheckpointStoreError(
-      `cannot record ${what} in ${join(dir, "manifest.json")}: no such version`,
-      hint,
-    );
-  }
-  const lock = await lockFile(lockPath, `record ${what} in ${dir}`, { waitMs: MANIFEST_LOCK_WAIT_MS })
+  // The folder is never made for the lock: a version that retrain --keep removed meanwhile came back holding
+  // the lock alone, and was listed as a version.
+  const lock = await lockFile(lockPath, `record ${what} in ${dir}`, {
+    waitMs: MANIFEST_LOCK_WAIT_MS,
+    makeFolder: false,
+  })
     .catch((error) => {
       throw new CheckpointStoreError(
         `cannot record ${what} in ${join(dir, "manifest.json")}: ${
-          error instanceof LockBusyError
+          error instanceof Deno.errors.NotFound
+            ? "no such version"
+            : error instanceof LockBusyError
             ? `${describeOwner(error.owner)} held ${lockPath} for ${Math.round(error.waitedMs / 1000)} s`
             : `cannot take ${lockPath} (${(error as Error).message})`
         }`,

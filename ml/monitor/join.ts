@@ -165,8 +165,10 @@ export class OutcomeJoiner {
       if (!entry) this.#missingSymbols.set(record.symbol, (this.#missingSymbols.get(record.symbol) ?? 0) + 1);
       const time = record.last_candle_time;
       if (time !== null && misreadOpenTime(time) !== null) this.#unmatchedWrongUnit++;
-      else if (entry && time !== null && lastAtOrBefore(entry.s, time) >= 0) {
-        if (entry.s.openTime[lastAtOrBefore(entry.s, time)] === time) this.#unmatchedClose++;
+      else if (entry && t < 0 && time !== null) {
+        // No candle placed (t ≥ 0 is one matched too early for the lookback): its open time there, its close not.
+        const at = lastAtOrBefore(entry.s, time);
+        if (at >= 0 && entry.s.openTime[at] === time) this.#unmatchedClose++;
       }
       return null;
     }

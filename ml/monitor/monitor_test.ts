@@ -63,8 +63,14 @@ Deno.test("a prediction is placed on its candle by open time, or by the close it
   const rounded = { ...madeAt(200, "UP", true), last_close: series.close[200] * (1 + 1e-12) };
   assert.equal(candleOfPrediction(series, rounded), 200);
   // Counted apart, so a bot sending still-open candles (or another feed) reads why it is not scored.
-  const joined = joinOutcomes([forged, madeAt(210, "UP", true)], [series], new Map([["v1", preprocessor]]));
-  assert.deepEqual([joined.joined.length, joined.unmatched, joined.unmatchedClose], [1, 1, 1]);
+  // One matched too early for the lookback (candle 10 of a 50-candle window) is unmatched, not "another close".
+  const early = madeAt(10, "UP", true);
+  const joined = joinOutcomes(
+    [forged, early, madeAt(210, "UP", true)],
+    [series],
+    new Map([["v1", preprocessor]]),
+  );
+  assert.deepEqual([joined.joined.length, joined.unmatched, joined.unmatchedClose], [1, 2, 1]);
 });
 
 Deno.test("a prediction for a symbol sent in lower case is joined with collect's upper-case candles", () => {

@@ -38,8 +38,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 #   add its host here or with `-e CANDLECAST_COMMAND_PERMISSIONS=…`). The image has no native training kernels
 #   (.dockerignore), so no FFI beyond ONNX Runtime's. The entry point adds --no-prompt to either set.
 # Environment: only the variables candlecast reads (its own CANDLECAST_* names).
-ENV CANDLECAST_SERVE_PERMISSIONS="--allow-read=/app,/tmp --allow-write=/app/data,/tmp --allow-net=0.0.0.0 --allow-env=CANDLECAST_API_KEY,CANDLECAST_WORKER,CANDLECAST_METRICS_DIR,CANDLECAST_PARENT_PID,CANDLECAST_DEBUG,CANDLECAST_NATIVE_KERNELS,CANDLECAST_DENO_PERMISSIONS --allow-ffi=/app/node_modules --allow-run=deno" \
-  CANDLECAST_COMMAND_PERMISSIONS="--allow-read --allow-write --allow-net=api.binance.com,data-api.binance.vision,127.0.0.1 --allow-env=CANDLECAST_API_KEY,CANDLECAST_WORKER,CANDLECAST_METRICS_DIR,CANDLECAST_PARENT_PID,CANDLECAST_DEBUG,CANDLECAST_NATIVE_KERNELS,CANDLECAST_DENO_PERMISSIONS --allow-ffi=/app/node_modules --allow-run=deno"
+ENV CANDLECAST_SERVE_PERMISSIONS="--allow-read=/app,/tmp --allow-write=/app/data,/tmp --allow-net=0.0.0.0 --allow-env=CANDLECAST_API_KEY,CANDLECAST_WORKER,CANDLECAST_METRICS_DIR,CANDLECAST_FALLBACK_VERSION,CANDLECAST_PARENT_PID,CANDLECAST_DEBUG,CANDLECAST_NATIVE_KERNELS,CANDLECAST_DENO_PERMISSIONS --allow-ffi=/app/node_modules --allow-run=deno" \
+  CANDLECAST_COMMAND_PERMISSIONS="--allow-read --allow-write --allow-net=api.binance.com,data-api.binance.vision,127.0.0.1 --allow-env=CANDLECAST_API_KEY,CANDLECAST_WORKER,CANDLECAST_METRICS_DIR,CANDLECAST_FALLBACK_VERSION,CANDLECAST_PARENT_PID,CANDLECAST_DEBUG,CANDLECAST_NATIVE_KERNELS,CANDLECAST_DENO_PERMISSIONS --allow-ffi=/app/node_modules --allow-run=deno"
 
 ENTRYPOINT ["deploy/docker-entrypoint.sh"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -42,13 +42,7 @@ import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.t
 import { flag, parseFlags, requireOutputFile, splitList } from "./flags.ts";
 import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
-import {
-  FALLBACK_VERSION_ENV,
-  METRICS_DIR_ENV,
-  startWorkers,
-  WORKER_ENV,
-  workerIndex,
-} from "./serve/workers.ts";
+import { fallbackVersion, METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 import { serveWorkersNote } from "./workers_flag.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
@@ -398,9 +392,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     intervalMs: options.reloadInterval * 1000,
     log: logAs,
     // A worker (re)started while --checkpoint cannot be loaded serves what the first process serves.
-    ...(worker !== null && Deno.env.get(FALLBACK_VERSION_ENV)
-      ? { fallback: Deno.env.get(FALLBACK_VERSION_ENV)! }
-      : {}),
+    ...(worker !== null && fallbackVersion() ? { fallback: fallbackVersion()! } : {}),
   });
   // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
   await watcher.start();

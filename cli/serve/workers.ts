@@ -24,6 +24,18 @@ export const METRICS_DIR_ENV = "CANDLECAST_METRICS_DIR";
  */
 export const FALLBACK_VERSION_ENV = "CANDLECAST_FALLBACK_VERSION";
 
+/**
+ * The version folder a worker falls back to, when the first process named one. A permission set that leaves
+ * the variable out (an image built before it existed) reads as none rather than stop the worker at start.
+ */
+export function fallbackVersion(): string | undefined {
+  try {
+    return Deno.env.get(FALLBACK_VERSION_ENV) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function workerIndex(): number | null {
   const value = Deno.env.get(WORKER_ENV);
   const n = Number(value);

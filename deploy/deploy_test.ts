@@ -164,6 +164,23 @@ function dockerEnv(name: string): string {
   return value[1];
 }
 
+Deno.test("every CANDLECAST_ variable the code reads is in both of the image's --allow-env lists", async () => {
+  // A variable left out stops the process that reads it (NotCapable): serve's workers under the image's set
+  // never loaded a model when CANDLECAST_FALLBACK_VERSION was new, caught only by the 30 s serve test below.
+  const names = new Set<string>();
+  const sources = new Deno.Command("git", { args: ["ls-files", "*.ts"], cwd: ROOT, stdout: "piped" });
+  for (const file of new TextDecoder().decode((await sources.output()).stdout).split("\n")) {
+    if (!file || file.endsWith("_test.ts") || file.startsWith("test/") || file.startsWith("bench/")) continue;
+    for (const [, name] of read(file).matchAll(/"(CANDLECAST_[A-Z_]+)"/g)) names.add(name);
+  }
+  assert.ok(names.has("CANDLECAST_WORKER"), [...names].join(", "));
+  for (const set of ["CANDLECAST_SERVE_PERMISSIONS", "CANDLECAST_COMMAND_PERMISSIONS"]) {
+    const env = dockerEnv(set).split(" ").find((flag) => flag.startsWith("--allow-env="))!;
+    const allowed = new Set(env.slice("--allow-env=".length).split(","));
+    assert.deepEqual([...names].filter((name) => !allowed.has(name)), [], `${set}'s --allow-env`);
+  }
+});
+
 Deno.test("the Dockerfile never grants everything, and serve's set is scoped in every permission", () => {
   const dockerfile = read("Dockerfile");
   assert.doesNotMatch(dockerfile.replace(/^#.*$/gm, ""), /"-A"|--allow-all|--allow-sys/);

@@ -12,7 +12,7 @@ import { z } from "zod";
 const VERSION_SEGMENT = /^(?!\.\.?$)[^/\\\p{C}]{1,255}$/u;
 
 /** A time as a manifest's created_at holds it (any form a hand-made one may use), without control characters. */
-const PRINTABLE = /^[^\p{C}]{1,64}$/u;
+const PRINTABLE = /^[^\p{C}]{1,255}$/u;
 
 /** One line of predictions.jsonl; the log's reader parses every line through it. */
 export const PredictionRecordSchema = z.object({

@@ -18,7 +18,7 @@ import {
   withoutTrailingSeparators,
   writeStderrLine,
 } from "../features/index.ts";
-import { type Blend, blendWords, readManifestInfo } from "../engine/index.ts";
+import { type Blend, blendWords, readManifestInfo, readPreprocessorFile } from "../engine/index.ts";
 import {
   CheckpointStoreError,
   droppedPreviousLine,
@@ -269,6 +269,24 @@ async function noteBlendChange(checkpoints: string, from: string | null, to: str
   );
 }
 
+/**
+ * A switch between versions that name `prediction` by different decision rules (a first-round version's argmax,
+ * a later one's prior rule; a fine-tune of the first takes the second) changes which class serve names and the
+ * `confidence` beside it: said on stderr beside the arrow, as a blend change is (it went unsaid: predict then
+ * answered DOWN at 0.18 where SIDEWAYS had 0.62).
+ */
+async function noteRuleChange(checkpoints: string, from: string | null, to: string): Promise<void> {
+  if (from === null || from === to) return;
+  const ruleOf = (v: string) =>
+    readPreprocessorFile(join(checkpoints, v)).then((p) => p.decisionRule ?? "argmax", () => undefined);
+  const [before, after] = await Promise.all([ruleOf(from), ruleOf(to)]);
+  if (before === undefined || after === undefined || before === after) return;
+  writeStderrLine(
+    `note: ${to} names its prediction by the '${after}' rule; ${from} named it by '${before}': serve's ` +
+      "prediction and confidence change with it (/model/info states the rule)",
+  );
+}
+
 interface RunCounts {
   readonly live: number;
   readonly stopped: number;
@@ -410,6 +428,7 @@ export function modelsCommand(): Command {
     if (dropped) console.log(dropped);
     await warnIntervalChange(checkpoints, previous, version);
     await noteBlendChange(checkpoints, previous, version);
+    await noteRuleChange(checkpoints, previous, version);
   });
 
   const rollbackCommand = checkpointsOption(
@@ -430,6 +449,7 @@ export function modelsCommand(): Command {
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
     await warnIntervalChange(checkpoints, from, to);
     await noteBlendChange(checkpoints, from, to);
+    await noteRuleChange(checkpoints, from, to);
     if (historyError) {
       writeStderrLine(
         `note: the rollback is done, but its history could not be updated (${historyError}); a later ` +

@@ -783,3 +783,33 @@ Deno.test("models list marks the version rollback would return to (it showed onl
   assert.deepEqual(await listed(), { marked: [], json: null });
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("models promote and rollback between versions of different decision rules say so", async () => {
+  const root = await store(); // every stand-in names its prediction by argmax
+  try {
+    const at = ["--checkpoints", root];
+    // v2 a fine-tune that took the prior rule.
+    const path = join(root, "v2_2026-11-08", "preprocessor.json");
+    const p = JSON.parse(await Deno.readTextFile(path));
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...p, decisionRule: "prior", classPriors: [0.25, 0.5, 0.25] }),
+    );
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).code, 0);
+    // Before: only the arrow, while which class serve names changed.
+    const up = await cli(["models", "promote", "v2_2026-11-08", ...at]);
+    assert.equal(up.code, 0, up.err);
+    assert.equal(
+      up.err,
+      "note: v2_2026-11-08 names its prediction by the 'prior' rule; v1_2026-11-01 named it by 'argmax': " +
+        "serve's prediction and confidence change with it (/model/info states the rule)\n",
+    );
+    const back = await cli(["models", "rollback", ...at]);
+    assert.match(
+      back.err,
+      /^note: v1_2026-11-01 names its prediction by the 'argmax' rule; v2_2026-11-08 named/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -111,6 +111,22 @@ function recordedConfig(type: "transformer_lstm" | "lightweight_lstm") {
   return runConfigJson(defaultRunConfig(type, 50));
 }
 
+/**
+ * `root`'s current: a stand-in lightweight_lstm v1_2026-01-01 whose manifest is v1Manifest's with `fields` over
+ * it (hyperparameters, data ends, dates).
+ */
+async function standInCurrent(root: string, fields: Record<string, unknown> = {}): Promise<void> {
+  await writeStandInCheckpoint(join(root, "v1_2026-01-01"), {
+    version: "v1_2026-01-01",
+    modelType: "lightweight_lstm",
+  });
+  await Deno.writeTextFile(
+    join(root, "v1_2026-01-01", "manifest.json"),
+    v1Manifest({ model_type: "lightweight_lstm", ...fields }),
+  );
+  await Deno.symlink("v1_2026-01-01", join(root, "current"));
+}
+
 /** A monthly run on `data` into `dir`'s store, nothing reachable to collect from (port 9). */
 function monthlyRun(dir: string, data: string, collect: boolean): RetrainOptions {
   return {
@@ -1361,15 +1377,7 @@ Deno.test("retrain monthly: --train-args that do not fit current's recorded mode
   const exchange = countingExchange();
   try {
     await writeTrainingCsv(join(dir, "data.csv"), series);
-    await writeStandInCheckpoint(join(root, "v1_2026-01-01"), {
-      version: "v1_2026-01-01",
-      modelType: "lightweight_lstm",
-    });
-    await Deno.writeTextFile(
-      join(root, "v1_2026-01-01", "manifest.json"),
-      v1Manifest({ model_type: "lightweight_lstm", hyperparameters: recordedConfig("lightweight_lstm") }),
-    );
-    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    await standInCurrent(root, { hyperparameters: recordedConfig("lightweight_lstm") });
     const args = retrainArgs(dir, "monthly").filter((a) => a !== "--no-collect")
       .concat(["--base-url", exchange.url, "--train-args=--d-model 16"]);
     // Before: collect fetched from the exchange, then the train step (started from current's lightweight_lstm
@@ -1392,16 +1400,8 @@ Deno.test("retrain: a current that records no architecture is refused before any
   const exchange = countingExchange();
   try {
     await writeTrainingCsv(join(dir, "data.csv"), series);
-    await writeStandInCheckpoint(join(root, "v1_2026-01-01"), {
-      version: "v1_2026-01-01",
-      modelType: "lightweight_lstm",
-    });
     // No hyperparameters: a hand-written manifest (the first round's record, members aside, now reads).
-    await Deno.writeTextFile(
-      join(root, "v1_2026-01-01", "manifest.json"),
-      v1Manifest({ model_type: "lightweight_lstm" }),
-    );
-    await Deno.symlink("v1_2026-01-01", join(root, "current"));
+    await standInCurrent(root);
     for (const mode of ["monthly", "weekly"]) {
       const args = retrainArgs(dir, mode).filter((a) => a !== "--no-collect").concat([
         "--base-url",

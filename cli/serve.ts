@@ -382,6 +382,8 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   });
 
   const store = new ModelStore();
+  // Only a worker falls back; the first process is what the others fall back to.
+  const fallback = worker === null ? undefined : fallbackVersion();
   const watcher = new CheckpointWatcher(store, {
     pointer: options.checkpoint,
     load: async (dir) =>
@@ -392,7 +394,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     intervalMs: options.reloadInterval * 1000,
     log: logAs,
     // A worker (re)started while --checkpoint cannot be loaded serves what the first process serves.
-    ...(worker !== null && fallbackVersion() ? { fallback: fallbackVersion()! } : {}),
+    ...(fallback ? { fallback } : {}),
   });
   // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
   await watcher.start();

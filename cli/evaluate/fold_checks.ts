@@ -15,7 +15,6 @@ import type { EvaluateOptions } from "./options.ts";
 import type { Subject } from "./subject.ts";
 
 /** A UTC day, YYYY-MM-DD. */
-export const day = utcDay;
 
 /**
  * The first fold trains on what comes before its validation block, which starts `--validation-months` months
@@ -38,7 +37,9 @@ export function checkRoomToTrain(
   if (last.testStart < begins) {
     const block = subject.retrain === "weekly" ? "week" : "month";
     throw new CommandError(
-      `the data (${day(begins)} … ${day(end)}) holds no complete ${block} to test on: evaluate tests on ` +
+      `the data (${utcDay(begins)} … ${
+        utcDay(end)
+      }) holds no complete ${block} to test on: evaluate tests on ` +
         `whole ${block}s, each after ${
           plural(opts.validationMonths, "month")
         } of validation and some training`,
@@ -78,9 +79,13 @@ export function checkRoomToTrain(
   // Fewer folds or months would do: a usage error (2), as the other refusals that other flags fix.
   const refusal = options.length > 0 ? UsageError : CommandError;
   throw new refusal(
-    `nothing to train on before the first fold: fold ${first.label} (test from ${day(first.testStart)}) is ` +
+    `nothing to train on before the first fold: fold ${first.label} (test from ${
+      utcDay(first.testStart)
+    }) is ` +
       `validated on the ${plural(opts.validationMonths, "month")} before it (--validation-months ` +
-      `${opts.validationMonths}), from ${day(first.validationStart)}, and the data begins ${day(dataStart)}` +
+      `${opts.validationMonths}), from ${utcDay(first.validationStart)}, and the data begins ${
+        utcDay(dataStart)
+      }` +
       `, too late for a training window of lookback ${subject.shape.lookback} + horizon ${subject.shape.horizon}`,
     options.length > 0
       ? `use ${options.join(" or ")} (the most that leave ${
@@ -121,8 +126,8 @@ export function checkTestWindows(
     : step === null
     ? NaN
     : Math.floor((empty.testEnd - empty.testStart) / step);
-  const where = `fold ${empty.label} (test ${day(empty.testStart)} … ${
-    day(empty.testEnd)
+  const where = `fold ${empty.label} (test ${utcDay(empty.testStart)} … ${
+    utcDay(empty.testEnd)
   }) holds no test window`;
   const { horizon } = subject.shape;
   if (perBlock <= horizon) {
@@ -165,5 +170,5 @@ export function describeData(series: readonly CandleSeries[]): string {
   return `${plural(series.length, "symbol")}, ${
     plural(candles, interval === null ? "candle" : `${interval} candle`)
   }, ` +
-    `${day(first)} … ${day(last)}`;
+    `${utcDay(first)} … ${utcDay(last)}`;
 }

@@ -170,7 +170,6 @@ function scores(s: LiveScores): z.infer<typeof Scores> {
 }
 
 const pair = ([lo, hi]: readonly [number, number]): [number, number] => [lo, hi];
-const day = utcDay;
 
 export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson {
   const report = f.scored?.report;
@@ -238,7 +237,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
           : null,
         last_week: v.lastWeek && latest !== undefined
           ? {
-            to: day(latest),
+            to: utcDay(latest),
             scores: scores(v.lastWeek),
             judged: v.lastWeekInterval !== null,
             interval: v.lastWeekInterval

@@ -34,7 +34,7 @@ export function nothingToFineTune(
   start: number,
   holdoutDays: number,
 ): string {
-  const dates = `its data reaches ${day(covered)}, they start ${day(start)}`;
+  const dates = `its data reaches ${utcDay(covered)}, they start ${utcDay(start)}`;
   return `retrain weekly: nothing to fine-tune: ${current} already covers the data before the held-out ` +
     `${holdoutDays} days (${dates}); kept it (weekly runs fine-tune once newer candles fall before the ` +
     "held-out days; 'retrain --mode monthly' trains from scratch)";
@@ -92,10 +92,9 @@ export function holdoutOverAllData(
   const smaller = fifth >= 1 ? Math.min(14, Math.floor(fifth)) : +fifth.toPrecision(1);
   return new UsageError(
     `--holdout-days ${holdoutDays} covers all of the data: ${data} spans ${+spanDays.toFixed(1)} days ` +
-      `(${day(oldest)} → ${day(newest)}), so no candle is left before the held-out days to train on`,
+      `(${utcDay(oldest)} → ${utcDay(newest)}), so no candle is left before the held-out days to train on`,
     smaller > 0
       ? `hold out fewer days than the data spans, e.g. --holdout-days ${smaller}, or collect a longer history`
       : "collect a longer history: each symbol has a single candle",
   );
 }
-export const day = utcDay;

@@ -12,6 +12,7 @@ import {
   SeparatedTrainingCsvError,
   sliceSeries,
   upperSymbol,
+  utcDay,
   writeTrainingCsv,
 } from "../../features/index.ts";
 import {
@@ -47,7 +48,6 @@ import { collectInterval, requireCurrentInterval, requireDataInterval } from "./
 import {
   coveredUntil,
   dataEnd,
-  day,
   holdoutOverAllData,
   nothingToFineTune,
   requireCandles,
@@ -260,7 +260,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
           "--interval",
           interval,
           "--start-date",
-          day(newest),
+          utcDay(newest),
           "--output",
           opts.data,
         ],
@@ -345,8 +345,8 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         return await outcome(
           `retrain ${opts.mode}: nothing to fine-tune: kept ${current}: too little new data` +
             (since !== null
-              ? ` between its data end ${day(since)} and the held-out ${opts.holdoutDays} days ` +
-                `from ${day(start)}`
+              ? ` between its data end ${utcDay(since)} and the held-out ${opts.holdoutDays} days ` +
+                `from ${utcDay(start)}`
               : ` before the held-out ${opts.holdoutDays} days`) +
             ` (see ${opts.log}); the next weekly run tries again, or run 'retrain --mode monthly'`,
           false,
@@ -386,16 +386,18 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     const seenUntil = current && manifest ? seenUntilOf(manifest) ?? null : null;
     const scoredFrom = seenUntil !== null && seenUntil >= start ? seenUntil + 1 : start;
     const trimmed = scoredFrom > start
-      ? ` (from ${day(scoredFrom)}: ${current} saw data up to ${day(seenUntil!)} in training, earlier days ` +
+      ? ` (from ${utcDay(scoredFrom)}: ${current} saw data up to ${
+        utcDay(seenUntil!)
+      } in training, earlier days ` +
         "would be in-sample)"
       : "";
     const set = holdoutSet(series, scoredFrom, shape);
     const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
     report.holdout = {
       days: opts.holdoutDays,
-      from: day(start),
-      scored_from: day(scoredFrom),
-      to: day(newest),
+      from: utcDay(start),
+      scored_from: utcDay(scoredFrom),
+      to: utcDay(newest),
       windows: set.size,
     };
     if (set.size === 0 && trimmed) {
@@ -408,7 +410,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       return await outcome(
         `retrain ${mode}: kept ${current}; it saw all of the held-out ${opts.holdoutDays} days in ` +
           `training (data up to ${
-            day(seenUntil!)
+            utcDay(seenUntil!)
           }), so scores there are in-sample, not evidence; ${candidate} ` +
           `was kept but not promoted (promote it by hand with '${promoteCommand(candidate)}', or ` +
           `run retrain after more new candles)${await pruneBeyondKeep()}`,
@@ -423,7 +425,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
         "collect more recent candles or raise --holdout-days",
       );
     }
-    const period = `holdout ${day(scoredFrom)}…${day(newest)}, ` +
+    const period = `holdout ${utcDay(scoredFrom)}…${utcDay(newest)}, ` +
       `${plural(set.size, "window")}${trimmed}`;
     const cand = await scoreCheckpoint(candidateDir, set);
     // The baseline the model has to beat (issue 11), on the same held-out windows: a reference, not a gate.

@@ -9,7 +9,6 @@ import type { Metrics } from "../../ml/metrics/index.ts";
 import { classCounts } from "../../ml/data/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";
 
-const day = utcDay;
 /** A cut falls on a candle, not a day: "2022-11-05 13:00 UTC". */
 export const hour = (ms: number) =>
   Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";
@@ -26,8 +25,8 @@ export function dataLines(d: Dataset, fineTune = false, interval: string | null 
   const candleWidth = Math.max(7, ...d.symbols.map((s) => n(s.candles).length));
   const lines = d.symbols.map((s) =>
     `  ${s.symbol.padEnd(symbolWidth)} ${n(s.candles).padStart(candleWidth)} candles ${
-      day(s.firstOpenTime)
-    } … ${day(s.lastOpenTime)}` +
+      utcDay(s.firstOpenTime)
+    } … ${utcDay(s.lastOpenTime)}` +
     `  windows train ${n(s.train)}, validation ${n(s.validation)}, test ${n(s.test)}`
   );
   return [

@@ -94,8 +94,6 @@ function priorsOf(counts: ClassVector): ClassVector {
   return [counts[0] / n, counts[1] / n, counts[2] / n];
 }
 
-const day = utcDay;
-
 /**
  * How many windows each split of a fold has, over every symbol cut at the fold's end: training windows are
  * those whose label lands before the validation block (0 when it starts too close to the data's beginning to
@@ -158,8 +156,10 @@ async function foldDataset(
     if (opts.signal?.aborted && error === opts.signal.reason) return null;
     if (error instanceof DatasetError || error instanceof SplitError) {
       throw new FoldError(
-        `fold ${plan.label} (validation from ${day(plan.validationStart)}, test ${day(plan.testStart)} … ` +
-          `${day(plan.testEnd)}): ${error.message}`,
+        `fold ${plan.label} (validation from ${utcDay(plan.validationStart)}, test ${
+          utcDay(plan.testStart)
+        } … ` +
+          `${utcDay(plan.testEnd)}): ${error.message}`,
       );
     }
     throw error;

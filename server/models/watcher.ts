@@ -85,21 +85,13 @@ export class CheckpointWatcher {
    */
   async start(): Promise<RefreshResult> {
     let result = await this.refresh();
-    const { fallback, load, log = () => {} } = this.#options;
+    const { fallback, log = () => {} } = this.#options;
     if (
       result !== "loaded" && fallback !== undefined && this.#store.status().predictor === null &&
       !this.#stopped
     ) {
       try {
-        const predictor = await load(fallback);
-        await warmUp(predictor);
-        this.#store.install(predictor);
-        this.#served = fallback;
-        log({
-          event: "model_loaded",
-          version: predictor.info.version,
-          path: fallback,
-          device: predictor.device,
+        this.#install(await this.#loadWarm(fallback), fallback, {
           fallback: true,
           detail: `${this.#options.pointer} could not be loaded: serving the version the other workers serve`,
         });
@@ -141,7 +133,7 @@ export class CheckpointWatcher {
   }
 
   async #refresh(): Promise<RefreshResult> {
-    const { pointer, load, log = () => {} } = this.#options;
+    const { pointer, log = () => {} } = this.#options;
     let target: string;
     try {
       target = await Deno.realPath(pointer);
@@ -190,12 +182,10 @@ export class CheckpointWatcher {
     }
     this.#target = target;
     const started = performance.now();
-    let predictor: Predictor | null = null;
+    let predictor: Predictor;
     try {
-      predictor = await load(target);
-      await warmUp(predictor);
+      predictor = await this.#loadWarm(target);
     } catch (error) {
-      await predictor?.close().catch(() => {});
       const reason = error instanceof Error ? error.message : String(error);
       this.#store.recordFailure(`could not load the model at ${target}: ${reason}`);
       const failures = (this.#failed?.failures ?? 0) + 1;
@@ -220,15 +210,33 @@ export class CheckpointWatcher {
     this.#failed = null;
     // As they were before the load began: a change during it is seen, and loaded, at the next look.
     this.#loadedFiles = files;
+    this.#install(predictor, target, { load_ms: Math.round(performance.now() - started) });
+    return "loaded";
+  }
+
+  /** `load`, then `warmUp`; a predictor that fails its warm-up is closed, not left open. */
+  async #loadWarm(dir: string): Promise<Predictor> {
+    let predictor: Predictor | null = null;
+    try {
+      predictor = await this.#options.load(dir);
+      await warmUp(predictor);
+      return predictor;
+    } catch (error) {
+      await predictor?.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Makes `predictor` (loaded from `dir`) the served one, and says so with `fields`. */
+  #install(predictor: Predictor, dir: string, fields: Record<string, unknown>): void {
     this.#store.install(predictor);
-    this.#served = target;
-    log({
+    this.#served = dir;
+    this.#options.log?.({
       event: "model_loaded",
       version: predictor.info.version,
-      path: target,
+      path: dir,
       device: predictor.device,
-      load_ms: Math.round(performance.now() - started),
+      ...fields,
     });
-    return "loaded";
   }
 }

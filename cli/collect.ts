@@ -15,7 +15,8 @@ import { requireInput, requireOutputFile } from "./flags.ts";
 import { COLLECT_OUTPUT, protectedOutputProblem } from "./protected_output.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { drawsInPlace, processUser, refuseTrainingCsvAsRaw, writeStderr } from "../features/index.ts";
+import { refuseTrainingCsvAsRaw } from "../features/index.ts";
+import { drawsInPlace, processUser, writeStderr } from "../base/index.ts";
 
 /** What a second Ctrl-C says as collect quits at once: a reason, then what to do on a hint line of its own. */
 export function collectSecondPress(output: string): string {

@@ -2,9 +2,14 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lockFile, lockPathFor, readTrainingCsv } from "../features/index.ts";
-import { type KlineRow, seriesSource, syntheticKlines } from "../test/binance_klines_server.ts";
-import { startKlinesServer } from "../test/binance_klines_server.ts";
+import { readTrainingCsv } from "../features/index.ts";
+import { lockFile, lockPathFor } from "../base/index.ts";
+import {
+  type KlineRow,
+  seriesSource,
+  startKlinesServer,
+  syntheticKlines,
+} from "../test/binance_klines_server.ts";
 import { candlecastCommand, DENO_RUN, MAIN, runCliCaptured } from "../test/cli.ts";
 
 const cli = runCliCaptured;

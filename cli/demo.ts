@@ -8,7 +8,8 @@
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { candleAt, CLASSES, readTrainingCsv, writeFileAtomic } from "../features/index.ts";
+import { candleAt, CLASSES, readTrainingCsv } from "../features/index.ts";
+import { writeFileAtomic } from "../base/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";

@@ -3,7 +3,7 @@
  * how to ask"; a CommandError (1) means "what you asked for could not be done, here is why"; an
  * InterruptedError (130) means "stopped on request, and this is what was kept".
  */
-import { ReportedError } from "../features/index.ts";
+import { ReportedError } from "../base/index.ts";
 export class UsageError extends ReportedError {
   override name = "UsageError";
   constructor(message: string, hint?: string) {

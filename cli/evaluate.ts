@@ -16,7 +16,7 @@ import { terminalProgress } from "../ml/train/index.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { DEFAULT_VALIDATION_MONTHS } from "../ml/evaluate/index.ts";
-import { writeStderrLine } from "../features/index.ts";
+import { writeStderrLine } from "../base/index.ts";
 
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, typedRunConfigFlags(command));

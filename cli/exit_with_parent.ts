@@ -5,7 +5,7 @@
  * instead: the parent passes its pid in CANDLECAST_PARENT_PID, and when the child's parent pid changes (it was
  * re-parented to init or a subreaper) the child stops at once. Kernel locks the child held die with it.
  */
-import { writeStderr } from "../features/index.ts";
+import { writeStderr } from "../base/index.ts";
 
 export const PARENT_PID_ENV = "CANDLECAST_PARENT_PID";
 

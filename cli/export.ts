@@ -15,7 +15,7 @@ import {
   shellWord,
   writeFileAtomic,
   writtenFile,
-} from "../features/index.ts";
+} from "../base/index.ts";
 import { initBackend } from "../ml/runtime/index.ts";
 import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../ml/models/index.ts";
 import {

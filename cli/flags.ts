@@ -8,15 +8,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { DEFAULTS } from "./defaults.ts";
 import { filesystemProblem, UsageError } from "./errors.ts";
-import {
-  type CandleSeries,
-  fileAbove,
-  isInterval,
-  outputFileProblem,
-  pathKind,
-  shellWord,
-  statOrNull,
-} from "../features/index.ts";
+import { type CandleSeries, isInterval } from "../features/index.ts";
+import { fileAbove, outputFileProblem, pathKind, shellWord, statOrNull } from "../base/index.ts";
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 

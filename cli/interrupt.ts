@@ -3,7 +3,7 @@
  * sees `signal` aborted and saves what it can); a second press quits at once with exit code 130. SIGTERM (a
  * systemd stop, `kill`) counts as a press too: the first one saves like Ctrl-C instead of losing the run.
  */
-import { writeStderrLine } from "../features/index.ts";
+import { writeStderrLine } from "../base/index.ts";
 
 export async function withInterrupt<T>(
   /**

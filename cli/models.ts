@@ -17,7 +17,7 @@ import {
   sameFolder,
   withoutTrailingSeparators,
   writeStderrLine,
-} from "../features/index.ts";
+} from "../base/index.ts";
 import { type Blend, blendWords, readManifestInfo, readPreprocessorFile } from "../engine/index.ts";
 import {
   CheckpointStoreError,

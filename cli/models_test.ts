@@ -3,7 +3,7 @@ import { basename, dirname, join, posix, win32 } from "node:path";
 import { DENO_RUN, MAIN, runCliCaptured } from "../test/cli.ts";
 import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
-import { tryLockFile } from "../features/index.ts";
+import { tryLockFile } from "../base/index.ts";
 import { ModelsListJson, versionNameHint } from "./models.ts";
 
 const cli = runCliCaptured;

@@ -14,7 +14,7 @@ import { simulateMarket } from "../features/market_simulator.ts";
 import { neverJudged, row } from "./monitor/print.ts";
 import { MonitorJson } from "./monitor/json.ts";
 import { runMonitor } from "./monitor/run.ts";
-import type { BatchProgress } from "../features/index.ts";
+import type { BatchProgress } from "../base/index.ts";
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 

@@ -5,7 +5,7 @@
  * minutes with no output (2.2M 15m candles: ~25 s to read, a minute to label, 9 minutes of boosting), and
  * monitor's two reads of a 1.1 GB log ~30 s.
  */
-import type { BatchProgress } from "../features/index.ts";
+import type { BatchProgress } from "../base/index.ts";
 import { GBDT_DEFAULTS } from "../ml/baselines/index.ts";
 
 /** Bytes, counted in MB where a phase reports bytes. */

@@ -6,7 +6,8 @@ import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { CheckpointError, loadPredictor } from "../engine/index.ts";
-import { plural, withoutBom, writeStderrLine } from "../features/index.ts";
+import { withoutBom } from "../features/index.ts";
+import { plural, writeStderrLine } from "../base/index.ts";
 import {
   DEFAULT_BODY_LIMIT,
   HttpError,

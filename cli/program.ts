@@ -6,7 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { filesystemProblem } from "./errors.ts";
 import { VERSION } from "../engine/index.ts";
-import { ReportedError, shellWord, writeStderrLine } from "../features/index.ts";
+import { ReportedError, shellWord, writeStderrLine } from "../base/index.ts";
 import { configureHelp } from "./help.ts";
 import {
   aliasFlags,

@@ -5,7 +5,7 @@
  * replaced without a word whenever the folder let it, and the other user's file became the writer's.
  */
 import { UsageError } from "./errors.ts";
-import { processUser, shellWord } from "../features/index.ts";
+import { processUser, shellWord } from "../base/index.ts";
 
 /** What of the output's stat the rules read (`Deno.FileInfo` has it). */
 export type OutputFileInfo = { isFile: boolean; mode: number | null; uid: number | null };
@@ -78,7 +78,7 @@ export function protectedOutputProblem(
     );
   }
   // Another user's file that neither its group nor others may write (mode 644 in a shared folder): the rename
-  // would take it from its owner. Root is let through: the replacement keeps the owner (features/atomic_write).
+  // would take it from its owner. Root is let through: the replacement keeps the owner (base/atomic_write).
   // A group-writable file is let through without reading the process's groups, which Deno does not list.
   if (uid !== null && uid !== 0 && info.uid !== null && info.uid !== uid && (info.mode & 0o022) === 0) {
     return new UsageError(

@@ -8,6 +8,7 @@ import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import {
+  checkpointsFlag,
   flag,
   parseFlags,
   requireFolderPath,
@@ -21,9 +22,8 @@ import { defaultPromotionRule, PROMOTION_RULES, requireJudgeableHoldout } from "
 import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
-import { checkpointsFlag } from "./flags.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
-import { shellWord, writeStderrLine } from "../features/index.ts";
+import { shellWord, writeStderrLine } from "../base/index.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  computeIndicators,
-  plural,
-  seriesFromCandles,
-  sliceSeries,
-  tryLockFile,
-  writeTrainingCsv,
-} from "../features/index.ts";
+import { computeIndicators, seriesFromCandles, sliceSeries, writeTrainingCsv } from "../features/index.ts";
+import { plural, tryLockFile } from "../base/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { lockFile } from "../features/file_lock.ts";
+import { lockFile } from "../base/file_lock.ts";
 import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";

@@ -9,7 +9,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { dirname } from "node:path";
 import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
-import { NotRegularFileError, timerMs } from "../features/index.ts";
+import { NotRegularFileError, timerMs } from "../base/index.ts";
 import {
   apiKeyProblem,
   browserGuardFor,

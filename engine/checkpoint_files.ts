@@ -18,13 +18,7 @@ import {
 } from "./manifest.ts";
 import { readMetricsFile } from "./metrics_file.ts";
 import { parsePreprocessor, type Preprocessor } from "./preprocessor.ts";
-import {
-  NotRegularFileError,
-  pathKind,
-  readRegularFile,
-  ReportedError,
-  shellWord,
-} from "../features/index.ts";
+import { NotRegularFileError, pathKind, readRegularFile, ReportedError, shellWord } from "../base/index.ts";
 
 export interface CheckpointFiles {
   readonly onnx: Uint8Array;

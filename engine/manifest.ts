@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { NotRegularFileError, readRegularFile } from "../features/index.ts";
+import { NotRegularFileError, readRegularFile } from "../base/index.ts";
 
 /** A name `files` may list: one file directly in the version folder. */
 const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]+$/;

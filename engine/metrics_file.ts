@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { sha256Hex } from "./manifest.ts";
-import { readRegularFile } from "../features/index.ts";
+import { readRegularFile } from "../base/index.ts";
 
 const ScoresSchema = z.object({
   accuracy: z.number().optional(),

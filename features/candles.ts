@@ -4,8 +4,7 @@
  * typed arrays keep that allocation-free; `Candle` rows exist only at the edges (JSON, HTTP, CSV rows).
  */
 import { readFile } from "node:fs/promises";
-import { folderNotFileError } from "./path_kind.ts";
-import { ReportedError } from "./reported_error.ts";
+import { folderNotFileError, ReportedError } from "../base/index.ts";
 
 /** The indicator columns, in the training CSV's order (SPEC §2). NaN marks a warm-up value. */
 export const INDICATOR_COLUMNS = [

@@ -21,7 +21,7 @@ import {
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
-import { shellWord } from "./shell_word.ts";
+import { shellWord } from "../base/index.ts";
 
 /**
  * The header of an OHLCV CSV, matched case-insensitively against a file's first six columns (more are

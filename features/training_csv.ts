@@ -20,13 +20,16 @@ import {
   PRICE_COLUMNS,
   TRAINING_CSV_HEADER,
 } from "./candles.ts";
-import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
+import {
+  eventLoopTurns,
+  folderNotFileError,
+  nonRegularKind,
+  shellWord,
+  writeFileAtomic,
+  type WriteOptions,
+} from "../base/index.ts";
 import { assertFeaturesFit } from "./engineer.ts";
-import { eventLoopTurns } from "./event_loop.ts";
-import { folderNotFileError } from "./path_kind.ts";
-import { nonRegularKind } from "./regular_file.ts";
 import { OHLCV_HEADER } from "./ohlcv_csv.ts";
-import { shellWord } from "./shell_word.ts";
 import { MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, SYMBOL_RULE } from "./symbols.ts";
 
 // Kept importable from here, where it was defined before the raw-candle reader needed it too.

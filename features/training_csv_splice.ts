@@ -7,8 +7,7 @@
  * collect writes it qualifies).
  */
 import { CandleError, type CandleSeries, INDICATOR_COLUMNS } from "./candles.ts";
-import { writeFileAtomic, type WriteOptions } from "./atomic_write.ts";
-import { statOrNull } from "./path_kind.ts";
+import { statOrNull, writeFileAtomic, type WriteOptions } from "../base/index.ts";
 import { headerBytes, rowChunks, sortedBySymbol, SymbolRows, TRAINING_CSV_HEADER } from "./training_csv.ts";
 
 /** Where one symbol's rows lie in a training CSV: the whole lines in bytes [start, end). */

@@ -13,7 +13,7 @@ import {
 } from "./training_csv.ts";
 import { parseOhlcvCsv } from "./ohlcv_csv.ts";
 import { scanTrainingCsv } from "./training_csv_splice.ts";
-import { PathKindError } from "./path_kind.ts";
+import { PathKindError } from "../base/path_kind.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "candlecast-csv-"));
 

@@ -1,6 +1,7 @@
 /**
  * `deno task check:layers`: fails (exit 1, one line per offending import) when an import breaks the layering
- * of DESIGN.md, `features ← engine ← {ml, server} ← cli ← main.ts`, so the structure stays as designed:
+ * of DESIGN.md, `features ← engine ← {ml, server} ← cli ← main.ts`, with `base` (files, locks, paths, terminal
+ * output: what every layer needs and is no feature) beneath `features`, so the structure stays as designed:
  *
  * - a production file imports only its own layer and the layers below it (nothing imports cli/);
  * - `@tensorflow/*` only in ml/ (and bench/, which times tfjs itself);
@@ -24,11 +25,12 @@ import { dirname, join, normalize, relative } from "node:path";
 
 /** What each production layer may import (its own folder included). */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  features: ["features"],
-  engine: ["features", "engine"],
-  ml: ["features", "engine", "ml"],
-  server: ["features", "engine", "server"],
-  cli: ["features", "engine", "ml", "server", "cli"],
+  base: ["base"],
+  features: ["base", "features"],
+  engine: ["base", "features", "engine"],
+  ml: ["base", "features", "engine", "ml"],
+  server: ["base", "features", "engine", "server"],
+  cli: ["base", "features", "engine", "ml", "server", "cli"],
   "main.ts": ["cli"],
   // The container's health check runs on its own (deno run deploy/healthcheck.ts): it may not reach into the
   // program, whose imports it would have to be granted permissions for.
@@ -303,5 +305,5 @@ if (import.meta.main) {
     );
     Deno.exit(1);
   }
-  console.log(`layers ok: ${files} files, features ← engine ← {ml, server} ← cli ← main.ts`);
+  console.log(`layers ok: ${files} files, base ← features ← engine ← {ml, server} ← cli ← main.ts`);
 }

@@ -64,28 +64,31 @@ Deno.test("a Worker's module and a template literal are imports; a computed modu
       "ml/train/pool_test.ts": "const t = await import(name);",
     }),
     [
-      "ml/train/pool.ts ../../cli/worker.ts: ml/ may import only features/, engine/, ml/",
+      "ml/train/pool.ts ../../cli/worker.ts: ml/ may import only base/, features/, engine/, ml/",
       "server/plugins.ts import(`./plugins/${name}.ts`): a computed module cannot be checked: name it as a string literal",
     ],
   );
 });
 
-Deno.test("an upward import fails: nothing imports cli/, server/ and ml/ do not import each other, deploy/ stands alone", () => {
+Deno.test("an upward import fails: nothing imports cli/, server/ and ml/ do not import each other, deploy/ stands alone, base/ imports nothing above it", () => {
   assert.deepEqual(
     rulesOf({
       "ml/onnx/export.ts": `import { VERSION } from "../../cli/version.ts";`,
       "server/app.ts": `import { decideClass } from "../ml/evaluate/decision.ts";`,
       "engine/response.ts": `import { x } from "../server/log.ts";`,
       "features/a.ts": `import { y } from "../engine/index.ts";`,
+      "base/a.ts": `import { v } from "../features/index.ts";\nimport { u } from "./b.ts";`,
+      "features/b.ts": `import { t } from "../base/index.ts";`,
       "cli/predict.ts": `import { z } from "../ml/onnx/index.ts";\nimport { w } from "../engine/index.ts";`,
       "main.ts": `import { runCli } from "./cli/program.ts";`,
       "deploy/healthcheck.ts": `import { VERSION } from "../engine/index.ts";`,
     }),
     [
-      "ml/onnx/export.ts ../../cli/version.ts: ml/ may import only features/, engine/, ml/",
-      "server/app.ts ../ml/evaluate/decision.ts: server/ may import only features/, engine/, server/",
-      "engine/response.ts ../server/log.ts: engine/ may import only features/, engine/",
-      "features/a.ts ../engine/index.ts: features/ may import only features/",
+      "ml/onnx/export.ts ../../cli/version.ts: ml/ may import only base/, features/, engine/, ml/",
+      "server/app.ts ../ml/evaluate/decision.ts: server/ may import only base/, features/, engine/, server/",
+      "engine/response.ts ../server/log.ts: engine/ may import only base/, features/, engine/",
+      "features/a.ts ../engine/index.ts: features/ may import only base/, features/",
+      "base/a.ts ../features/index.ts: base/ may import only base/",
       "deploy/healthcheck.ts ../engine/index.ts: deploy/ may import only deploy/",
     ],
   );

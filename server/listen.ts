@@ -21,7 +21,7 @@ import { markRemoteAddress } from "./rate_limit.ts";
 import type { Logger } from "./log.ts";
 import { truncate } from "./log.ts";
 import type { Sample } from "./metrics.ts";
-import { ReportedError, timerMs } from "../features/index.ts";
+import { ReportedError, timerMs } from "../base/index.ts";
 import { connectionCap } from "./open_file_limit.ts";
 
 export interface ListenOptions {

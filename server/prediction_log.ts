@@ -14,7 +14,7 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PredictionRecord } from "../engine/index.ts";
-import { notALockFile, NotRegularFileError, openExistingLockReadOnly } from "../features/index.ts";
+import { notALockFile, NotRegularFileError, openExistingLockReadOnly } from "../base/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
 

@@ -7,7 +7,8 @@
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
 import type { Interval } from "../../features/index.ts";
-import { misreadOpenTime, ReportedError } from "../../features/index.ts";
+import { misreadOpenTime } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 
 /** Binance's cap on klines per request, and the request weight it charges for one. */
 export const MAX_KLINES_PER_REQUEST = 1000;

@@ -9,8 +9,8 @@ import {
   gridOf,
   type Interval,
   inTimeOrder,
-  plural,
 } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { BinanceClient, type BinanceError, DEFAULT_RETRY_POLICY } from "./binance_client.ts";
 import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";

@@ -12,13 +12,13 @@ import {
   inferGrid,
   type Interval,
   isInterval,
-  plural,
   sameInterval,
   shortestStep,
   shortSteps,
   stepName,
   type TimeOrdered,
 } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { firstAtOrAfter } from "../../ml/data/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { intervalFromFileName } from "./options.ts";

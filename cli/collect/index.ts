@@ -22,19 +22,11 @@ import {
   assertValidSeries,
   type CandleSeries,
   computeIndicators,
-  describeOwner,
   fillMissingIndicators,
   type Grid,
-  type HeldLock,
   inferGrid,
-  LockBusyError,
-  lockFile,
-  lockPathFor,
-  LockWaitInterrupted,
   NotTrainingCsvError,
-  plural,
   readTrainingCsv,
-  removeStaleTemps,
   scanTrainingCsv,
   SeparatedTrainingCsvError,
   sortedBySymbol,
@@ -43,8 +35,18 @@ import {
   unchangedSince,
   writeTrainingCsv,
   writeTrainingCsvSpliced,
-  writtenFile,
 } from "../../features/index.ts";
+import {
+  describeOwner,
+  type HeldLock,
+  LockBusyError,
+  lockFile,
+  lockPathFor,
+  LockWaitInterrupted,
+  plural,
+  removeStaleTemps,
+  writtenFile,
+} from "../../base/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import type { BinanceError } from "./binance_client.ts";
 import type { CollectEnv, CollectStage } from "./env.ts";

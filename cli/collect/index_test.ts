@@ -1,18 +1,15 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import {
   CandleError,
   type CandleSeries,
   computeIndicators,
-  type HeldLock,
-  lockFile,
-  lockPathFor,
   readTrainingCsv,
   seriesFromCandles,
   writeTrainingCsv,
 } from "../../features/index.ts";
+import { type HeldLock, lockFile, lockPathFor } from "../../base/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import {

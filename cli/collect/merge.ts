@@ -9,12 +9,11 @@
 import {
   type CandleSeries,
   emptySeries,
-  plural,
   PRICE_COLUMNS,
   type PriceColumn,
-  ReportedError,
   SERIES_COLUMNS,
 } from "../../features/index.ts";
+import { plural, ReportedError } from "../../base/index.ts";
 
 export interface Merged {
   series: CandleSeries;

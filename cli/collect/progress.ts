@@ -4,7 +4,7 @@
  * per symbol, so a long collection shows life without flooding the log.
  */
 import type { Clock } from "./clock.ts";
-import { formatDuration, plural } from "../../features/index.ts";
+import { formatDuration, plural } from "../../base/index.ts";
 
 export interface Progress {
   start(symbol: string, expected: number): void;

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { lockFile, lockPathFor, readTrainingCsv } from "../../features/index.ts";
+import { readTrainingCsv } from "../../features/index.ts";
+import { lockFile, lockPathFor } from "../../base/index.ts";
 import { CommandError } from "../errors.ts";
 import { syntheticKlines } from "../../test/binance_klines_server.ts";
 import { candlecastCommand } from "../../test/cli.ts";

@@ -3,14 +3,8 @@
  * and last open time, the candles missing on the interval grid (exchange outages show up here, not as
  * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
-import {
-  type CandleSeries,
-  type Grid,
-  plural,
-  type ShortSteps,
-  shortSteps,
-  stepName,
-} from "../../features/index.ts";
+import { type CandleSeries, type Grid, type ShortSteps, shortSteps, stepName } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 
 export interface Gap {
   /** Open time of the last candle before the gap. */

@@ -2,7 +2,8 @@
  * Refusals said before any training starts: folds that leave nothing to train on (`checkRoomToTrain`) and a
  * fold without a test window (`checkTestWindows`), each naming the flags or the data that would work.
  */
-import { type CandleSeries, commonestStep, intervalOf, plural, utcDay } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, intervalOf } from "../../features/index.ts";
+import { plural, utcDay } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import {
   dataEnd,

@@ -16,7 +16,7 @@ import {
   pathKind,
   processUser,
   writeFilesAtomic,
-} from "../../features/index.ts";
+} from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { EVALUATE_OUTPUT, refuseProtectedOutput } from "../protected_output.ts";
 

@@ -4,14 +4,8 @@
  * self-contained report.html.
  */
 import { join } from "node:path";
-import {
-  describeLabelRule,
-  formatDuration,
-  intervalOf,
-  pathKind,
-  plural,
-  readTrainingCsv,
-} from "../../features/index.ts";
+import { describeLabelRule, intervalOf, readTrainingCsv } from "../../features/index.ts";
+import { formatDuration, pathKind, plural } from "../../base/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { requireCandles, requireOutputFolder } from "../flags.ts";
 import { blendWords, sourceCommit, VERSION } from "../../engine/index.ts";

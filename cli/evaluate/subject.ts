@@ -3,7 +3,8 @@
  * a version (`checkpointSubject`), its files first checked against its manifest, kept as it is on ONNX Runtime,
  * fine-tuned weekly, or rebuilt monthly from its recorded configuration.
  */
-import { type CandleSeries, otherInterval, plural } from "../../features/index.ts";
+import { type CandleSeries, otherInterval } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import {
   type Blend,

@@ -3,7 +3,7 @@
  * CI, Ansible) that would otherwise scrape them, with the verdict that decides the exit code spelt out so a
  * script need not re-derive it. Keys are snake_case as in metrics.json, evaluation.json and `models list --json`.
  */
-import { utcDay } from "../../features/index.ts";
+import { utcDay } from "../../base/index.ts";
 import { z } from "zod";
 import type { JoinResult, LiveScores, MonitorReport, TestScores } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";

@@ -2,7 +2,8 @@
  * What monitor prints: counts in its own spelling, the score tables, the advice when nothing could be scored,
  * and the note when no week can ever be judged on these candles.
  */
-import { type CandleSeries, commonestStep, plural } from "../../features/index.ts";
+import { type CandleSeries, commonestStep } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import {
   type JoinResult,
   type LiveScores,

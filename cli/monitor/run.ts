@@ -10,15 +10,13 @@
  */
 import { join } from "node:path";
 import {
-  type BatchProgress,
   commonestStep,
   intervalOf,
   isInterval,
   readTrainingCsv,
   sameInterval,
-  terminalProgress,
-  writeStderrLine,
 } from "../../features/index.ts";
+import { type BatchProgress, terminalProgress, writeStderrLine } from "../../base/index.ts";
 import { MonitorTally, OutcomeJoiner, staleLogWarning, type TestScores } from "../../ml/monitor/index.ts";
 import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
 import type { PredictionLogSnapshot } from "../../server/index.ts";

@@ -3,7 +3,8 @@
  * ends, whether current already covers everything a weekly run could fine-tune on (and the summary that says
  * so), and a `--holdout-days` that leaves nothing before it to train on.
  */
-import { type CandleSeries, utcDay } from "../../features/index.ts";
+import { type CandleSeries } from "../../features/index.ts";
+import { utcDay } from "../../base/index.ts";
 import { type DataEnds, symbolDataEnd } from "../../ml/checkpoints/index.ts";
 import { UsageError } from "../errors.ts";
 import { requireCandles as requireTrainingCandles } from "../flags.ts";

@@ -4,7 +4,8 @@
  * exactly as `serve` would answer (each version's classes named by its own decision rule and priors), with the
  * candidate's labels, beside the gradient-boosting baseline.
  */
-import { type CandleSeries, commonestStep, intervalOf, plural, windowEnds } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, intervalOf, windowEnds } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import {
   DatasetError,
   gatherBatch,

@@ -3,7 +3,8 @@
  * candles already in the training CSV before anything is fetched, and the interval collect is given when no
  * `--interval` is.
  */
-import { type CandleSeries, intervalOf, isInterval, otherInterval, shellWord } from "../../features/index.ts";
+import { type CandleSeries, intervalOf, isInterval, otherInterval } from "../../features/index.ts";
+import { shellWord } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 
 /**

@@ -4,7 +4,7 @@
  * some other live process (a reused PID) blocks nobody. A second retrain fails at once rather than waiting:
  * cron will start the next one on schedule.
  */
-import { type HeldLock, LockBusyError, lockFile } from "../../features/index.ts";
+import { type HeldLock, LockBusyError, lockFile } from "../../base/index.ts";
 import { CommandError } from "../errors.ts";
 
 export async function acquireLock(path: string): Promise<HeldLock> {

@@ -12,7 +12,7 @@ import {
   minimumBlocks,
   signedDifference,
 } from "../../ml/evaluate/index.ts";
-import { plural } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { keptIterationsText } from "../../ml/baselines/index.ts";
 import { UsageError } from "../errors.ts";
 

@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { computeIndicators, seriesFromCandles, tryLockFile, writeTrainingCsv } from "../../features/index.ts";
+import { computeIndicators, seriesFromCandles, writeTrainingCsv } from "../../features/index.ts";
+import { tryLockFile } from "../../base/index.ts";
 import { simulateMarket } from "../../features/market_simulator.ts";
 import { candlecastCommand } from "../../test/cli.ts";
 

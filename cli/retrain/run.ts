@@ -7,14 +7,13 @@
 import { dirname, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import {
-  plural,
   readTrainingCsv,
   SeparatedTrainingCsvError,
   sliceSeries,
   upperSymbol,
-  utcDay,
   writeTrainingCsv,
 } from "../../features/index.ts";
+import { plural, utcDay } from "../../base/index.ts";
 import {
   CurrentChangedError,
   currentVersion,

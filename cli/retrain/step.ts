@@ -8,7 +8,7 @@
 import { CommandError, InterruptedError } from "../errors.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { selfCommand } from "../self_command.ts";
-import { shellWord } from "../../features/index.ts";
+import { shellWord } from "../../base/index.ts";
 
 /** A step that failed: its one-line reason (and hint) as the CLI prints it. */
 export class StepError extends CommandError {

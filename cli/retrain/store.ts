@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
-import { shellWord } from "../../features/index.ts";
+import { shellWord } from "../../base/index.ts";
 import {
   CheckpointStoreError,
   CurrentChangedError,

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { CommandError, UsageError } from "../errors.ts";
-import { pathKind, shellWord } from "../../features/index.ts";
+import { pathKind, shellWord } from "../../base/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import { loadModel, MODEL_JSON, WEIGHTS_BIN } from "../../ml/models/index.ts";
 import {

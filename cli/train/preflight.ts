@@ -3,7 +3,8 @@
  * data, candles without open times or of another interval under `--incremental`, data changed under `--resume`
  * (all before the backend starts), and training windows that lack a class (once labelled).
  */
-import { type CandleSeries, CLASSES, type LabelRule, otherInterval, utcDay } from "../../features/index.ts";
+import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
+import { utcDay } from "../../base/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
 import { attentionBytes, largestBatch, longestLookback } from "../../ml/models/index.ts";
 import type { RunConfig } from "../../ml/train/index.ts";

@@ -1,12 +1,12 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
-import { EMA_WARM_UP, plural, utcDay } from "../../features/index.ts";
+import { EMA_WARM_UP } from "../../features/index.ts";
+import { plural, utcDay } from "../../base/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import type { DecisionRule } from "../../engine/index.ts";
 import { FEW_TRAINING_WINDOWS, formatTable } from "../../ml/evaluate/index.ts";
 import { testSplitTable } from "../../ml/report/index.ts";
-import { type Dataset, describeCounts } from "../../ml/data/index.ts";
+import { classCounts, type Dataset, describeCounts } from "../../ml/data/index.ts";
 import type { Metrics } from "../../ml/metrics/index.ts";
-import { classCounts } from "../../ml/data/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";
 
 /** A cut falls on a candle, not a day: "2022-11-05 13:00 UTC". */

@@ -9,11 +9,9 @@ import {
   CLASSES,
   FEATURE_NAMES,
   intervalOf,
-  plural,
   readTrainingCsv,
-  removeStaleTemps,
-  utcDay,
 } from "../../features/index.ts";
+import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
 import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
 import { classPriors, type ModelType, type Preprocessor, TRAINED_DECISION_RULE } from "../../engine/index.ts";

@@ -17,7 +17,7 @@ import {
   readRegularTextFile,
   tryLockFile,
   writeFileAtomic,
-} from "../../features/index.ts";
+} from "../../base/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import { listVersionNames } from "../../ml/checkpoints/index.ts";
 import {

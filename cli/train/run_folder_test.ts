@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tryLockFile } from "../../features/index.ts";
+import { tryLockFile } from "../../base/index.ts";
 import {
   abandonedRuns,
   describeRun,

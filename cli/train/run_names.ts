@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { isLockHeld, plural, readRegularTextFile } from "../../features/index.ts";
+import { isLockHeld, plural, readRegularTextFile } from "../../base/index.ts";
 
 const RUN_NAME = /^\.train_(\d{8}T\d{6})_([0-9a-f]{8})$/;
 /** Added to a run folder's name while `RunFolder.create` sets it up: no reader takes such a folder for a run. */

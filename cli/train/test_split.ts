@@ -3,7 +3,8 @@
  * side, under the argmax and the served decision rule, with calibration (ECE and its sampling floor); printed,
  * and returned as metrics.json's body.
  */
-import { CLASSES, plural } from "../../features/index.ts";
+import { CLASSES } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { blendWords, classPriors, decideClasses, type DecisionRule } from "../../engine/index.ts";
 import type { LayersModel } from "../../ml/runtime/index.ts";
 import {

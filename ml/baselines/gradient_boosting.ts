@@ -4,7 +4,7 @@
  * on the validation split. Its expected return is the class probabilities times each class's mean training
  * return (the classifier is the point; a second boosted regressor would double the cost for a side metric).
  */
-import { finishStepsTurning, plural } from "../../features/index.ts";
+import { finishStepsTurning, plural } from "../../base/index.ts";
 import { type Dataset, type LabelledSet, sampleIndices, seededRng, type WindowShape } from "../data/index.ts";
 import { type GbdtModel, type GbdtOptions, gbdtRounds, predictGbdt } from "./gbdt.ts";
 import { GBDT_LAGS, laggedCandles, laggedCandlesSteps } from "./inputs.ts";

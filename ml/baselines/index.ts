@@ -23,7 +23,7 @@
  */
 import type { Dataset, Scaling } from "../data/index.ts";
 import { computeMetrics, type Metrics } from "../metrics/index.ts";
-import { finishStepsTurning } from "../../features/index.ts";
+import { finishStepsTurning } from "../../base/index.ts";
 import { baselineTrainSample, lastCandlesSteps } from "./inputs.ts";
 import { fitMajority, predictMajority } from "./majority.ts";
 import { fitPersistence, predictPersistence } from "./persistence.ts";

@@ -1,11 +1,6 @@
 /** What the baselines look at: the last candle of each window (its 35 features and its own return). */
-import {
-  applyScaler,
-  FEATURE_COUNT,
-  featureIndex,
-  finishSteps,
-  finishStepsTurning,
-} from "../../features/index.ts";
+import { applyScaler, FEATURE_COUNT, featureIndex } from "../../features/index.ts";
+import { finishSteps, finishStepsTurning } from "../../base/index.ts";
 import {
   gatherBatch,
   type LabelledSet,

@@ -3,7 +3,8 @@
  * standardised return for the regression metrics): the "is the deep model worth it" baseline. Plain
  * TypeScript, full-batch Adam with a little L2; a convex problem, so it converges the same way every run.
  */
-import { FEATURE_COUNT, finishSteps } from "../../features/index.ts";
+import { FEATURE_COUNT } from "../../features/index.ts";
+import { finishSteps } from "../../base/index.ts";
 import type { ReturnScale } from "../data/index.ts";
 import type { Prediction } from "./prediction.ts";
 

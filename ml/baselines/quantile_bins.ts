@@ -4,7 +4,7 @@
  * sorted values. Thresholds follow scikit-learn's HistGradientBoosting: midpoints between distinct values when
  * a column has few of them, else the column's quantiles (midpoint interpolation), duplicates removed.
  */
-import { finishSteps } from "../../features/index.ts";
+import { finishSteps } from "../../base/index.ts";
 import { sampleIndices, seededRng } from "../data/index.ts";
 
 export interface QuantileBins {

@@ -19,7 +19,7 @@
  */
 import type { LabelledSet } from "../data/index.ts";
 import { gatherRows, sampleIndices, seededRng } from "../data/index.ts";
-import { finishStepsTurning } from "../../features/index.ts";
+import { finishStepsTurning } from "../../base/index.ts";
 import { type GbdtData, type GbdtModel, type GbdtOptions, gbdtRounds, predictGbdt } from "./gbdt.ts";
 import type { GradientBoostingData } from "./gradient_boosting.ts";
 import { GBDT_LAGS, laggedCandlesSteps } from "./inputs.ts";

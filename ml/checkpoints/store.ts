@@ -18,7 +18,7 @@ import {
   sameFolder,
   shellWord,
   writeFileAtomic,
-} from "../../features/index.ts";
+} from "../../base/index.ts";
 import {
   CheckpointError,
   describeFileProblems,

@@ -12,7 +12,7 @@ import {
   lockTempFolder,
   readRegularTextFile,
   writeFileAtomic,
-} from "../../features/index.ts";
+} from "../../base/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
 import { CheckpointStoreError, nextVersionName } from "./store.ts";

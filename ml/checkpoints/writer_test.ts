@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FEATURE_NAMES, tryLockFile } from "../../features/index.ts";
+import { FEATURE_NAMES } from "../../features/index.ts";
+import { tryLockFile } from "../../base/index.ts";
 import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig, saveModel } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";

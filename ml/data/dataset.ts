@@ -6,16 +6,12 @@
 import {
   type CandleSeries,
   FEATURE_NAMES,
-  finishSteps,
-  finishStepsTurning,
   hasIndicators,
-  plural,
-  ReportedError,
   type Scaler,
   ScalerFitter,
-  utcDay,
   windowEnds,
 } from "../../features/index.ts";
+import { finishSteps, finishStepsTurning, plural, ReportedError, utcDay } from "../../base/index.ts";
 import {
   type CalendarCuts,
   calendarCuts,

@@ -4,7 +4,8 @@
  * split evaluates on. Fractions become calendar dates shared by every symbol (`calendarCuts`), so no symbol
  * is tested on months another trains on.
  */
-import { type CandleSeries, ReportedError, windowEnds } from "../../features/index.ts";
+import { type CandleSeries, windowEnds } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 
 export type SplitRule =
   /**

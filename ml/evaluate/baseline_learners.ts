@@ -3,7 +3,7 @@
  * it again on everything before the fold; each keeps the scaling it was fit with, so `--retrain none` really
  * leaves it as it was.
  */
-import { finishStepsTurning } from "../../features/index.ts";
+import { finishStepsTurning } from "../../base/index.ts";
 import type { LabelledSet, Scaling } from "../data/index.ts";
 import {
   baselineTrainSample,

@@ -4,7 +4,8 @@
  * windows at every cut, so no training or validation label looks into the block being tested, and no test
  * label looks into the next block.
  */
-import { type CandleSeries, commonestStep, ReportedError } from "../../features/index.ts";
+import { type CandleSeries, commonestStep } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 
 /** The values of `--retrain`; see `RetrainMode`. */
 export const RETRAIN_MODES = ["weekly", "monthly", "none"] as const;

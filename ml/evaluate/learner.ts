@@ -6,7 +6,7 @@
 import type { Dataset, LabelledSet, Scaling } from "../data/index.ts";
 import type { EpochRecord, StopReason } from "../train/index.ts";
 import type { FoldPlan } from "./folds.ts";
-import { ReportedError } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 
 export interface FoldData {
   readonly plan: FoldPlan;

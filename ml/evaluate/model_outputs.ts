@@ -3,7 +3,8 @@
  * as fractions. Calibration needs the logits themselves, which the training loop's metrics never keep.
  */
 import * as tf from "@tensorflow/tfjs";
-import { eventLoopTurns, FEATURE_COUNT } from "../../features/index.ts";
+import { FEATURE_COUNT } from "../../features/index.ts";
+import { eventLoopTurns } from "../../base/index.ts";
 import { modelBatches, type Scaling, type WindowSet, type WindowShape } from "../data/index.ts";
 import { forward } from "../train/index.ts";
 

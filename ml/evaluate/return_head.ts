@@ -4,7 +4,7 @@
  * did neither better than 0 in any run read (bench/RESULTS.md, "expected_return"), while its MAE alone, a
  * small number, read like skill. `evaluate`'s table and `train`'s test split and verdict share these words.
  */
-import { plural } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { EvaluationSummary } from "./summary_types.ts";
 import type { Table } from "./tables.ts";

@@ -12,7 +12,8 @@
  * //   "Calibration of confidence (the probability of the class the 'prior' rule names): ECE 0.0526, …" ]
  * ```
  */
-import { CLASSES, type ClassName, plural } from "../../features/index.ts";
+import { CLASSES, type ClassName } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
 /** Fewer calls of a class than this, and its precision is no hit rate (a count is shown instead). */

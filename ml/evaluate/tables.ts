@@ -3,7 +3,8 @@
  * The terminal (`formatSummary`) and report.html (`evaluationReport`) both render these, so the two cannot
  * drift apart; each only lays them out (and the report adds its charts between them).
  */
-import { CLASSES, type ClassName, plural } from "../../features/index.ts";
+import { CLASSES, type ClassName } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { type Metrics, MIN_FLOOR_BLOCKS } from "../metrics/index.ts";
 import { feePercent } from "./backtest.ts";
 import { fitAction } from "./summary.ts";

@@ -3,7 +3,7 @@
  * interval (NOT_JUDGED_VERDICT when too few blocks stand behind it; no verdict on folds the model had seen),
  * the lines that say so, and the backtest's line.
  */
-import { plural } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { feePercent } from "./backtest.ts";
 import { BOOTSTRAP_BLOCK_CANDLES, type BootstrapResult } from "./bootstrap.ts";
 import type { BacktestRow, EvaluationSummary, Verdict } from "./summary_types.ts";

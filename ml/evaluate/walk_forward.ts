@@ -3,7 +3,8 @@
  * data module purges `horizon` windows at each cut and fits the scaler on the training part only), bring each
  * learner up to date as the retrain mode says, and keep every learner's test predictions next to the truth.
  */
-import { type CandleSeries, sliceSeries, utcDay } from "../../features/index.ts";
+import { type CandleSeries, sliceSeries } from "../../features/index.ts";
+import { utcDay } from "../../base/index.ts";
 import {
   type ClassVector,
   type Dataset,

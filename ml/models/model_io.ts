@@ -6,12 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
-import {
-  readRegularFile,
-  readRegularTextFile,
-  ReportedError,
-  writeFileAtomic,
-} from "../../features/index.ts";
+import { readRegularFile, readRegularTextFile, ReportedError, writeFileAtomic } from "../../base/index.ts";
 import "../layers/index.ts";
 
 /** The model's topology and weight manifest, in a version folder. */

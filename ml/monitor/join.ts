@@ -15,8 +15,7 @@ import {
   upperSymbol,
   windowBatch,
 } from "../../features/index.ts";
-import type { Preprocessor } from "../../engine/index.ts";
-import type { PredictionRecord } from "../../engine/index.ts";
+import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
 
 export interface JoinedPrediction {
   readonly record: PredictionRecord;

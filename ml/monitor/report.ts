@@ -5,7 +5,8 @@
  * keeps counters per day and version, and of the predictions themselves only each version's last week, in about 20
  * bytes each; `monitorReport` of an array gives the same figures.
  */
-import { CLASSES, plural } from "../../features/index.ts";
+import { CLASSES } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
 import { MIN_WEEK_BLOCKS, WEEK_BLOCK, type WeekInterval, WeekSample } from "./week_interval.ts";

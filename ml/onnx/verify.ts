@@ -6,7 +6,8 @@
  * mixed with `predictBoostedTrees` on the same windows.
  */
 import * as tf from "@tensorflow/tfjs";
-import { applyScaler, FEATURE_COUNT, ReportedError } from "../../features/index.ts";
+import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 import { INPUT_NAME, OUTPUT_NAMES, type Preprocessor, runOnnx } from "../../engine/index.ts";
 import { type BoostedTrees, lagWindows, predictBoostedTrees } from "../baselines/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";

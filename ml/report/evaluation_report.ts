@@ -2,7 +2,8 @@
  * `candlecast evaluate`'s summary as report sections: the tables of `evaluationTables` (the ones the terminal
  * shows, formatted there once), with the charts placed between them.
  */
-import { CLASSES, plural } from "../../features/index.ts";
+import { CLASSES } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import { type EvaluationSummary, evaluationTables, feePercent, type TableId } from "../evaluate/index.ts";
 import { type FigureSection, type ReportData, type Section, tableSection } from "./html.ts";

@@ -3,7 +3,7 @@
  * self-contained page: inline CSS and SVG, no script, no external font or image, so it opens offline and can
  * be mailed or archived beside a checkpoint.
  */
-import { writeFileAtomic } from "../../features/index.ts";
+import { writeFileAtomic } from "../../base/index.ts";
 import type { Table } from "../evaluate/index.ts";
 import { escapeXml } from "./svg.ts";
 

@@ -4,7 +4,8 @@
  * argmax beside the served rule, learning curves with what their y axis is, the confusion matrices and a
  * reliability diagram zoomed to where the predictions are.
  */
-import { CLASSES, plural } from "../../features/index.ts";
+import { CLASSES } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { calibrationOf, computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import {

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { installWasmKernelFixes } from "./wasm_kernels.ts";
 import { productKernel } from "./simd/index.ts";
-import { ReportedError } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 
 /** The `--backend` choices; `auto` takes native TensorFlow when installed, else wasm, else cpu. */
 export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;

@@ -3,7 +3,8 @@
  * stopping watches, and the full metrics with returns de-standardised to fractions.
  */
 import * as tf from "@tensorflow/tfjs";
-import { eventLoopTurns, FEATURE_COUNT } from "../../features/index.ts";
+import { FEATURE_COUNT } from "../../features/index.ts";
+import { eventLoopTurns } from "../../base/index.ts";
 import {
   type ClassVector,
   type LabelledSet,

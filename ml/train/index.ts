@@ -34,7 +34,7 @@ export * from "./loss.ts";
 export * from "./adam.ts";
 export * from "./forward.ts";
 // The progress bar lives in features/ (monitor shows it without loading tfjs); training reports through it.
-export { type BatchProgress, etaText, type ProgressOptions, terminalProgress } from "../../features/index.ts";
+export { type BatchProgress, etaText, type ProgressOptions, terminalProgress } from "../../base/index.ts";
 export * from "./schedule.ts";
 export * from "./members.ts";
 export * from "./parallel_members.ts";

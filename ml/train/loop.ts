@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { formatDuration, ReportedError } from "../../features/index.ts";
+import { formatDuration, ReportedError } from "../../base/index.ts";
 import {
   AUX_TARGETS_PER_HORIZON,
   auxiliaryHorizonList,
@@ -29,7 +29,7 @@ import { improves, type TrainConfig, windowsPerEpoch } from "./config.ts";
 import { evaluateModel } from "./evaluate.ts";
 import { batchGradients, type BatchPart } from "./gradients.ts";
 import { Replicas } from "./data_parallel.ts";
-import type { BatchProgress } from "../../features/index.ts";
+import type { BatchProgress } from "../../base/index.ts";
 import { samplesPerSecond } from "./throughput.ts";
 
 /** A number as JSON keeps it: JSON.stringify writes NaN and ±Infinity as null, read back as NaN. */

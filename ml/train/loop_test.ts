@@ -8,7 +8,7 @@ import { windowsPerEpoch } from "./config.ts";
 import { learningRateAt } from "./schedule.ts";
 import { DEFAULT_SPLIT, prepareDataset } from "../data/index.ts";
 import { syntheticSeries } from "../../test/evaluation.ts";
-import { ReportedError } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 import {
   scalingOf,
   TINY_LOOKBACK,

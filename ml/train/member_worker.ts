@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "../layers/index.ts";
 import { initBackend } from "../runtime/index.ts";
-import { ReportedError } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 import { trainModel } from "./loop.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
-import { ReportedError } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 import { buildModel } from "../models/index.ts";
 import { haveRealData } from "../../test/real_data.ts";
 import {

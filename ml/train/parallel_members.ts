@@ -14,7 +14,7 @@ import type { TrainConfig } from "./config.ts";
 import type { TrainHooks, TrainResult } from "./loop.ts";
 import type { MemberHooks } from "./members.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
-import { ReportedError } from "../../features/index.ts";
+import { ReportedError } from "../../base/index.ts";
 
 export interface ParallelOptions {
   /** Workers to start (each costs one model's memory and one core while it trains). */

@@ -5,7 +5,7 @@
  * when one of its files changes (someone fixed it), else with backoff (5 s doubling to 5 min); the model
  * already serving keeps serving meanwhile.
  */
-import { timerMs } from "../../features/index.ts";
+import { timerMs } from "../../base/index.ts";
 import type { Predictor } from "../../engine/index.ts";
 import type { ModelStore } from "./store.ts";
 import { warmUp } from "./warm_up.ts";

@@ -13,10 +13,10 @@ import { addRunConfigFlags, RUN_CONFIG_KEYS, SHAPE_FLAGS, typedRunConfigFlags } 
 import { EvaluateFlagsSchema } from "./evaluate/options.ts";
 import { runEvaluation } from "./evaluate/run.ts";
 import { terminalProgress } from "../ml/train/index.ts";
-import { CommandError, InterruptedError } from "./errors.ts";
+import { InterruptedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { DEFAULT_VALIDATION_MONTHS } from "../ml/evaluate/index.ts";
-import { writeStderrLine } from "../base/index.ts";
+import { ReportedError, writeStderrLine } from "../base/index.ts";
 
 async function evaluate(command: Command): Promise<void> {
   const opts = parseFlags("evaluate", EvaluateFlagsSchema, typedRunConfigFlags(command));
@@ -69,8 +69,9 @@ async function evaluate(command: Command): Promise<void> {
           signal,
         });
       } catch (error) {
-        // A failure the interrupt caused (not one the run explained) still exits 130.
-        if (signal.aborted && !(error instanceof CommandError || error instanceof InterruptedError)) {
+        // A failure the interrupt caused still exits 130; one the run explained (a ReportedError of any layer:
+        // a damaged version, a backend that cannot start) is reported as written.
+        if (signal.aborted && !(error instanceof ReportedError)) {
           throw new InterruptedError("evaluation interrupted; nothing was written");
         }
         throw error;

@@ -26,6 +26,7 @@ import { runEvaluation } from "./evaluate/run.ts";
 import { runCandlecast } from "../test/cli.ts";
 import { stopOnRead } from "../test/stop_on_read.ts";
 import { CommandError, UsageError } from "./errors.ts";
+import { ReportedError } from "../base/index.ts";
 
 const LOOKBACK = 12;
 
@@ -573,9 +574,10 @@ Deno.test("evaluate --checkpoint refuses a version whose files no longer hash as
         options({ data: longCsv, checkpoint, retrain, folds: "1", outputDir: join(dir, "dmg") }),
         quiet,
       ),
+      // Reported as written, exit 1 (the damaged version's own error, whichever layer's class it is).
       (e: Error) =>
-        e instanceof CommandError && message.test(e.message) &&
-        /restore the version's files/.test((e as CommandError).hint ?? ""),
+        e instanceof ReportedError && e.exitCode === 1 && message.test(e.message) &&
+        /restore the version's files/.test(e.hint ?? ""),
     );
   }
   // Kept as it is, the weights are not read (serve runs model.onnx): that version is still evaluated.

@@ -87,7 +87,7 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       boosting = await readBoostedTrees(dir);
     }
   } catch (error) {
-    if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
+    if (error instanceof CheckpointError) throw error; // it names the file and what to do itself
     if (boosting === undefined && preprocessor?.blend) {
       throw new CommandError(
         `cannot export ${dir}: ${(error as Error).message}`,

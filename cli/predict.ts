@@ -5,7 +5,7 @@
 import { Command } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
-import { CheckpointError, loadPredictor } from "../engine/index.ts";
+import { loadPredictor } from "../engine/index.ts";
 import { withoutBom } from "../features/index.ts";
 import { plural, writeStderrLine } from "../base/index.ts";
 import {
@@ -167,16 +167,11 @@ export async function predict(
   const items = batch ? parseBatchEnvelope(body) : { ok: true as const, value: [body] };
   if (!items.ok) throw new UsageError(items.detail, `fix ${inputName(options.input)}`);
 
-  let predictor;
-  try {
-    predictor = requireDecision(
-      await loadPredictor(options.checkpoint, { threads: options.threads }),
-      options.decision,
-    );
-  } catch (error) {
-    if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
-    throw error;
-  }
+  const predictor = requireDecision(
+    await loadPredictor(options.checkpoint, { threads: options.threads }),
+    options.decision,
+  );
+
   try {
     const prefixes = items.value.map((_, i) => batch ? `requests[${i}]` : "");
     const outcomes = await predictBodies(predictor, items.value, prefixes, options.decision);

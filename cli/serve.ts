@@ -22,7 +22,6 @@ import {
   exposedWithoutKey,
   listen,
   LISTEN_DEFAULTS,
-  ListenError,
   type Logger,
   Metrics,
   ModelStore,
@@ -448,7 +447,6 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
   } catch (error) {
     await watcher.stop();
     await store.close();
-    if (error instanceof ListenError) throw new CommandError(error.message, error.hint);
     throw error;
   }
   metrics.collect(server.samples);

@@ -9,7 +9,7 @@ import { formatDuration, pathKind, plural } from "../../base/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { requireCandles, requireOutputFolder } from "../flags.ts";
 import { blendWords, sourceCommit, VERSION } from "../../engine/index.ts";
-import { BackendError, describeBackend, initBackend } from "../../ml/runtime/index.ts";
+import { describeBackend, initBackend } from "../../ml/runtime/index.ts";
 import { runConfigJson } from "../../ml/train/index.ts";
 import { BOOSTING_BLEND_WEIGHT, defaultModelConfig } from "../../ml/models/index.ts";
 import {
@@ -88,15 +88,11 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       clear: () => batches.clear(),
     },
   };
-  try {
-    const backend = await initBackend(opts.backend);
-    io.out(`backend: ${describeBackend(backend)}`);
-    const oversubscribed = workersNote(opts.workers);
-    if (oversubscribed) io.out(oversubscribed);
-  } catch (error) {
-    if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
-    throw error;
-  }
+  const backend = await initBackend(opts.backend);
+  io.out(`backend: ${describeBackend(backend)}`);
+  const oversubscribed = workersNote(opts.workers);
+  if (oversubscribed) io.out(oversubscribed);
+
   // A stop while the file is read ends the read there (a big file takes seconds), not at its end.
   const series = await readTrainingCsv(opts.data, {
     progress: phaseProgress(given, `reading ${opts.data}`, MB),

@@ -9,7 +9,6 @@ import { CommandError, UsageError } from "../errors.ts";
 import {
   type Blend,
   blendWords,
-  CheckpointError,
   type DecisionRule,
   effectiveRule,
   loadPredictor,
@@ -151,12 +150,7 @@ const READS: Readonly<Record<RetrainMode, readonly string[]>> = {
 };
 
 async function requireIntactFiles(dir: string, retrain: RetrainMode): Promise<void> {
-  try {
-    await verifyCheckpointFiles(dir, READS[retrain]);
-  } catch (error) {
-    if (error instanceof CheckpointError) throw new CommandError(error.message, error.hint);
-    throw error;
-  }
+  await verifyCheckpointFiles(dir, READS[retrain]);
 }
 
 export async function checkpointSubject(

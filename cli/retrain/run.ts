@@ -59,7 +59,6 @@ import {
   ownRunFolders,
   prune,
   retrainDataDir,
-  storeStep,
   versionsTrainedOn,
 } from "./store.ts";
 import {
@@ -139,7 +138,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
   try {
     await clearLeftovers(root);
     tmpDir = await retrainDataDir(root);
-    const current = await storeStep(() => currentVersion(root));
+    const current = await currentVersion(root);
     const currentDir = current ? join(root, current) : null;
     const manifest = current ? await currentManifest(root, current) : null;
     // Weekly fine-tunes current; without one (or monthly) the candidate is trained from scratch.
@@ -365,13 +364,13 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     }
     const candidateDir = join(root, candidate);
     // The candidate names the CSV it came from, not this run's copy of it (removed when the run ends).
-    await storeStep(() => recordDataSource(candidateDir, resolve(opts.data), start));
+    await recordDataSource(candidateDir, resolve(opts.data), start);
     const mode = opts.mode === "weekly" && !incremental
       ? "weekly (no current model: trained from scratch)"
       : opts.mode;
 
-    const candidatePre = await storeStep(() => readPreprocessorFile(candidateDir));
-    const currentPre = currentDir ? await storeStep(() => readPreprocessorFile(currentDir)) : null;
+    const candidatePre = await readPreprocessorFile(candidateDir);
+    const currentPre = currentDir ? await readPreprocessorFile(currentDir) : null;
     const shape = {
       lookback: Math.max(candidatePre.lookback, currentPre?.lookback ?? 0),
       horizon: candidatePre.horizon,
@@ -487,7 +486,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     if (promoted) {
       try {
         // Only over the current it was compared with: a promote or rollback made by hand meanwhile wins.
-        await storeStep(() => promote(root, candidate, { ifCurrent: current }));
+        await promote(root, candidate, { ifCurrent: current });
       } catch (error) {
         if (!(error instanceof CurrentChangedError)) throw error;
         promoted = false;

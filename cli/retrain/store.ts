@@ -1,14 +1,13 @@
 /**
  * What retrain reads from and removes in the checkpoint folder: current's manifest, the versions and run
  * folders its own train step left (not those of a `train` run by hand meanwhile), the oldest versions beyond
- * `--keep`; the store's own failures as the CLI's runtime errors.
+ * `--keep`; a current that cannot be used refused before any work.
  */
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import { shellWord } from "../../base/index.ts";
 import {
   CheckpointStoreError,
-  CurrentChangedError,
   listVersionNames,
   pruneVersions,
   readManifest,
@@ -16,23 +15,6 @@ import {
 import { CheckpointError, verifyListedFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
 import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
-
-/**
- * The store's own failures (a `current` that is not a symlink, a version's file unreadable) as the runtime
- * failures they are, with the store's hint (exit 1; not "unexpected failure … bug"). A conditional promotion
- * that lost to a change by hand passes through: the caller reports it.
- */
-export async function storeStep<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CurrentChangedError) throw error;
-    if (error instanceof CheckpointStoreError || error instanceof CheckpointError) {
-      throw new CommandError(error.message, error.hint);
-    }
-    throw error;
-  }
-}
 
 /**
  * current's manifest (what weekly fine-tunes and both modes compare with): a current whose version is gone or

@@ -15,13 +15,7 @@ import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
 import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
 import { classPriors, type ModelType, type Preprocessor, TRAINED_DECISION_RULE } from "../../engine/index.ts";
-import {
-  BackendError,
-  type BackendInfo,
-  describeBackend,
-  initBackend,
-  type LayersModel,
-} from "../../ml/runtime/index.ts";
+import { type BackendInfo, describeBackend, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
 import { type Dataset, DatasetError, prepareDatasetAsync, type Scaling } from "../../ml/data/index.ts";
 import {
   BOOSTING_BLEND_WEIGHT,
@@ -127,12 +121,7 @@ export interface TrainOutcome {
 }
 
 async function startBackend(opts: TrainOptions): Promise<BackendInfo> {
-  try {
-    return await initBackend(opts.backend);
-  } catch (error) {
-    if (error instanceof BackendError) throw new CommandError(error.message, error.hint);
-    throw error;
-  }
+  return await initBackend(opts.backend);
 }
 
 /**

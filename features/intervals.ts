@@ -194,7 +194,7 @@ export function fitsWithGaps(openTimes: ArrayLike<number>, interval: Interval): 
 }
 
 /** True when `ms` is the first instant of a calendar month, UTC (where Binance's 1M candles open). */
-function isMonthStart(ms: number): boolean {
+export function isMonthStart(ms: number): boolean {
   const d = new Date(ms);
   return d.getUTCDate() === 1 && ms % DAY === 0;
 }

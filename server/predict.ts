@@ -13,6 +13,7 @@ import {
   featureOverflowMessage,
   gridOf,
   isInterval,
+  isMonthStart,
   otherInterval,
   SERIES_COLUMNS,
   stepName,
@@ -120,8 +121,17 @@ function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): 
 function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): string | null {
   if (!info.interval || !isInterval(info.interval)) return null;
   const step = gridOf(info.interval).stepMs;
-  if (step === null) return null;
   const t = window.openTime;
+  if (step === null) {
+    // Months have no fixed step, so a 30-day step passed the interval check: a 1M candle opens on the 1st,
+    // 00:00 UTC, as Binance's do and as the model's own did (only such candles are named 1M); one on the 15th
+    // or 30 days on would be logged at a time monitor never finds among the exchange's.
+    const off = t.findIndex((ms) => !Number.isNaN(ms) && !isMonthStart(ms));
+    if (off === -1) return null;
+    return `candles[${first + off}].openTime: ${t[off]} (${new Date(t[off]).toISOString()}) is not the ` +
+      `start of a calendar month (the 1st, 00:00 UTC), where ${info.interval} candles open (model ` +
+      `${info.version}'s interval); send each candle's open time`;
+  }
   for (let i = 1; i < window.length; i++) {
     const apart = t[i] - t[i - 1];
     if (Number.isNaN(apart) || apart % step === 0) continue;

@@ -59,8 +59,31 @@ Deno.test("a window on another interval than the model's is a 422; gaps and miss
     ...body,
     candles: body.candles.map((c, i) => ({ ...c, openTime: Date.UTC(2019, i, 1) })),
   };
-  const [months] = await predictBodies(new FakePredictor({ interval: "1M" }), [monthly]);
+  const monthModel = new FakePredictor({ version: "v2_2026-12-05", interval: "1M" });
+  const [months] = await predictBodies(monthModel, [monthly]);
   assert.ok(months.ok, months.ok ? "" : months.failure.detail);
+  // Before: a fixed 30-day step (08-31, 09-30, …), candles on the 15th, or the last one 3 days late were
+  // answered as months and logged at times no 1M candle of the exchange has (monitor: "not found").
+  const D = 24 * H;
+  const thirtyDays = {
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: Date.UTC(2019, 0, 1) + i * 30 * D })),
+  };
+  const fifteenths = {
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: Date.UTC(2019, i, 15) })),
+  };
+  const lateMonth = {
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: Date.UTC(2019, i, i === 49 ? 4 : 1) })),
+  };
+  const [fixed, mid, lastLate] = await predictBodies(monthModel, [thirtyDays, fifteenths, lateMonth]);
+  const monthDetail = (n: number, t: number) =>
+    `candles[${n}].openTime: ${t} (${new Date(t).toISOString()}) is not the start of a calendar month (the ` +
+    "1st, 00:00 UTC), where 1M candles open (model v2_2026-12-05's interval); send each candle's open time";
+  assert.equal(fixed.ok ? "answered" : fixed.failure.detail, monthDetail(1, Date.UTC(2019, 0, 31)));
+  assert.equal(mid.ok ? "answered" : mid.failure.detail, monthDetail(0, Date.UTC(2019, 0, 15)));
+  assert.equal(lastLate.ok ? "answered" : lastLate.failure.detail, monthDetail(49, Date.UTC(2019, 49, 4)));
   // A version that recorded no interval is not checked.
   const [unrecorded] = await predictBodies(new FakePredictor(), [timed((i) => i * 4 * H)]);
   assert.ok(unrecorded.ok);

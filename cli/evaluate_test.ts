@@ -936,3 +936,21 @@ Deno.test("evaluate --checkpoint of a blended version kept as it is says its sco
     "here are the blend's; --retrain monthly scores the network alone, with the blend beside it",
   ]);
 });
+
+Deno.test("evaluate refuses sizes the WebAssembly heap cannot hold before any fold, as train does (exit 2)", async () => {
+  // Before: the first fold failed "unexpected failure: Array buffer allocation failed … this is a bug".
+  await initBackend("wasm");
+  await assert.rejects(
+    runEvaluation(options({ lstmHidden: "100000", members: "1" }), quiet),
+    (e: Error) =>
+      e instanceof UsageError &&
+      /^--lstm-hidden 100000 --layers 1 --members 1: the lightweight_lstm would hold at least/.test(
+        e.message,
+      ) &&
+      /'candlecast evaluate --help' shows them/.test(e.hint ?? ""),
+  );
+  await assert.rejects(
+    runEvaluation(options({ model: "transformer_lstm", lookback: "1000", batchSize: "256" }), quiet),
+    (e: Error) => e instanceof UsageError && /^--lookback 1000 at --batch-size 256: /.test(e.message),
+  );
+});

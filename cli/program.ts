@@ -208,30 +208,52 @@ export async function runCli(args: readonly string[]): Promise<number> {
       );
       return 2;
     }
-    // Every layer's errors written for the user (a usage error, bad candles, a damaged version, a busy lock …)
-    // say what happened and what to do themselves, with the exit code of whose fix it is.
-    if (error instanceof ReportedError) {
-      report(error.message, error.hint);
-      return error.exitCode;
-    }
-    if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);
-    // Deno grants /dev and /proc only to --allow-all, which candlecast does not ask for: a path there is refused.
-    if (error instanceof Deno.errors.NotCapable) {
-      report(
-        error.message,
-        "candlecast runs with named permissions, not --allow-all: choose a path outside /dev and /proc",
-      );
-      return 2;
-    }
-    const machine = filesystemProblem(error);
-    if (machine) {
-      report(machine.message, machine.hint);
-      return 1;
-    }
-    report(
-      `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
-      "this is a bug; set CANDLECAST_DEBUG=1 to print its stack trace and report it",
+    return reportFailure(error);
+  }
+}
+
+/**
+ * What a failure that is not the command line's (commander's) tells the user, and the exit code: a layer's own
+ * ReportedError as written; what the machine refused (a path under /dev, a full disk, memory) with what to
+ * do; anything else as the bug it is.
+ */
+export function reportFailure(
+  error: unknown,
+  say: (message: string, hint?: string) => void = report,
+): number {
+  // Every layer's errors written for the user (a usage error, bad candles, a damaged version, a busy lock …)
+  // say what happened and what to do themselves, with the exit code of whose fix it is.
+  if (error instanceof ReportedError) {
+    say(error.message, error.hint);
+    return error.exitCode;
+  }
+  if (Deno.env.get("CANDLECAST_DEBUG")) console.error(error);
+  // Deno grants /dev and /proc only to --allow-all, which candlecast does not ask for: a path there is refused.
+  if (error instanceof Deno.errors.NotCapable) {
+    say(
+      error.message,
+      "candlecast runs with named permissions, not --allow-all: choose a path outside /dev and /proc",
+    );
+    return 2;
+  }
+  const machine = filesystemProblem(error);
+  if (machine) {
+    say(machine.message, machine.hint);
+    return 1;
+  }
+  // Memory the work needed and did not get (a size past what the checks before training can bound: the
+  // activations of a wide model, a huge batch) is the machine's limit, not a bug.
+  if (error instanceof RangeError && /Array buffer allocation failed/.test(error.message)) {
+    say(
+      `out of memory: ${error.message}`,
+      "give the command less to hold at once (smaller model sizes, --batch-size or data), or run it on a " +
+        "machine with more memory",
     );
     return 1;
   }
+  say(
+    `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+    "this is a bug; set CANDLECAST_DEBUG=1 to print its stack trace and report it",
+  );
+  return 1;
 }

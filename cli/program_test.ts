@@ -6,6 +6,7 @@ import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { predictBody } from "../test/fake_predictor.ts";
 import { commandPath, EXAMPLES, reflow } from "./help.ts";
 import type { Command } from "commander";
+import { reportFailure } from "./program.ts";
 
 const cli = (...args: string[]) => runCandlecast(args);
 
@@ -329,4 +330,19 @@ Deno.test("predict and serve without --allow-ffi say ONNX Runtime needs it (exit
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("reportFailure: memory a command did not get is the machine's limit, said with what to do, not a bug", () => {
+  const said: string[] = [];
+  const say = (message: string, hint?: string) => void said.push(`${message} | ${hint}`);
+  // What tfjs-wasm and typed arrays throw when an allocation fails (a wide model's activations, a huge batch).
+  assert.equal(reportFailure(new RangeError("Array buffer allocation failed"), say), 1);
+  assert.match(
+    said[0],
+    /^out of memory: Array buffer allocation failed \| give the command less to hold at once/,
+  );
+  assert.doesNotMatch(said[0], /bug/);
+  // Anything else unexpected is still called a bug, with how to report it.
+  assert.equal(reportFailure(new RangeError("Maximum call stack size exceeded"), say), 1);
+  assert.match(said[1], /^unexpected failure: Maximum call stack size exceeded \| this is a bug/);
 });

@@ -373,6 +373,40 @@ Deno.test("train refuses a --lookback whose attention would not fit the WebAssem
   }
 });
 
+Deno.test("train refuses sizes whose weights cannot fit the WebAssembly heap, before training (exit 2)", async () => {
+  // Before: "unexpected failure: Array buffer allocation failed … this is a bug" (exit 1), and a stopped run
+  // folder that models list counted.
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = `${dir}/t.csv`;
+    await writeTrainingCsv(csv, syntheticSeries(20));
+    const train = ["train", "--data", csv, "--checkpoints", `${dir}/ck`, "--backend", "cpu"];
+    const hybrid = await cli([...train, "--d-model", "100000", "--heads", "1"]);
+    assert.equal(hybrid.code, 2, hybrid.err);
+    assert.match(
+      hybrid.err,
+      /^candlecast: --d-model 100000 --ffn \d+ --encoder-layers 1 --lstm-hidden \d+ --layers 1 --members 3: the transformer_lstm would hold at least [\d.]+ billion weights, [\d.]+ GB with their gradients and optimizer state, past the 2 GB .* nothing was trained\nhint: choose smaller sizes \(the defaults hold about 1\d\d thousand/,
+    );
+    const lstm = await cli([
+      ...train,
+      "--model",
+      "lightweight_lstm",
+      "--lstm-hidden",
+      "100000",
+      "--members",
+      "1",
+    ]);
+    assert.equal(lstm.code, 2, lstm.err);
+    assert.match(
+      lstm.err,
+      /^candlecast: --lstm-hidden 100000 --layers \d+ --members 1: the lightweight_lstm would hold/,
+    );
+    await assert.rejects(Deno.stat(`${dir}/ck`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train refuses training windows that lack a class, saying what --threshold means (exit 1)", async () => {
   // Before: `--threshold 0.5` (meant as 0.5 %) labelled every window SIDEWAYS, and the model was trained,
   // calibrated, scored and promoted as if it had learnt something.

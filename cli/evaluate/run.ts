@@ -35,6 +35,7 @@ import { TimeLeft } from "./time_left.ts";
 import { boostingProgress, MB, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
+import { requireBatchFits, requireWeightsFit } from "../train/preflight.ts";
 import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
 
@@ -108,6 +109,11 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
   const subject = opts.checkpoint
     ? await checkpointSubject(opts.checkpoint, opts, io, series)
     : freshSubject(opts, io);
+  // Sizes the WebAssembly heap cannot hold fail as train says, not mid-fold "Array buffer allocation failed".
+  if (!opts.checkpoint && backend.backend !== "tensorflow") {
+    requireWeightsFit(subject.config.model, "evaluate");
+    requireBatchFits(subject.config);
+  }
   const learners: Learner[] = [subject.learner];
   try {
     let plans;

@@ -6,7 +6,16 @@
 import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
 import { utcDay } from "../../base/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
-import { attentionBytes, largestBatch, longestLookback } from "../../ml/models/index.ts";
+import {
+  attentionBytes,
+  defaultModelConfig,
+  largestBatch,
+  longestLookback,
+  type ModelConfig,
+  trainingStateBytes,
+  WEIGHT_BUDGET_BYTES,
+  weightsLowerBound,
+} from "../../ml/models/index.ts";
 import type { RunConfig } from "../../ml/train/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
@@ -59,6 +68,37 @@ export function requireBatchFits(config: RunConfig): void {
       shorter >= 2 ? `--lookback ${shorter} or less` : "",
       "--model lightweight_lstm (no attention over candle pairs)",
     ].filter(Boolean).join(", or "),
+  );
+}
+
+/**
+ * Sizes whose weights, with a gradient and Adam's two moments each, would pass half of tfjs-wasm's 4 GB heap
+ * are refused before any data is prepared (`--d-model 100000` failed "Array buffer allocation failed",
+ * reported as a bug, and left a run folder `--resume` would fail on again). A lower bound: what it refuses
+ * cannot fit; what it lets through may still run out of memory in its activations.
+ */
+export function requireWeightsFit(model: ModelConfig, command: "train" | "evaluate" = "train"): void {
+  const bytes = trainingStateBytes(model);
+  if (bytes <= WEIGHT_BUDGET_BYTES) return;
+  const sizes = model.type === "transformer_lstm"
+    ? `--d-model ${model.dModel} --ffn ${model.ffnDim} --encoder-layers ${model.encoderLayers} --lstm-hidden ` +
+      `${model.lstmHidden} --layers ${model.lstmLayers} --members ${model.members}`
+    : `--lstm-hidden ${model.lstmHidden} --layers ${model.lstmLayers} --members ${model.members}`;
+  const count = (n: number) =>
+    n >= 1e9
+      ? `${(n / 1e9).toPrecision(3)} billion`
+      : n >= 1e6
+      ? `${(n / 1e6).toPrecision(3)} million`
+      : `${Math.round(n / 1e3)} thousand`;
+  const defaults = { ...defaultModelConfig(model.type, model.lookback), volatilityChannels: false };
+  throw new UsageError(
+    `${sizes}: the ${model.type} would hold at least ${count(weightsLowerBound(model))} weights, ` +
+      `${(bytes / 1024 ** 3).toFixed(1)} GB with their gradients and optimizer state, past the ` +
+      `${
+        WEIGHT_BUDGET_BYTES / 1024 ** 3
+      } GB of the WebAssembly backend's 4 GB memory they may take; nothing was trained`,
+    `choose smaller sizes (the defaults hold about ${count(weightsLowerBound(defaults))}: ` +
+      `'candlecast ${command} --help' shows them)`,
   );
 }
 

@@ -63,6 +63,7 @@ import {
   requireSameSplitRule,
   requireSplitInData,
   requireTimedIncrement,
+  requireWeightsFit,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
@@ -290,7 +291,10 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
     );
   }
   // tfjs-wasm's heap stops at 4 GB; TensorFlow's memory is the machine's.
-  if (fresh && backend.backend !== "tensorflow") requireBatchFits(fresh);
+  if (fresh && backend.backend !== "tensorflow") {
+    requireWeightsFit(fresh.model);
+    requireBatchFits(fresh);
+  }
   const cleaned = await removeStaleTemps(opts.checkpoints);
   if (cleaned.length > 0) {
     io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);

@@ -40,6 +40,9 @@ export {
   largestBatch,
   longestLookback,
   scoringBatch,
+  trainingStateBytes,
+  WEIGHT_BUDGET_BYTES,
+  weightsLowerBound,
 } from "./memory.ts";
 
 /**

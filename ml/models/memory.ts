@@ -38,3 +38,38 @@ export function longestLookback(c: ModelConfig, batch: number): number {
 export function scoringBatch(c: ModelConfig, requested: number): number {
   return Math.min(requested, largestBatch(c));
 }
+
+/**
+ * The most bytes a model's weights may take with their training state (a gradient and Adam's two moments for
+ * each, all float32) inside tfjs-wasm's 4 GB heap, which the activations and the data share: half of it.
+ */
+export const WEIGHT_BUDGET_BYTES = 2 * 1024 ** 3;
+
+/**
+ * A lower bound on the model's weights (all members): the products of the projection, the encoder, the LSTMs'
+ * gates, the attention pooling and the heads' hidden layers, leaving out biases, norms and output layers. A lower bound, so a model it
+ * refuses cannot fit: `--d-model 100000` asked for 4·10¹⁰ of them and failed "Array buffer allocation failed",
+ * reported as a bug, after the run folder was made (a user's trial).
+ */
+export function weightsLowerBound(c: ModelConfig): number {
+  const lstm = (input: number, directions: number) => {
+    let n = 0;
+    for (let layer = 0; layer < c.lstmLayers; layer++) {
+      n += directions * 4 * c.lstmHidden * ((layer === 0 ? input : directions * c.lstmHidden) + c.lstmHidden);
+    }
+    return n;
+  };
+  // The hybrid's attention pooling (three products over the BiLSTM's 2H outputs) and its two heads' hidden
+  // layers (2H in, dModel out); the LSTM's heads take its H outputs to H.
+  const h2 = 2 * c.lstmHidden;
+  const member = c.type === "transformer_lstm"
+    ? c.features * c.dModel + c.encoderLayers * (4 * c.dModel ** 2 + 2 * c.dModel * c.ffnDim) +
+      lstm(c.dModel, 2) + 3 * h2 ** 2 + 2 * h2 * c.dModel
+    : lstm(c.features, 1) + 2 * c.lstmHidden ** 2;
+  return c.members * member;
+}
+
+/** Bytes of weights, gradients and Adam's moments for `weightsLowerBound`'s weights. */
+export function trainingStateBytes(c: ModelConfig): number {
+  return weightsLowerBound(c) * 4 * 4;
+}

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
 import { FastLSTM } from "../layers/index.ts";
-import { buildModel, defaultModelConfig, type ModelConfig, modelConfigProblem } from "./index.ts";
+import {
+  buildModel,
+  defaultModelConfig,
+  type ModelConfig,
+  modelConfigProblem,
+  weightsLowerBound,
+} from "./index.ts";
 import { FAST_LAYERS, type LayerKit } from "./layer_kit.ts";
 
 await initBackend("wasm");
@@ -119,4 +125,23 @@ Deno.test("lightweight_lstm: skipping the input channels' gradient changes no we
     assert.equal(tf.max(tf.abs(tf.sub(g, grads[1][i]))).dataSync()[0], 0, `weight ${i}`)
   );
   models.forEach((m) => m.dispose());
+});
+
+Deno.test("weightsLowerBound never passes a built model's weights, and holds most of the default's", () => {
+  const configs: ModelConfig[] = [
+    tiny("transformer_lstm"),
+    { ...tiny("transformer_lstm"), encoderLayers: 2, lstmLayers: 2, members: 2 },
+    tiny("lightweight_lstm"),
+    { ...tiny("lightweight_lstm"), lstmLayers: 2, lstmHidden: 16 },
+    { ...defaultModelConfig("transformer_lstm", 50), volatilityChannels: false },
+    { ...defaultModelConfig("lightweight_lstm", 50), volatilityChannels: false },
+  ];
+  for (const config of configs) {
+    const model = buildModel(config, 1);
+    const actual = model.countParams();
+    const bound = weightsLowerBound(config);
+    assert.ok(bound <= actual, `${config.type}: ${bound} ≤ ${actual}`);
+    if (config.lookback === 50) assert.ok(bound >= 0.8 * actual, `${config.type}: ${bound} near ${actual}`);
+    model.dispose();
+  }
 });

@@ -16,7 +16,7 @@ import {
   readTrainingCsv,
   sameInterval,
 } from "../../features/index.ts";
-import { type BatchProgress, terminalProgress, writeStderrLine } from "../../base/index.ts";
+import { type BatchProgress, plural, terminalProgress, writeStderrLine } from "../../base/index.ts";
 import { MonitorTally, OutcomeJoiner, staleLogWarning, type TestScores } from "../../ml/monitor/index.ts";
 import type { PredictionRecord, Preprocessor } from "../../engine/index.ts";
 import type { PredictionLogSnapshot } from "../../server/index.ts";
@@ -129,7 +129,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
         if (v?.interval && dataInterval && !sameInterval(v.interval, dataInterval)) {
           throw new UsageError(
             `--data: ${opts.data} holds ${dataInterval} candles, but ${record.version} was trained on ` +
-              `${v.interval} candles: its predictions' outcomes (${v.preprocessor.horizon} candles ahead) cannot ` +
+              `${v.interval} candles: its predictions' outcomes (${
+                plural(v.preprocessor.horizon, "candle")
+              } ahead) cannot ` +
               "be read on them",
             isInterval(v.interval)
               ? `collect ${v.interval} candles into a CSV ('candlecast collect --interval ${v.interval} …') and ` +

@@ -46,7 +46,7 @@ Deno.test("the held-out difference's blocks span whole days and at least twice t
   assert.deepEqual([d.blocks, d.blockDays, d.days], [4, 8, 28]);
   assert.match(
     describeDifference(d),
-    / over 28 days in 4 blocks of 8 days: too few blocks of 8 days to judge \(6 needed\)$/,
+    / over windows on 28 days in 4 blocks of 8 days: too few blocks of 8 days to judge \(6 needed\)$/,
   );
 });
 

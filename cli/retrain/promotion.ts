@@ -133,7 +133,8 @@ export type DifferenceSummary = Pick<BootstrapResult, "log_loss_diff" | "blocks"
  * `evaluate`'s verdict writes them, e.g. "difference -0.0020, 95 % interval -0.0219 … +0.0179 over 14 days:
  * no clear difference"; the word is the candidate's ("better": the whole interval below 0). Fewer days than
  * `evaluate` judges from are said to be too few, whatever the interval shows. Blocks of several days (1d
- * candles) are named as such, "over 41 days in 6 blocks of 8 days": the days alone overstated the evidence.
+ * candles) are named as such, "over windows on 41 days in 6 blocks of 8 days": the days alone overstated the
+ * evidence, and on 1M candles one window's day read "over 1 day" for a month held out.
  */
 export function describeDifference(d: DifferenceSummary): string {
   const { estimate, low, high } = d.log_loss_diff;
@@ -143,7 +144,7 @@ export function describeDifference(d: DifferenceSummary): string {
     ? plural(d.blocks, "day")
     : d.days === undefined
     ? blocks
-    : `${plural(d.days, "day")} in ${blocks}`;
+    : `windows on ${plural(d.days, "day")} in ${blocks}`;
   return `difference ${signedDifference(estimate)}, ${Math.round(100 * d.level)} % interval ` +
     `${intervalWords(low, high)} over ${over}: ${differenceJudgement(d)}`;
 }

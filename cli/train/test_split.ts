@@ -178,9 +178,9 @@ export async function scoreOnTest(
       `; precision DOWN ${precision("DOWN")} (base rate ${base[0].toFixed(3)}), ` +
       `UP ${precision("UP")} (base rate ${base[2].toFixed(3)}); ECE ${
         ece.toFixed(4)
-      } over the top class's probability (a perfectly calibrated model would show at least about ${
+      } over the top class's probability (a perfectly calibrated model would show about ${
         eceFloor.toFixed(4)
-      } on this many windows)`,
+      } on this many windows, by chance)`,
   );
   servedCallsWords({
     calls: served,

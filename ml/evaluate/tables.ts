@@ -512,7 +512,9 @@ function backtestTable(s: EvaluationSummary): Table {
       `or, on the prior rule's row, when the prior-corrected decision names UP${
         bt.short ? " (DOWN)" : ""
       }; ` +
-      `held ${bt.horizon} candles, ${feePercent(bt.fee)} % fee per side, no overlapping positions; symbols ` +
+      `held ${plural(bt.horizon, "candle")}, ${
+        feePercent(bt.fee)
+      } % fee per side, no overlapping positions; symbols ` +
       "are equal-weight sleeves.",
       `Buy-and-hold over the same candles: return ${pct(hold.total_return, 2)}, annualised Sharpe ` +
       `${f2(hold.sharpe)}, max drawdown ${pct(hold.max_drawdown)}. Sharpe ratios are annualised point ` +

@@ -123,7 +123,9 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
         ? `${s.model} never has P(UP) above ${bt.threshold}, so the curves trade the prior-corrected ` +
           `decision instead: long${bt.short ? " (short)" : ""} when it names UP${bt.short ? " (DOWN)" : ""}`
         : `Long${bt.short ? " or short" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} > ${bt.threshold}`) +
-        `, held ${bt.horizon} candles, ${feePercent(bt.fee)} % fee per side, no overlapping positions; ` +
+        `, held ${plural(bt.horizon, "candle")}, ${
+          feePercent(bt.fee)
+        } % fee per side, no overlapping positions; ` +
         "symbols are equal-weight sleeves, marked to market every candle. " +
         `Trades: ${s.model} ${traded.model.trades}, ${best} ${traded.baseline.trades}.`,
       figures: [{

@@ -504,7 +504,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
         ? `Expected calibration error ${
           d.ece.toFixed(4)
         } (10 bins of the top class's probability); a perfectly ` +
-          `calibrated model would show at least about ${d.eceFloor.toFixed(4)} on these windows by chance.` +
+          `calibrated model would show about ${d.eceFloor.toFixed(4)} on these windows by chance.` +
           // Under the prior rule the served confidence is the named class's probability, often not the top's.
           (d.rule !== "argmax" && d.confidenceEce !== undefined
             ? ` The served confidence (the probability of the class the '${d.rule}' rule names): ECE ${

@@ -3,13 +3,15 @@
  * loopback serves simulated candles; then the real commands run one after another, each printed as the user
  * would type it (`candlecast …`, or `deno task cli …` from a checkout: `typedCommand`): collect → train
  * (lightweight_lstm) → export → serve on :8000, with a curl example that works.
- * Everything is written under --dir so a user's own data and checkpoints are never touched.
+ * Everything is written under --dir, and only into a folder that is missing, empty or an earlier demo's (marked by
+ * DEMO_MARKER, written first): `--dir .` from the project root trained into the real checkpoints and promoted the
+ * simulated model there, and `--dir data` merged simulated rows into the real training CSV (user audit).
  */
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { candleAt, CLASSES, readTrainingCsv } from "../features/index.ts";
-import { writeFileAtomic } from "../base/index.ts";
+import { shellWord, writeFileAtomic } from "../base/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
@@ -29,6 +31,7 @@ const SYMBOLS = [
   { symbol: "SIMBTCUSDT", seed: 1, price: 40_000 },
   { symbol: "SIMETHUSDT", seed: 2, price: 2_000 },
 ] as const;
+const DEMO_SYMBOLS: ReadonlySet<string> = new Set(SYMBOLS.map((s) => s.symbol));
 const HOUR = 3_600_000;
 /**
  * Where the simulated market begins. Its candles are a function of their open time alone (one seeded walk from
@@ -44,9 +47,10 @@ export function demoCommand(): Command {
       "Starts a Binance-compatible klines server on 127.0.0.1 serving a SIMULATED market (regime switches,\n" +
         "clustered volatility, fat tails: synthetic, never evidence about real markets), then runs\n" +
         "collect → train (lightweight_lstm, under a minute on 2 cores) → export → serve, printing each command.\n" +
-        "Everything goes under --dir; your data/ and checkpoints/ are not touched.",
+        "Everything goes under --dir: a new or empty folder, or one an earlier demo made (it marks its folder\n" +
+        `with a ${DEMO_MARKER} file). Any other folder is refused, so your own data and checkpoints are never touched.`,
     )
-    .option("--dir <dir>", "folder for the demo's CSV, checkpoints and ONNX file", "demo")
+    .option("--dir <dir>", "a new or empty folder for the demo's CSV, checkpoints and ONNX file", "demo")
     .option("--port <port>", "port to serve on (default 8000; with --short a free one)")
     .option("--short", "a tiny run that checks /health and /predict, then stops (for CI)")
     .action((raw) => runDemo(parseFlags("demo", DemoFlags, raw)));
@@ -77,13 +81,12 @@ export async function step(args: string[], run?: (args: string[]) => Promise<num
 
 async function runDemo(opts: DemoOptions): Promise<void> {
   const dir = resolve(opts.dir);
+  // Before requireFolderPath: a model version (checkpoints/current) is refused here as a folder that is not the
+  // demo's, with a hint to a new folder; requireFolderPath's pointed at the folder above it, the real store.
+  const folder = await requireDemoFolder(opts.dir);
   // Refused here, as --dir: otherwise the first step to write under it fails, blaming its own flag (collect's
   // --output), which the user never typed.
-  requireFolderPath(
-    "--dir",
-    opts.dir,
-    "name a folder for the demo's CSV, checkpoints and ONNX file (it is made if missing; default: demo)",
-  );
+  requireFolderPath("--dir", opts.dir, DEMO_DIR_HINT);
   // The simulated exchange and the served model listen on 127.0.0.1; under narrower permissions (the container's
   // commands reach Binance's hosts only) node:http's listen threw outside any await: a stack trace, no hint.
   if (Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted") {
@@ -104,6 +107,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
 
   // The port first: finding it taken after minutes of training would waste them.
   if (port !== 0) requireFreePort(port);
+  if (folder !== "marked") await markDemoFolder(dir);
 
   const source = Object.fromEntries(SYMBOLS.map((s) => [s.symbol, { "1h": demoKlines(s, candles) }]));
   const exchange = await startKlinesServer({ source: (symbol) => source[symbol] });
@@ -168,6 +172,158 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     Deno.kill(Deno.pid, "SIGINT"); // serve's own graceful shutdown
   }
   await serving;
+}
+
+/** The file that marks a folder as the demo's: written first, into a folder that was missing or empty. */
+export const DEMO_MARKER = ".candlecast-demo";
+
+const DEMO_DIR_HINT =
+  "give --dir a new or empty folder (default: demo): the demo writes only there, or into a " +
+  "folder an earlier demo made, never over your own files";
+
+/**
+ * What the demo writes directly under --dir, an earlier candlecast's demo too (the same names since the first),
+ * with the locks, rotated prediction logs and temporary files (`NAME.<pid>.<8 hex>.tmp`) its steps leave there.
+ */
+const DEMO_FILES = [
+  "training_data.csv",
+  "checkpoints",
+  "trading_model.onnx",
+  "request.json",
+  "predictions.jsonl",
+]
+  .map((name) => name.replaceAll(".", "\\.")).join("|");
+const DEMO_ENTRY = new RegExp(
+  String.raw`^\.?(?:${DEMO_FILES})(?:\.\d+)?(?:\.lock|\.\d+\.[0-9a-f]{8}\.tmp)?$`,
+);
+
+/** The largest training CSV an earlier demo can have left (its pairs' hours since MARKET_START: a few MB). */
+const DEMO_CSV_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What --dir is to the demo: `new` (nothing there: made and marked), `empty` (marked), `marked` (an earlier
+ * demo's), `earlier` (an earlier candlecast's demo, made before the marker: marked now), `other` (a file or a
+ * path under one, which requireFolderPath refuses). Any other folder is refused (a UsageError naming what is
+ * there): the demo collects, trains and promotes into its folder, and writes over a user's own files otherwise.
+ * A link is followed; a marked folder whose entries are links (to a real store, say) is refused too.
+ */
+export async function requireDemoFolder(
+  path: string,
+): Promise<"new" | "empty" | "marked" | "earlier" | "other"> {
+  let linked: Deno.FileInfo, info: Deno.FileInfo | null;
+  try {
+    linked = await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "new";
+    if (error instanceof Deno.errors.NotADirectory) return "other"; // under a file
+    throw error;
+  }
+  try {
+    info = linked.isSymlink ? await Deno.stat(path) : linked;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    info = null;
+  }
+  // A link to nothing: "made if missing" fails on the link itself (mkdir's EEXIST), or makes a folder elsewhere.
+  if (info === null) {
+    throw new UsageError(
+      `--dir: ${shellWord(path)} is a link to ${shellWord(await Deno.readLink(path))}, which is missing`,
+      DEMO_DIR_HINT,
+    );
+  }
+  if (!info.isDirectory) return "other";
+  const shown = linked.isSymlink
+    ? `${shellWord(path)} (a link to ${shellWord(await Deno.realPath(path))})`
+    : shellWord(path);
+  const entries = await Array.fromAsync(Deno.readDir(path));
+  if (entries.length === 0) return "empty";
+  if (entries.some((e) => e.name === DEMO_MARKER && e.isFile)) {
+    const link = await linkIn(path, entries);
+    if (link === null) return "marked";
+    throw new UsageError(
+      `--dir: in ${shown}, an earlier demo's folder, ${link}, and the demo writes only into what it made`,
+      `remove the link, or ${DEMO_DIR_HINT}`,
+    );
+  }
+  const reason = await notEarlierDemo(path, entries);
+  if (reason === null) return "earlier";
+  throw new UsageError(`--dir: ${shown} is not the demo's folder: ${reason}`, DEMO_DIR_HINT);
+}
+
+/**
+ * Why a folder without the marker is not one an earlier candlecast's demo made, or null when it is: it holds
+ * only what the demo writes, its training CSV holds the simulated pairs alone, and so were its models trained.
+ */
+async function notEarlierDemo(path: string, entries: readonly Deno.DirEntry[]): Promise<string | null> {
+  const names = entries.map((e) => e.name).sort();
+  if (names.includes("manifest.json")) return "it is a model version (it holds manifest.json)";
+  const others = names.filter((name) => !DEMO_ENTRY.test(name));
+  if (others.length > 0) return `it holds files the demo does not write (${listed(others)})`;
+  const link = await linkIn(path, entries);
+  if (link !== null) return `its ${link}`;
+  const csv = entries.find((e) => e.name === "training_data.csv");
+  if (!csv) return `it holds ${listed(names)} and no training_data.csv`;
+  const csvPath = join(path, csv.name);
+  const collected = csv.isFile && (await Deno.stat(csvPath)).size <= DEMO_CSV_MAX_BYTES;
+  const lines = collected ? (await Deno.readTextFile(csvPath)).split("\n") : [];
+  if (!lines[0]?.startsWith("symbol,")) return "its training_data.csv is not one the demo collected";
+  const foreign = new Set<string>();
+  for (const line of lines.slice(1)) {
+    const symbol = line.slice(0, line.indexOf(","));
+    if (line.trim() !== "" && !DEMO_SYMBOLS.has(symbol)) foreign.add(symbol);
+  }
+  if (foreign.size > 0) {
+    return `its training_data.csv holds ${listed([...foreign])} rows, not only the demo's simulated ` +
+      [...DEMO_SYMBOLS].join(" and ");
+  }
+  const checkpoints = entries.find((e) => e.name === "checkpoints");
+  if (!checkpoints) return null;
+  if (!checkpoints.isDirectory) return "its checkpoints is not a folder";
+  for await (const version of Deno.readDir(join(path, "checkpoints"))) {
+    if (!version.isDirectory) continue;
+    const manifest = join(path, "checkpoints", version.name, "manifest.json");
+    let symbols: unknown;
+    try {
+      symbols = (JSON.parse(await Deno.readTextFile(manifest)) as { symbols?: unknown }).symbols;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue; // a folder a crashed write left, not a version
+      return `its checkpoints/${version.name}/manifest.json cannot be read as a version's`;
+    }
+    const trainedOn = Array.isArray(symbols) ? symbols.map(String) : [];
+    if (trainedOn.length === 0 || trainedOn.some((s) => !DEMO_SYMBOLS.has(s))) {
+      const on = listed(trainedOn);
+      return `its checkpoints/${version.name} was trained on ${on}, not the demo's simulated pairs`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The first link directly in the demo's folder, said as `NAME is a link to TARGET`, or null: the demo never makes
+ * one there, and through one (checkpoints → the real store) its writes would leave the folder.
+ */
+async function linkIn(path: string, entries: readonly Deno.DirEntry[]): Promise<string | null> {
+  const link = entries.find((e) => e.isSymlink);
+  if (!link) return null;
+  return `${link.name} is a link to ${shellWord(await Deno.readLink(join(path, link.name)))}`;
+}
+
+/** Up to three names, then how many more. */
+function listed(names: readonly string[]): string {
+  if (names.length === 0) return "nothing";
+  const shown = names.slice(0, 3).join(", ");
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
+}
+
+/** Makes the demo's folder if missing and marks it as the demo's, before anything is written into it. */
+async function markDemoFolder(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, DEMO_MARKER),
+    "This folder was made by 'candlecast demo' (a simulated market, not real data). A later demo writes into it\n" +
+      "again, over what is here; delete the folder to remove the demo. Never put your own files here.\n",
+    { createNew: true },
+  );
 }
 
 /**

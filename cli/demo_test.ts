@@ -4,10 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { curlLines, demoKlines, demoServeOf, selfCheck, step } from "./demo.ts";
-import { CommandError, InterruptedError } from "./errors.ts";
+import {
+  curlLines,
+  DEMO_MARKER,
+  demoKlines,
+  demoServeOf,
+  requireDemoFolder,
+  selfCheck,
+  step,
+} from "./demo.ts";
+import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
-import { DENO_RUN, dryParse, MAIN } from "../test/cli.ts";
+import { DENO_RUN, dryParse, MAIN, runCandlecast } from "../test/cli.ts";
 import { typedCommand } from "./self_command.ts";
 
 const HOUR = 3_600_000;
@@ -217,5 +225,182 @@ Deno.test("demo's self-check refuses a /predict answer that is not SPEC §4's JS
     console.log = log;
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const CSV_HEADER =
+  "symbol,open_time,open,high,low,close,volume,rsi,macd,macd_signal,macd_hist,ema,stoch_k,stoch_d\n";
+const csvRows = (symbol: string) =>
+  CSV_HEADER + [0, 1, 2].map((i) => `${symbol},${1791108000000 + i * HOUR},1,2,0.5,1.5,10,,,,,,,\n`).join("");
+
+/** A folder as an earlier candlecast's demo left it, before the marker: the names it writes, its pairs alone. */
+async function earlierDemoFolder(dir: string): Promise<void> {
+  await Deno.mkdir(join(dir, "checkpoints", "v1_2026-12-05"), { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "training_data.csv"),
+    csvRows("SIMBTCUSDT") + csvRows("SIMETHUSDT").slice(CSV_HEADER.length),
+  );
+  const manifest = { version: "v1_2026-12-05", symbols: ["SIMBTCUSDT", "SIMETHUSDT"] };
+  await Deno.writeTextFile(
+    join(dir, "checkpoints", "v1_2026-12-05", "manifest.json"),
+    JSON.stringify(manifest),
+  );
+  await Deno.symlink("v1_2026-12-05", join(dir, "checkpoints", "current"));
+  await Deno.writeTextFile(join(dir, "checkpoints", ".current.lock"), "");
+  for (
+    const name of [".training_data.csv.lock", "predictions.jsonl", "predictions.jsonl.lock", "request.json"]
+  ) {
+    await Deno.writeTextFile(join(dir, name), "{}\n");
+  }
+  await Deno.writeFile(join(dir, "trading_model.onnx"), new Uint8Array([8, 7]));
+}
+
+/** Every path under `dir` (links as links) with its contents: what a refused demo must leave as it was. */
+async function snapshot(dir: string, into = new Map<string, string>()): Promise<Map<string, string>> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isSymlink) into.set(path, `-> ${await Deno.readLink(path)}`);
+    else if (entry.isDirectory) await snapshot(path, into.set(path, "folder"));
+    else into.set(path, await Deno.readTextFile(path));
+  }
+  return into;
+}
+
+Deno.test("demo --dir naming a user's own folder, store, version or a link to one is refused (2); nothing is touched", async () => {
+  // Before: `demo --short --dir .` from the project root trained into ./checkpoints and promoted the simulated
+  // model (a running serve switched to it); `--dir data` merged SIM* rows into the real training CSV and
+  // appended to the real predictions log; `--dir checkpoints/current` was refused with a hint to the store.
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(root, "data"));
+    await Deno.writeTextFile(join(root, "data", "training_data.csv"), csvRows("BTCUSDT"));
+    await Deno.writeTextFile(join(root, "data", "predictions.jsonl"), '{"symbol":"BTCUSDT"}\n');
+    await Deno.mkdir(join(root, "checkpoints", "v1_2026-11-01"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "checkpoints", "v1_2026-11-01", "manifest.json"),
+      JSON.stringify({ symbols: ["BTCUSDT"] }),
+    );
+    await Deno.symlink("v1_2026-11-01", join(root, "checkpoints", "current"));
+    await Deno.symlink(join(root, "checkpoints"), join(root, "store-link"));
+    await Deno.mkdir(join(root, "old-demo"));
+    await earlierDemoFolder(join(root, "old-demo"));
+    await Deno.writeTextFile(join(root, "old-demo", "notes.txt"), "mine\n"); // not the demo's any more
+    // The demo's names and pairs, but its checkpoints lead to the real store.
+    await Deno.mkdir(join(root, "sim"));
+    await Deno.writeTextFile(join(root, "sim", "training_data.csv"), csvRows("SIMBTCUSDT"));
+    await Deno.symlink(join(root, "checkpoints"), join(root, "sim", "checkpoints"));
+    const before = await snapshot(root);
+    const cases: [string, RegExp][] = [
+      [
+        root,
+        /is not the demo's folder: it holds files the demo does not write \(data, old-demo, sim and 1 more\)/,
+      ],
+      [join(root, "data"), /is not the demo's folder: its training_data\.csv holds BTCUSDT rows/],
+      [
+        join(root, "checkpoints"),
+        /is not the demo's folder: it holds files the demo does not write \(current, v1_/,
+      ],
+      [
+        join(root, "checkpoints", "current"),
+        /\(a link to .*v1_2026-11-01\) is not the demo's folder: it is a model version/,
+      ],
+      [join(root, "store-link"), /store-link \(a link to .*checkpoints\) is not the demo's folder/],
+      [
+        join(root, "old-demo"),
+        /is not the demo's folder: it holds files the demo does not write \(notes\.txt\)/,
+      ],
+      [join(root, "sim"), /is not the demo's folder: its checkpoints is a link to .*checkpoints\n/],
+    ];
+    for (const [dir, message] of cases) {
+      const { code, stderr } = await runCandlecast(["demo", "--short", "--dir", dir]);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /^candlecast: --dir: /);
+      assert.match(stderr, message);
+      assert.match(stderr, /hint: give --dir a new or empty folder \(default: demo\)/);
+      assert.doesNotMatch(stderr, /folder above it|\$ /, "no hint to the store, no step run");
+    }
+    assert.deepEqual(await snapshot(root), before, "every file as it was, and no marker anywhere");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("demo writes into a missing, empty, marked or earlier demo's folder only; links inside are refused", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    assert.equal(await requireDemoFolder(join(root, "missing")), "new");
+    await Deno.mkdir(join(root, "empty"));
+    assert.equal(await requireDemoFolder(join(root, "empty")), "empty");
+    await Deno.writeTextFile(join(root, "file"), "x\n");
+    assert.equal(await requireDemoFolder(join(root, "file")), "other", "left to requireFolderPath");
+
+    // An earlier candlecast's demo/ (no marker): recognised by what it holds, the demo's pairs alone.
+    const earlier = join(root, "earlier");
+    await earlierDemoFolder(earlier);
+    assert.equal(await requireDemoFolder(earlier), "earlier");
+    // … but not once its CSV or a model in its store holds a real pair.
+    await Deno.writeTextFile(
+      join(earlier, "training_data.csv"),
+      csvRows("SIMBTCUSDT") + "ETHUSDT,1,1,1,1,1,1\n",
+    );
+    await assert.rejects(requireDemoFolder(earlier), /holds ETHUSDT rows, not only the demo's simulated/);
+    await Deno.writeTextFile(join(earlier, "training_data.csv"), csvRows("SIMETHUSDT"));
+    await Deno.mkdir(join(earlier, "checkpoints", "v2_2026-12-06"));
+    await Deno.writeTextFile(
+      join(earlier, "checkpoints", "v2_2026-12-06", "manifest.json"),
+      JSON.stringify({ symbols: ["SIMBTCUSDT", "SOLUSDT"] }),
+    );
+    await assert.rejects(
+      requireDemoFolder(earlier),
+      (e) =>
+        e instanceof UsageError &&
+        /checkpoints\/v2_2026-12-06 was trained on SIMBTCUSDT, SOLUSDT/.test(e.message),
+    );
+    await Deno.remove(join(earlier, "training_data.csv"));
+    await Deno.remove(join(earlier, "checkpoints"), { recursive: true });
+    await assert.rejects(requireDemoFolder(earlier), /and no training_data\.csv/);
+
+    // Marked: the demo's, whatever it holds, except a link out of it (its checkpoints → a real store).
+    const marked = join(root, "marked");
+    await Deno.mkdir(marked);
+    await Deno.writeTextFile(join(marked, DEMO_MARKER), "");
+    await Deno.writeTextFile(join(marked, "anything"), "");
+    assert.equal(await requireDemoFolder(marked), "marked");
+    await Deno.symlink(join(root, "empty"), join(marked, "checkpoints"));
+    await assert.rejects(
+      requireDemoFolder(marked),
+      (e) =>
+        e instanceof UsageError &&
+        /checkpoints is a link to .*empty, and the demo writes only into what it made/
+          .test(e.message) &&
+        /^remove the link/.test(e.hint ?? ""),
+    );
+
+    // A link to nothing: "made if missing" would fail on the link (or make a folder where it points).
+    await Deno.symlink(join(root, "nowhere"), join(root, "dangling"));
+    await assert.rejects(
+      requireDemoFolder(join(root, "dangling")),
+      /is a link to .*nowhere, which is missing/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("demo marks its folder first, and runs again into it, or into an earlier candlecast's demo folder", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = join(root, "demo");
+    const first = await runCandlecast(["demo", "--short", "--dir", dir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(await Deno.readTextFile(join(dir, DEMO_MARKER)), /made by 'candlecast demo'/);
+    // As an earlier candlecast left it: no marker, only what the demo writes.
+    await Deno.remove(join(dir, DEMO_MARKER));
+    const again = await runCandlecast(["demo", "--short", "--dir", dir]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok((await Deno.stat(join(dir, DEMO_MARKER))).isFile, "marked now");
+    assert.ok((await Deno.stat(join(dir, "checkpoints", "current", "manifest.json"))).isFile);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

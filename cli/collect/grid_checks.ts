@@ -112,6 +112,17 @@ function refuseNearTwins(
 const iso = (t: number) => new Date(t).toISOString();
 
 const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * Where a grid of `stepMs` starts, for the steps whose grid exchanges agree on: those that divide a day start at
+ * midnight UTC; weeks on Monday 00:00 UTC (Binance's 1w candles; 1970-01-01 was a Thursday). Null for others
+ * (3d, whose grid is the exchange's own choice).
+ */
+function gridOrigin(stepMs: number): number | null {
+  if (DAY_MS % stepMs === 0) return 0;
+  return stepMs === WEEK_MS ? 4 * DAY_MS : null;
+}
 
 /**
  * A new symbol's history checked against the UTC grid exchanges open candles on (for steps that divide a day:
@@ -132,8 +143,9 @@ export function checkUtcGrid(
     if ((existing.find((e) => e.symbol === s.symbol)?.length ?? 0) > 0) continue;
     const grid = given ?? inferGrid(s.openTime);
     const first = s.openTime.find(Number.isFinite);
-    if (!grid?.stepMs || first === undefined || DAY_MS % grid.stepMs !== 0) continue;
-    const offset = ((first % grid.stepMs) + grid.stepMs) % grid.stepMs;
+    const origin = grid?.stepMs ? gridOrigin(grid.stepMs) : null;
+    if (!grid?.stepMs || first === undefined || origin === null) continue;
+    const offset = (((first - origin) % grid.stepMs) + grid.stepMs) % grid.stepMs;
     if (offset === 0) continue;
     const onGrid = iso(first - offset);
     if (offset === grid.stepMs - 1) {
@@ -162,6 +174,8 @@ export function checkUtcGrid(
 
 /** An offset within a candle as people say it: "30 min", "15 s", "250 ms". */
 function offsetText(ms: number): string {
+  if (ms % DAY_MS === 0) return plural(ms / DAY_MS, "day");
+
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   if (ms % 1000 === 0) return `${ms / 1000} s`;
   return `${ms.toLocaleString("en-US")} ms`;
@@ -192,6 +206,7 @@ export function refuseOtherInterval(
   path: string,
 ): void {
   for (const s of series) {
+    refuseShiftedMonths(s, path);
     const shown = inferGrid(s.openTime);
     if (!shown) continue;
     const whose = series.length > 1 ? `${s.symbol}'s` : "its";
@@ -205,6 +220,44 @@ export function refuseOtherInterval(
     }
     refuseShortSteps(s, interval ? gridOf(interval) : shown, interval !== undefined, path, whose);
   }
+}
+
+/**
+ * Calendar months stamped off their first instant in UTC, all by one offset under a day: close times (each
+ * month's last millisecond) or local month starts (UTC+8's at 16:00 UTC the day before). Their steps are
+ * 28–31 days but not between month starts, so they read as "31d" candles with shorter steps, refused with a
+ * hint to drop 5 months in 12 or to give `--interval 31d`, which no flag takes. Said as what they are.
+ */
+function refuseShiftedMonths(s: CandleSeries, path: string): void {
+  const t = Array.from(s.openTime).filter(Number.isFinite);
+  if (t.length < 3) return;
+  const monthLong = (d: number) => d >= 28 * DAY_MS && d <= 31 * DAY_MS;
+  if (!t.slice(1).every((v, i) => monthLong(v - t[i]))) return;
+  // The offset from the nearest month start: this month's (d ≥ 0) or the next one's (d < 0).
+  const d0 = new Date(t[0]);
+  const starts = [
+    Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth(), 1),
+    Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + 1, 1),
+  ];
+  const shift = starts.map((m) => t[0] - m).find((d) => d !== 0 && Math.abs(d) < DAY_MS);
+  if (shift === undefined) return;
+  const isStart = (v: number) => new Date(v).getUTCDate() === 1 && v % DAY_MS === 0;
+  if (!t.every((v) => isStart(v - shift))) return;
+  const first = iso(t[0]);
+  if (shift === -1) {
+    throw new CommandError(
+      `${s.symbol}'s monthly candles in ${path} are stamped like ${first}, 1 ms before a month begins: those ` +
+        "are close times (each candle's last millisecond); nothing was written",
+      "give each candle's open time (a Binance kline dump's first column, not its seventh, close_time)",
+    );
+  }
+  throw new CommandError(
+    `${s.symbol}'s monthly candles in ${path} open ${offsetText(Math.abs(shift))} ${
+      shift < 0 ? "before" : "after"
+    } each month begins in UTC (${first}, not ${iso(t[0] - shift)}): month starts in a local time zone, ` +
+      "which months in UTC, as exchanges and candlecast count them, cannot be; nothing was written",
+    "give open times in UTC (the 1st of each month, 00:00 UTC)",
+  );
 }
 
 /**

@@ -160,3 +160,61 @@ Deno.test("collect --source json: a symbol's candles closer than its interval ar
       },
     );
   }));
+
+Deno.test("collect: weekly and monthly candles stamped with close times or off their UTC start are said as such", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const folder = dirname(rig.output);
+    const monday = utcMs("2018-01-01"); // a Monday, where Binance's 1w candles open
+    const weeks = syntheticKlines("1w", monday, 120, { seed: 3 });
+    const months = syntheticKlines("1M", utcMs("2018-01-01"), 40, { seed: 4 });
+    const shifted = (rows: readonly KlineRow[], by: number) =>
+      rows.map((r) => ({ ...r, openTime: r.openTime + by }));
+    const D = 24 * HOUR;
+    const refused: [string, KlineRow[], RegExp][] = [
+      // Before: collected without a word (the UTC grid check skipped steps that do not divide a day).
+      [
+        "weeks_close.csv",
+        shifted(weeks, 7 * D - 1),
+        /^AAAUSDT's 1w candles are stamped like 2018-01-07T23:59:59\.999Z, 1 ms before the grid candles open on \(2018-01-08T00:00:00\.000Z\): those are close times/,
+      ],
+      // Before: "holds 31d candles … but 17 steps … are shorter than 31d", hinting to leave out 5 months in 12.
+      [
+        "months_close.csv",
+        shifted(months, -1),
+        /^AAAUSDT's monthly candles in .*months_close\.csv are stamped like 2017-12-31T23:59:59\.999Z, 1 ms before a month begins: those are close times/,
+      ],
+      [
+        "months_utc8.csv",
+        shifted(months, -8 * HOUR),
+        /^AAAUSDT's monthly candles in .*months_utc8\.csv open 480 min before each month begins in UTC \(2017-12-31T16:00:00\.000Z, not 2018-01-01T00:00:00\.000Z\): month starts in a local time zone/,
+      ],
+    ];
+    for (const [name, rows, message] of refused) {
+      const path = await writeOhlcvCsv(join(folder, name), rows);
+      await assert.rejects(
+        runCollect(csv(path, undefined, join(folder, `out_${name}`)), rig.env),
+        (e: Error) => e instanceof CommandError && message.test(e.message),
+        name,
+      );
+    }
+    // Weeks opening on Sunday: self-consistent data, collected with a warning as other off-grid candles are.
+    const sunday = await writeOhlcvCsv(join(folder, "weeks_sunday.csv"), shifted(weeks, -D));
+    rig.env.printed.length = 0;
+    await runCollect(csv(sunday, undefined, join(folder, "out_sunday.csv")), rig.env);
+    assert.ok(
+      rig.env.printed.some((l) =>
+        /^warning: AAAUSDT's 1w candles open 6 days past the UTC grid exchanges use/.test(l)
+      ),
+      rig.env.printed.join("\n"),
+    );
+    // Candles on the grid pass as before: Monday weeks, and calendar months, which are named 1M.
+    const report = await runCollect(
+      csv(await writeOhlcvCsv(join(folder, "months.csv"), months), undefined, join(folder, "out_m.csv")),
+      rig.env,
+    );
+    assert.equal(report.summaries[0].grid, "1M");
+    await runCollect(
+      csv(await writeOhlcvCsv(join(folder, "weeks.csv"), weeks), undefined, join(folder, "out_w.csv")),
+      rig.env,
+    );
+  }));

@@ -137,7 +137,10 @@ function floorBlocksUnread(b: Pick<EvaluationSummary["bootstrap"], "blocks" | "b
     plural(b.blocks, "block")
   } of ${b.block_candles} candles, ` +
     `too few to measure it (at least ${MIN_FLOOR_BLOCKS} are needed); the ECE floor, a lower bound, is the only ` +
-    "reading of the noise, and the real one may be up to about twice it. Evaluate more folds.";
+    "reading of the noise, and the real one may be up to about twice it. More folds add blocks where the data " +
+    `holds them (${MIN_FLOOR_BLOCKS} blocks are ${
+      MIN_FLOOR_BLOCKS * b.block_candles
+    } candles of test folds).`;
 }
 
 function decisionRule(s: EvaluationSummary, learners: readonly string[]): Table {

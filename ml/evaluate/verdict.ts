@@ -157,7 +157,10 @@ function servedCallsOf(s: Omit<EvaluationSummary, "verdict">): string[] {
 export function tooFewBlocks(b: Pick<BootstrapResult, "blocks" | "level">): string {
   const blocks = plural(b.blocks, "block"), level = `${Math.round(100 * b.level)} %`;
   return `Only ${blocks} of ${BOOTSTRAP_BLOCK_CANDLES} candles: too few to tell a difference at ${level} ` +
-    `(at least ${minimumBlocks(b.level)} are needed), whatever the interval shows; evaluate more folds.`;
+    `(at least ${minimumBlocks(b.level)} are needed), whatever the interval shows; more folds add blocks ` +
+    `where the data holds them (${minimumBlocks(b.level)} blocks are ${
+      minimumBlocks(b.level) * BOOTSTRAP_BLOCK_CANDLES
+    } candles of test folds: over a year and a half of 1d candles, more than any exchange has of 1w ones).`;
 }
 
 function backtestLine(title: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {

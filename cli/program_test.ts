@@ -346,3 +346,41 @@ Deno.test("reportFailure: memory a command did not get is the machine's limit, s
   assert.equal(reportFailure(new RangeError("Maximum call stack size exceeded"), say), 1);
   assert.match(said[1], /^unexpected failure: Maximum call stack size exceeded \| this is a bug/);
 });
+
+Deno.test("deno task cli reads and writes relative paths in the folder it is run from, as the binary does", async () => {
+  // Before: the task ran main.ts in the checkout, so `--csv-path x.csv` from another folder "did not exist" and
+  // `--output out.csv` was written into the checkout while collect printed "out.csv: … rows".
+  const dir = await Deno.makeTempDir();
+  try {
+    const json = fromFileUrl(new URL("./collect/testdata/candle_export.json", import.meta.url));
+    await Deno.copyFile(json, join(dir, "export.json"));
+    const config = fromFileUrl(new URL("../deno.json", import.meta.url));
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "-q",
+        "--config",
+        config,
+        "cli",
+        "collect",
+        "--source",
+        "json",
+        "--json-path",
+        "export.json",
+        "--output",
+        "out.csv",
+      ],
+      cwd: dir,
+      // As a user's shell has it: deno task sets INIT_CWD itself (the test runner's own is the checkout).
+      clearEnv: true,
+      env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, err);
+    assert.ok((await Deno.stat(join(dir, "out.csv"))).isFile, "written where it was run");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -203,69 +203,7 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
       opts.trainArgs.length > 0,
     );
 
-    if (opts.collect) {
-      const existing = await readTrainingCsv(opts.data, { signal: opts.signal }).catch((error) => {
-        throwIfStopped(error, opts.signal);
-        // The training CSV a spreadsheet re-saved with ';' is the one to extend: its conversion is the fix, as
-        // train and collect say (and as retrain --no-collect did), not "run 'candlecast collect' once first".
-        if (error instanceof SeparatedTrainingCsvError) throw error;
-        throw new CommandError(
-          `${opts.data}: no training CSV to extend`,
-          "run 'candlecast collect' once first",
-        );
-      });
-      requireCandles(existing, opts.data, opts.interval ?? manifest?.interval);
-      // Before the collect: its --start-date is the newest open time, which a file without them does not have.
-      requireOpenTimes(existing, opts.data);
-      if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
-      if (current) requireCurrentInterval(current, manifest?.interval, opts.data, existing, opts.mode);
-      // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
-      // after the lock and the checks with "'candlecast collect' exited 2", exit 1.
-      const foreign = existing.map((s) => s.symbol).filter((s) => !isBinanceSymbol(s));
-      // upperSymbol: a CSV written before Turkish casing was read as meant may hold LİNKUSDT (dotted İ).
-      const lowerCase = foreign.filter((s) => isBinanceSymbol(upperSymbol(s)));
-      if (lowerCase.length > 0) {
-        // Written by collect --source json before it upper-cased symbols: collecting BTCUSDT beside btcusdt
-        // would count the pair twice.
-        throw new UsageError(
-          `${opts.data} holds ${lowerCase.join(", ")}, not in Binance's upper case, which names it ` +
-            `${lowerCase.map(upperSymbol).join(", ")}: collecting those would add a second copy of ` +
-            "each pair",
-          "collect the C# export again into a new file ('candlecast collect --source json' upper-cases " +
-            "symbols now) and point --data at it",
-        );
-      }
-      if (foreign.length > 0) {
-        throw new UsageError(
-          `${opts.data} holds ${
-            foreign.join(", ")
-          }, which Binance does not name that way, and retrain collects ` +
-            "new candles from Binance by the data's symbols",
-          "add new candles with 'candlecast collect --source json' (or csv) before each run and give retrain " +
-            "--no-collect",
-        );
-      }
-      const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
-      const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
-      await step(
-        opts.log,
-        [
-          "collect",
-          "--base-url",
-          opts.baseUrl,
-          "--symbols",
-          existing.map((s) => s.symbol).join(","),
-          "--interval",
-          interval,
-          "--start-date",
-          utcDay(newest),
-          "--output",
-          opts.data,
-        ],
-        opts.signal,
-        opts.progress,
-      );
-    }
+    if (opts.collect) await collectNewCandles(opts, current, manifest);
 
     // The candidate never sees the held-out period: it trains on a copy of the CSV that ends before it.
     const series = await readTrainingCsv(opts.data, { signal: opts.signal }).catch((error) => {
@@ -517,6 +455,79 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
     }
     lock.release();
   }
+}
+
+/**
+ * The collect step: the training CSV retrain extends is checked first (candles, open times, interval, symbols
+ * Binance names that way), then `collect` runs as a child from its newest open time, so a file it cannot extend
+ * is said before anything runs, not as "'candlecast collect' exited 2".
+ */
+async function collectNewCandles(
+  opts: RetrainOptions,
+  current: string | null,
+  manifest: Awaited<ReturnType<typeof currentManifest>> | null,
+): Promise<void> {
+  const existing = await readTrainingCsv(opts.data, { signal: opts.signal }).catch((error) => {
+    throwIfStopped(error, opts.signal);
+    // The training CSV a spreadsheet re-saved with ';' is the one to extend: its conversion is the fix, as
+    // train and collect say (and as retrain --no-collect did), not "run 'candlecast collect' once first".
+    if (error instanceof SeparatedTrainingCsvError) throw error;
+    throw new CommandError(
+      `${opts.data}: no training CSV to extend`,
+      "run 'candlecast collect' once first",
+    );
+  });
+  requireCandles(existing, opts.data, opts.interval ?? manifest?.interval);
+  // Before the collect: its --start-date is the newest open time, which a file without them does not have.
+  requireOpenTimes(existing, opts.data);
+  if (opts.interval !== undefined) requireDataInterval(opts.interval, opts.data, existing);
+  if (current) requireCurrentInterval(current, manifest?.interval, opts.data, existing, opts.mode);
+  // Symbols from a C# export of another exchange (BTC/USDT) are not Binance's: the collect would fail
+  // after the lock and the checks with "'candlecast collect' exited 2", exit 1.
+  const foreign = existing.map((s) => s.symbol).filter((s) => !isBinanceSymbol(s));
+  // upperSymbol: a CSV written before Turkish casing was read as meant may hold LİNKUSDT (dotted İ).
+  const lowerCase = foreign.filter((s) => isBinanceSymbol(upperSymbol(s)));
+  if (lowerCase.length > 0) {
+    // Written by collect --source json before it upper-cased symbols: collecting BTCUSDT beside btcusdt
+    // would count the pair twice.
+    throw new UsageError(
+      `${opts.data} holds ${lowerCase.join(", ")}, not in Binance's upper case, which names it ` +
+        `${lowerCase.map(upperSymbol).join(", ")}: collecting those would add a second copy of ` +
+        "each pair",
+      "collect the C# export again into a new file ('candlecast collect --source json' upper-cases " +
+        "symbols now) and point --data at it",
+    );
+  }
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `${opts.data} holds ${
+        foreign.join(", ")
+      }, which Binance does not name that way, and retrain collects ` +
+        "new candles from Binance by the data's symbols",
+      "add new candles with 'candlecast collect --source json' (or csv) before each run and give retrain " +
+        "--no-collect",
+    );
+  }
+  const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
+  const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
+  await step(
+    opts.log,
+    [
+      "collect",
+      "--base-url",
+      opts.baseUrl,
+      "--symbols",
+      existing.map((s) => s.symbol).join(","),
+      "--interval",
+      interval,
+      "--start-date",
+      utcDay(newest),
+      "--output",
+      opts.data,
+    ],
+    opts.signal,
+    opts.progress,
+  );
 }
 
 /**

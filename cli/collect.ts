@@ -18,10 +18,36 @@ import { withInterrupt } from "./interrupt.ts";
 import { refuseTrainingCsvAsRaw } from "../features/index.ts";
 import { drawsInPlace, processUser, writeStderr } from "../base/index.ts";
 
+/** The candles `--source binance` fetches without `--interval` (csv and json read their files' step). */
+const BINANCE_INTERVAL = "30m";
+
 /** What a second Ctrl-C says as collect quits at once: a reason, then what to do on a hint line of its own. */
 export function collectSecondPress(output: string): string {
   return `candlecast: stopped at once; nothing more was written (${output} is replaced whole or not at all)\n` +
     "hint: run the same command again; one Ctrl-C writes the candles gathered so far";
+}
+
+/**
+ * An input path given empty (`--json-path "$EXPORT"` with EXPORT unset) is refused as every other empty path
+ * flag is, before the file is looked for: under named permissions (`deno task cli`, the binary) Deno refuses
+ * to stat "" ("Empty path is not allowed"), which reached the user as a bug (exit 1).
+ */
+function refuseEmptyInput(raw: Record<string, unknown>): void {
+  if (raw.source === "json" && String(raw.jsonPath ?? "").trim() === "") {
+    throw new UsageError(
+      "--json-path: expected a file path",
+      "point --json-path at the C# bot's candle export (default: candle_export.json)",
+    );
+  }
+  const csvPaths = typeof raw.csvPath === "string"
+    ? [raw.csvPath]
+    : (raw.csvPath as string[] | undefined) ?? [];
+  if (raw.source === "csv" && csvPaths.some((p) => p.trim() === "")) {
+    throw new UsageError(
+      "--csv-path: expected a file path",
+      "point --csv-path at OHLCV CSVs: files, a folder of them, or a pattern such as 'data/*-1h.csv'",
+    );
+  }
 }
 
 export function collectCommand(): Command {
@@ -47,12 +73,13 @@ export function collectCommand(): Command {
       "BTCUSDT",
       "ETHUSDT",
     ])
+    // No commander default: --help showed "(default: 30m)" for every source, where csv and json read the
+    // files' own step when --interval is not given. Binance's is filled in below.
     .option(
       "--interval <interval>",
-      "candle interval (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M). --source binance: what to fetch " +
-        "(the examples and deploy/ use 1h: pass it, since one training CSV holds one interval); csv and json: " +
-        "checked against the files' step, or read from it when not given",
-      "30m",
+      "candle interval (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M). --source binance: what to fetch, " +
+        `default ${BINANCE_INTERVAL} (the examples and deploy/ use 1h: pass it, since one training CSV ` +
+        "holds one interval); csv and json: checked against the files' step, or read from it when not given",
     )
     .option(
       "--limit <n>",
@@ -89,6 +116,7 @@ export function collectCommand(): Command {
       );
       // The input file first: a missing one is what to fix, not the --symbol its name would have given.
       const raw = command.opts();
+      refuseEmptyInput(raw);
       if (raw.source === "json") {
         requireInput(
           "--json-path",
@@ -101,7 +129,14 @@ export function collectCommand(): Command {
       // among them is named as one before its name is asked for a symbol.
       const csvPaths = raw.source === "csv" ? expandCsvPaths(raw.csvPath as string[]) : [];
       csvPaths.forEach(refuseTrainingCsvAsRaw);
-      const options = parseCollectFlags(raw.source === "csv" ? { ...raw, csvPath: csvPaths } : raw, given);
+      const options = parseCollectFlags(
+        raw.source === "csv"
+          ? { ...raw, csvPath: csvPaths }
+          : raw.source === "binance"
+          ? { ...raw, interval: raw.interval ?? BINANCE_INTERVAL }
+          : raw,
+        given,
+      );
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
       // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be

@@ -45,33 +45,98 @@ export function parseFlags<T extends z.ZodType>(command: string, schema: T, raw:
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const flag = issue.path.length > 0 ? `--${kebab(String(issue.path[0]))}` : "flags";
+  // An empty value is most often a variable that was not set (`--seed "$SEED"`): say so, not "see --help".
+  const empty = issue.code === "custom" && issue.params?.[EMPTY] === true;
+  const variable = flag.slice(2).replaceAll("-", "_").toUpperCase();
   throw new UsageError(
     `${flag}: ${issue.message}`,
-    `run 'candlecast ${command} --help' for the flags and their defaults`,
+    empty
+      ? `give ${flag} a value, or leave it out ("$${variable}" with ${variable} unset is an empty value)`
+      : `run 'candlecast ${command} --help' for the flags and their defaults`,
   );
 }
 
-/** Common value schemas, with messages that say what is expected. */
+/** Marks the issue of a value given empty, for `parseFlags`'s hint. */
+const EMPTY = "emptyValue";
+
+/**
+ * `schema` behind a refusal of an empty or blank string. Number("") is 0, so a number flag given empty
+ * (`--seed "$SEED"` with SEED unset, `--predictions-log-keep ""`) silently became 0: no rotated logs kept, a
+ * backtest at 0 % fee. Refused as usage instead, in words that say the flag was empty and what it takes.
+ */
+function refuseEmpty<T extends z.ZodType>(what: string, schema: T) {
+  return z.preprocess((value, ctx) => {
+    if (typeof value !== "string" || value.trim() !== "") return value;
+    ctx.addIssue({
+      code: "custom",
+      message: `expected ${what}; got an empty value`,
+      params: { [EMPTY]: true },
+    });
+    return z.NEVER;
+  }, schema);
+}
+
+/**
+ * Number syntax as people type it in decimal: digits, a point, an exponent (`3e-4` for a learning rate). Not
+ * what else Number() reads: hex (`0x10`), binary, octal, Infinity.
+ */
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/**
+ * An integer flag takes plain decimal digits, as --port always did: `--limit 0x10` took 16 candles and
+ * `--limit 1e3` a thousand. An exponent is refused too: a count is typed in digits, an exponent there is more
+ * often a slip than a shorthand (`--epochs 1e9`), and one rule for every integer flag is easier to state.
+ */
+const INTEGER = /^-?\d+$/;
+
+/** The integer `text` spells in plain decimal digits (`INTEGER`), else NaN. */
+export function decimalInteger(text: string): number {
+  return INTEGER.test(text.trim()) ? Number(text) : NaN;
+}
+
+/**
+ * A number flag: its text in `syntax` (surrounding blanks aside) becomes the number `schema` checks; anything
+ * else is refused with `expected ${what}`, and an empty value as empty (`refuseEmpty`). A number (a caller
+ * building options in code) is checked as it is.
+ */
+function numberFlag<T extends z.ZodType<number, number>>(what: string, syntax: RegExp, schema: T) {
+  return refuseEmpty(
+    what,
+    z.preprocess((v) => (typeof v === "string" ? (syntax.test(v.trim()) ? Number(v) : NaN) : v), schema),
+  );
+}
+
+/** A number flag in decimal notation (`DECIMAL`); `bounds` adds its range, refused in `what`'s words. */
+function decimalFlag(what: string, bounds: (n: z.ZodNumber) => z.ZodNumber = (n) => n) {
+  return numberFlag(what, DECIMAL, bounds(z.number({ error: `expected ${what}` })));
+}
+
+/** An integer flag in plain decimal digits (`INTEGER`); `bounds` adds its range. */
+function integerFlag(what: string, bounds: (n: z.ZodNumber) => z.ZodNumber = (n) => n) {
+  return numberFlag(what, INTEGER, bounds(z.number({ error: `expected ${what}` }).int()));
+}
+
 /** RFC 1123 labels of letters, digits and inner hyphens; the last not all digits (that is a mistyped address). */
 function isHostName(s: string): boolean {
   return s.length <= 253 && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/.test(s) &&
     !/(^|\.)\d+$/.test(s);
 }
 
+/**
+ * Common value schemas, with messages that say what is expected. Every number flag of every command goes
+ * through `number` or `integer` (or a helper built on them), so an empty value, hex and the rest are refused
+ * alike, in the flag's own words (`what`: "a fee fraction, e.g. 0.001").
+ */
 export const flag = {
-  positiveInt: (what = "a positive integer") =>
-    z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`),
-  nonNegativeInt: (what = "an integer ≥ 0") =>
-    z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).nonnegative(`expected ${what}`),
-  positiveNumber: (what = "a positive number") =>
-    z.coerce.number({ error: `expected ${what}` }).positive(`expected ${what}`).finite(`expected ${what}`),
-  // Digits only: coerced, "" read as 0 (a free port, silently: `--port "$PORT"` with PORT unset) and "0x1F40"
-  // as 8000.
-  port: () =>
-    z.preprocess(
-      (v) => (typeof v === "string" && !/^\d+$/.test(v) ? NaN : v),
-      z.coerce.number({ error: "expected a port number" }).int().min(0).max(65535, "expected a port 0–65535"),
-    ),
+  number: decimalFlag,
+  integer: integerFlag,
+  positiveInt: (what = "a positive integer") => integerFlag(what, (n) => n.positive()),
+  nonNegativeInt: (what = "an integer ≥ 0") => integerFlag(what, (n) => n.nonnegative()),
+  positiveNumber: (what = "a positive number") => decimalFlag(what, (n) => n.positive()),
+  /** `schema` for a flag that takes a word or a number (`off`, `balanced`): empty, it is refused as empty. */
+  notEmpty: refuseEmpty,
+  // Digits only, as every integer flag: "" was read as 0 (a free port, silently: `--port "$PORT"` with PORT
+  // unset) and "0x1F40" as 8000.
+  port: () => integerFlag("a port number", (n) => n.min(0).max(65535, "expected a port 0–65535")),
   /**
    * An IP address or a host name as RFC 1123 allows one. A name whose last label is all digits is a mistyped
    * address (`999.1.1.1`, `10.0.0`), refused here as usage rather than when the listener cannot bind it.

@@ -1,5 +1,6 @@
-import { runCandlecast, runCliCaptured } from "../test/cli.ts";
+import { fullProgram, runCandlecast, runCliCaptured } from "../test/cli.ts";
 import assert from "node:assert/strict";
+import type { Command } from "commander";
 import { z } from "zod";
 import {
   flag,
@@ -175,5 +176,122 @@ Deno.test("--port takes digits only: an empty value (an unset $PORT) and hex are
   for (const bad of ["", " ", "0x1F40", "1e3", "1.5", "-1", "65536", "80a"]) {
     const parsed = port.safeParse(bad);
     assert.ok(!parsed.success, `${JSON.stringify(bad)} was read as ${parsed.data}`);
+  }
+});
+
+Deno.test("a number flag given empty or blank is refused as empty, not read as 0, with what it takes", () => {
+  // Before: z.coerce.number() read "" as 0: `--seed ""` seeded 0, `--predictions-log-keep ""` kept no logs.
+  const schemas: [z.ZodType, string][] = [
+    [flag.positiveInt(), "a positive integer"],
+    [flag.nonNegativeInt(), "an integer ≥ 0"],
+    [flag.positiveNumber(), "a positive number"],
+    [flag.number("a fee fraction, e.g. 0.001", (n) => n.min(0)), "a fee fraction, e.g. 0.001"],
+    [flag.integer("a prefix length 1–128", (n) => n.min(1).max(128)), "a prefix length 1–128"],
+    [flag.port(), "a port number"],
+    [
+      flag.notEmpty("a rule or a power", z.union([z.literal("none"), flag.number("a power")])),
+      "a rule or a power",
+    ],
+  ];
+  for (const [schema, what] of schemas) {
+    for (const empty of ["", " ", "\t"]) {
+      const parsed = schema.safeParse(empty);
+      assert.ok(!parsed.success, `${what}: ${JSON.stringify(empty)} was read as ${parsed.data}`);
+      assert.equal(parsed.error.issues[0].message, `expected ${what}; got an empty value`);
+    }
+  }
+  // The hint says what an empty value most often is: a shell variable that was not set.
+  assert.throws(
+    () =>
+      parseFlags("serve", z.object({ predictionsLogKeep: flag.nonNegativeInt() }), {
+        predictionsLogKeep: "",
+      }),
+    (e) =>
+      e instanceof UsageError && e.exitCode === 2 &&
+      e.message === "--predictions-log-keep: expected an integer ≥ 0; got an empty value" &&
+      e.hint === 'give --predictions-log-keep a value, or leave it out ("$PREDICTIONS_LOG_KEEP" with ' +
+          "PREDICTIONS_LOG_KEEP unset is an empty value)",
+  );
+});
+
+Deno.test("integer flags take plain decimal digits; number flags decimal notation, exponents too", () => {
+  // Before: `collect --limit 0x10` took 16 candles and `--limit 1e3` a thousand, where --port refused both.
+  const integer = flag.positiveInt();
+  for (const [text, value] of [["16", 16], [" 16 ", 16], ["007", 7], [16, 16]] as const) {
+    assert.equal(integer.parse(text), value, String(text));
+  }
+  for (
+    const bad of [
+      "0x10",
+      "1e3",
+      "1E3",
+      "16.0",
+      "1.5",
+      "+16",
+      "0b1",
+      "0o7",
+      "1_000",
+      "Infinity",
+      "16a",
+      "--",
+      "0",
+    ]
+  ) {
+    const parsed = integer.safeParse(bad);
+    assert.ok(!parsed.success, `${bad} was read as ${parsed.data}`);
+    assert.equal(parsed.error.issues[0].message, "expected a positive integer", bad);
+  }
+  const number = flag.positiveNumber();
+  for (
+    const [text, value] of [["0.002", 0.002], ["3e-4", 3e-4], ["1E3", 1000], [".5", 0.5], ["5.", 5]] as const
+  ) {
+    assert.equal(number.parse(text), value, text);
+  }
+  for (const bad of ["0x10", "Infinity", "-Infinity", "NaN", "1e", "e3", "1.2.3", "1,5", Infinity]) {
+    const parsed = number.safeParse(bad);
+    assert.ok(!parsed.success, `${String(bad)} was read as ${parsed.data}`);
+    assert.equal(parsed.error.issues[0].message, "expected a positive number", String(bad));
+  }
+});
+
+/** Placeholders of the flags that take a number (`--class-weights <rule>` takes a word or a power). */
+const NUMERIC = /<(n|r|p|lr|w|eps|alpha|f|x|days|fraction|port|seconds|mb|bits|requests\/s)>$/;
+
+Deno.test("every number flag of every command refuses an empty value as usage (exit 2), saying so", async () => {
+  const typed: string[][] = [];
+  const walk = (command: Command, path: string[]) => {
+    for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    for (const option of command.options) {
+      if (NUMERIC.test(option.flags) || option.long === "--class-weights") {
+        typed.push([...path, option.long!]);
+      }
+    }
+  };
+  for (const command of fullProgram().commands) walk(command, [command.name()]);
+  // serve's 17, train's 30, evaluate's 35, retrain's 4, collect's 2, predict's and demo's 1: the placeholders
+  // above still name them all.
+  assert.ok(typed.length >= 90, `only ${typed.length} flags found`);
+  // Run where a command that got past its flags would leave nothing behind.
+  const cwd = Deno.cwd();
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-empty-number-" });
+  try {
+    Deno.chdir(dir);
+    for (const args of typed) {
+      const flagName = args.at(-1)!;
+      // retrain needs its --mode before it reads another flag.
+      const r = await runCliCaptured([...args, "", ...(args[0] === "retrain" ? ["--mode", "monthly"] : [])]);
+      assert.equal(r.code, 2, `${args.join(" ")} "": ${r.err}`);
+      assert.match(
+        r.err,
+        new RegExp(
+          `^candlecast: ${flagName}: expected [^\\n]+; got an empty value\\nhint: give ${flagName} a value`,
+        ),
+        args.join(" "),
+      );
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -34,8 +34,9 @@ const RetrainFlags = z.object({
   interval: IntervalSchema.optional(),
   holdoutDays: flag.positiveNumber("a positive number of days"),
   promoteIf: z.enum(PROMOTION_RULES).optional(),
-  f1Tolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
-  loglossTolerance: z.coerce.number().min(0, "expected a number ≥ 0"),
+  // zod's own words otherwise: "Invalid input: expected number, received NaN".
+  f1Tolerance: flag.number("a number ≥ 0", (n) => n.min(0)),
+  loglossTolerance: flag.number("a number ≥ 0", (n) => n.min(0)),
   keep: flag.positiveInt(),
   log: flag.filePath(),
   trainArgs: z.string().optional().transform((v) => (v ?? "").split(/\s+/).filter(Boolean)),

@@ -26,7 +26,7 @@ import { step as runStep, StepError } from "./retrain/step.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
 import { keptRunClause, runFolderNames } from "./train/run_names.ts";
-import { candlecastCommand } from "../test/cli.ts";
+import { candlecastCommand, runCliCaptured } from "../test/cli.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
 const HOUR = 3_600_000;
@@ -363,6 +363,26 @@ Deno.test("--logloss-tolerance under clearly-better, weekly's default or asked f
     assert.deepEqual([...Deno.readDirSync(join(dir, "checkpoints"))], [], "nothing trained");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--f1-tolerance and --logloss-tolerance not a number say what they take, as every flag does", async () => {
+  const cases: [string, string, string][] = [
+    // Before: "--f1-tolerance: Invalid input: expected number, received NaN", zod's own words.
+    ["--f1-tolerance", "abc", "expected a number ≥ 0\nhint: run 'candlecast retrain --help'"],
+    ["--logloss-tolerance", "0x1", "expected a number ≥ 0\nhint: run 'candlecast retrain --help'"],
+    ["--f1-tolerance", "-0.1", "expected a number ≥ 0\n"],
+    // Before: read as 0, a tolerance the user had not chosen.
+    ["--f1-tolerance", "", "expected a number ≥ 0; got an empty value\nhint: give --f1-tolerance a value"],
+    ["--logloss-tolerance", " ", "expected a number ≥ 0; got an empty value\n"],
+  ];
+  for (const [flag, value, message] of cases) {
+    const r = await runCliCaptured(["retrain", "--mode", "monthly", "--no-collect", flag, value]);
+    assert.equal(r.code, 2, `${flag} ${JSON.stringify(value)}: ${r.err}`);
+    assert.ok(
+      r.err.startsWith(`candlecast: ${flag}: ${message}`),
+      `${flag} ${JSON.stringify(value)}: ${r.err}`,
+    );
   }
 });
 

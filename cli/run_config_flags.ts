@@ -9,7 +9,7 @@
  */
 import { type Command, Option } from "commander";
 import { z } from "zod";
-import { flag, splitList } from "./flags.ts";
+import { decimalInteger, flag, splitList } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { DEFAULT_LOOKBACK } from "../features/index.ts";
 import { MODEL_TYPES } from "../engine/index.ts";
@@ -27,9 +27,8 @@ import {
 
 const M = defaultModelConfig(DEFAULT_MODEL_TYPE, DEFAULT_LOOKBACK);
 
-const fraction = (what: string) =>
-  z.coerce.number({ error: `expected ${what}` }).min(0, `expected ${what}`).lt(1, `expected ${what}`);
-const nonNegative = () => z.coerce.number({ error: "expected a number ≥ 0" }).min(0, "expected a number ≥ 0");
+const fraction = (what: string) => flag.number(what, (n) => n.min(0).lt(1));
+const nonNegative = () => flag.number("a number ≥ 0", (n) => n.min(0));
 
 const splitDates = z.union([z.string(), z.array(z.string())]).optional().transform((value, ctx) => {
   if (value === undefined) return undefined;
@@ -60,7 +59,7 @@ const MAX_EPOCHS = 10_000;
 const WINDOWS_MESSAGE = "expected window lengths of at least 2 candles, e.g. 50,25";
 const memberLookbacks = z.union([z.string(), z.array(z.string())]).optional().transform((value, ctx) => {
   if (value === undefined) return undefined;
-  const parts = splitList(value).map(Number);
+  const parts = splitList(value).map(decimalInteger);
   if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 2)) {
     ctx.addIssue({ code: "custom", message: WINDOWS_MESSAGE });
     return z.NEVER;
@@ -68,14 +67,17 @@ const memberLookbacks = z.union([z.string(), z.array(z.string())]).optional().tr
   return parts;
 });
 
-const SHARE_MESSAGE = "expected a fraction in (0, 1]";
-const HALF_LIFE_MESSAGE = "expected a number of days > 0, or off";
+const SHARE = "a fraction in (0, 1]";
+const HALF_LIFE = "a number of days > 0, or off";
 // "off" (the default) draws windows uniformly; a number of days weights them by recency.
-const halfLife = z.union([
-  z.literal("off").transform(() => Infinity),
-  z.coerce.number({ error: HALF_LIFE_MESSAGE }).gt(0, HALF_LIFE_MESSAGE),
-], { error: HALF_LIFE_MESSAGE });
-const WEIGHTING_MESSAGE = `expected ${CLASS_WEIGHTINGS.join(", ")} or a power between 0 and 1`;
+const halfLife = flag.notEmpty(
+  HALF_LIFE,
+  z.union([z.literal("off").transform(() => Infinity), flag.number(HALF_LIFE, (n) => n.gt(0))], {
+    error: `expected ${HALF_LIFE}`,
+  }),
+);
+const WEIGHTING_WORDS = `${CLASS_WEIGHTINGS.join(", ")} or a power between 0 and 1`;
+const WEIGHTING_MESSAGE = `expected ${WEIGHTING_WORDS}`;
 
 /** The run configuration's flags, every one optional: absent means "not typed". */
 export const RunConfigFlagsSchema = z.object({
@@ -98,7 +100,7 @@ export const RunConfigFlagsSchema = z.object({
   headInput: z.enum(HEAD_INPUTS).optional(),
   memberLookbacks,
   batchSize: flag.positiveInt().optional(),
-  // One-cycle spreads its schedule over --epochs: a typo like 1e9 would hold the rate at its start for good.
+  // One-cycle spreads its schedule over --epochs: a slip like 1000000000 would hold the rate at its start.
   epochs: flag.positiveInt().refine((n) => n <= MAX_EPOCHS, `expected at most ${MAX_EPOCHS} epochs`)
     .optional(),
   learningRate: flag.positiveNumber().optional(),
@@ -110,15 +112,17 @@ export const RunConfigFlagsSchema = z.object({
   regressionWeight: nonNegative().optional(),
   auxiliaryWeight: nonNegative().optional(),
   auxiliaryHorizons: z.enum(AUXILIARY_HORIZONS).optional(),
-  classWeights: z.union([
-    z.enum(CLASS_WEIGHTINGS),
-    z.coerce.number().min(0, WEIGHTING_MESSAGE).max(1, WEIGHTING_MESSAGE),
-  ], { error: WEIGHTING_MESSAGE }).optional(),
+  // Empty was read as the power 0 (classWeighting 0 in the manifest), as if chosen: refused as empty.
+  classWeights: flag.notEmpty(
+    WEIGHTING_WORDS,
+    z.union([z.enum(CLASS_WEIGHTINGS), flag.number(WEIGHTING_WORDS, (n) => n.min(0).max(1))], {
+      error: WEIGHTING_MESSAGE,
+    }),
+  ).optional(),
   labelSmoothing: fraction("a label smoothing ε in [0, 1)").optional(),
   distillWeight: fraction("a distillation weight α in [0, 1)").optional(),
   maxWindowsPerEpoch: flag.positiveInt().optional(),
-  epochFraction: z.coerce.number({ error: SHARE_MESSAGE }).gt(0, SHARE_MESSAGE).max(1, SHARE_MESSAGE)
-    .optional(),
+  epochFraction: flag.number(SHARE, (n) => n.gt(0).max(1)).optional(),
   recencyHalfLife: halfLife.optional(),
   maxValidationWindows: flag.positiveInt().optional(),
   seed: flag.nonNegativeInt().optional(),

@@ -287,7 +287,7 @@ Deno.test("--member-lookbacks: a list cycled over the members, each within --loo
 Deno.test("--recency-half-life: off (the default) or days > 0; recorded in JSON as null when off", () => {
   assert.equal(runConfigOf(parse({ recencyHalfLife: "off" })).training.recencyHalfLife, Infinity);
   assert.equal(runConfigOf(parse({ recencyHalfLife: "365" })).training.recencyHalfLife, 365);
-  for (const bad of ["0", "-3", "soon"]) {
+  for (const bad of ["0", "-3", "soon", "", "0x10"]) {
     assert.equal(RunConfigFlagsSchema.safeParse({ recencyHalfLife: bad }).success, false, bad);
   }
   const on = runConfigOf(parse({ recencyHalfLife: "180" }));
@@ -312,4 +312,30 @@ Deno.test("--distill-weight: α in [0, 1), 0 (off) by default and for manifests 
   const { distillWeight: _, ...older } = runConfigJson(on).training as Record<string, unknown>;
   const read = RunConfigSchema.parse({ ...JSON.parse(JSON.stringify(runConfigJson(on))), training: older });
   assert.equal(read.training.distillWeight, 0);
+});
+
+Deno.test("run configuration numbers: empty is refused, not recorded as 0; integers in plain digits only", () => {
+  // Before: `train --class-weights ""` recorded classWeighting 0 and `--seed ""` seeded 0.
+  for (const key of ["classWeights", "seed", "warmupSteps", "weightDecay", "dropout", "epochFraction"]) {
+    const parsed = RunConfigFlagsSchema.safeParse({ [key]: "" });
+    assert.ok(!parsed.success, `${key}: "" was read as ${JSON.stringify(parsed.data)}`);
+    assert.match(parsed.error.issues[0].message, /^expected .+; got an empty value$/, key);
+  }
+  assert.equal(
+    RunConfigFlagsSchema.safeParse({ classWeights: "" }).error?.issues[0].message,
+    "expected balanced, sqrt, none or a power between 0 and 1; got an empty value",
+  );
+  assert.equal(parse({ classWeights: "0.5" }).classWeights, 0.5);
+  assert.equal(parse({ classWeights: "sqrt" }).classWeights, "sqrt");
+  // One rule for every integer: hex and exponents are refused (`--epochs 0x2`, `--member-lookbacks 0x10`).
+  for (
+    const [key, bad] of [["seed", "1e3"], ["epochs", "0x2"], ["batchSize", "3.2e1"], [
+      "memberLookbacks",
+      "0x10",
+    ]]
+  ) {
+    assert.ok(!RunConfigFlagsSchema.safeParse({ [key]: bad }).success, `${key} ${bad}`);
+  }
+  // A real-valued flag keeps its exponent: a learning rate is written 3e-4.
+  assert.equal(parse({ learningRate: "3e-4" }).learningRate, 3e-4);
 });

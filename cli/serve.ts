@@ -81,11 +81,12 @@ const ServeFlags = z.object({
   threads: flag.positiveInt(),
   // Each look reads --checkpoint's files: 0.001 s kept a quarter of a core busy doing it. A version is never
   // needed sooner than a tenth of a second after its promotion (and SIGHUP makes serve look at once).
-  reloadInterval: flag.positiveNumber(`a number of seconds ≥ ${MIN_RELOAD_INTERVAL_S}`).min(
-    MIN_RELOAD_INTERVAL_S,
-    `expected a number of seconds ≥ ${MIN_RELOAD_INTERVAL_S}: each look at --checkpoint costs CPU, and a ` +
-      "version is loaded as soon as serve looks (the default 2 s, or at once on SIGHUP: kill -HUP)",
-  ),
+  reloadInterval: flag.number(`a number of seconds ≥ ${MIN_RELOAD_INTERVAL_S}`, (n) =>
+    n.min(
+      MIN_RELOAD_INTERVAL_S,
+      `expected a number of seconds ≥ ${MIN_RELOAD_INTERVAL_S}: each look at --checkpoint costs CPU, and a ` +
+        "version is loaded as soon as serve looks (the default 2 s, or at once on SIGHUP: kill -HUP)",
+    )),
   maxBatch: flag.positiveInt(),
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
   decision: decisionFlag(),
@@ -100,8 +101,7 @@ const ServeFlags = z.object({
   rateLimit: flag.positiveNumber("a number of requests per second > 0").optional(),
   rateLimitBurst: flag.positiveInt().optional(),
   rateLimitClients: flag.positiveInt().optional(),
-  rateLimitIpv6Prefix: flag.positiveInt("a prefix length 1–128").max(128, "expected a prefix length 1–128")
-    .optional(),
+  rateLimitIpv6Prefix: flag.integer("a prefix length 1–128", (n) => n.min(1).max(128)).optional(),
   trustedProxies: z.preprocess(
     (v) => v === undefined ? undefined : splitList(v as string | string[]),
     // None listed (an empty variable, `--trusted-proxies ""`) would trust nothing while seeming to be set.

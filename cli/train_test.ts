@@ -44,8 +44,17 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
     [["--d-model", "64", "--heads", "3"], /model size: --d-model \(64\) must be a multiple of --heads \(3\)/],
     // A real date is checked as such, not reported as the wrong format.
     [["--split-dates", "2017-13-45,2018-01-01"], /--split-dates: 2017-13-45: not a real calendar date/],
-    // One-cycle spreads its schedule over --epochs: 1e9 would hold the rate at its start.
-    [["--epochs", "1e9"], /--epochs: expected at most 10000 epochs/],
+    // One-cycle spreads its schedule over --epochs: 1000000000 would hold the rate at its start.
+    [["--epochs", "1000000000"], /--epochs: expected at most 10000 epochs/],
+    // An integer flag takes plain digits, as --port does: 1e9 and 0x10 were read as numbers.
+    [["--epochs", "1e9"], /--epochs: expected a positive integer\n/],
+    [["--seed", "0x10"], /--seed: expected an integer ≥ 0\n/],
+    // Empty (an unset variable) was read as 0: a seed of 0, class weights with power 0, recorded as chosen.
+    [["--seed", ""], /--seed: expected an integer ≥ 0; got an empty value\nhint: give --seed a value/],
+    [
+      ["--class-weights", ""],
+      /--class-weights: expected balanced, sqrt, none or a power .*; got an empty value/,
+    ],
     // Cycled over the members: lengths beyond the members' count would never be used.
     [["--members", "1", "--member-lookbacks", "50,25"], /--member-lookbacks has 2 window lengths, more than/],
     [

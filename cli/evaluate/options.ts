@@ -10,8 +10,7 @@ import { RETRAIN_MODES } from "../../ml/evaluate/index.ts";
 import { RunConfigFlagsSchema } from "../run_config_flags.ts";
 import type { BatchProgress } from "../../ml/train/index.ts";
 
-const probability = (what: string) =>
-  z.coerce.number({ error: `expected ${what}` }).gt(0, `expected ${what}`).lt(1, `expected ${what}`);
+const probability = (what: string) => flag.number(what, (n) => n.gt(0).lt(1));
 
 /** The fewest bootstrap resamples `--bootstrap` takes. */
 export const MIN_RESAMPLES = 50;
@@ -26,9 +25,9 @@ export const EvaluateFlagsSchema = z.object({
   outputDir: flag.folderPath(),
   lightweightBaseline: z.boolean().default(true),
   tradeThreshold: probability("a probability between 0 and 1, e.g. 0.4"),
-  fee: z.coerce.number({ error: "expected a fee fraction, e.g. 0.001" }).min(0, "expected a fee ≥ 0").lt(
-    0.5,
-    "expected a fee fraction below 0.5 (0.001 = 0.1 %)",
+  fee: flag.number(
+    "a fee fraction, e.g. 0.001",
+    (n) => n.min(0, "expected a fee ≥ 0").lt(0.5, "expected a fee fraction below 0.5 (0.001 = 0.1 %)"),
   ),
   short: z.boolean().default(false),
   // The interval's width is the resamples' standard deviation, which a handful cannot estimate: one resample

@@ -47,7 +47,8 @@ export const WEIGHT_BUDGET_BYTES = 2 * 1024 ** 3;
 
 /**
  * A lower bound on the model's weights (all members): the products of the projection, the encoder, the LSTMs'
- * gates, the attention pooling and the heads' hidden layers, leaving out biases, norms and output layers. A lower bound, so a model it
+ * gates, the attention pooling and the heads' hidden layers, leaving out biases, norms and output layers. A
+ * lower bound, so a model it
  * refuses cannot fit: `--d-model 100000` asked for 4·10¹⁰ of them and failed "Array buffer allocation failed",
  * reported as a bug, after the run folder was made (a user's trial).
  */
@@ -69,7 +70,12 @@ export function weightsLowerBound(c: ModelConfig): number {
   return c.members * member;
 }
 
-/** Bytes of weights, gradients and Adam's moments for `weightsLowerBound`'s weights. */
+/**
+ * Bytes training holds at the least: every member's weights (float32), and for the one member that trains at a
+ * time (members train one after another, each with its own optimizer, disposed after it) its gradient, Adam's
+ * two moments and the copy of its best weights. A review found the first version charging all four to every
+ * member, refusing three members that fit where one or two passed.
+ */
 export function trainingStateBytes(c: ModelConfig): number {
-  return weightsLowerBound(c) * 4 * 4;
+  return 4 * (weightsLowerBound(c) + 4 * weightsLowerBound({ ...c, members: 1 }));
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { defaultModelConfig } from "./config.ts";
-import { attentionBytes, largestBatch, longestLookback, scoringBatch } from "./memory.ts";
+import {
+  attentionBytes,
+  largestBatch,
+  longestLookback,
+  scoringBatch,
+  trainingStateBytes,
+  WEIGHT_BUDGET_BYTES,
+  weightsLowerBound,
+} from "./memory.ts";
 
 Deno.test("a batch of the hybrid holds at most 512 MB of attention scores; the LSTM has no such bound", () => {
   const hybrid = defaultModelConfig("transformer_lstm", 1000);
@@ -13,4 +21,16 @@ Deno.test("a batch of the hybrid holds at most 512 MB of attention scores; the L
   assert.ok(longestLookback(hybrid, 256) >= 336 && longestLookback(hybrid, 256) < 500);
   assert.equal(largestBatch(defaultModelConfig("lightweight_lstm", 5000)), Infinity);
   assert.equal(largestBatch({ ...hybrid, lookback: 20_000 }), 1, "at least one window");
+});
+
+Deno.test("training state: every member's weights, and one member's gradient, moments and best copy", () => {
+  const wide = { ...defaultModelConfig("transformer_lstm", 50), dModel: 2048, ffnDim: 8192, members: 1 };
+  const one = weightsLowerBound(wide);
+  assert.equal(trainingStateBytes(wide), 4 * 5 * one);
+  // Members train one after another: three of them add their weights alone. A review found three members of
+  // this size refused (16 bytes charged to every member's weight: 2.4 GB) where one or two passed.
+  const three = { ...wide, members: 3 };
+  assert.equal(trainingStateBytes(three), 4 * (3 * one + 4 * one));
+  assert.ok(trainingStateBytes(three) <= WEIGHT_BUDGET_BYTES, `${trainingStateBytes(three)}`);
+  assert.ok(16 * weightsLowerBound(three) > WEIGHT_BUDGET_BYTES, "the first version's charge refused it");
 });

@@ -71,6 +71,24 @@ export function secondPress(phase: "preparing" | TrainPhase, resumed: boolean, c
 // Flags a resumed run may be given: where and how it runs, and whether it is promoted — not what it trains.
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "promote"]);
 
+/**
+ * A resumed run's own flags, parsed as any run's: one an earlier candlecast started with a value this one
+ * refuses (`--epochs 1e3`, `--seed ""`, read leniently before every number flag took decimal digits alone)
+ * cannot be fixed by typing, since --resume takes no such flags: said as the run's, with what to do.
+ */
+function resumedFlags(flags: Record<string, unknown>, dir: string) {
+  try {
+    return parseFlags("train", TrainFlagsSchema, flags);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(
+      `--resume: the run in ${dir} was started with flags this candlecast reads no longer (${error.message})`,
+      "start a new run with the value written in decimal digits, or finish this one with the candlecast " +
+        "version that started it",
+    );
+  }
+}
+
 /** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
 async function resumable(command: Command) {
   const typed = command.options.map((o) => o.attributeName())
@@ -144,7 +162,7 @@ async function train(command: Command): Promise<void> {
     }
     : typedRunConfigFlags(command);
   delete flags.resume;
-  const opts = parseFlags("train", TrainFlagsSchema, flags);
+  const opts = resume ? resumedFlags(flags, resume.dir) : parseFlags("train", TrainFlagsSchema, flags);
   if (opts.configFrom) {
     requireInput(
       "--config-from",

@@ -394,6 +394,19 @@ Deno.test({
       assert.match(stopped.stderr, /train --resume/);
       const [left] = await abandonedRuns(checkpoints);
       assert.ok(left?.state, "the run folder is resumable");
+      // A run an earlier candlecast started with a value this one refuses (number flags were read leniently:
+      // --epochs 1e3): said as the run's, with what to do, not "run 'candlecast train --help'", since --resume
+      // takes no such flag to fix it with.
+      const saved = join(left.dir, "run.json");
+      const state = JSON.parse(await Deno.readTextFile(saved));
+      await Deno.writeTextFile(saved, JSON.stringify({ ...state, flags: { ...state.flags, epochs: "1e3" } }));
+      const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      const err = new TextDecoder().decode(resumed.stderr);
+      assert.equal(resumed.code, 2, err);
+      assert.match(
+        err,
+        /^candlecast: --resume: the run in \S+ was started with flags this candlecast reads no longer \(--epochs: expected a positive integer\)\nhint: start a new run with the value written in decimal digits/,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

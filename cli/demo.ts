@@ -239,22 +239,33 @@ export async function requireDemoFolder(
   if (entries.length === 0) return "empty";
   if (entries.some((e) => e.name === DEMO_MARKER && e.isFile)) {
     const link = await linkIn(path, entries);
-    if (link === null) return "marked";
-    throw new UsageError(
-      `--dir: in ${shown}, an earlier demo's folder, ${link}, and the demo writes only into what it made`,
-      `remove the link, or ${DEMO_DIR_HINT}`,
-    );
+    if (link !== null) {
+      throw new UsageError(
+        `--dir: in ${shown}, an earlier demo's folder, ${link}, and the demo writes only into what it made`,
+        `remove the link, or ${DEMO_DIR_HINT}`,
+      );
+    }
+    // The marker alone is not trusted: a demo run once into an empty data/ volume marks it, and real collects
+    // there later would be merged into by the next demo (a review). What it holds must still be the demo's.
+    const reason = await notEarlierDemo(path, entries.filter((e) => e.name !== DEMO_MARKER), true);
+    if (reason === null) return "marked";
+    throw new UsageError(`--dir: ${shown} holds more than an earlier demo made: ${reason}`, DEMO_DIR_HINT);
   }
-  const reason = await notEarlierDemo(path, entries);
+  const reason = await notEarlierDemo(path, entries, false);
   if (reason === null) return "earlier";
   throw new UsageError(`--dir: ${shown} is not the demo's folder: ${reason}`, DEMO_DIR_HINT);
 }
 
 /**
- * Why a folder without the marker is not one an earlier candlecast's demo made, or null when it is: it holds
- * only what the demo writes, its training CSV holds the simulated pairs alone, and so were its models trained.
+ * Why a folder is not one a demo made (`marked`: the marker is there, and a CSV not yet), or null when it is:
+ * it holds only what the demo writes, its training CSV holds the simulated pairs alone, and so were its models
+ * trained.
  */
-async function notEarlierDemo(path: string, entries: readonly Deno.DirEntry[]): Promise<string | null> {
+async function notEarlierDemo(
+  path: string,
+  entries: readonly Deno.DirEntry[],
+  marked: boolean,
+): Promise<string | null> {
   const names = entries.map((e) => e.name).sort();
   if (names.includes("manifest.json")) return "it is a model version (it holds manifest.json)";
   const others = names.filter((name) => !DEMO_ENTRY.test(name));
@@ -262,18 +273,12 @@ async function notEarlierDemo(path: string, entries: readonly Deno.DirEntry[]): 
   const link = await linkIn(path, entries);
   if (link !== null) return `its ${link}`;
   const csv = entries.find((e) => e.name === "training_data.csv");
-  if (!csv) return `it holds ${listed(names)} and no training_data.csv`;
-  const csvPath = join(path, csv.name);
-  const collected = csv.isFile && (await Deno.stat(csvPath)).size <= DEMO_CSV_MAX_BYTES;
-  const lines = collected ? (await Deno.readTextFile(csvPath)).split("\n") : [];
-  if (!lines[0]?.startsWith("symbol,")) return "its training_data.csv is not one the demo collected";
-  const foreign = new Set<string>();
-  for (const line of lines.slice(1)) {
-    const symbol = line.slice(0, line.indexOf(","));
-    if (line.trim() !== "" && !DEMO_SYMBOLS.has(symbol)) foreign.add(symbol);
-  }
-  if (foreign.size > 0) {
-    return `its training_data.csv holds ${listed([...foreign])} rows, not only the demo's simulated ` +
+  // A marked folder may have no CSV yet (a demo stopped before its collect wrote one); its models still count.
+  if (!csv && !marked) return `it holds ${listed(names)} and no training_data.csv`;
+  const foreign = csv ? await foreignCsvSymbols(join(path, csv.name), csv.isFile) : null;
+  if (foreign === undefined) return "its training_data.csv is not one the demo collected";
+  if (foreign && foreign.length > 0) {
+    return `its training_data.csv holds ${listed(foreign)} rows, not only the demo's simulated ` +
       [...DEMO_SYMBOLS].join(" and ");
   }
   const checkpoints = entries.find((e) => e.name === "checkpoints");
@@ -296,6 +301,19 @@ async function notEarlierDemo(path: string, entries: readonly Deno.DirEntry[]): 
     }
   }
   return null;
+}
+
+/** The symbols of a demo folder's training CSV that are not the demo's; undefined when it is no CSV collect wrote. */
+async function foreignCsvSymbols(csvPath: string, isFile: boolean): Promise<string[] | undefined> {
+  const collected = isFile && (await Deno.stat(csvPath)).size <= DEMO_CSV_MAX_BYTES;
+  const lines = collected ? (await Deno.readTextFile(csvPath)).split("\n") : [];
+  if (!lines[0]?.startsWith("symbol,")) return undefined;
+  const foreign = new Set<string>();
+  for (const line of lines.slice(1)) {
+    const symbol = line.slice(0, line.indexOf(","));
+    if (line.trim() !== "" && !DEMO_SYMBOLS.has(symbol)) foreign.add(symbol);
+  }
+  return [...foreign];
 }
 
 /**

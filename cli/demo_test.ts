@@ -360,12 +360,32 @@ Deno.test("demo writes into a missing, empty, marked or earlier demo's folder on
     await Deno.remove(join(earlier, "checkpoints"), { recursive: true });
     await assert.rejects(requireDemoFolder(earlier), /and no training_data\.csv/);
 
-    // Marked: the demo's, whatever it holds, except a link out of it (its checkpoints → a real store).
+    // Marked: the demo's while it holds what a demo makes (no CSV yet: a demo stopped before its collect).
     const marked = join(root, "marked");
     await Deno.mkdir(marked);
     await Deno.writeTextFile(join(marked, DEMO_MARKER), "");
-    await Deno.writeTextFile(join(marked, "anything"), "");
     assert.equal(await requireDemoFolder(marked), "marked");
+    await Deno.writeTextFile(join(marked, "training_data.csv"), csvRows("SIMBTCUSDT"));
+    assert.equal(await requireDemoFolder(marked), "marked");
+    // The marker alone is not trusted (a review): a demo run once into an empty data/ volume marked it, and
+    // the real candles collected there later were merged into by the next demo.
+    await Deno.writeTextFile(
+      join(marked, "training_data.csv"),
+      csvRows("SIMBTCUSDT") + "BTCUSDT,1,1,1,1,1,1\n",
+    );
+    await assert.rejects(
+      requireDemoFolder(marked),
+      (e) =>
+        e instanceof UsageError &&
+        /^--dir: \S+ holds more than an earlier demo made: its training_data\.csv holds BTCUSDT rows/.test(
+          e.message,
+        ),
+    );
+    await Deno.writeTextFile(join(marked, "training_data.csv"), csvRows("SIMBTCUSDT"));
+    await Deno.writeTextFile(join(marked, "notes.txt"), "");
+    await assert.rejects(requireDemoFolder(marked), /holds files the demo does not write \(notes\.txt\)/);
+    await Deno.remove(join(marked, "notes.txt"));
+    // … and a link out of it (its checkpoints → a real store).
     await Deno.symlink(join(root, "empty"), join(marked, "checkpoints"));
     await assert.rejects(
       requireDemoFolder(marked),

@@ -46,7 +46,7 @@ const isDeno = (exe: string) => /^deno(\.exe)?$/.test(basename(exe));
 
 /**
  * How a user types this program at a prompt: `candlecast`, the compiled binary, or `deno task cli` (deno.json's
- * task, from the checkout's root) when deno runs main.ts: there is no `candlecast` on PATH then, and the demo's
+ * task, from the checkout or with `--config`) when deno runs main.ts: there is no `candlecast` on PATH then, and the demo's
  * `$ candlecast collect …` did not run as printed.
  */
 export function typedCommand(exe = Deno.execPath()): string {

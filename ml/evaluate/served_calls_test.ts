@@ -53,7 +53,24 @@ Deno.test("served calls: both above their base rates and calibrated within 0.02"
     first,
     /DOWN right 37\.5 % .* UP right 33\.3 % .*: DOWN and UP calls above the base rate by more than chance gives\.$/,
   );
-  assert.match(second, /within 0\.02, so confidence can be read as a probability\.$/);
+  // 0.017 against chance's 0.008 (twice the floor): a miscalibration that is there, if small. Before: "within
+  // 0.02, so confidence can be read as a probability", unqualified (a numbers audit).
+  assert.match(
+    second,
+    /within 0\.02 but beyond what chance gives on these windows \(up to about 0\.0080\): confidence is off by about 0\.017 on average, more in some bins .* to within that\.$/,
+  );
+  // Within what chance gives, the ECE says confidence is a probability as far as these windows can tell.
+  const [, near] = servedCallsWords({
+    calls: calls([[300, 400, 300], [300, 1200, 500], [200, 400, 400]]),
+    baseRate: { down: 0.25, up: 0.25 },
+    ece: 0.007,
+    eceFloor: 0.004,
+    eceNoise: 0.006,
+  });
+  assert.match(
+    near,
+    /within 0\.02 and within what chance gives on these windows \(up to about 0\.0080\), so confidence can be read as a probability\.$/,
+  );
 });
 
 Deno.test("served calls: a class never named, or named too rarely, is not read as a hit rate", () => {

@@ -6,7 +6,7 @@ their predictions' noise might average out. Reads an `evaluate` run's prediction
 
 For each run and for transformer_lstm and gradient_boosting: the pooled log-loss when each window's three
 probabilities are the mean of its own and up to k − 1 earlier windows' (one candle apart, the same symbol;
-fewer where a gap or the fold's start leaves fewer).
+fewer where a gap or the fold's start leaves fewer: windows of another fold come from another model).
 """
 import collections
 import csv
@@ -19,12 +19,13 @@ LEARNERS = ("transformer_lstm", "gradient_boosting")
 
 
 def smoothed_log_loss(rows: list, learner: str, k: int, step_ms: int) -> float:
+    # Within a fold only: its windows come from one model (folds retrain monthly).
     by_symbol = collections.defaultdict(dict)
     for r in rows:
-        by_symbol[r["symbol"]][int(r["open_time"])] = r
+        by_symbol[(r["fold"], r["symbol"])][int(r["open_time"])] = r
     total = 0.0
     for r in rows:
-        own = by_symbol[r["symbol"]]
+        own = by_symbol[(r["fold"], r["symbol"])]
         t = int(r["open_time"])
         probs = []
         for j in range(k):

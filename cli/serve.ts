@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { dirname } from "node:path";
-import { CheckpointError, loadPredictor, onnxRuntime } from "../engine/index.ts";
+import { loadPredictor, onnxRuntime } from "../engine/index.ts";
 import { NotRegularFileError, timerMs } from "../base/index.ts";
 import {
   apiKeyProblem,
@@ -36,7 +36,7 @@ import {
   stdoutLogger,
   workerModelSamples,
 } from "../server/index.ts";
-import { CommandError, UsageError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
 import { flag, parseFlags, requireOutputFile, splitList } from "./flags.ts";
 import { refuseVersionStore } from "./checkpoint_flag.ts";
@@ -376,9 +376,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
 
   // The engine itself, before listening: without it no model could ever load, and a server that answers
   // 503 while retrying forever hides what an exit with the reason says at once.
-  await onnxRuntime().catch((error) => {
-    throw error instanceof CheckpointError ? new CommandError(error.message, error.hint) : error;
-  });
+  await onnxRuntime();
 
   const store = new ModelStore();
   // Only a worker falls back; the first process is what the others fall back to.

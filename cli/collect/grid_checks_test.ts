@@ -186,7 +186,7 @@ Deno.test("collect: weekly and monthly candles stamped with close times or off t
       [
         "months_utc8.csv",
         shifted(months, -8 * HOUR),
-        /^AAAUSDT's monthly candles in .*months_utc8\.csv open 480 min before each month begins in UTC \(2017-12-31T16:00:00\.000Z, not 2018-01-01T00:00:00\.000Z\): month starts in a local time zone/,
+        /^AAAUSDT's monthly candles in .*months_utc8\.csv open 8 h before each month begins in UTC \(2017-12-31T16:00:00\.000Z, not 2018-01-01T00:00:00\.000Z\): month starts in a local time zone/,
       ],
     ];
     for (const [name, rows, message] of refused) {

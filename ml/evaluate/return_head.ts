@@ -36,7 +36,7 @@ export function rankNoise(windows: number): number {
 
 /**
  * How many times `rankNoise` chance reaches where windows overlap and symbols move together: a numbers audit
- * resampled three `evaluate` runs by their 96-candle blocks and found chance's 95 % reach 1.4–3 times the
+ * resampled three `evaluate` runs by their 96-candle blocks and found chance's 95 % reach 2–3 times the
  * independent windows' (1h 2023-Q4, 1h 2018-Q1, 8h 2023-H2).
  */
 export const CORRELATED_REACH = 3;
@@ -79,7 +79,7 @@ export function returnHeadWords(m: ReturnScores): string {
         ? `within ${reach}: no evidence it ranks returns`
         // Past the independent windows' reach is not past chance: on 1h 2023-Q4, +0.021 against ±0.019, the
         // run's own 96-candle blocks put chance's spread at 0.019 and the interval at −0.015 … +0.056 (a
-        // numbers audit: blocks let chance reach 1.4–3 times as far). Only past three times that reach is it
+        // numbers audit: blocks let chance reach 2–3 times as far). Only past three times that reach is it
         // read as a ranking, still with no interval.
         : Math.abs(ic) <= CORRELATED_REACH * noise
         ? `outside ${reach}, but overlapping windows and symbols that move together let chance reach ` +

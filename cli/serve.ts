@@ -255,14 +255,12 @@ export function serveCommand(): Command {
     .action((raw) => serve(parseFlags("serve", ServeFlags, raw)));
 }
 
-/** Runs until SIGINT/SIGTERM, then drains in-flight requests and releases the model. */
-export async function serve(options: ServeOptions, log: Logger = stdoutLogger): Promise<void> {
-  const worker = workerIndex();
-  const workers = worker === null ? (options.workers ?? 1) : 1;
-  // Every line says which process wrote it once there are several.
-  const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
-  const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
-
+/**
+ * Flags that would do nothing as given, refused before anything starts (exit 2): a burst, a client cap, an IPv6
+ * prefix or trusted proxies without --rate-limit, a proxy header without trusted proxies, the log's rotation
+ * without the log. Said, rather than serve running unlimited (or unrotated) while the operator thinks not.
+ */
+function refuseFlagsWithoutEffect(options: ServeOptions): void {
   // A burst, a client cap, an IPv6 prefix or trusted proxies alone limit nothing (who a client is matters to
   // the limit alone): said, rather than serve running unlimited while the operator thinks not.
   for (
@@ -301,16 +299,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       );
     }
   }
-  // The workers' permissions, checked before anything starts: found bad only when the first worker was
-  // started, serve had logged "listening" and then died of an uncaught error.
-  if (workers > 1) {
-    inheritedPermissions();
-    requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
-  }
-  // More processes than cores: accepted, but said, as train and evaluate say it of their threads.
-  const crowded = worker === null ? serveWorkersNote(workers) : null;
-  if (crowded) logAs({ event: "warning", ...crowded });
+}
 
+/** CANDLECAST_API_KEY as serve will use it (undefined: no auth), refused when no client could send it. */
+function requireApiKey(): string | undefined {
   // Checked before anything starts: a key no client can send would refuse every request behind auth.
   const apiKey = Deno.env.get("CANDLECAST_API_KEY");
   // Set but empty is how an unset shell variable or a bare `CANDLECAST_API_KEY=` line in a systemd
@@ -328,7 +320,14 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
     );
   }
+  return apiKey;
+}
 
+/**
+ * The files serve reads and writes, checked (and the predictions log made) before anything starts: a version
+ * folder it may read, not the store holding them, and a predictions log and lock it can write.
+ */
+async function prepareServeFiles(options: ServeOptions): Promise<void> {
   // A path Deno's read permission leaves out looked missing to the watcher: serve answered 503 "no model" for
   // good, with a version right there (the container's serve set reads /app and /tmp only).
   if (Deno.permissions.querySync({ name: "read", path: options.checkpoint }).state !== "granted") {
@@ -373,6 +372,30 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       );
     });
   }
+}
+
+/** Runs until SIGINT/SIGTERM, then drains in-flight requests and releases the model. */
+export async function serve(options: ServeOptions, log: Logger = stdoutLogger): Promise<void> {
+  const worker = workerIndex();
+  const workers = worker === null ? (options.workers ?? 1) : 1;
+  // Every line says which process wrote it once there are several.
+  const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
+  const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
+
+  refuseFlagsWithoutEffect(options);
+  // The workers' permissions, checked before anything starts: found bad only when the first worker was
+  // started, serve had logged "listening" and then died of an uncaught error.
+  if (workers > 1) {
+    inheritedPermissions();
+    requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
+  }
+  // More processes than cores: accepted, but said, as train and evaluate say it of their threads.
+  const crowded = worker === null ? serveWorkersNote(workers) : null;
+  if (crowded) logAs({ event: "warning", ...crowded });
+
+  const apiKey = requireApiKey();
+
+  await prepareServeFiles(options);
 
   // The engine itself, before listening: without it no model could ever load, and a server that answers
   // 503 while retrying forever hides what an exit with the reason says at once.

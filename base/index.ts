@@ -58,3 +58,4 @@ export {
   statOrNull,
 } from "./path_kind.ts";
 export { type PathRules, PLATFORM_PATHS, withoutTrailingSeparators } from "./path_rules.ts";
+export { parseJsonText } from "./json_text.ts";

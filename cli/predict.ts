@@ -7,13 +7,12 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { loadPredictor } from "../engine/index.ts";
 import { withoutBom } from "../features/index.ts";
-import { plural, writeStderrLine } from "../base/index.ts";
+import { parseJsonText, plural, writeStderrLine } from "../base/index.ts";
 import {
   DEFAULT_BODY_LIMIT,
   HttpError,
   isBatchBody,
   parseBatchEnvelope,
-  parseJsonText,
   predictBodies,
   readJsonBody,
 } from "../server/index.ts";

@@ -306,6 +306,11 @@ function headerError(source: string, record: readonly string[]): CandleError {
  * NaN when it is no real date), or null when `text` is no date. For saying what to write instead.
  */
 export function dateText(text: string): { ms: number; zoned: boolean } | null {
+  // .NET's DataContractJsonSerializer writes a DateTime as "\/Date(ms)\/", ms UTC (an offset after it is
+  // informational), which JSON reads as "/Date(ms)/".
+  const wcf = /^\/Date\((-?\d+)([+-]\d{4})?\)\/$/.exec(text);
+  if (wcf) return { ms: Number(wcf[1]), zoned: true };
+
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text)) return null;
   const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(text) && text.length > 10;
   const ms = Date.parse(zoned ? text : `${text.replace(" ", "T")}${text.length === 10 ? "T00:00:00" : ""}Z`);

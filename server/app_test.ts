@@ -341,10 +341,12 @@ Deno.test("400 for malformed JSON, empty bodies and bad UTF-8", async () => {
   );
 });
 
-Deno.test("bare NaN and ±Infinity (Python's json.dumps) are a 422 naming the field, not malformed JSON", async () => {
+Deno.test("bare NaN and ±Infinity (Python's json.dumps, .NET's INF) are a 422 naming the field, not malformed JSON", async () => {
   const { app } = setup();
   const text = JSON.stringify(predictBody());
-  for (const token of ["NaN", "Infinity", "-Infinity"]) {
+  // INF and -INF: DataContractJsonSerializer's, the shipped C# client's serializer. Before: a 400 "malformed
+  // JSON" for the whole batch where one symbol's MACD was infinite (a C# integrator's trial).
+  for (const token of ["NaN", "Infinity", "-Infinity", "INF", "-INF"]) {
     let n = 0;
     // The 13th candle's close (each candle has one "close" key).
     const body = text.replace(/"close":[^,}]+/g, (m) => n++ === 12 ? `"close":${token}` : m);

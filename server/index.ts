@@ -18,7 +18,7 @@
 export { type AppOptions, createApp } from "./app.ts";
 export { apiKeyProblem, exposedWithoutKey } from "./auth.ts";
 export { type BrowserGuard, browserGuardFor, isLoopbackName } from "./browser_guard.ts";
-export { DEFAULT_BODY_LIMIT, parseJsonText, readJsonBody } from "./body.ts";
+export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";
 export { AsyncLogger, type Logger, type LogRecord, silentLogger, stdoutLog, stdoutLogger } from "./log.ts";
 export { Metrics, type MetricsSnapshot, type Sample, workerModelSamples } from "./metrics.ts";

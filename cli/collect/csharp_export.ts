@@ -27,22 +27,27 @@ import {
   upperSymbol,
   withoutBom,
 } from "../../features/index.ts";
+import { parseJsonText } from "../../base/index.ts";
 
 const numeric = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A value as the export wrote it: NaN and ±Infinity by name (JSON.stringify writes them as null). */
+const shown = (v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
 
 /** A price or volume: a JSON number, or a numeric string (C# `JsonNumberHandling.WriteAsString`). */
 const price = z.union([
   z.number(),
   z.string().trim().regex(numeric, "expected a number").transform(Number),
-], { error: (issue) => `expected a number, got ${JSON.stringify(issue.input)}` });
+], { error: (issue) => `expected a number, got ${shown(issue.input)}` });
 
-/** An indicator: a number, or absent/null/"NaN" during the bot's warm-up. */
+/** An indicator: a number, or absent/null/NaN/"NaN" during the bot's warm-up. */
 const indicator = z.union([
   z.number(),
+  z.nan(),
   z.null().transform(() => NaN),
   z.literal(["NaN", ""]).transform(() => NaN),
   z.string().trim().regex(numeric).transform(Number),
-], { error: (issue) => `expected a number, null or "NaN", got ${JSON.stringify(issue.input)}` })
+], { error: (issue) => `expected a number, null or "NaN", got ${shown(issue.input)}` })
   .optional().transform((v) => v ?? NaN);
 
 /**
@@ -285,7 +290,8 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
   }
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    // Bare NaN (a warm-up indicator) and ±Infinity as the bot's serializer may write them: serve reads them so.
+    json = parseJsonText(body);
   } catch (error) {
     // A bot on a decimal-comma host writing numbers with ToString() gives "o":42000,5 — JSON's own message
     // ("Expected double-quoted property name") does not say that.

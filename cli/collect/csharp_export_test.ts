@@ -367,6 +367,8 @@ Deno.test("C# export: t written as a date (System.Text.Json's DateTime) says to 
     ["2023-06-01T00:00:00Z", "(2023-06-01T00:00:00Z is 1685577600000)"],
     ["2023-06-01T00:00:00.0000000+00:00", "(2023-06-01T00:00:00.0000000+00:00 is 1685577600000)"],
     ["2023-06-01T00:00:00", "(2023-06-01T00:00:00, read as UTC, is 1685577600000)"], // DateTimeKind.Unspecified
+    // DataContractJsonSerializer's "\/Date(ms)\/" (the shipped C# client's serializer): before, no date hint.
+    ["/Date(1685577600000)/", "(/Date(1685577600000)/ is 1685577600000)"],
   ];
   for (const [t, example] of cases) {
     assert.throws(
@@ -470,4 +472,27 @@ Deno.test("C# export: a leading run of Ema 0 is the bot library's warm-up, read 
       }])),
     /ETHUSDT candles\[2\]: Ema must be positive/,
   );
+});
+
+Deno.test("C# export: bare NaN and INF as the bot's serializer writes them are read as serve reads them", () => {
+  // Before: "not valid JSON (Unexpected token 'N' …)", exit 1, for a warm-up indicator written NaN by
+  // DataContractJsonSerializer, Newtonsoft's FloatFormatHandling.Symbol or Python's json.dumps.
+  const text = JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { macd: "@NaN" }), candle(1)] }])
+    .replace('"@NaN"', "NaN");
+  const [s] = parseCsharpExport(text, "e.json");
+  assert.ok(Number.isNaN(s.macd[0]), "a warm-up value, missing");
+  // An infinite price is refused naming the candle, with the value as written (JSON.stringify says null).
+  for (const token of ["INF", "-Infinity", "NaN"]) {
+    const bad = JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0, { c: "@" })] }]).replace(
+      '"@"',
+      token,
+    );
+    assert.throws(
+      () => parseCsharpExport(bad, "e.json"),
+      (e: Error) =>
+        e instanceof CandleError &&
+        e.message ===
+          `e.json: BTCUSDT candles[0].c: expected a number, got ${token === "INF" ? "Infinity" : token}`,
+    );
+  }
 });

@@ -359,6 +359,8 @@ Deno.test("training CSV: one a spreadsheet re-saved with ';' or tabs (and decima
         (e.hint ?? "").includes(`sed -i.bak -e 's/,/./g' -e 's/${separator === ";" ? ";" : "\\t"}/,/g'`),
         e.hint ?? "",
       );
+      // One line: the hint once held a source line break and its indentation ("GNU and BSD\n        sed").
+      assert.ok(!/\n/.test(e.hint ?? ""), JSON.stringify(e.hint));
       return true;
     });
   }

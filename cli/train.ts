@@ -25,6 +25,7 @@ import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_confi
 import { runTraining, type TrainPhase } from "./train/run.ts";
 import { abandonedRuns } from "./train/run_folder.ts";
 import { terminalProgress } from "../ml/train/index.ts";
+import { shellWord } from "../base/index.ts";
 
 /** What a first Ctrl-C (or SIGTERM) in each phase of a run says will happen: each is what the run then does. */
 export const FIRST_PRESS: Readonly<Record<"preparing" | TrainPhase, string>> = {
@@ -76,18 +77,26 @@ const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "pr
  * refuses (`--epochs 1e3`, `--seed ""`, read leniently before every number flag took decimal digits alone)
  * cannot be fixed by typing, since --resume takes no such flags: said as the run's, with what to do.
  */
-function resumedFlags(flags: Record<string, unknown>, dir: string) {
+function resumedFlags(flags: Record<string, unknown>, dir: string, typedNow: readonly string[]) {
   try {
     return parseFlags("train", TrainFlagsSchema, flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
+    // A flag typed now (--workers 0) is the user's to fix as any flag is (a review): only the run's own are
+    // said as the run's.
+    const failed = /^--([a-z0-9-]+):/.exec(error.message)?.[1];
+    if (failed === undefined || typedNow.some((k) => kebab(k) === failed)) throw error;
     throw new UsageError(
-      `--resume: the run in ${dir} was started with flags this candlecast reads no longer (${error.message})`,
-      "start a new run with the value written in decimal digits, or finish this one with the candlecast " +
-        "version that started it",
+      `--resume: the run in ${dir} was started with a value this candlecast does not take (${error.message})`,
+      `start a new run with a value 'candlecast train --help' allows (remove ${
+        shellWord(dir)
+      } to drop this one, which train and models list otherwise keep offering), or finish it with the ` +
+        "candlecast version that started it",
     );
   }
 }
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
 async function resumable(command: Command) {
@@ -162,7 +171,9 @@ async function train(command: Command): Promise<void> {
     }
     : typedRunConfigFlags(command);
   delete flags.resume;
-  const opts = resume ? resumedFlags(flags, resume.dir) : parseFlags("train", TrainFlagsSchema, flags);
+  const opts = resume
+    ? resumedFlags(flags, resume.dir, Object.keys(typedNow(["promote", "backend", "workers"])))
+    : parseFlags("train", TrainFlagsSchema, flags);
   if (opts.configFrom) {
     requireInput(
       "--config-from",

@@ -51,7 +51,8 @@ export function parseFlags<T extends z.ZodType>(command: string, schema: T, raw:
   throw new UsageError(
     `${flag}: ${issue.message}`,
     empty
-      ? `give ${flag} a value, or leave it out ("$${variable}" with ${variable} unset is an empty value)`
+      ? `give ${flag} a value (${flag} 0 for what candlecast before 2026-12-05 read an empty one as), or leave ` +
+        `it out for its default ("$${variable}" with ${variable} unset is an empty value)`
       : `run 'candlecast ${command} --help' for the flags and their defaults`,
   );
 }
@@ -101,7 +102,22 @@ export function decimalInteger(text: string): number {
 function numberFlag<T extends z.ZodType<number, number>>(what: string, syntax: RegExp, schema: T) {
   return refuseEmpty(
     what,
-    z.preprocess((v) => (typeof v === "string" ? (syntax.test(v.trim()) ? Number(v) : NaN) : v), schema),
+    z.preprocess((v, ctx) => {
+      if (typeof v !== "string" || syntax.test(v.trim())) return typeof v === "string" ? Number(v) : v;
+      // A number in a form this flag does not take (`--epochs 1e1`, `--limit 0x10`, `10.0` for an integer),
+      // which candlecast before 2026-12-05 read: "expected a positive integer" for 1e1 read as wrong.
+      const n = Number(v);
+      if (Number.isFinite(n) && (syntax !== INTEGER || Number.isInteger(n))) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `expected ${what}, written ${syntax === INTEGER ? "in decimal digits" : "as a decimal number"}` +
+            ` (${JSON.stringify(v.trim())} is ${n}: give that)`,
+        });
+        return z.NEVER;
+      }
+      return NaN;
+    }, schema),
   );
 }
 

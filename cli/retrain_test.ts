@@ -370,7 +370,11 @@ Deno.test("--f1-tolerance and --logloss-tolerance not a number say what they tak
   const cases: [string, string, string][] = [
     // Before: "--f1-tolerance: Invalid input: expected number, received NaN", zod's own words.
     ["--f1-tolerance", "abc", "expected a number ≥ 0\nhint: run 'candlecast retrain --help'"],
-    ["--logloss-tolerance", "0x1", "expected a number ≥ 0\nhint: run 'candlecast retrain --help'"],
+    [
+      "--logloss-tolerance",
+      "0x1",
+      'expected a number ≥ 0, written as a decimal number ("0x1" is 1: give that)',
+    ],
     ["--f1-tolerance", "-0.1", "expected a number ≥ 0\n"],
     // Before: read as 0, a tolerance the user had not chosen.
     ["--f1-tolerance", "", "expected a number ≥ 0; got an empty value\nhint: give --f1-tolerance a value"],

@@ -394,7 +394,7 @@ Deno.test("train refuses sizes whose weights cannot fit the WebAssembly heap, be
     assert.equal(hybrid.code, 2, hybrid.err);
     assert.match(
       hybrid.err,
-      /^candlecast: --d-model 100000 --ffn \d+ --encoder-layers 1 --lstm-hidden \d+ --layers 1 --members 3: the transformer_lstm would hold at least [\d.]+ billion weights, [\d.]+ GB with the training member's gradient, optimizer state and best copy, past the 2 GB .* nothing was trained\nhint: choose smaller sizes \(the defaults hold at least 1\d\d thousand/,
+      /^candlecast: --d-model 100000 --ffn \d+ --encoder-layers 1 --lstm-hidden \d+ --layers 1 --members 3: the transformer_lstm would hold at least [\d.]+ billion weights, [\d.]+ GB with a training member's gradient, optimizer state and best copy, past the 2 GB .* nothing was trained\nhint: choose smaller sizes \(the defaults hold at least 1\d\d thousand/,
     );
     const lstm = await cli([
       ...train,

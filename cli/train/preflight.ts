@@ -72,8 +72,8 @@ export function requireBatchFits(config: RunConfig): void {
 }
 
 /**
- * Sizes whose weights (every member's, and the training member's gradient, Adam's moments and best copy:
- * `trainingStateBytes`) would pass half of tfjs-wasm's 4 GB heap are refused before any data is prepared (`--d-model 100000` failed "Array buffer allocation failed",
+ * Sizes whose weights (the ensemble's, or one member's with its gradient, Adam's moments and best copy:
+ * `trainingStateBytes`) would pass half of a tfjs-wasm heap's 4 GB are refused before any data is prepared (`--d-model 100000` failed "Array buffer allocation failed",
  * reported as a bug, and left a run folder `--resume` would fail on again). A lower bound: what it refuses
  * cannot fit; what it lets through may still run out of memory in its activations.
  */
@@ -95,7 +95,7 @@ export function requireWeightsFit(model: ModelConfig, command: "train" | "evalua
     `${sizes}: the ${model.type} would hold at least ${count(weightsLowerBound(model))} weights, ` +
       `${
         (bytes / 1024 ** 3).toFixed(1)
-      } GB with the training member's gradient, optimizer state and best copy, past the ` +
+      } GB with a training member's gradient, optimizer state and best copy, past the ` +
       `${
         WEIGHT_BUDGET_BYTES / 1024 ** 3
       } GB of the WebAssembly backend's 4 GB memory they may take; nothing was trained`,

@@ -71,11 +71,12 @@ export function weightsLowerBound(c: ModelConfig): number {
 }
 
 /**
- * Bytes training holds at the least: every member's weights (float32), and for the one member that trains at a
- * time (members train one after another, each with its own optimizer, disposed after it) its gradient, Adam's
- * two moments and the copy of its best weights. A review found the first version charging all four to every
- * member, refusing three members that fit where one or two passed.
+ * Bytes one heap holds at the least while training (float32): the ensemble's weights, or one member's with its
+ * gradient, Adam's two moments and the copy of its best weights, whichever is more. Each member trains with its
+ * own optimizer, disposed after it: one after another in one heap, or side by side in workers, each with a heap
+ * of its own, the ensemble gathered in the first. The least of both ways, so what it refuses fits neither (a
+ * review found the first version charging four more copies to every member, refusing three that fit).
  */
 export function trainingStateBytes(c: ModelConfig): number {
-  return 4 * (weightsLowerBound(c) + 4 * weightsLowerBound({ ...c, members: 1 }));
+  return 4 * Math.max(weightsLowerBound(c), 5 * weightsLowerBound({ ...c, members: 1 }));
 }

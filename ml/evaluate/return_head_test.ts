@@ -46,8 +46,8 @@ Deno.test("a lower MAE is called better, with no interval, and a rank correlatio
     "return head (expected_return): MAE 0.03074 against 0.03109 for predicting no change (1.1 % lower: " +
       "better than predicting no change on these windows, with no interval); rank correlation with the " +
       "realised return +0.189 (beyond ±0.052, what chance reaches on 1,500 independent windows, and 3 " +
-      "times that, about as far as overlapping windows let chance reach: it ranks returns on these windows, " +
-      "with no interval)",
+      "times that, about as far as overlapping windows let chance reach at horizon 4: it may rank returns on " +
+      "these windows (no interval))",
   );
   assert.equal(noChangeRatio(m), "0.989");
 });

@@ -108,8 +108,7 @@ export function servedCallsWords(s: ServedCalls): string[] {
         noise.toFixed(4)
       }): confidence is off by about ${
         s.ece.toFixed(3)
-      } on average, more in some bins (the reliability table shows where), so read it as a probability ` +
-        "to within that."
+      } on average, more at some confidence levels, so read it as a probability to within that.`
       : `within ${CALIBRATED_ECE} and within what chance gives on these windows (up to about ${
         noise.toFixed(4)
       }), so confidence can be read as a probability.`),

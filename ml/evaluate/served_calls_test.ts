@@ -57,7 +57,7 @@ Deno.test("served calls: both above their base rates and calibrated within 0.02"
   // 0.02, so confidence can be read as a probability", unqualified (a numbers audit).
   assert.match(
     second,
-    /within 0\.02 but beyond what chance gives on these windows \(up to about 0\.0080\): confidence is off by about 0\.017 on average, more in some bins .* to within that\.$/,
+    /within 0\.02 but beyond what chance gives on these windows \(up to about 0\.0080\): confidence is off by about 0\.017 on average, more at some confidence levels, so read it as a probability to within that\.$/,
   );
   // Within what chance gives, the ECE says confidence is a probability as far as these windows can tell.
   const [, near] = servedCallsWords({

@@ -68,7 +68,9 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
       "save it as comma-separated with '.' as the decimal mark; with decimal commas (a spreadsheet on a " +
         `decimal-comma host writes them), e.g. sed -i.bak -e 's/,/./g' -e 's/${escaped}/,/g' ${
           shellWord(path)
-        } (the original kept as .bak; GNU and BSD sed alike)`,
+        } (the original kept as .bak; ${
+          separator === "\t" ? "GNU sed: BSD sed reads \\t as t" : "GNU and BSD sed alike"
+        })`,
     );
   }
   // Raw candles (the OHLCV header, or a Binance dump's numeric first row): the file collect turns into one.

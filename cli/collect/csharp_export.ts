@@ -60,7 +60,7 @@ const openTime = z.union([
     "expected open time in ms ≥ 0",
   ),
   z.string().trim().regex(/^\d+$/).transform(Number),
-], { error: (issue) => `expected open time in ms, got ${JSON.stringify(issue.input)}` });
+], { error: (issue) => `expected open time in ms, got ${shown(issue.input)}` });
 
 const candleSchema = z.object({
   t: openTime.optional(),

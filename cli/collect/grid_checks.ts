@@ -175,7 +175,7 @@ export function checkUtcGrid(
 /** An offset within a candle as people say it: "30 min", "15 s", "250 ms". */
 function offsetText(ms: number): string {
   if (ms % DAY_MS === 0) return plural(ms / DAY_MS, "day");
-  if (ms > 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
 
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   if (ms % 1000 === 0) return `${ms / 1000} s`;

@@ -91,8 +91,8 @@ export function checkRoomToTrain(
     options.length > 0
       ? `use ${options.join(" or ")} (the most that leave ${
         least > 1 ? `at least ${least.toLocaleString("en-US")} training windows` : "training data"
-      }), or a CSV with more history (fewer validation months than the default 6 let early stopping and the ` +
-        "temperature follow one month's noise: docs/evaluate.md)"
+      }), or a CSV with more history (fewer validation months make early stopping and the temperature ` +
+        "noisier: docs/evaluate.md)"
       : "use a CSV with more history: even one fold with one month of validation leaves nothing to train on",
   );
 }

@@ -48,17 +48,23 @@ export function parseFlags<T extends z.ZodType>(command: string, schema: T, raw:
   // An empty value is most often a variable that was not set (`--seed "$SEED"`): say so, not "see --help".
   const empty = issue.code === "custom" && issue.params?.[EMPTY] === true;
   const variable = flag.slice(2).replaceAll("-", "_").toUpperCase();
+  // Where 0 is a value the flag takes, candlecast before 2026-12-05 read an empty one as it: said, since
+  // leaving the flag out gives its default instead (an upgrading operator's trial).
+  const zero = empty && issue.params?.[ZERO] === true
+    ? ` (${flag} 0 for what candlecast before 2026-12-05 read an empty one as)`
+    : "";
   throw new UsageError(
     `${flag}: ${issue.message}`,
     empty
-      ? `give ${flag} a value (${flag} 0 for what candlecast before 2026-12-05 read an empty one as), or leave ` +
-        `it out for its default ("$${variable}" with ${variable} unset is an empty value)`
+      ? `give ${flag} a value${zero}, or leave it out for its default ("$${variable}" with ${variable} unset ` +
+        "is an empty value)"
       : `run 'candlecast ${command} --help' for the flags and their defaults`,
   );
 }
 
-/** Marks the issue of a value given empty, for `parseFlags`'s hint. */
+/** Marks the issue of a value given empty, for `parseFlags`'s hint; ZERO, that the flag takes 0. */
 const EMPTY = "emptyValue";
+const ZERO = "takesZero";
 
 /**
  * `schema` behind a refusal of an empty or blank string. Number("") is 0, so a number flag given empty
@@ -71,7 +77,7 @@ function refuseEmpty<T extends z.ZodType>(what: string, schema: T) {
     ctx.addIssue({
       code: "custom",
       message: `expected ${what}; got an empty value`,
-      params: { [EMPTY]: true },
+      params: { [EMPTY]: true, [ZERO]: schema.safeParse("0").success },
     });
     return z.NEVER;
   }, schema);
@@ -106,8 +112,9 @@ function numberFlag<T extends z.ZodType<number, number>>(what: string, syntax: R
       if (typeof v !== "string" || syntax.test(v.trim())) return typeof v === "string" ? Number(v) : v;
       // A number in a form this flag does not take (`--epochs 1e1`, `--limit 0x10`, `10.0` for an integer),
       // which candlecast before 2026-12-05 read: "expected a positive integer" for 1e1 read as wrong.
+      // Only a number the flag takes is offered (--epochs 0x0 is 0, which it refuses), in digits it reads.
       const n = Number(v);
-      if (Number.isFinite(n) && (syntax !== INTEGER || Number.isInteger(n))) {
+      if (schema.safeParse(n).success && syntax.test(String(n))) {
         ctx.addIssue({
           code: "custom",
           message:

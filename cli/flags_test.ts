@@ -213,6 +213,15 @@ Deno.test("a number flag given empty or blank is refused as empty, not read as 0
           '2026-12-05 read an empty one as), or leave it out for its default ("$PREDICTIONS_LOG_KEEP" with ' +
           "PREDICTIONS_LOG_KEEP unset is an empty value)",
   );
+  // A flag that refuses 0 is not offered it (--epochs 0 would be refused in turn).
+  assert.throws(
+    () => parseFlags("train", z.object({ epochs: flag.positiveInt() }), { epochs: "" }),
+    (e) =>
+      e instanceof UsageError &&
+      e.hint ===
+        'give --epochs a value, or leave it out for its default ("$EPOCHS" with EPOCHS unset is an ' +
+          "empty value)",
+  );
 });
 
 Deno.test("integer flags take plain decimal digits; number flags decimal notation, exponents too", () => {
@@ -221,7 +230,8 @@ Deno.test("integer flags take plain decimal digits; number flags decimal notatio
   for (const [text, value] of [["16", 16], [" 16 ", 16], ["007", 7], [16, 16]] as const) {
     assert.equal(integer.parse(text), value, String(text));
   }
-  for (const bad of ["1.5", "1_000", "Infinity", "16a", "--", "0"]) {
+  // 0x0, -1e1, 1e-400 are numbers the flag refuses anyway: none is offered as the value to give (a review).
+  for (const bad of ["1.5", "1_000", "Infinity", "16a", "--", "0", "0x0", "-1e1", "1e-400", "1e21"]) {
     const parsed = integer.safeParse(bad);
     assert.ok(!parsed.success, `${bad} was read as ${parsed.data}`);
     assert.equal(parsed.error.issues[0].message, "expected a positive integer", bad);

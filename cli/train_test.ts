@@ -47,8 +47,15 @@ Deno.test("train: bad flag values are usage errors that name the flag (exit 2)",
     // One-cycle spreads its schedule over --epochs: 1000000000 would hold the rate at its start.
     [["--epochs", "1000000000"], /--epochs: expected at most 10000 epochs/],
     // An integer flag takes plain digits, as --port does: 1e9 and 0x10 were read as numbers.
-    [["--epochs", "1e9"], /--epochs: expected a positive integer\n/],
-    [["--seed", "0x10"], /--seed: expected an integer ≥ 0\n/],
+    // Said with the digits to give: an earlier candlecast read them.
+    [
+      ["--epochs", "1e9"],
+      /--epochs: expected a positive integer, written in decimal digits \("1e9" is 1000000000/,
+    ],
+    [
+      ["--seed", "0x10"],
+      /--seed: expected an integer ≥ 0, written in decimal digits \("0x10" is 16: give that\)\n/,
+    ],
     // Empty (an unset variable) was read as 0: a seed of 0, class weights with power 0, recorded as chosen.
     [["--seed", ""], /--seed: expected an integer ≥ 0; got an empty value\nhint: give --seed a value/],
     [
@@ -394,7 +401,7 @@ Deno.test("train refuses sizes whose weights cannot fit the WebAssembly heap, be
     assert.equal(hybrid.code, 2, hybrid.err);
     assert.match(
       hybrid.err,
-      /^candlecast: --d-model 100000 --ffn \d+ --encoder-layers 1 --lstm-hidden \d+ --layers 1 --members 3: the transformer_lstm would hold at least [\d.]+ billion weights, [\d.]+ GB with a training member's gradient, optimizer state and best copy, past the 2 GB .* nothing was trained\nhint: choose smaller sizes \(the defaults hold at least 1\d\d thousand/,
+      /^candlecast: --d-model 100000 --ffn \d+ --encoder-layers 1 --lstm-hidden \d+ --layers 1 --members 3: the transformer_lstm would hold at least [\d.]+ billion weights, [\d.]+ GB for one member's weights with their gradient, optimizer state and best copy, past the 2 GB .* nothing was trained\nhint: choose smaller sizes \(the defaults hold at least 1\d\d thousand/,
     );
     const lstm = await cli([
       ...train,

@@ -91,11 +91,14 @@ export function requireWeightsFit(model: ModelConfig, command: "train" | "evalua
       ? `${(n / 1e6).toPrecision(3)} million`
       : `${Math.round(n / 1e3)} thousand`;
   const defaults = { ...defaultModelConfig(model.type, model.lookback), volatilityChannels: false };
+  // Which term decides the bytes: one member's weights with their training state, or the ensemble's weights.
+  const one = weightsLowerBound({ ...model, members: 1 });
+  const what = 5 * one >= weightsLowerBound(model)
+    ? "GB for one member's weights with their gradient, optimizer state and best copy"
+    : "GB for the ensemble's weights";
   throw new UsageError(
     `${sizes}: the ${model.type} would hold at least ${count(weightsLowerBound(model))} weights, ` +
-      `${
-        (bytes / 1024 ** 3).toFixed(1)
-      } GB with a training member's gradient, optimizer state and best copy, past the ` +
+      `${(bytes / 1024 ** 3).toFixed(1)} ${what}, past the ` +
       `${
         WEIGHT_BUDGET_BYTES / 1024 ** 3
       } GB of the WebAssembly backend's 4 GB memory they may take; nothing was trained`,

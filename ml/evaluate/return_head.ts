@@ -87,7 +87,8 @@ export function returnHeadWords(m: ReturnScores): string {
         // Three times was measured at horizon 4 on five symbols; longer horizons overlap more and let chance
         // reach further still (a review), so past it the words stay tentative.
         : `beyond ${reach}, and ${CORRELATED_REACH} times that, about as far as overlapping windows let chance ` +
-          "reach at horizon 4: it may rank returns on these windows (no interval)"
+          "reach (measured at horizon 4; longer horizons reach further): it may rank returns on these windows, " +
+          "with no interval"
     })`;
   return `return head (expected_return): MAE ${mae} against ${zero} for ${than} (${judged})${ranking}`;
 }

@@ -33,7 +33,7 @@ Deno.test("the return head's words say it is no better than predicting no change
   );
 });
 
-Deno.test("a lower MAE is called better, with no interval, and a rank correlation past chance is said to be", () => {
+Deno.test("a lower MAE is called better, with no interval, and a rank correlation far past chance may rank returns", () => {
   // 4h 2020-Q1: MAE 0.03074 against 0.03109, rank correlation +0.189 on 1,500 windows (reach ±0.052).
   const m = {
     windows: 1_500,
@@ -46,8 +46,8 @@ Deno.test("a lower MAE is called better, with no interval, and a rank correlatio
     "return head (expected_return): MAE 0.03074 against 0.03109 for predicting no change (1.1 % lower: " +
       "better than predicting no change on these windows, with no interval); rank correlation with the " +
       "realised return +0.189 (beyond ±0.052, what chance reaches on 1,500 independent windows, and 3 " +
-      "times that, about as far as overlapping windows let chance reach at horizon 4: it may rank returns on " +
-      "these windows (no interval))",
+      "times that, about as far as overlapping windows let chance reach (measured at horizon 4; longer " +
+      "horizons reach further): it may rank returns on these windows, with no interval)",
   );
   assert.equal(noChangeRatio(m), "0.989");
 });

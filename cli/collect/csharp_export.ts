@@ -27,7 +27,7 @@ import {
   upperSymbol,
   withoutBom,
 } from "../../features/index.ts";
-import { parseJsonText } from "../../base/index.ts";
+import { parseJsonText, shellWord } from "../../base/index.ts";
 
 const numeric = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
@@ -286,6 +286,16 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       `${source}: the file is empty`,
       "export the candles from the C# bot again, or point --json-path at its candle export",
       2,
+    );
+  }
+  // JSON never holds a raw NUL; text read as UTF-8 does where it was written as UTF-16 (.NET's
+  // Encoding.Unicode), every ASCII character followed by one: "not valid JSON (Unexpected token '��')" said
+  // nothing of the encoding (a C# integrator's trial).
+  if (body.includes("\u0000")) {
+    throw new CandleError(
+      `${source}: the file holds NUL bytes, as UTF-16 or UTF-32 text read as UTF-8 does, not JSON in UTF-8`,
+      "write the export as UTF-8 (C#'s Encoding.UTF8, File.WriteAllText's default, not Encoding.Unicode), or " +
+        `convert it: iconv -f UTF-16 -t UTF-8 ${shellWord(source)} > export.json`,
     );
   }
   let json: unknown;

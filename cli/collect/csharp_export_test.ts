@@ -496,3 +496,26 @@ Deno.test("C# export: bare NaN and INF as the bot's serializer writes them are r
     );
   }
 });
+
+Deno.test("C# export: a UTF-16 file (.NET's Encoding.Unicode) is named as such, with the conversion", async () => {
+  // Before: "not valid JSON (Unexpected token '��' …)", with no word of the encoding.
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/export.json`;
+    const text = JSON.stringify([{ symbol: "BTCUSDT", candles: [candle(0), candle(1)] }]);
+    const utf16 = new Uint8Array(2 + 2 * text.length);
+    utf16.set([0xff, 0xfe]); // the byte order mark Encoding.Unicode writes
+    for (let i = 0; i < text.length; i++) utf16[2 + 2 * i] = text.charCodeAt(i);
+    await Deno.writeFile(path, utf16);
+    await assert.rejects(
+      readCsharpExport(path),
+      (e: Error) =>
+        e instanceof CandleError &&
+        e.message ===
+          `${path}: the file holds NUL bytes, as UTF-16 or UTF-32 text read as UTF-8 does, not JSON in UTF-8` &&
+        /^write the export as UTF-8 \(C#'s Encoding\.UTF8.*iconv -f UTF-16 -t UTF-8 /.test(e.hint ?? ""),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

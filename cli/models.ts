@@ -9,6 +9,7 @@ import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, flag, parseFlags, requireFolderPath } from "./flags.ts";
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
+import { notePromotionChanges } from "./promotion_notes.ts";
 import {
   pathKind,
   type PathRules,
@@ -18,7 +19,6 @@ import {
   withoutTrailingSeparators,
   writeStderrLine,
 } from "../base/index.ts";
-import { type Blend, blendWords, readManifestInfo, readPreprocessorFile } from "../engine/index.ts";
 import {
   CheckpointStoreError,
   droppedPreviousLine,
@@ -27,8 +27,6 @@ import {
   listVersionNames,
   promote,
   readCurrent,
-  readManifest,
-  recordedBlend,
   rollback,
   rollbackTarget,
   summarizeVersions,
@@ -233,60 +231,6 @@ export async function versionNameHint(
   return `see 'candlecast models list${checkpointsFlag(checkpoints)}' for the versions`;
 }
 
-/**
- * A switch between versions trained on different candles (1h → 4h) is allowed, and may be meant, but serve
- * then refuses every window of the old interval: said on stderr, or the bot's requests all failed with 422
- * after a promotion that printed only its arrow (the version with the better macro-F1 in `models list` can be
- * the one on other candles).
- */
-async function warnIntervalChange(checkpoints: string, from: string | null, to: string): Promise<void> {
-  if (from === null || from === to) return;
-  const interval = (v: string) => readManifestInfo(join(checkpoints, v)).then((m) => m.interval, () => null);
-  const [before, after] = await Promise.all([interval(from), interval(to)]);
-  if (before === null || after === null || before === after) return;
-  writeStderrLine(
-    `warning: ${to} was trained on ${after} candles, ${from} on ${before}: serve now refuses ${before} ` +
-      `windows (422); the bot must send ${after} candles, and retrain collects ${after} candles from now on`,
-  );
-}
-
-/**
- * A switch between a version serving a blend (`train --blend-boosting`) and one serving the network alone
- * changes what serve's probabilities are, not only their values: said on stderr beside the arrow (before,
- * nothing said it, and /model/info's blend was the only place it showed).
- */
-async function noteBlendChange(checkpoints: string, from: string | null, to: string): Promise<void> {
-  if (from === null || from === to) return;
-  const blendOf = (v: string) =>
-    readManifest(join(checkpoints, v)).then((m) => recordedBlend(m.hyperparameters), () => undefined);
-  const [before, after] = await Promise.all([blendOf(from), blendOf(to)]);
-  if (before === undefined || after === undefined || before?.weight === after?.weight) return;
-  const serves = (b: Pick<Blend, "with" | "weight"> | null) =>
-    b ? `a blend, ${blendWords(b)}` : "the network alone";
-  writeStderrLine(
-    `note: ${to} serves ${serves(after)}; ${from} served ${serves(before)}: serve's probabilities and ` +
-      "/model/info's blend change with it",
-  );
-}
-
-/**
- * A switch between versions that name `prediction` by different decision rules (a first-round version's argmax,
- * a later one's prior rule; a fine-tune of the first takes the second) changes which class serve names and the
- * `confidence` beside it: said on stderr beside the arrow, as a blend change is (it went unsaid: predict then
- * answered DOWN at 0.18 where SIDEWAYS had 0.62).
- */
-async function noteRuleChange(checkpoints: string, from: string | null, to: string): Promise<void> {
-  if (from === null || from === to) return;
-  const ruleOf = (v: string) =>
-    readPreprocessorFile(join(checkpoints, v)).then((p) => p.decisionRule ?? "argmax", () => undefined);
-  const [before, after] = await Promise.all([ruleOf(from), ruleOf(to)]);
-  if (before === undefined || after === undefined || before === after) return;
-  writeStderrLine(
-    `note: ${to} names its prediction by the '${after}' rule; ${from} named it by '${before}': serve's ` +
-      "prediction and confidence change with it (/model/info states the rule)",
-  );
-}
-
 interface RunCounts {
   readonly live: number;
   readonly stopped: number;
@@ -426,9 +370,7 @@ export function modelsCommand(): Command {
     const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
     console.log(`${join(checkpoints, "current")} → ${version}${was}`);
     if (dropped) console.log(dropped);
-    await warnIntervalChange(checkpoints, previous, version);
-    await noteBlendChange(checkpoints, previous, version);
-    await noteRuleChange(checkpoints, previous, version);
+    await notePromotionChanges(checkpoints, previous, version);
   });
 
   const rollbackCommand = checkpointsOption(
@@ -447,9 +389,7 @@ export function modelsCommand(): Command {
     }
     const { from, to, gone, historyError } = await store(() => rollback(checkpoints));
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
-    await warnIntervalChange(checkpoints, from, to);
-    await noteBlendChange(checkpoints, from, to);
-    await noteRuleChange(checkpoints, from, to);
+    await notePromotionChanges(checkpoints, from, to);
     if (historyError) {
       writeStderrLine(
         `note: the rollback is done, but its history could not be updated (${historyError}); a later ` +

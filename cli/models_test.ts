@@ -813,3 +813,30 @@ Deno.test("models promote and rollback between versions of different decision ru
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("models promote to a version that reads more candles a window warns that serve now refuses shorter requests", async () => {
+  const root = await store();
+  try {
+    const at = ["--checkpoints", root];
+    // v2 reads 20 more candles a window than v1 (its preprocessor.json, which the manifest does not hash here).
+    const path = join(root, "v2_2026-11-08", "preprocessor.json");
+    const pre = JSON.parse(await Deno.readTextFile(path));
+    const longer = pre.lookback + 20;
+    await Deno.writeTextFile(path, JSON.stringify({ ...pre, lookback: longer }));
+    assert.equal((await cli(["models", "promote", "v1_2026-11-01", ...at])).err, "");
+    // Before: only the arrow, and every window of the old length got a 422 from then on (a live-swap trial).
+    const up = await cli(["models", "promote", "v2_2026-11-08", ...at]);
+    assert.equal(up.code, 0, up.err);
+    assert.equal(
+      up.err,
+      `warning: v2_2026-11-08 reads ${longer} candles a window, v1_2026-11-01 read ${pre.lookback}: serve now ` +
+        `refuses requests of fewer than ${longer} candles (422); the bot must send at least ${longer}\n`,
+    );
+    // Back to the shorter window: it takes the last candles of a longer request, nothing is refused.
+    const back = await cli(["models", "rollback", ...at]);
+    assert.equal(back.code, 0, back.err);
+    assert.equal(back.err, "");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type CandleSeries, intervalOf } from "../../features/index.ts";
 import { CommandError, filesystemProblem } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
+import { notePromotionChanges } from "../promotion_notes.ts";
 import {
   MODEL_CLASS_NAMES,
   type ModelType,
@@ -189,8 +190,9 @@ export async function promoteSaved(
   written: WrittenVersion,
   out: (line: string) => void,
 ): Promise<void> {
+  let previous: string | null;
   try {
-    await promote(checkpoints, written.version, {
+    previous = await promote(checkpoints, written.version, {
       onPreviousDropped: (v, reason) => out(droppedPreviousLine(v, reason)),
     });
   } catch (error) {
@@ -215,4 +217,7 @@ export async function promoteSaved(
       `${machine.hint}, then 'candlecast models promote ${written.version}${checkpointsFlag(checkpoints)}'`,
     );
   }
+  // What the promotion changes for the bot (a longer window serve now requires, another interval), as
+  // `models promote` says it: a train that promoted itself was silent (a live-swap trial).
+  await notePromotionChanges(checkpoints, previous, written.version);
 }

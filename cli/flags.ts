@@ -11,7 +11,8 @@ import { filesystemProblem, UsageError } from "./errors.ts";
 import { type CandleSeries, isInterval } from "../features/index.ts";
 import { fileAbove, outputFileProblem, pathKind, shellWord, statOrNull } from "../base/index.ts";
 
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+/** An option's attribute name as typed: `validationMonths` → `validation-months`. */
+export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /** The first of `keys` (option names in camelCase) the user typed, not left at its default, as `--kebab-case`. */
 function typedFlag(command: Command, keys: readonly string[]): string | null {

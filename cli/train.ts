@@ -14,6 +14,7 @@ import { versionNameHint } from "./checkpoint_flag.ts";
 import { workersOption } from "./workers_flag.ts";
 import {
   checkpointsFlag,
+  kebab,
   parseFlags,
   refuseTypedFlags,
   requireFolderPath,
@@ -96,15 +97,13 @@ function resumedFlags(flags: Record<string, unknown>, dir: string, typedNow: rea
   }
 }
 
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-
 /** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
 async function resumable(command: Command) {
   const typed = command.options.map((o) => o.attributeName())
     .find((k) => !RESUME_FLAGS.has(k) && command.getOptionValueSource(k) === "cli");
   if (typed) {
     throw new UsageError(
-      `--${typed.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} cannot be combined with --resume`,
+      `--${kebab(typed)} cannot be combined with --resume`,
       "a resumed run keeps the flags it was started with; start a new run to change them",
     );
   }

@@ -200,7 +200,7 @@ export function isMonthStart(ms: number): boolean {
 }
 
 /** Months are 28 to 31 days long. */
-const isMonthLong = (step: number) => step >= 28 * DAY && step <= 31 * DAY;
+export const isMonthLong = (step: number) => step >= 28 * DAY && step <= 31 * DAY;
 
 /** True when every month-long step in `series` joins two month starts: candles on the calendar, not a fixed step. */
 function onMonthStarts(series: readonly ArrayLike<number>[]): boolean {

@@ -12,6 +12,8 @@ import {
   inferGrid,
   type Interval,
   isInterval,
+  isMonthLong,
+  isMonthStart,
   sameInterval,
   shortestStep,
   shortSteps,
@@ -232,8 +234,7 @@ export function refuseOtherInterval(
 function refuseShiftedMonths(s: CandleSeries, path: string): void {
   const t = Array.from(s.openTime).filter(Number.isFinite);
   if (t.length < 3) return;
-  const monthLong = (d: number) => d >= 28 * DAY_MS && d <= 31 * DAY_MS;
-  if (!t.slice(1).every((v, i) => monthLong(v - t[i]))) return;
+  if (!t.slice(1).every((v, i) => isMonthLong(v - t[i]))) return;
   // The offset from the nearest month start: this month's (d ≥ 0) or the next one's (d < 0).
   const d0 = new Date(t[0]);
   const starts = [
@@ -242,8 +243,7 @@ function refuseShiftedMonths(s: CandleSeries, path: string): void {
   ];
   const shift = starts.map((m) => t[0] - m).find((d) => d !== 0 && Math.abs(d) < DAY_MS);
   if (shift === undefined) return;
-  const isStart = (v: number) => new Date(v).getUTCDate() === 1 && v % DAY_MS === 0;
-  if (!t.every((v) => isStart(v - shift))) return;
+  if (!t.every((v) => isMonthStart(v - shift))) return;
   const first = iso(t[0]);
   if (shift === -1) {
     throw new CommandError(

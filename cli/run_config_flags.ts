@@ -169,7 +169,10 @@ function runConfigOptions(): Option[] {
     ),
     new Option("--clip <n>", "clip standardised inputs (and return targets) to ±n")
       .default(String(DEFAULT_DATA_CONFIG.clip)),
-    new Option("--split-dates <dates...>", "validation and test start dates, e.g. 2022-01-01,2023-01-01"),
+    new Option(
+      "--split-dates <dates...>",
+      "validation and test start dates, each from 00:00 UTC, e.g. 2022-01-01,2023-01-01",
+    ),
     new Option("--d-model <n>", "transformer_lstm: the transformer's width").default(String(M.dModel)),
     new Option("--heads <n>", "transformer_lstm: attention heads").default(String(M.heads)),
     new Option("--ffn <n>", "transformer_lstm: the feed-forward width").default(String(M.ffnDim)),

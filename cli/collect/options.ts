@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { flag, parseFlags, splitList } from "../flags.ts";
-import { type Interval, INTERVALS } from "../../features/index.ts";
+import { type Interval, INTERVALS, upperSymbol } from "../../features/index.ts";
 
 /** Where candles come from; commander's `.choices()` holds the flag to these, and `parseCollectFlags` checks
  * again since it is exported to callers commander does not stand in front of. */
@@ -71,9 +71,25 @@ export const IntervalSchema = z.enum(INTERVALS, {
   error: `expected one of ${INTERVALS.join(" ")} (case-sensitive: 1m is a minute, 1M a month)`,
 });
 const output = z.string().trim().min(1, "expected a file path");
-const symbol = z.string().trim().transform((s) => s.toUpperCase()).pipe(
-  z.string().regex(SYMBOL, "expected a Binance symbol such as BTCUSDT"),
+// upperSymbol, as a C# export's symbols are read: a tr-TR shell's `${s^^}` or .NET's ToUpper() writes LİNKUSDT
+// (dotted İ), which a plain toUpperCase() kept and the regex then refused without saying which value or why.
+const symbol = z.string().trim().transform(upperSymbol).pipe(
+  z.string().regex(SYMBOL, { error: (issue) => notASymbol(String(issue.input)) }),
 );
+
+/**
+ * Why `value` (upper-cased) is no Binance symbol, naming it: in a list of four the bad one was not said, and a
+ * look-alike letter (Cyrillic А, a full-width digit) reads as the right one on screen.
+ */
+function notASymbol(value: string): string {
+  const foreign = [...value].find((c) => !/[A-Z0-9]/.test(c) && c.charCodeAt(0) > 0x7f);
+  return `expected a Binance symbol such as BTCUSDT, got ${JSON.stringify(value)}` +
+    (foreign === undefined
+      ? ""
+      : ` (it holds ${foreign}, U+${
+        foreign.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")
+      }, which is no Latin letter or digit)`);
+}
 
 const day = flag.date();
 const replace = z.boolean().optional().transform((v) => v === true);
@@ -206,7 +222,7 @@ export function intervalFromFileName(path: string): string | null {
 function binanceName(path: string): { symbol: string; interval: string } | null {
   const name = path.split(/[\\/]/).at(-1) ?? "";
   const match = /^([A-Za-z0-9]{2,30})-(\d+[smhdwM])([-_.]|$)/.exec(name);
-  return match ? { symbol: match[1].toUpperCase(), interval: match[2] } : null;
+  return match ? { symbol: upperSymbol(match[1]), interval: match[2] } : null;
 }
 
 /**
@@ -225,7 +241,7 @@ function refuseUnknownSymbols(raw: Record<string, unknown>, given: ReadonlySet<s
     throw new UsageError(
       `--symbol names the one symbol of a single file, and --csv-path names ${paths.length} files (${
         listed(paths)
-      }): each would be collected as ${String(raw.symbol).toUpperCase()}`,
+      }): each would be collected as ${upperSymbol(String(raw.symbol))}`,
       "leave --symbol out: each file's symbol is read from its name (ETHUSDT-1h.csv); collect a file " +
         "named otherwise in a run of its own with --symbol",
     );

@@ -48,6 +48,12 @@ Deno.test("collect flags: SPEC defaults, --limit 1000 only when no other window 
   });
   const lists = parse({ symbols: ["btcusdt,ETHUSDT", "SOLUSDT", "BTCUSDT"], interval: "1M" });
   assert.deepEqual((lists as { symbols: string[] }).symbols, ["BTCUSDT", "ETHUSDT", "SOLUSDT"]);
+  // Turkish casing, as a C# export's symbols are read: a tr-TR shell's `${s^^}` writes LİNKUSDT (dotted İ), and
+  // the dotless ı of `lınkusdt` upper-cases to I anyway; both are LINKUSDT, for --symbols and --symbol alike.
+  const turkish = parse({ symbols: ["L\u0130NKUSDT", "l\u0131nkusdt"] }) as { symbols: string[] };
+  assert.deepEqual(turkish.symbols, ["LINKUSDT"]);
+  const file = parse({ source: "csv", symbol: "L\u0130NKUSDT" }) as { files: { symbol: string }[] };
+  assert.equal(file.files[0].symbol, "LINKUSDT");
 });
 
 Deno.test("collect flags: bad values and combinations name the flag", () => {
@@ -65,7 +71,16 @@ Deno.test("collect flags: bad values and combinations name the flag", () => {
   refused({ months: "x" }, /^--months: expected a whole number of months, at least 1$/);
   refused({ months: "1.5" }, /^--months: expected a whole number of months, at least 1$/);
   refused({ interval: "1H" }, /^--interval: expected one of 1m 3m .* 1M \(case-sensitive/);
-  refused({ symbols: ["BTC/USDT"] }, /^--symbols: expected a Binance symbol such as BTCUSDT$/);
+  // The value is named: in a list of several, which one was wrong went unsaid.
+  refused(
+    { symbols: ["BTCUSDT", "BTC/USDT"] },
+    /^--symbols: expected a Binance symbol such as BTCUSDT, got "BTC\/USDT"$/,
+  );
+  // A look-alike letter (Greek capital beta) reads as B on screen: the message names it.
+  refused(
+    { symbols: ["\u0392TCUSDT"] },
+    /got "\u0392TCUSDT" \(it holds \u0392, U\+0392, which is no Latin letter or digit\)$/,
+  );
   refused({ symbols: [","] }, /^--symbols: expected at least one symbol/);
   refused({ baseUrl: "ftp://example.com" }, /^--base-url: expected an http\(s\) URL/);
   refused({ jsonPath: "x.json" }, /^--json-path applies only to --source json, not binance$/);

@@ -11,10 +11,24 @@ import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixtur
 import { sha256Hex } from "../engine/index.ts";
 import { seriesFromCandles } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { neverJudged, row } from "./monitor/print.ts";
+import { neverJudged, nothingScoredAdvice, row } from "./monitor/print.ts";
+import { offGridNote, OffGridTally } from "./monitor/off_grid.ts";
 import { MonitorJson } from "./monitor/json.ts";
 import { runMonitor } from "./monitor/run.ts";
 import type { BatchProgress } from "../base/index.ts";
+
+/** Join counts with nothing in them, for the advice's unit tests. */
+const NONE = {
+  repeats: 0,
+  pending: 0,
+  unmatched: 0,
+  unmatchedWrongUnit: 0,
+  unmatchedClose: 0,
+  missingSymbols: new Map<string, number>(),
+  inSample: 0,
+  gapped: 0,
+  unknownVersions: new Map<string, number>(),
+};
 
 const EXPECTED = new URL("../test/monitor_expected.txt", import.meta.url);
 
@@ -528,6 +542,92 @@ Deno.test("monitor names the logged symbols its data does not hold, and says how
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("monitor says when predictions not found were logged at local times, off the candles' UTC grid", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-local-" });
+  try {
+    const f = await writeMonitorFixture(dir, 40);
+    // A bot in India stamping its candles' open times in local time (+5:30), logged by a serve that took them:
+    // every 1h candle time 30 min past the grid. Lines without a time, another symbol or version are dropped,
+    // so nothing is scored and the advice is printed.
+    const ist = 5.5 * 3_600_000;
+    const records = (await Deno.readTextFile(f.predictions)).split("\n").flatMap((line) => {
+      if (!line.endsWith("}")) return []; // the fixture's lines cut short by a crash too
+      const r = JSON.parse(line);
+      if (r.last_candle_time === null || r.symbol !== "SIMUSDT" || r.version === "v9_gone") return [];
+      return [JSON.stringify({ ...r, last_candle_time: r.last_candle_time + ist })];
+    });
+    await Deno.writeTextFile(f.predictions, records.join("\n") + "\n");
+    const n = records.length;
+    const out = await monitor(f).output();
+    const stdout = new TextDecoder().decode(out.stdout).replaceAll(dir, "<dir>");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(
+      stdout,
+      `${n} predictions logged: 0 with outcomes, 0 awaiting their horizon, ${n} not found in <dir>/data.csv ` +
+        `(of them, ${n} at open times 30 min past the 1h UTC grid the candles open on: the bot sent local ` +
+        "times, not UTC)\n" +
+        "nothing to score yet: have the bot send candle open times in UTC (serve now refuses such candles); of " +
+        `the predictions not found, ${n} at open times 30 min past the 1h UTC grid the candles in ` +
+        "<dir>/data.csv open on: the bot sent local times, not UTC, and predictions logged at such times can " +
+        "never be matched with a candle\n",
+    );
+    // Before: "collect the candles the predictions were made on into … (their closes must match)", which no
+    // collect can mend.
+    assert.ok(!stdout.includes("closes must match"), stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("monitor's off-grid diagnosis: close times, data itself off the grid, and what it leaves alone", () => {
+  const H = 3_600_000, start = Date.UTC(2026, 0, 1);
+  const hourly = (symbol: string, first: number) =>
+    seriesFromCandles(
+      symbol,
+      simulateMarket({ seed: 1, start: first, intervalMs: H, count: 60, startPrice: 100, baseVolume: 10 }),
+    );
+  const record = (symbol: string, t: number | null) => ({
+    time: "2026-01-03T00:00:00.000Z",
+    symbol,
+    last_candle_time: t,
+    last_close: 1,
+    version: "v1",
+    prediction: "UP" as const,
+    probabilities: { down: 0.2, sideways: 0.3, up: 0.5 },
+    expected_return: 0,
+  });
+  const tally = new OffGridTally([hourly("AAAUSDT", start), hourly("BBBUSDT", start + H / 2)]);
+  // Left alone: on the grid (not found for another reason), in seconds, of a symbol the data lacks, no time.
+  for (const t of [start + 5 * H, (start + 5 * H) / 1000, null]) tally.add(record("AAAUSDT", t));
+  tally.add(record("CCCUSDT", start + 1));
+  assert.equal(tally.finding, null);
+  tally.add(record("aaausdt", start + 5 * H - 1)); // close times (a lower-case symbol is the data's too)
+  tally.add(record("AAAUSDT", start + 6 * H - 1));
+  const closeTimes = tally.finding!;
+  assert.deepEqual(
+    nothingScoredAdvice({ data: "d.csv" }, { ...NONE, unmatched: 2 }, closeTimes),
+    [
+      "have the bot send each candle's open time, not its close time; of the predictions not found, 2 at open " +
+      "times 1 ms before the 1h UTC grid the candles in d.csv open on: the bot sent close times (each candle's " +
+      "last millisecond), and predictions logged at such times can never be matched with a candle",
+    ],
+    "no closes hint: every prediction not found is explained",
+  );
+  // Data collected in local time (:30) and a bot sending UTC: off the data's grid, which is off UTC's.
+  for (let i = 0; i < 3; i++) tally.add(record("BBBUSDT", start + i * H));
+  assert.equal(
+    offGridNote(tally.finding!),
+    " (of them, 3 at open times 30 min past the 1h grid the candles open on (and 2 at other offsets off it): " +
+      "that grid is itself 30 min past the UTC grid exchanges use)",
+  );
+  // With predictions not found for no reason it knows, the closes hint stays.
+  assert.ok(
+    nothingScoredAdvice({ data: "d.csv" }, { ...NONE, unmatched: 9 }, closeTimes).some((a) =>
+      a.includes("their closes must match")
+    ),
+  );
 });
 
 Deno.test("monitor takes serve's --predictions-log for --predictions, and refuses both at once", async () => {

@@ -297,3 +297,38 @@ Deno.test("predict refuses a body over the API's limits with the API's 413 words
     await f.cleanup();
   }
 });
+
+Deno.test("predict refuses candles stamped in local time, off the UTC grid of the version's interval (exit 2)", async () => {
+  const f = await fixture();
+  try {
+    // The stand-in version recorded as trained on 1h candles, as every version train writes now is.
+    const manifest = join(f.checkpoint, "manifest.json");
+    await Deno.writeTextFile(
+      manifest,
+      JSON.stringify({ ...JSON.parse(await Deno.readTextFile(manifest)), interval: "1h" }),
+    );
+    const H = 3_600_000, first = Date.UTC(2026, 0, 1);
+    const stamped = (offset: number) => {
+      const b = predictBody("BTCUSDT", 50);
+      return { ...b, candles: b.candles.map((c, i) => ({ ...c, openTime: first + offset + i * H })) };
+    };
+    // India's local time (+5:30): before, answered (exit 0).
+    const local = await f.write("local.json", stamped(5.5 * H));
+    let r = await cli(["predict", "--input", local, "--checkpoint", f.checkpoint]);
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(
+      r.stderr,
+      /^candlecast: candles\[0\]\.openTime: \d+ \(2026-01-01T05:30:00\.000Z\): open times are 30 min past the 1h UTC grid \(2026-01-01T05:00:00\.000Z is on it\), where model v3_2024-05-05's candles and the exchange's open: send UTC open times, not local ones\n/,
+    );
+    r = await cli([
+      "predict",
+      "--input",
+      await f.write("utc.json", stamped(0)),
+      "--checkpoint",
+      f.checkpoint,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await f.cleanup();
+  }
+});

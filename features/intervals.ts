@@ -2,6 +2,7 @@
  * Binance's kline intervals and the time grid they lay down. Every interval is a fixed duration except `1M`,
  * whose candles open on the 1st of each UTC month, so grid arithmetic goes through these helpers.
  */
+import { plural } from "../base/index.ts";
 
 export const INTERVALS = [
   "1m",
@@ -191,6 +192,38 @@ export function fitsWithGaps(openTimes: ArrayLike<number>, interval: Interval): 
     if (d > 0 && d % step !== 0) return false;
   }
   return true;
+}
+
+/**
+ * Where a grid of `stepMs` starts, for the steps whose grid exchanges agree on: those that divide a day start at
+ * midnight UTC; weeks on Monday 00:00 UTC (Binance's 1w candles; 1970-01-01 was a Thursday). Null for others
+ * (3d, whose grid is the exchange's own choice). collect's check of a new history (cli/collect/grid_checks.ts),
+ * serve's of a request's open times and monitor's of predictions it cannot find all read this one definition.
+ */
+export function gridOrigin(stepMs: number): number | null {
+  if (DAY % stepMs === 0) return 0;
+  return stepMs === 7 * DAY ? 4 * DAY : null;
+}
+
+/**
+ * How far `t` opens past the UTC grid of candles `stepMs` long (`gridOrigin`'s), from 0 (on it) to
+ * `stepMs` − 1 (a close time: a candle's last millisecond); null where that grid has no agreed origin. A 1h
+ * candle stamped in India's local time (UTC+5:30) is 30 min past; a 1d one, 5 h 30 min.
+ */
+export function pastUtcGrid(t: number, stepMs: number): number | null {
+  const origin = gridOrigin(stepMs);
+  if (origin === null) return null;
+  return (((t - origin) % stepMs) + stepMs) % stepMs;
+}
+
+/** An offset within a candle as people say it: "30 min", "5 h 30 min", "6 days", "250 ms". */
+export function offsetText(ms: number): string {
+  if (ms % DAY === 0) return plural(ms / DAY, "day");
+  if (ms >= HOUR && ms % HOUR === 0) return `${ms / HOUR} h`;
+  if (ms > HOUR && ms % MINUTE === 0) return `${Math.floor(ms / HOUR)} h ${(ms % HOUR) / MINUTE} min`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms.toLocaleString("en-US")} ms`;
 }
 
 /** True when `ms` is the first instant of a calendar month, UTC (where Binance's 1M candles open). */

@@ -10,6 +10,8 @@ import {
   inferGrid,
   intervalOf,
   nextOpenTime,
+  offsetText,
+  pastUtcGrid,
   sameInterval,
   shortestStep,
   shortSteps,
@@ -105,4 +107,20 @@ Deno.test("intervals: steps shorter than a grid, and a file that is one interval
   assert.ok(!fitsWithGaps(mixed, "4h") && !fitsWithGaps(mixed, "30m"), "the shortest step is 1h");
   assert.ok(!fitsWithGaps([0, h, 2.5 * h], "1h"), "a step of 1.5h is no whole number of hours");
   assert.ok(!fitsWithGaps([5], "1h") && !fitsWithGaps(months, "1M"));
+});
+
+Deno.test("intervals: how far an open time is past the UTC grid exchanges use", () => {
+  const ist = 5.5 * HOUR; // India's local time, UTC+5:30
+  assert.equal(pastUtcGrid(utcMs("2024-03-15T10:00") + ist, HOUR), 30 * 60_000);
+  assert.equal(pastUtcGrid(utcMs("2024-03-15") + ist, 24 * HOUR), ist);
+  assert.equal(pastUtcGrid(utcMs("2024-03-15T10:00"), HOUR), 0);
+  assert.equal(pastUtcGrid(utcMs("2024-03-15T10:59:59.999"), HOUR), HOUR - 1, "a close time");
+  // Weeks open on Mondays (2024-03-11), not on the epoch's Thursday; 3d has no grid exchanges agree on.
+  assert.equal(pastUtcGrid(utcMs("2024-03-11"), 7 * 24 * HOUR), 0);
+  assert.equal(pastUtcGrid(utcMs("2024-03-14"), 7 * 24 * HOUR), 3 * 24 * HOUR);
+  assert.equal(pastUtcGrid(utcMs("2024-03-11"), 3 * 24 * HOUR), null);
+  assert.deepEqual(
+    [ist, 30 * 60_000, 2 * HOUR, 6 * 24 * HOUR, 15_000, 250].map(offsetText),
+    ["5 h 30 min", "30 min", "2 h", "6 days", "15 s", "250 ms"],
+  );
 });

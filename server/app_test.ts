@@ -3,6 +3,8 @@ import { z } from "zod";
 import { FEATURE_NAMES } from "../features/index.ts";
 import { createApp } from "./app.ts";
 import type { LogRecord } from "./log.ts";
+import type { PredictionLog } from "./prediction_log.ts";
+import type { PredictionRecord } from "../engine/index.ts";
 import { ModelStore } from "./models/store.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
@@ -201,6 +203,30 @@ Deno.test("GET /model/info names the candle interval the version was trained on,
   const raw = await (await app.request("/model/info")).json();
   assert.equal(raw.interval, "30m");
   assert.equal(raw.horizon, 4);
+});
+
+Deno.test("POST /predict refuses candles stamped in local time (off the model's UTC grid), and logs no prediction", async () => {
+  // A bot in India stamping openTime in local time (+5:30): before, a 200 whose logged prediction monitor
+  // could never score ("not found in <csv>", blaming the closes).
+  const logged: PredictionRecord[] = [];
+  const predictionLog = { record: (r: PredictionRecord) => logged.push(r) } as unknown as PredictionLog;
+  const store = new ModelStore();
+  store.install(new FakePredictor({ version: "v7_2026-03-01", interval: "1h" }));
+  const app = createApp(store, { log: () => {}, predictionLog });
+  const H = 3_600_000, first = Date.UTC(2026, 0, 1);
+  const body = (offset: number) => {
+    const b = predictBody("BTCUSDT", 50, 3);
+    return { ...b, candles: b.candles.map((c, i) => ({ ...c, openTime: first + offset + i * H })) };
+  };
+  await expectError(
+    await app.request("/predict", post(body(5.5 * H))),
+    422,
+    /^candles\[0\]\.openTime: \d+ \(2026-01-01T05:30:00\.000Z\): open times are 30 min past the 1h UTC grid .*send UTC open times/,
+  );
+  assert.deepEqual(logged, []);
+  const res = await app.request("/predict", post(body(0)));
+  assert.equal(res.status, 200, "UTC open times are answered and logged");
+  assert.equal(logged.length, 1);
 });
 
 Deno.test("POST /predict/batch answers one entry per request, failures in place", async () => {

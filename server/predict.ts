@@ -14,7 +14,9 @@ import {
   gridOf,
   isInterval,
   isMonthStart,
+  offsetText,
   otherInterval,
+  pastUtcGrid,
   SERIES_COLUMNS,
   stepName,
 } from "../features/index.ts";
@@ -139,6 +141,42 @@ function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): s
       stepName(apart)
     } after the previous candle's, not a ` +
       `whole number of ${info.interval} candles (model ${info.version}'s interval); send each candle's open time`;
+  }
+  return utcGridProblem(window, info, step, first);
+}
+
+/**
+ * A candle of the model's interval stamped off the UTC grid its candles open on (features' `pastUtcGrid`, the
+ * grid collect checks a new history against: 1h candles at :00, 1d at 00:00 UTC, 1w on Mondays), by one
+ * offset for every candle: times in the bot's local time zone (India's +5:30 puts each 1h candle at :30), or
+ * close times (each candle's last millisecond). Refused with a 422, as the 1M rule above refuses a month
+ * start in local time, rather than answered with a warning: SPEC §4 makes a 422 the answer to an invalid field
+ * and leaves the optional `openTime` to docs/api.md, which already refuses the open times monitor can never
+ * join (seconds, µs, off whole candles); a candle off the grid of the model's interval is no candle of that
+ * interval, and a prediction logged at its time is one monitor can never find among the exchange's candles
+ * (it said only "not found", blaming the closes). A bot that stamps local times is broken either way: it
+ * mislabels the exchange's candles, or builds its own on local boundaries, whose features are not those of
+ * the candles the model was trained on; the C# client logs the detail (docs/csharp.md) and the fix is one
+ * `ToUnixTimeMilliseconds()` on a UTC time. Intervals whose grid exchanges do not agree on (3d) and versions
+ * that recorded no interval are not checked.
+ */
+function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, first: number): string | null {
+  const t = window.openTime;
+  for (let i = 0; i < window.length; i++) {
+    if (Number.isNaN(t[i])) continue;
+    const past = pastUtcGrid(t[i], step);
+    if (past === null) return null;
+    if (past === 0) continue;
+    const at = `candles[${first + i}].openTime: ${t[i]} (${new Date(t[i]).toISOString()})`;
+    if (past === step - 1) {
+      return `${at} is 1 ms before a candle of the ${info.interval} UTC grid opens (${
+        new Date(t[i] + 1).toISOString()
+      }): a close time (each candle's last millisecond); send each candle's open time`;
+    }
+    return `${at}: open times are ${offsetText(past)} past the ${info.interval} UTC grid (${
+      new Date(t[i] - past).toISOString()
+    } is on it), where model ${info.version}'s candles and the exchange's open: send UTC open times, not ` +
+      "local ones";
   }
   return null;
 }

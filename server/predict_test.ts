@@ -32,12 +32,15 @@ Deno.test("windowOf: the last lookback candles, as seriesFromCandles builds them
   assert.equal(fast.close[49], body.candles[59].close);
 });
 
+/** 2023-11-14T22:00Z: on the 1h UTC grid (1_700_000_000_000 is 22:13:20, off it). */
+const T0 = Date.UTC(2023, 10, 14, 22);
+
 Deno.test("a window on another interval than the model's is a 422; gaps and missing times are not", async () => {
   const model = new FakePredictor({ version: "v3_2026-12-01", interval: "1h" });
   const body = predictBody("BTCUSDT", 50, 3);
   const timed = (stepOf: (i: number) => number) => ({
     ...body,
-    candles: body.candles.map((c, i) => ({ ...c, openTime: 1_700_000_000_000 + stepOf(i) })),
+    candles: body.candles.map((c, i) => ({ ...c, openTime: T0 + stepOf(i) })),
   });
   const H = 3_600_000;
   const [fourHourly, withGap, hourly, untimed] = await predictBodies(model, [
@@ -94,9 +97,69 @@ Deno.test("a window on another interval than the model's is a 422; gaps and miss
   const [halfHour, inLonger] = await predictBodies(model, [late, longer], ["", "requests[1]"]);
   const detail = (n: number) =>
     `candles[${n}].openTime: ${
-      1_700_000_000_000 + 49 * H + H / 2
+      T0 + 49 * H + H / 2
     } opens 90m after the previous candle's, not a whole number of 1h candles (model v3_2026-12-01's interval); ` +
     "send each candle's open time";
   assert.equal(halfHour.ok ? "answered" : halfHour.failure.detail, detail(49));
   assert.equal(inLonger.ok ? "answered" : inLonger.failure.detail, `requests[1].${detail(54)}`);
+});
+
+Deno.test("candles stamped off the UTC grid of the model's interval (local times, close times) are a 422", async () => {
+  const H = 3_600_000, D = 24 * H;
+  const ist = 5.5 * H; // India's local time, UTC+5:30
+  const body = predictBody("BTCUSDT", 50, 3);
+  const stamped = (first: number, step: number) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: first + i * step })),
+  });
+  const hourly = new FakePredictor({ version: "v3_2026-12-01", interval: "1h" });
+  const daily = new FakePredictor({ version: "v4_2026-12-01", interval: "1d" });
+  const weekly = new FakePredictor({ version: "v5_2026-12-01", interval: "1w" });
+  const [local, closeTimes, inBatch, utc] = await predictBodies(hourly, [
+    stamped(T0 + ist, H),
+    stamped(T0 + H - 1, H),
+    stamped(T0 + ist, H),
+    stamped(T0, H),
+  ], ["", "", "requests[2]", ""]);
+  const at = (t: number) => `candles[0].openTime: ${t} (${new Date(t).toISOString()})`;
+  // Before: answered, and logged at a time monitor never finds among the exchange's candles ("not found").
+  assert.equal(
+    local.ok ? "answered" : local.failure.detail,
+    `${
+      at(T0 + ist)
+    }: open times are 30 min past the 1h UTC grid (2023-11-15T03:00:00.000Z is on it), where ` +
+      "model v3_2026-12-01's candles and the exchange's open: send UTC open times, not local ones",
+  );
+  assert.equal(
+    closeTimes.ok ? "answered" : closeTimes.failure.detail,
+    `${
+      at(T0 + H - 1)
+    } is 1 ms before a candle of the 1h UTC grid opens (2023-11-14T23:00:00.000Z): a close ` +
+      "time (each candle's last millisecond); send each candle's open time",
+  );
+  assert.match(inBatch.ok ? "answered" : inBatch.failure.detail, /^requests\[2\]\.candles\[0\]\.openTime: /);
+  assert.ok(utc.ok, "UTC open times are answered as before");
+  // The grid has an origin: days at 00:00 UTC, weeks on Monday 00:00 UTC (2023-11-13), not the epoch's Thursday.
+  const monday = Date.UTC(2023, 10, 13);
+  const [localDay] = await predictBodies(daily, [stamped(monday + ist, D)]);
+  assert.match(
+    localDay.ok ? "answered" : localDay.failure.detail,
+    /: open times are 5 h 30 min past the 1d UTC grid/,
+  );
+  const [weeks, thursdays] = await predictBodies(weekly, [
+    stamped(monday, 7 * D),
+    stamped(monday + 3 * D, 7 * D),
+  ]);
+  assert.ok(weeks.ok, weeks.ok ? "" : weeks.failure.detail);
+  assert.match(
+    thursdays.ok ? "answered" : thursdays.failure.detail,
+    /: open times are 3 days past the 1w UTC grid/,
+  );
+  // Candles without open times, a grid exchanges do not agree on (3d), and an unrecorded interval: not checked.
+  const [untimed] = await predictBodies(hourly, [body]);
+  const [threeDay] = await predictBodies(new FakePredictor({ interval: "3d" }), [
+    stamped(monday + ist, 3 * D),
+  ]);
+  const [unrecorded] = await predictBodies(new FakePredictor(), [stamped(T0 + ist, H)]);
+  assert.ok(untimed.ok && threeDay.ok && unrecorded.ok);
 });

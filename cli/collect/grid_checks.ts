@@ -14,6 +14,8 @@ import {
   isInterval,
   isMonthLong,
   isMonthStart,
+  offsetText,
+  pastUtcGrid,
   sameInterval,
   shortestStep,
   shortSteps,
@@ -114,17 +116,6 @@ function refuseNearTwins(
 const iso = (t: number) => new Date(t).toISOString();
 
 const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
-
-/**
- * Where a grid of `stepMs` starts, for the steps whose grid exchanges agree on: those that divide a day start at
- * midnight UTC; weeks on Monday 00:00 UTC (Binance's 1w candles; 1970-01-01 was a Thursday). Null for others
- * (3d, whose grid is the exchange's own choice).
- */
-function gridOrigin(stepMs: number): number | null {
-  if (DAY_MS % stepMs === 0) return 0;
-  return stepMs === WEEK_MS ? 4 * DAY_MS : null;
-}
 
 /**
  * A new symbol's history checked against the UTC grid exchanges open candles on (for steps that divide a day:
@@ -145,10 +136,8 @@ export function checkUtcGrid(
     if ((existing.find((e) => e.symbol === s.symbol)?.length ?? 0) > 0) continue;
     const grid = given ?? inferGrid(s.openTime);
     const first = s.openTime.find(Number.isFinite);
-    const origin = grid?.stepMs ? gridOrigin(grid.stepMs) : null;
-    if (!grid?.stepMs || first === undefined || origin === null) continue;
-    const offset = (((first - origin) % grid.stepMs) + grid.stepMs) % grid.stepMs;
-    if (offset === 0) continue;
+    const offset = grid?.stepMs && first !== undefined ? pastUtcGrid(first, grid.stepMs) : null;
+    if (!grid?.stepMs || first === undefined || offset === null || offset === 0) continue;
     const onGrid = iso(first - offset);
     if (offset === grid.stepMs - 1) {
       throw new CommandError(
@@ -172,16 +161,6 @@ export function checkUtcGrid(
         "if these are local",
     );
   }
-}
-
-/** An offset within a candle as people say it: "30 min", "15 s", "250 ms". */
-function offsetText(ms: number): string {
-  if (ms % DAY_MS === 0) return plural(ms / DAY_MS, "day");
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms.toLocaleString("en-US")} ms`;
 }
 
 /** The open time in ascending `times` nearest to `t` (NaN when there is none). */

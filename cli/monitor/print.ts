@@ -12,6 +12,7 @@ import {
   type TestScores,
 } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";
+import { offGridAdvice, type OffGridFinding } from "./off_grid.ts";
 
 /**
  * "1 prediction", "3,000 predictions": features' `plural`, as every other command writes counts (monitor wrote
@@ -50,6 +51,8 @@ export function nothingScoredAdvice(
     JoinResult,
     "joined"
   >,
+  /** Predictions not found whose candle times are off the data's grid (`OffGridTally`), if any. */
+  offGrid: OffGridFinding | null = null,
 ): string[] {
   const advice: string[] = [];
   if (unknownVersions.size > 0) {
@@ -64,6 +67,8 @@ export function nothingScoredAdvice(
         "in another unit can never be matched with a candle",
     );
   }
+  // Before the closes hint: times off the grid are no candle's, and collecting candles cannot find them.
+  if (offGrid) advice.push(offGridAdvice(offGrid, opts.data));
   if (missingSymbols.size > 0) {
     advice.push(
       `collect ${symbolCounts(missingSymbols, false)} into ${opts.data}, or have the bot send the symbols ` +
@@ -77,7 +82,7 @@ export function nothingScoredAdvice(
     );
   }
   const missing = [...missingSymbols.values()].reduce((a, b) => a + b, 0);
-  if (unmatched - missing > unmatchedWrongUnit + unmatchedClose) {
+  if (unmatched - missing > unmatchedWrongUnit + unmatchedClose + (offGrid?.predictions ?? 0)) {
     advice.push(
       `collect the candles the predictions were made on into ${opts.data} (their closes must match)`,
     );

@@ -27,6 +27,7 @@ import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions, readVersion } from "./inputs.ts";
 import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
 import { type MonitorFacts, monitorJson, warningHints } from "./json.ts";
+import { offGridNote, OffGridTally } from "./off_grid.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 
 /** Where monitor's progress goes: a bar on a terminal's stderr, a line every ~30 s in a log (train's). */
@@ -109,6 +110,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     record.version_created_at === undefined || !createdAt.has(record.version) ||
     createdAt.get(record.version) === record.version_created_at;
   const joiner = new OutcomeJoiner(series, preprocessors, seenUntil);
+  // The predictions not found whose candle times are off the data's grid (a bot stamping local times).
+  const offGrid = new OffGridTally(series);
+  let notFound = 0;
   const latest = new Map<string, number>();
   const counts = { skipped: 0 }; // e.g. a line cut short by a crash mid-write
   let records = 0;
@@ -156,6 +160,9 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
       if (row) {
         const t = Date.parse(row.record.time);
         latest.set(record.version, Math.max(latest.get(record.version) ?? -Infinity, t));
+      } else if (joiner.counts.unmatched > notFound) {
+        notFound++;
+        offGrid.add(record);
       }
     }
   }
@@ -172,6 +179,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     gapped,
     unknownVersions,
   } = joiner.counts;
+  const offGridFinding = offGrid.finding;
   say(
     `${count(records, "prediction")} logged: ${grouped(joined)} with outcomes` +
       (repeats ? ` (and ${grouped(repeats)} repeats of their candles, each candle scored once)` : "") +
@@ -181,6 +189,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
       (unmatchedWrongUnit
         ? ` (${grouped(unmatchedWrongUnit)} of them logged with open times in seconds or µs, not ms)`
         : "") +
+      (offGridFinding ? offGridNote(offGridFinding) : "") +
       (unmatchedClose
         ? ` (${grouped(unmatchedClose)} of them at a candle's open time with another close: a candle still ` +
           "open when sent, another feed, or another window sent under that symbol)"
@@ -214,7 +223,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     served,
   };
   if (joined === 0) {
-    const advice = nothingScoredAdvice(opts, joiner.counts);
+    const advice = nothingScoredAdvice(opts, joiner.counts, offGridFinding);
     if (otherModel.size > 0) {
       advice.unshift(
         `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,

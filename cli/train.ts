@@ -256,7 +256,8 @@ export function trainCommand(): Command {
         "test (70/15/15 of all windows at dates common to every symbol, or --split-dates), with `horizon`\n" +
         "candles dropped at each cut. The scaler and class weights come from the training split only. The\n" +
         "result is a new version checkpoints/v{N}_{date}/ with test metrics beside baselines; 'current'\n" +
-        "moves to it unless --no-promote.",
+        "moves to it unless --no-promote, or unless it was changed by hand (models promote, rollback) while\n" +
+        "the run trained: that change stays, and the new version is saved unpromoted.",
     )
     .option("--data <path>", "training CSV from 'candlecast collect'", DEFAULTS.trainingCsv)
     .option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints)

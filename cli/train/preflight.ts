@@ -110,11 +110,11 @@ export function requireWeightsFit(model: ModelConfig, command: "train" | "evalua
 /**
  * A `current` that promotion cannot replace (a folder or a file put there by hand) is said before training:
  * found at the end, the run failed with that alone, not saying that the version it had trained for hours was
- * saved (unpromoted).
+ * saved (unpromoted). Returns the version `current` points at (null: none).
  */
-export async function requirePromotable(checkpoints: string): Promise<void> {
+export async function requirePromotable(checkpoints: string): Promise<string | null> {
   try {
-    await currentVersion(checkpoints);
+    return await currentVersion(checkpoints);
   } catch (error) {
     if (!(error instanceof CheckpointStoreError)) throw error;
     throw new CommandError(

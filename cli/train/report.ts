@@ -1,4 +1,5 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
+import { join } from "node:path";
 import { EMA_WARM_UP } from "../../features/index.ts";
 import { plural, utcDay } from "../../base/index.ts";
 import { checkpointsFlag } from "../flags.ts";
@@ -186,3 +187,27 @@ export function keptRunLine(dir: string, epochs: number, checkpoints: string, ou
 export const OUTDATED_RUN =
   "it was started by an older candlecast, whose per-symbol split 'train --resume' " +
   "cannot continue: delete the folder, or finish the run with the candlecast that started it";
+
+/**
+ * A version saved but not promoted because `current` was changed by hand while the run trained (a `models
+ * promote` or `rollback`; retrain keeps such a change the same way): from what to what, that the change stays,
+ * and the command that serves the version instead. A fine-tune says whose: possibly the version just rolled
+ * back from.
+ */
+export function currentChangedLines(
+  checkpoints: string,
+  written: { readonly dir: string; readonly version: string },
+  change: { readonly expected: string | null; readonly now: string | null },
+  parent: string | null,
+): string[] {
+  const { dir, version } = written;
+  const fineTune = parent === null ? "" : `${version} is a fine-tune of ${parent}; `;
+  return [
+    `saved ${dir} (not promoted): ${join(checkpoints, "current")} was changed during the run, from ` +
+    `${change.expected ?? "none"} to ${
+      change.now ?? "none"
+    } (by a 'models promote' or 'models rollback', or ` +
+    "another train or retrain); that change is left in place",
+    `${fineTune}to serve it: 'candlecast models promote ${version}${checkpointsFlag(checkpoints)}'`,
+  ];
+}

@@ -1,6 +1,7 @@
 /**
  * `candlecast train` end to end: CSV → honest splits → model → training → test metrics beside baselines →
- * a new checkpoint version → `current` (unless --no-promote, an interrupt, or a failed ONNX check).
+ * a new checkpoint version → `current` (unless --no-promote, an interrupt, a failed ONNX check, or a promote
+ * or rollback made by hand while it ran, which stays).
  */
 import { keptRunClause } from "./run_names.ts";
 import { basename, join } from "node:path";
@@ -51,8 +52,15 @@ import {
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
-import { configFromVersion, loadParent, type Parent, parentDataEnd, readParent } from "./parent.ts";
-import { dataLines, hour, keptRunLine, stopLine } from "./report.ts";
+import {
+  configFromVersion,
+  loadParent,
+  type Parent,
+  parentDataEnd,
+  type ParentFiles,
+  readParent,
+} from "./parent.ts";
+import { currentChangedLines, dataLines, hour, keptRunLine, stopLine } from "./report.ts";
 import {
   requireBatchFits,
   requireEveryClass,
@@ -75,6 +83,7 @@ import {
   restoreClassBias,
 } from "../../ml/evaluate/index.ts";
 import { TEMPERATURE_BOUND } from "../../ml/metrics/index.ts";
+import type { CurrentChangedError } from "../../ml/checkpoints/index.ts";
 
 /** Where a run is, for what a Ctrl-C then does (`TrainIo.onPhase`). */
 export type TrainPhase = "training" | "teacher" | "saving" | "promoting";
@@ -277,9 +286,20 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
     requireParentInterval(parentFiles, series, opts.data);
     requireNewCandles(parentFiles, series, opts.data);
   }
-  if (opts.promote) await requirePromotable(opts.checkpoints);
+  // What the version is promoted over, and only if `current` still points there when it is saved.
+  const currentNow = opts.promote ? await requirePromotable(opts.checkpoints) : undefined;
+  const startCurrent = currentNow === undefined ? undefined : currentAtStart(currentNow, parentFiles, resume);
   const backend = await startBackend(opts);
   io.out(`backend: ${describeBackend(backend)}`);
+  // A resumed run whose `current` was changed by hand since it first started: said now, not only at the end.
+  if (resume && currentNow !== undefined && currentNow !== startCurrent) {
+    const [now, then] = [currentNow ?? "none", startCurrent ?? "none"];
+    io.out(
+      `note: ${join(opts.checkpoints, "current")} is ${now} now, ${then} when this run started: it was ` +
+        "changed since (by hand, or another train or retrain), so the resumed run's version will be saved but " +
+        "not promoted over that change",
+    );
+  }
   // The split is never inherited (a version's dates may lie outside these data); said, since a re-run with
   // only --seed changed would otherwise compare test scores over other windows without knowing.
   const recordedSplit = base?.data.split;
@@ -340,7 +360,7 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
     ...trainConfigOf(runConfig.training, data.trainClassCounts),
     evalBatchSize: scoringBatch(runConfig.model, runConfig.training.evalBatchSize),
   };
-  const run = await startRun(opts, io, parent, memberViews(model).length, dataSha256);
+  const run = await startRun(opts, io, parent, memberViews(model).length, dataSha256, startCurrent);
   try {
     return await trainAndSave(
       opts,
@@ -360,6 +380,7 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
       },
       model,
       run,
+      startCurrent ?? null,
     );
   } catch (error) {
     // A full or read-only disk is the machine's, not the run's: keep what was trained for `train --resume`
@@ -388,6 +409,8 @@ async function startRun(
   members: number,
   /** sha256 of --data as read, recorded in run.json. */
   dataSha256: string,
+  /** `current` at the run's start, recorded in run.json by a run that promotes (undefined: it does not). */
+  startCurrent: string | null | undefined,
 ): Promise<RunFolder | null> {
   let run: RunFolder | null = null;
   if (io.resume && io.resume.state.members.length !== members) {
@@ -398,9 +421,16 @@ async function startRun(
       "start a new run instead of --resume",
     );
   }
-  if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state);
+  if (io.resume) run = await RunFolder.adopt(io.resume.dir, io.resume.state, startCurrent);
   else if (io.flags) {
-    run = await RunFolder.create(opts.checkpoints, io.flags, parent?.version ?? null, members, dataSha256);
+    run = await RunFolder.create(
+      opts.checkpoints,
+      io.flags,
+      parent?.version ?? null,
+      members,
+      dataSha256,
+      startCurrent,
+    );
   }
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
@@ -416,6 +446,8 @@ async function trainAndSave(
   prepared: Prepared,
   initial: LayersModel,
   run: RunFolder | null,
+  /** Where `current` pointed when the run started: the version is promoted only if it still points there. */
+  startCurrent: string | null,
 ): Promise<TrainOutcome> {
   const { parent, runConfig, data, modelType, scaling, config } = prepared;
   let model = initial;
@@ -544,13 +576,24 @@ async function trainAndSave(
 
   // Checked and announced in one synchronous step, so no stop can fall between the decision and its phase.
   const stoppedAfterTraining = !interrupted && (io.signal?.aborted ?? false);
-  const promoted = opts.promote && !interrupted && !written.onnxError && !stoppedAfterTraining;
-  if (promoted) {
+  const promoting = opts.promote && !interrupted && !written.onnxError && !stoppedAfterTraining;
+  let changed: CurrentChangedError | null = null;
+  if (promoting) {
     io.onPhase?.("promoting");
-    await promoteSaved(opts.checkpoints, written, io.out);
+    changed = await promoteSaved(opts.checkpoints, written, io.out, startCurrent);
   }
-  const where = promoted ? `; ${join(opts.checkpoints, "current")} → ${written.version}` : " (not promoted)";
-  io.out(`saved ${written.dir}${where}`);
+  const promoted = promoting && changed === null;
+  if (changed) {
+    // A promote or rollback made by hand while it trained is the operator's choice: it stays, and is said.
+    currentChangedLines(opts.checkpoints, written, changed, parent?.version ?? null).forEach((line) =>
+      io.out(line)
+    );
+  } else {
+    const where = promoted
+      ? `; ${join(opts.checkpoints, "current")} → ${written.version}`
+      : " (not promoted)";
+    io.out(`saved ${written.dir}${where}`);
+  }
   return {
     version: written.version,
     dir: written.dir,
@@ -560,6 +603,21 @@ async function trainAndSave(
     stoppedAfterTraining,
     onnxError: written.onnxError,
   };
+}
+
+/**
+ * The version `current` pointed at when the run started, which its version replaces only if `current` still
+ * points there then (a promote or rollback made by hand meanwhile stays): a fine-tune's parent (read from
+ * `current` at the start); a resumed run's as its run.json recorded it when the run first started (one that
+ * recorded none: its parent, or else `current` now, as the resume starts); otherwise `current` now.
+ */
+function currentAtStart(
+  now: string | null,
+  parent: ParentFiles | null,
+  resume: (Abandoned & { readonly state: RunState }) | null,
+): string | null {
+  if (resume?.state.current !== undefined) return resume.state.current;
+  return parent?.version ?? now;
 }
 
 /**

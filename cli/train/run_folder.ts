@@ -61,6 +61,13 @@ const RunStateSchema = z.object({
    * --checkpoints (a tampered "../../x" had it read and fine-tune a model from outside the store).
    */
   parent: z.string().refine(isVersionName, "a version name like v3_2026-11-24 is expected").nullable(),
+  /**
+   * The version `current` pointed at when the run started (null: none), recorded by a run that promotes: its
+   * version replaces that one only, so a promote or rollback made by hand meanwhile, before a `--resume` too,
+   * stays. Absent in runs started with --no-promote or by an older candlecast (a resume then reads it anew).
+   */
+  current: z.string().refine(isVersionName, "a version name like v3_2026-11-24 is expected").nullable()
+    .optional(),
   /** One entry per member, in member order. */
   members: z.array(MemberStateSchema).min(1),
   startedAt: z.string(),
@@ -122,6 +129,8 @@ export class RunFolder {
     parent: string | null,
     members: number,
     dataSha256?: string,
+    /** `current` at the run's start, for a run that promotes (`RunState.current`). */
+    current?: string | null,
   ): Promise<RunFolder> {
     const started = new Date();
     const stamp = started.toISOString().slice(0, 19).replace(/[-:]/g, "");
@@ -136,6 +145,7 @@ export class RunFolder {
     const state: RunState = {
       flags,
       parent,
+      ...(current !== undefined ? { current } : {}),
       members: Array.from({ length: members }, () => fresh),
       startedAt: started.toISOString(),
       dataSha256,
@@ -160,8 +170,12 @@ export class RunFolder {
     return new RunFolder(dir, state, lock);
   }
 
-  /** Takes over an abandoned run's folder (its lock must be free). */
-  static async adopt(dir: string, state: RunState): Promise<RunFolder> {
+  /**
+   * Takes over an abandoned run's folder (its lock must be free). `current`: where `current` points as the
+   * resume starts, recorded for a run that promotes when its run.json has none (an older candlecast's), so a
+   * later resume compares with the same version.
+   */
+  static async adopt(dir: string, state: RunState, current?: string | null): Promise<RunFolder> {
     const lock = await tryLockFile(join(dir, ".lock"), "train --resume");
     // Another `train --resume` took it between the choice of the newest abandoned run and here.
     if (!lock) {
@@ -172,7 +186,11 @@ export class RunFolder {
           "' shows its version when it is done",
       );
     }
-    return new RunFolder(dir, state, lock);
+    return new RunFolder(
+      dir,
+      current !== undefined && state.current === undefined ? { ...state, current } : state,
+      lock,
+    );
   }
 
   /**

@@ -20,7 +20,9 @@ import {
   currentVersion,
   listVersionNames,
   type Manifest,
+  promote,
   readManifest,
+  rollback,
   sha256Hex,
   verifyVersion,
 } from "../../ml/checkpoints/index.ts";
@@ -497,6 +499,102 @@ Deno.test({
       return true;
     });
     await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "a rollback made by hand while train --incremental runs stays: the fine-tune is saved, not promoted, and says so",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      const checkpoints = join(dir, "checkpoints");
+      const data = await csvOf(dir, "a.csv", 400);
+      const first = await runTraining(options(data, checkpoints, { epochs: "1" }), quiet);
+      const second = await runTraining(options(data, checkpoints, { epochs: "1", seed: "4" }), quiet);
+      // The operator rolls back from second while its fine-tune trains: before, the fine-tune of second was
+      // promoted over first at the end, undoing the rollback with only "saved …; current → v3…".
+      let rolledBack: Promise<unknown> | undefined;
+      const lines: string[] = [];
+      const third = await runTraining(
+        options(await csvOf(dir, "b.csv", 700), checkpoints, { incremental: true, epochs: "2" }),
+        {
+          out: (line) => void lines.push(line),
+          afterBatch: () => void (rolledBack ??= rollback(checkpoints)),
+        },
+      );
+      await rolledBack;
+      assert.equal(third.promoted, false);
+      assert.equal(third.interrupted, false);
+      assert.equal(await currentVersion(checkpoints), first.version, "the rollback stays");
+      assert.equal((await readManifest(third.dir)).parent, second.version);
+      assert.deepEqual(await verifyVersion(third.dir, (await readManifest(third.dir)).files), []);
+      assert.deepEqual(lines.slice(-2), [
+        `saved ${third.dir} (not promoted): ${
+          join(checkpoints, "current")
+        } was changed during the run, from ` +
+        `${second.version} to ${first.version} (by a 'models promote' or 'models rollback', or another train ` +
+        "or retrain); that change is left in place",
+        `${third.version} is a fine-tune of ${second.version}; to serve it: 'candlecast models promote ` +
+        `${third.version} --checkpoints ${checkpoints}'`,
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "train --resume compares current with where it pointed when the run first started: a hand promote since stays",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      const checkpoints = join(dir, "checkpoints");
+      const data = await csvOf(dir, "a.csv", 400);
+      const first = await runTraining(options(data, checkpoints, { epochs: "1" }), quiet);
+      const recorded = { epochs: "3", seed: "4" };
+      const stop = new AbortController();
+      const started = await runTraining(options(data, checkpoints, recorded), {
+        out: (line) => line.startsWith("epoch 1/") && stop.abort(),
+        signal: stop.signal,
+        flags: { ...recorded, data, checkpoints },
+      });
+      assert.ok(started.interrupted && started.resumable, JSON.stringify(started));
+      const run = (await abandonedRuns(checkpoints)).find((r) => r.state !== null);
+      assert.equal(run?.state?.current, first.version, "run.json records current at the start");
+      // Between the stop and the resume the operator serves the interrupted version by hand.
+      await promote(checkpoints, started.version);
+      const lines: string[] = [];
+      const resumed = await runTraining(options(data, checkpoints, recorded), {
+        out: (line) => void lines.push(line),
+        flags: run!.state!.flags,
+        resume: { dir: run!.dir, state: run!.state! },
+      });
+      assert.equal(resumed.promoted, false);
+      assert.equal(await currentVersion(checkpoints), started.version, "the hand promote stays");
+      const current = join(checkpoints, "current");
+      assert.ok(
+        lines.includes(
+          `note: ${current} is ${started.version} now, ${first.version} when this run started: it was changed ` +
+            "since (by hand, or another train or retrain), so the resumed run's version will be saved but not " +
+            "promoted over that change",
+        ),
+        lines.join("\n"),
+      );
+      assert.match(
+        lines.at(-2)!,
+        new RegExp(`changed during the run, from ${first.version} to ${started.version} `),
+      );
+      assert.equal(
+        lines.at(-1),
+        `to serve it: 'candlecast models promote ${resumed.version} --checkpoints ${checkpoints}'`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 

@@ -1,8 +1,8 @@
 /**
  * What a finished training leaves: the version written whole (`saveVersion`: the model's files, the calibrated
  * preprocessor, metrics, history, the manifest with the whole run configuration, model.onnx checked against
- * the model, report.html) and, when asked, `current` switched to it (`promoteSaved`), the store's refusals
- * turned into the promote command to run once fixed.
+ * the model, report.html) and, when asked, `current` switched to it (`promoteSaved`) unless it was changed by
+ * hand meanwhile, the store's refusals turned into the promote command to run once fixed.
  */
 import { join } from "node:path";
 import { type CandleSeries, intervalOf } from "../../features/index.ts";
@@ -29,6 +29,7 @@ import {
 } from "../../ml/train/index.ts";
 import {
   CheckpointStoreError,
+  CurrentChangedError,
   droppedPreviousLine,
   promote,
   writeVersion,
@@ -182,20 +183,25 @@ export async function saveVersion(
 }
 
 /**
- * Points `current` at the version just saved. The version is whole on disk whatever happens here: a failure
- * says so and names the promote command to run once its cause is fixed.
+ * Points `current` at the version just saved, if it still points at `ifCurrent` (where it pointed when the run
+ * started): a promote or rollback made by hand while the run trained is left in place, and comes back as the
+ * CurrentChangedError (null: promoted). The version is whole on disk whatever happens here: a failure says so
+ * and names the promote command to run once its cause is fixed.
  */
 export async function promoteSaved(
   checkpoints: string,
   written: WrittenVersion,
   out: (line: string) => void,
-): Promise<void> {
+  ifCurrent: string | null,
+): Promise<CurrentChangedError | null> {
   let previous: string | null;
   try {
     previous = await promote(checkpoints, written.version, {
+      ifCurrent,
       onPreviousDropped: (v, reason) => out(droppedPreviousLine(v, reason)),
     });
   } catch (error) {
+    if (error instanceof CurrentChangedError) return error;
     // The version is whole on disk; only `current` could not be re-pointed: say which. The store's own
     // refusal (a `current` made a folder by hand during training) reached the user without the version.
     if (error instanceof CheckpointStoreError) {
@@ -220,4 +226,5 @@ export async function promoteSaved(
   // What the promotion changes for the bot (a longer window serve now requires, another interval), as
   // `models promote` says it: a train that promoted itself was silent (a live-swap trial).
   await notePromotionChanges(checkpoints, previous, written.version);
+  return null;
 }

@@ -1,0 +1,75 @@
+/**
+ * Answers written straight to a socket, where node:http hands the listener a socket rather than a request: a
+ * CONNECT, and a client error (a read timeout, a malformed request).
+ */
+import type http from "node:http";
+import type { Socket } from "node:net";
+import { truncate } from "../log.ts";
+import type { Listener } from "./listener.ts";
+import { API_METHODS, forbiddenMethodDetail } from "./request.ts";
+
+/**
+ * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
+ * request): SPEC §4's `{"detail": …}` body like every other error, and the connection closes after it.
+ */
+function rawError(status: number, reason: string, detail: string): string {
+  const body = JSON.stringify({ detail });
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+// CONNECT's target is an authority (host:port), never a path of ours: refused like TRACE, then closed, as
+// node:http leaves the socket to this listener (without one the connection was closed with no answer).
+export function answerConnect(l: Listener, req: http.IncomingMessage, socket: Socket): void {
+  const method = req.method ?? "CONNECT";
+  l.log({ method, path: truncate(req.url ?? ""), status: 405, latency_ms: 0 });
+  if (socket.writable && !socket.destroyed) {
+    const body = JSON.stringify({ detail: forbiddenMethodDetail(method) });
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nAllow: ${API_METHODS}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Counts a client error node:http reports, answers it (408, 431, 400) while the socket can, and cuts it. */
+export function answerClientError(l: Listener, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
+    l.counts.timeouts++;
+  } else l.counts.clientErrors++;
+  if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    l.answeredMidBody.set(socket, 408);
+    const request = l.latestRequest.get(socket);
+    socket.end(rawError(
+      408,
+      "Request Timeout",
+      request !== undefined && !request.complete
+        ? `the request did not arrive whole within ${l.o.requestTimeoutMs / 1000} s (the server's request ` +
+          "timeout); send it again, at once"
+        : `the request headers did not arrive whole within ${l.headersTimeoutMs / 1000} s (the server's ` +
+          "header timeout); send them again, at once",
+    ));
+  } else if (socket.writable && !socket.destroyed && error.code === "HPE_HEADER_OVERFLOW") {
+    socket.end(rawError(
+      431,
+      "Request Header Fields Too Large",
+      "the request headers are too large; send fewer or shorter headers",
+    ));
+  } else if (socket.writable && !socket.destroyed && error.code?.startsWith("HPE_")) {
+    // Mid-body (the latest request's headers arrived, its body did not end) it is the body's framing that
+    // broke, e.g. a chunk size that is not hex: said so, where the old text blamed the headers.
+    const request = l.latestRequest.get(socket);
+    const midBody = request !== undefined && !request.complete;
+    if (midBody) l.answeredMidBody.set(socket, 400);
+    socket.end(rawError(
+      400,
+      "Bad Request",
+      midBody
+        ? "malformed HTTP request: its body does not follow its framing (Content-Length or chunked " +
+          "Transfer-Encoding); check the client"
+        : "malformed HTTP request: its request line or headers could not be parsed; check the client",
+    ));
+  }
+  socket.destroy();
+}

@@ -62,7 +62,7 @@ export async function step(
       stdin: "null",
       env: childEnv(), // the step dies with this process, however it ends
     }).spawn();
-    // Stop the step as Ctrl-C would (train saves nothing it would be asked to resume: see runRetrain).
+    // Stop the step as Ctrl-C would (train saves nothing it would be asked to resume: see failedStep in candidate.ts).
     const stop = () => {
       try {
         child.kill("SIGTERM");

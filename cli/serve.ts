@@ -34,6 +34,7 @@ import {
   SharedMetrics,
   stdoutLog,
   stdoutLogger,
+  weakKeyProblem,
   workerModelSamples,
 } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
@@ -522,6 +523,14 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
       checkpoint: options.checkpoint,
       workers,
     });
+    const weak = apiKey === undefined ? null : weakKeyProblem(apiKey);
+    if (weak !== null) {
+      logAs({
+        event: "warning",
+        message: `${weak}: anyone who can reach this port may guess it and ask for predictions`,
+        hint: "set CANDLECAST_API_KEY to a random key (openssl rand -hex 32) and give the bot the same",
+      });
+    }
     if (exposedWithoutKey(options.host, apiKey)) {
       logAs({
         event: "warning",

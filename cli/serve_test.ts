@@ -437,6 +437,25 @@ Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAS
   }
 });
 
+Deno.test("serve: a guessable CANDLECAST_API_KEY (short, or the docs' example) is served with a warning line", async () => {
+  for (const [key, reason] of [["k3y", /an example key/], ["abc12345", /is 8 characters long/]] as const) {
+    const server = await startServe(["--checkpoint", "/nonexistent"], { CANDLECAST_API_KEY: key });
+    try {
+      const end = Date.now() + 10_000;
+      while (!server.lines.some((l) => l.event === "warning") && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const warning = server.lines.find((l) => l.event === "warning");
+      assert.match(String(warning?.message), reason);
+      assert.match(String(warning?.hint), /openssl rand -hex 32/);
+      assert.ok(!JSON.stringify(server.lines).includes(key), "the key itself is never logged");
+      assert.equal(server.lines.find((l) => l.event === "listening")?.auth, true, "still served with auth");
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
 Deno.test("serve: a web page's request (Origin) is refused with 403 unless --allowed-origins lists it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-" });
   const server = await startServe([

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { HttpError } from "./errors.ts";
+import { plural } from "../base/index.ts";
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="candlecast"' };
@@ -20,6 +21,27 @@ export function apiKeyProblem(apiKey: string): string | null {
   const what = /^[ \t]$/.test(apiKey[at]) ? "a space or tab" : "a line break or other white space";
   return `CANDLECAST_API_KEY contains ${what} (at character ${at + 1} of ${apiKey.length}), so no ` +
     "'Authorization: Bearer <key>' header can match it";
+}
+
+/** Shorter keys can be guessed: 16 characters, as `openssl rand -hex 8` makes, are the least serve keeps quiet at. */
+export const MIN_KEY_LENGTH = 16;
+
+/** The keys candlecast's own pages show in examples: a command copied as it stands serves with one. */
+const EXAMPLE_KEYS = new Set(["s3cret", "change-me", "k3y", "secret", "changeme"]);
+
+/**
+ * Why `apiKey` is easy to guess, or null: one of the documentation's example keys, or under MIN_KEY_LENGTH
+ * characters. serve warns at start rather than refusing: a short key on 127.0.0.1 is a reasonable trial, and a
+ * refusal would break a deployment that upgrades. The key itself is never quoted.
+ */
+export function weakKeyProblem(apiKey: string): string | null {
+  if (EXAMPLE_KEYS.has(apiKey.toLowerCase())) {
+    return "CANDLECAST_API_KEY is an example key from candlecast's documentation";
+  }
+  if (apiKey.length < MIN_KEY_LENGTH) {
+    return `CANDLECAST_API_KEY is ${plural(apiKey.length, "character")} long, short enough to guess`;
+  }
+  return null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { exposedWithoutKey } from "./auth.ts";
+import { exposedWithoutKey, weakKeyProblem } from "./auth.ts";
 
 Deno.test("serving without a key is exposed on any address but loopback; with a key it never is", () => {
   for (const host of ["0.0.0.0", "::", "[::]", "192.168.1.20", "bot-host.lan"]) {
@@ -11,4 +11,17 @@ Deno.test("serving without a key is exposed on any address but loopback; with a 
   ) {
     assert.equal(exposedWithoutKey(host, undefined), false, host);
   }
+});
+
+Deno.test("a key from the documentation's examples or under 16 characters is called guessable, never quoted", () => {
+  for (const key of ["s3cret", "change-me", "CHANGE-ME"]) {
+    assert.equal(weakKeyProblem(key), "CANDLECAST_API_KEY is an example key from candlecast's documentation");
+  }
+  assert.equal(weakKeyProblem("a"), "CANDLECAST_API_KEY is 1 character long, short enough to guess");
+  assert.equal(
+    weakKeyProblem("x".repeat(15)),
+    "CANDLECAST_API_KEY is 15 characters long, short enough to guess",
+  );
+  assert.equal(weakKeyProblem("0123456789abcdef"), null);
+  assert.equal(weakKeyProblem("4f9c2e7a1b8d3f60e5c4a7b2d9e1f308"), null);
 });

@@ -16,7 +16,7 @@
  * ```
  */
 export { type AppOptions, createApp } from "./app.ts";
-export { apiKeyProblem, exposedWithoutKey } from "./auth.ts";
+export { apiKeyProblem, exposedWithoutKey, weakKeyProblem } from "./auth.ts";
 export { type BrowserGuard, browserGuardFor, isLoopbackName } from "./browser_guard.ts";
 export { DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 export { HttpError } from "./errors.ts";

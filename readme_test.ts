@@ -159,6 +159,7 @@ function dockerRun(words: readonly string[]): { image: string; args: string[] } 
 const HOST_TOOLS = [
   "cd",
   "echo",
+  "cat",
   "useradd",
   "git",
   "mkdir",

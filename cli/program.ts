@@ -56,7 +56,7 @@ function harden(command: Command): Command {
  */
 export function commanderMessage(error: CommanderError, command: string): { message: string; hint: string } {
   const [first, ...rest] = error.message.split("\n");
-  const message = first.replace(/^error: /, "");
+  const message = withoutSecretValue(first.replace(/^error: /, ""));
   const guess = rest.join(" ").match(/\(Did you mean (.+)\?\)/);
   // An unknown command's fix is in the commands a --help lists (`models --help` lists list, promote, rollback).
   const what = command === "candlecast" || error.code === "commander.unknownCommand"
@@ -64,6 +64,17 @@ export function commanderMessage(error: CommanderError, command: string): { mess
     : "the flags";
   const usage = `run '${command} --help' for ${what}`;
   return { message, hint: guess ? `did you mean ${guess[1]}? (${usage})` : usage };
+}
+
+/**
+ * An unknown option's value left out where its name says it may be a secret (`--api-key=…`, `--token=…`): the
+ * message goes to stderr, which systemd keeps in the journal and cron mails.
+ */
+function withoutSecretValue(message: string): string {
+  return message.replace(
+    /^(unknown option '--?[\w-]*(?:key|token|secret|pass|auth|bearer)[\w-]*=)[^']*'/i,
+    "$1…'",
+  );
 }
 
 /**
@@ -119,7 +130,7 @@ function unknownOptionHint(error: CommanderError, command: Command): string | nu
   if (/\(Did you mean /.test(error.message)) return null;
   if (command.name() === "serve" && /^--(api[-_]?key|key|token|bearer|auth)$/i.test(option)) {
     return "the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e.g. " +
-      `'CANDLECAST_API_KEY=s3cret candlecast serve' (${usage})`;
+      `'CANDLECAST_API_KEY=<the key> candlecast serve' (${usage})`;
   }
   const longer = command.options.map((o) => o.long).filter((l): l is string =>
     l !== undefined && l.startsWith(`${option}-`)

@@ -107,8 +107,16 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
     // The key is never a flag (it would show in ps and shell history): the hint says where it goes.
     [
       ["serve", "--api-key", "s3cret"],
-      /^candlecast: unknown option '--api-key'\nhint: the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e\.g\. 'CANDLECAST_API_KEY=s3cret candlecast serve'/,
+      /^candlecast: unknown option '--api-key'\nhint: the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e\.g\. 'CANDLECAST_API_KEY=<the key> candlecast serve'/,
     ],
+    // Given as --api-key=KEY, the key stayed in the message, on stderr: the journal, cron's mail.
+    [
+      ["serve", "--api-key=MYSECRET123"],
+      /^candlecast: unknown option '--api-key=…'\nhint: the key is read from the environment/,
+    ],
+    [["serve", "--Token=abc"], /^candlecast: unknown option '--Token=…'/],
+    // Other values are kept: they say what was typed.
+    [["train", "--epoch=5"], /^candlecast: unknown option '--epoch=5'/],
     [
       ["serve", "--port"],
       /^candlecast: option '--port <port>' argument missing\nhint: run 'candlecast serve --help'/,

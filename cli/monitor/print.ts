@@ -133,7 +133,7 @@ export function printScoreTables(report: MonitorReport, tests: ReadonlyMap<strin
   const header = (first: string) =>
     `${first}  predictions  accuracy  macro_f1  log_loss  confidence  ECE    ECE floor`;
   const width = Math.max(...report.byDay.map((d) => d.version.length));
-  console.log(`\nper day\n${header("day        " + "version".padEnd(width))}`);
+  console.log(`\nper day (UTC)\n${header("day        " + "version".padEnd(width))}`);
   for (const d of report.byDay) console.log(row(`${d.day} ${d.version.padEnd(width)}`, d.scores));
   console.log(`\nper version (test split in brackets)\n${header("version".padEnd(width))}`);
   for (const v of report.byVersion) {

@@ -5,7 +5,13 @@ import { computeIndicators, seriesFromCandles, sliceSeries, writeTrainingCsv } f
 import { plural, tryLockFile } from "../base/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { lockFile } from "../base/file_lock.ts";
-import { currentVersion, listVersionNames, readManifest, sha256Hex } from "../ml/checkpoints/index.ts";
+import {
+  currentVersion,
+  listVersionNames,
+  promote,
+  readManifest,
+  sha256Hex,
+} from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
 import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
@@ -14,6 +20,7 @@ import { keptIterationsText } from "../ml/baselines/index.ts";
 import { defaultRunConfig, runConfigJson } from "../ml/train/index.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { type RetrainOptions, runFolderRemoved, runRetrain } from "./retrain/run.ts";
+import { RetrainRun } from "./retrain/run_state.ts";
 import {
   candidateWindow,
   checkTrainStep,
@@ -26,7 +33,8 @@ import { step as runStep, StepError } from "./retrain/step.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";
 import { RunFolder } from "./train/run_folder.ts";
 import { keptRunClause, runFolderNames } from "./train/run_names.ts";
-import { candlecastCommand, runCliCaptured } from "../test/cli.ts";
+import { candlecastCommand, DENO_RUN, runCliCaptured } from "../test/cli.ts";
+import { holdVersion } from "../server/models/version_hold.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 
 const HOUR = 3_600_000;
@@ -620,14 +628,18 @@ Deno.test("--keep: the oldest versions beyond it go, never current or its rollba
       join(root, ".current_history.json"),
       JSON.stringify({ previous: ["v1_2026-01-01"] }),
     );
-    assert.deepEqual(await prune(root, 2), ["v3_2026-01-15"]);
+    assert.deepEqual(await prune(root, 2), { removed: ["v3_2026-01-15"], inUse: [], warnings: [] });
     assert.deepEqual(await listVersionNames(root), [
       "v1_2026-01-01",
       "v2_2026-01-08",
       "v4_2026-01-22",
       "v5_2026-01-29",
     ]);
-    assert.deepEqual(await prune(root, 8), [], "within --keep: nothing goes");
+    assert.deepEqual(
+      await prune(root, 8),
+      { removed: [], inUse: [], warnings: [] },
+      "within --keep: nothing goes",
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -648,13 +660,13 @@ Deno.test("--keep spares the version rollback returns to when the history's last
       join(root, ".current_history.json"),
       JSON.stringify({ previous: ["v1_2026-01-01", "v2_2026-01-08"] }),
     );
-    assert.deepEqual(await prune(root, 2), ["v3_2026-01-15"]);
+    assert.deepEqual(await prune(root, 2), { removed: ["v3_2026-01-15"], inUse: [], warnings: [] });
     // The last entry a version removed by hand: rollback goes to the one before it, v1 again.
     await Deno.writeTextFile(
       join(root, ".current_history.json"),
       JSON.stringify({ previous: ["v1_2026-01-01", "v0_2025-12-25"] }),
     );
-    assert.deepEqual(await prune(root, 1), ["v4_2026-01-22"]);
+    assert.deepEqual(await prune(root, 1), { removed: ["v4_2026-01-22"], inUse: [], warnings: [] });
     assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v2_2026-01-08", "v5_2026-01-29"]);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -680,7 +692,7 @@ Deno.test("--keep decides under .current.lock: a version promoted meanwhile is s
       JSON.stringify({ previous: ["v4_2026-01-22"] }),
     );
     held.release();
-    assert.deepEqual(await pruned, ["v2_2026-01-08", "v3_2026-01-15"]);
+    assert.deepEqual(await pruned, { removed: ["v2_2026-01-08", "v3_2026-01-15"], inUse: [], warnings: [] });
     assert.equal(await currentVersion(root), "v1_2026-01-01");
     assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v4_2026-01-22"]);
   } finally {
@@ -700,12 +712,241 @@ Deno.test("--keep: a deletion cut short leaves no half-deleted version listed, a
     await Deno.rename(join(root, "v1_2026-01-01"), join(root, ".removing-v1_2026-01-01-0a1b2c3d"));
     await Deno.remove(join(root, ".removing-v1_2026-01-01-0a1b2c3d", "manifest.json"));
     assert.deepEqual(await listVersionNames(root), ["v2_2026-01-08", "v3_2026-01-15"]);
-    assert.deepEqual(await prune(root, 1), ["v2_2026-01-08"]);
+    assert.deepEqual(await prune(root, 1), { removed: ["v2_2026-01-08"], inUse: [], warnings: [] });
     assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name).sort(), [
       ".current.lock",
       "current",
       "v3_2026-01-15",
     ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/**
+ * Root passes every permission bit, so a folder it may not delete is made by running the prune without that
+ * power: setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the bounding set, and every inheritable
+ * (so ambient) capability, which would otherwise carry them across the exec; a user that is not root runs it
+ * as it is.
+ */
+const DROP_ROOTS_REACH = ["--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", "--"];
+
+/**
+ * Null when setpriv, run as the test runs it, really leaves root unable to write a folder it may not write;
+ * else why not. Not `setpriv --help`: a setpriv that cannot drop capabilities here (no CAP_SETPCAP, a seccomp
+ * profile refusing prctl) failed the test for a reason that has nothing to do with prune.
+ */
+function rootsReachNotDropped(): string | null {
+  if (Deno.build.os !== "linux" || Deno.uid() !== 0) return "not root on Linux";
+  const setpriv = (command: string[]) => {
+    try {
+      return new Deno.Command("setpriv", {
+        args: [...DROP_ROOTS_REACH, ...command],
+        stdout: "null",
+        stderr: "null",
+      })
+        .outputSync().success;
+    } catch {
+      return null; // no setpriv
+    }
+  };
+  const runs = setpriv(["true"]);
+  if (runs === null) return "setpriv is not installed";
+  if (!runs) {
+    return `'setpriv ${DROP_ROOTS_REACH.join(" ")} true' fails here (capabilities cannot be dropped)`;
+  }
+  const probe = Deno.makeTempDirSync({ prefix: "candlecast-setpriv-probe-" });
+  try {
+    Deno.chmodSync(probe, 0o555);
+    if (setpriv(["mkdir", join(probe, "x")])) {
+      return `under 'setpriv ${DROP_ROOTS_REACH.join(" ")}', root still writes a folder of mode 0555`;
+    }
+    return null;
+  } finally {
+    Deno.chmodSync(probe, 0o755);
+    Deno.removeSync(probe, { recursive: true });
+  }
+}
+
+const reachNotDropped = Deno.build.os === "linux" && Deno.uid() === 0 ? rootsReachNotDropped() : null;
+const withoutRootsReach = Deno.build.os === "linux" && Deno.uid() === 0 && reachNotDropped === null;
+if (reachNotDropped !== null) {
+  console.warn(`skipping the --keep permission-denied test: it runs as root, and ${reachNotDropped}`);
+}
+
+/**
+ * `retrain --keep K` at the end of a run (`RetrainRun.pruneBeyondKeep`, what run.ts calls after promoting)
+ * over `root`, in a process of its own (without root's reach, when root), with its `--json` document, or the
+ * error it failed with.
+ */
+async function pruneRunAsUser(
+  root: string,
+  keep: number,
+): Promise<{ code: number; json: RetrainJson | null; stderr: string }> {
+  const script = join(await Deno.makeTempDir({ prefix: "candlecast-prune-script-" }), "prune.ts");
+  const url = (path: string) => new URL(path, import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { RetrainRun } from ${JSON.stringify(url("./retrain/run_state.ts"))};
+import { RetrainJson } from ${JSON.stringify(url("./retrain/outcome.ts"))};
+const [root, keep] = Deno.args;
+const opts = {
+  mode: "monthly",
+  collect: false,
+  checkpoints: root,
+  keep: Number(keep),
+  log: "retrain.log",
+  promoteIf: "not-worse",
+};
+const run = await RetrainRun.open(opts, root);
+const outcome = await run.outcome("retrain monthly: promoted" + await run.pruneBeyondKeep(), true, "passed", null);
+console.log(JSON.stringify(RetrainJson.parse(outcome.json)));
+`,
+  );
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const run = [...DENO_RUN, "--allow-all", "--config", config, script, root, String(keep)];
+  const asUser = withoutRootsReach ? ["setpriv", ...DROP_ROOTS_REACH] : [];
+  const out = await new Deno.Command(asUser.length > 0 ? asUser[0] : Deno.execPath(), {
+    args: asUser.length > 0 ? [...asUser.slice(1), Deno.execPath(), ...run] : run,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  await Deno.remove(join(script, ".."), { recursive: true });
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  return {
+    code: out.code,
+    json: out.code === 0 ? RetrainJson.parse(JSON.parse(stdout)) : null,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test({
+  name:
+    "--keep: a folder it cannot delete is a warning beside the run's outcome (which folder, why, what to do), every run; not a failed run",
+  // Root passes every permission bit: the prune runs without that power; a user that is not root as is.
+  ignore: Deno.build.os === "windows" || (Deno.uid() === 0 && !withoutRootsReach),
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-denied-" });
+    const versions = ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22", "v5_2026-01-29"];
+    try {
+      for (const v of versions) {
+        await Deno.mkdir(join(root, v, "onnx"), { recursive: true });
+        await Deno.writeTextFile(join(root, v, "manifest.json"), "{}");
+        await Deno.writeTextFile(join(root, v, "onnx", "model.onnx"), "x");
+      }
+      // No current (RetrainRun.open checks its manifest): the newest are kept all the same.
+      // v1 made read-only by hand ("keep it safe"), as a `sudo candlecast train` leaves one another user's:
+      // it can be renamed away, but its files cannot be deleted.
+      await Deno.chmod(join(root, "v1_2026-01-01"), 0o555);
+      const first = await pruneRunAsUser(root, 3);
+      // Before: "permission denied (EACCES: permission denied, rm)" naming no path, exit 1, no outcome.
+      assert.equal(first.code, 0, first.stderr);
+      const json = first.json!;
+      assert.deepEqual(json.removed_versions, ["v1_2026-01-01", "v2_2026-01-08"]);
+      assert.equal(json.promoted, true);
+      assert.equal(json.prune_warnings.length, 1, JSON.stringify(json.prune_warnings));
+      const [left] = json.prune_warnings;
+      const hidden = [...Deno.readDirSync(root)].map((e) => e.name).filter((n) => n.startsWith(".removing-"));
+      assert.deepEqual(hidden.length, 1);
+      assert.match(hidden[0], /^\.removing-v1_2026-01-01-[0-9a-f]{8}$/);
+      assert.deepEqual(left, {
+        version: "v1_2026-01-01",
+        path: join(root, hidden[0]),
+        kept: false,
+        reason: "permission denied",
+        hint: `remove it as its owner or as root, e.g. 'sudo rm -rf ${join(root, hidden[0])}' ('ls -ld ` +
+          `${join(root, hidden[0])}' shows who owns it); each retrain --keep run tries again, and says so ` +
+          "until it is gone",
+      });
+      assert.ok(
+        json.summary.endsWith(
+          "; removed 2 old versions beyond --keep 3 (v1_2026-01-01, v2_2026-01-08); could not delete " +
+            `${left.path} (permission denied): ${left.hint}`,
+        ),
+        json.summary,
+      );
+      assert.deepEqual(await listVersionNames(root), versions.slice(2), "v1 is no version any more");
+      // A store whose folder it cannot write: the leftover is tried again and said again, and versions that
+      // cannot even be renamed away are kept, said too; still the run's outcome, exit 0.
+      await Deno.chmod(root, 0o555);
+      const second = await pruneRunAsUser(root, 1);
+      assert.equal(second.code, 0, second.stderr);
+      assert.deepEqual(second.json!.removed_versions, []);
+      assert.deepEqual(
+        second.json!.prune_warnings.map((w) => [w.version, w.path, w.kept, w.reason]),
+        [
+          ["v1_2026-01-01", left.path, false, "permission denied"],
+          ["v3_2026-01-15", join(root, "v3_2026-01-15"), true, "permission denied"],
+          ["v4_2026-01-22", join(root, "v4_2026-01-22"), true, "permission denied"],
+        ],
+      );
+      // Not the version's owner to blame, nor `rm -rf` on a version (which skips the rename and a running
+      // serve's hold): the store folder, which renaming needs to write, named whole.
+      const [, v3, v4] = second.json!.prune_warnings;
+      const store = "give this user write access to " + root +
+        ", the folder that holds the versions ('ls -ld " +
+        root +
+        "' shows who owns it), or run retrain --keep as its owner; it stays a version until then, and " +
+        "each retrain --keep run tries again";
+      assert.equal(v3.hint, store);
+      assert.equal(v4.hint, store);
+      assert.equal(second.json!.prune_warnings[0].hint, left.hint, "a .removing- folder: removed by hand");
+      assert.ok(
+        second.json!.summary.includes(
+          `; could not delete ${
+            join(root, "v3_2026-01-15")
+          } (permission denied): ${store}; could not delete ` +
+            `${join(root, "v4_2026-01-22")} (permission denied): ${store}`,
+        ),
+        second.json!.summary,
+      );
+      assert.doesNotMatch(second.json!.summary, /rm -rf \S*v[34]_/);
+      assert.deepEqual(await listVersionNames(root), versions.slice(2));
+    } finally {
+      await Deno.chmod(root, 0o755).catch(() => {});
+      for (const entry of Deno.readDirSync(root)) {
+        if (entry.isDirectory) await Deno.chmod(join(root, entry.name), 0o755).catch(() => {});
+      }
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test("--keep skips a version a running serve uses (its shared lock on the version folder), and says so", async () => {
+  // `serve --checkpoint ck/v2_…` pinned to an old version: retrain deleted it under serve, which then answered
+  // from memory with /health "healthy", and 503 after its next restart.
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-served-" });
+  try {
+    for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22"]) {
+      await Deno.mkdir(join(root, v));
+      await Deno.writeTextFile(join(root, v, "manifest.json"), "{}");
+    }
+    // No current (RetrainRun.open checks its manifest): the newest is kept all the same.
+    const served = await holdVersion(join(root, "v2_2026-01-08"));
+    assert.ok(served !== null);
+    // `candlecast export` into the served version since: manifest.json rewritten atomically (a new file renamed
+    // over it). A hold on the old manifest.json held nothing any more, and v2 was deleted under serve.
+    await Deno.writeTextFile(join(root, "v2_2026-01-08", ".manifest.json.tmp"), '{"onnx_sha256":"x"}');
+    await Deno.rename(
+      join(root, "v2_2026-01-08", ".manifest.json.tmp"),
+      join(root, "v2_2026-01-08", "manifest.json"),
+    );
+    const run = await RetrainRun.open(
+      { mode: "monthly", collect: false, checkpoints: root, keep: 1 } as RetrainOptions,
+      root,
+    );
+    assert.equal(
+      await run.pruneBeyondKeep(),
+      "; removed 2 old versions beyond --keep 1 (v1_2026-01-01, v3_2026-01-15); kept v2_2026-01-08 beyond " +
+        "--keep 1: a running serve uses it",
+    );
+    assert.deepEqual(run.report.kept_in_use, ["v2_2026-01-08"]);
+    assert.deepEqual(run.report.removed_versions, ["v1_2026-01-01", "v3_2026-01-15"]);
+    assert.deepEqual(await listVersionNames(root), ["v2_2026-01-08", "v4_2026-01-22"]);
+    // Once serve has let go of it (another version served, or serve stopped), the next run removes it.
+    served.release();
+    assert.deepEqual(await prune(root, 1), { removed: ["v2_2026-01-08"], inUse: [], warnings: [] });
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -1164,8 +1405,9 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
       assert.ok(Date.now() < end, "retrain started its train step");
       await new Promise((r) => setTimeout(r, 20));
     }
-    const promoted = await candlecastCommand(["models", "promote", chosen, "--checkpoints", root]).output();
-    assert.equal(promoted.code, 0, new TextDecoder().decode(promoted.stderr));
+    // In this process, as `models promote` does it (the same store lock): a second candlecast process took ~1 s
+    // to start, and on a busy machine the tiny train step could finish first, so the race went the other way.
+    await promote(root, chosen);
     const second = await running;
     assert.equal(second.code, 0, second.stderr);
     assert.match(
@@ -1717,6 +1959,8 @@ Deno.test("retrain --json: the decision as one JSON document on stdout, the summ
       json.promoted ? ["collect"] : ["collect", "promote"],
     );
     assert.deepEqual(json.removed_versions, []);
+    assert.deepEqual(json.kept_in_use, []);
+    assert.deepEqual(json.prune_warnings, []);
     // The log keeps the line, as without --json.
     assert.ok((await Deno.readTextFile(join(dir, "retrain.log"))).includes(`] ${json.summary}\n`));
   } finally {

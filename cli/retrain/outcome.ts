@@ -86,6 +86,21 @@ export const RetrainJson = z.object({
   gradient_boosting_iterations: z.number().int().nullable(),
   /** Versions removed beyond --keep. */
   removed_versions: z.array(z.string()),
+  /** Versions beyond --keep that were kept because a running serve uses them (pinned to one, say). */
+  kept_in_use: z.array(z.string()),
+  /**
+   * Folders --keep could not delete (another user's, read-only): a warning, the run's outcome stands. `path`
+   * as --checkpoints spells it; `kept`: the version could not even be renamed away and is still a version,
+   * else `path` is the hidden `.removing-…` folder it was renamed to; `reason` in a few words ("permission
+   * denied"); `hint` what to do. Each run tries again.
+   */
+  prune_warnings: z.array(z.object({
+    version: z.string(),
+    path: z.string(),
+    kept: z.boolean(),
+    reason: z.string(),
+    hint: z.string(),
+  })),
   /** Steps this run did not take, and why. */
   skipped_steps: z.array(z.object({
     step: z.enum(["collect", "train", "compare", "promote"]),

@@ -3,10 +3,10 @@
  * training from scratch), the held-out cut it trains and scores on, what `--json` reports beside the summary
  * line, and the outcome a step that ends the run returns.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { CandleSeries } from "../../features/index.ts";
 import { plural } from "../../base/index.ts";
-import { currentVersion } from "../../ml/checkpoints/index.ts";
+import { currentVersion, type PruneResult } from "../../ml/checkpoints/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { currentManifest, prune } from "./store.ts";
 import type { RetrainJson, RetrainOutcome, RetrainReason } from "./outcome.ts";
@@ -47,6 +47,8 @@ type Report = Pick<
   | "gradient_boosting_log_loss"
   | "gradient_boosting_iterations"
   | "removed_versions"
+  | "kept_in_use"
+  | "prune_warnings"
   | "skipped_steps"
 >;
 
@@ -82,6 +84,8 @@ export class RetrainRun {
       gradient_boosting_log_loss: null,
       gradient_boosting_iterations: null,
       removed_versions: [],
+      kept_in_use: [],
+      prune_warnings: [],
       skipped_steps: opts.collect ? [] : [{ step: "collect", reason: "--no-collect" }],
     };
   }
@@ -136,10 +140,21 @@ export class RetrainRun {
     };
   }
 
-  // The versions beyond --keep removed, and the end of the summary line that names them.
+  /**
+   * The versions beyond --keep removed, and the end of the summary line that names them, those a running serve
+   * kept, and the folders that could not be deleted: after the promotion, so a deletion that fails is said
+   * beside the run's outcome, not reported as a failed run (exit 1, no outcome, every later run the same).
+   */
   async pruneBeyondKeep(): Promise<string> {
-    this.report.removed_versions = await prune(this.root, this.opts.keep);
-    return keptLine(this.report.removed_versions, this.opts.keep);
+    const pruned = await prune(this.root, this.opts.keep);
+    this.report.removed_versions = pruned.removed;
+    this.report.kept_in_use = pruned.inUse;
+    // The folder as --checkpoints spells it (the root is resolved); the hint's command has it whole.
+    this.report.prune_warnings = pruned.warnings.map((w) => ({
+      ...w,
+      path: join(this.opts.checkpoints, basename(w.path)),
+    }));
+    return keptLine(pruned, this.report.prune_warnings, this.opts.keep);
   }
 }
 
@@ -150,10 +165,21 @@ export function ended<T extends object | string>(result: T | RetrainOutcome): re
 
 /**
  * The versions removed beyond the newest `keep` (never current or the last promoted), for the run's summary
- * line: monitor skips the logged predictions of a version that is gone, and says only that.
+ * line: monitor skips the logged predictions of a version that is gone, and says only that. Then those a
+ * running serve kept, and each folder that could not be deleted, with why and what to do.
  */
-function keptLine(removed: readonly string[], keep: number): string {
-  return removed.length > 0
+function keptLine(
+  { removed, inUse }: Pick<PruneResult, "removed" | "inUse">,
+  warnings: RetrainJson["prune_warnings"],
+  keep: number,
+): string {
+  let line = removed.length > 0
     ? `; removed ${plural(removed.length, "old version")} beyond --keep ${keep} (${removed.join(", ")})`
     : "";
+  if (inUse.length > 0) {
+    line += `; kept ${inUse.join(", ")} beyond --keep ${keep}: ` +
+      (inUse.length === 1 ? "a running serve uses it" : "running serves use them");
+  }
+  for (const w of warnings) line += `; could not delete ${w.path} (${w.reason}): ${w.hint}`;
+  return line;
 }

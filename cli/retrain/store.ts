@@ -9,6 +9,7 @@ import { shellWord } from "../../base/index.ts";
 import {
   CheckpointStoreError,
   listVersionNames,
+  type PruneResult,
   pruneVersions,
   readManifest,
 } from "../../ml/checkpoints/index.ts";
@@ -127,7 +128,10 @@ export async function clearLeftovers(root: string): Promise<string[]> {
   return removed;
 }
 
-/** Removes the oldest versions beyond `keep`, never `current` nor the version a rollback would return to. */
-export function prune(root: string, keep: number): Promise<string[]> {
+/**
+ * Removes the oldest versions beyond `keep`, never `current`, the version a rollback would return to, nor one a
+ * running serve serves (`inUse`); a folder that cannot be deleted is a warning, not a failed run.
+ */
+export function prune(root: string, keep: number): Promise<PruneResult> {
   return pruneVersions(root, keep, "retrain --keep");
 }

@@ -5,9 +5,11 @@
  * when one of its files changes (someone fixed it), else with backoff (5 s doubling to 5 min); the model
  * already serving keeps serving meanwhile.
  */
-import { timerMs } from "../../base/index.ts";
-import type { Predictor } from "../../engine/index.ts";
+import { basename, dirname } from "node:path";
+import { shellWord, timerMs } from "../../base/index.ts";
+import { isVersionName, type Predictor } from "../../engine/index.ts";
 import type { ModelStore } from "./store.ts";
+import { holdVersion, type VersionHold } from "./version_hold.ts";
 import { warmUp } from "./warm_up.ts";
 
 /** Loads the model of one resolved version folder (the ONNX engine in production, a fake in tests). */
@@ -50,6 +52,43 @@ async function fingerprint(dir: string): Promise<string> {
   return parts.sort().join("|");
 }
 
+/** A loaded predictor, and its version's hold against `retrain --keep` (null: nothing could be held). */
+interface Loaded {
+  readonly predictor: Predictor;
+  readonly hold: VersionHold | null;
+}
+
+/**
+ * What `model_missing` says, and the store's problem: for a `--checkpoint` naming a version folder itself
+ * (pinned), that this version is not there, not "train one" (which writes another version serve would not
+ * load); `served`: a model loaded before answers on from memory, until the next restart.
+ */
+export function missingWords(pointer: string, served: boolean): { hint: string; problem: string } {
+  const name = basename(pointer);
+  if (!isVersionName(name)) {
+    return {
+      hint:
+        "serve loads it as soon as it appears: train one with 'candlecast train', or check --checkpoint " +
+        "(a path that never appears is waited for as long as serve runs)",
+      problem: served
+        ? `no model at ${pointer}; still serving the version loaded before`
+        : `no model at ${pointer}: train one with 'candlecast train' or pass --checkpoint`,
+    };
+  }
+  const store = dirname(pointer);
+  return {
+    hint:
+      `--checkpoint names version ${name}, which is not there (deleted or moved): point --checkpoint at ` +
+      `a version that is ('candlecast models list --checkpoints ${shellWord(store)}' shows them), or at ` +
+      `${shellWord(`${store}/current`)} to follow promotions; serve loads ${name} if it comes back`,
+    problem: served
+      ? `no model at ${pointer}: version ${name} was deleted or moved; still serving it from memory, but a ` +
+        "restart will have no model"
+      : `no model at ${pointer}: version ${name} is not there (deleted or moved); point --checkpoint at one ` +
+        "that is",
+  };
+}
+
 /** `#target` while the pointer resolves to nothing. */
 const MISSING = "\0missing";
 
@@ -73,6 +112,8 @@ export class CheckpointWatcher {
   #loadedFiles: string | null = null;
   /** The folder of the version installed last (what a restarted worker falls back to). */
   #served: string | null = null;
+  /** The served version's shared lock on its folder, which `retrain --keep` does not delete under. */
+  #hold: VersionHold | null = null;
 
   constructor(store: ModelStore, options: WatcherOptions) {
     this.#store = store;
@@ -91,11 +132,20 @@ export class CheckpointWatcher {
       !this.#stopped
     ) {
       try {
-        this.#install(await this.#loadWarm(fallback), fallback, {
-          fallback: true,
-          detail: `${this.#options.pointer} could not be loaded: serving the version the other workers serve`,
-        });
-        result = "loaded";
+        const loaded = await this.#loadWarm(fallback);
+        if (this.#stopped) {
+          // stop() ran while it loaded (it waits for refresh's loads, not this one): nothing is installed after
+          // it, and the version is let go, as refresh does; installed, its hold was never released.
+          loaded.hold?.release();
+          await loaded.predictor.close().catch(() => {});
+        } else {
+          this.#install(loaded, fallback, {
+            fallback: true,
+            detail:
+              `${this.#options.pointer} could not be loaded: serving the version the other workers serve`,
+          });
+          result = "loaded";
+        }
       } catch (error) {
         log({ event: "model_load_failed", path: fallback, error: (error as Error).message, fallback: true });
       }
@@ -109,12 +159,17 @@ export class CheckpointWatcher {
     return this.#served;
   }
 
-  /** Stops polling and waits for a load in progress, so nothing is installed after it returns. */
+  /**
+   * Stops polling and waits for a load in progress, so nothing is installed after it returns; the served
+   * version is no longer held against `retrain --keep`.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running;
+    this.#hold?.release();
+    this.#hold = null;
   }
 
   /** One look at the pointer; loads and installs its version when it changed. Never throws. */
@@ -140,25 +195,16 @@ export class CheckpointWatcher {
     } catch {
       if (this.#target !== MISSING) {
         this.#target = MISSING;
+        const served = this.#store.status().predictor !== null;
+        const words = missingWords(pointer, served);
         // With what to do, as every other warning line: a mistyped --checkpoint reads exactly like this, and
         // serve then answers 503 for as long as it runs.
-        log({
-          event: "model_missing",
-          pointer,
-          hint:
-            "serve loads it as soon as it appears: train one with 'candlecast train', or check --checkpoint " +
-            "(a path that never appears is waited for as long as serve runs)",
-        });
+        log({ event: "model_missing", pointer, hint: words.hint });
         // A vanished pointer does not stop a loaded model; it only explains why there is none. With one served,
         // it is a reload that failed: counted (candlecast_model_reloads_total{result="failure"}), as a broken
         // version is, so an alert sees a `current` that was moved away or left dangling (it saw nothing).
-        if (this.#store.status().predictor === null) {
-          this.#store.explain(
-            `no model at ${pointer}: train one with 'candlecast train' or pass --checkpoint`,
-          );
-        } else {
-          this.#store.recordFailure(`no model at ${pointer}; still serving the version loaded before`);
-        }
+        if (!served) this.#store.explain(words.problem);
+        else this.#store.recordFailure(words.problem);
       }
       return "missing";
     }
@@ -182,9 +228,9 @@ export class CheckpointWatcher {
     }
     this.#target = target;
     const started = performance.now();
-    let predictor: Predictor;
+    let loaded: Loaded;
     try {
-      predictor = await this.#loadWarm(target);
+      loaded = await this.#loadWarm(target);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#store.recordFailure(`could not load the model at ${target}: ${reason}`);
@@ -204,32 +250,44 @@ export class CheckpointWatcher {
       return "failed";
     }
     if (this.#stopped) {
-      await predictor.close().catch(() => {});
+      loaded.hold?.release();
+      await loaded.predictor.close().catch(() => {});
       return "unchanged";
     }
     this.#failed = null;
     // As they were before the load began: a change during it is seen, and loaded, at the next look.
     this.#loadedFiles = files;
-    this.#install(predictor, target, { load_ms: Math.round(performance.now() - started) });
+    this.#install(loaded, target, { load_ms: Math.round(performance.now() - started) });
     return "loaded";
   }
 
-  /** `load`, then `warmUp`; a predictor that fails its warm-up is closed, not left open. */
-  async #loadWarm(dir: string): Promise<Predictor> {
+  /**
+   * The version at `dir` held (`holdVersion`: before its files are read, so `retrain --keep` cannot delete it
+   * between the load and the hold), then `load`, then `warmUp`; a predictor that fails is closed and its
+   * version let go, not left open or held.
+   */
+  async #loadWarm(dir: string): Promise<Loaded> {
+    const hold = await holdVersion(dir);
     let predictor: Predictor | null = null;
     try {
       predictor = await this.#options.load(dir);
       await warmUp(predictor);
-      return predictor;
+      return { predictor, hold };
     } catch (error) {
+      hold?.release();
       await predictor?.close().catch(() => {});
       throw error;
     }
   }
 
-  /** Makes `predictor` (loaded from `dir`) the served one, and says so with `fields`. */
-  #install(predictor: Predictor, dir: string, fields: Record<string, unknown>): void {
+  /**
+   * Makes the predictor (loaded from `dir`) the served one, holding its version instead of the one served
+   * before, and says so with `fields`.
+   */
+  #install({ predictor, hold }: Loaded, dir: string, fields: Record<string, unknown>): void {
     this.#store.install(predictor);
+    this.#hold?.release();
+    this.#hold = hold;
     this.#served = dir;
     this.#options.log?.({
       event: "model_loaded",

@@ -306,6 +306,35 @@ Deno.test("stop() waits for a load in progress and installs nothing after it", a
   await cp.cleanup();
 });
 
+Deno.test("stop() while the fallback version loads: nothing is installed after it, and the fallback is let go", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08"]);
+  await Deno.writeTextFile(join(cp.dir, "v1_2026-01-01", "manifest.json"), "{}");
+  await cp.point("v2_2026-01-08");
+  const store = new ModelStore();
+  const slow = new FakePredictor({ version: "v1_2026-01-01" });
+  let loading: () => void = () => {};
+  const fallbackLoading = new Promise<void>((resolve) => loading = resolve);
+  const watcher = new CheckpointWatcher(store, {
+    pointer: cp.current,
+    load: (dir) => {
+      if (basename(dir) === "v2_2026-01-08") return Promise.reject(new Error("v2 is corrupt"));
+      loading();
+      return new Promise((resolve) => setTimeout(() => resolve(slow), 50));
+    },
+    fallback: join(cp.dir, "v1_2026-01-01"),
+    intervalMs: 60_000,
+  });
+  const starting = watcher.start();
+  await fallbackLoading;
+  await watcher.stop();
+  await starting;
+  // Before: installed after stop(), and its hold on v1 never let go.
+  assert.equal(store.status().predictor, null);
+  assert.ok(slow.closed);
+  assert.ok(!(await heldIn(cp.dir, "v1_2026-01-01")), "the fallback is not held");
+  await cp.cleanup();
+});
+
 Deno.test("a failed version is retried with backoff, at once when its files change, and /health shows no paths", async () => {
   const cp = await checkpoints(["v1_2026-01-01"]);
   await cp.point("v1_2026-01-01");
@@ -344,5 +373,100 @@ Deno.test("a failed version is retried with backoff, at once when its files chan
   assert.match(await healthy.text(), /"ready":true/);
   await watcher.stop();
   await store.close();
+  await cp.cleanup();
+});
+
+/** Whether a serve holds version `v` of `dir`: an exclusive lock on its folder, as prune asks, cannot be had. */
+async function heldIn(dir: string, v: string): Promise<boolean> {
+  const folder = await Deno.open(join(dir, v), { read: true });
+  try {
+    return !(await folder.tryLock(true));
+  } finally {
+    folder.close();
+  }
+}
+
+Deno.test("the served version is held against retrain --keep (a shared lock on its folder), let go on a swap, a failed load and stop", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15"]);
+  for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15"]) {
+    await Deno.writeTextFile(join(cp.dir, v, "manifest.json"), "{}");
+  }
+  const held = (v: string) => heldIn(cp.dir, v);
+  await cp.point("v1_2026-01-01");
+  const store = new ModelStore();
+  const broken = new Set(["v3_2026-01-15"]);
+  const { load } = fakeLoader({ broken });
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load });
+  assert.equal(await watcher.start(), "loaded");
+  assert.ok(await held("v1_2026-01-01"), "served: held");
+  assert.ok(!(await held("v2_2026-01-08")));
+  // Held read-only: nothing is written into the version (a read-only store serves as before).
+  assert.deepEqual([...Deno.readDirSync(join(cp.dir, "v1_2026-01-01"))].map((e) => e.name), [
+    "manifest.json",
+  ]);
+  await cp.point("v2_2026-01-08");
+  assert.equal(await watcher.refresh(), "loaded");
+  assert.ok(!(await held("v1_2026-01-01")), "replaced: let go");
+  assert.ok(await held("v2_2026-01-08"));
+  // A version that fails to load is not served, so not held; the one still serving stays held.
+  await cp.point("v3_2026-01-15");
+  assert.equal(await watcher.refresh(), "failed");
+  assert.ok(!(await held("v3_2026-01-15")));
+  assert.ok(await held("v2_2026-01-08"));
+  // An export into the served version rewrites its manifest.json atomically, and the reload that follows
+  // fails: v2 answers on from memory, and is still held (a lock on the old manifest.json held nothing).
+  await cp.point("v2_2026-01-08");
+  broken.add("v2_2026-01-08");
+  await new Promise((resolve) => setTimeout(resolve, 20)); // a distinct modification time
+  await Deno.writeTextFile(join(cp.dir, "v2_2026-01-08", ".manifest.json.tmp"), '{"onnx_sha256":"x"}');
+  await Deno.rename(
+    join(cp.dir, "v2_2026-01-08", ".manifest.json.tmp"),
+    join(cp.dir, "v2_2026-01-08", "manifest.json"),
+  );
+  assert.equal(await watcher.refresh(), "failed");
+  assert.equal(store.status().predictor?.info.version, "v2_2026-01-08");
+  assert.ok(await held("v2_2026-01-08"), "rewritten manifest: still held");
+  await watcher.stop();
+  assert.ok(!(await held("v2_2026-01-08")), "stopped: let go");
+  await store.close();
+  await cp.cleanup();
+});
+
+Deno.test("a pinned --checkpoint version deleted: model_missing says that version is gone, not 'train one'", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08"]);
+  const pinned = join(cp.dir, "v1_2026-01-01");
+  const store = new ModelStore();
+  const { load } = fakeLoader();
+  const events: Record<string, unknown>[] = [];
+  const watcher = new CheckpointWatcher(store, { pointer: pinned, load, log: (r) => events.push(r) });
+  assert.equal(await watcher.start(), "loaded");
+  await Deno.remove(pinned, { recursive: true });
+  assert.equal(await watcher.refresh(), "missing");
+  const missing = events.find((e) => e.event === "model_missing");
+  // Before: "train one with 'candlecast train'", which writes a version this serve would never load.
+  assert.doesNotMatch(String(missing?.hint), /train one/);
+  assert.equal(
+    missing?.hint,
+    "--checkpoint names version v1_2026-01-01, which is not there (deleted or moved): point --checkpoint at " +
+      `a version that is ('candlecast models list --checkpoints ${cp.dir}' shows them), or at ` +
+      `${join(cp.dir, "current")} to follow promotions; serve loads v1_2026-01-01 if it comes back`,
+  );
+  // It answers on from memory; the log and the authenticated status say a restart will not.
+  assert.equal(store.status().predictor?.info.version, "v1_2026-01-01");
+  assert.equal(
+    store.status().problem,
+    `no model at ${pinned}: version v1_2026-01-01 was deleted or moved; still serving it from memory, but a ` +
+      "restart will have no model",
+  );
+  await watcher.stop();
+  await store.close();
+  // A serve started on it: the same words, and the store says there is no model.
+  const fresh = new ModelStore();
+  const later: Record<string, unknown>[] = [];
+  const restarted = new CheckpointWatcher(fresh, { pointer: pinned, load, log: (r) => later.push(r) });
+  assert.equal(await restarted.start(), "missing");
+  assert.equal(later.find((e) => e.event === "model_missing")?.hint, missing?.hint);
+  assert.match(fresh.status().problem ?? "", /version v1_2026-01-01 is not there \(deleted or moved\)/);
+  await restarted.stop();
   await cp.cleanup();
 });

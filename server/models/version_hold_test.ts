@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pruneVersions } from "../../ml/checkpoints/store.ts";
+import { holdVersion } from "./version_hold.ts";
+
+async function version(): Promise<{ root: string; dir: string; manifest: string }> {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-hold-" });
+  const dir = join(root, "v1_2026-01-01");
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(join(dir, "manifest.json"), "{}");
+  return { root, dir, manifest: join(dir, "manifest.json") };
+}
+
+/** Whether a serve holds the version folder `dir`: an exclusive lock on it, as `pruneVersions` asks, cannot be had. */
+async function held(dir: string): Promise<boolean> {
+  const folder = await Deno.open(dir, { read: true });
+  try {
+    return !(await folder.tryLock(true));
+  } finally {
+    folder.close();
+  }
+}
+
+/** What `candlecast export` does to a version's manifest.json (writeFileAtomic): a new file renamed over it. */
+async function rewriteManifest(dir: string): Promise<void> {
+  await Deno.writeTextFile(join(dir, ".manifest.json.tmp"), '{"onnx_sha256":"x"}');
+  await Deno.rename(join(dir, ".manifest.json.tmp"), join(dir, "manifest.json"));
+}
+
+Deno.test("a hold is a shared lock: several serves hold one version, and a prune's exclusive probe sees it", async () => {
+  const { root, dir } = await version();
+  try {
+    const a = await holdVersion(dir);
+    const b = await holdVersion(dir);
+    assert.ok(a !== null && b !== null, "two workers hold it at once");
+    assert.ok(await held(dir));
+    a.release();
+    a.release(); // twice is harmless
+    assert.ok(await held(dir), "the other still holds it");
+    b.release();
+    assert.ok(!(await held(dir)));
+    assert.equal(await holdVersion(join(root, "v9_2026-01-01")), null, "no version: nothing to hold");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a hold taken while a prune renames the version away holds nothing (the load then finds it gone)", async () => {
+  const { root, dir } = await version();
+  try {
+    // What pruneVersions does: an exclusive lock on the version folder, held while it renames it away.
+    const claim = await Deno.open(dir, { read: true });
+    assert.ok(await claim.tryLock(true));
+    const holding = holdVersion(dir);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await Deno.rename(dir, join(root, ".removing-v1_2026-01-01-0a1b2c3d"));
+    claim.close();
+    assert.equal(await holding, null);
+    // Without a rename, the hold is taken once the claim is let go.
+    await Deno.rename(join(root, ".removing-v1_2026-01-01-0a1b2c3d"), dir);
+    const again = await Deno.open(dir, { read: true });
+    assert.ok(await again.tryLock(true));
+    const waiting = holdVersion(dir);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    again.close();
+    const hold = await waiting;
+    assert.ok(hold !== null);
+    assert.ok(await held(dir));
+    hold.release();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a hold survives its manifest rewritten (an export recording a hash): a prune still leaves the version", async () => {
+  const { root, dir } = await version();
+  try {
+    await Deno.mkdir(join(root, "v2_2026-01-08"));
+    const hold = await holdVersion(dir);
+    assert.ok(hold !== null);
+    // Before, the hold was a lock on manifest.json, which stayed on the old file: the version was held no more,
+    // and `retrain --keep` deleted it under serve.
+    await rewriteManifest(dir);
+    assert.ok(await held(dir));
+    assert.deepEqual(await pruneVersions(root, 1, "retrain --keep"), {
+      removed: [],
+      inUse: ["v1_2026-01-01"],
+      warnings: [],
+    });
+    hold.release();
+    assert.deepEqual((await pruneVersions(root, 1, "retrain --keep")).removed, ["v1_2026-01-01"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a serve that could hold only the manifest (Windows, a folder it may not read) is seen by a prune too", async () => {
+  const { root, dir, manifest } = await version();
+  try {
+    await Deno.mkdir(join(root, "v2_2026-01-08"));
+    const onManifest = await Deno.open(manifest, { read: true });
+    assert.ok(await onManifest.tryLock(false));
+    assert.deepEqual((await pruneVersions(root, 1, "retrain --keep")).inUse, ["v1_2026-01-01"]);
+    onManifest.close();
+    assert.ok(!(await held(dir)), "a prune that found it served holds nothing");
+    assert.deepEqual((await pruneVersions(root, 1, "retrain --keep")).removed, ["v1_2026-01-01"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -90,17 +90,21 @@ async function settledOwner(path: string): Promise<LockOwner> {
   return owner;
 }
 
+/** The mode a lock file is made with: its group may lock it too (a shared store), other users cannot open it. */
+export const LOCK_FILE_MODE = 0o640;
+
 /**
  * Whether a process holds the lock on `path` now, found without writing anything: the file is opened read-only
  * (a read-only or another user's folder can be asked) and neither created nor given a note. No file: never
- * locked. The probe's own lock lasts only while it looks.
+ * locked; nor is a link, or anything else that is no regular file (no lock a process takes is one). The probe's
+ * own lock lasts only while it looks.
  */
 export async function isLockHeld(path: string): Promise<boolean> {
   let file: Deno.FsFile;
   try {
     // Never a lock a process takes (those are regular files): `models list` hung on a FIFO named .lock in a run
     // folder. Read-only, as a store this user may not write must be asked.
-    file = await openExistingLockReadOnly(path);
+    file = await openExistingLockReadOnly(path, { links: "refuse" });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof NotRegularFileError) return false;
     throw error;
@@ -119,8 +123,19 @@ export async function isLockHeld(path: string): Promise<boolean> {
  * the path is looked at first, and the open file is asked again, so nothing swapped in since (a device) is
  * taken for a lock. Residual: a FIFO swapped in between the look and the open still blocks the open (Deno.open
  * takes no O_NONBLOCK, and a lock needs a Deno.FsFile).
+ *
+ * `links: "refuse"` (a lock file proper: `isLockHeld`, serve's predictions-log lock) refuses a symbolic link
+ * there as NotRegularFileError too, and the file opened must be the one looked at (same device and inode as
+ * the path's own lstat after the open). The default follows a link, as the checkpoint reads do: serve holds a
+ * version's manifest.json through this, and prune asks it, and both must see the file the loader reads.
  */
-export async function openExistingLockReadOnly(path: string): Promise<Deno.FsFile> {
+export async function openExistingLockReadOnly(
+  path: string,
+  { links = "follow" }: { readonly links?: "follow" | "refuse" } = {},
+): Promise<Deno.FsFile> {
+  if (links === "refuse") {
+    return await openLockAt(path, "read", (kind) => new NotRegularFileError(path, kind));
+  }
   const kind = nonRegularKind(await Deno.stat(path));
   if (kind !== null) throw new NotRegularFileError(path, kind);
   const file = await Deno.open(path, { read: true });
@@ -149,9 +164,88 @@ export function notALockFile(
   );
 }
 
+/** What stands at `path` itself (a link not followed), or null when nothing does. */
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** `info` (an lstat of `path`) in words when it is no regular file ("a symbolic link (to /etc/passwd)"), else null. */
+async function lockPathKind(path: string, info: Deno.FileInfo): Promise<string | null> {
+  if (!info.isSymlink) return nonRegularKind(info);
+  const target = await Deno.readLink(path).catch(() => null);
+  return target === null ? "a symbolic link" : `a symbolic link (to ${shellWord(target)})`;
+}
+
+/** How often a lock path that changes between the look and the open is looked at again before giving up. */
+const OPEN_ATTEMPTS = 5;
+
 /**
- * Takes the lock if it is free right now; null when another open file holds it. A folder, FIFO, socket or
- * device at `path` is refused (NotRegularFileError), never waited on.
+ * The lock file at `path` opened, never through a link: a link there (planted by another user, say to a file
+ * only root may write) is refused before anything is opened, and the open file must be what the path holds
+ * after the open (same device and inode), so a link swapped in between is caught before a byte is written.
+ * For writing, a missing file is made with O_EXCL (`createNew`, LOCK_FILE_MODE): that refuses any link,
+ * dangling ones too, where a plain create would make the file it names; an existing one is opened without
+ * create. Changed in between (made, moved away): looked at again. `refusal` words a refusal.
+ */
+async function openLockAt(
+  path: string,
+  access: "read" | "write",
+  refusal: (kind: string) => Error,
+): Promise<Deno.FsFile> {
+  for (let attempt = 1;; attempt++) {
+    // What stands there is looked at first: a folder cannot be opened for writing ("Is a directory" said nothing
+    // of a lock), and opening a device may itself wait (a serial line, for its carrier).
+    const before = access === "read" ? await Deno.lstat(path) : await lstatOrNull(path);
+    const kindBefore = before === null ? null : await lockPathKind(path, before);
+    if (kindBefore !== null) throw refusal(kindBefore);
+    let file: Deno.FsFile;
+    try {
+      // Opened for reading and writing, a FIFO swapped in since the look above does not block the open (Linux:
+      // fifo(7)), so the open file's own stat catches it before anything waits on it.
+      file = before === null
+        ? await Deno.open(path, { read: true, write: true, createNew: true, mode: LOCK_FILE_MODE })
+        : await Deno.open(path, { read: true, write: access === "write" });
+    } catch (error) {
+      const changed = error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotFound;
+      if (changed && attempt < OPEN_ATTEMPTS) continue;
+      throw error;
+    }
+    let same: boolean;
+    try {
+      const opened = await file.stat();
+      const kind = nonRegularKind(opened);
+      if (kind !== null) throw refusal(kind);
+      const now = await lstatOrNull(path);
+      const kindNow = now === null ? null : await lockPathKind(path, now);
+      if (kindNow !== null) throw refusal(kindNow);
+      // Where the system gives no inode (Windows), the look before the open is what there is.
+      same = now !== null &&
+        (opened.ino === null || now.ino === null || (opened.ino === now.ino && opened.dev === now.dev));
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    if (same) return file;
+    file.close();
+    if (attempt >= OPEN_ATTEMPTS) {
+      throw new ReportedError(
+        `${path} changed each time it was opened (${OPEN_ATTEMPTS} times): something keeps replacing the lock file`,
+        "find what writes there (only candlecast should), stop it, then run this again",
+      );
+    }
+  }
+}
+
+/**
+ * Takes the lock if it is free right now; null when another open file holds it. A folder, FIFO, socket, device
+ * or symbolic link at `path` is refused (NotRegularFileError, saying to move it away), never waited on nor
+ * written through. A lock file made here is LOCK_FILE_MODE (0640 before the umask); an existing one is left
+ * as it is.
  */
 export async function tryLockFile(
   path: string,
@@ -159,29 +253,8 @@ export async function tryLockFile(
   { makeFolder = true }: Pick<WaitOptions, "makeFolder"> = {},
 ): Promise<HeldLock | null> {
   if (makeFolder) await mkdir(dirname(path), { recursive: true });
-  // What stands there is looked at first: a folder cannot be opened for writing ("Is a directory" said nothing
-  // of a lock), and opening a device may itself wait (a serial line, for its carrier).
-  const before = await Deno.stat(path).catch((error) => {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  });
-  const kindBefore = before === null ? null : nonRegularKind(before);
-  if (kindBefore !== null) throw notALockFile(path, kindBefore);
-  // Never truncate before holding the lock: the current holder's note must survive a failed attempt. Opened
-  // for reading and writing, a FIFO swapped in since the look above does not block the open (Linux: fifo(7)),
-  // so the open file's own stat catches it before anything waits on it.
-  const file = await Deno.open(path, { read: true, write: true, create: true });
-  let kind: string | null;
-  try {
-    kind = nonRegularKind(await file.stat());
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-  if (kind !== null) {
-    file.close();
-    throw notALockFile(path, kind);
-  }
+  // Never truncate before holding the lock: the current holder's note must survive a failed attempt.
+  const file = await openLockAt(path, "write", (kind) => notALockFile(path, kind));
   let locked = false;
   try {
     locked = await file.tryLock(true);
@@ -190,9 +263,13 @@ export async function tryLockFile(
   }
   if (!locked) return null;
   try {
-    await file.truncate(0);
-    const note = { pid: Deno.pid, since: new Date().toISOString(), what };
-    await file.write(new TextEncoder().encode(JSON.stringify(note) + "\n"));
+    // A file with other hard links is some other file too (one another user linked here): the lock holds, the
+    // note is not written into it.
+    if (((await file.stat()).nlink ?? 1) <= 1) {
+      await file.truncate(0);
+      const note = { pid: Deno.pid, since: new Date().toISOString(), what };
+      await file.write(new TextEncoder().encode(JSON.stringify(note) + "\n"));
+    }
   } catch {
     // The note is informational; the kernel lock is what counts.
   }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { join, posix, win32 } from "node:path";
-import { LockBusyError, lockFile, lockPathFor, LockWaitInterrupted, tryLockFile } from "./file_lock.ts";
+import {
+  isLockHeld,
+  LockBusyError,
+  lockFile,
+  lockPathFor,
+  LockWaitInterrupted,
+  openExistingLockReadOnly,
+  tryLockFile,
+} from "./file_lock.ts";
 import { NotRegularFileError } from "./regular_file.ts";
 
 Deno.test("file lock: one holder at a time; released, it is free again; the file stays", async () => {
@@ -227,6 +235,130 @@ Deno.test({
         assert.equal(error.kind, "a folder");
         return true;
       });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "file lock: a symbolic link at the lock path is refused before anything is opened for writing",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+    // Another user's link in a shared store, to a file only root may write: root's promote truncated it and wrote
+    // its note there.
+    const victim = join(dir, "authorized_keys");
+    const lock = join(dir, ".current.lock");
+    try {
+      await Deno.writeTextFile(victim, "ssh-ed25519 AAAA... victim@host\n");
+      await Deno.symlink(victim, lock);
+      for (
+        const attempt of [() => tryLockFile(lock, "models promote"), () => lockFile(lock, "x", { waitMs: 0 })]
+      ) {
+        await assert.rejects(attempt(), (error: Error) => {
+          assert.ok(error instanceof NotRegularFileError, String(error));
+          assert.equal(error.message, `${lock} is a symbolic link (to ${victim}), not a regular file`);
+          assert.match(
+            error.hint!,
+            /^move it away \('mv \S+\.current\.lock \S+\.current\.lock\.bak'\): candlecast/,
+          );
+          return true;
+        });
+      }
+      assert.equal(await Deno.readTextFile(victim), "ssh-ed25519 AAAA... victim@host\n", "untouched");
+      // A link to nothing: a plain create made the file it names.
+      const missing = join(dir, "made-by-root");
+      const dangling = join(dir, ".retrain.lock");
+      await Deno.symlink(missing, dangling);
+      await assert.rejects(tryLockFile(dangling, "retrain"), NotRegularFileError);
+      await assert.rejects(Deno.lstat(missing), Deno.errors.NotFound);
+      // Asked read-only, a link is no lock either; the default (a served manifest.json) still follows one.
+      const held = (await tryLockFile(join(dir, ".real.lock"), "train"))!;
+      const link = join(dir, ".linked.lock");
+      await Deno.symlink(join(dir, ".real.lock"), link);
+      assert.equal(await isLockHeld(link), false);
+      assert.equal(await isLockHeld(join(dir, ".real.lock")), true);
+      await assert.rejects(openExistingLockReadOnly(link, { links: "refuse" }), NotRegularFileError);
+      (await openExistingLockReadOnly(link)).close();
+      held.release();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "file lock: the file opened must be the one looked at: a link swapped in before the open writes nothing",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+    const victim = join(dir, "shadow");
+    const lock = join(dir, ".current.lock");
+    const open = Deno.open;
+    try {
+      await Deno.writeTextFile(victim, "root:secret\n");
+      await Deno.writeTextFile(lock, "");
+      // Between the look (a regular file) and the open, the lock becomes a link to the victim; once the open
+      // has followed it, a regular file again (another inode): the path alone looks fine after the open.
+      let swaps = 0;
+      Deno.open = async (path, options) => {
+        if (String(path) !== lock || swaps++ > 0) return await open(path, options);
+        await Deno.remove(lock);
+        await Deno.symlink(victim, lock);
+        const file = await open(path, options);
+        await Deno.remove(lock);
+        await Deno.writeTextFile(lock, "");
+        return file;
+      };
+      const held = await tryLockFile(lock, "models promote");
+      assert.ok(held, "taken on the file at the path, looked at again");
+      held.release();
+      assert.equal(await Deno.readTextFile(victim), "root:secret\n", "the victim was opened, never written");
+      assert.equal(JSON.parse(await Deno.readTextFile(lock)).what, "models promote");
+
+      // A link still there after the open: refused, as one found by the look.
+      swaps = 0;
+      Deno.open = async (path, options) => {
+        if (String(path) === lock && swaps++ === 0) {
+          await Deno.remove(lock);
+          await Deno.symlink(victim, lock);
+        }
+        return await open(path, options);
+      };
+      await assert.rejects(tryLockFile(lock, "models promote"), NotRegularFileError);
+      assert.equal(await Deno.readTextFile(victim), "root:secret\n");
+    } finally {
+      Deno.open = open;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "file lock: made 0640 (its group may lock it, other users cannot open it); an existing one keeps its mode",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-" });
+    try {
+      const made = join(dir, ".made.lock");
+      (await tryLockFile(made, "train"))!.release();
+      // Before: the umask's 0644, and any local user could hold it (an exclusive flock needs only a read).
+      assert.equal((await Deno.stat(made)).mode! & 0o007, 0, "no access for others");
+      assert.equal((await Deno.stat(made)).mode! & 0o700, 0o600);
+      const existing = join(dir, ".existing.lock");
+      await Deno.writeTextFile(existing, "");
+      await Deno.chmod(existing, 0o664);
+      (await tryLockFile(existing, "train"))!.release();
+      assert.equal((await Deno.stat(existing)).mode! & 0o777, 0o664);
+      // A lock file with another hard link is some other file too: locked, but nothing written into it.
+      const other = join(dir, "notes.txt");
+      await Deno.writeTextFile(other, "mine\n");
+      await Deno.link(other, join(dir, ".linked.lock"));
+      (await tryLockFile(join(dir, ".linked.lock"), "train"))!.release();
+      assert.equal(await Deno.readTextFile(other), "mine\n");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

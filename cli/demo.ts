@@ -5,13 +5,15 @@
  * (lightweight_lstm) → export → serve on :8000, with a curl example that works.
  * Everything is written under --dir, and only into a folder that is missing, empty or an earlier demo's (marked by
  * DEMO_MARKER, written first): `--dir .` from the project root trained into the real checkpoints and promoted the
- * simulated model there, and `--dir data` merged simulated rows into the real training CSV (user audit).
+ * simulated model there, and `--dir data` merged simulated rows into the real training CSV (user audit). The
+ * folder and what is in it must be this user's: another user's (a `/tmp/demo` made first by someone else)
+ * could hold links the demo writes through, or swap the model it serves.
  */
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { candleAt, CLASSES, readTrainingCsv } from "../features/index.ts";
-import { shellWord, writeFileAtomic } from "../base/index.ts";
+import { processUser, shellWord, writeFileAtomic } from "../base/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
@@ -181,6 +183,29 @@ const DEMO_DIR_HINT =
   "give --dir a new or empty folder (default: demo): the demo writes only there, or into a " +
   "folder an earlier demo made, never over your own files";
 
+const DEMO_OWNER_HINT =
+  "pick a folder of your own for --dir (the default, demo, is made in the current folder), not one another " +
+  "user made or can write, as under /tmp";
+
+/**
+ * The UsageError for `path` (`shown` as the message names it; `entry`, a name in it) owned by another user than
+ * `uid`; null when `uid` owns it, or is unknown (null: Windows, no --allow-sys), where nothing is checked.
+ */
+function foreignOwner(
+  shown: string,
+  info: Deno.FileInfo,
+  uid: number | null,
+  entry?: string,
+): UsageError | null {
+  if (uid === null || info.uid === null || info.uid === uid) return null;
+  const what = entry === undefined ? shown : `in ${shown}, ${entry}`;
+  return new UsageError(
+    `--dir: ${what} is owned by another user (uid ${info.uid}), who could make the demo write through links ` +
+      "there or serve another model",
+    DEMO_OWNER_HINT,
+  );
+}
+
 /**
  * What the demo writes directly under --dir, an earlier candlecast's demo too (the same names since the first),
  * with the locks, rotated prediction logs and temporary files (`NAME.<pid>.<8 hex>.tmp`) its steps leave there.
@@ -205,10 +230,13 @@ const DEMO_CSV_MAX_BYTES = 64 * 1024 * 1024;
  * demo's), `earlier` (an earlier candlecast's demo, made before the marker: marked now), `other` (a file or a
  * path under one, which requireFolderPath refuses). Any other folder is refused (a UsageError naming what is
  * there): the demo collects, trains and promotes into its folder, and writes over a user's own files otherwise.
- * A link is followed; a marked folder whose entries are links (to a real store, say) is refused too.
+ * A link is followed; a marked folder whose entries are links (to a real store, say) is refused too. An existing
+ * folder, a link to it, or anything directly in it owned by another user than `uid` (default: this process's;
+ * null: unknown, not checked) is refused too, before its entries are looked into.
  */
 export async function requireDemoFolder(
   path: string,
+  { uid = processUser()?.uid ?? null }: { readonly uid?: number | null } = {},
 ): Promise<"new" | "empty" | "marked" | "earlier" | "other"> {
   let linked: Deno.FileInfo, info: Deno.FileInfo | null;
   try {
@@ -235,7 +263,14 @@ export async function requireDemoFolder(
   const shown = linked.isSymlink
     ? `${shellWord(path)} (a link to ${shellWord(await Deno.realPath(path))})`
     : shellWord(path);
+  const foreign = (linked.isSymlink ? foreignOwner(`the link ${shellWord(path)}`, linked, uid) : null) ??
+    foreignOwner(shown, info, uid);
+  if (foreign !== null) throw foreign;
   const entries = await Array.fromAsync(Deno.readDir(path));
+  for (const entry of entries) {
+    const owned = foreignOwner(shown, await Deno.lstat(join(path, entry.name)), uid, entry.name);
+    if (owned !== null) throw owned;
+  }
   if (entries.length === 0) return "empty";
   if (entries.some((e) => e.name === DEMO_MARKER && e.isFile)) {
     const link = await linkIn(path, entries);
@@ -336,6 +371,9 @@ function listed(names: readonly string[]): string {
 /** Makes the demo's folder if missing and marks it as the demo's, before anything is written into it. */
 async function markDemoFolder(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
+  // Made by another user since it was found missing (mkdir takes an existing folder): refused as if found.
+  const foreign = foreignOwner(shellWord(dir), await Deno.lstat(dir), processUser()?.uid ?? null);
+  if (foreign !== null) throw foreign;
   await Deno.writeTextFile(
     join(dir, DEMO_MARKER),
     "This folder was made by 'candlecast demo' (a simulated market, not real data). A later demo writes into it\n" +

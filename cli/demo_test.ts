@@ -14,6 +14,7 @@ import {
   step,
 } from "./demo.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
+import { processUser } from "../base/index.ts";
 import type { KlineRow } from "./demo/binance_server.ts";
 import { DENO_RUN, dryParse, MAIN, runCandlecast } from "../test/cli.ts";
 import { typedCommand } from "./self_command.ts";
@@ -423,4 +424,87 @@ Deno.test("demo marks its folder first, and runs again into it, or into an earli
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("demo refuses a --dir, a link to it, or a file in it that another user owns (2), saying to pick one's own", async () => {
+  const me = processUser();
+  if (me === null) return; // no uid to compare (Windows): nothing is checked
+  const other = me.uid + 1;
+  const root = await Deno.makeTempDir();
+  try {
+    const refused = (what: RegExp) => (error: Error) => {
+      assert.ok(error instanceof UsageError, String(error));
+      assert.equal(error.exitCode, 2);
+      assert.match(error.message, what);
+      assert.match(error.hint ?? "", /^pick a folder of your own for --dir \(the default, demo, /);
+      return true;
+    };
+    // Before: an empty folder, or one holding the marker, was taken whoever owned it (`--dir /tmp/demo`, made
+    // first by another local user, who then planted checkpoints/.current.lock → a file of the victim's).
+    const empty = join(root, "empty");
+    await Deno.mkdir(empty);
+    await assert.rejects(
+      requireDemoFolder(empty, { uid: other }),
+      refused(
+        new RegExp(
+          `^--dir: \\S+empty is owned by another user \\(uid ${me.uid}\\), who could make the demo `,
+        ),
+      ),
+    );
+    const marked = join(root, "marked");
+    await Deno.mkdir(marked);
+    await Deno.writeTextFile(join(marked, DEMO_MARKER), "planted\n");
+    await assert.rejects(
+      requireDemoFolder(marked, { uid: other }),
+      refused(/marked is owned by another user/),
+    );
+    await Deno.symlink(empty, join(root, "link"));
+    await assert.rejects(
+      requireDemoFolder(join(root, "link"), { uid: other }),
+      refused(/^--dir: the link \S+link /),
+    );
+    // Nothing there yet: made by this user. Its own folders pass; an unknown uid checks nothing.
+    assert.equal(await requireDemoFolder(join(root, "missing"), { uid: other }), "new");
+    assert.equal(await requireDemoFolder(empty, { uid: me.uid }), "empty");
+    assert.equal(await requireDemoFolder(marked), "marked");
+    assert.equal(await requireDemoFolder(empty, { uid: null }), "empty");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "demo run by root into a folder another user prepared (marker, a lock linked to root's file) refuses it",
+  ignore: processUser()?.uid !== 0,
+  fn: async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      const victim = join(root, "authorized_keys");
+      await Deno.writeTextFile(victim, "ssh-ed25519 AAAA... root@host\n");
+      // As nobody (65534) leaves it in /tmp: their folder, the marker, a lock file that is a link to root's file.
+      const planted = join(root, "demo");
+      await Deno.mkdir(join(planted, "checkpoints"), { recursive: true });
+      await Deno.writeTextFile(join(planted, DEMO_MARKER), "planted\n");
+      await Deno.symlink(victim, join(planted, "checkpoints", ".current.lock"));
+      for (const path of [planted, join(planted, DEMO_MARKER), join(planted, "checkpoints")]) {
+        await Deno.chown(path, 65534, 65534);
+      }
+      const { code, stderr } = await runCandlecast(["demo", "--short", "--dir", planted]);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /^candlecast: --dir: \S+demo is owned by another user \(uid 65534\)/);
+      assert.doesNotMatch(stderr, /\$ /, "no step run");
+      // root's own folder, with a folder in it another user made (a group- or world-writable folder).
+      await Deno.chown(planted, 0, 0);
+      const again = await runCandlecast(["demo", "--short", "--dir", planted]);
+      assert.equal(again.code, 2, again.stderr);
+      assert.match(
+        again.stderr,
+        /--dir: in \S+demo, (\.candlecast-demo|checkpoints) is owned by another user \(uid 65534\)/,
+      );
+      assert.equal(await Deno.readTextFile(victim), "ssh-ed25519 AAAA... root@host\n");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

@@ -8,13 +8,22 @@
  * is never in the file twice nor glued to a cut line. Only past `maxPending` lines are dropped, and both are
  * counted on /metrics. The file is rotated by size (`name` → `name.1` → … → `name.<keep>`, the oldest
  * deleted), and several `serve` workers share it safely: every append and rotation holds an exclusive lock on
- * `name.lock`.
+ * `name.lock`. That lock is waited for a few seconds at most (`lockWaitMs`): held longer (by another process
+ * that may open it), the write counts as failed, is said and retried as a full disk's; a shutdown waits for it
+ * about a second, then counts what is still buffered as dropped.
  * The line format (PredictionRecord) lives in engine/, which monitor reads too.
  */
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PredictionRecord } from "../engine/index.ts";
-import { notALockFile, NotRegularFileError, openExistingLockReadOnly } from "../base/index.ts";
+import {
+  LOCK_FILE_MODE,
+  notALockFile,
+  NotRegularFileError,
+  openExistingLockReadOnly,
+  ReportedError,
+  shellWord,
+} from "../base/index.ts";
 import type { Logger } from "./log.ts";
 import type { Sample } from "./metrics.ts";
 
@@ -27,6 +36,11 @@ export interface PredictionLogOptions {
   readonly maxBytes?: number;
   /** Rotated files kept (default 10); 0 deletes the full file. */
   readonly keep?: number;
+  /**
+   * How long an append waits for the log's lock (default 5 s; serve's own writers hold it for an append, a
+   * moment) before it counts as a failed write, logged and retried; tests shorten it.
+   */
+  readonly lockWaitMs?: number;
   readonly log?: Logger;
   /** Opens the log for an append (read too, for its last byte); a seam for tests that fill the disk. */
   readonly openFile?: (path: string) => Promise<LogFile>;
@@ -41,6 +55,29 @@ export function rotatedNames(path: string, keep: number): string[] {
 }
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+/** How long a retry (the log already failing) waits for the lock. */
+const LOCK_RETRY_WAIT_MS = 250;
+/** How long the last flush waits for the lock, from `close`, every write still queued included. */
+const CLOSE_LOCK_WAIT_MS = 1_000;
+const LOCK_POLL_MS = 10;
+
+/**
+ * The log's lock stayed held for longer than an append waits: by another process, which has it open (serve's
+ * own writers hold it only for an append). What holds it leaves no note: the lock is opened read-only, so that
+ * one left by another user (root) still serves.
+ */
+export class LogLockHeldError extends ReportedError {
+  override name = "LogLockHeldError";
+  constructor(readonly path: string, readonly waitedMs: number) {
+    super(
+      `${path} has been locked by another process for ${(waitedMs / 1000).toFixed(1)} s, so no prediction ` +
+        "can be written",
+      `only serve's own writes hold that lock, each for a moment: find the process holding it ('fuser -v ${
+        shellWord(path)
+      }' as root, or 'lslocks') and stop it; 'chmod o-rw' on it keeps other users from opening it`,
+    );
+  }
+}
 
 /**
  * The lock file every append and rotation of the log at `path` holds (`path.lock`). An existing one is opened
@@ -53,14 +90,20 @@ export async function openLogLock(path: string): Promise<Deno.FsFile> {
   try {
     // A folder, FIFO, socket or device there is refused, never waited on: serve hung at its start (and each
     // write after) on a FIFO of that name.
-    return await openExistingLockReadOnly(name);
+    // A link is refused too, never opened nor created through (a dangling one made the file it names).
+    return await openExistingLockReadOnly(name, { links: "refuse" });
   } catch (error) {
     if (error instanceof NotRegularFileError) {
       throw notALockFile(name, error.kind, "serve keeps the log's lock there");
     }
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  return await Deno.open(name, { create: true, write: true });
+  // Made 0640 (O_EXCL: never through a link): readable by all (the umask's 0644), any local user could hold it
+  // and stall the log. Made by another writer meanwhile: that one is opened.
+  return await Deno.open(name, { write: true, createNew: true, mode: LOCK_FILE_MODE }).catch((error) => {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    return openExistingLockReadOnly(name, { links: "refuse" });
+  });
 }
 
 /**
@@ -74,6 +117,7 @@ export class PredictionLog {
   readonly #maxPending: number;
   readonly #maxBytes: number;
   readonly #keep: number;
+  readonly #lockWaitMs: number;
   readonly #log: Logger;
   readonly #openFile: (path: string) => Promise<LogFile>;
   #lines: string[] = [];
@@ -82,6 +126,8 @@ export class PredictionLog {
   #failures = 0;
   #counts = { written: 0, writeErrors: 0, dropped: 0, rotations: 0 };
   #closed = false;
+  /** When a closing flush stops waiting for the lock (performance.now()); null until `close`. */
+  #closeBy: number | null = null;
 
   constructor(path: string, options: PredictionLogOptions = {}) {
     this.#path = path;
@@ -90,6 +136,7 @@ export class PredictionLog {
     this.#maxPending = options.maxPending ?? 100_000;
     this.#maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
     this.#keep = options.keep ?? 10;
+    this.#lockWaitMs = options.lockWaitMs ?? 5_000;
     this.#log = options.log ?? (() => {});
     this.#openFile = options.openFile ??
       ((path) => Deno.open(path, { read: true, append: true, create: true }));
@@ -158,9 +205,13 @@ export class PredictionLog {
     return this.#writing;
   }
 
-  /** A last flush (one try); pending lines that still cannot be written are counted as dropped. */
+  /**
+   * A last flush (one try; a lock held elsewhere is waited for ~1 s in all, a wait under way included); pending
+   * lines that still cannot be written are counted as dropped.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closeBy ??= performance.now() + CLOSE_LOCK_WAIT_MS;
     await this.flush();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -174,7 +225,7 @@ export class PredictionLog {
       await mkdir(dirname(this.#path), { recursive: true });
       const lock = await openLogLock(this.#path);
       try {
-        await lock.lock(true);
+        await this.#takeLock(lock);
         const bytes = encoder.encode(lines.join(""));
         await this.#rotateIfFull(bytes.byteLength);
         // Opened for each append (not kept open): a file rotated or replaced since the last one is followed.
@@ -202,7 +253,7 @@ export class PredictionLog {
           path: this.#path,
           error: error instanceof Error ? error.message : String(error),
           hint: "predictions are still served and kept in memory while the write is retried; " +
-            (error instanceof NotRegularFileError
+            (error instanceof NotRegularFileError || error instanceof LogLockHeldError
               ? error.hint
               : error instanceof Deno.errors.PermissionDenied
               ? "give the file to the user serve runs as (chown), or make its folder writable"
@@ -220,9 +271,30 @@ export class PredictionLog {
       this.#counts.dropped += Math.max(0, lines.length - room);
       this.#lines = [...lines.slice(0, room), ...this.#lines];
       if (!this.#closed) {
+        // One retry timer: several queued writes failing in turn (behind a held lock) each set one.
+        if (this.#timer !== undefined) clearTimeout(this.#timer);
         const delay = RETRY_MS[Math.min(this.#failures - 1, RETRY_MS.length - 1)];
         this.#timer = setTimeout(() => this.flush(), delay);
       }
+    }
+  }
+
+  /**
+   * The log's lock on `lock`, polled (a blocking lock() cannot be given up: a lock held by another process
+   * stalled every write, silently, and shutdown waited as long as it was held): up to `lockWaitMs`, or
+   * LOCK_RETRY_WAIT_MS while failing already, and never past the closing flush's deadline.
+   */
+  async #takeLock(lock: Deno.FsFile): Promise<void> {
+    const start = performance.now();
+    for (;;) {
+      if (await lock.tryLock(true)) return;
+      const waited = performance.now() - start;
+      const limit = Math.min(
+        start + (this.#failures > 0 ? LOCK_RETRY_WAIT_MS : this.#lockWaitMs),
+        this.#closeBy ?? Infinity,
+      );
+      if (start + waited >= limit) throw new LogLockHeldError(`${this.#path}.lock`, waited);
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
 

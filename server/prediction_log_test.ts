@@ -3,7 +3,8 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PredictionRecord, PredictionRecordSchema } from "../engine/index.ts";
-import { PredictionLog, predictionLogFiles } from "./prediction_log.ts";
+import { openLogLock, PredictionLog, predictionLogFiles } from "./prediction_log.ts";
+import { NotRegularFileError } from "../base/index.ts";
 import { readPredictionLog } from "./prediction_log_reader.ts";
 import type { LogRecord } from "./log.ts";
 
@@ -220,5 +221,108 @@ Deno.test("the reader streams: lines split across chunks, a cut last line, and a
     assert.equal(counts.skipped, skipped, file);
     await Deno.remove(file);
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a log lock held by another process stalls no write silently: said, counted as failing, then recovered", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "predictions.jsonl");
+  const events: LogRecord[] = [];
+  const log = new PredictionLog(path, { flushMs: 10, lockWaitMs: 200, log: (e) => events.push(e) });
+  log.record(entry(0));
+  await log.flush(); // the lock file exists
+  // Another local user's read-only descriptor: an exclusive flock needs no more. Before, every append waited
+  // in a blocking lock() for as long as it was held, nothing logged, /metrics "failing 0".
+  const holder = await Deno.open(`${path}.lock`, { read: true });
+  await holder.lock(true);
+  let held = true;
+  const letGo = () => {
+    if (held) holder.close();
+    held = false;
+  };
+  const timer = setTimeout(letGo, 4_000); // so a write that waits for it ends the test too
+  try {
+    for (let i = 1; i <= 5; i++) log.record(entry(i));
+    const started = performance.now();
+    await log.flush();
+    assert.ok(performance.now() - started < 2_000, "the write gave up waiting");
+    const failed = events.find((e) => e.event === "prediction_log_failed");
+    assert.ok(failed, JSON.stringify(events));
+    assert.match(
+      String(failed.error),
+      /^\S+predictions\.jsonl\.lock has been locked by another process for 0\.\d s, so no prediction can be written$/,
+    );
+    assert.match(String(failed.hint), /^predictions are still served and kept in memory while .*'fuser -v /);
+    assert.equal(log.stats.failing, true);
+    assert.equal(log.samples().find((s) => s.name === "candlecast_predictions_log_failing")?.value, 1);
+    assert.ok(log.stats.writeErrors >= 1);
+    assert.equal(log.stats.dropped, 0, "kept in memory meanwhile");
+  } finally {
+    clearTimeout(timer);
+    letGo();
+  }
+  // Let go: a retry writes them all, once.
+  const deadline = performance.now() + 10_000;
+  while (log.stats.written < 6 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(log.stats.written, 6);
+  assert.ok(events.some((e) => e.event === "prediction_log_recovered"));
+  await log.close();
+  const read: number[] = [];
+  for await (const r of readPredictionLog(path)) read.push(r.last_close - 100);
+  assert.deepEqual(read, [0, 1, 2, 3, 4, 5]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a shutdown does not wait on a log lock held elsewhere: ~1 s, then the buffered lines count as dropped", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "predictions.jsonl");
+  const log = new PredictionLog(path, { flushMs: 10_000 }); // the default wait, 5 s
+  log.record(entry(0));
+  await log.flush();
+  const holder = await Deno.open(`${path}.lock`, { read: true });
+  await holder.lock(true);
+  let held = true;
+  const letGo = () => {
+    if (held) holder.close();
+    held = false;
+  };
+  // Let go after 8 s whatever happens, so a close that waits for it (SIGTERM took 24 s) ends the test too.
+  const timer = setTimeout(letGo, 8_000);
+  try {
+    for (let i = 1; i <= 3; i++) log.record(entry(i));
+    void log.flush(); // a write under way, waiting for the lock
+    await new Promise((r) => setTimeout(r, 300));
+    log.record(entry(4));
+    const started = performance.now();
+    await log.close();
+    const took = performance.now() - started;
+    assert.ok(took < 3_000, `close took ${Math.round(took)} ms`);
+    assert.equal(log.stats.dropped, 4);
+    assert.equal(log.stats.written, 1);
+  } finally {
+    clearTimeout(timer);
+    letGo();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "the log's lock is made 0640, never through a link (a dangling one made the file it names)",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "predictions.jsonl");
+  (await openLogLock(path)).close();
+  assert.equal(Deno.statSync(`${path}.lock`).mode! & 0o707, 0o600, "others cannot open it to hold it");
+  const other = join(dir, "other.jsonl");
+  const elsewhere = join(dir, "made-by-root");
+  await Deno.symlink(elsewhere, `${other}.lock`);
+  await assert.rejects(openLogLock(other), (error: Error) => {
+    assert.ok(error instanceof NotRegularFileError);
+    assert.equal(error.message, `${other}.lock is a symbolic link (to ${elsewhere}), not a regular file`);
+    assert.match(error.hint!, /^move it away \('mv .*: serve keeps the log's lock there/);
+    return true;
+  });
+  await assert.rejects(Deno.lstat(elsewhere), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
 });

@@ -65,7 +65,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "candlecast monitor --data data/training_data.csv --fail-on-warning",
     "candlecast monitor --json   # for scripts: jq -r .verdict.status",
   ],
-  demo: ["candlecast demo", "candlecast demo --short --dir /tmp/demo"],
+  demo: ["candlecast demo", "candlecast demo --short --dir demo-short"],
 };
 
 /** `collect`, `models promote`: the path below the program's name. */

@@ -11,6 +11,8 @@ import { checkpointsFlag, flag, parseFlags, requireFolderPath } from "./flags.ts
 import { isLiveRun, runFolderNames } from "./train/run_names.ts";
 import { notePromotionChanges } from "./promotion_notes.ts";
 import {
+  describeOwner,
+  type LockOwner,
   pathKind,
   type PathRules,
   PLATFORM_PATHS,
@@ -21,6 +23,7 @@ import {
 } from "../base/index.ts";
 import {
   CheckpointStoreError,
+  CURRENT_LOCK_WAIT_MS,
   droppedPreviousLine,
   hasVersion,
   isVersionName,
@@ -338,6 +341,13 @@ export function modelsCommand(): Command {
     runs.forEach((line) => console.log(line));
   });
 
+  /** Said once when promote or rollback waits for another change of `current` (or whoever holds its lock). */
+  const lockWaitNotice = (checkpoints: string) => (owner: LockOwner, lock: string) =>
+    writeStderrLine(
+      `waiting for ${lock}: ${join(checkpoints, "current")} is being changed by ${describeOwner(owner)} ` +
+        `(up to ${CURRENT_LOCK_WAIT_MS / 1000} s)`,
+    );
+
   const promoteCommand = checkpointsOption(
     models.command("promote").argument("<version>", "version to serve, e.g. v3_2026-11-24").description(
       "point 'current' at VERSION",
@@ -365,6 +375,7 @@ export function modelsCommand(): Command {
     const previous = await store(() =>
       promote(checkpoints, version, {
         onPreviousDropped: (v, reason) => void (dropped = droppedPreviousLine(v, reason)),
+        onLockWait: lockWaitNotice(checkpoints),
       })
     );
     const was = previous === null ? "" : previous === version ? " (already)" : ` (was ${previous})`;
@@ -387,7 +398,9 @@ export function modelsCommand(): Command {
         "train one first with 'candlecast train'",
       );
     }
-    const { from, to, gone, historyError } = await store(() => rollback(checkpoints));
+    const { from, to, gone, historyError } = await store(() =>
+      rollback(checkpoints, { onLockWait: lockWaitNotice(checkpoints) })
+    );
     console.log(`${join(checkpoints, "current")} → ${to}${from ? ` (was ${from})` : ""}`);
     await notePromotionChanges(checkpoints, from, to);
     if (historyError) {

@@ -840,3 +840,30 @@ Deno.test("models promote to a version that reads more candles a window warns th
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("models promote and rollback waiting on a held .current.lock say so once, naming the holder", async () => {
+  const root = await store();
+  try {
+    for (const args of [["promote", "v2_2026-11-08"], ["promote", "v1_2026-11-01"], ["rollback"]]) {
+      // Another promote holding it (or any process that may open the lock): before, the wait was silent, up
+      // to 30 s.
+      const held = (await tryLockFile(join(root, ".current.lock"), "models promote v3_2026-11-15"))!;
+      const letGo = setTimeout(() => held.release(), 500);
+      try {
+        const { code, err } = await cli(["models", ...args, "--checkpoints", root]);
+        assert.equal(code, 0, err);
+        const waits = err.split("\n").filter((line) => line.startsWith("waiting for "));
+        assert.equal(waits.length, 1, err);
+        assert.match(
+          waits[0],
+          /^waiting for \S+\.current\.lock: \S+current is being changed by models promote v3_2026-11-15 \(pid \d+, since 20\S+\) \(up to 30 s\)$/,
+        );
+      } finally {
+        clearTimeout(letGo);
+        held.release();
+      }
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

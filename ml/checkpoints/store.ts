@@ -10,6 +10,7 @@ import {
   describeOwner,
   LockBusyError,
   lockFile,
+  type LockOwner,
   NotRegularFileError,
   openExistingLockReadOnly,
   type PathRules,
@@ -371,11 +372,19 @@ export const CURRENT_LOCK_WAIT_MS = 30_000;
  * record the other's target as "previous" and report a switch that did not stick. A kernel lock on
  * `.current.lock` (features' `lockFile`) serializes them across processes — serve only reads and never waits.
  */
-async function withCurrentLock<T>(root: string, what: string, work: () => Promise<T>): Promise<T> {
+async function withCurrentLock<T>(
+  root: string,
+  what: string,
+  work: () => Promise<T>,
+  onLockWait?: (owner: LockOwner, lock: string) => void,
+): Promise<T> {
   const path = join(root, ".current.lock");
   let lock;
   try {
-    lock = await lockFile(path, what, { waitMs: CURRENT_LOCK_WAIT_MS });
+    lock = await lockFile(path, what, {
+      waitMs: CURRENT_LOCK_WAIT_MS,
+      ...(onLockWait ? { onWait: (owner: LockOwner) => onLockWait(owner, path) } : {}),
+    });
   } catch (error) {
     if (error instanceof NotRegularFileError) {
       throw new CheckpointStoreError(
@@ -411,6 +420,8 @@ export interface PromoteOptions {
    * so is not kept as the rollback target (`rollback` would refuse it): its name and why.
    */
   readonly onPreviousDropped?: (previous: string, reason: string) => void;
+  /** Told once when `.current.lock` is held and the call waits for it (up to CURRENT_LOCK_WAIT_MS): by whom. */
+  readonly onLockWait?: (owner: LockOwner, lock: string) => void;
 }
 
 /**
@@ -418,7 +429,12 @@ export interface PromoteOptions {
  * (`onPreviousDropped` hears when it does not). Returns that target.
  */
 export function promote(root: string, version: string, options: PromoteOptions = {}): Promise<string | null> {
-  return withCurrentLock(root, `models promote ${version}`, () => promoteLocked(root, version, options));
+  return withCurrentLock(
+    root,
+    `models promote ${version}`,
+    () => promoteLocked(root, version, options),
+    options.onLockWait,
+  );
 }
 
 async function promoteLocked(root: string, version: string, options: PromoteOptions): Promise<string | null> {
@@ -733,8 +749,11 @@ async function clearRemoving(root: string, what: string): Promise<PruneWarning[]
 }
 
 /** Points `current` back at the version it pointed at before the last promotion. */
-export function rollback(root: string): Promise<Rollback> {
-  return withCurrentLock(root, "models rollback", () => rollbackLocked(root));
+export function rollback(
+  root: string,
+  { onLockWait }: Pick<PromoteOptions, "onLockWait"> = {},
+): Promise<Rollback> {
+  return withCurrentLock(root, "models rollback", () => rollbackLocked(root), onLockWait);
 }
 
 async function rollbackLocked(root: string): Promise<Rollback> {

@@ -364,3 +364,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("lockFile times its wait on a monotonic clock: a wall-clock step does not end it early", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-lock-clock-" });
+  const path = join(dir, ".x.lock");
+  const held = (await tryLockFile(path, "holder"))!;
+  const wallClock = Date.now;
+  // An NTP step 15 minutes forward once the wait has begun (before: "after 905 s" after 6 s of a 10-minute wait).
+  let calls = 0;
+  Date.now = () => wallClock() + (calls++ > 0 ? 15 * 60_000 : 0);
+  const started = performance.now();
+  try {
+    await assert.rejects(lockFile(path, "waiter", { waitMs: 300, pollMs: 20 }), LockBusyError);
+    assert.ok(performance.now() - started >= 250, `waited ${performance.now() - started} ms of 300`);
+  } finally {
+    Date.now = wallClock;
+    held.release();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -142,7 +142,11 @@ export const ModelsListJson = z.object({
     note: z.string().nullable(),
   })),
   /** Training runs in the folder that are not versions (yet): training now, and stopped or killed ones. */
-  training_runs: z.object({ in_progress: z.number().int(), stopped: z.number().int() }),
+  training_runs: z.object({
+    in_progress: z.number().int(),
+    stopped: z.number().int(),
+    unreadable: z.number().int(),
+  }),
 });
 export type ModelsListJson = z.infer<typeof ModelsListJson>;
 
@@ -180,7 +184,7 @@ export function versionsJson(
       missing_files: v.missing === null ? null : [...v.missing],
       note: v.note,
     })),
-    training_runs: { in_progress: runs.live, stopped: runs.stopped },
+    training_runs: { in_progress: runs.live, stopped: runs.stopped, unreadable: runs.unreadable },
   };
 }
 
@@ -237,25 +241,43 @@ export async function versionNameHint(
 interface RunCounts {
   readonly live: number;
   readonly stopped: number;
+  /** Runs whose lock this user may not open (another user's, made mode 0640): live or not is unknown. */
+  readonly unreadable: number;
 }
 
 /** The training runs in `checkpoints` that are not versions (yet): ones training now, and stopped or killed. */
 async function countTrainingRuns(checkpoints: string): Promise<RunCounts> {
-  let live = 0, stopped = 0;
+  let live = 0, stopped = 0, unreadable = 0;
   for (const name of await runFolderNames(checkpoints)) {
-    if (await isLiveRun(join(checkpoints, name))) live++;
+    // Another user's run: its lock is made mode 0640, so a user outside its group cannot open it to ask (the
+    // list failed whole, "permission denied").
+    const running = await isLiveRun(join(checkpoints, name)).catch((error) => {
+      if (error instanceof Deno.errors.PermissionDenied) return null;
+      throw error;
+    });
+    if (running === null) unreadable++;
+    else if (running) live++;
     else stopped++;
   }
-  return { live, stopped };
+  return { live, stopped, unreadable };
 }
 
 /**
  * Lines about the training runs in `checkpoints` that are not versions (yet): ones training now, and ones
  * stopped or killed, whose trained epochs `train --resume` continues from (a killed run saves no version).
  */
-async function trainingRuns(checkpoints: string, { live, stopped }: RunCounts): Promise<string[]> {
+async function trainingRuns(
+  checkpoints: string,
+  { live, stopped, unreadable }: RunCounts,
+): Promise<string[]> {
   const lines: string[] = [];
   if (live > 0) lines.push(`${plural(live, "training run")} in progress in ${checkpoints}`);
+  if (unreadable > 0) {
+    lines.push(
+      `${plural(unreadable, "training run")} in ${checkpoints} whose lock this user may not open (another ` +
+        "user's): whether it is training now is not known here; 'candlecast models list' as that user says",
+    );
+  }
   if (stopped > 0) {
     // The run --resume would take; one an older candlecast started it refuses, so it is not offered (an
     // upgrade left such a run listed as resumable, and the only way on from --resume's refusal unsaid).

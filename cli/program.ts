@@ -72,7 +72,8 @@ export function commanderMessage(error: CommanderError, command: string): { mess
  */
 function withoutSecretValue(message: string): string {
   return message.replace(
-    /^(unknown option '--?[\w-]*(?:key|token|secret|pass|auth|bearer)[\w-]*=)[^']*'/i,
+    // To the message's closing quote, not the first quote in the value (`--api-key=ab'cd` kept `cd`).
+    /^(unknown option '--?[\w-]*(?:key|token|secret|pass|auth|bearer)[\w-]*=).*'$/i,
     "$1…'",
   );
 }

@@ -115,6 +115,8 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
       /^candlecast: unknown option '--api-key=…'\nhint: the key is read from the environment/,
     ],
     [["serve", "--Token=abc"], /^candlecast: unknown option '--Token=…'/],
+    // A quote in the value: masked to the message's end, not to that quote.
+    [["serve", "--api-key=ab'cd"], /^candlecast: unknown option '--api-key=…'\n/],
     // Other values are kept: they say what was typed.
     [["train", "--epoch=5"], /^candlecast: unknown option '--epoch=5'/],
     [

@@ -74,7 +74,9 @@ export class LogLockHeldError extends ReportedError {
         "can be written",
       `only serve's own writes hold that lock, each for a moment: find the process holding it ('fuser -v ${
         shellWord(path)
-      }' as root, or 'lslocks') and stop it; 'chmod o-rw' on it keeps other users from opening it`,
+      }' as root, or 'lslocks') and stop it; 'chmod o-rw ${
+        shellWord(path)
+      }' keeps other users from opening it`,
     );
   }
 }

@@ -2,6 +2,12 @@
  * A symbol's closed candles from Binance, page by page: a date range walks forward (`startTime` = last open
  * time + 1), "the latest N" walks backward from the newest closed candle (`endTime` = first open time − 1),
  * so either takes ceil(candles / 1000) requests. A failure mid-way keeps every candle already fetched.
+ *
+ * "Closed" is judged by the exchange's clock where a page brings it (its `Date` header) and the host's, the
+ * earlier of the two: a host clock running ahead stored the still-forming candle as closed, and every later
+ * collect refused the file over its final values. A page shorter than asked for ends the walk only where no
+ * more candles can be had (the range's end, the newest closed candle, the start of the symbol's history); a
+ * look-alike that caps its pages lower is paged on. Each page is sorted by open time, repeats dropped.
  */
 import {
   candlesBetween,
@@ -12,6 +18,7 @@ import {
   seriesFromCandles,
 } from "../../features/index.ts";
 import { type BinanceClient, BinanceError, type Kline, MAX_KLINES_PER_REQUEST } from "./binance_client.ts";
+import { utc } from "./summary.ts";
 
 /** What to fetch: the latest `count` closed candles, or those opening in [start, end). */
 export type KlineRequest =
@@ -24,6 +31,11 @@ export interface SymbolFetch {
   requests: number;
   /** Set when fetching stopped early; `series` then holds what came before the failure. */
   error?: BinanceError;
+  /**
+   * The exchange answered an empty page before the range (or the count) was filled, after some candles had
+   * come: fewer came than asked for, and nothing says why (the caller says how many).
+   */
+  endedEarly?: boolean;
 }
 
 /** How many candles a request should bring (for progress; gaps in the exchange's data make it fewer). */
@@ -51,84 +63,121 @@ export async function fetchSymbol(
     onPage(fetched, client.requests - requestsBefore);
   };
   let error: BinanceError | undefined;
+  let endedEarly = false;
   try {
-    if (request.kind === "range") await walkForward(client, symbol, interval, request, now, add);
-    else await walkBackward(client, symbol, interval, request.count, now, add);
+    const walk = { client, symbol, interval, now, add, fetched: () => fetched };
+    endedEarly = request.kind === "range"
+      ? await walkForward(walk, request)
+      : await walkBackward(walk, request.count);
   } catch (e) {
     if (!(e instanceof BinanceError)) throw e;
     error = e;
+    // The exchange contradicting itself makes none of the symbol's candles trustworthy: it is refused whole.
+    if (e.kind === "inconsistent") pages.length = 0;
   }
   return {
     series: seriesFromCandles(symbol, pages.flat()),
     requests: client.requests - requestsBefore,
     error,
+    ...(endedEarly && fetched > 0 ? { endedEarly } : {}),
   };
 }
 
-type AddPage = (page: Kline[], atStart: boolean) => void;
-
-async function walkForward(
-  client: BinanceClient,
-  symbol: string,
-  interval: Interval,
-  range: { start: number; end: number },
-  now: number,
-  add: AddPage,
-): Promise<void> {
-  const last = Math.min(range.end - 1, closedOpenTimeBound(now, interval));
-  let startTime = range.start;
-  while (startTime <= last) {
-    const page = await client.klines({
-      symbol,
-      interval,
-      startTime,
-      endTime: last,
-      limit: MAX_KLINES_PER_REQUEST,
-    });
-    add(closedAscending(page, startTime, last, now), false);
-    if (page.length < MAX_KLINES_PER_REQUEST) return;
-    const lastOpen = page[page.length - 1].openTime;
-    if (lastOpen < startTime) throw misordered(symbol, interval);
-    // A full page may end exactly at the range's end: stop without asking for an empty page.
-    if (nextOpenTime(lastOpen, interval) > last) return;
-    startTime = lastOpen + 1;
-  }
+interface Walk {
+  client: BinanceClient;
+  symbol: string;
+  interval: Interval;
+  /** The host's clock when the run started. */
+  now: number;
+  add: (page: Kline[], atStart: boolean) => void;
+  fetched: () => number;
 }
 
-async function walkBackward(
-  client: BinanceClient,
-  symbol: string,
-  interval: Interval,
-  count: number,
-  now: number,
-  add: AddPage,
-): Promise<void> {
-  let endTime = closedOpenTimeBound(now, interval);
+/** What a page is judged by: its klines in time order, and "now" as the earlier of the host's and the exchange's. */
+async function fetchPage(walk: Walk, query: { startTime?: number; endTime: number; limit: number }) {
+  const page = await walk.client.page({ symbol: walk.symbol, interval: walk.interval, ...query });
+  const klines = inTimeOrder(page.klines, walk.client, walk.symbol, walk.interval);
+  return { klines, now: Math.min(walk.now, page.serverTime ?? Infinity) };
+}
+
+/** Walks forward through the range; true when an empty page ended it early. */
+async function walkForward(walk: Walk, range: { start: number; end: number }): Promise<boolean> {
+  const { interval } = walk;
+  const last = Math.min(range.end - 1, closedOpenTimeBound(walk.now, interval));
+  let startTime = range.start;
+  while (startTime <= last) {
+    const page = await fetchPage(walk, { startTime, endTime: last, limit: MAX_KLINES_PER_REQUEST });
+    // Nothing where candles were expected after some came: the caller says how many fewer there are.
+    if (page.klines.length === 0) return walk.fetched() > 0;
+    walk.add(closedAscending(page.klines, startTime, last, page.now), false);
+    const lastOpen = page.klines[page.klines.length - 1].openTime;
+    if (lastOpen < startTime) throw misordered(walk.symbol, interval);
+    // Done at the range's end, or at the newest candle that can have closed by the exchange's clock; a page
+    // short of that (a look-alike capping its pages, or a hiccup) is paged on from its last kline. A full page
+    // ending exactly at the end stops without asking for an empty one.
+    if (nextOpenTime(lastOpen, interval) > Math.min(last, closedOpenTimeBound(page.now, interval))) {
+      return false;
+    }
+    startTime = lastOpen + 1;
+  }
+  return false;
+}
+
+/** Walks backward from the newest closed candle; true when an empty page ended it before `count` came. */
+async function walkBackward(walk: Walk, count: number): Promise<boolean> {
+  let endTime = closedOpenTimeBound(walk.now, walk.interval);
   let remaining = count;
   while (remaining > 0) {
     const limit = Math.min(MAX_KLINES_PER_REQUEST, remaining);
     // With only endTime, Binance answers the `limit` klines that open at or before it.
-    const page = await client.klines({ symbol, interval, endTime, limit });
-    const kept = closedAscending(page, -Infinity, endTime, now).slice(-remaining);
-    add(kept, true);
+    const page = await fetchPage(walk, { endTime, limit });
+    // None at or before endTime: the symbol's history starts after it (or the exchange has no more to give).
+    if (page.klines.length === 0) return walk.fetched() > 0;
+    const kept = closedAscending(page.klines, -Infinity, endTime, page.now).slice(-remaining);
+    walk.add(kept, true);
     remaining -= kept.length;
-    if (page.length < limit) return; // the symbol's history starts here
-    const firstOpen = page[0].openTime;
-    if (firstOpen > endTime) throw misordered(symbol, interval);
+    const firstOpen = page.klines[0].openTime;
+    if (firstOpen > endTime) throw misordered(walk.symbol, walk.interval);
+    // A short page is where the symbol's history starts, or a look-alike's lower cap: the next page (empty at
+    // the history's start) says which. A full page, the usual case, costs no extra request.
     endTime = firstOpen - 1;
   }
+  return false;
 }
 
-/** The page's closed klines inside [from, to], ascending and without repeats. */
-function closedAscending(page: Kline[], from: number, to: number, now: number): Kline[] {
-  const kept: Kline[] = [];
-  let previous = -Infinity;
-  for (const k of page) {
-    if (k.openTime < from || k.openTime > to || k.closeTime >= now || k.openTime <= previous) continue;
-    kept.push(k);
-    previous = k.openTime;
+/**
+ * The page sorted by open time, verbatim repeats dropped (Binance's pages come ascending; one out of order
+ * dropped a candle, or failed the run at a page's edge writing nothing). Two different klines for one open
+ * time are the exchange contradicting itself: the symbol is refused.
+ */
+function inTimeOrder(page: Kline[], client: BinanceClient, symbol: string, interval: Interval): Kline[] {
+  const sorted = page.every((k, i) => i === 0 || page[i - 1].openTime < k.openTime)
+    ? page
+    : [...page].sort((a, b) => a.openTime - b.openTime);
+  const out: Kline[] = [];
+  for (const k of sorted) {
+    const previous = out[out.length - 1];
+    if (previous?.openTime !== k.openTime) {
+      out.push(k);
+      continue;
+    }
+    const differs = (["open", "high", "low", "close", "volume", "closeTime"] as const).find((f) =>
+      previous[f] !== k[f]
+    );
+    if (differs === undefined) continue;
+    throw new BinanceError(
+      `${symbol} ${interval}: the exchange (${client.endpoint}) sent two different klines opening at ` +
+        `${utc(k.openTime)} UTC (${differs} ${previous[differs]} and ${k[differs]}); ${symbol} was left out`,
+      "inconsistent",
+      "the exchange's data contradicts itself there, not this file's: the same command later fetches it again",
+    );
   }
-  return kept;
+  return out;
+}
+
+/** The page's closed klines inside [from, to]: closed when their close time is before `now`. */
+function closedAscending(page: Kline[], from: number, to: number, now: number): Kline[] {
+  return page.filter((k) => k.openTime >= from && k.openTime <= to && k.closeTime < now);
 }
 
 function misordered(symbol: string, interval: Interval): BinanceError {

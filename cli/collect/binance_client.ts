@@ -3,6 +3,10 @@
  * exchange returns (so it never earns a 429), waits `Retry-After` on 429/418, retries 5xx and network
  * failures with capped exponential backoff, and turns Binance's error bodies into one-line messages naming
  * the symbol and interval. Everything that waits goes through the injected Clock.
+ *
+ * Each page comes with the exchange's own time, its `Date` header: which candles have closed is the
+ * exchange's to say, not a host clock's that may run ahead (`binance.ts`), and a `Retry-After` given as a date
+ * is measured against it.
  */
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
@@ -93,7 +97,17 @@ const SOFT_WEIGHT_SHARE = 0.8;
 const WEIGHT_RESERVE = 5 * KLINES_WEIGHT;
 const MINUTE = 60_000;
 
-export type BinanceFailure = "rejected" | "gave-up" | "banned" | "unexpected" | "interrupted";
+/**
+ * `inconsistent`: the exchange's own answer contradicts itself (two different klines for one open time): that
+ * symbol is refused, the others collected, as for `rejected`.
+ */
+export type BinanceFailure =
+  | "rejected"
+  | "gave-up"
+  | "banned"
+  | "unexpected"
+  | "interrupted"
+  | "inconsistent";
 
 /** A request Binance will not answer: `message` is one line for the user, `hint` says what to do. */
 export class BinanceError extends ReportedError {
@@ -111,9 +125,26 @@ export interface KlinesQuery {
   limit: number;
 }
 
+/** One page of klines and the exchange's time when it sent it. */
+export interface KlinesPage {
+  klines: Kline[];
+  /**
+   * The response's `Date` header as ms (whole seconds, truncated, so at or before the exchange's real time);
+   * undefined when it is absent or does not parse.
+   */
+  serverTime?: number;
+}
+
 type Attempt =
-  | { ok: true; klines: Kline[] }
-  | { ok: false; problem: string; retryAfterMs?: number };
+  | { ok: true; page: KlinesPage }
+  | { ok: false; problem: string; retryAfterMs?: number; rateLimited?: boolean };
+
+/** A `Date` header as ms, or undefined when there is none or it does not parse. */
+export function headerTime(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const t = Date.parse(value);
+  return Number.isFinite(t) ? t : undefined;
+}
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
 
@@ -136,7 +167,8 @@ export class BinanceClient {
   requests = 0;
   private usedWeight = 0;
   private weightMinute = -1;
-  private readonly endpoint: string;
+  /** The klines URL every request goes to, for messages. */
+  readonly endpoint: string;
 
   constructor(
     baseUrl: string,
@@ -151,15 +183,22 @@ export class BinanceClient {
 
   /** One page of klines, retried as the policy allows; throws BinanceError when it cannot be had. */
   async klines(query: KlinesQuery): Promise<Kline[]> {
+    return (await this.page(query)).klines;
+  }
+
+  /** One page of klines with the exchange's time (its `Date` header), retried as `klines` is. */
+  async page(query: KlinesQuery): Promise<KlinesPage> {
     const what = `${query.symbol} ${query.interval}`;
     const url = this.urlFor(query);
     let problem = "";
+    let rateLimited = false;
     for (let attempt = 1; attempt <= this.policy.maxTries; attempt++) {
       await this.pace();
       this.checkInterrupt(what);
       const outcome = await this.attempt(url, what);
-      if (outcome.ok) return outcome.klines;
+      if (outcome.ok) return outcome.page;
       problem = outcome.problem;
+      rateLimited = outcome.rateLimited ?? false;
       if (attempt === this.policy.maxTries) break;
       const wait = outcome.retryAfterMs ??
         Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
@@ -176,7 +215,11 @@ export class BinanceClient {
     throw new BinanceError(
       `${what}: gave up after ${this.policy.maxTries} tries at ${this.endpoint} (${problem})`,
       "gave-up",
-      "the exchange or the network is failing; the same command later completes the file",
+      rateLimited
+        // A 429/418 is the exchange limiting this IP, not a failure of it or of the network.
+        ? "Binance is rate limiting this IP (another program on it may be using the request weight); wait a " +
+          "few minutes, then the same command completes the file"
+        : "the exchange or the network is failing; the same command later completes the file",
     );
   }
 
@@ -266,7 +309,8 @@ export class BinanceClient {
       return {
         ok: false,
         problem: status === 418 ? "HTTP 418: IP banned for too many requests" : "HTTP 429: rate limited",
-        retryAfterMs: this.retryAfterMs(response.headers.get("retry-after")),
+        retryAfterMs: this.retryAfterMs(response.headers.get("retry-after"), response.headers),
+        rateLimited: true,
       };
     }
     if (status >= 500) {
@@ -296,7 +340,7 @@ export class BinanceClient {
         "check that --base-url points at a Binance-compatible API",
       );
     }
-    return { ok: true, klines: parsed.data };
+    return { ok: true, page: { klines: parsed.data, serverTime: headerTime(response.headers.get("date")) } };
   }
 
   private rejection(status: number, body: string, what: string): BinanceError {
@@ -329,12 +373,18 @@ export class BinanceClient {
     return new BinanceError(`Binance rejected ${what}: ${error.msg} (code ${error.code})`, "rejected", hint);
   }
 
-  private retryAfterMs(header: string | null): number | undefined {
+  /**
+   * `Retry-After` in ms: seconds, or an HTTP date measured against the response's own `Date` (the exchange's
+   * clock; against the host's, a 10-minute skew waited 603 s, or retried five times in 0.1 s), the local
+   * clock only when the response has none.
+   */
+  private retryAfterMs(header: string | null, headers: Headers): number | undefined {
     if (header === null) return undefined;
     const secs = Number(header);
     if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
     const date = Date.parse(header);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - this.clock.now());
+    if (Number.isNaN(date)) return undefined;
+    return Math.max(0, date - (headerTime(headers.get("date")) ?? this.clock.now()));
   }
 
   private noteWeight(headers: Headers): void {

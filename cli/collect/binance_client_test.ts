@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { readTrainingCsv } from "../../features/index.ts";
 import { faultsAt, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { CommandError } from "../errors.ts";
-import { BinanceClient, BinanceError, DEFAULT_RETRY_POLICY, describe } from "./binance_client.ts";
+import { BinanceClient, BinanceError, DEFAULT_RETRY_POLICY, describe, headerTime } from "./binance_client.ts";
 import { ManualClock } from "./clock.ts";
 import { type CollectOptions, runCollect } from "./index.ts";
 import { assertSameCandles, type Rig, utcMs, withRig } from "../../test/collect_rig.ts";
 
-// 2500 synthetic hours from 2022-01-01: three pages; the clock sits well after them.
-const ROWS = syntheticKlines("1h", utcMs("2022-01-01"), 2500, { seed: 11 });
-const OTHER = syntheticKlines("1h", utcMs("2022-01-01"), 2500, { seed: 12, price: 5 });
+// 2496 synthetic hours from 2022-01-01 to 2022-04-15, the range's end: three pages; the clock sits well after
+// them. (A range the exchange's data stops short of takes one more request, which finds nothing, and says so.)
+const ROWS = syntheticKlines("1h", utcMs("2022-01-01"), 2496, { seed: 11 });
+const OTHER = syntheticKlines("1h", utcMs("2022-01-01"), 2496, { seed: 12, price: 5 });
 const source = seriesSource({ AAAUSDT: { "1h": ROWS }, BBBUSDT: { "1h": OTHER } });
 const AFTER = "2023-01-01";
 
@@ -18,7 +19,7 @@ function options(rig: Rig, symbols = ["AAAUSDT"]): CollectOptions {
     source: "binance",
     symbols,
     interval: "1h",
-    window: { kind: "dates", startDate: "2022-01-01" },
+    window: { kind: "dates", startDate: "2022-01-01", endDate: "2022-04-15" },
     baseUrl: rig.server.url,
     output: rig.output,
   };
@@ -348,4 +349,42 @@ Deno.test("binance client: a server past the timeout, before its headers or in i
     stalled.forEach((c) => c.close());
     await server.shutdown();
   }
+});
+
+Deno.test("binance: a Retry-After date is measured against the response's own Date, not a skewed host clock", async () => {
+  // The exchange (the rig's clock) asks to retry 3 s after its own now; the host's clock is 10 min off either way.
+  for (const skew of [-10 * 60_000, 10 * 60_000]) {
+    await withRig(AFTER, {
+      source,
+      fault: (r) =>
+        r.n === 2
+          ? {
+            kind: "status",
+            status: 429,
+            headers: { "retry-after": new Date(utcMs(AFTER) + 3000).toUTCString() },
+          }
+          : undefined,
+    }, async (rig) => {
+      const clock = new ManualClock(utcMs(AFTER) + skew);
+      await runCollect(options(rig), { ...rig.env, clock });
+      // Before: 603 s behind (more than the 5-minute cap: the run ended as banned), 0 s ahead (five tries at once).
+      assert.deepEqual(clock.sleeps, [3000], `host clock ${skew / 60_000} min off`);
+    });
+  }
+});
+
+Deno.test("binance: giving up after 429s says the exchange is rate limiting, not that it or the network is failing", () =>
+  withRig(AFTER, { source, fault: () => ({ kind: "status", status: 429, retryAfter: 1 }) }, async (rig) => {
+    await assert.rejects(runCollect(options(rig), rig.env), (error: CommandError) => {
+      assert.match(error.message, /gave up after 5 tries .*\(HTTP 429: rate limited\)/);
+      // Before: "the exchange or the network is failing; …".
+      assert.match(error.hint!, /^Binance is rate limiting this IP \(another program on it may be using/);
+      return true;
+    });
+  }));
+
+Deno.test("binance client: a page's Date header is the exchange's time; one absent or unparsable is none", () => {
+  assert.equal(headerTime("Thu, 01 Jun 2023 10:58:00 GMT"), utcMs("2023-06-01T10:58"));
+  assert.equal(headerTime(null), undefined);
+  assert.equal(headerTime("soon"), undefined);
 });

@@ -1,9 +1,30 @@
 import assert from "node:assert/strict";
-import { computeIndicators, readTrainingCsv, seriesFromCandles } from "../../features/index.ts";
-import { seriesSource, sharedSource, syntheticKlines } from "../../test/binance_klines_server.ts";
+import {
+  computeIndicators,
+  readTrainingCsv,
+  seriesFromCandles,
+  writeTrainingCsv,
+} from "../../features/index.ts";
+import {
+  faultsAt,
+  type KlineRow,
+  type KlinesServerOptions,
+  seriesSource,
+  sharedSource,
+  syntheticKlines,
+} from "../../test/binance_klines_server.ts";
 import { REAL_SYMBOLS, sharedAvailable } from "../../test/shared.ts";
-import { runCollect } from "./index.ts";
-import { assertSameCandles, HOUR, rowsBetween, utcMs, withRig } from "../../test/collect_rig.ts";
+import type { CommandError } from "../errors.ts";
+import { type CollectOptions, ManualClock, runCollect } from "./index.ts";
+import {
+  assertSameCandles,
+  HOUR,
+  klineNumbers,
+  type Rig,
+  rowsBetween,
+  utcMs,
+  withRig,
+} from "../../test/collect_rig.ts";
 
 const haveShared = sharedAvailable("data/binance-spot-1h/BTCUSDT-1h.csv");
 const shared = sharedSource();
@@ -159,7 +180,8 @@ Deno.test("collect: a gap across a page boundary loses and repeats nothing (synt
         source: "binance",
         symbols: ["XYZUSDT"],
         interval: "1h",
-        window: { kind: "dates", startDate: "2022-01-01", endDate: "2023-01-01" },
+        // The range ends where the data does: one the exchange's data stops short of takes one request more.
+        window: { kind: "dates", startDate: "2022-01-01", endDate: "2022-05-06" },
         baseUrl: server.url,
         output,
       }, env);
@@ -214,14 +236,15 @@ Deno.test({
         source: "binance",
         symbols: [...REAL_SYMBOLS],
         interval: "1h",
-        window: { kind: "dates", startDate: "2023-10-01", endDate: "2024-01-01" },
+        // The shared candles end on 2023-12-30 at 19:00: a range past that takes one request more per symbol.
+        window: { kind: "dates", startDate: "2023-10-01", endDate: "2023-12-30" },
         baseUrl: server.url,
         output,
       }, env);
       const written = await readTrainingCsv(output);
       let minimum = 0;
       for (const s of written) {
-        const source = rowsBetween(shared(s.symbol)!["1h"]!, utcMs("2023-10-01"), utcMs("2024-01-01"));
+        const source = rowsBetween(shared(s.symbol)!["1h"]!, utcMs("2023-10-01"), utcMs("2023-12-30"));
         assertSameCandles(s, source);
         minimum += Math.ceil(source.length / 1000);
       }
@@ -238,3 +261,173 @@ function numbers(r: { open: string; high: string; low: string; close: string; vo
     volume: Number(r.volume),
   };
 }
+
+// ---- The exchange's clock, short pages, klines out of order (helper trial s52) ----
+
+/** 2496 synthetic hours, 2022-01-01 to 2022-04-15 (the range's end): three pages. */
+const PAGED = syntheticKlines("1h", utcMs("2022-01-01"), 2496, { seed: 21 });
+const PAGED_OTHER = syntheticKlines("1h", utcMs("2022-01-01"), 2496, { seed: 22, price: 7 });
+const paged = seriesSource({ AAAUSDT: { "1h": PAGED }, BBBUSDT: { "1h": PAGED_OTHER } });
+const pagedRange = (rig: Rig, symbols = ["AAAUSDT"]): CollectOptions => ({
+  source: "binance",
+  symbols,
+  interval: "1h",
+  window: { kind: "dates", startDate: "2022-01-01", endDate: "2022-04-15" },
+  baseUrl: rig.server.url,
+  output: rig.output,
+});
+const pagedLatest = (rig: Rig, count: number): CollectOptions => ({
+  ...pagedRange(rig),
+  window: { kind: "latest", count },
+});
+/** The klines every page brings, changed: a look-alike of Binance capping, reordering or repeating them. */
+const everyPage =
+  (rows: (selected: readonly KlineRow[]) => readonly KlineRow[]): KlinesServerOptions["fault"] => () => ({
+    kind: "rows",
+    rows,
+  });
+
+Deno.test("collect: a host clock ahead of the exchange stores no still-forming candle (closed by the exchange's Date)", () => {
+  const rows = syntheticKlines("1h", utcMs("2023-05-25"), 400, { seed: 23 });
+  // The exchange (the rig's clock, its Date header) is at 10:58: the 10:00 candle is still forming. The host
+  // runs 3 minutes fast, at 11:01, where that candle "closed" at 10:59:59.999.
+  return withRig("2023-06-01T10:58", { source: seriesSource({ XYZUSDT: { "1h": rows } }) }, async (rig) => {
+    const env = { ...rig.env, clock: new ManualClock(utcMs("2023-06-01T11:01")) };
+    for (
+      const window of [{ kind: "latest", count: 5 }, { kind: "dates", startDate: "2023-06-01" }] as const
+    ) {
+      const options = { ...pagedRange(rig, ["XYZUSDT"]), window };
+      // Before: 10:00 stored with the values it had at 10:58.
+      const report = await runCollect(options, env);
+      const [written] = await readTrainingCsv(rig.output);
+      assert.equal(written.openTime[written.length - 1], utcMs("2023-06-01T09:00"), window.kind);
+      assert.equal(report.requests, window.kind === "latest" ? 2 : 1, window.kind);
+      rig.server.log.length = 0;
+    }
+  });
+});
+
+Deno.test("collect: a conflict on the file's last candle says it may have been stored while forming, and how to fix it", () => {
+  const rows = syntheticKlines("1h", utcMs("2023-05-25"), 400, { seed: 23 });
+  return withRig("2023-06-01T10:58", { source: seriesSource({ XYZUSDT: { "1h": rows } }) }, async (rig) => {
+    // The file's newest candle, 09:00, holds other values than the exchange's final ones: stored while forming.
+    const stored = klineNumbers(rowsBetween(rows, utcMs("2023-05-25"), utcMs("2023-06-01T10:00")));
+    stored[stored.length - 1] = { ...stored[stored.length - 1], close: stored[stored.length - 1].close + 1 };
+    stored[stored.length - 1].high = Math.max(
+      stored[stored.length - 1].high,
+      stored[stored.length - 1].close,
+    );
+    await writeTrainingCsv(rig.output, [seriesFromCandles("XYZUSDT", stored)]);
+    const options = {
+      ...pagedRange(rig, ["XYZUSDT"]),
+      window: { kind: "dates", startDate: "2023-06-01" },
+    } as const;
+    await assert.rejects(runCollect(options, rig.env), (error: CommandError) => {
+      // Before: "check that the source holds XYZUSDT …; give --replace …", nothing about a forming candle.
+      assert.match(
+        error.message,
+        /: 1 candle already there differs from the source \(XYZUSDT 2023-06-01 09:00 (high|close) .*\); nothing was written; XYZUSDT 2023-06-01 09:00 UTC is the file's last candle of its symbol: it may have been stored while still forming \(by a collect on a host whose clock ran ahead of the exchange's\)$/,
+      );
+      assert.match(
+        error.hint!,
+        /^collect --replace overwrites the rows .*\(for retrain, run its collect once by hand with --replace\)/,
+      );
+      return true;
+    });
+    await runCollect({ ...options, replace: true }, rig.env);
+    const [written] = await readTrainingCsv(rig.output);
+    assert.equal(
+      written.close[written.length - 1],
+      Number(rows.find((r) => r.openTime === utcMs("2023-06-01T09:00"))!.close),
+    );
+  });
+});
+
+Deno.test("collect: a page shorter than asked for mid-range is paged on from its last kline (forward and backward)", async () => {
+  // Before: the first short page ended the collect, exit 0: 400 or 500 candles of 2496.
+  await withRig("2023-01-01", {
+    source: paged,
+    fault: faultsAt({ 1: { kind: "rows", rows: (r) => r.slice(0, 400) } }),
+  }, async (rig) => {
+    const report = await runCollect(pagedRange(rig), rig.env);
+    assertSameCandles((await readTrainingCsv(rig.output))[0], PAGED);
+    assert.equal(report.requests, 4);
+    assert.equal(rig.server.log[1].startTime, PAGED[399].openTime + 1);
+  });
+  await withRig("2023-01-01", { source: paged, fault: everyPage((r) => r.slice(0, 500)) }, async (rig) => {
+    const report = await runCollect(pagedRange(rig), rig.env);
+    assertSameCandles((await readTrainingCsv(rig.output))[0], PAGED);
+    assert.equal(report.requests, 5);
+    assert.ok(!rig.env.printed.some((l) => /Binance returned/.test(l)), rig.env.printed.join("\n"));
+  });
+  await withRig(
+    "2022-04-15T01:00",
+    { source: paged, fault: everyPage((r) => r.slice(-500)) },
+    async (rig) => {
+      await runCollect(pagedLatest(rig, 2000), rig.env);
+      assertSameCandles((await readTrainingCsv(rig.output))[0], PAGED.slice(-2000));
+    },
+  );
+});
+
+Deno.test("collect: an empty page mid-range ends the symbol, keeps what came, and says how many fewer came", () =>
+  withRig(
+    "2023-01-01",
+    { source: paged, fault: faultsAt({ 2: { kind: "rows", rows: () => [] } }) },
+    async (rig) => {
+      const report = await runCollect(pagedRange(rig), rig.env);
+      assertSameCandles((await readTrainingCsv(rig.output))[0], PAGED.slice(0, 1000));
+      assert.equal(report.requests, 2);
+      // Before: nothing said, exit 0, a file of 1000 of the 2496 candles.
+      assert.ok(
+        rig.env.printed.includes(
+          "Binance returned 1,000 of ~2,496 candles asked for AAAUSDT 1h; run again later or check --start-date",
+        ),
+        rig.env.printed.join("\n"),
+      );
+    },
+  ));
+
+Deno.test("collect: klines out of order in a page are sorted and repeats dropped; two different ones for a time refuse that symbol", async () => {
+  const swap = (i: number, j: number) => (rows: readonly KlineRow[]) => {
+    const r = [...rows];
+    const [a, b] = [(i + r.length) % r.length, (j + r.length) % r.length];
+    [r[a], r[b]] = [r[b], r[a]];
+    return r;
+  };
+  // Before: swapped mid-page, a candle silently dropped; at the page's end, "candle 999: open_time … is not
+  // after the previous candle's", exit 1, nothing written.
+  for (
+    const rows of [swap(2, 3), swap(-2, -1), (r: readonly KlineRow[]) => [r[0], r[1], r[1], ...r.slice(2)]]
+  ) {
+    await withRig(
+      "2023-01-01",
+      { source: paged, fault: faultsAt({ 1: { kind: "rows", rows } }) },
+      async (rig) => {
+        await runCollect(pagedRange(rig), rig.env);
+        assertSameCandles((await readTrainingCsv(rig.output))[0], PAGED);
+      },
+    );
+  }
+  // Another close at 01:00 beside the real one: the exchange contradicts itself; BBBUSDT is still written.
+  const differing = (rows: readonly KlineRow[]) =>
+    rows[0].openTime === PAGED[0].openTime && rows[0].close === PAGED[0].close
+      ? [rows[0], rows[1], { ...rows[1], close: String(Number(rows[1].close) + 0.5) }, ...rows.slice(2)]
+      : rows;
+  await withRig("2023-01-01", { source: paged, fault: everyPage(differing) }, async (rig) => {
+    await assert.rejects(
+      runCollect(pagedRange(rig, ["AAAUSDT", "BBBUSDT"]), rig.env),
+      (error: CommandError) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT 1h: the exchange \(http:\/\/127\.0\.0\.1:\d+\/api\/v3\/klines\) sent two different klines opening at 2022-01-01 01:00 UTC \(close [\d.]+ and [\d.]+\); AAAUSDT was left out$/,
+        );
+        assert.match(error.hint!, /the exchange's data contradicts itself there, not this file's/);
+        return true;
+      },
+    );
+    const written = await readTrainingCsv(rig.output);
+    assert.deepEqual(written.map((s) => s.symbol), ["BBBUSDT"]);
+    assertSameCandles(written[0], PAGED_OTHER);
+  });
+});

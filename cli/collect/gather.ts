@@ -172,6 +172,7 @@ async function gatherBinance(
       },
     );
     env.progress.done(fetched.series.length, fetched.requests);
+    if (fetched.endedEarly) env.print(shortfall(symbol, options, fetched.series.length, request, now));
     series.push(fetched.series);
     before += fetched.series.length;
     if (fetched.error?.kind === "interrupted") {
@@ -181,8 +182,9 @@ async function gatherBinance(
     if (fetched.error) {
       failures.push(fetched.error);
       failedSymbols.add(symbol);
-      // A rejected symbol says nothing about the others; a failing exchange or network does.
-      if (fetched.error.kind !== "rejected") break;
+      // A rejected symbol (or one the exchange contradicts itself on) says nothing about the others; a
+      // failing exchange or network does.
+      if (fetched.error.kind !== "rejected" && fetched.error.kind !== "inconsistent") break;
     }
   }
   return {
@@ -194,6 +196,30 @@ async function gatherBinance(
     failedSymbols,
     interruptedSymbol,
   };
+}
+
+/**
+ * "Binance returned 1,000 of ~1,441 candles asked for BTCUSDT 1h; …": an empty page came before the range or
+ * the count was filled. What came is kept and written; the run does not fail over it, but it was silent, exit 0.
+ */
+function shortfall(
+  symbol: string,
+  options: Extract<CollectOptions, { source: "binance" }>,
+  fetched: number,
+  request: KlineRequest,
+  now: number,
+): string {
+  const expected = expectedCandles(request, options.interval, now);
+  const what = `${symbol} ${options.interval}`;
+  if (request.kind === "latest") {
+    return `Binance returned ${fetched.toLocaleString("en-US")} of the ${
+      expected.toLocaleString("en-US")
+    } candles asked for ${what}: it has none before them (the symbol's history may start there)`;
+  }
+  const flag = options.window.kind === "months" ? "--months" : "--start-date";
+  return `Binance returned ${fetched.toLocaleString("en-US")} of ~${
+    expected.toLocaleString("en-US")
+  } candles asked for ${what}; run again later or check ${flag}`;
 }
 
 /** The window as open times, against `now` (which also decides which candles are closed). */

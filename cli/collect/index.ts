@@ -157,9 +157,13 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   const added = new Map<string, number>();
   const replaced = new Map<string, number>();
   const conflicts: Conflict[] = [];
+  /** Each symbol's last open time in the file, before the merge: a conflict there may be a forming candle. */
+  const lastStored = new Map<string, number>();
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
-    const merged = mergeOrExplain(bySymbol.get(incoming.symbol), incoming, options.output);
+    const before = bySymbol.get(incoming.symbol);
+    if (before && before.length > 0) lastStored.set(incoming.symbol, before.openTime[before.length - 1]);
+    const merged = mergeOrExplain(before, incoming, options.output);
     indicatorsOverFile(
       merged.series,
       gathered.fileCandles?.get(incoming.symbol),
@@ -174,7 +178,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     conflicts.push(...merged.conflicts);
   }
   // Checked before anything is written: a refused run leaves the file byte for byte as it was.
-  if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts);
+  if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts, lastStored);
   // Sorted by symbol, as the reader returns them: the file a collect writes depends on its candles only, not on
   // the order of --symbols, of a folder's files or of the symbols already in it (a new one was appended).
   const all = sortedBySymbol([...bySymbol.values()]);
@@ -303,18 +307,42 @@ async function lockOutput(
 /** How many conflicts an error names; the rest are counted. */
 const CONFLICTS_SHOWN = 3;
 
-function conflictError(output: string, conflicts: readonly Conflict[]): CommandError {
+/**
+ * The conflicts refused, named. A symbol's only one, on its last candle in the file, is most likely that candle stored
+ * while it was still forming (a collect on a host whose clock ran ahead of the exchange's): said so, with the
+ * fix, since every later collect, and retrain's, failed on it with "give --replace".
+ */
+function conflictError(
+  output: string,
+  conflicts: readonly Conflict[],
+  lastStored: ReadonlyMap<string, number>,
+): CommandError {
   const shown = conflicts.slice(0, CONFLICTS_SHOWN).map((c) =>
     `${c.symbol} ${utc(c.openTime)} ${c.column} ${c.existing} → ${c.incoming}`
   );
   const more = conflicts.length > CONFLICTS_SHOWN ? ` and ${conflicts.length - CONFLICTS_SHOWN} more` : "";
   const symbols = [...new Set(conflicts.map((c) => c.symbol))].join(", ");
+  // Only a symbol's one conflict, on its last candle: another symbol's candles contradict more than that one.
+  const atEnd = conflicts.filter((c) =>
+    lastStored.get(c.symbol) === c.openTime && conflicts.every((o) => o === c || o.symbol !== c.symbol)
+  );
+  const forming = atEnd.length === 0
+    ? ""
+    : `; ${atEnd.map((c) => `${c.symbol} ${utc(c.openTime)} UTC`).join(", ")} ${
+      atEnd.length === 1 ? "is the file's last candle of its symbol" : "are the file's last candles of theirs"
+    }: ` +
+      "it may have been stored while still forming (by a collect on a host whose clock ran ahead of the exchange's)";
+  const replace =
+    "collect --replace overwrites the rows in the file with the source's (for retrain, run its " +
+    "collect once by hand with --replace)";
   return new CommandError(
     `${output}: ${plural(conflicts.length, "candle")} already there ` +
       `${conflicts.length === 1 ? "differs" : "differ"} from the source (${shown.join("; ")}${more}); ` +
-      "nothing was written",
-    `check that the source holds ${symbols} (with --source csv, --symbol names it); ` +
-      "give --replace to overwrite the rows in the file",
+      `nothing was written${forming}`,
+    atEnd.length === conflicts.length
+      ? `${replace}; then check the host's clock is synchronised (timedatectl)`
+      : `check that the source holds ${symbols} (with --source csv, --symbol names it); ` +
+        "give --replace to overwrite the rows in the file",
   );
 }
 

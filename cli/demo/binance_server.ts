@@ -3,9 +3,10 @@
  * serves any series it is given (prices as Binance's decimal strings, exactly as stored; `syntheticKlines` for
  * the demo's simulated market; test/binance_klines_server.ts adds the shared real candles), with Binance's semantics: limit ≤ 1000,
  * startTime/endTime on open times, only candles opened by the server's clock (the last one still open),
- * `X-MBX-USED-WEIGHT-1M` and a 429 past the weight limit, and Binance's error bodies for a bad symbol or
- * interval. Faults can be injected per request: 429/418 with Retry-After, 5xx, a dropped connection, a
- * truncated body.
+ * `X-MBX-USED-WEIGHT-1M` and a 429 past the weight limit, a `Date` header by the server's clock (so a test's
+ * fake clock is the exchange's too: collect judges closed candles by it), and Binance's error bodies for a bad
+ * symbol or interval. Faults can be injected per request: 429/418 with Retry-After, 5xx, a dropped
+ * connection, a truncated body, klines other than the selection (reordered, repeated, cut short).
  *
  *   deno run --allow-net cli/demo/binance_server.ts [--port 8080]   (two years of simulated BTCUSDT, ETHUSDT)
  */
@@ -29,7 +30,10 @@ export interface KlineRow {
 export type KlineSource = (symbol: string) => Partial<Record<Interval, readonly KlineRow[]>> | undefined;
 
 export type Fault =
-  | { kind: "status"; status: number; retryAfter?: number; body?: string }
+  /** `headers` are sent too (a Retry-After as an HTTP date, a Date of another clock). */
+  | { kind: "status"; status: number; retryAfter?: number; body?: string; headers?: Record<string, string> }
+  /** An HTTP 200 with these klines instead of the selection (swapped, repeated, a page cut short). */
+  | { kind: "rows"; rows: (selected: readonly KlineRow[]) => readonly KlineRow[] }
   /** Close the connection: before any response, or after `afterBytes` bytes of a 200's body. */
   | { kind: "drop"; afterBytes?: number }
   /** A complete HTTP 200 whose JSON body is cut short. */
@@ -163,6 +167,8 @@ export function startKlinesServer(options: KlinesServerOptions): Promise<KlinesS
     res.writeHead(status, {
       "content-type": "application/json;charset=UTF-8",
       "content-length": String(Buffer.byteLength(body)),
+      // HTTP's Date (whole seconds), by the server's clock: node:http would send the real one.
+      date: new Date(now()).toUTCString(),
       ...headers,
     });
     res.end(body);
@@ -194,9 +200,10 @@ export function startKlinesServer(options: KlinesServerOptions): Promise<KlinesS
 
     const fault = options.fault?.(info);
     if (fault?.kind === "status") {
-      const headers: Record<string, string> = fault.retryAfter !== undefined
-        ? { "retry-after": String(fault.retryAfter) }
-        : {};
+      const headers: Record<string, string> = {
+        ...(fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {}),
+        ...fault.headers,
+      };
       const body = fault.body ??
         (fault.status === 429 || fault.status === 418
           ? binanceError(
@@ -248,7 +255,8 @@ export function startKlinesServer(options: KlinesServerOptions): Promise<KlinesS
         binanceError(-1120, `Invalid interval. (this test server holds ${info.symbol} at ${held})`),
       );
     }
-    const selected = selectKlines(rows, clock, info);
+    const chosen = selectKlines(rows, clock, info);
+    const selected = fault?.kind === "rows" ? fault.rows(chosen) : chosen;
     const body = `[${selected.map((r) => klineJson(r, interval)).join(",")}]`;
     if (fault?.kind === "truncate") {
       return answer(200, body.slice(0, Math.floor(body.length / 2)), selected.length);

@@ -13,7 +13,7 @@ import {
   upperSymbol,
   writeTrainingCsv,
 } from "../../features/index.ts";
-import { utcDay } from "../../base/index.ts";
+import { shellWord, utcDay } from "../../base/index.ts";
 import { CurrentChangedError, currentVersion, promote } from "../../ml/checkpoints/index.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import {
@@ -34,7 +34,7 @@ import {
   requireCandles,
   requireOpenTimes,
 } from "./coverage.ts";
-import { step, STOPPED_HINT } from "./step.ts";
+import { step, StepError, STOPPED_HINT } from "./step.ts";
 import { clearLeftovers, retrainDataDir } from "./store.ts";
 import type { RetrainOutcome } from "./outcome.ts";
 import { ended, type HoldoutCut, type Manifest, type RetrainOptions, RetrainRun } from "./run_state.ts";
@@ -157,24 +157,32 @@ async function collectNewCandles(
   }
   const interval = opts.interval ?? collectInterval(opts.data, existing, manifest?.interval);
   const newest = Math.min(...existing.map((s) => s.openTime[s.length - 1]));
-  await step(
-    opts.log,
-    [
-      "collect",
-      "--base-url",
-      opts.baseUrl,
-      "--symbols",
-      existing.map((s) => s.symbol).join(","),
-      "--interval",
-      interval,
-      "--start-date",
-      utcDay(newest),
-      "--output",
-      opts.data,
-    ],
-    opts.signal,
-    opts.progress,
-  );
+  const args = [
+    "collect",
+    "--base-url",
+    opts.baseUrl,
+    "--symbols",
+    existing.map((s) => s.symbol).join(","),
+    "--interval",
+    interval,
+    "--start-date",
+    utcDay(newest),
+    "--output",
+    opts.data,
+  ];
+  await step(opts.log, args, opts.signal, opts.progress).catch((error) => {
+    if (!(error instanceof StepError)) throw error;
+    // The exact collect to run by hand: retrain has no --replace, and collect's own hint ("give --replace")
+    // named a flag retrain refuses; a candle stored while forming failed every scheduled run until then.
+    const replace = /--replace/.test(error.message);
+    const command = `candlecast ${
+      [...args, ...(replace ? ["--replace"] : [])].map((a) => shellWord(a)).join(" ")
+    }`;
+    const byHand = `${
+      replace ? "to let the exchange's candles win, run once by hand" : "by hand"
+    }: ${command}`;
+    throw new StepError(error.message, error.hint ? `${error.hint}; ${byHand}` : byHand, "");
+  });
 }
 
 /**

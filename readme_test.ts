@@ -158,6 +158,7 @@ function dockerRun(words: readonly string[]): { image: string; args: string[] } 
 /** Host tools in the deployment guide, not run here: the checkout files they name must exist. */
 const HOST_TOOLS = [
   "cd",
+  "export",
   "echo",
   "cat",
   "useradd",

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { ReportedError } from "./reported_error.ts";
 import { nonRegularKind, NotRegularFileError, readRegularTextFile } from "./regular_file.ts";
 import { shellWord } from "./shell_word.ts";
+import { sameFile } from "./same_file.ts";
 
 /** Who holds a lock, as its holder wrote it (for messages only; never trusted for ownership). */
 export interface LockOwner {
@@ -223,9 +224,7 @@ async function openLockAt(
       const now = await lstatOrNull(path);
       const kindNow = now === null ? null : await lockPathKind(path, now);
       if (kindNow !== null) throw refusal(kindNow);
-      // Where the system gives no inode (Windows), the look before the open is what there is.
-      same = now !== null &&
-        (opened.ino === null || now.ino === null || (opened.ino === now.ino && opened.dev === now.dev));
+      same = now !== null && sameFile(opened, now);
     } catch (error) {
       file.close();
       throw error;

@@ -40,6 +40,7 @@ export {
 } from "./regular_file.ts";
 export { processUser } from "./process_user.ts";
 export { shellWord } from "./shell_word.ts";
+export { openFolderReadOnly, sameFile } from "./same_file.ts";
 export { writeStderr, writeStderrLine } from "./stderr.ts";
 export {
   type BatchProgress,

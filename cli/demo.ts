@@ -52,7 +52,11 @@ export function demoCommand(): Command {
         "Everything goes under --dir: a new or empty folder, or one an earlier demo made (it marks its folder\n" +
         `with a ${DEMO_MARKER} file). Any other folder is refused, so your own data and checkpoints are never touched.`,
     )
-    .option("--dir <dir>", "a new or empty folder for the demo's CSV, checkpoints and ONNX file", "demo")
+    .option(
+      "--dir <dir>",
+      "a new or empty folder of your own (another user's is refused) for the demo's CSV, checkpoints and ONNX file",
+      "demo",
+    )
     .option("--port <port>", "port to serve on (default 8000; with --short a free one)")
     .option("--short", "a tiny run that checks /health and /predict, then stops (for CI)")
     .action((raw) => runDemo(parseFlags("demo", DemoFlags, raw)));

@@ -29,8 +29,8 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   serve: [
     "candlecast serve",
-    "CANDLECAST_API_KEY=s3cret candlecast serve --host 0.0.0.0   # reachable from other hosts, with a key",
-    "CANDLECAST_API_KEY=s3cret candlecast serve   # bearer key on every route but / and /health",
+    'CANDLECAST_API_KEY="$BOT_KEY" candlecast serve --host 0.0.0.0   # reachable from other hosts, with a key',
+    'CANDLECAST_API_KEY="$BOT_KEY" candlecast serve   # a random bearer key (openssl rand -hex 32) on every route but / and /health',
     "candlecast serve --decision argmax   # name the most probable class instead of the version's rule",
   ],
   predict: [

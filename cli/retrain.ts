@@ -90,7 +90,11 @@ export function retrainCommand(): Command {
     )
     .option("--f1-tolerance <x>", "promote even if macro-F1 is lower by up to x", "0")
     .option("--logloss-tolerance <x>", "promote even if log-loss is higher by up to x", "0")
-    .option("--keep <n>", "versions to keep (current and the rollback target are always kept)", "8")
+    .option(
+      "--keep <n>",
+      "versions to keep (current, the rollback target and versions a running serve uses are always kept)",
+      "8",
+    )
     .option("--log <path>", "where the steps' output is appended", "data/retrain.log")
     .option(
       "--train-args <flags>",

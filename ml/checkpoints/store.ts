@@ -13,6 +13,7 @@ import {
   type LockOwner,
   NotRegularFileError,
   openExistingLockReadOnly,
+  openFolderReadOnly,
   type PathRules,
   PLATFORM_PATHS,
   readRegularTextFile,
@@ -635,7 +636,7 @@ async function claimUnserved(dir: string): Promise<{ close(): void } | "served" 
   };
   // Read-only, as serve opens them: a version this user may not write can still be asked.
   const opens = [() => openExistingLockReadOnly(join(dir, "manifest.json"))];
-  if (Deno.build.os !== "windows") opens.unshift(() => openFolder(dir));
+  if (Deno.build.os !== "windows") opens.unshift(() => openFolderReadOnly(dir));
   for (const open of opens) {
     let file: Deno.FsFile;
     try {
@@ -658,17 +659,6 @@ async function claimUnserved(dir: string): Promise<{ close(): void } | "served" 
     claims.push(file);
   }
   return claims.length === 0 ? null : { close: release };
-}
-
-/** `dir` opened read-only, once it is known to be a folder (a FIFO there would block the open for good). */
-async function openFolder(dir: string): Promise<Deno.FsFile> {
-  if (!(await Deno.stat(dir)).isDirectory) throw new Error(`${dir} is no folder`);
-  const folder = await Deno.open(dir, { read: true });
-  if (!(await folder.stat()).isDirectory) {
-    folder.close();
-    throw new Error(`${dir} is no folder`);
-  }
-  return folder;
 }
 
 /** A folder that could not be deleted (`kept`: not even renamed away), as `PruneResult.warnings` says it. */

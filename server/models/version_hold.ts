@@ -16,7 +16,7 @@
  * system without locks), nothing is held, and serving goes on unheld.
  */
 import { join } from "node:path";
-import { openExistingLockReadOnly } from "../../base/index.ts";
+import { openExistingLockReadOnly, openFolderReadOnly, sameFile } from "../../base/index.ts";
 
 /** A version held while it is served; `release` when another is installed or serve stops (twice is harmless). */
 export interface VersionHold {
@@ -39,23 +39,12 @@ export async function holdVersion(dir: string): Promise<VersionHold | null> {
   const targets: { path: string; open: (path: string) => Promise<Deno.FsFile> }[] = [
     { path: join(dir, "manifest.json"), open: (path) => openExistingLockReadOnly(path) },
   ];
-  if (Deno.build.os !== "windows") targets.unshift({ path: dir, open: openFolder });
+  if (Deno.build.os !== "windows") targets.unshift({ path: dir, open: openFolderReadOnly });
   for (const { path, open } of targets) {
     const held = await holdAt(path, open, deadline);
     if (held !== "cannot") return held;
   }
   return null;
-}
-
-/** `dir` opened read-only, once it is known to be a folder (a FIFO there would block the open for good). */
-async function openFolder(dir: string): Promise<Deno.FsFile> {
-  if (!(await Deno.stat(dir)).isDirectory) throw new Error(`${dir} is no folder`);
-  const folder = await Deno.open(dir, { read: true });
-  if (!(await folder.stat()).isDirectory) {
-    folder.close();
-    throw new Error(`${dir} is no folder`);
-  }
-  return folder;
 }
 
 /**
@@ -104,8 +93,7 @@ async function holdAt(
 async function stillAt(file: Deno.FsFile, path: string): Promise<boolean> {
   try {
     const [open, named] = await Promise.all([file.stat(), Deno.stat(path)]);
-    if (open.ino === null || named.ino === null) return true;
-    return open.ino === named.ino && open.dev === named.dev;
+    return sameFile(open, named);
   } catch {
     return false;
   }

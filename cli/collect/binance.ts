@@ -1,7 +1,8 @@
 /**
  * A symbol's closed candles from Binance, page by page: a date range walks forward (`startTime` = last open
  * time + 1), "the latest N" walks backward from the newest closed candle (`endTime` = first open time − 1),
- * so either takes ceil(candles / 1000) requests. A failure mid-way keeps every candle already fetched.
+ * so either takes about ceil(candles / 1000) requests, one more where the data stops before the range's end
+ * (the empty page that says so). A failure mid-way keeps every candle already fetched.
  *
  * "Closed" is judged by the exchange's clock where a page brings it (its `Date` header) and the host's, the
  * earlier of the two: a host clock running ahead stored the still-forming candle as closed, and every later
@@ -33,9 +34,16 @@ export interface SymbolFetch {
   error?: BinanceError;
   /**
    * The exchange answered an empty page before the range (or the count) was filled, after some candles had
-   * come: fewer came than asked for, and nothing says why (the caller says how many).
+   * come: fewer came than asked for (the caller says how many). `newest`: the newest candle's open time that
+   * came; `now`: the time it was judged by then (the earlier of the exchange's and the host's), which tells data
+   * that stopped long ago (delisted, halted) from data a few candles late.
    */
-  endedEarly?: boolean;
+  endedEarly?: { newest: number; now: number };
+  /**
+   * The exchange's clock (its `Date` header) minus the host's, ms, on the first page that had one: the caller
+   * says when they are far apart.
+   */
+  clockSkew?: number;
 }
 
 /** How many candles a request should bring (for progress; gaps in the exchange's data make it fewer). */
@@ -64,8 +72,8 @@ export async function fetchSymbol(
   };
   let error: BinanceError | undefined;
   let endedEarly = false;
+  const walk: Walk = { client, symbol, interval, now, add, fetched: () => fetched, judgedBy: now };
   try {
-    const walk = { client, symbol, interval, now, add, fetched: () => fetched };
     endedEarly = request.kind === "range"
       ? await walkForward(walk, request)
       : await walkBackward(walk, request.count);
@@ -75,11 +83,15 @@ export async function fetchSymbol(
     // The exchange contradicting itself makes none of the symbol's candles trustworthy: it is refused whole.
     if (e.kind === "inconsistent") pages.length = 0;
   }
+  const series = seriesFromCandles(symbol, pages.flat());
   return {
-    series: seriesFromCandles(symbol, pages.flat()),
+    series,
     requests: client.requests - requestsBefore,
     error,
-    ...(endedEarly && fetched > 0 ? { endedEarly } : {}),
+    ...(endedEarly && series.length > 0
+      ? { endedEarly: { newest: series.openTime[series.length - 1], now: walk.judgedBy } }
+      : {}),
+    ...(walk.clockSkew === undefined ? {} : { clockSkew: walk.clockSkew }),
   };
 }
 
@@ -91,13 +103,19 @@ interface Walk {
   now: number;
   add: (page: Kline[], atStart: boolean) => void;
   fetched: () => number;
+  /** "Now" as the latest page was judged by. */
+  judgedBy: number;
+  /** The exchange's clock minus the host's on the first page with a `Date` header. */
+  clockSkew?: number;
 }
 
 /** What a page is judged by: its klines in time order, and "now" as the earlier of the host's and the exchange's. */
 async function fetchPage(walk: Walk, query: { startTime?: number; endTime: number; limit: number }) {
   const page = await walk.client.page({ symbol: walk.symbol, interval: walk.interval, ...query });
   const klines = inTimeOrder(page.klines, walk.client, walk.symbol, walk.interval);
-  return { klines, now: Math.min(walk.now, page.serverTime ?? Infinity) };
+  if (page.serverTime !== undefined) walk.clockSkew ??= page.serverTime - page.hostTime;
+  walk.judgedBy = Math.min(walk.now, page.serverTime ?? Infinity);
+  return { klines, now: walk.judgedBy };
 }
 
 /** Walks forward through the range; true when an empty page ended it early. */

@@ -133,6 +133,8 @@ export interface KlinesPage {
    * undefined when it is absent or does not parse.
    */
   serverTime?: number;
+  /** The host's clock when the page came, to tell how far the exchange's clock is from it. */
+  hostTime: number;
 }
 
 type Attempt =
@@ -340,7 +342,14 @@ export class BinanceClient {
         "check that --base-url points at a Binance-compatible API",
       );
     }
-    return { ok: true, page: { klines: parsed.data, serverTime: headerTime(response.headers.get("date")) } };
+    return {
+      ok: true,
+      page: {
+        klines: parsed.data,
+        serverTime: headerTime(response.headers.get("date")),
+        hostTime: this.clock.now(),
+      },
+    };
   }
 
   private rejection(status: number, body: string, what: string): BinanceError {

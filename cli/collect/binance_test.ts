@@ -330,7 +330,7 @@ Deno.test("collect: a conflict on the file's last candle says it may have been s
       );
       assert.match(
         error.hint!,
-        /^collect --replace overwrites the rows .*\(for retrain, run its collect once by hand with --replace\)/,
+        /^collect --replace overwrites the rows .*\(for retrain, run its collect once by hand with --replace\); then check the host's clock is synchronised \(timedatectl\); if the file's values are the right ones, check the source \(--base-url\) instead$/,
       );
       return true;
     });
@@ -378,10 +378,12 @@ Deno.test("collect: an empty page mid-range ends the symbol, keeps what came, an
       const report = await runCollect(pagedRange(rig), rig.env);
       assertSameCandles((await readTrainingCsv(rig.output))[0], PAGED.slice(0, 1000));
       assert.equal(report.requests, 2);
-      // Before: nothing said, exit 0, a file of 1000 of the 2496 candles.
+      // Before: nothing said, exit 0, a file of 1000 of the 2496 candles. The range ended long before the
+      // exchange's now: its data there has stopped, and running again later brings nothing more.
       assert.ok(
         rig.env.printed.includes(
-          "Binance returned 1,000 of ~2,496 candles asked for AAAUSDT 1h; run again later or check --start-date",
+          "Binance returned 1,000 of ~2,496 candles asked for AAAUSDT 1h: the exchange has none after " +
+            "2022-02-11 15:00 UTC up to the range's end, 2022-04-15 00:00 UTC (delisted or halted?)",
         ),
         rig.env.printed.join("\n"),
       );
@@ -429,5 +431,121 @@ Deno.test("collect: klines out of order in a page are sorted and repeats dropped
     const written = await readTrainingCsv(rig.output);
     assert.deepEqual(written.map((s) => s.symbol), ["BBBUSDT"]);
     assertSameCandles(written[0], PAGED_OTHER);
+  });
+});
+
+Deno.test("collect: the exchange contradicting itself on a later page leaves out every candle of that symbol", () => {
+  // The second page of AAAUSDT (from PAGED[1000]) holds two different klines for one open time; the first page,
+  // 1000 good candles, was fetched before it.
+  const differing: KlinesServerOptions["fault"] = (request) =>
+    request.symbol === "AAAUSDT" && request.startTime === PAGED[999].openTime + 1
+      ? {
+        kind: "rows",
+        rows: (r) => [r[0], r[1], { ...r[1], close: String(Number(r[1].close) + 0.5) }, ...r.slice(2)],
+      }
+      : undefined;
+  return withRig("2023-01-01", { source: paged, fault: differing }, async (rig) => {
+    await assert.rejects(
+      runCollect(pagedRange(rig, ["AAAUSDT", "BBBUSDT"]), rig.env),
+      (error: CommandError) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT 1h: the exchange .* sent two different klines opening at 2022-02-11 17:00 UTC/,
+        );
+        return true;
+      },
+    );
+    assert.equal(
+      rig.server.log.filter((r) => r.symbol === "AAAUSDT").length,
+      2,
+      "the contradiction is on page 2",
+    );
+    // Without emptying the symbol's pages, the first page's 1000 candles were written.
+    const written = await readTrainingCsv(rig.output);
+    assert.deepEqual(written.map((s) => s.symbol), ["BBBUSDT"]);
+    assertSameCandles(written[0], PAGED_OTHER);
+  });
+});
+
+Deno.test("collect: data that ends on its own before the range's end: said stopped (delisted?) or late, one request more", async () => {
+  // 1500 hours from 2022-01-01: the last opens 2022-03-04 11:00.
+  const rows = syntheticKlines("1h", utcMs("2022-01-01"), 1500, { seed: 31 });
+  const source = seriesSource({ XYZUSDT: { "1h": rows } });
+  const options = (rig: Rig): CollectOptions => ({
+    ...pagedRange(rig, ["XYZUSDT"]),
+    window: { kind: "dates", startDate: "2022-01-01" },
+  });
+  // Months later the exchange still has nothing after it: the symbol stopped trading there.
+  await withRig("2023-01-01", { source }, async (rig) => {
+    const report = await runCollect(options(rig), rig.env);
+    assertSameCandles((await readTrainingCsv(rig.output))[0], rows);
+    assert.equal(report.requests, 3, "ceil(1500/1000) pages and the empty one that says the data stops");
+    // Before: "…; run again later or check --start-date", on every run.
+    assert.deepEqual(rig.env.printed.filter((l) => /Binance returned/.test(l)), [
+      "Binance returned 1,500 of ~8,760 candles asked for XYZUSDT 1h: the exchange has none after " +
+      "2022-03-04 11:00 UTC (delisted or halted?)",
+    ]);
+  });
+  // An hour and a half later, the exchange only one candle behind: it comes later.
+  await withRig("2022-03-04T13:30", { source }, async (rig) => {
+    await runCollect(options(rig), rig.env);
+    assert.deepEqual(rig.env.printed.filter((l) => /Binance returned/.test(l)), [
+      "Binance returned 1,500 of ~1,501 candles asked for XYZUSDT 1h; run again later or check --start-date",
+    ]);
+  });
+});
+
+Deno.test("collect: an exchange clock over a minute from the host's is said once a run, which way round", async () => {
+  const rows = syntheticKlines("1h", utcMs("2023-05-25"), 400, { seed: 23 });
+  const source = seriesSource({ XYZUSDT: { "1h": rows }, ZZZUSDT: { "1h": rows } });
+  const notes = (rig: Rig) => rig.env.printed.filter((l) => l.startsWith("note: "));
+  const check = "check the host's clock (timedatectl) or the --base-url server's";
+  // The exchange (its Date header, the rig's clock) at 10:58; the host's clock as given.
+  const cases: [string, string[]][] = [
+    // A look-alike a day behind: its newest day was hidden on every run, nothing said.
+    ["2023-06-02T10:58", [
+      "note: this host's clock is 1 day ahead of the exchange's (its Date header): candles are judged closed by " +
+      `the earlier of the two, the exchange's; ${check}`,
+    ]],
+    ["2023-06-01T08:55", [
+      "note: the exchange's clock (Date header) is 2 h 3 min ahead of this host's: candles are judged closed by " +
+      `the earlier of the two, this host's; ${check}`,
+    ]],
+    ["2023-06-01T10:58:45", []],
+  ];
+  for (const [host, expected] of cases) {
+    await withRig("2023-06-01T10:58", { source }, async (rig) => {
+      const env = { ...rig.env, clock: new ManualClock(utcMs(host)) };
+      const window = { kind: "latest", count: 5 } as const;
+      await runCollect({ ...pagedRange(rig, ["XYZUSDT", "ZZZUSDT"]), window }, env);
+      assert.deepEqual(notes(rig), expected, host);
+    });
+  }
+});
+
+Deno.test("collect: conflicts on two symbols' last candles say they may have been stored while forming (plural)", () => {
+  const rows = syntheticKlines("1h", utcMs("2023-05-25"), 400, { seed: 23 });
+  const source = seriesSource({ XYZUSDT: { "1h": rows }, ZZZUSDT: { "1h": rows } });
+  return withRig("2023-06-01T10:58", { source }, async (rig) => {
+    const stored = klineNumbers(rowsBetween(rows, utcMs("2023-05-25"), utcMs("2023-06-01T10:00")));
+    const last = stored[stored.length - 1];
+    stored[stored.length - 1] = { ...last, close: last.close + 1, high: Math.max(last.high, last.close + 1) };
+    await writeTrainingCsv(rig.output, [
+      seriesFromCandles("XYZUSDT", stored),
+      seriesFromCandles("ZZZUSDT", stored),
+    ]);
+    const options = {
+      ...pagedRange(rig, ["XYZUSDT", "ZZZUSDT"]),
+      window: { kind: "dates", startDate: "2023-06-01" },
+    } as const;
+    await assert.rejects(runCollect(options, rig.env), (error: CommandError) => {
+      // Before: "… are the file's last candles of theirs: it may have been stored while still forming".
+      assert.match(
+        error.message,
+        /; nothing was written; XYZUSDT 2023-06-01 09:00 UTC, ZZZUSDT 2023-06-01 09:00 UTC are the file's last candles of theirs: they may have been stored while still forming \(by a collect on a host whose clock ran ahead of the exchange's\)$/,
+      );
+      assert.match(error.hint!, /check the source \(--base-url\)/);
+      return true;
+    });
   });
 });

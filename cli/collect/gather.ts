@@ -4,16 +4,20 @@
  */
 import {
   addMonths,
+  candlesBetween,
   type CandleSeries,
+  closedOpenTimeBound,
   type Grid,
   gridOf,
   type Interval,
   inTimeOrder,
+  nextOpenTime,
+  offsetText,
 } from "../../features/index.ts";
 import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { BinanceClient, type BinanceError, DEFAULT_RETRY_POLICY } from "./binance_client.ts";
-import { expectedCandles, fetchSymbol, type KlineRequest } from "./binance.ts";
+import { expectedCandles, fetchSymbol, type KlineRequest, type SymbolFetch } from "./binance.ts";
 import { readCsharpExport } from "./csharp_export.ts";
 import { describeCsvFiles, readCsvFiles } from "./csv_files.ts";
 import type { CollectEnv } from "./env.ts";
@@ -157,6 +161,7 @@ async function gatherBinance(
   const failedSymbols = new Set<string>();
   let interruptedSymbol: string | undefined;
   let before = 0; // candles of the symbols already fetched
+  let clockNoted = false;
   for (const symbol of options.symbols) {
     if (env.signal?.aborted) break;
     env.progress.start(symbol, expectedCandles(request, options.interval, now));
@@ -172,7 +177,11 @@ async function gatherBinance(
       },
     );
     env.progress.done(fetched.series.length, fetched.requests);
-    if (fetched.endedEarly) env.print(shortfall(symbol, options, fetched.series.length, request, now));
+    if (!clockNoted && fetched.clockSkew !== undefined && Math.abs(fetched.clockSkew) > CLOCK_SKEW_NOTED_MS) {
+      clockNoted = true;
+      env.print(clockSkewNote(fetched.clockSkew));
+    }
+    if (fetched.endedEarly) env.print(shortfall(symbol, options, fetched, request, now));
     series.push(fetched.series);
     before += fetched.series.length;
     if (fetched.error?.kind === "interrupted") {
@@ -198,28 +207,68 @@ async function gatherBinance(
   };
 }
 
+/** The exchange's clock and the host's further apart than this are said to be (once a run). */
+const CLOCK_SKEW_NOTED_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * "note: this host's clock is 3 min ahead of the exchange's …": candles are judged closed by the earlier of the
+ * two clocks, silently; a host running fast (the incident that stored forming candles) or a look-alike a day
+ * behind (whose newest day every run hid) went unnoticed, and a Date of 1970 ended in "no closed candles".
+ */
+export function clockSkewNote(skew: number): string {
+  const size = Math.abs(skew);
+  const unit = size >= DAY_MS ? DAY_MS : 60_000;
+  const by = offsetText(Math.max(1, Math.round(size / unit)) * unit);
+  const check = "check the host's clock (timedatectl) or the --base-url server's";
+  return skew < 0
+    ? `note: this host's clock is ${by} ahead of the exchange's (its Date header): candles are judged closed by ` +
+      `the earlier of the two, the exchange's; ${check}`
+    : `note: the exchange's clock (Date header) is ${by} ahead of this host's: candles are judged closed by the ` +
+      `earlier of the two, this host's; ${check}`;
+}
+
+/** Newest candle this many closed candles or more before the newest that can have closed: the data has stopped. */
+const STOPPED_CANDLES = 4;
+
 /**
  * "Binance returned 1,000 of ~1,441 candles asked for BTCUSDT 1h; …": an empty page came before the range or
  * the count was filled. What came is kept and written; the run does not fail over it, but it was silent, exit 0.
+ * Data that stopped well before the exchange's now is said to have stopped (delisted, halted), not to come later.
  */
 function shortfall(
   symbol: string,
   options: Extract<CollectOptions, { source: "binance" }>,
-  fetched: number,
+  fetched: SymbolFetch,
   request: KlineRequest,
   now: number,
 ): string {
   const expected = expectedCandles(request, options.interval, now);
   const what = `${symbol} ${options.interval}`;
+  const came = fetched.series.length.toLocaleString("en-US");
   if (request.kind === "latest") {
-    return `Binance returned ${fetched.toLocaleString("en-US")} of the ${
+    return `Binance returned ${came} of the ${
       expected.toLocaleString("en-US")
     } candles asked for ${what}: it has none before them (the symbol's history may start there)`;
   }
+  const ended = fetched.endedEarly!;
+  const newestClosed = closedOpenTimeBound(ended.now, options.interval);
+  const missing = candlesBetween(
+    nextOpenTime(ended.newest, options.interval),
+    newestClosed,
+    options.interval,
+  );
+  if (missing >= STOPPED_CANDLES) {
+    const until = request.end - 1 < newestClosed ? ` up to the range's end, ${utc(request.end)} UTC` : "";
+    return `Binance returned ${came} of ~${
+      expected.toLocaleString("en-US")
+    } candles asked for ${what}: the exchange has none after ${
+      utc(ended.newest)
+    } UTC${until} (delisted or halted?)`;
+  }
   const flag = options.window.kind === "months" ? "--months" : "--start-date";
-  return `Binance returned ${fetched.toLocaleString("en-US")} of ~${
-    expected.toLocaleString("en-US")
-  } candles asked for ${what}; run again later or check ${flag}`;
+  return `Binance returned ${came} of ~${expected.toLocaleString("en-US")} candles asked for ${what}; ` +
+    `run again later or check ${flag}`;
 }
 
 /** The window as open times, against `now` (which also decides which candles are closed). */

@@ -178,7 +178,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     conflicts.push(...merged.conflicts);
   }
   // Checked before anything is written: a refused run leaves the file byte for byte as it was.
-  if (conflicts.length > 0 && !options.replace) throw conflictError(options.output, conflicts, lastStored);
+  if (conflicts.length > 0 && !options.replace) throw conflictError(options, conflicts, lastStored);
   // Sorted by symbol, as the reader returns them: the file a collect writes depends on its candles only, not on
   // the order of --symbols, of a folder's files or of the symbols already in it (a new one was appended).
   const all = sortedBySymbol([...bySymbol.values()]);
@@ -308,30 +308,35 @@ async function lockOutput(
 const CONFLICTS_SHOWN = 3;
 
 /**
- * The conflicts refused, named. A symbol's only one, on its last candle in the file, is most likely that candle stored
- * while it was still forming (a collect on a host whose clock ran ahead of the exchange's): said so, with the
- * fix, since every later collect, and retrain's, failed on it with "give --replace".
+ * The conflicts refused, named. From Binance, a symbol's only one, on its last candle in the file, is most likely
+ * that candle stored while it was still forming (a collect on a host whose clock ran ahead of the exchange's):
+ * said so, with the fix, since every later collect, and retrain's, failed on it with "give --replace". A file
+ * source (csv, json) brings no forming candles: its conflicts are the file's to check, wherever they are.
  */
 function conflictError(
-  output: string,
+  options: CollectOptions,
   conflicts: readonly Conflict[],
   lastStored: ReadonlyMap<string, number>,
 ): CommandError {
+  const output = options.output;
   const shown = conflicts.slice(0, CONFLICTS_SHOWN).map((c) =>
     `${c.symbol} ${utc(c.openTime)} ${c.column} ${c.existing} → ${c.incoming}`
   );
   const more = conflicts.length > CONFLICTS_SHOWN ? ` and ${conflicts.length - CONFLICTS_SHOWN} more` : "";
   const symbols = [...new Set(conflicts.map((c) => c.symbol))].join(", ");
   // Only a symbol's one conflict, on its last candle: another symbol's candles contradict more than that one.
-  const atEnd = conflicts.filter((c) =>
-    lastStored.get(c.symbol) === c.openTime && conflicts.every((o) => o === c || o.symbol !== c.symbol)
-  );
+  const atEnd = options.source !== "binance"
+    ? []
+    : conflicts.filter((c) =>
+      lastStored.get(c.symbol) === c.openTime && conflicts.every((o) => o === c || o.symbol !== c.symbol)
+    );
   const forming = atEnd.length === 0
     ? ""
     : `; ${atEnd.map((c) => `${c.symbol} ${utc(c.openTime)} UTC`).join(", ")} ${
-      atEnd.length === 1 ? "is the file's last candle of its symbol" : "are the file's last candles of theirs"
-    }: ` +
-      "it may have been stored while still forming (by a collect on a host whose clock ran ahead of the exchange's)";
+      atEnd.length === 1
+        ? "is the file's last candle of its symbol: it"
+        : "are the file's last candles of theirs: they"
+    } may have been stored while still forming (by a collect on a host whose clock ran ahead of the exchange's)`;
   const replace =
     "collect --replace overwrites the rows in the file with the source's (for retrain, run its " +
     "collect once by hand with --replace)";
@@ -340,7 +345,8 @@ function conflictError(
       `${conflicts.length === 1 ? "differs" : "differ"} from the source (${shown.join("; ")}${more}); ` +
       `nothing was written${forming}`,
     atEnd.length === conflicts.length
-      ? `${replace}; then check the host's clock is synchronised (timedatectl)`
+      ? `${replace}; then check the host's clock is synchronised (timedatectl); if the file's values are the ` +
+        "right ones, check the source (--base-url) instead"
       : `check that the source holds ${symbols} (with --source csv, --symbol names it); ` +
         "give --replace to overwrite the rows in the file",
   );

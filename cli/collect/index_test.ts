@@ -445,6 +445,43 @@ Deno.test("collect: one conflicting candle is named in the singular ('1 candle a
     });
   }));
 
+Deno.test("collect --source csv: a conflict on the file's last candle is the source's to check, not a forming candle", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const rows = klineNumbers(syntheticKlines("1h", START, 100, { seed: 3, price: 42_000 }));
+    await writeTrainingCsv(rig.output, [seriesFromCandles("BTCUSDT", rows)]);
+    const csvPath = join(dirname(rig.output), "edited.csv");
+    await writeFile(
+      csvPath,
+      [
+        "open_time,open,high,low,close,volume",
+        ...rows.map((
+          r,
+          i,
+        ) => [r.openTime, r.open, r.high, r.low, r.close, i === 99 ? r.volume + 1 : r.volume]),
+      ].join("\n"),
+    );
+    await assert.rejects(
+      runCollect(
+        { source: "csv", files: [{ path: csvPath, symbol: "BTCUSDT" }], output: rig.output },
+        rig.env,
+      ),
+      (error: CommandError) => {
+        assert.ok(error instanceof CommandError);
+        // Before: "… is the file's last candle of its symbol: it may have been stored while still forming (by a
+        // collect on a host whose clock ran ahead of the exchange's)", and --replace and timedatectl as the fix.
+        assert.match(
+          error.message,
+          /: 1 candle already there differs from the source \(BTCUSDT .* volume .*\); nothing was written$/,
+        );
+        assert.match(
+          error.hint!,
+          /^check that the source holds BTCUSDT \(with --source csv, --symbol names it\); give --replace/,
+        );
+        return true;
+      },
+    );
+  }));
+
 Deno.test("collect --source csv: an all-zero candle or high=1e308 is refused naming the row (issue 13.10)", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const rows = ROWS.slice(0, 40).map((r) =>

@@ -171,10 +171,12 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (!url) throw new CommandError("the demo server stopped before it listened");
   const base = url.replace(/\/$/, "");
   console.log(`\nserving the demo model at ${base} — try it:\n`);
-  for (const line of curlLines(base, request)) console.log(`  ${line}`);
+  // serve read CANDLECAST_API_KEY from this process's environment, as it does run alone.
+  const apiKey = Deno.env.get("CANDLECAST_API_KEY") || undefined;
+  for (const line of curlLines(base, request, apiKey !== undefined)) console.log(`  ${line}`);
   console.log(`\nONNX for C#: ${onnx}.  Stop with Ctrl-C.`);
   if (opts.short) {
-    await selfCheck(base, request);
+    await selfCheck(base, request, apiKey);
     Deno.kill(Deno.pid, "SIGINT"); // serve's own graceful shutdown
   }
   await serving;
@@ -466,10 +468,13 @@ async function lastWindowRequest(csv: string, symbol: string) {
  * root whatever folder it was typed in, so `--dir demo` is the root's, while curl reads `@…` from the folder
  * the user's shell is in (helper's trial s43: relative, it sent an empty body from anywhere else).
  */
-export function curlLines(base: string, request: string): string[] {
+export function curlLines(base: string, request: string, keyed = false): string[] {
+  // With CANDLECAST_API_KEY set (exported as the README's serve example does) the demo's serve requires it too:
+  // the curl sends it from the same variable, never the key itself (the curl without it got 401).
+  const auth = keyed ? ` -H "Authorization: Bearer $CANDLECAST_API_KEY"` : "";
   return [
     `curl ${base}/health`,
-    `curl -X POST ${base}/predict -H 'Content-Type: application/json' -d @${resolve(request)}`,
+    `curl -X POST ${base}/predict -H 'Content-Type: application/json'${auth} -d @${resolve(request)}`,
   ];
 }
 
@@ -481,19 +486,22 @@ const PredictAnswerSchema = z.object({ prediction: z.enum(CLASSES) }).loose();
  * answer that is not SPEC §4's JSON (a body of `null`, a page that is not JSON) is that failure too, said as
  * such: it was read untyped, and failed as a TypeError or SyntaxError reported as a bug in candlecast.
  */
-export async function selfCheck(base: string, requestPath: string): Promise<void> {
+export async function selfCheck(base: string, requestPath: string, apiKey?: string): Promise<void> {
   const health = await fetch(`${base}/health`);
   const healthBody: unknown = await health.json().catch(() => "(not JSON)");
   console.log(`GET /health → ${health.status} ${JSON.stringify(healthBody)}`);
   const body = await Deno.readTextFile(requestPath);
   const predict = await fetch(`${base}/predict`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
     body,
   });
   const prediction: unknown = await predict.json().catch(() => "(not JSON)");
   console.log(`POST /predict → ${predict.status} ${JSON.stringify(prediction)}`);
   if (health.status !== 200 || predict.status !== 200 || !PredictAnswerSchema.safeParse(prediction).success) {
-    throw new CommandError("the demo's served model did not answer /health and /predict as documented");
+    throw new CommandError(
+      "the demo's served model did not answer /health and /predict as documented",
+      "the lines above show its answers; run the demo again, and report them if it fails the same way",
+    );
   }
 }

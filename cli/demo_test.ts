@@ -59,6 +59,37 @@ Deno.test("demo: the curl it prints reads the request by an absolute path, so it
       resolve("demo", "request.json")
     }`,
   );
+  // With CANDLECAST_API_KEY exported (the README's serve example) the demo's serve needs it: the curl sends the
+  // variable, never the key (without it, a newcomer's curl got 401).
+  const [, keyed] = curlLines("http://127.0.0.1:8000", join("demo", "request.json"), true);
+  assert.match(keyed, / -H "Authorization: Bearer \$CANDLECAST_API_KEY" -d @/);
+});
+
+Deno.test("demo: the self-check sends the key serve was started with", async () => {
+  const dir = await Deno.makeTempDir();
+  const request = join(dir, "request.json");
+  await Deno.writeTextFile(request, "{}");
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) =>
+      new URL(req.url).pathname === "/health"
+        ? Response.json({ status: "healthy" })
+        : req.headers.get("authorization") === "Bearer 0123456789abcdef0123"
+        ? Response.json({ prediction: "UP" })
+        : Response.json({ detail: "missing bearer key" }, { status: 401 }),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const log = console.log;
+  console.log = () => {};
+  try {
+    // Before: sent without it, a key exported for serve failed the short demo with a 401, exit 1.
+    await assert.rejects(selfCheck(base, request), CommandError);
+    await selfCheck(base, request, "0123456789abcdef0123");
+  } finally {
+    console.log = log;
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("demo: a taken port stops it before collect, with a reason and a hint", async () => {

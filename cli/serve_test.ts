@@ -437,8 +437,13 @@ Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAS
   }
 });
 
-Deno.test("serve: a guessable CANDLECAST_API_KEY (short, or the docs' example) is served with a warning line", async () => {
-  for (const [key, reason] of [["k3y", /an example key/], ["abc12345", /is 8 characters long/]] as const) {
+Deno.test("serve: a guessable CANDLECAST_API_KEY (short, or a common placeholder) is served with a warning line", async () => {
+  for (
+    const [key, reason] of [["k3y", /a common placeholder key/], [
+      "abc12345",
+      /is 8 characters long/,
+    ]] as const
+  ) {
     const server = await startServe(["--checkpoint", "/nonexistent"], { CANDLECAST_API_KEY: key });
     try {
       const end = Date.now() + 10_000;

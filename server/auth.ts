@@ -26,17 +26,17 @@ export function apiKeyProblem(apiKey: string): string | null {
 /** Shorter keys can be guessed: 16 characters, as `openssl rand -hex 8` makes, are the least serve keeps quiet at. */
 export const MIN_KEY_LENGTH = 16;
 
-/** The keys candlecast's own pages show in examples: a command copied as it stands serves with one. */
+/** Placeholders candlecast's pages once showed in examples, and their kin: a command copied as it stood served with one. */
 const EXAMPLE_KEYS = new Set(["s3cret", "change-me", "k3y", "secret", "changeme"]);
 
 /**
- * Why `apiKey` is easy to guess, or null: one of the documentation's example keys, or under MIN_KEY_LENGTH
+ * Why `apiKey` is easy to guess, or null: a common placeholder (EXAMPLE_KEYS), or under MIN_KEY_LENGTH
  * characters. serve warns at start rather than refusing: a short key on 127.0.0.1 is a reasonable trial, and a
  * refusal would break a deployment that upgrades. The key itself is never quoted.
  */
 export function weakKeyProblem(apiKey: string): string | null {
   if (EXAMPLE_KEYS.has(apiKey.toLowerCase())) {
-    return "CANDLECAST_API_KEY is an example key from candlecast's documentation";
+    return "CANDLECAST_API_KEY is a common placeholder key, not a secret";
   }
   if (apiKey.length < MIN_KEY_LENGTH) {
     return `CANDLECAST_API_KEY is ${plural(apiKey.length, "character")} long, short enough to guess`;

@@ -15,7 +15,7 @@ Deno.test("serving without a key is exposed on any address but loopback; with a 
 
 Deno.test("a key from the documentation's examples or under 16 characters is called guessable, never quoted", () => {
   for (const key of ["s3cret", "change-me", "CHANGE-ME"]) {
-    assert.equal(weakKeyProblem(key), "CANDLECAST_API_KEY is an example key from candlecast's documentation");
+    assert.equal(weakKeyProblem(key), "CANDLECAST_API_KEY is a common placeholder key, not a secret");
   }
   assert.equal(weakKeyProblem("a"), "CANDLECAST_API_KEY is 1 character long, short enough to guess");
   assert.equal(

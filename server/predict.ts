@@ -145,6 +145,9 @@ function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): s
   return utcGridProblem(window, info, step, first);
 }
 
+/** Time zones' offsets from UTC are whole quarter hours. */
+const QUARTER_HOUR = 15 * 60_000;
+
 /**
  * A candle of the model's interval stamped off the UTC grid its candles open on (features' `pastUtcGrid`, the
  * grid collect checks a new history against: 1h candles at :00, 1d at 00:00 UTC, 1w on Mondays), by one
@@ -173,10 +176,14 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
         new Date(t[i] + 1).toISOString()
       }): a close time (each candle's last millisecond); send each candle's open time`;
     }
+    // Time zones sit whole quarter hours off UTC (India +5:30, Nepal +5:45); another offset (7 s) is a clock or
+    // a candle builder's, and "not local ones" sent its developer looking for a time zone.
+    const fix = past % QUARTER_HOUR === 0
+      ? "send UTC open times, not local ones"
+      : "send each candle's open time as the exchange stamps it (Unix ms, UTC)";
     return `${at}: open times are ${offsetText(past)} past the ${info.interval} UTC grid (${
       new Date(t[i] - past).toISOString()
-    } is on it), where model ${info.version}'s candles and the exchange's open: send UTC open times, not ` +
-      "local ones";
+    } is on it), where model ${info.version}'s candles and the exchange's open: ${fix}`;
   }
   return null;
 }

@@ -138,6 +138,12 @@ Deno.test("candles stamped off the UTC grid of the model's interval (local times
       "time (each candle's last millisecond); send each candle's open time",
   );
   assert.match(inBatch.ok ? "answered" : inBatch.failure.detail, /^requests\[2\]\.candles\[0\]\.openTime: /);
+  // An offset no time zone has (7 s): not called local time.
+  const [seconds] = await predictBodies(hourly, [stamped(T0 + 7_000, H)]);
+  assert.match(
+    seconds.ok ? "answered" : seconds.failure.detail,
+    /: open times are 7 s past the 1h UTC grid .*: send each candle's open time as the exchange stamps it \(Unix ms, UTC\)$/,
+  );
   assert.ok(utc.ok, "UTC open times are answered as before");
   // The grid has an origin: days at 00:00 UTC, weeks on Monday 00:00 UTC (2023-11-13), not the epoch's Thursday.
   const monday = Date.UTC(2023, 10, 13);

@@ -194,12 +194,26 @@ export function computeIndicators(s: CandleSeries): void {
 
 /**
  * Computes only the indicator values that are missing (NaN), keeping those a source supplied
- * (the C# export carries its own).
+ * (the C# export carries its own). A supplied 0 where TA-Lib has no value yet (its warm-up, the series' first
+ * candles) is the bot's TA library's placeholder, not a reading, and is left empty as SPEC §2 asks: an RSI,
+ * MACD or stochastic of exactly 0 was otherwise written to the training CSV as if measured. A supplied non-zero
+ * value there (an export that starts after the bot's own warm-up) is kept.
+ *
+ * @example
+ * ```ts
+ * const s = emptySeries("BTCUSDT", 100); // prices filled in; every indicator NaN (missing)
+ * s.rsi.fill(0, 0, 14); // a C# export's RSI(14) warm-up slots, 0 from its TA library
+ * fillMissingIndicators(s); // s.rsi[0…13] NaN (TA-Lib's warm-up), s.rsi[14…] computed
+ * ```
  */
 export function fillMissingIndicators(s: CandleSeries): void {
   const computed = indicatorsOf(s);
   for (const col of INDICATOR_COLUMNS) {
     const target = s[col];
-    for (let i = 0; i < s.length; i++) if (Number.isNaN(target[i])) target[i] = computed[col][i];
+    for (let i = 0; i < s.length; i++) {
+      if (Number.isNaN(target[i]) || (target[i] === 0 && Number.isNaN(computed[col][i]))) {
+        target[i] = computed[col][i];
+      }
+    }
   }
 }

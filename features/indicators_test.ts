@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { emptySeries, INDICATOR_COLUMNS } from "./candles.ts";
-import { computeIndicators, ema, indicatorsOf, macd, rsi, stochastic } from "./indicators.ts";
+import {
+  computeIndicators,
+  ema,
+  fillMissingIndicators,
+  indicatorsOf,
+  macd,
+  rsi,
+  stochastic,
+} from "./indicators.ts";
 import { seededRng } from "./rng.ts";
 import { sharedAvailable, sharedPath } from "../test/shared.ts";
 
@@ -223,5 +231,39 @@ Deno.test("computeIndicators fills a series' columns in place with exactly the v
         )
       );
     }
+  }
+});
+
+Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty; supplied readings are kept", () => {
+  const random = seededRng(11);
+  const s = emptySeries("X", 120);
+  let price = 100;
+  for (let i = 0; i < s.length; i++) {
+    price *= 1 + (random() - 0.5) * 0.02;
+    s.close[i] = price;
+    s.high[i] = price * (1 + random() * 0.01);
+    s.low[i] = price * (1 - random() * 0.01);
+  }
+  const expected = indicatorsOf(s);
+  // A C# export: its TA library's warm-up slots are 0 in every column, then its own readings (here TA-Lib's
+  // + 1, to tell them from computed ones), and one missing reading after the warm-up.
+  for (const col of INDICATOR_COLUMNS) {
+    s[col].set(expected[col].map((v) => (Number.isNaN(v) ? 0 : v + 1)));
+  }
+  s.rsi[60] = NaN;
+  // A supplied non-zero value inside the warm-up (an export starting after the bot's own warm-up) is a reading.
+  s.macd[3] = 0.5;
+  fillMissingIndicators(s);
+  for (const col of INDICATOR_COLUMNS) {
+    s[col].forEach((v, i) => {
+      const want = col === "macd" && i === 3
+        ? 0.5
+        : col === "rsi" && i === 60
+        ? expected.rsi[60]
+        : Number.isNaN(expected[col][i])
+        ? NaN
+        : expected[col][i] + 1;
+      assert.ok(Object.is(v, want), `${col}[${i}]: ${v}, expected ${want}`);
+    });
   }
 });

@@ -117,8 +117,8 @@ namespace Candlecast.Client
             var refused = false;
             if (requests.Count == 1)
             {
-                var one = await PostAsync<WireResponse>("predict", requests[0], requests[0].Symbol, cancellationToken)
-                    .ConfigureAwait(false);
+                                var one = await PostAsync<WireResponse>("predict", requests[0], requests[0].Symbol, cancellationToken,
+                    SentNote(requests[0])).ConfigureAwait(false);
                 if (one != null) predictions.Add(ToPrediction(one));
                 else refused = true;
             }
@@ -139,7 +139,8 @@ namespace Candlecast.Client
                         // A failed entry of a batch: {"symbol", "status", "detail"} in place of a prediction.
                         if (p.Status.HasValue || p.Prediction == null)
                         {
-                            _warn(string.Format("{0}: HTTP {1}: {2}", p.Symbol, p.Status, p.Detail));
+                                                        _warn(string.Format("{0}: HTTP {1}: {2}{3}", p.Symbol, p.Status, p.Detail,
+                                p.Status == 422 ? SentNote(chunk.FirstOrDefault(r => r.Symbol == p.Symbol)) : ""));
                             refused = true;
                             continue;
                         }
@@ -198,7 +199,8 @@ namespace Candlecast.Client
             _http.Dispose();
         }
 
-        private async Task<T> PostAsync<T>(string path, object body, string what, CancellationToken cancellationToken)
+                private async Task<T> PostAsync<T>(string path, object body, string what, CancellationToken cancellationToken,
+            string refusalNote = "")
             where T : class
         {
             var answer = await SendAsync(HttpMethod.Post, path, Serialize(body), cancellationToken, _options.MaxAttempts)
@@ -206,7 +208,8 @@ namespace Candlecast.Client
             if (answer == null) return null;
             if (answer.Item1 != HttpStatusCode.OK)
             {
-                _warn(string.Format("{0}: HTTP {1}: {2}", what, (int)answer.Item1, DetailOf(answer.Item2)));
+                                _warn(string.Format("{0}: HTTP {1}: {2}{3}", what, (int)answer.Item1, DetailOf(answer.Item2),
+                    (int)answer.Item1 == 422 ? refusalNote : ""));
                 return null;
             }
             try
@@ -310,8 +313,20 @@ namespace Candlecast.Client
                     Ema = c.Ema,
                     StochSlowK = c.StochSlowK,
                     StochSlowD = c.StochSlowD,
-                }).ToList(),
+                                }).ToList(),
+                Skipped = skip,
             };
+        }
+
+        /// <summary>
+        /// For a 422 naming candles[i]: the server counts the candles sent, the last `lookback` of the bot's, so
+        /// the bot's own index is i + Skipped ("" when nothing was left out).
+        /// </summary>
+        private static string SentNote(WireRequest request)
+        {
+            if (request == null || request.Skipped == 0) return "";
+            return string.Format(" (candles[i] counts the {0} candles sent, the last of {1}: the bot's candle i + {2})",
+                request.Candles.Count, request.Candles.Count + request.Skipped, request.Skipped);
         }
 
         private static MLPrediction ToPrediction(WireResponse r)
@@ -396,7 +411,10 @@ namespace Candlecast.Client
         private sealed class WireRequest
         {
             [DataMember(Name = "symbol", Order = 0)] public string Symbol;
-            [DataMember(Name = "candles", Order = 1)] public List<WireCandle> Candles;
+                        [DataMember(Name = "candles", Order = 1)] public List<WireCandle> Candles;
+            // Not sent: how many of the bot's older candles were left out, so a 422's candles[i] can be told
+            // in the bot's own numbering.
+            public int Skipped;
         }
 
         [DataContract]

@@ -96,7 +96,15 @@ Deno.test({
         assert.ok(Math.abs(Number(p[7])) <= 5);
         assert.equal(p[8], "3", "three class probabilities");
       }
-      assert.ok(lines.some((l) => /^WARN BADUSDT: HTTP 422: .*candles\[47\]\.high/.test(l)), out);
+      // Its 60 candles were cut to the last 50 before sending: the warning says how to find candle 47 in the
+      // bot's own list (57), where the server's index alone misled whoever read the log.
+      assert.ok(
+        lines.some((l) =>
+          /^WARN BADUSDT: HTTP 422: .*candles\[47\]\.high.*\(candles\[i\] counts the 50 candles sent, the last of 60: the bot's candle i \+ 10\)$/
+            .test(l)
+        ),
+        out,
+      );
       // Under tr-TR (ClientCheck's culture) each probability is found by its label as given, lower-cased with
       // ToLowerInvariant or with the host's culture ("sıdeways"): the three sum to 1 every way.
       const probs = lines.filter((l) => l.startsWith("PROBS batch ") || l.startsWith("PROBS single "));

@@ -140,9 +140,16 @@ export function evaluateCommand(): Command {
       "evaluation",
     )
     .option("--no-lightweight-baseline", "skip training lightweight_lstm as a baseline (saves time)")
-    .option("--trade-threshold <p>", "backtest: enter when P(UP) (or P(DOWN) with --short) is above p", "0.4")
+    .option(
+      "--trade-threshold <p>",
+      "backtest: beside the served calls, also trade when P(UP) (or P(DOWN) with --short) is above p",
+      "0.4",
+    )
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
-    .option("--short", "backtest: also go short when P(DOWN) is above the threshold")
+    .option(
+      "--short",
+      "backtest: also go short (when P(DOWN) is above the threshold; when the served call names DOWN)",
+    )
     .option("--bootstrap <n>", "bootstrap resamples for the intervals (at least 50)", "1000")
     .addOption(backendOption())
     .addOption(workersOption());

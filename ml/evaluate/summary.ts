@@ -371,9 +371,10 @@ export function summarize(
       ? priorRule.baseline.summary
       : ruled(n).summary,
   }]));
-  // A threshold the model never passes draws flat lines; show what trading its decisions would have done.
-  const curvesRule: BacktestReport["curves_rule"] = chosen.model.summary.trades === 0 &&
-      priorRule.model.summary.trades > 0
+  // The curves trade what is served: the prior rule's calls where it is the version's rule (the verdict's
+  // headline trades them too), and where a threshold the model never passes would draw flat lines.
+  const curvesRule: BacktestReport["curves_rule"] = priorRule.model.summary.trades > 0 &&
+      (rule === "prior" || chosen.model.summary.trades === 0)
     ? "prior_rule"
     : "threshold";
   const drawn = curvesRule === "prior_rule" ? priorRule : chosen;

@@ -389,3 +389,37 @@ Deno.test("without a blend asked for (or gradient boosting among the learners) t
     null,
   );
 });
+
+Deno.test("the backtest's headline and equity curves trade the served calls; the threshold's trades come second", async () => {
+  const { series, outcomes } = await outcomesOf(3, new ScriptedLearner("model", 0.3));
+  const prior = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100 });
+  const argmax = summarize(series, outcomes, { ...SUMMARY_OPTIONS, resamples: 100, decisionRule: "argmax" });
+  const words = (b: { total_return: number; trades: number }) =>
+    `${b.total_return >= 0 ? "+" : ""}${(100 * b.total_return).toFixed(2)} % in ${b.trades} trade`;
+  // Served with the prior rule: the headline is what a bot acting on the calls would have made. It once traded
+  // P(UP) > 0.4 instead ("+3.12 % in 9 trades", where the served calls made 1,114 trades at −8.54 %).
+  const bt = prior.backtest;
+  assert.ok(bt.prior_rule.model.trades > 0 && bt.prior_rule.model.trades !== bt.rows[0].model.trades);
+  const headline = prior.verdict.lines.find((l) => l.startsWith("Backtest"))!;
+  assert.ok(headline.startsWith("Backtest of the served calls (the prior rule's UP, "), headline);
+  assert.ok(headline.includes(`: model ${words(bt.prior_rule.model)}`), headline);
+  const atThreshold = bt.rows.find((r) => r.threshold === bt.threshold)!;
+  const second = prior.verdict.lines[prior.verdict.lines.indexOf(headline) + 1];
+  assert.ok(
+    second.startsWith(`At P > ${bt.threshold} instead (--trade-threshold, not what is served): model `),
+  );
+  assert.ok(second.includes(words(atThreshold.model)), second);
+  assert.equal(bt.curves_rule, "prior_rule");
+  // Served with argmax, which has no trades of its own here: the threshold, as before.
+  const line = argmax.verdict.lines.find((l) => l.startsWith("Backtest"))!;
+  assert.ok(line.startsWith(`Backtest (P > ${argmax.backtest.threshold}, `), line);
+  assert.ok(!argmax.verdict.lines.some((l) => l.startsWith("At P >")));
+  assert.equal(argmax.backtest.curves_rule, "threshold");
+  // The table has a row per rule and learner, the served rows marked.
+  const table = evaluationTables(prior).find((t) => t.id === "backtest")!;
+  assert.deepEqual(table.header.slice(0, 3), ["rule", "learner", "return"]);
+  assert.deepEqual(table.highlight!.map((i) => table.rows[i].slice(0, 2)), [
+    ["prior rule", "model"],
+    ["prior rule", prior.best_baseline],
+  ]);
+});

@@ -105,7 +105,10 @@ export interface BacktestReport {
     Record<string, { readonly threshold: BacktestSummary; readonly prior_rule: BacktestSummary }>
   >;
   readonly buy_and_hold: BacktestSummary;
-  /** What the equity curves trade: the threshold, or the prior rule when the model never passes it. */
+  /**
+   * What the equity curves trade: the prior rule's calls where that is the served rule (or where the model never
+   * passes the threshold), else the threshold.
+   */
   readonly curves_rule: "threshold" | "prior_rule";
   readonly curves: { readonly model: Curve; readonly baseline: Curve; readonly buy_and_hold: Curve };
 }

@@ -116,7 +116,6 @@ function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "fo
   const enough = enoughBlocks(s.bootstrap);
   const logLoss = judge(ll.low, ll.high, true, enough);
   const macroF1 = judge(f1.low, f1.high, false, enough);
-  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
   const scope = scopeOf(s);
   const lines = [
     ...differenceLines(s, logLoss, macroF1),
@@ -134,7 +133,7 @@ function judgedVerdict(s: Omit<EvaluationSummary, "verdict">): Omit<Verdict, "fo
         `better and macro-F1 not worse; here log-loss: ${logLoss}, macro-F1: ${macroF1}.`,
   ];
   lines.push(...servedCallsOf(s));
-  if (row) lines.push(backtestLine("Backtest", s, row));
+  lines.push(...backtestLines("Backtest", s));
   return { log_loss: logLoss, macro_f1: macroF1, lines };
 }
 
@@ -163,11 +162,43 @@ export function tooFewBlocks(b: Pick<BootstrapResult, "blocks" | "level">): stri
     } candles of test folds: over a year and a half of 1d candles, more than any exchange has of 1w ones).`;
 }
 
-function backtestLine(title: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {
-  return `${title} (P > ${s.backtest.threshold}, ${feePercent(s.backtest.fee)} % fee per side${
-    s.backtest.short ? ", shorts on" : ", long only"
-  }): model ${pct(row.model.total_return)} in ${plural(row.model.trades, "trade")}, ` +
-    `${s.best_baseline} ${pct(row.baseline.total_return)} in ${plural(row.baseline.trades, "trade")}, ` +
+/**
+ * The backtest's lines: first what trading the served calls did (under the prior rule, the classes it names;
+ * under argmax, which has no trades of its own here, P > --trade-threshold), then, under the prior rule, the
+ * threshold's trades as a second line. The headline once traded P(UP) > 0.4 whatever the version served: on
+ * 1h 2023-Q4 "+3.12 % in 9 trades against boosting's +7.86 %", where the calls a bot acts on made 1,114 trades
+ * at −8.54 % against boosting's +17.11 % (a report reader's trial, session 53).
+ */
+function backtestLines(title: string, s: Omit<EvaluationSummary, "verdict">): string[] {
+  const bt = s.backtest;
+  const atThreshold = bt.rows.find((r) => r.threshold === bt.threshold);
+  const sides = `${feePercent(bt.fee)} % fee per side${bt.short ? ", shorts on" : ", long only"}`;
+  if (s.bootstrap.decision_rule !== "prior") {
+    return atThreshold ? [backtestLine(`${title} (P > ${bt.threshold}, ${sides})`, s, atThreshold)] : [];
+  }
+  return [
+    backtestLine(
+      `${title} of the served calls (the prior rule's UP${bt.short ? " and DOWN" : ""}, ${sides})`,
+      s,
+      {
+        threshold: NaN,
+        ...bt.prior_rule,
+      },
+    ),
+    ...(atThreshold
+      ? [
+        `At P > ${bt.threshold} instead (--trade-threshold, not what is served): model ${
+          trades(atThreshold.model)
+        }, ${s.best_baseline} ${trades(atThreshold.baseline)}.`,
+      ]
+      : []),
+  ];
+}
+
+const trades = (b: BacktestRow["model"]) => `${pct(b.total_return)} in ${plural(b.trades, "trade")}`;
+
+function backtestLine(head: string, s: Omit<EvaluationSummary, "verdict">, row: BacktestRow): string {
+  return `${head}: model ${trades(row.model)}, ${s.best_baseline} ${trades(row.baseline)}, ` +
     `buy-and-hold ${pct(s.backtest.buy_and_hold.total_return)}` +
     // Under a verdict of "no clear difference", "model +26.21 %, lightweight_lstm +15.56 %, buy-and-hold
     // +14.18 %" read as the evidence the scores lacked: returns of one path have no interval here.
@@ -223,7 +254,6 @@ export function verdictOf(
       ],
     };
   }
-  const row = s.backtest.rows.find((r) => r.threshold === s.backtest.threshold);
   return {
     ...inSample,
     folds: [],
@@ -231,7 +261,7 @@ export function verdictOf(
       ...partialLine,
       ...differenceLines(s, IN_SAMPLE_VERDICT, IN_SAMPLE_VERDICT),
       `No verdict — ${IN_SAMPLE_VERDICT}. ${s.in_sample.message}`,
-      ...(row ? [backtestLine("In-sample backtest", s, row)] : []),
+      ...backtestLines("In-sample backtest", s),
     ],
   };
 }

@@ -141,8 +141,9 @@ Deno.test({
     // Two weeks of 1h candles are 3 bootstrap blocks: too few to judge, which the verdict says in a line of its
     // own before its conclusion (28aac4d).
     assert.ok(summary.bootstrap.blocks < 6, `${summary.bootstrap.blocks} blocks`);
-    // Then what the served calls and confidence are worth (served_calls.ts), and the backtest's line.
-    assert.equal(summary.verdict.lines.length, 7);
+    // Then what the served calls and confidence are worth (served_calls.ts), and the backtest's two lines (the
+    // served calls' trades, then the threshold's).
+    assert.equal(summary.verdict.lines.length, 8);
     assert.match(summary.verdict.lines[4], /^Served calls: /);
     // Of the classes the served rule names (the prior rule here), not argmax's.
     const named = summary.overall[summary.model].prior_rule.confusion_matrix.reduce(

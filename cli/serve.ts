@@ -44,6 +44,7 @@ import { refuseVersionStore } from "./checkpoint_flag.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
 import { fallbackVersion, METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex } from "./serve/workers.ts";
 import { serveWorkersNote } from "./workers_flag.ts";
+import { adoptHangUps, type HangUpsWhileStarting } from "./serve/hang_ups.ts";
 
 const seconds = (what: string) => flag.positiveNumber(what);
 
@@ -377,6 +378,20 @@ async function prepareServeFiles(options: ServeOptions): Promise<void> {
 
 /** Runs until SIGINT/SIGTERM, then drains in-flight requests and releases the model. */
 export async function serve(options: ServeOptions, log: Logger = stdoutLogger): Promise<void> {
+  // Held from the first step: a HUP while the program, engine and model load ended serve (exit 129, no line).
+  const hangUps = adoptHangUps();
+  try {
+    await serveUntilStopped(options, log, hangUps);
+  } finally {
+    hangUps.stop();
+  }
+}
+
+async function serveUntilStopped(
+  options: ServeOptions,
+  log: Logger,
+  hangUps: HangUpsWhileStarting,
+): Promise<void> {
   const worker = workerIndex();
   const workers = worker === null ? (options.workers ?? 1) : 1;
   // Every line says which process wrote it once there are several.
@@ -507,7 +522,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     void watcher.refresh();
     others?.hangUp();
   };
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", hangUp);
+  hangUps.handOff(hangUp);
   // Several workers: each shares its counters through a folder, so /metrics sums the whole service.
   const metricsDir = worker === null
     ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
@@ -557,7 +572,10 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
 
   // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
   if (worker !== null) {
-    Deno.stdin.readable.pipeTo(new WritableStream()).catch(() => {}).finally(() => stop("parent_exited"));
+    // A byte on it is the parent passing on a HUP (workers.ts: a signal could reach a worker still starting).
+    Deno.stdin.readable.pipeTo(new WritableStream({ write: hangUp })).catch(() => {}).finally(() =>
+      stop("parent_exited")
+    );
   }
   try {
     await server.finished;
@@ -580,7 +598,7 @@ export async function serve(options: ServeOptions, log: Logger = stdoutLogger): 
     logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", hangUp);
+    // The SIGHUP listener goes with serve() (HangUpsWhileStarting), after this.
     // SIGXFSZ's listener is main.ts's, for the process's life (cli/file_size_limit.ts): a write past
     // `ulimit -f` fails with EFBIG, which the predictions log retries and reports once, like a full disk.
   }

@@ -35,6 +35,8 @@ mkdir -p dist
 deno compile --self-extracting --output dist/candlecast \
   --allow-read --allow-write --allow-net --allow-env --allow-ffi --allow-sys --allow-run \
   --include node_modules/@tensorflow/tfjs-backend-wasm/dist \
+  --include cli/program.ts \
+  --include cli/exit_with_parent.ts \
   --include ml/train/member_worker.ts \
   --include ml/train/replica_worker.ts \
   "${excludes[@]}" main.ts

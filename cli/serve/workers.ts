@@ -6,7 +6,8 @@
  * down one worker, not the service, and each keeps its memory small.
  *
  * The first process supervises: a child that exits unasked is restarted with backoff; SIGTERM is passed on
- * and waited for; a child whose stdin closes (the parent died, even by SIGKILL) shuts itself down.
+ * and waited for; a HUP is passed on as a byte on the child's stdin; a child whose stdin closes (the parent
+ * died, even by SIGKILL) shuts itself down.
  */
 import type { Logger } from "../../server/index.ts";
 import type { ServeOptions } from "../serve.ts";
@@ -99,9 +100,9 @@ export interface Workers {
   /** Passes SIGTERM on and stops restarting. */
   stop(): void;
   /**
-   * Passes a SIGHUP on, so that every worker looks at --checkpoint now: a `kill -HUP` of the parent (the pid
-   * systemd or a script knows) would otherwise reach it alone, and the workers would keep the old version
-   * until their next poll.
+   * Passes a HUP on (as a byte on each worker's stdin), so that every worker looks at --checkpoint now: a
+   * `kill -HUP` of the parent (the pid systemd or a script knows) would otherwise reach it alone, and the
+   * workers would keep the old version until their next poll.
    */
   hangUp(): void;
   /** Resolves when every child has exited. */
@@ -112,6 +113,9 @@ export interface Workers {
 export type SpawnWorker = (command: string, options: Deno.CommandOptions) => Deno.ChildProcess;
 
 const spawnCommand: SpawnWorker = (command, options) => new Deno.Command(command, options).spawn();
+
+/** What the first process writes to a worker's stdin to pass on a HUP. */
+const LOOK_NOW = new Uint8Array([0x0a]);
 
 export function startWorkers(
   count: number,
@@ -128,6 +132,8 @@ export function startWorkers(
   let stopping = false;
   const stopped = Promise.withResolvers<void>();
   const children = new Map<number, Deno.ChildProcess>();
+  /** Each child's stdin, where a byte asks it to look at --checkpoint now (`hangUp`). */
+  const asks = new Map<number, WritableStreamDefaultWriter<Uint8Array>>();
   /** Waits `ms`, or less if serve stops meanwhile (a 30 s back-off must not hold its shutdown). */
   const pause = (ms: number) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -148,7 +154,8 @@ export function startWorkers(
             [METRICS_DIR_ENV]: metricsDir,
             ...fallbackEnv(served()),
           },
-          stdin: "piped", // never written: its end-of-file tells the child the parent is gone
+          // Its end-of-file tells the child the parent is gone; a byte asks it to look at --checkpoint now.
+          stdin: "piped",
           stdout: "inherit",
           stderr: "inherit",
         });
@@ -167,8 +174,12 @@ export function startWorkers(
         continue;
       }
       children.set(index, child);
+      const ask = child.stdin.getWriter();
+      asks.set(index, ask);
       const status = await child.status;
       children.delete(index);
+      asks.delete(index);
+      ask.releaseLock();
       if (stopping) return;
       // A worker that ran for a while and then died is restarted at once; one that keeps dying, slower.
       failures = performance.now() - started > 60_000 ? 0 : failures + 1;
@@ -205,11 +216,10 @@ export function startWorkers(
       finished.finally(() => clearTimeout(killer));
     },
     hangUp: () => {
-      for (const child of children.values()) {
-        try {
-          child.kill("SIGHUP");
-        } catch { /* already gone */ }
-      }
+      // A byte on its stdin, not a SIGHUP: a child still loading its runtime and modules has no HUP listener
+      // yet, and the HUP's default action ended it (a "worker_exited … SIGHUP" and a restart, an operator's
+      // trial). The byte waits in the pipe until the child reads it, once it serves.
+      for (const ask of asks.values()) ask.write(LOOK_NOW).catch(() => {/* the child is gone */});
     },
     finished,
   };

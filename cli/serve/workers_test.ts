@@ -107,3 +107,34 @@ Deno.test("startWorkers: each (re)started worker is told the version the first p
   assert.equal(envs[0]?.[FALLBACK_VERSION_ENV], undefined);
   assert.equal(envs[1]?.[FALLBACK_VERSION_ENV], "/srv/checkpoints/v1_2026-01-01");
 });
+
+Deno.test("startWorkers: a HUP is passed on as a byte on the worker's stdin, never a SIGHUP (it killed a starting one)", async () => {
+  const signals: Deno.Signal[] = [];
+  const written: number[] = [];
+  const exited = Promise.withResolvers<Deno.CommandStatus>();
+  const child = {
+    pid: 1,
+    status: exited.promise,
+    stdin: new WritableStream<Uint8Array>({ write: (chunk) => void written.push(...chunk) }),
+    kill: (signal: Deno.Signal = "SIGTERM") => {
+      signals.push(signal);
+      if (signal === "SIGTERM") exited.resolve({ success: false, code: 143, signal: "SIGTERM" });
+    },
+  } as unknown as Deno.ChildProcess;
+  const workers = startWorkers(1, base, {
+    log: () => {},
+    shutdownTimeoutMs: 1000,
+    metricsDir: "/nonexistent",
+    spawn: () => child,
+  });
+  workers.hangUp();
+  workers.hangUp();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // A SIGHUP reached a worker still loading its runtime before its listener was in place: the default action
+  // ended it. A byte waits in the pipe until the worker reads it.
+  assert.deepEqual(signals, []);
+  assert.deepEqual(written, [0x0a, 0x0a]);
+  workers.stop();
+  await workers.finished;
+  assert.deepEqual(signals, ["SIGTERM"]);
+});

@@ -44,8 +44,10 @@ export { openFolderReadOnly, sameFile } from "./same_file.ts";
 export { writeStderr, writeStderrLine } from "./stderr.ts";
 export {
   type BatchProgress,
+  consoleColumns,
   drawsInPlace,
   etaText,
+  fitLine,
   type ProgressOptions,
   terminalProgress,
 } from "./progress.ts";

@@ -33,7 +33,7 @@ export interface ProgressOptions {
 }
 
 /** The console's width, undefined when it has none (a pipe, a service). */
-function consoleColumns(): number | undefined {
+export function consoleColumns(): number | undefined {
   try {
     return Deno.consoleSize().columns || undefined;
   } catch {
@@ -109,8 +109,7 @@ export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
         // Cut to the terminal's width: a longer line wraps, and the redraw's \r and erase reach only its last
         // row, so every redraw left a row behind (evaluate's boosting bar, ~150 characters, printed a new row
         // five times a second for minutes).
-        const cols = columns();
-        write(`\r\x1b[2K${cols !== undefined && line.length >= cols ? line.slice(0, cols - 1) : line}`);
+        write(`\r\x1b[2K${fitLine(line, columns())}`);
         drawn = true;
         return;
       }
@@ -128,4 +127,17 @@ export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
       drawn = false;
     },
   };
+}
+
+/**
+ * A line redrawn in place, cut to the terminal's width: a longer one wraps, and the redraw's `\r` and erase
+ * reach only its last row, so every redraw leaves a row behind.
+ *
+ * @example
+ * ```ts
+ * fitLine("BTCUSDT [####----] 10,000/43,080 candles", 20); // "BTCUSDT [####----] " (19 characters)
+ * ```
+ */
+export function fitLine(line: string, columns: number | undefined): string {
+  return columns !== undefined && line.length >= columns ? line.slice(0, Math.max(0, columns - 1)) : line;
 }

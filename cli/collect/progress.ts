@@ -4,7 +4,7 @@
  * per symbol, so a long collection shows life without flooding the log.
  */
 import type { Clock } from "./clock.ts";
-import { formatDuration, plural } from "../../base/index.ts";
+import { consoleColumns, fitLine, formatDuration, plural } from "../../base/index.ts";
 
 export interface Progress {
   start(symbol: string, expected: number): void;
@@ -34,19 +34,26 @@ function eta(s: State, now: number): string {
   return ` ETA ${duration((elapsed / s.fetched) * (s.expected - s.fetched))}`;
 }
 
-/** One live bar per symbol for a terminal, redrawn in place with `\r`; each symbol ends on its own line. */
-export function ttyProgress(write: (text: string) => void, clock: Clock, width = 24): Progress {
+/**
+ * One live bar per symbol for a terminal, redrawn in place with `\r` and cut to the terminal's `columns` (a
+ * 70-character bar on a 40-column terminal left a row behind at every redraw); each symbol ends on its own line.
+ */
+export function ttyProgress(
+  write: (text: string) => void,
+  clock: Clock,
+  width = 24,
+  columns: () => number | undefined = consoleColumns,
+): Progress {
   let state: State | null = null;
   const render = () => {
     if (!state) return;
     const share = state.expected > 0 ? Math.min(1, state.fetched / state.expected) : 1;
     const filled = Math.round(share * width);
-    write(
-      `\r\x1b[2K${state.symbol} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ` +
-        `${count(state.fetched)}/${count(state.expected)} candles, ${state.requests} req${
-          eta(state, clock.now())
-        }`,
-    );
+    const line = `${state.symbol} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ` +
+      `${count(state.fetched)}/${count(state.expected)} candles, ${state.requests} req${
+        eta(state, clock.now())
+      }`;
+    write(`\r\x1b[2K${fitLine(line, columns())}`);
   };
   return {
     start(symbol, expected) {

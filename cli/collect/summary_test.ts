@@ -143,3 +143,16 @@ Deno.test("summary: steps shorter than the grid (1h rows in a 4h history an olde
   );
   assert.equal(summarize(at(times.slice(3)), 0, gridOf("4h")).shortSteps, null);
 });
+
+Deno.test("progress: the live bar is cut to the terminal's width, so a redraw leaves no row behind", () => {
+  const clock = new ManualClock(0);
+  let tty = "";
+  // "BTCUSDT [######…] 10,000/43,080 candles, 10 req ETA 1.0s" is ~70 characters: on a 40-column terminal it
+  // wrapped, and each redraw's erase reached only its last row.
+  const bar = ttyProgress((t) => void (tty += t), clock, 24, () => 40);
+  bar.start("BTCUSDT", 43_080);
+  clock.advance(1000);
+  bar.update(10_000, 10);
+  const drawn = tty.split("\r\x1b[2K").filter(Boolean);
+  assert.ok(drawn.length >= 2 && drawn.every((l) => l.length <= 39), JSON.stringify(drawn));
+});

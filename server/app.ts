@@ -17,12 +17,18 @@ import { bearerAuth } from "./auth.ts";
 import { type BrowserGuard, browserGuard } from "./browser_guard.ts";
 import { arrivalOf, bodyBrokenOff, DEFAULT_BODY_LIMIT, readJsonBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
-import { type Logger, stdoutLogger, truncate } from "./log.ts";
+import { type Logger, type LogRecord, MAX_DETAIL_LENGTH, stdoutLogger, truncate } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { type ModelLease, type ModelSource, PUBLIC_PROBLEMS } from "./models/store.ts";
 import { predictBodies, type PredictOutcome, symbolOf } from "./predict.ts";
 import type { PredictionLog } from "./prediction_log.ts";
-import { rateLimit, type RateLimiter } from "./rate_limit.ts";
+import {
+  CLIENT_ADDRESS,
+  clientAddressOf,
+  rateLimit,
+  type RateLimiter,
+  remoteAddressOf,
+} from "./rate_limit.ts";
 import { parseBatchEnvelope } from "./schemas.ts";
 
 export interface AppOptions {
@@ -52,7 +58,34 @@ export interface AppOptions {
   readonly rateLimit?: RateLimiter;
 }
 
-type Env = { Variables: { symbol?: string | readonly string[]; modelVersion?: string } };
+type Env = {
+  Variables: {
+    symbol?: string | readonly string[];
+    modelVersion?: string;
+    /** `clientAddressOf` the request, for its log line and the rate limiter (`CLIENT_ADDRESS`). */
+    [CLIENT_ADDRESS]?: string;
+    /** The `detail` of the answer (an error's), or of a batch's first refused item: the log line's `detail`. */
+    detail?: string;
+    /** A /predict/batch's items, and how many of them were refused: the log line's `items` and `refused`. */
+    items?: number;
+    refused?: number;
+  };
+};
+
+/**
+ * A log line's `detail` for a request whose body broke off (`bodyBrokenOff`): the app's own answer (a 400,
+ * "the connection ended…") was never sent, so its detail is not what the client got.
+ */
+export function brokenOffDetail(status: number): string {
+  switch (status) {
+    case 408:
+      return "the body did not arrive whole within the request timeout; the listener answered 408";
+    case 400:
+      return "the body did not follow its framing (Content-Length or chunked); the listener answered 400";
+    default:
+      return "the connection closed before the whole body arrived; no answer was sent";
+  }
+}
 
 /** Routes and the methods they answer; anything else is 404, a known path with another method 405. */
 export const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -120,9 +153,14 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   };
   const app = new Hono<Env>();
 
+  // Who a request's client is, as the rate limiter counts it: `limiter`'s trusted proxies (`--trusted-proxies`
+  // is given only with `--rate-limit`), else none, so the socket's remote address.
+  const clients = limiter ?? {};
   app.use(async (c, next) => {
     // From when the listener began the request: its body may have been read (or timed out) before this.
     const started = arrivalOf(c.req.raw) ?? performance.now();
+    const client = clientAddressOf(c.req.raw, clients);
+    c.set(CLIENT_ADDRESS, client);
     // A body that broke off before the app was called (server/body.ts) has no one to answer: nothing runs.
     const brokeOff = bodyBrokenOff(c.req.raw);
     if (brokeOff === undefined) await next();
@@ -130,11 +168,12 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     const ms = performance.now() - started;
     const path = c.req.path;
     // What the client got: when the body broke off while a route read it, not the route's answer (a 400).
-    const status = bodyBrokenOff(c.req.raw) ?? c.res.status;
+    const broken = bodyBrokenOff(c.req.raw);
+    const status = broken ?? c.res.status;
     metrics.observe(Object.hasOwn(ROUTES, path) ? path : "other", c.req.method, status, ms / 1000);
     // Method, path and symbol come from the client before any check: cut so a line stays small.
     const symbol = c.get("symbol");
-    log({
+    const line: LogRecord = {
       method: truncate(c.req.method, 20),
       path: truncate(path),
       status,
@@ -143,7 +182,26 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
         ? truncate(symbol, 40)
         : symbol?.slice(0, 20).map((s) => truncate(s, 40)),
       model_version: c.get("modelVersion"),
-    });
+    };
+    // Fields only where they say something, so a plain 200's line stays as short as it was.
+    if (client !== undefined) {
+      const peer = remoteAddressOf(c.req.raw);
+      if (client === peer) line.client = client;
+      else {
+        // Named by a trusted proxy's header: an IP address (`forwardedClient` reads nothing else), yet
+        // written by a client of the proxy's, so made safe; `peer` is the proxy.
+        line.client = truncate(client, 100);
+        line.peer = peer;
+      }
+    }
+    const items = c.get("items");
+    if (items !== undefined) {
+      line.items = items;
+      line.refused = c.get("refused") ?? 0;
+    }
+    const detail = broken !== undefined ? brokenOffDetail(broken) : c.get("detail");
+    if (detail !== undefined) line.detail = truncate(detail, MAX_DETAIL_LENGTH);
+    log(line);
   });
   // Before auth: a page must not learn from a 401 whether a key is set, nor anything else.
   app.use(browserGuard(browsers));
@@ -237,6 +295,16 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
       c.set("modelVersion", predictor.info.version);
       const outcomes = await predictBodies(predictor, items, items.map((_, i) => `requests[${i}]`), decision);
       record(outcomes, predictor.info);
+      // The batch is a 200 however many items were refused: its log line and /metrics say how many.
+      let refused = 0;
+      for (const o of outcomes) {
+        if (o.ok) continue;
+        if (refused++ === 0) c.set("detail", o.failure.detail);
+        metrics.observeBatchItems(o.failure.status, 1);
+      }
+      metrics.observeBatchItems(200, outcomes.length - refused);
+      c.set("items", outcomes.length);
+      c.set("refused", refused);
       return c.json({ predictions: outcomes.map((o) => o.ok ? o.response : o.failure) });
     } finally {
       release();
@@ -296,14 +364,15 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   // The path and the routes there are, so a client's typo ("/predict/", "/v1/predict") explains itself; the
   // path is echoed bounded, as the symbol is.
   const routeList = Object.keys(ROUTES).join(", ");
-  app.notFound((c) =>
-    Response.json(
-      { detail: `Not Found: ${JSON.stringify(c.req.path.slice(0, 100))} (the routes: ${routeList})` },
-      { status: 404 },
-    )
-  );
-  app.onError((error) => {
+  app.notFound((c) => {
+    const detail = `Not Found: ${JSON.stringify(c.req.path.slice(0, 100))} (the routes: ${routeList})`;
+    c.set("detail", detail);
+    return Response.json({ detail }, { status: 404 });
+  });
+  app.onError((error, c) => {
     if (error instanceof HttpError) {
+      // The request line says why, as the client was told: a 422's field, a 429's limit, a 401's cause.
+      c.set("detail", error.detail);
       return Response.json({ detail: error.detail }, { status: error.status, headers: error.headers });
     }
     log({

@@ -6,6 +6,7 @@ import type { LogRecord } from "./log.ts";
 import type { PredictionLog } from "./prediction_log.ts";
 import type { PredictionRecord } from "../engine/index.ts";
 import { ModelStore } from "./models/store.ts";
+import { markRemoteAddress } from "./rate_limit.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 // SPEC §4 response shapes, field by field ("exactly": every documented field, this name, this JSON type;
@@ -663,7 +664,153 @@ Deno.test("one log line per request: method, path, status, latency, symbol, mode
   assert.equal(bad.status, 422);
   assert.equal(bad.symbol, "XRPUSDT");
   assert.equal(health.path, "/health");
-  assert.ok(!JSON.stringify(logs).includes("candles"), "no bodies in logs");
+  // The 422's detail names the field ("candles: …"); no candle of the body is there.
+  assert.match(String(bad.detail), /^candles: /);
+  assert.ok(!JSON.stringify(logs).includes("stochSlowK"), "no bodies in logs");
+});
+
+/** `init` as a Request from `address`, as the listener hands one over (`markRemoteAddress`). */
+function from(address: string, path: string, init: RequestInit = {}): Request {
+  const request = new Request(`http://candlecast.invalid${path}`, init);
+  markRemoteAddress(request, address);
+  return request;
+}
+
+/** Candles of `symbol` opening `offsetMs` past the UTC hour: a bot stamping them in UTC+5:30 is 5.5 h off. */
+function hourly(symbol: string, offsetMs: number) {
+  const H = 3_600_000, first = Date.UTC(2026, 0, 1);
+  const b = predictBody(symbol, 50, 3);
+  return { ...b, candles: b.candles.map((c, i) => ({ ...c, openTime: first + offsetMs + i * H })) };
+}
+
+Deno.test("a refused request's log line says why (the detail the client got) and who (its address)", async () => {
+  // The line of a 422 for local-time candles said only status 422: why, and which client, were the client's
+  // to know. Every refusal the app answers (401, 403, 404, 405, 413, 415, 400, 422; 429 in rate_limit_test)
+  // now logs its detail, and every line the client's address.
+  const store = new ModelStore();
+  store.install(new FakePredictor({ version: "v3_2026-02-02", interval: "1h" }));
+  const logs: LogRecord[] = [];
+  const key = "a-long-enough-key-0123456789";
+  const app = createApp(store, { apiKey: key, bodyLimit: 100_000, log: (r) => logs.push(r) });
+  const auth = { Authorization: `Bearer ${key}` };
+  const cases: [Request, number][] = [
+    [from("203.0.113.5", "/predict", post(hourly("BTCUSDT", 5.5 * 3_600_000), auth)), 422],
+    [
+      from("203.0.113.5", "/predict", post(predictBody(), { Authorization: "Bearer not-the-key-at-all" })),
+      401,
+    ],
+    [from("203.0.113.5", "/predict", post(predictBody())), 401],
+    [from("198.51.100.9", "/model/info", { headers: { Origin: "https://evil.example" } }), 403],
+    [from("198.51.100.9", "/nowhere", { headers: auth }), 404],
+    [from("198.51.100.9", "/predict", { headers: auth }), 405],
+    [from("::ffff:192.0.2.1", "/predict", post("x".repeat(200_000), auth)), 413],
+    [
+      from("192.0.2.1", "/predict", {
+        ...post("{}", auth),
+        headers: { ...auth, "Content-Type": "text/csv" },
+      }),
+      415,
+    ],
+    [from("192.0.2.1", "/predict", post("{", auth)), 400],
+  ];
+  for (const [request, status] of cases) {
+    const res = await app.request(request);
+    const detail = await expectError(res, status);
+    const line = logs.at(-1)!;
+    assert.equal(line.status, status);
+    assert.equal(line.detail, detail, `${status}: the line's detail is the answer's`);
+  }
+  assert.deepEqual(logs.map((l) => l.client), [
+    "203.0.113.5",
+    "203.0.113.5",
+    "203.0.113.5",
+    "198.51.100.9",
+    "198.51.100.9",
+    "198.51.100.9",
+    "::ffff:192.0.2.1",
+    "192.0.2.1",
+    "192.0.2.1",
+  ]);
+  assert.match(String(logs[0].detail), /30 min past the 1h UTC grid .*send UTC open times/);
+  assert.ok(!JSON.stringify(logs).includes("not-the-key-at-all"), "a key sent is never logged");
+  assert.ok(!JSON.stringify(logs).includes(key), "nor the server's");
+  // A 200's line: the client, and no detail.
+  await (await app.request(from("203.0.113.5", "/predict", post(predictBody(), auth)))).json();
+  assert.equal(logs.at(-1)!.status, 200);
+  assert.equal(logs.at(-1)!.client, "203.0.113.5");
+  assert.ok(!("detail" in logs.at(-1)!));
+});
+
+Deno.test("a refusal's detail is logged cut to 300 characters, with control and line-separator characters escaped", async () => {
+  // A detail quotes what the client sent (an Origin, a path): a long one cannot make the line long, and
+  // characters JSON leaves raw (U+0085, U+2028) cannot break one event into two lines in a viewer.
+  const { app, logs } = setup();
+  const origin = `https://a\u0085b.example/${"o".repeat(1_000)}`;
+  const detail = await expectError(
+    await app.request(from("192.0.2.1", "/health", { headers: { Origin: origin } })),
+    403,
+  );
+  assert.ok(detail.includes("\u0085"), "the client's answer quotes it as sent");
+  const logged = String(logs.at(-1)!.detail);
+  assert.match(
+    logged,
+    /^requests from web pages are refused \(Origin: https:\/\/a\\u0085b\.example\/o+\): this API .*…\(\d+ more\)$/,
+  );
+  assert.ok(logged.length <= 320, `${logged.length} characters`);
+  // A path decoded to U+2028 and U+0007, quoted by the 404.
+  const quoted = await expectError(await app.request(from("192.0.2.1", "/a%E2%80%A8b%07c")), 404);
+  assert.ok(quoted.includes("\u2028"));
+  assert.match(String(logs.at(-1)!.detail), /^Not Found: "\/a\\u2028b\\u0007c" /);
+  // deno-lint-ignore no-control-regex
+  const raw = /[\u0000-\u001f\u0085\u2028\u2029]/;
+  for (const line of logs) assert.doesNotMatch(JSON.stringify(line), raw);
+});
+
+Deno.test("a /predict/batch line counts its items and those refused, with the first refusal's detail; /metrics counts items by outcome", async () => {
+  // A batch with refused items was a plain 200 in the log and on /metrics: a bot whose every item was refused
+  // (local-time open times) looked healthy.
+  const store = new ModelStore();
+  store.install(new FakePredictor({ version: "v3_2026-02-02", interval: "1h" }));
+  const logs: LogRecord[] = [];
+  const app = createApp(store, { log: (r) => logs.push(r) });
+  const local = hourly("ETHUSDT", 5.5 * 3_600_000);
+  const mixed = await app.request(
+    from("203.0.113.5", "/predict/batch", post({ requests: [hourly("BTCUSDT", 0), local, local] })),
+  );
+  assert.equal(mixed.status, 200);
+  const { predictions } = await mixed.json();
+  const line = logs.at(-1)!;
+  assert.equal(line.status, 200);
+  assert.equal(line.items, 3);
+  assert.equal(line.refused, 2);
+  assert.equal(line.detail, predictions[1].detail);
+  assert.match(String(line.detail), /^requests\[1\]\.candles\[0\]\.openTime: .*30 min past the 1h UTC grid/);
+  assert.equal(line.client, "203.0.113.5");
+  // All refused: still a 200, and the line says so.
+  await (await app.request(from("203.0.113.5", "/predict/batch", post({ requests: [local] })))).json();
+  assert.deepEqual([logs.at(-1)!.status, logs.at(-1)!.items, logs.at(-1)!.refused], [200, 1, 1]);
+  // All predicted: counted, no detail.
+  await (await app.request("/predict/batch", post({ requests: [hourly("BTCUSDT", 0)] }))).json();
+  assert.deepEqual([logs.at(-1)!.items, logs.at(-1)!.refused, logs.at(-1)!.detail], [1, 0, undefined]);
+  // A batch refused whole (an empty list) is the request's 422, with its detail; no items counted.
+  await expectError(await app.request("/predict/batch", post({ requests: [] })), 422);
+  assert.equal(logs.at(-1)!.items, undefined);
+  assert.match(String(logs.at(-1)!.detail), /requests/);
+  const text = await (await app.request("/metrics")).text();
+  assert.match(text, /^# TYPE candlecast_batch_items_total counter$/m);
+  assert.match(text, /^candlecast_batch_items_total\{outcome="predicted",status="200"\} 2$/m);
+  assert.match(text, /^candlecast_batch_items_total\{outcome="refused",status="422"\} 3$/m);
+  // The requests themselves stay what the client got: three 200s and a 422.
+  assert.match(
+    text,
+    /^candlecast_http_requests_total\{route="\/predict\/batch",method="POST",status="200"\} 3$/m,
+  );
+});
+
+Deno.test("/metrics shows the batch item counters at 0 before any batch, so a rate over them is defined", async () => {
+  const text = await (await setup().app.request("/metrics")).text();
+  assert.match(text, /^candlecast_batch_items_total\{outcome="predicted",status="200"\} 0$/m);
+  assert.match(text, /^candlecast_batch_items_total\{outcome="refused",status="422"\} 0$/m);
 });
 
 Deno.test("GET /metrics: Prometheus text with counts by route and status, latency histogram, model version", async () => {

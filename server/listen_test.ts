@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import process from "node:process";
-import { createApp } from "./app.ts";
+import { brokenOffDetail, createApp } from "./app.ts";
 import { listen, ListenError, probePort } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
@@ -595,6 +595,8 @@ async function observed(requestTimeoutMs = 30_000) {
     head,
     /** The request lines' statuses. */
     statuses: () => lines.filter((l) => l.path !== undefined).map((l) => l.status),
+    /** The request lines' `field`. */
+    field: (field: string) => lines.filter((l) => l.path !== undefined).map((l) => l[field]),
     /** `candlecast_http_requests_total` by status, for /predict. */
     counted: async () => {
       const text = await metrics.renderAll(store.status());
@@ -655,6 +657,9 @@ Deno.test("a body stalled past the read timeout: 408 sent, and 408 is what the r
     assert.match(streamed, /^HTTP\/1\.1 408 /);
     await t.settle(2);
     assert.deepEqual(t.statuses(), [408, 408]);
+    // Why, and who: the line does not carry the app's 400 "the connection ended", which nobody was sent.
+    assert.deepEqual(t.field("detail"), new Array(2).fill(brokenOffDetail(408)));
+    assert.deepEqual(t.field("client"), ["127.0.0.1", "127.0.0.1"]);
     // Timed from when the request began, not from when the app was handed the broken body (it said ~1 ms
     // for the small body, read whole before the app ran).
     const latencies = t.lines.filter((l) => l.path !== undefined).map((l) => Number(l.latency_ms));
@@ -708,6 +713,7 @@ Deno.test("a body whose chunked framing breaks: a 400 naming the body, and 400 i
     );
     await t.settle(1);
     assert.deepEqual(t.statuses(), [400]);
+    assert.deepEqual(t.field("detail"), [brokenOffDetail(400)]);
     assert.deepEqual(await t.counted(), { "400": 1 });
   } finally {
     await t.stop();
@@ -728,6 +734,9 @@ Deno.test("an HTTP/1.1 request without a Host header: a 400 with SPEC §4's JSON
       "/health",
       400,
     ]]);
+    // The listener's own lines say why, and the socket's address as `peer` (it reads no proxy's header).
+    assert.match(String(t.field("detail")[0]), /must carry a Host header/);
+    assert.deepEqual(t.field("peer"), ["127.0.0.1"]);
     // A Host header with an empty value is one (RFC 9112 allows it, node:http let it through): not this 400.
     assert.doesNotMatch(
       await raw(t.server.port, "GET /health HTTP/1.1\r\nHost:\r\n\r\n"),
@@ -755,6 +764,9 @@ Deno.test("a client gone mid-body (closed, or half-closed) is answered nothing a
     }
     await t.settle(2);
     assert.deepEqual(t.statuses(), [499, 499]);
+    assert.deepEqual(t.field("detail"), new Array(2).fill(brokenOffDetail(499)));
+    assert.match(brokenOffDetail(499), /no answer was sent/);
+    assert.deepEqual(t.field("client"), ["127.0.0.1", "127.0.0.1"], "the address, though the socket is gone");
     assert.deepEqual(await t.counted(), { "499": 2 });
     assert.equal(t.server.stats().clientErrors, 2);
     const health = await fetch(`${t.server.url}/health`);
@@ -811,6 +823,12 @@ Deno.test("TRACE and CONNECT get a 405 with SPEC §4's JSON detail, not a 500 or
     }
     await t.settle(3);
     assert.deepEqual(t.statuses(), [405, 405, 405]);
+    assert.deepEqual(t.field("detail"), [
+      "TRACE is not supported; the API answers GET, HEAD and POST",
+      "TRACE is not supported; the API answers GET, HEAD and POST",
+      "CONNECT is not supported; the API answers GET, HEAD and POST",
+    ]);
+    assert.deepEqual(t.field("peer"), ["127.0.0.1", "127.0.0.1", "127.0.0.1"]);
     assert.equal(t.lines.filter((l) => l.event === "server_error").length, 0, "no server error logged");
     const health = await fetch(`${t.server.url}/health`);
     assert.equal(health.status, 200, "the server serves on");

@@ -1,6 +1,7 @@
 /**
- * Structured logs: one JSON object per line. Request lines carry method, path, status, latency, symbol and
- * model version, never bodies (candles are the bot's data and can be large).
+ * Structured logs: one JSON object per line. Request lines carry method, path, status, latency, client, symbol
+ * and model version, and a refusal's `detail` (each client string through `truncate`), never bodies (candles are the bot's data and can
+ * be large).
  *
  * Logging must never slow down or fail a request: stdout can be a full disk, `/dev/full`, or a pipe nobody
  * reads. So a record is only queued (in bounded memory) and a background pump writes the queue; a line that
@@ -12,9 +13,27 @@ export type Logger = (record: LogRecord) => void;
 /** Longest string a log field keeps; longer values (a 1,000-character method or path) are cut. */
 export const MAX_FIELD_LENGTH = 200;
 
-/** `value` cut to `max` characters with a marker, so a client cannot make log lines arbitrarily long. */
+/** Longest `detail` a request line keeps (the answer's, which may quote what the client sent). */
+export const MAX_DETAIL_LENGTH = 300;
+
+/**
+ * Characters a log line must not carry raw: C0 and C1 controls and DEL, the line and paragraph separators
+ * (JSON.stringify escapes C0 but leaves C1, U+2028 and U+2029 as they are, and some viewers break a line
+ * there) and the bidirectional overrides, which can make one line read as another.
+ */
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A client-sent string (a path, a symbol, a refusal's `detail` that quotes one) for a log field: at most `max`
+ * of its characters, with a marker saying how many more there were, so a client cannot make log lines
+ * arbitrarily long; each `UNSAFE` character written as its `\uXXXX` escape, so one event stays one line in
+ * any viewer.
+ */
 export function truncate(value: string, max = MAX_FIELD_LENGTH): string {
-  return value.length <= max ? value : `${value.slice(0, max)}…(${value.length - max} more)`;
+  const head = value.length <= max ? value : value.slice(0, max);
+  const safe = head.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return value.length <= max ? safe : `${safe}…(${value.length - max} more)`;
 }
 
 /** Where the pump writes: `Deno.stdout` in production, a fake in tests. */

@@ -59,3 +59,17 @@ Deno.test("truncate cuts long client-sent strings and says how much", () => {
   assert.equal(truncate("GET"), "GET");
   assert.equal(truncate("x".repeat(250)), `${"x".repeat(200)}…(50 more)`);
 });
+
+Deno.test("truncate escapes what would break a line or disguise one: controls, U+2028/9, bidi overrides", () => {
+  // JSON.stringify escapes C0 controls but not C1 (U+0085, "next line"), U+2028/U+2029 or U+202E, which some
+  // log viewers take for a line break or a reversal: one event shown as two, or as something it is not.
+  assert.equal(
+    truncate("a\u0085b\u2028c\u2029d\u202ee\nf\u007f"),
+    "a\\u0085b\\u2028c\\u2029d\\u202ee\\u000af\\u007f",
+  );
+  assert.equal(JSON.stringify({ d: truncate("x\u2028y") }), '{"d":"x\\\\u2028y"}');
+  // Cut first, then escaped: the marker counts the characters left out of the original.
+  assert.equal(truncate(`${"\u2028".repeat(3)}${"x".repeat(10)}`, 4), "\\u2028\\u2028\\u2028x…(9 more)");
+  assert.equal(truncate("BTCUSDT", 40), "BTCUSDT");
+  assert.equal(truncate("ünïcødé €", 40), "ünïcødé €", "printable characters are kept as they are");
+});

@@ -104,6 +104,8 @@ export class Metrics {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
   readonly #collectors: (() => readonly Sample[])[] = [];
+  /** /predict/batch items by the status each got (200 predicted, 422 refused), from `observeBatchItems`. */
+  readonly #batchItems = new Map<number, number>([[200, 0], [422, 0]]);
   #scrape: () => Promise<Scrape> = () => Promise.resolve({ own: this.snapshot(), peers: [] });
 
   /**
@@ -119,8 +121,30 @@ export class Metrics {
     return {
       requests: [...this.#requests],
       latency: [...this.#latency].map(([route, h]) => [route, { ...h, counts: [...h.counts] }]),
-      samples: this.#collectors.flatMap((collector) => collector()),
+      samples: [...this.#batchItemSamples(), ...this.#collectors.flatMap((collector) => collector())],
     };
+  }
+
+  /**
+   * Counts `count` items of one /predict/batch answer that got `status`: 200 predicted, else refused (422; its
+   * entry in the answer carries the status). The request itself is counted by `observe`, as the 200 the batch
+   * got, however many of its items were refused; this counter is where they show.
+   */
+  observeBatchItems(status: number, count: number): void {
+    if (count <= 0) return;
+    const s = Math.trunc(status);
+    this.#batchItems.set(s, (this.#batchItems.get(s) ?? 0) + count);
+  }
+
+  #batchItemSamples(): Sample[] {
+    return [...this.#batchItems].map(([status, value]) => ({
+      name: "candlecast_batch_items_total",
+      help:
+        "Items of /predict/batch requests, by outcome (predicted or refused) and the status each item got.",
+      type: "counter" as const,
+      value,
+      labels: { outcome: status < 400 ? "predicted" : "refused", status: String(status) },
+    }));
   }
 
   /** `render` with the peers' counters added: the whole service, whichever worker is asked. */

@@ -53,6 +53,7 @@ Deno.test("candlecast_model_reloads_total is the service's, whichever worker ans
       { name: "candlecast_http_open_connections", help: "h", type: "gauge", value: served },
     ]);
     for (let i = 0; i < served; i++) metrics.observe("/predict", "POST", 200, 0.001);
+    metrics.observeBatchItems(422, served);
     return { metrics, shared, scrape: () => metrics.renderAll(model) };
   };
   /** Every counter series of a scrape but the per-worker ones: name{labels} → value. */
@@ -84,13 +85,15 @@ Deno.test("candlecast_model_reloads_total is the service's, whichever worker ans
     // Every other counter the same: the same whichever worker answers, and never lower than a scrape before.
     for (let i = 1; i < seen.length; i++) {
       const [before, after] = [counters(seen[i - 1]), counters(seen[i])];
-      assert.equal(before.size, 19, "requests, the latency histogram, reloads, sheds");
+      assert.equal(before.size, 21, "requests, the latency histogram, reloads, sheds, batch items");
       for (const [series, n] of before) {
         assert.ok((after.get(series) ?? 0) >= n, `${series}: ${n} → ${after.get(series)}`);
       }
     }
     assert.deepEqual(counters(seen[4]), counters(seen[5]));
     assert.equal(value(seen[5], "candlecast_http_requests_shed_total"), 13);
+    assert.equal(value(seen[5], 'candlecast_batch_items_total{outcome="refused",status="422"}'), 13);
+    assert.equal(value(seen[5], 'candlecast_batch_items_total{outcome="predicted",status="200"}'), 0);
     // The labelled series stay per worker; a restarted worker's add to its predecessor's.
     assert.equal(value(seen[5], 'candlecast_worker_model_reloads_total{worker="0",result="success"}'), 13);
     assert.equal(value(seen[5], 'candlecast_worker_model_reloads_total{worker="1",result="success"}'), 13);

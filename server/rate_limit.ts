@@ -171,33 +171,56 @@ export function markRemoteAddress(request: Request, address: string): void {
   remoteAddresses.set(request, address);
 }
 
+/** The remote address the listener saw for `request`; undefined for one that did not come through it. */
+export function remoteAddressOf(request: Request): string | undefined {
+  return remoteAddresses.get(request);
+}
+
 /**
- * The client a request is counted against: its remote address, or when that is one of `trustedProxies` the
- * client its `proxyHeader` names (`forwardedClient`; the header is not read otherwise), as a `clientKey`
- * (an IPv4 address; an IPv6 one's network of `ipv6Prefix` bits, /64 by default, which one site holds; an
- * IPv4-mapped one as the IPv4 address); "unknown" for one that did not come through the listener
- * (`app.request()`), so such requests share one bucket.
+ * The address of a request's client: its remote address, or when that is one of `trustedProxies` the client
+ * its `proxyHeader` names (`forwardedClient`; the header is not read otherwise); undefined for a request that
+ * did not come through the listener (`app.request()`). What `clientOf` keys a bucket by, and what the app's
+ * request line logs as `client`.
  */
-export function clientOf(request: Request, options: ClientOptions = {}): string {
+export function clientAddressOf(request: Request, options: ClientOptions = {}): string | undefined {
   const peer = remoteAddresses.get(request);
-  if (peer === undefined) return "unknown";
+  if (peer === undefined) return undefined;
   const trusted = options.trustedProxies ?? [];
   const header = options.proxyHeader ?? "x-forwarded-for";
-  const address = trusted.length === 0
-    ? peer
-    : forwardedClient(peer, request.headers.get(header), trusted, header);
-  return clientKey(address, options.ipv6Prefix);
+  return trusted.length === 0 ? peer : forwardedClient(peer, request.headers.get(header), trusted, header);
 }
+
+/**
+ * The client a request is counted against: `clientAddressOf` as a `clientKey` (an IPv4 address; an IPv6
+ * one's network of `ipv6Prefix` bits, /64 by default, which one site holds; an IPv4-mapped one as the IPv4
+ * address); "unknown" for one that did not come through the listener (`app.request()`), so such requests
+ * share one bucket.
+ */
+export function clientOf(request: Request, options: ClientOptions = {}): string {
+  return clientKeyOf(clientAddressOf(request, options), options);
+}
+
+const clientKeyOf = (address: string | undefined, options: ClientOptions) =>
+  address === undefined ? "unknown" : clientKey(address, options.ipv6Prefix);
+
+/**
+ * The Hono variable the app sets to `clientAddressOf(request, limiter)` for its request line (`createApp`),
+ * which `rateLimit` reads rather than walk a proxy's header a second time.
+ */
+export const CLIENT_ADDRESS = "clientAddress";
 
 /**
  * Answers 429 with `Retry-After` (SPEC §4's `{"detail"}` body) to a client over its rate; `open` paths
  * (`/`, `/health`, and `/metrics` as the app passes them) are never limited, so a health check or a scrape is
- * not refused behind a bot's burst.
+ * not refused behind a bot's burst. The client is the app's `CLIENT_ADDRESS` variable where it set one, else
+ * `clientAddressOf` here.
  */
 export function rateLimit(limiter: RateLimiter, open: ReadonlySet<string>): MiddlewareHandler {
   return (c, next) => {
     if (open.has(c.req.path)) return next();
-    const admission = limiter.take(clientOf(c.req.raw, limiter));
+    const known: unknown = c.get(CLIENT_ADDRESS);
+    const address = typeof known === "string" ? known : clientAddressOf(c.req.raw, limiter);
+    const admission = limiter.take(clientKeyOf(address, limiter));
     if (!admission.ok) {
       throw new HttpError(
         429,

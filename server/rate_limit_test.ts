@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import { listen } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
+import type { LogRecord } from "./log.ts";
 import { clientOf, markRemoteAddress, RateLimiter } from "./rate_limit.ts";
 import { type AddressRange, parseAddressRange } from "./trusted_proxy.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
@@ -36,8 +37,14 @@ function setup(options: {
   const store = new ModelStore();
   store.install(new FakePredictor());
   const metrics = new Metrics();
-  const app = createApp(store, { rateLimit: limiter, metrics, log: () => {}, apiKey: options.apiKey });
-  return { app, limiter, metrics, time };
+  const logs: LogRecord[] = [];
+  const app = createApp(store, {
+    rateLimit: limiter,
+    metrics,
+    log: (r) => logs.push(r),
+    apiKey: options.apiKey,
+  });
+  return { app, limiter, metrics, time, logs };
 }
 
 /** A POST /predict as if from `address` (what the listener records for every request). */
@@ -209,6 +216,40 @@ Deno.test("rate limit: with proxyHeader forwarded, RFC 7239's for= names the cli
   assert.equal(await status({ "X-Forwarded-For": "192.0.2.3" }), 200);
   assert.equal(await status({ Forwarded: "for=_hidden" }), 429);
 });
+
+Deno.test("rate limit: a 429's log line says why and which client: the one its bucket is, and behind a proxy the proxy as peer", async () => {
+  // The line of a 429 said only status 429: neither the limit nor the client over it.
+  const { app, logs } = setup({ rate: 1, burst: 1, trustedProxies: trust("10.0.0.0/8") });
+  const send = async (peer: string, headers: Record<string, string> = {}) => {
+    const res = await app.request(predictFrom(peer, headers));
+    await res.body?.cancel();
+    return { status: res.status, line: logs.at(-1)! };
+  };
+  // Straight from the client: its socket's address.
+  assert.deepEqual(pick((await send("198.51.100.9")).line), [200, "198.51.100.9", undefined, undefined]);
+  const limited = await send("198.51.100.9");
+  assert.equal(limited.status, 429);
+  assert.deepEqual(pick(limited.line).slice(0, 3), [429, "198.51.100.9", undefined]);
+  assert.match(
+    String(limited.line.detail),
+    /^too many requests from this client: .* 1 per second .* retry after 1 s/,
+  );
+  // Through a trusted proxy: the client its X-Forwarded-For names (right-most untrusted, as the bucket is),
+  // and the proxy as `peer`; a spoofed left-most entry is not the client.
+  const proxied = await send("10.0.0.1", { "X-Forwarded-For": "192.0.2.1, 203.0.113.5" });
+  assert.deepEqual(pick(proxied.line), [200, "203.0.113.5", "10.0.0.1", undefined]);
+  const again = await send("10.0.0.2", { "X-Forwarded-For": "203.0.113.5" });
+  assert.deepEqual(pick(again.line).slice(0, 3), [429, "203.0.113.5", "10.0.0.2"]);
+  // A proxy that names no client: the proxy is the client, as its bucket is.
+  assert.deepEqual(pick((await send("10.0.0.3")).line), [200, "10.0.0.3", undefined, undefined]);
+  // An IPv6 client is logged whole; its bucket is its /64.
+  const v6 = await send("10.0.0.1", { "X-Forwarded-For": "[2001:db8:0:1::7]:443" });
+  assert.deepEqual(pick(v6.line), [200, "2001:db8:0:1::7", "10.0.0.1", undefined]);
+  assert.equal((await send("10.0.0.1", { "X-Forwarded-For": "2001:db8:0:1::8" })).status, 429);
+});
+
+/** A request line's status, client, peer and detail. */
+const pick = (line: LogRecord) => [line.status, line.client, line.peer, line.detail];
 
 Deno.test("rate limit: an untrusted peer's X-Forwarded-For is never read, so it cannot pick another bucket", async () => {
   const { app } = setup({ rate: 1, burst: 1, trustedProxies: trust("10.0.0.1") });

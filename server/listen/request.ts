@@ -71,6 +71,11 @@ interface Arrival {
   readonly path: string | null;
   /** Its path is one of `alwaysOpen`: never counted in flight nor shed. */
   readonly open: boolean;
+  /**
+   * The socket's remote address, read on arrival: node:http forgets it once the socket is destroyed, which a
+   * read timeout or a client gone does before a small body's request reaches the app.
+   */
+  readonly peer: string | undefined;
 }
 
 /**
@@ -93,7 +98,8 @@ export async function handleRequest(
   const target = req.url ?? "/";
   const path = targetPath(target);
   const open = path !== null && l.alwaysOpen.has(path);
-  const a: Arrival = { req, res, expectsContinue, arrived, method, target, path, open };
+  const peer = req.socket.remoteAddress;
+  const a: Arrival = { req, res, expectsContinue, arrived, method, target, path, open, peer };
   if (!admit(l, a)) return;
   await throughApp(l, fetch, a);
 }
@@ -150,7 +156,16 @@ function answerQuickly(
   closes = false,
 ): void {
   const { req, res, expectsContinue } = a;
-  l.log({ method: truncate(a.method, 20), path: truncate(a.path ?? a.target), status, latency_ms: 0 });
+  // `peer`, not `client`: the listener reads no proxy's header (`--trusted-proxies` is the app's), so behind a
+  // proxy this is the proxy.
+  l.log({
+    method: truncate(a.method, 20),
+    path: truncate(a.path ?? a.target),
+    status,
+    latency_ms: 0,
+    peer: a.peer,
+    detail,
+  });
   // With Expect, the body was never asked for: this connection cannot carry another request unless the
   // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too (`closes`).
   // Either way a declared body may still be arriving: the connection ends once the answer is out, lingering
@@ -242,8 +257,7 @@ function toRequest(a: Arrival & { readonly path: string }, headers: Headers, bod
     duplex: "half",
   });
   markArrival(request, a.arrived);
-  const socket = a.req.socket;
-  if (socket.remoteAddress !== undefined) markRemoteAddress(request, socket.remoteAddress);
+  if (a.peer !== undefined) markRemoteAddress(request, a.peer);
   return request;
 }
 

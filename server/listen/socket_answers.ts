@@ -22,9 +22,17 @@ function rawError(status: number, reason: string, detail: string): string {
 // node:http leaves the socket to this listener (without one the connection was closed with no answer).
 export function answerConnect(l: Listener, req: http.IncomingMessage, socket: Socket): void {
   const method = req.method ?? "CONNECT";
-  l.log({ method, path: truncate(req.url ?? ""), status: 405, latency_ms: 0 });
+  const detail = forbiddenMethodDetail(method);
+  l.log({
+    method,
+    path: truncate(req.url ?? ""),
+    status: 405,
+    latency_ms: 0,
+    peer: socket.remoteAddress,
+    detail,
+  });
   if (socket.writable && !socket.destroyed) {
-    const body = JSON.stringify({ detail: forbiddenMethodDetail(method) });
+    const body = JSON.stringify({ detail });
     socket.end(
       `HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nAllow: ${API_METHODS}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

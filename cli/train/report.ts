@@ -54,6 +54,16 @@ export function dataLines(d: Dataset, fineTune = false, interval: string | null 
 }
 
 /**
+ * The data's notes without their indent (small splits, symbols left out): what train prints under its data
+ * lines, which report.html's verdict repeats, so a reader of the page alone learns how far its scores go.
+ */
+export function dataNotes(d: Dataset, fineTune = false): string[] {
+  return [...smallSplitNotes(d, fineTune), ...missingSymbolNotes(d)].map((line) =>
+    line.replace(/^ {2}note: /, "")
+  );
+}
+
+/**
  * A note where some symbols have no test (or validation) windows while others do: series that do not overlap
  * in time leave one symbol wholly before the common cut, and the test figures, metrics.json and the report then
  * speak of the other symbols only, which nothing said. A symbol with no window at all (a pair listed days ago,

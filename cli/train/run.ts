@@ -76,13 +76,9 @@ import {
 import { scoreOnTest } from "./test_split.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 import { type Prepared, promoteSaved, saveVersion } from "./save.ts";
-import {
-  calibrateOnValidation,
-  keepsTemperature,
-  MIN_TEMPERATURE_WINDOWS,
-  restoreClassBias,
-} from "../../ml/evaluate/index.ts";
-import { TEMPERATURE_BOUND } from "../../ml/metrics/index.ts";
+import { calibrateOnValidation, keepsTemperature, restoreClassBias } from "../../ml/evaluate/index.ts";
+// The calibration line's wording, which report.html's verdict repeats when it warns.
+import { temperatureWords } from "../../ml/report/index.ts";
 import type { CurrentChangedError } from "../../ml/checkpoints/index.ts";
 
 /** Where a run is, for what a Ctrl-C then does (`TrainIo.onPhase`). */
@@ -206,26 +202,6 @@ function preprocessorOf(
     classPriors: classPriors(data.train.labels),
     decisionRule: TRAINED_DECISION_RULE,
   };
-}
-
-/** Where the temperature came from, in words, with a warning when it was fit on too few windows to trust. */
-function temperatureLine(windows: number, temperature: number, keptFrom: string | null): string {
-  const t = temperature.toFixed(3);
-  if (keptFrom !== null) {
-    return `temperature ${t} kept from ${keptFrom}: the fine-tune has ${
-      plural(windows, "validation window")
-    }` +
-      `, and a temperature refit on fewer than ${MIN_TEMPERATURE_WINDOWS} costs more than it corrects`;
-  }
-  const line = `temperature ${t} (fit on ${plural(windows, "validation window")})` +
-    // The fit's upper bound (fitTemperature): the probabilities were flattened as far as it goes.
-    (temperature >= TEMPERATURE_BOUND * 0.999
-      ? `; at its upper bound ${TEMPERATURE_BOUND}: on validation the model's own confidence only cost it, so ` +
-        "its probabilities are close to uniform and carry little"
-      : "");
-  return windows < MIN_TEMPERATURE_WINDOWS
-    ? `${line}; warning: fewer than ${MIN_TEMPERATURE_WINDOWS} windows make it unreliable: use more data`
-    : line;
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -526,7 +502,9 @@ async function trainAndSave(
   );
   io.progress?.clear();
   io.out(
-    `calibrated: class-weight bias removed, ${temperatureLine(data.validation.size, temperature, keptFrom)}`,
+    `calibrated: class-weight bias removed, ${
+      temperatureWords(data.validation.size, temperature, keptFrom).line
+    }`,
   );
   const blendWeight = recorded.model.boostingBlend;
   const network = preprocessorOf(modelType, data, scaling, temperature);

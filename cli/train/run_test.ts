@@ -160,6 +160,15 @@ Deno.test({
     const report = await Deno.readTextFile(join(outcome.dir, "report.html"));
     assert.match(report, new RegExp(outcome.version));
     assert.doesNotMatch(report, /<script|https?:\/\//, "self-contained: no scripts, nothing fetched");
+    // What train printed about the model, report.html's verdict says in the same words: a reviewer reading the
+    // page alone never saw "a bot should not act on them", nor the notes on splits too small to say much.
+    const box = report.indexOf('<div class="verdict">');
+    const verdict = report.slice(box, report.indexOf("</div>", box));
+    const notes = lines.filter((l) => l.startsWith("  note: ")).map((l) => `Note: ${l.slice(8)}.`);
+    assert.ok(notes.length > 0, "the fixture's small splits print notes");
+    for (const line of [lines[served + 1], lines[served + 2], ...notes]) {
+      assert.ok(verdict.includes(escapeXml(line)), `report.html's verdict lacks: ${line}`);
+    }
     const model = await loadModel(join(checkpoints, "current"));
     assert.deepEqual(model.outputNames, ["class_logits", "regression", "attention"]);
     model.dispose();

@@ -39,6 +39,7 @@ import { renderReport, trainingFacts, trainingReport } from "../../ml/report/ind
 import type { TrainOptions } from "./options.ts";
 import type { Parent } from "./parent.ts";
 import { checkedOnnxExport, cutShort, describeData, ensembleEpochs, historyOf } from "./record.ts";
+import { dataNotes } from "./report.ts";
 import type { scoreOnTest } from "./test_split.ts";
 
 /** What the run prepared before training: the data, its splits and scaling, the configuration, the parent. */
@@ -159,6 +160,7 @@ export async function saveVersion(
           eceFloor: metrics.served.ece_floor,
           confidenceEce: metrics.served.confidence_ece,
           confidenceEceFloor: metrics.served.confidence_ece_floor,
+          baseRate: { down: metrics.served.test_class_shares[0], up: metrics.served.test_class_shares[2] },
         },
         version,
         modelType,
@@ -171,6 +173,9 @@ export async function saveVersion(
         // Noted under the test table: boosting that kept none scores exactly as majority does.
         boostingIterations: metrics.baselines.gradient_boosting.iterations,
         temperature,
+        // What train printed of its calibration and its data, for the verdict to repeat where they warn.
+        calibration: { windows: data.validation.size, keptFrom },
+        dataNotes: dataNotes(data, parent !== null),
         // A blend's `test` is the blend's: the report names it so and shows the network's own scores beside.
         ...(metrics.blend && metrics.network_test
           ? {

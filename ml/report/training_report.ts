@@ -6,13 +6,21 @@
  */
 import { CLASSES } from "../../features/index.ts";
 import { plural } from "../../base/index.ts";
-import { calibrationOf, computeMetrics, type Metrics, softmaxRows } from "../metrics/index.ts";
+import {
+  calibrationOf,
+  computeMetrics,
+  type Metrics,
+  softmaxRows,
+  TEMPERATURE_BOUND,
+} from "../metrics/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import {
   baseRatesNote,
+  callsOf,
   decideClasses,
   type DecisionRule,
   f5,
+  MIN_TEMPERATURE_WINDOWS,
   noChangeRatio,
   PRECISION_NOTE,
   precisionCell,
@@ -21,17 +29,26 @@ import {
   returnColumnsNote,
   returnHeadWords,
   SCORES_NOTE,
+  servedCallsWords,
   type Table,
   USE_PROBABILITIES,
 } from "../evaluate/index.ts";
 import type { Manifest } from "../checkpoints/index.ts";
-import { blendWords } from "../../engine/index.ts";
+import { blendWords, classPriors } from "../../engine/index.ts";
 import { keptIterationsText } from "../baselines/index.ts";
 import { type ReportData, type Section, tableSection } from "./html.ts";
 import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
 
 /** Classification scores of one decision rule on the test split. */
-export type RuleScores = Pick<Metrics, "accuracy" | "macro_f1" | "predicted_share" | "confusion_matrix">;
+export type RuleScores = Pick<
+  Metrics,
+  "accuracy" | "macro_f1" | "predicted_share" | "confusion_matrix" | "per_class"
+>;
+
+/** A baseline's scores under the served rule (metrics.json's `served.baselines`; older ones lack the shares). */
+export type BaselineRuleScores =
+  & Pick<RuleScores, "accuracy" | "macro_f1">
+  & Partial<Pick<RuleScores, "predicted_share">>;
 
 export interface TestDecisions {
   /** The rule `serve` applies for this version. */
@@ -48,6 +65,11 @@ export interface TestDecisions {
    */
   readonly confidenceEce?: number;
   readonly confidenceEceFloor?: number;
+  /**
+   * How often DOWN and UP came on the test windows (metrics.json's `served.test_class_shares`): what the served
+   * calls' hit rates are read against, as train prints them (`servedCallsWords`).
+   */
+  readonly baseRate?: { readonly down: number; readonly up: number };
 }
 
 export interface TrainingReportInput {
@@ -65,10 +87,20 @@ export interface TrainingReportInput {
    * Each baseline's classification scores under the served rule (its probabilities through the same rule), so
    * the verdict compares the served decision like with like; absent: the verdict compares argmax with argmax.
    */
-  readonly baselinesServed?: Readonly<Record<string, Pick<RuleScores, "accuracy" | "macro_f1">>>;
+  readonly baselinesServed?: Readonly<Record<string, BaselineRuleScores>>;
   /** The test split under both decision rules, with calibration (`testDecisions`), when available. */
   readonly decisions?: TestDecisions;
   readonly temperature?: number;
+  /**
+   * What the temperature was fit on (validation windows), or the parent it was kept from: with `temperature`,
+   * train's calibration line (`temperatureWords`), which the verdict repeats when it warns.
+   */
+  readonly calibration?: { readonly windows: number; readonly keptFrom: string | null };
+  /**
+   * train's notes on its data (small splits, symbols left out), as it prints them without the "note:" indent:
+   * they say how far the scores can be trusted, so the verdict repeats them.
+   */
+  readonly dataNotes?: readonly string[];
   readonly facts?: readonly (readonly [string, string])[];
   /**
    * A served blend (`train --blend-boosting`): `test` and `decisions` then score the blend, and `network` the
@@ -102,6 +134,7 @@ export function testDecisions(
     macro_f1: m.macro_f1,
     predicted_share: m.predicted_share,
     confusion_matrix: m.confusion_matrix,
+    per_class: m.per_class,
   });
   const argmax = pick(computeMetrics(labels, probabilities, zeros, zeros));
   const served = rule === "argmax"
@@ -111,8 +144,10 @@ export function testDecisions(
     ? undefined
     : calibrationOf(probabilities, labels, decideClasses(probabilities, rule, priors));
   const top = calibrationOf(probabilities, labels);
+  const shares = classPriors(labels);
   return {
     rule,
+    baseRate: { down: shares[0], up: shares[2] },
     argmax,
     served,
     ...top,
@@ -228,28 +263,46 @@ export function logLossVerdict(
   return { line, ahead };
 }
 
-function verdictOf(r: TrainingReportInput): string[] {
-  if (Object.keys(r.baselines).length === 0) return [];
+/**
+ * The rule the verdict compares decisions under, the model's scores and each baseline's under it: the served
+ * rule on both sides when the baselines were scored under it, else argmax on both (a rule that spreads calls
+ * over the classes lifts any learner's macro-F1). The decision-rules table shows the same rows.
+ */
+function comparedDecisions(r: TrainingReportInput): {
+  readonly rule: DecisionRule;
+  readonly model: Pick<RuleScores, "macro_f1">;
+  readonly theirs: readonly (readonly [string, BaselineRuleScores])[];
+} {
+  const rule = r.decisions && r.baselinesServed ? r.decisions.rule : "argmax";
+  const model = rule === "argmax" ? (r.decisions?.argmax ?? r.test) : r.decisions!.served;
+  return { rule, model, theirs: Object.entries(rule === "argmax" ? r.baselines : r.baselinesServed!) };
+}
+
+/** Where the verdict's macro-F1 comparison can be checked: the decision-rules table, or the test split's. */
+const decisionsTableTitle = (r: TrainingReportInput) => r.decisions ? DECISION_RULES : "Test split";
+const DECISION_RULES = "Decision rules side by side";
+
+/** The model against the baselines: log-loss, the served decision's spread and macro-F1, the return head. */
+function comparison(r: TrainingReportInput): string[] {
   const { line, ahead: llAhead } = logLossVerdict(r.test.log_loss, r.baselines, r.blend !== undefined);
   const lines = [line];
-  // Decisions are compared under one rule: the served rule on both sides when the baselines were scored under
-  // it, else argmax on both (a rule that spreads calls over the classes lifts any learner's macro-F1).
-  const rule = r.decisions && r.baselinesServed ? r.decisions.rule : "argmax";
-  const served = rule === "argmax" ? (r.decisions?.argmax ?? r.test) : r.decisions!.served;
-  const theirs = Object.entries(rule === "argmax" ? r.baselines : r.baselinesServed!);
+  const { rule, model, theirs } = comparedDecisions(r);
   const byF1 = theirs.reduce((a, b) => (b[1].macro_f1 > a[1].macro_f1 ? b : a));
   const shown = r.decisions?.served ?? r.test;
   const top = Math.max(...CLASSES.map((c) => shown.predicted_share[c]));
   const degenerate = top >= DEGENERATE_SHARE;
   // A tie, or a lead too small to show at four decimals, is not "ahead" (nor the baseline "better").
-  const f1Level = shownEqual(served.macro_f1, byF1[1].macro_f1);
-  const f1Ahead = served.macro_f1 > byF1[1].macro_f1 && !f1Level;
+  const f1Level = shownEqual(model.macro_f1, byF1[1].macro_f1);
+  const f1Ahead = model.macro_f1 > byF1[1].macro_f1 && !f1Level;
+  // Which table holds both numbers: the baseline's served-rule score was in none (a reviewer's finding).
   lines.push(
     `The served decision (${r.decisions?.rule ?? "argmax"} rule) names ${
       spread(shown)
     } of the test windows. ` +
-      `Under the ${rule} rule for every learner, its macro-F1 is ${served.macro_f1.toFixed(4)} vs the best ` +
-      `baseline's (${byF1[0]}) ${byF1[1].macro_f1.toFixed(4)}.`,
+      `Under the ${rule} rule for every learner, its macro-F1 is ${model.macro_f1.toFixed(4)} vs the best ` +
+      `baseline's (${byF1[0]}) ${byF1[1].macro_f1.toFixed(4)} (both in the table "${
+        decisionsTableTitle(r)
+      }").`,
   );
   const problems = [
     ...(llAhead ? [] : ["its probabilities are no better than a baseline's"]),
@@ -264,41 +317,255 @@ function verdictOf(r: TrainingReportInput): string[] {
   );
   // The served expected_return judged too: the verdict above is the classes', and says nothing of it.
   lines.push(`The model's ${returnHeadWords(r.test)}.`);
-  lines.push("One split only: run 'candlecast evaluate' for walk-forward folds and an interval.");
   return lines;
 }
 
 /**
- * One line of a metric per member (an ensemble's epochs restart at 1 for each member, so one line through all
- * of them would zigzag): a single model's line in `style`; an ensemble's in its member's colour, named by it.
+ * What train prints about the model's quality besides the comparison, in its words: the served calls against
+ * their base rates and the calibration of confidence (`servedCallsWords`), the temperature when it warns
+ * (`temperatureWords`) and the data's notes. report.html left them out, so a reader who never saw the terminal
+ * missed "a bot should not act on them" and "its probabilities are close to uniform".
  */
-function curves(
-  history: readonly EpochRecord[],
-  name: string,
-  pick: (e: EpochRecord) => number,
-  style: { color?: string; dashed?: boolean },
-): LineSeries[] {
-  const members = [...new Set(history.map((e) => e.member ?? 1))].sort((a, b) => a - b);
+function findings(r: TrainingReportInput): string[] {
+  const d = r.decisions;
+  const calls = d?.baseRate
+    ? servedCallsWords({
+      calls: d.served,
+      baseRate: d.baseRate,
+      ece: d.confidenceEce ?? d.ece,
+      eceFloor: d.confidenceEceFloor ?? d.eceFloor,
+      rule: d.rule,
+    })
+    : [];
+  const t = r.temperature !== undefined && r.calibration
+    ? temperatureWords(r.calibration.windows, r.temperature, r.calibration.keptFrom)
+    : undefined;
+  return [
+    ...calls,
+    ...(t?.warns ? [`Calibrated: ${t.line}.`] : []),
+    ...(r.dataNotes ?? []).map((note) => `Note: ${note}.`),
+  ];
+}
+
+function verdictOf(r: TrainingReportInput): string[] {
+  if (Object.keys(r.baselines).length === 0) return findings(r);
+  return [
+    ...comparison(r),
+    ...findings(r),
+    "One split only: run 'candlecast evaluate' for walk-forward folds and an interval.",
+  ];
+}
+
+/**
+ * Where the temperature came from, in words, with a warning when it was fit on too few windows to trust or
+ * stopped at its upper bound: train prints it after calibrating, and report.html's verdict repeats it when it
+ * `warns` (a kept temperature included), so the two say the same.
+ */
+export function temperatureWords(
+  windows: number,
+  temperature: number,
+  keptFrom: string | null,
+): { readonly line: string; readonly warns: boolean } {
+  const t = temperature.toFixed(3);
+  if (keptFrom !== null) {
+    return {
+      line:
+        `temperature ${t} kept from ${keptFrom}: the fine-tune has ${plural(windows, "validation window")}` +
+        `, and a temperature refit on fewer than ${MIN_TEMPERATURE_WINDOWS} costs more than it corrects`,
+      warns: true,
+    };
+  }
+  // The fit's upper bound (fitTemperature): the probabilities were flattened as far as it goes.
+  const atBound = temperature >= TEMPERATURE_BOUND * 0.999;
+  const few = windows < MIN_TEMPERATURE_WINDOWS;
+  const line = `temperature ${t} (fit on ${plural(windows, "validation window")})` +
+    (atBound
+      ? `; at its upper bound ${TEMPERATURE_BOUND}: on validation the model's own confidence only cost it, so ` +
+        "its probabilities are close to uniform and carry little"
+      : "");
+  return {
+    line: few
+      ? `${line}; warning: fewer than ${MIN_TEMPERATURE_WINDOWS} windows make it unreliable: use more data`
+      : line,
+    warns: atBound || few,
+  };
+}
+
+/** One line of the training curves: its legend name, its table column, the value, and its cue beyond colour. */
+interface Curve {
+  readonly name: string;
+  readonly column: string;
+  readonly pick: (e: EpochRecord) => number;
+  /** Dashed: the training split's line (or the raw log-loss), beside a solid validation (calibrated) one. */
+  readonly dashed: boolean;
+  readonly color: string;
+}
+
+/**
+ * The training charts, at most one dashed and one solid line each, so no two lines of a chart differ by colour
+ * alone: "validation accuracy" (red) and "validation macro-F1" (orange) shared one chart, both solid.
+ */
+const CHARTS: readonly {
+  readonly caption: string;
+  readonly yLabel: string;
+  readonly lines: readonly Curve[];
+}[] = [
+  {
+    caption: "training objective per epoch",
+    yLabel: "weighted CE + MSE terms",
+    lines: [
+      {
+        name: "train (running mean, dropout on)",
+        column: "objective: train (running mean, dropout on)",
+        pick: (e) => e.loss,
+        dashed: true,
+        color: PALETTE[0],
+      },
+      {
+        name: "validation (no auxiliary terms, dropout off)",
+        column: "objective: validation (no auxiliary terms, dropout off)",
+        pick: (e) => e.val_loss,
+        dashed: false,
+        color: PALETTE[1],
+      },
+    ],
+  },
+  {
+    caption: "validation log-loss per epoch",
+    yLabel: "log-loss",
+    lines: [
+      {
+        name: "raw",
+        column: "validation log-loss: raw",
+        pick: (e) => e.val_log_loss,
+        dashed: true,
+        color: PALETTE[2],
+      },
+      {
+        name: "calibrated (early stopping watches this)",
+        column: "validation log-loss: calibrated (early stopping watches this)",
+        pick: (e) => e.val_calibrated_log_loss,
+        dashed: false,
+        color: PALETTE[3],
+      },
+    ],
+  },
+  {
+    caption: "accuracy per epoch",
+    yLabel: "accuracy",
+    lines: [
+      {
+        name: "train accuracy",
+        column: "train accuracy",
+        pick: (e) => e.accuracy,
+        dashed: true,
+        color: PALETTE[0],
+      },
+      {
+        name: "validation accuracy",
+        column: "validation accuracy",
+        pick: (e) => e.val_accuracy,
+        dashed: false,
+        color: PALETTE[1],
+      },
+    ],
+  },
+  {
+    caption: "validation macro-F1 per epoch",
+    yLabel: "macro-F1",
+    lines: [{
+      name: "validation macro-F1",
+      column: "validation macro-F1",
+      pick: (e) => e.val_macro_f1,
+      dashed: false,
+      color: PALETTE[4],
+    }],
+  },
+];
+
+/** The members in a history, in order (a single model's records carry no member: 1). */
+const membersOf = (history: readonly EpochRecord[]) =>
+  [...new Set(history.map((e) => e.member ?? 1))].sort((a, b) => a - b);
+
+/**
+ * One line of a curve per member (an ensemble's epochs restart at 1 for each member, so one line through all
+ * of them would zigzag): a single model's in the curve's colour; an ensemble's in its member's, named by it.
+ * Dashed or solid as the curve is, either way.
+ */
+function curves(history: readonly EpochRecord[], curve: Curve): LineSeries[] {
+  const members = membersOf(history);
   return members.map((k) => {
     const own = history.filter((e) => (e.member ?? 1) === k);
     return {
-      name: members.length > 1 ? `${name}, member ${k}` : name,
+      name: members.length > 1 ? `${curve.name}, member ${k}` : curve.name,
       x: own.map((e) => e.epoch),
-      y: own.map(pick),
-      ...(members.length > 1 ? { color: PALETTE[(k - 1) % PALETTE.length], dashed: style.dashed } : style),
+      y: own.map(curve.pick),
+      color: members.length > 1 ? PALETTE[(k - 1) % PALETTE.length] : curve.color,
+      dashed: curve.dashed,
     };
   });
 }
 
 /** Which epoch's weights the version holds: one for a single model, each member's own for an ensemble. */
-function keptWeights(r: TrainingReportInput): string {
+function keptWeights(r: TrainingReportInput, perMember: string): string {
   if (r.bestEpochs && r.bestEpochs.length > 1) {
     return `Each member keeps the weights of its own best epoch (${
       r.bestEpochs.map((e) => e ?? "none").join(" / ")
-    }); ` +
-      "the curves draw one line per member. ";
+    }); ${perMember}. `;
   }
   return r.bestEpoch !== null ? `The version keeps the weights of epoch ${r.bestEpoch}. ` : "";
+}
+
+/** What the objective and log-loss curves are, and whose a blend's are. */
+function curvesMeaning(r: TrainingReportInput): string {
+  return "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
+    "weighted return (and auxiliary) MSE terms, so it is not a log-loss; its validation line leaves the " +
+    "auxiliary terms and dropout out, so the two differ in level by construction. The calibrated " +
+    "validation log-loss beside it is comparable with the test table." +
+    (r.blend
+      ? " Both are the network's alone (as metrics.json's test_loss, its training objective on the test " +
+        "split): the blend is formed after training, so its log-loss is the served blend's row above."
+      : "");
+}
+
+/** How the lines of a chart are told apart without colour: said, as the legend draws them. */
+const lineCues = (ensemble: boolean) =>
+  " In each chart the dashed line is the training split's (in the log-loss chart, the raw probabilities'), " +
+  "the solid one validation's (the calibrated), as the legend draws them" +
+  (ensemble ? "; an ensemble's members are told apart by colour and named in the legend." : ".");
+
+/**
+ * The training curves. Where every member ran one epoch (`demo --short`), each line is one dot, which no dash
+ * tells apart: the values go in a table instead, one row per member.
+ */
+function curvesSection(r: TrainingReportInput): Section {
+  const members = membersOf(r.history);
+  const ensemble = members.length > 1;
+  if (r.history.length > 0 && r.history.length === members.length) {
+    return {
+      kind: "table",
+      title: "Training curves",
+      note: keptWeights(r, "one column per member") +
+        "One epoch each: a curve would be a single dot, so the " +
+        "values are listed instead. " + curvesMeaning(r),
+      columns: ["line", ...r.history.map((e) => ensemble ? `member ${e.member ?? 1}` : "epoch 1")],
+      rows: CHARTS.flatMap((c) => c.lines.map((l) => [l.column, ...r.history.map((e) => f4(l.pick(e)))])),
+    };
+  }
+  return {
+    kind: "figures",
+    title: "Training curves",
+    note: keptWeights(r, "the curves draw one line per member") + curvesMeaning(r) + lineCues(ensemble),
+    figures: CHARTS.map((c) => ({
+      caption: c.caption,
+      html: lineChart(c.lines.flatMap((l) => curves(r.history, l)), {
+        width: 460,
+        height: 260,
+        xLabel: "epoch",
+        yLabel: c.yLabel,
+      }),
+    })),
+  };
 }
 
 /** How a run ended, in words (manifest `training.stop_reason`). */
@@ -384,9 +651,161 @@ function compact(value: object, prefix = ""): string {
   ).join(", ");
 }
 
+/** The test split's table, with which row is which field of metrics.json and boosting's kept iterations. */
+function testSplitSection(r: TrainingReportInput, rows: readonly (readonly [string, Metrics])[]): Section {
+  const table = testSplitTable(rows, r.decisions?.rule);
+  return tableSection({
+    ...table,
+    notes: [
+      ...table.notes,
+      // Which row is which field of metrics.json, where test_loss beside a blend's `test` is the network's.
+      ...(r.blend
+        ? [
+          `${modelRowName(r)}: what the version serves, ${blendWords(r.blend)} (metrics.json's test); ` +
+          "network alone: the network's own probabilities (metrics.json's network_test).",
+        ]
+        : []),
+      // Boosting that kept no tree scores exactly as majority does: said, or the two rows read as a bug.
+      ...(r.boostingIterations !== undefined && "gradient_boosting" in r.baselines
+        ? [`gradient_boosting: ${keptIterationsText(r.boostingIterations)}`]
+        : []),
+    ],
+  });
+}
+
+/** A rule's row: accuracy and macro-F1 at the verdict's four decimals, and the shares it names. */
+const ruleRow = (name: string, s: BaselineRuleScores) => [
+  name,
+  f4(s.accuracy),
+  f4(s.macro_f1),
+  ...CLASSES.map((c) => (s.predicted_share ? pct(s.predicted_share[c]) : "–")),
+];
+
 /**
- * report.html's content for a trained version: test-split scores beside the baselines', the decision rule's,
- * training curves per member and the verdict.
+ * argmax beside the served rule, and each baseline under the rule the verdict compares with: the verdict quoted
+ * the best baseline's served-rule macro-F1, which no table showed.
+ */
+function decisionRulesSection(r: TrainingReportInput, d: TestDecisions): Section {
+  const { rule, theirs } = comparedDecisions(r);
+  return {
+    kind: "table",
+    title: DECISION_RULES,
+    note: "argmax: the most probable class. prior: the class with the largest probability ÷ its " +
+      "training-split frequency. The shares are how often each class is named on the test windows. " +
+      `A baseline's row: its probabilities through the ${rule} rule, as the verdict compares them.`,
+    columns: ["rule", "accuracy", "macro-F1", ...CLASSES.map((c) => `names ${c}`)],
+    rows: [
+      ruleRow(`argmax${d.rule === "argmax" ? " (served)" : ""}`, d.argmax),
+      ...(d.rule === "argmax" ? [] : [ruleRow(`${d.rule} (served)`, d.served)]),
+      ...theirs.map(([name, s]) => ruleRow(`${name}, ${rule} rule`, s)),
+    ],
+    highlight: [d.rule === "argmax" ? 0 : 1],
+  };
+}
+
+/** A share as the served-calls line writes it: "25.4 %". */
+const percent1 = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+/** The served DOWN and UP calls' hit rates beside their base rates: the numbers the verdict's words read. */
+function servedCallsSection(d: TestDecisions): Section[] {
+  const base = d.baseRate;
+  if (!base) return [];
+  const rows = (["DOWN", "UP"] as const).map((c) => {
+    const calls = callsOf(d.served, c);
+    const rate = c === "UP" ? base.up : base.down;
+    const gap = 100 * (d.served.per_class[c].precision - rate);
+    // Counts as strings, grouped as the verdict writes them ("5,078 calls").
+    return calls === 0 ? [c, "0", "–", percent1(rate), "–"] : [
+      c,
+      calls.toLocaleString("en-US"),
+      percent1(d.served.per_class[c].precision),
+      percent1(rate),
+      `${gap >= 0 ? "+" : "−"}${Math.abs(gap).toFixed(1)} points`,
+    ];
+  });
+  return [{
+    kind: "table",
+    title: `Served calls against the base rate (${d.rule} rule)`,
+    note:
+      "How often the served rule's DOWN and UP calls were right, against how often that class came on the " +
+      "test windows: a call worth acting on beats its base rate by more than chance gives.",
+    columns: ["class", "calls", "right", "base rate", "difference"],
+    rows,
+  }];
+}
+
+/** The calibration errors the verdict quotes, beside what a perfectly calibrated model shows by chance. */
+function calibrationSection(d: TestDecisions): Section {
+  const row = (name: string, ece: number, floor: number) => [name, f4(ece), f4(floor), f4(2 * floor)];
+  return {
+    kind: "table",
+    title: "Calibration",
+    note:
+      "Expected calibration error over 10 bins of a probability; a perfectly calibrated model would show " +
+      "the floor on these windows by chance, and an ECE within twice it is read as chance.",
+    columns: ["probability binned", "ECE", "floor (chance)", "2 × floor"],
+    rows: [
+      row("the top class's", d.ece, d.eceFloor),
+      // Under the prior rule the served confidence is the named class's probability, often not the top's.
+      ...(d.rule !== "argmax" && d.confidenceEce !== undefined
+        ? [
+          row(
+            `the served confidence (the class the '${d.rule}' rule names)`,
+            d.confidenceEce,
+            d.confidenceEceFloor ?? NaN,
+          ),
+        ]
+        : []),
+    ],
+  };
+}
+
+/** Per-class precision, recall and F1 of every row, argmax. */
+function perClassSection(r: TrainingReportInput, rows: readonly (readonly [string, Metrics])[]): Section {
+  return {
+    kind: "table",
+    title: "Per class (argmax)",
+    note: `${baseRatesNote(r.test.confusion_matrix)} ${PRECISION_NOTE}`,
+    columns: ["", ...CLASSES.flatMap((c) => [`${c} precision`, `${c} recall`, `${c} F1`])],
+    rows: rows.map(([name, m]) => [
+      name,
+      ...CLASSES.flatMap((c) => [precisionCell(m, c), m.per_class[c].recall, m.per_class[c].f1]),
+    ]),
+    highlight: [0],
+  };
+}
+
+/** The confusion matrices (argmax, and the served rule's) and the reliability diagram. */
+function predictionsSection(r: TrainingReportInput): Section {
+  const d = r.decisions;
+  return {
+    kind: "figures",
+    title: "Test predictions",
+    note: d
+      ? "The reliability diagram bins the top class's probability; its ECE is in the Calibration table."
+      : undefined,
+    figures: [
+      { caption: "Confusion matrix, argmax", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },
+      ...(d && d.rule !== "argmax"
+        ? [{
+          caption: `Confusion matrix, ${d.rule} rule (served)`,
+          html: confusionMatrix(d.served.confusion_matrix, CLASSES),
+        }]
+        : []),
+      ...(d
+        ? [{
+          caption: "Reliability diagram",
+          html: reliabilityDiagram([{ name: modelRowName(r), bins: d.reliability }]),
+        }]
+        : []),
+    ],
+  };
+}
+
+/**
+ * report.html's content for a trained version: test-split scores beside the baselines', the decision rules',
+ * the served calls and calibration, training curves per member, and the verdict with every finding train
+ * prints about the model.
  */
 export function trainingReport(r: TrainingReportInput): ReportData {
   // A blend's scores are not the network's: named as train prints them, the network's own row beside them.
@@ -395,140 +814,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     ...(r.blend ? [["network alone", r.blend.network] as [string, Metrics]] : []),
     ...Object.entries(r.baselines),
   ];
-  const ensemble = new Set(r.history.map((e) => e.member ?? 1)).size > 1;
   const d = r.decisions;
-  const table = testSplitTable(rows, d?.rule);
-  const sections: Section[] = [
-    tableSection({
-      ...table,
-      notes: [
-        ...table.notes,
-        // Which row is which field of metrics.json, where test_loss beside a blend's `test` is the network's.
-        ...(r.blend
-          ? [
-            `${modelRowName(r)}: what the version serves, ${blendWords(r.blend)} (metrics.json's test); ` +
-            "network alone: the network's own probabilities (metrics.json's network_test).",
-          ]
-          : []),
-        // Boosting that kept no tree scores exactly as majority does: said, or the two rows read as a bug.
-        ...(r.boostingIterations !== undefined && "gradient_boosting" in r.baselines
-          ? [`gradient_boosting: ${keptIterationsText(r.boostingIterations)}`]
-          : []),
-      ],
-    }),
-  ];
-  if (d) {
-    const ruleRow = (name: string, s: RuleScores) => [
-      name,
-      s.accuracy,
-      s.macro_f1,
-      ...CLASSES.map((c) => pct(s.predicted_share[c])),
-    ];
-    sections.push({
-      kind: "table",
-      title: "Decision rules side by side",
-      note: "argmax: the most probable class. prior: the class with the largest probability ÷ its " +
-        "training-split frequency. The shares are how often each class is named on the test windows.",
-      columns: ["rule", "accuracy", "macro-F1", ...CLASSES.map((c) => `names ${c}`)],
-      rows: [
-        ruleRow(`argmax${d.rule === "argmax" ? " (served)" : ""}`, d.argmax),
-        ...(d.rule === "argmax" ? [] : [ruleRow(`${d.rule} (served)`, d.served)]),
-      ],
-      highlight: [d.rule === "argmax" ? 0 : 1],
-    });
-  }
-  sections.push(
-    {
-      kind: "table",
-      title: "Per class (argmax)",
-      note: `${baseRatesNote(r.test.confusion_matrix)} ${PRECISION_NOTE}`,
-      columns: ["", ...CLASSES.flatMap((c) => [`${c} precision`, `${c} recall`, `${c} F1`])],
-      rows: rows.map(([name, m]) => [
-        name,
-        ...CLASSES.flatMap((c) => [precisionCell(m, c), m.per_class[c].recall, m.per_class[c].f1]),
-      ]),
-      highlight: [0],
-    },
-    {
-      kind: "figures",
-      title: "Training curves",
-      note: keptWeights(r) +
-        "The training objective is what the optimiser minimises: class-weighted cross-entropy plus the " +
-        "weighted return (and auxiliary) MSE terms, so it is not a log-loss; its validation line leaves the " +
-        "auxiliary terms and dropout out, so the two differ in level by construction. The calibrated " +
-        "validation log-loss beside it is comparable with the test table." +
-        (r.blend
-          ? " Both are the network's alone (as metrics.json's test_loss, its training objective on the test " +
-            "split): the blend is formed after training, so its log-loss is the served blend's row above."
-          : ""),
-      figures: [
-        {
-          caption: "training objective per epoch",
-          html: lineChart([
-            ...curves(r.history, "train (running mean, dropout on)", (e) => e.loss, { dashed: true }),
-            ...curves(r.history, "validation (no auxiliary terms, dropout off)", (e) => e.val_loss, {
-              color: PALETTE[1],
-            }),
-          ], { width: 460, height: 260, xLabel: "epoch", yLabel: "weighted CE + MSE terms" }),
-        },
-        {
-          caption: "validation log-loss per epoch",
-          html: lineChart([
-            ...curves(r.history, "raw", (e) => e.val_log_loss, { color: PALETTE[2], dashed: ensemble }),
-            ...curves(
-              r.history,
-              "calibrated (early stopping watches this)",
-              (e) => e.val_calibrated_log_loss,
-              { color: PALETTE[3] },
-            ),
-          ], { width: 460, height: 260, xLabel: "epoch", yLabel: "log-loss" }),
-        },
-        {
-          caption: "accuracy and macro-F1 per epoch",
-          html: lineChart([
-            // An ensemble's chart keeps the two validation scores: nine lines would hide them.
-            ...(ensemble ? [] : curves(r.history, "train accuracy", (e) => e.accuracy, { dashed: true })),
-            ...curves(r.history, "validation accuracy", (e) => e.val_accuracy, {
-              color: PALETTE[1],
-              dashed: ensemble,
-            }),
-            ...curves(r.history, "validation macro-F1", (e) => e.val_macro_f1, { color: PALETTE[4] }),
-          ], { width: 460, height: 260, xLabel: "epoch", yLabel: "score" }),
-        },
-      ],
-    },
-    {
-      kind: "figures",
-      title: "Test predictions",
-      note: d
-        ? `Expected calibration error ${
-          d.ece.toFixed(4)
-        } (10 bins of the top class's probability); a perfectly ` +
-          `calibrated model would show about ${d.eceFloor.toFixed(4)} on these windows by chance.` +
-          // Under the prior rule the served confidence is the named class's probability, often not the top's.
-          (d.rule !== "argmax" && d.confidenceEce !== undefined
-            ? ` The served confidence (the probability of the class the '${d.rule}' rule names): ECE ${
-              d.confidenceEce.toFixed(4)
-            }, floor ${(d.confidenceEceFloor ?? NaN).toFixed(4)}.`
-            : "")
-        : undefined,
-      figures: [
-        { caption: "Confusion matrix, argmax", html: confusionMatrix(r.test.confusion_matrix, CLASSES) },
-        ...(d && d.rule !== "argmax"
-          ? [{
-            caption: `Confusion matrix, ${d.rule} rule (served)`,
-            html: confusionMatrix(d.served.confusion_matrix, CLASSES),
-          }]
-          : []),
-        ...(d
-          ? [{
-            caption: "Reliability diagram",
-            html: reliabilityDiagram([{ name: modelRowName(r), bins: d.reliability }]),
-          }]
-          : []),
-      ],
-    },
-  );
   return {
     title: `candlecast train — ${r.version}`,
     subtitle: `${r.modelType}${
@@ -536,6 +822,13 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     }${r.blend ? `; serves ${blendWords(r.blend)}` : ""}`,
     facts: r.facts,
     verdict: verdictOf(r),
-    sections,
+    sections: [
+      testSplitSection(r, rows),
+      ...(d ? [decisionRulesSection(r, d), ...servedCallsSection(d)] : []),
+      perClassSection(r, rows),
+      curvesSection(r),
+      ...(d ? [calibrationSection(d)] : []),
+      predictionsSection(r),
+    ],
   };
 }

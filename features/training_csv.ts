@@ -218,6 +218,15 @@ export async function readTrainingCsv(
     // the file's line for a row cut short at line 30,001. Its message ends with " on line N", named here.
     const at = error instanceof CsvError && typeof error.lines === "number" ? error.lines : line + 1;
     const message = (error as Error).message.replace(/ on line \d+\.?$/, "");
+    if (error instanceof CsvError && await cutShortAtEnd(path, error)) {
+      // "Fix the data named, or collect it again": collecting into it again is what had just failed.
+      throw new CandleError(
+        `${path} line ${at}: its last line is cut short (${message}), as a write stopped mid-line leaves it`,
+        `remove that line (sed -i '$d' ${
+          shellWord(path)
+        }) and run again; collect then fetches its candle again`,
+      );
+    }
     throw new CandleError(`${path} line ${at}: ${message}`);
   } finally {
     // A read left before the file's end (a stop, a bad row) lets its file go now; a finished one has already.
@@ -256,6 +265,27 @@ export function sortedBySymbol<S extends { readonly symbol: string }>(series: re
 /** Whether the file's first line is the training CSV's header (a byte order mark before it is allowed). */
 async function startsWithHeader(path: string): Promise<boolean> {
   return await firstLine(path) === TRAINING_CSV_HEADER.join(",");
+}
+
+/**
+ * Whether the row csv-parse refused is the file's last line, cut short: the file ends without a line end and
+ * its last line is that row (a collect or an editor killed mid-write, a full disk).
+ */
+async function cutShortAtEnd(path: string, error: CsvError): Promise<boolean> {
+  const record = (error as CsvError & { record?: unknown }).record;
+  if (!Array.isArray(record) || record.length >= TRAINING_CSV_HEADER.length) return false;
+  const handle = await open(path);
+  try {
+    const { size } = await handle.stat();
+    const tail = new Uint8Array(Math.min(size, 4096));
+    const { bytesRead } = await handle.read(tail, 0, tail.length, size - tail.length);
+    const text = new TextDecoder().decode(tail.subarray(0, bytesRead));
+    return !text.endsWith("\n") && text.slice(text.lastIndexOf("\n") + 1) === record.join(",");
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The file's first line (no byte order mark), as far as a header's length reaches: enough to compare. */

@@ -263,6 +263,20 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
     (e) => e instanceof CandleError && /short\.csv line 3: Invalid Record Length: .*got 4$/.test(e.message),
   );
 
+  // The last line cut short with no line end (a collect killed mid-write): "fix the data named, or collect it
+  // again" named a collect that then failed on the same line; the hint says which line to remove.
+  const torn = join(dir, "torn.csv");
+  await writeFile(torn, `${header}\nA,1,1,1,1,1,1,,,,,,,\nA,2,1,1`);
+  await assert.rejects(
+    readTrainingCsv(torn),
+    (e) =>
+      e instanceof CandleError &&
+      e.message === `${torn} line 3: its last line is cut short (Invalid Record Length: expect 14, got 4), ` +
+          "as a write stopped mid-line leaves it" &&
+      e.hint ===
+        `remove that line (sed -i '$d' ${torn}) and run again; collect then fetches its candle again`,
+  );
+
   // Cut short past the rows csv-parse reads ahead (16 here, ~600 of a real file's first 64 KB): the rows before
   // it never reached the reader, so it was "not a training CSV (its first line must be the header …)" under
   // the right header, and further on a line short by as many rows ("line 29888" for line 30,001).

@@ -7,11 +7,13 @@ import { plural } from "../../base/index.ts";
 import type { EpochRecord } from "../train/index.ts";
 import { type EvaluationSummary, evaluationTables, feePercent, type TableId } from "../evaluate/index.ts";
 import { type FigureSection, type ReportData, type Section, tableSection } from "./html.ts";
-import { confusionMatrix, lineChart, type LineSeries, PALETTE, reliabilityDiagram } from "./svg.ts";
+import { confusionMatrix, lineChart, type LineSeries, MARKERS, PALETTE, reliabilityDiagram } from "./svg.ts";
 
 /**
- * Training curves of each network learner: per fold a dashed training line and a solid validation line, every
- * line in its own colour (a shared colour made training and validation indistinguishable in print).
+ * Training curves of each network learner: per fold one colour and marker shape (the marker tells folds apart in
+ * greyscale and to a colour-blind eye), dashed for training and solid for validation. An ensemble's members each
+ * get their own line, in their fold's style: their epochs restart at 1, and one line through all of them
+ * zigzagged back at each new member.
  */
 function curveFigures(s: EvaluationSummary): { caption: string; html: string }[] {
   const figures: { caption: string; html: string }[] = [];
@@ -22,21 +24,26 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
       );
     if (runs.length === 0) continue;
     const lines = (train: keyof EpochRecord, val: keyof EpochRecord): LineSeries[] =>
-      runs.flatMap((r, k) => [
-        {
-          name: `${r.label} train`,
-          x: r.history.map((e) => e.epoch),
-          y: r.history.map((e) => e[train] as number),
-          color: PALETTE[(2 * k + 1) % PALETTE.length],
-          dashed: true,
-        },
-        {
-          name: `${r.label} validation`,
-          x: r.history.map((e) => e.epoch),
-          y: r.history.map((e) => e[val] as number),
-          color: PALETTE[(2 * k) % PALETTE.length],
-        },
-      ]);
+      runs.flatMap((r, k) => {
+        const members = [...new Set(r.history.map((e) => e.member ?? 1))].sort((a, b) => a - b);
+        const style = { color: PALETTE[k % PALETTE.length], marker: MARKERS[k % MARKERS.length] };
+        const of = members.length > 1 ? `, members ${members[0]}–${members.at(-1)}` : "";
+        return ([[train, "train", true], [val, "validation", false]] as const).flatMap((
+          [key, kind, dashed],
+        ) =>
+          members.map((m) => {
+            const own = r.history.filter((e) => (e.member ?? 1) === m);
+            return {
+              name: `${r.label} ${kind}${members.length > 1 ? `, member ${m}` : ""}`,
+              legend: `${r.label} ${kind}${of}`,
+              x: own.map((e) => e.epoch),
+              y: own.map((e) => e[key] as number),
+              ...style,
+              dashed,
+            };
+          })
+        );
+      });
     figures.push(
       {
         caption: `${name}: loss per epoch`,
@@ -45,6 +52,7 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
           height: 260,
           xLabel: "epoch",
           yLabel: "objective (CE + MSE terms)",
+          title: `${name}: training objective and validation loss per epoch`,
         }),
       },
       {
@@ -54,6 +62,7 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
           height: 260,
           xLabel: "epoch",
           yLabel: "accuracy",
+          title: `${name}: training and validation accuracy per epoch`,
         }),
       },
     );
@@ -70,6 +79,9 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
   const byRule = bt.curves_rule === "prior_rule";
   const traded = byRule ? bt.prior_rule : bt.rows.find((r) => r.threshold === bt.threshold)!;
   const curves = curveFigures(s);
+  const ensemble = s.folds.some((f) =>
+    Object.values(f.fits).some((fit) => fit?.history?.some((e) => (e.member ?? 1) > 1))
+  );
   return {
     reliability: [
       {
@@ -78,15 +90,23 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
         figures: [
           {
             caption: `${s.model} (argmax)`,
-            html: confusionMatrix(s.overall[s.model].metrics.confusion_matrix, CLASSES),
+            html: confusionMatrix(
+              s.overall[s.model].metrics.confusion_matrix,
+              CLASSES,
+              `${s.model} (argmax)`,
+            ),
           },
           {
             caption: `${s.model} (prior-corrected)`,
-            html: confusionMatrix(s.overall[s.model].prior_rule.confusion_matrix, CLASSES),
+            html: confusionMatrix(
+              s.overall[s.model].prior_rule.confusion_matrix,
+              CLASSES,
+              `${s.model} (prior-corrected)`,
+            ),
           },
           {
             caption: `${best} (argmax)`,
-            html: confusionMatrix(s.overall[best].metrics.confusion_matrix, CLASSES),
+            html: confusionMatrix(s.overall[best].metrics.confusion_matrix, CLASSES, `${best} (argmax)`),
           },
         ],
       },
@@ -113,15 +133,23 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
         "return MSE and, where the auxiliary head trains, its MSE terms; dropout on, running mean over the " +
         "epoch); solid: the validation block's cross-entropy plus the weighted return MSE (no auxiliary " +
         "terms, dropout off). The two differ in level by construction, and neither is a log-loss: the " +
-        "tables' log-loss is of the calibrated probabilities.",
+        "tables' log-loss is of the calibrated probabilities." +
+        (ensemble
+          ? " An ensemble's members are one line each, drawn in their fold's style (the Data table names them)."
+          : ""),
       figures: curves,
     }],
     backtest: [{
       kind: "figures",
       title: "Backtest",
       note: (byRule
-        ? `${s.model} never has P(UP) above ${bt.threshold}, so the curves trade the prior-corrected ` +
-          `decision instead: long${bt.short ? " (short)" : ""} when it names UP${bt.short ? " (DOWN)" : ""}`
+        // The served calls (ml/evaluate/summary.ts): the prior rule's where the version serves it, or where the
+        // model never passes the threshold.
+        ? `The curves trade the prior rule's calls${
+          s.bootstrap.decision_rule === "prior"
+            ? ", what is served"
+            : ` (${s.model} never has P(UP) above ${bt.threshold})`
+        }: long${bt.short ? " (short)" : ""} when it names UP${bt.short ? " (DOWN)" : ""}`
         : `Long${bt.short ? " or short" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} > ${bt.threshold}`) +
         `, held ${plural(bt.horizon, "candle")}, ${
           feePercent(bt.fee)
@@ -130,16 +158,42 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
         `Trades: ${s.model} ${traded.model.trades}, ${best} ${traded.baseline.trades}.`,
       figures: [{
         caption: "Equity (start = 1)",
+        // Three line styles and marker shapes besides three colours; buy-and-hold's grey darkened from #94a3b8
+        // (2.6:1 on white) to 4.8:1, above WCAG's 3:1 for lines.
         html: lineChart([
-          { name: "buy-and-hold", x: c.buy_and_hold.times, y: c.buy_and_hold.equity, color: "#94a3b8" },
-          { name: best, x: c.baseline.times, y: c.baseline.equity, color: PALETTE[1], dashed: true },
-          // Drawn last so a flat model line is on top, not hidden under the others.
-          { name: s.model, x: c.model.times, y: c.model.equity, color: PALETTE[0] },
+          {
+            name: "buy-and-hold",
+            x: c.buy_and_hold.times,
+            y: c.buy_and_hold.equity,
+            color: "#64748b",
+            dash: "2 3",
+            marker: "triangle",
+          },
+          {
+            name: best,
+            x: c.baseline.times,
+            y: c.baseline.equity,
+            color: PALETTE[1],
+            dashed: true,
+            marker: "square",
+          },
+          // Drawn last and thicker so a flat model line is on top, not hidden under the others.
+          {
+            name: s.model,
+            x: c.model.times,
+            y: c.model.equity,
+            color: PALETTE[0],
+            marker: "circle",
+            emphasis: true,
+          },
         ], {
           width: 900,
           height: 320,
           xDates: true,
+          xLabel: "time (UTC)",
+          yLabel: "equity",
           yRule: 1,
+          title: `Equity (start = 1) of ${s.model}, ${best} and buy-and-hold`,
         }),
       }],
     }],

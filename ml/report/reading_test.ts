@@ -99,7 +99,10 @@ Deno.test("a table's label columns read as text: per symbol's learner names are 
   );
   assert.match(html, /table\.l2 td:nth-child\(2\),table\.l2 th:nth-child\(2\)\{text-align:left\}/);
   // Tables of one label column keep the plain markup.
-  assert.match(html, /<h2>Per fold<\/h2><p class="note">[^<]*<\/p><div class="scroll"><table><thead>/);
+  assert.match(
+    html,
+    /<h2>Per fold<\/h2><p class="note">[^<]*<\/p><div class="scroll"><table><caption class="sr">Per fold<\/caption>/,
+  );
 });
 
 Deno.test("training curves say the training and validation losses are not the same quantity", async () => {
@@ -171,7 +174,7 @@ Deno.test("the verdict's backtest line says it is one path without an interval",
   // trades, lightweight_lstm +15.56 % in 31 trades, buy-and-hold +14.18 %." with nothing on its uncertainty.
   const lines = (await syntheticSummary()).verdict.lines;
   assert.match(
-    lines.find((l) => l.startsWith("Backtest (")) ?? "",
+    lines.find((l) => l.startsWith("Backtest")) ?? "",
     /, buy-and-hold [+-]\d+\.\d\d % \(one path over these candles, with no interval: not evidence on its own\)\.$/,
   );
 });

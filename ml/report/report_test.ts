@@ -19,6 +19,14 @@ import {
 const summary = await syntheticSummary();
 const facts = [["data", "synthetic market (demo simulator)"], ["folds", "3 weekly"]] as const;
 
+/** A table's header row as the page writes it: scoped, a blank top-left header named for the learners. */
+const headHtml = (header: readonly string[]) =>
+  header.map((h, j) => `<th scope="col">${escapeXml(j === 0 && h === "" ? "learner" : h)}</th>`).join("");
+
+/** A table row's cells as the page writes them: the first is the row's header. */
+const rowHtml = (row: readonly string[]) =>
+  row.map((c, j) => j === 0 ? `<th scope="row">${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`).join("");
+
 /** Nothing that a browser would fetch: the page must open offline from the file alone. */
 function assertSelfContained(html: string): void {
   for (
@@ -60,10 +68,10 @@ Deno.test("the evaluation report shows every table the terminal shows, cell for 
   const html = renderReport(evaluationReport(summary, facts));
   for (const t of evaluationTables(summary)) {
     assert.ok(html.includes(`<h2>${escapeXml(t.title)}</h2>`), `missing table ${t.title}`);
-    const head = t.header.map((h) => `<th>${escapeXml(h)}</th>`).join("");
+    const head = headHtml(t.header);
     assert.ok(html.includes(head), `${t.id}: header differs`);
     for (const row of t.rows) {
-      const cells = row.map((c) => `<td>${escapeXml(c)}</td>`).join("");
+      const cells = rowHtml(row);
       assert.ok(html.includes(cells), `${t.id}: row ${row.join(" | ")} differs`);
     }
     for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `${t.id}: missing note`);
@@ -166,8 +174,8 @@ Deno.test("the training report's test-split table is the one train prints, cell 
   const d = testDecisions(logitsFor(LABELS, [0, 0.5, 0], 0.6), LABELS, 1, "prior", [0.2, 0.6, 0.2]);
   const html = trainingHtml(d);
   const t = testSplitTable([["transformer_lstm", summary.overall.model.metrics]], "prior");
-  assert.ok(html.includes(t.header.map((h) => `<th>${escapeXml(h)}</th>`).join("")), "header differs");
-  assert.ok(html.includes(t.rows[0].map((c) => `<td>${escapeXml(c)}</td>`).join("")), "model row differs");
+  assert.ok(html.includes(headHtml(t.header)), "header differs");
+  assert.ok(html.includes(rowHtml(t.rows[0])), "model row differs");
   for (const note of t.notes) assert.ok(html.includes(escapeXml(note)), `missing note ${note}`);
 });
 
@@ -464,7 +472,7 @@ Deno.test("the training report's per-class precision: a handful of calls shows i
   // Before: a bold "0.8571" beside its peers, and majority's "0" for classes it never names.
   assert.ok(html.includes("<td>0.8571 (7)</td>"), "DOWN precision without its 7 calls");
   assert.ok(html.includes("<td>0.3793 (58)</td>") === false && html.includes("<td>0.3793</td>"));
-  assert.match(html, /<tr><td>majority<\/td><td>–<\/td>/);
+  assert.match(html, /<tr><th scope="row">majority<\/th><td>–<\/td>/);
   assert.ok(html.includes(escapeXml(PRECISION_NOTE)));
   assert.ok(html.includes(escapeXml(SCORES_NOTE)), "the test split does not say which way is better");
 });
@@ -479,7 +487,9 @@ Deno.test("reliability: a near-empty bin beyond the zoomed axes is hollow, off t
   });
   // Persistence in the trial: one window at confidence 0.44 that came true, 2,855 at 0.52.
   const svg = reliabilityDiagram([{ name: "persistence", bins: [bin(0.444, 1, 1), bin(0.519, 0.46, 2855)] }]);
-  const circles = [...svg.matchAll(/<circle [^>]*>/g)].map((c) => c[0]);
+  // The chart's own marks (its first series' are circles), not the legend's.
+  const chart = svg.slice(0, svg.indexOf("</svg>"));
+  const circles = [...chart.matchAll(/<circle [^>]*>/g)].map((c) => c[0]);
   assert.equal(circles.length, 2);
   assert.equal(circles.filter((c) => c.includes('fill="#fff"')).length, 1, "the clamped bin is not hollow");
   // One point left on the line: no polyline joins the clamped bin to the others.
@@ -535,14 +545,14 @@ Deno.test("a blended version's report names its scores the served blend's and sh
     "prior",
   );
   for (const row of table.rows) {
-    assert.ok(html.includes(row.map((c) => `<td>${escapeXml(c)}</td>`).join("")), `missing row ${row[0]}`);
+    assert.ok(html.includes(rowHtml(row)), `missing row ${row[0]}`);
   }
-  assert.ok(!html.includes("<td>transformer_lstm</td>"), "a blend's row named as the network");
+  assert.ok(!html.includes('<th scope="row">transformer_lstm</th>'), "a blend's row named as the network");
   assert.ok(html.includes(escapeXml("serves 0.5 × the network + 0.5 × gradient boosting")));
   assert.ok(html.includes(escapeXml("The served blend's log-loss 0.9000 vs the best baseline's (majority)")));
   // An unblended version's report is as before: the model's row under its type, no network row.
   const plain = trainingHtml(d);
-  assert.ok(plain.includes("<td>transformer_lstm</td>") && !plain.includes("network alone"));
+  assert.ok(plain.includes('<th scope="row">transformer_lstm</th>') && !plain.includes("network alone"));
   // Which row is which field of metrics.json, and whose the curves and test_loss are. Before: nothing said
   // that test_loss (and every curve) is the network's while `test` is the blend's.
   assert.ok(

@@ -610,6 +610,17 @@ Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open
       "Authorization: Bearer takes one key, with no spaces in it (got 2 words): send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
     ],
     [{ Authorization: "Bearer nope" }, "wrong bearer key"],
+    // .NET's AuthenticationHeaderValue(key, "Bearer"): the key came first and was named as "the scheme", in
+    // the answer and, since serve logs a 401's detail, in the server's log.
+    [
+      { Authorization: "s3cret Bearer" },
+      "Authorization header has Bearer second, after the key (AuthenticationHeaderValue's arguments swapped?): " +
+      "send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
+    ],
+    [
+      { Authorization: "deadbeef0123s3cret Token" },
+      "Authorization header uses the wrong scheme, not Bearer: send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
+    ],
   ];
   for (const [headers, detail] of details) {
     const shown = await expectError(await app.request("/model/info", { headers }), 401, detail);
@@ -760,7 +771,8 @@ Deno.test("a refusal's detail is logged cut to 300 characters, with control and 
   // A path decoded to U+2028 and U+0007, quoted by the 404.
   const quoted = await expectError(await app.request(from("192.0.2.1", "/a%E2%80%A8b%07c")), 404);
   assert.ok(quoted.includes("\u2028"));
-  assert.match(String(logs.at(-1)!.detail), /^Not Found: "\/a\\u2028b\\u0007c" /);
+  // (The 404's own JSON quoting wrote U+0007 as \u0007; its backslash is escaped in turn, as every one is.)
+  assert.match(String(logs.at(-1)!.detail), /^Not Found: "\/a\\u2028b\\u005cu0007c" /);
   // deno-lint-ignore no-control-regex
   const raw = /[\u0000-\u001f\u0085\u2028\u2029]/;
   for (const line of logs) assert.doesNotMatch(JSON.stringify(line), raw);

@@ -57,6 +57,25 @@ export function exposedWithoutKey(host: string, apiKey: string | undefined): boo
 
 const SEND = "send 'Authorization: Bearer <CANDLECAST_API_KEY>'";
 
+/** HTTP authentication schemes (IANA's registry, and the ones APIs commonly invent), lower-cased. */
+const KNOWN_SCHEMES = new Set([
+  "basic",
+  "digest",
+  "hoba",
+  "mutual",
+  "negotiate",
+  "ntlm",
+  "oauth",
+  "scram-sha-1",
+  "scram-sha-256",
+  "vapid",
+  "aws4-hmac-sha256",
+  "token",
+  "apikey",
+  "api-key",
+  "key",
+]);
+
 /**
  * Why an Authorization header that is absent or not `Bearer <key>` was refused. A header that is there but
  * wrongly formed (the key alone, `Basic` from a `user:key` URL, `Token <key>`) was answered "missing bearer
@@ -71,7 +90,14 @@ function unusableHeader(header: string | undefined): string {
       ? `Authorization: Bearer without a key: ${SEND}`
       : `Authorization: Bearer takes one key, with no spaces in it (got ${words.length - 1} words): ${SEND}`;
   }
-  const scheme = words.length > 1 && /^[A-Za-z][\w.+-]{0,19}$/.test(words[0]) ? ` ${words[0]}` : "";
+  // .NET's `new AuthenticationHeaderValue(key, "Bearer")` sends "<key> Bearer": the first word is the key.
+  if (words.length === 2 && /^bearer$/i.test(words[1])) {
+    return `Authorization header has Bearer second, after the key (AuthenticationHeaderValue's arguments ` +
+      `swapped?): ${SEND}`;
+  }
+  // Only a scheme HTTP knows is named: the detail is logged (serve's access log) as well as answered, and a
+  // first word of any other shape may be the key itself (a key of hex digits starting with a letter was).
+  const scheme = words.length > 1 && KNOWN_SCHEMES.has(words[0].toLowerCase()) ? ` ${words[0]}` : "";
   return words.length > 1
     ? `Authorization header uses the${scheme || " wrong"} scheme, not Bearer: ${SEND}`
     : `Authorization header holds no scheme (the key alone?): ${SEND}`;

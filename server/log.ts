@@ -1,7 +1,7 @@
 /**
  * Structured logs: one JSON object per line. Request lines carry method, path, status, latency, client, symbol
- * and model version, and a refusal's `detail` (each client string through `truncate`), never bodies (candles are the bot's data and can
- * be large).
+ * and model version, and a refusal's `detail` (each client string through `truncate`), never bodies (candles
+ * are the bot's data and can be large).
  *
  * Logging must never slow down or fail a request: stdout can be a full disk, `/dev/full`, or a pipe nobody
  * reads. So a record is only queued (in bounded memory) and a background pump writes the queue; a line that
@@ -19,10 +19,11 @@ export const MAX_DETAIL_LENGTH = 300;
 /**
  * Characters a log line must not carry raw: C0 and C1 controls and DEL, the line and paragraph separators
  * (JSON.stringify escapes C0 but leaves C1, U+2028 and U+2029 as they are, and some viewers break a line
- * there) and the bidirectional overrides, which can make one line read as another.
+ * there) and the bidirectional overrides, which can make one line read as another. And the backslash itself,
+ * so that a client who sends the six characters `\u2028` is not logged as one who sent U+2028.
  */
 // deno-lint-ignore no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
 
 /**
  * A client-sent string (a path, a symbol, a refusal's `detail` that quotes one) for a log field: at most `max`

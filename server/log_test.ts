@@ -72,4 +72,7 @@ Deno.test("truncate escapes what would break a line or disguise one: controls, U
   assert.equal(truncate(`${"\u2028".repeat(3)}${"x".repeat(10)}`, 4), "\\u2028\\u2028\\u2028x…(9 more)");
   assert.equal(truncate("BTCUSDT", 40), "BTCUSDT");
   assert.equal(truncate("ünïcødé €", 40), "ünïcødé €", "printable characters are kept as they are");
+  // The six characters "\u2028" sent as they are read apart from an escaped U+2028 (a review: they were equal).
+  assert.notEqual(truncate("x\\u2028y"), truncate("x\u2028y"));
+  assert.equal(truncate("x\\u2028y"), "x\\u005cu2028y");
 });

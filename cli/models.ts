@@ -287,8 +287,17 @@ async function trainingRuns(
       import("./train/run_folder.ts"),
       import("./train/report.ts"),
     ]);
-    const newest = (await abandonedRuns(checkpoints)).find((run) => run.state !== null);
+    const runs = await abandonedRuns(checkpoints);
+    const newest = runs.find((run) => run.state !== null);
     const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;
+    // Killed between saving its version and promoting it: the version had an empty note and nothing said so.
+    const saved = runs.find((run) => run.savedAs !== undefined)?.savedAs;
+    if (saved !== undefined) {
+      lines.push(
+        `a training run in ${checkpoints} saved ${saved} and was stopped before it ended (not promoted by it); ` +
+          `'candlecast models promote ${saved}${checkpointsFlag(checkpoints)}' serves it`,
+      );
+    }
     lines.push(
       !newest?.state
         // "--resume continues the newest" where --resume answers "no interrupted training run to resume".

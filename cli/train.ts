@@ -24,7 +24,8 @@ import {
 import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
 import { runTraining, type TrainPhase } from "./train/run.ts";
-import { abandonedRuns } from "./train/run_folder.ts";
+import { type Abandoned, abandonedRuns } from "./train/run_folder.ts";
+import { liveRuns } from "./train/run_names.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 import { shellWord } from "../base/index.ts";
 
@@ -35,7 +36,11 @@ export const FIRST_PRESS: Readonly<Record<"preparing" | TrainPhase, string>> = {
   teacher:
     "stopping: the distillation teacher is being fitted and no member has trained, so nothing will be saved",
   training: "stopping after this batch; the best weights so far will be saved",
-  saving: "training has ended: the model is being saved, and will not be promoted",
+  // The phase calibrates, scores the test split and fits the baselines before writing (tens of seconds on a
+  // large CSV: 58 s on 115,000 candles, a trial): "being saved" read as a save that had hung.
+  saving:
+    "training has ended: the model is being calibrated, scored on the test split beside the baselines " +
+    "and saved (up to a minute or more on large data); it will not be promoted",
   promoting: "the model is saved and current is being switched to it; that finishes",
 };
 
@@ -108,14 +113,39 @@ async function resumable(command: Command) {
     );
   }
   const root = String(command.opts().checkpoints);
-  const run = (await abandonedRuns(root)).find((r) => r.state !== null);
-  if (!run?.state) {
-    throw new CommandError(
-      `no interrupted training run to resume in ${root}`,
-      "a run killed after its first epoch leaves one; otherwise start a new run without --resume",
+  const runs = await abandonedRuns(root);
+  const run = runs.find((r) => r.state !== null);
+  if (run?.state) return { dir: run.dir, state: run.state };
+  throw await nothingToResume(root, runs);
+}
+
+/**
+ * Why `--resume` has nothing to continue, said as what is there: a run still training (stopped with SIGSTOP,
+ * hung, or in another container) and a run killed after saving its version were both "no interrupted
+ * training run … start a new run", which threw a finished training away.
+ */
+async function nothingToResume(root: string, runs: readonly Abandoned[]): Promise<CommandError> {
+  const where = checkpointsFlag(root);
+  const live = (await liveRuns(root)).length;
+  if (live > 0) {
+    return new CommandError(
+      `${live === 1 ? "a training run is" : `${live} training runs are`} in progress in ${root}, not stopped`,
+      "--resume continues a run that was stopped or killed: wait for it to end (its process may be paused, " +
+        `kill -CONT resumes it), or stop it first; 'candlecast models list${where}' shows it`,
     );
   }
-  return { dir: run.dir, state: run.state };
+  const saved = runs.find((r) => r.savedAs !== undefined);
+  if (saved?.savedAs !== undefined) {
+    return new CommandError(
+      `the newest stopped run in ${root} had trained and saved ${saved.savedAs}, and was stopped before it ` +
+        "ended: nothing is left to train",
+      `'candlecast models promote ${saved.savedAs}${where}' serves it, as the run would have if it promotes`,
+    );
+  }
+  return new CommandError(
+    `no interrupted training run to resume in ${root}`,
+    "a run killed after its first epoch leaves one; otherwise start a new run without --resume",
+  );
 }
 
 /**

@@ -547,10 +547,11 @@ async function trainAndSave(
     runFolder: run && !interrupted ? basename(run.dir) : undefined,
   });
   model.dispose();
-  // The version holds it all now — unless interrupted: then the folder stays for `train --resume`.
+  // Interrupted: the folder stays for `train --resume`. Otherwise the version holds it all, and the folder goes
+  // once the version is promoted (below): removed before, a run killed between the save and the promotion
+  // left no trace of the promotion it was to make (`--resume` and `models list` now name the version).
   const resumable = interrupted && run !== null;
   if (resumable) await run.keep();
-  else await run?.remove();
 
   // Checked and announced in one synchronous step, so no stop can fall between the decision and its phase.
   const stoppedAfterTraining = !interrupted && (io.signal?.aborted ?? false);
@@ -558,8 +559,14 @@ async function trainAndSave(
   let changed: CurrentChangedError | null = null;
   if (promoting) {
     io.onPhase?.("promoting");
-    changed = await promoteSaved(opts.checkpoints, written, io.out, startCurrent);
+    // A promotion that fails says so itself; the folder goes first, as before, so that the failure is not
+    // taken for a trained run to keep for --resume (the version is saved).
+    changed = await promoteSaved(opts.checkpoints, written, io.out, startCurrent).catch(async (error) => {
+      if (!resumable) await run?.remove();
+      throw error;
+    });
   }
+  if (!resumable) await run?.remove();
   const promoted = promoting && changed === null;
   if (changed) {
     // A promote or rollback made by hand while it trained is the operator's choice: it stays, and is said.

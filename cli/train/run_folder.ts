@@ -335,6 +335,12 @@ export interface Abandoned {
   readonly dir: string;
   /** Null when run.json is unreadable or no epoch finished: nothing to resume from. */
   readonly state: RunState | null;
+  /**
+   * The version this run saved, when it was stopped after saving it (its folder goes only once the version is
+   * promoted): said by `--resume` and `models list`, which otherwise left no trace of the promotion it was
+   * about to make.
+   */
+  readonly savedAs?: string;
 }
 
 /**
@@ -345,13 +351,14 @@ export interface Abandoned {
 export async function abandonedRuns(root: string): Promise<Abandoned[]> {
   const names = await runFolderNames(root);
   const runs: Abandoned[] = [];
-  let saved: Set<string> | undefined;
+  let saved: Map<string, string> | undefined;
   for (const name of names.sort().reverse()) {
     const dir = join(root, name);
     if (await isLiveRun(dir)) continue;
     const state = await readState(dir);
     saved ??= state === null ? undefined : await savedRuns(root);
-    runs.push({ dir, state: saved?.has(name) ? null : state });
+    const savedAs = saved?.get(name);
+    runs.push(savedAs === undefined ? { dir, state } : { dir, state: null, savedAs });
   }
   return runs;
 }
@@ -361,19 +368,19 @@ const SavedRunSchema = z.object({
 }).loose();
 
 /**
- * The run folders the versions in `root` were saved from (their manifests' `training.run`). A version saved by
- * a Ctrl-C leaves its run resumable: candlecast between 2bf2d25 and 2231e3b named the run in such versions
- * too, and that run was then refused by `--resume` while `models list` offered it.
+ * The run folders the versions in `root` were saved from (their manifests' `training.run`), each with its
+ * version. A version saved by a Ctrl-C leaves its run resumable: candlecast between 2bf2d25 and 2231e3b named
+ * the run in such versions too, and that run was then refused by `--resume` while `models list` offered it.
  */
-async function savedRuns(root: string): Promise<Set<string>> {
-  const runs = new Set<string>();
+async function savedRuns(root: string): Promise<Map<string, string>> {
+  const runs = new Map<string, string>();
   for (const version of await listVersionNames(root)) {
     try {
       const parsed = SavedRunSchema.safeParse(
         JSON.parse(await readRegularTextFile(join(root, version, "manifest.json"))),
       );
       if (parsed.success && parsed.data.training.stop_reason !== "interrupted") {
-        runs.add(parsed.data.training.run);
+        runs.set(parsed.data.training.run, version);
       }
     } catch {
       // unreadable: it names no run

@@ -39,6 +39,15 @@ export async function isLiveRun(dir: string): Promise<boolean> {
   return await isLockHeld(join(dir, ".lock"));
 }
 
+/** The run folders in `root` whose process is still training (`isLiveRun`); one this user may not ask is left out. */
+export async function liveRuns(root: string): Promise<string[]> {
+  const live: string[] = [];
+  for (const name of await runFolderNames(root)) {
+    if (await isLiveRun(join(root, name)).catch(() => false)) live.push(join(root, name));
+  }
+  return live;
+}
+
 /** The part of run.json (`run_folder.ts`'s `RunStateSchema`) a reader outside training needs: the run's --data. */
 const RunDataSchema = z.object({ flags: z.object({ data: z.string().optional() }).loose() }).loose();
 

@@ -33,6 +33,8 @@ import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { FIRST_PRESS } from "../train.ts";
 import { stopOnRead } from "../../test/stop_on_read.ts";
 import { abandonedRuns } from "./run_folder.ts";
+import { candlecastCommand } from "../../test/cli.ts";
+import { tryLockFile } from "../../base/index.ts";
 
 const real = haveRealData();
 
@@ -1103,6 +1105,80 @@ Deno.test("train --resume runs again in full the epoch a stop cut short, instead
     assert.match(
       await Deno.readTextFile(join(started.dir, "report.html")),
       /trained 2 \/ 2 \(the last cut short\)/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "a run stopped between saving its version and promoting it leaves its folder: --resume and models list name the version",
+  ignore: !real,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      const checkpoints = join(dir, "checkpoints");
+      const data = await csvOf(dir, "a.csv", 400);
+      const first = await runTraining(options(data, checkpoints, { epochs: "1" }), quiet);
+      // Where a SIGKILL (an OOM kill, a power cut) could land: the version is whole, current not switched yet.
+      // Before, the run folder was already gone there, and --resume said to start a new run.
+      const kept = join(dir, "kept-run");
+      const second = await runTraining(options(data, checkpoints, { epochs: "1" }), {
+        ...quiet,
+        flags: { epochs: "1", data, checkpoints },
+        onPhase: (phase) => {
+          if (phase !== "promoting") return;
+          const [run] = [...Deno.readDirSync(checkpoints)].filter((e) => e.name.startsWith(".train_"));
+          assert.ok(run, "the run folder is still there when current is switched");
+          new Deno.Command("cp", { args: ["-a", join(checkpoints, run.name), kept] }).outputSync();
+        },
+      });
+      assert.equal(second.promoted, true);
+      const runs = [...Deno.readDirSync(checkpoints)].filter((e) => e.name.startsWith(".train_"));
+      assert.deepEqual(runs, [], "and gone once the run ends");
+      // The kill, replayed: the folder as it was, current still the first version.
+      const runName = (await readManifest(second.dir)).training?.run;
+      assert.ok(runName, "the version names its run");
+      await Deno.rename(kept, join(checkpoints, String(runName)));
+      await rollback(checkpoints);
+      assert.equal(await currentVersion(checkpoints), first.version);
+      const [saved] = (await abandonedRuns(checkpoints)).filter((r) => r.savedAs !== undefined);
+      assert.equal(saved?.savedAs, second.version);
+      const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      const err = new TextDecoder().decode(resumed.stderr);
+      assert.equal(resumed.code, 1, err);
+      assert.ok(
+        err.includes(`had trained and saved ${second.version}, and was stopped before it ended`) &&
+          err.includes(`hint: 'candlecast models promote ${second.version} --checkpoints `),
+        err,
+      );
+      const listed = await candlecastCommand(["models", "list", "--checkpoints", checkpoints]).output();
+      const out = new TextDecoder().decode(listed.stdout) + new TextDecoder().decode(listed.stderr);
+      assert.ok(
+        out.includes(`saved ${second.version} and was stopped before it ended (not promoted by it)`),
+        out,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("--resume with a run still training (paused, hung, in another container) says so, not 'start a new run'", async () => {
+  const dir = await tempDir();
+  const checkpoints = join(dir, "checkpoints");
+  // A run folder whose lock another process holds: what a train stopped with SIGSTOP leaves.
+  using _held =
+    (await tryLockFile(join(checkpoints, ".train_20261206T030000_0123abcd", ".lock"), "training run"))!;
+  try {
+    const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+    const err = new TextDecoder().decode(resumed.stderr);
+    assert.equal(resumed.code, 1, err);
+    assert.ok(
+      err.startsWith(`candlecast: a training run is in progress in ${checkpoints}, not stopped\n`) &&
+        err.includes("hint: --resume continues a run that was stopped or killed: wait for it to end"),
+      err,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -20,6 +20,7 @@ import {
   decideClasses,
   type DecisionRule,
   f5,
+  FEW_CALLS,
   MIN_TEMPERATURE_WINDOWS,
   noChangeRatio,
   PRECISION_NOTE,
@@ -342,7 +343,8 @@ function findings(r: TrainingReportInput): string[] {
     : undefined;
   return [
     ...calls,
-    ...(t?.warns ? [`Calibrated: ${t.line}.`] : []),
+    // A blend's report scores the served blend; this temperature is its network's alone (a review).
+    ...(t?.warns ? [`Calibrated${r.blend ? " (the network alone)" : ""}: ${t.line}.`] : []),
     ...(r.dataNotes ?? []).map((note) => `Note: ${note}.`),
   ];
 }
@@ -714,8 +716,19 @@ function servedCallsSection(d: TestDecisions): Section[] {
     const calls = callsOf(d.served, c);
     const rate = c === "UP" ? base.up : base.down;
     const gap = 100 * (d.served.per_class[c].precision - rate);
-    // Counts as strings, grouped as the verdict writes them ("5,078 calls").
-    return calls === 0 ? [c, "0", "–", percent1(rate), "–"] : [
+    // Counts as strings, grouped as the verdict writes them ("5,078 calls"). Below FEW_CALLS the verdict says
+    // "too few to tell a hit rate": a difference here read as the finding it withholds (9 calls, −19.6 points).
+    if (calls === 0) return [c, "0", "–", percent1(rate), "–"];
+    if (calls < FEW_CALLS) {
+      return [
+        c,
+        calls.toLocaleString("en-US"),
+        `${percent1(d.served.per_class[c].precision)} (too few)`,
+        percent1(rate),
+        "–",
+      ];
+    }
+    return [
       c,
       calls.toLocaleString("en-US"),
       percent1(d.served.per_class[c].precision),

@@ -230,3 +230,37 @@ Deno.test("testDecisions records the test windows' base rates the served calls a
   assert.deepEqual(d.baseRate, { down: 0.2, up: 0.2 });
   assert.equal(d.served.per_class.UP.support, 120);
 });
+
+Deno.test("a class named too few times shows no hit-rate difference in the table, as the verdict tells none", () => {
+  // DOWN named 9 times: the verdict said "too few to tell a hit rate" while the table said −19.6 points.
+  const served = {
+    ...DECISIONS.served,
+    confusion_matrix: DECISIONS.served.confusion_matrix.map((row) => [...row]),
+  };
+  const m = served.confusion_matrix;
+  // Keep 9 DOWN calls (column 0): move the rest to SIDEWAYS.
+  let keep = 9;
+  for (const row of m) {
+    const moved = Math.max(0, row[0] - keep);
+    keep = Math.max(0, keep - row[0]);
+    row[0] -= moved;
+    row[1] += moved;
+  }
+  const report = reportOf({ decisions: { ...DECISIONS, served } });
+  assert.ok(report.verdict!.some((l) => l.includes("DOWN named 9 times, too few to tell a hit rate")));
+  const table = report.sections.find((s) => s.title?.startsWith("Served calls against the base rate"));
+  assert.ok(table?.kind === "table");
+  const down = table.rows.find((r) => r[0] === "DOWN")!;
+  assert.equal(down[1], "9");
+  assert.match(String(down[2]), / \(too few\)$/);
+  assert.equal(down[4], "–");
+});
+
+Deno.test("a blend's report says the warning temperature is its network's alone", () => {
+  const blend = { weight: 0.5, with: "gradient_boosting", network: metricsOf(MODEL) };
+  const verdict = reportOf({ blend }).verdict!;
+  assert.ok(
+    verdict.some((l) => l.startsWith("Calibrated (the network alone): temperature 20.000")),
+    verdict.join("\n"),
+  );
+});

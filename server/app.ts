@@ -4,7 +4,7 @@
  * with a 4xx status for the client's mistakes and 503 when there is no model; a 500 means a server bug
  * and carries no internals.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { CLASSES, FEATURE_COUNT } from "../features/index.ts";
 import {
   type DecisionChoice,
@@ -71,6 +71,47 @@ type Env = {
     refused?: number;
   };
 };
+
+/**
+ * A request's access-log line: method, path, status, latency, symbol and model version; the client (and, when
+ * a trusted proxy named it, the proxy as `peer`); a batch's item counts; a refusal's `detail`. Method, path,
+ * symbol and detail come from the client or quote it: each is cut and made safe (`truncate`).
+ */
+function requestLine(
+  c: Context<Env>,
+  { status, ms, client, broken }: { status: number; ms: number; client?: string; broken?: number },
+): LogRecord {
+  const symbol = c.get("symbol");
+  const line: LogRecord = {
+    method: truncate(c.req.method, 20),
+    path: truncate(c.req.path),
+    status,
+    latency_ms: Math.round(ms * 1000) / 1000,
+    symbol: typeof symbol === "string"
+      ? truncate(symbol, 40)
+      : symbol?.slice(0, 20).map((s) => truncate(s, 40)),
+    model_version: c.get("modelVersion"),
+  };
+  // The rest only where it says something.
+  if (client !== undefined) {
+    const peer = remoteAddressOf(c.req.raw);
+    if (client === peer) line.client = client;
+    else {
+      // Named by a trusted proxy's header: an IP address (`forwardedClient` reads nothing else), yet written
+      // by a client of the proxy's, so made safe; `peer` is the proxy.
+      line.client = truncate(client, 100);
+      line.peer = peer;
+    }
+  }
+  const items = c.get("items");
+  if (items !== undefined) {
+    line.items = items;
+    line.refused = c.get("refused") ?? 0;
+  }
+  const detail = broken !== undefined ? brokenOffDetail(broken) : c.get("detail");
+  if (detail !== undefined) line.detail = truncate(detail, MAX_DETAIL_LENGTH);
+  return line;
+}
 
 /**
  * A log line's `detail` for a request whose body broke off (`bodyBrokenOff`): the app's own answer (a 400,
@@ -171,37 +212,7 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
     const broken = bodyBrokenOff(c.req.raw);
     const status = broken ?? c.res.status;
     metrics.observe(Object.hasOwn(ROUTES, path) ? path : "other", c.req.method, status, ms / 1000);
-    // Method, path and symbol come from the client before any check: cut so a line stays small.
-    const symbol = c.get("symbol");
-    const line: LogRecord = {
-      method: truncate(c.req.method, 20),
-      path: truncate(path),
-      status,
-      latency_ms: Math.round(ms * 1000) / 1000,
-      symbol: typeof symbol === "string"
-        ? truncate(symbol, 40)
-        : symbol?.slice(0, 20).map((s) => truncate(s, 40)),
-      model_version: c.get("modelVersion"),
-    };
-    // Fields only where they say something, so a plain 200's line stays as short as it was.
-    if (client !== undefined) {
-      const peer = remoteAddressOf(c.req.raw);
-      if (client === peer) line.client = client;
-      else {
-        // Named by a trusted proxy's header: an IP address (`forwardedClient` reads nothing else), yet
-        // written by a client of the proxy's, so made safe; `peer` is the proxy.
-        line.client = truncate(client, 100);
-        line.peer = peer;
-      }
-    }
-    const items = c.get("items");
-    if (items !== undefined) {
-      line.items = items;
-      line.refused = c.get("refused") ?? 0;
-    }
-    const detail = broken !== undefined ? brokenOffDetail(broken) : c.get("detail");
-    if (detail !== undefined) line.detail = truncate(detail, MAX_DETAIL_LENGTH);
-    log(line);
+    log(requestLine(c, { status, ms, client, broken }));
   });
   // Before auth: a page must not learn from a 401 whether a key is set, nor anything else.
   app.use(browserGuard(browsers));

@@ -29,6 +29,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready" }
   | { type: "log"; member: number; line: string }
+  /** Batches done of the member's epoch (at most about once a second): the main thread's progress bar. */
+  | { type: "progress"; member: number; done: number; total: number; label: string; text: string }
   | { type: "epoch"; member: number; record: EpochRecord; weights: LayerWeights }
   | { type: "done"; member: number; result: TrainResult; weights: LayerWeights }
   /** A failure; `hint` and `exitCode` when it was written for the user (a ReportedError), to rebuild it. */

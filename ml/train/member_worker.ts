@@ -16,13 +16,28 @@ import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from ".
 const self = globalThis as unknown as Worker & { close(): void };
 const post = (message: FromWorker, transfer: Transferable[] = []) => self.postMessage(message, transfer);
 let stop = new AbortController();
+/** How often a member's batch progress is sent to the main thread. */
+const PROGRESS_EVERY_MS = 1000;
 
 async function train(message: Extract<ToWorker, { type: "train" }>): Promise<void> {
   stop = new AbortController();
   const model = await tf.models.modelFromJSON({ modelTopology: message.topology });
   setLayerWeights(model, message.weights);
+  // Members side by side showed no progress within an epoch, only each epoch's line: minutes of silence on a
+  // large CSV that read as a hang (an operator's trial). Batches done go to the main thread, about once a second.
+  let sent = -Infinity;
+  const progress = {
+    update: (done: number, total: number, label: string, text: string) => {
+      const now = performance.now();
+      if (now - sent < PROGRESS_EVERY_MS && done < total) return;
+      sent = now;
+      post({ type: "progress", member: message.member, done, total, label, text });
+    },
+    clear: () => {},
+  };
   const result = await trainModel(model, message.data, message.scaling, message.config, {
     log: (line) => post({ type: "log", member: message.member, line }),
+    progress,
     signal: stop.signal,
     afterEpoch: message.reportEpochs
       // Copied, not transferred: on some backends dataSync hands out the live tensor's own storage.

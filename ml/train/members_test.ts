@@ -175,3 +175,29 @@ Deno.test({
     assert.notDeepEqual(inWorkers, await trained(plain, 2));
   },
 });
+
+Deno.test("membersProgress: the members side by side show one bar, their batches summed, each member's epoch and loss", async () => {
+  const { membersProgress } = await import("./parallel_members.ts");
+  const drawn: [number, number, string, string][] = [];
+  let cleared = 0;
+  const bar = membersProgress(3, {
+    update: (done, total, label, text) => void drawn.push([done, total, label, text]),
+    clear: () => void cleared++,
+  });
+  // Before, members in workers showed nothing within an epoch: minutes of silence read as a hang.
+  bar.update({ member: 2, done: 10, total: 100, label: "epoch 1/6", text: "loss 1.1000" });
+  bar.update({ member: 1, done: 30, total: 100, label: "epoch 1/6", text: "loss 1.0900" });
+  assert.deepEqual(drawn.at(-1), [
+    40,
+    200,
+    "member 1/3 epoch 1/6, member 2/3 epoch 1/6",
+    "member 1: loss 1.0900; member 2: loss 1.1000",
+  ]);
+  bar.finished(2);
+  bar.update({ member: 1, done: 50, total: 100, label: "epoch 2/6", text: "loss 1.0800" });
+  assert.deepEqual(drawn.at(-1), [50, 100, "member 1/3 epoch 2/6", "member 1: loss 1.0800"]);
+  bar.clear();
+  assert.equal(cleared, 1);
+  // No sink (a caller that wants no progress): nothing to draw, nothing thrown.
+  membersProgress(2, undefined).update({ member: 1, done: 1, total: 2, label: "epoch 1/1", text: "" });
+});

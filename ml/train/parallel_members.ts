@@ -12,6 +12,7 @@ import type { Dataset, Scaling } from "../data/index.ts";
 import type { Member } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
 import type { TrainHooks, TrainResult } from "./loop.ts";
+import type { BatchProgress } from "../../base/index.ts";
 import type { MemberHooks } from "./members.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
 import { ReportedError } from "../../base/index.ts";
@@ -53,6 +54,7 @@ export async function trainMembersInWorkers(
   const reportEpochs = hooks.afterMemberEpoch !== undefined;
   // The hooks' work (saving), chained so it runs in arrival order; a failure stops everything.
   let saving: Promise<unknown> = Promise.resolve();
+  const progress = membersProgress(members.length, hooks.progress);
   let next = 0;
   let stopped = false;
   try {
@@ -85,8 +87,11 @@ export async function trainMembersInWorkers(
         worker.onmessage = (event: MessageEvent<FromWorker>) => {
           const m = event.data;
           if (m.type === "ready") startNext();
-          else if (m.type === "log") hooks.log?.(`member ${m.member}/${members.length}: ${m.line}`);
-          else if (m.type === "epoch") {
+          else if (m.type === "progress") progress.update(m);
+          else if (m.type === "log") {
+            progress.clear();
+            hooks.log?.(`member ${m.member}/${members.length}: ${m.line}`);
+          } else if (m.type === "epoch") {
             later(() => hooks.afterMemberEpoch?.(m.member, m.record, () => m.weights));
           } else if (m.type === "error") {
             // Written for the user in the worker (a loss gone NaN, a backend that cannot start): still so here.
@@ -96,6 +101,7 @@ export async function trainMembersInWorkers(
                 : new ReportedError(m.message, m.hint, m.exitCode),
             );
           } else if (m.type === "done") {
+            progress.finished(m.member);
             setLayerWeights(members[m.member - 1].model, m.weights);
             results[m.member - 1] = m.result;
             if (m.result.stopReason === "interrupted") stopped = true;
@@ -112,8 +118,46 @@ export async function trainMembersInWorkers(
     ));
     await saving;
   } finally {
+    progress.clear();
     hooks.signal?.removeEventListener("abort", stopAll);
     workers.forEach((w) => w.terminate());
   }
   return results;
+}
+
+type MemberProgress = Omit<Extract<FromWorker, { type: "progress" }>, "type">;
+
+/**
+ * One progress bar for the members training side by side: their batches done this epoch summed, labelled with
+ * each member's epoch, and each one's loss and speed after it ("member 1: loss 1.0712  812.3 samples/s").
+ *
+ * @example
+ * ```ts
+ * const bar = membersProgress(3, terminalProgress());
+ * bar.update({ member: 1, done: 40, total: 120, label: "epoch 2/6", text: "loss 1.0712" });
+ * ```
+ */
+export function membersProgress(count: number, sink: BatchProgress | undefined) {
+  const latest = new Map<number, MemberProgress>();
+  return {
+    update(m: MemberProgress): void {
+      if (!sink) return;
+      latest.set(m.member, m);
+      const all = [...latest.values()].sort((a, b) => a.member - b.member);
+      const sum = (f: (p: MemberProgress) => number) => all.reduce((n, p) => n + f(p), 0);
+      sink.update(
+        sum((p) => p.done),
+        sum((p) => p.total),
+        all.map((p) => `member ${p.member}/${count} ${p.label}`).join(", "),
+        all.map((p) => `member ${p.member}: ${p.text}`).join("; "),
+      );
+    },
+    /** A member that finished is no longer counted. */
+    finished(member: number): void {
+      latest.delete(member);
+    },
+    clear(): void {
+      sink?.clear();
+    },
+  };
 }

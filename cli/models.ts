@@ -269,6 +269,7 @@ async function countTrainingRuns(checkpoints: string): Promise<RunCounts> {
 async function trainingRuns(
   checkpoints: string,
   { live, stopped, unreadable }: RunCounts,
+  current: string | null,
 ): Promise<string[]> {
   const lines: string[] = [];
   if (live > 0) lines.push(`${plural(live, "training run")} in progress in ${checkpoints}`);
@@ -291,10 +292,11 @@ async function trainingRuns(
     const newest = runs.find((run) => run.state !== null);
     const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;
     // Killed between saving its version and promoting it: the version had an empty note and nothing said so.
+    // Not once it is current (promoted by hand since, or the kill came after the switch).
     const saved = runs.find((run) => run.savedAs !== undefined)?.savedAs;
-    if (saved !== undefined) {
+    if (saved !== undefined && saved !== current) {
       lines.push(
-        `a training run in ${checkpoints} saved ${saved} and was stopped before it ended (not promoted by it); ` +
+        `a training run in ${checkpoints} saved ${saved} and was stopped before it ended, ${saved} not current; ` +
           `'candlecast models promote ${saved}${checkpointsFlag(checkpoints)}' serves it`,
       );
     }
@@ -345,7 +347,7 @@ export function modelsCommand(): Command {
       console.log(JSON.stringify(body, null, 2));
       return;
     }
-    const runs = await trainingRuns(checkpoints, counts);
+    const runs = await trainingRuns(checkpoints, counts, current);
     if (versions.length === 0 && pathKind(checkpoints) === null) {
       console.log(
         `no versions: ${checkpoints} does not exist (check --checkpoints; train creates it with its first version)`,

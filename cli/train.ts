@@ -25,6 +25,7 @@ import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
 import { runTraining, type TrainPhase } from "./train/run.ts";
 import { type Abandoned, abandonedRuns } from "./train/run_folder.ts";
+import { currentVersion } from "../ml/checkpoints/index.ts";
 import { liveRuns } from "./train/run_names.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 import { shellWord } from "../base/index.ts";
@@ -135,10 +136,10 @@ async function nothingToResume(root: string, runs: readonly Abandoned[]): Promis
     );
   }
   const saved = runs.find((r) => r.savedAs !== undefined);
-  if (saved?.savedAs !== undefined) {
+  if (saved?.savedAs !== undefined && saved.savedAs !== (await currentVersion(root).catch(() => null))) {
     return new CommandError(
-      `the newest stopped run in ${root} had trained and saved ${saved.savedAs}, and was stopped before it ` +
-        "ended: nothing is left to train",
+      `a stopped run in ${root} had trained and saved ${saved.savedAs}, and was stopped before it ended: ` +
+        "nothing is left to train",
       `'candlecast models promote ${saved.savedAs}${where}' serves it, as the run would have if it promotes`,
     );
   }

@@ -1156,8 +1156,19 @@ Deno.test({
       const listed = await candlecastCommand(["models", "list", "--checkpoints", checkpoints]).output();
       const out = new TextDecoder().decode(listed.stdout) + new TextDecoder().decode(listed.stderr);
       assert.ok(
-        out.includes(`saved ${second.version} and was stopped before it ended (not promoted by it)`),
+        out.includes(
+          `saved ${second.version} and was stopped before it ended, ${second.version} not current`,
+        ),
         out,
+      );
+      // Once it is current (the hint followed), neither says to promote it (a review: both went on saying so).
+      await promote(checkpoints, second.version);
+      const after = await candlecastCommand(["models", "list", "--checkpoints", checkpoints]).output();
+      assert.doesNotMatch(new TextDecoder().decode(after.stdout), /was stopped before it ended/);
+      const again = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      assert.match(
+        new TextDecoder().decode(again.stderr),
+        /^candlecast: no interrupted training run to resume/,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -7,7 +7,7 @@
  * it, so collecting a 3M-candle file does not allocate a second set of columns (and MACD's four temporaries)
  * beside the series' for the GC to free late: they were ~170 MB of its peak memory (helper trial s35).
  */
-import { type CandleSeries, INDICATOR_COLUMNS, type IndicatorColumn } from "./candles.ts";
+import { type CandleSeries, emaWarmUpZeros, INDICATOR_COLUMNS, type IndicatorColumn } from "./candles.ts";
 
 /**
  * RSI with Wilder smoothing; first value at index `period`. 0 when the average gain + loss is exactly 0 (a flat
@@ -195,9 +195,10 @@ export function computeIndicators(s: CandleSeries): void {
 /**
  * Computes only the indicator values that are missing (NaN), keeping those a source supplied
  * (the C# export carries its own). A supplied 0 where TA-Lib has no value yet (its warm-up, the series' first
- * candles) is the bot's TA library's placeholder, not a reading, and is left empty as SPEC §2 asks: an RSI,
- * MACD or stochastic of exactly 0 was otherwise written to the training CSV as if measured. A supplied non-zero
- * value there (an export that starts after the bot's own warm-up) is kept.
+ * candles) and part of the column's leading run of zeros is the bot's TA library's placeholder, not a
+ * reading, and is left empty as SPEC §2 asks: an RSI, MACD or stochastic of exactly 0 was otherwise written to
+ * the training CSV as if measured. A supplied non-zero value there (an export that starts after the bot's own
+ * warm-up), and a 0 after it, are readings and kept.
  *
  * @example
  * ```ts
@@ -210,8 +211,10 @@ export function fillMissingIndicators(s: CandleSeries): void {
   const computed = indicatorsOf(s);
   for (const col of INDICATOR_COLUMNS) {
     const target = s[col];
+    // Only the leading run of zeros, as for EMA (`emaWarmUpZeros`): a 0 after a reading is one (a %K of 0).
+    const zeros = emaWarmUpZeros(target);
     for (let i = 0; i < s.length; i++) {
-      if (Number.isNaN(target[i]) || (target[i] === 0 && Number.isNaN(computed[col][i]))) {
+      if (Number.isNaN(target[i]) || (i < zeros && Number.isNaN(computed[col][i]))) {
         target[i] = computed[col][i];
       }
     }

@@ -251,13 +251,15 @@ Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty
     s[col].set(expected[col].map((v) => (Number.isNaN(v) ? 0 : v + 1)));
   }
   s.rsi[60] = NaN;
-  // A supplied non-zero value inside the warm-up (an export starting after the bot's own warm-up) is a reading.
-  s.macd[3] = 0.5;
+  // An export starting after the bot's own warm-up: its values in TA-Lib's warm-up are readings, a 0 among
+  // them too (a %K of 0 is the close at the 14 candles' low), since no leading run of zeros comes first.
+  const macdWarmUp = expected.macd.findIndex((v) => !Number.isNaN(v));
+  for (let i = 0; i < macdWarmUp; i++) s.macd[i] = i === 4 ? 0 : 0.5;
   fillMissingIndicators(s);
   for (const col of INDICATOR_COLUMNS) {
     s[col].forEach((v, i) => {
-      const want = col === "macd" && i === 3
-        ? 0.5
+      const want = col === "macd" && i < macdWarmUp
+        ? (i === 4 ? 0 : 0.5)
         : col === "rsi" && i === 60
         ? expected.rsi[60]
         : Number.isNaN(expected[col][i])

@@ -222,9 +222,8 @@ export async function readTrainingCsv(
       // "Fix the data named, or collect it again": collecting into it again is what had just failed.
       throw new CandleError(
         `${path} line ${at}: its last line is cut short (${message}), as a write stopped mid-line leaves it`,
-        `remove that line (sed -i '$d' ${
-          shellWord(path)
-        }) and run again; collect then fetches its candle again`,
+        `remove that line (sed -i '$d' ${shellWord(path)}; on macOS sed -i '' '$d' …) and run again; ` +
+          "collect then fetches its candle again",
       );
     }
     throw new CandleError(`${path} line ${at}: ${message}`);

@@ -274,7 +274,8 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
       e.message === `${torn} line 3: its last line is cut short (Invalid Record Length: expect 14, got 4), ` +
           "as a write stopped mid-line leaves it" &&
       e.hint ===
-        `remove that line (sed -i '$d' ${torn}) and run again; collect then fetches its candle again`,
+        `remove that line (sed -i '$d' ${torn}; on macOS sed -i '' '$d' …) and run again; collect then ` +
+          "fetches its candle again",
   );
 
   // Cut short past the rows csv-parse reads ahead (16 here, ~600 of a real file's first 64 KB): the rows before

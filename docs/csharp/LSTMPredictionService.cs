@@ -117,7 +117,7 @@ namespace Candlecast.Client
             var refused = false;
             if (requests.Count == 1)
             {
-                                var one = await PostAsync<WireResponse>("predict", requests[0], requests[0].Symbol, cancellationToken,
+                var one = await PostAsync<WireResponse>("predict", requests[0], requests[0].Symbol, cancellationToken,
                     SentNote(requests[0])).ConfigureAwait(false);
                 if (one != null) predictions.Add(ToPrediction(one));
                 else refused = true;
@@ -139,8 +139,8 @@ namespace Candlecast.Client
                         // A failed entry of a batch: {"symbol", "status", "detail"} in place of a prediction.
                         if (p.Status.HasValue || p.Prediction == null)
                         {
-                                                        _warn(string.Format("{0}: HTTP {1}: {2}{3}", p.Symbol, p.Status, p.Detail,
-                                p.Status == 422 ? SentNote(chunk.FirstOrDefault(r => r.Symbol == p.Symbol)) : ""));
+                            _warn(string.Format("{0}: HTTP {1}: {2}{3}", p.Symbol, p.Status, p.Detail,
+                                NamesCandle(p.Status, p.Detail) ? SentNote(chunk.FirstOrDefault(r => r.Symbol == p.Symbol)) : ""));
                             refused = true;
                             continue;
                         }
@@ -199,7 +199,7 @@ namespace Candlecast.Client
             _http.Dispose();
         }
 
-                private async Task<T> PostAsync<T>(string path, object body, string what, CancellationToken cancellationToken,
+        private async Task<T> PostAsync<T>(string path, object body, string what, CancellationToken cancellationToken,
             string refusalNote = "")
             where T : class
         {
@@ -208,8 +208,9 @@ namespace Candlecast.Client
             if (answer == null) return null;
             if (answer.Item1 != HttpStatusCode.OK)
             {
-                                _warn(string.Format("{0}: HTTP {1}: {2}{3}", what, (int)answer.Item1, DetailOf(answer.Item2),
-                    (int)answer.Item1 == 422 ? refusalNote : ""));
+                var detail = DetailOf(answer.Item2);
+                _warn(string.Format("{0}: HTTP {1}: {2}{3}", what, (int)answer.Item1, detail,
+                    NamesCandle((int)answer.Item1, detail) ? refusalNote : ""));
                 return null;
             }
             try
@@ -313,9 +314,15 @@ namespace Candlecast.Client
                     Ema = c.Ema,
                     StochSlowK = c.StochSlowK,
                     StochSlowD = c.StochSlowD,
-                                }).ToList(),
+                }).ToList(),
                 Skipped = skip,
             };
+        }
+
+        /// <summary>Whether a refusal names a candle by its index (a 422 whose detail holds "candles[").</summary>
+        private static bool NamesCandle(int? status, string detail)
+        {
+            return status == 422 && detail != null && detail.Contains("candles[");
         }
 
         /// <summary>
@@ -411,7 +418,7 @@ namespace Candlecast.Client
         private sealed class WireRequest
         {
             [DataMember(Name = "symbol", Order = 0)] public string Symbol;
-                        [DataMember(Name = "candles", Order = 1)] public List<WireCandle> Candles;
+            [DataMember(Name = "candles", Order = 1)] public List<WireCandle> Candles;
             // Not sent: how many of the bot's older candles were left out, so a 422's candles[i] can be told
             // in the bot's own numbering.
             public int Skipped;

@@ -168,6 +168,15 @@ Deno.test("evaluate trains in the folds and writes evaluation.json, report.html 
   // evaluation.json or report.html, so an evaluation of 30m candles read as one of 1h.
   assert.equal(json.settings.interval, "1h");
   assert.match(lines.join("\n"), /^data: 2 symbols, [\d,]+ 1h candles, \d{4}-\d\d-\d\d … /m);
+  // Which data made the numbers: the path as typed was all evaluation.json said (an analyst's trial).
+  const bytes = await Deno.readFile(options({ outputDir }).data);
+  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  assert.equal(json.settings.data_sha256, sha);
+  assert.match(json.settings.data_span.first, /^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
+  assert.ok(
+    json.settings.data_span.candles > 0 && json.settings.data_span.last > json.settings.data_span.first,
+  );
   assert.equal(json.overall.lightweight_lstm.metrics.windows, summary.windows);
   assert.ok(json.folds[0].fits.lightweight_lstm.history.length >= 1);
   // Beside each ECE, what sampling alone would give a calibrated model on as many windows.

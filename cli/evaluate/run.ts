@@ -4,7 +4,7 @@
  * self-contained report.html.
  */
 import { join } from "node:path";
-import { describeLabelRule, intervalOf, readTrainingCsv } from "../../features/index.ts";
+import { type CandleSeries, describeLabelRule, intervalOf, readTrainingCsv } from "../../features/index.ts";
 import { formatDuration, pathKind, plural } from "../../base/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
 import { requireCandles, requireOutputFolder } from "../flags.ts";
@@ -95,9 +95,12 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
   if (oversubscribed) io.out(oversubscribed);
 
   // A stop while the file is read ends the read there (a big file takes seconds), not at its end.
+  // Its sha256, as a version's manifest records train's: evaluation.json named the path alone, as typed.
+  let dataSha256: string | undefined;
   const series = await readTrainingCsv(opts.data, {
     progress: phaseProgress(given, `reading ${opts.data}`, MB),
     signal: io.signal,
+    onDigest: (sha256) => void (dataSha256 = sha256),
   }).catch((error) => {
     if (io.signal?.aborted && error === io.signal.reason) throw stoppedBeforeFirstFold();
     throw error;
@@ -258,6 +261,10 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       // What seeded the baselines and the bootstrap (a kept checkpoint's config records its own training's).
       seed,
       retrain: subject.retrain,
+      // Which data made these numbers (a script comparing runs read a relative path alone): the file's bytes
+      // and the candles' span; report.html's facts say the same.
+      data_sha256: dataSha256 ?? null,
+      data_span: dataSpan(series),
       // The candles lookback and horizon count, as a version's manifest records it (null: no open times).
       interval: intervalOf(series.map((s) => s.openTime)),
       lookback: subject.shape.lookback,
@@ -364,4 +371,21 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
     for (const l of learners) l.dispose();
     await subject.close();
   }
+}
+
+/** The candles read: how many, and the first and last open time over every symbol (UTC, null without times). */
+function dataSpan(
+  series: readonly CandleSeries[],
+): { candles: number; first: string | null; last: string | null } {
+  let first = Infinity, last = -Infinity, candles = 0;
+  for (const s of series) {
+    candles += s.length;
+    for (const t of s.openTime) {
+      if (!Number.isFinite(t)) continue;
+      if (t < first) first = t;
+      if (t > last) last = t;
+    }
+  }
+  const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : null);
+  return { candles, first: iso(first), last: iso(last) };
 }

@@ -54,6 +54,27 @@ export function rotatedNames(path: string, keep: number): string[] {
   return Array.from({ length: keep }, (_, i) => `${path}.${i + 1}`);
 }
 
+/**
+ * Deletes the rotated files numbered past `keep`: a serve restarted with a lower --predictions-log-keep left
+ * them for good (0.94 GB going from 10 to 1 at the defaults: an operator short of disk got nothing back, and
+ * monitor went on reading them as history).
+ */
+async function removeBeyondKeep(path: string, keep: number): Promise<void> {
+  const name = basename(path);
+  const escaped = name.replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
+  const pattern = new RegExp("^" + escaped + "\\.(\\d+)$");
+  try {
+    for await (const entry of Deno.readDir(dirname(path))) {
+      const n = pattern.exec(entry.name)?.[1];
+      if (entry.isFile && n !== undefined && Number(n) > keep) {
+        await Deno.remove(join(dirname(path), entry.name)).catch(() => {});
+      }
+    }
+  } catch {
+    // The folder cannot be listed: the files past keep stay, as before; the append goes on.
+  }
+}
+
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 /** How long a retry (the log already failing) waits for the lock. */
 const LOCK_RETRY_WAIT_MS = 250;
@@ -315,6 +336,7 @@ export class PredictionLog {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
     }
+    await removeBeyondKeep(this.#path, this.#keep);
     this.#counts.rotations++;
     // The new live file gets the old one's permission bits: created by the append with the umask's, a log made
     // private (chmod 600: the bot's symbols and every call) turned world-readable at its first rotation.

@@ -79,6 +79,35 @@ Deno.test("the log rotates by size, keeps N files, and the reader returns every 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("a serve restarted with a lower --predictions-log-keep deletes the rotated files past it at its next rotation", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-keep-"));
+  const path = join(dir, "predictions.jsonl");
+  const line = JSON.stringify(entry(0)).length + 1;
+  const write = async (keep: number, from: number, count: number) => {
+    const log = new PredictionLog(path, { flushMs: 10_000, maxBytes: line * 10, keep });
+    for (let i = from; i < from + count; i++) {
+      log.record(entry(i));
+      if (i % 5 === 4) await log.flush();
+    }
+    await log.close();
+  };
+  await write(4, 0, 60);
+  const names = async () => (await predictionLogFiles(path)).map((f) => f.slice(dir.length + 1));
+  assert.deepEqual(
+    await names(),
+    [4, 3, 2, 1].map((n) => `predictions.jsonl.${n}`).concat("predictions.jsonl"),
+  );
+  // Before, .2 … .4 stayed for good (and monitor read them as history): 0.94 GB from 10 to 1 at the defaults.
+  await write(1, 60, 20);
+  assert.deepEqual(await names(), ["predictions.jsonl.1", "predictions.jsonl"]);
+  // Another file in the folder (an archive, the bot's own) is left alone.
+  await Deno.writeTextFile(join(dir, "predictions.jsonl.1.gz"), "");
+  await write(0, 80, 20);
+  assert.deepEqual(await names(), ["predictions.jsonl"]);
+  await Deno.stat(join(dir, "predictions.jsonl.1.gz"));
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test({
   name: "the live file made after a rotation keeps the rotated one's mode (a private log stays private)",
   ignore: Deno.build.os === "windows",

@@ -173,8 +173,12 @@ function keptLine(
   warnings: RetrainJson["prune_warnings"],
   keep: number,
 ): string {
-  let line = removed.length > 0
-    ? `; removed ${plural(removed.length, "old version")} beyond --keep ${keep} (${removed.join(", ")})`
+  // A version whose folder could not be deleted is out of the store but still on disk: "removed" said the
+  // space was freed (a capacity planner's trial); the warning below says where it is.
+  const stuck = new Set(warnings.map((w) => w.version));
+  const gone = removed.filter((v) => !stuck.has(v));
+  let line = gone.length > 0
+    ? `; removed ${plural(gone.length, "old version")} beyond --keep ${keep} (${gone.join(", ")})`
     : "";
   if (inUse.length > 0) {
     line += `; kept ${inUse.join(", ")} beyond --keep ${keep}: ` +

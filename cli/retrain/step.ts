@@ -49,7 +49,14 @@ export async function step(
 ): Promise<void> {
   stopIfAsked(signal, `before '${args[0]}'`);
   progress?.(`retrain: running '${args[0]}'; its progress goes to ${log} (tail -f ${shellWord(log)})`);
-  const file = await Deno.open(log, { append: true, create: true });
+  const opened = await Deno.open(log, { append: true, create: true });
+  // A write's own error names no file ("No space left on device (os error 28)"): cron's mail said "free space
+  // there" with no there, where data/ and checkpoints/ may sit on other disks (a capacity planner's trial).
+  const file = {
+    write: (bytes: Uint8Array) =>
+      opened.write(bytes).catch((error) => Promise.reject(namingFile(error, log))),
+    close: () => opened.close(),
+  };
   try {
     await file.write(
       new TextEncoder().encode(`\n[${new Date().toISOString()}] $ candlecast ${args.join(" ")}\n`),
@@ -98,4 +105,12 @@ export async function step(
   } finally {
     file.close();
   }
+}
+
+/** `error` with the file it was writing named in its message (its code kept, so it is read as the same kind). */
+export function namingFile(error: unknown, path: string): unknown {
+  if (!(error instanceof Error)) return error;
+  return Object.assign(new Error(`${error.message}, writing ${path}`), {
+    code: (error as { code?: unknown }).code,
+  });
 }

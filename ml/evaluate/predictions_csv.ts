@@ -20,7 +20,10 @@ const num = (v: number) => (Number.isFinite(v) ? String(v) : "");
  * `open_time` (the window's last candle, ms since the epoch as in the training CSV, so the two join; empty
  * without times), `label` (the class that came),
  * `return` (the forward return the label was cut from), then per learner, in `learners`' order,
- * `<learner>_p_down`, `<learner>_p_sideways`, `<learner>_p_up` and `<learner>_return`.
+ * `<learner>_p_down`, `<learner>_p_sideways`, `<learner>_p_up` and `<learner>_return`, and last, per learner,
+ * `<learner>_call`: the class the prior rule names (probabilities ÷ the fold's training class shares; a
+ * rule-based baseline's own call, persistence's the last candle's direction, whose probabilities are class
+ * shares). Without it persistence's scores could not be recomputed from the file (an analyst's trial).
  *
  * @example
  * ```ts
@@ -36,6 +39,8 @@ export function predictionsCsv(
   for (const name of learners) {
     header.push(...CLASSES.map((c) => `${name}_p_${c.toLowerCase()}`), `${name}_return`);
   }
+  // After every learner's numbers: a reader indexing the columns above by position finds them where they were.
+  header.push(...learners.map((name) => `${name}_call`));
   // Quoted where needed by the same writer as the training CSV: a C# export's symbol may hold a comma.
   const rows: string[][] = [header];
   for (const outcome of outcomes) {
@@ -57,6 +62,7 @@ export function predictionsCsv(
         const p = set.probabilities;
         row.push(num(p[3 * i]), num(p[3 * i + 1]), num(p[3 * i + 2]), num(set.returns[i]));
       }
+      for (const set of sets) row.push(CLASSES[set.priorClasses[i]]);
       rows.push(row);
     }
   }

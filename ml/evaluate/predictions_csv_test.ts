@@ -27,7 +27,8 @@ Deno.test("predictions.csv holds every test window once, and its probabilities s
     `${names[0]}_p_up`,
     `${names[0]}_return`,
   ]);
-  assert.equal(header.length, 5 + 4 * names.length);
+  assert.equal(header.length, 5 + 5 * names.length);
+  assert.deepEqual(header.slice(5 + 4 * names.length), names.map((n) => `${n}_call`));
   const windows = outcomes.reduce((n, o) => n + o.test.labels.length, 0);
   assert.equal(rows.length, windows);
   assert.deepEqual([...new Set(rows.map((r) => r[0]))], plans.map((p) => p.label));
@@ -49,5 +50,14 @@ Deno.test("predictions.csv holds every test window once, and its probabilities s
     }
     const expected = summary.overall[name].metrics.log_loss;
     assert.ok(Math.abs(sum / rows.length - expected) < 1e-12, `${name}: ${sum / rows.length} vs ${expected}`);
+    // The prior rule's calls: their accuracy is the summary's, persistence's own calls included (its
+    // probabilities are class shares, whose argmax is no call it makes).
+    const call = 5 + 4 * names.length + j;
+    const right = rows.filter((r) => r[call] === r[3]).length;
+    const accuracy = summary.overall[name].prior_rule.accuracy;
+    assert.ok(
+      Math.abs(right / rows.length - accuracy) < 1e-12,
+      `${name}: ${right / rows.length} vs ${accuracy}`,
+    );
   });
 });

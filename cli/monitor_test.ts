@@ -506,6 +506,12 @@ Deno.test("monitor's yardstick: served metrics when stored, argmax test figures 
     log_loss: 1.05,
     rule: "prior",
   });
+  // The served confidence's test ECE, live `ece`'s yardstick: monitor --json's test block had none (an
+  // analyst's trial could not compare live calibration with test calibration from the document).
+  assert.deepEqual(
+    testScores({ test, served: { rule: "prior", metrics: served, ece: 0.044, confidence_ece: 0.0382 } }),
+    { accuracy: 0.36, macro_f1: 0.37, log_loss: 1.05, rule: "prior", ece: 0.0382 },
+  );
   assert.deepEqual(testScores({ test }), test);
   assert.deepEqual(testScores({ test, served: { rule: "prior" } }), test);
   assert.equal(testScores({}), undefined);
@@ -768,7 +774,7 @@ Deno.test("monitor --json: stdout is one JSON document holding what the lines an
       ),
     );
     assert.ok(lines.has(tableRow(v2.version.padEnd(width), v2.scores)));
-    assert.deepEqual(v1.test, { accuracy: 0.45, macro_f1: 0.45, log_loss: 1, rule: null });
+    assert.deepEqual(v1.test, { accuracy: 0.45, macro_f1: 0.45, log_loss: 1, rule: null, ece: null });
     // v1's last week: the figures and intervals its note prints, and both metrics named worse.
     const week = v1.last_week!;
     assert.equal(week.to, "2026-02-06");

@@ -19,7 +19,12 @@ const ScoresSchema = z.object({
 /** metrics.json's scores; a `test` or `served` entry that does not parse reads as absent, not as an error. */
 export const MetricsFileSchema = z.object({
   test: ScoresSchema.optional().catch(undefined),
-  served: z.object({ rule: z.string(), metrics: ScoresSchema }).loose().optional().catch(undefined),
+  served: z.object({
+    rule: z.string(),
+    metrics: ScoresSchema,
+    /** The calibration of what serve sends as `confidence` (the served class's probability): monitor's ECE. */
+    confidence_ece: z.number().optional().catch(undefined),
+  }).loose().optional().catch(undefined),
 }).loose();
 
 export type MetricsFile = z.infer<typeof MetricsFileSchema>;

@@ -83,6 +83,9 @@ function scored(m: MetricsFile["test"]): Omit<TestScores, "rule"> | undefined {
 export function testScores(metrics: unknown): TestScores | undefined {
   const m = parseMetricsFile(metrics);
   const served = m?.served ? scored(m.served.metrics) : undefined;
-  if (m?.served && served) return { ...served, rule: m.served.rule };
+  if (m?.served && served) {
+    const ece = m.served.confidence_ece;
+    return { ...served, rule: m.served.rule, ...(ece !== undefined ? { ece } : {}) };
+  }
   return scored(m?.test);
 }

@@ -85,6 +85,8 @@ export const MonitorJson = z.object({
       macro_f1: z.number(),
       log_loss: z.number(),
       rule: z.string().nullable(),
+      /** The test split's ECE of the served confidence, the live `ece`'s yardstick (null: not recorded). */
+      ece: z.number().nullable(),
     }).nullable(),
     /** The week before the version's latest scored prediction, ending on the day `to`. */
     last_week: z.object({
@@ -233,6 +235,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
             macro_f1: test.macro_f1,
             log_loss: test.log_loss,
             rule: test.rule ?? null,
+            ece: test.ece ?? null,
           }
           : null,
         last_week: v.lastWeek && latest !== undefined

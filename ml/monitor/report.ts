@@ -37,6 +37,11 @@ export interface TestScores {
    * stored argmax `test` figures only.
    */
   readonly rule?: string;
+  /**
+   * The test split's ECE of the served confidence (metrics.json `served.confidence_ece`), what monitor's live
+   * `ece` measures; absent for a version that did not record it.
+   */
+  readonly ece?: number;
 }
 
 export interface MonitorReport {

@@ -60,15 +60,9 @@ export function rotatedNames(path: string, keep: number): string[] {
  * monitor went on reading them as history).
  */
 async function removeBeyondKeep(path: string, keep: number): Promise<void> {
-  const name = basename(path);
-  const escaped = name.replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
-  const pattern = new RegExp("^" + escaped + "\\.(\\d+)$");
   try {
-    for await (const entry of Deno.readDir(dirname(path))) {
-      const n = pattern.exec(entry.name)?.[1];
-      if (entry.isFile && n !== undefined && Number(n) > keep) {
-        await Deno.remove(join(dirname(path), entry.name)).catch(() => {});
-      }
+    for (const { n, name } of await rotatedFiles(path)) {
+      if (n > keep) await Deno.remove(name).catch(() => {});
     }
   } catch {
     // The folder cannot be listed: the files past keep stay, as before; the append goes on.
@@ -407,6 +401,13 @@ async function endsWithNewline(file: LogFile, size: number): Promise<boolean> {
  * gap are still read (the first gap used to end the list, and monitor silently lost every older week).
  */
 export async function predictionLogFiles(path: string): Promise<string[]> {
+  const files = (await rotatedFiles(path)).sort((a, b) => b.n - a.n).map((r) => r.name);
+  if (await Deno.stat(path).then((info) => info.isFile, () => false)) files.push(path);
+  return files;
+}
+
+/** The rotated files of the log at `path` (`name.N`, N ≥ 1, files through links), unordered; none without a folder. */
+async function rotatedFiles(path: string): Promise<{ n: number; name: string }[]> {
   const folder = dirname(path);
   const prefix = `${basename(path)}.`;
   const rotated: { n: number; name: string }[] = [];
@@ -423,7 +424,5 @@ export async function predictionLogFiles(path: string): Promise<string[]> {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const files = rotated.sort((a, b) => b.n - a.n).map((r) => r.name);
-  if (await Deno.stat(path).then((info) => info.isFile, () => false)) files.push(path);
-  return files;
+  return rotated;
 }

@@ -165,12 +165,21 @@ export function checkTestWindows(
  * of 1h (evaluate named it nowhere).
  */
 export function describeData(series: readonly CandleSeries[]): string {
-  const first = Math.min(...series.map((s) => s.openTime[0]));
-  const last = Math.max(...series.map((s) => s.openTime[s.length - 1]));
-  const candles = series.reduce((n, s) => n + s.length, 0);
+  const { first, last, candles } = seriesSpan(series);
   const interval = intervalOf(series.map((s) => s.openTime));
   return `${plural(series.length, "symbol")}, ${
     plural(candles, interval === null ? "candle" : `${interval} candle`)
   }, ` +
     `${utcDay(first)} … ${utcDay(last)}`;
+}
+
+/** The candles read: how many, and the first and last open time over every symbol (ms; NaN without times). */
+export function seriesSpan(
+  series: readonly CandleSeries[],
+): { candles: number; first: number; last: number } {
+  return {
+    candles: series.reduce((n, s) => n + s.length, 0),
+    first: Math.min(...series.map((s) => s.openTime[0])),
+    last: Math.max(...series.map((s) => s.openTime[s.length - 1])),
+  };
 }

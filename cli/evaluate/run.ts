@@ -36,7 +36,7 @@ import { boostingProgress, MB, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions } from "./subject.ts";
 import { requireBatchFits, requireWeightsFit } from "../train/preflight.ts";
-import { checkRoomToTrain, checkTestWindows, describeData } from "./fold_checks.ts";
+import { checkRoomToTrain, checkTestWindows, describeData, seriesSpan } from "./fold_checks.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
 
 export interface EvaluateOutcome {
@@ -373,19 +373,11 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
   }
 }
 
-/** The candles read: how many, and the first and last open time over every symbol (UTC, null without times). */
+/** `seriesSpan` for evaluation.json: open times as UTC ISO strings (null without times). */
 function dataSpan(
   series: readonly CandleSeries[],
 ): { candles: number; first: string | null; last: string | null } {
-  let first = Infinity, last = -Infinity, candles = 0;
-  for (const s of series) {
-    candles += s.length;
-    for (const t of s.openTime) {
-      if (!Number.isFinite(t)) continue;
-      if (t < first) first = t;
-      if (t > last) last = t;
-    }
-  }
+  const { candles, first, last } = seriesSpan(series);
   const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : null);
   return { candles, first: iso(first), last: iso(last) };
 }

@@ -44,7 +44,14 @@ export interface ServedCalls {
   readonly rule?: string;
 }
 
-const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** A share as the served-calls line writes it: "25.4 %" (train's report tables write it so too). */
+export const callPercent = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+/** A hit rate's distance from its base rate as the line writes it: "+3.1 points", "−19.6 points". */
+export function pointsText(precision: number, base: number): string {
+  const points = 100 * (precision - base);
+  return `${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points`;
+}
 
 /** How many windows a decision rule named `c` on: its column of the confusion matrix (rows: the truth). */
 export function callsOf(m: Pick<Metrics, "confusion_matrix">, c: ClassName): number {
@@ -61,13 +68,12 @@ export function servedCallsWords(s: ServedCalls): string[] {
     if (calls === 0) return `${c} never named`;
     if (calls < FEW_CALLS) return `${c} named ${plural(calls, "time")}, too few to tell a hit rate`;
     const p = s.calls.per_class[c].precision;
-    const points = 100 * (p - base);
     // Two standard errors of a hit rate over `calls` independent calls: what chance alone gives at the least
     // (overlapping windows and symbols that move together make the calls fewer in effect, chance larger).
     const chance = 2 * Math.sqrt(base * (1 - base) / calls);
     (p - base > chance ? beat : p > base ? unclear : useless).push(c);
-    return `${c} right ${percent(p)} of the time against its ${percent(base)} base rate (` +
-      `${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points, ${plural(calls, "call")})`;
+    return `${c} right ${callPercent(p)} of the time against its ${callPercent(base)} base rate (` +
+      `${pointsText(p, base)}, ${plural(calls, "call")})`;
   });
   const said = (classes: string[], words: string) =>
     classes.length ? [`${classes.join(" and ")} calls ${words}`] : [];

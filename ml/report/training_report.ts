@@ -16,6 +16,7 @@ import {
 import type { EpochRecord } from "../train/index.ts";
 import {
   baseRatesNote,
+  callPercent,
   callsOf,
   decideClasses,
   type DecisionRule,
@@ -23,6 +24,7 @@ import {
   FEW_CALLS,
   MIN_TEMPERATURE_WINDOWS,
   noChangeRatio,
+  pointsText,
   PRECISION_NOTE,
   precisionCell,
   rankCorrelationCell,
@@ -705,9 +707,6 @@ function decisionRulesSection(r: TrainingReportInput, d: TestDecisions): Section
   };
 }
 
-/** A share as the served-calls line writes it: "25.4 %". */
-const percent1 = (x: number) => `${(100 * x).toFixed(1)} %`;
-
 /** The served DOWN and UP calls' hit rates beside their base rates: the numbers the verdict's words read. */
 function servedCallsSection(d: TestDecisions): Section[] {
   const base = d.baseRate;
@@ -715,25 +714,25 @@ function servedCallsSection(d: TestDecisions): Section[] {
   const rows = (["DOWN", "UP"] as const).map((c) => {
     const calls = callsOf(d.served, c);
     const rate = c === "UP" ? base.up : base.down;
-    const gap = 100 * (d.served.per_class[c].precision - rate);
+    const precision = d.served.per_class[c].precision;
     // Counts as strings, grouped as the verdict writes them ("5,078 calls"). Below FEW_CALLS the verdict says
     // "too few to tell a hit rate": a difference here read as the finding it withholds (9 calls, −19.6 points).
-    if (calls === 0) return [c, "0", "–", percent1(rate), "–"];
+    if (calls === 0) return [c, "0", "–", callPercent(rate), "–"];
     if (calls < FEW_CALLS) {
       return [
         c,
         calls.toLocaleString("en-US"),
-        `${percent1(d.served.per_class[c].precision)} (too few)`,
-        percent1(rate),
+        `${callPercent(precision)} (too few)`,
+        callPercent(rate),
         "–",
       ];
     }
     return [
       c,
       calls.toLocaleString("en-US"),
-      percent1(d.served.per_class[c].precision),
-      percent1(rate),
-      `${gap >= 0 ? "+" : "−"}${Math.abs(gap).toFixed(1)} points`,
+      callPercent(precision),
+      callPercent(rate),
+      pointsText(precision, rate),
     ];
   });
   return [{

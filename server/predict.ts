@@ -105,13 +105,31 @@ function nonFiniteFeature(x: Float32Array, offset: number, request: PredictReque
 /**
  * A window whose open times step by another interval than the candles the model was trained on (4h candles
  * to a 1h model): its horizon and lookback would count other candles, and the answer would look as confident
- * as any. Gaps (an exchange outage, a reconnect) leave the commonest step alone, as in training data.
+ * as any. Gaps (an exchange outage, a reconnect) leave the commonest step alone, as in training data; so do
+ * the many gaps of a feed that leaves out the hours without trades, even where they outnumber the candles'
+ * own step: two candles of the model's interval one step apart show that the candles are of that interval
+ * (none of a longer one opens so close), and `offGridProblem` then asks every step to be whole candles.
  */
 function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): string | null {
   const ours = otherInterval([window.openTime], info.interval);
-  if (ours === null) return offGridProblem(window, info, first);
+  if (ours === null || shortestStepIsModels(window.openTime, info)) {
+    return offGridProblem(window, info, first);
+  }
   return `candles: their open times are ${ours} apart, but model ${info.version} was trained on ` +
     `${info.interval} candles`;
+}
+
+/** Whether the shortest positive step between consecutive open times is one candle of the model's interval. */
+function shortestStepIsModels(t: ArrayLike<number>, info: ModelInfo): boolean {
+  if (!info.interval || !isInterval(info.interval)) return false;
+  const step = gridOf(info.interval).stepMs;
+  if (step === null) return false;
+  let shortest = Infinity;
+  for (let i = 1; i < t.length; i++) {
+    const apart = t[i] - t[i - 1];
+    if (apart > 0 && apart < shortest) shortest = apart; // NaN > 0 is false
+  }
+  return shortest === step;
 }
 
 /**

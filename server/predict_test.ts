@@ -57,6 +57,19 @@ Deno.test("a window on another interval than the model's is a 422; gaps and miss
       "requests[0].candles: their open times are 4h apart, but model v3_2026-12-01 was trained on 1h candles",
   });
   assert.ok(withGap.ok && hourly.ok && untimed.ok);
+  // A feed that leaves out the hours without trades: more 3h steps than 1h ones, every step whole hours.
+  // Before: "their open times are 3h apart, but … trained on 1h candles", which sent the bot's developer
+  // after the wrong problem (a memecoin trader's trial). Candles with no two an hour apart still are 2h ones.
+  const sparse = (i: number) => Math.floor(i / 3) * 7 + (i % 3) * 3; // steps 3h, 3h, 1h, 3h, 3h, 1h, …
+  const [illiquid, twoHourly] = await predictBodies(model, [
+    timed((i) => sparse(i) * H),
+    timed((i) => i * 2 * H),
+  ]);
+  assert.ok(illiquid.ok, illiquid.ok ? "" : illiquid.failure.detail);
+  assert.equal(
+    twoHourly.ok ? "answered" : twoHourly.failure.detail,
+    "candles: their open times are 2h apart, but model v3_2026-12-01 was trained on 1h candles",
+  );
   // Monthly candles (28–31 days apart, on the 1st of each month) are a "1M" model's own.
   const monthly = {
     ...body,

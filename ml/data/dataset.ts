@@ -128,6 +128,21 @@ function fitReturnScale(returns: Float64Array): ReturnScale {
 }
 
 /**
+ * What to do when every window past the warm-up has its label candle beyond missing candles: a feed that
+ * leaves out the candles without trades. More candles of the same feed leave the same holes, so the warm-up's
+ * "collect more" (what a 437-candle series of such a feed was told, a trader's trial) would not help.
+ * Undefined when some window was usable, or none was left out for a gap.
+ */
+function gapRemedy(splits: readonly SeriesSplit[]): string | undefined {
+  const usable = splits.some((p) => p.train.length + p.validation.length + p.test.length + p.purged > 0);
+  if (usable || !splits.some((p) => p.gapped > 0)) return undefined;
+  return "the candles skip times of their interval (a market closed at weekends, a feed that leaves out the " +
+    "candles without trades), so no label can be read over whole candles: fill the holes (for each missing " +
+    "time a candle at the previous close with volume 0, as Binance's klines hold an hour without trades) or " +
+    "use a longer interval, whose candles have none";
+}
+
+/**
  * How many candles a symbol needs when every window held a candle still in its indicators' warm-up: 80 candles
  * a symbol passed the window-length check (lookback 50 + horizon 4) yet gave no window, and the hint said only
  * "use more data" (helper's trial s43). Undefined when some window was usable, or none was skipped for it.
@@ -287,7 +302,7 @@ function* datasetSteps(series: readonly CandleSeries[], opts: DatasetOptions): G
           } or more data`
         : opts.split.kind === "dates"
         ? datesRemedy(name, series, opts.split, opts.lookback, opts.horizon)
-        : warmUpRemedy(series, splits, need) ??
+        : gapRemedy(splits) ?? warmUpRemedy(series, splits, need) ??
           fractionsRemedy(series, opts.split, opts.lookback, opts.horizon);
       // Candles that close on a schedule (a market shut at weekends) leave most labels spanning a gap.
       const gapped = splits.reduce((n, p) => n + p.gapped, 0);

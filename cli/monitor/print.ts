@@ -15,7 +15,7 @@ import type { MonitorOptions } from "./options.ts";
 import { offGridAdvice, type OffGridFinding } from "./off_grid.ts";
 
 /**
- * "1 prediction", "3,000 predictions": features' `plural`, as every other command writes counts (monitor wrote
+ * "1 prediction", "3,000 predictions": base's `plural`, as every other command writes counts (monitor wrote
  * "299500 repeats"); scripts read the numbers from `--json`.
  */
 export const count = plural;

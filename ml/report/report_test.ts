@@ -630,6 +630,9 @@ Deno.test("the log-loss verdict says when the model is worse than majority, the 
   assert.equal(logLossVerdict(1.03, baselines, true).ahead, true);
   assert.match(
     logLossVerdict(1.03, baselines, true).line,
-    /^The served blend's log-loss 1\.0300 .*: lower \(better/,
+    /^The served blend's log-loss 1\.0300 .*: lower on this split \(one split gives no interval/,
   );
+  // Before: "lower (better on this split, …)" for any gap past the fourth decimal, a word the reports keep
+  // for an interval clear of 0 (a researcher's reading).
+  assert.doesNotMatch(logLossVerdict(1.0468, baselines).line, /better/);
 });

@@ -201,7 +201,9 @@ export function testSplitTable(
       ...CLASSES.map((c) => `${(100 * m.predicted_share[c]).toFixed(1)} %`),
     ]),
     notes: [
-      `${windows}. Accuracy, macro-F1 and the shares are argmax of the calibrated probabilities${served}.`,
+      // Persistence's probabilities are class shares; its row is its own calls, as in evaluate's tables.
+      `${windows}. Accuracy, macro-F1 and the shares are argmax of the calibrated probabilities${served}; ` +
+      "persistence, a rule, keeps its own calls (the last candle's direction).",
       SCORES_NOTE,
       "Return MAE: the predicted return's mean absolute error; sign accuracy: how often its sign is right. " +
       "→DOWN, →SIDEWAYS, →UP: how often each class is named.",
@@ -253,7 +255,8 @@ export function logLossVerdict(
     logLoss.toFixed(4)
   } vs the best baseline's (${byLogLoss[0]}) ${byLogLoss[1].log_loss.toFixed(4)}: ${
     ahead
-      ? "lower (better on this split, which gives no interval)"
+      // "Better" is a word the reports keep for an interval clear of 0 (evaluate's); one split has none.
+      ? "lower on this split (one split gives no interval: by itself no evidence of more than chance)"
       : level
       ? "level (equal to four decimals)"
       : "not lower"
@@ -696,7 +699,8 @@ function decisionRulesSection(r: TrainingReportInput, d: TestDecisions): Section
     title: DECISION_RULES,
     note: "argmax: the most probable class. prior: the class with the largest probability ÷ its " +
       "training-split frequency. The shares are how often each class is named on the test windows. " +
-      `A baseline's row: its probabilities through the ${rule} rule, as the verdict compares them.`,
+      `A baseline's row: its probabilities through the ${rule} rule, as the verdict compares them ` +
+      "(persistence keeps its own calls under either rule).",
     columns: ["rule", "accuracy", "macro-F1", ...CLASSES.map((c) => `names ${c}`)],
     rows: [
       ruleRow(`argmax${d.rule === "argmax" ? " (served)" : ""}`, d.argmax),

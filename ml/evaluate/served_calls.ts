@@ -78,7 +78,12 @@ export function servedCallsWords(s: ServedCalls): string[] {
   const said = (classes: string[], words: string) =>
     classes.length ? [`${classes.join(" and ")} calls ${words}`] : [];
   const readings = [
-    ...said(beat, "above the base rate by more than chance gives"),
+    // Counted as independent calls, chance is the least it can be; the words say so, as the rank correlation's
+    // and ECE's say what overlapping windows do to theirs (a researcher's reading).
+    ...said(
+      beat,
+      "above the base rate by more than chance gives to independent calls (the least it gives: overlapping windows give more)",
+    ),
     ...said(unclear, "above it by less than chance gives on so many calls"),
     ...said(useless, "no better than guessing from the base rate here: a bot should not act on them"),
   ];

@@ -12,8 +12,14 @@
 import { parseArgs } from "node:util";
 import { seededRng } from "../features/index.ts";
 import { equalLearners } from "../test/equal_learners.ts";
-import { blockBootstrap, type BootstrapResult, minimumBlocks, timeBlocks } from "../ml/evaluate/index.ts";
-import { heldOutDifference, holdoutBlockDays } from "../cli/retrain/holdout.ts";
+import {
+  blockBootstrap,
+  type BootstrapResult,
+  heldOutDifference,
+  holdoutBlockDays,
+  minimumBlocks,
+  timeBlocks,
+} from "../ml/evaluate/index.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -27,7 +27,8 @@ import {
   refuseRetrainOwnedFlags,
   trainStepArgs,
 } from "./retrain/train_step.ts";
-import { fewestHoldoutDays, heldOutDifference, holdoutCoverage, scoreServed } from "./retrain/holdout.ts";
+import { fewestHoldoutDays, holdoutCoverage } from "./retrain/holdout.ts";
+import { heldOutDifference, scoreServed } from "../ml/evaluate/index.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { step as runStep, StepError } from "./retrain/step.ts";
 import { clearLeftovers, prune, RETRAIN_DATA, retrainDataDir } from "./retrain/store.ts";

@@ -1,6 +1,6 @@
 /**
  * A simulated held-out set scored by two equally good learners, for checking how often an interval calls one
- * of them better: `retrain`'s block rule (cli/retrain/holdout_test.ts) and `deno task bench:retrain-blocks`.
+ * of them better: `retrain`'s block rule (ml/evaluate/holdout_test.ts) and `deno task bench:retrain-blocks`.
  */
 import { normalFrom } from "../features/index.ts";
 

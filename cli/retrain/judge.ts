@@ -15,7 +15,7 @@ import {
   scoreCheckpoint,
   scoreGradientBoosting,
   type ServedMetrics,
-} from "./holdout.ts";
+} from "../../ml/evaluate/index.ts";
 import {
   boostingReference,
   describeDifference,

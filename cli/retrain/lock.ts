@@ -1,5 +1,5 @@
 /**
- * One retrain at a time: a kernel-held lock (features' `lockFile`, not waiting) on `checkpoints/.retrain.lock`. It dies
+ * One retrain at a time: a kernel-held lock (base's `lockFile`, not waiting) on `checkpoints/.retrain.lock`. It dies
  * with its process, so a crashed or killed retrain never blocks the next cron run, and a lock file naming
  * some other live process (a reused PID) blocks nobody. A second retrain fails at once rather than waiting:
  * cron will start the next one on schedule.

@@ -25,7 +25,8 @@ import {
 } from "./train_step.ts";
 import { isBinanceSymbol } from "../collect/index.ts";
 import { acquireLock } from "./lock.ts";
-import { holdoutStart, requireHoldoutWindows } from "./holdout.ts";
+import { holdoutStart } from "../../ml/evaluate/index.ts";
+import { requireHoldoutWindows } from "./holdout.ts";
 import { collectInterval, requireCurrentInterval, requireDataInterval } from "./interval.ts";
 import {
   coveredUntil,

@@ -36,6 +36,7 @@ export {
 } from "../metrics/index.ts";
 export * from "./scores.ts";
 export * from "./bootstrap.ts";
+export * from "./holdout.ts";
 export * from "./backtest.ts";
 export * from "./folds.ts";
 export * from "./learner.ts";

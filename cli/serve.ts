@@ -9,33 +9,23 @@ import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
 import { dirname } from "node:path";
 import { loadPredictor, onnxRuntime } from "../engine/index.ts";
-import { NotRegularFileError, timerMs } from "../base/index.ts";
+import { NotRegularFileError } from "../base/index.ts";
 import {
   apiKeyProblem,
-  browserGuardFor,
-  CheckpointWatcher,
-  coalesce,
-  createApp,
   DEFAULT_IPV6_PREFIX,
   DEFAULT_RATE_LIMIT_CLIENTS,
   defaultBurst,
   exposedWithoutKey,
-  listen,
   LISTEN_DEFAULTS,
   type Logger,
-  Metrics,
-  ModelStore,
   openLogLock,
   parseAddressRange,
-  PredictionLog,
-  probePort,
   PROXY_HEADERS,
-  RateLimiter,
-  SharedMetrics,
+  type ServiceConfig,
+  startService,
   stdoutLog,
   stdoutLogger,
   weakKeyProblem,
-  workerModelSamples,
 } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
 import { decisionFlag, decisionOption, requireDecision } from "./decision_flag.ts";
@@ -398,116 +388,21 @@ async function serveUntilStopped(
   const logAs: Logger = worker === null && workers === 1 ? log : (r) => log({ worker: worker ?? 0, ...r });
   const shutdownTimeoutMs = (options.shutdownTimeout ?? LISTEN_DEFAULTS.shutdownTimeoutMs / 1000) * 1000;
 
-  refuseFlagsWithoutEffect(options);
-  // The workers' permissions, checked before anything starts: found bad only when the first worker was
-  // started, serve had logged "listening" and then died of an uncaught error.
-  if (workers > 1) {
-    inheritedPermissions();
-    requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
-  }
-  // More processes than cores: accepted, but said, as train and evaluate say it of their threads.
-  const crowded = worker === null ? serveWorkersNote(workers) : null;
-  if (crowded) logAs({ event: "warning", ...crowded });
-
-  const apiKey = requireApiKey();
-
-  await prepareServeFiles(options);
-
-  // The engine itself, before listening: without it no model could ever load, and a server that answers
-  // 503 while retrying forever hides what an exit with the reason says at once.
-  await onnxRuntime();
-
-  const store = new ModelStore();
-  // Only a worker falls back; the first process is what the others fall back to.
-  const fallback = worker === null ? undefined : fallbackVersion();
-  const watcher = new CheckpointWatcher(store, {
-    pointer: options.checkpoint,
-    load: async (dir) =>
-      coalesce(
-        requireDecision(await loadPredictor(dir, { threads: options.threads }), options.decision),
-        options.maxBatch,
-      ),
-    intervalMs: options.reloadInterval * 1000,
-    log: logAs,
-    // A worker (re)started while --checkpoint cannot be loaded serves what the first process serves.
-    ...(fallback ? { fallback } : {}),
-  });
-  // A missing or broken model is not fatal: the server starts, answers 503 and picks up a model later.
-  await watcher.start();
-  const predictionLog = options.predictionsLog
-    ? new PredictionLog(options.predictionsLog, {
-      log: logAs,
-      maxBytes: (options.predictionsLogMaxMb ?? PREDICTIONS_LOG_MAX_MB) * 1024 * 1024,
-      keep: options.predictionsLogKeep ?? PREDICTIONS_LOG_KEEP,
-    })
-    : undefined;
-  const metrics = new Metrics();
-  const rateLimit = options.rateLimit === undefined ? undefined : new RateLimiter({
-    rate: options.rateLimit,
-    burst: options.rateLimitBurst ?? defaultBurst(options.rateLimit),
-    maxClients: options.rateLimitClients,
-    ipv6Prefix: options.rateLimitIpv6Prefix,
-    trustedProxies: options.trustedProxies,
-    proxyHeader: options.proxyHeader,
-  });
-  let stopping = false;
-  const app = createApp(store, {
-    apiKey,
-    log: logAs,
-    predictionLog,
-    decision: options.decision,
-    metrics,
-    shuttingDown: () => stopping,
-    browsers: browserGuardFor(options.host, options.allowedHosts, options.allowedOrigins),
-    rateLimit,
-  });
-
-  let server;
-  try {
-    // SO_REUSEPORT lets any process of this user join a port: a second `serve` on a port already served by
-    // workers would bind too, and traffic would be split between two models. The parent checks the port is
-    // free with a plain bind first; its own workers then join it.
-    if (worker === null && workers > 1) await probePort(options.host, options.port);
-    server = await listen(app.fetch, {
-      hostname: options.host,
-      port: options.port,
-      log: logAs,
-      shutdownTimeoutMs,
-      headersTimeoutMs: options.headerTimeout && options.headerTimeout * 1000,
-      requestTimeoutMs: options.requestTimeout && options.requestTimeout * 1000,
-      keepAliveTimeoutMs: options.keepAliveTimeout && options.keepAliveTimeout * 1000,
-      maxConnections: options.maxConnections,
-      maxInFlight: options.maxInFlight,
-      reusePort: workers > 1 || worker !== null,
-      openWhileDraining: true, // /health says "shutting down" in its SPEC body (the app knows `stopping`)
-    });
-  } catch (error) {
-    await watcher.stop();
-    await store.close();
-    throw error;
-  }
-  metrics.collect(server.samples);
-  metrics.collect(() => [{
-    name: "candlecast_log_lines_dropped_total",
-    help: "Log lines dropped because stdout could not take them (full disk, closed or stalled pipe).",
-    type: "counter",
-    value: stdoutLog.stats.dropped,
-  }]);
-  if (predictionLog) metrics.collect(() => predictionLog.samples());
+  const apiKey = await checkBeforeStart(options, { worker, workers, log: logAs });
+  const service = await startService(
+    serviceConfig(options, { apiKey, worker, workers, log: logAs, shutdownTimeoutMs }),
+  );
   // The signal listeners are in place before "listening" is said: a SIGTERM sent on seeing that line (a test, a
   // supervisor's quick restart) found none under a loaded machine's scheduling and took the default action,
   // no drain (CI: exit 143).
   let others: ReturnType<typeof startWorkers> | null = null;
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const stop = (reason: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (service.stopping) return;
     logAs({ event: "shutting_down", signal: reason });
     others?.stop();
-    server.shutdown();
+    service.stop();
   };
-  const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
-  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  const unlisten = stopOnSignals(["SIGINT", "SIGTERM"], stop);
   // SIGHUP's default action ends the process at once: no drain, the buffered predictions lost, and under
   // systemd not even restarted (Restart=on-failure counts SIGHUP as a clean exit), so a `kill -HUP` from
   // habit (a logrotate postrotate, "reload") or a closed terminal left the bot without its API. serve has
@@ -518,96 +413,189 @@ async function serveUntilStopped(
       event: "sighup",
       detail: "still serving; checking --checkpoint for a new version now (SIGTERM or SIGINT stops serve)",
     });
-    if (stopping) return;
-    void watcher.refresh();
+    if (service.stopping) return;
+    void service.refresh();
     others?.hangUp();
   };
   hangUps.handOff(hangUp);
-  // Several workers: each shares its counters through a folder, so /metrics sums the whole service.
-  const metricsDir = worker === null
-    ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
-    : Deno.env.get(METRICS_DIR_ENV) ?? null;
-  const shared = metricsDir === null ? null : new SharedMetrics(metricsDir, worker ?? 0, metrics);
-  if (shared) metrics.collect(() => workerModelSamples(worker ?? 0, store.status()));
-  await shared?.start();
-  if (worker === null) {
-    logAs({
-      event: "listening",
-      url: server.url,
-      auth: apiKey !== undefined,
-      checkpoint: options.checkpoint,
-      workers,
-    });
-    const weak = apiKey === undefined ? null : weakKeyProblem(apiKey);
-    if (weak !== null) {
-      logAs({
-        event: "warning",
-        message: `${weak}: anyone who can reach this port may guess it and ask for predictions`,
-        hint: "set CANDLECAST_API_KEY to a random key (openssl rand -hex 32) and give the bot the same",
-      });
-    }
-    if (exposedWithoutKey(options.host, apiKey)) {
-      logAs({
-        event: "warning",
-        message:
-          `listening on ${options.host} without CANDLECAST_API_KEY: anyone who can reach this port can ` +
-          "ask for predictions and read /model/info",
-        hint:
-          "set CANDLECAST_API_KEY (e.g. openssl rand -hex 32) and send it from the bot, or serve on 127.0.0.1",
-      });
-    }
-  } else {
-    logAs({ event: "worker_listening", url: server.url });
-  }
+  // Made only now, with the signal listeners in place: a stop while the model loaded cannot leave it behind.
+  const metricsDir = await metricsDirFor(worker, workers);
+  if (metricsDir !== null) await service.shareMetrics(metricsDir, worker ?? 0);
+  if (worker === null) sayListening(options, { url: service.url, apiKey, workers, log: logAs });
+  else logAs({ event: "worker_listening", url: service.url });
   // The other workers bind the port this one got (so --port 0 works too) once it is listening.
   // Not when a signal came meanwhile: workers started after the stop would never be told to stop.
-  others = workers > 1 && !stopping
-    ? startWorkers(workers - 1, { ...options, port: server.port, workers: 1 }, {
+  others = workers > 1 && !service.stopping
+    ? startWorkers(workers - 1, { ...options, port: service.port, workers: 1 }, {
       log: logAs,
       shutdownTimeoutMs,
       metricsDir: metricsDir!,
-      served: () => watcher.served,
+      served: () => service.served,
     })
     : null;
 
-  // A worker whose parent is gone (even by kill -9) stops too: its stdin closes.
-  if (worker !== null) {
-    // A byte on it is the parent passing on a HUP (workers.ts: a signal could reach a worker still starting).
-    Deno.stdin.readable.pipeTo(new WritableStream({ write: hangUp })).catch(() => {}).finally(() =>
-      stop("parent_exited")
-    );
-  }
+  if (worker !== null) followParent(hangUp, () => stop("parent_exited"));
   try {
-    await server.finished;
+    await service.finished;
   } finally {
     // The signal listeners stay until the log is flushed: a second SIGTERM (systemd and Ctrl-C signal the
     // whole process group, and the parent forwards one to each worker) would otherwise take its default
     // action mid-cleanup and lose the predictions not yet written (seen: 145 of 836 answered, a worker
     // "killed by SIGTERM"); while stopping, stop() ignores it.
-    await watcher.stop();
-    // A predictor stuck in a call must not hold the exit: past the shutdown timeout it is abandoned.
-    await withTimeout(store.close(), shutdownTimeoutMs);
-    await predictionLog?.close();
-    await shared?.stop();
+    const { predictionsLogLinesDropped: dropped } = await service.close();
     await others?.finished;
     if (worker === null && metricsDir !== null) {
       await Deno.remove(metricsDir, { recursive: true }).catch(() => {});
     }
     // Records that could not be written before the exit are gone: said where an operator looks.
-    const dropped = predictionLog?.stats.dropped ?? 0;
     logAs(dropped > 0 ? { event: "stopped", predictions_log_lines_dropped: dropped } : { event: "stopped" });
     await stdoutLog.flush(1000);
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    unlisten();
     // The SIGHUP listener goes with serve() (HangUpsWhileStarting), after this.
     // SIGXFSZ's listener is main.ts's, for the process's life (cli/file_size_limit.ts): a write past
     // `ulimit -f` fails with EFBIG, which the predictions log retries and reports once, like a full disk.
   }
 }
 
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, timerMs(ms)))]);
-  clearTimeout(timer);
+/** Calls `stop` with the signal's name on each of `signals`; returns what removes the listeners. */
+function stopOnSignals(signals: Deno.Signal[], stop: (signal: string) => void): () => void {
+  const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  };
+}
+
+/**
+ * Where the processes of `--workers N` share their counters, so /metrics sums the whole service: a new folder
+ * in the first process (null when it runs alone), the one it names in a worker's environment.
+ */
+async function metricsDirFor(worker: number | null, workers: number): Promise<string | null> {
+  return worker === null
+    ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
+    : Deno.env.get(METRICS_DIR_ENV) ?? null;
+}
+
+/**
+ * A worker's stdin, from the first process: a byte on it passes on a HUP (`workers.ts`: a signal could reach
+ * a worker still starting), and its end means the parent is gone (even by kill -9), so the worker stops too.
+ */
+function followParent(hangUp: () => void, stop: () => void): void {
+  Deno.stdin.readable.pipeTo(new WritableStream({ write: hangUp })).catch(() => {}).finally(stop);
+}
+
+/**
+ * Everything refused or said before serve starts, in this order: flags without effect, the workers'
+ * permissions, more workers than cores (a warning), CANDLECAST_API_KEY, the files serve reads and writes, and
+ * the engine. Returns the API key serve uses.
+ */
+async function checkBeforeStart(
+  options: ServeOptions,
+  { worker, workers, log }: { worker: number | null; workers: number; log: Logger },
+): Promise<string | undefined> {
+  refuseFlagsWithoutEffect(options);
+  // The workers' permissions, checked before anything starts: found bad only when the first worker was
+  // started, serve had logged "listening" and then died of an uncaught error.
+  if (workers > 1) {
+    inheritedPermissions();
+    requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
+  }
+  // More processes than cores: accepted, but said, as train and evaluate say it of their threads.
+  const crowded = worker === null ? serveWorkersNote(workers) : null;
+  if (crowded) log({ event: "warning", ...crowded });
+
+  const apiKey = requireApiKey();
+
+  await prepareServeFiles(options);
+
+  // The engine itself, before listening: without it no model could ever load, and a server that answers
+  // 503 while retrying forever hides what an exit with the reason says at once.
+  await onnxRuntime();
+  return apiKey;
+}
+
+/** The flags as the server's own config: one process's service (the workers are serve's, not the server's). */
+function serviceConfig(
+  options: ServeOptions,
+  { apiKey, worker, workers, log, shutdownTimeoutMs }: {
+    apiKey: string | undefined;
+    worker: number | null;
+    workers: number;
+    log: Logger;
+    shutdownTimeoutMs: number;
+  },
+): ServiceConfig {
+  return {
+    log,
+    model: {
+      pointer: options.checkpoint,
+      load: async (dir) =>
+        requireDecision(await loadPredictor(dir, { threads: options.threads }), options.decision),
+      maxBatch: options.maxBatch,
+      intervalMs: options.reloadInterval * 1000,
+      // A worker (re)started while --checkpoint cannot be loaded serves what the first process serves. Only a
+      // worker falls back; the first process is what the others fall back to.
+      fallback: worker === null ? undefined : fallbackVersion(),
+    },
+    listen: {
+      hostname: options.host,
+      port: options.port,
+      shutdownTimeoutMs,
+      headersTimeoutMs: options.headerTimeout && options.headerTimeout * 1000,
+      requestTimeoutMs: options.requestTimeout && options.requestTimeout * 1000,
+      keepAliveTimeoutMs: options.keepAliveTimeout && options.keepAliveTimeout * 1000,
+      maxConnections: options.maxConnections,
+      maxInFlight: options.maxInFlight,
+      reusePort: workers > 1 || worker !== null,
+    },
+    // The parent checks the port is free with a plain bind first; its own workers then join it.
+    probePort: worker === null && workers > 1,
+    apiKey,
+    decision: options.decision,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+    rateLimit: options.rateLimit === undefined ? undefined : {
+      rate: options.rateLimit,
+      burst: options.rateLimitBurst ?? defaultBurst(options.rateLimit),
+      maxClients: options.rateLimitClients,
+      ipv6Prefix: options.rateLimitIpv6Prefix,
+      trustedProxies: options.trustedProxies,
+      proxyHeader: options.proxyHeader,
+    },
+    predictionsLog: options.predictionsLog
+      ? {
+        path: options.predictionsLog,
+        maxBytes: (options.predictionsLogMaxMb ?? PREDICTIONS_LOG_MAX_MB) * 1024 * 1024,
+        keep: options.predictionsLogKeep ?? PREDICTIONS_LOG_KEEP,
+      }
+      : undefined,
+  };
+}
+
+/** The first process's "listening" line, and a warning for a guessable key or an exposed port without one. */
+function sayListening(
+  options: ServeOptions,
+  { url, apiKey, workers, log }: { url: string; apiKey: string | undefined; workers: number; log: Logger },
+): void {
+  log({ event: "listening", url, auth: apiKey !== undefined, checkpoint: options.checkpoint, workers });
+  const weak = apiKey === undefined ? null : weakKeyProblem(apiKey);
+  if (weak !== null) {
+    log({
+      event: "warning",
+      message: `${weak}: anyone who can reach this port may guess it and ask for predictions`,
+      hint: "set CANDLECAST_API_KEY to a random key (openssl rand -hex 32) and give the bot the same",
+    });
+  }
+  if (exposedWithoutKey(options.host, apiKey)) {
+    log({
+      event: "warning",
+      message:
+        `listening on ${options.host} without CANDLECAST_API_KEY: anyone who can reach this port can ` +
+        "ask for predictions and read /model/info",
+      hint:
+        "set CANDLECAST_API_KEY (e.g. openssl rand -hex 32) and send it from the bot, or serve on 127.0.0.1",
+    });
+  }
 }
 
 export { WORKER_ENV };

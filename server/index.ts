@@ -1,5 +1,6 @@
 /**
- * The server's public surface: the app factory, the model lifecycle, and the prediction pipeline.
+ * The server's public surface: the app factory, the model lifecycle, the prediction pipeline, and
+ * `startService`, which puts them together into one serving process on a port.
  *
  * @example The app is a value: serve it, or ask it directly as the tests do
  * ```ts
@@ -56,6 +57,7 @@ export {
   snapshotPredictionLog,
 } from "./prediction_log_reader.ts";
 export { SharedMetrics } from "./metrics_share.ts";
+export { type Service, type ServiceClosed, type ServiceConfig, startService } from "./service.ts";
 export {
   type ClientOptions,
   DEFAULT_RATE_LIMIT_CLIENTS,

@@ -225,6 +225,36 @@ Deno.test("over --max-in-flight, /predict is shed with 503 + Retry-After while /
   }
 });
 
+Deno.test("requests still uploading a small body hold no in-flight slot: idle uploads cannot shed the bot's requests", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const app = createApp(store, { log: () => {}, apiKey: "k".repeat(32) });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, maxInFlight: 2 });
+  // Before: three connections that sent a POST's headers (no key) and never its 100 bytes took both slots
+  // until the read timeout, and every request with the key was answered 503 "busy" (a security review: 64
+  // such connections a worker every 30 s stopped all predictions while /health said healthy).
+  const idle = await Promise.all(
+    [0, 1, 2].map(() => Deno.connect({ hostname: "127.0.0.1", port: server.port })),
+  );
+  try {
+    const head =
+      "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    for (const conn of idle) await conn.write(new TextEncoder().encode(head));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const res = await fetch(`${server.url}/predict`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${"k".repeat(32)}` },
+      body: JSON.stringify(predictBody()),
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(server.stats().requestsShed, 0);
+  } finally {
+    for (const conn of idle) conn.close();
+    await server.shutdown();
+    await store.close();
+  }
+});
+
 Deno.test("shutdown is bounded: a stalled request is cut after shutdownTimeoutMs", async () => {
   const store = new ModelStore();
   store.install(new FakePredictor({ delayMs: 1_500 }));

@@ -46,6 +46,12 @@ export class Listener {
    */
   readonly lingering = new Map<Socket, number>();
   inFlight = 0;
+  /**
+   * Admitted requests whose body the listener is still reading before the app sees them. Not in flight: they
+   * hold no model call, and the app has not yet checked their key, so counting them let 64 idle uploads from
+   * anyone turn every request away (a security review). A shutdown waits for them as for requests in flight.
+   */
+  uploading = 0;
   draining = false;
 
   /** `o`: the caller's options over `LISTEN_DEFAULTS` (`settingsOf`). */

@@ -181,10 +181,13 @@ function answerQuickly(
   json(res, status, { detail }, headers);
 }
 
-/** Hands an admitted request to the app, counted in flight unless `open`, and writes the app's answer. */
+/**
+ * Hands an admitted request to the app, counted in flight unless `open` once its body is read (`uploading`
+ * until then), and writes the app's answer.
+ */
 async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly path: string }): Promise<void> {
   const { req, res, open } = a;
-  if (!open) l.inFlight++;
+  let counted = false;
   let abandon: (() => void) | undefined;
   const socket = req.socket;
   l.latestRequest.set(socket, req);
@@ -208,6 +211,7 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
   };
   try {
     const headers = headersOf(req);
+    l.uploading++;
     const body = await requestBody(
       req,
       a.method,
@@ -217,8 +221,18 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
           if (!res.headersSent && !res.destroyed) res.writeContinue();
         }
         : undefined,
-    );
+    ).finally(() => l.uploading--);
     abandon = body.abandon;
+    if (!open) {
+      // `admit` shed what came over the limit; bodies that finished arriving together can pass it again.
+      if (l.inFlight >= l.o.maxInFlight) {
+        l.counts.requestsShed++;
+        answerQuickly(l, a, 503, "the server is busy; retry in a moment", { "Retry-After": "1" }, true);
+        return;
+      }
+      l.inFlight++;
+      counted = true;
+    }
     request = toRequest(a, headers, body.init);
     if (brokenOff !== undefined) markBodyBrokenOff(request, brokenOff);
     const response = await fetch(request);
@@ -230,7 +244,7 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
       json(res, 500, { detail: "internal server error" });
     }
   } finally {
-    if (!open) l.inFlight--;
+    if (counted) l.inFlight--;
     if (!req.complete) abandon?.();
     socket.off("end", onEnd);
   }

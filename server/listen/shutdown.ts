@@ -21,14 +21,15 @@ export async function shutDown(l: Listener, server: http.Server, finished: Promi
     for (const [socket, last] of l.lingering) {
       if (performance.now() - last > LINGER_QUIET_MS) socket.destroy(); // its "close" takes it out
     }
-    if (l.inFlight === 0 && l.lingering.size === 0 && (l.sockets.size === 0 || elapsed() >= 200)) break;
+    const handling = l.inFlight + l.uploading;
+    if (handling === 0 && l.lingering.size === 0 && (l.sockets.size === 0 || elapsed() >= 200)) break;
     if (elapsed() >= 200 && l.lingering.size === 0) server.closeIdleConnections();
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  if (l.inFlight > 0 || l.lingering.size > 0) {
+  if (l.inFlight + l.uploading > 0 || l.lingering.size > 0) {
     l.log({
       event: "shutdown_timeout",
-      in_flight: l.inFlight,
+      in_flight: l.inFlight + l.uploading,
       lingering: l.lingering.size,
       connections: l.sockets.size,
     });

@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { candleAt, CLASSES, readTrainingCsv } from "../features/index.ts";
 import { processUser, shellWord, writeFileAtomic } from "../base/index.ts";
+import { readPreprocessorFile } from "../engine/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
@@ -154,9 +155,10 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   await step(["export", "--checkpoint", join(checkpoints, "current"), "--output", onnx]);
 
   const request = join(dir, "request.json");
+  const { lookback } = await readPreprocessorFile(join(checkpoints, "current"));
   await writeFileAtomic(
     request,
-    JSON.stringify(await lastWindowRequest(csv, SYMBOLS[0].symbol), null, 1) + "\n",
+    JSON.stringify(await lastWindowRequest(csv, SYMBOLS[0].symbol, lookback), null, 1) + "\n",
   );
 
   const listening = Promise.withResolvers<string>();
@@ -298,6 +300,13 @@ export async function requireDemoFolder(
 }
 
 /**
+ * What the demo reads of a version's manifest.json: the pairs it was trained on, and nothing else. Not
+ * ml/checkpoints' reader, which asks for every field `train` writes: a version with fewer (made by hand, or by
+ * an older candlecast) is still judged by the pairs it names. A `symbols` that is missing or no list names none.
+ */
+const TrainedOnSchema = z.object({ symbols: z.array(z.unknown()).catch([]) }).loose();
+
+/**
  * Why a folder is not one a demo made (`marked`: the marker is there, and a CSV not yet), or null when it is:
  * it holds only what the demo writes, its training CSV holds the simulated pairs alone, and so were its models
  * trained.
@@ -328,14 +337,14 @@ async function notEarlierDemo(
   for await (const version of Deno.readDir(join(path, "checkpoints"))) {
     if (!version.isDirectory) continue;
     const manifest = join(path, "checkpoints", version.name, "manifest.json");
-    let symbols: unknown;
+    let symbols: readonly unknown[];
     try {
-      symbols = (JSON.parse(await Deno.readTextFile(manifest)) as { symbols?: unknown }).symbols;
+      ({ symbols } = TrainedOnSchema.parse(JSON.parse(await Deno.readTextFile(manifest))));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) continue; // a folder a crashed write left, not a version
       return `its checkpoints/${version.name}/manifest.json cannot be read as a version's`;
     }
-    const trainedOn = Array.isArray(symbols) ? symbols.map(String) : [];
+    const trainedOn = symbols.map(String);
     if (trainedOn.length === 0 || trainedOn.some((s) => !DEMO_SYMBOLS.has(s))) {
       const on = listed(trainedOn);
       return `its checkpoints/${version.name} was trained on ${on}, not the demo's simulated pairs`;
@@ -454,12 +463,17 @@ function requireFreePort(port: number): void {
   }
 }
 
-/** A POST /predict body from the last 50 candles of a symbol in the training CSV. */
-async function lastWindowRequest(csv: string, symbol: string) {
+/**
+ * A POST /predict body from a symbol's last candles in the training CSV: `lookback` of them, the window of the
+ * version served.
+ */
+async function lastWindowRequest(csv: string, symbol: string, lookback: number) {
   const series = (await readTrainingCsv(csv)).find((s) => s.symbol === symbol);
   if (!series) throw new CommandError(`${csv} has no ${symbol} rows`);
   const candles = [];
-  for (let i = series.length - 50; i < series.length; i++) candles.push(toRequestCandle(candleAt(series, i)));
+  for (let i = series.length - lookback; i < series.length; i++) {
+    candles.push(toRequestCandle(candleAt(series, i)));
+  }
   return { symbol, candles };
 }
 

@@ -230,7 +230,10 @@ function preprocessorOf(path: string, json: unknown): Preprocessor {
  * manifest.json checked against `schema`: the engine's own (version, creation time, file hashes) or one that
  * extends it with what the checkpoint writer records (ml/checkpoints' ManifestSchema).
  */
-export async function readManifest<T extends ManifestBase>(dir: string, schema: z.ZodType<T>): Promise<T> {
+export async function readManifestWith<T extends ManifestBase>(
+  dir: string,
+  schema: z.ZodType<T>,
+): Promise<T> {
   await assertCheckpointDir(dir);
   const path = join(dir, "manifest.json");
   const manifest = schema.safeParse(await readJson(path, "manifest.json"));
@@ -250,7 +253,7 @@ export type FileHashes = Readonly<Record<string, string>>;
 export async function readManifestInfo(
   dir: string,
 ): Promise<{ version: string; createdAt: string; files?: FileHashes; interval: string | null }> {
-  const manifest = await readManifest(dir, ManifestBaseSchema);
+  const manifest = await readManifestWith(dir, ManifestBaseSchema);
   return {
     version: manifest.version,
     createdAt: manifest.created_at,

@@ -1,7 +1,7 @@
 /**
  * manifest.json (SPEC §7) as serving reads it: the version's name, when it was made, and the sha256 of every
  * other file in the folder (what a hash check compares). The checkpoint writer in ml/ records more; its
- * read-back schema extends this one, so the file has one schema and one reader (`readManifest`).
+ * read-back schema extends this one, so the file has one schema and one reader (`readManifestWith`).
  */
 import { join } from "node:path";
 import { z } from "zod";

@@ -29,7 +29,7 @@ import {
   type TrainResult,
 } from "../../ml/train/index.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
-import { isVersionName } from "../../engine/index.ts";
+import { isVersionName, readVersionJson } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "./run_names.ts";
@@ -363,6 +363,10 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
   return runs;
 }
 
+/**
+ * What a version's manifest.json says of the run it was saved from. Not ml/checkpoints' `readManifest`, which
+ * asks for every field `train` writes: a version that names its run counts whatever else it lacks.
+ */
 const SavedRunSchema = z.object({
   training: z.object({ run: z.string(), stop_reason: z.string().optional() }).loose(),
 }).loose();
@@ -377,7 +381,7 @@ async function savedRuns(root: string): Promise<Map<string, string>> {
   for (const version of await listVersionNames(root)) {
     try {
       const parsed = SavedRunSchema.safeParse(
-        JSON.parse(await readRegularTextFile(join(root, version, "manifest.json"))),
+        await readVersionJson(join(root, version, "manifest.json"), "manifest.json"),
       );
       if (parsed.success && parsed.data.training.stop_reason !== "interrupted") {
         runs.set(parsed.data.training.run, version);

@@ -12,7 +12,30 @@
  * if (newest && newest !== await currentVersion(root)) await promote(root, newest); // `current` → newest
  * ```
  */
-export * from "./store.ts";
+// Named, not `export *`: store.ts and history.ts export to the folder's own files what is no part of its
+// surface (`withCurrentLock`, `writeHistory`: only under the lock, as promote, rollback and prune take it).
+export {
+  CheckpointStoreError,
+  CURRENT,
+  CURRENT_LOCK_WAIT_MS,
+  CurrentChangedError,
+  CurrentLinkError,
+  currentVersion,
+  droppedPreviousLine,
+  hasVersion,
+  isVersionName,
+  linkTargetParts,
+  listVersionNames,
+  nameMismatchError,
+  nextVersionName,
+  promote,
+  type PromoteOptions,
+  type Rollback,
+  rollback,
+  rollbackTarget,
+} from "./store.ts";
+export { readHistory } from "./history.ts";
+export { type PruneResult, pruneVersions, type PruneWarning } from "./prune.ts";
 export * from "./manifest.ts";
 export * from "./writer.ts";
 export * from "./read.ts";

@@ -9,7 +9,7 @@ import {
   CheckpointError,
   fileProblems,
   ManifestBaseSchema,
-  readManifest as readManifestFile,
+  readManifestWith,
 } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
 import { CheckpointStoreError, CurrentLinkError, currentVersion, listVersionNames } from "./store.ts";
@@ -21,7 +21,7 @@ import { readMetricsFile } from "../../engine/index.ts";
  */
 export async function readManifest(dir: string): Promise<ManifestView> {
   try {
-    return await readManifestFile(dir, ManifestSchema);
+    return await readManifestWith(dir, ManifestSchema);
   } catch (error) {
     if (error instanceof CheckpointError) throw new CheckpointStoreError(error.message, error.hint);
     throw error;
@@ -123,7 +123,7 @@ export async function summarizeVersions(root: string): Promise<VersionSummary[]>
   for (const version of await listVersionNames(root)) {
     const dir = join(root, version);
     try {
-      const m = await readManifestFile(dir, ListedManifestSchema);
+      const m = await readManifestWith(dir, ListedManifestSchema);
       // No hashes recorded (a hand-made version): serve and promote check nothing, so neither can the list.
       const hashed = m.files !== undefined;
       const { missing, changed, notFiles } = await fileProblems(dir, m.files ?? {});

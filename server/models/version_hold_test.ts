@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pruneVersions } from "../../ml/checkpoints/store.ts";
+import { pruneVersions } from "../../ml/checkpoints/index.ts";
 import { holdVersion } from "./version_hold.ts";
 import { versionHeld as held } from "../../test/version_held.ts";
 

@@ -279,6 +279,18 @@ export function intervalOf(series: readonly ArrayLike<number>[]): string | null 
   return step === null ? null : nameOf(series, step);
 }
 
+/**
+ * `intervalOf` over each series' open times: the interval of candles as a training CSV's reader returns them.
+ *
+ * @example
+ * ```ts
+ * seriesInterval([{ openTime: [0, 3_600_000, 7_200_000] }]); // "1h"
+ * ```
+ */
+export function seriesInterval(series: readonly { readonly openTime: ArrayLike<number> }[]): string | null {
+  return intervalOf(series.map((s) => s.openTime));
+}
+
 /** `intervalOf`'s name for `series` whose commonest step is `step`. */
 function nameOf(series: readonly ArrayLike<number>[], step: number): string {
   return isMonthLong(step) && onMonthStarts(series) ? "1M" : stepName(step);

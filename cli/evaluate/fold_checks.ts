@@ -1,13 +1,15 @@
 /**
- * Refusals said before any training starts: folds that leave nothing to train on (`checkRoomToTrain`) and a
- * fold without a test window (`checkTestWindows`), each naming the flags or the data that would work.
+ * Refusals said before any training starts: folds that cannot be planned (`planFoldsOrExplain`), folds that
+ * leave nothing to train on (`checkRoomToTrain`) and a fold without a test window (`checkTestWindows`), each
+ * naming the flags or the data that would work.
  */
-import { type CandleSeries, commonestStep, intervalOf } from "../../features/index.ts";
+import { type CandleSeries, commonestStep, seriesInterval } from "../../features/index.ts";
 import { plural, utcDay } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import {
   dataEnd,
   FEW_TRAINING_WINDOWS,
+  FoldError,
   type FoldPlan,
   foldWindows,
   planFolds,
@@ -15,7 +17,29 @@ import {
 import type { EvaluateOptions } from "./options.ts";
 import type { Subject } from "./subject.ts";
 
-/** A UTC day, YYYY-MM-DD. */
+/**
+ * The calendar folds the flags ask for (`planFolds`), back from the data's end. The flags' ranges are checked
+ * before, so a refusal left here is of data without open times: said with what to do.
+ */
+export function planFoldsOrExplain(
+  series: readonly CandleSeries[],
+  subject: Pick<Subject, "retrain">,
+  opts: EvaluateOptions,
+): FoldPlan[] {
+  try {
+    return planFolds(dataEnd(series), opts.folds, subject.retrain, opts.validationMonths);
+  } catch (error) {
+    if (error instanceof FoldError) {
+      throw new CommandError(
+        error.message,
+        error.hint ??
+          `collect ${opts.data} again with its open times (a C# export's "t", a CSV's open_time column); ` +
+            "'candlecast train' takes such data, split per symbol, but evaluate's folds are calendar months or weeks",
+      );
+    }
+    throw error;
+  }
+}
 
 /**
  * The first fold trains on what comes before its validation block, which starts `--validation-months` months
@@ -120,7 +144,7 @@ export function checkTestWindows(
   if (!empty) return;
   const block = subject.retrain === "weekly" ? "week" : "month";
   const step = commonestStep(series.map((s) => s.openTime));
-  const interval = intervalOf(series.map((s) => s.openTime));
+  const interval = seriesInterval(series);
   // Month candles have no fixed step: their commonest one is 31 days, which a 30-day month divided into
   // "holds only 0 1M candles". A month block holds one of them, a week block none.
   const perBlock = interval === "1M"
@@ -166,7 +190,7 @@ export function checkTestWindows(
  */
 export function describeData(series: readonly CandleSeries[]): string {
   const { first, last, candles } = seriesSpan(series);
-  const interval = intervalOf(series.map((s) => s.openTime));
+  const interval = seriesInterval(series);
   return `${plural(series.length, "symbol")}, ${
     plural(candles, interval === null ? "candle" : `${interval} candle`)
   }, ` +

@@ -1,3 +1,6 @@
+import { formatDuration, plural } from "../../base/index.ts";
+import type { Stage } from "../../ml/evaluate/index.ts";
+
 /**
  * The time-left estimate of `evaluate`'s step lines. Its turns differ by orders of magnitude (a network
  * trains for half an hour, the majority baseline takes milliseconds, and a network kept as it is only
@@ -42,4 +45,22 @@ export class TimeLeft {
     }
     return { seconds, untimed };
   }
+}
+
+/**
+ * The line that opens a learner's turn, `elapsedSeconds` into the run, with `clock`'s estimate of the time left
+ * (the turn's start marked on it): "step 5/12: fold 2/4 2023-08, majority (12m05s so far, ~25m40s left)".
+ */
+export function foldStageLine(stage: Stage, clock: TimeLeft, elapsedSeconds: number): string {
+  const { seconds, untimed } = clock.start(stage.step);
+  // No turn left of a kind timed yet: no estimate, rather than "~0s left".
+  const left = untimed === stage.steps - stage.step + 1
+    ? ""
+    : `, ~${formatDuration(seconds)} left${
+      untimed > 0 ? ` + ${plural(untimed, "turn")} of learners not yet timed` : ""
+    }`;
+  return `step ${stage.step}/${stage.steps}: fold ${
+    stage.fold.index + 1
+  }/${stage.folds} ${stage.fold.label}, ` +
+    `${stage.learner} (${formatDuration(elapsedSeconds)} so far${left})`;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TimeLeft } from "./time_left.ts";
+import { foldStageLine, TimeLeft } from "./time_left.ts";
 
 const fold = (action: string) => ["network", "majority", "boosting"].map((l) => `${l} ${action}`);
 
@@ -39,4 +39,20 @@ Deno.test("time left: a turn that only predicts is not estimated by that learner
   const left = clock.start(5);
   assert.equal(left.untimed, 4, "majority and boosting have not predicted without training yet");
   assert.equal(left.seconds, 20, "the last fold's network turn");
+});
+
+Deno.test("time left: a turn's step line says the time so far, and the time left once any turn left is timed", () => {
+  let now = 0;
+  const clock = new TimeLeft([...fold("trains"), ...fold("trains")], () => now);
+  const fold1 = { index: 0, label: "2023-08" } as Parameters<typeof foldStageLine>[0]["fold"];
+  const stage = (step: number, learner: string) => ({ step, steps: 6, fold: fold1, folds: 2, learner });
+  assert.equal(
+    foldStageLine(stage(1, "network"), clock, 0.4),
+    "step 1/6: fold 1/2 2023-08, network (0s so far)",
+  );
+  now = 1800;
+  assert.equal(
+    foldStageLine(stage(2, "majority"), clock, 1800),
+    "step 2/6: fold 1/2 2023-08, majority (30m00s so far, ~30m00s left + 4 turns of learners not yet timed)",
+  );
 });

@@ -5,13 +5,7 @@
  */
 import { keptRunClause } from "./run_names.ts";
 import { basename, join } from "node:path";
-import {
-  type CandleSeries,
-  CLASSES,
-  FEATURE_NAMES,
-  intervalOf,
-  readTrainingCsv,
-} from "../../features/index.ts";
+import { type CandleSeries, CLASSES, FEATURE_NAMES, seriesInterval } from "../../features/index.ts";
 import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
 import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
@@ -74,12 +68,13 @@ import {
   requireWeightsFit,
 } from "./preflight.ts";
 import { scoreOnTest } from "./test_split.ts";
-import { MB, phaseProgress } from "../phase_progress.ts";
-import { type Prepared, promoteSaved, saveVersion } from "./save.ts";
+import { phaseProgress } from "../phase_progress.ts";
+import { clearingProgress, readTrainingData } from "../run_data.ts";
+import { type Prepared, promoteSaved, saveVersion, type Trained } from "./save.ts";
 import { calibrateOnValidation, keepsTemperature, restoreClassBias } from "../../ml/evaluate/index.ts";
 // The calibration line's wording, which report.html's verdict repeats when it warns.
 import { temperatureWords } from "../../ml/report/index.ts";
-import type { CurrentChangedError } from "../../ml/checkpoints/index.ts";
+import type { CurrentChangedError, WrittenVersion } from "../../ml/checkpoints/index.ts";
 
 /** Where a run is, for what a Ctrl-C then does (`TrainIo.onPhase`). */
 export type TrainPhase = "training" | "teacher" | "saving" | "promoting";
@@ -205,13 +200,7 @@ function preprocessorOf(
 }
 
 export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
-  // A failure mid-phase (a bad row late in the CSV) leaves its bar drawn: cleared, so the error that follows
-  // starts its own line instead of running on after "… 5/11 MB ETA 0s".
-  try {
-    return await trainingPhases(opts, io);
-  } finally {
-    io.progress?.clear();
-  }
+  return await clearingProgress(io, () => trainingPhases(opts, io));
 }
 
 async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
@@ -230,31 +219,78 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   );
   // Reading, labelling, calibrating and scoring a large CSV's windows take minutes (2.2M candles: ~30 s to read,
   // a minute to label): each reports its progress as the epochs do (a bar, or a line every 30 s in a log).
-  // A stop while the file is read ends the read there (a big file takes seconds), not when it ends.
-  let dataSha256 = "";
-  const series = await readTrainingCsv(opts.data, {
-    progress: phaseProgress(io, `reading ${opts.data}`, MB),
-    signal: io.signal,
-    onDigest: (sha256) => dataSha256 = sha256,
-  }).catch((error) => {
-    if (io.signal?.aborted && error === io.signal.reason) {
-      throw stoppedBeforeTraining(io.resume !== undefined);
-    }
-    throw error;
+  const { series, sha256: dataSha256 } = await readTrainingData(
+    opts.data,
+    io,
+    () => stoppedBeforeTraining(io.resume !== undefined),
+  );
+  const { parentFiles, currentNow, startCurrent } = await checkBeforeBackend(
+    opts,
+    io,
+    series,
+    dataSha256,
+    fresh,
+  );
+  const backend = await startBackend(opts);
+  io.out(`backend: ${describeBackend(backend)}`);
+  sayStartNotes(opts, io, base, currentNow, startCurrent);
+  // tfjs-wasm's heap stops at 4 GB; TensorFlow's memory is the machine's.
+  if (fresh && backend.backend !== "tensorflow") {
+    requireWeightsFit(fresh.model);
+    requireBatchFits(fresh);
+  }
+  const cleaned = await removeStaleTemps(opts.checkpoints);
+  if (cleaned.length > 0) {
+    io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);
+  }
+  const parent = parentFiles ? await loadParent(parentFiles) : null;
+  if (parent) {
+    io.out(
+      `incremental: fine-tuning ${parent.version} on windows labelled after ${
+        hour(parent.manifest.data.end_ms ?? NaN)
+      }`,
+    );
+  }
+  const { prepared, model } = await prepareTraining(opts, io, {
+    series,
+    backend,
+    parent,
+    fresh,
+    started,
+    dataSha256,
   });
-  io.progress?.clear();
+  const run = await startRun(opts, io, parent, memberViews(model).length, dataSha256, startCurrent);
+  try {
+    return await trainAndSave(opts, io, prepared, model, run, startCurrent ?? null);
+  } catch (error) {
+    throw await failedRun(error, run, opts.checkpoints);
+  }
+}
+
+/**
+ * What is refused before the backend starts, so that a refusal does not wait on it: a resumed run's data
+ * changed, `--incremental` without a `current` to fine-tune (or of other candles, or with none newer), a header
+ * alone, split dates outside the data, a `current` promotion could not replace. Returns the parent's files and
+ * where `current` points now and pointed when the run started (undefined: the run does not promote).
+ */
+async function checkBeforeBackend(
+  opts: TrainOptions,
+  io: TrainIo,
+  series: CandleSeries[],
+  /** sha256 of --data as read. */
+  dataSha256: string,
+  fresh: RunConfig | null,
+): Promise<{ parentFiles: ParentFiles | null; currentNow?: string | null; startCurrent?: string | null }> {
   // Hashed from the bytes the read parsed, so run.json and the manifest record the candles the members train
   // on (a second read could meet the file collect had replaced since).
   if (io.resume) requireSameData(io.resume, opts.data, dataSha256);
   const resume = io.resume ?? null;
-  // The parent's files and interval are checked before the backend starts: a refusal should not wait on it.
   const parentFiles = opts.incremental
     ? await readParent(opts.checkpoints, resume?.state.parent ?? undefined)
     : null;
-  // A header alone is the input that is wrong (exit 2, as retrain and evaluate say it); it failed as "the
-  // training split has no windows (0 symbols, 0 candles)", exit 1, after starting the backend. After the
-  // checks that need no candles (a resumed run's data changed, --incremental with no current), before those
-  // that read them.
+  // A header alone is the input that is wrong (exit 2, as retrain and evaluate say it), said after the checks
+  // that need no candles (a resumed run's data changed, --incremental with no current), before those that read
+  // them.
   requireCandles(series, opts.data, "train");
   if (fresh) requireSplitInData(fresh.data.split, series, opts.data);
   if (parentFiles) {
@@ -265,10 +301,20 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // What the version is promoted over, and only if `current` still points there when it is saved.
   const currentNow = opts.promote ? await requirePromotable(opts.checkpoints) : undefined;
   const startCurrent = currentNow === undefined ? undefined : currentAtStart(currentNow, parentFiles, resume);
-  const backend = await startBackend(opts);
-  io.out(`backend: ${describeBackend(backend)}`);
+  return { parentFiles, currentNow, startCurrent };
+}
+
+/** The notes said once the backend is up, about what the flags alone would not show. */
+function sayStartNotes(
+  opts: TrainOptions,
+  io: TrainIo,
+  /** `--config-from`'s configuration. */
+  base: RunConfig | undefined,
+  currentNow: string | null | undefined,
+  startCurrent: string | null | undefined,
+): void {
   // A resumed run whose `current` was changed by hand since it first started: said now, not only at the end.
-  if (resume && currentNow !== undefined && currentNow !== startCurrent) {
+  if (io.resume && currentNow !== undefined && currentNow !== startCurrent) {
     const [now, then] = [currentNow ?? "none", startCurrent ?? "none"];
     io.out(
       `note: ${join(opts.checkpoints, "current")} is ${now} now, ${then} when this run started: it was ` +
@@ -286,27 +332,26 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
       } are not reused (the default split applies); give them again to test on the same dates`,
     );
   }
-  // tfjs-wasm's heap stops at 4 GB; TensorFlow's memory is the machine's.
-  if (fresh && backend.backend !== "tensorflow") {
-    requireWeightsFit(fresh.model);
-    requireBatchFits(fresh);
-  }
-  const cleaned = await removeStaleTemps(opts.checkpoints);
-  if (cleaned.length > 0) {
-    io.out(`removed what killed runs left in ${opts.checkpoints}: ${cleaned.join(", ")}`);
-  }
-  const parent = parentFiles ? await loadParent(parentFiles) : null;
-  const parentEnd = parent?.manifest.data.end_ms ?? null;
-  if (parent) {
-    io.out(
-      `incremental: fine-tuning ${parent.version} on windows labelled after ${hour(parentEnd ?? NaN)}`,
-    );
-  }
+}
+
+/**
+ * The run configuration (a fine-tune's is its parent's, with the flags over its recipe), the data split and
+ * labelled, and the model to train (a fine-tune's parent, its class bias restored, or a new one), with the
+ * training loop's configuration for these data.
+ */
+async function prepareTraining(
+  opts: TrainOptions,
+  io: TrainIo,
+  read: Pick<Prepared, "series" | "backend" | "parent" | "started" | "dataSha256"> & {
+    readonly fresh: RunConfig | null;
+  },
+): Promise<{ prepared: Prepared; model: LayersModel }> {
+  const { series, parent } = read;
   // Fine-tuning continues with the parent's configuration: its shape always, its recipe unless flags say. A
   // resumed fine-tune passes as a resumed fresh run does: --resume takes no other flags to fix its own with.
   const runConfig = parent
     ? runConfigOf(opts, { config: parent.config, keepShape: true }, "train", io.resume !== undefined)
-    : withBlendFlag(fresh!, opts.blendBoosting);
+    : withBlendFlag(read.fresh!, opts.blendBoosting);
   if (io.resume) requireSameSplitRule(io.resume, runConfig.data.split);
   const stop = { signal: io.signal, resuming: io.resume !== undefined };
   const data = await prepare(series, runConfig, parent, stop, phaseProgress(io, "labelling the windows"));
@@ -315,12 +360,11 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
   // version trained on one batch, then minutes of scoring and baselines, is not what a stop this early asks for.
   io.onPhase?.("training");
   if (io.signal?.aborted) throw stoppedBeforeTraining(stop.resuming);
-  dataLines(data, parent !== null, intervalOf(series.map((s) => s.openTime))).forEach((line) => io.out(line));
+  dataLines(data, parent !== null, seriesInterval(series)).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
   // weighs 0), and the parent's label rule is not the user's to change here.
   if (!parent) requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);
 
-  const modelType = runConfig.model.type;
   const scaling: Scaling = { scaler: data.scaler, clip: runConfig.data.clip, returnScale: data.returnScale };
   // Built after the scaler is fit: volatility channels un-standardise with it (a parent keeps its own). The
   // parent's calibration took ln(class weight) out of its class bias, which the weighted loss's optimum has: put
@@ -336,45 +380,31 @@ async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOut
     ...trainConfigOf(runConfig.training, data.trainClassCounts),
     evalBatchSize: scoringBatch(runConfig.model, runConfig.training.evalBatchSize),
   };
-  const run = await startRun(opts, io, parent, memberViews(model).length, dataSha256, startCurrent);
-  try {
-    return await trainAndSave(
-      opts,
-      io,
-      {
-        series,
-        backend,
-        parent,
-        parentEnd,
-        runConfig,
-        data,
-        modelType,
-        scaling,
-        config,
-        started,
-        dataSha256,
-      },
-      model,
-      run,
-      startCurrent ?? null,
+  const { backend, started, dataSha256 } = read;
+  return {
+    prepared: { series, backend, parent, runConfig, data, scaling, config, started, dataSha256 },
+    model,
+  };
+}
+
+/**
+ * A run that failed: the error to report, once its run folder is dealt with. A full or read-only disk is the
+ * machine's, not the run's: what was trained is kept for `train --resume` once it is fixed (a month's
+ * retraining is not thrown away for want of space). Other failures would fail again: the folder goes.
+ */
+async function failedRun(error: unknown, run: RunFolder | null, checkpoints: string): Promise<unknown> {
+  const machine = filesystemProblem(error);
+  // (A failure after the version was written finds the folder already gone: nothing to keep then.)
+  const folderLeft = run !== null && (await Deno.stat(run.dir).then(() => true, () => false));
+  if (machine && run && folderLeft && epochsDone(run.current) > 0) {
+    await run.keep().catch(() => {});
+    return new CommandError(
+      machine.message,
+      machine.hint + keptRunClause(epochsDone(run.current), run.dir, checkpointsFlag(checkpoints)),
     );
-  } catch (error) {
-    // A full or read-only disk is the machine's, not the run's: keep what was trained for `train --resume`
-    // once it is fixed (a month's retraining is not thrown away for want of space). Other failures would
-    // fail again: the folder goes.
-    const machine = filesystemProblem(error);
-    // (A failure after the version was written finds the folder already gone: nothing to keep then.)
-    const folderLeft = run !== null && (await Deno.stat(run.dir).then(() => true, () => false));
-    if (machine && run && folderLeft && epochsDone(run.current) > 0) {
-      await run.keep().catch(() => {});
-      throw new CommandError(
-        machine.message,
-        machine.hint + keptRunClause(epochsDone(run.current), run.dir, checkpointsFlag(opts.checkpoints)),
-      );
-    }
-    await run?.remove();
-    throw error;
   }
+  await run?.remove();
+  return error;
 }
 
 /** The run folder of a model trained from the CLI (resumed or new); null otherwise. */
@@ -425,8 +455,68 @@ async function trainAndSave(
   /** Where `current` pointed when the run started: the version is promoted only if it still points there. */
   startCurrent: string | null,
 ): Promise<TrainOutcome> {
-  const { parent, runConfig, data, modelType, scaling, config } = prepared;
+  const { parent, runConfig } = prepared;
   let model = initial;
+  const { result, workers, resumed } = await trainModel(opts, io, prepared, model, run);
+  const interrupted = result.stopReason === "interrupted";
+  io.onPhase?.("saving");
+  let recorded = runConfig;
+  if (!parent && result.trainedMembers < result.members) {
+    // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
+    // parent's members not reached yet keep the parent's trained weights, so they stay.)
+    io.out(`keeping the ${result.trainedMembers} trained of ${result.members} members`);
+    const kept = firstMembers(model, runConfig.model, runConfig.training.seed, result.trainedMembers);
+    model.dispose();
+    model = kept;
+    recorded = { ...runConfig, model: { ...runConfig.model, members: result.trainedMembers } };
+  }
+  io.out(stopLine(result));
+  const scored = await calibrateAndScore(io, prepared, model, recorded);
+  const written = await saveVersion(opts, prepared, {
+    model,
+    result,
+    recorded,
+    ...scored,
+    workers,
+    resumed,
+    // Only where the folder goes with this save: an interrupted run's stays for --resume, whose version it is.
+    runFolder: run && !interrupted ? basename(run.dir) : undefined,
+  });
+  model.dispose();
+  // Interrupted: the folder stays for `train --resume`. Otherwise the version holds it all, and the folder goes
+  // once the version is promoted: removed before, a run killed between the save and the promotion would leave
+  // no trace of the promotion it was to make (`--resume` and `models list` name the version).
+  const resumable = interrupted && run !== null;
+  if (resumable) await run.keep();
+  const { promoted, stoppedAfterTraining } = await promoteAndSay(opts, io, written, run, {
+    interrupted,
+    resumable,
+    startCurrent,
+    parent: parent?.version ?? null,
+  });
+  return {
+    version: written.version,
+    dir: written.dir,
+    promoted,
+    interrupted,
+    resumable,
+    stoppedAfterTraining,
+    onnxError: written.onnxError,
+  };
+}
+
+/**
+ * Trains `model`'s members (a resumed run's from where they stopped, its best weights restored), and refuses a
+ * run that ended before its first batch finished: nothing to save.
+ */
+async function trainModel(
+  opts: TrainOptions,
+  io: TrainIo,
+  prepared: Prepared,
+  model: LayersModel,
+  run: RunFolder | null,
+): Promise<Pick<Trained, "result" | "workers" | "resumed">> {
+  const { runConfig, data, scaling, config } = prepared;
   const resumed = run !== null && epochsDone(run.current) > 0;
   const before = run?.current;
   if (resumed) {
@@ -435,7 +525,7 @@ async function trainAndSave(
   }
   const windows = runConfig.model.memberLookbacks;
   io.out(
-    `model: ${modelType}, ${model.countParams().toLocaleString("en-US")} parameters` +
+    `model: ${runConfig.model.type}, ${model.countParams().toLocaleString("en-US")} parameters` +
       (windows ? `, member windows ${windows.join(" / ")} (cycled)` : "") + "; class weights " +
       config.classWeights.map((w, k) => `${CLASSES[k]} ${w.toFixed(3)}`).join(", "),
   );
@@ -473,21 +563,22 @@ async function trainAndSave(
     if (io.signal?.aborted) throw new InterruptedError(message, "run the same command again to start over");
     throw new CommandError(message, "run the same command again to start over");
   }
-  const interrupted = result.stopReason === "interrupted";
-  io.onPhase?.("saving");
-  let recorded = runConfig;
-  if (!parent && result.trainedMembers < result.members) {
-    // Untrained members would drag the average towards noise: keep the trained ones only. (A fine-tuned
-    // parent's members not reached yet keep the parent's trained weights, so they stay.)
-    io.out(`keeping the ${result.trainedMembers} trained of ${result.members} members`);
-    const kept = firstMembers(model, runConfig.model, runConfig.training.seed, result.trainedMembers);
-    model.dispose();
-    model = kept;
-    recorded = { ...runConfig, model: { ...runConfig.model, members: result.trainedMembers } };
-  }
-  io.out(stopLine(result));
+  return { result, workers, resumed };
+}
 
-  // A fine-tune with too few validation windows keeps its parent's temperature (`calibrate` decides the same).
+/**
+ * The trained model calibrated on the validation split (a fine-tune with too few validation windows keeps its
+ * parent's temperature, as `calibrate` decides), blended with gradient boosting under `--blend-boosting`, and
+ * scored on the test split beside the baselines: the version's preprocessor and metrics.
+ */
+async function calibrateAndScore(
+  io: TrainIo,
+  prepared: Prepared,
+  model: LayersModel,
+  /** The run configuration recorded (its blend weight is the version's). */
+  recorded: RunConfig,
+): Promise<Pick<Trained, "preprocessor" | "metrics" | "boosting" | "temperature" | "keptFrom">> {
+  const { parent, data, scaling, config } = prepared;
   const keptFrom = parent && keepsTemperature(data.validation.size, parent.preprocessor.temperature)
     ? parent.version
     : null;
@@ -507,7 +598,7 @@ async function trainAndSave(
     }`,
   );
   const blendWeight = recorded.model.boostingBlend;
-  const network = preprocessorOf(modelType, data, scaling, temperature);
+  const network = preprocessorOf(prepared.runConfig.model.type, data, scaling, temperature);
   // A fine-tune of a blend keeps its parent's boosting (fit on the parent's whole training split), and its
   // blend temperature when it has too few validation windows to refit one.
   const blend = blendWeight !== undefined
@@ -532,36 +623,39 @@ async function trainAndSave(
     blend,
   );
   const preprocessor: Preprocessor = served ? { ...network, blend: served } : network;
-  const written = await saveVersion(opts, prepared, {
-    model,
-    result,
-    recorded,
-    preprocessor,
-    metrics,
-    boosting,
-    temperature,
-    keptFrom,
-    workers,
-    resumed,
-    // Only where the folder goes with this save: an interrupted run's stays for --resume, whose version it is.
-    runFolder: run && !interrupted ? basename(run.dir) : undefined,
-  });
-  model.dispose();
-  // Interrupted: the folder stays for `train --resume`. Otherwise the version holds it all, and the folder goes
-  // once the version is promoted (below): removed before, a run killed between the save and the promotion
-  // left no trace of the promotion it was to make (`--resume` and `models list` now name the version).
-  const resumable = interrupted && run !== null;
-  if (resumable) await run.keep();
+  return { preprocessor, metrics, boosting, temperature, keptFrom };
+}
 
+/**
+ * Points `current` at the saved version unless `--no-promote`, an interrupt, a failed ONNX check or a stop after
+ * training keeps it from that; removes the run folder unless it is kept for `--resume`; and says where the
+ * version went (a promote or rollback made by hand meanwhile stays, and is said).
+ */
+async function promoteAndSay(
+  opts: TrainOptions,
+  io: TrainIo,
+  written: WrittenVersion,
+  run: RunFolder | null,
+  how: {
+    readonly interrupted: boolean;
+    /** The run folder is kept for `train --resume`. */
+    readonly resumable: boolean;
+    /** Where `current` pointed when the run started: the version is promoted only if it still points there. */
+    readonly startCurrent: string | null;
+    /** The version fine-tuned (null: a fresh model). */
+    readonly parent: string | null;
+  },
+): Promise<{ promoted: boolean; stoppedAfterTraining: boolean }> {
+  const { interrupted, resumable } = how;
   // Checked and announced in one synchronous step, so no stop can fall between the decision and its phase.
   const stoppedAfterTraining = !interrupted && (io.signal?.aborted ?? false);
   const promoting = opts.promote && !interrupted && !written.onnxError && !stoppedAfterTraining;
   let changed: CurrentChangedError | null = null;
   if (promoting) {
     io.onPhase?.("promoting");
-    // A promotion that fails says so itself; the folder goes first, as before, so that the failure is not
-    // taken for a trained run to keep for --resume (the version is saved).
-    changed = await promoteSaved(opts.checkpoints, written, io.out, startCurrent).catch(async (error) => {
+    // A promotion that fails says so itself; the folder goes first, so that the failure is not taken for a
+    // trained run to keep for --resume (the version is saved).
+    changed = await promoteSaved(opts.checkpoints, written, io.out, how.startCurrent).catch(async (error) => {
       if (!resumable) await run?.remove();
       throw error;
     });
@@ -570,24 +664,14 @@ async function trainAndSave(
   const promoted = promoting && changed === null;
   if (changed) {
     // A promote or rollback made by hand while it trained is the operator's choice: it stays, and is said.
-    currentChangedLines(opts.checkpoints, written, changed, parent?.version ?? null).forEach((line) =>
-      io.out(line)
-    );
+    currentChangedLines(opts.checkpoints, written, changed, how.parent).forEach((line) => io.out(line));
   } else {
     const where = promoted
       ? `; ${join(opts.checkpoints, "current")} → ${written.version}`
       : " (not promoted)";
     io.out(`saved ${written.dir}${where}`);
   }
-  return {
-    version: written.version,
-    dir: written.dir,
-    promoted,
-    interrupted,
-    resumable,
-    stoppedAfterTraining,
-    onnxError: written.onnxError,
-  };
+  return { promoted, stoppedAfterTraining };
 }
 
 /**

@@ -5,17 +5,11 @@
  * hand meanwhile, the store's refusals turned into the promote command to run once fixed.
  */
 import { join } from "node:path";
-import { type CandleSeries, intervalOf } from "../../features/index.ts";
+import { type CandleSeries, seriesInterval } from "../../features/index.ts";
 import { CommandError, filesystemProblem } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { notePromotionChanges } from "../promotion_notes.ts";
-import {
-  MODEL_CLASS_NAMES,
-  type ModelType,
-  type Preprocessor,
-  sourceCommit,
-  VERSION,
-} from "../../engine/index.ts";
+import { MODEL_CLASS_NAMES, type Preprocessor, sourceCommit, VERSION } from "../../engine/index.ts";
 import type { BackendInfo, LayersModel } from "../../ml/runtime/index.ts";
 import { type BoostedTrees, BOOSTING_FILE } from "../../ml/baselines/index.ts";
 import type { Dataset, Scaling } from "../../ml/data/index.ts";
@@ -47,11 +41,9 @@ export interface Prepared {
   readonly series: CandleSeries[];
   readonly backend: BackendInfo;
   readonly parent: Parent | null;
-  readonly parentEnd: number | null;
   /** The whole run configuration (recorded in manifest.json); `config` is its loop part for this data. */
   readonly runConfig: RunConfig;
   readonly data: Dataset;
-  readonly modelType: ModelType;
   readonly scaling: Scaling;
   readonly config: TrainConfig;
   readonly started: number;
@@ -92,8 +84,9 @@ export async function saveVersion(
   prepared: Prepared,
   trained: Trained,
 ): Promise<WrittenVersion> {
-  const { series, backend, parent, parentEnd, runConfig, data, modelType, config, started, dataSha256 } =
-    prepared;
+  const { series, backend, parent, runConfig, data, config, started, dataSha256 } = prepared;
+  const modelType = runConfig.model.type;
+  const parentEnd = parent?.manifest.data.end_ms ?? null;
   const {
     model,
     result,
@@ -107,7 +100,7 @@ export async function saveVersion(
     resumed,
     runFolder,
   } = trained;
-  const interval = intervalOf(series.map((s) => s.openTime));
+  const interval = seriesInterval(series);
   return await writeVersion(opts.checkpoints, {
     writeModel: (dir) => saveModel(model, dir),
     preprocessor,

@@ -20,6 +20,7 @@ import {
   type Logger,
   openLogLock,
   parseAddressRange,
+  PREDICTIONS_LOG_MODE,
   PROXY_HEADERS,
   type ServiceConfig,
   startService,
@@ -350,7 +351,11 @@ async function prepareServeFiles(options: ServeOptions): Promise<void> {
     // Created now, empty, if it is not there: a fresh deployment's daily `monitor` reads "nothing to score
     // yet" (exit 0) until the bot's first prediction, instead of failing on a file that does not exist.
     await Deno.mkdir(dirname(options.predictionsLog), { recursive: true });
-    await Deno.writeFile(options.predictionsLog, new Uint8Array(), { append: true, create: true });
+    await Deno.writeFile(options.predictionsLog, new Uint8Array(), {
+      append: true,
+      create: true,
+      mode: PREDICTIONS_LOG_MODE,
+    });
     // The lock file every write holds, opened as the writes open it: one this user cannot even read would
     // fail every write for as long as serve ran.
     const lockPath = `${options.predictionsLog}.lock`;

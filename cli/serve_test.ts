@@ -129,6 +129,9 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
   try {
     // The log exists, empty, before any prediction (monitor on a fresh deployment: "nothing to score yet").
     assert.equal(await Deno.readTextFile(server.predictionsLog), "");
+    // Private to its owner and group whatever the umask: it holds the bot's symbols and calls. Before, made
+    // 0644 under umask 022 (a security review).
+    if (Deno.build.os !== "windows") assert.equal((await Deno.stat(server.predictionsLog)).mode! & 0o007, 0);
     const health = await fetch(`${server.url}/health`);
     assert.deepEqual(await health.json(), {
       status: "healthy",

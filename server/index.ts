@@ -50,7 +50,7 @@ export {
   REQUEST_FIELDS,
   type RequestCandle,
 } from "./schemas.ts";
-export { openLogLock, PredictionLog, predictionLogFiles } from "./prediction_log.ts";
+export { openLogLock, PredictionLog, predictionLogFiles, PREDICTIONS_LOG_MODE } from "./prediction_log.ts";
 export {
   type PredictionLogSnapshot,
   readPredictionLog,

@@ -77,6 +77,13 @@ const CLOSE_LOCK_WAIT_MS = 1_000;
 const LOCK_POLL_MS = 10;
 
 /**
+ * The mode a new predictions log is made with (the umask can only take bits away): it holds the bot's symbols
+ * and every call, and was made world-readable under the usual umask 022 (Docker's, a shell's), where only the
+ * systemd unit's UMask=0027 kept it private (a security review). The lock file's own mode, for the same group.
+ */
+export const PREDICTIONS_LOG_MODE = LOCK_FILE_MODE;
+
+/**
  * The log's lock stayed held for longer than an append waits: by another process, which has it open (serve's
  * own writers hold it only for an append). What holds it leaves no note: the lock is opened read-only, so that
  * one left by another user (root) still serves.
@@ -156,7 +163,7 @@ export class PredictionLog {
     this.#lockWaitMs = options.lockWaitMs ?? 5_000;
     this.#log = options.log ?? (() => {});
     this.#openFile = options.openFile ??
-      ((path) => Deno.open(path, { read: true, append: true, create: true }));
+      ((path) => Deno.open(path, { read: true, append: true, create: true, mode: PREDICTIONS_LOG_MODE }));
   }
 
   get path(): string {

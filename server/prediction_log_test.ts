@@ -28,6 +28,8 @@ Deno.test("predictions are appended as JSON lines that parse back with the recor
   await log.flush();
   const lines = (await readFile(path, "utf8")).trim().split("\n");
   assert.equal(lines.length, 4);
+  // Made private to owner and group whatever the umask (before: 0644 under umask 022).
+  if (Deno.build.os !== "windows") assert.equal((await Deno.stat(path)).mode! & 0o007, 0);
   assert.deepEqual(lines.map((l) => PredictionRecordSchema.parse(JSON.parse(l)).last_close), [
     100,
     101,

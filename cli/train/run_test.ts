@@ -147,6 +147,20 @@ Deno.test({
     // The baselines under the served rule too, so decisions are compared like with like.
     assert.deepEqual(Object.keys(metrics.served.baselines), Object.keys(metrics.baselines));
     assert.equal(typeof metrics.served.baselines.gradient_boosting.macro_f1, "number");
+    // And their calls and the calibration of the confidence each would serve, for the model's to be read beside
+    // (before: accuracy, macro-F1 and shares only). Persistence keeps its own calls: its matrix is its argmax one.
+    for (const [name, b] of Object.entries(metrics.served.baselines) as [string, Record<string, unknown>][]) {
+      assert.deepEqual(
+        (b.confusion_matrix as number[][]).flat().reduce((a, n) => a + n, 0),
+        metrics.test.confusion_matrix.flat().reduce((a: number, n: number) => a + n, 0),
+        name,
+      );
+      assert.ok(b.confidence_ece as number >= 0 && (b.confidence_ece_floor as number) > 0, name);
+    }
+    assert.deepEqual(
+      metrics.served.baselines.persistence.confusion_matrix,
+      metrics.baselines.persistence.confusion_matrix,
+    );
     const history = JSON.parse(await Deno.readTextFile(join(outcome.dir, "history.json")));
     assert.equal(history.epochs.length, 2);
 

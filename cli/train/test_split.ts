@@ -15,6 +15,8 @@ import {
   seededRng,
 } from "../../ml/data/index.ts";
 import {
+  type BaselineMetrics,
+  type BaselineName,
   type BaselinePredictions,
   type BoostedTrees,
   boostedTrees,
@@ -219,12 +221,9 @@ export async function scoreOnTest(
         confidence_ece_floor: confidence.eceFloor,
         reliability,
         test_class_shares: base,
-        // The same rule applied to each baseline's probabilities (accuracy, macro-F1 and the shares it names).
-        baselines: Object.fromEntries(
-          Object.entries(baselinesServed).map((
-            [name, m],
-          ) => [name, { accuracy: m.accuracy, macro_f1: m.macro_f1, predicted_share: m.predicted_share }]),
-        ),
+        // The same rule applied to each baseline's probabilities: what it names and how often rightly, and the
+        // calibration of the confidence it would serve, for the model's to be read beside.
+        baselines: servedBaselines(predicted, baselinesServed, decision),
       },
       // Boosting's kept iterations beside its scores: 0 explains scores identical to majority's.
       baselines: { ...baselines, gradient_boosting: { ...baselines.gradient_boosting, iterations } },
@@ -238,6 +237,35 @@ export async function scoreOnTest(
       temperature: boosting.temperature,
     },
   };
+}
+
+/**
+ * Each baseline under the served rule (persistence: its own calls): accuracy, macro-F1, the shares, its calls
+ * (confusion matrix, per-class precision) and the ECE of the confidence it would serve, as the model's are
+ * recorded. Only the model's calls and calibration were kept, so its lift over the base rates could not be
+ * read beside boosting's (a researcher reproducing the split).
+ */
+function servedBaselines(
+  predicted: BaselinePredictions,
+  scored: BaselineMetrics,
+  decision: { rule: DecisionRule; priors: readonly number[] },
+) {
+  return Object.fromEntries(
+    (Object.keys(scored) as BaselineName[]).map((name) => {
+      const m = scored[name], q = predicted.predictions[name];
+      const chosen = q.classes ?? decideClasses(q.probabilities, decision.rule, decision.priors);
+      const { ece, eceFloor } = calibrationOf(q.probabilities, predicted.labels, chosen);
+      return [name, {
+        accuracy: m.accuracy,
+        macro_f1: m.macro_f1,
+        predicted_share: m.predicted_share,
+        confusion_matrix: m.confusion_matrix,
+        per_class: m.per_class,
+        confidence_ece: ece,
+        confidence_ece_floor: eceFloor,
+      }];
+    }),
+  );
 }
 
 /**

@@ -48,10 +48,14 @@ export type RuleScores = Pick<
   "accuracy" | "macro_f1" | "predicted_share" | "confusion_matrix" | "per_class"
 >;
 
-/** A baseline's scores under the served rule (metrics.json's `served.baselines`; older ones lack the shares). */
+/**
+ * A baseline's scores under the served rule (metrics.json's `served.baselines`): older versions lack the
+ * shares, and the calls and the calibration of the confidence it would serve.
+ */
 export type BaselineRuleScores =
   & Pick<RuleScores, "accuracy" | "macro_f1">
-  & Partial<Pick<RuleScores, "predicted_share">>;
+  & Partial<Pick<RuleScores, "predicted_share" | "confusion_matrix" | "per_class">>
+  & { readonly confidence_ece?: number; readonly confidence_ece_floor?: number };
 
 export interface TestDecisions {
   /** The rule `serve` applies for this version. */
@@ -750,6 +754,52 @@ function servedCallsSection(d: TestDecisions): Section[] {
   }];
 }
 
+/**
+ * The served rule's DOWN and UP calls and the calibration of the confidence each learner would serve, the model
+ * first and then every baseline's probabilities through the same rule: the model's lift over the base rates and
+ * its ECE read beside boosting's (only the model's were shown, so a researcher could not tell whether its +5
+ * points beat boosting's). Versions from before the baselines' calls were recorded have no such table.
+ */
+function learnersServedSection(r: TrainingReportInput, d: TestDecisions): Section[] {
+  const base = d.baseRate;
+  const theirs = Object.entries(r.baselinesServed ?? {}).flatMap(([name, s]) =>
+    s.confusion_matrix && s.per_class
+      ? [[name, { confusion_matrix: s.confusion_matrix, per_class: s.per_class }, s] as const]
+      : []
+  );
+  if (!base || theirs.length === 0) return [];
+  const hits = (s: Pick<RuleScores, "confusion_matrix" | "per_class">) =>
+    (["DOWN", "UP"] as const).flatMap((c) => {
+      const calls = callsOf(s, c), right = callPercent(s.per_class[c].precision);
+      return [
+        calls.toLocaleString("en-US"),
+        calls === 0 ? "–" : calls < FEW_CALLS ? `${right} (too few)` : right,
+      ];
+    });
+  const ece = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : f4(x));
+  const modelEce = d.rule === "argmax" ? d.ece : d.confidenceEce;
+  const modelFloor = d.rule === "argmax" ? d.eceFloor : d.confidenceEceFloor;
+  return [{
+    kind: "table",
+    title: `Every learner's served calls (${d.rule} rule)`,
+    note: `Each learner's probabilities through the ${d.rule} rule (persistence: its own calls): how often ` +
+      `its DOWN and UP calls were right, against base rates DOWN ${callPercent(base.down)} and UP ` +
+      `${callPercent(base.up)}, and the ECE of the confidence it would serve (the probability of the class ` +
+      "it names) beside what a perfectly calibrated learner shows on these windows by chance.",
+    columns: ["", "DOWN calls", "DOWN right", "UP calls", "UP right", "confidence ECE", "floor (chance)"],
+    rows: [
+      [modelRowName(r), ...hits(d.served), ece(modelEce), ece(modelFloor)],
+      ...theirs.map(([name, calls, s]) => [
+        name,
+        ...hits(calls),
+        ece(s.confidence_ece),
+        ece(s.confidence_ece_floor),
+      ]),
+    ],
+    highlight: [0],
+  }];
+}
+
 /** The calibration errors the verdict quotes, beside what a perfectly calibrated model shows by chance. */
 function calibrationSection(d: TestDecisions): Section {
   const row = (name: string, ece: number, floor: number) => [name, f4(ece), f4(floor), f4(2 * floor)];
@@ -840,7 +890,7 @@ export function trainingReport(r: TrainingReportInput): ReportData {
     verdict: verdictOf(r),
     sections: [
       testSplitSection(r, rows),
-      ...(d ? [decisionRulesSection(r, d), ...servedCallsSection(d)] : []),
+      ...(d ? [decisionRulesSection(r, d), ...servedCallsSection(d), ...learnersServedSection(r, d)] : []),
       perClassSection(r, rows),
       curvesSection(r),
       ...(d ? [calibrationSection(d)] : []),

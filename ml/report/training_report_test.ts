@@ -256,6 +256,31 @@ Deno.test("a class named too few times shows no hit-rate difference in the table
   assert.equal(down[4], "–");
 });
 
+Deno.test("the served calls and served confidence's calibration of every learner, the model's first", () => {
+  const lr = testDecisions(logitsFor([0, 0.5, 0], 0.2), LABELS, 1, "prior", [0.2, 0.6, 0.2]).served;
+  const baselinesServed = {
+    logistic_regression: {
+      accuracy: lr.accuracy,
+      macro_f1: lr.macro_f1,
+      predicted_share: lr.predicted_share,
+      confusion_matrix: lr.confusion_matrix,
+      per_class: lr.per_class,
+      confidence_ece: 0.0123,
+      confidence_ece_floor: 0.0045,
+    },
+  };
+  const table = sectionOf(reportOf({ baselinesServed }), "Every learner's served calls (prior rule)");
+  assert.ok(table?.kind === "table");
+  assert.deepEqual(table.rows.map((r) => r[0]), ["lightweight_lstm", "logistic_regression"]);
+  const upCalls = (m: typeof lr) =>
+    m.confusion_matrix.reduce((n, row) => n + row[2], 0).toLocaleString("en-US");
+  assert.equal(table.rows[0][3], upCalls(DECISIONS.served));
+  assert.equal(table.rows[1][3], upCalls(lr));
+  assert.deepEqual(table.rows[1].slice(5), ["0.0123", "0.0045"]);
+  // A version from before the baselines' calls were recorded: no such table, nothing invented.
+  assert.equal(sectionOf(reportOf(), "Every learner's served calls (prior rule)"), undefined);
+});
+
 Deno.test("a blend's report says the warning temperature is its network's alone", () => {
   const blend = { weight: 0.5, with: "gradient_boosting", network: metricsOf(MODEL) };
   const verdict = reportOf({ blend }).verdict!;

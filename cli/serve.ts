@@ -216,8 +216,8 @@ export function serveCommand(): Command {
     .option(
       "--rate-limit <requests/s>",
       "each client's requests per second (by remote address, an IPv6 one's /64, or what a " +
-        "--trusted-proxies proxy names; per worker), over it 429 + Retry-After (/, /health and /metrics never " +
-        "limited); off by default",
+        "--trusted-proxies proxy names; per worker), over it 429 + Retry-After (/, /health and /metrics with " +
+        "the key never limited); off by default",
     )
     .option(
       "--rate-limit-burst <n>",

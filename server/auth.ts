@@ -103,6 +103,20 @@ function unusableHeader(header: string | undefined): string {
     : `Authorization header holds no scheme (the key alone?): ${SEND}`;
 }
 
+/**
+ * Whether a request carries `apiKey` as its bearer key (compared as `bearerAuth` compares it, in constant
+ * time): what lets /metrics pass the rate limiter, so a scraper beside a limited bot still reads its counters
+ * while a wrong key there is charged like any other request.
+ */
+export function holdsKey(apiKey: string): (request: Request) => boolean {
+  const expected = digest(apiKey);
+  return (request) => {
+    const header = request.headers.get("authorization");
+    const match = header === null ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    return match !== null && timingSafeEqual(digest(match[1]), expected);
+  };
+}
+
 /** Requires `Authorization: Bearer <apiKey>` on every path except `open` ones. */
 export function bearerAuth(apiKey: string, open: ReadonlySet<string>): MiddlewareHandler {
   const expected = digest(apiKey);

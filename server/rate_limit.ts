@@ -211,13 +211,17 @@ export const CLIENT_ADDRESS = "clientAddress";
 
 /**
  * Answers 429 with `Retry-After` (SPEC §4's `{"detail"}` body) to a client over its rate; `open` paths
- * (`/`, `/health`, and `/metrics` as the app passes them) are never limited, so a health check or a scrape is
- * not refused behind a bot's burst. The client is the app's `CLIENT_ADDRESS` variable where it set one, else
- * `clientAddressOf` here.
+ * (`/`, `/health`) and requests `exempt` says (the app's: `/metrics` with the key) are never limited, so a
+ * health check or a scrape is not refused behind a bot's burst. The client is the app's `CLIENT_ADDRESS`
+ * variable where it set one, else `clientAddressOf` here.
  */
-export function rateLimit(limiter: RateLimiter, open: ReadonlySet<string>): MiddlewareHandler {
+export function rateLimit(
+  limiter: RateLimiter,
+  open: ReadonlySet<string>,
+  exempt: (path: string, request: Request) => boolean = () => false,
+): MiddlewareHandler {
   return (c, next) => {
-    if (open.has(c.req.path)) return next();
+    if (open.has(c.req.path) || exempt(c.req.path, c.req.raw)) return next();
     const known: unknown = c.get(CLIENT_ADDRESS);
     const address = typeof known === "string" ? known : clientAddressOf(c.req.raw, limiter);
     const admission = limiter.take(clientKeyOf(address, limiter));

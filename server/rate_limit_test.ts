@@ -110,6 +110,23 @@ Deno.test("rate limit: /, /health and /metrics are never limited, so a health ch
   assert.equal((await app.request(getFrom("10.0.0.1", "/model/info"))).status, 429);
 });
 
+Deno.test("rate limit: /metrics with a wrong key is limited like any route, with the key never", async () => {
+  const key = "k".repeat(32);
+  const { app } = setup({ rate: 1, burst: 2, apiKey: key });
+  const scrape = (bearer: string) => {
+    const request = getFrom("10.0.0.1", "/metrics");
+    request.headers.set("Authorization", `Bearer ${bearer}`);
+    return app.request(request);
+  };
+  // Before: 30 wrong keys, 30 × 401 and no 429: a door for guessing the key at ~1,000 tries a second (a
+  // security review), while /model/info answered 429 from the third.
+  const wrong = [];
+  for (let i = 0; i < 5; i++) wrong.push((await scrape(`guess${i}`)).status);
+  assert.deepEqual(wrong, [401, 401, 429, 429, 429]);
+  // The key holder's scrape is still never refused behind the burst.
+  for (let i = 0; i < 5; i++) assert.equal((await scrape(key)).status, 200);
+});
+
 Deno.test("rate limit: two clients are independent; one in a loop does not spend the other's share", async () => {
   const { app } = setup({ rate: 1, burst: 2 });
   for (let i = 0; i < 50; i++) await (await app.request(predictFrom("10.0.0.1"))).body?.cancel();

@@ -12,22 +12,12 @@ import {
   LOG_LOSS_FLOOR,
   MIN_FLOOR_BLOCKS,
 } from "../metrics/index.ts";
-import {
-  type Backtest,
-  backtest,
-  type BacktestOptions,
-  buyAndHold,
-  type SymbolSignals,
-  YEAR_MS,
-} from "./backtest.ts";
 import { blockBootstrap, BOOTSTRAP_BLOCK_CANDLES, timeBlocks } from "./bootstrap.ts";
-import { CONFIDENCE_THRESHOLDS, type PredictionSet, scorePredictions, type Scores } from "./scores.ts";
+import { type PredictionSet, scorePredictions, type Scores } from "./scores.ts";
 import type { DecisionRule } from "../../engine/index.ts";
 import type { FoldOutcome } from "./walk_forward.ts";
 import type {
-  BacktestReport,
   BlendSummary,
-  Curve,
   EvaluationSummary,
   FitSummary,
   FoldResult,
@@ -36,6 +26,9 @@ import type {
   SymbolScores,
 } from "./summary_types.ts";
 import { foldList, verdictOf } from "./verdict.ts";
+import { backtestSection, type WindowPlaces } from "./summary_backtest.ts";
+
+export { thinCurve } from "./summary_backtest.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -97,13 +90,6 @@ function macroF1Under(scores: Scores, p: PredictionSet, rule: DecisionRule): num
   return rule === "prior" && !p.classes ? scores.prior_rule.macro_f1 : scores.metrics.macro_f1;
 }
 
-/** The prior rule's decisions as 0/1 "probabilities": above any threshold in (0, 1) exactly when named. */
-function ruleAsProbabilities(p: PredictionSet): PredictionSet {
-  const probabilities = new Float32Array(p.priorClasses.length * 3);
-  p.priorClasses.forEach((c, i) => void (probabilities[i * 3 + c] = 1));
-  return { ...p, probabilities };
-}
-
 function perSymbol(
   series: readonly CandleSeries[],
   seriesIndex: Int32Array,
@@ -129,44 +115,6 @@ function perSymbol(
     );
     return [{ symbol: s.symbol, windows: rows.length, scores }];
   });
-}
-
-/** Every symbol's predicted windows in time order with P(UP) and P(DOWN), for the backtest. */
-function signalsOf(
-  series: readonly CandleSeries[],
-  seriesIndex: Int32Array,
-  ends: Int32Array,
-  p: PredictionSet,
-): SymbolSignals[] {
-  return series.map((s, k) => {
-    const rows = [];
-    for (let i = 0; i < ends.length; i++) if (seriesIndex[i] === k) rows.push(i);
-    rows.sort((a, b) => ends[a] - ends[b]);
-    return {
-      symbol: s.symbol,
-      openTime: s.openTime,
-      close: s.close,
-      ends: Int32Array.from(rows, (i) => ends[i]),
-      pUp: Float64Array.from(rows, (i) => p.probabilities[i * 3 + 2]),
-      pDown: Float64Array.from(rows, (i) => p.probabilities[i * 3]),
-    };
-  }).filter((s) => s.ends.length > 0);
-}
-
-/** At most `points` points of a curve (every k-th, always keeping the last), as plain arrays for JSON. */
-export function thinCurve(b: Backtest, points = 800): Curve {
-  const { times, equity } = b.curve;
-  const step = Math.max(1, Math.ceil(times.length / points));
-  const t: number[] = [], e: number[] = [];
-  for (let i = 0; i < times.length; i += step) {
-    t.push(times[i]);
-    e.push(equity[i]);
-  }
-  if (times.length > 0 && (times.length - 1) % step !== 0) {
-    t.push(times[times.length - 1]);
-    e.push(equity[equity.length - 1]);
-  }
-  return { times: t, equity: e };
 }
 
 /**
@@ -248,20 +196,27 @@ function blendOf(
   };
 }
 
-/**
- * The evaluation's summary from its folds: every learner's scores per fold and pooled, the model against the
- * best baseline (lowest pooled log-loss) by bootstrap and backtest, and the verdict, judged on out-of-sample
- * folds only. Throws when no fold ran.
- */
-export function summarize(
-  series: readonly CandleSeries[],
-  outcomes: readonly FoldOutcome[],
-  opts: SummaryOptions,
-): EvaluationSummary {
-  if (outcomes.length === 0) throw new Error("no folds were evaluated");
-  const names = Object.keys(outcomes[0].predictions);
-  const baselines = names.filter((n) => n !== opts.model);
-  const folds: FoldResult[] = outcomes.map((o) => ({
+/** Every fold's test windows end to end, in fold order: what happened, and where and when each window is. */
+interface PooledWindows extends WindowPlaces {
+  readonly truth: { readonly labels: Int8Array; readonly returns: Float64Array };
+  /** Each window's last open time (ms), which the bootstrap's blocks are cut by. */
+  readonly times: Float64Array;
+}
+
+function pooledWindows(outcomes: readonly FoldOutcome[]): PooledWindows {
+  const truth = {
+    labels: concat(outcomes.map((o) => o.test.labels), (n) => new Int8Array(n)),
+    returns: concat(outcomes.map((o) => o.test.returns), (n) => new Float64Array(n)),
+  };
+  const seriesIndex = concat(outcomes.map((o) => o.test.seriesIndex), (n) => new Int32Array(n));
+  const ends = concat(outcomes.map((o) => o.test.ends), (n) => new Int32Array(n));
+  const times = concat(outcomes.map((o) => o.test.times), (n) => new Float64Array(n));
+  return { truth, seriesIndex, ends, times };
+}
+
+/** Each fold as the summary reports it: its dates and windows, every learner's scores and fit, the priors. */
+function foldResults(outcomes: readonly FoldOutcome[], names: readonly string[]): FoldResult[] {
+  return outcomes.map((o) => ({
     index: o.plan.index,
     label: o.plan.label,
     validation_start: iso(o.plan.validationStart),
@@ -288,35 +243,46 @@ export function summarize(
     })),
     priors: o.priors,
   }));
-  const truth = {
-    labels: concat(outcomes.map((o) => o.test.labels), (n) => new Int8Array(n)),
-    returns: concat(outcomes.map((o) => o.test.returns), (n) => new Float64Array(n)),
-  };
-  const seriesIndex = concat(outcomes.map((o) => o.test.seriesIndex), (n) => new Int32Array(n));
-  const ends = concat(outcomes.map((o) => o.test.ends), (n) => new Int32Array(n));
-  const times = concat(outcomes.map((o) => o.test.times), (n) => new Float64Array(n));
-  const pooled = Object.fromEntries(names.map((n) => [n, pool(outcomes, n)]));
-  const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
-  const blocks = timeBlocks(times, BOOTSTRAP_BLOCK_CANDLES * interval);
+}
+
+/** Every learner's scores on the pooled windows, with the ECE floors read from the bootstrap's blocks. */
+function overallScores(
+  truth: PooledWindows["truth"],
+  pooled: Readonly<Record<string, PredictionSet>>,
+  blocks: Int32Array,
+): EvaluationSummary["overall"] {
   // The pooled scores' ECE floor is also read from the bootstrap's blocks, where windows' dependence shows. From
   // fewer than MIN_FLOOR_BLOCKS blocks no bin can be read that way and blockCalibrationFloor hands back the
   // independent floor, a lower bound, under a column that promises an upper estimate: a quarter of 6h or 12h
   // candles (2–4 blocks) printed both columns equal. Not measured, it is NaN ("–", null in evaluation.json).
   const measurable = blocks.reduce((m, b) => Math.max(m, b + 1), 0) >= MIN_FLOOR_BLOCKS;
-  const overall = Object.fromEntries(names.map((n) => {
-    const scores = scorePredictions(truth, pooled[n]);
-    const floor = (chosen?: Int8Array) =>
-      measurable ? blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks, 10, chosen) : NaN;
-    return [n, {
-      ...scores,
-      ece_floor_blocks: floor(),
-      prior_rule: { ...scores.prior_rule, ece_floor_blocks: floor(pooled[n].priorClasses) },
-    }];
-  }));
-  if (baselines.length === 0) throw new RangeError("summarize needs at least one baseline to compare with");
-  const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
+  return Object.fromEntries(
+    Object.keys(pooled).map((n) => {
+      const scores = scorePredictions(truth, pooled[n]);
+      const floor = (chosen?: Int8Array) =>
+        measurable ? blockCalibrationFloor(pooled[n].probabilities, truth.labels, blocks, 10, chosen) : NaN;
+      return [n, {
+        ...scores,
+        ece_floor_blocks: floor(),
+        prior_rule: { ...scores.prior_rule, ece_floor_blocks: floor(pooled[n].priorClasses) },
+      }];
+    }),
+  );
+}
 
-  const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);
+/**
+ * The model against the best baseline by block bootstrap (macro-F1 on the classes each names under the
+ * version's rule), and its log-loss against every baseline from the same blocks and seed.
+ */
+function bootstrapSection(
+  labels: Int8Array,
+  pooled: Readonly<Record<string, PredictionSet>>,
+  overall: EvaluationSummary["overall"],
+  best: string,
+  blocks: Int32Array,
+  opts: Pick<SummaryOptions, "model" | "decisionRule" | "seed" | "resamples">,
+): EvaluationSummary["bootstrap"] {
+  const baselines = Object.keys(pooled).filter((n) => n !== opts.model);
   // macro-F1 is compared on the classes the model's version names when served, the baseline's under the same
   // rule: argmax would judge calls no user receives (under it the model names SIDEWAYS almost always).
   const rule = opts.decisionRule;
@@ -326,7 +292,7 @@ export function summarize(
   });
   const modelScored = scored(opts.model);
   const against = (n: string) =>
-    blockBootstrap(truth.labels, modelScored, scored(n), blocks, {
+    blockBootstrap(labels, modelScored, scored(n), blocks, {
       seed: opts.seed,
       resamples: opts.resamples,
     });
@@ -336,69 +302,54 @@ export function summarize(
   const logLossVs = Object.fromEntries(
     baselines.map((n) => [n, (n === best ? bootstrap : against(n)).log_loss_diff]),
   );
+  return {
+    ...bootstrap,
+    baseline: best,
+    block_candles: BOOTSTRAP_BLOCK_CANDLES,
+    decision_rule: rule,
+    log_loss_diff_by_baseline: logLossVs,
+    macro_f1: {
+      model: macroF1Under(overall[opts.model], pooled[opts.model], rule),
+      baseline: macroF1Under(overall[best], pooled[best], rule),
+    },
+  };
+}
 
-  const blend = blendOf(truth.labels, outcomes, pooled, opts.model, blocks, opts);
-
-  const trade = (threshold: number): BacktestOptions => ({
-    threshold,
-    horizon: opts.horizon,
-    fee: opts.fee,
-    short: opts.short,
-    periodsPerYear: YEAR_MS / interval,
-  });
-  const modelSignals = signalsOf(series, seriesIndex, ends, pooled[opts.model]);
-  const baselineSignals = signalsOf(series, seriesIndex, ends, pooled[best]);
-  const thresholds = [...new Set([...CONFIDENCE_THRESHOLDS, opts.threshold])].sort((a, b) => a - b);
-  const rows = thresholds.map((threshold) => ({
-    threshold,
-    model: backtest(modelSignals, trade(threshold)),
-    baseline: backtest(baselineSignals, trade(threshold)),
-  }));
-  const hold = buyAndHold(modelSignals, trade(opts.threshold));
-  const chosen = rows.find((r) => r.threshold === opts.threshold)!;
-  const ruled = (name: string) =>
-    backtest(signalsOf(series, seriesIndex, ends, ruleAsProbabilities(pooled[name])), trade(0.5));
-  const priorRule = { model: ruled(opts.model), baseline: ruled(best) };
-  const learnerTrades = Object.fromEntries(names.map((n) => [n, {
-    threshold: n === opts.model
-      ? chosen.model.summary
-      : n === best
-      ? chosen.baseline.summary
-      : backtest(signalsOf(series, seriesIndex, ends, pooled[n]), trade(opts.threshold)).summary,
-    prior_rule: n === opts.model
-      ? priorRule.model.summary
-      : n === best
-      ? priorRule.baseline.summary
-      : ruled(n).summary,
-  }]));
-  // The curves trade what is served: the prior rule's calls where it is the version's rule (the verdict's
-  // headline trades them too), and where a threshold the model never passes would draw flat lines.
-  const curvesRule: BacktestReport["curves_rule"] = priorRule.model.summary.trades > 0 &&
-      (rule === "prior" || chosen.model.summary.trades === 0)
-    ? "prior_rule"
-    : "threshold";
-  const drawn = curvesRule === "prior_rule" ? priorRule : chosen;
-
+/**
+ * The evaluation's summary from its folds: every learner's scores per fold and pooled, the model against the
+ * best baseline (lowest pooled log-loss) by bootstrap and backtest, and the verdict, judged on out-of-sample
+ * folds only. Throws when no fold ran.
+ */
+export function summarize(
+  series: readonly CandleSeries[],
+  outcomes: readonly FoldOutcome[],
+  opts: SummaryOptions,
+): EvaluationSummary {
+  if (outcomes.length === 0) throw new Error("no folds were evaluated");
+  const names = Object.keys(outcomes[0].predictions);
+  const baselines = names.filter((n) => n !== opts.model);
+  const folds = foldResults(outcomes, names);
+  const windows = pooledWindows(outcomes);
+  const pooled = Object.fromEntries(names.map((n) => [n, pool(outcomes, n)]));
+  const interval = Math.min(...series.map((s) => commonestStep([s.openTime]) ?? NaN).filter(Number.isFinite));
+  const blocks = timeBlocks(windows.times, BOOTSTRAP_BLOCK_CANDLES * interval);
+  const overall = overallScores(windows.truth, pooled, blocks);
+  if (baselines.length === 0) throw new RangeError("summarize needs at least one baseline to compare with");
+  const best = baselines.reduce((a, b) => overall[b].metrics.log_loss < overall[a].metrics.log_loss ? b : a);
+  const inSample = inSampleFolds(opts.model, folds, opts.trainedUntil);
+  const bootstrap = bootstrapSection(windows.truth.labels, pooled, overall, best, blocks, opts);
+  const blend = blendOf(windows.truth.labels, outcomes, pooled, opts.model, blocks, opts);
+  const trades = backtestSection(series, windows, pooled, best, interval, opts);
   const summary = {
     model: opts.model,
     baselines,
     best_baseline: best,
     symbols: series.map((s) => s.symbol),
-    windows: truth.labels.length,
+    windows: windows.truth.labels.length,
     folds,
     overall,
-    per_symbol: perSymbol(series, seriesIndex, truth, pooled),
-    bootstrap: {
-      ...bootstrap,
-      baseline: best,
-      block_candles: BOOTSTRAP_BLOCK_CANDLES,
-      decision_rule: rule,
-      log_loss_diff_by_baseline: logLossVs,
-      macro_f1: {
-        model: macroF1Under(overall[opts.model], pooled[opts.model], rule),
-        baseline: macroF1Under(overall[best], pooled[best], rule),
-      },
-    },
+    per_symbol: perSymbol(series, windows.seriesIndex, windows.truth, pooled),
+    bootstrap,
     blend,
     in_sample: inSample,
     partial: opts.missingFolds && opts.missingFolds.length > 0
@@ -408,26 +359,7 @@ export function summarize(
         folds_missing: [...opts.missingFolds],
       }
       : null,
-    backtest: {
-      fee: opts.fee,
-      short: opts.short,
-      horizon: opts.horizon,
-      threshold: opts.threshold,
-      rows: rows.map((r) => ({
-        threshold: r.threshold,
-        model: r.model.summary,
-        baseline: r.baseline.summary,
-      })),
-      prior_rule: { model: priorRule.model.summary, baseline: priorRule.baseline.summary },
-      learners: learnerTrades,
-      buy_and_hold: hold.summary,
-      curves_rule: curvesRule,
-      curves: {
-        model: thinCurve(drawn.model),
-        baseline: thinCurve(drawn.baseline),
-        buy_and_hold: thinCurve(hold),
-      },
-    },
+    backtest: trades,
   };
   // Some folds in-sample, some not: the verdict is judged on the out-of-sample ones alone.
   const seen = new Set(inSample?.folds ?? []);

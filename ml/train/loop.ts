@@ -28,6 +28,7 @@ import { learningRateAt } from "./schedule.ts";
 import { improves, type TrainConfig, windowsPerEpoch } from "./config.ts";
 import { evaluateModel } from "./evaluate.ts";
 import { batchGradients, type BatchPart } from "./gradients.ts";
+import type { LossOptions } from "./loss.ts";
 import { Replicas } from "./data_parallel.ts";
 import type { BatchProgress } from "../../base/index.ts";
 import { samplesPerSecond } from "./throughput.ts";
@@ -179,7 +180,7 @@ export async function trainModel(
     ? await Replicas.start(execution.dataParallel! - 1, backend, trainer)
     : null;
   try {
-    return await trainWith(model, trainer, variables, adam, replicas, data, scaling, config, hooks);
+    return await trainWith({ model, trainer, variables, adam, replicas, data, scaling, config, hooks });
   } finally {
     replicas?.dispose();
     adam.dispose();
@@ -187,50 +188,187 @@ export async function trainModel(
   }
 }
 
-async function trainWith(
-  model: tf.LayersModel,
-  trainer: tf.LayersModel,
-  variables: tf.Variable[],
-  adam: Adam,
-  replicas: Replicas | null,
-  data: Dataset,
-  scaling: Scaling,
-  config: TrainConfig,
-  hooks: TrainHooks,
-): Promise<TrainResult> {
-  const auxiliaryHorizons = auxiliaryHorizonList(config.auxiliaryHorizons, data.horizon);
+/** One training's parts, fixed before its first epoch: what every epoch reads. */
+interface Training {
+  /** The model trained (the served outputs); validation scores it. */
+  readonly model: tf.LayersModel;
+  /** `model`, or `model` with the auxiliary head that only training sees. */
+  readonly trainer: tf.LayersModel;
+  /** `trainer`'s trainable weights, in the order Adam and the gradients hold them. */
+  readonly variables: tf.Variable[];
+  readonly adam: Adam;
+  readonly replicas: Replicas | null;
+  readonly data: Dataset;
+  readonly scaling: Scaling;
+  readonly config: TrainConfig;
+  readonly hooks: TrainHooks;
+}
+
+/** How each batch is turned into a step: the loss's options and where the schedule stands. */
+interface StepPlan {
+  readonly auxiliaryHorizons: readonly number[];
+  readonly lossOptions: LossOptions;
+  /** Steps taken before this training (a resumed one_cycle run's whole epochs). */
+  readonly stepsBefore: number;
+  /** The schedule's length in steps. */
+  readonly totalSteps: number;
+}
+
+/** The loss's options and the schedule's span for a training of `config` on `epochWindows` windows an epoch. */
+function stepPlan(config: TrainConfig, horizon: number, epochWindows: number): StepPlan {
+  const auxiliaryHorizons = auxiliaryHorizonList(config.auxiliaryHorizons, horizon);
+  const batchesPerEpoch = Math.ceil(epochWindows / config.batchSize);
+  // A resumed member's one_cycle goes on from where its whole epochs left it, over the run's whole length:
+  // restarted over the epochs left, the rate climbed back to its peak, so the epoch a stop had cut short ran
+  // again at the peak instead of near the end of the fall, and came out worse than its cut run. (The warmup
+  // schedule warms up again: the optimizer's moments start again, which is what its warm-up is for.)
+  const stepsBefore = config.schedule === "one_cycle"
+    ? batchesPerEpoch * (config.resumedFrom?.epochs ?? 0)
+    : 0;
+  return {
+    auxiliaryHorizons,
+    lossOptions: {
+      classWeights: config.classWeights,
+      labelSmoothing: config.labelSmoothing,
+      distillWeight: config.distillWeight,
+      regressionWeight: config.regressionWeight,
+      // The weight is shared by the horizons, so asking for more of them does not outweigh the class loss.
+      auxiliaryWeight: config.auxiliaryWeight / auxiliaryHorizons.length,
+    },
+    stepsBefore,
+    totalSteps: stepsBefore + batchesPerEpoch * config.epochs,
+  };
+}
+
+/** What an epoch's batches did. */
+interface EpochTraining {
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly seen: number;
+  /** Batches trained, and the epoch's batch count (fewer trained: interrupted). */
+  readonly batchIndex: number;
+  readonly batches: number;
+  /** The learning rate of the last batch. */
+  readonly lr: number;
+  /** performance.now() when its first batch began, and the seconds its batches took. */
+  readonly epochStart: number;
+  readonly trainSeconds: number;
+  /** Whether `hooks.signal` had aborted when the batches ended. */
+  readonly interrupted: boolean;
+}
+
+/**
+ * One epoch's batches over the windows `order` draws: each a gradient step at the schedule's rate, progress
+ * after each, stopping after the batch in which `hooks.signal` aborts; the progress bar is cleared after the last. A
+ * batch whose loss is not a finite number ends it at once, with that loss alone.
+ */
+async function runEpoch(
+  t: Training,
+  plan: StepPlan,
+  epoch: number,
+  order: Int32Array,
+): Promise<EpochTraining | { readonly nonFiniteLoss: number }> {
+  const { model, trainer, variables, adam, replicas, data, scaling, config, hooks } = t;
+  const batches = Math.ceil(order.length / config.batchSize);
+  const epochStart = performance.now();
+  let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
+  for (const batch of modelBatches(data.train, order, config.batchSize, data, scaling)) {
+    lr = learningRateAt(config, plan.stepsBefore + adam.steps, plan.totalSteps);
+    const part: BatchPart = {
+      size: batch.size,
+      x: batch.x,
+      labels: batch.labels,
+      target: batch.target,
+      // Only training reads these, so they are computed here rather than for every batch.
+      auxiliary: trainer === model
+        ? undefined
+        : auxiliaryTargets(data.train, batch.picks, plan.auxiliaryHorizons),
+      teacher: config.distillWeight > 0 ? teacherRows(data.train.teacher, batch.picks) : undefined,
+    };
+    const step = replicas
+      ? await replicas.gradients(trainer, variables, part, data.lookback, plan.lossOptions)
+      : batchGradients(trainer, variables, part, data.lookback, plan.lossOptions);
+    adam.stepValues(step.grads, lr, config.clipNorm, config.weightDecay);
+    const lossValue = step.loss;
+    correct += step.hits;
+    if (!Number.isFinite(lossValue)) {
+      return { nonFiniteLoss: lossValue };
+    }
+    lossSum += lossValue * batch.size;
+    seen += batch.size;
+    batchIndex++;
+    const rate = samplesPerSecond(seen, (performance.now() - epochStart) / 1000);
+    hooks.progress?.update(
+      batchIndex,
+      batches,
+      `epoch ${epoch}/${config.epochs}`,
+      `loss ${(lossSum / seen).toFixed(4)}  ${rate.toFixed(1)} samples/s`,
+    );
+    hooks.afterBatch?.(epoch, batchIndex);
+    await yieldToEvents();
+    if (hooks.signal?.aborted) break;
+  }
+  const trainSeconds = (performance.now() - epochStart) / 1000;
+  const interrupted = hooks.signal?.aborted ?? false;
+  hooks.progress?.clear();
+  return { lossSum, correct, seen, batchIndex, batches, lr, epochStart, trainSeconds, interrupted };
+}
+
+/**
+ * What an epoch reports: its training scores beside the model's on the validation windows `validationOrder`
+ * picks, with the calibrated log-loss early stopping watches.
+ */
+async function epochRecord(
+  t: Training,
+  epoch: number,
+  trained: EpochTraining,
+  validationOrder: Int32Array,
+): Promise<EpochRecord> {
+  const { data, config } = t;
+  const validation = await evaluateModel(t.model, data.validation, validationOrder, data, t.scaling, {
+    classWeights: config.classWeights,
+    regressionWeight: config.regressionWeight,
+    batchSize: config.evalBatchSize,
+    keepLogits: true,
+  });
+  const calibrated = calibratedLogLoss(validation.logits!, validation.labels!, config.classWeights);
+  const { seen } = trained;
+  return {
+    epoch,
+    partial: trained.interrupted && trained.batchIndex < trained.batches,
+    windows: seen,
+    loss: trained.lossSum / seen,
+    accuracy: trained.correct / seen,
+    val_loss: validation.loss,
+    val_accuracy: validation.metrics.accuracy,
+    val_macro_f1: validation.metrics.macro_f1,
+    val_log_loss: validation.metrics.log_loss,
+    val_calibrated_log_loss: calibrated.logLoss,
+    val_temperature: calibrated.temperature,
+    learning_rate: trained.lr,
+    samples_per_second: samplesPerSecond(seen, trained.trainSeconds),
+    seconds: (performance.now() - trained.epochStart) / 1000,
+  };
+}
+
+/**
+ * The epoch loop: each epoch's windows drawn, trained and validated, the best weights kept by calibrated
+ * validation log-loss, stopping at the schedule's end, on patience, or on an interrupt; ends holding the best.
+ */
+async function trainWith(t: Training): Promise<TrainResult> {
+  const { model, data, config, hooks } = t;
   const shuffleRng = seededRng(config.seed);
   const validationOrder = evaluationOrder(
     data.validation.size,
     seededRng(config.seed ^ 0x5bd1e995),
     config.maxValidationWindows,
   );
-  const evalOptions = {
-    classWeights: config.classWeights,
-    regressionWeight: config.regressionWeight,
-    batchSize: config.evalBatchSize,
-    keepLogits: true,
-  };
-  const lossOptions = {
-    classWeights: config.classWeights,
-    labelSmoothing: config.labelSmoothing,
-    distillWeight: config.distillWeight,
-    regressionWeight: config.regressionWeight,
-    // The weight is shared by the horizons, so asking for more of them does not outweigh the class loss.
-    auxiliaryWeight: config.auxiliaryWeight / auxiliaryHorizons.length,
-  };
   const epochWindows = windowsPerEpoch(config, data.train.size);
   const drawWeights = recencyWeights(data.train, config.recencyHalfLife) ?? undefined;
-  const batchesPerEpoch = Math.ceil(epochWindows / config.batchSize);
+  const plan = stepPlan(config, data.horizon, epochWindows);
   const history: EpochRecord[] = [];
   // Epoch 0 is where a resumed member starts: its best weights so far, at the score they reached.
   const resumed = config.resumedFrom;
-  // A resumed member's one_cycle goes on from where its whole epochs left it, over the run's whole length:
-  // restarted over the epochs left, the rate climbed back to its peak, so the epoch a stop had cut short ran
-  // again at the peak instead of near the end of the fall, and came out worse than its cut run. (The warmup
-  // schedule warms up again: the optimizer's moments start again, which is what its warm-up is for.)
-  const stepsBefore = config.schedule === "one_cycle" ? batchesPerEpoch * (resumed?.epochs ?? 0) : 0;
-  const totalSteps = stepsBefore + batchesPerEpoch * config.epochs;
   let best: { epoch: number; loss: number; weights: tf.Tensor[] } | null = resumed
     ? { epoch: 0, loss: resumed.bestScore, weights: snapshot(model) }
     : null;
@@ -239,83 +377,22 @@ async function trainWith(
 
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const order = epochOrder(data.train.size, shuffleRng, epochWindows, drawWeights);
-    const batches = Math.ceil(order.length / config.batchSize);
-    const epochStart = performance.now();
-    let lossSum = 0, correct = 0, seen = 0, batchIndex = 0, lr = config.learningRate;
-    for (const batch of modelBatches(data.train, order, config.batchSize, data, scaling)) {
-      lr = learningRateAt(config, stepsBefore + adam.steps, totalSteps);
-      const part: BatchPart = {
-        size: batch.size,
-        x: batch.x,
-        labels: batch.labels,
-        target: batch.target,
-        // Only training reads these, so they are computed here rather than for every batch.
-        auxiliary: trainer === model
-          ? undefined
-          : auxiliaryTargets(data.train, batch.picks, auxiliaryHorizons),
-        teacher: config.distillWeight > 0 ? teacherRows(data.train.teacher, batch.picks) : undefined,
-      };
-      const step = replicas
-        ? await replicas.gradients(trainer, variables, part, data.lookback, lossOptions)
-        : batchGradients(trainer, variables, part, data.lookback, lossOptions);
-      adam.stepValues(step.grads, lr, config.clipNorm, config.weightDecay);
-      const lossValue = step.loss;
-      correct += step.hits;
-      if (!Number.isFinite(lossValue)) {
-        // Written for the user (it reached them as "unexpected failure … this is a bug"); the best epoch's
-        // snapshot is released, as an evaluation's next fold trains on in the same process.
-        if (best) tf.dispose(best.weights);
-        throw new ReportedError(
-          `the training loss became ${lossValue} at epoch ${epoch}`,
-          "lower --learning-rate, or keep --clip-norm",
-        );
-      }
-      lossSum += lossValue * batch.size;
-      seen += batch.size;
-      batchIndex++;
-      const rate = samplesPerSecond(seen, (performance.now() - epochStart) / 1000);
-      hooks.progress?.update(
-        batchIndex,
-        batches,
-        `epoch ${epoch}/${config.epochs}`,
-        `loss ${(lossSum / seen).toFixed(4)}  ${rate.toFixed(1)} samples/s`,
+    const trained = await runEpoch(t, plan, epoch, order);
+    if ("nonFiniteLoss" in trained) {
+      // Written for the user (it reached them as "unexpected failure … this is a bug"); the best epoch's
+      // snapshot is released, as an evaluation's next fold trains on in the same process.
+      if (best) tf.dispose(best.weights);
+      throw new ReportedError(
+        `the training loss became ${trained.nonFiniteLoss} at epoch ${epoch}`,
+        "lower --learning-rate, or keep --clip-norm",
       );
-      hooks.afterBatch?.(epoch, batchIndex);
-      await yieldToEvents();
-      if (hooks.signal?.aborted) break;
     }
-    const trainSeconds = (performance.now() - epochStart) / 1000;
-    const interrupted = hooks.signal?.aborted ?? false;
-    hooks.progress?.clear();
-    if (seen === 0) {
+    const { interrupted } = trained;
+    if (trained.seen === 0) {
       stopReason = "interrupted";
       break;
     }
-    const validation = await evaluateModel(
-      model,
-      data.validation,
-      validationOrder,
-      data,
-      scaling,
-      evalOptions,
-    );
-    const calibrated = calibratedLogLoss(validation.logits!, validation.labels!, config.classWeights);
-    const record: EpochRecord = {
-      epoch,
-      partial: interrupted && batchIndex < batches,
-      windows: seen,
-      loss: lossSum / seen,
-      accuracy: correct / seen,
-      val_loss: validation.loss,
-      val_accuracy: validation.metrics.accuracy,
-      val_macro_f1: validation.metrics.macro_f1,
-      val_log_loss: validation.metrics.log_loss,
-      val_calibrated_log_loss: calibrated.logLoss,
-      val_temperature: calibrated.temperature,
-      learning_rate: lr,
-      samples_per_second: samplesPerSecond(seen, trainSeconds),
-      seconds: (performance.now() - epochStart) / 1000,
-    };
+    const record = await epochRecord(t, epoch, trained, validationOrder);
     history.push(record);
     const score = record.val_calibrated_log_loss;
     const improved = improves(score, best?.loss, config.minDelta);

@@ -71,6 +71,9 @@ Deno.test({
     assert.deepEqual(manifest.symbols, ["BTCUSDT", "ETHUSDT"]);
     assert.equal(manifest.interval, "1h");
     assert.equal(manifest.backend, "wasm");
+    const recorded = JSON.parse(await Deno.readTextFile(join(outcome.dir, "manifest.json")));
+    assert.equal(recorded.runtime.deno, Deno.version.deno);
+    assert.match(recorded.runtime.backend, /^wasm \(cpu\); matrix products: /);
     assert.deepEqual(
       Object.keys(manifest.files).sort(),
       [

@@ -10,7 +10,7 @@ import { CommandError, filesystemProblem } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { notePromotionChanges } from "../promotion_notes.ts";
 import { MODEL_CLASS_NAMES, type Preprocessor, sourceCommit, VERSION } from "../../engine/index.ts";
-import type { BackendInfo, LayersModel } from "../../ml/runtime/index.ts";
+import { type BackendInfo, describeBackend, type LayersModel } from "../../ml/runtime/index.ts";
 import { type BoostedTrees, BOOSTING_FILE } from "../../ml/baselines/index.ts";
 import type { Dataset, Scaling } from "../../ml/data/index.ts";
 import { saveModel } from "../../ml/models/index.ts";
@@ -119,6 +119,7 @@ export async function saveVersion(
       hyperparameters: runConfigJson(recorded),
       backend: backend.backend,
       device: backend.device,
+      runtime: { deno: Deno.version.deno, backend: describeBackend(backend) },
       training: {
         epochs_run: result.history.length,
         best_epoch: result.bestEpoch,

@@ -108,6 +108,11 @@ export interface Manifest {
   readonly hyperparameters: unknown;
   readonly backend: string;
   readonly device: string;
+  /**
+   * What else a rerun needs to match to reproduce the weights: the Deno that ran it, and the backend in full
+   * (on wasm, the kernels the matrix products ran on). Absent in versions trained before it was recorded.
+   */
+  readonly runtime?: { readonly deno: string; readonly backend: string };
   readonly training: TrainingRecord;
   /** sha256 (hex) of every other file in the version folder. */
   readonly files: Readonly<Record<string, string>>;

@@ -308,6 +308,14 @@ Deno.test("the training report names the cores a version trained on, and a resum
   );
   // Versions written before the field existed read as they did.
   assert.equal(new Map(trainingFacts(MANIFEST)).get("backend"), "wasm (cpu), candlecast test");
+  // The kernels and the Deno a rerun must match (a researcher could not tell them from the files).
+  const runtime = { deno: "2.9.6", backend: "wasm (cpu); matrix products: native kernels (AVX2 + FMA)" };
+  assert.equal(
+    new Map(trainingFacts({ ...MANIFEST, runtime, training: { ...MANIFEST.training, workers: 2 } })).get(
+      "backend",
+    ),
+    "wasm (cpu); matrix products: native kernels (AVX2 + FMA), 2 cores (--workers), Deno 2.9.6, candlecast test",
+  );
 });
 
 function fold0History() {

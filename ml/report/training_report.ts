@@ -638,8 +638,9 @@ export function trainingFacts(
     // reproduces the version bit for bit only with --workers set to them.
     [
       "backend",
-      `${manifest.backend} (${manifest.device})` +
+      (manifest.runtime?.backend ?? `${manifest.backend} (${manifest.device})`) +
       (training.workers !== undefined ? `, ${plural(training.workers, "core")} (--workers)` : "") +
+      (manifest.runtime ? `, Deno ${manifest.runtime.deno}` : "") +
       (training.resumed ? ", finished by train --resume" : "") +
       `, candlecast ${manifest.candlecast_version}` +
       (manifest.candlecast_commit ? ` (commit ${manifest.candlecast_commit.slice(0, 12)})` : ""),

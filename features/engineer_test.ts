@@ -309,3 +309,58 @@ Deno.test("volume that stops (or stays constant) gives SPEC §5's zero rules: ra
     assert.equal(last("volume_rel"), 0, `tail ${tail}: volume_rel (v = SMA20)`);
   }
 });
+
+// Guards SPEC §5's "0.5 when the range is 0" for position_20 and position_50 (a flat market is mid-range).
+Deno.test("position_20 and position_50 are 0.5 over flat candles (range 0), the formula elsewhere", () => {
+  // 10 moving candles, then 55 identical flat ones (open = high = low = close): a pegged or halted pair.
+  const candles: Candle[] = Array.from({ length: 65 }, (_, i) => {
+    const close = i < 10 ? 100 + 3 * Math.sin(i) : 100;
+    return {
+      openTime: i,
+      open: close,
+      high: i < 10 ? close + 2 : close,
+      low: i < 10 ? close - 2 : close,
+      close,
+      volume: 10,
+      ...ind(50, 0, 0, 0, 100, 50, 50),
+    };
+  });
+  const x = engineerWindow(seriesFromCandles("FLAT", candles), 0, 65);
+  const f = (j: number, name: string) => x[j * FEATURE_COUNT + FEATURE_NAMES.indexOf(name)];
+  // The last 20 candles are flat from j = 29, the last 50 from j = 59.
+  for (const j of [29, 40, 58, 59, 64]) assert.equal(f(j, "position_20"), 0.5, `position_20 at ${j}`);
+  for (const j of [59, 64]) assert.equal(f(j, "position_50"), 0.5, `position_50 at ${j}`);
+  // Where the 50-candle range still holds a moving candle, position_50 is the formula, not 0.5.
+  const window = candles.slice(9, 59); // the 50 candles ending at 58: moving candle 9, then flat ones
+  const lo = Math.min(...window.map((c) => c.low)), hi = Math.max(...window.map((c) => c.high));
+  assert.ok(Math.abs(f(58, "position_50") - (100 - lo) / (hi - lo)) < 1e-6);
+  // A window of nothing but flat candles: every candle's position is 0.5, from the first one.
+  const allFlat = engineerWindow(seriesFromCandles("FLAT", candles.slice(10)), 0, 55);
+  for (let j = 0; j < 55; j++) {
+    assert.equal(allFlat[j * FEATURE_COUNT + FEATURE_NAMES.indexOf("position_20")], 0.5);
+    assert.equal(allFlat[j * FEATURE_COUNT + FEATURE_NAMES.indexOf("position_50")], 0.5);
+  }
+});
+
+// Guards momentum_5's lag of 5 candles (the 4-candle fixture clamps every lag to the first candle).
+Deno.test("momentum_5 is close/close[t−5]−1 past the fifth candle, close/close[0]−1 before it", () => {
+  const closes = Array.from({ length: 30 }, (_, i) => 100 * (1 + 0.03 * i + 0.02 * Math.sin(i * 1.3)));
+  const candles: Candle[] = closes.map((close, i) => ({
+    openTime: i,
+    open: close,
+    high: close + 1,
+    low: close - 1,
+    close,
+    volume: 10,
+    ...ind(50, 0, 0, 0, 100, 50, 50),
+  }));
+  const x = engineerWindow(seriesFromCandles("M", candles), 0, 30);
+  for (let j = 0; j < 30; j++) {
+    const expected = closes[j] / closes[Math.max(0, j - 5)] - 1;
+    const actual = x[j * FEATURE_COUNT + FEATURE_NAMES.indexOf("momentum_5")];
+    assert.ok(
+      Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)),
+      `j=${j}: ${actual} vs ${expected}`,
+    );
+  }
+});

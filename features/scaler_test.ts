@@ -27,3 +27,10 @@ Deno.test("scaler: JSON round trip, and a malformed file is refused", () => {
   assert.throws(() => ScalerSchema.parse({ featureNames: ["a"], mean: [1, 2], std: [1] }));
   assert.throws(() => ScalerSchema.parse({ featureNames: ["a"], mean: [1], std: [0] }));
 });
+
+// Guards the lower clip: a value far below the mean is bounded to −clip, as one far above is to +clip.
+Deno.test("scaler: clips below at −clip too", () => {
+  const s = { featureNames: ["a"], mean: [10], std: [2] };
+  assert.deepEqual([...applyScaler(s, new Float32Array([-1000, 10 - 2 * 3, 1000]), 3)], [-3, -3, 3]);
+  assert.deepEqual([...applyScaler(s, new Float32Array([-1000, 8]), 10)], [-10, -1]);
+});

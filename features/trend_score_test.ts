@@ -22,3 +22,20 @@ Deno.test("trend_score sums ±1 over the five SPEC §4 conditions on the last ca
   ]);
   assert.equal(trendScore(bearish), -5);
 });
+
+// Guards SPEC §4's strict ">" in every vote: equality (close = ema, flat ema, hist = 0, rsi = 50, k = d) votes −1.
+Deno.test("trend_score: each condition at equality votes −1, the other four still +1", () => {
+  const prev = { ...base, close: 100, ema: 99, macdHist: 0, rsi: 50, stochK: 50, stochD: 50 };
+  const up = { ...base, close: 105, ema: 100, macdHist: 0.1, rsi: 60, stochK: 70, stochD: 60 };
+  const cases: [string, Record<string, number>, Record<string, number>][] = [
+    ["close = ema", {}, { close: 100 }],
+    ["ema = previous ema", { ema: 100 }, {}],
+    ["macdHist = 0", {}, { macdHist: 0 }],
+    ["rsi = 50", {}, { rsi: 50 }],
+    ["stochK = stochD", {}, { stochK: 60 }],
+  ];
+  for (const [what, before, last] of cases) {
+    const s = seriesFromCandles("T", [{ ...prev, ...before }, { ...up, ...last }]);
+    assert.equal(trendScore(s), 3, what);
+  }
+});

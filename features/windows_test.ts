@@ -62,6 +62,21 @@ Deno.test("a window whose label candle lies past missing candles is left out and
   assert.equal(windowEnds(s, { lookback: 50, horizon: 4 }).ends.length, 199 - 4 - 98 + 1);
 });
 
+// Guards the gap rule counting a single missing candle (the commonest hourly outage), not only long ones.
+Deno.test("ONE missing candle inside a window's label horizon leaves that window out; others stay", () => {
+  const s = synthetic(200);
+  // The candle between 149 and 150 is missing: candles 150… open one hour later than the grid's next slot.
+  for (let i = 150; i < s.length; i++) s.openTime[i] += 3600_000;
+  const { ends, skipped, gapped } = windowEnds(s, { lookback: 50, horizon: 4 });
+  // Windows ending at 146…149 have a label candle 5 hours (not 4 candles) ahead.
+  assert.deepEqual([146, 147, 148, 149].filter((t) => ends.includes(t)), []);
+  assert.equal(gapped, 4);
+  // 145's label candle is 149 (no gap in between); 150 and later lie wholly after the gap.
+  assert.ok(ends.includes(145) && ends.includes(150) && ends.includes(195));
+  assert.equal(skipped, 98 - 49);
+  assert.equal(ends.length, 199 - 4 - 98 + 1 - 4);
+});
+
 Deno.test("batches are lazy, cover every window once, and equal windowBatch on the same ends", () => {
   const s = synthetic(300);
   const { ends } = windowEnds(s, { lookback: 50, horizon: 4 });

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { CommandError, UsageError } from "./errors.ts";
 import { checkpointsFlag, flag, parseFlags, requireFolderPath } from "./flags.ts";
-import { isLiveRun, runFolderNames } from "./train/run_names.ts";
+import { isLiveRun, runFolderNames } from "./train_runs/index.ts";
 import { notePromotionChanges } from "./promotion_notes.ts";
 import {
   describeOwner,
@@ -284,10 +284,7 @@ async function trainingRuns(
     // upgrade left such a run listed as resumable, and the only way on from --resume's refusal unsaid).
     // Loaded only here: reading a run's state pulls in the training code and its tensor library (~0.2 s),
     // which a store without stopped runs (most `models list` calls) does not need.
-    const [{ abandonedRuns, splitOutdated }, { OUTDATED_RUN }] = await Promise.all([
-      import("./train/run_folder.ts"),
-      import("./train/report.ts"),
-    ]);
+    const { abandonedRuns, OUTDATED_RUN, splitOutdated } = await import("./train_runs/folder/index.ts");
     const runs = await abandonedRuns(checkpoints);
     const newest = runs.find((run) => run.state !== null);
     const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;

@@ -15,7 +15,14 @@ import { DEFAULT_LOOKBACK } from "../features/index.ts";
 import { MODEL_TYPES } from "../engine/index.ts";
 import { AUXILIARY_HORIZONS, CLASS_WEIGHTINGS } from "../ml/data/index.ts";
 import { VOLATILITY_REFERENCES } from "../ml/layers/index.ts";
-import { defaultModelConfig, HEAD_INPUTS, type ModelConfig, modelConfigProblem } from "../ml/models/index.ts";
+import {
+  batchFitProblem,
+  defaultModelConfig,
+  HEAD_INPUTS,
+  type ModelConfig,
+  modelConfigProblem,
+  weightsFitProblem,
+} from "../ml/models/index.ts";
 import {
   DEFAULT_DATA_CONFIG,
   DEFAULT_MODEL_TYPE,
@@ -522,4 +529,23 @@ function withoutTransformerFlags(f: Partial<RunConfigFlags>): Partial<RunConfigF
 /** `o` without its undefined fields (so spreading it keeps what it overrides). */
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * A batch whose attention scores would not fit tfjs-wasm's heap, refused before any data is prepared (exit 2):
+ * `ml/models`' `batchFitProblem` says why; train and `evaluate` refuse it alike (here,
+ * beside the flags that set the sizes, so evaluate need not load train's code).
+ */
+export function requireBatchFits(config: RunConfig): void {
+  const problem = batchFitProblem(config);
+  if (problem) throw new UsageError(problem.message, problem.hint);
+}
+
+/**
+ * Sizes whose weights would pass half of tfjs-wasm's heap, refused before any data is prepared (exit 2):
+ * `ml/models`' `weightsFitProblem` says why, its hint naming `command`'s `--help`.
+ */
+export function requireWeightsFit(model: ModelConfig, command: "train" | "evaluate" = "train"): void {
+  const problem = weightsFitProblem(model, command);
+  if (problem) throw new UsageError(problem.message, problem.hint);
 }

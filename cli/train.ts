@@ -21,12 +21,11 @@ import {
   requireInput,
   requireWritableFolder,
 } from "./flags.ts";
-import { TrainFlagsSchema, type TrainOptions } from "./train/options.ts";
+import { runTraining, TrainFlagsSchema, type TrainOptions, type TrainPhase } from "./train/index.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
-import { runTraining, type TrainPhase } from "./train/run.ts";
-import { type Abandoned, abandonedRuns } from "./train/run_folder.ts";
+import { type Abandoned, abandonedRuns } from "./train_runs/folder/index.ts";
 import { currentVersion } from "../ml/checkpoints/index.ts";
-import { liveRuns } from "./train/run_names.ts";
+import { liveRuns } from "./train_runs/index.ts";
 import { terminalProgress } from "../ml/train/index.ts";
 import { shellWord } from "../base/index.ts";
 

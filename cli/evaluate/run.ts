@@ -33,7 +33,7 @@ import { foldStageLine, TimeLeft } from "./time_left.ts";
 import { boostingProgress, phaseProgress } from "../phase_progress.ts";
 import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions, type Subject } from "./subject.ts";
-import { requireBatchFits, requireWeightsFit } from "../train/preflight.ts";
+import { requireBatchFits, requireWeightsFit } from "../run_config_flags.ts";
 import { checkRoomToTrain, checkTestWindows, describeData, planFoldsOrExplain } from "./fold_checks.ts";
 import { evaluationFacts, evaluationSettings, foldSpan } from "./facts.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";

@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import { utcDay } from "../../base/index.ts";
 import { listVersionNames, recordDataSource } from "../../ml/checkpoints/index.ts";
 import { CommandError, InterruptedError } from "../errors.ts";
-import { runFolderNames, withoutKeptRunClause } from "../train/run_names.ts";
+import { runFolderNames, withoutKeptRunClause } from "../train_runs/index.ts";
 import { dataEnd } from "./coverage.ts";
 import { step, StepError, STOPPED_HINT } from "./step.ts";
 import { ownRunFolders, versionsTrainedOn } from "./store.ts";

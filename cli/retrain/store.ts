@@ -15,7 +15,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { CheckpointError, verifyListedFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
-import { isLiveRun, runData, runFolderNames } from "../train/run_names.ts";
+import { isLiveRun, runData, runFolderNames } from "../train_runs/index.ts";
 
 /**
  * current's manifest (what weekly fine-tunes and both modes compare with): a current whose version is gone or

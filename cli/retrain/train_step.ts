@@ -6,9 +6,13 @@ import { CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
 import { parseFlags, refuseTypedFlags } from "../flags.ts";
 import { runConfigOf, SHAPE_FLAGS, typedRunConfigFlags } from "../run_config_flags.ts";
-import { configFromVersion, requireRecordedModel } from "../train/parent.ts";
+import {
+  configFromVersion,
+  requireRecordedModel,
+  TrainFlagsSchema,
+  type TrainOptions,
+} from "../train/index.ts";
 import { refuseIncrementalConflicts, trainCommand, typedBlendFlag } from "../train.ts";
-import { TrainFlagsSchema, type TrainOptions } from "../train/options.ts";
 import { readPreprocessorFile } from "../../engine/index.ts";
 import { readManifest } from "../../ml/checkpoints/index.ts";
 import { recordedRunConfig } from "../../ml/train/index.ts";

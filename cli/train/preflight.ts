@@ -6,17 +6,6 @@
 import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
 import { utcDay } from "../../base/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
-import {
-  attentionBytes,
-  defaultModelConfig,
-  largestBatch,
-  longestLookback,
-  type ModelConfig,
-  trainingStateBytes,
-  WEIGHT_BUDGET_BYTES,
-  weightsLowerBound,
-} from "../../ml/models/index.ts";
-import type { RunConfig } from "../../ml/train/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
 import { CheckpointStoreError, currentVersion, symbolDataEnd } from "../../ml/checkpoints/index.ts";
@@ -46,65 +35,6 @@ export function requireSplitInData(split: SplitRule, series: readonly CandleSeri
       "choose a validation start after the data's first candles",
     );
   }
-}
-
-/**
- * A batch whose attention scores would not fit tfjs-wasm's 4 GB heap (`largestBatch`) is refused before any
- * data is prepared: it aborted or crashed with a segmentation fault mid-training, leaving a run `--resume`
- * would crash again.
- */
-export function requireBatchFits(config: RunConfig): void {
-  const { model, training } = config;
-  const most = largestBatch(model);
-  if (training.batchSize <= most) return;
-  const gb = (attentionBytes(model, training.batchSize) / 1024 ** 3).toFixed(1);
-  const shorter = longestLookback(model, training.batchSize);
-  throw new UsageError(
-    `--lookback ${model.lookback} at --batch-size ${training.batchSize}: the Transformer's attention would hold ` +
-      `${gb} GB of scores a batch (batch × heads × lookback² floats), past what the WebAssembly backend's ` +
-      "4 GB memory takes; nothing was trained",
-    [
-      `--batch-size ${most} or less`,
-      shorter >= 2 ? `--lookback ${shorter} or less` : "",
-      "--model lightweight_lstm (no attention over candle pairs)",
-    ].filter(Boolean).join(", or "),
-  );
-}
-
-/**
- * Sizes whose weights (the ensemble's, or one member's with its gradient, Adam's moments and best copy:
- * `trainingStateBytes`) would pass half of a tfjs-wasm heap's 4 GB are refused before any data is prepared (`--d-model 100000` failed "Array buffer allocation failed",
- * reported as a bug, and left a run folder `--resume` would fail on again). A lower bound: what it refuses
- * cannot fit; what it lets through may still run out of memory in its activations.
- */
-export function requireWeightsFit(model: ModelConfig, command: "train" | "evaluate" = "train"): void {
-  const bytes = trainingStateBytes(model);
-  if (bytes <= WEIGHT_BUDGET_BYTES) return;
-  const sizes = model.type === "transformer_lstm"
-    ? `--d-model ${model.dModel} --ffn ${model.ffnDim} --encoder-layers ${model.encoderLayers} --lstm-hidden ` +
-      `${model.lstmHidden} --layers ${model.lstmLayers} --members ${model.members}`
-    : `--lstm-hidden ${model.lstmHidden} --layers ${model.lstmLayers} --members ${model.members}`;
-  const count = (n: number) =>
-    n >= 1e9
-      ? `${(n / 1e9).toPrecision(3)} billion`
-      : n >= 1e6
-      ? `${(n / 1e6).toPrecision(3)} million`
-      : `${Math.round(n / 1e3)} thousand`;
-  const defaults = { ...defaultModelConfig(model.type, model.lookback), volatilityChannels: false };
-  // Which term decides the bytes: one member's weights with their training state, or the ensemble's weights.
-  const one = weightsLowerBound({ ...model, members: 1 });
-  const what = 5 * one >= weightsLowerBound(model)
-    ? "GB for one member's weights with their gradient, optimizer state and best copy"
-    : "GB for the ensemble's weights";
-  throw new UsageError(
-    `${sizes}: the ${model.type} would hold at least ${count(weightsLowerBound(model))} weights, ` +
-      `${(bytes / 1024 ** 3).toFixed(1)} ${what}, past the ` +
-      `${
-        WEIGHT_BUDGET_BYTES / 1024 ** 3
-      } GB of the WebAssembly backend's 4 GB memory they may take; nothing was trained`,
-    `choose smaller sizes (the defaults hold at least ${count(weightsLowerBound(defaults))}: ` +
-      `'candlecast ${command} --help' shows them)`,
-  );
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { EMA_WARM_UP } from "../../features/index.ts";
 import { plural, utcDay } from "../../base/index.ts";
 import { checkpointsFlag } from "../flags.ts";
+import { OUTDATED_RUN } from "../train_runs/folder/index.ts";
 import type { DecisionRule } from "../../engine/index.ts";
 import { FEW_TRAINING_WINDOWS, formatTable } from "../../ml/evaluate/index.ts";
 import { testSplitTable } from "../../ml/report/index.ts";
@@ -192,11 +193,6 @@ export function keptRunLine(dir: string, epochs: number, checkpoints: string, ou
   if (outdated) return kept + OUTDATED_RUN;
   return kept + `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues it`;
 }
-
-/** What to do with a stopped run this candlecast cannot resume (see `splitOutdated`). */
-export const OUTDATED_RUN =
-  "it was started by an older candlecast, whose per-symbol split 'train --resume' " +
-  "cannot continue: delete the folder, or finish the run with the candlecast that started it";
 
 /**
  * A version saved but not promoted because `current` was changed by hand while the run trained (a `models

@@ -14,7 +14,7 @@ import { initBackend } from "../../ml/runtime/index.ts";
 import { loadModel } from "../../ml/models/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
 import { candlecastCommand } from "../../test/cli.ts";
-import { abandonedRuns, epochsDone, type RunState } from "./run_folder.ts";
+import { abandonedRuns, epochsDone, type RunState } from "../train_runs/folder/index.ts";
 
 const real = haveRealData();
 

@@ -3,7 +3,7 @@
  * a new checkpoint version → `current` (unless --no-promote, an interrupt, a failed ONNX check, or a promote
  * or rollback made by hand while it ran, which stays).
  */
-import { keptRunClause } from "./run_names.ts";
+import { keptRunClause } from "../train_runs/index.ts";
 import { basename, join } from "node:path";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, seriesInterval } from "../../features/index.ts";
 import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
@@ -42,7 +42,7 @@ import {
   type RunState,
   splitOutdated,
   wholeEpochs,
-} from "./run_folder.ts";
+} from "../train_runs/folder/index.ts";
 import type { TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
@@ -56,7 +56,6 @@ import {
 } from "./parent.ts";
 import { currentChangedLines, dataLines, hour, keptRunLine, stopLine } from "./report.ts";
 import {
-  requireBatchFits,
   requireEveryClass,
   requireNewCandles,
   requireParentInterval,
@@ -65,8 +64,8 @@ import {
   requireSameSplitRule,
   requireSplitInData,
   requireTimedIncrement,
-  requireWeightsFit,
 } from "./preflight.ts";
+import { requireBatchFits, requireWeightsFit } from "../run_config_flags.ts";
 import { scoreOnTest } from "./test_split.ts";
 import { phaseProgress } from "../phase_progress.ts";
 import { clearingProgress, readTrainingData } from "../run_data.ts";
@@ -101,7 +100,7 @@ export interface TrainIo {
   readonly afterBatch?: (epoch: number, batch: number) => void;
   /**
    * The raw train flags. Given (the CLI gives them), every member's best weights so far are saved after
-   * every epoch, and each member as it finishes, in a run folder (`run_folder.ts`) that `train --resume`
+   * every epoch, and each member as it finishes, in a run folder (`../train_runs/`) that `train --resume`
    * continues from after a kill or an interrupt.
    */
   readonly flags?: Record<string, unknown>;

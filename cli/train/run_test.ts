@@ -32,7 +32,7 @@ import { TrainFlagsSchema } from "./options.ts";
 import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import { FIRST_PRESS } from "../train.ts";
 import { stopOnRead } from "../../test/stop_on_read.ts";
-import { abandonedRuns } from "./run_folder.ts";
+import { abandonedRuns } from "../train_runs/folder/index.ts";
 import { candlecastCommand } from "../../test/cli.ts";
 import { tryLockFile } from "../../base/index.ts";
 

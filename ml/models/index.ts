@@ -37,11 +37,14 @@ export { FAST_LAYERS, type LayerKit, STOCK_LAYERS } from "./layer_kit.ts";
 export {
   ATTENTION_BUDGET_BYTES,
   attentionBytes,
+  batchFitProblem,
   largestBatch,
   longestLookback,
+  type MemoryProblem,
   scoringBatch,
   trainingStateBytes,
   WEIGHT_BUDGET_BYTES,
+  weightsFitProblem,
   weightsLowerBound,
 } from "./memory.ts";
 

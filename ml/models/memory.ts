@@ -12,7 +12,7 @@
  * largestBatch({ ...defaultModelConfig("transformer_lstm", 1000) }); // 33: 33 × 4 × 1000² × 4 B ≈ 528 MB
  * ```
  */
-import type { ModelConfig } from "./config.ts";
+import { defaultModelConfig, type ModelConfig } from "./config.ts";
 
 /** The most bytes of attention scores a batch may hold (all encoder layers together). */
 export const ATTENTION_BUDGET_BYTES = 512 * 1024 * 1024;
@@ -79,4 +79,77 @@ export function weightsLowerBound(c: ModelConfig): number {
  */
 export function trainingStateBytes(c: ModelConfig): number {
   return 4 * Math.max(weightsLowerBound(c), 5 * weightsLowerBound({ ...c, members: 1 }));
+}
+
+/** What is wrong with sizes the heap cannot hold, in the words of the flags that set them, and what to do. */
+export interface MemoryProblem {
+  readonly message: string;
+  readonly hint: string;
+}
+
+/**
+ * A batch whose attention scores would not fit tfjs-wasm's 4 GB heap (`largestBatch`), or null: training
+ * refuses it before any data is prepared (it aborted or crashed with a segmentation fault mid-training, leaving
+ * a run `--resume` would crash again). Worded in `train`'s and `evaluate`'s flags, which set both sizes; the
+ * commands throw it as their usage error.
+ */
+export function batchFitProblem(
+  config: { readonly model: ModelConfig; readonly training: { readonly batchSize: number } },
+): MemoryProblem | null {
+  const { model, training } = config;
+  const most = largestBatch(model);
+  if (training.batchSize <= most) return null;
+  const gb = (attentionBytes(model, training.batchSize) / 1024 ** 3).toFixed(1);
+  const shorter = longestLookback(model, training.batchSize);
+  return {
+    message:
+      `--lookback ${model.lookback} at --batch-size ${training.batchSize}: the Transformer's attention would hold ` +
+      `${gb} GB of scores a batch (batch × heads × lookback² floats), past what the WebAssembly backend's ` +
+      "4 GB memory takes; nothing was trained",
+    hint: [
+      `--batch-size ${most} or less`,
+      shorter >= 2 ? `--lookback ${shorter} or less` : "",
+      "--model lightweight_lstm (no attention over candle pairs)",
+    ].filter(Boolean).join(", or "),
+  };
+}
+
+/**
+ * Sizes whose weights (the ensemble's, or one member's with its gradient, Adam's moments and best copy:
+ * `trainingStateBytes`) would pass half of a tfjs-wasm heap's 4 GB, or null: refused before any data is
+ * prepared (`--d-model 100000` failed "Array buffer allocation failed", reported as a bug, and left a run
+ * folder `--resume` would fail on again). A lower bound: what it refuses cannot fit; what it lets through may
+ * still run out of memory in its activations. `command` is whose `--help` the hint names.
+ */
+export function weightsFitProblem(
+  model: ModelConfig,
+  command: "train" | "evaluate" = "train",
+): MemoryProblem | null {
+  const bytes = trainingStateBytes(model);
+  if (bytes <= WEIGHT_BUDGET_BYTES) return null;
+  const sizes = model.type === "transformer_lstm"
+    ? `--d-model ${model.dModel} --ffn ${model.ffnDim} --encoder-layers ${model.encoderLayers} --lstm-hidden ` +
+      `${model.lstmHidden} --layers ${model.lstmLayers} --members ${model.members}`
+    : `--lstm-hidden ${model.lstmHidden} --layers ${model.lstmLayers} --members ${model.members}`;
+  const count = (n: number) =>
+    n >= 1e9
+      ? `${(n / 1e9).toPrecision(3)} billion`
+      : n >= 1e6
+      ? `${(n / 1e6).toPrecision(3)} million`
+      : `${Math.round(n / 1e3)} thousand`;
+  const defaults = { ...defaultModelConfig(model.type, model.lookback), volatilityChannels: false };
+  // Which term decides the bytes: one member's weights with their training state, or the ensemble's weights.
+  const one = weightsLowerBound({ ...model, members: 1 });
+  const what = 5 * one >= weightsLowerBound(model)
+    ? "GB for one member's weights with their gradient, optimizer state and best copy"
+    : "GB for the ensemble's weights";
+  return {
+    message: `${sizes}: the ${model.type} would hold at least ${count(weightsLowerBound(model))} weights, ` +
+      `${(bytes / 1024 ** 3).toFixed(1)} ${what}, past the ` +
+      `${
+        WEIGHT_BUDGET_BYTES / 1024 ** 3
+      } GB of the WebAssembly backend's 4 GB memory they may take; nothing was trained`,
+    hint: `choose smaller sizes (the defaults hold at least ${count(weightsLowerBound(defaults))}: ` +
+      `'candlecast ${command} --help' shows them)`,
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Which training runs a checkpoints folder holds, read without loading any of training's code: the run folders'
- * names (`.train_<start>_<id>`, `run_folder.ts`) and whether each one's process still holds its lock. `models
- * list` reads this (it must stay light); `run_folder.ts` builds on it.
+ * names (`.train_<start>_<id>`, `folder/run_folder.ts`) and whether each one's process still holds its lock.
+ * `models list` reads this (it must stay light); `folder/run_folder.ts` builds on it.
  */
 import { join } from "node:path";
 import { z } from "zod";
@@ -15,7 +15,7 @@ export const STAGING_NAME = new RegExp(`${RUN_NAME.source.slice(0, -1)}\\${STAGI
 
 /**
  * The names of the run folders (`.train_<start>_<id>`) in `root`, live or not; none when it does not exist.
- * `pattern` picks other folders of runs (`run_folder.ts`: those a killed setup left).
+ * `pattern` picks other folders of runs (`folder/run_folder.ts`: those a killed setup left).
  */
 export async function runFolderNames(root: string, pattern = RUN_NAME): Promise<string[]> {
   const names: string[] = [];
@@ -48,7 +48,10 @@ export async function liveRuns(root: string): Promise<string[]> {
   return live;
 }
 
-/** The part of run.json (`run_folder.ts`'s `RunStateSchema`) a reader outside training needs: the run's --data. */
+/**
+ * The part of run.json (`folder/run_folder.ts`'s `RunStateSchema`) a reader outside training needs: the run's
+ * --data.
+ */
 const RunDataSchema = z.object({ flags: z.object({ data: z.string().optional() }).loose() }).loose();
 
 /**

@@ -17,9 +17,9 @@ import {
   readRegularTextFile,
   tryLockFile,
   writeFileAtomic,
-} from "../../base/index.ts";
-import type { LayersModel } from "../../ml/runtime/index.ts";
-import { listVersionNames } from "../../ml/checkpoints/index.ts";
+} from "../../../base/index.ts";
+import type { LayersModel } from "../../../ml/runtime/index.ts";
+import { listVersionNames } from "../../../ml/checkpoints/index.ts";
 import {
   type EpochRecord,
   EpochRecordSchema,
@@ -27,12 +27,12 @@ import {
   type LayerWeights,
   setLayerWeights,
   type TrainResult,
-} from "../../ml/train/index.ts";
+} from "../../../ml/train/index.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
-import { isVersionName, readVersionJson } from "../../engine/index.ts";
-import { CommandError } from "../errors.ts";
-import { checkpointsFlag } from "../flags.ts";
-import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "./run_names.ts";
+import { isVersionName, readVersionJson } from "../../../engine/index.ts";
+import { CommandError } from "../../errors.ts";
+import { checkpointsFlag } from "../../flags.ts";
+import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "../run_names.ts";
 const STATE = "run.json";
 /** How old an unlocked folder being set up must be to count as left by a train killed then (it takes ms). */
 const STAGING_LEFTOVER_MS = 10 * 60_000;
@@ -91,6 +91,11 @@ export type RunState = z.infer<typeof RunStateSchema>;
  */
 export const splitOutdated = (state: RunState): boolean =>
   state.splitAtCommonDates !== true && state.flags.splitDates === undefined;
+
+/** What to do with a stopped run this candlecast cannot resume (see `splitOutdated`). */
+export const OUTDATED_RUN =
+  "it was started by an older candlecast, whose per-symbol split 'train --resume' " +
+  "cannot continue: delete the folder, or finish the run with the candlecast that started it";
 
 /** A member that stopped on its own (all epochs, or early stopping): a resumed run does not train it again. */
 export const isFinished = (m: MemberState) => m.stopReason === "epochs" || m.stopReason === "early_stopping";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tryLockFile } from "../../base/index.ts";
+import { tryLockFile } from "../../../base/index.ts";
 import {
   abandonedRuns,
   describeRun,
@@ -10,8 +10,8 @@ import {
   RunFolder,
   type RunState,
 } from "./run_folder.ts";
-import { isLiveRun, runFolderNames } from "./run_names.ts";
-import { CommandError } from "../errors.ts";
+import { isLiveRun, runFolderNames } from "../run_names.ts";
+import { CommandError } from "../../errors.ts";
 
 Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });

@@ -5,7 +5,7 @@
  * (layer names, shapes), then every array's float32 values in header order.
  */
 import { z } from "zod";
-import type { LayerWeights } from "../../ml/train/index.ts";
+import type { LayerWeights } from "../../../ml/train/index.ts";
 
 const MAGIC = "CCW1";
 

@@ -1,0 +1,8 @@
+/**
+ * What other commands use of `train`'s parts: the command itself (`runTraining`, for `../train.ts`, which sits
+ * beside this folder), train's flag schema and a version's recorded configuration (for `retrain`, to check
+ * `--train-args` as train would before anything runs).
+ */
+export { configFromVersion, requireRecordedModel } from "./parent.ts";
+export { TrainFlagsSchema, type TrainOptions } from "./options.ts";
+export { runTraining, type TrainPhase } from "./run.ts";

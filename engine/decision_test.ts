@@ -20,6 +20,15 @@ Deno.test("the prior rule names the class rated furthest above its base rate", (
   assert.equal(decideClass(rounded, "prior", [0.2345678, 0.4321, 0.3333322]), 1);
 });
 
+Deno.test("the prior rule divides by the prior: a rare class rated 1.5× its base rate beats a larger excess", () => {
+  // Guards: ranking by p − prior instead of p ÷ prior served UP here, where SPEC §4's rule names DOWN.
+  // p ÷ prior = 0.15/0.10 = 1.5 (DOWN), 0.35/0.50 = 0.7, 0.50/0.40 = 1.25 (UP); p − prior would pick UP (+0.10
+  // against DOWN's +0.05).
+  const p = [0.15, 0.35, 0.50], priors = [0.10, 0.50, 0.40];
+  assert.equal(decideClass(p, "prior", priors), 0);
+  assert.deepEqual([...decideClasses(Float32Array.from(p), "prior", priors)], [0]);
+});
+
 Deno.test("a class with prior 0 is never named by the prior rule", () => {
   assert.equal(decideClass([0.1, 0.2, 0.7], "prior", [0.5, 0.5, 0]), 1);
 });

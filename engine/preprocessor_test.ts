@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { blendWords, boostingShare } from "./preprocessor.ts";
+import { CLASSES, FEATURE_NAMES } from "../features/index.ts";
+import { testPreprocessor } from "../test/onnx.ts";
+import { blendWords, boostingShare, parsePreprocessor } from "./preprocessor.ts";
 
 Deno.test("a blend is put in the same words everywhere, boosting's share without float noise", () => {
   assert.equal(
@@ -12,4 +14,31 @@ Deno.test("a blend is put in the same words everywhere, boosting's share without
     "0.7 × the network + 0.3 × gradient boosting",
   );
   assert.equal(boostingShare(0.9), 0.1);
+});
+
+Deno.test("preprocessor.json with other feature names, or the same ones reordered, is refused", () => {
+  // Guards: a version trained on other features (or another column order) was served, scaling the wrong columns.
+  const message =
+    /^Error: v1\/preprocessor\.json: the model was trained on other features than this candlecast computes; retrain it$/;
+  const swapped = [...FEATURE_NAMES];
+  [swapped[0], swapped[1]] = [swapped[1], swapped[0]];
+  const renamed = FEATURE_NAMES.map((name, i) => i === 5 ? `${name}_old` : name);
+  for (const featureNames of [swapped, renamed]) {
+    const scaler = { ...testPreprocessor().scaler, featureNames };
+    assert.throws(
+      () => parsePreprocessor(testPreprocessor({ featureNames, scaler }), "v1/preprocessor.json"),
+      message,
+    );
+  }
+  assert.deepEqual(parsePreprocessor(testPreprocessor()).featureNames, FEATURE_NAMES);
+});
+
+Deno.test("preprocessor.json with the classes in another order is refused, naming both orders", () => {
+  // Guards: a version whose outputs are UP,SIDEWAYS,DOWN was served with its UP probability called DOWN.
+  assert.throws(
+    () =>
+      parsePreprocessor(testPreprocessor({ classes: ["UP", "SIDEWAYS", "DOWN"] }), "v1/preprocessor.json"),
+    /^Error: v1\/preprocessor\.json: classes must be DOWN,SIDEWAYS,UP, found UP,SIDEWAYS,DOWN$/,
+  );
+  assert.deepEqual(parsePreprocessor(testPreprocessor()).classes, CLASSES);
 });

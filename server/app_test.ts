@@ -321,6 +321,39 @@ Deno.test("422 names the field for every kind of invalid candle", async () => {
   await expectError(await app.request("/predict/batch", post({ requests: "x" })), 422, /^requests: /);
 });
 
+Deno.test("one candle short of the lookback is a 422 naming the count, on /predict and as a batch item", async () => {
+  // Guards: a 49-candle body got a 500, not SPEC §4's 422 "expected at least 50".
+  const { app, model } = setup();
+  const short = predictBody("BTCUSDT", 49);
+  const expected = "candles: expected at least 50 candles (the model's lookback), got 49";
+  await expectError(await app.request("/predict", post(short)), 422, expected);
+  const res = await app.request("/predict/batch", post({ requests: [short] }));
+  assert.equal(res.status, 200);
+  assert.deepEqual((await res.json()).predictions, [
+    { symbol: "BTCUSDT", status: 422, detail: `requests[0].${expected}` },
+  ]);
+  assert.deepEqual(model?.calls, [], "the model is not asked");
+});
+
+Deno.test("an EMA of 0 on the first candle of the model's window is a 422; on the candle before it, a 200", async () => {
+  // Guards: `ema: 0` on the first candle the model reads was answered (a flat market read), not refused.
+  const { app } = setup();
+  const withZeroEma = (at: number) => {
+    const body = predictBody("BTCUSDT", 60);
+    body.candles[at].ema = 0;
+    return body;
+  };
+  await expectError(
+    await app.request("/predict", post(withZeroEma(10))),
+    422,
+    /^candles\[10\]\.ema: must be positive .*: the last 50 candles \(the model's lookback\) need/,
+  );
+  // docs/api.md: only the last `lookback` candles' EMA is checked (a history's warm-up zeros come first).
+  const res = await app.request("/predict", post(withZeroEma(9)));
+  assert.equal(res.status, 200, await res.clone().text());
+  PredictResponseSchema.parse(await res.json());
+});
+
 Deno.test("oversized arrays are refused before validation: candles and batch items are bounded", async () => {
   const { app } = setup();
   await expectError(

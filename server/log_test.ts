@@ -39,20 +39,31 @@ Deno.test("a sink that never drains (a pipe nobody reads) costs bounded memory a
   assert.ok(performance.now() - flushing < 1_000, "flush gives up after its timeout");
 });
 
-Deno.test("/dev/full as stdout: lines are dropped and counted", async () => {
-  let file: Deno.FsFile;
+/** Whether /dev/full (Linux's always-full device) can be opened for writing here. */
+function devFullWritable(): boolean {
   try {
-    file = await Deno.open("/dev/full", { write: true });
+    Deno.openSync("/dev/full", { write: true }).close();
+    return true;
   } catch {
-    return; // not Linux
+    return false;
   }
-  const logger = new AsyncLogger(file);
-  logger.log({ event: "listening" });
-  logger.log({ event: "request" });
-  await logger.flush();
-  file.close();
-  assert.equal(logger.stats.dropped, 2);
-  assert.equal(logger.stats.writeErrors >= 1, true);
+}
+
+Deno.test({
+  name: "/dev/full as stdout: lines are dropped and counted",
+  // A declared skip, so a run says so rather than counting a pass: no /dev/full (not Linux), or a run without
+  // --allow-all (Deno grants a device file only with all access; test/isolated.ts runs without it).
+  ignore: !devFullWritable(),
+  fn: async () => {
+    const file = await Deno.open("/dev/full", { write: true });
+    const logger = new AsyncLogger(file);
+    logger.log({ event: "listening" });
+    logger.log({ event: "request" });
+    await logger.flush();
+    file.close();
+    assert.equal(logger.stats.dropped, 2);
+    assert.equal(logger.stats.writeErrors >= 1, true);
+  },
 });
 
 Deno.test("truncate cuts long client-sent strings and says how much", () => {

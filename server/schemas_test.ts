@@ -251,3 +251,46 @@ Deno.test("requests: a number sent with a decimal comma is named, as collect nam
   assert.equal(said(long), "candles[1].open: expected a finite number");
   assert.equal(said("abc"), "candles[1].open: expected a finite number");
 });
+
+/** A valid body of `n` candles (the `body()` candle repeated with rising prices), `ema` set at `emaAt`. */
+function candlesBody(n: number, emaAt?: number, ema = 0) {
+  const [first] = body().candles;
+  const candles = Array.from({ length: n }, (_, i) => ({
+    ...first,
+    open: first.open + i,
+    high: first.high + i,
+    low: first.low + i,
+    close: first.close + i,
+    ...(i === emaAt ? { ema } : {}),
+  }));
+  return { symbol: "BTCUSDT", candles };
+}
+
+const both = (value: unknown) => {
+  const fast = parsePredictRequest(value, LOOKBACK);
+  assert.deepEqual(fast, schemaParsePredictRequest(value, LOOKBACK));
+  return fast.ok ? null : fast.detail;
+};
+
+Deno.test("requests: exactly lookback − 1 candles is refused, naming the count; lookback candles are read", () => {
+  // Guards: a body one candle short of the lookback passed the schema and got a 500, not SPEC §4's 422.
+  assert.equal(
+    both(candlesBody(LOOKBACK - 1)),
+    `candles: expected at least ${LOOKBACK} candles (the model's lookback), got ${LOOKBACK - 1}`,
+  );
+  assert.equal(both(candlesBody(LOOKBACK)), null);
+});
+
+Deno.test("requests: an EMA of 0 on the window's first candle is refused; on the candle before it, accepted", () => {
+  // Guards: `ema: 0` on the first candle the model reads got a 200 and a prediction of a flat market.
+  const expected = (i: number) =>
+    `candles[${i}].ema: must be positive (an average of positive prices is), got 0; 0 is what an indicator ` +
+    "library leaves before EMA(50)'s first value: the last 3 candles (the model's lookback) need EMA(50)'s " +
+    "history, 52 candles of the symbol";
+  for (const n of [LOOKBACK, LOOKBACK + 4]) {
+    const first = n - LOOKBACK;
+    assert.equal(both(candlesBody(n, first)), expected(first), `${n} candles`);
+    // docs/api.md: only the last `lookback` candles' EMA is checked; earlier ones are not read.
+    if (first > 0) assert.equal(both(candlesBody(n, first - 1)), null, `${n} candles`);
+  }
+});

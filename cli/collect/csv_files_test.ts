@@ -3,7 +3,7 @@ import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
-import { expandCsvPaths } from "./csv_files.ts";
+import { expandCsvPaths, readCsvFiles } from "./csv_files.ts";
 
 Deno.test("expandCsvPaths: files, folders, patterns and comma lists, each file once, in the order named", async () => {
   const dir = await mkdtemp(join(tmpdir(), "csv-paths-"));
@@ -65,5 +65,24 @@ Deno.test("expandCsvPaths: files, folders, patterns and comma lists, each file o
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+Deno.test("two files sharing their boundary candle join into one series with that candle once", async () => {
+  // Guards against a training CSV holding the same open time twice when monthly dumps overlap by one candle.
+  const dir = await mkdtemp(join(tmpdir(), "csv-join-"));
+  try {
+    const HOUR = 3_600_000, t0 = Date.UTC(2026, 0, 1);
+    const rows = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => `${t0 + (from + k) * HOUR},100,101,99,100.5,10`).join("\n");
+    const header = "open_time,open,high,low,close,volume\n";
+    await writeFile(join(dir, "a.csv"), header + rows(0, 30) + "\n");
+    await writeFile(join(dir, "b.csv"), header + rows(29, 60) + "\n");
+    const files = ["a.csv", "b.csv"].map((name) => ({ path: join(dir, name), symbol: "BTCUSDT" }));
+    const [series] = await readCsvFiles(files, undefined, () => {});
+    assert.equal(series.length, 60);
+    assert.deepEqual(Array.from(series.openTime), Array.from({ length: 60 }, (_, k) => t0 + k * HOUR));
+  } finally {
+    await rm(dir, { recursive: true });
   }
 });

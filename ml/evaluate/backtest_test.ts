@@ -63,3 +63,14 @@ Deno.test("symbols are equal-weight sleeves of one portfolio", () => {
 Deno.test("a fee is printed as a percentage without float noise", () => {
   assert.deepEqual([0.0007, 0.001, 0.00075, 0].map(feePercent), ["0.07", "0.1", "0.075", "0"]);
 });
+
+Deno.test("a probability exactly at the threshold is no trade: --trade-threshold trades only above it", () => {
+  // Guards against trading on signals the help says stay out (P(UP) or P(DOWN) "above p").
+  const at = backtest([signals([0.5, 0, 0, 0, 0], [0, 0, 0.5, 0, 0])], { ...opts, short: true });
+  assert.equal(at.summary.trades, 0);
+  const above = backtest([signals([0.5 + 1e-9, 0, 0, 0, 0], [0, 0, 0.5 + 1e-9, 0, 0])], {
+    ...opts,
+    short: true,
+  });
+  assert.equal(above.summary.trades, 2);
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { seededRng } from "../data/index.ts";
+import { studentT975 } from "../metrics/index.ts";
 import { blockBootstrap, timeBlocks } from "./bootstrap.ts";
 
 function labelsAndGuesses(n: number, hitRate: number, seed: number) {
@@ -71,4 +72,34 @@ Deno.test("one block gives no interval (unbounded); two give a wide one from Stu
   const two = blockBootstrap(good.labels, good.scored, bad.scored, halves, { resamples: 200 });
   const width = two.log_loss_diff.high - two.log_loss_diff.low;
   assert.ok(Number.isFinite(width) && width > 0, `${width}`);
+});
+
+Deno.test("the interval is the estimate ± t on (blocks − 1) df times the draws' spread scaled by √(B/(B−1))", () => {
+  // Guards against an interval too narrow (a "clear" win or loss from noise) or lopsided about the estimate.
+  const good = labelsAndGuesses(400, 0.8, 3), bad = labelsAndGuesses(400, 0.4, 4);
+  const halves = Int32Array.from({ length: 400 }, (_, i) => (i < 200 ? 0 : 1));
+  const r = blockBootstrap(good.labels, good.scored, bad.scored, halves, { resamples: 20_000 });
+  // Per block, the mean log-loss difference; two equal blocks resample to dA, dB or their mean, so the draws'
+  // standard deviation is |dA − dB| / (2√2) and, scaled by √2, the half-width is t(1) · |dA − dB| / 2.
+  const blockDiff = (from: number) => {
+    let sum = 0;
+    for (let i = from; i < from + 200; i++) {
+      const y = good.labels[i];
+      sum += Math.log(bad.scored.probabilities[i * 3 + y]) - Math.log(good.scored.probabilities[i * 3 + y]);
+    }
+    return sum / 200;
+  };
+  const [dA, dB] = [blockDiff(0), blockDiff(200)];
+  const d = r.log_loss_diff;
+  assert.ok(Math.abs(d.estimate - (dA + dB) / 2) < 1e-9, `${d.estimate}`);
+  assert.ok(Math.abs((d.estimate - d.low) - (d.high - d.estimate)) < 1e-9, JSON.stringify(d));
+  const expected = studentT975(1) * Math.abs(dA - dB) / 2;
+  assert.ok(Math.abs((d.high - d.estimate) / expected - 1) < 0.05, `${d.high - d.estimate} vs ${expected}`);
+  const f = r.macro_f1_diff;
+  assert.ok(Math.abs((f.estimate - f.low) - (f.high - f.estimate)) < 1e-9, JSON.stringify(f));
+});
+
+Deno.test("time blocks start at the earliest window, whichever comes first in the set", () => {
+  // Guards against day blocks (and the held-out days retrain counts) shifting with the order of the symbols.
+  assert.deepEqual([...timeBlocks([12, 0, 9], 10)], [1, 0, 0]);
 });

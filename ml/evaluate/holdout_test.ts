@@ -63,3 +63,12 @@ Deno.test("two equally good learners on 1d candles are seldom told apart by the 
   assert.ok(dayBlocks / trials > 0.07, `one-day blocks: ${dayBlocks} of ${trials} clearly better`);
   assert.ok(clear / trials < 0.06, `${clear} of ${trials} clearly better`);
 });
+
+Deno.test("the held-out windows start with the one whose last candle opens at the holdout's start", () => {
+  // Guards against losing the first held-out window (scored neither in training nor on the held-out days).
+  const series = syntheticSeries(60);
+  const k = series[0].length - 100;
+  const set = holdoutSet(series, series[0].openTime[k], shape);
+  const first = Math.min(...Array.from(set.ends).filter((_, i) => set.seriesIndex[i] === 0));
+  assert.equal(first, k);
+});

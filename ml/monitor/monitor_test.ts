@@ -227,3 +227,72 @@ Deno.test("a log that stopped while the candles went on is a warning on the serv
   assert.equal(staleLogWarning("v3_2026-01-01", candle - 2.5 * day, candle, day), null);
   assert.notEqual(staleLogWarning("v3_2026-01-01", candle - 3.5 * day, candle, day), null);
 });
+
+Deno.test("a week whose interval holds the test score is not worse than test; one wholly past it is", () => {
+  // Guards against warning (and exiting 1 under --fail-on-warning) on weeks that chance alone explains.
+  const rows = Array.from({ length: MIN_WEEK_PREDICTIONS }, (_, i) => {
+    const t = 60 + i, label = (i * 7) % 3, right = i % 5 < 3;
+    const record = madeAt(t, CLASSES[right ? label : (label + 1) % 3], true);
+    return { record, t, realisedReturn: 0, label: label as 0 | 1 | 2 };
+  });
+  const probe = monitorReport(rows, new Map([["v1", { accuracy: 0.5, macro_f1: 0, log_loss: 99 }]]));
+  const ci = probe.byVersion[0].lastWeekInterval!;
+  assert.ok(ci.macro_f1[0] < ci.macro_f1[1] && ci.log_loss[0] < ci.log_loss[1]);
+  const mid = (r: readonly [number, number]) => (r[0] + r[1]) / 2;
+  const inside = monitorReport(
+    rows,
+    new Map([["v1", { accuracy: 0.5, macro_f1: mid(ci.macro_f1), log_loss: mid(ci.log_loss) }]]),
+  );
+  assert.deepEqual(inside.warnings, []);
+  const past = monitorReport(
+    rows,
+    new Map([["v1", { accuracy: 0.5, macro_f1: ci.macro_f1[1] + 0.01, log_loss: ci.log_loss[0] - 0.01 }]]),
+  );
+  assert.deepEqual(past.warnings.map((w) => w.worse), [["macro_f1", "log_loss"]]);
+});
+
+Deno.test("the first and last candles a prediction can be scored on: a full lookback, a label candle in the data", () => {
+  // Guards against dropping (or mis-scoring) the predictions at the edges of the data as unmatched or pending.
+  const records = [49, 48, 395, 396].map((t) => madeAt(t, "UP", true));
+  const result = joinOutcomes(records, [series], new Map([["v1", preprocessor]]));
+  assert.deepEqual(result.joined.map((j) => j.t), [49, 395]);
+  assert.deepEqual([result.unmatched, result.pending], [1, 1]);
+  assert.equal(result.joined[1].realisedReturn, series.close[399] / series.close[395] - 1);
+});
+
+Deno.test("a version that trained on a prediction's label candle has it in-sample; one a candle short does not", () => {
+  // Guards against scoring live predictions whose outcome the model saw in training (flattering its live scores).
+  const records = [madeAt(200, "UP", true)];
+  const on = joinOutcomes(
+    records,
+    [series],
+    new Map([["v1", preprocessor]]),
+    new Map([["v1", series.openTime[204]]]),
+  );
+  assert.deepEqual([on.inSample, on.joined.length], [1, 0]);
+  const before = joinOutcomes(
+    records,
+    [series],
+    new Map([["v1", preprocessor]]),
+    new Map([["v1", series.openTime[203]]]),
+  );
+  assert.deepEqual([before.inSample, before.joined.length], [0, 1]);
+});
+
+Deno.test("the last week is the 7 days up to a version's newest prediction, not 8", () => {
+  // Guards against judging a version's "last week" on older predictions than the week the warning names.
+  const rows = [60, 230, 240].map((t) => ({
+    record: madeAt(t, "UP", true),
+    t,
+    realisedReturn: 0,
+    label: 2 as const,
+  }));
+  const v1 = monitorReport(rows, new Map()).byVersion[0];
+  assert.deepEqual([v1.scores.predictions, v1.lastWeek?.predictions], [3, 2]);
+});
+
+Deno.test("a close that differs past its last digit's rounding is another candle's, not this one's", () => {
+  // Guards against scoring a prediction made on another feed's (or a still-open candle's) close as this candle's.
+  const off = { ...madeAt(200, "UP", true), last_close: series.close[200] * (1 + 1e-6) };
+  assert.equal(candleOfPrediction(series, off), -1);
+});

@@ -145,6 +145,11 @@ Deno.test({
       lines[served + 2],
     );
     assert.ok(metrics.served.confidence_ece_floor > 0 && metrics.served.confidence_ece_floor < 1);
+    // Its bins too, which the words "more at some confidence levels" point at: every window in one of them.
+    assert.equal(
+      metrics.served.confidence_reliability.reduce((n: number, b: { count: number }) => n + b.count, 0),
+      metrics.test.confusion_matrix.flat().reduce((a: number, n: number) => a + n, 0),
+    );
     // The served rule's calibration, beside what sampling alone would give a calibrated model.
     assert.ok(metrics.served.ece_floor > 0 && metrics.served.ece_floor < 1, String(metrics.served.ece_floor));
     // The baselines under the served rule too, so decisions are compared like with like.

@@ -154,6 +154,7 @@ export async function saveVersion(
           eceFloor: metrics.served.ece_floor,
           confidenceEce: metrics.served.confidence_ece,
           confidenceEceFloor: metrics.served.confidence_ece_floor,
+          confidenceReliability: metrics.served.confidence_reliability,
           baseRate: { down: metrics.served.test_class_shares[0], up: metrics.served.test_class_shares[2] },
         },
         version,

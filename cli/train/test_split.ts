@@ -219,6 +219,8 @@ export async function scoreOnTest(
         ece_floor: eceFloor,
         confidence_ece: confidence.ece,
         confidence_ece_floor: confidence.eceFloor,
+        // Its bins, where they differ from the top class's (`reliability`): what the ECE averages.
+        ...("reliability" in confidence ? { confidence_reliability: confidence.reliability } : {}),
         reliability,
         test_class_shares: base,
         // The same rule applied to each baseline's probabilities: what it names and how often rightly, and the

@@ -160,6 +160,8 @@ Deno.test("the training report: facts, both decision rules, labelled curves, zoo
       "validation log-loss per epoch",
       "Confusion matrix, prior rule (served)",
       "Reliability diagram",
+      // The served confidence's own bins, behind its ECE (before: only the top class's were drawn).
+      "Reliability diagram, served confidence (prior rule)",
       "BTCUSDT, ETHUSDT (2 symbols)",
       "2020-01-01 00:00 … 2023-12-31 23:00 UTC",
       "12.6 min, 7 epochs (early stopping)",

@@ -351,11 +351,16 @@ async function prepareServeFiles(options: ServeOptions): Promise<void> {
     // Created now, empty, if it is not there: a fresh deployment's daily `monitor` reads "nothing to score
     // yet" (exit 0) until the bot's first prediction, instead of failing on a file that does not exist.
     await Deno.mkdir(dirname(options.predictionsLog), { recursive: true });
-    await Deno.writeFile(options.predictionsLog, new Uint8Array(), {
-      append: true,
-      create: true,
-      mode: PREDICTIONS_LOG_MODE,
-    });
+    // Made with the mode only when new: Deno.writeFile applies `mode` to an existing file too, which widened a
+    // log its operator had made 0600 and failed on one another user owns that this user may write (a review).
+    const logPath = options.predictionsLog;
+    await Deno.open(logPath, { write: true, createNew: true, mode: PREDICTIONS_LOG_MODE }).then(
+      (file) => file.close(),
+      async (error) => {
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        (await Deno.open(logPath, { append: true })).close(); // writable, as every record needs
+      },
+    );
     // The lock file every write holds, opened as the writes open it: one this user cannot even read would
     // fail every write for as long as serve ran.
     const lockPath = `${options.predictionsLog}.lock`;

@@ -123,6 +123,25 @@ async function slowRequest(url: string, body: string) {
   };
 }
 
+Deno.test({
+  name: "serve: a predictions log that exists keeps its mode (only a new one is made 0640)",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const dir = await checkpoints();
+    const log = join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
+    await Deno.writeTextFile(log, "");
+    await Deno.chmod(log, 0o600);
+    // Before: made 0640 at every start (Deno.writeFile applies a mode to an existing file too), widening a log
+    // its operator had made private, and failing on one another user owns that this user may write (a review).
+    const server = await startServe(["--checkpoint", join(dir, "current")], {}, { predictionsLog: log });
+    try {
+      assert.equal((await Deno.stat(log)).mode! & 0o777, 0o600);
+    } finally {
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+    }
+  },
+});
+
 Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight before exiting 0", async () => {
   const dir = await checkpoints();
   const server = await startServe(["--checkpoint", join(dir, "current")]);

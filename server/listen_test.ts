@@ -241,6 +241,9 @@ Deno.test("requests still uploading a small body hold no in-flight slot: idle up
       "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
     for (const conn of idle) await conn.write(new TextEncoder().encode(head));
     await new Promise((resolve) => setTimeout(resolve, 150));
+    // Seen apart from requests in flight (/metrics' candlecast_http_uploading_requests).
+    assert.equal(server.stats().uploading, 3);
+    assert.equal(server.stats().inFlight, 0);
     const res = await fetch(`${server.url}/predict`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${"k".repeat(32)}` },
@@ -248,6 +251,34 @@ Deno.test("requests still uploading a small body hold no in-flight slot: idle up
     });
     assert.equal(res.status, 200, await res.text());
     assert.equal(server.stats().requestsShed, 0);
+    // A body that breaks off while the slots are full is the client's failure, not a request shed as "busy"
+    // (a review: it was logged 503 and counted in candlecast_http_requests_shed_total).
+    const slow = new ModelStore();
+    slow.install(new FakePredictor({ delayMs: 600 }));
+    const busy = await listen(createApp(slow, { log: () => {} }).fetch, {
+      hostname: "127.0.0.1",
+      port: 0,
+      maxInFlight: 1,
+    });
+    try {
+      // Admitted while a slot was free; the slot fills while its body is still arriving; then it breaks off.
+      const half = await Deno.connect({ hostname: "127.0.0.1", port: busy.port });
+      await half.write(new TextEncoder().encode(head + '{"sym'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const inFlight = fetch(`${busy.url}/predict`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(predictBody()),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      half.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(busy.stats().requestsShed, 0);
+      await (await inFlight).body?.cancel();
+    } finally {
+      await busy.shutdown();
+      await slow.close();
+    }
   } finally {
     for (const conn of idle) conn.close();
     await server.shutdown();

@@ -22,16 +22,26 @@ const SMALL_BODY_BYTES = 64 * 1024;
  */
 function readSmallBody(req: http.IncomingMessage, length: number): Promise<Uint8Array<ArrayBuffer>> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // One buffer of the declared length, each chunk copied in: kept as a list, every chunk cost ~550 bytes
+    // whatever its size, so a body sent a byte a segment held ~75 MiB for 0.1 MiB sent, and with uploads no
+    // longer held to --max-in-flight, up to --max-connections of them could (a review).
+    const whole = new Uint8Array(length);
+    let received = 0;
     let settled = false;
     const settle = (error: Error) => {
       if (settled) return; // "close" follows "end"
       settled = true;
-      const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      if (whole.byteLength !== length || !req.complete) reject(error);
-      else resolve(new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength));
+      if (received !== length || !req.complete) reject(error);
+      else resolve(whole);
     };
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("data", (chunk: Buffer) => {
+      // Node reads no more than the declared length; past it, the body is short of nothing and is refused.
+      if (received + chunk.byteLength > length) received = length + 1;
+      else {
+        whole.set(chunk, received);
+        received += chunk.byteLength;
+      }
+    });
     req.once("end", () => settle(new Error("the body ended early"))); // rejects only when short
     req.once("error", settle);
     req.once("close", () => settle(new Error("the connection closed mid-body")));

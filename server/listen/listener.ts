@@ -63,7 +63,12 @@ export class Listener {
   }
 
   stats(): ListenStats {
-    return { openConnections: this.sockets.size, inFlight: this.inFlight, ...this.counts };
+    return {
+      openConnections: this.sockets.size,
+      inFlight: this.inFlight,
+      uploading: this.uploading,
+      ...this.counts,
+    };
   }
 
   /**

@@ -224,8 +224,9 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
     ).finally(() => l.uploading--);
     abandon = body.abandon;
     if (!open) {
-      // `admit` shed what came over the limit; bodies that finished arriving together can pass it again.
-      if (l.inFlight >= l.o.maxInFlight) {
+      // `admit` shed what came over the limit; bodies that finished arriving together can pass it again. A body
+      // that broke off goes on to the app, which logs it as such and calls no model: it is not "busy".
+      if (l.inFlight >= l.o.maxInFlight && brokenOff === undefined) {
         l.counts.requestsShed++;
         answerQuickly(l, a, 503, "the server is busy; retry in a moment", { "Retry-After": "1" }, true);
         return;

@@ -10,6 +10,12 @@ export function listenSamples(s: ListenStats): Sample[] {
       "Requests being handled now (/health not counted).",
       s.inFlight,
     ),
+    // Apart from in flight: a client holding many bodies half-sent shows here, not as requests handled.
+    gauge(
+      "candlecast_http_uploading_requests",
+      "Requests admitted whose body is still arriving (not yet in flight).",
+      s.uploading,
+    ),
     counter(
       "candlecast_http_connections_dropped_total",
       "Connections closed on accept because --max-connections were open.",

@@ -34,6 +34,8 @@ export interface ListenOptions {
 export interface ListenStats {
   readonly openConnections: number;
   readonly inFlight: number;
+  /** Admitted requests whose body is still arriving: not in flight until it has (`Listener.uploading`). */
+  readonly uploading: number;
   /** Connections closed on accept because `maxConnections` were open. */
   readonly connectionsDropped: number;
   /** Requests answered 503 because `maxInFlight` were being handled. */

@@ -29,7 +29,8 @@ export async function shutDown(l: Listener, server: http.Server, finished: Promi
   if (l.inFlight + l.uploading > 0 || l.lingering.size > 0) {
     l.log({
       event: "shutdown_timeout",
-      in_flight: l.inFlight + l.uploading,
+      in_flight: l.inFlight,
+      uploading: l.uploading,
       lingering: l.lingering.size,
       connections: l.sockets.size,
     });

@@ -119,17 +119,24 @@ function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): 
     `${info.interval} candles`;
 }
 
-/** Whether the shortest positive step between consecutive open times is one candle of the model's interval. */
+/**
+ * Whether the shortest positive step between consecutive open times is one candle of the model's interval, on
+ * at least a tenth of the steps: a single such step among 4h ones is a stray candle in a 4h feed (a review),
+ * where a feed that leaves out the hours without trades still shows many.
+ */
 function shortestStepIsModels(t: ArrayLike<number>, info: ModelInfo): boolean {
   if (!info.interval || !isInterval(info.interval)) return false;
   const step = gridOf(info.interval).stepMs;
   if (step === null) return false;
-  let shortest = Infinity;
+  let shortest = Infinity, steps = 0, ours = 0;
   for (let i = 1; i < t.length; i++) {
     const apart = t[i] - t[i - 1];
-    if (apart > 0 && apart < shortest) shortest = apart; // NaN > 0 is false
+    if (!(apart > 0)) continue; // NaN too
+    steps++;
+    if (apart === step) ours++;
+    if (apart < shortest) shortest = apart;
   }
-  return shortest === step;
+  return shortest === step && ours >= Math.max(2, steps / 10);
 }
 
 /**

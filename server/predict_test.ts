@@ -66,6 +66,12 @@ Deno.test("a window on another interval than the model's is a 422; gaps and miss
     timed((i) => i * 2 * H),
   ]);
   assert.ok(illiquid.ok, illiquid.ok ? "" : illiquid.failure.detail);
+  // One stray hour among 4h steps is a 4h feed still (a review): refused as before.
+  const [stray] = await predictBodies(model, [timed((i) => (i === 0 ? 0 : 1 + (i - 1) * 4) * H)]);
+  assert.equal(
+    stray.ok ? "answered" : stray.failure.detail,
+    "candles: their open times are 4h apart, but model v3_2026-12-01 was trained on 1h candles",
+  );
   assert.equal(
     twoHourly.ok ? "answered" : twoHourly.failure.detail,
     "candles: their open times are 2h apart, but model v3_2026-12-01 was trained on 1h candles",

@@ -103,6 +103,11 @@ function unusableHeader(header: string | undefined): string {
     : `Authorization header holds no scheme (the key alone?): ${SEND}`;
 }
 
+/** The key of an `Authorization: Bearer <key>` header (scheme in any case); null for any other header or none. */
+function bearerKey(header: string | null | undefined): string | null {
+  return header == null ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] ?? null;
+}
+
 /**
  * Whether a request carries `apiKey` as its bearer key (compared as `bearerAuth` compares it, in constant
  * time): what lets /metrics pass the rate limiter, so a scraper beside a limited bot still reads its counters
@@ -111,9 +116,8 @@ function unusableHeader(header: string | undefined): string {
 export function holdsKey(apiKey: string): (request: Request) => boolean {
   const expected = digest(apiKey);
   return (request) => {
-    const header = request.headers.get("authorization");
-    const match = header === null ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    return match !== null && timingSafeEqual(digest(match[1]), expected);
+    const key = bearerKey(request.headers.get("authorization"));
+    return key !== null && timingSafeEqual(digest(key), expected);
   };
 }
 
@@ -123,9 +127,9 @@ export function bearerAuth(apiKey: string, open: ReadonlySet<string>): Middlewar
   return (c, next) => {
     if (open.has(c.req.path)) return next();
     const header = c.req.header("authorization");
-    const match = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    if (match === null) throw new HttpError(401, unusableHeader(header), CHALLENGE);
-    if (!timingSafeEqual(digest(match[1]), expected)) {
+    const key = bearerKey(header);
+    if (key === null) throw new HttpError(401, unusableHeader(header), CHALLENGE);
+    if (!timingSafeEqual(digest(key), expected)) {
       throw new HttpError(401, "wrong bearer key", CHALLENGE);
     }
     return next();

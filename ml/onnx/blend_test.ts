@@ -47,9 +47,9 @@ function smallModel(): tf.LayersModel {
   const logits = tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor;
   const regression = tf.layers.dense({ units: 1 }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: [logits, regression] });
-  model.setWeights(
-    model.getWeights().map((w, i) => tf.add(w, tf.tensor(pseudoRandom(w.size, 70 + i, 0.8), w.shape))),
-  );
+  // Seeded weights only: added to tfjs's unseeded initial ones, a run now and then put the one-window batch's
+  // network probabilities within 1e-2 of boosting's and failed the "both sides matter" check (CI, 7635764).
+  model.setWeights(model.getWeights().map((w, i) => tf.tensor(pseudoRandom(w.size, 70 + i, 0.8), w.shape)));
   return model;
 }
 

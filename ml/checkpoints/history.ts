@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { NotRegularFileError, readRegularTextFile, shellWord, writeFileAtomic } from "../../base/index.ts";
-import { CheckpointStoreError } from "./store.ts";
+import { CheckpointStoreError } from "./errors.ts";
 
 const HISTORY_FILE = ".current_history.json";
 const HISTORY_LIMIT = 20;

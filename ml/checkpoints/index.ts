@@ -14,12 +14,10 @@
  */
 // Named, not `export *`: store.ts and history.ts export to the folder's own files what is no part of its
 // surface (`withCurrentLock`, `writeHistory`: only under the lock, as promote, rollback and prune take it).
+export { CheckpointStoreError, CurrentChangedError, CurrentLinkError } from "./errors.ts";
 export {
-  CheckpointStoreError,
   CURRENT,
   CURRENT_LOCK_WAIT_MS,
-  CurrentChangedError,
-  CurrentLinkError,
   currentVersion,
   droppedPreviousLine,
   hasVersion,

@@ -12,7 +12,8 @@ import {
   readManifestWith,
 } from "../../engine/index.ts";
 import { ManifestSchema, type ManifestView } from "./manifest.ts";
-import { CheckpointStoreError, CurrentLinkError, currentVersion, listVersionNames } from "./store.ts";
+import { CheckpointStoreError, CurrentLinkError } from "./errors.ts";
+import { currentVersion, listVersionNames } from "./store.ts";
 import { readMetricsFile } from "../../engine/index.ts";
 
 /**

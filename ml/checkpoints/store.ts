@@ -13,7 +13,6 @@ import {
   NotRegularFileError,
   type PathRules,
   PLATFORM_PATHS,
-  ReportedError,
   sameFolder,
   shellWord,
 } from "../../base/index.ts";
@@ -29,38 +28,10 @@ import {
   versionNumber,
 } from "../../engine/index.ts";
 import { readHistory, writeHistory } from "./history.ts";
+import { CheckpointStoreError, CurrentChangedError, CurrentLinkError } from "./errors.ts";
 
 /** The symlink under the store's root that `serve` follows: its target is the version in service. */
 export const CURRENT = "current";
-
-/**
- * A store operation refused, saying what to do: an unknown or damaged version, nothing to roll back to, a
- * name or `current` held by another writer.
- */
-export class CheckpointStoreError extends ReportedError {
-  override name = "CheckpointStoreError";
-}
-
-/**
- * `current` no longer points where the caller last saw it: someone promoted or rolled back in between, and a
- * conditional promotion (retrain's) leaves their choice in place.
- */
-export class CurrentChangedError extends CheckpointStoreError {
-  override name = "CurrentChangedError";
-  constructor(readonly expected: string | null, readonly now: string | null) {
-    super(`current changed from ${expected ?? "none"} to ${now ?? "none"} meanwhile`);
-  }
-}
-
-/**
- * `current` is there but names no version of the store: a folder or file put where the symlink goes (a copy
- * made with `cp -r`, a backup restored without links), or a link to something that is not one of its versions.
- * Promotion refuses to replace it (it may be the user's only copy of something); `models list` still lists the
- * versions and says this once.
- */
-export class CurrentLinkError extends CheckpointStoreError {
-  override name = "CurrentLinkError";
-}
 
 // The one spelling of a version's name is the engine's (serve finds a store's versions with it too).
 export { isVersionName };

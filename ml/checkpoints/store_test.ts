@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { basename, join, posix, win32 } from "node:path";
+import { CheckpointStoreError, CurrentChangedError } from "./errors.ts";
 import {
-  CheckpointStoreError,
-  CurrentChangedError,
   currentVersion,
   linkTargetParts,
   listVersionNames,

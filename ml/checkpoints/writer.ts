@@ -15,7 +15,8 @@ import {
 } from "../../base/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
 import { type Manifest, sha256Hex } from "./manifest.ts";
-import { CheckpointStoreError, nextVersionName } from "./store.ts";
+import { CheckpointStoreError } from "./errors.ts";
+import { nextVersionName } from "./store.ts";
 
 /** Produces model.onnx's bytes for the version being written (the ONNX exporter, `ml/onnx`). */
 export type OnnxExport = (version: string) => Uint8Array | Promise<Uint8Array>;

@@ -10,7 +10,7 @@
  * died, even by SIGKILL) shuts itself down.
  */
 import type { Logger } from "../../server/index.ts";
-import type { ServeOptions } from "../serve.ts";
+import type { ServeOptions } from "./options.ts";
 import { selfCommand } from "../self_command.ts";
 
 /** Set in a worker's environment to its index (1 … N−1); the first process has none. */

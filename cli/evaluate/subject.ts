@@ -153,12 +153,40 @@ async function requireIntactFiles(dir: string, retrain: RetrainMode): Promise<vo
   await verifyCheckpointFiles(dir, READS[retrain]);
 }
 
+/** A version as evaluate reads it: its files checked, its preprocessor, manifest and configuration. */
+interface VersionRead {
+  readonly dir: string;
+  readonly retrain: RetrainMode;
+  readonly preprocessor: Preprocessor;
+  readonly manifest: Awaited<ReturnType<typeof readManifest>>;
+  /** `modelType@version`, as the tables name it. */
+  readonly name: string;
+  readonly recorded: RunConfig;
+  readonly config: RunConfig;
+  readonly shape: WindowShape;
+  readonly seenUntil: number | undefined;
+  readonly facts: [string, string][];
+  /** The manifest records no valid architecture (`--retrain monthly` cannot rebuild it). */
+  readonly modelUnreadable?: boolean;
+}
+
 export async function checkpointSubject(
   dir: string,
   opts: EvaluateOptions,
   io: EvaluateIo,
   series: readonly CandleSeries[],
 ): Promise<Subject> {
+  const version = await readVersion(dir, opts, series);
+  return version.retrain === "none"
+    ? await servedSubject(version)
+    : await retrainedSubject(version, opts, io);
+}
+
+async function readVersion(
+  dir: string,
+  opts: EvaluateOptions,
+  series: readonly CandleSeries[],
+): Promise<VersionRead> {
   const retrain = opts.retrain ?? "none";
   await requireIntactFiles(dir, retrain);
   const preprocessor = await readPreprocessor(dir);
@@ -178,41 +206,58 @@ export async function checkpointSubject(
   // The checkpoint's whole configuration: its shape always, its training recipe unless flags override it.
   const recorded = recordedRunConfig(manifest, preprocessor);
   const config = runConfigOf(opts, { config: recorded.config, keepShape: true }, "evaluate");
-  const shape = windowShapeOf(config);
-  const seenUntil = newestSeen(manifest);
-  const facts: [string, string][] = [["model", `${name} (${dir})`]];
-  // preprocessor.json's schema refuses the prior rule without its priors (readPreprocessor, above).
-  const ownRule = effectiveRule("version", preprocessor.decisionRule);
-  if (retrain === "none") {
-    let predictor: Predictor;
-    try {
-      predictor = await loadPredictor(dir);
-    } catch (error) {
-      const hint = (error as { hint?: string }).hint;
-      throw new CommandError((error as Error).message, hint);
-    }
-    facts.push([
-      "inference",
-      "the checkpoint's model.onnx on ONNX Runtime, exactly as served; never retrained" +
-      (preprocessor.blend ? ` (a blend: ${blendWords(preprocessor.blend)})` : ""),
-    ]);
-    return {
-      learner: new OnnxLearner(name, predictor),
-      config,
-      recorded: recorded.config,
-      shape,
-      clip: preprocessor.clip,
-      retrain,
-      facts,
-      seenUntil,
-      decisionRule: ownRule,
-      ...(preprocessor.blend ? { servesBlend: preprocessor.blend } : {}),
-      close: () => predictor.close(),
-    };
+  return {
+    dir,
+    retrain,
+    preprocessor,
+    manifest,
+    name,
+    recorded: recorded.config,
+    ...(recorded.derived.includes("model") ? { modelUnreadable: true } : {}),
+    config,
+    shape: windowShapeOf(config),
+    seenUntil: newestSeen(manifest),
+    facts: [["model", `${name} (${dir})`]],
+  };
+}
+
+/** `--retrain none`: the version's model.onnx on ONNX Runtime, exactly as served, under its own rule. */
+async function servedSubject(v: VersionRead): Promise<Subject> {
+  let predictor: Predictor;
+  try {
+    predictor = await loadPredictor(v.dir);
+  } catch (error) {
+    const hint = (error as { hint?: string }).hint;
+    throw new CommandError((error as Error).message, hint);
   }
+  const blend = v.preprocessor.blend;
+  v.facts.push([
+    "inference",
+    "the checkpoint's model.onnx on ONNX Runtime, exactly as served; never retrained" +
+    (blend ? ` (a blend: ${blendWords(blend)})` : ""),
+  ]);
+  return {
+    learner: new OnnxLearner(v.name, predictor),
+    config: v.config,
+    recorded: v.recorded,
+    shape: v.shape,
+    clip: v.preprocessor.clip,
+    retrain: v.retrain,
+    facts: v.facts,
+    seenUntil: v.seenUntil,
+    // preprocessor.json's schema refuses the prior rule without its priors (readPreprocessor, above).
+    decisionRule: effectiveRule("version", v.preprocessor.decisionRule),
+    ...(blend ? { servesBlend: blend } : {}),
+    close: () => predictor.close(),
+  };
+}
+
+/** `--retrain weekly` (fine-tuned from the version's weights) or `monthly` (rebuilt from its architecture). */
+async function retrainedSubject(v: VersionRead, opts: EvaluateOptions, io: EvaluateIo): Promise<Subject> {
+  const { name, config, retrain } = v;
   let modelConfig: ModelConfig | undefined;
   if (retrain === "monthly") {
-    if (recorded.derived.includes("model")) {
+    if (v.modelUnreadable) {
       throw new CommandError(
         `--retrain monthly rebuilds ${name} from scratch, but its architecture cannot be read ` +
           "(no valid hyperparameters.model in manifest.json)",
@@ -223,14 +268,14 @@ export async function checkpointSubject(
   }
   let model: LayersModel;
   try {
-    model = await loadModel(dir);
+    model = await loadModel(v.dir);
   } catch (error) {
     throw new CommandError(
-      `cannot load the tfjs model in ${dir}: ${(error as Error).message}`,
+      `cannot load the tfjs model in ${v.dir}: ${(error as Error).message}`,
       "the version is incomplete; evaluate another one (candlecast models list) or train again",
     );
   }
-  facts.push([
+  v.facts.push([
     "retraining",
     retrain === "weekly"
       ? "the checkpoint as it is for the first fold, then fine-tuned on each week entering the training data " +
@@ -239,11 +284,11 @@ export async function checkpointSubject(
         describeModel(config.model)
       })`,
   ]);
-  if (preprocessor.blend) {
-    facts.push([
+  if (v.preprocessor.blend) {
+    v.facts.push([
       "blend",
       `the version serves ${
-        blendWords(preprocessor.blend)
+        blendWords(v.preprocessor.blend)
       }; retrained here, ${name} is scored as the network ` +
       "alone, and the blend table shows it blended with the gradient_boosting baseline, as the version would",
     ]);
@@ -251,14 +296,14 @@ export async function checkpointSubject(
   return {
     learner: new NetworkLearner(
       { ...networkOptions(opts, io, name, config), modelConfig },
-      { model, preprocessor, classWeights: manifest.training?.class_weights },
+      { model, preprocessor: v.preprocessor, classWeights: v.manifest.training?.class_weights },
     ),
     config,
-    shape,
-    clip: preprocessor.clip,
+    shape: v.shape,
+    clip: v.preprocessor.clip,
     retrain,
-    facts,
-    seenUntil,
+    facts: v.facts,
+    seenUntil: v.seenUntil,
     // Rebuilt or fine-tuned, the models are what `train` writes, whatever rule an older version stored.
     decisionRule: TRAINED_DECISION_RULE,
     close: () => Promise.resolve(),

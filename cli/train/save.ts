@@ -84,101 +84,107 @@ export async function saveVersion(
   prepared: Prepared,
   trained: Trained,
 ): Promise<WrittenVersion> {
-  const { series, backend, parent, runConfig, data, config, started, dataSha256 } = prepared;
-  const modelType = runConfig.model.type;
-  const parentEnd = parent?.manifest.data.end_ms ?? null;
-  const {
-    model,
-    result,
-    recorded,
-    preprocessor,
-    metrics,
-    boosting,
-    temperature,
-    keptFrom,
-    workers,
-    resumed,
-    runFolder,
-  } = trained;
-  const interval = seriesInterval(series);
+  const { model, result, preprocessor, metrics, boosting } = trained;
+  const interval = seriesInterval(prepared.series);
   return await writeVersion(opts.checkpoints, {
     writeModel: (dir) => saveModel(model, dir),
     preprocessor,
     history: historyOf(result),
     metrics,
-    manifest: {
-      parent: parent?.version ?? null,
-      candlecast_version: VERSION,
-      ...commitField(),
-      model_type: modelType,
-      model_class: MODEL_CLASS_NAMES[modelType],
-      data: describeData(opts.data, data, runConfig.data.split, parentEnd, dataSha256),
-      symbols: data.symbols.map((s) => s.symbol),
-      interval,
-      // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
-      hyperparameters: runConfigJson(recorded),
-      backend: backend.backend,
-      device: backend.device,
-      runtime: { deno: Deno.version.deno, backend: describeBackend(backend) },
-      training: {
-        epochs_run: result.history.length,
-        best_epoch: result.bestEpoch,
-        ...ensembleEpochs(result),
-        ...cutShort(result),
-        stop_reason: result.stopReason,
-        seconds: Math.round((performance.now() - started) / 1000),
-        // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
-        class_weights: config.classWeights,
-        // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
-        ...(keptFrom !== null
-          ? { temperature_windows: 0, temperature_from: keptFrom }
-          : { temperature_windows: data.validation.size }),
-        ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
-        // What else the weights depend on: the cores (float rounding) and whether a resume joined two runs.
-        workers,
-        ...(resumed ? { resumed: true as const } : {}),
-        ...(runFolder ? { run: runFolder } : {}),
-      },
-    },
+    manifest: versionManifest(opts.data, prepared, trained, interval),
     exportOnnx: checkedOnnxExport(model, preprocessor, interval, boosting),
     extraFiles: (version, manifest) => ({
       ...(boosting ? { [BOOSTING_FILE]: `${JSON.stringify(boosting)}\n` } : {}),
-      "report.html": renderReport(trainingReport({
-        facts: trainingFacts(manifest),
-        decisions: {
-          rule: metrics.served.rule,
-          argmax: metrics.test,
-          served: metrics.served.metrics,
-          reliability: metrics.served.reliability,
-          ece: metrics.served.ece,
-          eceFloor: metrics.served.ece_floor,
-          confidenceEce: metrics.served.confidence_ece,
-          confidenceEceFloor: metrics.served.confidence_ece_floor,
-          confidenceReliability: metrics.served.confidence_reliability,
-          baseRate: { down: metrics.served.test_class_shares[0], up: metrics.served.test_class_shares[2] },
-        },
-        version,
-        modelType,
-        history: result.history,
-        bestEpoch: result.bestEpoch,
-        bestEpochs: result.perMember.length > 1 ? result.perMember.map((r) => r.bestEpoch) : undefined,
-        test: metrics.test,
-        baselines: metrics.baselines,
-        baselinesServed: metrics.served.baselines,
-        // Noted under the test table: boosting that kept none scores exactly as majority does.
-        boostingIterations: metrics.baselines.gradient_boosting.iterations,
-        temperature,
-        // What train printed of its calibration and its data, for the verdict to repeat where they warn.
-        calibration: { windows: data.validation.size, keptFrom },
-        dataNotes: dataNotes(data, parent !== null),
-        // A blend's `test` is the blend's: the report names it so and shows the network's own scores beside.
-        ...(metrics.blend && metrics.network_test
-          ? {
-            blend: { weight: metrics.blend.weight, with: metrics.blend.with, network: metrics.network_test },
-          }
-          : {}),
-      })),
+      "report.html": renderReport(versionReport(prepared, trained, version, manifest)),
     }),
+  });
+}
+
+/** manifest.json's body but for what `writeVersion` adds (version, created, files and their sha256). */
+function versionManifest(dataPath: string, prepared: Prepared, trained: Trained, interval: string | null) {
+  const { backend, parent, runConfig, data, config, started, dataSha256 } = prepared;
+  const { result, recorded, keptFrom, workers, resumed, runFolder } = trained;
+  const modelType = runConfig.model.type;
+  const parentEnd = parent?.manifest.data.end_ms ?? null;
+  return {
+    parent: parent?.version ?? null,
+    candlecast_version: VERSION,
+    ...commitField(),
+    model_type: modelType,
+    model_class: MODEL_CLASS_NAMES[modelType],
+    data: describeData(dataPath, data, runConfig.data.split, parentEnd, dataSha256),
+    symbols: data.symbols.map((s) => s.symbol),
+    interval,
+    // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
+    hyperparameters: runConfigJson(recorded),
+    backend: backend.backend,
+    device: backend.device,
+    runtime: { deno: Deno.version.deno, backend: describeBackend(backend) },
+    training: {
+      epochs_run: result.history.length,
+      best_epoch: result.bestEpoch,
+      ...ensembleEpochs(result),
+      ...cutShort(result),
+      stop_reason: result.stopReason,
+      seconds: Math.round((performance.now() - started) / 1000),
+      // What --class-weights gave on this training split (the loss's weights, taken out in calibration).
+      class_weights: config.classWeights,
+      // How many validation windows the temperature was fit on; 0: kept from the parent (too few to refit).
+      ...(keptFrom !== null
+        ? { temperature_windows: 0, temperature_from: keptFrom }
+        : { temperature_windows: data.validation.size }),
+      ...(config.distillWeight > 0 ? { distill_weight_applied: appliedDistillWeight(data, config) } : {}),
+      // What else the weights depend on: the cores (float rounding) and whether a resume joined two runs.
+      workers,
+      ...(resumed ? { resumed: true as const } : {}),
+      ...(runFolder ? { run: runFolder } : {}),
+    },
+  };
+}
+
+/** report.html's contents: the version's facts, its test scores beside the baselines', its training curve. */
+function versionReport(
+  prepared: Prepared,
+  trained: Trained,
+  version: string,
+  manifest: Parameters<typeof trainingFacts>[0],
+) {
+  const { parent, runConfig, data } = prepared;
+  const { result, metrics, temperature, keptFrom } = trained;
+  return trainingReport({
+    facts: trainingFacts(manifest),
+    decisions: {
+      rule: metrics.served.rule,
+      argmax: metrics.test,
+      served: metrics.served.metrics,
+      reliability: metrics.served.reliability,
+      ece: metrics.served.ece,
+      eceFloor: metrics.served.ece_floor,
+      confidenceEce: metrics.served.confidence_ece,
+      confidenceEceFloor: metrics.served.confidence_ece_floor,
+      confidenceReliability: metrics.served.confidence_reliability,
+      baseRate: { down: metrics.served.test_class_shares[0], up: metrics.served.test_class_shares[2] },
+    },
+    version,
+    modelType: runConfig.model.type,
+    history: result.history,
+    bestEpoch: result.bestEpoch,
+    bestEpochs: result.perMember.length > 1 ? result.perMember.map((r) => r.bestEpoch) : undefined,
+    test: metrics.test,
+    baselines: metrics.baselines,
+    baselinesServed: metrics.served.baselines,
+    // Noted under the test table: boosting that kept none scores exactly as majority does.
+    boostingIterations: metrics.baselines.gradient_boosting.iterations,
+    temperature,
+    // What train printed of its calibration and its data, for the verdict to repeat where they warn.
+    calibration: { windows: data.validation.size, keptFrom },
+    dataNotes: dataNotes(data, parent !== null),
+    // A blend's `test` is the blend's: the report names it so and shows the network's own scores beside.
+    ...(metrics.blend && metrics.network_test
+      ? {
+        blend: { weight: metrics.blend.weight, with: metrics.blend.with, network: metrics.network_test },
+      }
+      : {}),
   });
 }
 

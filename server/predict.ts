@@ -14,6 +14,7 @@ import {
   gridOf,
   isInterval,
   isMonthStart,
+  nextOpenTime,
   offsetText,
   otherInterval,
   pastUtcGrid,
@@ -213,6 +214,35 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
   return null;
 }
 
+/**
+ * How far past this server's clock a candle may close and still count as closed: the bot's host and this one
+ * keep time apart (NTP holds them within milliseconds; a minute leaves room for a clock that drifts).
+ */
+export const CLOSE_GRACE_MS = 60_000;
+
+/**
+ * A window whose last candle closes after `now` (+ CLOSE_GRACE_MS): the candle still forming, which an
+ * exchange's klines end with (a bot that forgets to drop it), or open times ahead of UTC (a bot that stamps its
+ * local time in a zone east of UTC: UTC+3 puts 1h candles 3 h ahead, on the grid `utcGridProblem` checks). The
+ * model learnt from closed candles only, and a prediction logged at a time to come is one `monitor` joins with
+ * the wrong candle or none. Only with the model's interval and the last candle's open time known.
+ */
+function notClosedProblem(window: CandleSeries, info: ModelInfo, first: number, now: number): string | null {
+  if (!info.interval || !isInterval(info.interval) || window.length === 0) return null;
+  const last = window.length - 1;
+  const open = window.openTime[last];
+  if (Number.isNaN(open)) return null;
+  const closes = nextOpenTime(open, info.interval);
+  if (!(closes > now + CLOSE_GRACE_MS)) return null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return `candles[${first + last}].openTime: ${open} (${
+    iso(open)
+  }) opens a ${info.interval} candle that closes ` +
+    `at ${iso(closes)}, after this server's clock (${iso(now)}): send closed candles only (an exchange's ` +
+    "klines end with the candle still forming: drop it) and UTC open times (a zone east of UTC puts them " +
+    "ahead); if that candle has closed, this server's clock is behind";
+}
+
 /** The symbol of a body that failed to parse, when it has a usable one (for logs and batch items). */
 export function symbolOf(body: unknown): string | null {
   if (typeof body !== "object" || body === null) return null;
@@ -222,13 +252,15 @@ export function symbolOf(body: unknown): string | null {
 
 /**
  * Predicts every body with one model call. `prefixes[i]` is put before field names in body i's failure
- * (`requests[3]` for a batch item), so a client finds the field in what it sent.
+ * (`requests[3]` for a batch item), so a client finds the field in what it sent. `now` is the clock a last
+ * candle must have closed by (`notClosedProblem`).
  */
 export async function predictBodies(
   predictor: Predictor,
   bodies: readonly unknown[],
   prefixes: readonly string[] = bodies.map(() => ""),
   choice: DecisionChoice = "version",
+  now: number = Date.now(),
 ): Promise<PredictOutcome[]> {
   const p = predictor.info.preprocessor;
   const decision = { rule: effectiveRule(choice, p.decisionRule), priors: p.classPriors };
@@ -243,7 +275,9 @@ export async function predictBodies(
     const parsed = parsePredictRequest(body, lookback, prefixes[index]);
     if (!parsed.ok) return fail(parsed.detail);
     const window = windowOf(parsed.value, lookback);
-    const other = intervalProblem(window, predictor.info, parsed.value.candles.length - window.length);
+    const first = parsed.value.candles.length - window.length;
+    const other = intervalProblem(window, predictor.info, first) ??
+      notClosedProblem(window, predictor.info, first, now);
     if (other !== null) return fail(prefixes[index] ? `${prefixes[index]}.${other}` : other);
     const offset = valid.length * size;
     engineerWindow(window, 0, lookback, x, offset);

@@ -188,3 +188,69 @@ Deno.test("candles stamped off the UTC grid of the model's interval (local times
   const [unrecorded] = await predictBodies(new FakePredictor(), [stamped(T0 + ist, H)]);
   assert.ok(untimed.ok && threeDay.ok && unrecorded.ok);
 });
+
+Deno.test("a last candle that has not closed by the server's clock (forming, or stamped east of UTC) is a 422", async () => {
+  const H = 3_600_000;
+  const body = predictBody("BTCUSDT", 50, 3);
+  // The window's last candle opens at `lastOpen`, 1h apart before it.
+  const endingAt = (lastOpen: number) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: lastOpen - (49 - i) * H })),
+  });
+  const hourly = new FakePredictor({ version: "v3_2026-12-01", interval: "1h" });
+  const now = T0 + 5 * H + 30_000; // 30 s after the candle opening at T0 + 4h closed
+  const [closed, forming, utcPlus3, batched] = await predictBodies(
+    hourly,
+    [
+      endingAt(T0 + 4 * H),
+      endingAt(T0 + 5 * H),
+      endingAt(T0 + 7 * H),
+      endingAt(T0 + 5 * H),
+    ],
+    ["", "", "", "requests[3]"],
+    "version",
+    now,
+  );
+  assert.ok(closed.ok, closed.ok ? "" : closed.failure.detail);
+  // Before: answered and logged at the forming hour (a year ahead too), which monitor joins with no candle.
+  assert.equal(
+    forming.ok ? "answered" : forming.failure.detail,
+    `candles[49].openTime: ${T0 + 5 * H} (2023-11-15T03:00:00.000Z) opens a 1h candle that closes at ` +
+      "2023-11-15T04:00:00.000Z, after this server's clock (2023-11-15T03:00:30.000Z): send closed candles " +
+      "only (an exchange's klines end with the candle still forming: drop it) and UTC open times (a zone east " +
+      "of UTC puts them ahead); if that candle has closed, this server's clock is behind",
+  );
+  assert.match(
+    utcPlus3.ok ? "answered" : utcPlus3.failure.detail,
+    /closes at 2023-11-15T06:00:00\.000Z, after/,
+  );
+  assert.match(batched.ok ? "answered" : batched.failure.detail, /^requests\[3\]\.candles\[49\]\.openTime: /);
+  // A minute's grace for the two hosts' clocks: a candle closing 59 s after this server's now still counts.
+  const [graced] = await predictBodies(hourly, [endingAt(T0 + 4 * H)], [""], "version", T0 + 5 * H - 59_000);
+  const [late] = await predictBodies(hourly, [endingAt(T0 + 4 * H)], [""], "version", T0 + 5 * H - 61_000);
+  assert.ok(graced.ok);
+  assert.ok(!late.ok);
+  // Months close at the next month's start; candles without open times and unrecorded intervals: not checked.
+  const monthly = new FakePredictor({ version: "v4_2026-12-01", interval: "1M" });
+  const months = (lastMonth: number) => ({
+    ...body,
+    // Date.UTC(2020, 45) is 2023-10-01: month indices past 11 roll into later years.
+    candles: body.candles.map((c, i) => ({ ...c, openTime: Date.UTC(2020, lastMonth - 49 + i, 1) })),
+  });
+  const inNovember = Date.UTC(2023, 10, 14);
+  const [october, november] = await predictBodies(
+    monthly,
+    [months(45), months(46)],
+    ["", ""],
+    "version",
+    inNovember,
+  );
+  assert.ok(october.ok, october.ok ? "" : october.failure.detail);
+  assert.match(
+    november.ok ? "answered" : november.failure.detail,
+    /opens a 1M candle that closes at 2023-12-01T00:00:00\.000Z/,
+  );
+  const [untimed] = await predictBodies(hourly, [body], [""], "version", 0);
+  const [unrecorded] = await predictBodies(new FakePredictor(), [endingAt(T0 + 5 * H)], [""], "version", now);
+  assert.ok(untimed.ok && unrecorded.ok);
+});

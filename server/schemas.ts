@@ -234,16 +234,41 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
 }
 
 /**
+ * For a field missing from `input` at `path` that the body holds under another case ("Symbol", "Close"): what a
+ * C# client sends by default (System.Text.Json and Newtonsoft write property names as declared, PascalCase),
+ * told only "symbol: is missing" before (an integrator's trial). Empty otherwise.
+ */
+function casingNote(input: unknown, path: readonly PropertyKey[]): string {
+  const key = path.at(-1);
+  if (typeof key !== "string") return "";
+  let parent = input;
+  for (const step of path.slice(0, -1)) {
+    if (typeof parent !== "object" || parent === null) return "";
+    parent = (parent as Record<PropertyKey, unknown>)[step];
+  }
+  if (typeof parent !== "object" || parent === null || Array.isArray(parent) || Object.hasOwn(parent, key)) {
+    return "";
+  }
+  const found = Object.keys(parent).find((k) => k.toLowerCase() === key.toLowerCase());
+  return found === undefined
+    ? ""
+    : `; the body has ${JSON.stringify(found)}: field names are case-sensitive, ` +
+      'camelCase as docs/api.md writes them ("symbol", "candles", "openTime", "macdSign"; in C#: ' +
+      "JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase })";
+}
+
+/**
  * The first issue, naming its field, and how many other fields have problems so a client knows to look
  * further. Later issues on the same field are dropped: zod can report a length check after a type error.
  */
-export function describeIssues(error: z.ZodError, prefix = ""): string {
+export function describeIssues(error: z.ZodError, prefix = "", input?: unknown): string {
   const [first] = error.issues;
   const field = fieldPath(first.path, prefix);
   const sibling = first.code === "custom" ? first.params?.sibling : undefined;
-  const message = prefix !== "" && Array.isArray(sibling)
-    ? first.message.replace(fieldPath(sibling), fieldPath(sibling, prefix))
-    : first.message;
+  const message =
+    (prefix !== "" && Array.isArray(sibling)
+      ? first.message.replace(fieldPath(sibling), fieldPath(sibling, prefix))
+      : first.message) + casingNote(input, first.path);
   const others = new Set(error.issues.map((issue) => fieldPath(issue.path, prefix)));
   others.delete(field);
   const more = others.size > 0
@@ -283,7 +308,7 @@ export function schemaParsePredictRequest(
   const result = schema.safeParse(value);
   return result.success
     ? { ok: true, value: result.data }
-    : { ok: false, detail: describeIssues(result.error, prefix) };
+    : { ok: false, detail: describeIssues(result.error, prefix, value) };
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -358,7 +383,7 @@ export function parseBatchEnvelope(value: unknown): Parsed<readonly unknown[]> {
   const result = BatchSchema.safeParse(value);
   return result.success
     ? { ok: true, value: result.data.requests }
-    : { ok: false, detail: describeIssues(result.error) };
+    : { ok: false, detail: describeIssues(result.error, "", value) };
 }
 
 /** True when a parsed JSON value is a batch body rather than a single /predict body (`candlecast predict`). */

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parsePredictRequest, type RequestCandle, schemaParsePredictRequest } from "./schemas.ts";
+import {
+  parseBatchEnvelope,
+  parsePredictRequest,
+  type RequestCandle,
+  schemaParsePredictRequest,
+} from "./schemas.ts";
 
 const LOOKBACK = 3;
 
@@ -293,4 +298,35 @@ Deno.test("requests: an EMA of 0 on the window's first candle is refused; on the
     // docs/api.md: only the last `lookback` candles' EMA is checked; earlier ones are not read.
     if (first > 0) assert.equal(both(candlesBody(n, first - 1)), null, `${n} candles`);
   }
+});
+
+Deno.test("requests: a field sent under another case (a C# serializer's PascalCase) is named in the detail", () => {
+  const { symbol, candles } = body();
+  const pascal = (o: object) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k[0].toUpperCase() + k.slice(1), v]));
+  const detail = (value: unknown) => {
+    const parsed = parsePredictRequest(value, LOOKBACK);
+    return parsed.ok ? "accepted" : parsed.detail;
+  };
+  // Before: "symbol: is missing (expected a string) (and 1 more field with problems)", and nothing of why.
+  assert.equal(
+    detail({ Symbol: symbol, Candles: candles.map(pascal) }),
+    'symbol: is missing (expected a string); the body has "Symbol": field names are case-sensitive, camelCase ' +
+      'as docs/api.md writes them ("symbol", "candles", "openTime", "macdSign"; in C#: JsonSerializerOptions ' +
+      "{ PropertyNamingPolicy = JsonNamingPolicy.CamelCase }) (and 1 more field with problems)",
+  );
+  assert.match(
+    detail({ symbol, candles: candles.map(pascal) }),
+    /^candles\[0\]\.open: .*; the body has "Open": /,
+  );
+  const { macdSign, ...rest } = candles[0];
+  assert.match(
+    detail({ symbol, candles: [{ ...rest, MACDSign: macdSign }, ...candles.slice(1)] }),
+    /^candles\[0\]\.macdSign: .*; the body has "MACDSign": /,
+  );
+  const batch = parseBatchEnvelope({ Requests: [] });
+  assert.match(batch.ok ? "accepted" : batch.detail, /^requests: is missing .*; the body has "Requests": /);
+  // Missing outright, or wrong in type under its own name: no note.
+  assert.equal(detail({ candles }), "symbol: is missing (expected a string)");
+  assert.equal(detail({ symbol: 5, Symbol: "BTCUSDT", candles }), "symbol: expected a string");
 });

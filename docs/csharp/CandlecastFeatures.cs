@@ -26,13 +26,61 @@ namespace Candlecast
         };
 
         /// <summary>
+        /// The rules serve applies to a /predict body's candles (docs/api.md), so that the in-process path refuses
+        /// what the HTTP path refuses rather than answering it: at least <paramref name="lookback"/> candles; every
+        /// number finite; prices positive and at most 1e12, volume 0 to 1e18; high ≥ max(open, close) ≥
+        /// min(open, close) ≥ low; RSI and the stochastics within 0–100 (±0.001); and in the last lookback candles
+        /// an EMA above 0 (0 is the slot a TA library leaves before EMA(50)'s first value). Throws an
+        /// ArgumentException naming the first offending candle and field as serve's 422 does
+        /// ("candles[12].close: must be positive, got 0"). Compute calls it.
+        /// </summary>
+        public static void Validate(Candle[] candles, int lookback)
+        {
+            if (candles.Length < lookback)
+                throw new ArgumentException("candles: expected at least " + lookback + " candles (the model's lookback), got " + candles.Length);
+            for (int i = 0; i < candles.Length; i++)
+            {
+                Candle c = candles[i];
+                string[] names = { "open", "high", "low", "close", "volume", "rsi", "macd", "macdSign", "macdHist", "ema", "stochSlowK", "stochSlowD" };
+                double[] values = { c.Open, c.High, c.Low, c.Close, c.Volume, c.Rsi, c.Macd, c.MacdSign, c.MacdHist, c.Ema, c.StochSlowK, c.StochSlowD };
+                for (int k = 0; k < names.Length; k++)
+                    if (double.IsNaN(values[k]) || double.IsInfinity(values[k])) Refuse(i, names[k], "expected a finite number");
+                for (int k = 0; k < 5; k++)
+                {
+                    double v = values[k];
+                    if (k == 4 && v < 0) Refuse(i, names[k], "must not be negative, got " + Text(v));
+                    if (k == 4 && v > 1e18) Refuse(i, names[k], "must be at most 1000000000000000000 (no market trades that much), got " + Text(v));
+                    if (k < 4 && v <= 0) Refuse(i, names[k], "must be positive, got " + Text(v));
+                    if (k < 4 && v > 1e12) Refuse(i, names[k], "must be at most 1000000000000 (no market quotes that price), got " + Text(v));
+                }
+                double top = Math.Max(c.Open, c.Close), bottom = Math.Min(c.Open, c.Close);
+                if (c.High < c.Low) Refuse(i, "high", Text(c.High) + " is below low (" + Text(c.Low) + ")");
+                if (c.High < top) Refuse(i, "high", Text(c.High) + " is below max(open, close) (" + Text(top) + ")");
+                if (c.Low > bottom) Refuse(i, "low", Text(c.Low) + " is above min(open, close) (" + Text(bottom) + ")");
+                foreach (int k in new[] { 5, 10, 11 })
+                    if (values[k] < -1e-3 || values[k] > 100 + 1e-3) Refuse(i, names[k], "must be within 0–100, got " + Text(values[k]));
+            }
+            for (int i = candles.Length - lookback; i < candles.Length; i++)
+                if (candles[i].Ema <= 0)
+                    Refuse(i, "ema", "must be positive (an average of positive prices is), got " + Text(candles[i].Ema) +
+                        "; 0 is what an indicator library leaves before EMA(50)'s first value: the last " + lookback +
+                        " candles (the model's lookback) need EMA(50)'s history, " + (49 + lookback) + " candles of the symbol");
+        }
+
+        static void Refuse(int index, string field, string rule)
+        {
+            throw new ArgumentException("candles[" + index + "]." + field + ": " + rule);
+        }
+
+        static string Text(double v) { return v.ToString("R", System.Globalization.CultureInfo.InvariantCulture); }
+
+        /// <summary>
         /// Features of the last <paramref name="lookback"/> candles (oldest first), row-major
         /// [lookback, 35]: the tensor ONNX input "input" expects for one window (shape [1, lookback, 35]).
         /// </summary>
         public static float[] Compute(Candle[] candles, int lookback)
         {
-            if (candles.Length < lookback)
-                throw new ArgumentException("need at least " + lookback + " candles, got " + candles.Length);
+            Validate(candles, lookback);
             int n = lookback, start = candles.Length - lookback;
             var w = new Candle[n];
             Array.Copy(candles, start, w, 0, n);

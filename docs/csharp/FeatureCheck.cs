@@ -24,7 +24,17 @@ namespace Candlecast
                     MacdSign = v[7], MacdHist = v[8], Ema = v[9], StochSlowK = v[10], StochSlowD = v[11],
                 });
             }
-            float[] f = CandlecastFeatures.Compute(candles.ToArray(), lookback);
+            float[] f;
+            try
+            {
+                f = CandlecastFeatures.Compute(candles.ToArray(), lookback);
+            }
+            catch (ArgumentException e)
+            {
+                // What the bot's catch would see: printed so the test can compare it with serve's 422 detail.
+                Console.WriteLine("refused: " + e.Message);
+                return;
+            }
             for (int j = 0; j < lookback; j++)
             {
                 var row = new string[CandlecastFeatures.Count];

@@ -16,6 +16,8 @@ import {
   windowEnds,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
+import { predictBody, type WireCandle } from "../../test/fake_predictor.ts";
+import { parsePredictRequest } from "../../server/index.ts";
 import { fromFileUrl } from "../../test/paths.ts";
 
 const here = fromFileUrl(new URL("./", import.meta.url));
@@ -81,3 +83,67 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the C# port refuses the candles serve refuses, naming the same candle and field",
+  ignore: !haveMono,
+  fn: async () => {
+    const exe = join(await mkdtemp(join(tmpdir(), "candlecast-cs-")), "check.exe");
+    await run("/usr/bin/mcs", [
+      "-langversion:7",
+      `-out:${exe}`,
+      join(here, "CandlecastFeatures.cs"),
+      join(here, "FeatureCheck.cs"),
+    ]);
+    const valid = predictBody("BTCUSDT", 60, 3).candles;
+    const change = (i: number, fields: Partial<WireCandle>) =>
+      valid.map((c, k) => k === i ? { ...c, ...fields } : c);
+    // Round numbers where the detail prints them: Mono writes some doubles with a 17th digit JavaScript leaves off.
+    // Before: the in-process path computed features of all of these and the bot got a normal-looking label.
+    const cases: [string, WireCandle[]][] = [
+      ["zero close", change(3, { close: 0, low: 0 })],
+      ["NaN close", change(7, { close: NaN })],
+      ["negative volume", change(8, { volume: -1 })],
+      ["a price past 1e12", change(9, { high: 2e12 })],
+      ["high below low", change(12, { open: 100.5, high: 100, low: 101, close: 100.5 })],
+      ["low above min(open, close)", change(13, { open: 100, high: 103, low: 101, close: 102 })],
+      ["RSI past 100", change(55, { rsi: 100.5 })],
+      ["a stochastic below 0", change(40, { stochSlowD: -2 })],
+      ["an EMA warm-up zero in the window", change(20, { ema: 0 })],
+      ["too few candles", valid.slice(11)],
+    ];
+    for (const [what, candles] of cases) {
+      const serve = parsePredictRequest({ symbol: "BTCUSDT", candles }, 50);
+      assert.ok(!serve.ok, `${what}: serve refuses it`);
+      const csharp = (await run("/usr/bin/mono", [exe, "50"], csvOf(candles))).trim();
+      assert.equal(csharp, `refused: ${serve.detail}`, what);
+    }
+    // Accepted by both: an EMA zero before the window, a stochastic a rounding hair below 0.
+    for (const candles of [change(5, { ema: 0 }), change(30, { stochSlowK: -0.0005 })]) {
+      assert.ok(parsePredictRequest({ symbol: "BTCUSDT", candles }, 50).ok);
+      const csharp = (await run("/usr/bin/mono", [exe, "50"], csvOf(candles))).trim().split("\n");
+      assert.equal(csharp.length, 50);
+    }
+  },
+});
+
+/** Candles as FeatureCheck.cs reads them: the series columns' values, one candle a line. */
+function csvOf(candles: readonly WireCandle[]): string {
+  return candles.map((c) =>
+    [
+      c.open,
+      c.high,
+      c.low,
+      c.close,
+      c.volume,
+      c.rsi,
+      c.macd,
+      c.macdSign,
+      c.macdHist,
+      c.ema,
+      c.stochSlowK,
+      c.stochSlowD,
+    ]
+      .map((v) => Number.isNaN(v) ? "NaN" : String(v)).join(",")
+  ).join("\n") + "\n";
+}

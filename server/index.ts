@@ -57,7 +57,13 @@ export {
   snapshotPredictionLog,
 } from "./prediction_log_reader.ts";
 export { SharedMetrics } from "./metrics_share.ts";
-export { type Service, type ServiceClosed, type ServiceConfig, startService } from "./service.ts";
+export {
+  NoModelToJoinError,
+  type Service,
+  type ServiceClosed,
+  type ServiceConfig,
+  startService,
+} from "./service.ts";
 export {
   type ClientOptions,
   DEFAULT_RATE_LIMIT_CLIENTS,

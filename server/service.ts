@@ -5,7 +5,8 @@
  * `cli/serve.ts` maps its flags to one and keeps the process around it (signals, workers, what the operator
  * is told).
  */
-import { timerMs } from "../base/index.ts";
+import { dirname } from "node:path";
+import { ReportedError, shellWord, timerMs } from "../base/index.ts";
 import type { DecisionChoice } from "../engine/index.ts";
 import { createApp } from "./app.ts";
 import { browserGuardFor } from "./browser_guard.ts";
@@ -91,6 +92,24 @@ export interface Service {
 }
 
 /**
+ * A worker that could load neither `--checkpoint` nor the version the first process serves, and so does not
+ * join the port (`startService`).
+ */
+export class NoModelToJoinError extends ReportedError {
+  override name = "NoModelToJoinError";
+  constructor(pointer: string, fallback: string) {
+    super(
+      `neither ${pointer} nor ${fallback} (the version the first process serves, from memory) can be loaded: ` +
+        "this worker does not join the port with no model, and is restarted until one loads",
+      `restore the version's files, or point ${pointer} at a version that loads ('candlecast models rollback', ` +
+        `or 'candlecast models promote VERSION' after 'candlecast models list --checkpoints ${
+          shellWord(dirname(pointer))
+        }')`,
+    );
+  }
+}
+
+/**
  * Loads the model (a missing or broken one is not fatal: the service starts, answers 503 and picks one up
  * later), builds the app and binds `config.listen`. When the bind fails the watcher and model are let go
  * before the error is thrown.
@@ -105,6 +124,15 @@ export async function startService(config: ServiceConfig): Promise<Service> {
     log,
   });
   await watcher.start();
+  if (model.fallback !== undefined && store.status().predictor === null) {
+    // A worker handed the version the first process serves, which could load neither it nor the pointer's,
+    // does not bind: on the shared port (SO_REUSEPORT) it would take its share of new connections and answer
+    // each 503 while the first process serves that version from memory (an operator's trial: /health 200 and
+    // 503 in turn, half the bot's predictions refused). Its parent restarts it, backing off, until one loads.
+    await watcher.stop();
+    await store.close();
+    throw new NoModelToJoinError(model.pointer, model.fallback);
+  }
   const predictionLog = config.predictionsLog
     ? new PredictionLog(config.predictionsLog.path, {
       log,

@@ -60,3 +60,53 @@ Deno.test("startService: serves the version it follows, drains on stop, and clos
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("startService: a worker that can load neither --checkpoint nor its fallback does not bind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-service-" });
+  try {
+    await Deno.mkdir(join(dir, "v1_2026-01-01"));
+    await Deno.symlink("v1_2026-01-01", join(dir, "current"));
+    // The port the worker would share, found free first: bound after the refusal, the worker would hold it.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    const records: LogRecord[] = [];
+    const config = (fallback: string | undefined) => ({
+      log: (r: LogRecord) => records.push(r),
+      model: {
+        pointer: join(dir, "current"),
+        load: (versionDir: string) =>
+          Promise.reject(new Error(`${versionDir}/model.onnx: the ONNX model is missing`)),
+        maxBatch: 1,
+        intervalMs: 60_000,
+        fallback,
+      },
+      listen: { hostname: "127.0.0.1", port },
+      decision: "version" as const,
+    });
+    // Before: it bound, and answered its share of the bot's connections 503 while the first process served.
+    await assert.rejects(
+      startService(config(join(dir, "v1_2026-01-01"))),
+      (e: Error) => {
+        assert.equal(e.name, "NoModelToJoinError");
+        assert.match(
+          e.message,
+          /^neither .*current nor .*v1_2026-01-01 \(the version the first process serves/,
+        );
+        assert.match((e as Error & { hint?: string }).hint ?? "", /candlecast models rollback/);
+        return true;
+      },
+    );
+    const free = Deno.listen({ hostname: "127.0.0.1", port });
+    free.close();
+    // Without a fallback (the first process, or a worker started before any version loaded) it binds, as ever,
+    // answering 503 until a model appears.
+    const first = await startService(config(undefined));
+    assert.equal((await fetch(`${first.url}/health`)).status, 503);
+    first.stop();
+    await first.finished;
+    await first.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

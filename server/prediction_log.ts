@@ -284,6 +284,10 @@ export class PredictionLog {
               : /\(os error 27\)/.test(String(error))
               // EFBIG: the file size limit, not the disk (the log rotates at --predictions-log-max-mb).
               ? "raise the file size limit (ulimit -f, LimitFSIZE) or lower --predictions-log-max-mb below it"
+              : /\(os error 30\)/.test(String(error))
+              // EROFS: a mount made read-only (by hand, or by the kernel after disk errors), not a full disk.
+              ? "its file system is read-only: remount it read-write (after checking it for errors, if the " +
+                "kernel made it read-only), or restart serve with --predictions-log on a writable one"
               : "check the disk"),
         });
       }

@@ -235,6 +235,30 @@ Deno.test("a write cut short by a full disk is undone before the retry: every re
   }
 });
 
+Deno.test("a read-only file system is named as such in prediction_log_failed's hint, not 'check the disk'", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "predlog-"));
+  const path = join(dir, "predictions.jsonl");
+  const events: LogRecord[] = [];
+  let readOnly = true;
+  const log = new PredictionLog(path, {
+    flushMs: 10_000,
+    openFile: async (name: string) => {
+      if (readOnly) throw new Error(`Read-only file system (os error 30): open '${name}'`);
+      return await Deno.open(name, { read: true, append: true, create: true });
+    },
+    log: (e) => events.push(e),
+  });
+  log.record(entry(0));
+  await log.flush();
+  // Before: "… while the write is retried; check the disk", for a mount the kernel or an operator made read-only.
+  assert.match(String(events[0].hint), /retried; its file system is read-only: remount it read-write/);
+  readOnly = false;
+  for (let i = 0; i < 40 && log.stats.failing; i++) await new Promise((r) => setTimeout(r, 50));
+  await log.close();
+  assert.equal(log.stats.written, 1, "held in memory and written once the mount is writable");
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("the reader streams: lines split across chunks, a cut last line, and an overlong line are handled", async () => {
   const dir = await mkdtemp(join(tmpdir(), "predlog-"));
   const path = join(dir, "p.jsonl");

@@ -61,10 +61,30 @@ interface Loaded {
 /**
  * What `model_missing` says, and the store's problem: for a `--checkpoint` naming a version folder itself
  * (pinned), that this version is not there, not "train one" (which writes another version serve would not
- * load); `served`: a model loaded before answers on from memory, until the next restart.
+ * load); for a link left `dangling` (its target), to point it at a version that is; `served`: a model loaded
+ * before answers on from memory, until the next restart.
  */
-export function missingWords(pointer: string, served: boolean): { hint: string; problem: string } {
+export function missingWords(
+  pointer: string,
+  served: boolean,
+  dangling: string | null = null,
+): { hint: string; problem: string } {
   const name = basename(pointer);
+  if (dangling !== null && !isVersionName(name)) {
+    // A link left pointing at a version deleted or moved (by hand, a restore without it): "train one" sent an
+    // operator to hours of training where a rollback takes two seconds (an operator's trial).
+    const store = dirname(pointer);
+    return {
+      hint:
+        `${pointer} points at ${dangling}, which is not there (deleted or moved): point it at a version ` +
+        `that is ('candlecast models rollback', or 'candlecast models promote VERSION' after 'candlecast ` +
+        `models list --checkpoints ${shellWord(store)}'); serve loads it as soon as it resolves`,
+      problem: served
+        ? `no model at ${pointer}: it points at ${dangling}, deleted or moved; still serving the version loaded ` +
+          "before, but a restart will have no model"
+        : `no model at ${pointer}: it points at ${dangling}, which is not there; roll back or promote a version`,
+    };
+  }
   if (!isVersionName(name)) {
     return {
       hint:
@@ -87,6 +107,22 @@ export function missingWords(pointer: string, served: boolean): { hint: string; 
       : `no model at ${pointer}: version ${name} is not there (deleted or moved); point --checkpoint at one ` +
         "that is",
   };
+}
+
+/**
+ * What `model_load_failed` tells the operator: the version's files are damaged (the load error names which),
+ * and how to serve one that loads; a running serve keeps the model it has until then, a restart has none.
+ */
+export function loadFailedHint(pointer: string, target: string): string {
+  const name = basename(target);
+  if (isVersionName(basename(pointer))) {
+    return `restore ${name}'s files, or point --checkpoint at a version that loads; serve retries it, at once ` +
+      "when its files change";
+  }
+  return `restore ${name}'s files, or point ${pointer} at a version that loads ('candlecast models rollback', ` +
+    `or 'candlecast models promote VERSION' after 'candlecast models list --checkpoints ${
+      shellWord(dirname(pointer))
+    }'); serve retries it, at once when its files change`;
 }
 
 /** `#target` while the pointer resolves to nothing. */
@@ -147,7 +183,13 @@ export class CheckpointWatcher {
           result = "loaded";
         }
       } catch (error) {
-        log({ event: "model_load_failed", path: fallback, error: (error as Error).message, fallback: true });
+        log({
+          event: "model_load_failed",
+          path: fallback,
+          error: (error as Error).message,
+          fallback: true,
+          hint: loadFailedHint(this.#options.pointer, fallback),
+        });
       }
     }
     this.#schedule();
@@ -196,7 +238,9 @@ export class CheckpointWatcher {
       if (this.#target !== MISSING) {
         this.#target = MISSING;
         const served = this.#store.status().predictor !== null;
-        const words = missingWords(pointer, served);
+        // A link that is there but leads nowhere: its target says which version went missing.
+        const dangling = await Deno.readLink(pointer).catch(() => null);
+        const words = missingWords(pointer, served, dangling);
         // With what to do, as every other warning line: a mistyped --checkpoint reads exactly like this, and
         // serve then answers 503 for as long as it runs.
         log({ event: "model_missing", pointer, hint: words.hint });
@@ -246,6 +290,9 @@ export class CheckpointWatcher {
         retry_in_ms: retryMs,
         // What keeps answering meanwhile (null: nothing, every prediction is a 503).
         still_serving: this.#store.status().predictor?.info.version ?? null,
+        // With what to do, as the other warning lines: /health stays 200 while a loaded model answers, so this
+        // line is an operator's only sign that a restart would come up with none (an operator's trial).
+        hint: loadFailedHint(this.#options.pointer, target),
       });
       return "failed";
     }

@@ -128,6 +128,14 @@ Deno.test("a version that fails to load is reported once; the serving model keep
   assert.deepEqual(store.status().reloads, { succeeded: 1, failed: 1 });
   assert.deepEqual(logs.map((e) => e.event), ["model_loaded", "model_load_failed"]);
   assert.equal(logs[1].still_serving, "v1_2026-01-01", "the event says what keeps answering");
+  // Before: no hint, though /health stays 200 and this line is the only sign a restart would serve nothing.
+  assert.equal(
+    logs[1].hint,
+    "restore v2_2026-01-08's files, or point " + cp.current +
+      " at a version that loads ('candlecast models " +
+      `rollback', or 'candlecast models promote VERSION' after 'candlecast models list --checkpoints ${cp.dir}'); ` +
+      "serve retries it, at once when its files change",
+  );
   const app = createApp(store, { log: () => {} });
   assert.equal((await app.request("/health")).status, 200);
   await watcher.stop();
@@ -195,6 +203,39 @@ Deno.test("`current` moved away or left dangling while a model serves: it keeps 
   assert.equal((await createApp(store, { log: () => {} }).request("/health")).status, 200);
   await watcher.stop();
   await store.close();
+  await cp.cleanup();
+});
+
+Deno.test("`current` left pointing at a deleted version: model_missing names it and says roll back, not 'train one'", async () => {
+  const cp = await checkpoints(["v1_2026-01-01", "v2_2026-01-08"]);
+  await cp.point("v2_2026-01-08");
+  const store = new ModelStore();
+  const { load } = fakeLoader();
+  const events: Record<string, unknown>[] = [];
+  const watcher = new CheckpointWatcher(store, { pointer: cp.current, load, log: (r) => events.push(r) });
+  assert.equal(await watcher.start(), "loaded");
+  await Deno.remove(join(cp.dir, "v2_2026-01-08"), { recursive: true });
+  assert.equal(await watcher.refresh(), "missing");
+  // Before: "serve loads it as soon as it appears: train one with 'candlecast train'" (hours) where a
+  // rollback fixes it in seconds.
+  assert.equal(
+    events.find((e) => e.event === "model_missing")?.hint,
+    `${cp.current} points at v2_2026-01-08, which is not there (deleted or moved): point it at a version that ` +
+      "is ('candlecast models rollback', or 'candlecast models promote VERSION' after 'candlecast models list " +
+      `--checkpoints ${cp.dir}'); serve loads it as soon as it resolves`,
+  );
+  assert.match(store.status().problem ?? "", /it points at v2_2026-01-08, deleted or moved; still serving/);
+  await watcher.stop();
+  await store.close();
+  // A serve started on it: the store's problem says the same, and /predict's 503 names no "train one".
+  const fresh = new ModelStore();
+  const restarted = new CheckpointWatcher(fresh, { pointer: cp.current, load, log: () => {} });
+  assert.equal(await restarted.start(), "missing");
+  assert.match(fresh.status().problem ?? "", /it points at v2_2026-01-08, which is not there; roll back/);
+  const answer = await createApp(fresh, { log: () => {} }).request("/predict", post(predictBody()));
+  assert.equal(answer.status, 503);
+  assert.doesNotMatch((await answer.json()).detail, /train one \(/);
+  await restarted.stop();
   await cp.cleanup();
 });
 

@@ -15,7 +15,9 @@ export function noModelDetail(publicProblem: string | null): string {
     case PUBLIC_PROBLEMS.starting:
       return "no model loaded yet; retry shortly";
     case PUBLIC_PROBLEMS.missing:
-      return "no model loaded: none is installed on the server; train one ('candlecast train') and promote it";
+      // Not "train one": a `current` left pointing at a deleted version is this too, and a rollback fixes it.
+      return "no model loaded: none is installed on the server; its log says what to do (promote or roll back " +
+        "to a version that is there, or train one)";
     case PUBLIC_PROBLEMS.failed:
       return "no model loaded: it failed to load and is being retried; the server log says why";
     default:

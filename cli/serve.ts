@@ -34,6 +34,7 @@ import { fallbackVersion, METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex
 import { serveWorkersNote } from "./workers_flag.ts";
 import { adoptHangUps, type HangUpsWhileStarting } from "./serve/hang_ups.ts";
 import { MIN_RELOAD_INTERVAL_S, ServeFlags, type ServeOptions } from "./serve/options.ts";
+import { metricsDirFor } from "./serve/metrics_dir.ts";
 
 export type { ServeOptions };
 
@@ -346,7 +347,7 @@ async function serveUntilStopped(
   };
   hangUps.handOff(hangUp);
   // Made only now, with the signal listeners in place: a stop while the model loaded cannot leave it behind.
-  const metricsDir = await metricsDirFor(worker, workers);
+  const metricsDir = await metricsDirFor(worker, workers, () => Deno.env.get(METRICS_DIR_ENV));
   if (metricsDir !== null) await service.shareMetrics(metricsDir, worker ?? 0);
   if (worker === null) sayListening(options, { url: service.url, apiKey, workers, log: logAs });
   else logAs({ event: "worker_listening", url: service.url });
@@ -391,16 +392,6 @@ function stopOnSignals(signals: Deno.Signal[], stop: (signal: string) => void): 
   return () => {
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
   };
-}
-
-/**
- * Where the processes of `--workers N` share their counters, so /metrics sums the whole service: a new folder
- * in the first process (null when it runs alone), the one it names in a worker's environment.
- */
-async function metricsDirFor(worker: number | null, workers: number): Promise<string | null> {
-  return worker === null
-    ? (workers > 1 ? await Deno.makeTempDir({ prefix: "candlecast-metrics-" }) : null)
-    : Deno.env.get(METRICS_DIR_ENV) ?? null;
 }
 
 /**

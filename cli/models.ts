@@ -192,7 +192,6 @@ function checkpointsOption(command: Command): Command {
   return command.option("--checkpoints <dir>", "where versions are stored", DEFAULTS.checkpoints);
 }
 
-/** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
 /**
  * A --checkpoints that does not exist is the user's to fix unless it is the default folder, which is simply
  * not made yet: a typo'd one read as an empty store (exit 2, so a script does not take it for "no versions").
@@ -205,6 +204,7 @@ function requireDefaultIfMissing(checkpoints: string): void {
   );
 }
 
+/** The --checkpoints folder of `command`; a file there is a usage error, a missing folder holds no versions. */
 function checkpointsOf(name: string, command: Command): string {
   const { checkpoints } = parseFlags(name, FlagsSchema, command.opts());
   requireFolderPath("--checkpoints", checkpoints);
@@ -392,6 +392,15 @@ export function modelsCommand(): Command {
       throw new UsageError(
         `"${typed}" is not a version name (like v3_2026-11-24)`,
         await versionNameHint(typed, checkpoints),
+      );
+    }
+    // A store that is not there is named as such, as list and rollback name it: "no complete version … in
+    // nowhere" sent an operator to 'models list --checkpoints nowhere', which fails (an operator's trial).
+    if (pathKind(checkpoints) === null) {
+      requireDefaultIfMissing(checkpoints);
+      throw new UsageError(
+        `there is no version ${version} to promote: ${checkpoints} does not exist`,
+        "train one first with 'candlecast train'",
       );
     }
     // A version that is not there is a wrong argument (2), like a malformed one; a damaged one is not (1).

@@ -195,6 +195,18 @@ Deno.test("models promote and rollback move current and say where it points; a m
     unknown.err,
     /^candlecast: there is no complete version v9_2026-01-01 in .*\nhint: .*models list/,
   );
+  // A store that is not there is named as such (before: "no complete version v1_… in …/nowhere", with a
+  // hint to run 'models list' on it, which fails); nothing is created there.
+  const nowhere = join(root, "nowhere");
+  const lost = await cli(["models", "promote", "v1_2026-11-01", "--checkpoints", nowhere]);
+  assert.equal(lost.code, 2);
+  assert.equal(
+    lost.err,
+    `candlecast: --checkpoints: ${nowhere} does not exist
+hint: check the path ('candlecast train' creates the folder with its first version)
+`,
+  );
+  assert.equal(await Deno.stat(nowhere).then(() => true, () => false), false);
   await Deno.mkdir(join(root, "empty"));
   assert.match((await cli(["models", "list", "--checkpoints", join(root, "empty")])).out, /no versions/);
   await Deno.remove(root, { recursive: true });

@@ -11,9 +11,12 @@
  * look-alike that caps its pages lower is paged on. Each page is sorted by open time, repeats dropped.
  */
 import {
+  candleProblem,
   candlesBetween,
   type CandleSeries,
   closedOpenTimeBound,
+  closeTimeOf,
+  describeCandleProblem,
   type Interval,
   nextOpenTime,
   seriesFromCandles,
@@ -113,6 +116,8 @@ interface Walk {
 async function fetchPage(walk: Walk, query: { startTime?: number; endTime: number; limit: number }) {
   const page = await walk.client.page({ symbol: walk.symbol, interval: walk.interval, ...query });
   const klines = inTimeOrder(page.klines, walk.client, walk.symbol, walk.interval);
+  refuseOtherIntervals(klines, walk.client, walk.symbol, walk.interval);
+  refuseBrokenKlines(klines, walk.client, walk.symbol, walk.interval);
   if (page.serverTime !== undefined) walk.clockSkew ??= page.serverTime - page.hostTime;
   walk.judgedBy = Math.min(walk.now, page.serverTime ?? Infinity);
   return { klines, now: walk.judgedBy };
@@ -191,6 +196,58 @@ function inTimeOrder(page: Kline[], client: BinanceClient, symbol: string, inter
     );
   }
   return out;
+}
+
+/**
+ * Klines of another interval than the one asked for: Binance's close time is its open time plus the interval,
+ * less 1 ms. A look-alike behind --base-url that ignores `interval` sent 1h klines to `--interval 4h`, and they
+ * were written as the file's 4h candles with only a warning; a CSV of them is refused.
+ */
+function refuseOtherIntervals(
+  page: Kline[],
+  client: BinanceClient,
+  symbol: string,
+  interval: Interval,
+): void {
+  const refuse = (what: string) =>
+    new BinanceError(
+      `${symbol} ${interval}: the API (${client.endpoint}) sent ${what}, not ${interval} candles: not the ` +
+        "interval asked for; nothing more was fetched",
+      "unexpected",
+      "check that --base-url points at a Binance-compatible API that honours the interval parameter",
+    );
+  for (let i = 0; i < page.length; i++) {
+    const k = page[i];
+    if (k.closeTime !== closeTimeOf(k.openTime, interval)) {
+      throw refuse(`a kline opening at ${utc(k.openTime)} UTC and closing at ${utc(k.closeTime + 1)} UTC`);
+    }
+    // Page is in time order (inTimeOrder): a kline opening before its predecessor's interval ended.
+    if (i > 0 && k.openTime < nextOpenTime(page[i - 1].openTime, interval)) {
+      throw refuse(`klines opening at ${utc(page[i - 1].openTime)} and ${utc(k.openTime)} UTC`);
+    }
+  }
+}
+
+/**
+ * A kline no candle can be (high below low, a price of 0): the exchange's data is broken there, not a file of
+ * the user's. Named by its time and refused with its symbol, the others collected (as two different klines
+ * for one time are); before, the whole run failed on "BTCUSDT candle 5 …, fix the data named", an index into
+ * nothing the user had, and the other symbols' candles were not written.
+ */
+function refuseBrokenKlines(page: Kline[], client: BinanceClient, symbol: string, interval: Interval): void {
+  for (const k of page) {
+    const problem = candleProblem(k);
+    if (problem === null) continue;
+    throw new BinanceError(
+      `${symbol} ${interval}: the exchange (${client.endpoint}) sent a kline opening at ${
+        utc(k.openTime)
+      } UTC ` +
+        `whose ${problem.field} ${describeCandleProblem(problem)}; ${symbol} was left out`,
+      "inconsistent",
+      "the exchange's data is broken there, not a file of yours: the same command later may fetch it mended, " +
+        "or leave that time out with --start-date/--end-date",
+    );
+  }
 }
 
 /** The page's closed klines inside [from, to]: closed when their close time is before `now`. */

@@ -549,3 +549,48 @@ Deno.test("collect: conflicts on two symbols' last candles say they may have bee
     });
   });
 });
+
+Deno.test("collect: a kline no candle can be is named by its time and refuses its symbol; the others are written", async () => {
+  // High below low at 2022-01-01 03:00 in AAAUSDT's first page.
+  const broken = (rows: readonly KlineRow[]) =>
+    rows.map((r) => r.openTime === PAGED[3].openTime ? { ...r, high: String(Number(r.low) - 1) } : r);
+  const fault: KlinesServerOptions["fault"] = (request) =>
+    request.symbol === "AAAUSDT" ? { kind: "rows", rows: broken } : undefined;
+  await withRig("2023-01-01", { source: paged, fault }, async (rig) => {
+    await assert.rejects(
+      runCollect(pagedRange(rig, ["AAAUSDT", "BBBUSDT"]), rig.env),
+      (error: CommandError) => {
+        // Before: "AAAUSDT candle 3: high … is below low …", hint "fix the data named", and nothing written.
+        assert.match(
+          error.message,
+          /^AAAUSDT 1h: the exchange \(http:\/\/127\.0\.0\.1:\d+\/api\/v3\/klines\) sent a kline opening at 2022-01-01 03:00 UTC whose high [\d.]+ is below low \([\d.]+\); AAAUSDT was left out$/,
+        );
+        assert.match(error.hint!, /the exchange's data is broken there, not a file of yours/);
+        return true;
+      },
+    );
+    const written = await readTrainingCsv(rig.output);
+    assert.deepEqual(written.map((s) => s.symbol), ["BBBUSDT"]);
+    assertSameCandles(written[0], PAGED_OTHER);
+  });
+});
+
+Deno.test("collect: klines of another interval than asked for (a look-alike API ignoring it) are refused", async () => {
+  // 1h klines served for --interval 4h.
+  const hourlyAs4h = seriesSource({ AAAUSDT: { "4h": PAGED } });
+  await withRig("2023-01-01", { source: hourlyAs4h }, async (rig) => {
+    // Before: the 1h candles written as the file's 4h ones, exit 0, with a warning.
+    await assert.rejects(
+      runCollect({ ...pagedRange(rig), interval: "4h" }, rig.env),
+      (error: CommandError) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT 4h: the API \(.*\) sent klines opening at 2022-01-01 00:00 and 2022-01-01 01:00 UTC, not 4h candles: not the interval asked for/,
+        );
+        assert.match(error.hint!, /Binance-compatible API that honours the interval parameter/);
+        return true;
+      },
+    );
+    assert.equal(await Deno.stat(rig.output).then(() => true, () => false), false, "nothing written");
+  });
+});

@@ -169,7 +169,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       gathered.fileCandles?.get(incoming.symbol),
       gathered.ownIndicators ? fillMissingIndicators : computeIndicators,
     );
-    assertValidSeries(merged.series);
+    assertValidSeries(merged.series, (i) => candleName(merged.series, i));
     // The indicators computed here can overflow too (a close of 1e-30 after ones near 1e11: macd/close).
     assertFeaturesFit(merged.series, (i) => candleName(merged.series, i));
     bySymbol.set(incoming.symbol, merged.series);

@@ -4,7 +4,7 @@
  */
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { folderNotFileError, outputFileProblem } from "./path_kind.ts";
+import { folderNotFileError, outputFileProblem, PathKindError } from "./path_kind.ts";
 import { ReportedError } from "./reported_error.ts";
 import { processUser } from "./process_user.ts";
 
@@ -170,8 +170,21 @@ async function targetOf(
       if ((error as { code?: unknown }).code === "ENOENT") return null;
       throw outputFileProblem(path) ?? namingPath(error, path);
     });
-    // Nothing there yet (a link made ahead of its file): the file is created where the link points.
-    if (kind === null) return await targetOf(await linkTarget(path), create);
+    // Nothing there yet (a link made ahead of its file): the file is created where the link points, when the
+    // folder it points into is there. A link into a drive not mounted now (data/x.csv → /mnt/nas/…) made that
+    // folder on the local disk and wrote a fresh file there, exit 0, hidden once the drive came back.
+    if (kind === null) {
+      const target = await linkTarget(path);
+      const folder = dirname(target);
+      if (!(await stat(folder).then((f) => f.isDirectory(), () => false))) {
+        throw new PathKindError(
+          `${path} is a link to ${target}, and ${folder} is not there (a drive not mounted, a folder moved)`,
+          `mount or restore it, make it ('mkdir -p ${folder}') if it is meant to be new, or remove the link ` +
+            "to write a file in its place",
+        );
+      }
+      return await targetOf(target, create);
+    }
     // A folder is refused here, before any file of a set replaces its target (a write into it fails only later).
     if (kind.isDirectory()) throw folderNotFileError(path);
     if (!kind.isFile()) return { path, through: true };

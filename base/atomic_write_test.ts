@@ -128,8 +128,28 @@ Deno.test({
       await writeFileAtomic(join(dir, "link.csv"), "new");
       assert.ok((await Deno.lstat(join(dir, "link.csv"))).isSymlink, "still a link");
       assert.equal(await Deno.readTextFile(target), "new");
-      // A link made ahead of its file (relative, into a folder not there yet): the file is created there.
+      // A link made ahead of its file (relative): the file is created where it points, once the folder it
+      // points into is there. Into a folder not there (a drive not mounted), it is refused and nothing is made:
+      // before, the folder was made on the local disk and a fresh file written there, hidden once it mounted.
       await Deno.symlink("later/made.csv", join(dir, "ahead.csv"));
+      await assert.rejects(
+        writeFileAtomic(join(dir, "ahead.csv"), "created"),
+        (e: Error & { hint?: string }) => {
+          assert.equal(
+            e.message,
+            `${join(dir, "ahead.csv")} is a link to ${join(dir, "later", "made.csv")}, and ${
+              join(dir, "later")
+            } is not there (a drive not mounted, a folder moved)`,
+          );
+          assert.match(
+            e.hint ?? "",
+            /^mount or restore it, make it \('mkdir -p .*later'\) if it is meant to be new/,
+          );
+          return true;
+        },
+      );
+      assert.equal(await Deno.stat(join(dir, "later")).then(() => true, () => false), false, "nothing made");
+      await Deno.mkdir(join(dir, "later"));
       await writeFileAtomic(join(dir, "ahead.csv"), "created");
       assert.equal(await Deno.readTextFile(join(dir, "later", "made.csv")), "created");
       assert.ok((await Deno.lstat(join(dir, "ahead.csv"))).isSymlink);

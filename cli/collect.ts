@@ -16,7 +16,7 @@ import { COLLECT_OUTPUT, protectedOutputProblem } from "./protected_output.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { refuseTrainingCsvAsRaw } from "../features/index.ts";
-import { drawsInPlace, processUser, writeStderr } from "../base/index.ts";
+import { drawsInPlace, processUser, writeStderr, writtenFile } from "../base/index.ts";
 
 /** The candles `--source binance` fetches without `--interval` (csv and json read their files' step). */
 const BINANCE_INTERVAL = "30m";
@@ -139,6 +139,8 @@ export function collectCommand(): Command {
       );
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
+      // So is a link into a folder not there (a drive not mounted), which the write refuses (writeFileAtomic).
+      await writtenFile(options.output);
       // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be
       // read without end, the process growing until the machine runs out of memory.
       const there = await Deno.stat(options.output).catch(() => null);

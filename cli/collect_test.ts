@@ -376,6 +376,37 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "collect --output a link into a folder not there (a drive not mounted) is refused before anything is read",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-collect-link-" });
+    try {
+      await Deno.mkdir(`${dir}/data`);
+      await Deno.symlink(`${dir}/mnt/nas/training_data.csv`, `${dir}/data/training_data.csv`);
+      const csv = `${dir}/BTCUSDT-1h.csv`;
+      await Deno.writeTextFile(csv, "open_time,open,high,low,close,volume\n0,1,1,1,1,1\n");
+      const output = `${dir}/data/training_data.csv`;
+      const { code, err } = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", output]);
+      // Before: exit 0, mnt/nas/ made on the local disk with a fresh file in it, hidden once the drive mounts.
+      assert.equal(code, 2, err);
+      assert.match(
+        err,
+        /training_data\.csv is a link to .*\/mnt\/nas\/training_data\.csv, and .*\/mnt\/nas is not there/,
+      );
+      assert.equal(await Deno.stat(`${dir}/mnt`).then(() => true, () => false), false, "nothing made there");
+      assert.deepEqual(
+        [...Deno.readDirSync(`${dir}/data`)].map((e) => e.name),
+        ["training_data.csv"],
+        "no lock",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 /** An OHLCV CSV of `rows`, as an exporter writes one per symbol. */
 async function writeOhlcv(path: string, rows: readonly KlineRow[]): Promise<string> {
   const lines = rows.map((r) => [r.openTime, r.open, r.high, r.low, r.close, r.volume].join(","));

@@ -51,7 +51,7 @@ import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import type { BinanceError } from "./binance_client.ts";
 import type { CollectEnv, CollectStage } from "./env.ts";
 import { gather } from "./gather.ts";
-import { type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
+import { changedIndicatorRows, type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions } from "./options.ts";
 import { checkUtcGrid, refuseMixedIntervals } from "./grid_checks.ts";
 import { describeCsvFiles, remarkSymbols } from "./csv_files.ts";
@@ -159,6 +159,8 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   const conflicts: Conflict[] = [];
   /** Each symbol's last open time in the file, before the merge: a conflict there may be a forming candle. */
   const lastStored = new Map<string, number>();
+  /** Rows already in the file whose indicators the merge changed, by symbol (`changedIndicatorRows`). */
+  const rewritten = new Map<string, number>();
   for (const incoming of gathered.series) {
     if (incoming.length === 0) continue;
     const before = bySymbol.get(incoming.symbol);
@@ -169,6 +171,11 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
       gathered.fileCandles?.get(incoming.symbol),
       gathered.ownIndicators ? fillMissingIndicators : computeIndicators,
     );
+    // Replaced rows (--replace) move the indicators after them for that reason, which the summary says.
+    if (before && merged.conflicts.length === 0) {
+      const changed = changedIndicatorRows(before, merged.series);
+      if (changed > 0) rewritten.set(incoming.symbol, changed);
+    }
     assertValidSeries(merged.series, (i) => candleName(merged.series, i));
     // The indicators computed here can overflow too (a close of 1e-30 after ones near 1e11: macd/close).
     assertFeaturesFit(merged.series, (i) => candleName(merged.series, i));
@@ -211,6 +218,9 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     }
   }
   env.print(formatSummary(options.output, summaries, !written));
+  for (const [symbol, rows] of rewritten) {
+    env.print(indicatorsRewrittenNote(symbol, rows, options.output, gathered.ownIndicators));
+  }
   // A file source is read to its end whatever the press (a read is not cut short): pressed while it was read,
   // the output is as whole as one pressed later, said below. It read "collect interrupted; the candles read
   // were written" with no hint, as if part of the file were missing (helper trial s49).
@@ -251,6 +261,24 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   return { summaries, requests: gathered.requests, collected };
+}
+
+/**
+ * Said under the summary when rows already in the file got other indicator values: the bot's own (a C# export)
+ * recomputed from prices, or computed ones replaced by an export's. Either is what the merge does (one rule per
+ * file: computed over each symbol's whole history, or the export's where it gives them), but "+0" hid it.
+ */
+export function indicatorsRewrittenNote(
+  symbol: string,
+  rows: number,
+  output: string,
+  fromExport: boolean,
+): string {
+  const what = `${symbol}: the indicators of ${plural(rows, "row")} already in ${output}`;
+  return fromExport
+    ? `note: ${what} are now the export's own where it gives them (what was there is replaced)`
+    : `note: ${what} were recomputed from prices over the symbol's whole history (values a C# export gave, ` +
+      "or computed before earlier candles were added, are replaced)";
 }
 
 /** "BTCUSDT candle 12 (2024-01-01 12:00 UTC)": where a problem is, in the series collect is about to write. */

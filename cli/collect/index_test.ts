@@ -251,8 +251,28 @@ Deno.test("collect --source json: the bot's indicators are kept, missing ones co
       assert.ok(Object.is(written.ema[i], computed.ema[i]), `ema[${i}]`);
     }
     const first = await readFile(rig.output, "utf8");
+    rig.env.printed.length = 0;
     await runCollect(options, rig.env);
     assert.equal(await readFile(rig.output, "utf8"), first, "re-running the export changes nothing");
+    assert.ok(!rig.env.printed.some((line) => line.startsWith("note:")), rig.env.printed.join("\n"));
+    // The same candles from the exchange: the rows' indicators are computed over the history, the bot's RSI on
+    // the 60 even rows replaced. Before: "+24" alone, nothing said of the 60.
+    await runCollect({
+      source: "binance",
+      symbols: ["AAAUSDT"],
+      interval: "1h",
+      window: { kind: "dates", startDate: "2022-01-01", endDate: "2022-01-07" },
+      baseUrl: rig.server.url,
+      output: rig.output,
+    }, rig.env);
+    assert.ok(
+      rig.env.printed.includes(
+        `note: AAAUSDT: the indicators of 60 rows already in ${rig.output} were recomputed from prices over the ` +
+          "symbol's whole history (values a C# export gave, or computed before earlier candles were added, are " +
+          "replaced)",
+      ),
+      rig.env.printed.join("\n"),
+    );
   }));
 
 Deno.test("collect --source json: candles out of order or repeated are sorted and dropped with a note, as a CSV's rows", () =>

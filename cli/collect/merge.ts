@@ -9,6 +9,7 @@
 import {
   type CandleSeries,
   emptySeries,
+  INDICATOR_COLUMNS,
   PRICE_COLUMNS,
   type PriceColumn,
   SERIES_COLUMNS,
@@ -107,4 +108,33 @@ function trim(s: CandleSeries, length: number): CandleSeries {
   out.openTime.set(s.openTime.subarray(0, length));
   for (const col of SERIES_COLUMNS) out[col].set(s[col].subarray(0, length));
   return out;
+}
+
+/**
+ * How many of `before`'s rows (the file's, by open time) have the same prices but other indicator values in
+ * `after` (the merged
+ * series, its indicators filled): a C# export's own values recomputed from prices when a CSV or Binance candles
+ * are merged in, or computed ones replaced by an export's. The summary's "+0" said nothing of either (a
+ * trader's trial). Rows without open times are not matched.
+ */
+export function changedIndicatorRows(before: CandleSeries, after: CandleSeries): number {
+  let changed = 0;
+  for (let i = 0, j = 0; i < before.length && j < after.length;) {
+    const [ti, tj] = [before.openTime[i], after.openTime[j]];
+    if (Number.isNaN(ti) || Number.isNaN(tj)) return changed;
+    if (ti < tj) i++;
+    else if (tj < ti) j++;
+    else {
+      // A row whose prices were replaced (--replace) has other indicators for that reason: not counted.
+      const samePrices = PRICE_COLUMNS.every((col) => same(before[col][i], after[col][j]));
+      const differs = samePrices && INDICATOR_COLUMNS.some((col) => {
+        const [a, b] = [before[col][i], after[col][j]];
+        return !(Number.isNaN(a) && Number.isNaN(b)) && !same(a, b);
+      });
+      if (differs) changed++;
+      i++;
+      j++;
+    }
+  }
+  return changed;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { seriesFromCandles } from "../../features/index.ts";
-import { MergeError, mergeSeries } from "./merge.ts";
+import { changedIndicatorRows, MergeError, mergeSeries } from "./merge.ts";
 
 const candles = (times: (number | null)[], close = 1) =>
   seriesFromCandles(
@@ -28,4 +28,24 @@ Deno.test("merge: candles without open times only replace identical rows", () =>
   assert.throws(() => mergeSeries(candles([1, 2]), candles([null, null])), MergeError);
   assert.throws(() => mergeSeries(candles([null, null]), candles([null, null], 2)), MergeError);
   assert.throws(() => mergeSeries(candles([null]), candles([5])), MergeError);
+});
+
+Deno.test("merge: the rows already stored whose indicators the merge changed are counted, matched by open time", () => {
+  const before = candles([1, 2, 3, 5]);
+  const after = candles([0, 1, 2, 3, 4, 5, 6]);
+  assert.equal(changedIndicatorRows(before, after), 0, "the same values (NaN where both lack one): none");
+  after.rsi[2] = 55; // open time 2
+  after.ema[5] = 3; // open time 5: NaN before
+  after.rsi[6] = 70; // open time 6: not stored before
+  assert.equal(changedIndicatorRows(before, after), 2);
+  after.rsi[2] = 1 + 1e-12; // float noise within the merge's tolerance
+  assert.equal(changedIndicatorRows(before, after), 1);
+  assert.equal(
+    changedIndicatorRows(candles([null, null]), candles([null, null], 2)),
+    0,
+    "untimed: not matched",
+  );
+  const repriced = candles([1, 2, 3, 5], 2); // every price replaced (--replace): new indicators are not news
+  repriced.rsi[0] = 9;
+  assert.equal(changedIndicatorRows(before, repriced), 0);
 });

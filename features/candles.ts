@@ -299,6 +299,12 @@ export async function readCandleFile(path: string): Promise<string> {
 export function candleFileError(path: string, error: unknown): Error {
   const code = (error as { code?: string }).code;
   if (code === "EISDIR") return folderNotFileError(path);
+  // The machine's refusal (a file this user may not read) is not the data's fault: "fix the data named" sent
+  // a user to edit a file they cannot open. It goes to the caller's mapping of such errors, as the training
+  // CSV reader's does.
+  if (code === "EACCES" || code === "EPERM" || error instanceof Deno.errors.PermissionDenied) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
   return new CandleError(
     code === "ENOENT" ? `${path}: no such file` : `${path}: ${(error as Error).message}`,
   );

@@ -4,6 +4,7 @@ import {
   boundedIndicatorProblem,
   candleAt,
   CandleError,
+  candleFileError,
   candleProblem,
   inTimeOrder,
   ohlcvProblem,
@@ -123,4 +124,17 @@ Deno.test("a number with a decimal comma (a de-DE or tr-TR host's ToString) is n
     () => parseNumberCell("abc", false, "x"),
     (e: CandleError) => !/decimal/.test(e.message + (e.hint ?? "")),
   );
+});
+
+Deno.test("candleFileError: a file this user may not read is the machine's refusal, not data to fix", () => {
+  const denied = Object.assign(new Error("EACCES: permission denied, open 'secret.csv'"), { code: "EACCES" });
+  // Before: a CandleError "secret.csv: EACCES …" with the hint "fix the data named, or collect it again".
+  assert.equal(
+    candleFileError("secret.csv", denied),
+    denied,
+    "passed on for the caller's filesystem mapping",
+  );
+  const missing = candleFileError("gone.csv", Object.assign(new Error("ENOENT"), { code: "ENOENT" }));
+  assert.ok(missing instanceof CandleError);
+  assert.equal(missing.message, "gone.csv: no such file");
 });

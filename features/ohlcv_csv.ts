@@ -390,6 +390,18 @@ function refusePartlyTimed(times: Float64Array, lineOf: (i: number) => string): 
  * errors are parseOhlcvCsv's, and "no such file" / "is a folder" for the path.
  */
 export async function readOhlcvCsv(path: string, symbol: string): Promise<CandleSeries> {
+  return (await readOhlcvCsvLines(path, symbol)).series;
+}
+
+/**
+ * `readOhlcvCsv`, with where each row is in the file (`lineOf(i)`: "BTCUSDT-1h.csv line 102", repeated headers
+ * counted) for messages about rows found later (two rows at one time): a data row's number was off by the
+ * header and by every repeated header.
+ */
+export async function readOhlcvCsvLines(
+  path: string,
+  symbol: string,
+): Promise<{ series: CandleSeries; lineOf: (i: number) => string }> {
   let handle: FileHandle;
   try {
     handle = await open(path);
@@ -411,5 +423,5 @@ export async function readOhlcvCsv(path: string, symbol: string): Promise<Candle
   } finally {
     await handle.close().catch(() => {});
   }
-  return records.series(symbol);
+  return { series: records.series(symbol), lineOf: records.lineOf };
 }

@@ -14,7 +14,7 @@ import {
   type Interval,
   inTimeOrder,
   PRICE_COLUMNS,
-  readOhlcvCsv,
+  readOhlcvCsvLines,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
 import { refuseOtherInterval, remarkNamedInterval, remarkReordered } from "./grid_checks.ts";
@@ -219,8 +219,8 @@ async function readCsvFile(
   interval: Interval | undefined,
   print: (line: string) => void,
 ): Promise<CandleSeries> {
-  const row = (i: number) => `${file.path} data row ${i + 1}`;
-  const ordered = inTimeOrder(await readOhlcvCsv(file.path, file.symbol), row);
+  const { series: read, lineOf: row } = await readOhlcvCsvLines(file.path, file.symbol);
+  const ordered = inTimeOrder(read, row);
   const { series, source } = ordered;
   assertValidSeries(series, (i) => row(source[i]));
   remarkReordered(file.path, ordered, print);

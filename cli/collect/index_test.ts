@@ -1086,7 +1086,8 @@ Deno.test("collect --source csv: monthly files joined out of order, each with it
       ),
       rig.env.printed.join("\n"),
     );
-    // A time in both parts with other prices is two candles for one time: refused naming both data rows.
+    // A time in both parts with other prices is two candles for one time: refused naming both by their lines
+    // in the file (before: "data row 11 and … data row 311", off by the headers: lines 12 and 313).
     const edited = rows.slice(0, 174).map((
       r,
       i,
@@ -1101,7 +1102,7 @@ Deno.test("collect --source csv: monthly files joined out of order, each with it
       (error: Error) => {
         assert.match(
           error.message,
-          new RegExp(`^${conflicting} data row 11 and ${conflicting} data row 311 both open at `),
+          new RegExp(`^${conflicting} line 12 and ${conflicting} line 313 both open at `),
         );
         return true;
       },

@@ -31,6 +31,15 @@ export class InterruptedError extends ReportedError {
 }
 
 /**
+ * A `filesystemProblem` hint without its closing "and run it again", for a hint that goes on with the step that
+ * is left ("…; then 'candlecast models promote v2'"): the version is whole, and running `train` again would
+ * retrain it for nothing (a disaster trial).
+ */
+export function withoutRunAgain(hint: string): string {
+  return hint.replace(/,? (and|then) run it again$/, "");
+}
+
+/**
  * What the operating system said when a file could not be written or read for a reason of the machine, not of
  * candlecast: a full disk, a read-only file system, a quota, a failing device, permissions that refuse it. Reported as such (exit 1, with
  * what to do) rather than as "unexpected failure … this is a bug". Null for any other error.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { filesystemProblem } from "./errors.ts";
+import { filesystemProblem, withoutRunAgain } from "./errors.ts";
 
 Deno.test("filesystemProblem names a full disk, a read-only file system and I/O errors; others are not its", () => {
   // ENOSPC as Deno words it (the message of a write to /dev/full).
@@ -46,4 +46,20 @@ Deno.test("filesystemProblem names a file size limit (ulimit -f, with SIGXFSZ ig
       "raise the process's ('ulimit -f unlimited', LimitFSIZE= in a systemd unit) or write to another file " +
       "system, and run it again",
   });
+});
+
+Deno.test("withoutRunAgain: a hint that goes on with the step left drops 'and run it again'", () => {
+  // A version saved whole but not promoted (a full disk at `current`): before, "free space there … and run it
+  // again, then 'candlecast models promote v2'", and running train again retrains it for nothing.
+  const full = filesystemProblem(
+    new Error("No space left on device (os error 28): open 'ck/.current_history.json'"),
+  )!;
+  assert.equal(withoutRunAgain(full.hint), "free space there (df -h shows where)");
+  const quota = filesystemProblem(Object.assign(new Error("quota"), { code: "EDQUOT" }))!;
+  assert.equal(withoutRunAgain(quota.hint), "free space or raise the quota");
+  const io = filesystemProblem(new Error("Input/output error (os error 5)"))!;
+  assert.equal(withoutRunAgain(io.hint), "check the disk (dmesg)");
+  // A hint without the tail is left as it is.
+  const denied = filesystemProblem(new Error("Permission denied (os error 13): mkdir '/srv/ck/x'"))!;
+  assert.equal(withoutRunAgain(denied.hint), denied.hint);
 });

@@ -7,7 +7,7 @@
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { join } from "node:path";
-import { CommandError, filesystemProblem, InterruptedError, UsageError } from "./errors.ts";
+import { CommandError, filesystemProblem, InterruptedError, UsageError, withoutRunAgain } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { backendOption } from "./backend_flag.ts";
 import { versionNameHint } from "./checkpoint_flag.ts";
@@ -273,7 +273,7 @@ export function onnxFailure(
       ? `could not write ${join(dir, "model.onnx")}: ${machine.message}; ${version} was saved without it ` +
         "and not promoted"
       : `the ONNX export failed (${error.message}); ${version} was saved without model.onnx and not promoted`,
-    `${machine ? `${machine.hint.replace(/,? (and|then) run it again$/, "")}; then ` : "retry with "}` +
+    `${machine ? `${withoutRunAgain(machine.hint)}; then ` : "retry with "}` +
       exportLine + promoteLine,
   );
 }

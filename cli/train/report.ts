@@ -187,8 +187,19 @@ export function stopLine(
  * The line for an interrupted run kept in `checkpoints` while another trains. The resume command names the
  * store: printed bare, 'candlecast train --resume' looked in the default folder and found nothing to resume.
  */
-export function keptRunLine(dir: string, epochs: number, checkpoints: string, outdated = false): string {
-  const kept = `an earlier run stopped after ${plural(epochs, "epoch")} is kept in ${dir}; `;
+export function keptRunLine(
+  dir: string,
+  epochs: number | readonly number[],
+  checkpoints: string,
+  outdated = false,
+): string {
+  // Each member's own count: their sum, "stopped after 5 epochs" for members at 3 and 2 of 8, read as a run
+  // five epochs in (a disaster trial).
+  const each = typeof epochs === "number" ? [epochs] : epochs;
+  const when = each.length === 1
+    ? `after ${plural(each[0], "epoch")}`
+    : `with its ${each.length} members after ${each.slice(0, -1).join(", ")} and ${each.at(-1)} epochs`;
+  const kept = `an earlier run stopped ${when} is kept in ${dir}; `;
   // One an older candlecast started is refused by --resume: pointing there sent the user into a refusal.
   if (outdated) return kept + OUTDATED_RUN;
   return kept + `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues it`;

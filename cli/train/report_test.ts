@@ -172,6 +172,16 @@ Deno.test("a run kept while another trains is resumed by a command naming its st
     keptRunLine("checkpoints/.train_x", 1, "checkpoints"),
     /after 1 epoch is kept .*'candlecast train --resume' continues/,
   );
+  // Members counted each: before, "stopped after 5 epochs" for two members at 3 and 2 of 8.
+  assert.match(
+    keptRunLine("ck/.train_y", [3, 2], "ck"),
+    /^an earlier run stopped with its 2 members after 3 and 2 epochs is kept in ck\/\.train_y; /,
+  );
+  assert.match(
+    keptRunLine("ck/.train_y", [4, 4, 1], "ck"),
+    /with its 3 members after 4, 4 and 1 epochs is kept/,
+  );
+  assert.match(keptRunLine("ck/.train_y", [7], "ck"), /^an earlier run stopped after 7 epochs is kept/);
 });
 
 Deno.test("a kept run an older candlecast started is not offered to --resume, which refuses it (upgrade trial)", () => {

@@ -7,7 +7,7 @@ import { keptRunClause } from "../train_runs/index.ts";
 import { basename, join } from "node:path";
 import { type CandleSeries, CLASSES, FEATURE_NAMES, seriesInterval } from "../../features/index.ts";
 import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
-import { CommandError, filesystemProblem, InterruptedError } from "../errors.ts";
+import { CommandError, filesystemProblem, InterruptedError, withoutRunAgain } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
 import { classPriors, type ModelType, type Preprocessor, TRAINED_DECISION_RULE } from "../../engine/index.ts";
 import { type BackendInfo, describeBackend, initBackend, type LayersModel } from "../../ml/runtime/index.ts";
@@ -399,7 +399,9 @@ async function failedRun(error: unknown, run: RunFolder | null, checkpoints: str
     await run.keep().catch(() => {});
     return new CommandError(
       machine.message,
-      machine.hint + keptRunClause(epochsDone(run.current), run.dir, checkpointsFlag(checkpoints)),
+      // Not "and run it again": the kept epochs are finished by --resume, not by training anew.
+      withoutRunAgain(machine.hint) +
+        keptRunClause(epochsDone(run.current), run.dir, checkpointsFlag(checkpoints)),
     );
   }
   await run?.remove();
@@ -440,7 +442,8 @@ async function startRun(
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
   if (kept?.state) {
-    io.out(keptRunLine(kept.dir, epochsDone(kept.state), opts.checkpoints, splitOutdated(kept.state)));
+    const each = kept.state.members.map((m) => m.epochsDone);
+    io.out(keptRunLine(kept.dir, each, opts.checkpoints, splitOutdated(kept.state)));
   }
   return run;
 }

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { type CandleSeries, seriesInterval } from "../../features/index.ts";
-import { CommandError, filesystemProblem } from "../errors.ts";
+import { CommandError, filesystemProblem, withoutRunAgain } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { notePromotionChanges } from "../promotion_notes.ts";
 import { MODEL_CLASS_NAMES, type Preprocessor, sourceCommit, VERSION } from "../../engine/index.ts";
@@ -226,7 +226,9 @@ export async function promoteSaved(
     if (!machine) throw error;
     throw new CommandError(
       `saved ${written.dir}, but could not point ${join(checkpoints, "current")} at it: ${machine.message}`,
-      `${machine.hint}, then 'candlecast models promote ${written.version}${checkpointsFlag(checkpoints)}'`,
+      `${withoutRunAgain(machine.hint)}, then 'candlecast models promote ${written.version}${
+        checkpointsFlag(checkpoints)
+      }'`,
     );
   }
   // What the promotion changes for the bot (a longer window serve now requires, another interval), as

@@ -38,7 +38,7 @@ export async function hasRecords(log: PredictionLogSnapshot): Promise<{ records:
 export interface VersionFacts {
   readonly preprocessor: Preprocessor;
   readonly test?: TestScores;
-  /** The open time of the newest candle the version was fit or validated on (null: unknown). */
+  /** The open time of the newest candle the version's training may have seen (null: unknown). */
   readonly seenUntil: number | null;
   readonly interval: string | null;
   readonly createdAt: string | null;

@@ -57,7 +57,7 @@ export const MonitorJson = z.object({
     not_found_other_close: Count,
     /** Of `not_found`: symbols the data does not hold at all, with how many predictions named each. */
     missing_symbols: z.record(z.string(), Count),
-    /** On candles their version was fit or validated on: never scored. */
+    /** On candles their version's training may have seen: never scored. */
     in_sample: Count,
     /** Their label candle lies past missing candles: not scored, as training leaves such windows out. */
     label_spans_gap: Count,

@@ -163,7 +163,10 @@ function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
         "open when sent, another feed, or another window sent under that symbol)"
       : "") +
     (inSample
-      ? `, ${grouped(inSample)} in-sample (on candles their version was fit or validated on; not scored)`
+      // "Fit or validated on" overstated it for a version recording no split dates, whose bound is its data's
+      // end (an upgrade trial: test-split candles called fit on).
+      ? `, ${grouped(inSample)} in-sample (on candles up to the last one their version's training may have ` +
+        "seen; not scored)"
       : "") +
     (gapped ? `, ${grouped(gapped)} not scored: candles missing before their label candle` : "") +
     (first.unreadable ? `, ${count(first.unreadable, "unreadable line")} skipped` : ""),

@@ -198,7 +198,8 @@ export class PredictionLog {
       counter("candlecast_predictions_log_rotations_total", "Size-based rotations.", c.rotations),
       {
         name: "candlecast_predictions_log_failing",
-        help: "1 while writes fail.",
+        // Summed over `serve --workers` like every series: an alert reads it as > 0, not == 1.
+        help: "1 while this process's writes fail (summed over workers: how many fail).",
         type: "gauge",
         value: this.#failures > 0 ? 1 : 0,
       },

@@ -100,9 +100,14 @@ export function refuseTrainingCsvAsRaw(path: string): void {
   if (error) throw error;
 }
 
-/** csv-parse settings shared by the text and the file reader; LF and CRLF lines may mix in one file. */
+/**
+ * csv-parse settings shared by the text and the file reader; LF and CRLF lines may mix in one file. A row whose
+ * every cell is empty (`,,,,,`: rows a spreadsheet saves below the data once they held anything) is skipped as an
+ * empty line is: it was refused as "line 402 (open): value is empty", exit 1, over no candle at all.
+ */
 const CSV_OPTIONS = {
   skip_empty_lines: true,
+  skip_records_with_empty_values: true,
   relax_column_count: true,
   trim: true,
   record_delimiter: [...CSV_RECORD_DELIMITERS],
@@ -128,8 +133,27 @@ class OhlcvColumns {
   #skipped = 0;
   /** The first open time written in scientific notation, and the most significant digits any such one has. */
   #scientific: { cell: string; where: string; digits: number } | null = null;
+  /**
+   * A data row's refusal, thrown once the next record comes or the text ends (`refusal`): only then is it known
+   * whether the row is the file's last, which a file cut short mid-row makes bad.
+   */
+  #refused: CandleError | null = null;
+  /** Whether the row refused is what a cut leaves: fewer than six cells, or its last one empty. */
+  #cuttable = false;
 
   constructor(readonly source: string) {}
+
+  /**
+   * The refusal of a bad row, if one was met: said to be where the file ends mid-line when `unended` (the file's
+   * last line, without a line ending after it) is set, that row was the last, and it is what a cut leaves (fewer
+   * than six cells, or its last one empty; an "x" is no cut). Before, "line 401: expected at least 6 columns,
+   * found 5" left the user to find out that the file had been cut short.
+   */
+  refusal(unended: string | null = null): CandleError | null {
+    const refused = this.#refused;
+    if (refused === null || unended === null || !this.#cuttable) return refused;
+    return new CandleError(`${refused.message} ${ENDS_MID_LINE}`, refused.hint, refused.exitCode);
+  }
 
   readonly lineOf = (i: number): string => this.#line(i, this.#laterHeaders.filter((at) => at <= i).length);
 
@@ -138,6 +162,7 @@ class OhlcvColumns {
   }
 
   add(record: string[]): void {
+    if (this.#refused) throw this.#refused;
     if (this.#hasHeader === null) this.#skipped = pandasIndexColumns(record);
     if (this.#skipped > 0) record = record.slice(this.#skipped);
     // The header again further down: monthly files joined end to end, each with its header. Skipped, as the
@@ -151,11 +176,22 @@ class OhlcvColumns {
       this.#hasHeader = Number.isNaN(Number(record[0]));
       if (this.#hasHeader) {
         if (!isOhlcvHeader(record)) {
-          throw notRawCandles(this.source, record) ?? headerError(this.source, record);
+          throw notRawCandles(this.source, record) ?? textDatedRow(this.source, record) ??
+            headerError(this.source, record);
         }
         return;
       }
     }
+    try {
+      this.#addRow(record);
+    } catch (error) {
+      if (!(error instanceof CandleError)) throw error;
+      this.#refused = error;
+      this.#cuttable = record.length < 6 || record[record.length - 1] === "";
+    }
+  }
+
+  #addRow(record: string[]): void {
     // The row being read comes after every header met so far: no search on this per-row path.
     const where = this.#line(this.#rows, this.#laterHeaders.length);
     if (record.length < 6) {
@@ -180,8 +216,13 @@ class OhlcvColumns {
     else this.#scientific.digits = Math.max(this.#scientific.digits, digits);
   }
 
-  /** The series read, once every record is in; refuses an empty file and open times that cannot be right. */
-  series(symbol: string): CandleSeries {
+  /**
+   * The series read, once every record is in; refuses a bad row (`refusal`, `unended` as it takes it), an empty
+   * file and open times that cannot be right.
+   */
+  series(symbol: string, unended: string | null = null): CandleSeries {
+    const refused = this.refusal(unended);
+    if (refused) throw refused;
     // The file named holds nothing to fix (2, as an empty training CSV): "fix the data named, or collect it
     // again" told collect's user to run the command that had just refused.
     if (this.#hasHeader === null) {
@@ -333,6 +374,65 @@ function refuseDateText(cell: string, where: string): void {
   );
 }
 
+/** A date in a first cell as exporters write one, year first or last (`2023.12.14`, `14.12.2023`, `12/14/2023`). */
+const TEXT_DATE =
+  /^(\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?)?$/;
+
+/** A time of day in a cell of its own (`04:00`, `04:00:00`), as MetaTrader writes it after the date. */
+const TEXT_TIME = /^\d{1,2}:\d{2}(:\d{2})?$/;
+
+/**
+ * A first line that is no header but a row of candles whose time is written as text (MetaTrader's export:
+ * `2023.12.14,04:00,42713.86,…`, no header): its first cell a date, or every cell after it a number or a time
+ * of day. Said as such, since "unexpected header" with a hint to rename the columns sent the user to add a header
+ * above rows whose times would still be refused. A usage error (2), as the header's is. Null for anything else.
+ */
+function textDatedRow(source: string, record: readonly string[]): CandleError | null {
+  const rest = record.slice(1);
+  const numbers = rest.every((cell) =>
+    TEXT_TIME.test(cell) || (cell !== "" && Number.isFinite(Number(cell)))
+  );
+  if (!TEXT_DATE.test(record[0]) && !(rest.length >= 4 && numbers)) return null;
+  const line = record.join(",");
+  const ms = textDateMs(record);
+  return new CandleError(
+    `${source}: its first line "${line.length > 80 ? `${line.slice(0, 77)}...` : line}" looks like a data ` +
+      "row with its date and time written as text (as MetaTrader's export writes them, without a header), not " +
+      `a header: collect needs each open time in ms since the epoch, under the header ${
+        OHLCV_HEADER.join(",")
+      }`,
+    "write the date and time as one open_time column of ms since 1970-01-01 UTC" +
+      (ms === null
+        ? ""
+        : ` (${record[0]}${TEXT_TIME.test(record[1] ?? "") ? ` ${record[1]}` : ""} read as UTC is ${ms})`) +
+      `, and put the header ${
+        OHLCV_HEADER.join(",")
+      } first; MetaTrader writes its server's time, often UTC+2 or ` +
+      "UTC+3: convert it to UTC",
+    2,
+  );
+}
+
+/**
+ * The epoch ms of a year-first date in a record's first cell, with the time of day from that cell or the next,
+ * read as UTC; null when the date is in another order (14.12.2023 or 12/14/2023: which is the day is not known)
+ * or is no real date.
+ */
+function textDateMs(record: readonly string[]): number | null {
+  const date = /^(\d{4})[./-](\d{1,2})[./-](\d{1,2})(?:[ T](.+))?$/.exec(record[0]);
+  if (date === null) return null;
+  // The time of day in the date's cell or, as MetaTrader writes it, in the next; none is midnight.
+  const timeText = date[4] ?? (TEXT_TIME.test(record[1] ?? "") ? record[1] : "00:00");
+  const time = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(timeText);
+  if (time === null) return null;
+  const [y, mo, d] = date.slice(1, 4).map(Number);
+  const [h, mi, sec] = time.slice(1, 4).map((v) => Number(v ?? 0));
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+  const back = new Date(ms);
+  const real = back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && h < 24 && mi < 60 && sec < 60;
+  return real ? ms : null;
+}
+
 /** Whether a record's first six columns are OHLCV_HEADER (case aside). */
 const isOhlcvHeader = (record: readonly string[]): boolean =>
   record.slice(0, 6).join(",").toLowerCase() === OHLCV_HEADER.join(",");
@@ -366,9 +466,10 @@ export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): Can
       },
     });
   } catch (error) {
-    throw csvProblem(source, error);
+    // A bad row before the text the parser failed on is the first problem, as it was when rows threw at once.
+    throw records.refusal() ?? csvProblem(source, error);
   }
-  return records.series(symbol);
+  return records.series(symbol, records.refusal() ? unendedLine(text.slice(-TAIL_BYTES)) : null);
 }
 
 /**
@@ -419,9 +520,64 @@ export async function readOhlcvCsvLines(
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "EISDIR") throw candleFileError(path, error);
-    throw csvProblem(path, error);
+    throw records.refusal() ?? csvProblem(path, error);
   } finally {
     await handle.close().catch(() => {});
   }
-  return { series: records.series(symbol), lineOf: records.lineOf };
+  // The file's end is read again only to say why its last row is bad.
+  const unended = records.refusal() ? unendedLastLine(path) : null;
+  return { series: records.series(symbol, unended), lineOf: records.lineOf };
+}
+
+/** What a bad last row's refusal adds when the file ends without a line ending after it. */
+const ENDS_MID_LINE = "(the file ends mid-line: was it cut short?)";
+
+/** Bytes read from a file's end for its last line: far more than a row of candles takes. */
+const TAIL_BYTES = 4096;
+
+/**
+ * The last line of `tail` (a text's end) when no line ending follows it and it holds a digit: a row, not an empty
+ * or all-empty one (`,,,,,`), a header, or the ^Z an old DOS tool ends a file with. Null otherwise.
+ */
+function unendedLine(tail: string): string | null {
+  const line = tail.slice(Math.max(tail.lastIndexOf("\n"), tail.lastIndexOf("\r")) + 1).trim();
+  return /\d/.test(line) ? line : null;
+}
+
+/**
+ * The last line of the file at `path` when the file ends in the middle of it, with no line ending after it
+ * (`unendedLine`), else null (also for what cannot be read here, or is no regular file). A file cut short (a copy
+ * or download that stopped) ends so, its last value cut mid-number (740.9 of 740.97838) yet a number still, and
+ * read as one; so does a file whose writer leaves out the final line ending, which many do: a caller says it
+ * as a warning (`ohlcvCsvCutShortWarning`), and reading the file goes on.
+ */
+export function unendedLastLine(path: string): string | null {
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) return null;
+    const size = stat.size;
+    const handle = openSync(path, "r");
+    try {
+      const bytes = new Uint8Array(Math.min(TAIL_BYTES, size));
+      const read = readSync(handle, bytes, 0, bytes.length, size - bytes.length);
+      return unendedLine(new TextDecoder().decode(bytes.subarray(0, read)));
+    } finally {
+      closeSync(handle);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * "warning: raw.csv ends mid-line …": the words for a file of candles read whole whose last line has no line
+ * ending (`unendedLastLine`), or null for one that ends as a file should. Its candles are taken as they are.
+ */
+export function ohlcvCsvCutShortWarning(path: string): string | null {
+  const line = unendedLastLine(path);
+  if (line === null) return null;
+  const shown = line.length > 80 ? `${line.slice(0, 77)}...` : line;
+  return `warning: ${path} ends mid-line, no line ending after its last row ("${shown}"): was it cut short? ` +
+    "If so, that row's last value may be cut too (a copy or download that stopped); if the tool that wrote it " +
+    "leaves out the final line ending, ignore this";
 }

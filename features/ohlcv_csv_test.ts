@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CandleError, TRAINING_CSV_HEADER } from "./candles.ts";
-import { parseOhlcvCsv, readOhlcvCsv, refuseTrainingCsvAsRaw } from "./ohlcv_csv.ts";
+import {
+  ohlcvCsvCutShortWarning,
+  parseOhlcvCsv,
+  readOhlcvCsv,
+  refuseTrainingCsvAsRaw,
+  unendedLastLine,
+} from "./ohlcv_csv.ts";
 
 const TEXT = "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n";
 
@@ -301,4 +307,133 @@ Deno.test("open times a spreadsheet rounded into scientific notation are named a
     }
   })();
   assert.ok(duplicate === null || !/spreadsheet/.test(duplicate), duplicate ?? "");
+});
+
+Deno.test("a file that ends mid-line: a bad last row says so; a last row that reads is taken, with a warning to print", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    const cut = join(dir, "cut.csv");
+    // Cut inside the volume: five columns. Before: "line 4: expected at least 6 columns, found 5", nothing more.
+    const short = `${TEXT}3000,2,3,1.5,2.5`;
+    await Deno.writeTextFile(cut, short);
+    const endsMidLine =
+      `${cut} line 4: expected at least 6 columns, found 5 (the file ends mid-line: was it cut short?)`;
+    await assert.rejects(readOhlcvCsv(cut, "X"), (e: Error) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
+      assert.equal(e.message, endsMidLine);
+      return true;
+    });
+    assert.throws(() => parseOhlcvCsv(short, "X", cut), { message: endsMidLine });
+    // Cut after a comma: the empty volume is the cut too.
+    await Deno.writeTextFile(cut, `${TEXT}3000,2,3,1.5,2.5,`);
+    await assert.rejects(readOhlcvCsv(cut, "X"), {
+      message: `${cut} line 4 (volume): value is empty (the file ends mid-line: was it cut short?)`,
+    });
+    // A bad value no cut leaves is said as it is, and so is the same cut row with its line ending, or followed
+    // by another row.
+    await Deno.writeTextFile(cut, `${TEXT}3000,2,x,1.5,2.5,1`);
+    await assert.rejects(readOhlcvCsv(cut, "X"), {
+      message: `${cut} line 4 (high): "x" is not a finite number`,
+    });
+    await Deno.writeTextFile(
+      cut,
+      `${short}
+`,
+    );
+    await assert.rejects(readOhlcvCsv(cut, "X"), {
+      message: `${cut} line 4: expected at least 6 columns, found 5`,
+    });
+    await Deno.writeTextFile(
+      cut,
+      `${short}
+4000,2,3,1.5,2.5,1`,
+    );
+    await assert.rejects(readOhlcvCsv(cut, "X"), {
+      message: `${cut} line 4: expected at least 6 columns, found 5`,
+    });
+    // A bad row before text the parser fails on is still the one named.
+    await Deno.writeTextFile(
+      cut,
+      `${short}
+4000,"2,3,1.5,2.5,1\n`,
+    );
+    await assert.rejects(readOhlcvCsv(cut, "X"), {
+      message: `${cut} line 4: expected at least 6 columns, found 5`,
+    });
+
+    // Cut inside the volume's decimals (740.9 of 740.97838): a number still, read as one, not refused (a file
+    // whose writer leaves out the final newline ends the same way). Before: collected without a word.
+    const mid = join(dir, "mid.csv");
+    await Deno.writeTextFile(mid, `${TEXT}3000,2,3,1.5,2.5,740.9`);
+    assert.deepEqual(Array.from((await readOhlcvCsv(mid, "X")).volume), [10, 11, 740.9]);
+    assert.equal(unendedLastLine(mid), "3000,2,3,1.5,2.5,740.9");
+    assert.equal(
+      ohlcvCsvCutShortWarning(mid),
+      `warning: ${mid} ends mid-line, no line ending after its last row ("3000,2,3,1.5,2.5,740.9"): was it cut ` +
+        "short? If so, that row's last value may be cut too (a copy or download that stopped); if the tool that " +
+        "wrote it leaves out the final line ending, ignore this",
+    );
+    // Ending as a file should, with blank or all-empty lines after the rows, or ^Z: nothing to say.
+    for (const end of ["\n", "\r\n", "\r", "\n\n  ", "\n,,,,,", "\r\n\x1a"]) {
+      await Deno.writeTextFile(mid, `${TEXT}3000,2,3,1.5,2.5,740.97838${end}`);
+      assert.equal(ohlcvCsvCutShortWarning(mid), null, JSON.stringify(end));
+    }
+    assert.equal(unendedLastLine(join(dir, "none.csv")), null);
+    assert.equal(unendedLastLine(dir), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rows whose every cell is empty (a spreadsheet's blank rows) are skipped; a row with some cells is not", async () => {
+  // Before: "line 4 (open): value is empty", exit 1, for rows Excel saves below the data.
+  const blank = `${TEXT},,,,,\r\n, , ,"",,\n,,,,,`;
+  assert.deepEqual(Array.from(parseOhlcvCsv(blank, "X", "excel.csv").openTime), [1000, 2000]);
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    const path = join(dir, "excel.csv");
+    await Deno.writeTextFile(path, `${TEXT},,,,,\n3000,2,3,1.5,2.5,1\n,,,,,\n`);
+    assert.deepEqual(Array.from((await readOhlcvCsv(path, "X")).openTime), [1000, 2000, 3000]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.throws(() => parseOhlcvCsv(`${TEXT}3000,,,,,\n`, "X", "f.csv"), {
+    message: "f.csv line 4 (open): value is empty",
+  });
+});
+
+Deno.test("a headerless first line of text-dated candles (MetaTrader) is named as a data row, not a header to rename", () => {
+  const isDataRow = (text: string, example: RegExp | null) => {
+    assert.throws(() => parseOhlcvCsv(text, "X", "mt4.csv"), (e: CandleError) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 2, String(e));
+      assert.match(
+        e.message,
+        /^mt4\.csv: its first line ".*" looks like a data row with its date and time written as text \(as MetaTrader's export writes them, without a header\), not a header: collect needs each open time in ms since the epoch, under the header open_time,open,high,low,close,volume$/,
+      );
+      assert.match(e.hint!, /^write the date and time as one open_time column of ms since 1970-01-01 UTC/);
+      assert.match(e.hint!, /put the header open_time,open,high,low,close,volume first; MetaTrader writes/);
+      if (example) assert.match(e.hint!, example);
+      else assert.doesNotMatch(e.hint!, /read as UTC/);
+      return true;
+    });
+  };
+  // Before: 'unexpected header "2023.12.14,04:00,…"', hint "name the first six columns open_time,…".
+  isDataRow(
+    "2023.12.14,04:00,42713.86,42788,42682.78,42710.39,851.15307\n2023.12.14,05:00,1,2,0.5,1.5,3\n",
+    /\(2023\.12\.14 04:00 read as UTC is 1702526400000\)/,
+  );
+  isDataRow(
+    "2023.12.14 04:00,42713.86,42788,42682.78,42710.39,851\n",
+    /\(2023\.12\.14 04:00 read as UTC is 1702526400000\)/,
+  );
+  isDataRow("14.12.2023,04:00,42713.86,42788,42682.78,42710.39,851\n", null); // which is the day is not known
+  isDataRow("2023.12.14 04:00:00.5,42713.86,42788,42682.78,42710.39,851\n", null); // no time said wrong
+  isDataRow("2023.02.30,04:00,42713.86,42788,42682.78,42710.39,851\n", null);
+  isDataRow("Dec 14 2023,42713.86,42788,42682.78,42710.39,851\n", null);
+  // A header is still a header.
+  assert.throws(() => parseOhlcvCsv("Date,Open,High,Low,Close,Volume\n1,2,3,1,2,3\n", "X", "yf.csv"), {
+    message:
+      'yf.csv: unexpected header "Date,Open,High,Low,Close,Volume"; expected open_time,open,high,low,' +
+      "close,volume or a Binance kline dump without a header",
+  });
 });

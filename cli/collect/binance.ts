@@ -8,7 +8,9 @@
  * earlier of the two: a host clock running ahead stored the still-forming candle as closed, and every later
  * collect refused the file over its final values. A page shorter than asked for ends the walk only where no
  * more candles can be had (the range's end, the newest closed candle, the start of the symbol's history); a
- * look-alike that caps its pages lower is paged on. Each page is sorted by open time, repeats dropped.
+ * look-alike that caps its pages lower is paged on, and a short backward page that stops before the `endTime`
+ * asked for (a look-alike answering with the window's oldest klines) is paged forward to it. Each page is sorted
+ * by open time, repeats dropped.
  */
 import {
   candleProblem,
@@ -47,6 +49,11 @@ export interface SymbolFetch {
    * says when they are far apart.
    */
   clockSkew?: number;
+  /**
+   * "Now" as the last page was judged by (the earlier of the host's clock and the exchange's): whether the
+   * newest candle is one of the last to have closed, or the data stopped long before (delisted, halted).
+   */
+  judgedBy: number;
 }
 
 /** How many candles a request should bring (for progress; gaps in the exchange's data make it fewer). */
@@ -95,6 +102,7 @@ export async function fetchSymbol(
       ? { endedEarly: { newest: series.openTime[series.length - 1], now: walk.judgedBy } }
       : {}),
     ...(walk.clockSkew === undefined ? {} : { clockSkew: walk.clockSkew }),
+    judgedBy: walk.judgedBy,
   };
 }
 
@@ -156,16 +164,59 @@ async function walkBackward(walk: Walk, count: number): Promise<boolean> {
     const page = await fetchPage(walk, { endTime, limit });
     // None at or before endTime: the symbol's history starts after it (or the exchange has no more to give).
     if (page.klines.length === 0) return walk.fetched() > 0;
-    const kept = closedAscending(page.klines, -Infinity, endTime, page.now).slice(-remaining);
-    walk.add(kept, true);
-    remaining -= kept.length;
     const firstOpen = page.klines[0].openTime;
+    const closed = closedAscending(page.klines, -Infinity, endTime, page.now);
+    // A short page is all Binance has at or before endTime, so it reaches endTime's candle unless the data
+    // stopped: one that ends more than a candle before it is a look-alike's answer from the window's start (its
+    // oldest klines), which left a month of gaps up to now; it is paged forward from its last kline, as
+    // walkForward pages a short page on. A full page is trusted as it is (a delisted symbol's newest candles
+    // cost no extra request).
+    const newest = page.klines[page.klines.length - 1].openTime;
+    const target = Math.min(endTime, closedOpenTimeBound(page.now, walk.interval));
+    const newer: Kline[] = [];
+    try {
+      if (
+        page.klines.length < limit && firstOpen <= endTime &&
+        nextOpenTime(nextOpenTime(newest, walk.interval), walk.interval) <= target
+      ) await forwardTo(walk, newest, endTime, page.now, newer);
+    } finally {
+      // A failure while paging forward keeps what came, as any failure mid-way does.
+      const kept = [...closed, ...newer].slice(-remaining);
+      walk.add(kept, true);
+      remaining -= kept.length;
+    }
     if (firstOpen > endTime) throw misordered(walk.symbol, walk.interval);
     // A short page is where the symbol's history starts, or a look-alike's lower cap: the next page (empty at
     // the history's start) says which. A full page, the usual case, costs no extra request.
     endTime = firstOpen - 1;
   }
   return false;
+}
+
+/**
+ * The closed klines after `lastOpen` up to `endTime` into `out`, paged forward (startTime = last open time + 1)
+ * until a page reaches the newest candle that can have closed, or an empty page says the data stops there (on a
+ * failure, `out` holds the pages that came before it). No request when the kline after `lastOpen` could not have
+ * closed by `now` or opens after `endTime`.
+ */
+async function forwardTo(
+  walk: Walk,
+  lastOpen: number,
+  endTime: number,
+  now: number,
+  out: Kline[],
+): Promise<void> {
+  while (
+    nextOpenTime(lastOpen, walk.interval) <= Math.min(endTime, closedOpenTimeBound(now, walk.interval))
+  ) {
+    const startTime = lastOpen + 1;
+    const page = await fetchPage(walk, { startTime, endTime, limit: MAX_KLINES_PER_REQUEST });
+    if (page.klines.length === 0) break;
+    const newest = page.klines[page.klines.length - 1].openTime;
+    if (newest < startTime) throw misordered(walk.symbol, walk.interval);
+    out.push(...closedAscending(page.klines, startTime, endTime, page.now));
+    [lastOpen, now] = [newest, page.now];
+  }
 }
 
 /**

@@ -593,4 +593,79 @@ Deno.test("collect: klines of another interval than asked for (a look-alike API 
     );
     assert.equal(await Deno.stat(rig.output).then(() => true, () => false), false, "nothing written");
   });
+  // One kline a page (no step to see): its close time, one hour after its open, says it is no 4h candle.
+  const open = utcMs("2022-01-01");
+  const oneHourly = JSON.stringify([[open, "1", "2", "1", "1", "5", open + HOUR - 1, "5", 1, "1", "1", "0"]]);
+  await withRig("2023-01-01", {
+    source: paged,
+    fault: () => ({ kind: "status", status: 200, body: oneHourly }),
+  }, async (rig) => {
+    await assert.rejects(
+      runCollect({ ...pagedRange(rig), interval: "4h" }, rig.env),
+      (error: CommandError) => {
+        assert.match(
+          error.message,
+          /^AAAUSDT 4h: the API \(.*\) sent a kline opening at 2022-01-01 00:00 UTC and closing at 2022-01-01 01:00 UTC, not 4h candles/,
+        );
+        return true;
+      },
+    );
+  });
+});
+
+Deno.test("collect --limit: candles that stopped long before now are said to have stopped (delisted or halted?), at no extra request", async () => {
+  // 1500 hours from 2022-01-01: the last opens 2022-03-04 11:00.
+  const rows = syntheticKlines("1h", utcMs("2022-01-01"), 1500, { seed: 31 });
+  const source = seriesSource({ XYZUSDT: { "1h": rows } });
+  const latest = (rig: Rig, count: number): CollectOptions => ({
+    ...pagedRange(rig, ["XYZUSDT"]),
+    window: { kind: "latest", count },
+  });
+  const said = (rig: Rig) => rig.env.printed.filter((l) => /Binance returned/.test(l));
+  // Before: exit 0 and not a word that the newest of the "latest" 500 candles was ten months old.
+  await withRig("2023-01-01", { source }, async (rig) => {
+    const report = await runCollect(latest(rig, 500), rig.env);
+    assertSameCandles((await readTrainingCsv(rig.output))[0], rows.slice(-500));
+    assert.equal(report.requests, 1, "a full page: the real exchange's answer, trusted as it is");
+    assert.deepEqual(said(rig), [
+      "Binance returned the 500 candles asked for XYZUSDT 1h: the exchange has none after 2022-03-04 11:00 UTC " +
+      "(delisted or halted?)",
+    ]);
+  });
+  // Fewer than asked for as well: both ends said.
+  await withRig("2023-01-01", { source }, async (rig) => {
+    await runCollect(latest(rig, 2000), rig.env);
+    assertSameCandles((await readTrainingCsv(rig.output))[0], rows);
+    assert.deepEqual(said(rig), [
+      "Binance returned 1,500 of the 2,000 candles asked for XYZUSDT 1h: it has none before them (the symbol's " +
+      "history may start there), and none after 2022-03-04 11:00 UTC (delisted or halted?)",
+    ]);
+  });
+  // Two hours on, only the newest closed candle (12:00) and the forming one are not there yet: nothing said.
+  await withRig("2022-03-04T14:30", { source }, async (rig) => {
+    const report = await runCollect(latest(rig, 500), rig.env);
+    assert.equal(report.requests, 1);
+    assert.deepEqual(said(rig), []);
+  });
+});
+
+Deno.test("collect --limit: a look-alike answering endTime alone with the window's oldest klines is paged forward to the newest", async () => {
+  // The first 300 of the `limit` klines at or before endTime, as a look-alike behind --base-url answered. Before:
+  // each page's newest 700 hours were skipped, the run ended 29 days early with gaps, exit 0.
+  const oldest: KlinesServerOptions["fault"] = (request) =>
+    request.startTime === undefined ? { kind: "rows", rows: (r) => r.slice(0, 300) } : undefined;
+  await withRig("2022-04-15T00:30", { source: paged, fault: oldest }, async (rig) => {
+    const report = await runCollect(pagedLatest(rig, 2000), rig.env);
+    const [written] = await readTrainingCsv(rig.output);
+    assertSameCandles(written, PAGED.slice(-2000));
+    assert.equal(report.summaries[0].missing, 0);
+    assert.ok(!rig.env.printed.some((l) => /Binance returned/.test(l)), rig.env.printed.join("\n"));
+    // Each endTime page (300 klines) and the forward page from its newest that brings the window's other 700.
+    assert.deepEqual(rig.server.log.map((r) => r.startTime === undefined ? "end" : "start"), [
+      "end",
+      "start",
+      "end",
+      "start",
+    ]);
+  });
 });

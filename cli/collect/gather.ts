@@ -13,6 +13,7 @@ import {
   inTimeOrder,
   nextOpenTime,
   offsetText,
+  ohlcvCsvCutShortWarning,
 } from "../../features/index.ts";
 import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
@@ -69,6 +70,12 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
     }
     case "csv": {
       const all = await readCsvFiles(options.files, options.interval, env.print);
+      // A file cut short mid-number is read without a word otherwise: its last row's value is a number still.
+      // Said beside the progress (stderr): the run's own lines keep their order (the symbol's source first).
+      for (const file of options.files) {
+        const cut = ohlcvCsvCutShortWarning(file.path);
+        if (cut !== null) env.progress.notice(cut);
+      }
       return {
         ...fileWindow(all, options.interval, options.window, describeCsvFiles(options.files), env),
         ownIndicators: false,
@@ -181,7 +188,8 @@ async function gatherBinance(
       clockNoted = true;
       env.print(clockSkewNote(fetched.clockSkew));
     }
-    if (fetched.endedEarly) env.print(shortfall(symbol, options, fetched, request, now));
+    const short = shortfall(symbol, options, fetched, request, now);
+    if (short !== null) env.print(short);
     series.push(fetched.series);
     before += fetched.series.length;
     if (fetched.error?.kind === "interrupted") {
@@ -234,7 +242,8 @@ const STOPPED_CANDLES = 4;
 /**
  * "Binance returned 1,000 of ~1,441 candles asked for BTCUSDT 1h; …": an empty page came before the range or
  * the count was filled. What came is kept and written; the run does not fail over it, but it was silent, exit 0.
- * Data that stopped well before the exchange's now is said to have stopped (delisted, halted), not to come later.
+ * Data that stopped well before the exchange's now is said to have stopped (delisted, halted), not to come later;
+ * the latest N candles too, whose count was filled by candles a month old without a word. Null: nothing to say.
  */
 function shortfall(
   symbol: string,
@@ -242,23 +251,29 @@ function shortfall(
   fetched: SymbolFetch,
   request: KlineRequest,
   now: number,
-): string {
+): string | null {
   const expected = expectedCandles(request, options.interval, now);
   const what = `${symbol} ${options.interval}`;
   const came = fetched.series.length.toLocaleString("en-US");
   if (request.kind === "latest") {
-    return `Binance returned ${came} of the ${
-      expected.toLocaleString("en-US")
-    } candles asked for ${what}: it has none before them (the symbol's history may start there)`;
+    // After a failure the newest candles may be the ones not fetched: the failure is what is said.
+    const stopped = fetched.error ? null : stoppedAfter(fetched.series, options.interval, fetched.judgedBy);
+    const none = stopped === null ? null : `none after ${utc(stopped)} UTC (delisted or halted?)`;
+    if (fetched.endedEarly) {
+      return `Binance returned ${came} of the ${
+        expected.toLocaleString("en-US")
+      } candles asked for ${what}: it has none before them (the symbol's history may start there)${
+        none === null ? "" : `, and ${none}`
+      }`;
+    }
+    return none === null
+      ? null
+      : `Binance returned the ${came} candles asked for ${what}: the exchange has ${none}`;
   }
-  const ended = fetched.endedEarly!;
+  if (!fetched.endedEarly) return null;
+  const ended = fetched.endedEarly;
   const newestClosed = closedOpenTimeBound(ended.now, options.interval);
-  const missing = candlesBetween(
-    nextOpenTime(ended.newest, options.interval),
-    newestClosed,
-    options.interval,
-  );
-  if (missing >= STOPPED_CANDLES) {
+  if (stoppedAfter(fetched.series, options.interval, ended.now) !== null) {
     const until = request.end - 1 < newestClosed ? ` up to the range's end, ${utc(request.end)} UTC` : "";
     return `Binance returned ${came} of ~${
       expected.toLocaleString("en-US")
@@ -269,6 +284,22 @@ function shortfall(
   const flag = options.window.kind === "months" ? "--months" : "--start-date";
   return `Binance returned ${came} of ~${expected.toLocaleString("en-US")} candles asked for ${what}; ` +
     `run again later or check ${flag}`;
+}
+
+/**
+ * The newest candle's open time when STOPPED_CANDLES or more candles that can have closed by `now` (the earlier
+ * of the exchange's clock and the host's) come after it: the data has stopped there. Null when it is recent, or
+ * there is no candle.
+ */
+function stoppedAfter(series: CandleSeries, interval: Interval, now: number): number | null {
+  if (series.length === 0) return null;
+  const newest = series.openTime[series.length - 1];
+  const missing = candlesBetween(
+    nextOpenTime(newest, interval),
+    closedOpenTimeBound(now, interval),
+    interval,
+  );
+  return missing >= STOPPED_CANDLES ? newest : null;
 }
 
 /** The window as open times, against `now` (which also decides which candles are closed). */

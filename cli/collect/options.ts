@@ -7,7 +7,14 @@
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { flag, parseFlags, splitList } from "../flags.ts";
-import { type Interval, INTERVALS, upperSymbol } from "../../features/index.ts";
+import {
+  type Interval,
+  INTERVALS,
+  MAX_SYMBOL_LENGTH,
+  SYMBOL_PATTERN,
+  SYMBOL_RULE,
+  upperSymbol,
+} from "../../features/index.ts";
 
 /** Where candles come from; commander's `.choices()` holds the flag to these, and `parseCollectFlags` checks
  * again since it is exported to callers commander does not stand in front of. */
@@ -90,6 +97,16 @@ function notASymbol(value: string): string {
         foreign.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")
       }, which is no Latin letter or digit)`);
 }
+
+/**
+ * A CSV's symbol, by the rule a C# export's is read by (`SYMBOL_PATTERN`, upper-cased): the candles are not
+ * fetched from Binance, so another exchange's spelling (BTC/USDT) is collected as the export, train and serve
+ * take it. Binance's rule refused it with a hint to read --help, which said nothing about it.
+ */
+const fileSymbol = z.string().trim().min(1, "is empty")
+  .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
+  .regex(SYMBOL_PATTERN, SYMBOL_RULE)
+  .transform(upperSymbol);
 
 const day = flag.date();
 const replace = z.boolean().optional().transform((v) => v === true);
@@ -179,7 +196,7 @@ const csvFlags = z.object({
     (v) => (typeof v === "string" ? [v] : v),
     z.array(z.string().trim().min(1, "expected a file path")).min(1, "expected a file path"),
   ),
-  symbol: symbol.optional(),
+  symbol: fileSymbol.optional(),
   interval: IntervalSchema.optional(),
   ...windowFlags,
   output,

@@ -159,3 +159,21 @@ Deno.test("collect flags: a --source outside binance, json and csv is a usage er
   refused({ source: "kraken" }, /--source: expected one of binance, json, csv, got "kraken"/);
   refused({ source: undefined }, /--source: expected one of binance, json, csv, got nothing/);
 });
+
+Deno.test("collect flags: --source csv takes another exchange's symbol (BTC/USDT), as the C# export does; --symbols keeps Binance's", () => {
+  // Before: "--symbol: expected a Binance symbol such as BTCUSDT, got "BTC/USDT"", exit 2, for candles that
+  // come from no Binance request, where a C# export's "BTC/USDT" was collected, trained on and served.
+  const file = (symbol: string) =>
+    (parse({ source: "csv", csvPath: "raw.csv", symbol }) as Extract<CollectOptions, { source: "csv" }>)
+      .files[0].symbol;
+  assert.equal(file("BTC/USDT"), "BTC/USDT");
+  assert.equal(file("btc/usdt"), "BTC/USDT");
+  assert.equal(file("BTC-USDT"), "BTC-USDT");
+  refused({ source: "csv", symbol: "BTC USDT" }, /^--symbol: must be one word, without spaces/);
+  refused({ source: "csv", symbol: "=HYPERLINK(1)" }, /^--symbol: must be one word, .*not starting with =/);
+  refused({ source: "csv", symbol: "X".repeat(65) }, /^--symbol: must be at most 64 characters$/);
+  refused(
+    { symbols: ["BTC/USDT"] },
+    /^--symbols: expected a Binance symbol such as BTCUSDT, got "BTC\/USDT"$/,
+  );
+});

@@ -273,7 +273,9 @@ function refuseOtherIntervals(
   const [a, b] = unlike;
   throw new BinanceError(
     `${symbol} ${interval}: the API (${client.endpoint}) sent klines of another interval than asked for ` +
-      `(${unlike.length} of the ${page.length} in a page, e.g. one opening at ${iso(a.openTime)} and closing at ` +
+      `(${unlike.length} of the ${page.length} in a page, e.g. one opening at ${
+        iso(a.openTime)
+      } and closing at ` +
       `${iso(a.closeTime + 1)}, the next at ${iso(b.openTime)}); nothing more was fetched`,
     "unexpected",
     "check that --base-url points at a Binance-compatible API that honours the interval parameter",

@@ -1,13 +1,21 @@
 /**
  * Where the processes of `serve --workers N` share their /metrics counters: a folder the first process makes
- * in the temporary directory, named after its pid, and removes when it stops. A first process killed outright
- * (SIGKILL, the OOM killer, a container's kill) cannot remove its folder, so each start removes the folders of
- * first processes that are gone: before, every such kill left one behind for good.
+ * in the temporary directory and removes when it stops. A first process killed outright (SIGKILL, the OOM
+ * killer, a container's kill) cannot remove its folder, so each start removes the folders no service has
+ * written to for an hour: a live one's workers write their counters into it every second (each write renames
+ * a file into it, which moves the folder's modification time). Before, every such kill left one for good.
+ *
+ * Not by the owner's pid: Deno lets a process read /proc only with --allow-all, which no documented way of
+ * running serve grants (a review found the pid check reading every folder as live), and in a container every
+ * first process is pid 1.
  */
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 
 const PREFIX = "candlecast-metrics-";
+
+/** How long a metrics folder may go unwritten before a start takes it for a dead service's. */
+export const STALE_METRICS_MS = 60 * 60_000;
 
 /**
  * The metrics folder for this process: a new one for a first process with workers (after removing stale ones),
@@ -22,17 +30,16 @@ export async function metricsDirFor(
   if (workers <= 1) return null;
   const parent = tmpdir();
   await removeStaleMetricsDirs(parent);
-  return await Deno.makeTempDir({ dir: parent, prefix: `${PREFIX}${Deno.pid}-` });
+  return await Deno.makeTempDir({ dir: parent, prefix: PREFIX });
 }
 
 /**
- * Removes `parent`'s metrics folders whose first process is gone (`alive` says; on Linux, /proc/PID), and
- * returns their names. Folders without a pid in their name, or of a process still running, are left; so is
- * anything that cannot be removed (another user's, in a shared /tmp).
+ * Removes `parent`'s metrics folders unwritten for `staleMs` (by their modification time, at `now`), and returns
+ * their names. Anything that cannot be read or removed (another user's, in a shared /tmp) is left.
  */
 export async function removeStaleMetricsDirs(
   parent: string,
-  alive: (pid: number) => Promise<boolean> = processAlive,
+  { now = Date.now(), staleMs = STALE_METRICS_MS }: { now?: number; staleMs?: number } = {},
 ): Promise<string[]> {
   const removed: string[] = [];
   let entries: Deno.DirEntry[];
@@ -42,29 +49,14 @@ export async function removeStaleMetricsDirs(
     return removed;
   }
   for (const entry of entries) {
-    const match = entry.isDirectory ? /^candlecast-metrics-(\d+)-/.exec(entry.name) : null;
-    if (!match) continue;
-    const pid = Number(match[1]);
-    if (pid === Deno.pid || await alive(pid)) continue;
+    if (!entry.isDirectory || !entry.name.startsWith(PREFIX)) continue;
+    const path = join(parent, entry.name);
     try {
-      await Deno.remove(join(parent, entry.name), { recursive: true });
+      const written = (await Deno.stat(path)).mtime?.getTime();
+      if (written === undefined || now - written < staleMs) continue;
+      await Deno.remove(path, { recursive: true });
       removed.push(entry.name);
     } catch { /* another user's, or already gone */ }
   }
   return removed;
-}
-
-/** Whether a process `pid` runs, where /proc shows it; elsewhere assumed alive (nothing is removed). */
-async function processAlive(pid: number): Promise<boolean> {
-  try {
-    await Deno.stat("/proc/self");
-  } catch {
-    return true;
-  }
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -9,8 +9,7 @@
  * running serve grants (a review found the pid check reading every folder as live), and in a container every
  * first process is pid 1.
  */
-import { join } from "node:path";
-import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 const PREFIX = "candlecast-metrics-";
 
@@ -28,9 +27,11 @@ export async function metricsDirFor(
 ): Promise<string | null> {
   if (worker !== null) return fromEnv() ?? null;
   if (workers <= 1) return null;
-  const parent = tmpdir();
-  await removeStaleMetricsDirs(parent);
-  return await Deno.makeTempDir({ dir: parent, prefix: PREFIX });
+  // Made first, then its siblings swept: where temporary folders go is Deno's to know (node:os's tmpdir()
+  // reads TMPDIR, which the Docker image's --allow-env leaves out: serve failed to start its workers there).
+  const dir = await Deno.makeTempDir({ prefix: PREFIX });
+  await removeStaleMetricsDirs(dirname(dir));
+  return dir;
 }
 
 /**

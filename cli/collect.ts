@@ -16,7 +16,7 @@ import { COLLECT_OUTPUT, protectedOutputProblem } from "./protected_output.ts";
 import { UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { refuseTrainingCsvAsRaw } from "../features/index.ts";
-import { drawsInPlace, processUser, writeStderr, writtenFile } from "../base/index.ts";
+import { drawsInPlace, processUser, writeStderr, writeStderrLine, writtenFile } from "../base/index.ts";
 
 /** The candles `--source binance` fetches without `--interval` (csv and json read their files' step). */
 const BINANCE_INTERVAL = "30m";
@@ -140,7 +140,18 @@ export function collectCommand(): Command {
       // Before any download: a folder named as the output would otherwise fail only after every candle came.
       requireOutputFile("--output", options.output, "training_data.csv");
       // So is a link into a folder not there (a drive not mounted), which the write refuses (writeFileAtomic).
-      await writtenFile(options.output);
+      const written = await writtenFile(options.output);
+      // A link to a file not there in a folder that is: started there, and said, since collect merges into
+      // what --output holds. An unmounted drive's mount point is such a folder (a review: the trial's failure
+      // again, exit 0, with the folder there and empty).
+      if (written !== options.output && (await Deno.lstat(options.output).catch(() => null))?.isSymlink) {
+        if (!(await Deno.stat(written).then(() => true, () => false))) {
+          writeStderrLine(
+            `warning: ${options.output} links to ${written}, where there is no file yet: a new training CSV ` +
+              "is started there (if that is a drive's mount point, is the drive mounted?)",
+          );
+        }
+      }
       // collect reads --output back to merge into it: a device or pipe there (/dev/full, /dev/zero) would be
       // read without end, the process growing until the machine runs out of memory.
       const there = await Deno.stat(options.output).catch(() => null);

@@ -252,7 +252,7 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
         "nothing to score yet: point --checkpoints at the folder holding v9_gone (or, if retrain removed it " +
         "beyond --keep, that version can no longer be scored; a larger --keep keeps versions longer); in-sample " +
         "predictions are " +
-        "never scored; wait for predictions on candles newer than those the version was fit and validated on\n",
+        "never scored; wait for predictions on candles newer than those the version's training may have seen\n",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -90,8 +90,8 @@ export function nothingScoredAdvice(
   if (pending > 0) advice.push("collect newer candles once the predictions' horizon has passed");
   if (inSample > 0) {
     advice.push(
-      "in-sample predictions are never scored; wait for predictions on candles newer than those the version was " +
-        "fit and validated on",
+      "in-sample predictions are never scored; wait for predictions on candles newer than those the version's " +
+        "training may have seen",
     );
   }
   if (gapped > 0) {

@@ -20,8 +20,11 @@ import {
   closeTimeOf,
   describeCandleProblem,
   type Interval,
+  INTERVALS,
+  isMonthLong,
   nextOpenTime,
   seriesFromCandles,
+  stepName,
 } from "../../features/index.ts";
 import { type BinanceClient, BinanceError, type Kline, MAX_KLINES_PER_REQUEST } from "./binance_client.ts";
 import { utc } from "./summary.ts";
@@ -250,12 +253,13 @@ function inTimeOrder(page: Kline[], client: BinanceClient, symbol: string, inter
 }
 
 /**
- * Pages of another interval than the one asked for: Binance's close time is its open time plus the interval,
- * less 1 ms, and its klines open an interval apart. A look-alike behind --base-url that ignores `interval` sent
- * 1h klines to `--interval 4h`, and they were written as the file's 4h candles with only a warning; a CSV of
- * them is refused. Binance's own history holds a few klines cut short at maintenance (BTCUSDT 1h opening
- * 2018-01-04 03:00 closes 14.8 s later; one opens at 03:28:14 on 2018-02-11): those are kept, with the grid
- * check's warning, so only a page whose klines are mostly unlike the interval (two or more) is refused.
+ * Klines of another interval than the one asked for: a kline that lasts (close time + 1 − open time) longer
+ * than the interval, or exactly another interval's length, or that opens exactly a shorter interval after the
+ * one before. A look-alike behind --base-url that ignores `interval` sent 1h klines to `--interval 4h`, and
+ * they were written as the file's 4h candles with only a warning; a CSV of them is refused. Binance's own
+ * history holds klines cut short at maintenance (BTCUSDT 1h: one opening 2018-01-04 03:00 lasts 14.8 s; one
+ * opens 2018-02-11 03:28:14.789 and the next 31 min 45 s later): no interval lasts that, so they are kept, with
+ * the grid check's warning.
  */
 function refuseOtherIntervals(
   page: Kline[],
@@ -263,23 +267,30 @@ function refuseOtherIntervals(
   symbol: string,
   interval: Interval,
 ): void {
-  const unlike = page.filter((k, i) =>
-    k.closeTime !== closeTimeOf(k.openTime, interval) ||
-    // In time order (inTimeOrder): a kline opening before its predecessor's interval ended.
-    (i > 0 && k.openTime < nextOpenTime(page[i - 1].openTime, interval))
-  );
-  if (unlike.length < 2 || unlike.length * 2 <= page.length) return;
+  const asked = closeTimeOf(0, interval) + 1;
+  const lengths = INTERVALS.filter((i) => i !== interval && i !== "1M").map((i) => closeTimeOf(0, i) + 1);
+  const another = (ms: number) =>
+    lengths.includes(ms) || (interval !== "1M" && isMonthLong(ms) && ms > asked);
   const iso = (t: number) => new Date(t).toISOString();
-  const [a, b] = unlike;
-  throw new BinanceError(
-    `${symbol} ${interval}: the API (${client.endpoint}) sent klines of another interval than asked for ` +
-      `(${unlike.length} of the ${page.length} in a page, e.g. one opening at ${
-        iso(a.openTime)
-      } and closing at ` +
-      `${iso(a.closeTime + 1)}, the next at ${iso(b.openTime)}); nothing more was fetched`,
-    "unexpected",
-    "check that --base-url points at a Binance-compatible API that honours the interval parameter",
-  );
+  for (let i = 0; i < page.length; i++) {
+    const k = page[i];
+    const lasts = k.closeTime + 1 - k.openTime;
+    const longer = interval === "1M" ? !isMonthLong(lasts) && lasts > 31 * 86_400_000 : lasts > asked;
+    const step = i > 0 ? k.openTime - page[i - 1].openTime : NaN;
+    const shorterStep = interval !== "1M" && step < asked && lengths.includes(step);
+    if (!longer && !another(lasts) && !shorterStep) continue;
+    const what = shorterStep
+      ? `klines opening ${stepName(step)} apart (${iso(page[i - 1].openTime)}, ${iso(k.openTime)})`
+      : `a kline lasting ${stepName(lasts)} (opening at ${iso(k.openTime)}, closing at ${
+        iso(k.closeTime + 1)
+      })`;
+    throw new BinanceError(
+      `${symbol} ${interval}: the API (${client.endpoint}) sent ${what}, not ${interval} candles: not the ` +
+        "interval asked for; nothing more was fetched",
+      "unexpected",
+      "check that --base-url points at a Binance-compatible API that honours the interval parameter",
+    );
+  }
 }
 
 /**

@@ -140,6 +140,24 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
   }
 }
 
+/**
+ * A folder on the way to `path` that is a symlink to something not there (data → /mnt/nas, the drive not
+ * mounted): refused as a link to a file is (`targetOf`), naming both. mkdir's EEXIST on the link went out as
+ * "unexpected failure … this is a bug" (a review).
+ */
+async function refuseDanglingFolderLink(path: string): Promise<void> {
+  for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
+    const link = await lstat(folder).catch(() => null);
+    if (link === null) continue; // not there yet: made below
+    if (!link.isSymbolicLink() || (await stat(folder).then(() => true, () => false))) return;
+    const target = await linkTarget(folder);
+    throw new PathKindError(
+      `${folder} is a link to ${target}, which is not there (a drive not mounted, a folder moved)`,
+      `mount or restore it, make it ('mkdir -p ${target}') if it is meant to be new, or remove the link`,
+    );
+  }
+}
+
 /** Who owns a file a replacement takes the place of. */
 type Owner = { uid: number; gid: number };
 
@@ -155,6 +173,7 @@ async function targetOf(
   path: string,
   create = true,
 ): Promise<{ path: string; through: boolean; mode?: number; owner?: Owner }> {
+  await refuseDanglingFolderLink(path);
   if (create) {
     try {
       await mkdir(dirname(path), { recursive: true });

@@ -149,6 +149,19 @@ Deno.test({
         },
       );
       assert.equal(await Deno.stat(join(dir, "later")).then(() => true, () => false), false, "nothing made");
+      // A folder on the way that links to nothing there: the same refusal (before: mkdir's EEXIST, reported as
+      // "unexpected failure … this is a bug").
+      await Deno.symlink(join(dir, "unmounted"), join(dir, "store"));
+      await assert.rejects(
+        writeFileAtomic(join(dir, "store", "sub", "x.csv"), "x"),
+        (e: Error) =>
+          e.name === "PathKindError" &&
+          e.message ===
+            `${join(dir, "store")} is a link to ${
+              join(dir, "unmounted")
+            }, which is not there (a drive not mounted, a folder moved)`,
+      );
+      await Deno.remove(join(dir, "store"));
       await Deno.mkdir(join(dir, "later"));
       await writeFileAtomic(join(dir, "ahead.csv"), "created");
       assert.equal(await Deno.readTextFile(join(dir, "later", "made.csv")), "created");

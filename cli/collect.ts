@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { basename, dirname, join, resolve } from "node:path";
 import { DEFAULTS } from "./defaults.ts";
 import {
   type CollectStage,
@@ -141,14 +142,21 @@ export function collectCommand(): Command {
       requireOutputFile("--output", options.output, "training_data.csv");
       // So is a link into a folder not there (a drive not mounted), which the write refuses (writeFileAtomic).
       const written = await writtenFile(options.output);
-      // A link to a file not there in a folder that is: started there, and said, since collect merges into
-      // what --output holds. An unmounted drive's mount point is such a folder (a review: the trial's failure
-      // again, exit 0, with the folder there and empty).
-      if (written !== options.output && (await Deno.lstat(options.output).catch(() => null))?.isSymlink) {
-        if (!(await Deno.stat(written).then(() => true, () => false))) {
+      // A link on the way to a file not there: the file is started where it leads, and said, since collect
+      // merges into what --output holds. An unmounted drive's mount point is such a place, there and empty (a
+      // review: the trial's failure again, exit 0, through a link to the file or to its folder).
+      if (!(await Deno.stat(written).then(() => true, () => false))) {
+        const fileLink = (await Deno.lstat(options.output).catch(() => null))?.isSymlink === true;
+        const folder = dirname(resolve(written));
+        const real = await Deno.realPath(folder).catch(() => null);
+        const emptyViaLink = real !== null && real !== folder &&
+          (await Array.fromAsync(Deno.readDir(real)).catch(() => [null])).length === 0;
+        if (fileLink || emptyViaLink) {
           writeStderrLine(
-            `warning: ${options.output} links to ${written}, where there is no file yet: a new training CSV ` +
-              "is started there (if that is a drive's mount point, is the drive mounted?)",
+            `warning: ${options.output} leads through a link to ${
+              join(real ?? folder, basename(written))
+            }, where there is no file yet: a new training CSV is started there (if that is a drive's mount ` +
+              "point, is the drive mounted?)",
           );
         }
       }

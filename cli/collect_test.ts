@@ -406,12 +406,44 @@ Deno.test({
       await Deno.mkdir(`${dir}/mnt/nas`, { recursive: true });
       const started = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", output]);
       assert.equal(started.code, 0, started.err);
-      assert.match(
-        started.err,
-        /warning: .*training_data\.csv links to .*\/mnt\/nas\/training_data\.csv, where there is no file yet: a new training CSV is started there \(if that is a drive's mount point, is the drive mounted\?\)/,
-      );
+      const warning =
+        /warning: .* leads through a link to .*\/mnt\/nas\/training_data\.csv, where there is no file yet: a new training CSV is started there \(if that is a drive's mount point, is the drive mounted\?\)/;
+      assert.match(started.err, warning);
       const again = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", output]);
       assert.doesNotMatch(again.err, /no file yet/, "a file there: no warning");
+      // Through a link to the folder: into an empty mount point, warned; into a missing one, refused (it was
+      // "unexpected failure: EEXIST … this is a bug").
+      await Deno.mkdir(`${dir}/mnt/empty`);
+      await Deno.symlink(`${dir}/mnt/empty`, `${dir}/store`);
+      const viaFolder = await cli([
+        "collect",
+        "--source",
+        "csv",
+        "--csv-path",
+        csv,
+        "--output",
+        `${dir}/store/t.csv`,
+      ]);
+      assert.equal(viaFolder.code, 0, viaFolder.err);
+      assert.match(
+        viaFolder.err,
+        /leads through a link to .*\/mnt\/empty\/t\.csv, where there is no file yet/,
+      );
+      await Deno.symlink(`${dir}/mnt/gone`, `${dir}/gone`);
+      const dangling = await cli([
+        "collect",
+        "--source",
+        "csv",
+        "--csv-path",
+        csv,
+        "--output",
+        `${dir}/gone/t.csv`,
+      ]);
+      assert.equal(dangling.code, 2, dangling.err);
+      assert.match(
+        dangling.err,
+        /^candlecast: .*\/gone is a link to .*\/mnt\/gone, which is not there \(a drive not mounted/,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -143,9 +143,13 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
 /**
  * A folder on the way to `path` that is a symlink to something not there (data → /mnt/nas, the drive not
  * mounted): refused as a link to a file is (`targetOf`), naming both. mkdir's EEXIST on the link went out as
- * "unexpected failure … this is a bug" (a review).
+ * "unexpected failure … this is a bug" (a review). Exported for commands that make an output folder before
+ * long work (`evaluate --output-dir`).
+ *
+ * @example
+ * await refuseDanglingFolderLink("evaluation/evaluation.json"); // throws when evaluation → a folder not there
  */
-async function refuseDanglingFolderLink(path: string): Promise<void> {
+export async function refuseDanglingFolderLink(path: string): Promise<void> {
   for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
     const link = await lstat(folder).catch(() => null);
     if (link === null) continue; // not there yet: made below

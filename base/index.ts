@@ -19,6 +19,7 @@
 export {
   type FileData,
   lockTempFolder,
+  refuseDanglingFolderLink,
   removeStaleTemps,
   writeFileAtomic,
   writeFilesAtomic,

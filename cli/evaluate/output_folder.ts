@@ -15,6 +15,7 @@ import {
   lockFile,
   pathKind,
   processUser,
+  refuseDanglingFolderLink,
   writeFilesAtomic,
 } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
@@ -37,6 +38,8 @@ export async function claimOutputFolder(
   dir: string,
   uid: number | null = processUser()?.uid ?? null,
 ): Promise<HeldLock> {
+  // A link to a folder not there (an unmounted drive): said before the folds run, not as mkdir's EEXIST.
+  await refuseDanglingFolderLink(join(dir, "evaluation.json"));
   if (pathKind(join(dir, "manifest.json")) === "file") {
     throw new UsageError(
       `--output-dir: ${dir} is a model version; evaluate's report.html would replace the version's own ` +

@@ -129,3 +129,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("evaluate's --output-dir a link to a folder not there is refused before any fold, naming both", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-evaluate-out-" });
+  try {
+    await Deno.symlink(join(root, "unmounted"), join(root, "evaluation"));
+    // Before: "unexpected failure: EEXIST … mkdir" (this is a bug), exit 1.
+    await assert.rejects(
+      claimOutputFolder(join(root, "evaluation")),
+      (e: Error & { exitCode?: number }) =>
+        e.name === "PathKindError" && e.exitCode === 2 &&
+        e.message ===
+          `${join(root, "evaluation")} is a link to ${
+            join(root, "unmounted")
+          }, which is not there (a drive not mounted, a folder moved)`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -216,7 +216,8 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
 
 /**
  * How far past this server's clock a candle may close and still count as closed: the bot's host and this one
- * keep time apart (NTP holds them within milliseconds; a minute leaves room for a clock that drifts).
+ * keep time apart (NTP holds them within milliseconds; a minute leaves room for a clock that drifts). Half the
+ * candle for candles of two minutes or less.
  */
 export const CLOSE_GRACE_MS = 60_000;
 
@@ -233,7 +234,9 @@ function notClosedProblem(window: CandleSeries, info: ModelInfo, first: number, 
   const open = window.openTime[last];
   if (Number.isNaN(open)) return null;
   const closes = nextOpenTime(open, info.interval);
-  if (!(closes > now + CLOSE_GRACE_MS)) return null;
+  // Half a candle at most: a minute's grace would pass every forming 1m candle (a re-review).
+  const grace = Math.min(CLOSE_GRACE_MS, (closes - open) / 2);
+  if (!(closes > now + grace)) return null;
   const iso = (ms: number) => new Date(ms).toISOString();
   return `candles[${first + last}].openTime: ${open} (${
     iso(open)

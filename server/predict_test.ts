@@ -230,6 +230,17 @@ Deno.test("a last candle that has not closed by the server's clock (forming, or 
   const [late] = await predictBodies(hourly, [endingAt(T0 + 4 * H)], [""], "version", T0 + 5 * H - 61_000);
   assert.ok(graced.ok);
   assert.ok(!late.ok);
+  // A 1m candle: half of it (30 s) at most, or every forming one would pass.
+  const minutely = new FakePredictor({ version: "v5_2026-12-01", interval: "1m" });
+  const M = 60_000;
+  const minutes = (lastOpen: number) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: lastOpen - (49 - i) * M })),
+  });
+  const [forming1m] = await predictBodies(minutely, [minutes(T0)], [""], "version", T0 + 20_000);
+  const [closing1m] = await predictBodies(minutely, [minutes(T0)], [""], "version", T0 + 31_000);
+  assert.ok(!forming1m.ok, "40 s before its close");
+  assert.ok(closing1m.ok, "within half a candle of its close");
   // Months close at the next month's start; candles without open times and unrecorded intervals: not checked.
   const monthly = new FakePredictor({ version: "v4_2026-12-01", interval: "1M" });
   const months = (lastMonth: number) => ({

@@ -62,6 +62,12 @@ export const PACKAGE_HOMES: readonly { readonly prefix: string; readonly homes: 
  */
 export const KNOWN: readonly { readonly file: string; readonly specifier: string; readonly why: string }[] = [
   {
+    file: "cli/demo.ts",
+    specifier: "./program.ts",
+    why: "stays: the demo runs candlecast's own commands through the program (runCli), which loads each " +
+      "command, the demo too, when it is typed; both sides are dynamic imports, so neither loads the other first",
+  },
+  {
     file: "ml/runtime/backend.ts",
     specifier: "import(specifier)",
     why: "stays: `--backend auto` probes the optional tfjs-node packages by name (NATIVE_PACKAGES, both " +
@@ -142,26 +148,10 @@ export function conceptOf(path: string): string {
 }
 
 /**
- * Import loops between concept folders of production code, each as the folders in the loop with one import
- * that closes it (found by Tarjan's strongly connected components over the folder graph).
+ * The loops of a directed graph (its strongly connected components of more than one node, by Tarjan's
+ * algorithm), each sorted; the graphs here are a few hundred nodes, so recursion depth is no concern.
  */
-export function folderCycles(files: ReadonlyMap<string, string>): Violation[] {
-  const edges = new Map<string, Map<string, { file: string; specifier: string }>>();
-  for (const [file, source] of files) {
-    if (isTestSupport(file) || HARNESS.has(topOf(file))) continue;
-    const from = conceptOf(file);
-    for (const specifier of importsOf(source)) {
-      if (!specifier.startsWith(".")) continue;
-      const target = normalize(join(dirname(file), specifier));
-      const to = conceptOf(target);
-      // A top folder's own files (cli/flags.ts) are shared by its subfolders, which the top's commands import
-      // in turn: parent and child are one unit, so only loops between sibling subfolders count.
-      if (target.startsWith("..") || to === from || !from.includes("/") || !to.includes("/")) continue;
-      if (!edges.has(from)) edges.set(from, new Map());
-      if (!edges.get(from)!.has(to)) edges.get(from)!.set(to, { file, specifier });
-    }
-  }
-  // Tarjan's algorithm; folders are few (tens), so recursion depth is no concern.
+function loopsOf(edges: ReadonlyMap<string, ReadonlyMap<string, unknown>>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
@@ -190,16 +180,67 @@ export function folderCycles(files: ReadonlyMap<string, string>): Violation[] {
     }
   };
   for (const node of [...edges.keys()].sort()) if (!index.has(node)) visit(node);
-  return components.map((folders) => {
-    // Name one import inside the loop: the first folder's import of another folder in it.
-    const [first] = folders;
-    const [, closing] = [...edges.get(first)!].find(([to]) => folders.includes(to))!;
-    return {
-      file: closing.file,
-      specifier: closing.specifier,
-      rule: `folders import each other (${folders.join(" ↔ ")}): move the shared code below both`,
-    };
+  return components;
+}
+
+/** Each loop as a violation naming one import inside it: the first node's import of another node in it. */
+function loopViolations(
+  edges: ReadonlyMap<string, ReadonlyMap<string, { file: string; specifier: string }>>,
+  rule: (nodes: string[]) => string,
+): Violation[] {
+  return loopsOf(edges).map((nodes) => {
+    const [, closing] = [...edges.get(nodes[0])!].find(([to]) => nodes.includes(to))!;
+    return { file: closing.file, specifier: closing.specifier, rule: rule(nodes) };
   });
+}
+
+/** The relative imports of production code, as edges from each file's node to its target's (`nodeOf`). */
+function importEdges(files: ReadonlyMap<string, string>, nodeOf: (path: string) => string | null) {
+  const edges = new Map<string, Map<string, { file: string; specifier: string }>>();
+  for (const [file, source] of files) {
+    if (isTestSupport(file) || HARNESS.has(topOf(file))) continue;
+    const from = nodeOf(file);
+    if (from === null) continue;
+    for (const specifier of importsOf(source)) {
+      if (!specifier.startsWith(".")) continue;
+      const target = normalize(join(dirname(file), specifier));
+      if (target.startsWith("..")) continue;
+      const to = nodeOf(target);
+      if (to === null || to === from) continue;
+      if (!edges.has(from)) edges.set(from, new Map());
+      if (!edges.get(from)!.has(to)) edges.get(from)!.set(to, { file, specifier });
+    }
+  }
+  return edges;
+}
+
+/**
+ * Import loops between concept folders of production code, each as the folders in the loop with one import
+ * that closes it.
+ */
+export function folderCycles(files: ReadonlyMap<string, string>): Violation[] {
+  // A top folder's own files (cli/flags.ts) are shared by its subfolders, which the top's commands import in
+  // turn: parent and child are one unit, so only loops between sibling subfolders count.
+  const edges = importEdges(files, (path) => {
+    const concept = conceptOf(path);
+    return concept.includes("/") ? concept : null;
+  });
+  return loopViolations(
+    edges,
+    (folders) => `folders import each other (${folders.join(" ↔ ")}): move the shared code below both`,
+  );
+}
+
+/**
+ * Import loops between files of production code, type-only imports included (a loop of them still ties the
+ * files' meaning together): each file of one should hold what the others need, or the shared part a file of
+ * its own (ml/checkpoints/errors.ts, cli/serve/options.ts).
+ */
+export function fileCycles(files: ReadonlyMap<string, string>): Violation[] {
+  return loopViolations(
+    importEdges(files, (path) => path),
+    (loop) => `files import each other (${loop.join(" ↔ ")}): move what they share into a file of its own`,
+  );
 }
 
 /**
@@ -256,7 +297,7 @@ export function violations(files: ReadonlyMap<string, string>, indexed: Readonly
       }
     }
   }
-  return [...out, ...folderCycles(files)];
+  return [...out, ...folderCycles(files), ...fileCycles(files)];
 }
 
 async function walk(

@@ -7,7 +7,7 @@
 import { plural } from "../../base/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { EvaluationSummary } from "./summary_types.ts";
-import type { Table } from "./tables.ts";
+import type { Table } from "./table_types.ts";
 
 type ReturnScores = Pick<Metrics, "windows" | "regression_mae" | "no_change_mae" | "return_rank_correlation">;
 

@@ -17,8 +17,11 @@ import type { Dataset, Scaling } from "../data/index.ts";
 import { memberViews } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
 import { type EpochRecord, type TrainHooks, trainModel, type TrainResult } from "./loop.ts";
-import { type LayerWeights, layerWeights } from "./member_protocol.ts";
+import { layerWeights } from "./member_protocol.ts";
 import { type ParallelOptions, trainMembersInWorkers } from "./parallel_members.ts";
+import type { MemberHooks } from "./member_hooks.ts";
+
+export type { MemberHooks, MemberStart } from "./member_hooks.ts";
 
 export interface MembersResult extends TrainResult {
   /** Members with trained weights (all of them unless interrupted). */
@@ -26,33 +29,6 @@ export interface MembersResult extends TrainResult {
   readonly members: number;
   /** Each member's own result, in member order. */
   readonly perMember: readonly TrainResult[];
-}
-
-/** How member k (1-based) starts: by default from scratch with `memberTrainConfig(config, k)`. */
-export type MemberStart =
-  /** Already trained by an earlier run: not trained again; its weights are already in the model. */
-  | { readonly finished: TrainResult }
-  /** Trained with this config instead (a resumed member's remaining epochs, from its weights in the model). */
-  | { readonly config: TrainConfig };
-
-export interface MemberHooks {
-  /**
-   * After each epoch of member k (1-based): its record (epochs counted within this call) and its weights
-   * after that epoch. Awaited in order; in worker mode the workers go on training meanwhile.
-   */
-  readonly afterMemberEpoch?: (
-    member: number,
-    record: EpochRecord,
-    weights: () => LayerWeights,
-  ) => unknown;
-  /** After member k stopped (epochs done, early stopping or interrupt), its best weights restored. */
-  readonly afterMember?: (member: number, result: TrainResult) => unknown;
-  readonly start?: (member: number) => MemberStart | undefined;
-  /**
-   * Told true before the distillation teacher's fits start and false once they end (aborted or not): no
-   * member has trained meanwhile, so a stop then keeps nothing (train's Ctrl-C message says so).
-   */
-  readonly teacherFitting?: (fitting: boolean) => unknown;
 }
 
 /** Member k's training config: the model's, with the member's own seed. */

@@ -13,7 +13,7 @@ import type { Member } from "../models/index.ts";
 import type { TrainConfig } from "./config.ts";
 import type { TrainHooks, TrainResult } from "./loop.ts";
 import type { BatchProgress } from "../../base/index.ts";
-import type { MemberHooks } from "./members.ts";
+import type { MemberHooks } from "./member_hooks.ts";
 import { type FromWorker, layerWeights, setLayerWeights, type ToWorker } from "./member_protocol.ts";
 import { ReportedError } from "../../base/index.ts";
 

@@ -63,8 +63,9 @@ export function retrainCommand(): Command {
         "--holdout-days (weekly: fine-tunes current; monthly: trains from scratch), scores candidate and current\n" +
         "on those held-out days, and promotes the candidate only if its macro-F1 is not lower and its log-loss\n" +
         "not higher (see the tolerances) and, under --promote-if clearly-better (weekly's default), lower beyond\n" +
-        "the difference's interval. Keeps the newest --keep versions. One run at a time (a lock file);\n" +
-        "step output goes to --log; one summary line is printed for cron mail.",
+        "the difference's interval. Keeps --keep versions, deleting first those that never served (candidates\n" +
+        "turned down), then the oldest served ones. One run at a time (a lock file); step output goes to --log;\n" +
+        "one summary line is printed for cron mail.",
     )
     .addOption(
       new Option("--mode <mode>", "required. weekly: fine-tune current; monthly: from scratch").choices([

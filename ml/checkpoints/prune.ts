@@ -55,8 +55,9 @@ export interface PruneResult {
 }
 
 /**
- * Deletes the oldest versions beyond `keep`, never `current`, the version a rollback would return to, nor one
- * a running `serve` serves (`inUse`), and says which it removed. Which ones is decided under `.current.lock`,
+ * Deletes as many versions as stand beyond the newest `keep`, choosing those that never served first (oldest
+ * first), then served ones (oldest first); never `current`, the version a rollback would return to, nor one a
+ * running `serve` serves (`inUse`), and says which it removed. Which ones is decided under `.current.lock`,
  * as promote and rollback decide: read without it (retrain's `--keep` did), a version promoted by hand while
  * the old ones were being deleted was deleted too and `current` left pointing at nothing. The files themselves
  * go after the lock is released, so a promote never waits on a slow deletion. A folder that cannot be renamed
@@ -77,8 +78,16 @@ export async function pruneVersions(root: string, keep: number, what: string): P
     const removed: string[] = [];
     const inUse: string[] = [];
     const moved: { version: string; path: string }[] = [];
-    for (const v of names.slice(0, Math.max(0, names.length - keep))) {
-      if (protect.has(v)) continue;
+    // Versions that never served (candidates retrain turned down) go before those that did, each oldest first:
+    // by age alone, a monthly retrain's default --keep 8 deleted, within a year, the versions that had served
+    // the bot for months while keeping candidates that never had, and monitor could no longer score 271 of
+    // 361 predictions (a year's trial). Served: `current`, or a target `current` had (the history's, capped).
+    // As many go as before (the unprotected among the oldest beyond `keep`: a protected one among them is kept
+    // on top of `keep`), chosen in that order; listVersionNames gives them oldest first.
+    const served = new Set(history);
+    const count = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v)).length;
+    const order = [...names.filter((v) => !served.has(v)), ...names.filter((v) => served.has(v))];
+    for (const v of order.filter((v) => !protect.has(v)).slice(0, count)) {
       let claim = await claimUnserved(join(root, v));
       if (claim === "served") {
         inUse.push(v);

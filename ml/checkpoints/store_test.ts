@@ -10,6 +10,7 @@ import {
   rollback,
 } from "./store.ts";
 import { summarizeVersions } from "./read.ts";
+import { pruneVersions } from "./prune.ts";
 import { writeStandInCheckpoint } from "../../test/stand_in_checkpoint.ts";
 
 /** A store of servable versions (promote checks each with serve's own reader). */
@@ -521,4 +522,25 @@ Deno.test("promote makes current a directory link: Windows cannot guess the kind
     await Deno.remove(root, { recursive: true });
   }
   assert.deepEqual(made, [{ type: "dir" }]);
+});
+
+Deno.test("pruning takes versions that never served first: a year of monthly retrains keeps the bot's track record", async () => {
+  // v1 served, v2 and v3 turned down, v4 and v5 served (v5 current), v6–v9 turned down: 9 versions, --keep 5.
+  const names = Array.from({ length: 9 }, (_, i) => `v${i + 1}_2026-0${i + 1}-01`);
+  const root = await storeWith(...names);
+  for (const v of [names[0], names[3], names[4]]) await promote(root, v);
+  const { removed } = await pruneVersions(root, 5, "retrain --keep");
+  // As many go as before (v1–v4 stand beyond the newest 5; v4, the rollback target, stays): three. Before, by
+  // age: v1, v2, v3, and v1 had served; monitor could no longer score its predictions while v6–v9, turned down,
+  // stayed.
+  assert.deepEqual(removed, [names[1], names[2], names[5]]);
+  assert.deepEqual(await listVersionNames(root), [
+    names[0],
+    names[3],
+    names[4],
+    names[6],
+    names[7],
+    names[8],
+  ]);
+  await Deno.remove(root, { recursive: true });
 });

@@ -471,8 +471,17 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     );
     return { from, to, gone, ...(historyError === null ? {} : { historyError }) };
   }
+  // The versions served before that were deleted since (by retrain --keep, or by hand): named, not left to
+  // "no earlier version" beside a history that lists them (a year's trial).
+  const history = await readHistory(root);
+  const gone = [...new Set(history.filter((v) => v !== from))].reverse();
   throw new CheckpointStoreError(
-    "there is no earlier version to roll back to",
+    gone.length > 0
+      ? `there is no earlier version to roll back to: the ones served before (${
+        gone.join(", ")
+      }) were deleted ` +
+        "since"
+      : "there is no earlier version to roll back to",
     `promote one with 'candlecast models promote VERSION ${promoteWhere(root)}'`,
   );
 }

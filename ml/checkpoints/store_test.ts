@@ -544,3 +544,20 @@ Deno.test("pruning takes versions that never served first: a year of monthly ret
   ]);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("a rollback with nothing left to return to names the served versions deleted since", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15");
+  for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15"]) await promote(root, v);
+  for (const v of ["v1_2026-01-01", "v2_2026-01-08"]) await Deno.remove(join(root, v), { recursive: true });
+  // Before: "there is no earlier version to roll back to", while the history listed both (retrain --keep had
+  // deleted them).
+  await assert.rejects(rollback(root), (e: Error) => {
+    assert.equal(
+      e.message,
+      "there is no earlier version to roll back to: the ones served before (v2_2026-01-08, v1_2026-01-01) " +
+        "were deleted since",
+    );
+    return true;
+  });
+  await Deno.remove(root, { recursive: true });
+});

@@ -150,7 +150,10 @@ function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
   const offGridFinding = first.offGrid;
   const lines = [
     `${count(first.records, "prediction")} logged: ${grouped(joined)} with outcomes` +
-    (repeats ? ` (and ${grouped(repeats)} repeats of their candles, each candle scored once)` : "") +
+    (repeats
+      ? ` (and ${grouped(repeats)} ${repeats === 1 ? "repeat" : "repeats"} of their candles, each candle ` +
+        "scored once)"
+      : "") +
     `, ${grouped(pending)} awaiting their horizon, ` +
     `${grouped(unmatched)} not found in ${opts.data}` +
     (missingSymbols.size > 0 ? ` (${symbolCounts(missingSymbols)} not in it at all)` : "") +

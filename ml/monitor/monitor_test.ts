@@ -296,3 +296,18 @@ Deno.test("a close that differs past its last digit's rounding is another candle
   const off = { ...madeAt(200, "UP", true), last_close: series.close[200] * (1 + 1e-6) };
   assert.equal(candleOfPrediction(series, off), -1);
 });
+
+Deno.test("the per-day rows go by day, then by version number (v5 before v12), as the per-version table", () => {
+  const joined = ["v12_2026-12-01", "v5_2026-06-01", "v10_2026-10-01", "custom"].map((version) => {
+    const record = { ...madeAt(60, "UP", true), version };
+    return { record, t: 60, realisedReturn: 0, label: 2 } as const;
+  });
+  const report = monitorReport(joined, new Map());
+  // Before: by text, "v10, v12, v5" (a year's trial of monthly retrains).
+  assert.deepEqual(report.byDay.map((d) => d.version), [
+    "v5_2026-06-01",
+    "v10_2026-10-01",
+    "v12_2026-12-01",
+    "custom",
+  ]);
+});

@@ -7,6 +7,7 @@
  */
 import { CLASSES } from "../../features/index.ts";
 import { plural } from "../../base/index.ts";
+import { isVersionName, versionNumber } from "../../engine/index.ts";
 import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
 import { MIN_WEEK_BLOCKS, WEEK_BLOCK, type WeekInterval, WeekSample } from "./week_interval.ts";
@@ -76,6 +77,14 @@ const DAY = 86_400_000;
  * and a warning.
  */
 export const MIN_WEEK_PREDICTIONS = MIN_WEEK_BLOCKS * WEEK_BLOCK;
+
+const byCodeUnit = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0;
+
+/** Versions by their number (v5 before v12); a name that is no version's after them, by code unit. */
+function versionOrder(a: string, b: string): number {
+  const [na, nb] = [a, b].map((v) => isVersionName(v) ? versionNumber(v) : Infinity);
+  return na !== nb ? (na < nb ? -1 : 1) : byCodeUnit(a, b);
+}
 
 /** LiveScores summed one prediction at a time, in the order given (the same sums as over an array). */
 export class ScoresTally {
@@ -154,9 +163,12 @@ export class MonitorTally {
    */
   report(testScores: ReadonlyMap<string, TestScores>): MonitorReport {
     const byDay = [...this.#byDay]
-      // By UTF-16 code unit, not localeCompare: the report's order must not depend on the host's locale.
-      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-      .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), scores: tally.result() }));
+      .map(([key, tally]) => ({ day: key.slice(0, 10), version: key.slice(11), tally }))
+      // By day, then by version number (v5 before v12, as the per-version table has them; by text, v12 came
+      // first: a year's trial); other names by UTF-16 code unit, never localeCompare: the report's order must
+      // not depend on the host's locale.
+      .sort((a, b) => byCodeUnit(a.day, b.day) || versionOrder(a.version, b.version))
+      .map(({ day, version, tally }) => ({ day, version, scores: tally.result() }));
     const warnings: MonitorReport["warnings"][number][] = [];
     const unjudged: { version: string; message: string }[] = [];
     const byVersion = [...this.#byVersion].map(([version, v]) => {

@@ -248,7 +248,8 @@ Deno.test("monitor with nothing to score advises by cause, and counts of one are
       "2 predictions logged: 0 with outcomes, 0 awaiting their horizon, 0 not found in <dir>/data.csv, " +
         "1 in-sample (on candles up to the last one their version's training may have seen; not scored), 1 " +
         "unreadable line skipped\n" +
-        "1 prediction of v9_gone skipped: no such version in <dir>/checkpoints\n" +
+        "1 prediction of v9_gone skipped: no such version in <dir>/checkpoints (removed since, e.g. by retrain " +
+        "--keep: its predictions can no longer be scored)\n" +
         "nothing to score yet: point --checkpoints at the folder holding v9_gone (or, if retrain removed it " +
         "beyond --keep, that version can no longer be scored; a larger --keep keeps versions longer); in-sample " +
         "predictions are " +

@@ -175,7 +175,13 @@ function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
     (first.unreadable ? `, ${count(first.unreadable, "unreadable line")} skipped` : ""),
   ];
   for (const [version, n] of unknownVersions) {
-    lines.push(`${count(n, "prediction")} of ${version} skipped: no such version in ${opts.checkpoints}`);
+    // Why it may be gone, said on every run: the hint below comes only when nothing at all could be scored.
+    lines.push(
+      `${
+        count(n, "prediction")
+      } of ${version} skipped: no such version in ${opts.checkpoints} (removed since, ` +
+        "e.g. by retrain --keep: its predictions can no longer be scored)",
+    );
   }
   for (const [version, other] of first.otherModel) {
     lines.push(

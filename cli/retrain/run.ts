@@ -35,7 +35,7 @@ import {
   requireCandles,
   requireOpenTimes,
 } from "./coverage.ts";
-import { step, StepError, STOPPED_HINT } from "./step.ts";
+import { appendLogLine, killedRunLine, step, StepError, STOPPED_HINT } from "./step.ts";
 import { clearLeftovers, retrainDataDir } from "./store.ts";
 import type { RetrainOutcome } from "./outcome.ts";
 import { ended, type HoldoutCut, type Manifest, type RetrainOptions, RetrainRun } from "./run_state.ts";
@@ -67,6 +67,9 @@ export async function runRetrain(opts: RetrainOptions): Promise<RetrainOutcome> 
   const lock = await acquireLock(join(root, ".retrain.lock"));
   let tmpDir: string | null = null;
   try {
+    // Under the lock: a run still going (holding it) has no end line yet either.
+    const killed = await killedRunLine(opts.log, Deno.pid);
+    if (killed !== null) await appendLogLine(opts.log, killed);
     await clearLeftovers(root);
     tmpDir = await retrainDataDir(root);
     const run = await RetrainRun.open(opts, root);

@@ -36,6 +36,48 @@ export async function appendLogLine(log: string, line: string): Promise<void> {
     .catch(() => {});
 }
 
+/** How much of the log's end `killedRunLine` reads: a run's steps write far less than this after its start. */
+const LOG_TAIL_BYTES = 1 << 20;
+
+/**
+ * The line to log when the run before this one (process `self`, whose "started" line is already in the log)
+ * left no line after its own "started": killed outright (kill -9, an OOM kill, a power loss), or its last line
+ * could not be written. Null when it ended with a line, or there is none. Before, the log went from one run's
+ * "started" to the next's, and docs/retrain.md says the log keeps how each run ended (a year's trial).
+ */
+export async function killedRunLine(log: string, self: number): Promise<string | null> {
+  let text: string;
+  try {
+    using file = await Deno.open(log, { read: true });
+    const size = (await file.stat()).size;
+    await file.seek(Math.max(0, size - LOG_TAIL_BYTES), Deno.SeekMode.Start);
+    const bytes = new Uint8Array(Math.min(size, LOG_TAIL_BYTES));
+    let read = 0;
+    while (read < bytes.length) {
+      const n = await file.read(bytes.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    text = new TextDecoder().decode(bytes.subarray(0, read));
+  } catch {
+    return null; // no log yet, or none readable: nothing to say
+  }
+  let previous: { time: string; pid: number } | null = null;
+  let ended = false;
+  for (const line of text.split("\n")) {
+    const entry = /^\[(\S+)\] retrain [^:]*: (.*)$/.exec(line);
+    if (!entry) continue; // a step's own output
+    const started = /^started \(pid (\d+)\)$/.exec(entry[2]);
+    if (started && Number(started[1]) === self) break;
+    if (started) [previous, ended] = [{ time: entry[1], pid: Number(started[1]) }, false];
+    else ended = true;
+  }
+  if (previous === null || ended) return null;
+  return `retrain: the run started at ${previous.time} (pid ${previous.pid}) left no line saying how it ended: ` +
+    "killed (kill -9, an out-of-memory kill, a power loss), or its last line could not be written; what it " +
+    "left in the checkpoints folder is removed now";
+}
+
 /**
  * Runs `candlecast <args>` with its output appended to `log`. `progress` (retrain on a terminal) hears one line
  * as it starts: a step runs for minutes with its own progress in the log, and retrain by hand was silent

@@ -155,11 +155,21 @@ export async function refuseDanglingFolderLink(path: string): Promise<void> {
     if (link === null) continue; // not there yet: made below
     if (!link.isSymbolicLink() || (await stat(folder).then(() => true, () => false))) return;
     const target = await linkTarget(folder);
-    throw new PathKindError(
-      `${folder} is a link to ${target}, which is not there (a drive not mounted, a folder moved)`,
-      `mount or restore it, make it ('mkdir -p ${target}') if it is meant to be new, or remove the link`,
-    );
+    throw linkToNothing(folder, target, target, "");
   }
+}
+
+/**
+ * A link at `link` to `target`, where `missing` (the target itself, or the folder it would be made in) is not
+ * there: the words of both refusals above, `also` ending the hint.
+ */
+function linkToNothing(link: string, target: string, missing: string, also: string): PathKindError {
+  return new PathKindError(
+    `${link} is a link to ${target}, ${
+      missing === target ? "which" : `and ${missing}`
+    } is not there (a drive not mounted, a folder moved)`,
+    `mount or restore it, make it ('mkdir -p ${missing}') if it is meant to be new, or remove the link${also}`,
+  );
 }
 
 /** Who owns a file a replacement takes the place of. */
@@ -200,11 +210,7 @@ async function targetOf(
       const target = await linkTarget(path);
       const folder = dirname(target);
       if (!(await stat(folder).then((f) => f.isDirectory(), () => false))) {
-        throw new PathKindError(
-          `${path} is a link to ${target}, and ${folder} is not there (a drive not mounted, a folder moved)`,
-          `mount or restore it, make it ('mkdir -p ${folder}') if it is meant to be new, or remove the link ` +
-            "to write a file in its place",
-        );
+        throw linkToNothing(path, target, folder, " to write a file in its place");
       }
       return await targetOf(target, create);
     }

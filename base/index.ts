@@ -36,6 +36,7 @@ export {
   nonRegularKind,
   NotRegularFileError,
   readRegularFile,
+  readRegularFileTail,
   readRegularTextFile,
   requireRegularFile,
 } from "./regular_file.ts";

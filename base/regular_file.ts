@@ -9,7 +9,7 @@
  * after left a window: a FIFO put there in between still hung the open itself. On a regular file O_NONBLOCK
  * changes nothing.
  */
-import { constants, open } from "node:fs/promises";
+import { constants, type FileHandle, open } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { ReportedError } from "./reported_error.ts";
 
@@ -62,6 +62,33 @@ const NON_BLOCKING_READ = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * callers' "is missing" expects; other failures are node:fs's errors (with their `code`, EACCES…).
  */
 export async function readRegularFile(path: string): Promise<Uint8Array> {
+  // A copy into a buffer of its own: node may hand back a view into a shared pool.
+  return await withRegularFile(path, async (handle) => new Uint8Array(await handle.readFile()));
+}
+
+/**
+ * The last `maxBytes` of `path` (all of it when shorter), read as `readRegularFile` reads: never from a FIFO
+ * or a device. For a log's latest lines or how a file ends, without reading the rest.
+ *
+ * @example
+ * const tail = new TextDecoder().decode(await readRegularFileTail("data/retrain.log", 1 << 20));
+ */
+export async function readRegularFileTail(path: string, maxBytes: number): Promise<Uint8Array> {
+  return await withRegularFile(path, async (handle) => {
+    const size = (await handle.stat()).size;
+    const bytes = new Uint8Array(Math.min(size, maxBytes));
+    let read = 0;
+    while (read < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, read, bytes.length - read, size - bytes.length + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return bytes.subarray(0, read);
+  });
+}
+
+/** `use` on `path` opened without blocking, once the open file is known to be a regular file. */
+async function withRegularFile<T>(path: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
   let handle;
   try {
     handle = await open(path, NON_BLOCKING_READ);
@@ -79,8 +106,7 @@ export async function readRegularFile(path: string): Promise<Uint8Array> {
   try {
     const kind = nodeNonRegularKind(await handle.stat());
     if (kind !== null) throw new NotRegularFileError(path, kind);
-    // A copy into a buffer of its own: node may hand back a view into a shared pool.
-    return new Uint8Array(await handle.readFile());
+    return await use(handle);
   } finally {
     await handle.close();
   }

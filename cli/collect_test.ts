@@ -388,7 +388,9 @@ Deno.test({
       const csv = `${dir}/BTCUSDT-1h.csv`;
       await Deno.writeTextFile(csv, "open_time,open,high,low,close,volume\n0,1,1,1,1,1\n");
       const output = `${dir}/data/training_data.csv`;
-      const { code, err } = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", output]);
+      const collectInto = (out: string) =>
+        cli(["collect", "--source", "csv", "--csv-path", csv, "--output", out]);
+      const { code, err } = await collectInto(output);
       // Before: exit 0, mnt/nas/ made on the local disk with a fresh file in it, hidden once the drive mounts.
       assert.equal(code, 2, err);
       assert.match(
@@ -404,41 +406,25 @@ Deno.test({
       // The mount point there but empty (the drive not mounted): the file is started through the link, with a
       // warning (a review: exit 0 and nothing said, a new file under the mount point).
       await Deno.mkdir(`${dir}/mnt/nas`, { recursive: true });
-      const started = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", output]);
+      const started = await collectInto(output);
       assert.equal(started.code, 0, started.err);
       const warning =
         /warning: .* leads through a link to .*\/mnt\/nas\/training_data\.csv, where there is no file yet: a new training CSV is started there \(if that is a drive's mount point, is the drive mounted\?\)/;
       assert.match(started.err, warning);
-      const again = await cli(["collect", "--source", "csv", "--csv-path", csv, "--output", output]);
+      const again = await collectInto(output);
       assert.doesNotMatch(again.err, /no file yet/, "a file there: no warning");
       // Through a link to the folder: into an empty mount point, warned; into a missing one, refused (it was
       // "unexpected failure: EEXIST … this is a bug").
       await Deno.mkdir(`${dir}/mnt/empty`);
       await Deno.symlink(`${dir}/mnt/empty`, `${dir}/store`);
-      const viaFolder = await cli([
-        "collect",
-        "--source",
-        "csv",
-        "--csv-path",
-        csv,
-        "--output",
-        `${dir}/store/t.csv`,
-      ]);
+      const viaFolder = await collectInto(`${dir}/store/t.csv`);
       assert.equal(viaFolder.code, 0, viaFolder.err);
       assert.match(
         viaFolder.err,
         /leads through a link to .*\/mnt\/empty\/t\.csv, where there is no file yet/,
       );
       await Deno.symlink(`${dir}/mnt/gone`, `${dir}/gone`);
-      const dangling = await cli([
-        "collect",
-        "--source",
-        "csv",
-        "--csv-path",
-        csv,
-        "--output",
-        `${dir}/gone/t.csv`,
-      ]);
+      const dangling = await collectInto(`${dir}/gone/t.csv`);
       assert.equal(dangling.code, 2, dangling.err);
       assert.match(
         dangling.err,

@@ -21,7 +21,7 @@ import {
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
-import { shellWord } from "../base/index.ts";
+import { readRegularFileTail, shellWord } from "../base/index.ts";
 
 /**
  * The header of an OHLCV CSV, matched case-insensitively against a file's first six columns (more are
@@ -525,7 +525,7 @@ export async function readOhlcvCsvLines(
     await handle.close().catch(() => {});
   }
   // The file's end is read again only to say why its last row is bad.
-  const unended = records.refusal() ? unendedLastLine(path) : null;
+  const unended = records.refusal() ? await unendedLastLine(path) : null;
   return { series: records.series(symbol, unended), lineOf: records.lineOf };
 }
 
@@ -551,19 +551,9 @@ function unendedLine(tail: string): string | null {
  * read as one; so does a file whose writer leaves out the final line ending, which many do: a caller says it
  * as a warning (`ohlcvCsvCutShortWarning`), and reading the file goes on.
  */
-export function unendedLastLine(path: string): string | null {
+export async function unendedLastLine(path: string): Promise<string | null> {
   try {
-    const stat = statSync(path);
-    if (!stat.isFile()) return null;
-    const size = stat.size;
-    const handle = openSync(path, "r");
-    try {
-      const bytes = new Uint8Array(Math.min(TAIL_BYTES, size));
-      const read = readSync(handle, bytes, 0, bytes.length, size - bytes.length);
-      return unendedLine(new TextDecoder().decode(bytes.subarray(0, read)));
-    } finally {
-      closeSync(handle);
-    }
+    return unendedLine(new TextDecoder().decode(await readRegularFileTail(path, TAIL_BYTES)));
   } catch {
     return null;
   }
@@ -573,8 +563,8 @@ export function unendedLastLine(path: string): string | null {
  * "warning: raw.csv ends mid-line …": the words for a file of candles read whole whose last line has no line
  * ending (`unendedLastLine`), or null for one that ends as a file should. Its candles are taken as they are.
  */
-export function ohlcvCsvCutShortWarning(path: string): string | null {
-  const line = unendedLastLine(path);
+export async function ohlcvCsvCutShortWarning(path: string): Promise<string | null> {
+  const line = await unendedLastLine(path);
   if (line === null) return null;
   const shown = line.length > 80 ? `${line.slice(0, 77)}...` : line;
   return `warning: ${path} ends mid-line, no line ending after its last row ("${shown}"): was it cut short? ` +

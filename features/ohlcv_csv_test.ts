@@ -366,9 +366,9 @@ Deno.test("a file that ends mid-line: a bad last row says so; a last row that re
     const mid = join(dir, "mid.csv");
     await Deno.writeTextFile(mid, `${TEXT}3000,2,3,1.5,2.5,740.9`);
     assert.deepEqual(Array.from((await readOhlcvCsv(mid, "X")).volume), [10, 11, 740.9]);
-    assert.equal(unendedLastLine(mid), "3000,2,3,1.5,2.5,740.9");
+    assert.equal(await unendedLastLine(mid), "3000,2,3,1.5,2.5,740.9");
     assert.equal(
-      ohlcvCsvCutShortWarning(mid),
+      await ohlcvCsvCutShortWarning(mid),
       `warning: ${mid} ends mid-line, no line ending after its last row ("3000,2,3,1.5,2.5,740.9"): was it cut ` +
         "short? If so, that row's last value may be cut too (a copy or download that stopped); if the tool that " +
         "wrote it leaves out the final line ending, ignore this",
@@ -376,10 +376,10 @@ Deno.test("a file that ends mid-line: a bad last row says so; a last row that re
     // Ending as a file should, with blank or all-empty lines after the rows, or ^Z: nothing to say.
     for (const end of ["\n", "\r\n", "\r", "\n\n  ", "\n,,,,,", "\r\n\x1a"]) {
       await Deno.writeTextFile(mid, `${TEXT}3000,2,3,1.5,2.5,740.97838${end}`);
-      assert.equal(ohlcvCsvCutShortWarning(mid), null, JSON.stringify(end));
+      assert.equal(await ohlcvCsvCutShortWarning(mid), null, JSON.stringify(end));
     }
-    assert.equal(unendedLastLine(join(dir, "none.csv")), null);
-    assert.equal(unendedLastLine(dir), null);
+    assert.equal(await unendedLastLine(join(dir, "none.csv")), null);
+    assert.equal(await unendedLastLine(dir), null);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -73,7 +73,7 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
       // A file cut short mid-number is read without a word otherwise: its last row's value is a number still.
       // Said beside the progress (stderr): the run's own lines keep their order (the symbol's source first).
       for (const file of options.files) {
-        const cut = ohlcvCsvCutShortWarning(file.path);
+        const cut = await ohlcvCsvCutShortWarning(file.path);
         if (cut !== null) env.progress.notice(cut);
       }
       return {

@@ -8,7 +8,7 @@
 import { CommandError, InterruptedError } from "../errors.ts";
 import { childEnv } from "../exit_with_parent.ts";
 import { selfCommand } from "../self_command.ts";
-import { shellWord } from "../../base/index.ts";
+import { readRegularFileTail, shellWord } from "../../base/index.ts";
 
 /** A step that failed: its one-line reason (and hint) as the CLI prints it. */
 export class StepError extends CommandError {
@@ -48,17 +48,7 @@ const LOG_TAIL_BYTES = 1 << 20;
 export async function killedRunLine(log: string, self: number): Promise<string | null> {
   let text: string;
   try {
-    using file = await Deno.open(log, { read: true });
-    const size = (await file.stat()).size;
-    await file.seek(Math.max(0, size - LOG_TAIL_BYTES), Deno.SeekMode.Start);
-    const bytes = new Uint8Array(Math.min(size, LOG_TAIL_BYTES));
-    let read = 0;
-    while (read < bytes.length) {
-      const n = await file.read(bytes.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    text = new TextDecoder().decode(bytes.subarray(0, read));
+    text = new TextDecoder().decode(await readRegularFileTail(log, LOG_TAIL_BYTES));
   } catch {
     return null; // no log yet, or none readable: nothing to say
   }

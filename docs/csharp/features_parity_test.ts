@@ -45,17 +45,23 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<string>
   return text;
 }
 
+/** CandlecastFeatures.cs and its harness, FeatureCheck.cs, compiled as the bot's C# 7 compiler would. */
+async function compileFeatureCheck(): Promise<string> {
+  const exe = join(await mkdtemp(join(tmpdir(), "candlecast-cs-")), "check.exe");
+  await run("/usr/bin/mcs", [
+    "-langversion:7",
+    `-out:${exe}`,
+    join(here, "CandlecastFeatures.cs"),
+    join(here, "FeatureCheck.cs"),
+  ]);
+  return exe;
+}
+
 Deno.test({
   name: "the C# feature port equals features/engineer.ts on real windows",
   ignore: !haveMono || !haveRealData(),
   fn: async () => {
-    const exe = join(await mkdtemp(join(tmpdir(), "candlecast-cs-")), "check.exe");
-    await run("/usr/bin/mcs", [
-      "-langversion:7",
-      `-out:${exe}`,
-      join(here, "CandlecastFeatures.cs"),
-      join(here, "FeatureCheck.cs"),
-    ]);
+    const exe = await compileFeatureCheck();
     const crash = Date.UTC(2020, 2, 12, 12);
     for (const symbol of ["BTCUSDT", "ETHUSDT", "SOLUSDT"]) {
       const s = await loadRealSeries(symbol);
@@ -88,13 +94,7 @@ Deno.test({
   name: "the C# port refuses the candles serve refuses, naming the same candle and field",
   ignore: !haveMono,
   fn: async () => {
-    const exe = join(await mkdtemp(join(tmpdir(), "candlecast-cs-")), "check.exe");
-    await run("/usr/bin/mcs", [
-      "-langversion:7",
-      `-out:${exe}`,
-      join(here, "CandlecastFeatures.cs"),
-      join(here, "FeatureCheck.cs"),
-    ]);
+    const exe = await compileFeatureCheck();
     const valid = predictBody("BTCUSDT", 60, 3).candles;
     const change = (i: number, fields: Partial<WireCandle>) =>
       valid.map((c, k) => k === i ? { ...c, ...fields } : c);

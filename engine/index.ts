@@ -63,6 +63,7 @@ export {
   boostingShare,
   LabelRuleSchema,
   MODEL_CLASS_NAMES,
+  MODEL_HAS_ATTENTION,
   MODEL_TYPES,
   type ModelType,
   type Preprocessor,

@@ -6,7 +6,7 @@
 import type * as ort from "onnxruntime-node";
 import { type OnnxRuntime, onnxRuntime } from "./ort.ts";
 import { FEATURE_COUNT } from "../features/index.ts";
-import { MODEL_CLASS_NAMES } from "./preprocessor.ts";
+import { MODEL_CLASS_NAMES, MODEL_HAS_ATTENTION } from "./preprocessor.ts";
 import { CheckpointError, readCheckpointFiles } from "./checkpoint_files.ts";
 import type { ModelInfo, Predictor, RawPrediction } from "./types.ts";
 
@@ -36,7 +36,10 @@ export interface SessionTuning {
 
 /** The ONNX graph's input (SPEC §8): [batch, lookback, 35] unscaled features (the graph scales them). */
 export const INPUT_NAME = "input";
-/** The ONNX graph's outputs: logits and regression are required, attention only transformer_lstm has. */
+/**
+ * The ONNX graph's outputs: logits and regression are required; attention is in every file since 2026-12-06 (all
+ * zeros for lightweight_lstm) and in transformer_lstm's before.
+ */
 export const OUTPUT_NAMES = {
   logits: "class_logits",
   regression: "regression",
@@ -63,7 +66,9 @@ class OnnxPredictor implements Predictor {
     private readonly runtime: OnnxRuntime,
   ) {
     this.#windowSize = info.preprocessor.lookback * FEATURE_COUNT;
-    this.#hasAttention = session.outputNames.includes(OUTPUT_NAMES.attention);
+    // lightweight_lstm's attention output is zeros, not weights: its summary stays {} (SPEC §4).
+    this.#hasAttention = MODEL_HAS_ATTENTION[info.preprocessor.modelType] &&
+      session.outputNames.includes(OUTPUT_NAMES.attention);
   }
 
   async predict(x: Float32Array, count: number): Promise<RawPrediction[]> {

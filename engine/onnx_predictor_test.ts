@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { FEATURE_COUNT } from "../features/index.ts";
 import type { Preprocessor } from "./preprocessor.ts";
 import { frameModel } from "../ml/onnx/frame.ts";
-import { encodeModel } from "../ml/onnx/graph.ts";
+import { decodeModel, encodeModel } from "../ml/onnx/graph.ts";
 import {
   linearBody,
   linearBodyWeights,
@@ -37,12 +37,13 @@ async function writeCheckpoint(p: Preprocessor, options: { onnx?: boolean; atten
 }
 
 Deno.test("loadPredictor serves a checkpoint: info, softmax probabilities and outputs equal the TS pipeline", async () => {
-  const p = testPreprocessor();
+  // transformer_lstm: the architecture whose attention output carries weights.
+  const p = testPreprocessor({ modelType: "transformer_lstm" });
   const dir = await writeCheckpoint(p);
   const predictor = await loadPredictor(dir, { threads: 1 });
   try {
     assert.equal(predictor.device, "cpu");
-    assert.equal(predictor.info.modelClass, "LightweightLSTMModel");
+    assert.equal(predictor.info.modelClass, "TransformerLSTMModel");
     assert.equal(predictor.info.version, "v2_2024-02-02");
     assert.equal(predictor.info.trainedAt, "2024-02-02T10:00:00.000Z");
     assert.deepEqual(predictor.info.metrics, { accuracy: 0.5 });
@@ -102,7 +103,7 @@ Deno.test("concurrent predict calls on one predictor each get their own answer (
   }
 });
 
-Deno.test("a model without attention gives attention null", async () => {
+Deno.test("a model without attention gives attention null, though its file has the zeros output SPEC §8 lists", async () => {
   const dir = await writeCheckpoint(testPreprocessor(), { attention: false });
   const predictor = await loadPredictor(dir);
   try {
@@ -110,6 +111,28 @@ Deno.test("a model without attention gives attention null", async () => {
     assert.equal(out.attention, null);
   } finally {
     await predictor.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a lightweight_lstm file from before the zeros output (two outputs) still serves, attention null", async () => {
+  const p = testPreprocessor();
+  const dir = await writeCheckpoint(p, { attention: false });
+  try {
+    // Rewrite the file as exports before 2026-12-06 wrote it: class_logits and regression only.
+    const path = join(dir, "model.onnx");
+    const model = decodeModel(await Deno.readFile(path));
+    model.graph!.output = model.graph!.output!.filter((o) => o.name !== "attention");
+    await Deno.writeFile(path, encodeModel(model));
+    const predictor = await loadPredictor(dir);
+    try {
+      const [out] = await predictor.predict(new Float32Array(p.lookback * FEATURE_COUNT), 1);
+      assert.equal(out.attention, null);
+      assert.ok(Math.abs(out.probabilities.reduce((a, b) => a + b) - 1) < 1e-12);
+    } finally {
+      await predictor.close();
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

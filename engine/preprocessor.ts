@@ -15,6 +15,14 @@ export const MODEL_CLASS_NAMES: Record<ModelType, string> = {
   transformer_lstm: "TransformerLSTMModel",
   lightweight_lstm: "LightweightLSTMModel",
 };
+/**
+ * Whether the architecture attends over its timesteps. lightweight_lstm does not: its ONNX `attention` output
+ * (kept so every model.onnx has SPEC §8's three outputs) is all zeros, and /predict's `attention_summary` is `{}`.
+ */
+export const MODEL_HAS_ATTENTION: Record<ModelType, boolean> = {
+  transformer_lstm: true,
+  lightweight_lstm: false,
+};
 
 export interface Preprocessor {
   readonly modelType: ModelType;

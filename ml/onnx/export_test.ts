@@ -210,7 +210,11 @@ for (const [type, members, channels, headInput, memberLookbacks] of VARIANTS) {
       for (const count of BATCHES) {
         const expected = tfjsOutputs(model, p, x, count);
         const actual = await onnxOutputs(bytes, x, count);
-        assert.equal(actual.attention !== null, type === "transformer_lstm");
+        // SPEC §8's three outputs for every model; lightweight_lstm's attention is all zeros.
+        assert.ok(actual.attention !== null, "no attention output");
+        if (type !== "transformer_lstm") {
+          assert.ok(actual.attention.every((v) => v === 0), "attention not zeros");
+        }
         const d = differences(actual, expected, p);
         for (const [output, diff] of Object.entries(d)) {
           assert.ok(diff <= TOLERANCE, `batch ${count}: ${output} differs by ${diff}`);
@@ -268,6 +272,22 @@ Deno.test("the exported file names its outputs and metadata per SPEC §8", () =>
   for (const s of ["scaler", "model", "outputs", "class_logits", "regression", "attention"]) {
     assert.ok(scopes.has(s), s);
   }
+  model.dispose();
+});
+
+Deno.test("lightweight_lstm's file has SPEC §8's three outputs too: attention [batch, lookback] of zeros", async () => {
+  const x = pseudoRandom(7 * LOOKBACK * FEATURE_COUNT, 6, 2);
+  const model = perturbedModel("lightweight_lstm");
+  const bytes = exportOnnx(model, preprocessorFor("lightweight_lstm", x), { version: "v9_2024-09-09" });
+  const m = decodeModel(bytes);
+  assert.deepEqual(m.graph!.output!.map((o) => o.name), ["class_logits", "regression", "attention"]);
+  assert.match(m.graph!.docString!, /attention: float32 \[batch, 50\], all zeros/);
+  // NaN in the input does not reach the zeros: they come from the input's shape alone.
+  const withNan = x.slice();
+  withNan[3] = NaN;
+  const out = await onnxOutputs(bytes, withNan, 7);
+  assert.ok(out.attention !== null && out.attention.length === 7 * LOOKBACK);
+  assert.ok(out.attention.every((v) => v === 0));
   model.dispose();
 });
 

@@ -2,7 +2,8 @@
  * What every exported candlecast model shares around its network body (SPEC §8): the input `input`
  * [batch, lookback, 35] of UNscaled features, the scaler as the first nodes ((x − mean)/std, clipped to ±clip
  * as in training), and the outputs: `class_logits` divided by the calibration temperature, `regression`
- * mapped back to a return fraction (y·std + mean), and, for models that have it, `attention`. A blended version
+ * mapped back to a return fraction (y·std + mean), and `attention`: the network's, or all zeros for a model
+ * without attention (lightweight_lstm), so a client written to SPEC §8 finds all three outputs. A blended version
  * (preprocessor.json `blend`) mixes gradient boosting's probabilities in: `class_logits` is then
  * log(w·softmax(logits / T) + (1 − w)·p_boosting), so softmax of it is the blend and every consumer that
  * softmaxes `class_logits` (serve, predict, the C# client) serves the blend unchanged.
@@ -18,7 +19,7 @@ import {
 } from "../../engine/index.ts";
 import type { BoostedTrees } from "../baselines/index.ts";
 import { boostingProbabilities } from "./boosting.ts";
-import { GraphBuilder, type Onnx } from "./graph.ts";
+import { attr, GraphBuilder, type Onnx } from "./graph.ts";
 import { add, clip, div, identity, log, mul, softmax, sub } from "./ops.ts";
 
 /** The network's raw outputs as graph values: logits [batch, 3], standardised return [batch, 1], attention. */
@@ -64,13 +65,23 @@ function docString(p: Preprocessor, version: string, attention: boolean): string
       }; softmax gives the probabilities.`,
     `regression: float32 [batch, 1], the predicted close[t+${p.horizon}]/close[t] - 1 as a fraction.`,
   ];
-  if (attention) {
-    lines.push(
-      `attention: float32 [batch, ${p.lookback}], final attention over timesteps (mean over heads); ` +
-        `index ${p.lookback - 1} is the most recent candle.`,
-    );
-  }
+  lines.push(
+    attention
+      ? `attention: float32 [batch, ${p.lookback}], final attention over timesteps (mean over heads); ` +
+        `index ${p.lookback - 1} is the most recent candle.`
+      : `attention: float32 [batch, ${p.lookback}], all zeros: this model has no attention over timesteps ` +
+        `(the output is kept so every candlecast model has the same three).`,
+  );
   return lines.join("\n");
+}
+
+/**
+ * Zeros [batch, lookback] shaped like `input`'s first two dimensions: Shape(end 2) then ConstantOfShape, whose
+ * default value is float32 0. Read from the shape alone, so a NaN in the input cannot reach it.
+ */
+function noAttention(g: GraphBuilder, input: string, name: string): string {
+  const [dims] = g.node("Shape", [input], { attrs: { end: attr.int(2) } });
+  return g.node("ConstantOfShape", [dims], { name })[0];
 }
 
 export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
@@ -120,10 +131,11 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
     const std = mul(g, out.regression, g.floats("return_std", [p.returnScale.std], []));
     add(g, std, g.floats("return_mean", [p.returnScale.mean], []), OUTPUT_NAMES.regression);
     if (out.attention !== null) identity(g, out.attention, OUTPUT_NAMES.attention);
+    else noAttention(g, input, OUTPUT_NAMES.attention);
   });
   g.output(OUTPUT_NAMES.logits, "float32", [BATCH, 3]);
   g.output(OUTPUT_NAMES.regression, "float32", [BATCH, 1]);
-  if (out.attention !== null) g.output(OUTPUT_NAMES.attention, "float32", [BATCH, p.lookback]);
+  g.output(OUTPUT_NAMES.attention, "float32", [BATCH, p.lookback]);
   return g.toModel({
     docString: docString(p, options.version, out.attention !== null),
     producerVersion: options.producerVersion,

@@ -92,11 +92,24 @@ Deno.test("scaler, clip, temperature and return scale in the graph equal the TS 
   }
 });
 
-Deno.test("a model without attention has no attention output", () => {
-  const m = decodeModel(encodeModel(
+Deno.test("a model without attention still has SPEC §8's attention output: zeros [batch, lookback]", async () => {
+  const plain = encodeModel(
     frameModel(linearBody(w, p.lookback, false), { preprocessor: p, version: "v1", producerVersion: "test" }),
-  ));
-  assert.deepEqual(m.graph!.output!.map((o) => o.name), ["class_logits", "regression"]);
+  );
+  const m = decodeModel(plain);
+  assert.deepEqual(m.graph!.output!.map((o) => [o.name, dims(o)]), [
+    ["class_logits", ["batch", 3]],
+    ["regression", ["batch", 1]],
+    ["attention", ["batch", p.lookback]],
+  ]);
+  assert.match(m.graph!.docString!, /all zeros: this model has no attention/);
+  for (const count of [1, 7]) {
+    const x = pseudoRandom(count * p.lookback * FEATURE_COUNT, count, 8);
+    const out = await runOnnx(plain, { input: { data: x, dims: [count, p.lookback, FEATURE_COUNT] } });
+    assert.deepEqual(out.attention.dims, [count, p.lookback]);
+    assert.ok(out.attention.data.every((v: number) => v === 0));
+  }
+  await assertOnnxChecks(plain);
 });
 
 Deno.test("the framed model passes the ONNX checker with full shape inference", async () => {

@@ -1,6 +1,7 @@
 /**
  * ONNX export (SPEC §8): `exportOnnx(model, preprocessor, {version})` → model.onnx bytes that ONNX Runtime and
- * Microsoft.ML.OnnxRuntime run with input `input` and outputs `class_logits`, `regression`[, `attention`].
+ * Microsoft.ML.OnnxRuntime run with input `input` and outputs `class_logits`, `regression`, `attention` (zeros for
+ * a model without attention).
  *
  * @example Export a saved version's model, checked against tfjs before it is written
  * ```ts

@@ -873,3 +873,29 @@ Deno.test("monitor --json: the verdict says why it exits 1 under --fail-on-warni
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("monitor does not call an offset no time zone has (7 s) local times", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-seconds-" });
+  try {
+    const f = await writeMonitorFixture(dir, 40);
+    // A candle builder that stamps each 1h candle 7 s late (a clock's or a builder's offset, no zone's).
+    const records = (await Deno.readTextFile(f.predictions)).split("\n").flatMap((line) => {
+      if (!line.endsWith("}")) return [];
+      const r = JSON.parse(line);
+      if (r.last_candle_time === null || r.symbol !== "SIMUSDT" || r.version === "v9_gone") return [];
+      return [JSON.stringify({ ...r, last_candle_time: r.last_candle_time + 7_000 })];
+    });
+    await Deno.writeTextFile(f.predictions, records.join("\n") + "\n");
+    const out = await monitor(f).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // Before: "the bot sent local times, not UTC", which sent its developer looking for a time zone.
+    assert.match(
+      stdout,
+      /at open times 7 s past the 1h UTC grid the candles open on: the bot's times are not the/,
+    );
+    assert.ok(!stdout.includes("local times"), stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

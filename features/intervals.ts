@@ -216,6 +216,15 @@ export function pastUtcGrid(t: number, stepMs: number): number | null {
   return (((t - origin) % stepMs) + stepMs) % stepMs;
 }
 
+/**
+ * Whether open times `past` ms past the UTC grid of candles `stepMs` long could be a time zone's local times:
+ * zones sit whole quarter hours off UTC, from 12 h west to 14 h east, so a 1h candle 30 min past could be
+ * India's, and a 1w one 6 days past (weeks begun on Sunday) or a 1d one 7 s past is no zone's.
+ */
+export function zoneOffset(past: number, stepMs: number): boolean {
+  return past % (15 * MINUTE) === 0 && (past <= 14 * HOUR || past >= stepMs - 12 * HOUR);
+}
+
 /** An offset within a candle as people say it: "30 min", "5 h 30 min", "6 days", "250 ms". */
 export function offsetText(ms: number): string {
   if (ms % DAY === 0) return plural(ms / DAY, "day");
@@ -302,6 +311,23 @@ function fixedLength(name: string): number {
   if (m === null) return NaN;
   const unit = m[2] === "ms" ? 1 : UNITS.find(([, u]) => u === m[2])![0];
   return Number(m[1]) * unit;
+}
+
+/**
+ * The fixed length in ms of the candles an interval name records: Binance's names ("4h", "1w") and the ones
+ * `intervalOf` gives steps Binance has none for ("45m", "2d"), which a CSV's candles can have and a version
+ * then records; null for months ("1M") and for names of no length.
+ *
+ * @example
+ * ```ts
+ * candleLengthOf("45m"); // 2_700_000
+ * candleLengthOf("1M"); // null: months have no fixed length
+ * ```
+ */
+export function candleLengthOf(name: string): number | null {
+  if (isInterval(name)) return name === "1M" ? null : FIXED_MS[name];
+  const ms = fixedLength(name);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   addMonths,
+  candleLengthOf,
   candlesBetween,
   closedOpenTimeBound,
   closeTimeOf,
@@ -15,6 +16,7 @@ import {
   sameInterval,
   shortestStep,
   shortSteps,
+  zoneOffset,
 } from "./intervals.ts";
 import { utcMs } from "../test/collect_rig.ts";
 
@@ -123,4 +125,25 @@ Deno.test("intervals: how far an open time is past the UTC grid exchanges use", 
     [ist, 30 * 60_000, 2 * HOUR, 6 * 24 * HOUR, 15_000, 250].map(offsetText),
     ["5 h 30 min", "30 min", "2 h", "6 days", "15 s", "250 ms"],
   );
+});
+
+Deno.test("candleLengthOf: Binance's fixed intervals and the steps a CSV may have (45m, 2d); none for months", () => {
+  assert.equal(candleLengthOf("1h"), 3_600_000);
+  assert.equal(candleLengthOf("45m"), 2_700_000);
+  assert.equal(candleLengthOf("2d"), 2 * 86_400_000);
+  assert.equal(candleLengthOf("90s"), 90_000);
+  assert.equal(candleLengthOf("1M"), null);
+  assert.equal(candleLengthOf("weekly"), null);
+  assert.equal(candleLengthOf("0m"), null);
+});
+
+Deno.test("zoneOffset: quarter hours from 12 h west to 14 h east of UTC are zones; 7 s and 6 days are not", () => {
+  const H = 3_600_000, D = 24 * H;
+  assert.ok(zoneOffset(30 * 60_000, H)); // India on 1h
+  assert.ok(zoneOffset(5.75 * H, D)); // Nepal on 1d
+  assert.ok(zoneOffset(19 * H, D)); // 5 h west on 1d
+  assert.ok(!zoneOffset(7_000, H));
+  assert.ok(!zoneOffset(6 * D, 7 * D)); // weeks begun on Sunday
+  assert.ok(!zoneOffset(3 * D, 7 * D));
+  assert.ok(zoneOffset(7 * D - 5 * H, 7 * D)); // 5 h west on 1w
 });

@@ -5,13 +5,13 @@
  */
 import {
   type Candle,
+  candleLengthOf,
   type CandleSeries,
   emptySeries,
   engineerWindow,
   FEATURE_COUNT,
   FEATURE_NAMES,
   featureOverflowMessage,
-  gridOf,
   isInterval,
   isMonthStart,
   nextOpenTime,
@@ -20,6 +20,7 @@ import {
   pastUtcGrid,
   SERIES_COLUMNS,
   stepName,
+  zoneOffset,
 } from "../features/index.ts";
 import {
   type DecisionChoice,
@@ -126,8 +127,7 @@ function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): 
  * where a feed that leaves out the hours without trades still shows many.
  */
 function shortestStepIsModels(t: ArrayLike<number>, info: ModelInfo): boolean {
-  if (!info.interval || !isInterval(info.interval)) return false;
-  const step = gridOf(info.interval).stepMs;
+  const step = info.interval ? candleLengthOf(info.interval) : null;
   if (step === null) return false;
   let shortest = Infinity, steps = 0, ours = 0;
   for (let i = 1; i < t.length; i++) {
@@ -147,10 +147,9 @@ function shortestStepIsModels(t: ArrayLike<number>, info: ModelInfo): boolean {
  * indexed it (`first`: the window's first candle in the request).
  */
 function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): string | null {
-  if (!info.interval || !isInterval(info.interval)) return null;
-  const step = gridOf(info.interval).stepMs;
+  if (!info.interval) return null;
   const t = window.openTime;
-  if (step === null) {
+  if (info.interval === "1M") {
     // Months have no fixed step, so a 30-day step passed the interval check: a 1M candle opens on the 1st,
     // 00:00 UTC, as Binance's do and as the model's own did (only such candles are named 1M); one on the 15th
     // or 30 days on would be logged at a time monitor never finds among the exchange's.
@@ -160,6 +159,10 @@ function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): s
       `start of a calendar month (the 1st, 00:00 UTC), where ${info.interval} candles open (model ` +
       `${info.version}'s interval); send each candle's open time`;
   }
+  // Binance's fixed intervals and the steps a CSV's candles had that Binance has no name for (45m, 2d): the
+  // version recorded them, and its candles stepped by them.
+  const step = candleLengthOf(info.interval);
+  if (step === null) return null;
   for (let i = 1; i < window.length; i++) {
     const apart = t[i] - t[i - 1];
     if (Number.isNaN(apart) || apart % step === 0) continue;
@@ -168,11 +171,9 @@ function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): s
     } after the previous candle's, not a ` +
       `whole number of ${info.interval} candles (model ${info.version}'s interval); send each candle's open time`;
   }
-  return utcGridProblem(window, info, step, first);
+  // No exchange lays a grid for steps Binance has no name for (45m, 2d): whole steps are all there is to check.
+  return isInterval(info.interval) ? utcGridProblem(window, info, step, first) : null;
 }
-
-/** Time zones' offsets from UTC are whole quarter hours. */
-const QUARTER_HOUR = 15 * 60_000;
 
 /**
  * A candle of the model's interval stamped off the UTC grid its candles open on (features' `pastUtcGrid`, the
@@ -186,8 +187,9 @@ const QUARTER_HOUR = 15 * 60_000;
  * (it said only "not found", blaming the closes). A bot that stamps local times is broken either way: it
  * mislabels the exchange's candles, or builds its own on local boundaries, whose features are not those of
  * the candles the model was trained on; the C# client logs the detail (docs/csharp.md) and the fix is one
- * `ToUnixTimeMilliseconds()` on a UTC time. Intervals whose grid exchanges do not agree on (3d) and versions
- * that recorded no interval are not checked.
+ * `ToUnixTimeMilliseconds()` on a UTC time. Intervals whose grid exchanges do not agree on (3d), steps no
+ * exchange names (45m, 2d: only whole steps are checked) and versions that recorded no interval are not
+ * checked.
  */
 function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, first: number): string | null {
   const t = window.openTime;
@@ -202,9 +204,10 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
         new Date(t[i] + 1).toISOString()
       }): a close time (each candle's last millisecond); send each candle's open time`;
     }
-    // Time zones sit whole quarter hours off UTC (India +5:30, Nepal +5:45); another offset (7 s) is a clock or
-    // a candle builder's, and "not local ones" sent its developer looking for a time zone.
-    const fix = past % QUARTER_HOUR === 0
+    // Time zones sit whole quarter hours off UTC (India +5:30, Nepal +5:45), 12 h west to 14 h east; another
+    // offset (7 s) is a clock's or a candle builder's, and 6 days on 1w (weeks begun on Sunday) a feed's own
+    // grid: "not local ones" sent their developers looking for a time zone.
+    const fix = zoneOffset(past, step)
       ? "send UTC open times, not local ones"
       : "send each candle's open time as the exchange stamps it (Unix ms, UTC)";
     return `${at}: open times are ${offsetText(past)} past the ${info.interval} UTC grid (${
@@ -229,11 +232,13 @@ export const CLOSE_GRACE_MS = 60_000;
  * the wrong candle or none. Only with the model's interval and the last candle's open time known.
  */
 function notClosedProblem(window: CandleSeries, info: ModelInfo, first: number, now: number): string | null {
-  if (!info.interval || !isInterval(info.interval) || window.length === 0) return null;
+  if (!info.interval || window.length === 0) return null;
   const last = window.length - 1;
   const open = window.openTime[last];
   if (Number.isNaN(open)) return null;
-  const closes = nextOpenTime(open, info.interval);
+  const length = info.interval === "1M" ? null : candleLengthOf(info.interval);
+  if (length === null && info.interval !== "1M") return null;
+  const closes = length === null ? nextOpenTime(open, "1M") : open + length;
   // Half a candle at most: a minute's grace would pass every forming 1m candle (a re-review).
   const grace = Math.min(CLOSE_GRACE_MS, (closes - open) / 2);
   if (!(closes > now + grace)) return null;

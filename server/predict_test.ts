@@ -180,6 +180,18 @@ Deno.test("candles stamped off the UTC grid of the model's interval (local times
     thursdays.ok ? "answered" : thursdays.failure.detail,
     /: open times are 3 days past the 1w UTC grid/,
   );
+  // Weeks begun on Sunday are no zone's local times; before, "send UTC open times, not local ones" (a seat's
+  // trial). 16 h past on 1d may be a zone 8 h west (any quarter-hour offset on 1d may be one): local times still.
+  const [sundays] = await predictBodies(weekly, [stamped(monday + 6 * D, 7 * D)]);
+  assert.match(
+    sundays.ok ? "answered" : sundays.failure.detail,
+    /: open times are 6 days past the 1w UTC grid .*: send each candle's open time as the exchange stamps it/,
+  );
+  const [afternoons] = await predictBodies(daily, [stamped(monday + 16 * H, D)]);
+  assert.match(
+    afternoons.ok ? "answered" : afternoons.failure.detail,
+    /16 h past the 1d UTC grid .*not local ones$/,
+  );
   // Candles without open times, a grid exchanges do not agree on (3d), and an unrecorded interval: not checked.
   const [untimed] = await predictBodies(hourly, [body]);
   const [threeDay] = await predictBodies(new FakePredictor({ interval: "3d" }), [
@@ -264,4 +276,44 @@ Deno.test("a last candle that has not closed by the server's clock (forming, or 
   const [untimed] = await predictBodies(hourly, [body], [""], "version", 0);
   const [unrecorded] = await predictBodies(new FakePredictor(), [endingAt(T0 + 5 * H)], [""], "version", now);
   assert.ok(untimed.ok && unrecorded.ok);
+});
+
+Deno.test("a version of a step Binance has no name for (45m, 2d: a CSV's candles) gets the step and closed-candle checks", async () => {
+  const M = 60_000, D = 24 * 60 * M;
+  const body = predictBody("SIMUSDT", 50, 3);
+  const stepping = (lastOpen: number, step: number, lastStep = step) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({
+      ...c,
+      openTime: i === 49 ? lastOpen : lastOpen - lastStep - (48 - i) * step,
+    })),
+  });
+  const now = T0 + 30 * D;
+  for (const [interval, step] of [["45m", 45 * M], ["2d", 2 * D]] as const) {
+    const model = new FakePredictor({ version: "v2_2026-12-06", interval });
+    const closedOpen = now - 2 * step; // its candle closed a step before now
+    const [closed, future, halfStep, offGrid] = await predictBodies(
+      model,
+      [
+        stepping(closedOpen, step),
+        stepping(now + 3 * D, step), // opens days ahead: not closed
+        stepping(closedOpen, step, step + step / 3), // the last step not whole candles
+        stepping(closedOpen + 7_000, step), // 7 s off whatever grid: no exchange's to hold it to
+      ],
+      ["", "", "", ""],
+      "version",
+      now,
+    );
+    // Before: all four answered (serve checked Binance's interval names only; a seat's trial).
+    assert.ok(closed.ok, `${interval}: ${closed.ok ? "" : closed.failure.detail}`);
+    assert.match(
+      future.ok ? "answered" : future.failure.detail,
+      new RegExp(`opens a ${interval} candle that closes`),
+    );
+    assert.match(
+      halfStep.ok ? "answered" : halfStep.failure.detail,
+      new RegExp(`not a whole number of ${interval} candles`),
+    );
+    assert.ok(offGrid.ok, `${interval}: ${offGrid.ok ? "" : offGrid.failure.detail}`);
+  }
 });

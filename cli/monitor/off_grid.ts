@@ -9,10 +9,12 @@
 import {
   type CandleSeries,
   inferGrid,
+  isInterval,
   misreadOpenTime,
   offsetText,
   pastUtcGrid,
   upperSymbol,
+  zoneOffset,
 } from "../../features/index.ts";
 import type { PredictionRecord } from "../../engine/index.ts";
 
@@ -102,7 +104,13 @@ function whereAndWhy(f: OffGridFinding, candles: string): { where: string; why: 
   const grid = `the ${f.label} UTC grid ${candles} open on`;
   return f.offset === f.step - 1
     ? { where: `1 ms before ${grid}`, why: "the bot sent close times (each candle's last millisecond)" }
-    : { where: `${offsetText(f.offset)} past ${grid}`, why: "the bot sent local times, not UTC" };
+    : {
+      where: `${offsetText(f.offset)} past ${grid}`,
+      // 7 s or 6 days past is no time zone's (zones sit quarter hours off UTC, 12 h west to 14 h east).
+      why: zoneOffset(f.offset, f.step)
+        ? "the bot sent local times, not UTC"
+        : "the bot's times are not the exchange's open times",
+    };
 }
 
 /** "1 at open times 30 min past the 1h UTC grid … : the bot sent local times, not UTC". */
@@ -127,7 +135,9 @@ export function offGridAdvice(f: OffGridFinding, data: string): string {
     ? "collect the candles with open times in UTC, and have the bot send UTC open times"
     : f.offset === f.step - 1
     ? "have the bot send each candle's open time, not its close time"
-    : "have the bot send candle open times in UTC (serve now refuses such candles)";
+    : `have the bot send candle open times in UTC${
+      isInterval(f.label) ? " (serve now refuses such candles)" : ""
+    }`;
   return `${todo}; of the predictions not found, ${atTimes(f, `the candles in ${data}`)}, and predictions ` +
     "logged at such times can never be matched with a candle";
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { brokenOffDetail, createApp } from "./app.ts";
 import { listen, ListenError, probePort } from "./listen.ts";
+import { PIPELINE_CUT, PIPELINE_LIMIT } from "./listen/backpressure.ts";
 import { Metrics } from "./metrics.ts";
 import { ModelStore } from "./models/store.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -971,6 +972,79 @@ Deno.test("pipelined requests on one connection print no MaxListenersExceededWar
     assert.deepEqual(warnings, []);
   } finally {
     process.off("warning", onWarning);
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("pipelined requests the client reads are all answered in order, through pauses at PIPELINE_LIMIT", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 2 }));
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const body = JSON.stringify(predictBody());
+    const post = `POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${new TextEncoder().encode(body).byteLength}\r\n\r\n${body}`;
+    const get = "GET /health HTTP/1.1\r\nHost: a\r\n\r\n";
+    // 10 × (PIPELINE_LIMIT GETs and 8 POSTs): paused and resumed many times over; none lost.
+    const text = (get.repeat(PIPELINE_LIMIT) + post.repeat(8)).repeat(10) +
+      "GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    const answer = await raw(server.port, text, 20_000);
+    const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    assert.equal(statuses.length, 10 * (PIPELINE_LIMIT + 8) + 1);
+    assert.ok(statuses.every((status) => status === "200"), statuses.join(","));
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("a client pipelining without reading is paused and cut at PIPELINE_CUT; /health answers others meanwhile", async () => {
+  // Before: every pipelined request was handed on and its answer kept (the client reads none), so one
+  // connection of GET /health grew a worker past 1.8 GB and /health timed out for 20 s (a security review).
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const app = createApp(store, { log: () => {} });
+  let handled = 0;
+  const server = await listen((request) => {
+    handled++;
+    return app.fetch(request);
+  }, { hostname: "127.0.0.1", port: 0 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const flood = new TextEncoder().encode("GET /health HTTP/1.1\r\nHost: a\r\n\r\n".repeat(2000));
+  let sent = 0;
+  const writing = (async () => {
+    try {
+      // 200,000 requests, 7 MB: far past what the kernel's buffers hold, read or not.
+      for (let i = 0; i < 100; i++) sent += await conn.write(flood);
+    } catch {
+      // cut by the server: what this test expects
+    }
+  })();
+  try {
+    const started = performance.now();
+    let cut = false;
+    while (performance.now() - started < 5000 && !cut) {
+      const t0 = performance.now();
+      const health = await fetch(`${server.url}/health`);
+      await health.body?.cancel();
+      assert.equal(health.status, 200);
+      assert.ok(performance.now() - t0 < 1000, `/health took ${Math.round(performance.now() - t0)} ms`);
+      cut = await Promise.race([
+        writing.then(() => true),
+        new Promise<boolean>((r) => setTimeout(r, 100, false)),
+      ]);
+    }
+    assert.ok(cut, `the flooding connection was never cut (${sent} bytes written)`);
+    // The app saw at most the cut's worth of the flood (and the /health probes), not the 200,000 sent.
+    assert.ok(handled < PIPELINE_CUT + 200, `${handled} requests handed to the app`);
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
     await server.shutdown();
     await store.close();
   }

@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
 import { timerMs } from "../../base/index.ts";
 import type { ListenSettings, ListenStats } from "./settings.ts";
+import { Backpressure } from "./backpressure.ts";
 
 /** The counters of `ListenStats` (the rest of it is read off the listener's state). */
 interface Counts {
@@ -53,6 +54,8 @@ export class Listener {
    */
   uploading = 0;
   draining = false;
+  /** Pauses a connection whose pipelined answers pile up unread (`Backpressure`); cuts one stuck a request timeout. */
+  readonly backpressure: Backpressure;
 
   /** `o`: the caller's options over `LISTEN_DEFAULTS` (`settingsOf`). */
   constructor(readonly o: ListenSettings) {
@@ -60,6 +63,7 @@ export class Listener {
     this.alwaysOpen = o.alwaysOpen ?? new Set(["/", "/health"]);
     // node:http refuses a header timeout longer than the request timeout.
     this.headersTimeoutMs = Math.min(o.headersTimeoutMs, o.requestTimeoutMs);
+    this.backpressure = new Backpressure(o.requestTimeoutMs);
   }
 
   stats(): ListenStats {
@@ -68,6 +72,8 @@ export class Listener {
       inFlight: this.inFlight,
       uploading: this.uploading,
       ...this.counts,
+      // A connection cut for reading none of its answers is timed out too (`Backpressure`).
+      timeouts: this.counts.timeouts + this.backpressure.cut,
     };
   }
 

@@ -93,12 +93,18 @@ export async function handleRequest(
   res: http.ServerResponse,
   expectsContinue = false,
 ): Promise<void> {
+  // Requests parsed from bytes read before their connection was cut (`Backpressure`): no one to answer.
+  if (req.socket.destroyed) return;
   const arrived = performance.now();
   const method = req.method ?? "GET";
   const target = req.url ?? "/";
   const path = targetPath(target);
   const open = path !== null && l.alwaysOpen.has(path);
   const peer = req.socket.remoteAddress;
+  // Counted until its answer is written (or the connection goes), whoever answers it: refusals pile up too.
+  const answered = l.backpressure.arrived(req.socket);
+  res.once("finish", answered);
+  res.once("close", answered);
   const a: Arrival = { req, res, expectsContinue, arrived, method, target, path, open, peer };
   if (!admit(l, a)) return;
   await throughApp(l, fetch, a);

@@ -26,7 +26,11 @@ export function listenSamples(s: ListenStats): Sample[] {
       "Requests answered 503 because --max-in-flight were being handled.",
       s.requestsShed,
     ),
-    counter("candlecast_http_read_timeouts_total", "Connections cut for sending too slowly.", s.timeouts),
+    counter(
+      "candlecast_http_read_timeouts_total",
+      "Connections cut for sending too slowly, or for reading none of their answers.",
+      s.timeouts,
+    ),
     counter(
       "candlecast_http_client_errors_total",
       "Connections cut for a malformed request, a socket error, or a client closing mid-request.",

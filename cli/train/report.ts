@@ -50,16 +50,27 @@ export function dataLines(d: Dataset, fineTune = false, interval: string | null 
     `  train classes: ${describeCounts(d.trainClassCounts)}`,
     `  test classes:  ${describeCounts(classCounts(d.test.labels))}`,
     ...smallSplitNotes(d, fineTune),
-    ...missingSymbolNotes(d),
+    ...missingSymbolNotes(d, fineTune),
+    ...(interval === null ? [NO_INTERVAL_NOTE] : []),
   ];
 }
+
+/**
+ * Candles without open times (a C# export without `t`) give a version with no interval, which the run said
+ * only by leaving "of 1h candles" out: serve then holds no request's candles to the model's, and monitor can
+ * join none of its predictions (a seat's trial).
+ */
+export const NO_INTERVAL_NOTE =
+  "  note: the candles carry no open times, so this version records no interval: " +
+  "serve will not check that the bot's candles are the model's, and monitor cannot match its predictions " +
+  "with outcomes; collect candles with their open times (the C# export's `t`, a CSV's open_time)";
 
 /**
  * The data's notes without their indent (small splits, symbols left out): what train prints under its data
  * lines, which report.html's verdict repeats, so a reader of the page alone learns how far its scores go.
  */
 export function dataNotes(d: Dataset, fineTune = false): string[] {
-  return [...smallSplitNotes(d, fineTune), ...missingSymbolNotes(d)].map((line) =>
+  return [...smallSplitNotes(d, fineTune), ...missingSymbolNotes(d, fineTune)].map((line) =>
     line.replace(/^ {2}note: /, "")
   );
 }
@@ -69,9 +80,15 @@ export function dataNotes(d: Dataset, fineTune = false): string[] {
  * in time leave one symbol wholly before the common cut, and the test figures, metrics.json and the report then
  * speak of the other symbols only, which nothing said. A symbol with no window at all (a pair listed days ago,
  * its candles inside the indicators' warm-up) gets its own note saying why: it was told it had no validation
- * and no test windows "(the split's dates are common to every symbol)", which was not the reason.
+ * and no test windows "(the split's dates are common to every symbol)", which was not the reason. A symbol
+ * with validation or test windows and no training ones (listed after the validation start) is scored on, and
+ * served, as a symbol the model never trained on, which is said too (except in a fine-tune, which trains on
+ * the new windows alone).
  */
-export function missingSymbolNotes(d: Pick<Dataset, "symbols" | "lookback" | "horizon">): string[] {
+export function missingSymbolNotes(
+  d: Pick<Dataset, "symbols" | "lookback" | "horizon">,
+  fineTune = false,
+): string[] {
   const windowless = (s: Dataset["symbols"][number]) => s.train + s.validation + s.test === 0;
   const used = d.symbols.filter((s) => !windowless(s));
   if (used.length === 0) return [];
@@ -84,6 +101,12 @@ export function missingSymbolNotes(d: Pick<Dataset, "symbols" | "lookback" | "ho
       `dates are common to every symbol): the ${k} scores cover ${within.join(", ")} only`,
     ];
   });
+  const untrained = used.filter((s) => s.train === 0).map((s) => s.symbol);
+  const untrainedNotes = fineTune || untrained.length === used.length || untrained.length === 0 ? [] : [
+    `  note: ${untrained.join(", ")} ${untrained.length === 1 ? "has" : "have"} no training windows (${
+      untrained.length === 1 ? "its candles begin" : "their candles begin"
+    } after the training split): the validation and test scores include a symbol the model never trained on`,
+  ];
   const span = d.lookback + d.horizon;
   const emptyNotes = d.symbols.filter(windowless).map((s) => {
     const why = s.skipped > 0
@@ -96,13 +119,17 @@ export function missingSymbolNotes(d: Pick<Dataset, "symbols" | "lookback" | "ho
         } candles where collect computed them`
       : s.gapped > 0
       ? `candles are missing before the label candle of each of its ${n(s.gapped)} windows`
-      : `a window takes lookback ${d.lookback} + horizon ${d.horizon} = ${span} candles`;
+      // The warm-up too: "a window takes 54 candles" sent a user to collect 54, which still gave none.
+      : `a window takes lookback ${d.lookback} + horizon ${d.horizon} = ${span} candles, after the ` +
+        `indicators' warm-up of ${EMA_WARM_UP} (EMA(50)'s) where collect computed them: ${
+          EMA_WARM_UP + span
+        } candles`;
     return `  note: ${s.symbol} gave no windows (${
-      n(s.candles)
-    } candles; ${why}): it is neither trained on ` +
+      plural(s.candles, "candle")
+    }; ${why}): it is neither trained on ` +
       "nor scored; collect more of its candles";
   });
-  return [...splitNotes, ...emptyNotes];
+  return [...splitNotes, ...untrainedNotes, ...emptyNotes];
 }
 
 /** Said only when it happened: most series have no outage inside a label's few candles. */

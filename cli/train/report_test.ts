@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { TrainResult } from "../../ml/train/index.ts";
-import { dataLines, keptRunLine, missingSymbolNotes, smallSplitNotes, stopLine } from "./report.ts";
+import {
+  dataLines,
+  keptRunLine,
+  missingSymbolNotes,
+  NO_INTERVAL_NOTE,
+  smallSplitNotes,
+  stopLine,
+} from "./report.ts";
 import type { Dataset } from "../../ml/data/index.ts";
 
 const member = (epochs: number, best: number, stop: TrainResult["stopReason"]): TrainResult => ({
@@ -155,10 +162,66 @@ Deno.test("a symbol with no window at all is told why, not that the split's date
     gapped,
     /GAPUSDT gave no windows \(80 candles; candles are missing before the label candle of each/,
   );
+  // The warm-up is counted: before, "a window takes … = 54 candles", and 54 collected still gave none.
   assert.match(
     short,
-    /NEWUSDT gave no windows \(40 candles; a window takes lookback 50 \+ horizon 4 = 54 candles\)/,
+    /NEWUSDT gave no windows \(40 candles; a window takes lookback 50 \+ horizon 4 = 54 candles, after the indicators' warm-up of 49 \(EMA\(50\)'s\) where collect computed them: 103 candles\)/,
   );
+  const [one] = missingSymbolNotes({
+    symbols: [summary("BTCUSDT", 3_000, 900, 0), summary("LATEUSDT", 1, 0, 0)],
+    lookback: 50,
+    horizon: 4,
+  });
+  assert.match(one, /LATEUSDT gave no windows \(1 candle; /);
+});
+
+Deno.test("a symbol listed after the training split is said to be scored without having been trained on", () => {
+  const summary = (name: string, train: number, validation: number, test: number) =>
+    ({ symbol: name, candles: 3_000, train, validation, test, skipped: 0, purged: 0, gapped: 0 }) as Dataset[
+      "symbols"
+    ][number];
+  const d = (late: Dataset["symbols"][number]) => ({
+    symbols: [summary("BTCUSDT", 2_000, 400, 400), late],
+    lookback: 50,
+    horizon: 4,
+  });
+  // Before: nothing said a third of the test score was of a symbol the model never saw (a seat's trial).
+  assert.deepEqual(missingSymbolNotes(d(summary("LATEUSDT", 0, 157, 314))), [
+    "  note: LATEUSDT has no training windows (its candles begin after the training split): the validation and " +
+    "test scores include a symbol the model never trained on",
+  ]);
+  assert.deepEqual(
+    missingSymbolNotes(d(summary("LATEUSDT", 0, 157, 314)), true),
+    [],
+    "a fine-tune: by design",
+  );
+  assert.deepEqual(missingSymbolNotes(d(summary("LATEUSDT", 5, 157, 314))), []);
+});
+
+Deno.test("candles without open times: train says the version records no interval, and what that costs", () => {
+  const split = (size: number) => ({ size, labels: new Int8Array(size) }) as unknown as Dataset["test"];
+  const d = {
+    symbols: [{
+      symbol: "BTCUSDT",
+      candles: 3_000,
+      train: 9,
+      validation: 9,
+      test: 9,
+      skipped: 0,
+      purged: 0,
+      gapped: 0,
+    }],
+    lookback: 50,
+    horizon: 4,
+    train: split(9),
+    validation: split(9),
+    test: split(9),
+    trainClassCounts: [3, 3, 3],
+    skipped: 0,
+    gapped: 0,
+  } as unknown as Dataset;
+  assert.ok(dataLines(d, false, null).includes(NO_INTERVAL_NOTE));
+  assert.ok(!dataLines(d, false, "1h").includes(NO_INTERVAL_NOTE));
 });
 
 Deno.test("a run kept while another trains is resumed by a command naming its store", () => {
@@ -224,7 +287,8 @@ Deno.test("dataLines: the per-symbol rows stay aligned for a million-candle symb
   // The candles lookback and horizon count, when the data has open times to tell them by.
   assert.equal(lines[0], "data: 3 symbols, lookback 50, horizon 4");
   assert.equal(dataLines(d, false, "15m")[0], "data: 3 symbols of 15m candles, lookback 50, horizon 4");
-  const rows = lines.filter((line) => line.includes(" candles "));
+  // The rows (the note on candles without open times, under lines without an interval, mentions candles too).
+  const rows = dataLines(d, false, "15m").filter((line) => line.includes(" candles "));
   assert.equal(rows.length, 3);
   // 15m candles since 1992 (1,114,240) pushed "candles" right on their row; a 12-letter name pushed its row.
   assert.equal(new Set(rows.map((row) => row.indexOf(" candles "))).size, 1, rows.join("\n"));

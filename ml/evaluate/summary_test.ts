@@ -116,6 +116,11 @@ Deno.test("a difference is not judged from too few bootstrap blocks: one week of
   assert.equal(NOT_JUDGED_VERDICT, "not judged: too few blocks");
   const text = s.verdict.lines.join("\n");
   assert.match(text, /Only 2 blocks of 96 candles: too few to tell a difference at 95 % \(at least 6/);
+  // Examples named as such: "a year and a half of 1d candles" alone read as the run's own (a seat's trial).
+  assert.match(
+    text,
+    /576 candles of test folds, whatever their interval: 24 days of 1h candles, 576 days of 1d ones\)/,
+  );
   // Not "does not beat the best baseline", which read as a finding from two blocks.
   assert.match(
     text,

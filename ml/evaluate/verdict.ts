@@ -155,11 +155,15 @@ function servedCallsOf(s: Omit<EvaluationSummary, "verdict">): string[] {
 /** Why a difference goes unjudged when the test windows span too few bootstrap blocks. */
 export function tooFewBlocks(b: Pick<BootstrapResult, "blocks" | "level">): string {
   const blocks = plural(b.blocks, "block"), level = `${Math.round(100 * b.level)} %`;
+  const candles = minimumBlocks(b.level) * BOOTSTRAP_BLOCK_CANDLES;
+  // Examples on two intervals, not the run's (which this summary does not carry): on a 1h run, "a year and a
+  // half of 1d candles" alone read as if it were about the run's own candles (a seat's trial).
   return `Only ${blocks} of ${BOOTSTRAP_BLOCK_CANDLES} candles: too few to tell a difference at ${level} ` +
     `(at least ${minimumBlocks(b.level)} are needed), whatever the interval shows; more folds add blocks ` +
-    `where the data holds them (${minimumBlocks(b.level)} blocks are ${
-      minimumBlocks(b.level) * BOOTSTRAP_BLOCK_CANDLES
-    } candles of test folds: over a year and a half of 1d candles, more than any exchange has of 1w ones).`;
+    `where the data holds them (${minimumBlocks(b.level)} blocks are ${candles} candles of test folds, ` +
+    `whatever their interval: ${plural(Math.ceil(candles / 24), "day")} of 1h candles, ${
+      plural(candles, "day")
+    } of 1d ones).`;
 }
 
 /**

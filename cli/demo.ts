@@ -63,13 +63,33 @@ export function demoCommand(): Command {
     .action((raw) => runDemo(parseFlags("demo", DemoFlags, raw)));
 }
 
+/** The flags whose values the demo's steps fill with paths under --dir, which the user chose. */
+const PATH_FLAGS: ReadonlySet<string> = new Set([
+  "--output",
+  "--data",
+  "--checkpoints",
+  "--checkpoint",
+  "--predictions-log",
+]);
+
+/**
+ * `$ deno task cli …` (or `$ candlecast …`) as the user would type it. Each path is one shell word
+ * (`shellWord`): with a space in --dir or the folder it runs in, the printed line split `/tmp/q x/demo/…` into
+ * two words and failed as pasted (a user's trial). The demo's other words (its URL, the symbol list, numbers)
+ * print as written: shellWord would quote the `:` and `,` in them, which no POSIX shell splits on.
+ */
+export function typedLine(args: readonly string[]): string {
+  const words = args.map((word, i) => (PATH_FLAGS.has(args[i - 1]) ? shellWord(word) : word));
+  return `$ ${typedCommand()} ${words.join(" ")}`;
+}
+
 /**
  * Runs one step as the user would type it (`run`: the CLI itself); a failing step stops the demo. A step stopped
  * by Ctrl-C (its exit 130) stops the demo as interrupted, exit 130 as every command stopped on request: it
  * exited 1, as a failure, with no hint.
  */
 export async function step(args: string[], run?: (args: string[]) => Promise<number>): Promise<void> {
-  console.log(`\n$ ${typedCommand()} ${args.join(" ")}`);
+  console.log(`\n${typedLine(args)}`);
   // Imported here, not at the top: program.ts imports this module.
   const code = await (run ?? (await import("./program.ts")).runCli)(args);
   if (code === 130) {
@@ -167,7 +187,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     if (!opts.short || event.event !== "request") stdoutLogger(event);
   };
   const demoServe = demoServeOf(dir, checkpoints, port);
-  console.log(`\n$ ${typedCommand()} ${demoServe.args.join(" ")}`);
+  console.log(`\n${typedLine(demoServe.args)}`);
   const serving = serve(demoServe.options, log);
   const url = await Promise.race([listening.promise, serving.then(() => "")]);
   if (!url) throw new CommandError("the demo server stopped before it listened");
@@ -488,7 +508,10 @@ export function curlLines(base: string, request: string, keyed = false): string[
   const auth = keyed ? ` -H "Authorization: Bearer $CANDLECAST_API_KEY"` : "";
   return [
     `curl ${base}/health`,
-    `curl -X POST ${base}/predict -H 'Content-Type: application/json'${auth} -d @${resolve(request)}`,
+    // One shell word after the @ (`@"/tmp/q x/…"` is a word to the shell): bare, a space in the path split it.
+    `curl -X POST ${base}/predict -H 'Content-Type: application/json'${auth} -d @${
+      shellWord(resolve(request))
+    }`,
   ];
 }
 

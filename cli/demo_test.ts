@@ -12,6 +12,7 @@ import {
   requireDemoFolder,
   selfCheck,
   step,
+  typedLine,
 } from "./demo.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { processUser } from "../base/index.ts";
@@ -208,6 +209,56 @@ Deno.test("demo prints each step as it can be typed: 'deno task cli …' under d
   assert.deepEqual(printed, ["\n$ deno task cli collect --limit 10"]);
   assert.equal(typedCommand("/usr/local/bin/candlecast"), "candlecast", "the compiled binary by its name");
   assert.equal(typedCommand("/home/u/.deno/bin/deno"), "deno task cli");
+});
+
+Deno.test("demo prints each path as one shell word, so its lines paste under a folder with a space", async () => {
+  // Before: "$ deno task cli serve --checkpoint /tmp/q x/my demo/checkpoints/current …" and "-d @/tmp/q x/…",
+  // which the shell split into two words each (a user's trial, README: "a curl that works").
+  const dir = "/tmp/q x/my demo";
+  const checkpoints = join(dir, "checkpoints");
+  const { args } = demoServeOf(dir, checkpoints, 8000);
+  assert.equal(
+    typedLine(args),
+    `$ ${typedCommand()} serve --checkpoint "/tmp/q x/my demo/checkpoints/current" --port 8000 --workers 1 ` +
+      `--max-batch 1 --reload-interval 2 --predictions-log "/tmp/q x/my demo/predictions.jsonl"`,
+  );
+  assert.equal(
+    typedLine([
+      "train",
+      "--data",
+      join(dir, "training_data.csv"),
+      "--checkpoints",
+      checkpoints,
+      "--epochs",
+      "1",
+    ]),
+    `$ ${typedCommand()} train --data "/tmp/q x/my demo/training_data.csv" --checkpoints ` +
+      `"/tmp/q x/my demo/checkpoints" --epochs 1`,
+  );
+  // The demo's own words print as before: its URL and symbol list hold nothing a shell splits on.
+  assert.equal(
+    typedLine([
+      "collect",
+      "--base-url",
+      "http://127.0.0.1:4242",
+      "--symbols",
+      "A,B",
+      "--output",
+      "/tmp/d/a.csv",
+    ]),
+    `$ ${typedCommand()} collect --base-url http://127.0.0.1:4242 --symbols A,B --output /tmp/d/a.csv`,
+  );
+  const [, predict] = curlLines("http://127.0.0.1:8000", join(dir, "request.json"));
+  assert.match(predict, / -d @"\/tmp\/q x\/my demo\/request\.json"$/);
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => void printed.push(line);
+  try {
+    await step(["export", "--output", join(dir, "trading_model.onnx")], () => Promise.resolve(0));
+  } finally {
+    console.log = log;
+  }
+  assert.deepEqual(printed, [`\n$ ${typedCommand()} export --output "/tmp/q x/my demo/trading_model.onnx"`]);
 });
 
 Deno.test("demo prints the serve command it runs: one worker, its batch, reload and log, a valid command", () => {

@@ -186,7 +186,7 @@ async function refuseVersionFileOutput(given: string, checkpoint: string): Promi
     `--output: ${into} is ${own ? "the version being exported" : `model version ${basename(intoReal)}`}` +
       `${through}; writing ${name} there would ${harm}; nothing was written`,
     "export to a file outside the checkpoints folder, e.g. --output trading_model.onnx" +
-      (own ? "" : `, or --checkpoint ${into} to re-export that version's own model.onnx`),
+      (own ? "" : `, or --checkpoint ${shellWord(into)} to re-export that version's own model.onnx`),
   );
 }
 

@@ -314,6 +314,26 @@ Deno.test("export into another version's folder, or over a version's own model.j
   }
 });
 
+Deno.test("export into another version's folder hints a --checkpoint that pastes for a store with a space", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast_export_spaced_" });
+  try {
+    const [v1, v2] = [join(dir, "ck sd", "v1_2024-05-05"), join(dir, "ck sd", "v2_2024-05-06")];
+    await Deno.mkdir(v1, { recursive: true });
+    await Deno.mkdir(v2);
+    await writeTinyVersion(v1);
+    await Deno.writeTextFile(join(v2, "manifest.json"), "{}");
+    const other = await cli("export", "--checkpoint", v1, "--output", join(v2, "model.onnx"));
+    assert.equal(other.code, 2, other.stderr);
+    // Before: "--checkpoint /tmp/…/ck sd/v2_2024-05-06", which the shell splits in two.
+    assert.ok(
+      other.stderr.includes(`, or --checkpoint "${v2}" to re-export that version's own model.onnx`),
+      other.stderr,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("export into a version saved without model.onnx records its sha256 in the manifest (checked from then on)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast_export_into_" });
   try {

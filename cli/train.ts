@@ -264,7 +264,9 @@ export function onnxFailure(
   opts: Pick<TrainOptions, "checkpoints" | "promote">,
 ): CommandError {
   const machine = filesystemProblem(error);
-  const exportLine = `'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`;
+  const exportLine = `'candlecast export --checkpoint ${shellWord(dir)} --output ${
+    shellWord(join(dir, "model.onnx"))
+  }'`;
   const promoteLine = opts.promote
     ? `, then 'candlecast models promote ${version}${checkpointsFlag(opts.checkpoints)}'`
     : "";

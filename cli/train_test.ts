@@ -471,6 +471,19 @@ Deno.test("train: a model.onnx the disk could not take is said to be the disk's,
   );
 });
 
+Deno.test("train: the export a version saved without model.onnx needs pastes for a store with a space", () => {
+  // Before: 'candlecast export --checkpoint ck sd/v1_… --output ck sd/v1_…/model.onnx', four words for two.
+  const error = onnxFailure(new Error("ORT mismatch"), "v1_2026-12-04", "ck sd/v1_2026-12-04", {
+    checkpoints: "ck sd",
+    promote: true,
+  });
+  assert.equal(
+    error.hint,
+    `retry with 'candlecast export --checkpoint "ck sd/v1_2026-12-04" --output "ck sd/v1_2026-12-04/model.onnx"', ` +
+      `then 'candlecast models promote v1_2026-12-04 --checkpoints "ck sd"'`,
+  );
+});
+
 Deno.test("train: a second Ctrl-C says what happened, then what to run on a hint line of its own", () => {
   // Before: "candlecast: stopped without saving; checkpoints/current is untouched; 'candlecast train --resume'
   // continues from the last finished epoch", the instruction folded into the reason and no hint line.

@@ -319,7 +319,9 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   const onnx = await readBytes(
     join(dir, "model.onnx"),
     "the ONNX model",
-    `write it with 'candlecast export --checkpoint ${dir} --output ${join(dir, "model.onnx")}'`,
+    `write it with 'candlecast export --checkpoint ${shellWord(dir)} --output ${
+      shellWord(join(dir, "model.onnx"))
+    }'`,
   );
   // The bytes served are the bytes hashed: a model.onnx swapped after training must not answer under the
   // manifest's version (its /model/info would contradict its predictions).

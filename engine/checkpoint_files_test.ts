@@ -241,6 +241,27 @@ Deno.test("engine: a version's missing or broken file says what to do", async ()
   }
 });
 
+Deno.test("engine: a version without model.onnx hints an export that pastes for a folder with a space", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast_spaced_" });
+  const dir = join(root, "ck sd", "v1_2026-12-04");
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await writeStandInCheckpoint(dir, { version: "v1_2026-12-04" });
+    await Deno.remove(join(dir, "model.onnx"));
+    // Before: 'candlecast export --checkpoint …/ck sd/v1_… --output …/ck sd/v1_…/model.onnx', split by the shell.
+    await assert.rejects(readCheckpointFiles(dir), (e: Error) => {
+      assert.ok(e instanceof CheckpointError, String(e));
+      assert.ok(
+        e.hint?.includes(`'candlecast export --checkpoint "${dir}" --output "${join(dir, "model.onnx")}"'`),
+        String(e.hint),
+      );
+      return true;
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("a manifest's files are plain names in the version folder: a path out of it is refused when read", () => {
   const manifest = (name: string) => ({ version: "v1_2024-01-01", created_at: "x", files: { [name]: "0" } });
   for (const name of ["model.onnx", "weights.bin", "..hidden", "a b.json"]) {

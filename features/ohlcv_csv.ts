@@ -60,12 +60,31 @@ function symbolColumnError(source: string, record: readonly string[]): CandleErr
 }
 
 /**
+ * JSON given as a CSV (`--source csv --csv-path candle_export.json`): a usage error (2) naming the flags that
+ * read it, when `start` (the file's first line, or its text) starts with `{` or `[`, as JSON does and no CSV of
+ * candles does. Null otherwise. Before, the CSV parser's own words ("not valid CSV (Invalid Closing Quote: got
+ * ":" at line 3 …)") with "fix the data named", exit 1, over an export with nothing wrong in it (a user's trial).
+ */
+function jsonNotCsv(source: string, start: string): CandleError | null {
+  const first = withoutBom(start).trimStart()[0];
+  if (first !== "{" && first !== "[") return null;
+  return new CandleError(
+    `${source} looks like JSON (it starts with ${first}), not a CSV of candles`,
+    `if it is the C# bot's candle export, use --source json --json-path ${shellWord(source)} (without ` +
+      "--symbol: the export names its symbols)",
+    2,
+  );
+}
+
+/**
  * A header that says what else the file is, said as such rather than as a bad header whose hint was to "fix the
- * data": the whole training CSV header (what collect writes, given back to it; helper's trial 31), or a symbol
- * column before the OHLCV ones. Null for any other header.
+ * data": the whole training CSV header (what collect writes, given back to it; helper's trial 31), JSON
+ * (`jsonNotCsv`), or a symbol column before the OHLCV ones. Null for any other header.
  */
 function notRawCandles(source: string, record: readonly string[]): CandleError | null {
   if (record.join(",") === TRAINING_CSV_HEADER.join(",")) return trainingCsvNotRawCandles(source);
+  const json = jsonNotCsv(source, record[0] ?? "");
+  if (json) return json;
   const at = record.findIndex((name) => name.toLowerCase() === "symbol");
   const rest = record.filter((_, k) => k !== at);
   return at >= 0 && !isOhlcvHeader(record) && isOhlcvHeader(rest) ? symbolColumnError(source, record) : null;
@@ -75,29 +94,35 @@ function notRawCandles(source: string, record: readonly string[]): CandleError |
 const HEADER_BYTES = 512;
 
 /**
- * Refuses a training CSV, or a raw CSV with a symbol column (`notRawCandles`), named as raw candles from its
- * first line alone, before anything asks the file's name for a symbol: otherwise a training CSV not named like
+ * Refuses a training CSV, JSON, or a raw CSV with a symbol column (`notRawCandles`), named as raw candles from
+ * its first line alone, before anything asks the file's name for a symbol: otherwise a training CSV not named like
  * ETHUSDT-1h.csv was first refused for a missing `--symbol`, and given one, only then for what it is (helper's
  * trial s43). Anything but a regular file (a FIFO would block the open), or a file that cannot be read here, is
  * left to the reader, which names it.
  */
 export function refuseTrainingCsvAsRaw(path: string): void {
-  let start = "";
+  const start = fileStart(path);
+  if (start === null) return;
+  // Blank lines first are skipped, as the parser skips them: JSON's "[" may come after one.
+  const line = withoutBom(start).trimStart().split(/\r?\n/, 1)[0];
+  const error = notRawCandles(path, line.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1")));
+  if (error) throw error;
+}
+
+/** The first HEADER_BYTES of a regular file, or null for anything else or a file that cannot be read here. */
+function fileStart(path: string): string | null {
   try {
-    if (!statSync(path).isFile()) return;
+    if (!statSync(path).isFile()) return null;
     const handle = openSync(path, "r");
     try {
       const bytes = new Uint8Array(HEADER_BYTES);
-      start = new TextDecoder().decode(bytes.subarray(0, readSync(handle, bytes, 0, bytes.length, 0)));
+      return new TextDecoder().decode(bytes.subarray(0, readSync(handle, bytes, 0, bytes.length, 0)));
     } finally {
       closeSync(handle);
     }
   } catch {
-    return;
+    return null;
   }
-  const line = withoutBom(start).split(/\r?\n/, 1)[0];
-  const error = notRawCandles(path, line.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1")));
-  if (error) throw error;
 }
 
 /**
@@ -437,10 +462,14 @@ function textDateMs(record: readonly string[]): number | null {
 const isOhlcvHeader = (record: readonly string[]): boolean =>
   record.slice(0, 6).join(",").toLowerCase() === OHLCV_HEADER.join(",");
 
-/** A CandleError for what the parser threw (a CandleError of a record passes as it is). */
-function csvProblem(source: string, error: unknown): CandleError {
+/**
+ * A CandleError for what the parser threw (a CandleError of a record passes as it is); `start` is the text's
+ * beginning, for JSON, on which the parser fails before a record reaches the header checks.
+ */
+function csvProblem(source: string, error: unknown, start: string): CandleError {
   if (error instanceof CandleError) return error;
-  return new CandleError(`${source}: not valid CSV (${(error as Error).message})`);
+  return jsonNotCsv(source, start) ??
+    new CandleError(`${source}: not valid CSV (${(error as Error).message})`);
 }
 
 /**
@@ -467,7 +496,7 @@ export function parseOhlcvCsv(text: string, symbol: string, source = "CSV"): Can
     });
   } catch (error) {
     // A bad row before the text the parser failed on is the first problem, as it was when rows threw at once.
-    throw records.refusal() ?? csvProblem(source, error);
+    throw records.refusal() ?? csvProblem(source, error, text.slice(0, HEADER_BYTES));
   }
   return records.series(symbol, records.refusal() ? unendedLine(text.slice(-TAIL_BYTES)) : null);
 }
@@ -520,7 +549,7 @@ export async function readOhlcvCsvLines(
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "EISDIR") throw candleFileError(path, error);
-    throw records.refusal() ?? csvProblem(path, error);
+    throw records.refusal() ?? csvProblem(path, error, fileStart(path) ?? "");
   } finally {
     await handle.close().catch(() => {});
   }

@@ -437,3 +437,38 @@ Deno.test("a headerless first line of text-dated candles (MetaTrader) is named a
       "close,volume or a Binance kline dump without a header",
   });
 });
+
+Deno.test("JSON given as an OHLCV CSV is a usage error (2) naming --source json, not 'not valid CSV'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    const pretty =
+      '[\n  {\n    "symbol": "BTCUSDT",\n    "candles": [{"o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 3}]\n  }\n]\n';
+    const oneLine = '{"symbol": "BTCUSDT", "candles": []}';
+    const isJson = (path: string, first: string) => (e: Error) => {
+      assert.ok(e instanceof CandleError, String(e));
+      assert.equal(e.exitCode, 2);
+      assert.equal(e.message, `${path} looks like JSON (it starts with ${first}), not a CSV of candles`);
+      assert.match(e.hint ?? "", /^if it is the C# bot's candle export, use --source json --json-path /);
+      return true;
+    };
+    const path = join(dir, "candle export.json");
+    await Deno.writeTextFile(path, "\uFEFF" + pretty);
+    // Before: "not valid CSV (Invalid Closing Quote: got ":" at line 3 …)", exit 1, "fix the data named".
+    await assert.rejects(readOhlcvCsv(path, "BTCUSDT"), isJson(path, "["));
+    assert.throws(() => refuseTrainingCsvAsRaw(path), isJson(path, "["));
+    assert.throws(() => refuseTrainingCsvAsRaw(path), (e: Error) => {
+      assert.ok(
+        (e as CandleError).hint?.includes(`--json-path "${path}" (without --symbol`),
+        String(e),
+      );
+      return true;
+    });
+    assert.throws(() => parseOhlcvCsv(pretty, "BTCUSDT", "export.json"), isJson("export.json", "["));
+    assert.throws(() => parseOhlcvCsv(oneLine, "BTCUSDT", "export.json"), isJson("export.json", "{"));
+    const single = join(dir, "single.json");
+    await Deno.writeTextFile(single, oneLine + "\n");
+    await assert.rejects(readOhlcvCsv(single, "BTCUSDT"), isJson(single, "{"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -24,10 +24,12 @@ import {
   seriesFromCandles,
   SYMBOL_PATTERN,
   SYMBOL_RULE,
+  TRAINING_CSV_HEADER,
   upperSymbol,
   withoutBom,
 } from "../../features/index.ts";
 import { parseJsonText, shellWord } from "../../base/index.ts";
+import { symbolFromFileName } from "./options.ts";
 
 const numeric = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
@@ -271,6 +273,56 @@ function dateHint(text: string, { ms, zoned }: { ms: number; zoned: boolean }): 
     "not the DateTime itself";
 }
 
+/** How much of a line a message quotes: a header whole, a kline dump's row to its first few values. */
+const QUOTED_LINE = 60;
+
+/**
+ * A CSV given as the export (`--source json --json-path BTCUSDT-1h.csv`): a usage error (2) naming the flags
+ * that read it. It was "not valid JSON (Unexpected token 'o', "open_time,"…)" with "fix the data named", exit 1,
+ * over a file with nothing wrong in it (a user's trial). A CSV is text whose first line holds commas and starts
+ * with neither `{` nor `[`; null for anything else.
+ */
+function csvGivenAsJson(source: string, body: string): CandleError | null {
+  const first = body.trimStart().split(/\r?\n|\r/, 1)[0].trim();
+  if (/^[[{"]/.test(first) || !first.includes(",")) return null;
+  // What collect writes, given back to it: train reads it as it is (collect --source csv would refuse it too).
+  if (first === TRAINING_CSV_HEADER.join(",")) {
+    return new CandleError(
+      `${source} is already a training CSV (symbol,open_time,…,stoch_d), not the C# bot's JSON export`,
+      `give it to train as it is ('candlecast train --data ${shellWord(source)}')`,
+      2,
+    );
+  }
+  const header = Number.isNaN(Number(first.split(",")[0]));
+  const line = first.length > QUOTED_LINE ? `${first.slice(0, QUOTED_LINE)}…` : first;
+  return new CandleError(
+    `${source} looks like a CSV, not the C# bot's JSON export (its first line is ${
+      header ? "a header" : "a row"
+    }: ${line})`,
+    `use --source csv --csv-path ${shellWord(source)}${
+      symbolFromFileName(source) === null
+        ? " with --symbol (its name does not say whose candles they are)"
+        : ""
+    }`,
+    2,
+  );
+}
+
+/**
+ * JSON that stops before its end (a copy or download cut short, a bot stopped mid-write): said as such, since
+ * JSON's own words ("Unexpected end of JSON input", or "Expected ',' or '}'" at the last character) do not.
+ * Null when the parser stopped before the text's end.
+ */
+function cutShortJson(source: string, body: string, message: string): CandleError | null {
+  const at = /at position (\d+)/.exec(message);
+  const atEnd = /end of JSON input/.test(message) || (at !== null && Number(at[1]) >= body.trimEnd().length);
+  if (!atEnd) return null;
+  return new CandleError(
+    `${source}: not valid JSON (${message}): the file ends mid-document; was it cut short?`,
+    "export the candles from the C# bot again, or copy the whole file again",
+  );
+}
+
 /**
  * Parses an export's text into one series per symbol, each candle where the file has it (collect sorts them
  * by "t" as it sorts a CSV's rows), indicators as the bot sent them. An empty text (or only whitespace) is
@@ -303,13 +355,14 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
     // Bare NaN (a warm-up indicator) and ±Infinity as the bot's serializer may write them: serve reads them so.
     json = parseJsonText(body);
   } catch (error) {
+    const message = (error as Error).message;
+    const mixUp = csvGivenAsJson(source, body) ?? cutShortJson(source, body, message);
+    if (mixUp) throw mixUp;
     // A bot on a decimal-comma host writing numbers with ToString() gives "o":42000,5 — JSON's own message
     // ("Expected double-quoted property name") does not say that.
     const comma = /:\s*-?\d+,\d+\s*[,}\]]/.test(body);
     throw new CandleError(
-      `${source}: not valid JSON (${(error as Error).message})${
-        comma ? ": numbers with a decimal comma" : ""
-      }`,
+      `${source}: not valid JSON (${message})${comma ? ": numbers with a decimal comma" : ""}`,
       comma ? DECIMAL_COMMA_HINT : undefined,
     );
   }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { CandleError } from "../../features/index.ts";
+import { join } from "node:path";
+import { CandleError, TRAINING_CSV_HEADER } from "../../features/index.ts";
 import { parseCsharpExport, readCsharpExport } from "./csharp_export.ts";
+import { runCandlecast } from "../../test/cli.ts";
 
 const candle = (i: number, extra: Record<string, unknown> = {}) => ({
   o: 100 + i,
@@ -515,6 +517,89 @@ Deno.test("C# export: a UTF-16 file (.NET's Encoding.Unicode) is named as such, 
           `${path}: the file holds NUL bytes, as UTF-16 or UTF-32 text read as UTF-8 does, not JSON in UTF-8` &&
         /^write the export as UTF-8 \(C#'s Encoding\.UTF8.*iconv -f UTF-16 -t UTF-8 /.test(e.hint ?? ""),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("C# export: a CSV given as the export is a usage error (2) naming --source csv, not 'not valid JSON'", () => {
+  // Before: "not valid JSON (Unexpected token 'o', "open_time,"...)" with "fix the data named", exit 1.
+  const refused = (text: string, source: string) => {
+    try {
+      parseCsharpExport(text, source);
+    } catch (error) {
+      assert.ok(error instanceof CandleError, String(error));
+      return error;
+    }
+    assert.fail("read as an export");
+  };
+  const raw = refused("open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n", "BTCUSDT-1h.csv");
+  assert.equal(raw.exitCode, 2);
+  assert.equal(
+    raw.message,
+    "BTCUSDT-1h.csv looks like a CSV, not the C# bot's JSON export (its first line is a header: " +
+      "open_time,open,high,low,close,volume)",
+  );
+  assert.equal(raw.hint, "use --source csv --csv-path BTCUSDT-1h.csv"); // its name gives the symbol
+  // A Binance kline dump (no header), under a name that says no symbol and holds a space.
+  const dump = refused(
+    "1502942400000,4261.48,4313.62,4261.32,4308.83,47.181009,1502945999999\n",
+    "my dump.csv",
+  );
+  assert.equal(dump.exitCode, 2);
+  assert.match(
+    dump.message,
+    /^my dump\.csv looks like a CSV, .*\(its first line is a row: 1502942400000,4261\.48,/,
+  );
+  assert.equal(
+    dump.hint,
+    'use --source csv --csv-path "my dump.csv" with --symbol (its name does not say whose candles they are)',
+  );
+  // What collect writes, given back: train reads it as it is.
+  const training = refused(`${TRAINING_CSV_HEADER.join(",")}\n`, "data/training_data.csv");
+  assert.equal(training.exitCode, 2);
+  assert.match(training.message, /is already a training CSV/);
+  assert.equal(training.hint, "give it to train as it is ('candlecast train --data data/training_data.csv')");
+});
+
+Deno.test("C# export: JSON that ends mid-document says it looks cut short; an error inside it does not", () => {
+  for (
+    const text of [
+      '[{"symbol": "BTCUSDT", "candles": [{"o": 42',
+      '[{"symbol": "BTCUSDT", "candles": [{"o": "4',
+      "[\n",
+    ]
+  ) {
+    assert.throws(() => parseCsharpExport(text, "export.json"), (e: Error) => {
+      assert.ok(e instanceof CandleError, String(e));
+      assert.match(
+        e.message,
+        /^export\.json: not valid JSON \(.*\): the file ends mid-document; was it cut short\?$/,
+      );
+      assert.equal(e.exitCode, 1);
+      assert.match(e.hint ?? "", /export the candles from the C# bot again/);
+      return true;
+    });
+  }
+  assert.throws(
+    () => parseCsharpExport('[{"symbol": "BTCUSDT",, "candles": []}]', "export.json"),
+    (e: Error) =>
+      /^export\.json: not valid JSON \(Expected double-quoted property name .*\)$/.test(e.message) &&
+      !/cut short/.test(e.message),
+  );
+});
+
+Deno.test("collect --source json given a CSV exits 2 with the flags that read it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-json-csv-" });
+  try {
+    const csv = join(dir, "ETHUSDT-1h.csv");
+    await Deno.writeTextFile(csv, "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n");
+    const out = join(dir, "out.csv");
+    const run = await runCandlecast(["collect", "--source", "json", "--json-path", csv, "--output", out]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /looks like a CSV, not the C# bot's JSON export/);
+    assert.ok(run.stderr.includes(`hint: use --source csv --csv-path ${csv}\n`), run.stderr);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

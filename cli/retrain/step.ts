@@ -91,7 +91,9 @@ export async function step(
   };
   try {
     await file.write(
-      new TextEncoder().encode(`\n[${new Date().toISOString()}] $ candlecast ${args.join(" ")}\n`),
+      new TextEncoder().encode(
+        `\n[${new Date().toISOString()}] $ candlecast ${args.map((a) => shellWord(a)).join(" ")}\n`,
+      ),
     );
     const { command: cmd, args: cmdArgs } = selfCommand(args);
     const child = new Deno.Command(cmd, {

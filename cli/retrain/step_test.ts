@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { filesystemProblem } from "../errors.ts";
-import { killedRunLine, namingFile } from "./step.ts";
+import { join } from "node:path";
+import { killedRunLine, namingFile, step } from "./step.ts";
 
 Deno.test("a retrain step whose log cannot be written names the log: 'free space there' had no there", () => {
   // A write's own error, as Deno gives it on a full disk: no file in it.
@@ -47,6 +48,22 @@ Deno.test("a run that left no line after its 'started' (killed outright) is name
     await lines("[2026-03-01T03:00:00.000Z] retrain monthly: started (pid 300)");
     assert.equal(await killedRunLine(log, 300), null);
     assert.equal(await killedRunLine(`${dir}/none.log`, 300), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain.log writes each step's command as it pastes: a path with a space is one word", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-log-" });
+  try {
+    const log = join(dir, "retrain.log");
+    const store = join(dir, "d é", "check points");
+    await Deno.mkdir(store, { recursive: true });
+    // The step's own outcome is beside the point here (an empty store): only the line written before it runs.
+    await step(log, ["models", "list", "--checkpoints", store]).catch(() => {});
+    // Before: "$ candlecast models list --checkpoints /tmp/…/d é/check points", three words for one path.
+    const written = await Deno.readTextFile(log);
+    assert.ok(written.includes(`] $ candlecast models list --checkpoints "${store}"\n`), written);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,7 +4,7 @@
  * (all before the backend starts), and training windows that lack a class (once labelled).
  */
 import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
-import { utcDay } from "../../base/index.ts";
+import { shellWord, utcDay } from "../../base/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { ParentFiles } from "./parent.ts";
@@ -158,7 +158,9 @@ export function requireNewCandles(parent: ParentFiles, series: readonly CandleSe
   const when = end === null || end === undefined ? "" : ` (${new Date(end).toISOString().slice(0, 16)} UTC)`;
   throw new CommandError(
     `--incremental: ${data} holds no candle after ${parent.version}'s data end${when}; nothing was trained`,
-    `collect newer candles into it first ('candlecast collect --output ${data} …'), then fine-tune`,
+    `collect newer candles into it first ('candlecast collect --output ${
+      shellWord(data)
+    } …'), then fine-tune`,
   );
 }
 

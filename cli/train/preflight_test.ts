@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { requireEveryClass, requireSameSplitRule } from "./preflight.ts";
+import { requireEveryClass, requireNewCandles, requireSameSplitRule } from "./preflight.ts";
 import { CommandError } from "../errors.ts";
+import type { ParentFiles } from "./parent.ts";
+import type { CandleSeries } from "../../features/index.ts";
 
 Deno.test("a fixed --threshold that leaves a class out is hinted the way that brings it back", () => {
   const fixed = (threshold: number) => ({ kind: "fixed", threshold }) as const;
@@ -30,4 +32,28 @@ Deno.test("--resume of a run whose 70/15/15 split an older candlecast cut per sy
   );
   requireSameSplitRule(old, dates); // the same dates then and now
   requireSameSplitRule({ dir: old.dir, state: { splitAtCommonDates: true } }, fractions);
+});
+
+Deno.test("--incremental with no newer candles hints a collect that pastes for a path with a space", () => {
+  const end = Date.UTC(2026, 0, 1);
+  const parent = {
+    version: "v3_2026-01-01",
+    manifest: { data: { end_ms: end, symbols: {} } },
+  } as unknown as ParentFiles;
+  const series = [{ symbol: "BTCUSDT", openTime: [end - 3_600_000, end] }] as unknown as CandleSeries[];
+  // Before: 'candlecast collect --output my data/train é.csv …', which the shell splits in two.
+  assert.throws(
+    () => requireNewCandles(parent, series, "my data/train é.csv"),
+    (e: Error) =>
+      e instanceof CommandError &&
+      e.hint ===
+        `collect newer candles into it first ('candlecast collect --output "my data/train é.csv" …'), ` +
+          "then fine-tune",
+  );
+  // A plain path prints as it did.
+  assert.throws(
+    () => requireNewCandles(parent, series, "data/training_data.csv"),
+    (e: Error) =>
+      /'candlecast collect --output data\/training_data\.csv …'/.test((e as CommandError).hint ?? ""),
+  );
 });

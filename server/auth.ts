@@ -13,14 +13,22 @@ const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="candlecast"' };
 /**
  * Why a key can never be sent as a bearer token (`Authorization: Bearer <key>` carries one run of non-space
  * characters), or null when it can. A key with a space, tab or newline in it, even at an end (a stray newline
- * from a secrets file), would switch auth on and then refuse every client.
+ * from a secrets file), would switch auth on and then refuse every client. So would any character outside
+ * visible ASCII: node:http reads header bytes as Latin-1, so a Cyrillic or accented key never matches what a
+ * client sends, and a control character makes the client's header invalid (a security review).
  */
 export function apiKeyProblem(apiKey: string): string | null {
   const at = apiKey.search(/\s/);
-  if (at < 0) return null;
-  const what = /^[ \t]$/.test(apiKey[at]) ? "a space or tab" : "a line break or other white space";
-  return `CANDLECAST_API_KEY contains ${what} (at character ${at + 1} of ${apiKey.length}), so no ` +
-    "'Authorization: Bearer <key>' header can match it";
+  if (at >= 0) {
+    const what = /^[ \t]$/.test(apiKey[at]) ? "a space or tab" : "a line break or other white space";
+    return `CANDLECAST_API_KEY contains ${what} (at character ${at + 1} of ${apiKey.length}), so no ` +
+      "'Authorization: Bearer <key>' header can match it";
+  }
+  const other = apiKey.search(/[^\x21-\x7e]/);
+  if (other < 0) return null;
+  return `CANDLECAST_API_KEY contains a character outside visible ASCII (at character ${other + 1} of ` +
+    `${apiKey.length}), which no 'Authorization: Bearer <key>' header can carry as it is; use letters, ` +
+    "digits and punctuation (openssl rand -hex 32 makes one)";
 }
 
 /** Shorter keys can be guessed: 16 characters, as `openssl rand -hex 8` makes, are the least serve keeps quiet at. */

@@ -188,6 +188,18 @@ export async function readJsonBody(request: Request, limit = DEFAULT_BODY_LIMIT)
       `Content-Encoding "${encoding.slice(0, 100)}" is not supported: send the JSON body uncompressed`,
     );
   }
+  // node:http undoes `chunked` alone: a body sent `Transfer-Encoding: gzip, chunked` reached the parser
+  // compressed and was answered "not valid UTF-8" (a security review). 415, as for Content-Encoding: the
+  // statuses SPEC §4 documents (RFC 9112 §6.1 would allow 501).
+  const codings = request.headers.get("transfer-encoding")?.split(",").map((c) => c.trim().toLowerCase());
+  const coding = codings?.find((c) => c !== "" && c !== "chunked" && c !== "identity");
+  if (coding !== undefined) {
+    throw new HttpError(
+      415,
+      `Transfer-Encoding "${coding.slice(0, 100)}" is not supported: send the JSON body uncompressed ` +
+        "(chunked alone, or a Content-Length)",
+    );
+  }
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
   if (request.body === null) throw new HttpError(400, "body: empty; expected a JSON object");

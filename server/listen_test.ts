@@ -1210,3 +1210,35 @@ Deno.test("Expect: 100-continue: the listener's own 503 (over --max-in-flight) g
     await server.shutdown();
   }
 });
+
+Deno.test("a body sent with a transfer coding besides chunked (gzip, chunked) gets a 415 naming it, not 'not valid UTF-8'", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const app = createApp(store, { log: () => {} });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const gzipped = new Uint8Array(
+      await new Response(
+        new Blob([JSON.stringify(predictBody())]).stream().pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+    const head = "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n" +
+      "Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n";
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const timer = setTimeout(() => conn.close(), 5000);
+    try {
+      const enc = new TextEncoder();
+      await conn.write(enc.encode(head + gzipped.byteLength.toString(16) + "\r\n"));
+      await conn.write(gzipped);
+      await conn.write(enc.encode("\r\n0\r\n\r\n"));
+      const answer = await new Response(conn.readable).text();
+      assert.match(answer, /^HTTP\/1\.1 415 /, answer);
+      assert.match(answer, /Transfer-Encoding \\"gzip\\" is not supported: send the JSON body uncompressed/);
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});

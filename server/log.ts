@@ -19,11 +19,14 @@ export const MAX_DETAIL_LENGTH = 300;
 /**
  * Characters a log line must not carry raw: C0 and C1 controls and DEL, the line and paragraph separators
  * (JSON.stringify escapes C0 but leaves C1, U+2028 and U+2029 as they are, and some viewers break a line
- * there) and the bidirectional overrides, which can make one line read as another. And the backslash itself,
- * so that a client who sends the six characters `\u2028` is not logged as one who sent U+2028.
+ * there) and the bidirectional overrides, which can make one line read as another; the other invisible format
+ * characters too (zero-width spaces and joiners, the soft hyphen, U+FEFF, tag characters: `\p{Cf}`), which
+ * made `/metrics` followed by four of them read as `/metrics` (a security review), and private-use and
+ * unassigned code points and lone surrogates, which no client needs to send. And the backslash itself, so
+ * that a client who sends the six characters `\u2028` is not logged as one who sent U+2028.
  */
 // deno-lint-ignore no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Co}\p{Cn}\p{Cs}\\]/gu;
 
 /**
  * A client-sent string (a path, a symbol, a refusal's `detail` that quotes one) for a log field: at most `max`
@@ -33,7 +36,12 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-
  */
 export function truncate(value: string, max = MAX_FIELD_LENGTH): string {
   const head = value.length <= max ? value : value.slice(0, max);
-  const safe = head.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  // Each UTF-16 unit escaped, as JSON writes a character outside the BMP (a tag character is two).
+  const safe = head.replace(UNSAFE, (c) => {
+    let escaped = "";
+    for (let i = 0; i < c.length; i++) escaped += `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
+    return escaped;
+  });
   return value.length <= max ? safe : `${safe}…(${value.length - max} more)`;
 }
 

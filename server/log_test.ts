@@ -87,3 +87,15 @@ Deno.test("truncate escapes what would break a line or disguise one: controls, U
   assert.notEqual(truncate("x\\u2028y"), truncate("x\u2028y"));
   assert.equal(truncate("x\\u2028y"), "x\\u005cu2028y");
 });
+
+Deno.test("truncate escapes invisible format characters, so /metrics followed by them does not read as /metrics", () => {
+  // Before: zero-width space, word joiner, soft hyphen and a tag character were logged raw (a security review).
+  assert.equal(
+    truncate("/metrics\u200b\u2060\u00ad\u{e0041}"),
+    "/metrics\\u200b\\u2060\\u00ad\\udb40\\udc41",
+  );
+  assert.equal(truncate("BTC\ufeffUSDT"), "BTC\\ufeffUSDT");
+  // Private use, and a lone surrogate (a string cut mid-pair): escaped; emoji and CJK are kept.
+  assert.equal(truncate("a\ue000b\ud800c"), "a\\ue000b\\ud800c");
+  assert.equal(truncate("€😀漢"), "€😀漢");
+});

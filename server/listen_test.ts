@@ -749,6 +749,15 @@ Deno.test("a request the HTTP parser refuses is a 400 with SPEC §4's JSON detai
     );
     assert.match(huge, /^HTTP\/1\.1 431 /);
     assert.match(JSON.parse(huge.slice(huge.indexOf("\r\n\r\n") + 4)).detail, /headers are too large/);
+    // Each answer has a log line naming the peer and the parser's code: before, only a counter said anything
+    // (a security review: smuggling attempts and huge headers left no trace of who sent them).
+    const answered = t.lines.filter((l) => l.path === undefined && typeof l.code === "string");
+    assert.deepEqual(answered.map((l) => l.status), [400, 400, 431]);
+    assert.ok(
+      answered.every((l) => l.peer === "127.0.0.1" && String(l.code).startsWith("HPE_")),
+      String(answered),
+    );
+    assert.match(String(answered[2].detail), /headers are too large/);
   } finally {
     await t.stop();
   }

@@ -41,43 +41,69 @@ export function answerConnect(l: Listener, req: http.IncomingMessage, socket: So
   socket.destroy();
 }
 
-/** Counts a client error node:http reports, answers it (408, 431, 400) while the socket can, and cuts it. */
+/**
+ * Counts a client error node:http reports, answers it (408, 431, 400) while the socket can, logs the answer
+ * with the peer (a smuggling attempt, a slowloris or a 17 kB header left only a counter behind: a security
+ * review), and cuts the socket.
+ */
 export function answerClientError(l: Listener, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
     l.counts.timeouts++;
   } else l.counts.clientErrors++;
-  if (socket.writable && !socket.destroyed && error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+  const answer = socket.writable && !socket.destroyed ? clientErrorAnswer(l, error, socket) : null;
+  if (answer !== null) {
+    l.log({
+      status: answer.status,
+      latency_ms: 0,
+      peer: socket.remoteAddress,
+      detail: answer.detail,
+      code: truncate(error.code ?? "", 40),
+    });
+    socket.end(rawError(answer.status, answer.reason, answer.detail));
+  }
+  socket.destroy();
+}
+
+/** What a client error is answered: 408 for a read timeout, 431, 400 for what the parser refused; else null. */
+function clientErrorAnswer(
+  l: Listener,
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+): { status: number; reason: string; detail: string } | null {
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
     l.answeredMidBody.set(socket, 408);
     const request = l.latestRequest.get(socket);
-    socket.end(rawError(
-      408,
-      "Request Timeout",
-      request !== undefined && !request.complete
+    return {
+      status: 408,
+      reason: "Request Timeout",
+      detail: request !== undefined && !request.complete
         ? `the request did not arrive whole within ${l.o.requestTimeoutMs / 1000} s (the server's request ` +
           "timeout); send it again, at once"
         : `the request headers did not arrive whole within ${l.headersTimeoutMs / 1000} s (the server's ` +
           "header timeout); send them again, at once",
-    ));
-  } else if (socket.writable && !socket.destroyed && error.code === "HPE_HEADER_OVERFLOW") {
-    socket.end(rawError(
-      431,
-      "Request Header Fields Too Large",
-      "the request headers are too large; send fewer or shorter headers",
-    ));
-  } else if (socket.writable && !socket.destroyed && error.code?.startsWith("HPE_")) {
+    };
+  }
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return {
+      status: 431,
+      reason: "Request Header Fields Too Large",
+      detail: "the request headers are too large; send fewer or shorter headers",
+    };
+  }
+  if (error.code?.startsWith("HPE_")) {
     // Mid-body (the latest request's headers arrived, its body did not end) it is the body's framing that
     // broke, e.g. a chunk size that is not hex: said so, where the old text blamed the headers.
     const request = l.latestRequest.get(socket);
     const midBody = request !== undefined && !request.complete;
     if (midBody) l.answeredMidBody.set(socket, 400);
-    socket.end(rawError(
-      400,
-      "Bad Request",
-      midBody
+    return {
+      status: 400,
+      reason: "Bad Request",
+      detail: midBody
         ? "malformed HTTP request: its body does not follow its framing (Content-Length or chunked " +
           "Transfer-Encoding); check the client"
         : "malformed HTTP request: its request line or headers could not be parsed; check the client",
-    ));
+    };
   }
-  socket.destroy();
+  return null;
 }

@@ -185,6 +185,57 @@ export const flag = {
 };
 
 /**
+ * The placeholders of the flags that take a path, in every command: `--output <path>`, `--csv-path
+ * <paths...>`, `--checkpoints <dir>`, `--config-from <version-dir>` (and `<file>` or `<folder>`, should a flag
+ * be named so). `refuseUnexpandedHome` goes by them, so a path flag added later is covered as it is declared.
+ */
+export const PATH_PLACEHOLDER = /<(?:[\w-]+-)?(?:path|paths|dir|file|folder)(?:\.\.\.)?>$/;
+
+/**
+ * A path value whose first component is `~` or `~name` before a `/` (`~`, `~/x`, `~bob/x`): a home folder the
+ * shell did not expand, as it does not after `=` (`--output=~/x`), inside quotes, or in a systemd unit. Taken as
+ * it is, candlecast made a folder named `~` in the working folder, and the `rm -rf ~` that cleans it up deletes
+ * the user's home (a user trial). Refused as usage, with the words that do expand; `a~b`, `~bob` alone (no
+ * `/`: the shell leaves an unknown user's so too) and `./~/x` (a folder really named `~`) are taken.
+ */
+export function unexpandedHome(flag: string, value: string): UsageError | null {
+  const match = /^~([^/]*)(\/[\s\S]*)?$/.exec(value);
+  if (match === null) return null;
+  const [, user, rest = ""] = match;
+  if (user !== "" && rest === "") return null;
+  const tilde = `~${user}`;
+  // What to type: the ~ as the first thing of an unquoted word (the rest quoted where it must be), or $HOME.
+  const after = rest.slice(1);
+  const expanding = `${tilde}${rest === "" ? "" : "/"}${after === "" ? "" : shellWord(after)}`;
+  const home = user === "" ? ` or ${flag} "$HOME${rest.replace(/["$`\\]/g, "\\$&")}"` : ` or the full path`;
+  return new UsageError(
+    `${flag}: ${value} starts with ${tilde}, which the shell did not expand to ${
+      user === "" ? "your" : `${user}'s`
+    } home folder (it does only for a ~ that begins a word, unquoted: not after '=' or inside quotes); ` +
+      `taken as it is, it is a folder named '${tilde}' in the working folder`,
+    `write ${flag} ${expanding} (after a space, not '=', and unquoted)${home}; for a folder really named ` +
+      `${tilde} here, write ${shellWord(`./${value}`)}`,
+  );
+}
+
+/**
+ * Refuses, as each is read, a path flag of `command` (by its placeholder: `PATH_PLACEHOLDER`) whose value
+ * starts with a home folder the shell did not expand (`unexpandedHome`). Applied to every command by
+ * `program.ts`, so no command's own checks, and none of its writes, see such a path.
+ */
+export function refuseUnexpandedHome(command: Command): void {
+  for (const option of command.options) {
+    if (!PATH_PLACEHOLDER.test(option.flags)) continue;
+    // Each value as typed (one per word for `<paths...>`); defaults are not emitted, and none starts with ~.
+    command.on(`option:${option.name()}`, (value: unknown) => {
+      if (typeof value !== "string") return;
+      const problem = unexpandedHome(option.long ?? option.flags, value);
+      if (problem) throw problem;
+    });
+  }
+}
+
+/**
  * An input path the user named (or left at its default) must exist, and be a `kind` of thing when one is
  * given: a missing path, or a folder where a file is read, is a usage error (exit 2) naming the flag, not a
  * runtime failure deep inside the command.

@@ -5,11 +5,13 @@ import { z } from "zod";
 import {
   flag,
   parseFlags,
+  PATH_PLACEHOLDER,
   requireFolderPath,
   requireOutputFile,
   requireOutputFolder,
   requireWritableFolder,
   splitList,
+  unexpandedHome,
 } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 
@@ -304,6 +306,91 @@ Deno.test("every number flag of every command refuses an empty value as usage (e
       );
     }
     assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a path starting with a ~ the shell did not expand is refused; a ~ elsewhere, or ~name alone, is a name", () => {
+  for (const value of ["~", "~/", "~/cc_test.csv", "~/a b/c.csv", "~bob/ck", "~+/x"]) {
+    const problem = unexpandedHome("--output", value);
+    assert.ok(problem instanceof UsageError, value);
+    assert.equal(problem.exitCode, 2);
+    assert.ok(problem.message.startsWith(`--output: ${value} starts with ~`), problem.message);
+    assert.match(problem.message, /which the shell did not expand/);
+  }
+  for (const value of ["a~b", "a~b/c.csv", "./~/x", "data/~/x.csv", "~bob", "~backup.csv", "x~", ""]) {
+    assert.equal(unexpandedHome("--output", value), null, value);
+  }
+  // The hint's words work as printed: the ~ first in a word (the rest quoted), $HOME, or ./ for a real ~.
+  assert.equal(
+    unexpandedHome("--output", "~/cc_test.csv")!.hint,
+    `write --output ~/cc_test.csv (after a space, not '=', and unquoted) or --output "$HOME/cc_test.csv"; for a ` +
+      `folder really named ~ here, write "./~/cc_test.csv"`,
+  );
+  assert.match(
+    unexpandedHome("--output", "~/a b.csv")!.hint!,
+    /^write --output ~\/"a b\.csv" .* "\$HOME\/a b\.csv";/,
+  );
+  assert.match(unexpandedHome("--output", "~/$x")!.hint!, / --output "\$HOME\/\\\$x";/);
+  assert.match(
+    unexpandedHome("--checkpoints", "~bob/ck")!.hint!,
+    /^write --checkpoints ~bob\/ck .* or the full path;/,
+  );
+});
+
+Deno.test("every path flag of every command refuses a ~ the shell left unexpanded (exit 2), and makes no folder '~'", async () => {
+  const paths: string[][] = [];
+  const walk = (command: Command, path: string[]) => {
+    for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    for (const option of command.options) {
+      if (PATH_PLACEHOLDER.test(option.flags)) paths.push([...path, option.long!]);
+    }
+  };
+  for (const command of fullProgram().commands) walk(command, [command.name()]);
+  // collect's 3, train's 3, evaluate's 3, serve's 2, predict's 2, export's 2, retrain's 3, monitor's 4, demo's 1
+  // and models' subcommands: the placeholders still name them all.
+  const named = new Set(paths.map((p) => `${p[0]} ${p.at(-1)}`));
+  for (
+    const expected of [
+      "collect --output",
+      "collect --csv-path",
+      "collect --json-path",
+      "train --data",
+      "train --checkpoints",
+      "train --config-from",
+      "evaluate --output-dir",
+      "serve --predictions-log",
+      "serve --checkpoint",
+      "predict --input",
+      "export --output",
+      "retrain --log",
+      "monitor --predictions",
+      "demo --dir",
+    ]
+  ) {
+    assert.ok(named.has(expected), `${expected} is not found as a path flag`);
+  }
+  assert.ok(paths.length >= 25, `only ${paths.length} path flags found`);
+  const cwd = Deno.cwd();
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-tilde-" });
+  try {
+    Deno.chdir(dir);
+    for (const args of paths) {
+      const flagName = args.at(-1)!;
+      // As `--output=~/x` leaves it (no expansion after '='), and as a quoted "~/x" or "~" does.
+      for (const given of [[`${flagName}=~/cc_test`], [flagName, "~"]]) {
+        const r = await runCliCaptured([...args.slice(0, -1), ...given]);
+        assert.equal(r.code, 2, `${given.join(" ")}: ${r.err}`);
+        assert.match(
+          r.err,
+          new RegExp(`^candlecast: ${flagName}: ~(/cc_test)? starts with ~, which the shell did not expand`),
+          `${args.join(" ")}: ${r.err}`,
+        );
+      }
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written, no folder named ~");
   } finally {
     Deno.chdir(cwd);
     await Deno.remove(dir, { recursive: true });

@@ -3,7 +3,7 @@
  * kept; with --json, the decision as one JSON document, the line on stderr) and exits 0; on failure prints
  * what went wrong and where the log is, exits 1, and leaves `current` as it was.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { z } from "zod";
@@ -23,7 +23,7 @@ import { appendLogLine } from "./retrain/step.ts";
 import { IntervalSchema } from "./collect/index.ts";
 import { UsageError } from "./errors.ts";
 import { inheritedPermissions, requireSelfRun } from "./self_command.ts";
-import { shellWord, writeStderrLine } from "../base/index.ts";
+import { refuseDanglingFolderLink, shellWord, writeStderrLine } from "../base/index.ts";
 
 const RetrainFlags = z.object({
   mode: z.enum(["weekly", "monthly"]),
@@ -140,6 +140,9 @@ export function retrainCommand(): Command {
       }
       // Paths of the wrong kind are the user's to fix (exit 2), found before a lock is taken or a step runs.
       requireFolderPath("--checkpoints", opts.checkpoints);
+      // A link to a folder not there (a models disk not mounted) is said as that, with the link's target to
+      // mount or make: the "does not exist" below offered 'mkdir -p LINK', which fails on the link itself.
+      await refuseDanglingFolderLink(join(opts.checkpoints, "current"));
       // retrain keeps an existing store up to date. A mistyped path in a cron line used to be created and a
       // first model trained into it from scratch (hours, unseen by serve); a new store is made on purpose.
       requireInput(
@@ -154,7 +157,9 @@ export function retrainCommand(): Command {
       requireOutputFile("--log", opts.log, "retrain.log", { writes: "append" });
       // As collect's --output and serve's --predictions-log: a log in a folder not made yet (the default
       // data/retrain.log from another working folder) had the first step fail as "unexpected failure", and a
-      // run that ended before any step lost its record.
+      // run that ended before any step lost its record. A link on its way to a folder not there: refused (exit
+      // 2), as collect refuses one, not mkdir's EEXIST on the link as "unexpected failure".
+      await refuseDanglingFolderLink(opts.log);
       await Deno.mkdir(dirname(opts.log), { recursive: true });
       requireInput(
         "--data",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { computeIndicators, seriesFromCandles, sliceSeries, writeTrainingCsv } from "../features/index.ts";
-import { plural, tryLockFile } from "../base/index.ts";
+import { PathKindError, plural, tryLockFile } from "../base/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { lockFile } from "../base/file_lock.ts";
 import {
@@ -1089,6 +1089,44 @@ Deno.test("retrain: --checkpoints or --log of the wrong kind, or --data missing,
     }
     await assert.rejects(Deno.stat(join(dir, "checkpionts")), Deno.errors.NotFound, "the typo is not made");
     assert.deepEqual(await listVersionNames(join(dir, "checkpoints")), [], "nothing trained");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("retrain: --checkpoints or --log through a link to a folder not there is exit 2 saying so, not a bug", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-links-" });
+  try {
+    await writeTrainingCsv(join(dir, "data.csv"), series);
+    // A models or logs disk not mounted yet: the links are there, what they lead to is not.
+    await Deno.symlink(join(dir, "unmounted", "ck"), join(dir, "ck"));
+    await Deno.symlink(join(dir, "gone"), join(dir, "logs"));
+    const cases: [string, string[], string][] = [
+      ["--log's folder a link", ["--log", join(dir, "logs", "retrain.log")], join(dir, "logs")],
+      ["a folder above --log a link", ["--log", join(dir, "logs", "cron", "retrain.log")], join(dir, "logs")],
+      ["--checkpoints a link", ["--checkpoints", join(dir, "ck")], join(dir, "ck")],
+    ];
+    for (const [what, extra, link] of cases) {
+      const r = await retrain(dir, "monthly", extra);
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.ok(r.stderr.startsWith(`candlecast: ${link} is a link to `), `${what}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /, which is not there \(a drive not mounted, a folder moved\)\nhint: mount or restore/,
+      );
+      assert.doesNotMatch(r.stderr, /unexpected failure|this is a bug/, what);
+      // 'mkdir -p LINK' fails on the link itself (File exists): only its target is offered to make.
+      assert.ok(!r.stderr.includes(`mkdir -p ${link}'`), `${what}: ${r.stderr}`);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "checkpoints",
+      "ck",
+      "data.csv",
+      "logs",
+    ]);
+    // The store reached through a link whose disk went away after retrain's checks: its copy's folder is not
+    // made on the link (mkdir's EEXIST), the link is named.
+    await assert.rejects(retrainDataDir(join(dir, "ck")), PathKindError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

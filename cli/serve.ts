@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { DEFAULTS } from "./defaults.ts";
 import { dirname } from "node:path";
 import { loadPredictor, onnxRuntime } from "../engine/index.ts";
-import { NotRegularFileError } from "../base/index.ts";
+import { NotRegularFileError, PathKindError, writtenFile } from "../base/index.ts";
 import {
   apiKeyProblem,
   DEFAULT_IPV6_PREFIX,
@@ -266,12 +266,22 @@ async function prepareServeFiles(options: ServeOptions): Promise<void> {
         `${error.hint ?? "choose another path"}; or serve without the log: --no-predictions-log`,
       );
     }
+    // A folder on its way that is a link to a folder not there, or the log a link into one (a data disk not
+    // mounted yet): refused as collect refuses them, before the port is bound, not as mkdir's EEXIST on the
+    // link or open's ENOENT ("this is a bug"). Else the file the log's writes land in: a link made ahead of
+    // its log is followed, as those writes follow it.
+    const logPath = await writtenFile(options.predictionsLog).catch((error) => {
+      if (!(error instanceof PathKindError)) throw error;
+      throw new UsageError(
+        `--predictions-log: ${error.message}`,
+        `${error.hint}; or serve without the log: --no-predictions-log`,
+      );
+    });
     // Created now, empty, if it is not there: a fresh deployment's daily `monitor` reads "nothing to score
     // yet" (exit 0) until the bot's first prediction, instead of failing on a file that does not exist.
     await Deno.mkdir(dirname(options.predictionsLog), { recursive: true });
     // Made with the mode only when new: Deno.writeFile applies `mode` to an existing file too, which widened a
     // log its operator had made 0600 and failed on one another user owns that this user may write (a review).
-    const logPath = options.predictionsLog;
     await Deno.open(logPath, { write: true, createNew: true, mode: PREDICTIONS_LOG_MODE }).then(
       (file) => file.close(),
       async (error) => {

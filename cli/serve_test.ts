@@ -994,6 +994,44 @@ Deno.test("serve: a --predictions-log that can never be written is refused at st
   }
 });
 
+Deno.test("serve: a --predictions-log through a link to a folder not there is refused at start, exit 2, not a bug", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-log-" });
+  try {
+    // A data disk not mounted yet when serve starts: the links are there, the folder they lead into is not.
+    const [folder, file] = [join(dir, "logs"), join(dir, "p.jsonl")];
+    await Deno.symlink(join(dir, "unmounted", "logs"), folder);
+    await Deno.symlink(join(dir, "unmounted", "p.jsonl"), file);
+    // Was exit 1, "unexpected failure: File exists (os error 17): mkdir …" (a folder link) or "No such file or
+    // directory (os error 2): open …" (the log a link), and "this is a bug".
+    for (
+      const [path, link] of [
+        [join(folder, "p.jsonl"), folder],
+        [join(folder, "serve", "p.jsonl"), folder],
+        [file, file],
+      ]
+    ) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
+          .concat(["--predictions-log", path]),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.ok(stderr.startsWith(`candlecast: --predictions-log: ${link} is a link to `), stderr);
+      assert.match(
+        stderr,
+        /is not there .*\nhint: mount or restore it.*; or serve without the log: --no-predictions-log\n/,
+      );
+      // Before the port is bound: nothing said it listened.
+      assert.doesNotMatch(new TextDecoder().decode(out.stdout), /listening/);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["logs", "p.jsonl"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** A port that was free a moment ago (for a server started through a shell, which cannot report it). */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
-import { shellWord } from "../../base/index.ts";
+import { refuseDanglingFolderLink, shellWord } from "../../base/index.ts";
 import {
   CheckpointStoreError,
   listVersionNames,
@@ -94,6 +94,9 @@ const RETRAIN_COPY = new RegExp(`[\\/]${RETRAIN_DATA.replace(".", "\\.")}[\\/]([
 
 /** A fresh subfolder of `RETRAIN_DATA` for this run's copy. */
 export async function retrainDataDir(root: string): Promise<string> {
+  // The store (checked at the start) reached through a link whose disk went away since: said as such (exit 2),
+  // not as mkdir's EEXIST on the link.
+  await refuseDanglingFolderLink(join(root, RETRAIN_DATA, "run-"));
   await Deno.mkdir(join(root, RETRAIN_DATA), { recursive: true });
   return await Deno.makeTempDir({ dir: join(root, RETRAIN_DATA), prefix: "run-" });
 }

@@ -11,6 +11,7 @@ import {
   lockFile,
   lockTempFolder,
   readRegularTextFile,
+  refuseDanglingFolderLink,
   writeFileAtomic,
 } from "../../base/index.ts";
 import type { Preprocessor } from "../../engine/index.ts";
@@ -116,6 +117,9 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
  * take it for a dead writer's and remove it: made again then (the lock is what it checks), a few times.
  */
 async function lockedTempFolder(tmp: string): Promise<{ close(): void }> {
+  // A store reached through a link to a folder not there (its disk unmounted, even mid-training): said as the
+  // link it is (exit 2), not as mkdir's EEXIST on the link, "unexpected failure … a bug".
+  await refuseDanglingFolderLink(tmp);
   for (let attempt = 1;; attempt++) {
     await Deno.mkdir(tmp, { recursive: true });
     const held = await lockTempFolder(tmp);

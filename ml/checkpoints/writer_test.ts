@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FEATURE_NAMES } from "../../features/index.ts";
-import { tryLockFile } from "../../base/index.ts";
+import { PathKindError, tryLockFile } from "../../base/index.ts";
 import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig, saveModel } from "../models/index.ts";
 import type { Preprocessor } from "../../engine/preprocessor.ts";
@@ -106,6 +106,24 @@ Deno.test("a write that fails part-way leaves no version, no temporary folder, a
   assert.equal(await currentVersion(root), first.version);
   assert.equal((await readManifest(join(root, "current"))).version, first.version);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a store through a link to a folder not there (its disk gone mid-training) is said as such, exit 2", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-" });
+  try {
+    const store = join(root, "ck");
+    await Deno.symlink(join(root, "unmounted"), store);
+    // Was mkdir's "File exists (os error 17)" on the link: "unexpected failure … this is a bug".
+    await assert.rejects(writeVersion(store, contents()), (error: unknown) => {
+      assert.ok(error instanceof PathKindError, String(error));
+      assert.equal(error.exitCode, 2);
+      assert.ok(error.message.startsWith(`${store} is a link to `), error.message);
+      return true;
+    });
+    assert.deepEqual(await entries(root), ["ck"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("a version folder that loses a file while it is written is refused, not saved 'files ok' without it", async () => {

@@ -15,6 +15,7 @@ import {
   plural,
   readRegularFile,
   readRegularTextFile,
+  refuseDanglingFolderLink,
   tryLockFile,
   writeFileAtomic,
 } from "../../../base/index.ts";
@@ -161,6 +162,9 @@ export class RunFolder {
     // the unlocked run folders its own train step left) could take for its own. The lock is on the open file,
     // so it holds across the rename. One a kill -9 left here is removed by `pruneAbandonedRuns`.
     const staging = `${dir}${STAGING_SUFFIX}`;
+    // --checkpoints (or a folder above it) a link to a folder not there, a models disk not mounted: refused as
+    // collect and evaluate refuse it (exit 2), not as mkdir's EEXIST on the link, "unexpected failure".
+    await refuseDanglingFolderLink(staging);
     await Deno.mkdir(staging, { recursive: true });
     let lock: HeldLock | null = null;
     try {

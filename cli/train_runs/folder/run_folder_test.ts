@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tryLockFile } from "../../../base/index.ts";
+import { PathKindError, tryLockFile } from "../../../base/index.ts";
 import {
   abandonedRuns,
   describeRun,
@@ -51,6 +51,30 @@ Deno.test("a run folder that cannot be set up leaves nothing behind", async () =
     entries.length = 0;
     for await (const e of Deno.readDir(root)) entries.push(e.name);
     assert.deepEqual(entries, ["not_a_folder"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--checkpoints a link to a folder not there (a disk not mounted) is said as such, exit 2, not mkdir's EEXIST", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
+  try {
+    // The store itself, and a store under a linked folder (models → a disk's mount point, gone).
+    await Deno.symlink(join(root, "unmounted", "ck"), join(root, "ck"));
+    await Deno.symlink(join(root, "gone"), join(root, "models"));
+    for (const [store, link] of [["ck", "ck"], [join("models", "ck"), "models"]]) {
+      await assert.rejects(
+        () => RunFolder.create(join(root, store), {}, null, 1),
+        (error: unknown) => {
+          assert.ok(error instanceof PathKindError, String(error));
+          assert.equal(error.exitCode, 2);
+          assert.ok(error.message.startsWith(`${join(root, link)} is a link to `), error.message);
+          assert.match(error.message, /, which is not there \(a drive not mounted/);
+          return true;
+        },
+      );
+    }
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(root))).map((e) => e.name).sort(), ["ck", "models"]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -8,6 +8,7 @@ import { buildModel, defaultModelConfig, saveModel } from "../ml/models/index.ts
 import { writeVersion } from "../ml/checkpoints/index.ts";
 import { testManifest } from "../test/manifest.ts";
 import { testPreprocessor } from "../test/onnx.ts";
+import { readManifestInfo } from "../engine/index.ts";
 
 async function cli(args: string[]): Promise<{ code: number; err: string }> {
   const [log, error] = [console.log, console.error];
@@ -513,4 +514,51 @@ Deno.test("train: a second Ctrl-C says what happened, then what to run on a hint
     secondPress("teacher", false, "checkpoints"),
     "candlecast: stopped before training started; nothing was saved\nhint: run the same command again to train",
   );
+});
+
+Deno.test("train records how far candles off the UTC grid open past it (grid_offset_ms), and nothing for those on it", async () => {
+  // 1h candles at :30 past each hour, as a feed whose hours begin at a half-hour zone's: serve held the bot's
+  // candles to the UTC grid and refused the model's own (a seat's trial, with an exchange's 16:00 UTC days).
+  const dir = await Deno.makeTempDir();
+  try {
+    const tiny = [
+      "--model",
+      "lightweight_lstm",
+      "--members",
+      "1",
+      "--epochs",
+      "1",
+      "--max-windows-per-epoch",
+      "256",
+    ];
+    const onGrid = `${dir}/on.csv`, offGrid = `${dir}/off.csv`;
+    await writeTrainingCsv(onGrid, syntheticSeries(20));
+    const shifted = syntheticSeries(20);
+    for (const s of shifted) for (let i = 0; i < s.length; i++) s.openTime[i] += 30 * 60_000;
+    await writeTrainingCsv(offGrid, shifted);
+    const printed: string[] = [];
+    for (const [csv, ck] of [[onGrid, `${dir}/ck_on`], [offGrid, `${dir}/ck_off`]]) {
+      const [log, error] = [console.log, console.error];
+      console.log = (...a: unknown[]) => void printed.push(a.join(" "));
+      console.error = () => {};
+      try {
+        assert.equal(await runCli([...quickTrain(csv, ck), ...tiny]), 0, printed.join("\n"));
+      } finally {
+        [console.log, console.error] = [log, error];
+      }
+    }
+    // Said once, for the off-grid run only.
+    assert.equal(
+      printed.filter((l) => /open 30 min past the UTC grid/.test(l)).length,
+      1,
+      printed.join("\n"),
+    );
+    const manifest = async (ck: string) => JSON.parse(await Deno.readTextFile(`${ck}/current/manifest.json`));
+    assert.equal((await manifest(`${dir}/ck_off`)).grid_offset_ms, 30 * 60_000);
+    assert.equal((await manifest(`${dir}/ck_on`)).grid_offset_ms, undefined);
+    const info = await readManifestInfo(`${dir}/ck_off/current`);
+    assert.equal(info.gridOffsetMs, 30 * 60_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

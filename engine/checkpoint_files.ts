@@ -28,6 +28,8 @@ export interface CheckpointFiles {
   readonly metrics?: unknown;
   /** The interval of the candles the version was trained on ("1h"), when recorded. */
   readonly interval: string | null;
+  /** How far those candles opened past the interval's UTC grid, in ms (0: on it, as an exchange's). */
+  readonly gridOffsetMs: number;
   /** metrics.json's test metrics under the version's decision rule, when recorded. */
   readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
 }
@@ -252,13 +254,16 @@ export type FileHashes = Readonly<Record<string, string>>;
 /** The manifest's version, creation time and file hashes (none in a hand-made folder: nothing to check). */
 export async function readManifestInfo(
   dir: string,
-): Promise<{ version: string; createdAt: string; files?: FileHashes; interval: string | null }> {
+): Promise<
+  { version: string; createdAt: string; files?: FileHashes; interval: string | null; gridOffsetMs: number }
+> {
   const manifest = await readManifestWith(dir, ManifestBaseSchema);
   return {
     version: manifest.version,
     createdAt: manifest.created_at,
     files: manifest.files,
     interval: manifest.interval ?? null,
+    gridOffsetMs: manifest.grid_offset_ms ?? 0,
   };
 }
 
@@ -342,6 +347,7 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   return {
     onnx,
     interval: manifest.interval,
+    gridOffsetMs: manifest.gridOffsetMs,
     preprocessor,
     version: manifest.version,
     trainedAt: manifest.createdAt,

@@ -37,6 +37,8 @@ export const ManifestBaseSchema = z.object({
   files: ManifestFilesSchema.optional(),
   // The candles' interval ("1h"); unknown (null) when absent or not a name, as in versions that saw one candle.
   interval: z.string().nullable().optional().catch(null),
+  // How far the candles opened past the interval's UTC grid (features' `gridOffsetOf`); absent: on it (0).
+  grid_offset_ms: z.number().int().nonnegative().optional().catch(undefined),
 }).loose();
 
 export type ManifestBase = z.infer<typeof ManifestBaseSchema>;

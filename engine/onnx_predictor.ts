@@ -153,6 +153,7 @@ export async function loadPredictor(
       version: files.version,
       trainedAt: files.trainedAt,
       interval: files.interval,
+      gridOffsetMs: files.gridOffsetMs,
       metrics: files.metrics,
       servedMetrics: files.servedMetrics,
     },

@@ -14,6 +14,11 @@ export interface ModelInfo {
   readonly trainedAt: string;
   /** The interval of the candles it was trained on ("1h"); null when not recorded. */
   readonly interval?: string | null;
+  /**
+   * How far its candles opened past the interval's UTC grid, in ms: 0 (or absent) for an exchange's, 16 h for
+   * 1d candles whose days begin at midnight UTC+8. serve holds the bot's candles to the same grid.
+   */
+  readonly gridOffsetMs?: number;
   /** metrics.json's test metrics (classes named by argmax), when present. */
   readonly metrics?: unknown;
   /** The same test split scored under the version's decision rule (`rule`), when recorded. */

@@ -217,6 +217,35 @@ export function pastUtcGrid(t: number, stepMs: number): number | null {
 }
 
 /**
+ * How far the candles of `series` open past the UTC grid of `interval` (`pastUtcGrid`), their commonest offset:
+ * 0 for an exchange's candles (Binance's), 16 h for the 1d candles of an exchange whose days begin at midnight
+ * UTC+8; null where the grid has no agreed origin (3d, 1M, steps no exchange names) or nothing has a time.
+ * A version records it (manifest.json `grid_offset_ms`, when not 0), and serve then takes the bot's candles
+ * on that grid: held to the UTC one, a model trained on such candles refused its own (a seat's trial).
+ *
+ * @example
+ * ```ts
+ * gridOffsetOf([[16 * 3_600_000, 40 * 3_600_000]], "1d"); // 57_600_000: 16 h past midnight UTC
+ * ```
+ */
+export function gridOffsetOf(series: readonly ArrayLike<number>[], interval: string | null): number | null {
+  if (interval === null || !isInterval(interval) || interval === "1M") return null;
+  const step = FIXED_MS[interval];
+  if (gridOrigin(step) === null) return null;
+  const counts = new Map<number, number>();
+  for (const t of series) {
+    for (let i = 0; i < t.length; i++) {
+      if (!Number.isFinite(t[i])) continue;
+      const past = pastUtcGrid(t[i], step)!;
+      counts.set(past, (counts.get(past) ?? 0) + 1);
+    }
+  }
+  let best: number | null = null, most = 0;
+  for (const [past, n] of counts) if (n > most || (n === most && past < best!)) [best, most] = [past, n];
+  return best;
+}
+
+/**
  * Whether open times `past` ms past the UTC grid of candles `stepMs` long could be a time zone's local times:
  * zones sit whole quarter hours off UTC, from 12 h west to 14 h east, so a 1h candle 30 min past could be
  * India's, and a 1w one 6 days past (weeks begun on Sunday) or a 1d one 7 s past is no zone's.

@@ -8,6 +8,7 @@ import {
   commonestStep,
   fitsWithGaps,
   gridOf,
+  gridOffsetOf,
   inferGrid,
   intervalOf,
   nextOpenTime,
@@ -146,4 +147,20 @@ Deno.test("zoneOffset: quarter hours from 12 h west to 14 h east of UTC are zone
   assert.ok(!zoneOffset(6 * D, 7 * D)); // weeks begun on Sunday
   assert.ok(!zoneOffset(3 * D, 7 * D));
   assert.ok(zoneOffset(7 * D - 5 * H, 7 * D)); // 5 h west on 1w
+});
+
+Deno.test("gridOffsetOf: the candles' commonest offset past their interval's UTC grid; null without an agreed one", () => {
+  const H = 3_600_000, D = 24 * H;
+  const days = (first: number, n: number) => Array.from({ length: n }, (_, i) => first + i * D);
+  assert.equal(gridOffsetOf([days(Date.UTC(2023, 0, 1), 30)], "1d"), 0);
+  assert.equal(gridOffsetOf([days(Date.UTC(2023, 0, 1) + 16 * H, 30)], "1d"), 16 * H);
+  // The commonest wins: one stray candle does not move it.
+  assert.equal(
+    gridOffsetOf([[...days(Date.UTC(2023, 0, 1) + 16 * H, 30), Date.UTC(2023, 5, 1)]], "1d"),
+    16 * H,
+  );
+  assert.equal(gridOffsetOf([days(0, 30)], "3d"), null);
+  assert.equal(gridOffsetOf([days(0, 30)], "2d"), null);
+  assert.equal(gridOffsetOf([days(0, 30)], null), null);
+  assert.equal(gridOffsetOf([[NaN, NaN]], "1d"), null);
 });

@@ -193,16 +193,30 @@ function offGridProblem(window: CandleSeries, info: ModelInfo, first: number): s
  */
 function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, first: number): string | null {
   const t = window.openTime;
+  // The grid the model's candles opened on: the UTC one, or one its training candles sat off it by (1d candles
+  // of an exchange whose days begin at midnight UTC+8), which held to the UTC grid refused its own candles.
+  const ours = info.gridOffsetMs ?? 0;
   for (let i = 0; i < window.length; i++) {
     if (Number.isNaN(t[i])) continue;
     const past = pastUtcGrid(t[i], step);
     if (past === null) return null;
-    if (past === 0) continue;
+    const off = (past - ours + step) % step;
+    if (off === 0) continue;
     const at = `candles[${first + i}].openTime: ${t[i]} (${new Date(t[i]).toISOString()})`;
-    if (past === step - 1) {
-      return `${at} is 1 ms before a candle of the ${info.interval} UTC grid opens (${
+    const grid = ours === 0
+      ? `the ${info.interval} UTC grid`
+      : `the ${info.interval} grid model ${info.version}'s candles opened on (${
+        offsetText(ours)
+      } past the UTC one)`;
+    if (off === step - 1) {
+      return `${at} is 1 ms before a candle of ${grid} opens (${
         new Date(t[i] + 1).toISOString()
       }): a close time (each candle's last millisecond); send each candle's open time`;
+    }
+    if (ours !== 0) {
+      return `${at}: open times are ${offsetText(off)} past ${grid} (${
+        new Date(t[i] - off).toISOString()
+      } is on it): send candles of the feed the model was trained on, each stamped with its open time`;
     }
     // Time zones sit whole quarter hours off UTC (India +5:30, Nepal +5:45), 12 h west to 14 h east; another
     // offset (7 s) is a clock's or a candle builder's, and 6 days on 1w (weeks begun on Sunday) a feed's own
@@ -210,7 +224,7 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
     const fix = zoneOffset(past, step)
       ? "send UTC open times, not local ones"
       : "send each candle's open time as the exchange stamps it (Unix ms, UTC)";
-    return `${at}: open times are ${offsetText(past)} past the ${info.interval} UTC grid (${
+    return `${at}: open times are ${offsetText(past)} past ${grid} (${
       new Date(t[i] - past).toISOString()
     } is on it), where model ${info.version}'s candles and the exchange's open: ${fix}`;
   }

@@ -317,3 +317,32 @@ Deno.test("a version of a step Binance has no name for (45m, 2d: a CSV's candles
     assert.ok(offGrid.ok, `${interval}: ${offGrid.ok ? "" : offGrid.failure.detail}`);
   }
 });
+
+Deno.test("a version whose candles opened off the UTC grid (16:00 UTC days) takes the bot's candles on that grid", async () => {
+  const H = 3_600_000, D = 24 * H;
+  const body = predictBody("BTCUSDT", 50, 3);
+  const daysFrom = (first: number) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: first + i * D })),
+  });
+  // An exchange whose days begin at midnight UTC+8: its 1d candles open at 16:00 UTC.
+  const model = new FakePredictor({ version: "v2_2026-12-06", interval: "1d", gridOffsetMs: 16 * H });
+  const monday = Date.UTC(2023, 10, 13);
+  const [own, utc, closes] = await predictBodies(model, [
+    daysFrom(monday + 16 * H),
+    daysFrom(monday),
+    daysFrom(monday + 16 * H - 1),
+  ]);
+  // Before: its own candles were "16 h past the 1d UTC grid …: send UTC open times, not local ones".
+  assert.ok(own.ok, own.ok ? "" : own.failure.detail);
+  assert.equal(
+    utc.ok ? "answered" : utc.failure.detail,
+    `candles[0].openTime: ${monday} (2023-11-13T00:00:00.000Z): open times are 8 h past the 1d grid model ` +
+      "v2_2026-12-06's candles opened on (16 h past the UTC one) (2023-11-12T16:00:00.000Z is on it): send " +
+      "candles of the feed the model was trained on, each stamped with its open time",
+  );
+  assert.match(
+    closes.ok ? "answered" : closes.failure.detail,
+    /is 1 ms before a candle of the 1d grid model/,
+  );
+});

@@ -19,6 +19,8 @@ export interface FakePredictorOptions {
   readonly preprocessor?: Partial<Preprocessor>;
   /** The interval of the candles the fake version was "trained" on (default: not recorded). */
   readonly interval?: string;
+  /** How far the fake version's candles opened past the interval's UTC grid (default: on it). */
+  readonly gridOffsetMs?: number;
   /** metrics.json's `served` part: the test split under the version's decision rule. */
   readonly servedMetrics?: { readonly rule: string; readonly metrics: unknown };
 }
@@ -59,6 +61,7 @@ export class FakePredictor implements Predictor {
       version: options.version ?? "v1_2026-01-01",
       trainedAt: "2026-01-01T00:00:00.000Z",
       interval: options.interval ?? null,
+      gridOffsetMs: options.gridOffsetMs ?? 0,
       metrics: { accuracy: 0.5 },
       servedMetrics: options.servedMetrics,
     };

@@ -156,9 +156,9 @@ export function checkUtcGrid(
       } past the UTC grid exchanges use ` +
         `(${
           iso(first)
-        }, not ${onGrid}): the bot's candles will not meet these rows in 'candlecast monitor', ` +
-        "and candles collected from an exchange into the same file will be refused; give open times in UTC " +
-        "if these are local",
+        }, not ${onGrid}): a model trained on them takes the bot's candles on this grid only (serve ` +
+        "refuses UTC-grid ones, and monitor matches no others with these rows), and candles collected from " +
+        "an exchange into the same file will be refused; give open times in UTC if these are local",
     );
   }
 }

@@ -1,6 +1,6 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
 import { join } from "node:path";
-import { EMA_WARM_UP } from "../../features/index.ts";
+import { EMA_WARM_UP, offsetText } from "../../features/index.ts";
 import { plural, utcDay } from "../../base/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { OUTDATED_RUN } from "../train_runs/folder/index.ts";
@@ -20,7 +20,13 @@ const n = (v: number) => v.toLocaleString("en-US");
  * The data's lines. `interval` (the candles' own, null without open times) is named beside lookback and horizon,
  * which count its candles: the run said "horizon 4" alone, the same on 30m candles as on 1h.
  */
-export function dataLines(d: Dataset, fineTune = false, interval: string | null = null): string[] {
+export function dataLines(
+  d: Dataset,
+  fineTune = false,
+  interval: string | null = null,
+  /** How far the candles open past their interval's UTC grid (`gridOffsetOf`): noted when not 0. */
+  gridOffsetMs: number | null = null,
+): string[] {
   // Columns as wide as their longest entry: a symbol of a million candles (15m since 1992, 1m for two years)
   // or a name past 10 characters (1000SHIBUSDT) shifted its row against the others.
   const symbolWidth = Math.max(10, ...d.symbols.map((s) => s.symbol.length));
@@ -52,7 +58,21 @@ export function dataLines(d: Dataset, fineTune = false, interval: string | null 
     ...smallSplitNotes(d, fineTune),
     ...missingSymbolNotes(d, fineTune),
     ...(interval === null ? [NO_INTERVAL_NOTE] : []),
+    ...(gridOffsetMs ? [offGridNote(interval!, gridOffsetMs)] : []),
   ];
+}
+
+/**
+ * Candles off their interval's UTC grid (1d candles at 16:00 UTC, from an exchange whose days begin at
+ * midnight UTC+8): the version records the offset, and serve holds the bot's candles to it, refusing UTC-grid
+ * ones; said here, since a bot fed another exchange's candles is refused from the first request.
+ */
+export function offGridNote(interval: string, gridOffsetMs: number): string {
+  return `  note: these ${interval} candles open ${
+    offsetText(gridOffsetMs)
+  } past the UTC grid exchanges such as Binance ` +
+    "use; the version records it, and serve takes the bot's candles on this grid only (UTC-grid ones are " +
+    "refused): feed the bot the same exchange's candles";
 }
 
 /**

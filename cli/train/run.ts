@@ -5,7 +5,13 @@
  */
 import { keptRunClause } from "../train_runs/index.ts";
 import { basename, join } from "node:path";
-import { type CandleSeries, CLASSES, FEATURE_NAMES, seriesInterval } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  CLASSES,
+  FEATURE_NAMES,
+  gridOffsetOf,
+  seriesInterval,
+} from "../../features/index.ts";
 import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
 import { CommandError, filesystemProblem, InterruptedError, withoutRunAgain } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
@@ -359,7 +365,9 @@ async function prepareTraining(
   // version trained on one batch, then minutes of scoring and baselines, is not what a stop this early asks for.
   io.onPhase?.("training");
   if (io.signal?.aborted) throw stoppedBeforeTraining(stop.resuming);
-  dataLines(data, parent !== null, seriesInterval(series)).forEach((line) => io.out(line));
+  const interval = seriesInterval(series);
+  const gridOffset = gridOffsetOf(series.map((s) => s.openTime), interval);
+  dataLines(data, parent !== null, interval, gridOffset).forEach((line) => io.out(line));
   // Fresh training only: a fine-tune on a calm week may lack a class its parent has learnt (that class then
   // weighs 0), and the parent's label rule is not the user's to change here.
   if (!parent) requireEveryClass(data.trainClassCounts, data.labelRule, opts.data);

@@ -5,7 +5,7 @@
  * hand meanwhile, the store's refusals turned into the promote command to run once fixed.
  */
 import { join } from "node:path";
-import { type CandleSeries, seriesInterval } from "../../features/index.ts";
+import { type CandleSeries, gridOffsetOf, seriesInterval } from "../../features/index.ts";
 import { CommandError, filesystemProblem, withoutRunAgain } from "../errors.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { notePromotionChanges } from "../promotion_notes.ts";
@@ -100,6 +100,15 @@ export async function saveVersion(
   });
 }
 
+/** `grid_offset_ms` for candles off their interval's UTC grid (`gridOffsetOf`); nothing for those on it. */
+function gridOffsetField(
+  series: readonly CandleSeries[],
+  interval: string | null,
+): { grid_offset_ms?: number } {
+  const offset = gridOffsetOf(series.map((s) => s.openTime), interval);
+  return offset ? { grid_offset_ms: offset } : {};
+}
+
 /** manifest.json's body but for what `writeVersion` adds (version, created, files and their sha256). */
 function versionManifest(dataPath: string, prepared: Prepared, trained: Trained, interval: string | null) {
   const { backend, parent, runConfig, data, config, started, dataSha256 } = prepared;
@@ -115,6 +124,9 @@ function versionManifest(dataPath: string, prepared: Prepared, trained: Trained,
     data: describeData(dataPath, data, runConfig.data.split, parentEnd, dataSha256),
     symbols: data.symbols.map((s) => s.symbol),
     interval,
+    // Only where the candles are off the UTC grid (an exchange whose days begin at midnight UTC+8): serve then
+    // takes the bot's candles on their grid, not the UTC one.
+    ...gridOffsetField(prepared.series, interval),
     // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
     hyperparameters: runConfigJson(recorded),
     backend: backend.backend,

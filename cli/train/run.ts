@@ -409,7 +409,7 @@ async function failedRun(error: unknown, run: RunFolder | null, checkpoints: str
       machine.message,
       // Not "and run it again": the kept epochs are finished by --resume, not by training anew.
       withoutRunAgain(machine.hint) +
-        keptRunClause(epochsDone(run.current), run.dir, checkpointsFlag(checkpoints)),
+        keptRunClause(run.current.members.map((m) => m.epochsDone), run.dir, checkpointsFlag(checkpoints)),
     );
   }
   await run?.remove();

@@ -72,15 +72,24 @@ export async function runData(dir: string): Promise<string | null> {
  * Worded here once, so that `retrain`, which removes that run folder (its data was retrain's temporary copy),
  * can take the clause back out of the hint it passes on (`withoutKeptRunClause`).
  */
-export function keptRunClause(epochs: number, dir: string, checkpointsFlag: string): string {
-  return `; the ${plural(epochs, "epoch")} trained ${epochs === 1 ? "is" : "are"} kept in ${dir}: ` +
-    `'candlecast train --resume${checkpointsFlag}' finishes the run`;
+export function keptRunClause(
+  epochs: number | readonly number[],
+  dir: string,
+  checkpointsFlag: string,
+): string {
+  // Each member's own count, as keptRunLine says them: their sum ("the 5 epochs trained") read as a run five
+  // epochs in, where two members were at 3 and 2 (a disaster trial).
+  const each = typeof epochs === "number" ? [epochs] : epochs.filter((n, i) => n > 0 || i === 0);
+  const what = each.length === 1
+    ? `the ${plural(each[0], "epoch")} trained ${each[0] === 1 ? "is" : "are"}`
+    : `what its members trained (${each.slice(0, -1).join(", ")} and ${each.at(-1)} epochs) is`;
+  return `; ${what} kept in ${dir}: 'candlecast train --resume${checkpointsFlag}' finishes the run`;
 }
 
 /** `hint` without `keptRunClause`'s words: retrain's error said the run was kept and, after it, removed. */
 export function withoutKeptRunClause(hint: string): string {
   return hint.replace(
-    /; the \d+ epochs? trained (is|are) kept in .*: 'candlecast train --resume[^']*' finishes the run/s,
+    /; (the \d+ epochs? trained (is|are)|what its members trained \([\d, and]+ epochs\) is) kept in .*: 'candlecast train --resume[^']*' finishes the run/s,
     "",
   );
 }

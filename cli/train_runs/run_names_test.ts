@@ -15,3 +15,14 @@ Deno.test("retrain takes train's 'kept for --resume' clause out of the hint it p
   }
   assert.equal(withoutKeptRunClause(hint), hint);
 });
+
+Deno.test("a kept run of several members says each member's epochs, not their sum", () => {
+  const clause = keptRunClause([3, 2, 0], "/ck/.train_x", "");
+  // Before: "the 5 epochs trained are kept", read as a run five epochs in.
+  assert.equal(
+    clause,
+    "; what its members trained (3 and 2 epochs) is kept in /ck/.train_x: 'candlecast train --resume' finishes the run",
+  );
+  assert.equal(withoutKeptRunClause("free space" + clause), "free space");
+  assert.equal(keptRunClause([4], "/ck/.train_x", ""), keptRunClause(4, "/ck/.train_x", ""));
+});

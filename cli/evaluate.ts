@@ -148,7 +148,7 @@ export function evaluateCommand(): Command {
     .option("--fee <fraction>", "backtest: fee per side as a fraction (0.001 = 0.1 %)", "0.001")
     .option(
       "--short",
-      "backtest: also go short (when P(DOWN) is above the threshold; when the served call names DOWN)",
+      "backtest: also go short (when P(DOWN) is above the threshold and P(UP); when the served call names DOWN)",
     )
     .option("--bootstrap <n>", "bootstrap resamples for the intervals (at least 50)", "1000")
     .addOption(backendOption())

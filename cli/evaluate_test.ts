@@ -963,3 +963,23 @@ Deno.test("evaluate refuses sizes the WebAssembly heap cannot hold before any fo
     (e: Error) => e instanceof UsageError && /^--lookback 1000 at --batch-size 256: /.test(e.message),
   );
 });
+
+Deno.test("evaluate refuses a fold whose training windows lack a class, as train does, before any learner trains", async () => {
+  // Before: --threshold 0.5 (meant as 0.5 %) labelled every window SIDEWAYS, and every learner was reported
+  // perfect: "accuracy 1.0000, log-loss 0.0000 … confidence can be read as a probability" (a quant's trial).
+  await initBackend("wasm");
+  const lines: string[] = [];
+  await assert.rejects(
+    runEvaluation(options({ threshold: "0.5", outputDir: join(dir, "one_class") }), {
+      out: (l) => lines.push(l),
+    }),
+    (e: Error) =>
+      e instanceof CommandError &&
+      /^fold \S+'s training windows of .*synthetic\.csv hold no DOWN and no UP label \(DOWN 0, SIDEWAYS \d+, UP 0\): a model cannot learn a class it never sees; nothing was evaluated$/
+        .test(e.message) &&
+      /--threshold 0\.5 is a return fraction \(50 %, 0\.005 is 0\.5 %\): give a smaller one/.test(
+        e.hint ?? "",
+      ),
+  );
+  assert.ok(!lines.some((l) => /trains/.test(l)), lines.join("\n"));
+});

@@ -35,6 +35,7 @@ import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 import { checkpointSubject, freshSubject, networkOptions, type Subject } from "./subject.ts";
 import { requireBatchFits, requireWeightsFit } from "../run_config_flags.ts";
 import { checkRoomToTrain, checkTestWindows, describeData, planFoldsOrExplain } from "./fold_checks.ts";
+import { requireEveryClass } from "../train/index.ts";
 import { evaluationFacts, evaluationSettings, foldSpan } from "./facts.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
 import { clearingProgress, readTrainingData } from "../run_data.ts";
@@ -266,6 +267,13 @@ async function walkFolds(
         io.out(line);
       },
       signal: io.signal,
+      // As train refuses: every learner of the fold (baselines too) would be scored as perfect on labels of one
+      // class, "ECE 0.0000 … confidence can be read as a probability" (a quant's trial with --threshold 0.5).
+      checkFold: (dataset, plan) =>
+        requireEveryClass(dataset.trainClassCounts, subject.shape.labelRule, run.opts.data, {
+          windows: `fold ${plan.label}'s training windows of ${run.opts.data}`,
+          nothing: plan.index === 0 ? "nothing was evaluated" : "the folds before it are kept",
+        }),
       // Not prefixed with the step: the fold is labelled before its first learner's turn.
       labelling: phaseProgress(run.given, "labelling the fold's windows"),
     });

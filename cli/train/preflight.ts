@@ -168,7 +168,16 @@ export function requireNewCandles(parent: ParentFiles, series: readonly CandleSe
  * A class no training window has cannot be learnt, and the model would still be calibrated, scored and promoted
  * as if it could (a `--threshold 0.5` meant as 0.5 % labels every window SIDEWAYS; so do flat prices).
  */
-export function requireEveryClass(counts: readonly number[], rule: LabelRule, data: string): void {
+export function requireEveryClass(
+  counts: readonly number[],
+  rule: LabelRule,
+  data: string,
+  /** Whose training windows, and what was not done: train's run, or evaluate's fold. */
+  where: { readonly windows: string; readonly nothing: string } = {
+    windows: `the training windows of ${data}`,
+    nothing: "nothing was trained",
+  },
+): void {
   const missing = CLASSES.filter((_, k) => counts[k] === 0);
   if (missing.length === 0) return;
   // Too large a threshold leaves no UP or DOWN, too small no SIDEWAYS: the hint points the way that helps.
@@ -180,9 +189,9 @@ export function requireEveryClass(counts: readonly number[], rule: LabelRule, da
       `0.005 is 0.5 %): give ${way} one, or leave it out for the volatility-scaled default`
     : "check that the candles move (a flat or stale price labels every window SIDEWAYS), or collect more data";
   throw new CommandError(
-    `the training windows of ${data} hold no ${missing.join(" and no ")} label (${
+    `${where.windows} hold no ${missing.join(" and no ")} label (${
       CLASSES.map((c, k) => `${c} ${counts[k]}`).join(", ")
-    }): a model cannot learn a class it never sees; nothing was trained`,
+    }): a model cannot learn a class it never sees; ${where.nothing}`,
     threshold,
   );
 }

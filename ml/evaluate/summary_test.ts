@@ -60,6 +60,23 @@ Deno.test("with some folds in-sample, the verdict is judged on the out-of-sample
   assert.equal(s.verdict.out_of_sample.windows, fresh.windows);
   assert.equal(s.verdict.out_of_sample.best_baseline, fresh.best_baseline);
   assert.deepEqual(s.verdict.out_of_sample.bootstrap.log_loss_diff, fresh.bootstrap.log_loss_diff);
+  // The backtest over those folds too: before, only the verdict's text had it, and the tables and curves
+  // (every fold, the in-sample one included) were unmarked (a quant's trial).
+  assert.deepEqual(s.verdict.out_of_sample.backtest.prior_rule, fresh.backtest.prior_rule);
+  assert.deepEqual(s.verdict.out_of_sample.backtest.buy_and_hold, fresh.backtest.buy_and_hold);
+  const tables = evaluationTables(s);
+  for (const id of ["backtest", "learner_trades"]) {
+    const notes = tables.find((t) => t.id === id)?.notes?.join(" ") ?? "";
+    assert.match(
+      notes,
+      new RegExp(`In-sample: these trades include fold ${labels[0]}, which was seen in training`),
+      id,
+    );
+  }
+  assert.ok(
+    !evaluationTables(fresh).some((t) => (t.notes ?? []).some((n) => n.startsWith("In-sample"))),
+    "no note without an in-sample fold",
+  );
   const text = s.verdict.lines.join("\n");
   assert.match(text, new RegExp(`Judged on the out-of-sample folds ${labels[1]}, ${labels[2]} only`));
   assert.match(text, /over these 2 folds cannot be told from so few blocks\./);

@@ -145,6 +145,11 @@ export interface Verdict {
     readonly windows: number;
     readonly best_baseline: string;
     readonly bootstrap: Pick<BootstrapResult, "log_loss_diff" | "macro_f1_diff" | "blocks" | "level">;
+    /**
+     * The backtest over those folds (the verdict's backtest line): the `backtest` section and its curves trade
+     * every fold, the in-sample ones too (a quant's trial).
+     */
+    readonly backtest: Pick<BacktestReport, "prior_rule" | "learners" | "buy_and_hold">;
   };
   /** Labels of the folds the verdict judges: every fold, the out-of-sample ones, or none (all in-sample). */
   readonly folds: readonly string[];

@@ -476,7 +476,9 @@ function backtestTable(s: EvaluationSummary): Table {
     header: ["rule", "learner", "return", "Sharpe", "max drawdown", "trades", "win rate"],
     rows,
     notes: [
-      `Long${bt.short ? " (short)" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} is above the threshold, ` +
+      `Long${bt.short ? " (short)" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} is above the threshold${
+        bt.short ? " (both above it: the larger, a tie long)" : ""
+      }, ` +
       `or, on the prior rule's rows, when the prior-corrected decision names UP${
         bt.short ? " (DOWN)" : ""
       }; ` +
@@ -487,10 +489,29 @@ function backtestTable(s: EvaluationSummary): Table {
       `Buy-and-hold over the same candles: return ${pct(hold.total_return, 2)}, annualised Sharpe ` +
       `${f2(hold.sharpe)}, max drawdown ${pct(hold.max_drawdown)}. Sharpe ratios are annualised point ` +
       "estimates over the test folds.",
+      ...inSampleTradesNote(s),
     ],
     // The rows the equity curves trade.
     highlight: drawn < 0 ? [] : [2 * drawn, 2 * drawn + 1],
   };
+}
+
+/**
+ * Where some folds are in-sample: the trades cover them too, unlike the verdict, which a quant read as two
+ * backtests of the same calls (a trial). Empty otherwise.
+ */
+export function inSampleTradesNote(s: Pick<EvaluationSummary, "in_sample" | "verdict">): string[] {
+  if (!s.in_sample) return [];
+  const oos = s.verdict.out_of_sample;
+  return [
+    `In-sample: these trades include ${foldList(s.in_sample.folds)}, which ${
+      s.in_sample.folds.length === 1 ? "was" : "were"
+    } ` +
+    "seen in training, and are not evidence" +
+    (oos
+      ? "; the verdict's backtest line (evaluation.json verdict.out_of_sample.backtest) trades the others only."
+      : "."),
+  ];
 }
 
 function learnerTrades(s: EvaluationSummary, learners: readonly string[]): Table {
@@ -520,6 +541,7 @@ function learnerTrades(s: EvaluationSummary, learners: readonly string[]): Table
       `Trades each learner would make at P > ${bt.threshold} and under the prior rule, with their returns. ` +
       "Each trades on its own calibrated probabilities; persistence's are the training split's class shares " +
       "after a rising or a falling candle, which seldom pass the threshold.",
+      ...inSampleTradesNote(s),
     ],
     highlight: [0],
   };

@@ -246,6 +246,11 @@ export function verdictOf(
           blocks: outOfSample.bootstrap.blocks,
           level: outOfSample.bootstrap.level,
         },
+        backtest: {
+          prior_rule: outOfSample.backtest.prior_rule,
+          learners: outOfSample.backtest.learners,
+          buy_and_hold: outOfSample.backtest.buy_and_hold,
+        },
       },
       folds: labels,
       lines: [

@@ -51,6 +51,11 @@ export interface WalkForwardOptions {
    * predict them too). Left out when either learner is missing.
    */
   readonly blend?: { readonly model: string; readonly with: string; readonly weight: number };
+  /**
+   * Called with each fold's windows before any learner's turn: a throw stops the walk there (the command's
+   * own checks, such as a training split with no window of a class).
+   */
+  readonly checkFold?: (dataset: Dataset, plan: FoldPlan) => void;
 }
 
 /** A fold's blend of two learners' test probabilities, with the temperature fit on its validation windows. */
@@ -116,6 +121,28 @@ export function foldWindows(
     test += split.test.length;
   }
   return { train, test };
+}
+
+/**
+ * Symbols whose candles end before the fold's test block does, while others go on: the fold's scores and its
+ * buy-and-hold then cover the others for the rest of the block, which only the per-symbol counts showed (a
+ * quant's trial: ETHUSDT ending mid-November under a fold of December).
+ */
+export function endedNote(
+  dataset: Pick<Dataset, "symbols">,
+  plan: Pick<FoldPlan, "testStart" | "testEnd">,
+): string {
+  const day = 86_400_000;
+  const ended = dataset.symbols.filter((s) =>
+    Number.isFinite(s.lastOpenTime) && s.lastOpenTime < plan.testEnd - day
+  );
+  if (ended.length === 0 || ended.length === dataset.symbols.length) return "";
+  const words = ended.map((s) =>
+    s.lastOpenTime < plan.testStart
+      ? `${s.symbol}'s candles end ${utcDay(s.lastOpenTime)}, before this fold: it has no test windows here`
+      : `${s.symbol}'s end ${utcDay(s.lastOpenTime)}, inside the test block`
+  );
+  return `; note: ${words.join("; ")} (the fold's scores and buy-and-hold cover the others past that)`;
 }
 
 /** Said only when it happened: windows whose label candle lies past missing candles (see `windowEnds`). */
@@ -209,6 +236,7 @@ export async function walkForward(
     if (stopped()) break;
     const dataset = await foldDataset(series, plan, opts);
     if (!dataset) break;
+    opts.checkFold?.(dataset, plan);
     const fold: FoldData = {
       plan,
       dataset,
@@ -221,7 +249,7 @@ export async function walkForward(
       }, ` +
         `validation ${dataset.validation.size.toLocaleString("en-US")}, test ${
           dataset.test.size.toLocaleString("en-US")
-        } windows` + gappedNote(dataset) +
+        } windows` + gappedNote(dataset) + endedNote(dataset, plan) +
         // As train notes it: a first fold of 46 training windows was pooled into the verdict without a word.
         (dataset.train.size < FEW_TRAINING_WINDOWS
           ? `; note: too few training windows to learn from, so this fold's models say little more than ` +

@@ -8,8 +8,8 @@ import { baselineLearners } from "./baseline_learners.ts";
 import { dataEnd, planFolds } from "./folds.ts";
 import { NetworkLearner } from "./network_learner.ts";
 import { summarize } from "./summary.ts";
-import { foldBlend, walkForward } from "./walk_forward.ts";
-import { type LabelledSet, seededRng } from "../data/index.ts";
+import { endedNote, foldBlend, walkForward } from "./walk_forward.ts";
+import { type Dataset, type LabelledSet, seededRng } from "../data/index.ts";
 import { fitTemperature, logProbabilities, softmaxRows } from "../metrics/index.ts";
 import { blended } from "../train/index.ts";
 import type { FoldData, Learner } from "./learner.ts";
@@ -482,4 +482,28 @@ Deno.test("a gradient boosting that kept no iteration says it gives the training
   const boosting = outcome.predictions.gradient_boosting.probabilities;
   const majority = outcome.predictions.majority.probabilities;
   boosting.forEach((p, j) => assert.ok(Math.abs(p - majority[j]) < 1e-6, `${j}: ${p} vs ${majority[j]}`));
+});
+
+Deno.test("a fold notes symbols whose candles end before its test block does", () => {
+  const day = 86_400_000;
+  const plan = { testStart: Date.UTC(2023, 11, 1), testEnd: Date.UTC(2024, 0, 1) };
+  const sym = (symbol: string, lastOpenTime: number) =>
+    ({ symbol, lastOpenTime }) as Dataset["symbols"][number];
+  const full = sym("BTCUSDT", plan.testEnd - 3_600_000);
+  assert.equal(endedNote({ symbols: [full, sym("SOLUSDT", plan.testEnd - 3_600_000)] }, plan), "");
+  // Before: the fold line said only "test 712 windows" (a quant's trial).
+  assert.equal(
+    endedNote({ symbols: [full, sym("ETHUSDT", Date.UTC(2023, 10, 15))] }, plan),
+    "; note: ETHUSDT's candles end 2023-11-15, before this fold: it has no test windows here (the fold's " +
+      "scores and buy-and-hold cover the others past that)",
+  );
+  assert.match(
+    endedNote({ symbols: [full, sym("ETHUSDT", Date.UTC(2023, 11, 20))] }, plan),
+    /ETHUSDT's end 2023-12-20, inside the test block/,
+  );
+  // Every symbol ending together (the data's end): nothing to single out.
+  assert.equal(
+    endedNote({ symbols: [sym("A", plan.testEnd - 10 * day), sym("B", plan.testEnd - 10 * day)] }, plan),
+    "",
+  );
 });

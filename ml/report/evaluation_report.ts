@@ -5,9 +5,23 @@
 import { CLASSES } from "../../features/index.ts";
 import { plural } from "../../base/index.ts";
 import type { EpochRecord } from "../train/index.ts";
-import { type EvaluationSummary, evaluationTables, feePercent, type TableId } from "../evaluate/index.ts";
+import {
+  type EvaluationSummary,
+  evaluationTables,
+  feePercent,
+  inSampleTradesNote,
+  type TableId,
+} from "../evaluate/index.ts";
 import { type FigureSection, type ReportData, type Section, tableSection } from "./html.ts";
-import { confusionMatrix, lineChart, type LineSeries, MARKERS, PALETTE, reliabilityDiagram } from "./svg.ts";
+import {
+  confusionMatrix,
+  escapeXml,
+  lineChart,
+  type LineSeries,
+  MARKERS,
+  PALETTE,
+  reliabilityDiagram,
+} from "./svg.ts";
 
 /**
  * Training curves of each network learner: per fold one colour and marker shape (the marker tells folds apart in
@@ -23,6 +37,12 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
         !!r.history && r.history.length > 0
       );
     if (runs.length === 0) continue;
+    // One epoch a member everywhere (--epochs 1): each curve would be a lone dot on an axis to epoch 2, under
+    // legends for lines that are not there (a quant's trial). The values go in a table, as train's report does.
+    if (runs.every((r) => r.history.length === new Set(r.history.map((e) => e.member ?? 1)).size)) {
+      figures.push({ caption: `${name}: one epoch per fold, so no curve`, html: oneEpochTable(runs) });
+      continue;
+    }
     const lines = (train: keyof EpochRecord, val: keyof EpochRecord): LineSeries[] =>
       runs.flatMap((r, k) => {
         const members = [...new Set(r.history.map((e) => e.member ?? 1))].sort((a, b) => a - b);
@@ -68,6 +88,21 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
     );
   }
   return figures;
+}
+
+/** One row per fold (and member) of the single epoch's objective, validation loss and accuracies. */
+function oneEpochTable(runs: readonly { label: string; history: readonly EpochRecord[] }[]): string {
+  const cell = (v: unknown) => `<td>${typeof v === "number" && Number.isFinite(v) ? v.toFixed(4) : "–"}</td>`;
+  const rows = runs.flatMap((r) =>
+    r.history.map((e) =>
+      `<tr><th scope="row">${escapeXml(r.label)}${e.member ? `, member ${e.member}` : ""}</th>` +
+      [e.loss, e.val_loss, e.accuracy, e.val_accuracy].map(cell).join("") + "</tr>"
+    )
+  );
+  return "<table><thead><tr><th>fold</th><th>training objective</th><th>validation loss</th>" +
+    `<th>training accuracy</th><th>validation accuracy</th></tr></thead><tbody>${
+      rows.join("")
+    }</tbody></table>`;
 }
 
 /** The charts, each keyed by the table it goes before. */
@@ -150,12 +185,15 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
             ? ", what is served"
             : ` (${s.model} never has P(UP) above ${bt.threshold})`
         }: long${bt.short ? " (short)" : ""} when it names UP${bt.short ? " (DOWN)" : ""}`
-        : `Long${bt.short ? " or short" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} > ${bt.threshold}`) +
+        : `Long${bt.short ? " or short" : ""} when P(UP)${bt.short ? " (P(DOWN))" : ""} > ${bt.threshold}${
+          bt.short ? ", the larger of the two" : ""
+        }`) +
         `, held ${plural(bt.horizon, "candle")}, ${
           feePercent(bt.fee)
         } % fee per side, no overlapping positions; ` +
         "symbols are equal-weight sleeves, marked to market every candle. " +
-        `Trades: ${s.model} ${traded.model.trades}, ${best} ${traded.baseline.trades}.`,
+        `Trades: ${s.model} ${traded.model.trades}, ${best} ${traded.baseline.trades}.` +
+        inSampleTradesNote(s).map((note) => ` ${note}`).join(""),
       figures: [{
         caption: "Equity (start = 1)",
         // Three line styles and marker shapes besides three colours; buy-and-hold's grey darkened from #94a3b8

@@ -162,6 +162,8 @@ Deno.test("the training report: facts, both decision rules, labelled curves, zoo
       "Reliability diagram",
       // The served confidence's own bins, behind its ECE (before: only the top class's were drawn).
       "Reliability diagram, served confidence (prior rule)",
+      // Its x axis says what it bins (before: "stated confidence (top class)", a quant's trial).
+      "served confidence (class the prior rule names)",
       "BTCUSDT, ETHUSDT (2 symbols)",
       "2020-01-01 00:00 … 2023-12-31 23:00 UTC",
       "12.6 min, 7 epochs (early stopping)",
@@ -645,4 +647,25 @@ Deno.test("the log-loss verdict says when the model is worse than majority, the 
   // Before: "lower (better on this split, …)" for any gap past the fourth decimal, a word the reports keep
   // for an interval clear of 0 (a researcher's reading).
   assert.doesNotMatch(logLossVerdict(1.0468, baselines).line, /better/);
+});
+
+Deno.test("one epoch a fold: the evaluation report lists the values, not curves of lone dots", () => {
+  // Before: charts whose x axis ran 1 to 2, with legend keys for lines that were not drawn (a quant's trial).
+  const oneEpoch = {
+    ...summary,
+    folds: summary.folds.map((f) => ({
+      ...f,
+      fits: Object.fromEntries(
+        Object.entries(f.fits).map((
+          [k, fit],
+        ) => [k, fit?.history ? { ...fit, history: fit.history.slice(0, 1) } : fit]),
+      ),
+    })),
+  } as typeof summary;
+  const html = renderReport(evaluationReport(oneEpoch, facts));
+  const curves = html.slice(html.indexOf("<h2>Training curves</h2>"));
+  assert.match(curves, /one epoch per fold, so no curve/);
+  assert.match(curves, /<th>validation loss<\/th>/);
+  // Only the confusion matrices, the reliability diagram and the equity chart are drawn.
+  assert.equal(html.match(/<svg [^>]*role="img"/g)?.length, 5);
 });

@@ -444,6 +444,8 @@ export function reliabilityRange(points: readonly ReliabilityPoint[]): [number, 
  */
 export function reliabilityDiagram(
   series: readonly { name: string; bins: readonly ReliabilityPoint[] }[],
+  /** What the bins' x is: the top class's probability, or the served confidence under the prior rule. */
+  xLabel = "stated confidence (top class)",
 ): string {
   const size = 300, left = 56, top = 16, bottom = 44, right = 16;
   const width = left + size + right, height = top + size + bottom;
@@ -511,9 +513,9 @@ export function reliabilityDiagram(
   parts.push(
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + size}" class="axis"/>`,
     `<line x1="${left}" x2="${left + size}" y1="${top + size}" y2="${top + size}" class="axis"/>`,
-    `<text x="${left + size / 2}" y="${
-      height - 6
-    }" text-anchor="middle" class="label">stated confidence (top class)</text>`,
+    `<text x="${left + size / 2}" y="${height - 6}" text-anchor="middle" class="label">${
+      escapeXml(xLabel)
+    }</text>`,
     `<text transform="translate(14 ${
       top + size / 2
     }) rotate(-90)" text-anchor="middle" class="label">observed accuracy</text>`,

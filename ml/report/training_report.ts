@@ -876,7 +876,11 @@ function predictionsSection(r: TrainingReportInput): Section {
       ...(d && d.rule !== "argmax" && d.confidenceReliability
         ? [{
           caption: `Reliability diagram, served confidence (${d.rule} rule)`,
-          html: reliabilityDiagram([{ name: modelRowName(r), bins: d.confidenceReliability }]),
+          // Its bins are the named class's probability, not the top class's (a quant's trial: the axis said so).
+          html: reliabilityDiagram(
+            [{ name: modelRowName(r), bins: d.confidenceReliability }],
+            `served confidence (class the ${d.rule} rule names)`,
+          ),
         }]
         : []),
     ],

@@ -20,6 +20,9 @@ import { type PathRules, PLATFORM_PATHS } from "./path_rules.ts";
  * shellWord("C:\\my data\\ck", win32);      // "C:\my data\ck"
  */
 export function shellWord(text: string, paths: PathRules = PLATFORM_PATHS): string {
+  // A relative path into a folder really named `~` or `~name` (join() drops a leading `./`): written `./~/…`, so
+  // neither a shell nor candlecast's own check of unexpanded `~` (cli/flags.ts) reads it as a home (a review).
+  if (text.startsWith("~")) text = `./${text}`;
   if (paths.sep === "\\") return windowsWord(text);
   if (/^[\w./-]+$/.test(text)) return text;
   if (/^[^"$`\\!]*$/.test(text)) return `"${text}"`;

@@ -79,3 +79,13 @@ Deno.test("shellWord on Windows: double quotes as cmd and PowerShell take them, 
   assert.equal(shellWord("C:\\Users\\My Name", posix), `'C:\\Users\\My Name'`);
   assert.equal(shellWord("/srv/my store", posix), `"/srv/my store"`);
 });
+
+Deno.test("shellWord: a relative path into a folder named ~ keeps it relative (./~/…), as a shell reads it", async () => {
+  // join("./~/ck", "v1") is "~/ck/v1": printed "~/ck/v1" it pasted as the home folder's (a review).
+  assert.equal(shellWord("~/ck/v1"), `"./~/ck/v1"`);
+  assert.equal(shellWord("~"), `"./~"`);
+  assert.equal(shellWord("~ x/ck"), `"./~ x/ck"`);
+  assert.equal(shellWord("a~b"), `"a~b"`, "quoted as before: ~ is no plain character");
+  const out = await new Deno.Command("sh", { args: ["-c", `printf %s ${shellWord("~/ck")}`] }).output();
+  assert.equal(new TextDecoder().decode(out.stdout), "./~/ck");
+});

@@ -250,8 +250,8 @@ export function exportCommand(): Command {
       "Writes the model as one ONNX file (opset 17) with the feature scaler inside. Input `input`: float32\n" +
         "[batch, lookback, 35] UNscaled features; outputs `class_logits` [batch, 3] (DOWN, SIDEWAYS, UP),\n" +
         "`regression` [batch, 1] (the predicted return as a fraction; out of time about as accurate as predicting\n" +
-        "0: decide on class_logits) and, for transformer_lstm, `attention`\n" +
-        "[batch, lookback]. A version trained with --blend-boosting exports its gradient boosting too (an\n" +
+        "0: decide on class_logits) and `attention` [batch, lookback] (all zeros for lightweight_lstm, which\n" +
+        "has none). A version trained with --blend-boosting exports its gradient boosting too (an\n" +
         "ai.onnx.ml TreeEnsembleRegressor, opset 3), and `class_logits` are then the blend's log-probabilities\n" +
         "divided by its own temperature.\n" +
         "The file is checked on ONNX Runtime against the trained model before it is written.",

@@ -199,7 +199,10 @@ export const PATH_PLACEHOLDER = /<(?:[\w-]+-)?(?:path|paths|dir|file|folder)(?:\
  * `/`: the shell leaves an unknown user's so too) and `./~/x` (a folder really named `~`) are taken.
  */
 export function unexpandedHome(flag: string, value: string): UsageError | null {
-  const match = /^~([^/]*)(\/[\s\S]*)?$/.exec(value);
+  // On Windows `~\x` too: cmd.exe and PowerShell expand no `~` for a program (a review).
+  const match = (Deno.build.os === "windows" ? /^~([^/\\]*)([/\\][\s\S]*)?$/ : /^~([^/]*)(\/[\s\S]*)?$/).exec(
+    value,
+  );
   if (match === null) return null;
   const [, user, rest = ""] = match;
   if (user !== "" && rest === "") return null;

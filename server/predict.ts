@@ -195,7 +195,8 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
   const t = window.openTime;
   // The grid the model's candles opened on: the UTC one, or one its training candles sat off it by (1d candles
   // of an exchange whose days begin at midnight UTC+8), which held to the UTC grid refused its own candles.
-  const ours = info.gridOffsetMs ?? 0;
+  // Within one candle: a hand-edited 90 min on 1h candles is 30 min (and refusals never read "-30 min").
+  const ours = (((info.gridOffsetMs ?? 0) % step) + step) % step;
   for (let i = 0; i < window.length; i++) {
     if (Number.isNaN(t[i])) continue;
     const past = pastUtcGrid(t[i], step);

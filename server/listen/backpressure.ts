@@ -7,10 +7,11 @@
  *
  * A connection with `PIPELINE_LIMIT` answers unwritten, or `UNSENT_LIMIT_BYTES` of answers its client has
  * not read, is paused: no more of its bytes are read, so the client's own sends block, until it is down to
- * half of both. One that stays paused past `stuckMs` (its client reads nothing) is cut, as a read timeout
- * cuts a client that sends nothing. The requests of bytes already read still arrive (a 64 KiB read holds
- * 1,700 bare GETs): at `PIPELINE_CUT` unanswered the connection is cut at once (and the rest of what was
- * read is dropped unanswered, request.ts), which also holds should a later Deno stop honouring the pause.
+ * half of both. One whose answers wait unread for `stuckMs` while paused (its client reads nothing) is cut,
+ * as a read timeout cuts a client that sends nothing; a slow model holds no answer in the socket, so it cuts
+ * no one. The requests of bytes read before the pause still arrive (a 64 KiB read holds 1,700 bare GETs,
+ * which a client may send in one write and then read): a connection is cut at once only when
+ * `PIPELINE_CUT` requests arrive while it is paused, which no honoured pause lets happen.
  */
 import type { Socket } from "node:net";
 import { timerMs } from "../../base/index.ts";
@@ -22,41 +23,61 @@ import { timerMs } from "../../base/index.ts";
 export const PIPELINE_LIMIT = 32;
 /** Bytes of answers written to a connection and not yet taken by its client (a few /predict answers). */
 export const UNSENT_LIMIT_BYTES = 256 * 1024;
-/** Unanswered requests at which a connection is cut: no client waits on this many answers. */
-export const PIPELINE_CUT = 1024;
+/**
+ * Requests arriving while their connection is paused at which it is cut: more than two 64 KiB reads of bare
+ * GETs, so only a pause that does not hold (a later Deno's node:http) reaches it.
+ */
+export const PIPELINE_CUT = 4096;
 
 /**
- * node:http's own pause flag. Its server sets it when it pauses a socket whose answers back up, and it resumes
- * a socket on each request it reads a body for (or drains) unless the flag is set: a `pause()` without it held
- * for one request. Deno's node:http keeps Node's flag; it is set and cleared here with each pause.
+ * node:http's own pause flag. Its request handling resumes a socket (`readStart`) unless the flag is set: a
+ * `pause()` without it held for one request. Its drain handler clears the flag and resumes the socket when
+ * its own queue is short, so a pause here is renewed on every drain (`#check`, on the drain listener
+ * registered after node:http's).
  */
 type PausableSocket = Socket & { _paused?: boolean };
 
 interface State {
   pending: number;
   paused: boolean;
+  /** Requests that arrived while paused (the rest of a read, or a pause not honoured). */
+  arrivedPaused: number;
   stuck?: ReturnType<typeof setTimeout>;
+}
+
+/** Why a connection was cut, for its log line. */
+export interface Cut {
+  readonly peer: string | undefined;
+  readonly pending: number;
+  readonly reason: "reads_no_answers" | "pause_not_honoured";
 }
 
 export class Backpressure {
   readonly #states = new WeakMap<Socket, State>();
-  /** Connections cut for reading nothing while paused (counted with the read timeouts). */
+  /** Connections cut (counted with the read timeouts). */
   cut = 0;
 
-  /** `stuckMs`: how long a paused connection may read none of its answers before it is cut. */
-  constructor(private readonly stuckMs: number) {}
+  /**
+   * `stuckMs`: how long a paused connection's answers may wait unread before it is cut; `onCut` is told of
+   * each cut (the listener logs it with the peer).
+   */
+  constructor(private readonly stuckMs: number, private readonly onCut: (cut: Cut) => void = () => {}) {}
 
   /** A request of `socket`'s was handed on: call `answered` once its answer is written or dropped. */
   arrived(socket: Socket): () => void {
     let state = this.#states.get(socket);
     if (!state) {
-      state = { pending: 0, paused: false };
+      state = { pending: 0, paused: false, arrivedPaused: 0 };
       this.#states.set(socket, state);
       socket.on("drain", () => this.#check(socket, state!));
       socket.once("close", () => clearTimeout(state!.stuck));
     }
     const s = state;
     s.pending++;
+    if (s.paused && ++s.arrivedPaused >= PIPELINE_CUT) {
+      this.#cut(socket, s, "pause_not_honoured");
+      return () => {};
+    }
     this.#check(socket, s);
     let done = false;
     return () => {
@@ -74,35 +95,40 @@ export class Backpressure {
 
   #check(socket: PausableSocket, s: State): void {
     if (socket.destroyed) return;
-    if (s.pending >= PIPELINE_CUT) {
-      this.cut++;
-      socket.destroy();
-      return;
-    }
     const unsent = socket.writableLength;
     if (!s.paused && (s.pending >= PIPELINE_LIMIT || unsent >= UNSENT_LIMIT_BYTES)) {
       s.paused = true;
-      socket._paused = true;
-      socket.pause();
-      this.#armStuck(socket, s);
+      s.arrivedPaused = 0;
     } else if (s.paused && s.pending <= PIPELINE_LIMIT / 2 && unsent <= UNSENT_LIMIT_BYTES / 2) {
       s.paused = false;
-      socket._paused = false;
       clearTimeout(s.stuck);
+      s.stuck = undefined;
+      socket._paused = false;
       socket.resume();
-    } else if (s.paused) {
-      // An answer left or was taken: the client reads, so it is not stuck; the pause holds until half.
-      this.#armStuck(socket, s);
+      return;
     }
+    if (!s.paused) return;
+    // Renewed each time: node:http's drain handler resumes a socket it did not pause itself (a review).
+    if (!socket._paused || !socket.isPaused()) {
+      socket._paused = true;
+      socket.pause();
+    }
+    // Stuck only while answers wait in the socket for the client: a slow model holds none there.
+    clearTimeout(s.stuck);
+    s.stuck = unsent > 0
+      ? setTimeout(() => {
+        if (s.paused && !socket.destroyed && socket.writableLength > 0) {
+          this.#cut(socket, s, "reads_no_answers");
+        }
+      }, timerMs(this.stuckMs))
+      : undefined;
   }
 
-  /** Cuts `socket` if it is still paused `stuckMs` from now. */
-  #armStuck(socket: Socket, s: State): void {
+  #cut(socket: Socket, s: State, reason: Cut["reason"]): void {
     clearTimeout(s.stuck);
-    s.stuck = setTimeout(() => {
-      if (!s.paused || socket.destroyed) return;
-      this.cut++;
-      socket.destroy();
-    }, timerMs(this.stuckMs));
+    if (socket.destroyed) return;
+    this.cut++;
+    this.onCut({ peer: socket.remoteAddress, pending: s.pending, reason });
+    socket.destroy();
   }
 }

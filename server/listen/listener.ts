@@ -63,7 +63,17 @@ export class Listener {
     this.alwaysOpen = o.alwaysOpen ?? new Set(["/", "/health"]);
     // node:http refuses a header timeout longer than the request timeout.
     this.headersTimeoutMs = Math.min(o.headersTimeoutMs, o.requestTimeoutMs);
-    this.backpressure = new Backpressure(o.requestTimeoutMs);
+    // A cut connection's answers never leave, so its requests' lines say 200 for nothing: this line says why.
+    this.backpressure = new Backpressure(o.requestTimeoutMs, (cut) =>
+      this.log({
+        event: "connection_cut",
+        peer: cut.peer,
+        pending: cut.pending,
+        reason: cut.reason,
+        detail: cut.reason === "reads_no_answers"
+          ? `pipelined requests' answers went unread for ${o.requestTimeoutMs / 1000} s (the request timeout)`
+          : "pipelined requests kept arriving while the connection was paused",
+      }));
   }
 
   stats(): ListenStats {

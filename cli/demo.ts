@@ -18,7 +18,7 @@ import { readPreprocessorFile } from "../engine/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
 import { flag, parseFlags, requireFolderPath } from "./flags.ts";
-import { serve } from "./serve.ts";
+import { requireApiKey, serve } from "./serve.ts";
 import { typedCommand } from "./self_command.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
 
@@ -132,8 +132,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     "candlecast demo: a SIMULATED market (synthetic candles, not real prices) through the real pipeline",
   );
 
-  // The port first: finding it taken after minutes of training would waste them.
+  // The port and the key first: finding either refused by serve after minutes of training would waste them.
   if (port !== 0) requireFreePort(port);
+  requireApiKey();
   if (folder !== "marked") await markDemoFolder(dir);
 
   const source = Object.fromEntries(SYMBOLS.map((s) => [s.symbol, { "1h": demoKlines(s, candles) }]));

@@ -125,6 +125,27 @@ Deno.test("demo: a taken port stops it before collect, with a reason and a hint"
   }
 });
 
+Deno.test("demo: a CANDLECAST_API_KEY serve would refuse stops it before collect (2), with serve's words", async () => {
+  // Before: collect, train and export ran first, and serve's refusal came after a minute's work (a docs reader).
+  for (const [key, words] of [["", /set but empty/], ["abc def-0123456789abcdef", /space or tab/]] as const) {
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...DENO_RUN, "--allow-all", MAIN, "demo", "--short", "--dir", dir],
+        env: { CANDLECAST_API_KEY: key },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, words);
+      await assert.rejects(Deno.stat(join(dir, "training_data.csv")), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
 Deno.test("demo --dir naming a file is a usage error (2) about --dir, before anything runs", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -519,6 +519,9 @@ Deno.test("evaluate --checkpoint on data the checkpoint trained on: flagged in-s
   // No --workers: the cores it defaulted to are recorded (the networks' weights depend on them), not left out.
   assert.equal(json.settings.workers, navigator.hardwareConcurrency);
   assert.equal(json.candlecast_commit, sourceCommit() ?? undefined, "the commit of the code that made it");
+  // What ran, not only what was asked ("auto"): the Deno and the kernels, as a version's manifest records them.
+  assert.equal(json.runtime.deno, Deno.version.deno);
+  assert.match(json.runtime.backend, /^wasm/);
   const html = await Deno.readTextFile(reportPath);
   assert.match(html, /class="warning"><strong>Warning:<\/strong> in-sample: not evidence/);
   assert.doesNotMatch(html, /beats the best baseline/);

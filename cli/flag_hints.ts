@@ -163,7 +163,10 @@ export function excessArguments(command: Command): { message: string; hint: stri
 export function unknownCommandHint(name: string, command: Command): string | null {
   if (fullName(command) !== "candlecast models") return null;
   if (!/^(rm|remove|delete|del|prune|clean|cleanup|purge|drop|gc)$/i.test(name)) return null;
-  return "models deletes no version: remove a version's folder by hand (rm -r checkpoints/VERSION) when it is " +
-    "neither current nor the rollback target ('candlecast models list' marks both); " +
-    "'candlecast retrain --keep N' prunes old ones itself";
+  // retrain --keep first: it renames a version away and skips one a running serve holds, which rm -r does not
+  // (docs/retrain.md says never to rm -rf a version; this hint said to, a docs reader's trial).
+  return "models deletes no version: 'candlecast retrain --keep N' prunes old ones, skipping any a running " +
+    "serve holds; by hand, remove a version's folder (rm -r checkpoints/VERSION) only when it is neither " +
+    "current nor the rollback target ('candlecast models list' marks both) and no serve runs it " +
+    "(--checkpoint pointing at it)";
 }

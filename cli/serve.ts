@@ -212,8 +212,11 @@ function refuseFlagsWithoutEffect(options: ServeOptions): void {
   }
 }
 
-/** CANDLECAST_API_KEY as serve will use it (undefined: no auth), refused when no client could send it. */
-function requireApiKey(): string | undefined {
+/**
+ * CANDLECAST_API_KEY as serve will use it (undefined: no auth), refused when no client could send it. Also
+ * run by `demo` before any of its work, so a key serve would refuse is not found after a minute of training.
+ */
+export function requireApiKey(): string | undefined {
   // Checked before anything starts: a key no client can send would refuse every request behind auth.
   const apiKey = Deno.env.get("CANDLECAST_API_KEY");
   // Set but empty is how an unset shell variable or a bare `CANDLECAST_API_KEY=` line in a systemd
@@ -228,7 +231,10 @@ function requireApiKey(): string | undefined {
   if (keyProblem !== null) {
     throw new UsageError(
       keyProblem,
-      "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
+      // The hint for the case at hand: "without white space" answered a Cyrillic key (a docs reader's trial).
+      /visible ASCII/.test(keyProblem)
+        ? "set CANDLECAST_API_KEY to a key of letters, digits and punctuation (e.g. openssl rand -hex 32)"
+        : "set CANDLECAST_API_KEY to a key without white space (e.g. openssl rand -hex 32)",
     );
   }
   return apiKey;

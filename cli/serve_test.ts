@@ -827,6 +827,17 @@ Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it
     assert.match(stderr, /hint: set CANDLECAST_API_KEY to a key without white space/);
     assert.doesNotMatch(stderr, new RegExp(key.trim()), "the key itself is not printed");
   }
+  // A key outside visible ASCII: refused with a hint for that case (it said "without white space").
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"],
+    env: { CANDLECAST_API_KEY: "ключ-ключ-ключ-ключ-1234" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.match(stderr, /outside visible ASCII/);
+  assert.match(stderr, /hint: set CANDLECAST_API_KEY to a key of letters, digits and punctuation/);
 });
 
 Deno.test("serve with a --checkpoint its --allow-read leaves out is a usage error, not a model missing for good", async () => {

@@ -74,6 +74,8 @@ interface Evaluation {
   readonly series: CandleSeries[];
   /** sha256 of --data as read. */
   readonly dataSha256: string;
+  /** The Deno and the kernels that ran, as a version's manifest records them (`--backend` says what was asked). */
+  readonly runtime: { readonly deno: string; readonly backend: string };
   readonly subject: Subject;
   /** Every learner made so far, the subject's first: the caller disposes of them however the run ends. */
   readonly learners: Learner[];
@@ -116,6 +118,7 @@ async function evaluationSteps(opts: EvaluateOptions, given: EvaluateIo): Promis
       started,
       series,
       dataSha256: sha256,
+      runtime: { deno: Deno.version.deno, backend: describeBackend(backend) },
       subject,
       learners,
     });
@@ -330,6 +333,9 @@ async function writeResults(run: Evaluation, walked: Walked): Promise<EvaluateOu
           created_at: new Date().toISOString(),
           candlecast_version: VERSION,
           ...(commit ? { candlecast_commit: commit } : {}),
+          // What ran, beside settings.backend (what was asked: "auto"), as docs/training.md says both files
+          // record: evaluation.json had it on the terminal only (a docs reader's trial).
+          runtime: run.runtime,
           settings,
           ...summary,
         },

@@ -899,3 +899,28 @@ Deno.test("monitor does not call an offset no time zone has (7 s) local times", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("monitor --json gives a pruned version's creation time as its log lines recorded it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-pruned-" });
+  try {
+    const f = await writeMonitorFixture(dir, 400);
+    // v9_gone's lines carry the creation time serve logged; the version is no longer in --checkpoints
+    // (retrain --keep pruned it). Before: logged_created_at null, though the log said it.
+    const text = (await Deno.readTextFile(f.predictions)).split("\n").map((line) =>
+      line.includes('"version":"v9_gone"')
+        ? line.replace(
+          '"version":"v9_gone"',
+          '"version":"v9_gone","version_created_at":"2025-12-01T08:00:00.000Z"',
+        )
+        : line
+    );
+    await Deno.writeTextFile(f.predictions, text.join("\n"));
+    const out = await monitorRun(f, ["--json"]);
+    const json = parseJsonOut(out.stdout);
+    assert.deepEqual(json.skipped_versions.map((v) => [v.version, v.reason, v.logged_created_at]), [
+      ["v9_gone", "not_in_checkpoints", "2025-12-01T08:00:00.000Z"],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

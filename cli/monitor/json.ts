@@ -68,7 +68,10 @@ export const MonitorJson = z.object({
     version: z.string(),
     predictions: Count,
     reason: z.enum(["not_in_checkpoints", "another_model"]),
-    /** For "another_model": the creation time the log recorded, and that of the version in --checkpoints. */
+    /**
+     * The creation time the log recorded (null where its lines carry none), and that of the version in
+     * --checkpoints ("another_model" only).
+     */
     logged_created_at: z.string().nullable(),
     checkpoint_created_at: z.string().nullable(),
   })),
@@ -142,6 +145,8 @@ export interface MonitorFacts {
   readonly join: Omit<JoinResult, "joined"> & { readonly joined: number };
   readonly otherModel: ReadonlyMap<string, { predictions: number; loggedCreatedAt: string }>;
   readonly createdAt: ReadonlyMap<string, string>;
+  /** Per version, the creation time the log recorded (`JoinPass.loggedCreatedAt`). */
+  readonly loggedCreatedAt: ReadonlyMap<string, string>;
   readonly served: string | null;
   /** Scored: the report, each version's yardstick and the time (ms) of its latest scored prediction. */
   readonly scored: {
@@ -209,7 +214,8 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
         version,
         predictions,
         reason: "not_in_checkpoints" as const,
-        logged_created_at: null,
+        // From the log (null in logs written before it recorded one): the store no longer has its manifest.
+        logged_created_at: f.loggedCreatedAt.get(version) ?? null,
         checkpoint_created_at: null,
       })),
       ...[...f.otherModel].map(([version, other]) => ({

@@ -49,6 +49,12 @@ export interface JoinPass {
   /** Per version, the time (ms) of its latest scored prediction. */
   readonly latest: Map<string, number>;
   /**
+   * Per version, the creation time its first logged prediction recorded (`version_created_at`): what
+   * `monitor --json` says of a version no longer in --checkpoints (pruned by retrain --keep), whose manifest
+   * cannot say it.
+   */
+  readonly loggedCreatedAt: Map<string, string>;
+  /**
    * The version that answered the newest logged prediction: what serve serves now (`current`, or a version it
    * was pinned to with --checkpoint).
    */
@@ -113,6 +119,7 @@ export async function joinPass(
   };
   const tried = new Set<string>();
   const otherModel = new Map<string, { predictions: number; loggedCreatedAt: string }>();
+  const loggedCreatedAt = new Map<string, string>();
   const joiner = new OutcomeJoiner(series, versions.preprocessors, versions.seenUntil);
   const offGrid = new OffGridTally(series);
   let notFound = 0;
@@ -126,6 +133,9 @@ export async function joinPass(
       records++;
       const time = Date.parse(record.time);
       if (newest === null || time >= newest.time) newest = { version: record.version, time };
+      if (record.version_created_at !== undefined && !loggedCreatedAt.has(record.version)) {
+        loggedCreatedAt.set(record.version, record.version_created_at);
+      }
       if (!tried.has(record.version)) {
         tried.add(record.version);
         await readLoggedVersion(opts, record.version, dataInterval, versions);
@@ -154,6 +164,7 @@ export async function joinPass(
     unreadable: counts.skipped,
     otherModel,
     latest,
+    loggedCreatedAt,
     newest,
     offGrid: offGrid.finding,
   };

@@ -79,6 +79,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
       join: new OutcomeJoiner([], new Map()).counts,
       otherModel: new Map(),
       createdAt: new Map(),
+      loggedCreatedAt: new Map(),
       served: null,
       scored: null,
       nothingToScore: { line, advice: [] },
@@ -103,6 +104,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
     join: joiner.counts,
     otherModel,
     createdAt,
+    loggedCreatedAt: first.loggedCreatedAt,
     served,
   };
   if (joiner.counts.joined === 0) {

@@ -457,6 +457,8 @@ function tinyVersion(
   candles?: number,
   /** A blended version's boosting (train --blend-boosting): preprocessor.json's blend, its trees in the graph. */
   boosting?: BoostedTrees,
+  /** The version's recorded label rule (default: the volatility rule). */
+  labelRule?: Preprocessor["labelRule"],
 ) {
   const config = { ...defaultModelConfig("lightweight_lstm", LOOKBACK), lstmHidden: 4, lstmLayers: 1 };
   const seen = candles === undefined ? long : long.map((s) => ({ ...s, length: candles }));
@@ -474,6 +476,7 @@ function tinyVersion(
       clip: 10,
       returnScale: d.returnScale,
       temperature: 1,
+      ...(labelRule ? { labelRule } : {}),
     }),
     ...(boosting ? { blend: { with: "gradient_boosting" as const, weight: 0.5, temperature: 0.9 } } : {}),
   };
@@ -985,4 +988,34 @@ Deno.test("evaluate refuses a fold whose training windows lack a class, as train
       ),
   );
   assert.ok(!lines.some((l) => /trains/.test(l)), lines.join("\n"));
+});
+
+Deno.test("evaluate --checkpoint whose label rule leaves a class out of the first fold: refused, with a hint it can follow", async () => {
+  // The hint said "--threshold 0.5 … give a smaller one", a flag evaluate refuses with --checkpoint (a review).
+  await initBackend("wasm");
+  const long = syntheticSeries(100);
+  const longCsv = join(dir, "long_one_class.csv");
+  await writeTrainingCsv(longCsv, long);
+  const version = tinyVersion(long, longCsv, "checkpoints_one_class", 600, undefined, {
+    kind: "fixed",
+    threshold: 0.5,
+  });
+  const written = await version.save();
+  version.dispose();
+  await assert.rejects(
+    runEvaluation(
+      options({
+        data: longCsv,
+        checkpoint: written.dir,
+        retrain: "weekly",
+        folds: "1",
+        outputDir: join(dir, "oc"),
+      }),
+      quiet,
+    ),
+    (e: Error) =>
+      e instanceof CommandError && /hold no DOWN and no UP label/.test(e.message) &&
+      /recorded label rule leaves that class out of these windows/.test(e.hint ?? "") &&
+      !/--threshold/.test(e.hint ?? ""),
+  );
 });

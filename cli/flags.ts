@@ -207,6 +207,17 @@ export function unexpandedHome(flag: string, value: string): UsageError | null {
   const [, user, rest = ""] = match;
   if (user !== "" && rest === "") return null;
   const tilde = `~${user}`;
+  if (Deno.build.os === "windows") {
+    // cmd.exe and PowerShell expand no ~ for a program, quoted or not: the POSIX advice below would be refused
+    // again, or make a folder named $HOME (a review).
+    return new UsageError(
+      `${flag}: ${value} starts with ${tilde}, which Windows shells do not expand to a home folder; taken as it ` +
+        `is, it is a folder named '${tilde}' in the working folder`,
+      (user === ""
+        ? `write the full path: ${flag} "%USERPROFILE%${rest}" in cmd, or ${flag} "$HOME${rest}" in PowerShell`
+        : "write the full path") + `; for a folder really named ${tilde} here, write .\\${value}`,
+    );
+  }
   // What to type: the ~ as the first thing of an unquoted word (the rest quoted where it must be), or $HOME.
   const after = rest.slice(1);
   const expanding = `${tilde}${rest === "" ? "" : "/"}${after === "" ? "" : shellWord(after)}`;

@@ -12,7 +12,7 @@ import { sha256Hex } from "../engine/index.ts";
 import { seriesFromCandles } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
 import { neverJudged, nothingScoredAdvice, row } from "./monitor/print.ts";
-import { offGridNote, OffGridTally } from "./monitor/off_grid.ts";
+import { offGridAdvice, offGridNote, OffGridTally } from "./monitor/off_grid.ts";
 import { MonitorJson } from "./monitor/json.ts";
 import { runMonitor } from "./monitor/run.ts";
 import type { BatchProgress } from "../base/index.ts";
@@ -629,6 +629,12 @@ Deno.test("monitor's off-grid diagnosis: close times, data itself off the grid, 
     offGridNote(tally.finding!),
     " (of them, 3 at open times 30 min past the 1h grid the candles open on (and 2 at other offsets off it): " +
       "that grid is itself 30 min past the UTC grid exchanges use)",
+  );
+  // The advice for such data: the bot sends the data's exchange's candles, as a version trained on them takes
+  // (before: "collect … in UTC, and have the bot send UTC open times", which such a version refuses).
+  assert.match(
+    offGridAdvice(tally.finding!, "d.csv"),
+    /^have the bot send the candles of the exchange d\.csv holds \(their open times 30 min past the UTC grid, as a version trained on them takes\)/,
   );
   // With predictions not found for no reason it knows, the closes hint stays.
   assert.ok(

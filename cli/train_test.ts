@@ -562,3 +562,44 @@ Deno.test("train records how far candles off the UTC grid open past it (grid_off
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("train --incremental on candles of another grid than the parent's is refused (2), as another interval is", async () => {
+  // A version of :30 candles fine-tuned on :00 ones recorded no offset and was promoted: serve then refused the
+  // bot's :30 candles the parent took, and nothing was said (a review).
+  const dir = await Deno.makeTempDir();
+  try {
+    const tiny = [
+      "--model",
+      "lightweight_lstm",
+      "--members",
+      "1",
+      "--epochs",
+      "1",
+      "--max-windows-per-epoch",
+      "256",
+    ];
+    const offGrid = `${dir}/off.csv`, onGrid = `${dir}/on.csv`;
+    const shifted = syntheticSeries(20);
+    for (const s of shifted) for (let i = 0; i < s.length; i++) s.openTime[i] += 30 * 60_000;
+    await writeTrainingCsv(offGrid, shifted);
+    const longer = syntheticSeries(24);
+    await writeTrainingCsv(onGrid, longer);
+    const first = await cli([...quickTrain(offGrid, `${dir}/ck`), ...tiny]);
+    assert.equal(first.code, 0, first.err);
+    const { code, err } = await cli([
+      "train",
+      "--data",
+      onGrid,
+      "--incremental",
+      "--checkpoints",
+      `${dir}/ck`,
+    ]);
+    assert.equal(code, 2, err);
+    assert.match(
+      err,
+      /^candlecast: --incremental: .*on\.csv's 1h candles open on the UTC grid, but v1_\S+'s opened 30 min past the UTC grid; .*nothing was trained\n/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -345,4 +345,12 @@ Deno.test("a version whose candles opened off the UTC grid (16:00 UTC days) take
     closes.ok ? "answered" : closes.failure.detail,
     /is 1 ms before a candle of the 1d grid model/,
   );
+  // A recorded offset past one candle (a hand-edited 40 h on 1d) is taken within it: 16 h, never "-8 h".
+  const edited = new FakePredictor({ version: "v2_2026-12-06", interval: "1d", gridOffsetMs: 40 * H });
+  const [ownEdited, utcEdited] = await predictBodies(edited, [daysFrom(monday + 16 * H), daysFrom(monday)]);
+  assert.ok(ownEdited.ok, ownEdited.ok ? "" : ownEdited.failure.detail);
+  assert.match(
+    utcEdited.ok ? "answered" : utcEdited.failure.detail,
+    /open times are 8 h past the 1d grid .*\(16 h past the UTC one\)/,
+  );
 });

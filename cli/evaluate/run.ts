@@ -272,10 +272,18 @@ async function walkFolds(
       signal: io.signal,
       // As train refuses: every learner of the fold (baselines too) would be scored as perfect on labels of one
       // class, "ECE 0.0000 … confidence can be read as a probability" (a quant's trial with --threshold 0.5).
+      // With --checkpoint the label rule is the version's (--threshold is refused there): the hint says what
+      // can change instead (a review). A later fold's training windows hold every earlier fold's, so only the
+      // first can lack a class; nothing is written either way.
       checkFold: (dataset, plan) =>
         requireEveryClass(dataset.trainClassCounts, subject.shape.labelRule, run.opts.data, {
           windows: `fold ${plan.label}'s training windows of ${run.opts.data}`,
-          nothing: plan.index === 0 ? "nothing was evaluated" : "the folds before it are kept",
+          nothing: "nothing was evaluated",
+          hint: run.opts.checkpoint
+            ? `${subject.learner.name}'s recorded label rule leaves that class out of these windows, so no ` +
+              "learner can be trained or compared on them: give --data more history before the folds, or " +
+              "fewer --folds"
+            : undefined,
         }),
       // Not prefixed with the step: the fold is labelled before its first learner's turn.
       labelling: phaseProgress(run.given, "labelling the fold's windows"),

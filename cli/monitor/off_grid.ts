@@ -131,8 +131,13 @@ export function offGridNote(f: OffGridFinding): string {
  * times, not the candles, are wrong.
  */
 export function offGridAdvice(f: OffGridFinding, data: string): string {
+  // The data off the UTC grid: a version trained on it takes the bot's candles on that grid only (its
+  // grid_offset_ms), so "send UTC open times" contradicted serve (a review).
   const todo = f.dataPast !== 0
-    ? "collect the candles with open times in UTC, and have the bot send UTC open times"
+    ? `have the bot send the candles of the exchange ${data} holds (their open times ${
+      offsetText(f.dataPast)
+    } past the UTC grid, as a version trained on them takes); if those are local times, collect the ` +
+      "candles in UTC and train on them"
     : f.offset === f.step - 1
     ? "have the bot send each candle's open time, not its close time"
     : `have the bot send candle open times in UTC${

@@ -3,7 +3,14 @@
  * data, candles without open times or of another interval under `--incremental`, data changed under `--resume`
  * (all before the backend starts), and training windows that lack a class (once labelled).
  */
-import { type CandleSeries, CLASSES, type LabelRule, otherInterval } from "../../features/index.ts";
+import {
+  type CandleSeries,
+  CLASSES,
+  gridOffsetOf,
+  type LabelRule,
+  offsetText,
+  otherInterval,
+} from "../../features/index.ts";
 import { shellWord, utcDay } from "../../base/index.ts";
 import type { SplitRule } from "../../ml/data/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
@@ -71,6 +78,29 @@ export function requireParentInterval(
       "fine-tuning it on them would serve a model half-trained on each; nothing was trained",
     `point --data at ${theirs} candles, or train a new model on these without --incremental (its own --checkpoints ` +
       "folder keeps the two apart)",
+  );
+}
+
+/**
+ * Fine-tuning on candles of another grid (a version trained on an exchange's 16:00 UTC days, fine-tuned on
+ * Binance's midnight ones): the new version records the new grid and serve then refuses the bot's candles
+ * the parent took, in silence (a review). Refused as another interval is.
+ */
+export function requireParentGrid(parent: ParentFiles, series: readonly CandleSeries[], data: string): void {
+  const interval = parent.manifest.interval ?? null;
+  const ours = gridOffsetOf(series.map((s) => s.openTime), interval);
+  const theirs = parent.manifest.grid_offset_ms ?? 0;
+  if (ours === null || ours === theirs) return;
+  const where = (offset: number) =>
+    offset === 0 ? "on the UTC grid" : `${offsetText(offset)} past the UTC grid`;
+  throw new UsageError(
+    `--incremental: ${data}'s ${interval} candles open ${where(ours)}, but ${parent.version}'s opened ` +
+      `${
+        where(theirs)
+      }; fine-tuned on them it would take only the bot's candles of the new grid, where the ` +
+      "parent took the old; nothing was trained",
+    `point --data at candles of ${parent.version}'s exchange, or train a new model on these without ` +
+      "--incremental (its own --checkpoints folder keeps the two apart)",
   );
 }
 
@@ -172,8 +202,11 @@ export function requireEveryClass(
   counts: readonly number[],
   rule: LabelRule,
   data: string,
-  /** Whose training windows, and what was not done: train's run, or evaluate's fold. */
-  where: { readonly windows: string; readonly nothing: string } = {
+  /**
+   * Whose training windows, what was not done, and the hint where the label rule is not the user's to change
+   * here (`evaluate --checkpoint`, which refuses --threshold): train's run, or evaluate's fold.
+   */
+  where: { readonly windows: string; readonly nothing: string; readonly hint?: string } = {
     windows: `the training windows of ${data}`,
     nothing: "nothing was trained",
   },
@@ -192,6 +225,6 @@ export function requireEveryClass(
     `${where.windows} hold no ${missing.join(" and no ")} label (${
       CLASSES.map((c, k) => `${c} ${counts[k]}`).join(", ")
     }): a model cannot learn a class it never sees; ${where.nothing}`,
-    threshold,
+    where.hint ?? threshold,
   );
 }

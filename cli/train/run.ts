@@ -64,6 +64,7 @@ import { currentChangedLines, dataLines, hour, keptRunLine, stopLine } from "./r
 import {
   requireEveryClass,
   requireNewCandles,
+  requireParentGrid,
   requireParentInterval,
   requirePromotable,
   requireSameData,
@@ -301,6 +302,7 @@ async function checkBeforeBackend(
   if (parentFiles) {
     requireTimedIncrement(parentFiles, series, opts.data);
     requireParentInterval(parentFiles, series, opts.data);
+    requireParentGrid(parentFiles, series, opts.data);
     requireNewCandles(parentFiles, series, opts.data);
   }
   // What the version is promoted over, and only if `current` still points there when it is saved.

@@ -132,15 +132,19 @@ export function endedNote(
   dataset: Pick<Dataset, "symbols">,
   plan: Pick<FoldPlan, "testStart" | "testEnd">,
 ): string {
+  // Against the symbol that goes furthest, a day's slack: weekly candles all end up to 6 days before the
+  // block's end (a review), and the fold's candles are cut at its end, so "has no candles after" is what is
+  // known, not that the symbol ended.
   const day = 86_400_000;
+  const latest = Math.max(...dataset.symbols.map((s) => s.lastOpenTime).filter(Number.isFinite));
   const ended = dataset.symbols.filter((s) =>
-    Number.isFinite(s.lastOpenTime) && s.lastOpenTime < plan.testEnd - day
+    Number.isFinite(s.lastOpenTime) && s.lastOpenTime < latest - day
   );
-  if (ended.length === 0 || ended.length === dataset.symbols.length) return "";
+  if (ended.length === 0) return "";
   const words = ended.map((s) =>
     s.lastOpenTime < plan.testStart
-      ? `${s.symbol}'s candles end ${utcDay(s.lastOpenTime)}, before this fold: it has no test windows here`
-      : `${s.symbol}'s end ${utcDay(s.lastOpenTime)}, inside the test block`
+      ? `${s.symbol} has no candles after ${utcDay(s.lastOpenTime)}, before this fold: no test windows here`
+      : `${s.symbol} has no candles after ${utcDay(s.lastOpenTime)}, inside the test block`
   );
   return `; note: ${words.join("; ")} (the fold's scores and buy-and-hold cover the others past that)`;
 }

@@ -494,16 +494,21 @@ Deno.test("a fold notes symbols whose candles end before its test block does", (
   // Before: the fold line said only "test 712 windows" (a quant's trial).
   assert.equal(
     endedNote({ symbols: [full, sym("ETHUSDT", Date.UTC(2023, 10, 15))] }, plan),
-    "; note: ETHUSDT's candles end 2023-11-15, before this fold: it has no test windows here (the fold's " +
+    "; note: ETHUSDT has no candles after 2023-11-15, before this fold: no test windows here (the fold's " +
       "scores and buy-and-hold cover the others past that)",
   );
   assert.match(
     endedNote({ symbols: [full, sym("ETHUSDT", Date.UTC(2023, 11, 20))] }, plan),
-    /ETHUSDT's end 2023-12-20, inside the test block/,
+    /ETHUSDT has no candles after 2023-12-20, inside the test block/,
   );
-  // Every symbol ending together (the data's end): nothing to single out.
+  // Every symbol ending together (the data's end, or weekly candles a few days before the block's): nothing.
   assert.equal(
-    endedNote({ symbols: [sym("A", plan.testEnd - 10 * day), sym("B", plan.testEnd - 10 * day)] }, plan),
+    endedNote({ symbols: [sym("A", plan.testEnd - 6 * day), sym("B", plan.testEnd - 6 * day)] }, plan),
     "",
+  );
+  // Weekly candles, one symbol a week short: named (before, every weekly symbol counted as ended, so none was).
+  assert.match(
+    endedNote({ symbols: [sym("A", plan.testEnd - 6 * day), sym("B", plan.testEnd - 13 * day)] }, plan),
+    /^; note: B has no candles after 2023-12-19, inside the test block/,
   );
 });

@@ -114,6 +114,7 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
       checked = await exportCheckedOnnx(model, preprocessor, {
         version: manifest.version,
         interval: manifest.interval,
+        gridOffsetMs: manifest.gridOffsetMs,
         boosting,
       });
     } catch (error) {

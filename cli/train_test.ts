@@ -9,6 +9,7 @@ import { writeVersion } from "../ml/checkpoints/index.ts";
 import { testManifest } from "../test/manifest.ts";
 import { testPreprocessor } from "../test/onnx.ts";
 import { readManifestInfo } from "../engine/index.ts";
+import { decodeModel } from "../ml/onnx/graph.ts";
 
 async function cli(args: string[]): Promise<{ code: number; err: string }> {
   const [log, error] = [console.log, console.error];
@@ -558,6 +559,13 @@ Deno.test("train records how far candles off the UTC grid open past it (grid_off
     assert.equal((await manifest(`${dir}/ck_on`)).grid_offset_ms, undefined);
     const info = await readManifestInfo(`${dir}/ck_off/current`);
     assert.equal(info.gridOffsetMs, 30 * 60_000);
+    // In the ONNX metadata too, for an in-process client that never meets serve's check.
+    const meta = (ck: string) =>
+      Deno.readFile(`${ck}/current/model.onnx`).then((b) =>
+        Object.fromEntries(decodeModel(b).metadataProps.map((e) => [e.key, e.value]))
+      );
+    assert.equal((await meta(`${dir}/ck_off`)).grid_offset_ms, "1800000");
+    assert.equal((await meta(`${dir}/ck_on`)).grid_offset_ms, undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

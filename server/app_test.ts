@@ -204,6 +204,12 @@ Deno.test("GET /model/info names the candle interval the version was trained on,
   const raw = await (await app.request("/model/info")).json();
   assert.equal(raw.interval, "30m");
   assert.equal(raw.horizon, 4);
+  assert.equal(raw.grid_offset_ms, undefined, "on the UTC grid: left out");
+  // A version whose candles opened off the UTC grid (16:00 UTC days) says so: the bot's must open there too.
+  const { app: offGrid } = setup({
+    model: new FakePredictor({ version: "v8_2026-03-01", interval: "1d", gridOffsetMs: 57_600_000 }),
+  });
+  assert.equal((await (await offGrid.request("/model/info")).json()).grid_offset_ms, 57_600_000);
 });
 
 Deno.test("POST /predict refuses candles stamped in local time (off the model's UTC grid), and logs no prediction", async () => {

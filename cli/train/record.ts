@@ -94,9 +94,11 @@ export function checkedOnnxExport(
   interval: string | null,
   /** A blend's gradient boosting (`--blend-boosting`), inside the graph. */
   boosting?: BoostedTrees,
+  /** How far the candles opened past the interval's UTC grid (`gridOffsetOf`), metadata when not 0. */
+  gridOffsetMs: number | null = null,
 ): OnnxExport {
   return async (version) => {
-    const bytes = exportOnnx(model, preprocessor, { version, interval, boosting });
+    const bytes = exportOnnx(model, preprocessor, { version, interval, boosting, gridOffsetMs });
     const check = await checkExport(model, preprocessor, bytes, { boosting });
     if (!check.ok) {
       const diffs = Object.entries(check.maxDiff).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ");

@@ -92,7 +92,13 @@ export async function saveVersion(
     history: historyOf(result),
     metrics,
     manifest: versionManifest(opts.data, prepared, trained, interval),
-    exportOnnx: checkedOnnxExport(model, preprocessor, interval, boosting),
+    exportOnnx: checkedOnnxExport(
+      model,
+      preprocessor,
+      interval,
+      boosting,
+      gridOffsetOf(prepared.series.map((s) => s.openTime), interval),
+    ),
     extraFiles: (version, manifest) => ({
       ...(boosting ? { [BOOSTING_FILE]: `${JSON.stringify(boosting)}\n` } : {}),
       "report.html": renderReport(versionReport(prepared, trained, version, manifest)),

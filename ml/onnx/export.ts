@@ -16,6 +16,8 @@ export interface ExportOptions extends ConvertContext {
   readonly version: string;
   /** The candles the version was trained on ("1h"), metadata `interval`; left out when unrecorded. */
   readonly interval?: string | null;
+  /** How far those candles opened past the interval's UTC grid, metadata `grid_offset_ms`; left out when 0. */
+  readonly gridOffsetMs?: number | null;
   /**
    * Export an ensemble as one wide network (default) rather than one branch per member: the same function with
    * a third of the nodes. Benches set false to measure the difference.
@@ -62,6 +64,7 @@ export function exportOnnx(
     version: options.version,
     producerVersion: VERSION,
     interval: options.interval,
+    gridOffsetMs: options.gridOffsetMs,
     boosting: options.boosting,
   }));
 }

@@ -41,6 +41,8 @@ export interface FrameOptions {
   readonly producerVersion: string;
   /** The candles the version was trained on ("30m"), metadata `interval`; left out when unrecorded. */
   readonly interval?: string | null;
+  /** How far the version's candles opened past the interval's UTC grid (metadata `grid_offset_ms`, when not 0). */
+  readonly gridOffsetMs?: number | null;
   /**
    * Gradient boosting's trees (the version's boosting.json), required exactly when the preprocessor records a
    * blend: the graph mixes their probabilities into `class_logits`.
@@ -147,6 +149,9 @@ export function frameModel(body: Body, options: FrameOptions): Onnx.ModelProto {
       // What lookback and horizon count, and the only candles the model was trained on: an in-process client
       // (no /model/info to ask) reads it here rather than feeding 1h candles to a 30m model.
       ...(options.interval ? { interval: options.interval } : {}),
+      // The grid those candles open on, where it is not the UTC one (1d candles at 16:00 UTC): an in-process
+      // client, which serve's check never sees, feeds the model candles of its own exchange (a review).
+      ...(options.gridOffsetMs ? { grid_offset_ms: String(options.gridOffsetMs) } : {}),
       version: options.version,
       model_type: p.modelType,
       // How serve names the class from these probabilities, so an in-process client can name the same one:

@@ -64,6 +64,7 @@ Deno.test("the frame declares SPEC §8's input, outputs, metadata and a doc stri
         version: "v2",
         producerVersion: "t",
         interval: "30m",
+        gridOffsetMs: 900_000,
       }),
     ),
   );
@@ -71,6 +72,9 @@ Deno.test("the frame declares SPEC §8's input, outputs, metadata and a doc stri
   assert.deepEqual([ruleMeta.decision_rule, ruleMeta.class_priors], ["prior", "0.25,0.5,0.25"]);
   // The candles lookback and horizon count: a client without /model/info to ask reads them here.
   assert.equal(ruleMeta.interval, "30m");
+  // And the grid they open on, where not the UTC one (a review: an in-process client never learnt it).
+  assert.equal(ruleMeta.grid_offset_ms, "900000");
+  assert.equal(meta.grid_offset_ms, undefined, "left out on the UTC grid");
   assert.match(graph.docString!, /UNscaled/);
   // The scaler comes first: the input feeds only the scaler's subtraction.
   const readers = graph.node!.filter((n) => n.input!.includes("input"));

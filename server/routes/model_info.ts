@@ -26,6 +26,8 @@ export function modelInfoRoute(app: Hono<Env>, { models, decision }: RouteDeps):
         // The candles `lookback` and `horizon` count, and the only ones /predict takes ("30m", "1d"): a bot on
         // another interval learns it here rather than from a 422; null for versions that did not record it.
         interval: info.interval ?? null,
+        // Only where the version's candles opened off the UTC grid: the bot's must open on the same one.
+        ...(info.gridOffsetMs ? { grid_offset_ms: info.gridOffsetMs } : {}),
         classes: CLASSES,
         metrics: scored?.metrics ?? null,
         // The rule `metrics` was scored under: the served one, unless the version recorded only argmax's.

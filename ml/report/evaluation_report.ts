@@ -12,16 +12,14 @@ import {
   inSampleTradesNote,
   type TableId,
 } from "../evaluate/index.ts";
-import { type FigureSection, type ReportData, type Section, tableSection } from "./html.ts";
 import {
-  confusionMatrix,
-  escapeXml,
-  lineChart,
-  type LineSeries,
-  MARKERS,
-  PALETTE,
-  reliabilityDiagram,
-} from "./svg.ts";
+  type FigureSection,
+  type ReportData,
+  type Section,
+  type TableSection,
+  tableSection,
+} from "./html.ts";
+import { confusionMatrix, lineChart, type LineSeries, MARKERS, PALETTE, reliabilityDiagram } from "./svg.ts";
 
 /**
  * Training curves of each network learner: per fold one colour and marker shape (the marker tells folds apart in
@@ -29,8 +27,12 @@ import {
  * get their own line, in their fold's style: their epochs restart at 1, and one line through all of them
  * zigzagged back at each new member.
  */
-function curveFigures(s: EvaluationSummary): { caption: string; html: string }[] {
+function curveFigures(s: EvaluationSummary): {
+  figures: { caption: string; html: string }[];
+  oneEpoch: { name: string; runs: { label: string; history: readonly EpochRecord[] }[] }[];
+} {
   const figures: { caption: string; html: string }[] = [];
+  const oneEpoch: { name: string; runs: { label: string; history: readonly EpochRecord[] }[] }[] = [];
   for (const name of [s.model, ...s.baselines]) {
     const runs = s.folds.map((f) => ({ label: f.label, history: f.fits[name]?.history }))
       .filter((r): r is { label: string; history: readonly EpochRecord[] } =>
@@ -40,7 +42,7 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
     // One epoch a member everywhere (--epochs 1): each curve would be a lone dot on an axis to epoch 2, under
     // legends for lines that are not there (a quant's trial). The values go in a table, as train's report does.
     if (runs.every((r) => r.history.length === new Set(r.history.map((e) => e.member ?? 1)).size)) {
-      figures.push({ caption: `${name}: one epoch per fold, so no curve`, html: oneEpochTable(runs) });
+      oneEpoch.push({ name, runs });
       continue;
     }
     const lines = (train: keyof EpochRecord, val: keyof EpochRecord): LineSeries[] =>
@@ -87,33 +89,58 @@ function curveFigures(s: EvaluationSummary): { caption: string; html: string }[]
       },
     );
   }
-  return figures;
+  return { figures, oneEpoch };
 }
 
-/** One row per fold (and member) of the single epoch's objective, validation loss and accuracies. */
-function oneEpochTable(runs: readonly { label: string; history: readonly EpochRecord[] }[]): string {
-  const cell = (v: unknown) => `<td>${typeof v === "number" && Number.isFinite(v) ? v.toFixed(4) : "–"}</td>`;
-  const rows = runs.flatMap((r) =>
-    r.history.map((e) =>
-      `<tr><th scope="row">${escapeXml(r.label)}${e.member ? `, member ${e.member}` : ""}</th>` +
-      [e.loss, e.val_loss, e.accuracy, e.val_accuracy].map(cell).join("") + "</tr>"
-    )
-  );
-  return "<table><thead><tr><th>fold</th><th>training objective</th><th>validation loss</th>" +
-    `<th>training accuracy</th><th>validation accuracy</th></tr></thead><tbody>${
-      rows.join("")
-    }</tbody></table>`;
+/**
+ * One row per learner, fold (and member) of the single epoch's objective, validation loss and accuracies, as a
+ * table like every other (caption, column scopes, its scroll box), as train's report lists one-epoch values.
+ */
+function oneEpochTable(
+  learners: readonly { name: string; runs: readonly { label: string; history: readonly EpochRecord[] }[] }[],
+): TableSection {
+  const f4 = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v.toFixed(4) : null;
+  return {
+    kind: "table",
+    title: "Training values (one epoch per fold)",
+    note:
+      "One epoch each (--epochs 1): a curve would be a single dot, so the values are listed instead. The " +
+      "training objective is the optimiser's (class-weighted cross-entropy plus the weighted return MSE and, " +
+      "where the auxiliary head trains, its MSE terms); the validation loss is the validation block's " +
+      "cross-entropy plus the weighted return MSE. Neither is a log-loss.",
+    columns: [
+      "learner",
+      "fold",
+      "training objective",
+      "validation loss",
+      "training accuracy",
+      "validation accuracy",
+    ],
+    rows: learners.flatMap(({ name, runs }) =>
+      runs.flatMap((r) =>
+        r.history.map((e) => [
+          name,
+          `${r.label}${e.member ? `, member ${e.member}` : ""}`,
+          f4(e.loss),
+          f4(e.val_loss),
+          f4(e.accuracy),
+          f4(e.val_accuracy),
+        ])
+      )
+    ),
+    labelColumns: 2,
+  };
 }
 
 /** The charts, each keyed by the table it goes before. */
-function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSection[]>> {
+function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, Section[]>> {
   const learners = [s.model, ...s.baselines];
   const best = s.best_baseline;
   const bt = s.backtest;
   const c = bt.curves;
   const byRule = bt.curves_rule === "prior_rule";
   const traded = byRule ? bt.prior_rule : bt.rows.find((r) => r.threshold === bt.threshold)!;
-  const curves = curveFigures(s);
+  const { figures: curves, oneEpoch } = curveFigures(s);
   const ensemble = s.folds.some((f) =>
     Object.values(f.fits).some((fit) => fit?.history?.some((e) => (e.member ?? 1) > 1))
   );
@@ -159,21 +186,27 @@ function figuresBefore(s: EvaluationSummary): Partial<Record<TableId, FigureSect
         }],
       },
     ],
-    per_symbol: curves.length === 0 ? [] : [{
-      kind: "figures",
-      title: "Training curves",
-      // Training's objective carries the auxiliary head's terms and validation's does not: plotted as one "loss",
-      // training sat near 2.0 above validation's 1.1, which reads as a model that cannot fit its own data.
-      note: "Dashed: training, the optimiser's objective (class-weighted cross-entropy plus the weighted " +
-        "return MSE and, where the auxiliary head trains, its MSE terms; dropout on, running mean over the " +
-        "epoch); solid: the validation block's cross-entropy plus the weighted return MSE (no auxiliary " +
-        "terms, dropout off). The two differ in level by construction, and neither is a log-loss: the " +
-        "tables' log-loss is of the calibrated probabilities." +
-        (ensemble
-          ? " An ensemble's members are one line each, drawn in their fold's style (the Data table names them)."
-          : ""),
-      figures: curves,
-    }],
+    per_symbol: [
+      ...(curves.length === 0 ? [] : [
+        {
+          kind: "figures",
+          title: "Training curves",
+          // Training's objective carries the auxiliary head's terms and validation's does not: plotted as one "loss",
+          // training sat near 2.0 above validation's 1.1, which reads as a model that cannot fit its own data.
+          note:
+            "Dashed: training, the optimiser's objective (class-weighted cross-entropy plus the weighted " +
+            "return MSE and, where the auxiliary head trains, its MSE terms; dropout on, running mean over the " +
+            "epoch); solid: the validation block's cross-entropy plus the weighted return MSE (no auxiliary " +
+            "terms, dropout off). The two differ in level by construction, and neither is a log-loss: the " +
+            "tables' log-loss is of the calibrated probabilities." +
+            (ensemble
+              ? " An ensemble's members are one line each, drawn in their fold's style (the Data table names them)."
+              : ""),
+          figures: curves,
+        } satisfies FigureSection,
+      ]),
+      ...(oneEpoch.length === 0 ? [] : [oneEpochTable(oneEpoch)]),
+    ],
     backtest: [{
       kind: "figures",
       title: "Backtest",

@@ -663,9 +663,12 @@ Deno.test("one epoch a fold: the evaluation report lists the values, not curves 
     })),
   } as typeof summary;
   const html = renderReport(evaluationReport(oneEpoch, facts));
-  const curves = html.slice(html.indexOf("<h2>Training curves</h2>"));
-  assert.match(curves, /one epoch per fold, so no curve/);
-  assert.match(curves, /<th>validation loss<\/th>/);
+  // A table like every other (caption, column scopes), and no curves' note of dashed and solid lines.
+  assert.doesNotMatch(html, /<h2>Training curves<\/h2>/);
+  const table = html.slice(html.indexOf("<h2>Training values (one epoch per fold)</h2>"));
+  assert.match(table, /a curve would be a single dot, so the values are listed instead/);
+  assert.match(table, /<caption class="sr">Training values \(one epoch per fold\)<\/caption>/);
+  assert.match(table, /<th scope="col">validation loss<\/th>/);
   // Only the confusion matrices, the reliability diagram and the equity chart are drawn.
   assert.equal(html.match(/<svg [^>]*role="img"/g)?.length, 5);
 });

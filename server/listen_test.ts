@@ -1019,10 +1019,13 @@ Deno.test("a client pipelining without reading is paused, then cut once its answ
   const app = createApp(store, { log: () => {} });
   const lines: Record<string, unknown>[] = [];
   let handled = 0;
+  // 3 s: the cut comes a request timeout after the answers back up, and the probes' own headers must arrive
+  // within the header timeout (no longer than it) while the flood's reads keep the loop busy: at 1 s a probe
+  // was reset on a loaded CI machine (clean-clone run at c976596).
   const server = await listen((request) => {
     handled++;
     return app.fetch(request);
-  }, { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 1000, log: (r) => lines.push(r) });
+  }, { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 3000, log: (r) => lines.push(r) });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const flood = new TextEncoder().encode("GET /health HTTP/1.1\r\nHost: a\r\n\r\n".repeat(2000));
   let sent = 0;
@@ -1036,19 +1039,25 @@ Deno.test("a client pipelining without reading is paused, then cut once its answ
   })();
   try {
     const started = performance.now();
+    const probes: number[] = [];
     let cut = false;
-    while (performance.now() - started < 8000 && !cut) {
+    while (performance.now() - started < 15_000 && !cut) {
       const t0 = performance.now();
       const health = await fetch(`${server.url}/health`);
       await health.body?.cancel();
       assert.equal(health.status, 200);
-      assert.ok(performance.now() - t0 < 1000, `/health took ${Math.round(performance.now() - t0)} ms`);
+      probes.push(performance.now() - t0);
       cut = await Promise.race([
         writing.then(() => true),
         new Promise<boolean>((r) => setTimeout(r, 100, false)),
       ]);
     }
     assert.ok(cut, `the flooding connection was never cut (${sent} bytes written)`);
+    // /health kept answering: every probe within 5 s, most at once. A read's 1,700 requests are handed on
+    // before any pause (up to ~1.5 s of the loop on this machine); before, /health timed out for 12–40 s.
+    probes.sort((a, b) => a - b);
+    const ms = probes.map(Math.round).join(", ");
+    assert.ok(probes.at(-1)! < 5000 && probes[Math.floor(probes.length / 2)] < 500, `/health took ${ms} ms`);
     // The app saw what the kernel's buffers could hold answers to, not the 200,000 sent.
     assert.ok(handled < 100_000, `${handled} requests handed to the app`);
     const cuts = lines.filter((l) => l.event === "connection_cut");

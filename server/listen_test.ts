@@ -786,8 +786,11 @@ Deno.test("a body whose chunked framing breaks: a 400 naming the body, and 400 i
     assert.deepEqual(t.statuses(), [400]);
     assert.deepEqual(t.field("detail"), [brokenOffDetail(400)]);
     assert.deepEqual(await t.counted(), { "400": 1 });
-    // One line for the one request: the listener's own (peer and parser code) left out mid-body.
-    assert.deepEqual(t.lines.filter((l) => l.status === 400).length, 1, JSON.stringify(t.lines));
+    // And the listener's own line, with the peer and the parser's code.
+    assert.ok(
+      t.lines.some((l) => l.status === 400 && String(l.code).startsWith("HPE_")),
+      JSON.stringify(t.lines),
+    );
   } finally {
     await t.stop();
   }
@@ -1322,6 +1325,36 @@ Deno.test("a body sent with a transfer coding besides chunked (gzip, chunked) ge
       assert.match(answer, /Transfer-Encoding \\"gzip\\" is not supported: send the JSON body uncompressed/);
     } finally {
       clearTimeout(timer);
+    }
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
+Deno.test("a broken chunked body after the app answered from the headers (401): the 400 the client got is logged", async () => {
+  // 016373b left the listener's line out mid-body, assuming the app's said 400; the app had answered 401
+  // without reading the body, so the log and /metrics said 401 while the client got 400 (an operator's trial).
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const lines: Record<string, unknown>[] = [];
+  const app = createApp(store, { log: (r) => lines.push(r), apiKey: "0123456789abcdef0123456789abcdef" });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, log: (r) => lines.push(r) });
+  try {
+    const answer = await raw(
+      server.port,
+      "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        '5\r\n{"a":\r\nZZ\r\n',
+    );
+    assert.match(answer, /HTTP\/1\.1 (400|401) /);
+    for (let i = 0; i < 50 && !lines.some((l) => l.status === 400); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (/^HTTP\/1\.1 400 /.test(answer)) {
+      assert.ok(
+        lines.some((l) => l.status === 400 && String(l.code).startsWith("HPE_")),
+        JSON.stringify(lines),
+      );
     }
   } finally {
     await server.shutdown();

@@ -88,9 +88,15 @@ export class Backpressure {
     };
   }
 
-  /** Whether `socket` is paused here now (tests). */
+  /** Whether `socket` is paused here now. */
   isPaused(socket: Socket): boolean {
     return this.#states.get(socket)?.paused ?? false;
+  }
+
+  /** Cuts a paused connection a read timeout reached first (node:http's own timers), as one stuck. */
+  cutPaused(socket: Socket): void {
+    const s = this.#states.get(socket);
+    if (s?.paused) this.#cut(socket, s, "reads_no_answers");
   }
 
   #check(socket: PausableSocket, s: State): void {

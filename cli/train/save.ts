@@ -86,19 +86,15 @@ export async function saveVersion(
 ): Promise<WrittenVersion> {
   const { model, result, preprocessor, metrics, boosting } = trained;
   const interval = seriesInterval(prepared.series);
+  // Read once for the manifest and the ONNX metadata: the commonest offset over every open time.
+  const gridOffset = gridOffsetOf(prepared.series.map((s) => s.openTime), interval);
   return await writeVersion(opts.checkpoints, {
     writeModel: (dir) => saveModel(model, dir),
     preprocessor,
     history: historyOf(result),
     metrics,
-    manifest: versionManifest(opts.data, prepared, trained, interval),
-    exportOnnx: checkedOnnxExport(
-      model,
-      preprocessor,
-      interval,
-      boosting,
-      gridOffsetOf(prepared.series.map((s) => s.openTime), interval),
-    ),
+    manifest: versionManifest(opts.data, prepared, trained, interval, gridOffset),
+    exportOnnx: checkedOnnxExport(model, preprocessor, interval, boosting, gridOffset),
     extraFiles: (version, manifest) => ({
       ...(boosting ? { [BOOSTING_FILE]: `${JSON.stringify(boosting)}\n` } : {}),
       "report.html": renderReport(versionReport(prepared, trained, version, manifest)),
@@ -106,17 +102,15 @@ export async function saveVersion(
   });
 }
 
-/** `grid_offset_ms` for candles off their interval's UTC grid (`gridOffsetOf`); nothing for those on it. */
-function gridOffsetField(
-  series: readonly CandleSeries[],
-  interval: string | null,
-): { grid_offset_ms?: number } {
-  const offset = gridOffsetOf(series.map((s) => s.openTime), interval);
-  return offset ? { grid_offset_ms: offset } : {};
-}
-
 /** manifest.json's body but for what `writeVersion` adds (version, created, files and their sha256). */
-function versionManifest(dataPath: string, prepared: Prepared, trained: Trained, interval: string | null) {
+function versionManifest(
+  dataPath: string,
+  prepared: Prepared,
+  trained: Trained,
+  interval: string | null,
+  /** `gridOffsetOf` the candles: recorded as `grid_offset_ms` only when not 0 (or unknown). */
+  gridOffset: number | null,
+) {
   const { backend, parent, runConfig, data, config, started, dataSha256 } = prepared;
   const { result, recorded, keptFrom, workers, resumed, runFolder } = trained;
   const modelType = runConfig.model.type;
@@ -132,7 +126,7 @@ function versionManifest(dataPath: string, prepared: Prepared, trained: Trained,
     interval,
     // Only where the candles are off the UTC grid (an exchange whose days begin at midnight UTC+8): serve then
     // takes the bot's candles on their grid, not the UTC one.
-    ...gridOffsetField(prepared.series, interval),
+    ...(gridOffset ? { grid_offset_ms: gridOffset } : {}),
     // The whole run configuration, read back by --incremental, --config-from, retrain and evaluate.
     hyperparameters: runConfigJson(recorded),
     backend: backend.backend,

@@ -79,12 +79,11 @@ function clientErrorAnswer(
   l: Listener,
   error: NodeJS.ErrnoException,
   socket: Socket,
-): { status: number; reason: string; detail: string; midBody: boolean } | null {
+): { status: number; reason: string; detail: string } | null {
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
     l.answeredMidBody.set(socket, 408);
     const request = l.latestRequest.get(socket);
     return {
-      midBody: request !== undefined && !request.complete,
       status: 408,
       reason: "Request Timeout",
       detail: request !== undefined && !request.complete
@@ -96,7 +95,6 @@ function clientErrorAnswer(
   }
   if (error.code === "HPE_HEADER_OVERFLOW") {
     return {
-      midBody: false,
       status: 431,
       reason: "Request Header Fields Too Large",
       detail: "the request headers are too large; send fewer or shorter headers",
@@ -109,7 +107,6 @@ function clientErrorAnswer(
     const midBody = request !== undefined && !request.complete;
     if (midBody) l.answeredMidBody.set(socket, 400);
     return {
-      midBody,
       status: 400,
       reason: "Bad Request",
       detail: midBody

@@ -173,7 +173,15 @@ export async function predict(
 
   try {
     const prefixes = items.value.map((_, i) => batch ? `requests[${i}]` : "");
-    const outcomes = await predictBodies(predictor, items.value, prefixes, options.decision);
+    // No server runs here: a candle that has not closed is one after this machine's clock.
+    const outcomes = await predictBodies(
+      predictor,
+      items.value,
+      prefixes,
+      options.decision,
+      Date.now(),
+      "this machine's clock",
+    );
     const failures = outcomes.flatMap((o) => o.ok ? [] : [o.failure.detail]);
     if (!batch) {
       const [outcome] = outcomes;

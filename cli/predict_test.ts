@@ -332,3 +332,34 @@ Deno.test("predict refuses candles stamped in local time, off the UTC grid of th
     await f.cleanup();
   }
 });
+
+Deno.test("predict refuses a candle that has not closed by this machine's clock, naming no server (exit 2)", async () => {
+  const f = await fixture();
+  try {
+    const manifest = join(f.checkpoint, "manifest.json");
+    await Deno.writeTextFile(
+      manifest,
+      JSON.stringify({ ...JSON.parse(await Deno.readTextFile(manifest)), interval: "1h" }),
+    );
+    // The last candle opens an hour after the one forming now: never closed, whenever the test runs.
+    const H = 3_600_000, last = Math.floor(Date.now() / H) * H + H;
+    const b = predictBody("BTCUSDT", 50);
+    const ahead = { ...b, candles: b.candles.map((c, i) => ({ ...c, openTime: last - (49 - i) * H })) };
+    const r = await cli([
+      "predict",
+      "--input",
+      await f.write("ahead.json", ahead),
+      "--checkpoint",
+      f.checkpoint,
+    ]);
+    assert.equal(r.code, 2, r.stdout);
+    // Before: "after this server's clock … this server's clock is behind", of a command no server runs.
+    assert.match(
+      r.stderr,
+      /^candlecast: candles\[49\]\.openTime: \d+ \(\S+\) opens a 1h candle that closes at \S+, after this machine's clock \(\S+\): send closed candles only .*; if that candle has closed, this machine's clock is behind\n/,
+    );
+    assert.doesNotMatch(r.stderr, /server/);
+  } finally {
+    await f.cleanup();
+  }
+});

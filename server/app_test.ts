@@ -921,3 +921,64 @@ Deno.test("metrics and log fields stay bounded: 1,000-character methods and path
   const longest = Math.max(...logs.map((r) => JSON.stringify(r).length));
   assert.ok(longest < 400, `longest log record ${longest} characters`);
 });
+
+Deno.test("/metrics counts windows the candle time checks refused, by reason, from /predict and batch items alike", async () => {
+  // The forming candle a bot forgot to drop was one more 422 among the field errors: nothing on /metrics told
+  // it from a bad RSI. A 45m version (a step with no UTC grid) lets a candle be stamped forming by the test's
+  // clock at any time of day: a 1h one opened at xx:00 counts as closed from xx:59, within the minute's grace.
+  const M = 60_000, step = 45 * M;
+  const store = new ModelStore();
+  store.install(new FakePredictor({ version: "v3_2026-02-02", interval: "45m" }));
+  const app = createApp(store, { log: () => {} });
+  const series = (text: string, reason: string) =>
+    Number(
+      new RegExp(`^candlecast_candle_time_refusals_total\\{reason="${reason}"\\} (\\d+)$`, "m").exec(text)
+        ?.[1],
+    );
+  const reasons = ["forming", "future", "off_grid", "interval"];
+  // At 0 before any refusal, so a rate over them is defined.
+  const before = await (await app.request("/metrics")).text();
+  assert.match(before, /^# TYPE candlecast_candle_time_refusals_total counter$/m);
+  assert.deepEqual(reasons.map((r) => series(before, r)), [0, 0, 0, 0]);
+
+  const b = predictBody("BTCUSDT", 50, 3);
+  const endingAt = (lastOpen: number, apart = step, lastApart = apart) => ({
+    ...b,
+    candles: b.candles.map((c, i) => ({
+      ...c,
+      openTime: i === 49 ? lastOpen : lastOpen - lastApart - (48 - i) * apart,
+    })),
+  });
+  const now = Math.floor(Date.now() / M) * M;
+  const forming = endingAt(now - 10 * M);
+  await expectError(
+    await app.request("/predict", post(forming)),
+    422,
+    /after this server's clock .*this server's clock is behind$/,
+  );
+  await expectError(await app.request("/predict", post(endingAt(now + 3 * 60 * M))), 422, /closes at/);
+  const batch = await app.request(
+    "/predict/batch",
+    post({
+      requests: [
+        endingAt(now - 2 * step), // closed: predicted
+        forming,
+        endingAt(now - 2 * step, step, step + 5 * M), // its last step 50 min: not whole 45m candles
+        endingAt(now - 4 * 60 * M, 4 * 60 * M), // 4h candles
+        predictBody("BTCUSDT", 10, 3), // too few candles: refused, by no time check
+      ],
+    }),
+  );
+  assert.deepEqual((await batch.json()).predictions.map((p: { detail?: string }) => p.detail === undefined), [
+    true,
+    false,
+    false,
+    false,
+    false,
+  ]);
+  const text = await (await app.request("/metrics")).text();
+  assert.deepEqual(reasons.map((r) => series(text, r)), [2, 1, 1, 1]);
+  // The other counters as they were: the two /predict 422s, and the batch's four refused items.
+  assert.match(text, /^candlecast_http_requests_total\{route="\/predict",method="POST",status="422"\} 2$/m);
+  assert.match(text, /^candlecast_batch_items_total\{outcome="refused",status="422"\} 4$/m);
+});

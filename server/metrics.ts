@@ -6,6 +6,7 @@
  */
 import { blendTag } from "../engine/index.ts";
 import type { ModelStatus } from "./models/store.ts";
+import { CANDLE_TIME_REFUSALS, type CandleTimeRefusal } from "./predict.ts";
 
 /** Methods that get their own label value; anything else is counted as "other". */
 const KNOWN_METHODS = new Set([
@@ -106,6 +107,8 @@ export class Metrics {
   readonly #collectors: (() => readonly Sample[])[] = [];
   /** /predict/batch items by the status each got (200 predicted, 422 refused), from `observeBatchItems`. */
   readonly #batchItems = new Map<number, number>([[200, 0], [422, 0]]);
+  /** Windows (a /predict body, a batch item) the candle time checks refused, by reason, from `observeTimeRefusal`. */
+  readonly #timeRefusals = new Map<CandleTimeRefusal, number>(CANDLE_TIME_REFUSALS.map((r) => [r, 0]));
   #scrape: () => Promise<Scrape> = () => Promise.resolve({ own: this.snapshot(), peers: [] });
 
   /**
@@ -121,7 +124,11 @@ export class Metrics {
     return {
       requests: [...this.#requests],
       latency: [...this.#latency].map(([route, h]) => [route, { ...h, counts: [...h.counts] }]),
-      samples: [...this.#batchItemSamples(), ...this.#collectors.flatMap((collector) => collector())],
+      samples: [
+        ...this.#batchItemSamples(),
+        ...this.#timeRefusalSamples(),
+        ...this.#collectors.flatMap((collector) => collector()),
+      ],
     };
   }
 
@@ -144,6 +151,27 @@ export class Metrics {
       type: "counter" as const,
       value,
       labels: { outcome: status < 400 ? "predicted" : "refused", status: String(status) },
+    }));
+  }
+
+  /**
+   * Counts one window (a /predict request's body, or one /predict/batch item) that a candle time check refused
+   * with a 422 (`PredictOutcome.refusal`): a bot sending the candle still forming is told from its other 422s.
+   */
+  observeTimeRefusal(reason: CandleTimeRefusal): void {
+    this.#timeRefusals.set(reason, (this.#timeRefusals.get(reason) ?? 0) + 1);
+  }
+
+  #timeRefusalSamples(): Sample[] {
+    return [...this.#timeRefusals].map(([reason, value]) => ({
+      name: "candlecast_candle_time_refusals_total",
+      help:
+        "Prediction windows (/predict bodies and /predict/batch items) refused with a 422 by the candle " +
+        "time checks, by reason: forming (the last candle not closed yet), future (it opens after the " +
+        "server's clock), off_grid (open times off the model's grid), interval (candles of another interval).",
+      type: "counter" as const,
+      value,
+      labels: { reason },
     }));
   }
 

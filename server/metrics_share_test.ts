@@ -85,7 +85,11 @@ Deno.test("candlecast_model_reloads_total is the service's, whichever worker ans
     // Every other counter the same: the same whichever worker answers, and never lower than a scrape before.
     for (let i = 1; i < seen.length; i++) {
       const [before, after] = [counters(seen[i - 1]), counters(seen[i])];
-      assert.equal(before.size, 21, "requests, the latency histogram, reloads, sheds, batch items");
+      assert.equal(
+        before.size,
+        25,
+        "requests, the latency histogram, reloads, sheds, batch items, time refusals",
+      );
       for (const [series, n] of before) {
         assert.ok((after.get(series) ?? 0) >= n, `${series}: ${n} → ${after.get(series)}`);
       }

@@ -45,9 +45,32 @@ export interface LastCandle {
   readonly close: number;
 }
 
+/**
+ * Which candle time check refused a window, as /metrics counts them (`candlecast_candle_time_refusals_total`):
+ * its last candle still forming (opened by the clock, closing after it and its grace), opening after the clock
+ * (open times east of UTC, or a clock behind), open times off the model's grid (local times, close times, steps
+ * not whole candles, a 1M candle off the 1st), or candles of another interval. Fixed, so the label stays small.
+ */
+export const CANDLE_TIME_REFUSALS = ["forming", "future", "off_grid", "interval"] as const;
+export type CandleTimeRefusal = typeof CANDLE_TIME_REFUSALS[number];
+
+/** A candle time check's refusal: which check, and the detail the client is told. */
+interface TimeProblem {
+  readonly reason: CandleTimeRefusal;
+  readonly detail: string;
+}
+
+/** The clock `predictBodies` names in a not-closed refusal by default: serve's. */
+export const SERVER_CLOCK = "this server's clock";
+
 export type PredictOutcome =
   | { readonly ok: true; readonly response: PredictResponse; readonly lastCandle: LastCandle }
-  | { readonly ok: false; readonly failure: PredictFailure };
+  | {
+    readonly ok: false;
+    readonly failure: PredictFailure;
+    /** Set when a candle time check refused it (not part of the failure a batch answers with). */
+    readonly refusal?: CandleTimeRefusal;
+  };
 
 /** A candle as the C# bot sends it (SPEC §4 field names), e.g. to build a request from a training CSV. */
 export function toRequestCandle(c: Candle): RequestCandle {
@@ -112,13 +135,17 @@ function nonFiniteFeature(x: Float32Array, offset: number, request: PredictReque
  * own step: two candles of the model's interval one step apart show that the candles are of that interval
  * (none of a longer one opens so close), and `offGridProblem` then asks every step to be whole candles.
  */
-function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): string | null {
+function intervalProblem(window: CandleSeries, info: ModelInfo, first: number): TimeProblem | null {
   const ours = otherInterval([window.openTime], info.interval);
   if (ours === null || shortestStepIsModels(window.openTime, info)) {
-    return offGridProblem(window, info, first);
+    const detail = offGridProblem(window, info, first);
+    return detail === null ? null : { reason: "off_grid", detail };
   }
-  return `candles: their open times are ${ours} apart, but model ${info.version} was trained on ` +
-    `${info.interval} candles`;
+  return {
+    reason: "interval",
+    detail: `candles: their open times are ${ours} apart, but model ${info.version} was trained on ` +
+      `${info.interval} candles`,
+  };
 }
 
 /**
@@ -233,9 +260,9 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
 }
 
 /**
- * How far past this server's clock a candle may close and still count as closed: the bot's host and this one
- * keep time apart (NTP holds them within milliseconds; a minute leaves room for a clock that drifts). Half the
- * candle for candles of two minutes or less.
+ * How far past this server's clock (`candlecast predict`: this machine's) a candle may close and still count as
+ * closed: the bot's host and this one keep time apart (NTP holds them within milliseconds; a minute leaves room
+ * for a clock that drifts). Half the candle for candles of two minutes or less.
  */
 export const CLOSE_GRACE_MS = 60_000;
 
@@ -244,9 +271,17 @@ export const CLOSE_GRACE_MS = 60_000;
  * exchange's klines end with (a bot that forgets to drop it), or open times ahead of UTC (a bot that stamps its
  * local time in a zone east of UTC: UTC+3 puts 1h candles 3 h ahead, on the grid `utcGridProblem` checks). The
  * model learnt from closed candles only, and a prediction logged at a time to come is one `monitor` joins with
- * the wrong candle or none. Only with the model's interval and the last candle's open time known.
+ * the wrong candle or none. Only with the model's interval and the last candle's open time known. `clock` names
+ * `now`'s clock to the client: serve's ("this server's clock"), or the machine `candlecast predict` runs on.
+ * Forming when the candle opened by `now` (+ the grace: a bot's clock a little ahead), future when later.
  */
-function notClosedProblem(window: CandleSeries, info: ModelInfo, first: number, now: number): string | null {
+function notClosedProblem(
+  window: CandleSeries,
+  info: ModelInfo,
+  first: number,
+  now: number,
+  clock: string,
+): TimeProblem | null {
   if (!info.interval || window.length === 0) return null;
   const last = window.length - 1;
   const open = window.openTime[last];
@@ -258,12 +293,12 @@ function notClosedProblem(window: CandleSeries, info: ModelInfo, first: number, 
   const grace = Math.min(CLOSE_GRACE_MS, (closes - open) / 2);
   if (!(closes > now + grace)) return null;
   const iso = (ms: number) => new Date(ms).toISOString();
-  return `candles[${first + last}].openTime: ${open} (${
-    iso(open)
-  }) opens a ${info.interval} candle that closes ` +
-    `at ${iso(closes)}, after this server's clock (${iso(now)}): send closed candles only (an exchange's ` +
+  const detail =
+    `candles[${first + last}].openTime: ${open} (${iso(open)}) opens a ${info.interval} candle that closes ` +
+    `at ${iso(closes)}, after ${clock} (${iso(now)}): send closed candles only (an exchange's ` +
     "klines end with the candle still forming: drop it) and UTC open times (a zone east of UTC puts them " +
-    "ahead); if that candle has closed, this server's clock is behind";
+    `ahead); if that candle has closed, ${clock} is behind`;
+  return { reason: open > now + grace ? "future" : "forming", detail };
 }
 
 /** The symbol of a body that failed to parse, when it has a usable one (for logs and batch items). */
@@ -275,8 +310,8 @@ export function symbolOf(body: unknown): string | null {
 
 /**
  * Predicts every body with one model call. `prefixes[i]` is put before field names in body i's failure
- * (`requests[3]` for a batch item), so a client finds the field in what it sent. `now` is the clock a last
- * candle must have closed by (`notClosedProblem`).
+ * (`requests[3]` for a batch item), so a client finds the field in what it sent. `now` is the time a last
+ * candle must have closed by (`notClosedProblem`), read from the clock `clock` names in a refusal.
  */
 export async function predictBodies(
   predictor: Predictor,
@@ -284,6 +319,7 @@ export async function predictBodies(
   prefixes: readonly string[] = bodies.map(() => ""),
   choice: DecisionChoice = "version",
   now: number = Date.now(),
+  clock: string = SERVER_CLOCK,
 ): Promise<PredictOutcome[]> {
   const p = predictor.info.preprocessor;
   const decision = { rule: effectiveRule(choice, p.decisionRule), priors: p.classPriors };
@@ -293,15 +329,21 @@ export async function predictBodies(
   const valid: { index: number; request: PredictRequest; window: CandleSeries }[] = [];
   const x = new Float32Array(bodies.length * size);
   bodies.forEach((body, index) => {
-    const fail = (detail: string) =>
-      outcomes[index] = { ok: false, failure: { symbol: symbolOf(body), status: 422, detail } };
+    const fail = (detail: string, refusal?: CandleTimeRefusal) =>
+      outcomes[index] = {
+        ok: false,
+        failure: { symbol: symbolOf(body), status: 422, detail },
+        ...(refusal ? { refusal } : {}),
+      };
     const parsed = parsePredictRequest(body, lookback, prefixes[index]);
     if (!parsed.ok) return fail(parsed.detail);
     const window = windowOf(parsed.value, lookback);
     const first = parsed.value.candles.length - window.length;
-    const other = intervalProblem(window, predictor.info, first) ??
-      notClosedProblem(window, predictor.info, first, now);
-    if (other !== null) return fail(prefixes[index] ? `${prefixes[index]}.${other}` : other);
+    const time = intervalProblem(window, predictor.info, first) ??
+      notClosedProblem(window, predictor.info, first, now, clock);
+    if (time !== null) {
+      return fail(prefixes[index] ? `${prefixes[index]}.${time.detail}` : time.detail, time.reason);
+    }
     const offset = valid.length * size;
     engineerWindow(window, 0, lookback, x, offset);
     const problem = nonFiniteFeature(x, offset, parsed.value, lookback);

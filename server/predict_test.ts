@@ -354,3 +354,55 @@ Deno.test("a version whose candles opened off the UTC grid (16:00 UTC days) take
     /open times are 8 h past the 1d grid .*\(16 h past the UTC one\)/,
   );
 });
+
+Deno.test("the not-closed refusal names the clock its caller reads: this server's by default, another when named", async () => {
+  const H = 3_600_000;
+  const body = predictBody("BTCUSDT", 50, 3);
+  const forming = { ...body, candles: body.candles.map((c, i) => ({ ...c, openTime: T0 - (49 - i) * H })) };
+  const hourly = new FakePredictor({ version: "v3_2026-12-01", interval: "1h" });
+  const now = T0 + 30 * 60_000;
+  const [served] = await predictBodies(hourly, [forming], [""], "version", now);
+  const [local] = await predictBodies(hourly, [forming], [""], "version", now, "this machine's clock");
+  assert.match(
+    served.ok ? "answered" : served.failure.detail,
+    /after this server's clock \(.*this server's clock is behind$/,
+  );
+  // `candlecast predict` runs on no server: it said "this server's clock is behind" of the user's own machine.
+  const detail = local.ok ? "answered" : local.failure.detail;
+  assert.match(detail, /, after this machine's clock \(2023-11-14T22:30:00\.000Z\): send closed candles/);
+  assert.match(detail, /; if that candle has closed, this machine's clock is behind$/);
+  assert.doesNotMatch(detail, /server/);
+});
+
+Deno.test("a refusal by the candle time checks says which one (forming, future, off_grid, interval); others none", async () => {
+  const H = 3_600_000;
+  const body = predictBody("BTCUSDT", 50, 3);
+  const endingAt = (lastOpen: number, step = H) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: lastOpen - (49 - i) * step })),
+  });
+  const hourly = new FakePredictor({ version: "v3_2026-12-01", interval: "1h" });
+  const now = T0 + 30 * 60_000; // half-way through the candle opening at T0
+  const outcomes = await predictBodies(
+    hourly,
+    [
+      endingAt(T0 - H), // closed
+      endingAt(T0), // forming: opened before the clock, closes after it
+      endingAt(T0 + 3 * H), // opens hours ahead (UTC+3 stamps, or a clock behind)
+      endingAt(T0 - 1.5 * H), // 30 min off the 1h UTC grid (local time, +5:30)
+      endingAt(T0 - 4 * H, 4 * H), // 4h candles to a 1h model
+      predictBody("BTCUSDT", 10, 3), // too few candles: no time check's
+    ],
+    ["", "", "", "", "", ""],
+    "version",
+    now,
+  );
+  assert.deepEqual(
+    outcomes.map((o) => o.ok ? "ok" : o.refusal ?? "other"),
+    ["ok", "forming", "future", "off_grid", "interval", "other"],
+  );
+  // A 1m candle opened a few seconds ahead of the clock (the bot's clock ahead): forming, within the grace.
+  const minutely = new FakePredictor({ version: "v5_2026-12-01", interval: "1m" });
+  const [ahead] = await predictBodies(minutely, [endingAt(T0, 60_000)], [""], "version", T0 - 5_000);
+  assert.equal(ahead.ok ? "ok" : ahead.refusal, "forming");
+});

@@ -50,7 +50,10 @@ export function predictRoutes(
     try {
       c.set("modelVersion", predictor.info.version);
       const [outcome] = await predictBodies(predictor, [body], [""], decision);
-      if (!outcome.ok) throw new HttpError(422, outcome.failure.detail);
+      if (!outcome.ok) {
+        if (outcome.refusal) metrics.observeTimeRefusal(outcome.refusal);
+        throw new HttpError(422, outcome.failure.detail);
+      }
       record(predictionLog, [outcome], predictor.info);
       return c.json(outcome.response);
     } finally {
@@ -76,6 +79,7 @@ export function predictRoutes(
         if (o.ok) continue;
         if (refused++ === 0) c.set("detail", o.failure.detail);
         metrics.observeBatchItems(o.failure.status, 1);
+        if (o.refusal) metrics.observeTimeRefusal(o.refusal);
       }
       metrics.observeBatchItems(200, outcomes.length - refused);
       c.set("items", outcomes.length);

@@ -10,6 +10,7 @@ import {
   listVersionNames,
   promote,
   readManifest,
+  rollback,
   sha256Hex,
 } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
@@ -670,6 +671,31 @@ Deno.test("--keep spares the version rollback returns to when the history's last
     );
     assert.deepEqual(await prune(root, 1), { removed: ["v4_2026-01-22"], inUse: [], warnings: [] });
     assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v2_2026-01-08", "v5_2026-01-29"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--keep counts a version promoted by hand and rolled back as served: turned-down ones go first", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-rolled-back-" });
+  try {
+    const names = ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22", "v5_2026-01-29"];
+    for (const v of names) await writeStandInCheckpoint(join(root, v), { version: v });
+    // v1 serves; v2 promoted by hand served traffic, then was rolled back; v3–v5 were turned down.
+    await promote(root, names[0]);
+    await promote(root, names[1]);
+    assert.equal((await rollback(root)).to, names[0]);
+    // As many go as before (v2 and v3 stand beyond the newest 2 besides current), turned-down ones first.
+    // Before, the rollback dropped v2 from the history, so it counted as never served and went first (v2,
+    // v3) while v4, never served, stayed.
+    assert.deepEqual(await prune(root, 2), { removed: [names[2], names[3]], inUse: [], warnings: [] });
+    assert.deepEqual(await listVersionNames(root), [names[0], names[1], names[4]]);
+    // The record survives a later promotion and the rollback that undoes it: v5 served too, v6 never did.
+    await writeStandInCheckpoint(join(root, "v6_2026-02-05"), { version: "v6_2026-02-05" });
+    await promote(root, names[4]);
+    assert.equal((await rollback(root)).to, names[0]);
+    assert.deepEqual(await prune(root, 2), { removed: ["v6_2026-02-05"], inUse: [], warnings: [] });
+    assert.deepEqual(await listVersionNames(root), [names[0], names[1], names[4]]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

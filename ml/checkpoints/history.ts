@@ -1,7 +1,8 @@
 /**
- * `.current_history.json`: the targets `current` had before, oldest first, that `rollback` walks back. Written
- * by `promote` and `rollback` under `.current.lock` (store.ts); read by them, by `rollbackTarget` and by
- * `pruneVersions`, which spares the version a rollback would return to.
+ * `.current_history.json`: the targets `current` had before, oldest first, that `rollback` walks back
+ * (`previous`), and every version `current` has pointed at (`served`), which a rollback does not take back.
+ * Written by `promote` and `rollback` under `.current.lock` (store.ts); read by them, by `rollbackTarget` and by
+ * `pruneVersions`, which spares the version a rollback would return to and deletes served versions last.
  */
 import { join } from "node:path";
 import { z } from "zod";
@@ -10,21 +11,42 @@ import { CheckpointStoreError } from "./errors.ts";
 
 const HISTORY_FILE = ".current_history.json";
 const HISTORY_LIMIT = 20;
-
-/** `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back). */
-const HistorySchema = z.object({ previous: z.array(z.unknown()).catch([]) }).loose();
+/** `served` keeps this many versions, the latest served: a weekly promotion for ten years stays under it. */
+const SERVED_LIMIT = 500;
 
 /**
- * The versions `current` pointed at before, oldest first: [] when there is no history or it cannot be read
- * (a rollback then says there is nothing to return to, rather than failing on a damaged bookkeeping file).
- * Something else of that name (a FIFO, a folder) is refused unopened, with what to do: reading a FIFO hung
- * promote and rollback, and the history written after it would have been written into it (hanging again).
+ * `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back), and
+ * the versions it ever pointed at. A file without `served` (written before it was recorded) reads as `[]`.
  */
-export async function readHistory(root: string): Promise<string[]> {
+const HistorySchema = z.object({
+  previous: z.array(z.unknown()).catch([]),
+  served: z.array(z.unknown()).optional().catch(undefined),
+}).loose();
+
+/** The history: the rollback targets, oldest first, and every version that served, oldest first. */
+export interface History {
+  readonly previous: string[];
+  /**
+   * Versions `current` pointed at, `previous`'s included (a rollback drops the entries it walks back over from
+   * `previous`, never from here). A store whose history predates the record lists `previous` alone.
+   */
+  readonly served: string[];
+}
+
+const names = (values: readonly unknown[]) => values.filter((v): v is string => typeof v === "string");
+
+/**
+ * The history of `current`: empty when there is none or it cannot be read (a rollback then says there is
+ * nothing to return to, rather than failing on a damaged bookkeeping file). Something else of that name (a
+ * FIFO, a folder) is refused unopened, with what to do: reading a FIFO hung promote and rollback, and the
+ * history written after it would have been written into it (hanging again).
+ */
+export async function readHistoryFile(root: string): Promise<History> {
   const path = join(root, HISTORY_FILE);
   try {
     const parsed = HistorySchema.parse(JSON.parse(await readRegularTextFile(path)));
-    return parsed.previous.filter((v): v is string => typeof v === "string");
+    const previous = names(parsed.previous);
+    return { previous, served: union(names(parsed.served ?? []), previous) };
   } catch (error) {
     if (error instanceof NotRegularFileError) {
       throw new CheckpointStoreError(
@@ -35,17 +57,40 @@ export async function readHistory(root: string): Promise<string[]> {
         }'); the next promote starts a new history`,
       );
     }
-    return [];
+    return { previous: [], served: [] };
   }
 }
 
+/** The versions `current` pointed at before, oldest first (what `rollback` walks back); see readHistoryFile. */
+export async function readHistory(root: string): Promise<string[]> {
+  return (await readHistoryFile(root)).previous;
+}
+
+/** `served` with `more` added at its end (each moved there if it is in already): they served last. */
+export function withServed(served: readonly string[], ...more: (string | null)[]): string[] {
+  const added = [...new Set(more.filter((v): v is string => v !== null))];
+  return [...served.filter((v) => !added.includes(v)), ...added];
+}
+
+/** `a`, then those of `b` not in it: each version once. */
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
 /**
- * Replaces the history with `previous` (its newest HISTORY_LIMIT entries), atomically. Only under
- * `.current.lock`: promote and rollback read it, then write it.
+ * Replaces the history with `previous` (its newest HISTORY_LIMIT entries) and `served` (`previous` added, its
+ * newest SERVED_LIMIT), atomically. Only under `.current.lock`: promote and rollback read it, then write it.
  */
-export async function writeHistory(root: string, previous: string[]): Promise<void> {
+export async function writeHistory(root: string, { previous, served }: History): Promise<void> {
   await writeFileAtomic(
     join(root, HISTORY_FILE),
-    JSON.stringify({ previous: previous.slice(-HISTORY_LIMIT) }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        previous: previous.slice(-HISTORY_LIMIT),
+        served: union(served, previous).slice(-SERVED_LIMIT),
+      },
+      null,
+      2,
+    ) + "\n",
   );
 }

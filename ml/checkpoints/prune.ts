@@ -6,7 +6,7 @@
 import { dirname, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { openExistingLockReadOnly, openFolderReadOnly, shellWord } from "../../base/index.ts";
-import { readHistory } from "./history.ts";
+import { readHistoryFile } from "./history.ts";
 import { currentVersion, listVersionNames, rollbackTarget, withCurrentLock } from "./store.ts";
 
 /**
@@ -68,7 +68,7 @@ export async function pruneVersions(root: string, keep: number, what: string): P
   const { removed, inUse, moved } = await withCurrentLock(root, what, async () => {
     const names = await listVersionNames(root);
     const current = await currentVersion(root);
-    const history = await readHistory(root);
+    const { previous: history, served: everServed } = await readHistoryFile(root);
     // The version rollback returns to is found as rollback finds it (`rollbackTarget`, what `models list`
     // marks), not only as the history's last entry: that one is current itself after a rollback whose history
     // write failed, or a version removed by hand, and then the real target, the one before it, was pruned.
@@ -81,10 +81,12 @@ export async function pruneVersions(root: string, keep: number, what: string): P
     // Versions that never served (candidates retrain turned down) go before those that did, each oldest first:
     // by age alone, a monthly retrain's default --keep 8 deleted, within a year, the versions that had served
     // the bot for months while keeping candidates that never had, and monitor could no longer score 271 of
-    // 361 predictions (a year's trial). Served: `current`, or a target `current` had (the history's, capped).
-    // As many go as before (the unprotected among the oldest beyond `keep`: a protected one among them is kept
-    // on top of `keep`), chosen in that order; listVersionNames gives them oldest first.
-    const served = new Set(history);
+    // 361 predictions (a year's trial). Served: `current`, or any version `current` ever pointed at (the
+    // history's `served`, which a rollback keeps: taken from the rollback targets alone, a version promoted by
+    // hand and rolled back counted as never served and went first). As many go as before (the unprotected among
+    // the oldest beyond `keep`: a protected one among them is kept on top of `keep`), chosen in that order;
+    // listVersionNames gives them oldest first.
+    const served = new Set(everServed);
     const count = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v)).length;
     const order = [...names.filter((v) => !served.has(v)), ...names.filter((v) => served.has(v))];
     for (const v of order.filter((v) => !protect.has(v)).slice(0, count)) {

@@ -27,7 +27,7 @@ import {
   readManifestInfo,
   versionNumber,
 } from "../../engine/index.ts";
-import { readHistory, writeHistory } from "./history.ts";
+import { readHistory, readHistoryFile, withServed, writeHistory } from "./history.ts";
 import { CheckpointStoreError, CurrentChangedError, CurrentLinkError } from "./errors.ts";
 
 /** The symlink under the store's root that `serve` follows: its target is the version in service. */
@@ -377,11 +377,17 @@ async function promoteLocked(root: string, version: string, options: PromoteOpti
   }
   if (previous === version) return previous;
   // A current that fails promote's checks (damaged, or gone) is no rollback target: `rollback` would refuse it
-  // on the hash check, or skip it. Dropped for good: restoring its files later does not put it back.
+  // on the hash check, or skip it. Dropped for good: restoring its files later does not put it back. It served
+  // all the same, as `version` is about to: both are recorded as served (what retrain --keep deletes last).
   if (previous !== null) {
     const problem = await promotionProblem(root, previous);
-    if (problem === null) await writeHistory(root, [...(await readHistory(root)), previous]);
-    else options.onPreviousDropped?.(previous, problem);
+    const history = await readHistoryFile(root);
+    const served = withServed(history.served, previous, version);
+    if (problem === null) await writeHistory(root, { previous: [...history.previous, previous], served });
+    else {
+      await writeHistory(root, { previous: history.previous, served });
+      options.onPreviousDropped?.(previous, problem);
+    }
   }
   await pointCurrent(root, version);
   return previous;
@@ -456,7 +462,8 @@ export function rollback(
 
 async function rollbackLocked(root: string): Promise<Rollback> {
   const from = await currentVersion(root);
-  const previous = await previousVersion(root, await readHistory(root), from);
+  const history = await readHistoryFile(root);
+  const previous = await previousVersion(root, history.previous, from);
   if (previous !== null) {
     const { to, rest, gone } = previous;
     await requireIntact(root, to); // damaged: say so rather than silently serve an older one
@@ -465,7 +472,10 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     // in `to`, which is harmless: a later rollback skips a target equal to current, as after a crash between
     // these two steps. So it is said beside the rollback, not reported as a failure of a switch that happened
     // (exit 1 while serve loads `to`).
-    const historyError = await writeHistory(root, rest).then(
+    // The targets walked back over leave `previous`, not `served`: `from` served traffic (a version promoted by
+    // hand and rolled back counted as never served, and retrain --keep deleted it first).
+    const served = withServed(history.served, from, to);
+    const historyError = await writeHistory(root, { previous: rest, served }).then(
       () => null,
       (error: unknown) => error instanceof Error ? error.message : String(error),
     );
@@ -473,8 +483,7 @@ async function rollbackLocked(root: string): Promise<Rollback> {
   }
   // The versions served before that were deleted since (by retrain --keep, or by hand): named, not left to
   // "no earlier version" beside a history that lists them (a year's trial).
-  const history = await readHistory(root);
-  const gone = [...new Set(history.filter((v) => v !== from))].reverse();
+  const gone = [...new Set(history.previous.filter((v) => v !== from))].reverse();
   throw new CheckpointStoreError(
     gone.length > 0
       ? `there is no earlier version to roll back to: the ones served before (${

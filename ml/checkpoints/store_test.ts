@@ -11,6 +11,7 @@ import {
 } from "./store.ts";
 import { summarizeVersions } from "./read.ts";
 import { pruneVersions } from "./prune.ts";
+import { readHistory, readHistoryFile } from "./history.ts";
 import { writeStandInCheckpoint } from "../../test/stand_in_checkpoint.ts";
 
 /** A store of servable versions (promote checks each with serve's own reader). */
@@ -560,4 +561,29 @@ Deno.test("a rollback with nothing left to return to names the served versions d
     return true;
   });
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a history written before `served` was recorded reads as before; the next promotion adds it", async () => {
+  const names = ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15", "v4_2026-01-22"];
+  const root = await storeWith(...names);
+  const history = join(root, ".current_history.json");
+  const written = async () => JSON.parse(await Deno.readTextFile(history));
+  try {
+    await Deno.symlink(names[1], join(root, "current"));
+    await Deno.writeTextFile(history, JSON.stringify({ previous: [names[0]] }));
+    assert.deepEqual(await readHistoryFile(root), { previous: [names[0]], served: [names[0]] });
+    // As an older candlecast chose: current and its rollback target stay, the turned-down v3 goes.
+    assert.deepEqual((await pruneVersions(root, 1, "retrain --keep")).removed, [names[2]]);
+    await promote(root, names[3]);
+    assert.deepEqual(await written(), {
+      previous: [names[0], names[1]],
+      served: names.filter((_, i) => i !== 2),
+    });
+    // A rollback walks `previous` back and keeps every version that served in `served`, v4 included.
+    assert.equal((await rollback(root)).to, names[1]);
+    assert.deepEqual(await written(), { previous: [names[0]], served: [names[0], names[3], names[1]] });
+    assert.deepEqual(await readHistory(root), [names[0]]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

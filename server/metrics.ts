@@ -167,7 +167,7 @@ export class Metrics {
       name: "candlecast_candle_time_refusals_total",
       help:
         "Prediction windows (/predict bodies and /predict/batch items) refused with a 422 by the candle " +
-        "time checks, by reason: forming (the last candle not closed yet), future (it opens after the " +
+        "time checks, by reason: forming (the last candle not closed yet, or local times one candle east of UTC), future (it opens after the " +
         "server's clock), off_grid (open times off the model's grid), interval (candles of another interval).",
       type: "counter" as const,
       value,

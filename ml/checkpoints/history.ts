@@ -1,6 +1,6 @@
 /**
  * `.current_history.json`: the targets `current` had before, oldest first, that `rollback` walks back
- * (`previous`), and every version `current` has pointed at (`served`), which a rollback does not take back.
+ * (`previous`), and every version `current` has moved off (`served`), which a rollback does not take back.
  * Written by `promote` and `rollback` under `.current.lock` (store.ts); read by them, by `rollbackTarget` and by
  * `pruneVersions`, which spares the version a rollback would return to and deletes served versions last.
  */
@@ -27,7 +27,8 @@ const HistorySchema = z.object({
 export interface History {
   readonly previous: string[];
   /**
-   * Versions `current` pointed at, `previous`'s included (a rollback drops the entries it walks back over from
+   * Versions `current` pointed at and moved off (recorded by the promote or rollback that moved it; the one in
+   * `current` now is not listed until then), `previous`'s included (a rollback drops the entries it walks back over from
    * `previous`, never from here). A store whose history predates the record lists `previous` alone.
    */
   readonly served: string[];

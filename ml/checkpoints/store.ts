@@ -378,11 +378,13 @@ async function promoteLocked(root: string, version: string, options: PromoteOpti
   if (previous === version) return previous;
   // A current that fails promote's checks (damaged, or gone) is no rollback target: `rollback` would refuse it
   // on the hash check, or skip it. Dropped for good: restoring its files later does not put it back. It served
-  // all the same, as `version` is about to: both are recorded as served (what retrain --keep deletes last).
+  // all the same: recorded as served (what retrain --keep deletes last). `version` is not, yet: a promote that
+  // dies before `current` moves would leave a version marked served that never was, and --keep would then
+  // delete one that had served before it. It is recorded by whichever promote or rollback moves off it.
   if (previous !== null) {
     const problem = await promotionProblem(root, previous);
     const history = await readHistoryFile(root);
-    const served = withServed(history.served, previous, version);
+    const served = withServed(history.served, previous);
     if (problem === null) await writeHistory(root, { previous: [...history.previous, previous], served });
     else {
       await writeHistory(root, { previous: history.previous, served });
@@ -467,6 +469,10 @@ async function rollbackLocked(root: string): Promise<Rollback> {
   if (previous !== null) {
     const { to, rest, gone } = previous;
     await requireIntact(root, to); // damaged: say so rather than silently serve an older one
+    // `from` served (promote records a version only once it moves off it): recorded before `current` moves, so
+    // a history write that fails after the move (below) does not lose it. Best effort: the rollback matters more.
+    const served = withServed(history.served, from);
+    await writeHistory(root, { previous: history.previous, served }).catch(() => {});
     await pointCurrent(root, to);
     // `current` has moved: the rollback is done. A history that cannot be written now (a full disk) still ends
     // in `to`, which is harmless: a later rollback skips a target equal to current, as after a crash between
@@ -474,7 +480,6 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     // (exit 1 while serve loads `to`).
     // The targets walked back over leave `previous`, not `served`: `from` served traffic (a version promoted by
     // hand and rolled back counted as never served, and retrain --keep deleted it first).
-    const served = withServed(history.served, from, to);
     const historyError = await writeHistory(root, { previous: rest, served }).then(
       () => null,
       (error: unknown) => error instanceof Error ? error.message : String(error),

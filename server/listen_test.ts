@@ -631,12 +631,13 @@ Deno.test("an early answer still lingers under a request timeout longer than a t
 });
 
 /**
- * A served app whose request lines and /metrics request counts the test reads, with the read timeout given.
+ * A served app whose request lines and /metrics request counts the test reads, with the read timeout given
+ * and a model that takes `predictMs` to answer.
  * `send` opens a connection, runs `talk` on it and returns what the server sent back until it closed.
  */
-async function observed(requestTimeoutMs = 30_000) {
+async function observed(requestTimeoutMs = 30_000, predictMs = 0) {
   const store = new ModelStore();
-  store.install(new FakePredictor());
+  store.install(new FakePredictor({ delayMs: predictMs }));
   const lines: Record<string, unknown>[] = [];
   const metrics = new Metrics();
   const app = createApp(store, { log: (r) => lines.push(r), metrics });
@@ -1359,5 +1360,167 @@ Deno.test("a broken chunked body after the app answered from the headers (401): 
   } finally {
     await server.shutdown();
     await store.close();
+  }
+});
+
+/** The status of each answer in `text`, what a connection carried, in order. */
+const wireStatuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+Deno.test("a whole request pipelined before a malformed one (or a CONNECT): its answer goes out first, then the 400 (answers in order)", async () => {
+  // The listener wrote its 400 straight to the socket and cut it, ahead of the answer node:http still owed the
+  // request before: the client read the 400 in place of a 200 that the request line and /metrics said it got
+  // (an operator's soak test). HTTP/1.1 answers pipelined requests in order.
+  const t = await observed(30_000, 200); // a slow model: its answer comes well after the parser's error
+  try {
+    const slowPost = await t.send(async (conn) => {
+      await conn.write(
+        new Uint8Array([...t.head, ...t.body, ...new TextEncoder().encode("GARBAGE\r\n\r\n")]),
+      );
+    });
+    assert.deepEqual(wireStatuses(slowPost), [200, 400], slowPost);
+    assert.match(slowPost, /"symbol":"BTCUSDT"/);
+    assert.match(
+      slowPost.slice(slowPost.lastIndexOf("HTTP/1.1 ")),
+      /its request line or headers could not be parsed/,
+    );
+    const health = await raw(
+      t.server.port,
+      "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\n",
+    );
+    assert.deepEqual(wireStatuses(health), [200, 400], health);
+    assert.match(health, /"status":"healthy"/);
+    // The body of the request after the whole one breaks: its 400 (the body's) still comes second, and the
+    // broken request's own line says the 400 it got.
+    const broken = await raw(
+      t.server.port,
+      "GET /health HTTP/1.1\r\nHost: x\r\n\r\nPOST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n" +
+        'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\nzz\r\n\r\n',
+    );
+    assert.deepEqual(wireStatuses(broken), [200, 400], broken);
+    assert.match(broken, /its body does not follow its framing/);
+    // node:http hands a CONNECT's socket to the listener, whose 405 overtook the answer owed before it too.
+    const connect = await t.send(async (conn) => {
+      await conn.write(
+        new Uint8Array([
+          ...t.head,
+          ...t.body,
+          ...new TextEncoder().encode("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        ]),
+      );
+    });
+    assert.deepEqual(wireStatuses(connect), [200, 405], connect);
+    await t.settle(6);
+    assert.deepEqual(
+      t.lines.filter((l) => l.path !== undefined).map((l) => [l.path, l.status]),
+      [["/predict", 200], ["/health", 200], ["/health", 200], ["/predict", 400], ["/predict", 200], [
+        "a:443",
+        405,
+      ]],
+    );
+    // One listener line per 400 sent, each after the answer before it.
+    const listenerLines = t.lines.filter((l) => l.path === undefined && typeof l.code === "string");
+    assert.deepEqual(listenerLines.map((l) => l.status), [400, 400, 400]);
+    assert.deepEqual(await t.counted(), { "200": 2, "400": 1 });
+    assert.equal(t.server.stats().clientErrors, 3);
+  } finally {
+    await t.stop();
+  }
+});
+
+Deno.test("draining: requests pipelined behind an answer that closes the connection are logged unanswered, not as 503s never sent", async () => {
+  // A draining server's answers carry `Connection: close`, and node:http closes the socket after the first of
+  // them: the 503s of the requests pipelined behind it were logged (and the app's counted in /metrics) but
+  // never sent (an operator's soak test).
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 400 }));
+  const lines: Record<string, unknown>[] = [];
+  const metrics = new Metrics();
+  let stopping = false;
+  const app = createApp(store, { log: (r) => lines.push(r), metrics, shuttingDown: () => stopping });
+  // As serve runs it: /health and / go to the app while draining, and say "shutting down" in their SPEC body.
+  const server = await listen(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    openWhileDraining: true,
+    log: (r) => lines.push(r),
+  });
+  const inFlight = fetch(`${server.url}/predict`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(predictBody()),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  stopping = true;
+  const stopped = server.shutdown();
+  try {
+    const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    // The app's 503 for /health, then the listener's for /model/info, which closes the connection: / behind it
+    // is never answered.
+    const mixed = await raw(server.port, get("/health") + get("/model/info") + get("/"));
+    // The listener's own 503s alone: the first closes the connection.
+    const refused = await raw(server.port, get("/model/info").repeat(3));
+    assert.equal((await inFlight).status, 200);
+    await stopped;
+    assert.deepEqual(wireStatuses(mixed), [503, 503], mixed);
+    assert.match(mixed, /"shutting_down":true/);
+    assert.deepEqual(wireStatuses(refused), [503], refused);
+    // One line with a status for each answer sent, and an `unanswered` line for each request that was not.
+    const answered = lines.filter((l) => l.status !== undefined && l.path !== "/predict");
+    assert.deepEqual(answered.map((l) => [l.path, l.status]), [
+      ["/health", 503],
+      ["/model/info", 503],
+      ["/model/info", 503],
+    ]);
+    const unanswered = lines.filter((l) => l.event === "unanswered");
+    assert.deepEqual(unanswered.map((l) => [l.method, l.path, l.peer]), [
+      ["GET", "/", "127.0.0.1"],
+      ["GET", "/model/info", "127.0.0.1"],
+      ["GET", "/model/info", "127.0.0.1"],
+    ]);
+    assert.ok(
+      unanswered.every((l) => /Connection: close/.test(String(l.detail))),
+      JSON.stringify(unanswered),
+    );
+    // /metrics counts the app's answers that were sent: one 503 for /health, none for /.
+    const text = await metrics.renderAll(store.status());
+    assert.match(text, /^candlecast_http_requests_total\{route="\/health",method="GET",status="503"\} 1$/m);
+    assert.doesNotMatch(text, /^candlecast_http_requests_total\{route="\/",/m);
+  } finally {
+    await stopped;
+    await store.close();
+  }
+});
+
+Deno.test("a client error behind answers its client never reads: the connection is still cut, and the unsent 400 logged as such", async () => {
+  // The 400 waits for the answers owed ahead of it; a client that reads none of them must not hold the
+  // connection for ever (the answers of a slow model, which wait in no socket, cut no one).
+  const lines: Record<string, unknown>[] = [];
+  const server = await listen(() => new Response("y".repeat(4 << 20)), {
+    hostname: "127.0.0.1",
+    port: 0,
+    requestTimeoutMs: 1000,
+    log: (r) => lines.push(r),
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(
+      new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".repeat(3) + "BAD\r\n\r\n"),
+    );
+    const started = performance.now();
+    while (server.stats().openConnections > 0 && performance.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const held = performance.now() - started;
+    assert.ok(held >= 900 && held < 3500, `held ${Math.round(held)} ms`);
+    assert.deepEqual(lines.map((l) => [l.event, l.status]), [["connection_cut", undefined], [
+      "unanswered",
+      undefined,
+    ]]);
+    assert.equal(lines[0].reason, "reads_no_answers");
+    assert.equal(lines[1].code, "HPE_ERROR");
+    assert.match(String(lines[1].detail), /^its 400 \(malformed HTTP request: .*\) was not sent/);
+  } finally {
+    conn.close();
+    await server.shutdown();
   }
 });

@@ -42,6 +42,8 @@ interface State {
   paused: boolean;
   /** Requests that arrived while paused (the rest of a read, or a pause not honoured). */
   arrivedPaused: number;
+  /** Read no further, ever (`stopReading`): never resumed. */
+  stopped?: boolean;
   stuck?: ReturnType<typeof setTimeout>;
 }
 
@@ -99,13 +101,43 @@ export class Backpressure {
     if (s?.paused) this.#cut(socket, s, "reads_no_answers");
   }
 
+  /**
+   * node:http's parser gave up on `socket` (a client error, answered once the answers owed ahead of it are
+   * written): nothing more of it is read, and a resume would hand the rest of its bytes to a parser that is
+   * gone (each read reported another client error). Paused for good, and cut when its answers wait in it with
+   * nothing taken for `stuckMs`: a client that reads none would otherwise hold it for ever (a slow model holds
+   * none there, so it cuts no one).
+   */
+  stopReading(socket: PausableSocket): void {
+    socket._paused = true;
+    socket.pause();
+    const s = this.#states.get(socket);
+    // No request was handed on, so no answer is owed: the socket is answered and closed at once.
+    if (s === undefined) return;
+    s.stopped = true;
+    s.paused = true;
+    // Bytes the system has taken: a write is counted in `bytesWritten` as it is queued.
+    const taken = () => socket.bytesWritten - socket.writableLength;
+    let before = taken();
+    let timer: ReturnType<typeof setTimeout>;
+    const look = () => {
+      if (socket.writableLength > 0 && taken() === before) return this.#cut(socket, s, "reads_no_answers");
+      before = taken();
+      timer = setTimeout(look, timerMs(this.stuckMs));
+    };
+    timer = setTimeout(look, timerMs(this.stuckMs));
+    socket.once("close", () => clearTimeout(timer));
+  }
+
   #check(socket: PausableSocket, s: State): void {
     if (socket.destroyed) return;
     const unsent = socket.writableLength;
     if (!s.paused && (s.pending >= PIPELINE_LIMIT || unsent >= UNSENT_LIMIT_BYTES)) {
       s.paused = true;
       s.arrivedPaused = 0;
-    } else if (s.paused && s.pending <= PIPELINE_LIMIT / 2 && unsent <= UNSENT_LIMIT_BYTES / 2) {
+    } else if (
+      s.paused && !s.stopped && s.pending <= PIPELINE_LIMIT / 2 && unsent <= UNSENT_LIMIT_BYTES / 2
+    ) {
       s.paused = false;
       clearTimeout(s.stuck);
       s.stuck = undefined;

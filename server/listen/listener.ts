@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import { timerMs } from "../../base/index.ts";
 import type { ListenSettings, ListenStats } from "./settings.ts";
 import { Backpressure } from "./backpressure.ts";
+import { Owed } from "./owed.ts";
 
 /** The counters of `ListenStats` (the rest of it is read off the listener's state). */
 interface Counts {
@@ -34,6 +35,14 @@ export class Listener {
    * that status, not 499 (a client gone), which is what a cut body reads as otherwise.
    */
   readonly answeredMidBody = new WeakMap<Socket, number>();
+  /**
+   * Sockets whose client error is being answered (`answerClientError`): node:http's read-timeout check reports
+   * a socket again at each interval until it closes, and one whose answer waits behind the answers it owes
+   * stays open a while. Counted, answered and logged once.
+   */
+  readonly erred = new WeakSet<Socket>();
+  /** The answers each connection owes, in order (`Owed`): what the listener writes or logs goes by them. */
+  readonly owed = new Owed();
   /**
    * Each socket's latest request whose headers arrived. node:http reports both read timeouts with one code
    * (ERR_HTTP_REQUEST_TIMEOUT): a timeout while that request is still incomplete is the request timeout (its

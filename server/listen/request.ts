@@ -106,6 +106,14 @@ export async function handleRequest(
   res.once("finish", answered);
   res.once("close", answered);
   const a: Arrival = { req, res, expectsContinue, arrived, method, target, path, open, peer };
+  if (l.owed.closing(req.socket)) {
+    unanswered(l, a);
+    return;
+  }
+  l.owed.add(req.socket, res);
+  // Its client asked for the connection to end after this answer (`Connection: close`, or HTTP/1.0 without
+  // keep-alive): node:http closes it then.
+  if (!res.shouldKeepAlive) l.owed.closeAfter(req.socket);
   if (!admit(l, a)) return;
   await throughApp(l, fetch, a);
 }
@@ -152,7 +160,27 @@ function admit(l: Listener, a: Arrival): a is Arrival & { readonly path: string 
   return true;
 }
 
-/** The listener's own answer to `a` (the app never sees it): a JSON detail, and a log line like the app's. */
+/**
+ * A request pipelined behind an answer that closes its connection (`Owed.closing`): node:http never writes an
+ * answer queued there, so it is neither answered nor handed to the app, and its line says so. A draining
+ * server's 503s behind its first were logged, and the app's counted in /metrics, though none was sent (an
+ * operator's soak test). A client sends such a request again on a new connection (RFC 9112 §9.3.2).
+ */
+function unanswered(l: Listener, a: Arrival): void {
+  l.log({
+    event: "unanswered",
+    method: truncate(a.method, 20),
+    path: truncate(a.path ?? a.target),
+    peer: a.peer,
+    detail: "not answered: an answer before it on the connection closes it (Connection: close)",
+  });
+  a.req.resume(); // its body, if any, is dropped as it arrives
+}
+
+/**
+ * The listener's own answer to `a` (the app never sees it): a JSON detail, and a log line like the app's once
+ * it is written (an `unanswered` line if the connection closes first).
+ */
 function answerQuickly(
   l: Listener,
   a: Arrival,
@@ -162,16 +190,23 @@ function answerQuickly(
   closes = false,
 ): void {
   const { req, res, expectsContinue } = a;
+  const method = truncate(a.method, 20);
+  const path = truncate(a.path ?? a.target);
   // `peer`, not `client`: the listener reads no proxy's header (`--trusted-proxies` is the app's), so behind a
   // proxy this is the proxy.
-  l.log({
-    method: truncate(a.method, 20),
-    path: truncate(a.path ?? a.target),
-    status,
-    latency_ms: 0,
-    peer: a.peer,
-    detail,
-  });
+  l.owed.whenWritten(
+    req.socket,
+    res,
+    () => l.log({ method, path, status, latency_ms: 0, peer: a.peer, detail }),
+    () =>
+      l.log({
+        event: "unanswered",
+        method,
+        path,
+        peer: a.peer,
+        detail: `its ${status} (${detail}) was not sent: the connection closed before it was written`,
+      }),
+  );
   // With Expect, the body was never asked for: this connection cannot carry another request unless the
   // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too (`closes`).
   // Either way a declared body may still be arriving: the connection ends once the answer is out, lingering
@@ -184,6 +219,7 @@ function answerQuickly(
       req.resume();
     }
   }
+  if (headers.Connection === "close") l.owed.closeAfter(req.socket);
   json(res, status, { detail }, headers);
 }
 
@@ -288,7 +324,11 @@ function writeAnswer(l: Listener, a: Arrival, response: Response, answer: Uint8A
   const out: Record<string, string> = {};
   response.headers.forEach((value, key) => out[key] = value);
   if (answer !== null) out["content-length"] = String(answer.byteLength);
-  if (l.draining) out["connection"] = "close"; // the client reconnects elsewhere (another worker, or later)
+  // Draining, the connection ends after this answer and the client reconnects elsewhere (another worker, or
+  // later); after the last answer owed on it, though, when requests already read are pipelined behind this
+  // one: node:http writes nothing queued behind an answer that closes the connection, and the app has logged
+  // (and /metrics counted) theirs.
+  if (l.draining && !l.owed.followed(req.socket, res)) out["connection"] = "close";
   const early = !req.complete;
   if (early) {
     // The app answered before the body ended: the rest is dropped as it arrives (`abandon`, in throughApp),
@@ -296,6 +336,7 @@ function writeAnswer(l: Listener, a: Arrival, response: Response, answer: Uint8A
     out["connection"] = "close";
   }
   if (res.destroyed) return;
+  if (out["connection"]?.toLowerCase() === "close") l.owed.closeAfter(req.socket);
   if (early) l.linger(req.socket, req, l.o.requestTimeoutMs - (performance.now() - a.arrived));
   res.writeHead(response.status, out);
   res.end(answer ?? undefined);

@@ -1,0 +1,108 @@
+/**
+ * The answers each connection owes: its requests node:http handed on whose answers are not yet written, oldest
+ * first. HTTP/1.1 answers pipelined requests in the order they came, and node:http keeps to it (the answer
+ * in progress is the socket's `_httpMessage`, the rest wait in its queue), but only for what goes through it.
+ * What the listener writes straight to the socket (a client error's 400) must wait for the answers owed
+ * ahead of it, and what it logs must be what was written: an answer queued behind one that closes the
+ * connection is never sent (an operator's soak test found both: a 200 logged and never sent, the 400 read in
+ * its place; 503s logged behind a draining server's `Connection: close`).
+ */
+import type http from "node:http";
+import type { Socket } from "node:net";
+
+interface Connection {
+  /** Answers owed, in the order of their requests (node:http writes them in that order). */
+  readonly owed: Set<http.ServerResponse>;
+  /** An answer handed to node:http closes the connection after it: no request behind it will be answered. */
+  closing: boolean;
+}
+
+export class Owed {
+  readonly #connections = new WeakMap<Socket, Connection>();
+
+  #of(socket: Socket): Connection {
+    let c = this.#connections.get(socket);
+    if (!c) {
+      c = { owed: new Set(), closing: false };
+      this.#connections.set(socket, c);
+    }
+    return c;
+  }
+
+  /** A request of `socket`'s was handed on with `res`: owed until `res` is written (or the connection goes). */
+  add(socket: Socket, res: http.ServerResponse): void {
+    const { owed } = this.#of(socket);
+    owed.add(res);
+    const settled = () => owed.delete(res);
+    res.once("finish", settled);
+    res.once("close", settled);
+  }
+
+  /**
+   * An answer to one of `socket`'s requests will close the connection once written (it carries `Connection:
+   * close`, or its request asked for that): requests that arrive after it can never be answered.
+   */
+  closeAfter(socket: Socket): void {
+    this.#of(socket).closing = true;
+  }
+
+  /** Whether a request arriving on `socket` now can no longer be answered (`closeAfter`, or the socket ended). */
+  closing(socket: Socket): boolean {
+    return socket.destroyed || socket.writableEnded || (this.#connections.get(socket)?.closing ?? false);
+  }
+
+  /** Whether answers are owed on `socket` to requests that came after `res`'s: it is not the last. */
+  followed(socket: Socket, res: http.ServerResponse): boolean {
+    const owed = this.#connections.get(socket)?.owed;
+    if (owed === undefined) return false;
+    let after = false;
+    for (const other of owed) {
+      if (after) return true;
+      after = other === res;
+    }
+    return false;
+  }
+
+  /**
+   * Calls `written` once `res` is written to `socket`, or `dropped` if the connection closes first (it was
+   * queued behind an answer that closed it, or the connection was cut). Call before `res.end()`.
+   */
+  whenWritten(socket: Socket, res: http.ServerResponse, written: () => void, dropped: () => void): void {
+    settleOnce(socket, res, written, dropped);
+  }
+
+  /**
+   * Calls `then` once every answer owed on `socket` to a request that arrived whole is written (at once when
+   * none is) and the socket can still be written, else `dropped` (the connection closed first). A request
+   * still arriving when node:http gave up on the connection owes nothing ahead: the answer written then is
+   * its own.
+   */
+  afterWholeAnswers(socket: Socket, then: () => void, dropped: () => void): void {
+    const owed = this.#connections.get(socket)?.owed ?? new Set();
+    // node:http writes answers in order, so the last owed to a whole request is written after all the others.
+    const last = [...owed].filter((res) => res.req.complete).at(-1);
+    const writable = () => socket.writable && !socket.destroyed ? then() : dropped();
+    if (last === undefined) writable();
+    else settleOnce(socket, last, writable, dropped);
+  }
+}
+
+/** `written` on `res`'s "finish", `dropped` on `socket`'s "close" if that comes first: whichever, once. */
+function settleOnce(
+  socket: Socket,
+  res: http.ServerResponse,
+  written: () => void,
+  dropped: () => void,
+): void {
+  if (socket.destroyed) return dropped();
+  const onFinish = () => {
+    socket.off("close", onClose);
+    written();
+  };
+  const onClose = () => {
+    res.off("finish", onFinish);
+    dropped();
+  };
+  res.once("finish", onFinish);
+  socket.once("close", onClose);
+}

@@ -1524,3 +1524,35 @@ Deno.test("a client error behind answers its client never reads: the connection 
     await server.shutdown();
   }
 });
+
+Deno.test("a client error behind an early answer that closes the connection (401 from the headers) is not written after it", async () => {
+  // A review of f1fd40c: the 400 waited only for the answers owed to whole requests, so behind a slow 200 and
+  // an early 401 (sent before its chunked body ended, with `Connection: close`) it went out after the close
+  // and was logged as sent.
+  const store = new ModelStore();
+  store.install(new FakePredictor({ delayMs: 300 }));
+  const lines: Record<string, unknown>[] = [];
+  const apiKey = "0123456789abcdef0123456789abcdef";
+  const app = createApp(store, { log: (r) => lines.push(r), apiKey });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0, log: (r) => lines.push(r) });
+  try {
+    const slow = JSON.stringify(predictBody());
+    const answer = await raw(
+      server.port,
+      `POST /predict HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${new TextEncoder().encode(slow).byteLength}\r\n\r\n${slow}` +
+        "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        '5\r\n{"a":\r\nZZ\r\n',
+    );
+    assert.deepEqual(wireStatuses(answer), [200, 401], answer);
+    for (let i = 0; i < 50 && !lines.some((l) => l.event === "unanswered"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The listener's 400 was not written: it says so, and no line claims a 400 went out.
+    assert.ok(lines.some((l) => l.event === "unanswered" && l.status === undefined), JSON.stringify(lines));
+    assert.deepEqual(lines.filter((l) => l.status === 400), [], JSON.stringify(lines));
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});

@@ -80,10 +80,14 @@ export class Owed {
   afterWholeAnswers(socket: Socket, then: () => void, dropped: () => void): void {
     const owed = this.#connections.get(socket)?.owed ?? new Set();
     // node:http writes answers in order, so the last owed to a whole request is written after all the others.
-    const last = [...owed].filter((res) => res.req.complete).at(-1);
-    const writable = () => socket.writable && !socket.destroyed ? then() : dropped();
-    if (last === undefined) writable();
-    else settleOnce(socket, last, writable, dropped);
+    // An answer the app ended meanwhile to a request still arriving (an early 401 that closes the connection)
+    // is owed ahead too, so it is asked again once that one is written: waiting for the whole requests' alone,
+    // the 400 went out behind a closing 401 and was logged as sent (a review).
+    const last = [...owed].filter((res) => res.req.complete || res.writableEnded).at(-1);
+    const again = () =>
+      !socket.writable || socket.destroyed ? dropped() : this.afterWholeAnswers(socket, then, dropped);
+    if (last === undefined) socket.writable && !socket.destroyed ? then() : dropped();
+    else settleOnce(socket, last, again, dropped);
   }
 }
 

@@ -322,13 +322,33 @@ export const DECIMAL_COMMA_HINT =
   "host whose culture has a " +
   "decimal comma (de-DE, tr-TR, fr-FR) formats them so; in C#, x.ToString(CultureInfo.InvariantCulture)";
 
-/** Parses one CSV cell as a number (both CSV readers use it); "" is allowed only where `optional`. */
+/** A number in JavaScript's hexadecimal, binary or octal notation, which `Number` reads ("0x10" is 16). */
+const NON_DECIMAL = /^\s*0[xbo]/i;
+
+/**
+ * Parses one CSV cell as a number (both CSV readers use it); "" is allowed only where `optional`. Decimal
+ * notation only, exponents and a leading sign or point included: `Number` also read "0x10" as 16 and "0b11" as
+ * 3, which no exporter of candles writes for a price.
+ */
 export function parseNumberCell(cell: string, optional: boolean, where: string): number {
   if (cell === "") {
     if (optional) return NaN;
     throw new CandleError(`${where}: value is empty`);
   }
   const value = Number(cell);
+  // The regex only for a cell that can be such a number (a "0x"-like start, or a space first): this runs on
+  // every cell of a million-row file.
+  const [first, second] = [cell.charCodeAt(0), cell.charCodeAt(1) | 0x20];
+  if (
+    Number.isFinite(value) && (first <= 32 || (first === 48 && (second === 0x78 || second === 0x62 ||
+      second === 0x6f))) &&
+    NON_DECIMAL.test(cell)
+  ) {
+    throw new CandleError(
+      `${where}: "${cell}" is not a decimal number (0x, 0b and 0o write hexadecimal, binary and octal)`,
+      "write numbers in decimal, with '.' as the decimal mark (16, not 0x10), as the file's other numbers are",
+    );
+  }
   if (!Number.isFinite(value)) {
     // A quoted "38807,709" survives the comma split; said as what it is, with the fix, not "fix the data".
     if (DECIMAL_COMMA.test(cell.trim())) {

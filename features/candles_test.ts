@@ -126,6 +126,27 @@ Deno.test("a number with a decimal comma (a de-DE or tr-TR host's ToString) is n
   );
 });
 
+Deno.test("a number in hexadecimal, binary or octal notation is refused; decimal forms are read", () => {
+  // Before: Number(cell) read "0x10" as 16 and "0b11" as 3, without a word.
+  for (const cell of ["0x10", "0X1F", "0b11", "0B1", "0o17", "0O7"]) {
+    assert.throws(() => parseNumberCell(cell, false, "x.csv line 2 (open)"), (e: CandleError) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
+      assert.equal(
+        e.message,
+        `x.csv line 2 (open): "${cell}" is not a decimal number (0x, 0b and 0o write hexadecimal, binary and octal)`,
+      );
+      assert.match(e.hint ?? "", /^write numbers in decimal/);
+      return true;
+    });
+  }
+  // Also with a space before it, as a reader that does not trim cells passes it.
+  assert.throws(() => parseNumberCell(" 0x10", false, "w"), /is not a decimal number/);
+  const read = ["1e3", "1E-3", "+5", ".5", "5.", "-1.5", "0", "0.25", "007", "1.5e+2"].map((cell) =>
+    parseNumberCell(cell, false, "w")
+  );
+  assert.deepEqual(read, [1000, 0.001, 5, 0.5, 5, -1.5, 0, 0.25, 7, 150]);
+});
+
 Deno.test("candleFileError: a file this user may not read is the machine's refusal, not data to fix", () => {
   const denied = Object.assign(new Error("EACCES: permission denied, open 'secret.csv'"), { code: "EACCES" });
   // Before: a CandleError "secret.csv: EACCES …" with the hint "fix the data named, or collect it again".

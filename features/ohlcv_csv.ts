@@ -163,8 +163,15 @@ class OhlcvColumns {
    * whether the row is the file's last, which a file cut short mid-row makes bad.
    */
   #refused: CandleError | null = null;
-  /** Whether the row refused is what a cut leaves: fewer than six cells, or its last one empty. */
+  /** Whether the row refused is what a cut leaves: fewer cells than its header's, or its last one empty. */
   #cuttable = false;
+  /**
+   * The cells every data row holds (`widthProblem`): the columns the header above it names, or a Binance dump's
+   * 12 for a file without one; with what that is, for messages.
+   */
+  #width: { cells: number; of: string } = { cells: 6, of: "" };
+  /** A first line of one cell (a URL, a title): refused with the next line, which may be the real header. */
+  #title: string | null = null;
 
   constructor(readonly source: string) {}
 
@@ -175,6 +182,7 @@ class OhlcvColumns {
    * found 5" left the user to find out that the file had been cut short.
    */
   refusal(unended: string | null = null): CandleError | null {
+    if (this.#title !== null) return headerError(this.source, [this.#title]);
     const refused = this.#refused;
     if (refused === null || unended === null || !this.#cuttable) return refused;
     return new CandleError(`${refused.message} ${ENDS_MID_LINE}`, refused.hint, refused.exitCode);
@@ -187,12 +195,19 @@ class OhlcvColumns {
   }
 
   add(record: string[]): void {
+    // The line after a first line of one cell says whether that was a title above the header.
+    if (this.#title !== null) {
+      this.#refused = headerError(this.source, [this.#title], record);
+      this.#title = null;
+    }
     if (this.#refused) throw this.#refused;
     if (this.#hasHeader === null) this.#skipped = pandasIndexColumns(record);
     if (this.#skipped > 0) record = record.slice(this.#skipped);
     // The header again further down: monthly files joined end to end, each with its header. Skipped, as the
-    // first one is; any other text in a number column is still refused below, naming its line.
+    // first one is; any other text in a number column is still refused below, naming its line. The rows after
+    // it are held to its columns.
     if (this.#hasHeader !== null && isOhlcvHeader(record)) {
+      this.#width = headerWidth(record);
       return void this.#laterHeaders.push(this.#rows);
     }
     if (this.#hasHeader === null) {
@@ -201,18 +216,26 @@ class OhlcvColumns {
       this.#hasHeader = Number.isNaN(Number(record[0]));
       if (this.#hasHeader) {
         if (!isOhlcvHeader(record)) {
-          throw notRawCandles(this.source, record) ?? textDatedRow(this.source, record) ??
-            headerError(this.source, record);
+          const error = notRawCandles(this.source, record) ?? textDatedRow(this.source, record);
+          if (error) throw error;
+          if (record.length === 1 && separatorOf(record[0]) === undefined) {
+            this.#title = record[0];
+            return;
+          }
+          throw headerError(this.source, record);
         }
+        this.#width = headerWidth(record);
         return;
       }
+      refuseHeaderlessWidth(this.source, record);
+      this.#width = { cells: DUMP_COLUMNS, of: `line 1 has ${DUMP_COLUMNS}` };
     }
     try {
       this.#addRow(record);
     } catch (error) {
       if (!(error instanceof CandleError)) throw error;
       this.#refused = error;
-      this.#cuttable = record.length < 6 || record[record.length - 1] === "";
+      this.#cuttable = record.length < Math.max(6, this.#width.cells) || record[record.length - 1] === "";
     }
   }
 
@@ -222,6 +245,8 @@ class OhlcvColumns {
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }
+    const width = widthProblem(record, this.#width, where);
+    if (width) throw width;
     refuseDateText(record[0], `${where} (open_time)`);
     const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
       parseNumberCell(cell, k === 0 && this.#hasHeader === true, `${where} (${OHLCV_HEADER[k]})`)
@@ -274,6 +299,75 @@ class OhlcvColumns {
     assertFeaturesFit(s, this.lineOf);
     return s;
   }
+}
+
+/** The columns of a Binance kline dump, the one file read without a header. */
+const DUMP_COLUMNS = 12;
+
+/** How many of a record's cells come before its trailing empty ones (`…,volume,` is 6). */
+function filledWidth(record: readonly string[]): number {
+  let n = record.length;
+  while (n > 0 && record[n - 1] === "") n--;
+  return n;
+}
+
+/** The cells a header's rows hold: the columns it names (a trailing comma names none). */
+function headerWidth(header: readonly string[]): { cells: number; of: string } {
+  const cells = filledWidth(header);
+  return { cells, of: `the header names ${cells} columns` };
+}
+
+/** A row for a message, cut to 80 characters. */
+function shownRow(record: readonly string[]): string {
+  const line = record.join(",");
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}
+
+/**
+ * A row of other cells than its header's, or null. More (cells holding something past the header's columns) is
+ * what an unquoted decimal comma or thousands separator makes (`…,4036,3,54.9` for 4036.3), fewer what a cell
+ * left out does: either way every cell after it is read as the next column's, so that close 4036 and volume 3
+ * were stored, exit 0. Empty cells after the last column (a trailing comma, a spreadsheet's) are no values.
+ */
+function widthProblem(
+  record: readonly string[],
+  width: { cells: number; of: string },
+  where: string,
+): CandleError | null {
+  if (record.length < width.cells) {
+    return new CandleError(
+      `${where}: ${record.length} cells where ${width.of} ("${shownRow(record)}")`,
+      "a cell missing? each row holds one value per column, in the header's order (an empty value is nothing " +
+        "between two commas): fix or delete the row",
+    );
+  }
+  const filled = filledWidth(record);
+  if (filled <= width.cells) return null;
+  return new CandleError(
+    `${where}: ${filled} cells where ${width.of} ("${shownRow(record)}")`,
+    "a decimal comma or thousands separator? write numbers with '.' as the decimal mark and no thousands " +
+      "separator (4036.3, not 4036,3; 42000.5, not 42,000.5), or quote a cell that holds a comma: each row " +
+      "holds one value per column",
+  );
+}
+
+/**
+ * A file without a header is read as a Binance kline dump, whose 12 columns begin with the six read: any other
+ * width is another layout, whose columns are not known (a Kraken export's sixth is its VWAP, and was stored as
+ * the volume). A usage error (2), as a header of the wrong shape is.
+ */
+function refuseHeaderlessWidth(source: string, record: readonly string[]): void {
+  if (record.length >= DUMP_COLUMNS && filledWidth(record) <= DUMP_COLUMNS) return;
+  throw new CandleError(
+    `${source}: its first line "${shownRow(record)}" has ${
+      filledWidth(record)
+    } columns and no header; a file without a header is read only as a Binance kline dump (${DUMP_COLUMNS} ` +
+      "columns: open_time,open,high,low,close,volume,close_time,…)",
+    `add a header line naming its columns, ${
+      OHLCV_HEADER.join(",")
+    } first, in that order (move the volume column there if it is elsewhere; columns after the six are ignored)`,
+    2,
+  );
 }
 
 /**
@@ -336,10 +430,10 @@ function pandasIndexColumns(record: readonly string[]): number {
  * is, and as a training CSV's wrong header is for train and monitor: the file named is not of the shape asked
  * for, no candle in it failed (a bad row stays 1). Before, a header missing a column exited 1 beside those 2s.
  */
-function headerError(source: string, record: readonly string[]): CandleError {
+function headerError(source: string, record: readonly string[], next?: readonly string[]): CandleError {
   const expected = OHLCV_HEADER.join(",");
   const line = record.join(",");
-  const separator = record.length === 1 ? [";", "\t", "|"].find((c) => line.includes(c)) : undefined;
+  const separator = record.length === 1 ? separatorOf(line) : undefined;
   if (separator !== undefined) {
     const name = separator === "\t" ? "tabs" : `'${separator}'`;
     return new CandleError(
@@ -359,12 +453,23 @@ function headerError(source: string, record: readonly string[]): CandleError {
       2,
     );
   }
+  const rename =
+    `name the first six columns ${expected}, in that order (more columns after them are ignored)`;
+  // A title or URL above the header (CryptoDataDownload's files start with their address): the header the hint
+  // asked to rename was the next line.
+  const later = record.length === 1 && next !== undefined && Number.isNaN(Number(next[0]));
   return new CandleError(
     `${source}: unexpected header "${line}"; expected ${expected} or a Binance kline dump without a header`,
-    `name the first six columns ${expected}, in that order (more columns after them are ignored)`,
+    later
+      ? `the header seems to be on a later line (line 2: "${shownRow(next)}"): delete the first line (e.g. ` +
+        `tail -n +2 ${shellWord(source)} > candles.csv), then ${rename}`
+      : rename,
     2,
   );
 }
+
+/** The separator a header of one cell holds (`;`, a tab, `|`): a file not separated by commas. */
+const separatorOf = (line: string): string | undefined => [";", "\t", "|"].find((c) => line.includes(c));
 
 /**
  * A date written where an open time belongs ("2024-01-01T00:00:00Z", pandas' "2024-01-01 00:00:00", .NET's

@@ -95,7 +95,8 @@ Deno.test("the header again further down (monthly files joined end to end) is sk
   assert.throws(() => parseOhlcvCsv(joined, "X", "joined.csv"), {
     message: 'joined.csv line 6 (high): "x" is not a finite number',
   });
-  const headerless = "1000,1,2,0.5,1.5,10\nopen_time,open,high,low,close,volume\n2000,1.5,2.5,1,2,11\n";
+  const headerless =
+    "1000,1,2,0.5,1.5,10,1999,5,4,5,6,0\nopen_time,open,high,low,close,volume\n2000,1.5,2.5,1,2,11\n";
   assert.deepEqual(Array.from(parseOhlcvCsv(headerless, "X").openTime), [1000, 2000]);
   // Any other text where a number belongs is still refused, naming its line.
   assert.throws(() => parseOhlcvCsv(TEXT + "time,open,high,low,close,volume\n", "X", "t.csv"), {
@@ -221,8 +222,9 @@ Deno.test("a file longer than one block of rows is read whole, each row in place
       `row ${i}`,
     );
   }
-  assert.throws(() => parseOhlcvCsv([...lines, "1,1,x,1,1,1"].join("\n"), "X", "big.csv"), {
-    message: `big.csv line ${n + 1} (high): "x" is not a finite number`,
+  const bad = ["open_time,open,high,low,close,volume", ...lines, "1,1,x,1,1,1"].join("\n");
+  assert.throws(() => parseOhlcvCsv(bad, "X", "big.csv"), {
+    message: `big.csv line ${n + 2} (high): "x" is not a finite number`,
   });
 });
 
@@ -470,5 +472,162 @@ Deno.test("JSON given as an OHLCV CSV is a usage error (2) naming --source json,
     await assert.rejects(readOhlcvCsv(single, "BTCUSDT"), isJson(single, "{"));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a row of more or fewer cells than the header (an unquoted decimal comma or thousands separator) is refused, naming its line", async () => {
+  const refused = (text: string, message: string, hint: RegExp) =>
+    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
+      assert.equal(e.message, message);
+      assert.match(e.hint!, hint);
+      return true;
+    });
+  const commaHint = /^a decimal comma or thousands separator\? write numbers with '\.' as the decimal mark/;
+  // Before: "…,2,5,12" stored close 2 and volume 5, exit 0; the 12 was ignored.
+  refused(
+    `${TEXT}3000,2,3,1.5,2,5,12\n`,
+    'f.csv line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2,5,12")',
+    commaHint,
+  );
+  refused(
+    `${TEXT}3000,2,3,1.5,2.5,1,200.5\n`,
+    'f.csv line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2.5,1,200.5")',
+    commaHint,
+  );
+  // A header that names more columns than the six: each row has them all.
+  const wide = "open_time,open,high,low,close,volume,trades\n1000,1,2,0.5,1.5,10,7\n";
+  assert.deepEqual(Array.from(parseOhlcvCsv(wide, "X").volume), [10]);
+  refused(
+    `${wide}2000,1,2,0.5,1,5,10,7\n`,
+    'f.csv line 3: 8 cells where the header names 7 columns ("2000,1,2,0.5,1,5,10,7")',
+    commaHint,
+  );
+  refused(
+    `${wide}2000,1,2,0.5,1.5,10\n`,
+    'f.csv line 3: 6 cells where the header names 7 columns ("2000,1,2,0.5,1.5,10")',
+    /^a cell missing\?/,
+  );
+  // A Binance dump without a header: its rows are as wide as its first line.
+  const dump = "1000,1,2,0.5,1.5,10,1999,5,4,5,6,0\n";
+  refused(
+    `${dump}2000,1,2,0.5,1,5,10,2999,5,4,5,6,0\n`,
+    'f.csv line 2: 13 cells where line 1 has 12 ("2000,1,2,0.5,1,5,10,2999,5,4,5,6,0")',
+    commaHint,
+  );
+  // Files joined end to end, each with its own header: each row is held to the header above it.
+  const joined = `${TEXT}${wide}`;
+  assert.deepEqual(Array.from(parseOhlcvCsv(joined, "X").openTime), [1000, 2000, 1000]);
+  refused(
+    `${joined}3000,1,2,0.5,1.5,10\n`,
+    'f.csv line 6: 6 cells where the header names 7 columns ("3000,1,2,0.5,1.5,10")',
+    /^a cell missing\?/,
+  );
+
+  // What reads as before: a trailing comma on every line, or on the rows alone or the header alone; empty cells
+  // a spreadsheet adds after the last column; all-empty rows; a named column left empty.
+  const same = (text: string) =>
+    assert.deepEqual(Array.from(parseOhlcvCsv(text, "X", "f.csv").close), [1.5, 2], JSON.stringify(text));
+  same(TEXT.replaceAll("\n", ",\n"));
+  same(TEXT.replace("volume\n", "volume,\n"));
+  same(TEXT.replace("1.5,10\n", "1.5,10,\n").replace("2,11\n", "2,11,,,\n"));
+  same(`${TEXT},,,,,\n,,,,,,,\n`);
+  same("open_time,open,high,low,close,volume,note\n1000,1,2,0.5,1.5,10,\n2000,1.5,2.5,1,2,11,late\n");
+  // A row as wide as the header that also holds a trailing comma beyond a shifted cell is still refused.
+  refused(
+    TEXT.replaceAll("\n", ",\n") + "3000,2,3,1.5,2,5,12,\n",
+    'f.csv line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2,5,12,")',
+    commaHint,
+  );
+
+  // Streamed from a file, as collect reads it: the same words, with the file's path.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-ohlcv-" });
+  try {
+    const path = join(dir, "shifted.csv");
+    await Deno.writeTextFile(path, `${TEXT}3000,2,3,1.5,2,5,12\n4000,2,3,1.5,2.5,1\n`);
+    await assert.rejects(readOhlcvCsv(path, "X"), {
+      message: `${path} line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2,5,12")`,
+    });
+    // A last row cut short of the header's cells is said to be where the file ends mid-line.
+    await Deno.writeTextFile(path, `${wide}2000,1,2,0.5,1.5,10`);
+    await assert.rejects(readOhlcvCsv(path, "X"), {
+      message:
+        `${path} line 3: 6 cells where the header names 7 columns ("2000,1,2,0.5,1.5,10") (the file ends mid-line: ` +
+        "was it cut short?)",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a file without a header is read only as a Binance kline dump (12 columns); another width is a usage error", () => {
+  // A Kraken OHLC export (time in s, o, h, l, c, vwap, volume, count): before, its vwap was stored as the volume.
+  const kraken = "1502942400,4261.48,4313.62,4261.32,4308.83,4290.1,47.181009,120\n" +
+    "1502946000,4308.83,4328.69,4291.37,4315.32,4310.2,23.234916,98\n";
+  for (const [text, width] of [[kraken, 8], ["1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n", 6]] as const) {
+    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 2, String(e));
+      assert.equal(
+        e.message,
+        `f.csv: its first line "${
+          text.split("\n")[0]
+        }" has ${width} columns and no header; a file without a header is read only as a Binance kline dump ` +
+          "(12 columns: open_time,open,high,low,close,volume,close_time,…)",
+      );
+      assert.equal(
+        e.hint,
+        "add a header line naming its columns, open_time,open,high,low,close,volume first, in that order (move " +
+          "the volume column there if it is elsewhere; columns after the six are ignored)",
+      );
+      return true;
+    });
+  }
+  // With a header naming them, the same candles are read.
+  const named = "open_time,open,high,low,close,volume,vwap,count\n" +
+    "1502942400,4261.48,4313.62,4261.32,4308.83,47.181009,4290.1,120\n";
+  assert.equal(parseOhlcvCsv(named, "X").volume[0], 47.181009);
+  // A dump's 12 columns are read, a trailing comma after them too.
+  const dump = "1000,1,2,0.5,1.5,10,1999,5,4,5,6,0\n2000,1.5,2.5,1,2,11,2999,5,4,5,6,0\n";
+  assert.deepEqual(Array.from(parseOhlcvCsv(dump, "X").volume), [10, 11]);
+  assert.deepEqual(Array.from(parseOhlcvCsv(dump.replaceAll("\n", ",\n"), "X").volume), [10, 11]);
+});
+
+Deno.test("a first line of one cell (a URL or a title, as CryptoDataDownload's files start) says the header seems to be on a later line", () => {
+  const cdd = "https://www.CryptoDataDownload.com\n" +
+    "unix,date,symbol,open,high,low,close,Volume BTC,Volume USDT,tradecount\n" +
+    "1703980800000,2023-12-31 00:00:00,BTC/USDT,42283.58,42554.57,42261.02,42475.23,1271.68,54000000,4000\n";
+  const expected =
+    'cdd.csv: unexpected header "https://www.CryptoDataDownload.com"; expected open_time,open,high,low,close,' +
+    "volume or a Binance kline dump without a header";
+  assert.throws(() => parseOhlcvCsv(cdd, "X", "cdd.csv"), (e: CandleError) => {
+    assert.ok(e instanceof CandleError && e.exitCode === 2, String(e));
+    assert.equal(e.message, expected);
+    assert.equal(
+      e.hint,
+      'the header seems to be on a later line (line 2: "unix,date,symbol,open,high,low,close,Volume BTC,Volume ' +
+        `USDT,tradecount"): delete the first line (e.g. tail -n +2 cdd.csv > candles.csv), then name the first ` +
+        "six columns open_time,open,high,low,close,volume, in that order (more columns after them are ignored)",
+    );
+    return true;
+  });
+  // Even when line 2 is the very header wanted: nothing is skipped unasked.
+  assert.throws(() => parseOhlcvCsv(`Binance BTCUSDT 1h\n${TEXT}`, "X", "t.csv"), (e: CandleError) => {
+    assert.match(
+      e.hint!,
+      /^the header seems to be on a later line \(line 2: "open_time,open,high,low,close,volume"\): delete the first line/,
+    );
+    return true;
+  });
+  // A line of one cell alone, or before rows of numbers, is a header that names too little, as before.
+  for (const text of ["title\n", "title\n1000,1,2,0.5,1.5,10\n"]) {
+    assert.throws(() => parseOhlcvCsv(text, "X", "t.csv"), (e: CandleError) => {
+      assert.equal(e.exitCode, 2);
+      assert.equal(
+        e.message,
+        't.csv: unexpected header "title"; expected open_time,open,high,low,close,volume or a Binance kline dump without a header',
+      );
+      assert.match(e.hint!, /^name the first six columns/);
+      return true;
+    });
   }
 });

@@ -15,13 +15,12 @@ import {
   DECIMAL_COMMA_HINT,
   emaProblem,
   emaWarmUpZeros,
-  type IndicatorColumn,
+  emptySeries,
   lowerKey,
   MAX_SYMBOL_LENGTH,
   ohlcvProblem,
   openTimesToMs,
   readCandleFile,
-  seriesFromCandles,
   SYMBOL_PATTERN,
   SYMBOL_RULE,
   TRAINING_CSV_HEADER,
@@ -80,33 +79,57 @@ const candleSchema = z.object({
   stochslowd: indicator,
 });
 
-const exportSchema = z.array(
-  z.object({
-    // Upper-cased as --symbols is: Binance's spelling, so a later Binance collect or retrain (which collects
-    // the file's symbols) merges into the same rows rather than adding a second "BTCUSDT" beside "btcusdt".
-    // One word as serve requires (a newline split the training CSV's row; a space matched no request).
-    symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "is empty")
-      .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
-      .regex(SYMBOL_PATTERN, SYMBOL_RULE)
-      .transform(upperSymbol),
-    candles: z.array(candleSchema, { error: "expected an array of candles" }),
-  }),
-  { error: 'expected an array of {"symbol", "candles"} objects' },
-);
+/**
+ * An entry of the export but its candles, which are read one by one (`readCandle`): a schema over the whole
+ * array made a copy of every candle, on top of the lower-cased copy made before it, and a million candles took
+ * 2.9 GB (a user-seat's trial: 362 MB for the same candles as a CSV).
+ */
+const entrySchema = z.object({
+  // Upper-cased as --symbols is: Binance's spelling, so a later Binance collect or retrain (which collects
+  // the file's symbols) merges into the same rows rather than adding a second "BTCUSDT" beside "btcusdt".
+  // One word as serve requires (a newline split the training CSV's row; a space matched no request).
+  symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "is empty")
+    .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
+    .regex(SYMBOL_PATTERN, SYMBOL_RULE)
+    .transform(upperSymbol),
+});
 
-/** Export key (lower-cased) → the series column it fills. */
-const INDICATOR_KEYS: Record<string, IndicatorColumn> = {
-  rsi: "rsi",
-  macd: "macd",
-  macdsign: "macdSignal",
-  macdhist: "macdHist",
-  ema: "ema",
-  stochslowk: "stochK",
-  stochslowd: "stochD",
-};
+/** A candle's keys (lower-cased), in the schema's order: slot k fills column `SLOT_COLUMNS[k]` of the series. */
+const SLOTS = [
+  "t",
+  "o",
+  "h",
+  "l",
+  "c",
+  "v",
+  "rsi",
+  "macd",
+  "macdsign",
+  "macdhist",
+  "ema",
+  "stochslowk",
+  "stochslowd",
+] as const;
+const SLOT_COLUMNS = [
+  "openTime",
+  "open",
+  "high",
+  "low",
+  "close",
+  "volume",
+  "rsi",
+  "macd",
+  "macdSignal",
+  "macdHist",
+  "ema",
+  "stochK",
+  "stochD",
+] as const satisfies readonly (keyof CandleSeries)[];
+/** The slots of "o", "h", "l", "c" and "v", every one of which a candle needs. */
+const PRICE_SLOTS = 0b111110;
 
 /**
- * Lower-cases object keys (two levels deep is all the format has), refusing keys that differ only in case.
+ * Lower-cases object keys (an entry's), refusing keys that differ only in case.
  * A Map, not a plain object: `"constructor" in {}` is true and assigning `"__proto__"` would swap the
  * prototype, so such keys were reported as "appears twice" (or vanished). `Object.fromEntries` defines
  * own properties, so even `__proto__` stays an ordinary key for the schema to ignore.
@@ -124,19 +147,86 @@ function lowerKeys(value: unknown, where: () => string): unknown {
   return Object.fromEntries(out);
 }
 
+/** `lowerKey`, remembered: a million candles repeat the same dozen keys. */
+const lowered = (() => {
+  const seen = new Map<string, string>();
+  return (key: string): string => {
+    let lower = seen.get(key);
+    if (lower === undefined) seen.set(key, lower = lowerKey(key));
+    return lower;
+  };
+})();
+
+/** Whether a candle has `key` (lower-cased), whatever the case it is written in. */
+const hasKey = (candle: Record<string, unknown>, key: string) =>
+  Object.keys(candle).some((k) => lowered(k) === key);
+
+/**
+ * The entries with their keys lower-cased; their candles are left as they are, only refused (as entries are)
+ * where two keys differ only in case, every candle checked before any is read.
+ */
 function normalize(json: unknown, source: string): unknown {
   if (!Array.isArray(json)) return json;
   return json.map((entry, e) => {
-    const lowered = lowerKeys(entry, () => `${source}: entry ${e}`);
-    if (typeof lowered !== "object" || lowered === null) return lowered;
-    const record = lowered as Record<string, unknown>;
+    const record = lowerKeys(entry, () => `${source}: entry ${e}`);
+    if (!isRecord(record)) return record;
     const name = typeof record.symbol === "string" ? record.symbol : `entry ${e}`;
-    if (!Array.isArray(record.candles)) return record;
-    return {
-      ...record,
-      candles: record.candles.map((c, i) => lowerKeys(c, () => `${source}: ${name} candles[${i}]`)),
-    };
+    if (Array.isArray(record.candles)) {
+      record.candles.forEach((c, i) => {
+        if (!isRecord(c)) return;
+        const keys = Object.keys(c);
+        if (keys.length < 2) return;
+        const seen: string[] = [];
+        for (const key of keys) {
+          const lower = lowered(key);
+          if (seen.includes(lower)) {
+            throw new CandleError(
+              `${source}: ${name} candles[${i}]: the key "${key}" appears twice (keys ignore case)`,
+            );
+          }
+          seen.push(lower);
+        }
+      });
+    }
+    return record;
   });
+}
+
+/** Slot of each key as the export writes it (-1: a key the format has not), remembered. */
+const slotOf = (() => {
+  const seen = new Map<string, number>();
+  return (key: string): number => {
+    let slot = seen.get(key);
+    if (slot === undefined) seen.set(key, slot = (SLOTS as readonly string[]).indexOf(lowered(key)));
+    return slot;
+  };
+})();
+
+/**
+ * Candle `i` into `columns` (one per slot) when it is plainly numbers: "t" a whole number ≥ 0, prices finite
+ * numbers, indicators numbers, NaN or null, or absent (as "t" and the indicators may be). False for anything
+ * else, which the schema then reads (numbers written as strings) or names (what is wrong, where): the same
+ * values and words as when the schema read every candle.
+ */
+function readPlainCandle(c: unknown, columns: readonly Float64Array[], i: number): boolean {
+  if (!isRecord(c)) return false;
+  let filled = 0;
+  for (const key in c) {
+    const slot = slotOf(key);
+    if (slot < 0) continue;
+    let v = c[key];
+    if (slot === 0) {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return false;
+    } else if (slot < 6) {
+      if (typeof v !== "number" || !Number.isFinite(v)) return false;
+    } else if (v === null) v = NaN;
+    else if (typeof v !== "number" || v === Infinity || v === -Infinity) return false;
+    columns[slot][i] = v as number;
+    filled |= 1 << slot;
+  }
+  if ((filled & PRICE_SLOTS) !== PRICE_SLOTS) return false;
+  for (let slot = 0; slot < SLOTS.length; slot++) if (!(filled & (1 << slot))) columns[slot][i] = NaN;
+  return true;
 }
 
 /** The export's shape as a hint spells it (SPEC §3). */
@@ -224,8 +314,8 @@ function refuseOtherShape(json: unknown, source: string): void {
       );
     }
     for (const [key, long] of Object.entries(PRICE_KEYS)) {
-      if (candles.some((c) => isRecord(c) && Object.hasOwn(c, key))) continue;
-      const keys = Object.keys(candles[first]);
+      if (candles.some((c) => isRecord(c) && hasKey(c, key))) continue;
+      const keys = Object.keys(candles[first]).map(lowered);
       const shown = keys.slice(0, 12).map((k) => JSON.stringify(k.slice(0, 40))).join(", ");
       return refuse(
         `${name} candles[${first}].${key}: missing, as on every candle of ${name} (its keys: ${
@@ -366,63 +456,87 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       comma ? DECIMAL_COMMA_HINT : undefined,
     );
   }
-  const normalized = normalize(json, source);
+  const normalized = normalize(json, source) as Record<string, unknown>[];
   refuseOtherShape(normalized, source);
-  const parsed = exportSchema.safeParse(normalized);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const value = issue.path.length > 0 ? valueAt(normalized, issue.path) : normalized;
-    const missing = issue.path.length > 0 && value === undefined;
+  json = null; // the entries hold the candles still: the parsed text is all they need
+  // A problem at `path` (under the export, or under `under`, a candle lower-cased), said in the user's terms.
+  const issueError = (path: readonly PropertyKey[], message: string, value: unknown): CandleError => {
+    const missing = path.length > 0 && value === undefined;
     const comma = typeof value === "string" && DECIMAL_COMMA.test(value.trim());
     // "t" as a date: System.Text.Json's default for a DateTime. "Fix the data named" said nothing of the fix.
-    const date = issue.path.at(-1) === "t" && typeof value === "string" ? dateText(value.trim()) : null;
-    throw new CandleError(
-      `${source}: ${locate(normalized, issue.path)}: ${missing ? "missing" : issue.message}${
+    const date = path.at(-1) === "t" && typeof value === "string" ? dateText(value.trim()) : null;
+    return new CandleError(
+      `${source}: ${locate(normalized, path)}: ${missing ? "missing" : message}${
         comma ? ": a decimal comma" : date ? ": a date" : ""
       }`,
       comma ? DECIMAL_COMMA_HINT : date ? dateHint(value as string, date) : undefined,
     );
-  }
+  };
+  // Each entry in turn, its symbol then its candles, as a schema over the whole export met its first problem.
+  const parsed = normalized.map((entry, e) => {
+    const head = entrySchema.safeParse(entry);
+    if (!head.success) {
+      const issue = head.error.issues[0];
+      const path = [e, ...issue.path];
+      throw issueError(path, issue.message, valueAt(normalized, path));
+    }
+    const candles = entry.candles as unknown[];
+    const series = emptySeries(head.data.symbol, candles.length);
+    const columns = SLOT_COLUMNS.map((name) => series[name]);
+    candles.forEach((c, i) => {
+      if (readPlainCandle(c, columns, i)) return;
+      const candle = lowerKeys(c, () => "");
+      const read = candleSchema.safeParse(candle);
+      if (!read.success) {
+        const issue = read.error.issues[0];
+        const value = issue.path.length > 0 ? valueAt(candle, issue.path) : candle;
+        throw issueError([e, "candles", i, ...issue.path], issue.message, value);
+      }
+      SLOTS.forEach((key, slot) => (columns[slot][i] = read.data[key] ?? NaN));
+    });
+    return series;
+  });
   const seen = new Set<string>();
-  for (const { symbol, candles } of parsed.data) {
+  for (const { symbol, length, openTime } of parsed) {
     if (seen.has(symbol)) throw new CandleError(`${source}: ${symbol} appears twice; list each symbol once`);
     seen.add(symbol);
-    const timed = candles.filter((c) => c.t !== undefined).length;
-    if (timed !== 0 && timed !== candles.length) {
-      const i = candles.findIndex((c) => (c.t === undefined) === (candles[0].t !== undefined));
+    const timed = openTime.filter((t) => !Number.isNaN(t)).length;
+    if (timed !== 0 && timed !== length) {
+      const i = openTime.findIndex((t) => Number.isNaN(t) === !Number.isNaN(openTime[0]));
       throw new CandleError(
-        `${source}: ${symbol} candles[${i}]: "t" must be on every candle or on none (${timed} of ${candles.length} have it)`,
+        `${source}: ${symbol} candles[${i}]: "t" must be on every candle or on none (${timed} of ${length} have it)`,
       );
     }
   }
-  const times = openTimesInMs(parsed.data, source);
-  return parsed.data.map(({ symbol, candles }, e) => {
+  openTimesInMs(parsed, source);
+  return parsed.map((series) => {
+    const { symbol } = series;
     // The bot's TA library's EMA(50) warm-up slots, read as missing (collect computes them), as null is.
-    const emaWarmUp = emaWarmUpZeros(candles.map((c) => c.ema));
-    const rows = candles.map((c, i) => {
-      const openTime = times[e][i];
-      const row = {
-        openTime,
-        open: c.o,
-        high: c.h,
-        low: c.l,
-        close: c.c,
-        volume: c.v,
-        ...Object.fromEntries(
-          Object.entries(INDICATOR_KEYS).map(([key, col]) => [col, c[key as keyof typeof c] as number]),
-        ),
-        ema: i < emaWarmUp ? NaN : c.ema as number,
-      };
+    series.ema.fill(NaN, 0, emaWarmUpZeros(series.ema));
+    for (let i = 0; i < series.length; i++) {
       const where = `${source}: ${symbol} candles[${i}]`;
-      const problem = ohlcvProblem(row, where);
+      const problem = ohlcvProblem(
+        {
+          openTime: null,
+          open: series.open[i],
+          high: series.high[i],
+          low: series.low[i],
+          close: series.close[i],
+          volume: series.volume[i],
+        },
+        where,
+      );
       if (problem) throw new CandleError(problem);
       for (
-        const [key, value] of [["Rsi", c.rsi], ["StochSlowK", c.stochslowk], ["StochSlowD", c.stochslowd]]
+        const [key, value] of [["Rsi", series.rsi[i]], ["StochSlowK", series.stochK[i]], [
+          "StochSlowD",
+          series.stochD[i],
+        ]] as const
       ) {
-        const bounded = boundedIndicatorProblem(value as number);
+        const bounded = boundedIndicatorProblem(value);
         if (bounded) throw new CandleError(`${where}: ${key} ${bounded}`);
       }
-      const ema = emaProblem(row.ema);
+      const ema = emaProblem(series.ema[i]);
       if (ema) {
         throw new CandleError(
           `${where}: Ema ${ema}`,
@@ -430,39 +544,31 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
             "missing values from the candles",
         );
       }
-      return row;
-    });
-    const series = seriesFromCandles(symbol, rows);
+    }
     assertFeaturesFit(series, (i) => `${source}: ${symbol} candles[${i}]`);
     return series;
   });
 }
 
 /**
- * Every candle's open time in ms (null without "t"), the unit read over the whole export at once: a file in
- * seconds is converted, a file mixing units refused (`openTimesToMs`).
+ * Every candle's open time converted to ms in place (NaN without "t"), the unit read over the whole export at
+ * once: a file in seconds is converted, a file mixing units refused (`openTimesToMs`).
  */
-function openTimesInMs(
-  entries: readonly { symbol: string; candles: readonly { t?: number }[] }[],
-  source: string,
-): (number | null)[][] {
-  const flat = Float64Array.from(entries.flatMap(({ candles }) => candles.map((c) => c.t ?? NaN)));
+function openTimesInMs(entries: readonly CandleSeries[], source: string): void {
+  const flat = new Float64Array(entries.reduce((n, s) => n + s.length, 0));
   // Candle k of the flat list, named as the other checks name it (built only for the one in a message).
-  const starts = entries.map((_, e) => entries.slice(0, e).reduce((n, { candles }) => n + candles.length, 0));
+  const starts: number[] = [];
+  for (const s of entries) {
+    starts.push(starts.length === 0 ? 0 : starts.at(-1)! + entries[starts.length - 1].length);
+    flat.set(s.openTime, starts.at(-1)!);
+  }
   openTimesToMs(flat, (k) => {
     const e = starts.findLastIndex((start) => start <= k);
     return `${source}: ${entries[e].symbol} candles[${k - starts[e]}]`;
   }, "t");
-  let k = 0;
-  return entries.map(({ candles }) =>
-    candles.map(() => {
-      const t = flat[k++];
-      return Number.isNaN(t) ? null : t;
-    })
-  );
+  entries.forEach((s, e) => s.openTime.set(flat.subarray(starts[e], starts[e] + s.length)));
 }
 
 export async function readCsharpExport(path: string): Promise<CandleSeries[]> {
-  const text = await readCandleFile(path);
-  return parseCsharpExport(text, path);
+  return parseCsharpExport(await readCandleFile(path), path);
 }

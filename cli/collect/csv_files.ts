@@ -17,7 +17,13 @@ import {
   readOhlcvCsvLines,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
-import { refuseOtherInterval, remarkNamedInterval, remarkReordered } from "./grid_checks.ts";
+import {
+  type Locate,
+  locateIn,
+  refuseOtherInterval,
+  remarkNamedInterval,
+  remarkReordered,
+} from "./grid_checks.ts";
 import { mergeSeries } from "./merge.ts";
 import { type CsvFile, symbolFromFileName } from "./options.ts";
 import { utc } from "./summary.ts";
@@ -131,18 +137,20 @@ function globPattern(name: string): RegExp {
 /**
  * Every file read and checked as a single-file collect checks it (rows in time order, repeats dropped, each
  * candle valid, `--interval` against its step), then the files' steps compared (one training CSV holds one
- * interval) and a symbol's several files joined; a candle two files give differently is refused naming both.
- * One series per symbol, in the order the symbols first come.
+ * interval) and a symbol's several files joined; a candle two files give differently is refused naming both
+ * with their lines. One series per symbol, in the order the symbols first come. `located`, when given, is
+ * set to where each candle read is (`Locate`: its file and line), for messages about candles found later.
  */
 export async function readCsvFiles(
   files: readonly CsvFile[],
   interval: Interval | undefined,
   print: (line: string) => void,
+  located?: { locate: Locate },
 ): Promise<CandleSeries[]> {
   const bySymbol = new Map<string, Piece[]>();
   let firstStep: { path: string; label: string } | null = null;
   for (const file of files) {
-    const series = await readCsvFile(file, interval, print);
+    const { series, lineAt } = await readCsvFile(file, interval, print);
     // With --interval every file was checked against it (readCsvFile), which may accept a file whose most
     // common step is longer (1h candles, most of them 4h apart): compared by that step, it was refused here.
     const step = interval ? null : inferGrid(series.openTime);
@@ -155,8 +163,19 @@ export async function readCsvFiles(
     }
     if (step) firstStep ??= { path: file.path, label: step.label };
     const pieces = bySymbol.get(file.symbol) ?? [];
-    pieces.push({ series, path: file.path });
+    pieces.push({ series, path: file.path, lineAt });
     bySymbol.set(file.symbol, pieces);
+  }
+  if (located) {
+    // The files' open times and row maps only: a symbol's joined files' candles are let go.
+    const finders = new Map([...bySymbol].map(([symbol, pieces]) => [symbol, pieces.map((p) => p.lineAt)]));
+    located.locate = (symbol, t) => {
+      for (const lineAt of finders.get(symbol) ?? []) {
+        const line = lineAt(t);
+        if (line !== null) return line;
+      }
+      return null;
+    };
   }
   return [...bySymbol.values()].map(joinPieces);
 }
@@ -164,6 +183,8 @@ export async function readCsvFiles(
 interface Piece {
   series: CandleSeries;
   path: string;
+  /** "BTCUSDT-1h.csv line 12": the file's row of the candle opening at a time, or null where it has none. */
+  lineAt: (t: number) => string | null;
 }
 
 /**
@@ -184,19 +205,24 @@ function joinPieces(pieces: Piece[]): CandleSeries {
   if (timed.length === 0) return pieces[0].series;
   if (disjoint) return concat(timed.map((p) => p.series));
   let joined = timed[0];
-  for (const piece of timed.slice(1)) {
+  for (const [k, piece] of timed.slice(1).entries()) {
     const merged = mergeSeries(joined.series, piece.series);
     const c = merged.conflicts[0];
     if (c) {
+      // Each side by its line: the other is in one of the files joined before this one.
+      const earlier = timed.slice(0, k + 1).map((p) => p.lineAt(c.openTime)).find((line) => line !== null);
       throw new CommandError(
-        `${piece.path} and ${joined.path} hold different ${c.symbol} candles at ${utc(c.openTime)} UTC ` +
+        `${piece.lineAt(c.openTime) ?? piece.path} and ${
+          earlier ?? joined.path
+        } hold different ${c.symbol} ` +
+          `candles at ${utc(c.openTime)} UTC ` +
           `(${c.column} ${c.existing} → ${c.incoming}${
             merged.conflicts.length > 1 ? `, and ${merged.conflicts.length - 1} more` : ""
           }); nothing was written`,
         "leave one of them out of --csv-path",
       );
     }
-    joined = { series: merged.series, path: `${joined.path}, ${piece.path}` };
+    joined = { series: merged.series, path: `${joined.path}, ${piece.path}`, lineAt: joined.lineAt };
   }
   return joined.series;
 }
@@ -213,12 +239,12 @@ function concat(parts: readonly CandleSeries[]): CandleSeries {
   return out;
 }
 
-/** One file, as a single-file collect has always read it. */
+/** One file, as a single-file collect has always read it, with where each of its candles is. */
 async function readCsvFile(
   file: CsvFile,
   interval: Interval | undefined,
   print: (line: string) => void,
-): Promise<CandleSeries> {
+): Promise<Pick<Piece, "series" | "lineAt">> {
   const { series: read, lineOf: row } = await readOhlcvCsvLines(file.path, file.symbol);
   const ordered = inTimeOrder(read, row);
   const { series, source } = ordered;
@@ -226,7 +252,8 @@ async function readCsvFile(
   remarkReordered(file.path, ordered, print);
   refuseOtherInterval(interval, [series], file.path);
   if (!interval) remarkNamedInterval(file.path, series, print);
-  return series;
+  // Rows already in time order are their own map (none kept).
+  return { series, lineAt: locateIn(series.openTime, ordered.series === read ? null : source, row) };
 }
 
 /** The files in messages: the one path, or "--csv-path (5 files)". */

@@ -23,7 +23,7 @@ import { readCsharpExport } from "./csharp_export.ts";
 import { describeCsvFiles, readCsvFiles } from "./csv_files.ts";
 import type { CollectEnv } from "./env.ts";
 import { closedOnly, emptyWindowError, selectWindow } from "./file_window.ts";
-import { refuseOtherInterval, remarkReordered } from "./grid_checks.ts";
+import { type Locate, locateIn, refuseOtherInterval, remarkReordered } from "./grid_checks.ts";
 import type { CollectOptions, Window } from "./options.ts";
 import { utc } from "./summary.ts";
 
@@ -44,6 +44,8 @@ export interface Gathered {
   fileCandles?: ReadonlyMap<string, CandleSeries>;
   /** The symbol whose fetch Ctrl-C stopped: with no candle yet, it is one of those not fetched, not one without. */
   interruptedSymbol?: string;
+  /** Where a file's candle is (its file and line, its export entry), for messages; none for Binance's. */
+  locate?: Locate;
 }
 
 export async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathered> {
@@ -54,9 +56,13 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
       // One rule for file sources: a symbol's candles sorted by "t" and verbatim repeats dropped, with a note,
       // as a CSV's rows are (they were refused at the first candle out of order, the CSV's sorted); two
       // different candles at one "t" are refused naming both.
+      const where = (symbol: string) => (i: number) => `${options.jsonPath}: ${symbol} candles[${i}]`;
+      const finders = new Map<string, (t: number) => string | null>();
       const all = (await readCsharpExport(options.jsonPath)).map((s) => {
-        const ordered = inTimeOrder(s, (i) => `${options.jsonPath}: ${s.symbol} candles[${i}]`);
+        const ordered = inTimeOrder(s, where(s.symbol));
         remarkReordered(`${options.jsonPath}: ${s.symbol}`, ordered, env.print, "candle");
+        const source = ordered.series === s ? null : ordered.source;
+        finders.set(s.symbol, locateIn(ordered.series.openTime, source, where(s.symbol)));
         return ordered.series;
       });
       refuseOtherInterval(options.interval, all, options.jsonPath);
@@ -66,10 +72,12 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
         grid: gridFor(options.interval),
         requests: 0,
         failures: [],
+        locate: (symbol, t) => finders.get(symbol)?.(t) ?? null,
       };
     }
     case "csv": {
-      const all = await readCsvFiles(options.files, options.interval, env.print);
+      const located: { locate: Locate } = { locate: () => null };
+      const all = await readCsvFiles(options.files, options.interval, env.print, located);
       // A file cut short mid-number is read without a word otherwise: its last row's value is a number still.
       // Said beside the progress (stderr): the run's own lines keep their order (the symbol's source first).
       for (const file of options.files) {
@@ -82,6 +90,7 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
         grid: gridFor(options.interval),
         requests: 0,
         failures: [],
+        locate: located.locate,
       };
     }
   }

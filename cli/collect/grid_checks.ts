@@ -115,6 +115,140 @@ function refuseNearTwins(
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/**
+ * Where a source's candle opening at `t` is ("BTCUSDT-1h.csv line 302", "export.json: BTCUSDT candles[7]"), or
+ * null where the source does not say (Binance's candles, a time it does not hold).
+ */
+export type Locate = (symbol: string, t: number) => string | null;
+
+/**
+ * `name(source[i])` for the candle opening at `t` in ascending `times` (null: none there), `source` mapping
+ * their order to the file's (null: the same). Holds the times and that map only, not the candles.
+ */
+export function locateIn(
+  times: Float64Array,
+  source: Int32Array | null,
+  name: (i: number) => string,
+): (t: number) => string | null {
+  return (t) => {
+    const i = firstAtOrAfter(times, t);
+    return i < times.length && times[i] === t ? name(source === null ? i : source[i]) : null;
+  };
+}
+
+/** Where a time lies within a candle `stepMs` long of the grid through 0: from 0 to `stepMs` − 1. */
+const phase = (t: number, stepMs: number) => ((t % stepMs) + stepMs) % stepMs;
+
+/**
+ * The phase most of `times` share (`phase`), a tie going to the earliest candle's, with how many share it;
+ * null when none has a time.
+ */
+function commonestPhase(times: Float64Array, stepMs: number): { phase: number; count: number } | null {
+  const first = times.findIndex(Number.isFinite);
+  if (first < 0) return null;
+  const p0 = phase(times[first], stepMs);
+  let i = first;
+  while (i < times.length && (Number.isNaN(times[i]) || phase(times[i], stepMs) === p0)) i++;
+  // Every one on one grid: the common case, without counting.
+  if (i === times.length) return { phase: p0, count: times.filter(Number.isFinite).length };
+  const counts = new Map<number, { count: number; at: number }>();
+  times.forEach((t, k) => {
+    if (Number.isNaN(t)) return;
+    const p = phase(t, stepMs);
+    const seen = counts.get(p);
+    if (seen) seen.count++;
+    else counts.set(p, { count: 1, at: k });
+  });
+  let best: { phase: number; count: number; at: number } | null = null;
+  for (const [p, { count, at }] of counts) {
+    if (best === null || count > best.count || (count === best.count && at < best.at)) {
+      best = { phase: p, count, at };
+    }
+  }
+  return best && { phase: best.phase, count: best.count };
+}
+
+/** The first of ascending `times` off phase `p` (NaN skipped), or -1. */
+function firstOff(times: Float64Array, stepMs: number, p: number): number {
+  for (let i = 0; i < times.length; i++) {
+    if (!Number.isNaN(times[i]) && phase(times[i], stepMs) !== p) return i;
+  }
+  return -1;
+}
+
+/**
+ * One symbol's candles lie on one grid: for a fixed-length interval (not months), every open time a file source
+ * brings for a symbol (across the files of a run, warm-up candles before a window included) shares one offset
+ * within a candle with the others and with the symbol's rows already in the output. `refuseNearTwins` compared
+ * an incoming candle only with the nearest row less than a step away, and `checkUtcGrid` a new symbol's first
+ * candle: 300 1h candles on :00 and 300 later ones on :30, merged into a file, in one file or from two, were
+ * written, exit 0, the 1.5 h step between them said to be "1 missing candle", and every window across it read
+ * as 1h candles. Refused (exit 1), naming the first candle off the grid (its file and line where `locate` knows
+ * them) and the grid it should be on: the one most of the symbol's rows in the output share, else the one most
+ * of the source's candles share (a tie going to the earliest candle's).
+ *
+ * Not `strict` (Binance), the exchange's candles are its own: refused only when none of them opens on the
+ * output's grid, since its history has stretches off its grid (BTCUSDT's 1h klines of 2018-02-10, 27 of them
+ * 28 min 14.789 s past the hour after a maintenance), which a file's shorter steps already refuse
+ * (`refuseShortSteps`). For the same reason rows already in the output are not held to their own grid, only
+ * read for it.
+ */
+export function refuseOffGrid(
+  existing: readonly CandleSeries[],
+  incoming: readonly CandleSeries[],
+  grid: Grid | null,
+  output: string,
+  fileGrid: Grid | null | undefined = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null),
+  locate: Locate = () => null,
+  strict = true,
+): void {
+  for (const s of incoming) {
+    const own = existing.find((e) => e.symbol === s.symbol);
+    const g = grid ?? fileGrid ?? inferGrid(s.openTime) ?? (own ? inferGrid(own.openTime) : null);
+    const step = g?.stepMs;
+    if (!g || !step) continue; // months have no fixed length; a single candle shows no step
+    const at = (t: number) => {
+      const where = locate(s.symbol, t);
+      return `${where === null ? "" : `${where}: `}${s.symbol}'s ${g.label} candle opening ${iso(t)}`;
+    };
+    const past = (t: number, p: number) => offsetText(phase(phase(t, step) - p, step));
+    const held = own ? commonestPhase(own.openTime, step) : null;
+    if (own && held) {
+      // The exchange's grid is the rows' when any of its candles opens on it.
+      if (!strict && s.openTime.some((t) => Number.isNaN(t) || phase(t, step) === held.phase)) continue;
+      const i = firstOff(s.openTime, step, held.phase);
+      if (i < 0) continue;
+      const t = s.openTime[i];
+      throw new CommandError(
+        `${at(t)} lies ${past(t, held.phase)} past the grid of its ${
+          plural(held.count, "row")
+        } in ${output}, ` +
+          `which open like ${iso(nearestOpenTime(own.openTime, t))}: one symbol's candles lie on one grid; ` +
+          "nothing was written",
+        "give each candle its open time on that grid (UTC, in ms: not its close time or a local time), or " +
+          "collect these candles into another --output",
+      );
+    }
+    if (!strict) continue;
+    const common = commonestPhase(s.openTime, step);
+    if (common === null) continue;
+    const i = firstOff(s.openTime, step, common.phase);
+    if (i < 0) continue;
+    const t = s.openTime[i];
+    const onGrid = s.openTime.findLast((u, k) => k < i && !Number.isNaN(u)) ??
+      s.openTime.find((u) => !Number.isNaN(u) && phase(u, step) === common.phase)!;
+    const timed = s.openTime.filter(Number.isFinite).length;
+    throw new CommandError(
+      `${at(t)} lies ${past(t, common.phase)} past the grid of its other candles, which open like ` +
+        `${iso(onGrid)} (${common.count.toLocaleString("en-US")} of ${
+          timed.toLocaleString("en-US")
+        } on it): one symbol's candles lie on one grid; nothing was written`,
+      "leave out the candles off that grid, or give them their open times on it (UTC, in ms: not close times " +
+        "or local times); candles on another grid (another source, another time zone) go into another --output",
+    );
+  }
+}
+
 const DAY_MS = 86_400_000;
 
 /**

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { readTrainingCsv } from "../../features/index.ts";
+import { gridOf, readTrainingCsv, seriesFromCandles } from "../../features/index.ts";
 import { type KlineRow, seriesSource, syntheticKlines } from "../../test/binance_klines_server.ts";
 import { HOUR, utcMs, withRig } from "../../test/collect_rig.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { type CollectOptions, runCollect } from "./index.ts";
+import { refuseOffGrid } from "./grid_checks.ts";
 
 const START = utcMs("2022-01-01");
 const HOURLY = syntheticKlines("1h", START, 1200, { seed: 5 });
@@ -218,3 +219,39 @@ Deno.test("collect: weekly and monthly candles stamped with close times or off t
       rig.env,
     );
   }));
+
+Deno.test("refuseOffGrid: the output's rows give the grid by where most open, and are not refused for a stretch off it", () => {
+  const hourly = (n: number, from = START, shift = (_: number) => 0) =>
+    seriesFromCandles(
+      "AAAUSDT",
+      Array.from({ length: n }, (_, i) => ({
+        openTime: from + i * HOUR + shift(i),
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+      })),
+    );
+  // Rows a Binance collect wrote, Binance's maintenance klines of 2018-02-10 among them (28 min 14.789 s past).
+  const maintenance = 28 * 60_000 + 14_789;
+  const rows = hourly(100, START, (i) => (i >= 40 && i < 67 ? maintenance - HOUR : 0));
+  const grid = gridOf("1h");
+  // Candles on the grid most rows share: a CSV's and Binance's alike.
+  for (const strict of [true, false]) {
+    refuseOffGrid([rows], [hourly(50, START + 200 * HOUR)], grid, "out.csv", undefined, undefined, strict);
+  }
+  // Binance's own klines are kept as the exchange has them (some open on the rows' grid, as 21 of these 48 do;
+  // 27 are the maintenance's); a file's candles off it are not.
+  const exchange = hourly(48, START + 200 * HOUR, (i) => (i >= 1 && i < 28 ? maintenance - HOUR : 0));
+  refuseOffGrid([rows], [exchange], grid, "out.csv", undefined, undefined, false);
+  refuseOffGrid([], [exchange], grid, "out.csv", undefined, undefined, false);
+  assert.throws(
+    () => refuseOffGrid([rows], [exchange], grid, "out.csv", undefined, (_, t) => `x.csv at ${t}`),
+    (e: Error) =>
+      e instanceof CommandError &&
+      /^x\.csv at \d+: AAAUSDT's 1h candle opening .* lies 1,694,789 ms past/.test(e.message),
+  );
+  // Months have no fixed length: not checked.
+  refuseOffGrid([], [hourly(10, START, (i) => (i % 2) * 1000)], gridOf("1M"), "out.csv");
+});

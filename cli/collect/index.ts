@@ -53,7 +53,7 @@ import type { CollectEnv, CollectStage } from "./env.ts";
 import { gather } from "./gather.ts";
 import { changedIndicatorRows, type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions } from "./options.ts";
-import { checkUtcGrid, refuseMixedIntervals } from "./grid_checks.ts";
+import { checkUtcGrid, refuseMixedIntervals, refuseOffGrid } from "./grid_checks.ts";
 import { describeCsvFiles, remarkSymbols } from "./csv_files.ts";
 import { indicatorsOverFile } from "./file_window.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
@@ -152,6 +152,16 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   const existing = await readExisting(options.output, new Set(gathered.series.map((s) => s.symbol)));
   refuseMixedIntervals(existing.series, gathered.series, gathered.grid, options.output, existing.fileGrid);
+  // A file's candles before a window typed (read for the indicators' warm-up) are held to the grid too.
+  refuseOffGrid(
+    existing.series,
+    gathered.series.map((s) => gathered.fileCandles?.get(s.symbol) ?? s),
+    gathered.grid,
+    options.output,
+    existing.fileGrid,
+    gathered.locate,
+    options.source !== "binance",
+  );
   checkUtcGrid(existing.series, gathered.series, env.print, gathered.grid);
   const bySymbol = new Map(existing.series.map((s) => [s.symbol, s]));
   const added = new Map<string, number>();

@@ -614,6 +614,138 @@ Deno.test("collect: candles of the file's interval but off its grid (close times
     );
   }));
 
+Deno.test("collect: one symbol's candles on two grids (:00, then :30) are refused wherever they meet, naming the first off it", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Before: each of these exited 0, the 1.5 h step called "1 missing 1h candle", and every window across it
+    // read the :30 candles as the :00 ones' next hours.
+    const dir = dirname(rig.output);
+    const half = (rows: readonly KlineRow[]) => rows.map((r) => ({ ...r, openTime: r.openTime + HOUR / 2 }));
+    const onHour = await writeOhlcvCsv(join(dir, "on_hour.csv"), ROWS.slice(0, 300));
+    const later = await writeOhlcvCsv(join(dir, "later.csv"), half(ROWS.slice(300, 600)));
+    const csv = (output: string, ...paths: string[]): CollectOptions => ({
+      source: "csv",
+      files: paths.map((path) => ({ path, symbol: "AAAUSDT" })),
+      output,
+    });
+    const refused = (message: string, hint: RegExp) => (error: Error) => {
+      assert.ok(error instanceof CommandError && error.exitCode === 1, String(error));
+      assert.equal(error.message, message);
+      assert.match(error.hint ?? "", hint);
+      return true;
+    };
+    // Merged into an output holding the :00 ones.
+    await runCollect(csv(rig.output, onHour), rig.env);
+    const before = await readFile(rig.output, "utf8");
+    await assert.rejects(
+      runCollect(csv(rig.output, later), rig.env),
+      refused(
+        `${later} line 2: AAAUSDT's 1h candle opening 2022-01-13T12:30:00.000Z lies 30 min past the grid of its ` +
+          `300 rows in ${rig.output}, which open like 2022-01-13T11:00:00.000Z: one symbol's candles lie on one ` +
+          "grid; nothing was written",
+        /^give each candle its open time on that grid \(UTC, in ms: not its close time or a local time\), or collect these candles into another --output$/,
+      ),
+    );
+    assert.equal(await readFile(rig.output, "utf8"), before, "the file is as it was");
+    // In one file, and from two files of one run, into a new output.
+    const fresh = join(dir, "fresh.csv");
+    const both = join(dir, "both.csv");
+    await writeFile(
+      both,
+      (await readFile(onHour, "utf8")) + "\n" +
+        (await readFile(later, "utf8")).split("\n").slice(1).join("\n"),
+    );
+    const inOne = (where: string) =>
+      `${where}: AAAUSDT's 1h candle opening 2022-01-13T12:30:00.000Z lies 30 min past the grid of its other ` +
+      "candles, which open like 2022-01-13T11:00:00.000Z (300 of 600 on it): one symbol's candles lie on one " +
+      "grid; nothing was written";
+    const hint =
+      /^leave out the candles off that grid, or give them their open times on it .* go into another --output$/;
+    await assert.rejects(runCollect(csv(fresh, both), rig.env), refused(inOne(`${both} line 302`), hint));
+    await assert.rejects(
+      runCollect(csv(fresh, onHour, later), rig.env),
+      refused(inOne(`${later} line 2`), hint),
+    );
+    await assert.rejects(
+      runCollect(csv(fresh, later, onHour), rig.env),
+      refused(inOne(`${later} line 2`), hint),
+    );
+    await assert.rejects(Deno.stat(fresh), Deno.errors.NotFound);
+    // Only a window of the file on one grid: its warm-up candles before the window are on the other.
+    await assert.rejects(
+      runCollect({ ...csv(fresh, both), window: { kind: "dates", startDate: "2022-01-20" } }, rig.env),
+      refused(inOne(`${both} line 302`), hint),
+    );
+    // Another symbol's rows on their own grid are not compared, and candles on the file's grid still extend it.
+    await runCollect(
+      { source: "csv", files: [{ path: later, symbol: "BBBUSDT" }], output: rig.output },
+      rig.env,
+    );
+    await runCollect(
+      csv(rig.output, await writeOhlcvCsv(join(dir, "next.csv"), ROWS.slice(300, 400))),
+      rig.env,
+    );
+  }));
+
+Deno.test("collect: candles from Binance into rows on another grid are refused, as the off-grid warning says", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const dir = dirname(rig.output);
+    const local = await writeOhlcvCsv(
+      join(dir, "local.csv"),
+      ROWS.slice(0, 48).map((r) => ({ ...r, openTime: r.openTime + HOUR / 2 })),
+    );
+    await runCollect(
+      { source: "csv", files: [{ path: local, symbol: "AAAUSDT" }], output: rig.output },
+      rig.env,
+    );
+    assert.ok(
+      rig.env.printed.some((line) =>
+        /candles collected from an exchange into the same file will be refused/.test(line)
+      ),
+    );
+    const before = await readFile(rig.output, "utf8");
+    // Days after the file's last row: no candle of the file less than a step away (which was all that was checked).
+    await assert.rejects(runCollect(dates(rig, "2022-01-10", "2022-01-12"), rig.env), (error: Error) => {
+      assert.ok(error instanceof CommandError, String(error));
+      assert.equal(
+        error.message,
+        "AAAUSDT's 1h candle opening 2022-01-10T00:00:00.000Z lies 30 min past the grid of its 48 rows in " +
+          `${rig.output}, which open like 2022-01-02T23:30:00.000Z: one symbol's candles lie on one grid; nothing ` +
+          "was written",
+      );
+      return true;
+    });
+    assert.equal(await readFile(rig.output, "utf8"), before);
+  }));
+
+Deno.test("collect --source json: a symbol's candles on two grids are refused, naming the candle", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    const path = join(dirname(rig.output), "export.json");
+    const candles = klineNumbers(ROWS.slice(0, 60)).map((r, i) => ({
+      t: r.openTime + (i < 30 ? 0 : HOUR / 2),
+      o: r.open,
+      h: r.high,
+      l: r.low,
+      c: r.close,
+      v: r.volume,
+    }));
+    await writeFile(path, JSON.stringify([{ symbol: "AAAUSDT", candles }]));
+    await assert.rejects(
+      runCollect({ source: "json", jsonPath: path, output: rig.output }, rig.env),
+      (error: Error) => {
+        assert.ok(error instanceof CommandError, String(error));
+        assert.match(
+          error.message,
+          new RegExp(
+            `^${
+              path.replace(/[.\\/]/g, "\\$&")
+            }: AAAUSDT candles\\[30\\]: AAAUSDT's 1h candle opening 2022-01-02T06:30:00\\.000Z lies 30 min past`,
+          ),
+        );
+        return true;
+      },
+    );
+  }));
+
 Deno.test("collect: a new history stamped with close times is refused; one half an hour off the UTC grid is warned about", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dir = dirname(rig.output);

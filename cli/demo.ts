@@ -17,7 +17,7 @@ import { processUser, shellWord, writeFileAtomic } from "../base/index.ts";
 import { readPreprocessorFile } from "../engine/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
-import { flag, parseFlags, requireFolderPath } from "./flags.ts";
+import { flag, parseFlags, requireFolderPath, requireWritableFolder } from "./flags.ts";
 import { requireApiKey, serve } from "./serve.ts";
 import { typedCommand } from "./self_command.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
@@ -114,6 +114,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   // Refused here, as --dir: otherwise the first step to write under it fails, blaming its own flag (collect's
   // --output), which the user never typed.
   requireFolderPath("--dir", opts.dir, DEMO_DIR_HINT);
+  // A folder no file can be made in (a read-only mount) is --dir's, exit 2 as collect's and train's outputs:
+  // it was mkdir's "the file system is read-only", exit 1.
+  requireWritableFolder("--dir", opts.dir);
   // The simulated exchange and the served model listen on 127.0.0.1; under narrower permissions (the container's
   // commands reach Binance's hosts only) node:http's listen threw outside any await: a stack trace, no hint.
   if (Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted") {

@@ -171,6 +171,42 @@ Deno.test("demo --dir naming a file is a usage error (2) about --dir, before any
   }
 });
 
+/** Whether this process may make a mount namespace of its own (root, with unshare): for a read-only mount. */
+const mountsOwnNamespace = Deno.build.os === "linux" && processUser()?.uid === 0 &&
+  (await new Deno.Command("unshare", { args: ["-m", "true"], stderr: "null" }).output().catch(() => null))
+      ?.success === true;
+
+Deno.test({
+  name: "demo --dir on a read-only file system is a usage error (2) about --dir, as collect's and train's",
+  ignore: !mountsOwnNamespace,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const given of [join(dir, "demo"), dir]) {
+        // The folder mounted read-only over itself, in a mount namespace of the demo's own.
+        const out = await new Deno.Command("unshare", {
+          args: ["-m", "bash", "-c", 'mount --bind -o ro "$1" "$1" && shift && exec "$@"', "bash", dir]
+            .concat([Deno.execPath(), ...DENO_RUN, "--allow-all", MAIN, "demo", "--short", "--dir", given]),
+          env: { NO_COLOR: "1" },
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        // Before: "the file system is read-only (… mkdir '…/demo')", exit 1.
+        assert.equal(out.code, 2, stderr);
+        assert.match(
+          stderr,
+          new RegExp(`^candlecast: --dir: ${given} cannot be written: the file system is read-only \\(`),
+        );
+        assert.match(stderr, /\nhint: write somewhere writable, or remount it read-write\n$/);
+      }
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("demo without net access to 127.0.0.1 (the container's commands) says so, exit 2, no stack trace", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -3,7 +3,7 @@
  * numbers, enums and lists, and a bad value becomes a UsageError naming the flag as the user typed it.
  */
 import { isIP } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, normalize, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { DEFAULTS } from "./defaults.ts";
@@ -233,9 +233,25 @@ export function unexpandedHome(flag: string, value: string): UsageError | null {
 }
 
 /**
+ * A path value holding U+FFFD: what Deno makes of a byte of the command line that is not UTF-8 (a Latin-1 name
+ * typed under LANG=C). Taken as it is, the command read or wrote a file of another name (`bad\uFFFD.csv` for
+ * `bad\xff.csv`) and exited 0 (a seat's trial). Refused as usage, with the way out.
+ */
+export function notUtf8(flag: string, value: string): UsageError | null {
+  if (!value.includes("\uFFFD")) return null;
+  return new UsageError(
+    `${flag}: ${value} has bytes that are not UTF-8 in its name (shown as \uFFFD, U+FFFD): Deno reads each as ` +
+      "that character, so candlecast would use a file of another name",
+    "rename it (or the folder it is in) to a name in UTF-8 (convmv -f latin1 -t utf-8 converts one), or choose " +
+      "another path",
+  );
+}
+
+/**
  * Refuses, as each is read, a path flag of `command` (by its placeholder: `PATH_PLACEHOLDER`) whose value
- * starts with a home folder the shell did not expand (`unexpandedHome`). Applied to every command by
- * `program.ts`, so no command's own checks, and none of its writes, see such a path.
+ * starts with a home folder the shell did not expand (`unexpandedHome`), or has bytes that are not UTF-8
+ * (`notUtf8`). Applied to every command by `program.ts`, so no command's own checks, and none of its writes,
+ * see such a path.
  */
 export function refuseUnexpandedHome(command: Command): void {
   for (const option of command.options) {
@@ -243,7 +259,8 @@ export function refuseUnexpandedHome(command: Command): void {
     // Each value as typed (one per word for `<paths...>`); defaults are not emitted, and none starts with ~.
     command.on(`option:${option.name()}`, (value: unknown) => {
       if (typeof value !== "string") return;
-      const problem = unexpandedHome(option.long ?? option.flags, value);
+      const flag = option.long ?? option.flags;
+      const problem = unexpandedHome(flag, value) ?? notUtf8(flag, value);
       if (problem) throw problem;
     });
   }
@@ -308,7 +325,7 @@ export function requireFolderPath(
   if (pathKind(join(path, "manifest.json")) === "file") {
     throw new UsageError(
       `${flag}: ${path} is a model version, not the folder that holds the versions`,
-      `point ${flag} at the folder above it (${shellWord(dirname(resolve(path)))})`,
+      `point ${flag} at the folder above it (${shellWord(dirname(absoluteIfKnown(path)))})`,
     );
   }
 }
@@ -435,5 +452,28 @@ export function checkpointsFlag(dir: string): string {
 
 /** ` FLAG PATH` for a command a hint spells out (quoted for the shell), or nothing when PATH is the default. */
 export function pathFlag(flag: string, path: string, fallback: string): string {
-  return resolve(path) === resolve(fallback) ? "" : ` ${flag} ${shellWord(path)}`;
+  return samePath(path, fallback) ? "" : ` ${flag} ${shellWord(path)}`;
+}
+
+/**
+ * `path` made absolute against the working folder, or as given when the working folder is gone (deleted under
+ * a running command): a message that only shows a path must not fail on it. Before, train's "export, then
+ * promote" instructions threw there, and read "unexpected failure … this is a bug".
+ */
+export function absoluteIfKnown(path: string): string {
+  try {
+    return resolve(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether two paths name the same place, compared as written when the working folder cannot be read. */
+function samePath(a: string, b: string): boolean {
+  try {
+    return resolve(a) === resolve(b);
+  } catch {
+    const written = (p: string) => normalize(p).replace(/(.)[\\/]+$/, "$1");
+    return written(a) === written(b);
+  }
 }

@@ -1,4 +1,4 @@
-import { fullProgram, runCandlecast, runCliCaptured } from "../test/cli.ts";
+import { DENO_RUN, fullProgram, MAIN, runCandlecast, runCliCaptured } from "../test/cli.ts";
 import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -393,6 +393,60 @@ Deno.test("every path flag of every command refuses a ~ the shell left unexpande
     assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written, no folder named ~");
   } finally {
     Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every path flag refuses a name with bytes that are not UTF-8 (read as U+FFFD), exit 2, writing nothing", async () => {
+  const paths: string[][] = [];
+  const walk = (command: Command, path: string[]) => {
+    for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    for (const option of command.options) {
+      if (PATH_PLACEHOLDER.test(option.flags)) paths.push([...path, option.long!]);
+    }
+  };
+  for (const command of fullProgram().commands) walk(command, [command.name()]);
+  const cwd = Deno.cwd();
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-utf8-" });
+  try {
+    Deno.chdir(dir);
+    for (const args of paths) {
+      const flagName = args.at(-1)!;
+      const r = await runCliCaptured([...args.slice(0, -1), flagName, "data/bad\uFFFD.csv"]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.equal(
+        r.err,
+        `candlecast: ${flagName}: data/bad\uFFFD.csv has bytes that are not UTF-8 in its name (shown as \uFFFD, ` +
+          "U+FFFD): Deno reads each as that character, so candlecast would use a file of another name\n" +
+          "hint: rename it (or the folder it is in) to a name in UTF-8 (convmv -f latin1 -t utf-8 converts " +
+          "one), or choose another path\n",
+        args.join(" "),
+      );
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a path typed with a byte that is not UTF-8 (LANG=C) is refused, not written under another name", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-utf8-" });
+  try {
+    // Before: Deno read the byte as U+FFFD, and collect wrote 'data/bad\uFFFD.csv', exit 0.
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `exec "$@" --output "$(printf 'bad\\xff.csv')"`, "bash", Deno.execPath(), ...DENO_RUN]
+        .concat(["--allow-all", MAIN, "collect", "--source", "csv", "--csv-path", "raw.csv"]),
+      cwd: dir,
+      env: { LANG: "C", LC_ALL: "C", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /^candlecast: --output: bad\uFFFD\.csv has bytes that are not UTF-8 in its name/);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -34,7 +34,7 @@ import { fallbackVersion, METRICS_DIR_ENV, startWorkers, WORKER_ENV, workerIndex
 import { serveWorkersNote } from "./workers_flag.ts";
 import { adoptHangUps, type HangUpsWhileStarting } from "./serve/hang_ups.ts";
 import { MIN_RELOAD_INTERVAL_S, ServeFlags, type ServeOptions } from "./serve/options.ts";
-import { metricsDirFor } from "./serve/metrics_dir.ts";
+import { metricsDirFor, requireMetricsDirParent } from "./serve/metrics_dir.ts";
 
 export type { ServeOptions };
 
@@ -420,8 +420,8 @@ function followParent(hangUp: () => void, stop: () => void): void {
 
 /**
  * Everything refused or said before serve starts, in this order: flags without effect, the workers'
- * permissions, more workers than cores (a warning), CANDLECAST_API_KEY, the files serve reads and writes, and
- * the engine. Returns the API key serve uses.
+ * permissions and the temporary directory they share /metrics through, more workers than cores (a warning),
+ * CANDLECAST_API_KEY, the files serve reads and writes, and the engine. Returns the API key serve uses.
  */
 async function checkBeforeStart(
   options: ServeOptions,
@@ -434,6 +434,9 @@ async function checkBeforeStart(
     inheritedPermissions();
     requireSelfRun(`serve --workers ${workers}`, "pass --workers 1");
   }
+  // Where the workers share /metrics: a TMPDIR that is missing or a file was found after the model loaded,
+  // as "unexpected failure … tmpdir" (a seat's trial). The first process's alone: a worker is handed its folder.
+  if (worker === null) await requireMetricsDirParent(workers);
   // More processes than cores: accepted, but said, as train and evaluate say it of their threads.
   const crowded = worker === null ? serveWorkersNote(workers) : null;
   if (crowded) log({ event: "warning", ...crowded });

@@ -1005,6 +1005,43 @@ Deno.test("serve: a --predictions-log that can never be written is refused at st
   }
 });
 
+Deno.test("serve --workers 2 with a TMPDIR that does not exist or is a file is refused at start, exit 2, naming it", async () => {
+  const dir = await checkpoints();
+  try {
+    await Deno.writeTextFile(join(dir, "afile"), "x\n");
+    for (
+      const [tmpdir, why] of [
+        [join(dir, "missing", "tmp"), "which does not exist"],
+        [join(dir, "afile"), "which is not a folder"],
+      ] as const
+    ) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--workers", "2"]
+          .concat(["--checkpoint", join(dir, "current"), "--no-predictions-log"]),
+        env: { TMPDIR: tmpdir },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      // Before: the model loaded, then "unexpected failure: No such file or directory (os error 2): tmpdir",
+      // "hint: this is a bug" and exit 1 (with TMPDIR a file: "Not a directory").
+      assert.equal(out.code, 2, stderr);
+      assert.equal(
+        stderr,
+        "candlecast: serve --workers 2 shares /metrics between its processes through a folder it makes in " +
+          `TMPDIR (${tmpdir}), ${why}\n` +
+          "hint: set TMPDIR to a folder this user can write (or unset it for /tmp), or serve with --workers 1\n",
+      );
+      // Refused before the model loads or the port is bound.
+      assert.doesNotMatch(new TextDecoder().decode(out.stdout), /model_loaded|listening/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serve: a --predictions-log through a link to a folder not there is refused at start, exit 2, not a bug", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-serve-log-" });
   try {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import { runCli } from "./program.ts";
 import { onnxFailure, secondPress } from "./train.ts";
 import { writeTrainingCsv } from "../features/index.ts";
@@ -484,6 +485,36 @@ Deno.test("train: the export a version saved without model.onnx needs pastes for
     `retry with 'candlecast export --checkpoint "ck sd/v1_2026-12-04" --output "ck sd/v1_2026-12-04/model.onnx"', ` +
       `then 'candlecast models promote v1_2026-12-04 --checkpoints "ck sd"'`,
   );
+});
+
+Deno.test("train: a version saved without model.onnx names the steps left even with the working folder deleted", () => {
+  // A seat deleted train's working folder mid-run: the export failed, then building this message asked for the
+  // working folder (node:path's resolve) and threw, so the user read "unexpected failure … this is a bug".
+  const cwd = process.cwd;
+  process.cwd = () => {
+    throw new Error("No such file or directory (os error 2)");
+  };
+  try {
+    const failure = (checkpoints: string) =>
+      onnxFailure(new Error("ORT mismatch"), "v2_2026-12-04", `${checkpoints}/v2_2026-12-04`, {
+        checkpoints,
+        promote: true,
+      }).hint ?? "";
+    assert.equal(
+      failure("checkpoints"),
+      "retry with 'candlecast export --checkpoint checkpoints/v2_2026-12-04 --output " +
+        "checkpoints/v2_2026-12-04/model.onnx', then 'candlecast models promote v2_2026-12-04'",
+    );
+    assert.match(
+      failure("./checkpoints/"),
+      /models promote v2_2026-12-04'$/,
+      "the default, spelled otherwise",
+    );
+    assert.match(failure("/srv/ck"), /models promote v2_2026-12-04 --checkpoints \/srv\/ck'$/);
+    assert.match(failure("ck sd"), /models promote v2_2026-12-04 --checkpoints "ck sd"'$/);
+  } finally {
+    process.cwd = cwd;
+  }
 });
 
 Deno.test("train: a second Ctrl-C says what happened, then what to run on a hint line of its own", () => {

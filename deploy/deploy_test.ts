@@ -85,6 +85,67 @@ Deno.test("the no-binary wrapper before setup.sh says so, as candlecast says fai
   }
 });
 
+/** The wrapper run by bash with `prelude` first (a `cd`, a `ulimit`), on a CANDLECAST_HOME without Deno. */
+async function wrapperUnder(prelude: string, env: Record<string, string> = {}) {
+  const home = await Deno.makeTempDir({ prefix: "candlecast-nodeno-" });
+  try {
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `${prelude}\nexec bash "$1" --version`, "bash", ROOT + "deploy/candlecast-deno.sh"],
+      env: { CANDLECAST_HOME: home, ...env },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr), home };
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test("the no-binary wrapper says what to do about a deleted working folder or a HOME that is a file (exit 1)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-wrapper-" });
+  try {
+    // Before: Deno's own "could not read current working directory" and a Rust backtrace, before candlecast ran.
+    const gone = await wrapperUnder(`cd "${dir}" && mkdir gone && cd gone && rmdir ../gone`);
+    assert.equal(gone.code, 1, gone.stderr);
+    // bash says its own word first ("shell-init: error retrieving current directory"), then candlecast's.
+    assert.match(
+      gone.stderr,
+      /(^|\n)candlecast: the working folder was deleted \(or moved away\) while this shell was in it; Deno cannot start there\nhint: cd to a folder that exists and run it again\n$/,
+    );
+    await Deno.writeTextFile(`${dir}/home`, "");
+    for (const home of [`${dir}/home`, `${dir}/home/sub`]) {
+      // Before: "error: Error loading .npmrc at …/.npmrc. Caused by: Not a directory", and a backtrace.
+      const file = await wrapperUnder("", { HOME: home });
+      assert.equal(file.code, 1, file.stderr);
+      assert.equal(
+        file.stderr,
+        `candlecast: HOME (${home}) is not a folder (${dir}/home is a file); Deno reads its settings and keeps ` +
+          "its cache under HOME\nhint: set HOME to this user's home folder (in a systemd unit: Environment=HOME=…)\n",
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the no-binary wrapper warns, in one line, of a ulimit -v or -d that Deno cannot start or train under", async () => {
+  for (const [limit, named] of [["-v", "ulimit -v (LimitAS=)"], ["-d", "ulimit -d (LimitDATA=)"]]) {
+    const { code, stderr, home } = await wrapperUnder(`ulimit ${limit} 8000000`);
+    // Then on as before (here, to the missing Deno): the limit may be one Deno lives with.
+    assert.equal(code, 1, stderr);
+    const [warning, ...rest] = stderr.split("\n");
+    assert.equal(
+      warning,
+      `candlecast: warning: ${named} is 8000000 KiB: Deno (V8) reserves far more address space than it uses ` +
+        "and may abort under such a limit (at start, or when training); limit memory with a cgroup instead " +
+        "(MemoryMax= in a systemd unit; docs/deployment.md, Requirements)",
+    );
+    assert.match(rest.join("\n"), new RegExp(`^candlecast: no Deno in ${home}/\\.tools`));
+  }
+  const unlimited = await wrapperUnder("ulimit -v unlimited; ulimit -d unlimited");
+  assert.doesNotMatch(unlimited.stderr, /warning/);
+});
+
 Deno.test("retrain's log is the file logrotate rotates", () => {
   const rotated = read("deploy/candlecast.logrotate").match(/^(\/\S+) \{$/m)![1];
   const workdir = read("deploy/candlecast-retrain@.service").match(/^WorkingDirectory=(\S+)$/m)![1];

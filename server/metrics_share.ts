@@ -9,10 +9,15 @@
  * that replaces a dead one (the parent restarts it) first retires the dead one's file to
  * `retired-<k>-<id>.json`, whose counters stay in the sum, so the service's counters never go down; a retired
  * file's gauges (open connections, the model it had) are left out, since that process is gone.
+ *
+ * A write that fails (a full or read-only TMPDIR) costs no request, but the other workers' scrapes then leave
+ * this one's newest counters out: said once (`metrics_share_failed`), and again when a write works
+ * (`metrics_share_recovered`). Before, /metrics undercounted without a word.
  */
 import { join } from "node:path";
 import { z } from "zod";
 import type { Metrics, MetricsSnapshot, Scrape } from "./metrics.ts";
+import type { Logger } from "./log.ts";
 
 const Count = z.number().finite().nonnegative();
 const SnapshotSchema = z.object({
@@ -36,13 +41,17 @@ export class SharedMetrics {
   readonly #worker: number;
   readonly #metrics: Metrics;
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #log: Logger;
   /** The writes in order: each takes its snapshot when its turn comes, so the file never goes back. */
   #writes: Promise<unknown> = Promise.resolve();
+  /** Writes failed since the last that worked (the first is logged, and the next that works). */
+  #failures = 0;
 
-  constructor(dir: string, worker: number, metrics: Metrics) {
+  constructor(dir: string, worker: number, metrics: Metrics, log: Logger = () => {}) {
     this.#dir = dir;
     this.#worker = worker;
     this.#metrics = metrics;
+    this.#log = log;
     metrics.addPeers(() => this.scrape());
   }
 
@@ -70,9 +79,25 @@ export class SharedMetrics {
       try {
         await Deno.writeTextFile(tmp, JSON.stringify(snapshot));
         await Deno.rename(tmp, path);
-      } catch {
-        // A full /tmp costs the other workers' view of this one's counters, never a request.
+      } catch (error) {
+        // A full /tmp costs the other workers' view of this one's counters, never a request: said, once.
         await Deno.remove(tmp).catch(() => {});
+        if (this.#failures++ === 0) {
+          this.#log({
+            event: "metrics_share_failed",
+            path,
+            error: error instanceof Error ? error.message : String(error),
+            hint:
+              "still serving; the other workers' /metrics leave this worker's counters out (they undercount) " +
+              "until a write works, retried each second: free space in the temporary directory (df -h " +
+              `${this.#dir}) or restart serve with a TMPDIR that has room`,
+          });
+        }
+        return snapshot;
+      }
+      if (this.#failures > 0) {
+        this.#log({ event: "metrics_share_recovered", failed_writes: this.#failures });
+        this.#failures = 0;
       }
       return snapshot;
     });

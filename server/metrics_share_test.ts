@@ -136,3 +136,27 @@ Deno.test("scrapes alternating between workers under a second apart never go dow
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a worker whose counters cannot be written says so once (the others' /metrics leave it out), and when it can again", async () => {
+  const parent = await Deno.makeTempDir();
+  const dir = `${parent}/shared`; // missing: every write fails, as on a full TMPDIR
+  try {
+    const logged: Record<string, unknown>[] = [];
+    const metrics = new Metrics();
+    const shared = new SharedMetrics(dir, 1, metrics, (record) => logged.push(record));
+    await shared.write();
+    await shared.write();
+    // Before: nothing said; /metrics answered by the other worker undercounted, silently.
+    assert.equal(logged.length, 1, JSON.stringify(logged));
+    assert.equal(logged[0].event, "metrics_share_failed");
+    assert.equal(logged[0].path, `${dir}/worker-1.json`);
+    assert.match(String(logged[0].error), /No such file or directory/);
+    assert.match(String(logged[0].hint), /other workers' \/metrics leave this worker's counters out/);
+    await Deno.mkdir(dir);
+    await shared.write();
+    await shared.write();
+    assert.deepEqual(logged.slice(1), [{ event: "metrics_share_recovered", failed_writes: 2 }]);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});

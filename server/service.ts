@@ -196,7 +196,7 @@ export async function startService(config: ServiceConfig): Promise<Service> {
     },
     refresh: () => watcher.refresh(),
     async shareMetrics(dir, worker) {
-      shared = new SharedMetrics(dir, worker, metrics);
+      shared = new SharedMetrics(dir, worker, metrics, log);
       metrics.collect(() => workerModelSamples(worker, store.status()));
       await shared.start();
     },

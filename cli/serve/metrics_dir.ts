@@ -10,6 +10,7 @@
  * first process is pid 1.
  */
 import { dirname, join } from "node:path";
+import { filesystemProblem, UsageError, withoutRunAgain } from "../errors.ts";
 
 const PREFIX = "candlecast-metrics-";
 
@@ -29,9 +30,75 @@ export async function metricsDirFor(
   if (workers <= 1) return null;
   // Made first, then its siblings swept: where temporary folders go is Deno's to know (node:os's tmpdir()
   // reads TMPDIR, which the Docker image's --allow-env leaves out: serve failed to start its workers there).
-  const dir = await Deno.makeTempDir({ prefix: PREFIX });
+  const dir = await makeMetricsDir(workers);
   await removeStaleMetricsDirs(dirname(dir));
   return dir;
+}
+
+/**
+ * Refuses, before the model loads, a temporary directory where the first process of `serve --workers N` could
+ * not make its metrics folder: a folder is made there and removed at once. Before, a TMPDIR that did not exist
+ * or was a file was found only after the model loaded, as "unexpected failure … tmpdir … this is a bug".
+ */
+export async function requireMetricsDirParent(workers: number): Promise<void> {
+  if (workers <= 1) return;
+  // Killed in between, it is swept as any stale metrics folder is.
+  await Deno.remove(await makeMetricsDir(workers)).catch(() => {});
+}
+
+async function makeMetricsDir(workers: number): Promise<string> {
+  try {
+    return await Deno.makeTempDir({ prefix: PREFIX });
+  } catch (error) {
+    throw tempDirError(error, workers);
+  }
+}
+
+/**
+ * Why no folder can be made in the temporary directory, as a usage error (exit 2, as serve refuses a
+ * predictions log it cannot write): the directory named, which Deno's own message ("…: tmpdir") leaves out.
+ */
+export function tempDirError(error: unknown, workers: number, tmpdir = readTmpdir()): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const windows = Deno.build.os === "windows"; // where TMP and TEMP say, not TMPDIR
+  const where = windows
+    ? "the temporary directory (TMP, TEMP)"
+    : tmpdir === undefined
+    ? "the temporary directory (TMPDIR, else /tmp)"
+    : tmpdir === null
+    ? "/tmp (TMPDIR is unset)"
+    : `TMPDIR (${tmpdir})`;
+  const known = filesystemProblem(error);
+  const why = error instanceof Deno.errors.NotFound
+    ? "which does not exist"
+    : error instanceof Deno.errors.NotADirectory
+    ? "which is not a folder"
+    : error instanceof Deno.errors.NotCapable
+    ? "which this process may not write (its Deno permissions, --allow-write, leave it out)"
+    : `where none can be made: ${known?.message ?? error.message}`;
+  const fix = `${
+    windows
+      ? "set TMP to a folder this user can write"
+      : tmpdir === null
+      ? "set TMPDIR to a folder this user can write"
+      : "set TMPDIR to a folder this user can write (or unset it for /tmp)"
+  }, or serve with --workers 1`;
+  return new UsageError(
+    `serve --workers ${workers} shares /metrics between its processes through a folder it makes in ${where}, ` +
+      why,
+    error instanceof Deno.errors.NotCapable
+      ? `add it to --allow-write ('deno task cli' and the compiled binary grant it); or ${fix}`
+      : known
+      ? `${withoutRunAgain(known.hint)}; or ${fix}`
+      : fix,
+  );
+}
+
+/** TMPDIR as Deno reads it to make temporary folders: null when unset, undefined when this process may not read it. */
+function readTmpdir(): string | null | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable: "TMPDIR" }).state !== "granted") return undefined;
+  const value = Deno.env.get("TMPDIR");
+  return value === undefined ? null : value || '""';
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { metricsDirFor, removeStaleMetricsDirs, STALE_METRICS_MS } from "./metrics_dir.ts";
+import { metricsDirFor, removeStaleMetricsDirs, STALE_METRICS_MS, tempDirError } from "./metrics_dir.ts";
+import { UsageError } from "../errors.ts";
 
 Deno.test("a start removes the metrics folders no service has written to for an hour, and only those", async () => {
   const parent = await Deno.makeTempDir({ prefix: "candlecast-tmp-" });
@@ -60,4 +61,33 @@ Deno.test("metricsDirFor: a first process with workers makes one; alone, none; a
   assert.equal(await metricsDirFor(null, 1, () => "/x"), null);
   assert.equal(await metricsDirFor(2, 1, () => "/tmp/candlecast-metrics-a"), "/tmp/candlecast-metrics-a");
   assert.equal(await metricsDirFor(2, 1, () => undefined), null);
+});
+
+Deno.test("a temporary directory where no metrics folder can be made is named, with what to do (exit 2)", () => {
+  const cases: [Error, string | null, string, string][] = [
+    [
+      new Error("Read-only file system (os error 30): tmpdir"),
+      "/srv/tmp",
+      "TMPDIR (/srv/tmp), where none can be made: the file system is read-only (Read-only file system (os " +
+      "error 30): tmpdir)",
+      "write somewhere writable, or remount it read-write; or set TMPDIR to a folder this user can write (or " +
+      "unset it for /tmp), or serve with --workers 1",
+    ],
+    [
+      new Deno.errors.NotCapable("Requires write access to <TMP>, run again with the --allow-write flag"),
+      null,
+      "/tmp (TMPDIR is unset), which this process may not write (its Deno permissions, --allow-write, leave it out)",
+      "add it to --allow-write ('deno task cli' and the compiled binary grant it); or set TMPDIR to a folder this " +
+      "user can write, or serve with --workers 1",
+    ],
+  ];
+  for (const [error, tmpdir, where, hint] of cases) {
+    const refused = tempDirError(error, 3, tmpdir);
+    assert.ok(refused instanceof UsageError);
+    assert.equal(
+      refused.message,
+      `serve --workers 3 shares /metrics between its processes through a folder it makes in ${where}`,
+    );
+    assert.equal(refused.hint, hint);
+  }
 });

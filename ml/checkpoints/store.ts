@@ -13,6 +13,7 @@ import {
   NotRegularFileError,
   type PathRules,
   PLATFORM_PATHS,
+  removeStaleTemps,
   sameFolder,
   shellWord,
 } from "../../base/index.ts";
@@ -334,9 +335,23 @@ export async function withCurrentLock<T>(
     );
   }
   try {
+    await removeStaleCurrentTemps(root);
     return await work();
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Removes, under the lock, the temporary files a promote or rollback killed mid-write left (`.current.<pid>.…`
+ * links and `.current_history.json.<pid>.…` files whose process is gone), with train's own sweep
+ * (`removeStaleTemps`). Before, only train removed them, and a store whose retrains run elsewhere kept them.
+ * One that cannot be removed is left: it blocks nothing.
+ */
+async function removeStaleCurrentTemps(root: string): Promise<void> {
+  // The history's temps are writeFileAtomic's, beside history.ts's `.current_history.json`.
+  for (const prefix of [`.${CURRENT}.`, ".current_history.json."]) {
+    await removeStaleTemps(root, prefix).catch(() => {});
   }
 }
 

@@ -586,3 +586,41 @@ Deno.test("a history written before `served` was recorded reads as before; the n
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "promote and rollback remove what an interrupted promote or rollback left (history and link temps)",
+  // A dead writer is known by its pid only on Linux (/proc); elsewhere every temp is left, as train leaves it.
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const root = await storeWith("v1_2026-01-01", "v2_2026-01-02");
+    try {
+      const dead = 2 ** 22 + 77; // above Linux's pid_max: never a live process
+      const names = async () => (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name).sort();
+      // What a promote killed mid-write leaves (SIGKILL, or SIGINT ~0.5 s in): before, only train removed them.
+      const leftovers = async () => {
+        await Deno.writeTextFile(join(root, `.current_history.json.${dead}.0a1b2c3d.tmp`), '{"previous":[');
+        await Deno.symlink("v2_2026-01-02", join(root, `.current.${dead}.deadbeef.tmp`));
+      };
+      const live = `.current_history.json.${Deno.pid}.11111111.tmp`; // a writer still running: left
+      await Deno.writeTextFile(join(root, live), "{}");
+      await Deno.writeTextFile(join(root, `notes.${dead}.22222222.tmp`), "not the store's"); // not current's
+      await leftovers();
+      await promote(root, "v1_2026-01-01");
+      const kept = [
+        ".current.lock",
+        live,
+        "current",
+        `notes.${dead}.22222222.tmp`,
+        "v1_2026-01-01",
+        "v2_2026-01-02",
+      ];
+      assert.deepEqual(await names(), kept);
+      await promote(root, "v2_2026-01-02");
+      await leftovers();
+      await rollback(root);
+      assert.deepEqual(await names(), [".current.lock", ".current_history.json", ...kept.slice(1)]);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

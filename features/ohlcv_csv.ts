@@ -163,13 +163,13 @@ class OhlcvColumns {
    * whether the row is the file's last, which a file cut short mid-row makes bad.
    */
   #refused: CandleError | null = null;
-  /** Whether the row refused is what a cut leaves: fewer cells than its header's, or its last one empty. */
-  #cuttable = false;
   /**
-   * The cells every data row holds (`widthProblem`): the columns the header above it names, or a Binance dump's
-   * 12 for a file without one; with what that is, for messages.
+   * The refusal to give instead where the row refused is the file's last and the file ends mid-line (`refusal`):
+   * null where the row is not what a cut leaves (as many cells as every row holds, its last one not empty).
    */
-  #width: { cells: number; of: string } = { cells: 6, of: "" };
+  #ifCut: CandleError | null = null;
+  /** The cells the data rows hold (`widthProblem`), learnt from the header above them and their first row. */
+  #width: RowWidth = headerWidth(OHLCV_HEADER);
   /** A first line of one cell (a URL, a title): refused with the next line, which may be the real header. */
   #title: string | null = null;
 
@@ -184,14 +184,19 @@ class OhlcvColumns {
   refusal(unended: string | null = null): CandleError | null {
     if (this.#title !== null) return headerError(this.source, [this.#title]);
     const refused = this.#refused;
-    if (refused === null || unended === null || !this.#cuttable) return refused;
-    return new CandleError(`${refused.message} ${ENDS_MID_LINE}`, refused.hint, refused.exitCode);
+    const cut = this.#ifCut;
+    if (refused === null || unended === null || cut === null) return refused;
+    return new CandleError(`${cut.message} ${ENDS_MID_LINE}`, cut.hint, cut.exitCode);
   }
 
   readonly lineOf = (i: number): string => this.#line(i, this.#laterHeaders.filter((at) => at <= i).length);
 
   #line(i: number, headersBefore: number): string {
-    return `${this.source} line ${(this.#hasHeader ? 2 : 1) + i + headersBefore}`;
+    return `${this.source} line ${this.#lineNumber(i, headersBefore)}`;
+  }
+
+  #lineNumber(i: number, headersBefore: number): number {
+    return (this.#hasHeader ? 2 : 1) + i + headersBefore;
   }
 
   add(record: string[]): void {
@@ -228,14 +233,16 @@ class OhlcvColumns {
         return;
       }
       refuseHeaderlessWidth(this.source, record);
-      this.#width = { cells: DUMP_COLUMNS, of: `line 1 has ${DUMP_COLUMNS}` };
+      this.#width = dumpWidth(record, `${this.source} line 1`);
     }
     try {
       this.#addRow(record);
     } catch (error) {
       if (!(error instanceof CandleError)) throw error;
       this.#refused = error;
-      this.#cuttable = record.length < Math.max(6, this.#width.cells) || record[record.length - 1] === "";
+      const cells = this.#width.exact ? this.#width.cells : 6;
+      const cut = record.length < cells || record[record.length - 1] === "";
+      this.#ifCut = cut ? (error instanceof OddFirstRow ? error.ifCut : error) : null;
     }
   }
 
@@ -245,7 +252,12 @@ class OhlcvColumns {
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }
-    const width = widthProblem(record, this.#width, where);
+    const width = widthProblem(
+      record,
+      this.#width,
+      where,
+      this.#lineNumber(this.#rows, this.#laterHeaders.length),
+    );
     if (width) throw width;
     refuseDateText(record[0], `${where} (open_time)`);
     const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
@@ -311,10 +323,56 @@ function filledWidth(record: readonly string[]): number {
   return n;
 }
 
-/** The cells a header's rows hold: the columns it names (a trailing comma names none). */
-function headerWidth(header: readonly string[]): { cells: number; of: string } {
-  const cells = filledWidth(header);
-  return { cells, of: `the header names ${cells} columns` };
+/**
+ * The cells the data rows under one header hold, learnt from the header and then from the first row under it
+ * (`widthProblem`).
+ */
+interface RowWidth {
+  /** The columns the header names (a trailing comma names none); a dump's 12 for a file without a header. */
+  named: number;
+  /**
+   * The cells holding values a row may have: the named columns, or, where the first row under the header holds
+   * more (unnamed columns after six names: a Kraken export's vwap and count, a Binance dump's last six), that
+   * row's.
+   */
+  cells: number;
+  /**
+   * Whether every row holds `cells` (a dump without a header; rows wider than their header, whose unnamed
+   * columns say nothing of which cell is missing), or only the six: a row may leave out empty cells of the named
+   * columns after them (Excel writes an empty last column's trailing comma on its first rows only).
+   */
+  exact: boolean;
+  /** The most cells, empty trailing ones included, of the header and the first row: a row longer is odd. */
+  usual: number;
+  /** What `cells` is, for messages: "the header names 7 columns", "line 2 has 8 and the header names 6 columns". */
+  of: string;
+  /** The first data row under the header (null until read): named where it is the odd one. */
+  first: { where: string; cells: number; shown: string } | null;
+}
+
+/** A header's rows, before the first is read: the columns it names (a trailing comma names none). */
+function headerWidth(header: readonly string[]): RowWidth {
+  const named = filledWidth(header);
+  return {
+    named,
+    cells: named,
+    exact: false,
+    usual: header.length,
+    of: `the header names ${named} columns`,
+    first: null,
+  };
+}
+
+/** A Binance dump's rows (no header), as its first line (`where`, already checked) has them. */
+function dumpWidth(record: readonly string[], where: string): RowWidth {
+  return {
+    named: DUMP_COLUMNS,
+    cells: DUMP_COLUMNS,
+    exact: true,
+    usual: record.length,
+    of: `line 1 has ${DUMP_COLUMNS}`,
+    first: { where, cells: DUMP_COLUMNS, shown: shownRow(record) },
+  };
 }
 
 /** A row for a message, cut to 80 characters. */
@@ -324,30 +382,75 @@ function shownRow(record: readonly string[]): string {
 }
 
 /**
- * A row of other cells than its header's, or null. More (cells holding something past the header's columns) is
- * what an unquoted decimal comma or thousands separator makes (`…,4036,3,54.9` for 4036.3), fewer what a cell
- * left out does: either way every cell after it is read as the next column's, so that close 4036 and volume 3
- * were stored, exit 0. Empty cells after the last column (a trailing comma, a spreadsheet's) are no values.
+ * The refusal of the first row under a header, wider than it, met at a later row of the header's width: the
+ * first was the odd one, unless that later row is the file's last, cut short (`ifCut`, its own refusal).
+ */
+class OddFirstRow extends CandleError {
+  constructor(message: string, hint: string, readonly ifCut: CandleError) {
+    super(message, hint);
+  }
+}
+
+const COMMA_HINT = "write numbers with '.' as the decimal mark and no thousands separator (4036.3, not " +
+  "4036,3; 42000.5, not 42,000.5), or quote a cell that holds a comma";
+
+/**
+ * A row of other cells than the rows about it (`width`, which the first row under a header sets), or null. More
+ * (cells holding something past the rows' width, or a row longer than the header and the first row with a
+ * value past the six) is what an unquoted decimal comma or thousands separator makes (`…,4036,3,54.9` for
+ * 4036.3): every cell after it is read as the next column's, so that close 4036 and volume 3 were stored, exit
+ * 0. Fewer than six is refused before this; fewer than the header names is a row leaving out empty cells of
+ * the columns after the six, as Excel writes them, and read. Rows all wider than their header (the first one
+ * already) are read, their unnamed cells ignored (a Kraken export under six names), each row then holding that
+ * many: a row fewer is a cell missing somewhere, or, at the header's own width, the first row the shifted one.
+ * Empty cells after the last column (a trailing comma, a spreadsheet's) are no values.
  */
 function widthProblem(
   record: readonly string[],
-  width: { cells: number; of: string },
+  width: RowWidth,
   where: string,
+  line: number,
 ): CandleError | null {
-  if (record.length < width.cells) {
+  const filled = filledWidth(record);
+  if (width.first === null) {
+    width.first = { where, cells: filled, shown: shownRow(record) };
+    width.usual = Math.max(width.usual, record.length);
+    if (filled > width.named) {
+      width.cells = filled;
+      width.exact = true;
+      width.of = `line ${line} has ${filled} and the header names ${width.named} columns`;
+    }
+    return null;
+  }
+  if (filled > width.cells || (record.length > width.usual && filled > 6)) {
     return new CandleError(
-      `${where}: ${record.length} cells where ${width.of} ("${shownRow(record)}")`,
-      "a cell missing? each row holds one value per column, in the header's order (an empty value is nothing " +
-        "between two commas): fix or delete the row",
+      `${where}: ${filled > width.cells ? filled : record.length} cells where ${width.of} ("${
+        shownRow(record)
+      }")`,
+      `a decimal comma or thousands separator? ${COMMA_HINT}: each row holds one value per column`,
     );
   }
-  const filled = filledWidth(record);
-  if (filled <= width.cells) return null;
-  return new CandleError(
-    `${where}: ${filled} cells where ${width.of} ("${shownRow(record)}")`,
-    "a decimal comma or thousands separator? write numbers with '.' as the decimal mark and no thousands " +
-      "separator (4036.3, not 4036,3; 42000.5, not 42,000.5), or quote a cell that holds a comma: each row " +
-      "holds one value per column",
+  if (!width.exact || record.length >= width.cells) return null;
+  const unnamed = width.cells > width.named;
+  const missing = new CandleError(
+    `${where}: ${record.length} cells where ${width.of} ("${shownRow(record)}")`,
+    "a cell missing? each row holds one value per column, in the header's order (an empty value is nothing " +
+      "between two commas): fix or delete the row" +
+      (unnamed
+        ? "; unnamed columns after the six are ignored only when every row has them (name every column in " +
+          "the header, and a row may leave out empty cells after the six)"
+        : ""),
+  );
+  if (!unnamed || filled > width.named) return missing;
+  const first = width.first;
+  const firstLine = first.where.slice(first.where.lastIndexOf(" line ") + 1);
+  return new OddFirstRow(
+    `${first.where}: ${first.cells} cells where the header names ${width.named} columns and line ${line} has ` +
+      `${record.length} ("${first.shown}")`,
+    `a decimal comma or thousands separator in ${firstLine}? ${COMMA_HINT}; if its cells after the sixth are ` +
+      "columns of the file's, name every column in the header (unnamed ones are ignored only when every row " +
+      "has them)",
+    missing,
   );
 }
 
@@ -363,9 +466,10 @@ function refuseHeaderlessWidth(source: string, record: readonly string[]): void 
       filledWidth(record)
     } columns and no header; a file without a header is read only as a Binance kline dump (${DUMP_COLUMNS} ` +
       "columns: open_time,open,high,low,close,volume,close_time,…)",
-    `add a header line naming its columns, ${
+    `add a header line naming every column, ${
       OHLCV_HEADER.join(",")
-    } first, in that order (move the volume column there if it is elsewhere; columns after the six are ignored)`,
+    } first, in that order (move the volume column there if it is elsewhere): the named columns after the six ` +
+      "are ignored",
     2,
   );
 }

@@ -475,7 +475,7 @@ Deno.test("JSON given as an OHLCV CSV is a usage error (2) naming --source json,
   }
 });
 
-Deno.test("a row of more or fewer cells than the header (an unquoted decimal comma or thousands separator) is refused, naming its line", async () => {
+Deno.test("a row of more cells than the header (an unquoted decimal comma or thousands separator) is refused, naming its line", async () => {
   const refused = (text: string, message: string, hint: RegExp) =>
     assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
       assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
@@ -503,11 +503,8 @@ Deno.test("a row of more or fewer cells than the header (an unquoted decimal com
     'f.csv line 3: 8 cells where the header names 7 columns ("2000,1,2,0.5,1,5,10,7")',
     commaHint,
   );
-  refused(
-    `${wide}2000,1,2,0.5,1.5,10\n`,
-    'f.csv line 3: 6 cells where the header names 7 columns ("2000,1,2,0.5,1.5,10")',
-    /^a cell missing\?/,
-  );
+  // A row leaving out an empty cell after the six (a spreadsheet's), read since the row holds the six.
+  assert.deepEqual(Array.from(parseOhlcvCsv(`${wide}2000,1,2,0.5,1.5,11\n`, "X").volume), [10, 11]);
   // A Binance dump without a header: its rows are as wide as its first line.
   const dump = "1000,1,2,0.5,1.5,10,1999,5,4,5,6,0\n";
   refused(
@@ -519,9 +516,9 @@ Deno.test("a row of more or fewer cells than the header (an unquoted decimal com
   const joined = `${TEXT}${wide}`;
   assert.deepEqual(Array.from(parseOhlcvCsv(joined, "X").openTime), [1000, 2000, 1000]);
   refused(
-    `${joined}3000,1,2,0.5,1.5,10\n`,
-    'f.csv line 6: 6 cells where the header names 7 columns ("3000,1,2,0.5,1.5,10")',
-    /^a cell missing\?/,
+    `${joined}3000,1,2,0.5,1,5,10,7\n`,
+    'f.csv line 6: 8 cells where the header names 7 columns ("3000,1,2,0.5,1,5,10,7")',
+    commaHint,
   );
 
   // What reads as before: a trailing comma on every line, or on the rows alone or the header alone; empty cells
@@ -548,16 +545,110 @@ Deno.test("a row of more or fewer cells than the header (an unquoted decimal com
     await assert.rejects(readOhlcvCsv(path, "X"), {
       message: `${path} line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2,5,12")`,
     });
-    // A last row cut short of the header's cells is said to be where the file ends mid-line.
-    await Deno.writeTextFile(path, `${wide}2000,1,2,0.5,1.5,10`);
+    // A last row cut short of the cells every row holds is said to be where the file ends mid-line.
+    await Deno.writeTextFile(path, `${TEXT}3000,2,3,1.5,2.5`);
     await assert.rejects(readOhlcvCsv(path, "X"), {
       message:
-        `${path} line 3: 6 cells where the header names 7 columns ("2000,1,2,0.5,1.5,10") (the file ends mid-line: ` +
-        "was it cut short?)",
+        `${path} line 4: expected at least 6 columns, found 5 (the file ends mid-line: was it cut short?)`,
+    });
+    const eight = "open_time,open,high,low,close,volume\n1000,1,2,0.5,1.5,10,1.2,7\n";
+    await Deno.writeTextFile(path, `${eight}2000,1,2,0.5,1.5,10,1.2`);
+    await assert.rejects(readOhlcvCsv(path, "X"), {
+      message:
+        `${path} line 3: 7 cells where line 2 has 8 and the header names 6 columns ("2000,1,2,0.5,1.5,10,1.2") ` +
+        "(the file ends mid-line: was it cut short?)",
+    });
+    // Cut after the six: the row is what the cut left, not line 2's shift.
+    await Deno.writeTextFile(path, `${eight}2000,1,2,0.5,1.5,10`);
+    await assert.rejects(readOhlcvCsv(path, "X"), {
+      message:
+        `${path} line 3: 6 cells where line 2 has 8 and the header names 6 columns ("2000,1,2,0.5,1.5,10") ` +
+        "(the file ends mid-line: was it cut short?)",
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("rows all wider than a header naming the six are read, the unnamed cells ignored; a row off the rows' own width is refused", () => {
+  const refused = (text: string, message: string, hint: RegExp) =>
+    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
+      assert.equal(e.message, message);
+      assert.match(e.hint!, hint);
+      return true;
+    });
+  const commaHint = /^a decimal comma or thousands separator\? write numbers with '\.' as the decimal mark/;
+  const six = "open_time,open,high,low,close,volume\n";
+  // A Kraken export fixed as the headerless refusal said (volume moved to the sixth column, the six named), and
+  // a Binance dump with the six names on top. Before (84283f5): "line 2: 8 cells where the header names 6
+  // columns", the decimal-comma hint, exit 1; the parent read both.
+  const kraken = `${six}1502942400,4261.48,4313.62,4261.32,4308.83,47.181009,4290.1,120\n` +
+    "1502946000,4308.83,4328.69,4291.37,4315.32,23.234916,4310.2,98\n" +
+    "1502949600,4315.32,4330,4300,4320,20.1,4310.2,90\n";
+  assert.deepEqual(Array.from(parseOhlcvCsv(kraken, "X").volume), [47.181009, 23.234916, 20.1]);
+  const dump = `${six}1000,1,2,0.5,1.5,10,1999,5,4,5,6,0\n2000,1.5,2.5,1,2,11,2999,5,4,5,6,0\n`;
+  assert.deepEqual(Array.from(parseOhlcvCsv(dump, "X").volume), [10, 11]);
+  assert.deepEqual(Array.from(parseOhlcvCsv(dump.replaceAll("\n", ",\n"), "X").volume), [10, 11]);
+  // Among them, a row one cell wider (a decimal comma) or narrower is refused, by the rows' own width.
+  refused(
+    `${dump}3000,2,3,1.5,2,5,12,3999,5,4,5,6,0\n`,
+    'f.csv line 4: 13 cells where line 2 has 12 and the header names 6 columns ("3000,2,3,1.5,2,5,12,3999,5,4,5,6,0")',
+    commaHint,
+  );
+  refused(
+    `${dump}3000,2,3,1.5,2.5,12,3999,5,4,5,6\n`,
+    'f.csv line 4: 11 cells where line 2 has 12 and the header names 6 columns ("3000,2,3,1.5,2.5,12,3999,5,4,5,6")',
+    /^a cell missing\? .*unnamed columns after the six are ignored only when every row has them/,
+  );
+  // The first row the wide one among rows of the header's six: that row is named, as the shifted one.
+  refused(
+    `${six}1000,1,2,0.5,1,5,10\n2000,1.5,2.5,1,2,11\n3000,2,3,1.5,2.5,12\n`,
+    'f.csv line 2: 7 cells where the header names 6 columns and line 3 has 6 ("1000,1,2,0.5,1,5,10")',
+    /^a decimal comma or thousands separator in line 2\? .*name every column in the header/,
+  );
+  // The shifted row of the original report (an unquoted "4036,3" for 4036.3) among rows of six: refused.
+  refused(
+    `${six}1503000000000,4040,4050,4030,4036.3,54.912335\n1503003600000,4036.3,4040,4020,4036,3,54.912335\n`,
+    'f.csv line 3: 7 cells where the header names 6 columns ("1503003600000,4036.3,4040,4020,4036,3,54.912335")',
+    commaHint,
+  );
+});
+
+Deno.test("a row leaving out empty cells of named columns after the six is read; one short of the six, or one cell too many, is refused", () => {
+  const refused = (text: string, message: string) =>
+    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
+      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
+      assert.equal(e.message, message);
+      return true;
+    });
+  // Excel saves an empty last column as a trailing comma on its first rows only; a header naming more columns
+  // than rows fill. Before (84283f5): "line 18: 6 cells where the header names 7 columns", exit 1.
+  const note = "open_time,open,high,low,close,volume,note\n1000,1,2,0.5,1.5,10,\n2000,1.5,2.5,1,2,11,\n";
+  const excel = `${note}3000,2,3,1.5,2.5,12\n4000,2.5,3,2,2.5,13\n`;
+  assert.deepEqual(Array.from(parseOhlcvCsv(excel, "X").volume), [10, 11, 12, 13]);
+  assert.deepEqual(Array.from(parseOhlcvCsv(`\ufeff${excel}`, "X").volume), [10, 11, 12, 13]);
+  const extra =
+    "open_time,open,high,low,close,volume,quote_volume,trades\n1000,1,2,0.5,1.5,10\n2000,1.5,2.5,1,2,11\n";
+  assert.deepEqual(Array.from(parseOhlcvCsv(extra, "X").volume), [10, 11]);
+  // A row short of the six is refused as before.
+  refused(
+    `${extra}3000,2,3,1.5,2.5\n4000,2.5,3,2,2.5,13\n`,
+    "f.csv line 4: expected at least 6 columns, found 5",
+  );
+  // A row of 8 among rows of 7 and 6 under 7 names: the shifted close, whether its note is empty or not.
+  refused(
+    `${excel}5000,2.5,3,2,2,5,14,\n`,
+    'f.csv line 6: 8 cells where the header names 7 columns ("5000,2.5,3,2,2,5,14,")',
+  );
+  refused(
+    `${excel}5000,2.5,3,2,2,5,14,late\n`,
+    'f.csv line 6: 8 cells where the header names 7 columns ("5000,2.5,3,2,2,5,14,late")',
+  );
+  refused(
+    `${note}5000,2.5,3,2,2,5,14,\n3000,2,3,1.5,2.5,12\n`,
+    'f.csv line 4: 8 cells where the header names 7 columns ("5000,2.5,3,2,2,5,14,")',
+  );
 });
 
 Deno.test("a file without a header is read only as a Binance kline dump (12 columns); another width is a usage error", () => {
@@ -576,8 +667,8 @@ Deno.test("a file without a header is read only as a Binance kline dump (12 colu
       );
       assert.equal(
         e.hint,
-        "add a header line naming its columns, open_time,open,high,low,close,volume first, in that order (move " +
-          "the volume column there if it is elsewhere; columns after the six are ignored)",
+        "add a header line naming every column, open_time,open,high,low,close,volume first, in that order (move " +
+          "the volume column there if it is elsewhere): the named columns after the six are ignored",
       );
       return true;
     });

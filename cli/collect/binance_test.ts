@@ -612,46 +612,55 @@ Deno.test("collect: klines of another interval than asked for (a look-alike API 
   }
 });
 
+/** A 1h kline as Binance's API sends it (prices made up), closing one hour after it opens unless cut short. */
+const kline = (
+  open: number,
+  close = open + HOUR - 1,
+) => [open, "100", "102", "99", "101", "5", close, "5", 1, "1", "1", "0"];
+const hoursFrom = (from: string, n: number) => Array.from({ length: n }, (_, k) => utcMs(from) + k * HOUR);
+/**
+ * BTCUSDT's 1h klines of 2018-02-10 and 11 as binance-public-data#77 describes them: on the hour, a kline cut
+ * short at 2018-02-10 00:28:14.788, then klines at HH:28:14.789, an hour apart, until 2018-02-11 03:28:14.789
+ * (closing 04:00:00.999), then on the hour again: 27 of the 48 off the hour, 21 on it.
+ */
+const MAINTENANCE = 28 * 60_000 + 14_789;
+const FEBRUARY = hoursFrom("2018-02-10", 48).map((t) =>
+  t === utcMs("2018-02-10T00:00")
+    ? kline(t, t + MAINTENANCE - 1)
+    : t > utcMs("2018-02-10T00:00") && t < utcMs("2018-02-11T03:00")
+    ? kline(t - HOUR + MAINTENANCE)
+    : t === utcMs("2018-02-11T03:00")
+    ? kline(1518319694789, 1518321600999)
+    : kline(t)
+);
+/** One page of `klines` for each request: those in its [startTime, endTime]. */
+const serving = (klines: readonly (string | number)[][]): KlinesServerOptions["fault"] => (request) => ({
+  kind: "status",
+  status: 200,
+  body: JSON.stringify(
+    klines.filter((k) =>
+      (k[0] as number) >= (request.startTime ?? 0) && (k[0] as number) <= (request.endTime ?? Infinity)
+    ),
+  ),
+});
+
 Deno.test("collect: Binance's own klines cut short at maintenance are kept, not refused as another interval", async () => {
   // BTCUSDT 1h as Binance's API has them (binance/binance-public-data#77): the kline opening 2018-01-04 03:00
   // closes 14.8 s later, and one opens at 2018-02-11 03:28:14.789 and closes at 04:00:00.999, the next hour's
   // opening 31 minutes after it. A review found e696510's interval check refusing both ("check that --base-url
   // points at a Binance-compatible API", exit 1, nothing written), where they were written with a warning.
-  const kline = (
-    open: number,
-    close = open + HOUR - 1,
-  ) => [open, "100", "102", "99", "101", "5", close, "5", 1, "1", "1", "0"];
-  const hours = (from: string, n: number) => Array.from({ length: n }, (_, k) => utcMs(from) + k * HOUR);
-  const january = hours("2018-01-03", 48).map((t) =>
+  const january = hoursFrom("2018-01-03", 48).map((t) =>
     t === 1515034800000 ? kline(t, 1515034814838) : kline(t)
-  );
-  // As binance-public-data#77 describes February: on the hour, a kline cut short at 2018-02-10 00:28:14.788,
-  // then klines at HH:28:14.789, an hour apart, until 2018-02-11 03:28:14.789 (closing 04:00:00.999), then on
-  // the hour again.
-  const offset = 28 * 60_000 + 14_789;
-  const february = hours("2018-02-10", 48).map((t) =>
-    t === utcMs("2018-02-10T00:00")
-      ? kline(t, t + offset - 1)
-      : t > utcMs("2018-02-10T00:00") && t < utcMs("2018-02-11T03:00")
-      ? kline(t - HOUR + offset)
-      : t === utcMs("2018-02-11T03:00")
-      ? kline(1518319694789, 1518321600999)
-      : kline(t)
   );
   for (
     const [klines, from, to] of [[january, "2018-01-03", "2018-01-05"], [
-      february,
+      FEBRUARY,
       "2018-02-10",
       "2018-02-12",
     ]] as const
   ) {
-    const fault: KlinesServerOptions["fault"] = (request) => ({
-      kind: "status",
-      status: 200,
-      // One page for the range; the request after it, from past its last kline, gets none.
-      body: JSON.stringify(klines.filter((k) => (k[0] as number) >= (request.startTime ?? 0))),
-    });
-    await withRig("2018-03-01", { source: paged, fault }, async (rig) => {
+    // One page for the range; the request after it, from past its last kline, gets none.
+    await withRig("2018-03-01", { source: paged, fault: serving(klines) }, async (rig) => {
       await runCollect({
         ...pagedRange(rig),
         window: { kind: "dates", startDate: from, endDate: to },
@@ -660,6 +669,29 @@ Deno.test("collect: Binance's own klines cut short at maintenance are kept, not 
       assert.equal(written.length, 48, `${from}: every kline written`);
     });
   }
+});
+
+Deno.test("collect: Binance's later klines, on the hour, join rows that hold its maintenance stretch off the hour", async () => {
+  // After 2018-02-10..12 (27 of its 48 rows at :28:14.789), 2018-03-01..03 on the hour. Before: refused, "lies
+  // 1,905,211 ms past the grid of its 27 rows …, which open like 2018-02-11T23:00:00.000Z", the grid taken from
+  // the rows most share (the maintenance's), though 21 rows are on the hour (and that example among them).
+  const march = hoursFrom("2018-03-01", 48).map((t) => kline(t));
+  await withRig("2018-03-05", { source: paged, fault: serving([...FEBRUARY, ...march]) }, async (rig) => {
+    const range = (startDate: string, endDate: string): CollectOptions => ({
+      ...pagedRange(rig),
+      window: { kind: "dates", startDate, endDate },
+    });
+    await runCollect(range("2018-02-10", "2018-02-12"), rig.env);
+    await runCollect(range("2018-03-01", "2018-03-03"), rig.env);
+    const [written] = await readTrainingCsv(rig.output);
+    assert.equal(written.length, 96, "both ranges' klines written");
+    assert.equal(written.openTime[95], utcMs("2018-03-02T23:00"));
+    // And the other way round: the maintenance stretch into rows on the hour.
+    await Deno.remove(rig.output);
+    await runCollect(range("2018-03-01", "2018-03-03"), rig.env);
+    await runCollect(range("2018-02-10", "2018-02-12"), rig.env);
+    assert.equal((await readTrainingCsv(rig.output))[0].length, 96);
+  });
 });
 
 Deno.test("collect --limit: candles that stopped long before now are said to have stopped (delisted or halted?), at no extra request", async () => {

@@ -17,8 +17,11 @@ import {
   SERIES_COLUMNS,
   sliceSeries,
 } from "../../features/index.ts";
+import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import type { KlineRequest } from "./binance.ts";
+import type { Locate } from "./grid_checks.ts";
+import type { Window } from "./options.ts";
 import { utc } from "./summary.ts";
 
 /**
@@ -75,6 +78,32 @@ export function selectWindow(
   }
   if (request.kind === "latest") return sliceSeries(s, Math.max(0, s.length - request.count), s.length);
   return sliceSeries(s, firstAtOrAfter(s.openTime, request.start), firstAtOrAfter(s.openTime, request.end));
+}
+
+/**
+ * What `refuseOffGrid` says of a file's candle that the window typed leaves out and the indicators' warm-up
+ * reads (one before the symbol's first candle in the window): "before --start-date 2022-01-06 and read only for
+ * the indicators' warm-up". A refusal naming only the candle left the user looking for it among the candles
+ * asked for. Null for any other candle, and without a window (every candle is collected).
+ */
+export function warmUpAside(
+  series: readonly CandleSeries[],
+  fileCandles: ReadonlyMap<string, CandleSeries> | undefined,
+  window: Window | undefined,
+): Locate {
+  if (window === undefined || fileCandles === undefined) return () => null;
+  const starts = new Map(series.filter((s) => s.length > 0).map((s) => [s.symbol, s.openTime[0]]));
+  const typed = window.kind === "dates"
+    ? `--start-date ${window.startDate}`
+    : window.kind === "months"
+    ? `the last ${plural(window.months, "month")} (--months ${window.months})`
+    : `the latest ${plural(window.count, "candle")} (--limit ${window.count})`;
+  return (symbol, t) => {
+    const start = starts.get(symbol);
+    return start !== undefined && t < start
+      ? `before ${typed} and read only for the indicators' warm-up`
+      : null;
+  };
 }
 
 /** Index of the first time ≥ `t` in ascending `times` (binary search: a dump may hold millions). */

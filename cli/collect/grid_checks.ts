@@ -187,11 +187,15 @@ function firstOff(times: Float64Array, stepMs: number, p: number): number {
  * them) and the grid it should be on: the one most of the symbol's rows in the output share, else the one most
  * of the source's candles share (a tie going to the earliest candle's).
  *
- * Not `strict` (Binance), the exchange's candles are its own: refused only when none of them opens on the
- * output's grid, since its history has stretches off its grid (BTCUSDT's 1h klines of 2018-02-10, 27 of them
- * 28 min 14.789 s past the hour after a maintenance), which a file's shorter steps already refuse
- * (`refuseShortSteps`). For the same reason rows already in the output are not held to their own grid, only
- * read for it.
+ * Not `strict` (Binance), the exchange's candles are its own: refused only when none of them opens on a grid
+ * any of the symbol's rows in the output opens on, since its history has stretches off its grid (BTCUSDT's 1h
+ * klines of 2018-02-10, 27 of 48 28 min 14.789 s past the hour after a maintenance), which a file's shorter steps
+ * already refuse (`refuseShortSteps`): by the rows' commonest grid alone, those 48 rows refused the next month's
+ * klines, on the hour as 21 of them are. For the same reason rows already in the output are not held to their
+ * own grid, only read for it. The example row a refusal gives opens on the grid it names.
+ *
+ * `aside`, where it says something of a candle (a file's candle before the window typed, read only for the
+ * indicators' warm-up), is said after the candle's open time.
  */
 export function refuseOffGrid(
   existing: readonly CandleSeries[],
@@ -201,6 +205,7 @@ export function refuseOffGrid(
   fileGrid: Grid | null | undefined = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null),
   locate: Locate = () => null,
   strict = true,
+  aside: Locate = () => null,
 ): void {
   for (const s of incoming) {
     const own = existing.find((e) => e.symbol === s.symbol);
@@ -209,22 +214,34 @@ export function refuseOffGrid(
     if (!g || !step) continue; // months have no fixed length; a single candle shows no step
     const at = (t: number) => {
       const where = locate(s.symbol, t);
-      return `${where === null ? "" : `${where}: `}${s.symbol}'s ${g.label} candle opening ${iso(t)}`;
+      const note = aside(s.symbol, t);
+      return `${where === null ? "" : `${where}: `}${s.symbol}'s ${g.label} candle opening ${iso(t)}${
+        note === null ? "" : `, ${note},`
+      }`;
     };
     const past = (t: number, p: number) => offsetText(phase(phase(t, step) - p, step));
     const held = own ? commonestPhase(own.openTime, step) : null;
     if (own && held) {
-      // The exchange's grid is the rows' when any of its candles opens on it.
-      if (!strict && s.openTime.some((t) => Number.isNaN(t) || phase(t, step) === held.phase)) continue;
+      // The exchange's grid is the rows' when any of its candles opens on a grid any of them opens on.
+      if (!strict) {
+        const phases = new Set<number>();
+        for (const t of own.openTime) if (!Number.isNaN(t)) phases.add(phase(t, step));
+        if (s.openTime.some((t) => Number.isNaN(t) || phases.has(phase(t, step)))) continue;
+      }
       const i = firstOff(s.openTime, step, held.phase);
       if (i < 0) continue;
       const t = s.openTime[i];
+      const timed = own.openTime.filter(Number.isFinite).length;
       throw new CommandError(
-        `${at(t)} lies ${past(t, held.phase)} past the grid of its ${
-          plural(held.count, "row")
+        `${at(t)} lies ${past(t, held.phase)} past the grid of ${
+          held.count === timed
+            ? `its ${plural(held.count, "row")}`
+            : `${held.count} of its ${plural(timed, "row")}`
         } in ${output}, ` +
-          `which open like ${iso(nearestOpenTime(own.openTime, t))}: one symbol's candles lie on one grid; ` +
-          "nothing was written",
+          `which open like ${
+            iso(nearestOnPhase(own.openTime, t, step, held.phase))
+          }: one symbol's candles lie ` +
+          "on one grid; nothing was written",
         "give each candle its open time on that grid (UTC, in ms: not its close time or a local time), or " +
           "collect these candles into another --output",
       );
@@ -295,6 +312,22 @@ export function checkUtcGrid(
         "an exchange into the same file will be refused; give open times in UTC if these are local",
     );
   }
+}
+
+/**
+ * The open time in ascending `times` nearest to `t` of those at phase `p` of a `stepMs` grid (NaN when there is
+ * none): the example of the grid a refusal names, which the nearest row of all may not be on.
+ */
+function nearestOnPhase(times: Float64Array, t: number, stepMs: number, p: number): number {
+  const i = firstAtOrAfter(times, t);
+  const on = (k: number) => !Number.isNaN(times[k]) && phase(times[k], stepMs) === p;
+  let after = i;
+  while (after < times.length && !on(after)) after++;
+  let before = i - 1;
+  while (before >= 0 && !on(before)) before--;
+  if (before < 0) return after < times.length ? times[after] : NaN;
+  if (after >= times.length) return times[before];
+  return t - times[before] <= times[after] - t ? times[before] : times[after];
 }
 
 /** The open time in ascending `times` nearest to `t` (NaN when there is none). */

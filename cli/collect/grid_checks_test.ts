@@ -255,3 +255,60 @@ Deno.test("refuseOffGrid: the output's rows give the grid by where most open, an
   // Months have no fixed length: not checked.
   refuseOffGrid([], [hourly(10, START, (i) => (i % 2) * 1000)], gridOf("1M"), "out.csv");
 });
+
+Deno.test("refuseOffGrid: Binance's candles on any grid the rows hold are taken; a refusal's example row is on the grid it names", () => {
+  const hourly = (n: number, from = START, shift = (_: number) => 0) =>
+    seriesFromCandles(
+      "AAAUSDT",
+      Array.from({ length: n }, (_, i) => ({
+        openTime: from + i * HOUR + shift(i),
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+      })),
+    );
+  const maintenance = 28 * 60_000 + 14_789;
+  const grid = gridOf("1h");
+  // Rows of Binance's 2018-02-10..12 (27 of 48 at :28:14.789, the others on the hour), then klines on the hour.
+  // Before: refused, the grid taken from the maintenance's 27 rows.
+  const february = hourly(48, START, (i) => (i >= 1 && i < 28 ? maintenance - HOUR : 0));
+  refuseOffGrid([february], [hourly(48, START + 500 * HOUR)], grid, "out.csv", undefined, undefined, false);
+  // Klines on neither: refused, the example row one on the grid named (before: the nearest row, on the hour).
+  assert.throws(
+    () =>
+      refuseOffGrid(
+        [february],
+        [hourly(48, START + 500 * HOUR + HOUR / 2)],
+        grid,
+        "out.csv",
+        undefined,
+        undefined,
+        false,
+      ),
+    (e: Error) => {
+      assert.ok(e instanceof CommandError);
+      assert.equal(
+        e.message,
+        "AAAUSDT's 1h candle opening 2022-01-21T20:30:00.000Z lies 105,211 ms past the grid of 27 of its 48 " +
+          "rows in out.csv, which open like 2022-01-02T02:28:14.789Z: one symbol's candles lie on one grid; " +
+          "nothing was written",
+      );
+      return true;
+    },
+  );
+  // A file's candle off the rows' grid, nearest a stretch off it: the example is the nearest row on the grid.
+  const rows = hourly(100, START, (i) => (i >= 40 && i < 67 ? maintenance - HOUR : 0));
+  assert.throws(
+    () => refuseOffGrid([rows], [hourly(1, START + 50 * HOUR + HOUR / 2)], grid, "out.csv"),
+    (e: Error) => {
+      assert.ok(e instanceof CommandError);
+      assert.match(
+        e.message,
+        /^AAAUSDT's 1h candle opening 2022-01-03T02:30:00\.000Z lies 30 min past the grid of 73 of its 100 rows in out\.csv, which open like 2022-01-02T15:00:00\.000Z:/,
+      );
+      return true;
+    },
+  );
+});

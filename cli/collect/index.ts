@@ -55,7 +55,7 @@ import { changedIndicatorRows, type Conflict, type Merged, MergeError, mergeSeri
 import type { CollectOptions } from "./options.ts";
 import { checkUtcGrid, refuseMixedIntervals, refuseOffGrid } from "./grid_checks.ts";
 import { describeCsvFiles, remarkSymbols } from "./csv_files.ts";
-import { indicatorsOverFile } from "./file_window.ts";
+import { indicatorsOverFile, warmUpAside } from "./file_window.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
 export { IntervalSchema, isBinanceSymbol, parseCollectFlags, SOURCES } from "./options.ts";
@@ -152,7 +152,8 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   const existing = await readExisting(options.output, new Set(gathered.series.map((s) => s.symbol)));
   refuseMixedIntervals(existing.series, gathered.series, gathered.grid, options.output, existing.fileGrid);
-  // A file's candles before a window typed (read for the indicators' warm-up) are held to the grid too.
+  // A file's candles before a window typed (read for the indicators' warm-up) are held to the grid too, and
+  // said to be such where one is refused.
   refuseOffGrid(
     existing.series,
     gathered.series.map((s) => gathered.fileCandles?.get(s.symbol) ?? s),
@@ -161,6 +162,7 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     existing.fileGrid,
     gathered.locate,
     options.source !== "binance",
+    warmUpAside(gathered.series, gathered.fileCandles, options.window),
   );
   checkUtcGrid(existing.series, gathered.series, env.print, gathered.grid);
   const bySymbol = new Map(existing.series.map((s) => [s.symbol, s]));

@@ -18,6 +18,7 @@ import {
   parseCollectFlags,
   runCollect,
   stopNotice,
+  type Window,
 } from "./index.ts";
 import {
   assertSameCandles,
@@ -673,7 +674,13 @@ Deno.test("collect: one symbol's candles on two grids (:00, then :30) are refuse
     // Only a window of the file on one grid: its warm-up candles before the window are on the other.
     await assert.rejects(
       runCollect({ ...csv(fresh, both), window: { kind: "dates", startDate: "2022-01-20" } }, rig.env),
-      refused(inOne(`${both} line 302`), hint),
+      refused(
+        inOne(`${both} line 302`).replace(
+          "12:30:00.000Z",
+          "12:30:00.000Z, before --start-date 2022-01-20 and read only for the indicators' warm-up,",
+        ),
+        hint,
+      ),
     );
     // Another symbol's rows on their own grid are not compared, and candles on the file's grid still extend it.
     await runCollect(
@@ -684,6 +691,42 @@ Deno.test("collect: one symbol's candles on two grids (:00, then :30) are refuse
       csv(rig.output, await writeOhlcvCsv(join(dir, "next.csv"), ROWS.slice(300, 400))),
       rig.env,
     );
+  }));
+
+Deno.test("collect: a warm-up candle before the window refused for its grid says it is read only for the indicators' warm-up", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // 100 candles at :30, then 299 on the hour (win.csv); the window on the hour alone. Before: "line 2: …
+    // opening 2022-01-01T00:30:00.000Z lies 30 min past the grid of its other candles", the date typed unsaid.
+    const path = await writeOhlcvCsv(
+      join(dirname(rig.output), "win.csv"),
+      [
+        ...ROWS.slice(0, 100).map((r) => ({ ...r, openTime: r.openTime + HOUR / 2 })),
+        ...ROWS.slice(101, 400),
+      ],
+    );
+    const refusal = (window: Window | undefined, aside: string) =>
+      assert.rejects(
+        runCollect(
+          { source: "csv", files: [{ path, symbol: "AAAUSDT" }], output: rig.output, window },
+          rig.env,
+        ),
+        (error: Error) => {
+          assert.ok(error instanceof CommandError && error.exitCode === 1, String(error));
+          assert.equal(
+            error.message,
+            `${path} line 2: AAAUSDT's 1h candle opening 2022-01-01T00:30:00.000Z${aside} lies 30 min past the ` +
+              "grid of its other candles, which open like 2022-01-05T05:00:00.000Z (299 of 399 on it): one " +
+              "symbol's candles lie on one grid; nothing was written",
+          );
+          return true;
+        },
+      );
+    const warmUp = "and read only for the indicators' warm-up,";
+    await refusal({ kind: "dates", startDate: "2022-01-06" }, `, before --start-date 2022-01-06 ${warmUp}`);
+    await refusal({ kind: "latest", count: 100 }, `, before the latest 100 candles (--limit 100) ${warmUp}`);
+    // The whole file collected: the candle is one of those collected, said as before.
+    await refusal(undefined, "");
+    await assert.rejects(Deno.stat(rig.output), Deno.errors.NotFound);
   }));
 
 Deno.test("collect: candles from Binance into rows on another grid are refused, as the off-grid warning says", () =>

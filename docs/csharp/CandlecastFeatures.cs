@@ -77,6 +77,11 @@ namespace Candlecast
         /// <summary>
         /// Features of the last <paramref name="lookback"/> candles (oldest first), row-major
         /// [lookback, 35]: the tensor ONNX input "input" expects for one window (shape [1, lookback, 35]).
+        /// Throws an ArgumentException with serve's 422 detail for candles Validate refuses, and for a window one of
+        /// whose features is not finite as a float (finite doubles past ±3.4e38 overflow: a MACD of 1e300, an EMA of
+        /// 1e-300), which the graph would clip into an ordinary label: "candles[59]: its values make feature macd_n
+        /// overflow (not finite in float32); check the candle's magnitudes", counting the candles passed, as serve
+        /// counts a request's.
         /// </summary>
         public static float[] Compute(Candle[] candles, int lookback)
         {
@@ -145,7 +150,15 @@ namespace Candlecast
                 f[32] = Rel(c.Close, w[Back(j, 10)].Close);
                 f[33] = Rel(c.Close, w[Back(j, 20)].Close);
                 f[34] = c.StochSlowK - c.StochSlowD;
-                for (int k = 0; k < Count; k++) output[j * Count + k] = (float)f[k];
+                for (int k = 0; k < Count; k++)
+                {
+                    float v = (float)f[k];
+                    // server/predict.ts nonFiniteFeature: the first such value, candle by candle, feature by feature.
+                    if (float.IsNaN(v) || float.IsInfinity(v))
+                        throw new ArgumentException("candles[" + (start + j) + "]: its values make feature " + Names[k] +
+                            " overflow (not finite in float32); check the candle's magnitudes");
+                    output[j * Count + k] = v;
+                }
             }
             return output;
         }

@@ -16,8 +16,8 @@ import {
   windowEnds,
 } from "../../features/index.ts";
 import { haveRealData, loadRealSeries } from "../../test/real_data.ts";
-import { predictBody, type WireCandle } from "../../test/fake_predictor.ts";
-import { parsePredictRequest } from "../../server/index.ts";
+import { FakePredictor, predictBody, type WireCandle } from "../../test/fake_predictor.ts";
+import { predictBodies } from "../../server/index.ts";
 import { fromFileUrl } from "../../test/paths.ts";
 
 const here = fromFileUrl(new URL("./", import.meta.url));
@@ -90,6 +90,19 @@ Deno.test({
   },
 });
 
+/**
+ * What serve's /predict pipeline (`predictBodies`: parsing, the time checks, the features' float32 overflow)
+ * answers for these candles: its 422 detail, or null when it predicts. The candles carry no open times, as the
+ * in-process path has none to check.
+ */
+async function serveRefusal(candles: readonly WireCandle[]): Promise<string | null> {
+  const [outcome] = await predictBodies(new FakePredictor({ lookback: 50 }), [{
+    symbol: "BTCUSDT",
+    candles,
+  }]);
+  return outcome.ok ? null : outcome.failure.detail;
+}
+
 Deno.test({
   name: "the C# port refuses the candles serve refuses, naming the same candle and field",
   ignore: !haveMono,
@@ -111,18 +124,34 @@ Deno.test({
       ["a stochastic below 0", change(40, { stochSlowD: -2 })],
       ["an EMA warm-up zero in the window", change(20, { ema: 0 })],
       ["too few candles", valid.slice(11)],
+      // Finite candles whose features overflow float32 (serve's nonFiniteFeature). Before: the C# port passed
+      // ±Infinity to the graph, which clips it, and the bot got an ordinary label where serve answers a 422.
+      ["macd 1e300 (macd_n)", change(59, { macd: 1e300 })],
+      ["macdHist −1e45 (macd_hist_n)", change(59, { macdHist: -1e45 })],
+      ["ema 1e-300 (ema_dist)", change(59, { ema: 1e-300 })],
+      ["low 1e-300 (hl_ratio)", change(59, { low: 1e-300, open: Math.min(valid[59].open, valid[59].close) })],
+      ["macd 1e300 mid-window", change(40, { macd: 1e300 })],
+      ["macd 1.7e308 (its double is ∞ in macd_accel)", change(58, { macd: 1.7e308 })],
     ];
     for (const [what, candles] of cases) {
-      const serve = parsePredictRequest({ symbol: "BTCUSDT", candles }, 50);
-      assert.ok(!serve.ok, `${what}: serve refuses it`);
+      const serve = await serveRefusal(candles);
+      assert.ok(serve !== null, `${what}: serve refuses it`);
       const csharp = (await run("/usr/bin/mono", [exe, "50"], csvOf(candles))).trim();
-      assert.equal(csharp, `refused: ${serve.detail}`, what);
+      assert.equal(csharp, `refused: ${serve}`, what);
     }
-    // Accepted by both: an EMA zero before the window, a stochastic a rounding hair below 0.
-    for (const candles of [change(5, { ema: 0 }), change(30, { stochSlowK: -0.0005 })]) {
-      assert.ok(parsePredictRequest({ symbol: "BTCUSDT", candles }, 50).ok);
+    // Accepted by both: an EMA zero before the window, a stochastic a rounding hair below 0, and magnitudes
+    // that overflow nothing in the window (before it, or within float32).
+    const accepted: [string, WireCandle[]][] = [
+      ["an EMA zero before the window", change(5, { ema: 0 })],
+      ["a stochastic a rounding hair below 0", change(30, { stochSlowK: -0.0005 })],
+      ["macd 1e300 before the window", change(5, { macd: 1e300 })],
+      ["macd 1e40 (macd_n ~2e35, finite in float32)", change(59, { macd: 1e40 })],
+      ["ema 1e-30 (ema_dist ~5e34)", change(59, { ema: 1e-30 })],
+    ];
+    for (const [what, candles] of accepted) {
+      assert.equal(await serveRefusal(candles), null, `${what}: serve predicts it`);
       const csharp = (await run("/usr/bin/mono", [exe, "50"], csvOf(candles))).trim().split("\n");
-      assert.equal(csharp.length, 50);
+      assert.equal(csharp.length, 50, `${what}: ${csharp[0]}`);
     }
   },
 });

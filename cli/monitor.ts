@@ -31,7 +31,9 @@ export function monitorCommand(): Command {
     .option(
       "--fail-on-warning",
       "exit 1 when the served version (the one that answered the newest logged prediction) warns: its last " +
-        "week worse than its test split beyond chance (for cron mail); versions no longer served get a note. " +
+        "week worse than its test split beyond chance, its log stopped, or none of its predictions scored and " +
+        "not all for want of time (e.g. --data ends before them: collect did not run), for cron mail; versions " +
+        "no longer served get a note. " +
         "A failure exits 1 too; docs/scripting.md says how to tell the two apart (a warning's run ends with " +
         "'candlecast: N monitoring warning(s)' on stderr, and with --json prints its document)",
     )

@@ -24,6 +24,7 @@ const NONE = {
   unmatched: 0,
   unmatchedWrongUnit: 0,
   unmatchedClose: 0,
+  unmatchedAfterData: 0,
   missingSymbols: new Map<string, number>(),
   inSample: 0,
   gapped: 0,
@@ -536,15 +537,18 @@ Deno.test("monitor names the logged symbols its data does not hold, and says how
     );
     const out = await monitor(f).output();
     const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
     assert.match(
       stdout,
       /not found in .*data\.csv \("(simbtcusdt|SIM\/USDT)" ×\d+, "(simbtcusdt|SIM\/USDT)" ×\d+ not in it at all\)/,
     );
+    // Nothing scored, and not for want of time: a warning (stderr), which --fail-on-warning exits 1 on.
     assert.match(
-      stdout,
-      /collect "(simbtcusdt|SIM\/USDT)", "(simbtcusdt|SIM\/USDT)" into .*data\.csv, or have the bot send/,
+      stderr,
+      /^warning: nothing to score: .*collect "(simbtcusdt|SIM\/USDT)", "(simbtcusdt|SIM\/USDT)" into .*data\.csv, or have the bot send/m,
     );
+    assert.equal((await monitor(f, [], ["--fail-on-warning"]).output()).code, 1);
     // Before: "collect the predicted symbols' candles into …", which sent the user to collect what they had.
     assert.ok(!stdout.includes("the predicted symbols' candles"), stdout);
   } finally {
@@ -570,13 +574,29 @@ Deno.test("monitor says when predictions not found were logged at local times, o
     const n = records.length;
     const out = await monitor(f).output();
     const stdout = new TextDecoder().decode(out.stdout).replaceAll(dir, "<dir>");
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const stderr = new TextDecoder().decode(out.stderr).replaceAll(dir, "<dir>");
+    assert.equal(out.code, 0, stderr);
     assert.equal(
       stdout,
       `${n} predictions logged: 0 with outcomes, 0 awaiting their horizon, ${n} not found in <dir>/data.csv ` +
         `(of them, ${n} at open times 30 min past the 1h UTC grid the candles open on: the bot sent local ` +
-        "times, not UTC)\n" +
-        "nothing to score yet: have the bot send candle open times in UTC (serve now refuses such candles); of " +
+        "times, not UTC)\n",
+    );
+    // Nothing scored, and not for want of time: a warning, which --fail-on-warning exits 1 on.
+    assert.equal((await monitor(f, [], ["--fail-on-warning"]).output()).code, 1);
+    const json = JSON.parse(new TextDecoder().decode((await monitor(f, [], ["--json"]).output()).stdout));
+    assert.deepEqual([
+      json.verdict.status,
+      json.verdict.warnings,
+      json.warnings.map((w: { kind: string }) => w.kind),
+    ], [
+      "warning",
+      1,
+      ["none_scored"],
+    ]);
+    assert.equal(
+      stderr,
+      "warning: nothing to score: have the bot send candle open times in UTC (serve now refuses such candles); of " +
         `the predictions not found, ${n} at open times 30 min past the 1h UTC grid the candles in ` +
         "<dir>/data.csv open on: the bot sent local times, not UTC, and predictions logged at such times can " +
         "never be matched with a candle\n",
@@ -926,6 +946,104 @@ Deno.test("monitor --json gives a pruned version's creation time as its log line
     assert.deepEqual(json.skipped_versions.map((v) => [v.version, v.reason, v.logged_created_at]), [
       ["v9_gone", "not_in_checkpoints", "2025-12-01T08:00:00.000Z"],
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Cuts the fixture's CSV to its first `keep` candles (one symbol, rows in time order), as a stale collect left it. */
+async function keepCandles(f: MonitorFixture, keep: number): Promise<void> {
+  const lines = (await Deno.readTextFile(f.data)).trimEnd().split("\n");
+  await Deno.writeTextFile(f.data, lines.slice(0, keep + 1).join("\n") + "\n");
+}
+
+Deno.test("monitor warns when the served version logged predictions but none could be scored: the CSV ends before them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-served-unscored-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    // The CSV as a collect that stopped left it: its last candle (2026-02-03 23:00) is older than every candle
+    // v2 (served from day 36) answered for, so v1 is scored and v2 not at all.
+    await keepCandles(f, 24 * 34);
+    const human = await monitorRun(f, ["--fail-on-warning"]);
+    // Before: exit 0, "no warning on the served version", and nothing said of v2 but a count of "not found".
+    assert.equal(human.code, 1, human.stderr);
+    assert.match(
+      human.stdout.split("\n")[0],
+      /not found in \S+data\.csv .*\([\d,]+ of them on candles newer than its last candle, 2026-02-03 23:00 UTC\)/,
+    );
+    // v2's predictions on the fixture's symbol the CSV lacks are said apart, each cause with its advice.
+    const collect = `collect newer candles into ${f.data}, then run monitor again`;
+    const symbol =
+      `collect "NOPEUSDT" into ${f.data}, or have the bot send the symbols collect wrote (Binance's, ` +
+      "like BTCUSDT)";
+    const message = "v2_2026-02-01 (served): 1,185 predictions, none scored: 1,158 on candles newer than " +
+      `${f.data}'s last candle, 2026-02-03 23:00 UTC, 27 on symbols ${f.data} does not hold; ${symbol}; ${collect}`;
+    assert.ok(human.stderr.includes(`\nwarning: ${message}\n`), human.stderr);
+    assert.ok(
+      human.stderr.endsWith(`candlecast: 1 monitoring warning\nhint: ${symbol}; ${collect}\n`),
+      human.stderr,
+    );
+
+    const out = await monitorRun(f, ["--fail-on-warning", "--json"]);
+    assert.equal(out.code, 1, out.stderr);
+    const json = parseJsonOut(out.stdout);
+    assert.equal(json.served_version, "v2_2026-02-01");
+    assert.deepEqual(json.by_version.map((v) => v.version), ["v1_2026-01-01"]);
+    assert.ok(json.counts.not_found_newer_than_data >= 1_158, out.stdout);
+    const none = json.warnings.filter((w) => w.kind === "none_scored");
+    assert.deepEqual(none.map((w) => [w.version, w.served, w.worse]), [["v2_2026-02-01", true, []]]);
+    assert.equal(none[0].message, message);
+    assert.deepEqual(json.verdict, {
+      status: "warning",
+      warnings: 1,
+      fail_on_warning: true,
+      exit_code: 1,
+      reason: "1 monitoring warning on the served version v2_2026-02-01 (--fail-on-warning)",
+      hints: [symbol, collect],
+    });
+    // Without the flag: the same warning, exit 0, and the verdict is not "ok".
+    const plain = parseJsonOut((await monitorRun(f, ["--json"])).stdout);
+    assert.deepEqual([plain.verdict.status, plain.verdict.exit_code], ["warning", 0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a served version whose every prediction still awaits its horizon is not judged yet: a note, exit 0, not 'ok'", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-served-pending-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    // v2 just promoted: its first predictions are on the CSV's last candles, within their 4-candle horizon. The
+    // log ends there (nothing newer, v9_gone's lines dropped so that v2 answered the newest).
+    const v2First = 864; // 0.6 of the fixture's 1,440 candles: where v2 starts answering
+    await keepCandles(f, v2First + 3);
+    const lastCandle = Date.UTC(2026, 0, 1) + (v2First + 2) * 3_600_000;
+    const kept = (await Deno.readTextFile(f.predictions)).split("\n").filter((line) => {
+      try {
+        const r = JSON.parse(line);
+        return r.version !== "v9_gone" && Date.parse(r.time) <= lastCandle + 2 * 3_600_000;
+      } catch {
+        return false;
+      }
+    });
+    await Deno.writeTextFile(f.predictions, kept.join("\n") + "\n");
+    const human = await monitorRun(f, ["--fail-on-warning"]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(
+      human.stderr,
+      /^note: v2_2026-02-01 \(served\): \d+ predictions?, none scored yet: all awaiting their horizon; collect newer candles once the predictions' horizon has passed$/m,
+    );
+    const json = parseJsonOut((await monitorRun(f, ["--fail-on-warning", "--json"])).stdout);
+    assert.equal(json.served_version, "v2_2026-02-01");
+    assert.ok(json.counts.awaiting_horizon > 0);
+    assert.deepEqual(json.warnings.filter((w) => w.served), []);
+    assert.deepEqual(
+      json.unjudged.filter((u) => u.version === "v2_2026-02-01").map((u) => `note: ${u.message}`),
+      [human.stderr.split("\n").find((l) => l.startsWith("note: v2_2026-02-01 (served)"))],
+    );
+    assert.equal(json.verdict.status, "nothing_to_score");
+    assert.equal(json.verdict.exit_code, 0);
+    assert.match(json.verdict.reason, /^nothing to score yet on the served version v2_2026-02-01: /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

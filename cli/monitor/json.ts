@@ -7,6 +7,7 @@ import { utcDay } from "../../base/index.ts";
 import { z } from "zod";
 import type { JoinResult, LiveScores, MonitorReport, TestScores } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";
+import type { ServedUnscored } from "./served.ts";
 
 /** What to do about a log that stopped: retraining mends a model, not a log. */
 export const STALE_LOG_HINT =
@@ -55,6 +56,8 @@ export const MonitorJson = z.object({
     not_found_wrong_time_unit: Count,
     /** Of not_found, those at a candle's open time with another close (still open when sent, another feed). */
     not_found_other_close: Count,
+    /** Of `not_found`, those on candles newer than the data's last (collect has not run since them). */
+    not_found_newer_than_data: Count,
     /** Of `not_found`: symbols the data does not hold at all, with how many predictions named each. */
     missing_symbols: z.record(z.string(), Count),
     /** On candles their version's training may have seen: never scored. */
@@ -104,24 +107,32 @@ export const MonitorJson = z.object({
     }).nullable(),
   })),
   /**
-   * Last weeks worse than their test split (kind "worse_than_test"), and a log that stopped while the candles
-   * went on ("log_stale", on the version that answered last). Only those of `served_version` (`served`) count
-   * toward the verdict; the others are printed as notes (retraining cannot change a version no longer served).
+   * Last weeks worse than their test split (kind "worse_than_test"), a log that stopped while the candles
+   * went on ("log_stale", on the version that answered last), and the served version's predictions of which
+   * none could be scored while some never will be by waiting ("none_scored": on candles newer than the data's
+   * last, not found, of a version not in --checkpoints …; the message says which, `verdict.hints` what to do).
+   * Only those of `served_version` (`served`) count toward the verdict; the others are printed as notes
+   * (retraining cannot change a version no longer served).
    */
   warnings: z.array(z.object({
-    kind: z.enum(["worse_than_test", "log_stale"]),
+    kind: z.enum(["worse_than_test", "log_stale", "none_scored"]),
     version: z.string(),
     served: z.boolean(),
     worse: z.array(Metric),
     message: z.string(),
   })),
-  /** Versions whose last week held too few predictions to judge (never a failure). */
+  /**
+   * Versions whose last week held too few predictions to judge, and the served version whose every prediction
+   * still awaits its horizon (none scored yet: a version just promoted). Never a failure.
+   */
   unjudged: z.array(z.object({ version: z.string(), message: z.string() })),
   /** What decided the exit code (the same as without --json). */
   verdict: z.object({
     /**
-     * nothing_to_score: no prediction could be scored yet; warning: the served version's last week is worse, or
-     * its log stopped while the candles went on.
+     * nothing_to_score: no prediction could be scored yet, or none of the served version's, every one still
+     * awaiting its horizon (`by_version` then holds the others'); warning: the served version's last week is
+     * worse, its log stopped while the candles went on, or none of its predictions could be scored; ok: the
+     * served version was scored and did not warn.
      */
     status: z.enum(["nothing_to_score", "ok", "warning"]),
     /** Warnings on the served version: what --fail-on-warning exits 1 on. */
@@ -155,9 +166,18 @@ export interface MonitorFacts {
     readonly latest: ReadonlyMap<string, number>;
     /** The notes' full text, as printed (an unjudged week's note may say no week will ever be judged). */
     readonly unjudged: readonly { version: string; message: string }[];
+    /** The served version's predictions, none of them scored (`servedUnscored`); null when some were. */
+    readonly unscored: ServedUnscored | null;
   } | null;
   /** When nothing could be scored: the line that says so, and its advice, one piece per cause. */
-  readonly nothingToScore: { readonly line: string; readonly advice: readonly string[] } | null;
+  readonly nothingToScore:
+    | {
+      readonly line: string;
+      readonly advice: readonly string[];
+      /** Some predictions cannot be scored by waiting alone (`run.ts`): a warning, not "nothing yet". */
+      readonly stuck: boolean;
+    }
+    | null;
   /** The retrain to consider, said when the served version warns. */
   readonly retrainHint: string;
 }
@@ -181,16 +201,27 @@ const pair = ([lo, hi]: readonly [number, number]): [number, number] => [lo, hi]
 export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson {
   const report = f.scored?.report;
   const live = report?.warnings.filter((w) => f.served === null || w.version === f.served) ?? [];
-  const failing = opts.failOnWarning && live.length > 0;
-  const status = report === undefined ? "nothing_to_score" : live.length > 0 ? "warning" : "ok";
+  const unscored = f.scored?.unscored ?? null;
+  const warned = live.length + (unscored?.warning || f.nothingToScore?.stuck ? 1 : 0);
+  const failing = opts.failOnWarning && warned > 0;
+  // A warning outranks the served version's predictions all awaiting their horizon (a stale log beside them).
+  const status = report === undefined
+    ? (warned > 0 ? "warning" : "nothing_to_score")
+    : warned > 0
+    ? "warning"
+    : unscored !== null
+    ? "nothing_to_score"
+    : "ok";
   const warningsOf = (n: number) => `${n} monitoring warning${n === 1 ? "" : "s"}`;
   const reason = f.nothingToScore
     ? f.nothingToScore.line
+    : status === "nothing_to_score"
+    ? `nothing to score yet on the served version ${f.served}: ${unscored!.causes}`
     : status === "ok"
     ? `no warning on the served version ${f.served}`
     : failing
-    ? `${warningsOf(live.length)} on the served version ${f.served} (--fail-on-warning)`
-    : `${warningsOf(live.length)} on the served version ${f.served}; exit 0 without --fail-on-warning`;
+    ? `${warningsOf(warned)} on the served version ${f.served} (--fail-on-warning)`
+    : `${warningsOf(warned)} on the served version ${f.served}; exit 0 without --fail-on-warning`;
   const j = f.join;
   return {
     data: opts.data,
@@ -204,6 +235,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
       not_found: j.unmatched,
       not_found_wrong_time_unit: j.unmatchedWrongUnit,
       not_found_other_close: j.unmatchedClose,
+      not_found_newer_than_data: j.unmatchedAfterData,
       missing_symbols: Object.fromEntries(j.missingSymbols),
       in_sample: j.inSample,
       label_spans_gap: j.gapped,
@@ -257,24 +289,46 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
           : null,
       };
     }) ?? [],
-    warnings: report?.warnings.map((w) => ({
-      kind: w.worse.length > 0 ? "worse_than_test" as const : "log_stale" as const,
-      version: w.version,
-      served: live.includes(w),
-      worse: [...w.worse],
-      message: w.message,
-    })) ?? [],
+    warnings: [
+      ...report?.warnings.map((w) => ({
+        kind: w.worse.length > 0 ? "worse_than_test" as const : "log_stale" as const,
+        version: w.version,
+        served: live.includes(w),
+        worse: [...w.worse],
+        message: w.message,
+      })) ?? [],
+      ...(unscored?.warning
+        ? [{
+          kind: "none_scored" as const,
+          version: unscored.version,
+          served: true,
+          worse: [],
+          message: unscored.message,
+        }]
+        : []),
+      ...(f.nothingToScore?.stuck && f.served !== null
+        ? [{
+          kind: "none_scored" as const,
+          version: f.served,
+          served: true,
+          worse: [],
+          message: f.nothingToScore.line,
+        }]
+        : []),
+    ],
     unjudged: f.scored ? [...f.scored.unjudged] : [],
     verdict: {
       status,
-      warnings: live.length,
+      warnings: warned,
       fail_on_warning: opts.failOnWarning,
       exit_code: failing ? 1 : 0,
       reason,
       hints: f.nothingToScore
         ? [...f.nothingToScore.advice]
         : status === "warning"
-        ? warningHints(live, f.retrainHint)
+        ? [...warningHints(live, f.retrainHint), ...(unscored?.warning ? unscored.hints : [])]
+        : status === "nothing_to_score"
+        ? [...unscored!.hints]
         : [],
     },
   };

@@ -170,9 +170,21 @@ export async function joinPass(
   };
 }
 
+/** What became of the served version's predictions: its own join counts (`servedUnscored` reads them). */
+export interface ServedCounts {
+  readonly version: string;
+  /** Its predictions logged, those of another model under its name included. */
+  readonly logged: number;
+  /** Of those, answered by another model than --checkpoints' version of its name (never joined). */
+  readonly otherModel: number;
+  readonly counts: OutcomeJoiner["counts"];
+}
+
 /**
  * The second read: the same records (the snapshot's lengths), joined the same way, summed per day and version
- * into the report, with a warning on the served version when the log has fallen behind the candles.
+ * into the report, with a warning on the served version when the log has fallen behind the candles. The served
+ * version's predictions go through a joiner of their own (each candle is scored once per version either way),
+ * so what became of them is counted apart: none scored is said, not read as "no warning".
  */
 export async function scorePass(
   opts: MonitorOptions,
@@ -180,15 +192,24 @@ export async function scorePass(
   series: readonly CandleSeries[],
   first: JoinPass,
   io: { readonly progress?: BatchProgress },
-): Promise<MonitorReport> {
+): Promise<{ report: MonitorReport; served: ServedCounts | null }> {
   const { versions, newest } = first;
   const tally = new MonitorTally(first.latest);
   const again = new OutcomeJoiner(series, versions.preprocessors, versions.seenUntil);
+  const servedJoiner = new OutcomeJoiner(series, versions.preprocessors, versions.seenUntil);
+  const served = newest?.version;
+  let servedLogged = 0;
+  let servedOther = 0;
   const scoring = phaseProgress(io, `reading ${opts.predictions} (2/2: scoring)`, MB);
   for await (const batch of log.batches(undefined, scoring)) {
     for (const record of batch) {
-      if (!sameModel(versions.createdAt, record)) continue;
-      const row = again.join(record);
+      const isServed = record.version === served;
+      if (isServed) servedLogged++;
+      if (!sameModel(versions.createdAt, record)) {
+        if (isServed) servedOther++;
+        continue;
+      }
+      const row = (isServed ? servedJoiner : again).join(record);
       if (row) tally.add(row);
     }
   }
@@ -203,5 +224,10 @@ export async function scorePass(
       Math.max(...series.map((s) => s.openTime[s.length - 1])),
       commonestStep(series.map((s) => s.openTime)) ?? NaN,
     );
-  return stale ? { ...scoredReport, warnings: [...scoredReport.warnings, stale] } : scoredReport;
+  return {
+    report: stale ? { ...scoredReport, warnings: [...scoredReport.warnings, stale] } : scoredReport,
+    served: served === undefined
+      ? null
+      : { version: served, logged: servedLogged, otherModel: servedOther, counts: servedJoiner.counts },
+  };
 }

@@ -43,6 +43,7 @@ export function nothingScoredAdvice(
     unmatched,
     unmatchedWrongUnit,
     unmatchedClose,
+    unmatchedAfterData,
     missingSymbols,
     inSample,
     gapped,
@@ -81,8 +82,13 @@ export function nothingScoredAdvice(
         "a candle's open time but another close is not that candle's",
     );
   }
+  // Predictions newer than the CSV's last candle: the CSV is stale (collect has not run since), not wrong.
+  if (unmatchedAfterData > 0) advice.push(`collect newer candles into ${opts.data}, then run monitor again`);
   const missing = [...missingSymbols.values()].reduce((a, b) => a + b, 0);
-  if (unmatched - missing > unmatchedWrongUnit + unmatchedClose + (offGrid?.predictions ?? 0)) {
+  if (
+    unmatched - missing >
+      unmatchedWrongUnit + unmatchedClose + unmatchedAfterData + (offGrid?.predictions ?? 0)
+  ) {
     advice.push(
       `collect the candles the predictions were made on into ${opts.data} (their closes must match)`,
     );

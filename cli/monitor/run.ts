@@ -23,6 +23,7 @@ import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, sym
 import { type MonitorFacts, monitorJson, warningHints } from "./json.ts";
 import { offGridNote } from "./off_grid.ts";
 import { type JoinPass, joinPass, scorePass } from "./passes.ts";
+import { lastCandle, type ServedUnscored, servedUnscored, utcMinute } from "./served.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 
 /** Where monitor's progress goes: a bar on a terminal's stderr, a line every ~30 s in a log (train's). */
@@ -82,7 +83,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
       loggedCreatedAt: new Map(),
       served: null,
       scored: null,
-      nothingToScore: { line, advice: [] },
+      nothingToScore: { line, advice: [], stuck: false },
     });
     return;
   }
@@ -95,7 +96,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
   const dataInterval = intervalOf(series.map((s) => s.openTime));
   const first = await joinPass(opts, log, series, dataInterval, io);
   const { joiner, otherModel, versions: { createdAt, tests } } = first;
-  for (const line of joinLines(opts, first)) say(line);
+  for (const line of joinLines(opts, first, series)) say(line);
   // The version that answered the newest logged prediction: only its warnings can fail the run (below).
   const served = first.newest?.version ?? null;
   const facts = {
@@ -114,20 +115,39 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
         `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,
       );
     }
-    const line = `nothing to score yet: ${advice.join("; ")}`;
-    say(line);
-    json({ ...facts, scored: null, nothingToScore: { line, advice } });
+    // Not for want of time alone (the CSV older than every prediction, symbols it lacks …): as
+    // when older versions were scored and the served one was not (servedUnscored), a warning that
+    // --fail-on-warning exits 1 on. Otherwise a deployment whose collect never refreshed the CSV would pass
+    // every night until one prediction happened to be scored.
+    // Predictions not found in the CSV (newer than it, symbols it lacks, local times): the operator must act.
+    // In-sample ones and those of versions gone stay "nothing yet", as before: no action scores them.
+    const stuck = joiner.counts.unmatched > 0;
+    const line = `nothing to score${stuck ? "" : " yet"}: ${advice.join("; ")}`;
+    if (stuck) writeStderrLine(`warning: ${line}`);
+    else say(line);
+    json({ ...facts, scored: null, nothingToScore: { line, advice, stuck } });
+    if (opts.failOnWarning && stuck) {
+      throw new CommandError(count(1, "monitoring warning"), advice.join("; "));
+    }
     return;
   }
-  const report = await scorePass(opts, log, series, first, io);
+  const { report, served: servedCounts } = await scorePass(opts, log, series, first, io);
   if (!opts.json) printScoreTables(report, tests);
-  const { live, unjudged } = writeWarnings(report, served, series, dataInterval);
-  json({ ...facts, scored: { report, tests, latest: first.latest, unjudged }, nothingToScore: null });
-  if (opts.failOnWarning && live.length > 0) {
-    // Retraining mends a model that got worse, not a log that stopped (that warning names no metric).
+  // Other versions scored, the served one not at all: said, not read as "no warning on the served version".
+  const unscored = servedUnscored(opts, servedCounts, series);
+  const { live, unjudged } = writeWarnings(report, served, series, dataInterval, unscored);
+  json({
+    ...facts,
+    scored: { report, tests, latest: first.latest, unjudged, unscored },
+    nothingToScore: null,
+  });
+  const failing = live.length + (unscored?.warning ? 1 : 0);
+  if (opts.failOnWarning && failing > 0) {
+    // Retraining mends a model that got worse, not a log that stopped (that warning names no metric), nor a
+    // CSV that collect stopped refreshing.
     throw new CommandError(
-      count(live.length, "monitoring warning"),
-      warningHints(live, retrainHint(opts)).join("; "),
+      count(failing, "monitoring warning"),
+      [...warningHints(live, retrainHint(opts)), ...(unscored?.warning ? unscored.hints : [])].join("; "),
     );
   }
 }
@@ -136,7 +156,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
  * The first read's counts as printed: the predictions logged and what became of them, then those skipped
  * because their version is not in --checkpoints or is another model under its name.
  */
-function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
+function joinLines(opts: MonitorOptions, first: JoinPass, series: readonly CandleSeries[]): string[] {
   const {
     joined,
     repeats,
@@ -144,6 +164,7 @@ function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
     unmatched,
     unmatchedWrongUnit,
     unmatchedClose,
+    unmatchedAfterData,
     missingSymbols,
     inSample,
     gapped,
@@ -163,6 +184,11 @@ function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
       ? ` (${grouped(unmatchedWrongUnit)} of them logged with open times in seconds or µs, not ms)`
       : "") +
     (offGridFinding ? offGridNote(offGridFinding) : "") +
+    (unmatchedAfterData
+      ? ` (${grouped(unmatchedAfterData)} of them on candles newer than its last candle, ${
+        utcMinute(lastCandle(series))
+      })`
+      : "") +
     (unmatchedClose
       ? ` (${grouped(unmatchedClose)} of them at a candle's open time with another close: a candle still ` +
         "open when sent, another feed, or another window sent under that symbol)"
@@ -199,14 +225,17 @@ function joinLines(opts: MonitorOptions, first: JoinPass): string[] {
 
 /**
  * The report's warnings and notes, on stderr: a warning on the version served now, a note on any other, and a
- * note on each version whose last week is too small to judge. Returns the served version's warnings (only
- * they can fail the run) and those notes as written.
+ * note on each version whose last week is too small to judge; then the served version's predictions none of
+ * which was scored (`servedUnscored`): a warning, or a note while they all await their horizon (then among the
+ * unjudged). Returns the served version's report warnings (they, and a warning of `unscored`, can fail the
+ * run) and those notes as written.
  */
 function writeWarnings(
   report: MonitorReport,
   served: string | null,
   series: readonly CandleSeries[],
   dataInterval: string | null,
+  unscored: ServedUnscored | null,
 ): { live: MonitorReport["warnings"]; unjudged: { version: string; message: string }[] } {
   // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
   // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
@@ -222,6 +251,8 @@ function writeWarnings(
     version: u.version,
     message: `${u.message}${neverJudged(series, dataInterval)}`,
   }));
+  if (unscored?.warning) writeStderrLine(`warning: ${unscored.message}`);
+  else if (unscored) unjudged.push({ version: unscored.version, message: unscored.message });
   for (const u of unjudged) writeStderrLine(`note: ${u.message}`);
   return { live, unjudged };
 }

@@ -46,6 +46,11 @@ export interface JoinResult {
    * time (a forged /predict, another feed such as futures) or a candle still open when the bot sent it.
    */
   readonly unmatchedClose: number;
+  /**
+   * Of those, the ones about a candle newer than the data's last of that symbol (collect has not run since):
+   * collecting newer candles scores them.
+   */
+  readonly unmatchedAfterData: number;
   /** Of the unmatched, how many of each symbol the data does not hold at all (a typo, another exchange's name). */
   readonly missingSymbols: ReadonlyMap<string, number>;
   /**
@@ -130,6 +135,7 @@ export class OutcomeJoiner {
   #unmatched = 0;
   #unmatchedWrongUnit = 0;
   #unmatchedClose = 0;
+  #unmatchedAfterData = 0;
   readonly #missingSymbols = new Map<string, number>();
   #inSample = 0;
   #gapped = 0;
@@ -164,10 +170,16 @@ export class OutcomeJoiner {
       if (!entry) this.#missingSymbols.set(record.symbol, (this.#missingSymbols.get(record.symbol) ?? 0) + 1);
       const time = record.last_candle_time;
       if (time !== null && misreadOpenTime(time) !== null) this.#unmatchedWrongUnit++;
-      else if (entry && t < 0 && time !== null) {
-        // No candle placed (t ≥ 0 is one matched too early for the lookback): its open time there, its close not.
-        const at = lastAtOrBefore(entry.s, time);
-        if (at >= 0 && entry.s.openTime[at] === time) this.#unmatchedClose++;
+      else if (entry && t < 0) {
+        // No candle placed (t ≥ 0 is one matched too early for the lookback): its open time there, its close not;
+        // or a candle after the data's last (by the time sent; without one, served three candles past its open,
+        // two past its close, beyond a late answer about the last candle itself).
+        const last = entry.s.openTime[entry.s.length - 1];
+        const at = time === null ? -1 : lastAtOrBefore(entry.s, time);
+        if (time !== null && at >= 0 && entry.s.openTime[at] === time) this.#unmatchedClose++;
+        else if (time !== null ? time > last : Date.parse(record.time) - 3 * entry.interval > last) {
+          this.#unmatchedAfterData++;
+        }
       }
       return null;
     }
@@ -206,6 +218,7 @@ export class OutcomeJoiner {
       unmatched: this.#unmatched,
       unmatchedWrongUnit: this.#unmatchedWrongUnit,
       unmatchedClose: this.#unmatchedClose,
+      unmatchedAfterData: this.#unmatchedAfterData,
       missingSymbols: this.#missingSymbols,
       inSample: this.#inSample,
       gapped: this.#gapped,

@@ -73,6 +73,28 @@ Deno.test("a prediction is placed on its candle by open time, or by the close it
   assert.deepEqual([joined.joined.length, joined.unmatched, joined.unmatchedClose], [1, 2, 1]);
 });
 
+Deno.test("predictions about candles after the data's last are counted apart: by the time sent, else served", () => {
+  const last = series.length - 1;
+  const after = (ahead: number, withTime: boolean) => {
+    const r = madeAt(last, "UP", withTime);
+    const shift = ahead * HOUR;
+    return {
+      ...r,
+      time: new Date(Date.parse(r.time) + shift).toISOString(),
+      last_candle_time: r.last_candle_time === null ? null : r.last_candle_time + shift,
+      last_close: -1, // no candle of the data has it
+    };
+  };
+  const joined = joinOutcomes(
+    // Sent with a time one candle past the last; without one, served two candles past (one past is within the
+    // clock skew the close match allows, so it is not called newer: a late prediction about the last candle).
+    [after(1, true), after(2, false), after(1, false), { ...madeAt(200, "UP", true), last_close: -1 }],
+    [series],
+    new Map([["v1", preprocessor]]),
+  );
+  assert.deepEqual([joined.unmatched, joined.unmatchedAfterData, joined.unmatchedClose], [4, 2, 1]);
+});
+
 Deno.test("a prediction for a symbol sent in lower case is joined with collect's upper-case candles", () => {
   // Before: counted "not found", with the advice to collect candles the CSV already held.
   const result = joinOutcomes(

@@ -15,7 +15,14 @@ import {
 } from "../ml/checkpoints/index.ts";
 import { collectInterval } from "./retrain/interval.ts";
 import { coveredUntil, requireCandles } from "./retrain/coverage.ts";
-import { defaultPromotionRule, describeDifference, failedCriteria, scorePair } from "./retrain/promotion.ts";
+import {
+  defaultPromotionRule,
+  describeDifference,
+  failedCriteria,
+  scorePair,
+  toleranceClause,
+  toleratedCriteria,
+} from "./retrain/promotion.ts";
 import { RetrainJson } from "./retrain/outcome.ts";
 import { keptIterationsText } from "../ml/baselines/index.ts";
 import { defaultRunConfig, runConfigJson } from "../ml/train/index.ts";
@@ -28,7 +35,7 @@ import {
   refuseRetrainOwnedFlags,
   trainStepArgs,
 } from "./retrain/train_step.ts";
-import { fewestHoldoutDays, holdoutCoverage } from "./retrain/holdout.ts";
+import { fewestHoldoutDays, holdoutCoverage, requireHoldoutWindows } from "./retrain/holdout.ts";
 import { heldOutDifference, scoreServed } from "../ml/evaluate/index.ts";
 import { acquireLock } from "./retrain/lock.ts";
 import { step as runStep, StepError } from "./retrain/step.ts";
@@ -211,6 +218,30 @@ Deno.test("the promotion rule: not worse on macro-F1 and log-loss, within tolera
   assert.ok(notWorse({ macro_f1: 0.40, log_loss: 1.05 }, { macro_f1: NaN, log_loss: NaN }, none));
   const nan = { log_loss_diff: { estimate: NaN, low: NaN, high: NaN }, blocks: 14, level: 0.95 };
   assert.deepEqual(failedCriteria(cur, { macro_f1: NaN, log_loss: NaN }, none, nan), []);
+});
+
+Deno.test("a promotion a tolerance allowed says so: the criteria it met only within --f1/--logloss-tolerance", () => {
+  // A seat's run: --f1-tolerance 1 --logloss-tolerance 1 promoted a candidate with macro-F1 0.2844 vs 0.3203,
+  // and the line read "promoted v4 over v3 (…)", reason "passed", as any other promotion.
+  const cur = { macro_f1: 0.3203, log_loss: 1.0812 };
+  const wide = { f1Tolerance: 1, loglossTolerance: 1 };
+  const lower = { macro_f1: 0.2844, log_loss: 1.0799 };
+  assert.deepEqual(failedCriteria(lower, cur, wide), []);
+  assert.deepEqual(toleratedCriteria(lower, cur, wide), ["lower macro-F1"]);
+  assert.equal(
+    toleranceClause(["lower macro-F1"], wide),
+    " despite a lower macro-F1, allowed by --f1-tolerance 1",
+  );
+  const both = toleratedCriteria({ macro_f1: 0.2844, log_loss: 1.09 }, cur, wide);
+  assert.deepEqual(both, ["lower macro-F1", "higher log-loss"]);
+  assert.equal(
+    toleranceClause(both, wide),
+    " despite a lower macro-F1 and a higher log-loss, allowed by --f1-tolerance 1 and --logloss-tolerance 1",
+  );
+  // Better on both, or failing a criterion beyond its tolerance: nothing owed to a tolerance there.
+  assert.deepEqual(toleratedCriteria({ macro_f1: 0.33, log_loss: 1.07 }, cur, wide), []);
+  assert.deepEqual(toleratedCriteria(lower, cur, { f1Tolerance: 0.01, loglossTolerance: 0 }), []);
+  assert.equal(toleranceClause([], wide), "");
 });
 
 Deno.test("the held-out difference comes with an interval over whole days, and says when it is noise", () => {
@@ -502,6 +533,28 @@ Deno.test("held-out days that can hold no labelled window, or too few days for a
   }
 });
 
+Deno.test("a window longer than the data is said as such, not as held-out days with no label yet", () => {
+  // A seat's --train-args='--lookback 3000' on 2,160 candles a symbol read "… none of the newest 14 days has
+  // one yet", as on 1w candles, and its hint to hold out more days could not help.
+  const opts = { holdoutDays: 14, promoteIf: "not-worse", data: "d.csv", compared: true };
+  assert.throws(
+    () => requireHoldoutWindows(series, { lookback: 3000, horizon: 4 }, opts),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message ===
+        "--holdout-days 14: d.csv holds no labelled window at all, held out or not: a window of " +
+          "lookback 3000 with its label the close 4 candles after it spans 3,004 candles, longer than the " +
+          "data: its longest symbol holds 1,400 candles" &&
+      /shorter --lookback/.test(e.hint ?? ""),
+  );
+  // One that fits in the candles but not in their run with indicators (their warm-up) is said too.
+  assert.throws(
+    () => requireHoldoutWindows(series, { lookback: 1395, horizon: 4 }, opts),
+    /holds no labelled window at all, .* and no symbol holds that many candles in a row with their indicators/,
+  );
+  requireHoldoutWindows(series, { lookback: 50, horizon: 4 }, opts);
+});
+
 Deno.test("the candidate's window is counted with --train-args over train's defaults or current's record", async () => {
   const flags = await checkTrainStep(trainStepArgs("-", "ck", false, null, ["--horizon", "1"]));
   assert.deepEqual(await candidateWindow(flags, null), { lookback: 50, horizon: 1 });
@@ -614,6 +667,11 @@ Deno.test("retrain: monthly promotes a first model, weekly fine-tunes a week lat
     );
     const after = await listVersionNames(root);
     assert.ok(after.length < before.length + 1, `${before.join(" ")} → ${after.join(" ")}`);
+    // The candidate the line says to promote by hand is not among those removed (before, a seat's: "v8… was
+    // kept but not promoted (promote it by hand …)" and then "removed … (v8…, v1…)").
+    const byHandCandidate = fourth.stdout.match(/promote it by hand with 'candlecast models promote (\S+) /)
+      ?.[1];
+    assert.ok(byHandCandidate && after.includes(byHandCandidate), `${fourth.stdout}\n${after.join(" ")}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -725,6 +783,47 @@ Deno.test("--keep decides under .current.lock: a version promoted meanwhile is s
     assert.deepEqual(await listVersionNames(root), ["v1_2026-01-01", "v4_2026-01-22"]);
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--keep spares the candidate the summary says to promote by hand; a turned-down one it removes is named so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-retrain-keep-candidate-" });
+  const root = join(dir, "checkpoints");
+  try {
+    // A seat's store: v1, v4, v6 served, v7 promoted by hand while the run trained v11; v10 never served.
+    // Before, with --keep 2, the line said "promote it by hand with 'candlecast models promote v11…'" and then
+    // "removed 2 old versions beyond --keep 2 (v10…, v11…)": that promote failed.
+    const names = ["v1_2026-01-01", "v4_2026-01-22", "v6_2026-02-05", "v7_2026-02-12", "v10_2026-03-05"];
+    const candidate = "v11_2026-03-12";
+    for (const v of [...names, candidate]) {
+      await writeStandInCheckpoint(join(root, v), { version: v });
+      await Deno.writeTextFile(join(root, v, "manifest.json"), v1Manifest({ version: v })); // RetrainRun.open reads it
+    }
+    for (const v of names.slice(0, 4)) await promote(root, v);
+    const run = await RetrainRun.open({ ...monthlyRun(dir, join(dir, "data.csv"), false), keep: 2 }, root);
+    const line = await run.pruneBeyondKeep({ version: candidate, byHand: true });
+    // As many go as before (v1 and v4 stand beyond the newest 2 besides current and its rollback target).
+    assert.deepEqual(run.report.removed_versions, ["v10_2026-03-05", "v1_2026-01-01"]);
+    assert.deepEqual(await listVersionNames(root), [names[1], names[2], names[3], candidate]);
+    assert.equal(
+      line,
+      "; removed 2 old versions beyond --keep 2 (v10_2026-03-05, v1_2026-01-01); kept v11_2026-03-12 for that " +
+        "promote by hand (never served, --keep 2 would have removed it first)",
+    );
+
+    // A candidate turned down a moment earlier and removed in the same run is named as this run's: before,
+    // "removed 1 old version beyond --keep 2 (v12…)".
+    const turnedDown = "v12_2026-03-19";
+    await writeStandInCheckpoint(join(root, turnedDown), { version: turnedDown });
+    const next = await RetrainRun.open({ ...monthlyRun(dir, join(dir, "data.csv"), false), keep: 1 }, root);
+    assert.equal(
+      await next.pruneBeyondKeep({ version: turnedDown, byHand: false }),
+      "; removed this run's turned-down candidate v12_2026-03-19 and 1 old version (v11_2026-03-12) beyond " +
+        "--keep 1 (versions that never served go first)",
+    );
+    assert.deepEqual(await listVersionNames(root), [names[1], names[2], names[3]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -1399,6 +1498,13 @@ Deno.test({
       assert.ok(written.length <= 1, `${written}`);
       if (written.length > 0) assert.match(stderr, new RegExp(`${written[0]} was written but not promoted`));
       assert.deepEqual(await runFolderNames(root), [], "no run folder left");
+      // The log keeps train's own "finish the run with 'candlecast train --resume …'", which the removal made
+      // wrong (it then failed): a line after it says so.
+      assert.match(stderr, /removed its unfinished training run/);
+      const logged = await Deno.readTextFile(join(dir, "retrain.log"));
+      const said = logged.lastIndexOf("retrain: removed the run folder of the training above (.train_");
+      assert.ok(said > logged.lastIndexOf("$ candlecast train"), logged.slice(-2000));
+      assert.match(logged.slice(said), /a 'candlecast train --resume' hint above does not apply\n/);
       assert.ok(!existsSync(join(root, ".retrain-data")), "the CSV copy is removed, and its folder");
       assert.ok(await lockIsFree(join(root, ".retrain.lock")));
     } finally {
@@ -1415,9 +1521,12 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
     const first = await retrain(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`]);
     assert.equal(first.code, 0, first.stderr);
     const [v1] = await listVersionNames(root);
-    // The operator's choice, to be promoted by hand once the next retrain is training.
-    const chosen = "v2_2026-01-01";
-    await writeStandInCheckpoint(join(root, chosen), { version: chosen });
+    // v2 and v3 served once; v4 is the operator's choice, to be promoted by hand once the next retrain is
+    // training. With --keep 2 that run's candidate, never served, stood first to be removed: the line said
+    // "promote it by hand with …" and then removed it (a seat's trial).
+    const [v2, v3, chosen] = ["v2_2026-01-01", "v3_2026-01-01", "v4_2026-01-01"];
+    for (const v of [v2, v3, chosen]) await writeStandInCheckpoint(join(root, v), { version: v });
+    for (const v of [v2, v3, v1]) await promote(root, v);
     const log = join(dir, "retrain.log");
     const before = (await Deno.readTextFile(log)).length;
     // Tolerances so wide that the candidate passes the rule: the promotion itself is what is tested.
@@ -1427,6 +1536,8 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
       "1",
       "--logloss-tolerance",
       "100",
+      "--keep",
+      "2",
     ]);
     const end = Date.now() + 60_000;
     while (!(await Deno.readTextFile(log)).slice(before).includes("$ candlecast train")) {
@@ -1445,12 +1556,22 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
       ),
     );
     // The hand promotion it suggests names this store: printed bare, it acted on the default checkpoints/.
-    assert.match(
-      second.stdout,
-      /promote it by hand with 'candlecast models promote v3_\S+ --checkpoints \S+checkpoints'/,
-    );
+    const candidate = second.stdout.match(
+      /promote it by hand with 'candlecast models promote (v5_\S+) --checkpoints \S+checkpoints'/,
+    )?.[1];
+    assert.ok(candidate, second.stdout);
     assert.equal(await currentVersion(root), chosen, "the promote by hand stays");
-    assert.equal((await listVersionNames(root)).length, 3, "the candidate is kept");
+    // The candidate stays for that promote; as many go as before (v2, v3 beyond the newest 2 besides current
+    // and its rollback target v1), and the line says why the candidate is still there.
+    assert.deepEqual(await listVersionNames(root), [v1, chosen, candidate], second.stdout);
+    assert.ok(
+      second.stdout.endsWith(
+        `; removed 2 old versions beyond --keep 2 (${v2}, ${v3}); kept ${candidate} for that promote by hand ` +
+          "(never served, --keep 2 would have removed it first)",
+      ),
+      second.stdout,
+    );
+    await promote(root, candidate);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -1913,8 +2034,19 @@ Deno.test("retrain --json: the decision as one JSON document on stdout, the summ
     assert.equal(refused.code, 2);
     assert.equal(refused.stdout.length, 0);
 
-    // The first model: promoted, as there is nothing to compare it with.
+    // The first model: promoted, as there is nothing to compare it with. SIMBUSDT, not collected for its last
+    // 4 days, has no held-out window: said, with where its candles end (before: not mentioned at all).
+    await writeTrainingCsv(join(dir, "data.csv"), [
+      sliceSeries(series[0], 0, series[0].length - 168),
+      sliceSeries(series[1], 0, series[1].length - 168 - 96),
+    ]);
     const first = await retrainJson(dir, "monthly", [`--train-args=${TINY} --model lightweight_lstm`]);
+    const bEnds = new Date(series[1].openTime[series[1].length - 168 - 97]).toISOString().slice(0, 10);
+    assert.deepEqual(first.json.holdout!.symbols_without_windows, [{ symbol: "SIMBUSDT", data_ends: bEnds }]);
+    assert.match(
+      first.json.summary,
+      new RegExp(` windows, all of SIMAUSDT \\(none of SIMBUSDT, whose candles end ${bEnds}\\):`),
+    );
     const v1 = (await listVersionNames(root))[0];
     assert.equal(first.stderr, `${first.json.summary}\n`, "the summary line goes to stderr");
     assert.match(first.json.summary, /^retrain monthly: promoted v1_\S+ \(no current model; holdout /);
@@ -1968,6 +2100,8 @@ Deno.test("retrain --json: the decision as one JSON document on stdout, the summ
     );
     assert.ok(words.endsWith(`: ${d.judgement}`), words);
     const h = json.holdout!;
+    assert.deepEqual(h.symbols_without_windows, []);
+    assert.deepEqual(json.tolerated_criteria, [], "no tolerance given, none needed");
     assert.ok(
       json.summary.includes(`holdout ${h.scored_from}…${h.to}, ${plural(h.windows, "window")}`),
       json.summary,

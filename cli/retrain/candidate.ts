@@ -10,7 +10,7 @@ import { listVersionNames, recordDataSource } from "../../ml/checkpoints/index.t
 import { CommandError, InterruptedError } from "../errors.ts";
 import { runFolderNames, withoutKeptRunClause } from "../train_runs/index.ts";
 import { dataEnd } from "./coverage.ts";
-import { step, StepError, STOPPED_HINT } from "./step.ts";
+import { appendLogLine, step, StepError, STOPPED_HINT } from "./step.ts";
 import { ownRunFolders, versionsTrainedOn } from "./store.ts";
 import { trainStepArgs } from "./train_step.ts";
 import type { RetrainOutcome } from "./outcome.ts";
@@ -75,6 +75,15 @@ async function failedStep(
   // version train finished writing before it stopped stays, unpromoted.
   const left = await ownRunFolders(root, existingRuns, trainCsv);
   for (const r of left) await rm(join(root, r), { recursive: true, force: true });
+  // The step's output above it in the log may end in train's own "finish the run with 'candlecast train
+  // --resume …'", which stderr no longer says but the log kept, and which then failed (a seat's trial).
+  if (left.length > 0) {
+    await appendLogLine(
+      opts.log,
+      `retrain: removed the run folder of the training above (${left.join(", ")}): its data was retrain's ` +
+        "temporary copy, so a 'candlecast train --resume' hint above does not apply",
+    );
+  }
   if (error instanceof InterruptedError) {
     const written = await versionsTrainedOn(root, existingVersions, trainCsv);
     // Kept unpromoted, so named by its source like any candidate (on a failure it keeps the copy's path).

@@ -90,6 +90,7 @@ export function requireHoldoutWindows(
   const { windows, days, blocks, blockDays } = holdoutCoverage(series, opts.holdoutDays, shape);
   const needed = opts.compared && opts.promoteIf === "clearly-better" ? minimumBlocks(0.95) : 1;
   if (blocks >= needed) return;
+  if (windows === 0 && labelledTimes(series, shape).length === 0) throw windowOverData(series, shape, opts);
   const interval = intervalOf(series.map((s) => s.openTime));
   const candles = `${interval === null ? "" : `${interval} `}candles`;
   const label = `a window's label is the close ${plural(shape.horizon, "candle")} after its last one`;
@@ -117,6 +118,32 @@ export function requireHoldoutWindows(
     fewest !== null
       ? `hold out ${fewest} days or more (--holdout-days ${fewest})${also}`
       : `collect a longer history${also}`,
+  );
+}
+
+/**
+ * Data that holds no labelled window anywhere, held out or not: a window (lookback and label) longer than any
+ * symbol's candles, or than its run of candles with indicators. Before, this read as coarse candles whose
+ * newest days hold no label yet ("none of the newest 14 days has one yet"), for `--lookback 3000` on 2,160
+ * candles a symbol (a seat's trial).
+ */
+function windowOverData(
+  series: readonly CandleSeries[],
+  shape: Pick<WindowShape, "lookback" | "horizon">,
+  opts: { readonly holdoutDays: number; readonly data: string },
+): UsageError {
+  const longest = Math.max(...series.map((s) => s.length));
+  const span = shape.lookback + shape.horizon;
+  const why = span > longest
+    ? `longer than the data: its longest symbol holds ${plural(longest, "candle")}`
+    : `and no symbol holds that many candles in a row with their indicators (the longest holds ${
+      plural(longest, "candle")
+    })`;
+  return new UsageError(
+    `--holdout-days ${opts.holdoutDays}: ${opts.data} holds no labelled window at all, held out or not: a ` +
+      `window of lookback ${shape.lookback} with its label the close ${plural(shape.horizon, "candle")} ` +
+      `after it spans ${span.toLocaleString("en-US")} candles, ${why}`,
+    "train with a shorter --lookback (--train-args of a monthly run), or collect a longer history",
   );
 }
 

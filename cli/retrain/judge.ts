@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { plural, utcDay } from "../../base/index.ts";
 import { seenUntilOf } from "../../ml/checkpoints/index.ts";
 import type { LabelledSet, WindowShape } from "../../ml/data/index.ts";
+import type { CandleSeries } from "../../features/index.ts";
 import { type Preprocessor, readPreprocessorFile } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
 import {
@@ -23,6 +24,8 @@ import {
   failedCriteria,
   score,
   scorePair,
+  toleranceClause,
+  toleratedCriteria,
 } from "./promotion.ts";
 import { differenceJson, finite, type RetrainOutcome, type RetrainReason } from "./outcome.ts";
 import type { HoldoutCut, RetrainRun } from "./run_state.ts";
@@ -42,6 +45,8 @@ export interface Verdict {
   readonly promoted: boolean;
   readonly verdict: string;
   readonly reason: RetrainReason;
+  /** The verdict tells the operator to promote the candidate by hand: --keep spares it (`pruneBeyondKeep`). */
+  readonly byHand?: boolean;
 }
 
 /**
@@ -77,12 +82,14 @@ export async function scoringWindows(
     : "";
   const set = holdoutSet(series, scoredFrom, shape);
   const newest = Math.max(...series.map((s) => s.openTime[s.length - 1]));
+  const { without, of } = symbolsScored(series, set);
   run.report.holdout = {
     days: opts.holdoutDays,
     from: utcDay(start),
     scored_from: utcDay(scoredFrom),
     to: utcDay(newest),
     windows: set.size,
+    symbols_without_windows: without,
   };
   if (set.size === 0 && trimmed) {
     // --keep holds here too: a cron running retrain again within --holdout-days ends here every time, and
@@ -97,7 +104,10 @@ export async function scoringWindows(
           utcDay(seenUntil!)
         }), so scores there are in-sample, not evidence; ${candidate} ` +
         `was kept but not promoted (promote it by hand with '${run.promoteCommand(candidate)}', or ` +
-        `run retrain after more new candles)${await run.pruneBeyondKeep()}`,
+        `run retrain after more new candles)${await run.pruneBeyondKeep({
+          version: candidate,
+          byHand: true,
+        })}`,
       false,
       "in_sample",
       candidate,
@@ -110,7 +120,7 @@ export async function scoringWindows(
     );
   }
   const period = `holdout ${utcDay(scoredFrom)}…${utcDay(newest)}, ` +
-    `${plural(set.size, "window")}${trimmed}`;
+    `${plural(set.size, "window")}${of}${trimmed}`;
   return { candidatePre, currentPre, shape, set, period };
 }
 
@@ -148,6 +158,7 @@ export async function judgeCandidate(
     return {
       promoted: false,
       reason: "not_comparable",
+      byHand: true,
       verdict: `kept ${current}: ${candidate} predicts another horizon or label rule, so the two cannot be ` +
         `compared; promote it by hand with '${run.promoteCommand(candidate)}'`,
     };
@@ -169,6 +180,10 @@ async function compareWithCurrent(
   const clearWin = opts.promoteIf === "clearly-better" ? difference : undefined;
   const failed = failedCriteria(cand, cur, opts, clearWin);
   const promoted = failed.length === 0;
+  // Criteria met only within --f1-tolerance / --logloss-tolerance: before, a promotion with a lower macro-F1
+  // read as any other ("promoted v4 over v3 (… macro-F1 0.2844 vs 0.3203 …)", reason "passed").
+  const tolerated = toleratedCriteria(cand, cur, opts, clearWin);
+  run.report.tolerated_criteria = tolerated;
   const reason = promoted ? "passed" : "failed_criteria";
   run.report.current_scores = scoresJson(cur);
   run.report.log_loss_difference = differenceJson(difference, differenceJudgement(difference));
@@ -181,9 +196,29 @@ async function compareWithCurrent(
     `log-loss ${scorePair(cand.log_loss, cur.log_loss)} (${describeDifference(difference)})${reference}`;
   // Which criterion failed on these windows, never a general "worse".
   const verdict = promoted
-    ? `promoted ${candidate} over ${current} (${numbers})`
+    ? `promoted ${candidate} over ${current}${toleranceClause(tolerated, opts)} (${numbers})`
     : `kept ${current}; ${candidate} scored ${failed.join(" and ")} on the held-out windows (${numbers})`;
   return { promoted, verdict, reason };
+}
+
+/**
+ * The symbols with no window among the scored ones, and where each one's candles end, and the summary's words
+ * for them (empty when every symbol has windows): before, a symbol whose candles stopped before the held-out
+ * days was not mentioned, and the decision rested on the others alone unsaid (a seat's trial).
+ */
+function symbolsScored(
+  series: readonly CandleSeries[],
+  set: Pick<LabelledSet, "seriesIndex">,
+): { without: { symbol: string; data_ends: string }[]; of: string } {
+  const scored = new Set(set.seriesIndex);
+  const without = series.flatMap((s, k) =>
+    scored.has(k) ? [] : [{ symbol: s.symbol, data_ends: utcDay(s.openTime[s.length - 1]) }]
+  );
+  if (without.length === 0 || scored.size === 0) return { without, of: "" };
+  const names = series.filter((_, k) => scored.has(k)).map((s) => s.symbol);
+  const whose = without.map((w) => `${w.symbol}, whose candles end ${w.data_ends}`).join(", or ");
+  const all = names.length <= 3 ? `all of ${names.join(", ")}` : `of ${names.length} symbols`;
+  return { without, of: `, ${all} (none of ${whose})` };
 }
 
 function scoresJson(m: ServedMetrics) {

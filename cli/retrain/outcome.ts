@@ -55,6 +55,11 @@ export const RetrainJson = z.object({
     scored_from: z.string(),
     to: z.string(),
     windows: z.number().int(),
+    /**
+     * Symbols of the data with no window among those scored, and the day each one's candles end (a symbol not
+     * collected lately): the decision rests on the others. Empty when every symbol has windows.
+     */
+    symbols_without_windows: z.array(z.object({ symbol: z.string(), data_ends: z.string() })),
   }).nullable(),
   candidate_scores: Scores.nullable(),
   current_scores: Scores.nullable(),
@@ -77,6 +82,11 @@ export const RetrainJson = z.object({
   }).nullable(),
   /** The promotion criteria the candidate failed, as the summary words them (empty when promoted). */
   failed_criteria: z.array(z.string()),
+  /**
+   * Those it met only thanks to `--f1-tolerance` or `--logloss-tolerance` ("lower macro-F1", "higher
+   * log-loss": failed without the tolerance), promoted or not; empty when none, or when not compared.
+   */
+  tolerated_criteria: z.array(z.string()),
   /** The gradient-boosting baseline's log-loss on the same windows: a reference, not part of the rule. */
   gradient_boosting_log_loss: z.number().nullable(),
   /**

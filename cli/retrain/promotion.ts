@@ -120,6 +120,36 @@ export function failedCriteria(
 }
 
 /**
+ * The criteria the candidate meets only thanks to `--f1-tolerance` / `--logloss-tolerance`: those it fails
+ * without them and passes with them, worded as `failedCriteria` words them.
+ */
+export function toleratedCriteria(
+  candidate: Scores,
+  current: Scores,
+  tolerance: Tolerance,
+  clearWin?: Pick<BootstrapResult, "log_loss_diff" | "blocks" | "level">,
+): string[] {
+  const failed = failedCriteria(candidate, current, tolerance, clearWin);
+  return failedCriteria(candidate, current, { f1Tolerance: 0, loglossTolerance: 0 }, clearWin)
+    .filter((c) => !failed.includes(c));
+}
+
+/**
+ * What a promotion owes to its tolerances, for the summary after "promoted vN over vM": " despite a lower
+ * macro-F1, allowed by --f1-tolerance 1" (empty when none). Before, such a promotion read as any other.
+ */
+export function toleranceClause(tolerated: readonly string[], tolerance: Tolerance): string {
+  if (tolerated.length === 0) return "";
+  const flag = (c: string) =>
+    c === "lower macro-F1"
+      ? `--f1-tolerance ${tolerance.f1Tolerance}`
+      : `--logloss-tolerance ${tolerance.loglossTolerance}`;
+  return ` despite ${tolerated.map((c) => `a ${c}`).join(" and ")}, allowed by ${
+    tolerated.map(flag).join(" and ")
+  }`;
+}
+
+/**
  * The held-out difference as `describeDifference` words it: the bootstrap's interval, and where its blocks
  * span several days (`heldOutDifference` on coarse candles), the days its windows fill and the days per block.
  */

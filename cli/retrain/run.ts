@@ -248,7 +248,7 @@ async function keepIfCovered(run: RetrainRun, cut: HoldoutCut): Promise<RetrainO
  */
 async function promoteOrKeep(run: RetrainRun, candidate: string, judged: Verdict): Promise<RetrainOutcome> {
   const { opts, root, current } = run;
-  let { promoted, verdict, reason } = judged;
+  let { promoted, verdict, reason, byHand = false } = judged;
   if (opts.signal?.aborted) {
     throw new InterruptedError(
       `retrain stopped on request while scoring; ${current ?? "no model"} stays current and ${candidate} ` +
@@ -264,6 +264,7 @@ async function promoteOrKeep(run: RetrainRun, candidate: string, judged: Verdict
       if (!(error instanceof CurrentChangedError)) throw error;
       promoted = false;
       reason = "current_changed";
+      byHand = true;
       run.skip(["promote"], "current was changed by hand while retrain ran");
       verdict = `kept ${error.now ?? "no model"}: current changed from ${current ?? "none"} to ` +
         `${error.now ?? "none"} while retrain ran (a promote or rollback by hand is left in place); ` +
@@ -277,7 +278,7 @@ async function promoteOrKeep(run: RetrainRun, candidate: string, judged: Verdict
     }
   }
   return await run.outcome(
-    `retrain ${run.summaryMode}: ${verdict}${await run.pruneBeyondKeep()}`,
+    `retrain ${run.summaryMode}: ${verdict}${await run.pruneBeyondKeep({ version: candidate, byHand })}`,
     promoted,
     reason,
     candidate,

@@ -44,6 +44,7 @@ type Report = Pick<
   | "current_scores"
   | "log_loss_difference"
   | "failed_criteria"
+  | "tolerated_criteria"
   | "gradient_boosting_log_loss"
   | "gradient_boosting_iterations"
   | "removed_versions"
@@ -81,6 +82,7 @@ export class RetrainRun {
       current_scores: null,
       log_loss_difference: null,
       failed_criteria: [],
+      tolerated_criteria: [],
       gradient_boosting_log_loss: null,
       gradient_boosting_iterations: null,
       removed_versions: [],
@@ -144,9 +146,13 @@ export class RetrainRun {
    * The versions beyond --keep removed, and the end of the summary line that names them, those a running serve
    * kept, and the folders that could not be deleted: after the promotion, so a deletion that fails is said
    * beside the run's outcome, not reported as a failed run (exit 1, no outcome, every later run the same).
+   * `candidate`: this run's; `byHand` when the summary tells the operator to promote it by hand, which spares
+   * it (before, "promote it by hand with …" and then "removed … (v11…)" in one line: that promote failed);
+   * otherwise, turned down and removed, it is named as such, not as an old version.
    */
-  async pruneBeyondKeep(): Promise<string> {
-    const pruned = await prune(this.root, this.opts.keep);
+  async pruneBeyondKeep(candidate?: { readonly version: string; readonly byHand: boolean }): Promise<string> {
+    const spare = candidate?.byHand ? [candidate.version] : [];
+    const pruned = await prune(this.root, this.opts.keep, spare);
     this.report.removed_versions = pruned.removed;
     this.report.kept_in_use = pruned.inUse;
     // The folder as --checkpoints spells it (the root is resolved); the hint's command has it whole.
@@ -154,7 +160,7 @@ export class RetrainRun {
       ...w,
       path: join(this.opts.checkpoints, basename(w.path)),
     }));
-    return keptLine(pruned, this.report.prune_warnings, this.opts.keep);
+    return keptLine(pruned, this.report.prune_warnings, this.opts.keep, candidate?.version ?? null);
   }
 }
 
@@ -169,17 +175,28 @@ export function ended<T extends object | string>(result: T | RetrainOutcome): re
  * running serve kept, and each folder that could not be deleted, with why and what to do.
  */
 function keptLine(
-  { removed, inUse }: Pick<PruneResult, "removed" | "inUse">,
+  { removed, inUse, spared }: Pick<PruneResult, "removed" | "inUse" | "spared">,
   warnings: RetrainJson["prune_warnings"],
   keep: number,
+  candidate: string | null,
 ): string {
   // A version whose folder could not be deleted is out of the store but still on disk: "removed" said the
   // space was freed (a capacity planner's trial); the warning below says where it is.
   const stuck = new Set(warnings.map((w) => w.version));
   const gone = removed.filter((v) => !stuck.has(v));
-  let line = gone.length > 0
-    ? `; removed ${plural(gone.length, "old version")} beyond --keep ${keep} (${gone.join(", ")})`
-    : "";
+  // This run's candidate, turned down a moment earlier, is named as such: "removed 1 old version" read as a
+  // version from months ago.
+  const old = gone.filter((v) => v !== candidate);
+  const olds = `${plural(old.length, "old version")}`;
+  let line = old.length === gone.length
+    ? (gone.length > 0 ? `; removed ${olds} beyond --keep ${keep} (${gone.join(", ")})` : "")
+    : `; removed this run's turned-down candidate ${candidate}${
+      old.length > 0 ? ` and ${olds} (${old.join(", ")})` : ""
+    } beyond --keep ${keep} (versions that never served go first)`;
+  // The candidate to promote by hand, which would have gone first (it never served): kept.
+  for (const v of spared ?? []) {
+    line += `; kept ${v} for that promote by hand (never served, --keep ${keep} would have removed it first)`;
+  }
   if (inUse.length > 0) {
     line += `; kept ${inUse.join(", ")} beyond --keep ${keep}: ` +
       (inUse.length === 1 ? "a running serve uses it" : "running serves use them");

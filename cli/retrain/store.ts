@@ -132,9 +132,10 @@ export async function clearLeftovers(root: string): Promise<string[]> {
 }
 
 /**
- * Removes the oldest versions beyond `keep`, never `current`, the version a rollback would return to, nor one a
- * running serve serves (`inUse`); a folder that cannot be deleted is a warning, not a failed run.
+ * Removes the oldest versions beyond `keep`, never `current`, the version a rollback would return to, one a
+ * running serve serves (`inUse`), nor those in `spare` (the candidate the summary says to promote by hand); a
+ * folder that cannot be deleted is a warning, not a failed run.
  */
-export function prune(root: string, keep: number): Promise<PruneResult> {
-  return pruneVersions(root, keep, "retrain --keep");
+export function prune(root: string, keep: number, spare: readonly string[] = []): Promise<PruneResult> {
+  return pruneVersions(root, keep, "retrain --keep", spare);
 }

@@ -52,6 +52,11 @@ export interface PruneResult {
   readonly inUse: string[];
   /** Folders that could not be deleted, and why. */
   readonly warnings: PruneWarning[];
+  /**
+   * Versions the caller asked to spare (`spare`) that would otherwise have gone: another went in each one's
+   * place. Absent when none was.
+   */
+  readonly spared?: string[];
 }
 
 /**
@@ -62,10 +67,17 @@ export interface PruneResult {
  * the old ones were being deleted was deleted too and `current` left pointing at nothing. The files themselves
  * go after the lock is released, so a promote never waits on a slow deletion. A folder that cannot be renamed
  * or deleted (another user's, read-only) is a warning (`warnings`), not a failure: everything else throws.
+ * `spare` names versions the caller needs kept as well (retrain's candidate that its summary tells the operator
+ * to promote by hand: deleted in the same run, that promote failed); as many go all the same.
  */
-export async function pruneVersions(root: string, keep: number, what: string): Promise<PruneResult> {
+export async function pruneVersions(
+  root: string,
+  keep: number,
+  what: string,
+  spare: readonly string[] = [],
+): Promise<PruneResult> {
   const warnings = await clearRemoving(root, what);
-  const { removed, inUse, moved } = await withCurrentLock(root, what, async () => {
+  const { removed, inUse, moved, spared } = await withCurrentLock(root, what, async () => {
     const names = await listVersionNames(root);
     const current = await currentVersion(root);
     const { previous: history, served: everServed } = await readHistoryFile(root);
@@ -87,9 +99,14 @@ export async function pruneVersions(root: string, keep: number, what: string): P
     // the oldest beyond `keep`: a protected one among them is kept on top of `keep`), chosen in that order;
     // listVersionNames gives them oldest first.
     const served = new Set(everServed);
-    const count = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v)).length;
-    const order = [...names.filter((v) => !served.has(v)), ...names.filter((v) => served.has(v))];
-    for (const v of order.filter((v) => !protect.has(v)).slice(0, count)) {
+    const beyond = names.slice(0, Math.max(0, names.length - keep)).filter((v) => !protect.has(v));
+    const order = [...names.filter((v) => !served.has(v)), ...names.filter((v) => served.has(v))]
+      .filter((v) => !protect.has(v));
+    // A version the caller spares is protected too: kept on top of `keep` when it stands among the oldest, and
+    // passed over in the order otherwise (retrain's candidate is the newest: another goes in its place).
+    const spared = order.slice(0, beyond.length).filter((v) => spare.includes(v));
+    const count = beyond.filter((v) => !spare.includes(v)).length;
+    for (const v of order.filter((v) => !spare.includes(v)).slice(0, count)) {
       let claim = await claimUnserved(join(root, v));
       if (claim === "served") {
         inUse.push(v);
@@ -114,7 +131,7 @@ export async function pruneVersions(root: string, keep: number, what: string): P
       removed.push(v);
       moved.push({ version: v, path: to });
     }
-    return { removed, inUse, moved };
+    return { removed, inUse, moved, spared };
   });
   // A version linked in from another folder is a link here: rm removes the link, never the folder it names.
   for (const { version, path } of moved) {
@@ -122,7 +139,7 @@ export async function pruneVersions(root: string, keep: number, what: string): P
       warnings.push(pruneWarning(what, version, path, false, error));
     });
   }
-  return { removed, inUse, warnings };
+  return { removed, inUse, warnings, ...(spared.length > 0 ? { spared } : {}) };
 }
 
 /**

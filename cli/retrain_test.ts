@@ -808,7 +808,7 @@ Deno.test("--keep spares the candidate the summary says to promote by hand; a tu
     assert.equal(
       line,
       "; removed 2 old versions beyond --keep 2 (v10_2026-03-05, v1_2026-01-01); kept v11_2026-03-12 for that " +
-        "promote by hand (never served, --keep 2 would have removed it first)",
+        "promote by hand (never served, --keep 2 would have removed it)",
     );
 
     // A candidate turned down a moment earlier and removed in the same run is named as this run's: before,
@@ -1567,7 +1567,7 @@ Deno.test("retrain: a promote by hand while it trains is left in place; its cand
     assert.ok(
       second.stdout.endsWith(
         `; removed 2 old versions beyond --keep 2 (${v2}, ${v3}); kept ${candidate} for that promote by hand ` +
-          "(never served, --keep 2 would have removed it first)",
+          "(never served, --keep 2 would have removed it)",
       ),
       second.stdout,
     );

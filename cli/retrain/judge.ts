@@ -89,7 +89,9 @@ export async function scoringWindows(
     scored_from: utcDay(scoredFrom),
     to: utcDay(newest),
     windows: set.size,
-    symbols_without_windows: without,
+    // None at all (the in-sample trim below, or nothing labelled yet) is said as such, not as every symbol's
+    // data having stopped.
+    symbols_without_windows: set.size === 0 ? [] : without,
   };
   if (set.size === 0 && trimmed) {
     // --keep holds here too: a cron running retrain again within --holdout-days ends here every time, and

@@ -195,7 +195,7 @@ function keptLine(
     } beyond --keep ${keep} (versions that never served go first)`;
   // The candidate to promote by hand, which would have gone first (it never served): kept.
   for (const v of spared ?? []) {
-    line += `; kept ${v} for that promote by hand (never served, --keep ${keep} would have removed it first)`;
+    line += `; kept ${v} for that promote by hand (never served, --keep ${keep} would have removed it)`;
   }
   if (inUse.length > 0) {
     line += `; kept ${inUse.join(", ")} beyond --keep ${keep}: ` +

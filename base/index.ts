@@ -29,7 +29,7 @@ export {
 export * from "./file_lock.ts";
 export { plural } from "./plural.ts";
 export { formatDuration, MAX_TIMER_MS, timerMs } from "./duration.ts";
-export { utcDay } from "./utc_day.ts";
+export { utcDay, utcMinute } from "./utc_day.ts";
 export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";
 export { ReportedError } from "./reported_error.ts";
 export {

@@ -187,7 +187,7 @@ export const flag = {
 /**
  * The placeholders of the flags that take a path, in every command: `--output <path>`, `--csv-path
  * <paths...>`, `--checkpoints <dir>`, `--config-from <version-dir>` (and `<file>` or `<folder>`, should a flag
- * be named so). `refuseUnexpandedHome` goes by them, so a path flag added later is covered as it is declared.
+ * be named so). `refuseUnusablePath` goes by them, so a path flag added later is covered as it is declared.
  */
 export const PATH_PLACEHOLDER = /<(?:[\w-]+-)?(?:path|paths|dir|file|folder)(?:\.\.\.)?>$/;
 
@@ -253,7 +253,7 @@ export function notUtf8(flag: string, value: string): UsageError | null {
  * (`notUtf8`). Applied to every command by `program.ts`, so no command's own checks, and none of its writes,
  * see such a path.
  */
-export function refuseUnexpandedHome(command: Command): void {
+export function refuseUnusablePath(command: Command): void {
   for (const option of command.options) {
     if (!PATH_PLACEHOLDER.test(option.flags)) continue;
     // Each value as typed (one per word for `<paths...>`); defaults are not emitted, and none starts with ~.

@@ -15,7 +15,7 @@ import {
   refuseFlagsAsValues,
   unknownCommandHint,
 } from "./flag_hints.ts";
-import { refuseUnexpandedHome } from "./flags.ts";
+import { refuseUnusablePath } from "./flags.ts";
 
 /**
  * Every command, loaded on demand: `serve` and `predict` must not pay for TensorFlow.js (tens of MB of
@@ -47,7 +47,7 @@ function harden(command: Command): Command {
   command.exitOverride().configureOutput({ outputError: () => void (failed = command) });
   configureHelp(command);
   refuseFlagsAsValues(command);
-  refuseUnexpandedHome(command);
+  refuseUnusablePath(command);
   for (const sub of command.commands) harden(sub);
   return command;
 }

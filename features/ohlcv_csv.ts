@@ -21,6 +21,18 @@ import {
 } from "./candles.ts";
 import { assertFeaturesFit } from "./engineer.ts";
 import { openTimesToMs } from "./open_time.ts";
+import {
+  DUMP_COLUMNS,
+  dumpWidth,
+  filledWidth,
+  headerWidth,
+  OddFirstRow,
+  type RowWidth,
+  shownLine,
+  shownRow,
+  widthProblem,
+  withFirstRow,
+} from "./ohlcv_row_width.ts";
 import { readRegularFileTail, shellWord } from "../base/index.ts";
 
 /**
@@ -252,13 +264,13 @@ class OhlcvColumns {
     if (record.length < 6) {
       throw new CandleError(`${where}: expected at least 6 columns, found ${record.length}`);
     }
-    const width = widthProblem(
-      record,
-      this.#width,
-      where,
-      this.#lineNumber(this.#rows, this.#laterHeaders.length),
-    );
-    if (width) throw width;
+    const line = this.#lineNumber(this.#rows, this.#laterHeaders.length);
+    // The first row under a header sets the width the rows after it are held to.
+    if (this.#width.first === null) this.#width = withFirstRow(this.#width, record, where, line);
+    else {
+      const width = widthProblem(record, this.#width, where, line);
+      if (width) throw width;
+    }
     refuseDateText(record[0], `${where} (open_time)`);
     const [t, open, high, low, close, volume] = record.slice(0, 6).map((cell, k) =>
       parseNumberCell(cell, k === 0 && this.#hasHeader === true, `${where} (${OHLCV_HEADER[k]})`)
@@ -313,147 +325,6 @@ class OhlcvColumns {
   }
 }
 
-/** The columns of a Binance kline dump, the one file read without a header. */
-const DUMP_COLUMNS = 12;
-
-/** How many of a record's cells come before its trailing empty ones (`…,volume,` is 6). */
-function filledWidth(record: readonly string[]): number {
-  let n = record.length;
-  while (n > 0 && record[n - 1] === "") n--;
-  return n;
-}
-
-/**
- * The cells the data rows under one header hold, learnt from the header and then from the first row under it
- * (`widthProblem`).
- */
-interface RowWidth {
-  /** The columns the header names (a trailing comma names none); a dump's 12 for a file without a header. */
-  named: number;
-  /**
-   * The cells holding values a row may have: the named columns, or, where the first row under the header holds
-   * more (unnamed columns after six names: a Kraken export's vwap and count, a Binance dump's last six), that
-   * row's.
-   */
-  cells: number;
-  /**
-   * Whether every row holds `cells` (a dump without a header; rows wider than their header, whose unnamed
-   * columns say nothing of which cell is missing), or only the six: a row may leave out empty cells of the named
-   * columns after them (Excel writes an empty last column's trailing comma on its first rows only).
-   */
-  exact: boolean;
-  /** The most cells, empty trailing ones included, of the header and the first row: a row longer is odd. */
-  usual: number;
-  /** What `cells` is, for messages: "the header names 7 columns", "line 2 has 8 and the header names 6 columns". */
-  of: string;
-  /** The first data row under the header (null until read): named where it is the odd one. */
-  first: { where: string; cells: number; shown: string } | null;
-}
-
-/** A header's rows, before the first is read: the columns it names (a trailing comma names none). */
-function headerWidth(header: readonly string[]): RowWidth {
-  const named = filledWidth(header);
-  return {
-    named,
-    cells: named,
-    exact: false,
-    usual: header.length,
-    of: `the header names ${named} columns`,
-    first: null,
-  };
-}
-
-/** A Binance dump's rows (no header), as its first line (`where`, already checked) has them. */
-function dumpWidth(record: readonly string[], where: string): RowWidth {
-  return {
-    named: DUMP_COLUMNS,
-    cells: DUMP_COLUMNS,
-    exact: true,
-    usual: record.length,
-    of: `line 1 has ${DUMP_COLUMNS}`,
-    first: { where, cells: DUMP_COLUMNS, shown: shownRow(record) },
-  };
-}
-
-/** A row for a message, cut to 80 characters. */
-function shownRow(record: readonly string[]): string {
-  const line = record.join(",");
-  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
-}
-
-/**
- * The refusal of the first row under a header, wider than it, met at a later row of the header's width: the
- * first was the odd one, unless that later row is the file's last, cut short (`ifCut`, its own refusal).
- */
-class OddFirstRow extends CandleError {
-  constructor(message: string, hint: string, readonly ifCut: CandleError) {
-    super(message, hint);
-  }
-}
-
-const COMMA_HINT = "write numbers with '.' as the decimal mark and no thousands separator (4036.3, not " +
-  "4036,3; 42000.5, not 42,000.5), or quote a cell that holds a comma";
-
-/**
- * A row of other cells than the rows about it (`width`, which the first row under a header sets), or null. More
- * (cells holding something past the rows' width, or a row longer than the header and the first row with a
- * value past the six) is what an unquoted decimal comma or thousands separator makes (`…,4036,3,54.9` for
- * 4036.3): every cell after it is read as the next column's, so that close 4036 and volume 3 were stored, exit
- * 0. Fewer than six is refused before this; fewer than the header names is a row leaving out empty cells of
- * the columns after the six, as Excel writes them, and read. Rows all wider than their header (the first one
- * already) are read, their unnamed cells ignored (a Kraken export under six names), each row then holding that
- * many: a row fewer is a cell missing somewhere, or, at the header's own width, the first row the shifted one.
- * Empty cells after the last column (a trailing comma, a spreadsheet's) are no values.
- */
-function widthProblem(
-  record: readonly string[],
-  width: RowWidth,
-  where: string,
-  line: number,
-): CandleError | null {
-  const filled = filledWidth(record);
-  if (width.first === null) {
-    width.first = { where, cells: filled, shown: shownRow(record) };
-    width.usual = Math.max(width.usual, record.length);
-    if (filled > width.named) {
-      width.cells = filled;
-      width.exact = true;
-      width.of = `line ${line} has ${filled} and the header names ${width.named} columns`;
-    }
-    return null;
-  }
-  if (filled > width.cells || (record.length > width.usual && filled > 6)) {
-    return new CandleError(
-      `${where}: ${filled > width.cells ? filled : record.length} cells where ${width.of} ("${
-        shownRow(record)
-      }")`,
-      `a decimal comma or thousands separator? ${COMMA_HINT}: each row holds one value per column`,
-    );
-  }
-  if (!width.exact || record.length >= width.cells) return null;
-  const unnamed = width.cells > width.named;
-  const missing = new CandleError(
-    `${where}: ${record.length} cells where ${width.of} ("${shownRow(record)}")`,
-    "a cell missing? each row holds one value per column, in the header's order (an empty value is nothing " +
-      "between two commas): fix or delete the row" +
-      (unnamed
-        ? "; unnamed columns after the six are ignored only when every row has them (name every column in " +
-          "the header, and a row may leave out empty cells after the six)"
-        : ""),
-  );
-  if (!unnamed || filled > width.named) return missing;
-  const first = width.first;
-  const firstLine = first.where.slice(first.where.lastIndexOf(" line ") + 1);
-  return new OddFirstRow(
-    `${first.where}: ${first.cells} cells where the header names ${width.named} columns and line ${line} has ` +
-      `${record.length} ("${first.shown}")`,
-    `a decimal comma or thousands separator in ${firstLine}? ${COMMA_HINT}; if its cells after the sixth are ` +
-      "columns of the file's, name every column in the header (unnamed ones are ignored only when every row " +
-      "has them)",
-    missing,
-  );
-}
-
 /**
  * A file without a header is read as a Binance kline dump, whose 12 columns begin with the six read: any other
  * width is another layout, whose columns are not known (a Kraken export's sixth is its VWAP, and was stored as
@@ -489,10 +360,10 @@ const SPREADSHEET_DIGITS = 6;
  * into one?)", and rounded times that do not collide (daily candles) were collected up to 83 minutes off.
  */
 function refuseRounded(s: CandleSeries, first: { cell: string; where: string; digits: number }): void {
-  const shared = sharedOpenTimes(s);
   // Exact notation (more digits) is read as it is, and a time shared by two rows is then a real duplicate, which
   // the reader's "two candles for one time" names: blaming a spreadsheet there sent the user the wrong way.
   if (first.digits > SPREADSHEET_DIGITS) return;
+  const shared = sharedOpenTimes(s);
   throw new CandleError(
     `${first.where} (open_time): "${first.cell}" is in scientific notation, as a spreadsheet saves numbers: ` +
       `the open times were rounded${
@@ -627,10 +498,9 @@ function textDatedRow(source: string, record: readonly string[]): CandleError | 
     TEXT_TIME.test(cell) || (cell !== "" && Number.isFinite(Number(cell)))
   );
   if (!TEXT_DATE.test(record[0]) && !(rest.length >= 4 && numbers)) return null;
-  const line = record.join(",");
   const ms = textDateMs(record);
   return new CandleError(
-    `${source}: its first line "${line.length > 80 ? `${line.slice(0, 77)}...` : line}" looks like a data ` +
+    `${source}: its first line "${shownRow(record)}" looks like a data ` +
       "row with its date and time written as text (as MetaTrader's export writes them, without a header), not " +
       `a header: collect needs each open time in ms since the epoch, under the header ${
         OHLCV_HEADER.join(",")
@@ -804,8 +674,9 @@ export async function unendedLastLine(path: string): Promise<string | null> {
 export async function ohlcvCsvCutShortWarning(path: string): Promise<string | null> {
   const line = await unendedLastLine(path);
   if (line === null) return null;
-  const shown = line.length > 80 ? `${line.slice(0, 77)}...` : line;
-  return `warning: ${path} ends mid-line, no line ending after its last row ("${shown}"): was it cut short? ` +
-    "If so, that row's last value may be cut too (a copy or download that stopped); if the tool that wrote it " +
-    "leaves out the final line ending, ignore this";
+  return `warning: ${path} ends mid-line, no line ending after its last row ("${
+    shownLine(line)
+  }"): was it cut ` +
+    "short? If so, that row's last value may be cut too (a copy or download that stopped); if the tool that " +
+    "wrote it leaves out the final line ending, ignore this";
 }

@@ -21,6 +21,7 @@ import {
   ohlcvProblem,
   openTimesToMs,
   readCandleFile,
+  SERIES_COLUMNS,
   SYMBOL_PATTERN,
   SYMBOL_RULE,
   TRAINING_CSV_HEADER,
@@ -80,9 +81,10 @@ const candleSchema = z.object({
 });
 
 /**
- * An entry of the export but its candles, which are read one by one (`readCandle`): a schema over the whole
- * array made a copy of every candle, on top of the lower-cased copy made before it, and a million candles took
- * 2.9 GB (a user-seat's trial: 362 MB for the same candles as a CSV).
+ * An entry of the export but its candles, which are read one by one (`readPlainCandle`, or `candleSchema` where
+ * a candle is not plainly numbers): a schema over the whole array made a copy of every candle, on top of the
+ * lower-cased copy made before it, and a million candles took 2.9 GB (a user-seat's trial: 362 MB for the same
+ * candles as a CSV).
  */
 const entrySchema = z.object({
   // Upper-cased as --symbols is: Binance's spelling, so a later Binance collect or retrain (which collects
@@ -94,37 +96,12 @@ const entrySchema = z.object({
     .transform(upperSymbol),
 });
 
-/** A candle's keys (lower-cased), in the schema's order: slot k fills column `SLOT_COLUMNS[k]` of the series. */
-const SLOTS = [
-  "t",
-  "o",
-  "h",
-  "l",
-  "c",
-  "v",
-  "rsi",
-  "macd",
-  "macdsign",
-  "macdhist",
-  "ema",
-  "stochslowk",
-  "stochslowd",
-] as const;
-const SLOT_COLUMNS = [
-  "openTime",
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "rsi",
-  "macd",
-  "macdSignal",
-  "macdHist",
-  "ema",
-  "stochK",
-  "stochD",
-] as const satisfies readonly (keyof CandleSeries)[];
+/**
+ * A candle's keys (lower-cased), in `candleSchema`'s order: slot k fills column `SLOT_COLUMNS[k]` of the series,
+ * the open time then the series' columns in their order ("o" open … "stochslowd" stochD).
+ */
+const SLOTS = candleSchema.keyof().options;
+const SLOT_COLUMNS = ["openTime", ...SERIES_COLUMNS] as const satisfies readonly (keyof CandleSeries)[];
 /** The slots of "o", "h", "l", "c" and "v", every one of which a candle needs. */
 const PRICE_SLOTS = 0b111110;
 
@@ -238,6 +215,12 @@ const SHAPE_HINT = `point --json-path at the C# bot's candle export, ${EXPORT_SH
 /** The keys every candle needs (the indicators and "t" may be missing), with the names other exports use. */
 const PRICE_KEYS = { o: "open", h: "high", l: "low", c: "close", v: "volume" } as const;
 
+/** An entry as `refuseOtherShape` lets it through: keys lower-cased, a string symbol, a non-empty candle array. */
+type ExportEntry = Record<string, unknown> & {
+  readonly symbol: string;
+  readonly candles: readonly unknown[];
+};
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -265,7 +248,7 @@ function entryName(entry: Record<string, unknown>, e: number): string {
  * candle's problem in a file of the right shape (a key missing there alone, a value that is no number) is left
  * to the schema and stays 1, as a raw CSV's bad row does.
  */
-function refuseOtherShape(json: unknown, source: string): void {
+function refuseOtherShape(json: unknown, source: string): asserts json is ExportEntry[] {
   const refuse = (message: string, hint = SHAPE_HINT): never => {
     throw new CandleError(`${source}: ${message}`, hint, 2);
   };
@@ -456,7 +439,7 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       comma ? DECIMAL_COMMA_HINT : undefined,
     );
   }
-  const normalized = normalize(json, source) as Record<string, unknown>[];
+  const normalized = normalize(json, source);
   refuseOtherShape(normalized, source);
   json = null; // the entries hold the candles still: the parsed text is all they need
   // A problem at `path` (under the export, or under `under`, a candle lower-cased), said in the user's terms.
@@ -480,7 +463,7 @@ export function parseCsharpExport(text: string, source = "C# export"): CandleSer
       const path = [e, ...issue.path];
       throw issueError(path, issue.message, valueAt(normalized, path));
     }
-    const candles = entry.candles as unknown[];
+    const candles = entry.candles;
     const series = emptySeries(head.data.symbol, candles.length);
     const columns = SLOT_COLUMNS.map((name) => series[name]);
     candles.forEach((c, i) => {

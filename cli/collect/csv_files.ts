@@ -138,15 +138,14 @@ function globPattern(name: string): RegExp {
  * Every file read and checked as a single-file collect checks it (rows in time order, repeats dropped, each
  * candle valid, `--interval` against its step), then the files' steps compared (one training CSV holds one
  * interval) and a symbol's several files joined; a candle two files give differently is refused naming both
- * with their lines. One series per symbol, in the order the symbols first come. `located`, when given, is
- * set to where each candle read is (`Locate`: its file and line), for messages about candles found later.
+ * with their lines. One series per symbol, in the order the symbols first come (`series`), and where each
+ * candle read is (`locate`: its file and line), for messages about candles found later.
  */
 export async function readCsvFiles(
   files: readonly CsvFile[],
   interval: Interval | undefined,
   print: (line: string) => void,
-  located?: { locate: Locate },
-): Promise<CandleSeries[]> {
+): Promise<{ series: CandleSeries[]; locate: Locate }> {
   const bySymbol = new Map<string, Piece[]>();
   let firstStep: { path: string; label: string } | null = null;
   for (const file of files) {
@@ -166,18 +165,16 @@ export async function readCsvFiles(
     pieces.push({ series, path: file.path, lineAt });
     bySymbol.set(file.symbol, pieces);
   }
-  if (located) {
-    // The files' open times and row maps only: a symbol's joined files' candles are let go.
-    const finders = new Map([...bySymbol].map(([symbol, pieces]) => [symbol, pieces.map((p) => p.lineAt)]));
-    located.locate = (symbol, t) => {
-      for (const lineAt of finders.get(symbol) ?? []) {
-        const line = lineAt(t);
-        if (line !== null) return line;
-      }
-      return null;
-    };
-  }
-  return [...bySymbol.values()].map(joinPieces);
+  // The files' open times and row maps only: a symbol's joined files' candles are let go.
+  const finders = new Map([...bySymbol].map(([symbol, pieces]) => [symbol, pieces.map((p) => p.lineAt)]));
+  const locate: Locate = (symbol, t) => {
+    for (const lineAt of finders.get(symbol) ?? []) {
+      const line = lineAt(t);
+      if (line !== null) return line;
+    }
+    return null;
+  };
+  return { series: [...bySymbol.values()].map(joinPieces), locate };
 }
 
 interface Piece {

@@ -79,7 +79,7 @@ Deno.test("two files sharing their boundary candle join into one series with tha
     await writeFile(join(dir, "a.csv"), header + rows(0, 30) + "\n");
     await writeFile(join(dir, "b.csv"), header + rows(29, 60) + "\n");
     const files = ["a.csv", "b.csv"].map((name) => ({ path: join(dir, name), symbol: "BTCUSDT" }));
-    const [series] = await readCsvFiles(files, undefined, () => {});
+    const [series] = (await readCsvFiles(files, undefined, () => {})).series;
     assert.equal(series.length, 60);
     assert.deepEqual(Array.from(series.openTime), Array.from({ length: 60 }, (_, k) => t0 + k * HOUR));
   } finally {

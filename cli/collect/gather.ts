@@ -76,8 +76,7 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
       };
     }
     case "csv": {
-      const located: { locate: Locate } = { locate: () => null };
-      const all = await readCsvFiles(options.files, options.interval, env.print, located);
+      const { series: all, locate } = await readCsvFiles(options.files, options.interval, env.print);
       // A file cut short mid-number is read without a word otherwise: its last row's value is a number still.
       // Said beside the progress (stderr): the run's own lines keep their order (the symbol's source first).
       for (const file of options.files) {
@@ -90,7 +89,7 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
         grid: gridFor(options.interval),
         requests: 0,
         failures: [],
-        locate: located.locate,
+        locate,
       };
     }
   }

@@ -176,6 +176,21 @@ function firstOff(times: Float64Array, stepMs: number, p: number): number {
   return -1;
 }
 
+/** `refuseOffGrid`'s optional inputs. */
+export interface OffGridOptions {
+  /**
+   * The output's grid (`readExisting`'s `fileGrid`); left out, that of the first of `existing` whose open times
+   * show one.
+   */
+  readonly fileGrid?: Grid | null;
+  /** Where a candle came from (its file and line), said before it; null where not known. */
+  readonly locate?: Locate;
+  /** False for Binance, whose candles are refused only when none opens on a grid the rows hold (below). */
+  readonly strict?: boolean;
+  /** Said after a candle's open time, where it says something of it. */
+  readonly aside?: Locate;
+}
+
 /**
  * One symbol's candles lie on one grid: for a fixed-length interval (not months), every open time a file source
  * brings for a symbol (across the files of a run, warm-up candles before a window included) shares one offset
@@ -202,10 +217,12 @@ export function refuseOffGrid(
   incoming: readonly CandleSeries[],
   grid: Grid | null,
   output: string,
-  fileGrid: Grid | null | undefined = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null),
-  locate: Locate = () => null,
-  strict = true,
-  aside: Locate = () => null,
+  {
+    fileGrid = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null),
+    locate = () => null,
+    strict = true,
+    aside = () => null,
+  }: OffGridOptions = {},
 ): void {
   for (const s of incoming) {
     const own = existing.find((e) => e.symbol === s.symbol);

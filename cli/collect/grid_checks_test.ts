@@ -239,15 +239,15 @@ Deno.test("refuseOffGrid: the output's rows give the grid by where most open, an
   const grid = gridOf("1h");
   // Candles on the grid most rows share: a CSV's and Binance's alike.
   for (const strict of [true, false]) {
-    refuseOffGrid([rows], [hourly(50, START + 200 * HOUR)], grid, "out.csv", undefined, undefined, strict);
+    refuseOffGrid([rows], [hourly(50, START + 200 * HOUR)], grid, "out.csv", { strict });
   }
   // Binance's own klines are kept as the exchange has them (some open on the rows' grid, as 21 of these 48 do;
   // 27 are the maintenance's); a file's candles off it are not.
   const exchange = hourly(48, START + 200 * HOUR, (i) => (i >= 1 && i < 28 ? maintenance - HOUR : 0));
-  refuseOffGrid([rows], [exchange], grid, "out.csv", undefined, undefined, false);
-  refuseOffGrid([], [exchange], grid, "out.csv", undefined, undefined, false);
+  refuseOffGrid([rows], [exchange], grid, "out.csv", { strict: false });
+  refuseOffGrid([], [exchange], grid, "out.csv", { strict: false });
   assert.throws(
-    () => refuseOffGrid([rows], [exchange], grid, "out.csv", undefined, (_, t) => `x.csv at ${t}`),
+    () => refuseOffGrid([rows], [exchange], grid, "out.csv", { locate: (_, t) => `x.csv at ${t}` }),
     (e: Error) =>
       e instanceof CommandError &&
       /^x\.csv at \d+: AAAUSDT's 1h candle opening .* lies 1,694,789 ms past/.test(e.message),
@@ -274,7 +274,7 @@ Deno.test("refuseOffGrid: Binance's candles on any grid the rows hold are taken;
   // Rows of Binance's 2018-02-10..12 (27 of 48 at :28:14.789, the others on the hour), then klines on the hour.
   // Before: refused, the grid taken from the maintenance's 27 rows.
   const february = hourly(48, START, (i) => (i >= 1 && i < 28 ? maintenance - HOUR : 0));
-  refuseOffGrid([february], [hourly(48, START + 500 * HOUR)], grid, "out.csv", undefined, undefined, false);
+  refuseOffGrid([february], [hourly(48, START + 500 * HOUR)], grid, "out.csv", { strict: false });
   // Klines on neither: refused, the example row one on the grid named (before: the nearest row, on the hour).
   assert.throws(
     () =>
@@ -283,9 +283,7 @@ Deno.test("refuseOffGrid: Binance's candles on any grid the rows hold are taken;
         [hourly(48, START + 500 * HOUR + HOUR / 2)],
         grid,
         "out.csv",
-        undefined,
-        undefined,
-        false,
+        { strict: false },
       ),
     (e: Error) => {
       assert.ok(e instanceof CommandError);

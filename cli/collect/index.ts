@@ -159,10 +159,12 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     gathered.series.map((s) => gathered.fileCandles?.get(s.symbol) ?? s),
     gathered.grid,
     options.output,
-    existing.fileGrid,
-    gathered.locate,
-    options.source !== "binance",
-    warmUpAside(gathered.series, gathered.fileCandles, options.window),
+    {
+      fileGrid: existing.fileGrid,
+      locate: gathered.locate,
+      strict: options.source !== "binance",
+      aside: warmUpAside(gathered.series, gathered.fileCandles, options.window),
+    },
   );
   checkUtcGrid(existing.series, gathered.series, env.print, gathered.grid);
   const bySymbol = new Map(existing.series.map((s) => [s.symbol, s]));

@@ -8,21 +8,7 @@ import { z } from "zod";
 import type { JoinResult, LiveScores, MonitorReport, TestScores } from "../../ml/monitor/index.ts";
 import type { MonitorOptions } from "./options.ts";
 import type { ServedUnscored } from "./served.ts";
-
-/** What to do about a log that stopped: retraining mends a model, not a log. */
-export const STALE_LOG_HINT =
-  "check that serve is running and logging its predictions, and that the bot calls it";
-
-/** The hints for the served version's warnings: retrain for a week worse than test, serve and the bot for a stale log. */
-export function warningHints(
-  warnings: readonly { readonly worse: readonly unknown[] }[],
-  retrainHint: string,
-): string[] {
-  return [
-    ...(warnings.some((w) => w.worse.length > 0) ? [retrainHint] : []),
-    ...(warnings.some((w) => w.worse.length === 0) ? [STALE_LOG_HINT] : []),
-  ];
-}
+import type { Verdict } from "./verdict.ts";
 
 const Count = z.number().int().min(0);
 const Interval = z.tuple([z.number(), z.number()]);
@@ -198,30 +184,10 @@ function scores(s: LiveScores): z.infer<typeof Scores> {
 
 const pair = ([lo, hi]: readonly [number, number]): [number, number] => [lo, hi];
 
-export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson {
+/** The JSON document of a run's end, with its verdict (`verdict.ts`, which `run.ts` exits by). */
+export function monitorJson(opts: MonitorOptions, f: MonitorFacts, v: Verdict): MonitorJson {
   const report = f.scored?.report;
-  const live = report?.warnings.filter((w) => f.served === null || w.version === f.served) ?? [];
   const unscored = f.scored?.unscored ?? null;
-  const warned = live.length + (unscored?.warning || f.nothingToScore?.stuck ? 1 : 0);
-  const failing = opts.failOnWarning && warned > 0;
-  // A warning outranks the served version's predictions all awaiting their horizon (a stale log beside them).
-  const status = report === undefined
-    ? (warned > 0 ? "warning" : "nothing_to_score")
-    : warned > 0
-    ? "warning"
-    : unscored !== null
-    ? "nothing_to_score"
-    : "ok";
-  const warningsOf = (n: number) => `${n} monitoring warning${n === 1 ? "" : "s"}`;
-  const reason = f.nothingToScore
-    ? f.nothingToScore.line
-    : status === "nothing_to_score"
-    ? `nothing to score yet on the served version ${f.served}: ${unscored!.causes}`
-    : status === "ok"
-    ? `no warning on the served version ${f.served}`
-    : failing
-    ? `${warningsOf(warned)} on the served version ${f.served} (--fail-on-warning)`
-    : `${warningsOf(warned)} on the served version ${f.served}; exit 0 without --fail-on-warning`;
   const j = f.join;
   return {
     data: opts.data,
@@ -293,7 +259,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
       ...report?.warnings.map((w) => ({
         kind: w.worse.length > 0 ? "worse_than_test" as const : "log_stale" as const,
         version: w.version,
-        served: live.includes(w),
+        served: v.live.includes(w),
         worse: [...w.worse],
         message: w.message,
       })) ?? [],
@@ -318,18 +284,12 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts): MonitorJson 
     ],
     unjudged: f.scored ? [...f.scored.unjudged] : [],
     verdict: {
-      status,
-      warnings: warned,
+      status: v.status,
+      warnings: v.warnings,
       fail_on_warning: opts.failOnWarning,
-      exit_code: failing ? 1 : 0,
-      reason,
-      hints: f.nothingToScore
-        ? [...f.nothingToScore.advice]
-        : status === "warning"
-        ? [...warningHints(live, f.retrainHint), ...(unscored?.warning ? unscored.hints : [])]
-        : status === "nothing_to_score"
-        ? [...unscored!.hints]
-        : [],
+      exit_code: v.failing ? 1 : 0,
+      reason: v.reason,
+      hints: [...v.hints],
     },
   };
 }

@@ -23,6 +23,10 @@ export const count = plural;
 /** A bare count grouped as `count` groups it: "299,500". */
 export const grouped = (n: number) => n.toLocaleString("en-US");
 
+/** The open time of the data's newest candle (of any symbol), as the lines name it (`utcMinute`). */
+export const lastCandle = (series: readonly CandleSeries[]) =>
+  Math.max(...series.map((s) => s.openTime[s.length - 1] ?? -Infinity));
+
 /**
  * `"simbtcusdt" ×3, "BTC/USDT" ×1`: the symbols most often logged first, at most five, quoted (a symbol logged
  * before serve refused spaces and control characters would otherwise break the line).

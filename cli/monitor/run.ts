@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { type CandleSeries, intervalOf, readTrainingCsv } from "../../features/index.ts";
-import { type BatchProgress, terminalProgress, writeStderrLine } from "../../base/index.ts";
+import { type BatchProgress, terminalProgress, utcMinute, writeStderrLine } from "../../base/index.ts";
 import { type MonitorReport, OutcomeJoiner } from "../../ml/monitor/index.ts";
 import type { PredictionLogSnapshot } from "../../server/index.ts";
 import { DEFAULTS } from "../defaults.ts";
@@ -19,11 +19,20 @@ import { CommandError } from "../errors.ts";
 import { checkpointsFlag, pathFlag } from "../flags.ts";
 import type { MonitorOptions } from "./options.ts";
 import { hasRecords, openPredictions } from "./inputs.ts";
-import { count, grouped, neverJudged, nothingScoredAdvice, printScoreTables, symbolCounts } from "./print.ts";
-import { type MonitorFacts, monitorJson, warningHints } from "./json.ts";
+import {
+  count,
+  grouped,
+  lastCandle,
+  neverJudged,
+  nothingScoredAdvice,
+  printScoreTables,
+  symbolCounts,
+} from "./print.ts";
+import { type MonitorFacts, monitorJson } from "./json.ts";
 import { offGridNote } from "./off_grid.ts";
 import { type JoinPass, joinPass, scorePass } from "./passes.ts";
-import { lastCandle, type ServedUnscored, servedUnscored, utcMinute } from "./served.ts";
+import { type ServedUnscored, servedUnscored } from "./served.ts";
+import { servedWarnings, verdict } from "./verdict.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 
 /** Where monitor's progress goes: a bar on a terminal's stderr, a line every ~30 s in a log (train's). */
@@ -52,11 +61,12 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
   const say = (line: string) => {
     if (!opts.json) console.log(line);
   };
-  const json = (facts: Omit<MonitorFacts, "retrainHint">) => {
-    if (opts.json) {
-      const body = monitorJson(opts, { ...facts, retrainHint: retrainHint(opts) });
-      console.log(JSON.stringify(body, null, 2));
-    }
+  // The run's end: the JSON document (with --json), then the verdict's exit (`verdict.ts`, which the JSON prints).
+  const finish = (facts: Omit<MonitorFacts, "retrainHint">) => {
+    const f = { ...facts, retrainHint: retrainHint(opts) };
+    const v = verdict(opts, f);
+    if (opts.json) console.log(JSON.stringify(monitorJson(opts, f, v), null, 2));
+    if (v.failing) throw new CommandError(count(v.warnings, "monitoring warning"), v.hints.join("; "));
   };
   const { records: logged, skipped } = await hasRecords(log);
   // Lines, none a prediction: another file named (a training CSV), not a log still empty.
@@ -74,7 +84,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
       `nothing to score yet: ${opts.predictions} holds no predictions yet (serve logs each one it ` +
       "answers)";
     say(line);
-    json({
+    finish({
       logged: 0,
       unreadable: 0,
       join: new OutcomeJoiner([], new Map()).counts,
@@ -115,41 +125,29 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
         `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,
       );
     }
-    // Not for want of time alone (the CSV older than every prediction, symbols it lacks …): as
-    // when older versions were scored and the served one was not (servedUnscored), a warning that
-    // --fail-on-warning exits 1 on. Otherwise a deployment whose collect never refreshed the CSV would pass
-    // every night until one prediction happened to be scored.
-    // Predictions not found in the CSV (newer than it, symbols it lacks, local times): the operator must act.
-    // In-sample ones and those of versions gone stay "nothing yet", as before: no action scores them.
+    // Some predictions not found in the CSV (newer than it, symbols it lacks, local times): no waiting scores
+    // them, the operator must act, so the line is a warning that --fail-on-warning exits 1 on. Otherwise a
+    // deployment whose collect never refreshed the CSV would pass every night until one prediction happened to
+    // be scored. Narrower than the served version's warning when others were scored (`servedUnscored`: any cause
+    // but awaiting the horizon): here in-sample predictions, those of versions gone and another model's under a
+    // version's name leave it "nothing to score yet", exit 0, as before (docs/monitor.md).
     const stuck = joiner.counts.unmatched > 0;
     const line = `nothing to score${stuck ? "" : " yet"}: ${advice.join("; ")}`;
     if (stuck) writeStderrLine(`warning: ${line}`);
     else say(line);
-    json({ ...facts, scored: null, nothingToScore: { line, advice, stuck } });
-    if (opts.failOnWarning && stuck) {
-      throw new CommandError(count(1, "monitoring warning"), advice.join("; "));
-    }
+    finish({ ...facts, scored: null, nothingToScore: { line, advice, stuck } });
     return;
   }
   const { report, served: servedCounts } = await scorePass(opts, log, series, first, io);
   if (!opts.json) printScoreTables(report, tests);
   // Other versions scored, the served one not at all: said, not read as "no warning on the served version".
   const unscored = servedUnscored(opts, servedCounts, series);
-  const { live, unjudged } = writeWarnings(report, served, series, dataInterval, unscored);
-  json({
+  const unjudged = writeWarnings(report, served, series, dataInterval, unscored);
+  finish({
     ...facts,
     scored: { report, tests, latest: first.latest, unjudged, unscored },
     nothingToScore: null,
   });
-  const failing = live.length + (unscored?.warning ? 1 : 0);
-  if (opts.failOnWarning && failing > 0) {
-    // Retraining mends a model that got worse, not a log that stopped (that warning names no metric), nor a
-    // CSV that collect stopped refreshing.
-    throw new CommandError(
-      count(failing, "monitoring warning"),
-      [...warningHints(live, retrainHint(opts)), ...(unscored?.warning ? unscored.hints : [])].join("; "),
-    );
-  }
 }
 
 /**
@@ -227,8 +225,8 @@ function joinLines(opts: MonitorOptions, first: JoinPass, series: readonly Candl
  * The report's warnings and notes, on stderr: a warning on the version served now, a note on any other, and a
  * note on each version whose last week is too small to judge; then the served version's predictions none of
  * which was scored (`servedUnscored`): a warning, or a note while they all await their horizon (then among the
- * unjudged). Returns the served version's report warnings (they, and a warning of `unscored`, can fail the
- * run) and those notes as written.
+ * unjudged). Returns those notes as written. Only the served version's warnings, and a warning of `unscored`,
+ * can fail the run (`verdict`).
  */
 function writeWarnings(
   report: MonitorReport,
@@ -236,10 +234,9 @@ function writeWarnings(
   series: readonly CandleSeries[],
   dataInterval: string | null,
   unscored: ServedUnscored | null,
-): { live: MonitorReport["warnings"]; unjudged: { version: string; message: string }[] } {
-  // A version no longer served is reported, but cannot fail the run: retraining would not change it, and its
-  // last week stays its last week until the log rotates out (a cron --fail-on-warning would fail every day).
-  const live = report.warnings.filter((w) => served === null || w.version === served);
+): { version: string; message: string }[] {
+  // A version no longer served is reported as a note (`servedWarnings` says why it cannot fail the run).
+  const live = servedWarnings(report.warnings, served);
   for (const w of report.warnings) {
     writeStderrLine(
       live.includes(w)
@@ -254,7 +251,7 @@ function writeWarnings(
   if (unscored?.warning) writeStderrLine(`warning: ${unscored.message}`);
   else if (unscored) unjudged.push({ version: unscored.version, message: unscored.message });
   for (const u of unjudged) writeStderrLine(`note: ${u.message}`);
-  return { live, unjudged };
+  return unjudged;
 }
 
 /** The retrain to consider on a warning, on the folders monitor read (printed bare, it retrained the defaults). */

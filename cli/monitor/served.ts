@@ -5,9 +5,10 @@
  * predictions, none scored, on a CSV that collect had stopped refreshing).
  */
 import type { CandleSeries } from "../../features/index.ts";
+import { utcMinute } from "../../base/index.ts";
 import type { MonitorOptions } from "./options.ts";
 import type { ServedCounts } from "./passes.ts";
-import { count, grouped, nothingScoredAdvice } from "./print.ts";
+import { count, grouped, lastCandle, nothingScoredAdvice } from "./print.ts";
 
 /** The served version's predictions, none of them scored. */
 export interface ServedUnscored {
@@ -29,13 +30,6 @@ export interface ServedUnscored {
   /** The line printed after "warning: " or "note: ", and the JSON's `message`. */
   readonly message: string;
 }
-
-/** "2026-02-03 23:00 UTC", as the stale-log warning writes times. */
-export const utcMinute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-
-/** The open time of the data's newest candle (of any symbol). */
-export const lastCandle = (series: readonly CandleSeries[]) =>
-  Math.max(...series.map((s) => s.openTime[s.length - 1] ?? -Infinity));
 
 /** The served version's finding when it logged predictions and none was scored; null otherwise. */
 export function servedUnscored(

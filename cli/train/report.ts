@@ -1,7 +1,7 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
 import { join } from "node:path";
 import { EMA_WARM_UP, offsetText } from "../../features/index.ts";
-import { plural, utcDay } from "../../base/index.ts";
+import { plural, utcDay, utcMinute } from "../../base/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { OUTDATED_RUN } from "../train_runs/folder/index.ts";
 import type { DecisionRule } from "../../engine/index.ts";
@@ -12,8 +12,7 @@ import type { Metrics } from "../../ml/metrics/index.ts";
 import type { MembersResult } from "../../ml/train/index.ts";
 
 /** A cut falls on a candle, not a day: "2022-11-05 13:00 UTC". */
-export const hour = (ms: number) =>
-  Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : "?";
+export const hour = utcMinute;
 const n = (v: number) => v.toLocaleString("en-US");
 
 /**

@@ -16,14 +16,16 @@ const SERVED_LIMIT = 500;
 
 /**
  * `.current_history.json`: the targets `current` had before, oldest first (what `rollback` walks back), and
- * the versions it ever pointed at. A file without `served` (written before it was recorded) reads as `[]`.
+ * the versions `current` moved off (`served`, each recorded by the promote or rollback that moved it, so the one
+ * in `current` now is not listed for serving now). A file without `served` (written before it was recorded)
+ * reads as `previous` (`readHistoryFile`), whose versions all served.
  */
 const HistorySchema = z.object({
   previous: z.array(z.unknown()).catch([]),
   served: z.array(z.unknown()).optional().catch(undefined),
 }).loose();
 
-/** The history: the rollback targets, oldest first, and every version that served, oldest first. */
+/** The history: the rollback targets, oldest first, and every version `current` moved off, oldest first. */
 export interface History {
   readonly previous: string[];
   /**

@@ -6,7 +6,7 @@
  * bytes each; `monitorReport` of an array gives the same figures.
  */
 import { CLASSES } from "../../features/index.ts";
-import { plural } from "../../base/index.ts";
+import { plural, utcMinute } from "../../base/index.ts";
 import { isVersionName, versionNumber } from "../../engine/index.ts";
 import { expectedCalibrationError, MetricsAccumulator, ReliabilityAccumulator } from "../metrics/index.ts";
 import type { JoinedPrediction } from "./join.ts";
@@ -274,15 +274,12 @@ export function staleLogWarning(
   intervalMs: number,
 ): MonitorReport["warnings"][number] | null {
   if (!(newestCandle - newestPrediction > staleAfterMs(intervalMs))) return null;
-  const at = (t: number) => `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
   const days = (newestCandle - newestPrediction) / DAY;
   return {
     version,
-    message: `${version}: no prediction logged after ${at(newestPrediction)}, while the candles reach ` +
-      `${at(newestCandle)} (${
-        days.toFixed(1)
-      } days later): check that serve still logs its predictions and ` +
-      "that the bot still calls it",
+    message: `${version}: no prediction logged after ${utcMinute(newestPrediction)}, while the candles ` +
+      `reach ${utcMinute(newestCandle)} (${days.toFixed(1)} days later): check that serve still logs its ` +
+      "predictions and that the bot still calls it",
     worse: [],
   };
 }

@@ -72,10 +72,11 @@ export class Owed {
   }
 
   /**
-   * Calls `then` once every answer owed on `socket` to a request that arrived whole is written (at once when
-   * none is) and the socket can still be written, else `dropped` (the connection closed first). A request
-   * still arriving when node:http gave up on the connection owes nothing ahead: the answer written then is
-   * its own.
+   * Calls `then` once the answers owed ahead on `socket` are written (at once when none is) and the socket can
+   * still be written, else `dropped` (the connection closed first). Owed ahead: the answers to requests that
+   * arrived whole, and those the app already ended to a request still arriving (an early 401 that closes the
+   * connection); the owed answers are looked at again once the last of them is written. A request still
+   * arriving whose answer the app has not ended owes nothing ahead: the answer written then is its own.
    */
   afterWholeAnswers(socket: Socket, then: () => void, dropped: () => void): void {
     const owed = this.#connections.get(socket)?.owed ?? new Set();

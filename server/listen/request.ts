@@ -6,7 +6,7 @@ import type http from "node:http";
 import { CLOSED_MID_BODY, markArrival, markBodyBrokenOff } from "../body.ts";
 import { requestBody } from "../request_body.ts";
 import { markRemoteAddress } from "../rate_limit.ts";
-import { truncate } from "../log.ts";
+import { type LogRecord, truncate } from "../log.ts";
 import type { Listener } from "./listener.ts";
 
 /** What the app answers a `Request` with. */
@@ -167,14 +167,24 @@ function admit(l: Listener, a: Arrival): a is Arrival & { readonly path: string 
  * operator's soak test). A client sends such a request again on a new connection (RFC 9112 §9.3.2).
  */
 function unanswered(l: Listener, a: Arrival): void {
-  l.log({
-    event: "unanswered",
-    method: truncate(a.method, 20),
-    path: truncate(a.path ?? a.target),
-    peer: a.peer,
-    detail: "not answered: an answer before it on the connection closes it (Connection: close)",
-  });
+  l.log(unansweredLine(
+    { method: truncate(a.method, 20), path: truncate(a.path ?? a.target), peer: a.peer },
+    "not answered: an answer before it on the connection closes it (Connection: close)",
+  ));
   a.req.resume(); // its body, if any, is dropped as it arrives
+}
+
+/**
+ * The `unanswered` log line of a request, or of the listener's own answer, that never reached the client:
+ * `what` names it (method, path, peer, or a client error's peer and code), `detail` says why.
+ */
+export function unansweredLine(what: LogRecord, detail: string): LogRecord {
+  return { event: "unanswered", ...what, detail };
+}
+
+/** An `unanswered` line's detail for the listener's own answer: "its 503 (…) was not sent: the connection …". */
+export function notSentDetail(status: number, detail: string, closedBefore: string): string {
+  return `its ${status} (${detail}) was not sent: the connection closed before ${closedBefore}`;
 }
 
 /**
@@ -199,13 +209,7 @@ function answerQuickly(
     res,
     () => l.log({ method, path, status, latency_ms: 0, peer: a.peer, detail }),
     () =>
-      l.log({
-        event: "unanswered",
-        method,
-        path,
-        peer: a.peer,
-        detail: `its ${status} (${detail}) was not sent: the connection closed before it was written`,
-      }),
+      l.log(unansweredLine({ method, path, peer: a.peer }, notSentDetail(status, detail, "it was written"))),
   );
   // With Expect, the body was never asked for: this connection cannot carry another request unless the
   // client sends it anyway (RFC 9110 §10.1.1). A draining server's 503 ends its connection too (`closes`).

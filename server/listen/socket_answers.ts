@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import { timerMs } from "../../base/index.ts";
 import { type LogRecord, truncate } from "../log.ts";
 import type { Listener } from "./listener.ts";
-import { API_METHODS, forbiddenMethodDetail } from "./request.ts";
+import { API_METHODS, forbiddenMethodDetail, notSentDetail, unansweredLine } from "./request.ts";
 
 /**
  * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
@@ -84,12 +84,13 @@ export function answerClientError(l: Listener, error: NodeJS.ErrnoException, soc
 
 /**
  * Writes `answer` straight to `socket` and closes it, logging `line` once it is written, after the answers
- * node:http still owes the whole requests before it on the connection, as HTTP/1.1 requires of pipelined
- * answers. Written at once, it overtook them and the socket was cut: a valid request followed by a malformed
- * one (or a CONNECT) got the 400 in place of its 200, which its request line and /metrics said it got (an
- * operator's soak test). Node's own clientError handler writes its 400 only while no answer is under way.
- * Meanwhile nothing more is read: node:http's parser is gone. If the connection closes first (cut for leaving
- * its answers unread, or its client gone) the answer is never sent, and its line says so.
+ * node:http still owes before it on the connection (`Owed.afterWholeAnswers`: to the requests that arrived
+ * whole, and those the app already ended to one still arriving), as HTTP/1.1 requires of pipelined answers.
+ * Written at once, it overtook them and the socket was cut: a valid request followed by a malformed one (or a
+ * CONNECT) got the 400 in place of its 200, which its request line and /metrics said it got (an operator's soak
+ * test). Node's own clientError handler writes its 400 only while no answer is under way. Meanwhile nothing
+ * more is read: node:http's parser is gone. If the connection closes first (cut for leaving its answers
+ * unread, or its client gone) the answer is never sent, and its line says so.
  */
 function answerInTurn(
   l: Listener,
@@ -105,13 +106,7 @@ function answerInTurn(
     endWith(l, socket, answer);
   }, () => {
     const { status, latency_ms: _, detail, ...rest } = line;
-    l.log({
-      event: "unanswered",
-      ...rest,
-      detail:
-        `its ${status} (${detail}) was not sent: the connection closed before the answers owed ahead of ` +
-        "it were written",
-    });
+    l.log(unansweredLine(rest, notSentDetail(status, detail, "the answers owed ahead of it were written")));
     socket.destroy();
   });
 }

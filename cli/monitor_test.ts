@@ -1048,3 +1048,38 @@ Deno.test("a served version whose every prediction still awaits its horizon is n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a served version awaiting its horizon beside a prediction on a symbol the CSV lacks: a note, not a warning", async () => {
+  // A review: one prediction not found (a symbol the cron's collect does not fetch, the quickstart's demo
+  // request) beside a version just promoted whose other predictions await their horizon failed cron, though
+  // its scores were only not due yet; the next run scores them.
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-served-stray-" });
+  try {
+    const f = await writeMonitorFixture(dir, 3000);
+    const v2First = 864;
+    await keepCandles(f, v2First + 3);
+    const lastCandle = Date.UTC(2026, 0, 1) + (v2First + 2) * 3_600_000;
+    const kept = (await Deno.readTextFile(f.predictions)).split("\n").filter((line) => {
+      try {
+        const r = JSON.parse(line);
+        return r.version !== "v9_gone" && Date.parse(r.time) <= lastCandle + 2 * 3_600_000;
+      } catch {
+        return false;
+      }
+    });
+    // The first v2 prediction is about a symbol the CSV does not hold.
+    const first = kept.findIndex((line) => JSON.parse(line).version === "v2_2026-02-01");
+    kept[first] = kept[first].replace(/"symbol":"[^"]*"/, '"symbol":"SOLUSDT"');
+    await Deno.writeTextFile(f.predictions, kept.join("\n") + "\n");
+    const human = await monitorRun(f, ["--fail-on-warning"]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(
+      human.stderr,
+      /^note: v2_2026-02-01 \(served\): \d+ predictions, none scored yet: 1 on symbols .* does not hold, \d+ awaiting their horizon/m,
+    );
+    const json = parseJsonOut((await monitorRun(f, ["--fail-on-warning", "--json"])).stdout);
+    assert.deepEqual([json.verdict.status, json.verdict.exit_code], ["nothing_to_score", 0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

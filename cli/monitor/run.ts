@@ -31,7 +31,7 @@ import {
 import { type MonitorFacts, monitorJson } from "./json.ts";
 import { offGridNote } from "./off_grid.ts";
 import { type JoinPass, joinPass, scorePass } from "./passes.ts";
-import { type ServedUnscored, servedUnscored } from "./served.ts";
+import { needsCollect, type ServedUnscored, servedUnscored } from "./served.ts";
 import { servedWarnings, verdict } from "./verdict.ts";
 import { MB, phaseProgress } from "../phase_progress.ts";
 
@@ -125,13 +125,13 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
         `point --checkpoints at the folder serve loaded ${[...otherModel.keys()].join(", ")} from`,
       );
     }
-    // Some predictions not found in the CSV (newer than it, symbols it lacks, local times): no waiting scores
-    // them, the operator must act, so the line is a warning that --fail-on-warning exits 1 on. Otherwise a
-    // deployment whose collect never refreshed the CSV would pass every night until one prediction happened to
-    // be scored. Narrower than the served version's warning when others were scored (`servedUnscored`: any cause
-    // but awaiting the horizon): here in-sample predictions, those of versions gone and another model's under a
-    // version's name leave it "nothing to score yet", exit 0, as before (docs/monitor.md).
-    const stuck = joiner.counts.unmatched > 0;
+    // Predictions not found in the CSV that no waiting scores (`needsCollect`: newer than it, or not found with
+    // none awaiting its horizon): the operator must act, so the line is a warning that --fail-on-warning exits
+    // 1 on. Otherwise a deployment whose collect never refreshed the CSV would pass every night until one
+    // prediction happened to be scored. Narrower than the served version's warning when others were scored
+    // (`servedUnscored` adds versions gone and another model's): here those leave it "nothing to score yet",
+    // exit 0, as before (docs/monitor.md).
+    const stuck = needsCollect(joiner.counts);
     const line = `nothing to score${stuck ? "" : " yet"}: ${advice.join("; ")}`;
     if (stuck) writeStderrLine(`warning: ${line}`);
     else say(line);

@@ -4,6 +4,7 @@
  */
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
+import process from "node:process";
 import { folderNotFileError, outputFileProblem, PathKindError } from "./path_kind.ts";
 import { ReportedError } from "./reported_error.ts";
 import { processUser } from "./process_user.ts";
@@ -278,17 +279,20 @@ function namingPath(error: unknown, path: string): unknown {
 const TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /**
- * True unless the process is known to be gone. Only Linux's /proc answers without sending a signal; elsewhere
- * every pid counts as alive, so nothing is removed that might still be written.
+ * True unless the process is known to be gone: signal 0 (sends nothing) answers ESRCH for no such process.
+ * Anything else (EPERM: another user's; Deno's NotCapable without --allow-run) counts as alive, so nothing is
+ * removed that might still be written. Reading /proc/<pid> was the test before, but Deno refuses /proc/<pid> to
+ * all but --allow-all (NotCapable), which read as "gone": under the product's named permissions every other
+ * process's temporary file was swept, a live writer's too (a seat's check). Linux only, as before.
  */
 function mayBeAlive(pid: number): boolean {
   if (pid === Deno.pid) return true;
   if (Deno.build.os !== "linux") return true;
   try {
-    Deno.statSync(`/proc/${pid}`);
+    process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code !== "ESRCH";
   }
 }
 

@@ -549,3 +549,43 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("stale temps: under the product's named permissions a live writer's file stays (pid 1), a dead one's goes", async () => {
+  // Deno refuses /proc/<pid> to all but --allow-all, and that refusal read as "gone": under `deno task cli`'s
+  // permissions every other process's temporary file was swept, a live writer's too (a seat's check).
+  if (Deno.build.os !== "linux") return;
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-temps-perm-" });
+  try {
+    const dead = 2 ** 22 + 77;
+    await Deno.writeTextFile(join(dir, ".current.1.cafebabe.tmp"), "pid 1 is alive");
+    await Deno.writeTextFile(join(dir, `.current.${dead}.cafebabe.tmp`), "gone");
+    const module = new URL("./atomic_write.ts", import.meta.url).href;
+    const script = `import { removeStaleTemps } from ${JSON.stringify(module)};\n` +
+      `console.log(JSON.stringify(await removeStaleTemps(${JSON.stringify(dir)})));`;
+    // `deno eval` grants every permission: the script runs as `deno run` with candlecast's named ones.
+    const file = join(dir, "sweep.ts");
+    await Deno.writeTextFile(file, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        "--allow-run",
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [`.current.${dead}.cafebabe.tmp`]);
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left.sort(), [".current.1.cafebabe.tmp", "sweep.ts"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

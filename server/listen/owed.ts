@@ -9,6 +9,7 @@
  */
 import type http from "node:http";
 import type { Socket } from "node:net";
+import { timerMs } from "../../base/index.ts";
 
 interface Connection {
   /** Answers owed, in the order of their requests (node:http writes them in that order). */
@@ -19,6 +20,8 @@ interface Connection {
 
 export class Owed {
   readonly #connections = new WeakMap<Socket, Connection>();
+  /** Requests whose answer the app may yet give from the headers alone (`undecided`), with who waits for it. */
+  readonly #undecided = new WeakMap<http.IncomingMessage, Set<() => void>>();
 
   #of(socket: Socket): Connection {
     let c = this.#connections.get(socket);
@@ -69,6 +72,46 @@ export class Owed {
    */
   whenWritten(socket: Socket, res: http.ServerResponse, written: () => void, dropped: () => void): void {
     settleOnce(socket, res, written, dropped);
+  }
+
+  /**
+   * `req` is handed to the app with a body the HTTP parser may yet give up on (chunked: its framing can
+   * break), and the app has not asked for that body: it may answer from the headers alone (401, 404, 415).
+   * Returns `decided`, to call when the app first reads the body or its handling of `req` ends.
+   */
+  undecided(req: http.IncomingMessage): () => void {
+    const waiting = new Set<() => void>();
+    this.#undecided.set(req, waiting);
+    return () => {
+      if (this.#undecided.get(req) !== waiting) return;
+      this.#undecided.delete(req);
+      for (const go of waiting) go();
+    };
+  }
+
+  /**
+   * Calls `then` once the app has decided `req`'s answer (`undecided`): it read the body (the parser's 400 is
+   * then the answer), or its handling ended (its answer, if any, is then owed ahead). At once when it had; at
+   * the latest after `limitMs`, or when `socket` closes. Written at once, the parser's 400 to a body that
+   * broke in the same read as its headers went out before the app's 401 to those headers, which the app
+   * logged and counted in /metrics (an operator's soak test).
+   */
+  whenDecided(socket: Socket, req: http.IncomingMessage, then: () => void, limitMs: number): void {
+    const waiting = this.#undecided.get(req);
+    if (waiting === undefined || socket.destroyed) return then();
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      waiting.delete(go);
+      socket.off("close", go);
+      then();
+    };
+    // A delay past a timer's 2^31 − 1 ms fires after 1 ms (`timerMs` holds it there).
+    const timer = setTimeout(go, timerMs(limitMs));
+    waiting.add(go);
+    socket.once("close", go);
   }
 
   /**

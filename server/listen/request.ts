@@ -255,6 +255,10 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
     brokenOff ??= l.answeredMidBody.get(socket) ?? CLOSED_MID_BODY;
     if (request) markBodyBrokenOff(request, brokenOff);
   };
+  // A chunked body can break at the parser after the app has answered from the headers alone: the parser's
+  // 400 then waits for the app's answer (`Owed.whenDecided`) until the app first reads the body (asked for
+  // on the first read, as with Expect) or its handling ends.
+  const decided = req.headers["transfer-encoding"] !== undefined ? l.owed.undecided(req) : undefined;
   try {
     const headers = headersOf(req);
     l.uploading++;
@@ -262,9 +266,10 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
       req,
       a.method,
       brokeOff,
-      a.expectsContinue
+      a.expectsContinue || decided !== undefined
         ? () => {
-          if (!res.headersSent && !res.destroyed) res.writeContinue();
+          decided?.();
+          if (a.expectsContinue && !res.headersSent && !res.destroyed) res.writeContinue();
         }
         : undefined,
     ).finally(() => l.uploading--);
@@ -294,6 +299,7 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
     if (counted) l.inFlight--;
     if (!req.complete) abandon?.();
     socket.off("end", onEnd);
+    decided?.();
   }
 }
 

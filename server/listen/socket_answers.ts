@@ -79,6 +79,16 @@ export function answerClientError(l: Listener, error: NodeJS.ErrnoException, soc
     () => {
       if (answer.midBody) l.answeredMidBody.set(socket, answer.status);
     },
+    // A body the parser gave up on while the app may yet answer its request from the headers (401, 404, 415):
+    // that answer is the request's, and goes out first (then this 400 goes unsent: it carries `Connection:
+    // close`); if the app reads the body instead, this 400 is its answer. A read timeout comes after the app
+    // has long decided.
+    (go) => {
+      const request = l.latestRequest.get(socket);
+      if (answer.midBody && !timeout && request !== undefined) {
+        l.owed.whenDecided(socket, request, go, l.o.requestTimeoutMs);
+      } else go();
+    },
   );
 }
 
@@ -90,7 +100,8 @@ export function answerClientError(l: Listener, error: NodeJS.ErrnoException, soc
  * CONNECT) got the 400 in place of its 200, which its request line and /metrics said it got (an operator's soak
  * test). Node's own clientError handler writes its 400 only while no answer is under way. Meanwhile nothing
  * more is read: node:http's parser is gone. If the connection closes first (cut for leaving its answers
- * unread, or its client gone) the answer is never sent, and its line says so.
+ * unread, or its client gone) the answer is never sent, and its line says so. `first` is waited for before
+ * the answers owed are looked at (`go` once it has been).
  */
 function answerInTurn(
   l: Listener,
@@ -98,17 +109,20 @@ function answerInTurn(
   answer: string,
   line: LogRecord & { status: number; detail: string },
   beforeWrite = () => {},
+  first = (go: () => void) => go(),
 ): void {
   l.backpressure.stopReading(socket);
-  l.owed.afterWholeAnswers(socket, () => {
-    beforeWrite();
-    l.log(line);
-    endWith(l, socket, answer);
-  }, () => {
-    const { status, latency_ms: _, detail, ...rest } = line;
-    l.log(unansweredLine(rest, notSentDetail(status, detail, "the answers owed ahead of it were written")));
-    socket.destroy();
-  });
+  first(() =>
+    l.owed.afterWholeAnswers(socket, () => {
+      beforeWrite();
+      l.log(line);
+      endWith(l, socket, answer);
+    }, () => {
+      const { status, latency_ms: _, detail, ...rest } = line;
+      l.log(unansweredLine(rest, notSentDetail(status, detail, "the answers owed ahead of it were written")));
+      socket.destroy();
+    })
+  );
 }
 
 /**

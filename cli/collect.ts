@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { DEFAULTS } from "./defaults.ts";
 import {
   type CollectStage,
+  DEFAULT_LIMIT,
   expandCsvPaths,
   lineProgress,
   parseCollectFlags,
@@ -82,10 +83,11 @@ export function collectCommand(): Command {
         `default ${BINANCE_INTERVAL} (the examples and deploy/ use 1h: pass it, since one training CSV ` +
         "holds one interval); csv and json: checked against the files' step, or read from it when not given",
     )
+    // No commander default either: "(default: 1000)" showed for csv and json too, which read a file whole.
     .option(
       "--limit <n>",
-      "the latest N closed candles per symbol (binance's default; a csv or json file is read whole without a window)",
-      "1000",
+      `the latest N closed candles per symbol (--source binance: default ${DEFAULT_LIMIT}; a csv or json file ` +
+        "is read whole without a window)",
     )
     .option("--start-date <date>", "first day to collect, YYYY-MM-DD (UTC), from any source")
     .option("--end-date <date>", "day to stop before, YYYY-MM-DD (UTC, exclusive); needs --start-date")

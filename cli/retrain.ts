@@ -59,7 +59,8 @@ export function retrainCommand(): Command {
       "scheduled retraining: collect, train a candidate, promote it only if it is not worse (weekly: only a clear win)",
     )
     .description(
-      "Collects the newest candles into --data, trains a candidate on everything before the newest\n" +
+      "Collects the newest candles of the symbols and interval --data already holds into it (collect first\n" +
+        "with 'candlecast collect' to add a symbol), trains a candidate on everything before the newest\n" +
         "--holdout-days (weekly: fine-tunes current; monthly: trains from scratch), scores candidate and current\n" +
         "on those held-out days, and promotes the candidate only if its macro-F1 is not lower and its log-loss\n" +
         "not higher (see the tolerances) and, under --promote-if clearly-better (weekly's default), lower beyond\n" +

@@ -58,7 +58,7 @@ import { describeCsvFiles, remarkSymbols } from "./csv_files.ts";
 import { indicatorsOverFile, warmUpAside } from "./file_window.ts";
 import { formatSummary, summarize, type SymbolSummary, utc } from "./summary.ts";
 
-export { IntervalSchema, isBinanceSymbol, parseCollectFlags, SOURCES } from "./options.ts";
+export { DEFAULT_LIMIT, IntervalSchema, isBinanceSymbol, parseCollectFlags, SOURCES } from "./options.ts";
 export type { CollectOptions, CsvFile, Window } from "./options.ts";
 export { expandCsvPaths } from "./csv_files.ts";
 export { lineProgress, type Progress, silentProgress, ttyProgress } from "./progress.ts";

@@ -1643,3 +1643,29 @@ Deno.test("a broken chunked body on a request the app never answers: the wait fo
     assert.ok(performance.now() - stopping < 2000);
   }
 });
+
+Deno.test("an app that throws while its chunked body is broken: one 500 that ends the connection, the listener's 400 unanswered", async () => {
+  // A review of d3e3832: the 500 written for a request whose body never completed left the connection open,
+  // and the listener's 400 for that body, waiting for the app to decide, went out after it: two answers to one
+  // request.
+  const lines: Record<string, unknown>[] = [];
+  const server = await listen(async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    throw new Error("boom");
+  }, { hostname: "127.0.0.1", port: 0, requestTimeoutMs: 2000, log: (r) => lines.push(r) });
+  try {
+    const answer = await raw(
+      server.port,
+      'POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\nzz\r\n\r\n',
+    );
+    assert.deepEqual(wireStatuses(answer), [500], answer);
+    assert.match(answer, /connection: close/i);
+    for (let i = 0; i < 50 && !lines.some((l) => l.event === "unanswered"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(lines.some((l) => l.event === "unanswered"), JSON.stringify(lines));
+    assert.deepEqual(lines.filter((l) => l.status === 400), [], JSON.stringify(lines));
+  } finally {
+    await server.shutdown();
+  }
+});

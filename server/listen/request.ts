@@ -293,7 +293,15 @@ async function throughApp(l: Listener, fetch: Fetch, a: Arrival & { readonly pat
   } catch (error) {
     if (!res.headersSent && !res.destroyed) {
       l.log({ event: "server_error", error: error instanceof Error ? error.stack : String(error) });
-      json(res, 500, { detail: "internal server error" });
+      // Before the body ended (a broken chunked one, say), the 500 ends the connection as writeAnswer's early
+      // answers do: left open, the listener's 400 for that body went out after it, two answers to one request
+      // (a review of d3e3832).
+      const early = !req.complete;
+      if (early) {
+        l.owed.closeAfter(req.socket);
+        l.linger(req.socket, req, l.o.requestTimeoutMs - (performance.now() - a.arrived));
+      }
+      json(res, 500, { detail: "internal server error" }, early ? { Connection: "close" } : {});
     }
   } finally {
     if (counted) l.inFlight--;

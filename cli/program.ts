@@ -135,6 +135,13 @@ function unknownOptionHint(error: CommanderError, command: Command): string | nu
     return "the key is read from the environment, not a flag: set CANDLECAST_API_KEY in serve's, e.g. " +
       `'CANDLECAST_API_KEY=<the key> candlecast serve' (${usage})`;
   }
+  // Which symbols and interval train, evaluate and retrain read is --data's: they take no such flag.
+  const reads = ["train", "evaluate", "retrain"].includes(command.name()) &&
+    /^--(symbols?|pairs?|interval|timeframe)$/i.test(option);
+  if (reads) {
+    return `${command.name()} reads the symbols and interval --data holds; add a symbol to it with ` +
+      `'candlecast collect --symbols SYMBOL --interval INTERVAL --output DATA' first (${usage})`;
+  }
   const longer = command.options.map((o) => o.long).filter((l): l is string =>
     l !== undefined && l.startsWith(`${option}-`)
   );
@@ -183,6 +190,13 @@ export async function runCli(args: readonly string[]): Promise<number> {
     report(`unknown command '${named}'`, "run 'candlecast --help' for the commands");
     return 2;
   }
+  // commander answers --help after a mistyped command (`trian --help`, `models prune --help`) with the help of
+  // the command above it, exit 0, as if nothing were wrong; without --help the same words get "unknown command"
+  // with a suggestion (a first-time user's read). So they are parsed without it.
+  const helpFlag = (word: string) => word === "--help" || word === "-h";
+  if (args.some(helpFlag) && hasUnknownCommand(program, args)) {
+    return runCli(args.filter((w) => !helpFlag(w)));
+  }
   try {
     await program.parseAsync([...args], { from: "user" });
     return 0;
@@ -224,6 +238,18 @@ export async function runCli(args: readonly string[]): Promise<number> {
     }
     return reportFailure(error);
   }
+}
+
+/** Whether the leading words of `args` name a command `program` does not have (`trian`, `models prune`). */
+function hasUnknownCommand(program: Command, args: readonly string[]): boolean {
+  let command = program;
+  for (const word of args) {
+    if (word.startsWith("-") || word === "help" || command.commands.length === 0) return false;
+    const next = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (next === undefined) return true;
+    command = next;
+  }
+  return false;
 }
 
 /**

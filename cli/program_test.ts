@@ -86,6 +86,14 @@ Deno.test("commander's usage errors read like candlecast's: reason, hint, did-yo
       /^candlecast: unknown command 'frobnicate'\nhint: run 'candlecast --help' for the commands\n$/,
     ],
     [["trian"], /^candlecast: unknown command 'trian'\nhint: did you mean train\? /],
+    // With --help, commander showed the help of the command above, exit 0, as if nothing were wrong.
+    [["trian", "--help"], /^candlecast: unknown command 'trian'\nhint: did you mean train\? /],
+    [["models", "prune", "-h"], /^candlecast: unknown command 'prune'\nhint: models deletes no version: /],
+    // retrain collects the symbols --data holds; the generic hint sent a user to --help, which named none.
+    [
+      ["retrain", "--mode", "weekly", "--symbols", "BTCUSDT"],
+      /^candlecast: unknown option '--symbols'\nhint: retrain reads the symbols and interval --data holds; add a symbol/,
+    ],
     // A subcommand's --help lists the commands too: "for the flags" sent a mistyped one to look for flags.
     [
       ["models", "lsit"],

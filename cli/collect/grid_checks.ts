@@ -39,6 +39,8 @@ export function refuseMixedIntervals(
   output: string,
   /** The file's step when `existing` holds only some of its symbols (collect read the others one by one). */
   fileGrid: Grid | null | undefined = existing.map((s) => inferGrid(s.openTime)).find((g) => g !== null),
+  /** Where an incoming candle is (file and line), for the refusal of one beside a row (`refuseNearTwins`). */
+  locate?: Locate,
 ): void {
   // The incoming symbols among themselves first (a C# export may hold 1h BTC beside 4h ETH).
   const steps = grid ? [] : incoming.flatMap((s) => {
@@ -66,7 +68,7 @@ export function refuseMixedIntervals(
   // A file that is the given interval's candles with gaps is that interval's: compared by its most common step
   // (4h, where 4h candles followed 1h ones), the next 1h candle of a top-up read as a twin and was refused.
   const twinGrid = grid && fitsGiven(existing, grid) ? grid : fileGrid;
-  if (twinGrid?.stepMs) refuseNearTwins(existing, incoming, twinGrid.stepMs, twinGrid.label, output);
+  if (twinGrid?.stepMs) refuseNearTwins(existing, incoming, twinGrid.stepMs, twinGrid.label, output, locate);
 }
 
 /**
@@ -93,6 +95,7 @@ function refuseNearTwins(
   stepMs: number,
   label: string,
   output: string,
+  locate?: Locate,
 ): void {
   for (const s of incoming) {
     const own = existing.find((e) => e.symbol === s.symbol);
@@ -101,10 +104,15 @@ function refuseNearTwins(
       if (!Number.isFinite(t)) continue;
       const near = nearestOpenTime(own.openTime, t);
       if (near === t || !(Math.abs(near - t) < stepMs)) continue;
+      // Named by file and line where the source says (a docs seat's check: refuseOffGrid's refusals were, this
+      // one, which comes first for a candle inside the rows' span, was not).
+      const where = locate?.(s.symbol, t);
       throw new CommandError(
-        `${output} holds ${s.symbol} ${label} candles opening like ${iso(near)}, and this one opens at ${
-          iso(t)
-        }, ${Math.abs(t - near).toLocaleString("en-US")} ms away: merged, it would sit beside that candle ` +
+        `${where ? `${where}: ` : ""}${output} holds ${s.symbol} ${label} candles opening like ${
+          iso(near)
+        }, and this one opens at ${iso(t)}, ${
+          Math.abs(t - near).toLocaleString("en-US")
+        } ms away: merged, it would sit beside that candle ` +
           "instead of extending the file; nothing was written",
         "give each candle's open time (not its close time; UTC, in ms), as the file's candles have, or collect " +
           "these into another --output",

@@ -151,7 +151,14 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
     );
   }
   const existing = await readExisting(options.output, new Set(gathered.series.map((s) => s.symbol)));
-  refuseMixedIntervals(existing.series, gathered.series, gathered.grid, options.output, existing.fileGrid);
+  refuseMixedIntervals(
+    existing.series,
+    gathered.series,
+    gathered.grid,
+    options.output,
+    existing.fileGrid,
+    gathered.locate,
+  );
   // A file's candles before a window typed (read for the indicators' warm-up) are held to the grid too, and
   // said to be such where one is refused.
   refuseOffGrid(

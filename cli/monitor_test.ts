@@ -1009,23 +1009,32 @@ Deno.test("monitor warns when the served version logged predictions but none cou
   }
 });
 
+/**
+ * v2 just promoted: the CSV cut 3 candles after v2 starts answering (0.6 of the fixture's 1,440 candles), and
+ * the log's lines up to 2 h after its last candle, v9_gone's dropped so that v2 answered the newest. Returns
+ * the lines kept, for the caller to write back (changed or not).
+ */
+async function justPromoted(f: MonitorFixture): Promise<string[]> {
+  const v2First = 864;
+  await keepCandles(f, v2First + 3);
+  const lastCandle = Date.UTC(2026, 0, 1) + (v2First + 2) * 3_600_000;
+  return (await Deno.readTextFile(f.predictions)).split("\n").filter((line) => {
+    try {
+      const r = JSON.parse(line);
+      return r.version !== "v9_gone" && Date.parse(r.time) <= lastCandle + 2 * 3_600_000;
+    } catch {
+      return false;
+    }
+  });
+}
+
 Deno.test("a served version whose every prediction still awaits its horizon is not judged yet: a note, exit 0, not 'ok'", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-served-pending-" });
   try {
     const f = await writeMonitorFixture(dir, 3000);
     // v2 just promoted: its first predictions are on the CSV's last candles, within their 4-candle horizon. The
     // log ends there (nothing newer, v9_gone's lines dropped so that v2 answered the newest).
-    const v2First = 864; // 0.6 of the fixture's 1,440 candles: where v2 starts answering
-    await keepCandles(f, v2First + 3);
-    const lastCandle = Date.UTC(2026, 0, 1) + (v2First + 2) * 3_600_000;
-    const kept = (await Deno.readTextFile(f.predictions)).split("\n").filter((line) => {
-      try {
-        const r = JSON.parse(line);
-        return r.version !== "v9_gone" && Date.parse(r.time) <= lastCandle + 2 * 3_600_000;
-      } catch {
-        return false;
-      }
-    });
+    const kept = await justPromoted(f);
     await Deno.writeTextFile(f.predictions, kept.join("\n") + "\n");
     const human = await monitorRun(f, ["--fail-on-warning"]);
     assert.equal(human.code, 0, human.stderr);
@@ -1056,17 +1065,7 @@ Deno.test("a served version awaiting its horizon beside a prediction on a symbol
   const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-served-stray-" });
   try {
     const f = await writeMonitorFixture(dir, 3000);
-    const v2First = 864;
-    await keepCandles(f, v2First + 3);
-    const lastCandle = Date.UTC(2026, 0, 1) + (v2First + 2) * 3_600_000;
-    const kept = (await Deno.readTextFile(f.predictions)).split("\n").filter((line) => {
-      try {
-        const r = JSON.parse(line);
-        return r.version !== "v9_gone" && Date.parse(r.time) <= lastCandle + 2 * 3_600_000;
-      } catch {
-        return false;
-      }
-    });
+    const kept = await justPromoted(f);
     // The first v2 prediction is about a symbol the CSV does not hold.
     const first = kept.findIndex((line) => JSON.parse(line).version === "v2_2026-02-01");
     kept[first] = kept[first].replace(/"symbol":"[^"]*"/, '"symbol":"SOLUSDT"');

@@ -475,22 +475,24 @@ Deno.test("JSON given as an OHLCV CSV is a usage error (2) naming --source json,
   }
 });
 
+/** Asserts that `text` is refused (exit 1) with `message` and a hint matching `hint`. */
+const refusedRow = (text: string, message: string, hint: RegExp) =>
+  assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
+    assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
+    assert.equal(e.message, message);
+    assert.match(e.hint!, hint);
+    return true;
+  });
+const commaHint = /^a decimal comma or thousands separator\? write numbers with '\.' as the decimal mark/;
+
 Deno.test("a row of more cells than the header (an unquoted decimal comma or thousands separator) is refused, naming its line", async () => {
-  const refused = (text: string, message: string, hint: RegExp) =>
-    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
-      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
-      assert.equal(e.message, message);
-      assert.match(e.hint!, hint);
-      return true;
-    });
-  const commaHint = /^a decimal comma or thousands separator\? write numbers with '\.' as the decimal mark/;
   // Before: "…,2,5,12" stored close 2 and volume 5, exit 0; the 12 was ignored.
-  refused(
+  refusedRow(
     `${TEXT}3000,2,3,1.5,2,5,12\n`,
     'f.csv line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2,5,12")',
     commaHint,
   );
-  refused(
+  refusedRow(
     `${TEXT}3000,2,3,1.5,2.5,1,200.5\n`,
     'f.csv line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2.5,1,200.5")',
     commaHint,
@@ -498,7 +500,7 @@ Deno.test("a row of more cells than the header (an unquoted decimal comma or tho
   // A header that names more columns than the six: each row has them all.
   const wide = "open_time,open,high,low,close,volume,trades\n1000,1,2,0.5,1.5,10,7\n";
   assert.deepEqual(Array.from(parseOhlcvCsv(wide, "X").volume), [10]);
-  refused(
+  refusedRow(
     `${wide}2000,1,2,0.5,1,5,10,7\n`,
     'f.csv line 3: 8 cells where the header names 7 columns ("2000,1,2,0.5,1,5,10,7")',
     commaHint,
@@ -507,7 +509,7 @@ Deno.test("a row of more cells than the header (an unquoted decimal comma or tho
   assert.deepEqual(Array.from(parseOhlcvCsv(`${wide}2000,1,2,0.5,1.5,11\n`, "X").volume), [10, 11]);
   // A Binance dump without a header: its rows are as wide as its first line.
   const dump = "1000,1,2,0.5,1.5,10,1999,5,4,5,6,0\n";
-  refused(
+  refusedRow(
     `${dump}2000,1,2,0.5,1,5,10,2999,5,4,5,6,0\n`,
     'f.csv line 2: 13 cells where line 1 has 12 ("2000,1,2,0.5,1,5,10,2999,5,4,5,6,0")',
     commaHint,
@@ -515,7 +517,7 @@ Deno.test("a row of more cells than the header (an unquoted decimal comma or tho
   // Files joined end to end, each with its own header: each row is held to the header above it.
   const joined = `${TEXT}${wide}`;
   assert.deepEqual(Array.from(parseOhlcvCsv(joined, "X").openTime), [1000, 2000, 1000]);
-  refused(
+  refusedRow(
     `${joined}3000,1,2,0.5,1,5,10,7\n`,
     'f.csv line 6: 8 cells where the header names 7 columns ("3000,1,2,0.5,1,5,10,7")',
     commaHint,
@@ -531,7 +533,7 @@ Deno.test("a row of more cells than the header (an unquoted decimal comma or tho
   same(`${TEXT},,,,,\n,,,,,,,\n`);
   same("open_time,open,high,low,close,volume,note\n1000,1,2,0.5,1.5,10,\n2000,1.5,2.5,1,2,11,late\n");
   // A row as wide as the header that also holds a trailing comma beyond a shifted cell is still refused.
-  refused(
+  refusedRow(
     TEXT.replaceAll("\n", ",\n") + "3000,2,3,1.5,2,5,12,\n",
     'f.csv line 4: 7 cells where the header names 6 columns ("3000,2,3,1.5,2,5,12,")',
     commaHint,
@@ -571,14 +573,6 @@ Deno.test("a row of more cells than the header (an unquoted decimal comma or tho
 });
 
 Deno.test("rows all wider than a header naming the six are read, the unnamed cells ignored; a row off the rows' own width is refused", () => {
-  const refused = (text: string, message: string, hint: RegExp) =>
-    assert.throws(() => parseOhlcvCsv(text, "X", "f.csv"), (e: CandleError) => {
-      assert.ok(e instanceof CandleError && e.exitCode === 1, String(e));
-      assert.equal(e.message, message);
-      assert.match(e.hint!, hint);
-      return true;
-    });
-  const commaHint = /^a decimal comma or thousands separator\? write numbers with '\.' as the decimal mark/;
   const six = "open_time,open,high,low,close,volume\n";
   // A Kraken export fixed as the headerless refusal said (volume moved to the sixth column, the six named), and
   // a Binance dump with the six names on top. Before (84283f5): "line 2: 8 cells where the header names 6
@@ -591,24 +585,24 @@ Deno.test("rows all wider than a header naming the six are read, the unnamed cel
   assert.deepEqual(Array.from(parseOhlcvCsv(dump, "X").volume), [10, 11]);
   assert.deepEqual(Array.from(parseOhlcvCsv(dump.replaceAll("\n", ",\n"), "X").volume), [10, 11]);
   // Among them, a row one cell wider (a decimal comma) or narrower is refused, by the rows' own width.
-  refused(
+  refusedRow(
     `${dump}3000,2,3,1.5,2,5,12,3999,5,4,5,6,0\n`,
     'f.csv line 4: 13 cells where line 2 has 12 and the header names 6 columns ("3000,2,3,1.5,2,5,12,3999,5,4,5,6,0")',
     commaHint,
   );
-  refused(
+  refusedRow(
     `${dump}3000,2,3,1.5,2.5,12,3999,5,4,5,6\n`,
     'f.csv line 4: 11 cells where line 2 has 12 and the header names 6 columns ("3000,2,3,1.5,2.5,12,3999,5,4,5,6")',
     /^a cell missing\? .*unnamed columns after the six are ignored only when every row has them/,
   );
   // The first row the wide one among rows of the header's six: that row is named, as the shifted one.
-  refused(
+  refusedRow(
     `${six}1000,1,2,0.5,1,5,10\n2000,1.5,2.5,1,2,11\n3000,2,3,1.5,2.5,12\n`,
     'f.csv line 2: 7 cells where the header names 6 columns and line 3 has 6 ("1000,1,2,0.5,1,5,10")',
     /^a decimal comma or thousands separator in line 2\? .*name every column in the header/,
   );
   // The shifted row of the original report (an unquoted "4036,3" for 4036.3) among rows of six: refused.
-  refused(
+  refusedRow(
     `${six}1503000000000,4040,4050,4030,4036.3,54.912335\n1503003600000,4036.3,4040,4020,4036,3,54.912335\n`,
     'f.csv line 3: 7 cells where the header names 6 columns ("1503003600000,4036.3,4040,4020,4036,3,54.912335")',
     commaHint,

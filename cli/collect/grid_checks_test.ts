@@ -220,19 +220,21 @@ Deno.test("collect: weekly and monthly candles stamped with close times or off t
     );
   }));
 
+/** `n` flat AAAUSDT 1h candles from `from`, the i-th moved by `shift(i)` ms. */
+const hourly = (n: number, from = START, shift = (_: number) => 0) =>
+  seriesFromCandles(
+    "AAAUSDT",
+    Array.from({ length: n }, (_, i) => ({
+      openTime: from + i * HOUR + shift(i),
+      open: 1,
+      high: 1,
+      low: 1,
+      close: 1,
+      volume: 1,
+    })),
+  );
+
 Deno.test("refuseOffGrid: the output's rows give the grid by where most open, and are not refused for a stretch off it", () => {
-  const hourly = (n: number, from = START, shift = (_: number) => 0) =>
-    seriesFromCandles(
-      "AAAUSDT",
-      Array.from({ length: n }, (_, i) => ({
-        openTime: from + i * HOUR + shift(i),
-        open: 1,
-        high: 1,
-        low: 1,
-        close: 1,
-        volume: 1,
-      })),
-    );
   // Rows a Binance collect wrote, Binance's maintenance klines of 2018-02-10 among them (28 min 14.789 s past).
   const maintenance = 28 * 60_000 + 14_789;
   const rows = hourly(100, START, (i) => (i >= 40 && i < 67 ? maintenance - HOUR : 0));
@@ -257,18 +259,6 @@ Deno.test("refuseOffGrid: the output's rows give the grid by where most open, an
 });
 
 Deno.test("refuseOffGrid: Binance's candles on any grid the rows hold are taken; a refusal's example row is on the grid it names", () => {
-  const hourly = (n: number, from = START, shift = (_: number) => 0) =>
-    seriesFromCandles(
-      "AAAUSDT",
-      Array.from({ length: n }, (_, i) => ({
-        openTime: from + i * HOUR + shift(i),
-        open: 1,
-        high: 1,
-        low: 1,
-        close: 1,
-        volume: 1,
-      })),
-    );
   const maintenance = 28 * 60_000 + 14_789;
   const grid = gridOf("1h");
   // Rows of Binance's 2018-02-10..12 (27 of 48 at :28:14.789, the others on the hour), then klines on the hour.

@@ -4,7 +4,7 @@
 # REPEATS times alternating, so a baseline is measured in the same run. Also the same candles as a CSV, which
 # this checkout reads, for scale. No internet; files in a temp folder.
 # Usage: bash bench/csharp_export_memory.sh N REPEATS MAIN_TS [MAIN_TS ...]
-#   e.g. git archive 9487d41 | tar -x -C /tmp/old && bash bench/csharp_export_memory.sh 1000000 2 /tmp/old/main.ts main.ts
+#   e.g. mkdir -p /tmp/old && git archive 9487d41 | tar -x -C /tmp/old && bash bench/csharp_export_memory.sh 1000000 2 /tmp/old/main.ts main.ts
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 N="$1"; REPEATS="$2"; shift 2

@@ -184,11 +184,10 @@ function report(message: string, hint?: string): void {
 /** Runs the CLI on `args` and returns the process exit code. */
 export async function runCli(args: readonly string[]): Promise<number> {
   const program = await buildProgram(args);
-  // commander answers `help NAME` for an unknown NAME with the whole help, as if nothing were wrong.
-  const named = args[0] === "help" ? args[1] : undefined;
-  if (named !== undefined && !named.startsWith("-") && !Object.hasOwn(COMMANDS, named)) {
-    report(`unknown command '${named}'`, "run 'candlecast --help' for the commands");
-    return 2;
+  // `help NAME …` is `NAME … --help`: commander answers `help models promote` with the help of `models` and an
+  // unknown NAME with the whole help, as if nothing were wrong; the --help path below refuses an unknown one.
+  if (args[0] === "help" && args.length > 1 && !args[1].startsWith("-")) {
+    return runCli([...args.slice(1), "--help"]);
   }
   // commander answers --help after a mistyped command (`trian --help`, `models prune --help`) with the help of
   // the command above it, exit 0, as if nothing were wrong; without --help the same words get "unknown command"

@@ -214,6 +214,19 @@ Deno.test("candlecast or a command that needs a subcommand, and help for an unkn
   const asked = await cli("help", "models");
   assert.equal(asked.code, 0);
   assert.match(asked.stdout, /Usage: candlecast models/);
+  // Before: commander answered `help models promote` with the help of `models`.
+  const nested = await cli("help", "models", "promote");
+  assert.equal(nested.code, 0);
+  assert.match(nested.stdout, /^Usage: candlecast models promote \[options\] <version>/);
+  const mistyped = await cli("help", "models", "prune");
+  assert.equal(mistyped.code, 2);
+  assert.match(mistyped.stderr, /^candlecast: unknown command 'prune'\n/);
+  const suggested = await cli("help", "trian");
+  assert.equal(suggested.code, 2);
+  assert.equal(
+    suggested.stderr,
+    "candlecast: unknown command 'trian'\nhint: did you mean train? (run 'candlecast --help' for the commands)\n",
+  );
 });
 
 Deno.test("a folder where a file is read is a usage error (2) saying so, not an OS error", async () => {

@@ -79,6 +79,13 @@ export function closedOpenTimeBound(now: number, interval: Interval): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - 1;
 }
 
+/**
+ * How far past a clock a candle may close (serve, predict) or open (collect's files) and still be believed:
+ * the host that stamped it and this one keep time apart (NTP holds them within milliseconds; a minute leaves
+ * room for a clock that drifts). Half the candle for candles of two minutes or less.
+ */
+export const CLOSE_GRACE_MS = 60_000;
+
 /** Candles of this interval that open in [first, last] on the grid through `first` (for progress). */
 export function candlesBetween(first: number, last: number, interval: Interval): number {
   if (last < first) return 0;

@@ -7,6 +7,7 @@ import {
   type Candle,
   candleLengthOf,
   type CandleSeries,
+  CLOSE_GRACE_MS,
   emptySeries,
   engineerWindow,
   FEATURE_COUNT,
@@ -258,13 +259,6 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
   }
   return null;
 }
-
-/**
- * How far past this server's clock (`candlecast predict`: this machine's) a candle may close and still count as
- * closed: the bot's host and this one keep time apart (NTP holds them within milliseconds; a minute leaves room
- * for a clock that drifts). Half the candle for candles of two minutes or less.
- */
-export const CLOSE_GRACE_MS = 60_000;
 
 /**
  * A window whose last candle closes after `now` (+ CLOSE_GRACE_MS): the candle still forming, which an

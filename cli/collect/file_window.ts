@@ -7,6 +7,7 @@
  */
 import {
   type CandleSeries,
+  CLOSE_GRACE_MS,
   closedOpenTimeBound,
   emptySeries,
   type Grid,
@@ -34,8 +35,9 @@ export function closedOnly(
   all: readonly CandleSeries[],
   interval: Interval | undefined,
   now: number,
-): { series: CandleSeries[]; dropped: string[] } {
+): { series: CandleSeries[]; dropped: string[]; ahead: { symbol: string; openTime: number } | null } {
   const dropped: string[] = [];
+  let ahead: { symbol: string; openTime: number } | null = null;
   // A symbol with one candle shows no step of its own; a file holds one interval, so its other symbols' step
   // is the one to judge that candle by (else a still-open candle of a newly listed symbol was kept).
   const fileGrid = interval
@@ -47,6 +49,15 @@ export function closedOnly(
     const bound = grid.stepMs === null ? closedOpenTimeBound(now, "1M") : now - grid.stepMs;
     const keep = firstAtOrAfter(s.openTime, bound + 1);
     if (keep === s.length) return s;
+    // A candle opening after the clock (past serve's grace for a clock a little behind) is no candle an
+    // exchange has sent: local times east of UTC, or this machine's clock behind. Said apart from "not closed",
+    // whose "a later collect takes them" would keep the file's shifted candles.
+    // The last such candle is named: how far ahead it is says by how much the times are off.
+    const last = s.openTime[s.length - 1];
+    const grace = Math.min(CLOSE_GRACE_MS, (grid.stepMs ?? Infinity) / 2);
+    if (last > now + grace && (ahead === null || last > ahead.openTime)) {
+      ahead = { symbol: s.symbol, openTime: last };
+    }
     const left = s.length - keep;
     dropped.push(
       `${s.symbol}: ${left === 1 ? "its last candle" : `its last ${left} candles`} (from ${
@@ -57,7 +68,28 @@ export function closedOnly(
     );
     return sliceSeries(s, 0, keep);
   });
-  return { series, dropped };
+  return { series, dropped, ahead };
+}
+
+/**
+ * The refusal of a file holding a candle that opens after this machine's clock (`closedOnly`'s `ahead`):
+ * the file's times or the clock are wrong, and which cannot be told from here.
+ */
+export function aheadOfClockError(
+  path: string,
+  ahead: { symbol: string; openTime: number },
+  now: number,
+): Error {
+  const hours = (ahead.openTime - now) / 3_600_000;
+  const by = hours >= 1 ? `${Math.round(hours * 10) / 10} h` : `${Math.ceil(hours * 60)} min`;
+  return new CommandError(
+    `${path}: ${ahead.symbol} has a candle opening at ${
+      utc(ahead.openTime)
+    } UTC, ${by} after this machine's ` +
+      `clock (${utc(now)} UTC); no exchange candle opens in the future`,
+    "open times must be UTC (ms since the epoch): local times east of UTC put them ahead (UTC+9 by 9 h), so " +
+      "convert the file's times to UTC; if they are UTC, this machine's clock is behind: set it right (NTP)",
+  );
 }
 
 /**

@@ -22,7 +22,7 @@ import { expectedCandles, fetchSymbol, type KlineRequest, type SymbolFetch } fro
 import { readCsharpExport } from "./csharp_export.ts";
 import { describeCsvFiles, readCsvFiles } from "./csv_files.ts";
 import type { CollectEnv } from "./env.ts";
-import { closedOnly, emptyWindowError, selectWindow } from "./file_window.ts";
+import { aheadOfClockError, closedOnly, emptyWindowError, selectWindow } from "./file_window.ts";
 import { type Locate, locateIn, refuseOtherInterval, remarkReordered } from "./grid_checks.ts";
 import type { CollectOptions, Window } from "./options.ts";
 import { utc } from "./summary.ts";
@@ -110,6 +110,7 @@ function fileWindow(
   if (all.every((s) => s.length === 0)) return { series: all };
   const now = env.clock.now();
   const closed = closedOnly(all, interval, now);
+  if (closed.ahead !== null) throw aheadOfClockError(path, closed.ahead, now);
   for (const line of closed.dropped) env.print(`${path}: ${line}`);
   if (closed.series.every((s) => s.length === 0)) {
     throw new CommandError(

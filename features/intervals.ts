@@ -82,9 +82,23 @@ export function closedOpenTimeBound(now: number, interval: Interval): number {
 /**
  * How far past a clock a candle may close (serve, predict) or open (collect's files) and still be believed:
  * the host that stamped it and this one keep time apart (NTP holds them within milliseconds; a minute leaves
- * room for a clock that drifts). Half the candle for candles of two minutes or less.
+ * room for a clock that drifts). At most a tenth of the candle (`closeGraceMs`).
  */
-export const CLOSE_GRACE_MS = 60_000;
+const CLOSE_GRACE_MS = 60_000;
+
+/**
+ * The grace for a candle `lengthMs` long (null: a month): a minute, or a tenth of the candle below 10m, since a
+ * minute would pass a forming 3m candle for a third of its life (a bot that forgot to drop it).
+ *
+ * @example
+ * ```ts
+ * closeGraceMs(3_600_000); // 60_000
+ * closeGraceMs(180_000); // 18_000
+ * ```
+ */
+export function closeGraceMs(lengthMs: number | null): number {
+  return lengthMs === null ? CLOSE_GRACE_MS : Math.min(CLOSE_GRACE_MS, lengthMs / 10);
+}
 
 /** Candles of this interval that open in [first, last] on the grid through `first` (for progress). */
 export function candlesBetween(first: number, last: number, interval: Interval): number {

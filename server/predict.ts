@@ -7,7 +7,7 @@ import {
   type Candle,
   candleLengthOf,
   type CandleSeries,
-  CLOSE_GRACE_MS,
+  closeGraceMs,
   emptySeries,
   engineerWindow,
   FEATURE_COUNT,
@@ -261,7 +261,7 @@ function utcGridProblem(window: CandleSeries, info: ModelInfo, step: number, fir
 }
 
 /**
- * A window whose last candle closes after `now` (+ CLOSE_GRACE_MS): the candle still forming, which an
+ * A window whose last candle closes after `now` (+ `closeGraceMs`): the candle still forming, which an
  * exchange's klines end with (a bot that forgets to drop it), or open times ahead of UTC (a bot that stamps its
  * local time in a zone east of UTC: UTC+3 puts 1h candles 3 h ahead, on the grid `utcGridProblem` checks). The
  * model learnt from closed candles only, and a prediction logged at a time to come is one `monitor` joins with
@@ -283,8 +283,7 @@ function notClosedProblem(
   const length = info.interval === "1M" ? null : candleLengthOf(info.interval);
   if (length === null && info.interval !== "1M") return null;
   const closes = length === null ? nextOpenTime(open, "1M") : open + length;
-  // Half a candle at most: a minute's grace would pass every forming 1m candle (a re-review).
-  const grace = Math.min(CLOSE_GRACE_MS, (closes - open) / 2);
+  const grace = closeGraceMs(length);
   if (!(closes > now + grace)) return null;
   const iso = (ms: number) => new Date(ms).toISOString();
   const detail =

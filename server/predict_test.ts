@@ -242,17 +242,27 @@ Deno.test("a last candle that has not closed by the server's clock (forming, or 
   const [late] = await predictBodies(hourly, [endingAt(T0 + 4 * H)], [""], "version", T0 + 5 * H - 61_000);
   assert.ok(graced.ok);
   assert.ok(!late.ok);
-  // A 1m candle: half of it (30 s) at most, or every forming one would pass.
+  // A 1m candle: a tenth of it (6 s) at most; half of it passed a forming candle for its last 30 s.
   const minutely = new FakePredictor({ version: "v5_2026-12-01", interval: "1m" });
   const M = 60_000;
   const minutes = (lastOpen: number) => ({
     ...body,
     candles: body.candles.map((c, i) => ({ ...c, openTime: lastOpen - (49 - i) * M })),
   });
-  const [forming1m] = await predictBodies(minutely, [minutes(T0)], [""], "version", T0 + 20_000);
-  const [closing1m] = await predictBodies(minutely, [minutes(T0)], [""], "version", T0 + 31_000);
-  assert.ok(!forming1m.ok, "40 s before its close");
-  assert.ok(closing1m.ok, "within half a candle of its close");
+  const [forming1m] = await predictBodies(minutely, [minutes(T0)], [""], "version", T0 + 31_000);
+  const [closing1m] = await predictBodies(minutely, [minutes(T0)], [""], "version", T0 + 55_000);
+  assert.ok(!forming1m.ok, "29 s before its close");
+  assert.ok(closing1m.ok, "within a tenth of a candle of its close");
+  // A 3m candle: 18 s; a minute's grace passed its last third.
+  const threeMinutes = new FakePredictor({ version: "v6_2026-12-01", interval: "3m" });
+  const every3m = (lastOpen: number) => ({
+    ...body,
+    candles: body.candles.map((c, i) => ({ ...c, openTime: lastOpen - (49 - i) * 3 * M })),
+  });
+  const [forming3m] = await predictBodies(threeMinutes, [every3m(T0)], [""], "version", T0 + 125_000);
+  const [closing3m] = await predictBodies(threeMinutes, [every3m(T0)], [""], "version", T0 + 165_000);
+  assert.equal(forming3m.ok ? "ok" : forming3m.refusal, "forming", "55 s before its close");
+  assert.ok(closing3m.ok, "15 s before its close");
   // Months close at the next month's start; candles without open times and unrecorded intervals: not checked.
   const monthly = new FakePredictor({ version: "v4_2026-12-01", interval: "1M" });
   const months = (lastMonth: number) => ({

@@ -7,8 +7,8 @@
  */
 import {
   type CandleSeries,
-  CLOSE_GRACE_MS,
   closedOpenTimeBound,
+  closeGraceMs,
   emptySeries,
   type Grid,
   gridOf,
@@ -54,7 +54,7 @@ export function closedOnly(
     // whose "a later collect takes them" would keep the file's shifted candles.
     // The last such candle is named: how far ahead it is says by how much the times are off.
     const last = s.openTime[s.length - 1];
-    const grace = Math.min(CLOSE_GRACE_MS, (grid.stepMs ?? Infinity) / 2);
+    const grace = closeGraceMs(grid.stepMs);
     if (last > now + grace && (ahead === null || last > ahead.openTime)) {
       ahead = { symbol: s.symbol, openTime: last };
     }

@@ -111,6 +111,23 @@ function numberFlag<T extends z.ZodType<number, number>>(what: string, syntax: R
     what,
     z.preprocess((v, ctx) => {
       if (typeof v !== "string" || syntax.test(v.trim())) return typeof v === "string" ? Number(v) : v;
+      // An integer with thousands separators (`30.000`, `1,000`, `2 500`): a German user's 30.000 is thirty
+      // thousand, which "30.000 is 30: give that" steered to 30.
+      const grouped = /^\d{1,3}(?:([.,' ])\d{3})(?:\1\d{3})*$/.exec(v.trim());
+      if (syntax === INTEGER && grouped) {
+        const [sep, digits] = [grouped[1], v.trim().replaceAll(grouped[1], "")];
+        const whole = v.trim().split(sep)[0];
+        if (schema.safeParse(Number(digits)).success) {
+          const decimal = sep === "." || sep === ",";
+          ctx.addIssue({
+            code: "custom",
+            message: `expected ${what}, written in decimal digits without a thousands separator (${
+              JSON.stringify(v.trim())
+            }: give ${digits}${decimal ? `, or ${whole} if the "${sep}" is a decimal point` : ""})`,
+          });
+          return z.NEVER;
+        }
+      }
       // A number in a form this flag does not take (`--epochs 1e1`, `--limit 0x10`, `10.0` for an integer),
       // which candlecast before 2026-12-05 read: "expected a positive integer" for 1e1 read as wrong.
       // Only a number the flag takes is offered (--epochs 0x0 is 0, which it refuses), in digits it reads.

@@ -253,6 +253,20 @@ Deno.test("integer flags take plain decimal digits; number flags decimal notatio
       `expected a positive integer, written in decimal digits ("${bad}" is ${is}: give that)`,
     );
   }
+  // Thousands separators: a German user's --epochs 1.000 was answered "is 1: give that".
+  for (
+    const [bad, hint] of [
+      ["30.000", 'give 30000, or 30 if the "." is a decimal point'],
+      ["1,000", 'give 1000, or 1 if the "," is a decimal point'],
+      ["2 500", "give 2500"],
+      ["1'000'000", "give 1000000"],
+    ]
+  ) {
+    assert.equal(
+      integer.safeParse(bad).error?.issues[0].message,
+      `expected a positive integer, written in decimal digits without a thousands separator ("${bad}": ${hint})`,
+    );
+  }
   const number = flag.positiveNumber();
   for (
     const [text, value] of [["0.002", 0.002], ["3e-4", 3e-4], ["1E3", 1000], [".5", 0.5], ["5.", 5]] as const

@@ -1441,7 +1441,7 @@ Deno.test("retrain collects on the interval of the data it extends, not only the
   );
   assert.throws(
     () => collectInterval("d.csv", step(90 * 60_000), "1h"),
-    asksForInterval(/90m apart, which is no Binance interval/),
+    asksForInterval(/90m apart, an interval candlecast cannot collect from Binance/),
   );
 });
 

@@ -441,7 +441,9 @@ export function inTimeOrder(s: CandleSeries, describe: (i: number) => string): T
           `${describe(last)} and ${describe(i)} both open at ${
             new Date(t[i]).toISOString()
           } with different values: two candles for one time`,
-          "keep the right one (two files of different symbols or intervals joined into one?) and run it again",
+          "keep the right one (two files of different symbols or intervals joined into one?) and run it " +
+            "again; local times repeat an hour where daylight saving ends: if that is the cause, convert them " +
+            "to UTC rather than delete a candle",
         );
       }
       repeats++;

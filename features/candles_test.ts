@@ -104,6 +104,12 @@ Deno.test("inTimeOrder sorts a file's rows by time, drops verbatim repeats, and 
       e.message,
       "row 1 and row 3 both open at 1970-01-01T00:00:00.002Z with different values: two candles for one time",
     );
+    // A US local-time file repeats 01:00 when daylight saving ends: "keep the right one" alone had the user
+    // delete a real candle and keep a shifted series (a locale seat).
+    assert.match(
+      e instanceof CandleError ? e.hint ?? "" : "",
+      /daylight saving ends: .* convert them to UTC/,
+    );
     return true;
   });
 });

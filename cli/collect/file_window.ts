@@ -81,7 +81,11 @@ export function aheadOfClockError(
   now: number,
 ): Error {
   const hours = (ahead.openTime - now) / 3_600_000;
-  const by = hours >= 1 ? `${Math.round(hours * 10) / 10} h` : `${Math.ceil(hours * 60)} min`;
+  const by = hours >= 48
+    ? `${Math.round(hours / 2.4) / 10} days`
+    : hours >= 1
+    ? `${Math.round(hours * 10) / 10} h`
+    : `${Math.ceil(hours * 60)} min`;
   return new CommandError(
     `${path}: ${ahead.symbol} has a candle opening at ${
       utc(ahead.openTime)

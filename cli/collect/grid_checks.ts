@@ -464,11 +464,14 @@ function refuseShortSteps(s: CandleSeries, grid: Grid, given: boolean, path: str
         : `${path} holds ${grid.label} candles (${whose} most common step between open times), but ${steps}`
     } (the first: ${iso(short.from)} → ${iso(short.to)}, ${stepName(short.to - short.from)} apart): two ` +
       `candles less than ${grid.label} apart cannot both be ${grid.label} candles; nothing was written`,
-    isInterval(name) && fitsWithGaps(s.openTime, name)
+    (isInterval(name) && fitsWithGaps(s.openTime, name)
       ? `one file holds one interval: collect the ${name} and ${grid.label} candles from separate files; if ` +
         `they are all ${name} candles with gaps, give --interval ${name}`
       : `one file holds one interval: leave out the candles less than ${grid.label} after the one before, or ` +
-        "collect each interval from its own file",
+        "collect each interval from its own file") +
+      // Lord Howe's half-hour daylight saving change made a 1h file step 30m; --interval 30m then collected
+      // 1h candles as 30m ones with a gap at every step (a locale seat).
+      "; local times step short where daylight saving ends: if that is the cause, convert them to UTC",
   );
 }
 
@@ -502,7 +505,13 @@ export function remarkReordered(
 export function remarkNamedInterval(path: string, series: CandleSeries, print: (line: string) => void): void {
   const named = intervalFromFileName(path);
   const grid = inferGrid(series.openTime);
-  if (named === null || grid === null || sameInterval(named, grid.label)) return;
+  // Equal steps of 28–31 days are not months: a file named 1M whose candles are 30 days apart (home-made
+  // "monthly" buckets) gets the line too, where sameInterval (kept lenient for versions saved before a780cd7)
+  // agreed with it and a model then recorded 30d.
+  const months = named === "1M" || grid?.label === "1M";
+  if (named === null || grid === null || (months ? named === grid.label : sameInterval(named, grid.label))) {
+    return;
+  }
   print(
     `warning: ${path} is named for ${named} candles, but its open times step ${grid.label}: collected as ` +
       `${grid.label}; check that it is the file you meant`,

@@ -59,7 +59,8 @@ Deno.test("collect: 1h candles before 4h ones are refused, not collected as 4h w
         assert.equal(
           e.hint,
           "one file holds one interval: collect the 1h and 4h candles from separate files; if they are all 1h " +
-            "candles with gaps, give --interval 1h",
+            "candles with gaps, give --interval 1h; local times step short where daylight saving ends: if that " +
+            "is the cause, convert them to UTC",
         );
         return true;
       });

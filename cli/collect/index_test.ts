@@ -1222,6 +1222,34 @@ Deno.test("collect --source csv: a file named for one interval holding another i
       }, rig.env);
       assert.ok(!rig.env.printed.some((line) => line.includes("is named for")), rig.env.printed.join("\n"));
     }
+    // Calendar months named 1M say nothing; equal 30-day steps named 1M are no months (before: nothing said,
+    // and a model trained on them recorded 30d).
+    const day = 86_400_000;
+    const thirtyDays = syntheticKlines("1d", START, 12, { seed: 8 }).map((r, i) => ({
+      ...r,
+      openTime: START + i * 30 * day,
+    }));
+    for (
+      const [name, rows, said] of [
+        ["BBBUSDT-1M.csv", syntheticKlines("1M", START, 12, { seed: 9 }), false],
+        ["CCCUSDT-1M.csv", thirtyDays, true],
+      ] as const
+    ) {
+      rig.env.printed.length = 0;
+      const path = await csv(name, rows);
+      const symbol = name.slice(0, 7);
+      await runCollect(
+        { source: "csv", files: [{ path, symbol }], output: join(dir, `${name}.out.csv`) },
+        rig.env,
+      );
+      const line =
+        `warning: ${path} is named for 1M candles, but its open times step 30d: collected as 30d; ` +
+        "check that it is the file you meant";
+      assert.equal(rig.env.printed.includes(line), said, rig.env.printed.join("\n"));
+      if (!said) {
+        assert.ok(!rig.env.printed.some((l) => l.includes("is named for")), rig.env.printed.join("\n"));
+      }
+    }
   }));
 
 Deno.test("collect --source csv: monthly files joined out of order, each with its header, a day in two, give the clean file's rows", () =>

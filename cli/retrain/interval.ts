@@ -69,7 +69,8 @@ export function collectInterval(
   throw new CommandError(
     fromData === null
       ? `${data}: cannot tell which candle interval to collect (one candle per symbol, and no model records one)`
-      : `${data}: its candles are ${fromData} apart, which is no Binance interval retrain could collect`,
+      : `${data}: its candles are ${fromData} apart, an interval candlecast cannot collect from Binance (it ` +
+        "collects 1m … 1M)",
     "pass --interval (1h, 4h, 1d, …), or --no-collect to train on the file as it is",
   );
 }

@@ -11,7 +11,7 @@ import { type MonitorFixture, writeMonitorFixture } from "../test/monitor_fixtur
 import { sha256Hex } from "../engine/index.ts";
 import { seriesFromCandles } from "../features/index.ts";
 import { simulateMarket } from "../features/market_simulator.ts";
-import { neverJudged, nothingScoredAdvice, row } from "./monitor/print.ts";
+import { hoursWestNote, neverJudged, nothingScoredAdvice, row } from "./monitor/print.ts";
 import { offGridAdvice, offGridNote, OffGridTally } from "./monitor/off_grid.ts";
 import { MonitorJson } from "./monitor/json.ts";
 import { runMonitor } from "./monitor/run.ts";
@@ -24,6 +24,7 @@ const NONE = {
   unmatched: 0,
   unmatchedWrongUnit: 0,
   unmatchedClose: 0,
+  unmatchedHoursWest: new Map<number, number>(),
   unmatchedAfterData: 0,
   missingSymbols: new Map<string, number>(),
   inSample: 0,
@@ -662,6 +663,53 @@ Deno.test("monitor's off-grid diagnosis: close times, data itself off the grid, 
       a.includes("their closes must match")
     ),
   );
+});
+
+Deno.test("predictions whose closes are candles' hours after the times sent are named local times west of UTC", () => {
+  // Before: "24 of them at a candle's open time with another close: a candle still open when sent, another
+  // feed, or another window", and the advice to predict on closed candles from collect's feed (a locale seat).
+  const hoursWest = new Map([[4, 20], [5, 4]]);
+  assert.equal(
+    hoursWestNote(hoursWest),
+    " (20 of them with the close of the candle 4 h after the time sent: local times of a zone 4 h west of UTC, " +
+      "UTC−4, not UTC) (4 of them with the close of the candle 5 h after the time sent: local times of a zone 5 h " +
+      "west of UTC, UTC−5, not UTC)",
+  );
+  const counts = { ...NONE, unmatched: 24, unmatchedClose: 24, unmatchedHoursWest: hoursWest };
+  assert.deepEqual(nothingScoredAdvice({ data: "d.csv" }, counts), [
+    "have the bot send each candle's open time in UTC, as the exchange stamps it (ms since the epoch: " +
+    "DateTimeOffset.ToUnixTimeMilliseconds), not its local time",
+  ]);
+  // Another close beside them keeps its own advice.
+  assert.equal(
+    nothingScoredAdvice({ data: "d.csv" }, { ...counts, unmatched: 25, unmatchedClose: 25 }).length,
+    2,
+  );
+});
+
+Deno.test("monitor --json: the served version is the one that wrote the log's last lines, whatever their times", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-monitor-clock-" });
+  try {
+    const f = await writeMonitorFixture(dir, 600);
+    // v1 served for a while by a clock three days ahead, then the clock set right and v2 promoted: v2 wrote the
+    // last lines, at times before v1's. Before: v1 was judged the served version (the latest time logged).
+    const lines = (await Deno.readTextFile(f.predictions)).split("\n").filter((l) =>
+      l.startsWith('{"time":"')
+    );
+    const v1 = lines.map((l) => JSON.parse(l)).filter((r) => r.version === "v1_2026-01-01");
+    const ahead = v1.slice(-5).map((r) =>
+      JSON.stringify({ ...r, time: new Date(Date.parse(r.time) + 90 * 86_400_000).toISOString() })
+    );
+    await Deno.writeTextFile(
+      f.predictions,
+      [...lines.slice(0, -5), ...ahead, ...lines.slice(-5), ""].join("\n"),
+    );
+    assert.ok(lines.slice(-5).every((l) => JSON.parse(l).version === "v2_2026-02-01"));
+    const json = parseJsonOut((await monitorRun(f, ["--json"])).stdout);
+    assert.equal(json.served_version, "v2_2026-02-01");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("monitor takes serve's --predictions-log for --predictions, and refuses both at once", async () => {

@@ -42,6 +42,11 @@ export const MonitorJson = z.object({
     not_found_wrong_time_unit: Count,
     /** Of not_found, those at a candle's open time with another close (still open when sent, another feed). */
     not_found_other_close: Count,
+    /**
+     * Of not_found_other_close, those whose close is the candle's a whole number of hours after the time sent,
+     * by that number ("4": a bot sending UTC−4 local times).
+     */
+    not_found_hours_west: z.record(z.string(), Count),
     /** Of `not_found`, those on candles newer than the data's last (collect has not run since them). */
     not_found_newer_than_data: Count,
     /** Of `not_found`: symbols the data does not hold at all, with how many predictions named each. */
@@ -201,6 +206,7 @@ export function monitorJson(opts: MonitorOptions, f: MonitorFacts, v: Verdict): 
       not_found: j.unmatched,
       not_found_wrong_time_unit: j.unmatchedWrongUnit,
       not_found_other_close: j.unmatchedClose,
+      not_found_hours_west: Object.fromEntries(j.unmatchedHoursWest),
       not_found_newer_than_data: j.unmatchedAfterData,
       missing_symbols: Object.fromEntries(j.missingSymbols),
       in_sample: j.inSample,

@@ -55,8 +55,10 @@ export interface JoinPass {
    */
   readonly loggedCreatedAt: Map<string, string>;
   /**
-   * The version that answered the newest logged prediction: what serve serves now (`current`, or a version it
-   * was pinned to with --checkpoint).
+   * The version that answered the last prediction written (the log's last line, its files read oldest first),
+   * with that line's time: what serve serves now (`current`, or a version it was pinned to with --checkpoint).
+   * Not the latest time logged: a server clock that ran days ahead and was then set right left the old
+   * version's lines the latest, and monitor judged a version no longer served (a locale seat).
    */
   readonly newest: { readonly version: string; readonly time: number } | null;
   /** The predictions not found whose candle times are off the data's grid (a bot stamping local times). */
@@ -132,7 +134,7 @@ export async function joinPass(
     for (const record of batch) {
       records++;
       const time = Date.parse(record.time);
-      if (newest === null || time >= newest.time) newest = { version: record.version, time };
+      newest = { version: record.version, time };
       if (record.version_created_at !== undefined && !loggedCreatedAt.has(record.version)) {
         loggedCreatedAt.set(record.version, record.version_created_at);
       }

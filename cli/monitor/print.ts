@@ -39,6 +39,17 @@ export function symbolCounts(symbols: ReadonlyMap<string, number>, withCounts = 
   return shown.join(", ") + (sorted.length > 5 ? ` and ${sorted.length - 5} more` : "");
 }
 
+/**
+ * " (24 of them with the close of the candle 4 h after the time sent: local times of a zone 4 h west of UTC,
+ * UTC−4, not UTC)", the commonest shift first (a log across a daylight saving change holds two); "" for none.
+ */
+export function hoursWestNote(hoursWest: ReadonlyMap<number, number>): string {
+  return [...hoursWest].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([hours, n]) =>
+    ` (${grouped(n)} of them with the close of the candle ${hours} h after the time sent: local times of a ` +
+    `zone ${hours} h west of UTC, UTC−${hours}, not UTC)`
+  ).join("");
+}
+
 /** What to do when no prediction could be scored, one piece of advice per reason some were not. */
 export function nothingScoredAdvice(
   opts: Pick<MonitorOptions, "data">,
@@ -47,6 +58,7 @@ export function nothingScoredAdvice(
     unmatched,
     unmatchedWrongUnit,
     unmatchedClose,
+    unmatchedHoursWest,
     unmatchedAfterData,
     missingSymbols,
     inSample,
@@ -80,7 +92,16 @@ export function nothingScoredAdvice(
         "collect wrote (Binance's, like BTCUSDT)",
     );
   }
-  if (unmatchedClose > 0) {
+  const west = [...unmatchedHoursWest.values()].reduce((a, b) => a + b, 0);
+  if (west > 0) {
+    // Before the closes hint: the closes are the market's, the times the bot's local ones (serve sees no such
+    // times, as they lie in the past).
+    advice.push(
+      "have the bot send each candle's open time in UTC, as the exchange stamps it (ms since the epoch: " +
+        "DateTimeOffset.ToUnixTimeMilliseconds), not its local time",
+    );
+  }
+  if (unmatchedClose > west) {
     advice.push(
       "have the bot predict on closed candles from the feed collect reads (Binance spot); a prediction sent with " +
         "a candle's open time but another close is not that candle's",

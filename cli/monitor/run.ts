@@ -22,6 +22,7 @@ import { hasRecords, openPredictions } from "./inputs.ts";
 import {
   count,
   grouped,
+  hoursWestNote,
   lastCandle,
   neverJudged,
   nothingScoredAdvice,
@@ -162,6 +163,7 @@ function joinLines(opts: MonitorOptions, first: JoinPass, series: readonly Candl
     unmatched,
     unmatchedWrongUnit,
     unmatchedClose,
+    unmatchedHoursWest,
     unmatchedAfterData,
     missingSymbols,
     inSample,
@@ -191,6 +193,7 @@ function joinLines(opts: MonitorOptions, first: JoinPass, series: readonly Candl
       ? ` (${grouped(unmatchedClose)} of them at a candle's open time with another close: a candle still ` +
         "open when sent, another feed, or another window sent under that symbol)"
       : "") +
+    hoursWestNote(unmatchedHoursWest) +
     (inSample
       // "Fit or validated on" overstated it for a version recording no split dates, whose bound is its data's
       // end (an upgrade trial: test-split candles called fit on).

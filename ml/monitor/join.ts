@@ -47,6 +47,12 @@ export interface JoinResult {
    */
   readonly unmatchedClose: number;
   /**
+   * Of those, the ones whose close is that of the candle a whole number of hours later (1–14), by that number:
+   * a bot stamping the local times of a zone west of UTC (New York's UTC−4 sends 12:00 for the 16:00 UTC
+   * candle), which serve cannot see, as such times lie in the past.
+   */
+  readonly unmatchedHoursWest: ReadonlyMap<number, number>;
+  /**
    * Of those, the ones about a candle newer than the data's last of that symbol (collect has not run since):
    * collecting newer candles scores them.
    */
@@ -108,6 +114,21 @@ export function candleOfPrediction(
   return -1;
 }
 
+/**
+ * How many whole hours (1–14, UTC−1 … UTC−14) after candle `at` of `s` the candle opens whose close is `close`,
+ * the nearest first; null when none does. A close equal to another candle's by chance is rare at 1e-9.
+ */
+function hoursWest(s: CandleSeries, at: number, close: number): number | null {
+  const HOUR = 3_600_000;
+  for (let hours = 1; hours <= 14; hours++) {
+    const shifted = s.openTime[at] + hours * HOUR;
+    const t = lastAtOrBefore(s, shifted);
+    if (t < 0 || s.openTime[t] !== shifted) continue;
+    if (sameClose(s.close[t], close)) return hours;
+  }
+  return null;
+}
+
 /** A close as collect wrote it and as the bot sent it: the same price, up to a last digit's rounding. */
 function sameClose(candle: number, sent: number): boolean {
   return Math.abs(candle - sent) <= 1e-9 * Math.abs(candle);
@@ -135,6 +156,7 @@ export class OutcomeJoiner {
   #unmatched = 0;
   #unmatchedWrongUnit = 0;
   #unmatchedClose = 0;
+  readonly #unmatchedHoursWest = new Map<number, number>();
   #unmatchedAfterData = 0;
   readonly #missingSymbols = new Map<string, number>();
   #inSample = 0;
@@ -176,8 +198,13 @@ export class OutcomeJoiner {
         // two past its close, beyond a late answer about the last candle itself).
         const last = entry.s.openTime[entry.s.length - 1];
         const at = time === null ? -1 : lastAtOrBefore(entry.s, time);
-        if (time !== null && at >= 0 && entry.s.openTime[at] === time) this.#unmatchedClose++;
-        else if (time !== null ? time > last : Date.parse(record.time) - 3 * entry.interval > last) {
+        if (time !== null && at >= 0 && entry.s.openTime[at] === time) {
+          this.#unmatchedClose++;
+          const west = hoursWest(entry.s, at, record.last_close);
+          if (west !== null) {
+            this.#unmatchedHoursWest.set(west, (this.#unmatchedHoursWest.get(west) ?? 0) + 1);
+          }
+        } else if (time !== null ? time > last : Date.parse(record.time) - 3 * entry.interval > last) {
           this.#unmatchedAfterData++;
         }
       }
@@ -218,6 +245,7 @@ export class OutcomeJoiner {
       unmatched: this.#unmatched,
       unmatchedWrongUnit: this.#unmatchedWrongUnit,
       unmatchedClose: this.#unmatchedClose,
+      unmatchedHoursWest: this.#unmatchedHoursWest,
       unmatchedAfterData: this.#unmatchedAfterData,
       missingSymbols: this.#missingSymbols,
       inSample: this.#inSample,

@@ -95,6 +95,22 @@ Deno.test("predictions about candles after the data's last are counted apart: by
   assert.deepEqual([joined.unmatched, joined.unmatchedAfterData, joined.unmatchedClose], [4, 2, 1]);
 });
 
+Deno.test("predictions sent with local times west of UTC are counted by the hours their closes say", () => {
+  // A New York bot (UTC−4) stamps the 16:00 UTC candle 12:00: its close is candle t + 4's (a locale seat: 24
+  // such predictions were "at a candle's open time with another close", three causes, none the real one).
+  const west = (t: number, hours: number) => ({
+    ...madeAt(t + hours, "UP", true),
+    last_candle_time: series.openTime[t],
+  });
+  const joined = joinOutcomes(
+    [west(100, 4), west(101, 4), west(102, 5), { ...madeAt(103, "UP", true), last_close: -1 }],
+    [series],
+    new Map([["v1", preprocessor]]),
+  );
+  assert.deepEqual([joined.unmatched, joined.unmatchedClose], [4, 4]);
+  assert.deepEqual([...joined.unmatchedHoursWest], [[4, 2], [5, 1]]);
+});
+
 Deno.test("a prediction for a symbol sent in lower case is joined with collect's upper-case candles", () => {
   // Before: counted "not found", with the advice to collect candles the CSV already held.
   const result = joinOutcomes(

@@ -14,10 +14,23 @@ const VERSION_SEGMENT = /^(?!\.\.?$)[^/\\\p{C}]{1,255}$/u;
 /** A time as a manifest's created_at holds it (any form a hand-made one may use), without control characters. */
 const PRINTABLE = /^[^\p{C}]{1,255}$/u;
 
+/**
+ * A UTC time as serve writes it (`toISOString`, seconds and fraction optional): monitor cuts its first ten
+ * characters as the day and compares the times, so "banana" made a table row "banana v1_…" and, as NaN, took
+ * the served version's last week (and its warning) away.
+ */
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z$/;
+
+/** A probability as serve writes it: a softmax's, so 0 … 1; monitor took 1e308 and printed a log-loss of −157. */
+const probability = z.number().min(0).max(1);
+
 /** One line of predictions.jsonl; the log's reader parses every line through it. */
 export const PredictionRecordSchema = z.object({
   /** When the prediction was served (ISO 8601, UTC). */
-  time: z.string(),
+  time: z.string().regex(UTC_TIME, "not a UTC time").refine(
+    (t) => Number.isFinite(Date.parse(t)),
+    "not a date",
+  ),
   symbol: z.string(),
   /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */
   last_candle_time: z.number().nullable(),
@@ -32,7 +45,9 @@ export const PredictionRecordSchema = z.object({
    */
   version_created_at: z.string().regex(PRINTABLE).optional(),
   prediction: z.enum(["DOWN", "SIDEWAYS", "UP"]),
-  probabilities: z.object({ down: z.number(), sideways: z.number(), up: z.number() }),
+  // Summing to 1 within a float32 softmax's rounding and more, so a hand-rounded line (0.33, 0.33, 0.33) reads.
+  probabilities: z.object({ down: probability, sideways: probability, up: probability })
+    .refine((p) => Math.abs(p.down + p.sideways + p.up - 1) <= 0.02, "probabilities that do not sum to 1"),
   expected_return: z.number(),
 });
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;

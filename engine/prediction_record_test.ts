@@ -38,3 +38,25 @@ Deno.test("a prediction record's version is a folder name, and its creation time
   const { version_created_at: _, ...older } = record;
   assert.equal(PredictionRecordSchema.safeParse(older).success, true);
 });
+
+Deno.test("a prediction record's time is a UTC time and its probabilities 0 … 1 summing to 1: others are unreadable", () => {
+  // Before: one line's "banana" time took the served version's last week, and its warning, away; a line's
+  // probabilities of 5, −3 and 1e308 gave a log-loss of −157.
+  for (const time of ["2026-01-01T01:00:05Z", "2026-01-01T01:00Z", "2026-01-01T01:00:05.123456Z"]) {
+    assert.equal(PredictionRecordSchema.safeParse({ ...record, time }).success, true, time);
+  }
+  for (const time of ["banana", "", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T01:00:05+02:00"]) {
+    assert.equal(PredictionRecordSchema.safeParse({ ...record, time }).success, false, time);
+  }
+  for (
+    const probabilities of [
+      { down: 5, sideways: -3, up: 1e308 },
+      { down: 0.5, sideways: 0.5, up: 0.5 },
+      { down: -0.1, sideways: 0.6, up: 0.5 },
+    ]
+  ) {
+    assert.equal(PredictionRecordSchema.safeParse({ ...record, probabilities }).success, false);
+  }
+  const rounded = { ...record, probabilities: { down: 0.33, sideways: 0.33, up: 0.33 } };
+  assert.equal(PredictionRecordSchema.safeParse(rounded).success, true);
+});

@@ -5,7 +5,8 @@ of bench/RESULTS.md since session 43).
 
 SOURCE_DIR holds SYMBOL-1h.csv files (open_time,open,high,low,close,volume; default ../shared/data/binance-spot-1h);
 each becomes OUTPUT_DIR/SYMBOL-{HOURS}h.csv (default agg/). A bucket starts at a multiple of HOURS hours since the
-epoch (UTC midnight for 24) and is dropped unless it holds every hour (a gap would make a shorter candle pass for
+epoch (UTC midnight for 24; HOURS must divide 24, since a multiple of 168 from the epoch starts weeks on a Thursday,
+not Binance's Monday, and calendar months are no multiple of hours) and is dropped unless it holds every hour (a gap would make a shorter candle pass for
 a full one). --keep-incomplete keeps such buckets, as session 29's throw-away script did (its 2h series held
 122,434 candles). Then `candlecast collect --source csv --csv-path OUTPUT_DIR/SYMBOL-4h.csv --symbol SYMBOL
 --interval 4h --output …` computes the indicators, once per symbol into one training CSV.
@@ -44,6 +45,9 @@ def main() -> None:
     if not args:
         sys.exit(__doc__)
     hours = int(args[0])
+    if hours < 1 or 24 % hours != 0:
+        sys.exit(f"HOURS must divide 24 (1, 2, 3, 4, 6, 8, 12, 24), not {hours}: longer buckets from the epoch are "
+                 "not an exchange's weeks (they start on a Thursday) or months\n\n" + (__doc__ or ""))
     source = args[1] if len(args) > 1 else os.path.join("..", "shared", "data", "binance-spot-1h")
     output = args[2] if len(args) > 2 else "agg"
     os.makedirs(output, exist_ok=True)

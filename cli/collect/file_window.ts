@@ -8,7 +8,6 @@
 import {
   type CandleSeries,
   closedOpenTimeBound,
-  closeGraceMs,
   emptySeries,
   type Grid,
   gridOf,
@@ -24,6 +23,15 @@ import type { KlineRequest } from "./binance.ts";
 import type { Locate } from "./grid_checks.ts";
 import type { Window } from "./options.ts";
 import { utc } from "./summary.ts";
+
+/**
+ * How far after this machine's clock a file's candle may open before the file is refused: a clock a few minutes
+ * behind the exporting host's only leaves its newest candles out as not closed (a cron exporting and collecting
+ * as a 1m candle opens), while local times east of UTC are at least an hour ahead. serve's grace
+ * (`closeGraceMs`, 6 s on 1m) guards something else, a forming candle passing as closed, which collect leaves
+ * out in any case.
+ */
+const AHEAD_TOLERANCE_MS = 5 * 60_000;
 
 /**
  * A file's candles that have closed by `now` (those of an export taken mid-candle, or stamped ahead, left out),
@@ -49,13 +57,12 @@ export function closedOnly(
     const bound = grid.stepMs === null ? closedOpenTimeBound(now, "1M") : now - grid.stepMs;
     const keep = firstAtOrAfter(s.openTime, bound + 1);
     if (keep === s.length) return s;
-    // A candle opening after the clock (past serve's grace for a clock a little behind) is no candle an
-    // exchange has sent: local times east of UTC, or this machine's clock behind. Said apart from "not closed",
-    // whose "a later collect takes them" would keep the file's shifted candles.
-    // The last such candle is named: how far ahead it is says by how much the times are off.
+    // A candle opening well after the clock (`AHEAD_TOLERANCE_MS`) is no candle an exchange has sent: local
+    // times east of UTC, or this machine's clock behind. Said apart from "not closed", whose "a later collect
+    // takes them" would keep the file's shifted candles. The last such candle is named: how far ahead it is
+    // says by how much the times are off.
     const last = s.openTime[s.length - 1];
-    const grace = closeGraceMs(grid.stepMs);
-    if (last > now + grace && (ahead === null || last > ahead.openTime)) {
+    if (last > now + AHEAD_TOLERANCE_MS && (ahead === null || last > ahead.openTime)) {
       ahead = { symbol: s.symbol, openTime: last };
     }
     const left = s.length - keep;
@@ -85,7 +92,7 @@ export function aheadOfClockError(
     ? `${Math.round(hours / 2.4) / 10} days`
     : hours >= 1
     ? `${Math.round(hours * 10) / 10} h`
-    : `${Math.ceil(hours * 60)} min`;
+    : `${Math.round(hours * 60)} min`;
   return new CommandError(
     `${path}: ${ahead.symbol} has a candle opening at ${
       utc(ahead.openTime)

@@ -49,7 +49,10 @@ export interface JoinResult {
   /**
    * Of those, the ones whose close is that of the candle a whole number of hours later (1–14), by that number:
    * a bot stamping the local times of a zone west of UTC (New York's UTC−4 sends 12:00 for the 16:00 UTC
-   * candle), which serve cannot see, as such times lie in the past.
+   * candle), which serve cannot see, as such times lie in the past. Only when one shift, or two adjacent ones
+   * (a daylight saving change), hold `WEST_SHARE` of `unmatchedClose` and `WEST_MIN` predictions or more
+   * (`dominantShifts`); else empty: a forming candle's price equals a later close by chance (6 % of them on
+   * ADAUSDT 1h), and on a flat market most do, spread over every shift.
    */
   readonly unmatchedHoursWest: ReadonlyMap<number, number>;
   /**
@@ -118,15 +121,41 @@ export function candleOfPrediction(
  * How many whole hours (1–14, UTC−1 … UTC−14) after candle `at` of `s` the candle opens whose close is `close`,
  * the nearest first; null when none does. A close equal to another candle's by chance is rare at 1e-9.
  */
-function hoursWest(s: CandleSeries, at: number, close: number): number | null {
+function hoursWest(s: CandleSeries, at: number, close: number, step: number): number | null {
   const HOUR = 3_600_000;
   for (let hours = 1; hours <= 14; hours++) {
     const shifted = s.openTime[at] + hours * HOUR;
-    const t = lastAtOrBefore(s, shifted);
+    // Where no candle is missing the candle is `at` + hours of steps away; else found by search.
+    const direct = at + (hours * HOUR) / step;
+    const t = Number.isInteger(direct) && s.openTime[direct] === shifted
+      ? direct
+      : lastAtOrBefore(s, shifted);
     if (t < 0 || s.openTime[t] !== shifted) continue;
     if (sameClose(s.close[t], close)) return hours;
   }
   return null;
+}
+
+/** The share of `unmatchedClose` a shift (or two adjacent ones) must hold to be called local times. */
+export const WEST_SHARE = 0.8;
+/** The fewest predictions a shift is called local times on. */
+export const WEST_MIN = 5;
+
+/**
+ * The shifts that say local times: the commonest, with its commoner neighbour (the other side of a daylight
+ * saving change), when together they hold `WEST_SHARE` of the predictions at a candle's time with another
+ * close and at least `WEST_MIN`; else none. A bot in one zone shows one shift (two across a change); chance
+ * matches of a forming candle's price spread over every shift, fewer the further (291, 119, 72, … on a flat
+ * market).
+ */
+export function dominantShifts(counts: ReadonlyMap<number, number>, otherClose: number): Map<number, number> {
+  const [top] = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  if (top === undefined) return new Map();
+  const neighbours = [top[0] - 1, top[0] + 1].filter((h) => counts.has(h))
+    .sort((a, b) => counts.get(b)! - counts.get(a)! || a - b);
+  const named = new Map([top, ...neighbours.slice(0, 1).map((h) => [h, counts.get(h)!] as const)]);
+  const total = [...named.values()].reduce((a, b) => a + b, 0);
+  return total >= WEST_MIN && total >= WEST_SHARE * otherClose ? named : new Map();
 }
 
 /** A close as collect wrote it and as the bot sent it: the same price, up to a last digit's rounding. */
@@ -200,7 +229,7 @@ export class OutcomeJoiner {
         const at = time === null ? -1 : lastAtOrBefore(entry.s, time);
         if (time !== null && at >= 0 && entry.s.openTime[at] === time) {
           this.#unmatchedClose++;
-          const west = hoursWest(entry.s, at, record.last_close);
+          const west = hoursWest(entry.s, at, record.last_close, entry.interval);
           if (west !== null) {
             this.#unmatchedHoursWest.set(west, (this.#unmatchedHoursWest.get(west) ?? 0) + 1);
           }
@@ -245,7 +274,7 @@ export class OutcomeJoiner {
       unmatched: this.#unmatched,
       unmatchedWrongUnit: this.#unmatchedWrongUnit,
       unmatchedClose: this.#unmatchedClose,
-      unmatchedHoursWest: this.#unmatchedHoursWest,
+      unmatchedHoursWest: dominantShifts(this.#unmatchedHoursWest, this.#unmatchedClose),
       unmatchedAfterData: this.#unmatchedAfterData,
       missingSymbols: this.#missingSymbols,
       inSample: this.#inSample,

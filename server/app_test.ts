@@ -648,6 +648,17 @@ Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open
       { Authorization: "Bearer s3 cret" },
       "Authorization: Bearer takes one key, with no spaces in it (got 2 words): send 'Authorization: Bearer <CANDLECAST_API_KEY>'",
     ],
+    // Two headers arrive joined by ", "; a key pasted with a non-breaking space after it. Both were "got N words".
+    [
+      { Authorization: "Bearer s3cret, Bearer s3cret" },
+      "Authorization holds more than one Bearer key (two Authorization headers?): send one, send 'Authorization: " +
+      "Bearer <CANDLECAST_API_KEY>'",
+    ],
+    [
+      { Authorization: "Bearer s3cret\u00a0" },
+      "Authorization: Bearer's key holds U+00A0, which no key has (pasted with it?): send 'Authorization: Bearer " +
+      "<CANDLECAST_API_KEY>'",
+    ],
     [{ Authorization: "Bearer nope" }, "wrong bearer key"],
     // .NET's AuthenticationHeaderValue(key, "Bearer"): the key came first and was named as "the scheme", in
     // the answer and, since serve logs a 401's detail, in the server's log.

@@ -92,11 +92,25 @@ const KNOWN_SCHEMES = new Set([
  */
 function unusableHeader(header: string | undefined): string {
   if (header === undefined || header.trim() === "") return `missing bearer key: ${SEND}`;
-  const words = header.trim().split(/[ \t]+/);
+  // Only HTTP's blanks (space, tab) part the words: trim() also takes a pasted key's trailing U+00A0 away.
+  const words = header.replace(/^[ \t]+|[ \t]+$/g, "").split(/[ \t]+/);
   if (/^bearer$/i.test(words[0])) {
-    return words.length === 1
-      ? `Authorization: Bearer without a key: ${SEND}`
-      : `Authorization: Bearer takes one key, with no spaces in it (got ${words.length - 1} words): ${SEND}`;
+    if (words.length === 1) return `Authorization: Bearer without a key: ${SEND}`;
+    // Two Authorization headers reach the app joined by ", " (both right or not): "got 3 words" sent the
+    // developer looking for spaces in the key (a security seat).
+    if (/,[ \t]*bearer[ \t]/i.test(header)) {
+      return `Authorization holds more than one Bearer key (two Authorization headers?): send one, ${SEND}`;
+    }
+    // A key followed by a non-breaking space (a key pasted from a document) was "got 1 words". Only the
+    // character's code is named, never the key.
+    const odd = words.slice(1).join("").match(/[^\x21-\x7e]/u)?.[0];
+    if (words.length === 2 && odd !== undefined) {
+      const code = `U+${odd.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+      return `Authorization: Bearer's key holds ${code}, which no key has (pasted with it?): ${SEND}`;
+    }
+    return `Authorization: Bearer takes one key, with no spaces in it (got ${
+      words.length - 1
+    } words): ${SEND}`;
   }
   // .NET's `new AuthenticationHeaderValue(key, "Bearer")` sends "<key> Bearer": the first word is the key.
   if (words.length === 2 && /^bearer$/i.test(words[1])) {

@@ -23,7 +23,7 @@ import {
 } from "./flags.ts";
 import { runTraining, TrainFlagsSchema, type TrainOptions, type TrainPhase } from "./train/index.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
-import { type Abandoned, abandonedRuns } from "./train_runs/folder/index.ts";
+import { type Abandoned, abandonedRuns, resumableState } from "./train_runs/folder/index.ts";
 import { currentVersion } from "../ml/checkpoints/index.ts";
 import { liveRuns } from "./train_runs/index.ts";
 import { terminalProgress } from "../ml/train/index.ts";
@@ -114,8 +114,12 @@ async function resumable(command: Command) {
   }
   const root = String(command.opts().checkpoints);
   const runs = await abandonedRuns(root);
-  const run = runs.find((r) => r.state !== null);
-  if (run?.state) return { dir: run.dir, state: run.state };
+  // Newest first. A damaged one (run.json, a weights file) is refused naming the file, before the data loads:
+  // it was passed over ("no interrupted training run to resume"), or failed after it as "a bug".
+  for (const run of runs) {
+    const state = await resumableState(run);
+    if (state) return { dir: run.dir, state };
+  }
   throw await nothingToResume(root, runs);
 }
 

@@ -207,6 +207,26 @@ Deno.test("train --resume --no-promote: promotion is not part of what a run trai
   }
 });
 
+Deno.test("train --resume names a stopped run's damaged run.json, before reading the data (it said 'no interrupted training run to resume')", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = `${dir}/.train_20261206T163450_91146240`;
+    await Deno.mkdir(run);
+    await Deno.writeTextFile(`${run}/run.json`, "");
+    const { code, err } = await cli(["train", "--resume", "--checkpoints", dir]);
+    assert.equal(code, 1, err);
+    assert.ok(
+      err.startsWith(
+        `candlecast: the stopped run in ${run} cannot be resumed: its run.json is damaged (it is empty)\n` +
+          "hint: start a new run without --resume (its start removes this folder), or 'rm -r ",
+      ),
+      err,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("train --split-dates outside the data: a usage error before the backend loads", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -2,7 +2,8 @@
  * A version's metrics.json as its readers need it: the test split's scores under argmax (`test`) and under the
  * version's served decision rule (`served`), parsed once with one schema. Scores a file lacks (older versions,
  * hand-made ones) are absent rather than a failure: metrics.json informs, it never decides whether a version
- * can serve.
+ * can serve. A file holding a score no scoring gives (`macro_f1: -5`, `log_loss: -1e308`) is damaged, and read
+ * as a missing one is (`SCORE_BOUNDS`).
  */
 import { join } from "node:path";
 import { z } from "zod";
@@ -54,8 +55,50 @@ export async function readMetricsFile(
   }
 }
 
-/** `json` (a metrics.json's content) through the schema; null when it is not an object. */
+/**
+ * The range of every score of that name, wherever it stands in metrics.json (`test`, `served.metrics`, each
+ * baseline, `per_class`): shares and their means in [0, 1], a log-loss ≥ 0 and finite (JSON's 1e400 reads as
+ * Infinity), a three-class Brier score in [0, 2], a window count a whole number. null (what JSON.stringify
+ * writes for a NaN: a class never predicted) is no score, as before.
+ */
+const SCORE_BOUNDS: Readonly<Record<string, { min: number; max: number; integer?: true }>> = {
+  accuracy: { min: 0, max: 1 },
+  macro_f1: { min: 0, max: 1 },
+  precision: { min: 0, max: 1 },
+  recall: { min: 0, max: 1 },
+  f1: { min: 0, max: 1 },
+  ece: { min: 0, max: 1 },
+  confidence_ece: { min: 0, max: 1 },
+  log_loss: { min: 0, max: Number.MAX_VALUE },
+  brier: { min: 0, max: 2 },
+  windows: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+};
+
+/** The place of the first score in `value` outside its SCORE_BOUNDS ("test.macro_f1"), or null. */
+function impossibleScore(value: unknown, at = ""): string | null {
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, v] of Object.entries(value)) {
+    const path = at === "" ? key : `${at}.${key}`;
+    const bound = Object.hasOwn(SCORE_BOUNDS, key) ? SCORE_BOUNDS[key] : undefined;
+    if (bound && typeof v === "number") {
+      if (!(v >= bound.min && v <= bound.max) || (bound.integer && !Number.isInteger(v))) return path;
+    } else {
+      const inner = impossibleScore(v, path);
+      if (inner !== null) return inner;
+    }
+  }
+  return null;
+}
+
+/**
+ * `json` (a metrics.json's content) through the schema; null when it is not an object, or when it holds a
+ * score no scoring gives (`impossibleScore`): such a file is damaged, read as absent like one that is not JSON.
+ * Before, `models list` showed a macro-F1 of −5.0000 and `monitor` compared live scores with a log-loss of
+ * −1e308; a `served` part alone set aside would have had them fall back to the argmax `test` scores, another
+ * rule's.
+ */
 export function parseMetricsFile(json: unknown): MetricsFile | null {
+  if (impossibleScore(json) !== null) return null;
   const parsed = MetricsFileSchema.safeParse(json);
   return parsed.success ? parsed.data : null;
 }

@@ -97,6 +97,12 @@ export const LabelRuleSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("fixed"), threshold: z.number().nonnegative() }),
 ]);
 
+/**
+ * How far from 1 the class priors may sum: train's counts / n are off by a few ulps (1e-16), a hand-written
+ * [0.9, 0.05, 0.05] by one.
+ */
+const PRIOR_SUM_TOLERANCE = 1e-6;
+
 export const PreprocessorSchema = z.object({
   modelType: z.enum(MODEL_TYPES),
   featureNames: z.array(z.string()),
@@ -108,7 +114,20 @@ export const PreprocessorSchema = z.object({
   clip: z.number().positive(),
   returnScale: z.object({ mean: z.number(), std: z.number().positive() }),
   temperature: z.number().positive().default(1),
-  classPriors: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).optional(),
+  // Class frequencies (train writes counts / n): a share each, summing to 1 up to float rounding. [0, 0, 0]
+  // was taken, and the `prior` rule, which never names a class of prior 0, then answered DOWN to every window.
+  classPriors: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).superRefine(
+    (priors, ctx) => {
+      const sum = priors[0] + priors[1] + priors[2];
+      if (Math.abs(sum - 1) > PRIOR_SUM_TOLERANCE) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `the training split's class shares sum to ${sum}, not 1: the file was changed since training`,
+        });
+      }
+    },
+  ).optional(),
   decisionRule: z.enum(DECISION_RULES).optional(),
   blend: BlendSchema.optional(),
 }).refine((p) => p.decisionRule !== "prior" || p.classPriors !== undefined, {

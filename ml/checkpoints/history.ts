@@ -38,18 +38,25 @@ export interface History {
 
 const names = (values: readonly unknown[]) => values.filter((v): v is string => typeof v === "string");
 
+/** The history as read: `damaged` says how the file is, when it is there but not whole (see readHistoryFile). */
+export interface HistoryRead extends History {
+  /** "it is empty", "it is not JSON: …", …: what `damagedHistoryError` says; absent when the file is whole or none. */
+  readonly damaged?: string;
+}
+
 /**
- * The history of `current`: empty when there is none or it cannot be read (a rollback then says there is
- * nothing to return to, rather than failing on a damaged bookkeeping file). Something else of that name (a
- * FIFO, a folder) is refused unopened, with what to do: reading a FIFO hung promote and rollback, and the
- * history written after it would have been written into it (hanging again).
+ * The history of `current`: empty when there is none. One that is there but empty, cut short or not a history
+ * reads as what of it is whole (nothing, mostly), with `damaged` saying how: promote writes a new one, and
+ * rollback, with nothing left to return to, says the file is damaged (`damagedHistoryError`) rather than
+ * "there is no earlier version", which named no file. Something else of that name (a FIFO, a folder) is
+ * refused unopened, with what to do: reading a FIFO hung promote and rollback, and the history written after it
+ * would have been written into it (hanging again).
  */
-export async function readHistoryFile(root: string): Promise<History> {
+export async function readHistoryFile(root: string): Promise<HistoryRead> {
   const path = join(root, HISTORY_FILE);
+  let text: string;
   try {
-    const parsed = HistorySchema.parse(JSON.parse(await readRegularTextFile(path)));
-    const previous = names(parsed.previous);
-    return { previous, served: union(names(parsed.served ?? []), previous) };
+    text = await readRegularTextFile(path);
   } catch (error) {
     if (error instanceof NotRegularFileError) {
       throw new CheckpointStoreError(
@@ -60,8 +67,50 @@ export async function readHistoryFile(root: string): Promise<History> {
         }'); the next promote starts a new history`,
       );
     }
-    return { previous: [], served: [] };
+    if (error instanceof Deno.errors.NotFound) return { previous: [], served: [] };
+    return { previous: [], served: [], damaged: `it cannot be read: ${messageOf(error)}` };
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const damaged = text.trim() === "" ? "it is empty" : "it is not JSON: cut short or overwritten";
+    return { previous: [], served: [], damaged };
+  }
+  const parsed = HistorySchema.safeParse(json);
+  if (!parsed.success) return { previous: [], served: [], damaged: "it holds no list of versions" };
+  const previous = names(parsed.data.previous);
+  const whole = WrittenSchema.safeParse(json);
+  const damaged = whole.success
+    ? undefined
+    : whole.error.issues[0].path[0] === "served"
+    ? "its served is no list of version names"
+    : "its previous is no list of version names";
+  return {
+    previous,
+    served: union(names(parsed.data.served ?? []), previous),
+    ...(damaged === undefined ? {} : { damaged }),
+  };
+}
+
+/** The history as promote writes it (`served` absent in a file written before it was recorded): whole. */
+const WrittenSchema = z.object({ previous: z.array(z.string()), served: z.array(z.string()).optional() });
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
+
+/**
+ * What rollback says when the history is damaged (`HistoryRead.damaged`) and no earlier version is left in it:
+ * the file, how it is damaged, and the way on, a promote by hand, which writes a new history.
+ */
+export function damagedHistoryError(root: string, damaged: string): CheckpointStoreError {
+  return new CheckpointStoreError(
+    `${
+      join(root, HISTORY_FILE)
+    }, where promote records the versions rollback returns to, is damaged (${damaged}): ` +
+      "which version served before is not known; current is unchanged",
+    `promote the version to return to with 'candlecast models promote VERSION --checkpoints ${
+      shellWord(root)
+    }' ('candlecast models list' names them), which starts a new history`,
+  );
 }
 
 /** The versions `current` pointed at before, oldest first (what `rollback` walks back); see readHistoryFile. */

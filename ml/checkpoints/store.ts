@@ -28,7 +28,7 @@ import {
   readManifestInfo,
   versionNumber,
 } from "../../engine/index.ts";
-import { readHistory, readHistoryFile, withServed, writeHistory } from "./history.ts";
+import { damagedHistoryError, readHistory, readHistoryFile, withServed, writeHistory } from "./history.ts";
 import { CheckpointStoreError, CurrentChangedError, CurrentLinkError } from "./errors.ts";
 
 /** The symlink under the store's root that `serve` follows: its target is the version in service. */
@@ -501,6 +501,9 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     );
     return { from, to, gone, ...(historyError === null ? {} : { historyError }) };
   }
+  // A history empty, cut short or of the wrong type: the file is named, with the promote that mends it (it was
+  // "there is no earlier version to roll back to", as in a store never promoted twice).
+  if (history.damaged !== undefined) throw damagedHistoryError(root, history.damaged);
   // The versions served before that were deleted since (by retrain --keep, or by hand): named, not left to
   // "no earlier version" beside a history that lists them (a year's trial).
   const gone = [...new Set(history.previous.filter((v) => v !== from))].reverse();

@@ -546,6 +546,43 @@ Deno.test("pruning takes versions that never served first: a year of monthly ret
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("a rollback whose history is empty, cut short or of the wrong type names the damaged file, current unchanged", async () => {
+  const root = await storeWith("v1_2026-01-01", "v2_2026-01-08");
+  try {
+    for (const v of ["v1_2026-01-01", "v2_2026-01-08"]) await promote(root, v);
+    const path = join(root, ".current_history.json");
+    // Before: "there is no earlier version to roll back to", naming no file.
+    for (
+      const [text, damaged] of [["", "it is empty"], ['{"previous": ["v1_2026-', "it is not JSON"], [
+        "[]",
+        "it holds no",
+      ]]
+    ) {
+      await Deno.writeTextFile(path, text);
+      await assert.rejects(rollback(root), (e: Error) => {
+        assert.ok(e instanceof CheckpointStoreError, String(e));
+        assert.ok(
+          e.message.startsWith(
+            `${path}, where promote records the versions rollback returns to, is damaged (${damaged}`,
+          ),
+          e.message,
+        );
+        assert.match(
+          e.hint ?? "",
+          /^promote the version to return to with 'candlecast models promote VERSION --checkpoints /,
+        );
+        return true;
+      });
+      assert.equal(await currentVersion(root), "v2_2026-01-08");
+    }
+    // The promote the hint names starts a new history, and rollback walks it again.
+    await promote(root, "v1_2026-01-01");
+    assert.deepEqual(await rollback(root).then((r) => r.to), "v2_2026-01-08");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("a rollback with nothing left to return to names the served versions deleted since", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15");
   for (const v of ["v1_2026-01-01", "v2_2026-01-08", "v3_2026-01-15"]) await promote(root, v);

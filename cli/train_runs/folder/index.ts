@@ -14,6 +14,7 @@ export {
   OUTDATED_RUN,
   pruneAbandonedRuns,
   rerunLine,
+  resumableState,
   RunFolder,
   type RunState,
   splitOutdated,

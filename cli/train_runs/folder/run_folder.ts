@@ -16,6 +16,7 @@ import {
   readRegularFile,
   readRegularTextFile,
   refuseDanglingFolderLink,
+  shellWord,
   tryLockFile,
   writeFileAtomic,
 } from "../../../base/index.ts";
@@ -29,7 +30,7 @@ import {
   setLayerWeights,
   type TrainResult,
 } from "../../../ml/train/index.ts";
-import { decodeWeights, encodeWeights } from "./weights_file.ts";
+import { decodeWeights, encodeWeights, WeightsFileError } from "./weights_file.ts";
 import { isVersionName, readVersionJson } from "../../../engine/index.ts";
 import { CommandError } from "../../errors.ts";
 import { checkpointsFlag } from "../../flags.ts";
@@ -195,6 +196,13 @@ export class RunFolder {
           "' shows its version when it is done",
       );
     }
+    try {
+      // Checked again here, after the data loaded, for a caller that did not check before (`resumableState`).
+      await requireIntact(dir, state);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     return new RunFolder(
       dir,
       current !== undefined && state.current === undefined ? { ...state, current } : state,
@@ -240,13 +248,27 @@ export class RunFolder {
     });
   }
 
-  /** Every saved member's best weights copied into `model` (same architecture), by layer name. */
+  /**
+   * Every saved member's best weights copied into `model` (same architecture), by layer name. Weights that do
+   * not fit it (a layer renamed or reshaped in the file's header, or a model its flags now build otherwise) are
+   * the run's damage, said as such: they were tfjs's "No such layer: x_lstm1", reported as a bug.
+   */
   async restore(model: LayersModel): Promise<void> {
     await this.pending;
     for (const [i, m] of this.state.members.entries()) {
       if (m.bestEpoch === null) continue;
-      const path = join(this.dir, weightsFile(i + 1));
-      setLayerWeights(model, decodeWeights(await readRegularFile(path), path));
+      const weights = await readWeights(this.dir, i + 1);
+      try {
+        setLayerWeights(model, weights);
+      } catch (error) {
+        throw damagedRun(
+          this.dir,
+          `its ${weightsFile(i + 1)} does not fit the model its flags build (${
+            error instanceof Error ? error.message : String(error)
+          }): the file was changed, or this candlecast builds that model otherwise`,
+          "start a new run without --resume: this one cannot be continued",
+        );
+      }
     }
   }
 
@@ -345,6 +367,13 @@ export interface Abandoned {
   /** Null when run.json is unreadable or no epoch finished: nothing to resume from. */
   readonly state: RunState | null;
   /**
+   * Why the run cannot be resumed when its files are damaged (run.json not JSON or not a run's, a member's
+   * weights file gone) or its run.json is an older candlecast's, in words after "the stopped run in DIR cannot
+   * be resumed: "; absent otherwise.
+   * `resumableState` says it: `--resume` answered "no interrupted training run to resume", naming nothing.
+   */
+  readonly damaged?: string;
+  /**
    * The version this run saved, when it was stopped after saving it (its folder goes only once the version is
    * promoted): said by `--resume` and `models list`, which otherwise left no trace of the promotion it was
    * about to make.
@@ -364,10 +393,10 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
   for (const name of names.sort().reverse()) {
     const dir = join(root, name);
     if (await isLiveRun(dir)) continue;
-    const state = await readState(dir);
-    saved ??= state === null ? undefined : await savedRuns(root);
+    const read = await readState(dir);
+    saved ??= read.state === null ? undefined : await savedRuns(root);
     const savedAs = saved?.get(name);
-    runs.push(savedAs === undefined ? { dir, state } : { dir, state: null, savedAs });
+    runs.push(savedAs === undefined ? { dir, ...read } : { dir, state: null, savedAs });
   }
   return runs;
 }
@@ -402,17 +431,165 @@ async function savedRuns(root: string): Promise<Map<string, string>> {
   return runs;
 }
 
-async function readState(dir: string): Promise<RunState | null> {
+/**
+ * The run's state, null when there is nothing to resume: no run.json (an older candlecast wrote it after the
+ * first epoch), no epoch finished, or files that are damaged (`damaged` says how). Its weights files are only
+ * looked for here (`models list` reads this too); `requireIntact` reads them.
+ */
+async function readState(dir: string): Promise<{ state: RunState | null; damaged?: string }> {
+  let text: string;
   try {
-    const state = RunStateSchema.parse(JSON.parse(await readRegularTextFile(join(dir, STATE))));
-    if (state.members.every((m) => m.bestEpoch === null)) return null;
-    for (const [i, m] of state.members.entries()) {
-      if (m.bestEpoch !== null) await Deno.stat(join(dir, weightsFile(i + 1)));
-    }
-    return state;
-  } catch {
-    return null;
+    text = await readRegularTextFile(join(dir, STATE));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { state: null };
+    return { state: null, damaged: `its ${STATE} cannot be read (${messageOf(error)})` };
   }
+  const json = parseJson(text);
+  const parsed = RunStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // The first candlecast that kept run folders (2ede00f) wrote one model's state, with no members: a run of
+    // its is no damaged file.
+    if (json !== null && typeof json === "object" && !("members" in json) && "epochsDone" in json) {
+      return {
+        state: null,
+        damaged: `its ${STATE} was written by an older candlecast, which this one cannot continue`,
+      };
+    }
+    const why = text.trim() === ""
+      ? "it is empty"
+      : json === NOT_JSON
+      ? "it is not JSON: cut short or overwritten"
+      : `${issue.path.join(".") || "(root)"}: ${issue.message}`;
+    return { state: null, damaged: `its ${STATE} is damaged (${why})` };
+  }
+  const state = parsed.data;
+  if (state.members.every((m) => m.bestEpoch === null)) return { state: null };
+  for (const [i, m] of state.members.entries()) {
+    if (m.bestEpoch === null) continue;
+    const problem = await Deno.stat(join(dir, weightsFile(i + 1))).then(
+      () => null,
+      (error) =>
+        error instanceof Deno.errors.NotFound ? "is missing" : `cannot be read (${messageOf(error)})`,
+    );
+    if (problem !== null) {
+      // Written before run.json names its epoch (afterEpoch): gone since, by hand or with a bad copy.
+      return {
+        state: null,
+        damaged: `its ${weightsFile(i + 1)}, member ${i + 1}'s best weights, ${problem}`,
+      };
+    }
+  }
+  return { state };
+}
+
+const NOT_JSON = Symbol("not JSON");
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+};
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
+
+/**
+ * What `train --resume` says of a stopped run it cannot continue because its files are damaged (`problem`: what
+ * is wrong, naming the file), with what to do. One wording for all of them, as `OUTDATED_RUN` and the refusal
+ * of a run's own flags say a run that cannot be resumed.
+ */
+function damagedRun(dir: string, problem: string, hint: string): CommandError {
+  return new CommandError(`the stopped run in ${dir} cannot be resumed: ${problem}`, hint);
+}
+
+/**
+ * A damaged run whose run.json still reads as a run's: `train` and `models list` keep offering it (it is the
+ * newest resumable run, which a new run's start keeps), so the hint says how to drop it.
+ */
+const keptHint = (dir: string) =>
+  `start a new run without --resume; 'rm -r ${shellWord(dir)}' drops this one, which train and models list ` +
+  "otherwise keep offering";
+
+/**
+ * The state `train --resume` continues from `run`, or null when it has nothing to resume (see `Abandoned`).
+ * Throws a CommandError (exit 1) naming the damaged file when its run.json or a member's weights file is
+ * damaged: said before the data loads, where the weights were read after it and failed as "unexpected failure
+ * … member_1.weights is not a member weights file … this is a bug".
+ */
+export async function resumableState(run: Abandoned): Promise<RunState | null> {
+  if (run.damaged !== undefined) {
+    throw damagedRun(
+      run.dir,
+      run.damaged,
+      `start a new run without --resume (its start removes this folder), or 'rm -r ${shellWord(run.dir)}'`,
+    );
+  }
+  if (run.state === null) return null;
+  await requireIntact(run.dir, run.state);
+  return run.state;
+}
+
+/**
+ * Refuses a run whose run.json contradicts itself or whose members' weights files are not whole: a hand edit,
+ * a bad copy, a disk that lost their end. The numbers are checked because a resume trusts them: `epochsDone:
+ * 1e9` stopped a 40-epoch run after the 16 it had done, recorded as ended by "epochs"; `history: []` beside 16
+ * epochs done recorded 24 epochs run of 40.
+ */
+async function requireIntact(dir: string, state: RunState): Promise<void> {
+  const problem = inconsistency(state);
+  if (problem !== null) throw damagedRun(dir, `its ${STATE} is damaged (${problem})`, keptHint(dir));
+  for (const [i, m] of state.members.entries()) {
+    if (m.bestEpoch !== null) await readWeights(dir, i + 1);
+  }
+}
+
+/** Member k's saved best weights; a file that is not whole (or not there) is the run's damage, said so. */
+async function readWeights(dir: string, k: number): Promise<LayerWeights> {
+  const path = join(dir, weightsFile(k));
+  try {
+    return decodeWeights(await readRegularFile(path), path);
+  } catch (error) {
+    const why = error instanceof WeightsFileError
+      ? `is damaged (${error.why})`
+      : error instanceof Deno.errors.NotFound
+      ? "is missing"
+      : null;
+    if (why === null) throw error;
+    throw damagedRun(dir, `its ${weightsFile(k)} ${why}`, keptHint(dir));
+  }
+}
+
+/** The run's --epochs as its flags recorded it (a string as typed, or a number), or null when not given. */
+function recordedEpochs(flags: Record<string, unknown>): number | null {
+  const raw = flags.epochs;
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** How run.json's numbers contradict each other, named by their place in it; null when they agree. */
+function inconsistency(state: RunState): string | null {
+  const epochs = recordedEpochs(state.flags);
+  for (const [i, m] of state.members.entries()) {
+    const at = `members[${i}]`;
+    // Every epoch counted has its record (afterEpoch writes both), a cut one's included.
+    if (m.history.length !== m.epochsDone) {
+      return `${at}.epochsDone is ${m.epochsDone} but its history records ${
+        plural(m.history.length, "epoch")
+      }`;
+    }
+    if (epochs !== null && m.epochsDone > epochs) {
+      return `${at}.epochsDone is ${m.epochsDone}, more than the run's ${plural(epochs, "epoch")}`;
+    }
+    if (m.bestEpoch !== null && m.bestEpoch > m.epochsDone) {
+      return `${at}.bestEpoch is ${m.bestEpoch}, after its ${plural(m.epochsDone, "epoch")} done`;
+    }
+    if ((m.bestEpoch === null) !== (m.bestScore === null)) {
+      return `${at} has ${
+        m.bestEpoch === null ? "a best score but no best epoch" : "a best epoch but no score"
+      }`;
+    }
+  }
+  return null;
 }
 
 /**

@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PathKindError, tryLockFile } from "../../../base/index.ts";
+import { initBackend } from "../../../ml/runtime/index.ts";
+import { buildModel, defaultModelConfig } from "../../../ml/models/index.ts";
+import { type EpochRecord, type LayerWeights, layerWeights } from "../../../ml/train/index.ts";
 import {
+  type Abandoned,
   abandonedRuns,
   describeRun,
   type MemberState,
   pruneAbandonedRuns,
   rerunLine,
+  resumableState,
   RunFolder,
   type RunState,
 } from "./run_folder.ts";
+import { decodeWeights, encodeWeights } from "./weights_file.ts";
 import { isLiveRun, runFolderNames } from "../run_names.ts";
 import { CommandError } from "../../errors.ts";
 
@@ -235,6 +241,225 @@ Deno.test("a run whose version was saved (killed before its folder went) is not 
     assert.deepEqual((await pruneAbandonedRuns(root)).removed, [run.dir]);
     assert.deepEqual(await runFolderNames(root), []);
   } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** One epoch's record as the loop reports it, scored `score`. */
+const epochRecord = (epoch: number, score: number): EpochRecord => ({
+  epoch,
+  partial: false,
+  windows: 10,
+  loss: 1,
+  accuracy: 0.5,
+  val_loss: 1,
+  val_accuracy: 0.5,
+  val_macro_f1: 0.4,
+  val_log_loss: 1,
+  val_calibrated_log_loss: score,
+  val_temperature: 1,
+  learning_rate: 0.001,
+  samples_per_second: 100,
+  seconds: 1,
+});
+
+const SMALL_WEIGHTS: LayerWeights = {
+  dense: [{ shape: [2, 2], values: Float32Array.from([1, 2, 3, 4]) }, {
+    shape: [2],
+    values: Float32Array.from([0, 1]),
+  }],
+};
+
+/** A one-member run of --epochs 40 stopped after 3 epochs (each better), as train leaves it; its folder. */
+async function stoppedRun(root: string, weights: LayerWeights = SMALL_WEIGHTS): Promise<string> {
+  const run = await RunFolder.create(root, { data: "d.csv", epochs: "40" }, null, 1);
+  for (const epoch of [1, 2, 3]) {
+    await run.afterEpoch(1, epochRecord(epoch, 1 - epoch / 10), () => weights, 0);
+  }
+  await run.keep();
+  return run.dir;
+}
+
+const newest = async (root: string): Promise<Abandoned> => (await abandonedRuns(root))[0];
+
+/** Asserts that `work` is refused as a damaged run: exit 1, `problem` after the run's folder, and `hint`. */
+async function refusedAsDamaged(work: () => Promise<unknown>, dir: string, problem: string, hint: RegExp) {
+  await assert.rejects(work, (error: unknown) => {
+    assert.ok(error instanceof CommandError, String(error));
+    assert.equal(error.exitCode, 1);
+    assert.equal(error.message, `the stopped run in ${dir} cannot be resumed: ${problem}`);
+    assert.match(error.hint ?? "", hint);
+    return true;
+  });
+}
+
+Deno.test("--resume names a run.json that is empty, cut short or no run's as damaged (it said 'no interrupted training run to resume')", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-damaged-" });
+  try {
+    const dir = await stoppedRun(root);
+    const whole = await Deno.readTextFile(join(dir, "run.json"));
+    assert.deepEqual(await resumableState(await newest(root)), JSON.parse(whole));
+    const cases: [string, string][] = [
+      ["", "its run.json is damaged (it is empty)"],
+      [whole.slice(0, 200), "its run.json is damaged (it is not JSON: cut short or overwritten)"],
+      ["[]", "its run.json is damaged ((root): Invalid input: expected object, received array)"],
+      [
+        JSON.stringify({ ...JSON.parse(whole), members: "one" }),
+        "its run.json is damaged (members: Invalid input: expected array, received string)",
+      ],
+      // The first candlecast that kept run folders wrote one model's state: no damage, but no run of this one's.
+      [
+        JSON.stringify({ flags: {}, epochsDone: 2, bestEpoch: 2, history: [] }),
+        "its run.json was written by an older candlecast, which this one cannot continue",
+      ],
+    ];
+    for (const [text, problem] of cases) {
+      await Deno.writeTextFile(join(dir, "run.json"), text);
+      const run = await newest(root);
+      assert.equal(run.state, null, "nothing to resume, as before");
+      assert.equal(run.damaged, problem);
+      await refusedAsDamaged(
+        () => resumableState(run),
+        dir,
+        problem,
+        /^start a new run without --resume \(its start removes this folder\), or 'rm -r \S+'$/,
+      );
+    }
+    // A weights file gone that run.json names: damaged too (it was "nothing to resume" as well).
+    await Deno.writeTextFile(join(dir, "run.json"), whole);
+    await Deno.remove(join(dir, "member_1.weights"));
+    const gone = await newest(root);
+    assert.equal(gone.state, null);
+    assert.equal(gone.damaged, "its member_1.weights, member 1's best weights, is missing");
+    // As the hint says, a new run's start removes it.
+    assert.deepEqual((await pruneAbandonedRuns(root)).removed, [dir]);
+    // No run.json at all (an older candlecast killed before its first epoch) and no epoch done are no damage.
+    await Deno.mkdir(join(root, ".train_20260101T000000_0123abcd"));
+    assert.equal(await resumableState(await newest(root)), null);
+    const fresh = await RunFolder.create(root, { data: "d.csv" }, null, 1);
+    await fresh.keep();
+    assert.equal(await resumableState(await newest(root)), null);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a member weights file cut short or of NaN values: --resume refuses the run as damaged before the data loads, and adopt too (it was 'a bug')", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-weights-" });
+  try {
+    const dir = await stoppedRun(root);
+    const path = join(dir, "member_1.weights");
+    const bytes = await Deno.readFile(path);
+    const nan: LayerWeights = {
+      dense: [{ shape: [2, 2], values: Float32Array.from([1, NaN, 3, 4]) }, SMALL_WEIGHTS.dense[1]],
+    };
+    const cases: [Uint8Array, string][] = [
+      [bytes.subarray(0, bytes.length - 3), "is damaged (values cut short)"],
+      [new Uint8Array(), "is damaged (no header)"],
+      [encodeWeights(nan), "is damaged (layer dense holds values that are NaN or infinite)"],
+    ];
+    const hint = new RegExp(
+      `^start a new run without --resume; 'rm -r ${dir}' drops this one, which train and models list otherwise ` +
+        "keep offering$",
+    );
+    for (const [damaged, problem] of cases) {
+      await Deno.writeFile(path, damaged);
+      const run = await newest(root);
+      // Still listed as resumable (models list reads no weights), refused by what resumes it.
+      assert.ok(run.state);
+      await refusedAsDamaged(() => resumableState(run), dir, `its member_1.weights ${problem}`, hint);
+      await refusedAsDamaged(
+        () => RunFolder.adopt(dir, run.state!),
+        dir,
+        `its member_1.weights ${problem}`,
+        hint,
+      );
+      assert.equal(await isLiveRun(dir), false, "adopt's refusal lets the lock go");
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a run.json whose epochs contradict each other is refused as damaged (a resume trusted epochsDone: 1e9 and history: [])", async () => {
+  // Before: epochsDone 1e9 made --resume stop at 16 of 40 epochs, saved with stop_reason "epochs"; history []
+  // beside 16 epochs done recorded epochs_run 24 for a 40-epoch run.
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-epochs-" });
+  try {
+    const dir = await stoppedRun(root);
+    const whole = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+    const member = whole.members[0];
+    const cases: [Record<string, unknown>, Record<string, unknown>, string][] = [
+      [{}, { epochsDone: 1e9 }, "members[0].epochsDone is 1000000000 but its history records 3 epochs"],
+      [{}, { history: [] }, "members[0].epochsDone is 3 but its history records 0 epochs"],
+      [{ epochs: "2" }, {}, "members[0].epochsDone is 3, more than the run's 2 epochs"],
+      [{}, { bestEpoch: 7 }, "members[0].bestEpoch is 7, after its 3 epochs done"],
+      [{}, { bestScore: null }, "members[0] has a best epoch but no score"],
+    ];
+    for (const [flags, changed, problem] of cases) {
+      const state = { ...whole, flags: { ...whole.flags, ...flags }, members: [{ ...member, ...changed }] };
+      await Deno.writeTextFile(join(dir, "run.json"), JSON.stringify(state));
+      const run = await newest(root);
+      assert.ok(run.state, problem);
+      const message = `its run.json is damaged (${problem})`;
+      await refusedAsDamaged(() => resumableState(run), dir, message, /^start a new run without --resume; /);
+      await refusedAsDamaged(() => RunFolder.adopt(dir, run.state!), dir, message, /'rm -r /);
+    }
+    // Flags as a run recorded them without --epochs (its default): the count is not bounded by it here.
+    const { epochs: _epochs, ...flags } = whole.flags;
+    await Deno.writeTextFile(join(dir, "run.json"), JSON.stringify({ ...whole, flags }));
+    assert.ok(await resumableState(await newest(root)));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a weights file whose layer was renamed or reshaped is refused as damaged when restored (it was tfjs's 'No such layer', 'a bug')", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-layers-" });
+  await initBackend("cpu");
+  const model = buildModel({ ...defaultModelConfig("lightweight_lstm", 6), lstmHidden: 4, members: 1 }, 1);
+  try {
+    const dir = await stoppedRun(root, layerWeights(model));
+    const path = join(dir, "member_1.weights");
+    const saved = decodeWeights(await Deno.readFile(path), path);
+    const restored = async () => {
+      const run = await RunFolder.adopt(dir, (await newest(root)).state!);
+      try {
+        await run.restore(model);
+      } finally {
+        await run.keep();
+      }
+    };
+    await restored(); // as saved: it fits
+    const [first, ...rest] = Object.keys(saved);
+    const renamed = Object.fromEntries([[`x_${first}`, saved[first]], ...rest.map((k) => [k, saved[k]])]);
+    const w = saved[first][0];
+    const reshaped = {
+      ...saved,
+      [first]: [{ ...w, shape: [...w.shape].reverse() }, ...saved[first].slice(1)],
+    };
+    assert.notDeepEqual(w.shape, [...w.shape].reverse(), "a shape that changes when reversed");
+    for (const [weights, tfjs] of [[renamed, /No such layer: x_/], [reshaped, /shape/]] as const) {
+      await Deno.writeFile(path, encodeWeights(weights));
+      await assert.rejects(restored, (error: unknown) => {
+        assert.ok(error instanceof CommandError, String(error));
+        assert.ok(
+          error.message.startsWith(
+            `the stopped run in ${dir} cannot be resumed: its member_1.weights does not fit the model its flags build (`,
+          ),
+          error.message,
+        );
+        assert.match(error.message, tfjs);
+        assert.match(
+          error.message,
+          /: the file was changed, or this candlecast builds that model otherwise$/,
+        );
+        assert.equal(error.hint, "start a new run without --resume: this one cannot be continued");
+        return true;
+      });
+    }
+  } finally {
+    model.dispose();
     await Deno.remove(root, { recursive: true });
   }
 });

@@ -34,9 +34,25 @@ export function encodeWeights(weights: LayerWeights): Uint8Array {
   return bytes;
 }
 
-/** The weights in `bytes`; throws naming `what` when the file is not one of these or is cut short. */
+/**
+ * A file that is not one of these, or no longer whole: `why` says what is wrong with it, for the run folder to
+ * report the run as damaged (it reached the user as "unexpected failure … this is a bug").
+ */
+export class WeightsFileError extends Error {
+  override name = "WeightsFileError";
+  constructor(what: string, readonly why: string) {
+    super(`${what} is not a member weights file (${why})`);
+  }
+}
+
+/**
+ * The weights in `bytes`; throws a WeightsFileError naming `what` when the file is not one of these, is cut
+ * short, or holds a value that is not a finite number (a member's saved best never does: a NaN score never
+ * improves, so such weights are never saved — a resume from them reported "the training loss became NaN at
+ * epoch 1", blaming the learning rate).
+ */
 export function decodeWeights(bytes: Uint8Array, what: string): LayerWeights {
-  const bad = (why: string) => new Error(`${what} is not a member weights file (${why})`);
+  const bad = (why: string) => new WeightsFileError(what, why);
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw bad("no header");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(4, true);
@@ -55,6 +71,7 @@ export function decodeWeights(bytes: Uint8Array, what: string): LayerWeights {
       if (at + 4 * count > bytes.length) throw bad("values cut short");
       const values = new Float32Array(count);
       for (let i = 0; i < count; i++, at += 4) values[i] = view.getFloat32(at, true);
+      if (!values.every(Number.isFinite)) throw bad(`layer ${name} holds values that are NaN or infinite`);
       return { shape, values };
     });
   }

@@ -286,7 +286,7 @@ export function refuseUnusablePath(command: Command): void {
 /**
  * An input path the user named (or left at its default) must exist, and be a `kind` of thing when one is
  * given: a missing path, or a folder where a file is read, is a usage error (exit 2) naming the flag, not a
- * runtime failure deep inside the command.
+ * runtime failure deep inside the command. So is a path no file can have (`unusableInputPath`).
  */
 export function requireInput(flag: string, path: string, hint: string, kind?: "file" | "folder"): void {
   let isFolder: boolean;
@@ -294,10 +294,74 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
     isFolder = Deno.statSync(path).isDirectory;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new UsageError(`${flag}: ${path} does not exist`, hint);
+    const problem = unusableInputPath(flag, path, hint, error, kind);
+    if (problem !== null) throw problem;
     throw error;
   }
   if (kind === "file" && isFolder) throw new UsageError(`${flag}: ${path} is a folder, not a file`, hint);
   if (kind === "folder" && !isFolder) throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
+}
+
+/**
+ * Why the stat of input `path` failed, as a usage error naming `flag`, when the path itself is wrong: a file
+ * named as a folder (`req.json/`, or `data.csv/x`: ENOTDIR), a symbolic link loop (ELOOP), a name too long for
+ * the file system (ENAMETOOLONG). Each was "unexpected failure: Not a directory (os error 20) … this is a bug",
+ * exit 1 (a seat's trial). Null for any other failure (no permission: program.ts's filesystem words). `hint`:
+ * the caller's, for a file where a folder is meant.
+ */
+function unusableInputPath(
+  flag: string,
+  path: string,
+  hint: string,
+  error: unknown,
+  kind?: "file" | "folder",
+): UsageError | null {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  // `--checkpoint` takes no kind (its own check says a file is no version): "the path meant" there.
+  const meant = kind === undefined ? "the path meant" : `the ${kind} meant`;
+  if (error instanceof Deno.errors.NotADirectory || code === "ENOTDIR") {
+    // A trailing separator makes the name a folder's: where a file is read, the file without it is the one
+    // meant; where a folder is (a version, the store), that file is not it, and the caller's hint says what is.
+    const bare = path.replace(/(.)\/+$/, "$1");
+    if (bare !== path && pathKind(bare) === "file") {
+      return kind === "file"
+        ? new UsageError(
+          `${flag}: ${path} names a file as a folder (a trailing slash?)`,
+          `write ${flag} ${shellWord(bare)}, without the slash`,
+        )
+        : new UsageError(`${flag}: ${path} names a file as a folder: ${bare} is a file, not a folder`, hint);
+    }
+    const file = fileAbove(path);
+    return new UsageError(
+      file === null
+        ? `${flag}: ${path} names a file as a folder on its way`
+        : `${flag}: ${path} cannot exist: ${file} is a file, not a folder`,
+      `point ${flag} at ${meant}`,
+    );
+  }
+  if (error instanceof Deno.errors.FilesystemLoop || code === "ELOOP") {
+    let isLink = false;
+    try {
+      isLink = Deno.lstatSync(path).isSymlink;
+    } catch {
+      // A loop on its way (`loop/x`): lstat fails as stat did.
+    }
+    return new UsageError(
+      `${flag}: ${path} ${isLink ? "is" : "goes through"} a symbolic link loop (links that lead back to ` +
+        "each other, or to themselves)",
+      `make the link lead to ${meant} ('ls -l' shows where each link points), or point ${flag} at it`,
+    );
+  }
+  if (code === "ENAMETOOLONG" || (error instanceof Error && error.message.includes("(os error 36)"))) {
+    return new UsageError(
+      `${flag}: ${
+        path.length > 80 ? `${path.slice(0, 60)}… (${path.length} characters)` : path
+      } has a name ` +
+        "too long for the file system (over 255 bytes in one name, or 4096 in the whole path)",
+      `point ${flag} at ${meant}, by a shorter name`,
+    );
+  }
+  return null;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   parseFlags,
   PATH_PLACEHOLDER,
   requireFolderPath,
+  requireInput,
   requireOutputFile,
   requireOutputFolder,
   requireWritableFolder,
@@ -100,6 +101,85 @@ Deno.test("requireFolderPath: a file at the path or on its way is a UsageError n
         (e as UsageError).hint === `point --checkpoints at the folder above it (${dir}/ck)`,
     );
     requireFolderPath("--checkpoints", `${dir}/ck`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("requireInput: a file named as a folder, a link loop, a name too long are usage errors naming the flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-flags-" });
+  try {
+    const file = `${dir}/req.json`;
+    await Deno.writeTextFile(file, "{}\n");
+    const refused = (pattern: RegExp, hint?: RegExp) => (e: Error) =>
+      e instanceof UsageError && pattern.test(e.message) && (hint === undefined || hint.test(e.hint ?? ""));
+    // Each was "unexpected failure: Not a directory (os error 20) … this is a bug" (ELOOP: "Too many levels of
+    // symbolic links", ENAMETOOLONG: "File name too long"), exit 1, from predict, train, evaluate, monitor, export.
+    assert.throws(
+      () => requireInput("--input", `${file}/`, "h", "file"),
+      refused(
+        /^--input: .*req\.json\/ names a file as a folder \(a trailing slash\?\)$/,
+        /req\.json, without/,
+      ),
+    );
+    // Where a folder is meant (a version, the store), the file without the slash is not it: the caller's hint.
+    assert.throws(
+      () => requireInput("--checkpoint", `${file}/`, "train one", undefined),
+      refused(/^--checkpoint: .*req\.json\/ names a file as a folder: .*req\.json is a file/, /^train one$/),
+    );
+    assert.throws(
+      () => requireInput("--data", `${file}/x.csv`, "h", "file"),
+      refused(/^--data: .*x\.csv cannot exist: .*req\.json is a file, not a folder$/),
+    );
+    await Deno.symlink("loop_b", `${dir}/loop_a`);
+    await Deno.symlink("loop_a", `${dir}/loop_b`);
+    await Deno.mkdir(`${dir}/ck`);
+    await Deno.symlink("current", `${dir}/ck/current`); // a `current` pointing at itself
+    assert.throws(
+      () => requireInput("--data", `${dir}/loop_a`, "h", "file"),
+      refused(/^--data: .*loop_a is a symbolic link loop/),
+    );
+    assert.throws(
+      () => requireInput("--checkpoint", `${dir}/ck/current`, "h"),
+      refused(/^--checkpoint: .*ck\/current is a symbolic link loop/),
+    );
+    assert.throws(
+      () => requireInput("--predictions", `${dir}/loop_a/p.jsonl`, "h", "file"),
+      refused(/^--predictions: .*loop_a\/p\.jsonl goes through a symbolic link loop/),
+    );
+    assert.throws(
+      () => requireInput("--input", `${dir}/${"a".repeat(300)}`, "h", "file"),
+      refused(/^--input: .*… \(\d+ characters\) has a name too long for the file system/),
+    );
+    // Unchanged: missing, and the wrong kind.
+    assert.throws(() => requireInput("--input", `${dir}/nope`, "h", "file"), refused(/nope does not exist$/));
+    assert.throws(() => requireInput("--input", dir, "h", "file"), refused(/is a folder, not a file$/));
+    requireInput("--input", file, "h", "file");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a `current` looping on itself (predict, export) and a CSV named as a folder (train) exit 2, naming the flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-flags-" });
+  try {
+    await Deno.writeTextFile(`${dir}/req.json`, "{}\n");
+    await Deno.mkdir(`${dir}/ck`);
+    await Deno.symlink("current", `${dir}/ck/current`);
+    const cases: [string[], RegExp][] = [
+      [
+        ["predict", "--checkpoint", `${dir}/ck/current`, "--input", `${dir}/req.json`],
+        /--checkpoint: .*loop/,
+      ],
+      [["export", "--checkpoint", `${dir}/ck/current`, "--output", `${dir}/m.onnx`], /--checkpoint: .*loop/],
+      [["train", "--data", `${dir}/req.json/`], /--data: .*names a file as a folder/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await runCliCaptured(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, pattern);
+      assert.doesNotMatch(r.err, /unexpected failure/);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { NotRegularFileError, readRegularFile } from "../base/index.ts";
+import { candleLengthOf } from "../features/index.ts";
 
 /** A name `files` may list: one file directly in the version folder. */
 const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]+$/;
@@ -27,16 +28,36 @@ export const ManifestFilesSchema = z.record(z.string(), z.string()).superRefine(
 });
 
 /**
+ * A name or time as `models list` prints it: no control characters (as the prediction log's `version` and
+ * `version_created_at`, engine/prediction_record.ts), at most 255 characters. A hand-edited manifest's ESC
+ * sequences went to the terminal as they were, recolouring the table.
+ */
+const PRINTABLE = /^[^\p{C}]{1,255}$/u;
+const PRINTABLE_MESSAGE = "expected 1 to 255 characters without control characters (no escape sequences)";
+
+/**
+ * Whether `name` is an interval a version records: one of Binance's ("1h", "1M") or a fixed step `intervalOf`
+ * names ("45m", "2d", "90000ms" from before session 20, "31d" for months before a780cd7).
+ */
+function isRecordedInterval(name: string): boolean {
+  return name === "1M" || candleLengthOf(name) !== null;
+}
+
+/**
  * The manifest fields the engine reads; extra fields (what ml/checkpoints records) are kept. An `interval`
- * that is no string reads as null.
+ * that is no interval's name reads as null.
  */
 export const ManifestBaseSchema = z.object({
-  version: z.string().min(1),
-  created_at: z.string().min(1),
+  version: z.string().regex(PRINTABLE, PRINTABLE_MESSAGE),
+  created_at: z.string().regex(PRINTABLE, PRINTABLE_MESSAGE),
   /** sha256 (hex) of every other file in the version folder. */
   files: ManifestFilesSchema.optional(),
   // The candles' interval ("1h"); unknown (null) when absent or not a name, as in versions that saw one candle.
-  interval: z.string().nullable().optional().catch(null),
+  // A string that names no interval ("banana") is not a name either: taken as one, serve answered every request
+  // with open times 422 "trained on banana candles", and predict's hint said to fix the request file.
+  interval: z.string().nullable().optional().catch(null).transform((name) =>
+    typeof name === "string" && !isRecordedInterval(name) ? null : name
+  ),
   // How far the candles opened past the interval's UTC grid (features' `gridOffsetOf`); absent: on it (0).
   grid_offset_ms: z.number().int().nonnegative().optional().catch(undefined),
 }).loose();

@@ -13,9 +13,12 @@ import {
   type HeldLock,
   LockBusyError,
   lockFile,
+  nonRegularKind,
   pathKind,
   processUser,
+  readRegularFile,
   refuseDanglingFolderLink,
+  shellWord,
   writeFilesAtomic,
 } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
@@ -25,7 +28,8 @@ import { EVALUATE_OUTPUT, refuseProtectedOutput } from "../protected_output.ts";
  * Refuses an `--output-dir` that is a model version (writing report.html there replaces the version's own,
  * whose hash its manifest records: `models promote`, `rollback` and every `retrain` would then refuse the
  * version) or that holds a report.html or predictions.csv no evaluation wrote (none of its evaluation files
- * beside it), or whose evaluation files the run must leave as they are (`protectedOutputProblem`: read-only,
+ * beside it), or where something that is no regular file (a FIFO, a folder) stands at one of the names the run
+ * writes, or whose evaluation files the run must leave as they are (`protectedOutputProblem`: read-only,
  * or another user's that only its owner may write; `uid` is the process's), then takes the folder's lock
  * (`.evaluate.lock` in it, removed at release) for the run; the caller releases it (`using`).
  *
@@ -45,6 +49,18 @@ export async function claimOutputFolder(
       `--output-dir: ${dir} is a model version; evaluate's report.html would replace the version's own ` +
         "(its manifest's hashes would then refuse the version); nothing was run",
       "write the evaluation to a folder of its own, e.g. --output-dir evaluation",
+    );
+  }
+  // Something that is no regular file where the run writes (a FIFO, a socket, a device, a folder): a FIFO
+  // named evaluation.json read as an earlier evaluation, and an interrupted run's check of it waited for a
+  // writer for good. Refused now, unread, before the training.
+  for (const name of [...EVALUATION_FILES, ...PARTIAL_FILES]) {
+    const path = join(dir, name);
+    const kind = nonRegularKindAt(path);
+    if (kind === null) continue;
+    throw new UsageError(
+      `--output-dir: ${path} is ${kind}, not a regular file; evaluate writes its ${name} there; nothing was run`,
+      `move it away ('mv ${shellWord(path)} ${shellWord(`${path}.aside`)}'), or choose another --output-dir`,
     );
   }
   const ours = ["evaluation.json", "evaluation.partial.json"].some((name) =>
@@ -154,10 +170,25 @@ const PARTIAL_FILES = ["evaluation.partial.json", "report.partial.html", "predic
 /** An evaluation.json that finished: its folds, and no `partial` mark (null, or absent in older files). */
 const CompleteEvaluationSchema = z.object({ folds: z.array(z.unknown()), partial: z.null().optional() });
 
+/**
+ * What stands at `path` when it is no regular file ("a FIFO (named pipe)", following a link); null for a
+ * regular file, nothing, or a path that cannot be looked at (a dangling link or a loop, which the write's rename
+ * replaces rather than follows).
+ */
+function nonRegularKindAt(path: string): string | null {
+  try {
+    return nonRegularKind(Deno.statSync(path));
+  } catch {
+    return null;
+  }
+}
+
 /** True when `dir` holds an evaluation.json that is readable and not marked partial (`partial: null`). */
 async function holdsCompleteEvaluation(dir: string): Promise<boolean> {
   try {
-    const earlier: unknown = JSON.parse(await Deno.readTextFile(join(dir, "evaluation.json")));
+    // Only from a regular file: a FIFO put there since the claim would wait for a writer for good.
+    const bytes = await readRegularFile(join(dir, "evaluation.json"));
+    const earlier: unknown = JSON.parse(new TextDecoder().decode(bytes));
     return CompleteEvaluationSchema.safeParse(earlier).success;
   } catch {
     return false;

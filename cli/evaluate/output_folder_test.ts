@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { CommandError, UsageError } from "../errors.ts";
-import { claimOutputFolder } from "./output_folder.ts";
+import { claimOutputFolder, writeEvaluation } from "./output_folder.ts";
 
 Deno.test("evaluate's --output-dir: a model version or a foreign report.html or predictions.csv is refused; a folder in use is busy", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-evaluate-out-" });
@@ -147,4 +149,68 @@ Deno.test("evaluate's --output-dir a link to a folder not there is refused befor
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "evaluate's --output-dir: a FIFO or folder where it writes is refused unread; a partial write never reads a FIFO",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "candlecast-evaluate-fifo-" });
+    try {
+      // Before: a FIFO named evaluation.json was taken as an earlier evaluation, and the run waited for a
+      // writer for good when it read it.
+      for (const name of ["evaluation.json", "report.html", "predictions.partial.csv"]) {
+        const out = join(root, name.replace(/\W/g, "_"));
+        await Deno.mkdir(out);
+        const fifo = join(out, name);
+        assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+        await assert.rejects(claimOutputFolder(out), (e: Error) => {
+          assert.ok(e instanceof UsageError);
+          assert.equal(
+            e.message,
+            `--output-dir: ${fifo} is a FIFO (named pipe), not a regular file; evaluate writes its ${name} ` +
+              "there; nothing was run",
+          );
+          assert.match(e.hint ?? "", /^move it away \('mv .*\.aside'\), or choose another --output-dir$/);
+          return true;
+        });
+        assert.ok(Deno.statSync(fifo).isFifo, "left as it was");
+      }
+      const folder = join(root, "folder");
+      await Deno.mkdir(join(folder, "report.html"), { recursive: true });
+      await assert.rejects(claimOutputFolder(folder), /report\.html is a folder, not a regular file/);
+
+      // A FIFO put there after the claim (with a reader at its other end, as a pipe to another program): an
+      // interrupted run's partial write checked it for a complete evaluation with a plain read, which waited
+      // for a writer for good. Now it is not read as one; the evaluation goes through it, as writes to a pipe do.
+      const late = join(root, "late");
+      await Deno.mkdir(late);
+      const fifo = join(late, "evaluation.json");
+      assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+      const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        const write = writeEvaluation(late, true, { json: "{}", report: "<p>", predictions: "a\n" });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const outcome = await Promise.race([
+          write.then(() => "written"),
+          new Promise<string>((resolve) => timer = setTimeout(() => resolve("waiting"), 5000)),
+        ]);
+        clearTimeout(timer);
+        if (outcome === "waiting") {
+          // Unblock the old read (a writer opens and closes the FIFO) so the test ends rather than hangs.
+          (await Deno.open(fifo, { write: true })).close();
+          await write.catch(() => {});
+        }
+        assert.equal(outcome, "written", "the partial write waited on the FIFO");
+        const got = new Uint8Array(16);
+        const { bytesRead } = await reader.read(got, 0, got.length, null);
+        assert.equal(new TextDecoder().decode(got.subarray(0, bytesRead)), "{}");
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

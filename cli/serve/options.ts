@@ -8,7 +8,21 @@ import { parseAddressRange, PROXY_HEADERS } from "../../server/index.ts";
 import { decisionFlag } from "../decision_flag.ts";
 import { flag, splitList } from "../flags.ts";
 
-const seconds = (what: string) => flag.positiveNumber(what);
+/**
+ * The longest serve time flag, in seconds: 24 days. Each becomes a timer or node:http's own limit, which hold
+ * at most 2^31 − 1 ms (24.8 days; the workers' kill timer adds 5 s to --shutdown-timeout): `--request-timeout
+ * 1e13` was "unexpected failure: The value of "requestTimeout" is out of range", and a longer keep-alive was
+ * cut to 1 ms by the socket's timer.
+ */
+export const MAX_TIMEOUT_S = 24 * 24 * 3600;
+
+/** A serve timeout: seconds > 0, at most `MAX_TIMEOUT_S`. */
+const seconds = () =>
+  flag.number(`a number of seconds > 0`, (n) =>
+    n.positive().max(
+      MAX_TIMEOUT_S,
+      `expected a number of seconds > 0 and at most ${MAX_TIMEOUT_S} (24 days, the longest a timer holds)`,
+    ));
 
 /** The shortest `--reload-interval`, in seconds. */
 export const MIN_RELOAD_INTERVAL_S = 0.1;
@@ -55,10 +69,10 @@ export const ServeFlags = z.object({
   predictionsLog: z.union([z.string().min(1, "expected a file path"), z.literal(false)]),
   decision: decisionFlag(),
   // Optional so that callers building options in code (demo) get the defaults below.
-  shutdownTimeout: seconds("a number of seconds > 0").optional(),
-  headerTimeout: seconds("a number of seconds > 0").optional(),
-  requestTimeout: seconds("a number of seconds > 0").optional(),
-  keepAliveTimeout: seconds("a number of seconds > 0").optional(),
+  shutdownTimeout: seconds().optional(),
+  headerTimeout: seconds().optional(),
+  requestTimeout: seconds().optional(),
+  keepAliveTimeout: seconds().optional(),
   maxConnections: flag.positiveInt().optional(),
   maxInFlight: flag.positiveInt().optional(),
   workers: flag.positiveInt().optional(),

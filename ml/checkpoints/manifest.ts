@@ -118,13 +118,23 @@ export interface Manifest {
   readonly files: Readonly<Record<string, string>>;
 }
 
+/**
+ * A candle's open time as a manifest records it: whole milliseconds from 1970 a Date can hold (up to 8.64e15).
+ * An unbounded number let a damaged manifest's 1e300 through to "unexpected failure: Invalid time value" in
+ * `train --incremental` and `retrain`, and a negative end (before any candle) was taken silently.
+ */
+const OpenTimeMsSchema = z.number().refine(
+  (ms) => Number.isInteger(ms) && ms >= 0 && ms <= 8.64e15,
+  "must be a time in whole milliseconds since 1970-01-01 UTC, from 0 to 8.64e15 (the most a date holds)",
+);
+
 /** The fields read back (the engine's, plus what `models` and `--incremental` use); the rest is informational. */
 export const ManifestSchema = ManifestBaseSchema.extend({
   parent: z.string().nullable(),
   model_type: z.string(),
   data: z.object({
-    end_ms: z.number().nullable(),
-    symbols: z.record(z.string(), z.object({ last_ms: z.number().nullable() }).loose()),
+    end_ms: OpenTimeMsSchema.nullable(),
+    symbols: z.record(z.string(), z.object({ last_ms: OpenTimeMsSchema.nullable() }).loose()),
     // The split's test start (dates, and fractions cut at common dates): no candle from then on was trained on
     // or used for choosing and calibrating.
     split: z.object({ kind: z.string(), test_start: z.string().nullable().optional() }).loose().nullable()

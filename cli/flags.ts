@@ -113,12 +113,13 @@ function numberFlag<T extends z.ZodType<number, number>>(what: string, syntax: R
       if (typeof v !== "string" || syntax.test(v.trim())) return typeof v === "string" ? Number(v) : v;
       // An integer with thousands separators (`30.000`, `1,000`, `2 500`): a German user's 30.000 is thirty
       // thousand, which "30.000 is 30: give that" steered to 30.
-      const grouped = /^\d{1,3}(?:([.,' ])\d{3})(?:\1\d{3})*$/.exec(v.trim());
+      const grouped = /^[1-9]\d{0,2}(?:([.,' ])\d{3})(?:\1\d{3})*$/.exec(v.trim());
       if (syntax === INTEGER && grouped) {
         const [sep, digits] = [grouped[1], v.trim().replaceAll(grouped[1], "")];
         const whole = v.trim().split(sep)[0];
         if (schema.safeParse(Number(digits)).success) {
-          const decimal = sep === "." || sep === ",";
+          // "or 1" only where the "." could be a decimal point of that whole number (1.000, not 1.500).
+          const decimal = (sep === "." || sep === ",") && /^0+$/.test(v.trim().slice(whole.length + 1));
           ctx.addIssue({
             code: "custom",
             message: `expected ${what}, written in decimal digits without a thousands separator (${

@@ -340,6 +340,8 @@ Deno.test("integer flags take plain decimal digits; number flags decimal notatio
       ["1,000", 'give 1000, or 1 if the "," is a decimal point'],
       ["2 500", "give 2500"],
       ["1'000'000", "give 1000000"],
+      // A decimal is no whole number in either reading: only the thousands one is offered (a review).
+      ["1.500", "give 1500"],
     ]
   ) {
     assert.equal(
@@ -347,6 +349,8 @@ Deno.test("integer flags take plain decimal digits; number flags decimal notatio
       `expected a positive integer, written in decimal digits without a thousands separator ("${bad}": ${hint})`,
     );
   }
+  // 0.500 has no thousands separator: the plain refusal, not "give 0500, or 0".
+  assert.equal(integer.safeParse("0.500").error?.issues[0].message, "expected a positive integer");
   const number = flag.positiveNumber();
   for (
     const [text, value] of [["0.002", 0.002], ["3e-4", 3e-4], ["1E3", 1000], [".5", 0.5], ["5.", 5]] as const

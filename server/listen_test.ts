@@ -1254,6 +1254,30 @@ Deno.test("Expect: 100-continue: a body the app reads gets 100 Continue first, t
   }
 });
 
+Deno.test("Expect other than 100-continue: the app answers it as any other request, logged (401 without the key)", async () => {
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const logged: Record<string, unknown>[] = [];
+  const app = createApp(store, { log: (r) => logged.push(r), apiKey: "k3y" });
+  const server = await listen(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const body = JSON.stringify(predictBody());
+    const request = (auth: string) =>
+      `POST /predict HTTP/1.1\r\nHost: a\r\n${auth}Expect: foo\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${new TextEncoder().encode(body).byteLength}\r\nConnection: close\r\n\r\n${body}`;
+    // Before: node:http's "417 Expectation Failed" with an empty body, before auth, and no log line.
+    const refused = await raw(server.port, request(""));
+    assert.match(refused, /^HTTP\/1\.1 401 /);
+    const answered = await raw(server.port, request("Authorization: Bearer k3y\r\n"));
+    assert.match(answered, /^HTTP\/1\.1 200 /);
+    assert.equal(JSON.parse(answered.slice(answered.indexOf("\r\n\r\n") + 4)).symbol, "BTCUSDT");
+    assert.deepEqual(logged.filter((r) => r.path === "/predict").map((r) => r.status), [401, 200]);
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+});
+
 Deno.test("Expect: 100-continue: a large body the app streams arrives whole after 100 Continue", async () => {
   // Such a body is handed over as a stream that reads nothing ahead (so that creating it asks for nothing):
   // 900 kB in 64 kB pieces, each read on demand.

@@ -22,6 +22,13 @@ export function createServer(l: Listener, fetch: Fetch): http.Server {
     "checkContinue",
     (req: http.IncomingMessage, res: http.ServerResponse) => void handleRequest(l, fetch, req, res, true),
   );
+  // Any other expectation node:http answered itself, 417 with an empty body before the app's auth (a client
+  // without the key got 417, not 401), never logged nor counted (a security seat). RFC 9110 lets a server
+  // ignore an expectation it does not know: the app answers such a request as any other, its body sent at once.
+  server.on(
+    "checkExpectation",
+    (req: http.IncomingMessage, res: http.ServerResponse) => void handleRequest(l, fetch, req, res),
+  );
   // A client may half-close (shutdown(SHUT_WR)) right after a whole request and wait for the answer. node:http
   // by default aborts the request on that FIN, so such a request got no answer at all unless the client paused
   // first; half-open, it is answered and the connection then ends. (`httpAllowHalfOpen` is the property

@@ -266,7 +266,9 @@ export class RunFolder {
           `its ${weightsFile(i + 1)} does not fit the model its flags build (${
             error instanceof Error ? error.message : String(error)
           }): the file was changed, or this candlecast builds that model otherwise`,
-          "start a new run without --resume: this one cannot be continued",
+          // Said, since train's failure path then removes the folder as it removes any failed run's (a review:
+          // a run an older candlecast could have finished goes with it).
+          "start a new run without --resume: this one cannot be continued, and its folder is removed now",
         );
       }
     }

@@ -454,7 +454,10 @@ Deno.test("a weights file whose layer was renamed or reshaped is refused as dama
           error.message,
           /: the file was changed, or this candlecast builds that model otherwise$/,
         );
-        assert.equal(error.hint, "start a new run without --resume: this one cannot be continued");
+        assert.equal(
+          error.hint,
+          "start a new run without --resume: this one cannot be continued, and its folder is removed now",
+        );
         return true;
       });
     }

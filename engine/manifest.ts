@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { NotRegularFileError, readRegularFile } from "../base/index.ts";
 import { candleLengthOf } from "../features/index.ts";
+import { PRINTABLE } from "./prediction_record.ts";
 
 /** A name `files` may list: one file directly in the version folder. */
 const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]+$/;
@@ -28,11 +29,10 @@ export const ManifestFilesSchema = z.record(z.string(), z.string()).superRefine(
 });
 
 /**
- * A name or time as `models list` prints it: no control characters (as the prediction log's `version` and
- * `version_created_at`, engine/prediction_record.ts), at most 255 characters. A hand-edited manifest's ESC
- * sequences went to the terminal as they were, recolouring the table.
+ * A name or time as `models list` prints it is `PRINTABLE`, as the prediction log's `version` and
+ * `version_created_at` are (engine/prediction_record.ts): a hand-edited manifest's ESC sequences went to the
+ * terminal as they were, recolouring the table.
  */
-const PRINTABLE = /^[^\p{C}]{1,255}$/u;
 const PRINTABLE_MESSAGE = "expected 1 to 255 characters without control characters (no escape sequences)";
 
 /**

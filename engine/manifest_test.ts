@@ -28,7 +28,7 @@ Deno.test("a manifest's interval is a name a version records, else unknown (null
 Deno.test("a manifest's version and created_at with control characters are refused, not printed raw", () => {
   // Before: `models list` wrote a hand-edited created_at's ESC sequence to the terminal as it was.
   for (const field of ["version", "created_at"]) {
-    for (const bad of ["\u001b[31m2026-01-01", "2026-01-01\n", "", "x".repeat(256)]) {
+    for (const bad of ["\u001b[31m2026-01-01", "2026-01-01\n", "", "x".repeat(256), "v1\u202e2v"]) {
       const parsed = ManifestBaseSchema.safeParse(manifest({ [field]: bad }));
       assert.ok(!parsed.success, `${field} ${JSON.stringify(bad)} was taken`);
       assert.deepEqual(parsed.error.issues[0].path, [field]);
@@ -39,4 +39,6 @@ Deno.test("a manifest's version and created_at with control characters are refus
   assert.ok(
     ManifestBaseSchema.safeParse(manifest({ version: "mon modèle 1", created_at: "1 Jan 2026" })).success,
   );
+  // So does Persian's zero-width non-joiner (all of \p{C} refused it, a review).
+  assert.ok(ManifestBaseSchema.safeParse(manifest({ version: "مدل\u200cمن" })).success);
 });

@@ -6,13 +6,18 @@
 import { z } from "zod";
 
 /**
- * A folder name and nothing else: no '/' or '\\', no control characters, never "." or ".."; a hand-made
- * version's name with spaces or accents is one too.
+ * Text a terminal shows as written, 1–255 characters: no control characters (escape sequences) and no bidi
+ * embeddings, overrides or isolates (text shown in another order than stored). Joiners and directional marks
+ * stay: Persian writes its zero-width non-joiner, Hebrew names carry a right-to-left mark (all of \p{C} refused
+ * them, a review).
  */
-const VERSION_SEGMENT = /^(?!\.\.?$)[^/\\\p{C}]{1,255}$/u;
+export const PRINTABLE = /^[^\p{Cc}\u202A-\u202E\u2066-\u2069]{1,255}$/u;
 
-/** A time as a manifest's created_at holds it (any form a hand-made one may use), without control characters. */
-const PRINTABLE = /^[^\p{C}]{1,255}$/u;
+/**
+ * A folder name and nothing else: no '/' or '\\', never "." or ".."; `PRINTABLE` otherwise (a hand-made
+ * version's name with spaces, accents or Persian's joiners is one too).
+ */
+const VERSION_SEGMENT = /^(?!\.\.?$)[^/\\\p{Cc}\u202A-\u202E\u2066-\u2069]{1,255}$/u;
 
 /**
  * A UTC time as serve writes it (`toISOString`, seconds and fraction optional): monitor cuts its first ten

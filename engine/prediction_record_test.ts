@@ -17,7 +17,8 @@ Deno.test("a prediction record's version is a folder name, and its creation time
   assert.equal(PredictionRecordSchema.safeParse(record).success, true);
   assert.equal(PredictionRecordSchema.safeParse({ ...record, version: "v9_gone" }).success, true);
   // A hand-made version serve takes: a name with spaces or accents, a created_at with an offset or a date.
-  for (const version of ["my model v2", "modèle_été"]) {
+  // Persian's zero-width non-joiner and Hebrew's right-to-left mark are ordinary spelling (a review).
+  for (const version of ["my model v2", "modèle_été", "مدل\u200cمن", "\u200fמודל"]) {
     assert.equal(PredictionRecordSchema.safeParse({ ...record, version }).success, true, version);
   }
   for (const created of ["2026-01-01T00:00:00+00:00", "2026-01-01"]) {
@@ -25,7 +26,18 @@ Deno.test("a prediction record's version is a folder name, and its creation time
     assert.equal(PredictionRecordSchema.safeParse(handMade).success, true, created);
   }
   // Before: monitor looked for "../../etc" outside --checkpoints and printed escape sequences raw.
-  for (const version of ["../../etc", "..", "v1_\u001b[31mRED\u001b[0m", "v1/../v2", "v1\\..\\v2", ""]) {
+  // A bidi override shows the name in another order than stored.
+  for (
+    const version of [
+      "../../etc",
+      "..",
+      "v1_\u001b[31mRED\u001b[0m",
+      "v1/../v2",
+      "v1\\..\\v2",
+      "",
+      "v1\u202e2v",
+    ]
+  ) {
     assert.equal(
       PredictionRecordSchema.safeParse({ ...record, version }).success,
       false,

@@ -51,13 +51,15 @@ export async function claimOutputFolder(
       "write the evaluation to a folder of its own, e.g. --output-dir evaluation",
     );
   }
-  // Something that is no regular file where the run writes (a FIFO, a socket, a device, a folder): a FIFO
-  // named evaluation.json read as an earlier evaluation, and an interrupted run's check of it waited for a
-  // writer for good. Refused now, unread, before the training.
+  // Something that is no regular file where the run writes (a FIFO, a socket, a folder; a device where the
+  // run reads): a FIFO named evaluation.json read as an earlier evaluation, and an interrupted run's check of it
+  // waited for a writer for good. Refused now, unread, before the training. A device where evaluate only
+  // writes is written into, as every write does (`predictions.csv -> /dev/null` to keep no predictions).
+  const read = new Set<string>(["evaluation.json", "evaluation.partial.json"]);
   for (const name of [...EVALUATION_FILES, ...PARTIAL_FILES]) {
     const path = join(dir, name);
     const kind = nonRegularKindAt(path);
-    if (kind === null) continue;
+    if (kind === null || (kind === "a device" && !read.has(name))) continue;
     throw new UsageError(
       `--output-dir: ${path} is ${kind}, not a regular file; evaluate writes its ${name} there; nothing was run`,
       `move it away ('mv ${shellWord(path)} ${shellWord(`${path}.aside`)}'), or choose another --output-dir`,

@@ -180,6 +180,15 @@ Deno.test({
       const folder = join(root, "folder");
       await Deno.mkdir(join(folder, "report.html"), { recursive: true });
       await assert.rejects(claimOutputFolder(folder), /report\.html is a folder, not a regular file/);
+      // A device is written into where evaluate only writes (predictions kept nowhere), refused where it reads.
+      const devices = join(root, "devices");
+      await Deno.mkdir(devices);
+      await Deno.writeTextFile(join(devices, "evaluation.json"), '{"folds":[]}');
+      await Deno.symlink("/dev/null", join(devices, "predictions.csv"));
+      (await claimOutputFolder(devices)).release();
+      await Deno.remove(join(devices, "evaluation.json"));
+      await Deno.symlink("/dev/null", join(devices, "evaluation.json"));
+      await assert.rejects(claimOutputFolder(devices), /evaluation\.json is a device, not a regular file/);
 
       // A FIFO put there after the claim (with a reader at its other end, as a pipe to another program): an
       // interrupted run's partial write checked it for a complete evaluation with a plain read, which waited

@@ -119,13 +119,15 @@ export interface Manifest {
 }
 
 /**
- * A candle's open time as a manifest records it: whole milliseconds from 1970 a Date can hold (up to 8.64e15).
- * An unbounded number let a damaged manifest's 1e300 through to "unexpected failure: Invalid time value" in
- * `train --incremental` and `retrain`, and a negative end (before any candle) was taken silently.
+ * A candle's open time as a manifest records it: milliseconds a Date can hold (±8.64e15). An unbounded number
+ * let a damaged manifest's 1e300 through to "unexpected failure: Invalid time value" in `train --incremental`
+ * and `retrain`. Negative and fractional times are the training CSV's own (it reads candles before 1970 and
+ * hand-made times as written), which train records as read: refusing them made train's own versions
+ * "damaged" to its readers (a review).
  */
 const OpenTimeMsSchema = z.number().refine(
-  (ms) => Number.isInteger(ms) && ms >= 0 && ms <= 8.64e15,
-  "must be a time in whole milliseconds since 1970-01-01 UTC, from 0 to 8.64e15 (the most a date holds)",
+  (ms) => Math.abs(ms) <= 8.64e15,
+  "must be a time in milliseconds since 1970-01-01 UTC a date holds (±8.64e15)",
 );
 
 /** The fields read back (the engine's, plus what `models` and `--incremental` use); the rest is informational. */

@@ -43,7 +43,7 @@ Deno.test("seenUntilOf: a split's common test start, else the data's end", () =>
   assert.equal(seenUntilOf(fineTuned), Date.parse(since));
 });
 
-Deno.test("a manifest's open times must be whole milliseconds a date holds: a damaged one is refused as read", () => {
+Deno.test("a manifest's open times must be milliseconds a date holds: a damaged one is refused as read", () => {
   const manifest = (endMs: unknown, lastMs: unknown = null) => ({
     version: "v1_2024-01-01",
     created_at: "2024-01-01T00:00:00Z",
@@ -53,8 +53,8 @@ Deno.test("a manifest's open times must be whole milliseconds a date holds: a da
     files: {},
   });
   // Before: 1e300 passed, and `train --incremental` and `retrain` failed on it with "unexpected failure: Invalid
-  // time value"; -1e15 (before any candle) was taken, and a fine-tune trained on every window.
-  for (const bad of [1e300, 8.64e15 + 1, -1e15, -1, 1.5]) {
+  // time value".
+  for (const bad of [1e300, 8.64e15 + 1, -8.64e15 - 1]) {
     const cases: [unknown, string[]][] = [
       [manifest(bad), ["data", "end_ms"]],
       [manifest(END, bad), ["data", "symbols", "BTCUSDT", "last_ms"]],
@@ -65,11 +65,13 @@ Deno.test("a manifest's open times must be whole milliseconds a date holds: a da
       assert.deepEqual(parsed.error.issues.map((i) => i.path), [path]);
       assert.match(
         parsed.error.issues[0].message,
-        /whole milliseconds since 1970-01-01 UTC, from 0 to 8\.64e15/,
+        /milliseconds since 1970-01-01 UTC a date holds \(±8\.64e15\)/,
       );
     }
   }
-  for (const good of [null, 0, END, 8.64e15]) {
+  // Times before 1970 and fractional ones are a training CSV's own, recorded by train as read (a review: train's
+  // own version was refused as damaged by train --incremental and evaluate --checkpoint).
+  for (const good of [null, 0, END, 8.64e15, -1, -1731600000, 1687647600000.5]) {
     assert.ok(ManifestSchema.safeParse(manifest(good, good)).success);
   }
 });

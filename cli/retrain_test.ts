@@ -1028,7 +1028,7 @@ Deno.test({
     assert.equal(
       await run.pruneBeyondKeep(),
       "; removed 2 old versions beyond --keep 1 (v1_2026-01-01, v3_2026-01-15); kept v2_2026-01-08 beyond " +
-        "--keep 1: a running serve uses it",
+        "--keep 1: in use by a running serve (or a train about to promote it)",
     );
     assert.deepEqual(run.report.kept_in_use, ["v2_2026-01-08"]);
     assert.deepEqual(run.report.removed_versions, ["v1_2026-01-01", "v3_2026-01-15"]);

@@ -199,7 +199,9 @@ function keptLine(
   }
   if (inUse.length > 0) {
     line += `; kept ${inUse.join(", ")} beyond --keep ${keep}: ` +
-      (inUse.length === 1 ? "a running serve uses it" : "running serves use them");
+      (inUse.length === 1
+        ? "in use by a running serve (or a train about to promote it)"
+        : "in use by running serves (or a train about to promote one)");
   }
   for (const w of warnings) line += `; could not delete ${w.path} (${w.reason}): ${w.hint}`;
   return line;

@@ -500,12 +500,18 @@ async function trainAndSave(
   // no trace of the promotion it was to make (`--resume` and `models list` name the version).
   const resumable = interrupted && run !== null;
   if (resumable) await run.keep();
-  const { promoted, stoppedAfterTraining } = await promoteAndSay(opts, io, written, run, {
-    interrupted,
-    resumable,
-    startCurrent,
-    parent: parent?.version ?? null,
-  });
+  let outcome: Awaited<ReturnType<typeof promoteAndSay>>;
+  try {
+    outcome = await promoteAndSay(opts, io, written, run, {
+      interrupted,
+      resumable,
+      startCurrent,
+      parent: parent?.version ?? null,
+    });
+  } finally {
+    written.release();
+  }
+  const { promoted, stoppedAfterTraining } = outcome;
   return {
     version: written.version,
     dir: written.dir,

@@ -94,6 +94,8 @@ export async function saveVersion(
     history: historyOf(result),
     metrics,
     manifest: versionManifest(opts.data, prepared, trained, interval, gridOffset),
+    // Held until train has promoted it (or given up): `retrain --keep` running meanwhile spares it.
+    keepLocked: true,
     exportOnnx: checkedOnnxExport(model, preprocessor, interval, boosting, gridOffset),
     extraFiles: (version, manifest) => ({
       ...(boosting ? { [BOOSTING_FILE]: `${JSON.stringify(boosting)}\n` } : {}),

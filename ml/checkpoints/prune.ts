@@ -46,8 +46,9 @@ export interface PruneResult {
   readonly removed: string[];
   /**
    * Versions beyond `keep` spared because a running `serve` serves them (it holds a shared lock on their
-   * folder: `--checkpoint ck/vN` pinned to one, or a worker still on an older one). Deleted, serve answered
-   * from memory until its next restart, then 503.
+   * folder: `--checkpoint ck/vN` pinned to one, or a worker still on an older one), or a running `train` has
+   * just saved them and not yet promoted (it holds the folder's lock from its save to its promote). Deleted,
+   * serve answered from memory until its next restart, then 503; train's version was lost.
    */
   readonly inUse: string[];
   /** Folders that could not be deleted, and why. */

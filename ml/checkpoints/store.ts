@@ -166,9 +166,11 @@ async function requireVersion(root: string, version: string): Promise<void> {
     );
   }
   if (!(await hasVersion(root, version))) {
+    // The store named: a version removed while promote waited for the lock (retrain --keep's prune) got "see
+    // 'candlecast models list'", which lists the default store (a concurrency seat).
     throw new CheckpointStoreError(
       `there is no complete version ${version} in ${root}`,
-      "see 'candlecast models list'",
+      `see 'candlecast models list ${promoteWhere(root)}'`,
     );
   }
 }
@@ -400,7 +402,11 @@ async function promoteLocked(root: string, version: string, options: PromoteOpti
     const problem = await promotionProblem(root, previous);
     const history = await readHistoryFile(root);
     const served = withServed(history.served, previous);
-    if (problem === null) await writeHistory(root, { previous: [...history.previous, previous], served });
+    // Pushed once: a promote killed after this write and before `current` moved leaves `previous` last
+    // already, and a second copy made a later killed rollback's retry return to the version it had left (a
+    // concurrency seat: current v2, rollback target v3, the one just rolled away from).
+    const pushed = history.previous.at(-1) === previous ? history.previous : [...history.previous, previous];
+    if (problem === null) await writeHistory(root, { previous: pushed, served });
     else {
       await writeHistory(root, { previous: history.previous, served });
       options.onPreviousDropped?.(previous, problem);
@@ -487,7 +493,11 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     // `from` served (promote records a version only once it moves off it): recorded before `current` moves, so
     // a history write that fails after the move (below) does not lose it. Best effort: the rollback matters more.
     const served = withServed(history.served, from);
-    await writeHistory(root, { previous: history.previous, served }).catch(() => {});
+    // Written as it must read on either side of the move: `to` last (the target before it, skipped as current
+    // after it). The history as it was kept entries after `to`: a promote killed between its history write and
+    // its move leaves `from` there, and a rollback killed after its move then had `from`, the version just
+    // rolled away from, as the next target (a concurrency seat).
+    await writeHistory(root, { previous: [...rest, to], served }).catch(() => {});
     await pointCurrent(root, to);
     // `current` has moved: the rollback is done. A history that cannot be written now (a full disk) still ends
     // in `to`, which is harmless: a later rollback skips a target equal to current, as after a crash between

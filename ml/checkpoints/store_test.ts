@@ -179,6 +179,50 @@ Deno.test("a conditional promotion leaves a current that changed since it was re
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("a rollback cut short after its move, behind a promote cut short before its own, goes on to the right one", async () => {
+  const names = ["v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03"];
+  const root = await storeWith(...names);
+  try {
+    for (const v of names) await promote(root, v);
+    const history = join(root, ".current_history.json");
+    const previous = async () => JSON.parse(await Deno.readTextFile(history)).previous;
+    // A promote of v1 killed after its history write, before `current` moved: v3 is last in the history.
+    await Deno.writeTextFile(history, JSON.stringify({ previous: [names[0], names[1], names[2]] }));
+    // The rollback's write before its move, seen alone: its move refused (a process that may not replace
+    // `current`), as a rollback killed there would leave it.
+    const script =
+      `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
+      `await rollback(${JSON.stringify(root)}).catch(() => {});\n`;
+    const file = join(root, "rollback.ts");
+    await Deno.writeTextFile(file, script);
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+        "--allow-read",
+        `--allow-write=${root}`,
+        `--deny-write=${join(root, "current")}`,
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    assert.equal(await currentVersion(root), names[2], "not moved");
+    // Before: [v1, v2, v3], so a rollback killed after its move (current v2) left v3, the version just rolled
+    // away from, as the next target. Now v2 last: skipped once current, v1 is next.
+    assert.deepEqual(await previous(), [names[0], names[1]]);
+    assert.deepEqual(await rollback(root), { from: names[2], to: names[1], gone: [] });
+    assert.deepEqual(await rollback(root), { from: names[1], to: names[0], gone: [] });
+    // A promote whose current is already last in the history (left so by a killed one) pushes it no second time.
+    await Deno.writeTextFile(history, JSON.stringify({ previous: [names[0]] }));
+    await promote(root, names[2]);
+    assert.deepEqual(await previous(), [names[0]]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("rollback whose history cannot be rewritten (a full disk) is still done, and says so; the next walks on", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03");
   try {
@@ -660,4 +704,18 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("promote of a version not there names the store in its hint", async () => {
+  const root = await storeWith("v1_2026-01-01");
+  try {
+    // Before: "see 'candlecast models list'", which lists the default store, for a version removed while the
+    // promote waited for the lock (a concurrency seat).
+    await assert.rejects(promote(root, "v9_2026-01-09"), (e: CheckpointStoreError) => {
+      assert.equal(e.hint, `see 'candlecast models list --checkpoints ${root}'`);
+      return true;
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

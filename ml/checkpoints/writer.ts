@@ -47,6 +47,13 @@ export interface VersionContents {
   ) => Readonly<Record<string, string | Uint8Array>>;
   /** Creation time (default: now); the folder's date is its UTC day. */
   readonly createdAt?: Date;
+  /**
+   * Keep the version's folder locked after it is named, until `WrittenVersion.release`: `retrain --keep`'s
+   * prune spares a locked folder (as it spares one a serve holds), so a train's new version is not deleted
+   * between its save and its promote (a hand train saving while a retrain pruned lost its version, and was then
+   * told to promote it).
+   */
+  readonly keepLocked?: boolean;
 }
 
 export interface WrittenVersion {
@@ -54,6 +61,8 @@ export interface WrittenVersion {
   readonly dir: string;
   /** Set when the ONNX export failed: the version is complete except model.onnx. */
   readonly onnxError?: Error;
+  /** Lets go of the folder's lock (`VersionContents.keepLocked`; a no-op otherwise, and the second time). */
+  readonly release: () => void;
 }
 
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
@@ -74,6 +83,7 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
   // Held until the folder is renamed into place: another train's clean-up of dead writers' folders (a run in
   // another container, whose pids this one's differ from) sees the lock and leaves this one alone.
   const held = await lockedTempFolder(tmp);
+  let kept = false;
   try {
     await contents.writeModel(tmp);
     const modelFiles = await fileNames(tmp);
@@ -88,7 +98,16 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
       const onnxError = await writeNamedFiles(tmp, version, contents, createdAt);
       await requireFiles(tmp, required);
       const dir = join(root, version);
-      if (!(await exists(dir)) && await renameUnlessTaken(tmp, dir)) return { version, dir, onnxError };
+      if (!(await exists(dir)) && await renameUnlessTaken(tmp, dir)) {
+        // The lock is on the folder itself, so it holds under the folder's new name.
+        kept = contents.keepLocked === true;
+        let open = kept;
+        const release = () => {
+          if (open) held.close();
+          open = false;
+        };
+        return { version, dir, onnxError, release };
+      }
       if (attempt === NAME_ATTEMPTS) {
         throw new CheckpointStoreError(
           `${dir} was taken by another writer ${NAME_ATTEMPTS} times while this version was being written`,
@@ -108,7 +127,7 @@ export async function writeVersion(root: string, contents: VersionContents): Pro
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw error;
   } finally {
-    held.close();
+    if (!kept) held.close();
   }
 }
 

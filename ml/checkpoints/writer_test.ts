@@ -8,6 +8,7 @@ import type { Preprocessor } from "../../engine/preprocessor.ts";
 import { readManifest } from "./read.ts";
 import { CheckpointStoreError } from "./errors.ts";
 import { currentVersion, promote } from "./store.ts";
+import { pruneVersions } from "./prune.ts";
 import { verifyVersion } from "./manifest.ts";
 import { recordDataSource, recordFileHash, type VersionContents, writeVersion } from "./writer.ts";
 import { testManifest } from "../../test/manifest.ts";
@@ -256,6 +257,31 @@ Deno.test("a manifest edit on a version removed meanwhile fails, and does not br
       (e: Error) => e instanceof CheckpointStoreError && /no such version/.test(e.message),
     );
     assert.equal(await Deno.stat(dir).catch(() => null), null, "not recreated");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a version written with keepLocked is spared by retrain --keep's prune until released", {
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-writer-held-" });
+  try {
+    const served: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const v = await writeVersion(root, contents());
+      await promote(root, v.version);
+      served.push(v.version);
+    }
+    // Before: a hand train's new version, saved while a retrain pruned and not yet promoted, was the first to go
+    // (never served), and train then said to promote a version that was gone (a concurrency seat).
+    const fresh = await writeVersion(root, contents({ keepLocked: true }));
+    const pruned = await pruneVersions(root, 2, "retrain --keep");
+    assert.deepEqual([pruned.removed, pruned.inUse], [[], [fresh.version]]);
+    assert.ok((await entries(root)).includes(fresh.version));
+    fresh.release();
+    fresh.release(); // twice is harmless
+    assert.deepEqual((await pruneVersions(root, 2, "retrain --keep")).removed, [fresh.version]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

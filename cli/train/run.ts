@@ -509,7 +509,7 @@ async function trainAndSave(
       parent: parent?.version ?? null,
     });
   } finally {
-    written.release();
+    written.release(); // whatever promoteAndSay threw (twice is harmless)
   }
   const { promoted, stoppedAfterTraining } = outcome;
   return {
@@ -674,10 +674,14 @@ async function promoteAndSay(
     // A promotion that fails says so itself; the folder goes first, so that the failure is not taken for a
     // trained run to keep for --resume (the version is saved).
     changed = await promoteSaved(opts.checkpoints, written, io.out, how.startCurrent).catch(async (error) => {
+      written.release();
       if (!resumable) await run?.remove();
       throw error;
     });
   }
+  // Let go at once, before the run folder's removal: promoted, `current` protects the version from prune, and
+  // serve's reload takes its shared lock on the folder within 2 s or serves it unheld.
+  written.release();
   if (!resumable) await run?.remove();
   const promoted = promoting && changed === null;
   if (changed) {

@@ -398,6 +398,18 @@ export function requireFolderPath(
   // Checked before the flags are parsed (train's store is claimed first): "--checkpoints:  cannot be written:
   // Empty path is not allowed" was Deno's word for `--checkpoints ""`.
   if (path === "") throw new UsageError(`${flag}: expected a folder path`, hint);
+  // A link loop or a name too long: `models list --checkpoints loop` was "unexpected failure … a bug" at its
+  // readdir, and rollback's "does not exist" sent the user looking for a folder (a docs seat).
+  try {
+    Deno.statSync(path);
+  } catch (error) {
+    // A file on its way (ENOTDIR) is said below, as a folder that cannot be made.
+    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    if (error instanceof Deno.errors.FilesystemLoop || code === "ELOOP" || code === "ENAMETOOLONG") {
+      const problem = unusableInputPath(flag, path, hint, error, "folder");
+      if (problem !== null) throw problem;
+    }
+  }
   if (pathKind(path) === "file") throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
   // A missing folder is made when needed, which a file on its way makes impossible ("Not a directory").
   const file = fileAbove(path);

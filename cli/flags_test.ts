@@ -175,6 +175,22 @@ Deno.test("requireInput: a file named as a folder, a link loop, a name too long 
   }
 });
 
+Deno.test("requireFolderPath: a store through a link loop is a usage error naming the flag; a missing one is not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "candlecast-flags-" });
+  try {
+    await Deno.symlink("loop_b", `${dir}/loop_a`);
+    await Deno.symlink("loop_a", `${dir}/loop_b`);
+    // Before: `models list --checkpoints loop_a` failed at its readdir, "unexpected failure … a bug", exit 1.
+    assert.throws(
+      () => requireFolderPath("--checkpoints", `${dir}/loop_a`),
+      (e) => e instanceof UsageError && /^--checkpoints: .*loop_a is a symbolic link loop/.test(e.message),
+    );
+    requireFolderPath("--checkpoints", `${dir}/not_made_yet`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a `current` looping on itself (predict, export) and a CSV named as a folder (train) exit 2, naming the flag", async () => {
   const dir = await Deno.makeTempDir({ prefix: "candlecast-flags-" });
   try {

@@ -30,7 +30,7 @@ export function monitorCommand(): Command {
     .option("--checkpoints <dir>", "where the model versions are stored", DEFAULTS.checkpoints)
     .option(
       "--fail-on-warning",
-      "exit 1 when the served version (the one that answered the newest logged prediction) warns: its last " +
+      "exit 1 when the served version (the one that answered the last logged prediction) warns: its last " +
         "week worse than its test split beyond chance, its log stopped, or none of its predictions scored and " +
         "not all for want of time (e.g. --data ends before them: collect did not run), for cron mail; versions " +
         "no longer served get a note. " +

@@ -387,7 +387,7 @@ Deno.test("monitor compares live scores with the test split under the version's 
       out.stderr,
       "note: v1_2026-01-01: the last week to 2026-02-06 (168 predictions) is worse than its test split under its served " +
         "'prior' rule: macro-F1 0.331 (95 % interval 0.213 … 0.449) < test 0.450, log-loss 1.271 " +
-        "(95 % interval 1.179 … 1.364) > test 1.000 (no longer served: v2_2026-02-01 answered the newest logged " +
+        "(95 % interval 1.179 … 1.364) > test 1.000 (no longer served: v2_2026-02-01 answered the last logged " +
         "prediction)\n",
     );
 

@@ -33,7 +33,8 @@ export const ManifestFilesSchema = z.record(z.string(), z.string()).superRefine(
  * `version_created_at` are (engine/prediction_record.ts): a hand-edited manifest's ESC sequences went to the
  * terminal as they were, recolouring the table.
  */
-const PRINTABLE_MESSAGE = "expected 1 to 255 characters without control characters (no escape sequences)";
+const PRINTABLE_MESSAGE =
+  "expected 1 to 255 characters without control characters or bidi overrides (no escape sequences)";
 
 /**
  * Whether `name` is an interval a version records: one of Binance's ("1h", "1M") or a fixed step `intervalOf`

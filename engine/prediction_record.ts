@@ -32,10 +32,12 @@ const probability = z.number().min(0).max(1);
 /** One line of predictions.jsonl; the log's reader parses every line through it. */
 export const PredictionRecordSchema = z.object({
   /** When the prediction was served (ISO 8601, UTC). */
-  time: z.string().regex(UTC_TIME, "not a UTC time").refine(
-    (t) => Number.isFinite(Date.parse(t)),
-    "not a date",
-  ),
+  // A date that exists: Date.parse rolls 2026-11-31 into December 1 and reads T24:00 as the next day, and the
+  // per-day table then printed a row "2026-11-31" (a docs seat).
+  time: z.string().regex(UTC_TIME, "not a UTC time").refine((t) => {
+    const ms = Date.parse(t);
+    return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 16) === t.slice(0, 16);
+  }, "not a date"),
   symbol: z.string(),
   /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */
   last_candle_time: z.number().nullable(),

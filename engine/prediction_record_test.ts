@@ -57,7 +57,17 @@ Deno.test("a prediction record's time is a UTC time and its probabilities 0 … 
   for (const time of ["2026-01-01T01:00:05Z", "2026-01-01T01:00Z", "2026-01-01T01:00:05.123456Z"]) {
     assert.equal(PredictionRecordSchema.safeParse({ ...record, time }).success, true, time);
   }
-  for (const time of ["banana", "", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T01:00:05+02:00"]) {
+  for (
+    const time of [
+      "banana",
+      "",
+      "2026-01-01",
+      "2026-13-01T00:00:00Z",
+      "2026-01-01T01:00:05+02:00",
+      "2026-11-31T12:00:05.000Z",
+      "2026-01-01T24:00:00Z",
+    ]
+  ) {
     assert.equal(PredictionRecordSchema.safeParse({ ...record, time }).success, false, time);
   }
   for (

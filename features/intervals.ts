@@ -80,7 +80,8 @@ export function closedOpenTimeBound(now: number, interval: Interval): number {
 }
 
 /**
- * How far past a clock a candle may close (serve, predict) or open (collect's files) and still be believed:
+ * How far past a clock a candle may close and still count as closed (serve, predict; collect's files have
+ * their own 5 minutes, cli/collect/file_window.ts):
  * the host that stamped it and this one keep time apart (NTP holds them within milliseconds; a minute leaves
  * room for a clock that drifts). At most a tenth of the candle (`closeGraceMs`).
  */

@@ -659,6 +659,12 @@ Deno.test("bearer auth: 401 without or with a wrong key, / and /health stay open
       "Authorization: Bearer's key holds U+00A0, which no key has (pasted with it?): send 'Authorization: Bearer " +
       "<CANDLECAST_API_KEY>'",
     ],
+    // The same from a UTF-8 client, as node:http hands it on (bytes C2 A0 read as Latin-1): was U+00C2.
+    [
+      { Authorization: "Bearer s3cret\u00c2\u00a0" },
+      "Authorization: Bearer's key holds U+00A0, which no key has (pasted with it?): send 'Authorization: Bearer " +
+      "<CANDLECAST_API_KEY>'",
+    ],
     [{ Authorization: "Bearer nope" }, "wrong bearer key"],
     // .NET's AuthenticationHeaderValue(key, "Bearer"): the key came first and was named as "the scheme", in
     // the answer and, since serve logs a 401's detail, in the server's log.

@@ -103,7 +103,7 @@ function unusableHeader(header: string | undefined): string {
     }
     // A key followed by a non-breaking space (a key pasted from a document) was "got 1 words". Only the
     // character's code is named, never the key.
-    const odd = words.slice(1).join("").match(/[^\x21-\x7e]/u)?.[0];
+    const odd = asSent(words.slice(1).join("")).match(/[^\x21-\x7e]/u)?.[0];
     if (words.length === 2 && odd !== undefined) {
       const code = `U+${odd.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
       return `Authorization: Bearer's key holds ${code}, which no key has (pasted with it?): ${SEND}`;
@@ -123,6 +123,20 @@ function unusableHeader(header: string | undefined): string {
   return words.length > 1
     ? `Authorization header uses the${scheme || " wrong"} scheme, not Bearer: ${SEND}`
     : `Authorization header holds no scheme (the key alone?): ${SEND}`;
+}
+
+/**
+ * A header value as the client wrote it: node:http reads header bytes as Latin-1, so a UTF-8 client's U+00A0
+ * (bytes C2 A0) arrives as "Â\u00a0" and was named U+00C2 (a docs seat). Read again as UTF-8 where the bytes
+ * are UTF-8; as they came otherwise.
+ */
+function asSent(value: string): string {
+  if ([...value].some((c) => c.charCodeAt(0) > 0xff)) return value;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(value, (c) => c.charCodeAt(0)));
+  } catch {
+    return value;
+  }
 }
 
 /** The key of an `Authorization: Bearer <key>` header (scheme in any case); null for any other header or none. */

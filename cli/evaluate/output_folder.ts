@@ -59,7 +59,9 @@ export async function claimOutputFolder(
   for (const name of [...EVALUATION_FILES, ...PARTIAL_FILES]) {
     const path = join(dir, name);
     const kind = nonRegularKindAt(path);
-    if (kind === null || (kind === "a device" && !read.has(name))) continue;
+    // A character device (/dev/null), not a disk's block device, whose bytes a write would replace.
+    const charDevice = kind === "a device" && Deno.statSync(path).isCharDevice === true;
+    if (kind === null || (charDevice && !read.has(name))) continue;
     throw new UsageError(
       `--output-dir: ${path} is ${kind}, not a regular file; evaluate writes its ${name} there; nothing was run`,
       `move it away ('mv ${shellWord(path)} ${shellWord(`${path}.aside`)}'), or choose another --output-dir`,

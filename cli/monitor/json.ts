@@ -69,7 +69,7 @@ export const MonitorJson = z.object({
     logged_created_at: z.string().nullable(),
     checkpoint_created_at: z.string().nullable(),
   })),
-  /** The version that answered the newest logged prediction (what serve serves now); null: nothing logged. */
+  /** The version that answered the last logged prediction (what serve serves now); null: nothing logged. */
   served_version: z.string().nullable(),
   by_day: z.array(z.object({ day: z.string(), version: z.string(), scores: Scores })),
   by_version: z.array(z.object({

@@ -108,7 +108,7 @@ async function monitorLog(opts: MonitorOptions, log: PredictionLogSnapshot, io: 
   const first = await joinPass(opts, log, series, dataInterval, io);
   const { joiner, otherModel, versions: { createdAt, tests } } = first;
   for (const line of joinLines(opts, first, series)) say(line);
-  // The version that answered the newest logged prediction: only its warnings can fail the run (below).
+  // The version that answered the last logged prediction: only its warnings can fail the run (below).
   const served = first.newest?.version ?? null;
   const facts = {
     logged: first.records,
@@ -244,7 +244,7 @@ function writeWarnings(
     writeStderrLine(
       live.includes(w)
         ? `warning: ${w.message}`
-        : `note: ${w.message} (no longer served: ${served} answered the newest logged prediction)`,
+        : `note: ${w.message} (no longer served: ${served} answered the last logged prediction)`,
     );
   }
   const unjudged = report.unjudged.map((u) => ({

@@ -37,7 +37,7 @@ export function servedWarnings(
 
 /** What the verdict is worked out from: the end of a run, as `MonitorFacts` holds it. */
 export interface VerdictFacts {
-  /** The version that answered the newest logged prediction; null: nothing logged. */
+  /** The version that answered the last logged prediction; null: nothing logged. */
   readonly served: string | null;
   /** Scored: the report, and the served version's predictions none of which was scored (null when some were). */
   readonly scored: { readonly report: MonitorReport; readonly unscored: ServedUnscored | null } | null;

@@ -162,7 +162,7 @@ async function requireVersion(root: string, version: string): Promise<void> {
   if (!isVersionName(version)) {
     throw new CheckpointStoreError(
       `"${version}" is not a version name (like v3_2026-11-24)`,
-      "see 'candlecast models list'",
+      `see 'candlecast models list ${promoteWhere(root)}'`,
     );
   }
   if (!(await hasVersion(root, version))) {
@@ -497,7 +497,18 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     // after it). The history as it was kept entries after `to`: a promote killed between its history write and
     // its move leaves `from` there, and a rollback killed after its move then had `from`, the version just
     // rolled away from, as the next target (a concurrency seat).
-    await writeHistory(root, { previous: [...rest, to], served }).catch(() => {});
+    const before = await writeHistory(root, { previous: [...rest, to], served }).then(
+      () => null,
+      (error: unknown) => error instanceof Error ? error.message : String(error),
+    );
+    // Unwritten, the history as read must not hold entries after `to` (a killed promote's): with `current` moved
+    // they would be the next target, the version just left. Refused before the move (a review: a full disk).
+    if (before !== null && history.previous.length > rest.length + 1) {
+      throw new CheckpointStoreError(
+        `cannot write ${join(root, ".current_history.json")} (${before}); current is unchanged (${from})`,
+        "free space (or mend the folder's permissions), then run 'candlecast models rollback' again",
+      );
+    }
     await pointCurrent(root, to);
     // `current` has moved: the rollback is done. A history that cannot be written now (a full disk) still ends
     // in `to`, which is harmless: a later rollback skips a target equal to current, as after a crash between

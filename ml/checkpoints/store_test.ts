@@ -223,6 +223,42 @@ Deno.test("a rollback cut short after its move, behind a promote cut short befor
   }
 });
 
+Deno.test("a rollback that cannot write a history a killed promote left with current in it is refused before moving", async () => {
+  const names = ["v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03"];
+  const root = await storeWith(...names);
+  try {
+    for (const v of names) await promote(root, v);
+    const history = join(root, ".current_history.json");
+    await Deno.writeTextFile(history, JSON.stringify({ previous: names }));
+    const script =
+      `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
+      `try { await rollback(${JSON.stringify(root)}); } catch (e) { console.log(e.message); }\n`;
+    const file = join(root, "rollback.ts");
+    await Deno.writeTextFile(file, script);
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+        "--allow-read",
+        "--allow-write",
+        `--deny-write=${history}`,
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    // Before: current moved to v2 with the history still [v1, v2, v3], and the next rollback went back to v3
+    // (a review: a full disk, on which the link still fits).
+    assert.match(
+      new TextDecoder().decode(run.stdout),
+      /cannot write .*current_history\.json .*current is unchanged/,
+    );
+    assert.equal(await currentVersion(root), names[2]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("rollback whose history cannot be rewritten (a full disk) is still done, and says so; the next walks on", async () => {
   const root = await storeWith("v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03");
   try {

@@ -257,7 +257,7 @@ export function staleAfterMs(intervalMs: number): number {
 }
 
 /**
- * A warning when the newest logged prediction is older than the newest candle by more than `staleAfterMs`: a
+ * A warning when the last logged prediction is older than the newest candle by more than `staleAfterMs`: a
  * serve that stopped logging or a bot that stopped calling left every day's cron run silent ("ok", exit 0 under
  * --fail-on-warning), its scores those of the last predictions there were. Null when the log keeps up.
  *

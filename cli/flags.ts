@@ -304,6 +304,25 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
 }
 
 /**
+ * The usage error for an input `path` no file can have (`unusableInputPath`: through a file, a link loop, a
+ * name too long), or null when it is there, missing or refused otherwise: for a flag whose own check says
+ * "does not exist" (collect's --csv-path, which said it of a link loop).
+ */
+export function unusablePathError(
+  flag: string,
+  path: string,
+  hint: string,
+  kind?: "file" | "folder",
+): UsageError | null {
+  try {
+    Deno.statSync(path);
+    return null;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? null : unusableInputPath(flag, path, hint, error, kind);
+  }
+}
+
+/**
  * Why the stat of input `path` failed, as a usage error naming `flag`, when the path itself is wrong: a file
  * named as a folder (`req.json/`, or `data.csv/x`: ENOTDIR), a symbolic link loop (ELOOP), a name too long for
  * the file system (ENAMETOOLONG). Each was "unexpected failure: Not a directory (os error 20) … this is a bug",

@@ -17,6 +17,7 @@ import {
   readOhlcvCsvLines,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
+import { unusablePathError } from "../flags.ts";
 import {
   type Locate,
   locateIn,
@@ -88,7 +89,9 @@ function expandOne(path: string): string[] {
     if (found.length === 0) throw new UsageError(`--csv-path: ${path} matches no file`, HINT);
     return found;
   }
-  throw new UsageError(`--csv-path: ${path} does not exist`, HINT);
+  // A link loop or a name too long is no missing file (a docs seat: "does not exist" of a loop).
+  throw unusablePathError("--csv-path", path, HINT, "file") ??
+    new UsageError(`--csv-path: ${path} does not exist`, HINT);
 }
 
 /**

@@ -48,12 +48,16 @@ Deno.test("expandCsvPaths: files, folders, patterns and comma lists, each file o
       });
     }
     await rm(join(dir, "ADAUSDT-1h.csv"));
+    await symlink("loop_b", join(dir, "loop_a"));
+    await symlink("loop_a", join(dir, "loop_b"));
     for (
       const [value, message] of [
         [join(dir, "nope.csv"), /nope\.csv does not exist$/],
         [`${join(dir, "ETHUSDT-1h.csv")},${join(dir, "nope.csv")}`, /nope\.csv does not exist$/],
         [join(dir, "*-15m.csv"), /\*-15m\.csv matches no file$/],
         [join(dir, "no", "*.csv"), /no\/\*\.csv does not exist$/],
+        // Before: "does not exist" of a link loop (a docs seat).
+        [join(dir, "loop_a"), /loop_a is a symbolic link loop/],
       ] as const
     ) {
       assert.throws(() => expandCsvPaths([value]), (error: UsageError) => {

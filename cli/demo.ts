@@ -17,7 +17,7 @@ import { processUser, shellWord, writeFileAtomic } from "../base/index.ts";
 import { readPreprocessorFile } from "../engine/index.ts";
 import { type KlineRow, startKlinesServer, syntheticKlines } from "./demo/binance_server.ts";
 import { CommandError, InterruptedError, UsageError } from "./errors.ts";
-import { flag, parseFlags, requireFolderPath, requireWritableFolder } from "./flags.ts";
+import { flag, loopOrLongNameError, parseFlags, requireFolderPath, requireWritableFolder } from "./flags.ts";
 import { requireApiKey, serve } from "./serve.ts";
 import { typedCommand } from "./self_command.ts";
 import { type Logger, type LogRecord, stdoutLogger, toRequestCandle } from "../server/index.ts";
@@ -110,6 +110,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const dir = resolve(opts.dir);
   // Before requireFolderPath: a model version (checkpoints/current) is refused here as a folder that is not the
   // demo's, with a hint to a new folder; requireFolderPath's pointed at the folder above it, the real store.
+  // A link loop or a name too long first: requireDemoFolder's lstat and stat failed on them, "a bug" (a review).
+  const unusable = loopOrLongNameError("--dir", opts.dir, DEMO_DIR_HINT);
+  if (unusable !== null) throw unusable;
   const folder = await requireDemoFolder(opts.dir);
   // Refused here, as --dir: otherwise the first step to write under it fails, blaming its own flag (collect's
   // --output), which the user never typed.

@@ -151,8 +151,15 @@ Deno.test("demo --dir naming a file is a usage error (2) about --dir, before any
   try {
     const file = join(dir, "train.csv");
     await Deno.writeTextFile(file, "x\n");
+    // A link loop was "unexpected failure … a bug" at requireDemoFolder's lstat (a review).
+    await Deno.symlink("loop_b", join(dir, "loop_a"));
+    await Deno.symlink("loop_a", join(dir, "loop_b"));
     for (
-      const [given, reason] of [[file, "is a file, not a folder"], [join(file, "demo"), "cannot be a folder"]]
+      const [given, reason] of [
+        [file, "is a file, not a folder"],
+        [join(file, "demo"), "cannot be a folder"],
+        [join(dir, "loop_a"), "is a symbolic link loop"],
+      ]
     ) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: [...DENO_RUN, "--allow-all", MAIN, "demo", "--short", "--dir", given],

@@ -304,6 +304,23 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
 }
 
 /**
+ * The usage error for a folder `path` through a symbolic link loop or with a name too long, or null: what
+ * `requireFolderPath` and demo's --dir refuse before their own checks, which say a file on the way (ENOTDIR)
+ * in their words.
+ */
+export function loopOrLongNameError(flag: string, path: string, hint: string): UsageError | null {
+  try {
+    Deno.statSync(path);
+    return null;
+  } catch (error) {
+    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    const loopOrLong = error instanceof Deno.errors.FilesystemLoop || code === "ELOOP" ||
+      code === "ENAMETOOLONG";
+    return loopOrLong ? unusableInputPath(flag, path, hint, error, "folder") : null;
+  }
+}
+
+/**
  * The usage error for an input `path` no file can have (`unusableInputPath`: through a file, a link loop, a
  * name too long), or null when it is there, missing or refused otherwise: for a flag whose own check says
  * "does not exist" (collect's --csv-path, which said it of a link loop).
@@ -419,16 +436,8 @@ export function requireFolderPath(
   if (path === "") throw new UsageError(`${flag}: expected a folder path`, hint);
   // A link loop or a name too long: `models list --checkpoints loop` was "unexpected failure … a bug" at its
   // readdir, and rollback's "does not exist" sent the user looking for a folder (a docs seat).
-  try {
-    Deno.statSync(path);
-  } catch (error) {
-    // A file on its way (ENOTDIR) is said below, as a folder that cannot be made.
-    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-    if (error instanceof Deno.errors.FilesystemLoop || code === "ELOOP" || code === "ENAMETOOLONG") {
-      const problem = unusableInputPath(flag, path, hint, error, "folder");
-      if (problem !== null) throw problem;
-    }
-  }
+  const loop = loopOrLongNameError(flag, path, hint);
+  if (loop !== null) throw loop;
   if (pathKind(path) === "file") throw new UsageError(`${flag}: ${path} is a file, not a folder`, hint);
   // A missing folder is made when needed, which a file on its way makes impossible ("Not a directory").
   const file = fileAbove(path);

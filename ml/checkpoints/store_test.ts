@@ -254,6 +254,22 @@ Deno.test("a rollback that cannot write a history a killed promote left with cur
       /cannot write .*current_history\.json .*current is unchanged/,
     );
     assert.equal(await currentVersion(root), names[2]);
+    // A version deleted since, after the target, harms nothing (the next walk skips it again): the rollback moves.
+    await Deno.writeTextFile(history, JSON.stringify({ previous: [names[0], names[1], "v9_2026-01-09"] }));
+    const moved = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+        "--allow-read",
+        "--allow-write",
+        `--deny-write=${history}`,
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(moved.stdout), "", "not refused");
+    assert.equal(await currentVersion(root), names[1]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -179,6 +179,37 @@ Deno.test("a conditional promotion leaves a current that changed since it was re
   await Deno.remove(root, { recursive: true });
 });
 
+/**
+ * Runs `rollback(root)` in a child process that may not write `denied` (the history: a full disk; `current`: a
+ * rollback cut short before its move) and returns its stdout: the rollback as JSON, or the message it threw.
+ */
+async function rollbackDenying(
+  root: string,
+  denied: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const script =
+    `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
+    `try { console.log(JSON.stringify(await rollback(${JSON.stringify(root)}))); } ` +
+    `catch (e) { console.log(e.message); }\n`;
+  const file = join(await Deno.makeTempDir({ prefix: "candlecast-rollback-" }), "rollback.ts");
+  await Deno.writeTextFile(file, script);
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+      "--allow-read",
+      "--allow-write",
+      `--deny-write=${denied}`,
+      file,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(join(file, ".."), { recursive: true });
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: run.code, out: text(run.stdout), err: text(run.stderr) };
+}
+
 Deno.test("a rollback cut short after its move, behind a promote cut short before its own, goes on to the right one", async () => {
   const names = ["v1_2026-01-01", "v2_2026-01-02", "v3_2026-01-03"];
   const root = await storeWith(...names);
@@ -190,24 +221,8 @@ Deno.test("a rollback cut short after its move, behind a promote cut short befor
     await Deno.writeTextFile(history, JSON.stringify({ previous: [names[0], names[1], names[2]] }));
     // The rollback's write before its move, seen alone: its move refused (a process that may not replace
     // `current`), as a rollback killed there would leave it.
-    const script =
-      `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
-      `await rollback(${JSON.stringify(root)}).catch(() => {});\n`;
-    const file = join(root, "rollback.ts");
-    await Deno.writeTextFile(file, script);
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-        "--allow-read",
-        `--allow-write=${root}`,
-        `--deny-write=${join(root, "current")}`,
-        file,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    const run = await rollbackDenying(root, join(root, "current"));
+    assert.equal(run.code, 0, run.err);
     assert.equal(await currentVersion(root), names[2], "not moved");
     // Before: [v1, v2, v3], so a rollback killed after its move (current v2) left v3, the version just rolled
     // away from, as the next target. Now v2 last: skipped once current, v1 is next.
@@ -230,45 +245,15 @@ Deno.test("a rollback that cannot write a history a killed promote left with cur
     for (const v of names) await promote(root, v);
     const history = join(root, ".current_history.json");
     await Deno.writeTextFile(history, JSON.stringify({ previous: names }));
-    const script =
-      `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
-      `try { await rollback(${JSON.stringify(root)}); } catch (e) { console.log(e.message); }\n`;
-    const file = join(root, "rollback.ts");
-    await Deno.writeTextFile(file, script);
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-        "--allow-read",
-        "--allow-write",
-        `--deny-write=${history}`,
-        file,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const run = await rollbackDenying(root, history);
     // Before: current moved to v2 with the history still [v1, v2, v3], and the next rollback went back to v3
     // (a review: a full disk, on which the link still fits).
-    assert.match(
-      new TextDecoder().decode(run.stdout),
-      /cannot write .*current_history\.json .*current is unchanged/,
-    );
+    assert.match(run.out, /cannot write .*current_history\.json .*current is unchanged/);
     assert.equal(await currentVersion(root), names[2]);
     // A version deleted since, after the target, harms nothing (the next walk skips it again): the rollback moves.
     await Deno.writeTextFile(history, JSON.stringify({ previous: [names[0], names[1], "v9_2026-01-09"] }));
-    const moved = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-        "--allow-read",
-        "--allow-write",
-        `--deny-write=${history}`,
-        file,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(new TextDecoder().decode(moved.stdout), "", "not refused");
+    const moved = await rollbackDenying(root, history);
+    assert.equal(JSON.parse(moved.out).to, names[1], "not refused");
     assert.equal(await currentVersion(root), names[1]);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -282,25 +267,9 @@ Deno.test("rollback whose history cannot be rewritten (a full disk) is still don
     const history = join(root, ".current_history.json");
     // A process that may write the store but not the history file: the write after the switch fails, as on a
     // disk that fills between the two (it was exit 1, 'no space left', while current had moved).
-    const script =
-      `import { rollback } from ${JSON.stringify(new URL("./store.ts", import.meta.url).href)};\n` +
-      `console.log(JSON.stringify(await rollback(${JSON.stringify(root)})));\n`;
-    const file = join(root, "rollback.ts");
-    await Deno.writeTextFile(file, script);
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-        "--allow-read",
-        "--allow-write",
-        `--deny-write=${history}`,
-        file,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    const done = JSON.parse(new TextDecoder().decode(run.stdout));
+    const run = await rollbackDenying(root, history);
+    assert.equal(run.code, 0, run.err);
+    const done = JSON.parse(run.out);
     assert.equal(done.from, "v3_2026-01-03");
     assert.equal(done.to, "v2_2026-01-02");
     assert.match(done.historyError, /current_history\.json/);

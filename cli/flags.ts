@@ -304,11 +304,16 @@ export function requireInput(flag: string, path: string, hint: string, kind?: "f
 }
 
 /**
- * The usage error for a folder `path` through a symbolic link loop or with a name too long, or null: what
- * `requireFolderPath` and demo's --dir refuse before their own checks, which say a file on the way (ENOTDIR)
- * in their words.
+ * The usage error for a `path` through a symbolic link loop or with a name too long, or null: what
+ * `requireFolderPath`, demo's --dir and collect's --csv-path refuse before their own checks, which say a file
+ * on the way (ENOTDIR) and a missing path in their words (--csv-path said "does not exist" of a loop).
  */
-export function loopOrLongNameError(flag: string, path: string, hint: string): UsageError | null {
+export function loopOrLongNameError(
+  flag: string,
+  path: string,
+  hint: string,
+  kind: "file" | "folder" = "folder",
+): UsageError | null {
   try {
     Deno.statSync(path);
     return null;
@@ -316,26 +321,7 @@ export function loopOrLongNameError(flag: string, path: string, hint: string): U
     const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
     const loopOrLong = error instanceof Deno.errors.FilesystemLoop || code === "ELOOP" ||
       code === "ENAMETOOLONG";
-    return loopOrLong ? unusableInputPath(flag, path, hint, error, "folder") : null;
-  }
-}
-
-/**
- * The usage error for an input `path` no file can have (`unusableInputPath`: through a file, a link loop, a
- * name too long), or null when it is there, missing or refused otherwise: for a flag whose own check says
- * "does not exist" (collect's --csv-path, which said it of a link loop).
- */
-export function unusablePathError(
-  flag: string,
-  path: string,
-  hint: string,
-  kind?: "file" | "folder",
-): UsageError | null {
-  try {
-    Deno.statSync(path);
-    return null;
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound ? null : unusableInputPath(flag, path, hint, error, kind);
+    return loopOrLong ? unusableInputPath(flag, path, hint, error, kind) : null;
   }
 }
 

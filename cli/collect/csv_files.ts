@@ -17,7 +17,7 @@ import {
   readOhlcvCsvLines,
 } from "../../features/index.ts";
 import { CommandError, filesystemProblem, UsageError } from "../errors.ts";
-import { unusablePathError } from "../flags.ts";
+import { loopOrLongNameError } from "../flags.ts";
 import {
   type Locate,
   locateIn,
@@ -90,7 +90,7 @@ function expandOne(path: string): string[] {
     return found;
   }
   // A link loop or a name too long is no missing file (a docs seat: "does not exist" of a loop).
-  throw unusablePathError("--csv-path", path, HINT, "file") ??
+  throw loopOrLongNameError("--csv-path", path, HINT, "file") ??
     new UsageError(`--csv-path: ${path} does not exist`, HINT);
 }
 

@@ -152,7 +152,7 @@ export async function joinPass(
       if (row) {
         const t = Date.parse(row.record.time);
         latest.set(record.version, Math.max(latest.get(record.version) ?? -Infinity, t));
-      } else if (joiner.counts.unmatched > notFound) {
+      } else if (joiner.unmatched > notFound) {
         notFound++;
         offGrid.add(record);
       }

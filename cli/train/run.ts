@@ -500,18 +500,14 @@ async function trainAndSave(
   // no trace of the promotion it was to make (`--resume` and `models list` name the version).
   const resumable = interrupted && run !== null;
   if (resumable) await run.keep();
-  let outcome: Awaited<ReturnType<typeof promoteAndSay>>;
-  try {
-    outcome = await promoteAndSay(opts, io, written, run, {
-      interrupted,
-      resumable,
-      startCurrent,
-      parent: parent?.version ?? null,
-    });
-  } finally {
-    written.release(); // whatever promoteAndSay threw (twice is harmless)
-  }
-  const { promoted, stoppedAfterTraining } = outcome;
+  // promoteAndSay lets go of the version's lock once the promote is done or given up (the process ending
+  // would, too).
+  const { promoted, stoppedAfterTraining } = await promoteAndSay(opts, io, written, run, {
+    interrupted,
+    resumable,
+    startCurrent,
+    parent: parent?.version ?? null,
+  });
   return {
     version: written.version,
     dir: written.dir,

@@ -265,6 +265,11 @@ export class OutcomeJoiner {
     return { record, t, realisedReturn: b.forwardReturn[0], label: b.label[0] as ClassIndex };
   }
 
+  /** How many predictions no candle matched so far: read per line (monitor's first pass), so kept cheap. */
+  get unmatched(): number {
+    return this.#unmatched;
+  }
+
   /** What `joinOutcomes` reports besides the joined predictions themselves. */
   get counts(): Omit<JoinResult, "joined"> & { readonly joined: number } {
     return {

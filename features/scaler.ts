@@ -60,13 +60,28 @@ export function fitScaler(featureNames: readonly string[], x: Float32Array): Sca
   return fitter.finish();
 }
 
-/** Standardises row-major rows in place; `clip` bounds each value to ±clip (outlier bars must not saturate). */
+/**
+ * Standardises row-major rows in place; `clip` bounds each value to ±clip (outlier bars must not saturate).
+ *
+ * In float32, step by step, as the exported graph does (a float32 mean subtracted, then times a float32 1/std,
+ * each rounded: ml/onnx/frame.ts), so training and ONNX see the same bits. Computed in float64 and rounded once,
+ * a value differed by a float32 step, which the volatility channels' floor (1e-6) turns into up to 3e-4 in the
+ * logits on candles that stood still (an odd-pairs seat: ONNX beyond SPEC §8's 1e-4 of the trained model).
+ * Each float64 operation on float32 operands rounded to float32 is the float32 operation's exact result.
+ *
+ * @example
+ * ```ts
+ * const x = applyScaler({ featureNames: ["a"], mean: [1], std: [2] }, Float32Array.of(5, -9), 3);
+ * // x: [2, -3] (the second clipped)
+ * ```
+ */
 export function applyScaler(s: Scaler, x: Float32Array, clip = Infinity): Float32Array {
   const f = s.mean.length;
-  const inv = s.std.map((v) => 1 / v);
+  const mean = s.mean.map(Math.fround);
+  const inv = s.std.map((v) => Math.fround(1 / v));
   for (let i = 0; i < x.length; i++) {
     const k = i % f;
-    const v = (x[i] - s.mean[k]) * inv[k];
+    const v = Math.fround(Math.fround(x[i] - mean[k]) * inv[k]);
     x[i] = v > clip ? clip : v < -clip ? -clip : v;
   }
   return x;

@@ -6,10 +6,11 @@
  * mixed with `predictBoostedTrees` on the same windows.
  */
 import * as tf from "@tensorflow/tfjs";
-import { applyScaler, FEATURE_COUNT } from "../../features/index.ts";
+import { applyScaler, FEATURE_COUNT, featureIndex } from "../../features/index.ts";
 import { ReportedError } from "../../base/index.ts";
 import { INPUT_NAME, OUTPUT_NAMES, type Preprocessor, runOnnx } from "../../engine/index.ts";
 import { type BoostedTrees, lagWindows, predictBoostedTrees } from "../baselines/index.ts";
+import { LONG_VOLATILITY, PATH_FEATURES, SHORT_VOLATILITY, VOLATILITY_RATIOS } from "../layers/index.ts";
 import { exportOnnx, type ExportOptions } from "./export.ts";
 
 /** The largest difference SPEC §8 allows between an export's outputs and the tfjs model's. */
@@ -21,9 +22,19 @@ export interface ExportCheck {
   readonly ok: boolean;
 }
 
+/** Features a market that stands still has at 0: returns, momenta, MACD, volatility (the channels' inputs). */
+const STILL_AT_ZERO = [
+  ...VOLATILITY_RATIOS.map((r) => r.feature),
+  LONG_VOLATILITY,
+  SHORT_VOLATILITY,
+  ...PATH_FEATURES,
+].map(featureIndex);
+
 /**
  * Windows spread around the scaler's range: each feature at mean + std·u, u in [−3, 3], every tenth u stretched
- * by clip + 1 so that most of those lie past the clip and the in-graph clip is exercised too.
+ * by clip + 1 so that most of those lie past the clip and the in-graph clip is exercised too. The last of two
+ * or more ends in 25 candles that stood still: there the volatility channels divide by their floor, which
+ * magnifies any rounding apart (an odd-pairs seat found such windows 3e-4 apart while random ones passed).
  */
 function probeWindows(p: Preprocessor, count: number): Float32Array {
   const x = new Float32Array(count * p.lookback * FEATURE_COUNT);
@@ -33,6 +44,12 @@ function probeWindows(p: Preprocessor, count: number): Float32Array {
     const u = (s / 2 ** 32) * 6 - 3;
     const k = i % FEATURE_COUNT;
     x[i] = p.scaler.mean[k] + p.scaler.std[k] * (i % 10 === 0 ? u * (p.clip + 1) : u);
+  }
+  if (count > 1) {
+    for (let t = Math.max(0, p.lookback - 25); t < p.lookback; t++) {
+      const row = ((count - 1) * p.lookback + t) * FEATURE_COUNT;
+      for (const k of STILL_AT_ZERO) x[row + k] = 0;
+    }
   }
   return x;
 }

@@ -127,8 +127,21 @@ export const ROUTES: Readonly<Record<string, readonly string[]>> = {
 const OPEN_ROUTES = new Set(["/", "/health"]);
 
 /**
- * The first middleware: runs the request (unless its body broke off before the app was called), then counts it
- * in `metrics` and logs its line as the client got it; `clients` says who the client is (`clientAddressOf`).
+ * The outermost middleware: `X-Content-Type-Options: nosniff` on every answer the app gives, its errors, 404s
+ * and refusals (401, 403, 429, 503) included. Without it a browser may sniff a body that quotes the client (a
+ * 404's path, a 422's field) as HTML or script instead of the JSON it is declared as (a security review).
+ */
+const noSniff: MiddlewareHandler<Env> = async (c, next) => {
+  await next();
+  // Set, not appended: one header whoever else set it. Every answer here is built by the app (Response.json,
+  // c.json, c.text), whose headers can be changed, as the browser guard's are after `next`.
+  c.res.headers.set("X-Content-Type-Options", "nosniff");
+};
+
+/**
+ * The first middleware inside `noSniff`: runs the request (unless its body broke off before the app was
+ * called), then counts it in `metrics` and logs its line as the client got it; `clients` says who the client is
+ * (`clientAddressOf`).
  */
 function requestLog(metrics: Metrics, log: Logger, clients: ClientOptions): MiddlewareHandler<Env> {
   return async (c, next) => {
@@ -168,6 +181,8 @@ export function createApp(models: ModelSource, options: AppOptions = {}): Hono<E
   } = options;
   const app = new Hono<Env>();
 
+  // Around everything else, so whatever answers (a middleware's refusal, notFound, onError) carries it.
+  app.use(noSniff);
   // Who a request's client is, as the rate limiter counts it: `limiter`'s trusted proxies (`--trusted-proxies`
   // is given only with `--rate-limit`), else none, so the socket's remote address.
   app.use(requestLog(metrics, log, limiter ?? {}));

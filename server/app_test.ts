@@ -6,7 +6,8 @@ import type { LogRecord } from "./log.ts";
 import type { PredictionLog } from "./prediction_log.ts";
 import type { PredictionRecord } from "../engine/index.ts";
 import { ModelStore } from "./models/store.ts";
-import { markRemoteAddress } from "./rate_limit.ts";
+import { markRemoteAddress, RateLimiter } from "./rate_limit.ts";
+import { browserGuardFor } from "./browser_guard.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
 
 // SPEC §4 response shapes, field by field ("exactly": every documented field, this name, this JSON type;
@@ -707,6 +708,60 @@ Deno.test("a failing model is a 500 without internals, and the error is logged",
   const detail = await expectError(await app.request("/predict", post(predictBody())), 500);
   assert.doesNotMatch(detail, /onnx exploded/);
   assert.ok(logs.some((l) => l.event === "server_error" && String(l.error).includes("onnx exploded")));
+});
+
+Deno.test("every answer carries X-Content-Type-Options: nosniff, once: successes, errors, 404s and refusals", async () => {
+  // None did: a browser could sniff a JSON body that quotes the client (a 404's path, a 422's field) as HTML.
+  const nosniff = async (res: Response, status: number) => {
+    await res.body?.cancel();
+    assert.equal(res.status, status);
+    // Repeated, Headers would join the values ("nosniff, nosniff").
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", `${status}`);
+  };
+  const failing = new FakePredictor();
+  failing.predict = () => Promise.reject(new Error("onnx exploded"));
+  const keyed = setup({ apiKey: "k3y" });
+  await nosniff(await keyed.app.request("/health"), 200);
+  await nosniff(await keyed.app.request("/health", { method: "HEAD" }), 200);
+  await nosniff(await keyed.app.request("/predict", post(predictBody())), 401);
+  const bearer = { Authorization: "Bearer k3y" };
+  await nosniff(await keyed.app.request("/predict", post(predictBody(), bearer)), 200);
+  await nosniff(await keyed.app.request("/metrics", { headers: bearer }), 200);
+  await nosniff(await keyed.app.request("/predict/", post(predictBody(), bearer)), 404);
+  await nosniff(await keyed.app.request("/health", post({})), 405);
+  await nosniff(await keyed.app.request("/predict", post("{", bearer)), 400);
+  await nosniff(await keyed.app.request("/predict", post({ symbol: "BTCUSDT" }, bearer)), 422);
+  await nosniff(
+    await keyed.app.request("/predict", post(predictBody(), { ...bearer, "Content-Type": "text/csv" })),
+    415,
+  );
+  await nosniff(await setup({ bodyLimit: 10 }).app.request("/predict", post(predictBody())), 413);
+  await nosniff(await setup({ model: null }).app.request("/predict", post(predictBody())), 503);
+  await nosniff(await setup({ model: failing }).app.request("/predict", post(predictBody())), 500);
+  // The browser guard's refusal and its preflight answer, and the rate limiter's 429.
+  const store = new ModelStore();
+  store.install(new FakePredictor());
+  const guarded = createApp(store, {
+    log: () => {},
+    browsers: browserGuardFor("127.0.0.1", undefined, ["https://dash.example"]),
+    rateLimit: new RateLimiter({ rate: 0.001, burst: 1 }),
+  });
+  await nosniff(await guarded.request("/health", { headers: { Origin: "https://evil.example" } }), 403);
+  await nosniff(
+    await guarded.request("/predict", {
+      method: "OPTIONS",
+      headers: { Origin: "https://dash.example", "Access-Control-Request-Method": "POST" },
+    }),
+    204,
+  );
+  const from = () => {
+    const request = new Request("http://candlecast.invalid/predict", post(predictBody()));
+    markRemoteAddress(request, "203.0.113.5");
+    return request;
+  };
+  await nosniff(await guarded.fetch(from()), 200);
+  await nosniff(await guarded.fetch(from()), 429);
+  await store.close();
 });
 
 Deno.test("one log line per request: method, path, status, latency, symbol, model version; no body", async () => {

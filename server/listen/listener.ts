@@ -50,6 +50,11 @@ export class Listener {
    */
   readonly latestRequest = new WeakMap<Socket, http.IncomingMessage>();
   /**
+   * Requests that asked to upgrade the connection (`declineUpgrade`, upgrade.ts): each is answered as any
+   * other, and its answer closes the connection.
+   */
+  readonly upgrades = new WeakSet<http.IncomingMessage>();
+  /**
    * Sockets answered early and still reading a body to drop, with when their last bytes came: a shutdown waits
    * for them like a request, but not for one gone quiet (LINGER_QUIET_MS), nor for a body never asked for
    * (an Expect refusal: a compliant client does not send it).
@@ -104,9 +109,13 @@ export class Listener {
     if (holdsShutdown && !socket.destroyed) {
       const touch = () => this.lingering.set(socket, performance.now());
       touch();
-      socket.on("data", touch);
+      // The body's own bytes, as the parser hands them on: the socket's "data" events, listened to before,
+      // never come in Deno 2.9 (its parser reads the socket's handle directly), so every lingering body
+      // counted as quiet a second after its answer and a shutdown cut one still arriving. (Adding the listener
+      // lets the body flow, which lingering does anyway: it is dropped.)
+      req.on("data", touch);
       socket.once("close", () => {
-        socket.off("data", touch);
+        req.off("data", touch);
         this.lingering.delete(socket);
       });
     }

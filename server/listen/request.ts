@@ -47,11 +47,19 @@ export const forbiddenMethodDetail = (method: string) =>
 const declaresBody = (req: http.IncomingMessage) =>
   req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 
+/**
+ * `X-Content-Type-Options: nosniff`, on every answer the listener sends: its own (`json`, and the raw ones of
+ * socket_answers.ts) and the app's (`writeAnswer`, whichever `Fetch` it serves). Without it a browser may read
+ * a JSON body that quotes the client (a path, a detail) as HTML (a security review).
+ */
+export const NO_SNIFF = { name: "X-Content-Type-Options", value: "nosniff" } as const;
+
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": String(Buffer.byteLength(text)),
+    [NO_SNIFF.name]: NO_SNIFF.value,
     ...headers,
   });
   res.end(text);
@@ -114,6 +122,14 @@ export async function handleRequest(
   // Its client asked for the connection to end after this answer (`Connection: close`, or HTTP/1.0 without
   // keep-alive): node:http closes it then.
   if (!res.shouldKeepAlive) l.owed.closeAfter(req.socket);
+  // It asked to upgrade the connection, which serve never does: answered as any other request, and the
+  // connection closed after it (upgrade.ts says why). Set here, the header goes on whoever's answer it gets.
+  // Before, the connection stayed open while whatever its client had sent behind it in the same write was
+  // dropped, unanswered and unlogged.
+  if (l.upgrades.has(req)) {
+    res.setHeader("Connection", "close");
+    l.owed.closeAfter(req.socket);
+  }
   if (!admit(l, a)) return;
   await throughApp(l, fetch, a);
 }
@@ -342,6 +358,8 @@ function writeAnswer(l: Listener, a: Arrival, response: Response, answer: Uint8A
   const out: Record<string, string> = {};
   response.headers.forEach((value, key) => out[key] = value);
   if (answer !== null) out["content-length"] = String(answer.byteLength);
+  // By its lower-case name, as `forEach` gives the app's: one header, whether the app set it or not.
+  out[NO_SNIFF.name.toLowerCase()] = NO_SNIFF.value;
   // Draining, the connection ends after this answer and the client reconnects elsewhere (another worker, or
   // later); after the last answer owed on it, though, when requests already read are pipelined behind this
   // one: node:http writes nothing queued behind an answer that closes the connection, and the app has logged

@@ -5,6 +5,7 @@ import { connectionCap } from "../open_file_limit.ts";
 import type { Listener } from "./listener.ts";
 import { type Fetch, handleRequest } from "./request.ts";
 import { answerClientError, answerConnect } from "./socket_answers.ts";
+import { declineUpgrade } from "./upgrade.ts";
 
 export function createServer(l: Listener, fetch: Fetch): http.Server {
   const { o } = l;
@@ -16,6 +17,10 @@ export function createServer(l: Listener, fetch: Fetch): http.Server {
     connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeoutMs / 4)),
     // `admit` (request.ts) refuses a missing Host itself, with a JSON detail and a log line.
     requireHostHeader: false,
+    // A request asking to upgrade the connection is declined, answered as any other (upgrade.ts says why its
+    // answer then closes the connection). node:http's own default also declines while there is no "upgrade"
+    // listener, but left the bytes its parser dropped behind such a request unseen.
+    shouldUpgradeCallback: (req: http.IncomingMessage) => declineUpgrade(l, req),
   }, (req, res) => void handleRequest(l, fetch, req, res));
   // With a listener here node:http no longer answers `Expect: 100-continue` itself (`handleRequest` says why).
   server.on(

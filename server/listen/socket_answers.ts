@@ -7,16 +7,17 @@ import type { Socket } from "node:net";
 import { timerMs } from "../../base/index.ts";
 import { type LogRecord, truncate } from "../log.ts";
 import type { Listener } from "./listener.ts";
-import { API_METHODS, forbiddenMethodDetail, notSentDetail, unansweredLine } from "./request.ts";
+import { API_METHODS, forbiddenMethodDetail, NO_SNIFF, notSentDetail, unansweredLine } from "./request.ts";
 
 /**
- * A whole response written straight to a socket the HTTP parser gave up on (a read timeout, a malformed
- * request): SPEC §4's `{"detail": …}` body like every other error, and the connection closes after it.
+ * A whole response written straight to a socket node:http has let go of (a CONNECT) or given up on (a read
+ * timeout, a malformed request): SPEC §4's `{"detail": …}` body like every other error, `nosniff` like every
+ * other answer, and the connection closes after it. `headers`: more header lines, each ending in CRLF.
  */
-function rawError(status: number, reason: string, detail: string): string {
+function rawError(status: number, reason: string, detail: string, headers = ""): string {
   const body = JSON.stringify({ detail });
-  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${headers}Content-Type: application/json\r\n` +
+    `${NO_SNIFF.name}: ${NO_SNIFF.value}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 // CONNECT's target is an authority (host:port), never a path of ours: refused like TRACE, then closed, as
@@ -27,12 +28,10 @@ export function answerConnect(l: Listener, req: http.IncomingMessage, socket: So
   // node:http has let go of the socket, its "error" listener too: a reset while the 405 waits its turn behind
   // the answers owed ahead of it would be thrown out of the process.
   socket.on("error", () => {});
-  const body = JSON.stringify({ detail });
   answerInTurn(
     l,
     socket,
-    `HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nAllow: ${API_METHODS}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    rawError(405, "Method Not Allowed", detail, `Allow: ${API_METHODS}\r\n`),
     { method, path: truncate(req.url ?? ""), status: 405, latency_ms: 0, peer: socket.remoteAddress, detail },
   );
 }

@@ -280,14 +280,22 @@ async function trainingRuns(
     );
   }
   if (stopped > 0) {
-    // The run --resume would take; one an older candlecast started it refuses, so it is not offered (an
-    // upgrade left such a run listed as resumable, and the only way on from --resume's refusal unsaid).
+    // The run --resume would take, as it would take it (`resumeChoice`): one it refuses is not offered, but
+    // named with what to do: one an older candlecast started (an upgrade left such a run listed as
+    // resumable, and the only way on from --resume's refusal unsaid), one whose weights file is cut short or
+    // corrupt (offered, then refused by --resume), and retrain's, which --resume passes over.
     // Loaded only here: reading a run's state pulls in the training code and its tensor library (~0.2 s),
-    // which a store without stopped runs (most `models list` calls) does not need.
-    const { abandonedRuns, OUTDATED_RUN, splitOutdated } = await import("./train_runs/folder/index.ts");
+    // which a store without stopped runs (most `models list` calls) does not need; so are the weights read.
+    const { abandonedRuns, OUTDATED_RUN, resumeChoice, splitOutdated } = await import(
+      "./train_runs/folder/index.ts"
+    );
     const runs = await abandonedRuns(checkpoints);
-    const newest = runs.find((run) => run.state !== null);
-    const stoppedRuns = `${plural(stopped, "stopped or killed training run")} in ${checkpoints}: `;
+    const { run: newest, refused } = await resumeChoice(runs);
+    const retrains = runs.filter((run) => run.retrain !== undefined).length;
+    // Counted apart from the others (a run that started or ended since the count is not said twice).
+    const own = Math.max(stopped - retrains, 0);
+    const them = (n: number) => n === 1 ? "it" : "them";
+    const stoppedRuns = `${plural(own, "stopped or killed training run")} in ${checkpoints}: `;
     // Killed between saving its version and promoting it: the version had an empty note and nothing said so.
     // Not once it is current (promoted by hand since, or the kill came after the switch).
     const saved = runs.find((run) => run.savedAs !== undefined)?.savedAs;
@@ -297,17 +305,32 @@ async function trainingRuns(
           `'candlecast models promote ${saved}${checkpointsFlag(checkpoints)}' serves it`,
       );
     }
-    lines.push(
-      !newest?.state
-        // "--resume continues the newest" where --resume answers "no interrupted training run to resume".
-        ? stoppedRuns + "none can be resumed (none finished an epoch, its version was saved, or its files " +
-          `cannot be read); the next 'candlecast train' removes ${stopped === 1 ? "it" : "them"}`
-        : splitOutdated(newest.state)
-        ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${OUTDATED_RUN}`
-        : stoppedRuns +
-          `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues the newest that ` +
-          "finished an epoch",
-    );
+    if (own > 0 || retrains === 0) {
+      lines.push(
+        refused
+          ? stoppedRuns +
+            `'candlecast train --resume' would take the newest, ${refused.dir}, which cannot be ` +
+            `resumed: ${refused.problem}; ${refused.hint}`
+          : !newest
+          // "--resume continues the newest" where --resume answers "no interrupted training run to resume".
+          ? stoppedRuns +
+            "none can be resumed (none finished an epoch, its version was saved, or its files " +
+            `cannot be read); the next 'candlecast train' removes ${them(own)}`
+          : splitOutdated(newest.state)
+          ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${OUTDATED_RUN}`
+          : stoppedRuns +
+            `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues the newest that ` +
+            "finished an epoch",
+      );
+    }
+    if (retrains > 0) {
+      lines.push(
+        `${plural(retrains, "stopped run")} in ${checkpoints} ${retrains === 1 ? "is" : "are"} retrain's ` +
+          `(its train step, left when retrain was killed): 'candlecast train --resume' passes ${
+            them(retrains)
+          } over, and the next train or retrain to start removes ${them(retrains)}`,
+      );
+    }
   }
   return lines;
 }

@@ -6,6 +6,7 @@ import { sha256Hex } from "../ml/checkpoints/index.ts";
 import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { tryLockFile } from "../base/index.ts";
 import { ModelsListJson, versionNameHint } from "./models.ts";
+import { encodeWeights } from "./train_runs/folder/weights_file.ts";
 
 const cli = runCliCaptured;
 
@@ -375,9 +376,29 @@ Deno.test("models promote over a damaged current serves the new version and does
   }
 });
 
+/** One epoch's record in run.json, as train writes it. */
+const epochRecord = (epoch: number) => ({
+  epoch,
+  partial: false,
+  windows: 10,
+  loss: 1,
+  accuracy: 0.5,
+  val_loss: 1,
+  val_accuracy: 0.5,
+  val_macro_f1: 0.4,
+  val_log_loss: 1,
+  val_calibrated_log_loss: 1.02,
+  val_temperature: 1,
+  learning_rate: 0.001,
+  samples_per_second: 100,
+  seconds: 1,
+});
+
 /**
  * A stopped run folder `name` in `root` whose run.json (one member, two epochs, its weights file) --resume
- * can continue; `extra` over its state (an older candlecast's lacks splitAtCommonDates).
+ * can continue; `extra` over its state (an older candlecast's lacks splitAtCommonDates). Its weights file and
+ * history are whole: `models list` now checks them as --resume does (a file reading "weights" and no history
+ * beside two epochs done, which --resume refuses, were offered).
  */
 function stoppedRun(
   root: string,
@@ -386,8 +407,17 @@ function stoppedRun(
 ) {
   const dir = join(root, name);
   Deno.mkdirSync(dir);
-  Deno.writeTextFileSync(join(dir, "member_1.weights"), "weights");
-  const member = { epochsDone: 2, bestEpoch: 2, bestScore: 1.02, history: [], stopReason: "interrupted" };
+  Deno.writeFileSync(
+    join(dir, "member_1.weights"),
+    encodeWeights({ dense: [{ shape: [2], values: Float32Array.from([0.5, -1]) }] }),
+  );
+  const member = {
+    epochsDone: 2,
+    bestEpoch: 2,
+    bestScore: 1.02,
+    history: [epochRecord(1), epochRecord(2)],
+    stopReason: "interrupted",
+  };
   const state = { flags: { data: "data/training_data.csv" }, parent: null, members: [member], ...extra };
   Deno.writeTextFileSync(join(dir, "run.json"), JSON.stringify({ ...state, startedAt: "2026-12-01T00:00Z" }));
   return dir;
@@ -475,6 +505,107 @@ Deno.test("models list offers --resume only for a run it would continue: not one
     assert.ok(
       offered.out.includes(`'candlecast train --resume --checkpoints ${root}' continues`),
       offered.out,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models list does not offer --resume for a run whose weights file is cut short or corrupt, and names the file as --resume refuses it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-damaged-" });
+  try {
+    const dir = stoppedRun(root, ".train_20261201T000000_0a0b0c0d");
+    const weights = join(dir, "member_1.weights");
+    const whole = Deno.readFileSync(weights);
+    const nan = encodeWeights({ dense: [{ shape: [2], values: Float32Array.from([NaN, 1]) }] });
+    const cases: [Uint8Array, string][] = [
+      [whole.subarray(0, whole.length - 2), "values cut short"],
+      [whole.subarray(0, 6), "no header"],
+      [nan, "layer dense holds values that are NaN or infinite"],
+    ];
+    for (const [bytes, why] of cases) {
+      Deno.writeFileSync(weights, bytes);
+      const list = await cli(["models", "list", "--checkpoints", root]);
+      assert.equal(list.code, 0, list.err);
+      // Before: "'candlecast train --resume --checkpoints …' continues the newest that finished an epoch",
+      // and --resume then refused the run.
+      assert.ok(!list.out.includes("continues the newest"), list.out);
+      assert.ok(
+        list.out.includes(
+          `1 stopped or killed training run in ${root}: 'candlecast train --resume' would take the newest, ${dir}, ` +
+            `which cannot be resumed: its member_1.weights is damaged (${why}); start a new run without ` +
+            `--resume; 'rm -r ${dir}' drops this one`,
+        ),
+        list.out,
+      );
+      // What --resume says of it: the same file, the same damage.
+      const resume = await cli(["train", "--resume", "--checkpoints", root]);
+      assert.equal(resume.code, 1, resume.err);
+      assert.ok(resume.err.includes(`its member_1.weights is damaged (${why})`), resume.err);
+    }
+    // A run.json whose numbers contradict each other is refused by --resume as well: not offered either.
+    Deno.writeFileSync(weights, whole);
+    const state = JSON.parse(Deno.readTextFileSync(join(dir, "run.json")));
+    state.members[0].history = [];
+    Deno.writeTextFileSync(join(dir, "run.json"), JSON.stringify(state));
+    const contradicted = await cli(["models", "list", "--checkpoints", root]);
+    assert.ok(
+      contradicted.out.includes(
+        `which cannot be resumed: its run.json is damaged (members[0].epochsDone is 2 but its history records ` +
+          "0 epochs)",
+      ),
+      contradicted.out,
+    );
+    // Whole again: offered.
+    state.members[0].history = [epochRecord(1), epochRecord(2)];
+    Deno.writeTextFileSync(join(dir, "run.json"), JSON.stringify(state));
+    const whole2 = await cli(["models", "list", "--checkpoints", root]);
+    assert.ok(whole2.out.includes(`'candlecast train --resume --checkpoints ${root}' continues`), whole2.out);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models list and train --resume leave a stopped run of retrain's to retrain: named as retrain's, not offered, passed over for an older run of the user's", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-retrainrun-" });
+  try {
+    // Left by a retrain killed while its train step trained: its --data is retrain's copy in .retrain-data/.
+    const copy = join(root, ".retrain-data", "run-0123abcd", "training_data.csv");
+    const retrains = stoppedRun(root, ".train_20261202T000000_1a1b1c1d", {
+      splitAtCommonDates: true,
+      flags: { data: copy, promote: false },
+    });
+    const list = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(list.code, 0, list.err);
+    // Before: "'candlecast train --resume --checkpoints …' continues the newest that finished an epoch", and
+    // --resume continued retrain's run on its copy as the user's, named by its folder alone.
+    assert.ok(!list.out.includes("continues the newest"), list.out);
+    assert.ok(
+      list.out.includes(
+        `1 stopped run in ${root} is retrain's (its train step, left when retrain was killed): 'candlecast ` +
+          "train --resume' passes it over, and the next train or retrain to start removes it",
+      ),
+      list.out,
+    );
+    const resume = await cli(["train", "--resume", "--checkpoints", root]);
+    assert.equal(resume.code, 1, resume.err);
+    assert.equal(
+      resume.err,
+      `candlecast: the stopped run in ${retrains} is retrain's, which 'train --resume' leaves to retrain, and no ` +
+        "run started by 'candlecast train' is there to resume: retrain's train step started it 2026-12-01 00:00 " +
+        "UTC on retrain's temporary copy of its data (2 epochs done, best epoch 2)\n" +
+        "hint: the next 'candlecast retrain' removes it and trains a new candidate; or start a new run without " +
+        "--resume (its start removes it too)\n",
+    );
+    // An older run the user started: offered, and retrain's said apart.
+    stoppedRun(root, ".train_20261201T000000_0a0b0c0d");
+    const both = await cli(["models", "list", "--checkpoints", root]);
+    assert.ok(
+      both.out.includes(
+        `1 stopped or killed training run in ${root}: 'candlecast train --resume --checkpoints ${root}' ` +
+          "continues the newest that finished an epoch\n1 stopped run in " + root + " is retrain's",
+      ),
+      both.out,
     );
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -458,3 +458,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "train --resume passes over a run of retrain's, newer, for the user's own, and says what it resumes before it trains",
+  ignore: !real,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "candlecast-resume-retrain-" });
+    const checkpoints = join(dir, "checkpoints");
+    try {
+      const data = await csvOf(dir, 500);
+      const killed = await trainUntil(tiny(data, checkpoints, 3), 2, "SIGKILL");
+      assert.ok(killed.sent, killed.stdout + killed.stderr);
+      const [own] = await abandonedRuns(checkpoints);
+      assert.ok(own?.state);
+      // A run a killed retrain left, newer: its train step's --data is retrain's copy in .retrain-data/ (the
+      // candles are the same here, so that only its being retrain's can turn --resume away from it).
+      const copy = join(checkpoints, ".retrain-data", "run-0123abcd", "training_data.csv");
+      await Deno.mkdir(join(copy, ".."), { recursive: true });
+      await Deno.copyFile(data, copy);
+      const retrains = join(checkpoints, ".train_20991231T000000_0123abcd");
+      await Deno.mkdir(retrains);
+      await Deno.copyFile(join(own.dir, "member_1.weights"), join(retrains, "member_1.weights"));
+      const state = { ...own.state, flags: { ...own.state.flags, data: copy, promote: false } };
+      await Deno.writeTextFile(join(retrains, "run.json"), JSON.stringify(state));
+
+      const resumed = await candlecastCommand(["train", "--resume", "--checkpoints", checkpoints]).output();
+      const out = new TextDecoder().decode(resumed.stdout);
+      assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+      // Before: "resuming from <retrain's folder>: 2 epochs done, best epoch N", after the data had loaded,
+      // and the version was trained on retrain's copy, unpromoted.
+      const lines = out.split("\n");
+      assert.match(
+        lines[0],
+        new RegExp(
+          `^passed over the newer stopped run in ${retrains}, retrain's, which 'train --resume' does not ` +
+            `continue \\(the next train or retrain to start removes it\\): retrain's train step started it .*` +
+            `\\(2 epochs done, best epoch \\d\\)$`,
+        ),
+      );
+      assert.match(
+        lines[1],
+        new RegExp(
+          `^resuming from ${own.dir} \\('candlecast train' started it \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC on ` +
+            `${data} with --epochs 3 --members 1 and 10 more flags\\): 2 epochs done, best epoch \\d$`,
+        ),
+        "said first, before the data loads",
+      );
+      assert.deepEqual(out.match(/^epoch \d+\/\d+/gm), ["epoch 3/3"]);
+      const [version] = await listVersionNames(checkpoints);
+      assert.equal((await readManifest(join(checkpoints, version))).data.path, data);
+      assert.equal(await currentVersion(checkpoints), version, "promoted, as the user's run does");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -39,12 +39,16 @@ import {
 } from "../../ml/train/index.ts";
 import {
   type Abandoned,
+  abandonedRuns,
   describeRun,
   epochsDone,
   isFinished,
+  passedOverLine,
   pruneAbandonedRuns,
   rerunLine,
+  resumeChoice,
   RunFolder,
+  runOrigin,
   type RunState,
   splitOutdated,
   wholeEpochs,
@@ -211,6 +215,7 @@ export async function runTraining(opts: TrainOptions, io: TrainIo): Promise<Trai
 
 async function trainingPhases(opts: TrainOptions, io: TrainIo): Promise<TrainOutcome> {
   const started = performance.now();
+  if (io.resume) await sayResuming(opts.checkpoints, io.resume, io);
   // A bad model size is a usage error: say so before reading any data.
   const base = opts.configFrom ? await configFromVersion(opts.configFrom) : undefined;
   const fresh = opts.incremental
@@ -418,6 +423,24 @@ async function failedRun(error: unknown, run: RunFolder | null, checkpoints: str
   return error;
 }
 
+/**
+ * What `--resume` continues, said before anything loads: who started the run, when, on what data with which
+ * flags, and its epochs done; and the newer runs of retrain's it passed over to take it (`resumeChoice`).
+ * It said "resuming from <folder>: 5 epochs done" once the data had loaded, and continued a run retrain's train
+ * step had started as if the user had.
+ */
+async function sayResuming(
+  checkpoints: string,
+  resume: Abandoned & { readonly state: RunState },
+  io: TrainIo,
+): Promise<void> {
+  const runs = await abandonedRuns(checkpoints);
+  const at = runs.findIndex((r) => basename(r.dir) === basename(resume.dir));
+  // Only runs that --resume passed over are newer (it takes the newest it can): no weights are read for them.
+  if (at > 0) (await resumeChoice(runs.slice(0, at))).passedOver.forEach((r) => io.out(passedOverLine(r)));
+  io.out(`resuming from ${resume.dir} (${runOrigin(resume.state)}): ${describeRun(resume.state)}`);
+}
+
 /** The run folder of a model trained from the CLI (resumed or new); null otherwise. */
 async function startRun(
   opts: TrainOptions,
@@ -533,10 +556,8 @@ async function trainModel(
   const { runConfig, data, scaling, config } = prepared;
   const resumed = run !== null && epochsDone(run.current) > 0;
   const before = run?.current;
-  if (resumed) {
-    await run.restore(model);
-    io.out(`resuming from ${run.dir}: ${describeRun(run.current)}`);
-  }
+  // What is resumed was said before the data loaded (`sayResuming`).
+  if (resumed) await run.restore(model);
   const windows = runConfig.model.memberLookbacks;
   io.out(
     `model: ${runConfig.model.type}, ${model.countParams().toLocaleString("en-US")} parameters` +

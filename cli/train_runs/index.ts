@@ -6,6 +6,7 @@
  */
 export {
   isLiveRun,
+  isRetrainCopy,
   keptRunClause,
   liveRuns,
   runData,

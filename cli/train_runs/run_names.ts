@@ -68,6 +68,19 @@ export async function runData(dir: string): Promise<string | null> {
 }
 
 /**
+ * A --data inside some retrain run's subfolder of the store's `.retrain-data/` (`../retrain/store.ts`'s
+ * `RETRAIN_DATA`, which retrain's cleanup tells its leftovers by in the same way): the temporary copy retrain's
+ * train step trains on. Said here, not imported from retrain, which builds on this folder.
+ */
+const RETRAIN_COPY = /[\\/]\.retrain-data[\\/][^\\/]+[\\/][^\\/]+$/;
+
+/**
+ * Whether a run with this `--data` (its run.json's, `runData`) is one retrain's train step started: its data is
+ * retrain's temporary copy, which the next retrain removes with the run, so `train --resume` leaves it to retrain.
+ */
+export const isRetrainCopy = (data: unknown): boolean => typeof data === "string" && RETRAIN_COPY.test(data);
+
+/**
  * The end of train's hint when a full disk (or the like) stopped a run and its epochs were kept for `--resume`.
  * Worded here once, so that `retrain`, which removes that run folder (its data was retrain's temporary copy),
  * can take the clause back out of the hint it passes on (`withoutKeptRunClause`).

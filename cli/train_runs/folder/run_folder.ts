@@ -34,7 +34,14 @@ import { decodeWeights, encodeWeights, WeightsFileError } from "./weights_file.t
 import { isVersionName, readVersionJson } from "../../../engine/index.ts";
 import { CommandError } from "../../errors.ts";
 import { checkpointsFlag } from "../../flags.ts";
-import { isLiveRun, runFolderNames, STAGING_NAME, STAGING_SUFFIX } from "../run_names.ts";
+import {
+  isLiveRun,
+  isRetrainCopy,
+  runData,
+  runFolderNames,
+  STAGING_NAME,
+  STAGING_SUFFIX,
+} from "../run_names.ts";
 const STATE = "run.json";
 /** How old an unlocked folder being set up must be to count as left by a train killed then (it takes ms). */
 const STAGING_LEFTOVER_MS = 10 * 60_000;
@@ -364,9 +371,76 @@ export function describeRun(state: RunState): string {
   return state.members.map((m, i) => `member ${i + 1}/${state.members.length} ${one(m)}`).join("; ");
 }
 
+/** run.json's `startedAt` as "2026-12-06 18:58 UTC" (as written when it is not a date). */
+function startedWhen(startedAt: string): string {
+  const ms = Date.parse(startedAt);
+  return Number.isNaN(ms) ? startedAt : `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The flags that say what a run trains, shown by name; the others are counted ("and 9 more flags"). */
+const SHOWN_FLAGS = ["incremental", "configFrom", "model", "epochs", "members", "promote"];
+/** Where and how a run trains, not what: never shown. */
+const WHERE_FLAGS = new Set(["data", "checkpoints", "backend", "workers", "resume"]);
+
+/** A run's flags in short: "--epochs 6 --members 1 and 10 more flags" ("no flags beyond --data"). */
+function flagsInShort(flags: Record<string, unknown>): string {
+  const shown: string[] = [];
+  for (const key of SHOWN_FLAGS) {
+    const value = flags[key];
+    if (key === "promote") {
+      if (value === false) shown.push("--no-promote");
+    } else if (value === true) shown.push(`--${kebab(key)}`);
+    else if (typeof value === "string" || typeof value === "number") {
+      shown.push(`--${kebab(key)} ${shellWord(String(value))}`);
+    }
+  }
+  const more =
+    Object.keys(flags).filter((k) =>
+      !SHOWN_FLAGS.includes(k) && !WHERE_FLAGS.has(k) && flags[k] !== undefined
+    ).length;
+  if (more > 0) {
+    shown.push(`${shown.length > 0 ? "and " : ""}${plural(more, shown.length > 0 ? "more flag" : "flag")}`);
+  }
+  return shown.length > 0 ? shown.join(" ") : "no flags beyond --data";
+}
+
+/**
+ * Who started a run, when and on what, in short, for the user to know what `--resume` continues (it said the
+ * folder's name alone, and continued a run retrain's train step had started as if it were the user's):
+ * "'candlecast train' started it 2026-12-06 18:58 UTC on data.csv with --epochs 6 and 10 more flags", or
+ * "retrain's train step started it … on retrain's temporary copy of its data".
+ */
+export function runOrigin(state: RunState): string {
+  const when = startedWhen(state.startedAt);
+  const tune = state.parent !== null ? `, fine-tuning ${state.parent}` : "";
+  if (isRetrainCopy(state.flags.data)) {
+    return `retrain's train step started it ${when} on retrain's temporary copy of its data${tune}`;
+  }
+  const data = typeof state.flags.data === "string" ? shellWord(state.flags.data) : "its data";
+  return `'candlecast train' started it ${when} on ${data} with ${flagsInShort(state.flags)}${tune}`;
+}
+
+/**
+ * A stopped run retrain's train step started (`isRetrainCopy`): left when retrain was stopped at once or
+ * killed, since retrain removes its train step's run however the step ended.
+ */
+export interface RetrainRun {
+  /** What it trained, as `Abandoned.state` would say it; null when nothing (or run.json is damaged). */
+  readonly state: RunState | null;
+  /** Why its files cannot be read back, as `Abandoned.damaged` says it. */
+  readonly damaged?: string;
+  /**
+   * Whether an older stopped run that 'candlecast train' started is there for `--resume` to take (one that
+   * finished an epoch, or a damaged one it refuses by name) instead of saying that only retrain's is left.
+   */
+  readonly handRunBehind: boolean;
+}
+
 export interface Abandoned {
   readonly dir: string;
-  /** Null when run.json is unreadable or no epoch finished: nothing to resume from. */
+  /** Null when run.json is unreadable, no epoch finished, or the run is retrain's: nothing to resume from. */
   readonly state: RunState | null;
   /**
    * Why the run cannot be resumed when its files are damaged (run.json not JSON or not a run's, a member's
@@ -381,6 +455,14 @@ export interface Abandoned {
    * about to make.
    */
   readonly savedAs?: string;
+  /**
+   * Set for a run retrain's train step started (`state` and `damaged` are then here, not above): `train
+   * --resume` passes it over, and a new run's start removes it. Resumed by hand it was continued as the user's
+   * (named by its folder alone) on retrain's temporary copy of the data, an unjudged candidate whose run and
+   * data the next retrain removes (`clearLeftovers` in ../../retrain/store.ts), however the hand resume ended:
+   * retrain never continues such a run, its train step starts a fresh candidate each time.
+   */
+  readonly retrain?: RetrainRun;
 }
 
 /**
@@ -398,7 +480,18 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
     const read = await readState(dir);
     saved ??= read.state === null ? undefined : await savedRuns(root);
     const savedAs = saved?.get(name);
-    runs.push(savedAs === undefined ? { dir, ...read } : { dir, state: null, savedAs });
+    if (savedAs !== undefined) runs.push({ dir, state: null, savedAs });
+    // A damaged run.json may still say its --data (runData reads it leniently).
+    else if (isRetrainCopy(read.state?.flags.data ?? await runData(dir))) {
+      runs.push({ dir, state: null, retrain: { ...read, handRunBehind: false } });
+    } else runs.push({ dir, ...read });
+  }
+  // Oldest first: whether a run started by hand is older than each of retrain's.
+  let handRun = false;
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const run = runs[i];
+    if (run.retrain) runs[i] = { ...run, retrain: { ...run.retrain, handRunBehind: handRun } };
+    else if (run.state !== null || run.damaged !== undefined) handRun = true;
   }
   return runs;
 }
@@ -495,22 +588,29 @@ const parseJson = (text: string): unknown => {
 };
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
 
+/** A run `train --resume` refuses because its files are damaged: the run, and what is wrong, naming the file. */
+export class DamagedRunError extends CommandError {
+  constructor(readonly dir: string, readonly problem: string, override readonly hint: string) {
+    super(`the stopped run in ${dir} cannot be resumed: ${problem}`, hint);
+  }
+}
+
 /**
  * What `train --resume` says of a stopped run it cannot continue because its files are damaged (`problem`: what
  * is wrong, naming the file), with what to do. One wording for all of them, as `OUTDATED_RUN` and the refusal
  * of a run's own flags say a run that cannot be resumed.
  */
-function damagedRun(dir: string, problem: string, hint: string): CommandError {
-  return new CommandError(`the stopped run in ${dir} cannot be resumed: ${problem}`, hint);
+function damagedRun(dir: string, problem: string, hint: string): DamagedRunError {
+  return new DamagedRunError(dir, problem, hint);
 }
 
 /**
- * A damaged run whose run.json still reads as a run's: `train` and `models list` keep offering it (it is the
- * newest resumable run, which a new run's start keeps), so the hint says how to drop it.
+ * A damaged run whose run.json still reads as a run's: a new run's start keeps it (it is the newest run that
+ * finished an epoch) and `models list` names it, so the hint says how to drop it.
  */
 const keptHint = (dir: string) =>
   `start a new run without --resume; 'rm -r ${shellWord(dir)}' drops this one, which train and models list ` +
-  "otherwise keep offering";
+  "otherwise keep naming";
 
 /**
  * The state `train --resume` continues from `run`, or null when it has nothing to resume (see `Abandoned`).
@@ -519,6 +619,18 @@ const keptHint = (dir: string) =>
  * … member_1.weights is not a member weights file … this is a bug".
  */
 export async function resumableState(run: Abandoned): Promise<RunState | null> {
+  if (run.retrain) {
+    const { state, damaged, handRunBehind } = run.retrain;
+    // Passed over for an older run of the user's (which `train --resume` then says: `passedOverLine`), or
+    // nothing in it to resume.
+    if (handRunBehind || (state === null && damaged === undefined)) return null;
+    throw new CommandError(
+      `the stopped run in ${run.dir} is retrain's, which 'train --resume' leaves to retrain, and no run ` +
+        `started by 'candlecast train' is there to resume: ${retrainRunWords(run.retrain)}`,
+      "the next 'candlecast retrain' removes it and trains a new candidate; or start a new run without --resume " +
+        "(its start removes it too)",
+    );
+  }
   if (run.damaged !== undefined) {
     throw damagedRun(
       run.dir,
@@ -529,6 +641,56 @@ export async function resumableState(run: Abandoned): Promise<RunState | null> {
   if (run.state === null) return null;
   await requireIntact(run.dir, run.state);
   return run.state;
+}
+
+/** A retrain's run in words: "retrain's train step started it … (5 epochs done, best epoch 3)". */
+function retrainRunWords({ state, damaged }: RetrainRun): string {
+  if (state === null) return `retrain's train step started it, and ${damaged ?? "it finished no epoch"}`;
+  return `${runOrigin(state)} (${describeRun(state)})`;
+}
+
+/**
+ * What `train --resume` says of a newer run of retrain's it passed over to continue an older one (it continued
+ * retrain's, named by its folder alone).
+ */
+export function passedOverLine(run: Abandoned & { readonly retrain: RetrainRun }): string {
+  return `passed over the newer stopped run in ${run.dir}, retrain's, which 'train --resume' does not ` +
+    `continue (the next train or retrain to start removes it): ${retrainRunWords(run.retrain)}`;
+}
+
+/** Which stopped run `train --resume` takes, and what it passes over or refuses on the way (`resumeChoice`). */
+export interface ResumeChoice {
+  /** The run it continues; null when none. */
+  readonly run: (Abandoned & { readonly state: RunState }) | null;
+  /** The newest run whose files are damaged, where it stops and refuses (then `run` is null). */
+  readonly refused: DamagedRunError | null;
+  /** Retrain's runs newer than either (all of them when neither), with something in them, passed over. */
+  readonly passedOver: readonly (Abandoned & { readonly retrain: RetrainRun })[];
+}
+
+/**
+ * What `train --resume` does with `runs` (`abandonedRuns`, newest first), said without starting it: the run
+ * it continues (its weights read and checked, as `resumableState` does), or the damaged one it refuses, and
+ * retrain's runs it passes over. `models list` offers `--resume` by it: it offered it for a run whose weights
+ * file was cut short, which `--resume` then refused.
+ */
+export async function resumeChoice(runs: readonly Abandoned[]): Promise<ResumeChoice> {
+  const passedOver: (Abandoned & { readonly retrain: RetrainRun })[] = [];
+  for (const run of runs) {
+    if (run.retrain) {
+      const retrain = run.retrain;
+      if (retrain.state !== null || retrain.damaged !== undefined) passedOver.push({ ...run, retrain });
+      continue;
+    }
+    try {
+      const state = await resumableState(run);
+      if (state) return { run: { ...run, state }, refused: null, passedOver };
+    } catch (error) {
+      if (error instanceof DamagedRunError) return { run: null, refused: error, passedOver };
+      throw error;
+    }
+  }
+  return { run: null, refused: null, passedOver };
 }
 
 /**

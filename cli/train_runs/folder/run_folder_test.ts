@@ -9,14 +9,19 @@ import {
   abandonedRuns,
   describeRun,
   type MemberState,
+  passedOverLine,
   pruneAbandonedRuns,
   rerunLine,
   resumableState,
+  resumeChoice,
   RunFolder,
+  runOrigin,
   type RunState,
 } from "./run_folder.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
-import { isLiveRun, runFolderNames } from "../run_names.ts";
+import { isLiveRun, isRetrainCopy, runFolderNames } from "../run_names.ts";
+// Where retrain puts its train step's data: its runs are told by it.
+import { retrainDataDir } from "../../retrain/store.ts";
 import { CommandError } from "../../errors.ts";
 
 Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
@@ -360,7 +365,7 @@ Deno.test("a member weights file cut short or of NaN values: --resume refuses th
     ];
     const hint = new RegExp(
       `^start a new run without --resume; 'rm -r ${dir}' drops this one, which train and models list otherwise ` +
-        "keep offering$",
+        "keep naming$",
     );
     for (const [damaged, problem] of cases) {
       await Deno.writeFile(path, damaged);
@@ -465,4 +470,133 @@ Deno.test("a weights file whose layer was renamed or reshaped is refused as dama
     model.dispose();
     await Deno.remove(root, { recursive: true });
   }
+});
+
+/**
+ * A run as retrain's train step leaves it when retrain is killed: its --data a copy in the store's
+ * .retrain-data/ (made by retrain's own `retrainDataDir`, so this follows where retrain puts it).
+ */
+async function retrainsRun(root: string): Promise<string> {
+  const copy = join(await retrainDataDir(root), "training_data.csv");
+  const run = await RunFolder.create(root, { data: copy, epochs: "40", promote: false }, null, 1);
+  for (const epoch of [1, 2]) {
+    await run.afterEpoch(1, epochRecord(epoch, 1 - epoch / 10), () => SMALL_WEIGHTS, 0);
+  }
+  await run.keep();
+  return run.dir;
+}
+
+Deno.test("--resume passes over a run retrain's train step left for an older run started by hand, which a new start keeps (it continued retrain's)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-retrain-" });
+  try {
+    const own = await stoppedRun(root);
+    await new Promise((r) => setTimeout(r, 1100)); // run folders are named by the second they start
+    const retrains = await retrainsRun(root);
+    const runs = await abandonedRuns(root);
+    assert.deepEqual(runs.map((r) => r.dir), [retrains, own], "newest first");
+    // Before: retrain's, the newest, had its state here, and --resume (and models list, and a new run's
+    // start, which kept it and removed the user's) took it.
+    assert.equal(runs[0].state, null);
+    assert.equal(runs[0].retrain?.state?.members[0].epochsDone, 2);
+    assert.equal(runs[0].retrain?.handRunBehind, true);
+    assert.equal(await resumableState(runs[0]), null);
+    const choice = await resumeChoice(runs);
+    assert.equal(choice.run?.dir, own);
+    assert.equal(choice.refused, null);
+    assert.deepEqual(choice.passedOver.map((r) => r.dir), [retrains]);
+    assert.match(
+      passedOverLine(choice.passedOver[0]),
+      new RegExp(
+        `^passed over the newer stopped run in ${retrains}, retrain's, which 'train --resume' does not continue ` +
+          `\\(the next train or retrain to start removes it\\): retrain's train step started it \\d{4}-\\d\\d-\\d\\d ` +
+          `\\d\\d:\\d\\d UTC on retrain's temporary copy of its data \\(2 epochs done, best epoch 2\\)$`,
+      ),
+    );
+    assert.match(
+      runOrigin(choice.run!.state),
+      /^'candlecast train' started it \d{4}-\d\d-\d\d \d\d:\d\d UTC on d\.csv with --epochs 40$/,
+    );
+    // A new run's start keeps the user's run for --resume, not retrain's.
+    const { removed, kept } = await pruneAbandonedRuns(root);
+    assert.equal(kept?.dir, own);
+    assert.deepEqual(removed, [retrains]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--resume with only retrain's stopped run says so and what to do (it continued it as the user's)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-retrain-only-" });
+  try {
+    const retrains = await retrainsRun(root);
+    const [run] = await abandonedRuns(root);
+    assert.equal(run.retrain?.handRunBehind, false);
+    await assert.rejects(
+      () => resumableState(run),
+      (error: unknown) => {
+        assert.ok(error instanceof CommandError, String(error));
+        assert.equal(error.exitCode, 1);
+        assert.match(
+          error.message,
+          new RegExp(
+            `^the stopped run in ${retrains} is retrain's, which 'train --resume' leaves to retrain, and no run ` +
+              `started by 'candlecast train' is there to resume: retrain's train step started it .* UTC on ` +
+              `retrain's temporary copy of its data \\(2 epochs done, best epoch 2\\)$`,
+          ),
+        );
+        assert.equal(
+          error.hint,
+          "the next 'candlecast retrain' removes it and trains a new candidate; or start a new run without " +
+            "--resume (its start removes it too)",
+        );
+        return true;
+      },
+    );
+    const choice = await resumeChoice([run]);
+    assert.equal(choice.run, null);
+    assert.deepEqual(choice.passedOver.map((r) => r.dir), [retrains]);
+    // As the hint says, a new run's start removes it.
+    assert.deepEqual(await pruneAbandonedRuns(root), { removed: [retrains], kept: null });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a run is told retrain's by the --data retrain's train step gets, and described in short otherwise", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-origin-" });
+  try {
+    assert.equal(isRetrainCopy(join(await retrainDataDir(root), "training_data.csv")), true);
+    for (
+      const data of ["d.csv", join(root, "training_data.csv"), join(root, ".retrain-data"), 3, undefined]
+    ) {
+      assert.equal(isRetrainCopy(data), false, String(data));
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+  const state = (flags: Record<string, unknown>, parent: string | null = null): RunState => ({
+    flags,
+    parent,
+    members: [{ epochsDone: 1, bestEpoch: 1, bestScore: 1, history: [], stopReason: null }],
+    startedAt: "2026-12-06T18:58:12.345Z",
+  });
+  const when = "2026-12-06 18:58 UTC";
+  assert.equal(
+    runOrigin(state({ data: "my data.csv", checkpoints: "ck", backend: "wasm", promote: true })),
+    `'candlecast train' started it ${when} on "my data.csv" with no flags beyond --data`,
+  );
+  assert.equal(
+    runOrigin(
+      state(
+        { data: "d.csv", incremental: true, epochs: "6", promote: false, seed: "3", lookback: "12" },
+        "v3_2026-12-01",
+      ),
+    ),
+    `'candlecast train' started it ${when} on d.csv with --incremental --epochs 6 --no-promote and 2 more ` +
+      "flags, fine-tuning v3_2026-12-01",
+  );
+  assert.equal(
+    runOrigin(state({ data: "d.csv", seed: "3" })),
+    `'candlecast train' started it ${when} on d.csv with 1 flag`,
+  );
 });

@@ -7,7 +7,13 @@
  * it, so collecting a 3M-candle file does not allocate a second set of columns (and MACD's four temporaries)
  * beside the series' for the GC to free late: they were ~170 MB of its peak memory (helper trial s35).
  */
-import { type CandleSeries, emaWarmUpZeros, INDICATOR_COLUMNS, type IndicatorColumn } from "./candles.ts";
+import {
+  BOUNDED_INDICATORS,
+  type CandleSeries,
+  emaWarmUpZeros,
+  INDICATOR_COLUMNS,
+  type IndicatorColumn,
+} from "./candles.ts";
 
 /**
  * RSI with Wilder smoothing; first value at index `period`. 0 when the average gain + loss is exactly 0 (a flat
@@ -219,4 +225,45 @@ export function fillMissingIndicators(s: CandleSeries): void {
       }
     }
   }
+}
+
+/**
+ * The indicator columns of `s` (a source's own values, in time order) that hold no reading at all: exactly 0 on
+ * every candle past TA-Lib's warm-up (missing values aside), where the values computed from its candles are
+ * not. That is a C# property never set (`default(double)`), serialized by a bot whose indicator step did not
+ * run, not a market: a real RSI, %K or %D of 0 throughout is one the candles give too (no close above the last
+ * since the start; each close at its 14 candles' low), and so is a MACD of 0 (flat prices). Kept, such columns
+ * were written to the training CSV as readings of 0 on every candle (a user seat's export: 267 of 300 rows).
+ * "Not 0" allows the rounding a flat series' computed values carry: 1e-9 of the scale (100 for RSI and the
+ * stochastics, the largest |close| for MACD's price-unit columns).
+ *
+ * @example
+ * ```ts
+ * const s = emptySeries("BTCUSDT", 100); // prices filled in, moving
+ * s.rsi.fill(0); // the bot's export, its indicator step never run
+ * zeroFilledIndicators(s); // ["rsi"]: read it as missing, and fillMissingIndicators computes it
+ * ```
+ */
+export function zeroFilledIndicators(s: CandleSeries): IndicatorColumn[] {
+  // Only a column whose last value given is 0 can be one: an export with the bot's readings (most) is not
+  // computed a second time (a million candles' seven columns are 56 MB).
+  const lastGiven = (col: IndicatorColumn) => s[col].findLast((v) => !Number.isNaN(v));
+  if (!INDICATOR_COLUMNS.some((col) => lastGiven(col) === 0)) return [];
+  const computed = indicatorsOf(s);
+  let priceScale = 0;
+  for (let i = 0; i < s.length; i++) priceScale = Math.max(priceScale, Math.abs(s.close[i]) || 0);
+  const bounded: readonly string[] = BOUNDED_INDICATORS;
+  return INDICATOR_COLUMNS.filter((col) => {
+    const given = s[col], calc = computed[col];
+    const tolerance = 1e-9 * (bounded.includes(col) ? 100 : priceScale);
+    let zeros = 0, otherwise = false;
+    for (let i = 0; i < s.length; i++) {
+      // TA-Lib's warm-up (the bot's 0 placeholders there are fillMissingIndicators' rule) and missing values.
+      if (Number.isNaN(calc[i]) || Number.isNaN(given[i])) continue;
+      if (given[i] !== 0) return false;
+      zeros++;
+      if (Math.abs(calc[i]) > tolerance) otherwise = true;
+    }
+    return zeros > 0 && otherwise;
+  });
 }

@@ -10,6 +10,7 @@ import {
   macd,
   rsi,
   stochastic,
+  zeroFilledIndicators,
 } from "./indicators.ts";
 import { seededRng } from "./rng.ts";
 import { sharedAvailable, sharedPath } from "../test/shared.ts";
@@ -268,4 +269,60 @@ Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty
       assert.ok(Object.is(v, want), `${col}[${i}]: ${v}, expected ${want}`);
     });
   }
+});
+
+Deno.test("zeroFilledIndicators: a column of 0 past the warm-up is no reading where the candles give others; real zeros are", () => {
+  // Before: such a column (a C# bot whose indicator step never ran) was kept as readings of 0 on every candle.
+  const random = seededRng(12);
+  const s = emptySeries("X", 120);
+  let price = 100;
+  for (let i = 0; i < s.length; i++) {
+    price *= 1 + (random() - 0.5) * 0.02;
+    s.close[i] = price;
+    s.high[i] = price * (1 + random() * 0.01);
+    s.low[i] = price * (1 - random() * 0.01);
+  }
+  const expected = indicatorsOf(s);
+  for (const col of INDICATOR_COLUMNS) s[col].fill(0);
+  assert.deepEqual(zeroFilledIndicators(s), [
+    "rsi",
+    "macd",
+    "macdSignal",
+    "macdHist",
+    "ema",
+    "stochK",
+    "stochD",
+  ]);
+  // Missing values among the zeros change nothing; one reading past the warm-up, or zeros only in the
+  // warm-up (fillMissingIndicators' rule), and the column is the bot's.
+  s.rsi[50] = NaN;
+  s.macd[40] = 0.3;
+  for (const col of ["stochK", "stochD"] as const) {
+    s[col].set(expected[col].map((v) => (Number.isNaN(v) ? 0 : v)));
+  }
+  assert.deepEqual(zeroFilledIndicators(s), ["rsi", "macdSignal", "macdHist", "ema"]);
+  // A value in TA-Lib's warm-up is no reason either way: the column past it is what counts.
+  s.macdHist[5] = 0.7;
+  assert.deepEqual(zeroFilledIndicators(s), ["rsi", "macdSignal", "macdHist", "ema"]);
+
+  // Zeros the candles give too are readings: a flat market (MACD 0, RSI 0: no close ever above the last, and
+  // the computed MACD off 0 only by rounding) and a steady fall closing at each candle's low (%K, %D 0).
+  const flat = emptySeries("FLAT", 80);
+  flat.close.fill(0.1);
+  flat.high.fill(0.1);
+  flat.low.fill(0.1);
+  for (const col of INDICATOR_COLUMNS) flat[col].fill(0);
+  assert.deepEqual(zeroFilledIndicators(flat), ["ema"]);
+  const fall = emptySeries("FALL", 80);
+  for (let i = 0; i < fall.length; i++) {
+    fall.close[i] = fall.low[i] = 100 * 0.99 ** i;
+    fall.high[i] = fall.close[i] * 1.005;
+  }
+  for (const col of ["rsi", "stochK", "stochD"] as const) fall[col].fill(0);
+  assert.deepEqual(zeroFilledIndicators(fall), []);
+  // Too short for any value past the warm-up: nothing to judge.
+  const short = emptySeries("SHORT", 10);
+  short.close.fill(1);
+  short.rsi.fill(0);
+  assert.deepEqual(zeroFilledIndicators(short), []);
 });

@@ -388,3 +388,34 @@ Deno.test("binance client: a page's Date header is the exchange's time; one abse
   assert.equal(headerTime(null), undefined);
   assert.equal(headerTime("soon"), undefined);
 });
+
+Deno.test("binance: a symbol with caseless letters (币安人生USDT) reaches the exchange intact and is written as it is", async () => {
+  // Binance lists such pairs (2025): the query must carry the symbol percent-encoded as UTF-8, which the
+  // exchange decodes back to it; a request sent raw or encoded otherwise is "Invalid symbol" (-1121) there.
+  const symbol = "币安人生USDT";
+  await withRig(AFTER, { source: seriesSource({ [symbol]: { "1h": ROWS } }) }, async (rig) => {
+    const report = await runCollect(options(rig, [symbol]), rig.env);
+    assert.equal(report.collected, ROWS.length);
+    assert.ok(
+      rig.server.log.length > 0 && rig.server.log.every((r) => r.symbol === symbol && r.status === 200),
+    );
+    const [written] = await readTrainingCsv(rig.output);
+    assert.equal(written.symbol, symbol);
+    assertSameCandles(written, ROWS);
+  });
+  // The request line itself: UTF-8 percent-encoded, as Binance's own clients send it.
+  const urls: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    urls.push(request.url);
+    return Response.json([]);
+  });
+  try {
+    const client = new BinanceClient(`http://127.0.0.1:${server.addr.port}`, new ManualClock(utcMs(AFTER)));
+    await client.klines({ symbol, interval: "1h", limit: 5 });
+    assert.equal(urls.length, 1);
+    assert.match(urls[0], /\/api\/v3\/klines\?symbol=%E5%B8%81%E5%AE%89%E4%BA%BA%E7%94%9FUSDT&interval=1h&/);
+    assert.equal(new URL(urls[0]).searchParams.get("symbol"), symbol);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -16,6 +16,7 @@ import {
   emaProblem,
   emaWarmUpZeros,
   emptySeries,
+  type IndicatorColumn,
   lowerKey,
   MAX_SYMBOL_LENGTH,
   ohlcvProblem,
@@ -27,6 +28,7 @@ import {
   TRAINING_CSV_HEADER,
   upperSymbol,
   withoutBom,
+  zeroFilledIndicators,
 } from "../../features/index.ts";
 import { parseJsonText, shellWord } from "../../base/index.ts";
 import { symbolFromFileName } from "./options.ts";
@@ -550,6 +552,39 @@ function openTimesInMs(entries: readonly CandleSeries[], source: string): void {
     return `${source}: ${entries[e].symbol} candles[${k - starts[e]}]`;
   }, "t");
   entries.forEach((s, e) => s.openTime.set(flat.subarray(starts[e], starts[e] + s.length)));
+}
+
+/** An indicator column by the export's key for it, as messages about the export name it. */
+const EXPORT_KEYS: Record<IndicatorColumn, string> = {
+  rsi: "Rsi",
+  macd: "Macd",
+  macdSignal: "MacdSign",
+  macdHist: "MacdHist",
+  ema: "Ema",
+  stochK: "StochSlowK",
+  stochD: "StochSlowD",
+};
+
+/**
+ * Reads as missing, so collect computes them from the candles as it does null ones, the indicators of one
+ * symbol (`series`, in time order) that the export gives as 0 on every candle past TA-Lib's warm-up where its
+ * candles give other values (`zeroFilledIndicators`: the bot's indicator step did not run, and C# wrote each
+ * unset double as 0); the line that says so, or null. Kept, they went into the training CSV as readings of 0
+ * without a word. The EMA is not among them: a leading run of 0s is read as missing at parse already.
+ */
+export function zeroFilledAsMissing(series: CandleSeries, source: string): string | null {
+  const zeroed = zeroFilledIndicators(series);
+  if (zeroed.length === 0) return null;
+  for (const col of zeroed) {
+    const column = series[col];
+    for (let i = 0; i < column.length; i++) if (column[i] === 0) column[i] = NaN;
+  }
+  const keys = zeroed.map((col) => EXPORT_KEYS[col]);
+  const listed = keys.length === 1 ? keys[0] : `${keys.slice(0, -1).join(", ")} and ${keys.at(-1)}`;
+  return `warning: ${source}: ${series.symbol}: ${listed} ${
+    keys.length === 1 ? "is" : "are"
+  } 0 on every candle past the indicators' warm-up, where its candles give other values (did the bot's ` +
+    "indicator step run?): read as missing and computed from the candles, as null ones are";
 }
 
 export async function readCsharpExport(path: string): Promise<CandleSeries[]> {

@@ -19,7 +19,7 @@ import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { BinanceClient, type BinanceError, DEFAULT_RETRY_POLICY } from "./binance_client.ts";
 import { expectedCandles, fetchSymbol, type KlineRequest, type SymbolFetch } from "./binance.ts";
-import { readCsharpExport } from "./csharp_export.ts";
+import { readCsharpExport, zeroFilledAsMissing } from "./csharp_export.ts";
 import { describeCsvFiles, readCsvFiles } from "./csv_files.ts";
 import type { CollectEnv } from "./env.ts";
 import { aheadOfClockError, closedOnly, emptyWindowError, selectWindow } from "./file_window.ts";
@@ -63,6 +63,9 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
         remarkReordered(`${options.jsonPath}: ${s.symbol}`, ordered, env.print, "candle");
         const source = ordered.series === s ? null : ordered.source;
         finders.set(s.symbol, locateIn(ordered.series.openTime, source, where(s.symbol)));
+        // Before the window is cut: the zeros are judged over every candle the export gives of the symbol.
+        const zeroed = zeroFilledAsMissing(ordered.series, options.jsonPath);
+        if (zeroed !== null) env.print(zeroed);
         return ordered.series;
       });
       refuseOtherInterval(options.interval, all, options.jsonPath);

@@ -276,6 +276,70 @@ Deno.test("collect --source json: the bot's indicators are kept, missing ones co
     );
   }));
 
+Deno.test("collect --source json: an indicator the export gives as 0 on every candle past the warm-up is computed, with a warning", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Before: the bot's indicator step had not run, C# wrote each unset double as 0, and the training CSV got
+    // RSI, MACD, its signal and histogram and both stochastics of exactly 0 on every row, without a word.
+    const rows = klineNumbers(ROWS.slice(0, 120));
+    const computed = seriesFromCandles("AAAUSDT", rows);
+    computeIndicators(computed);
+    const zeros = { Rsi: 0, Macd: 0, MacdSign: 0, MacdHist: 0, Ema: 0, StochSlowK: 0, StochSlowD: 0 };
+    const exportJson = [
+      {
+        symbol: "AAAUSDT",
+        // Out of time order: the zeros are judged on the candles sorted, not as the file lists them.
+        candles: rows.map((r, i) => ({
+          t: r.openTime,
+          o: r.open,
+          h: r.high,
+          l: r.low,
+          c: r.close,
+          v: r.volume,
+          i,
+        }))
+          .reverse()
+          .map(({ i: _, ...c }) => ({ ...c, ...zeros })),
+      },
+      {
+        // The bot's own readings (here MACD 0 in its warm-up slots and a value after): kept, no warning.
+        symbol: "BBBUSDT",
+        candles: rows.map((r, i) => ({
+          t: r.openTime,
+          o: r.open,
+          h: r.high,
+          l: r.low,
+          c: r.close,
+          v: r.volume,
+          Macd: i < 33 ? 0 : 0.25,
+        })),
+      },
+    ];
+    const jsonPath = join(dirname(rig.output), "export.json");
+    await writeFile(jsonPath, JSON.stringify(exportJson));
+    // The latest 60 candles: the zeros are judged over all 120 the export gives, the 60 before read as warm-up.
+    await runCollect({
+      source: "json",
+      jsonPath,
+      output: rig.output,
+      interval: "1h",
+      window: { kind: "latest", count: 60 },
+    }, rig.env);
+    const warnings = rig.env.printed.filter((line) => line.startsWith("warning:"));
+    assert.deepEqual(warnings, [
+      `warning: ${jsonPath}: AAAUSDT: Rsi, Macd, MacdSign, MacdHist, StochSlowK and StochSlowD are 0 on every ` +
+      "candle past the indicators' warm-up, where its candles give other values (did the bot's indicator step " +
+      "run?): read as missing and computed from the candles, as null ones are",
+    ]);
+    const [a, b] = await readTrainingCsv(rig.output);
+    assert.equal(a.length, 60);
+    for (const col of ["rsi", "macd", "macdSignal", "macdHist", "ema", "stochK", "stochD"] as const) {
+      for (let i = 0; i < 60; i++) {
+        assert.ok(Object.is(a[col][i], computed[col][60 + i]), `AAAUSDT ${col}[${i}]: ${a[col][i]}`);
+      }
+    }
+    for (let i = 0; i < 60; i++) assert.equal(b.macd[i], 0.25, `BBBUSDT macd[${i}]`);
+  }));
+
 Deno.test("collect --source json: candles out of order or repeated are sorted and dropped with a note, as a CSV's rows", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dir = dirname(rig.output);

@@ -68,10 +68,29 @@ export interface CsvFile {
 
 export const DEFAULT_LIMIT = 1000;
 
-const SYMBOL = /^[A-Z0-9]{2,30}$/;
+/**
+ * One character of a Binance symbol: an upper-case Latin letter, an ASCII digit, or a letter of a script that
+ * has no case (`\p{Lo}`: 币安人生USDT, listed 2025, whose requests and public dumps carry it as it is). A
+ * caseless letter of the Latin script (ǃ, ª: look-alikes of punctuation) and an invisible filler (ㅤ, U+3164,
+ * Lo but drawn as nothing) are not; lower case, Greek and Cyrillic capitals (a Β that reads as B), spaces,
+ * punctuation, emoji and control or bidi characters are no Lo either. Before, any non-Latin letter was refused
+ * with "expected a Binance symbol such as BTCUSDT".
+ */
+const SYMBOL_CHAR = String.raw`(?:[A-Z0-9]|(?!\p{Script=Latin}|\p{Default_Ignorable_Code_Point})\p{Lo})`;
+const SYMBOL = new RegExp(`^${SYMBOL_CHAR}{2,30}$`, "u");
 
-/** Whether Binance could know `symbol` (upper-case letters and digits: BTCUSDT, not BTC/USDT or btcusdt). */
+/**
+ * Whether Binance could know `symbol` (upper-case letters, digits and caseless letters: BTCUSDT, 币安人生USDT,
+ * not BTC/USDT or btcusdt).
+ */
 export const isBinanceSymbol = (symbol: string): boolean => SYMBOL.test(symbol);
+
+/**
+ * A symbol typed or read from a file name, in the one spelling Binance and the training CSV use: upper case
+ * (upperSymbol) and NFC, since a name typed on macOS or read from its file system may spell a Hangul syllable
+ * as its jamo (NFD), another string than the exchange's and the rows already written for it.
+ */
+const binanceSpelling = (symbol: string): string => upperSymbol(symbol.normalize("NFC"));
 
 /** A Binance interval, as collect takes it (retrain passes its --interval on to collect). */
 export const IntervalSchema = z.enum(INTERVALS, {
@@ -80,22 +99,32 @@ export const IntervalSchema = z.enum(INTERVALS, {
 const output = z.string().trim().min(1, "expected a file path");
 // upperSymbol, as a C# export's symbols are read: a tr-TR shell's `${s^^}` or .NET's ToUpper() writes LİNKUSDT
 // (dotted İ), which a plain toUpperCase() kept and the regex then refused without saying which value or why.
-const symbol = z.string().trim().transform(upperSymbol).pipe(
+const symbol = z.string().trim().transform(binanceSpelling).pipe(
   z.string().regex(SYMBOL, { error: (issue) => notASymbol(String(issue.input)) }),
 );
 
 /**
+ * A character a terminal draws as nothing, or that reorders what follows: controls, format characters (bidi
+ * marks among them), fillers and spaces other than the plain one.
+ */
+const INVISIBLE = /(?! )[\p{C}\p{Default_Ignorable_Code_Point}\p{Z}]/u;
+
+/**
  * Why `value` (upper-cased) is no Binance symbol, naming it: in a list of four the bad one was not said, and a
- * look-alike letter (Cyrillic А, a full-width digit) reads as the right one on screen.
+ * look-alike letter (Cyrillic А, a full-width digit) reads as the right one on screen. A character drawn as
+ * nothing or that reorders the line (a bidi override, U+202E) is written as its code, not printed: printed, it
+ * turned the rest of the message around on the terminal.
  */
 function notASymbol(value: string): string {
-  const foreign = [...value].find((c) => !/[A-Z0-9]/.test(c) && c.charCodeAt(0) > 0x7f);
-  return `expected a Binance symbol such as BTCUSDT, got ${JSON.stringify(value)}` +
+  const foreign = [...value].find((c) => !SYMBOL.test(`${c}${c}`) && c.charCodeAt(0) > 0x7f);
+  const code = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  const shown = JSON.stringify(value).replace(new RegExp(INVISIBLE, "gu"), (c) => `<${code(c)}>`);
+  return `expected a Binance symbol such as BTCUSDT, got ${shown}` +
     (foreign === undefined
       ? ""
-      : ` (it holds ${foreign}, U+${
-        foreign.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")
-      }, which is no Latin letter or digit)`);
+      : ` (it holds ${INVISIBLE.test(foreign) ? "" : `${foreign}, `}${
+        code(foreign)
+      }, which is no Latin capital, digit or letter of a caseless script such as Chinese)`);
 }
 
 /**
@@ -106,7 +135,7 @@ function notASymbol(value: string): string {
 const fileSymbol = z.string().trim().min(1, "is empty")
   .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
   .regex(SYMBOL_PATTERN, SYMBOL_RULE)
-  .transform(upperSymbol);
+  .transform(binanceSpelling);
 
 const day = flag.date();
 const replace = z.boolean().optional().transform((v) => v === true);
@@ -238,8 +267,11 @@ export function intervalFromFileName(path: string): string | null {
 
 function binanceName(path: string): { symbol: string; interval: string } | null {
   const name = path.split(/[\\/]/).at(-1) ?? "";
-  const match = /^([A-Za-z0-9]{2,30})-(\d+[smhdwM])([-_.]|$)/.exec(name);
-  return match ? { symbol: upperSymbol(match[1]), interval: match[2] } : null;
+  // Lower case too (ethusdt-1h.csv, upper-cased), and caseless letters as Binance's own dumps name them
+  // (币安人生USDT-1h.csv): before, such a file "did not say which symbol it holds" and a folder with one failed.
+  const match = new RegExp(`^((?:[a-z]|${SYMBOL_CHAR}){2,30})-(\\d+[smhdwM])([-_.]|$)`, "u")
+    .exec(name.normalize("NFC"));
+  return match ? { symbol: binanceSpelling(match[1]), interval: match[2] } : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
-import { type CollectOptions, parseCollectFlags } from "./options.ts";
+import { type CollectOptions, isBinanceSymbol, parseCollectFlags } from "./options.ts";
 
 /** What commander hands over: every default filled in, plus the flags typed. */
 const DEFAULTS = {
@@ -79,7 +79,7 @@ Deno.test("collect flags: bad values and combinations name the flag", () => {
   // A look-alike letter (Greek capital beta) reads as B on screen: the message names it.
   refused(
     { symbols: ["\u0392TCUSDT"] },
-    /got "\u0392TCUSDT" \(it holds \u0392, U\+0392, which is no Latin letter or digit\)$/,
+    /got "\u0392TCUSDT" \(it holds \u0392, U\+0392, which is no Latin capital, digit or letter of a caseless script such as Chinese\)$/,
   );
   refused({ symbols: [","] }, /^--symbols: expected at least one symbol/);
   refused({ baseUrl: "ftp://example.com" }, /^--base-url: expected an http\(s\) URL/);
@@ -176,4 +176,55 @@ Deno.test("collect flags: --source csv takes another exchange's symbol (BTC/USDT
     { symbols: ["BTC/USDT"] },
     /^--symbols: expected a Binance symbol such as BTCUSDT, got "BTC\/USDT"$/,
   );
+});
+
+Deno.test("collect flags: a symbol with letters of a caseless script (币安人生USDT) is Binance's, typed or in a file name", () => {
+  // Before: --symbols 币安人生USDT was "expected a Binance symbol such as BTCUSDT … (it holds 币 …)", exit 2, and
+  // a file 币安人生USDT-1h.csv "did not say which symbol it holds", though Binance lists the pair and its dumps
+  // are named so.
+  const symbols = (typed: string[]) =>
+    (parse({ symbols: typed }) as Extract<CollectOptions, { source: "binance" }>).symbols;
+  assert.deepEqual(symbols(["币安人生USDT", "币安人生usdt"]), ["币安人生USDT"]);
+  // A Hangul name spelled as its jamo (NFD, as macOS may give it) is the exchange's NFC spelling, once.
+  assert.deepEqual(symbols(["한국USDT".normalize("NFD"), "한국USDT"]), ["한국USDT"]);
+  assert.deepEqual(symbols(["한국USDT".normalize("NFD")])[0], "한국USDT".normalize("NFC"));
+  const named = (csvPath: string | string[]) =>
+    (parse({ source: "csv", csvPath }) as Extract<CollectOptions, { source: "csv" }>).files.map((f) =>
+      f.symbol
+    );
+  assert.deepEqual(named("dl/币安人生USDT-1h.csv"), ["币安人生USDT"]);
+  assert.deepEqual(named("币安人生usdt-1h-2025-11.csv"), ["币安人生USDT"]);
+  // --symbol spells it as the file name does (NFC), or one pair became two symbols in one training CSV.
+  const typed = parse({ source: "csv", csvPath: "raw.csv", symbol: "한국usdt".normalize("NFD") });
+  assert.equal(
+    (typed as Extract<CollectOptions, { source: "csv" }>).files[0].symbol,
+    "한국USDT".normalize("NFC"),
+  );
+  assert.deepEqual(named("한국USDT-1h.csv".normalize("NFD")), ["한국USDT".normalize("NFC")]);
+  // A folder's files, one of them so named: every one read by its name (before, the run failed whole).
+  assert.deepEqual(named(["d/ETHBTC-1h.csv", "d/币安人生USDT-1h.csv"]), ["ETHBTC", "币安人生USDT"]);
+  assert.equal(isBinanceSymbol("币安人生USDT"), true);
+  // Lower case stays no Binance spelling (retrain's hint to collect again upper-cased rests on it).
+  assert.equal(isBinanceSymbol("币安人生usdt"), false);
+  assert.equal(isBinanceSymbol("btcusdt"), false);
+});
+
+Deno.test("collect flags: a symbol is still refused for spaces, punctuation, emoji, look-alikes and invisible characters", () => {
+  const notOne = (symbol: string, message: RegExp) => {
+    refused({ symbols: [symbol] }, message);
+    assert.equal(isBinanceSymbol(symbol), false, JSON.stringify(symbol));
+  };
+  notOne("BTC USDT", /^--symbols: expected a Binance symbol such as BTCUSDT, got "BTC USDT"$/);
+  notOne("币安/USDT", /got "币安\/USDT"$/);
+  notOne("BTC😀USDT", /\(it holds 😀, U\+1F600, which is no Latin capital/);
+  // Caseless letters of the Latin script look like punctuation (ǃ) or sit in no symbol (ª): not taken.
+  notOne("ǃBTCUSDT", /\(it holds ǃ, U\+01C3, /);
+  notOne("ªBTCUSDT", /\(it holds ª, U\+00AA, /);
+  // An invisible filler (Hangul, Lo), a zero-width space and a bidi override are named by code, not printed: the
+  // override printed turned the rest of the message around on the terminal.
+  notOne("BTC\u3164USDT", /got "BTC<U\+3164>USDT" \(it holds U\+3164, which is no Latin capital/);
+  notOne("BTC\u200bUSDT", /got "BTC<U\+200B>USDT" \(it holds U\+200B, /);
+  notOne("币安\u202eUSDT", /got "币安<U\+202E>USDT" \(it holds U\+202E, /);
+  refused({ symbols: ["币"] }, /^--symbols: expected a Binance symbol such as BTCUSDT, got "币"$/);
+  refused({ source: "csv", csvPath: "dl/BTC😀-1h.csv" }, /^--symbol is required with --source csv/);
 });

@@ -58,6 +58,18 @@ Deno.test("summary: a new pair's short history lines up with the others' (flat t
   ]);
 });
 
+Deno.test("summary: a symbol of wide characters (币安人生USDT) lines up with the others on a terminal", () => {
+  const t0 = utcMs("2023-01-01");
+  const hours = (n: number) => Array.from({ length: n }, (_, i) => t0 + i * HOUR);
+  const latin = { ...summarize(at(hours(60)), 60, gridOf("1h")), symbol: "ETHBTC" };
+  const han = { ...summarize(at(hours(60)), 60, gridOf("1h")), symbol: "币安人生USDT" };
+  // Before: padded by code units (8), the Han row (12 columns wide) ran four columns right of ETHBTC's.
+  assert.deepEqual(formatSummary("out.csv", [latin, han]).split("\n").slice(1), [
+    "  ETHBTC        60 rows  (+60)  2023-01-01 00:00 → 2023-01-03 11:00 UTC  no gaps",
+    "  币安人生USDT  60 rows  (+60)  2023-01-01 00:00 → 2023-01-03 11:00 UTC  no gaps",
+  ]);
+});
+
 Deno.test("summary: replaced rows are counted and jumps beyond ×3 between closes are flagged", () => {
   const t0 = utcMs("2024-01-05");
   const closes = [42_391.5, 42_400, 2_222.71, 2_230, 2_900, 45_000];

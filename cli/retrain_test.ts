@@ -1060,8 +1060,9 @@ Deno.test("what a run that quit at once left (its CSV copy, its train's run fold
       1,
     );
     await elsewhere.keep();
-    // A run by hand, kept for its --resume; and a `train --resume` by hand on run-b's copy, still training:
-    // neither is retrain's to remove, nor the copy that one reads.
+    // A run by hand, kept for its --resume; and a run still training on run-b's copy (a train step in the
+    // moment before it notices its retrain was killed): neither is retrain's to remove, nor the copy that one
+    // reads.
     const own = await RunFolder.create(root, { data: join(root, "..", "mine.csv") }, null, 1);
     await own.keep();
     const live = await RunFolder.create(root, { data: copy("run-b") }, null, 1);
@@ -1072,6 +1073,30 @@ Deno.test("what a run that quit at once left (its CSV copy, its train's run fold
     // Each run's copy in a folder of its own: the data path its versions record is its own.
     const [first, second] = [await retrainDataDir(root), await retrainDataDir(root)];
     assert.notEqual(first, second);
+    await live.keep();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a leftover whose run.json recorded its copy with Windows separators goes too, and a live one keeps its copy", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-retrain-leftovers-win-" });
+  try {
+    // As a store on Windows records them: `\` between the names (the run folder's own name is the same).
+    const windows = (run: string) => `C:\\models\\${RETRAIN_DATA}\\${run}\\training_data.csv`;
+    for (const run of ["run-a", "run-b"]) {
+      await Deno.mkdir(join(root, RETRAIN_DATA, run), { recursive: true });
+      await Deno.writeTextFile(join(root, RETRAIN_DATA, run, "training_data.csv"), "symbol,open_time\n");
+    }
+    const left = await RunFolder.create(root, { data: windows("run-a") }, null, 1);
+    await left.keep();
+    const live = await RunFolder.create(root, { data: windows("run-b") }, null, 1);
+    const name = (r: RunFolder) => r.dir.slice(root.length + 1);
+    // Before: retrain's pattern took `/` alone, so neither was its: the leftover stayed (train --resume passes
+    // it over, as `isRetrainCopy` takes both), and run-b's copy was removed under the live run.
+    assert.deepEqual(await clearLeftovers(root), [name(left)]);
+    assert.deepEqual(await runFolderNames(root), [name(live)]);
+    assert.deepEqual([...Deno.readDirSync(join(root, RETRAIN_DATA))].map((e) => e.name), ["run-b"]);
     await live.keep();
   } finally {
     await Deno.remove(root, { recursive: true });

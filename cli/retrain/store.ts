@@ -15,7 +15,7 @@ import {
 } from "../../ml/checkpoints/index.ts";
 import { CheckpointError, verifyListedFiles } from "../../engine/index.ts";
 import { CommandError } from "../errors.ts";
-import { isLiveRun, runData, runFolderNames } from "../train_runs/index.ts";
+import { isLiveRun, isRetrainCopy, runData, runFolderNames } from "../train_runs/index.ts";
 
 /**
  * current's manifest (what weekly fine-tunes and both modes compare with): a current whose version is gone or
@@ -83,14 +83,22 @@ export async function ownRunFolders(
  * The folder under the store where each run keeps its training CSV copy (the data before the held-out days), in
  * a subfolder of its own. In the store, not the system's temp folder, so that the next run, holding the same
  * lock, can remove what a run that quit at once (a second Ctrl-C, kill -9) left: its copy, and its train
- * step's run folder, which `train --resume` could only continue on that copy. A subfolder per run keeps the
- * data path a version's train step records unique to its run: `versionsTrainedOn` and `ownRunFolders` go by it
- * while the run lasts (the run then records `--data` itself in its candidate's manifest: `recordDataSource`).
+ * step's run folder, told from a user's run by that copy as its `--data` (`isRetrainCopy`: `train --resume`
+ * passes such a run over, and a `train`'s start removes it). A subfolder per run keeps the data path a
+ * version's train step records unique to its run: `versionsTrainedOn` and `ownRunFolders` go by it while the
+ * run lasts (the run then records `--data` itself in its candidate's manifest: `recordDataSource`).
  */
 export const RETRAIN_DATA = ".retrain-data";
 
-/** A data path inside some run's subfolder of `RETRAIN_DATA`, however the store's path was spelled then. */
-const RETRAIN_COPY = new RegExp(`[\\/]${RETRAIN_DATA.replace(".", "\\.")}[\\/]([^\\/]+)[\\/][^\\/]+$`);
+/**
+ * The subfolder of `RETRAIN_DATA` a run's `--data` is in (its copy's run), however the store's path was spelled
+ * then, `/` or `\` between its names (a store written on Windows); null for a path that is not such a copy.
+ * Told by `isRetrainCopy`, the one definition (`train --resume` passes over the runs it picks out): this
+ * module's own pattern took `/` alone, so a leftover whose run.json recorded a Windows path stayed for good.
+ */
+function copyRun(data: string | null): string | null {
+  return data !== null && isRetrainCopy(data) ? data.split(/[\\/]/).at(-2) ?? null : null;
+}
 
 /** A fresh subfolder of `RETRAIN_DATA` for this run's copy. */
 export async function retrainDataDir(root: string): Promise<string> {
@@ -103,15 +111,17 @@ export async function retrainDataDir(root: string): Promise<string> {
 
 /**
  * Removes what earlier runs that quit at once left (see `RETRAIN_DATA`): every copy no live training reads
- * (a `train --resume` by hand on a leftover is left alone, with its data), and the unlocked run folders that
- * trained on a copy now gone. Returns the run folders removed.
+ * (one still read is left alone, with its run: a train step in the half second it takes to notice its retrain
+ * was killed (`../exit_with_parent.ts`), or a `train` given the copy as `--data` by hand; `train --resume` no
+ * longer continues a leftover, it passes retrain's runs over), and the unlocked run folders that trained on a
+ * copy now gone. Returns the run folders removed.
  */
 export async function clearLeftovers(root: string): Promise<string[]> {
   const runs: { name: string; live: boolean; copy: string | null }[] = [];
   for (const name of await runFolderNames(root)) {
     const live = await isLiveRun(join(root, name)).catch(() => true);
     const trainedOn = await runData(join(root, name));
-    runs.push({ name, live, copy: trainedOn?.match(RETRAIN_COPY)?.[1] ?? null });
+    runs.push({ name, live, copy: copyRun(trainedOn) });
   }
   const inUse = new Set(runs.filter((r) => r.live && r.copy !== null).map((r) => r.copy));
   const data = join(root, RETRAIN_DATA);

@@ -232,12 +232,15 @@ export function stopLine(
 /**
  * The line for an interrupted run kept in `checkpoints` while another trains. The resume command names the
  * store: printed bare, 'candlecast train --resume' looked in the default folder and found nothing to resume.
+ * `refused`: why `--resume` would refuse the run (a damaged weights file or run.json, `DamagedRunError`'s
+ * problem and hint), said as `models list` says it: the line offered `--resume` for it all the same.
  */
 export function keptRunLine(
   dir: string,
   epochs: number | readonly number[],
   checkpoints: string,
   outdated = false,
+  refused: { readonly problem: string; readonly hint: string } | null = null,
 ): string {
   // Each member's own count: their sum, "stopped after 5 epochs" for members at 3 and 2 of 8, read as a run
   // five epochs in (a disaster trial).
@@ -246,6 +249,10 @@ export function keptRunLine(
     ? `after ${plural(each[0], "epoch")}`
     : `with its ${each.length} members after ${each.slice(0, -1).join(", ")} and ${each.at(-1)} epochs`;
   const kept = `an earlier run stopped ${when} is kept in ${dir}; `;
+  // Damage first, as models list orders them: --resume refuses it for that whoever started it.
+  if (refused) {
+    return kept + `'candlecast train --resume' cannot resume it: ${refused.problem}; ${refused.hint}`;
+  }
   // One an older candlecast started is refused by --resume: pointing there sent the user into a refusal.
   if (outdated) return kept + OUTDATED_RUN;
   return kept + `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues it`;

@@ -258,6 +258,24 @@ Deno.test("a kept run an older candlecast started is not offered to --resume, wh
   );
 });
 
+Deno.test("a kept run --resume would refuse for a damaged file is not offered to it: the file and what to do are said", () => {
+  // Before: "'candlecast train --resume --checkpoints ck' continues it", whatever its files held.
+  const refused = {
+    problem: "its member_1.weights is damaged (values cut short)",
+    hint:
+      "start a new run without --resume; 'rm -r ck/.train_z' drops this one, which train and models list " +
+      "otherwise keep naming",
+  };
+  assert.equal(
+    keptRunLine("ck/.train_z", 2, "ck", false, refused),
+    "an earlier run stopped after 2 epochs is kept in ck/.train_z; 'candlecast train --resume' cannot resume " +
+      "it: its member_1.weights is damaged (values cut short); start a new run without --resume; 'rm -r " +
+      "ck/.train_z' drops this one, which train and models list otherwise keep naming",
+  );
+  // Damage is said before an older candlecast's split, as models list orders them.
+  assert.match(keptRunLine("ck/.train_z", 2, "ck", true, refused), /cannot resume it: its member_1\.weights/);
+});
+
 Deno.test("dataLines: the per-symbol rows stay aligned for a million-candle symbol or a long name; counts are grouped", () => {
   const summary = (symbol: string, candles: number) => ({
     symbol,

@@ -12,7 +12,7 @@ import {
   gridOffsetOf,
   seriesInterval,
 } from "../../features/index.ts";
-import { plural, removeStaleTemps, utcDay } from "../../base/index.ts";
+import { plural, removeStaleTemps, shellWord, utcDay } from "../../base/index.ts";
 import { CommandError, filesystemProblem, InterruptedError, withoutRunAgain } from "../errors.ts";
 import { checkpointsFlag, requireCandles, requireInput } from "../flags.ts";
 import { classPriors, type ModelType, type Preprocessor, TRAINED_DECISION_RULE } from "../../engine/index.ts";
@@ -40,12 +40,14 @@ import {
 import {
   type Abandoned,
   abandonedRuns,
+  DamagedRunError,
   describeRun,
   epochsDone,
   isFinished,
   passedOverLine,
   pruneAbandonedRuns,
   rerunLine,
+  resumableState,
   resumeChoice,
   RunFolder,
   runOrigin,
@@ -474,11 +476,34 @@ async function startRun(
   }
   const { removed, kept } = await pruneAbandonedRuns(opts.checkpoints);
   if (removed.length > 0) io.out(`removed ${removed.length} abandoned training run folder(s)`);
-  if (kept?.state) {
-    const each = kept.state.members.map((m) => m.epochsDone);
-    io.out(keptRunLine(kept.dir, each, opts.checkpoints, splitOutdated(kept.state)));
-  }
+  if (kept?.state) io.out(await keptRunSaid({ ...kept, state: kept.state }, opts.checkpoints));
   return run;
+}
+
+/**
+ * The line for the stopped run a new run's start keeps, checked as `--resume` would check it
+ * (`resumableState`: its run.json's numbers, its members' weights read whole), so that it offers `--resume`
+ * only where `--resume` would continue it, as `models list` does (`resumeChoice`). It offered it for a run
+ * whose member_1.weights was cut short, which `--resume` then refused.
+ */
+async function keptRunSaid(
+  kept: Abandoned & { readonly state: RunState },
+  checkpoints: string,
+): Promise<string> {
+  const each = kept.state.members.map((m) => m.epochsDone);
+  let refused: { problem: string; hint: string } | null = null;
+  try {
+    await resumableState(kept);
+  } catch (error) {
+    // Not a reason to stop the run that is starting (until this check its start never read the kept run's
+    // files): a weights file this user may not read, or a folder in its place, is said as what `--resume`
+    // would stop on.
+    refused = error instanceof DamagedRunError ? error : {
+      problem: `its files cannot be read (${error instanceof Error ? error.message : String(error)})`,
+      hint: `make its files readable, or 'rm -r ${shellWord(kept.dir)}' drops it`,
+    };
+  }
+  return keptRunLine(kept.dir, each, checkpoints, splitOutdated(kept.state), refused);
 }
 
 async function trainAndSave(

@@ -1133,6 +1133,85 @@ Deno.test("train --resume runs again in full the epoch a stop cut short, instead
   }
 });
 
+Deno.test("a new run's start names the damaged file of the run it keeps, which --resume refuses, instead of offering --resume", async () => {
+  const dir = await tempDir();
+  try {
+    const data = join(dir, "data.csv");
+    await writeTrainingCsv(data, syntheticSeries(20, ["SIMAUSDT", "SIMBUSDT"]));
+    const checkpoints = join(dir, "checkpoints");
+    const flags = { epochs: "2", members: "1", workers: "1", promote: false };
+    // Stopped in its second epoch: its first is kept for --resume.
+    const stop = new AbortController();
+    const stopped = await runTraining(options(data, checkpoints, flags), {
+      ...quiet,
+      signal: stop.signal,
+      afterBatch: (epoch, batch) => {
+        if (epoch === 2 && batch === 2) stop.abort();
+      },
+      flags: { ...flags, data, checkpoints },
+    });
+    assert.ok(stopped.interrupted && stopped.resumable, JSON.stringify(stopped));
+    const [run] = await abandonedRuns(checkpoints);
+    assert.ok(run?.state, "a run folder to resume");
+    const weights = join(run.dir, "member_1.weights");
+    const whole = await Deno.readFile(weights);
+    const state = await Deno.readTextFile(join(run.dir, "run.json"));
+    const { epochsDone } = run.state.members[0];
+    const started = async () => {
+      const lines: string[] = [];
+      const fresh = { epochs: "1", members: "1", workers: "1", promote: false };
+      await runTraining(options(data, checkpoints, fresh), { out: (line) => lines.push(line), flags: fresh });
+      const kept = lines.filter((line) => line.startsWith("an earlier run stopped"));
+      assert.equal(kept.length, 1, lines.join("\n"));
+      return kept[0];
+    };
+    const keptIn =
+      `an earlier run stopped after ${epochsDone} epoch${epochsDone === 1 ? "" : "s"} is kept in ` +
+      `${run.dir}; `;
+    const dropIt = `start a new run without --resume; 'rm -r ${run.dir}' drops this one, which train and ` +
+      "models list otherwise keep naming";
+
+    // Its weights file cut short. Before: "'candlecast train --resume --checkpoints …' continues it", and
+    // --resume then refused the run, naming the file (as models list now does).
+    await Deno.writeFile(weights, whole.subarray(0, whole.length - 2));
+    assert.equal(
+      await started(),
+      keptIn + "'candlecast train --resume' cannot resume it: its member_1.weights is damaged (values cut " +
+        `short); ${dropIt}`,
+    );
+    // Its run.json's numbers contradicting each other (before: offered too).
+    await Deno.writeFile(weights, whole);
+    const contradicted = JSON.parse(state);
+    contradicted.members[0].history = [];
+    await Deno.writeTextFile(join(run.dir, "run.json"), JSON.stringify(contradicted));
+    assert.equal(
+      await started(),
+      keptIn +
+        "'candlecast train --resume' cannot resume it: its run.json is damaged (members[0].epochsDone " +
+        `is ${epochsDone} but its history records 0 epochs); ${dropIt}`,
+    );
+    await Deno.writeTextFile(join(run.dir, "run.json"), state);
+    // A folder where its weights file was, which --resume fails on too: said, and the new run goes on (the
+    // check must not stop it; before, the kept run's weights were not read at a new run's start).
+    await Deno.remove(weights);
+    await Deno.mkdir(weights);
+    assert.equal(
+      await started(),
+      keptIn + `'candlecast train --resume' cannot resume it: its files cannot be read (${weights} is a ` +
+        `folder, not a regular file); make its files readable, or 'rm -r ${run.dir}' drops it`,
+    );
+    await Deno.remove(weights);
+    await Deno.writeFile(weights, whole);
+    // Whole again: offered, as before.
+    assert.equal(
+      await started(),
+      keptIn + `'candlecast train --resume --checkpoints ${checkpoints}' continues it`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test({
   name:
     "a run stopped between saving its version and promoting it leaves its folder: --resume and models list name the version",

@@ -28,6 +28,7 @@ export {
 } from "./atomic_write.ts";
 export * from "./file_lock.ts";
 export { plural } from "./plural.ts";
+export { columnsOf, cutToColumns, padColumns } from "./text_width.ts";
 export { formatDuration, MAX_TIMER_MS, timerMs } from "./duration.ts";
 export { utcDay, utcMinute } from "./utc_day.ts";
 export { eventLoopTurns, finishSteps, finishStepsTurning } from "./event_loop.ts";

@@ -5,6 +5,7 @@
  * loads no model (monitor reading a large log) shows its progress the same way without loading tfjs.
  */
 import { formatDuration } from "./duration.ts";
+import { columnsOf, cutToColumns } from "./text_width.ts";
 import { writeStderr } from "./stderr.ts";
 
 export interface BatchProgress {
@@ -139,5 +140,9 @@ export function terminalProgress(options: ProgressOptions = {}): BatchProgress {
  * ```
  */
 export function fitLine(line: string, columns: number | undefined): string {
-  return columns !== undefined && line.length >= columns ? line.slice(0, Math.max(0, columns - 1)) : line;
+  // By terminal columns, not code units: a symbol of wide characters (币安人生USDT) made a line that fit by
+  // length wrap.
+  return columns !== undefined && columnsOf(line) >= columns
+    ? cutToColumns(line, Math.max(0, columns - 1))
+    : line;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { drawsInPlace, etaText, terminalProgress } from "./progress.ts";
+import { drawsInPlace, etaText, fitLine, terminalProgress } from "./progress.ts";
 
 function rig(terminal: boolean) {
   let t = 0;
@@ -159,4 +159,12 @@ Deno.test("a dumb terminal (TERM=dumb) gets plain lines, not a bar redrawn with 
   assert.equal(drawsInPlace(true, "xterm-256color"), true);
   assert.equal(drawsInPlace(true, undefined), true);
   assert.equal(drawsInPlace(false, "xterm-256color"), false);
+});
+
+// Measured in code units, a line of wide characters (币安人生USDT: 12 columns in 8 units) fit and still wrapped.
+Deno.test("fitLine cuts by terminal columns, never splitting a character", () => {
+  const line = "币安人生USDT [####----] 10/20";
+  assert.equal(fitLine(line, 12), "币安人生USD");
+  assert.equal(fitLine(line, 40), line);
+  assert.equal(fitLine("BTCUSDT [####----] 10,000/43,080 candles", 20), "BTCUSDT [####----] ");
 });

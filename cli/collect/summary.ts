@@ -4,7 +4,7 @@
  * errors), and close-to-close jumps too large for one market (another symbol's candles mixed in).
  */
 import { type CandleSeries, type Grid, type ShortSteps, shortSteps, stepName } from "../../features/index.ts";
-import { plural } from "../../base/index.ts";
+import { columnsOf, padColumns, plural } from "../../base/index.ts";
 
 export interface Gap {
   /** Open time of the last candle before the gap. */
@@ -148,21 +148,6 @@ function shortStepWarning(s: SymbolSummary, o: ShortSteps): string {
     "interval are mixed in; keep one interval per file (train and serve assume one)";
 }
 
-/**
- * Terminal columns `text` takes: a wide character (Han, kana, Hangul, full-width forms) two, others one. By
- * code units (padEnd) 币安人生USDT (8 units, 12 columns) pushed its row's counts four columns right of the
- * others'.
- */
-function columns(text: string): number {
-  let n = 0;
-  for (const c of text) n += WIDE.test(c) ? 2 : 1;
-  return n;
-}
-
-/** East Asian Wide and Fullwidth characters, by their blocks (a symbol is letters and digits, no emoji). */
-const WIDE =
-  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
-
 /** The closing report: one line for the file, one per symbol, columns aligned. */
 export function formatSummary(
   output: string,
@@ -175,7 +160,7 @@ export function formatSummary(
     `${output}: ${plural(rows, "row")} for ${plural(summaries.length, "symbol")} ` +
     `(${count(added)} new${unchanged ? "; the file already held them and was left as it was" : ""})`,
   ];
-  const width = Math.max(...summaries.map((s) => columns(s.symbol)));
+  const width = Math.max(...summaries.map((s) => columnsOf(s.symbol)));
   const rowWidth = Math.max(...summaries.map((s) => plural(s.rows, "row").length));
   // The new-row counts padded too: "(+60)" beside "(+3,000)" shifted a new pair's dates against the others'.
   const addedText = (s: SymbolSummary) =>
@@ -189,7 +174,7 @@ export function formatSummary(
       : `${utc(s.first)} → ${utc(s.last!)} UTC`;
     const gaps = gapText(s);
     lines.push(
-      `  ${s.symbol}${" ".repeat(width - columns(s.symbol))}  ${plural(s.rows, "row").padStart(rowWidth)}  ` +
+      `  ${padColumns(s.symbol, width)}  ${plural(s.rows, "row").padStart(rowWidth)}  ` +
         `${addedText(s).padEnd(addedWidth)}  ${span}${gaps ? `  ${gaps}` : ""}`,
     );
   }

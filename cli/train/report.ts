@@ -1,7 +1,7 @@
 /** What `train` prints besides the epoch lines: the data it found and the test metrics beside the baselines. */
 import { join } from "node:path";
 import { EMA_WARM_UP, offsetText } from "../../features/index.ts";
-import { plural, utcDay, utcMinute } from "../../base/index.ts";
+import { columnsOf, padColumns, plural, utcDay, utcMinute } from "../../base/index.ts";
 import { checkpointsFlag } from "../flags.ts";
 import { OUTDATED_RUN } from "../train_runs/folder/index.ts";
 import type { DecisionRule } from "../../engine/index.ts";
@@ -28,10 +28,11 @@ export function dataLines(
 ): string[] {
   // Columns as wide as their longest entry: a symbol of a million candles (15m since 1992, 1m for two years)
   // or a name past 10 characters (1000SHIBUSDT) shifted its row against the others.
-  const symbolWidth = Math.max(10, ...d.symbols.map((s) => s.symbol.length));
+  // By terminal columns: 币安人生USDT takes 12 in 8 code units.
+  const symbolWidth = Math.max(10, ...d.symbols.map((s) => columnsOf(s.symbol)));
   const candleWidth = Math.max(7, ...d.symbols.map((s) => n(s.candles).length));
   const lines = d.symbols.map((s) =>
-    `  ${s.symbol.padEnd(symbolWidth)} ${n(s.candles).padStart(candleWidth)} candles ${
+    `  ${padColumns(s.symbol, symbolWidth)} ${n(s.candles).padStart(candleWidth)} candles ${
       utcDay(s.firstOpenTime)
     } … ${utcDay(s.lastOpenTime)}` +
     `  windows train ${n(s.train)}, validation ${n(s.validation)}, test ${n(s.test)}`

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { columnsOf } from "../../base/index.ts";
 import type { TrainResult } from "../../ml/train/index.ts";
 import {
   dataLines,
@@ -315,4 +316,36 @@ Deno.test("dataLines: the per-symbol rows stay aligned for a million-candle symb
     lines.includes("  train classes: DOWN 400,000 (33.5%), SIDEWAYS 393,610 (33.0%), UP 400,000 (33.5%)"),
     lines.join("\n"),
   );
+});
+
+// By code units (padEnd) 币安人生USDT (8 units, 12 terminal columns) sat 4 columns right of its neighbours.
+Deno.test("dataLines: a symbol of wide characters keeps its row aligned in terminal columns", () => {
+  const summary = (symbol: string) => ({
+    symbol,
+    candles: 5_000,
+    firstOpenTime: Date.UTC(2024, 0, 1),
+    lastOpenTime: Date.UTC(2024, 6, 1),
+    train: 3_000,
+    validation: 1_000,
+    test: 1_000,
+    skipped: 0,
+    purged: 0,
+    gapped: 0,
+  });
+  const set = (size: number) => ({ size, labels: Int8Array.from({ length: size }, (_, i) => i % 3) });
+  const d = {
+    lookback: 50,
+    horizon: 4,
+    symbols: [summary("币安人生USDT"), summary("ETHBTC")],
+    train: set(6_000),
+    validation: set(2_000),
+    test: set(2_000),
+    trainClassCounts: [2_000, 2_000, 2_000],
+    skipped: 0,
+    gapped: 0,
+  } as unknown as Dataset;
+  const rows = dataLines(d, false, "1h").filter((line) => line.includes(" candles "));
+  const column = (row: string) => columnsOf(row.slice(0, row.indexOf(" candles ")));
+  assert.equal(rows.length, 2);
+  assert.equal(column(rows[0]), column(rows[1]), rows.join("\n"));
 });

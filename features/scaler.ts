@@ -65,8 +65,9 @@ export function fitScaler(featureNames: readonly string[], x: Float32Array): Sca
  *
  * In float32, step by step, as the exported graph does (a float32 mean subtracted, then times a float32 1/std,
  * each rounded: ml/onnx/frame.ts), so training and ONNX see the same bits. Computed in float64 and rounded once,
- * a value differed by a float32 step, which the volatility channels' floor (1e-6) turns into up to 3e-4 in the
- * logits on candles that stood still (an odd-pairs seat: ONNX beyond SPEC §8's 1e-4 of the trained model).
+ * a value differed by a float32 step, which the volatility channels' floor (1e-6) magnified on candles that stood
+ * still past SPEC §8's 1e-4 between ONNX and the trained model (an odd-pairs seat: 3.3e-4 in the logits of a
+ * trained model; 6e-4 … 1.5e-3 on export_test's random ones).
  * Each float64 operation on float32 operands rounded to float32 is the float32 operation's exact result.
  *
  * @example

@@ -947,6 +947,23 @@ Deno.test("TRACE and CONNECT get a 405 with SPEC §4's JSON detail, not a 500 or
   }
 });
 
+Deno.test("bytes sent behind a CONNECT in the same write are logged unanswered, as its 405 closes the connection", async () => {
+  // node:http hands them to the "connect" listener as `head`; ignored, a request pipelined there got no answer
+  // and left no line (a review).
+  const t = await observed();
+  try {
+    const behind = "GET /health HTTP/1.1\r\nHost: a\r\n\r\n";
+    const answer = await raw(t.server.port, `CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: a\r\n\r\n${behind}`);
+    assert.deepEqual(wireStatuses(answer), [405], answer);
+    await t.settle(1);
+    const unanswered = t.lines.filter((l) => l.event === "unanswered");
+    assert.deepEqual(unanswered.map((l) => [l.peer, l.bytes]), [["127.0.0.1", behind.length]]);
+    assert.match(String(unanswered[0].detail), /behind a CONNECT \(127\.0\.0\.1:22\)/);
+  } finally {
+    await t.stop();
+  }
+});
+
 Deno.test("headers stalled past the header timeout: the 408 names that timeout, not the request timeout", async () => {
   // node:http reports both read timeouts as ERR_HTTP_REQUEST_TIMEOUT: a client cut after the 0.3 s header
   // timeout was told its request "did not arrive whole within 3 s", a figure it had not reached.

@@ -100,8 +100,8 @@ function perturbedModel(
 
 /**
  * A wild small coin that then stood still, UNscaled: 600 candles of ~4 % hourly moves (seeded, synthetic) whose
- * last 40 stand at the last close with no volume (an illiquid pair's night); `stillFrom` windows end 33–40 flat
- * candles in, the others are all motion. On the flat ones volatility_20 is 0 and the volatility channels divide
+ * last 40 stand at the last close with no volume (an illiquid pair's night); `x` holds the 8 windows ending 33–40
+ * flat candles in, `moving` those that end before the flat run, all motion (the scaler is fit on them). On the flat ones volatility_20 is 0 and the volatility channels divide
  * by their floor (1e-6), which magnified any rounding the scaler left between training (float64 then) and the
  * graph (float32): an odd-pairs seat measured 3.3e-4 between ONNX and tfjs on such windows while the export
  * check, on random probes, said 4.6e-7.

@@ -36,7 +36,7 @@ const STILL_AT_ZERO = [
  * or more ends in 25 candles that stood still: there the volatility channels divide by their floor, which
  * magnifies any rounding apart (an odd-pairs seat found such windows 3e-4 apart while random ones passed).
  */
-function probeWindows(p: Preprocessor, count: number): Float32Array {
+export function probeWindows(p: Preprocessor, count: number): Float32Array {
   const x = new Float32Array(count * p.lookback * FEATURE_COUNT);
   let s = 12345;
   for (let i = 0; i < x.length; i++) {

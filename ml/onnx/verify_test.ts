@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { FEATURE_NAMES } from "../../features/index.ts";
+import { FEATURE_NAMES, featureIndex } from "../../features/index.ts";
 import { OUTPUT_NAMES } from "../../engine/index.ts";
 import { initBackend } from "../runtime/backend.ts";
 import { buildModel, defaultModelConfig, FAST_LAYERS } from "../models/index.ts";
 import { pseudoRandom, testPreprocessor } from "../../test/onnx.ts";
 import { exportOnnx } from "./export.ts";
-import { checkExport, EXPORT_TOLERANCE } from "./verify.ts";
+import { LONG_VOLATILITY, PATH_FEATURES, SHORT_VOLATILITY, VOLATILITY_RATIOS } from "../layers/index.ts";
+import { checkExport, EXPORT_TOLERANCE, probeWindows } from "./verify.ts";
 
 const L = 6;
 
@@ -92,4 +93,22 @@ Deno.test("checkExport fails a difference of 1e-3 on one output (SPEC §8 allows
     const d = check.maxDiff[NAMES[index]];
     assert.ok(d > 9e-4 && d < 1.1e-3, `${NAMES[index]}: ${d}`);
   }
+});
+
+// On candles that stood still the volatility channels divide by their 1e-6 floor, which magnifies rounding: a
+// float64 training scaler left ONNX 3e-4 … 1.5e-3 off such windows while these random probes alone passed.
+Deno.test("checkExport probes a window that stood still: its last 25 candles give the volatility channels 0", () => {
+  const x = probeWindows(p, 4);
+  const still = [
+    ...VOLATILITY_RATIOS.map((r) => r.feature),
+    LONG_VOLATILITY,
+    SHORT_VOLATILITY,
+    ...PATH_FEATURES,
+  ];
+  const at = (w: number, t: number, name: string) =>
+    x[((w * L) + t) * FEATURE_NAMES.length + featureIndex(name)];
+  for (let t = 0; t < L; t++) {
+    for (const name of still) assert.equal(at(3, t, name), 0, `window 4, candle ${t}, ${name}`);
+  }
+  assert.ok(still.some((name) => at(2, L - 1, name) !== 0), "the other windows move");
 });

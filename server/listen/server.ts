@@ -43,7 +43,10 @@ export function createServer(l: Listener, fetch: Fetch): http.Server {
   // report: a connection over it is accepted and closed at once, so descriptors never run out.
   const cap = connectionCap(o.maxConnections);
   server.on("connection", (socket: Socket) => accept(l, cap, socket));
-  server.on("connect", (req: http.IncomingMessage, socket: Socket) => answerConnect(l, req, socket));
+  server.on(
+    "connect",
+    (req: http.IncomingMessage, socket: Socket, head: Uint8Array) => answerConnect(l, req, socket, head),
+  );
   server.on(
     "clientError",
     (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(l, error, socket),

@@ -4,8 +4,9 @@
  *
  * Why close. node:http's parser (llhttp) stops at the end of such a request as if the protocol had switched;
  * when the server declines the upgrade (`shouldUpgradeCallback`, which node:http calls for every such
- * request), it hands the request on as usual, but the rest of the bytes read with it are dropped unparsed,
- * while later reads are parsed again. So a request pipelined behind it in the same write got no answer and
+ * request), it hands the request on as usual, but the rest of the bytes read with it are dropped unparsed, as
+ * are further reads of the same burst (a review: 90 KB behind it were dropped over two reads, logged as two
+ * lines), while a write the client makes later is parsed again. So a request pipelined behind it in the same write got no answer and
  * left no log line, and one in a later write was answered: which, depended on how TCP cut the bytes (a
  * security review). Answered with `Connection: close`, nothing behind an upgrade request is ever answered,
  * and all of it is logged: a request node:http parses later as `unanswered` (request.ts), the bytes it drops

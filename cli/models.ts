@@ -280,32 +280,45 @@ async function trainingRuns(
     );
   }
   if (stopped > 0) {
-    // The run --resume would take, as it would take it (`resumeChoice`): one it refuses is not offered, but
-    // named with what to do: one an older candlecast started (an upgrade left such a run listed as
-    // resumable, and the only way on from --resume's refusal unsaid), one whose weights file is cut short or
-    // corrupt (offered, then refused by --resume), and retrain's, which --resume passes over.
+    // The run --resume would take, as it would take it (`resumeChoice`, with train's own flag schema): one it
+    // refuses is not offered, but named with what to do: one an older candlecast started (an upgrade left such
+    // a run listed as resumable, and the only way on from --resume's refusal unsaid), one whose weights file
+    // is cut short or corrupt, or whose run.json records a flag value this candlecast refuses (offered, then
+    // refused by --resume), and retrain's, which --resume does not continue.
     // Loaded only here: reading a run's state pulls in the training code and its tensor library (~0.2 s),
     // which a store without stopped runs (most `models list` calls) does not need; so are the weights read.
-    const { abandonedRuns, OUTDATED_RUN, resumeChoice, splitOutdated } = await import(
-      "./train_runs/folder/index.ts"
-    );
-    const runs = await abandonedRuns(checkpoints);
-    const { run: newest, refused } = await resumeChoice(runs);
-    const retrains = runs.filter((run) => run.retrain !== undefined).length;
+    const [folder, { TrainFlagsSchema }] = await Promise.all([
+      import("./train_runs/folder/index.ts"),
+      import("./train/index.ts"),
+    ]);
+    const runs = await folder.abandonedRuns(checkpoints);
+    const choice = await folder.resumeChoice(runs, TrainFlagsSchema);
+    const { run: newest, refused } = choice;
+    const retrains = runs.filter((run) => run.retrain !== undefined);
     // Counted apart from the others (a run that started or ended since the count is not said twice).
-    const own = Math.max(stopped - retrains, 0);
+    const own = Math.max(stopped - retrains.length, 0);
     const them = (n: number) => n === 1 ? "it" : "them";
     const stoppedRuns = `${plural(own, "stopped or killed training run")} in ${checkpoints}: `;
     // Killed between saving its version and promoting it: the version had an empty note and nothing said so.
     // Not once it is current (promoted by hand since, or the kill came after the switch).
-    const saved = runs.find((run) => run.savedAs !== undefined)?.savedAs;
+    const saved = runs.find((run) => run.savedAs !== undefined && !run.retrain)?.savedAs;
     if (saved !== undefined && saved !== current) {
       lines.push(
         `a training run in ${checkpoints} saved ${saved} and was stopped before it ended, ${saved} not current; ` +
           `'candlecast models promote ${saved}${checkpointsFlag(checkpoints)}' serves it`,
       );
     }
-    if (own > 0 || retrains === 0) {
+    // Retrain's candidate, saved by its train step before retrain was killed: never judged, so never offered
+    // for promotion as the user's version above is (it was, with "'candlecast models promote vN' serves it").
+    for (const run of retrains) {
+      if (run.savedAs === undefined || run.savedAs === current) continue;
+      lines.push(
+        `retrain was killed after its train step saved ${run.savedAs} in ${checkpoints} and before it compared ` +
+          `${run.savedAs} with current: an unjudged candidate, not promoted, which no later retrain judges ` +
+          `(each trains and judges its own); ${folder.unjudgedCandidateHint(checkpoints, run.savedAs)}`,
+      );
+    }
+    if (own > 0 || retrains.length === 0) {
       lines.push(
         refused
           ? stoppedRuns +
@@ -316,19 +329,28 @@ async function trainingRuns(
           ? stoppedRuns +
             "none can be resumed (none finished an epoch, its version was saved, or its files " +
             `cannot be read); the next 'candlecast train' removes ${them(own)}`
-          : splitOutdated(newest.state)
-          ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${OUTDATED_RUN}`
+          : folder.splitOutdated(newest.state)
+          ? stoppedRuns + `the newest that finished an epoch, ${newest.dir}: ${folder.OUTDATED_RUN}`
           : stoppedRuns +
             `'candlecast train --resume${checkpointsFlag(checkpoints)}' continues the newest that ` +
             "finished an epoch",
       );
     }
-    if (retrains > 0) {
+    if (retrains.length > 0) {
+      const n = retrains.length;
+      // What --resume does with them, as it does it: passes them over for a run of the user's it takes or
+      // refuses; else refuses the newest with something in it as retrain's (exit 1); else finds nothing to
+      // continue. "passes it over" was said in every case, and --resume then refused the run as retrain's.
+      const resume = newest || refused
+        ? `passes ${them(n)} over`
+        : choice.passedOver.length > 0
+        ? `refuses to continue ${n === 1 ? "it" : "the newest"} as retrain's`
+        : `has nothing in ${them(n)} to continue`;
+      const which = `${plural(n, "stopped run")} in ${checkpoints} ${n === 1 ? "is" : "are"} retrain's`;
+      const removes = `and the next train or retrain to start removes ${them(n)}`;
       lines.push(
-        `${plural(retrains, "stopped run")} in ${checkpoints} ${retrains === 1 ? "is" : "are"} retrain's ` +
-          `(its train step, left when retrain was killed): 'candlecast train --resume' passes ${
-            them(retrains)
-          } over, and the next train or retrain to start removes ${them(retrains)}`,
+        `${which} (its train step, left when retrain was killed): 'candlecast train --resume' ${resume}, ` +
+          removes,
       );
     }
   }

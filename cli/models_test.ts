@@ -418,7 +418,10 @@ function stoppedRun(
     history: [epochRecord(1), epochRecord(2)],
     stopReason: "interrupted",
   };
-  const state = { flags: { data: "data/training_data.csv" }, parent: null, members: [member], ...extra };
+  // Its flags as train records them (--backend has a default, so it is there): `models list` parses them as
+  // --resume does, and refuses a run whose flags --resume refuses.
+  const flags = { data: "data/training_data.csv", backend: "auto" };
+  const state = { flags, parent: null, members: [member], ...extra };
   Deno.writeTextFileSync(join(dir, "run.json"), JSON.stringify({ ...state, startedAt: "2026-12-01T00:00Z" }));
   return dir;
 }
@@ -580,10 +583,11 @@ Deno.test("models list and train --resume leave a stopped run of retrain's to re
     // Before: "'candlecast train --resume --checkpoints …' continues the newest that finished an epoch", and
     // --resume continued retrain's run on its copy as the user's, named by its folder alone.
     assert.ok(!list.out.includes("continues the newest"), list.out);
+    // With no run of the user's behind it, --resume refuses it (below): "passes it over" was said all the same.
     assert.ok(
       list.out.includes(
         `1 stopped run in ${root} is retrain's (its train step, left when retrain was killed): 'candlecast ` +
-          "train --resume' passes it over, and the next train or retrain to start removes it",
+          "train --resume' refuses to continue it as retrain's, and the next train or retrain to start removes it",
       ),
       list.out,
     );
@@ -603,10 +607,113 @@ Deno.test("models list and train --resume leave a stopped run of retrain's to re
     assert.ok(
       both.out.includes(
         `1 stopped or killed training run in ${root}: 'candlecast train --resume --checkpoints ${root}' ` +
-          "continues the newest that finished an epoch\n1 stopped run in " + root + " is retrain's",
+          "continues the newest that finished an epoch\n1 stopped run in " + root +
+          " is retrain's (its train " +
+          "step, left when retrain was killed): 'candlecast train --resume' passes it over, and the next train " +
+          "or retrain to start removes it",
       ),
       both.out,
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("models list does not offer --resume for a run whose run.json records a flag value --resume refuses, and says what --resume says", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-models-runflags-" });
+  try {
+    // Started by an older candlecast, which read number flags leniently: --epochs 1e3.
+    const dir = stoppedRun(root, ".train_20261201T000000_0a0b0c0d", {
+      splitAtCommonDates: true,
+      flags: { data: "data/training_data.csv", backend: "auto", epochs: "1e3" },
+    });
+    const reason =
+      `--epochs: expected a positive integer, written in decimal digits ("1e3" is 1000: give that)`;
+    const hint =
+      `start a new run with a value 'candlecast train --help' allows (remove ${dir} to drop this one, ` +
+      "which train and models list otherwise keep naming), or finish it with the candlecast version that " +
+      "started it";
+    const list = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(list.code, 0, list.err);
+    // Before: "'candlecast train --resume --checkpoints …' continues the newest that finished an epoch", and
+    // --resume then refused the run over its --epochs.
+    assert.ok(!list.out.includes("continues the newest"), list.out);
+    assert.ok(
+      list.out.includes(
+        `1 stopped or killed training run in ${root}: 'candlecast train --resume' would take the newest, ${dir}, ` +
+          `which cannot be resumed: it was started with a value this candlecast does not take (${reason}); ${hint}`,
+      ),
+      list.out,
+    );
+    // What --resume says of it: the same value, the same way on (its hint said "keep offering").
+    const resume = await cli(["train", "--resume", "--checkpoints", root]);
+    assert.equal(resume.code, 2, resume.err);
+    assert.equal(
+      resume.err,
+      `candlecast: --resume: the run in ${dir} was started with a value this candlecast does not take ` +
+        `(${reason})\nhint: ${hint}\n`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a candidate a killed retrain saved and never compared with current is said as such, not offered for a promote (models list and train --resume said 'models promote vN serves it')", async () => {
+  const root = await store();
+  try {
+    // Retrain's train step saved v3 and was killed with retrain before its run folder went: the folder's
+    // --data is retrain's copy, and v3's manifest names the folder.
+    const copy = join(root, ".retrain-data", "run-0123abcd", "training_data.csv");
+    const name = ".train_20261115T000000_0a0b0c0d";
+    const dir = stoppedRun(root, name, { splitAtCommonDates: true, flags: { data: copy, promote: false } });
+    const manifestPath = join(root, "v3_2026-11-15", "manifest.json");
+    const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+    manifest.training = { ...manifest.training, stop_reason: "epochs", run: name };
+    await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
+    const list = await cli(["models", "list", "--checkpoints", root]);
+    assert.equal(list.code, 0, list.err);
+    // Before: "a training run … saved v3_2026-11-15 and was stopped before it ended …; 'candlecast models
+    // promote v3_2026-11-15 --checkpoints …' serves it", and "none can be resumed … the next 'candlecast
+    // train' removes it", as of a run of the user's.
+    assert.ok(!list.out.includes("was stopped before it ended"), list.out);
+    assert.ok(!list.out.includes("stopped or killed training run"), list.out);
+    assert.ok(
+      list.out.includes(
+        `retrain was killed after its train step saved v3_2026-11-15 in ${root} and before it compared ` +
+          "v3_2026-11-15 with current: an unjudged candidate, not promoted, which no later retrain judges (each " +
+          `trains and judges its own); 'candlecast evaluate --checkpoint ${
+            join(root, "v3_2026-11-15")
+          }' scores ` +
+          "it, and only then, if you judge it fit to serve, 'candlecast models promote v3_2026-11-15 " +
+          `--checkpoints ${root}' serves it\n`,
+      ),
+      list.out,
+    );
+    assert.ok(
+      list.out.includes(
+        `1 stopped run in ${root} is retrain's (its train step, left when retrain was killed): 'candlecast ` +
+          "train --resume' has nothing in it to continue, and the next train or retrain to start removes it",
+      ),
+      list.out,
+    );
+    // --resume says the same of it (it said "'candlecast models promote v3_2026-11-15 …' serves it, as the run
+    // would have if it promotes", which retrain's never would unjudged).
+    const resume = await cli(["train", "--resume", "--checkpoints", root]);
+    assert.equal(resume.code, 1, resume.err);
+    assert.equal(
+      resume.err,
+      `candlecast: the stopped run in ${dir} is retrain's, and its train step had saved v3_2026-11-15 before ` +
+        "retrain was killed: nothing is left to train, and retrain never compared v3_2026-11-15 with current\n" +
+        `hint: 'candlecast evaluate --checkpoint ${
+          join(root, "v3_2026-11-15")
+        }' scores it, and only then, if ` +
+        `you judge it fit to serve, 'candlecast models promote v3_2026-11-15 --checkpoints ${root}' serves it; ` +
+        "the next 'candlecast retrain' trains and judges a new candidate\n",
+    );
+    // Once it is current (promoted by hand), it is no longer said to be waiting for a judgement.
+    assert.equal((await cli(["models", "promote", "v3_2026-11-15", "--checkpoints", root])).code, 0);
+    const after = await cli(["models", "list", "--checkpoints", root]);
+    assert.ok(!after.out.includes("unjudged candidate"), after.out);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

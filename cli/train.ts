@@ -23,7 +23,13 @@ import {
 } from "./flags.ts";
 import { runTraining, TrainFlagsSchema, type TrainOptions, type TrainPhase } from "./train/index.ts";
 import { addRunConfigFlags, SHAPE_FLAGS, typedRunConfigFlags } from "./run_config_flags.ts";
-import { type Abandoned, abandonedRuns, resumableState } from "./train_runs/folder/index.ts";
+import {
+  type Abandoned,
+  abandonedRuns,
+  resumableState,
+  resumedFlags,
+  unjudgedCandidateHint,
+} from "./train_runs/folder/index.ts";
 import { currentVersion } from "../ml/checkpoints/index.ts";
 import { liveRuns } from "./train_runs/index.ts";
 import { terminalProgress } from "../ml/train/index.ts";
@@ -79,31 +85,11 @@ export function secondPress(phase: "preparing" | TrainPhase, resumed: boolean, c
 const RESUME_FLAGS = new Set(["resume", "checkpoints", "backend", "workers", "promote"]);
 
 /**
- * A resumed run's own flags, parsed as any run's: one an earlier candlecast started with a value this one
- * refuses (`--epochs 1e3`, `--seed ""`, read leniently before every number flag took decimal digits alone)
- * cannot be fixed by typing, since --resume takes no such flags: said as the run's, with what to do.
+ * `--resume`: the newest run killed in --checkpoints, with the flags it was started with. `typedNow`: the flags
+ * typed with it over the run's own (--backend, --workers, --no-promote), checked with the run's
+ * (`resumableState`, as `models list` and a new run's start check the run they name).
  */
-function resumedFlags(flags: Record<string, unknown>, dir: string, typedNow: readonly string[]) {
-  try {
-    return parseFlags("train", TrainFlagsSchema, flags);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    // A flag typed now (--workers 0) is the user's to fix as any flag is (a review): only the run's own are
-    // said as the run's.
-    const failed = /^--([a-z0-9-]+):/.exec(error.message)?.[1];
-    if (failed === undefined || typedNow.some((k) => kebab(k) === failed)) throw error;
-    throw new UsageError(
-      `--resume: the run in ${dir} was started with a value this candlecast does not take (${error.message})`,
-      `start a new run with a value 'candlecast train --help' allows (remove ${
-        shellWord(dir)
-      } to drop this one, which train and models list otherwise keep offering), or finish it with the ` +
-        "candlecast version that started it",
-    );
-  }
-}
-
-/** `--resume`: the newest run killed in --checkpoints, with the flags it was started with. */
-async function resumable(command: Command) {
+async function resumable(command: Command, typedNow: Readonly<Record<string, unknown>>) {
   const typed = command.options.map((o) => o.attributeName())
     .find((k) => !RESUME_FLAGS.has(k) && command.getOptionValueSource(k) === "cli");
   if (typed) {
@@ -117,7 +103,7 @@ async function resumable(command: Command) {
   // Newest first. A damaged one (run.json, a weights file) is refused naming the file, before the data loads:
   // it was passed over ("no interrupted training run to resume"), or failed after it as "a bug".
   for (const run of runs) {
-    const state = await resumableState(run);
+    const state = await resumableState(run, TrainFlagsSchema, typedNow);
     if (state) return { dir: run.dir, state };
   }
   throw await nothingToResume(root, runs);
@@ -138,12 +124,25 @@ async function nothingToResume(root: string, runs: readonly Abandoned[]): Promis
         `kill -CONT resumes it), or stop it first; 'candlecast models list${where}' shows it`,
     );
   }
-  const saved = runs.find((r) => r.savedAs !== undefined);
-  if (saved?.savedAs !== undefined && saved.savedAs !== (await currentVersion(root).catch(() => null))) {
+  const current = await currentVersion(root).catch(() => null);
+  const saved = runs.find((r) => r.savedAs !== undefined && r.savedAs !== current && !r.retrain);
+  if (saved?.savedAs !== undefined) {
     return new CommandError(
       `a stopped run in ${root} had trained and saved ${saved.savedAs}, and was stopped before it ended: ` +
         "nothing is left to train",
       `'candlecast models promote ${saved.savedAs}${where}' serves it, as the run would have if it promotes`,
+    );
+  }
+  // Retrain's: its candidate, never judged. It was said as the user's, with "'candlecast models promote vN'
+  // serves it, as the run would have", which retrain's run never would unjudged.
+  const candidate = runs.find((r) => r.savedAs !== undefined && r.savedAs !== current && r.retrain);
+  if (candidate?.savedAs !== undefined) {
+    return new CommandError(
+      `the stopped run in ${candidate.dir} is retrain's, and its train step had saved ${candidate.savedAs} ` +
+        `before retrain was killed: nothing is left to train, and retrain never compared ${candidate.savedAs} ` +
+        "with current",
+      unjudgedCandidateHint(root, candidate.savedAs) +
+        "; the next 'candlecast retrain' trains and judges a new candidate",
     );
   }
   return new CommandError(
@@ -190,22 +189,19 @@ export function refuseIncrementalConflicts(command: Command, opts: TrainOptions)
 async function train(command: Command): Promise<void> {
   requireFolderPath("--checkpoints", String(command.opts().checkpoints));
   requireWritableFolder("--checkpoints", String(command.opts().checkpoints));
-  const resume = command.opts().resume ? await resumable(command) : undefined;
   // Resumed: the run's own flags, then where and how it runs now (--backend, --workers, --promote) where typed.
-  const typedNow = (keys: readonly string[]) =>
-    Object.fromEntries(
-      keys.filter((k) => command.getOptionValueSource(k) === "cli").map((k) => [k, command.opts()[k]]),
-    );
+  const typedNow = Object.fromEntries(
+    ["promote", "backend", "workers"].filter((k) => command.getOptionValueSource(k) === "cli")
+      .map((k) => [k, command.opts()[k]]),
+  );
+  const resume = command.opts().resume ? await resumable(command, typedNow) : undefined;
   const flags: Record<string, unknown> = resume
-    ? {
-      ...resume.state.flags,
-      checkpoints: command.opts().checkpoints,
-      ...typedNow(["promote", "backend", "workers"]),
-    }
+    ? { ...resume.state.flags, checkpoints: command.opts().checkpoints, ...typedNow }
     : typedRunConfigFlags(command);
   delete flags.resume;
+  // A resumed run's flags were checked as `resumable` took it; parsed here by the same check.
   const opts = resume
-    ? resumedFlags(flags, resume.dir, Object.keys(typedNow(["promote", "backend", "workers"])))
+    ? resumedFlags(resume.dir, flags, TrainFlagsSchema, Object.keys(typedNow))
     : parseFlags("train", TrainFlagsSchema, flags);
   if (opts.configFrom) {
     requireInput(

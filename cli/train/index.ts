@@ -1,7 +1,8 @@
 /**
  * What other commands use of `train`'s parts: the command itself (`runTraining`, for `../train.ts`, which sits
  * beside this folder), train's flag schema and a version's recorded configuration (for `retrain`, to check
- * `--train-args` as train would before anything runs), and the refusal of training windows that lack a class
+ * `--train-args` as train would before anything runs; for `models`, to check a stopped run's recorded flags
+ * as `train --resume` does), and the refusal of training windows that lack a class
  * (for `evaluate`'s folds).
  */
 export { configFromVersion, requireRecordedModel } from "./parent.ts";

@@ -49,13 +49,14 @@ import {
   rerunLine,
   resumableState,
   resumeChoice,
+  RunFlagsError,
   RunFolder,
   runOrigin,
   type RunState,
   splitOutdated,
   wholeEpochs,
 } from "../train_runs/folder/index.ts";
-import type { TrainOptions } from "./options.ts";
+import { TrainFlagsSchema, type TrainOptions } from "./options.ts";
 import { runConfigOf } from "../run_config_flags.ts";
 import { trainingCores, workersNote } from "../workers_flag.ts";
 import {
@@ -439,7 +440,8 @@ async function sayResuming(
   const runs = await abandonedRuns(checkpoints);
   const at = runs.findIndex((r) => basename(r.dir) === basename(resume.dir));
   // Only runs that --resume passed over are newer (it takes the newest it can): no weights are read for them.
-  if (at > 0) (await resumeChoice(runs.slice(0, at))).passedOver.forEach((r) => io.out(passedOverLine(r)));
+  const passedOver = at > 0 ? (await resumeChoice(runs.slice(0, at), TrainFlagsSchema)).passedOver : [];
+  passedOver.forEach((r) => io.out(passedOverLine(r)));
   io.out(`resuming from ${resume.dir} (${runOrigin(resume.state)}): ${describeRun(resume.state)}`);
 }
 
@@ -482,9 +484,10 @@ async function startRun(
 
 /**
  * The line for the stopped run a new run's start keeps, checked as `--resume` would check it
- * (`resumableState`: its run.json's numbers, its members' weights read whole), so that it offers `--resume`
- * only where `--resume` would continue it, as `models list` does (`resumeChoice`). It offered it for a run
- * whose member_1.weights was cut short, which `--resume` then refused.
+ * (`resumableState`: its run.json's numbers, its members' weights read whole, its flags parsed by train's
+ * schema), so that it offers `--resume` only where `--resume` would continue it, as `models list` does
+ * (`resumeChoice`). It offered it for a run whose member_1.weights was cut short, or whose run.json recorded
+ * `--epochs 1e3`, which `--resume` then refused.
  */
 async function keptRunSaid(
   kept: Abandoned & { readonly state: RunState },
@@ -493,12 +496,12 @@ async function keptRunSaid(
   const each = kept.state.members.map((m) => m.epochsDone);
   let refused: { problem: string; hint: string } | null = null;
   try {
-    await resumableState(kept);
+    await resumableState(kept, TrainFlagsSchema);
   } catch (error) {
     // Not a reason to stop the run that is starting (until this check its start never read the kept run's
     // files): a weights file this user may not read, or a folder in its place, is said as what `--resume`
     // would stop on.
-    refused = error instanceof DamagedRunError ? error : {
+    refused = error instanceof DamagedRunError || error instanceof RunFlagsError ? error : {
       problem: `its files cannot be read (${error instanceof Error ? error.message : String(error)})`,
       hint: `make its files readable, or 'rm -r ${shellWord(kept.dir)}' drops it`,
     };

@@ -1133,7 +1133,7 @@ Deno.test("train --resume runs again in full the epoch a stop cut short, instead
   }
 });
 
-Deno.test("a new run's start names the damaged file of the run it keeps, which --resume refuses, instead of offering --resume", async () => {
+Deno.test("a new run's start names the damaged file or refused flag value of the run it keeps, which --resume refuses, instead of offering --resume", async () => {
   const dir = await tempDir();
   try {
     const data = join(dir, "data.csv");
@@ -1148,7 +1148,8 @@ Deno.test("a new run's start names the damaged file of the run it keeps, which -
       afterBatch: (epoch, batch) => {
         if (epoch === 2 && batch === 2) stop.abort();
       },
-      flags: { ...flags, data, checkpoints },
+      // As train records them (--backend has a default): the kept run's flags are parsed as --resume parses them.
+      flags: { ...flags, data, checkpoints, backend: "wasm" },
     });
     assert.ok(stopped.interrupted && stopped.resumable, JSON.stringify(stopped));
     const [run] = await abandonedRuns(checkpoints);
@@ -1202,6 +1203,21 @@ Deno.test("a new run's start names the damaged file of the run it keeps, which -
     );
     await Deno.remove(weights);
     await Deno.writeFile(weights, whole);
+    // A flag value an older candlecast recorded and this one refuses (--epochs 1e3). Before: "'candlecast
+    // train --resume --checkpoints …' continues it", and --resume then refused the run over it (exit 2).
+    const lenient = JSON.parse(state);
+    lenient.flags.epochs = "1e3";
+    await Deno.writeTextFile(join(run.dir, "run.json"), JSON.stringify(lenient));
+    assert.equal(
+      await started(),
+      keptIn +
+        "'candlecast train --resume' cannot resume it: it was started with a value this candlecast does " +
+        `not take (--epochs: expected a positive integer, written in decimal digits ("1e3" is 1000: give that)); ` +
+        `start a new run with a value 'candlecast train --help' allows (remove ${run.dir} to drop this one, ` +
+        "which train and models list otherwise keep naming), or finish it with the candlecast version that " +
+        "started it",
+    );
+    await Deno.writeTextFile(join(run.dir, "run.json"), state);
     // Whole again: offered, as before.
     assert.equal(
       await started(),

@@ -32,8 +32,8 @@ import {
 } from "../../../ml/train/index.ts";
 import { decodeWeights, encodeWeights, WeightsFileError } from "./weights_file.ts";
 import { isVersionName, readVersionJson } from "../../../engine/index.ts";
-import { CommandError } from "../../errors.ts";
-import { checkpointsFlag } from "../../flags.ts";
+import { CommandError, UsageError } from "../../errors.ts";
+import { checkpointsFlag, parseFlags } from "../../flags.ts";
 import {
   isLiveRun,
   isRetrainCopy,
@@ -452,7 +452,8 @@ export interface Abandoned {
   /**
    * The version this run saved, when it was stopped after saving it (its folder goes only once the version is
    * promoted): said by `--resume` and `models list`, which otherwise left no trace of the promotion it was
-   * about to make.
+   * about to make. For a run of retrain's (`retrain` set too) it is a candidate retrain saved and was killed
+   * before it compared it with current: said as such, never as a version to promote.
    */
   readonly savedAs?: string;
   /**
@@ -480,11 +481,17 @@ export async function abandonedRuns(root: string): Promise<Abandoned[]> {
     const read = await readState(dir);
     saved ??= read.state === null ? undefined : await savedRuns(root);
     const savedAs = saved?.get(name);
-    if (savedAs !== undefined) runs.push({ dir, state: null, savedAs });
-    // A damaged run.json may still say its --data (runData reads it leniently).
-    else if (isRetrainCopy(read.state?.flags.data ?? await runData(dir))) {
-      runs.push({ dir, state: null, retrain: { ...read, handRunBehind: false } });
-    } else runs.push({ dir, ...read });
+    // Told retrain's before its saved version is looked at: a run of retrain's that saved its candidate was
+    // taken for the user's, and `models list` said "'candlecast models promote vN' serves it" of a candidate
+    // retrain never judged. A damaged run.json may still say its --data (runData reads it leniently).
+    if (isRetrainCopy(read.state?.flags.data ?? await runData(dir))) {
+      // A saved one has nothing left to train: nothing in it for `--resume` to pass over or refuse.
+      const retrain = savedAs === undefined
+        ? { ...read, handRunBehind: false }
+        : { state: null, handRunBehind: false };
+      runs.push({ dir, state: null, retrain, ...(savedAs === undefined ? {} : { savedAs }) });
+    } else if (savedAs !== undefined) runs.push({ dir, state: null, savedAs });
+    else runs.push({ dir, ...read });
   }
   // Oldest first: whether a run started by hand is older than each of retrain's.
   let handRun = false;
@@ -613,12 +620,82 @@ const keptHint = (dir: string) =>
   "otherwise keep naming";
 
 /**
+ * A run `train --resume` refuses because its run.json records a flag value this candlecast does not take (one
+ * an older candlecast read leniently: `--epochs 1e3`, `--seed ""`): a usage error (exit 2), as it has been, but
+ * one typing cannot fix, since --resume takes no such flag; `problem` and `hint` as `DamagedRunError`'s, for
+ * `models list` and a new run's start to say it as they say a damaged file.
+ */
+export class RunFlagsError extends UsageError {
+  readonly problem: string;
+  constructor(readonly dir: string, reason: string, override readonly hint: string) {
+    super(
+      `--resume: the run in ${dir} was started with a value this candlecast does not take (${reason})`,
+      hint,
+    );
+    this.problem = `it was started with a value this candlecast does not take (${reason})`;
+  }
+}
+
+/** The run's flags `train --resume` takes typed over the run's own that say how it trains, not what. */
+const TYPED_OVER_RUN = new Set(["backend", "workers"]);
+
+/** `RunFlagsError` for the flag `failed` (kebab-case; undefined when parseFlags named none) and its reason. */
+function runFlagsError(dir: string, reason: string, failed: string | undefined): RunFlagsError {
+  // --backend and --workers may be typed with --resume, over the run's own: the one fix typing makes.
+  const typedOver = failed !== undefined && TYPED_OVER_RUN.has(failed)
+    ? `'candlecast train --resume --${failed} …' replaces the run's own value; or `
+    : "";
+  return new RunFlagsError(
+    dir,
+    reason,
+    `${typedOver}start a new run with a value 'candlecast train --help' allows (remove ${
+      shellWord(dir)
+    } to drop this one, which train and models list otherwise keep naming), or finish it with the ` +
+      "candlecast version that started it",
+  );
+}
+
+/** What `train --resume` refuses a run for, where `models list` and a new run's start name it instead. */
+export type RefusedRun = DamagedRunError | RunFlagsError;
+
+/**
+ * A stopped run's flags as `train --resume` runs it: its run.json's, where it now trains (`checkpoints`), and
+ * the flags typed with --resume (`typed`, by their option names) over them, parsed by train's own schema
+ * (`schema`: `TrainFlagsSchema`, handed in, since train's folder builds on this one). The one check of them,
+ * for `--resume` and for what offers it (`resumeChoice`, for `models list`; a new run's start): `models list`
+ * offered `--resume` for a run `--resume` then refused over its recorded `--epochs 1e3`.
+ * A value the run recorded that this candlecast refuses is a `RunFlagsError`; one typed now is the user's to
+ * fix as any flag is, `parseFlags`' own UsageError (a review found it blamed on the run).
+ */
+export function resumedFlags<T extends z.ZodType>(
+  dir: string,
+  flags: Record<string, unknown>,
+  schema: T,
+  typed: readonly string[] = [],
+): z.infer<T> {
+  try {
+    return parseFlags("train", schema, flags);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const failed = /^--([a-z0-9-]+):/.exec(error.message)?.[1];
+    if (failed !== undefined && typed.some((k) => kebab(k) === failed)) throw error;
+    throw runFlagsError(dir, error.message, failed);
+  }
+}
+
+/**
  * The state `train --resume` continues from `run`, or null when it has nothing to resume (see `Abandoned`).
  * Throws a CommandError (exit 1) naming the damaged file when its run.json or a member's weights file is
  * damaged: said before the data loads, where the weights were read after it and failed as "unexpected failure
- * … member_1.weights is not a member weights file … this is a bug".
+ * … member_1.weights is not a member weights file … this is a bug". Then its flags (`resumedFlags`, by train's
+ * `schema`, `typed`: the flags typed with --resume): a value it recorded that this candlecast refuses is a
+ * `RunFlagsError` (exit 2).
  */
-export async function resumableState(run: Abandoned): Promise<RunState | null> {
+export async function resumableState(
+  run: Abandoned,
+  schema: z.ZodType,
+  typed: Readonly<Record<string, unknown>> = {},
+): Promise<RunState | null> {
   if (run.retrain) {
     const { state, damaged, handRunBehind } = run.retrain;
     // Passed over for an older run of the user's (which `train --resume` then says: `passedOverLine`), or
@@ -640,6 +717,12 @@ export async function resumableState(run: Abandoned): Promise<RunState | null> {
   }
   if (run.state === null) return null;
   await requireIntact(run.dir, run.state);
+  resumedFlags(
+    run.dir,
+    { ...run.state.flags, checkpoints: dirname(run.dir), ...typed },
+    schema,
+    Object.keys(typed),
+  );
   return run.state;
 }
 
@@ -658,23 +741,40 @@ export function passedOverLine(run: Abandoned & { readonly retrain: RetrainRun }
     `continue (the next train or retrain to start removes it): ${retrainRunWords(run.retrain)}`;
 }
 
+/**
+ * What to do with a version a run of retrain's saved (`Abandoned.savedAs` with `retrain`): retrain was killed
+ * between its train step's save and its judgement, so nothing compared the candidate with current, and no
+ * later retrain does (each trains and judges its own candidate; its `--keep` removes versions that never
+ * served first). `models list` and `train --resume` said "'candlecast models promote vN' serves it", as of a
+ * run of the user's whose promotion was cut off: a candidate retrain might have turned down, served blind.
+ */
+export function unjudgedCandidateHint(root: string, version: string): string {
+  const evaluate = `'candlecast evaluate --checkpoint ${shellWord(join(root, version))}'`;
+  const promote = `'candlecast models promote ${version}${checkpointsFlag(root)}'`;
+  return `${evaluate} scores it, and only then, if you judge it fit to serve, ${promote} serves it`;
+}
+
 /** Which stopped run `train --resume` takes, and what it passes over or refuses on the way (`resumeChoice`). */
 export interface ResumeChoice {
   /** The run it continues; null when none. */
   readonly run: (Abandoned & { readonly state: RunState }) | null;
-  /** The newest run whose files are damaged, where it stops and refuses (then `run` is null). */
-  readonly refused: DamagedRunError | null;
+  /**
+   * The newest run whose files are damaged or whose recorded flags this candlecast refuses, where it stops and
+   * refuses (then `run` is null).
+   */
+  readonly refused: RefusedRun | null;
   /** Retrain's runs newer than either (all of them when neither), with something in them, passed over. */
   readonly passedOver: readonly (Abandoned & { readonly retrain: RetrainRun })[];
 }
 
 /**
- * What `train --resume` does with `runs` (`abandonedRuns`, newest first), said without starting it: the run
- * it continues (its weights read and checked, as `resumableState` does), or the damaged one it refuses, and
- * retrain's runs it passes over. `models list` offers `--resume` by it: it offered it for a run whose weights
- * file was cut short, which `--resume` then refused.
+ * What `train --resume` (typed with no other flag) does with `runs` (`abandonedRuns`, newest first), said
+ * without starting it: the run it continues (its weights read and checked, its flags parsed by train's
+ * `schema`, as `resumableState` does), or the one it refuses, and retrain's runs it passes over. `models list`
+ * offers `--resume` by it: it offered it for a run whose weights file was cut short, or whose run.json
+ * recorded `--epochs 1e3`, which `--resume` then refused.
  */
-export async function resumeChoice(runs: readonly Abandoned[]): Promise<ResumeChoice> {
+export async function resumeChoice(runs: readonly Abandoned[], schema: z.ZodType): Promise<ResumeChoice> {
   const passedOver: (Abandoned & { readonly retrain: RetrainRun })[] = [];
   for (const run of runs) {
     if (run.retrain) {
@@ -683,10 +783,12 @@ export async function resumeChoice(runs: readonly Abandoned[]): Promise<ResumeCh
       continue;
     }
     try {
-      const state = await resumableState(run);
+      const state = await resumableState(run, schema);
       if (state) return { run: { ...run, state }, refused: null, passedOver };
     } catch (error) {
-      if (error instanceof DamagedRunError) return { run: null, refused: error, passedOver };
+      if (error instanceof DamagedRunError || error instanceof RunFlagsError) {
+        return { run: null, refused: error, passedOver };
+      }
       throw error;
     }
   }

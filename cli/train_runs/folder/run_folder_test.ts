@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { PathKindError, tryLockFile } from "../../../base/index.ts";
 import { initBackend } from "../../../ml/runtime/index.ts";
 import { buildModel, defaultModelConfig } from "../../../ml/models/index.ts";
@@ -14,15 +14,19 @@ import {
   rerunLine,
   resumableState,
   resumeChoice,
+  RunFlagsError,
   RunFolder,
   runOrigin,
   type RunState,
+  unjudgedCandidateHint,
 } from "./run_folder.ts";
 import { decodeWeights, encodeWeights } from "./weights_file.ts";
 import { isLiveRun, isRetrainCopy, runFolderNames } from "../run_names.ts";
 // Where retrain puts its train step's data: its runs are told by it.
 import { retrainDataDir } from "../../retrain/store.ts";
-import { CommandError } from "../../errors.ts";
+import { CommandError, UsageError } from "../../errors.ts";
+// train's flag schema, which `train --resume` and what offers it parse a run's flags by (handed in by them).
+import { TrainFlagsSchema } from "../../train/options.ts";
 
 Deno.test("a run folder is listed only once it is locked and has its run.json (it was listed unlocked first)", async () => {
   const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-" });
@@ -277,7 +281,8 @@ const SMALL_WEIGHTS: LayerWeights = {
 
 /** A one-member run of --epochs 40 stopped after 3 epochs (each better), as train leaves it; its folder. */
 async function stoppedRun(root: string, weights: LayerWeights = SMALL_WEIGHTS): Promise<string> {
-  const run = await RunFolder.create(root, { data: "d.csv", epochs: "40" }, null, 1);
+  // As train records them: --backend has a default, so it is always there.
+  const run = await RunFolder.create(root, { data: "d.csv", epochs: "40", backend: "auto" }, null, 1);
   for (const epoch of [1, 2, 3]) {
     await run.afterEpoch(1, epochRecord(epoch, 1 - epoch / 10), () => weights, 0);
   }
@@ -303,7 +308,7 @@ Deno.test("--resume names a run.json that is empty, cut short or no run's as dam
   try {
     const dir = await stoppedRun(root);
     const whole = await Deno.readTextFile(join(dir, "run.json"));
-    assert.deepEqual(await resumableState(await newest(root)), JSON.parse(whole));
+    assert.deepEqual(await resumableState(await newest(root), TrainFlagsSchema), JSON.parse(whole));
     const cases: [string, string][] = [
       ["", "its run.json is damaged (it is empty)"],
       [whole.slice(0, 200), "its run.json is damaged (it is not JSON: cut short or overwritten)"],
@@ -324,7 +329,7 @@ Deno.test("--resume names a run.json that is empty, cut short or no run's as dam
       assert.equal(run.state, null, "nothing to resume, as before");
       assert.equal(run.damaged, problem);
       await refusedAsDamaged(
-        () => resumableState(run),
+        () => resumableState(run, TrainFlagsSchema),
         dir,
         problem,
         /^start a new run without --resume \(its start removes this folder\), or 'rm -r \S+'$/,
@@ -340,10 +345,10 @@ Deno.test("--resume names a run.json that is empty, cut short or no run's as dam
     assert.deepEqual((await pruneAbandonedRuns(root)).removed, [dir]);
     // No run.json at all (an older candlecast killed before its first epoch) and no epoch done are no damage.
     await Deno.mkdir(join(root, ".train_20260101T000000_0123abcd"));
-    assert.equal(await resumableState(await newest(root)), null);
+    assert.equal(await resumableState(await newest(root), TrainFlagsSchema), null);
     const fresh = await RunFolder.create(root, { data: "d.csv" }, null, 1);
     await fresh.keep();
-    assert.equal(await resumableState(await newest(root)), null);
+    assert.equal(await resumableState(await newest(root), TrainFlagsSchema), null);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -372,7 +377,12 @@ Deno.test("a member weights file cut short or of NaN values: --resume refuses th
       const run = await newest(root);
       // Still listed as resumable (models list reads no weights), refused by what resumes it.
       assert.ok(run.state);
-      await refusedAsDamaged(() => resumableState(run), dir, `its member_1.weights ${problem}`, hint);
+      await refusedAsDamaged(
+        () => resumableState(run, TrainFlagsSchema),
+        dir,
+        `its member_1.weights ${problem}`,
+        hint,
+      );
       await refusedAsDamaged(
         () => RunFolder.adopt(dir, run.state!),
         dir,
@@ -407,13 +417,18 @@ Deno.test("a run.json whose epochs contradict each other is refused as damaged (
       const run = await newest(root);
       assert.ok(run.state, problem);
       const message = `its run.json is damaged (${problem})`;
-      await refusedAsDamaged(() => resumableState(run), dir, message, /^start a new run without --resume; /);
+      await refusedAsDamaged(
+        () => resumableState(run, TrainFlagsSchema),
+        dir,
+        message,
+        /^start a new run without --resume; /,
+      );
       await refusedAsDamaged(() => RunFolder.adopt(dir, run.state!), dir, message, /'rm -r /);
     }
     // Flags as a run recorded them without --epochs (its default): the count is not bounded by it here.
     const { epochs: _epochs, ...flags } = whole.flags;
     await Deno.writeTextFile(join(dir, "run.json"), JSON.stringify({ ...whole, flags }));
-    assert.ok(await resumableState(await newest(root)));
+    assert.ok(await resumableState(await newest(root), TrainFlagsSchema));
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -499,8 +514,8 @@ Deno.test("--resume passes over a run retrain's train step left for an older run
     assert.equal(runs[0].state, null);
     assert.equal(runs[0].retrain?.state?.members[0].epochsDone, 2);
     assert.equal(runs[0].retrain?.handRunBehind, true);
-    assert.equal(await resumableState(runs[0]), null);
-    const choice = await resumeChoice(runs);
+    assert.equal(await resumableState(runs[0], TrainFlagsSchema), null);
+    const choice = await resumeChoice(runs, TrainFlagsSchema);
     assert.equal(choice.run?.dir, own);
     assert.equal(choice.refused, null);
     assert.deepEqual(choice.passedOver.map((r) => r.dir), [retrains]);
@@ -532,7 +547,7 @@ Deno.test("--resume with only retrain's stopped run says so and what to do (it c
     const [run] = await abandonedRuns(root);
     assert.equal(run.retrain?.handRunBehind, false);
     await assert.rejects(
-      () => resumableState(run),
+      () => resumableState(run, TrainFlagsSchema),
       (error: unknown) => {
         assert.ok(error instanceof CommandError, String(error));
         assert.equal(error.exitCode, 1);
@@ -552,7 +567,7 @@ Deno.test("--resume with only retrain's stopped run says so and what to do (it c
         return true;
       },
     );
-    const choice = await resumeChoice([run]);
+    const choice = await resumeChoice([run], TrainFlagsSchema);
     assert.equal(choice.run, null);
     assert.deepEqual(choice.passedOver.map((r) => r.dir), [retrains]);
     // As the hint says, a new run's start removes it.
@@ -599,4 +614,112 @@ Deno.test("a run is told retrain's by the --data retrain's train step gets, and 
     runOrigin(state({ data: "d.csv", seed: "3" })),
     `'candlecast train' started it ${when} on d.csv with 1 flag`,
   );
+});
+
+Deno.test("a run whose run.json records a flag value this candlecast refuses is refused by the check --resume and what offers it share (models list offered it)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-flags-" });
+  try {
+    const dir = await stoppedRun(root);
+    const whole = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+    // What an older candlecast read leniently: --epochs 1e3.
+    await Deno.writeTextFile(
+      join(dir, "run.json"),
+      JSON.stringify({ ...whole, flags: { ...whole.flags, epochs: "1e3" } }),
+    );
+    const [run] = await abandonedRuns(root);
+    assert.ok(run.state, "listed as a run that finished an epoch, as before");
+    const reason =
+      `--epochs: expected a positive integer, written in decimal digits ("1e3" is 1000: give that)`;
+    const hint =
+      `start a new run with a value 'candlecast train --help' allows (remove ${dir} to drop this ` +
+      "one, which train and models list otherwise keep naming), or finish it with the candlecast version that " +
+      "started it";
+    // Before: resumeChoice returned the run ("'candlecast train --resume' continues the newest"), and only
+    // train.ts parsed its flags, after choosing it, and refused it.
+    const choice = await resumeChoice([run], TrainFlagsSchema);
+    assert.equal(choice.run, null);
+    assert.ok(choice.refused instanceof RunFlagsError, String(choice.refused));
+    assert.equal(choice.refused.dir, dir);
+    assert.equal(
+      choice.refused.problem,
+      `it was started with a value this candlecast does not take (${reason})`,
+    );
+    assert.equal(choice.refused.hint, hint);
+    // --resume: the same refusal, a usage error as it was, in the words it had.
+    await assert.rejects(
+      () => resumableState(run, TrainFlagsSchema),
+      (error: unknown) => {
+        assert.ok(error instanceof RunFlagsError, String(error));
+        assert.equal(error.exitCode, 2);
+        assert.equal(
+          error.message,
+          `--resume: the run in ${dir} was started with a value this candlecast does not take (${reason})`,
+        );
+        assert.equal(error.hint, hint);
+        return true;
+      },
+    );
+    // A value of a flag --resume takes typed over the run's (--workers): typing it is the fix, said so; and
+    // typed, the run resumes.
+    await Deno.writeTextFile(
+      join(dir, "run.json"),
+      JSON.stringify({ ...whole, flags: { ...whole.flags, workers: "4.0" } }),
+    );
+    const [workers] = await abandonedRuns(root);
+    const refused = (await resumeChoice([workers], TrainFlagsSchema)).refused;
+    assert.ok(refused instanceof RunFlagsError);
+    assert.match(
+      refused.hint,
+      /^'candlecast train --resume --workers …' replaces the run's own value; or start /,
+    );
+    assert.ok(await resumableState(workers, TrainFlagsSchema, { workers: "2" }));
+    // A flag typed now that this candlecast refuses is the user's, said as any flag is, not blamed on the run.
+    await Deno.writeTextFile(join(dir, "run.json"), JSON.stringify(whole));
+    const [fine] = await abandonedRuns(root);
+    await assert.rejects(
+      () => resumableState(fine, TrainFlagsSchema, { workers: "0" }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError && !(error instanceof RunFlagsError), String(error));
+        assert.match(error.message, /^--workers: /);
+        return true;
+      },
+    );
+    assert.equal((await resumeChoice([fine], TrainFlagsSchema)).run?.dir, dir);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a run of retrain's that saved its candidate is told retrain's, not the user's saved version (models list offered the candidate for promotion)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "candlecast-run-folder-retrain-saved-" });
+  try {
+    const dir = await retrainsRun(root);
+    await Deno.mkdir(join(root, "v2_2026-12-01"));
+    await Deno.writeTextFile(
+      join(root, "v2_2026-12-01", "manifest.json"),
+      JSON.stringify({ version: "v2_2026-12-01", training: { run: basename(dir) } }),
+    );
+    const [run] = await abandonedRuns(root);
+    // Before: { state: null, savedAs } with no `retrain`, as a run of the user's killed before its promotion.
+    assert.equal(run.savedAs, "v2_2026-12-01");
+    assert.ok(run.retrain, "retrain's");
+    assert.equal(run.retrain.state, null, "nothing left in it to train");
+    assert.equal(run.state, null);
+    // Nothing for --resume to continue, pass over or refuse as retrain's; a new run's start removes it.
+    assert.equal(await resumableState(run, TrainFlagsSchema), null);
+    assert.deepEqual(await resumeChoice([run], TrainFlagsSchema), {
+      run: null,
+      refused: null,
+      passedOver: [],
+    });
+    // What to do with its candidate: judge it first (it said "'candlecast models promote v2_…' serves it").
+    assert.equal(
+      unjudgedCandidateHint(root, "v2_2026-12-01"),
+      `'candlecast evaluate --checkpoint ${join(root, "v2_2026-12-01")}' scores it, and only then, if you ` +
+        `judge it fit to serve, 'candlecast models promote v2_2026-12-01 --checkpoints ${root}' serves it`,
+    );
+    assert.deepEqual(await pruneAbandonedRuns(root), { removed: [dir], kept: null });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -113,8 +113,9 @@ function notTrainingCsv(path: string, first?: readonly string[]): CandleError {
 
 /**
  * Reads a training CSV into one series per symbol, sorted by symbol (`sortedBySymbol`) whatever order the file
- * lists them in. Rows of a symbol may come in any order; they are sorted by open_time and duplicates are
- * rejected, naming both lines.
+ * lists them in. Symbols are read in NFC: rows an older collect wrote under the NFD spelling of a pair are that
+ * pair's. Rows of a symbol may come in any order; they are sorted by open_time and duplicates are rejected,
+ * naming both lines, except that a row repeated value for value under the symbol's other spelling is read once.
  *
  * @example
  * ```ts
@@ -145,6 +146,8 @@ export async function readTrainingCsv(
   signal?.throwIfAborted();
   const rowsBySymbol = new Map<string, SymbolRows>();
   let line = 0;
+  /** The last row's symbol as the file spells it, and in NFC. */
+  let [spelling, symbol] = ["", ""];
   let input: ReturnType<FileHandle["createReadStream"]> | undefined;
   const hash = opts.onDigest ? createHash("sha256") : null;
   try {
@@ -187,8 +190,12 @@ export async function readTrainingCsv(
         if (record.join(",") !== TRAINING_CSV_HEADER.join(",")) throw notTrainingCsv(path, record);
         continue;
       }
-      const symbol = record[0];
-      if (!symbol) throw new CandleError(`${path} line ${line} (symbol): symbol is empty`);
+      if (!record[0]) throw new CandleError(`${path} line ${line} (symbol): symbol is empty`);
+      // In NFC, as collect reads --symbols, file names and exports: a collect before that wrote a name typed
+      // on macOS (a Hangul syllable as its jamo, NFD) as it came, and the pair's rows were a symbol apart from
+      // its NFC rows, in train's windows and in monitor's join with serve's log. Rows come grouped by symbol:
+      // the last spelling's form is remembered rather than normalized again on every row.
+      if (record[0] !== spelling) [spelling, symbol] = [record[0], record[0].normalize("NFC")];
       // Checked once a symbol, where it enters: printed by every command and written to predictions.csv.
       if (!rowsBySymbol.has(symbol)) requireSymbol(symbol, path, line);
       let rows = rowsBySymbol.get(symbol);
@@ -317,8 +324,17 @@ export class SymbolRows {
   /** Row r's slot at `r % BLOCK_ROWS * SLOT` of block `r / BLOCK_ROWS`. */
   readonly #blocks: Float64Array[] = [];
   #rows = 0;
+  /**
+   * How the file spells the symbol, by runs of rows (`from`: a run's first row): one run, unless it spells the
+   * symbol in NFC and otherwise too (NFD, as collect wrote a name typed so before it read names in NFC).
+   */
+  readonly #spellings: { readonly from: number; readonly spelling: string }[] = [];
 
+  /** Adds a row, `record` as the file has it (its symbol, then the values). */
   add(record: readonly string[], line: number, path: string): void {
+    if (this.#spellings.at(-1)?.spelling !== record[0]) {
+      this.#spellings.push({ from: this.#rows, spelling: record[0] });
+    }
     const at = (this.#rows % BLOCK_ROWS) * SLOT;
     if (at === 0) this.#blocks.push(new Float64Array(BLOCK_ROWS * SLOT));
     const block = this.#blocks[this.#blocks.length - 1];
@@ -336,18 +352,80 @@ export class SymbolRows {
     return this.#blocks[Math.floor(r / BLOCK_ROWS)][(r % BLOCK_ROWS) * SLOT + k];
   }
 
+  /** How the file spells the symbol on row r. */
+  #spellingOf(r: number): string {
+    let [lo, hi] = [0, this.#spellings.length - 1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#spellings[mid].from <= r) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.#spellings[lo].spelling;
+  }
+
+  /**
+   * `order` (rows sorted by time) without the rows that repeat the one before them, at the same time, under the
+   * symbol's other spelling, value for value: the same candle collected once under each (a Binance collect in
+   * NFC over an older one's NFD rows), read once. Such rows with other values are refused, naming both lines
+   * and the spellings, since which is meant cannot be told; rows of one spelling at one time are left for the
+   * check of repeated times.
+   */
+  #sameRowsOnce(order: Uint32Array, symbol: string, path: string): Uint32Array {
+    const kept: number[] = [];
+    for (const r of order) {
+      const before = kept.at(-1);
+      if (before === undefined || this.#at(before, 0) !== this.#at(r, 0)) {
+        kept.push(r);
+        continue;
+      }
+      const [was, is] = [this.#spellingOf(before), this.#spellingOf(r)];
+      if (was === is) {
+        kept.push(r);
+        continue;
+      }
+      let same = true;
+      for (let k = 1; k < ROW_VALUES && same; k++) {
+        const [a, b] = [this.#at(before, k), this.#at(r, k)];
+        same = a === b || (Number.isNaN(a) && Number.isNaN(b));
+      }
+      if (same) continue;
+      // Sorted stably, `before` is the earlier line.
+      const [lineWas, lineIs] = [this.#at(before, ROW_VALUES), this.#at(r, ROW_VALUES)];
+      const time = this.#at(r, 0);
+      throw new CandleError(
+        `${path}: ${symbol} open_time ${time} appears twice with other values, on line ${lineWas} spelled ` +
+          `in ${formOf(was)} and on line ${lineIs} in ${formOf(is)} (${SPELLED_TWICE})`,
+        SPELLED_TWICE_HINT,
+      );
+    }
+    return Uint32Array.from(kept);
+  }
+
   /**
    * The rows as a checked series, sorted by open_time (stable: rows of one time keep the file's order, so a
    * duplicate names its lines in order).
    */
   series(symbol: string, path: string): CandleSeries {
-    const n = this.#rows;
+    let n = this.#rows;
     const times = new Float64Array(n);
     for (let r = 0; r < n; r++) times[r] = this.#at(r, 0);
     // A symbol's rows have open times on every row or on none (the C# export without "t"): a NaN among
     // times cannot be sorted, and would leave the series out of order.
     const untimed = times.findIndex(Number.isNaN);
     const timed = untimed < 0 ? n : times.filter((t) => !Number.isNaN(t)).length;
+    // Runs change spelling from one to the next: more than one is the symbol spelled two ways.
+    const spelled = this.#spellings.length > 1;
+    if (spelled && timed === 0) {
+      const [first, other] = this.#spellings;
+      throw new CandleError(
+        `${path} line ${this.#at(other.from, ROW_VALUES)} (symbol): ${symbol} is spelled in ` +
+          `${formOf(other.spelling)} there and in ${formOf(first.spelling)} on line ${
+            this.#at(0, ROW_VALUES)
+          } ` +
+          `(${SPELLED_TWICE}), and its rows have no open_time to put the two in one order`,
+        SPELLED_TWICE_HINT,
+      );
+    }
     if (timed > 0 && timed < n) {
       throw new CandleError(
         `${path} line ${
@@ -358,9 +436,13 @@ export class SymbolRows {
       );
     }
     // collect writes each symbol's rows ascending: sorted only when they are not.
-    const order = Uint32Array.from({ length: n }, (_, r) => r);
+    let order: Uint32Array = Uint32Array.from({ length: n }, (_, r) => r);
     if (timed > 0 && times.some((t, r) => r > 0 && t < times[r - 1])) {
       order.sort((a, b) => times[a] - times[b] || a - b);
+    }
+    if (spelled) {
+      order = this.#sameRowsOnce(order, symbol, path);
+      n = order.length;
     }
     const lineOf = (i: number) => this.#at(order[i], ROW_VALUES);
     const s = emptySeries(symbol, n);
@@ -392,6 +474,17 @@ export class SymbolRows {
     this.#blocks.length = 0;
     return s;
   }
+}
+
+/** What a training CSV spelling one symbol two ways is, and what to do, for the messages that name the two. */
+const SPELLED_TWICE = "the same letters; collect wrote a symbol as typed before it read symbols in NFC";
+const SPELLED_TWICE_HINT = "collect the symbol from its source into a new file (another --output): collect " +
+  "now writes one spelling, NFC; or delete one spelling's rows from this file";
+
+/** A spelling's Unicode normalization form, as messages name it. */
+function formOf(spelling: string): string {
+  if (spelling === spelling.normalize("NFC")) return "NFC";
+  return spelling === spelling.normalize("NFD") ? "NFD" : "a form neither NFC nor NFD";
 }
 
 const cell = (v: number) => (Number.isNaN(v) ? "" : String(v));

@@ -303,6 +303,59 @@ Deno.test("training CSV: rows are sorted per symbol; duplicates and bad cells ar
   );
 });
 
+Deno.test("training CSV: a symbol an older collect wrote in NFD is read in NFC, one symbol with its NFC rows", async () => {
+  // Before: rows under 한국USDT in NFD (a name typed on macOS, written as it came) were a second symbol beside
+  // the pair's NFC rows ("300 rows for 2 symbols"), trained as two, and monitor joined serve's NFC log to neither.
+  const header = TRAINING_CSV_HEADER.join(",");
+  const [nfc, nfd] = ["한국USDT".normalize("NFC"), "한국USDT".normalize("NFD")];
+  const row = (symbol: string, t: number, close = 1) => `${symbol},${t},1,1,1,${close},1,,,,,,,`;
+
+  // An older file all in NFD: its rows read as the NFC symbol.
+  const old = join(dir, "nfd.csv");
+  await writeFile(old, `${header}\n${row(nfd, 1)}\n${row(nfd, 2)}\n`);
+  const [only] = await readTrainingCsv(old);
+  assert.equal(only.symbol, nfc);
+  assert.deepEqual([...only.openTime], [1, 2]);
+
+  // Both spellings (a Binance collect in NFC over the older NFD rows): one symbol, in time order, and a candle
+  // both hold value for value read once.
+  const both = join(dir, "both.csv");
+  await writeFile(
+    both,
+    `${header}\n${row(nfd, 1)}\n${row(nfd, 2)}\n${row("BTCUSDT", 1)}\n${row(nfc, 2)}\n${row(nfc, 3)}\n`,
+  );
+  const read = await readTrainingCsv(both);
+  assert.deepEqual(read.map((s) => s.symbol), ["BTCUSDT", nfc]);
+  assert.deepEqual([...read[1].openTime], [1, 2, 3]);
+
+  // The same time with other values under the two spellings: which is meant cannot be told; both lines named.
+  const differ = join(dir, "differ.csv");
+  await writeFile(differ, `${header}\n${row(nfc, 1)}\n${row(nfd, 1, 0.5)}\n`);
+  await assert.rejects(
+    readTrainingCsv(differ),
+    (e) =>
+      e instanceof CandleError &&
+      e.message ===
+        `${differ}: ${nfc} open_time 1 appears twice with other values, on line 2 spelled in NFC ` +
+          "and on line 3 in NFD (the same letters; collect wrote a symbol as typed before it read symbols in NFC)" &&
+      /^collect the symbol from its source into a new file/.test(e.hint!),
+  );
+  // A repeat under one spelling is still refused as before.
+  const twice = join(dir, "twice_nfd.csv");
+  await writeFile(twice, `${header}\n${row(nfd, 1)}\n${row(nfd, 1)}\n`);
+  await assert.rejects(
+    readTrainingCsv(twice),
+    new RegExp(`${nfc} open_time 1 appears twice \\(lines 2 and 3\\)`),
+  );
+  // Rows without open times (a C# export's) cannot be put in one order across the spellings: refused.
+  const untimed = join(dir, "untimed_nfd.csv");
+  await writeFile(untimed, `${header}\n${nfc},,1,1,1,1,1,,,,,,,\n${nfd},,1,1,1,1,1,,,,,,,\n`);
+  await assert.rejects(
+    readTrainingCsv(untimed),
+    /line 3 \(symbol\): 한국USDT is spelled in NFD there and in NFC on line 2 .*no open_time to put the two in one order$/,
+  );
+});
+
 Deno.test("training CSV: raw OHLCV candles are named as such, with the collect command that turns them into one", async () => {
   // Before: "… is not a training CSV (its first line must be the header …)", hint "make one with 'candlecast
   // collect'": the first file a user has (../shared/data/binance-spot-1h) is one collect reads.

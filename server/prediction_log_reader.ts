@@ -29,7 +29,11 @@ export async function* recordBatches(
   const parse = (line: string, into: PredictionRecord[]): boolean => {
     if (line.trim() === "") return true;
     try {
-      into.push(PredictionRecordSchema.parse(JSON.parse(line)));
+      const record = PredictionRecordSchema.parse(JSON.parse(line));
+      // In NFC, as collect writes the training CSV's symbols: a serve before it read symbols in NFC logged a
+      // Hangul syllable sent as its jamo (NFD) as it came, and monitor matched those records to no candles.
+      record.symbol = record.symbol.normalize("NFC");
+      into.push(record);
       return true;
     } catch {
       return false;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { PredictionRecord } from "../engine/index.ts";
-import { snapshotPredictionLog } from "./prediction_log_reader.ts";
+import { recordBatches, snapshotPredictionLog } from "./prediction_log_reader.ts";
 
 const entry = (i: number): PredictionRecord => ({
   time: new Date(Date.UTC(2026, 0, 1, i)).toISOString(),
@@ -130,4 +130,22 @@ Deno.test("a rotation between opening the log's files loses none of their record
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a symbol an older serve logged in NFD (a Hangul syllable as its jamo) is read in NFC", async () => {
+  // Before: read as logged, so monitor looked 한국USDT up in NFD among the training CSV's NFC symbols and
+  // joined none of its predictions.
+  const [nfc, nfd] = ["한국USDT".normalize("NFC"), "한국USDT".normalize("NFD")];
+  const text = [nfd, nfc, "btcusdt"].map((symbol, i) => JSON.stringify({ ...entry(i), symbol }) + "\n").join(
+    "",
+  );
+  const chunks = (async function* () {
+    yield new TextEncoder().encode(text);
+  })();
+  const symbols: string[] = [];
+  for await (const batch of recordBatches(chunks, { skipped: 0 })) {
+    symbols.push(...batch.map((r) => r.symbol));
+  }
+  // NFC only: case is monitor's join's to match, as before.
+  assert.deepEqual(symbols, [nfc, nfc, "btcusdt"]);
 });

@@ -189,12 +189,19 @@ function checkOrder(candles: readonly RequestCandle[], ctx: z.RefinementCtx): vo
   }
 }
 
+/**
+ * A symbol in NFC, as collect writes the training CSV's: a bot on macOS may send a Hangul syllable as its jamo
+ * (NFD), and the log then held the pair under a spelling monitor matched to no candles (it joined 0). Case is
+ * kept (monitor matches "btcusdt" to collect's "BTCUSDT" itself); the response names the symbol so too.
+ */
+const inNfc = (symbol: string): string => symbol.normalize("NFC");
+
 function predictSchema(lookback: number) {
   return z.object({
     symbol: z.string({
       error: (issue) => issue.input === undefined ? "is missing (expected a string)" : "expected a string",
     }).min(1, "must not be empty").max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
-      .regex(SYMBOL_PATTERN, SYMBOL_RULE),
+      .regex(SYMBOL_PATTERN, SYMBOL_RULE).transform(inNfc),
     candles: z.array(CandleSchema, {
       error: (issue) =>
         issue.input === undefined
@@ -375,7 +382,7 @@ function validRequest(value: unknown, lookback: number): Parsed<PredictRequest> 
     ) return null;
     out[i] = candle;
   }
-  return { ok: true, value: { symbol, candles: out } };
+  return { ok: true, value: { symbol: inNfc(symbol), candles: out } };
 }
 
 /** Parses a /predict/batch body's envelope; each item is parsed on its own so one bad item fails alone. */

@@ -138,7 +138,16 @@ Deno.test("requests: the fast check returns exactly what the schema returns, for
     else if (r < 0.65) delete candle[pick(fields)];
     else if (r < 0.7) candle.extra = pick(odd);
     else if (r < 0.75) {
-      b.symbol = pick([...odd, "X".repeat(64), "X".repeat(65), "ÉTH", " BTCUSDT", "BTC\nUSDT", "btcusdt"]);
+      b.symbol = pick([
+        ...odd,
+        "X".repeat(64),
+        "X".repeat(65),
+        "ÉTH",
+        " BTCUSDT",
+        "BTC\nUSDT",
+        "btcusdt",
+        "한국USDT".normalize("NFD"),
+      ]);
     } else if (r < 0.8) b.candles = pick(odd);
     else if (r < 0.85) candles.length = Math.floor(random() * 3);
     else if (r < 0.9) candles[Math.floor(random() * candles.length)] = pick(odd) as Record<string, unknown>;
@@ -239,6 +248,24 @@ Deno.test("requests: a symbol is one word, its case as sent; spaces and control 
     const parsed = parsePredictRequest({ ...body(), symbol }, LOOKBACK);
     assert.ok(!parsed.ok && parsed.detail.includes("symbol") && parsed.detail.includes("one word"), symbol);
   }
+});
+
+Deno.test("requests: a symbol sent in NFD (a Hangul syllable as its jamo) is read in NFC, by the fast check and the schema", () => {
+  // Before: kept as sent, so the log held 한국USDT in NFD, which monitor matched to no row of the training CSV
+  // (collect writes NFC): one pair, its predictions never joined.
+  const [nfc, nfd] = ["한국usdt".normalize("NFC"), "한국usdt".normalize("NFD")];
+  for (const parse of [parsePredictRequest, schemaParsePredictRequest]) {
+    const parsed = parse({ ...body(), symbol: nfd }, LOOKBACK);
+    assert.ok(parsed.ok && parsed.value.symbol === nfc, parse.name);
+    // An invalid body (too few candles) still goes by the schema and names the candles, not the symbol.
+    const short = parse({ symbol: nfd, candles: body().candles.slice(0, 1) }, LOOKBACK);
+    assert.ok(!short.ok && short.detail.startsWith("candles: "), parse.name);
+  }
+  // Its case as sent, as for any symbol.
+  assert.deepEqual(parsePredictRequest({ ...body(), symbol: "Cafe\u0301" }, LOOKBACK), {
+    ok: true,
+    value: { ...body(), symbol: "Caf\u00E9" },
+  });
 });
 
 Deno.test("requests: a number sent with a decimal comma is named, as collect names one; no long string is echoed", () => {

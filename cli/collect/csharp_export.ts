@@ -16,6 +16,7 @@ import {
   emaProblem,
   emaWarmUpZeros,
   emptySeries,
+  INDICATOR_COLUMNS,
   type IndicatorColumn,
   lowerKey,
   MAX_SYMBOL_LENGTH,
@@ -92,10 +93,12 @@ const entrySchema = z.object({
   // Upper-cased as --symbols is: Binance's spelling, so a later Binance collect or retrain (which collects
   // the file's symbols) merges into the same rows rather than adding a second "BTCUSDT" beside "btcusdt".
   // One word as serve requires (a newline split the training CSV's row; a space matched no request).
+  // In NFC, as --symbols and file names are: a bot on macOS may write a Hangul syllable as its jamo (NFD), and
+  // its rows became a second symbol beside the same pair collected from Binance (one pair, "2 symbols").
   symbol: z.string({ error: "expected the symbol as a string" }).trim().min(1, "is empty")
     .max(MAX_SYMBOL_LENGTH, `must be at most ${MAX_SYMBOL_LENGTH} characters`)
     .regex(SYMBOL_PATTERN, SYMBOL_RULE)
-    .transform(upperSymbol),
+    .transform((symbol) => upperSymbol(symbol.normalize("NFC"))),
 });
 
 /**
@@ -565,14 +568,27 @@ const EXPORT_KEYS: Record<IndicatorColumn, string> = {
   stochD: "StochSlowD",
 };
 
+/** What `zeroFilledAsMissing` read as missing in one symbol's export. */
+export interface ZeroFilled {
+  /** The warning line that says so. */
+  readonly warning: string;
+  /** The export's keys of those indicators, listed ("Rsi, Macd and MacdSign"). */
+  readonly listed: string;
+  /**
+   * Whether the export gives no indicator value of the symbol at all once they are read as missing (the EMA's
+   * zeros were read as missing at parse): every indicator collect writes for it is then computed.
+   */
+  readonly givesNone: boolean;
+}
+
 /**
  * Reads as missing, so collect computes them from the candles as it does null ones, the indicators of one
  * symbol (`series`, in time order) that the export gives as 0 on every candle past TA-Lib's warm-up where its
  * candles give other values (`zeroFilledIndicators`: the bot's indicator step did not run, and C# wrote each
- * unset double as 0); the line that says so, or null. Kept, they went into the training CSV as readings of 0
+ * unset double as 0); what it read so, or null. Kept, they went into the training CSV as readings of 0
  * without a word. The EMA is not among them: a leading run of 0s is read as missing at parse already.
  */
-export function zeroFilledAsMissing(series: CandleSeries, source: string): string | null {
+export function zeroFilledAsMissing(series: CandleSeries, source: string): ZeroFilled | null {
   const zeroed = zeroFilledIndicators(series);
   if (zeroed.length === 0) return null;
   for (const col of zeroed) {
@@ -581,10 +597,13 @@ export function zeroFilledAsMissing(series: CandleSeries, source: string): strin
   }
   const keys = zeroed.map((col) => EXPORT_KEYS[col]);
   const listed = keys.length === 1 ? keys[0] : `${keys.slice(0, -1).join(", ")} and ${keys.at(-1)}`;
-  return `warning: ${source}: ${series.symbol}: ${listed} ${
-    keys.length === 1 ? "is" : "are"
-  } 0 on every candle past the indicators' warm-up, where its candles give other values (did the bot's ` +
+  const warning =
+    `warning: ${source}: ${series.symbol}: ${listed} ${
+      keys.length === 1 ? "is" : "are"
+    } 0 on every candle past the indicators' warm-up, where its candles give other values (did the bot's ` +
     "indicator step run?): read as missing and computed from the candles, as null ones are";
+  const givesNone = INDICATOR_COLUMNS.every((col) => series[col].every(Number.isNaN));
+  return { warning, listed, givesNone };
 }
 
 export async function readCsharpExport(path: string): Promise<CandleSeries[]> {

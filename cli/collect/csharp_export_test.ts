@@ -72,6 +72,29 @@ Deno.test("C# export: symbols are upper-cased as --symbols are, so 'btcusdt' mer
   );
 });
 
+Deno.test("C# export: a symbol written in NFD (a Hangul syllable as its jamo) is read in NFC, as --symbols is", () => {
+  // Before: kept as its jamo, another string than the NFC 한국USDT a Binance collect or a CSV named so writes:
+  // one pair, two symbols in the training CSV ("300 rows for 2 symbols"), and serve's NFC requests matched one.
+  const nfd = "한국usdt".normalize("NFD");
+  const [s] = parseCsharpExport(JSON.stringify([{ symbol: nfd, candles: [candle(0), candle(1)] }]));
+  assert.equal(s.symbol, "한국USDT".normalize("NFC"));
+  assert.notEqual(s.symbol, "한국USDT".normalize("NFD"));
+  // Another exchange's spelling (not Binance's rule) is read in NFC too: é as one character.
+  assert.equal(
+    parseCsharpExport(JSON.stringify([{ symbol: "Cafe\u0301/usdt", candles: [candle(0)] }]))[0].symbol,
+    "CAF\u00C9/USDT",
+  );
+  // Both spellings of one pair in one export are one symbol listed twice.
+  assert.throws(
+    () =>
+      parseCsharpExport(
+        JSON.stringify([{ symbol: nfd, candles: [candle(0)] }, { symbol: "한국USDT", candles: [candle(0)] }]),
+        "e.json",
+      ),
+    /e\.json: 한국USDT appears twice/,
+  );
+});
+
 Deno.test("C# export: malformed input names the symbol and the candle index", () => {
   const cases: [unknown, RegExp][] = [
     [

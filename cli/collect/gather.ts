@@ -19,7 +19,7 @@ import { plural } from "../../base/index.ts";
 import { CommandError, UsageError } from "../errors.ts";
 import { BinanceClient, type BinanceError, DEFAULT_RETRY_POLICY } from "./binance_client.ts";
 import { expectedCandles, fetchSymbol, type KlineRequest, type SymbolFetch } from "./binance.ts";
-import { readCsharpExport, zeroFilledAsMissing } from "./csharp_export.ts";
+import { readCsharpExport, type ZeroFilled, zeroFilledAsMissing } from "./csharp_export.ts";
 import { describeCsvFiles, readCsvFiles } from "./csv_files.ts";
 import type { CollectEnv } from "./env.ts";
 import { aheadOfClockError, closedOnly, emptyWindowError, selectWindow } from "./file_window.ts";
@@ -46,6 +46,11 @@ export interface Gathered {
   interruptedSymbol?: string;
   /** Where a file's candle is (its file and line, its export entry), for messages; none for Binance's. */
   locate?: Locate;
+  /**
+   * Per symbol, the indicators a C# export gives as 0 throughout, read as missing and computed: the note on
+   * rows whose indicators the merge changed says so (it called them the export's own).
+   */
+  zeroFilled?: ReadonlyMap<string, ZeroFilled>;
 }
 
 export async function gather(options: CollectOptions, env: CollectEnv): Promise<Gathered> {
@@ -58,6 +63,7 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
       // different candles at one "t" are refused naming both.
       const where = (symbol: string) => (i: number) => `${options.jsonPath}: ${symbol} candles[${i}]`;
       const finders = new Map<string, (t: number) => string | null>();
+      const zeroFilled = new Map<string, ZeroFilled>();
       const all = (await readCsharpExport(options.jsonPath)).map((s) => {
         const ordered = inTimeOrder(s, where(s.symbol));
         remarkReordered(`${options.jsonPath}: ${s.symbol}`, ordered, env.print, "candle");
@@ -65,7 +71,10 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
         finders.set(s.symbol, locateIn(ordered.series.openTime, source, where(s.symbol)));
         // Before the window is cut: the zeros are judged over every candle the export gives of the symbol.
         const zeroed = zeroFilledAsMissing(ordered.series, options.jsonPath);
-        if (zeroed !== null) env.print(zeroed);
+        if (zeroed !== null) {
+          env.print(zeroed.warning);
+          zeroFilled.set(s.symbol, zeroed);
+        }
         return ordered.series;
       });
       refuseOtherInterval(options.interval, all, options.jsonPath);
@@ -76,6 +85,7 @@ export async function gather(options: CollectOptions, env: CollectEnv): Promise<
         requests: 0,
         failures: [],
         locate: (symbol, t) => finders.get(symbol)?.(t) ?? null,
+        zeroFilled,
       };
     }
     case "csv": {

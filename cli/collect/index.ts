@@ -51,6 +51,7 @@ import { CommandError, InterruptedError, UsageError } from "../errors.ts";
 import type { BinanceError } from "./binance_client.ts";
 import type { CollectEnv, CollectStage } from "./env.ts";
 import { gather } from "./gather.ts";
+import type { ZeroFilled } from "./csharp_export.ts";
 import { changedIndicatorRows, type Conflict, type Merged, MergeError, mergeSeries } from "./merge.ts";
 import type { CollectOptions } from "./options.ts";
 import { checkUtcGrid, refuseMixedIntervals, refuseOffGrid } from "./grid_checks.ts";
@@ -240,7 +241,15 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
   }
   env.print(formatSummary(options.output, summaries, !written));
   for (const [symbol, rows] of rewritten) {
-    env.print(indicatorsRewrittenNote(symbol, rows, options.output, gathered.ownIndicators));
+    env.print(
+      indicatorsRewrittenNote(
+        symbol,
+        rows,
+        options.output,
+        gathered.ownIndicators,
+        gathered.zeroFilled?.get(symbol),
+      ),
+    );
   }
   // A file source is read to its end whatever the press (a read is not cut short): pressed while it was read,
   // the output is as whole as one pressed later, said below. It read "collect interrupted; the candles read
@@ -288,18 +297,31 @@ export async function runCollect(options: CollectOptions, env: CollectEnv): Prom
  * Said under the summary when rows already in the file got other indicator values: the bot's own (a C# export)
  * recomputed from prices, or computed ones replaced by an export's. Either is what the merge does (one rule per
  * file: computed over each symbol's whole history, or the export's where it gives them), but "+0" hid it.
+ * `zeroFilled`: the symbol's indicators the export gives as 0 throughout, read as missing and computed from the
+ * candles: the note called them "the export's own" where an older collect had written the zeros and this one
+ * replaced them with values the export does not hold.
  */
 export function indicatorsRewrittenNote(
   symbol: string,
   rows: number,
   output: string,
   fromExport: boolean,
+  zeroFilled?: Pick<ZeroFilled, "listed" | "givesNone">,
 ): string {
   const what = `${symbol}: the indicators of ${plural(rows, "row")} already in ${output}`;
-  return fromExport
-    ? `note: ${what} are now the export's own where it gives them (what was there is replaced)`
-    : `note: ${what} were recomputed from prices over the symbol's whole history (values a C# export gave, ` +
+  if (!fromExport) {
+    return `note: ${what} were recomputed from prices over the symbol's whole history (values a C# export gave, ` +
       "or computed before earlier candles were added, are replaced)";
+  }
+  if (zeroFilled === undefined) {
+    return `note: ${what} are now the export's own where it gives them (what was there is replaced)`;
+  }
+  const zeros = `as 0 on every candle past the warm-up (read as missing, as the warning above says)`;
+  return zeroFilled.givesNone
+    ? `note: ${what} are now computed from the candles: the export gives ${zeroFilled.listed} ${zeros} and ` +
+      "no other indicator values (what was there is replaced)"
+    : `note: ${what} are now the export's own where it gives them, and computed from the candles for ` +
+      `${zeroFilled.listed}, which it gives ${zeros} (what was there is replaced)`;
 }
 
 /** "BTCUSDT candle 12 (2024-01-01 12:00 UTC)": where a problem is, in the series collect is about to write. */

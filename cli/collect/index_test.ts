@@ -340,6 +340,101 @@ Deno.test("collect --source json: an indicator the export gives as 0 on every ca
     for (let i = 0; i < 60; i++) assert.equal(b.macd[i], 0.25, `BBBUSDT macd[${i}]`);
   }));
 
+Deno.test("collect --source json: an all-zero export collected over the zeros an older collect wrote says its rows are computed", () =>
+  withRig("2023-01-01", { source }, async (rig) => {
+    // Before: the note said these rows' indicators "are now the export's own where it gives them", while the
+    // export's zeros were read as missing and the values written were computed from the candles.
+    const rows = klineNumbers(ROWS.slice(0, 120));
+    const zeroed = ["rsi", "macd", "macdSignal", "macdHist", "stochK", "stochD"] as const;
+    const computed = seriesFromCandles("AAAUSDT", rows);
+    computeIndicators(computed);
+    // What a collect before 96bb3c7 wrote of such an export: the zeros past TA-Lib's warm-up kept as readings, the
+    // EMA's leading zeros read as missing and computed. BBBUSDT's export gives its EMA.
+    const older = (symbol: string) => {
+      const s = seriesFromCandles(symbol, rows);
+      computeIndicators(s);
+      for (const col of zeroed) s[col].forEach((v, i) => s[col][i] = Number.isNaN(v) ? NaN : 0);
+      return s;
+    };
+    await writeTrainingCsv(rig.output, [older("AAAUSDT"), older("BBBUSDT")]);
+    const exportJson = ["AAAUSDT", "BBBUSDT"].map((symbol) => ({
+      symbol,
+      candles: rows.map((r, i) => ({
+        t: r.openTime,
+        o: r.open,
+        h: r.high,
+        l: r.low,
+        c: r.close,
+        v: r.volume,
+        Rsi: 0,
+        Macd: 0,
+        MacdSign: 0,
+        MacdHist: 0,
+        StochSlowK: 0,
+        StochSlowD: 0,
+        Ema: symbol === "AAAUSDT" || Number.isNaN(computed.ema[i]) ? 0 : computed.ema[i],
+      })),
+    }));
+    const jsonPath = join(dirname(rig.output), "export.json");
+    await writeFile(jsonPath, JSON.stringify(exportJson));
+    await runCollect({ source: "json", jsonPath, output: rig.output, interval: "1h" }, rig.env);
+    const changed = rows.filter((_, i) => zeroed.some((col) => !Number.isNaN(computed[col][i]))).length;
+    const notes = rig.env.printed.filter((line) => line.startsWith("note:"));
+    const keys = "Rsi, Macd, MacdSign, MacdHist, StochSlowK and StochSlowD";
+    const zeros = "as 0 on every candle past the warm-up (read as missing, as the warning above says)";
+    assert.deepEqual(notes, [
+      `note: AAAUSDT: the indicators of ${changed} rows already in ${rig.output} are now computed from the ` +
+      `candles: the export gives ${keys} ${zeros} and no other indicator values (what was there is replaced)`,
+      `note: BBBUSDT: the indicators of ${changed} rows already in ${rig.output} are now the export's own where ` +
+      `it gives them, and computed from the candles for ${keys}, which it gives ${zeros} (what was there is ` +
+      "replaced)",
+    ]);
+    // And so they are.
+    for (const written of await readTrainingCsv(rig.output)) {
+      for (const col of [...zeroed, "ema"] as const) {
+        for (let i = 0; i < rows.length; i++) {
+          assert.ok(Object.is(written[col][i], computed[col][i]), `${written.symbol} ${col}[${i}]`);
+        }
+      }
+    }
+  }));
+
+Deno.test("collect: one pair spelled in NFD by one source and NFC by another is one symbol in the training CSV", () => {
+  const [nfc, nfd] = ["한국USDT".normalize("NFC"), "한국USDT".normalize("NFD")];
+  return withRig("2023-01-01", { source: seriesSource({ [nfc]: { "1h": ROWS } }) }, async (rig) => {
+    // Before: a training CSV an older collect wrote under the NFD spelling (a name typed on macOS) and the
+    // exchange's NFC rows were "2 symbols", as were an export's NFD entry and the NFC rows.
+    const older = seriesFromCandles(nfd, klineNumbers(ROWS.slice(0, 100)));
+    computeIndicators(older);
+    await writeTrainingCsv(rig.output, [older]);
+    await runCollect({
+      source: "binance",
+      symbols: [nfc],
+      interval: "1h",
+      window: { kind: "dates", startDate: "2022-01-03", endDate: "2022-01-08" },
+      baseUrl: rig.server.url,
+      output: rig.output,
+    }, rig.env);
+    const summary = rig.env.printed.find((line) => line.startsWith(`${rig.output}: `));
+    assert.match(summary!, /: 168 rows for 1 symbol \(68 new/);
+    const text = await readFile(rig.output, "utf8");
+    assert.ok(!text.includes(nfd), "the file is rewritten in NFC");
+    const jsonPath = join(dirname(rig.output), "export.json");
+    const candles = klineNumbers(ROWS.slice(160, 170)).map((r) => ({
+      t: r.openTime,
+      o: r.open,
+      h: r.high,
+      l: r.low,
+      c: r.close,
+      v: r.volume,
+    }));
+    await writeFile(jsonPath, JSON.stringify([{ symbol: nfd, candles }]));
+    await runCollect({ source: "json", jsonPath, output: rig.output, interval: "1h" }, rig.env);
+    const [only, ...others] = await readTrainingCsv(rig.output);
+    assert.deepEqual([only.symbol, only.length, others.length], [nfc, 170, 0]);
+  });
+});
+
 Deno.test("collect --source json: candles out of order or repeated are sorted and dropped with a note, as a CSV's rows", () =>
   withRig("2023-01-01", { source }, async (rig) => {
     const dir = dirname(rig.output);

@@ -69,19 +69,27 @@ export interface CsvFile {
 export const DEFAULT_LIMIT = 1000;
 
 /**
- * One character of a Binance symbol: an upper-case Latin letter, an ASCII digit, or a letter of a script that
- * has no case (`\p{Lo}`: 币安人生USDT, listed 2025, whose requests and public dumps carry it as it is). A
- * caseless letter of the Latin script (ǃ, ª: look-alikes of punctuation) and an invisible filler (ㅤ, U+3164,
- * Lo but drawn as nothing) are not; lower case, Greek and Cyrillic capitals (a Β that reads as B), spaces,
- * punctuation, emoji and control or bidi characters are no Lo either. Before, any non-Latin letter was refused
- * with "expected a Binance symbol such as BTCUSDT".
+ * One character of a Binance symbol: an upper-case Latin letter, an ASCII digit, or a letter (`\p{Lo}`) of the
+ * Chinese, Japanese or Korean scripts, Han, Hiragana, Katakana and Hangul (币安人生USDT, listed 2025, whose
+ * requests and public dumps carry it as it is; Binance lists no other script). Any caseless letter (96bb3c7)
+ * let in look-alikes of Latin capitals, ꓐꓔꓚUSDT in Lisu or ᗷTCUSDT in Canadian Syllabics read as BTCUSDT, and
+ * right-to-left letters (Hebrew, Arabic) that reorder the line they are printed in; both are refused again.
+ * Refused though of those scripts: an invisible filler (ㅤ, U+3164, Lo but drawn as nothing), the half-width
+ * forms of kana and Hangul (U+FF61–U+FFDC: a second spelling of a full-width letter that NFC does not merge),
+ * and the conjoining jamo NFC leaves uncomposed (U+1100–U+11FF, U+A960–U+A97F, U+D7B0–U+D7FF: old Hangul, or
+ * a vowel with no consonant before it, drawn on the character before). Lower case, Greek and Cyrillic capitals
+ * (a Β that reads as B), spaces, punctuation, emoji and control or bidi characters stay refused, as they were
+ * before 96bb3c7, when any letter but a Latin capital was "expected a Binance symbol such as BTCUSDT".
  */
-const SYMBOL_CHAR = String.raw`(?:[A-Z0-9]|(?!\p{Script=Latin}|\p{Default_Ignorable_Code_Point})\p{Lo})`;
+const CJK_LETTER =
+  String.raw`(?![\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\uFF61-\uFFDC]|\p{Default_Ignorable_Code_Point})` +
+  String.raw`(?=\p{Lo})[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]`;
+const SYMBOL_CHAR = `(?:[A-Z0-9]|${CJK_LETTER})`;
 const SYMBOL = new RegExp(`^${SYMBOL_CHAR}{2,30}$`, "u");
 
 /**
- * Whether Binance could know `symbol` (upper-case letters, digits and caseless letters: BTCUSDT, 币安人生USDT,
- * not BTC/USDT or btcusdt).
+ * Whether Binance could know `symbol` (upper-case letters, digits and Chinese, Japanese or Korean letters:
+ * BTCUSDT, 币安人生USDT, not BTC/USDT, btcusdt or ꓐꓔꓚUSDT).
  */
 export const isBinanceSymbol = (symbol: string): boolean => SYMBOL.test(symbol);
 
@@ -104,10 +112,11 @@ const symbol = z.string().trim().transform(binanceSpelling).pipe(
 );
 
 /**
- * A character a terminal draws as nothing, or that reorders what follows: controls, format characters (bidi
- * marks among them), fillers and spaces other than the plain one.
+ * A character a terminal draws as nothing, on the character before it, or that reorders what follows:
+ * controls, format characters (bidi marks among them), fillers, spaces other than the plain one, combining
+ * marks and the Hangul vowel and final jamo (printed after "holds ", a mark sat on the space).
  */
-const INVISIBLE = /(?! )[\p{C}\p{Default_Ignorable_Code_Point}\p{Z}]/u;
+const INVISIBLE = /(?! )[\p{C}\p{Default_Ignorable_Code_Point}\p{Z}\p{M}\u1160-\u11FF\uD7B0-\uD7FF]/u;
 
 /**
  * Why `value` (upper-cased) is no Binance symbol, naming it: in a list of four the bad one was not said, and a
@@ -124,7 +133,7 @@ function notASymbol(value: string): string {
       ? ""
       : ` (it holds ${INVISIBLE.test(foreign) ? "" : `${foreign}, `}${
         code(foreign)
-      }, which is no Latin capital, digit or letter of a caseless script such as Chinese)`);
+      }, which is no Latin capital, digit, or Chinese, Japanese or Korean letter)`);
 }
 
 /**
@@ -267,7 +276,7 @@ export function intervalFromFileName(path: string): string | null {
 
 function binanceName(path: string): { symbol: string; interval: string } | null {
   const name = path.split(/[\\/]/).at(-1) ?? "";
-  // Lower case too (ethusdt-1h.csv, upper-cased), and caseless letters as Binance's own dumps name them
+  // Lower case too (ethusdt-1h.csv, upper-cased), and Chinese letters as Binance's own dumps name them
   // (币安人生USDT-1h.csv): before, such a file "did not say which symbol it holds" and a folder with one failed.
   const match = new RegExp(`^((?:[a-z]|${SYMBOL_CHAR}){2,30})-(\\d+[smhdwM])([-_.]|$)`, "u")
     .exec(name.normalize("NFC"));

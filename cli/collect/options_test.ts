@@ -79,7 +79,7 @@ Deno.test("collect flags: bad values and combinations name the flag", () => {
   // A look-alike letter (Greek capital beta) reads as B on screen: the message names it.
   refused(
     { symbols: ["\u0392TCUSDT"] },
-    /got "\u0392TCUSDT" \(it holds \u0392, U\+0392, which is no Latin capital, digit or letter of a caseless script such as Chinese\)$/,
+    /got "\u0392TCUSDT" \(it holds \u0392, U\+0392, which is no Latin capital, digit, or Chinese, Japanese or Korean letter\)$/,
   );
   refused({ symbols: [","] }, /^--symbols: expected at least one symbol/);
   refused({ baseUrl: "ftp://example.com" }, /^--base-url: expected an http\(s\) URL/);
@@ -227,4 +227,44 @@ Deno.test("collect flags: a symbol is still refused for spaces, punctuation, emo
   notOne("币安\u202eUSDT", /got "币安<U\+202E>USDT" \(it holds U\+202E, /);
   refused({ symbols: ["币"] }, /^--symbols: expected a Binance symbol such as BTCUSDT, got "币"$/);
   refused({ source: "csv", csvPath: "dl/BTC😀-1h.csv" }, /^--symbol is required with --source csv/);
+});
+
+Deno.test("collect flags: only Chinese, Japanese and Korean letters are taken beside Latin capitals: no look-alikes, no right-to-left", () => {
+  // Before: any caseless letter (\p{Lo}) was a Binance symbol's, so ꓐꓔꓚUSDT (Lisu), which reads as BTCUSDT,
+  // was collected as a pair of its own, as were Hebrew and Arabic names that reorder the line they sit in.
+  const notOne = (symbol: string, message: RegExp) => {
+    refused({ symbols: [symbol] }, message);
+    assert.equal(isBinanceSymbol(symbol), false, JSON.stringify(symbol));
+  };
+  notOne(
+    "\uA4D0\uA4D4\uA4DAUSDT",
+    /got "ꓐꓔꓚUSDT" \(it holds ꓐ, U\+A4D0, which is no Latin capital, digit, or Chinese, Japanese or Korean letter\)$/,
+  );
+  notOne("\u15F7TCUSDT", /\(it holds ᗷ, U\+15F7, /); // Canadian Syllabics
+  notOne("BTC\u05E9USDT", /\(it holds ש, U\+05E9, /); // Hebrew
+  notOne("\u0628\u062A\u0643USDT", /\(it holds ب, U\+0628, /); // Arabic
+  notOne("\u0E01USDT", /\(it holds ก, U\+0E01, /); // Thai: a caseless script Binance lists no pair in
+  // Half-width kana and Hangul: a second spelling of the full-width letter that NFC keeps apart.
+  notOne("\uFF71USDT", /\(it holds ｱ, U\+FF71, /);
+  notOne("\uFFA1USDT", /\(it holds \uFFA1, U\+FFA1, /); // half-width Hangul kiyeok
+  // A Hangul vowel jamo NFC cannot compose (no consonant before it) is drawn on the letter before: named by code.
+  notOne("BTC\u1161USDT", /got "BTC<U\+1161>USDT" \(it holds U\+1161, /);
+  notOne("BTC\u20DDUSDT", /got "BTC<U\+20DD>USDT" \(it holds U\+20DD, /);
+  // The scripts Binance lists, or may: Han, Hiragana, Katakana, Hangul (syllables and compatibility jamo).
+  for (
+    const symbol of [
+      "币安人生USDT",
+      "𠀀USDT",
+      "びっとUSDT",
+      "ビットUSDT",
+      "비트USDT",
+      "ㄱUSDT",
+      "한국USDT".normalize("NFD"),
+    ]
+  ) {
+    const taken = (parse({ symbols: [symbol] }) as Extract<CollectOptions, { source: "binance" }>).symbols;
+    assert.deepEqual(taken, [symbol.normalize("NFC")]);
+  }
+  // The same rule for a file named like Binance's dumps: a look-alike's name does not say the symbol.
+  refused({ source: "csv", csvPath: "dl/ꓐꓔꓚUSDT-1h.csv" }, /^--symbol is required with --source csv/);
 });

@@ -213,8 +213,11 @@ export class OutcomeJoiner {
       return null;
     }
     // collect writes symbols upper-case (Binance's spelling); a bot may send "btcusdt" to serve, which takes it,
-    // or, upper-casing on a Turkish-culture host, "LİNKUSDT" (upperSymbol reads its İ as I).
-    const entry = this.#bySymbol.get(record.symbol) ?? this.#bySymbol.get(upperSymbol(record.symbol));
+    // or, upper-casing on a Turkish-culture host, "LİNKUSDT" (upperSymbol reads its İ as I). And in NFC: a
+    // record parsed here from a log an older serve wrote may hold a Hangul syllable as its jamo (NFD), which
+    // matched no candles (the log's reader reads it in NFC; this join may be given records parsed otherwise).
+    const entry = this.#bySymbol.get(record.symbol) ??
+      this.#bySymbol.get(upperSymbol(record.symbol.normalize("NFC")));
     const t = entry ? candleOfPrediction(entry.s, record, entry.interval) : -1;
     if (!entry || t < p.lookback - 1) {
       this.#unmatched++;

@@ -142,6 +142,22 @@ Deno.test("a symbol a Turkish-culture bot upper-cased (SİMUSDT, dotted İ) is j
   assert.deepEqual(result.joined.map((j) => j.t), [100]);
 });
 
+Deno.test("a prediction for a symbol logged in NFD (a Hangul syllable as its jamo) is joined with collect's NFC candles", () => {
+  // Before: 한국usdt in NFD was looked up as it came, found no candles (collect writes NFC) and joined 0.
+  const korean = seriesFromCandles(
+    "한국USDT".normalize("NFC"),
+    simulateMarket({ seed: 3, start: START, intervalMs: HOUR, count: 400, startPrice: 100, baseVolume: 10 }),
+  );
+  computeIndicators(korean);
+  const result = joinOutcomes(
+    [{ ...madeAt(100, "UP", true), symbol: "한국usdt".normalize("NFD") }],
+    [korean],
+    new Map([["v1", preprocessor]]),
+  );
+  assert.equal(result.unmatched, 0);
+  assert.deepEqual(result.joined.map((j) => j.t), [100]);
+});
+
 Deno.test("a candle asked about again (a polling bot, a retry) is scored once per version, however it was spelt", () => {
   // Before: each repeat was scored, weighing candles by how often the bot asked and making a week of a few
   // candles look like thousands of predictions, its interval too narrow and its warnings noise.

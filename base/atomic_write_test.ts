@@ -515,12 +515,15 @@ Deno.test({
     await Deno.chown(others, 64003, 64003);
     await Deno.chmod(others, 0o666);
     // The child reads a copy of this folder's modules: the checkout may lie in a folder only root can enter
-    // (CI clones into mktemp -d's 0700 folder).
+    // (CI clones into mktemp -d's 0700 folder). Every copy is made readable to all explicitly: a copy keeps
+    // its source's mode, and a new file gets the umask's, so under umask 077 or 027 (or in a checkout cloned
+    // under one) the child could not read them ("Import '…/write.ts' failed … Permission denied").
     const code = join(dir, "features");
     await Deno.mkdir(code);
     for (const entry of Deno.readDirSync(new URL(".", import.meta.url))) {
       if (entry.isFile && entry.name.endsWith(".ts")) {
         await Deno.copyFile(new URL(entry.name, import.meta.url), join(code, entry.name));
+        await Deno.chmod(join(code, entry.name), 0o644);
       }
     }
     await Deno.chmod(code, 0o755);
@@ -533,6 +536,7 @@ Deno.test({
           JSON.stringify(others)
         }, "new");\n`,
     );
+    await Deno.chmod(script, 0o644);
     const home = join(dir, "home");
     await Deno.mkdir(home);
     await Deno.chown(home, 64001, 64001);

@@ -33,6 +33,10 @@ const LOOKBACK = 12;
 const cli = (...args: string[]) => runCandlecast(args);
 
 const dir = await Deno.makeTempDir({ prefix: "candlecast-evaluate-" });
+// Removed when this file's tests end (`unload` fires after the last test, failed, filtered out or stopped by
+// --fail-fast alike, under test/isolated.ts's one `deno test` per file): before, every run left this 25 MB
+// folder in the temporary directory.
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const csv = join(dir, "synthetic.csv");
 const series = syntheticSeries();
 await writeTrainingCsv(csv, series);

@@ -203,8 +203,13 @@ Deno.test("a `current` looping on itself (predict, export) and a CSV named as a 
         /--checkpoint: .*loop/,
       ],
       [["export", "--checkpoint", `${dir}/ck/current`, "--output", `${dir}/m.onnx`], /--checkpoint: .*loop/],
-      // A path through a file (`req.json/` alone reads req.json under named permissions: see above).
-      [["train", "--data", `${dir}/req.json/x.csv`], /--data: .*x\.csv cannot exist: .*req\.json is a file/],
+      // A path through a file (`req.json/` alone reads req.json under named permissions: see above). Its
+      // --checkpoints is a folder here: the default, the checkout's checkpoints/, is checked for writing first,
+      // and in a read-only checkout (CI as another user) that refusal came instead of --data's.
+      [
+        ["train", "--data", `${dir}/req.json/x.csv`, "--checkpoints", `${dir}/checkpoints`],
+        /--data: .*x\.csv cannot exist: .*req\.json is a file/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await runCliCaptured(args);
@@ -268,19 +273,26 @@ Deno.test("with every permission (the test's child), /proc's refusal names the f
 });
 
 Deno.test("a path flag given empty says a path is expected, not zod's or Deno's words", async () => {
-  const cases: [string[], string][] = [
-    // Before: "--checkpoints: Too small: expected string to have >=1 characters".
-    [["models", "list", "--checkpoints="], "candlecast: --checkpoints: expected a folder path\n"],
-    [["evaluate", "--output-dir="], "candlecast: --output-dir: expected a folder path\n"],
-    [["train", "--data="], "candlecast: --data: expected a file path\n"],
-    // Before: "--checkpoints:  cannot be written: Empty path is not allowed".
-    [["train", "--checkpoints", ""], "candlecast: --checkpoints: expected a folder path\n"],
-    [["retrain", "--mode", "monthly", "--log="], "candlecast: --log: expected a file path\n"],
-  ];
-  for (const [args, first] of cases) {
-    const r = await runCliCaptured(args);
-    assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
-    assert.ok(r.err.startsWith(first), `${args.join(" ")}: ${r.err}`);
+  // train's --checkpoints is checked for writing before --data: a folder of this test's, not the default (the
+  // checkout's checkpoints/, which a read-only checkout refused ahead of the empty --data).
+  const checkpoints = await Deno.makeTempDir({ prefix: "candlecast-flags-" });
+  try {
+    const cases: [string[], string][] = [
+      // Before: "--checkpoints: Too small: expected string to have >=1 characters".
+      [["models", "list", "--checkpoints="], "candlecast: --checkpoints: expected a folder path\n"],
+      [["evaluate", "--output-dir="], "candlecast: --output-dir: expected a folder path\n"],
+      [["train", "--data=", "--checkpoints", checkpoints], "candlecast: --data: expected a file path\n"],
+      // Before: "--checkpoints:  cannot be written: Empty path is not allowed".
+      [["train", "--checkpoints", ""], "candlecast: --checkpoints: expected a folder path\n"],
+      [["retrain", "--mode", "monthly", "--log="], "candlecast: --log: expected a file path\n"],
+    ];
+    for (const [args, first] of cases) {
+      const r = await runCliCaptured(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.ok(r.err.startsWith(first), `${args.join(" ")}: ${r.err}`);
+    }
+  } finally {
+    await Deno.remove(checkpoints, { recursive: true });
   }
 });
 

@@ -163,7 +163,9 @@ Deno.test("usage errors exit 2: a missing input path, a malformed version name",
   try {
     const nope = `${dir}/nope`;
     const cases: [string[], string][] = [
-      [["train", "--data", nope], "--data"],
+      // --checkpoints in this folder: train checks its default, the checkout's checkpoints/, for writing first,
+      // and a read-only checkout (CI as another user) refused that instead of naming --data.
+      [["train", "--data", nope, "--checkpoints", `${dir}/checkpoints`], "--data"],
       [["evaluate", "--data", nope], "--data"],
       [
         ["collect", "--source", "csv", "--csv-path", nope, "--symbol", "BTCUSDT", "--output", `${dir}/o.csv`],
@@ -235,8 +237,13 @@ Deno.test("a folder where a file is read is a usage error (2) saying so, not an 
     const json = fromFileUrl(new URL("./collect/testdata/candle_export.json", import.meta.url));
     // Before: "<dir> line 1: EISDIR: illegal operation on a directory, read", exit 1, no hint.
     const cases: [string[], string][] = [
-      // Named by its flag, as monitor and collect name theirs (the helper's trial 31 fixed train's).
-      [["train", "--data", dir], `candlecast: --data: ${dir} is a folder, not a file\n`],
+      // Named by its flag, as monitor and collect name theirs (the helper's trial 31 fixed train's). Its
+      // --checkpoints is not the default, the checkout's checkpoints/: train checks that for writing first, and
+      // a read-only checkout (CI as another user) refused it instead of naming --data.
+      [
+        ["train", "--data", dir, "--checkpoints", `${dir}/checkpoints`],
+        `candlecast: --data: ${dir} is a folder, not a file\n`,
+      ],
       [
         ["collect", "--source", "json", "--json-path", json, "--output", dir],
         `candlecast: --output: ${dir} is a folder, not a file\n`,

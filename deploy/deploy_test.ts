@@ -218,6 +218,18 @@ async function dockerHealthCheck(port: number): Promise<number> {
   }
 }
 
+/**
+ * This process's environment with TMPDIR as the image has it: the Dockerfile's own `TMPDIR=…` (its paths mapped
+ * by `here`, as the permissions' are), else none, as in the Deno base image (temporary folders go to /tmp).
+ */
+function imageTmpdirEnv(here: (path: string) => string[]): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.TMPDIR;
+  const set = read("Dockerfile").replace(/^\s*#.*$/gm, "").match(/\bTMPDIR=("[^"]*"|[^\s"]+)/);
+  if (set) env.TMPDIR = here(set[1].replace(/^"|"$/g, ""))[0];
+  return env;
+}
+
 /** The Dockerfile's `ENV NAME="…"` value. */
 function dockerEnv(name: string): string {
   const value = read("Dockerfile").match(new RegExp(`\\b${name}="([^"]*)"`));
@@ -347,11 +359,17 @@ Deno.test("serve starts and answers under exactly the Dockerfile's serve permiss
       "2",
     ],
     cwd: app, // WORKDIR /app: data/ and checkpoints/current are serve's defaults
-    env: { CANDLECAST_DENO_PERMISSIONS: flags.join(" ") },
+    // This process's environment, but TMPDIR as the image has it: the serve set writes only /tmp, so a TMPDIR
+    // inherited from the test's shell (TMPDIR=/some/dir) made serve refuse its workers' folder (exit 2).
+    clearEnv: true,
+    env: { ...imageTmpdirEnv(here), CANDLECAST_DENO_PERMISSIONS: flags.join(" ") },
     stdout: "null",
     stderr: "piped",
   }).spawn();
   const stderr = new Response(child.stderr).text();
+  // Set once serve exits: the polling below stops then, instead of waiting out its 30 s for a dead process.
+  const exit: { status?: Deno.CommandStatus } = {};
+  const status = child.status.then((s) => (exit.status = s));
   try {
     const url = `http://127.0.0.1:${port}`;
     // Both workers loaded the model: the second one was started with the same narrowed set.
@@ -359,6 +377,14 @@ Deno.test("serve starts and answers under exactly the Dockerfile's serve permiss
     for (let i = 0; i < 300 && loaded < 2; i++) {
       const metrics = await fetch(`${url}/metrics`).then((r) => r.text(), () => "");
       loaded = metrics.match(/^candlecast_worker_model_loaded\{worker="\d"\} 1$/gm)?.length ?? 0;
+      if (exit.status) {
+        // Before, a serve that exited at once (exit 2, a refused TMPDIR) was polled for 30 s and reported
+        // only as "0 !== 2", its reason lost.
+        assert.fail(
+          `serve exited with code ${exit.status.code} before both workers answered ` +
+            `(${loaded} of 2 had a model); its stderr:\n${await stderr}`,
+        );
+      }
       if (loaded < 2) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(loaded, 2, "both workers answer with a model");
@@ -370,7 +396,7 @@ Deno.test("serve starts and answers under exactly the Dockerfile's serve permiss
     assert.equal(res.status, 200, await res.clone().text());
     assert.match((await res.json()).prediction, /^(UP|DOWN|SIDEWAYS)$/);
     child.kill("SIGTERM");
-    assert.equal((await child.status).code, 0);
+    assert.equal((await status).code, 0);
     assert.equal(await stderr, "", "nothing refused, nothing printed to stderr");
     // The predictions log was written where the image's data/ volume is.
     assert.match(await Deno.readTextFile(`${app}/data/predictions.jsonl`), /"symbol":"BTCUSDT"/);

@@ -876,37 +876,42 @@ Deno.test({
   ignore: !real,
   async fn() {
     const dir = await tempDir();
-    const checkpoints = join(dir, "checkpoints");
-    const first = await runTraining(
-      options(await csvOf(dir, "a.csv", 400), checkpoints, { classWeights: "balanced" }),
-      quiet,
-    );
-    // A rate so small that the fine-tune moves no weight to 1e-6: only calibration touches the class bias.
-    const second = await runTraining(
-      options(await csvOf(dir, "b.csv", 700), checkpoints, {
-        incremental: true,
-        epochs: "1",
-        learningRate: "1e-12",
-      }),
-      quiet,
-    );
-    const weightsOf = async (d: string) => (await readManifest(d)).training!.class_weights!;
-    const biasOf = async (d: string) => {
-      const model = await loadModel(d);
-      const bias = Array.from(await model.getLayer("class_logits").getWeights()[1].data());
-      model.dispose();
-      return bias;
-    };
-    const [wParent, wChild] = [await weightsOf(first.dir), await weightsOf(second.dir)];
-    const [parent, child] = [await biasOf(first.dir), await biasOf(second.dir)];
-    // Calibrated parent: b − ln w_parent. Put back, fine-tuned (unchanged), calibrated again: b − ln w_child.
-    // Before, the parent's calibrated bias lost ln w_child on top: b − ln w_parent − ln w_child.
-    const expected = parent.map((b, k) => b + Math.log(wParent[k]) - Math.log(wChild[k]));
-    expected.forEach((e, k) => assert.ok(Math.abs(child[k] - e) < 1e-5, `class ${k}: ${child[k]} vs ${e}`));
-    assert.ok(
-      wParent.some((w) => Math.abs(Math.log(w)) > 0.05),
-      "the parent's weights are far enough from 1",
-    );
+    // Removed however the test ends: before, every run left this candlecast-train-* folder behind.
+    try {
+      const checkpoints = join(dir, "checkpoints");
+      const first = await runTraining(
+        options(await csvOf(dir, "a.csv", 400), checkpoints, { classWeights: "balanced" }),
+        quiet,
+      );
+      // A rate so small that the fine-tune moves no weight to 1e-6: only calibration touches the class bias.
+      const second = await runTraining(
+        options(await csvOf(dir, "b.csv", 700), checkpoints, {
+          incremental: true,
+          epochs: "1",
+          learningRate: "1e-12",
+        }),
+        quiet,
+      );
+      const weightsOf = async (d: string) => (await readManifest(d)).training!.class_weights!;
+      const biasOf = async (d: string) => {
+        const model = await loadModel(d);
+        const bias = Array.from(await model.getLayer("class_logits").getWeights()[1].data());
+        model.dispose();
+        return bias;
+      };
+      const [wParent, wChild] = [await weightsOf(first.dir), await weightsOf(second.dir)];
+      const [parent, child] = [await biasOf(first.dir), await biasOf(second.dir)];
+      // Calibrated parent: b − ln w_parent. Put back, fine-tuned (unchanged), calibrated again: b − ln w_child.
+      // Before, the parent's calibrated bias lost ln w_child on top: b − ln w_parent − ln w_child.
+      const expected = parent.map((b, k) => b + Math.log(wParent[k]) - Math.log(wChild[k]));
+      expected.forEach((e, k) => assert.ok(Math.abs(child[k] - e) < 1e-5, `class ${k}: ${child[k]} vs ${e}`));
+      assert.ok(
+        wParent.some((w) => Math.abs(Math.log(w)) > 0.05),
+        "the parent's weights are far enough from 1",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 
@@ -917,34 +922,39 @@ Deno.test({
     // On a large CSV each phase took a minute or more with no output at all (2.2M 15m candles: 28 s before the
     // first line, 57 s labelling; 25 symbols of 1h: 60 s calibrating), which reads as a hang in a log.
     const dir = await tempDir();
-    const data = await csvOf(dir, "a.csv", 400);
-    const seen = new Map<string, { done: number; total: number; unit?: string }>();
-    await runTraining(options(data, join(dir, "checkpoints"), { epochs: "1" }), {
-      out: () => {},
-      progress: {
-        update: (done, total, label, _text, unit) => void seen.set(label, { done, total, unit }),
-        clear: () => {},
-      },
-    });
-    const size = (await Deno.stat(data)).size;
-    assert.deepEqual(seen.get(`reading ${data}`), {
-      done: Math.floor(size / 2 ** 20),
-      total: Math.ceil(size / 2 ** 20),
-      unit: "MB",
-    });
-    for (
-      const label of [
-        "labelling the windows",
-        "calibrating on the validation split",
-        "scoring the test split",
-      ]
-    ) {
-      const last = seen.get(label);
-      assert.ok(last, `no progress for ${label}: ${[...seen.keys()].join(", ")}`);
-      assert.equal(last.done, last.total, label);
+    // Removed however the test ends: before, every run left this candlecast-train-* folder behind.
+    try {
+      const data = await csvOf(dir, "a.csv", 400);
+      const seen = new Map<string, { done: number; total: number; unit?: string }>();
+      await runTraining(options(data, join(dir, "checkpoints"), { epochs: "1" }), {
+        out: () => {},
+        progress: {
+          update: (done, total, label, _text, unit) => void seen.set(label, { done, total, unit }),
+          clear: () => {},
+        },
+      });
+      const size = (await Deno.stat(data)).size;
+      assert.deepEqual(seen.get(`reading ${data}`), {
+        done: Math.floor(size / 2 ** 20),
+        total: Math.ceil(size / 2 ** 20),
+        unit: "MB",
+      });
+      for (
+        const label of [
+          "labelling the windows",
+          "calibrating on the validation split",
+          "scoring the test split",
+        ]
+      ) {
+        const last = seen.get(label);
+        assert.ok(last, `no progress for ${label}: ${[...seen.keys()].join(", ")}`);
+        assert.equal(last.done, last.total, label);
+      }
+      // Boosting's count is its iterations of at most 1000 (it stops when validation stops improving).
+      assert.equal(seen.get("gradient boosting baseline")?.unit, "iterations at most");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    // Boosting's count is its iterations of at most 1000 (it stops when validation stops improving).
-    assert.equal(seen.get("gradient boosting baseline")?.unit, "iterations at most");
   },
 });
 

@@ -45,23 +45,33 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<string>
   return text;
 }
 
-/** CandlecastFeatures.cs and its harness, FeatureCheck.cs, compiled as the bot's C# 7 compiler would. */
-async function compileFeatureCheck(): Promise<string> {
-  const exe = join(await mkdtemp(join(tmpdir(), "candlecast-cs-")), "check.exe");
-  await run("/usr/bin/mcs", [
-    "-langversion:7",
-    `-out:${exe}`,
-    join(here, "CandlecastFeatures.cs"),
-    join(here, "FeatureCheck.cs"),
-  ]);
-  return exe;
+/**
+ * CandlecastFeatures.cs and its harness, FeatureCheck.cs, compiled as the bot's C# 7 compiler would, into a
+ * temporary folder removed when the test's `await using` ends (before, each test left a candlecast-cs-* folder).
+ */
+async function compileFeatureCheck(): Promise<{ exe: string } & AsyncDisposable> {
+  const dir = await mkdtemp(join(tmpdir(), "candlecast-cs-"));
+  const remove = () => Deno.remove(dir, { recursive: true });
+  const exe = join(dir, "check.exe");
+  try {
+    await run("/usr/bin/mcs", [
+      "-langversion:7",
+      `-out:${exe}`,
+      join(here, "CandlecastFeatures.cs"),
+      join(here, "FeatureCheck.cs"),
+    ]);
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { exe, [Symbol.asyncDispose]: remove };
 }
 
 Deno.test({
   name: "the C# feature port equals features/engineer.ts on real windows",
   ignore: !haveMono || !haveRealData(),
   fn: async () => {
-    const exe = await compileFeatureCheck();
+    await using check = await compileFeatureCheck();
     const crash = Date.UTC(2020, 2, 12, 12);
     for (const symbol of ["BTCUSDT", "ETHUSDT", "SOLUSDT"]) {
       const s = await loadRealSeries(symbol);
@@ -73,7 +83,9 @@ Deno.test({
         for (let i = start; i <= t; i++) {
           lines.push(SERIES_COLUMNS.map((name) => String(s[name][i])).join(","));
         }
-        const csharp = (await run("/usr/bin/mono", [exe, "50"], lines.join("\n") + "\n")).trim().split("\n")
+        const csharp = (await run("/usr/bin/mono", [check.exe, "50"], lines.join("\n") + "\n")).trim().split(
+          "\n",
+        )
           .flatMap((row) => row.split(",").map(Number));
         const ts = engineerWindow(s, start, 50);
         assert.equal(csharp.length, ts.length);
@@ -107,7 +119,7 @@ Deno.test({
   name: "the C# port refuses the candles serve refuses, naming the same candle and field",
   ignore: !haveMono,
   fn: async () => {
-    const exe = await compileFeatureCheck();
+    await using check = await compileFeatureCheck();
     const valid = predictBody("BTCUSDT", 60, 3).candles;
     const change = (i: number, fields: Partial<WireCandle>) =>
       valid.map((c, k) => k === i ? { ...c, ...fields } : c);
@@ -136,7 +148,7 @@ Deno.test({
     for (const [what, candles] of cases) {
       const serve = await serveRefusal(candles);
       assert.ok(serve !== null, `${what}: serve refuses it`);
-      const csharp = (await run("/usr/bin/mono", [exe, "50"], csvOf(candles))).trim();
+      const csharp = (await run("/usr/bin/mono", [check.exe, "50"], csvOf(candles))).trim();
       assert.equal(csharp, `refused: ${serve}`, what);
     }
     // Accepted by both: an EMA zero before the window, a stochastic a rounding hair below 0, and magnitudes
@@ -150,7 +162,7 @@ Deno.test({
     ];
     for (const [what, candles] of accepted) {
       assert.equal(await serveRefusal(candles), null, `${what}: serve predicts it`);
-      const csharp = (await run("/usr/bin/mono", [exe, "50"], csvOf(candles))).trim().split("\n");
+      const csharp = (await run("/usr/bin/mono", [check.exe, "50"], csvOf(candles))).trim().split("\n");
       assert.equal(csharp.length, 50, `${what}: ${csharp[0]}`);
     }
   },

@@ -294,11 +294,15 @@ function notClosedProblem(
   return { reason: open > now + grace ? "future" : "forming", detail };
 }
 
-/** The symbol of a body that failed to parse, when it has a usable one (for logs and batch items). */
+/**
+ * The symbol of a body, when it has a usable one (for logs and batch items), in NFC as the parsed body's is:
+ * the request's log line kept a Hangul symbol sent as its jamo (NFD) while its answer and the predictions log
+ * said it composed (a docs seat).
+ */
 export function symbolOf(body: unknown): string | null {
   if (typeof body !== "object" || body === null) return null;
   const symbol = (body as { symbol?: unknown }).symbol;
-  return typeof symbol === "string" && symbol.length <= 64 ? symbol : null;
+  return typeof symbol === "string" && symbol.length <= 64 ? symbol.normalize("NFC") : null;
 }
 
 /**

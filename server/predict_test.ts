@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SERIES_COLUMNS, type SeriesColumn, seriesFromCandles } from "../features/index.ts";
 import { FakePredictor, predictBody } from "../test/fake_predictor.ts";
-import { predictBodies, windowOf } from "./predict.ts";
+import { predictBodies, symbolOf, windowOf } from "./predict.ts";
 import { parsePredictRequest, REQUEST_FIELDS } from "./schemas.ts";
 
 // windowOf writes the series field by field for speed; it must equal the general candle → series path.
@@ -415,4 +415,12 @@ Deno.test("a refusal by the candle time checks says which one (forming, future, 
   const minutely = new FakePredictor({ version: "v5_2026-12-01", interval: "1m" });
   const [ahead] = await predictBodies(minutely, [endingAt(T0, 60_000)], [""], "version", T0 - 5_000);
   assert.equal(ahead.ok ? "ok" : ahead.refusal, "forming");
+});
+
+// The request's log line kept a symbol sent in NFD (a Hangul syllable as its jamo) while the answer and the
+// predictions log gave it composed (a docs seat).
+Deno.test("symbolOf gives a body's symbol in NFC, as the parsed body has it", () => {
+  assert.equal(symbolOf({ symbol: "비트USDT".normalize("NFD") }), "비트USDT".normalize("NFC"));
+  assert.equal(symbolOf({ symbol: "btcusdt" }), "btcusdt");
+  assert.equal(symbolOf({ symbol: 5 }), null);
 });

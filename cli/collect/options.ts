@@ -118,6 +118,9 @@ const symbol = z.string().trim().transform(binanceSpelling).pipe(
  */
 const INVISIBLE = /(?! )[\p{C}\p{Default_Ignorable_Code_Point}\p{Z}\p{M}\u1160-\u11FF\uD7B0-\uD7FF]/u;
 
+/** A character's code point as Unicode writes it: `U+200B`. */
+const codeOf = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
 /**
  * Why `value` (upper-cased) is no Binance symbol, naming it: in a list of four the bad one was not said, and a
  * look-alike letter (Cyrillic А, a full-width digit) reads as the right one on screen. A character drawn as
@@ -126,7 +129,7 @@ const INVISIBLE = /(?! )[\p{C}\p{Default_Ignorable_Code_Point}\p{Z}\p{M}\u1160-\
  */
 function notASymbol(value: string): string {
   const foreign = [...value].find((c) => !SYMBOL.test(`${c}${c}`) && c.charCodeAt(0) > 0x7f);
-  const code = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  const code = codeOf;
   const shown = JSON.stringify(value).replace(new RegExp(INVISIBLE, "gu"), (c) => `<${code(c)}>`);
   return `expected a Binance symbol such as BTCUSDT, got ${shown}` +
     (foreign === undefined
@@ -306,17 +309,45 @@ function refuseUnknownSymbols(raw: Record<string, unknown>, given: ReadonlySet<s
   }
   const unnamed = paths.find((p) => symbolFromFileName(p) === null);
   if (unnamed === undefined && paths.length > 0) return;
+  const shown = unnamed === undefined ? "" : shownPath(unnamed);
   if (paths.length > 1) {
     throw new UsageError(
-      `--csv-path: ${unnamed} does not say which symbol it holds (its name is not like ETHUSDT-1h.csv), and ` +
-        "--symbol can name only a single file's",
+      `--csv-path: ${shown} does not say which symbol it holds (its name is not like ETHUSDT-1h.csv` +
+        `${refusedInName(unnamed!)}), and --symbol can name only a single file's`,
       "rename it like ETHUSDT-1h.csv, or collect it in a run of its own with --symbol",
     );
   }
   throw new UsageError(
-    `--symbol is required with --source csv (${unnamed || "the file"} does not say which symbol it holds)`,
+    `--symbol is required with --source csv (${shown || "the file"} does not say which symbol it holds` +
+      `${unnamed ? refusedInName(unnamed) : ""})`,
     "name it, e.g. --symbol ETHUSDT, or name the file like ETHUSDT-1h.csv",
   );
+}
+
+/**
+ * `path` as a message shows it: a character drawn as nothing or that reorders the line as its code. Printed,
+ * `BTC\u200bUSDT-1h.csv` looked exactly like a name collect takes (a docs seat).
+ */
+function shownPath(path: string): string {
+  return path.replace(new RegExp(INVISIBLE, "gu"), (c) => `<${codeOf(c)}>`);
+}
+
+/**
+ * For a name shaped like Binance's (`<symbol>-<interval>…`) whose symbol part holds a character a Binance
+ * symbol may not (a zero-width space, a Lisu look-alike of B), which one: the name alone did not say why it
+ * was not taken. Empty otherwise.
+ */
+function refusedInName(path: string): string {
+  const name = (path.split(/[\\/]/).at(-1) ?? "").normalize("NFC");
+  const part = /^(.{2,30}?)-\d+[smhdwM](?:[-_.]|$)/u.exec(name)?.[1];
+  const bad = part === undefined
+    ? undefined
+    : [...part].find((c) => !/[a-z]/.test(c) && !SYMBOL.test(`${c}${c}`));
+  return bad === undefined
+    ? ""
+    : `: its symbol part holds ${INVISIBLE.test(bad) ? "" : `${bad}, `}${
+      codeOf(bad)
+    }, which is no Latin letter, digit, or Chinese, Japanese or Korean letter`;
 }
 
 /** "a.csv, b.csv, c.csv and 4 more": paths in a one-line message. */

@@ -268,3 +268,22 @@ Deno.test("collect flags: only Chinese, Japanese and Korean letters are taken be
   // The same rule for a file named like Binance's dumps: a look-alike's name does not say the symbol.
   refused({ source: "csv", csvPath: "dl/ꓐꓔꓚUSDT-1h.csv" }, /^--symbol is required with --source csv/);
 });
+
+// The file's name was printed as it is: BTC\u200bUSDT-1h.csv read exactly as a name collect takes, and a
+// look-alike's gave no reason (a docs seat).
+Deno.test("collect flags: a file name whose symbol part holds a refused character says which, invisible ones as codes", () => {
+  refused(
+    { source: "csv", csvPath: "dl/BTC\u200bUSDT-1h.csv" },
+    /\(dl\/BTC<U\+200B>USDT-1h\.csv does not say which symbol it holds: its symbol part holds U\+200B, which is no Latin letter, digit, or Chinese, Japanese or Korean letter\)$/,
+  );
+  refused(
+    { source: "csv", csvPath: "dl/ꓐꓔꓚUSDT-1h.csv" },
+    /does not say which symbol it holds: its symbol part holds ꓐ, U\+A4D0, which is no Latin letter/,
+  );
+  refused(
+    { source: "csv", csvPath: ["dl/ETHUSDT-1h.csv", "dl/BTC\u202eUSDT-1h.csv"] },
+    /^--csv-path: dl\/BTC<U\+202E>USDT-1h\.csv does not say which symbol it holds \(its name is not like ETHUSDT-1h\.csv: its symbol part holds U\+202E, /,
+  );
+  // A name of another shape is not guessed at.
+  refused({ source: "csv", csvPath: "raw.csv" }, /\(raw\.csv does not say which symbol it holds\)$/);
+});

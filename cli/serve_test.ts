@@ -8,7 +8,11 @@ import { writeStandInCheckpoint } from "../test/stand_in_checkpoint.ts";
 import { DENO_RUN, MAIN } from "../test/cli.ts";
 import { predictBody } from "../test/fake_predictor.ts";
 
-/** Starts `serve --port 0` and waits for its "listening" log line. */
+/**
+ * Starts `serve --port 0` and waits for its "listening" log line. Unless the test gave a predictions log, one
+ * is made in a temporary folder, which `removeLog` removes (in the test's `finally`: a test may read the log
+ * after `stop`).
+ */
 async function startServe(
   args: string[],
   env: Record<string, string> = {},
@@ -16,8 +20,12 @@ async function startServe(
   { wrap = [], predictionsLog: preparedLog }: { wrap?: string[]; predictionsLog?: string } = {},
 ) {
   // Never the default data/predictions.jsonl: tests must not write into the working tree.
-  const predictionsLog = preparedLog ??
-    join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
+  const logDir = preparedLog === undefined ? await Deno.makeTempDir({ prefix: "candlecast-predlog-" }) : null;
+  const predictionsLog = preparedLog ?? join(logDir!, "predictions.jsonl");
+  /** Removes the log's folder made here, if any (before, every run left one in TMPDIR per test). */
+  const removeLog = async () => {
+    if (logDir !== null) await Deno.remove(logDir, { recursive: true });
+  };
   const command = wrap.length > 0 ? wrap[0] : Deno.execPath();
   const child = new Deno.Command(command, {
     args: [
@@ -66,6 +74,7 @@ async function startServe(
       break;
     }
   }
+  if (!url) await removeLog();
   assert.ok(url, "serve printed its URL");
   // Later lines are collected in the background, so a test can look at them while serve runs.
   const draining = (async () => {
@@ -85,7 +94,7 @@ async function startServe(
     assert.ok(exited, `serve did not exit within 60 s of ${signal ?? "its own end"}; stderr: ${stderr}`);
     return { code: status.code, stderr };
   };
-  return { url, lines, child, stop, predictionsLog };
+  return { url, lines, child, stop, predictionsLog, removeLog };
 }
 
 async function checkpoints() {
@@ -128,16 +137,24 @@ Deno.test({
   ignore: Deno.build.os === "windows",
   async fn() {
     const dir = await checkpoints();
-    const log = join(await Deno.makeTempDir({ prefix: "candlecast-predlog-" }), "predictions.jsonl");
-    await Deno.writeTextFile(log, "");
-    await Deno.chmod(log, 0o600);
-    // Before: made 0640 at every start (Deno.writeFile applies a mode to an existing file too), widening a log
-    // its operator had made private, and failing on one another user owns that this user may write (a review).
-    const server = await startServe(["--checkpoint", join(dir, "current")], {}, { predictionsLog: log });
+    const logDir = await Deno.makeTempDir({ prefix: "candlecast-predlog-" });
     try {
-      assert.equal((await Deno.stat(log)).mode! & 0o777, 0o600);
+      const log = join(logDir, "predictions.jsonl");
+      await Deno.writeTextFile(log, "");
+      await Deno.chmod(log, 0o600);
+      // Before: made 0640 at every start (Deno.writeFile applies a mode to an existing file too), widening a
+      // log its operator had made private, and failing on one another user owns that this user may write (a
+      // review).
+      const server = await startServe(["--checkpoint", join(dir, "current")], {}, { predictionsLog: log });
+      try {
+        assert.equal((await Deno.stat(log)).mode! & 0o777, 0o600);
+      } finally {
+        assert.equal((await server.stop("SIGTERM")).code, 0);
+      }
     } finally {
-      assert.equal((await server.stop("SIGTERM")).code, 0);
+      // Both were left in TMPDIR by every run.
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(logDir, { recursive: true });
     }
   },
 });
@@ -188,6 +205,7 @@ Deno.test("serve: answers /predict, and SIGTERM finishes the request in flight b
     assert.equal(recorded[0].version_created_at, "2024-01-01T00:00:00.000Z");
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -225,6 +243,7 @@ Deno.test("serve: SIGHUP (kill -HUP, a closed terminal) does not stop it; it log
     assert.deepEqual(recorded.map((r) => r.version), ["v1_2024-01-01", "v2_2024-01-02"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -259,6 +278,7 @@ Deno.test("serve --workers 2: a SIGHUP to the parent reaches every worker, so ea
     assert.equal((await server.stop("SIGTERM")).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -433,6 +453,7 @@ Deno.test({
       assert.equal((await server.stop(null)).code, 0);
     } finally {
       await Deno.remove(dir, { recursive: true });
+      await server.removeLog();
     }
   },
 });
@@ -456,6 +477,7 @@ Deno.test("serve: starts without a model (503, unhealthy) and enforces CANDLECAS
     assert.equal((await server.stop("SIGINT")).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -478,7 +500,7 @@ Deno.test("serve: a guessable CANDLECAST_API_KEY (short, or a common placeholder
       assert.ok(!JSON.stringify(server.lines).includes(key), "the key itself is never logged");
       assert.equal(server.lines.find((l) => l.event === "listening")?.auth, true, "still served with auth");
     } finally {
-      await server.stop();
+      await server.stop().finally(server.removeLog);
     }
   }
 });
@@ -508,6 +530,7 @@ Deno.test("serve: a web page's request (Origin) is refused with 403 unless --all
     assert.equal((await server.stop("SIGINT")).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -542,6 +565,7 @@ Deno.test("serve --rate-limit: a client over it gets 429 + Retry-After, /health 
     assert.equal((await server.stop("SIGTERM")).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -598,6 +622,7 @@ Deno.test("serve --trusted-proxies: two clients behind one proxy get a bucket ea
     assert.equal((await server.stop("SIGTERM")).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -629,6 +654,7 @@ Deno.test("serve --proxy-header forwarded: clients by RFC 7239's for=, a client'
     assert.equal((await server.stop("SIGTERM")).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -717,8 +743,10 @@ Deno.test("serve: an --allowed-origins or --allowed-hosts entry of the wrong sha
       ["--allowed-hosts", "http://bot.internal", /host names as clients send them/],
     ] as const
   ) {
+    // No log: refused before it is opened today, but one started would write data/ in the working tree.
     const out = await new Deno.Command(Deno.execPath(), {
-      args: [...DENO_RUN, "--allow-all", MAIN, "serve", flag, value, "--checkpoint", "/nonexistent"],
+      args: [...DENO_RUN, "--allow-all", MAIN, "serve", flag, value, "--checkpoint", "/nonexistent"]
+        .concat(["--no-predictions-log"]),
       stdout: "null",
       stderr: "piped",
     }).output();
@@ -729,6 +757,9 @@ Deno.test("serve: an --allowed-origins or --allowed-hosts entry of the wrong sha
 
 Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // The log on, as by default, but not the default data/predictions.jsonl: before, every run made it and its
+  // .lock in the working tree (serve opens the log before it binds).
+  const logDir = await Deno.makeTempDir({ prefix: "candlecast-predlog-" });
   try {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -740,6 +771,8 @@ Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
         String(listener.addr.port),
         "--checkpoint",
         "/nonexistent",
+        "--predictions-log",
+        join(logDir, "predictions.jsonl"),
       ],
       stdout: "null",
       stderr: "piped",
@@ -750,6 +783,7 @@ Deno.test("serve: a port in use exits 1 with a reason and a hint", async () => {
     assert.match(stderr, /hint: pass another --port/);
   } finally {
     listener.close();
+    await Deno.remove(logDir, { recursive: true });
   }
 });
 
@@ -772,7 +806,7 @@ Deno.test({
       assert.match(String(warning?.hint), new RegExp(`^--workers ${cores} \\(the default here`));
       assert.equal(server.lines.find((l) => l.event === "listening")?.workers, cores + 1, "still accepted");
     } finally {
-      await server.stop();
+      await server.stop().finally(server.removeLog);
     }
   },
 });
@@ -809,14 +843,16 @@ Deno.test("serve --workers 2: a second serve on a port that workers already shar
     assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
     assert.match(stderr, /hint: pass another --port/);
   } finally {
-    assert.equal((await first.stop("SIGTERM")).code, 0);
+    assert.equal((await first.stop("SIGTERM").finally(first.removeLog)).code, 0);
   }
 });
 
 Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it) is refused, exit 2", async () => {
   for (const [key, what] of [["two words", "a space or tab"], ["k3y\n", "a line break"]]) {
+    // No log: refused before it is opened today, but one started would write data/ in the working tree.
     const out = await new Deno.Command(Deno.execPath(), {
-      args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"],
+      args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
+        .concat(["--no-predictions-log"]),
       env: { CANDLECAST_API_KEY: key },
       stdout: "null",
       stderr: "piped",
@@ -829,7 +865,8 @@ Deno.test("serve: a CANDLECAST_API_KEY with white space (no client could send it
   }
   // A key outside visible ASCII: refused with a hint for that case (it said "without white space").
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"],
+    args: [...DENO_RUN, "--allow-all", MAIN, "serve", "--port", "0", "--checkpoint", "/nonexistent"]
+      .concat(["--no-predictions-log"]),
     env: { CANDLECAST_API_KEY: "ключ-ключ-ключ-ключ-1234" },
     stdout: "null",
     stderr: "piped",
@@ -1255,6 +1292,7 @@ Deno.test("serve: --shutdown-timeout cuts a client that never finishes, flushes 
     assert.match(recorded[0], /"symbol":"ETHUSDT"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 
@@ -1304,6 +1342,7 @@ Deno.test("serve --workers 2: two processes answer on one port, and SIGTERM stop
     assert.equal(server.lines.filter((l) => l.event === "stopped").length, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.removeLog();
   }
 });
 

@@ -89,12 +89,13 @@ async function holdAt(
   }
 }
 
-/** True when `path` still names the open `file` (same device and inode; where the system gives none, assumed). */
+/**
+ * True when `path` still names the open `file` (same device and inode; where the system gives none, assumed).
+ * Both stats settle before it answers: with `Promise.all`, a path renamed away rejected at once while
+ * `file.stat()` was still running, and the caller's `file.close()` only took effect once that stat ended, so
+ * the shared lock outlived `holdVersion`'s null by a few ms (a prune then saw the version held).
+ */
 async function stillAt(file: Deno.FsFile, path: string): Promise<boolean> {
-  try {
-    const [open, named] = await Promise.all([file.stat(), Deno.stat(path)]);
-    return sameFile(open, named);
-  } catch {
-    return false;
-  }
+  const [open, named] = await Promise.allSettled([file.stat(), Deno.stat(path)]);
+  return open.status === "fulfilled" && named.status === "fulfilled" && sameFile(open.value, named.value);
 }

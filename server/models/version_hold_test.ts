@@ -55,6 +55,8 @@ Deno.test({
     await Deno.rename(dir, join(root, ".removing-v1_2026-01-01-0a1b2c3d"));
     claim.close();
     assert.equal(await holding, null);
+    // Nothing holds it from then on (checked right after, and again in the test below).
+    assert.ok(!(await held(join(root, ".removing-v1_2026-01-01-0a1b2c3d"))), "the hold's lock is let go");
     // Without a rename, the hold is taken once the claim is let go.
     await Deno.rename(join(root, ".removing-v1_2026-01-01-0a1b2c3d"), dir);
     const again = await Deno.open(dir, { read: true });
@@ -66,6 +68,53 @@ Deno.test({
     assert.ok(hold !== null);
     assert.ok(await held(dir));
     hold.release();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "holds that find their versions renamed away have let go of their locks when they give null",
+  // A shared lock on the version folder: Windows opens no folder as a file (serve holds the manifest there).
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  // Before, the check that the locked folder was still the version's (`stillAt`) rejected as soon as the path
+  // was found gone, while its stat of the open folder still ran; the folder was closed only once that stat
+  // ended, so its shared lock outlived `holdVersion`'s null by a few ms, and a prune right then saw the
+  // version held (the test above failed ~1 run in 10–20). Rare for one hold (1 in 20–40 tries), so 8 at once,
+  // 20 times: 1–4 of each 80 outlived their null before, and every run of this test failed. Each folder is
+  // opened at its new name before its hold returns, so the exclusive lock is asked at once after the null.
+  const root = await Deno.makeTempDir({ prefix: "candlecast-hold-" });
+  const dirs = Array.from({ length: 8 }, (_, k) => join(root, `v${k + 1}_2026-01-01`));
+  const away = (dir: string) => `${dir}.removing`;
+  try {
+    for (const dir of dirs) await Deno.mkdir(dir);
+    for (let i = 0; i < 20; i++) {
+      // What pruneVersions does: an exclusive lock on the version folder, held while it renames it away.
+      const claims: Deno.FsFile[] = [];
+      const probes: Deno.FsFile[] = [];
+      try {
+        for (const dir of dirs) {
+          claims.push(await Deno.open(dir, { read: true }));
+          assert.ok(await claims.at(-1)!.tryLock(true));
+        }
+        const holding = dirs.map((dir) => holdVersion(dir));
+        // Long enough for the holds to be polling the claims (every 20 ms), so that they take the locks after
+        // the renames; one not yet would find no folder and hold nothing, and prove nothing.
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        for (const dir of dirs) await Deno.rename(dir, away(dir));
+        for (const dir of dirs) probes.push(await Deno.open(away(dir), { read: true }));
+        for (const claim of claims.splice(0)) claim.close();
+        const outlived = await Promise.all(holding.map(async (hold, k) => {
+          assert.equal(await hold, null);
+          return !(await probes[k].tryLock(true));
+        }));
+        assert.equal(outlived.filter(Boolean).length, 0, `try ${i + 1}: locks outlived their holds' null`);
+      } finally {
+        for (const file of [...claims, ...probes]) file.close();
+      }
+      for (const dir of dirs) await Deno.rename(away(dir), dir);
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

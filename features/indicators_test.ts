@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
-import { emptySeries, INDICATOR_COLUMNS } from "./candles.ts";
+import { type CandleSeries, emptySeries, INDICATOR_COLUMNS } from "./candles.ts";
 import {
   computeIndicators,
   ema,
@@ -235,8 +235,9 @@ Deno.test("computeIndicators fills a series' columns in place with exactly the v
   }
 });
 
-Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty; supplied readings are kept", () => {
-  const random = seededRng(11);
+/** 120 candles of a seeded random walk (±1 % a candle, wicks within 1 %), for indicators that move. */
+function movingSeries(seed: number): CandleSeries {
+  const random = seededRng(seed);
   const s = emptySeries("X", 120);
   let price = 100;
   for (let i = 0; i < s.length; i++) {
@@ -245,6 +246,11 @@ Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty
     s.high[i] = price * (1 + random() * 0.01);
     s.low[i] = price * (1 - random() * 0.01);
   }
+  return s;
+}
+
+Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty; supplied readings are kept", () => {
+  const s = movingSeries(11);
   const expected = indicatorsOf(s);
   // A C# export: its TA library's warm-up slots are 0 in every column, then its own readings (here TA-Lib's
   // + 1, to tell them from computed ones), and one missing reading after the warm-up.
@@ -273,15 +279,7 @@ Deno.test("fillMissingIndicators: a supplied 0 in TA-Lib's warm-up is left empty
 
 Deno.test("zeroFilledIndicators: a column of 0 past the warm-up is no reading where the candles give others; real zeros are", () => {
   // Before: such a column (a C# bot whose indicator step never ran) was kept as readings of 0 on every candle.
-  const random = seededRng(12);
-  const s = emptySeries("X", 120);
-  let price = 100;
-  for (let i = 0; i < s.length; i++) {
-    price *= 1 + (random() - 0.5) * 0.02;
-    s.close[i] = price;
-    s.high[i] = price * (1 + random() * 0.01);
-    s.low[i] = price * (1 - random() * 0.01);
-  }
+  const s = movingSeries(12);
   const expected = indicatorsOf(s);
   for (const col of INDICATOR_COLUMNS) s[col].fill(0);
   assert.deepEqual(zeroFilledIndicators(s), [

@@ -121,6 +121,13 @@ const INVISIBLE = /(?! )[\p{C}\p{Default_Ignorable_Code_Point}\p{Z}\p{M}\u1160-\
 /** A character's code point as Unicode writes it: `U+200B`. */
 const codeOf = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
+/** `text` as a message shows it: each character drawn as nothing or that reorders the line as its code. */
+const INVISIBLE_ALL = new RegExp(INVISIBLE, "gu");
+const shownText = (text: string): string => text.replace(INVISIBLE_ALL, (c) => `<${codeOf(c)}>`);
+
+/** A refused character as a message names it: "ꓐ, U+A4D0", or the code alone for one drawn as nothing. */
+const heldCharacter = (c: string): string => `${INVISIBLE.test(c) ? "" : `${c}, `}${codeOf(c)}`;
+
 /**
  * Why `value` (upper-cased) is no Binance symbol, naming it: in a list of four the bad one was not said, and a
  * look-alike letter (Cyrillic А, a full-width digit) reads as the right one on screen. A character drawn as
@@ -129,14 +136,13 @@ const codeOf = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUppe
  */
 function notASymbol(value: string): string {
   const foreign = [...value].find((c) => !SYMBOL.test(`${c}${c}`) && c.charCodeAt(0) > 0x7f);
-  const code = codeOf;
-  const shown = JSON.stringify(value).replace(new RegExp(INVISIBLE, "gu"), (c) => `<${code(c)}>`);
-  return `expected a Binance symbol such as BTCUSDT, got ${shown}` +
+  return `expected a Binance symbol such as BTCUSDT, got ${shownText(JSON.stringify(value))}` +
     (foreign === undefined
       ? ""
-      : ` (it holds ${INVISIBLE.test(foreign) ? "" : `${foreign}, `}${
-        code(foreign)
-      }, which is no Latin capital, digit, or Chinese, Japanese or Korean letter)`);
+      : ` (it holds ${
+        heldCharacter(foreign)
+      }, which is no Latin capital, digit, or Chinese, Japanese or Korean ` +
+        "letter)");
 }
 
 /**
@@ -277,12 +283,16 @@ export function intervalFromFileName(path: string): string | null {
   return binanceName(path)?.interval ?? null;
 }
 
+/**
+ * A Binance-style file name: lower case too (ethusdt-1h.csv, upper-cased), and Chinese letters as Binance's
+ * own dumps name them (币安人生USDT-1h.csv): before, such a file "did not say which symbol it holds" and a
+ * folder with one failed.
+ */
+const BINANCE_NAME = new RegExp(`^((?:[a-z]|${SYMBOL_CHAR}){2,30})-(\\d+[smhdwM])([-_.]|$)`, "u");
+
 function binanceName(path: string): { symbol: string; interval: string } | null {
   const name = path.split(/[\\/]/).at(-1) ?? "";
-  // Lower case too (ethusdt-1h.csv, upper-cased), and Chinese letters as Binance's own dumps name them
-  // (币安人生USDT-1h.csv): before, such a file "did not say which symbol it holds" and a folder with one failed.
-  const match = new RegExp(`^((?:[a-z]|${SYMBOL_CHAR}){2,30})-(\\d+[smhdwM])([-_.]|$)`, "u")
-    .exec(name.normalize("NFC"));
+  const match = BINANCE_NAME.exec(name.normalize("NFC"));
   return match ? { symbol: binanceSpelling(match[1]), interval: match[2] } : null;
 }
 
@@ -309,7 +319,8 @@ function refuseUnknownSymbols(raw: Record<string, unknown>, given: ReadonlySet<s
   }
   const unnamed = paths.find((p) => symbolFromFileName(p) === null);
   if (unnamed === undefined && paths.length > 0) return;
-  const shown = unnamed === undefined ? "" : shownPath(unnamed);
+  // Printed as it is, `BTC\u200bUSDT-1h.csv` looked exactly like a name collect takes (a docs seat).
+  const shown = unnamed === undefined ? "" : shownText(unnamed);
   if (paths.length > 1) {
     throw new UsageError(
       `--csv-path: ${shown} does not say which symbol it holds (its name is not like ETHUSDT-1h.csv` +
@@ -325,14 +336,6 @@ function refuseUnknownSymbols(raw: Record<string, unknown>, given: ReadonlySet<s
 }
 
 /**
- * `path` as a message shows it: a character drawn as nothing or that reorders the line as its code. Printed,
- * `BTC\u200bUSDT-1h.csv` looked exactly like a name collect takes (a docs seat).
- */
-function shownPath(path: string): string {
-  return path.replace(new RegExp(INVISIBLE, "gu"), (c) => `<${codeOf(c)}>`);
-}
-
-/**
  * For a name shaped like Binance's (`<symbol>-<interval>…`) whose symbol part holds a character a Binance
  * symbol may not (a zero-width space, a Lisu look-alike of B), which one: the name alone did not say why it
  * was not taken. Empty otherwise.
@@ -345,9 +348,10 @@ function refusedInName(path: string): string {
     : [...part].find((c) => !/[a-z]/.test(c) && !SYMBOL.test(`${c}${c}`));
   return bad === undefined
     ? ""
-    : `: its symbol part holds ${INVISIBLE.test(bad) ? "" : `${bad}, `}${
-      codeOf(bad)
-    }, which is no Latin letter, digit, or Chinese, Japanese or Korean letter`;
+    : `: its symbol part holds ${
+      heldCharacter(bad)
+    }, which is no Latin letter, digit, or Chinese, Japanese or ` +
+      "Korean letter";
 }
 
 /** "a.csv, b.csv, c.csv and 4 more": paths in a one-line message. */
